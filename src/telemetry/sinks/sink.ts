@@ -1,0 +1,20 @@
+// The one interface every event sink implements; the dispatcher is the only caller.
+
+import type { BatonEvent } from "../event-types.ts";
+
+/**
+ * A destination for events. The dispatcher guarantees calls never overlap: `write` any number
+ * of times, then `flush` (awaited, with a timeout), then more writes; `close` exactly once.
+ * - `write` never blocks and never throws for I/O reasons: it buffers (`line` is the event
+ *   already serialised as one JSON line without the trailing newline, shared by every sink).
+ * - `flush` delivers what was buffered; it rejects with a `LocalError` (`E_SINK`) on failure and
+ *   the dispatcher logs and counts it. Events of a failed flush are gone (counted as dropped).
+ * - `close` flushes what it can and releases the resource; later writes are ignored.
+ */
+export interface Sink {
+  /** Human label for logs, never containing secrets (e.g. `file:///tmp/x.jsonl`, `https://console.example`). */
+  readonly label: string;
+  write(event: BatonEvent, line: string): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
