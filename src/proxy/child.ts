@@ -1,0 +1,80 @@
+// The wrapped server's life: start it with a clean environment, stop it in steps, pass its exit status on.
+
+import { constants as osConstants } from "node:os";
+import { LocalError, describeError } from "../errors.ts";
+
+/** After the client's EOF, how long a server gets to exit by itself before SIGTERM (well-behaved ones exit in ~20 ms). */
+export const STDIN_EOF_GRACE_MS = 1_000;
+/** After SIGTERM, how long before SIGKILL. The MCP SDK uses 2 s + 2 s; hosts may SIGKILL us 2 s after EOF, so we stay inside that. */
+export const SIGTERM_GRACE_MS = 1_000;
+
+export interface Child {
+  readonly pid: number;
+  readonly stdin: import("bun").FileSink;
+  readonly stdout: ReadableStream<Uint8Array>;
+  /** Resolves with the proxy's exit code mirroring the child's: its code, or 128+signal number. */
+  readonly exited: Promise<number>;
+  /** Human description of how it ended (`exit code 3`, `signal SIGKILL`); valid once `exited` resolved. */
+  describeExit(): string;
+  /** Closes stdin, then SIGTERM after `eofGraceMs`, then SIGKILL. Idempotent; a signal may be sent first. */
+  stop(firstSignal?: NodeJS.Signals): void;
+}
+
+/** The child's environment: the proxy's own minus every BATON_* variable (keys and tokens stay with us). */
+export function childEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && !key.startsWith("BATON_")) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Starts `command` with piped stdin/stdout and the proxy's stderr. Throws a LocalError(E_SPAWN)
+ * naming the command and the OS reason when it cannot be started.
+ */
+export function spawnChild(command: readonly string[], env: Record<string, string>, cwd?: string): Child {
+  let proc: import("bun").Subprocess<"pipe", "pipe", "inherit">;
+  try {
+    proc = Bun.spawn([...command], { stdin: "pipe", stdout: "pipe", stderr: "inherit", env, cwd });
+  } catch (error) {
+    throw new LocalError("E_SPAWN", `cannot start "${command[0]}": ${describeError(error)}`, { cause: error });
+  }
+  let stopping = false;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const exited = proc.exited.then(() => {
+    for (const timer of timers) clearTimeout(timer);
+    if (proc.signalCode) return 128 + (osConstants.signals[proc.signalCode as NodeJS.Signals] ?? 0);
+    return proc.exitCode ?? 1;
+  });
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
+    } catch {
+      // Already gone: nothing to stop.
+    }
+  };
+  return {
+    pid: proc.pid,
+    stdin: proc.stdin,
+    stdout: proc.stdout,
+    exited,
+    describeExit: () => (proc.signalCode ? `signal ${proc.signalCode}` : `exit code ${proc.exitCode}`),
+    stop(firstSignal) {
+      if (firstSignal) signal(firstSignal);
+      if (stopping) return;
+      stopping = true;
+      try {
+        void Promise.resolve(proc.stdin.end()).catch(() => undefined);
+      } catch {
+        // stdin already closed (EPIPE): the signals below still apply.
+      }
+      timers.push(
+        setTimeout(() => {
+          signal("SIGTERM");
+          timers.push(setTimeout(() => signal("SIGKILL"), SIGTERM_GRACE_MS));
+        }, firstSignal ? SIGTERM_GRACE_MS : STDIN_EOF_GRACE_MS),
+      );
+    },
+  };
+}

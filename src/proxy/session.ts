@@ -1,0 +1,168 @@
+// One proxy run: spawns the server, runs both pumps, carries out transform actions, and shuts everything down in order.
+
+import type { FileSink } from "bun";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { Dispatcher } from "../telemetry/dispatcher.ts";
+import type { JsonRpcId } from "../wire/jsonrpc.ts";
+import { wireResult } from "../wire/jsonrpc.ts";
+import { classifyLine } from "../wire/jsonrpc.ts";
+import { LineSplitter, type Frame } from "../wire/framing.ts";
+import { createReportState, foldEvent } from "../report/report-state.ts";
+import { renderReport } from "../report/render-markdown.ts";
+import { createDispatcher } from "../telemetry/dispatcher.ts";
+import { createSinks } from "../telemetry/sinks/create-sinks.ts";
+import { createEventScrubber, scrubValue } from "../telemetry/scrub.ts";
+import { createEnvelope } from "../telemetry/envelope.ts";
+import { SDK_VERSION } from "../version.ts";
+import { childEnvironment, spawnChild, type Child } from "./child.ts";
+import { JunkReporter } from "./junk-reporter.ts";
+import { createProxyState, failPending, fromClient, fromServer, injectedResult, sweepPending, type Action, type ProxyState } from "./transform.ts";
+import { WireWriter } from "./wire-writer.ts";
+
+/** How long the in-flight sweep waits between passes. */
+export const SWEEP_INTERVAL_MS = 30_000;
+/** How long shutdown waits for the client to take our last bytes before giving up on them. */
+export const FINAL_WRITE_DEADLINE_MS = 500;
+/** Budget for delivering the last events after the server has exited (SPEC §8: exit within a few seconds). */
+export const EVENT_FLUSH_DEADLINE_MS = 2_000;
+
+export interface SessionIo {
+  readonly stdin: ReadableStream<Uint8Array>;
+  readonly stdout: FileSink;
+  readonly writeStderr: (text: string) => void;
+  /** Monotonic milliseconds (performance.now in production). */
+  readonly now: () => number;
+  /** Registers a handler for SIGINT/SIGTERM/SIGHUP; returns an unregister function. */
+  readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+/**
+ * Runs the proxy until the server has exited and events are flushed; returns the exit code
+ * (the child's status). Throws LocalError(E_SPAWN) if the server cannot be started.
+ */
+export async function runProxySession(config: Config, command: readonly string[], env: Readonly<Record<string, string | undefined>>, logger: Logger, io: SessionIo): Promise<number> {
+  const child = spawnChild(command, childEnvironment(env));
+  const bound = (value: unknown): unknown => scrubValue(value, { mode: "off", extraKeys: [] });
+  const state = createProxyState({ includeReportTool: config.allSinksLocal, boundValue: bound });
+  const report = createReportState();
+  const dispatcher = createDispatcher({
+    sinks: createSinks(config, logger, { writeStderr: io.writeStderr }),
+    logger,
+    prepare: createEventScrubber({ mode: config.scrub, extraKeys: config.scrubKeys }),
+    observe: (event) => foldEvent(report, event),
+  });
+  const envelope = createEnvelope({ tenantId: config.tenantId, vendorId: config.vendorId, consentToken: config.consentToken, sdkVersion: SDK_VERSION });
+  const toClient = new WireWriter(io.stdout, "client", logger);
+  const toServer = new WireWriter(child.stdin, "server", logger);
+  const fileSink = config.sinks.find((s) => s.kind === "file");
+  const eventsLocation = fileSink?.kind === "file" ? fileSink.path : config.sinks.map((s) => s.kind).join(", ");
+
+  const answerReport = (id: JsonRpcId, modern: boolean): void => {
+    dispatcher.settle();
+    const text = renderReport(report, { slowCallMs: config.slowCallMs, eventsLocation, droppedEvents: dispatcher.dropped });
+    toClient.send(wireResult(id, injectedResult(text, modern, false)));
+  };
+  const perform = (actions: readonly Action[]): void => {
+    for (const action of actions) {
+      switch (action.type) {
+        case "forward":
+          (action.to === "client" ? toClient : toServer).write(action.bytes);
+          break;
+        case "send":
+          (action.to === "client" ? toClient : toServer).send(action.message);
+          break;
+        case "emit":
+          dispatcher.enqueue(envelope.stamp(action.draft));
+          break;
+        case "log":
+          logger[action.level](action.text);
+          break;
+        case "report":
+          answerReport(action.id, action.modern);
+          break;
+      }
+    }
+  };
+
+  let shutdownBy: string | undefined;
+  const beginShutdown = (why: string, signal?: NodeJS.Signals): void => {
+    if (shutdownBy === undefined) shutdownBy = why;
+    else if (signal) child.stop("SIGKILL"); // a second signal: the user means it
+    child.stop(signal);
+  };
+  const unregister = io.onSignal((signal) => beginShutdown(`received ${signal}`, signal));
+  const sweep = setInterval(() => perform(sweepPending(state, io.now())), SWEEP_INTERVAL_MS);
+  sweep.unref();
+
+  const clientJunk = new JunkReporter("client", logger);
+  const serverJunk = new JunkReporter("server", logger);
+  const clientPump = pump(io.stdin, (frame) => onFrame(frame, "server", clientJunk, (raw, line) => fromClient(state, raw, line, io.now())), [toServer, toClient])
+    .catch((error) => logger.warn(`reading from the client failed: ${String(error)}`))
+    .finally(() => beginShutdown("the client closed stdin"));
+  const serverPump = pump(child.stdout, (frame) => onFrame(frame, "client", serverJunk, (raw, line) => fromServer(state, raw, line, io.now())), [toClient])
+    .catch((error) => logger.warn(`reading from the server failed: ${String(error)}`));
+
+  function onFrame(frame: Frame, to: "client" | "server", junk: JunkReporter, transform: (raw: Uint8Array, line: ReturnType<typeof classifyLine>) => Action[]): void {
+    const writer = to === "client" ? toClient : toServer;
+    if (frame.kind === "line") {
+      const line = classifyLine(frame.body);
+      if (line.kind === "junk") junk.report(line.reason, frame.body);
+      perform(transform(frame.raw, line));
+    } else {
+      junk.frame(frame);
+      writer.write(frame.raw);
+    }
+  }
+
+  const code = await finish(child, serverPump, state, perform, () => shutdownBy, logger, io);
+  clearInterval(sweep);
+  unregister();
+  clientJunk.summarise();
+  serverJunk.summarise();
+  await withDeadline(toClient.drain(), FINAL_WRITE_DEADLINE_MS);
+  await dispatcher.shutdown(EVENT_FLUSH_DEADLINE_MS);
+  void clientPump;
+  return code;
+}
+
+async function finish(child: Child, serverPump: Promise<unknown>, state: ProxyState, perform: (a: readonly Action[]) => void, shutdownBy: () => string | undefined, logger: Logger, io: SessionIo): Promise<number> {
+  await serverPump;
+  const initiated = shutdownBy();
+  // The server closed its stdout: whatever it does next, it can no longer answer us.
+  if (initiated === undefined) child.stop();
+  const code = await child.exited;
+  if (initiated === undefined) {
+    logger.warn(`the MCP server exited by itself (${child.describeExit()})`);
+    perform(failPending(state, "upstream_exit", `the MCP server exited (${child.describeExit()}) before answering`, io.now()));
+  } else {
+    perform(failPending(state, "proxy_shutdown", `the proxy is shutting down (${initiated}) before the server answered`, io.now()));
+  }
+  return code;
+}
+
+/** Reads a byte stream to its end, feeding frames to `onFrame`; waits for `writers` to drain after each chunk. */
+async function pump(source: ReadableStream<Uint8Array>, onFrame: (frame: Frame) => void, writers: readonly WireWriter[]): Promise<void> {
+  const splitter = new LineSplitter();
+  const frames: Frame[] = [];
+  const reader = source.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    splitter.push(value, frames);
+    for (const frame of frames) onFrame(frame);
+    frames.length = 0;
+    for (const writer of writers) await writer.drain();
+  }
+  splitter.end(frames);
+  for (const frame of frames) onFrame(frame);
+  for (const writer of writers) await writer.drain();
+}
+
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+export type { Dispatcher };

@@ -1,0 +1,78 @@
+// The program behind main.ts: dispatches the invocation and returns an exit code. Never calls process.exit.
+
+import { appendFileSync } from "node:fs";
+import type { FileSink } from "bun";
+import { parseArgs, USAGE } from "./cli.ts";
+import type { CommandContext } from "./command-context.ts";
+import { loadConfig } from "./config.ts";
+import { LocalError, describeError } from "./errors.ts";
+import { createLogger } from "./log.ts";
+import { runProxySession } from "./proxy/session.ts";
+import { runReportCommand } from "./report/report-command.ts";
+import { VERSION } from "./version.ts";
+import { runWrapCommand } from "./wrap/wrap-command.ts";
+
+/** Exit codes of our own (the proxy otherwise exits with the server's status). */
+export const EXIT = { OK: 0, USAGE: 2, CONFIG: 78, NOT_EXECUTABLE: 126, NOT_FOUND: 127 } as const;
+
+export interface RunIo extends CommandContext {
+  readonly stdin: ReadableStream<Uint8Array>;
+  readonly stdoutSink: FileSink;
+  readonly now: () => number;
+  readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+export async function run(argv: readonly string[], io: RunIo): Promise<number> {
+  const invocation = parseArgs(argv);
+  switch (invocation.kind) {
+    case "help":
+      io.stdout(USAGE);
+      return EXIT.OK;
+    case "version":
+      io.stdout(`baton-proxy ${VERSION}\n`);
+      return EXIT.OK;
+    case "usage-error":
+      io.stderr(`baton-proxy: ${invocation.reason}\n\n${USAGE}`);
+      return EXIT.USAGE;
+    case "report":
+      return runReportCommand(invocation.args, io);
+    case "wrap":
+    case "unwrap":
+      return runWrapCommand(invocation.args, io, invocation.kind);
+    case "proxy":
+      return runProxy(invocation.command, io);
+  }
+}
+
+async function runProxy(command: readonly string[], io: RunIo): Promise<number> {
+  const loaded = loadConfig(io.env);
+  if (!loaded.ok) {
+    const list = loaded.problems.map((p) => `  - ${p}`).join("\n");
+    io.stderr(`baton-proxy: refusing to start, the configuration has ${loaded.problems.length} problem(s):\n${list}\nThe server was not started. See "baton-proxy --help" and the README's configuration table.\n`);
+    return EXIT.CONFIG;
+  }
+  const config = loaded.config;
+  const logFile = config.logFile;
+  let teeBroken = false;
+  const logger = createLogger((line) => {
+    io.stderr(line);
+    if (logFile === undefined || teeBroken) return;
+    try {
+      appendFileSync(logFile, line, { mode: 0o600 });
+    } catch (error) {
+      teeBroken = true;
+      io.stderr(`baton-proxy: warn: cannot write the log file ${logFile}: ${describeError(error)}; logging to stderr only\n`);
+    }
+  }, config.secrets);
+  for (const warning of config.warnings) logger.warn(warning);
+  try {
+    return await runProxySession(config, command, io.env, logger, { stdin: io.stdin, stdout: io.stdoutSink, writeStderr: io.stderr, now: io.now, onSignal: io.onSignal });
+  } catch (error) {
+    if (error instanceof LocalError && error.code === "E_SPAWN") {
+      logger.error(error.message);
+      const cause = error.cause as { code?: string } | undefined;
+      return cause?.code === "ENOENT" ? EXIT.NOT_FOUND : EXIT.NOT_EXECUTABLE;
+    }
+    throw error;
+  }
+}

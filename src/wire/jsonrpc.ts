@@ -1,0 +1,87 @@
+// JSON-RPC 2.0 message shapes, the junk policy for lines that are not JSON-RPC, and the one builder of wire errors.
+
+export type JsonRpcId = string | number;
+export type JsonObject = Record<string, unknown>;
+
+/** A decoded JSON-RPC message. `value` is the parsed object itself (re-serialise only when changed). */
+export type Message =
+  | { readonly kind: "request"; readonly id: JsonRpcId; readonly method: string; readonly value: JsonObject }
+  | { readonly kind: "notification"; readonly method: string; readonly value: JsonObject }
+  | { readonly kind: "response"; readonly id: JsonRpcId | null; readonly value: JsonObject };
+
+/**
+ * What a line turned out to be. The written junk policy (SPEC §2, STYLE §3): every line is
+ * forwarded; `junk` lines (blank, not JSON, JSON that is not JSON-RPC) are forwarded unchanged,
+ * never inspected further, and reported to the log (rate-limited by the caller); a `batch` is
+ * forwarded and its members are observed one by one.
+ */
+export type Classified =
+  | { readonly kind: "message"; readonly message: Message }
+  | { readonly kind: "batch"; readonly members: readonly (Message | undefined)[]; readonly values: readonly unknown[] }
+  | { readonly kind: "junk"; readonly reason: "blank" | "not_json" | "not_jsonrpc" };
+
+const decoder = new TextDecoder();
+
+/** Decodes and classifies one line body (without its newline). Never throws. */
+export function classifyLine(body: Uint8Array): Classified {
+  let text: string;
+  try {
+    text = decoder.decode(body);
+  } catch {
+    return { kind: "junk", reason: "not_json" };
+  }
+  if (text.trim() === "") return { kind: "junk", reason: "blank" };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { kind: "junk", reason: "not_json" };
+  }
+  if (Array.isArray(parsed)) {
+    if (parsed.length === 0) return { kind: "junk", reason: "not_jsonrpc" };
+    return { kind: "batch", members: parsed.map(toMessage), values: parsed };
+  }
+  const message = toMessage(parsed);
+  return message === undefined ? { kind: "junk", reason: "not_jsonrpc" } : { kind: "message", message };
+}
+
+/** Recognises a request, notification or response object; anything else is undefined. */
+export function toMessage(value: unknown): Message | undefined {
+  if (!isObject(value)) return undefined;
+  const { id, method } = value;
+  const validId = typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
+  if (typeof method === "string") {
+    if (validId) return { kind: "request", id: id as JsonRpcId, method, value };
+    if (id === undefined) return { kind: "notification", method, value };
+    return undefined;
+  }
+  if ("result" in value || "error" in value) {
+    if (validId || id === null) return { kind: "response", id: (id ?? null) as JsonRpcId | null, value };
+  }
+  return undefined;
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** JSON-RPC error codes the proxy itself uses on the wire. */
+export const WIRE_ERROR = {
+  INTERNAL: -32603,
+  INVALID_PARAMS: -32602,
+} as const;
+
+/**
+ * The only way the proxy builds an error response for a peer (wire family; local errors never
+ * reach the wire). `message` is prefixed so a user can tell the proxy answered, not the server.
+ */
+export function wireError(id: JsonRpcId | null, code: number, message: string, data?: unknown): JsonObject {
+  const error: JsonObject = { code, message: `baton-proxy: ${message}` };
+  if (data !== undefined) error.data = data;
+  return { jsonrpc: "2.0", id, error };
+}
+
+/** A successful response object. */
+export function wireResult(id: JsonRpcId, result: unknown): JsonObject {
+  return { jsonrpc: "2.0", id, result };
+}

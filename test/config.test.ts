@@ -1,0 +1,80 @@
+import { describe, expect, test } from "bun:test";
+import { loadConfig } from "../src/config.ts";
+
+describe("loadConfig", () => {
+  test("defaults: stderr + /tmp file, placeholders, scrubbing on", () => {
+    const result = loadConfig({});
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.sinks).toEqual([{ kind: "stderr" }, { kind: "file", path: "/tmp/baton-proxy.jsonl" }]);
+    expect(result.config.allSinksLocal).toBe(true);
+    expect(result.config.tenantId).toBe("local");
+    expect(result.config.vendorId).toBe("unknown");
+    expect(result.config.scrub).toBe("on");
+    expect(Object.isFrozen(result.config)).toBe(true);
+    expect(Object.isFrozen(result.config.sinks)).toBe(true);
+  });
+
+  test.each([
+    ["https sink with key and token", { BATON_EVENT_SINK: "https://console.example/", BATON_API_KEY: "k-123456", BATON_CONSENT_TOKEN: "ct_1" }, [{ kind: "http", url: "https://console.example" }]],
+    ["file with percent-encoding", { BATON_EVENT_SINK: "file:///tmp/a%20b.jsonl" }, [{ kind: "file", path: "/tmp/a b.jsonl" }]],
+    ["whitespace and trailing comma", { BATON_EVENT_SINK: " stderr: , " }, [{ kind: "stderr" }]],
+  ])("%s", (_name, env, sinks) => {
+    const result = loadConfig(env);
+    expect(result.ok && result.config.sinks).toEqual(sinks as never);
+  });
+
+  test("every problem is reported at once", () => {
+    const result = loadConfig({
+      BATON_EVENT_SINK: "s3://bucket,https://console.example,file://relative/x.jsonl,::not a url",
+      BATON_SCRUB: "maybe",
+      BATON_SLOW_CALL_MS: "12abc",
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const text = result.problems.join("\n");
+    expect(text).toContain('unsupported scheme "s3:"');
+    expect(text).toContain("BATON_API_KEY is required");
+    expect(text).toContain("BATON_CONSENT_TOKEN is still the placeholder");
+    expect(text).toContain("must be an absolute path");
+    expect(text).toContain("is not a valid URL");
+    expect(text).toContain("BATON_SCRUB");
+    expect(text).toContain("BATON_SLOW_CALL_MS");
+    expect(result.problems).toHaveLength(7);
+  });
+
+  test.each([
+    ["empty list", { BATON_EVENT_SINK: "," }, "is empty"],
+    ["duplicate sink", { BATON_EVENT_SINK: "stderr:,stderr:" }, "twice"],
+    ["directory as file", { BATON_EVENT_SINK: "file:///tmp/" }, "directory"],
+    ["http with query", { BATON_EVENT_SINK: "https://c.example/?x=1", BATON_API_KEY: "k", BATON_CONSENT_TOKEN: "t" }, "query"],
+    ["zero slow threshold", { BATON_SLOW_CALL_MS: "0" }, "BATON_SLOW_CALL_MS"],
+    ["NaN slow threshold", { BATON_SLOW_CALL_MS: "NaN" }, "BATON_SLOW_CALL_MS"],
+  ])("refuses %s", (_name, env, fragment) => {
+    const result = loadConfig(env);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems.join("\n")).toContain(fragment);
+  });
+
+  test("secrets never appear in problems, and URL credentials are masked", () => {
+    const result = loadConfig({ BATON_EVENT_SINK: "ftp://user:hunter2@host/x", BATON_API_KEY: "sk-supersecret-key", BATON_CONSENT_TOKEN: "ct-secret-token" });
+    expect(result.ok).toBe(false);
+    const text = !result.ok ? result.problems.join("\n") : "";
+    expect(text).not.toContain("hunter2");
+    expect(text).not.toContain("sk-supersecret-key");
+    expect(text).not.toContain("ct-secret-token");
+  });
+
+  test("unknown BATON_ variables are warnings, not silent", () => {
+    const result = loadConfig({ BATON_EVENT_SINKS: "stderr:" });
+    expect(result.ok && result.config.warnings.join()).toContain("BATON_EVENT_SINKS");
+  });
+
+  test("secrets are collected for log redaction; the placeholder is not a secret", () => {
+    const remote = loadConfig({ BATON_EVENT_SINK: "https://c.example", BATON_API_KEY: "key-1234", BATON_CONSENT_TOKEN: "ct-5678" });
+    expect(remote.ok && remote.config.secrets).toEqual(["key-1234", "ct-5678"]);
+    expect(remote.ok && remote.config.allSinksLocal).toBe(false);
+    const local = loadConfig({});
+    expect(local.ok && local.config.secrets).toEqual([]);
+  });
+});
