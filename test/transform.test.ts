@@ -1,0 +1,225 @@
+import { describe, expect, test } from "bun:test";
+import { classifyLine } from "../src/wire/jsonrpc.ts";
+import { createProxyState, failPending, fromClient, fromServer, sweepPending, type Action, type ProxyState } from "../src/proxy/transform.ts";
+import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
+
+const enc = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
+const client = (state: ProxyState, message: unknown, now = 0) => { const raw = enc(message); return fromClient(state, raw, classifyLine(raw), now); };
+const server = (state: ProxyState, message: unknown, now = 0) => { const raw = enc(message); return fromServer(state, raw, classifyLine(raw), now); };
+const of = <T extends Action["type"]>(actions: Action[], type: T) => actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
+const sent = (actions: Action[]) => of(actions, "send").map((a) => a.message as Record<string, any>);
+const events = (actions: Action[]) => of(actions, "emit").map((a) => a.draft);
+const fresh = (includeReportTool = true) => createProxyState({ includeReportTool });
+
+const call = (id: unknown, name: string, args: unknown = {}, extra: Record<string, unknown> = {}) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args, ...extra } });
+
+describe("handshake injection", () => {
+  test.each([
+    ["initialize appends after the server's text", "initialize", { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "s", version: "1" }, instructions: "Server text." }, `Server text.\n\n${INSTRUCTIONS_SUFFIX}`],
+    ["initialize creates the field", "initialize", { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "s", version: "1" } }, INSTRUCTIONS_SUFFIX],
+    ["server/discover too", "server/discover", { supportedVersions: ["2026-07-28"], capabilities: { tools: {} }, instructions: "Modern.", resultType: "complete" }, `Modern.\n\n${INSTRUCTIONS_SUFFIX}`],
+  ])("%s", (_name, method, result, instructions) => {
+    const state = fresh();
+    expect(of(client(state, { jsonrpc: "2.0", id: 0, method, params: {} }), "forward")).toHaveLength(1);
+    const out = sent(server(state, { jsonrpc: "2.0", id: 0, result }));
+    expect(out[0]?.result.instructions).toBe(instructions);
+    expect(out[0]?.result.capabilities.tools).toEqual({});
+    expect(state.answerToolsList).toBe(false);
+  });
+
+  test("missing tools capability is added and the proxy answers tools/list itself (both eras)", () => {
+    const state = fresh(false);
+    client(state, { jsonrpc: "2.0", id: 0, method: "initialize", params: { clientInfo: { name: "claude-code", version: "2" } } });
+    const out = sent(server(state, { jsonrpc: "2.0", id: 0, result: { capabilities: { logging: {} }, serverInfo: { name: "s" } } }));
+    expect(out[0]?.result.capabilities).toEqual({ logging: {}, tools: {} });
+    const list = client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+    expect(of(list, "forward")).toHaveLength(0);
+    expect(sent(list)[0]?.result.tools.map((t: { name: string }) => t.name)).toEqual(["baton_annotate"]);
+    const modern = sent(client(state, { jsonrpc: "2.0", id: 2, method: "tools/list", params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } } }));
+    expect(modern[0]?.result).toMatchObject({ resultType: "complete", ttlMs: 0 });
+  });
+
+  test("an error answer to initialize or discover passes untouched", () => {
+    const state = fresh();
+    client(state, { jsonrpc: "2.0", id: "server-discover-probe-1", method: "server/discover", params: {} });
+    const actions = server(state, { jsonrpc: "2.0", id: "server-discover-probe-1", error: { code: -32601, message: "Method not found" } });
+    expect(of(actions, "forward")).toHaveLength(1);
+    expect(sent(actions)).toHaveLength(0);
+  });
+
+  test("agent_runtime comes from clientInfo in initialize or in request _meta", () => {
+    const legacy = fresh();
+    client(legacy, { jsonrpc: "2.0", id: 0, method: "initialize", params: { clientInfo: { name: "claude-code" } } });
+    expect(legacy.agentRuntime).toBe("claude-code");
+    const modern = fresh();
+    client(modern, call(5, "echo", {}, { _meta: { "io.modelcontextprotocol/clientInfo": { name: "inspector" } } }));
+    expect(modern.agentRuntime).toBe("inspector");
+  });
+});
+
+describe("tools/list injection", () => {
+  const tools = (names: string[]) => names.map((name) => ({ name, inputSchema: { type: "object" } }));
+
+  test("single page: injected tools appended, report tool only with local sinks", () => {
+    for (const [local, expected] of [[true, ["a", "baton_annotate", "baton_session_report"]], [false, ["a", "baton_annotate"]]] as const) {
+      const state = fresh(local);
+      client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+      const out = sent(server(state, { jsonrpc: "2.0", id: 1, result: { tools: tools(["a"]) } }));
+      expect(out[0]?.result.tools.map((t: { name: string }) => t.name)).toEqual([...expected]);
+    }
+  });
+
+  test("paginated: only the last page gets them, exactly once", () => {
+    const state = fresh();
+    client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+    const first = server(state, { jsonrpc: "2.0", id: 1, result: { tools: tools(["a"]), nextCursor: "p2" } });
+    expect(of(first, "forward")).toHaveLength(1);
+    client(state, { jsonrpc: "2.0", id: 2, method: "tools/list", params: { cursor: "p2" } });
+    const last = sent(server(state, { jsonrpc: "2.0", id: 2, result: { tools: tools(["b"]) } }));
+    expect(last[0]?.result.tools.map((t: { name: string }) => t.name)).toEqual(["b", "baton_annotate", "baton_session_report"]);
+  });
+
+  test("a server tool of the same name is not shadowed: ours stay out, calls go to the server, it is logged", () => {
+    const state = fresh();
+    client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+    const actions = server(state, { jsonrpc: "2.0", id: 1, result: { tools: tools(["baton_annotate"]) } });
+    expect(sent(actions)[0]?.result.tools.map((t: { name: string }) => t.name)).toEqual(["baton_annotate", "baton_session_report"]);
+    expect(of(actions, "log")[0]?.text).toContain("baton_annotate");
+    const callActions = client(state, call(2, "baton_annotate", { intent: "x" }));
+    expect(of(callActions, "forward")).toHaveLength(1);
+    expect(events(callActions)[0]?.event_type).toBe("tool_call_start");
+  });
+
+  test("modern list keeps ttlMs/cacheScope/resultType", () => {
+    const state = fresh();
+    client(state, { jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } } });
+    const out = sent(server(state, { jsonrpc: "2.0", id: 1, result: { tools: [], resultType: "complete", ttlMs: 5, cacheScope: "private" } }));
+    expect(out[0]?.result).toMatchObject({ resultType: "complete", ttlMs: 5, cacheScope: "private" });
+  });
+});
+
+describe("tool call events", () => {
+  test.each([
+    ["success", { result: { content: [{ type: "text", text: "hi" }] } }, "tool_call_end", { result: [{ type: "text", text: "hi" }] }],
+    ["JSON-RPC error", { error: { code: -32602, message: "bad", data: { f: 1 } } }, "tool_call_error", { error_type: "jsonrpc_-32602", error_body: 'bad (data: {"f":1})' }],
+    ["isError result", { result: { content: [{ type: "text", text: "nope" }], isError: true } }, "tool_call_error", { error_type: "tool_error", error_body: "nope" }],
+    ["non-text isError", { result: { content: [{ type: "image", data: "x" }], isError: true } }, "tool_call_error", { error_type: "tool_error" }],
+  ])("%s", (_name, response, type, payload) => {
+    const state = fresh();
+    const start = events(client(state, call(7, "echo", { text: "a" }, { _meta: { progressToken: 7, traceparent: "00-abc" } }), 100));
+    expect(start[0]).toMatchObject({ event_type: "tool_call_start", payload: { tool_name: "echo", params: { text: "a" } } });
+    expect(start[0]?.runtime_meta).toMatchObject({ progressToken: 7, traceparent: "00-abc", "baton/call_id": "c1" });
+    const end = events(server(state, { jsonrpc: "2.0", id: 7, ...response }, 142.6));
+    expect(end).toHaveLength(1);
+    expect(end[0]).toMatchObject({ event_type: type, payload: { tool_name: "echo", duration_ms: 43, ...payload } });
+    expect(end[0]?.runtime_meta?.["baton/call_id"]).toBe("c1");
+    expect(state.pending.size).toBe(0);
+  });
+
+  test("ids 1 and \"1\" are different requests; a server request with a colliding id is not mistaken for an answer", () => {
+    const state = fresh();
+    client(state, call(1, "echo"));
+    client(state, call("1", "other"));
+    const serverRequest = server(state, { jsonrpc: "2.0", id: 1, method: "roots/list" });
+    expect(of(serverRequest, "forward")).toHaveLength(1);
+    expect(events(serverRequest)).toHaveLength(0);
+    expect(events(client(state, { jsonrpc: "2.0", id: 1, result: { roots: [] } }))).toHaveLength(0); // the client's answer to it
+    expect(events(server(state, { jsonrpc: "2.0", id: "1", result: { content: [] } }))[0]?.payload).toMatchObject({ tool_name: "other" });
+    expect(events(server(state, { jsonrpc: "2.0", id: 1, result: { content: [] } }))[0]?.payload).toMatchObject({ tool_name: "echo" });
+  });
+
+  test("cancellation ends the call once; the late answer is forwarded without a second event", () => {
+    const state = fresh();
+    client(state, call(3, "slow"));
+    const cancel = client(state, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 3, reason: "timeout" } });
+    expect(of(cancel, "forward")).toHaveLength(1);
+    expect(events(cancel)[0]).toMatchObject({ event_type: "tool_call_error", payload: { error_type: "cancelled", error_body: "cancelled by the client: timeout" } });
+    const late = server(state, { jsonrpc: "2.0", id: 3, result: { content: [] } });
+    expect(of(late, "forward")).toHaveLength(1);
+    expect(events(late)).toHaveLength(0);
+  });
+
+  test("upstream exit answers every pending request and closes every call", () => {
+    const state = fresh();
+    client(state, call(1, "a"));
+    client(state, { jsonrpc: "2.0", id: 2, method: "resources/list" });
+    const actions = failPending(state, "upstream_exit", "the MCP server exited (exit code 3) before answering", 50);
+    expect(sent(actions).map((m) => [m.id, m.error.code])).toEqual([[1, -32603], [2, -32603]]);
+    expect(sent(actions)[0]?.error.message).toContain("exited (exit code 3)");
+    expect(events(actions).map((e) => e.payload)).toEqual([expect.objectContaining({ tool_name: "a", error_type: "upstream_exit" })]);
+    expect(state.pending.size).toBe(0);
+  });
+
+  test("bookkeeping is bounded: over the cap the oldest is evicted with an event and one log line", () => {
+    const state = createProxyState({ includeReportTool: true, maxPending: 3 });
+    const all: Action[] = [];
+    for (let i = 0; i < 5; i++) all.push(...client(state, call(i, "t")));
+    expect(state.pending.size).toBe(3);
+    expect(events(all).filter((e) => e.event_type === "tool_call_error").map((e) => (e.payload as { error_type: string }).error_type)).toEqual(["evicted", "evicted"]);
+    expect(of(all, "log")).toHaveLength(1);
+  });
+
+  test("the TTL sweep evicts only old requests", () => {
+    const state = fresh();
+    client(state, call(1, "old"), 0);
+    client(state, call(2, "new"), 900);
+    const actions = sweepPending(state, 1000, 500);
+    expect(events(actions).map((e) => (e.payload as { tool_name: string }).tool_name)).toEqual(["old"]);
+    expect([...state.pending.keys()]).toEqual([2]);
+  });
+});
+
+describe("injected tool calls", () => {
+  test.each([
+    ["valid annotation", { intent: "find a file", signal_type: "dead_end", tool_name: "search" }, false, "Annotation recorded"],
+    ["null arguments", null, true, "arguments must be an object"],
+    ["missing intent", { signal_type: "failure" }, true, '"intent" is required'],
+    ["wrong types", { intent: 5, context: "x" }, true, '"context" must be an object'],
+    ["unknown signal type", { intent: "x", signal_type: "meh" }, true, '"signal_type" must be one of'],
+  ])("%s", (_name, args, isError, text) => {
+    const state = fresh();
+    const actions = client(state, call(9, "baton_annotate", args));
+    expect(of(actions, "forward")).toHaveLength(0);
+    const reply = sent(actions)[0];
+    expect(reply?.id).toBe(9);
+    expect(Boolean(reply?.result.isError)).toBe(isError);
+    expect(reply?.result.content[0].text).toContain(text);
+    expect(events(actions).map((e) => e.event_type)).toEqual(isError ? [] : ["annotation"]);
+  });
+
+  test("stateless era: injected results carry resultType complete", () => {
+    const state = fresh();
+    const reply = sent(client(state, call(1, "baton_annotate", { intent: "x" }, { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } })))[0];
+    expect(reply?.result.resultType).toBe("complete");
+  });
+
+  test("the report tool becomes a report action; without local sinks it is the server's business", () => {
+    expect(of(client(fresh(true), call(4, "baton_session_report")), "report")).toEqual([{ type: "report", id: 4, modern: false }]);
+    expect(of(client(fresh(false), call(4, "baton_session_report")), "forward")).toHaveLength(1);
+  });
+
+  test("a batch with an injected call: ours answered, the rest forwarded as a batch", () => {
+    const state = fresh();
+    const actions = client(state, [call(1, "baton_annotate", { intent: "x" }), call(2, "echo")]);
+    expect(sent(actions).find((m) => m.id === 1)?.result.content[0].text).toContain("recorded");
+    const forwarded = of(actions, "send").find((a) => a.to === "server")?.message as unknown[];
+    expect(forwarded).toEqual([call(2, "echo")]);
+  });
+});
+
+describe("junk and untouched traffic", () => {
+  test.each([
+    ["not JSON", "hello world"],
+    ["blank", "   "],
+    ["JSON but not JSON-RPC", '{"foo":1}'],
+    ["notification", '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}'],
+    ["server request", '{"jsonrpc":"2.0","id":0,"method":"sampling/createMessage","params":{}}'],
+    ["big integer id stays byte-exact", '{"jsonrpc":"2.0","id":12345678901234567890123,"result":{}}'],
+  ])("%s is forwarded byte-for-byte both ways", (_name, line) => {
+    for (const direction of [client, server]) {
+      const actions = direction(fresh(), line);
+      expect(actions.map((a) => a.type)).toEqual(["forward"]);
+      expect(new TextDecoder().decode((actions[0] as { bytes: Uint8Array }).bytes)).toBe(line);
+    }
+  });
+});
