@@ -1,0 +1,349 @@
+// Carries events from the hot path to every sink in the background (bounded queues, batches, export timeouts, once-only shutdown); never does I/O itself and never throws into or awaits on the pump.
+
+import { describeError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { BatonEvent } from "./event-types.ts";
+import type { Sink } from "./sinks/sink.ts";
+
+/** Per-sink queue bound (events); beyond it the OLDEST queued event is dropped and counted. */
+export const MAX_QUEUE_EVENTS = 10_000;
+/** Events handed to one sink per flush. */
+export const MAX_BATCH_EVENTS = 512;
+/** How long an event may wait in the intake before the background loop runs. */
+export const FLUSH_INTERVAL_MS = 200;
+/** A sink flush slower than this is abandoned: its batch is counted as dropped. */
+export const EXPORT_TIMEOUT_MS = 2_000;
+/** `shutdown()` resolves by this deadline whatever the sinks do. */
+export const SHUTDOWN_DEADLINE_MS = 2_000;
+/** Slack on the real timer that keeps the process alive during shutdown, beyond the (possibly fake) deadline. */
+const HOLD_MARGIN_MS = 1_000;
+/** After the first drop of a kind is logged, further drops are summarised at most this often. */
+export const DROP_LOG_INTERVAL_MS = 10_000;
+
+/** Time source; injectable so tests drive timers by hand. Real timers must not keep the process alive. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock: `Date.now` and unref'd timers (telemetry never keeps the proxy alive). */
+export const SYSTEM_CLOCK: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export interface DispatcherOptions {
+  sinks: readonly Sink[];
+  logger: Logger;
+  /** Applied once per event in the background (the scrubber). If it throws, the event is dropped, counted and logged. */
+  prepare?: (event: BatonEvent) => BatonEvent;
+  /** Sees every prepared event, in order (the live report). Errors are caught and logged (rate-limited). */
+  observe?: (event: BatonEvent) => void;
+  /** Default {@link SYSTEM_CLOCK}. */
+  clock?: Clock;
+  /** Per sink (and for the intake), default {@link MAX_QUEUE_EVENTS}. */
+  maxQueue?: number;
+  /** Default {@link MAX_BATCH_EVENTS}. */
+  maxBatch?: number;
+  /** Default {@link FLUSH_INTERVAL_MS}. */
+  flushIntervalMs?: number;
+  /** Per sink flush, default {@link EXPORT_TIMEOUT_MS}. */
+  exportTimeoutMs?: number;
+}
+
+export interface Dispatcher {
+  /** O(1), never throws, never awaits: the pump's only telemetry call. Ignored after shutdown. */
+  enqueue(event: BatonEvent): void;
+  /** Synchronously prepares and observes everything enqueued so far (for a complete live report). Does not flush sinks. */
+  settle(): void;
+  /** (event, sink) deliveries lost so far: queue full, failed or timed-out flush, prepare failure, shutdown deadline. */
+  readonly dropped: number;
+  /** Events waiting (intake plus every sink queue); bounded by `maxQueue × (sinks + 1)`. */
+  readonly queued: number;
+  /**
+   * Exactly once (later calls return the same promise): flushes what it can, closes the sinks that
+   * drained, and resolves by `deadlineMs` (default {@link SHUTDOWN_DEADLINE_MS}) even if a sink hangs
+   * forever. Whatever is still queued or in flight then is counted as dropped; logs one summary line
+   * if anything was dropped during the session. Never rejects.
+   */
+  shutdown(deadlineMs?: number): Promise<void>;
+}
+
+interface Entry {
+  readonly event: BatonEvent;
+  readonly line: string;
+}
+
+/** The batch a sink is flushing; `settled` once counted (late results are then ignored). */
+interface InFlight {
+  readonly size: number;
+  settled: boolean;
+  timer: unknown;
+}
+
+/**
+ * Builds the dispatcher. Policy: each sink has its own queue and worker, so a failing or hanging
+ * sink only loses its own events. A sink's flushes never overlap (the {@link Sink} contract): while
+ * an abandoned flush is still pending, that sink's queue keeps filling up to `maxQueue`, dropping
+ * the oldest events (the newest are the likeliest to explain a failure). Failed batches are not
+ * retried: they are dropped and counted (retry storms against a sick console help nobody).
+ */
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const maxQueue = options.maxQueue ?? MAX_QUEUE_EVENTS;
+  const maxBatch = options.maxBatch ?? MAX_BATCH_EVENTS;
+  const flushIntervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
+  const exportTimeoutMs = options.exportTimeoutMs ?? EXPORT_TIMEOUT_MS;
+  const drops = createDropLog(options.logger, clock);
+  const lanes = options.sinks.map((sink) => createLane(sink));
+  let intake: BatonEvent[] = [];
+  let intakeOverflow = 0;
+  let timer: unknown;
+  let timerUrgent = false;
+  let shuttingDown = false;
+  let shutdownPromise: Promise<void> | undefined;
+  let lastObserveErrorAt = -Infinity;
+
+  function schedule(ms: number): void {
+    if (timer !== undefined) {
+      if (ms > 0 || timerUrgent) return;
+      clock.clearTimeout(timer);
+    }
+    timerUrgent = ms === 0;
+    timer = clock.setTimeout(runLoop, ms);
+  }
+
+  function runLoop(): void {
+    timer = undefined;
+    timerUrgent = false;
+    drainIntake(true);
+    for (const lane of lanes) lane.pump();
+    drops.summarise();
+    if (!shuttingDown && (intake.length > 0 || lanes.some((l) => l.waiting()))) schedule(flushIntervalMs);
+  }
+
+  /** Prepares, serialises and observes the intake in order, then queues it per sink; `eager` starts full batches on the way so a burst does not overflow a healthy sink's queue. */
+  function drainIntake(eager: boolean): void {
+    if (intakeOverflow > 0) {
+      drops.add("all sinks", "intake full", intakeOverflow * lanes.length, `more than ${maxQueue} events waiting`);
+      intakeOverflow = 0;
+    }
+    const batch = intake;
+    intake = [];
+    for (const raw of batch) {
+      let event: BatonEvent;
+      let line: string;
+      try {
+        event = options.prepare ? options.prepare(raw) : raw;
+        line = JSON.stringify(event); // once, shared by every sink
+        if (typeof line !== "string") throw new TypeError("prepare returned no event");
+      } catch (error) {
+        drops.add("all sinks", "prepare failed", lanes.length, describeError(error));
+        continue;
+      }
+      try {
+        options.observe?.(event);
+      } catch (error) {
+        if (clock.now() - lastObserveErrorAt >= DROP_LOG_INTERVAL_MS) {
+          lastObserveErrorAt = clock.now();
+          options.logger.warn(`event observer failed (the session report may be incomplete): ${describeError(error)}`);
+        }
+      }
+      for (const lane of lanes) {
+        lane.push({ event, line });
+        if (eager && lane.size() >= maxBatch) lane.pump();
+      }
+    }
+    for (const lane of lanes) lane.reportOverflow();
+  }
+
+  function createLane(sink: Sink) {
+    let queue: Entry[] = [];
+    let head = 0; // queue[head..] is live; compacted lazily so shift and drop stay O(1) amortised
+    let overflow = 0;
+    let current: InFlight | undefined;
+    let running: Promise<void> | undefined;
+    let abandoned = false;
+    const size = (): number => queue.length - head;
+    const take = (): Entry => {
+      const entry = queue[head++] as Entry;
+      if (head >= 1024 && head * 2 >= queue.length) {
+        queue = queue.slice(head);
+        head = 0;
+      }
+      return entry;
+    };
+
+    function pump(): void {
+      if (running !== undefined || size() === 0 || abandoned) return;
+      const batch = Array.from({ length: Math.min(maxBatch, size()) }, take);
+      const flight: InFlight = { size: batch.length, settled: false, timer: undefined };
+      current = flight;
+      const settleOnce = (kind: string, detail: string | undefined): void => {
+        if (flight.settled) return;
+        flight.settled = true;
+        clock.clearTimeout(flight.timer);
+        if (detail !== undefined) drops.add(sink.label, kind, flight.size, detail);
+      };
+      flight.timer = clock.setTimeout(
+        () => settleOnce("flush timed out", `no answer within ${exportTimeoutMs} ms (later batches wait for it)`),
+        exportTimeoutMs,
+      );
+      const attempt = async (): Promise<void> => {
+        for (const entry of batch) sink.write(entry.event, entry.line);
+        await sink.flush();
+      };
+      running = attempt().then(
+        () => settleOnce("", undefined),
+        (error: unknown) => settleOnce("flush failed", describeError(error)),
+      );
+      void running.then(() => {
+        running = undefined;
+        current = undefined;
+        if (shuttingDown || abandoned) return; // finish() drives the lane from here
+        if (size() >= maxBatch) pump();
+        else if (size() > 0) schedule(flushIntervalMs);
+      });
+    }
+
+    async function finish(): Promise<void> {
+      for (;;) {
+        if (abandoned) return;
+        if (running !== undefined) await running;
+        else if (size() === 0) break;
+        else pump();
+      }
+      try {
+        await sink.close();
+      } catch (error) {
+        options.logger.warn(`closing sink ${sink.label} failed: ${describeError(error)}`);
+      }
+    }
+
+    return {
+      pump,
+      finish,
+      size,
+      waiting: (): boolean => running === undefined && size() > 0,
+      push(entry: Entry): void {
+        queue.push(entry);
+        if (size() > maxQueue) {
+          take();
+          overflow++;
+        }
+      },
+      reportOverflow(): void {
+        if (overflow === 0) return;
+        drops.add(sink.label, "queue full", overflow, `more than ${maxQueue} events waiting; oldest dropped`);
+        overflow = 0;
+      },
+      /** At the shutdown deadline: count what never got delivered, stop driving the sink. */
+      abandon(): void {
+        if (abandoned) return;
+        abandoned = true;
+        const left = size() + (current !== undefined && !current.settled ? current.size : 0);
+        if (current !== undefined) {
+          current.settled = true;
+          clock.clearTimeout(current.timer);
+        }
+        queue = [];
+        head = 0;
+        if (left > 0) drops.add(sink.label, "shutdown deadline", left, "not delivered before the shutdown deadline");
+      },
+    };
+  }
+
+  return {
+    enqueue(event: BatonEvent): void {
+      if (shuttingDown) return;
+      try {
+        if (intake.length >= maxQueue) {
+          intakeOverflow++; // counted and logged by the background loop, never here
+          return;
+        }
+        intake.push(event);
+        if (intake.length >= maxBatch) schedule(0);
+        else if (timer === undefined) schedule(flushIntervalMs);
+      } catch {
+        // A broken clock must not reach the pump; the event waits for the next scheduled loop.
+      }
+    },
+    settle: () => drainIntake(false),
+    get dropped(): number {
+      return drops.total() + intakeOverflow * lanes.length;
+    },
+    get queued(): number {
+      return intake.length + lanes.reduce((sum, lane) => sum + lane.size(), 0);
+    },
+    shutdown(deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
+      if (shutdownPromise !== undefined) return shutdownPromise;
+      shuttingDown = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      drainIntake(false);
+      shutdownPromise = new Promise<void>((resolve) => {
+        let deadline: unknown;
+        // Clock timers are unref'd; here the caller is waiting, so hold the event loop open (bounded
+        // by the deadline) or the process could exit with shutdown still pending and lose its exit code.
+        const hold = setTimeout(() => {}, deadlineMs + HOLD_MARGIN_MS);
+        const done = (): void => {
+          clearTimeout(hold);
+          clock.clearTimeout(deadline);
+          for (const lane of lanes) lane.abandon();
+          drops.final();
+          resolve();
+        };
+        deadline = clock.setTimeout(done, deadlineMs);
+        void Promise.all(lanes.map((lane) => lane.finish())).then(done, done);
+      });
+      return shutdownPromise;
+    },
+  };
+}
+
+/** Drop bookkeeping: the first drop of each (sink, kind) is logged at once, later ones in summaries. */
+function createDropLog(logger: Logger, clock: Clock) {
+  const seen = new Set<string>();
+  const pending = new Map<string, { count: number; detail: string }>();
+  const totals = new Map<string, number>();
+  let total = 0;
+  let lastSummaryAt = clock.now();
+  let closed = false;
+  const render = (map: Map<string, { count: number; detail: string }>): string =>
+    [...map].map(([key, v]) => `${key} ×${v.count} (${v.detail})`).join("; ");
+
+  return {
+    total: (): number => total,
+    add(label: string, kind: string, count: number, detail: string): void {
+      if (count <= 0 || closed) return;
+      total += count;
+      const key = `${label}: ${kind}`;
+      totals.set(key, (totals.get(key) ?? 0) + count);
+      if (!seen.has(key)) {
+        seen.add(key);
+        const later = `further drops are summarised at most every ${DROP_LOG_INTERVAL_MS / 1000} s`;
+        logger.warn(`dropped ${count} event(s) for ${label}: ${kind}: ${detail}; ${later}`);
+        return;
+      }
+      const entry = pending.get(key) ?? { count: 0, detail };
+      entry.count += count;
+      entry.detail = detail;
+      pending.set(key, entry);
+    },
+    summarise(): void {
+      if (pending.size === 0 || clock.now() - lastSummaryAt < DROP_LOG_INTERVAL_MS) return;
+      lastSummaryAt = clock.now();
+      logger.warn(`dropped more events: ${render(pending)}`);
+      pending.clear();
+    },
+    final(): void {
+      if (closed) return;
+      closed = true;
+      if (total === 0) return;
+      const parts = [...totals].map(([key, count]) => `${key} ×${count}`).join("; ");
+      logger.warn(`telemetry dropped ${total} event deliveries this session: ${parts}`);
+    },
+  };
+}

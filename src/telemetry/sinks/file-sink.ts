@@ -1,0 +1,166 @@
+// The `file://` sink: appends one JSON line per event, one write per flush, through Bun's FileSink over a descriptor it opened itself; never follows a symlink, never opens a FIFO or a foreign file.
+
+import fs from "node:fs";
+import type { FileSink } from "bun";
+import { sinkLabel } from "../../config.ts";
+import { describeError, LocalError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import type { BatonEvent } from "../event-types.ts";
+import type { Sink } from "./sink.ts";
+
+const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+
+/**
+ * O_NOFOLLOW refuses a symlink planted at the path (the default path is in world-writable /tmp).
+ * O_NONBLOCK keeps a FIFO planted there from blocking the whole proxy in `openSync` (it is then
+ * refused as not a regular file); it is a no-op for regular files. Both are 0 where the platform
+ * lacks them (Windows), which loses that protection but keeps the sink working.
+ */
+export const FILE_OPEN_FLAGS = O_WRONLY | O_APPEND | O_CREAT | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0);
+/** Owner-only; applied on creation only (a pre-existing file keeps its mode, with a warning if others can read it). */
+export const FILE_MODE = 0o600;
+/** After an open or write failure the sink drops events and tries again at most this often. */
+export const FILE_REOPEN_INTERVAL_MS = 10_000;
+
+/** The part of Bun's FileSink we use; injectable so tests can count writes. */
+export type EventWriter = Pick<FileSink, "write" | "flush" | "end">;
+
+export interface FileSinkOptions {
+  path: string;
+  logger: Logger;
+  /** Default `Date.now`; paces reopen attempts. */
+  now?: () => number;
+  /** Default {@link openEventFile}. Returns a descriptor or throws. */
+  openFile?: (path: string) => number;
+  /** Default `Bun.file(fd).writer()`. */
+  createWriter?: (fd: number) => EventWriter;
+}
+
+/**
+ * Opens `path` for appending events with {@link FILE_OPEN_FLAGS} and {@link FILE_MODE}. Throws
+ * (`ELOOP` for a symlink, `ENOENT`, `EACCES`, or `E_SINK` for a non-regular file or one owned by
+ * another user, whose owner could read every event) and never leaves a descriptor open on failure.
+ */
+export function openEventFile(path: string): number {
+  const fd = fs.openSync(path, FILE_OPEN_FLAGS, FILE_MODE);
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new LocalError("E_SINK", "not a regular file (refused)");
+    const uid = process.getuid?.();
+    if (uid !== undefined && stat.uid !== uid) {
+      throw new LocalError("E_SINK", `owned by uid ${stat.uid}, not by this user (refused: its owner could read the events)`);
+    }
+    return fd;
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+}
+
+/**
+ * Creates the file sink. Opens lazily on the first flush. Failure policy: an open or write failure
+ * (symlink, missing directory, EACCES, ENOSPC) is logged once per distinct reason, the batch is
+ * dropped (`flush` rejects with `E_SINK`, the dispatcher counts it), the descriptor is released and
+ * no reopen is tried for {@link FILE_REOPEN_INTERVAL_MS}; batches in between are dropped the same
+ * way. Recovery is logged once. A write cut short by ENOSPC may leave a partial last line.
+ */
+export function createFileSink(options: FileSinkOptions): Sink {
+  const { path, logger } = options;
+  const label = sinkLabel({ kind: "file", path });
+  const now = options.now ?? Date.now;
+  const openFile = options.openFile ?? openEventFile;
+  const createWriter = options.createWriter ?? ((fd: number) => Bun.file(fd).writer());
+  let pending: string[] = [];
+  let fd: number | undefined;
+  let writer: EventWriter | undefined;
+  let retryAt = -Infinity;
+  let failure: { key: string; reason: string } | undefined;
+  let warnedMode = false;
+  let closed = false;
+
+  function fail(stage: "open" | "write", error: unknown, count: number): LocalError {
+    const code = (error as { code?: unknown }).code;
+    const reason =
+      code === "ELOOP" ? "the path is a symbolic link (refused, never followed)" : describeError(error);
+    const key = `${stage}:${typeof code === "string" ? code : reason}`;
+    if (failure?.key !== key) {
+      const every = FILE_REOPEN_INTERVAL_MS / 1000;
+      logger.warn(`file sink ${path}: cannot ${stage}: ${reason}; its events are dropped, retrying at most every ${every} s`);
+    }
+    failure = { key, reason };
+    retryAt = now() + FILE_REOPEN_INTERVAL_MS;
+    release();
+    return new LocalError("E_SINK", `${label}: cannot ${stage} (${reason}); ${count} event(s) dropped`, { cause: error });
+  }
+
+  function release(): void {
+    const [w, d] = [writer, fd];
+    writer = undefined;
+    fd = undefined;
+    try {
+      // Bun writes through its own dup of `d` and closes that one; closing `d` is ours to do.
+      void Promise.resolve(w?.end()).catch(() => {});
+    } catch {
+      // end() may rethrow the write error that got us here; the data is gone either way.
+    }
+    try {
+      if (d !== undefined) fs.closeSync(d);
+    } catch {
+      // Already closed or never valid: nothing left to release.
+    }
+  }
+
+  function open(count: number): EventWriter {
+    if (writer !== undefined) return writer;
+    if (now() < retryAt) {
+      throw new LocalError("E_SINK", `${label}: not open (${failure?.reason ?? "earlier failure"}); ${count} event(s) dropped`);
+    }
+    try {
+      fd = openFile(path);
+      const mode = fs.fstatSync(fd).mode & 0o777;
+      if ((mode & 0o044) !== 0 && !warnedMode) {
+        warnedMode = true;
+        logger.warn(`file sink ${path}: mode ${mode.toString(8)} lets other users read events; run chmod 600 on it`);
+      }
+      writer = createWriter(fd);
+    } catch (error) {
+      throw fail("open", error, count);
+    }
+    return writer;
+  }
+
+  async function flush(): Promise<void> {
+    if (pending.length === 0) return;
+    const count = pending.length;
+    const text = `${pending.join("\n")}\n`;
+    pending = [];
+    const w = open(count);
+    try {
+      // write() returns a rejected promise (not a throw) for large chunks: always await it.
+      await w.write(text);
+      await w.flush();
+    } catch (error) {
+      throw fail("write", error, count);
+    }
+    // Recovery is declared after a successful write, not an open, so an open-then-ENOSPC cycle stays quiet.
+    if (failure !== undefined) logger.info(`file sink ${path}: writable again, appending events`);
+    failure = undefined;
+  }
+
+  return {
+    label,
+    write(_event: BatonEvent, line: string): void {
+      if (!closed) pending.push(line);
+    },
+    flush,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      try {
+        await flush();
+      } finally {
+        release();
+      }
+    },
+  };
+}

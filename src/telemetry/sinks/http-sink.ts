@@ -1,0 +1,123 @@
+// The `http(s)://` sink: POSTs batches to {url}/v0/events with a per-request timeout; never retries, never puts a secret in an error.
+
+import { describeError, LocalError } from "../../errors.ts";
+import { SDK_VERSION } from "../../version.ts";
+import type { BatonEvent } from "../event-types.ts";
+import type { Sink } from "./sink.ts";
+
+/** Per request; the dispatcher's export timeout bounds the whole flush on top of it. */
+export const HTTP_TIMEOUT_MS = 1_500;
+/** Events per request body; a larger batch is split. */
+export const MAX_HTTP_BATCH_EVENTS = 500;
+/** Approximate body size per request (UTF-16 units of the JSON lines); a single larger event goes alone. */
+export const MAX_HTTP_BODY_BYTES = 1_048_576;
+/** Appended to the configured URL. */
+export const EVENTS_PATH = "/v0/events";
+
+/** What we need from `fetch`; `globalThis.fetch` fits. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface HttpSinkOptions {
+  /** Base URL without a trailing slash (as `loadConfig` gives it). */
+  url: string;
+  /** Log-safe name (`sinkLabel`): credentials in the URL masked. */
+  label: string;
+  apiKey: string;
+  /** Default `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** Default {@link HTTP_TIMEOUT_MS}. */
+  timeoutMs?: number;
+  /** Defaults {@link MAX_HTTP_BATCH_EVENTS} and {@link MAX_HTTP_BODY_BYTES}. */
+  maxEvents?: number;
+  maxBodyBytes?: number;
+}
+
+/**
+ * Builds `{"events":[…]}` bodies from already-serialised lines by concatenation (no re-stringify),
+ * each holding at most `maxEvents` lines and about `maxBodyBytes`; a line larger than that alone.
+ */
+export function buildBodies(lines: readonly string[], maxEvents: number, maxBodyBytes: number): string[] {
+  const bodies: string[] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  const close = (): void => {
+    if (chunk.length > 0) bodies.push(`{"events":[${chunk.join(",")}]}`);
+    chunk = [];
+    size = 0;
+  };
+  for (const line of lines) {
+    if (chunk.length >= maxEvents || (chunk.length > 0 && size + line.length + 1 > maxBodyBytes)) close();
+    chunk.push(line);
+    size += line.length + 1;
+  }
+  close();
+  return bodies;
+}
+
+/**
+ * Creates the HTTP sink. `flush` sends the buffered batch as one or more sequential requests and
+ * rejects with `E_SINK` on the first non-2xx status (with the status), network error or timeout;
+ * the remaining requests of that batch are not tried. Retry policy: none. A failed batch is dropped
+ * and counted by the dispatcher (a console that is down would otherwise receive growing bursts).
+ * Error messages carry the label, never the URL's credentials, the API key or any event content.
+ */
+export function createHttpSink(options: HttpSinkOptions): Sink {
+  const { label, apiKey } = options;
+  const endpoint = `${options.url}${EVENTS_PATH}`;
+  const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
+  const timeoutMs = options.timeoutMs ?? HTTP_TIMEOUT_MS;
+  const headers = {
+    Authorization: `Bearer ${apiKey}`,
+    "Content-Type": "application/json",
+    "User-Agent": SDK_VERSION,
+  };
+  let pending: string[] = [];
+  let closed = false;
+
+  const hide = (text: string): string =>
+    [options.url, apiKey].filter((s) => s.length >= 4).reduce((t, s) => t.split(s).join(label), text);
+
+  async function post(body: string): Promise<void> {
+    let response: Response;
+    try {
+      response = await doFetch(endpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === "TimeoutError";
+      const reason = timedOut ? `no answer within ${timeoutMs} ms` : hide(describeError(error));
+      throw new LocalError("E_SINK", `${label}: POST ${EVENTS_PATH} failed: ${reason}`, { cause: error });
+    }
+    // Read and discard the body so the connection can be reused; it is never logged (it could echo the key).
+    await response.arrayBuffer().catch(() => undefined);
+    if (!response.ok) throw new LocalError("E_SINK", `${label}: POST ${EVENTS_PATH} answered HTTP ${response.status}`);
+  }
+
+  async function flush(): Promise<void> {
+    if (pending.length === 0) return;
+    const lines = pending;
+    pending = [];
+    const bodies = buildBodies(lines, options.maxEvents ?? MAX_HTTP_BATCH_EVENTS, options.maxBodyBytes ?? MAX_HTTP_BODY_BYTES);
+    for (const [index, body] of bodies.entries()) {
+      try {
+        await post(body);
+      } catch (error) {
+        if (index === 0) throw error;
+        // The dispatcher counts the whole batch as dropped: an upper bound when earlier requests got through.
+        const note = `request ${index + 1} of ${bodies.length}; earlier ones were accepted`;
+        throw new LocalError("E_SINK", `${(error as Error).message} (${note})`, { cause: error });
+      }
+    }
+  }
+
+  return {
+    label,
+    write(_event: BatonEvent, line: string): void {
+      if (!closed) pending.push(line);
+    },
+    flush,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await flush();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// The `stderr:` sink: one JSON line per event through an injected write function, one write per flush; never blocks, never writes stdout.
+
+import { describeError, LocalError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import type { BatonEvent } from "../event-types.ts";
+import type { Sink } from "./sink.ts";
+
+/** Bytes (UTF-16 units, close enough) handed to the writer but not yet confirmed; beyond it a whole batch is dropped. */
+export const MAX_STDERR_BACKLOG_BYTES = 1_048_576;
+
+/**
+ * Writes text to stderr. Return a promise that settles when the text has left the process (see
+ * {@link createStreamWriter}) so the sink can bound its backlog; a synchronous writer (returning
+ * nothing or a boolean) is taken as done when it returns, and must itself never block.
+ */
+export type WriteText = (text: string) => unknown;
+
+export interface StderrSinkOptions {
+  write: WriteText;
+  logger: Logger;
+  /** Default {@link MAX_STDERR_BACKLOG_BYTES}. */
+  maxBacklogBytes?: number;
+}
+
+/** The minimal Node-style writable we need (`process.stderr`). */
+export interface CallbackWritable {
+  write(chunk: string, callback: (error?: Error | null) => void): boolean;
+}
+
+/**
+ * Adapts a Node-style stream (the entry point passes `process.stderr`) to a {@link WriteText} whose
+ * promise settles when the stream has written the text, so back-pressure becomes visible to the sink.
+ */
+export function createStreamWriter(stream: CallbackWritable): (text: string) => Promise<void> {
+  return (text) =>
+    new Promise<void>((resolve, reject) => {
+      stream.write(text, (error) => (error ? reject(error) : resolve()));
+    });
+}
+
+/**
+ * Creates the stderr sink. `flush` hands the batch to `write` as one string and resolves without
+ * waiting for it (stderr is often a pipe that the MCP host reads slowly or never). While earlier
+ * text is still unconfirmed and this batch would take the backlog past `maxBacklogBytes`, the batch
+ * is dropped whole and `flush` rejects with `E_SINK` (so the dispatcher counts it exactly). A
+ * writer that fails asynchronously loses text the dispatcher already counted as delivered: that is
+ * logged once per failure streak, and counted in `lost`.
+ */
+export function createStderrSink(options: StderrSinkOptions): Sink & { readonly lost: number } {
+  const maxBacklog = options.maxBacklogBytes ?? MAX_STDERR_BACKLOG_BYTES;
+  let pending: string[] = [];
+  let backlogBytes = 0;
+  let lost = 0;
+  let failing = false;
+  let lastWrite: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  const onAsyncFailure = (count: number, error: unknown): void => {
+    lost += count;
+    if (failing) return;
+    failing = true;
+    options.logger.warn(`stderr: sink lost ${count} event(s): write failed: ${describeError(error)}`);
+  };
+
+  async function flush(): Promise<void> {
+    if (pending.length === 0) return;
+    const count = pending.length;
+    const text = `${pending.join("\n")}\n`;
+    pending = [];
+    if (backlogBytes > 0 && backlogBytes + text.length > maxBacklog) {
+      throw new LocalError(
+        "E_SINK",
+        `stderr: back-pressured (${backlogBytes} bytes not yet written, limit ${maxBacklog}); batch of ${count} event(s) dropped`,
+      );
+    }
+    let result: unknown;
+    try {
+      result = options.write(text);
+    } catch (error) {
+      throw new LocalError("E_SINK", `stderr: write failed: ${describeError(error)}`, { cause: error });
+    }
+    if (!(result instanceof Promise)) {
+      failing = false;
+      return;
+    }
+    backlogBytes += text.length;
+    lastWrite = result.then(
+      () => {
+        backlogBytes -= text.length;
+        failing = false;
+      },
+      (error: unknown) => {
+        backlogBytes -= text.length;
+        onAsyncFailure(count, error);
+      },
+    );
+  }
+
+  return {
+    label: "stderr:",
+    get lost(): number {
+      return lost;
+    },
+    write(_event: BatonEvent, line: string): void {
+      if (!closed) pending.push(line);
+    },
+    flush,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await flush();
+      await lastWrite; // never rejects: failures are handled above
+    },
+  };
+}

@@ -1,0 +1,330 @@
+// Unit tests for src/telemetry/dispatcher.ts: fake clock and fake sinks, no real timers, no sleeps.
+
+import { describe, expect, test } from "bun:test";
+import { createMemoryLogger } from "../src/log.ts";
+import { LocalError } from "../src/errors.ts";
+import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import type { Sink } from "../src/telemetry/sinks/sink.ts";
+import { createDispatcher, SYSTEM_CLOCK, type Clock, type DispatcherOptions } from "../src/telemetry/dispatcher.ts";
+
+function createFakeClock(): Clock & { advance(ms: number): void; timers(): number } {
+  let now = 0;
+  let nextId = 1;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    setTimeout(fn, ms) {
+      timers.set(nextId, { at: now + Math.max(0, ms), fn });
+      return nextId++;
+    },
+    clearTimeout: (handle) => void timers.delete(handle as number),
+    advance(ms) {
+      const end = now + ms;
+      for (;;) {
+        const due = [...timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+        if (due === undefined) break;
+        timers.delete(due[0]);
+        now = due[1].at;
+        due[1].fn();
+      }
+      now = end;
+    },
+    timers: () => timers.size,
+  };
+}
+
+type Mode = "ok" | "hang" | "fail" | "manual";
+
+/** A sink that records lines and flush batch sizes; `manual` flushes wait for `release()`, which also turns it healthy. */
+function createFakeSink(label: string, initialMode: Mode = "ok") {
+  let mode = initialMode;
+  const lines: string[] = [];
+  const batches: number[] = [];
+  const waiting: Array<() => void> = [];
+  let batch = 0;
+  let closes = 0;
+  const sink: Sink = {
+    label,
+    write: (_event, line) => void (lines.push(line), batch++),
+    flush() {
+      batches.push(batch);
+      batch = 0;
+      if (mode === "hang") return new Promise<void>(() => {});
+      if (mode === "fail") return Promise.reject(new LocalError("E_SINK", `${label}: HTTP 500`));
+      if (mode === "manual") return new Promise<void>((resolve) => waiting.push(resolve));
+      return Promise.resolve();
+    },
+    close: async () => void closes++,
+  };
+  return {
+    sink,
+    lines,
+    batches,
+    closes: () => closes,
+    release: () => {
+      mode = "ok";
+      for (const resolve of waiting.splice(0)) resolve();
+    },
+    seqs: () => lines.map((l) => (JSON.parse(l) as BatonEvent).sequence_number),
+  };
+}
+
+function makeEvent(sequence: number): BatonEvent {
+  return {
+    event_id: `00000000-0000-7000-8000-${String(sequence).padStart(12, "0")}`,
+    tenant_id: "local",
+    vendor_id: "unknown",
+    session_id: "s",
+    sequence_number: sequence,
+    captured_at: "2025-01-01T00:00:00.000000Z",
+    consent_token: "local",
+    sdk_version: "baton-proxy/0.0.0",
+    agent_runtime: "test",
+    user_id: null,
+    runtime_meta: null,
+    event_type: "annotation",
+    payload: {
+      intent: null,
+      expected_outcome: null,
+      signal_type: null,
+      workflow: null,
+      suggested_improvement: null,
+      context: null,
+      intent_source: null,
+      tool_name: null,
+    },
+  };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 10_000; i++) {
+    if (condition()) return;
+    await turn();
+  }
+  throw new Error(`condition never held: ${what}`);
+}
+
+/** Runs the fake clock forward one flush interval per turn until `condition` holds. */
+async function driveUntil(clock: { advance(ms: number): void }, condition: () => boolean, what: string): Promise<void> {
+  await waitFor(() => {
+    clock.advance(100);
+    return condition();
+  }, what);
+}
+
+function setup(sinks: Sink[], extra: Partial<DispatcherOptions> = {}) {
+  const clock = createFakeClock();
+  const logger = createMemoryLogger();
+  const dispatcher = createDispatcher({ sinks, logger, clock, maxBatch: 4, maxQueue: 20, flushIntervalMs: 100, exportTimeoutMs: 1_000, ...extra });
+  const enqueue = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) dispatcher.enqueue(makeEvent(i));
+  };
+  return { clock, logger, dispatcher, enqueue };
+}
+
+describe("delivery", () => {
+  test("every sink gets every event in order, one flush per batch of at most maxBatch", async () => {
+    const a = createFakeSink("a");
+    const b = createFakeSink("b");
+    const { clock, dispatcher, enqueue } = setup([a.sink, b.sink]);
+    enqueue(0, 10);
+    expect(a.lines).toEqual([]); // never inline in enqueue
+    clock.advance(0);
+    await waitFor(() => a.batches.length === 2 && b.batches.length === 2, "two full batches");
+    clock.advance(100);
+    await waitFor(() => a.lines.length === 10 && b.lines.length === 10, "the tail batch");
+    expect(a.batches).toEqual([4, 4, 2]);
+    expect(a.seqs()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(b.lines).toEqual(a.lines);
+    expect(dispatcher.dropped).toBe(0);
+  });
+
+  test("a few events wait for the flush timer", async () => {
+    const a = createFakeSink("a");
+    const { clock, enqueue } = setup([a.sink]);
+    enqueue(0, 2);
+    clock.advance(99);
+    await turn();
+    expect(a.lines).toEqual([]);
+    clock.advance(1);
+    await waitFor(() => a.lines.length === 2, "timer flush");
+    expect(a.batches).toEqual([2]);
+  });
+
+  test("prepare runs once per event, observe sees prepared events in order, sinks get the prepared line", async () => {
+    const a = createFakeSink("a");
+    const b = createFakeSink("b");
+    const seen: number[] = [];
+    let prepared = 0;
+    const { clock, enqueue, dispatcher } = setup([a.sink, b.sink], {
+      prepare: (event) => (prepared++, { ...event, tenant_id: "scrubbed" }),
+      observe: (event) => void seen.push(event.sequence_number),
+    });
+    enqueue(0, 3);
+    expect(prepared).toBe(0); // prepare is background work
+    dispatcher.settle();
+    expect(seen).toEqual([0, 1, 2]);
+    expect(prepared).toBe(3);
+    expect(a.batches).toEqual([]); // settle does not flush
+    clock.advance(100);
+    await waitFor(() => b.lines.length === 3, "delivery");
+    expect(prepared).toBe(3);
+    expect(a.lines.map((l) => (JSON.parse(l) as BatonEvent).tenant_id)).toEqual(["scrubbed", "scrubbed", "scrubbed"]);
+  });
+
+  test("a throwing prepare drops that event (counted per sink, logged once); a throwing observe only logs", async () => {
+    const a = createFakeSink("a");
+    const b = createFakeSink("b");
+    const { clock, enqueue, dispatcher, logger } = setup([a.sink, b.sink], {
+      prepare: (event) => {
+        if (event.sequence_number % 2 === 1) throw new Error("scrubber bug");
+        return event;
+      },
+      observe: () => {
+        throw new Error("report bug");
+      },
+    });
+    enqueue(0, 6);
+    clock.advance(100);
+    await waitFor(() => a.lines.length === 3, "even events");
+    expect(a.seqs()).toEqual([0, 2, 4]);
+    expect(dispatcher.dropped).toBe(6); // 3 events × 2 sinks
+    expect(logger.lines.filter((l) => l.includes("prepare failed"))).toHaveLength(1);
+    expect(logger.lines.filter((l) => l.includes("report bug"))).toHaveLength(1);
+  });
+});
+
+describe("failing and hanging sinks", () => {
+  test("a hanging sink does not delay a healthy one; its queue stays bounded and drops the oldest", async () => {
+    const hung = createFakeSink("hung", "manual");
+    const healthy = createFakeSink("healthy");
+    const { clock, enqueue, dispatcher } = setup([hung.sink, healthy.sink]);
+    enqueue(0, 4);
+    clock.advance(0);
+    await waitFor(() => healthy.lines.length === 4, "first batch");
+    for (let i = 4; i < 64; i += 4) {
+      enqueue(i, i + 4);
+      clock.advance(0);
+      await waitFor(() => healthy.lines.length === i + 4, `batch at ${i}`);
+    }
+    expect(hung.batches).toEqual([4]); // never a second flush while one is pending
+    expect(dispatcher.queued).toBe(20); // maxQueue
+    expect(dispatcher.dropped).toBe(40); // 60 queued behind, 20 kept
+    hung.release();
+    await driveUntil(clock, () => hung.lines.length === 24, "backlog");
+    expect(hung.batches).toEqual([4, 4, 4, 4, 4, 4]);
+    expect(hung.seqs().slice(4)).toEqual(Array.from({ length: 20 }, (_, i) => 44 + i)); // newest kept
+  });
+
+  test("a flush slower than exportTimeoutMs is counted and logged; the sink continues once it settles", async () => {
+    const slow = createFakeSink("slow", "manual");
+    const { clock, enqueue, dispatcher, logger } = setup([slow.sink]);
+    enqueue(0, 4);
+    clock.advance(0);
+    await waitFor(() => slow.batches.length === 1, "first flush");
+    clock.advance(999);
+    expect(dispatcher.dropped).toBe(0);
+    clock.advance(1);
+    expect(dispatcher.dropped).toBe(4);
+    expect(logger.lines.some((l) => l.includes("slow: flush timed out"))).toBe(true);
+    enqueue(4, 6);
+    clock.advance(100);
+    expect(slow.batches).toEqual([4]); // no second flush while the abandoned one is pending
+    slow.release(); // late success: still counted as dropped, no double count
+    await driveUntil(clock, () => slow.lines.length === 6, "later batch");
+    expect(slow.batches).toEqual([4, 2]);
+    expect(dispatcher.dropped).toBe(4);
+  });
+
+  test("a failing sink's drops are counted and logged without flooding", async () => {
+    const failing = createFakeSink("console", "fail");
+    const { clock, enqueue, dispatcher, logger } = setup([failing.sink], { maxQueue: 10_000 });
+    for (let round = 0; round < 100; round++) {
+      enqueue(round * 4, round * 4 + 4);
+      clock.advance(0);
+      await waitFor(() => failing.batches.length === round + 1, "flush");
+      clock.advance(500); // 50 s in total
+    }
+    expect(dispatcher.dropped).toBe(400);
+    const dropLines = logger.lines.filter((l) => l.includes("dropped"));
+    expect(dropLines.length).toBeGreaterThanOrEqual(2);
+    expect(dropLines.length).toBeLessThanOrEqual(6); // first + one summary per 10 s
+    expect(dropLines[0]).toContain("HTTP 500");
+  });
+
+  test("100k events against a sink that never answers: memory stays bounded, the healthy sink gets all", async () => {
+    const hung = createFakeSink("hung", "hang");
+    const healthy = createFakeSink("healthy");
+    let healthyCount = 0;
+    healthy.sink.write = () => void healthyCount++;
+    const { clock, enqueue, dispatcher } = setup([hung.sink, healthy.sink], { maxBatch: 512, maxQueue: 1_000 });
+    let maxQueued = 0;
+    for (let i = 0; i < 100_000; i += 500) {
+      enqueue(i, i + 500);
+      maxQueued = Math.max(maxQueued, dispatcher.queued);
+      clock.advance(10);
+      await turn();
+    }
+    await driveUntil(clock, () => healthyCount === 100_000, "healthy delivery");
+    expect(maxQueued).toBeLessThanOrEqual(3 * 1_000);
+    expect(hung.lines.length).toBe(512); // one batch written, then it waits forever
+    expect(dispatcher.queued).toBe(1_000); // hung lane at its bound, nothing else
+    expect(dispatcher.dropped).toBe(100_000 - 1_000); // first batch timed out + everything evicted
+  });
+
+  test("the intake itself is bounded when the loop cannot run", () => {
+    const a = createFakeSink("a");
+    const { enqueue, dispatcher } = setup([a.sink]);
+    enqueue(0, 100);
+    expect(dispatcher.queued).toBe(20);
+    expect(dispatcher.dropped).toBe(80);
+  });
+});
+
+describe("shutdown", () => {
+  test("flushes everything, closes each sink once, ignores later enqueues, same promise twice", async () => {
+    const a = createFakeSink("a");
+    const { enqueue, dispatcher, logger } = setup([a.sink]);
+    enqueue(0, 10);
+    const first = dispatcher.shutdown();
+    expect(dispatcher.shutdown()).toBe(first);
+    await first;
+    expect(a.seqs()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(a.closes()).toBe(1);
+    dispatcher.enqueue(makeEvent(99));
+    await dispatcher.shutdown();
+    expect(a.lines).toHaveLength(10);
+    expect(a.closes()).toBe(1);
+    expect(logger.lines).toEqual([]);
+  });
+
+  test("resolves at the deadline with a never-resolving sink, counts what was left, logs one summary", async () => {
+    const hung = createFakeSink("hung", "hang");
+    const healthy = createFakeSink("healthy");
+    const { clock, enqueue, dispatcher, logger } = setup([hung.sink, healthy.sink]);
+    enqueue(0, 10);
+    let resolved = false;
+    void dispatcher.shutdown(500).then(() => (resolved = true));
+    await waitFor(() => healthy.closes() === 1, "healthy sink drained and closed");
+    expect(healthy.lines).toHaveLength(10);
+    clock.advance(499);
+    await turn();
+    expect(resolved).toBe(false);
+    clock.advance(1);
+    await waitFor(() => resolved, "deadline");
+    expect(hung.closes()).toBe(0); // never called while its flush is pending (Sink contract)
+    expect(dispatcher.dropped).toBe(10); // 4 in flight + 6 queued
+    expect(clock.timers()).toBe(0);
+    const summary = logger.lines.filter((l) => l.includes("this session"));
+    expect(summary).toHaveLength(1);
+    expect(summary[0]).toContain("hung: shutdown deadline ×10");
+  });
+});
+
+test("the system clock's timers do not keep the process alive", () => {
+  const handle = SYSTEM_CLOCK.setTimeout(() => {}, 60_000) as { hasRef(): boolean };
+  expect(handle.hasRef()).toBe(false);
+  SYSTEM_CLOCK.clearTimeout(handle);
+});

@@ -1,0 +1,179 @@
+// Unit tests for src/telemetry/sinks/file-sink.ts against a real temp directory.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { LocalError } from "../src/errors.ts";
+import { createMemoryLogger } from "../src/log.ts";
+import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import { createFileSink, FILE_OPEN_FLAGS, FILE_REOPEN_INTERVAL_MS, type FileSinkOptions } from "../src/telemetry/sinks/file-sink.ts";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-file-sink-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+const freshPath = (): string => path.join(dir, `events-${counter++}.jsonl`);
+const event = {} as BatonEvent; // the sink only writes the pre-serialised line
+const line = (i: number): string => JSON.stringify({ sequence_number: i, text: "naïve ✓" });
+
+function setup(overrides: Partial<FileSinkOptions> = {}) {
+  const logger = createMemoryLogger();
+  let now = 0;
+  let writes = 0;
+  const sink = createFileSink({
+    path: freshPath(),
+    logger,
+    now: () => now,
+    createWriter: (fd) => {
+      const real = Bun.file(fd).writer();
+      return { write: (chunk) => (writes++, real.write(chunk)), flush: () => real.flush(), end: (e) => real.end(e) };
+    },
+    ...overrides,
+  });
+  const file = sink.label.slice("file://".length);
+  return { sink, logger, file, writes: () => writes, advance: (ms: number) => void (now += ms) };
+}
+
+async function send(sink: ReturnType<typeof setup>["sink"], from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) sink.write(event, line(i));
+  await sink.flush();
+}
+
+describe("file sink", () => {
+  test("O_NOFOLLOW exists on this platform and is part of the open flags", () => {
+    expect(fs.constants.O_NOFOLLOW).toBeGreaterThan(0);
+    expect(FILE_OPEN_FLAGS & fs.constants.O_NOFOLLOW).toBe(fs.constants.O_NOFOLLOW);
+  });
+
+  test("creates the file 0600 lazily, one write per flush, every line valid JSON", async () => {
+    const { sink, file, writes } = setup();
+    sink.write(event, line(0));
+    expect(fs.existsSync(file)).toBe(false); // nothing opened before the first flush
+    await sink.flush();
+    await send(sink, 1, 1000);
+    await send(sink, 1000, 2000);
+    await sink.close();
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(writes()).toBe(3);
+    const lines = fs.readFileSync(file, "utf8").trimEnd().split("\n");
+    expect(lines.map((l) => (JSON.parse(l) as { sequence_number: number }).sequence_number)).toEqual(
+      Array.from({ length: 2000 }, (_, i) => i),
+    );
+  });
+
+  test("appends to an existing file and keeps its mode, warning when others can read it", async () => {
+    const { sink, file, logger } = setup();
+    fs.writeFileSync(file, "existing\n", { mode: 0o644 });
+    fs.chmodSync(file, 0o644);
+    await send(sink, 0, 2);
+    await sink.close();
+    expect(fs.readFileSync(file, "utf8")).toBe(`existing\n${line(0)}\n${line(1)}\n`);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o644);
+    expect(logger.lines.filter((l) => l.includes("mode 644"))).toHaveLength(1);
+  });
+
+  test("refuses a symlink planted at the path, leaves the target untouched, survives", async () => {
+    const { sink, file, logger, advance } = setup();
+    const target = path.join(dir, "victim.txt");
+    fs.writeFileSync(target, "precious\n");
+    fs.symlinkSync(target, file);
+    for (let round = 0; round < 3; round++) {
+      sink.write(event, line(round));
+      const error = await sink.flush().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LocalError);
+      expect((error as LocalError).code).toBe("E_SINK");
+      advance(FILE_REOPEN_INTERVAL_MS);
+    }
+    expect(fs.readFileSync(target, "utf8")).toBe("precious\n");
+    const warnings = logger.lines.filter((l) => l.includes("symbolic link"));
+    expect(warnings).toHaveLength(1); // once, not per attempt
+    expect(warnings[0]).toContain(file);
+    await sink.close();
+  });
+
+  test("a missing directory is logged once, survived, and retried at most every interval", async () => {
+    const parent = path.join(dir, `later-${counter++}`);
+    let opens = 0;
+    const { sink, logger, advance } = setup({
+      path: path.join(parent, "events.jsonl"),
+      openFile: (p) => (opens++, fs.openSync(p, FILE_OPEN_FLAGS, 0o600)),
+    });
+    await expect(send(sink, 0, 1)).rejects.toThrow("ENOENT");
+    await expect(send(sink, 1, 2)).rejects.toThrow("not open");
+    expect(opens).toBe(1);
+    fs.mkdirSync(parent);
+    advance(FILE_REOPEN_INTERVAL_MS);
+    await send(sink, 2, 3);
+    await sink.close();
+    expect(opens).toBe(2);
+    expect(logger.lines.filter((l) => l.includes("ENOENT"))).toHaveLength(1);
+    expect(logger.lines.some((l) => l.includes("writable again"))).toBe(true);
+    expect(fs.readFileSync(path.join(parent, "events.jsonl"), "utf8")).toBe(`${line(2)}\n`);
+  });
+
+  test.each([
+    ["EACCES on open", "EACCES"],
+    ["a FIFO at the path (no reader: O_NONBLOCK fails the open instead of blocking)", "ENXIO"],
+  ])("%s is logged and survived", async (_name, expected) => {
+    const file = freshPath();
+    let openFile: ((p: string) => number) | undefined;
+    if (expected === "EACCES") {
+      // Tests may run as root, which ignores permission bits: inject the failure.
+      openFile = () => {
+        throw Object.assign(new Error("EACCES: permission denied, open"), { code: "EACCES" });
+      };
+    } else {
+      Bun.spawnSync(["mkfifo", file]);
+    }
+    const { sink, logger } = setup({ path: file, ...(openFile ? { openFile } : {}) });
+    await expect(send(sink, 0, 1)).rejects.toThrow(expected); // a FIFO must not block the open
+    expect(logger.lines.filter((l) => l.includes(expected))).toHaveLength(1);
+    await sink.close();
+  });
+
+  test("a FIFO with a reader is refused as not a regular file (events would leak to whoever reads it)", async () => {
+    const file = freshPath();
+    Bun.spawnSync(["mkfifo", file]);
+    const reader = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const { sink } = setup({ path: file });
+      await expect(send(sink, 0, 1)).rejects.toThrow("not a regular file");
+      await sink.close();
+    } finally {
+      fs.closeSync(reader);
+    }
+  });
+
+  test.if(process.getuid?.() === 0)("a file owned by another user is refused", async () => {
+    const file = freshPath();
+    fs.writeFileSync(file, "");
+    fs.chownSync(file, 65534, 65534);
+    const { sink, logger } = setup({ path: file });
+    await expect(send(sink, 0, 1)).rejects.toThrow("owned by uid 65534");
+    expect(logger.lines.filter((l) => l.includes("owned by uid"))).toHaveLength(1);
+    expect(fs.readFileSync(file, "utf8")).toBe("");
+    await sink.close();
+  });
+
+  test("a full disk (ENOSPC from /dev/full) fails the batch, is logged once, and the sink keeps trying", async () => {
+    const { sink, logger, advance } = setup({
+      path: "/dev/full",
+      openFile: (p) => fs.openSync(p, fs.constants.O_WRONLY), // bypass the regular-file check for the device
+    });
+    for (let round = 0; round < 3; round++) {
+      await expect(send(sink, 0, 100)).rejects.toThrow(round === 0 ? "ENOSPC" : /ENOSPC|not open/);
+      advance(FILE_REOPEN_INTERVAL_MS);
+    }
+    expect(logger.lines.filter((l) => l.includes("ENOSPC") && l.includes("cannot write"))).toHaveLength(1);
+    await sink.close();
+  });
+
+  test("writes after close are ignored", async () => {
+    const { sink, file } = setup();
+    await send(sink, 0, 1);
+    await sink.close();
+    sink.write(event, line(1));
+    await sink.flush();
+    expect(fs.readFileSync(file, "utf8")).toBe(`${line(0)}\n`);
+  });
+});

@@ -1,0 +1,129 @@
+// Unit tests for src/telemetry/sinks/http-sink.ts against a real local Bun.serve (ok, 500, refused, hanging).
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { sinkLabel } from "../src/config.ts";
+import { LocalError } from "../src/errors.ts";
+import { createMemoryLogger } from "../src/log.ts";
+import { createDispatcher } from "../src/telemetry/dispatcher.ts";
+import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import { buildBodies, createHttpSink, EVENTS_PATH } from "../src/telemetry/sinks/http-sink.ts";
+import { SDK_VERSION } from "../src/version.ts";
+
+const API_KEY = "sk-test-5f3c9a1e-do-not-log";
+const event = {} as BatonEvent; // the sink only sends the pre-serialised line
+const line = (i: number): string => JSON.stringify({ sequence_number: i });
+
+interface Seen {
+  method: string;
+  path: string;
+  headers: Headers;
+  body: string;
+}
+
+type Mood = "ok" | "fail";
+const seen: Seen[] = [];
+let mood: Mood = "ok";
+const server = Bun.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  async fetch(request) {
+    seen.push({ method: request.method, path: new URL(request.url).pathname, headers: request.headers, body: await request.text() });
+    return mood === "ok" ? new Response("{}", { status: 202 }) : new Response(`bad ${API_KEY}`, { status: 500 });
+  },
+});
+const hanging = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Promise<Response>(() => {}) });
+const dead = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
+const deadUrl = `http://127.0.0.1:${dead.port}`;
+await dead.stop(true); // a port nobody listens on: connection refused
+afterAll(async () => {
+  await server.stop(true);
+  await hanging.stop(true);
+});
+
+function sinkFor(url: string, timeoutMs = 1_500) {
+  return createHttpSink({ url, label: sinkLabel({ kind: "http", url }), apiKey: API_KEY, timeoutMs });
+}
+
+async function send(url: string, count: number, timeoutMs?: number): Promise<unknown> {
+  const sink = sinkFor(url, timeoutMs);
+  for (let i = 0; i < count; i++) sink.write(event, line(i));
+  return sink.flush().then(() => undefined, (error: unknown) => error);
+}
+
+describe("http sink", () => {
+  test("ok: POSTs {url}/v0/events with Bearer, JSON content type, user agent and an events array", async () => {
+    seen.length = 0;
+    mood = "ok";
+    expect(await send(`http://127.0.0.1:${server.port}`, 3)).toBeUndefined();
+    expect(seen).toHaveLength(1);
+    const [request] = seen as [Seen];
+    expect(request.method).toBe("POST");
+    expect(request.path).toBe(EVENTS_PATH);
+    expect(request.headers.get("authorization")).toBe(`Bearer ${API_KEY}`);
+    expect(request.headers.get("content-type")).toBe("application/json");
+    expect(request.headers.get("user-agent")).toBe(SDK_VERSION);
+    expect(JSON.parse(request.body)).toEqual({ events: [0, 1, 2].map((i) => ({ sequence_number: i })) });
+  });
+
+  test("ok: a batch over the per-request limit is split into several bodies", async () => {
+    seen.length = 0;
+    mood = "ok";
+    expect(await send(`http://127.0.0.1:${server.port}`, 1_200)).toBeUndefined();
+    expect(seen.map((s) => (JSON.parse(s.body) as { events: unknown[] }).events.length)).toEqual([500, 500, 200]);
+  });
+
+  test.each([
+    ["500", () => `http://127.0.0.1:${server.port}`, "HTTP 500", 1_500],
+    ["connection refused", () => deadUrl, "POST /v0/events failed", 1_500],
+    ["hanging", () => `http://127.0.0.1:${hanging.port}`, "no answer within 200 ms", 200],
+  ])("%s: flush rejects with E_SINK and no secret in the message", async (_mood, url, expected, timeoutMs) => {
+    mood = "fail";
+    const started = performance.now();
+    const error = await send(url(), 2, timeoutMs);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(error).toBeInstanceOf(LocalError);
+    expect((error as LocalError).code).toBe("E_SINK");
+    expect((error as LocalError).message).toContain(expected);
+    expect((error as LocalError).message).not.toContain(API_KEY);
+  });
+
+  test("credentials in the URL never reach an error message", async () => {
+    const url = `http://user:${API_KEY}@127.0.0.1:${dead.port}`;
+    const error = (await send(url, 1)) as LocalError;
+    expect(error.message).toContain("http://***@127.0.0.1");
+    expect(error.message).not.toContain(API_KEY);
+  });
+
+  test("through the dispatcher, failures are logged without the API key", async () => {
+    mood = "fail";
+    const logger = createMemoryLogger(); // deliberately without secrets: the sink itself must not leak
+    const sinks = [sinkFor(`http://127.0.0.1:${server.port}`), sinkFor(deadUrl)];
+    const dispatcher = createDispatcher({ sinks, logger });
+    for (let i = 0; i < 5; i++) dispatcher.enqueue({ ...event, sequence_number: i } as BatonEvent);
+    await dispatcher.shutdown();
+    expect(dispatcher.dropped).toBe(10);
+    expect(logger.lines.length).toBeGreaterThan(0);
+    expect(logger.lines.join("\n")).not.toContain(API_KEY);
+  });
+
+  test("a hanging console never holds shutdown past its deadline", async () => {
+    const dispatcher = createDispatcher({ sinks: [sinkFor(`http://127.0.0.1:${hanging.port}`)], logger: createMemoryLogger() });
+    dispatcher.enqueue({ ...event, sequence_number: 0 } as BatonEvent);
+    const started = performance.now();
+    await dispatcher.shutdown(300);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(dispatcher.dropped).toBe(1);
+  });
+});
+
+describe("buildBodies", () => {
+  test.each([
+    ["empty", [], 500, 1_000, []],
+    ["one", ["1"], 500, 1_000, ['{"events":[1]}']],
+    ["split by count", ["1", "2", "3"], 2, 1_000, ['{"events":[1,2]}', '{"events":[3]}']],
+    ["split by size", ["11", "22", "33"], 10, 6, ['{"events":[11,22]}', '{"events":[33]}']],
+    ["an oversized event goes alone", ["1", "x".repeat(20), "2"], 10, 6, ['{"events":[1]}', `{"events":[${"x".repeat(20)}]}`, '{"events":[2]}']],
+  ])("%s", (_name, lines, maxEvents, maxBytes, expected) => {
+    expect(buildBodies(lines, maxEvents, maxBytes)).toEqual(expected);
+  });
+});

@@ -1,0 +1,98 @@
+// Unit tests for src/telemetry/sinks/stderr-sink.ts with injected writers (sync, slow, failing).
+
+import { describe, expect, test } from "bun:test";
+import { LocalError } from "../src/errors.ts";
+import { createMemoryLogger } from "../src/log.ts";
+import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import { createStderrSink, createStreamWriter } from "../src/telemetry/sinks/stderr-sink.ts";
+
+const event = {} as BatonEvent; // the sink only writes the pre-serialised line
+const line = (i: number): string => JSON.stringify({ sequence_number: i });
+
+/** A writer whose writes stay pending until `finish()`. */
+function createSlowWriter() {
+  const texts: string[] = [];
+  const pending: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  return {
+    texts,
+    write: (text: string): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        texts.push(text);
+        pending.push({ resolve, reject });
+      }),
+    finish: () => pending.splice(0).forEach((p) => p.resolve()),
+    fail: (error: Error) => pending.splice(0).forEach((p) => p.reject(error)),
+  };
+}
+
+describe("stderr sink", () => {
+  test("one write per flush, one JSON line per event, nothing on an empty flush", async () => {
+    const texts: string[] = [];
+    const sink = createStderrSink({ write: (t) => void texts.push(t), logger: createMemoryLogger() });
+    await sink.flush();
+    for (let i = 0; i < 3; i++) sink.write(event, line(i));
+    await sink.flush();
+    sink.write(event, line(3));
+    await sink.close();
+    sink.write(event, line(4)); // after close: ignored
+    await sink.flush();
+    expect(texts).toEqual([`${line(0)}\n${line(1)}\n${line(2)}\n`, `${line(3)}\n`]);
+    expect(sink.label).toBe("stderr:");
+  });
+
+  test("a slow writer never blocks flush; beyond the backlog whole batches are dropped with E_SINK", async () => {
+    const writer = createSlowWriter();
+    const sink = createStderrSink({ write: writer.write, logger: createMemoryLogger(), maxBacklogBytes: 100 });
+    const results: Array<"ok" | "dropped"> = [];
+    for (let batch = 0; batch < 6; batch++) {
+      for (let i = 0; i < 2; i++) sink.write(event, line(batch * 2 + i)); // ~44 bytes per batch
+      results.push(await sink.flush().then(() => "ok" as const, (e: unknown) => (expect(e).toBeInstanceOf(LocalError), "dropped" as const)));
+    }
+    expect(results).toEqual(["ok", "ok", "dropped", "dropped", "dropped", "dropped"]);
+    expect(writer.texts).toHaveLength(2);
+    writer.finish();
+    await new Promise((resolve) => setImmediate(resolve)); // lets the settled writes release the backlog
+    sink.write(event, line(99));
+    await sink.flush(); // backlog drained: accepted again
+    expect(writer.texts).toHaveLength(3);
+    const closed = sink.close();
+    writer.finish();
+    await closed;
+  });
+
+  test("a synchronous writer that throws fails the flush with E_SINK", async () => {
+    const sink = createStderrSink({
+      write: () => {
+        throw Object.assign(new Error("EPIPE: broken pipe"), { code: "EPIPE" });
+      },
+      logger: createMemoryLogger(),
+    });
+    sink.write(event, line(0));
+    await expect(sink.flush()).rejects.toThrow("EPIPE");
+  });
+
+  test("an asynchronous write failure is counted in `lost` and logged once per streak", async () => {
+    const writer = createSlowWriter();
+    const logger = createMemoryLogger();
+    const sink = createStderrSink({ write: writer.write, logger });
+    for (let round = 0; round < 3; round++) {
+      sink.write(event, line(round));
+      await sink.flush();
+      writer.fail(new Error("EPIPE: broken pipe"));
+    }
+    await sink.close();
+    expect(sink.lost).toBe(3);
+    expect(logger.lines.filter((l) => l.includes("EPIPE"))).toHaveLength(1);
+  });
+
+  test("createStreamWriter settles when the stream calls back", async () => {
+    const callbacks: Array<(error?: Error | null) => void> = [];
+    const write = createStreamWriter({ write: (_chunk, cb) => (callbacks.push(cb), false) });
+    const ok = write("a\n");
+    const bad = write("b\n");
+    callbacks[0]?.();
+    callbacks[1]?.(new Error("EPIPE"));
+    await expect(ok).resolves.toBeUndefined();
+    await expect(bad).rejects.toThrow("EPIPE");
+  });
+});
