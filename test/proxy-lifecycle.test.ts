@@ -1,0 +1,152 @@
+// Black-box: the compiled binary's CLI, config refusals, spawn failures, shutdown paths and exit statuses.
+
+import { describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { binaryPath } from "./support/binary.ts";
+import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
+import { cleanEnv, eventually, fixture, fixturePid, INIT_PARAMS, isAlive, startProxy, tempDir } from "./support/proxy-process.ts";
+import pkg from "../package.json" with { type: "json" };
+
+async function runBinary(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([await binaryPath(), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: cleanEnv(env) });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+}
+
+describe("command line", () => {
+  test("--version prints the package version", async () => {
+    const r = await runBinary(["--version"]);
+    expect(r).toEqual({ stdout: `baton-proxy ${pkg.version}\n`, stderr: "", code: 0 });
+  });
+
+  test("--help prints usage on stdout", async () => {
+    const r = await runBinary(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("baton-proxy [options] -- <command> [args...]");
+  });
+
+  test.each([
+    [[], 'missing "--"'],
+    [["--"], "no server command"],
+    [["--bogus", "--", "true"], 'unknown option "--bogus"'],
+    [["node", "x.js"], 'unexpected argument "node"'],
+  ])("usage error %j: one-line reason + usage on stderr, exit 2, stdout empty", async (args, reason) => {
+    const r = await runBinary(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.split("\n")[0]).toContain(reason);
+    expect(r.stderr).toContain("Usage:");
+  });
+
+  test("bad configuration: every problem at once, exit non-zero, the server is never started, no secret printed", async () => {
+    const dir = tempDir();
+    const marker = join(dir, "started");
+    const r = await runBinary(["--", "sh", "-c", `touch ${marker}`], {
+      BATON_EVENT_SINK: "s3://bucket,https://console.example",
+      BATON_CONSENT_TOKEN: "local",
+      BATON_SCRUB: "sometimes",
+      BATON_API_KEY: "",
+    });
+    expect(r.code).toBe(78);
+    expect(r.stdout).toBe("");
+    for (const fragment of ["s3:", "BATON_API_KEY", "BATON_CONSENT_TOKEN", "BATON_SCRUB"]) expect(r.stderr).toContain(fragment);
+    expect(existsSync(marker)).toBe(false);
+    const secret = await runBinary(["--", "true"], { BATON_EVENT_SINK: "ftp://x", BATON_API_KEY: "sk-very-secret-1234" });
+    expect(secret.stderr).not.toContain("sk-very-secret-1234");
+  });
+
+  test("a command that does not exist: named on stderr with the OS reason, exit 127", async () => {
+    const r = await runBinary(["--", "no-such-mcp-server-xyz", "--flag"], { BATON_EVENT_SINK: "stderr:" });
+    expect(r.code).toBe(127);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("no-such-mcp-server-xyz");
+    expect(r.stderr).toMatch(/not found|ENOENT/i);
+  });
+
+  test("a command that is not executable: exit 126 with the reason", async () => {
+    const file = join(tempDir(), "server.sh");
+    writeFileSync(file, "#!/bin/sh\n");
+    chmodSync(file, 0o644);
+    const r = await runBinary(["--", file], { BATON_EVENT_SINK: "stderr:" });
+    expect(r.code).toBe(126);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toMatch(/EACCES|permission denied/i);
+  });
+
+  test("the compiled binary ignores .env and bunfig.toml in its working directory", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, ".env"), "BATON_EVENT_SINK=s3://from-dotenv\n");
+    writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./nope.ts"]\n');
+    const proc = Bun.spawn([await binaryPath(), "--", "true"], { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }) });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(stderr).not.toContain("s3://");
+    expect(stderr).not.toContain("nope.ts");
+    expect(code).toBe(0);
+  });
+});
+
+describe("lifecycle", () => {
+  test("client EOF: child's stdin is closed, the proxy exits with the child's status, nothing left running", async () => {
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: "stderr:" } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    const pid = fixturePid(p.stderr());
+    expect(await p.close()).toBe(0);
+    expect(p.stderr()).toContain("fixture stdin closed");
+    await eventually(() => !isAlive(pid), 2000, "the child to be gone");
+  });
+
+  test("a child that ignores EOF and SIGTERM is killed within a few seconds; exit 128+9", async () => {
+    const p = await startProxy(fixture("never-exits"), { env: { BATON_EVENT_SINK: "stderr:" } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    const pid = fixturePid(p.stderr());
+    const started = performance.now();
+    expect(await p.close()).toBe(137);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(p.stderr()).toContain("fixture ignoring SIGTERM");
+    await eventually(() => !isAlive(pid), 2000, "the child to be gone");
+  });
+
+  test.each([
+    ["SIGTERM", 143, "fixture got SIGTERM"],
+    ["SIGINT", 130, "fixture got SIGINT"],
+    ["SIGHUP", 129, ""],
+  ] as const)("%s to the proxy is forwarded to the child; orderly exit with its status", async (signal, code, line) => {
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: "stderr:" } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    const pid = fixturePid(p.stderr());
+    p.proc.kill(signal);
+    expect(await p.proc.exited).toBe(code);
+    if (line) expect(p.stderr()).toContain(line);
+    await eventually(() => !isAlive(pid), 2000, "the child to be gone");
+  });
+
+  test("child crashes mid-call: the in-flight request gets a JSON-RPC error, an upstream_exit event, and the proxy exits with the child's code", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    p.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "never", arguments: {} } });
+    const crash = await p.request(2, "tools/call", { name: "crash", arguments: {} });
+    expect(crash.error.code).toBe(-32603);
+    expect(crash.error.message).toContain("exit code 3");
+    const other = await p.next((m) => m.id === 1);
+    expect(other.error.code).toBe(-32603);
+    expect(await p.proc.exited).toBe(3);
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    expect(all.filter((e) => e.event_type === "tool_call_error").map((e) => e.payload.error_type)).toEqual(["upstream_exit", "upstream_exit"]);
+  });
+
+  test("client EOF with a call in flight: the call is closed as proxy_shutdown, events flushed before exit", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    p.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "never", arguments: {} } });
+    await p.request(2, "ping");
+    expect(await p.close()).toBe(0);
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    expect(all.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_error"]);
+    expect(all[1]?.payload.error_type).toBe("proxy_shutdown");
+  });
+});
