@@ -1,0 +1,61 @@
+// Inline Markdown building blocks for the report: escaping, code spans, times and durations. Pure; no block layout.
+
+import { clipText } from "./report-state.ts";
+
+/** Line breaks of every kind (CR, LF, NEL, LS, PS), collapsed to one space in inline text. */
+const LINE_BREAKS = /\r\n|[\r\n\u0085\u2028\u2029]/g;
+/** C0/C1 control characters (other than the line breaks above), shown as spaces. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+/** ASCII punctuation that could start Markdown syntax mid-line or end a table cell; `&` only where it would start an entity. */
+const MARKDOWN_SPECIALS = /[\\`*_[\]<>|~]|&(?=#?[0-9A-Za-z]+;)/g;
+
+/**
+ * Plain text safe anywhere inline, including a table cell: one line, at most `maxChars` characters
+ * (cut marked with "…"), Markdown and HTML-ish characters backslash-escaped.
+ */
+export function renderText(value: string, maxChars: number): string {
+  return clipText(oneLine(value), maxChars).replace(MARKDOWN_SPECIALS, (c) => `\\${c}`);
+}
+
+/**
+ * An inline code span of `value` on one line, cut at `maxChars` (default: no cut). The fence is
+ * longer than any backtick run inside, so backticks in names and JSON are shown as-is. Not for
+ * table cells (a `|` inside would split the cell); use renderText there.
+ */
+export function renderCode(value: string, maxChars = Number.POSITIVE_INFINITY): string {
+  const text = clipText(oneLine(value), maxChars);
+  if (text.trim() === "") return "_(empty)_";
+  const longestRun = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longestRun + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") || (text.startsWith(" ") && text.endsWith(" ")) ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** The parts of an RFC 3339 instant: `2026-08-10`, `22:09:47`, `UTC` (or the offset); null if it is not one. */
+export function formatInstant(value: string): { date: string; clock: string; zone: string } | null {
+  const match = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(value);
+  if (match === null) return null;
+  const [, date = "", clock = "", zone = ""] = match;
+  return { date, clock, zone: zone.toUpperCase() === "Z" ? "UTC" : zone };
+}
+
+/** Time of day for an event (`22:09:47`), with the date when it differs from `day`; escaped raw text if unparsable. */
+export function renderTimeOfDay(value: string, day: string | null): string {
+  const parts = formatInstant(value);
+  if (parts === null) return value === "" ? "an unknown time" : renderText(value, 40);
+  return parts.date === day ? parts.clock : `${parts.date} ${parts.clock}`;
+}
+
+/** A duration for humans: `850 ms`, `4.2 s`, `3 min 5 s`, `2 h 14 min`. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(Math.round(ms / 100) / 10).toFixed(1)} s`;
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+}
+
+function oneLine(value: string): string {
+  return value.replace(LINE_BREAKS, " ").replace(CONTROL_CHARS, " ");
+}

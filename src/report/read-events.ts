@@ -1,0 +1,153 @@
+// Reads Baton JSONL: lines into events, sessions indexed and chosen. Pure over text and byte streams; never opens files itself.
+
+import type { BatonEvent } from "../telemetry/event-types.ts";
+import { compareInstants } from "./report-state.ts";
+
+/** One line's verdict. Blank lines are not events and not counted as malformed. */
+export type ParsedLine = { kind: "event"; event: BatonEvent } | { kind: "blank" } | { kind: "malformed" };
+
+/** What the index knows about one session without keeping its events. */
+export interface SessionInfo {
+  sessionId: string;
+  firstAt: string | null;
+  lastAt: string | null;
+  events: number;
+  /** tool_call_start events seen. */
+  calls: number;
+  /** The latest agent_runtime other than "unknown" (or "unknown" if that is all there is). */
+  client: string | null;
+  /** Position of the session's first line among all sessions (file order), for stable ties. */
+  order: number;
+}
+
+/** Sessions by id plus the count of malformed lines seen while indexing. */
+export interface SessionIndex {
+  readonly sessions: Map<string, SessionInfo>;
+  malformedLines: number;
+}
+
+export type SessionMatch =
+  | { kind: "found"; session: SessionInfo }
+  | { kind: "none" }
+  | { kind: "ambiguous"; candidates: SessionInfo[] };
+
+/**
+ * Parses one JSONL line. An event is a JSON object with a string `event_type`, a non-empty string
+ * `session_id` and a finite number `sequence_number`; anything else is malformed. Never throws.
+ * Other fields are not validated here (the fold tolerates odd values).
+ */
+export function parseEventLine(line: string): ParsedLine {
+  const text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+  if (text.trim() === "") return { kind: "blank" };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: "malformed" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { kind: "malformed" };
+  const candidate = value as Record<string, unknown>;
+  const ok =
+    typeof candidate.event_type === "string" &&
+    typeof candidate.session_id === "string" &&
+    candidate.session_id !== "" &&
+    typeof candidate.sequence_number === "number" &&
+    Number.isFinite(candidate.sequence_number);
+  return ok ? { kind: "event", event: value as BatonEvent } : { kind: "malformed" };
+}
+
+/** An empty index. */
+export function createSessionIndex(): SessionIndex {
+  return { sessions: new Map(), malformedLines: 0 };
+}
+
+/** Counts `event` into its session's entry (mutates `index`; O(1), keeps no event). */
+export function indexEvent(index: SessionIndex, event: BatonEvent): void {
+  let info = index.sessions.get(event.session_id);
+  if (info === undefined) {
+    info = { sessionId: event.session_id, firstAt: null, lastAt: null, events: 0, calls: 0, client: null, order: index.sessions.size };
+    index.sessions.set(event.session_id, info);
+  }
+  info.events += 1;
+  if (event.event_type === "tool_call_start") info.calls += 1;
+  const at = event.captured_at;
+  if (typeof at === "string" && at !== "") {
+    if (info.firstAt === null || compareInstants(at, info.firstAt) < 0) info.firstAt = at;
+    if (info.lastAt === null || compareInstants(at, info.lastAt) > 0) info.lastAt = at;
+  }
+  const client = event.agent_runtime;
+  if (typeof client === "string" && client !== "" && (client !== "unknown" || info.client === null)) info.client = client;
+}
+
+/** Sessions oldest first: by last captured_at, then by file order. The latest session is the last one. */
+export function listSessions(index: SessionIndex): SessionInfo[] {
+  return [...index.sessions.values()].sort((a, b) => {
+    if (a.lastAt !== null && b.lastAt !== null) return compareInstants(a.lastAt, b.lastAt) || a.order - b.order;
+    return (a.lastAt === null ? 0 : 1) - (b.lastAt === null ? 0 : 1) || a.order - b.order;
+  });
+}
+
+/** The session with the greatest last captured_at (ties: the one that appeared later in the file). */
+export function findLatestSession(index: SessionIndex): SessionInfo | undefined {
+  return listSessions(index).at(-1);
+}
+
+/** Finds a session by full id, or else by a prefix matching exactly one id. */
+export function matchSession(index: SessionIndex, query: string): SessionMatch {
+  const exact = index.sessions.get(query);
+  if (exact !== undefined) return { kind: "found", session: exact };
+  const candidates = listSessions(index).filter((s) => query !== "" && s.sessionId.startsWith(query));
+  const [only] = candidates;
+  if (only === undefined) return { kind: "none" };
+  return candidates.length === 1 ? { kind: "found", session: only } : { kind: "ambiguous", candidates };
+}
+
+/** Events in sequence order (stable: equal numbers keep their file order). Returns a new array. */
+export function sortBySequence(events: readonly BatonEvent[]): BatonEvent[] {
+  return events
+    .map((event, i) => ({ event, i }))
+    .sort((a, b) => a.event.sequence_number - b.event.sequence_number || a.i - b.i)
+    .map(({ event }) => event);
+}
+
+/** Whole-text convenience (tests, small files): every session's events in sequence order, plus the index. */
+export function readEventsText(text: string): { index: SessionIndex; sessions: Map<string, BatonEvent[]> } {
+  const index = createSessionIndex();
+  const sessions = new Map<string, BatonEvent[]>();
+  for (const line of text.split("\n")) {
+    const parsed = parseEventLine(line);
+    if (parsed.kind === "malformed") index.malformedLines += 1;
+    if (parsed.kind !== "event") continue;
+    indexEvent(index, parsed.event);
+    const list = sessions.get(parsed.event.session_id);
+    if (list === undefined) sessions.set(parsed.event.session_id, [parsed.event]);
+    else list.push(parsed.event);
+  }
+  for (const [id, list] of sessions) sessions.set(id, sortBySequence(list));
+  return { index, sessions };
+}
+
+/**
+ * Splits a byte stream into lines (without `\n` or a trailing `\r`), decoding each line only
+ * once it is complete, so a multi-byte character split across chunks is never mangled. The last
+ * line is yielded even without a final newline. Invalid UTF-8 becomes U+FFFD.
+ */
+export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let partial: Uint8Array[] = [];
+  const finish = (tail: Uint8Array): string => {
+    const bytes = partial.length === 0 ? tail : Buffer.concat([...partial, tail]);
+    partial = [];
+    const line = decoder.decode(bytes);
+    return line.endsWith("\r") ? line.slice(0, -1) : line;
+  };
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      yield finish(chunk.subarray(start, nl));
+      start = nl + 1;
+    }
+    if (start < chunk.length) partial.push(chunk.slice(start)); // a copy: the producer may reuse its buffer
+  }
+  if (partial.length > 0) yield finish(new Uint8Array(0));
+}

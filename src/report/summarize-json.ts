@@ -1,0 +1,134 @@
+// Turns a ReportState into plain aggregated numbers (the `--format json` output and the renderer's figures). Pure; no text formatting.
+
+import { DEFAULT_SLOW_CALL_MS } from "../config.ts";
+import { countAtLeast, isExact, percentile, sortedSamples } from "./duration-stats.ts";
+import { MAX_TRACKED_TOOLS, OTHER_TOOLS, type ReportState, type ToolStats } from "./report-state.ts";
+
+/** Figures for one tool. Durations cover every call with an outcome and a duration (successes and errors). */
+export interface ToolSummary {
+  tool: string;
+  /** Calls with an outcome plus calls still without one. */
+  calls: number;
+  ok: number;
+  errors: number;
+  no_outcome: number;
+  /** errors / calls, 0..1, rounded to 4 places; null without calls. */
+  error_rate: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  max_ms: number | null;
+  mean_ms: number | null;
+  /** False once the tool had more durations than the fold keeps: p50/p95 then come from a sample. */
+  percentiles_exact: boolean;
+  error_types: Record<string, number>;
+}
+
+/** Everything numeric about a session, as a JSON-ready object (snake_case like the event schema). */
+export interface ReportSummary {
+  session_id: string | null;
+  client: string | null;
+  server: string | null;
+  window: { first: string | null; last: string | null; duration_ms: number | null };
+  totals: {
+    events: number;
+    calls: number;
+    ok: number;
+    errors: number;
+    no_outcome: number;
+    /** Starts forgotten because too many calls were awaiting an outcome at once. */
+    no_outcome_untracked: number;
+    annotations: number;
+    slow_calls: number;
+    /** False when slow_calls is estimated from sampled durations (very long sessions). */
+    slow_calls_exact: boolean;
+    dropped_events: number;
+  };
+  slow_call_ms: number;
+  /** Sorted by errors (desc), then calls (desc), then name. */
+  tools: ToolSummary[];
+  /** Error type → count, most frequent first. */
+  error_types: Record<string, number>;
+  /** Signal type → count, most frequent first; annotations without a signal count under "(none)". */
+  annotations_by_signal: Record<string, number>;
+}
+
+/** Label for annotations that carry no signal type. */
+export const NO_SIGNAL = "(none)";
+
+/**
+ * Summarises `state` without changing it. `slowCallMs` (default DEFAULT_SLOW_CALL_MS) sets what
+ * counts as slow; `droppedEvents` (e.g. the live dispatcher's counter) raises the dropped total.
+ */
+export function summarizeReport(state: ReportState, options: { slowCallMs?: number; droppedEvents?: number } = {}): ReportSummary {
+  const slowCallMs = options.slowCallMs ?? DEFAULT_SLOW_CALL_MS;
+  const pendingByTool = new Map<string, number>();
+  for (const call of state.pending.values()) {
+    const key = state.tools.has(call.tool) || state.tools.size < MAX_TRACKED_TOOLS ? call.tool : OTHER_TOOLS;
+    pendingByTool.set(key, (pendingByTool.get(key) ?? 0) + 1);
+  }
+  const names = new Set([...state.tools.keys(), ...pendingByTool.keys()]);
+  const tools: ToolSummary[] = [];
+  let slowCalls = 0;
+  let slowExact = true;
+  for (const name of names) {
+    const stats = state.tools.get(name);
+    tools.push(summarizeTool(name, stats, pendingByTool.get(name) ?? 0));
+    if (stats === undefined) continue;
+    slowExact &&= isExact(stats.durations);
+    slowCalls += countAtLeast(stats.durations, slowCallMs);
+  }
+  tools.sort((a, b) => b.errors - a.errors || b.calls - a.calls || (a.tool < b.tool ? -1 : a.tool > b.tool ? 1 : 0));
+  const sum = (pick: (t: ToolSummary) => number): number => tools.reduce((n, t) => n + pick(t), 0);
+  const firstMs = state.firstAt === null ? NaN : Date.parse(state.firstAt);
+  const lastMs = state.lastAt === null ? NaN : Date.parse(state.lastAt);
+  return {
+    session_id: state.sessionId,
+    client: state.client,
+    server: state.server,
+    window: { first: state.firstAt, last: state.lastAt, duration_ms: Number.isFinite(lastMs - firstMs) ? lastMs - firstMs : null },
+    totals: {
+      events: state.events,
+      calls: sum((t) => t.calls),
+      ok: sum((t) => t.ok),
+      errors: sum((t) => t.errors),
+      no_outcome: sum((t) => t.no_outcome),
+      no_outcome_untracked: state.pendingForgotten,
+      annotations: state.annotationTotal,
+      slow_calls: slowCalls,
+      slow_calls_exact: slowExact,
+      dropped_events: Math.max(state.droppedEvents, options.droppedEvents ?? 0),
+    },
+    slow_call_ms: slowCallMs,
+    tools,
+    error_types: sortedCounts(state.errorTypes),
+    annotations_by_signal: sortedCounts(new Map([...state.signals].map(([k, n]) => [k === "" ? NO_SIGNAL : k, n]))),
+  };
+}
+
+function summarizeTool(name: string, stats: ToolStats | undefined, noOutcome: number): ToolSummary {
+  const ok = stats?.ok ?? 0;
+  const errors = stats?.errors ?? 0;
+  const calls = ok + errors + noOutcome;
+  const durations = stats?.durations;
+  const sorted = durations === undefined ? [] : sortedSamples(durations);
+  return {
+    tool: name,
+    calls,
+    ok,
+    errors,
+    no_outcome: noOutcome,
+    error_rate: calls === 0 ? null : Math.round((errors / calls) * 10_000) / 10_000,
+    p50_ms: percentile(sorted, 50),
+    p95_ms: percentile(sorted, 95),
+    max_ms: durations?.maxMs ?? null,
+    mean_ms: durations === undefined || durations.count === 0 ? null : Math.round((durations.sumMs / durations.count) * 10) / 10,
+    percentiles_exact: durations === undefined || isExact(durations),
+    error_types: sortedCounts(stats?.errorTypes ?? new Map()),
+  };
+}
+
+/** A count map as a plain object, most frequent first (ties by key, for stable output). */
+function sortedCounts(counts: ReadonlyMap<string, number>): Record<string, number> {
+  const entries = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return Object.fromEntries(entries);
+}

@@ -1,0 +1,111 @@
+// Unit tests of JSONL reading: line verdicts, malformed lines, session index and choice, byte-stream line splitting.
+
+import { describe, expect, test } from "bun:test";
+import { findLatestSession, listSessions, matchSession, parseEventLine, readEventsText, splitLines, type ParsedLine } from "../src/report/read-events.ts";
+import { makeEvent } from "./fixtures/report/build-events.ts";
+
+const line = (seq: number, session: string, at: number, client = "claude-code"): string =>
+  JSON.stringify(makeEvent("tool_call_start", seq, { tool_name: "t", params: {} }, { session, at, client, callId: `c${seq}` }));
+
+async function* chunksOf(...parts: (string | Uint8Array)[]): AsyncGenerator<Uint8Array> {
+  for (const part of parts) yield typeof part === "string" ? new TextEncoder().encode(part) : part;
+}
+
+async function collect(lines: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const l of lines) out.push(l);
+  return out;
+}
+
+describe("parseEventLine", () => {
+  test.each([
+    ["", "blank"],
+    ["   \t", "blank"],
+    ["not json", "malformed"],
+    ["[1,2]", "malformed"],
+    ["null", "malformed"],
+    ['"a string"', "malformed"],
+    ['{"event_type":"annotation","session_id":"s"}', "malformed"],
+    ['{"event_type":"annotation","session_id":"","sequence_number":1}', "malformed"],
+    ['{"event_type":"annotation","session_id":"s","sequence_number":"1"}', "malformed"],
+    ['{"event_type":7,"session_id":"s","sequence_number":1}', "malformed"],
+    ['{"event_type":"annotation","session_id":"s","sequence_number":1}', "event"],
+    ['\uFEFF{"event_type":"annotation","session_id":"s","sequence_number":0}', "event"],
+    ['{"event_type":"annotation","session_id":"s","sequence_number":1}\r', "event"],
+  ])("%j is %s", (text, kind) => {
+    expect(parseEventLine(text).kind).toBe(kind as ParsedLine["kind"]);
+  });
+});
+
+describe("readEventsText", () => {
+  test("groups by session, sorts by sequence number, skips and counts malformed lines", () => {
+    const text = [line(2, "A", 20), "garbage {", line(1, "A", 10), "", line(1, "B", 5), '{"no":"fields"}', line(3, "A", 30), ""].join("\n");
+    const { index, sessions } = readEventsText(text);
+    expect(index.malformedLines).toBe(2);
+    expect(sessions.get("A")?.map((e) => e.sequence_number)).toEqual([1, 2, 3]);
+    expect(sessions.get("B")).toHaveLength(1);
+    const a = index.sessions.get("A");
+    expect(a).toMatchObject({ events: 3, calls: 3, client: "claude-code", firstAt: "2026-08-10T12:00:00.010000Z", lastAt: "2026-08-10T12:00:00.030000Z" });
+  });
+
+  test("equal sequence numbers keep their file order", () => {
+    const first = JSON.stringify({ ...makeEvent("annotation", 5, { intent: "first" }), event_id: "x1" });
+    const second = JSON.stringify({ ...makeEvent("annotation", 5, { intent: "second" }), event_id: "x2" });
+    expect(readEventsText(`${first}\n${second}\n`).sessions.get(makeEvent("annotation", 0, {}).session_id)?.map((e) => e.event_id)).toEqual(["x1", "x2"]);
+  });
+
+  test("an empty text has no sessions and no malformed lines", () => {
+    const { index, sessions } = readEventsText("");
+    expect(sessions.size).toBe(0);
+    expect(index.malformedLines).toBe(0);
+    expect(findLatestSession(index)).toBeUndefined();
+  });
+});
+
+describe("session index", () => {
+  const { index } = readEventsText([line(1, "aaa-1", 50), line(1, "aaa-2", 90, "unknown"), line(1, "bbb", 70), line(2, "aaa-2", 95, "cursor"), line(3, "aaa-2", 99, "unknown")].join("\n"));
+
+  test("lists sessions by last captured_at; the latest is the last one", () => {
+    expect(listSessions(index).map((s) => s.sessionId)).toEqual(["aaa-1", "bbb", "aaa-2"]);
+    expect(findLatestSession(index)?.sessionId).toBe("aaa-2");
+  });
+
+  test("the client is the latest name other than unknown", () => {
+    expect(index.sessions.get("aaa-2")?.client).toBe("cursor");
+  });
+
+  test.each([
+    ["bbb", "found", ["bbb"]],
+    ["b", "found", ["bbb"]],
+    ["aaa-1", "found", ["aaa-1"]],
+    ["aaa", "ambiguous", ["aaa-1", "aaa-2"]],
+    ["zzz", "none", []],
+    ["", "none", []],
+  ])("matchSession(%j) is %s", (query, kind, ids) => {
+    const match = matchSession(index, query);
+    expect(match.kind).toBe(kind as typeof match.kind);
+    const found = match.kind === "found" ? [match.session] : match.kind === "ambiguous" ? match.candidates : [];
+    expect(found.map((s) => s.sessionId)).toEqual(ids);
+  });
+
+  test("a full id wins even when it prefixes another id", () => {
+    const { index: nested } = readEventsText([line(1, "abc", 1), line(1, "abcd", 2)].join("\n"));
+    expect(matchSession(nested, "abc")).toMatchObject({ kind: "found", session: { sessionId: "abc" } });
+  });
+});
+
+describe("splitLines", () => {
+  test("splits across chunks, drops \\r, keeps a last line without newline", async () => {
+    expect(await collect(splitLines(chunksOf("a\r\nb", "c\n", "\n", "d")))).toEqual(["a", "bc", "", "d"]);
+  });
+
+  test("a multi-byte character split between chunks is decoded whole", async () => {
+    const bytes = new TextEncoder().encode("é🔧\n");
+    expect(await collect(splitLines(chunksOf(bytes.subarray(0, 1), bytes.subarray(1, 4), bytes.subarray(4))))).toEqual(["é🔧"]);
+  });
+
+  test("no chunks, or a final newline, yield no extra empty line", async () => {
+    expect(await collect(splitLines(chunksOf()))).toEqual([]);
+    expect(await collect(splitLines(chunksOf("x\n")))).toEqual(["x"]);
+  });
+});

@@ -1,0 +1,176 @@
+// Tests of `baton-proxy report` through runReportCommand with a fake context over temporary files.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { CommandContext } from "../src/command-context.ts";
+import { REPORT_USAGE, parseReportArgs, runReportCommand } from "../src/report/report-command.ts";
+import type { ReportSummary } from "../src/report/summarize-json.ts";
+import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "baton-report-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const REALISTIC = join(import.meta.dir, "fixtures/report/realistic.jsonl");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const ctx: CommandContext = {
+    env,
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    execPath: "/usr/local/bin/baton-proxy",
+    cwd: dir,
+    platform: "linux",
+    homeDir: dir,
+  };
+  const code = await runReportCommand(args, ctx);
+  return { code, stdout, stderr };
+}
+
+/** Writes a file with two sessions: "sess-old-1" (earlier) and "sess-new-2" (later, with one slow call). */
+async function writeTwoSessions(name: string): Promise<string> {
+  const path = join(dir, name);
+  const old = makeCall(1, "o1", "alpha", { q: 1 }, { durationMs: 10 }, 0).map((e) => ({ ...e, session_id: "sess-old-1" }));
+  const recent = makeCall(1, "n1", "beta", { q: 2 }, { durationMs: 1500 }, 60_000).map((e) => ({ ...e, session_id: "sess-new-2" }));
+  await Bun.write(path, [recent[0], old[0], old[1], recent[1]].map((e) => JSON.stringify(e)).join("\n") + "\n");
+  return path;
+}
+
+describe("report output", () => {
+  test("prints the Markdown report of the fixture, naming the file at the end", async () => {
+    const result = await run([REALISTIC]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toStartWith("## Baton friction report\n");
+    expect(result.stdout).toContain("- **Session:** `019a5e7c-3f10-7b2e-9d44-2c1f0a8b7e61`");
+    expect(result.stdout).toEndWith(`_Raw events: \`${REALISTIC}\`._\n`);
+  });
+
+  test("chooses the latest session by default and accepts a unique prefix", async () => {
+    const path = await writeTwoSessions("two.jsonl");
+    expect((await run([path])).stdout).toContain("`sess-new-2`");
+    expect((await run([path, "--session", "sess-o"])).stdout).toContain("`sess-old-1`");
+    expect((await run([path, "--session=sess-old-1"])).stdout).toContain("`sess-old-1`");
+  });
+
+  test("an ambiguous or unknown --session is exit 1 with the reason", async () => {
+    const path = await writeTwoSessions("ambiguous.jsonl");
+    const ambiguous = await run([path, "--session", "sess-"]);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toContain('session prefix "sess-" is ambiguous: sess-old-1, sess-new-2');
+    const unknown = await run([path, "--session", "nope"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no session matches "nope"');
+    expect(unknown.stdout).toBe("");
+  });
+
+  test("--format json prints the summary as JSON", async () => {
+    const result = await run([REALISTIC, "--format", "json"]);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as ReportSummary;
+    expect(summary.totals).toMatchObject({ calls: 10, errors: 6, annotations: 5, slow_calls: 3 });
+    expect(summary.error_types).toEqual({ "jsonrpc_-32602": 2, upstream_exit: 2, cancelled: 1, tool_error: 1 });
+    expect(summary.tools[0]).toMatchObject({ tool: "get_invoice", calls: 3, errors: 2 });
+  });
+
+  test("the slow threshold comes from --slow-ms, else BATON_SLOW_CALL_MS, else the default", async () => {
+    const slow = async (args: string[], env: Record<string, string> = {}): Promise<number> =>
+      (JSON.parse((await run([REALISTIC, "--format", "json", ...args], env)).stdout) as ReportSummary).slow_call_ms;
+    expect(await slow([])).toBe(1000);
+    expect(await slow([], { BATON_SLOW_CALL_MS: "3000" })).toBe(3000);
+    expect(await slow(["--slow-ms", "200"], { BATON_SLOW_CALL_MS: "3000" })).toBe(200);
+    const bad = await run([REALISTIC, "--format", "json"], { BATON_SLOW_CALL_MS: "fast" });
+    expect((JSON.parse(bad.stdout) as ReportSummary).slow_call_ms).toBe(1000);
+    expect(bad.stderr).toContain('ignoring BATON_SLOW_CALL_MS="fast"');
+  });
+
+  test("malformed lines are skipped with a note; the report is still printed", async () => {
+    const path = join(dir, "noisy.jsonl");
+    await Bun.write(path, `not json\n${await Bun.file(REALISTIC).text()}{"event_type":1}\n`);
+    const result = await run([path]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`baton-proxy report: skipped 2 malformed lines in ${path}\n`);
+    expect(result.stdout).toContain("### Errored calls (6)");
+  });
+
+  test("a relative FILE is read from the context's cwd; an empty file gives the friendly empty report", async () => {
+    await Bun.write(join(dir, "empty.jsonl"), "");
+    const result = await run(["empty.jsonl"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Nothing captured yet");
+    expect(result.stderr).toContain(`no events in ${join(dir, "empty.jsonl")} yet`);
+  });
+
+  test("one session among many others is found and reported", async () => {
+    const path = join(dir, "big.jsonl");
+    const noise = Array.from({ length: 20_000 }, (_, i) => JSON.stringify(makeEvent("annotation", i, { intent: "noise" }, { session: `other-${i % 50}`, at: i })));
+    const mine = Array.from({ length: 300 }, (_, i) => makeCall(i * 2, `m${i}`, "mine", {}, { durationMs: i }, 10_000_000 + i)).flat();
+    await Bun.write(path, [...noise, ...mine.map((e) => JSON.stringify({ ...e, session_id: "target" }))].join("\n"));
+    const result = await run([path, "--format", "json"]);
+    const summary = JSON.parse(result.stdout) as ReportSummary;
+    expect(summary).toMatchObject({ session_id: "target", totals: { calls: 300, events: 600 } });
+    expect(summary.tools[0]).toMatchObject({ p50_ms: 149, p95_ms: 284, max_ms: 299 });
+  });
+});
+
+describe("report --list", () => {
+  test("lists one line per session, oldest first", async () => {
+    const path = await writeTwoSessions("list.jsonl");
+    const result = await run(["--list", path]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split("\n")).toEqual([
+      "sess-old-1  2026-08-10T12:00:00.000000Z → 2026-08-10T12:00:00.010000Z  2 events  1 call  claude-code",
+      "sess-new-2  2026-08-10T12:01:00.000000Z → 2026-08-10T12:01:01.500000Z  2 events  1 call  claude-code",
+    ]);
+  });
+
+  test("--list --format json is an array of sessions", async () => {
+    const path = await writeTwoSessions("list-json.jsonl");
+    const sessions = JSON.parse((await run(["--list", "--format=json", path])).stdout) as { session_id: string; events: number }[];
+    expect(sessions.map((s) => [s.session_id, s.events])).toEqual([["sess-old-1", 2], ["sess-new-2", 2]]);
+  });
+});
+
+describe("report errors and usage", () => {
+  test("a missing file is exit 1 naming the path", async () => {
+    const path = join(dir, "does-not-exist.jsonl");
+    const result = await run([path]);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toBe(`baton-proxy report: no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)\n`);
+  });
+
+  test.each([
+    [["--bogus"], "unknown option --bogus"],
+    [["--format", "xml"], '--format must be md or json (got "xml")'],
+    [["--slow-ms", "0"], "--slow-ms must be a positive whole number of milliseconds"],
+    [["--slow-ms", "1.5"], "--slow-ms must be a positive whole number of milliseconds"],
+    [["--session"], "--session needs a value"],
+    [["a.jsonl", "b.jsonl"], 'unexpected argument "b.jsonl"'],
+  ])("%j is a usage error (exit 2)", async (args, reason) => {
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    const [first, second, ...rest] = result.stderr.trimEnd().split("\n");
+    expect(first).toStartWith(`baton-proxy report: ${reason}`);
+    expect(second).toBe(REPORT_USAGE);
+    expect(rest).toEqual([]);
+  });
+
+  test("--help prints the usage on stdout", async () => {
+    const result = await run(["--help"]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toStartWith(REPORT_USAGE);
+    expect(result.stdout).toContain("--slow-ms N");
+  });
+
+  test("parseReportArgs defaults", () => {
+    expect(parseReportArgs([])).toEqual({ file: undefined, session: undefined, format: "md", list: false, slowMs: undefined, help: false });
+  });
+});

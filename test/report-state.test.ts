@@ -1,0 +1,204 @@
+// Unit tests of the report fold and its JSON summary: exact percentiles, bounds, odd orders, tolerance.
+
+import { describe, expect, test } from "bun:test";
+import {
+  MAX_ANNOTATIONS, MAX_ERRORED_CALLS, MAX_PARAMS_CHARS, MAX_PENDING_CALLS, MAX_SLOW_CALLS,
+  MAX_TRACKED_TOOLS, OTHER_TOOLS, clipText, createReportState, foldEvent, type ReportState,
+} from "../src/report/report-state.ts";
+import { summarizeReport } from "../src/report/summarize-json.ts";
+import { MAX_DURATION_SAMPLES_PER_TOOL, percentile } from "../src/report/duration-stats.ts";
+import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
+
+function fold(events: readonly BatonEvent[]): ReportState {
+  const state = createReportState();
+  for (const event of events) foldEvent(state, event);
+  return state;
+}
+
+/** Calls of one tool with the given durations, each start immediately followed by its end. */
+function callsWithDurations(tool: string, durations: readonly number[]): BatonEvent[] {
+  return durations.flatMap((ms, i) => makeCall(i * 2, `${tool}-${i}`, tool, { i }, { durationMs: ms }));
+}
+
+describe("percentile (nearest rank)", () => {
+  test.each([
+    [[], 50, null],
+    [[7], 50, 7],
+    [[7], 95, 7],
+    [[1, 2], 50, 1],
+    [[1, 2], 95, 2],
+    [[1, 2, 3, 4], 50, 2],
+    [Array.from({ length: 20 }, (_, i) => i + 1), 95, 19],
+    [Array.from({ length: 100 }, (_, i) => i + 1), 50, 50],
+    [Array.from({ length: 100 }, (_, i) => i + 1), 95, 95],
+    [Array.from({ length: 100 }, (_, i) => i + 1), 100, 100],
+  ])("%j at p%p is %p", (values, p, expected) => {
+    expect(percentile(values, p)).toBe(expected);
+  });
+});
+
+describe("foldEvent: calls and durations", () => {
+  test("p50/p95/max are exact for a small session, whatever the order the durations came in", () => {
+    const durations = Array.from({ length: 200 }, (_, i) => ((i * 37) % 200) + 1); // 1..200 shuffled
+    const tool = summarizeReport(fold(callsWithDurations("t", durations))).tools[0];
+    expect(tool).toMatchObject({ tool: "t", calls: 200, ok: 200, errors: 0, p50_ms: 100, p95_ms: 190, max_ms: 200, mean_ms: 100.5, percentiles_exact: true });
+  });
+
+  test("interleaved calls are matched by call id, and errored calls keep their own input", () => {
+    const [startA, endA] = makeCall(1, "a", "search", { q: "a" }, { durationMs: 10, errorType: "jsonrpc_-32602", errorBody: "bad a" });
+    const [startB, endB] = makeCall(3, "b", "search", { q: "b" }, { durationMs: 20 });
+    const [startC, endC] = makeCall(5, "c", "fetch", { url: "c" }, { durationMs: 30, errorType: "tool_error", errorBody: "bad c" });
+    const state = fold([startA, startB, startC, endC, endB, endA]);
+    expect(state.errored.map((c) => [c.tool, c.paramsJson, c.errorBody])).toEqual([
+      ["fetch", '{"url":"c"}', "bad c"],
+      ["search", '{"q":"a"}', "bad a"],
+    ]);
+    expect(state.pending.size).toBe(0);
+    expect(summarizeReport(state).totals).toMatchObject({ calls: 3, ok: 1, errors: 2, no_outcome: 0 });
+  });
+
+  test("an outcome folded before its start counts once and gets the start's input", () => {
+    const [start, error] = makeCall(1, "x", "t", { late: true }, { durationMs: 5, errorType: "cancelled" });
+    const state = fold([error, start]);
+    expect(summarizeReport(state).totals).toMatchObject({ calls: 1, errors: 1, no_outcome: 0 });
+    expect(state.errored[0]?.paramsJson).toBe('{"late":true}');
+  });
+
+  test("a start without an outcome is reported as no outcome, with its input", () => {
+    const state = fold([makeEvent("tool_call_start", 1, { tool_name: "t", params: { a: 1 } }, { callId: "open" })]);
+    const summary = summarizeReport(state);
+    expect(summary.totals).toMatchObject({ calls: 1, no_outcome: 1, errors: 0 });
+    expect(summary.tools[0]).toMatchObject({ tool: "t", calls: 1, no_outcome: 1, p50_ms: null, error_rate: 0 });
+    expect([...state.pending.values()][0]?.paramsJson).toBe('{"a":1}');
+  });
+
+  test("starts without a call id match outcomes of the same tool, oldest first", () => {
+    const start = (seq: number, tool: string, n: number): BatonEvent => makeEvent("tool_call_start", seq, { tool_name: tool, params: { n } });
+    const end = (seq: number, tool: string, ms: number): BatonEvent => makeEvent("tool_call_end", seq, { tool_name: tool, result: [], duration_ms: ms });
+    const state = fold([start(1, "a", 1), start(2, "b", 2), start(3, "a", 3), end(4, "a", 900), end(5, "b", 800)]);
+    expect(state.slowest.map((c) => [c.tool, c.paramsJson])).toEqual([["a", '{"n":1}'], ["b", '{"n":2}']]);
+    expect([...state.pending.values()].map((c) => c.paramsJson)).toEqual(['{"n":3}']);
+  });
+
+  test("errors are counted by type, per tool and overall", () => {
+    const events = [
+      ...makeCall(1, "1", "t", {}, { durationMs: 1, errorType: "jsonrpc_-32602" }),
+      ...makeCall(3, "2", "t", {}, { durationMs: 1, errorType: "jsonrpc_-32602" }),
+      ...makeCall(5, "3", "u", {}, { durationMs: 1, errorType: "upstream_exit" }),
+      ...makeCall(7, "4", "u", {}, { durationMs: null }),
+    ];
+    const summary = summarizeReport(fold(events));
+    expect(summary.error_types).toEqual({ "jsonrpc_-32602": 2, upstream_exit: 1 });
+    expect(summary.tools.map((t) => [t.tool, t.errors, t.error_rate, t.error_types])).toEqual([
+      ["t", 2, 1, { "jsonrpc_-32602": 2 }],
+      ["u", 1, 0.5, { upstream_exit: 1 }],
+    ]);
+  });
+});
+
+describe("foldEvent: bounds", () => {
+  test("errored calls keep the most recent MAX_ERRORED_CALLS and count them all", () => {
+    const events = Array.from({ length: MAX_ERRORED_CALLS + 15 }, (_, i) => makeCall(i * 2, `e${i}`, "t", { i }, { durationMs: 1, errorType: "tool_error", errorBody: `#${i}` })).flat();
+    const state = fold(events);
+    expect(state.erroredTotal).toBe(MAX_ERRORED_CALLS + 15);
+    expect(state.errored).toHaveLength(MAX_ERRORED_CALLS);
+    expect(state.errored[0]?.errorBody).toBe("#15");
+    expect(state.errored.at(-1)?.errorBody).toBe(`#${MAX_ERRORED_CALLS + 14}`);
+  });
+
+  test("slowest keeps the MAX_SLOW_CALLS slowest, slowest first", () => {
+    const durations = Array.from({ length: 100 }, (_, i) => (i * 61) % 100);
+    const state = fold(callsWithDurations("t", durations));
+    expect(state.slowest.map((c) => c.durationMs)).toEqual(Array.from({ length: MAX_SLOW_CALLS }, (_, i) => 99 - i));
+    expect(summarizeReport(state, { slowCallMs: 90 }).totals).toMatchObject({ slow_calls: 10, slow_calls_exact: true });
+  });
+
+  test("annotations keep the first MAX_ANNOTATIONS and count every signal", () => {
+    const events = Array.from({ length: MAX_ANNOTATIONS + 5 }, (_, i) => makeEvent("annotation", i, { intent: `n${i}`, signal_type: i % 2 === 0 ? "failure" : null }));
+    const state = fold(events);
+    expect(state.annotations).toHaveLength(MAX_ANNOTATIONS);
+    expect(state.annotations[0]?.intent).toBe("n0");
+    expect(summarizeReport(state).annotations_by_signal).toEqual({ failure: 28, "(none)": 27 });
+  });
+
+  test("pending starts are capped at MAX_PENDING_CALLS, the oldest forgotten and counted", () => {
+    const events = Array.from({ length: MAX_PENDING_CALLS + 3 }, (_, i) => makeEvent("tool_call_start", i, { tool_name: "t", params: {} }, { callId: `p${i}` }));
+    const state = fold(events);
+    expect(state.pending.size).toBe(MAX_PENDING_CALLS);
+    expect(state.pending.has("p0")).toBe(false);
+    expect(state.pending.has(`p${MAX_PENDING_CALLS + 2}`)).toBe(true);
+    expect(summarizeReport(state).totals).toMatchObject({ no_outcome: MAX_PENDING_CALLS, no_outcome_untracked: 3 });
+  });
+
+  test("duration samples stop growing at the cap; count and max stay exact; the sample is deterministic", () => {
+    const n = MAX_DURATION_SAMPLES_PER_TOOL + 5000;
+    const durations = Array.from({ length: n }, (_, i) => i % 1000);
+    durations[n - 1] = 123_456;
+    const first = fold(callsWithDurations("t", durations));
+    const stats = first.tools.get("t")?.durations;
+    expect(stats?.samples).toHaveLength(MAX_DURATION_SAMPLES_PER_TOOL);
+    expect(stats?.count).toBe(n);
+    const summary = summarizeReport(first, { slowCallMs: 500 }).tools[0];
+    expect(summary).toMatchObject({ calls: n, max_ms: 123_456, percentiles_exact: false });
+    expect(Math.abs((summary?.p50_ms ?? 0) - 500)).toBeLessThan(50);
+    expect(fold(callsWithDurations("t", durations)).tools.get("t")?.durations.samples).toEqual(stats?.samples ?? []);
+    expect(summarizeReport(first, { slowCallMs: 500 }).totals.slow_calls_exact).toBe(false);
+  });
+
+  test("tools beyond MAX_TRACKED_TOOLS are pooled", () => {
+    const events = Array.from({ length: MAX_TRACKED_TOOLS + 10 }, (_, i) => makeCall(i * 2, `c${i}`, `tool${i}`, {}, { durationMs: 1 })).flat();
+    const state = fold(events);
+    expect(state.tools.size).toBe(MAX_TRACKED_TOOLS + 1);
+    expect(state.tools.get(OTHER_TOOLS)?.ok).toBe(10);
+    expect(summarizeReport(state).totals.calls).toBe(MAX_TRACKED_TOOLS + 10);
+  });
+
+  test("params are kept as compact JSON of at most MAX_PARAMS_CHARS characters", () => {
+    const state = fold([makeEvent("tool_call_start", 1, { tool_name: "t", params: { blob: "x".repeat(10_000) } }, { callId: "big" })]);
+    const kept = state.pending.get("big")?.paramsJson ?? "";
+    expect(kept.length).toBe(MAX_PARAMS_CHARS);
+    expect(kept.startsWith('{"blob":"xxx')).toBe(true);
+    expect(kept.endsWith("…")).toBe(true);
+  });
+});
+
+describe("foldEvent: envelope and tolerance", () => {
+  test("window, client, server and dropped events come from the envelopes, in any order", () => {
+    const events = [
+      makeEvent("annotation", 3, { intent: "x" }, { at: 5000, client: "unknown" }),
+      makeEvent("annotation", 1, { intent: "y" }, { at: 1000, client: "claude-code", meta: { "baton/server": "srv 1.0", "baton/dropped_events": 4 } }),
+      makeEvent("annotation", 2, { intent: "z" }, { at: 3000, client: "unknown", meta: { "baton/dropped_events": 2 } }),
+    ];
+    const summary = summarizeReport(fold(events));
+    expect(summary).toMatchObject({ client: "claude-code", server: "srv 1.0", window: { duration_ms: 4000 } });
+    expect(summary.window.first).toBe("2026-08-10T12:00:01.000000Z");
+    expect(summary.totals.dropped_events).toBe(4);
+    expect(summarizeReport(fold(events), { droppedEvents: 9 }).totals.dropped_events).toBe(9);
+  });
+
+  test("the server name falls back to a surface snapshot's server_info", () => {
+    const snapshot = makeEvent("surface_snapshot", 1, { surface_hash: "h", server_info: { name: "weather", version: "0.4.0" } });
+    expect(fold([snapshot]).server).toBe("weather 0.4.0");
+  });
+
+  test.each([
+    ["payload null", { payload: null }],
+    ["duration not a number", { payload: { tool_name: "t", duration_ms: "slow" } }],
+    ["tool name missing", { payload: { error_type: 5 } }],
+    ["runtime_meta an array", { runtime_meta: [1, 2] }],
+    ["unknown event type", { event_type: "something_new" }],
+  ])("odd event (%s) is folded without throwing", (_, patch) => {
+    const base = makeEvent("tool_call_error", 1, {}, { callId: "z" });
+    const state = createReportState();
+    expect(() => foldEvent(state, { ...base, ...patch } as unknown as BatonEvent)).not.toThrow();
+    expect(state.events).toBe(1);
+    expect(() => summarizeReport(state)).not.toThrow();
+  });
+
+  test("clipText never splits a surrogate pair", () => {
+    expect(clipText("ab😀cd", 4)).toBe("ab…");
+    expect(clipText("abc", 3)).toBe("abc");
+    expect(clipText("abcdef", 4)).toBe("abc…");
+  });
+});
