@@ -120,7 +120,7 @@ export async function runProxySession(config: Config, command: readonly string[]
   unregister();
   clientJunk.summarise();
   serverJunk.summarise();
-  await withDeadline(toClient.drain(), FINAL_WRITE_DEADLINE_MS);
+  await withDeadline(toClient.drain() ?? Promise.resolve(), FINAL_WRITE_DEADLINE_MS);
   await dispatcher.shutdown(EVENT_FLUSH_DEADLINE_MS);
   void clientPump;
   return code;
@@ -152,7 +152,10 @@ async function pump(source: ReadableStream<Uint8Array>, onFrame: (frame: Frame) 
     splitter.push(value, frames);
     for (const frame of frames) onFrame(frame);
     frames.length = 0;
-    for (const writer of writers) await writer.drain();
+    for (const writer of writers) {
+      const pending = writer.drain();
+      if (pending !== undefined) await pending;
+    }
   }
   splitter.end(frames);
   for (const frame of frames) onFrame(frame);

@@ -15,6 +15,7 @@ const encoder = new TextEncoder();
 export class WireWriter {
   private broken = false;
   private dropped = 0;
+  private dirty = false;
 
   constructor(
     private readonly sink: FileSink,
@@ -30,6 +31,7 @@ export class WireWriter {
     }
     try {
       this.sink.write(bytes);
+      this.dirty = true;
     } catch (error) {
       this.fail(error);
     }
@@ -40,14 +42,24 @@ export class WireWriter {
     this.write(encoder.encode(`${JSON.stringify(message)}\n`));
   }
 
-  /** Resolves when everything written so far has been handed to the OS pipe (or the peer is gone). */
-  async drain(): Promise<void> {
-    if (this.broken) return;
+  /**
+   * Hands everything written so far to the OS pipe. Returns undefined when that happened at once
+   * (the common case: no promise, no extra tick on the hot path), or a promise that settles when
+   * the pipe has taken it (or the peer is gone).
+   */
+  drain(): Promise<void> | undefined {
+    if (this.broken || !this.dirty) return undefined;
+    this.dirty = false;
     try {
       const pending = this.sink.flush();
-      if (typeof pending !== "number") await pending;
+      if (typeof pending === "number") return undefined;
+      return pending.then(
+        () => undefined,
+        (error: unknown) => this.fail(error),
+      );
     } catch (error) {
       this.fail(error);
+      return undefined;
     }
   }
 
