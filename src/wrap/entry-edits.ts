@@ -1,0 +1,91 @@
+// Wraps/unwraps one server entry: the new plain value and the text edits on its `command`/`args` ranges only. Pure.
+
+import { detectItemSeparator, insertPropertyAfter, removeProperty, renderArray, type TextEdit } from "./json-edits.ts";
+import { findProperty, type JsonArrayNode } from "./jsonc.ts";
+import { ARGS_SEPARATOR, type OriginalCommand, type ServerEntry } from "./server-entries.ts";
+
+/**
+ * The entry with `command` = the proxy and `args` = `["--", command, …args]`; every other key,
+ * and the key order, stays. An entry without `args` gets them right after `command`.
+ */
+export function wrapEntryValue(value: Readonly<Record<string, unknown>>, execPath: string): Record<string, unknown> {
+  const args = Array.isArray(value.args) ? (value.args as string[]) : [];
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (key === "command") {
+      setKey(out, "command", execPath);
+      if (!("args" in value)) setKey(out, "args", [ARGS_SEPARATOR, item, ...args]);
+    } else setKey(out, key, key === "args" ? [ARGS_SEPARATOR, value.command, ...args] : item);
+  }
+  return out;
+}
+
+/** The entry restored from its wrapped form; `args` is left out when empty and `dropEmptyArgs` is set. */
+export function unwrapEntryValue(value: Readonly<Record<string, unknown>>, original: OriginalCommand, dropEmptyArgs: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (key === "command") setKey(out, key, original.command);
+    else if (key !== "args") setKey(out, key, item);
+    else if (!(dropEmptyArgs && original.args.length === 0)) setKey(out, key, [...original.args]);
+  }
+  return out;
+}
+
+/**
+ * Text edits that wrap `entry` in `text`: the `command` value becomes the proxy path, and `"--"`
+ * plus the original command's raw text are inserted before the first existing arg, separated the
+ * way the args already are. Everything inside the args (comments, layout, escapes) stays byte for
+ * byte. Empty or missing args become a one-line array (missing ones inserted after `command`).
+ */
+export function wrapEntryEdits(text: string, entry: ServerEntry, execPath: string): TextEdit[] {
+  const command = findProperty(entry.node, "command");
+  if (command === undefined) throw new Error(`wrapEntryEdits: ${entry.name} has no command`);
+  const args = findProperty(entry.node, "args");
+  const fallback = fallbackSeparator(text, command.keyEnd, command.value.start);
+  const front = [JSON.stringify(ARGS_SEPARATOR), text.slice(command.value.start, command.value.end)];
+  const edits: TextEdit[] = [{ start: command.value.start, end: command.value.end, text: JSON.stringify(execPath) }];
+  const first = args?.value.kind === "array" ? args.value.items[0] : undefined;
+  if (args?.value.kind === "array" && first !== undefined) {
+    const separator = detectItemSeparator(text, args.value, fallback);
+    edits.push({ start: first.start, end: first.start, text: front.join(separator) + separator });
+  } else if (args !== undefined) {
+    edits.push({ start: args.value.start, end: args.value.end, text: renderArray(front, fallback) });
+  } else {
+    edits.push(insertPropertyAfter(text, entry.node, command, "args", renderArray(front, fallback)));
+  }
+  return edits;
+}
+
+/**
+ * Text edits that unwrap `entry`: `command` becomes the raw text of the item after `--`, and the
+ * args lose everything up to the first item after that (proxy flags, `--`, the command), which
+ * undoes `wrapEntryEdits` byte for byte. With nothing left the args become `[]`, or go entirely
+ * with `dropEmptyArgs` (the original had none). Throws for an entry whose args hold no `--`
+ * followed by a command; callers check `status.original` first.
+ */
+export function unwrapEntryEdits(text: string, entry: ServerEntry, dropEmptyArgs: boolean): TextEdit[] {
+  const command = findProperty(entry.node, "command");
+  const args = findProperty(entry.node, "args");
+  const array: JsonArrayNode | undefined = args?.value.kind === "array" ? args.value : undefined;
+  const at = array?.items.findIndex((item) => item.kind === "string" && item.value === ARGS_SEPARATOR) ?? -1;
+  const real = array?.items[at + 1];
+  const [first] = array?.items ?? [];
+  if (command === undefined || args === undefined || array === undefined || at === -1 || real === undefined || first === undefined) {
+    throw new Error(`unwrapEntryEdits: ${entry.name} has no "--" followed by a command`);
+  }
+  const edits: TextEdit[] = [{ start: command.value.start, end: command.value.end, text: text.slice(real.start, real.end) }];
+  const keep = array.items[at + 2];
+  if (keep !== undefined) edits.push({ start: first.start, end: keep.start, text: "" });
+  else if (dropEmptyArgs) edits.push(removeProperty(entry.node, args));
+  else edits.push({ start: array.start, end: array.end, text: "[]" });
+  return edits;
+}
+
+/** `","` for compact files (`"command":"npx"`), else `", "`: how to separate items we cannot copy. */
+function fallbackSeparator(text: string, keyEnd: number, valueStart: number): string {
+  return text.slice(keyEnd, valueStart) === ":" ? "," : ", ";
+}
+
+function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}

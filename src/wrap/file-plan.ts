@@ -1,0 +1,102 @@
+// Plans the edit of one config file: what happens to each selected entry, the new text, and a proof that nothing else changed. Pure.
+
+import type { ConfigFormat } from "./config-locations.ts";
+import { unwrapEntryEdits, unwrapEntryValue, wrapEntryEdits, wrapEntryValue } from "./entry-edits.ts";
+import { applyTextEdits, type TextEdit } from "./json-edits.ts";
+import { parseJsonc, toPlainValue, type JsonNode } from "./jsonc.ts";
+import { findServerEntries, type ServerEntry } from "./server-entries.ts";
+
+export type WrapMode = "wrap" | "unwrap";
+
+/** What happened to one selected entry. `failed` entries are left as they are and make the run exit 1. */
+export type EntryOutcome =
+  | { readonly kind: "changed"; readonly entry: ServerEntry; readonly before: unknown; readonly after: unknown }
+  | { readonly kind: "skipped"; readonly entry: ServerEntry; readonly reason: string }
+  | { readonly kind: "failed"; readonly entry: ServerEntry; readonly reason: string };
+
+export interface FilePlan {
+  /** The file text after the edits (the input text when nothing changed). */
+  readonly newText: string;
+  readonly outcomes: readonly EntryOutcome[];
+}
+
+export interface FilePlanInput {
+  readonly text: string;
+  readonly root: JsonNode;
+  /** The entries the user selected in this file (all of them with `--all`). */
+  readonly selected: readonly ServerEntry[];
+  readonly mode: WrapMode;
+  readonly execPath: string;
+  /** Entry path key → command, for entries the backup shows without `args` (see `readArgsHints`). */
+  readonly argsHints?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Decides every selected entry and splices the edits into the text. Before returning, re-parses
+ * the new text and checks it equals the old value with exactly the planned entries replaced;
+ * throws (an internal error: write nothing) if not.
+ */
+export function planFileEdit(input: FilePlanInput): FilePlan {
+  const { text, root, selected, mode, execPath } = input;
+  const outcomes: EntryOutcome[] = [];
+  const edits: TextEdit[] = [];
+  const expected = toPlainValue(root);
+  for (const entry of selected) {
+    const { status } = entry;
+    if (status.kind === "remote") {
+      outcomes.push({ kind: "skipped", entry, reason: `remote server (${status.reason}), left as is` });
+    } else if (mode === "wrap" && status.kind === "wrapped") {
+      outcomes.push({ kind: "skipped", entry, reason: "already wrapped" });
+    } else if (mode === "unwrap" && status.kind === "stdio") {
+      outcomes.push({ kind: "skipped", entry, reason: "not wrapped" });
+    } else if (mode === "wrap") {
+      const after = wrapEntryValue(entry.value, execPath);
+      edits.push(...wrapEntryEdits(text, entry, execPath));
+      setAtPath(expected, entry.path, after);
+      outcomes.push({ kind: "changed", entry, before: entry.value, after });
+    } else if (status.kind === "wrapped" && status.original !== undefined) {
+      const dropEmptyArgs = input.argsHints?.get(pathKey(entry.path)) === status.original.command;
+      const after = unwrapEntryValue(entry.value, status.original, dropEmptyArgs);
+      edits.push(...unwrapEntryEdits(text, entry, dropEmptyArgs));
+      setAtPath(expected, entry.path, after);
+      outcomes.push({ kind: "changed", entry, before: entry.value, after });
+    } else {
+      outcomes.push({ kind: "failed", entry, reason: `cannot unwrap: its args have no "--" followed by the server command` });
+    }
+  }
+  if (edits.length === 0) return { newText: text, outcomes };
+  const newText = applyTextEdits(text, edits);
+  if (JSON.stringify(toPlainValue(parseJsonc(newText))) !== JSON.stringify(expected)) {
+    throw new Error("internal error: the edited text does not match the planned change");
+  }
+  return { newText, outcomes };
+}
+
+/**
+ * Reads the `.baton-backup` copy (the file before the first wrap) for stdio entries that had no
+ * `args`, so unwrap can remove the `args` it would otherwise leave as `[]`. Returns an empty map
+ * for a backup that is unreadable or has the wrong shape: the hint is a nicety, never required.
+ */
+export function readArgsHints(backupText: string, format: ConfigFormat, execPath: string): Map<string, string> {
+  const hints = new Map<string, string>();
+  try {
+    for (const entry of findServerEntries(parseJsonc(backupText), format, execPath).entries) {
+      if (entry.status.kind === "stdio" && !("args" in entry.value)) hints.set(pathKey(entry.path), entry.value.command as string);
+    }
+  } catch {
+    // An unparsable backup gives no hints; unwrap then keeps `"args": []`, which hosts treat the same.
+  }
+  return hints;
+}
+
+/** A map key for a JSON path (names may contain any character, so no ad-hoc joining). */
+export function pathKey(path: readonly string[]): string {
+  return JSON.stringify(path);
+}
+
+function setAtPath(root: unknown, path: readonly string[], value: unknown): void {
+  let node = root as Record<string, unknown>;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  const last = path[path.length - 1];
+  if (last !== undefined) Object.defineProperty(node, last, { value, enumerable: true, writable: true, configurable: true });
+}

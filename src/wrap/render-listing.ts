@@ -1,0 +1,52 @@
+// Renders the `wrap --list` table and the "servers found" hint of usage errors. Pure: returns text, prints nothing.
+
+import { displayPath, type ConfigLocation } from "./config-locations.ts";
+import type { LoadedConfig } from "./load-configs.ts";
+import type { ServerEntry } from "./server-entries.ts";
+
+/** The word(s) shown for an entry's state in listings. */
+export function describeStatus(entry: ServerEntry): string {
+  switch (entry.status.kind) {
+    case "stdio":
+      return "not wrapped";
+    case "wrapped":
+      return entry.status.original === undefined ? "wrapped (no \"--\" in args: cannot unwrap)" : "wrapped";
+    case "remote":
+      return `remote (skipped: ${entry.status.reason})`;
+  }
+}
+
+/** `github`, or `db (project /home/me/app)` for a per-project entry of `.claude.json`. */
+export function describeEntryName(entry: ServerEntry): string {
+  return entry.project === undefined ? entry.name : `${entry.name} (project ${entry.project})`;
+}
+
+/** `~/.cursor/mcp.json (cursor)`: how a file is named in all output. */
+export function describeFile(location: ConfigLocation, homeDir: string): string {
+  return `${displayPath(location.path, homeDir)} (${location.client === "custom" ? "--config" : location.client})`;
+}
+
+/**
+ * The `--list` output: per file, one line per server with its state; files with no servers say
+ * so; known locations without a file are summed up in one trailing line.
+ */
+export function renderListing(loaded: readonly LoadedConfig[], missing: readonly ConfigLocation[], homeDir: string): string {
+  const lines: string[] = [];
+  for (const config of loaded) {
+    lines.push(describeFile(config.location, homeDir));
+    if (config.entries.length === 0) lines.push("  (no MCP servers)");
+    const width = Math.max(0, ...config.entries.map((entry) => describeEntryName(entry).length));
+    for (const entry of config.entries) lines.push(`  ${describeEntryName(entry).padEnd(width)}  ${describeStatus(entry)}`);
+  }
+  if (loaded.length === 0) lines.push("No MCP client config files found.");
+  if (missing.length > 0) lines.push(`Not present: ${missing.map((location) => describeFile(location, homeDir)).join(", ")}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** `github, filesystem (~/.cursor/mcp.json); db (~/.claude.json)`: the servers a user could name. */
+export function renderServersFound(loaded: readonly LoadedConfig[], homeDir: string): string {
+  const groups = loaded
+    .filter((config) => config.entries.length > 0)
+    .map((config) => `${[...new Set(config.entries.map((entry) => entry.name))].join(", ")} (${displayPath(config.location.path, homeDir)})`);
+  return groups.length === 0 ? "none" : groups.join("; ");
+}

@@ -1,0 +1,132 @@
+// Finds the server entries in a parsed config and classifies each (stdio / wrapped / remote), gathering every shape problem. Pure: no edits, no I/O.
+
+import type { ConfigFormat } from "./config-locations.ts";
+import { describeKind, toPlainValue, type JsonNode, type JsonObjectNode } from "./jsonc.ts";
+
+/** What separates proxy flags from the real server command in a wrapped entry's args. */
+export const ARGS_SEPARATOR = "--";
+
+/** A binary name that is baton-proxy: installed name or a release asset name, `.exe` on Windows. */
+const PROXY_BASENAME = /^baton-proxy(?:-(?:linux|darwin|windows)-(?:x64|arm64))?(?:\.exe)?$/i;
+
+/** The original server command recovered from a wrapped entry's args. */
+export interface OriginalCommand {
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+export type EntryStatus =
+  | { readonly kind: "stdio" }
+  /** `original` is undefined when the args hold no `--` followed by a command (cannot be unwrapped). */
+  | { readonly kind: "wrapped"; readonly original: OriginalCommand | undefined }
+  | { readonly kind: "remote"; readonly reason: string };
+
+export interface ServerEntry {
+  readonly name: string;
+  /** The project path for `projects[<path>].mcpServers` entries of `.claude.json`; undefined elsewhere. */
+  readonly project: string | undefined;
+  /** JSON path from the root to the entry object, e.g. `["mcpServers", "github"]`. */
+  readonly path: readonly string[];
+  readonly node: JsonObjectNode;
+  readonly value: Readonly<Record<string, unknown>>;
+  readonly status: EntryStatus;
+}
+
+/** Every entry found, and every problem (a non-empty list means the file must not be edited). */
+export interface FoundEntries {
+  readonly entries: ServerEntry[];
+  readonly problems: string[];
+}
+
+/**
+ * Lists the server entries of a parsed config. Missing containers are fine (no servers); a
+ * container or entry of the wrong JSON type, or a stdio entry with a bad `command`/`args`, is a
+ * problem. All problems are gathered so the user can fix them in one go.
+ */
+export function findServerEntries(root: JsonNode, format: ConfigFormat, execPath: string): FoundEntries {
+  const entries: ServerEntry[] = [];
+  const problems: string[] = [];
+  if (root.kind !== "object") return { entries, problems: [`the file holds ${describeKind(root)}, expected an object`] };
+
+  const containers: Array<{ path: string[]; node: JsonNode; project?: string }> = [];
+  const top = format === "servers" ? "servers" : "mcpServers";
+  const topNode = childOf(root, top);
+  if (topNode !== undefined) containers.push({ path: [top], node: topNode });
+  const projects = format === "claude-json" ? childOf(root, "projects") : undefined;
+  if (projects !== undefined && projects.kind !== "object") problems.push(`projects is ${describeKind(projects)}, expected an object`);
+  if (projects?.kind === "object") {
+    for (const project of projects.properties) {
+      if (project.value.kind !== "object") continue; // Claude Code's own state; not ours to judge
+      const servers = childOf(project.value, "mcpServers");
+      if (servers !== undefined) containers.push({ path: ["projects", project.key, "mcpServers"], node: servers, project: project.key });
+    }
+  }
+
+  for (const container of containers) {
+    if (container.node.kind !== "object") {
+      problems.push(`${describeJsonPath(container.path)} is ${describeKind(container.node)}, expected an object`);
+      continue;
+    }
+    const names = new Set<string>();
+    for (const property of container.node.properties) {
+      const path = [...container.path, property.key];
+      // A repeated name would make an edit land on an entry JSON readers ignore (the last one wins).
+      if (names.has(property.key)) problems.push(`${describeJsonPath(path)} appears twice`);
+      names.add(property.key);
+      if (property.value.kind !== "object") {
+        problems.push(`${describeJsonPath(path)} is ${describeKind(property.value)}, expected an object`);
+        continue;
+      }
+      const value = toPlainValue(property.value) as Record<string, unknown>;
+      const status = classifyEntry(value, execPath);
+      if (typeof status === "string") problems.push(`${describeJsonPath(path)} ${status}`);
+      else entries.push({ name: property.key, project: container.project, path, node: property.value, value, status });
+    }
+  }
+  return { entries, problems };
+}
+
+/**
+ * Classifies one entry: remote (`url` field, or a `type` other than `stdio`), wrapped (command is
+ * a baton-proxy binary), or stdio. Returns a problem text (`has no "command"…`) for an entry that
+ * is neither a valid stdio nor a remote entry.
+ */
+export function classifyEntry(value: Readonly<Record<string, unknown>>, execPath: string): EntryStatus | string {
+  const { type, command, args } = value;
+  if (typeof type === "string" && type !== "stdio") return { kind: "remote", reason: `type "${type}"` };
+  if ("url" in value) return { kind: "remote", reason: "has a url" };
+  if (command === undefined) return `has neither "command" nor "url"`;
+  if (typeof command !== "string" || command.trim() === "") return `"command" must be a non-empty string`;
+  if (args !== undefined && !isStringArray(args)) return `"args" must be an array of strings`;
+  if (!isProxyCommand(command, execPath)) return { kind: "stdio" };
+  return { kind: "wrapped", original: parseWrappedArgs(args ?? []) };
+}
+
+/** True when `command` is this binary or any baton-proxy binary (so it is never wrapped twice). */
+export function isProxyCommand(command: string, execPath: string): boolean {
+  if (command === execPath) return true;
+  const base = command.split(/[\\/]/).pop() ?? command;
+  return PROXY_BASENAME.test(base);
+}
+
+/** The original command after `--`; the proxy flags before it are dropped. Undefined when there is none. */
+export function parseWrappedArgs(args: readonly string[]): OriginalCommand | undefined {
+  const at = args.indexOf(ARGS_SEPARATOR);
+  const command = at === -1 ? undefined : args[at + 1];
+  return command === undefined ? undefined : { command, args: args.slice(at + 2) };
+}
+
+/** `mcpServers.github`, `projects["/home/me/app"].mcpServers["my server"]`: a readable JSON path. */
+export function describeJsonPath(path: readonly string[]): string {
+  return path
+    .map((key, i) => (/^[A-Za-z_$][\w$-]*$/.test(key) ? (i === 0 ? key : `.${key}`) : `[${JSON.stringify(key)}]`))
+    .join("");
+}
+
+function childOf(node: JsonObjectNode, key: string): JsonNode | undefined {
+  return node.properties.findLast((p) => p.key === key)?.value;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
+}

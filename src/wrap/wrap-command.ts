@@ -1,0 +1,140 @@
+// `baton-proxy wrap|unwrap`: selects files and servers, plans every edit before writing any, prints diffs, writes safely. All I/O via ctx and rewrite-file.
+
+import path from "node:path";
+import type { CommandContext } from "../command-context.ts";
+import { describeError } from "../errors.ts";
+import { displayPath, knownConfigLocations, type ConfigLocation } from "./config-locations.ts";
+import { renderEntryDiff } from "./diff.ts";
+import { planFileEdit, readArgsHints, type EntryOutcome, type FilePlan, type WrapMode } from "./file-plan.ts";
+import { loadConfigs, type LoadedConfig } from "./load-configs.ts";
+import { describeFile, renderListing, renderServersFound } from "./render-listing.ts";
+import { readBackup, writeBackupOnce, writeFileAtomic } from "./rewrite-file.ts";
+import { describeJsonPath } from "./server-entries.ts";
+import { parseWrapArgs, renderWrapUsage, type WrapOptions } from "./wrap-args.ts";
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+/** Runtimes that must never be written into a config as "the proxy" (wrap run from source). */
+const NOT_A_PROXY = /^(?:bun|node|deno)(?:\.exe)?$/i;
+
+/**
+ * Runs `baton-proxy wrap …` or `baton-proxy unwrap …` and returns the exit code: 0 done (or
+ * nothing to do), 1 a file could not be read, parsed or written (each named; broken files are
+ * never touched), 2 usage error. Every file is planned and checked before any is written.
+ */
+export async function runWrapCommand(args: readonly string[], ctx: CommandContext, mode: "wrap" | "unwrap"): Promise<number> {
+  const parsed = parseWrapArgs(args);
+  if (!parsed.ok) return usageError(ctx, mode, parsed.error);
+  const options = parsed.options;
+  if (options.help) {
+    ctx.stdout(renderWrapUsage(mode));
+    return EXIT_OK;
+  }
+  const { loaded, missing, problems } = await loadConfigs(selectLocations(options, ctx), ctx.execPath, ctx.homeDir);
+  for (const problem of problems) ctx.stderr(`baton-proxy ${mode}: ${problem}\n`);
+  if (options.list) {
+    ctx.stdout(renderListing(loaded, missing, ctx.homeDir));
+    return problems.length > 0 ? EXIT_FAILED : EXIT_OK;
+  }
+  if (problems.length > 0) {
+    ctx.stderr(`baton-proxy ${mode}: nothing was changed; fix the file(s) above or pick others with --client/--config\n`);
+    return EXIT_FAILED;
+  }
+  const selfProblem = mode === "wrap" ? checkExecPath(ctx) : undefined;
+  if (selfProblem !== undefined) {
+    ctx.stderr(`baton-proxy wrap: ${selfProblem}\n`);
+    return EXIT_FAILED;
+  }
+  const found = renderServersFound(loaded, ctx.homeDir);
+  if (!options.all && options.names.length === 0) return usageError(ctx, mode, `name the servers to ${mode}, or use --all (servers found: ${found})`);
+  const known = new Set(loaded.flatMap((config) => config.entries.map((entry) => entry.name)));
+  const unknown = options.names.filter((name) => !known.has(name));
+  if (unknown.length > 0) return usageError(ctx, mode, `no server named ${unknown.map((n) => `"${n}"`).join(", ")} (servers found: ${found})`);
+
+  const plans: Array<{ config: LoadedConfig; plan: FilePlan }> = [];
+  for (const config of loaded) {
+    const selected = config.entries.filter((entry) => options.all || options.names.includes(entry.name));
+    if (selected.length === 0) continue;
+    const backup = mode === "unwrap" ? await readBackup(config.file.path) : undefined;
+    const argsHints = backup === undefined ? undefined : readArgsHints(backup, config.location.format, ctx.execPath);
+    try {
+      plans.push({ config, plan: planFileEdit({ text: config.file.text, root: config.root, selected, mode, execPath: ctx.execPath, argsHints }) });
+    } catch (error) {
+      ctx.stderr(`baton-proxy ${mode}: ${displayPath(config.file.path, ctx.homeDir)}: ${describeError(error)}; nothing was changed\n`);
+      return EXIT_FAILED;
+    }
+  }
+  return await carryOut(plans, options, ctx, mode);
+}
+
+/** Prints every outcome, then writes the changed files (unless --dry-run) and a summary. */
+async function carryOut(plans: ReadonlyArray<{ config: LoadedConfig; plan: FilePlan }>, options: WrapOptions, ctx: CommandContext, mode: WrapMode): Promise<number> {
+  let exitCode = EXIT_OK;
+  let changedEntries = 0;
+  let writtenFiles = 0;
+  for (const { config, plan } of plans) {
+    const fileName = describeFile(config.location, ctx.homeDir);
+    for (const outcome of plan.outcomes) {
+      const where = `${fileName} ${describeJsonPath(outcome.entry.path)}`;
+      if (outcome.kind === "changed") ctx.stdout(renderEntryDiff(where, outcome.before, outcome.after));
+      else if (outcome.kind === "skipped") ctx.stdout(`${where}: ${outcome.reason}\n`);
+      else {
+        ctx.stderr(`baton-proxy ${mode}: ${where}: ${outcome.reason}\n`);
+        exitCode = EXIT_FAILED;
+      }
+    }
+    const changed = plan.outcomes.filter((outcome: EntryOutcome) => outcome.kind === "changed");
+    if (changed.length === 0) continue;
+    changedEntries += changed.length;
+    if (config.location.format === "claude-json") {
+      ctx.stderr(`baton-proxy ${mode}: warning: ${displayPath(config.file.path, ctx.homeDir)} is Claude Code's state file and Claude Code rewrites it while running: quit Claude Code first, or it may overwrite this change\n`);
+    }
+    if (options.dryRun) continue;
+    try {
+      const backupPath = await writeBackupOnce(config.file);
+      if (backupPath !== undefined) ctx.stdout(`backup: ${displayPath(backupPath, ctx.homeDir)}\n`);
+      await writeFileAtomic(config.file, plan.newText);
+      writtenFiles++;
+    } catch (error) {
+      ctx.stderr(`baton-proxy ${mode}: ${describeError(error)}\n`);
+      exitCode = EXIT_FAILED;
+    }
+  }
+  ctx.stdout(`${renderSummary(mode, options.dryRun, changedEntries, writtenFiles, plans.length)}\n`);
+  return exitCode;
+}
+
+function renderSummary(mode: WrapMode, dryRun: boolean, entries: number, files: number, planned: number): string {
+  const past = mode === "wrap" ? "wrapped" : "unwrapped";
+  const servers = (n: number): string => `${n} server${n === 1 ? "" : "s"}`;
+  if (entries === 0) {
+    return planned === 0 ? "Nothing to do: no servers selected." : `Nothing to do: every selected server is ${mode === "wrap" ? "already wrapped" : "not wrapped"} or remote.`;
+  }
+  if (dryRun) return `Dry run: ${servers(entries)} would be ${past}; nothing was written.`;
+  return `${servers(entries)} ${past} in ${files} file${files === 1 ? "" : "s"}. Restart or reload the client(s) to apply.`;
+}
+
+/** `--config` (relative to cwd) wins, then `--client`, else every known location. */
+function selectLocations(options: WrapOptions, ctx: CommandContext): ConfigLocation[] {
+  if (options.configPath !== undefined) {
+    const p = ctx.platform === "win32" ? path.win32 : path.posix;
+    return [{ client: "custom", path: p.resolve(ctx.cwd, options.configPath), format: "mcpServers" }];
+  }
+  return knownConfigLocations(ctx, options.client);
+}
+
+/** Hosts spawn without a shell or PATH search guarantees: the proxy path must be absolute and be the proxy. */
+function checkExecPath(ctx: CommandContext): string | undefined {
+  const p = ctx.platform === "win32" ? path.win32 : path.posix;
+  if (!p.isAbsolute(ctx.execPath)) return `cannot wrap: this binary's path "${ctx.execPath}" is not absolute`;
+  if (NOT_A_PROXY.test(p.basename(ctx.execPath))) {
+    return `cannot wrap: running under ${p.basename(ctx.execPath)}, not the compiled baton-proxy binary (build it with "bun run build" and run dist/baton-proxy wrap)`;
+  }
+  return undefined;
+}
+
+function usageError(ctx: CommandContext, mode: WrapMode, reason: string): number {
+  ctx.stderr(`baton-proxy ${mode}: ${reason}\n\n${renderWrapUsage(mode)}`);
+  return EXIT_USAGE;
+}

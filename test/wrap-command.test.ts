@@ -1,0 +1,291 @@
+// Tests runWrapCommand (src/wrap/wrap-command.ts) with a fake CommandContext against temp home/project directories.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { CommandContext } from "../src/command-context.ts";
+import { runWrapCommand } from "../src/wrap/wrap-command.ts";
+
+const EXEC = "/opt/baton/bin/baton-proxy";
+const FIXTURES = join(import.meta.dir, "fixtures", "wrap");
+const roots: string[] = [];
+afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
+
+interface Sandbox {
+  home: string;
+  project: string;
+  /** Copies a fixture to a path relative to home (`~/…`) or the project (`./…`); returns the absolute path. */
+  put(fixture: string, where: string, mode?: number): string;
+  run(mode: "wrap" | "unwrap", ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+function sandbox(overrides: Partial<CommandContext> = {}): Sandbox {
+  const root = mkdtempSync(join(tmpdir(), "baton-wrap-"));
+  roots.push(root);
+  const home = join(root, "home");
+  const project = join(root, "project");
+  mkdirSync(home);
+  mkdirSync(project);
+  return {
+    home,
+    project,
+    put(fixture, where, mode = 0o644) {
+      const target = where.startsWith("~/") ? join(home, where.slice(2)) : join(project, where);
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(join(FIXTURES, fixture), target);
+      chmodSync(target, mode);
+      return target;
+    },
+    async run(mode, ...args) {
+      let stdout = "";
+      let stderr = "";
+      const ctx: CommandContext = {
+        env: {},
+        stdout: (text) => void (stdout += text),
+        stderr: (text) => void (stderr += text),
+        execPath: EXEC,
+        cwd: project,
+        platform: "linux",
+        homeDir: home,
+        ...overrides,
+      };
+      const code = await runWrapCommand(args, ctx, mode);
+      return { code, stdout, stderr };
+    },
+  };
+}
+
+const DESKTOP = "~/.config/Claude/claude_desktop_config.json";
+const read = (path: string): string => readFileSync(path, "utf8");
+
+describe("wrap", () => {
+  test("--help prints usage and exits 0", async () => {
+    const box = sandbox();
+    const result = await box.run("wrap", "--help");
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toStartWith("Usage: baton-proxy wrap");
+  });
+
+  test("no server names: usage error listing the servers found", async () => {
+    const box = sandbox();
+    box.put("claude-desktop.json", DESKTOP);
+    const result = await box.run("wrap");
+    expect(result.code).toBe(2);
+    expect(result.stderr.split("\n")[0]).toBe(
+      "baton-proxy wrap: name the servers to wrap, or use --all (servers found: filesystem, github, local-binary, windows-npx (~/.config/Claude/claude_desktop_config.json))",
+    );
+    expect(result.stderr).toContain("Usage: baton-proxy wrap");
+    expect(result.stdout).toBe("");
+  });
+
+  test("an unknown server name is a usage error", async () => {
+    const box = sandbox();
+    box.put("cursor.json", "~/.cursor/mcp.json");
+    const result = await box.run("wrap", "nope");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no server named "nope" (servers found: browser, wrapped-before, linear, python (~/.cursor/mcp.json))');
+  });
+
+  test("--dry-run prints the diff and writes nothing", async () => {
+    const box = sandbox();
+    const file = box.put("claude-desktop.json", DESKTOP);
+    const result = await box.run("wrap", "--all", "--dry-run");
+    expect(result.code).toBe(0);
+    expect(read(file)).toBe(read(join(FIXTURES, "claude-desktop.json")));
+    expect(existsSync(`${file}.baton-backup`)).toBe(false);
+    expect(result.stdout).toContain(`  + "command": "${EXEC}"`);
+    expect(result.stdout).toContain("Dry run: 4 servers would be wrapped; nothing was written.");
+  });
+
+  test("writes the file, a backup once, keeps permissions, masks secrets; a second wrap is a no-op", async () => {
+    const box = sandbox();
+    const file = box.put("claude-desktop.json", DESKTOP, 0o600);
+    const original = read(file);
+    const first = await box.run("wrap", "github");
+    expect(first.code).toBe(0);
+    const wrapped = JSON.parse(read(file));
+    expect(wrapped.mcpServers.github).toEqual({
+      command: EXEC,
+      args: ["--", "npx", "-y", "@modelcontextprotocol/server-github", "--api-key=sk-live-abcdef123456"],
+      env: { GITHUB_PERSONAL_ACCESS_TOKEN: "ghp_0123456789abcdefSECRET" },
+    });
+    expect(wrapped.mcpServers.filesystem.command).toBe("npx");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(read(`${file}.baton-backup`)).toBe(original);
+    expect(statSync(`${file}.baton-backup`).mode & 0o777).toBe(0o600);
+    expect(first.stdout + first.stderr).not.toContain("ghp_0123");
+    expect(first.stdout + first.stderr).not.toContain("sk-live");
+    expect(first.stdout).toContain('"env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "***"}');
+    expect(first.stdout).toContain("1 server wrapped in 1 file.");
+
+    const afterFirst = read(file);
+    const second = await box.run("wrap", "github");
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("mcpServers.github: already wrapped");
+    expect(second.stdout).toContain("Nothing to do: every selected server is already wrapped or remote.");
+    expect(read(file)).toBe(afterFirst);
+
+    await box.run("wrap", "filesystem");
+    expect(read(`${file}.baton-backup`)).toBe(original); // the first backup is never overwritten
+  });
+
+  test("unwrap --all after wrap --all restores the same bytes", async () => {
+    const box = sandbox();
+    const files = [
+      box.put("claude-desktop.json", DESKTOP),
+      box.put("claude-code.claude.json", "~/.claude.json"),
+      box.put("claude-code.mcp.json", ".mcp.json"),
+      box.put("one-line.json", "~/.cursor/mcp.json"),
+      box.put("tabs-crlf.json", ".cursor/mcp.json"),
+    ];
+    const originals = files.map(read);
+    expect((await box.run("wrap", "--all")).code).toBe(0);
+    expect(files.map(read)).not.toEqual(originals);
+    // The fixtures' pre-wrapped entries ("already") would be unwrapped too; unwrap by name instead.
+    const names = ["filesystem", "github", "local-binary", "windows-npx", "sequential-thinking", "postgres", "api", "everything", "solo", "noargs", "memory", "bare"];
+    const result = await box.run("unwrap", ...names);
+    expect(result.code).toBe(0);
+    expect(files.map(read)).toEqual(originals);
+  });
+
+  test("~/.claude.json edits warn about Claude Code and touch only mcpServers subtrees", async () => {
+    const box = sandbox();
+    const file = box.put("claude-code.claude.json", "~/.claude.json");
+    const result = await box.run("wrap", "--client", "claude-code", "postgres");
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("quit Claude Code first");
+    const before = JSON.parse(read(join(FIXTURES, "claude-code.claude.json")));
+    const after = JSON.parse(read(file));
+    expect(after.projects["/home/me/app"].mcpServers.postgres.args).toEqual(["--", "npx", ...before.projects["/home/me/app"].mcpServers.postgres.args]);
+    after.projects["/home/me/app"].mcpServers.postgres = before.projects["/home/me/app"].mcpServers.postgres;
+    expect(after).toEqual(before);
+    expect(result.stdout).not.toContain("hunter2");
+  });
+
+  test("--config detects the VS Code layout; comments survive", async () => {
+    const box = sandbox();
+    const file = box.put("vscode.jsonc", "somewhere/mcp.json");
+    const result = await box.run("wrap", "--config", "somewhere/mcp.json", "fetch", "plain");
+    expect(result.code).toBe(0);
+    const text = read(file);
+    expect(text).toContain(`"fetch": {"type": "stdio", "command": "${EXEC}", "args": ["--", "uvx", "mcp-server-fetch"]},`);
+    expect(text).toContain("// VS Code workspace MCP configuration");
+    expect(text).toContain("/* The GitHub server, started with npx */");
+  });
+
+  test("remote servers are skipped with a reason", async () => {
+    const box = sandbox();
+    box.put("cursor.json", "~/.cursor/mcp.json");
+    const result = await box.run("wrap", "linear");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("~/.cursor/mcp.json (cursor) mcpServers.linear: remote server (has a url), left as is");
+  });
+
+  test("a corrupt file is left byte-identical and nothing else is written", async () => {
+    const box = sandbox();
+    const broken = box.put("invalid-syntax.json", "~/.cursor/mcp.json");
+    const good = box.put("claude-desktop.json", DESKTOP);
+    const before = [read(broken), read(good)];
+    const result = await box.run("wrap", "--all");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("~/.cursor/mcp.json: not valid JSON: line 6, column 5:");
+    expect([read(broken), read(good)]).toEqual(before);
+    expect(existsSync(`${good}.baton-backup`)).toBe(false);
+  });
+
+  test("entries of the wrong shape are all named", async () => {
+    const box = sandbox();
+    box.put("bad-shapes.json", ".mcp.json");
+    const result = await box.run("wrap", "--client", "claude-code", "--all");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('.mcp.json: mcpServers.args-not-array "args" must be an array of strings');
+    expect(result.stderr).toContain('.mcp.json: mcpServers.no-command has neither "command" nor "url"');
+  });
+
+  test("a symlinked config stays a symlink", async () => {
+    const box = sandbox();
+    const real = box.put("cursor.json", "dotfiles/cursor-mcp.json");
+    mkdirSync(join(box.home, ".cursor"));
+    symlinkSync(real, join(box.home, ".cursor", "mcp.json"));
+    expect((await box.run("wrap", "python")).code).toBe(0);
+    expect(lstatSync(join(box.home, ".cursor", "mcp.json")).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(read(real)).mcpServers.python.command).toBe(EXEC);
+  });
+
+  test("refuses to write a runtime (bun) as the proxy", async () => {
+    const box = sandbox({ execPath: "/usr/local/bin/bun" });
+    box.put("cursor.json", "~/.cursor/mcp.json");
+    const result = await box.run("wrap", "python");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("not the compiled baton-proxy binary");
+  });
+
+  test("--all with no config files anywhere has nothing to do", async () => {
+    const result = await sandbox().run("wrap", "--all");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Nothing to do: no servers selected.");
+  });
+});
+
+describe("unwrap and --list", () => {
+  test("--list shows every server with its state and notes missing files", async () => {
+    const box = sandbox();
+    box.put("claude-code.claude.json", "~/.claude.json");
+    box.put("cursor.json", "~/.cursor/mcp.json");
+    box.put("no-servers.json", DESKTOP);
+    const result = await box.run("wrap", "--list");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        "~/.config/Claude/claude_desktop_config.json (claude-desktop)",
+        "  (no MCP servers)",
+        "~/.claude.json (claude-code)",
+        "  sequential-thinking              not wrapped",
+        '  docs                             remote (skipped: type "http")',
+        "  postgres (project /home/me/app)  not wrapped",
+        "  already (project /home/me/app)   wrapped",
+        "~/.cursor/mcp.json (cursor)",
+        "  browser         not wrapped",
+        "  wrapped-before  wrapped",
+        "  linear          remote (skipped: has a url)",
+        "  python          not wrapped",
+        "Not present: ./.mcp.json (claude-code), ./.cursor/mcp.json (cursor), ./.vscode/mcp.json (vscode)",
+        "",
+      ]
+        .join("\n")
+        .replaceAll("./", `${box.project}/`),
+    );
+  });
+
+  test("unwrap of a server that is not wrapped has nothing to do", async () => {
+    const box = sandbox();
+    const file = box.put("cursor.json", "~/.cursor/mcp.json");
+    const result = await box.run("unwrap", "python");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("mcpServers.python: not wrapped");
+    expect(read(file)).toBe(read(join(FIXTURES, "cursor.json")));
+  });
+
+  test("unwrap of a hand-wrapped entry recovers the command after --", async () => {
+    const box = sandbox();
+    const file = box.put("cursor.json", "~/.cursor/mcp.json");
+    expect((await box.run("unwrap", "wrapped-before")).code).toBe(0);
+    expect(JSON.parse(read(file)).mcpServers["wrapped-before"]).toEqual({ command: "uvx", args: ["mcp-server-fetch"] });
+  });
+
+  test("unwrap of a proxy entry without -- fails, names it, writes nothing", async () => {
+    const box = sandbox();
+    const file = join(box.project, ".mcp.json");
+    writeFileSync(file, `{"mcpServers": {"odd": {"command": "${EXEC}", "args": ["x"]}}}`);
+    const result = await box.run("unwrap", "--config", ".mcp.json", "odd");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('mcpServers.odd: cannot unwrap: its args have no "--" followed by the server command');
+  });
+
+  test("--config on a missing file is an error", async () => {
+    const result = await sandbox().run("unwrap", "--config", "nope.json", "--all");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("nope.json: no such file");
+  });
+});

@@ -1,0 +1,130 @@
+// Round trips wrap -> unwrap on every fixture config (src/wrap/file-plan.ts, entry-edits.ts): same JSON, same bytes, idempotent.
+
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ConfigFormat } from "../src/wrap/config-locations.ts";
+import { pathKey, planFileEdit, readArgsHints, type FilePlan } from "../src/wrap/file-plan.ts";
+import { parseJsonc, toPlainValue } from "../src/wrap/jsonc.ts";
+import { findServerEntries, type ServerEntry } from "../src/wrap/server-entries.ts";
+
+const EXEC = "/opt/baton/bin/baton-proxy";
+const FIXTURES = join(import.meta.dir, "fixtures", "wrap");
+
+/** Every well-formed fixture, its layout, and how many entries `wrap --all` changes. */
+const CASES: ReadonlyArray<{ file: string; format: ConfigFormat; wraps: number; byteIdentical: boolean }> = [
+  { file: "claude-desktop.json", format: "mcpServers", wraps: 4, byteIdentical: true },
+  { file: "tabs-crlf.json", format: "mcpServers", wraps: 2, byteIdentical: true },
+  { file: "one-line.json", format: "mcpServers", wraps: 3, byteIdentical: true },
+  { file: "no-servers.json", format: "mcpServers", wraps: 0, byteIdentical: true },
+  { file: "claude-code.claude.json", format: "claude-json", wraps: 2, byteIdentical: true },
+  { file: "claude-code.mcp.json", format: "mcpServers", wraps: 1, byteIdentical: true },
+  { file: "cursor.json", format: "mcpServers", wraps: 2, byteIdentical: true },
+  { file: "vscode.jsonc", format: "servers", wraps: 3, byteIdentical: true },
+  { file: "escapes-bom.json", format: "mcpServers", wraps: 1, byteIdentical: true },
+];
+
+function load(text: string, format: ConfigFormat): { root: ReturnType<typeof parseJsonc>; entries: ServerEntry[] } {
+  const root = parseJsonc(text);
+  const found = findServerEntries(root, format, EXEC);
+  expect(found.problems).toEqual([]);
+  return { root, entries: found.entries };
+}
+
+function plan(text: string, format: ConfigFormat, mode: "wrap" | "unwrap", pick?: (entry: ServerEntry) => boolean, hintsFrom?: string): FilePlan {
+  const { root, entries } = load(text, format);
+  const argsHints = hintsFrom === undefined ? undefined : readArgsHints(hintsFrom, format, EXEC);
+  return planFileEdit({ text, root, selected: entries.filter(pick ?? (() => true)), mode, execPath: EXEC, argsHints });
+}
+
+describe.each(CASES)("$file", ({ file, format, wraps, byteIdentical }) => {
+  const original = readFileSync(join(FIXTURES, file), "utf8");
+  const wrapped = plan(original, format, "wrap");
+  const changed = new Set(wrapped.outcomes.filter((o) => o.kind === "changed").map((o) => pathKey(o.entry.path)));
+
+  test("wrap changes the stdio entries into proxy entries and nothing else", () => {
+    expect(changed.size).toBe(wraps);
+    const after = load(wrapped.newText, format).entries;
+    for (const entry of after.filter((e) => changed.has(pathKey(e.path)))) {
+      expect(entry.value.command).toBe(EXEC);
+      expect((entry.value.args as string[])[0]).toBe("--");
+      expect(entry.status.kind).toBe("wrapped");
+    }
+    const comments = original.match(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g) ?? [];
+    for (const comment of comments) expect(wrapped.newText).toContain(comment);
+    expect(wrapped.newText.startsWith("\uFEFF")).toBe(original.startsWith("\uFEFF"));
+    expect(wrapped.newText.includes("\r\n")).toBe(original.includes("\r\n"));
+  });
+
+  test("a second wrap is a no-op", () => {
+    const again = plan(wrapped.newText, format, "wrap");
+    expect(again.newText).toBe(wrapped.newText);
+    expect(again.outcomes.filter((o) => o.kind === "changed")).toEqual([]);
+  });
+
+  test("unwrap restores the same JSON" + (byteIdentical ? " and the same bytes" : ""), () => {
+    const restored = plan(wrapped.newText, format, "unwrap", (e) => changed.has(pathKey(e.path)), original);
+    expect(toPlainValue(parseJsonc(restored.newText))).toEqual(toPlainValue(parseJsonc(original)));
+    if (byteIdentical) expect(restored.newText).toBe(original);
+  });
+});
+
+describe("exact text of edits", () => {
+  const wrapOne = (text: string): string => plan(text, "mcpServers", "wrap").newText;
+  test.each([
+    ['{"mcpServers":{"a":{"command":"npx","args":["-y","p"]}}}', `{"mcpServers":{"a":{"command":"${EXEC}","args":["--","npx","-y","p"]}}}`],
+    ['{"mcpServers": {"a": {"command": "x"}}}', `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["--", "x"]}}}`],
+    ['{"mcpServers": {"a": {"command": "x", "args": [ ]}}}', `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["--", "x"]}}}`],
+    ['{"mcpServers": {"a": {"command": "x", "args": [ /* keep */ "p" ]}}}', `{"mcpServers": {"a": {"command": "${EXEC}", "args": [ /* keep */ "--", "x", "p" ]}}}`],
+    [
+      '{"mcpServers": {"a": {"command": "x", "args": [\n  "p", // why\n  "q",\n]}}}',
+      `{"mcpServers": {"a": {"command": "${EXEC}", "args": [\n  "--",\n  "x",\n  "p", // why\n  "q",\n]}}}`,
+    ],
+    ['{"mcpServers": {"a": {"args": ["p"], "command": "x"}}}', `{"mcpServers": {"a": {"args": ["--", "x", "p"], "command": "${EXEC}"}}}`],
+    [
+      '{\n  "mcpServers": {\n    "a": {\n      "command": "x",\n      "env": {}\n    }\n  }\n}',
+      `{\n  "mcpServers": {\n    "a": {\n      "command": "${EXEC}",\n      "args": ["--", "x"],\n      "env": {}\n    }\n  }\n}`,
+    ],
+    [
+      '{"mcpServers": {"a": {\n  "command": "x",\n  "args": [\n    "p"\n  ]\n}}}',
+      `{"mcpServers": {"a": {\n  "command": "${EXEC}",\n  "args": [\n    "--",\n    "x",\n    "p"\n  ]\n}}}`,
+    ],
+  ])("%p", (input, expected) => {
+    expect(wrapOne(input)).toBe(expected);
+  });
+
+  test("a Windows proxy path is JSON-escaped and cmd /c stays after --", () => {
+    const text = '{"mcpServers": {"m": {"command": "cmd", "args": ["/c", "npx", "-y", "pkg"]}}}';
+    const { root, entries } = load(text, "mcpServers");
+    const out = planFileEdit({ text, root, selected: entries, mode: "wrap", execPath: "C:\\Tools\\baton-proxy.exe" }).newText;
+    expect(out).toBe('{"mcpServers": {"m": {"command": "C:\\\\Tools\\\\baton-proxy.exe", "args": ["--", "cmd", "/c", "npx", "-y", "pkg"]}}}');
+  });
+
+  test("unwrap drops proxy flags before -- and keeps args: [] without a backup hint", () => {
+    const text = `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["--flag", "--", "x"]}}}`;
+    expect(plan(text, "mcpServers", "unwrap").newText).toBe('{"mcpServers": {"a": {"command": "x", "args": []}}}');
+  });
+
+  test("unwrap of an entry with no -- fails that entry and changes nothing", () => {
+    const text = `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["x"]}}}`;
+    const result = plan(text, "mcpServers", "unwrap");
+    expect(result.newText).toBe(text);
+    expect(result.outcomes.map((o) => o.kind)).toEqual(["failed"]);
+  });
+
+  test("remote and unwrapped entries are skipped with a reason", () => {
+    const text = '{"mcpServers": {"r": {"url": "https://x"}, "s": {"command": "x"}}}';
+    expect(plan(text, "mcpServers", "wrap").outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
+      "remote server (has a url), left as is",
+      "changed",
+    ]);
+    expect(plan(text, "mcpServers", "unwrap").outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
+      "remote server (has a url), left as is",
+      "not wrapped",
+    ]);
+  });
+
+  test("a broken backup gives no hints", () => {
+    expect(readArgsHints("{", "mcpServers", EXEC).size).toBe(0);
+  });
+});

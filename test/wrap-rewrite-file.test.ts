@@ -1,0 +1,80 @@
+// Tests src/wrap/rewrite-file.ts on a temp directory: strict reads, backup once, atomic writes with permissions.
+
+import { afterAll, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalError } from "../src/errors.ts";
+import { BACKUP_SUFFIX, readBackup, readConfigFile, writeBackupOnce, writeFileAtomic } from "../src/wrap/rewrite-file.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "baton-rewrite-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function fresh(name: string, content: string | Uint8Array, mode = 0o644): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  chmodSync(path, mode);
+  return path;
+}
+
+test("a missing file reads as undefined; a directory or invalid UTF-8 is an E_WRAP error", async () => {
+  expect(await readConfigFile(join(dir, "absent.json"))).toBeUndefined();
+  mkdirSync(join(dir, "a-dir"));
+  await expect(readConfigFile(join(dir, "a-dir"))).rejects.toThrow("not a regular file");
+  const bad = fresh("latin1.json", new Uint8Array([0x7b, 0xe9, 0x7d]));
+  const error = await readConfigFile(bad).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(LocalError);
+  expect((error as LocalError).code).toBe("E_WRAP");
+  expect((error as LocalError).message).toBe(`${bad}: not valid UTF-8 text`);
+});
+
+test("reads keep a BOM and the permission bits", async () => {
+  const path = fresh("bom.json", "\uFEFF{}", 0o640);
+  const file = await readConfigFile(path);
+  expect(file).toEqual({ path, realPath: path, text: "\uFEFF{}", mode: 0o640 });
+});
+
+test("the backup is written once, with the original's permissions", async () => {
+  const path = fresh("backup.json", '{"v": 1}', 0o600);
+  const file = (await readConfigFile(path))!;
+  expect(await writeBackupOnce(file)).toBe(path + BACKUP_SUFFIX);
+  expect(statSync(path + BACKUP_SUFFIX).mode & 0o777).toBe(0o600);
+  const later = { ...file, text: '{"v": 2}' };
+  expect(await writeBackupOnce(later)).toBeUndefined();
+  expect(await readBackup(path)).toBe('{"v": 1}');
+  expect(await readBackup(join(dir, "nothing.json"))).toBeUndefined();
+});
+
+test("atomic write replaces the content, keeps the mode and leaves no temp file", async () => {
+  const path = fresh("atomic.json", "\uFEFF{}\r\n", 0o600);
+  const file = (await readConfigFile(path))!;
+  await writeFileAtomic(file, '\uFEFF{"a": 1}\r\n');
+  expect(readFileSync(path)).toEqual(Buffer.from('\uFEFF{"a": 1}\r\n'));
+  expect(statSync(path).mode & 0o777).toBe(0o600);
+  expect(readdirSync(dir).filter((n) => n.endsWith(".baton-tmp"))).toEqual([]);
+});
+
+test("a file changed since it was read is not overwritten", async () => {
+  const path = fresh("raced.json", "{}");
+  const file = (await readConfigFile(path))!;
+  writeFileSync(path, '{"written": "by the client"}');
+  await expect(writeFileAtomic(file, '{"ours": true}')).rejects.toThrow("changed while being edited");
+  expect(readFileSync(path, "utf8")).toBe('{"written": "by the client"}');
+  expect(readdirSync(dir).filter((n) => n.endsWith(".baton-tmp"))).toEqual([]);
+});
+
+test.skipIf(process.getuid?.() === 0)("a directory we cannot write to fails with E_IO and leaves the file alone", async () => {
+  const locked = join(dir, "locked");
+  mkdirSync(locked);
+  const path = join(locked, "c.json");
+  writeFileSync(path, "{}");
+  const file = (await readConfigFile(path))!;
+  chmodSync(locked, 0o500);
+  try {
+    const error = await writeFileAtomic(file, '{"x": 1}').catch((e: unknown) => e);
+    expect((error as LocalError).code).toBe("E_IO");
+    expect(readFileSync(path, "utf8")).toBe("{}");
+  } finally {
+    chmodSync(locked, 0o700);
+  }
+});
