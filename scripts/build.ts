@@ -23,7 +23,8 @@ const ENTRY = join(ROOT, "src", "main.ts");
  */
 export async function compile(outfile: string, target?: string): Promise<void> {
   const args = [
-    "build", ENTRY, "--compile", "--minify", "--sourcemap=none",
+    // --bytecode: precompiled JS saves ~10 ms of start-up, paid on every server launch by the host.
+    "build", ENTRY, "--compile", "--minify", "--bytecode", "--sourcemap=none",
     "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json",
     `--define=BATON_BUILD_VERSION=${JSON.stringify(pkg.version)}`,

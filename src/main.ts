@@ -1,26 +1,60 @@
 // Entry point of the baton-proxy binary: the only place that reads process.env/argv, touches real stdio, or exits.
 
-import { homedir } from "node:os";
+import type { FileSink } from "bun";
 import { run } from "./run.ts";
 
 const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+/** How long exit waits for stdout/stderr to take what was written (a reader that stopped reading cannot hold us). */
+const EXIT_FLUSH_DEADLINE_MS = 1_000;
+
+/**
+ * Bun's FileSink over fd 1 or 2, created on first use: node's process.stdout/stderr streams cost
+ * ~10 ms to set up, paid on every server launch. Writes never block; `write` returns a promise
+ * while the pipe is full, which the stderr event sink uses to bound its backlog.
+ */
+function lazyOutput(open: () => FileSink) {
+  let sink: FileSink | undefined;
+  let pending: Promise<unknown> | undefined;
+  return {
+    sink: () => (sink ??= open()),
+    write(text: string): Promise<unknown> | undefined {
+      try {
+        const out = (sink ??= open());
+        out.write(text);
+        const flushed = out.flush();
+        if (typeof flushed === "number") return undefined;
+        pending = flushed.catch(() => undefined);
+        return pending;
+      } catch {
+        return undefined; // the reader is gone (EPIPE): nothing useful to do with diagnostics
+      }
+    },
+    settled: () => pending,
+  };
+}
 
 async function main(): Promise<void> {
   const env = { ...process.env };
+  const stdout = lazyOutput(() => Bun.stdout.writer());
+  const stderr = lazyOutput(() => Bun.stderr.writer());
   const code = await run(process.argv.slice(2), {
     env,
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: (text) => void stdout.write(text),
+    stderr: (text) => void stderr.write(text),
+    writeStderrEvents: (text) => stderr.write(text),
     execPath: process.execPath,
     cwd: process.cwd(),
     platform: process.platform,
-    homeDir: env.HOME ?? env.USERPROFILE ?? homedir(),
-    // Getters: only the proxy mode touches the real stdin/stdout streams.
+    // node:os costs milliseconds to load; only `wrap` needs a home directory, and HOME is nearly always set.
+    get homeDir() {
+      return env.HOME ?? env.USERPROFILE ?? (require("node:os") as typeof import("node:os")).homedir();
+    },
+    // Getters: only the proxy mode touches the real stdin stream.
     get stdin() {
       return Bun.stdin.stream();
     },
     get stdoutSink() {
-      return Bun.stdout.writer();
+      return stdout.sink();
     },
     now: () => performance.now(),
     onSignal(handler) {
@@ -30,6 +64,8 @@ async function main(): Promise<void> {
       };
     },
   });
+  const outputs = [stdout.settled(), stderr.settled()].filter((p) => p !== undefined);
+  if (outputs.length > 0) await Promise.race([Promise.all(outputs), Bun.sleep(EXIT_FLUSH_DEADLINE_MS)]);
   process.exit(code);
 }
 

@@ -8,14 +8,14 @@ import { loadConfig } from "./config.ts";
 import { LocalError, describeError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { runProxySession } from "./proxy/session.ts";
-import { runReportCommand } from "./report/report-command.ts";
 import { VERSION } from "./version.ts";
-import { runWrapCommand } from "./wrap/wrap-command.ts";
 
 /** Exit codes of our own (the proxy otherwise exits with the server's status). */
 export const EXIT = { OK: 0, USAGE: 2, CONFIG: 78, NOT_EXECUTABLE: 126, NOT_FOUND: 127 } as const;
 
 export interface RunIo extends CommandContext {
+  /** Writes event lines to stderr; a returned promise means "still being written" (bounds the stderr sink's backlog). */
+  readonly writeStderrEvents: (text: string) => unknown;
   readonly stdin: ReadableStream<Uint8Array>;
   readonly stdoutSink: FileSink;
   readonly now: () => number;
@@ -34,11 +34,17 @@ export async function run(argv: readonly string[], io: RunIo): Promise<number> {
     case "usage-error":
       io.stderr(`baton-proxy: ${invocation.reason}\n\n${USAGE}`);
       return EXIT.USAGE;
-    case "report":
+    // Subcommands load on demand: their modules (node:crypto among them) would otherwise add
+    // tens of milliseconds to every proxy start, which hosts pay on each server launch.
+    case "report": {
+      const { runReportCommand } = await import("./report/report-command.ts");
       return runReportCommand(invocation.args, io);
+    }
     case "wrap":
-    case "unwrap":
+    case "unwrap": {
+      const { runWrapCommand } = await import("./wrap/wrap-command.ts");
       return runWrapCommand(invocation.args, io, invocation.kind);
+    }
     case "proxy":
       return runProxy(invocation.command, io);
   }
@@ -66,7 +72,7 @@ async function runProxy(command: readonly string[], io: RunIo): Promise<number> 
   }, config.secrets);
   for (const warning of config.warnings) logger.warn(warning);
   try {
-    return await runProxySession(config, command, io.env, logger, { stdin: io.stdin, stdout: io.stdoutSink, writeStderr: io.stderr, now: io.now, onSignal: io.onSignal });
+    return await runProxySession(config, command, io.env, logger, { stdin: io.stdin, stdout: io.stdoutSink, writeStderr: io.writeStderrEvents, now: io.now, onSignal: io.onSignal });
   } catch (error) {
     if (error instanceof LocalError && error.code === "E_SPAWN") {
       logger.error(error.message);

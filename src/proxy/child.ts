@@ -1,6 +1,5 @@
 // The wrapped server's life: start it with a clean environment, stop it in steps, pass its exit status on.
 
-import { constants as osConstants } from "node:os";
 import { LocalError, describeError } from "../errors.ts";
 
 /** After the client's EOF, how long a server gets to exit by itself before SIGTERM (well-behaved ones exit in ~20 ms). */
@@ -42,9 +41,13 @@ export function spawnChild(command: readonly string[], env: Record<string, strin
   }
   let stopping = false;
   const timers: ReturnType<typeof setTimeout>[] = [];
-  const exited = proc.exited.then(() => {
+  const exited = proc.exited.then(async () => {
     for (const timer of timers) clearTimeout(timer);
-    if (proc.signalCode) return 128 + (osConstants.signals[proc.signalCode as NodeJS.Signals] ?? 0);
+    if (proc.signalCode) {
+      // Loaded only here: node:os is slow to import and only a signal death needs its table.
+      const { constants } = await import("node:os");
+      return 128 + (constants.signals[proc.signalCode as NodeJS.Signals] ?? 0);
+    }
     return proc.exitCode ?? 1;
   });
   const signal = (sig: NodeJS.Signals): void => {

@@ -30,7 +30,8 @@ export const EVENT_FLUSH_DEADLINE_MS = 2_000;
 export interface SessionIo {
   readonly stdin: ReadableStream<Uint8Array>;
   readonly stdout: FileSink;
-  readonly writeStderr: (text: string) => void;
+  /** Event lines for the `stderr:` sink; a returned promise means the text is still being written. */
+  readonly writeStderr: (text: string) => unknown;
   /** Monotonic milliseconds (performance.now in production). */
   readonly now: () => number;
   /** Registers a handler for SIGINT/SIGTERM/SIGHUP; returns an unregister function. */
