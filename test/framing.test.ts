@@ -72,3 +72,46 @@ describe("LineSplitter", () => {
     expect(dec(frames[1]!.raw)).toBe("partial");
   });
 });
+
+describe("LineSplitter with cut-through", () => {
+  const cutThrough = (chunks: Uint8Array[], max?: number) => {
+    const splitter = new LineSplitter(max, () => true);
+    const out: Frame[] = [];
+    for (const chunk of chunks) splitter.push(chunk, out);
+    splitter.end(out);
+    return out;
+  };
+
+  test("a line spread over chunks goes out piece by piece, then comes whole for inspection", () => {
+    const frames = cutThrough([enc('{"a":'), enc('1}\n{"b":2}\n')]);
+    expect(frames.map((f) => f.kind)).toEqual(["partial", "partial", "line", "line"]);
+    const forwarded = frames.filter((f) => f.kind === "partial" || (f.kind === "line" && !f.streamed)).map((f) => dec(f.raw)).join("");
+    expect(forwarded).toBe('{"a":1}\n{"b":2}\n');
+    expect(frames[2]?.kind === "line" && frames[2].streamed && dec(frames[2].body)).toBe('{"a":1}');
+  });
+
+  test("lines that fit in one chunk are never cut through", () => {
+    expect(cutThrough([enc("a\nb\n")]).map((f) => f.kind)).toEqual(["line", "line"]);
+  });
+
+  test("over the cap: bytes keep flowing, inspection is skipped, an empty overflow frame says so", () => {
+    const input = `${"z".repeat(50)}\nok\n`;
+    const frames = cutThrough(pieces(enc(input), 8), 20);
+    const forwarded = frames.filter((f) => f.kind === "partial" || f.kind === "overflow" || (f.kind === "line" && !f.streamed)).map((f) => dec(f.raw)).join("");
+    expect(forwarded).toBe(input);
+    expect(frames.filter((f) => f.kind === "overflow").map((f) => f.kind === "overflow" && f.last)).toEqual([false, true]);
+    expect(frames.filter((f) => f.kind === "line").map((f) => f.kind === "line" && dec(f.body))).toEqual(["ok"]);
+  });
+
+  test("the decision is taken per line: a refusal leaves the line buffered", () => {
+    let allow = false;
+    const splitter = new LineSplitter(undefined, () => allow);
+    const out: Frame[] = [];
+    splitter.push(enc("ab"), out);
+    allow = true;
+    splitter.push(enc("c\nde"), out);
+    splitter.push(enc("f\n"), out);
+    expect(out.map((f) => f.kind)).toEqual(["line", "partial", "partial", "line"]);
+    expect(out[0]?.kind === "line" && out[0].streamed).toBeUndefined();
+  });
+});

@@ -35,7 +35,7 @@ export class JunkReporter {
   }
 
   /** An overflow piece or an unterminated tail: forwarded as-is, logged once per long line. */
-  frame(frame: Exclude<Frame, { kind: "line" }>): void {
+  frame(frame: Exclude<Frame, { kind: "line" | "partial" }>): void {
     if (frame.kind === "tail") {
       this.logger.warn(`the ${this.from} ended its output with ${frame.raw.length} bytes and no newline; forwarded them as-is`);
       return;

@@ -7,7 +7,7 @@ import type { Dispatcher } from "../telemetry/dispatcher.ts";
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { wireResult } from "../wire/jsonrpc.ts";
 import { classifyLine } from "../wire/jsonrpc.ts";
-import { LineSplitter, type Frame } from "../wire/framing.ts";
+import { LineSplitter, MAX_LINE_BYTES, type Frame } from "../wire/framing.ts";
 import { createReportState, foldEvent } from "../report/report-state.ts";
 import { renderReport } from "../report/render-markdown.ts";
 import { createDispatcher } from "../telemetry/dispatcher.ts";
@@ -17,7 +17,7 @@ import { createEnvelope } from "../telemetry/envelope.ts";
 import { SDK_VERSION } from "../version.ts";
 import { childEnvironment, spawnChild, type Child } from "./child.ts";
 import { JunkReporter } from "./junk-reporter.ts";
-import { createProxyState, failPending, fromClient, fromServer, injectedResult, sweepPending, type Action, type ProxyState } from "./transform.ts";
+import { createProxyState, failPending, fromClient, fromServer, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type ProxyState } from "./transform.ts";
 import { WireWriter } from "./wire-writer.ts";
 
 /** How long the in-flight sweep waits between passes. */
@@ -98,18 +98,22 @@ export async function runProxySession(config: Config, command: readonly string[]
 
   const clientJunk = new JunkReporter("client", logger);
   const serverJunk = new JunkReporter("server", logger);
-  const clientPump = pump(io.stdin, (frame) => onFrame(frame, "server", clientJunk, (raw, line) => fromClient(state, raw, line, io.now())), [toServer, toClient])
+  const clientPump = pump(io.stdin, undefined, (frame) => onFrame(frame, "server", clientJunk, (raw, line) => fromClient(state, raw, line, io.now())), [toServer, toClient])
     .catch((error) => logger.warn(`reading from the client failed: ${String(error)}`))
     .finally(() => beginShutdown("the client closed stdin"));
-  const serverPump = pump(child.stdout, (frame) => onFrame(frame, "client", serverJunk, (raw, line) => fromServer(state, raw, line, io.now())), [toClient])
+  const serverPump = pump(child.stdout, () => serverLinesPassUnchanged(state), (frame) => onFrame(frame, "client", serverJunk, (raw, line) => fromServer(state, raw, line, io.now())), [toClient])
     .catch((error) => logger.warn(`reading from the server failed: ${String(error)}`));
 
   function onFrame(frame: Frame, to: "client" | "server", junk: JunkReporter, transform: (raw: Uint8Array, line: ReturnType<typeof classifyLine>) => Action[]): void {
     const writer = to === "client" ? toClient : toServer;
-    if (frame.kind === "line") {
+    if (frame.kind === "partial") {
+      writer.write(frame.raw);
+    } else if (frame.kind === "line") {
       const line = classifyLine(frame.body);
       if (line.kind === "junk") junk.report(line.reason, frame.body);
-      perform(transform(frame.raw, line));
+      const actions = transform(frame.raw, line);
+      // A streamed line is already out: only its observations (events, logs) remain to do.
+      perform(frame.streamed ? actions.filter((a) => a.type !== "forward" && a.type !== "send") : actions);
     } else {
       junk.frame(frame);
       writer.write(frame.raw);
@@ -143,8 +147,8 @@ async function finish(child: Child, serverPump: Promise<unknown>, state: ProxySt
 }
 
 /** Reads a byte stream to its end, feeding frames to `onFrame`; waits for `writers` to drain after each chunk. */
-async function pump(source: ReadableStream<Uint8Array>, onFrame: (frame: Frame) => void, writers: readonly WireWriter[]): Promise<void> {
-  const splitter = new LineSplitter();
+async function pump(source: ReadableStream<Uint8Array>, cutThrough: (() => boolean) | undefined, onFrame: (frame: Frame) => void, writers: readonly WireWriter[]): Promise<void> {
+  const splitter = new LineSplitter(MAX_LINE_BYTES, cutThrough);
   const frames: Frame[] = [];
   const reader = source.getReader();
   for (;;) {

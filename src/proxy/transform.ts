@@ -70,7 +70,11 @@ export interface ProxyState {
   readonly shadowed: Set<string>;
   nextCallId: number;
   evicted: number;
+  /** Pending requests whose answer the proxy may rewrite (initialize, server/discover, tools/list). */
+  rewritablePending: number;
 }
+
+const REWRITTEN_METHODS = new Set(["initialize", "server/discover", "tools/list"]);
 
 export function createProxyState(options: TransformOptions): ProxyState {
   return {
@@ -83,7 +87,17 @@ export function createProxyState(options: TransformOptions): ProxyState {
     shadowed: new Set(),
     nextCallId: 1,
     evicted: 0,
+    rewritablePending: 0,
   };
+}
+
+/**
+ * True while no pending request could be answered by a line the proxy rewrites. A server line
+ * that starts now can then be forwarded while it is still arriving (cut-through), instead of
+ * being held until its newline: a server cannot answer a request it has not received yet.
+ */
+export function serverLinesPassUnchanged(state: ProxyState): boolean {
+  return state.rewritablePending === 0;
 }
 
 /** A line from the client. `raw` is the line with its newline, forwarded when nothing changes. */
@@ -131,6 +145,7 @@ export function failPending(state: ProxyState, errorType: "upstream_exit" | "pro
     if (request.call) actions.push(callError(state, request, errorType, reason, now));
   }
   state.pending.clear();
+  state.rewritablePending = 0;
   return actions;
 }
 
@@ -190,9 +205,8 @@ function clientMessage(state: ProxyState, message: Message, now: number, actions
 /** Returns true when the message object was changed and must be re-serialised. */
 function serverMessage(state: ProxyState, message: Message, now: number, actions: Action[]): boolean {
   if (message.kind !== "response" || message.id === null) return false;
-  const request = state.pending.get(message.id);
+  const request = untrack(state, message.id);
   if (request === undefined) return false;
-  state.pending.delete(message.id);
   const result = isObject(message.value.result) ? message.value.result : undefined;
   if (request.call) {
     actions.push(callOutcome(state, request, message.value, result, now));
@@ -282,10 +296,8 @@ function callOutcome(state: ProxyState, request: PendingRequest, response: JsonO
 
 function cancelled(state: ProxyState, params: unknown, now: number, actions: Action[]): void {
   if (!isObject(params)) return;
-  const id = params.requestId as JsonRpcId;
-  const request = state.pending.get(id);
+  const request = untrack(state, params.requestId as JsonRpcId);
   if (request === undefined) return;
-  state.pending.delete(id);
   if (request.call) {
     const reason = typeof params.reason === "string" ? `cancelled by the client: ${params.reason}` : "cancelled by the client";
     actions.push(callError(state, request, "cancelled", reason, now));
@@ -330,12 +342,12 @@ function isInjected(state: ProxyState, name: string): boolean {
 }
 
 function track(state: ProxyState, id: JsonRpcId, request: PendingRequest, now: number, actions: Action[]): void {
-  const previous = state.pending.get(id);
+  const previous = untrack(state, id);
   if (previous !== undefined) {
-    state.pending.delete(id);
     if (previous.call) actions.push(callError(state, previous, "evicted", "the client reused this request id before the server answered", now));
   }
   state.pending.set(id, request);
+  if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending++;
   const max = state.options.maxPending ?? MAX_PENDING_REQUESTS;
   if (state.pending.size > max) {
     const [oldId, oldest] = state.pending.entries().next().value as [JsonRpcId, PendingRequest];
@@ -343,8 +355,17 @@ function track(state: ProxyState, id: JsonRpcId, request: PendingRequest, now: n
   }
 }
 
-function evict(state: ProxyState, id: JsonRpcId, request: PendingRequest, why: string, now: number, actions: Action[]): void {
+/** Removes a pending request, keeping the rewritable count true. */
+function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | undefined {
+  const request = state.pending.get(id);
+  if (request === undefined) return undefined;
   state.pending.delete(id);
+  if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending--;
+  return request;
+}
+
+function evict(state: ProxyState, id: JsonRpcId, request: PendingRequest, why: string, now: number, actions: Action[]): void {
+  untrack(state, id);
   state.evicted++;
   if (request.call) actions.push(callError(state, request, "evicted", `${why}; the proxy stopped tracking this call (a late answer is still forwarded)`, now));
   // One line for the first eviction, then one per thousand: a stuck server must not flood the log.
