@@ -223,3 +223,13 @@ describe("junk and untouched traffic", () => {
     }
   });
 });
+
+describe("runtime_meta hygiene", () => {
+  test("client _meta keys under the proxy's baton/ prefix are dropped (no forged call ids, nothing past the scrubber)", () => {
+    const state = fresh();
+    const start = events(client(state, call(1, "echo", {}, { _meta: { "baton/call_id": "forged", "baton/scrubbed": {}, progressToken: 1 } })));
+    expect(start[0]?.runtime_meta).toEqual({ progressToken: 1, "baton/call_id": "c1" });
+    const note = events(client(state, call(2, "baton_annotate", { intent: "x" }, { _meta: { "baton/x": "secret" } })));
+    expect(note[0]?.runtime_meta).toEqual({});
+  });
+});

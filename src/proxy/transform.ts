@@ -183,7 +183,7 @@ function clientMessage(state: ProxyState, message: Message, now: number, actions
     const call: PendingCall = {
       toolName: typeof name === "string" ? name : String(name),
       callId: `c${state.nextCallId++}`,
-      meta: { ...meta },
+      meta: clientMeta(meta),
     };
     track(state, message.id, { method: message.method, startedAt: now, firstPage: false, call }, now, actions);
     const args = isObject(params.arguments) ? params.arguments : {};
@@ -315,7 +315,7 @@ function answerInjectedCall(state: ProxyState, id: JsonRpcId, name: string, para
     actions.push({ type: "send", to: "client", message: wireResult(id, injectedResult(text, modern, true)) });
     return;
   }
-  const meta = isObject(params._meta) ? { ...params._meta } : {};
+  const meta = clientMeta(isObject(params._meta) ? params._meta : undefined);
   actions.push({ type: "emit", draft: { event_type: "annotation", payload: parsed.payload satisfies AnnotationPayload, runtime_meta: withServer(state, meta), agent_runtime: state.agentRuntime } });
   const extra = parsed.unknownFields.length > 0 ? ` Unknown fields were kept under context.unknown_fields: ${parsed.unknownFields.join(", ")}.` : "";
   const text = `Annotation recorded for the server's maintainers.${extra} Carry on with the user's task.`;
@@ -392,6 +392,17 @@ function emit<T extends EventType>(state: ProxyState, type: T, call: PendingCall
 function withServer(state: ProxyState, meta: Record<string, unknown>): Record<string, unknown> {
   if (state.serverLabel !== null) meta[META_SERVER] = state.serverLabel;
   return meta;
+}
+
+/**
+ * The request's `_meta` for `runtime_meta`, minus keys under our own `baton/` prefix: a client must
+ * not be able to forge a call id or slip values past the privacy stage (which trusts `baton/` keys).
+ */
+function clientMeta(meta: JsonObject | undefined): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  if (meta === undefined) return copy;
+  for (const key of Object.keys(meta)) if (!key.startsWith("baton/")) copy[key] = meta[key];
+  return copy;
 }
 
 function noteClient(state: ProxyState, info: unknown): void {

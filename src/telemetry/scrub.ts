@@ -1,0 +1,235 @@
+// The privacy stage: walks event payloads, bounds their size, and redacts secrets/PII before any sink sees them. Pure: never mutates its input, never touches the MCP wire.
+
+import type { ScrubMode } from "../config.ts";
+import { META_SCRUBBED, META_TRUNCATED, type BatonEvent, type EventType } from "./event-types.ts";
+import { createKeyMatcher, isCardNumber, redactText, type KeyMatcher } from "./scrub-patterns.ts";
+
+/** Longest string value kept, in UTF-8 bytes; the rest is cut before any regex runs. */
+export const MAX_FIELD_BYTES = 64 * 1024;
+/**
+ * String content kept per event (values, not keys), in UTF-8 bytes; later strings become `"[truncated]"`.
+ * Strings shorter than a third of the remaining budget are charged their UTF-16 length (exact for ASCII).
+ */
+export const MAX_EVENT_BYTES = 256 * 1024;
+/** Nesting kept below a scrubbed field; deeper values become `"[truncated: depth]"`. */
+export const MAX_DEPTH = 32;
+/** Array items / object keys kept per container; a marker entry says how many were dropped. */
+export const MAX_ITEMS = 1_000;
+/** Values visited per event; guards against shared sub-objects that expand exponentially (never from JSON.parse). */
+export const MAX_EVENT_NODES = 100_000;
+/** Object keys are cut to this many characters (keys are not charged to the byte budget). */
+const MAX_KEY_CHARS = 256;
+/** A budget remainder smaller than this is not worth a prefix plus marker. */
+const MIN_PREFIX_BYTES = 64;
+const TRUNCATED = "[truncated]";
+/** `_meta` keys that are correlation handles, not data: kept verbatim (as are the proxy's own `baton/` keys). */
+const VERBATIM_META_KEYS = new Set(["progressToken", "traceparent", "tracestate"]);
+/** Payload fields that are identifiers or enums chosen by the proxy or server, kept verbatim. */
+const VERBATIM_PAYLOAD_KEYS: Record<EventType, ReadonlySet<string>> = {
+  tool_call_start: new Set(["tool_name", "intent_source"]),
+  tool_call_end: new Set(["tool_name", "duration_ms"]),
+  tool_call_error: new Set(["tool_name", "error_type", "duration_ms"]),
+  annotation: new Set(),
+  surface_snapshot: new Set(["surface_hash"]),
+};
+
+export interface ScrubOptions {
+  /** `"on"` redacts by value pattern and key name; `"off"` only bounds sizes. */
+  mode: ScrubMode;
+  /** Extra secret key names (`Config.scrubKeys`), matched on the whole normalised key. */
+  extraKeys: readonly string[];
+  /** Defaults to {@link MAX_FIELD_BYTES}. */
+  maxFieldBytes?: number;
+  /** Defaults to {@link MAX_EVENT_BYTES}. */
+  maxEventBytes?: number;
+}
+
+/** What a scrub removed: redactions by label (`email`, `token`, …, `key` for the key-name rule) and truncations. */
+export interface ScrubStats {
+  redactions: Record<string, number>;
+  truncated: number;
+}
+
+interface Walk {
+  redact: boolean;
+  readonly matchKey: KeyMatcher;
+  readonly maxFieldBytes: number;
+  bytesLeft: number;
+  nodesLeft: number;
+  readonly stats: ScrubStats;
+  readonly ancestors: Set<object>;
+}
+
+const encoder = new TextEncoder();
+/** Shared by every `scrubValue` call without extra keys (the proxy bounds each call's params with one). */
+const DEFAULT_KEY_MATCHER = createKeyMatcher([]);
+/** Reused target for cutting strings at a UTF-8 boundary; grown on demand, single-threaded use. */
+let scratch = new Uint8Array(MAX_FIELD_BYTES);
+
+/**
+ * Returns a scrubbed, size-bounded copy of a JSON-ish value; `stats` (when given) is added to.
+ * Never mutates `value` and never throws: an unreadable value becomes `"[unscrubbable]"`.
+ */
+export function scrubValue(value: unknown, options: ScrubOptions, stats?: ScrubStats): unknown {
+  const matchKey = options.extraKeys.length === 0 ? DEFAULT_KEY_MATCHER : createKeyMatcher(options.extraKeys);
+  const walk = startWalk(options, matchKey, stats ?? { redactions: {}, truncated: 0 });
+  return guarded(() => visit(value, 0, walk));
+}
+
+/**
+ * Builds the event-level scrubber the dispatcher runs on every event before the sinks. Envelope
+ * fields pass unchanged; payload texts, params/result/context and `runtime_meta` (except `baton/`
+ * keys and trace handles) are scrubbed; `surface_snapshot` payloads are only size-bounded (vendor
+ * text, not user data). Marks the event with `runtime_meta["baton/scrubbed"]` (counts by label, only
+ * if something was redacted) and `runtime_meta["baton/truncated"]` (count, only if something was cut).
+ */
+export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) => BatonEvent {
+  const matchKey = createKeyMatcher(options.extraKeys);
+  return (event) => {
+    const walk = startWalk(options, matchKey, { redactions: {}, truncated: 0 });
+    walk.redact = options.mode === "on" && event.event_type !== "surface_snapshot";
+    const source = (typeof event.payload === "object" && event.payload !== null ? event.payload : {}) as Record<string, unknown>;
+    const verbatim = VERBATIM_PAYLOAD_KEYS[event.event_type] ?? new Set<string>();
+    const payload: Record<string, unknown> = { ...source };
+    // Scalars first so one huge `result` cannot starve short texts of the byte budget.
+    const keys = Object.keys(source).filter((k) => !verbatim.has(k));
+    const isContainer = (k: string): boolean => typeof source[k] === "object" && source[k] !== null;
+    for (const key of [...keys.filter((k) => !isContainer(k)), ...keys.filter(isContainer)]) {
+      payload[key] = guarded(() => visit(source[key], 0, walk));
+    }
+    if (event.event_type === "surface_snapshot" && Array.isArray(payload.tools)) payload.tools = payload.tools.filter(isObject); // schema: objects only
+    walk.redact = options.mode === "on";
+    const scrubbedMeta = guarded(() => scrubMeta(event.runtime_meta, walk));
+    let meta = isObject(scrubbedMeta) ? scrubbedMeta : null;
+    const { redactions, truncated } = walk.stats;
+    if (Object.keys(redactions).length > 0 || truncated > 0) {
+      meta = { ...meta };
+      if (Object.keys(redactions).length > 0) meta[META_SCRUBBED] = redactions;
+      if (truncated > 0) meta[META_TRUNCATED] = truncated;
+    }
+    return { ...event, runtime_meta: meta, payload } as BatonEvent;
+  };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+function startWalk(options: ScrubOptions, matchKey: KeyMatcher, stats: ScrubStats): Walk {
+  return {
+    redact: options.mode === "on",
+    matchKey,
+    maxFieldBytes: options.maxFieldBytes ?? MAX_FIELD_BYTES,
+    bytesLeft: options.maxEventBytes ?? MAX_EVENT_BYTES,
+    nodesLeft: MAX_EVENT_NODES,
+    stats,
+    ancestors: new Set(),
+  };
+}
+
+function guarded(run: () => unknown): unknown {
+  try {
+    return run();
+  } catch {
+    return "[unscrubbable]"; // a throwing getter or exotic proxy: drop the value rather than the event
+  }
+}
+
+function scrubMeta(meta: Record<string, unknown> | null, walk: Walk): Record<string, unknown> | null {
+  if (meta === null || typeof meta !== "object") return null;
+  const out: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const key of Object.keys(meta)) {
+    setOwn(key.startsWith("baton/") || VERBATIM_META_KEYS.has(key) ? out : rest, key, meta[key]);
+  }
+  // The rest is the client's `_meta`: scrubbed like params (key rule, patterns, caps).
+  const scrubbed = guarded(() => visit(rest, 0, walk));
+  return isObject(scrubbed) ? Object.assign(out, scrubbed) : out;
+}
+
+function visit(value: unknown, depth: number, walk: Walk): unknown {
+  if (--walk.nodesLeft < 0) return truncated(walk, TRUNCATED);
+  switch (typeof value) {
+    case "string":
+      return scrubString(value, walk);
+    case "number":
+      return walk.redact && Number.isSafeInteger(value) && value >= 1e12 && isCardNumber(String(value)) ? count(walk, "card") : value;
+    case "bigint":
+      return visit(value.toString(), depth, walk); // JSON cannot carry a bigint; its digits may still be a card
+    case "function":
+    case "symbol":
+      return undefined;
+    case "object":
+      break;
+    default:
+      return value; // boolean, undefined
+  }
+  if (value === null) return null;
+  if (depth >= MAX_DEPTH) return truncated(walk, "[truncated: depth]");
+  if (walk.ancestors.has(value)) return truncated(walk, "[truncated: cycle]");
+  walk.ancestors.add(value);
+  try {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === "function") return visit(toJSON.call(value), depth, walk); // Date and friends
+    if (Array.isArray(value)) {
+      const out = value.slice(0, MAX_ITEMS).map((item) => visit(item, depth + 1, walk));
+      if (value.length > MAX_ITEMS) out.push(truncated(walk, `[truncated: ${value.length - MAX_ITEMS} more items]`));
+      return out;
+    }
+    const source = value as Record<string, unknown>;
+    const keys = Object.keys(source);
+    const out: Record<string, unknown> = {};
+    for (const key of keys.length > MAX_ITEMS ? keys.slice(0, MAX_ITEMS) : keys) {
+      let name = key.length > MAX_KEY_CHARS ? `${key.slice(0, MAX_KEY_CHARS)}…` : key;
+      if (walk.redact) name = redactText(name, walk.stats.redactions); // maps keyed by email address
+      for (let n = 2, base = name; Object.hasOwn(out, name); n++) name = `${base}#${n}`; // two emails both became [email]
+      setOwn(out, name, visitEntry(key, source[key], depth + 1, walk));
+    }
+    if (keys.length > MAX_ITEMS) out[TRUNCATED] = truncated(walk, `${keys.length - MAX_ITEMS} more keys`);
+    return out;
+  } finally {
+    walk.ancestors.delete(value);
+  }
+}
+
+/** One object entry: the key-name rule first (an `undefined` value is absent from JSON: nothing to hide), then the value. */
+function visitEntry(key: string, value: unknown, depth: number, walk: Walk): unknown {
+  const keyword = walk.redact && value !== undefined ? walk.matchKey(key) : undefined;
+  return keyword === undefined ? visit(value, depth, walk) : count(walk, "key", `[redacted:${keyword}]`);
+}
+
+/** Cuts to the field and event budgets first (so a 1 MiB string costs 64 KiB of regex work), then redacts. */
+function scrubString(text: string, walk: Walk): string {
+  if (walk.bytesLeft <= 0) return text === "" ? text : truncated(walk, TRUNCATED);
+  const limit = Math.min(walk.maxFieldBytes, walk.bytesLeft);
+  // UTF-8 never takes more than 3 bytes per UTF-16 unit, so short strings skip the exact count.
+  const bytes = text.length * 3 <= limit ? text.length : Buffer.byteLength(text, "utf8");
+  if (bytes <= limit) {
+    walk.bytesLeft -= bytes;
+    return walk.redact ? redactText(text, walk.stats.redactions) : text;
+  }
+  if (limit < MIN_PREFIX_BYTES) {
+    walk.bytesLeft = 0;
+    return truncated(walk, TRUNCATED);
+  }
+  if (scratch.length < limit) scratch = new Uint8Array(limit);
+  const { read, written } = encoder.encodeInto(text, scratch.subarray(0, limit)); // stops at a whole code point
+  const prefix = text.slice(0, read);
+  walk.bytesLeft -= written;
+  const kept = walk.redact ? redactText(prefix, walk.stats.redactions) : prefix;
+  return truncated(walk, `${kept}…[truncated ${bytes - written} bytes]`);
+}
+
+function truncated(walk: Walk, marker: string): string {
+  walk.stats.truncated++;
+  return marker;
+}
+
+function count(walk: Walk, label: string, replacement = `[${label}]`): string {
+  walk.stats.redactions[label] = (walk.stats.redactions[label] ?? 0) + 1;
+  return replacement;
+}
+
+/** Plain assignment of `__proto__` would replace the prototype instead of adding a key. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}

@@ -1,0 +1,259 @@
+// Tests for the privacy stage: walking, key-name redaction, size bounds, event markers, purity and schema validity.
+
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { META_SCRUBBED, META_TRUNCATED, type BatonEvent, type EventType } from "../src/telemetry/event-types.ts";
+import { createEventScrubber, MAX_DEPTH, MAX_EVENT_BYTES, MAX_FIELD_BYTES, MAX_ITEMS, scrubValue, type ScrubOptions, type ScrubStats } from "../src/telemetry/scrub.ts";
+import { assertValidEvent } from "./support/events.ts";
+
+const ON: ScrubOptions = { mode: "on", extraKeys: [] };
+const OFF: ScrubOptions = { mode: "off", extraKeys: [] };
+const VECTORS = join(import.meta.dir, "fixtures", "baton-spec", "vectors");
+
+/** A spec example event of the given type (a fresh copy each time). */
+function vector<T extends EventType>(type: T): Extract<BatonEvent, { event_type: T }> {
+  return JSON.parse(readFileSync(join(VECTORS, `${type}.json`), "utf8"));
+}
+
+function scrub(value: unknown, options: ScrubOptions = ON): { out: any; stats: ScrubStats } {
+  const stats: ScrubStats = { redactions: {}, truncated: 0 };
+  return { out: scrubValue(value, options, stats), stats };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+describe("scrubValue: structure", () => {
+  test("redacts inside nested objects and arrays, keeping the shape", () => {
+    const input = { a: [{ b: "mail bob@x.com" }, "call +44 20 7946 0958", 7], c: { d: { e: "ok" } } };
+    const { out, stats } = scrub(input);
+    expect(out).toEqual({ a: [{ b: "mail [email]" }, "call [phone]", 7], c: { d: { e: "ok" } } });
+    expect(stats).toEqual({ redactions: { email: 1, phone: 1 }, truncated: 0 });
+  });
+
+  test.each([
+    [{ password: "hunter2" }, { password: "[redacted:password]" }],
+    [{ deep: [{ x: { X_Api_Key: 12345 } }] }, { deep: [{ x: { X_Api_Key: "[redacted:api_key]" } }] }],
+    [{ auth: { user: "u", pass: "p" } }, { auth: "[redacted:auth]" }],
+    [{ cookies: ["a=1", "b=2"] }, { cookies: "[redacted:cookies]" }],
+    [{ sessionToken: null }, { sessionToken: "[redacted:token]" }],
+    [{ tokenizer_name: "cl100k", max_tokens: 512 }, { tokenizer_name: "cl100k", max_tokens: 512 }],
+  ])("key-name rule at any depth, any value type: %j", (input, expected) => {
+    expect(scrub(input).out).toEqual(expected);
+  });
+
+  test("extra keys from the options are redacted, matched on the normalised name", () => {
+    const { out, stats } = scrub({ meta: { "Customer-Ref": "C-991", customer_reference: "kept" } }, { mode: "on", extraKeys: ["customer_ref"] });
+    expect(out).toEqual({ meta: { "Customer-Ref": "[redacted:customer_ref]", customer_reference: "kept" } });
+    expect(stats.redactions).toEqual({ key: 1 });
+  });
+
+  test.each([
+    [42, 42],
+    [3.5, 3.5],
+    [true, true],
+    [null, null],
+    [1732406400000, 1732406400000], // epoch ms is not a card
+    [4111111111111111, "[card]"], // a Luhn-valid card number as a JSON number
+    ["4111111111111111", "[card]"],
+    [4111111111111112, 4111111111111112],
+  ])("leaf %p becomes %p", (input, expected) => {
+    expect(scrub(input).out).toEqual(expected);
+  });
+
+  test("object keys are scrubbed by pattern too, and collisions stay distinct", () => {
+    expect(scrub({ "a@x.com": 1, "b@y.com": 2 }).out).toEqual({ "[email]": 1, "[email]#2": 2 });
+  });
+
+  test("never mutates its input, and returns new containers", () => {
+    const input = deepFreeze({ password: "x", list: ["bob@x.com", { token: "t" }], big: "y".repeat(MAX_FIELD_BYTES + 10) });
+    const before = structuredClone(input);
+    const { out } = scrub(input);
+    expect(input).toEqual(before);
+    expect(out).not.toBe(input);
+    expect(out.list).not.toBe(input.list);
+  });
+
+  test("off mode: no redaction, but sizes are still bounded", () => {
+    const { out, stats } = scrub({ password: "hunter2", mail: "bob@x.com", big: "z".repeat(MAX_FIELD_BYTES * 2) }, OFF);
+    expect(out.password).toBe("hunter2");
+    expect(out.mail).toBe("bob@x.com");
+    expect(out.big).toEndWith(`…[truncated ${MAX_FIELD_BYTES} bytes]`);
+    expect(stats).toEqual({ redactions: {}, truncated: 1 });
+  });
+});
+
+describe("scrubValue: bounds", () => {
+  test("a 1 MiB string keeps a 64 KiB prefix plus a marker, is scrubbed, and is fast", () => {
+    const huge = `bob@x.com ${"lorem ipsum 42 dolor ".repeat(60_000)}`.slice(0, 1024 * 1024);
+    const { out, stats } = scrub(huge);
+    expect(out.startsWith("[email] lorem")).toBe(true);
+    expect(out).toEndWith(`…[truncated ${1024 * 1024 - MAX_FIELD_BYTES} bytes]`);
+    expect(stats.truncated).toBe(1);
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const start = performance.now();
+      scrubValue(huge, ON);
+      times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    expect(times[7]).toBeLessThan(10); // typically ~0.5 ms; the ceiling only catches a regression to full-length scans
+  });
+
+  test("cuts on a whole code point, counting UTF-8 bytes", () => {
+    const cut = scrubValue("é".repeat(40), { ...OFF, maxFieldBytes: 65 }) as string;
+    expect(cut).toBe(`${"é".repeat(32)}…[truncated 16 bytes]`);
+  });
+
+  test("past the per-event budget, later strings become [truncated]", () => {
+    const chunk = "a".repeat(MAX_FIELD_BYTES);
+    const { out, stats } = scrub(Array.from({ length: 6 }, () => chunk));
+    expect(out.slice(0, 4)).toEqual([chunk, chunk, chunk, chunk]);
+    expect(out.slice(4)).toEqual(["[truncated]", "[truncated]"]);
+    expect(stats.truncated).toBe(2);
+    expect(MAX_EVENT_BYTES).toBe(4 * MAX_FIELD_BYTES);
+  });
+
+  test("a string straddling the budget keeps what fits", () => {
+    const out = scrubValue(["a".repeat(100), "b".repeat(100), "c"], { ...ON, maxEventBytes: 180 }) as string[];
+    expect(out).toEqual(["a".repeat(100), `${"b".repeat(80)}…[truncated 20 bytes]`, "[truncated]"]);
+  });
+
+  test(`nesting deeper than ${MAX_DEPTH} levels becomes a marker`, () => {
+    let deep: unknown = "leaf";
+    for (let i = 0; i < MAX_DEPTH + 5; i++) deep = { d: deep };
+    const { out, stats } = scrub(deep);
+    let node = out;
+    for (let i = 0; i < MAX_DEPTH; i++) node = node.d;
+    expect(node).toBe("[truncated: depth]");
+    expect(stats.truncated).toBe(1);
+  });
+
+  test(`arrays and objects keep ${MAX_ITEMS} entries plus a marker`, () => {
+    const arr = scrub(Array.from({ length: MAX_ITEMS + 5 }, (_, i) => i)).out;
+    expect(arr).toHaveLength(MAX_ITEMS + 1);
+    expect(arr[MAX_ITEMS]).toBe("[truncated: 5 more items]");
+    const obj = scrub(Object.fromEntries(Array.from({ length: MAX_ITEMS + 3 }, (_, i) => [`k${i}`, i]))).out;
+    expect(Object.keys(obj)).toHaveLength(MAX_ITEMS + 1);
+    expect(obj["[truncated]"]).toBe("3 more keys");
+  });
+});
+
+describe("scrubValue: never throws", () => {
+  test.each([
+    ["a cycle", (() => { const a: any = { x: 1 }; a.self = a; return a; })(), { x: 1, self: "[truncated: cycle]" }],
+    ["a throwing getter", Object.defineProperty({}, "boom", { enumerable: true, get: () => { throw new Error("no"); } }), "[unscrubbable]"],
+    ["a bigint", 4111111111111111n, "[card]"],
+    ["a function and a symbol", { f: () => 1, s: Symbol("s") }, { f: undefined, s: undefined }],
+    ["a Date", new Date("2026-11-24T10:30:00Z"), "2026-11-24T10:30:00.000Z"],
+    ["a Map", new Map([["a", 1]]), {}],
+    ["undefined", undefined, undefined],
+  ])("%s", (_, input, expected) => {
+    expect(() => scrubValue(input, ON)).not.toThrow();
+    expect(scrubValue(input, ON)).toEqual(expected);
+  });
+
+  test("a `__proto__` key stays an own property and does not touch prototypes", () => {
+    const out = scrubValue(JSON.parse('{"__proto__": {"polluted": "bob@x.com"}}'), ON) as Record<string, unknown>;
+    expect(Object.hasOwn(out, "__proto__")).toBe(true);
+    expect(JSON.stringify(out)).toBe('{"__proto__":{"polluted":"[email]"}}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe("createEventScrubber", () => {
+  const scrubEvent = createEventScrubber(ON);
+
+  test("tool_call_start: params scrubbed, markers in runtime_meta, schema still valid", () => {
+    const event = vector("tool_call_start");
+    event.payload.params = { email: "bob@x.com", password: "pw", nested: { ip: "10.2.3.4" } };
+    event.payload.call_intent = "email alice@example.org";
+    const out = scrubEvent(deepFreeze(event)) as typeof event;
+    expect(out.payload.params).toEqual({ email: "[email]", password: "[redacted:password]", nested: { ip: "[ip]" } });
+    expect(out.payload.call_intent).toBe("email [email]");
+    expect(out.runtime_meta).toEqual({ [META_SCRUBBED]: { email: 2, key: 1, ip: 1 } }); // was null: created
+    expect(out.event_id).toBe(event.event_id);
+    assertValidEvent(out);
+  });
+
+  test("tool_call_end: a huge result is truncated and marked; envelope fields are untouched", () => {
+    const event = vector("tool_call_end");
+    event.payload.result = [{ type: "text", text: "x".repeat(2 * 1024 * 1024) }];
+    event.runtime_meta = { "baton/call_id": "c1", "baton/server": "srv@1.2.3.4" };
+    const out = scrubEvent(event) as typeof event;
+    expect((out.payload.result as any)[0].text.length).toBeLessThan(MAX_FIELD_BYTES + 64);
+    expect(out.runtime_meta).toEqual({ "baton/call_id": "c1", "baton/server": "srv@1.2.3.4", [META_TRUNCATED]: 1 });
+    expect(out.consent_token).toBe(event.consent_token);
+    assertValidEvent(out);
+  });
+
+  test("tool_call_error: error_body is scrubbed", () => {
+    const event = vector("tool_call_error");
+    event.payload.error_body = "auth failed for bob@x.com with Bearer abc123def456ghi789";
+    const out = scrubEvent(event) as typeof event;
+    expect(out.payload.error_body).toBe("auth failed for [email] with Bearer [token]");
+    expect(out.payload.error_type).toBe(event.payload.error_type);
+    assertValidEvent(out);
+  });
+
+  test("annotation: every text field and the context are scrubbed", () => {
+    const event = vector("annotation");
+    event.payload.intent = "reach +1 (555) 234-5678";
+    event.payload.suggested_improvement = "do not echo AKIAIOSFODNN7EXAMPLE";
+    event.payload.context = { user: "bob@x.com", api_key: "k" };
+    const out = scrubEvent(event) as typeof event;
+    expect(out.payload.intent).toBe("reach [phone]");
+    expect(out.payload.suggested_improvement).toBe("do not echo [token]");
+    expect(out.payload.context).toEqual({ user: "[email]", api_key: "[redacted:api_key]" });
+    assertValidEvent(out);
+  });
+
+  test("runtime_meta: the client's _meta is scrubbed; baton/ keys and trace handles are kept", () => {
+    const event = vector("tool_call_start");
+    event.runtime_meta = { progressToken: "tok-1", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", token: "secret", note: "bob@x.com", "baton/call_id": "c9" };
+    const out = scrubEvent(event) as typeof event;
+    expect(out.runtime_meta).toEqual({
+      progressToken: "tok-1",
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      "baton/call_id": "c9",
+      token: "[redacted:token]",
+      note: "[email]",
+      [META_SCRUBBED]: { key: 1, email: 1 },
+    });
+    assertValidEvent(out);
+  });
+
+  test("an event with nothing to remove keeps runtime_meta as it was (null stays null)", () => {
+    const event = vector("tool_call_start");
+    const out = scrubEvent(event);
+    expect(out).toEqual(event);
+    expect(out).not.toBe(event);
+  });
+
+  test("surface_snapshot: vendor text is only size-bounded, never pattern-scrubbed", () => {
+    const event = vector("surface_snapshot");
+    event.payload.instructions = "contact support@vendor.example";
+    const out = scrubEvent(event) as typeof event;
+    expect(out.payload.instructions).toBe("contact support@vendor.example");
+    assertValidEvent(out);
+  });
+
+  test("off mode still truncates and marks, and never redacts", () => {
+    const event = vector("tool_call_start");
+    event.payload.params = { password: "pw", blob: "b".repeat(MAX_FIELD_BYTES + 1) };
+    const out = createEventScrubber(OFF)(event) as typeof event;
+    expect(out.payload.params.password).toBe("pw");
+    expect(out.runtime_meta).toEqual({ [META_TRUNCATED]: 1 });
+    assertValidEvent(out);
+  });
+
+  test.each(["tool_call_start", "tool_call_end", "tool_call_error", "annotation", "surface_snapshot"] as const)("the %s spec vector stays valid", (type) => {
+    assertValidEvent(scrubEvent(vector(type)));
+  });
+});
