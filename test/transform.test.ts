@@ -233,3 +233,14 @@ describe("runtime_meta hygiene", () => {
     expect(note[0]?.runtime_meta).toEqual({});
   });
 });
+
+describe("hot-path bounding", () => {
+  test("values are bounded before an event holds them, and the event says how much was cut", () => {
+    const state = createProxyState({ includeReportTool: true, boundValue: () => ({ value: "[cut]", truncated: 2 }) });
+    const start = events(client(state, call(1, "echo", { text: "x".repeat(10) })));
+    expect(start[0]?.payload).toMatchObject({ params: "[cut]" });
+    expect(start[0]?.runtime_meta?.["baton/truncated"]).toBe(2);
+    const end = events(server(state, { jsonrpc: "2.0", id: 1, result: { content: [] } }));
+    expect(end[0]?.payload).toMatchObject({ result: "[cut]" });
+  });
+});

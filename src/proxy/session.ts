@@ -44,7 +44,10 @@ export interface SessionIo {
  */
 export async function runProxySession(config: Config, command: readonly string[], env: Readonly<Record<string, string | undefined>>, logger: Logger, io: SessionIo): Promise<number> {
   const child = spawnChild(command, childEnvironment(env));
-  const bound = (value: unknown): unknown => scrubValue(value, { mode: "off", extraKeys: [] });
+  const bound = (value: unknown) => {
+    const stats = { redactions: {}, truncated: 0 };
+    return { value: scrubValue(value, { mode: "off", extraKeys: [] }, stats), truncated: stats.truncated };
+  };
   const state = createProxyState({ includeReportTool: config.allSinksLocal, boundValue: bound });
   const report = createReportState();
   const dispatcher = createDispatcher({

@@ -2,7 +2,7 @@
 // State is updated in place (O(1) per message even with 100k calls in flight); everything else is returned as actions.
 
 import type { AnnotationPayload, EventType, PayloadByType } from "../telemetry/event-types.ts";
-import { META_CALL_ID, META_SERVER } from "../telemetry/event-types.ts";
+import { META_CALL_ID, META_SERVER, META_TRUNCATED } from "../telemetry/event-types.ts";
 import type { Classified, JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { isObject, wireError, wireResult, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { parseAnnotateArguments } from "./annotate.ts";
@@ -37,8 +37,11 @@ export type Action =
 export interface TransformOptions {
   /** Inject and answer `baton_session_report` (only when every sink is local). */
   readonly includeReportTool: boolean;
-  /** Bounds a params/result value before it is held in an event (hot path: cheap, no regexes). */
-  readonly boundValue?: (value: unknown) => unknown;
+  /**
+   * Bounds a params/result value before an event holds it (hot path: cheap, no regexes), so a
+   * queue of events never pins megabytes of results. Returns how many things it cut.
+   */
+  readonly boundValue?: (value: unknown) => { value: unknown; truncated: number };
   readonly maxPending?: number;
 }
 
@@ -186,15 +189,15 @@ function clientMessage(state: ProxyState, message: Message, now: number, actions
       meta: clientMeta(meta),
     };
     track(state, message.id, { method: message.method, startedAt: now, firstPage: false, call }, now, actions);
-    const args = isObject(params.arguments) ? params.arguments : {};
+    const args = bound(state, isObject(params.arguments) ? params.arguments : {});
     actions.push(emit(state, "tool_call_start", call, {
       tool_name: call.toolName,
-      params: bound(state, args) as Record<string, unknown>,
+      params: args.value as Record<string, unknown>,
       call_intent: null,
       call_expected: null,
       call_workflow: null,
       intent_source: null,
-    }));
+    }, args.truncated));
     return false;
   }
   const firstPage = message.method === "tools/list" && params?.cursor === undefined;
@@ -272,26 +275,29 @@ function callOutcome(state: ProxyState, request: PendingRequest, response: JsonO
     const code = isObject(error) && typeof error.code === "number" ? error.code : undefined;
     const text = isObject(error) && typeof error.message === "string" ? error.message : JSON.stringify(error ?? response.result ?? null);
     const data = isObject(error) && error.data !== undefined ? ` (data: ${JSON.stringify(error.data)})` : "";
+    const body = bound(state, text + data);
     return emit(state, "tool_call_error", call, {
       tool_name: call.toolName,
       error_type: code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`,
-      error_body: bound(state, text + data) as string,
+      error_body: body.value as string,
       duration_ms: duration,
-    });
+    }, body.truncated);
   }
   if (result.isError === true) {
+    const body = bound(state, textOf(result.content));
     return emit(state, "tool_call_error", call, {
       tool_name: call.toolName,
       error_type: "tool_error",
-      error_body: bound(state, textOf(result.content)) as string,
+      error_body: body.value as string,
       duration_ms: duration,
-    });
+    }, body.truncated);
   }
+  const content = bound(state, Array.isArray(result.content) ? result.content : result);
   return emit(state, "tool_call_end", call, {
     tool_name: call.toolName,
-    result: bound(state, Array.isArray(result.content) ? result.content : result),
+    result: content.value,
     duration_ms: duration,
-  });
+  }, content.truncated);
 }
 
 function cancelled(state: ProxyState, params: unknown, now: number, actions: Action[]): void {
@@ -384,8 +390,9 @@ function callError(state: ProxyState, request: PendingRequest, errorType: string
   });
 }
 
-function emit<T extends EventType>(state: ProxyState, type: T, call: PendingCall, payload: PayloadByType[T]): Action {
+function emit<T extends EventType>(state: ProxyState, type: T, call: PendingCall, payload: PayloadByType[T], truncated = 0): Action {
   const meta = withServer(state, { ...call.meta, [META_CALL_ID]: call.callId });
+  if (truncated > 0) meta[META_TRUNCATED] = truncated;
   return { type: "emit", draft: { event_type: type, payload, runtime_meta: meta, agent_runtime: state.agentRuntime } as EventDraft };
 }
 
@@ -409,8 +416,8 @@ function noteClient(state: ProxyState, info: unknown): void {
   if (isObject(info) && typeof info.name === "string" && info.name !== "") state.agentRuntime = info.name;
 }
 
-function bound(state: ProxyState, value: unknown): unknown {
-  return state.options.boundValue ? state.options.boundValue(value) : value;
+function bound(state: ProxyState, value: unknown): { value: unknown; truncated: number } {
+  return state.options.boundValue ? state.options.boundValue(value) : { value, truncated: 0 };
 }
 
 /** The text blocks of a tool result joined, or its JSON when it has none. */

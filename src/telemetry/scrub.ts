@@ -105,7 +105,8 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
     if (Object.keys(redactions).length > 0 || truncated > 0) {
       meta = { ...meta };
       if (Object.keys(redactions).length > 0) meta[META_SCRUBBED] = redactions;
-      if (truncated > 0) meta[META_TRUNCATED] = truncated;
+      // Adds to a count the proxy's hot-path bound may already have set.
+      if (truncated > 0) meta[META_TRUNCATED] = truncated + (typeof meta[META_TRUNCATED] === "number" ? meta[META_TRUNCATED] : 0);
     }
     return { ...event, runtime_meta: meta, payload } as BatonEvent;
   };

@@ -89,8 +89,8 @@ export async function startProxy(command: readonly string[], options: { env?: Re
       proc.stdin.write(typeof message === "string" || message instanceof Uint8Array ? message : `${JSON.stringify(message)}\n`);
       proc.stdin.flush();
     },
-    next(predicate = () => true, timeoutMs = 10_000) {
-      return until(() => {
+    next<T = Record<string, any>>(predicate: (message: any) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+      return until<T>(() => {
         for (let i = 0; i < lines.length; i++) {
           if (consumed.has(i)) continue;
           let parsed: unknown;
@@ -101,7 +101,7 @@ export async function startProxy(command: readonly string[], options: { env?: Re
           }
           if (predicate(parsed)) {
             consumed.add(i);
-            return parsed as never;
+            return parsed as T;
           }
         }
         return undefined;
@@ -112,8 +112,8 @@ export async function startProxy(command: readonly string[], options: { env?: Re
       return handle.next((m) => m && typeof m === "object" && m.id === id && !("method" in m));
     },
     stderr: () => stderrText,
-    waitForStderr(text, timeoutMs = 10_000) {
-      return until(() => ((typeof text === "string" ? stderrText.includes(text) : text.test(stderrText)) ? true : undefined), timeoutMs, `stderr ${String(text)}`);
+    async waitForStderr(text, timeoutMs = 10_000) {
+      await until(() => ((typeof text === "string" ? stderrText.includes(text) : text.test(stderrText)) ? true : undefined), timeoutMs, `stderr ${String(text)}`);
     },
     async close() {
       proc.stdin.end();
