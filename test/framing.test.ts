@@ -47,11 +47,20 @@ describe("LineSplitter", () => {
     expect(frame?.kind === "line" && frame.raw.buffer).toBe(chunk.buffer);
   });
 
-  test("a 16 MiB line in 64 KiB reads comes out whole", () => {
-    const body = "x".repeat(16 * 1024 * 1024);
+  test("a 4 MiB line in 64 KiB reads comes out whole, for inspection", () => {
+    const body = "x".repeat(4 * 1024 * 1024);
     const frames = feed(pieces(enc(`${body}\nnext\n`), 64 * 1024));
     expect(frames.map((f) => f.kind)).toEqual(["line", "line"]);
     expect(frames[0]?.kind === "line" && frames[0].body.length).toBe(body.length);
+  });
+
+  test("a 16 MiB line (over the inspection cap) passes intact in pieces, with its edges", () => {
+    const body = "x".repeat(16 * 1024 * 1024);
+    const frames = feed(pieces(enc(`${body}\nnext\n`), 64 * 1024));
+    expect(frames.filter((f) => f.kind === "overflow").reduce((n, f) => n + f.raw.length, 0)).toBe(body.length + 1);
+    const last = frames.filter((f) => f.kind === "overflow").at(-1);
+    expect(last?.kind === "overflow" && last.edges?.size).toBe(body.length);
+    expect(frames.at(-1)?.kind).toBe("line");
   });
 
   test("a line over the cap streams through as overflow pieces, byte-exact, then framing resumes", () => {
@@ -60,10 +69,11 @@ describe("LineSplitter", () => {
     const frames = feed(pieces(enc(input), 7), 32);
     const overflow = frames.filter((f) => f.kind === "overflow");
     expect(overflow.length).toBeGreaterThan(1);
-    expect(overflow.at(-1)?.kind === "overflow" && overflow.at(-1)?.kind === "overflow" && (overflow.at(-1) as { last: boolean }).last).toBe(true);
+    const last = overflow.at(-1);
+    expect(last?.kind === "overflow" && last.edges).toEqual({ size: 100, head: enc("y".repeat(100)), tail: enc("y".repeat(100)) });
     expect(frames.map((f) => dec(f.raw)).join("")).toBe(input);
-    const last = frames.at(-1);
-    expect(last?.kind === "line" && dec(last.body)).toBe("ok");
+    const final = frames.at(-1);
+    expect(final?.kind === "line" && dec(final.body)).toBe("ok");
   });
 
   test("bytes without a final newline come out as a tail at the end", () => {
@@ -99,7 +109,7 @@ describe("LineSplitter with cut-through", () => {
     const frames = cutThrough(pieces(enc(input), 8), 20);
     const forwarded = frames.filter((f) => f.kind === "partial" || f.kind === "overflow" || (f.kind === "line" && !f.streamed)).map((f) => dec(f.raw)).join("");
     expect(forwarded).toBe(input);
-    expect(frames.filter((f) => f.kind === "overflow").map((f) => f.kind === "overflow" && f.last)).toEqual([false, true]);
+    expect(frames.filter((f) => f.kind === "overflow").map((f) => f.kind === "overflow" && f.edges?.size)).toEqual([undefined, 50]);
     expect(frames.filter((f) => f.kind === "line").map((f) => f.kind === "line" && dec(f.body))).toEqual(["ok"]);
   });
 
@@ -113,5 +123,20 @@ describe("LineSplitter with cut-through", () => {
     splitter.push(enc("f\n"), out);
     expect(out.map((f) => f.kind)).toEqual(["line", "partial", "partial", "line"]);
     expect(out[0]?.kind === "line" && out[0].streamed).toBeUndefined();
+  });
+});
+
+describe("edges of long lines", () => {
+  test("head and tail keep the first and last bytes, newline excluded, whatever the chunking", () => {
+    const body = `{"jsonrpc":"2.0","id":7,"result":{"text":"${"q".repeat(20_000)}"}}`;
+    for (const size of [1000, 4096, 7000]) {
+      const frames = feed(pieces(enc(`${body}\n`), size), 10_000);
+      const last = frames.at(-1);
+      if (last?.kind !== "overflow" || !last.edges) throw new Error("no edges");
+      expect(last.edges.size).toBe(body.length);
+      expect(dec(last.edges.head)).toBe(body.slice(0, 4096));
+      expect(dec(last.edges.tail)).toBe(body.slice(-4096));
+      expect(frames.map((f) => dec(f.raw)).join("")).toBe(`${body}\n`);
+    }
   });
 });

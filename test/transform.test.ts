@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
-import { createProxyState, failPending, fromClient, fromServer, sweepPending, type Action, type ProxyState } from "../src/proxy/transform.ts";
+import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, sweepPending, type Action, type ProxyState } from "../src/proxy/transform.ts";
 import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
@@ -242,5 +242,28 @@ describe("hot-path bounding", () => {
     expect(start[0]?.runtime_meta?.["baton/truncated"]).toBe(2);
     const end = events(server(state, { jsonrpc: "2.0", id: 1, result: { content: [] } }));
     expect(end[0]?.payload).toMatchObject({ result: "[cut]" });
+  });
+});
+
+describe("answers too long to inspect", () => {
+  test.each([
+    ["id first", '{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"xxxx', 'xxxx"}]}}', "tool_call_end"],
+    ["id last (SDK order)", '{"result":{"content":[{"type":"text","text":"xxxx', 'xxxx"}]},"jsonrpc":"2.0","id":5}', "tool_call_end"],
+    ["isError near the end", '{"result":{"content":[{"type":"text","text":"xxxx', 'xxxx"}],"isError":true},"jsonrpc":"2.0","id":5}', "tool_call_error"],
+  ])("%s: the call is closed once, marked as not inspected", (_name, head, tail, type) => {
+    const state = fresh();
+    client(state, call(5, "huge"));
+    const actions = fromServerLongLine(state, head, tail, 40 * 1048576, 10);
+    expect(events(actions).map((e) => e.event_type as string)).toEqual([type]);
+    expect(JSON.stringify(events(actions)[0]?.payload)).toContain("not inspected");
+    expect(state.pending.size).toBe(0);
+    expect(failPending(state, "proxy_shutdown", "bye", 20)).toEqual([]);
+  });
+
+  test("a nested id is not mistaken for the answer's id", () => {
+    const state = fresh();
+    client(state, call(5, "huge"));
+    expect(fromServerLongLine(state, '{"result":{"content":[', 'x"}],"meta":{"id":5}}}', 100, 1)).toEqual([]);
+    expect(state.pending.size).toBe(1);
   });
 });

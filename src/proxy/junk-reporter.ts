@@ -1,7 +1,7 @@
 // Reports lines that are not JSON-RPC (and over-long or unterminated lines) to the log without flooding it.
 
 import type { Logger } from "../log.ts";
-import type { Frame } from "../wire/framing.ts";
+import { MAX_LINE_BYTES, type Frame } from "../wire/framing.ts";
 
 /** Junk lines logged one by one per direction; after that they are only counted. */
 export const MAX_JUNK_LINES_LOGGED = 5;
@@ -41,9 +41,9 @@ export class JunkReporter {
       return;
     }
     if (!this.inLongLine) {
-      this.logger.warn(`a line from the ${this.from} is longer than the inspection limit; streaming it through unchanged and uninspected`);
+      this.logger.warn(`a line from the ${this.from} is longer than the ${MAX_LINE_BYTES / 1048576} MiB inspection limit; passing it through unchanged and uninspected`);
     }
-    this.inLongLine = !frame.last;
+    this.inLongLine = frame.edges === undefined;
   }
 
   /** Final count, once at shutdown. */

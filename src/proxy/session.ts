@@ -17,7 +17,7 @@ import { createEnvelope } from "../telemetry/envelope.ts";
 import { SDK_VERSION } from "../version.ts";
 import { childEnvironment, spawnChild, type Child } from "./child.ts";
 import { JunkReporter } from "./junk-reporter.ts";
-import { createProxyState, failPending, fromClient, fromServer, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type ProxyState } from "./transform.ts";
+import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type ProxyState } from "./transform.ts";
 import { WireWriter } from "./wire-writer.ts";
 
 /** How long the in-flight sweep waits between passes. */
@@ -120,6 +120,10 @@ export async function runProxySession(config: Config, command: readonly string[]
     } else {
       junk.frame(frame);
       writer.write(frame.raw);
+      if (frame.kind === "overflow" && frame.edges !== undefined && to === "client") {
+        const { head, tail, size } = frame.edges;
+        perform(fromServerLongLine(state, decodeUtf8(head), decodeUtf8(tail), size, io.now()));
+      }
     }
   }
 
@@ -168,6 +172,10 @@ async function pump(source: ReadableStream<Uint8Array>, cutThrough: (() => boole
   splitter.end(frames);
   for (const frame of frames) onFrame(frame);
   for (const writer of writers) await writer.drain();
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
 }
 
 async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {

@@ -1,47 +1,57 @@
 // Newline framing of a byte stream: bytes in, complete lines out. Never decodes text; never re-joins more than one line.
 
 /**
- * Lines up to this size are buffered whole and handed to the proxy for inspection. A longer
- * line is streamed through in pieces as it arrives ("overflow" frames) so memory stays bounded;
- * it is forwarded intact but not inspected. MCP SDK readers stop at 10 MiB, so 32 MiB leaves
- * ample room for legitimate results.
+ * Lines up to this size are kept whole and handed to the proxy for inspection. A longer line
+ * is passed through in pieces as it arrives ("overflow" frames), so memory stays bounded; it
+ * is forwarded intact, and only its first and last bytes are kept (enough to find its id).
+ * Parsing a 16 MiB line costs ~300 ms of hot-path time for telemetry that keeps 64 KiB of it.
  */
-export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+/** Bytes kept from each end of a line over the cap. */
+export const LINE_EDGE_BYTES = 4096;
 
 const NEWLINE = 0x0a;
 const EMPTY = new Uint8Array(0);
 
+/** What is known of a line too long to inspect: its size and its first and last bytes (newline excluded). */
+export interface LineEdges {
+  readonly size: number;
+  readonly head: Uint8Array;
+  readonly tail: Uint8Array;
+}
+
 /**
- * - `line`: one complete message line. `body` excludes the `\n`; `raw` is `body` plus the `\n`,
- *   ready to forward untouched (a view into the input chunk whenever the line did not straddle chunks).
- * - `overflow`: a piece of a line longer than the cap, to be forwarded as-is; `last` when this piece
- *   ends with (and includes) the line's `\n`.
+ * - `line`: one complete line. `body` excludes the `\n`; `raw` is `body` plus the `\n`, ready to
+ *   forward untouched (a view into the input chunk when the line did not straddle chunks).
+ *   `streamed`: its bytes already went out as `partial` frames; it is here for inspection only.
+ * - `partial`: with cut-through on, a piece of a line still arriving, to be forwarded at once.
+ * - `overflow`: a piece of a line over the cap, to be forwarded as-is (it may be empty when the
+ *   bytes already went out as `partial` frames). The last piece carries the line's `edges`.
  * - `tail`: bytes left without a final newline when the stream ended.
- * - `partial`: with cut-through on, a piece of a line still arriving, to be forwarded at once;
- *   the line then comes whole as a `line` with `streamed: true`, for inspection only (its bytes,
- *   newline included, have all gone out as `partial` frames).
  */
 export type Frame =
   | { readonly kind: "line"; readonly body: Uint8Array; readonly raw: Uint8Array; readonly streamed?: true }
   | { readonly kind: "partial"; readonly raw: Uint8Array }
-  | { readonly kind: "overflow"; readonly raw: Uint8Array; readonly last: boolean }
+  | { readonly kind: "overflow"; readonly raw: Uint8Array; readonly edges?: LineEdges }
   | { readonly kind: "tail"; readonly raw: Uint8Array };
 
 /**
  * Splits a byte stream on `\n` (0x0A never occurs inside a multi-byte UTF-8 sequence, so
- * splitting bytes is safe). The partial tail is kept as a list of chunks, joined once when
- * its newline arrives: a 16 MiB line in 64 KiB reads costs one copy, not 256.
+ * splitting bytes is safe). The partial line is kept as a list of chunks, joined once when
+ * its newline arrives: a 4 MiB line in 64 KiB reads costs one copy, not 64.
  */
 export class LineSplitter {
   private parts: Uint8Array[] = [];
   private size = 0;
-  private overflowing = false;
+  /** The current line's bytes are going out as they arrive (cut-through). */
   private streaming = false;
+  /** The current line is over the cap: only its edges are kept. */
+  private long: { size: number; head: Uint8Array; tail: Uint8Array } | undefined;
 
   /**
-   * @param cutThrough asked when a line starts without finishing in its first chunk: true lets
+   * @param cutThrough asked when a line does not finish in the chunk where it starts: true lets
    *   its bytes go out as they arrive (`partial` frames) instead of after its newline, so a
-   *   multi-megabyte result flows through the proxy instead of being stored and then forwarded.
+   *   multi-megabyte result flows through instead of being stored, then forwarded.
    */
   constructor(
     private readonly maxLineBytes: number = MAX_LINE_BYTES,
@@ -57,80 +67,94 @@ export class LineSplitter {
         this.keep(chunk.subarray(start), out);
         return;
       }
-      const withNewline = chunk.subarray(start, nl + 1);
-      if (this.streaming) {
-        out.push({ kind: "partial", raw: withNewline });
-        if (this.overflowing) {
-          out.push({ kind: "overflow", raw: EMPTY, last: true });
-          this.overflowing = false;
-        } else {
-          const raw = joinParts(this.parts, this.size, withNewline);
-          out.push({ kind: "line", body: raw.subarray(0, raw.length - 1), raw, streamed: true });
-        }
-        this.parts = [];
-        this.size = 0;
-        this.streaming = false;
-      } else if (this.overflowing) {
-        out.push({ kind: "overflow", raw: withNewline, last: true });
-        this.overflowing = false;
-      } else if (this.size === 0) {
-        out.push({ kind: "line", body: withNewline.subarray(0, withNewline.length - 1), raw: withNewline });
-      } else if (this.size + withNewline.length - 1 > this.maxLineBytes) {
-        this.spill(out);
-        out.push({ kind: "overflow", raw: withNewline, last: true });
-      } else {
-        const raw = joinParts(this.parts, this.size, withNewline);
-        this.parts = [];
-        this.size = 0;
-        out.push({ kind: "line", body: raw.subarray(0, raw.length - 1), raw });
-      }
+      this.finish(chunk.subarray(start, nl + 1), out);
       start = nl + 1;
     }
   }
 
   /** Call once at end of stream: flushes a final line that had no newline. */
   end(out: Frame[]): void {
-    // A streamed tail has already gone out; an unstreamed one goes out now.
-    if (this.size > 0 && !this.streaming) out.push({ kind: "tail", raw: joinParts(this.parts, this.size, EMPTY) });
+    // A streamed or long tail has already gone out; a buffered one goes out now.
+    if (this.size > 0 && !this.streaming && this.long === undefined) out.push({ kind: "tail", raw: joinParts(this.parts, this.size, EMPTY) });
+    this.reset();
+  }
+
+  /** The line ends with `last` (which includes its newline). */
+  private finish(last: Uint8Array, out: Frame[]): void {
+    const long = this.long;
+    if (long !== undefined) {
+      addToEdges(long, last.subarray(0, last.length - 1));
+      if (this.streaming) out.push({ kind: "partial", raw: last });
+      out.push({ kind: "overflow", raw: this.streaming ? EMPTY : last, edges: long });
+    } else if (this.size === 0) {
+      out.push({ kind: "line", body: last.subarray(0, last.length - 1), raw: last });
+    } else if (this.size + last.length - 1 > this.maxLineBytes) {
+      this.goLong(out);
+      this.finish(last, out);
+      return;
+    } else {
+      if (this.streaming) out.push({ kind: "partial", raw: last });
+      const raw = joinParts(this.parts, this.size, last);
+      out.push(this.streaming ? { kind: "line", body: raw.subarray(0, raw.length - 1), raw, streamed: true } : { kind: "line", body: raw.subarray(0, raw.length - 1), raw });
+    }
+    this.reset();
+  }
+
+  /** Keeps a piece of a line whose newline has not arrived yet. */
+  private keep(piece: Uint8Array, out: Frame[]): void {
+    if (this.size === 0 && this.long === undefined && !this.streaming) this.streaming = this.cutThrough();
+    if (this.streaming) out.push({ kind: "partial", raw: piece });
+    if (this.long !== undefined) {
+      addToEdges(this.long, piece);
+      if (!this.streaming) out.push({ kind: "overflow", raw: piece });
+      return;
+    }
+    this.parts.push(piece);
+    this.size += piece.length;
+    if (this.size > this.maxLineBytes) this.goLong(out);
+  }
+
+  /** The line is over the cap: what was kept goes out (unless already streamed); only edges stay. */
+  private goLong(out: Frame[]): void {
+    const buffered = joinParts(this.parts, this.size, EMPTY);
+    this.long = {
+      size: buffered.length,
+      head: buffered.slice(0, LINE_EDGE_BYTES),
+      tail: buffered.slice(Math.max(0, buffered.length - LINE_EDGE_BYTES)),
+    };
+    out.push({ kind: "overflow", raw: this.streaming ? EMPTY : buffered });
     this.parts = [];
     this.size = 0;
-    this.overflowing = false;
+  }
+
+  private reset(): void {
+    this.parts = [];
+    this.size = 0;
     this.streaming = false;
+    this.long = undefined;
   }
+}
 
-  private keep(rest: Uint8Array, out: Frame[]): void {
-    if (this.size === 0 && !this.overflowing && !this.streaming) this.streaming = this.cutThrough();
-    if (this.streaming) {
-      out.push({ kind: "partial", raw: rest });
-      if (this.overflowing) return;
-      this.parts.push(rest);
-      this.size += rest.length;
-      if (this.size > this.maxLineBytes) {
-        // Too long to inspect: stop keeping a copy; the bytes keep flowing as partial frames.
-        // An empty overflow frame tells the caller (it forwards nothing, it may log).
-        this.parts = [];
-        this.size = 0;
-        this.overflowing = true;
-        out.push({ kind: "overflow", raw: EMPTY, last: false });
-      }
-      return;
-    }
-    if (this.overflowing) {
-      out.push({ kind: "overflow", raw: rest, last: false });
-      return;
-    }
-    this.parts.push(rest);
-    this.size += rest.length;
-    if (this.size > this.maxLineBytes) this.spill(out);
+/** Counts `piece` into a long line's size and edges (the head fills up first, the tail rolls). */
+function addToEdges(long: { size: number; head: Uint8Array; tail: Uint8Array }, piece: Uint8Array): void {
+  long.size += piece.length;
+  if (long.head.length < LINE_EDGE_BYTES) {
+    const grown = new Uint8Array(Math.min(LINE_EDGE_BYTES, long.head.length + piece.length));
+    grown.set(long.head, 0);
+    grown.set(piece.subarray(0, grown.length - long.head.length), long.head.length);
+    long.head = grown;
   }
+  long.tail = keepTail(long.tail, piece);
+}
 
-  /** Switches to streaming: what was buffered goes out as the first overflow piece. */
-  private spill(out: Frame[]): void {
-    out.push({ kind: "overflow", raw: joinParts(this.parts, this.size, EMPTY), last: false });
-    this.parts = [];
-    this.size = 0;
-    this.overflowing = true;
-  }
+/** The last LINE_EDGE_BYTES of `tail` followed by `piece`. */
+function keepTail(tail: Uint8Array, piece: Uint8Array): Uint8Array {
+  if (piece.length >= LINE_EDGE_BYTES) return piece.slice(piece.length - LINE_EDGE_BYTES);
+  const keepFromTail = Math.min(tail.length, LINE_EDGE_BYTES - piece.length);
+  const joined = new Uint8Array(keepFromTail + piece.length);
+  joined.set(tail.subarray(tail.length - keepFromTail), 0);
+  joined.set(piece, keepFromTail);
+  return joined;
 }
 
 function joinParts(parts: readonly Uint8Array[], size: number, last: Uint8Array): Uint8Array {

@@ -1,0 +1,421 @@
+// Black-box: raw wire behaviour of the compiled proxy — junk, huge lines, split writes, batches, server→client requests, pagination, shadowing, backpressure, cancellation.
+
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { binaryPath } from "./support/binary.ts";
+import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
+import { cleanEnv, eventually, fixture, fixturePid, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
+
+const MiB = 1024 * 1024;
+const INJECTED = ["baton_annotate", "baton_session_report"];
+const NEWLINE = 0x0a;
+
+/**
+ * A raw client with byte-level control of reading: stdout is split into lines as Buffers (no
+ * decoding, no quadratic re-scanning), reading can be paused to leave the proxy's stdout pipe
+ * full, and a `consume` hook can check and discard big lines as they arrive.
+ */
+class WireClient {
+  readonly proc: import("bun").Subprocess<"pipe", "pipe", "pipe">;
+  /** Complete stdout lines (without their newline) not taken by `consume`. */
+  readonly lines: Buffer[] = [];
+  /** Called for each complete line; returning true drops it instead of keeping it in `lines`. */
+  consume: (line: Buffer) => boolean = () => false;
+  private stderrText = "";
+  private partial: Buffer[] = [];
+  private paused = false;
+  private resumeReading: (() => void) | undefined;
+  private readonly waiters = new Set<() => void>();
+  readonly stdoutEnded: Promise<void>;
+
+  constructor(proc: import("bun").Subprocess<"pipe", "pipe", "pipe">) {
+    this.proc = proc;
+    this.stdoutEnded = this.readStdout();
+    void (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of proc.stderr) {
+        this.stderrText += decoder.decode(chunk, { stream: true });
+        this.wake();
+      }
+    })();
+  }
+
+  static async start(command: string[], env: Record<string, string>): Promise<WireClient> {
+    return new WireClient(Bun.spawn([await binaryPath(), "--", ...command], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: cleanEnv(env) }));
+  }
+
+  private async readStdout(): Promise<void> {
+    const reader = this.proc.stdout.getReader();
+    for (;;) {
+      if (this.paused) await new Promise<void>((resolve) => (this.resumeReading = resolve));
+      const { value, done } = await reader.read();
+      if (done) break;
+      let start = 0;
+      for (let nl = value.indexOf(NEWLINE); nl !== -1; nl = value.indexOf(NEWLINE, start)) {
+        this.partial.push(Buffer.from(value.buffer, value.byteOffset + start, nl - start));
+        const line = this.partial.length === 1 ? (this.partial[0] as Buffer) : Buffer.concat(this.partial);
+        this.partial = [];
+        if (!this.consume(line)) this.lines.push(line);
+        start = nl + 1;
+      }
+      if (start < value.length) this.partial.push(Buffer.from(value.buffer, value.byteOffset + start, value.length - start));
+      this.wake();
+    }
+    if (this.partial.length > 0) this.lines.push(Buffer.concat(this.partial));
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.resumeReading?.();
+    this.resumeReading = undefined;
+  }
+
+  async write(data: string | Uint8Array): Promise<void> {
+    this.proc.stdin.write(data);
+    await this.proc.stdin.flush();
+  }
+
+  send(message: unknown): Promise<void> {
+    return this.write(`${JSON.stringify(message)}\n`);
+  }
+
+  stderr(): string {
+    return this.stderrText;
+  }
+
+  /** Waits until `check` returns a value (re-checked whenever output arrives). */
+  until<T>(check: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const attempt = (): void => {
+        const value = check();
+        if (value === undefined) return;
+        this.waiters.delete(attempt);
+        clearTimeout(timer);
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(attempt);
+        reject(new Error(`timed out waiting for ${what}\nstderr:\n${this.stderrText.slice(-2000)}`));
+      }, timeoutMs);
+      this.waiters.add(attempt);
+      attempt();
+    });
+  }
+
+  /** The parsed response with this id, once it has arrived (kept lines only). */
+  response(id: string | number, timeoutMs?: number): Promise<Record<string, any>> {
+    return this.until(() => {
+      for (const line of this.lines) {
+        if (line.length > 4 * MiB) continue;
+        try {
+          const m = JSON.parse(line.toString("utf8"));
+          if (m && m.id === id && !("method" in m)) return m as Record<string, any>;
+        } catch {
+          // not JSON
+        }
+      }
+      return undefined;
+    }, `the response to ${JSON.stringify(id)}`, timeoutMs);
+  }
+
+  async request(id: string | number, method: string, params?: unknown): Promise<Record<string, any>> {
+    await this.send({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) });
+    return this.response(id);
+  }
+
+  async close(): Promise<number> {
+    this.resume();
+    this.proc.stdin.end();
+    return this.proc.exited;
+  }
+}
+
+/** The exact line the fixture writes for `huge` with `bytes` (text of "é", 2 bytes each). */
+function hugeLineParts(id: number): { prefix: Buffer; suffix: Buffer } {
+  const [prefix, suffix] = JSON.stringify({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text: "@@BODY@@" }] } }).split("@@BODY@@") as [string, string];
+  return { prefix: Buffer.from(prefix, "utf8"), suffix: Buffer.from(suffix, "utf8") };
+}
+
+/** True when `line` is exactly the fixture's `huge` answer to `id` with `bytes` bytes of text. */
+function isHugeAnswer(line: Buffer, id: number, bytes: number, body: Buffer): boolean {
+  const { prefix, suffix } = hugeLineParts(id);
+  if (line.length !== prefix.length + bytes + suffix.length) return false;
+  return (
+    line.subarray(0, prefix.length).equals(prefix) &&
+    line.subarray(prefix.length, prefix.length + bytes).equals(body.subarray(0, bytes)) &&
+    line.subarray(prefix.length + bytes).equals(suffix)
+  );
+}
+
+function vmRssBytes(pid: number): number {
+  const match = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+const ids = (lines: readonly string[]): unknown[] =>
+  lines.flatMap((l) => {
+    try {
+      const m = JSON.parse(l);
+      return m && !("method" in m) && "id" in m ? [m.id] : [];
+    } catch {
+      return [];
+    }
+  });
+
+describe("junk", () => {
+  test("noisy server: its non-JSON and blank lines reach the client byte-for-byte, are logged, and the proxy adds nothing of its own", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("noisy"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    p.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await p.request(1, "tools/list", {});
+    const echo = await p.request(2, "tools/call", { name: "echo", arguments: { text: "through the noise" } });
+    expect(echo.result.content[0].text).toBe("through the noise");
+    expect(await p.close()).toBe(0);
+
+    const noise = "noise: about to answer";
+    expect(p.lines[0]).toBe("Starting fixture server v1.0 (this line is not JSON)");
+    // Per answer the fixture writes: noise, a blank line, the JSON answer. Nothing else may appear.
+    expect(p.lines.slice(1).map((l) => (l === noise || l === "" ? l : "<json>"))).toEqual([noise, "", "<json>", noise, "", "<json>", noise, "", "<json>"]);
+    expect(ids(p.lines)).toEqual([0, 1, 2]);
+    expect(p.lines[9]).toBe(JSON.stringify({ jsonrpc: "2.0", id: 2, result: { content: [{ type: "text", text: "through the noise" }] } }));
+    expect(p.stderr()).toContain("Starting fixture server v1.0");
+    expect(p.stderr()).toMatch(/not JSON from the server/);
+    expect(p.stderr()).toMatch(/blank line from the server/);
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    expect(all.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
+  });
+
+  test("client junk: a non-JSON line and non-JSON-RPC JSON reach the server; the proxy keeps working", async () => {
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: "stderr:" } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    p.send("this line is not json at all\n");
+    await p.waitForStderr("fixture got a non-JSON line: this line is not json at all");
+    p.send('{"hello":"not json-rpc"}\n');
+    expect((await p.request(1, "ping")).result).toEqual({});
+    expect(p.stderr()).toMatch(/not JSON from the client/);
+    expect(p.stderr()).toMatch(/not a JSON-RPC message from the client/);
+    const echo = await p.request(2, "tools/call", { name: "echo", arguments: { text: "still fine" } });
+    expect(echo.result.content[0].text).toBe("still fine");
+    expect(await p.close()).toBe(0);
+  });
+
+  test("client batches: [ping, ping] and [ping, tools/call] are forwarded and every member answered; calls observed; an injected member is answered by the proxy", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    p.send([
+      { jsonrpc: "2.0", id: "b-1", method: "ping" },
+      { jsonrpc: "2.0", id: "b-2", method: "ping" },
+    ]);
+    const [first, second] = await Promise.all([p.next((m) => m.id === "b-1"), p.next((m) => m.id === "b-2")]);
+    expect(first.result).toEqual({});
+    expect(second.result).toEqual({});
+    p.send([
+      { jsonrpc: "2.0", id: "b-3", method: "ping" },
+      { jsonrpc: "2.0", id: "b-4", method: "tools/call", params: { name: "echo", arguments: { text: "in a batch" } } },
+    ]);
+    expect((await p.next((m) => m.id === "b-4")).result.content[0].text).toBe("in a batch");
+    expect((await p.next((m) => m.id === "b-3")).result).toEqual({});
+    // An injected-tool member is answered by the proxy; the rest of the batch still reaches the server.
+    p.send([
+      { jsonrpc: "2.0", id: "b-5", method: "ping" },
+      { jsonrpc: "2.0", id: "b-6", method: "tools/call", params: { name: "baton_annotate", arguments: { intent: "annotate from a batch" } } },
+    ]);
+    expect((await p.next((m) => m.id === "b-6")).result.content[0].text).toContain("Annotation recorded");
+    expect((await p.next((m) => m.id === "b-5")).result).toEqual({});
+    expect(await p.close()).toBe(0);
+    expect(p.stderr()).not.toContain("unknown tool baton_annotate");
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    expect(all.map((e) => [e.event_type, e.payload.tool_name ?? e.payload.intent])).toEqual([
+      ["tool_call_start", "echo"],
+      ["tool_call_end", "echo"],
+      ["annotation", "annotate from a batch"],
+    ]);
+  });
+});
+
+describe("framing", () => {
+  test("a request written one byte at a time, with multi-byte UTF-8 split across writes, arrives intact", async () => {
+    const c = await WireClient.start(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
+    await c.request(0, "initialize", INIT_PARAMS);
+    const text = "héllo wörld ✓ — 日本語 🎉 Ω";
+    const bytes = new TextEncoder().encode(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text } } })}\n`);
+    for (const byte of bytes) await c.write(new Uint8Array([byte]));
+    const echo = await c.response(1);
+    expect(echo.result.content[0].text).toBe(text);
+    expect(await c.close()).toBe(0);
+  });
+
+  test("a 4 MiB result (inspected) and a 40 MiB result (over the 8 MiB cap, streamed uninspected) arrive intact, each answered once", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const c = await WireClient.start(fixture("echo"), { BATON_EVENT_SINK: `file://${events}` });
+    await c.request(0, "initialize", INIT_PARAMS);
+    const body = Buffer.from("é".repeat(20 * MiB), "utf8"); // 40 MiB
+    const seen: { id: number; length: number; ok: boolean }[] = [];
+    c.consume = (line) => {
+      if (line.length < MiB) return false;
+      const id = line.subarray(0, 40).toString("latin1").match(/"id":(\d+)/)?.[1];
+      const bytes = id === "1" ? 4 * MiB : 40 * MiB;
+      seen.push({ id: Number(id), length: line.length, ok: isHugeAnswer(line, Number(id), bytes, body) });
+      return true;
+    };
+    await c.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "huge", arguments: { bytes: 4 * MiB } } });
+    await c.until(() => (seen.length >= 1 ? true : undefined), "the 4 MiB answer", 20_000);
+    await c.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "huge", arguments: { bytes: 40 * MiB } } });
+    await c.until(() => (seen.length >= 2 ? true : undefined), "the 40 MiB answer", 20_000);
+    expect(seen.map(({ id, ok }) => ({ id, ok }))).toEqual([
+      { id: 1, ok: true },
+      { id: 2, ok: true },
+    ]);
+    expect((await c.request(3, "ping")).result).toEqual({});
+    await c.until(() => (/longer than the 8 MiB inspection limit/.test(c.stderr()) ? true : undefined), "the over-cap warning");
+    expect(await c.close()).toBe(0);
+    await c.stdoutEnded;
+    // Nothing more for ids 1 and 2 after their answers: no shutdown error for an answer the proxy streamed
+    // through uninspected, and the call it could not inspect is not reported as cut off by the shutdown.
+    const late = c.lines.map((l) => l.toString("utf8")).filter((l) => /"id":(1|2)[,}]/.test(l));
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    const ends = all.filter((e) => e.payload.tool_name === "huge" && e.event_type !== "tool_call_start");
+    const outcomes = ends.map((e) => (e.event_type === "tool_call_error" ? e.payload.error_type : e.event_type));
+    expect({ late, outcomes }).toEqual({ late: [], outcomes: ["tool_call_end", "tool_call_end"] });
+    expect(JSON.stringify(ends[0]?.payload.result)).not.toContain("not inspected");
+    expect(JSON.stringify(ends[1]?.payload.result)).toContain("not inspected");
+    for (const event of all) expect(JSON.stringify(event).length).toBeLessThan(MiB); // events stay bounded
+  }, 60_000);
+});
+
+describe("routing", () => {
+  test("server→client request (roots/list) round-trips, even when its id equals a pending client request id", async () => {
+    const c = await WireClient.start(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
+    await c.request(0, "initialize", INIT_PARAMS);
+    // The fixture numbers its own requests srv-0, srv-1, …: give the client's call the same id.
+    await c.send({ jsonrpc: "2.0", id: "srv-0", method: "tools/call", params: { name: "ask", arguments: { method: "roots/list" } } });
+    const asked = await c.until(() => {
+      for (const line of c.lines) {
+        const m = JSON.parse(line.toString("utf8"));
+        if (m.method === "roots/list") return m as Record<string, any>;
+      }
+      return undefined;
+    }, "the server's roots/list request");
+    expect(asked.id).toBe("srv-0");
+    await c.send({ jsonrpc: "2.0", id: asked.id, result: { roots: [{ uri: "file:///work", name: "work" }] } });
+    const answer = await c.response("srv-0");
+    expect(JSON.parse(answer.result.content[0].text)).toEqual({ roots: [{ uri: "file:///work", name: "work" }] });
+    expect(await c.close()).toBe(0);
+  });
+
+  test("paginated tools/list: the injected tools appear exactly once, on the last page only; cursors untouched", async () => {
+    const p = await startProxy(fixture("paginated"), { env: { BATON_EVENT_SINK: "stderr:" } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    for (let walk = 0; walk < 2; walk++) {
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      let id = 100 * (walk + 1);
+      do {
+        const r = await p.request(id++, "tools/list", cursor === undefined ? {} : { cursor });
+        pages.push(r.result.tools.map((t: { name: string }) => t.name));
+        cursor = r.result.nextCursor;
+        if (pages.length < 3) expect(cursor).toBe(String(pages.length));
+      } while (cursor !== undefined);
+      expect(pages.length).toBe(3);
+      expect(pages[0]?.some((n) => n.startsWith("baton_"))).toBe(false);
+      expect(pages[1]?.some((n) => n.startsWith("baton_"))).toBe(false);
+      expect(pages[2]?.slice(-2)).toEqual(INJECTED);
+      const all = pages.flat();
+      for (const name of INJECTED) expect(all.filter((n) => n === name).length).toBe(1);
+      expect(all.length).toBe(9 + 2);
+    }
+    expect(await p.close()).toBe(0);
+  });
+
+  test("shadowing server: its own baton_annotate is listed once (ours kept out), calls reach the server, a warning is logged", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("shadowing"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    const listed = await p.request(1, "tools/list", {});
+    const tools = listed.result.tools as { name: string; description: string }[];
+    expect(tools.filter((t) => t.name === "baton_annotate")).toEqual([{ name: "baton_annotate", description: "the server's own", inputSchema: { type: "object" } } as never]);
+    expect(tools.filter((t) => t.name === "baton_session_report").length).toBe(1);
+    await p.waitForStderr(/has its own tool named "baton_annotate"/);
+    const call = await p.request(2, "tools/call", { name: "baton_annotate", arguments: { intent: "for the server" } });
+    expect(call.result.content[0].text).toBe("the server's own baton_annotate");
+    expect(await p.close()).toBe(0);
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    expect(all.map((e) => [e.event_type, e.payload.tool_name])).toEqual([
+      ["tool_call_start", "baton_annotate"],
+      ["tool_call_end", "baton_annotate"],
+    ]);
+  });
+
+  test("cancellation: a never-answered call cancelled by the client ends as tool_call_error cancelled, with no late response", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    p.send({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "never", arguments: {} } });
+    p.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 7, reason: "user pressed stop" } });
+    expect((await p.request(8, "ping")).result).toEqual({});
+    expect(await p.close()).toBe(0);
+    expect(ids(p.lines)).toEqual([0, 8]); // the cancelled call is not answered (not even at shutdown)
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    expect(all.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_error"]);
+    expect(all[1]?.payload).toMatchObject({ tool_name: "never", error_type: "cancelled" });
+    expect(all[1]?.payload.error_body).toContain("user pressed stop");
+  });
+});
+
+describe("backpressure", () => {
+  test.skipIf(process.platform !== "linux")("a client that stops reading: the proxy's memory stays bounded, then all 20 × 16 MiB answers arrive complete and in order", async () => {
+    const CALLS = 20;
+    const BYTES = 16 * MiB;
+    const PROXY_RSS_LIMIT = 200 * MiB;
+    const c = await WireClient.start(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
+    await c.request(0, "initialize", INIT_PARAMS);
+    const serverPid = fixturePid(c.stderr());
+    const body = Buffer.from("é".repeat(BYTES / 2), "utf8");
+    const arrived: { id: number; ok: boolean }[] = [];
+    c.consume = (line) => {
+      if (line.length < MiB) return false;
+      const id = Number(line.subarray(0, 40).toString("latin1").match(/"id":(\d+)/)?.[1]);
+      arrived.push({ id, ok: isHugeAnswer(line, id, BYTES, body) });
+      return true;
+    };
+
+    c.pause();
+    const requests = Array.from({ length: CALLS }, (_, i) => JSON.stringify({ jsonrpc: "2.0", id: i + 1, method: "tools/call", params: { name: "huge", arguments: { bytes: BYTES } } })).join("\n");
+    await c.write(`${requests}\n`);
+    // Watch the proxy while the server has produced most of the data and the client reads nothing:
+    // at least 2 s, and until the server holds >= 200 MiB of unsent output (bounded at 20 s).
+    const started = Date.now();
+    let maxProxyRss = 0;
+    let maxServerRss = 0;
+    await eventually(() => {
+      maxProxyRss = Math.max(maxProxyRss, vmRssBytes(c.proc.pid));
+      maxServerRss = Math.max(maxServerRss, vmRssBytes(serverPid));
+      return Date.now() - started >= 2000 && maxServerRss >= 200 * MiB;
+    }, 20_000, "the server to hold the unread output");
+    expect(arrived.length).toBeLessThan(CALLS);
+    expect(maxProxyRss).toBeLessThan(PROXY_RSS_LIMIT);
+
+    c.resume();
+    await c.until(() => (arrived.length === CALLS ? true : undefined), "all answers after reading resumes", 60_000);
+    expect(arrived.map((a) => a.id)).toEqual(Array.from({ length: CALLS }, (_, i) => i + 1));
+    expect(arrived.every((a) => a.ok)).toBe(true);
+    expect(await c.close()).toBe(0);
+  }, 120_000);
+});
