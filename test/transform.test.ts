@@ -267,3 +267,10 @@ describe("answers too long to inspect", () => {
     expect(state.pending.size).toBe(1);
   });
 });
+
+test("the server's name is learnt from a stateless-era result's _meta when no handshake was seen", () => {
+  const state = fresh();
+  client(state, call(1, "add"));
+  const end = events(server(state, { jsonrpc: "2.0", id: 1, result: { content: [], resultType: "complete", _meta: { "io.modelcontextprotocol/serverInfo": { name: "demo", version: "2.0.0" } } } }));
+  expect(end[0]?.runtime_meta?.["baton/server"]).toBe("demo 2.0.0");
+});

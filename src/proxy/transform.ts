@@ -235,6 +235,9 @@ function serverMessage(state: ProxyState, message: Message, now: number, actions
   const request = untrack(state, message.id);
   if (request === undefined) return false;
   const result = isObject(message.value.result) ? message.value.result : undefined;
+  // Stateless-era results carry serverInfo in _meta; a session may never see server/discover
+  // (SDK v2 probes on a separate process), so learn the server's name from any answer.
+  if (state.serverLabel === null && result !== undefined && isObject(result._meta)) noteServer(state, result._meta[MODERN_SERVER_INFO_KEY]);
   if (request.call) {
     actions.push(callOutcome(state, request, message.value, result, now));
     return false;
@@ -252,10 +255,7 @@ function serverMessage(state: ProxyState, message: Message, now: number, actions
 }
 
 function injectHandshake(state: ProxyState, result: JsonObject, actions: Action[]): boolean {
-  const info = isObject(result.serverInfo) ? result.serverInfo : isObject(result._meta) ? result._meta[MODERN_SERVER_INFO_KEY] : undefined;
-  if (isObject(info) && typeof info.name === "string") {
-    state.serverLabel = typeof info.version === "string" ? `${info.name} ${info.version}` : info.name;
-  }
+  noteServer(state, isObject(result.serverInfo) ? result.serverInfo : isObject(result._meta) ? result._meta[MODERN_SERVER_INFO_KEY] : undefined);
   result.instructions = withInstructionsSuffix(result.instructions);
   const capabilities = isObject(result.capabilities) ? result.capabilities : (result.capabilities = {});
   if (!isObject(capabilities.tools)) {
@@ -434,6 +434,12 @@ function clientMeta(meta: JsonObject | undefined): Record<string, unknown> {
   if (meta === undefined) return copy;
   for (const key of Object.keys(meta)) if (!key.startsWith("baton/")) copy[key] = meta[key];
   return copy;
+}
+
+function noteServer(state: ProxyState, info: unknown): void {
+  if (isObject(info) && typeof info.name === "string" && info.name !== "") {
+    state.serverLabel = typeof info.version === "string" ? `${info.name} ${info.version}` : info.name;
+  }
 }
 
 function noteClient(state: ProxyState, info: unknown): void {
