@@ -1,0 +1,63 @@
+// Black-box: `bun scripts/demo.ts` runs end to end, prints the friction report, and leaves a valid event file behind.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { ROOT } from "./support/binary.ts";
+import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
+import { cleanEnv } from "./support/proxy-process.ts";
+
+const SERVER_TOOLS = ["search_invoices", "get_invoice", "send_email", "export_report"];
+
+describe("bun run demo", () => {
+  let stdout = "";
+  let stderr = "";
+  let exitCode: number | null = null;
+  let eventsFile = "";
+
+  afterAll(() => {
+    // The demo keeps its temp dir for the user; the test removes it.
+    if (eventsFile !== "" && basename(dirname(eventsFile)).startsWith("baton-demo-")) rmSync(dirname(eventsFile), { recursive: true, force: true });
+  });
+
+  test("exits 0 and finishes", async () => {
+    const proc = Bun.spawn([process.execPath, join(ROOT, "scripts", "demo.ts")], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: cleanEnv() });
+    [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    eventsFile = /^events {2}(\S+)$/m.exec(stdout)?.[1] ?? "";
+    if (exitCode !== 0) throw new Error(`demo exited ${exitCode}\nstderr:\n${stderr}\nstdout:\n${stdout.slice(-3000)}`);
+    expect(stdout).toContain("nothing left running");
+    expect(stdout).toMatch(/Demo finished in \d+\.\d s\./);
+  }, 30_000);
+
+  test("shows the injected tools and the JSON-RPC error on the way", () => {
+    expect(stdout).toContain("added by proxy:   baton_annotate, baton_session_report");
+    expect(stdout).toContain("← JSON-RPC error -32602:");
+    expect(stdout).toContain("← isError: Attachments too large");
+  });
+
+  test("prints the report: headings, per-tool table, errored calls, slow call, annotations", () => {
+    expect(stdout).toContain("## Baton friction report");
+    expect(stdout).toContain("- **Calls:** 6 · **Errors:** 2");
+    expect(stdout).toContain("| Tool | Calls | Errors | Error rate |");
+    for (const tool of SERVER_TOOLS) expect(stdout).toContain(`| ${tool.replaceAll("_", "\\_")} |`);
+    expect(stdout).toContain("### Errored calls (2)");
+    expect(stdout).toContain("`search_invoices` — `jsonrpc_-32602`");
+    expect(stdout).toContain("`send_email` — `tool_error`");
+    expect(stdout).toMatch(/### Slow calls \(≥ 1,000 ms\): 1\n\n1\. `export_report` took \*\*1\.\d s\*\*/);
+    expect(stdout).toContain("### Annotations (2)");
+    expect(stdout).toContain("**parameter\\_confusion** about `search_invoices`");
+    expect(stdout).toContain("**feature\\_gap** about `send_email`");
+    expect(stdout).toContain("(identical to the report in step 3)");
+  });
+
+  test("the event file it names exists and every line is a valid event; calls pair up", () => {
+    expect(existsSync(eventsFile)).toBe(true);
+    const events = readValidatedEvents(eventsFile);
+    checkCallPairs(events);
+    const errorTypes = events.filter((e) => e.event_type === "tool_call_error").map((e) => `${e.payload.tool_name}:${e.payload.error_type}`);
+    expect(errorTypes).toEqual(["search_invoices:jsonrpc_-32602", "send_email:tool_error"]);
+    const signals = events.filter((e) => e.event_type === "annotation").map((e) => e.payload.signal_type);
+    expect(signals).toEqual(["parameter_confusion", "feature_gap"]);
+    expect(new Set(events.filter((e) => e.event_type === "tool_call_start").map((e) => e.payload.tool_name))).toEqual(new Set(SERVER_TOOLS));
+  });
+});
