@@ -212,8 +212,10 @@ function scrubString(text: string, walk: Walk): string {
     return truncated(walk, TRUNCATED);
   }
   if (scratch.length < limit) scratch = new Uint8Array(limit);
-  const { read, written } = encoder.encodeInto(text, scratch.subarray(0, limit)); // stops at a whole code point
-  const prefix = text.slice(0, read);
+  const { written } = encoder.encodeInto(text, scratch.subarray(0, limit)); // stops at a whole code point
+  // Decoded from the copied bytes, not text.slice(0, read): a JSC substring keeps its whole parent
+  // alive, so every queued event would pin the full multi-megabyte result it was cut from.
+  const prefix = Buffer.from(scratch.buffer, scratch.byteOffset, written).toString("utf8");
   walk.bytesLeft -= written;
   const kept = walk.redact ? redactText(prefix, walk.stats.redactions) : prefix;
   return truncated(walk, `${kept}…[truncated ${bytes - written} bytes]`);
