@@ -28,13 +28,13 @@ async function drive(label: string, command: string[], env: Record<string, strin
 }
 
 /** A console that accepts connections and never answers: the worst case for the HTTP sink. */
-function hangingConsole(): { url: string; stop(): void } {
+export function hangingConsole(): { url: string; stop(): void } {
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", idleTimeout: 0, fetch: () => new Promise<Response>(() => undefined) });
   return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
 }
 
 /** Peak RSS (VmHWM) of the proxy process after `calls` pipelined echo calls through it. */
-async function peakRss(env: Record<string, string>, calls: number): Promise<{ peak_rss_mib: number; calls: number; seconds: number }> {
+export async function peakRss(env: Record<string, string>, calls: number): Promise<{ peak_rss_mib: number; calls: number; seconds: number }> {
   const proc = Bun.spawn([BINARY, "--", NODE, join(BENCH_DIR, "fake-server.mjs")], { stdin: "pipe", stdout: "pipe", stderr: "ignore", env: { ...process.env, ...env } as Record<string, string> });
   const reader = proc.stdout.getReader();
   let answered = 0;
