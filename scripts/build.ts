@@ -60,6 +60,45 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   writeFileSync(join(DIST, "SHA256SUMS"), `${lines.join("\n")}\n`);
   process.stderr.write(`wrote ${join(DIST, "SHA256SUMS")}\n`);
+  const failures = await smokeCheck();
+  if (failures > 0) throw new Error(`${failures} release binary(ies) failed the --version smoke check`);
+}
+
+/** How a Linux binary can be run here: natively, or the other architecture through qemu-user. */
+function runnerFor(suffix: string): string[] | undefined {
+  const native = `${process.platform}-${process.arch}`;
+  if (suffix === native) return [];
+  const qemu = suffix === "linux-arm64" ? Bun.which("qemu-aarch64") : suffix === "linux-x64" ? Bun.which("qemu-x86_64") : null;
+  if (!qemu) return undefined;
+  const sysroot = suffix === "linux-arm64" ? "/usr/aarch64-linux-gnu" : "/usr/x86_64-linux-gnu";
+  return [qemu, "-L", sysroot];
+}
+
+/**
+ * Runs every Linux release binary with --version (the other architecture through qemu-user
+ * when installed: apt-get install qemu-user libc6-arm64-cross) and reports every artifact's size.
+ * Returns how many binaries failed; one that cannot be run here is reported, not failed.
+ */
+async function smokeCheck(): Promise<number> {
+  let failures = 0;
+  const rows = ["artifact                      size      --version"];
+  for (const suffix of Object.keys(RELEASE_TARGETS)) {
+    const name = `baton-proxy-${suffix}${suffix.startsWith("windows") ? ".exe" : ""}`;
+    const path = join(DIST, name);
+    const size = `${(statSync(path).size / 1048576).toFixed(1)} MiB`;
+    const runner = suffix.startsWith("linux") ? runnerFor(suffix) : undefined;
+    let verdict = suffix.startsWith("linux") ? "not run (no qemu-user for this architecture)" : "not run (not a Linux binary)";
+    if (runner !== undefined) {
+      const proc = Bun.spawn([...runner, path, "--version"], { stdout: "pipe", stderr: "pipe", env: {} });
+      const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+      const ok = code === 0 && out.trim() === `baton-proxy ${pkg.version}`;
+      if (!ok) failures++;
+      verdict = ok ? `ok: ${out.trim()}` : `FAILED (exit ${code}): ${out.trim().slice(0, 80)}`;
+    }
+    rows.push(`${name.padEnd(30)}${size.padStart(9)}  ${verdict}`);
+  }
+  process.stderr.write(`${rows.join("\n")}\n`);
+  return failures;
 }
 
 if (import.meta.main) {
