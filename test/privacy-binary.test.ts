@@ -1,0 +1,44 @@
+// Black-box: the privacy stage works on events only — the MCP wire keeps the exact bytes.
+
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { readValidatedEvents } from "./support/events.ts";
+import { fixture, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
+
+const EMAIL = "bob.smith@example.com";
+const TOKEN = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+
+async function echoThroughProxy(env: Record<string, string>) {
+  const events = join(tempDir(), "events.jsonl");
+  const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}`, ...env } });
+  await p.request(0, "initialize", INIT_PARAMS);
+  const text = `please mail ${EMAIL} the key ${TOKEN}`;
+  const reply = await p.request(1, "tools/call", { name: "echo", arguments: { text, member_no: "M-991", api_key: "abc" } });
+  expect(await p.close()).toBe(0);
+  return { reply, text, events: readValidatedEvents(events), raw: readFileSync(events, "utf8") };
+}
+
+describe("privacy on the real binary", () => {
+  test("an email and a token reach the server and the client intact, but not the event file", async () => {
+    const { reply, text, events, raw } = await echoThroughProxy({});
+    // The fixture echoes what it received: the server saw the exact text, and so does the client.
+    expect(reply.result.content[0].text).toBe(text);
+    expect(raw).not.toContain(EMAIL);
+    expect(raw).not.toContain(TOKEN);
+    const start = events.find((e) => e.event_type === "tool_call_start");
+    const end = events.find((e) => e.event_type === "tool_call_end");
+    expect(start?.payload.params.text).toBe("please mail [email] the key [token]");
+    expect(start?.payload.params.api_key).toBe("[redacted:api_key]");
+    expect(end?.payload.result[0].text).toBe("please mail [email] the key [token]");
+    expect(start?.runtime_meta["baton/scrubbed"]).toMatchObject({ email: 1, token: 1 });
+  });
+
+  test("BATON_SCRUB_KEYS adds key names; BATON_SCRUB=off keeps values (sizes still bounded)", async () => {
+    const extra = await echoThroughProxy({ BATON_SCRUB_KEYS: "member_no" });
+    expect(extra.events.find((e) => e.event_type === "tool_call_start")?.payload.params.member_no).toMatch(/^\[redacted/);
+    const off = await echoThroughProxy({ BATON_SCRUB: "off" });
+    expect(off.raw).toContain(EMAIL);
+    expect(off.events.find((e) => e.event_type === "tool_call_start")?.runtime_meta["baton/scrubbed"]).toBeUndefined();
+  });
+});
