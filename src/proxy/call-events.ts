@@ -1,0 +1,85 @@
+// Builds the friction events of one tool call (start, end, error) and the runtime_meta they carry. No I/O.
+
+import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
+import { META_CALL_ID, META_SERVER, META_TRUNCATED } from "../telemetry/event-types.ts";
+import type { JsonObject } from "../wire/jsonrpc.ts";
+import { isObject } from "../wire/jsonrpc.ts";
+import type { Action, EventDraft, PendingCall, PendingRequest, ProxyState } from "./proxy-state.ts";
+
+export function callOutcome(state: ProxyState, request: PendingRequest, response: JsonObject, result: JsonObject | undefined, now: number): Action {
+  const call = request.call as PendingCall;
+  const duration = Math.max(0, Math.round(now - request.startedAt));
+  if (result === undefined) {
+    const error = response.error;
+    const code = isObject(error) && typeof error.code === "number" ? error.code : undefined;
+    const text = isObject(error) && typeof error.message === "string" ? error.message : JSON.stringify(error ?? response.result ?? null);
+    const data = isObject(error) && error.data !== undefined ? ` (data: ${JSON.stringify(error.data)})` : "";
+    const body = bound(state, text + data);
+    return emit(state, "tool_call_error", call, {
+      tool_name: call.toolName,
+      error_type: code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`,
+      error_body: body.value as string,
+      duration_ms: duration,
+    }, body.truncated);
+  }
+  if (result.isError === true) {
+    const body = bound(state, textOf(result.content));
+    return emit(state, "tool_call_error", call, {
+      tool_name: call.toolName,
+      error_type: "tool_error",
+      error_body: body.value as string,
+      duration_ms: duration,
+    }, body.truncated);
+  }
+  const content = bound(state, Array.isArray(result.content) ? result.content : result);
+  return emit(state, "tool_call_end", call, {
+    tool_name: call.toolName,
+    result: content.value,
+    duration_ms: duration,
+  }, content.truncated);
+}
+
+export function callError(state: ProxyState, request: PendingRequest, errorType: string, body: string, now: number): Action {
+  const call = request.call as PendingCall;
+  return emit(state, "tool_call_error", call, {
+    tool_name: call.toolName,
+    error_type: errorType,
+    error_body: body,
+    duration_ms: Math.max(0, Math.round(now - request.startedAt)),
+  });
+}
+
+export function emit<T extends EventType>(state: ProxyState, type: T, call: PendingCall, payload: PayloadByType[T], truncated = 0): Action {
+  const meta = withServer(state, { ...call.meta, [META_CALL_ID]: call.callId });
+  if (truncated > 0) meta[META_TRUNCATED] = truncated;
+  return { type: "emit", draft: { event_type: type, payload, runtime_meta: meta, agent_runtime: state.agentRuntime } as EventDraft };
+}
+
+export function withServer(state: ProxyState, meta: Record<string, unknown>): Record<string, unknown> {
+  if (state.serverLabel !== null) meta[META_SERVER] = state.serverLabel;
+  return meta;
+}
+
+/**
+ * The request's `_meta` for `runtime_meta`, minus keys under our own `baton/` prefix: a client must
+ * not be able to forge a call id or slip values past the privacy stage (which trusts `baton/` keys).
+ */
+export function clientMeta(meta: JsonObject | undefined): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  if (meta === undefined) return copy;
+  for (const key of Object.keys(meta)) if (!key.startsWith("baton/")) copy[key] = meta[key];
+  return copy;
+}
+
+export function bound(state: ProxyState, value: unknown): { value: unknown; truncated: number } {
+  return state.options.boundValue ? state.options.boundValue(value) : { value, truncated: 0 };
+}
+
+/** The text blocks of a tool result joined, or its JSON when it has none. */
+export function textOf(content: unknown): string {
+  if (Array.isArray(content)) {
+    const texts = content.filter((c) => isObject(c) && c.type === "text" && typeof c.text === "string").map((c) => (c as JsonObject).text as string);
+    if (texts.length > 0) return texts.join("\n");
+  }
+  return JSON.stringify(content ?? null);
+}

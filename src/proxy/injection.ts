@@ -1,0 +1,83 @@
+// What the proxy adds to answers and answers itself: handshake and tool-list injection, the injected tools' results. No I/O.
+
+import type { AnnotationPayload } from "../telemetry/event-types.ts";
+import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
+import { isObject, wireResult } from "../wire/jsonrpc.ts";
+import { parseAnnotateArguments } from "./annotate.ts";
+import { clientMeta, withServer } from "./call-events.ts";
+import { ANNOTATE_TOOL, REPORT_TOOL, injectedTools, withInstructionsSuffix } from "./injected-tools.ts";
+import { MODERN_SERVER_INFO_KEY, noteServer, type Action, type PendingRequest, type ProxyState } from "./proxy-state.ts";
+
+export function injectHandshake(state: ProxyState, result: JsonObject, actions: Action[]): boolean {
+  noteServer(state, isObject(result.serverInfo) ? result.serverInfo : isObject(result._meta) ? result._meta[MODERN_SERVER_INFO_KEY] : undefined);
+  result.instructions = withInstructionsSuffix(result.instructions);
+  const capabilities = isObject(result.capabilities) ? result.capabilities : (result.capabilities = {});
+  if (!isObject(capabilities.tools)) {
+    capabilities.tools = {};
+    if (!state.answerToolsList) actions.push({ type: "log", level: "info", text: "the server declares no tools; the proxy adds the tools capability and answers tools/list with its own tools" });
+    state.answerToolsList = true;
+  } else {
+    state.answerToolsList = false;
+  }
+  return true;
+}
+
+export function injectToolList(state: ProxyState, request: PendingRequest, result: JsonObject, actions: Action[]): boolean {
+  if (!Array.isArray(result.tools)) return false;
+  if (request.firstPage) state.listedNames = new Set();
+  for (const tool of result.tools) if (isObject(tool) && typeof tool.name === "string") state.listedNames.add(tool.name);
+  const lastPage = result.nextCursor === undefined || result.nextCursor === null;
+  if (!lastPage) return false;
+  const added = [];
+  for (const tool of injectedTools(state.options.includeReportTool)) {
+    if (state.listedNames.has(tool.name)) {
+      if (!state.shadowed.has(tool.name)) {
+        actions.push({ type: "log", level: "warn", text: `the server has its own tool named "${tool.name}"; the proxy keeps its tool out and forwards such calls to the server` });
+      }
+      state.shadowed.add(tool.name);
+    } else {
+      state.shadowed.delete(tool.name);
+      added.push(tool);
+    }
+  }
+  if (added.length === 0) return false;
+  result.tools = [...result.tools, ...added];
+  return true;
+}
+
+export function answerInjectedCall(state: ProxyState, id: JsonRpcId, name: string, params: JsonObject, modern: boolean, actions: Action[]): void {
+  if (name === REPORT_TOOL) {
+    actions.push({ type: "report", id, modern });
+    return;
+  }
+  const parsed = parseAnnotateArguments(params.arguments);
+  if (!parsed.ok) {
+    const text = `${ANNOTATE_TOOL} was not recorded: ${parsed.problems.join("; ")}.`;
+    actions.push({ type: "send", to: "client", message: wireResult(id, injectedResult(text, modern, true)) });
+    return;
+  }
+  const meta = clientMeta(isObject(params._meta) ? params._meta : undefined);
+  actions.push({ type: "emit", draft: { event_type: "annotation", payload: parsed.payload satisfies AnnotationPayload, runtime_meta: withServer(state, meta), agent_runtime: state.agentRuntime } });
+  const extra = parsed.unknownFields.length > 0 ? ` Unknown fields were kept under context.unknown_fields: ${parsed.unknownFields.join(", ")}.` : "";
+  const text = `Annotation recorded for the server's maintainers.${extra} Carry on with the user's task.`;
+  actions.push({ type: "send", to: "client", message: wireResult(id, injectedResult(text, modern, false)) });
+}
+
+/** A `tools/call` result produced by the proxy itself. */
+export function injectedResult(text: string, modern: boolean, isError: boolean): JsonObject {
+  const result: JsonObject = { content: [{ type: "text", text }] };
+  if (isError) result.isError = true;
+  if (modern) result.resultType = "complete";
+  return result;
+}
+
+export function listOnlyInjected(state: ProxyState, modern: boolean): JsonObject {
+  const result: JsonObject = { tools: [...injectedTools(state.options.includeReportTool)] };
+  if (modern) Object.assign(result, { resultType: "complete", ttlMs: 0, cacheScope: "private" });
+  return result;
+}
+
+export function isInjected(state: ProxyState, name: string): boolean {
+  if (state.shadowed.has(name)) return false;
+  return name === ANNOTATE_TOOL || (name === REPORT_TOOL && state.options.includeReportTool);
+}

@@ -1,0 +1,64 @@
+// Bookkeeping of requests awaiting the server: bounded by count and age, closed on exit. No I/O.
+
+import type { JsonRpcId } from "../wire/jsonrpc.ts";
+import { wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
+import { callError } from "./call-events.ts";
+import { MAX_PENDING_REQUESTS, PENDING_TTL_MS, REWRITTEN_METHODS, type Action, type PendingRequest, type ProxyState } from "./proxy-state.ts";
+
+/**
+ * Ends every request still awaiting the server: the client gets a JSON-RPC error (so it is never
+ * left waiting) and each tool call gets a `tool_call_error` of `errorType`.
+ */
+export function failPending(state: ProxyState, errorType: "upstream_exit" | "proxy_shutdown", reason: string, now: number): Action[] {
+  const actions: Action[] = [];
+  for (const [id, request] of state.pending) {
+    actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason) });
+    if (request.call) actions.push(callError(state, request, errorType, reason, now));
+  }
+  state.pending.clear();
+  state.rewritablePending = 0;
+  return actions;
+}
+
+/** Evicts requests older than `ttlMs` (called on a timer by the session). */
+export function sweepPending(state: ProxyState, now: number, ttlMs: number = PENDING_TTL_MS): Action[] {
+  const actions: Action[] = [];
+  for (const [id, request] of state.pending) {
+    if (now - request.startedAt < ttlMs) break; // insertion order = age order
+    evict(state, id, request, `no answer from the server after ${Math.round(ttlMs / 1000)} s`, now, actions);
+  }
+  return actions;
+}
+
+export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest, now: number, actions: Action[]): void {
+  const previous = untrack(state, id);
+  if (previous !== undefined) {
+    if (previous.call) actions.push(callError(state, previous, "evicted", "the client reused this request id before the server answered", now));
+  }
+  state.pending.set(id, request);
+  if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending++;
+  const max = state.options.maxPending ?? MAX_PENDING_REQUESTS;
+  if (state.pending.size > max) {
+    const [oldId, oldest] = state.pending.entries().next().value as [JsonRpcId, PendingRequest];
+    evict(state, oldId, oldest, `more than ${max} requests awaiting the server`, now, actions);
+  }
+}
+
+/** Removes a pending request, keeping the rewritable count true. */
+export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | undefined {
+  const request = state.pending.get(id);
+  if (request === undefined) return undefined;
+  state.pending.delete(id);
+  if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending--;
+  return request;
+}
+
+export function evict(state: ProxyState, id: JsonRpcId, request: PendingRequest, why: string, now: number, actions: Action[]): void {
+  untrack(state, id);
+  state.evicted++;
+  if (request.call) actions.push(callError(state, request, "evicted", `${why}; the proxy stopped tracking this call (a late answer is still forwarded)`, now));
+  // One line for the first eviction, then one per thousand: a stuck server must not flood the log.
+  if (state.evicted === 1 || state.evicted % 1000 === 0) {
+    actions.push({ type: "log", level: "warn", text: `stopped tracking ${state.evicted} request(s) so far: ${why}` });
+  }
+}
