@@ -1,9 +1,16 @@
-// Carries events from the hot path to every sink in the background (bounded queues, batches, export timeouts, once-only shutdown); never does I/O itself and never throws into or awaits on the pump.
+// Carries events from the hot path to every sink in the background (bounded intake, one lane per sink, flush timer, once-only shutdown); never does I/O itself and never throws into or awaits on the pump.
 
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { SYSTEM_CLOCK, type Clock } from "./clock.ts";
+import { createDropLog, DROP_LOG_INTERVAL_MS } from "./drop-log.ts";
 import type { BatonEvent } from "./event-types.ts";
+import { createSinkLane } from "./sink-lane.ts";
 import type { Sink } from "./sinks/sink.ts";
+
+// Re-exported so callers and tests keep importing the dispatcher's whole surface from here.
+export { SYSTEM_CLOCK, type Clock } from "./clock.ts";
+export { DROP_LOG_INTERVAL_MS } from "./drop-log.ts";
 
 /** Per-sink queue bound (events); beyond it the OLDEST queued event is dropped and counted. */
 export const MAX_QUEUE_EVENTS = 10_000;
@@ -17,23 +24,8 @@ export const EXPORT_TIMEOUT_MS = 2_000;
 export const SHUTDOWN_DEADLINE_MS = 2_000;
 /** Slack on the real timer that keeps the process alive during shutdown, beyond the (possibly fake) deadline. */
 const HOLD_MARGIN_MS = 1_000;
-/** After the first drop of a kind is logged, further drops are summarised at most this often. */
-export const DROP_LOG_INTERVAL_MS = 10_000;
 
-/** Time source; injectable so tests drive timers by hand. Real timers must not keep the process alive. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The real clock: `Date.now` and unref'd timers (telemetry never keeps the proxy alive). */
-export const SYSTEM_CLOCK: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
+/** Settings for {@link createDispatcher}; only `sinks` and `logger` are required. */
 export interface DispatcherOptions {
   sinks: readonly Sink[];
   logger: Logger;
@@ -53,6 +45,7 @@ export interface DispatcherOptions {
   exportTimeoutMs?: number;
 }
 
+/** The pump's handle on telemetry: enqueue on the hot path, settle for the report, shutdown once at exit. */
 export interface Dispatcher {
   /** O(1), never throws, never awaits: the pump's only telemetry call. Ignored after shutdown. */
   enqueue(event: BatonEvent): void;
@@ -71,18 +64,6 @@ export interface Dispatcher {
   shutdown(deadlineMs?: number): Promise<void>;
 }
 
-interface Entry {
-  readonly event: BatonEvent;
-  readonly line: string;
-}
-
-/** The batch a sink is flushing; `settled` once counted (late results are then ignored). */
-interface InFlight {
-  readonly size: number;
-  settled: boolean;
-  timer: unknown;
-}
-
 /**
  * Builds the dispatcher. Policy: each sink has its own queue and worker, so a failing or hanging
  * sink only loses its own events. A sink's flushes never overlap (the {@link Sink} contract): while
@@ -97,7 +78,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const flushIntervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
   const exportTimeoutMs = options.exportTimeoutMs ?? EXPORT_TIMEOUT_MS;
   const drops = createDropLog(options.logger, clock);
-  const lanes = options.sinks.map((sink) => createLane(sink));
   let intake: BatonEvent[] = [];
   let intakeOverflow = 0;
   let timer: unknown;
@@ -105,6 +85,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let shuttingDown = false;
   let shutdownPromise: Promise<void> | undefined;
   let lastObserveErrorAt = -Infinity;
+  const lanes = options.sinks.map((sink) =>
+    createSinkLane(sink, {
+      clock,
+      logger: options.logger,
+      drops,
+      maxQueue,
+      maxBatch,
+      exportTimeoutMs,
+      isShuttingDown: () => shuttingDown,
+      scheduleFlush: () => schedule(flushIntervalMs),
+    }),
+  );
 
   function schedule(ms: number): void {
     if (timer !== undefined) {
@@ -159,102 +151,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     for (const lane of lanes) lane.reportOverflow();
   }
 
-  function createLane(sink: Sink) {
-    let queue: Entry[] = [];
-    let head = 0; // queue[head..] is live; compacted lazily so shift and drop stay O(1) amortised
-    let overflow = 0;
-    let current: InFlight | undefined;
-    let running: Promise<void> | undefined;
-    let abandoned = false;
-    const size = (): number => queue.length - head;
-    const take = (): Entry => {
-      const entry = queue[head++] as Entry;
-      if (head >= 1024 && head * 2 >= queue.length) {
-        queue = queue.slice(head);
-        head = 0;
-      }
-      return entry;
-    };
-
-    function pump(): void {
-      if (running !== undefined || size() === 0 || abandoned) return;
-      const batch = Array.from({ length: Math.min(maxBatch, size()) }, take);
-      const flight: InFlight = { size: batch.length, settled: false, timer: undefined };
-      current = flight;
-      const settleOnce = (kind: string, detail: string | undefined): void => {
-        if (flight.settled) return;
-        flight.settled = true;
-        clock.clearTimeout(flight.timer);
-        if (detail !== undefined) drops.add(sink.label, kind, flight.size, detail);
-      };
-      flight.timer = clock.setTimeout(
-        () => settleOnce("flush timed out", `no answer within ${exportTimeoutMs} ms (later batches wait for it)`),
-        exportTimeoutMs,
-      );
-      const attempt = async (): Promise<void> => {
-        for (const entry of batch) sink.write(entry.event, entry.line);
-        await sink.flush();
-      };
-      running = attempt().then(
-        () => settleOnce("", undefined),
-        (error: unknown) => settleOnce("flush failed", describeError(error)),
-      );
-      void running.then(() => {
-        running = undefined;
-        current = undefined;
-        if (shuttingDown || abandoned) return; // finish() drives the lane from here
-        if (size() >= maxBatch) pump();
-        else if (size() > 0) schedule(flushIntervalMs);
-      });
-    }
-
-    async function finish(): Promise<void> {
-      for (;;) {
-        if (abandoned) return;
-        if (running !== undefined) await running;
-        else if (size() === 0) break;
-        else pump();
-      }
-      try {
-        await sink.close();
-      } catch (error) {
-        options.logger.warn(`closing sink ${sink.label} failed: ${describeError(error)}`);
-      }
-    }
-
-    return {
-      pump,
-      finish,
-      size,
-      waiting: (): boolean => running === undefined && size() > 0,
-      push(entry: Entry): void {
-        queue.push(entry);
-        if (size() > maxQueue) {
-          take();
-          overflow++;
-        }
-      },
-      reportOverflow(): void {
-        if (overflow === 0) return;
-        drops.add(sink.label, "queue full", overflow, `more than ${maxQueue} events waiting; oldest dropped`);
-        overflow = 0;
-      },
-      /** At the shutdown deadline: count what never got delivered, stop driving the sink. */
-      abandon(): void {
-        if (abandoned) return;
-        abandoned = true;
-        const left = size() + (current !== undefined && !current.settled ? current.size : 0);
-        if (current !== undefined) {
-          current.settled = true;
-          clock.clearTimeout(current.timer);
-        }
-        queue = [];
-        head = 0;
-        if (left > 0) drops.add(sink.label, "shutdown deadline", left, "not delivered before the shutdown deadline");
-      },
-    };
-  }
-
   return {
     enqueue(event: BatonEvent): void {
       if (shuttingDown) return;
@@ -299,51 +195,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         void Promise.all(lanes.map((lane) => lane.finish())).then(done, done);
       });
       return shutdownPromise;
-    },
-  };
-}
-
-/** Drop bookkeeping: the first drop of each (sink, kind) is logged at once, later ones in summaries. */
-function createDropLog(logger: Logger, clock: Clock) {
-  const seen = new Set<string>();
-  const pending = new Map<string, { count: number; detail: string }>();
-  const totals = new Map<string, number>();
-  let total = 0;
-  let lastSummaryAt = clock.now();
-  let closed = false;
-  const render = (map: Map<string, { count: number; detail: string }>): string =>
-    [...map].map(([key, v]) => `${key} ×${v.count} (${v.detail})`).join("; ");
-
-  return {
-    total: (): number => total,
-    add(label: string, kind: string, count: number, detail: string): void {
-      if (count <= 0 || closed) return;
-      total += count;
-      const key = `${label}: ${kind}`;
-      totals.set(key, (totals.get(key) ?? 0) + count);
-      if (!seen.has(key)) {
-        seen.add(key);
-        const later = `further drops are summarised at most every ${DROP_LOG_INTERVAL_MS / 1000} s`;
-        logger.warn(`dropped ${count} event(s) for ${label}: ${kind}: ${detail}; ${later}`);
-        return;
-      }
-      const entry = pending.get(key) ?? { count: 0, detail };
-      entry.count += count;
-      entry.detail = detail;
-      pending.set(key, entry);
-    },
-    summarise(): void {
-      if (pending.size === 0 || clock.now() - lastSummaryAt < DROP_LOG_INTERVAL_MS) return;
-      lastSummaryAt = clock.now();
-      logger.warn(`dropped more events: ${render(pending)}`);
-      pending.clear();
-    },
-    final(): void {
-      if (closed) return;
-      closed = true;
-      if (total === 0) return;
-      const parts = [...totals].map(([key, count]) => `${key} ×${count}`).join("; ");
-      logger.warn(`telemetry dropped ${total} event deliveries this session: ${parts}`);
     },
   };
 }

@@ -1,4 +1,10 @@
-// Value patterns (secrets, PII) with their validators, and the secret key-name rule. Pure text in, text out: no walking, no truncation.
+// Value patterns (secrets, PII) and the passes that redact them from one string. Pure text in, text out: no walking, no truncation, no key-name rule.
+
+import { isBasicCredential, isCardNumber, isIbanValid, isIpv4, isIpv6 } from "./scrub-validators.ts";
+
+// Re-exported so importers keep one entry point for the scrubber's text rules.
+export { isCardNumber, isIbanValid, isIpv6, isLuhnValid } from "./scrub-validators.ts";
+export { createKeyMatcher, type KeyMatcher } from "./scrub-keys.ts";
 
 /** What a redaction replaced; the text left behind is `[<label>]`. */
 export type RedactionLabel = "private_key" | "credentials" | "jwt" | "token" | "email" | "iban" | "card" | "phone" | "ip";
@@ -18,17 +24,9 @@ const DIGIT = /\d/;
 const MAX_IPV6_CHARS = 45;
 /** An uncompressed IPv6 address has 7 colons, or 6 before an IPv4 tail; fewer and no `::` means none is present. */
 const MIN_FULL_IPV6_COLONS = 6;
-const IPV4_OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** Image and source-file extensions that look like TLDs in `icon@2x.png` or `pkg@lib.js`; none is a real TLD. */
 const FILE_EXTENSIONS = new Set("png jpg jpeg gif svg webp ico bmp avif js mjs cjs ts tsx jsx css scss map json yaml yml lock txt html wasm".split(" "));
-/** IBAN length by country (ISO 13616 registry); a code not listed here is not an IBAN. */
-const IBAN_LENGTHS = new Map(
-  ("AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 DO28 EE20 EG29 ES24 FI18 FO18 " +
-    "FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 " +
-    "MC27 MD24 ME22 MK19 MR27 MT31 MU30 NL18 NO15 PK24 PL28 PS29 PT25 QA29 RO24 RS22 SA24 SC31 SE24 SI19 SK24 SM27 ST25 " +
-    "SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20").split(" ").map((e) => [e.slice(0, 2), Number(e.slice(2))] as const),
-);
 
 interface ValuePattern {
   readonly label: RedactionLabel;
@@ -225,124 +223,4 @@ function redactValidPrefix(match: string, label: string, isValid: (prefix: strin
     if ((match[end] === " " || match[end] === "-") && isValid(match.slice(0, end))) return label + match.slice(end);
   }
   return undefined;
-}
-
-/** Luhn (mod-10) check over a string of digits; false for anything else. */
-export function isLuhnValid(digits: string): boolean {
-  if (!/^\d+$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = digits.length - 1, double = false; i >= 0; i--, double = !double) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double && (d *= 2) > 9) d -= 9;
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
-/**
- * A payment card number: 13-19 digits, an issuer prefix in use (Visa 4, Mastercard 51-55 and 2221-2720,
- * Amex/Diners/JCB 3, Discover/UnionPay/Maestro 5-6, Mir 2200-2204) and a valid Luhn digit.
- * The prefix rule keeps epoch-millisecond timestamps (`1…`) and `20…` date stamps out.
- */
-export function isCardNumber(digits: string): boolean {
-  if (digits.length < 13 || digits.length > 19 || !/^[2-6]/.test(digits)) return false;
-  if (digits.startsWith("2")) {
-    const iin = Number(digits.slice(0, 4));
-    if (!((iin >= 2221 && iin <= 2720) || (iin >= 2200 && iin <= 2204))) return false;
-  }
-  return isLuhnValid(digits);
-}
-
-/** ISO 13616 IBAN check: known country, its exact length, and mod-97 == 1. Spaces are ignored. */
-export function isIbanValid(text: string): boolean {
-  const iban = text.replace(/ /g, "");
-  if (IBAN_LENGTHS.get(iban.slice(0, 2)) !== iban.length || !/^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(iban)) return false;
-  let rest = 0;
-  for (const ch of iban.slice(4) + iban.slice(0, 4)) {
-    const code = ch.charCodeAt(0);
-    const value = code >= 65 ? code - 55 : code - 48; // A=10 … Z=35
-    rest = (value > 9 ? rest * 100 + value : rest * 10 + value) % 97;
-  }
-  return rest === 1;
-}
-
-/** A syntactically valid IPv6 address (RFC 4291 text forms, with at most one `::` and an optional IPv4 tail). */
-export function isIpv6(text: string): boolean {
-  let groups = text;
-  let extra = 0;
-  const lastColon = text.lastIndexOf(":");
-  if (text.includes(".", lastColon)) {
-    if (!isIpv4(text.slice(lastColon + 1))) return false;
-    groups = text.slice(0, lastColon + 1) + "0"; // stand-in group; the IPv4 tail counts as two
-    extra = 1;
-  }
-  const halves = groups.split("::");
-  if (halves.length > 2) return false;
-  const parts = halves.map((h) => (h === "" ? [] : h.split(":")));
-  if (parts.some((p) => p.some((g) => !/^[0-9A-Fa-f]{1,4}$/.test(g)))) return false;
-  const count = parts.reduce((n, p) => n + p.length, extra);
-  return halves.length === 2 ? count <= 7 : count === 8;
-}
-
-/** Four dotted decimal octets 0-255 without leading zeros. */
-function isIpv4(text: string): boolean {
-  const octets = text.split(".");
-  return octets.length === 4 && IPV4_OCTET.test(octets[0] ?? "") && IPV4_OCTET.test(octets[1] ?? "") && IPV4_OCTET.test(octets[2] ?? "") && IPV4_OCTET.test(octets[3] ?? "");
-}
-
-/** `Basic` credentials are base64 of `user:password`; checking that keeps prose like "Basic usage" intact. */
-function isBasicCredential(value: string): boolean {
-  try {
-    return /^[A-Za-z0-9+/]+=*$/.test(value) && atob(value).includes(":");
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Secret key names, longest first so `client_secret` wins over `secret`. A key matches when its
- * normalised form (lower-case, letters and digits only) ends with one: `user_password`, `X-Api-Key`,
- * `sessionToken`, `oauth` (ends with `auth`). `max_tokens`, `tokenizer_name`, `author`, `session_id` do not.
- */
-const SECRET_KEYS = ("client_secret refresh_token access_token private_key set-cookie secret_key access_key api_key " +
-  "authorization credentials credential passphrase passwords password passwd cookies cookie secrets secret session token auth pwd").split(" ");
-/** These also match as a whole word anywhere in the key: `password_hash`, `secret_name`, `cookie_jar`, `api_key_id`. */
-const ANYWHERE_KEYS = new Set("clientsecret privatekey setcookie apikey authorization credentials credential passphrase passwords password passwd cookies cookie secrets secret".split(" "));
-/** Longer keys are data, not field names; they skip the rule (and the cache). */
-const MAX_MATCHED_KEY_CHARS = 128;
-/** Keys repeat across events, so answers are cached; the cache is dropped whole when full. */
-const KEY_CACHE_ENTRIES = 4096;
-
-/** Returns the keyword a key name matches (`"password"`, `"api_key"`, or a configured extra key), else undefined. */
-export type KeyMatcher = (key: string) => string | undefined;
-
-/**
- * Builds the key-name rule. `extraKeys` (from `Config.scrubKeys`) match on the whole normalised key
- * (`x_tenant_ref` matches `X-Tenant-Ref`), never as a suffix, so `name` does not catch `filename`.
- */
-export function createKeyMatcher(extraKeys: readonly string[]): KeyMatcher {
-  const extras = new Map(extraKeys.map((k) => [splitKeyWords(k).join(""), k] as const).filter(([n]) => n !== ""));
-  const cache = new Map<string, string | undefined>();
-  return (key) => {
-    if (key.length > MAX_MATCHED_KEY_CHARS) return undefined;
-    if (cache.has(key)) return cache.get(key);
-    const words = splitKeyWords(key);
-    const flat = words.join("");
-    let label = extras.get(flat) ?? SECRET_KEYS.find((k) => flat.endsWith(k.replace(/[-_]/g, "")));
-    for (let i = 0; label === undefined && i < words.length; i++) {
-      const single = words[i] ?? "";
-      const pair = single + (words[i + 1] ?? "");
-      const hit = ANYWHERE_KEYS.has(pair) ? pair : ANYWHERE_KEYS.has(single) ? single : undefined;
-      if (hit !== undefined) label = SECRET_KEYS.find((k) => k.replace(/[-_]/g, "") === hit);
-    }
-    if (cache.size >= KEY_CACHE_ENTRIES) cache.clear();
-    cache.set(key, label);
-    return label;
-  };
-}
-
-/** `X-Api-Key` / `sessionToken` / `HTTP_AUTH` → lower-case words, split on separators and camelCase humps. */
-function splitKeyWords(key: string): string[] {
-  const spaced = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
-  return spaced.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== "");
 }

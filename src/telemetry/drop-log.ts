@@ -1,0 +1,64 @@
+// Counts and rate-limits the logging of telemetry drops (first of each kind at once, then summaries, then one session total); never decides what to drop.
+
+import type { Logger } from "../log.ts";
+import type { Clock } from "./clock.ts";
+
+/** After the first drop of a kind is logged, further drops are summarised at most this often. */
+export const DROP_LOG_INTERVAL_MS = 10_000;
+
+/** Drop bookkeeping for one dispatcher; a drop is keyed by (sink label, kind). */
+export interface DropLog {
+  /** Every (event, sink) delivery counted so far. */
+  total(): number;
+  /** Counts `count` drops (ignored if not positive or after {@link DropLog.final}); logs the first of its key at once, queues the rest for a summary. */
+  add(label: string, kind: string, count: number, detail: string): void;
+  /** Logs one line for the queued drops if {@link DROP_LOG_INTERVAL_MS} has passed since the last summary. */
+  summarise(): void;
+  /** Once: logs the session totals if anything was dropped, then ignores further drops. */
+  final(): void;
+}
+
+/** Drop bookkeeping: the first drop of each (sink, kind) is logged at once, later ones in summaries. */
+export function createDropLog(logger: Logger, clock: Clock): DropLog {
+  const seen = new Set<string>();
+  const pending = new Map<string, { count: number; detail: string }>();
+  const totals = new Map<string, number>();
+  let total = 0;
+  let lastSummaryAt = clock.now();
+  let closed = false;
+  const render = (map: Map<string, { count: number; detail: string }>): string =>
+    [...map].map(([key, v]) => `${key} ×${v.count} (${v.detail})`).join("; ");
+
+  return {
+    total: (): number => total,
+    add(label: string, kind: string, count: number, detail: string): void {
+      if (count <= 0 || closed) return;
+      total += count;
+      const key = `${label}: ${kind}`;
+      totals.set(key, (totals.get(key) ?? 0) + count);
+      if (!seen.has(key)) {
+        seen.add(key);
+        const later = `further drops are summarised at most every ${DROP_LOG_INTERVAL_MS / 1000} s`;
+        logger.warn(`dropped ${count} event(s) for ${label}: ${kind}: ${detail}; ${later}`);
+        return;
+      }
+      const entry = pending.get(key) ?? { count: 0, detail };
+      entry.count += count;
+      entry.detail = detail;
+      pending.set(key, entry);
+    },
+    summarise(): void {
+      if (pending.size === 0 || clock.now() - lastSummaryAt < DROP_LOG_INTERVAL_MS) return;
+      lastSummaryAt = clock.now();
+      logger.warn(`dropped more events: ${render(pending)}`);
+      pending.clear();
+    },
+    final(): void {
+      if (closed) return;
+      closed = true;
+      if (total === 0) return;
+      const parts = [...totals].map(([key, count]) => `${key} ×${count}`).join("; ");
+      logger.warn(`telemetry dropped ${total} event deliveries this session: ${parts}`);
+    },
+  };
+}
