@@ -5,7 +5,7 @@ import type { FileSink } from "bun";
 import { sinkLabel } from "../../config.ts";
 import { describeError, LocalError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import type { BatonEvent } from "../event-types.ts";
+import { createLineBatchSink } from "./line-batch-sink.ts";
 import type { Sink } from "./sink.ts";
 
 const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -70,13 +70,11 @@ export function createFileSink(options: FileSinkOptions): Sink {
   const now = options.now ?? Date.now;
   const openFile = options.openFile ?? openEventFile;
   const createWriter = options.createWriter ?? ((fd: number) => Bun.file(fd).writer());
-  let pending: string[] = [];
   let fd: number | undefined;
   let writer: EventWriter | undefined;
   let retryAt = -Infinity;
   let failure: { key: string; reason: string } | undefined;
   let warnedMode = false;
-  let closed = false;
 
   function fail(stage: "open" | "write", error: unknown, count: number): LocalError {
     const code = (error as { code?: unknown }).code;
@@ -129,11 +127,9 @@ export function createFileSink(options: FileSinkOptions): Sink {
     return writer;
   }
 
-  async function flush(): Promise<void> {
-    if (pending.length === 0) return;
-    const count = pending.length;
-    const text = `${pending.join("\n")}\n`;
-    pending = [];
+  async function deliver(lines: string[]): Promise<void> {
+    const count = lines.length;
+    const text = `${lines.join("\n")}\n`;
     const w = open(count);
     try {
       // write() returns a rejected promise (not a throw) for large chunks: always await it.
@@ -147,20 +143,5 @@ export function createFileSink(options: FileSinkOptions): Sink {
     failure = undefined;
   }
 
-  return {
-    label,
-    write(_event: BatonEvent, line: string): void {
-      if (!closed) pending.push(line);
-    },
-    flush,
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      try {
-        await flush();
-      } finally {
-        release();
-      }
-    },
-  };
+  return createLineBatchSink(label, deliver, release);
 }

@@ -2,7 +2,7 @@
 
 import { describeError, LocalError } from "../../errors.ts";
 import { SDK_VERSION } from "../../version.ts";
-import type { BatonEvent } from "../event-types.ts";
+import { createLineBatchSink } from "./line-batch-sink.ts";
 import type { Sink } from "./sink.ts";
 
 /** Per request; the dispatcher's export timeout bounds the whole flush on top of it. */
@@ -71,8 +71,6 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     "Content-Type": "application/json",
     "User-Agent": SDK_VERSION,
   };
-  let pending: string[] = [];
-  let closed = false;
 
   const hide = (text: string): string =>
     [options.url, apiKey].filter((s) => s.length >= 4).reduce((t, s) => t.split(s).join(label), text);
@@ -91,10 +89,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     if (!response.ok) throw new LocalError("E_SINK", `${label}: POST ${EVENTS_PATH} answered HTTP ${response.status}`);
   }
 
-  async function flush(): Promise<void> {
-    if (pending.length === 0) return;
-    const lines = pending;
-    pending = [];
+  async function deliver(lines: string[]): Promise<void> {
     const bodies = buildBodies(lines, options.maxEvents ?? MAX_HTTP_BATCH_EVENTS, options.maxBodyBytes ?? MAX_HTTP_BODY_BYTES);
     for (const [index, body] of bodies.entries()) {
       try {
@@ -108,16 +103,5 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     }
   }
 
-  return {
-    label,
-    write(_event: BatonEvent, line: string): void {
-      if (!closed) pending.push(line);
-    },
-    flush,
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      await flush();
-    },
-  };
+  return createLineBatchSink(label, deliver);
 }

@@ -2,7 +2,7 @@
 
 import { describeError, LocalError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import type { BatonEvent } from "../event-types.ts";
+import { createLineBatchSink } from "./line-batch-sink.ts";
 import type { Sink } from "./sink.ts";
 
 /** Bytes (UTF-16 units, close enough) handed to the writer but not yet confirmed; beyond it a whole batch is dropped. */
@@ -48,12 +48,10 @@ export function createStreamWriter(stream: CallbackWritable): (text: string) => 
  */
 export function createStderrSink(options: StderrSinkOptions): Sink & { readonly lost: number } {
   const maxBacklog = options.maxBacklogBytes ?? MAX_STDERR_BACKLOG_BYTES;
-  let pending: string[] = [];
   let backlogBytes = 0;
   let lost = 0;
   let failing = false;
   let lastWrite: Promise<unknown> = Promise.resolve();
-  let closed = false;
 
   const onAsyncFailure = (count: number, error: unknown): void => {
     lost += count;
@@ -62,11 +60,9 @@ export function createStderrSink(options: StderrSinkOptions): Sink & { readonly 
     options.logger.warn(`stderr: sink lost ${count} event(s): write failed: ${describeError(error)}`);
   };
 
-  async function flush(): Promise<void> {
-    if (pending.length === 0) return;
-    const count = pending.length;
-    const text = `${pending.join("\n")}\n`;
-    pending = [];
+  async function deliver(lines: string[]): Promise<void> {
+    const count = lines.length;
+    const text = `${lines.join("\n")}\n`;
     if (backlogBytes > 0 && backlogBytes + text.length > maxBacklog) {
       throw new LocalError(
         "E_SINK",
@@ -96,20 +92,7 @@ export function createStderrSink(options: StderrSinkOptions): Sink & { readonly 
     );
   }
 
-  return {
-    label: "stderr:",
-    get lost(): number {
-      return lost;
-    },
-    write(_event: BatonEvent, line: string): void {
-      if (!closed) pending.push(line);
-    },
-    flush,
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      await flush();
-      await lastWrite; // never rejects: failures are handled above
-    },
-  };
+  // Closing waits for the last write; lastWrite never rejects (failures are handled above).
+  const sink = createLineBatchSink("stderr:", deliver, () => lastWrite.then(() => undefined));
+  return Object.defineProperty(sink, "lost", { get: () => lost, enumerable: true }) as Sink & { readonly lost: number };
 }
