@@ -3,11 +3,11 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { compile } from "./build.ts";
+import { buildIfStale, HOST_BINARY } from "./build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const BENCH_DIR = resolve(ROOT, "../shared/bench");
-const BINARY = join(ROOT, "dist", "baton-proxy");
+const BINARY = HOST_BINARY;
 const NODE = Bun.which("node") ?? "node";
 
 interface Row {
@@ -86,8 +86,7 @@ function table(rows: (Row & { label: string })[]): string {
 
 async function main(argv: readonly string[]): Promise<void> {
   if (!existsSync(join(BENCH_DIR, "drive.mjs"))) throw new Error(`benchmark driver not found at ${BENCH_DIR} (it lives in ../shared/bench beside this repository)`);
-  process.stderr.write("building the binary...\n");
-  await compile(BINARY);
+  if (await buildIfStale()) process.stderr.write("built dist/baton-proxy\n");
   const quick = argv.includes("--quick");
   const flags = quick ? ["--seq", "500", "--burst", "5000", "--blobn", "20"] : [];
   const fake = [NODE, join(BENCH_DIR, "fake-server.mjs")];

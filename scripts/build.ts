@@ -1,6 +1,6 @@
 // Builds the standalone baton-proxy binary for this host (default) or for every release target (--all) plus SHA256SUMS.
 
-import { mkdirSync, writeFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 
@@ -34,6 +34,42 @@ export async function compile(outfile: string, target?: string): Promise<void> {
   const proc = Bun.spawn([process.execPath, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`bun build failed for ${target ?? "host"} (exit ${code}):\n${out}${err}`);
+}
+
+/** The host binary that tests, the demo and the bench run. */
+export const HOST_BINARY = join(DIST, process.platform === "win32" ? "baton-proxy.exe" : "baton-proxy");
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when `outfile` is missing or older than anything that goes into it (src/, package.json, this script). */
+export function isStale(outfile: string = HOST_BINARY): boolean {
+  if (!existsSync(outfile)) return true;
+  const inputs = Math.max(newestMtime(join(ROOT, "src")), statSync(join(ROOT, "package.json")).mtimeMs, statSync(import.meta.path).mtimeMs);
+  return statSync(outfile).mtimeMs < inputs;
+}
+
+/**
+ * Builds the host binary when stale; returns whether it built. Compiles next to it and renames,
+ * so a proxy that is running meanwhile (tests, the demo) never sees a half-written file.
+ */
+export async function buildIfStale(outfile: string = HOST_BINARY): Promise<boolean> {
+  if (!isStale(outfile)) return false;
+  mkdirSync(DIST, { recursive: true });
+  const partial = `${outfile}.partial-${process.pid}`;
+  try {
+    await compile(partial);
+    renameSync(partial, outfile);
+  } finally {
+    rmSync(partial, { force: true });
+  }
+  return true;
 }
 
 async function sha256(path: string): Promise<string> {

@@ -1,12 +1,12 @@
 // `bun run demo`: builds dist/baton-proxy if needed, then plays a scripted agent session through it (real SDK v1 client, scripts/demo-server.ts) and prints the transcript and the friction report.
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { compile } from "./build.ts";
+import { buildIfStale } from "./build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const BINARY = join(ROOT, "dist", process.platform === "win32" ? "baton-proxy.exe" : "baton-proxy");
@@ -26,38 +26,13 @@ export interface DemoOutput {
   color: boolean;
 }
 
-/** True when dist/baton-proxy is missing or older than anything that goes into it. */
-function isBinaryStale(): boolean {
-  if (!existsSync(BINARY)) return true;
-  const inputs = Math.max(newestMtime(join(ROOT, "src")), statSync(join(ROOT, "package.json")).mtimeMs, statSync(join(ROOT, "scripts", "build.ts")).mtimeMs);
-  return statSync(BINARY).mtimeMs < inputs;
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * Builds the binary when stale. Compiles next to it and renames, so a proxy that is running
- * meanwhile (tests, another demo) never sees a half-written file.
- */
+/** Builds the binary when stale (see scripts/build.ts), with a readable error. */
 async function ensureBinary(): Promise<"built just now" | "up to date"> {
-  if (!isBinaryStale()) return "up to date";
-  mkdirSync(join(ROOT, "dist"), { recursive: true });
-  const partial = `${BINARY}.demo-${process.pid}`;
   try {
-    await compile(partial);
-    renameSync(partial, BINARY);
+    return (await buildIfStale(BINARY)) ? "built just now" : "up to date";
   } catch (error) {
-    rmSync(partial, { force: true });
     throw new Error(`cannot build ${relative(ROOT, BINARY)}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return "built just now";
 }
 
 function isRunning(pid: number): boolean {
