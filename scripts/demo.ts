@@ -6,10 +6,10 @@ import { join, relative, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { buildIfStale } from "./build.ts";
+import { buildIfStale, HOST_BINARY } from "./build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const BINARY = join(ROOT, "dist", process.platform === "win32" ? "baton-proxy.exe" : "baton-proxy");
+const BINARY = HOST_BINARY;
 const DEMO_SERVER = join(ROOT, "scripts", "demo-server.ts");
 export const EVENTS_FILE_NAME = "baton-demo-events.jsonl";
 /** Per-request ceiling: the slowest demo call takes ~1.2 s, so anything near this is a hang. */
