@@ -2,7 +2,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { MAX_DURATION_SAMPLES_PER_TOOL } from "../src/report/duration-stats.ts";
-import { formatInstant, formatMs, renderCode, renderText, renderTimeOfDay } from "../src/report/markdown-text.ts";
+import { describeErrorType, stripCodePrefix } from "../src/report/error-names.ts";
+import { formatInstant, formatMs, joinList, renderCode, renderText, renderTimeOfDay } from "../src/report/markdown-text.ts";
 import { readEventsText } from "../src/report/read-events.ts";
 import { MAX_TABLE_ROWS, renderReport } from "../src/report/render-markdown.ts";
 import { createReportState, foldEvent, type ReportState } from "../src/report/report-state.ts";
@@ -86,7 +87,7 @@ describe("renderReport details", () => {
   test("a tool with more timed calls than the sample cap says its percentiles are sampled", () => {
     const events = Array.from({ length: MAX_DURATION_SAMPLES_PER_TOOL + 1 }, (_, i) => makeCall(i * 2, `c${i}`, "busy", {}, { durationMs: i % 100 })).flat();
     const markdown = renderReport(fold(events), { slowCallMs: 1000 });
-    expect(markdown).toContain("| busy | 10,001 | 0 | 0.0% |");
+    expect(markdown).toContain("| busy | 10,001 | 0 | — |");
     expect(markdown).toContain("For tools with more than 10,000 timed calls, p50/p95 come from a uniform sample.");
   });
 
@@ -95,6 +96,155 @@ describe("renderReport details", () => {
     expect(renderReport(state, { slowCallMs: 1000 })).toContain("### Slow calls (≥ 1,000 ms): 1");
     expect(renderReport(state, { slowCallMs: 300 })).toContain("### Slow calls (≥ 300 ms): 2");
     expect(renderReport(state, { slowCallMs: 5000 })).not.toContain("### Slow calls");
+  });
+});
+
+/** The "What stands out" bullets of a report. */
+function factsOf(markdown: string): string[] {
+  const section = markdown.split("### What stands out\n\n")[1] ?? "";
+  return (section.split("\n\n")[0] ?? "").split("\n").filter((l) => l.startsWith("- "));
+}
+
+const annotate = (seq: number, tool: string, signal: string | null, suggestion: string | null, intent = "do the thing"): BatonEvent =>
+  makeEvent("annotation", seq, { intent, signal_type: signal, tool_name: tool, suggested_improvement: suggestion });
+
+/** The demo's shape: two tools fail once each (3 and 1 calls), each annotated after its error with a different signal. */
+function demoLikeSession(): BatonEvent[] {
+  return [
+    ...makeCall(1, "s1", "search_invoices", { customer: "ACME" }, { durationMs: 9 }),
+    ...makeCall(3, "s2", "search_invoices", { status: "overdue" }, { durationMs: 1, errorType: "jsonrpc_-32602", errorBody: "MCP error -32602: MCP error -32602: Invalid status" }),
+    annotate(5, "search_invoices", "parameter_confusion", "Declare status as an enum."),
+    ...makeCall(6, "s3", "search_invoices", { status: "open" }, { durationMs: 1 }),
+    ...makeCall(8, "g1", "get_invoice", { id: 1 }, { durationMs: 1 }),
+    ...makeCall(10, "m1", "send_email", { to: "[email]" }, { durationMs: 1, errorType: "tool_error", errorBody: "Attachments too large" }),
+    annotate(12, "send_email", "feature_gap", "Offer invoice links instead of PDFs"),
+    ...makeCall(13, "e1", "export_report", { period: "Q3" }, { durationMs: 1200 }),
+  ];
+}
+
+describe("What stands out", () => {
+  test("a tie on error count is said as a tie (rate orders it), and each failing tool is linked to what the agent said after its error", () => {
+    const facts = factsOf(renderReport(fold(demoLikeSession()), { slowCallMs: 1000 }));
+    expect(facts).toEqual([
+      "- `send_email` and `search_invoices` each failed once (of 1 and 3 calls).",
+      "- The agent annotated `send_email` after its tool error (isError): `feature_gap` — ‘Offer invoice links instead of PDFs’.",
+      "- The agent annotated `search_invoices` after its JSON-RPC error -32602 (Invalid params): `parameter_confusion` — ‘Declare status as an enum’.",
+      "- The agent flagged `parameter_confusion` and `feature_gap` once each.",
+      "- 1 call took 1,000 ms or longer; the slowest was `export_report` at 1.2 s.",
+    ]);
+  });
+
+  test("one leader: its figures and error types, no \"all\" for a single error, \"Only\" when no other tool failed", () => {
+    const one = fold([...makeCall(1, "a", "t", {}, { durationMs: 1 }), ...makeCall(3, "b", "t", {}, { durationMs: 1, errorType: "tool_error" }), ...makeCall(5, "c", "t", {}, { durationMs: 1 })]);
+    expect(factsOf(renderReport(one, { slowCallMs: 1000 }))[0]).toBe("- Only `t` failed, 1 of 3 calls (33.3%): tool error (isError).");
+    const mixed = fold([
+      ...makeCall(1, "a", "t", {}, { durationMs: 1, errorType: "jsonrpc_-32602" }),
+      ...makeCall(3, "b", "t", {}, { durationMs: 1, errorType: "jsonrpc_-32602" }),
+      ...makeCall(5, "c", "t", {}, { durationMs: 1, errorType: "upstream_exit" }),
+      ...makeCall(7, "d", "u", {}, { durationMs: 1, errorType: "cancelled" }),
+    ]);
+    const facts = factsOf(renderReport(mixed, { slowCallMs: 1000 }));
+    expect(facts[0]).toBe("- `t` had the most errors, 3 of 3 calls (100.0%): JSON-RPC error -32602 (Invalid params) ×2 and server exited ×1.");
+    expect(facts.at(-1)).toBe("- The server exited with 1 call still in flight.");
+  });
+
+  test("more tied tools than are named are counted; equal call counts say \"each\"", () => {
+    const calls = (tools: string[]) => fold(tools.flatMap((t, i) => makeCall(i * 2, `c${i}`, t, {}, { durationMs: 1, errorType: "tool_error" })));
+    expect(factsOf(renderReport(calls(["a", "b"]), { slowCallMs: 1000 }))[0]).toBe("- `a` and `b` each failed once (of 1 call each).");
+    expect(factsOf(renderReport(calls(["a", "b", "c", "d", "e"]), { slowCallMs: 1000 }))[0]).toBe("- 5 tools each failed once: `a`, `b`, `c` and 2 more.");
+  });
+
+  test("an annotation before the first error says so; a third annotated tool is only named", () => {
+    const events = [
+      annotate(1, "a", null, null, "try a"),
+      ...makeCall(2, "a1", "a", {}, { durationMs: 1, errorType: "weird_type" }),
+      ...makeCall(4, "b1", "b", {}, { durationMs: 1, errorType: "tool_error" }),
+      ...makeCall(6, "c1", "c", {}, { durationMs: 1, errorType: "tool_error" }),
+      annotate(8, "b", "failure", null),
+      annotate(9, "c", "failure", null),
+    ];
+    const facts = factsOf(renderReport(fold(events), { slowCallMs: 1000 }));
+    expect(facts).toContain("- The agent annotated `a` before it failed: ‘try a’.");
+    expect(facts).toContain("- The agent annotated `b` after its tool error (isError): `failure` — ‘do the thing’.");
+    expect(facts).toContain("- The agent also annotated another failing tool: `c`.");
+    expect(facts).toContain("- The agent flagged `failure`: 2 of 3 annotations.");
+  });
+
+  test("signals: a clear leader, a tie at the top, all tied (in order of first appearance)", () => {
+    const signals = (list: string[]) => factsOf(renderReport(fold(list.map((s, i) => annotate(i, "x", s, null))), { slowCallMs: 1000 }));
+    expect(signals(["b", "a", "a"])).toContain("- The agent's most frequent signal was `a`: 2 of 3 annotations.");
+    expect(signals(["c", "b", "a", "a", "b"])).toContain("- The agent's most frequent signals were `b` and `a`, twice each (of 5 annotations).");
+    expect(signals(["z", "y", "z", "y"])).toContain("- The agent flagged `z` and `y` twice each.");
+    expect(signals(["a", "b", "c", "d", "e"])).toContain("- The agent flagged 5 signals once each: `a`, `b`, `c`, `d` and 1 more.");
+  });
+});
+
+describe("renderReport header, table and error wording", () => {
+  test("the window shows milliseconds under a minute, whole seconds from a minute on", () => {
+    const short = fold([makeEvent("annotation", 1, { intent: "a" }, { at: 26_977 }), makeEvent("annotation", 2, { intent: "b" }, { at: 28_231 })]);
+    expect(renderReport(short, { slowCallMs: 1000 })).toContain("- **Window:** 2026-08-10 12:00:26.977 → 12:00:28.231 UTC (1.3 s)");
+    const long = fold([makeEvent("annotation", 1, { intent: "a" }, { at: 0 }), makeEvent("annotation", 2, { intent: "b" }, { at: 61_500 })]);
+    expect(renderReport(long, { slowCallMs: 1000 })).toContain("- **Window:** 2026-08-10 12:00:00 → 12:01:01 UTC (1 min 1 s)");
+  });
+
+  test("redactions and truncations get one header line, only when there are any", () => {
+    const meta = { "baton/scrubbed": { email: 1, token: 2 }, "baton/truncated": 3 };
+    const state = fold([makeEvent("annotation", 1, { intent: "a" }, { meta }), makeEvent("annotation", 2, { intent: "b" })]);
+    expect(renderReport(state, { slowCallMs: 1000 })).toContain("- **Redacted before storage:** 2 tokens, 1 email · **Truncated values:** 3\n");
+    const onlyCut = fold([makeEvent("annotation", 1, { intent: "a" }, { meta: { "baton/truncated": 1 } })]);
+    expect(renderReport(onlyCut, { slowCallMs: 1000 })).toContain("- **Truncated values:** 1\n");
+    expect(renderReport(fold([makeEvent("annotation", 1, { intent: "a" })]), { slowCallMs: 1000 })).not.toMatch(/Redacted|Truncated/);
+  });
+
+  test("the table shows a dash for no errors and no durations, and the footnote says what a dash means", () => {
+    const state = fold([...makeCall(1, "a", "ok_tool", {}, { durationMs: 5 }), makeEvent("tool_call_start", 3, { tool_name: "open_tool", params: {} }, { callId: "p" })]);
+    const markdown = renderReport(state, { slowCallMs: 1000 });
+    expect(markdown).toContain("| ok\\_tool | 1 | 0 | — | 5 | 5 | 5 |");
+    expect(markdown).toContain("| open\\_tool | 1 | 0 | — | — | — | — |");
+    expect(markdown).toContain("; a dash means no errors (Error rate) or no timed call (ms columns)._");
+    const failing = renderReport(fold(makeCall(1, "a", "t", {}, { durationMs: 5, errorType: "tool_error" })), { slowCallMs: 1000 });
+    expect(failing).toContain("| t | 1 | 1 | 100.0% | 5 | 5 | 5 |");
+    expect(failing).not.toContain("a dash means");
+  });
+
+  test("errored calls keep the raw type in the heading, name it in words, and drop a repeated MCP error prefix", () => {
+    const markdown = renderReport(fold(demoLikeSession()), { slowCallMs: 1000 });
+    expect(markdown).toContain("`search_invoices` — `jsonrpc_-32602` after 1 ms");
+    expect(markdown).toContain("   - Error: JSON-RPC error -32602 (Invalid params) — `Invalid status`\n");
+    expect(markdown).toContain("   - Error: tool error (isError) — `Attachments too large`\n");
+    expect(markdown).toContain("`export_report` took **1.2 s** at 12:00:01 and succeeded");
+  });
+});
+
+describe("error names", () => {
+  test.each([
+    ["jsonrpc_-32700", "JSON-RPC error -32700 (Parse error)"],
+    ["jsonrpc_-32600", "JSON-RPC error -32600 (Invalid request)"],
+    ["jsonrpc_-32601", "JSON-RPC error -32601 (Method not found)"],
+    ["jsonrpc_-32602", "JSON-RPC error -32602 (Invalid params)"],
+    ["jsonrpc_-32603", "JSON-RPC error -32603 (Internal error)"],
+    ["jsonrpc_-32002", "JSON-RPC error -32002 (Resource not found)"],
+    ["jsonrpc_-32042", "JSON-RPC error -32042 (URL elicitation required)"],
+    ["jsonrpc_-32000", "JSON-RPC error -32000 (Server error)"],
+    ["jsonrpc_-32099", "JSON-RPC error -32099 (Server error)"],
+    ["jsonrpc_-32100", "JSON-RPC error -32100"],
+    ["jsonrpc_42", "JSON-RPC error 42"],
+    ["tool_error", "tool error (isError)"],
+    ["upstream_exit", "server exited"],
+    ["proxy_shutdown", "proxy shut down"],
+    ["cancelled", "cancelled by the client"],
+    ["evicted", "no answer (stopped tracking)"],
+    ["something_new", null],
+    ["jsonrpc_abc", null],
+  ])("describeErrorType(%p) is %p", (type, expected) => {
+    expect(describeErrorType(type)).toBe(expected);
+  });
+
+  test("stripCodePrefix drops only prefixes that repeat the type's own code", () => {
+    expect(stripCodePrefix("jsonrpc_-32602", "MCP error -32602: MCP error -32602: bad status")).toBe("bad status");
+    expect(stripCodePrefix("jsonrpc_-32603", "MCP error -32602: bad status")).toBe("MCP error -32602: bad status");
+    expect(stripCodePrefix("tool_error", "MCP error -32602: bad status")).toBe("MCP error -32602: bad status");
+    expect(stripCodePrefix("jsonrpc_-32602", "MCP error -32602: ")).toBe("MCP error -32602: ");
   });
 });
 
@@ -123,6 +273,16 @@ describe("inline text helpers", () => {
     expect(renderCode(input)).toBe(expected);
   });
 
+  test.each([
+    [[], 9, ""],
+    [["a"], 9, "a"],
+    [["a", "b"], 9, "a and b"],
+    [["a", "b", "c"], 9, "a, b and c"],
+    [["a", "b", "c", "d"], 2, "a, b and 2 more"],
+  ])("joinList(%j, %p) is %p", (items, max, expected) => {
+    expect(joinList(items, max)).toBe(expected);
+  });
+
   test("renderCode cuts long text with an ellipsis", () => {
     expect(renderCode("abcdefghij", 5)).toBe("`abcd…`");
   });
@@ -140,7 +300,9 @@ describe("inline text helpers", () => {
   });
 
   test("formatInstant and renderTimeOfDay", () => {
-    expect(formatInstant("2026-08-10T22:09:47.509187Z")).toEqual({ date: "2026-08-10", clock: "22:09:47", zone: "UTC" });
+    expect(formatInstant("2026-08-10T22:09:47.509187Z")).toEqual({ date: "2026-08-10", clock: "22:09:47", millis: "509", zone: "UTC" });
+    expect(formatInstant("2026-08-10T22:09:47.5Z")?.millis).toBe("500");
+    expect(formatInstant("2026-08-10T22:09:47Z")?.millis).toBe("000");
     expect(formatInstant("2026-08-10T22:09:47+02:00")?.zone).toBe("+02:00");
     expect(formatInstant("yesterday")).toBeNull();
     expect(renderTimeOfDay("2026-08-10T22:09:47.5Z", "2026-08-10")).toBe("22:09:47");

@@ -75,8 +75,10 @@ describe("report output", () => {
     const result = await run([REALISTIC, "--format", "json"]);
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout) as ReportSummary;
-    expect(summary.totals).toMatchObject({ calls: 10, errors: 6, annotations: 5, slow_calls: 3 });
+    expect(summary.totals).toMatchObject({ calls: 10, errors: 6, annotations: 5, slow_calls: 3, truncated_values: 1 });
+    // Raw error types, as the events name them (the Markdown says them in words).
     expect(summary.error_types).toEqual({ "jsonrpc_-32602": 2, upstream_exit: 2, cancelled: 1, tool_error: 1 });
+    expect(summary.redactions).toEqual({ email: 3 });
     expect(summary.tools[0]).toMatchObject({ tool: "get_invoice", calls: 3, errors: 2 });
   });
 

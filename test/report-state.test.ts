@@ -2,8 +2,8 @@
 
 import { describe, expect, test } from "bun:test";
 import {
-  MAX_ANNOTATIONS, MAX_ERRORED_CALLS, MAX_PARAMS_CHARS, MAX_PENDING_CALLS, MAX_SLOW_CALLS,
-  MAX_TRACKED_TOOLS, OTHER_TOOLS, clipText, createReportState, foldEvent, type ReportState,
+  MAX_ANNOTATIONS, MAX_ERRORED_CALLS, MAX_PARAMS_CHARS, MAX_PENDING_CALLS, MAX_REDACTION_LABELS, MAX_SLOW_CALLS,
+  MAX_TRACKED_TOOLS, OTHER_KEY, OTHER_TOOLS, clipText, createReportState, foldEvent, type ReportState,
 } from "../src/report/report-state.ts";
 import { summarizeReport } from "../src/report/summarize-json.ts";
 import { MAX_DURATION_SAMPLES_PER_TOOL, percentile } from "../src/report/duration-stats.ts";
@@ -94,6 +94,40 @@ describe("foldEvent: calls and durations", () => {
       ["t", 2, 1, { "jsonrpc_-32602": 2 }],
       ["u", 1, 0.5, { upstream_exit: 1 }],
     ]);
+  });
+});
+
+describe("foldEvent: privacy counts and what annotations follow", () => {
+  test("baton/scrubbed and baton/truncated add up over events into the summary; odd values are ignored", () => {
+    const events = [
+      makeEvent("annotation", 1, { intent: "a" }, { meta: { "baton/scrubbed": { email: 1, token: 2 }, "baton/truncated": 3 } }),
+      makeEvent("annotation", 2, { intent: "b" }, { meta: { "baton/scrubbed": { token: 1, zero: 0, neg: -4, frac: 0.5, text: "2", "": 1 }, "baton/truncated": "9" } }),
+      makeEvent("annotation", 3, { intent: "c" }, { meta: { "baton/scrubbed": [1, 2], "baton/truncated": -1 } }),
+    ];
+    const summary = summarizeReport(fold(events));
+    expect(summary.redactions).toEqual({ token: 3, email: 1 });
+    expect(summary.totals.truncated_values).toBe(3);
+    expect(summarizeReport(createReportState())).toMatchObject({ redactions: {}, totals: { truncated_values: 0 } });
+  });
+
+  test("redaction labels are capped at MAX_REDACTION_LABELS; further labels pool under OTHER_KEY", () => {
+    const scrubbed = Object.fromEntries(Array.from({ length: MAX_REDACTION_LABELS + 5 }, (_, i) => [`label${i}`, 1]));
+    const state = fold([makeEvent("annotation", 1, { intent: "a" }, { meta: { "baton/scrubbed": scrubbed } })]);
+    expect(state.redactions.size).toBe(MAX_REDACTION_LABELS + 1);
+    expect(state.redactions.get(OTHER_KEY)).toBe(5);
+  });
+
+  test("each tool remembers its first error's sequence number, and annotations are counted per tool", () => {
+    const events = [
+      makeEvent("annotation", 1, { intent: "before", tool_name: "t" }),
+      ...makeCall(5, "b", "t", {}, { durationMs: 1, errorType: "tool_error" }),
+      ...makeCall(2, "a", "t", {}, { durationMs: 1, errorType: "cancelled" }),
+      makeEvent("annotation", 8, { intent: "after", tool_name: "t" }),
+      makeEvent("annotation", 9, { intent: "elsewhere", tool_name: "u" }),
+    ];
+    const state = fold(events);
+    expect(state.tools.get("t")?.firstErrorSeq).toBe(3);
+    expect([...state.annotationsByTool]).toEqual([["t", 2], ["u", 1]]);
   });
 });
 

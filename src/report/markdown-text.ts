@@ -1,6 +1,6 @@
-// Inline Markdown building blocks for the report: escaping, code spans, times and durations. Pure; no block layout.
+// Inline Markdown building blocks for the report: escaping, code spans, times, durations, counts and lists. Pure; no block layout.
 
-import { clipText } from "./report-state.ts";
+import { clipText } from "./fold-values.ts";
 
 /** Line breaks of every kind (CR, LF, NEL, LS, PS), collapsed to one space in inline text. */
 const LINE_BREAKS = /\r\n|[\r\n\u0085\u2028\u2029]/g;
@@ -31,12 +31,15 @@ export function renderCode(value: string, maxChars = Number.POSITIVE_INFINITY): 
   return `${fence}${pad}${text}${pad}${fence}`;
 }
 
-/** The parts of an RFC 3339 instant: `2026-08-10`, `22:09:47`, `UTC` (or the offset); null if it is not one. */
-export function formatInstant(value: string): { date: string; clock: string; zone: string } | null {
-  const match = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(value);
+/**
+ * The parts of an RFC 3339 instant: `2026-08-10`, `22:09:47`, the milliseconds `509` (digits beyond
+ * cut, missing ones as 0, like Date.parse), `UTC` (or the offset); null if it is not one.
+ */
+export function formatInstant(value: string): { date: string; clock: string; millis: string; zone: string } | null {
+  const match = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/.exec(value);
   if (match === null) return null;
-  const [, date = "", clock = "", zone = ""] = match;
-  return { date, clock, zone: zone.toUpperCase() === "Z" ? "UTC" : zone };
+  const [, date = "", clock = "", fraction = "", zone = ""] = match;
+  return { date, clock, millis: fraction.slice(0, 3).padEnd(3, "0"), zone: zone.toUpperCase() === "Z" ? "UTC" : zone };
 }
 
 /** Time of day for an event (`22:09:47`), with the date when it differs from `day`; escaped raw text if unparsable. */
@@ -54,6 +57,34 @@ export function formatMs(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+}
+
+/** A whole number with thousands separators: `3,000`. */
+export function formatCount(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** A count and its noun, with a plain English plural: `1 call`, `3 calls`. */
+export function formatPlural(n: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${formatCount(n)} ${n === 1 ? noun : pluralNoun}`;
+}
+
+/** A fraction 0..1 as a percentage with one decimal: `33.3%`. */
+export function formatRate(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
+
+/** How often, in words: `once`, `twice`, `3 times`. */
+export function formatTimes(n: number): string {
+  return n === 1 ? "once" : n === 2 ? "twice" : `${formatCount(n)} times`;
+}
+
+/** Items as an English list (`a`, `a and b`, `a, b and c`); beyond `max` the rest are counted: `a, b and 3 more`. */
+export function joinList(items: readonly string[], max = Number.POSITIVE_INFINITY): string {
+  const shown = items.length > max ? [...items.slice(0, max), `${formatCount(items.length - max)} more`] : [...items];
+  const last = shown.pop();
+  if (last === undefined) return "";
+  return shown.length === 0 ? last : `${shown.join(", ")} and ${last}`;
 }
 
 function oneLine(value: string): string {

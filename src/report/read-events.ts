@@ -1,7 +1,7 @@
 // Reads Baton JSONL: lines into events, sessions indexed and chosen. Pure over text and byte streams; never opens files itself.
 
 import type { BatonEvent } from "../telemetry/event-types.ts";
-import { compareInstants } from "./report-state.ts";
+import { compareInstants } from "./fold-values.ts";
 
 /** One line's verdict. Blank lines are not events and not counted as malformed. */
 export type ParsedLine = { kind: "event"; event: BatonEvent } | { kind: "blank" } | { kind: "malformed" };

@@ -1,9 +1,12 @@
 // Renders a ReportState as the shareable Markdown friction report (SPEC §7). Pure: returns text, never writes it; no HTML.
 
 import { MAX_DURATION_SAMPLES_PER_TOOL } from "./duration-stats.ts";
-import { formatInstant, formatMs, renderCode, renderText, renderTimeOfDay } from "./markdown-text.ts";
+import { describeErrorType, stripCodePrefix } from "./error-names.ts";
+import { formatCount, formatInstant, formatMs, formatPlural, formatRate, renderCode, renderText, renderTimeOfDay } from "./markdown-text.ts";
+import { renderFacts } from "./render-facts.ts";
+import { renderHeader } from "./render-header.ts";
 import type { AnnotationRecord, CallRecord, ReportState } from "./report-state.ts";
-import { NO_SIGNAL, summarizeReport, type ReportSummary } from "./summarize-json.ts";
+import { summarizeReport, type ReportSummary } from "./summarize-json.ts";
 
 /** Tool rows in the table; the rest are summed up in one line. */
 export const MAX_TABLE_ROWS = 25;
@@ -39,7 +42,7 @@ export function renderReport(state: ReportState, options: RenderOptions): string
         "wrong, then produce this report again.",
     );
   } else {
-    const facts = renderFacts(summary, state.slowest[0]);
+    const facts = renderFacts(state, summary, state.slowest[0]);
     if (facts.length > 0) blocks.push(["### What stands out", "", ...facts].join("\n"));
     blocks.push(renderToolTable(summary));
     if (state.erroredTotal > 0) blocks.push(renderErrored(state, day));
@@ -53,92 +56,43 @@ export function renderReport(state: ReportState, options: RenderOptions): string
   return `${blocks.join("\n\n")}\n`;
 }
 
-function renderHeader(summary: ReportSummary): string {
-  const { totals, window } = summary;
-  const lines = ["## Baton friction report", ""];
-  lines.push(`- **Session:** ${summary.session_id === null ? "—" : renderCode(summary.session_id)}`);
-  lines.push(`- **Client:** ${summary.client === null ? "unknown" : renderText(summary.client, 200)}`);
-  lines.push(`- **Server:** ${summary.server === null ? "unknown" : renderText(summary.server, 200)}`);
-  const first = window.first === null ? null : formatInstant(window.first);
-  const last = window.last === null ? null : formatInstant(window.last);
-  if (first !== null && last !== null) {
-    const end = first.date === last.date && first.zone === last.zone ? last.clock : `${last.date} ${last.clock}`;
-    const length = window.duration_ms === null ? "" : ` (${formatMs(window.duration_ms)})`;
-    lines.push(`- **Window:** ${first.date} ${first.clock} → ${end} ${last.zone}${length}`);
-  } else lines.push(`- **Window:** ${window.first === null ? "no events yet" : `${renderText(window.first, 40)} → ${renderText(window.last ?? "", 40)}`}`);
-  const rate = totals.calls === 0 ? "" : ` (${formatRate(totals.errors / totals.calls)})`;
-  const pending = totals.no_outcome > 0 ? ` · **No outcome:** ${count(totals.no_outcome)}` : "";
-  lines.push(`- **Calls:** ${count(totals.calls)} · **Errors:** ${count(totals.errors)}${rate}${pending}`);
-  lines.push(`- **Annotations:** ${count(totals.annotations)}`);
-  if (totals.dropped_events > 0) {
-    lines.push(`- **Dropped events:** ${count(totals.dropped_events)} (the proxy's event queue overflowed; the figures below may undercount)`);
-  }
-  return lines.join("\n");
-}
-
-/** Up to four true, data-backed bullets: worst tool by errors, slow calls, top signal, abrupt endings. */
-function renderFacts(summary: ReportSummary, slowest: CallRecord | undefined): string[] {
-  const { totals, tools } = summary;
-  const facts: string[] = [];
-  const most = Math.max(0, ...tools.map((t) => t.errors));
-  const leaders = tools.filter((t) => t.errors === most && most > 0);
-  // Among tools tied on error count, the highest error rate is the telling one, if it is unique.
-  const rates = leaders.map((t) => t.error_rate ?? 0);
-  const worst = leaders.length === 1 ? leaders[0] : leaders.find((t) => (t.error_rate ?? 0) === Math.max(...rates));
-  const unique = worst !== undefined && rates.filter((r) => r === (worst.error_rate ?? 0)).length === 1;
-  if (worst !== undefined) {
-    const types = Object.keys(worst.error_types);
-    const kind = types[0] === undefined ? "" : types.length === 1 ? `, all ${renderCode(types[0])}` : `, most often ${renderCode(types[0])}`;
-    const figures = `${count(worst.errors)} of ${plural(worst.calls, "call")} (${formatRate(worst.errors / worst.calls)})${kind}`;
-    const spread = `Errors are spread over ${count(leaders.length)} tools with ${count(most)} each`;
-    if (leaders.length === 1) facts.push(`- ${renderCode(worst.tool)} had the most errors: ${figures}.`);
-    else facts.push(unique ? `- ${spread}; ${renderCode(worst.tool)} has the highest error rate: ${figures}.` : `- ${spread}.`);
-  } else if (totals.calls > 0) facts.push("- No call returned an error.");
-  if (totals.slow_calls > 0 && slowest !== undefined) {
-    const about = totals.slow_calls_exact ? "" : "about ";
-    facts.push(`- ${about}${plural(totals.slow_calls, "call")} took ${count(summary.slow_call_ms)} ms or longer; the slowest was ${renderCode(slowest.tool)} at ${formatMs(slowest.durationMs ?? 0)}.`);
-  }
-  const signals = Object.entries(summary.annotations_by_signal).filter(([signal]) => signal !== NO_SIGNAL);
-  const [top, second] = signals;
-  if (top !== undefined) {
-    const tied = second !== undefined && second[1] === top[1] ? " (tied)" : "";
-    const lead = signals.length === 1 ? `The agent flagged ${renderCode(top[0])}` : `The agent's most frequent signal was ${renderCode(top[0])}${tied}`;
-    facts.push(`- ${lead}: ${count(top[1])} of ${plural(totals.annotations, "annotation")}.`);
-  }
-  const exited = summary.error_types.upstream_exit ?? 0;
-  const cancelled = summary.error_types.cancelled ?? 0;
-  if (exited > 0) facts.push(`- The server exited with ${plural(exited, "call")} still in flight (${renderCode("upstream_exit")}).`);
-  else if (totals.no_outcome > 0) facts.push(`- ${plural(totals.no_outcome, "call")} never recorded an outcome.`);
-  else if (cancelled > 0) facts.push(`- The client cancelled ${plural(cancelled, "call")}.`);
-  return facts;
-}
-
 function renderToolTable(summary: ReportSummary): string {
   if (summary.tools.length === 0) return "### Tools\n\nNo tool calls recorded.";
   const lines = ["### Tools", "", "| Tool | Calls | Errors | Error rate | p50 ms | p95 ms | Max ms |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"];
-  const ms = (value: number | null): string => (value === null ? "—" : count(Math.round(value)));
-  for (const t of summary.tools.slice(0, MAX_TABLE_ROWS)) {
-    const rate = t.error_rate === null ? "—" : formatRate(t.error_rate);
-    lines.push(`| ${renderText(t.tool, 80)} | ${count(t.calls)} | ${count(t.errors)} | ${rate} | ${ms(t.p50_ms)} | ${ms(t.p95_ms)} | ${ms(t.max_ms)} |`);
+  const ms = (value: number | null): string => (value === null ? "—" : formatCount(Math.round(value)));
+  const shown = summary.tools.slice(0, MAX_TABLE_ROWS);
+  for (const t of shown) {
+    // A dash rather than "0.0%": rows with errors stand out, and a zero rate is no information.
+    const rate = t.error_rate === null || t.errors === 0 ? "—" : formatRate(t.error_rate);
+    lines.push(`| ${renderText(t.tool, 80)} | ${formatCount(t.calls)} | ${formatCount(t.errors)} | ${rate} | ${ms(t.p50_ms)} | ${ms(t.p95_ms)} | ${ms(t.max_ms)} |`);
   }
   const rest = summary.tools.slice(MAX_TABLE_ROWS);
   if (rest.length > 0) {
     const calls = rest.reduce((n, t) => n + t.calls, 0);
     const errors = rest.reduce((n, t) => n + t.errors, 0);
-    lines.push("", `…and ${plural(rest.length, "more tool")} (${plural(calls, "call")}, ${plural(errors, "error")}).`);
+    lines.push("", `…and ${formatPlural(rest.length, "more tool")} (${formatPlural(calls, "call")}, ${formatPlural(errors, "error")}).`);
   }
   const sampled = summary.tools.some((t) => !t.percentiles_exact);
-  const note = sampled ? ` For tools with more than ${count(MAX_DURATION_SAMPLES_PER_TOOL)} timed calls, p50/p95 come from a uniform sample.` : "";
-  lines.push("", `_Durations cover every call with an outcome, errors included; percentiles are nearest-rank._${note}`);
+  const note = sampled ? ` For tools with more than ${formatCount(MAX_DURATION_SAMPLES_PER_TOOL)} timed calls, p50/p95 come from a uniform sample.` : "";
+  const dashes = [
+    shown.some((t) => t.error_rate === null || t.errors === 0) ? "no errors (Error rate)" : null,
+    shown.some((t) => t.p50_ms === null) ? "no timed call (ms columns)" : null,
+  ].filter((d) => d !== null);
+  const dash = dashes.length === 0 ? "" : `; a dash means ${dashes.join(" or ")}`;
+  lines.push("", `_Durations cover every call with an outcome, errors included; percentiles are nearest-rank${dash}._${note}`);
   return lines.join("\n");
 }
 
 function renderErrored(state: ReportState, day: string | null): string {
   const shown = state.errored.length;
-  const lines = [`### Errored calls (${count(state.erroredTotal)})`, ""];
-  if (state.erroredTotal > shown) lines.push(`Showing the ${count(shown)} most recent of ${count(state.erroredTotal)}.`, "");
+  const lines = [`### Errored calls (${formatCount(state.erroredTotal)})`, ""];
+  if (state.erroredTotal > shown) lines.push(`Showing the ${formatCount(shown)} most recent of ${formatCount(state.erroredTotal)}.`, "");
   state.errored.forEach((call, i) => {
-    const error = call.errorBody === null || call.errorBody.trim() === "" ? "_no message_" : renderCode(call.errorBody, MAX_ERROR_BODY_CHARS);
+    const body = stripCodePrefix(call.outcome, call.errorBody ?? "");
+    const message = body.trim() === "" ? "_no message_" : renderCode(body, MAX_ERROR_BODY_CHARS);
+    const name = describeErrorType(call.outcome);
+    const error = name === null ? message : `${name} — ${message}`;
+    // The raw type stays in the heading: it is what the event file and the JSON summary say.
     const head = `${renderCode(call.tool)} — ${renderCode(call.outcome)}${after(call)} at ${renderTimeOfDay(call.capturedAt, day)}`;
     lines.push(...numbered(i + 1, head, [`Error: ${error}`, `Input: ${renderInput(call)}`]));
   });
@@ -148,21 +102,21 @@ function renderErrored(state: ReportState, day: string | null): string {
 function renderSlow(summary: ReportSummary, slow: readonly CallRecord[], day: string | null): string {
   const about = summary.totals.slow_calls_exact ? "" : "about ";
   const total = Math.max(summary.totals.slow_calls, slow.length);
-  const lines = [`### Slow calls (≥ ${count(summary.slow_call_ms)} ms): ${about}${count(total)}`, ""];
+  const lines = [`### Slow calls (≥ ${formatCount(summary.slow_call_ms)} ms): ${about}${formatCount(total)}`, ""];
   slow.forEach((call, i) => {
-    const outcome = call.outcome === "ok" ? "succeeded" : `failed with ${renderCode(call.outcome)}`;
-    const head = `${renderCode(call.tool)} took **${formatMs(call.durationMs ?? 0)}** and ${outcome}, at ${renderTimeOfDay(call.capturedAt, day)}`;
+    const outcome = call.outcome === "ok" ? "succeeded" : `failed: ${describeErrorType(call.outcome) ?? renderCode(call.outcome)}`;
+    const head = `${renderCode(call.tool)} took **${formatMs(call.durationMs ?? 0)}** at ${renderTimeOfDay(call.capturedAt, day)} and ${outcome}`;
     lines.push(...numbered(i + 1, head, [`Input: ${renderInput(call)}`]));
   });
-  if (total > slow.length) lines.push("", `…and ${about}${plural(total - slow.length, "more slow call")} (only the ${count(slow.length)} slowest are listed).`);
+  if (total > slow.length) lines.push("", `…and ${about}${formatPlural(total - slow.length, "more slow call")} (only the ${formatCount(slow.length)} slowest are listed).`);
   return lines.join("\n");
 }
 
 function renderAnnotations(state: ReportState, day: string | null): string {
-  const lines = [`### Annotations (${count(state.annotationTotal)})`, ""];
+  const lines = [`### Annotations (${formatCount(state.annotationTotal)})`, ""];
   state.annotations.forEach((note, i) => lines.push(...renderAnnotation(note, i + 1, day)));
   const rest = state.annotationTotal - state.annotations.length;
-  if (rest > 0) lines.push("", `…and ${plural(rest, "more annotation")} (only the first ${count(state.annotations.length)} are kept).`);
+  if (rest > 0) lines.push("", `…and ${formatPlural(rest, "more annotation")} (only the first ${formatCount(state.annotations.length)} are kept).`);
   return lines.join("\n");
 }
 
@@ -188,7 +142,7 @@ function numbered(n: number, head: string, details: readonly string[]): string[]
 }
 
 function renderNoOutcome(state: ReportState, summary: ReportSummary, day: string | null, now: Date | undefined): string {
-  const lines = [`### No outcome recorded (${count(summary.totals.no_outcome)})`, "", "Started, but no result or error was recorded (still running, or the event file ends before the outcome).", ""];
+  const lines = [`### No outcome recorded (${formatCount(summary.totals.no_outcome)})`, "", "Started, but no result or error was recorded (still running, or the event file ends before the outcome).", ""];
   let listed = 0;
   for (const call of state.pending.values()) {
     if (listed === MAX_NO_OUTCOME_LISTED) break;
@@ -196,9 +150,9 @@ function renderNoOutcome(state: ReportState, summary: ReportSummary, day: string
     const age = now === undefined || !Number.isFinite(Date.parse(call.capturedAt)) ? "" : ` (${formatMs(Math.max(0, now.getTime() - Date.parse(call.capturedAt)))} before this report)`;
     lines.push(`- ${renderCode(call.tool)} started at ${renderTimeOfDay(call.capturedAt, day)}${age} — input: ${renderCode(call.paramsJson, MAX_PARAMS_SNIPPET_CHARS)}`);
   }
-  if (summary.totals.no_outcome > listed) lines.push("", `…and ${count(summary.totals.no_outcome - listed)} more.`);
+  if (summary.totals.no_outcome > listed) lines.push("", `…and ${formatCount(summary.totals.no_outcome - listed)} more.`);
   const untracked = summary.totals.no_outcome_untracked;
-  if (untracked > 0) lines.push("", `${plural(untracked, "more start")} went untracked (too many calls were awaiting an outcome at once).`);
+  if (untracked > 0) lines.push("", `${formatPlural(untracked, "more start")} went untracked (too many calls were awaiting an outcome at once).`);
   return lines.join("\n");
 }
 
@@ -208,16 +162,4 @@ function renderInput(call: CallRecord): string {
 
 function after(call: CallRecord): string {
   return call.durationMs === null ? "" : ` after ${formatMs(call.durationMs)}`;
-}
-
-function formatRate(fraction: number): string {
-  return `${(fraction * 100).toFixed(1)}%`;
-}
-
-function plural(n: number, noun: string): string {
-  return `${count(n)} ${noun}${n === 1 ? "" : "s"}`;
-}
-
-function count(n: number): string {
-  return n.toLocaleString("en-US");
 }

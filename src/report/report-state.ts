@@ -1,38 +1,33 @@
 // The report's fold: folds one session's events into bounded aggregates. Pure data, no I/O, no rendering, no clock.
 
-import { META_CALL_ID, META_SERVER, type BatonEvent } from "../telemetry/event-types.ts";
-import { addDuration, createDurationStats, type DurationStats } from "./duration-stats.ts";
+import { META_CALL_ID, META_SCRUBBED, META_SERVER, META_TRUNCATED, type BatonEvent } from "../telemetry/event-types.ts";
+import type { DurationStats } from "./duration-stats.ts";
+import { foldOutcome, foldStart } from "./fold-calls.ts";
+import { addCount, clipText, compactJson, compareInstants, isObject, readCount, readText } from "./fold-values.ts";
 
-/** Distinct tool names tracked; calls to further tools are pooled under OTHER_TOOLS. */
-export const MAX_TRACKED_TOOLS = 200;
-/** Errored calls kept (the most recent ones); the total is always counted. */
-export const MAX_ERRORED_CALLS = 20;
-/** Slowest calls kept (of any outcome); the renderer shows those over its threshold. */
-export const MAX_SLOW_CALLS = 10;
+export { MAX_ERRORED_CALLS, MAX_PENDING_CALLS, MAX_SLOW_CALLS, MAX_TRACKED_TOOLS, OTHER_TOOLS } from "./fold-calls.ts";
+export { MAX_COUNT_KEYS, OTHER_KEY, clipText, compactJson, compareInstants } from "./fold-values.ts";
+
 /** Annotations kept (the first ones); the total is always counted. */
 export const MAX_ANNOTATIONS = 50;
-/** Starts awaiting an outcome; the oldest is forgotten (and counted) beyond this. */
-export const MAX_PENDING_CALLS = 10_000;
 /** Characters of compact JSON kept per call's params. */
 export const MAX_PARAMS_CHARS = 4096;
 /** Characters kept per free-text field (error body, annotation texts). */
 export const MAX_TEXT_CHARS = 2000;
-/** Distinct keys kept in a count map (error types, signal types); the rest pool under OTHER_KEY. */
-export const MAX_COUNT_KEYS = 50;
-/** Pool label for tools beyond MAX_TRACKED_TOOLS. */
-export const OTHER_TOOLS = "(other tools)";
-/** Pool label for count-map keys beyond MAX_COUNT_KEYS. */
-export const OTHER_KEY = "(other)";
+/** Distinct redaction labels counted (the scrubber has about ten); further labels pool under OTHER_KEY. */
+export const MAX_REDACTION_LABELS = 20;
+/** Characters kept of a redaction label. */
+const MAX_LABEL_CHARS = 40;
 /** runtime_meta key carrying the proxy's count of dropped events (not in event-types.ts yet). */
 export const META_DROPPED_EVENTS = "baton/dropped_events";
-/** Prefix of the private pending keys of starts without a call id (a NUL never starts a real call id). */
-const ANONYMOUS_KEY_PREFIX = "\u0000anonymous:";
 
 /** Per-tool aggregates. Durations cover every outcome that carried one (successes and errors). */
 export interface ToolStats {
   readonly name: string;
   ok: number;
   errors: number;
+  /** Sequence number of the tool's first error (lowest seen), to tell what an annotation followed. */
+  firstErrorSeq: number | null;
   readonly errorTypes: Map<string, number>;
   readonly durations: DurationStats;
 }
@@ -84,6 +79,12 @@ export interface ReportState {
   readonly annotations: AnnotationRecord[];
   annotationTotal: number;
   readonly signals: Map<string, number>;
+  /** Annotations naming each tool (all of them, not only the kept ones). */
+  readonly annotationsByTool: Map<string, number>;
+  /** Values the privacy stage redacted before storage, by label (`email`, `token`, …), from `baton/scrubbed`. */
+  readonly redactions: Map<string, number>;
+  /** Values cut to size before storage, from `baton/truncated`. */
+  truncatedValues: number;
   readonly pending: Map<string, PendingCall>;
   pendingForgotten: number;
   /** Outcomes whose start was not seen yet (out of order), so a late start attaches its params. */
@@ -98,7 +99,8 @@ export function createReportState(): ReportState {
   return {
     sessionId: null, client: null, server: null, firstAt: null, lastAt: null, events: 0, droppedEvents: 0,
     tools: new Map(), errorTypes: new Map(), errored: [], erroredTotal: 0, slowest: [],
-    annotations: [], annotationTotal: 0, signals: new Map(), pending: new Map(), pendingForgotten: 0,
+    annotations: [], annotationTotal: 0, signals: new Map(), annotationsByTool: new Map(), redactions: new Map(), truncatedValues: 0,
+    pending: new Map(), pendingForgotten: 0,
     orphans: new Map(), anonymousByTool: new Map(), anonymousSeq: 0,
   };
 }
@@ -140,14 +142,14 @@ function readOutcome(payload: Record<string, unknown>, isError: boolean): Omit<C
     tool: toolName(payload),
     paramsJson: null,
     durationMs: typeof raw === "number" && Number.isFinite(raw) ? Math.max(0, raw) : null,
-    outcome: isError ? (text(payload.error_type) ?? "unknown_error") : "ok",
-    errorBody: isError ? clipText(text(payload.error_body) ?? "", MAX_TEXT_CHARS) : null,
+    outcome: isError ? (readText(payload.error_type) ?? "unknown_error") : "ok",
+    errorBody: isError ? clipText(readText(payload.error_body) ?? "", MAX_TEXT_CHARS) : null,
   };
 }
 
 function readAnnotation(payload: Record<string, unknown>): Omit<AnnotationRecord, "seq" | "capturedAt"> {
   const field = (value: unknown): string | null => {
-    const found = text(value);
+    const found = readText(value);
     return found === null ? null : clipText(found, MAX_TEXT_CHARS);
   };
   const context = isObject(payload.context) && Object.keys(payload.context).length > 0 ? payload.context : null;
@@ -173,133 +175,23 @@ function noteEnvelope(state: ReportState, event: BatonEvent): void {
   if (typeof meta[META_SERVER] === "string" && meta[META_SERVER] !== "") state.server = meta[META_SERVER];
   const dropped = meta[META_DROPPED_EVENTS];
   if (typeof dropped === "number" && Number.isFinite(dropped) && dropped > state.droppedEvents) state.droppedEvents = dropped;
-}
-
-function foldStart(state: ReportState, callId: string | null, call: PendingCall): void {
-  const early = callId === null ? undefined : state.orphans.get(callId);
-  if (callId !== null && early !== undefined) {
-    for (const record of early) record.paramsJson = call.paramsJson;
-    state.orphans.delete(callId);
-    return;
+  state.truncatedValues += readCount(meta[META_TRUNCATED]) ?? 0;
+  const scrubbed = meta[META_SCRUBBED];
+  if (isObject(scrubbed)) {
+    for (const [label, n] of Object.entries(scrubbed)) {
+      const times = readCount(n);
+      if (times !== null && label !== "") addCount(state.redactions, clipText(label, MAX_LABEL_CHARS), times, MAX_REDACTION_LABELS);
+    }
   }
-  // A start without a call id (older producers) gets a private key; its outcome matches by tool, oldest first.
-  const key = callId ?? `${ANONYMOUS_KEY_PREFIX}${(state.anonymousSeq += 1)}`;
-  if (callId === null) pushToQueue(state.anonymousByTool, call.tool, key);
-  state.pending.delete(key);
-  state.pending.set(key, call);
-  if (state.pending.size <= MAX_PENDING_CALLS) return;
-  const [oldestKey, oldest] = state.pending.entries().next().value ?? ["", undefined];
-  state.pending.delete(oldestKey);
-  state.pendingForgotten += 1;
-  // The oldest pending call is also the oldest of its tool's anonymous queue.
-  if (oldest !== undefined && oldestKey.startsWith(ANONYMOUS_KEY_PREFIX)) shiftFromQueue(state.anonymousByTool, oldest.tool);
-}
-
-function foldOutcome(state: ReportState, callId: string | null, call: CallRecord): void {
-  const key = callId ?? shiftFromQueue(state.anonymousByTool, call.tool);
-  const start = key === undefined ? undefined : state.pending.get(key);
-  if (key !== undefined) state.pending.delete(key);
-  const record: CallRecord = start === undefined ? call : { ...call, tool: start.tool, paramsJson: start.paramsJson };
-  const stats = toolStats(state, record.tool);
-  const kept: CallRecord[] = [];
-  if (record.outcome === "ok") stats.ok += 1;
-  else {
-    stats.errors += 1;
-    bump(stats.errorTypes, record.outcome);
-    bump(state.errorTypes, record.outcome);
-    state.erroredTotal += 1;
-    state.errored.push(record);
-    if (state.errored.length > MAX_ERRORED_CALLS) state.errored.shift();
-    kept.push(record);
-  }
-  if (record.durationMs !== null) {
-    addDuration(stats.durations, record.durationMs);
-    if (keepIfSlowest(state.slowest, record) && !kept.includes(record)) kept.push(record);
-  }
-  if (start === undefined && callId !== null) {
-    state.orphans.set(callId, kept);
-    if (state.orphans.size > MAX_PENDING_CALLS) state.orphans.delete(state.orphans.keys().next().value ?? "");
-  }
-}
-
-function pushToQueue(queues: Map<string, string[]>, tool: string, key: string): void {
-  const queue = queues.get(tool);
-  if (queue === undefined) queues.set(tool, [key]);
-  else queue.push(key);
-}
-
-function shiftFromQueue(queues: Map<string, string[]>, tool: string): string | undefined {
-  const queue = queues.get(tool);
-  const key = queue?.shift();
-  if (queue !== undefined && queue.length === 0) queues.delete(tool);
-  return key;
 }
 
 function foldAnnotation(state: ReportState, annotation: AnnotationRecord): void {
   state.annotationTotal += 1;
-  bump(state.signals, annotation.signalType ?? "");
+  addCount(state.signals, annotation.signalType ?? "");
+  if (annotation.tool !== null) addCount(state.annotationsByTool, annotation.tool);
   if (state.annotations.length < MAX_ANNOTATIONS) state.annotations.push(annotation);
-}
-
-/** Stats of `name`, created on first use; tools beyond MAX_TRACKED_TOOLS share the OTHER_TOOLS entry. */
-function toolStats(state: ReportState, name: string): ToolStats {
-  const key = state.tools.has(name) || state.tools.size < MAX_TRACKED_TOOLS ? name : OTHER_TOOLS;
-  let stats = state.tools.get(key);
-  if (stats === undefined) {
-    stats = { name: key, ok: 0, errors: 0, errorTypes: new Map(), durations: createDurationStats() };
-    state.tools.set(key, stats);
-  }
-  return stats;
-}
-
-/** Keeps `slowest` sorted slowest first (ties: earlier call first); true when `record` was kept. */
-function keepIfSlowest(slowest: CallRecord[], record: CallRecord): boolean {
-  const ms = record.durationMs ?? 0;
-  const last = slowest[slowest.length - 1];
-  if (slowest.length >= MAX_SLOW_CALLS && last !== undefined && (last.durationMs ?? 0) >= ms) return false;
-  const index = slowest.findIndex((r) => (r.durationMs ?? 0) < ms);
-  slowest.splice(index === -1 ? slowest.length : index, 0, record);
-  if (slowest.length > MAX_SLOW_CALLS) slowest.pop();
-  return true;
-}
-
-/** Orders two RFC 3339 instants by time (ties and unparsable values fall back to string order). */
-export function compareInstants(a: string, b: string): number {
-  const diff = Date.parse(a) - Date.parse(b);
-  return Number.isFinite(diff) && diff !== 0 ? Math.sign(diff) : a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Cuts `value` to at most `max` characters (never splitting a surrogate pair), marking the cut with "…". */
-export function clipText(value: string, max: number): string {
-  if (value.length <= max) return value;
-  let end = Math.max(0, max - 1);
-  const code = value.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${value.slice(0, end)}…`;
-}
-
-/** Compact JSON of any value; "null" for undefined, a marker for unserialisable values. */
-export function compactJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? "null";
-  } catch {
-    return '"[unserialisable]"';
-  }
-}
-
-function bump(counts: Map<string, number>, key: string): void {
-  const slot = counts.has(key) || counts.size < MAX_COUNT_KEYS ? key : OTHER_KEY;
-  counts.set(slot, (counts.get(slot) ?? 0) + 1);
 }
 
 function toolName(payload: Record<string, unknown>): string {
   return typeof payload.tool_name === "string" && payload.tool_name !== "" ? payload.tool_name : "(unnamed tool)";
-}
-
-function text(value: unknown): string | null {
-  return typeof value === "string" && value.trim() !== "" ? value : null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -2,7 +2,8 @@
 
 import { DEFAULT_SLOW_CALL_MS } from "../config.ts";
 import { countAtLeast, isExact, percentile, sortedSamples } from "./duration-stats.ts";
-import { MAX_TRACKED_TOOLS, OTHER_TOOLS, type ReportState, type ToolStats } from "./report-state.ts";
+import { toolKey } from "./fold-calls.ts";
+import type { ReportState, ToolStats } from "./report-state.ts";
 
 /** Figures for one tool. Durations cover every call with an outcome and a duration (successes and errors). */
 export interface ToolSummary {
@@ -42,6 +43,8 @@ export interface ReportSummary {
     /** False when slow_calls is estimated from sampled durations (very long sessions). */
     slow_calls_exact: boolean;
     dropped_events: number;
+    /** Values cut to size before storage (sum of the events' `baton/truncated`). */
+    truncated_values: number;
   };
   slow_call_ms: number;
   /** Sorted by errors (desc), then calls (desc), then name. */
@@ -50,6 +53,8 @@ export interface ReportSummary {
   error_types: Record<string, number>;
   /** Signal type → count, most frequent first; annotations without a signal count under "(none)". */
   annotations_by_signal: Record<string, number>;
+  /** Redaction label (`email`, `token`, …) → values redacted before storage, most frequent first (sum of `baton/scrubbed`). */
+  redactions: Record<string, number>;
 }
 
 /** Label for annotations that carry no signal type. */
@@ -63,7 +68,7 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
   const slowCallMs = options.slowCallMs ?? DEFAULT_SLOW_CALL_MS;
   const pendingByTool = new Map<string, number>();
   for (const call of state.pending.values()) {
-    const key = state.tools.has(call.tool) || state.tools.size < MAX_TRACKED_TOOLS ? call.tool : OTHER_TOOLS;
+    const key = toolKey(state, call.tool);
     pendingByTool.set(key, (pendingByTool.get(key) ?? 0) + 1);
   }
   const names = new Set([...state.tools.keys(), ...pendingByTool.keys()]);
@@ -97,11 +102,13 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
       slow_calls: slowCalls,
       slow_calls_exact: slowExact,
       dropped_events: Math.max(state.droppedEvents, options.droppedEvents ?? 0),
+      truncated_values: state.truncatedValues,
     },
     slow_call_ms: slowCallMs,
     tools,
     error_types: sortedCounts(state.errorTypes),
     annotations_by_signal: sortedCounts(new Map([...state.signals].map(([k, n]) => [k === "" ? NO_SIGNAL : k, n]))),
+    redactions: sortedCounts(state.redactions),
   };
 }
 

@@ -1,0 +1,55 @@
+// Human names for the proxy's error types (`jsonrpc_<code>`, `tool_error`, lifecycle outcomes) and error-body tidying. Pure; no Markdown.
+
+/** Standard JSON-RPC 2.0 and MCP error codes, by number. */
+const JSONRPC_NAMES = new Map<number, string>([
+  [-32700, "Parse error"],
+  [-32600, "Invalid request"],
+  [-32601, "Method not found"],
+  [-32602, "Invalid params"],
+  [-32603, "Internal error"],
+  [-32002, "Resource not found"],
+  [-32042, "URL elicitation required"],
+]);
+/** JSON-RPC reserves this range for implementation-defined server errors. */
+const SERVER_ERROR_MIN = -32099;
+const SERVER_ERROR_MAX = -32000;
+
+/** Error types the proxy itself produces, named for people. */
+const LOCAL_NAMES = new Map<string, string>([
+  ["tool_error", "tool error (isError)"],
+  ["upstream_exit", "server exited"],
+  ["proxy_shutdown", "proxy shut down"],
+  ["cancelled", "cancelled by the client"],
+  ["evicted", "no answer (stopped tracking)"],
+]);
+
+/** The JSON-RPC code of a `jsonrpc_<code>` error type, or null for any other type. */
+export function jsonRpcCode(errorType: string): number | null {
+  const match = /^jsonrpc_(-?\d{1,9})$/.exec(errorType);
+  return match === null ? null : Number(match[1]);
+}
+
+/**
+ * A short human name for an error type: `jsonrpc_-32602` → "JSON-RPC error -32602 (Invalid params)",
+ * `tool_error` → "tool error (isError)", `upstream_exit` → "server exited", …; null for a type it
+ * does not know (the caller shows the raw type). Plain text with no Markdown-special characters.
+ */
+export function describeErrorType(errorType: string): string | null {
+  const code = jsonRpcCode(errorType);
+  if (code === null) return LOCAL_NAMES.get(errorType) ?? null;
+  const name = JSONRPC_NAMES.get(code) ?? (code >= SERVER_ERROR_MIN && code <= SERVER_ERROR_MAX ? "Server error" : null);
+  return name === null ? `JSON-RPC error ${code}` : `JSON-RPC error ${code} (${name})`;
+}
+
+/**
+ * The error body without leading "MCP error <code>: " prefixes (the TypeScript SDK adds one per hop)
+ * when they repeat the error type's own code; any other body is returned unchanged.
+ */
+export function stripCodePrefix(errorType: string, body: string): string {
+  const code = jsonRpcCode(errorType);
+  if (code === null) return body;
+  const prefix = `MCP error ${code}: `;
+  let rest = body;
+  while (rest.startsWith(prefix)) rest = rest.slice(prefix.length);
+  return rest.trim() === "" ? body : rest;
+}

@@ -1,0 +1,108 @@
+// The call half of the report fold: pairs starts with outcomes (by call id, else by tool), per-tool stats, kept lists. Pure; mutates the state it is given.
+
+import { addDuration, createDurationStats } from "./duration-stats.ts";
+import { addCount } from "./fold-values.ts";
+import type { CallRecord, PendingCall, ReportState, ToolStats } from "./report-state.ts";
+
+/** Distinct tool names tracked; calls to further tools are pooled under OTHER_TOOLS. */
+export const MAX_TRACKED_TOOLS = 200;
+/** Errored calls kept (the most recent ones); the total is always counted. */
+export const MAX_ERRORED_CALLS = 20;
+/** Slowest calls kept (of any outcome); the renderer shows those over its threshold. */
+export const MAX_SLOW_CALLS = 10;
+/** Starts awaiting an outcome; the oldest is forgotten (and counted) beyond this. */
+export const MAX_PENDING_CALLS = 10_000;
+/** Pool label for tools beyond MAX_TRACKED_TOOLS. */
+export const OTHER_TOOLS = "(other tools)";
+/** Prefix of the private pending keys of starts without a call id (a NUL never starts a real call id). */
+const ANONYMOUS_KEY_PREFIX = "\u0000anonymous:";
+
+/** Folds a tool_call_start. A start whose outcome came first only lends that outcome its params. */
+export function foldStart(state: ReportState, callId: string | null, call: PendingCall): void {
+  const early = callId === null ? undefined : state.orphans.get(callId);
+  if (callId !== null && early !== undefined) {
+    for (const record of early) record.paramsJson = call.paramsJson;
+    state.orphans.delete(callId);
+    return;
+  }
+  // A start without a call id (older producers) gets a private key; its outcome matches by tool, oldest first.
+  const key = callId ?? `${ANONYMOUS_KEY_PREFIX}${(state.anonymousSeq += 1)}`;
+  if (callId === null) pushToQueue(state.anonymousByTool, call.tool, key);
+  state.pending.delete(key);
+  state.pending.set(key, call);
+  if (state.pending.size <= MAX_PENDING_CALLS) return;
+  const [oldestKey, oldest] = state.pending.entries().next().value ?? ["", undefined];
+  state.pending.delete(oldestKey);
+  state.pendingForgotten += 1;
+  // The oldest pending call is also the oldest of its tool's anonymous queue.
+  if (oldest !== undefined && oldestKey.startsWith(ANONYMOUS_KEY_PREFIX)) shiftFromQueue(state.anonymousByTool, oldest.tool);
+}
+
+/** Folds a tool_call_end or tool_call_error (`call.outcome` "ok" or the error type). Counted once, even before its start. */
+export function foldOutcome(state: ReportState, callId: string | null, call: CallRecord): void {
+  const key = callId ?? shiftFromQueue(state.anonymousByTool, call.tool);
+  const start = key === undefined ? undefined : state.pending.get(key);
+  if (key !== undefined) state.pending.delete(key);
+  const record: CallRecord = start === undefined ? call : { ...call, tool: start.tool, paramsJson: start.paramsJson };
+  const stats = toolStats(state, record.tool);
+  const kept: CallRecord[] = [];
+  if (record.outcome === "ok") stats.ok += 1;
+  else {
+    stats.errors += 1;
+    stats.firstErrorSeq = stats.firstErrorSeq === null ? record.seq : Math.min(stats.firstErrorSeq, record.seq);
+    addCount(stats.errorTypes, record.outcome);
+    addCount(state.errorTypes, record.outcome);
+    state.erroredTotal += 1;
+    state.errored.push(record);
+    if (state.errored.length > MAX_ERRORED_CALLS) state.errored.shift();
+    kept.push(record);
+  }
+  if (record.durationMs !== null) {
+    addDuration(stats.durations, record.durationMs);
+    if (keepIfSlowest(state.slowest, record) && !kept.includes(record)) kept.push(record);
+  }
+  if (start === undefined && callId !== null) {
+    state.orphans.set(callId, kept);
+    if (state.orphans.size > MAX_PENDING_CALLS) state.orphans.delete(state.orphans.keys().next().value ?? "");
+  }
+}
+
+/** The key `tool`'s calls are counted under: its own name, or OTHER_TOOLS once MAX_TRACKED_TOOLS names are taken. */
+export function toolKey(state: ReportState, tool: string): string {
+  return state.tools.has(tool) || state.tools.size < MAX_TRACKED_TOOLS ? tool : OTHER_TOOLS;
+}
+
+/** Stats of `name`, created on first use; tools beyond MAX_TRACKED_TOOLS share the OTHER_TOOLS entry. */
+function toolStats(state: ReportState, name: string): ToolStats {
+  const key = toolKey(state, name);
+  let stats = state.tools.get(key);
+  if (stats === undefined) {
+    stats = { name: key, ok: 0, errors: 0, firstErrorSeq: null, errorTypes: new Map(), durations: createDurationStats() };
+    state.tools.set(key, stats);
+  }
+  return stats;
+}
+
+function pushToQueue(queues: Map<string, string[]>, tool: string, key: string): void {
+  const queue = queues.get(tool);
+  if (queue === undefined) queues.set(tool, [key]);
+  else queue.push(key);
+}
+
+function shiftFromQueue(queues: Map<string, string[]>, tool: string): string | undefined {
+  const queue = queues.get(tool);
+  const key = queue?.shift();
+  if (queue !== undefined && queue.length === 0) queues.delete(tool);
+  return key;
+}
+
+/** Keeps `slowest` sorted slowest first (ties: earlier call first); true when `record` was kept. */
+function keepIfSlowest(slowest: CallRecord[], record: CallRecord): boolean {
+  const ms = record.durationMs ?? 0;
+  const last = slowest[slowest.length - 1];
+  if (slowest.length >= MAX_SLOW_CALLS && last !== undefined && (last.durationMs ?? 0) >= ms) return false;
+  const index = slowest.findIndex((r) => (r.durationMs ?? 0) < ms);
+  slowest.splice(index === -1 ? slowest.length : index, 0, record);
+  if (slowest.length > MAX_SLOW_CALLS) slowest.pop();
+  return true;
+}
