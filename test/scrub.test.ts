@@ -229,11 +229,23 @@ describe("createEventScrubber", () => {
     assertValidEvent(out);
   });
 
-  test("an event with nothing to remove keeps runtime_meta as it was (null stays null)", () => {
+  test("an event with nothing to remove is returned as it is (copy on write: no allocation), runtime_meta null stays null", () => {
     const event = vector("tool_call_start");
+    const snapshot = structuredClone(event);
     const out = scrubEvent(event);
-    expect(out).toEqual(event);
+    expect(out).toBe(event);
+    expect(out).toEqual(snapshot);
+  });
+
+  test("copy on write: only the changed branches are new objects, the input is never modified", () => {
+    const event = vector("tool_call_start");
+    event.payload.params = { keep: { deep: [1, "two"] }, mail: "x@example.com" };
+    const snapshot = structuredClone(event);
+    const out = scrubEvent(event) as typeof event;
+    expect(event).toEqual(snapshot);
     expect(out).not.toBe(event);
+    expect(out.payload.params.mail).toBe("[email]");
+    expect(out.payload.params.keep).toBe(event.payload.params.keep);
   });
 
   test("surface_snapshot: vendor text is only size-bounded, never pattern-scrubbed", () => {

@@ -235,13 +235,20 @@ describe("runtime_meta hygiene", () => {
 });
 
 describe("hot-path bounding", () => {
-  test("values are bounded before an event holds them, and the event says how much was cut", () => {
+  test("values of long lines are bounded before an event holds them, and the event says how much was cut", () => {
     const state = createProxyState({ includeReportTool: true, boundValue: () => ({ value: "[cut]", truncated: 2 }) });
-    const start = events(client(state, call(1, "echo", { text: "x".repeat(10) })));
+    const start = events(client(state, call(1, "echo", { text: "x".repeat(70_000) })));
     expect(start[0]?.payload).toMatchObject({ params: "[cut]" });
     expect(start[0]?.runtime_meta?.["baton/truncated"]).toBe(2);
-    const end = events(server(state, { jsonrpc: "2.0", id: 1, result: { content: [] } }));
+    const end = events(server(state, { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "y".repeat(70_000) }] } }));
     expect(end[0]?.payload).toMatchObject({ result: "[cut]" });
+  });
+
+  test("values of short lines skip the hot-path bound (nothing in them can exceed the caps)", () => {
+    const state = createProxyState({ includeReportTool: true, boundValue: () => ({ value: "[cut]", truncated: 2 }) });
+    const start = events(client(state, call(1, "echo", { text: "short" })));
+    expect(start[0]?.payload).toMatchObject({ params: { text: "short" } });
+    expect(start[0]?.runtime_meta?.["baton/truncated"]).toBeUndefined();
   });
 });
 

@@ -71,8 +71,15 @@ export function clientMeta(meta: JsonObject | undefined): Record<string, unknown
   return copy;
 }
 
+/**
+ * A line this short cannot hold a value over the event size caps, nor pin much memory: its values
+ * skip the hot-path bound (the background scrubber still applies every cap). Most calls are such.
+ */
+export const HOT_BOUND_MIN_LINE_BYTES = 64 * 1024;
+
 export function bound(state: ProxyState, value: unknown): { value: unknown; truncated: number } {
-  return state.options.boundValue ? state.options.boundValue(value) : { value, truncated: 0 };
+  if (state.options.boundValue === undefined || state.lineBytes <= HOT_BOUND_MIN_LINE_BYTES) return { value, truncated: 0 };
+  return state.options.boundValue(value);
 }
 
 /** The text blocks of a tool result joined, or its JSON when it has none. */

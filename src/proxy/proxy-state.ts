@@ -72,6 +72,8 @@ export interface ProxyState {
   evicted: number;
   /** Pending requests whose answer the proxy may rewrite (initialize, server/discover, tools/list). */
   rewritablePending: number;
+  /** Size of the line being transformed (decides whether its values need the hot-path bound). */
+  lineBytes: number;
 }
 
 export const REWRITTEN_METHODS = new Set(["initialize", "server/discover", "tools/list"]);
@@ -88,6 +90,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
     nextCallId: 1,
     evicted: 0,
     rewritablePending: 0,
+    lineBytes: 0,
   };
 }
 

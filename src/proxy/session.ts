@@ -101,10 +101,12 @@ export async function runProxySession(config: Config, command: readonly string[]
 
   const clientJunk = new JunkReporter("client", logger);
   const serverJunk = new JunkReporter("server", logger);
-  const clientPump = pump(io.stdin, undefined, (frame) => onFrame(frame, "server", clientJunk, (raw, line) => fromClient(state, raw, line, io.now())), [toServer, toClient])
+  // Between chunks, give telemetry a turn of the event loop when it has a full batch waiting.
+  const yieldToTelemetry = (): Promise<void> | undefined => (dispatcher.needsTurn ? new Promise((resolve) => setImmediate(resolve)) : undefined);
+  const clientPump = pump(io.stdin, undefined, yieldToTelemetry, (frame) => onFrame(frame, "server", clientJunk, (raw, line) => fromClient(state, raw, line, io.now())), [toServer, toClient])
     .catch((error) => logger.warn(`reading from the client failed: ${String(error)}`))
     .finally(() => beginShutdown("the client closed stdin"));
-  const serverPump = pump(child.stdout, () => serverLinesPassUnchanged(state), (frame) => onFrame(frame, "client", serverJunk, (raw, line) => fromServer(state, raw, line, io.now())), [toClient])
+  const serverPump = pump(child.stdout, () => serverLinesPassUnchanged(state), yieldToTelemetry, (frame) => onFrame(frame, "client", serverJunk, (raw, line) => fromServer(state, raw, line, io.now())), [toClient])
     .catch((error) => logger.warn(`reading from the server failed: ${String(error)}`));
 
   function onFrame(frame: Frame, to: "client" | "server", junk: JunkReporter, transform: (raw: Uint8Array, line: ReturnType<typeof classifyLine>) => Action[]): void {
@@ -153,8 +155,17 @@ async function finish(child: Child, serverPump: Promise<unknown>, state: ProxySt
   return code;
 }
 
-/** Reads a byte stream to its end, feeding frames to `onFrame`; waits for `writers` to drain after each chunk. */
-async function pump(source: ReadableStream<Uint8Array>, cutThrough: (() => boolean) | undefined, onFrame: (frame: Frame) => void, writers: readonly WireWriter[]): Promise<void> {
+/**
+ * Reads a byte stream to its end, feeding frames to `onFrame`; after each chunk waits for
+ * `writers` to drain (backpressure) and for `afterChunk` (a yield to the event loop, when asked).
+ */
+async function pump(
+  source: ReadableStream<Uint8Array>,
+  cutThrough: (() => boolean) | undefined,
+  afterChunk: () => Promise<void> | undefined,
+  onFrame: (frame: Frame) => void,
+  writers: readonly WireWriter[],
+): Promise<void> {
   const splitter = new LineSplitter(MAX_LINE_BYTES, cutThrough);
   const frames: Frame[] = [];
   const reader = source.getReader();
@@ -168,6 +179,8 @@ async function pump(source: ReadableStream<Uint8Array>, cutThrough: (() => boole
       const pending = writer.drain();
       if (pending !== undefined) await pending;
     }
+    const turn = afterChunk();
+    if (turn !== undefined) await turn;
   }
   splitter.end(frames);
   for (const frame of frames) onFrame(frame);

@@ -17,6 +17,7 @@ export { fromServerLongLine } from "./long-lines.ts";
 /** A line from the client. `raw` is the line with its newline, forwarded when nothing changes. */
 export function fromClient(state: ProxyState, raw: Uint8Array, line: Classified, now: number): Action[] {
   const actions: Action[] = [];
+  state.lineBytes = raw.length;
   if (line.kind === "junk") {
     actions.push({ type: "forward", to: "server", bytes: raw });
   } else if (line.kind === "message") {
@@ -35,6 +36,7 @@ export function fromClient(state: ProxyState, raw: Uint8Array, line: Classified,
 /** A line from the server. Responses to tracked requests are observed; a few are rewritten. */
 export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified, now: number): Action[] {
   const actions: Action[] = [];
+  state.lineBytes = raw.length;
   if (line.kind === "junk") {
     actions.push({ type: "forward", to: "client", bytes: raw });
   } else if (line.kind === "message") {

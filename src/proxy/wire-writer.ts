@@ -6,16 +6,23 @@ import { describeError } from "../errors.ts";
 
 const encoder = new TextEncoder();
 
+/** Queued bytes handed to the pipe at once even before the end of the chunk (bounds the queue). */
+export const MAX_QUEUED_BYTES = 1024 * 1024;
+
 /**
  * One writer per destination, shared by everything that writes there, so messages keep their
- * order. `write` hands bytes to Bun's FileSink (which writes at once when the pipe has room);
- * `drain` resolves when the pipe has taken them, and the pumps await it before reading more, so a
- * slow reader slows its sender instead of growing our memory.
+ * order. `write` queues bytes; `drain` (called by the pumps after each input chunk) hands them to
+ * Bun's FileSink as one buffer, which writes at once when the pipe has room: one syscall per chunk
+ * instead of one per message (the lines of a chunk are usually adjacent views into it, joined
+ * without copying). `drain` resolves when the pipe has taken them, and the pumps await it before
+ * reading more, so a slow reader slows its sender instead of growing our memory.
  */
 export class WireWriter {
   private broken = false;
   private dropped = 0;
   private dirty = false;
+  private queued: Uint8Array[] = [];
+  private queuedBytes = 0;
 
   constructor(
     private readonly sink: FileSink,
@@ -29,12 +36,10 @@ export class WireWriter {
       this.dropped += bytes.length;
       return;
     }
-    try {
-      this.sink.write(bytes);
-      this.dirty = true;
-    } catch (error) {
-      this.fail(error);
-    }
+    if (bytes.length === 0) return;
+    this.queued.push(bytes);
+    this.queuedBytes += bytes.length;
+    if (this.queuedBytes >= MAX_QUEUED_BYTES) this.handOver();
   }
 
   /** Serialises a message the proxy built or changed, as one line. */
@@ -48,6 +53,7 @@ export class WireWriter {
    * the pipe has taken it (or the peer is gone).
    */
   drain(): Promise<void> | undefined {
+    this.handOver();
     if (this.broken || !this.dirty) return undefined;
     this.dirty = false;
     try {
@@ -65,6 +71,7 @@ export class WireWriter {
 
   /** Closes the destination (for the child: its stdin EOF). */
   end(): void {
+    this.handOver();
     if (this.broken) return;
     this.broken = true;
     try {
@@ -83,10 +90,48 @@ export class WireWriter {
     return this.dropped;
   }
 
+  /** Gives everything queued to the FileSink as one buffer. */
+  private handOver(): void {
+    if (this.queued.length === 0) return;
+    const bytes = this.queued.length === 1 ? (this.queued[0] as Uint8Array) : joinInOrder(this.queued, this.queuedBytes);
+    this.queued = [];
+    this.queuedBytes = 0;
+    if (this.broken) {
+      this.dropped += bytes.length;
+      return;
+    }
+    try {
+      this.sink.write(bytes);
+      this.dirty = true;
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
   private fail(error: unknown): void {
     if (this.broken) return;
     this.broken = true;
     // EPIPE after a peer exits is normal during shutdown; say it once, never crash.
     this.logger.info(`stopped writing to the ${this.peer}: ${describeError(error)}`);
   }
+}
+
+/** The pieces as one buffer: a view when they are adjacent slices of one chunk, else a copy. */
+function joinInOrder(pieces: readonly Uint8Array[], total: number): Uint8Array {
+  const first = pieces[0] as Uint8Array;
+  let adjacent = true;
+  let end = first.byteOffset + first.byteLength;
+  for (let i = 1; i < pieces.length && adjacent; i++) {
+    const piece = pieces[i] as Uint8Array;
+    adjacent = piece.buffer === first.buffer && piece.byteOffset === end;
+    end = piece.byteOffset + piece.byteLength;
+  }
+  if (adjacent) return new Uint8Array(first.buffer, first.byteOffset, total);
+  const joined = new Uint8Array(total);
+  let offset = 0;
+  for (const piece of pieces) {
+    joined.set(piece, offset);
+    offset += piece.length;
+  }
+  return joined;
 }

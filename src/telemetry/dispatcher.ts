@@ -56,6 +56,12 @@ export interface Dispatcher {
   /** Events waiting (intake plus every sink queue); bounded by `maxQueue × (sinks + 1)`. */
   readonly queued: number;
   /**
+   * True when a full batch waits in the intake: the background loop needs a turn of the event
+   * loop. A pump that reads back-to-back chunks resolves its reads as microtasks and never lets
+   * timers run; it should yield a macrotask when this is set, or a burst overflows the intake.
+   */
+  readonly needsTurn: boolean;
+  /**
    * Exactly once (later calls return the same promise): flushes what it can, closes the sinks that
    * drained, and resolves by `deadlineMs` (default {@link SHUTDOWN_DEADLINE_MS}) even if a sink hangs
    * forever. Whatever is still queued or in flight then is counted as dropped; logs one summary line
@@ -172,6 +178,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     get queued(): number {
       return intake.length + lanes.reduce((sum, lane) => sum + lane.size(), 0);
+    },
+    get needsTurn(): boolean {
+      return intake.length >= maxBatch;
     },
     shutdown(deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
       if (shutdownPromise !== undefined) return shutdownPromise;

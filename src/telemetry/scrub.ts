@@ -90,14 +90,20 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
     walk.redact = options.mode === "on" && event.event_type !== "surface_snapshot";
     const source = (typeof event.payload === "object" && event.payload !== null ? event.payload : {}) as Record<string, unknown>;
     const verbatim = VERBATIM_PAYLOAD_KEYS[event.event_type] ?? new Set<string>();
-    const payload: Record<string, unknown> = { ...source };
+    let payload: Record<string, unknown> | undefined;
     // Scalars first so one huge `result` cannot starve short texts of the byte budget.
     const keys = Object.keys(source).filter((k) => !verbatim.has(k));
     const isContainer = (k: string): boolean => typeof source[k] === "object" && source[k] !== null;
     for (const key of [...keys.filter((k) => !isContainer(k)), ...keys.filter(isContainer)]) {
-      payload[key] = guarded(() => visit(source[key], 0, walk));
+      const next = guarded(() => visit(source[key], 0, walk));
+      if (next === source[key]) continue;
+      payload ??= { ...source };
+      payload[key] = next;
     }
-    if (event.event_type === "surface_snapshot" && Array.isArray(payload.tools)) payload.tools = payload.tools.filter(isObject); // schema: objects only
+    if (event.event_type === "surface_snapshot" && Array.isArray(source.tools) && !source.tools.every(isObject)) {
+      payload ??= { ...source };
+      payload.tools = (payload.tools as unknown[]).filter(isObject); // schema: objects only
+    }
     walk.redact = options.mode === "on";
     const scrubbedMeta = guarded(() => scrubMeta(event.runtime_meta, walk));
     let meta = isObject(scrubbedMeta) ? scrubbedMeta : null;
@@ -108,7 +114,8 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
       // Adds to a count the proxy's hot-path bound may already have set.
       if (truncated > 0) meta[META_TRUNCATED] = truncated + (typeof meta[META_TRUNCATED] === "number" ? meta[META_TRUNCATED] : 0);
     }
-    return { ...event, runtime_meta: meta, payload } as BatonEvent;
+    if (payload === undefined && meta === event.runtime_meta) return event;
+    return { ...event, runtime_meta: meta, payload: payload ?? source } as BatonEvent;
   };
 }
 
@@ -143,6 +150,7 @@ function scrubMeta(meta: Record<string, unknown> | null, walk: Walk): Record<str
   }
   // The rest is the client's `_meta`: scrubbed like params (key rule, patterns, caps).
   const scrubbed = guarded(() => visit(rest, 0, walk));
+  if (scrubbed === rest) return meta; // nothing changed: keep the original object
   return isObject(scrubbed) ? Object.assign(out, scrubbed) : out;
 }
 
@@ -170,21 +178,42 @@ function visit(value: unknown, depth: number, walk: Walk): unknown {
   try {
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === "function") return visit(toJSON.call(value), depth, walk); // Date and friends
+    // Copy on write: an array or object none of whose entries changed is returned as it is, so
+    // the common event (nothing to redact, nothing to cut) costs a walk and no allocations.
     if (Array.isArray(value)) {
-      const out = value.slice(0, MAX_ITEMS).map((item) => visit(item, depth + 1, walk));
-      if (value.length > MAX_ITEMS) out.push(truncated(walk, `[truncated: ${value.length - MAX_ITEMS} more items]`));
+      const kept = Math.min(value.length, MAX_ITEMS);
+      let out: unknown[] | undefined;
+      for (let i = 0; i < kept; i++) {
+        const item: unknown = value[i];
+        const next = visit(item, depth + 1, walk);
+        if (out === undefined && next !== item) out = value.slice(0, i);
+        out?.push(next);
+      }
+      if (value.length <= MAX_ITEMS) return out ?? value;
+      out ??= value.slice(0, MAX_ITEMS);
+      out.push(truncated(walk, `[truncated: ${value.length - MAX_ITEMS} more items]`));
       return out;
     }
     const source = value as Record<string, unknown>;
     const keys = Object.keys(source);
-    const out: Record<string, unknown> = {};
-    for (const key of keys.length > MAX_ITEMS ? keys.slice(0, MAX_ITEMS) : keys) {
+    const kept = Math.min(keys.length, MAX_ITEMS);
+    // A Map, a class instance, a typed array…: always become a plain object of own entries (as JSON sees them).
+    const proto: unknown = Object.getPrototypeOf(source);
+    let out: Record<string, unknown> | undefined = proto === Object.prototype || proto === null ? undefined : {};
+    for (let i = 0; i < kept; i++) {
+      const key = keys[i] as string;
       let name = key.length > MAX_KEY_CHARS ? `${key.slice(0, MAX_KEY_CHARS)}…` : key;
       if (walk.redact) name = redactText(name, walk.stats.redactions); // maps keyed by email address
+      const item = source[key];
+      const next = visitEntry(key, item, depth + 1, walk);
+      if (out === undefined && (next !== item || name !== key)) out = copyKeys(source, keys, i);
+      if (out === undefined) continue;
       for (let n = 2, base = name; Object.hasOwn(out, name); n++) name = `${base}#${n}`; // two emails both became [email]
-      setOwn(out, name, visitEntry(key, source[key], depth + 1, walk));
+      setOwn(out, name, next);
     }
-    if (keys.length > MAX_ITEMS) out[TRUNCATED] = truncated(walk, `${keys.length - MAX_ITEMS} more keys`);
+    if (keys.length <= MAX_ITEMS) return out ?? source;
+    out ??= copyKeys(source, keys, MAX_ITEMS);
+    out[TRUNCATED] = truncated(walk, `${keys.length - MAX_ITEMS} more keys`);
     return out;
   } finally {
     walk.ancestors.delete(value);
@@ -229,6 +258,13 @@ function truncated(walk: Walk, marker: string): string {
 function count(walk: Walk, label: string, replacement = `[${label}]`): string {
   walk.stats.redactions[label] = (walk.stats.redactions[label] ?? 0) + 1;
   return replacement;
+}
+
+/** A new object with the first `count` entries of `source`, unchanged. */
+function copyKeys(source: Record<string, unknown>, keys: readonly string[], count: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) setOwn(out, keys[i] as string, source[keys[i] as string]);
+  return out;
 }
 
 /** Plain assignment of `__proto__` would replace the prototype instead of adding a key. */
