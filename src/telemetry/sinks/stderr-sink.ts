@@ -6,7 +6,7 @@ import { createLineBatchSink } from "./line-batch-sink.ts";
 import type { Sink } from "./sink.ts";
 
 /** Bytes (UTF-16 units, close enough) handed to the writer but not yet confirmed; beyond it a whole batch is dropped. */
-export const MAX_STDERR_BACKLOG_BYTES = 1_048_576;
+export const MAX_STDERR_BACKLOG_BYTES = 4 * 1_048_576;
 
 /**
  * Writes text to stderr. Return a promise that settles when the text has left the process (see
