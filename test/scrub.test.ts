@@ -84,7 +84,7 @@ describe("scrubValue: structure", () => {
     const { out, stats } = scrub({ password: "hunter2", mail: "bob@x.com", big: "z".repeat(MAX_FIELD_BYTES * 2) }, OFF);
     expect(out.password).toBe("hunter2");
     expect(out.mail).toBe("bob@x.com");
-    expect(out.big).toEndWith(`…[truncated ${MAX_FIELD_BYTES} bytes]`);
+    expect(out.big).toEndWith(`...[truncated ${MAX_FIELD_BYTES} bytes]`);
     expect(stats).toEqual({ redactions: {}, truncated: 1 });
   });
 });
@@ -94,7 +94,7 @@ describe("scrubValue: bounds", () => {
     const huge = `bob@x.com ${"lorem ipsum 42 dolor ".repeat(60_000)}`.slice(0, 1024 * 1024);
     const { out, stats } = scrub(huge);
     expect(out.startsWith("[email] lorem")).toBe(true);
-    expect(out).toEndWith(`…[truncated ${1024 * 1024 - MAX_FIELD_BYTES} bytes]`);
+    expect(out).toEndWith(`...[truncated ${1024 * 1024 - MAX_FIELD_BYTES} bytes]`);
     expect(stats.truncated).toBe(1);
     const times: number[] = [];
     for (let i = 0; i < 15; i++) {
@@ -108,7 +108,7 @@ describe("scrubValue: bounds", () => {
 
   test("cuts on a whole code point, counting UTF-8 bytes", () => {
     const cut = scrubValue("é".repeat(40), { ...OFF, maxFieldBytes: 65 }) as string;
-    expect(cut).toBe(`${"é".repeat(32)}…[truncated 16 bytes]`);
+    expect(cut).toBe(`${"é".repeat(32)}...[truncated 16 bytes]`);
   });
 
   test("past the per-event budget, later strings become [truncated]", () => {
@@ -122,7 +122,7 @@ describe("scrubValue: bounds", () => {
 
   test("a string straddling the budget keeps what fits", () => {
     const out = scrubValue(["a".repeat(100), "b".repeat(100), "c"], { ...ON, maxEventBytes: 180 }) as string[];
-    expect(out).toEqual(["a".repeat(100), `${"b".repeat(80)}…[truncated 20 bytes]`, "[truncated]"]);
+    expect(out).toEqual(["a".repeat(100), `${"b".repeat(80)}...[truncated 20 bytes]`, "[truncated]"]);
   });
 
   test(`nesting deeper than ${MAX_DEPTH} levels becomes a marker`, () => {
@@ -267,5 +267,16 @@ describe("createEventScrubber", () => {
 
   test.each(["tool_call_start", "tool_call_end", "tool_call_error", "annotation", "surface_snapshot"] as const)("the %s spec vector stays valid", (type) => {
     assertValidEvent(scrubEvent(vector(type)));
+  });
+});
+
+describe("scrubValue: idempotent truncation", () => {
+  test("a value cut once (hot path) keeps its marker and true count when scrubbed again (background)", () => {
+    const once = scrubValue("x".repeat(1024 * 1024), OFF) as string;
+    expect(once).toEndWith(`...[truncated ${1024 * 1024 - MAX_FIELD_BYTES} bytes]`);
+    const stats = { redactions: {}, truncated: 0 };
+    const twice = scrubValue(once, ON, stats);
+    expect(twice).toBe(once);
+    expect(stats.truncated).toBe(0);
   });
 });
