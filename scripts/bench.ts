@@ -71,6 +71,22 @@ export async function peakRss(env: Record<string, string>, calls: number): Promi
   return { peak_rss_mib: Math.round(hwm / 1024), calls, seconds: Number(seconds.toFixed(1)) };
 }
 
+/** Per-metric median of several runs of one configuration. */
+function median(runs: (Row & { label: string })[]): Row & { label: string } {
+  const mid = <T,>(values: T[]): T => [...values].sort((a, b) => Number(a) - Number(b))[Math.floor(values.length / 2)] as T;
+  const first = runs[0] as Row & { label: string };
+  return {
+    label: first.label,
+    startup_ms: mid(runs.map((r) => r.startup_ms)),
+    seq_p50_us: mid(runs.map((r) => r.seq_p50_us)),
+    seq_p99_us: mid(runs.map((r) => r.seq_p99_us)),
+    burst_calls_per_s: mid(runs.map((r) => r.burst_calls_per_s)),
+    blob_MB_per_s: mid(runs.map((r) => r.blob_MB_per_s)),
+    exit: runs.every((r) => r.exit === 0) ? 0 : runs.map((r) => r.exit).join("/"),
+    exit_ms: mid(runs.map((r) => r.exit_ms)),
+  };
+}
+
 function table(rows: (Row & { label: string })[]): string {
   const bare = rows[0] as Row;
   const ratio = (v: number, b: number) => (b === 0 ? "-" : `${Math.round((v / b) * 100)}%`);
@@ -94,11 +110,21 @@ async function main(argv: readonly string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "baton-bench-"));
   const dead = hangingConsole();
   try {
-    const rows = [];
-    rows.push(await drive("bare server", fake, {}, flags));
-    rows.push(await drive("proxy, events to stderr only", proxied, { BATON_EVENT_SINK: "stderr:" }, flags));
-    rows.push(await drive("proxy, default sinks (stderr + file)", proxied, { BATON_EVENT_SINK: `stderr:,file://${join(dir, "events.jsonl")}` }, flags));
-    rows.push(await drive("proxy, hanging console + file", proxied, { BATON_EVENT_SINK: `${dead.url},file://${join(dir, "events2.jsonl")}`, BATON_API_KEY: "bench-key", BATON_CONSENT_TOKEN: "bench-consent" }, flags));
+    const configs: [string, string[], Record<string, string>][] = [
+      ["bare server", fake, {}],
+      ["proxy, events to stderr only", proxied, { BATON_EVENT_SINK: "stderr:" }],
+      ["proxy, default sinks (stderr + file)", proxied, { BATON_EVENT_SINK: `stderr:,file://${join(dir, "events.jsonl")}` }],
+      ["proxy, hanging console + file", proxied, { BATON_EVENT_SINK: `${dead.url},file://${join(dir, "events2.jsonl")}`, BATON_API_KEY: "bench-key", BATON_CONSENT_TOKEN: "bench-consent" }],
+    ];
+    // Shared machines drift: the configurations are interleaved round by round and each figure is
+    // the median over the rounds, so a slow minute does not land on one row only.
+    const rounds = argv.includes("--rounds") ? Math.max(1, Number(argv[argv.indexOf("--rounds") + 1]) || 1) : quick ? 1 : 3;
+    const samples = configs.map(() => [] as (Row & { label: string })[]);
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, [label, command, env]] of configs.entries()) samples[i]?.push(await drive(label, command, env, flags));
+    }
+    const rows = samples.map(median);
+    if (rounds > 1) process.stdout.write(`medians over ${rounds} interleaved rounds\n`);
     process.stdout.write(`${table(rows)}\n\n`);
     const rss = await peakRss({ BATON_EVENT_SINK: `${dead.url},file://${join(dir, "rss.jsonl")}`, BATON_API_KEY: "bench-key", BATON_CONSENT_TOKEN: "bench-consent" }, quick ? 20_000 : 100_000);
     process.stdout.write(`peak RSS of the proxy under a hanging console: ${rss.peak_rss_mib} MiB after ${rss.calls} calls (${rss.seconds} s)\n`);
