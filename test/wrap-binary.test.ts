@@ -1,19 +1,18 @@
 // Black-box tests: the compiled binary's `wrap`/`unwrap` against temp HOME and project directories, with a clean env.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { binaryPath } from "./support/binary.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, statSync } from "node:fs";
 
-const FIXTURES = join(import.meta.dir, "fixtures", "wrap");
-const roots: string[] = [];
+import { join } from "node:path";
+import { binaryPath } from "./support/binary.ts";
+import { createWrapDirs, WRAP_FIXTURES, type WrapDirs } from "./support/wrap-sandbox.ts";
+
+const FIXTURES = WRAP_FIXTURES;
 let binary = "";
 
 beforeAll(async () => {
   binary = await binaryPath();
 }, 120_000);
-afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
 
 interface Run {
   code: number;
@@ -22,28 +21,14 @@ interface Run {
 }
 
 /** A temp HOME and project directory; `run` starts the binary there with only HOME/USERPROFILE/PATH set. */
-function sandbox(): { home: string; project: string; put: (fixture: string, where: string, mode?: number) => string; run: (...args: string[]) => Promise<Run> } {
-  // realpath: macOS tmpdir is behind a symlink, and the child reports its cwd resolved.
-  const root = realpathSync(mkdtempSync(join(tmpdir(), "baton-wrap-bin-")));
-  roots.push(root);
-  const home = join(root, "home");
-  const project = join(root, "project");
-  mkdirSync(home);
-  mkdirSync(project);
+function sandbox(): WrapDirs & { run: (...args: string[]) => Promise<Run> } {
+  const dirs = createWrapDirs("baton-wrap-bin-");
   return {
-    home,
-    project,
-    put(fixture, where, mode = 0o644) {
-      const target = where.startsWith("~/") ? join(home, where.slice(2)) : join(project, where);
-      mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(join(FIXTURES, fixture), target);
-      chmodSync(target, mode);
-      return target;
-    },
+    ...dirs,
     async run(...args) {
       const proc = Bun.spawn([binary, ...args], {
-        cwd: project,
-        env: { HOME: home, USERPROFILE: home, PATH: process.env.PATH ?? "" },
+        cwd: dirs.project,
+        env: { HOME: dirs.home, USERPROFILE: dirs.home, PATH: process.env.PATH ?? "" },
         stdin: "ignore",
         stdout: "pipe",
         stderr: "pipe",

@@ -1,42 +1,24 @@
 // Tests runWrapCommand (src/wrap/wrap-command.ts) with a fake CommandContext against temp home/project directories.
 
-import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { describe, expect, test } from "bun:test";
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+
+import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
 import { runWrapCommand } from "../src/wrap/wrap-command.ts";
+import { createWrapDirs, WRAP_FIXTURES, type WrapDirs } from "./support/wrap-sandbox.ts";
 
 const EXEC = "/opt/baton/bin/baton-proxy";
-const FIXTURES = join(import.meta.dir, "fixtures", "wrap");
-const roots: string[] = [];
-afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
+const FIXTURES = WRAP_FIXTURES;
 
-interface Sandbox {
-  home: string;
-  project: string;
-  /** Copies a fixture to a path relative to home (`~/…`) or the project (`./…`); returns the absolute path. */
-  put(fixture: string, where: string, mode?: number): string;
+interface Sandbox extends WrapDirs {
   run(mode: "wrap" | "unwrap", ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 function sandbox(overrides: Partial<CommandContext> = {}): Sandbox {
-  const root = mkdtempSync(join(tmpdir(), "baton-wrap-"));
-  roots.push(root);
-  const home = join(root, "home");
-  const project = join(root, "project");
-  mkdirSync(home);
-  mkdirSync(project);
+  const dirs = createWrapDirs("baton-wrap-");
   return {
-    home,
-    project,
-    put(fixture, where, mode = 0o644) {
-      const target = where.startsWith("~/") ? join(home, where.slice(2)) : join(project, where);
-      mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(join(FIXTURES, fixture), target);
-      chmodSync(target, mode);
-      return target;
-    },
+    ...dirs,
     async run(mode, ...args) {
       let stdout = "";
       let stderr = "";
@@ -45,9 +27,9 @@ function sandbox(overrides: Partial<CommandContext> = {}): Sandbox {
         stdout: (text) => void (stdout += text),
         stderr: (text) => void (stderr += text),
         execPath: EXEC,
-        cwd: project,
+        cwd: dirs.project,
         platform: "linux",
-        homeDir: home,
+        homeDir: dirs.home,
         ...overrides,
       };
       const code = await runWrapCommand(args, ctx, mode);
