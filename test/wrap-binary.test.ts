@@ -2,7 +2,6 @@
 
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
-
 import { join } from "node:path";
 import { binaryPath } from "./support/binary.ts";
 import { createWrapDirs, WRAP_FIXTURES, type WrapDirs } from "./support/wrap-sandbox.ts";

@@ -2,7 +2,6 @@
 
 import { describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
 import { runWrapCommand } from "../src/wrap/wrap-command.ts";
