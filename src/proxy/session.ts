@@ -3,10 +3,8 @@
 import type { FileSink } from "bun";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Dispatcher } from "../telemetry/dispatcher.ts";
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
-import { wireResult } from "../wire/jsonrpc.ts";
-import { classifyLine } from "../wire/jsonrpc.ts";
+import { classifyLine, decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { LineSplitter, MAX_LINE_BYTES, type Frame } from "../wire/framing.ts";
 import { createReportState, foldEvent } from "../report/report-state.ts";
 import { renderReport } from "../report/render-markdown.ts";
@@ -136,6 +134,7 @@ export async function runProxySession(config: Config, command: readonly string[]
   serverJunk.summarise();
   await withDeadline(toClient.drain() ?? Promise.resolve(), FINAL_WRITE_DEADLINE_MS);
   await dispatcher.shutdown(EVENT_FLUSH_DEADLINE_MS);
+  // The client pump may still wait on stdin (a server that exited by itself): main exits the process.
   void clientPump;
   return code;
 }
@@ -187,14 +186,8 @@ async function pump(
   for (const writer of writers) await writer.drain();
 }
 
-function decodeUtf8(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-}
-
 async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
 }
-
-export type { Dispatcher };

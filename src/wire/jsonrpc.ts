@@ -20,12 +20,18 @@ export type Classified =
   | { readonly kind: "batch"; readonly members: readonly (Message | undefined)[]; readonly values: readonly unknown[] }
   | { readonly kind: "junk"; readonly reason: "blank" | "not_json" | "not_jsonrpc" };
 
+/**
+ * UTF-8 bytes to text. Buffer's decoder is several times faster than TextDecoder on large
+ * ASCII-heavy lines (measured: 0.24 ms vs 0.9-1.4 ms for a 1 MiB result); invalid bytes become
+ * U+FFFD either way, and the original bytes are what gets forwarded.
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+}
+
 /** Decodes and classifies one line body (without its newline). Never throws. */
 export function classifyLine(body: Uint8Array): Classified {
-  // Buffer's UTF-8 decoder is several times faster than TextDecoder on large ASCII-heavy lines
-  // (measured: 0.24 ms vs 0.9-1.4 ms for a 1 MiB result); invalid bytes become U+FFFD either way,
-  // and the original bytes are what gets forwarded.
-  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+  const text = decodeUtf8(body);
   if (text.trim() === "") return { kind: "junk", reason: "blank" };
   let parsed: unknown;
   try {
