@@ -12,6 +12,7 @@ import { createDispatcher } from "../telemetry/dispatcher.ts";
 import { createSinks } from "../telemetry/sinks/create-sinks.ts";
 import { createEventScrubber, scrubValue } from "../telemetry/scrub.ts";
 import { createEnvelope } from "../telemetry/envelope.ts";
+import { META_DROPPED_EVENTS } from "../telemetry/event-types.ts";
 import { SDK_VERSION } from "../version.ts";
 import { childEnvironment, spawnChild, type Child } from "./child.ts";
 import { JunkReporter } from "./junk-reporter.ts";
@@ -74,9 +75,13 @@ export async function runProxySession(config: Config, command: readonly string[]
         case "send":
           (action.to === "client" ? toClient : toServer).send(action.message);
           break;
-        case "emit":
+        case "emit": {
+          // Later events carry the running drop count, so an offline report can say events are missing.
+          const dropped = dispatcher.dropped;
+          if (dropped > 0 && action.draft.runtime_meta !== null) action.draft.runtime_meta[META_DROPPED_EVENTS] = dropped;
           dispatcher.enqueue(envelope.stamp(action.draft));
           break;
+        }
         case "log":
           logger[action.level](action.text);
           break;

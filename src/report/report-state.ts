@@ -1,6 +1,6 @@
 // The report's fold: folds one session's events into bounded aggregates. Pure data, no I/O, no rendering, no clock.
 
-import { META_CALL_ID, META_SCRUBBED, META_SERVER, META_TRUNCATED, type BatonEvent } from "../telemetry/event-types.ts";
+import { META_CALL_ID, META_DROPPED_EVENTS, META_SCRUBBED, META_SERVER, META_TRUNCATED, type BatonEvent } from "../telemetry/event-types.ts";
 import type { DurationStats } from "./duration-stats.ts";
 import { foldOutcome, foldStart } from "./fold-calls.ts";
 import { addCount, clipText, compactJson, compareInstants, isObject, readCount, readText } from "./fold-values.ts";
@@ -19,7 +19,7 @@ export const MAX_REDACTION_LABELS = 20;
 /** Characters kept of a redaction label. */
 const MAX_LABEL_CHARS = 40;
 /** runtime_meta key carrying the proxy's count of dropped events (not in event-types.ts yet). */
-export const META_DROPPED_EVENTS = "baton/dropped_events";
+export { META_DROPPED_EVENTS } from "../telemetry/event-types.ts";
 
 /** Per-tool aggregates. Durations cover every outcome that carried one (successes and errors). */
 export interface ToolStats {

@@ -81,3 +81,5 @@ export const META_CALL_ID = "baton/call_id";
 export const META_SERVER = "baton/server";
 export const META_SCRUBBED = "baton/scrubbed";
 export const META_TRUNCATED = "baton/truncated";
+/** Events the proxy had dropped before this one (set only when > 0), so an offline report can say so. */
+export const META_DROPPED_EVENTS = "baton/dropped_events";
