@@ -149,8 +149,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           options.logger.warn(`event observer failed (the session report may be incomplete): ${describeError(error)}`);
         }
       }
+      const entry = { event, line }; // one entry shared by every lane
       for (const lane of lanes) {
-        lane.push({ event, line });
+        lane.push(entry);
         if (eager && lane.size() >= maxBatch) lane.pump();
       }
     }
