@@ -53,7 +53,8 @@ export async function runProxySession(config: Config, command: readonly string[]
     sinks: createSinks(config, logger, { writeStderr: io.writeStderr }),
     logger,
     prepare: createEventScrubber({ mode: config.scrub, extraKeys: config.scrubKeys }),
-    observe: (event) => foldEvent(report, event),
+    // Only the live report reads the fold, and it exists only when every sink is local.
+    observe: config.allSinksLocal ? (event) => foldEvent(report, event) : undefined,
   });
   const envelope = createEnvelope({ tenantId: config.tenantId, vendorId: config.vendorId, consentToken: config.consentToken, sdkVersion: SDK_VERSION });
   const toClient = new WireWriter(io.stdout, "client", logger);
