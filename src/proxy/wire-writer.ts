@@ -19,7 +19,6 @@ export const MAX_QUEUED_BYTES = 1024 * 1024;
  */
 export class WireWriter {
   private broken = false;
-  private dropped = 0;
   private dirty = false;
   private queued: Uint8Array[] = [];
   private queuedBytes = 0;
@@ -32,11 +31,7 @@ export class WireWriter {
 
   /** Queues raw bytes (already newline-terminated, or a deliberate fragment of a long line). */
   write(bytes: Uint8Array): void {
-    if (this.broken) {
-      this.dropped += bytes.length;
-      return;
-    }
-    if (bytes.length === 0) return;
+    if (this.broken || bytes.length === 0) return; // a peer that is gone takes nothing more
     this.queued.push(bytes);
     this.queuedBytes += bytes.length;
     if (this.queuedBytes >= MAX_QUEUED_BYTES) this.handOver();
@@ -69,37 +64,13 @@ export class WireWriter {
     }
   }
 
-  /** Closes the destination (for the child: its stdin EOF). */
-  end(): void {
-    this.handOver();
-    if (this.broken) return;
-    this.broken = true;
-    try {
-      void Promise.resolve(this.sink.end()).catch(() => undefined);
-    } catch {
-      // Already closed.
-    }
-  }
-
-  get isBroken(): boolean {
-    return this.broken;
-  }
-
-  /** Bytes that could not be delivered because the peer had gone. */
-  get droppedBytes(): number {
-    return this.dropped;
-  }
-
   /** Gives everything queued to the FileSink as one buffer. */
   private handOver(): void {
     if (this.queued.length === 0) return;
     const bytes = this.queued.length === 1 ? (this.queued[0] as Uint8Array) : joinInOrder(this.queued, this.queuedBytes);
     this.queued = [];
     this.queuedBytes = 0;
-    if (this.broken) {
-      this.dropped += bytes.length;
-      return;
-    }
+    if (this.broken) return;
     try {
       this.sink.write(bytes);
       this.dirty = true;
