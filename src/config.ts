@@ -7,6 +7,10 @@ export type SinkSpec =
   | { readonly kind: "http"; readonly url: string };
 
 export type ScrubMode = "on" | "off";
+export type IntentParamMode = "optional" | "required" | "off";
+export type CaptureGroup = "tools" | "resources" | "prompts";
+const INTENT_PARAM_MODES: readonly IntentParamMode[] = ["optional", "required", "off"];
+const CAPTURE_GROUPS: readonly CaptureGroup[] = ["tools", "resources", "prompts"];
 
 export interface Config {
   readonly sinks: readonly SinkSpec[];
@@ -24,6 +28,16 @@ export interface Config {
   readonly slowCallMs: number;
   /** Values that must never appear in any output (API key, consent token). */
   readonly secrets: readonly string[];
+  /** BATON_INTENT_PARAM: inject `user_goal`/`expected_result` into tool schemas (`off`: byte-transparent). */
+  readonly intentParam: IntentParamMode;
+  /** BATON_CAPTURE: which event groups are recorded (default all three). */
+  readonly capture: ReadonlySet<CaptureGroup>;
+  /** BATON_USER_ID_HMAC_KEY: key of the `h1:` user_id hash; without it events carry no user_id. */
+  readonly userIdKey: string | undefined;
+  /** BATON_PRINCIPAL: the user every stdio call is made for (hashed into user_id, never emitted). */
+  readonly principal: string | undefined;
+  /** BATON_PRINCIPAL_HEADER: hosted mode's trusted request header naming the user. */
+  readonly principalHeader: string | undefined;
   /** Non-fatal remarks (unknown BATON_* variables), logged once at start. */
   readonly warnings: readonly string[];
 }
@@ -46,6 +60,11 @@ export const KNOWN_VARIABLES = [
   "BATON_SCRUB",
   "BATON_SCRUB_KEYS",
   "BATON_SLOW_CALL_MS",
+  "BATON_INTENT_PARAM",
+  "BATON_CAPTURE",
+  "BATON_USER_ID_HMAC_KEY",
+  "BATON_PRINCIPAL",
+  "BATON_PRINCIPAL_HEADER",
 ] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -88,6 +107,17 @@ export function loadConfig(env: Env): ConfigResult {
     problems.push(`BATON_SLOW_CALL_MS must be a positive whole number of milliseconds (got "${clip(slowRaw ?? "")}")`);
   }
 
+  const intentRaw = value("BATON_INTENT_PARAM")?.toLowerCase() ?? "optional";
+  if (!(INTENT_PARAM_MODES as readonly string[]).includes(intentRaw)) {
+    problems.push(`BATON_INTENT_PARAM must be one of ${INTENT_PARAM_MODES.join(", ")} (got "${clip(intentRaw)}")`);
+  }
+  const captureList = (value("BATON_CAPTURE") ?? CAPTURE_GROUPS.join(",")).split(",").map((g) => g.trim().toLowerCase()).filter((g) => g !== "");
+  for (const group of captureList) {
+    if (!(CAPTURE_GROUPS as readonly string[]).includes(group)) problems.push(`BATON_CAPTURE lists unknown group "${clip(group)}" (known: ${CAPTURE_GROUPS.join(", ")})`);
+  }
+  const userIdKey = value("BATON_USER_ID_HMAC_KEY");
+  const principal = value("BATON_PRINCIPAL");
+
   const known = new Set<string>(KNOWN_VARIABLES);
   for (const name of Object.keys(env).sort()) {
     if (name.startsWith("BATON_") && !known.has(name)) {
@@ -96,7 +126,7 @@ export function loadConfig(env: Env): ConfigResult {
   }
 
   if (problems.length > 0) return { ok: false, problems };
-  const secrets = [apiKey, consentToken === PLACEHOLDER ? undefined : consentToken].filter(
+  const secrets = [apiKey, consentToken === PLACEHOLDER ? undefined : consentToken, userIdKey, principal].filter(
     (s): s is string => s !== undefined,
   );
   const config: Config = {
@@ -110,6 +140,11 @@ export function loadConfig(env: Env): ConfigResult {
     scrub: scrubRaw as ScrubMode,
     scrubKeys: Object.freeze(scrubKeys),
     slowCallMs,
+    intentParam: intentRaw as IntentParamMode,
+    capture: Object.freeze(new Set(captureList as CaptureGroup[])),
+    userIdKey,
+    principal,
+    principalHeader: value("BATON_PRINCIPAL_HEADER"),
     secrets: Object.freeze(secrets),
     warnings: Object.freeze(warnings),
   };

@@ -3,6 +3,11 @@
 import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
+import type { Principal } from "../identity/user-id.ts";
+import type { CaptureGroup } from "./resource-prompt-events.ts";
+import type { IntentParamMode, IntentRegistry } from "./intent-params.ts";
+import type { OpenRounds } from "./multi-round.ts";
+import { createSurfaceCapture, type SurfaceCapture } from "./surface-snapshot.ts";
 
 /** Calls (and other requests) tracked at once; beyond this the oldest is evicted with an `evicted` event. */
 export const MAX_PENDING_REQUESTS = 100_000;
@@ -15,6 +20,7 @@ export const MODERN_CLIENT_INFO_KEY = "io.modelcontextprotocol/clientInfo";
 export const MODERN_SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
 
 export type Side = "client" | "server";
+export type { Principal };
 
 /** An event without its envelope; the session stamps ids, sequence, time and identity. */
 export interface EventDraft<T extends EventType = EventType> {
@@ -22,6 +28,8 @@ export interface EventDraft<T extends EventType = EventType> {
   readonly payload: PayloadByType[T];
   readonly runtime_meta: Record<string, unknown> | null;
   readonly agent_runtime: string;
+  /** The `h1:` hash of the call's principal; never the principal itself. */
+  readonly user_id?: string | null;
 }
 
 export type Action =
@@ -40,12 +48,38 @@ export interface TransformOptions {
    */
   readonly boundValue?: (value: unknown) => { value: unknown; truncated: number };
   readonly maxPending?: number;
+  /** BATON_INTENT_PARAM; defaults to `optional`. */
+  readonly intentParam?: IntentParamMode;
+  /** BATON_CAPTURE: event groups recorded; defaults to all. */
+  readonly capture?: ReadonlySet<CaptureGroup>;
+  /** Hashes a principal into `user_id` (BATON_USER_ID_HMAC_KEY); absent without a key. */
+  readonly hashPrincipal?: (principal: Principal) => string;
+  /** The principal of every call that brings none of its own (stdio: BATON_PRINCIPAL). */
+  readonly defaultPrincipal?: Principal;
+}
+
+/** Per-request facts a transport knows; events of the request are stamped with them. */
+export interface RequestFacts {
+  readonly principal?: Principal;
 }
 
 export interface PendingCall {
   readonly toolName: string;
   readonly callId: string;
   readonly meta: Record<string, unknown>;
+  readonly userId: string | null;
+  /** `input_required` answers so far (multi-round calls); counted in runtime_meta. */
+  rounds: number;
+}
+
+/** A resources/prompts request being timed (its start event is out). */
+export interface PendingSubject {
+  readonly method: "resources/read" | "resources/list" | "prompts/get" | "prompts/list";
+  /** The uri or prompt name; "" for lists. */
+  readonly subject: string;
+  readonly callId: string;
+  readonly meta: Record<string, unknown>;
+  readonly userId: string | null;
 }
 
 export interface PendingRequest {
@@ -54,6 +88,9 @@ export interface PendingRequest {
   /** `tools/list` without a cursor: the start of a (possibly paginated) listing. */
   readonly firstPage: boolean;
   readonly call: PendingCall | undefined;
+  readonly subject?: PendingSubject;
+  /** A `tasks/get` / `tasks/result` about a task a tool call turned into. */
+  readonly taskId?: string;
 }
 
 export interface ProxyState {
@@ -74,9 +111,27 @@ export interface ProxyState {
   rewritablePending: number;
   /** Size of the line being transformed (decides whether its values need the hot-path bound). */
   lineBytes: number;
+  /** Per tool, the intent parameter names it defines itself (upserted from every listing page). */
+  readonly intentRegistry: IntentRegistry;
+  /** Tools whose calls were stripped without a listing (logged once each). */
+  readonly unlistedStripped: Set<string>;
+  /** A proactive annotation exists this session (filed by the agent or made from a first intent). */
+  proactiveFiled: boolean;
+  /** Per-request principals arrived but there is no key to hash them (logged once). */
+  warnedNoUserKey: boolean;
+  readonly surface: SurfaceCapture;
+  readonly rounds: OpenRounds;
 }
 
 export const REWRITTEN_METHODS = new Set(["initialize", "server/discover", "tools/list"]);
+
+export function intentMode(state: ProxyState): IntentParamMode {
+  return state.options.intentParam ?? "optional";
+}
+
+export function captures(state: ProxyState, group: CaptureGroup): boolean {
+  return state.options.capture === undefined || state.options.capture.has(group);
+}
 
 export function createProxyState(options: TransformOptions): ProxyState {
   return {
@@ -91,6 +146,12 @@ export function createProxyState(options: TransformOptions): ProxyState {
     evicted: 0,
     rewritablePending: 0,
     lineBytes: 0,
+    intentRegistry: new Map(),
+    unlistedStripped: new Set(),
+    proactiveFiled: false,
+    warnedNoUserKey: false,
+    surface: createSurfaceCapture(),
+    rounds: { waiting: new Map(), tasks: new Map() },
   };
 }
 

@@ -14,6 +14,7 @@ import { createEventScrubber, scrubValue } from "../telemetry/scrub.ts";
 import { createEnvelope } from "../telemetry/envelope.ts";
 import { META_DROPPED_EVENTS } from "../telemetry/event-types.ts";
 import { SDK_VERSION } from "../version.ts";
+import { hashUserId } from "../identity/user-id.ts";
 import { childEnvironment, spawnChild, type Child } from "./child.ts";
 import { JunkReporter } from "./junk-reporter.ts";
 import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type ProxyState } from "./transform.ts";
@@ -47,7 +48,17 @@ export async function runProxySession(config: Config, command: readonly string[]
     const stats = { redactions: {}, truncated: 0 };
     return { value: scrubValue(value, { mode: "off", extraKeys: [] }, stats), truncated: stats.truncated };
   };
-  const state = createProxyState({ includeReportTool: config.allSinksLocal, boundValue: bound });
+  const userIdKey = config.userIdKey;
+  const state = createProxyState({
+    includeReportTool: config.allSinksLocal,
+    boundValue: bound,
+    intentParam: config.intentParam,
+    capture: config.capture,
+    // The raw principal stays here: only its hash reaches events (and so the dispatcher).
+    hashPrincipal: userIdKey === undefined ? undefined : (principal) => hashUserId(principal, config.tenantId, userIdKey),
+    defaultPrincipal: config.principal === undefined ? undefined : { id: config.principal },
+  });
+  if (config.principal !== undefined && userIdKey === undefined) logger.warn("BATON_PRINCIPAL is set but BATON_USER_ID_HMAC_KEY is not: events carry no user_id");
   const report = createReportState();
   const dispatcher = createDispatcher({
     sinks: createSinks(config, logger, { writeStderr: io.writeStderr }),

@@ -52,7 +52,7 @@ export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock 
         consent_token: identity.consentToken,
         sdk_version: identity.sdkVersion,
         agent_runtime: draft.agent_runtime,
-        user_id: null,
+        user_id: draft.user_id ?? null,
         runtime_meta: draft.runtime_meta,
         event_type: draft.event_type,
         payload: draft.payload,
