@@ -192,7 +192,9 @@ describe("junk", () => {
     expect(p.stderr()).toContain("Starting fixture server v1.0");
     expect(p.stderr()).toMatch(/not JSON from the server/);
     expect(p.stderr()).toMatch(/blank line from the server/);
-    const all = readValidatedEvents(events);
+    const everything = readValidatedEvents(events);
+    expect(everything.filter((e) => e.event_type === "surface_snapshot")).toHaveLength(1); // the server's surface, once
+    const all = everything.filter((e) => e.event_type !== "surface_snapshot");
     checkCallPairs(all);
     expect(all.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
   });
@@ -354,7 +356,9 @@ describe("routing", () => {
     const call = await p.request(2, "tools/call", { name: "baton_annotate", arguments: { intent: "for the server" } });
     expect(call.result.content[0].text).toBe("the server's own baton_annotate");
     expect(await p.close()).toBe(0);
-    const all = readValidatedEvents(events);
+    const everything = readValidatedEvents(events);
+    expect(everything.filter((e) => e.event_type === "surface_snapshot")).toHaveLength(1); // the server's surface, once
+    const all = everything.filter((e) => e.event_type !== "surface_snapshot");
     checkCallPairs(all);
     expect(all.map((e) => [e.event_type, e.payload.tool_name])).toEqual([
       ["tool_call_start", "baton_annotate"],
