@@ -339,7 +339,7 @@ describe("routing", () => {
       expect(pages[2]?.slice(-2)).toEqual(INJECTED);
       const all = pages.flat();
       for (const name of INJECTED) expect(all.filter((n) => n === name).length).toBe(1);
-      expect(all.length).toBe(9 + 2);
+      expect(all.length).toBe(13 + 2);
     }
     expect(await p.close()).toBe(0);
   });
