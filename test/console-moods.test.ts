@@ -114,7 +114,9 @@ describe("console moods", () => {
       if (mood === "ok") expect(p.stderr()).not.toContain("dropped");
       else expect(p.stderr()).toMatch(/dropped \d+ event/);
 
-      const all = readValidatedEvents(events);
+      const everything = readValidatedEvents(events);
+      expect(everything.filter((e) => e.event_type === "surface_snapshot")).toHaveLength(1); // the server's surface, once
+      const all = everything.filter((e) => e.event_type !== "surface_snapshot");
       checkCallPairs(all);
       expect(all.map((e) => [e.event_type, e.payload.tool_name])).toEqual([
         ["tool_call_start", "echo"],
