@@ -151,7 +151,7 @@ describe("console moods", () => {
       if (mood === "ok") {
         // A healthy console receives every event, each once.
         const delivered = console_.requests.flatMap((r) => (JSON.parse(r.body) as { events: { event_id: string }[] }).events.map((e) => e.event_id));
-        expect(delivered.sort()).toEqual(all.map((e) => e.event_id).sort());
+        expect(delivered.sort()).toEqual(everything.map((e) => e.event_id).sort());
       }
     });
   }
