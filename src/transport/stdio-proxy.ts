@@ -1,12 +1,11 @@
-// Composition of the stdio proxy: one telemetry hub, one engine, the child upstream and the stdio session loop; returns the exit status.
+// Composition of the stdio proxy: one telemetry hub, one engine, an upstream (the child by default) and the stdio session loop; returns the exit status.
 
 import type { Config } from "../config.ts";
 import { createSessionEngine } from "../engine/session-engine.ts";
 import type { Logger } from "../log.ts";
 import { createConfiguredHub } from "../telemetry/telemetry-hub.ts";
-import { childEnvironment, spawnChild } from "./child-process.ts";
 import { runStdioSession } from "./stdio-session.ts";
-import type { ByteSink } from "./upstream.ts";
+import type { ByteSink, Upstream } from "./upstream.ts";
 
 /** Budget for delivering the last events after the server has exited (SPEC §8: exit within a few seconds). */
 export const EVENT_FLUSH_DEADLINE_MS = 2_000;
@@ -23,11 +22,12 @@ export interface StdioProxyIo {
 }
 
 /**
- * Runs the proxy until the server has exited and events are flushed; returns the exit code
- * (the server's status). Throws LocalError(E_SPAWN) if the server cannot be started.
+ * Runs the proxy until the server has ended and events are flushed; returns the exit code (the
+ * server's status). `openUpstream` starts the server (e.g. `spawnChild`); what it throws
+ * (LocalError E_SPAWN) propagates before anything else is started.
  */
-export async function runStdioProxy(config: Config, command: readonly string[], env: Readonly<Record<string, string | undefined>>, logger: Logger, io: StdioProxyIo): Promise<number> {
-  const upstream = spawnChild(command, childEnvironment(env));
+export async function runStdioProxy(config: Config, logger: Logger, io: StdioProxyIo, openUpstream: () => Upstream): Promise<number> {
+  const upstream = openUpstream();
   const telemetry = createConfiguredHub(config, logger, { writeStderr: io.writeStderr });
   const engine = createSessionEngine({ config, logger, now: io.now, telemetry });
   const code = await runStdioSession({
