@@ -10,6 +10,8 @@ import {
   type SessionIndex, type SessionInfo,
 } from "./read-events.ts";
 import { renderReport } from "./render-markdown.ts";
+import type { PreviousSurface } from "./render-surface.ts";
+import { digestSurface } from "./surface-diff.ts";
 import { createReportState, foldEvent } from "./report-state.ts";
 import { summarizeReport } from "./summarize-json.ts";
 
@@ -24,7 +26,7 @@ Prints the friction report of one session from a baton-proxy event file (JSON Li
   FILE            the event file (default ${DEFAULT_FILE_SINK_PATH}, the default file sink)
   --session ID    a session id, or a prefix matching exactly one (default: the latest session)
   --format md|json  Markdown report (default) or the aggregated numbers as JSON
-  --list          list the sessions in FILE instead (id, first → last, events, calls, client)
+  --list          list the sessions in FILE instead (id, first → last, events, calls, client, surface hash)
   --slow-ms N     calls at least N ms long count as slow (default: BATON_SLOW_CALL_MS, else ${DEFAULT_SLOW_CALL_MS})
   -h, --help      show this help
 
@@ -110,7 +112,8 @@ export async function runReportCommand(args: readonly string[], ctx: CommandCont
     if (session !== undefined) for (const event of await collectSession(path, session.sessionId)) foldEvent(state, event);
     else ctx.stderr(`baton-proxy report: no events in ${path} yet\n`);
     const slowCallMs = parsed.slowMs ?? slowFromEnv(ctx);
-    ctx.stdout(parsed.format === "json" ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n` : renderReport(state, { slowCallMs, eventsLocation: path }));
+    const previousSurface = session === undefined || parsed.format === "json" ? undefined : await findPreviousSurface(path, index, session);
+    ctx.stdout(parsed.format === "json" ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n` : renderReport(state, { slowCallMs, eventsLocation: path, previousSurface }));
     return 0;
   } catch (error) {
     const reason = error instanceof LocalError ? error.message : `cannot read ${path}: ${describeError(error)}`;
@@ -144,18 +147,33 @@ async function collectSession(path: string, sessionId: string): Promise<BatonEve
   return sortBySequence(events);
 }
 
+/** The latest surface of the session listed just before `session` that recorded one (another pass over the file). */
+async function findPreviousSurface(path: string, index: SessionIndex, session: SessionInfo): Promise<PreviousSurface | undefined> {
+  const sessions = listSessions(index);
+  const previous = sessions.slice(0, sessions.indexOf(session)).reverse().find((s) => s.surfaceHash !== null);
+  if (previous === undefined || previous.surfaceHash === null) return undefined;
+  for await (const line of splitLines(Bun.file(path).stream())) {
+    if (!line.includes(previous.surfaceHash)) continue;
+    const result = parseEventLine(line);
+    if (result.kind !== "event" || result.event.session_id !== previous.sessionId || result.event.event_type !== "surface_snapshot") continue;
+    const surface = digestSurface(result.event.payload as unknown as Record<string, unknown>);
+    if (surface !== null && surface.hash === previous.surfaceHash) return { sessionId: previous.sessionId, surface };
+  }
+  return undefined;
+}
+
 function renderSessionList(index: SessionIndex, path: string): string {
   const sessions = listSessions(index);
   if (sessions.length === 0) return `No sessions in ${path} yet.\n`;
   const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
   const lines = sessions.map(
-    (s) => `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}`,
+    (s) => `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}  ${s.surfaceHash ?? "no surface"}`,
   );
   return `${lines.join("\n")}\n`;
 }
 
 function publicInfo(s: SessionInfo): Record<string, unknown> {
-  return { session_id: s.sessionId, first: s.firstAt, last: s.lastAt, events: s.events, calls: s.calls, client: s.client };
+  return { session_id: s.sessionId, first: s.firstAt, last: s.lastAt, events: s.events, calls: s.calls, client: s.client, surface_hash: s.surfaceHash };
 }
 
 function slowFromEnv(ctx: CommandContext): number {
