@@ -73,6 +73,8 @@ describe("report output", () => {
     expect(c).toContain("**Differs from the previous session in this file (`sess-b`)**");
     expect(c).not.toContain("Tools added");
     expect(c).toContain("- No difference in what the event file keeps");
+    const json = JSON.parse((await run([path, "--session", "sess-b", "--format", "json"])).stdout) as ReportSummary;
+    expect([json.surface_hash, json.surfaces]).toEqual(["sha256:bbb", 2]);
     const a = (await run([path, "--session", "sess-a"])).stdout;
     expect(a).toContain("2 tools, surface `sha256:aaa`.");
     expect(a).not.toContain("previous session");
