@@ -69,8 +69,11 @@ function write(value: unknown, parts: string[]): void {
   }
 }
 
-/** Python compares str by code point; JS's default sort compares UTF-16 units (differs above U+FFFF). */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Python compares str by code point; JS's default sort compares UTF-16 units (differs only when a surrogate is involved). */
 export function byCodePoint(a: string, b: string): number {
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   const left = [...a];
   const right = [...b];
   for (let i = 0; i < Math.min(left.length, right.length); i++) {
@@ -81,19 +84,12 @@ export function byCodePoint(a: string, b: string): number {
 }
 
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
+/** Everything Python's ensure_ascii escapes: quote, backslash, and all outside ' '..'~' (per UTF-16 unit). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/g;
 
 /** Python's `py_encode_basestring_ascii`: everything outside `' '..'~'` is escaped, per UTF-16 unit. */
 export function pythonString(text: string): string {
-  let out = '"';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    const code = text.charCodeAt(i);
-    const short = SHORT_ESCAPES[ch];
-    if (short !== undefined) out += short;
-    else if (code < 0x20 || code > 0x7e) out += `\\u${code.toString(16).padStart(4, "0")}`;
-    else out += ch;
-  }
-  return `${out}"`;
+  return `"${text.replace(NEEDS_ESCAPE, (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
 }
 
 /** A JSON number lexeme as Python re-prints it: integers exact (`-0` is `0`), floats via repr. */
