@@ -76,6 +76,25 @@ describe("multi-round (input_required) calls", () => {
   });
 });
 
+describe("multi-round reads and gets", () => {
+  test("a prompts/get answered input_required ends with the round that completes it; a resources/read too", () => {
+    const state = createProxyState({ includeReportTool: false });
+    const get = (id: number, extra: Record<string, unknown> = {}) => ({ jsonrpc: "2.0", id, method: "prompts/get", params: { name: "plan", ...extra } });
+    const actions = [
+      ...client(state, get(1), 0),
+      ...server(state, answer(1, INPUT("p1")), 5),
+      ...client(state, get(2, { requestState: "p1", inputResponses: { k: {} } }), 10),
+      ...server(state, answer(2, { resultType: "complete", messages: [] }), 25),
+      ...client(state, { jsonrpc: "2.0", id: 3, method: "resources/read", params: { uri: "a://b" } }, 30),
+      ...server(state, answer(3, INPUT("r1")), 31),
+    ];
+    expect(drafts(actions).map((d) => [d.event_type, (d.payload as any).duration_ms ?? null, d.runtime_meta?.["baton/rounds"] ?? null])).toEqual([
+      ["prompt_get_start", null, null], ["prompt_get_end", 25, 2], ["resource_read_start", null, null],
+    ]);
+    expect(drafts(failPending(state, "proxy_shutdown", "bye", 40)).map((d) => [d.event_type, (d.payload as any).error_type, d.runtime_meta?.["baton/rounds"]])).toEqual([["resource_read_error", "proxy_shutdown", 2]]);
+  });
+});
+
 describe("task handles", () => {
   const TASK = { task: { taskId: "t1", status: "working", createdAt: "x", ttl: 60_000 } };
 

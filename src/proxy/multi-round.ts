@@ -1,8 +1,9 @@
-// Tool calls that outlive their first answer: multi-round (`input_required`) retries and task handles, bounded in count and time. Pure.
+// Requests that outlive their first answer: multi-round (`input_required`) tool calls, reads and gets, and task handles; bounded in count and time. Pure.
 
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { callError, callOutcome } from "./call-events.ts";
+import { subjectError } from "./resource-prompt-events.ts";
 import type { Action, PendingRequest, ProxyState } from "./proxy-state.ts";
 
 /** Calls waiting for the client's next round; beyond this the oldest is closed as `evicted`. */
@@ -29,8 +30,9 @@ export interface OpenRounds {
   readonly tasks: Map<string, Held>;
 }
 
-export function roundKey(toolName: string, requestState: unknown): string {
-  return `${toolName}\u0000${JSON.stringify(requestState ?? null)}`;
+/** Waiting rounds are keyed by what the retry repeats: method, tool name / uri / prompt name, and the echoed state. */
+export function roundKey(method: string, subject: string, requestState: unknown): string {
+  return `${method}\u0000${subject}\u0000${JSON.stringify(requestState ?? null)}`;
 }
 
 /**
@@ -38,13 +40,16 @@ export function roundKey(toolName: string, requestState: unknown): string {
  * not finish the call: it is held (true returned, no event) until the round or task that does.
  */
 export function holdCall(state: ProxyState, request: PendingRequest, result: JsonObject, now: number, actions: Action[]): boolean {
-  const call = request.call;
-  if (call === undefined) return false;
+  const held = request.call ?? request.subject;
+  if (held === undefined) return false;
   if (result.resultType === "input_required") {
-    call.rounds++;
-    hold(state, state.rounds.waiting, roundKey(call.toolName, result.requestState), { request, since: now, ttlMs: ROUND_TTL_MS }, MAX_WAITING_ROUNDS, now, actions);
+    held.rounds++;
+    const subject = request.call?.toolName ?? request.subject?.subject ?? "";
+    hold(state, state.rounds.waiting, roundKey(request.method, subject, result.requestState), { request, since: now, ttlMs: ROUND_TTL_MS }, MAX_WAITING_ROUNDS, now, actions);
     return true;
   }
+  const call = request.call;
+  if (call === undefined) return false; // only tool calls become tasks
   const task = taskOf(result);
   if (task === undefined) return false;
   const ttlMs = typeof task.ttl === "number" && task.ttl > 0 ? Math.min(task.ttl, TASK_TTL_MS) : TASK_TTL_MS;
@@ -52,10 +57,10 @@ export function holdCall(state: ProxyState, request: PendingRequest, result: Jso
   return true;
 }
 
-/** A `tools/call` that carries `requestState` or `inputResponses` continues a held call (same call id). */
-export function resumeCall(state: ProxyState, toolName: string, params: JsonObject): PendingRequest | undefined {
+/** A request that carries `requestState` or `inputResponses` continues a held call or read/get (same call id). */
+export function resumeCall(state: ProxyState, method: string, subject: string, params: JsonObject): PendingRequest | undefined {
   if (params.requestState === undefined && params.inputResponses === undefined) return undefined;
-  const key = roundKey(toolName, params.requestState);
+  const key = roundKey(method, subject, params.requestState);
   const held = state.rounds.waiting.get(key);
   if (held === undefined) return undefined;
   state.rounds.waiting.delete(key);
@@ -106,7 +111,7 @@ export function sweepRounds(state: ProxyState, now: number, actions: Action[]): 
       if (now - held.since < held.ttlMs) continue;
       map.delete(key);
       const why = what === "round" ? "the client did not send the next round" : "the task was not seen to finish";
-      actions.push(callError(state, held.request, "evicted", `${why} within ${Math.round(held.ttlMs / 1000)} s`, now));
+      closeHeld(state, held.request, "evicted", `${why} within ${Math.round(held.ttlMs / 1000)} s`, now, actions);
     }
   }
 }
@@ -114,7 +119,7 @@ export function sweepRounds(state: ProxyState, now: number, actions: Action[]): 
 /** Ends every held call (the server exited or the proxy is stopping). */
 export function failRounds(state: ProxyState, errorType: string, reason: string, now: number, actions: Action[]): void {
   for (const map of [state.rounds.waiting, state.rounds.tasks]) {
-    for (const held of map.values()) actions.push(callError(state, held.request, errorType, reason, now));
+    for (const held of map.values()) closeHeld(state, held.request, errorType, reason, now, actions);
     map.clear();
   }
 }
@@ -123,14 +128,19 @@ function hold(state: ProxyState, map: Map<string, Held>, key: string, held: Held
   const previous = map.get(key);
   if (previous !== undefined) {
     map.delete(key);
-    actions.push(callError(state, previous.request, "evicted", "another call took its place before the client continued it", now));
+    closeHeld(state, previous.request, "evicted", "another call took its place before the client continued it", now, actions);
   }
   map.set(key, held);
   if (map.size > max) {
     const [oldKey, oldest] = map.entries().next().value as [string, Held];
     map.delete(oldKey);
-    actions.push(callError(state, oldest.request, "evicted", `more than ${max} calls waiting to continue`, now));
+    closeHeld(state, oldest.request, "evicted", `more than ${max} calls waiting to continue`, now, actions);
   }
+}
+
+function closeHeld(state: ProxyState, request: PendingRequest, errorType: string, reason: string, now: number, actions: Action[]): void {
+  if (request.call) actions.push(callError(state, request, errorType, reason, now));
+  else if (request.subject) actions.push(subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))));
 }
 
 /** A task handle: `{task: {taskId, ttl?}}` (2025-11-25 CreateTaskResult, and the tasks extension). */

@@ -73,6 +73,8 @@ export interface PendingSubject {
   readonly callId: string;
   readonly meta: Record<string, unknown>;
   readonly userId: string | null;
+  /** `input_required` answers so far (multi-round reads and gets). */
+  rounds: number;
 }
 
 export interface PendingRequest {

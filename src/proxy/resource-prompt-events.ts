@@ -2,7 +2,7 @@
 
 import type { CaptureGroup } from "../config.ts";
 import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
-import { META_CALL_ID } from "../telemetry/event-types.ts";
+import { META_CALL_ID, META_ROUNDS, META_TRUNCATED } from "../telemetry/event-types.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { bound, errorFacts, withServer } from "./call-events.ts";
@@ -88,7 +88,8 @@ function withoutMeta(params: JsonObject | undefined): Record<string, unknown> {
 
 function emitSubject<T extends EventType>(state: ProxyState, subject: PendingSubject, type: T, payload: Partial<PayloadByType[T]> | Record<string, unknown>, truncated = 0): Action {
   const meta = withServer(state, { ...subject.meta, [META_CALL_ID]: subject.callId });
-  if (truncated > 0) meta["baton/truncated"] = truncated;
+  if (truncated > 0) meta[META_TRUNCATED] = truncated;
+  if (subject.rounds > 0 && !type.endsWith("_start")) meta[META_ROUNDS] = subject.rounds + 1;
   const draft = { event_type: type, payload, runtime_meta: meta, agent_runtime: state.agentRuntime, user_id: subject.userId } as EventDraft;
   return { type: "emit", draft };
 }

@@ -101,7 +101,13 @@ function clientMessage(state: ProxyState, message: Message, now: number, facts: 
   }
   if (isSubjectMethod(message.method)) {
     if (!captures(state, captureGroupOf(message.method))) return "forward";
-    const subject: PendingSubject = { method: message.method, subject: subjectOf(message.method, params), callId: `c${state.nextCallId++}`, meta: clientMeta(meta), userId: userIdFor(state, facts, actions) };
+    const name = subjectOf(message.method, params);
+    const resumed = params === undefined ? undefined : resumeCall(state, message.method, name, params);
+    if (resumed !== undefined) {
+      track(state, message.id, resumed, now, actions); // one more round of the same read/get: no second start
+      return "forward";
+    }
+    const subject: PendingSubject = { method: message.method, subject: name, callId: `c${state.nextCallId++}`, meta: clientMeta(meta), userId: userIdFor(state, facts, actions), rounds: 0 };
     track(state, message.id, { method: message.method, startedAt: now, firstPage: false, call: undefined, subject }, now, actions);
     actions.push(subjectStart(state, subject, params));
     return "forward";
@@ -120,7 +126,7 @@ function toolCall(state: ProxyState, id: JsonRpcId, toolName: string, params: Js
     actions.push({ type: "log", level: "info", text: `stripped user_goal/expected_result from a call of "${toolName}", a tool not listed through the proxy (the names are reserved for it)` });
   }
   const disposition = intent.stripped ? "changed" : "forward";
-  const resumed = resumeCall(state, toolName, params);
+  const resumed = resumeCall(state, "tools/call", toolName, params);
   if (resumed !== undefined) {
     track(state, id, resumed, now, actions); // the same call, one more round: no second start
     return disposition;
@@ -162,7 +168,7 @@ function serverMessage(state: ProxyState, message: Message, received: () => unkn
     return false;
   }
   if (request.subject) {
-    actions.push(subjectOutcome(state, request.subject, request.startedAt, message.value, result, now));
+    if (result === undefined || !holdCall(state, request, result, now, actions)) actions.push(subjectOutcome(state, request.subject, request.startedAt, message.value, result, now));
     return false;
   }
   if (request.taskId !== undefined) {
