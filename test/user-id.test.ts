@@ -44,4 +44,9 @@ describe("principal of an HTTP request", () => {
   ])("%s", (_name, headers, trusted, expected) => {
     expect(principalFromHeaders(headers, trusted)).toEqual(expected);
   });
+
+  test("a fetch Headers object works too (case-insensitive names)", () => {
+    expect(principalFromHeaders(new Headers({ "X-Forwarded-User": "dora" }), "x-forwarded-user")).toEqual({ id: "dora" });
+    expect(principalFromHeaders(new Headers({ Authorization: `Bearer ${jwt({ sub: "eve" })}` }), "x-user")).toEqual({ id: "eve" });
+  });
 });

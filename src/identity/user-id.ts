@@ -35,8 +35,8 @@ export function hashUserId(principal: Principal, tenantId: string, key: string):
   return `h1:${createHmac("sha256", Buffer.from(key, "utf8")).update(message, "utf8").digest("hex")}`;
 }
 
-/** Headers as a transport has them (lower-case names; a repeated header as an array). */
-export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+/** Headers as a transport has them: a fetch `Headers`, or a plain record with lower-case names (a repeated header as an array). */
+export type RequestHeaders = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**
  * The principal of a hosted-mode request: the value of `trustedHeader` (BATON_PRINCIPAL_HEADER,
@@ -46,10 +46,10 @@ export type RequestHeaders = Readonly<Record<string, string | readonly string[] 
  */
 export function principalFromHeaders(headers: RequestHeaders, trustedHeader: string | undefined): Principal | undefined {
   if (trustedHeader !== undefined && trustedHeader !== "") {
-    const value = first(headers[trustedHeader.toLowerCase()]);
+    const value = header(headers, trustedHeader);
     if (value !== undefined && value.trim() !== "") return { id: value.trim() };
   }
-  const authorization = first(headers.authorization);
+  const authorization = header(headers, "authorization");
   const match = authorization === undefined ? null : /^\s*bearer\s+([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\s*$/i.exec(authorization);
   if (match === null) return undefined;
   const claims = decodeClaims(match[2] as string);
@@ -57,7 +57,9 @@ export function principalFromHeaders(headers: RequestHeaders, trustedHeader: str
   return typeof claims.iss === "string" && claims.iss !== "" ? { id: claims.sub, issuer: claims.iss } : { id: claims.sub };
 }
 
-function first(value: string | readonly string[] | undefined): string | undefined {
+function header(headers: RequestHeaders, name: string): string | undefined {
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const value = headers[name.toLowerCase()];
   return typeof value === "string" ? value : value?.[0];
 }
 
