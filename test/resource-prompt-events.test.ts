@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createProxyState, failPending, fromClient, fromServer, sweepPending, type Action, type ProxyState, type TransformOptions } from "../src/proxy/transform.ts";
+import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, sweepPending, type Action, type ProxyState, type TransformOptions } from "../src/proxy/transform.ts";
 import { createEventScrubber } from "../src/telemetry/scrub.ts";
 import { createEnvelope } from "../src/telemetry/envelope.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
@@ -49,6 +49,19 @@ describe("resource and prompt events", () => {
     client(state, req(3, "resources/list"), 20 * 60_000);
     const failed = failPending(state, "upstream_exit", "gone", 20 * 60_000 + 5);
     expect(drafts([...swept, ...failed]).map((d) => [d.event_type, (d.payload as any).error_type])).toEqual([["resource_read_error", "evicted"], ["resource_list_error", "upstream_exit"]]);
+  });
+
+  test.each([
+    ["resources/read", { uri: "blob://big" }, "resource_read_end", { uri: "blob://big", duration_ms: 30 }],
+    ["resources/list", {}, "resource_list_end", { count: null, duration_ms: 30 }],
+  ])("an answer too long to inspect still ends the %s (lists not counted) and the event validates", (method, params, type, payload) => {
+    const state = fresh();
+    client(state, req(7, method, params), 0);
+    const actions = fromServerLongLine(state, '{"jsonrpc":"2.0","id":7,"result":{"contents":[{"blob":"AAAA', 'AAAA"}]}}', 40 * 1048576, 30);
+    expect(drafts(actions).map((d) => [d.event_type, d.payload] as unknown[])).toEqual([[type, payload]]);
+    const envelope = createEnvelope({ tenantId: "t", vendorId: "v", consentToken: "c", sdkVersion: "baton-proxy/0.1.0" });
+    assertValidEvent(JSON.parse(JSON.stringify(envelope.stamp(drafts(actions)[0]!))));
+    expect(state.pending.size).toBe(0);
   });
 
   test("BATON_CAPTURE without resources and prompts: no events, bytes forwarded", () => {

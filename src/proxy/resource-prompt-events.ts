@@ -65,6 +65,15 @@ export function subjectOutcome(state: ProxyState, subject: PendingSubject, start
   }
 }
 
+/** The end of a request whose answer was too long to inspect: timed, lists not counted (`count: null`). */
+export function subjectUninspected(state: ProxyState, subject: PendingSubject, startedAt: number, now: number): Action {
+  const duration_ms = Math.max(0, Math.round(now - startedAt));
+  const names = EVENT_NAMES[subject.method];
+  if (subject.method === "resources/read") return emitSubject(state, subject, names.end, { uri: subject.subject, duration_ms });
+  if (subject.method === "prompts/get") return emitSubject(state, subject, names.end, { name: subject.subject, duration_ms });
+  return emitSubject(state, subject, names.end, { count: null, duration_ms });
+}
+
 /** An error event the proxy decides (cancelled, evicted, upstream_exit, proxy_shutdown). */
 export function subjectError(state: ProxyState, subject: PendingSubject, errorType: string, body: string, duration_ms: number, truncated = 0): Action {
   const type = EVENT_NAMES[subject.method].error;

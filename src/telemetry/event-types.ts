@@ -96,13 +96,14 @@ export interface PayloadByType {
   resource_read_end: { uri: string } & SubjectTiming;
   resource_read_error: { uri: string } & SubjectErrorFacts;
   resource_list_start: Record<string, never>;
-  resource_list_end: { count: number } & SubjectTiming;
+  /** `count` is null when the answer was too long to inspect (forwarded, not parsed). */
+  resource_list_end: { count: number | null } & SubjectTiming;
   resource_list_error: SubjectErrorFacts;
   prompt_get_start: { name: string; params: Record<string, unknown> };
   prompt_get_end: { name: string } & SubjectTiming;
   prompt_get_error: { name: string } & SubjectErrorFacts;
   prompt_list_start: Record<string, never>;
-  prompt_list_end: { count: number } & SubjectTiming;
+  prompt_list_end: { count: number | null } & SubjectTiming;
   prompt_list_error: SubjectErrorFacts;
 }
 
