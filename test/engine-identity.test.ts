@@ -68,3 +68,14 @@ describe("user_id through the engine", () => {
     expect(text).not.toContain("U123");
   });
 });
+
+test("a resource read's end carries its request's context (consent token, principal), like a tool call's", async () => {
+  const { events } = await run({ BATON_USER_ID_HMAC_KEY: "k" }, (engine) => {
+    send(engine, "client", { jsonrpc: "2.0", id: 1, method: "resources/read", params: { uri: "a://b" } }, { consentToken: "ct-per-request", principal: { id: "zed" } });
+    send(engine, "server", { jsonrpc: "2.0", id: 1, result: { contents: [] } });
+  });
+  expect(events.map((e) => [e.event_type, e.consent_token, e.user_id])).toEqual([
+    ["resource_read_start", "ct-per-request", hashUserId({ id: "zed" }, "acme", "k")],
+    ["resource_read_end", "ct-per-request", hashUserId({ id: "zed" }, "acme", "k")],
+  ]);
+});

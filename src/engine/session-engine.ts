@@ -91,7 +91,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   function emit(draft: Extract<Action, { type: "emit" }>["draft"], context: RequestContext | undefined): void {
     const callId = draft.runtime_meta?.[META_CALL_ID];
     if (typeof callId !== "string") return events.emit(draft, context);
-    if (draft.event_type === "tool_call_start") {
+    if (draft.event_type.endsWith("_start")) { // tool calls, resource reads/lists, prompt gets/lists
       if (context !== undefined) callContexts.set(callId, context);
       return events.emit(draft, context);
     }
