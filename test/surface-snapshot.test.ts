@@ -94,3 +94,27 @@ describe("surface_snapshot", () => {
     expect(JSON.stringify(tools)).toContain("help@example.com");
   });
 });
+
+describe("rewritten answers keep the server's numbers", () => {
+  test("a tools/list answer the proxy changes goes out with 1.0 and big integers as written", () => {
+    const state = fresh();
+    const actions = list(state, 1, toolsText('{"name":"n","inputSchema":{"type":"object","properties":{"x":{"type":"number","minimum":1.0,"maximum":18446744073709551615,"multipleOf":0.5}}}}'));
+    const out = actions.find((a): a is Extract<Action, { type: "send" }> => a.type === "send");
+    const text = JSON.stringify(out?.message);
+    expect(text).toContain('"minimum":1.0,"maximum":18446744073709551615,"multipleOf":0.5');
+    expect(text).toContain('"user_goal"');
+  });
+
+  test("odd shapes never break the pipe: a number where an object belongs is left alone, the answer still goes out", () => {
+    const state = fresh();
+    const actions = list(state, 1, toolsText('{"name":"n","inputSchema":1.0},{"name":"m","inputSchema":{"properties":2.0}}'));
+    const out = actions.find((a): a is Extract<Action, { type: "send" }> => a.type === "send");
+    const tools = JSON.parse(JSON.stringify(out?.message)).result.tools;
+    expect(tools.map((t: any) => [t.name, Object.keys(t.inputSchema.properties ?? {})])).toEqual([
+      ["n", ["user_goal", "expected_result"]], ["m", ["user_goal", "expected_result"]], ["baton_annotate", ["intent", "expected_outcome", "workflow", "signal_type", "suggested_improvement", "context", "tool_name"]], ["baton_session_report", []],
+    ]);
+    client(state, { jsonrpc: "2.0", id: 2, method: "initialize", params: {} });
+    const init = server(state, '{"jsonrpc":"2.0","id":2,"result":{"capabilities":1.0,"serverInfo":2.0,"protocolVersion":"2025-06-18"}}');
+    expect(init.filter((a) => a.type === "send" || a.type === "forward")).toHaveLength(1);
+  });
+});

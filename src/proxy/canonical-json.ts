@@ -6,15 +6,23 @@ import { createHash } from "node:crypto";
 const RawJson = JSON as unknown as { rawJSON(text: string): object; isRawJSON(value: unknown): value is { rawJSON: string } };
 
 /**
- * Parses JSON text keeping every number as the server wrote it: numbers become `JSON.rawJSON`
- * values holding their source lexeme, so `1.0` stays `1.0` (JSON.parse would make it `1`) both
- * for hashing and when the value is serialised again (JSON.stringify writes raw values verbatim).
+ * Parses JSON text keeping every number as the server wrote it: a number JSON.parse would change
+ * becomes a `JSON.rawJSON` value holding its source lexeme, so `1.0` stays `1.0` (JSON.parse
+ * would make it `1`) both for hashing and when the value is serialised again (JSON.stringify
+ * writes raw values verbatim). Use `isPlainObject`, not `isObject`, on such a tree.
  * Throws SyntaxError on invalid JSON, like JSON.parse.
  */
 export function parseKeepingNumbers(text: string): unknown {
+  // Only numbers JavaScript would write differently (1.0, 1e5, -0, big integers) become raw values:
+  // the rest stay plain numbers, which print the same and surprise no consumer.
   return JSON.parse(text, (_key, value, context?: { source?: string }) =>
-    typeof value === "number" && typeof context?.source === "string" ? RawJson.rawJSON(context.source) : value,
+    typeof value === "number" && typeof context?.source === "string" && String(value) !== context.source ? RawJson.rawJSON(context.source) : value,
   );
+}
+
+/** A JSON object of a parsed tree, not a raw number (those are frozen objects too). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !RawJson.isRawJSON(value);
 }
 
 /**

@@ -3,7 +3,8 @@
 import type { AnnotationPayload } from "../telemetry/event-types.ts";
 import { META_CALL_ID } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
-import { isObject, wireResult } from "../wire/jsonrpc.ts";
+import { wireResult } from "../wire/jsonrpc.ts";
+import { isPlainObject as isObject } from "./canonical-json.ts";
 import { parseAnnotateArguments } from "./annotate.ts";
 import { clientMeta, withServer } from "./call-events.ts";
 import { ANNOTATE_TOOL, REPORT_TOOL, injectedTools, withInstructionsSuffix } from "./injected-tools.ts";

@@ -2,7 +2,7 @@
 
 import type { IntentParamMode } from "../config.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
-import { isObject } from "../wire/jsonrpc.ts";
+import { isPlainObject as isObject } from "./canonical-json.ts";
 
 export type { IntentParamMode };
 

@@ -1,8 +1,7 @@
 // Captures the server's surface (handshake facts + complete tool list, as received) and builds one surface_snapshot per distinct hash. Pure.
 
 import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
-import { isObject } from "../wire/jsonrpc.ts";
-import { canonicalHash } from "./canonical-json.ts";
+import { canonicalHash, isPlainObject as isObject } from "./canonical-json.ts";
 import { INTENT_PARAMS, type IntentParamMode } from "./intent-params.ts";
 
 const MODERN_SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";

@@ -5,7 +5,7 @@ import type { SurfaceSnapshotPayload, ToolCallStartPayload } from "../telemetry/
 import type { Classified, JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { decodeUtf8, isObject, wireResult } from "../wire/jsonrpc.ts";
 import { bound, callError, callOutcome, clientMeta, emit, userIdFor, withServer } from "./call-events.ts";
-import { parseKeepingNumbers } from "./canonical-json.ts";
+import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
 import { answerInjectedCall, INTENT_SOURCE_PARAM, injectHandshake, injectToolList, intentAnnotation, isInjected, listOnlyInjected, offeredToolNames } from "./injection.ts";
 import { stripIntentParams } from "./intent-params.ts";
 import { followedTask, holdCall, resumeCall, taskAnswer, taskStatus } from "./multi-round.ts";
@@ -55,25 +55,43 @@ export function fromClient(state: ProxyState, raw: Uint8Array, line: Classified,
 export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified, now: number): Action[] {
   const actions: Action[] = [];
   state.lineBytes = raw.length;
-  // The surface is hashed from the text as received (numbers as written), parsed only when needed.
-  let received: unknown;
-  const receivedValue = (index: number | undefined) => (): unknown => {
-    received ??= parseKeepingNumbers(decodeUtf8(raw));
-    return index === undefined ? received : Array.isArray(received) ? received[index] : undefined;
-  };
   if (line.kind === "junk") {
     actions.push({ type: "forward", to: "client", bytes: raw });
   } else if (line.kind === "message") {
-    if (serverMessage(state, line.message, receivedValue(undefined), now, actions)) actions.push({ type: "send", to: "client", message: line.message.value });
-    else actions.push({ type: "forward", to: "client", bytes: raw });
+    const out = serverMessage(state, line.message, receivedText(raw, undefined), now, actions);
+    actions.push(out === undefined ? { type: "forward", to: "client", bytes: raw } : { type: "send", to: "client", message: out });
   } else {
+    const values = [...line.values];
     let changed = false;
     line.members.forEach((member, i) => {
-      if (member !== undefined && serverMessage(state, member, receivedValue(i), now, actions)) changed = true;
+      const out = member === undefined ? undefined : serverMessage(state, member, receivedText(raw, i), now, actions);
+      if (out !== undefined) {
+        values[i] = out;
+        changed = true;
+      }
     });
-    actions.push(changed ? { type: "send", to: "client", message: [...line.values] } : { type: "forward", to: "client", bytes: raw });
+    actions.push(changed ? { type: "send", to: "client", message: values } : { type: "forward", to: "client", bytes: raw });
   }
   return actions;
+}
+
+/**
+ * The line's text parsed with numbers as written, on demand: once for the surface (kept as
+ * received) and once more for a rewrite (so the client gets the server's numbers back, `1.0`
+ * and big integers included, and the surface is never touched by our additions).
+ */
+interface ReceivedText {
+  surface(): unknown;
+  wire(): unknown;
+}
+
+function receivedText(raw: Uint8Array, index: number | undefined): ReceivedText {
+  const parse = (): unknown => {
+    const value = parseKeepingNumbers(decodeUtf8(raw));
+    return index === undefined ? value : Array.isArray(value) ? value[index] : undefined;
+  };
+  let surface: unknown;
+  return { surface: () => (surface ??= parse()), wire: parse };
 }
 
 function clientMessage(state: ProxyState, message: Message, now: number, facts: RequestFacts | undefined, actions: Action[]): Disposition {
@@ -147,51 +165,52 @@ function toolCall(state: ProxyState, id: JsonRpcId, toolName: string, params: Js
   return disposition;
 }
 
-/** Returns true when the message object was changed and must be re-serialised. */
-function serverMessage(state: ProxyState, message: Message, received: () => unknown, now: number, actions: Action[]): boolean {
+/** Returns the message to send instead of the line's bytes when it was rewritten; undefined to forward them. */
+function serverMessage(state: ProxyState, message: Message, text: ReceivedText, now: number, actions: Action[]): JsonObject | undefined {
   if (message.kind === "notification") {
     if (message.method === "notifications/tasks/status" && isObject(message.value.params) && typeof message.value.params.taskId === "string") {
       const action = taskStatus(state, message.value.params.taskId, message.value.params, now);
       if (action !== undefined) actions.push(action);
     }
-    return false;
+    return undefined;
   }
-  if (message.kind !== "response" || message.id === null) return false;
+  if (message.kind !== "response" || message.id === null) return undefined;
   const request = untrack(state, message.id);
-  if (request === undefined) return false;
+  if (request === undefined) return undefined;
   const result = isObject(message.value.result) ? message.value.result : undefined;
   // Stateless-era results carry serverInfo in _meta; a session may never see server/discover
   // (SDK v2 probes on a separate process), so learn the server's name from any answer.
   if (state.serverLabel === null && result !== undefined && isObject(result._meta)) noteServer(state, result._meta[MODERN_SERVER_INFO_KEY]);
   if (request.call) {
     if (result === undefined || !holdCall(state, request, result, now, actions)) actions.push(callOutcome(state, request, message.value, result, now));
-    return false;
+    return undefined;
   }
   if (request.subject) {
     if (result === undefined || !holdCall(state, request, result, now, actions)) actions.push(subjectOutcome(state, request.subject, request.startedAt, message.value, result, now));
-    return false;
+    return undefined;
   }
   if (request.taskId !== undefined) {
     const action = taskAnswer(state, request.method, request.taskId, message.value, now);
     if (action !== undefined) actions.push(action);
-    return false;
+    return undefined;
   }
-  switch (request.method) {
-    case "initialize":
-    case "server/discover":
-      if (result === undefined) return false;
-      noteHandshake(state.surface, received());
-      return injectHandshake(state, result, actions);
-    case "tools/list":
-      snapshotSurface(state, request, result, received, actions);
-      if (result === undefined) return false;
-      return injectToolList(state, request, result, actions);
-    default:
-      return false;
+  if (request.method === "tools/list") snapshotSurface(state, request, result, text, actions);
+  if (result === undefined) return undefined;
+  if (request.method !== "initialize" && request.method !== "server/discover" && request.method !== "tools/list") return undefined;
+  if (request.method !== "tools/list") noteHandshake(state.surface, text.surface());
+  try {
+    const tree = text.wire();
+    const target = isPlainObject(tree) && isPlainObject(tree.result) ? tree : message.value;
+    const rewritten = request.method === "tools/list" ? injectToolList(state, request, target.result as JsonObject, actions) : injectHandshake(state, target.result as JsonObject, actions);
+    return rewritten ? target : undefined;
+  } catch (error) {
+    // Fail open: whatever odd shape made the rewrite throw, the client still gets the server's answer.
+    actions.push({ type: "log", level: "warn", text: `could not add the proxy's part to a ${request.method} answer (${String(error)}); forwarded it unchanged` });
+    return undefined;
   }
 }
 
-function snapshotSurface(state: ProxyState, request: PendingRequest, result: JsonObject | undefined, received: () => unknown, actions: Action[]): void {
+function snapshotSurface(state: ProxyState, request: PendingRequest, result: JsonObject | undefined, text: ReceivedText, actions: Action[]): void {
   const firstPage = request.firstPage;
   if (result === undefined || !Array.isArray(result.tools)) {
     state.surface.pages = undefined;
@@ -203,7 +222,7 @@ function snapshotSurface(state: ProxyState, request: PendingRequest, result: Jso
   const injectedTools = offeredToolNames(state).filter((name) => !listed.has(name));
   let payload: SurfaceSnapshotPayload | undefined;
   try {
-    payload = notePage(state.surface, received(), firstPage, { mode: intentMode(state), injectedTools });
+    payload = notePage(state.surface, text.surface(), firstPage, { mode: intentMode(state), injectedTools });
   } catch {
     state.surface.pages = undefined; // the text already parsed once: cannot happen, but never break the pipe
   }
