@@ -153,3 +153,33 @@ describe("raw wire against the fixture server", () => {
 });
 
 
+
+describe("SDK v2 client (2026-07-28) → proxy → SDK v2 server: multi-round calls", () => {
+  test("input_required rounds driven by the SDK are one call: one start, the end from the completing round, rounds counted; prompts timed", async () => {
+    const { Client } = await import("@modelcontextprotocol/client");
+    const { StdioClientTransport: V2Transport } = await import("@modelcontextprotocol/client/stdio");
+    const events = eventsFile();
+    const transport = new V2Transport({ command: await binaryPath(), args: ["--", ...fixture("sdk-v2-mrtr")], env: cleanEnv({ BATON_EVENT_SINK: `file://${events}` }), stderr: "pipe" });
+    const client = new Client({ name: "sdk-v2-mrtr-client", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } }, capabilities: { elicitation: { form: {} } } });
+    let asked = 0;
+    client.setRequestHandler("elicitation/create", async () => {
+      asked++;
+      return { action: "accept", content: { confirm: true } };
+    });
+    await client.connect(transport);
+    expect(client.getProtocolEra()).toBe("modern");
+    const result = await client.callTool({ name: "deploy", arguments: { env: "staging", user_goal: "ship the fix to staging" } });
+    expect(textOf(result)).toBe("deployed to staging");
+    expect(asked).toBe(1);
+    const prompt = await client.getPrompt({ name: "greet", arguments: { who: "Ann" } });
+    expect(prompt.messages).toHaveLength(1);
+    await client.close();
+
+    const all = readValidatedEvents(events);
+    const calls = all.filter((e) => e.event_type.startsWith("tool_call_"));
+    checkCallPairs(calls);
+    expect(calls.map((e) => [e.event_type, e.payload.tool_name, e.runtime_meta["baton/rounds"] ?? null])).toEqual([["tool_call_start", "deploy", null], ["tool_call_end", "deploy", 2]]);
+    expect(calls[0]?.payload).toMatchObject({ params: { env: "staging" }, call_intent: "ship the fix to staging" });
+    expect(all.filter((e) => e.event_type.startsWith("prompt_get_")).map((e) => [e.event_type, e.payload.name])).toEqual([["prompt_get_start", "greet"], ["prompt_get_end", "greet"]]);
+  });
+});
