@@ -26,10 +26,10 @@ function shim(name: string, line: string): Record<string, string> {
 
 describe.skipIf(process.platform !== "win32")("Windows: launched like hosts launch, stopped as a tree", () => {
   test("a bare name resolves through PATHEXT to a .cmd shim (like npx.cmd); arguments with spaces arrive intact", async () => {
-    const env = shim("echo-shim", `echo shim arg: [%~1] [%~2] 1>&2\r\n"${process.execPath}" "${join(FIXTURES, "echo-server.ts")}" %*`);
+    const env = shim("echo-shim", `echo shim arg: [%~1] [%2] 1>&2\r\n"${process.execPath}" "${join(FIXTURES, "echo-server.ts")}" %*`);
     const p = await startProxy(["echo-shim", "an argument with spaces", "a&b"], { env });
     const init = await p.request(0, "initialize", INIT_PARAMS);
-    await p.waitForStderr("shim arg: [an argument with spaces] [a&b]");
+    await p.waitForStderr(`shim arg: [an argument with spaces] ["a&b"]`);
     expect(init.result.serverInfo.name).toBe("fixture");
     const echoed = await p.request(1, "tools/call", { name: "echo", arguments: { text: "through cmd.exe" } });
     expect(echoed.result.content[0].text).toBe("through cmd.exe");
