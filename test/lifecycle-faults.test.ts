@@ -69,9 +69,10 @@ describe.skipIf(process.platform === "win32")("exit detection", () => {
     const p = await startProxy(["sh", "-c", `sleep ${marker} & exec "$0" "$1"`, ...fixture("echo")], { env: { BATON_EVENT_SINK: `file://${events}` } });
     leftovers.push(p.proc.pid);
     await p.request(0, "initialize", INIT_PARAMS);
+    // The background sleep may still be between fork and exec: wait until it is there.
+    await eventually(() => pidsWithArgument(marker).length === 1, 5_000, "the background sleep");
     const helpers = pidsWithArgument(marker);
     leftovers.push(...helpers);
-    expect(helpers.length).toBe(1);
     const started = performance.now();
     const answer = await p.request(1, "tools/call", { name: "crash", arguments: {} });
     expect(answer.error.code).toBe(-32603);
