@@ -38,27 +38,30 @@ describe("SDK v1 client → proxy → server-everything", () => {
     transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
     const client = new Client({ name: "signal-test", version: "1.0.0" }, { capabilities: {} });
     await client.connect(transport);
+    try {
 
-    const { tools } = await client.listTools();
-    const echo = tools.find((t) => t.name === "echo");
-    expect(echo?.inputSchema.properties?.user_goal).toEqual({ type: "string", description: INTENT_PARAM_DESCRIPTIONS.user_goal });
-    expect(echo?.inputSchema.properties?.expected_result).toEqual({ type: "string", description: INTENT_PARAM_DESCRIPTIONS.expected_result });
-    expect(echo?.inputSchema.required ?? []).not.toContain("user_goal");
-    expect(tools.find((t) => t.name === "baton_annotate")?.inputSchema.properties?.user_goal).toBeUndefined();
+      const { tools } = await client.listTools();
+      const echo = tools.find((t) => t.name === "echo");
+      expect(echo?.inputSchema.properties?.user_goal).toEqual({ type: "string", description: INTENT_PARAM_DESCRIPTIONS.user_goal });
+      expect(echo?.inputSchema.properties?.expected_result).toEqual({ type: "string", description: INTENT_PARAM_DESCRIPTIONS.expected_result });
+      expect(echo?.inputSchema.required ?? []).not.toContain("user_goal");
+      expect(tools.find((t) => t.name === "baton_annotate")?.inputSchema.properties?.user_goal).toBeUndefined();
 
-    const said = await client.callTool({ name: "echo", arguments: { message: "hi", user_goal: "greet the user", expected_result: "the greeting echoed" } });
-    expect(textOf(said)).toContain("hi");
+      const said = await client.callTool({ name: "echo", arguments: { message: "hi", user_goal: "greet the user", expected_result: "the greeting echoed" } });
+      expect(textOf(said)).toContain("hi");
 
-    const { resources } = await client.listResources();
-    expect(resources.length).toBeGreaterThan(0);
-    const first = resources[0]!;
-    await client.readResource({ uri: first.uri });
-    await expect(client.readResource({ uri: "demo://no/such/resource" })).rejects.toThrow();
-    const { prompts } = await client.listPrompts();
-    const simple = prompts.find((p) => (p.arguments ?? []).every((a) => !a.required))!;
-    await client.getPrompt({ name: simple.name });
-    await expect(client.getPrompt({ name: "no-such-prompt" })).rejects.toThrow();
-    await client.close();
+      const { resources } = await client.listResources();
+      expect(resources.length).toBeGreaterThan(0);
+      const first = resources[0]!;
+      await client.readResource({ uri: first.uri });
+      await expect(client.readResource({ uri: "demo://no/such/resource" })).rejects.toThrow();
+      const { prompts } = await client.listPrompts();
+      const simple = prompts.find((p) => (p.arguments ?? []).every((a) => !a.required))!;
+      await client.getPrompt({ name: simple.name });
+      await expect(client.getPrompt({ name: "no-such-prompt" })).rejects.toThrow();
+    } finally {
+      await client.close(); // never leave the proxy or server-everything running, even when an assertion failed
+    }
 
     const all = readValidatedEvents(events);
     checkCallPairs(all);
@@ -167,13 +170,16 @@ describe("SDK v2 client (2026-07-28) → proxy → SDK v2 server: multi-round ca
       return { action: "accept", content: { confirm: true } };
     });
     await client.connect(transport);
-    expect(client.getProtocolEra()).toBe("modern");
-    const result = await client.callTool({ name: "deploy", arguments: { env: "staging", user_goal: "ship the fix to staging" } });
-    expect(textOf(result)).toBe("deployed to staging");
-    expect(asked).toBe(1);
-    const prompt = await client.getPrompt({ name: "greet", arguments: { who: "Ann" } });
-    expect(prompt.messages).toHaveLength(1);
-    await client.close();
+    try {
+      expect(client.getProtocolEra()).toBe("modern");
+      const result = await client.callTool({ name: "deploy", arguments: { env: "staging", user_goal: "ship the fix to staging" } });
+      expect(textOf(result)).toBe("deployed to staging");
+      expect(asked).toBe(1);
+      const prompt = await client.getPrompt({ name: "greet", arguments: { who: "Ann" } });
+      expect(prompt.messages).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
 
     const all = readValidatedEvents(events);
     const calls = all.filter((e) => e.event_type.startsWith("tool_call_"));
