@@ -39,11 +39,11 @@ describe("schema injection", () => {
 describe("stripping", () => {
   const registry: IntentRegistry = new Map([["listed", new Set()], ["native", new Set(["user_goal"])]]);
   test.each([
-    ["both captured and removed", "listed", { q: 1, user_goal: "find x", expected_result: "a list" }, { q: 1 }, { intent: "find x", expected: "a list", stripped: true, unlisted: false }],
-    ["native value stays and is never read", "native", { user_goal: "theirs", expected_result: "ours" }, { user_goal: "theirs" }, { intent: undefined, expected: "ours", stripped: true, unlisted: false }],
-    ["unlisted tool: stripped by reserved name", "cold", { user_goal: "g" }, {}, { intent: "g", expected: undefined, stripped: true, unlisted: true }],
-    ["blank and non-string values stripped, not captured", "listed", { user_goal: "  ", expected_result: 42 }, {}, { intent: undefined, expected: undefined, stripped: true, unlisted: false }],
-    ["nothing to strip", "listed", { q: 1 }, { q: 1 }, { intent: undefined, expected: undefined, stripped: false, unlisted: false }],
+    ["both captured and removed", "listed", { q: 1, user_goal: "find x", expected_result: "a list" }, { q: 1 }, { intent: "find x", expected: "a list", stripped: true, removed: ["user_goal", "expected_result"], unlisted: false }],
+    ["native value stays and is never read", "native", { user_goal: "theirs", expected_result: "ours" }, { user_goal: "theirs" }, { intent: undefined, expected: "ours", stripped: true, removed: ["expected_result"], unlisted: false }],
+    ["unlisted tool: stripped by reserved name", "cold", { user_goal: "g" }, {}, { intent: "g", expected: undefined, stripped: true, removed: ["user_goal"], unlisted: true }],
+    ["blank and non-string values stripped, not captured", "listed", { user_goal: "  ", expected_result: 42 }, {}, { intent: undefined, expected: undefined, stripped: true, removed: ["user_goal", "expected_result"], unlisted: false }],
+    ["nothing to strip", "listed", { q: 1 }, { q: 1 }, { intent: undefined, expected: undefined, stripped: false, removed: [], unlisted: false }],
   ])("%s", (_name, tool, args, forwarded, outcome) => {
     const copy = structuredClone(args);
     expect(stripIntentParams(copy, tool, "optional", registry)).toEqual(outcome);
@@ -112,6 +112,14 @@ describe("calls through the transform", () => {
     const b = client(state, call(2, "never-listed", { user_goal: "g" }));
     expect(toServer(a)).toEqual([{ type: "send", to: "server", message: call(1, "never-listed", {}) }]);
     expect([...a, ...b].filter((x) => x.type === "log")).toHaveLength(1);
+  });
+
+  test("a stripped call keeps the client's numbers as written (1.0, big integers) in what the server gets", () => {
+    const state = listed();
+    const raw = new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find","arguments":{"n":1.0,"id":12345678901234567890,"user_goal":"g"}}}');
+    const actions = fromClient(state, raw, classifyLine(raw), 0);
+    const out = actions.find((a) => a.type === "send") as Extract<Action, { type: "send" }>;
+    expect(JSON.stringify(out.message)).toBe('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find","arguments":{"n":1.0,"id":12345678901234567890}}}');
   });
 
   test("a batch member that was stripped is re-serialised with the rest", () => {

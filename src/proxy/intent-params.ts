@@ -61,11 +61,13 @@ export interface StrippedIntent {
   readonly expected: string | undefined;
   /** Any of the two names was removed from the arguments (the call must be re-serialised). */
   readonly stripped: boolean;
+  /** The names removed. */
+  readonly removed: readonly string[];
   /** The tool was never listed through this proxy, and a reserved name was stripped anyway. */
   readonly unlisted: boolean;
 }
 
-const NOTHING: StrippedIntent = { intent: undefined, expected: undefined, stripped: false, unlisted: false };
+const NOTHING: StrippedIntent = { intent: undefined, expected: undefined, stripped: false, removed: [], unlisted: false };
 
 /**
  * Removes the injected names from a call's `arguments` (mutating them) unless the tool defines
@@ -77,14 +79,14 @@ export function stripIntentParams(args: unknown, toolName: string, mode: IntentP
   if (mode === "off" || !isObject(args)) return NOTHING;
   const native = registry.get(toolName);
   const values: Partial<Record<(typeof INTENT_PARAMS)[number], string>> = {};
-  let stripped = false;
+  const removed: string[] = [];
   for (const name of INTENT_PARAMS) {
     if (!Object.hasOwn(args, name) || native?.has(name)) continue;
     const value = args[name];
     delete args[name];
-    stripped = true;
+    removed.push(name);
     if (typeof value === "string" && value.trim() !== "") values[name] = value;
   }
-  if (!stripped) return NOTHING;
-  return { intent: values.user_goal, expected: values.expected_result, stripped, unlisted: native === undefined };
+  if (removed.length === 0) return NOTHING;
+  return { intent: values.user_goal, expected: values.expected_result, stripped: true, removed, unlisted: native === undefined };
 }

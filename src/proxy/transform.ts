@@ -20,8 +20,8 @@ export { failPending, sweepPending } from "./pending.ts";
 export { injectedResult } from "./injection.ts";
 export { fromServerLongLine } from "./long-lines.ts";
 
-/** What handling a message decided: forward its bytes, drop it (answered or consumed), or re-serialise it (changed). */
-type Disposition = "forward" | "handled" | "changed";
+/** What handling a message decided: forward its bytes, drop it (answered or consumed), or send it without `strip`ped arguments. */
+type Disposition = "forward" | "handled" | { readonly strip: readonly string[] };
 
 /**
  * A line from the client. `raw` is the line with its newline, forwarded when nothing changes.
@@ -35,20 +35,34 @@ export function fromClient(state: ProxyState, raw: Uint8Array, line: Classified,
   } else if (line.kind === "message") {
     const disposition = clientMessage(state, line.message, now, facts, actions);
     if (disposition === "forward") actions.push({ type: "forward", to: "server", bytes: raw });
-    else if (disposition === "changed") actions.push({ type: "send", to: "server", message: line.message.value });
+    else if (disposition !== "handled") actions.push({ type: "send", to: "server", message: withoutArguments(raw, undefined, disposition.strip) ?? line.message.value });
   } else {
     let changed = false;
-    const kept = line.values.filter((_value, i) => {
+    const kept: unknown[] = [];
+    line.values.forEach((value, i) => {
       const member = line.members[i];
-      if (member === undefined) return true;
-      const disposition = clientMessage(state, member, now, facts, actions);
-      if (disposition === "changed") changed = true;
-      return disposition !== "handled";
+      const disposition = member === undefined ? "forward" : clientMessage(state, member, now, facts, actions);
+      if (disposition === "handled") return;
+      if (disposition !== "forward") changed = true;
+      kept.push(disposition === "forward" ? value : (withoutArguments(raw, i, disposition.strip) ?? value));
     });
     if (kept.length === line.values.length && !changed) actions.push({ type: "forward", to: "server", bytes: raw });
     else if (kept.length > 0) actions.push({ type: "send", to: "server", message: kept });
   }
   return actions;
+}
+
+/**
+ * The call again from its text (numbers as the client wrote them: `1.0`, big integers) without
+ * the `keys` of its arguments; undefined when the text does not have that shape (the caller then
+ * sends the parsed message, already stripped).
+ */
+function withoutArguments(raw: Uint8Array, index: number | undefined, keys: readonly string[]): JsonObject | undefined {
+  const parsed = parseKeepingNumbers(decodeUtf8(raw));
+  const message = index === undefined ? parsed : Array.isArray(parsed) ? parsed[index] : undefined;
+  if (!isPlainObject(message) || !isPlainObject(message.params) || !isPlainObject(message.params.arguments)) return undefined;
+  for (const key of keys) delete message.params.arguments[key];
+  return message;
 }
 
 /** A line from the server. Responses to tracked requests are observed; a few are rewritten. */
@@ -143,7 +157,7 @@ function toolCall(state: ProxyState, id: JsonRpcId, toolName: string, params: Js
     state.unlistedStripped.add(toolName);
     actions.push({ type: "log", level: "info", text: `stripped user_goal/expected_result from a call of "${toolName}", a tool not listed through the proxy (the names are reserved for it)` });
   }
-  const disposition = intent.stripped ? "changed" : "forward";
+  const disposition: Disposition = intent.stripped ? { strip: intent.removed } : "forward";
   const resumed = resumeCall(state, "tools/call", toolName, params);
   if (resumed !== undefined) {
     track(state, id, resumed, now, actions); // the same call, one more round: no second start
