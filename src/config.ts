@@ -22,7 +22,11 @@ export interface Config {
   readonly scrubKeys: readonly string[];
   /** Calls at least this slow are listed under "Slow calls" in the report. */
   readonly slowCallMs: number;
-  /** Values that must never appear in any output (API key, consent token). */
+  /** `--url` only: sent as `Authorization: Bearer <token>` to the remote server (BATON_UPSTREAM_AUTH_TOKEN). */
+  readonly upstreamAuthToken: string | undefined;
+  /** `--url` only: how long to wait for the remote server's answer to start, and between its stream chunks. */
+  readonly upstreamTimeoutMs: number;
+  /** Values that must never appear in any output (API key, consent token, upstream token). */
   readonly secrets: readonly string[];
   /** Non-fatal remarks (unknown BATON_* variables), logged once at start. */
   readonly warnings: readonly string[];
@@ -34,6 +38,8 @@ export const DEFAULT_SINKS = "stderr:,file:///tmp/baton-proxy.jsonl";
 export const DEFAULT_FILE_SINK_PATH = "/tmp/baton-proxy.jsonl";
 export const PLACEHOLDER = "local";
 export const DEFAULT_SLOW_CALL_MS = 1000;
+/** BATON_UPSTREAM_TIMEOUT's default, as upstream's (60 s). */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
 /** Every variable the proxy reads; any other BATON_* name is reported as a likely typo. */
 export const KNOWN_VARIABLES = [
@@ -46,6 +52,11 @@ export const KNOWN_VARIABLES = [
   "BATON_SCRUB",
   "BATON_SCRUB_KEYS",
   "BATON_SLOW_CALL_MS",
+  "BATON_UPSTREAM_AUTH_TOKEN",
+  "BATON_UPSTREAM_TIMEOUT",
+  "BATON_OAUTH_OPENER",
+  "BATON_OAUTH_CLIENT_ID",
+  "BATON_CONFIG_DIR",
 ] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -88,6 +99,16 @@ export function loadConfig(env: Env): ConfigResult {
     problems.push(`BATON_SLOW_CALL_MS must be a positive whole number of milliseconds (got "${clip(slowRaw ?? "")}")`);
   }
 
+  const upstreamAuthToken = value("BATON_UPSTREAM_AUTH_TOKEN");
+  const timeoutRaw = value("BATON_UPSTREAM_TIMEOUT");
+  let upstreamTimeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS;
+  if (timeoutRaw !== undefined) {
+    // As upstream: seconds as a float; a bad value is a warning and the default applies.
+    const seconds = Number(timeoutRaw);
+    if (/^\d*\.?\d+$/.test(timeoutRaw) && Number.isFinite(seconds) && seconds > 0) upstreamTimeoutMs = Math.round(seconds * 1000);
+    else warnings.push(`bad BATON_UPSTREAM_TIMEOUT "${clip(timeoutRaw)}" (seconds, > 0), using ${DEFAULT_UPSTREAM_TIMEOUT_MS / 1000}`);
+  }
+
   const known = new Set<string>(KNOWN_VARIABLES);
   for (const name of Object.keys(env).sort()) {
     if (name.startsWith("BATON_") && !known.has(name)) {
@@ -96,7 +117,7 @@ export function loadConfig(env: Env): ConfigResult {
   }
 
   if (problems.length > 0) return { ok: false, problems };
-  const secrets = [apiKey, consentToken === PLACEHOLDER ? undefined : consentToken].filter(
+  const secrets = [apiKey, consentToken === PLACEHOLDER ? undefined : consentToken, upstreamAuthToken].filter(
     (s): s is string => s !== undefined,
   );
   const config: Config = {
@@ -110,6 +131,8 @@ export function loadConfig(env: Env): ConfigResult {
     scrub: scrubRaw as ScrubMode,
     scrubKeys: Object.freeze(scrubKeys),
     slowCallMs,
+    upstreamAuthToken,
+    upstreamTimeoutMs,
     secrets: Object.freeze(secrets),
     warnings: Object.freeze(warnings),
   };
