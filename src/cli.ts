@@ -1,7 +1,7 @@
 // Parses baton-proxy's command line into what to do, and renders the top-level help. Pure: argv in, an Invocation out; no I/O.
 
 import { parseArgs as parseTokens } from "node:util";
-import { type CommandSpec, fill, type OptionSpec, parseOptionList, renderOptionRows } from "./command-spec.ts";
+import { type CommandSpec, fill, type OptionSpec, type OptionValue, parseOptionList, renderOptionRows, toParseArgsOptions } from "./command-spec.ts";
 import { findSubcommand, SUBCOMMANDS } from "./commands.ts";
 import { KNOWN_VARIABLES } from "./config.ts";
 import { LocalError } from "./errors.ts";
@@ -10,7 +10,7 @@ import { EXIT_MEANINGS } from "./exit-codes.ts";
 export type Invocation =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
-  | { readonly kind: "proxy"; readonly command: readonly string[]; readonly options: Readonly<Record<string, string | boolean | undefined>> }
+  | { readonly kind: "proxy"; readonly command: readonly string[]; readonly options: Readonly<Record<string, OptionValue>> }
   | { readonly kind: "subcommand"; readonly spec: CommandSpec; readonly args: readonly string[] }
   | { readonly kind: "usage-error"; readonly reason: string };
 
@@ -31,11 +31,11 @@ export function parseArgs(argv: readonly string[]): Invocation {
   if (subcommand !== undefined) return { kind: "subcommand", spec: subcommand, args: argv.slice(1) };
 
   // A lenient pass only finds where the server command starts (it knows which options take a value).
-  const { tokens } = parseTokens({ args: [...argv], options: tokenOptions(), strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseTokens({ args: [...argv], options: toParseArgsOptions(GLOBAL_OPTIONS), strict: false, allowPositionals: true, tokens: true });
   const start = tokens.find((t) => t.kind === "positional" || t.kind === "option-terminator");
   const optionEnd = start?.index ?? argv.length;
   const commandStart = start === undefined ? argv.length : start.kind === "option-terminator" ? start.index + 1 : start.index;
-  let options: Readonly<Record<string, string | boolean | undefined>>;
+  let options: Readonly<Record<string, OptionValue>>;
   try {
     options = parseOptionList(GLOBAL_OPTIONS, argv.slice(0, optionEnd), false).values;
   } catch (error) {
@@ -52,12 +52,6 @@ export function parseArgs(argv: readonly string[]): Invocation {
   if (options.version === true) return { kind: "version" };
   if (first === undefined || first === "") return { kind: "usage-error", reason: "no server command given" };
   return { kind: "proxy", command, options };
-}
-
-function tokenOptions(): Record<string, { type: "string" | "boolean"; short?: string }> {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  for (const o of GLOBAL_OPTIONS) options[o.name] = { type: o.value === undefined ? "boolean" : "string", ...(o.short === undefined ? {} : { short: o.short }) };
-  return options;
 }
 
 /** `baton-proxy --help`: the proxy's synopsis, every subcommand's, the options, configuration and exit statuses. */

@@ -10,12 +10,25 @@ export interface OptionSpec {
   readonly short?: string;
   /** Placeholder of the option's value (`ID`); absent for a flag. */
   readonly value?: string;
+  /** May be given more than once (`--header A --header B`): its value is then a string array. */
+  readonly multiple?: boolean;
   readonly help: string;
+}
+
+export type OptionValue = string | boolean | string[] | undefined;
+
+/** The node:util parseArgs option table for an OptionSpec list. */
+export function toParseArgsOptions(table: readonly OptionSpec[]): Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  for (const o of table) {
+    options[o.name] = { type: o.value === undefined ? "boolean" : "string", ...(o.short === undefined ? {} : { short: o.short }), ...(o.multiple === true ? { multiple: true } : {}) };
+  }
+  return options;
 }
 
 /** What a subcommand's runner gets: option values by long name (flags true when given) and the operands. */
 export interface ParsedArgs {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly values: Readonly<Record<string, OptionValue>>;
   readonly positionals: readonly string[];
 }
 
@@ -57,18 +70,15 @@ export function parseCommandArgs(spec: CommandSpec, args: readonly string[]): Pa
 
 /** parseArgs over a table of options; LocalError `E_USAGE` in our words for every misuse. */
 export function parseOptionList(table: readonly OptionSpec[], args: readonly string[], allowPositionals: boolean): ParsedArgs {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  for (const option of table) {
-    options[option.name] = { type: option.value === undefined ? "boolean" : "string", ...(option.short === undefined ? {} : { short: option.short }) };
-  }
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let parsed: { values: Record<string, OptionValue>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({ args: [...args], options: toParseArgsOptions(table), allowPositionals: true, strict: true }) as typeof parsed;
   } catch (error) {
     throw new LocalError("E_USAGE", describeParseError(error, table), { cause: error });
   }
   for (const option of table) {
-    if (option.value !== undefined && parsed.values[option.name] === "") throw new LocalError("E_USAGE", `--${option.name} needs a value (${option.value})`);
+    const value = parsed.values[option.name];
+    if (option.value !== undefined && (value === "" || (Array.isArray(value) && value.includes("")))) throw new LocalError("E_USAGE", `--${option.name} needs a value (${option.value})`);
   }
   if (!allowPositionals && parsed.positionals.length > 0) throw new LocalError("E_USAGE", `unexpected argument "${parsed.positionals[0]}"`);
   return { values: parsed.values, positionals: parsed.positionals };
