@@ -35,6 +35,8 @@ export interface TransformOptions {
    */
   readonly boundValue?: (value: unknown) => { value: unknown; truncated: number };
   readonly maxPending?: number;
+  /** Names the server in events regardless of what it calls itself (`--url`: its origin). */
+  readonly serverLabel?: string;
 }
 
 export interface PendingCall {
@@ -77,7 +79,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
   return {
     options,
     agentRuntime: "unknown",
-    serverLabel: null,
+    serverLabel: options.serverLabel ?? null,
     pending: new Map(),
     answerToolsList: false,
     listedNames: new Set(),
@@ -99,6 +101,7 @@ export function serverLinesPassUnchanged(state: ProxyState): boolean {
 }
 
 export function noteServer(state: ProxyState, info: unknown): void {
+  if (state.options.serverLabel !== undefined) return;
   if (isObject(info) && typeof info.name === "string" && info.name !== "") {
     state.serverLabel = typeof info.version === "string" ? `${info.name} ${info.version}` : info.name;
   }

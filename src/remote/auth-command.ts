@@ -1,93 +1,76 @@
 // `baton-proxy auth login|logout|list`: manage the OAuth cache of remote servers ahead of time (hosts give a server seconds to start).
 
 import type { CommandContext } from "../command-context.ts";
+import type { ParsedArgs } from "../command-spec.ts";
 import { describeError, LocalError } from "../errors.ts";
 import { login } from "./oauth-flow.ts";
-import { parseRemoteArgs, resolveRemoteTarget } from "./remote-options.ts";
+import { resolveRemoteTarget } from "./remote-options.ts";
 import { configDir, expiresAt, serverKey, TokenStore, type ServerAuthRecord } from "./token-store.ts";
 
 /** How long `auth login` waits for the user to finish in the browser. */
 export const LOGIN_TIMEOUT_MS = 300_000;
 
-export const AUTH_USAGE = `Usage:
-  baton-proxy auth login --url URL [--header "Name: value"]...   sign in to a remote MCP server (OAuth, browser)
-  baton-proxy auth logout (--url URL | --all)                     forget cached credentials
-  baton-proxy auth list                                           list servers with cached credentials
-
-The browser is opened with the platform opener, or BATON_OAUTH_OPENER (a command, run with the URL
-appended). BATON_OAUTH_CLIENT_ID uses a pre-registered client instead of dynamic registration.
-Credentials are cached in $BATON_CONFIG_DIR (default $XDG_CONFIG_HOME/baton-proxy or ~/.config/baton-proxy)/oauth, private to the user.
-`;
-
-/** Runs `auth …`; returns an exit code (0 ok, 1 failed, 2 usage). */
-export async function runAuthCommand(args: readonly string[], io: CommandContext, fetchFn: typeof fetch = fetch): Promise<number> {
-  const [verb, ...rest] = args;
+/** Runs `auth login|logout|list`; returns an exit code. Misuse throws LocalError(E_USAGE). */
+export async function runAuthCommand(args: ParsedArgs, io: CommandContext, fetchFn: typeof fetch = fetch): Promise<number> {
+  const [action, ...extra] = args.positionals;
+  if (extra.length > 0) throw new LocalError("E_USAGE", `unexpected argument "${extra[0]}"`);
   const store = new TokenStore(configDir(io.env, io.homeDir, io.platform));
-  switch (verb) {
+  const url = typeof args.values.url === "string" ? args.values.url : undefined;
+  switch (action) {
     case "login":
-      return loginCommand(rest, io, store, fetchFn);
+      if (url === undefined) throw new LocalError("E_USAGE", "auth login needs --url URL");
+      return loginCommand(args, url, io, store, fetchFn);
     case "logout":
-      return logoutCommand(rest, io, store);
+      return logoutCommand(url, args.values.all === true, io, store);
     case "list":
-      if (rest.length > 0) return usage(io, `auth list takes no arguments`);
       io.stdout(renderAuthList(store.list(), Date.now()));
       return 0;
     case undefined:
-    case "-h":
-    case "--help":
-      io.stdout(AUTH_USAGE);
-      return verb === undefined ? 2 : 0;
+      throw new LocalError("E_USAGE", "give an action: login, logout or list");
     default:
-      return usage(io, `unknown auth command "${verb}"`);
+      throw new LocalError("E_USAGE", `unknown action "${action}" (login, logout or list)`);
   }
 }
 
-async function loginCommand(args: readonly string[], io: CommandContext, store: TokenStore, fetchFn: typeof fetch): Promise<number> {
-  const parsed = parseRemoteArgs(args);
-  if (parsed === undefined) return usage(io, "auth login needs --url URL");
-  if (!parsed.ok) return usage(io, parsed.problems.join("; "));
-  const resolved = resolveRemoteTarget(parsed.args, io.env);
-  if (!resolved.ok) return usage(io, resolved.problems.join("; "));
+async function loginCommand(args: ParsedArgs, url: string, io: CommandContext, store: TokenStore, fetchFn: typeof fetch): Promise<number> {
+  const headers = Array.isArray(args.values.header) ? args.values.header : [];
+  const resolved = resolveRemoteTarget({ url, headers, allowHttp: args.values["allow-http"] === true }, io.env);
+  if (!resolved.ok) throw new LocalError("E_USAGE", resolved.problems.join("; "));
   const { target } = resolved;
-  // Headers the server needs besides OAuth (an API gateway key) ride along on discovery and token calls to it.
-  const withHeaders: typeof fetch = Object.assign(
-    (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      if (url.origin !== target.url.origin) return fetchFn(input, init);
-      const headers = new Headers(init?.headers);
-      for (const [name, value] of Object.entries(target.headers)) if (!headers.has(name)) headers.set(name, value);
-      return fetchFn(input, { ...init, headers });
-    },
-    { preconnect: fetch.preconnect },
-  );
+  // Headers the server needs besides OAuth (an API gateway key) ride along on requests to its origin.
+  const withHeaders = ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const address = new URL(input instanceof Request ? input.url : String(input));
+    if (address.origin !== target.url.origin || Object.keys(target.headers).length === 0) return fetchFn(input, init);
+    const merged = new Headers(init?.headers);
+    for (const [name, value] of Object.entries(target.headers)) if (!merged.has(name)) merged.set(name, value);
+    return fetchFn(input, { ...init, headers: merged });
+  }) as typeof fetch;
   try {
     await login({ store, server: target.url, env: io.env, platform: io.platform, tell: io.stderr, fetch: withHeaders, now: Date.now }, { timeoutMs: LOGIN_TIMEOUT_MS });
   } catch (error) {
-    io.stderr(`baton-proxy: auth login ${target.origin} failed: ${error instanceof LocalError ? error.message : describeError(error)}\n`);
-    return 1;
+    throw new LocalError("E_AUTH", `login to ${target.origin} failed: ${error instanceof LocalError ? error.message : describeError(error)}`, { cause: error });
   }
   io.stderr(`baton-proxy: signed in to ${target.origin}; credentials cached in ${store.pathOf(serverKey(target.url))}\n`);
   return 0;
 }
 
-function logoutCommand(args: readonly string[], io: CommandContext, store: TokenStore): number {
-  if (args.length === 1 && args[0] === "--all") {
+function logoutCommand(url: string | undefined, all: boolean, io: CommandContext, store: TokenStore): number {
+  if (all === (url !== undefined)) throw new LocalError("E_USAGE", "auth logout needs --url URL or --all (one of them)");
+  if (all) {
     const records = store.list();
     for (const record of records) store.remove(record.server);
     io.stderr(`baton-proxy: forgot credentials for ${records.length} server(s)\n`);
     return 0;
   }
-  const parsed = parseRemoteArgs(args);
-  if (parsed === undefined || !parsed.ok) return usage(io, "auth logout needs --url URL or --all");
   let key: string;
   try {
-    key = serverKey(new URL(parsed.args.url));
+    key = serverKey(new URL(url as string));
   } catch {
-    return usage(io, "--url is not a valid URL");
+    throw new LocalError("E_USAGE", "--url is not a valid URL");
   }
-  const removed = store.remove(key);
-  io.stderr(removed ? `baton-proxy: forgot credentials for ${key}\n` : `baton-proxy: no cached credentials for ${key}\n`);
-  return removed ? 0 : 1;
+  if (!store.remove(key)) throw new LocalError("E_AUTH", `no cached credentials for ${key}`);
+  io.stderr(`baton-proxy: forgot credentials for ${key}\n`);
+  return 0;
 }
 
 /** One line per cached server, named by origin and path; never a token. */
@@ -101,9 +84,4 @@ export function renderAuthList(records: readonly ServerAuthRecord[], now: number
     return `${record.server}  ${token}${refresh}${client}`;
   });
   return `${lines.join("\n")}\n`;
-}
-
-function usage(io: CommandContext, reason: string): number {
-  io.stderr(`baton-proxy: ${reason}\n\n${AUTH_USAGE}`);
-  return 2;
 }

@@ -29,7 +29,7 @@ export function staticAuthorizer(target: RemoteTarget, bearer: string | undefine
  */
 export function oauthAuthorizer(target: RemoteTarget, timeoutMs: number, logger: Logger, makeDeps: () => Promise<import("./oauth-flow.ts").OAuthDeps>): Authorizer {
   let deps: import("./oauth-flow.ts").OAuthDeps | undefined;
-  let cached: { token: string | undefined; expiresAt: number | undefined } | undefined;
+  let cached: { token: string | undefined; expiresAt: number | undefined; margin: number } | undefined;
   let refreshing: Promise<unknown> | undefined;
   let resolving: Promise<"retry" | UpstreamFailure> | undefined;
   const ready = async () => (deps ??= await makeDeps());
@@ -38,7 +38,9 @@ export function oauthAuthorizer(target: RemoteTarget, timeoutMs: number, logger:
     const { serverKey, expiresAt } = await import("./token-store.ts");
     const record = store.load(serverKey(target.url));
     const token = record.tokens?.access_token;
-    cached = { token: typeof token === "string" ? token : undefined, expiresAt: expiresAt(record) };
+    const lifetime = typeof record.tokens?.expires_in === "number" ? record.tokens.expires_in * 1000 : Number.POSITIVE_INFINITY;
+    // Short-lived tokens are refreshed in their last half, not a minute early (which would be always).
+    cached = { token: typeof token === "string" ? token : undefined, expiresAt: expiresAt(record), margin: Math.min(REFRESH_MARGIN_MS, lifetime / 2) };
   };
   const refresh = async (resourceMetadataUrl?: URL): Promise<boolean> => {
     const { refreshTokens } = await import("./oauth-flow.ts");
@@ -51,7 +53,7 @@ export function oauthAuthorizer(target: RemoteTarget, timeoutMs: number, logger:
     async header() {
       if (cached === undefined) await reload();
       const now = Date.now();
-      if (cached?.token !== undefined && cached.expiresAt !== undefined && cached.expiresAt - now < REFRESH_MARGIN_MS) {
+      if (cached?.token !== undefined && cached.expiresAt !== undefined && cached.expiresAt - now < cached.margin) {
         refreshing ??= refresh().finally(() => (refreshing = undefined));
         await refreshing;
       }

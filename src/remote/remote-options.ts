@@ -1,4 +1,4 @@
-// The `--url` command line: the remote server's URL and `--header` lines with ${NAME} references. Pure: argv/env in, options or problems out.
+// The `--url` target: the remote server's URL checked and `--header` lines with ${NAME} references resolved. Pure: options/env in, a target or problems out.
 
 /** What `baton-proxy --url URL [--header "Name: value"]… [--allow-http]` asks for, before env references are resolved. */
 export interface RemoteArgs {
@@ -22,52 +22,6 @@ export interface RemoteTarget {
 const RESERVED_HEADERS = new Set(["accept", "content-type", "content-length", "host", "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "connection", "transfer-encoding"]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
-/**
- * Reads the options that may precede (or replace) the `-- command` form: `--url URL`, `--url=URL`,
- * repeated `--header "Name: value"` / `--header=…`, `--allow-http`. Returns undefined when argv
- * has no `--url`, the list of problems when it is malformed.
- */
-export function parseRemoteArgs(argv: readonly string[]): { ok: true; args: RemoteArgs } | { ok: false; problems: string[] } | undefined {
-  let url: string | undefined;
-  const headers: string[] = [];
-  const problems: string[] = [];
-  let allowHttp = false;
-  let sawUrl = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [name, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const takeValue = (): string | undefined => {
-      if (inline !== undefined) return inline;
-      const next = argv[i + 1];
-      if (next === undefined) {
-        problems.push(`${name} needs a value`);
-        return undefined;
-      }
-      i++;
-      return next;
-    };
-    if (name === "--url") {
-      sawUrl = true;
-      const value = takeValue();
-      if (value !== undefined && url !== undefined) problems.push("--url is given twice");
-      url ??= value;
-    } else if (name === "--header" || name === "-H") {
-      const value = takeValue();
-      if (value !== undefined) headers.push(value);
-    } else if (name === "--allow-http") {
-      allowHttp = true;
-    } else if (name === "--") {
-      problems.push(`--url and the "-- <command>" form are mutually exclusive`);
-      break;
-    } else {
-      problems.push(`unknown option "${arg}" with --url`);
-    }
-  }
-  if (!sawUrl) return undefined;
-  if (problems.length > 0 || url === undefined) return { ok: false, problems };
-  return { ok: true, args: { url, headers, allowHttp } };
-}
 
 /**
  * Checks the URL and resolves `${NAME}` references in header values from `env`. Every problem is

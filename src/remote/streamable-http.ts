@@ -73,27 +73,27 @@ export class StreamableHttpUpstream {
     return this.legacy !== undefined;
   }
 
-  /** Sends one client line (with or without its newline). Lines that are not JSON cannot be POSTed and are dropped (the session logs junk). */
-  send(raw: Uint8Array): void {
-    if (this.closing) return;
+  /**
+   * Sends one client line (with or without its newline); the promise settles when its exchange is
+   * over (answered, failed, or accepted). Lines that are not JSON cannot be POSTed and are dropped
+   * (the session logs junk).
+   */
+  send(raw: Uint8Array): Promise<void> {
+    if (this.closing) return Promise.resolve();
     let end = raw.length;
     while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
     const body = raw.subarray(0, end);
     const line = classifyLine(body);
-    if (line.kind === "junk") return;
+    if (line.kind === "junk") return Promise.resolve();
     const messages = line.kind === "message" ? [line.message] : line.members.filter((m): m is Message => m !== undefined);
     const ids = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
     const first = messages[0];
     const isInitialize = line.kind === "message" && first?.kind === "request" && first.method === "initialize";
     const start = (): Promise<void> => this.track(this.dispatch(body, line.kind === "message" ? first : undefined, ids, isInitialize));
-    if (this.gate !== undefined) {
-      // Keep order behind the handshake: the chain runs in send order.
-      const after = this.gate.then(start);
-      if (isInitialize) this.setGate(after);
-      return;
-    }
-    const sent = start();
+    // Behind a handshake in flight, messages wait for it (they need its session id), in send order.
+    const sent = this.gate === undefined ? start() : this.gate.then(start);
     if (isInitialize) this.setGate(sent);
+    return sent;
   }
 
   private setGate(handshake: Promise<void>): void {

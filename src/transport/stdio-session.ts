@@ -51,6 +51,7 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     shutdownBy ??= `received ${signal}`;
     upstream.signal(signal);
   });
+  upstream.onRequestFailed?.((failure) => carryOut(engine.failRequest(failure.id, failure.errorType, failure.reason)));
   const sweep = setInterval(() => carryOut(engine.sweep()), SWEEP_INTERVAL_MS);
   sweep.unref();
 
