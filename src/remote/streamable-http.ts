@@ -57,6 +57,10 @@ export class StreamableHttpUpstream {
   private readonly base: Record<string, string>;
   private readonly inflight = new Set<Promise<void>>();
   private readonly controllers = new Set<AbortController>();
+  /** The POST of each request in flight, so a cancelled one stops being read. */
+  private readonly byId = new Map<JsonRpcId, AbortController>();
+  /** Exchanges the client cancelled: their end is not a failure to report. */
+  private readonly cancelled = new WeakSet<AbortController>();
   private readonly standingAbort = new AbortController();
   private gate: Promise<void> | undefined;
   private legacy: LegacySseUpstream | undefined;
@@ -136,8 +140,9 @@ export class StreamableHttpUpstream {
     return value === undefined ? this.base : { ...this.base, Authorization: value };
   }
 
-  private fail(ids: readonly JsonRpcId[], failure: UpstreamFailure): void {
+  private fail(ids: readonly JsonRpcId[], failure: UpstreamFailure, controller?: AbortController): void {
     if (this.closing) return; // the session answers what is left when it shuts down
+    if (controller !== undefined && this.cancelled.has(controller)) return; // the client gave up on it
     for (const id of ids) this.deps.sink.failure(id, failure);
   }
 
@@ -147,6 +152,7 @@ export class StreamableHttpUpstream {
     const { target, fetch, timeoutMs } = this.deps;
     const controller = new AbortController();
     this.controllers.add(controller);
+    for (const id of ids) this.byId.set(id, controller);
     try {
       const headers = postHeaders(await this.authorized(), this.facts, message?.value);
       const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
@@ -154,7 +160,7 @@ export class StreamableHttpUpstream {
       try {
         response = await fetch(target.url, { method: "POST", headers, body, signal: controller.signal });
       } catch (error) {
-        return this.fail(ids, fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs));
+        return this.fail(ids, fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs), controller);
       } finally {
         clearTimeout(timer);
       }
@@ -162,16 +168,16 @@ export class StreamableHttpUpstream {
         const outcome = this.deps.authorizer === undefined || retried ? unauthorizedFailure(target) : await this.deps.authorizer.unauthorized(response);
         await response.body?.cancel().catch(() => undefined);
         if (outcome === "retry") return this.dispatch(body, message, ids, isInitialize, true);
-        return this.fail(ids, outcome);
+        return this.fail(ids, outcome, controller);
       }
       if (response.status === 404 && this.facts.sessionId !== undefined) {
         await response.body?.cancel().catch(() => undefined);
-        return this.fail(ids, this.expired());
+        return this.fail(ids, this.expired(), controller);
       }
       if (isInitialize && this.facts.sessionId === undefined && (response.status === 400 || response.status === 404 || response.status === 405)) {
         return this.fallBack(body, ids, await errorFailure(target.origin, response));
       }
-      if (!response.ok) return this.fail(ids, await errorFailure(target.origin, response));
+      if (!response.ok) return this.fail(ids, await errorFailure(target.origin, response), controller);
       if (isInitialize) this.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
       const reader = new ResponseReader(ids, isInitialize, this.facts, this.deps.sink);
       if (response.status === 202 || response.status === 204 || response.body === null) {
@@ -183,15 +189,17 @@ export class StreamableHttpUpstream {
         try {
           reader.line(bodyToLine(new Uint8Array(await response.arrayBuffer())));
         } catch (error) {
-          return this.fail(reader.unanswered(), fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs));
+          return this.fail(reader.unanswered(), fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs), controller);
         } finally {
           clearTimeout(timer);
         }
       }
-      this.fail(reader.unanswered(), { errorType: "upstream_no_response", reason: `${target.origin} accepted the request but sent no answer to it` });
+      this.fail(reader.unanswered(), { errorType: "upstream_no_response", reason: `${target.origin} accepted the request but sent no answer to it` }, controller);
       if (message?.kind === "notification" && message.method === "notifications/initialized") void this.openStanding();
+      if (message?.kind === "notification" && message.method === "notifications/cancelled") this.stopReading(message.value.params);
     } finally {
       this.controllers.delete(controller);
+      for (const id of ids) if (this.byId.get(id) === controller) this.byId.delete(id);
     }
   }
 
@@ -209,14 +217,14 @@ export class StreamableHttpUpstream {
       } catch (error) {
         broken = error;
       }
-      if (reader.unanswered().length === 0 || this.closing) return;
+      if (reader.unanswered().length === 0 || this.closing || this.cancelled.has(controller)) return;
       if (broken instanceof UpstreamTimeout || parser.lastEventId === undefined) {
         const failure = broken === undefined ? { errorType: "upstream_no_response", reason: `${target.origin} closed the stream before answering` } : fetchFailure(target.origin, broken, timeoutMs);
-        return this.fail(reader.unanswered(), failure);
+        return this.fail(reader.unanswered(), failure, controller);
       }
       attempts = reader.events > before ? 1 : attempts + 1;
       if (attempts > MAX_RESUME_ATTEMPTS) {
-        return this.fail(reader.unanswered(), { errorType: "upstream_stream_lost", reason: `the stream from ${target.origin} broke and could not be resumed after ${MAX_RESUME_ATTEMPTS} attempts` });
+        return this.fail(reader.unanswered(), { errorType: "upstream_stream_lost", reason: `the stream from ${target.origin} broke and could not be resumed after ${MAX_RESUME_ATTEMPTS} attempts` }, controller);
       }
       await Bun.sleep(resumeDelayMs(attempts, parser.retryMs));
       if (this.closing) return;
@@ -228,7 +236,7 @@ export class StreamableHttpUpstream {
       }
       if (response.status === 405 || (response.status === 404 && this.facts.sessionId !== undefined)) {
         await response.body?.cancel().catch(() => undefined);
-        return this.fail(reader.unanswered(), response.status === 404 ? this.expired() : { errorType: "upstream_stream_lost", reason: `the stream from ${target.origin} broke and the server does not support resuming it` });
+        return this.fail(reader.unanswered(), response.status === 404 ? this.expired() : { errorType: "upstream_stream_lost", reason: `the stream from ${target.origin} broke and the server does not support resuming it` }, controller);
       }
       if (!response.ok) await response.body?.cancel().catch(() => undefined);
     }
@@ -268,6 +276,16 @@ export class StreamableHttpUpstream {
       await Bun.sleep(resumeDelayMs(misses, parser.retryMs));
     }
     this.standing = "done";
+  }
+
+  /** The server knows the call is cancelled (it will not answer): stop waiting on its stream. */
+  private stopReading(params: unknown): void {
+    const id = typeof params === "object" && params !== null ? (params as { requestId?: JsonRpcId }).requestId : undefined;
+    const controller = id === undefined ? undefined : this.byId.get(id);
+    if (controller === undefined || id === undefined) return;
+    this.byId.delete(id);
+    this.cancelled.add(controller);
+    controller.abort();
   }
 
   private expired(): UpstreamFailure {
