@@ -57,6 +57,8 @@ export const KNOWN_VARIABLES = [
   "BATON_OAUTH_OPENER",
   "BATON_OAUTH_CLIENT_ID",
   "BATON_CONFIG_DIR",
+  // Not read: `wrap` keeps a wrapped remote entry's original text there (for unwrap), so it is no typo.
+  "BATON_WRAPPED_REMOTE",
 ] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -38,3 +38,32 @@ test("claude mcp add NAME -- baton-proxy --url URL, then claude mcp list shows i
   expect(stats.deletes).toBe(1);
   expect(stats.sessions).toBe(0);
 }, 60_000);
+
+test("wrap turns Claude Code's http entry into baton-proxy --url (header value in env, not args), it connects, unwrap restores the exact bytes", async () => {
+  const added = await claude(["mcp", "add", "--transport", "http", "--scope", "user", "remote-http", server.url, "--header", "X-Api-Key: k-live-1234567"]);
+  expect(added.code).toBe(0);
+  const file = join(home, ".claude.json");
+  const before = await Bun.file(file).text();
+  const binary = await binaryPath();
+  const wrap = Bun.spawn([binary, "wrap", "--client", "claude-code", "remote-http"], { cwd: home, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, stdout: "pipe", stderr: "pipe" });
+  const [wrapOut, , wrapCode] = await Promise.all([new Response(wrap.stdout).text(), new Response(wrap.stderr).text(), wrap.exited]);
+  expect(wrapCode).toBe(0);
+  expect(wrapOut).not.toContain("k-live-1234567");
+  const entry = JSON.parse(await Bun.file(file).text()).mcpServers["remote-http"];
+  expect(entry.type).toBe("stdio");
+  expect(entry.command).toBe(binary);
+  expect(entry.args).toEqual(["--url", server.url, "--header", "X-Api-Key: ${MCP_HEADER_X_API_KEY}"]);
+  expect(entry.env.MCP_HEADER_X_API_KEY).toBe("k-live-1234567");
+  expect(JSON.stringify(entry.args)).not.toContain("k-live");
+
+  const postsBefore = (await server.stats()).posts;
+  const listed = await claude(["mcp", "list"]);
+  expect(listed.stdout).toMatch(/remote-http: .*baton-proxy --url .* - ✔ Connected/);
+  const stats = await server.stats();
+  expect(stats.posts).toBeGreaterThan(postsBefore);
+  expect(stats.customHeaders).toContain("k-live-1234567");
+
+  const unwrap = Bun.spawn([binary, "unwrap", "--client", "claude-code", "remote-http"], { cwd: home, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, stdout: "pipe", stderr: "pipe" });
+  expect(await unwrap.exited).toBe(0);
+  expect(await Bun.file(file).text()).toBe(before);
+}, 60_000);
