@@ -143,6 +143,8 @@ export class StreamableHttpUpstream {
   private fail(ids: readonly JsonRpcId[], failure: UpstreamFailure, controller?: AbortController): void {
     if (this.closing) return; // the session answers what is left when it shuts down
     if (controller !== undefined && this.cancelled.has(controller)) return; // the client gave up on it
+    // A notification or a response to the server has nobody to answer: say it was lost.
+    if (ids.length === 0 && failure.errorType !== "session_expired") this.deps.logger.warn(`a message to ${this.deps.target.origin} was not delivered: ${failure.reason}`);
     for (const id of ids) this.deps.sink.failure(id, failure);
   }
 
@@ -194,7 +196,8 @@ export class StreamableHttpUpstream {
           clearTimeout(timer);
         }
       }
-      this.fail(reader.unanswered(), { errorType: "upstream_no_response", reason: `${target.origin} accepted the request but sent no answer to it` }, controller);
+      const unanswered = reader.unanswered();
+      if (unanswered.length > 0) this.fail(unanswered, { errorType: "upstream_no_response", reason: `${target.origin} accepted the request but sent no answer to it` }, controller);
       if (message?.kind === "notification" && message.method === "notifications/initialized") void this.openStanding();
       if (message?.kind === "notification" && message.method === "notifications/cancelled") this.stopReading(message.value.params);
     } finally {
