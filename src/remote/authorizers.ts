@@ -2,9 +2,8 @@
 
 import type { Logger } from "../log.ts";
 import type { RemoteTarget } from "./remote-options.ts";
-import type { Authorizer } from "./streamable-http.ts";
-import { unauthorizedFailure } from "./streamable-http.ts";
-import type { UpstreamFailure } from "./upstream-failure.ts";
+import { unauthorizedFailure, type UpstreamFailure } from "./upstream-failure.ts";
+import type { Authorizer } from "./upstream-types.ts";
 
 /** Refresh an access token this long before it expires, so no request meets an expired one. */
 export const REFRESH_MARGIN_MS = 60_000;

@@ -4,7 +4,8 @@ import type { Logger } from "../log.ts";
 import type { RequestFailure, Upstream } from "../transport/upstream.ts";
 import { LineSplitter, type Frame } from "../wire/framing.ts";
 import type { RemoteTarget } from "./remote-options.ts";
-import { StreamableHttpUpstream, type Authorizer } from "./streamable-http.ts";
+import { StreamableHttpUpstream } from "./streamable-http.ts";
+import type { Authorizer } from "./upstream-types.ts";
 
 /** A client message over this size is refused (not POSTed): no MCP request needs more, and it is held whole in memory. */
 export const MAX_REMOTE_MESSAGE_BYTES = 64 * 1024 * 1024;

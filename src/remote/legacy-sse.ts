@@ -5,7 +5,7 @@ import { ACCEPT_SSE } from "./http-wire.ts";
 import { ResponseReader } from "./response-reader.ts";
 import { SseParser } from "./sse-parser.ts";
 import { consumeSse } from "./sse-stream.ts";
-import type { HttpUpstreamDeps } from "./streamable-http.ts";
+import type { HttpUpstreamDeps } from "./upstream-types.ts";
 import { fetchFailure, httpFailure, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
 
 /**

@@ -9,7 +9,7 @@ import { SDK_VERSION } from "../version.ts";
 import { oauthAuthorizer, staticAuthorizer } from "./authorizers.ts";
 import { createHttpUpstream } from "./http-upstream.ts";
 import { resolveRemoteTarget, type RemoteTarget } from "./remote-options.ts";
-import type { Authorizer } from "./streamable-http.ts";
+import type { Authorizer } from "./upstream-types.ts";
 
 /** The `--url`, `--header` and `--allow-http` options as a checked target, or the problems (reported with the configuration's). */
 export function prepareRemote(options: Readonly<Record<string, OptionValue>>, env: Readonly<Record<string, string | undefined>>): { ok: true; target: RemoteTarget } | { ok: false; problems: string[] } {

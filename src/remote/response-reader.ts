@@ -5,7 +5,7 @@ import { isObject } from "../wire/jsonrpc.ts";
 import { dataToLine } from "./http-wire.ts";
 import type { SessionFacts } from "./http-wire.ts";
 import type { SseEvent } from "./sse-parser.ts";
-import type { UpstreamSink } from "./streamable-http.ts";
+import type { UpstreamSink } from "./upstream-types.ts";
 
 /**
  * Messages are parsed only while some request of this exchange is unanswered (the answer is

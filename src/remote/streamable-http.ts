@@ -1,50 +1,20 @@
 // The remote server as an upstream over Streamable HTTP: one concurrent POST per client message, answers become lines as they arrive.
 
-import type { Logger } from "../log.ts";
 import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { classifyLine } from "../wire/jsonrpc.ts";
 import { ACCEPT_SSE, bodyToLine, postHeaders, sessionHeaders, type SessionFacts } from "./http-wire.ts";
 import { LegacySseUpstream } from "./legacy-sse.ts";
-import type { RemoteTarget } from "./remote-options.ts";
 import { ResponseReader } from "./response-reader.ts";
 import { SseParser } from "./sse-parser.ts";
 import { consumeSse, MAX_RESUME_ATTEMPTS, resumeDelayMs } from "./sse-stream.ts";
-import { fetchFailure, httpFailure, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
+import { runStandingStream } from "./standing-stream.ts";
+import { errorFailure, fetchFailure, unauthorizedFailure, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
+import type { HttpUpstreamDeps } from "./upstream-types.ts";
 
 /** After the client leaves, how long requests still in flight may finish before they are aborted. */
 export const STOP_GRACE_MS = 1_000;
 /** The closing DELETE of the session gets this long. */
 export const DELETE_TIMEOUT_MS = 1_000;
-/** Bytes of an error response body read to explain it. */
-const ERROR_BODY_BYTES = 4096;
-
-/** Where the upstream delivers what the server says. */
-export interface UpstreamSink {
-  /** One server message as a newline-terminated line, in arrival order. */
-  line(bytes: Uint8Array): void;
-  /** A client request the server will not answer: the session answers it with an error. */
-  failure(id: JsonRpcId, failure: UpstreamFailure): void;
-  /** The server side is gone for good (the HTTP+SSE stream ended): the session should end as if a stdio server exited. */
-  lost?(reason: string): void;
-}
-
-/** Supplies credentials and resolves a 401 (a static bearer, or the OAuth flow). */
-export interface Authorizer {
-  /** The `Authorization` value for the next request, if any (may refresh a token first). */
-  header(): Promise<string | undefined>;
-  /** The server refused the credentials: "retry" when new ones were obtained, else why not. */
-  unauthorized(response: Response): Promise<"retry" | UpstreamFailure>;
-}
-
-export interface HttpUpstreamDeps {
-  readonly target: RemoteTarget;
-  readonly timeoutMs: number;
-  readonly userAgent: string;
-  readonly authorizer: Authorizer | undefined;
-  readonly logger: Logger;
-  readonly sink: UpstreamSink;
-  readonly fetch: typeof fetch;
-}
 
 /**
  * Streamable HTTP (2025-03-26 … 2025-11-25, and stateless 2026-07-28 POSTs) toward one server.
@@ -64,7 +34,7 @@ export class StreamableHttpUpstream {
   private readonly standingAbort = new AbortController();
   private gate: Promise<void> | undefined;
   private legacy: LegacySseUpstream | undefined;
-  private standing: "none" | "open" | "done" = "none";
+  private standing = false;
   private expiredLogged = false;
   private closing = false;
 
@@ -245,40 +215,11 @@ export class StreamableHttpUpstream {
     }
   }
 
-  /** The optional server→client GET stream, opened once after the handshake; kept open with resumption. 405 means "not offered". */
+  /** The optional server→client GET stream, opened once after the handshake. */
   private async openStanding(): Promise<void> {
-    if (this.standing !== "none" || this.closing) return;
-    this.standing = "open";
-    const { target, fetch, logger } = this.deps;
-    const parser = new SseParser();
-    const reader = new ResponseReader([], false, this.facts, this.deps.sink);
-    let misses = 0;
-    while (!this.closing) {
-      const before = reader.events;
-      try {
-        const headers = sessionHeaders(await this.authorized(), this.facts, ACCEPT_SSE, parser.lastEventId);
-        const response = await fetch(target.url, { method: "GET", headers, signal: this.standingAbort.signal });
-        if (response.status === 405 || response.status === 404) {
-          await response.body?.cancel().catch(() => undefined);
-          break; // no stream offered (or the session is gone: the next POST says so)
-        }
-        if (response.ok && (response.headers.get("content-type") ?? "").includes("text/event-stream")) {
-          await consumeSse(response.body, parser, (event) => reader.event(event));
-        } else {
-          await response.body?.cancel().catch(() => undefined);
-        }
-      } catch {
-        // Dropped or refused: retried below with backoff.
-      }
-      if (this.closing) break;
-      misses = reader.events > before ? 1 : misses + 1;
-      if (misses > MAX_RESUME_ATTEMPTS) {
-        logger.warn(`gave up on the server-to-client stream of ${target.origin} after ${MAX_RESUME_ATTEMPTS} attempts; requests still work`);
-        break;
-      }
-      await Bun.sleep(resumeDelayMs(misses, parser.retryMs));
-    }
-    this.standing = "done";
+    if (this.standing || this.closing) return;
+    this.standing = true;
+    await runStandingStream({ deps: this.deps, facts: this.facts, headers: () => this.authorized(), signal: this.standingAbort.signal, isClosing: () => this.closing });
   }
 
   /** The server knows the call is cancelled (it will not answer): stop waiting on its stream. */
@@ -312,27 +253,4 @@ export class StreamableHttpUpstream {
     this.legacy = legacy;
     await legacy.send(body, ids);
   }
-}
-
-async function errorFailure(origin: string, response: Response): Promise<UpstreamFailure> {
-  let text = "";
-  try {
-    const reader = response.body?.getReader();
-    if (reader !== undefined) {
-      const { value } = await reader.read();
-      text = value === undefined ? "" : new TextDecoder().decode(value.subarray(0, ERROR_BODY_BYTES));
-      void reader.cancel().catch(() => undefined);
-    }
-  } catch {
-    // The status alone explains it.
-  }
-  return httpFailure(origin, response.status, response.statusText, text);
-}
-
-/** A 401 nobody can resolve: tell the user the one command that fixes it. */
-export function unauthorizedFailure(target: RemoteTarget): UpstreamFailure {
-  return {
-    errorType: "upstream_auth",
-    reason: `${target.origin} requires authorization (HTTP 401): run \`baton-proxy auth login --url ${target.url.href}\`, or set the credentials the server expects (--header, BATON_UPSTREAM_AUTH_TOKEN)`,
-  };
 }

@@ -1,4 +1,9 @@
-// Names what went wrong talking to a remote MCP server: an error_type for events and a reason naming the origin. Pure.
+// Names what went wrong talking to a remote MCP server: an error_type for events and a reason naming the origin.
+
+import type { RemoteTarget } from "./remote-options.ts";
+
+/** Bytes of an error response body read to explain it. */
+const ERROR_BODY_BYTES = 4096;
 
 /** A failed exchange with the remote server, as a pending request and its tool_call_error learn it. */
 export interface UpstreamFailure {
@@ -43,6 +48,30 @@ export function httpFailure(origin: string, status: number, statusText: string, 
   }
   const text = statusText === "" ? "" : ` ${statusText}`;
   return { errorType: `http_${status}`, reason: `${origin} answered HTTP ${status}${text}${detail}` };
+}
+
+/** A non-2xx answer, explained from the start of its body. */
+export async function errorFailure(origin: string, response: Response): Promise<UpstreamFailure> {
+  let text = "";
+  try {
+    const reader = response.body?.getReader();
+    if (reader !== undefined) {
+      const { value } = await reader.read();
+      text = value === undefined ? "" : new TextDecoder().decode(value.subarray(0, ERROR_BODY_BYTES));
+      void reader.cancel().catch(() => undefined);
+    }
+  } catch {
+    // The status alone explains it.
+  }
+  return httpFailure(origin, response.status, response.statusText, text);
+}
+
+/** A 401 nobody can resolve: tell the user the one command that fixes it. */
+export function unauthorizedFailure(target: RemoteTarget): UpstreamFailure {
+  return {
+    errorType: "upstream_auth",
+    reason: `${target.origin} requires authorization (HTTP 401): run \`baton-proxy auth login --url ${target.url.href}\`, or set the credentials the server expects (--header, BATON_UPSTREAM_AUTH_TOKEN)`,
+  };
 }
 
 /** The idle timer of a request fired (no headers, or no bytes on its stream, for BATON_UPSTREAM_TIMEOUT). */
