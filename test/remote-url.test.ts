@@ -139,7 +139,7 @@ function i2(id: number): boolean {
   return id % 2 === 0;
 }
 
-describe("baton-proxy --url failures", () => {
+describe("baton-proxy --url: other server shapes, and failures", () => {
   test("a server that is down at start: initialize gets an error naming the origin, not a fake handshake", async () => {
     const url = `http://127.0.0.1:${freePort()}/mcp`;
     const dir = tempDir();
@@ -206,6 +206,22 @@ describe("baton-proxy --url failures", () => {
     server.stop(true);
     rmSync(home, { recursive: true, force: true });
   });
+
+  for (const mode of [["--json"], ["--stateless"], ["--stateless", "--json"]]) {
+    test(`a ${mode.join(" ")} server: every answer arrives; the session is DELETEd only when there is one`, async () => {
+      const server = await startRemoteFixture(mode);
+      const proxy = await startProxy([], { args: ["--url", server.url] });
+      const init = await handshake(proxy);
+      expect(init.result.serverInfo.name).toBe("remote-fixture");
+      const ids = [1, 2, 3, 4, 5];
+      for (const id of ids) proxy.send(call(id, "echo", { text: `j${id}` }));
+      for (const id of ids) expect((await proxy.next((m) => m.id === id)).result.content[0].text).toBe(`echo: j${id}`);
+      expect(await proxy.close()).toBe(0);
+      const stats = await server.stats();
+      expect(stats.deletes).toBe(mode.includes("--stateless") ? 0 : 1);
+      await server.stop();
+    });
+  }
 
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {
     const server = await startRemoteFixture(["--legacy-sse"]);
