@@ -73,6 +73,24 @@ describe("SDK clients → baton-proxy --url → server-everything (streamableHtt
   }
 });
 
+test("SDK v2 (auto) → --url → SDK v2 HTTP server: the stateless era (server/discover, Mcp-Method/Mcp-Name headers) works", async () => {
+  const server = await startRemoteFixture([], "modern-http");
+  try {
+    const transport = new StdioClientTransportV2({ command: await binaryPath(), args: ["--url", server.url], env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }), stderr: "ignore" });
+    const client = new ClientV2({ name: "sdk-v2-modern-http", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
+    await client.connect(transport);
+    expect(client.getProtocolEra()).toBe("modern");
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(["add", "café", "baton_annotate"]));
+    expect(textOf(await client.callTool({ name: "add", arguments: { a: 2, b: 40 } }))).toBe("42");
+    // A tool name outside plain ASCII travels in Mcp-Name in the Base64 sentinel form; the server checks it against the body.
+    expect(textOf(await client.callTool({ name: "café", arguments: {} }))).toBe("served");
+    await client.close();
+  } finally {
+    await server.stop();
+  }
+});
+
 describe("OAuth: auth login, cached tokens, refresh, logout", () => {
   let server: RemoteServer;
   const configDir = tempDir();

@@ -14,9 +14,13 @@ export interface RemoteServer {
   stop(): Promise<void>;
 }
 
-/** The SDK v1 fixture (test/fixtures/servers/remote-http-server.ts) with `args` (--oauth, --legacy-sse, --token-ttl N, --no-get). */
-export async function startRemoteFixture(args: readonly string[] = []): Promise<RemoteServer> {
-  const proc = Bun.spawn([process.execPath, join(FIXTURES, "remote-http-server.ts"), ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+/**
+ * An HTTP fixture that prints {"port":N} once listening: by default the SDK v1 one
+ * (remote-http-server.ts, `args` --oauth, --legacy-sse, --token-ttl N, --no-get, --json, --stateless);
+ * `fixture` names another (modern-http: the SDK v2 dual-era handler, no control endpoints).
+ */
+export async function startRemoteFixture(args: readonly string[] = [], fixture = "remote-http"): Promise<RemoteServer> {
+  const proc = Bun.spawn([process.execPath, join(FIXTURES, `${fixture}-server.ts`), ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   const reader = proc.stdout.getReader();
   let text = "";
   const deadline = setTimeout(() => proc.kill(), 15_000);
