@@ -11,8 +11,11 @@ import { runStandingStream } from "./standing-stream.ts";
 import { errorFailure, fetchFailure, unauthorizedFailure, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
 import type { HttpUpstreamDeps } from "./upstream-types.ts";
 
-/** After the client leaves, how long requests still in flight may finish before they are aborted. */
-export const STOP_GRACE_MS = 1_000;
+/**
+ * After the client leaves, how long requests still in flight may finish before they are aborted.
+ * With the DELETE's own bound this stays under the 2 s after EOF at which hosts may SIGKILL us.
+ */
+export const STOP_GRACE_MS = 500;
 /** The closing DELETE of the session gets this long. */
 export const DELETE_TIMEOUT_MS = 1_000;
 
