@@ -53,6 +53,9 @@ describe("baton-proxy --url → SDK Streamable HTTP server", () => {
     expect(stats.userAgents).toEqual([expect.stringMatching(/^baton-proxy\/\d+\.\d+\.\d+/)]);
     expect(stats.customHeaders).toContain(SECRET);
     expect(stats.protocolVersions).toEqual([init.result.protocolVersion]);
+    // The server offers a GET stream: it is opened after notifications/initialized.
+    for (let i = 0; i < 200 && (await server.stats()).gets === 0; i++) await Bun.sleep(10);
+    expect((await server.stats()).gets).toBeGreaterThanOrEqual(1);
   });
 
   test("progress arrives before the result, on the call's SSE stream", async () => {
@@ -222,6 +225,28 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       await server.stop();
     });
   }
+
+  test("BATON_UPSTREAM_AUTH_TOKEN is sent as a bearer; a 401 for it names the variable, never the token, and starts no OAuth", async () => {
+    const seen: string[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => {
+        seen.push(`${request.method} ${new URL(request.url).pathname} ${request.headers.get("authorization") ?? "-"}`);
+        return new Response("denied", { status: 401, headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' } });
+      },
+    });
+    const token = "s3cr3t-upstream-token-value";
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`], env: { BATON_UPSTREAM_AUTH_TOKEN: token } });
+    const init = await proxy.request(0, "initialize", INIT_PARAMS);
+    expect(init.error.message).toContain("BATON_UPSTREAM_AUTH_TOKEN");
+    expect(init.error.data["baton/error_type"]).toBe("upstream_auth");
+    expect(JSON.stringify(init)).not.toContain(token);
+    await proxy.close();
+    server.stop(true);
+    expect(seen).toEqual([`POST /mcp Bearer ${token}`]); // no discovery, no registration
+    expect(proxy.stderr()).not.toContain(token);
+  });
 
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {
     const server = await startRemoteFixture(["--legacy-sse"]);
