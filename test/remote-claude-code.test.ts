@@ -55,6 +55,8 @@ test("wrap turns Claude Code's http entry into baton-proxy --url (header value i
   expect(entry.args).toEqual(["--url", server.url, "--header", "X-Api-Key: ${MCP_HEADER_X_API_KEY}"]);
   expect(entry.env.MCP_HEADER_X_API_KEY).toBe("k-live-1234567");
   expect(JSON.stringify(entry.args)).not.toContain("k-live");
+  const list = Bun.spawn([binary, "wrap", "--list", "--client", "claude-code"], { cwd: home, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, stdout: "pipe", stderr: "ignore" });
+  expect(await new Response(list.stdout).text()).toMatch(/remote-http\s+wrapped \(remote, through --url\)/);
 
   const postsBefore = (await server.stats()).posts;
   const listed = await claude(["mcp", "list"]);
