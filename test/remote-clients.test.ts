@@ -164,3 +164,27 @@ describe("OAuth: auth login, cached tokens, refresh, logout", () => {
     expect((await cli(["auth", "logout", "--url", server.url])).code).toBe(1);
   });
 });
+
+test("BATON_OAUTH_CLIENT_ID: a pre-registered client logs in without registering, and its tokens refresh", async () => {
+  const server = await startRemoteFixture(["--oauth", "--token-ttl", "2", "--client-id", "hand-registered"]);
+  const configDir = tempDir();
+  const env = cleanEnv({ BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER, BATON_OAUTH_CLIENT_ID: "hand-registered", BATON_EVENT_SINK: "stderr:" });
+  try {
+    const login = Bun.spawn([await binaryPath(), "auth", "login", "--url", server.url], { env, stdout: "ignore", stderr: "pipe" });
+    const [stderr, code] = await Promise.all([new Response(login.stderr).text(), login.exited]);
+    expect(stderr).toContain("client_id=hand-registered");
+    expect(code).toBe(0);
+    expect((await server.stats()).oauth).toMatchObject({ registrations: 0, codeExchanges: 1 });
+    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", server.url], env, stderr: "ignore" });
+    const client = new Client({ name: "oauth-client-id", version: "1.0.0" });
+    await Bun.sleep(1_200); // the cached token is in the second half of its 2 s life: refreshed before the first request
+    await client.connect(transport);
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "pre" } }))).toBe("echo: pre");
+    await client.close();
+    expect((await server.stats()).oauth).toMatchObject({ registrations: 0, codeExchanges: 1, authorizations: 1 });
+    expect((await server.stats()).oauth.refreshes).toBeGreaterThanOrEqual(1);
+  } finally {
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});

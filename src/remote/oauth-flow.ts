@@ -126,8 +126,9 @@ function registeredPort(record: ServerAuthRecord): number | undefined {
 /** Uses the cached refresh token, without asking the user. True when new tokens were saved. */
 export async function refreshTokens(deps: OAuthDeps, resourceMetadataUrl?: URL): Promise<boolean> {
   const record = deps.store.load(serverKey(deps.server));
-  const redirect = (record.clientInformation?.redirect_uris as string[] | undefined)?.[0];
-  if (typeof record.tokens?.refresh_token !== "string" || redirect === undefined) return false;
+  // A refresh sends no redirect URI; a configured client id has no registration to take one from.
+  const redirect = (record.clientInformation?.redirect_uris as string[] | undefined)?.[0] ?? "http://127.0.0.1/callback";
+  if (typeof record.tokens?.refresh_token !== "string") return false;
   const { auth } = await loadSdk();
   const provider = new CachedProvider(deps, redirect, false);
   try {
