@@ -1,6 +1,7 @@
 // Unit tests of the pure parts of --url: the SSE parser, request headers, body-to-line framing, target checks, failure naming.
 
 import { describe, expect, test } from "bun:test";
+import { DEFAULT_UPSTREAM_TIMEOUT_MS, loadConfig } from "../src/config.ts";
 import { bodyToLine, dataToLine, encodeHeaderValue, postHeaders, sessionHeaders } from "../src/remote/http-wire.ts";
 import { resolveRemoteTarget } from "../src/remote/remote-options.ts";
 import { SseParser } from "../src/remote/sse-parser.ts";
@@ -134,5 +135,21 @@ describe("failure names", () => {
     expect([1, 2, 3, 4, 5, 6, 9].map((n) => resumeDelayMs(n, undefined))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
     expect(resumeDelayMs(1, 1200)).toBe(1200);
     expect(resumeDelayMs(1, 60_000)).toBe(5000);
+  });
+});
+
+describe("--url configuration", () => {
+  test("BATON_UPSTREAM_TIMEOUT: float seconds; a bad value warns and keeps the default (as upstream); the token is a secret", () => {
+    const ok = loadConfig({ BATON_UPSTREAM_TIMEOUT: "0.5", BATON_UPSTREAM_AUTH_TOKEN: "tok-123456" });
+    expect(ok.ok && ok.config.upstreamTimeoutMs).toBe(500);
+    expect(ok.ok && ok.config.secrets).toContain("tok-123456");
+    for (const bad of ["0", "-1", "inf", "NaN", "soon"]) {
+      const result = loadConfig({ BATON_UPSTREAM_TIMEOUT: bad });
+      expect(result.ok && result.config.upstreamTimeoutMs).toBe(DEFAULT_UPSTREAM_TIMEOUT_MS);
+      expect(result.ok && result.config.warnings.join("\n")).toContain(`bad BATON_UPSTREAM_TIMEOUT "${bad}"`);
+    }
+    // The OAuth and wrap variables are known names, not typos.
+    const quiet = loadConfig({ BATON_OAUTH_OPENER: "x", BATON_OAUTH_CLIENT_ID: "y", BATON_CONFIG_DIR: "/tmp/z", BATON_WRAPPED_REMOTE: "{}" });
+    expect(quiet.ok && quiet.config.warnings).toEqual([]);
   });
 });
