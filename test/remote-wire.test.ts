@@ -2,6 +2,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_UPSTREAM_TIMEOUT_MS, loadConfig } from "../src/config.ts";
+import { createMemoryLogger } from "../src/log.ts";
+import { StreamableHttpUpstream } from "../src/remote/streamable-http.ts";
 import { bodyToLine, dataToLine, encodeHeaderValue, postHeaders, sessionHeaders } from "../src/remote/http-wire.ts";
 import { resolveRemoteTarget } from "../src/remote/remote-options.ts";
 import { SseParser } from "../src/remote/sse-parser.ts";
@@ -151,5 +153,45 @@ describe("--url configuration", () => {
     // The OAuth and wrap variables are known names, not typos.
     const quiet = loadConfig({ BATON_OAUTH_OPENER: "x", BATON_OAUTH_CLIENT_ID: "y", BATON_CONFIG_DIR: "/tmp/z", BATON_WRAPPED_REMOTE: "{}" });
     expect(quiet.ok && quiet.config.warnings).toEqual([]);
+  });
+});
+
+describe("StreamableHttpUpstream in-process (fake fetch)", () => {
+  const target = { url: new URL("https://mcp.example.com/mcp"), origin: "https://mcp.example.com", headers: {}, secrets: [] };
+  const line = (o: unknown) => bytes(`${JSON.stringify(o)}\n`);
+
+  test("messages behind an initialize wait for its session id, in order", async () => {
+    const seen: Array<{ body: string; session: string | null }> = [];
+    let answerInit: () => void = () => undefined;
+    const fakeFetch = (async (_url: unknown, init?: RequestInit) => {
+      if (init?.method === "GET") return new Response(null, { status: 405 }); // no server-to-client stream offered
+      const body = String(new TextDecoder().decode(init?.body as Uint8Array));
+      seen.push({ body, session: new Headers(init?.headers).get("mcp-session-id") });
+      if (body.includes('"initialize"')) {
+        await new Promise<void>((resolve) => (answerInit = resolve));
+        return new Response('{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18"}}', { headers: { "content-type": "application/json", "mcp-session-id": "s-42" } });
+      }
+      return new Response(null, { status: 202 });
+    }) as typeof fetch;
+    const lines: string[] = [];
+    const upstream = new StreamableHttpUpstream({ target, timeoutMs: 5000, userAgent: "t", authorizer: undefined, logger: createMemoryLogger(), fetch: fakeFetch, sink: { line: (b) => lines.push(text(b) as string), failure: () => undefined } });
+    const init = upstream.send(line({ jsonrpc: "2.0", id: 0, method: "initialize", params: {} }));
+    const after = upstream.send(line({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    await Bun.sleep(5);
+    expect(seen.length).toBe(1); // the notification waits for the handshake
+    answerInit();
+    await Promise.all([init, after]);
+    expect(seen.map((s) => s.session)).toEqual([null, "s-42"]);
+    expect(upstream.facts).toEqual({ sessionId: "s-42", protocolVersion: "2025-06-18" });
+    expect(lines).toEqual(['{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18"}}\n']);
+    await upstream.stop();
+  });
+
+  test("an exception of ours still answers the request (proxy_internal), never a hang", async () => {
+    const failures: Array<{ id: unknown; errorType: string }> = [];
+    const authorizer = { header: async () => { throw new Error("cache unreadable"); }, unauthorized: async () => "retry" as const };
+    const upstream = new StreamableHttpUpstream({ target, timeoutMs: 5000, userAgent: "t", authorizer, logger: createMemoryLogger(), fetch: fetch, sink: { line: () => undefined, failure: (id, f) => failures.push({ id, errorType: f.errorType }) } });
+    await upstream.send(line({ jsonrpc: "2.0", id: 7, method: "tools/list" }));
+    expect(failures).toEqual([{ id: 7, errorType: "proxy_internal" }]);
   });
 });

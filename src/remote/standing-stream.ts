@@ -16,7 +16,7 @@ export interface StandingStreamOptions {
 }
 
 /**
- * Runs until the session closes: 405 (or 404) means no stream is offered and ends it quietly;
+ * Runs until the session closes: 405, 404 or another refusal below 500 ends it quietly;
  * a drop is resumed with Last-Event-ID after the server's `retry:` or a capped backoff; after
  * MAX_RESUME_ATTEMPTS reconnects that brought nothing, it gives up with one warning (calls are
  * unaffected: their answers come on their own streams).
@@ -32,14 +32,13 @@ export async function runStandingStream(options: StandingStreamOptions): Promise
     try {
       const headers = sessionHeaders(await options.headers(), facts, ACCEPT_SSE, parser.lastEventId);
       const response = await fetch(target.url, { method: "GET", headers, signal });
-      if (response.status === 405 || response.status === 404) {
+      const isStream = response.ok && (response.headers.get("content-type") ?? "").includes("text/event-stream");
+      if (!isStream) {
         await response.body?.cancel().catch(() => undefined);
-        return; // no stream offered (or the session is gone: the next POST says so)
-      }
-      if (response.ok && (response.headers.get("content-type") ?? "").includes("text/event-stream")) {
-        await consumeSse(response.body, parser, (event) => reader.event(event));
+        // 405 (none offered), 404 (session gone: the next POST says so), other refusals: not worth retrying.
+        if (response.status < 500 && response.status !== 429) return;
       } else {
-        await response.body?.cancel().catch(() => undefined);
+        await consumeSse(response.body, parser, (event) => reader.event(event));
       }
     } catch {
       // Dropped or refused: retried below with backoff.

@@ -66,7 +66,7 @@ export class StreamableHttpUpstream {
     const ids = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
     const first = messages[0];
     const isInitialize = line.kind === "message" && first?.kind === "request" && first.method === "initialize";
-    const start = (): Promise<void> => this.track(this.dispatch(body, line.kind === "message" ? first : undefined, ids, isInitialize));
+    const start = (): Promise<void> => this.track(this.dispatch(body, line.kind === "message" ? first : undefined, ids, isInitialize), ids);
     // Behind a handshake in flight, messages wait for it (they need its session id), in send order.
     const sent = this.gate === undefined ? start() : this.gate.then(start);
     if (isInitialize) this.setGate(sent);
@@ -101,8 +101,13 @@ export class StreamableHttpUpstream {
     }
   }
 
-  private track(work: Promise<void>): Promise<void> {
-    const done = work.catch((error: unknown) => this.deps.logger.error(`remote upstream: ${String(error)}`));
+  /** Keeps the exchange in flight until it ends; a bug of ours still answers its requests (never a hang). */
+  private track(work: Promise<void>, ids: readonly JsonRpcId[]): Promise<void> {
+    const done = work.catch((error: unknown) => {
+      const reason = `baton-proxy failed talking to ${this.deps.target.origin}: ${error instanceof Error ? error.message : String(error)}`;
+      this.deps.logger.error(reason);
+      this.fail(ids, { errorType: "proxy_internal", reason });
+    });
     this.inflight.add(done);
     void done.finally(() => this.inflight.delete(done));
     return done;
