@@ -12,7 +12,7 @@ import { hashUserId } from "../identity/user-id.ts";
 import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
-import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
+import { createProxyState, failPending, failRequest, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
 
 export type { RequestContext } from "../telemetry/envelope.ts";
 
@@ -32,6 +32,8 @@ export interface SessionEngineDeps {
   readonly now: () => number;
   /** The process's shared telemetry; the engine opens its own session stream on it. */
   readonly telemetry: TelemetryHub;
+  /** Names the server in events whatever it calls itself (`--url`: the remote origin). */
+  readonly serverLabel?: string;
 }
 
 export interface SessionEngine {
@@ -47,6 +49,8 @@ export interface SessionEngine {
   serverLinesPassUnchanged(): boolean;
   /** Answers every request still in flight with a JSON-RPC error and closes its calls as `kind`. */
   failPending(kind: "upstream_exit" | "proxy_shutdown", text: string): WireAction[];
+  /** Answers one request the upstream could not deliver with a JSON-RPC error; its call ends as `errorType`. */
+  failRequest(id: JsonRpcId, errorType: string, text: string): WireAction[];
   /** Evicts requests older than the pending TTL (call every SWEEP_INTERVAL_MS). */
   sweep(): WireAction[];
   /** The session is over: stop folding its live report. Events already emitted are still delivered. */
@@ -71,6 +75,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     // Raw principals stay in here: only their hash reaches events (and so the dispatcher).
     hashPrincipal: userIdKey === undefined ? undefined : (principal) => hashUserId(principal, tenantId, userIdKey),
     defaultPrincipal: config.principal === undefined ? undefined : { id: config.principal },
+    serverLabel: deps.serverLabel,
   });
   if (config.principal !== undefined && userIdKey === undefined) logger.warn("BATON_PRINCIPAL is set but BATON_USER_ID_HMAC_KEY is not: events carry no user_id");
   // Only the report tool reads the fold, and it is offered only when every sink is local.
@@ -132,6 +137,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
+    failRequest: (id, errorType, text) => perform(failRequest(state, id, errorType, text, now())),
     sweep: () => perform(sweepPending(state, now())),
     close: () => events.close(),
   };

@@ -23,6 +23,18 @@ export function failPending(state: ProxyState, errorType: "upstream_exit" | "pro
   return actions;
 }
 
+/**
+ * Ends one request the upstream could not deliver (`--url`: unreachable, HTTP 5xx, timeout): the
+ * client gets a JSON-RPC error naming the reason, its tool call a `tool_call_error` of `errorType`.
+ * The client is answered even when the request is no longer tracked (evicted).
+ */
+export function failRequest(state: ProxyState, id: JsonRpcId, errorType: string, reason: string, now: number): Action[] {
+  const actions: Action[] = [{ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }) }];
+  const request = untrack(state, id);
+  if (request?.call) actions.push(callError(state, request, errorType, reason, now));
+  return actions;
+}
+
 /** Evicts requests older than `ttlMs` (called on a timer by the session). */
 export function sweepPending(state: ProxyState, now: number, ttlMs: number = PENDING_TTL_MS): Action[] {
   const actions: Action[] = [];

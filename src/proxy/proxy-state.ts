@@ -49,6 +49,8 @@ export interface TransformOptions {
   readonly hashPrincipal?: (principal: Principal) => string;
   /** The principal of every call that brings none of its own (stdio: BATON_PRINCIPAL). */
   readonly defaultPrincipal?: Principal;
+  /** Names the server in events regardless of what it calls itself (`--url`: its origin). */
+  readonly serverLabel?: string;
 }
 
 /** Per-request facts a transport knows; events of the request are stamped with them. */
@@ -132,7 +134,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
   return {
     options,
     agentRuntime: "unknown",
-    serverLabel: null,
+    serverLabel: options.serverLabel ?? null,
     pending: new Map(),
     answerToolsList: false,
     listedNames: new Set(),
@@ -160,6 +162,7 @@ export function serverLinesPassUnchanged(state: ProxyState): boolean {
 }
 
 export function noteServer(state: ProxyState, info: unknown): void {
+  if (state.options.serverLabel !== undefined) return;
   if (isObject(info) && typeof info.name === "string" && info.name !== "") {
     state.serverLabel = typeof info.version === "string" ? `${info.name} ${info.version}` : info.name;
   }

@@ -60,6 +60,11 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     shutdownBy ??= `received ${signal}`;
     upstream.signal(signal);
   });
+  // Failures arrive outside the pumps (an HTTP exchange ended): hand their answers to the client at once.
+  upstream.onRequestFailed?.((failure) => {
+    carryOut(engine.failRequest(failure.id, failure.errorType, failure.reason));
+    void toClient.drain()?.catch(() => undefined);
+  });
   const sweep = setInterval(() => carryOut(engine.sweep()), SWEEP_INTERVAL_MS);
   sweep.unref();
 
