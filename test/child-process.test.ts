@@ -24,7 +24,10 @@ describe("the child adapter", () => {
     child.signal("SIGINT");
     child.signal("SIGTERM");
     expect(calls).toEqual([`kill -${child.pid} SIGINT`, `kill -${child.pid} SIGTERM`]);
-    expect(await child.exited).toBe(0); // the plan closed its stdin with the first signal
+    // Signals leave its stdin open (the recording system delivers none, so it still runs): the
+    // client's EOF is what closes it, and it exits by itself with nothing more sent.
+    child.close();
+    expect(await child.exited).toBe(0);
     await child.release();
     expect(calls).toHaveLength(2);
   });
