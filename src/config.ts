@@ -30,7 +30,7 @@ export interface Config {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-export const DEFAULT_SINKS = "stderr:,file:///tmp/baton-proxy.jsonl";
+const DEFAULT_SINKS = "stderr:,file:///tmp/baton-proxy.jsonl";
 export const DEFAULT_FILE_SINK_PATH = "/tmp/baton-proxy.jsonl";
 export const PLACEHOLDER = "local";
 export const DEFAULT_SLOW_CALL_MS = 1000;
@@ -114,7 +114,7 @@ export function loadConfig(env: Env): ConfigResult {
 }
 
 /** Parses the comma-separated sink list; pushes a problem per bad entry. */
-export function parseSinks(list: string, problems: string[]): SinkSpec[] {
+function parseSinks(list: string, problems: string[]): SinkSpec[] {
   const sinks: SinkSpec[] = [];
   const seen = new Set<string>();
   for (const entry of list.split(",").map((s) => s.trim())) {
