@@ -18,9 +18,13 @@ export function assertValidEvent(event: unknown): void {
   }
 }
 
-/** Every event in a JSONL file, each validated; also checks the envelope rules the schema cannot express. */
+/**
+ * Every event in a JSONL file, each validated; also checks the envelope rules the schema cannot
+ * express. A missing file is an error, never "no events": a test expecting none says so with
+ * `expectNoEventFile`.
+ */
 export function readValidatedEvents(path: string): Record<string, any>[] {
-  if (!existsSync(path)) return [];
+  if (!existsSync(path)) throw new Error(`no event file at ${path}: the proxy never wrote it`);
   const events = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, any>);
   for (const event of events) assertValidEvent(event);
   checkEnvelopes(events);
@@ -55,4 +59,9 @@ export function checkCallPairs(events: readonly Record<string, any>[]): void {
     }
   }
   if (open.size > 0) throw new Error(`calls without an outcome: ${[...open.keys()].join(", ")}`);
+}
+
+/** Asserts that nothing created the event file at `path` (for runs that must emit no event at all). */
+export function expectNoEventFile(path: string): void {
+  if (existsSync(path)) throw new Error(`expected no event file, but ${path} exists with ${readFileSync(path, "utf8").split("\n").filter((l) => l !== "").length} line(s)`);
 }
