@@ -19,6 +19,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: "help", short: "h", help: "show this help" },
   { name: "version", short: "V", help: "print the version" },
   { name: "url", value: "URL", help: "proxy a remote MCP server (Streamable HTTP, or HTTP+SSE) instead of a command" },
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: help text shows the literal ${NAME} syntax users write
   { name: "header", short: "H", value: "\"NAME: VALUE\"", multiple: true, help: "with --url: an HTTP header for the server; ${NAME} in VALUE is read from the environment" },
   { name: "allow-http", help: "with --url: allow plain http:// to a non-local host" },
 ];

@@ -1,5 +1,7 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
+import { describeUnknownVariables, suggestSinkSpelling } from "./config-hints.ts";
+
 /** One event destination, as configured in BATON_EVENT_SINK. */
 export type SinkSpec =
   | { readonly kind: "stderr" }
@@ -48,7 +50,7 @@ export interface Config {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-export const DEFAULT_SINKS = "stderr:,file:///tmp/baton-proxy.jsonl";
+const DEFAULT_SINKS = "stderr:,file:///tmp/baton-proxy.jsonl";
 export const DEFAULT_FILE_SINK_PATH = "/tmp/baton-proxy.jsonl";
 export const PLACEHOLDER = "local";
 export const DEFAULT_SLOW_CALL_MS = 1000;
@@ -143,7 +145,7 @@ export function loadConfig(env: Env): ConfigResult {
   }
 
   // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.
-  const remarks = unknownVariables(env);
+  const remarks = describeUnknownVariables(env, KNOWN_VARIABLES);
   if (problems.length > 0) return { ok: false, problems: [...problems, ...remarks] };
   warnings.push(...remarks);
 
@@ -175,7 +177,7 @@ export function loadConfig(env: Env): ConfigResult {
 }
 
 /** Parses the comma-separated sink list; pushes a problem per bad entry. */
-export function parseSinks(list: string, problems: string[]): SinkSpec[] {
+function parseSinks(list: string, problems: string[]): SinkSpec[] {
   const sinks: SinkSpec[] = [];
   const seen = new Set<string>();
   for (const entry of list.split(",").map((s) => s.trim())) {
@@ -202,7 +204,9 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
   try {
     url = new URL(entry);
   } catch {
-    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" is not a valid URL${suggestSink(entry)}`);
+    const meant = suggestSinkSpelling(entry);
+    const hint = meant === undefined ? " (use stderr:, file:///abs/path.jsonl or https://host)" : `: did you mean "${clip(maskUrl(meant))}"?`;
+    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" is not a valid URL${hint}`);
     return undefined;
   }
   switch (url.protocol) {
@@ -226,11 +230,15 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
       }
       return { kind: "http", url: url.href.replace(/\/+$/, "") };
     }
-    default:
+    default: {
+      // A Windows path (C:\x.jsonl) parses as a URL with a one-letter scheme.
+      const meant = suggestSinkSpelling(entry);
+      const hint = meant === undefined ? "" : `: did you mean "${clip(maskUrl(meant))}"?`;
       problems.push(
-        `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" has unsupported scheme "${url.protocol}" (supported: stderr:, file://, http://, https://)`,
+        `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" has unsupported scheme "${url.protocol}" (supported: stderr:, file://, http://, https://)${hint}`,
       );
       return undefined;
+    }
   }
 }
 
@@ -260,54 +268,6 @@ export function maskUrl(text: string): string {
 /** The whole refusal, the same for the proxy and `report`: "the configuration has 2 problem(s):\n  - …". */
 export function describeConfigProblems(problems: readonly string[]): string {
   return `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`;
-}
-
-/** Names of a sink entry people write for the ones we accept: `stderr`, a bare absolute path. */
-function suggestSink(entry: string): string {
-  if (/^stderr:?$/i.test(entry) || entry.toLowerCase() === "stderr") return ': did you mean "stderr:"?';
-  if (entry.startsWith("/")) return `: did you mean "file://${clip(maskUrl(entry))}"?`;
-  if (/^[A-Za-z]:[\\/]/.test(entry)) return `: did you mean "file:///${clip(maskUrl(entry.replaceAll("\\", "/")))}"?`;
-  return " (use stderr:, file:///abs/path.jsonl or https://host)";
-}
-
-/** One remark per BATON_* name we do not read, with the closest known name when it is a likely typo. */
-function unknownVariables(env: Env): string[] {
-  const known = new Set<string>(KNOWN_VARIABLES);
-  const remarks: string[] = [];
-  for (const name of Object.keys(env).sort()) {
-    if (!name.toUpperCase().startsWith("BATON_") || known.has(name)) continue;
-    const closest = closestName(name.toUpperCase());
-    remarks.push(
-      closest === undefined
-        ? `unknown variable ${name} is ignored (known: ${KNOWN_VARIABLES.join(", ")})`
-        : `unknown variable ${name} is ignored: did you mean ${closest}?`,
-    );
-  }
-  return remarks;
-}
-
-/** The known name within a small edit distance of `name` (typos, a missing or extra underscore or letter). */
-function closestName(name: string): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const candidate of KNOWN_VARIABLES) {
-    const distance = editDistance(name, candidate);
-    if (distance <= Math.max(2, Math.floor(candidate.length / 5)) && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
-  }
-  return best?.name;
-}
-
-/** Levenshtein distance (insertions, deletions, substitutions), one row at a time. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 function clip(text: string): string {

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../src/config.ts";
 import { createSessionEngine, type SessionEngine } from "../src/engine/session-engine.ts";
 import { hashUserId, principalFromHeaders } from "../src/identity/user-id.ts";
-import { createMemoryLogger } from "../src/log.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import type { RequestContext } from "../src/telemetry/envelope.ts";
 import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";

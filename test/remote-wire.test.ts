@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../src/config.ts";
-import { createMemoryLogger } from "../src/log.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 import { StreamableHttpUpstream } from "../src/remote/streamable-http.ts";
 import { bodyToLine, dataToLine, encodeHeaderValue, postHeaders, sessionHeaders } from "../src/remote/http-wire.ts";
 import { resolveRemoteTarget } from "../src/remote/remote-options.ts";

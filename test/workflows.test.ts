@@ -84,3 +84,17 @@ test("release.yml publishes v* tags: build:all, checksums, gh release, homebrew 
   expect(script).toContain('npx bun scripts/homebrew.ts --sums dist/SHA256SUMS --repo "$GITHUB_REPOSITORY" --out dist/baton-proxy.rb');
   expect(uses(release).some((u) => u.startsWith("actions/upload-artifact@"))).toBe(true);
 });
+
+test("both workflows test through .ci/run, which runs lint, typecheck and the README's test command (npm test)", () => {
+  for (const name of ["ci.yml", "release.yml"]) {
+    const script = runs(load(name)).join("\n");
+    expect(script, name).toContain("bash .ci/run");
+    // A job that runs a subset directly (e.g. a Windows-only job) must still carry the suite's timeout.
+    for (const run of script.match(/\bbun test\b[^\n]*/g) ?? []) expect(run, name).toContain("--timeout=30000");
+  }
+  const ciRun = readFileSync(join(ROOT, ".ci", "run"), "utf8");
+  for (const step of ["npm test", "npm run typecheck", "npx biome lint ."]) expect(ciRun).toContain(step);
+  expect(pkg.scripts.test).toBe("bun test --timeout=30000");
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  expect(readme).toContain("npm test ");
+});

@@ -93,6 +93,7 @@ export function byCodePoint(a: string, b: string): number {
 
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
 /** Everything Python's ensure_ascii escapes: quote, backslash, and all outside ' '..'~' (per UTF-16 unit). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ensure_ascii escapes control characters: matching them is the point
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/g;
 
 /** Python's `py_encode_basestring_ascii`: everything outside `' '..'~'` is escaped, per UTF-16 unit. */

@@ -16,6 +16,7 @@ export const AUTH_SPEC: CommandSpec = {
   operands: [["ACTION", "login, logout or list"]],
   options: [
     { name: "url", value: "URL", help: "the remote MCP server (as given to baton-proxy --url)" },
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: help text shows the literal ${NAME} syntax users write
     { name: "header", short: "H", value: "\"NAME: VALUE\"", multiple: true, help: "login: a header the server needs besides OAuth; ${NAME} is read from the environment" },
     { name: "allow-http", help: "login: allow plain http:// to a non-local host" },
     { name: "all", help: "logout: forget every cached server" },

@@ -1,6 +1,6 @@
 // Reads one SSE response body to its end, event by event, with an optional idle deadline. The only place a stream body is read.
 
-import { SseParser, type SseEvent } from "./sse-parser.ts";
+import type { SseParser, SseEvent } from "./sse-parser.ts";
 import { UpstreamTimeout } from "./upstream-failure.ts";
 
 /**

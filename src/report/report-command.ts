@@ -1,4 +1,4 @@
-// The offline `baton-proxy report` subcommand: reads a JSONL event file, picks a session, prints the report. All I/O goes through ctx.
+// The offline `baton-proxy report` subcommand: reads a JSONL event file, picks a session, prints the report through ctx.
 
 import { isAbsolute, resolve } from "node:path";
 import type { CommandContext } from "../command-context.ts";

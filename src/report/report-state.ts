@@ -15,7 +15,7 @@ export const MAX_ANNOTATIONS = 50;
 /** Characters of compact JSON kept per call's params. */
 export const MAX_PARAMS_CHARS = 4096;
 /** Characters kept per free-text field (error body, annotation texts). */
-export const MAX_TEXT_CHARS = 2000;
+const MAX_TEXT_CHARS = 2000;
 /** Distinct redaction labels counted (the scrubber has about ten); further labels pool under OTHER_KEY. */
 export const MAX_REDACTION_LABELS = 20;
 /** Characters kept of a redaction label. */

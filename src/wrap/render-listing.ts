@@ -5,20 +5,20 @@ import type { LoadedConfig } from "./load-configs.ts";
 import type { ServerEntry } from "./server-entries.ts";
 
 /** The word(s) shown for an entry's state in listings. */
-export function describeStatus(entry: ServerEntry): string {
+function describeStatus(entry: ServerEntry): string {
   switch (entry.status.kind) {
     case "stdio":
       return "not wrapped";
     case "wrapped":
       if (entry.status.remoteText !== undefined) return "wrapped (remote, through --url)";
-      return entry.status.original === undefined ? "wrapped (no \"--\" in args: cannot unwrap)" : "wrapped";
+      return entry.status.original === undefined ? "wrapped (no server command in args: cannot unwrap)" : "wrapped";
     case "remote":
       return entry.status.target === undefined ? `remote (skipped: ${entry.status.reason})` : `not wrapped (remote: ${entry.status.reason}; wrap uses --url)`;
   }
 }
 
 /** `github`, or `db (project /home/me/app)` for a per-project entry of `.claude.json`. */
-export function describeEntryName(entry: ServerEntry): string {
+function describeEntryName(entry: ServerEntry): string {
   return entry.project === undefined ? entry.name : `${entry.name} (project ${entry.project})`;
 }
 

@@ -1,4 +1,4 @@
-// `baton-proxy wrap|unwrap`: selects files and servers, plans every edit before writing any, prints diffs, writes safely. All I/O via ctx and rewrite-file.
+// `baton-proxy wrap|unwrap`: selects files and servers, plans every edit before writing any, prints diffs, writes safely. Output via ctx; files via load-configs and rewrite-file.
 
 import path from "node:path";
 import type { CommandContext } from "../command-context.ts";
