@@ -13,6 +13,7 @@ import { createSinks } from "../telemetry/sinks/create-sinks.ts";
 import { createEventScrubber, scrubValue } from "../telemetry/scrub.ts";
 import { createEnvelope } from "../telemetry/envelope.ts";
 import { META_DROPPED_EVENTS } from "../telemetry/event-types.ts";
+import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
 import { SDK_VERSION } from "../version.ts";
 import { childEnvironment, spawnChild, type Child } from "./child.ts";
 import { JunkReporter } from "./junk-reporter.ts";
@@ -47,7 +48,9 @@ export async function runProxySession(config: Config, command: readonly string[]
     const stats = { redactions: {}, truncated: 0 };
     return { value: scrubValue(value, { mode: "off", extraKeys: [] }, stats), truncated: stats.truncated };
   };
-  const state = createProxyState({ includeReportTool: config.allSinksLocal, boundValue: bound });
+  // With an otlp: sink, tool-call events carry trace facts (and BATON_OTEL_PROPAGATE=on rewrites forwarded calls' _meta).
+  const trace = config.otlp === undefined ? undefined : { propagate: config.otlp.propagate, randomHex: RANDOM_HEX };
+  const state = createProxyState({ includeReportTool: config.allSinksLocal, boundValue: bound, trace });
   const report = createReportState();
   const dispatcher = createDispatcher({
     sinks: createSinks(config, logger, { writeStderr: io.writeStderr }),
