@@ -26,14 +26,14 @@ describe("loadConfig", () => {
 
   test("every problem is reported at once", () => {
     const result = loadConfig({
-      BATON_EVENT_SINK: "s3://bucket,https://console.example,file://relative/x.jsonl,::not a url",
+      BATON_EVENT_SINK: "ftp://bucket,https://console.example,file://relative/x.jsonl,::not a url",
       BATON_SCRUB: "maybe",
       BATON_SLOW_CALL_MS: "12abc",
     });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const text = result.problems.join("\n");
-    expect(text).toContain('unsupported scheme "s3:"');
+    expect(text).toContain('unsupported scheme "ftp:"');
     expect(text).toContain("BATON_API_KEY is required");
     expect(text).toContain("BATON_CONSENT_TOKEN is still the placeholder");
     expect(text).toContain("must be an absolute path");

@@ -191,6 +191,7 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
       }
       const sealed = batches.add(event, line, clock.now());
       if (sealed !== undefined) enqueue(sealed);
+      if (timer === undefined) schedule(); // a new batch must be written by its deadline even if no flush comes
     },
     async flush(): Promise<void> {
       pump();
