@@ -9,11 +9,12 @@ import {
   createSessionIndex, findLatestSession, indexEvent, listSessions, matchSession, parseEventLine, sortBySequence, splitLines,
   type SessionIndex, type SessionInfo,
 } from "./read-events.ts";
+import { isS3Location, openS3Lines, type ReadLines } from "./read-s3.ts";
 import { renderReport } from "./render-markdown.ts";
 import { createReportState, foldEvent } from "./report-state.ts";
 import { summarizeReport } from "./summarize-json.ts";
 
-export const REPORT_USAGE = "usage: baton-proxy report [FILE.jsonl] [--session ID] [--format md|json] [--list] [--slow-ms N]";
+export const REPORT_USAGE = "usage: baton-proxy report [FILE.jsonl | s3://bucket/prefix] [--session ID] [--format md|json] [--list] [--slow-ms N]";
 /** Candidates named when a --session prefix is ambiguous. */
 const MAX_CANDIDATES_SHOWN = 5;
 
@@ -21,7 +22,8 @@ const HELP = `${REPORT_USAGE}
 
 Prints the friction report of one session from a baton-proxy event file (JSON Lines).
 
-  FILE            the event file (default ${DEFAULT_FILE_SINK_PATH}, the default file sink)
+  FILE            the event file (default ${DEFAULT_FILE_SINK_PATH}, the default file sink), or
+                  s3://bucket/prefix written by the s3:// sink (credentials from AWS_* variables)
   --session ID    a session id, or a prefix matching exactly one (default: the latest session)
   --format md|json  Markdown report (default) or the aggregated numbers as JSON
   --list          list the sessions in FILE instead (id, first → last, events, calls, client)
@@ -90,12 +92,12 @@ export async function runReportCommand(args: readonly string[], ctx: CommandCont
     ctx.stdout(HELP);
     return 0;
   }
-  const path = toPath(parsed.file ?? DEFAULT_FILE_SINK_PATH, ctx.cwd);
+  const location = parsed.file ?? DEFAULT_FILE_SINK_PATH;
+  const path = isS3Location(location) ? location : toPath(location, ctx.cwd);
   try {
-    const file = Bun.file(path);
-    if (!(await file.exists())) throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
+    const readLines = isS3Location(path) ? await openS3Lines(path, ctx.env) : await openFileLines(path);
     const index = createSessionIndex();
-    for await (const line of splitLines(file.stream())) {
+    for await (const line of readLines()) {
       const result = parseEventLine(line);
       if (result.kind === "malformed") index.malformedLines += 1;
       else if (result.kind === "event") indexEvent(index, result.event);
@@ -107,7 +109,7 @@ export async function runReportCommand(args: readonly string[], ctx: CommandCont
     }
     const session = chooseSession(index, parsed.session);
     const state = createReportState();
-    if (session !== undefined) for (const event of await collectSession(path, session.sessionId)) foldEvent(state, event);
+    if (session !== undefined) for (const event of await collectSession(readLines, session.sessionId)) foldEvent(state, event);
     else ctx.stderr(`baton-proxy report: no events in ${path} yet\n`);
     const slowCallMs = parsed.slowMs ?? slowFromEnv(ctx);
     ctx.stdout(parsed.format === "json" ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n` : renderReport(state, { slowCallMs, eventsLocation: path }));
@@ -129,11 +131,16 @@ function chooseSession(index: SessionIndex, query: string | undefined): SessionI
   throw new LocalError("E_REPORT", `session prefix "${query}" is ambiguous: ${shown.join(", ")}${more}`);
 }
 
+async function openFileLines(path: string): Promise<ReadLines> {
+  if (!(await Bun.file(path).exists())) throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
+  return () => splitLines(Bun.file(path).stream());
+}
+
 /** Second pass: only this session's events, in sequence order, results dropped. Lines that cannot mention the id are skipped unparsed. */
-async function collectSession(path: string, sessionId: string): Promise<BatonEvent[]> {
+async function collectSession(readLines: ReadLines, sessionId: string): Promise<BatonEvent[]> {
   const canPrefilter = !/["\\]/.test(sessionId) && /^[\x20-\x7e]+$/.test(sessionId);
   const events: BatonEvent[] = [];
-  for await (const line of splitLines(Bun.file(path).stream())) {
+  for await (const line of readLines(sessionId)) {
     if (canPrefilter && !line.includes(sessionId)) continue;
     const result = parseEventLine(line);
     if (result.kind !== "event" || result.event.session_id !== sessionId) continue;
