@@ -65,7 +65,7 @@ export async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "baton-bench-sinks-"));
   const logger = createMemoryLogger();
   const s3 = (gzip: boolean) => () =>
-    createS3Sink({ label: "s3://bench", prefix: "bench", settings: { batchMs: 10_000, batchBytes: 8 * 1024 * 1024, gzip }, put: async () => {}, clock: SYSTEM_CLOCK, logger });
+    createS3Sink({ label: "s3://bench", prefix: "bench", settings: { batchMs: 10_000, batchBytes: 8 * 1024 * 1024, gzip }, put: async () => {}, clock: SYSTEM_CLOCK });
   const otlpSettings = { endpoint: "http://127.0.0.1:4318/v1/traces", headers: {}, gzip: false, timeoutMs: 1_000, resource: { "service.name": "bench" }, captureContent: false, propagate: false };
   const noFetch = async (_url: string, init: RequestInit) => {
     void init.body;

@@ -1,6 +1,7 @@
 // The otlp: sink's export: protobuf body decoded with OpenTelemetry's generated code, headers, gzip, and E_SINK failures that never show a header value.
 
 import { describe, expect, test } from "bun:test";
+import { MAX_OPEN_CALLS } from "../src/telemetry/otlp/span-builder.ts";
 import { createOtlpSink } from "../src/telemetry/sinks/otlp-sink.ts";
 import { makeCall } from "./fixtures/report/build-events.ts";
 import { decodeRequest } from "./support/otlp-receiver.ts";
@@ -53,5 +54,15 @@ describe("createOtlpSink", () => {
       expect(error?.message).not.toContain("key-that-is-secret");
       expect(error?.message).toContain(expected.replace(" key-that-is-secret", "").replace("refused", "connection refused"));
     }
+  });
+
+  test("calls forgotten by the span builder's bound are handed to the dispatcher as drops, once", () => {
+    const sink = createOtlpSink({ settings, transport: "pipe", fetch: async () => new Response(null) });
+    for (let i = 0; i <= MAX_OPEN_CALLS; i++) {
+      const [start] = makeCall(i * 2 + 1, `c${i}`, "t", {}, { durationMs: 1 });
+      sink.write(start, "");
+    }
+    expect(sink.takeDrops?.()).toEqual([{ count: 1, kind: "open calls forgotten", detail: expect.stringContaining("oldest") }]);
+    expect(sink.takeDrops?.()).toEqual([]);
   });
 });

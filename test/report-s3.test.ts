@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
-import { createMemoryLogger } from "../src/log.ts";
 import { parseS3Location } from "../src/report/read-s3.ts";
 import { runReportCommand } from "../src/report/report-command.ts";
 import { SYSTEM_CLOCK } from "../src/telemetry/clock.ts";
@@ -27,7 +26,7 @@ async function run(args: string[], runEnv: Record<string, string> = env): Promis
 /** Uploads `lines` through the real S3 sink (small objects, so a session spans several). */
 async function upload(prefix: string, lines: string[], gzip: boolean): Promise<void> {
   const settings = { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY, sessionToken: undefined, region: S3_REGION, endpoint: s3.endpoint, batchMs: 60_000, batchBytes: 2_000, gzip };
-  const sink = createS3Sink({ label: "s3", prefix, settings, put: createBunS3Put("events", settings), clock: SYSTEM_CLOCK, logger: createMemoryLogger() });
+  const sink = createS3Sink({ label: "s3", prefix, settings, put: createBunS3Put("events", settings), clock: SYSTEM_CLOCK });
   for (const line of lines) sink.write(JSON.parse(line) as BatonEvent, line);
   await sink.close();
   expect(sink.droppedEvents).toBe(0);

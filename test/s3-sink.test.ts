@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { gunzipSync } from "node:zlib";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createMemoryLogger } from "../src/log.ts";
+import { createDispatcher } from "../src/telemetry/dispatcher.ts";
 import { SYSTEM_CLOCK } from "../src/telemetry/clock.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { buildObjectKey, encodeSegment, listingPrefix, parseObjectKey } from "../src/telemetry/sinks/s3-keys.ts";
@@ -39,7 +40,6 @@ function recordingPut() {
 
 function makeSink(overrides: Partial<{ batchMs: number; batchBytes: number; gzip: boolean; maxBufferedBytes: number }> = {}) {
   const clock = createFakeClock(1_000_000);
-  const logger = createMemoryLogger();
   const store = recordingPut();
   const sink = createS3Sink({
     label: "s3://events/baton",
@@ -47,12 +47,11 @@ function makeSink(overrides: Partial<{ batchMs: number; batchBytes: number; gzip
     settings: { batchMs: overrides.batchMs ?? 10_000, batchBytes: overrides.batchBytes ?? 8 * 1024 * 1024, gzip: overrides.gzip ?? false },
     put: store.put,
     clock,
-    logger,
     secrets: ["super-secret-key-1"],
     maxBufferedBytes: overrides.maxBufferedBytes,
   });
   const write = (e: BatonEvent): void => sink.write(e, JSON.stringify(e));
-  return { sink, clock, logger, store, write };
+  return { sink, clock, store, write };
 }
 
 describe("object keys", () => {
@@ -109,7 +108,7 @@ describe("createS3Sink", () => {
   });
 
   test("a failed upload is retried with doubling backoff, then succeeds", async () => {
-    const { sink, clock, store, write, logger } = makeSink({ batchMs: 1 });
+    const { sink, clock, store, write } = makeSink({ batchMs: 1 });
     store.fail(2);
     write(event(1));
     clock.advance(1); // the window closes: first attempt (fails)
@@ -126,11 +125,11 @@ describe("createS3Sink", () => {
     await settle();
     expect(store.objects).toHaveLength(1);
     expect(sink.droppedEvents).toBe(0);
-    expect(logger.lines).toEqual([]);
+    expect(sink.takeDrops()).toEqual([]);
   });
 
-  test("after the last attempt the object is dropped, counted and logged without secrets", async () => {
-    const { sink, clock, store, write, logger } = makeSink({ batchMs: 1 });
+  test("after the last attempt the object is dropped and counted, reported once without secrets", async () => {
+    const { sink, clock, store, write } = makeSink({ batchMs: 1 });
     store.fail(100);
     write(event(1));
     write(event(2));
@@ -139,11 +138,35 @@ describe("createS3Sink", () => {
       await settle();
     }
     expect(sink.droppedEvents).toBe(2);
-    expect(logger.lines).toHaveLength(1);
-    expect(logger.lines[0]).toContain(`not uploaded after ${MAX_UPLOAD_ATTEMPTS} attempts`);
-    expect(logger.lines[0]).toContain("s3://events/baton: dropped 2 event(s)");
-    expect(logger.lines[0]).not.toContain("super-secret-key-1");
+    const drops = sink.takeDrops();
+    expect(drops).toHaveLength(1);
+    expect(drops[0]).toMatchObject({ count: 2, kind: "upload failed" });
+    expect(drops[0]?.detail).toContain(`not uploaded after ${MAX_UPLOAD_ATTEMPTS} attempts`);
+    expect(drops[0]?.detail).toContain("[redacted]");
+    expect(drops[0]?.detail).not.toContain("super-secret-key-1");
+    expect(sink.takeDrops()).toEqual([]); // handed over once
     expect(clock.timers()).toBe(0); // nothing left to retry: no timer keeps running
+  });
+
+  test("the dispatcher counts and logs the sink's own drops (dropped, one log line, the exit summary)", async () => {
+    const clock = createFakeClock(1_000_000);
+    const logger = createMemoryLogger();
+    const store = recordingPut();
+    store.fail(1_000);
+    const sink = createS3Sink({ label: "s3://events/baton", prefix: "baton", settings: { batchMs: 1, batchBytes: 1 << 20, gzip: false }, put: store.put, clock, secrets: ["super-secret-key-1"] });
+    const dispatcher = createDispatcher({ sinks: [sink], logger, clock });
+    for (let seq = 1; seq <= 3; seq++) dispatcher.enqueue(event(seq));
+    // Small steps: a fake clock fires every due timer inside one advance(), before any promise settles.
+    for (let i = 0; i < 80; i++) {
+      clock.advance(250);
+      await settle();
+    }
+    await dispatcher.shutdown(1_000);
+    expect(sink.droppedEvents).toBe(3);
+    expect(dispatcher.dropped).toBe(3);
+    const text = logger.lines.join("\n");
+    expect(text).toContain("s3://events/baton: upload failed");
+    expect(text).not.toContain("super-secret-key-1");
   });
 
   test("memory stays bounded while uploads hang: the oldest waiting object goes first", async () => {
@@ -183,8 +206,7 @@ describe("Bun's S3 client against a local signature-checking S3", () => {
     const s3 = await startLocalS3(["events"]);
     stop = () => s3.stop();
     const settings = { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY, sessionToken: undefined, region: S3_REGION, endpoint: s3.endpoint, batchMs: 10_000, batchBytes: 1 << 20, gzip: false };
-    const logger = createMemoryLogger();
-    const sink = createS3Sink({ label: "s3://events", prefix: "", settings, put: createBunS3Put("events", settings), clock: SYSTEM_CLOCK, logger, secrets: [S3_SECRET_ACCESS_KEY] });
+    const sink = createS3Sink({ label: "s3://events", prefix: "", settings, put: createBunS3Put("events", settings), clock: SYSTEM_CLOCK, secrets: [S3_SECRET_ACCESS_KEY] });
     s3.failNext(1);
     const e = event(7);
     sink.write(e, JSON.stringify(e));
@@ -197,11 +219,12 @@ describe("Bun's S3 client against a local signature-checking S3", () => {
     sdk.destroy();
 
     const wrong = { ...settings, secretAccessKey: "not-the-right-secret" };
-    const bad = createS3Sink({ label: "s3://events", prefix: "", settings: wrong, put: createBunS3Put("events", wrong), clock: SYSTEM_CLOCK, logger, secrets: [wrong.secretAccessKey] });
+    const bad = createS3Sink({ label: "s3://events", prefix: "", settings: wrong, put: createBunS3Put("events", wrong), clock: SYSTEM_CLOCK, secrets: [wrong.secretAccessKey] });
     bad.write(e, JSON.stringify(e));
     await bad.close();
     expect(bad.droppedEvents).toBe(1);
-    expect(logger.lines.join("\n")).toContain("dropped 1 event(s)");
-    expect(logger.lines.join("\n")).not.toContain("not-the-right-secret");
+    const detail = bad.takeDrops().map((d) => d.detail).join("\n");
+    expect(detail).toContain("SignatureDoesNotMatch");
+    expect(detail).not.toContain("not-the-right-secret");
   });
 });

@@ -7,7 +7,7 @@ import { createSpanBuilder, type FinishedSpan } from "../otlp/span-builder.ts";
 import type { RandomHex } from "../otlp/trace-context.ts";
 import type { BatonEvent } from "../event-types.ts";
 import type { FetchLike } from "./http-sink.ts";
-import type { Sink } from "./sink.ts";
+import type { Sink, SinkDrop } from "./sink.ts";
 
 /** Spans per export request; a flush with more sends several. */
 export const MAX_SPANS_PER_REQUEST = 1_024;
@@ -43,6 +43,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   const hide = (text: string): string => secrets.reduce((t, s) => t.split(s).join("[redacted]"), text);
   let finished: FinishedSpan[] = [];
   let closed = false;
+  let evictedReported = 0;
 
   async function post(spans: readonly FinishedSpan[]): Promise<void> {
     const encoded = encode(spans);
@@ -74,6 +75,12 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
       for (const span of builder.add(event)) finished.push(span);
     },
     flush,
+    takeDrops(): SinkDrop[] {
+      const evicted = builder.evicted - evictedReported;
+      evictedReported = builder.evicted;
+      const detail = "more tool calls open at once than the span builder keeps; the oldest never gets its spans";
+      return evicted > 0 ? [{ count: evicted, kind: "open calls forgotten", detail }] : [];
+    },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

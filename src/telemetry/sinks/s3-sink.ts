@@ -1,12 +1,11 @@
 // The `s3://bucket/prefix` sink: batches events per session into NDJSON objects and uploads them in the background with bounded retries and memory.
 
 import { describeError, LocalError } from "../../errors.ts";
-import type { Logger } from "../../log.ts";
 import type { Clock } from "../clock.ts";
 import type { BatonEvent } from "../event-types.ts";
 import { createS3Batches, type SealedObject } from "./s3-batches.ts";
 import type { S3Settings } from "./s3-settings.ts";
-import type { Sink } from "./sink.ts";
+import type { Sink, SinkDrop } from "./sink.ts";
 
 /** Everything buffered (open batches, objects waiting or uploading) stays under this; beyond it the oldest waiting object is dropped. */
 export const MAX_S3_BUFFER_BYTES = 64 * 1024 * 1024;
@@ -21,8 +20,6 @@ export const MAX_RETRY_DELAY_MS = 8_000;
 export const CLOSING_RETRY_DELAY_MS = 100;
 /** One PUT slower than this counts as a failed attempt. */
 export const UPLOAD_TIMEOUT_MS = 30_000;
-/** At most one drop line per this interval; the rest are summed into the next. */
-const DROP_LOG_INTERVAL_MS = 10_000;
 
 /** Uploads one object; rejects on any failure. Production: Bun's S3 client (see {@link createBunS3Put}). */
 export type S3Put = (key: string, body: Uint8Array, contentType: string) => Promise<void>;
@@ -34,7 +31,6 @@ export interface S3SinkOptions {
   readonly settings: Pick<S3Settings, "batchMs" | "batchBytes" | "gzip">;
   readonly put: S3Put;
   readonly clock: Clock;
-  readonly logger: Logger;
   /** Texts that must never appear in a log line (the secret key, the session token). */
   readonly secrets?: readonly string[];
   /** Default {@link MAX_S3_BUFFER_BYTES}. */
@@ -44,6 +40,7 @@ export interface S3SinkOptions {
 /** The S3 sink; `droppedEvents` counts events lost to failed uploads or the memory bound. */
 export interface S3Sink extends Sink {
   readonly droppedEvents: number;
+  takeDrops(): SinkDrop[];
 }
 
 interface Upload extends SealedObject {
@@ -55,12 +52,13 @@ interface Upload extends SealedObject {
  * Creates the sink. `write` only appends to the session's open batch; `flush` seals ripe batches
  * and starts their uploads without awaiting them (an 8 MiB PUT must not hold the dispatcher's
  * 2 s export timeout), and an unref'd timer does the same when no events arrive. A failed upload
- * is retried with doubling backoff, then dropped, counted and logged. `close` seals everything and
- * resolves once every object is uploaded or dropped (the dispatcher's deadline bounds the wait).
- * Never logs a credential: error texts pass through `secrets` masking.
+ * is retried with doubling backoff, then dropped and counted; `takeDrops` hands the losses to the
+ * dispatcher, which logs and counts them with its own. `close` seals everything and resolves once
+ * every object is uploaded or dropped (the dispatcher's deadline bounds the wait). Never reports a
+ * credential: error texts pass through `secrets` masking.
  */
 export function createS3Sink(options: S3SinkOptions): S3Sink {
-  const { label, clock, logger, settings } = options;
+  const { label, clock, settings } = options;
   const maxBuffered = options.maxBufferedBytes ?? MAX_S3_BUFFER_BYTES;
   const batches = createS3Batches({ prefix: options.prefix, ...settings });
   const waiting: Upload[] = [];
@@ -72,22 +70,16 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
   let timer: unknown;
   let timerAt = Infinity;
   let idle: (() => void) | undefined;
-  let lastDropLogAt = -Infinity;
-  let unloggedDrops = 0;
+  let unreported: SinkDrop[] = [];
   const contentType = settings.gzip ? "application/gzip" : "application/x-ndjson";
   const hide = (text: string): string =>
     (options.secrets ?? []).filter((s) => s.length >= 4).reduce((t, s) => t.split(s).join("[redacted]"), text);
 
   const buffered = (): number => batches.bytes() + waitingBytes + uploadingBytes;
 
-  function drop(count: number, why: string): void {
+  function drop(count: number, kind: string, detail: string): void {
     dropped += count;
-    unloggedDrops += count;
-    const now = clock.now();
-    if (now - lastDropLogAt < DROP_LOG_INTERVAL_MS && !closing) return;
-    lastDropLogAt = now;
-    logger.warn(`${label}: dropped ${unloggedDrops} event(s): ${why}`);
-    unloggedDrops = 0;
+    unreported.push({ count, kind, detail });
   }
 
   function enqueue(object: SealedObject): void {
@@ -142,7 +134,7 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     uploadingBytes -= upload.bytes;
     if (error !== undefined) {
       if (upload.attempts >= MAX_UPLOAD_ATTEMPTS) {
-        drop(upload.lines.length, `${upload.key} not uploaded after ${upload.attempts} attempts: ${hide(describeError(error))}`);
+        drop(upload.lines.length, "upload failed", `${upload.key} not uploaded after ${upload.attempts} attempts: ${hide(describeError(error))}`);
       } else {
         const backoff = Math.min(FIRST_RETRY_DELAY_MS * 2 ** (upload.attempts - 1), MAX_RETRY_DELAY_MS);
         upload.notBefore = clock.now() + (closing ? CLOSING_RETRY_DELAY_MS : backoff);
@@ -173,7 +165,7 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     while (buffered() + size > maxBuffered && waiting.length > 0) {
       const oldest = waiting.shift() as Upload;
       waitingBytes -= oldest.bytes;
-      drop(oldest.lines.length, `more than ${maxBuffered} bytes buffered (uploads failing or too slow); oldest object ${oldest.key} discarded`);
+      drop(oldest.lines.length, "memory bound", `more than ${maxBuffered} bytes buffered (uploads failing or too slow); oldest waiting object discarded`);
     }
     return buffered() + size <= maxBuffered;
   }
@@ -186,7 +178,7 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     write(event: BatonEvent, line: string): void {
       if (closing) return;
       if (!makeRoom(line.length + 1)) {
-        drop(1, `more than ${maxBuffered} bytes buffered (uploads failing or too slow)`);
+        drop(1, "memory bound", `more than ${maxBuffered} bytes buffered (uploads failing or too slow)`);
         return;
       }
       const sealed = batches.add(event, line, clock.now());
@@ -195,6 +187,11 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     },
     async flush(): Promise<void> {
       pump();
+    },
+    takeDrops(): SinkDrop[] {
+      const taken = unreported;
+      unreported = [];
+      return taken;
     },
     close(): Promise<void> {
       if (closing) return Promise.resolve();
