@@ -100,6 +100,32 @@ describe("createSpanBuilder", () => {
     expect(traceCall({ propagate: false, randomHex: counterHex() }, "a", {}, "2025-06-18")).toEqual({ meta: { "baton/request_id": "a", "baton/protocol_version": "2025-06-18" }, params: undefined });
   });
 
+  test("resource and prompt events (when the proxy emits them) become spans of their method; URIs stay out of names", () => {
+    const op = (type: string, seq: number, payload: Record<string, unknown>): BatonEvent =>
+      ({ ...makeEvent("tool_call_start", seq, {}, { callId: `r${Math.ceil(seq / 2)}` }), event_type: type, payload }) as unknown as BatonEvent;
+    const spans = build([
+      op("resource_read_start", 1, { uri: "file:///secret/report.pdf", params: {} }),
+      op("resource_read_end", 2, { uri: "file:///secret/report.pdf", duration_ms: 3 }),
+      op("prompt_get_start", 3, { name: "summarize", params: {} }),
+      op("prompt_get_error", 4, { name: "summarize", error_type: "jsonrpc_-32602", error_body: "unknown argument", duration_ms: 1 }),
+      op("resource_list_start", 5, {}),
+      op("resource_list_end", 6, { count: 3, duration_ms: 2 }),
+      op("prompt_list_start", 7, {}),
+      op("prompt_list_end", 8, { count: null, duration_ms: 2 }),
+    ]);
+    expect(spans.map((s) => [s.name, s.kind])).toEqual([
+      ["resources/read", "server"], ["resources/read", "client"],
+      ["prompts/get summarize", "server"], ["prompts/get summarize", "client"],
+      ["resources/list", "server"], ["resources/list", "client"],
+      ["prompts/list", "server"], ["prompts/list", "client"],
+    ]);
+    expect(spans[0]?.attributes).toMatchObject({ "mcp.method.name": "resources/read", "mcp.resource.uri": "file:///secret/report.pdf" });
+    expect(spans[0]?.attributes["gen_ai.operation.name"]).toBeUndefined();
+    expect(spans[2]?.attributes).toMatchObject({ "mcp.method.name": "prompts/get", "gen_ai.prompt.name": "summarize", "error.type": "-32602" });
+    expect([spans[2]?.status.code, spans[3]?.status.code]).toEqual([0, 2]); // the caller's mistake: an error on the CLIENT side only
+    expect(spans[4]?.attributes["mcp.method.name"]).toBe("resources/list");
+  });
+
   test("arguments and results only when opted in", () => {
     const call = makeCall(1, "c1", "t", { q: "x" }, { durationMs: 1 });
     expect(build(call)[0]?.attributes["gen_ai.tool.call.arguments"]).toBeUndefined();

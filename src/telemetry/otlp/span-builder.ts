@@ -1,8 +1,9 @@
-// Turns the event stream into finished MCP spans (a SERVER span toward the host, a CLIENT child toward the server, per tool call). No I/O; ids from a passed-in source.
+// Turns the event stream into finished MCP spans (a SERVER span toward the host, a CLIENT child toward the server, per operation). No I/O; ids from a passed-in source.
 
 import type { BatonEvent, EventOf } from "../event-types.ts";
 import { META_CALL_ID } from "../event-types.ts";
 import { mapErrorOutcome, STATUS_UNSET } from "./span-outcome.ts";
+import { describeOperation, parseOperationEvent } from "./span-operations.ts";
 import { parseTraceparent, parseTracestate, RANDOM_HEX, TRACEPARENT_KEY, TRACESTATE_KEY, type RandomHex } from "./trace-context.ts";
 
 /** Set by the transform when BATON_OTEL_PROPAGATE=on: the trace and CLIENT span ids it wrote into the forwarded request. */
@@ -55,7 +56,9 @@ export interface SpanBuilderOptions {
 
 interface OpenCall {
   readonly sessionId: string;
-  readonly toolName: string;
+  /** The tool of a `tools/call` (annotations attach by it); undefined for other operations. */
+  readonly toolName: string | undefined;
+  readonly name: string;
   readonly traceId: string;
   readonly serverSpanId: string;
   readonly clientSpanId: string;
@@ -67,7 +70,10 @@ interface OpenCall {
 }
 
 export interface SpanBuilder {
-  /** Feeds one event; returns the spans it finished (two per call outcome, one for a detached annotation). */
+  /**
+   * Feeds one event; returns the spans it finished (two per operation outcome, one for a detached
+   * annotation). Operations: tool calls, and the resource/prompt events when the proxy emits them.
+   */
   add(event: BatonEvent): FinishedSpan[];
   /** Calls forgotten because more than `maxOpen` were open. */
   readonly evicted: number;
@@ -79,16 +85,10 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   const open = new Map<string, OpenCall>(); // insertion order = age
   let evicted = 0;
 
-  /** Attributes every MCP span of this call carries. */
-  function baseAttributes(event: BatonEvent, toolName: string): Record<string, AttributeValue> {
+  /** Attributes every MCP span of this operation carries, on top of the operation's own. */
+  function baseAttributes(event: BatonEvent, own: Record<string, string>): Record<string, AttributeValue> {
     const meta = event.runtime_meta ?? {};
-    const attributes: Record<string, AttributeValue> = {
-      "mcp.method.name": "tools/call",
-      "gen_ai.tool.name": toolName,
-      "gen_ai.operation.name": "execute_tool",
-      "network.transport": options.transport,
-      "baton.session.id": event.session_id,
-    };
+    const attributes: Record<string, AttributeValue> = { ...own, "network.transport": options.transport, "baton.session.id": event.session_id };
     const requestId = meta[META_REQUEST_ID];
     if (typeof requestId === "string") attributes["jsonrpc.request.id"] = requestId;
     const version = meta[MODERN_VERSION_KEY] ?? meta[META_PROTOCOL_VERSION];
@@ -108,14 +108,15 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     return { traceId, parent, traceState: parent === undefined ? undefined : parseTracestate(meta[TRACESTATE_KEY]), clientSpanId };
   }
 
-  function start(event: EventOf<"tool_call_start">): void {
+  function start(event: BatonEvent, method: string): void {
     const callId = String(event.runtime_meta?.[META_CALL_ID] ?? "");
-    const attributes = baseAttributes(event, event.payload.tool_name);
-    if (options.captureContent) attributes["gen_ai.tool.call.arguments"] = JSON.stringify(event.payload.params);
+    const facts = describeOperation(method, event.payload as Record<string, unknown>, options.captureContent);
+    const attributes = baseAttributes(event, facts.attributes);
     const where = placement(event);
     open.set(`${event.session_id}\n${callId}`, {
       sessionId: event.session_id,
-      toolName: event.payload.tool_name,
+      toolName: facts.toolName,
+      name: facts.name,
       traceId: where.traceId,
       serverSpanId: random(8),
       clientSpanId: where.clientSpanId,
@@ -131,7 +132,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     }
   }
 
-  function finish(event: EventOf<"tool_call_end"> | EventOf<"tool_call_error">): FinishedSpan[] {
+  function finish(event: BatonEvent, failed: boolean): FinishedSpan[] {
     const key = `${event.session_id}\n${String(event.runtime_meta?.[META_CALL_ID] ?? "")}`;
     const call = open.get(key);
     if (call === undefined) return [];
@@ -139,17 +140,17 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     const attributes = { ...call.attributes };
     let server: FinishedSpan["status"] = { code: STATUS_UNSET };
     let client: FinishedSpan["status"] = { code: STATUS_UNSET };
-    if (event.event_type === "tool_call_error") {
-      const outcome = mapErrorOutcome(event.payload.error_type, event.payload.error_body);
+    const payload = event.payload as Record<string, unknown>;
+    if (failed) {
+      const outcome = mapErrorOutcome(String(payload.error_type ?? ""), String(payload.error_body ?? ""));
       Object.assign(attributes, outcome.attributes);
       server = outcome.server;
       client = outcome.client;
-    } else if (options.captureContent) {
-      attributes["gen_ai.tool.call.result"] = JSON.stringify(event.payload.result ?? null);
+    } else if (options.captureContent && event.event_type === "tool_call_end") {
+      attributes["gen_ai.tool.call.result"] = JSON.stringify(payload.result ?? null);
     }
     const end = toHrTime(event.captured_at);
-    const name = `tools/call ${call.toolName}`;
-    const common = { traceId: call.traceId, traceState: call.traceState, name, start: call.start, end, attributes };
+    const common = { traceId: call.traceId, traceState: call.traceState, name: call.name, start: call.start, end, attributes };
     return [
       { ...common, spanId: call.serverSpanId, parent: call.parent, kind: "server", events: call.events, status: server },
       { ...common, spanId: call.clientSpanId, parent: { spanId: call.serverSpanId, remote: false }, kind: "client", events: [], status: client },
@@ -178,7 +179,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       kind: "server",
       start: record.time,
       end: record.time,
-      attributes: baseAttributes(event, "baton_annotate"),
+      attributes: baseAttributes(event, describeOperation("tools/call", { tool_name: "baton_annotate" }, false).attributes),
       events: [record],
       status: { code: STATUS_UNSET },
     }];
@@ -186,18 +187,14 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
 
   return {
     add(event) {
-      switch (event.event_type) {
-        case "tool_call_start":
-          start(event);
-          return [];
-        case "tool_call_end":
-        case "tool_call_error":
-          return finish(event);
-        case "annotation":
-          return annotate(event);
-        default:
-          return [];
+      if (event.event_type === "annotation") return annotate(event);
+      const operation = parseOperationEvent(event.event_type);
+      if (operation === undefined) return [];
+      if (operation.phase === "start") {
+        start(event, operation.method);
+        return [];
       }
+      return finish(event, operation.phase === "error");
     },
     get evicted() {
       return evicted;
