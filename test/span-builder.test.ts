@@ -5,7 +5,6 @@ import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { createSpanBuilder, toHrTime, type FinishedSpan } from "../src/telemetry/otlp/span-builder.ts";
 import { mapErrorOutcome } from "../src/telemetry/otlp/span-outcome.ts";
 import { formatTraceparent, parseTraceparent } from "../src/telemetry/otlp/trace-context.ts";
-import { traceCall } from "../src/proxy/trace-meta.ts";
 import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
 
 /** Deterministic ids: 0…01, 0…02, … */
@@ -88,16 +87,14 @@ describe("createSpanBuilder", () => {
     expect(server.traceId).not.toBe("00000000000000000000000000000000");
   });
 
-  test("ids written by the transform (propagation) are the CLIENT span's", () => {
-    const traced = traceCall({ propagate: true, randomHex: counterHex() }, 5, { name: "t", _meta: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } }, null);
+  test("ids written by the trace tracker (propagation) are the CLIENT span's", () => {
     const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
-    const meta = { ...start.runtime_meta, traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ...traced.meta };
+    const meta = { ...start.runtime_meta, traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "baton/trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "baton/span_id": "00000000000000aa" };
     const [server, client] = build([{ ...start, runtime_meta: meta } as BatonEvent, end]) as [FinishedSpan, FinishedSpan];
-    expect(traced.params?._meta).toEqual({ traceparent: formatTraceparent("4bf92f3577b34da6a3ce929d0e0e4736", client.spanId) });
-    expect(client.spanId).toBe(traced.meta["baton/span_id"] as string);
+    expect(client.spanId).toBe("00000000000000aa");
+    expect(client.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
     expect(server.parent?.spanId).toBe("00f067aa0ba902b7");
-    expect(traced.meta["baton/request_id"]).toBe("5");
-    expect(traceCall({ propagate: false, randomHex: counterHex() }, "a", {}, "2025-06-18")).toEqual({ meta: { "baton/request_id": "a", "baton/protocol_version": "2025-06-18" }, params: undefined });
+    expect(formatTraceparent(client.traceId, client.spanId)).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00000000000000aa-01");
   });
 
   test("resource and prompt events (when the proxy emits them) become spans of their method; URIs stay out of names", () => {

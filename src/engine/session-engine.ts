@@ -12,6 +12,7 @@ import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
+import { createTraceTracker } from "../proxy/trace-meta.ts";
 import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
 
 export type { RequestContext } from "../telemetry/envelope.ts";
@@ -61,9 +62,9 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     const stats = { redactions: {}, truncated: 0 };
     return { value: scrubValue(value, { mode: "off", extraKeys: [] }, stats), truncated: stats.truncated };
   };
-  // With an otlp: sink, tool-call events carry trace facts (and BATON_OTEL_PROPAGATE=on rewrites forwarded calls' _meta).
-  const trace = config.otlp === undefined ? undefined : { propagate: config.otlp.propagate, randomHex: RANDOM_HEX };
-  const state = createProxyState({ includeReportTool: config.allSinksLocal, boundValue: bound, trace });
+  const state = createProxyState({ includeReportTool: config.allSinksLocal, boundValue: bound });
+  // Only with an otlp: sink: trace facts on tool-call starts (and BATON_OTEL_PROPAGATE=on: traceparent into forwarded calls).
+  const tracer = config.otlp === undefined ? undefined : createTraceTracker({ propagate: config.otlp.propagate, randomHex: RANDOM_HEX });
   // Only the report tool reads the fold, and it is offered only when every sink is local.
   const report = config.allSinksLocal ? createReportState() : undefined;
   const events: SessionEvents = telemetry.openSession(report === undefined ? undefined : (event) => foldEvent(report, event));
@@ -118,8 +119,14 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
 
   return {
     sessionId: events.sessionId,
-    fromClient: (raw, line, context) => perform(fromClient(state, raw, line, now()), context),
-    fromServer: (raw, line, streamed = false) => perform(fromServer(state, raw, line, now()), undefined, streamed),
+    fromClient: (raw, line, context) => {
+      const actions = fromClient(state, raw, line, now());
+      return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context);
+    },
+    fromServer: (raw, line, streamed = false) => {
+      tracer?.fromServer(line);
+      return perform(fromServer(state, raw, line, now()), undefined, streamed);
+    },
     fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),

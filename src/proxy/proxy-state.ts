@@ -3,7 +3,6 @@
 import type { EventDraft } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
-import type { TraceOptions } from "./trace-meta.ts";
 
 /** Calls (and other requests) tracked at once; beyond this the oldest is evicted with an `evicted` event. */
 export const MAX_PENDING_REQUESTS = 100_000;
@@ -36,8 +35,6 @@ export interface TransformOptions {
    */
   readonly boundValue?: (value: unknown) => { value: unknown; truncated: number };
   readonly maxPending?: number;
-  /** Only with an `otlp:` sink: trace facts on tool-call events, and traceparent propagation if asked (see trace-meta.ts). */
-  readonly trace?: TraceOptions;
 }
 
 export interface PendingCall {
@@ -72,8 +69,6 @@ export interface ProxyState {
   rewritablePending: number;
   /** Size of the line being transformed (decides whether its values need the hot-path bound). */
   lineBytes: number;
-  /** The protocol version the server answered `initialize` with (for the otlp sink's mcp.protocol.version). */
-  protocolVersion: string | null;
 }
 
 export const REWRITTEN_METHODS = new Set(["initialize", "server/discover", "tools/list"]);
@@ -91,7 +86,6 @@ export function createProxyState(options: TransformOptions): ProxyState {
     evicted: 0,
     rewritablePending: 0,
     lineBytes: 0,
-    protocolVersion: null,
   };
 }
 

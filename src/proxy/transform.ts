@@ -6,7 +6,6 @@ import { isObject, wireResult } from "../wire/jsonrpc.ts";
 import { bound, callError, callOutcome, clientMeta, emit } from "./call-events.ts";
 import { answerInjectedCall, injectHandshake, injectToolList, isInjected, listOnlyInjected } from "./injection.ts";
 import { track, untrack } from "./pending.ts";
-import { traceCall } from "./trace-meta.ts";
 import { MODERN_CLIENT_INFO_KEY, MODERN_SERVER_INFO_KEY, MODERN_VERSION_KEY, noteClient, noteServer, type Action, type PendingCall, type ProxyState } from "./proxy-state.ts";
 
 export { createProxyState, serverLinesPassUnchanged, MAX_PENDING_REQUESTS, PENDING_TTL_MS } from "./proxy-state.ts";
@@ -72,12 +71,10 @@ function clientMessage(state: ProxyState, message: Message, now: number, actions
       answerInjectedCall(state, message.id, name, params, modern, actions);
       return true;
     }
-    // Trace facts only with an otlp: sink (state.options.trace); otherwise events and bytes are unchanged.
-    const traced = state.options.trace === undefined ? undefined : traceCall(state.options.trace, message.id, params, state.protocolVersion);
     const call: PendingCall = {
       toolName: typeof name === "string" ? name : String(name),
       callId: `c${state.nextCallId++}`,
-      meta: traced === undefined ? clientMeta(meta) : { ...clientMeta(meta), ...traced.meta },
+      meta: clientMeta(meta),
     };
     track(state, message.id, { method: message.method, startedAt: now, firstPage: false, call }, now, actions);
     const args = bound(state, isObject(params.arguments) ? params.arguments : {});
@@ -89,9 +86,7 @@ function clientMessage(state: ProxyState, message: Message, now: number, actions
       call_workflow: null,
       intent_source: null,
     }, args.truncated));
-    if (traced?.params === undefined) return false;
-    actions.push({ type: "send", to: "server", message: { ...message.value, params: traced.params } });
-    return true;
+    return false;
   }
   const firstPage = message.method === "tools/list" && params?.cursor === undefined;
   track(state, message.id, { method: message.method, startedAt: now, firstPage, call: undefined }, now, actions);
@@ -114,8 +109,6 @@ function serverMessage(state: ProxyState, message: Message, now: number, actions
   if (result === undefined) return false;
   switch (request.method) {
     case "initialize":
-      if (typeof result.protocolVersion === "string") state.protocolVersion = result.protocolVersion;
-      return injectHandshake(state, result, actions);
     case "server/discover":
       return injectHandshake(state, result, actions);
     case "tools/list":
