@@ -209,4 +209,36 @@ describe("file://, s3:// and otlp: in fan-out", () => {
     expect(start.runtime_meta["baton/span_id"]).toBe(client.spanId);
     expect(start.runtime_meta["baton/trace_id"]).toBe(HOST_TRACE);
   }, 60_000);
+
+  test("fail-open: an S3 endpoint that never answers and a dead collector cost the session nothing, and exit stays within the deadline", async () => {
+    const dir = tempDir();
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const hanging = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Promise<Response>(() => {}) });
+    cleanup.push(() => hanging.stop(true));
+    const dead = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const deadUrl = `http://127.0.0.1:${dead.port}`;
+    await dead.stop(true); // nothing listens there any more
+    const env = {
+      BATON_EVENT_SINK: `file://${join(dir, "events.jsonl")},s3://events/x,otlp:`,
+      BATON_CONSENT_TOKEN: "consent-for-tests",
+      AWS_ACCESS_KEY_ID: S3_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: S3_SECRET_ACCESS_KEY,
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${hanging.port}`,
+      BATON_S3_BATCH_MS: "50",
+      OTEL_EXPORTER_OTLP_ENDPOINT: deadUrl,
+      OTEL_EXPORTER_OTLP_HEADERS: `authorization=${encodeURIComponent(OTLP_SECRET)}`,
+    };
+    const proxy = await startProxy(fixture("echo"), { env });
+    await proxy.request(1, "initialize", INIT_PARAMS);
+    for (let id = 2; id < 12; id++) expect((await proxy.request(id, "tools/call", { name: "echo", arguments: { text: `n${id}` } })).result).toBeDefined();
+    const closedAt = performance.now();
+    expect(await proxy.close()).toBe(0);
+    expect(performance.now() - closedAt).toBeLessThan(5_000); // the 2 s event deadline, not the 30 s PUT timeout
+    const events = readValidatedEvents(join(dir, "events.jsonl"));
+    expect(events.filter((e) => e.event_type === "tool_call_end")).toHaveLength(10); // the local sink lost nothing
+    const stderr = proxy.stderr();
+    expect(stderr).toContain(`otlp:${deadUrl}: flush failed`);
+    expect(stderr).toMatch(/dropped \d+ event\(s\) for s3:\/\/events\/x: shutdown deadline/);
+    for (const secret of [S3_SECRET_ACCESS_KEY, OTLP_SECRET, "otlp-secret-value-123"]) expect(stderr).not.toContain(secret);
+  }, 60_000);
 });

@@ -8,7 +8,7 @@ import { createDispatcher } from "../src/telemetry/dispatcher.ts";
 import { SYSTEM_CLOCK } from "../src/telemetry/clock.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { buildObjectKey, encodeSegment, listingPrefix, parseObjectKey } from "../src/telemetry/sinks/s3-keys.ts";
-import { createBunS3Put, createS3Sink, FIRST_RETRY_DELAY_MS, MAX_UPLOAD_ATTEMPTS, type S3Put } from "../src/telemetry/sinks/s3-sink.ts";
+import { CLOSE_DEADLINE_MS, createBunS3Put, createS3Sink, FIRST_RETRY_DELAY_MS, MAX_UPLOAD_ATTEMPTS, type S3Put } from "../src/telemetry/sinks/s3-sink.ts";
 import { makeEvent } from "./fixtures/report/build-events.ts";
 import { assertValidEvent } from "./support/events.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
@@ -179,6 +179,24 @@ describe("createS3Sink", () => {
     }
     expect(sink.droppedEvents).toBeGreaterThan(0);
     expect(sink.droppedEvents).toBeLessThanOrEqual(20 - 4); // what fits stays: uploads in flight plus the newest
+  });
+
+  test("close gives up at its deadline on uploads that hang, counting what they held", async () => {
+    const { sink, clock, store, write } = makeSink();
+    store.hang();
+    write(event(1, "s-1"));
+    write(event(2, "s-1"));
+    write(event(1, "s-2"));
+    let closed = false;
+    const closing = sink.close().then(() => void (closed = true));
+    await settle();
+    clock.advance(CLOSE_DEADLINE_MS - 1);
+    await settle();
+    expect(closed).toBe(false);
+    clock.advance(1);
+    await closing;
+    expect(sink.droppedEvents).toBe(3);
+    expect(sink.takeDrops()).toEqual([{ count: 3, kind: "shutdown deadline", detail: `2 object(s) not uploaded within ${CLOSE_DEADLINE_MS} ms of exit` }]);
   });
 
   test("close uploads open batches at once, gzip when asked, and ignores later writes", async () => {

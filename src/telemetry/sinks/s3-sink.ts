@@ -18,6 +18,8 @@ export const FIRST_RETRY_DELAY_MS = 500;
 export const MAX_RETRY_DELAY_MS = 8_000;
 /** While closing there is a deadline: retries come quickly. */
 export const CLOSING_RETRY_DELAY_MS = 100;
+/** `close` gives up on what is not uploaded by then, counting it, so the drop is reported before the dispatcher's 2 s exit deadline. */
+export const CLOSE_DEADLINE_MS = 1_500;
 /** One PUT slower than this counts as a failed attempt. */
 export const UPLOAD_TIMEOUT_MS = 30_000;
 
@@ -63,6 +65,8 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
   const batches = createS3Batches({ prefix: options.prefix, ...settings });
   const waiting: Upload[] = [];
   let uploading = 0;
+  const inFlight = new Set<Upload>();
+  let gaveUp = false;
   let uploadingBytes = 0;
   let waitingBytes = 0;
   let dropped = 0;
@@ -107,6 +111,7 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
 
   function start(upload: Upload): void {
     uploading++;
+    inFlight.add(upload);
     uploadingBytes += upload.bytes;
     upload.attempts++;
     void attempt(upload).then(
@@ -130,7 +135,9 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
   }
 
   function finished(upload: Upload, error: unknown): void {
+    if (gaveUp) return; // already counted as lost at the close deadline
     uploading--;
+    inFlight.delete(upload);
     uploadingBytes -= upload.bytes;
     if (error !== undefined) {
       if (upload.attempts >= MAX_UPLOAD_ATTEMPTS) {
@@ -158,6 +165,17 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
       timerAt = Infinity;
       pump();
     }, Math.max(0, at - clock.now()));
+  }
+
+  /** At the close deadline: whatever is still waiting or uploading is lost; count it and let close resolve. */
+  function giveUp(): void {
+    gaveUp = true;
+    const left = [...waiting, ...inFlight, ...batches.sealRipe(clock.now(), true)];
+    const events = left.reduce((n, object) => n + object.lines.length, 0);
+    waiting.length = 0;
+    inFlight.clear();
+    if (events > 0) drop(events, "shutdown deadline", `${left.length} object(s) not uploaded within ${CLOSE_DEADLINE_MS} ms of exit`);
+    idle?.();
   }
 
   /** Keeps the buffer bounded: the oldest waiting objects go first, then the new line itself. */
@@ -197,8 +215,10 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
       if (closing) return Promise.resolve();
       closing = true;
       return new Promise<void>((resolve) => {
+        const deadline = clock.setTimeout(giveUp, CLOSE_DEADLINE_MS);
         idle = () => {
           idle = undefined;
+          clock.clearTimeout(deadline);
           if (timer !== undefined) clock.clearTimeout(timer);
           resolve();
         };
