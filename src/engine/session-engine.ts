@@ -12,6 +12,8 @@ import { hashUserId } from "../identity/user-id.ts";
 import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
+import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
+import { createTraceTracker } from "../proxy/trace-meta.ts";
 import { createProxyState, failPending, failRequest, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
 
 export type { RequestContext } from "../telemetry/envelope.ts";
@@ -26,7 +28,7 @@ export const SWEEP_INTERVAL_MS = 30_000;
 export type WireAction = { readonly to: Side; readonly bytes: Uint8Array } | { readonly to: Side; readonly message: unknown };
 
 export interface SessionEngineDeps {
-  readonly config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks"> & Partial<Pick<Config, "intentParam" | "capture" | "tenantId" | "userIdKey" | "principal">>;
+  readonly config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks"> & Partial<Pick<Config, "intentParam" | "capture" | "tenantId" | "userIdKey" | "principal" | "otlp">>;
   readonly logger: Logger;
   /** Monotonic milliseconds (durations, pending ages). */
   readonly now: () => number;
@@ -78,6 +80,8 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     serverLabel: deps.serverLabel,
   });
   if (config.principal !== undefined && userIdKey === undefined) logger.warn("BATON_PRINCIPAL is set but BATON_USER_ID_HMAC_KEY is not: events carry no user_id");
+  // Only with an otlp: sink: trace facts on tool-call starts (and BATON_OTEL_PROPAGATE=on: traceparent into forwarded calls).
+  const tracer = config.otlp === undefined ? undefined : createTraceTracker({ propagate: config.otlp.propagate, randomHex: RANDOM_HEX });
   // Only the report tool reads the fold, and it is offered only when every sink is local.
   const report = config.allSinksLocal ? createReportState() : undefined;
   const events: SessionEvents = telemetry.openSession(report === undefined ? undefined : (event) => foldEvent(report, event));
@@ -132,8 +136,14 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
 
   return {
     sessionId: events.sessionId,
-    fromClient: (raw, line, context) => perform(fromClient(state, raw, line, now(), context?.principal === undefined ? undefined : { principal: context.principal }), context),
-    fromServer: (raw, line, streamed = false) => perform(fromServer(state, raw, line, now()), undefined, streamed),
+    fromClient: (raw, line, context) => {
+      const actions = fromClient(state, raw, line, now(), context?.principal === undefined ? undefined : { principal: context.principal });
+      return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context);
+    },
+    fromServer: (raw, line, streamed = false) => {
+      tracer?.fromServer(line);
+      return perform(fromServer(state, raw, line, now()), undefined, streamed);
+    },
     fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
