@@ -8,6 +8,9 @@ export type SinkSpec =
 
 export type ScrubMode = "on" | "off";
 
+/** `static`: one BATON_CONSENT_TOKEN per process; `per-request`: each HTTP request brings its own (serve only). */
+export type ConsentMode = "static" | "per-request";
+
 export interface Config {
   readonly sinks: readonly SinkSpec[];
   /** True when every sink is `stderr:` or `file://`: only then is `baton_session_report` injected. */
@@ -15,6 +18,7 @@ export interface Config {
   readonly tenantId: string;
   readonly vendorId: string;
   readonly consentToken: string;
+  readonly consentMode: ConsentMode;
   readonly apiKey: string | undefined;
   readonly logFile: string | undefined;
   readonly scrub: ScrubMode;
@@ -46,7 +50,23 @@ export const KNOWN_VARIABLES = [
   "BATON_SCRUB",
   "BATON_SCRUB_KEYS",
   "BATON_SLOW_CALL_MS",
+  "BATON_CONSENT_MODE",
+  // `baton-proxy serve` only (src/serve/serve-args.ts reads them).
+  "BATON_UPSTREAM",
+  "BATON_LISTEN",
+  "BATON_PATH",
+  "BATON_ADMIN_LISTEN",
+  "BATON_ALLOWED_ORIGINS",
+  "BATON_MAX_BODY_BYTES",
+  "BATON_DRAIN_TIMEOUT_MS",
+  "BATON_SESSION_IDLE_MS",
+  "BATON_IDLE_TIMEOUT_MS",
 ] as const;
+
+/** What the caller runs: only `serve` can take a consent token per request. */
+export interface LoadOptions {
+  readonly perRequestConsentAllowed?: boolean;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -54,7 +74,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Reads the configuration from `env` (a plain object; only `src/main.ts` passes `process.env`).
  * Returns every problem at once; never throws. Problem texts never contain secret values.
  */
-export function loadConfig(env: Env): ConfigResult {
+export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   const problems: string[] = [];
   const warnings: string[] = [];
   const value = (name: (typeof KNOWN_VARIABLES)[number]): string | undefined => {
@@ -66,10 +86,18 @@ export function loadConfig(env: Env): ConfigResult {
   const hasRemote = sinks.some((s) => s.kind === "http");
   const apiKey = value("BATON_API_KEY");
   const consentToken = value("BATON_CONSENT_TOKEN") ?? PLACEHOLDER;
+  const consentModeRaw = value("BATON_CONSENT_MODE")?.toLowerCase() ?? "static";
+  if (consentModeRaw !== "static" && consentModeRaw !== "per-request") {
+    problems.push(`BATON_CONSENT_MODE must be "static" or "per-request" (got "${clip(consentModeRaw)}")`);
+  } else if (consentModeRaw === "per-request" && options.perRequestConsentAllowed !== true) {
+    problems.push(`BATON_CONSENT_MODE=per-request only applies to "baton-proxy serve" (a stdio proxy has no requests to take tokens from)`);
+  }
+  const perRequest = consentModeRaw === "per-request";
   if (hasRemote && apiKey === undefined) {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }
-  if (hasRemote && consentToken === PLACEHOLDER) {
+  // Per-request mode: each request's own token is checked instead (requests without one emit nothing).
+  if (hasRemote && consentToken === PLACEHOLDER && !perRequest) {
     problems.push(`BATON_CONSENT_TOKEN is still the placeholder "${PLACEHOLDER}": set a real consent token before sending events to a remote sink`);
   }
 
@@ -105,6 +133,7 @@ export function loadConfig(env: Env): ConfigResult {
     tenantId: value("BATON_TENANT_ID") ?? PLACEHOLDER,
     vendorId: value("BATON_VENDOR_ID") ?? "unknown",
     consentToken,
+    consentMode: consentModeRaw as ConsentMode,
     apiKey,
     logFile: value("BATON_PROXY_LOG_FILE"),
     scrub: scrubRaw as ScrubMode,
