@@ -61,7 +61,7 @@ describe("relaySse", () => {
       },
     });
     const outcomes: string[] = [];
-    const relayed = relaySse(source, { rewrite: (e) => (e.id === "2" ? bytes("id: 2\ndata: REWRITTEN\n\n") : undefined), finished: (o) => outcomes.push(o) });
+    const relayed = relaySse(source, { rewrite: (e) => (e.id === "2" ? bytes("id: 2\ndata: REWRITTEN\n\n") : undefined), finished: (o) => void outcomes.push(o) });
     const reader = relayed.getReader();
     push("id: 1\ndata: first\n\nid: 2\nda");
     expect(text((await reader.read()).value!)).toBe("id: 1\ndata: first\n\n");
@@ -87,11 +87,25 @@ describe("relaySse", () => {
       rewrite: () => {
         throw new Error("bug");
       },
-      finished: (o) => outcomes.push(o),
+      finished: (o) => void outcomes.push(o),
     }).getReader();
     expect(text((await reader.read()).value!)).toBe("data: x\n\n");
     await reader.cancel("client went away");
     expect(cancelled).toBe("client went away");
     expect(outcomes).toEqual(["cancelled"]);
+  });
+
+  test("a broken upstream ends the client's stream cleanly after the bytes finished() returns", async () => {
+    let step = 0;
+    const source = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (step++ === 0) controller.enqueue(bytes("data: one\n\n"));
+        else controller.error(new Error("upstream died"));
+      },
+    });
+    const seen: string[] = [];
+    const relayed = relaySse(source, { rewrite: () => undefined, finished: (o, e) => (seen.push(`${o}: ${String(e)}`), bytes("data: farewell\n\n")) });
+    expect(await new Response(relayed).text()).toBe("data: one\n\ndata: farewell\n\n");
+    expect(seen).toEqual(["error: Error: upstream died"]);
   });
 });

@@ -1,8 +1,8 @@
 // The MCP endpoint (POST, GET, DELETE): checks the request, routes it to its session's exchange, forwards it, and relays the answer.
 
 import type { Logger } from "../log.ts";
-import { classifyLine, decodeUtf8, isObject, type Classified, type JsonObject, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
-import { refuse, upstreamDown } from "./answers.ts";
+import { classifyLine, decodeUtf8, isObject, wireError, type Classified, type JsonObject, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
+import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT, upstreamDown } from "./answers.ts";
 import { judgeConsent, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from "./consent.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
@@ -153,8 +153,14 @@ async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps
     const body = relaySse(response.body, {
       rewrite: (event) => (event.data === undefined ? undefined : fromServer(deps, exchange, new TextEncoder().encode(event.data), methods, pending, startedAt, event)),
       finished: (outcome, error) => {
-        if (pending.size > 0 && outcome !== "complete") exchange.upstreamFailed([...pending], outcome === "error" ? `the upstream stream broke: ${String(error)}` : "the client went away");
         if (outcome === "cancelled") aborter.abort();
+        if (pending.size === 0 || outcome === "complete") return undefined;
+        const ids = [...pending];
+        exchange.upstreamFailed(ids, outcome === "error" ? `the upstream stream broke: ${String(error)}` : "the client went away");
+        if (outcome !== "error") return undefined;
+        deps.logger.warn(`upstream ${deps.config.upstream.origin} broke a response stream with ${ids.length} request(s) unanswered: ${String(error)}`);
+        deps.metrics.upstreamFailures.inc({ reason: "stream_broken" });
+        return new TextEncoder().encode(ids.map((id) => `event: message\ndata: ${JSON.stringify(wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT))}\n\n`).join(""));
       },
     });
     return new Response(local.length === 0 ? body : prependEvents(local, body), { status: response.status, headers: clientResponseHeaders(response.headers, true) });
@@ -201,6 +207,8 @@ async function handleStreamOrDelete(request: Request, hop: ClientHop, deps: McpR
       release();
       if (entry !== undefined) entry.active--;
       aborter.abort();
+      // A broken or drained stream ends cleanly: the client reconnects (with Last-Event-ID) if it wants.
+      return new Uint8Array(0);
     },
   });
   return new Response(body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });

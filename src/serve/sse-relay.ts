@@ -5,8 +5,12 @@ import { SseSplitter, type SseEvent } from "./sse.ts";
 export interface RelayHooks {
   /** Replacement bytes for an event, or undefined to forward its original bytes. */
   rewrite(event: SseEvent): Uint8Array | undefined;
-  /** Called once: `error` when the upstream stream broke, `cancelled` when the client went away. */
-  finished(outcome: "complete" | "error" | "cancelled", error?: unknown): void;
+  /**
+   * Called once: `error` when the upstream stream broke, `cancelled` when the client went away.
+   * For `error`, returned bytes (e.g. JSON-RPC errors for requests still unanswered) are sent
+   * before the client's stream closes cleanly, so the client fails those calls at once.
+   */
+  finished(outcome: "complete" | "error" | "cancelled", error?: unknown): Uint8Array | undefined;
 }
 
 /**
@@ -20,10 +24,10 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
   const splitter = new SseSplitter();
   const events: SseEvent[] = [];
   let done = false;
-  const finish = (outcome: "complete" | "error" | "cancelled", error?: unknown): void => {
-    if (done) return;
+  const finish = (outcome: "complete" | "error" | "cancelled", error?: unknown): Uint8Array | undefined => {
+    if (done) return undefined;
     done = true;
-    hooks.finished(outcome, error);
+    return hooks.finished(outcome, error);
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -45,8 +49,13 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
             return;
           }
         } catch (error) {
-          finish("error", error);
-          controller.error(error);
+          const last = finish("error", error);
+          if (last === undefined) {
+            controller.error(error);
+            return;
+          }
+          controller.enqueue(last);
+          controller.close();
         }
       },
       async cancel(reason) {
