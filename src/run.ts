@@ -7,7 +7,8 @@ import type { CommandContext } from "./command-context.ts";
 import { loadConfig } from "./config.ts";
 import { LocalError, describeError } from "./errors.ts";
 import { createLogger } from "./log.ts";
-import { runProxySession } from "./proxy/session.ts";
+import { childEnvironment, spawnChild } from "./transport/child-process.ts";
+import { runStdioProxy } from "./transport/stdio-proxy.ts";
 import { VERSION } from "./version.ts";
 
 /** Exit codes of our own (the proxy otherwise exits with the server's status). */
@@ -72,7 +73,8 @@ async function runProxy(command: readonly string[], io: RunIo): Promise<number> 
   }, config.secrets);
   for (const warning of config.warnings) logger.warn(warning);
   try {
-    return await runProxySession(config, command, io.env, logger, { stdin: io.stdin, stdout: io.stdoutSink, writeStderr: io.writeStderrEvents, now: io.now, onSignal: io.onSignal });
+    const stdio = { stdin: io.stdin, stdout: io.stdoutSink, writeStderr: io.writeStderrEvents, now: io.now, onSignal: io.onSignal };
+    return await runStdioProxy(config, logger, stdio, () => spawnChild(command, childEnvironment(io.env)));
   } catch (error) {
     if (error instanceof LocalError && error.code === "E_SPAWN") {
       logger.error(error.message);
