@@ -5,6 +5,7 @@ import { type CommandSpec, parseCommandArgs, renderCommandHelp, renderSynopsis }
 import { LocalError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
 import { REPORT_SPEC } from "./report/report-spec.ts";
+import { SERVE_SPEC } from "./serve/serve-spec.ts";
 import { UNWRAP_SPEC, WRAP_SPEC } from "./wrap/wrap-spec.ts";
 
 /** A name reserved for a subcommand that this build does not carry (its helper replaces the entry with a real spec). */
@@ -30,7 +31,7 @@ export const SUBCOMMANDS: readonly CommandSpec[] = [
   REPORT_SPEC,
   WRAP_SPEC,
   UNWRAP_SPEC,
-  reserved("serve", "serve a remote MCP server over HTTP with telemetry"),
+  SERVE_SPEC,
   reserved("auth", "sign in to a remote MCP server for --url"),
 ];
 

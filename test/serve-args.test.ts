@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { parseServeArgs, renderServeUsage, SERVE_FLAGS } from "../src/serve/serve-args.ts";
+import { renderCommandHelp } from "../src/command-spec.ts";
+import { parseServeArgs, SERVE_FLAGS } from "../src/serve/serve-args.ts";
+import { SERVE_SPEC } from "../src/serve/serve-spec.ts";
 
 const ok = (argv: string[], env: Record<string, string> = {}) => {
   const result = parseServeArgs(argv, env);
@@ -50,15 +52,25 @@ describe("parseServeArgs", () => {
 
   test("every problem at once, secrets never echoed", () => {
     const result = parseServeArgs(
-      ["--listen", "nope", "--bogus", "--max-body-bytes", "12x", "--drain-timeout-ms", "-1", "--allowed-origins", "https://a.example/path", "--idle-timeout-ms", "999999", "stray"],
+      ["--listen", "nope", "--max-body-bytes", "12x", "--drain-timeout-ms=-1", "--allowed-origins", "https://a.example/path", "--idle-timeout-ms", "999999"],
       { BATON_UPSTREAM: "ftp://x", BATON_SCRUB: "maybe", BATON_API_KEY: "sk-secret-value" },
     );
     expect(result.kind).toBe("problems");
     const text = result.kind === "problems" ? result.problems.join("\n") : "";
-    for (const part of ['unknown option "--bogus"', 'unexpected argument "stray"', "--listen must be HOST:PORT", "BATON_UPSTREAM must be an http:// or https:// URL", "--max-body-bytes must be a whole number", "--drain-timeout-ms must be a whole number", 'entry "https://a.example/path" is not an origin', "--idle-timeout-ms must be at most", 'BATON_SCRUB must be "on" or "off"']) {
+    for (const part of ["--listen must be HOST:PORT", "BATON_UPSTREAM must be an http:// or https:// URL", "--max-body-bytes must be a whole number", "--drain-timeout-ms must be a whole number", 'entry "https://a.example/path" is not an origin', "--idle-timeout-ms must be at most", 'BATON_SCRUB must be "on" or "off"']) {
       expect(text).toContain(part);
     }
     expect(text).not.toContain("sk-secret-value");
+  });
+
+  test("usage errors: unknown option, stray argument, missing value", () => {
+    const problems = (argv: string[]) => {
+      const result = parseServeArgs(argv, { BATON_UPSTREAM: "http://127.0.0.1:1/mcp" });
+      return result.kind === "problems" ? result.problems.join("\n") : "";
+    };
+    expect(problems(["--bogus"])).toContain("unknown option --bogus");
+    expect(problems(["stray"])).toContain('unexpected argument "stray"');
+    expect(problems(["--listen"])).toContain("--listen needs a value");
   });
 
   test("the upstream is required and may not carry credentials", () => {
@@ -89,9 +101,9 @@ describe("parseServeArgs", () => {
     expect(config.baton.warnings.join("\n")).not.toContain("ignoring unknown variable BATON_LISTEN");
   });
 
-  test("--help wins; usage lists every flag and its env form", () => {
-    expect(parseServeArgs(["--bogus", "--help"], {}).kind).toBe("help");
-    const usage = renderServeUsage();
+  test("--help; serve --help lists every flag and its env form", () => {
+    expect(parseServeArgs(["--help"], {}).kind).toBe("help");
+    const usage = renderCommandHelp(SERVE_SPEC);
     for (const spec of Object.values(SERVE_FLAGS)) {
       expect(usage).toContain(spec.flag);
       expect(usage).toContain(spec.env);

@@ -195,7 +195,7 @@ describe("faults", () => {
     expect(body).toContain("upstream MCP server is unavailable");
     expect(body).not.toContain(String(port));
     expect(body).not.toContain("127.0.0.1");
-    expect(local.log.join("\n")).toContain(`upstream http://127.0.0.1:${port} unreachable`);
+    await waitFor(() => local.log.join("\n").includes(`upstream http://127.0.0.1:${port} unreachable`), "the log line naming the upstream");
     // SDK clients fail to connect (no fake handshake).
     const client = new Client({ name: "hopeful", version: "1" });
     expect(await client.connect(new StreamableHTTPClientTransport(new URL(local.url))).then(() => "connected", () => "failed")).toBe("failed");

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { startEverything, waitFor, type Upstream } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
 
@@ -38,7 +39,9 @@ describe("serve -> server-everything (streamableHttp), SDK v1 client", () => {
     const viaProxy = new Client({ name: "proxied", version: "1" });
     await viaProxy.connect(new StreamableHTTPClientTransport(new URL(proxy.url)));
     const [d, p] = await Promise.all([direct.listTools(), viaProxy.listTools()]);
-    expect(p.tools.map((t) => t.name)).toEqual(d.tools.map((t) => t.name));
+    expect(p.tools.map((t) => t.name)).toEqual([...d.tools.map((t) => t.name), "baton_annotate", "baton_session_report"]);
+    expect(viaProxy.getInstructions()).toStartWith(direct.getInstructions() ?? "");
+    expect(viaProxy.getInstructions()).toContain("baton_annotate");
     expect(await viaProxy.callTool({ name: "echo", arguments: { message: "hello proxy" } })).toEqual({ content: [{ type: "text", text: "Echo: hello proxy" }] });
     expect(await viaProxy.callTool({ name: "get-sum", arguments: { a: 2, b: 40 } })).toEqual({ content: [{ type: "text", text: "The sum of 2 and 40 is 42." }] });
     expect(viaProxy.getServerVersion()?.name).toBe(direct.getServerVersion()?.name);
@@ -68,6 +71,33 @@ describe("serve -> server-everything (streamableHttp), SDK v1 client", () => {
     expect(sampled.join("")).toContain("ping through the proxy");
     expect(JSON.stringify(result)).toContain("FAKE LLM ANSWER");
     await client.close();
+  });
+
+  test("injected tools answer over HTTP; events are schema-valid, per session, named after the client, without the Mcp-Session-Id", async () => {
+    const transport = new StreamableHTTPClientTransport(new URL(proxy.url));
+    const client = new Client({ name: "annotating-agent", version: "3.1.4" });
+    await client.connect(transport);
+    const ack = await client.callTool({ name: "baton_annotate", arguments: { intent: "sum two numbers", signal_type: "other", tool_name: "get-sum" } });
+    expect(JSON.stringify(ack)).toContain("Annotation recorded");
+    await client.callTool({ name: "get-sum", arguments: { a: 1, b: 2 } });
+    const report = await client.callTool({ name: "baton_session_report", arguments: {} });
+    expect(JSON.stringify(report)).toContain("get-sum");
+    const sessionId = transport.sessionId as string;
+    await client.close();
+    let mine: Record<string, any>[] = [];
+    await waitFor(() => {
+      mine = readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === "annotating-agent");
+      return mine.some((e) => e.event_type === "tool_call_end");
+    }, "the session's events");
+    expect(mine.map((e) => e.event_type)).toEqual(["annotation", "tool_call_start", "tool_call_end"]);
+    expect(new Set(mine.map((e) => e.session_id)).size).toBe(1);
+    expect(mine[0]?.session_id).not.toBe(sessionId);
+    checkCallPairs(mine);
+    const everythingEvents = readValidatedEvents(proxy.eventsFile);
+    expect(new Set(everythingEvents.map((e) => e.session_id)).size).toBeGreaterThan(1);
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(proxy.eventsFile, "utf8")).not.toContain(sessionId);
+    expect(proxy.log.join("\n")).not.toContain(sessionId);
   });
 
   test("DELETE ends the session upstream; the old session id is then unknown to the upstream", async () => {

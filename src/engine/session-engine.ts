@@ -11,7 +11,7 @@ import { scrubValue } from "../telemetry/scrub.ts";
 import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
-import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
+import { createProxyState, failPending, failRequests, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
 
 export type { RequestContext } from "../telemetry/envelope.ts";
 
@@ -46,6 +46,11 @@ export interface SessionEngine {
   serverLinesPassUnchanged(): boolean;
   /** Answers every request still in flight with a JSON-RPC error and closes its calls as `kind`. */
   failPending(kind: "upstream_exit" | "proxy_shutdown", text: string): WireAction[];
+  /**
+   * Ends just these requests (an HTTP front door whose upstream gave no answer to one POST),
+   * their calls as `kind` (e.g. `upstream_unreachable`); other requests stay pending.
+   */
+  failRequests(ids: readonly JsonRpcId[], kind: string, text: string): WireAction[];
   /** Evicts requests older than the pending TTL (call every SWEEP_INTERVAL_MS). */
   sweep(): WireAction[];
   /** The session is over: stop folding its live report. Events already emitted are still delivered. */
@@ -120,6 +125,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
+    failRequests: (ids, kind, text) => perform(failRequests(state, ids, kind, text, now())),
     sweep: () => perform(sweepPending(state, now())),
     close: () => events.close(),
   };

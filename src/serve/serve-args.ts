@@ -1,5 +1,6 @@
 // Parses `baton-proxy serve` flags and their BATON_* environment forms into one frozen ServeConfig, or every problem at once. Pure.
 
+import { type OptionSpec, type OptionValue, parseOptionList } from "../command-spec.ts";
 import { loadConfig, type Config } from "../config.ts";
 
 export interface ListenAddress {
@@ -41,70 +42,62 @@ export const MAX_IDLE_TIMEOUT_MS = 255_000;
 
 interface FlagSpec {
   readonly flag: string;
+  readonly value: string;
   readonly env: string;
   readonly summary: string;
 }
 
-/** Every serve flag, its environment form and its help line: the one source for parsing and `serve --help`. */
+/** Every serve flag, its environment form and its help line: the one source for parsing and `serve --help` (via serve-spec.ts). */
 export const SERVE_FLAGS = {
-  upstream: { flag: "--upstream", env: "BATON_UPSTREAM", summary: "URL of the upstream MCP endpoint (http:// or https://; required)" },
-  listen: { flag: "--listen", env: "BATON_LISTEN", summary: `HOST:PORT to serve MCP on (default ${DEFAULT_LISTEN}; 0.0.0.0:8080 in containers)` },
-  path: { flag: "--path", env: "BATON_PATH", summary: "the MCP path on this listener (default: the upstream URL's path)" },
-  adminListen: { flag: "--admin-listen", env: "BATON_ADMIN_LISTEN", summary: `HOST:PORT for /healthz, /readyz, /metrics (default ${DEFAULT_ADMIN_LISTEN})` },
-  allowedOrigins: { flag: "--allowed-origins", env: "BATON_ALLOWED_ORIGINS", summary: "comma-separated Origin values allowed to call (default: loopback origins, any port; * allows all)" },
-  maxBodyBytes: { flag: "--max-body-bytes", env: "BATON_MAX_BODY_BYTES", summary: `largest request body accepted (default ${DEFAULT_MAX_BODY_BYTES}); larger gets 413` },
-  drainTimeoutMs: { flag: "--drain-timeout-ms", env: "BATON_DRAIN_TIMEOUT_MS", summary: `on SIGTERM, how long requests in flight may finish (default ${DEFAULT_DRAIN_TIMEOUT_MS})` },
-  sessionIdleMs: { flag: "--session-idle-ms", env: "BATON_SESSION_IDLE_MS", summary: `an MCP session unused this long is forgotten (default ${DEFAULT_SESSION_IDLE_MS})` },
-  idleTimeoutMs: { flag: "--idle-timeout-ms", env: "BATON_IDLE_TIMEOUT_MS", summary: `a client connection silent this long is closed (default ${DEFAULT_IDLE_TIMEOUT_MS}, at most ${MAX_IDLE_TIMEOUT_MS}; open streams are exempt)` },
+  upstream: { flag: "--upstream", value: "URL", env: "BATON_UPSTREAM", summary: "URL of the upstream MCP endpoint (http:// or https://; required)" },
+  listen: { flag: "--listen", value: "HOST:PORT", env: "BATON_LISTEN", summary: `HOST:PORT to serve MCP on (default ${DEFAULT_LISTEN}; 0.0.0.0:8080 in containers)` },
+  path: { flag: "--path", value: "PATH", env: "BATON_PATH", summary: "the MCP path on this listener (default: the upstream URL's path)" },
+  adminListen: { flag: "--admin-listen", value: "HOST:PORT", env: "BATON_ADMIN_LISTEN", summary: `HOST:PORT for /healthz, /readyz, /metrics (default ${DEFAULT_ADMIN_LISTEN})` },
+  allowedOrigins: { flag: "--allowed-origins", value: "LIST", env: "BATON_ALLOWED_ORIGINS", summary: "comma-separated Origin values allowed to call (default: loopback origins, any port; * allows all)" },
+  maxBodyBytes: { flag: "--max-body-bytes", value: "N", env: "BATON_MAX_BODY_BYTES", summary: `largest request body accepted (default ${DEFAULT_MAX_BODY_BYTES}); larger gets 413` },
+  drainTimeoutMs: { flag: "--drain-timeout-ms", value: "MS", env: "BATON_DRAIN_TIMEOUT_MS", summary: `on SIGTERM, how long requests in flight may finish (default ${DEFAULT_DRAIN_TIMEOUT_MS})` },
+  sessionIdleMs: { flag: "--session-idle-ms", value: "MS", env: "BATON_SESSION_IDLE_MS", summary: `an MCP session unused this long is forgotten (default ${DEFAULT_SESSION_IDLE_MS})` },
+  idleTimeoutMs: { flag: "--idle-timeout-ms", value: "MS", env: "BATON_IDLE_TIMEOUT_MS", summary: `a client connection silent this long is closed (default ${DEFAULT_IDLE_TIMEOUT_MS}, at most ${MAX_IDLE_TIMEOUT_MS}; open streams are exempt)` },
 } as const satisfies Record<string, FlagSpec>;
 
 type Key = keyof typeof SERVE_FLAGS;
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Renders `serve --help` from {@link SERVE_FLAGS}. */
-export function renderServeUsage(): string {
-  const rows = Object.values(SERVE_FLAGS).map((s) => `  ${`${s.flag} (${s.env})`.padEnd(44)} ${s.summary}`);
-  return `Usage: baton-proxy serve --upstream URL [options]
-A Streamable HTTP reverse proxy in front of a hosted MCP server. Every flag has an environment form; the flag wins.
-
-${rows.join("\n")}
-  -h, --help                                   show this help
-
-Also read: every BATON_* variable of the stdio proxy (BATON_EVENT_SINK, BATON_TENANT_ID, BATON_CONSENT_TOKEN,
-BATON_API_KEY, ...) and BATON_CONSENT_MODE=static|per-request (per-request: each request's
-Baton-Consent-Token header or params._meta["baton/consent_token"] decides whether its events are recorded).
-Signals: SIGTERM/SIGINT drain (readiness 503, requests in flight finish, open streams close) and exit 0.
-`;
-}
+/** The option table for the command-line parser (src/command-spec.ts): long names from {@link SERVE_FLAGS}, help naming the env form. */
+export const SERVE_OPTIONS: readonly OptionSpec[] = Object.values(SERVE_FLAGS).map((spec) => ({
+  name: spec.flag.slice(2),
+  value: spec.value,
+  help: `${spec.summary}; env ${spec.env}`,
+}));
 
 /**
- * Reads `argv` (after the `serve` word) and `env`. Flags take `--flag value` or `--flag=value`;
- * a flag wins over its environment form. Returns every problem at once; never throws.
+ * Reads `argv` (after the `serve` word) and `env`: flags take `--flag value` or `--flag=value`
+ * and win over their environment form. A usage error (unknown option, missing value) is
+ * reported alone; every configuration problem is reported at once. Never throws.
  */
 export function parseServeArgs(argv: readonly string[], env: Env): ServeArgsResult {
-  const problems: string[] = [];
-  const flags = new Map<Key, string>();
-  const byFlag = new Map<string, Key>(Object.entries(SERVE_FLAGS).map(([key, spec]) => [spec.flag, key as Key]));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    if (arg === "-h" || arg === "--help") return { kind: "help" };
-    const eq = arg.indexOf("=");
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    const key = byFlag.get(name);
-    if (key === undefined) {
-      problems.push(arg.startsWith("-") ? `unknown option "${name}"` : `unexpected argument "${clip(arg)}"`);
-      continue;
-    }
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) problems.push(`${name} needs a value`);
-    else if (flags.has(key)) problems.push(`${name} is given twice`);
-    else flags.set(key, value);
+  let values: Readonly<Record<string, OptionValue>>;
+  try {
+    values = parseOptionList([...SERVE_OPTIONS, { name: "help", short: "h", help: "" }], argv, false).values;
+  } catch (error) {
+    return { kind: "problems", problems: [error instanceof Error ? error.message : String(error)] };
   }
+  if (values.help === true) return { kind: "help" };
+  return resolveServeConfig(values, env);
+}
+
+/** Validates parsed option values (by long name) together with `env` into a frozen {@link ServeConfig}, or every problem. Pure. */
+export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>, env: Env): ServeArgsResult {
+  const problems: string[] = [];
+  const given = (key: Key): string | undefined => {
+    const value = values[SERVE_FLAGS[key].flag.slice(2)];
+    return typeof value === "string" ? value : undefined;
+  };
   const pick = (key: Key): string | undefined => {
-    const raw = flags.get(key) ?? env[SERVE_FLAGS[key].env];
+    const raw = given(key) ?? env[SERVE_FLAGS[key].env];
     return raw === undefined || raw.trim() === "" ? undefined : raw.trim();
   };
-  const label = (key: Key) => (flags.has(key) ? SERVE_FLAGS[key].flag : SERVE_FLAGS[key].env);
+  const label = (key: Key) => (given(key) !== undefined ? SERVE_FLAGS[key].flag : SERVE_FLAGS[key].env);
 
   const upstream = parseUpstream(pick("upstream"), label("upstream"), problems);
   const listen = parseListen(pick("listen") ?? DEFAULT_LISTEN, label("listen"), problems);

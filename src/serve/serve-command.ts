@@ -1,17 +1,19 @@
 // `baton-proxy serve`: wires config, telemetry, the MCP and admin listeners, session expiry and the SIGTERM drain. Returns an exit code.
 
+import type { OptionValue } from "../command-spec.ts";
 import type { Config } from "../config.ts";
+import { EXIT } from "../exit-codes.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { describeError } from "../errors.ts";
-import { createDispatcher, type Dispatcher } from "../telemetry/dispatcher.ts";
 import { createSinks } from "../telemetry/sinks/create-sinks.ts";
-import { createEventScrubber } from "../telemetry/scrub.ts";
+import { createTelemetryHub, type TelemetryHub } from "../telemetry/telemetry-hub.ts";
 import { startAdminServer } from "./admin-server.ts";
 import { countingSinks, type SinkCounts } from "./counting-sink.ts";
-import { IDENTITY_EXCHANGE, type RequestContext, type SessionExchange } from "./exchange.ts";
+import { consentGatedHub, createEngineExchange } from "./engine-exchange.ts";
+import type { RequestContext, SessionExchange } from "./exchange.ts";
 import { principalFromHeaders } from "./principal.ts";
 import { createReadinessProbe } from "./readiness.ts";
-import { parseServeArgs, renderServeUsage, type ServeConfig } from "./serve-args.ts";
+import { resolveServeConfig, type ServeConfig } from "./serve-args.ts";
 import { createServeMetrics } from "./serve-metrics.ts";
 import { startServeServer } from "./serve-server.ts";
 import { SessionTable, type SessionOrigin } from "./session-table.ts";
@@ -33,38 +35,38 @@ export interface ServeIo {
   readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
 
-/** Builds one session's exchange; replaced by the engine-backed factory (engine-exchange.ts) once available. */
+/** Builds one session's exchange (tests may pass their own). */
 export type ExchangeFactory = (origin: SessionOrigin, context: RequestContext, shared: SharedTelemetry) => SessionExchange;
 
-/** What every session shares: one dispatcher and its sinks per process, the logger, the config. */
+/** What every session shares: one telemetry hub (dispatcher and sinks) per process, the logger, the config. */
 export interface SharedTelemetry {
   readonly config: Config;
   readonly logger: Logger;
-  readonly dispatcher: Dispatcher;
+  readonly telemetry: TelemetryHub;
   readonly now: () => number;
 }
 
-export async function runServeCommand(args: readonly string[], io: ServeIo, createExchange: ExchangeFactory = () => IDENTITY_EXCHANGE): Promise<number> {
-  const parsed = parseServeArgs(args, io.env);
-  if (parsed.kind === "help") {
-    io.stdout(renderServeUsage());
-    return 0;
-  }
-  if (parsed.kind === "problems") {
-    const list = parsed.problems.map((p) => `  - ${p}`).join("\n");
-    io.stderr(`baton-proxy serve: refusing to start, ${parsed.problems.length} problem(s):\n${list}\nSee "baton-proxy serve --help".\n`);
-    return 78;
+/** The production factory: one SessionEngine per MCP session. */
+export const ENGINE_EXCHANGES: ExchangeFactory = (origin, context, shared) => createEngineExchange(shared, origin, context);
+
+/**
+ * Runs `serve` until SIGTERM/SIGINT, then drains and returns 0. `values` are the parsed options
+ * by long name (src/command-spec.ts); configuration problems are printed all at once (exit 78).
+ */
+export async function runServeCommand(values: Readonly<Record<string, OptionValue>>, io: ServeIo, createExchange: ExchangeFactory = ENGINE_EXCHANGES): Promise<number> {
+  const parsed = resolveServeConfig(values, io.env);
+  if (parsed.kind !== "ok") {
+    const problems = parsed.kind === "problems" ? parsed.problems : [];
+    const list = problems.map((p) => `  - ${p}`).join("\n");
+    io.stderr(`baton-proxy serve: refusing to start, ${problems.length} problem(s):\n${list}\nSee "baton-proxy serve --help".\n`);
+    return EXIT.CONFIG;
   }
   const config = parsed.config;
   const logger = createLogger(io.stderr, config.baton.secrets);
   for (const warning of config.baton.warnings) logger.warn(warning);
   const counts: SinkCounts[] = [];
-  const dispatcher = createDispatcher({
-    sinks: countingSinks(createSinks(config.baton, logger, { writeStderr: io.writeStderrEvents }), counts),
-    logger,
-    prepare: createEventScrubber({ mode: config.baton.scrub, extraKeys: config.baton.scrubKeys }),
-  });
-  const shared: SharedTelemetry = { config: config.baton, logger, dispatcher, now: io.now };
+  const hub = createTelemetryHub({ config: config.baton, logger, sinks: countingSinks(createSinks(config.baton, logger, { writeStderr: io.writeStderrEvents }), counts) });
+  const shared: SharedTelemetry = { config: config.baton, logger, telemetry: config.baton.consentMode === "per-request" ? consentGatedHub(hub) : hub, now: io.now };
   let draining = false;
   const streams = new StreamRegistry();
   let metricsRef: ReturnType<typeof createServeMetrics> | undefined;
@@ -89,8 +91,8 @@ export async function runServeCommand(args: readonly string[], io: ServeIo, crea
     admin = startAdminServer(config.adminListen, { readiness, registry: metrics.registry, isDraining: () => draining });
   } catch (error) {
     logger.error(`cannot listen: ${describeError(error)}`);
-    await dispatcher.shutdown(EVENT_FLUSH_DEADLINE_MS);
-    return 71;
+    await hub.shutdown(EVENT_FLUSH_DEADLINE_MS);
+    return EXIT.FAILED;
   }
   logger.info(`serving MCP on http://${hostLabel(config.listen.host)}:${server.port}${config.path} -> ${config.upstream.origin}${config.upstream.pathname}; admin on http://${hostLabel(config.adminListen.host)}:${admin.port} (consent: ${config.baton.consentMode})`);
 
@@ -114,7 +116,7 @@ export async function runServeCommand(args: readonly string[], io: ServeIo, crea
   clearInterval(sweep);
   await server.stop(true);
   sessions.closeAll("the proxy is shutting down");
-  await dispatcher.shutdown(EVENT_FLUSH_DEADLINE_MS);
+  await hub.shutdown(EVENT_FLUSH_DEADLINE_MS);
   await admin.stop(true);
   logger.info("drained; exiting");
   return 0;

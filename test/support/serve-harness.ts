@@ -6,6 +6,7 @@ import type { Subprocess } from "bun";
 import { ROOT } from "./binary.ts";
 
 export const HTTP_FIXTURE = resolve(ROOT, "test/fixtures/servers/http-sdk-server.mjs");
+export const HTTP_V2_FIXTURE = resolve(ROOT, "test/fixtures/servers/http-v2-server.ts");
 export const EVERYTHING = resolve(ROOT, "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
 
 export interface Upstream {
@@ -67,6 +68,13 @@ function stopper(proc: Subprocess): () => Promise<void> {
 export async function startHttpFixture(args: readonly string[] = []): Promise<Upstream> {
   const proc = Bun.spawn(["node", HTTP_FIXTURE, ...args], { cwd: ROOT, stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "" } });
   const port = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined), "http-sdk-server");
+  return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
+}
+
+/** The SDK v2 dual-era HTTP fixture (bun), serving MCP on every path. */
+export async function startHttpV2Fixture(): Promise<Upstream> {
+  const proc = Bun.spawn(["bun", HTTP_V2_FIXTURE], { cwd: ROOT, stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "" } });
+  const port = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined), "http-v2-server");
   return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
 }
 
