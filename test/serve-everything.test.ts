@@ -61,6 +61,29 @@ describe("serve -> server-everything (streamableHttp), SDK v1 client", () => {
     await client.close();
   });
 
+  test("SSE event ids are kept and Last-Event-ID resumption replays through the proxy", async () => {
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" };
+    const init = await fetch(proxy.url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "resumer", version: "1" } } }) });
+    const session = init.headers.get("mcp-session-id") as string;
+    await init.text();
+    await (await fetch(proxy.url, { method: "POST", headers: { ...headers, "mcp-session-id": session }, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) })).text();
+    const call = await fetch(proxy.url, {
+      method: "POST",
+      headers: { ...headers, "mcp-session-id": session },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "trigger-long-running-operation", arguments: { duration: 0.3, steps: 3 }, _meta: { progressToken: "tok" } } }),
+    });
+    const ids = [...(await call.text()).matchAll(/^id: (.+)$/gm)].map((m) => m[1] as string);
+    expect(ids.length).toBeGreaterThanOrEqual(4); // three progress events and the result (and any log notes), each with the upstream's event id
+    const replay = await fetch(proxy.url, { headers: { accept: "text/event-stream", "mcp-session-id": session, "mcp-protocol-version": "2025-11-25", "last-event-id": ids[0] as string } });
+    expect(replay.headers.get("content-type")).toContain("text/event-stream");
+    const reader = replay.body!.getReader();
+    let text = "";
+    while (!ids.slice(1).every((id) => text.includes(`id: ${id}`))) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).not.toContain(`id: ${ids[0]}\n`);
+    expect(text).toContain('"progress":2');
+    await reader.cancel();
+  });
+
   test("server->client requests (sampling) round-trip through the proxy", async () => {
     const sampled: string[] = [];
     const client = richClient(sampled);

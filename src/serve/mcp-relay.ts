@@ -80,8 +80,9 @@ export function upstreamFailed(error: unknown, deps: McpRouteDeps, exchange: Ses
 
 /** The MCP path maps to the upstream URL; the client's query string, when any, replaces the upstream's. */
 export function upstreamUrl(config: ServeConfig, request: Request): URL {
+  const query = request.url.indexOf("?");
+  if (query === -1) return config.upstream; // fetch only reads it
   const url = new URL(config.upstream);
-  const search = new URL(request.url).search;
-  if (search !== "") url.search = search;
+  url.search = request.url.slice(query);
   return url;
 }
