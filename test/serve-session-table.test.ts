@@ -63,8 +63,8 @@ describe("SessionTable", () => {
     const t = table();
     const k1 = statelessKey(context, { name: "claude-code", version: "2" });
     const k2 = statelessKey({ ...context, remoteAddress: "10.0.0.2" }, { name: "claude-code", version: "2" });
-    const k3 = statelessKey({ ...context, principal: "alice" }, { name: "claude-code", version: "2" });
-    const k4 = statelessKey({ ...context, remoteAddress: "10.0.0.9", principal: "alice" }, { name: "claude-code", version: "2" });
+    const k3 = statelessKey({ ...context, principal: { id: "alice" } }, { name: "claude-code", version: "2" });
+    const k4 = statelessKey({ ...context, remoteAddress: "10.0.0.9", principal: { id: "alice" } }, { name: "claude-code", version: "2" });
     expect(new Set([k1, k2, k3]).size).toBe(3);
     expect(k3).toBe(k4);
     const a = t.sessions.forStateless(k1, context);

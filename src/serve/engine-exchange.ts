@@ -64,6 +64,7 @@ export function sessionShowsInjection(config: Config, opening: RequestContext): 
 export function createEngineExchange(deps: EngineExchangeDeps, _origin: SessionOrigin, opening: RequestContext): SessionExchange {
   const engine: SessionEngine = createSessionEngine({ config: deps.config, logger: deps.logger, now: deps.now, telemetry: deps.telemetry });
   const inject = sessionShowsInjection(deps.config, opening);
+  // After the merge with signal's engine (RequestContext.principal, hashed into user_id): add `principal: context.principal`.
   const engineContext = (context: RequestContext) => ({ consentToken: context.consentToken });
   return {
     fromClient(body: Uint8Array, line: Classified, context: RequestContext): ClientVerdict {

@@ -1,6 +1,7 @@
 // The seam between the HTTP edges and the per-session engine: what the MCP route asks of a session. Types only, plus the identity exchange.
 
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
+import type { CallerPrincipal } from "./principal.ts";
 
 /** Per-request facts the HTTP front door knows; events of a call are stamped with its request's context. */
 export interface RequestContext {
@@ -9,7 +10,7 @@ export interface RequestContext {
   /** The request's consent token after the shape check (per-request mode); undefined when absent or rejected. */
   readonly consentToken: string | undefined;
   /** Who is calling, derived from the request's credentials (see principal.ts); undefined when unknown. */
-  readonly principal: string | undefined;
+  readonly principal: CallerPrincipal | undefined;
 }
 
 /** What to do with a client's POST body. */

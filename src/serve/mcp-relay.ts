@@ -5,6 +5,7 @@ import type { Classified, JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { decodeUtf8, isObject } from "../wire/jsonrpc.ts";
 import { upstreamDown } from "./answers.ts";
 import type { SessionExchange } from "./exchange.ts";
+import type { CallerPrincipal } from "./principal.ts";
 import type { ServeConfig } from "./serve-args.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
 import type { SessionTable } from "./session-table.ts";
@@ -24,7 +25,7 @@ export interface McpRouteDeps {
   readonly now: () => number;
   readonly isDraining: () => boolean;
   /** The caller's principal from the request headers (signal's derivation); undefined when unknown. */
-  readonly principalOf: (headers: Headers) => string | undefined;
+  readonly principalOf: (headers: Headers) => CallerPrincipal | undefined;
   /** Exempts a long-lived response (an SSE stream) from the connection idle timeout. */
   readonly keepOpen: (request: Request) => void;
 }

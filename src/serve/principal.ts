@@ -1,12 +1,28 @@
-// HOOK: the caller's principal (who is calling) from request headers, for event user_id and stateless grouping.
+// HOOK: who is calling (the principal), from a request's headers, for events' user_id and stateless-era grouping.
+
+import type { Config } from "../config.ts";
+
+/** The shape of signal's `Principal` (src/identity/user-id.ts on main): a user id and the issuer vouching for it. */
+export interface CallerPrincipal {
+  readonly id: string;
+  readonly issuer?: string;
+}
 
 /**
- * The `signal` helper owns the derivation (a pure function over the request's credential
- * headers). Until its module is merged this hook knows no principal and returns undefined:
- * events carry `user_id: null` and stateless-era requests are grouped by remote address.
- * Replace the body with a call to signal's exported function; keep the signature.
+ * HOOK until this branch meets the `signal` work (merged on main): there the derivation is
+ * `principalFromHeaders(headers, config.principalHeader)` from src/identity/user-id.ts (the
+ * BATON_PRINCIPAL_HEADER set by a gateway, else the bearer JWT's sub/iss), and the engine hashes
+ * RequestContext.principal into user_id. After that merge this body becomes that one call, and
+ * engine-exchange.ts passes `principal` in the engine context. Until then no principal is known:
+ * events carry user_id null and stateless-era requests are grouped by remote address.
  */
-export function principalFromHeaders(headers: Headers): string | undefined {
+export function principalOf(headers: Headers, config: Config): CallerPrincipal | undefined {
   void headers;
+  void config;
   return undefined;
+}
+
+/** A stable key for grouping by principal (issuer-qualified, as signal's user_id hash is). */
+export function principalKey(principal: CallerPrincipal): string {
+  return principal.issuer === undefined ? principal.id : `${principal.id}\u0000${principal.issuer}`;
 }

@@ -11,7 +11,7 @@ import { startAdminServer } from "./admin-server.ts";
 import { countingSinks, type SinkCounts } from "./counting-sink.ts";
 import { consentGatedHub, createEngineExchange } from "./engine-exchange.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
-import { principalFromHeaders } from "./principal.ts";
+import { principalOf } from "./principal.ts";
 import { createReadinessProbe } from "./readiness.ts";
 import { resolveServeConfig, type ServeConfig } from "./serve-args.ts";
 import { createServeMetrics } from "./serve-metrics.ts";
@@ -86,7 +86,7 @@ export async function runServeCommand(values: Readonly<Record<string, OptionValu
   let server: ReturnType<typeof startServeServer>;
   let admin: ReturnType<typeof startAdminServer>;
   try {
-    server = startServeServer({ config, sessions, metrics, logger, streams, now: io.now, isDraining: () => draining, principalOf: principalFromHeaders });
+    server = startServeServer({ config, sessions, metrics, logger, streams, now: io.now, isDraining: () => draining, principalOf: (headers) => principalOf(headers, config.baton) });
     const readiness = createReadinessProbe((signal) => fetch(config.upstream, { method: "HEAD", signal, redirect: "manual" }), io.now);
     admin = startAdminServer(config.adminListen, { readiness, registry: metrics.registry, isDraining: () => draining });
   } catch (error) {

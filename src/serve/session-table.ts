@@ -1,6 +1,7 @@
 // Maps requests to MCP sessions (the upstream's Mcp-Session-Id, or a stateless-era client group) and forgets idle ones. No sockets.
 
 import type { RequestContext, SessionExchange } from "./exchange.ts";
+import { principalKey } from "./principal.ts";
 
 /** How a session came to be known; decides nothing on the wire, only what events can say. */
 export type SessionOrigin = "handshake" | "adopted" | "stateless";
@@ -134,6 +135,6 @@ export class SessionTable {
  */
 export function statelessKey(context: RequestContext, clientInfo: unknown): string {
   const info = typeof clientInfo === "object" && clientInfo !== null ? (clientInfo as Record<string, unknown>) : {};
-  const who = context.principal !== undefined ? `p:${context.principal}` : `a:${context.remoteAddress ?? "?"}`;
+  const who = context.principal !== undefined ? `p:${principalKey(context.principal)}` : `a:${context.remoteAddress ?? "?"}`;
   return `${who}\u0000${String(info.name ?? "")}\u0000${String(info.version ?? "")}`;
 }
