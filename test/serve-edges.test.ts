@@ -78,6 +78,12 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
     });
   });
 
+  test("Origin is checked on the MCP path only: other paths keep the upstream's own policy", async () => {
+    const response = await fetch(`${proxy.origin}/echo-headers`, { headers: { origin: "https://app.example" } });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { headers: Record<string, string> }).headers.origin).toBe("https://app.example");
+  });
+
   test("other methods on the MCP path get 405 with Allow", async () => {
     const response = await fetch(proxy.url, { method: "PUT", headers: MCP_HEADERS, body: "{}" });
     expect(response.status).toBe(405);

@@ -84,6 +84,16 @@ describe("serve -> server-everything (streamableHttp), SDK v1 client", () => {
     await reader.cancel();
   });
 
+  test("a browser's CORS preflight on the MCP path is the upstream's to answer; a disallowed Origin is refused first", async () => {
+    const preflight = (origin: string) =>
+      fetch(proxy.url, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,mcp-session-id" } });
+    const allowed = await preflight("http://localhost:6274");
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("*");
+    expect(allowed.headers.get("access-control-allow-methods")).toContain("POST");
+    expect((await preflight("https://evil.example")).status).toBe(403);
+  });
+
   test("server->client requests (sampling) round-trip through the proxy", async () => {
     const sampled: string[] = [];
     const client = richClient(sampled);

@@ -12,6 +12,8 @@ export interface PassthroughDeps {
   readonly maxBodyBytes: number;
   readonly metrics: ServeMetrics;
   readonly logger: Logger;
+  /** The upstream path to use instead of the request's own (the MCP path maps to the upstream URL's path). */
+  readonly path?: string;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface PassthroughDeps {
  */
 export async function passThrough(request: Request, hop: ClientHop, deps: PassthroughDeps): Promise<Response> {
   const incoming = new URL(request.url);
-  const target = new URL(incoming.pathname + incoming.search, deps.upstream.origin);
+  const target = new URL((deps.path ?? incoming.pathname) + incoming.search, deps.upstream.origin);
   let body: Uint8Array | undefined;
   if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) {
     const read = await readBoundedBody(request, deps.maxBodyBytes);

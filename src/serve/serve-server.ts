@@ -38,13 +38,17 @@ export function startServeServer(deps: ServeServerDeps) {
 
   // Request heads are bounded by Bun's HTTP parser (it answers 431 beyond its limit): counting them here cost 17% of a call.
   async function answer(request: Request, url: URL, srv: typeof server, mcp: boolean): Promise<Response> {
-    if (!isOriginAllowed(request.headers.get("origin"), config.allowedOrigins)) {
+    // The MCP endpoint is what DNS rebinding would reach; other paths (OAuth discovery, /token...) keep the upstream's own CORS policy.
+    if (mcp && !isOriginAllowed(request.headers.get("origin"), config.allowedOrigins)) {
       metrics.refused.inc({ reason: "origin" });
       await request.body?.cancel().catch(() => undefined);
-      return refuse("origin", "this Origin may not call the MCP server (DNS-rebinding protection; see --allowed-origins)", { mcp, close: true });
+      return refuse("origin", "this Origin may not call the MCP server (DNS-rebinding protection; see --allowed-origins)", { mcp: true, close: true });
     }
     const hop: ClientHop = { remoteAddress: srv.requestIP(request)?.address, proto: url.protocol === "https:" ? "https" : "http", host: request.headers.get("host") };
-    if (!mcp) return passThrough(request, hop, { upstream: config.upstream, maxBodyBytes: config.maxBodyBytes, metrics, logger: deps.logger });
+    const passDeps = { upstream: config.upstream, maxBodyBytes: config.maxBodyBytes, metrics, logger: deps.logger };
+    if (!mcp) return passThrough(request, hop, passDeps);
+    // CORS preflights of browser clients are the upstream's to answer (on its MCP path).
+    if (request.method === "OPTIONS") return passThrough(request, hop, { ...passDeps, path: config.upstream.pathname });
     if (request.method === "GET" && deps.isDraining()) {
       metrics.refused.inc({ reason: "draining" });
       return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
