@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { readValidatedEvents } from "./support/events.ts";
 import { fixtureStats, freePort, startHttpFixture, waitFor, type Upstream } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
 
@@ -91,9 +92,23 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
   });
 
   test("an unknown session id is forwarded (another replica may know it) and the upstream's 404 passes unchanged", async () => {
-    const response = await fetch(proxy.url, { method: "POST", headers: { ...MCP_HEADERS, "mcp-session-id": "not-a-session" }, body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/list" }) });
+    const response = await fetch(proxy.url, {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "mcp-session-id": "not-a-session" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "lost-call", arguments: {} } }),
+    });
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } });
+    // The call got no JSON-RPC answer: its events end it with the upstream's HTTP status (no client name: no handshake seen).
+    let events: Record<string, any>[] = [];
+    await waitFor(() => {
+      events = readValidatedEvents(proxy.eventsFile).filter((e) => e.payload?.tool_name === "lost-call");
+      return events.length >= 2;
+    }, "the lost call's events");
+    expect(events.map((e) => [e.event_type, e.payload.error_type ?? null, e.agent_runtime])).toEqual([
+      ["tool_call_start", null, "unknown"],
+      ["tool_call_error", "upstream_http_404", "unknown"],
+    ]);
   });
 });
 

@@ -84,9 +84,9 @@ export function createEngineExchange(deps: EngineExchangeDeps, _origin: SessionO
       if (actions.length === 0) return undefined;
       return new TextEncoder().encode(actions.length === 1 ? textOf(actions[0] as WireAction) : `[${actions.map(textOf).join(",")}]`);
     },
-    upstreamFailed(ids: readonly JsonRpcId[], reason: string): void {
-      // The client's answer is the proxy's 502 / stream error; only the events matter here.
-      engine.failRequests(ids, UPSTREAM_UNREACHABLE, reason);
+    upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind = UPSTREAM_UNREACHABLE): void {
+      // The client's answer is the proxy's 502 / stream error / the upstream's own HTTP answer; only the events matter here.
+      engine.failRequests(ids, kind, reason);
     },
     close(reason: string): void {
       engine.failPending("proxy_shutdown", reason);

@@ -26,8 +26,8 @@ export interface SessionExchange {
   fromClient(body: Uint8Array, line: Classified, context: RequestContext): ClientVerdict;
   /** A message from the upstream (JSON body or one SSE event's data); returns replacement bytes, or undefined to pass it unchanged. */
   fromServer(data: Uint8Array, line: Classified): Uint8Array | undefined;
-  /** The upstream gave no answer for these client request ids (their calls end as `upstream_unreachable`). */
-  upstreamFailed(ids: readonly JsonRpcId[], reason: string): void;
+  /** The upstream gave no JSON-RPC answer for these client request ids: their calls end as `kind` (default `upstream_unreachable`). */
+  upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind?: string): void;
   /** The session ended (DELETE, idle expiry, shutdown): pending calls end, the engine is released. */
   close(reason: string): void;
 }

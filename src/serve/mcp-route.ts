@@ -53,7 +53,7 @@ async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps):
   const entry = pickSession(sessionId, initialize !== undefined, messages, context, deps.sessions);
   entry.active++;
   try {
-    return await exchangePost(request, hop, deps, entry, { ...checked, body: consent.body }, context, sessionId, initialize !== undefined);
+    return await exchangePost(request, hop, deps, entry, { ...checked, body: consent.body }, context, initialize !== undefined);
   } finally {
     entry.active--;
   }
@@ -102,7 +102,7 @@ function pickSession(sessionId: string | null, initialize: boolean, messages: re
   return sessions.forStateless(statelessKey(context, meta?.[MODERN_CLIENT_INFO_KEY]), context);
 }
 
-async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps, entry: SessionEntry, checked: Checked, context: RequestContext, sessionId: string | null, initialize: boolean): Promise<Response> {
+async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps, entry: SessionEntry, checked: Checked, context: RequestContext, initialize: boolean): Promise<Response> {
   const exchange = entry.exchange;
   const startedAt = deps.now();
   const verdict = safeFromClient(exchange, checked, context);
@@ -123,10 +123,9 @@ async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps
   if (initialize && response.ok) {
     if (newSessionId !== null) deps.sessions.adopt(newSessionId, entry);
     else deps.sessions.adoptStateless(statelessKey(context, undefined), entry);
-  } else if (initialize && newSessionId === null) {
+  } else if (initialize) {
     exchange.close("the upstream refused the handshake");
   }
-  void sessionId;
   const type = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (response.ok && type === "text/event-stream" && response.body !== null) {
     const pending = new Set(checked.requestIds);
@@ -151,7 +150,10 @@ async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps
     const merged = local.length === 0 ? out : mergeJson(out, local);
     return new Response(merged, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
   }
+  // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
+  // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
   for (const method of methods.values()) deps.metrics.operationDuration.observe({ mcp_method_name: method, error_type: String(response.status) }, (deps.now() - startedAt) / 1000);
+  if (checked.requestIds.length > 0 && !initialize) exchange.upstreamFailed(checked.requestIds, `the upstream answered HTTP ${response.status} without a JSON-RPC answer`, `upstream_http_${response.status}`);
   return new Response(response.body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
 }
 
