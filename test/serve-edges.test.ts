@@ -91,6 +91,13 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
     expect(response.headers.get("allow")).toBe("GET, POST, DELETE");
   });
 
+  test("a missing session id on a sessionful upstream: forwarded, and the upstream's own 400 passes unchanged", async () => {
+    const ask = (url: string) => fetch(url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: "2.0", id: 4, method: "tools/list" }) });
+    const [viaProxy, direct] = await Promise.all([ask(proxy.url), ask(upstream.url)]);
+    expect(viaProxy.status).toBe(direct.status);
+    expect(await viaProxy.text()).toBe(await direct.text());
+  });
+
   test("an unknown session id is forwarded (another replica may know it) and the upstream's 404 passes unchanged", async () => {
     const response = await fetch(proxy.url, {
       method: "POST",
