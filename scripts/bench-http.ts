@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const upstream = await start([NODE, join(ROOT, "scripts", "bench-http-server.mjs")], {}, "stdout", (l) => (l.startsWith("{") ? String((JSON.parse(l) as { port: number }).port) : undefined));
   const direct = `http://127.0.0.1:${upstream.found}/mcp`;
   const bare = await start([process.execPath, join(ROOT, "scripts", "bench-http-bare.ts"), direct], {}, "stderr", (l) => /bare proxy on (\S+)/.exec(l)?.[1]);
-  const serve = await start([HOST_BINARY, "serve", "--upstream", direct, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"], { BATON_EVENT_SINK: `file://${join(dir, "events.jsonl")}`, ...extraEnv() }, "stderr", (l) => /serving MCP on (\S+)/.exec(l)?.[1]);
+  const serve = await start([HOST_BINARY, "serve", "--upstream", direct, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-timeout-ms", "0"], { BATON_EVENT_SINK: `file://${join(dir, "events.jsonl")}`, ...extraEnv() }, "stderr", (l) => /serving MCP on (\S+)/.exec(l)?.[1]);
   const targets = { direct, bare: bare.found, serve: serve.found } as const;
   type Target = keyof typeof targets;
   const names = Object.keys(targets) as Target[];

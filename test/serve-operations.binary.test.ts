@@ -140,7 +140,7 @@ describe("sessions", () => {
 });
 
 describe("SIGTERM drain", () => {
-  test("readiness 503 at once, new sessions 503, the call in flight finishes, open GET streams close, events flushed, exit 0", async () => {
+  test("readiness 503 at once, new sessions 503, existing sessions served during the floor, the call in flight finishes, open GET streams close, events flushed, exit 0", async () => {
     const upstream = await startHttpFixture();
     const proxy = await startServe(["--upstream", upstream.url, "--drain-timeout-ms", "10000"]);
     try {
@@ -166,17 +166,43 @@ describe("SIGTERM drain", () => {
         body: JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "late", version: "1" } } }),
       });
       expect(fresh.status).toBe(503);
+      // Still listening (unready) for the SIGTERM floor: requests on existing sessions are served.
+      const onSession = await fetch(proxy.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": transport.sessionId as string, "mcp-protocol-version": "2025-11-25" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 90, method: "tools/call", params: { name: "echo", arguments: { message: "during the drain" } } }),
+      });
+      expect(onSession.status).toBe(200);
+      expect(await onSession.text()).toContain("Echo: during the drain");
       expect(await Promise.race([streamClosed, Bun.sleep(3_000).then(() => false)])).toBe(true);
       expect(JSON.stringify(await slow)).toContain("done after 6 steps");
       const code = await proxy.process.exited;
       expect(code).toBe(0);
       expect(performance.now() - started).toBeLessThan(10_000);
       const events = readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === "draining-agent");
-      expect(events.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
+      expect(events.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_start", "tool_call_end", "tool_call_end"]);
       await client.close().catch(() => undefined);
     } finally {
       await proxy.stop();
       await upstream.stop();
     }
   }, 20_000);
+
+  test("with nothing in flight, SIGTERM still keeps the listener open (unready) for the floor, so a late request is served, then exit 0", async () => {
+    const upstream = await startHttpFixture();
+    const proxy = await startServe(["--upstream", upstream.url, "--drain-timeout-ms", "3000"]);
+    try {
+      proxy.process.kill("SIGTERM");
+      await waitFor(async () => (await fetch(`${proxy.adminUrl}/readyz`)).status === 503, "readiness to turn 503", 2_000);
+      // A load balancer that has not yet withdrawn the endpoint still sends traffic: it is answered.
+      const late = await fetch(`${proxy.origin}/echo-headers`);
+      expect(late.status).toBe(200);
+      await late.arrayBuffer();
+      expect(await proxy.process.exited).toBe(0);
+      await waitFor(() => proxy.log.some((l) => l.includes("listening for at least 3000 ms")), "the drain log line");
+    } finally {
+      await proxy.stop();
+      await upstream.stop();
+    }
+  });
 });

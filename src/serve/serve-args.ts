@@ -55,7 +55,7 @@ export const SERVE_FLAGS = {
   adminListen: { flag: "--admin-listen", value: "HOST:PORT", env: "BATON_ADMIN_LISTEN", summary: `HOST:PORT for /healthz, /readyz, /metrics (default ${DEFAULT_ADMIN_LISTEN})` },
   allowedOrigins: { flag: "--allowed-origins", value: "LIST", env: "BATON_ALLOWED_ORIGINS", summary: "comma-separated Origin values allowed to call (default: loopback origins, any port; * allows all)" },
   maxBodyBytes: { flag: "--max-body-bytes", value: "N", env: "BATON_MAX_BODY_BYTES", summary: `largest request body accepted (default ${DEFAULT_MAX_BODY_BYTES}); larger gets 413` },
-  drainTimeoutMs: { flag: "--drain-timeout-ms", value: "MS", env: "BATON_DRAIN_TIMEOUT_MS", summary: `on SIGTERM, how long requests in flight may finish (default ${DEFAULT_DRAIN_TIMEOUT_MS})` },
+  drainTimeoutMs: { flag: "--drain-timeout-ms", value: "MS", env: "BATON_DRAIN_TIMEOUT_MS", summary: `on SIGTERM, how long requests in flight may finish (default ${DEFAULT_DRAIN_TIMEOUT_MS}); the listener stays open at least min(this, 5000)` },
   sessionIdleMs: { flag: "--session-idle-ms", value: "MS", env: "BATON_SESSION_IDLE_MS", summary: `an MCP session unused this long is forgotten (default ${DEFAULT_SESSION_IDLE_MS})` },
   idleTimeoutMs: { flag: "--idle-timeout-ms", value: "MS", env: "BATON_IDLE_TIMEOUT_MS", summary: `a client connection silent this long is closed (default ${DEFAULT_IDLE_TIMEOUT_MS}, at most ${MAX_IDLE_TIMEOUT_MS}; open streams are exempt)` },
 } as const satisfies Record<string, FlagSpec>;

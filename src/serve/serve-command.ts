@@ -23,6 +23,8 @@ import { StreamRegistry } from "./stream-registry.ts";
 export const SESSION_SWEEP_INTERVAL_MS = 10_000;
 /** While draining, how often we check whether requests in flight have finished. */
 export const DRAIN_POLL_MS = 50;
+/** After SIGTERM the listener stays open (unready) at least this long, capped by the drain timeout, while endpoints are withdrawn. */
+export const DRAIN_FLOOR_MS = 5_000;
 /** Budget for delivering the last events at exit. */
 export const EVENT_FLUSH_DEADLINE_MS = 2_000;
 
@@ -62,6 +64,14 @@ export async function runServeCommand(values: Readonly<Record<string, OptionValu
     return EXIT.CONFIG;
   }
   const config = parsed.config;
+  // Signals are taken before anything listens: a SIGTERM that comes early still drains (exit 0).
+  // The first one drains; after it the handler is gone, so a second one stops the process at once.
+  let stop!: (signal: NodeJS.Signals) => void;
+  const stopped = new Promise<NodeJS.Signals>((resolve) => (stop = resolve));
+  const unregister = io.onSignal((signal) => {
+    unregister();
+    stop(signal);
+  });
   const logger = createLogger(io.stderr, config.baton.secrets);
   for (const warning of config.baton.warnings) logger.warn(warning);
   const counts: SinkCounts[] = [];
@@ -91,6 +101,7 @@ export async function runServeCommand(values: Readonly<Record<string, OptionValu
     admin = startAdminServer(config.adminListen, { readiness, registry: metrics.registry, isDraining: () => draining });
   } catch (error) {
     logger.error(`cannot listen: ${describeError(error)}`);
+    unregister();
     await hub.shutdown(EVENT_FLUSH_DEADLINE_MS);
     return EXIT.FAILED;
   }
@@ -98,19 +109,17 @@ export async function runServeCommand(values: Readonly<Record<string, OptionValu
 
   const sweep = setInterval(() => sessions.sweep(), Math.min(SESSION_SWEEP_INTERVAL_MS, config.sessionIdleMs));
   sweep.unref();
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
-    const unregister = io.onSignal((signal) => {
-      if (draining) return;
-      unregister();
-      resolve(signal);
-    });
-  });
   const signal = await stopped;
   draining = true;
-  logger.info(`received ${signal}: draining (no new sessions; up to ${config.drainTimeoutMs} ms for requests in flight)`);
+  // SIGTERM (an orchestrator) keeps the listener open, unready, for a short floor: load balancers
+  // take a moment to stop routing here, and a refused connection in that window would be an error.
+  // SIGINT (a person) does not wait for it.
+  const floorMs = signal === "SIGTERM" ? Math.min(config.drainTimeoutMs, DRAIN_FLOOR_MS) : 0;
+  logger.info(`received ${signal}: draining (no new sessions; up to ${config.drainTimeoutMs} ms for requests in flight${floorMs > 0 ? `, listening for at least ${floorMs} ms` : ""})`);
   streams.closeAll();
-  const deadline = io.now() + config.drainTimeoutMs;
-  while (server.pendingRequests > 0 && io.now() < deadline) await Bun.sleep(DRAIN_POLL_MS);
+  const start = io.now();
+  const deadline = start + config.drainTimeoutMs;
+  while (io.now() < deadline && (server.pendingRequests > 0 || io.now() < start + floorMs)) await Bun.sleep(DRAIN_POLL_MS);
   const unfinished = server.pendingRequests;
   if (unfinished > 0) logger.warn(`drain timeout: closing ${unfinished} request(s) still in flight`);
   clearInterval(sweep);

@@ -28,7 +28,8 @@ export const SERVE_SPEC: CommandSpec = {
     "a session whose handshake had none sees the upstream unchanged. Remote sinks need no",
     "BATON_CONSENT_TOKEN in that mode.",
     "SIGTERM/SIGINT: readiness 503 at once, no new sessions, requests in flight finish (--drain-timeout-ms),",
-    "open GET streams are closed, events flushed, exit 0.",
+    "open GET streams are closed, events flushed, exit 0. After SIGTERM the listener stays open (unready)",
+    "for min(--drain-timeout-ms, 5000) ms while load balancers stop routing here; a second signal stops at once.",
   ],
   exits: [
     [EXIT.OK, "drained after SIGTERM or SIGINT"],

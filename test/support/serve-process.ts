@@ -29,7 +29,8 @@ export interface ServeHandle {
 export async function startServe(args: readonly string[], env: Record<string, string> = {}): Promise<ServeHandle> {
   const dir = mkdtempSync(join(tmpdir(), "baton-serve-"));
   const eventsFile = join(dir, "events.jsonl");
-  const proc = Bun.spawn([await binaryPath(), "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", ...args], {
+  // A short drain by default (its SIGTERM floor is capped by it); tests of the drain give their own (the last flag wins).
+  const proc = Bun.spawn([await binaryPath(), "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-timeout-ms", "300", ...args], {
     env: { PATH: process.env.PATH ?? "", BATON_EVENT_SINK: `file://${eventsFile}`, ...env },
     stdin: "ignore",
     stdout: "pipe",
