@@ -18,6 +18,9 @@ export type CaptureGroup = "tools" | "resources" | "prompts";
 const INTENT_PARAM_MODES: readonly IntentParamMode[] = ["optional", "required", "off"];
 const CAPTURE_GROUPS: readonly CaptureGroup[] = ["tools", "resources", "prompts"];
 
+/** `static`: one BATON_CONSENT_TOKEN per process; `per-request`: each HTTP request brings its own (serve only). */
+export type ConsentMode = "static" | "per-request";
+
 export interface Config {
   readonly sinks: readonly SinkSpec[];
   /** True when every sink is `stderr:` or `file://`: only then is `baton_session_report` injected. */
@@ -25,6 +28,7 @@ export interface Config {
   readonly tenantId: string;
   readonly vendorId: string;
   readonly consentToken: string;
+  readonly consentMode: ConsentMode;
   readonly apiKey: string | undefined;
   /** Credentials, endpoint and batching of the `s3://` sink (set only when one is configured). */
   readonly s3: S3Settings | undefined;
@@ -90,7 +94,23 @@ export const KNOWN_VARIABLES = [
   "BATON_WRAPPED_REMOTE",
   ...S3_VARIABLES,
   ...OTLP_VARIABLES,
+  "BATON_CONSENT_MODE",
+  // `baton-proxy serve` only (src/serve/serve-args.ts reads them).
+  "BATON_UPSTREAM",
+  "BATON_LISTEN",
+  "BATON_PATH",
+  "BATON_ADMIN_LISTEN",
+  "BATON_ALLOWED_ORIGINS",
+  "BATON_MAX_BODY_BYTES",
+  "BATON_DRAIN_TIMEOUT_MS",
+  "BATON_SESSION_IDLE_MS",
+  "BATON_IDLE_TIMEOUT_MS",
 ] as const;
+
+/** What the caller runs: only `serve` can take a consent token per request. */
+export interface LoadOptions {
+  readonly perRequestConsentAllowed?: boolean;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -98,7 +118,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Reads the configuration from `env` (a plain object; only `src/main.ts` passes `process.env`).
  * Returns every problem at once; never throws. Problem texts never contain secret values.
  */
-export function loadConfig(env: Env): ConfigResult {
+export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   const problems: string[] = [];
   const warnings: string[] = [];
   const value = (name: (typeof KNOWN_VARIABLES)[number]): string | undefined => {
@@ -110,12 +130,20 @@ export function loadConfig(env: Env): ConfigResult {
   const hasRemote = sinks.some((s) => s.kind !== "stderr" && s.kind !== "file");
   const apiKey = value("BATON_API_KEY");
   const consentToken = value("BATON_CONSENT_TOKEN") ?? PLACEHOLDER;
+  const consentModeRaw = value("BATON_CONSENT_MODE")?.toLowerCase() ?? "static";
+  if (consentModeRaw !== "static" && consentModeRaw !== "per-request") {
+    problems.push(`BATON_CONSENT_MODE must be "static" or "per-request" (got "${clip(consentModeRaw)}")`);
+  } else if (consentModeRaw === "per-request" && options.perRequestConsentAllowed !== true) {
+    problems.push(`BATON_CONSENT_MODE=per-request only applies to "baton-proxy serve" (a stdio proxy has no requests to take tokens from)`);
+  }
+  const perRequest = consentModeRaw === "per-request";
   const s3 = sinks.some((s) => s.kind === "s3") ? parseS3Settings(env, problems) : undefined;
   const otlp = sinks.some((s) => s.kind === "otlp") ? parseOtlpSettings(env, problems) : undefined;
   if (sinks.some((s) => s.kind === "http") && apiKey === undefined) {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }
-  if (hasRemote && consentToken === PLACEHOLDER) {
+  // Per-request mode: each request's own token is checked instead (requests without one emit nothing).
+  if (hasRemote && consentToken === PLACEHOLDER && !perRequest) {
     problems.push(`BATON_CONSENT_TOKEN is still the placeholder "${PLACEHOLDER}": set a real consent token before sending events to a remote sink`);
   }
 
@@ -179,6 +207,7 @@ export function loadConfig(env: Env): ConfigResult {
     tenantId: value("BATON_TENANT_ID") ?? PLACEHOLDER,
     vendorId: value("BATON_VENDOR_ID") ?? "unknown",
     consentToken,
+    consentMode: consentModeRaw as ConsentMode,
     apiKey,
     s3,
     otlp,

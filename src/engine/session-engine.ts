@@ -14,7 +14,7 @@ import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
 import { createTraceTracker } from "../proxy/trace-meta.ts";
-import { createProxyState, failPending, failRequest, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
+import { createProxyState, failPending, failRequests, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
 
 export type { RequestContext } from "../telemetry/envelope.ts";
 
@@ -51,8 +51,12 @@ export interface SessionEngine {
   serverLinesPassUnchanged(): boolean;
   /** Answers every request still in flight with a JSON-RPC error and closes its calls as `kind`. */
   failPending(kind: "upstream_exit" | "proxy_shutdown", text: string): WireAction[];
-  /** Answers one request the upstream could not deliver with a JSON-RPC error; its call ends as `errorType`. */
-  failRequest(id: JsonRpcId, errorType: string, text: string): WireAction[];
+  /**
+   * Ends just these requests, which the upstream will never answer (`--url`: delivery failed;
+   * `serve`: one POST got no answer), their calls as `kind` (e.g. `upstream_unreachable`); other
+   * requests stay pending. `answerUntracked`: also answer ids no longer tracked (see failRequests).
+   */
+  failRequests(ids: readonly JsonRpcId[], kind: string, text: string, answerUntracked?: boolean): WireAction[];
   /** Evicts requests older than the pending TTL (call every SWEEP_INTERVAL_MS). */
   sweep(): WireAction[];
   /** The session is over: stop folding its live report. Events already emitted are still delivered. */
@@ -147,7 +151,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
-    failRequest: (id, errorType, text) => perform(failRequest(state, id, errorType, text, now())),
+    failRequests: (ids, kind, text, answerUntracked) => perform(failRequests(state, ids, kind, text, now(), answerUntracked)),
     sweep: () => perform(sweepPending(state, now())),
     close: () => events.close(),
   };

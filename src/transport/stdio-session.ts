@@ -62,7 +62,7 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   });
   // Failures arrive outside the pumps (an HTTP exchange ended): hand their answers to the client at once.
   upstream.onRequestFailed?.((failure) => {
-    carryOut(engine.failRequest(failure.id, failure.errorType, failure.reason));
+    carryOut(engine.failRequests([failure.id], failure.errorType, failure.reason, true));
     void toClient.drain()?.catch(() => undefined);
   });
   const sweep = setInterval(() => carryOut(engine.sweep()), SWEEP_INTERVAL_MS);
