@@ -63,9 +63,13 @@ describe("MCP Inspector CLI --transport http", () => {
     let events: Record<string, any>[] = [];
     await waitFor(() => {
       events = readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === "inspector-cli");
-      return events.length >= 3;
+      return events.filter((e) => e.event_type !== "surface_snapshot").length >= 3;
     }, "the Inspector's events");
-    expect(events.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end", "annotation"]);
+    // Each Inspector invocation is its own MCP session: the calls and the note, plus one surface snapshot
+    // per session that listed the server, all of the same surface.
+    expect(events.filter((e) => e.event_type !== "surface_snapshot").map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end", "annotation"]);
+    const surfaces = new Set(events.filter((e) => e.event_type === "surface_snapshot").map((e) => e.payload.surface_hash));
+    expect(surfaces.size).toBe(1);
   }, 60_000);
 });
 

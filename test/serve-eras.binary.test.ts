@@ -36,9 +36,10 @@ describe("SDK v2 client -> serve -> SDK v2 dual-era HTTP server", () => {
       let mine: Record<string, any>[] = [];
       await waitFor(() => {
         mine = readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === name);
-        return mine.length >= 3;
+        return mine.length >= 4;
       }, `${name}'s events`);
-      expect(mine.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end", "annotation"]);
+      // One surface snapshot per session (the server's tools as it listed them), then the call and the note.
+      expect(mine.map((e) => e.event_type)).toEqual(["surface_snapshot", "tool_call_start", "tool_call_end", "annotation"]);
       // One event session for the whole conversation, in both eras (modern: the stateless grouping rule).
       expect(new Set(mine.map((e) => e.session_id)).size).toBe(1);
     });

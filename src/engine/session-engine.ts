@@ -41,9 +41,16 @@ export interface SessionEngineDeps {
 export interface SessionEngine {
   /** The session id its events carry. */
   readonly sessionId: string;
-  /** A complete line from the client (`raw` includes the newline). `context` stamps the events of the request(s) it carries. */
+  /**
+   * A complete message from the client: `raw` is its JSON text (a stdio line with its newline, or an
+   * HTTP body), handed back as is when nothing changes. `context` stamps the events of the request(s) it carries.
+   */
   fromClient(raw: Uint8Array, line: Classified, context?: RequestContext): WireAction[];
-  /** A complete line from the server. `streamed`: its bytes already went out (cut-through): only observe it. */
+  /**
+   * A complete message from the server: `raw` is its JSON text (a line, an HTTP body, an SSE event's
+   * data), read again when an answer is rewritten (numbers as written) and handed back as is otherwise.
+   * `streamed`: its bytes already went out (cut-through): only observe it.
+   */
   fromServer(raw: Uint8Array, line: Classified, streamed?: boolean): WireAction[];
   /** A server line over the inspection cap has gone out: close the request it answers from its edges. */
   fromServerLongLine(edges: LineEdges): WireAction[];

@@ -32,8 +32,9 @@ export interface McpRouteDeps {
 
 /**
  * Runs one upstream message through the exchange; returns replacement bytes (SSE-framed when
- * `event` is given) or undefined. `raw` is what the exchange hands back when nothing changes
- * (for an SSE event, its raw bytes: only their identity and size matter).
+ * `event` is given) or undefined. `raw` is the message's JSON text (for an SSE event, its `data`):
+ * the engine reads rewritten answers from it (numbers as the server wrote them) and hands back
+ * this same array when nothing changes.
  */
 export function fromServer(deps: McpRouteDeps, exchange: SessionExchange, raw: Uint8Array, line: Classified, methods: ReadonlyMap<JsonRpcId, string>, pending: Set<JsonRpcId>, startedAt: number, event: { id?: string | undefined; event?: string | undefined; retry?: string | undefined } | undefined): Uint8Array | undefined {
   const answered = line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members.filter((m): m is Message => m !== undefined) : [];
@@ -86,4 +87,11 @@ export function upstreamUrl(config: ServeConfig, request: Request): URL {
   const url = new URL(config.upstream);
   url.search = request.url.slice(query);
   return url;
+}
+
+const TEXT_ENCODER = new TextEncoder();
+
+/** An SSE event's data as the bytes the engine reads (its JSON text). */
+export function encodeText(text: string): Uint8Array {
+  return TEXT_ENCODER.encode(text);
 }

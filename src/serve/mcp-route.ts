@@ -5,7 +5,7 @@ import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import { judgeConsent, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from "./consent.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
-import { fromServer, observeAnswer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
+import { encodeText, fromServer, observeAnswer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
 import { handleStreamOrDelete } from "./mcp-stream.ts";
 import { readBoundedBody } from "./request-body.ts";
 import { statelessKey, type SessionEntry, type SessionTable } from "./session-table.ts";
@@ -131,7 +131,7 @@ async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps
     const pending = new Set(checked.requestIds);
     deps.keepOpen(request);
     const body = relaySse(response.body, {
-      rewrite: (event) => (event.data === undefined ? undefined : fromServer(deps, exchange, event.raw, classifyText(event.data), methods, pending, startedAt, event)),
+      rewrite: (event) => (event.data === undefined ? undefined : fromServer(deps, exchange, encodeText(event.data), classifyText(event.data), methods, pending, startedAt, event)),
       finished: (outcome, error) => {
         if (pending.size === 0 || outcome === "complete") return undefined;
         const ids = [...pending];

@@ -2,7 +2,7 @@
 
 import { classifyText } from "../wire/jsonrpc.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
-import { fromServer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
+import { encodeText, fromServer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
 import { relaySse } from "./sse-relay.ts";
 import { fetchUpstream } from "./upstream-client.ts";
 
@@ -37,7 +37,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const release = deps.streams.add(aborter);
   const exchange = entry?.exchange;
   const body = relaySse(response.body, {
-    rewrite: (event) => (exchange === undefined || event.data === undefined ? undefined : fromServer(deps, exchange, event.raw, classifyText(event.data), new Map(), new Set(), 0, event)),
+    rewrite: (event) => (exchange === undefined || event.data === undefined ? undefined : fromServer(deps, exchange, encodeText(event.data), classifyText(event.data), new Map(), new Set(), 0, event)),
     finished: () => {
       release();
       if (entry !== undefined) entry.active--;

@@ -75,7 +75,7 @@ export async function runServeCommand(values: Readonly<Record<string, OptionValu
   const logger = createLogger(io.stderr, config.baton.secrets);
   for (const warning of config.baton.warnings) logger.warn(warning);
   const counts: SinkCounts[] = [];
-  const hub = createTelemetryHub({ config: config.baton, logger, sinks: countingSinks(createSinks(config.baton, logger, { writeStderr: io.writeStderrEvents }), counts) });
+  const hub = createTelemetryHub({ config: config.baton, logger, sinks: countingSinks(createSinks(config.baton, logger, { writeStderr: io.writeStderrEvents, transport: "http" }), counts) });
   const shared: SharedTelemetry = { config: config.baton, logger, telemetry: config.baton.consentMode === "per-request" ? consentGatedHub(hub) : hub, now: io.now };
   let draining = false;
   const streams = new StreamRegistry();

@@ -91,12 +91,22 @@ export async function fixtureStats(upstream: Upstream): Promise<{ mcpRequests: n
   return (await (await fetch(`http://127.0.0.1:${upstream.port}/stats`)).json()) as never;
 }
 
-/** Polls `check` until it returns true (conditions, never fixed sleeps). */
+/**
+ * Polls `check` until it returns true (conditions, never fixed sleeps). A check that throws is
+ * "not yet" (e.g. the event file does not exist before the first flush); at the deadline its last
+ * error is part of the failure, so a condition that can never hold still says why.
+ */
 export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   while (Date.now() < deadline) {
-    if (await check()) return;
+    try {
+      if (await check()) return;
+      lastError = undefined;
+    } catch (error) {
+      lastError = error;
+    }
     await Bun.sleep(20);
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}${lastError === undefined ? "" : ` (last check failed: ${lastError instanceof Error ? lastError.message : String(lastError)})`}`);
 }
