@@ -22,6 +22,13 @@ function render(args: readonly string[]): Manifest[] {
   return (Array.isArray(parsed) ? parsed : [parsed]).filter((m) => m !== null);
 }
 
+/** The one rendered manifest of `kind` (and `name`); throws when it is missing. */
+function one(docs: Manifest[], kind: string, name?: string): Manifest {
+  const found = docs.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
+  if (found === undefined) throw new Error(`no ${kind}${name === undefined ? "" : ` ${name}`} rendered`);
+  return found;
+}
+
 const GATEWAY = ["--set", "upstream.url=http://mcp.vendor.svc:3000/mcp"];
 const cases: [string, string[]][] = [["defaults (gateway)", GATEWAY], ...[...examples()].map(([name, path]): [string, string[]] => [`example ${name}`, ["-f", path]])];
 const containerCmd = execForm(parseDockerfile(readFileSync(DOCKERFILE, "utf8")), "CMD");
@@ -38,7 +45,7 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
     const docs = render(args);
     const kinds = docs.map((d) => d.kind);
     expect(kinds).not.toContain("ConfigMap");
-    const deployment = docs.find((d) => d.kind === "Deployment");
+    const deployment = one(docs, "Deployment");
     const pod = deployment?.spec.template.spec;
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
@@ -69,13 +76,13 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
     }
     expect(proxy.volumeMounts.find((m: Manifest) => m.mountPath === "/tmp")).toBeDefined();
 
-    const service = docs.find((d) => d.kind === "Service" && d.metadata.name === "rel-baton-proxy");
+    const service = one(docs, "Service", "rel-baton-proxy");
     expect(service.spec.ports.map((p: Manifest) => p.targetPort)).toEqual(["http"]); // the admin port is never on the MCP Service
   });
 
   test("sidecar mode: the proxy forwards to the server's port on 127.0.0.1, in the same pod", () => {
     const docs = render(["-f", join(CHART_DIR, "examples", "sidecar.yaml")]);
-    const pod = docs.find((d) => d.kind === "Deployment")?.spec.template.spec;
+    const pod = one(docs, "Deployment").spec.template.spec;
     expect(pod.containers.map((c: Manifest) => c.name)).toEqual(["baton-proxy", "mcp-server"]);
     const server = pod.containers[1];
     const upstream = pod.containers[0].env.find((e: Manifest) => e.name === "BATON_UPSTREAM").value;
@@ -85,27 +92,27 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
   test("secrets from values land in a Secret read with envFrom, and pods roll when it changes", () => {
     const args = [...GATEWAY, "--set", "events.sinks[0]=https://console.example", "--set", "events.apiKey=key-abc-123", "--set", "consent.token=consent-xyz-789"];
     const docs = render(args);
-    const secret = docs.find((d) => d.kind === "Secret");
+    const secret = one(docs, "Secret");
     expect(Object.keys(secret.data).sort()).toEqual(["BATON_API_KEY", "BATON_CONSENT_TOKEN"]);
     expect(Buffer.from(secret.data.BATON_API_KEY, "base64").toString()).toBe("key-abc-123");
-    const deployment = docs.find((d) => d.kind === "Deployment");
+    const deployment = one(docs, "Deployment");
     expect(deployment.spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: secret.metadata.name } }]);
     expect(JSON.stringify(docs.filter((d) => d.kind !== "Secret"))).not.toContain("key-abc-123");
     const before = deployment.spec.template.metadata.annotations["checksum/secret"];
-    const after = render([...args.slice(0, -1), "consent.token=consent-xyz-790"]).find((d) => d.kind === "Deployment").spec.template.metadata.annotations["checksum/secret"];
+    const after = one(render([...args.slice(0, -1), "consent.token=consent-xyz-790"]), "Deployment").spec.template.metadata.annotations["checksum/secret"];
     expect(after).not.toBe(before);
   });
 
   test("with existingSecret the chart creates no Secret and reads that one", () => {
     const docs = render(["-f", join(CHART_DIR, "examples", "console.yaml")]);
     expect(docs.map((d) => d.kind)).not.toContain("Secret");
-    expect(docs.find((d) => d.kind === "Deployment").spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: "baton-proxy-credentials" } }]);
+    expect(one(docs, "Deployment").spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: "baton-proxy-credentials" } }]);
     expect(docs.map((d) => d.kind).sort()).toEqual(["Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Service", "Service", "ServiceAccount", "ServiceMonitor"]);
   });
 
   test("extraEnv reaches the container as plain env (for BATON_* variables this chart predates)", () => {
     const docs = render([...GATEWAY, "--set", "extraEnv.BATON_PROXY_LOG_FILE=/tmp/proxy.log"]);
-    const env = docs.find((d) => d.kind === "Deployment").spec.template.spec.containers[0].env;
+    const env = one(docs, "Deployment").spec.template.spec.containers[0].env;
     expect(env).toContainEqual({ name: "BATON_PROXY_LOG_FILE", value: "/tmp/proxy.log" });
   });
 
