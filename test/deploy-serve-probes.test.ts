@@ -1,0 +1,100 @@
+// Black-box: the compiled binary run with exactly the image's default command and the chart's environment, in front of a real upstream (server-everything, streamableHttp), answers the chart's probe and scrape paths, proxies MCP, and drains on SIGTERM.
+
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { binaryPath, ROOT } from "./support/binary.ts";
+import { CHART_DIR, chartValues } from "./support/chart.ts";
+import { DOCKERFILE, execForm, parseDockerfile } from "./support/dockerfile.ts";
+import { findHelm, runHelm } from "./support/helm.ts";
+import type { ProbeRunConfig, ProbeRunReport } from "./support/serve-probe-run.ts";
+
+const RUNNER = join(ROOT, "test", "support", "serve-probe-run.ts");
+const containerCmd = execForm(parseDockerfile(readFileSync(DOCKERFILE, "utf8")), "CMD");
+const helpers = readFileSync(join(CHART_DIR, "templates", "_helpers.tpl"), "utf8");
+
+/** The chart's probes as its template writes them: kind -> { path, port name }. */
+const probes = Object.fromEntries(
+  [...helpers.matchAll(/(startupProbe|livenessProbe|readinessProbe):\n\s+httpGet:\n\s+path: (\S+)\n\s+port: (\S+)/g)].map((m) => [m[1], { path: m[2] ?? "", port: m[3] ?? "" }]),
+);
+const scrapePath = readFileSync(join(CHART_DIR, "templates", "servicemonitor.yaml"), "utf8").match(/path: (\S+)/)?.[1] ?? "";
+const adminPortValue = (chartValues().serve as { adminPort: number }).adminPort;
+
+/** A fresh network namespace (so the exact 0.0.0.0:8080/9464 of the image can be bound without touching the host's ports). */
+const netns = process.platform === "linux" && Bun.which("unshare") !== null && Bun.which("ip") !== null && Bun.spawnSync(["unshare", "-rn", "true"]).exitCode === 0;
+
+/** The proxy's environment exactly as the chart renders it by default (upstream replaced by the test's). */
+function chartEnv(): Record<string, string> | undefined {
+  const helm = findHelm();
+  if (helm === undefined) return undefined;
+  const home = mkdtempSync(join(tmpdir(), "baton-helm-home-"));
+  try {
+    const result = runHelm(helm, ["template", "rel", CHART_DIR, "--set", "upstream.url=http://placeholder:1/mcp", "--show-only", "templates/deployment.yaml"], home);
+    if (result.code !== 0) throw new Error(result.stderr);
+    const deployment = Bun.YAML.parse(result.stdout) as { spec: { template: { spec: { containers: { name: string; env: { name: string; value: string }[] }[] } } } };
+    const proxy = deployment.spec.template.spec.containers.find((c) => c.name === "baton-proxy");
+    return Object.fromEntries((proxy?.env ?? []).map((e) => [e.name, e.value]));
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function freePort(): number {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
+
+describe("the image's command and the chart's probes against the real serve", () => {
+  test("the chart probes /healthz and /readyz on the admin port, the port --admin-listen opens, and scrapes /metrics", () => {
+    expect(probes).toEqual({ startupProbe: { path: "/healthz", port: "admin" }, livenessProbe: { path: "/healthz", port: "admin" }, readinessProbe: { path: "/readyz", port: "admin" } });
+    expect(helpers).toMatch(/- name: admin\n\s+containerPort: \{\{ \.Values\.serve\.adminPort \}\}/);
+    expect(containerCmd[containerCmd.indexOf("--admin-listen") + 1]).toBe(`0.0.0.0:${adminPortValue}`);
+    expect(scrapePath).toBe("/metrics");
+  });
+
+  const mode = netns ? "exactly the image's CMD, in a private network namespace" : "the image's CMD with loopback ports (no network namespace here)";
+  test(`serve runs ${mode}: probes answer, MCP passes, SIGTERM drains`, async () => {
+    const env = chartEnv() ?? { BATON_EVENT_SINK: "stderr:" };
+    const upstreamPort = netns ? 3001 : freePort();
+    let argv = [...containerCmd];
+    let listenUrl = "http://127.0.0.1:8080";
+    let adminUrl = `http://127.0.0.1:${adminPortValue}`;
+    if (!netns) {
+      const [listen, admin] = [freePort(), freePort()];
+      argv = argv.map((a) => (a === "0.0.0.0:8080" ? `127.0.0.1:${listen}` : a === `0.0.0.0:${adminPortValue}` ? `127.0.0.1:${admin}` : a));
+      listenUrl = `http://127.0.0.1:${listen}`;
+      adminUrl = `http://127.0.0.1:${admin}`;
+    }
+    const config: ProbeRunConfig = {
+      netns,
+      binary: await binaryPath(),
+      argv,
+      env: { ...env, BATON_UPSTREAM: `http://127.0.0.1:${upstreamPort}/mcp`, PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmpdir() },
+      upstreamPort,
+      listenUrl,
+      adminUrl,
+      mcpPath: "/mcp",
+      probePaths: [...new Set([...Object.values(probes).map((p) => p.path), scrapePath])],
+    };
+    const command = [...(netns ? ["unshare", "-rn"] : []), process.execPath, RUNNER, JSON.stringify(config)];
+    const proc = Bun.spawn(command, { stdout: "pipe", stderr: "pipe" });
+    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const report = JSON.parse(out.trim() || "{}") as ProbeRunReport;
+    const context = `runner stderr:\n${err}\nproxy stderr:\n${report.stderr}`;
+
+    expect(report.error, context).toBeUndefined();
+    expect(report.probes["/healthz"]?.status).toBe(200);
+    expect(report.probes["/readyz"]?.status).toBe(200);
+    expect(report.probes["/metrics"]?.body).toContain("# TYPE ");
+    expect(report.mcpStatus, context).toBe(200);
+    expect(report.mcpBody).toContain('"serverInfo"');
+    expect(report.readyAfterSigterm).toBe(503);
+    expect(report.exitCode, context).toBe(0);
+    // Every variable the chart sets is one serve knows, and none was refused.
+    expect(report.stderr).not.toContain("ignoring unknown variable");
+    if (chartEnv() !== undefined) expect(Object.keys(env)).toEqual(expect.arrayContaining(["BATON_CONSENT_MODE", "BATON_DRAIN_TIMEOUT_MS", "BATON_EVENT_SINK"]));
+  });
+});
