@@ -15,7 +15,7 @@ const containerCmd = execForm(parseDockerfile(readFileSync(DOCKERFILE, "utf8")),
 const helpers = readFileSync(join(CHART_DIR, "templates", "_helpers.tpl"), "utf8");
 
 /** The chart's probes as its template writes them: kind -> { path, port name }. */
-const probes = Object.fromEntries(
+const probes: Record<string, { path: string; port: string }> = Object.fromEntries(
   [...helpers.matchAll(/(startupProbe|livenessProbe|readinessProbe):\n\s+httpGet:\n\s+path: (\S+)\n\s+port: (\S+)/g)].map((m) => [m[1], { path: m[2] ?? "", port: m[3] ?? "" }]),
 );
 const scrapePath = readFileSync(join(CHART_DIR, "templates", "servicemonitor.yaml"), "utf8").match(/path: (\S+)/)?.[1] ?? "";
