@@ -87,14 +87,17 @@ app.kubernetes.io/component: {{ .Values.mode }}
 
 {{/*
 Refuses values that the schema cannot express, with a message saying what to change:
-the grace period must outlast the drain plus the sinks' 2 s flush deadline, or Kubernetes
-SIGKILLs the proxy mid-drain and its last events are lost.
+the grace period must outlast any preStop sleep plus the drain plus the sinks' 2 s flush deadline,
+or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
 */}}
 {{- define "baton-proxy.validate" -}}
 {{- $drainMs := int64 .Values.serve.drainTimeoutMs -}}
+{{- $sleepMs := 0 -}}
+{{- with .Values.lifecycle }}{{- with .preStop }}{{- with .sleep }}{{- $sleepMs = mul (int64 .seconds) 1000 -}}{{- end }}{{- end }}{{- end -}}
+{{- $neededMs := add $sleepMs $drainMs 2000 -}}
 {{- $graceMs := mul (int64 .Values.terminationGracePeriodSeconds) 1000 -}}
-{{- if le $graceMs (add $drainMs 2000) -}}
-{{- fail (printf "terminationGracePeriodSeconds (%d s) must exceed serve.drainTimeoutMs (%d ms) plus the 2 s event flush: raise it to at least %d" (int64 .Values.terminationGracePeriodSeconds) $drainMs (add (div (add $drainMs 2000) 1000) 1)) -}}
+{{- if le $graceMs $neededMs -}}
+{{- fail (printf "terminationGracePeriodSeconds (%d s) must exceed serve.drainTimeoutMs (%d ms) plus the 2 s event flush%s: raise it to at least %d" (int64 .Values.terminationGracePeriodSeconds) $drainMs (ternary (printf " plus the %d ms preStop sleep" $sleepMs) "" (gt $sleepMs 0)) (add (div $neededMs 1000) 1)) -}}
 {{- end -}}
 {{- if and (eq .Values.mode "sidecar") (or (eq (int .Values.sidecar.server.port) (int .Values.serve.port)) (eq (int .Values.sidecar.server.port) (int .Values.serve.adminPort))) -}}
 {{- fail (printf "sidecar.server.port %d collides with the proxy's own ports (serve.port %d, serve.adminPort %d): the two containers share the pod's network" (int .Values.sidecar.server.port) (int .Values.serve.port) (int .Values.serve.adminPort)) -}}
