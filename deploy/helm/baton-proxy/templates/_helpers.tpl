@@ -77,6 +77,17 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- end -}}
 {{- end -}}
 
+{{/* The MCP path clients use on the proxy: serve.path, else the upstream's own path (serve's default). */}}
+{{- define "baton-proxy.publicPath" -}}
+{{- if .Values.serve.path -}}
+{{- .Values.serve.path -}}
+{{- else if eq .Values.mode "sidecar" -}}
+{{- .Values.sidecar.server.path -}}
+{{- else -}}
+{{- (urlParse (include "baton-proxy.upstream" .)).path | default "/" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* BATON_EVENT_SINK: the listed sinks, plus the file on its emptyDir when events.file is enabled. */}}
 {{- define "baton-proxy.eventSinks" -}}
 {{- $sinks := list -}}
@@ -136,6 +147,8 @@ or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
       value: {{ int64 .Values.serve.drainTimeoutMs | toString | quote }}
     - name: BATON_SESSION_IDLE_MS
       value: {{ int64 .Values.serve.sessionIdleMs | toString | quote }}
+    - name: BATON_IDLE_TIMEOUT_MS
+      value: {{ int64 .Values.serve.idleTimeoutMs | toString | quote }}
     - name: BATON_CONSENT_MODE
       value: {{ .Values.consent.mode | quote }}
     - name: BATON_EVENT_SINK
