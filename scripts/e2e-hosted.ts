@@ -43,6 +43,13 @@ export async function runClient(url: string, log: (line: string) => void): Promi
   return problems;
 }
 
+/** The parts of an event this check reads. */
+interface EventLine {
+  readonly event_type?: unknown;
+  readonly payload?: { readonly tool_name?: unknown };
+  readonly runtime_meta?: Readonly<Record<string, unknown>>;
+}
+
 /** Checks the events among `lines` (the proxy's stderr): schema-valid, with the client's echo call and annotation. */
 export function checkEvents(lines: readonly string[]): { problems: string[]; summary: Record<string, number> } {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -50,12 +57,12 @@ export function checkEvents(lines: readonly string[]): { problems: string[]; sum
   const validate = ajv.compile(JSON.parse(readFileSync(SCHEMA, "utf8")));
   const problems: string[] = [];
   const summary: Record<string, number> = {};
-  const events: Record<string, any>[] = [];
+  const events: EventLine[] = [];
   for (const line of lines) {
     if (!line.startsWith("{")) continue; // the proxy's own log lines
-    let event: Record<string, any>;
+    let event: EventLine;
     try {
-      event = JSON.parse(line) as Record<string, any>;
+      event = JSON.parse(line) as EventLine;
     } catch {
       continue;
     }

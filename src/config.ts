@@ -8,6 +8,9 @@ export type SinkSpec =
 
 export type ScrubMode = "on" | "off";
 
+/** `static`: one BATON_CONSENT_TOKEN per process; `per-request`: each HTTP request brings its own (serve only). */
+export type ConsentMode = "static" | "per-request";
+
 export interface Config {
   readonly sinks: readonly SinkSpec[];
   /** True when every sink is `stderr:` or `file://`: only then is `baton_session_report` injected. */
@@ -15,6 +18,7 @@ export interface Config {
   readonly tenantId: string;
   readonly vendorId: string;
   readonly consentToken: string;
+  readonly consentMode: ConsentMode;
   readonly apiKey: string | undefined;
   readonly logFile: string | undefined;
   readonly scrub: ScrubMode;
@@ -24,7 +28,7 @@ export interface Config {
   readonly slowCallMs: number;
   /** Values that must never appear in any output (API key, consent token). */
   readonly secrets: readonly string[];
-  /** Non-fatal remarks (unknown BATON_* variables), logged once at start. */
+  /** Non-fatal remarks (unknown BATON_* variables, with the likely intended name), logged once at start. */
   readonly warnings: readonly string[];
 }
 
@@ -46,7 +50,23 @@ export const KNOWN_VARIABLES = [
   "BATON_SCRUB",
   "BATON_SCRUB_KEYS",
   "BATON_SLOW_CALL_MS",
+  "BATON_CONSENT_MODE",
+  // `baton-proxy serve` only (src/serve/serve-args.ts reads them).
+  "BATON_UPSTREAM",
+  "BATON_LISTEN",
+  "BATON_PATH",
+  "BATON_ADMIN_LISTEN",
+  "BATON_ALLOWED_ORIGINS",
+  "BATON_MAX_BODY_BYTES",
+  "BATON_DRAIN_TIMEOUT_MS",
+  "BATON_SESSION_IDLE_MS",
+  "BATON_IDLE_TIMEOUT_MS",
 ] as const;
+
+/** What the caller runs: only `serve` can take a consent token per request. */
+export interface LoadOptions {
+  readonly perRequestConsentAllowed?: boolean;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -54,7 +74,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Reads the configuration from `env` (a plain object; only `src/main.ts` passes `process.env`).
  * Returns every problem at once; never throws. Problem texts never contain secret values.
  */
-export function loadConfig(env: Env): ConfigResult {
+export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   const problems: string[] = [];
   const warnings: string[] = [];
   const value = (name: (typeof KNOWN_VARIABLES)[number]): string | undefined => {
@@ -66,10 +86,18 @@ export function loadConfig(env: Env): ConfigResult {
   const hasRemote = sinks.some((s) => s.kind === "http");
   const apiKey = value("BATON_API_KEY");
   const consentToken = value("BATON_CONSENT_TOKEN") ?? PLACEHOLDER;
+  const consentModeRaw = value("BATON_CONSENT_MODE")?.toLowerCase() ?? "static";
+  if (consentModeRaw !== "static" && consentModeRaw !== "per-request") {
+    problems.push(`BATON_CONSENT_MODE must be "static" or "per-request" (got "${clip(consentModeRaw)}")`);
+  } else if (consentModeRaw === "per-request" && options.perRequestConsentAllowed !== true) {
+    problems.push(`BATON_CONSENT_MODE=per-request only applies to "baton-proxy serve" (a stdio proxy has no requests to take tokens from)`);
+  }
+  const perRequest = consentModeRaw === "per-request";
   if (hasRemote && apiKey === undefined) {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }
-  if (hasRemote && consentToken === PLACEHOLDER) {
+  // Per-request mode: each request's own token is checked instead (requests without one emit nothing).
+  if (hasRemote && consentToken === PLACEHOLDER && !perRequest) {
     problems.push(`BATON_CONSENT_TOKEN is still the placeholder "${PLACEHOLDER}": set a real consent token before sending events to a remote sink`);
   }
 
@@ -88,14 +116,11 @@ export function loadConfig(env: Env): ConfigResult {
     problems.push(`BATON_SLOW_CALL_MS must be a positive whole number of milliseconds (got "${clip(slowRaw ?? "")}")`);
   }
 
-  const known = new Set<string>(KNOWN_VARIABLES);
-  for (const name of Object.keys(env).sort()) {
-    if (name.startsWith("BATON_") && !known.has(name)) {
-      warnings.push(`ignoring unknown variable ${name} (known: ${KNOWN_VARIABLES.join(", ")})`);
-    }
-  }
+  // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.
+  const remarks = unknownVariables(env);
+  if (problems.length > 0) return { ok: false, problems: [...problems, ...remarks] };
+  warnings.push(...remarks);
 
-  if (problems.length > 0) return { ok: false, problems };
   const secrets = [apiKey, consentToken === PLACEHOLDER ? undefined : consentToken].filter(
     (s): s is string => s !== undefined,
   );
@@ -105,6 +130,7 @@ export function loadConfig(env: Env): ConfigResult {
     tenantId: value("BATON_TENANT_ID") ?? PLACEHOLDER,
     vendorId: value("BATON_VENDOR_ID") ?? "unknown",
     consentToken,
+    consentMode: consentModeRaw as ConsentMode,
     apiKey,
     logFile: value("BATON_PROXY_LOG_FILE"),
     scrub: scrubRaw as ScrubMode,
@@ -144,18 +170,18 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
   try {
     url = new URL(entry);
   } catch {
-    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" is not a valid URL`);
+    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" is not a valid URL${suggestSink(entry)}`);
     return undefined;
   }
   switch (url.protocol) {
     case "file:": {
       if (url.host !== "" && url.host !== "localhost") {
-        problems.push(`BATON_EVENT_SINK entry "${clip(entry)}" must be an absolute path: file:///abs/path.jsonl`);
+        problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must be an absolute path: file:///abs/path.jsonl`);
         return undefined;
       }
       const path = decodeURIComponent(url.pathname);
       if (path === "/" || path.endsWith("/")) {
-        problems.push(`BATON_EVENT_SINK entry "${clip(entry)}" names a directory, not a file`);
+        problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" names a directory, not a file`);
         return undefined;
       }
       return { kind: "file", path };
@@ -188,9 +214,68 @@ export function sinkLabel(sink: SinkSpec): string {
   }
 }
 
-/** Replaces `user:pass@` in a URL-ish string with `***@`. */
+/**
+ * Masks what in a URL-ish string may be a credential: `user:pass@` becomes `***@`, and a query or
+ * fragment (`?api_key=…`, `#access_token=…`) becomes `?***` / `#***`. Every URL we print goes through here.
+ */
 export function maskUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1***@");
+  return text
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@")
+    .replace(/\?[^#]*/, "?***")
+    .replace(/#.*$/s, "#***");
+}
+
+/** The whole refusal, the same for the proxy and `report`: "the configuration has 2 problem(s):\n  - …". */
+export function describeConfigProblems(problems: readonly string[]): string {
+  return `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`;
+}
+
+/** Names of a sink entry people write for the ones we accept: `stderr`, a bare absolute path. */
+function suggestSink(entry: string): string {
+  if (/^stderr:?$/i.test(entry) || entry.toLowerCase() === "stderr") return ': did you mean "stderr:"?';
+  if (entry.startsWith("/")) return `: did you mean "file://${clip(maskUrl(entry))}"?`;
+  if (/^[A-Za-z]:[\\/]/.test(entry)) return `: did you mean "file:///${clip(maskUrl(entry.replaceAll("\\", "/")))}"?`;
+  return " (use stderr:, file:///abs/path.jsonl or https://host)";
+}
+
+/** One remark per BATON_* name we do not read, with the closest known name when it is a likely typo. */
+function unknownVariables(env: Env): string[] {
+  const known = new Set<string>(KNOWN_VARIABLES);
+  const remarks: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.toUpperCase().startsWith("BATON_") || known.has(name)) continue;
+    const closest = closestName(name.toUpperCase());
+    remarks.push(
+      closest === undefined
+        ? `unknown variable ${name} is ignored (known: ${KNOWN_VARIABLES.join(", ")})`
+        : `unknown variable ${name} is ignored: did you mean ${closest}?`,
+    );
+  }
+  return remarks;
+}
+
+/** The known name within a small edit distance of `name` (typos, a missing or extra underscore or letter). */
+function closestName(name: string): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of KNOWN_VARIABLES) {
+    const distance = editDistance(name, candidate);
+    if (distance <= Math.max(2, Math.floor(candidate.length / 5)) && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function clip(text: string): string {

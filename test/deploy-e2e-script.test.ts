@@ -1,12 +1,16 @@
-// Checks scripts/e2e-hosted.ts (what the kind job runs) on this machine: its event check against the events the proxy really writes to stderr, and what it reports when something is missing.
+// Checks scripts/e2e-hosted.ts (what the kind job runs) on this machine: the kind job's two steps against the real serve on loopback, its event check on a real session's stderr, and what it reports when something is missing.
 
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { checkEvents, E2E_MESSAGE } from "../scripts/e2e-hosted.ts";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { cleanEnv } from "./support/proxy-process.ts";
+import { startEverything } from "./support/serve-harness.ts";
+import { startServe } from "./support/serve-process.ts";
 
 const EVERYTHING = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
 
@@ -49,4 +53,26 @@ describe("scripts/e2e-hosted.ts events", () => {
     expect(checkEvents(broken).problems.some((p) => p.startsWith("tool_call_start does not match the schema"))).toBe(true);
     expect(checkEvents(["baton-proxy: a log line", "{not json", ""]).problems).toEqual(["no tool_call_start for echo", "no tool_call_end for the echo call", "no annotation event"]);
   });
+});
+
+test("the kind job's steps against serve on loopback: client through the proxy, then events from its stderr", async () => {
+  const upstream = await startEverything();
+  const serve = await startServe(["--upstream", upstream.url], { BATON_EVENT_SINK: "stderr:" });
+  const dir = mkdtempSync(join(tmpdir(), "baton-e2e-hosted-"));
+  try {
+    const script = join(ROOT, "scripts", "e2e-hosted.ts");
+    const client = Bun.spawnSync([process.execPath, script, "client", "--url", serve.url], { stdout: "pipe", stderr: "pipe" });
+    expect(client.exitCode, client.stdout.toString() + client.stderr.toString()).toBe(0);
+    expect(client.stdout.toString()).toContain(`echo -> Echo: ${E2E_MESSAGE}`);
+    expect(await serve.stop()).toBe(0); // the drain flushes the stderr sink before exit
+    const log = join(dir, "proxy.log");
+    writeFileSync(log, `${serve.log.join("\n")}\n`);
+    const events = Bun.spawnSync([process.execPath, script, "events", log], { stdout: "pipe", stderr: "pipe" });
+    expect(events.exitCode, events.stdout.toString() + events.stderr.toString()).toBe(0);
+    expect(events.stdout.toString()).toMatch(/events: \{.*"annotation":1/);
+  } finally {
+    if (serve.process.exitCode === null) serve.process.kill("SIGKILL");
+    await upstream.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

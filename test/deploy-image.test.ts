@@ -8,8 +8,12 @@ import { ROOT } from "./support/binary.ts";
 import { DOCKERFILE, execForm, type Instruction, parseDockerfile } from "./support/dockerfile.ts";
 
 const instructions = parseDockerfile(readFileSync(DOCKERFILE, "utf8"));
-/** Stages: FROM lines split the file; each stage's instructions up to the next FROM. */
-const stages = instructions.reduce<Instruction[][]>((acc, i) => (i.op === "FROM" ? [...acc, [i]] : acc.length === 0 ? acc : [...acc.slice(0, -1), [...(acc.at(-1) ?? []), i]]), []);
+/** Stages: FROM lines split the file; each stage's instructions up to the next FROM (global ARGs before the first are left out). */
+const stages: Instruction[][] = [];
+for (const instruction of instructions) {
+  if (instruction.op === "FROM") stages.push([instruction]);
+  else stages.at(-1)?.push(instruction);
+}
 const finalStage = stages.at(-1) ?? [];
 
 describe("deploy/container/Dockerfile", () => {

@@ -8,7 +8,7 @@ import { binaryPath, ROOT } from "./support/binary.ts";
 import { CHART_DIR, chartValues } from "./support/chart.ts";
 import { DOCKERFILE, execForm, parseDockerfile } from "./support/dockerfile.ts";
 import { findHelm, runHelm } from "./support/helm.ts";
-import type { ProbeRunConfig, ProbeRunReport } from "./support/serve-probe-run.ts";
+import { LONG_CALL_S, type ProbeRunConfig, type ProbeRunReport } from "./support/serve-probe-run.ts";
 
 const RUNNER = join(ROOT, "test", "support", "serve-probe-run.ts");
 const containerCmd = execForm(parseDockerfile(readFileSync(DOCKERFILE, "utf8")), "CMD");
@@ -56,7 +56,7 @@ describe("the image's command and the chart's probes against the real serve", ()
   });
 
   const mode = netns ? "exactly the image's CMD, in a private network namespace" : "the image's CMD with loopback ports (no network namespace here)";
-  test(`serve runs ${mode}: probes answer, MCP passes, SIGTERM drains`, async () => {
+  test(`serve runs ${mode}: probes answer, MCP passes, SIGTERM drains a call in flight`, async () => {
     const env = chartEnv() ?? { BATON_EVENT_SINK: "stderr:" };
     const upstreamPort = netns ? 3001 : freePort();
     let argv = [...containerCmd];
@@ -91,7 +91,10 @@ describe("the image's command and the chart's probes against the real serve", ()
     expect(report.probes["/metrics"]?.body).toContain("# TYPE ");
     expect(report.mcpStatus, context).toBe(200);
     expect(report.mcpBody).toContain('"serverInfo"');
-    expect(report.readyAfterSigterm).toBe(503);
+    // SIGTERM during a call: unready at once, the call still completes (drain), then exit 0.
+    expect(report.readyAfterSigterm, context).toBe(503);
+    expect(report.inFlightStatus).toBe(200);
+    expect(report.inFlightBody, context).toContain(`Long running operation completed. Duration: ${LONG_CALL_S} seconds`);
     expect(report.exitCode, context).toBe(0);
     // Every variable the chart sets is one serve knows, and none was refused.
     expect(report.stderr).not.toContain("ignoring unknown variable");

@@ -6,7 +6,8 @@ import { describeErrorType, stripCodePrefix } from "../src/report/error-names.ts
 import { formatInstant, formatMs, joinList, renderCode, renderText, renderTimeOfDay } from "../src/report/markdown-text.ts";
 import { readEventsText } from "../src/report/read-events.ts";
 import { MAX_TABLE_ROWS, renderReport } from "../src/report/render-markdown.ts";
-import { createReportState, foldEvent, type ReportState } from "../src/report/report-state.ts";
+import { createReportState, foldEvent } from "../src/report/report-state.ts";
+import type { ReportState } from "../src/report/report-types.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { generateManyCallsSession, makeCall, makeEvent } from "./fixtures/report/build-events.ts";
 

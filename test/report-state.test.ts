@@ -3,8 +3,9 @@
 import { describe, expect, test } from "bun:test";
 import {
   MAX_ANNOTATIONS, MAX_ERRORED_CALLS, MAX_PARAMS_CHARS, MAX_PENDING_CALLS, MAX_REDACTION_LABELS, MAX_SLOW_CALLS,
-  MAX_TRACKED_TOOLS, OTHER_KEY, OTHER_TOOLS, clipText, createReportState, foldEvent, type ReportState,
+  MAX_TRACKED_TOOLS, OTHER_KEY, OTHER_TOOLS, clipText, createReportState, foldEvent,
 } from "../src/report/report-state.ts";
+import type { ReportState } from "../src/report/report-types.ts";
 import { summarizeReport } from "../src/report/summarize-json.ts";
 import { MAX_DURATION_SAMPLES_PER_TOOL, percentile } from "../src/report/duration-stats.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";

@@ -169,3 +169,16 @@ test("release.yml: pushes the image built from the published binaries to GHCR wi
   const meta = image.steps.find((s) => s.uses?.startsWith("docker/metadata-action@"));
   expect(String(meta?.with?.images)).toBe("ghcr.io/${{ github.repository_owner }}/baton-proxy");
 });
+
+test("both workflows test through .ci/run, which runs lint, typecheck and the README's test command", () => {
+  for (const name of ["ci.yml", "release.yml"]) {
+    const script = runs(load(name)).join("\n");
+    expect(script, name).toContain("bash .ci/run");
+    expect(script, name).not.toMatch(/\bbun test\b/); // the suite's timeout lives in "npm test"
+  }
+  const ciRun = readFileSync(join(ROOT, ".ci", "run"), "utf8");
+  for (const step of ["npm test", "npm run typecheck", "npx biome lint ."]) expect(ciRun).toContain(step);
+  expect(pkg.scripts.test).toBe("bun test --timeout=30000");
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  expect(readme).toContain("npm test ");
+});

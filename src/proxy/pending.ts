@@ -20,6 +20,22 @@ export function failPending(state: ProxyState, errorType: "upstream_exit" | "pro
   return actions;
 }
 
+/**
+ * Ends only the requests `ids` (an HTTP front door: one POST's requests got no answer from the
+ * upstream while other POSTs of the session may still succeed). Same shape as {@link failPending};
+ * ids not pending are skipped.
+ */
+export function failRequests(state: ProxyState, ids: readonly JsonRpcId[], errorType: string, reason: string, now: number): Action[] {
+  const actions: Action[] = [];
+  for (const id of ids) {
+    const request = untrack(state, id);
+    if (request === undefined) continue;
+    actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason) });
+    if (request.call) actions.push(callError(state, request, errorType, reason, now));
+  }
+  return actions;
+}
+
 /** Evicts requests older than `ttlMs` (called on a timer by the session). */
 export function sweepPending(state: ProxyState, now: number, ttlMs: number = PENDING_TTL_MS): Action[] {
   const actions: Action[] = [];

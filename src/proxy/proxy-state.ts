@@ -1,6 +1,6 @@
 // The proxy's state and the vocabulary of its transforms: actions, event drafts, pending requests. No I/O.
 
-import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
+import type { EventDraft } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 
@@ -16,13 +16,8 @@ export const MODERN_SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
 
 export type Side = "client" | "server";
 
-/** An event without its envelope; the session stamps ids, sequence, time and identity. */
-export interface EventDraft<T extends EventType = EventType> {
-  readonly event_type: T;
-  readonly payload: PayloadByType[T];
-  readonly runtime_meta: Record<string, unknown> | null;
-  readonly agent_runtime: string;
-}
+// Drafts belong to telemetry (their owner); the transforms only build them.
+export type { EventDraft } from "../telemetry/event-types.ts";
 
 export type Action =
   | { readonly type: "forward"; readonly to: Side; readonly bytes: Uint8Array }

@@ -10,7 +10,7 @@ import { MODERN_CLIENT_INFO_KEY, MODERN_SERVER_INFO_KEY, MODERN_VERSION_KEY, not
 
 export { createProxyState, serverLinesPassUnchanged, MAX_PENDING_REQUESTS, PENDING_TTL_MS } from "./proxy-state.ts";
 export type { Action, EventDraft, ProxyState, Side, TransformOptions } from "./proxy-state.ts";
-export { failPending, sweepPending } from "./pending.ts";
+export { failPending, failRequests, sweepPending } from "./pending.ts";
 export { injectedResult } from "./injection.ts";
 export { fromServerLongLine } from "./long-lines.ts";
 

@@ -2,7 +2,7 @@
 
 import { addDuration, createDurationStats } from "./duration-stats.ts";
 import { addCount } from "./fold-values.ts";
-import type { CallRecord, PendingCall, ReportState, ToolStats } from "./report-state.ts";
+import type { CallRecord, PendingCall, ReportState, ToolStats } from "./report-types.ts";
 
 /** Distinct tool names tracked; calls to further tools are pooled under OTHER_TOOLS. */
 export const MAX_TRACKED_TOOLS = 200;

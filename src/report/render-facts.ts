@@ -3,7 +3,7 @@
 import { describeErrorType, jsonRpcCode } from "./error-names.ts";
 import { OTHER_TOOLS } from "./fold-calls.ts";
 import { formatCount, formatMs, formatPlural, formatRate, formatTimes, joinList, renderCode, renderText } from "./markdown-text.ts";
-import type { AnnotationRecord, CallRecord, ReportState } from "./report-state.ts";
+import type { AnnotationRecord, CallRecord, ReportState } from "./report-types.ts";
 import type { ReportSummary, ToolSummary } from "./summarize-json.ts";
 
 /** Tools (or signals) named in one bullet; the rest are counted. */

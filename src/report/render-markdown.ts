@@ -5,7 +5,7 @@ import { describeErrorType, stripCodePrefix } from "./error-names.ts";
 import { formatCount, formatInstant, formatMs, formatPlural, formatRate, renderCode, renderText, renderTimeOfDay } from "./markdown-text.ts";
 import { renderFacts } from "./render-facts.ts";
 import { renderHeader } from "./render-header.ts";
-import type { AnnotationRecord, CallRecord, ReportState } from "./report-state.ts";
+import type { AnnotationRecord, CallRecord, ReportState } from "./report-types.ts";
 import { summarizeReport, type ReportSummary } from "./summarize-json.ts";
 
 /** Tool rows in the table; the rest are summed up in one line. */

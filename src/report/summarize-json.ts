@@ -3,7 +3,7 @@
 import { DEFAULT_SLOW_CALL_MS } from "../config.ts";
 import { countAtLeast, isExact, percentile, sortedSamples } from "./duration-stats.ts";
 import { toolKey } from "./fold-calls.ts";
-import type { ReportState, ToolStats } from "./report-state.ts";
+import type { ReportState, ToolStats } from "./report-types.ts";
 
 /** Figures for one tool. Durations cover every call with an outcome and a duration (successes and errors). */
 export interface ToolSummary {

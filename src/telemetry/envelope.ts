@@ -1,13 +1,23 @@
 // Stamps event drafts with the envelope: UUIDv7 id, one session id, strictly increasing sequence, RFC 3339 µs time.
 
-import type { BatonEvent } from "./event-types.ts";
-import type { EventDraft } from "../proxy/transform.ts";
+import { META_DROPPED_EVENTS, type BatonEvent, type EventDraft } from "./event-types.ts";
 
 export interface EnvelopeIdentity {
   readonly tenantId: string;
   readonly vendorId: string;
   readonly consentToken: string;
   readonly sdkVersion: string;
+}
+
+/**
+ * Per-request facts a transport knows and the events of that request carry (an HTTP front door
+ * authenticates each request; stdio has none). Unset fields fall back to the process-wide identity.
+ */
+export interface RequestContext {
+  /** Overrides BATON_CONSENT_TOKEN for this request's events. */
+  readonly consentToken?: string;
+  /** The authenticated principal, stamped as the envelope's `user_id` (default null). */
+  readonly userId?: string;
 }
 
 export interface EnvelopeClock {
@@ -33,15 +43,17 @@ export function formatCapturedAt(epochMs: number): string {
 
 /**
  * Returns a function that turns drafts into full events for one session. `sequence_number`
- * starts at 1 and increases by one per event, in the order drafts are stamped.
+ * starts at 1 and increases by one per event, in the order drafts are stamped. `dropped` (events
+ * lost so far) goes into `runtime_meta` when positive, on a copy: the draft is never changed.
  */
 export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock = SYSTEM_ENVELOPE_CLOCK) {
   const sessionId = clock.uuid();
   let sequence = 0;
   return {
     sessionId,
-    stamp(draft: EventDraft): BatonEvent {
+    stamp(draft: EventDraft, context?: RequestContext, dropped = 0): BatonEvent {
       sequence += 1;
+      const meta = dropped > 0 && draft.runtime_meta !== null ? { ...draft.runtime_meta, [META_DROPPED_EVENTS]: dropped } : draft.runtime_meta;
       return {
         event_id: clock.uuid(),
         tenant_id: identity.tenantId,
@@ -49,11 +61,11 @@ export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock 
         session_id: sessionId,
         sequence_number: sequence,
         captured_at: formatCapturedAt(clock.nowEpochMs()),
-        consent_token: identity.consentToken,
+        consent_token: context?.consentToken ?? identity.consentToken,
         sdk_version: identity.sdkVersion,
         agent_runtime: draft.agent_runtime,
-        user_id: null,
-        runtime_meta: draft.runtime_meta,
+        user_id: context?.userId ?? null,
+        runtime_meta: meta,
         event_type: draft.event_type,
         payload: draft.payload,
       } as BatonEvent;

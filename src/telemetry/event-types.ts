@@ -76,6 +76,14 @@ export type BatonEvent = {
 
 export type EventOf<T extends EventType> = Extract<BatonEvent, { event_type: T }>;
 
+/** An event without its envelope, as the transforms build it; the session's stamper adds ids, sequence, time and identity. */
+export interface EventDraft<T extends EventType = EventType> {
+  readonly event_type: T;
+  readonly payload: PayloadByType[T];
+  readonly runtime_meta: Record<string, unknown> | null;
+  readonly agent_runtime: string;
+}
+
 /** Keys the proxy itself puts in `runtime_meta`; everything else there is the request's `_meta`. */
 export const META_CALL_ID = "baton/call_id";
 export const META_SERVER = "baton/server";

@@ -1,8 +1,8 @@
-// Writes bytes to one side of the pipe (client stdout or the child's stdin) with backpressure, surviving a closed peer.
+// Writes bytes to one peer (the client's stdout, the server's input) in order with backpressure, surviving a closed peer.
 
-import type { FileSink } from "bun";
 import type { Logger } from "../log.ts";
 import { describeError } from "../errors.ts";
+import type { ByteSink } from "./upstream.ts";
 
 const encoder = new TextEncoder();
 
@@ -24,7 +24,7 @@ export class WireWriter {
   private queuedBytes = 0;
 
   constructor(
-    private readonly sink: FileSink,
+    private readonly sink: ByteSink,
     private readonly peer: string,
     private readonly logger: Logger,
   ) {}

@@ -1,22 +1,15 @@
-// The wrapped server's life: start it with a clean environment, stop it in steps, pass its exit status on.
+// The stdio upstream: the wrapped server as a child process. Starts it with a clean environment, stops it in steps, passes its exit status on.
 
 import { LocalError, describeError } from "../errors.ts";
+import type { Upstream } from "./upstream.ts";
 
 /** After the client's EOF, how long a server gets to exit by itself before SIGTERM (well-behaved ones exit in ~20 ms). */
 export const STDIN_EOF_GRACE_MS = 1_000;
 /** After SIGTERM, how long before SIGKILL. The MCP SDK uses 2 s + 2 s; hosts may SIGKILL us 2 s after EOF, so we stay inside that. */
 export const SIGTERM_GRACE_MS = 1_000;
 
-export interface Child {
+export interface ChildUpstream extends Upstream {
   readonly pid: number;
-  readonly stdin: import("bun").FileSink;
-  readonly stdout: ReadableStream<Uint8Array>;
-  /** Resolves with the proxy's exit code mirroring the child's: its code, or 128+signal number. */
-  readonly exited: Promise<number>;
-  /** Human description of how it ended (`exit code 3`, `signal SIGKILL`); valid once `exited` resolved. */
-  describeExit(): string;
-  /** Closes stdin, then SIGTERM after `eofGraceMs`, then SIGKILL. Idempotent; a signal may be sent first. */
-  stop(firstSignal?: NodeJS.Signals): void;
 }
 
 /** The child's environment: the proxy's own minus every BATON_* variable (keys and tokens stay with us). */
@@ -32,7 +25,7 @@ export function childEnvironment(env: Readonly<Record<string, string | undefined
  * Starts `command` with piped stdin/stdout and the proxy's stderr. Throws a LocalError(E_SPAWN)
  * naming the command and the OS reason when it cannot be started.
  */
-export function spawnChild(command: readonly string[], env: Record<string, string>, cwd?: string): Child {
+export function spawnChild(command: readonly string[], env: Record<string, string>, cwd?: string): ChildUpstream {
   let proc: import("bun").Subprocess<"pipe", "pipe", "inherit">;
   try {
     proc = Bun.spawn([...command], { stdin: "pipe", stdout: "pipe", stderr: "inherit", env, cwd });
@@ -57,13 +50,9 @@ export function spawnChild(command: readonly string[], env: Record<string, strin
       // Already gone: nothing to stop.
     }
   };
-  return {
-    pid: proc.pid,
-    stdin: proc.stdin,
-    stdout: proc.stdout,
-    exited,
-    describeExit: () => (proc.signalCode ? `signal ${proc.signalCode}` : `exit code ${proc.exitCode}`),
-    stop(firstSignal) {
+  let stopRequested = false;
+  const stop = (firstSignal?: NodeJS.Signals): void => {
+      stopRequested = true;
       if (firstSignal) signal(firstSignal);
       if (stopping) return;
       stopping = true;
@@ -78,6 +67,18 @@ export function spawnChild(command: readonly string[], env: Record<string, strin
           timers.push(setTimeout(() => signal("SIGKILL"), SIGTERM_GRACE_MS));
         }, firstSignal ? SIGTERM_GRACE_MS : STDIN_EOF_GRACE_MS),
       );
+  };
+  return {
+    pid: proc.pid,
+    input: proc.stdin,
+    output: proc.stdout,
+    exited,
+    describeExit: () => (proc.signalCode ? `signal ${proc.signalCode}` : `exit code ${proc.exitCode}`),
+    close: () => stop(),
+    signal(sig) {
+      if (stopRequested) signal("SIGKILL"); // a second stop request: the user means it
+      stop(sig);
     },
+    release: () => Promise.resolve(),
   };
 }

@@ -1,0 +1,132 @@
+// One MCP session, whatever carries it: runs the pure transforms and turns their actions into wire actions; events, logs and the live report stay inside. No sockets, no processes, no timers.
+
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { createReportState, foldEvent } from "../report/report-state.ts";
+import { renderReport } from "../report/render-markdown.ts";
+import type { RequestContext } from "../telemetry/envelope.ts";
+import { META_CALL_ID } from "../telemetry/event-types.ts";
+import type { SessionEvents, TelemetryHub } from "../telemetry/telemetry-hub.ts";
+import { scrubValue } from "../telemetry/scrub.ts";
+import type { LineEdges } from "../wire/framing.ts";
+import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
+import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
+import { createProxyState, failPending, failRequests, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
+
+export type { RequestContext } from "../telemetry/envelope.ts";
+
+/** How often a transport should call `sweep()` (requests unanswered for PENDING_TTL_MS are evicted). */
+export const SWEEP_INTERVAL_MS = 30_000;
+
+/**
+ * What a transport must do: write bytes as they are (an untouched message, forwarded byte for
+ * byte) or serialise a message the engine built or changed. Each is one whole line's worth.
+ */
+export type WireAction = { readonly to: Side; readonly bytes: Uint8Array } | { readonly to: Side; readonly message: unknown };
+
+export interface SessionEngineDeps {
+  readonly config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks">;
+  readonly logger: Logger;
+  /** Monotonic milliseconds (durations, pending ages). */
+  readonly now: () => number;
+  /** The process's shared telemetry; the engine opens its own session stream on it. */
+  readonly telemetry: TelemetryHub;
+}
+
+export interface SessionEngine {
+  /** The session id its events carry. */
+  readonly sessionId: string;
+  /** A complete line from the client (`raw` includes the newline). `context` stamps the events of the request(s) it carries. */
+  fromClient(raw: Uint8Array, line: Classified, context?: RequestContext): WireAction[];
+  /** A complete line from the server. `streamed`: its bytes already went out (cut-through): only observe it. */
+  fromServer(raw: Uint8Array, line: Classified, streamed?: boolean): WireAction[];
+  /** A server line over the inspection cap has gone out: close the request it answers from its edges. */
+  fromServerLongLine(edges: LineEdges): WireAction[];
+  /** True while a server line may be forwarded before its end arrives (nothing pending could need a rewrite). */
+  serverLinesPassUnchanged(): boolean;
+  /** Answers every request still in flight with a JSON-RPC error and closes its calls as `kind`. */
+  failPending(kind: "upstream_exit" | "proxy_shutdown", text: string): WireAction[];
+  /**
+   * Ends just these requests (an HTTP front door whose upstream gave no answer to one POST),
+   * their calls as `kind` (e.g. `upstream_unreachable`); other requests stay pending.
+   */
+  failRequests(ids: readonly JsonRpcId[], kind: string, text: string): WireAction[];
+  /** Evicts requests older than the pending TTL (call every SWEEP_INTERVAL_MS). */
+  sweep(): WireAction[];
+  /** The session is over: stop folding its live report. Events already emitted are still delivered. */
+  close(): void;
+}
+
+/** One engine per MCP session; a process may hold many, all feeding one telemetry hub. */
+export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
+  const { config, logger, now, telemetry } = deps;
+  // The hot-path bound only caps sizes (the background scrubber applies the privacy mode).
+  const bound = (value: unknown) => {
+    const stats = { redactions: {}, truncated: 0 };
+    return { value: scrubValue(value, { mode: "off", extraKeys: [] }, stats), truncated: stats.truncated };
+  };
+  const state = createProxyState({ includeReportTool: config.allSinksLocal, boundValue: bound });
+  // Only the report tool reads the fold, and it is offered only when every sink is local.
+  const report = config.allSinksLocal ? createReportState() : undefined;
+  const events: SessionEvents = telemetry.openSession(report === undefined ? undefined : (event) => foldEvent(report, event));
+  const fileSink = config.sinks.find((s) => s.kind === "file");
+  const eventsLocation = fileSink?.kind === "file" ? fileSink.path : config.sinks.map((s) => s.kind).join(", ");
+  /** Contexts of calls in flight, by call id, so a call's outcome carries its request's context. */
+  const callContexts = new Map<string, RequestContext>();
+
+  const answerReport = (id: JsonRpcId, modern: boolean): WireAction => {
+    telemetry.settle();
+    // The transforms ask for a report only when the tool is offered, i.e. when the fold exists.
+    const text = renderReport(report ?? createReportState(), { slowCallMs: config.slowCallMs, eventsLocation, droppedEvents: telemetry.dropped });
+    return { to: "client", message: wireResult(id, injectedResult(text, modern, false)) };
+  };
+
+  function emit(draft: Extract<Action, { type: "emit" }>["draft"], context: RequestContext | undefined): void {
+    const callId = draft.runtime_meta?.[META_CALL_ID];
+    if (typeof callId !== "string") return events.emit(draft, context);
+    if (draft.event_type === "tool_call_start") {
+      if (context !== undefined) callContexts.set(callId, context);
+      return events.emit(draft, context);
+    }
+    const started = callContexts.get(callId);
+    if (started !== undefined) callContexts.delete(callId);
+    events.emit(draft, started ?? context);
+  }
+
+  /** Carries out observations and collects wire actions; `streamed` drops the wire part of a line already sent. */
+  function perform(actions: readonly Action[], context?: RequestContext, streamed = false): WireAction[] {
+    const wire: WireAction[] = [];
+    for (const action of actions) {
+      switch (action.type) {
+        case "forward":
+          if (!streamed) wire.push({ to: action.to, bytes: action.bytes });
+          break;
+        case "send":
+          if (!streamed) wire.push({ to: action.to, message: action.message });
+          break;
+        case "emit":
+          emit(action.draft, context);
+          break;
+        case "log":
+          logger[action.level](action.text);
+          break;
+        case "report":
+          wire.push(answerReport(action.id, action.modern));
+          break;
+      }
+    }
+    return wire;
+  }
+
+  return {
+    sessionId: events.sessionId,
+    fromClient: (raw, line, context) => perform(fromClient(state, raw, line, now()), context),
+    fromServer: (raw, line, streamed = false) => perform(fromServer(state, raw, line, now()), undefined, streamed),
+    fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
+    serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
+    failPending: (kind, text) => perform(failPending(state, kind, text, now())),
+    failRequests: (ids, kind, text) => perform(failRequests(state, ids, kind, text, now())),
+    sweep: () => perform(sweepPending(state, now())),
+    close: () => events.close(),
+  };
+}

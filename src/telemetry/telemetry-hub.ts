@@ -1,0 +1,83 @@
+// One dispatcher and one set of sinks per process, shared by every session: opens per-session event streams (own session id, sequence and live-report observer).
+
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { SDK_VERSION } from "../version.ts";
+import { createDispatcher, type Dispatcher } from "./dispatcher.ts";
+import { createEnvelope, type EnvelopeClock, type RequestContext } from "./envelope.ts";
+import type { BatonEvent, EventDraft } from "./event-types.ts";
+import { createEventScrubber } from "./scrub.ts";
+import { createSinks, type SinkDeps } from "./sinks/create-sinks.ts";
+import type { Sink } from "./sinks/sink.ts";
+
+/** One session's events: stamped with its own session id and sequence, delivered by the shared dispatcher. */
+export interface SessionEvents {
+  readonly sessionId: string;
+  /** O(1), never throws: stamps the draft (with the request's context, if any) and enqueues it. */
+  emit(draft: EventDraft, context?: RequestContext): void;
+  /** Stops observing this session's events; later emits are still delivered to the sinks. */
+  close(): void;
+}
+
+export interface TelemetryHub {
+  /**
+   * A new session's event stream. `observe` sees each of its events after the privacy stage, in
+   * order (the live report fold); other sessions' events never reach it.
+   */
+  openSession(observe?: (event: BatonEvent) => void): SessionEvents;
+  /** Prepares and observes everything enqueued so far, synchronously (before rendering a live report). */
+  settle(): void;
+  /** Events lost so far (every session: the sinks are shared). */
+  readonly dropped: number;
+  /** A full batch waits: a pump reading back-to-back chunks should yield one macrotask. */
+  readonly needsTurn: boolean;
+  /** Exactly once, at process exit: flushes within `deadlineMs`, never rejects (see Dispatcher.shutdown). */
+  shutdown(deadlineMs?: number): Promise<void>;
+}
+
+export interface TelemetryHubOptions {
+  readonly config: Pick<Config, "scrub" | "scrubKeys" | "tenantId" | "vendorId" | "consentToken">;
+  readonly logger: Logger;
+  /** The sinks; in production `createSinks(config, logger, deps)` (see {@link createConfiguredHub}). */
+  readonly sinks: readonly Sink[];
+  /** Default: the real clock and Bun's UUIDv7. */
+  readonly envelopeClock?: EnvelopeClock;
+}
+
+/** The hub over already-built sinks (tests pass in-memory ones). */
+export function createTelemetryHub(options: TelemetryHubOptions): TelemetryHub {
+  const { config } = options;
+  const observers = new Map<string, (event: BatonEvent) => void>();
+  const dispatcher: Dispatcher = createDispatcher({
+    sinks: options.sinks,
+    logger: options.logger,
+    prepare: createEventScrubber({ mode: config.scrub, extraKeys: config.scrubKeys }),
+    // Routed by session id: each engine folds only its own session into its live report.
+    observe: (event) => observers.get(event.session_id)?.(event),
+  });
+  const identity = { tenantId: config.tenantId, vendorId: config.vendorId, consentToken: config.consentToken, sdkVersion: SDK_VERSION };
+  return {
+    openSession(observe) {
+      const envelope = createEnvelope(identity, options.envelopeClock);
+      if (observe !== undefined) observers.set(envelope.sessionId, observe);
+      return {
+        sessionId: envelope.sessionId,
+        emit: (draft, context) => dispatcher.enqueue(envelope.stamp(draft, context, dispatcher.dropped)),
+        close: () => void observers.delete(envelope.sessionId),
+      };
+    },
+    settle: () => dispatcher.settle(),
+    get dropped() {
+      return dispatcher.dropped;
+    },
+    get needsTurn() {
+      return dispatcher.needsTurn;
+    },
+    shutdown: (deadlineMs) => dispatcher.shutdown(deadlineMs),
+  };
+}
+
+/** The process's hub with the configured sinks (stderr events through `deps.writeStderr`). */
+export function createConfiguredHub(config: Config, logger: Logger, deps: SinkDeps): TelemetryHub {
+  return createTelemetryHub({ config, logger, sinks: createSinks(config, logger, deps) });
+}

@@ -1,0 +1,51 @@
+// Reads one byte stream into frames, with backpressure from the writers it feeds. No interpretation of the frames.
+
+import { LineSplitter, MAX_LINE_BYTES, type Frame } from "../wire/framing.ts";
+import type { WireWriter } from "./wire-writer.ts";
+
+export interface PumpOptions {
+  /** Asked when a line does not finish in its first chunk: may it go out while still arriving? */
+  readonly cutThrough?: () => boolean;
+  /** After each chunk: a promise to wait for (a turn of the event loop for telemetry), or undefined. */
+  readonly afterChunk: () => Promise<void> | undefined;
+  readonly onFrame: (frame: Frame) => void;
+  /** Drained after each chunk: a slow reader slows the sender instead of growing our memory. */
+  readonly writers: readonly WireWriter[];
+  /** Ends the pump early (its read is cancelled): for a stream a descendant may hold open forever. */
+  readonly stop?: AbortSignal;
+}
+
+/**
+ * Reads `source` to its end (or until `stop` aborts), feeding frames to `onFrame`; after each
+ * chunk waits for the writers to drain and for `afterChunk`.
+ */
+export async function pump(source: ReadableStream<Uint8Array>, options: PumpOptions): Promise<void> {
+  const { onFrame, writers, afterChunk, stop } = options;
+  const splitter = new LineSplitter(MAX_LINE_BYTES, options.cutThrough);
+  const frames: Frame[] = [];
+  const streamReader = source.getReader();
+  stop?.addEventListener("abort", () => void streamReader.cancel().catch(() => undefined), { once: true });
+  for (;;) {
+    const { value, done } = await streamReader.read();
+    if (done) break;
+    splitter.push(value, frames);
+    for (const frame of frames) onFrame(frame);
+    frames.length = 0;
+    for (const writer of writers) {
+      const pending = writer.drain();
+      if (pending !== undefined) await pending;
+    }
+    const turn = afterChunk();
+    if (turn !== undefined) await turn;
+  }
+  splitter.end(frames);
+  for (const frame of frames) onFrame(frame);
+  for (const writer of writers) await writer.drain();
+}
+
+/** Waits for `work` but no longer than `ms`; never rejects. */
+export async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

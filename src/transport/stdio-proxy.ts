@@ -1,0 +1,43 @@
+// Composition of the stdio proxy: one telemetry hub, one engine, an upstream (the child by default) and the stdio session loop; returns the exit status.
+
+import type { Config } from "../config.ts";
+import { createSessionEngine } from "../engine/session-engine.ts";
+import type { Logger } from "../log.ts";
+import { createConfiguredHub } from "../telemetry/telemetry-hub.ts";
+import { runStdioSession } from "./stdio-session.ts";
+import type { ByteSink, Upstream } from "./upstream.ts";
+
+/** Budget for delivering the last events after the server has exited (SPEC §8: exit within a few seconds). */
+export const EVENT_FLUSH_DEADLINE_MS = 2_000;
+
+export interface StdioProxyIo {
+  readonly stdin: ReadableStream<Uint8Array>;
+  readonly stdout: ByteSink;
+  /** Event lines for the `stderr:` sink; a returned promise means the text is still being written. */
+  readonly writeStderr: (text: string) => unknown;
+  /** Monotonic milliseconds (performance.now in production). */
+  readonly now: () => number;
+  /** Registers a handler for SIGINT/SIGTERM/SIGHUP; returns an unregister function. */
+  readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+/**
+ * Runs the proxy until the server has ended and events are flushed; returns the exit code (the
+ * server's status). `openUpstream` starts the server (e.g. `spawnChild`); what it throws
+ * (LocalError E_SPAWN) propagates before anything else is started.
+ */
+export async function runStdioProxy(config: Config, logger: Logger, io: StdioProxyIo, openUpstream: () => Upstream): Promise<number> {
+  const upstream = openUpstream();
+  const telemetry = createConfiguredHub(config, logger, { writeStderr: io.writeStderr });
+  const engine = createSessionEngine({ config, logger, now: io.now, telemetry });
+  const code = await runStdioSession({
+    engine,
+    upstream,
+    client: { input: io.stdin, output: io.stdout },
+    logger,
+    onSignal: io.onSignal,
+    telemetryNeedsTurn: () => telemetry.needsTurn,
+  });
+  await telemetry.shutdown(EVENT_FLUSH_DEADLINE_MS);
+  return code;
+}

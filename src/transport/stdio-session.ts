@@ -1,0 +1,118 @@
+// The stdio session loop, written once against the Upstream seam: both pumps, backpressure, signals, and the shutdown order.
+
+import type { SessionEngine, WireAction } from "../engine/session-engine.ts";
+import { SWEEP_INTERVAL_MS } from "../engine/session-engine.ts";
+import type { Logger } from "../log.ts";
+import type { Frame } from "../wire/framing.ts";
+import { classifyLine } from "../wire/jsonrpc.ts";
+import { JunkReporter } from "./junk-reporter.ts";
+import { pump, withDeadline } from "./pump.ts";
+import type { ByteSink, Upstream } from "./upstream.ts";
+import { WireWriter } from "./wire-writer.ts";
+
+/** How long shutdown waits for the client to take our last bytes before giving up on them. */
+export const FINAL_WRITE_DEADLINE_MS = 500;
+
+/** Our side facing the client: newline-delimited JSON-RPC in, the same out. */
+export interface FrontDoor {
+  readonly input: ReadableStream<Uint8Array>;
+  readonly output: ByteSink;
+}
+
+export interface StdioSessionDeps {
+  readonly engine: SessionEngine;
+  readonly upstream: Upstream;
+  readonly client: FrontDoor;
+  readonly logger: Logger;
+  /** Registers a handler for SIGINT/SIGTERM/SIGHUP; returns an unregister function. */
+  readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
+  /** True when telemetry has a full batch waiting: the pumps then yield one macrotask between chunks. */
+  readonly telemetryNeedsTurn: () => boolean;
+}
+
+/**
+ * Runs one session until the server has ended and the client has our last bytes (bounded);
+ * returns the status to exit with (the server's). The caller shuts telemetry down afterwards.
+ */
+export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
+  const { engine, upstream, client, logger } = deps;
+  const toClient = new WireWriter(client.output, "client", logger);
+  const toServer = new WireWriter(upstream.input, "server", logger);
+  const writers = { client: toClient, server: toServer } as const;
+  const carryOut = (actions: readonly WireAction[]): void => {
+    for (const action of actions) {
+      if ("bytes" in action) writers[action.to].write(action.bytes);
+      else writers[action.to].send(action.message);
+    }
+  };
+
+  let shutdownBy: string | undefined;
+  const unregister = deps.onSignal((signal) => {
+    shutdownBy ??= `received ${signal}`;
+    upstream.signal(signal);
+  });
+  const sweep = setInterval(() => carryOut(engine.sweep()), SWEEP_INTERVAL_MS);
+  sweep.unref();
+
+  const clientJunk = new JunkReporter("client", logger);
+  const serverJunk = new JunkReporter("server", logger);
+  // Between chunks, give telemetry a turn of the event loop when it has a full batch waiting.
+  const afterChunk = (): Promise<void> | undefined => (deps.telemetryNeedsTurn() ? new Promise((resolve) => setImmediate(resolve)) : undefined);
+
+  const fromClient = (frame: Frame): void => {
+    if (frame.kind === "line") {
+      const line = classifyLine(frame.body);
+      if (line.kind === "junk") clientJunk.report(line.reason, frame.body);
+      carryOut(engine.fromClient(frame.raw, line));
+    } else if (frame.kind === "partial") {
+      toServer.write(frame.raw);
+    } else {
+      clientJunk.frame(frame);
+      toServer.write(frame.raw);
+    }
+  };
+  const fromServer = (frame: Frame): void => {
+    if (frame.kind === "line") {
+      const line = classifyLine(frame.body);
+      if (line.kind === "junk") serverJunk.report(line.reason, frame.body);
+      carryOut(engine.fromServer(frame.raw, line, frame.streamed === true));
+    } else if (frame.kind === "partial") {
+      toClient.write(frame.raw);
+    } else {
+      serverJunk.frame(frame);
+      toClient.write(frame.raw);
+      if (frame.kind === "overflow" && frame.edges !== undefined) carryOut(engine.fromServerLongLine(frame.edges));
+    }
+  };
+
+  const clientPump = pump(client.input, { afterChunk, onFrame: fromClient, writers: [toServer, toClient] })
+    .catch((error) => logger.warn(`reading from the client failed: ${String(error)}`))
+    .finally(() => {
+      shutdownBy ??= "the client closed stdin";
+      upstream.close();
+    });
+  const serverPump = pump(upstream.output, { cutThrough: () => engine.serverLinesPassUnchanged(), afterChunk, onFrame: fromServer, writers: [toClient] })
+    .catch((error) => logger.warn(`reading from the server failed: ${String(error)}`));
+
+  await serverPump;
+  const initiated = shutdownBy;
+  // The server closed its output: whatever it does next, it can no longer answer us.
+  if (initiated === undefined) upstream.close();
+  const code = await upstream.exited;
+  if (initiated === undefined) {
+    logger.warn(`the MCP server exited by itself (${upstream.describeExit()})`);
+    carryOut(engine.failPending("upstream_exit", `the MCP server exited (${upstream.describeExit()}) before answering`));
+  } else {
+    carryOut(engine.failPending("proxy_shutdown", `the proxy is shutting down (${initiated}) before the server answered`));
+  }
+  await upstream.release();
+  clearInterval(sweep);
+  unregister();
+  clientJunk.summarise();
+  serverJunk.summarise();
+  await withDeadline(toClient.drain() ?? Promise.resolve(), FINAL_WRITE_DEADLINE_MS);
+  engine.close();
+  // The client pump may still wait on stdin (a server that exited by itself): main exits the process.
+  void clientPump;
+  return code;
+}

@@ -1,0 +1,150 @@
+// Unit: the session engine over a shared telemetry hub (wire actions, per-request context stamping, one live report per session).
+
+import { describe, expect, test } from "bun:test";
+import { loadConfig, type Config } from "../src/config.ts";
+import { createSessionEngine, type SessionEngine, type WireAction } from "../src/engine/session-engine.ts";
+import { createMemoryLogger } from "../src/log.ts";
+import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import type { RequestContext } from "../src/telemetry/envelope.ts";
+import type { Sink } from "../src/telemetry/sinks/sink.ts";
+import { createTelemetryHub, type TelemetryHub } from "../src/telemetry/telemetry-hub.ts";
+import { classifyLine } from "../src/wire/jsonrpc.ts";
+import { assertValidEvent } from "./support/events.ts";
+
+const enc = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value)}\n`);
+
+function configOf(env: Record<string, string>): Config {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+  return loaded.config;
+}
+
+/** A sink that keeps every event it is given. */
+function memorySink(): Sink & { events: BatonEvent[] } {
+  const events: BatonEvent[] = [];
+  return { label: "memory:", events, write: (event) => void events.push(event), flush: async () => undefined, close: async () => undefined };
+}
+
+function setup(env: Record<string, string> = { BATON_EVENT_SINK: "stderr:" }) {
+  const config = configOf(env);
+  const logger = createMemoryLogger();
+  const sink = memorySink();
+  const hub = createTelemetryHub({ config, logger, sinks: [sink] });
+  let clock = 0;
+  const engine = (): SessionEngine => createSessionEngine({ config, logger, now: () => clock, telemetry: hub });
+  return { hub, sink, logger, engine, tick: (ms: number) => (clock += ms) };
+}
+
+const fromClient = (engine: SessionEngine, message: unknown, context?: RequestContext) => {
+  const raw = enc(message);
+  return engine.fromClient(raw, classifyLine(raw.subarray(0, raw.length - 1)), context);
+};
+const fromServer = (engine: SessionEngine, message: unknown, streamed = false) => {
+  const raw = enc(message);
+  return engine.fromServer(raw, classifyLine(raw.subarray(0, raw.length - 1)), streamed);
+};
+const call = (id: number, name: string, args: Record<string, unknown> = {}) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
+const answer = (id: number, text = "ok") => ({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text }] } });
+const messages = (actions: WireAction[]) => actions.map((a) => ("message" in a ? (a.message as Record<string, any>) : JSON.parse(new TextDecoder().decode(a.bytes))));
+
+async function delivered(hub: TelemetryHub, sink: { events: BatonEvent[] }): Promise<BatonEvent[]> {
+  await hub.shutdown(1_000);
+  for (const event of sink.events) assertValidEvent(event);
+  return sink.events;
+}
+
+describe("wire actions", () => {
+  test("an untouched line is forwarded as its own bytes; a rewritten answer is a message", () => {
+    const { engine } = setup();
+    const e = engine();
+    const raw = enc({ jsonrpc: "2.0", id: 0, method: "initialize", params: {} });
+    const out = e.fromClient(raw, classifyLine(raw.subarray(0, raw.length - 1)));
+    expect(out).toEqual([{ to: "server", bytes: raw }]);
+    expect((out[0] as { bytes: Uint8Array }).bytes).toBe(raw);
+    const rewritten = fromServer(e, { jsonrpc: "2.0", id: 0, result: { capabilities: { tools: {} }, serverInfo: { name: "s" } } });
+    expect(rewritten).toHaveLength(1);
+    expect(rewritten[0]?.to).toBe("client");
+    expect("message" in (rewritten[0] as WireAction)).toBe(true);
+  });
+
+  test("a streamed server line yields no wire action but still closes its call", async () => {
+    const { engine, hub, sink } = setup();
+    const e = engine();
+    fromClient(e, call(1, "echo"));
+    expect(fromServer(e, answer(1), true)).toEqual([]);
+    expect((await delivered(hub, sink)).map((ev) => ev.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
+  });
+
+  test("failPending answers in-flight requests with the wire error and closes calls as the given kind", async () => {
+    const { engine, hub, sink } = setup();
+    const e = engine();
+    fromClient(e, call(7, "slow"));
+    const out = messages(e.failPending("upstream_exit", "the MCP server exited (exit code 3) before answering"));
+    expect(out).toEqual([{ jsonrpc: "2.0", id: 7, error: { code: -32603, message: "baton-proxy: the MCP server exited (exit code 3) before answering" } }]);
+    const events = await delivered(hub, sink);
+    expect(events.at(-1)?.payload).toMatchObject({ error_type: "upstream_exit" });
+  });
+});
+
+describe("request context", () => {
+  test("each call's events carry its own request's consent token and user, the outcome included", async () => {
+    const { engine, hub, sink } = setup({ BATON_EVENT_SINK: "stderr:", BATON_CONSENT_TOKEN: "process-token" });
+    const e = engine();
+    fromClient(e, call(1, "echo"), { consentToken: "consent-alice", userId: "alice" });
+    fromClient(e, call(2, "echo"), { consentToken: "consent-bob", userId: "bob" });
+    fromClient(e, call(3, "echo"));
+    fromServer(e, answer(2));
+    fromServer(e, answer(1));
+    fromServer(e, answer(3));
+    const events = await delivered(hub, sink);
+    const byCall = events.map((ev) => [ev.event_type, (ev.runtime_meta as Record<string, unknown>)["baton/call_id"], ev.consent_token, ev.user_id]);
+    expect(byCall).toEqual([
+      ["tool_call_start", "c1", "consent-alice", "alice"],
+      ["tool_call_start", "c2", "consent-bob", "bob"],
+      ["tool_call_start", "c3", "process-token", null],
+      ["tool_call_end", "c2", "consent-bob", "bob"],
+      ["tool_call_end", "c1", "consent-alice", "alice"],
+      ["tool_call_end", "c3", "process-token", null],
+    ]);
+  });
+
+  test("an annotation carries the context of the request that made it", async () => {
+    const { engine, hub, sink } = setup();
+    const e = engine();
+    fromClient(e, call(1, "baton_annotate", { intent: "find the bug" }), { consentToken: "consent-carol", userId: "carol" });
+    const events = await delivered(hub, sink);
+    expect(events.map((ev) => [ev.event_type, ev.consent_token, ev.user_id])).toEqual([["annotation", "consent-carol", "carol"]]);
+  });
+});
+
+describe("many sessions on one hub", () => {
+  test("each engine has its own session id and sequence, and its live report folds only its own calls", async () => {
+    const { engine, hub, sink, tick } = setup({ BATON_EVENT_SINK: "stderr:" });
+    const a = engine();
+    const b = engine();
+    expect(a.sessionId).not.toBe(b.sessionId);
+    fromClient(a, call(1, "alpha_tool"));
+    tick(5);
+    fromServer(a, answer(1));
+    fromClient(b, call(1, "beta_tool"));
+    fromClient(b, call(2, "beta_tool"));
+    fromServer(b, answer(1));
+    fromServer(b, answer(2));
+    const report = messages(fromClient(a, call(9, "baton_session_report")))[0]?.result.content[0].text as string;
+    expect(report).toContain("| alpha\\_tool | 1 |");
+    expect(report).toContain("**Calls:** 1 ·");
+    expect(report).not.toContain("beta");
+    const events = await delivered(hub, sink);
+    const sequences = (id: string) => events.filter((ev) => ev.session_id === id).map((ev) => ev.sequence_number);
+    expect(sequences(a.sessionId)).toEqual([1, 2]);
+    expect(sequences(b.sessionId)).toEqual([1, 2, 3, 4]);
+  });
+
+  test("with a remote sink there is no report tool and no fold", () => {
+    const { engine } = setup({ BATON_EVENT_SINK: "https://console.example", BATON_API_KEY: "k-123456", BATON_CONSENT_TOKEN: "tok" });
+    const e = engine();
+    fromClient(e, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+    const listed = messages(fromServer(e, { jsonrpc: "2.0", id: 1, result: { tools: [] } }))[0]?.result.tools.map((t: { name: string }) => t.name);
+    expect(listed).toEqual(["baton_annotate"]);
+  });
+});

@@ -1,0 +1,195 @@
+// Unit: the stdio session loop in-process, with a fake upstream and fake client pipes (ordering, backpressure, cut-through, shutdown paths).
+
+import { describe, expect, test } from "bun:test";
+import { loadConfig } from "../src/config.ts";
+import { createSessionEngine } from "../src/engine/session-engine.ts";
+import { createMemoryLogger } from "../src/log.ts";
+import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
+import { runStdioSession } from "../src/transport/stdio-session.ts";
+import type { ByteSink, Upstream } from "../src/transport/upstream.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const line = (message: unknown) => `${JSON.stringify(message)}\n`;
+
+/** A stream the test feeds by hand. */
+function handFed() {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  return { stream, push: (text: string) => controller.enqueue(encoder.encode(text)), end: () => controller.close() };
+}
+
+/** A sink that records what it was given; `hold()` makes the next flushes wait until released. */
+function recordingSink() {
+  const chunks: Uint8Array[] = [];
+  let gate: { promise: Promise<number>; release: () => void } | undefined;
+  const sink: ByteSink & { text(): string; lines(): any[]; hold(): () => void } = {
+    write: (bytes) => (chunks.push(bytes.slice()), bytes.length),
+    flush: () => gate?.promise ?? 0,
+    text: () => chunks.map((c) => decoder.decode(c)).join(""),
+    lines: () => sink.text().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l)),
+    hold() {
+      let release!: () => void;
+      const promise = new Promise<number>((resolve) => (release = () => resolve(0)));
+      gate = { promise, release: () => { gate = undefined; release(); } };
+      return gate.release;
+    },
+  };
+  return sink;
+}
+
+function fakeUpstream(output: ReadableStream<Uint8Array>) {
+  const calls: string[] = [];
+  let exit!: (code: number) => void;
+  const exited = new Promise<number>((resolve) => (exit = resolve));
+  let status = "running";
+  const input = recordingSink();
+  const upstream: Upstream = {
+    input,
+    output,
+    exited,
+    describeExit: () => status,
+    close: () => void calls.push("close"),
+    signal: (signal) => void calls.push(`signal ${signal}`),
+    release: async () => void calls.push("release"),
+  };
+  return { upstream, input, calls, exit: (code: number) => { status = `exit code ${code}`; exit(code); } };
+}
+
+function session(serverOutput: ReadableStream<Uint8Array> = handFed().stream) {
+  const loaded = loadConfig({ BATON_EVENT_SINK: "stderr:" });
+  if (!loaded.ok) throw new Error("config");
+  const logger = createMemoryLogger();
+  const events: BatonEvent[] = [];
+  const hub = createTelemetryHub({ config: loaded.config, logger, sinks: [{ label: "memory:", write: (e) => void events.push(e), flush: async () => undefined, close: async () => undefined }] });
+  const engine = createSessionEngine({ config: loaded.config, logger, now: () => 0, telemetry: hub });
+  const client = handFed();
+  const clientOut = recordingSink();
+  const server = fakeUpstream(serverOutput);
+  let signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+  const done = runStdioSession({
+    engine,
+    upstream: server.upstream,
+    client: { input: client.stream, output: clientOut },
+    logger,
+    onSignal: (handler) => ((signalHandler = handler), () => (signalHandler = undefined)),
+    telemetryNeedsTurn: () => hub.needsTurn,
+  });
+  return { client, clientOut, server, done, hub, events, logger, signal: (s: NodeJS.Signals) => signalHandler?.(s) };
+}
+
+/** Lets queued reads and writes run. */
+const settle = async (turns = 5) => {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+const call = (id: number, name: string) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } });
+
+describe("ordering", () => {
+  test("client lines reach the server byte for byte; answers reach the client in the server's order", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    const init = line({ jsonrpc: "2.0", id: 0, method: "initialize", params: {} });
+    const odd = '{"jsonrpc":"2.0",  "id":1,"method":"ping"}\n';
+    s.client.push(init + odd);
+    await settle();
+    expect(s.server.input.text()).toBe(init + odd);
+    serverOut.push(line({ jsonrpc: "2.0", id: 1, result: {} }) + line({ jsonrpc: "2.0", id: 0, result: { capabilities: { tools: {} }, serverInfo: { name: "f" } } }));
+    await settle();
+    expect(s.clientOut.lines().map((m) => m.id)).toEqual([1, 0]);
+    expect(s.clientOut.lines()[1].result.instructions).toContain("baton_annotate");
+    s.client.end();
+    serverOut.end();
+    s.server.exit(0);
+    expect(await s.done).toBe(0);
+  });
+
+  test("a server line still arriving goes out before its end when nothing pending could need a rewrite (cut-through)", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    s.client.push(line(call(1, "huge")));
+    await settle();
+    serverOut.push('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa');
+    await settle();
+    expect(s.clientOut.text()).toBe('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa');
+    serverOut.push('bbbb"}]}}\n');
+    await settle();
+    expect(JSON.parse(s.clientOut.text()).result.content[0].text).toBe("aaaabbbb");
+    s.client.end();
+    serverOut.end();
+    s.server.exit(0);
+    await s.done;
+    await s.hub.shutdown(500);
+    expect(s.events.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
+  });
+});
+
+describe("backpressure", () => {
+  test("the server's output is not read further while the client has not taken the previous chunk", async () => {
+    let pulls = 0;
+    const chunks = [line({ jsonrpc: "2.0", method: "notifications/one" }), line({ jsonrpc: "2.0", method: "notifications/two" })];
+    const serverOut = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulls++;
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(encoder.encode(next));
+      },
+    }, { highWaterMark: 0 });
+    const s = session(serverOut);
+    const release = s.clientOut.hold();
+    await settle(10);
+    expect(pulls).toBe(1);
+    expect(s.clientOut.lines().map((m) => m.method)).toEqual(["notifications/one"]);
+    release();
+    await settle(10);
+    expect(pulls).toBeGreaterThanOrEqual(2);
+    expect(s.clientOut.lines().map((m) => m.method)).toEqual(["notifications/one", "notifications/two"]);
+    s.client.end();
+    s.server.exit(0);
+    await s.done;
+  });
+});
+
+describe("shutdown paths", () => {
+  test("client EOF: the upstream is closed; a call still in flight is answered as proxy_shutdown; the server's status is returned", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    s.client.push(line(call(4, "never")));
+    await settle();
+    s.client.end();
+    await settle();
+    expect(s.server.calls).toEqual(["close"]);
+    serverOut.end();
+    s.server.exit(0);
+    expect(await s.done).toBe(0);
+    expect(s.clientOut.lines()).toEqual([{ jsonrpc: "2.0", id: 4, error: { code: -32603, message: expect.stringContaining("shutting down (the client closed stdin)") } }]);
+    expect(s.server.calls).toEqual(["close", "release"]);
+    await s.hub.shutdown(500);
+    expect(s.events.map((e) => (e.payload as Record<string, unknown>).error_type ?? e.event_type)).toEqual(["tool_call_start", "proxy_shutdown"]);
+  });
+
+  test("the server ends by itself: in-flight requests get the JSON-RPC error naming its exit, and its status is returned", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    s.client.push(line(call(9, "crash")));
+    await settle();
+    serverOut.end();
+    s.server.exit(3);
+    expect(await s.done).toBe(3);
+    expect(s.clientOut.lines()[0].error.message).toBe("baton-proxy: the MCP server exited (exit code 3) before answering");
+    expect(s.logger.lines.some((l) => l.includes("exited by itself (exit code 3)"))).toBe(true);
+  });
+
+  test("a stop signal to the proxy is passed to the upstream as it comes", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    s.signal("SIGINT");
+    s.signal("SIGTERM");
+    expect(s.server.calls).toEqual(["signal SIGINT", "signal SIGTERM"]);
+    serverOut.end();
+    s.server.exit(130);
+    expect(await s.done).toBe(130);
+  });
+});
