@@ -13,7 +13,7 @@ export const SERVE_WIRE_ERROR = {
   DRAINING: -32002,
 } as const;
 
-export type RefusalReason = "origin" | "body_too_large" | "content_type" | "malformed_json" | "not_jsonrpc" | "headers_too_large" | "draining" | "method";
+export type RefusalReason = "origin" | "body_too_large" | "content_type" | "malformed_json" | "not_jsonrpc" | "draining" | "method";
 
 const STATUS: Record<RefusalReason, number> = {
   origin: 403,
@@ -21,7 +21,6 @@ const STATUS: Record<RefusalReason, number> = {
   content_type: 415,
   malformed_json: 400,
   not_jsonrpc: 400,
-  headers_too_large: 431,
   draining: 503,
   method: 405,
 };

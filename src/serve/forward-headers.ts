@@ -21,11 +21,11 @@ export interface ClientHop {
 
 /** Drops hop-by-hop fields, including every field the Connection header names. Returns a new Headers. */
 export function withoutHopByHop(source: Headers): Headers {
-  const named = new Set((source.get("connection") ?? "").split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== ""));
-  const out = new Headers();
-  source.forEach((value, name) => {
-    if (!HOP_BY_HOP.has(name) && !named.has(name)) out.append(name, value);
-  });
+  // A native copy then deletes: iterating Headers in JS cost several times more per request.
+  const out = new Headers(source);
+  const connection = source.get("connection");
+  if (connection !== null) for (const token of connection.split(",")) if (token.trim() !== "") out.delete(token.trim());
+  for (const name of HOP_BY_HOP) out.delete(name);
   return out;
 }
 

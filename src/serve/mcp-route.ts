@@ -1,7 +1,7 @@
 // The MCP endpoint (POST, GET, DELETE): checks the request, routes it to its session's exchange, forwards it, and relays the answer.
 
 import type { Logger } from "../log.ts";
-import { classifyLine, decodeUtf8, isObject, wireError, type Classified, type JsonObject, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
+import { classifyLine, classifyText, decodeUtf8, isObject, wireError, type Classified, type JsonObject, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT, upstreamDown } from "./answers.ts";
 import { judgeConsent, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from "./consent.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
@@ -130,11 +130,10 @@ async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return jsonResponse(local.length === 1 ? local[0] : local, 200);
   }
-  const aborter = new AbortController();
-  const signal = AbortSignal.any([request.signal, aborter.signal]);
   let response: Response;
   try {
-    response = await fetchUpstream({ url: upstreamUrl(deps.config, request), method: "POST", headers: upstreamRequestHeaders(request.headers, hop), body: verdict.forward, signal, decompress: true });
+    // The client's own signal: its disconnect aborts the upstream request (a relayed stream also cancels its upstream body).
+    response = await fetchUpstream({ url: upstreamUrl(deps.config, request), method: "POST", headers: upstreamRequestHeaders(request.headers, hop), body: verdict.forward, signal: request.signal, decompress: true });
   } catch (error) {
     return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
   }
@@ -151,9 +150,8 @@ async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps
     const pending = new Set(checked.requestIds);
     deps.keepOpen(request);
     const body = relaySse(response.body, {
-      rewrite: (event) => (event.data === undefined ? undefined : fromServer(deps, exchange, new TextEncoder().encode(event.data), methods, pending, startedAt, event)),
+      rewrite: (event) => (event.data === undefined ? undefined : fromServer(deps, exchange, event.raw, classifyText(event.data), methods, pending, startedAt, event)),
       finished: (outcome, error) => {
-        if (outcome === "cancelled") aborter.abort();
         if (pending.size === 0 || outcome === "complete") return undefined;
         const ids = [...pending];
         exchange.upstreamFailed(ids, outcome === "error" ? `the upstream stream broke: ${String(error)}` : "the client went away");
@@ -166,8 +164,8 @@ async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps
     return new Response(local.length === 0 ? body : prependEvents(local, body), { status: response.status, headers: clientResponseHeaders(response.headers, true) });
   }
   if (response.ok && type === "application/json") {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    const out = fromServer(deps, exchange, bytes, methods, new Set(checked.requestIds), startedAt, undefined) ?? bytes;
+    const bytes = await response.bytes();
+    const out = fromServer(deps, exchange, bytes, classifyLine(bytes), methods, new Set(checked.requestIds), startedAt, undefined) ?? bytes;
     const merged = local.length === 0 ? out : mergeJson(out, local);
     return new Response(merged, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
   }
@@ -202,7 +200,7 @@ async function handleStreamOrDelete(request: Request, hop: ClientHop, deps: McpR
   const release = deps.streams.add(aborter);
   const exchange = entry?.exchange;
   const body = relaySse(response.body, {
-    rewrite: (event) => (exchange === undefined || event.data === undefined ? undefined : fromServer(deps, exchange, new TextEncoder().encode(event.data), new Map(), new Set(), 0, event)),
+    rewrite: (event) => (exchange === undefined || event.data === undefined ? undefined : fromServer(deps, exchange, event.raw, classifyText(event.data), new Map(), new Set(), 0, event)),
     finished: () => {
       release();
       if (entry !== undefined) entry.active--;
@@ -214,9 +212,12 @@ async function handleStreamOrDelete(request: Request, hop: ClientHop, deps: McpR
   return new Response(body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
 }
 
-/** Runs one upstream message through the exchange; returns replacement bytes (SSE-framed when `event` is given) or undefined. */
-function fromServer(deps: McpRouteDeps, exchange: SessionExchange, data: Uint8Array, methods: ReadonlyMap<JsonRpcId, string>, pending: Set<JsonRpcId>, startedAt: number, event: { id?: string | undefined; event?: string | undefined; retry?: string | undefined } | undefined): Uint8Array | undefined {
-  const line = classifyLine(data);
+/**
+ * Runs one upstream message through the exchange; returns replacement bytes (SSE-framed when
+ * `event` is given) or undefined. `raw` is what the exchange hands back when nothing changes
+ * (for an SSE event, its raw bytes: only their identity and size matter).
+ */
+function fromServer(deps: McpRouteDeps, exchange: SessionExchange, raw: Uint8Array, line: Classified, methods: ReadonlyMap<JsonRpcId, string>, pending: Set<JsonRpcId>, startedAt: number, event: { id?: string | undefined; event?: string | undefined; retry?: string | undefined } | undefined): Uint8Array | undefined {
   const answered = line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members.filter((m): m is Message => m !== undefined) : [];
   for (const message of answered) {
     if (message.kind !== "response" || message.id === null || !pending.delete(message.id)) continue;
@@ -224,7 +225,7 @@ function fromServer(deps: McpRouteDeps, exchange: SessionExchange, data: Uint8Ar
   }
   let replaced: Uint8Array | undefined;
   try {
-    replaced = exchange.fromServer(data, line);
+    replaced = exchange.fromServer(raw, line);
   } catch (error) {
     deps.logger.warn(`could not inspect an upstream message (forwarded unchanged): ${String(error)}`);
     return undefined;

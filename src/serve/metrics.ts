@@ -87,7 +87,9 @@ export class MetricsRegistry {
 }
 
 function series(family: Family, labels: Labels) {
-  const key = renderLabels(labels);
+  // Keyed by names and values joined with NUL (cheap on the hot path); escaping happens only in render().
+  let key = "";
+  for (const name in labels) key += `${name}\u0000${labels[name]}\u0000`;
   let s = family.series.get(key);
   if (s === undefined) {
     s = { labels, value: 0, counts: family.buckets.map(() => 0), sum: 0 };
