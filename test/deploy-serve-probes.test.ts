@@ -1,14 +1,15 @@
-// Black-box: the compiled binary run with exactly the image's default command and the chart's environment, in front of a real upstream (server-everything, streamableHttp), answers the chart's probe and scrape paths, proxies MCP, and drains on SIGTERM.
+// Black-box: the compiled binary run with exactly the image's default command and the chart's environment before a real upstream (server-everything, streamableHttp) answers the probe and scrape paths, proxies MCP and drains on SIGTERM; serve accepts every example's environment.
 
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binaryPath, ROOT } from "./support/binary.ts";
-import { CHART_DIR, chartValues } from "./support/chart.ts";
+import { CHART_DIR, chartValues, examples, readYaml } from "./support/chart.ts";
 import { DOCKERFILE, execForm, parseDockerfile } from "./support/dockerfile.ts";
 import { findHelm, runHelm } from "./support/helm.ts";
 import { LONG_CALL_S, type ProbeRunConfig, type ProbeRunReport } from "./support/serve-probe-run.ts";
+import { startServe } from "./support/serve-process.ts";
 
 const RUNNER = join(ROOT, "test", "support", "serve-probe-run.ts");
 const containerCmd = execForm(parseDockerfile(readFileSync(DOCKERFILE, "utf8")), "CMD");
@@ -24,17 +25,23 @@ const adminPortValue = (chartValues().serve as { adminPort: number }).adminPort;
 /** A fresh network namespace (so the exact 0.0.0.0:8080/9464 of the image can be bound without touching the host's ports). */
 const netns = process.platform === "linux" && Bun.which("unshare") !== null && Bun.which("ip") !== null && Bun.spawnSync(["unshare", "-rn", "true"]).exitCode === 0;
 
-/** The proxy's environment exactly as the chart renders it by default (upstream replaced by the test's). */
-function chartEnv(): Record<string, string> | undefined {
+type Rendered = { kind: string; data?: Record<string, string>; spec?: { template: { spec: { containers: { name: string; env: { name: string; value: string }[] }[] } } } };
+
+/**
+ * The proxy's environment as the chart renders it for `args`: its plain env plus the chart's
+ * Secret (what envFrom adds). Undefined when no helm can run here.
+ */
+function chartEnv(args: readonly string[] = ["--set", "upstream.url=http://placeholder:1/mcp"]): Record<string, string> | undefined {
   const helm = findHelm();
   if (helm === undefined) return undefined;
   const home = mkdtempSync(join(tmpdir(), "baton-helm-home-"));
   try {
-    const result = runHelm(helm, ["template", "rel", CHART_DIR, "--set", "upstream.url=http://placeholder:1/mcp", "--show-only", "templates/deployment.yaml"], home);
+    const result = runHelm(helm, ["template", "rel", CHART_DIR, ...args], home);
     if (result.code !== 0) throw new Error(result.stderr);
-    const deployment = Bun.YAML.parse(result.stdout) as { spec: { template: { spec: { containers: { name: string; env: { name: string; value: string }[] }[] } } } };
-    const proxy = deployment.spec.template.spec.containers.find((c) => c.name === "baton-proxy");
-    return Object.fromEntries((proxy?.env ?? []).map((e) => [e.name, e.value]));
+    const docs = (Bun.YAML.parse(result.stdout) as (Rendered | null)[]).filter((d): d is Rendered => d !== null);
+    const proxy = docs.find((d) => d.kind === "Deployment")?.spec?.template.spec.containers.find((c) => c.name === "baton-proxy");
+    const secret = Object.entries(docs.find((d) => d.kind === "Secret")?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]);
+    return { ...Object.fromEntries((proxy?.env ?? []).map((e) => [e.name, e.value])), ...Object.fromEntries(secret) };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
@@ -99,5 +106,28 @@ describe("the image's command and the chart's probes against the real serve", ()
     // Every variable the chart sets is one serve knows, and none was refused.
     expect(report.stderr).not.toContain("ignoring unknown variable");
     if (chartEnv() !== undefined) expect(Object.keys(env)).toEqual(expect.arrayContaining(["BATON_CONSENT_MODE", "BATON_DRAIN_TIMEOUT_MS", "BATON_EVENT_SINK"]));
+  });
+});
+
+describe.skipIf(findHelm() === undefined)("serve accepts the environment of every documented example", () => {
+  test.each([...examples()])("%s", async (_name, path) => {
+    const env = chartEnv(["-f", path]) ?? {};
+    // What the cluster would add: secret.existingSecret's keys, and the events emptyDir (here a temp dir).
+    if ((readYaml(path).secret as { existingSecret?: string } | undefined)?.existingSecret) {
+      Object.assign(env, { BATON_API_KEY: "test-api-key-123", BATON_CONSENT_TOKEN: "test-consent-token-123" });
+    }
+    const dir = mkdtempSync(join(tmpdir(), "baton-example-env-"));
+    try {
+      env.BATON_EVENT_SINK = (env.BATON_EVENT_SINK ?? "").replace(/file:\/\/[^,]*\//g, `file://${dir}/`);
+      delete env.BATON_UPSTREAM;
+      const serve = await startServe(["--upstream", "http://127.0.0.1:9/mcp"], env); // throws with serve's refusal if any
+      // As the startup probe would (serve installs its SIGTERM handler just after the "serving" line).
+      expect((await fetch(`${serve.adminUrl}/healthz`)).status).toBe(200);
+      expect(await serve.stop()).toBe(0);
+      expect(serve.log.join("\n")).not.toContain("ignoring unknown variable");
+      expect(serve.log.join("\n")).toContain(`(consent: ${env.BATON_CONSENT_MODE})`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
