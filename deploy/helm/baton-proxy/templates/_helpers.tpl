@@ -252,6 +252,10 @@ or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
     - name: mcp
       containerPort: {{ $server.port }}
       protocol: TCP
+  {{- with $server.livenessProbe }}
+  livenessProbe:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   {{- with $server.lifecycle }}
   lifecycle:
     {{- toYaml . | nindent 4 }}
