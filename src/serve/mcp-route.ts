@@ -1,39 +1,21 @@
 // The MCP endpoint (POST, GET, DELETE): checks the request, routes it to its session's exchange, forwards it, and relays the answer.
 
-import type { Logger } from "../log.ts";
 import { classifyLine, classifyText, decodeUtf8, isObject, wireError, type Classified, type JsonObject, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
-import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT, upstreamDown } from "./answers.ts";
+import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import { judgeConsent, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from "./consent.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
+import { fromServer, observeAnswer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
+import { handleStreamOrDelete } from "./mcp-stream.ts";
 import { readBoundedBody } from "./request-body.ts";
-import type { ServeArgsResult } from "./serve-args.ts";
-import type { ServeMetrics } from "./serve-metrics.ts";
 import { statelessKey, type SessionEntry, type SessionTable } from "./session-table.ts";
 import { relaySse } from "./sse-relay.ts";
-import { fetchUpstream, UpstreamUnreachable } from "./upstream-client.ts";
-import type { StreamRegistry } from "./stream-registry.ts";
+import { fetchUpstream } from "./upstream-client.ts";
 
-type ServeConfig = Extract<ServeArgsResult, { kind: "ok" }>["config"];
+export type { McpRouteDeps } from "./mcp-relay.ts";
 
 const MODERN_CLIENT_INFO_KEY = "io.modelcontextprotocol/clientInfo";
-const SESSION_HEADER = "mcp-session-id";
 const ALLOWED_METHODS = "GET, POST, DELETE";
-
-export interface McpRouteDeps {
-  readonly config: ServeConfig;
-  readonly sessions: SessionTable;
-  readonly metrics: ServeMetrics;
-  readonly logger: Logger;
-  readonly streams: StreamRegistry;
-  /** Monotonic milliseconds. */
-  readonly now: () => number;
-  readonly isDraining: () => boolean;
-  /** The caller's principal from the request headers (signal's derivation); undefined when unknown. */
-  readonly principalOf: (headers: Headers) => string | undefined;
-  /** Exempts a long-lived response (an SSE stream) from the connection idle timeout. */
-  readonly keepOpen: (request: Request) => void;
-}
 
 /** What a request looks like once checked: one parsed body and the facts needed to route it. */
 interface Checked {
@@ -173,116 +155,12 @@ async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps
   return new Response(response.body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
 }
 
-async function handleStreamOrDelete(request: Request, hop: ClientHop, deps: McpRouteDeps): Promise<Response> {
-  const sessionId = request.headers.get(SESSION_HEADER);
-  const entry = sessionId === null ? undefined : deps.sessions.forSession(sessionId, { remoteAddress: hop.remoteAddress, consentToken: undefined, principal: deps.principalOf(request.headers) });
-  const aborter = new AbortController();
-  const signal = AbortSignal.any([request.signal, aborter.signal]);
-  let response: Response;
-  if (entry !== undefined) entry.active++;
-  try {
-    response = await fetchUpstream({ url: upstreamUrl(deps.config, request), method: request.method, headers: upstreamRequestHeaders(request.headers, hop), body: undefined, signal, decompress: true });
-  } catch (error) {
-    if (entry !== undefined) entry.active--;
-    return upstreamFailed(error, deps, undefined, [], new Map(), deps.now());
-  }
-  if (request.method === "DELETE") {
-    if (entry !== undefined) entry.active--;
-    if (sessionId !== null && response.status < 500) deps.sessions.end(sessionId, "the client ended the session");
-    return new Response(response.body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
-  }
-  const type = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  if (!response.ok || type !== "text/event-stream" || response.body === null) {
-    if (entry !== undefined) entry.active--;
-    return new Response(response.body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
-  }
-  deps.keepOpen(request);
-  const release = deps.streams.add(aborter);
-  const exchange = entry?.exchange;
-  const body = relaySse(response.body, {
-    rewrite: (event) => (exchange === undefined || event.data === undefined ? undefined : fromServer(deps, exchange, event.raw, classifyText(event.data), new Map(), new Set(), 0, event)),
-    finished: () => {
-      release();
-      if (entry !== undefined) entry.active--;
-      aborter.abort();
-      // A broken or drained stream ends cleanly: the client reconnects (with Last-Event-ID) if it wants.
-      return new Uint8Array(0);
-    },
-  });
-  return new Response(body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
-}
-
-/**
- * Runs one upstream message through the exchange; returns replacement bytes (SSE-framed when
- * `event` is given) or undefined. `raw` is what the exchange hands back when nothing changes
- * (for an SSE event, its raw bytes: only their identity and size matter).
- */
-function fromServer(deps: McpRouteDeps, exchange: SessionExchange, raw: Uint8Array, line: Classified, methods: ReadonlyMap<JsonRpcId, string>, pending: Set<JsonRpcId>, startedAt: number, event: { id?: string | undefined; event?: string | undefined; retry?: string | undefined } | undefined): Uint8Array | undefined {
-  const answered = line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members.filter((m): m is Message => m !== undefined) : [];
-  for (const message of answered) {
-    if (message.kind !== "response" || message.id === null || !pending.delete(message.id)) continue;
-    observeAnswer(deps, methods, message.value, startedAt);
-  }
-  let replaced: Uint8Array | undefined;
-  try {
-    replaced = exchange.fromServer(raw, line);
-  } catch (error) {
-    deps.logger.warn(`could not inspect an upstream message (forwarded unchanged): ${String(error)}`);
-    return undefined;
-  }
-  if (replaced === undefined || event === undefined) return replaced;
-  return new TextEncoder().encode(renderEvent(event, decodeUtf8(replaced)));
-}
-
-function observeAnswer(deps: McpRouteDeps, methods: ReadonlyMap<JsonRpcId, string>, answer: unknown, startedAt: number): void {
-  if (!isObject(answer)) return;
-  const method = methods.get(answer.id as JsonRpcId);
-  if (method === undefined) return;
-  const error = isObject(answer.error) ? String(answer.error.code) : isObject(answer.result) && answer.result.isError === true ? "tool_error" : undefined;
-  const labels: Record<string, string> = { mcp_method_name: method };
-  if (error !== undefined) labels.error_type = error;
-  deps.metrics.operationDuration.observe(labels, (deps.now() - startedAt) / 1000);
-  if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: error === undefined ? "ok" : error === "tool_error" ? "tool_error" : "error" });
-}
-
-function upstreamFailed(error: unknown, deps: McpRouteDeps, exchange: SessionExchange | undefined, ids: readonly JsonRpcId[], methods: ReadonlyMap<JsonRpcId, string>, startedAt: number): Response {
-  if (!(error instanceof UpstreamUnreachable)) {
-    // The client went away while we waited: nobody to answer.
-    exchange?.upstreamFailed(ids, "the client went away");
-    return new Response(null, { status: 499 });
-  }
-  deps.logger.warn(`${error.message} (answered 502)`);
-  deps.metrics.upstreamFailures.inc({ reason: error.kind });
-  exchange?.upstreamFailed(ids, error.message);
-  for (const method of methods.values()) {
-    deps.metrics.operationDuration.observe({ mcp_method_name: method, error_type: "upstream_unreachable" }, (deps.now() - startedAt) / 1000);
-    if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "upstream_unreachable" });
-  }
-  return upstreamDown(exchange === undefined ? undefined : ids);
-}
-
 function safeFromClient(exchange: SessionExchange, checked: Checked, context: RequestContext) {
   try {
     return exchange.fromClient(checked.body, checked.line, context);
   } catch {
     return { forward: checked.body, answers: [] }; // fail-open: telemetry never breaks the pipe
   }
-}
-
-/** The MCP path maps to the upstream URL; the client's query string, when any, replaces the upstream's. */
-function upstreamUrl(config: ServeConfig, request: Request): URL {
-  const url = new URL(config.upstream);
-  const search = new URL(request.url).search;
-  if (search !== "") url.search = search;
-  return url;
-}
-
-function renderEvent(event: { id?: string | undefined; event?: string | undefined; retry?: string | undefined }, data: string): string {
-  let text = "";
-  if (event.event !== undefined) text += `event: ${event.event}\n`;
-  if (event.id !== undefined) text += `id: ${event.id}\n`;
-  if (event.retry !== undefined) text += `retry: ${event.retry}\n`;
-  return `${text}data: ${data}\n\n`;
 }
 
 function prependEvents(messages: readonly unknown[], body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
