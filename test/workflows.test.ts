@@ -1,4 +1,4 @@
-// Checks .github/workflows/*.yml: valid YAML, the expected triggers and jobs, and that every script path and npm script a step runs exists.
+// Checks .github/workflows/*.yml: valid YAML, the expected triggers and jobs (tests, release, image, Helm chart, kind end to end), and that every script path and npm script a step runs exists.
 
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
@@ -8,6 +8,7 @@ import pkg from "../package.json" with { type: "json" };
 const ROOT = resolve(import.meta.dir, "..");
 
 interface Step {
+  name?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -85,7 +86,91 @@ test("release.yml publishes v* tags: build:all, checksums, gh release, homebrew 
   expect(uses(release).some((u) => u.startsWith("actions/upload-artifact@"))).toBe(true);
 });
 
-test("both workflows test through .ci/run, which runs lint, typecheck and the README's test command (npm test)", () => {
+/** The steps of one job, and the text of all its `run` scripts. */
+function job(workflow: Workflow, name: string): { steps: Step[]; script: string; uses: string[]; raw: Job & Record<string, any> } {
+  const found = workflow.jobs?.[name];
+  if (found === undefined) throw new Error(`no job ${name}`);
+  const steps = found.steps ?? [];
+  return { steps, script: steps.flatMap((s) => s.run ?? []).join("\n"), uses: steps.flatMap((s) => s.uses ?? []), raw: found as Job & Record<string, any> };
+}
+
+/** Every `uses:` names an action at a version (never a branch): owner/name@vN or @vN.N.N. */
+test("every action in every workflow is pinned to a release tag", () => {
+  for (const name of ["ci.yml", "release.yml"]) {
+    for (const u of uses(load(name))) expect(u, `${name}: ${u}`).toMatch(/^[\w.-]+\/[\w.-]+@v\d+(\.\d+){0,2}$/);
+  }
+});
+
+describe("ci.yml: container image, Helm chart, kind end to end", () => {
+  const ci = load("ci.yml");
+
+  test("image: builds the multi-arch image from build:all's binaries without pushing, then runs it hardened", () => {
+    const image = job(ci, "image");
+    expect(image.script).toContain("npx bun run build:all");
+    const builds = image.steps.filter((s) => s.uses?.startsWith("docker/build-push-action@"));
+    expect(builds.length).toBe(2);
+    for (const build of builds) {
+      expect(build.with?.file).toBe("deploy/container/Dockerfile");
+      expect(build.with?.push ?? false).toBe(false);
+    }
+    expect(builds[0]?.with?.platforms).toBe("linux/amd64,linux/arm64");
+    expect(image.uses.some((u) => u.startsWith("docker/setup-qemu-action@"))).toBe(true);
+    expect(image.script).toContain("--read-only --cap-drop ALL");
+    expect(image.script).toContain("http://127.0.0.1:9464/healthz");
+    expect(image.script).toContain("http://127.0.0.1:9464/readyz");
+  });
+
+  test("helm: lint + template of every example through kubeconform -strict, on Helm 3 and Helm 4", () => {
+    const helm = job(ci, "helm");
+    expect((helm.raw.strategy?.matrix as { helm?: string[] } | undefined)?.helm?.map((v) => v.split(".")[0])).toEqual(["v3", "v4"]);
+    expect(helm.uses.some((u) => u.startsWith("azure/setup-helm@"))).toBe(true);
+    expect(helm.script).toMatch(/kubeconform\/releases\/download\/v\d+\.\d+\.\d+\//);
+    expect(helm.script).toContain("bash scripts/check-chart.sh");
+    const check = readFileSync(join(ROOT, "scripts", "check-chart.sh"), "utf8");
+    expect(check).toContain("helm lint --strict");
+    expect(check).toContain("helm template");
+    expect(check).toContain("-strict");
+    expect(check).toContain('"$CHART"/examples/*.yaml');
+  });
+
+  test("kind-e2e: image loaded into kind, chart in gateway mode before server-everything, SDK client, events, uninstall", () => {
+    const e2e = job(ci, "kind-e2e");
+    expect(e2e.uses.some((u) => u.startsWith("helm/kind-action@"))).toBe(true);
+    const order = [
+      "docker build -f deploy/container/Dockerfile",
+      "kind load docker-image baton-proxy:e2e",
+      "test/fixtures/deploy/everything.yaml",
+      "helm install e2e deploy/helm/baton-proxy",
+      "-f deploy/helm/baton-proxy/examples/gateway.yaml",
+      "kubectl -n e2e port-forward svc/e2e-baton-proxy",
+      "npx bun scripts/e2e-hosted.ts client --url",
+      "kubectl -n e2e logs deploy/e2e-baton-proxy",
+      "npx bun scripts/e2e-hosted.ts events",
+      "helm uninstall e2e",
+    ];
+    const positions = order.map((text) => e2e.script.indexOf(text));
+    expect(positions.every((p) => p >= 0), `missing: ${order.filter((_, i) => positions[i] === -1).join(", ")}`).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(readFileSync(join(ROOT, "test", "fixtures", "deploy", "everything.yaml"), "utf8")).toContain("streamableHttp");
+  });
+});
+
+test("release.yml: pushes the image built from the published binaries to GHCR with SBOM and provenance", () => {
+  const release = load("release.yml");
+  const image = job(release, "image");
+  expect(image.raw.needs).toBe("release");
+  expect(image.raw.permissions).toEqual({ contents: "read", packages: "write" });
+  expect(image.script).toContain('gh release download "$GITHUB_REF_NAME"');
+  expect(image.script).toContain("sha256sum --check --strict --ignore-missing SHA256SUMS");
+  const login = image.steps.find((s) => s.uses?.startsWith("docker/login-action@"));
+  expect(login?.with?.registry).toBe("ghcr.io");
+  const build = image.steps.find((s) => s.uses?.startsWith("docker/build-push-action@"));
+  expect(build?.with).toMatchObject({ file: "deploy/container/Dockerfile", platforms: "linux/amd64,linux/arm64", push: true, sbom: true, provenance: "mode=max" });
+  const meta = image.steps.find((s) => s.uses?.startsWith("docker/metadata-action@"));
+  expect(String(meta?.with?.images)).toBe("ghcr.io/${{ github.repository_owner }}/baton-proxy");
+});
+
+test("both workflows test through .ci/run, which runs lint, typecheck and the README's test command", () => {
   for (const name of ["ci.yml", "release.yml"]) {
     const script = runs(load(name)).join("\n");
     expect(script, name).toContain("bash .ci/run");

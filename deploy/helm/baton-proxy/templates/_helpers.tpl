@@ -1,0 +1,271 @@
+{{/* Names, labels and the pieces of the pod spec that the workload templates share. */}}
+
+{{- define "baton-proxy.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "baton-proxy.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "baton-proxy.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "baton-proxy.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "baton-proxy.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "baton-proxy.labels" -}}
+helm.sh/chart: {{ include "baton-proxy.chart" . }}
+{{ include "baton-proxy.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: {{ .Values.mode }}
+{{- end -}}
+
+{{- define "baton-proxy.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "baton-proxy.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The image reference: repository@digest when a digest is given, else repository:tag (tag defaults to appVersion). */}}
+{{- define "baton-proxy.image" -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .image.repository (default .appVersion (toString .image.tag)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Secret values set in values.yaml, as env name -> value; the chart creates a Secret only when this is non-empty and no existingSecret is named. */}}
+{{- define "baton-proxy.secretData" -}}
+{{- $data := dict -}}
+{{- if .Values.events.apiKey }}{{- $_ := set $data "BATON_API_KEY" .Values.events.apiKey -}}{{- end -}}
+{{- if .Values.consent.token }}{{- $_ := set $data "BATON_CONSENT_TOKEN" .Values.consent.token -}}{{- end -}}
+{{- range $name, $value := .Values.secret.extraEnv }}{{- $_ := set $data $name (toString $value) -}}{{- end -}}
+{{- toJson $data -}}
+{{- end -}}
+
+{{- define "baton-proxy.secretName" -}}
+{{- if .Values.secret.existingSecret -}}
+{{- .Values.secret.existingSecret -}}
+{{- else if ne (include "baton-proxy.secretData" .) "{}" -}}
+{{- include "baton-proxy.fullname" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Where the proxy forwards to: the vendor's server on loopback in sidecar mode, upstream.url in gateway mode. */}}
+{{- define "baton-proxy.upstream" -}}
+{{- if eq .Values.mode "sidecar" -}}
+{{- printf "http://127.0.0.1:%d%s" (int .Values.sidecar.server.port) .Values.sidecar.server.path -}}
+{{- else -}}
+{{- required "upstream.url is required in gateway mode (the MCP endpoint to put the proxy in front of, e.g. http://my-mcp.vendor.svc:3000/mcp)" .Values.upstream.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The MCP path clients use on the proxy: serve.path, else the upstream's own path (serve's default). */}}
+{{- define "baton-proxy.publicPath" -}}
+{{- if .Values.serve.path -}}
+{{- .Values.serve.path -}}
+{{- else if eq .Values.mode "sidecar" -}}
+{{- .Values.sidecar.server.path -}}
+{{- else -}}
+{{- (urlParse (include "baton-proxy.upstream" .)).path | default "/" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* BATON_EVENT_SINK: the listed sinks, plus the file on its emptyDir when events.file is enabled. */}}
+{{- define "baton-proxy.eventSinks" -}}
+{{- $sinks := list -}}
+{{- range .Values.events.sinks }}{{- $sinks = append $sinks . -}}{{- end -}}
+{{- if .Values.events.file.enabled }}{{- $sinks = append $sinks (printf "file://%s/events.jsonl" (trimSuffix "/" .Values.events.file.mountPath)) -}}{{- end -}}
+{{- join "," $sinks -}}
+{{- end -}}
+
+{{/*
+Refuses values that the schema cannot express, with a message saying what to change:
+the grace period must outlast any preStop sleep plus the drain plus the sinks' 2 s flush deadline,
+or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
+*/}}
+{{- define "baton-proxy.validate" -}}
+{{- $drainMs := int64 .Values.serve.drainTimeoutMs -}}
+{{- $sleepMs := 0 -}}
+{{- with .Values.lifecycle }}{{- with .preStop }}{{- with .sleep }}{{- $sleepMs = mul (int64 .seconds) 1000 -}}{{- end }}{{- end }}{{- end -}}
+{{- $neededMs := add $sleepMs $drainMs 2000 -}}
+{{- $graceMs := mul (int64 .Values.terminationGracePeriodSeconds) 1000 -}}
+{{- if le $graceMs $neededMs -}}
+{{- fail (printf "terminationGracePeriodSeconds (%d s) must exceed serve.drainTimeoutMs (%d ms) plus the 2 s event flush%s: raise it to at least %d" (int64 .Values.terminationGracePeriodSeconds) $drainMs (ternary (printf " plus the %d ms preStop sleep" $sleepMs) "" (gt $sleepMs 0)) (add (div $neededMs 1000) 1)) -}}
+{{- end -}}
+{{- if and (eq .Values.mode "sidecar") (or (eq (int .Values.sidecar.server.port) (int .Values.serve.port)) (eq (int .Values.sidecar.server.port) (int .Values.serve.adminPort))) -}}
+{{- fail (printf "sidecar.server.port %d collides with the proxy's own ports (serve.port %d, serve.adminPort %d): the two containers share the pod's network" (int .Values.sidecar.server.port) (int .Values.serve.port) (int .Values.serve.adminPort)) -}}
+{{- end -}}
+{{- if eq (int .Values.serve.port) (int .Values.serve.adminPort) -}}
+{{- fail "serve.port and serve.adminPort must differ" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The proxy container, shared by both modes. */}}
+{{- define "baton-proxy.proxyContainer" -}}
+- name: baton-proxy
+  image: {{ include "baton-proxy.image" (dict "image" .Values.image "appVersion" .Chart.AppVersion) | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  # The image's default command, with the chart's ports: flags win over BATON_LISTEN/BATON_ADMIN_LISTEN.
+  args:
+    - serve
+    - --listen
+    - {{ printf "0.0.0.0:%d" (int .Values.serve.port) | quote }}
+    - --admin-listen
+    - {{ printf "0.0.0.0:%d" (int .Values.serve.adminPort) | quote }}
+  env:
+    - name: BATON_UPSTREAM
+      value: {{ include "baton-proxy.upstream" . | quote }}
+    {{- with .Values.serve.path }}
+    - name: BATON_PATH
+      value: {{ . | quote }}
+    {{- end }}
+    {{- with .Values.serve.allowedOrigins }}
+    - name: BATON_ALLOWED_ORIGINS
+      value: {{ join "," . | quote }}
+    {{- end }}
+    - name: BATON_MAX_BODY_BYTES
+      value: {{ int64 .Values.serve.maxBodyBytes | toString | quote }}
+    - name: BATON_DRAIN_TIMEOUT_MS
+      value: {{ int64 .Values.serve.drainTimeoutMs | toString | quote }}
+    - name: BATON_SESSION_IDLE_MS
+      value: {{ int64 .Values.serve.sessionIdleMs | toString | quote }}
+    - name: BATON_IDLE_TIMEOUT_MS
+      value: {{ int64 .Values.serve.idleTimeoutMs | toString | quote }}
+    - name: BATON_CONSENT_MODE
+      value: {{ .Values.consent.mode | quote }}
+    - name: BATON_EVENT_SINK
+      value: {{ include "baton-proxy.eventSinks" . | quote }}
+    {{- with .Values.tenantId }}
+    - name: BATON_TENANT_ID
+      value: {{ . | quote }}
+    {{- end }}
+    {{- with .Values.vendorId }}
+    - name: BATON_VENDOR_ID
+      value: {{ . | quote }}
+    {{- end }}
+    - name: BATON_SCRUB
+      value: {{ ternary "on" "off" .Values.events.scrub | quote }}
+    {{- with .Values.events.scrubKeys }}
+    - name: BATON_SCRUB_KEYS
+      value: {{ join "," . | quote }}
+    {{- end }}
+    - name: BATON_SLOW_CALL_MS
+      value: {{ int64 .Values.events.slowCallMs | toString | quote }}
+    {{- range $name, $value := .Values.extraEnv }}
+    - name: {{ $name }}
+      value: {{ toString $value | quote }}
+    {{- end }}
+  {{- if or (include "baton-proxy.secretName" .) .Values.extraEnvFrom }}
+  envFrom:
+    {{- with (include "baton-proxy.secretName" .) }}
+    # Secrets (BATON_API_KEY, BATON_CONSENT_TOKEN, secret.extraEnv) only ever come from this Secret.
+    - secretRef:
+        name: {{ . }}
+    {{- end }}
+    {{- with .Values.extraEnvFrom }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- end }}
+  ports:
+    - name: http
+      containerPort: {{ .Values.serve.port }}
+      protocol: TCP
+    - name: admin
+      containerPort: {{ .Values.serve.adminPort }}
+      protocol: TCP
+  startupProbe:
+    httpGet:
+      path: /healthz
+      port: admin
+    {{- toYaml .Values.startupProbe | nindent 4 }}
+  livenessProbe:
+    httpGet:
+      path: /healthz
+      port: admin
+    {{- toYaml .Values.livenessProbe | nindent 4 }}
+  readinessProbe:
+    httpGet:
+      path: /readyz
+      port: admin
+    {{- toYaml .Values.readinessProbe | nindent 4 }}
+  {{- with .Values.lifecycle }}
+  lifecycle:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  resources:
+    {{- toYaml .Values.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+    {{- if .Values.events.file.enabled }}
+    - name: events
+      mountPath: {{ .Values.events.file.mountPath }}
+    {{- end }}
+    {{- with .Values.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end -}}
+
+{{/* The vendor's MCP server container in sidecar mode. */}}
+{{- define "baton-proxy.serverContainer" -}}
+{{- $server := .Values.sidecar.server -}}
+- name: mcp-server
+  image: {{ include "baton-proxy.image" (dict "image" $server.image "appVersion" "latest") | quote }}
+  imagePullPolicy: {{ $server.image.pullPolicy }}
+  {{- with $server.command }}
+  command:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $server.args }}
+  args:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $server.env }}
+  env:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $server.envFrom }}
+  envFrom:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  ports:
+    - name: mcp
+      containerPort: {{ $server.port }}
+      protocol: TCP
+  {{- with $server.livenessProbe }}
+  livenessProbe:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $server.lifecycle }}
+  lifecycle:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  resources:
+    {{- toYaml $server.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml $server.securityContext | nindent 4 }}
+  {{- with $server.volumeMounts }}
+  volumeMounts:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}

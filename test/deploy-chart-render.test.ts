@@ -1,0 +1,129 @@
+// Renders the chart with a real Helm (pinned, from the npm registry) for the defaults and every documented example: lint, secure pod specs, secrets only in a Secret, probes and args as serve expects; bad values refused with their message.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { badValues, CHART_DIR, examples } from "./support/chart.ts";
+import { DOCKERFILE, execForm, parseDockerfile } from "./support/dockerfile.ts";
+import { findHelm, runHelm } from "./support/helm.ts";
+
+const helm = findHelm();
+const home = mkdtempSync(join(tmpdir(), "baton-helm-home-"));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+type Manifest = Record<string, any>;
+
+/** `helm template` of the chart with `args`; throws with Helm's stderr when it refuses. */
+function render(args: readonly string[]): Manifest[] {
+  const result = runHelm(helm ?? "helm", ["template", "rel", CHART_DIR, "--namespace", "mcp", ...args], home);
+  if (result.code !== 0) throw new Error(`helm template failed (${result.code}):\n${result.stderr}`);
+  const parsed = Bun.YAML.parse(result.stdout) as Manifest[] | Manifest;
+  return (Array.isArray(parsed) ? parsed : [parsed]).filter((m) => m !== null);
+}
+
+/** The one rendered manifest of `kind` (and `name`); throws when it is missing. */
+function one(docs: Manifest[], kind: string, name?: string): Manifest {
+  const found = docs.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
+  if (found === undefined) throw new Error(`no ${kind}${name === undefined ? "" : ` ${name}`} rendered`);
+  return found;
+}
+
+const GATEWAY = ["--set", "upstream.url=http://mcp.vendor.svc:3000/mcp"];
+const cases: [string, string[]][] = [["defaults (gateway)", GATEWAY], ...[...examples()].map(([name, path]): [string, string[]] => [`example ${name}`, ["-f", path]])];
+const containerCmd = execForm(parseDockerfile(readFileSync(DOCKERFILE, "utf8")), "CMD");
+/** Environment variables whose values are secrets: never a literal `value` in a pod spec. */
+const SECRET_VARIABLES = ["BATON_API_KEY", "BATON_CONSENT_TOKEN"];
+
+describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm on this platform"})`, () => {
+  test.each(cases)("helm lint --strict: %s", (_name, args) => {
+    const result = runHelm(helm ?? "helm", ["lint", "--strict", CHART_DIR, ...args], home);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+  });
+
+  test.each(cases)("%s renders a hardened pod whose proxy container matches serve", (_name, args) => {
+    const docs = render(args);
+    const kinds = docs.map((d) => d.kind);
+    expect(kinds).not.toContain("ConfigMap");
+    const deployment = one(docs, "Deployment");
+    const pod = deployment?.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(20000 + 2000);
+
+    const proxy = pod.containers.find((c: Manifest) => c.name === "baton-proxy");
+    expect(proxy.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ["ALL"] } });
+    expect(proxy.args).toEqual(containerCmd); // the chart's default ports give exactly the image's CMD
+    const admin = proxy.ports.find((p: Manifest) => p.name === "admin");
+    expect(admin.containerPort).toBe(9464);
+    expect(proxy.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "admin" });
+    expect(proxy.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "admin" });
+    expect(proxy.startupProbe.httpGet).toEqual({ path: "/healthz", port: "admin" });
+    expect(proxy.resources.requests.memory).toBeDefined();
+    expect(proxy.resources.limits.memory).toBeDefined();
+
+    const env = new Map<string, Manifest>(proxy.env.map((e: Manifest) => [e.name, e]));
+    for (const name of SECRET_VARIABLES) expect(env.has(name), `${name} must come from the Secret`).toBe(false);
+    expect(env.get("BATON_UPSTREAM")?.value).toMatch(/^https?:\/\//);
+    expect(env.get("BATON_CONSENT_MODE")?.value).toMatch(/^(static|per-request)$/);
+    // A file sink is only ever on a mounted emptyDir: the root filesystem is read-only.
+    for (const sink of String(env.get("BATON_EVENT_SINK")?.value).split(",")) {
+      if (!sink.startsWith("file://")) continue;
+      const dir = new URL(sink).pathname.replace(/\/[^/]+$/, "");
+      const mount = proxy.volumeMounts.find((m: Manifest) => m.mountPath === dir);
+      expect(mount, `${sink} is on a mounted volume`).toBeDefined();
+      expect(pod.volumes.find((v: Manifest) => v.name === mount.name)?.emptyDir).toBeDefined();
+    }
+    expect(proxy.volumeMounts.find((m: Manifest) => m.mountPath === "/tmp")).toBeDefined();
+
+    const service = one(docs, "Service", "rel-baton-proxy");
+    expect(service.spec.ports.map((p: Manifest) => p.targetPort)).toEqual(["http"]); // the admin port is never on the MCP Service
+  });
+
+  test("sidecar mode: the proxy forwards to the server's port on 127.0.0.1, in the same pod", () => {
+    const docs = render(["-f", join(CHART_DIR, "examples", "sidecar.yaml")]);
+    const pod = one(docs, "Deployment").spec.template.spec;
+    expect(pod.containers.map((c: Manifest) => c.name)).toEqual(["baton-proxy", "mcp-server"]);
+    const server = pod.containers[1];
+    const upstream = pod.containers[0].env.find((e: Manifest) => e.name === "BATON_UPSTREAM").value;
+    expect(upstream).toBe(`http://127.0.0.1:${server.ports[0].containerPort}/mcp`);
+  });
+
+  test("secrets from values land in a Secret read with envFrom, and pods roll when it changes", () => {
+    const args = [...GATEWAY, "--set", "events.sinks[0]=https://console.example", "--set", "events.apiKey=key-abc-123", "--set", "consent.token=consent-xyz-789"];
+    const docs = render(args);
+    const secret = one(docs, "Secret");
+    expect(Object.keys(secret.data).sort()).toEqual(["BATON_API_KEY", "BATON_CONSENT_TOKEN"]);
+    expect(Buffer.from(secret.data.BATON_API_KEY, "base64").toString()).toBe("key-abc-123");
+    const deployment = one(docs, "Deployment");
+    expect(deployment.spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: secret.metadata.name } }]);
+    expect(JSON.stringify(docs.filter((d) => d.kind !== "Secret"))).not.toContain("key-abc-123");
+    const before = deployment.spec.template.metadata.annotations["checksum/secret"];
+    const after = one(render([...args.slice(0, -1), "consent.token=consent-xyz-790"]), "Deployment").spec.template.metadata.annotations["checksum/secret"];
+    expect(after).not.toBe(before);
+  });
+
+  test("with existingSecret the chart creates no Secret and reads that one", () => {
+    const docs = render(["-f", join(CHART_DIR, "examples", "console.yaml")]);
+    expect(docs.map((d) => d.kind)).not.toContain("Secret");
+    expect(one(docs, "Deployment").spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: "baton-proxy-credentials" } }]);
+    expect(docs.map((d) => d.kind).sort()).toEqual(["Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Service", "Service", "ServiceAccount", "ServiceMonitor"]);
+  });
+
+  test("extraEnv reaches the container as plain env (for BATON_* variables this chart predates)", () => {
+    const docs = render([...GATEWAY, "--set", "extraEnv.BATON_PROXY_LOG_FILE=/tmp/proxy.log"]);
+    const env = one(docs, "Deployment").spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: "BATON_PROXY_LOG_FILE", value: "/tmp/proxy.log" });
+  });
+
+  test.each(badValues().map((b) => [b.name, b] as const))("bad values %s are refused by helm with a message naming the problem", (_name, b) => {
+    const result = runHelm(helm ?? "helm", ["template", "rel", CHART_DIR, "-f", b.path], home);
+    expect(result.code).not.toBe(0);
+    if (b.helm !== undefined) expect(result.stderr).toContain(b.helm);
+    if (b.field !== undefined) {
+      // Helm 3 names a field `a.b`, Helm 4 `/a/b`; additional keys by their own name.
+      const forms = [b.field, `/${b.field.replaceAll(".", "/")}`];
+      expect(forms.some((f) => result.stderr.includes(f)), result.stderr).toBe(true);
+    }
+  });
+});
