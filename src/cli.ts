@@ -1,52 +1,80 @@
-// Parses baton-proxy's command line into what to do. Pure: argv in, an Invocation out; no I/O.
+// Parses baton-proxy's command line into what to do, and renders the top-level help. Pure: argv in, an Invocation out; no I/O.
+
+import { parseArgs as parseTokens } from "node:util";
+import { type CommandSpec, fill, type OptionSpec, type OptionValue, parseOptionList, renderOptionRows, toParseArgsOptions } from "./command-spec.ts";
+import { findSubcommand, SUBCOMMANDS } from "./commands.ts";
+import { KNOWN_VARIABLES } from "./config.ts";
+import { LocalError } from "./errors.ts";
+import { EXIT_MEANINGS } from "./exit-codes.ts";
 
 export type Invocation =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
-  | { readonly kind: "proxy"; readonly command: readonly string[] }
-  | { readonly kind: "report" | "wrap" | "unwrap"; readonly args: readonly string[] }
+  | { readonly kind: "proxy"; readonly command: readonly string[]; readonly options: Readonly<Record<string, OptionValue>> }
+  | { readonly kind: "subcommand"; readonly spec: CommandSpec; readonly args: readonly string[] }
   | { readonly kind: "usage-error"; readonly reason: string };
 
-const SUBCOMMANDS = new Set(["report", "wrap", "unwrap"]);
-
-export const USAGE = `Usage:
-  baton-proxy [options] -- <command> [args...]   run <command> as an MCP stdio server behind the proxy
-  baton-proxy report [FILE.jsonl] [--session ID] [--format md|json] [--list]
-  baton-proxy wrap [--client NAME | --config PATH] [SERVER...|--all] [--dry-run] [--list]
-  baton-proxy unwrap [--client NAME | --config PATH] [SERVER...|--all] [--dry-run]
-
-Options:
-  -h, --help      show this help
-  -V, --version   print the version
-
-Configuration comes from BATON_* environment variables (see README): BATON_EVENT_SINK,
-BATON_TENANT_ID, BATON_CONSENT_TOKEN, BATON_API_KEY, BATON_VENDOR_ID, BATON_PROXY_LOG_FILE,
-BATON_SCRUB, BATON_SCRUB_KEYS, BATON_SLOW_CALL_MS.
-Example (Claude config): "command": "baton-proxy", "args": ["--", "npx", "-y", "@modelcontextprotocol/server-everything"]
-`;
+/** Options of the proxy mode, given before the server command. */
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  { name: "help", short: "h", help: "show this help" },
+  { name: "version", short: "V", help: "print the version" },
+];
 
 /**
- * Reads `argv` (without the runtime and script path). Everything after the first `--` is the
- * server command, passed on verbatim (its own `--help` or `--` belong to it, not to us).
+ * Reads `argv` (without the runtime and script path). A subcommand name counts only as the first
+ * argument. Otherwise the proxy's options come first and the server command starts at the first
+ * argument that is not an option, or after the first `--`; from there everything is passed on
+ * verbatim (its own `--help` or `--` belong to it, not to us).
  */
 export function parseArgs(argv: readonly string[]): Invocation {
-  const first = argv[0];
-  if (first !== undefined && SUBCOMMANDS.has(first)) {
-    return { kind: first as "report" | "wrap" | "unwrap", args: argv.slice(1) };
+  const subcommand = argv[0] === undefined ? undefined : findSubcommand(argv[0]);
+  if (subcommand !== undefined) return { kind: "subcommand", spec: subcommand, args: argv.slice(1) };
+
+  // A lenient pass only finds where the server command starts (it knows which options take a value).
+  const { tokens } = parseTokens({ args: [...argv], options: toParseArgsOptions(GLOBAL_OPTIONS), strict: false, allowPositionals: true, tokens: true });
+  const start = tokens.find((t) => t.kind === "positional" || t.kind === "option-terminator");
+  const optionEnd = start?.index ?? argv.length;
+  const commandStart = start === undefined ? argv.length : start.kind === "option-terminator" ? start.index + 1 : start.index;
+  let options: Readonly<Record<string, OptionValue>>;
+  try {
+    options = parseOptionList(GLOBAL_OPTIONS, argv.slice(0, optionEnd), false).values;
+  } catch (error) {
+    if (error instanceof LocalError) return { kind: "usage-error", reason: error.message };
+    throw error;
   }
-  const separator = argv.indexOf("--");
-  const options = separator === -1 ? argv : argv.slice(0, separator);
-  for (const option of options) {
-    if (option === "-h" || option === "--help") return { kind: "help" };
-    if (option === "-V" || option === "--version") return { kind: "version" };
+
+  const command = argv.slice(commandStart);
+  const first = command[0];
+  if (start?.kind === "positional" && first !== undefined && findSubcommand(first) !== undefined) {
+    return { kind: "usage-error", reason: `"${first}" is a subcommand: give it first (baton-proxy ${first} ...), or run a server command of that name after "--"` };
   }
-  const unknown = options.find((o) => o.startsWith("-"));
-  if (unknown !== undefined) return { kind: "usage-error", reason: `unknown option "${unknown}"` };
-  if (options.length > 0) {
-    return { kind: "usage-error", reason: `unexpected argument "${options[0]}": put the server command after "--"` };
-  }
-  if (separator === -1) return { kind: "usage-error", reason: `missing "--" before the server command` };
-  const command = argv.slice(separator + 1);
-  if (command.length === 0 || command[0] === "") return { kind: "usage-error", reason: `no server command after "--"` };
-  return { kind: "proxy", command };
+  if (options.help === true) return { kind: "help" };
+  if (options.version === true) return { kind: "version" };
+  if (first === undefined || first === "") return { kind: "usage-error", reason: "no server command given" };
+  return { kind: "proxy", command, options };
+}
+
+/** `baton-proxy --help`: the proxy's synopsis, every subcommand's, the options, configuration and exit statuses. */
+export function renderUsage(): string {
+  const synopsis = SUBCOMMANDS.flatMap((spec) => spec.synopsis.map((line) => `  baton-proxy ${spec.name} ${line}`));
+  const names = SUBCOMMANDS.map((spec) => spec.name);
+  const width = Math.max(...names.map((name) => name.length));
+  const exits = EXIT_MEANINGS.map(([code, meaning]) => `${code} ${meaning}`).join(", ");
+  return `Usage:
+  baton-proxy [options] [--] <command> [args...]   run <command> as an MCP stdio server behind the proxy
+${synopsis.join("\n")}
+
+"--" is needed only when <command> starts with "-" or is named like a subcommand
+(${names.join(", ")}): baton-proxy -- ${names[0]} --stdio.
+
+Subcommands (run "baton-proxy <subcommand> --help" for details):
+${SUBCOMMANDS.map((spec) => `  ${spec.name.padEnd(width)}  ${spec.summary}`).join("\n")}
+
+Options:
+${renderOptionRows(GLOBAL_OPTIONS)}
+
+${fill(`Configuration comes from BATON_* environment variables (see README): ${KNOWN_VARIABLES.join(", ")}.`)}
+${fill(`Exit status: the server's own status in proxy mode; ${exits}.`)}
+Example (Claude config): "command": "baton-proxy", "args": ["npx", "-y", "@modelcontextprotocol/server-everything"]
+`;
 }

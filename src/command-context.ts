@@ -1,6 +1,6 @@
 // The I/O a subcommand may use, passed in by src/main.ts so commands stay testable without processes.
 
-/** What `report`, `wrap` and `unwrap` get from the entry point. Only main.ts builds one from the real process. */
+/** What every subcommand gets from the entry point. Only main.ts builds one from the real process. */
 export interface CommandContext {
   /** The environment (a plain object; never `process.env` itself in tests). */
   readonly env: Readonly<Record<string, string | undefined>>;

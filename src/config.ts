@@ -24,13 +24,13 @@ export interface Config {
   readonly slowCallMs: number;
   /** Values that must never appear in any output (API key, consent token). */
   readonly secrets: readonly string[];
-  /** Non-fatal remarks (unknown BATON_* variables), logged once at start. */
+  /** Non-fatal remarks (unknown BATON_* variables, with the likely intended name), logged once at start. */
   readonly warnings: readonly string[];
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-export const DEFAULT_SINKS = "stderr:,file:///tmp/baton-proxy.jsonl";
+const DEFAULT_SINKS = "stderr:,file:///tmp/baton-proxy.jsonl";
 export const DEFAULT_FILE_SINK_PATH = "/tmp/baton-proxy.jsonl";
 export const PLACEHOLDER = "local";
 export const DEFAULT_SLOW_CALL_MS = 1000;
@@ -88,14 +88,11 @@ export function loadConfig(env: Env): ConfigResult {
     problems.push(`BATON_SLOW_CALL_MS must be a positive whole number of milliseconds (got "${clip(slowRaw ?? "")}")`);
   }
 
-  const known = new Set<string>(KNOWN_VARIABLES);
-  for (const name of Object.keys(env).sort()) {
-    if (name.startsWith("BATON_") && !known.has(name)) {
-      warnings.push(`ignoring unknown variable ${name} (known: ${KNOWN_VARIABLES.join(", ")})`);
-    }
-  }
+  // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.
+  const remarks = unknownVariables(env);
+  if (problems.length > 0) return { ok: false, problems: [...problems, ...remarks] };
+  warnings.push(...remarks);
 
-  if (problems.length > 0) return { ok: false, problems };
   const secrets = [apiKey, consentToken === PLACEHOLDER ? undefined : consentToken].filter(
     (s): s is string => s !== undefined,
   );
@@ -117,7 +114,7 @@ export function loadConfig(env: Env): ConfigResult {
 }
 
 /** Parses the comma-separated sink list; pushes a problem per bad entry. */
-export function parseSinks(list: string, problems: string[]): SinkSpec[] {
+function parseSinks(list: string, problems: string[]): SinkSpec[] {
   const sinks: SinkSpec[] = [];
   const seen = new Set<string>();
   for (const entry of list.split(",").map((s) => s.trim())) {
@@ -144,18 +141,18 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
   try {
     url = new URL(entry);
   } catch {
-    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" is not a valid URL`);
+    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" is not a valid URL${suggestSink(entry)}`);
     return undefined;
   }
   switch (url.protocol) {
     case "file:": {
       if (url.host !== "" && url.host !== "localhost") {
-        problems.push(`BATON_EVENT_SINK entry "${clip(entry)}" must be an absolute path: file:///abs/path.jsonl`);
+        problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must be an absolute path: file:///abs/path.jsonl`);
         return undefined;
       }
       const path = decodeURIComponent(url.pathname);
       if (path === "/" || path.endsWith("/")) {
-        problems.push(`BATON_EVENT_SINK entry "${clip(entry)}" names a directory, not a file`);
+        problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" names a directory, not a file`);
         return undefined;
       }
       return { kind: "file", path };
@@ -188,9 +185,68 @@ export function sinkLabel(sink: SinkSpec): string {
   }
 }
 
-/** Replaces `user:pass@` in a URL-ish string with `***@`. */
+/**
+ * Masks what in a URL-ish string may be a credential: `user:pass@` becomes `***@`, and a query or
+ * fragment (`?api_key=…`, `#access_token=…`) becomes `?***` / `#***`. Every URL we print goes through here.
+ */
 export function maskUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1***@");
+  return text
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@")
+    .replace(/\?[^#]*/, "?***")
+    .replace(/#.*$/s, "#***");
+}
+
+/** The whole refusal, the same for the proxy and `report`: "the configuration has 2 problem(s):\n  - …". */
+export function describeConfigProblems(problems: readonly string[]): string {
+  return `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`;
+}
+
+/** Names of a sink entry people write for the ones we accept: `stderr`, a bare absolute path. */
+function suggestSink(entry: string): string {
+  if (/^stderr:?$/i.test(entry) || entry.toLowerCase() === "stderr") return ': did you mean "stderr:"?';
+  if (entry.startsWith("/")) return `: did you mean "file://${clip(maskUrl(entry))}"?`;
+  if (/^[A-Za-z]:[\\/]/.test(entry)) return `: did you mean "file:///${clip(maskUrl(entry.replaceAll("\\", "/")))}"?`;
+  return " (use stderr:, file:///abs/path.jsonl or https://host)";
+}
+
+/** One remark per BATON_* name we do not read, with the closest known name when it is a likely typo. */
+function unknownVariables(env: Env): string[] {
+  const known = new Set<string>(KNOWN_VARIABLES);
+  const remarks: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.toUpperCase().startsWith("BATON_") || known.has(name)) continue;
+    const closest = closestName(name.toUpperCase());
+    remarks.push(
+      closest === undefined
+        ? `unknown variable ${name} is ignored (known: ${KNOWN_VARIABLES.join(", ")})`
+        : `unknown variable ${name} is ignored: did you mean ${closest}?`,
+    );
+  }
+  return remarks;
+}
+
+/** The known name within a small edit distance of `name` (typos, a missing or extra underscore or letter). */
+function closestName(name: string): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of KNOWN_VARIABLES) {
+    const distance = editDistance(name, candidate);
+    if (distance <= Math.max(2, Math.floor(candidate.length / 5)) && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function clip(text: string): string {

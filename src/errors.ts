@@ -1,4 +1,4 @@
-// Local errors: string codes for failures inside the proxy. Never serialised to a JSON-RPC peer (see wire/jsonrpc-errors.ts).
+// Local errors: string codes for failures inside the proxy. Never serialised to a JSON-RPC peer (those are built in wire/jsonrpc.ts).
 
 export type LocalErrorCode = "E_CONFIG" | "E_USAGE" | "E_SPAWN" | "E_SINK" | "E_REPORT" | "E_WRAP" | "E_IO";
 

@@ -24,10 +24,3 @@ export function createLogger(write: (line: string) => void, secrets: readonly st
     error: (m) => emit("error", m),
   };
 }
-
-/** A logger that keeps lines in memory; for tests. */
-export function createMemoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const logger = createLogger((line) => lines.push(line.trimEnd()));
-  return Object.assign(logger, { lines });
-}

@@ -1,6 +1,7 @@
 // Entry point of the baton-proxy binary: the only place that reads process.env/argv, touches real stdio, or exits.
 
 import type { FileSink } from "bun";
+import { EXIT } from "./exit-codes.ts";
 import { run } from "./run.ts";
 
 const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -73,6 +74,6 @@ if (import.meta.main) {
   main().catch((error: unknown) => {
     // A bug of ours: say so on stderr (never stdout) and fail.
     process.stderr.write(`baton-proxy: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(70);
+    process.exit(EXIT.INTERNAL);
   });
 }

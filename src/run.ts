@@ -2,17 +2,16 @@
 
 import { appendFileSync } from "node:fs";
 import type { FileSink } from "bun";
-import { parseArgs, USAGE } from "./cli.ts";
+import { parseArgs, renderUsage } from "./cli.ts";
 import type { CommandContext } from "./command-context.ts";
-import { loadConfig } from "./config.ts";
+import { runSubcommand } from "./commands.ts";
+import { describeConfigProblems, loadConfig } from "./config.ts";
 import { LocalError, describeError } from "./errors.ts";
+import { EXIT } from "./exit-codes.ts";
 import { createLogger } from "./log.ts";
 import { childEnvironment, spawnChild } from "./transport/child-process.ts";
 import { runStdioProxy } from "./transport/stdio-proxy.ts";
 import { VERSION } from "./version.ts";
-
-/** Exit codes of our own (the proxy otherwise exits with the server's status). */
-export const EXIT = { OK: 0, USAGE: 2, CONFIG: 78, NOT_EXECUTABLE: 126, NOT_FOUND: 127 } as const;
 
 export interface RunIo extends CommandContext {
   /** Writes event lines to stderr; a returned promise means "still being written" (bounds the stderr sink's backlog). */
@@ -27,25 +26,18 @@ export async function run(argv: readonly string[], io: RunIo): Promise<number> {
   const invocation = parseArgs(argv);
   switch (invocation.kind) {
     case "help":
-      io.stdout(USAGE);
+      io.stdout(renderUsage());
       return EXIT.OK;
     case "version":
       io.stdout(`baton-proxy ${VERSION}\n`);
       return EXIT.OK;
     case "usage-error":
-      io.stderr(`baton-proxy: ${invocation.reason}\n\n${USAGE}`);
+      io.stderr(`baton-proxy: ${invocation.reason}\n\n${renderUsage()}`);
       return EXIT.USAGE;
-    // Subcommands load on demand: their modules (node:crypto among them) would otherwise add
-    // tens of milliseconds to every proxy start, which hosts pay on each server launch.
-    case "report": {
-      const { runReportCommand } = await import("./report/report-command.ts");
-      return runReportCommand(invocation.args, io);
-    }
-    case "wrap":
-    case "unwrap": {
-      const { runWrapCommand } = await import("./wrap/wrap-command.ts");
-      return runWrapCommand(invocation.args, io, invocation.kind);
-    }
+    // Subcommands load on demand (see src/commands.ts): their modules (node:crypto among them)
+    // would otherwise add tens of milliseconds to every proxy start, paid on each server launch.
+    case "subcommand":
+      return runSubcommand(invocation.spec, invocation.args, io);
     case "proxy":
       return runProxy(invocation.command, io);
   }
@@ -54,8 +46,7 @@ export async function run(argv: readonly string[], io: RunIo): Promise<number> {
 async function runProxy(command: readonly string[], io: RunIo): Promise<number> {
   const loaded = loadConfig(io.env);
   if (!loaded.ok) {
-    const list = loaded.problems.map((p) => `  - ${p}`).join("\n");
-    io.stderr(`baton-proxy: refusing to start, the configuration has ${loaded.problems.length} problem(s):\n${list}\nThe server was not started. See "baton-proxy --help" and the README's configuration table.\n`);
+    io.stderr(`baton-proxy: refusing to start, ${describeConfigProblems(loaded.problems)}\nThe server was not started. See "baton-proxy --help" and the README's configuration table.\n`);
     return EXIT.CONFIG;
   }
   const config = loaded.config;

@@ -1,30 +1,70 @@
+// Unit tests for src/cli.ts: where the server command starts, reserved subcommand names, and the help text's sources.
+
 import { describe, expect, test } from "bun:test";
-import { parseArgs } from "../src/cli.ts";
+import { parseArgs, renderUsage } from "../src/cli.ts";
+import { SUBCOMMANDS } from "../src/commands.ts";
+import { KNOWN_VARIABLES } from "../src/config.ts";
 
 describe("parseArgs", () => {
   test.each([
-    [["--", "node", "server.js"], { kind: "proxy", command: ["node", "server.js"] }],
-    [["--", "npx", "-y", "pkg", "--", "--help"], { kind: "proxy", command: ["npx", "-y", "pkg", "--", "--help"] }],
-    [["--help"], { kind: "help" }],
-    [["-h", "--", "x"], { kind: "help" }],
-    [["--version"], { kind: "version" }],
-    [["-V"], { kind: "version" }],
-    [["report", "--list"], { kind: "report", args: ["--list"] }],
-    [["wrap", "--all", "--dry-run"], { kind: "wrap", args: ["--all", "--dry-run"] }],
-    [["unwrap", "everything"], { kind: "unwrap", args: ["everything"] }],
-  ])("%j", (argv, expected) => {
-    expect(parseArgs(argv)).toEqual(expected as never);
+    [["--", "node", "server.js"], ["node", "server.js"]],
+    [["node", "server.js"], ["node", "server.js"]],
+    [["npx", "-y", "pkg", "--", "--help"], ["npx", "-y", "pkg", "--", "--help"]],
+    [["--", "npx", "-y", "pkg", "--", "--help"], ["npx", "-y", "pkg", "--", "--help"]],
+    [["--", "-weird"], ["-weird"]],
+    [["--", "report", "--stdio"], ["report", "--stdio"]],
+    [["uvx", "report"], ["uvx", "report"]],
+    [["node", "--help"], ["node", "--help"]],
+  ])("%j runs the server command %j", (argv, command) => {
+    expect(parseArgs(argv)).toEqual({ kind: "proxy", command, options: {} } as never);
   });
 
   test.each([
-    [[], `missing "--"`],
-    [["node", "server.js"], `unexpected argument "node"`],
-    [["--"], "no server command"],
-    [["--frobnicate", "--", "x"], `unknown option "--frobnicate"`],
-    [["-x"], `unknown option "-x"`],
+    [["--help"], "help"],
+    [["-h", "--", "x"], "help"],
+    [["-h", "node"], "help"],
+    [["--version"], "version"],
+    [["-V"], "version"],
+  ])("%j", (argv, kind) => {
+    expect(parseArgs(argv).kind).toBe(kind as never);
+  });
+
+  test.each([
+    [["report", "--list"], "report", ["--list"]],
+    [["wrap", "--all", "--dry-run"], "wrap", ["--all", "--dry-run"]],
+    [["unwrap", "everything"], "unwrap", ["everything"]],
+    [["serve", "--upstream", "http://x"], "serve", ["--upstream", "http://x"]],
+    [["auth"], "auth", []],
+  ])("%j is the %s subcommand", (argv, name, args) => {
+    const result = parseArgs(argv);
+    expect(result.kind === "subcommand" && [result.spec.name, result.args]).toEqual([name, args]);
+  });
+
+  test.each([
+    [[], "no server command given"],
+    [["--"], "no server command given"],
+    [["--", ""], "no server command given"],
+    [["--frobnicate", "--", "x"], "unknown option --frobnicate"],
+    [["--frobnicate", "node"], "unknown option --frobnicate"],
+    [["-x"], "unknown option -x"],
+    [["--version=2", "node"], "--version takes no value"],
+    [["-V", "report"], '"report" is a subcommand: give it first'],
   ])("usage error for %j", (argv, reason) => {
     const result = parseArgs(argv);
     expect(result.kind).toBe("usage-error");
     expect(result.kind === "usage-error" && result.reason).toContain(reason);
   });
+});
+
+test("the help text comes from the command table: every synopsis, every subcommand, every variable", () => {
+  const usage = renderUsage();
+  expect(usage).toContain("baton-proxy [options] [--] <command> [args...]");
+  for (const spec of SUBCOMMANDS) {
+    expect(usage).toContain(`  ${spec.name}  `.replace(/ {2}$/, ""));
+    for (const line of spec.synopsis) expect(usage).toContain(`baton-proxy ${spec.name} ${line}`);
+  }
+  expect(usage).toContain("--slow-ms N");
+  expect(usage).toContain("(SERVER... | --all)");
+  expect(usage).toContain('"--" is needed only when <command> starts with "-" or is named like a subcommand\n(report, wrap, unwrap, serve, auth)');
+  for (const name of KNOWN_VARIABLES) expect(usage).toContain(name);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { loadConfig } from "../src/config.ts";
+import { KNOWN_VARIABLES, loadConfig, maskUrl } from "../src/config.ts";
 
 describe("loadConfig", () => {
   test("defaults: stderr + /tmp file, placeholders, scrubbing on", () => {
@@ -65,9 +65,48 @@ describe("loadConfig", () => {
     expect(text).not.toContain("ct-secret-token");
   });
 
-  test("unknown BATON_ variables are warnings, not silent", () => {
-    const result = loadConfig({ BATON_EVENT_SINKS: "stderr:" });
-    expect(result.ok && result.config.warnings.join()).toContain("BATON_EVENT_SINKS");
+  test("unknown BATON_ variables are warnings naming the likely intended variable", () => {
+    const result = loadConfig({ BATON_EVENT_SINKS: "stderr:", BATON_NONSENSE_THING: "1", baton_scrub: "off" });
+    expect(result.ok && result.config.warnings).toEqual([
+      "unknown variable BATON_EVENT_SINKS is ignored: did you mean BATON_EVENT_SINK?",
+      `unknown variable BATON_NONSENSE_THING is ignored (known: ${KNOWN_VARIABLES.join(", ")})`,
+      "unknown variable baton_scrub is ignored: did you mean BATON_SCRUB?",
+    ]);
+  });
+
+  test("a misspelt name is reported together with the refusal it probably caused", () => {
+    const result = loadConfig({ BATON_EVENT_SINK: "https://c.example", BATON_APIKEY: "k-1234567", BATON_CONSENT_TOKEN: "t-1" });
+    expect(!result.ok && result.problems).toEqual([
+      "BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)",
+      "unknown variable BATON_APIKEY is ignored: did you mean BATON_API_KEY?",
+    ]);
+  });
+
+  test.each([
+    ["stderr", 'BATON_EVENT_SINK entry "stderr" is not a valid URL: did you mean "stderr:"?'],
+    ["/tmp/x.jsonl", 'BATON_EVENT_SINK entry "/tmp/x.jsonl" is not a valid URL: did you mean "file:///tmp/x.jsonl"?'],
+    ["events.jsonl", 'BATON_EVENT_SINK entry "events.jsonl" is not a valid URL (use stderr:, file:///abs/path.jsonl or https://host)'],
+  ])("the sink %j gets a suggestion", (sink, problem) => {
+    const result = loadConfig({ BATON_EVENT_SINK: sink });
+    expect(!result.ok && result.problems).toEqual([problem]);
+  });
+
+  test("no printed URL carries its query, fragment or credentials", () => {
+    const result = loadConfig({
+      BATON_EVENT_SINK: "https://u:pw-secret@c.example/x?api_key=SECRET1,ftp://h/?token=SECRET2,file://host/a?k=SECRET3,https://c.example/#access_token=SECRET4",
+      BATON_API_KEY: "k-123456",
+      BATON_CONSENT_TOKEN: "t-1",
+    });
+    const text = !result.ok ? result.problems.join("\n") : "";
+    expect(result.ok).toBe(false);
+    expect(text).toContain('"https://***@c.example/x?***" must not have a query');
+    expect(text).toContain('"https://c.example/#***" must not have a query');
+    for (const secret of ["SECRET1", "SECRET2", "SECRET3", "SECRET4", "pw-secret"]) expect(text).not.toContain(secret);
+  });
+
+  test("maskUrl masks userinfo, query and fragment and leaves the rest", () => {
+    expect(maskUrl("https://a:b@h.example:8443/p/q?x=1#y")).toBe("https://***@h.example:8443/p/q?***#***");
+    expect(maskUrl("https://h.example/p")).toBe("https://h.example/p");
   });
 
   test("secrets are collected for log redaction; the placeholder is not a secret", () => {

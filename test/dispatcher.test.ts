@@ -1,7 +1,7 @@
 // Unit tests for src/telemetry/dispatcher.ts: fake clock and fake sinks, no real timers, no sleeps.
 
 import { describe, expect, test } from "bun:test";
-import { createMemoryLogger } from "../src/log.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 import { LocalError } from "../src/errors.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import type { Sink } from "../src/telemetry/sinks/sink.ts";

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { LocalError } from "../src/errors.ts";
-import { createMemoryLogger } from "../src/log.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { createFileSink, FILE_OPEN_FLAGS, FILE_REOPEN_INTERVAL_MS, type FileSinkOptions } from "../src/telemetry/sinks/file-sink.ts";
 

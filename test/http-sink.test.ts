@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sinkLabel } from "../src/config.ts";
 import { LocalError } from "../src/errors.ts";
-import { createMemoryLogger } from "../src/log.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 import { createDispatcher } from "../src/telemetry/dispatcher.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { buildBodies, createHttpSink, EVENTS_PATH } from "../src/telemetry/sinks/http-sink.ts";

@@ -1,7 +1,8 @@
 // Unit tests of JSONL reading: line verdicts, malformed lines, session index and choice, byte-stream line splitting.
 
 import { describe, expect, test } from "bun:test";
-import { findLatestSession, listSessions, matchSession, parseEventLine, readEventsText, splitLines, type ParsedLine } from "../src/report/read-events.ts";
+import { findLatestSession, listSessions, matchSession, parseEventLine, splitLines, type ParsedLine } from "../src/report/read-events.ts";
+import { readEventsText } from "./support/read-events-text.ts";
 import { makeEvent } from "./fixtures/report/build-events.ts";
 
 const line = (seq: number, session: string, at: number, client = "claude-code"): string =>

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { MAX_DURATION_SAMPLES_PER_TOOL } from "../src/report/duration-stats.ts";
 import { describeErrorType, stripCodePrefix } from "../src/report/error-names.ts";
 import { formatInstant, formatMs, joinList, renderCode, renderText, renderTimeOfDay } from "../src/report/markdown-text.ts";
-import { readEventsText } from "../src/report/read-events.ts";
+import { readEventsText } from "./support/read-events-text.ts";
 import { MAX_TABLE_ROWS, renderReport } from "../src/report/render-markdown.ts";
 import { createReportState, foldEvent } from "../src/report/report-state.ts";
 import type { ReportState } from "../src/report/report-types.ts";

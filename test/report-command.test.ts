@@ -1,11 +1,13 @@
-// Tests of `baton-proxy report` through runReportCommand with a fake context over temporary files.
+// Tests of `baton-proxy report` through the subcommand dispatcher (src/commands.ts) with a fake context over temporary files.
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
-import { REPORT_USAGE, parseReportArgs, runReportCommand } from "../src/report/report-command.ts";
+import { runSubcommand } from "../src/commands.ts";
+import { renderSynopsis } from "../src/command-spec.ts";
+import { REPORT_SPEC } from "../src/report/report-spec.ts";
 import type { ReportSummary } from "../src/report/summarize-json.ts";
 import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
 
@@ -31,7 +33,7 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<Ru
     platform: "linux",
     homeDir: dir,
   };
-  const code = await runReportCommand(args, ctx);
+  const code = await runSubcommand(REPORT_SPEC, args, ctx);
   return { code, stdout, stderr };
 }
 
@@ -88,9 +90,29 @@ describe("report output", () => {
     expect(await slow([])).toBe(1000);
     expect(await slow([], { BATON_SLOW_CALL_MS: "3000" })).toBe(3000);
     expect(await slow(["--slow-ms", "200"], { BATON_SLOW_CALL_MS: "3000" })).toBe(200);
-    const bad = await run([REALISTIC, "--format", "json"], { BATON_SLOW_CALL_MS: "fast" });
-    expect((JSON.parse(bad.stdout) as ReportSummary).slow_call_ms).toBe(1000);
-    expect(bad.stderr).toContain('ignoring BATON_SLOW_CALL_MS="fast"');
+  });
+
+  test("BATON_SLOW_CALL_MS is refused by the proxy's own rules (exit 78), even with --slow-ms", async () => {
+    for (const args of [[], ["--slow-ms", "200"]]) {
+      const bad = await run([REALISTIC, ...args], { BATON_SLOW_CALL_MS: "abc" });
+      expect(bad).toMatchObject({ code: 78, stdout: "" });
+      expect(bad.stderr).toBe(
+        'baton-proxy report: refusing to run, the configuration has 1 problem(s):\n  - BATON_SLOW_CALL_MS must be a positive whole number of milliseconds (got "abc")\n',
+      );
+    }
+  });
+
+  test("FILE defaults to the configured file sink", async () => {
+    const path = await writeTwoSessions("configured.jsonl");
+    const result = await run(["--format", "json"], { BATON_EVENT_SINK: `stderr:,file://${path}` });
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as ReportSummary).session_id).toBe("sess-new-2");
+  });
+
+  test("a misspelt BATON_ name is reported as a warning with the likely name", async () => {
+    const result = await run([REALISTIC, "--format", "json"], { BATON_SLOW_CAL_MS: "5" });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("baton-proxy report: warn: unknown variable BATON_SLOW_CAL_MS is ignored: did you mean BATON_SLOW_CALL_MS?\n");
   });
 
   test("malformed lines are skipped with a note; the report is still printed", async () => {
@@ -102,12 +124,19 @@ describe("report output", () => {
     expect(result.stdout).toContain("### Errored calls (6)");
   });
 
-  test("a relative FILE is read from the context's cwd; an empty file gives the friendly empty report", async () => {
+  test("a relative FILE is read from the context's cwd; an empty file is a failure that says so", async () => {
     await Bun.write(join(dir, "empty.jsonl"), "");
     const result = await run(["empty.jsonl"]);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain("Nothing captured yet");
-    expect(result.stderr).toContain(`no events in ${join(dir, "empty.jsonl")} yet`);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toBe(`baton-proxy report: no valid events in ${join(dir, "empty.jsonl")} (the file is empty)\n`);
+  });
+
+  test.each([[[]], [["--list"]]])("a file of only malformed lines is a failure (%j)", async (args) => {
+    const path = join(dir, "junk.jsonl");
+    await Bun.write(path, 'not json\n{"event_type":1}\n');
+    const result = await run([path, ...args]);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toBe(`baton-proxy report: skipped 2 malformed lines in ${path}\nbaton-proxy report: no valid events in ${path} (only 2 malformed lines)\n`);
   });
 
   test("one session among many others is found and reported", async () => {
@@ -150,29 +179,24 @@ describe("report errors and usage", () => {
 
   test.each([
     [["--bogus"], "unknown option --bogus"],
+    [["--list=yes"], "--list takes no value"],
+    [["--session="], "--session needs a value (ID)"],
     [["--format", "xml"], '--format must be md or json (got "xml")'],
-    [["--slow-ms", "0"], "--slow-ms must be a positive whole number of milliseconds"],
-    [["--slow-ms", "1.5"], "--slow-ms must be a positive whole number of milliseconds"],
-    [["--session"], "--session needs a value"],
-    [["a.jsonl", "b.jsonl"], 'unexpected argument "b.jsonl"'],
+    [["--slow-ms", "0"], '--slow-ms must be a positive whole number of milliseconds (got "0")'],
+    [["--slow-ms", "1.5"], '--slow-ms must be a positive whole number of milliseconds (got "1.5")'],
+    [["--session"], "--session needs a value (ID)"],
+    [["a.jsonl", "b.jsonl"], 'unexpected argument "b.jsonl" (only one FILE may be given)'],
   ])("%j is a usage error (exit 2)", async (args, reason) => {
     const result = await run(args);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
-    const [first, second, ...rest] = result.stderr.trimEnd().split("\n");
-    expect(first).toStartWith(`baton-proxy report: ${reason}`);
-    expect(second).toBe(REPORT_USAGE);
-    expect(rest).toEqual([]);
+    expect(result.stderr).toBe(`baton-proxy report: ${reason}\n${renderSynopsis(REPORT_SPEC)}\nRun "baton-proxy report --help" for details.\n`);
   });
 
-  test("--help prints the usage on stdout", async () => {
+  test("--help prints the usage on stdout, every option included", async () => {
     const result = await run(["--help"]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
-    expect(result.stdout).toStartWith(REPORT_USAGE);
-    expect(result.stdout).toContain("--slow-ms N");
-  });
-
-  test("parseReportArgs defaults", () => {
-    expect(parseReportArgs([])).toEqual({ file: undefined, session: undefined, format: "md", list: false, slowMs: undefined, help: false });
+    expect(result.stdout).toStartWith(renderSynopsis(REPORT_SPEC));
+    for (const option of ["--session ID", "--format md|json", "--list", "--slow-ms N", "-h, --help"]) expect(result.stdout).toContain(option);
   });
 });

@@ -1,9 +1,10 @@
 // Unit tests of the report fold and its JSON summary: exact percentiles, bounds, odd orders, tolerance.
 
 import { describe, expect, test } from "bun:test";
+import { MAX_ERRORED_CALLS, MAX_PENDING_CALLS, MAX_SLOW_CALLS, MAX_TRACKED_TOOLS, OTHER_TOOLS } from "../src/report/fold-calls.ts";
+import { OTHER_KEY, clipText } from "../src/report/fold-values.ts";
 import {
-  MAX_ANNOTATIONS, MAX_ERRORED_CALLS, MAX_PARAMS_CHARS, MAX_PENDING_CALLS, MAX_REDACTION_LABELS, MAX_SLOW_CALLS,
-  MAX_TRACKED_TOOLS, OTHER_KEY, OTHER_TOOLS, clipText, createReportState, foldEvent,
+  MAX_ANNOTATIONS, MAX_PARAMS_CHARS, MAX_REDACTION_LABELS, createReportState, foldEvent,
 } from "../src/report/report-state.ts";
 import type { ReportState } from "../src/report/report-types.ts";
 import { summarizeReport } from "../src/report/summarize-json.ts";

@@ -1,7 +1,9 @@
 // Table tests for the value patterns, their validators and the key-name rule: every pattern has positives AND near misses.
 
 import { describe, expect, test } from "bun:test";
-import { createKeyMatcher, isCardNumber, isIbanValid, isIpv6, isLuhnValid, redactText } from "../src/telemetry/scrub-patterns.ts";
+import { createKeyMatcher } from "../src/telemetry/scrub-keys.ts";
+import { redactText } from "../src/telemetry/scrub-patterns.ts";
+import { isCardNumber, isIbanValid, isIpv6, isLuhnValid } from "../src/telemetry/scrub-validators.ts";
 
 function redact(text: string): { out: string; counts: Record<string, number> } {
   const counts: Record<string, number> = {};

@@ -156,10 +156,11 @@ describe("SDK v1 client → baton-proxy → server-everything", () => {
     expect(textOf(result)).toContain("Annotation recorded");
   });
 
-  test("baton_annotate without intent: an isError result that says what is missing", async () => {
-    const result = await client.callTool({ name: "baton_annotate", arguments: { signal_type: "failure" } });
-    expect(result.isError).toBe(true);
-    expect(textOf(result)).toContain("intent");
+  test("baton_annotate without intent and with an invented label: recorded, and the result says what was normalised", async () => {
+    const result = await client.callTool({ name: "baton_annotate", arguments: { signal_type: "confusing_error", tool_name: "get-sum" } });
+    expect(result.isError).toBeFalsy();
+    expect(textOf(result)).toContain('recorded as "other" with your label kept in context.signal_type_given');
+    expect(textOf(result)).toContain('"intent" was missing');
   });
 
   test("baton_session_report: Markdown naming the calls made so far and the annotation", async () => {
@@ -200,7 +201,8 @@ describe("SDK v1 client → baton-proxy → server-everything", () => {
       expect(outcome("no-such-tool")?.payload.error_body).toContain("no-such-tool");
     }
     const annotations = all.filter((e) => e.event_type === "annotation");
-    expect(annotations.length).toBe(1); // the one without intent was refused, not recorded
+    expect(annotations.length).toBe(2);
     expect(annotations[0]?.payload).toMatchObject({ intent: "sum two numbers for the user", signal_type: "parameter_confusion", tool_name: "get-sum", intent_source: "baton_annotate" });
+    expect(annotations[1]?.payload).toMatchObject({ intent: null, signal_type: "other", tool_name: "get-sum", context: { signal_type_given: "confusing_error" } });
   });
 });

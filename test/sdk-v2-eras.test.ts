@@ -158,7 +158,7 @@ describe("raw modern wire (2026-07-28)", () => {
     const ack = await p.request(3, "tools/call", { name: "baton_annotate", arguments: { intent: "try the modern era" }, _meta: modernMeta("modern-raw-client") });
     expect(ack.result.resultType).toBe("complete");
     expect(ack.result.isError).toBeUndefined();
-    const refused = await p.request(4, "tools/call", { name: "baton_annotate", arguments: { intent: 42 }, _meta: modernMeta("modern-raw-client") });
+    const refused = await p.request(4, "tools/call", { name: "baton_annotate", arguments: {}, _meta: modernMeta("modern-raw-client") });
     expect(refused.result).toMatchObject({ isError: true, resultType: "complete" });
     const report = await p.request(5, "tools/call", { name: "baton_session_report", arguments: {}, _meta: modernMeta("modern-raw-client") });
     expect(report.result.resultType).toBe("complete");

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { loadConfig, type Config } from "../src/config.ts";
 import { createSessionEngine, type SessionEngine, type WireAction } from "../src/engine/session-engine.ts";
-import { createMemoryLogger } from "../src/log.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import type { RequestContext } from "../src/telemetry/envelope.ts";
 import type { Sink } from "../src/telemetry/sinks/sink.ts";

@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { LocalError } from "../src/errors.ts";
-import { createMemoryLogger } from "../src/log.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { createStderrSink, createStreamWriter } from "../src/telemetry/sinks/stderr-sink.ts";
 

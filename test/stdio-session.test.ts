@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../src/config.ts";
 import { createSessionEngine } from "../src/engine/session-engine.ts";
-import { createMemoryLogger } from "../src/log.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
 import { runStdioSession } from "../src/transport/stdio-session.ts";

@@ -84,3 +84,16 @@ test("release.yml publishes v* tags: build:all, checksums, gh release, homebrew 
   expect(script).toContain('npx bun scripts/homebrew.ts --sums dist/SHA256SUMS --repo "$GITHUB_REPOSITORY" --out dist/baton-proxy.rb');
   expect(uses(release).some((u) => u.startsWith("actions/upload-artifact@"))).toBe(true);
 });
+
+test("both workflows test through .ci/run, which runs lint, typecheck and the README's test command", () => {
+  for (const name of ["ci.yml", "release.yml"]) {
+    const script = runs(load(name)).join("\n");
+    expect(script, name).toContain("bash .ci/run");
+    expect(script, name).not.toMatch(/\bbun test\b/); // the suite's timeout lives in "npm test"
+  }
+  const ciRun = readFileSync(join(ROOT, ".ci", "run"), "utf8");
+  for (const step of ["npm test", "npm run typecheck", "npx biome lint ."]) expect(ciRun).toContain(step);
+  expect(pkg.scripts.test).toBe("bun test --timeout=30000");
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  expect(readme).toContain("npm test ");
+});

@@ -1,11 +1,16 @@
-// Unit tests for src/wrap/wrap-args.ts: option parsing, misuse reasons, usage text.
+// Unit tests for wrap/unwrap arguments: WRAP_SPEC parsed by src/command-spec.ts, then checked by src/wrap/wrap-args.ts; and the usage text.
 
 import { describe, expect, test } from "bun:test";
-import { parseWrapArgs, renderWrapUsage } from "../src/wrap/wrap-args.ts";
+import { parseCommandArgs, renderCommandHelp } from "../src/command-spec.ts";
+import { LocalError } from "../src/errors.ts";
+import { toWrapOptions } from "../src/wrap/wrap-args.ts";
+import { UNWRAP_SPEC, WRAP_SPEC } from "../src/wrap/wrap-spec.ts";
 
-describe("parseWrapArgs", () => {
+const parse = (args: string[]) => toWrapOptions(parseCommandArgs(WRAP_SPEC, args));
+
+describe("wrap arguments", () => {
   test.each([
-    [[], { names: [], all: false, list: false, dryRun: false, client: undefined, configPath: undefined, help: false }],
+    [[], { names: [], all: false, list: false, dryRun: false, client: undefined, configPath: undefined }],
     [["github", "fs"], { names: ["github", "fs"] }],
     [["--all", "--dry-run"], { all: true, dryRun: true }],
     [["--client", "cursor", "x"], { client: "cursor", names: ["x"] }],
@@ -14,19 +19,15 @@ describe("parseWrapArgs", () => {
     [["--config=b.json", "x"], { configPath: "b.json" }],
     [["--list", "--client", "claude-code"], { list: true, client: "claude-code" }],
     [["x", "--", "--weird-name"], { names: ["x", "--weird-name"] }],
-    [["-h"], { help: true }],
-    [["--all", "x", "--help"], { help: true }],
   ])("%j", (args, expected) => {
-    const result = parseWrapArgs(args);
-    expect(result.ok).toBe(true);
-    if (result.ok) expect(result.options).toMatchObject(expected);
+    expect(parse(args)).toMatchObject(expected);
   });
 
   test.each([
-    [["--client"], "--client needs a name (claude-desktop, claude-code, cursor, vscode)"],
+    [["--client"], "--client needs a value (NAME)"],
     [["--client", "windsurf"], 'unknown client "windsurf" (known: claude-desktop, claude-code, cursor, vscode)'],
-    [["--config"], "--config needs a file path"],
-    [["--config="], "--config needs a file path"],
+    [["--config"], "--config needs a value (PATH)"],
+    [["--config="], "--config needs a value (PATH)"],
     [["--client", "cursor", "--config", "x.json"], "give either --client or --config, not both"],
     [["--all", "github"], "give either server names or --all, not both"],
     [["--list", "github"], "--list takes no server names, --all or --dry-run"],
@@ -34,15 +35,22 @@ describe("parseWrapArgs", () => {
     [["--dry-run=yes"], "--dry-run takes no value"],
     [["--bogus", "--help"], "unknown option --bogus"],
   ])("%j is a usage error", (args, error) => {
-    expect(parseWrapArgs(args)).toEqual({ ok: false, error });
+    let thrown: unknown;
+    try {
+      parse(args);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(LocalError);
+    expect(thrown).toMatchObject({ code: "E_USAGE", message: error });
   });
 });
 
-test("usage texts name the verb and every option", () => {
-  for (const mode of ["wrap", "unwrap"] as const) {
-    const usage = renderWrapUsage(mode);
-    expect(usage.startsWith(`Usage: baton-proxy ${mode} [--client NAME | --config PATH] (SERVER... | --all) [--dry-run]`)).toBe(true);
+test("usage texts name the verb, the required server names and every option", () => {
+  for (const spec of [WRAP_SPEC, UNWRAP_SPEC]) {
+    const usage = renderCommandHelp(spec);
+    expect(usage.startsWith(`Usage: baton-proxy ${spec.name} [--client NAME | --config PATH] (SERVER... | --all) [--dry-run]`)).toBe(true);
     for (const option of ["--client NAME", "--config PATH", "--all", "--dry-run", "--list", "--help"]) expect(usage).toContain(option);
   }
-  expect(renderWrapUsage("unwrap")).toContain('after "--"');
+  expect(renderCommandHelp(UNWRAP_SPEC)).toContain('after "--"');
 });

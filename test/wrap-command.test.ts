@@ -1,10 +1,10 @@
-// Tests runWrapCommand (src/wrap/wrap-command.ts) with a fake CommandContext against temp home/project directories.
+// Tests `wrap`/`unwrap` through the subcommand dispatcher (src/commands.ts) with a fake CommandContext against temp home/project directories.
 
 import { describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
-import { runWrapCommand } from "../src/wrap/wrap-command.ts";
+import { findSubcommand, runSubcommand } from "../src/commands.ts";
 import { createWrapDirs, WRAP_FIXTURES, type WrapDirs } from "./support/wrap-sandbox.ts";
 
 const EXEC = "/opt/baton/bin/baton-proxy";
@@ -31,7 +31,9 @@ function sandbox(overrides: Partial<CommandContext> = {}): Sandbox {
         homeDir: dirs.home,
         ...overrides,
       };
-      const code = await runWrapCommand(args, ctx, mode);
+      const spec = findSubcommand(mode);
+      if (spec === undefined) throw new Error(`no subcommand ${mode}`);
+      const code = await runSubcommand(spec, args, ctx);
       return { code, stdout, stderr };
     },
   };

@@ -1,70 +1,103 @@
-// Validates `baton_annotate` arguments into an annotation payload, or says exactly what is wrong. Pure.
+// Turns `baton_annotate` arguments into an annotation payload, keeping what the agent wrote and saying what was normalised. Pure.
 
 import type { AnnotationPayload } from "../telemetry/event-types.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { SIGNAL_TYPES } from "./injected-tools.ts";
 
 const STRING_FIELDS = ["intent", "expected_outcome", "workflow", "suggested_improvement", "tool_name", "signal_type"] as const;
+type StringField = (typeof STRING_FIELDS)[number];
 const KNOWN_FIELDS = new Set<string>([...STRING_FIELDS, "context"]);
+/** How much of an agent's label is quoted back in the tool result (the event keeps all of it). */
+const QUOTE_CHARS = 40;
 
 export type AnnotateResult =
-  | { ok: true; payload: AnnotationPayload; unknownFields: string[] }
+  | { ok: true; payload: AnnotationPayload; notes: string[] }
   | { ok: false; problems: string[] };
 
 /**
- * Checks the `arguments` of a `baton_annotate` call. Every problem is listed (not just the first)
- * so the model can fix its call in one retry.
+ * Reads the `arguments` of a `baton_annotate` call. Nothing the agent says is lost: a label
+ * outside the signal enum is recorded as `other` with the agent's own kept in
+ * `context.signal_type_given`; a number where text belongs is recorded as text; a `context` that
+ * is not an object is kept under `context.value`; unknown fields go to `context.unknown_fields`;
+ * a bare string is the intent; a missing intent is recorded as null. Each such step is one sentence in `notes`, for the tool
+ * result. Only arguments carrying nothing to record are refused.
  */
 export function parseAnnotateArguments(args: unknown): AnnotateResult {
+  if (typeof args === "string" && args.trim() !== "") {
+    return withNote(parseAnnotateArguments({ intent: args }), "The arguments were a bare string; it was recorded as the intent.");
+  }
   if (!isObject(args)) {
     return { ok: false, problems: [`arguments must be an object with at least "intent" (got ${describe(args)})`] };
   }
-  const problems: string[] = [];
-  for (const field of STRING_FIELDS) {
+  const notes: string[] = [];
+  const context: Record<string, unknown> = {};
+  const text = (field: StringField): string | null => {
     const value = args[field];
-    if (value !== undefined && value !== null && typeof value !== "string") {
-      problems.push(`"${field}" must be a string (got ${describe(value)})`);
-    }
-  }
-  if (typeof args.intent !== "string" || args.intent.trim() === "") {
-    problems.push(`"intent" is required: one sentence on what you are trying to achieve`);
-  }
-  const signal = args.signal_type;
-  if (typeof signal === "string" && !(SIGNAL_TYPES as readonly string[]).includes(signal)) {
-    problems.push(`"signal_type" must be one of ${SIGNAL_TYPES.join(", ")} (got "${signal.slice(0, 40)}")`);
-  }
-  if (args.context !== undefined && args.context !== null && !isObject(args.context)) {
-    problems.push(`"context" must be an object (got ${describe(args.context)})`);
-  }
-  if (problems.length > 0) return { ok: false, problems };
-  // Unknown fields are kept (under context.unknown_fields) rather than refused: a note with an
-  // extra key is still worth more to the maintainers than a rejected one.
-  const unknown = Object.keys(args).filter((k) => !KNOWN_FIELDS.has(k));
-  const baseContext = isObject(args.context) ? args.context : null;
-  const context =
-    unknown.length === 0 ? baseContext : { ...baseContext, unknown_fields: Object.fromEntries(unknown.map((k) => [k, args[k]])) };
-  const text = (key: (typeof STRING_FIELDS)[number]): string | null => {
-    const value = args[key];
-    return typeof value === "string" ? value : null;
+    if (value === undefined || value === null) return null;
+    if (typeof value === "string") return value;
+    notes.push(`"${field}" was ${describe(value)}; it was recorded as text.`);
+    return typeof value === "object" ? JSON.stringify(value) : String(value);
   };
+  const fields = Object.fromEntries(STRING_FIELDS.map((field) => [field, text(field)])) as Record<StringField, string | null>;
+
+  if (isObject(args.context)) Object.assign(context, args.context);
+  else if (args.context !== undefined && args.context !== null) {
+    context.value = args.context;
+    notes.push(`"context" was ${describe(args.context)}, not an object; it was kept under context.value.`);
+  }
+  const unknown = Object.keys(args).filter((k) => !KNOWN_FIELDS.has(k));
+  if (unknown.length > 0) {
+    context.unknown_fields = Object.fromEntries(unknown.map((k) => [k, args[k]]));
+    notes.push(`Unknown fields were kept under context.unknown_fields: ${unknown.join(", ")}.`);
+  }
+  const signal = normaliseSignal(fields.signal_type);
+  if (signal.given !== undefined) {
+    context.signal_type_given = signal.given;
+    notes.push(
+      signal.value === "other"
+        ? `"signal_type" "${signal.given.slice(0, QUOTE_CHARS)}" is not one of ${SIGNAL_TYPES.join(", ")}; it was recorded as "other" with your label kept in context.signal_type_given.`
+        : `"signal_type" "${signal.given.slice(0, QUOTE_CHARS)}" was recorded as "${signal.value}".`,
+    );
+  }
+  const intent = fields.intent !== null && fields.intent.trim() !== "" ? fields.intent : null;
+  const said = STRING_FIELDS.some((f) => fields[f] !== null && fields[f]?.trim() !== "") || Object.keys(context).length > 0;
+  if (!said) return { ok: false, problems: [`"intent" is required: one sentence on what you are trying to achieve`] };
+  if (intent === null) notes.push(`"intent" was missing; the note was recorded without it (next time, say in one sentence what you are trying to achieve).`);
+
   return {
     ok: true,
     payload: {
-      intent: text("intent"),
-      expected_outcome: text("expected_outcome"),
-      signal_type: text("signal_type"),
-      workflow: text("workflow"),
-      suggested_improvement: text("suggested_improvement"),
-      context,
+      intent,
+      expected_outcome: fields.expected_outcome,
+      signal_type: signal.value,
+      workflow: fields.workflow,
+      suggested_improvement: fields.suggested_improvement,
+      context: Object.keys(context).length > 0 ? context : null,
       intent_source: "baton_annotate",
-      tool_name: text("tool_name"),
+      tool_name: fields.tool_name,
     },
-    unknownFields: unknown,
+    notes,
   };
+}
+
+/**
+ * The enum value for an agent's label: exact, else the same words spelt differently
+ * (`Retry Loop`, `retry-loop`), else `other`. `given` is set whenever the label was changed.
+ */
+function normaliseSignal(label: string | null): { value: string | null; given?: string } {
+  if (label === null || label.trim() === "") return { value: null };
+  if ((SIGNAL_TYPES as readonly string[]).includes(label)) return { value: label };
+  const words = label.trim().toLowerCase().replace(/[\s-]+/g, "_");
+  const match = SIGNAL_TYPES.find((type) => type === words);
+  return { value: match ?? "other", given: label };
+}
+
+function withNote(result: AnnotateResult, note: string): AnnotateResult {
+  return result.ok ? { ...result, notes: [note, ...result.notes] } : result;
 }
 
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : typeof value;
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

@@ -15,7 +15,7 @@ export const SIGNAL_TYPES = [
 ] as const;
 
 /**
- * Appended to the server's own instructions (after a blank line). It teaches the model when to
+ * Appended to the server's own instructions (after one blank line). It teaches the model when to
  * annotate, and makes clear that annotating is a side channel, never a substitute for the answer.
  */
 export const INSTRUCTIONS_SUFFIX = [
@@ -73,7 +73,11 @@ export function injectedTools(includeReport: boolean): readonly { readonly name:
   return includeReport ? [ANNOTATE_TOOL_DEFINITION, REPORT_TOOL_DEFINITION] : [ANNOTATE_TOOL_DEFINITION];
 }
 
-/** The server's instructions with ours appended after a blank line (or ours alone). */
+/**
+ * The server's instructions with ours appended after exactly one blank line, whatever whitespace
+ * the server's text ends with (only that trailing whitespace is dropped); ours alone when it has none.
+ */
 export function withInstructionsSuffix(existing: unknown): string {
-  return typeof existing === "string" && existing.trim() !== "" ? `${existing}\n\n${INSTRUCTIONS_SUFFIX}` : INSTRUCTIONS_SUFFIX;
+  if (typeof existing !== "string" || existing.trim() === "") return INSTRUCTIONS_SUFFIX;
+  return `${existing.trimEnd()}\n\n${INSTRUCTIONS_SUFFIX}`;
 }

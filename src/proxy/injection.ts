@@ -58,8 +58,9 @@ export function answerInjectedCall(state: ProxyState, id: JsonRpcId, name: strin
   }
   const meta = clientMeta(isObject(params._meta) ? params._meta : undefined);
   actions.push({ type: "emit", draft: { event_type: "annotation", payload: parsed.payload satisfies AnnotationPayload, runtime_meta: withServer(state, meta), agent_runtime: state.agentRuntime } });
-  const extra = parsed.unknownFields.length > 0 ? ` Unknown fields were kept under context.unknown_fields: ${parsed.unknownFields.join(", ")}.` : "";
-  const text = `Annotation recorded for the server's maintainers.${extra} Carry on with the user's task.`;
+  // Say what was normalised, so the agent knows exactly what the maintainers will read.
+  const notes = parsed.notes.length > 0 ? ` ${parsed.notes.join(" ")}` : "";
+  const text = `Annotation recorded for the server's maintainers.${notes} Carry on with the user's task.`;
   actions.push({ type: "send", to: "client", message: wireResult(id, injectedResult(text, modern, false)) });
 }
 

@@ -110,23 +110,6 @@ export function sortBySequence(events: readonly BatonEvent[]): BatonEvent[] {
     .map(({ event }) => event);
 }
 
-/** Whole-text convenience (tests, small files): every session's events in sequence order, plus the index. */
-export function readEventsText(text: string): { index: SessionIndex; sessions: Map<string, BatonEvent[]> } {
-  const index = createSessionIndex();
-  const sessions = new Map<string, BatonEvent[]>();
-  for (const line of text.split("\n")) {
-    const parsed = parseEventLine(line);
-    if (parsed.kind === "malformed") index.malformedLines += 1;
-    if (parsed.kind !== "event") continue;
-    indexEvent(index, parsed.event);
-    const list = sessions.get(parsed.event.session_id);
-    if (list === undefined) sessions.set(parsed.event.session_id, [parsed.event]);
-    else list.push(parsed.event);
-  }
-  for (const [id, list] of sessions) sessions.set(id, sortBySequence(list));
-  return { index, sessions };
-}
-
 /**
  * Splits a byte stream into lines (without `\n` or a trailing `\r`), decoding each line only
  * once it is complete, so a multi-byte character split across chunks is never mangled. The last

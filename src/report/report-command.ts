@@ -1,9 +1,11 @@
-// The offline `baton-proxy report` subcommand: reads a JSONL event file, picks a session, prints the report. All I/O goes through ctx.
+// The offline `baton-proxy report` subcommand: reads a JSONL event file, picks a session, prints the report through ctx.
 
 import { isAbsolute, resolve } from "node:path";
 import type { CommandContext } from "../command-context.ts";
-import { DEFAULT_FILE_SINK_PATH, DEFAULT_SLOW_CALL_MS } from "../config.ts";
-import { LocalError, describeError } from "../errors.ts";
+import type { ParsedArgs } from "../command-spec.ts";
+import { type Config, DEFAULT_FILE_SINK_PATH, describeConfigProblems, loadConfig } from "../config.ts";
+import { LocalError } from "../errors.ts";
+import { EXIT } from "../exit-codes.ts";
 import type { BatonEvent } from "../telemetry/event-types.ts";
 import {
   createSessionIndex, findLatestSession, indexEvent, listSessions, matchSession, parseEventLine, sortBySequence, splitLines,
@@ -13,114 +15,86 @@ import { renderReport } from "./render-markdown.ts";
 import { createReportState, foldEvent } from "./report-state.ts";
 import { summarizeReport } from "./summarize-json.ts";
 
-export const REPORT_USAGE = "usage: baton-proxy report [FILE.jsonl] [--session ID] [--format md|json] [--list] [--slow-ms N]";
 /** Candidates named when a --session prefix is ambiguous. */
 const MAX_CANDIDATES_SHOWN = 5;
 
-const HELP = `${REPORT_USAGE}
-
-Prints the friction report of one session from a baton-proxy event file (JSON Lines).
-
-  FILE            the event file (default ${DEFAULT_FILE_SINK_PATH}, the default file sink)
-  --session ID    a session id, or a prefix matching exactly one (default: the latest session)
-  --format md|json  Markdown report (default) or the aggregated numbers as JSON
-  --list          list the sessions in FILE instead (id, first → last, events, calls, client)
-  --slow-ms N     calls at least N ms long count as slow (default: BATON_SLOW_CALL_MS, else ${DEFAULT_SLOW_CALL_MS})
-  -h, --help      show this help
-
-Exit status: 0 report printed, 1 file or session not found, 2 usage error.
-`;
-
-/** Parsed command line of `report`. */
-export interface ReportArgs {
-  file: string | undefined;
-  session: string | undefined;
-  format: "md" | "json";
-  list: boolean;
-  slowMs: number | undefined;
-  help: boolean;
+/** What `report` was asked for, checked (see REPORT_SPEC in report-spec.ts for the options). */
+interface ReportRequest {
+  readonly file: string | undefined;
+  readonly session: string | undefined;
+  readonly format: "md" | "json";
+  readonly list: boolean;
+  readonly slowMs: number | undefined;
 }
 
-/** Parses `report`'s arguments (after the subcommand name). Pure; a LocalError `E_USAGE` names the first problem. */
-export function parseReportArgs(args: readonly string[]): ReportArgs {
-  const parsed: ReportArgs = { file: undefined, session: undefined, format: "md", list: false, slowMs: undefined, help: false };
-  const usage = (reason: string): LocalError => new LocalError("E_USAGE", reason);
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] ?? "";
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    const value = (): string => {
-      const next = eq === -1 ? args[(i += 1)] : arg.slice(eq + 1);
-      if (next === undefined || next === "") throw usage(`${name} needs a value`);
-      return next;
-    };
-    if (name === "-h" || name === "--help") parsed.help = true;
-    else if (name === "--list") parsed.list = true;
-    else if (name === "--session") parsed.session = value();
-    else if (name === "--format") {
-      const format = value();
-      if (format !== "md" && format !== "json") throw usage(`--format must be md or json (got "${format}")`);
-      parsed.format = format;
-    } else if (name === "--slow-ms") {
-      const raw = value();
-      const ms = parsePositiveInt(raw);
-      if (ms === undefined) throw usage(`--slow-ms must be a positive whole number of milliseconds (got "${raw}")`);
-      parsed.slowMs = ms;
-    } else if (arg.startsWith("-") && arg !== "-") throw usage(`unknown option ${name}`);
-    else if (parsed.file === undefined) parsed.file = arg;
-    else throw usage(`unexpected argument "${arg}" (only one FILE may be given)`);
+function toRequest(args: ParsedArgs): ReportRequest {
+  const { values, positionals } = args;
+  if (positionals.length > 1) throw new LocalError("E_USAGE", `unexpected argument "${positionals[1]}" (only one FILE may be given)`);
+  const format = values.format ?? "md";
+  if (format !== "md" && format !== "json") throw new LocalError("E_USAGE", `--format must be md or json (got "${String(format)}")`);
+  let slowMs: number | undefined;
+  if (typeof values["slow-ms"] === "string") {
+    slowMs = parsePositiveInt(values["slow-ms"]);
+    if (slowMs === undefined) throw new LocalError("E_USAGE", `--slow-ms must be a positive whole number of milliseconds (got "${values["slow-ms"]}")`);
   }
-  return parsed;
+  const session = values.session;
+  return { file: positionals[0], session: typeof session === "string" ? session : undefined, format, list: values.list === true, slowMs };
 }
 
 /**
- * Runs `baton-proxy report …`. Returns the exit code: 0 when a report or listing was printed
- * (also for a file with no events yet), 1 when the file cannot be read or the session is not
- * found or ambiguous, 2 for a usage error. Malformed lines are skipped with a note on stderr.
+ * Runs `baton-proxy report …` with its parsed arguments. The configuration is read with the
+ * proxy's own rules (a refusal is LocalError `E_CONFIG`). Returns 0 when a report or listing was
+ * printed; throws LocalError for a file that cannot be read, holds no valid event, or lacks the
+ * session. Malformed lines are skipped with a note on stderr.
  */
-export async function runReportCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
-  let parsed: ReportArgs;
+export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const request = toRequest(args);
+  const loaded = loadConfig(ctx.env);
+  if (!loaded.ok) throw new LocalError("E_CONFIG", `refusing to run, ${describeConfigProblems(loaded.problems)}`);
+  const config = loaded.config;
+  for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${warning}\n`);
+  const path = toPath(request.file ?? defaultEventFile(config), ctx.cwd);
+  const file = Bun.file(path);
+  if (!(await file.exists())) throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
+  const index = createSessionIndex();
   try {
-    parsed = parseReportArgs(args);
-  } catch (error) {
-    ctx.stderr(`baton-proxy report: ${error instanceof LocalError ? error.message : describeError(error)}\n${REPORT_USAGE}\n`);
-    return 2;
-  }
-  if (parsed.help) {
-    ctx.stdout(HELP);
-    return 0;
-  }
-  const path = toPath(parsed.file ?? DEFAULT_FILE_SINK_PATH, ctx.cwd);
-  try {
-    const file = Bun.file(path);
-    if (!(await file.exists())) throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
-    const index = createSessionIndex();
     for await (const line of splitLines(file.stream())) {
       const result = parseEventLine(line);
       if (result.kind === "malformed") index.malformedLines += 1;
       else if (result.kind === "event") indexEvent(index, result.event);
     }
-    if (index.malformedLines > 0) ctx.stderr(`baton-proxy report: skipped ${index.malformedLines} malformed line${index.malformedLines === 1 ? "" : "s"} in ${path}\n`);
-    if (parsed.list) {
-      ctx.stdout(parsed.format === "json" ? `${JSON.stringify(listSessions(index).map(publicInfo), null, 2)}\n` : renderSessionList(index, path));
-      return 0;
-    }
-    const session = chooseSession(index, parsed.session);
-    const state = createReportState();
-    if (session !== undefined) for (const event of await collectSession(path, session.sessionId)) foldEvent(state, event);
-    else ctx.stderr(`baton-proxy report: no events in ${path} yet\n`);
-    const slowCallMs = parsed.slowMs ?? slowFromEnv(ctx);
-    ctx.stdout(parsed.format === "json" ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n` : renderReport(state, { slowCallMs, eventsLocation: path }));
-    return 0;
   } catch (error) {
-    const reason = error instanceof LocalError ? error.message : `cannot read ${path}: ${describeError(error)}`;
-    ctx.stderr(`baton-proxy report: ${reason}\n`);
-    return 1;
+    throw new LocalError("E_IO", `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+  const skipped = index.malformedLines === 1 ? "1 malformed line" : `${index.malformedLines} malformed lines`;
+  if (index.malformedLines > 0) ctx.stderr(`baton-proxy report: skipped ${skipped} in ${path}\n`);
+  if (index.sessions.size === 0) {
+    throw new LocalError("E_REPORT", `no valid events in ${path}${index.malformedLines > 0 ? ` (only ${skipped})` : " (the file is empty)"}`);
+  }
+  if (request.list) {
+    ctx.stdout(request.format === "json" ? `${JSON.stringify(listSessions(index).map(publicInfo), null, 2)}\n` : renderSessionList(index));
+    return EXIT.OK;
+  }
+  const session = chooseSession(index, request.session);
+  const state = createReportState();
+  for (const event of await collectSession(path, session.sessionId)) foldEvent(state, event);
+  const slowCallMs = request.slowMs ?? config.slowCallMs;
+  ctx.stdout(request.format === "json" ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n` : renderReport(state, { slowCallMs, eventsLocation: path }));
+  return EXIT.OK;
 }
 
-function chooseSession(index: SessionIndex, query: string | undefined): SessionInfo | undefined {
-  if (query === undefined) return findLatestSession(index);
+/** The configured file sink (the first one), else the default file sink's path. */
+function defaultEventFile(config: Config): string {
+  for (const sink of config.sinks) if (sink.kind === "file") return sink.path;
+  return DEFAULT_FILE_SINK_PATH;
+}
+
+function chooseSession(index: SessionIndex, query: string | undefined): SessionInfo {
+  if (query === undefined) {
+    const latest = findLatestSession(index);
+    if (latest === undefined) throw new LocalError("E_REPORT", "no session in the file");
+    return latest;
+  }
   const match = matchSession(index, query);
   if (match.kind === "found") return match.session;
   if (match.kind === "none") throw new LocalError("E_REPORT", `no session matches "${query}" (${index.sessions.size} in the file; see --list)`);
@@ -144,9 +118,8 @@ async function collectSession(path: string, sessionId: string): Promise<BatonEve
   return sortBySequence(events);
 }
 
-function renderSessionList(index: SessionIndex, path: string): string {
+function renderSessionList(index: SessionIndex): string {
   const sessions = listSessions(index);
-  if (sessions.length === 0) return `No sessions in ${path} yet.\n`;
   const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
   const lines = sessions.map(
     (s) => `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}`,
@@ -156,14 +129,6 @@ function renderSessionList(index: SessionIndex, path: string): string {
 
 function publicInfo(s: SessionInfo): Record<string, unknown> {
   return { session_id: s.sessionId, first: s.firstAt, last: s.lastAt, events: s.events, calls: s.calls, client: s.client };
-}
-
-function slowFromEnv(ctx: CommandContext): number {
-  const raw = ctx.env.BATON_SLOW_CALL_MS;
-  if (raw === undefined || raw.trim() === "") return DEFAULT_SLOW_CALL_MS;
-  const ms = parsePositiveInt(raw.trim());
-  if (ms === undefined) ctx.stderr(`baton-proxy report: ignoring BATON_SLOW_CALL_MS="${raw.slice(0, 40)}" (not a positive whole number); using ${DEFAULT_SLOW_CALL_MS}\n`);
-  return ms ?? DEFAULT_SLOW_CALL_MS;
 }
 
 function parsePositiveInt(raw: string): number | undefined {

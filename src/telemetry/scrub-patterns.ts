@@ -2,10 +2,6 @@
 
 import { isBasicCredential, isCardNumber, isIbanValid, isIpv4, isIpv6 } from "./scrub-validators.ts";
 
-// Re-exported so importers keep one entry point for the scrubber's text rules.
-export { isCardNumber, isIbanValid, isIpv6, isLuhnValid } from "./scrub-validators.ts";
-export { createKeyMatcher, type KeyMatcher } from "./scrub-keys.ts";
-
 /** What a redaction replaced; the text left behind is `[<label>]`. */
 export type RedactionLabel = "private_key" | "credentials" | "jwt" | "token" | "email" | "iban" | "card" | "phone" | "ip";
 

@@ -2,7 +2,9 @@
 
 import type { ScrubMode } from "../config.ts";
 import { META_SCRUBBED, META_TRUNCATED, type BatonEvent, type EventType } from "./event-types.ts";
-import { createKeyMatcher, isCardNumber, redactText, type KeyMatcher } from "./scrub-patterns.ts";
+import { createKeyMatcher, type KeyMatcher } from "./scrub-keys.ts";
+import { redactText } from "./scrub-patterns.ts";
+import { isCardNumber } from "./scrub-validators.ts";
 
 /** Longest string value kept, in UTF-8 bytes; the rest is cut before any regex runs. */
 export const MAX_FIELD_BYTES = 64 * 1024;

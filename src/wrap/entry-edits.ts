@@ -1,5 +1,6 @@
 // Wraps/unwraps one server entry: the new plain value and the text edits on its `command`/`args` ranges only. Pure.
 
+import { LocalError } from "../errors.ts";
 import { detectItemSeparator, insertPropertyAfter, removeProperty, renderArray, type TextEdit } from "./json-edits.ts";
 import { findProperty, type JsonArrayNode } from "./jsonc.ts";
 import { ARGS_SEPARATOR, type OriginalCommand, type ServerEntry } from "./server-entries.ts";
@@ -39,7 +40,7 @@ export function unwrapEntryValue(value: Readonly<Record<string, unknown>>, origi
  */
 export function wrapEntryEdits(text: string, entry: ServerEntry, execPath: string): TextEdit[] {
   const command = findProperty(entry.node, "command");
-  if (command === undefined) throw new Error(`wrapEntryEdits: ${entry.name} has no command`);
+  if (command === undefined) throw new LocalError("E_WRAP", `wrapEntryEdits: ${entry.name} has no command`);
   const args = findProperty(entry.node, "args");
   const fallback = fallbackSeparator(text, command.keyEnd, command.value.start);
   const front = [JSON.stringify(ARGS_SEPARATOR), text.slice(command.value.start, command.value.end)];
@@ -71,7 +72,7 @@ export function unwrapEntryEdits(text: string, entry: ServerEntry, dropEmptyArgs
   const real = array?.items[at + 1];
   const [first] = array?.items ?? [];
   if (command === undefined || args === undefined || array === undefined || at === -1 || real === undefined || first === undefined) {
-    throw new Error(`unwrapEntryEdits: ${entry.name} has no "--" followed by a command`);
+    throw new LocalError("E_WRAP", `unwrapEntryEdits: ${entry.name} has no "--" followed by a command`);
   }
   const edits: TextEdit[] = [{ start: command.value.start, end: command.value.end, text: text.slice(real.start, real.end) }];
   const keep = array.items[at + 2];

@@ -1,5 +1,6 @@
 // Plans the edit of one config file: what happens to each selected entry, the new text, and a proof that nothing else changed. Pure.
 
+import { LocalError } from "../errors.ts";
 import type { ConfigFormat } from "./config-locations.ts";
 import { unwrapEntryEdits, unwrapEntryValue, wrapEntryEdits, wrapEntryValue } from "./entry-edits.ts";
 import { applyTextEdits, type TextEdit } from "./json-edits.ts";
@@ -67,7 +68,7 @@ export function planFileEdit(input: FilePlanInput): FilePlan {
   if (edits.length === 0) return { newText: text, outcomes };
   const newText = applyTextEdits(text, edits);
   if (JSON.stringify(toPlainValue(parseJsonc(newText))) !== JSON.stringify(expected)) {
-    throw new Error("internal error: the edited text does not match the planned change");
+    throw new LocalError("E_WRAP", "internal error: the edited text does not match the planned change");
   }
   return { newText, outcomes };
 }

@@ -1,5 +1,6 @@
 // Format-preserving text edits on JSONC source: splice ranges, match an array's item separator, add/remove one property. Pure; no parsing of its own.
 
+import { LocalError } from "../errors.ts";
 import type { JsonArrayNode, JsonObjectNode, JsonProperty } from "./jsonc.ts";
 
 /** Replace `text.slice(start, end)` with `text` (an insertion when start === end). */
@@ -21,7 +22,7 @@ export function applyTextEdits(text: string, edits: readonly TextEdit[]): string
   let out = "";
   let cursor = 0;
   for (const edit of sorted) {
-    if (edit.start < cursor || edit.end < edit.start) throw new Error(`overlapping text edits at offset ${edit.start}`);
+    if (edit.start < cursor || edit.end < edit.start) throw new LocalError("E_WRAP", `overlapping text edits at offset ${edit.start}`);
     out += text.slice(cursor, edit.start) + edit.text;
     cursor = edit.end;
   }
@@ -68,7 +69,7 @@ function leadingGap(text: string, object: JsonObjectNode, index: number): string
  */
 export function insertPropertyAfter(text: string, object: JsonObjectNode, after: JsonProperty, key: string, valueText: string): TextEdit {
   const index = object.properties.indexOf(after);
-  if (index === -1) throw new Error("insertPropertyAfter: property is not in this object");
+  if (index === -1) throw new LocalError("E_WRAP", "insertPropertyAfter: property is not in this object");
   const colonGap = text.slice(after.keyEnd, after.value.start);
   const colon = /^[ \t]*:[ \t]*$/.test(colonGap) ? colonGap : ": ";
   const gap = leadingGap(text, object, index);
@@ -85,7 +86,7 @@ export function insertPropertyAfter(text: string, object: JsonObjectNode, after:
  */
 export function removeProperty(object: JsonObjectNode, property: JsonProperty): TextEdit {
   const index = object.properties.indexOf(property);
-  if (index === -1) throw new Error("removeProperty: property is not in this object");
+  if (index === -1) throw new LocalError("E_WRAP", "removeProperty: property is not in this object");
   const previous = object.properties[index - 1];
   if (previous !== undefined) return { start: previous.value.end, end: property.value.end, text: "" };
   const next = object.properties[index + 1];

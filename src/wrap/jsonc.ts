@@ -1,5 +1,7 @@
 // Hand-written JSONC parser (comments, trailing commas) that keeps source ranges for format-preserving edits. Reads only; never edits text.
 
+import { LocalError } from "../errors.ts";
+
 /** Nesting deeper than this is refused with a clear error instead of overflowing the stack. */
 export const MAX_NESTING_DEPTH = 256;
 
@@ -39,7 +41,7 @@ export interface JsonObjectNode extends Ranged {
 export type JsonNode = JsonScalarNode | JsonArrayNode | JsonObjectNode;
 
 /** A syntax error with its position; `message` reads `line 3, column 7: expected ...`. */
-export class JsoncSyntaxError extends Error {
+export class JsoncSyntaxError extends LocalError {
   readonly offset: number;
   readonly line: number;
   readonly column: number;
@@ -47,7 +49,7 @@ export class JsoncSyntaxError extends Error {
     const before = text.slice(0, offset);
     const line = before.split("\n").length;
     const column = offset - before.lastIndexOf("\n");
-    super(`line ${line}, column ${column}: ${reason}`);
+    super("E_WRAP", `line ${line}, column ${column}: ${reason}`);
     this.name = "JsoncSyntaxError";
     this.offset = offset;
     this.line = line;

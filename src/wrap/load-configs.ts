@@ -53,7 +53,7 @@ export async function loadConfigs(locations: readonly ConfigLocation[], execPath
  * Parses a file's text and finds its servers. Pure. Problems read `not valid JSON: line 3,
  * column 7: …` or `mcpServers.github "args" must be an array of strings`.
  */
-export function analyseConfig(
+function analyseConfig(
   location: ConfigLocation,
   file: ConfigFileText,
   execPath: string,

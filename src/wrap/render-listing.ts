@@ -5,7 +5,7 @@ import type { LoadedConfig } from "./load-configs.ts";
 import type { ServerEntry } from "./server-entries.ts";
 
 /** The word(s) shown for an entry's state in listings. */
-export function describeStatus(entry: ServerEntry): string {
+function describeStatus(entry: ServerEntry): string {
   switch (entry.status.kind) {
     case "stdio":
       return "not wrapped";
@@ -17,7 +17,7 @@ export function describeStatus(entry: ServerEntry): string {
 }
 
 /** `github`, or `db (project /home/me/app)` for a per-project entry of `.claude.json`. */
-export function describeEntryName(entry: ServerEntry): string {
+function describeEntryName(entry: ServerEntry): string {
   return entry.project === undefined ? entry.name : `${entry.name} (project ${entry.project})`;
 }
 

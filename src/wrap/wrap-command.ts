@@ -1,8 +1,10 @@
-// `baton-proxy wrap|unwrap`: selects files and servers, plans every edit before writing any, prints diffs, writes safely. All I/O via ctx and rewrite-file.
+// `baton-proxy wrap|unwrap`: selects files and servers, plans every edit before writing any, prints diffs, writes safely. Output via ctx; files via load-configs and rewrite-file.
 
 import path from "node:path";
 import type { CommandContext } from "../command-context.ts";
-import { describeError } from "../errors.ts";
+import type { ParsedArgs } from "../command-spec.ts";
+import { describeError, LocalError } from "../errors.ts";
+import { EXIT } from "../exit-codes.ts";
 import { displayPath, knownConfigLocations, type ConfigLocation } from "./config-locations.ts";
 import { renderEntryDiff } from "./diff.ts";
 import { planFileEdit, readArgsHints, type EntryOutcome, type FilePlan, type WrapMode } from "./file-plan.ts";
@@ -10,47 +12,39 @@ import { loadConfigs, type LoadedConfig } from "./load-configs.ts";
 import { describeFile, renderListing, renderServersFound } from "./render-listing.ts";
 import { readBackup, writeBackupOnce, writeFileAtomic } from "./rewrite-file.ts";
 import { describeJsonPath } from "./server-entries.ts";
-import { parseWrapArgs, renderWrapUsage, type WrapOptions } from "./wrap-args.ts";
+import { toWrapOptions, type WrapOptions } from "./wrap-args.ts";
 
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
 /** Runtimes that must never be written into a config as "the proxy" (wrap run from source). */
 const NOT_A_PROXY = /^(?:bun|node|deno)(?:\.exe)?$/i;
 
 /**
- * Runs `baton-proxy wrap …` or `baton-proxy unwrap …` and returns the exit code: 0 done (or
- * nothing to do), 1 a file could not be read, parsed or written (each named; broken files are
- * never touched), 2 usage error. Every file is planned and checked before any is written.
+ * Runs `baton-proxy wrap …` or `baton-proxy unwrap …` with its parsed arguments and returns the
+ * exit code: 0 done (or nothing to do), 1 a file could not be read, parsed or written (each
+ * named; broken files are never touched). Misuse throws LocalError `E_USAGE`. Every file is
+ * planned and checked before any is written.
  */
-export async function runWrapCommand(args: readonly string[], ctx: CommandContext, mode: "wrap" | "unwrap"): Promise<number> {
-  const parsed = parseWrapArgs(args);
-  if (!parsed.ok) return usageError(ctx, mode, parsed.error);
-  const options = parsed.options;
-  if (options.help) {
-    ctx.stdout(renderWrapUsage(mode));
-    return EXIT_OK;
-  }
+export async function runWrapCommand(args: ParsedArgs, ctx: CommandContext, mode: WrapMode): Promise<number> {
+  const options = toWrapOptions(args);
   const { loaded, missing, problems } = await loadConfigs(selectLocations(options, ctx), ctx.execPath, ctx.homeDir);
   for (const problem of problems) ctx.stderr(`baton-proxy ${mode}: ${problem}\n`);
   if (options.list) {
     ctx.stdout(renderListing(loaded, missing, ctx.homeDir));
-    return problems.length > 0 ? EXIT_FAILED : EXIT_OK;
+    return problems.length > 0 ? EXIT.FAILED : EXIT.OK;
   }
   if (problems.length > 0) {
     ctx.stderr(`baton-proxy ${mode}: nothing was changed; fix the file(s) above or pick others with --client/--config\n`);
-    return EXIT_FAILED;
+    return EXIT.FAILED;
   }
   const selfProblem = mode === "wrap" ? checkExecPath(ctx) : undefined;
   if (selfProblem !== undefined) {
     ctx.stderr(`baton-proxy wrap: ${selfProblem}\n`);
-    return EXIT_FAILED;
+    return EXIT.FAILED;
   }
   const found = renderServersFound(loaded, ctx.homeDir);
-  if (!options.all && options.names.length === 0) return usageError(ctx, mode, `name the servers to ${mode}, or use --all (servers found: ${found})`);
+  if (!options.all && options.names.length === 0) throw new LocalError("E_USAGE", `name the servers to ${mode}, or use --all (servers found: ${found})`);
   const known = new Set(loaded.flatMap((config) => config.entries.map((entry) => entry.name)));
   const unknown = options.names.filter((name) => !known.has(name));
-  if (unknown.length > 0) return usageError(ctx, mode, `no server named ${unknown.map((n) => `"${n}"`).join(", ")} (servers found: ${found})`);
+  if (unknown.length > 0) throw new LocalError("E_USAGE", `no server named ${unknown.map((n) => `"${n}"`).join(", ")} (servers found: ${found})`);
 
   const plans: Array<{ config: LoadedConfig; plan: FilePlan }> = [];
   for (const config of loaded) {
@@ -62,7 +56,7 @@ export async function runWrapCommand(args: readonly string[], ctx: CommandContex
       plans.push({ config, plan: planFileEdit({ text: config.file.text, root: config.root, selected, mode, execPath: ctx.execPath, argsHints }) });
     } catch (error) {
       ctx.stderr(`baton-proxy ${mode}: ${displayPath(config.file.path, ctx.homeDir)}: ${describeError(error)}; nothing was changed\n`);
-      return EXIT_FAILED;
+      return EXIT.FAILED;
     }
   }
   return await carryOut(plans, options, ctx, mode);
@@ -70,7 +64,7 @@ export async function runWrapCommand(args: readonly string[], ctx: CommandContex
 
 /** Prints every outcome, then writes the changed files (unless --dry-run) and a summary. */
 async function carryOut(plans: ReadonlyArray<{ config: LoadedConfig; plan: FilePlan }>, options: WrapOptions, ctx: CommandContext, mode: WrapMode): Promise<number> {
-  let exitCode = EXIT_OK;
+  let exitCode: number = EXIT.OK;
   let changedEntries = 0;
   let writtenFiles = 0;
   for (const { config, plan } of plans) {
@@ -81,7 +75,7 @@ async function carryOut(plans: ReadonlyArray<{ config: LoadedConfig; plan: FileP
       else if (outcome.kind === "skipped") ctx.stdout(`${where}: ${outcome.reason}\n`);
       else {
         ctx.stderr(`baton-proxy ${mode}: ${where}: ${outcome.reason}\n`);
-        exitCode = EXIT_FAILED;
+        exitCode = EXIT.FAILED;
       }
     }
     const changed = plan.outcomes.filter((outcome: EntryOutcome) => outcome.kind === "changed");
@@ -98,7 +92,7 @@ async function carryOut(plans: ReadonlyArray<{ config: LoadedConfig; plan: FileP
       writtenFiles++;
     } catch (error) {
       ctx.stderr(`baton-proxy ${mode}: ${describeError(error)}\n`);
-      exitCode = EXIT_FAILED;
+      exitCode = EXIT.FAILED;
     }
   }
   ctx.stdout(`${renderSummary(mode, options.dryRun, changedEntries, writtenFiles, plans.length)}\n`);
@@ -132,9 +126,4 @@ function checkExecPath(ctx: CommandContext): string | undefined {
     return `cannot wrap: running under ${p.basename(ctx.execPath)}, not the compiled baton-proxy binary (build it with "bun run build" and run dist/baton-proxy wrap)`;
   }
   return undefined;
-}
-
-function usageError(ctx: CommandContext, mode: WrapMode, reason: string): number {
-  ctx.stderr(`baton-proxy ${mode}: ${reason}\n\n${renderWrapUsage(mode)}`);
-  return EXIT_USAGE;
 }

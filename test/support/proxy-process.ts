@@ -35,9 +35,10 @@ export interface ProxyProcess {
   close(): Promise<number>;
 }
 
-export async function startProxy(command: readonly string[], options: { env?: Record<string, string>; args?: string[] } = {}): Promise<ProxyProcess> {
+/** `separator: false` launches as hosts whose parsers eat `--` do: `baton-proxy [args] <command>`. */
+export async function startProxy(command: readonly string[], options: { env?: Record<string, string>; args?: string[]; separator?: boolean } = {}): Promise<ProxyProcess> {
   const binary = await binaryPath();
-  const proc = Bun.spawn([binary, ...(options.args ?? []), "--", ...command], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: cleanEnv(options.env) });
+  const proc = Bun.spawn([binary, ...(options.args ?? []), ...(options.separator === false ? [] : ["--"]), ...command], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: cleanEnv(options.env) });
   const lines: string[] = [];
   let stderrText = "";
   const waiters = new Set<() => void>();

@@ -1,0 +1,92 @@
+// Black-box: the compiled binary's command line: launching without "--", reserved subcommand names, configuration refusals in words.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { binaryPath } from "./support/binary.ts";
+import { cleanEnv, fixture, INIT_PARAMS, startProxy } from "./support/proxy-process.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "baton-cli-binary-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function runBinary(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([await binaryPath(), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: cleanEnv(env) });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+}
+
+describe("launching without --", () => {
+  test("the first non-option argument starts the server command; its own flags stay its own", async () => {
+    const proxy = await startProxy(fixture("echo"), { separator: false, env: { BATON_EVENT_SINK: `file://${join(dir, "no-dashes.jsonl")}` } });
+    const init = await proxy.request(1, "initialize", INIT_PARAMS);
+    expect(init.result.serverInfo).toBeDefined();
+    const call = await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "--help" } });
+    expect(JSON.stringify(call.result)).toContain("--help");
+    expect(await proxy.close()).toBe(0);
+  });
+
+  test('a server command named like a subcommand runs after "--", and is the subcommand without it', async () => {
+    const bin = join(dir, "bin");
+    const marker = join(dir, "report-ran");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "report"), `#!/bin/sh\necho "$@" > ${marker}\n`);
+    chmodSync(join(bin, "report"), 0o755);
+    const env = { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, BATON_EVENT_SINK: "stderr:" };
+    const asServer = await runBinary(["--", "report", "--stdio"], env);
+    expect(asServer.code).toBe(0);
+    expect(await Bun.file(marker).text()).toBe("--stdio\n");
+    const asSubcommand = await runBinary(["report", join(dir, "absent.jsonl")], env);
+    expect(asSubcommand.code).toBe(1);
+    expect(asSubcommand.stderr).toContain("no event file at");
+  });
+
+  test("serve and auth are reserved: a clear error, exit 69, nothing on stdout", async () => {
+    for (const name of ["serve", "auth"]) {
+      const r = await runBinary([name, "--upstream", "http://127.0.0.1:1"]);
+      expect(r).toEqual({ code: 69, stdout: "", stderr: `baton-proxy ${name}: not available in this build of baton-proxy\n` });
+    }
+  });
+});
+
+describe("configuration refusals say what to do and never echo secrets", () => {
+  test("a URL's query and credentials are masked; a misspelt name is named beside the refusal", async () => {
+    const r = await runBinary(["true"], {
+      BATON_EVENT_SINK: "https://user:pw-SECRET0@c.example/in?api_key=SECRET1",
+      BATON_APIKEY: "SECRET2",
+      BATON_CONSENT_TOKEN: "ct-1",
+    });
+    expect(r.code).toBe(78);
+    expect(r.stdout).toBe("");
+    for (const secret of ["SECRET0", "SECRET1", "SECRET2"]) expect(r.stderr).not.toContain(secret);
+    expect(r.stderr).toContain('"https://***@c.example/in?***" must not have a query');
+    expect(r.stderr).toContain("unknown variable BATON_APIKEY is ignored: did you mean BATON_API_KEY?");
+  });
+
+  test("stderr and a bare path as sinks get the spelling that works", async () => {
+    const r = await runBinary(["true"], { BATON_EVENT_SINK: "stderr,/tmp/x.jsonl" });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain('"stderr" is not a valid URL: did you mean "stderr:"?');
+    expect(r.stderr).toContain('"/tmp/x.jsonl" is not a valid URL: did you mean "file:///tmp/x.jsonl"?');
+  });
+
+  test("report and the proxy refuse BATON_SLOW_CALL_MS=abc the same way (exit 78, same reason)", async () => {
+    const events = join(dir, "one.jsonl");
+    writeFileSync(events, "");
+    const proxy = await runBinary(["true"], { BATON_SLOW_CALL_MS: "abc" });
+    const report = await runBinary(["report", events], { BATON_SLOW_CALL_MS: "abc" });
+    const reason = '  - BATON_SLOW_CALL_MS must be a positive whole number of milliseconds (got "abc")';
+    expect([proxy.code, report.code]).toEqual([78, 78]);
+    expect(proxy.stderr.split("\n")).toContain(reason);
+    expect(report.stderr.split("\n")).toContain(reason);
+  });
+
+  test("report on a file without a valid event says so and fails", async () => {
+    const events = join(dir, "junk.jsonl");
+    writeFileSync(events, "not an event\n");
+    const r = await runBinary(["report", events]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`no valid events in ${events} (only 1 malformed line)`);
+  });
+});
