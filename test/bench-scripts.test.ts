@@ -1,0 +1,52 @@
+// The benchmark's own parts work from a clone: the driver and fake server, both relays, and the table. No timing asserts (figures are printed, not judged).
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { renderTable } from "../scripts/bench.ts";
+import { binaryPath, ROOT } from "./support/binary.ts";
+
+const SCRIPTS = join(ROOT, "scripts");
+const NODE = Bun.which("node") ?? process.execPath;
+const FAKE = [NODE, join(SCRIPTS, "bench-fake-server.mjs")];
+const dir = mkdtempSync(join(tmpdir(), "baton-bench-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function drive(command: readonly string[], env: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const proc = Bun.spawn([NODE, join(SCRIPTS, "bench-drive.mjs"), "--seq", "20", "--burst", "50", "--blob", "100000", "--blobn", "2", "--", ...command], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+  });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`driver exit ${code}: ${err}`);
+  return JSON.parse(out.trim()) as Record<string, unknown>;
+}
+
+function expectComplete(result: Record<string, unknown>, tools = "echo,blob,fail,boom"): void {
+  expect(result.tools).toBe(tools);
+  for (const key of ["startup_ms", "seq_p50_us", "seq_p99_us", "burst_calls_per_s", "blob_MB_per_s", "exit_ms"]) expect(typeof result[key]).toBe("number");
+  expect(result.exit).toBe(0);
+  if (process.platform === "linux") expect(result.peak_rss_mib).toBeGreaterThan(0);
+  else expect(result.peak_rss_mib).toBeNull();
+}
+
+describe("every benchmark row carries the whole workload and exits 0 on EOF", () => {
+  test("bare fake server", async () => expectComplete(await drive(FAKE)));
+  test("Bun relay", async () => expectComplete(await drive([process.execPath, join(SCRIPTS, "bench-relay.ts"), ...FAKE])));
+  test.skipIf(Bun.which("cc") === null)("C relay (needs cc)", async () => {
+    const relay = join(dir, "relay");
+    expect(Bun.spawnSync(["cc", "-O2", "-o", relay, join(SCRIPTS, "bench-relay.c")]).exitCode).toBe(0);
+    expectComplete(await drive([relay, ...FAKE]));
+  });
+  test("the proxy", async () => expectComplete(await drive([await binaryPath(), ...FAKE], { BATON_EVENT_SINK: `file://${join(dir, "events.jsonl")}` }), "echo,blob,fail,boom,baton_annotate,baton_session_report"));
+});
+
+test("the table: Δ and % against the bare server's row, RSS shown or n/a", () => {
+  const sample = (scale: number, rss: number | null) => ({ startup_ms: 100 * scale, seq_p50_us: 70 * scale, seq_p99_us: 200, burst_calls_per_s: 40_000 / scale, blob_MB_per_s: 80 / scale, peak_rss_mib: rss, exit: 0, exit_ms: 12 });
+  const table = renderTable([{ label: "bare server", sample: sample(1, 60) }, { label: "proxy", sample: sample(2, null) }]).split("\n");
+  expect(table[0]).toBe("| run | startup ms (Δ) | seq p50 µs (Δ) | seq p99 µs | pipelined calls/s (% bare) | 1 MiB results MB/s (% bare) | peak RSS MiB | exit after EOF |");
+  expect(table[2]).toBe("| bare server | 100 | 70 | 200 | 40 000 | 80 | 60 | 12 ms |");
+  expect(table[3]).toBe("| proxy | 200 (+100) | 140 (+70) | 200 | 20 000 (50%) | 40 (50%) | n/a | 12 ms |");
+});
