@@ -21,7 +21,9 @@ function lazyOutput(open: () => FileSink) {
     write(text: string): Promise<unknown> | undefined {
       try {
         const out = (sink ??= open());
-        out.write(text);
+        const written = out.write(text);
+        // A write the pipe takes later may fail later (EPIPE): handled, never an uncaught rejection.
+        if (typeof written !== "number") written.catch(() => undefined);
         const flushed = out.flush();
         if (typeof flushed === "number") return undefined;
         pending = flushed.catch(() => undefined);

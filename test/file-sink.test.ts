@@ -177,3 +177,47 @@ describe("file sink", () => {
     expect(fs.readFileSync(file, "utf8")).toBe(`${line(0)}\n`);
   });
 });
+
+describe("file sink: the file disappears under it", () => {
+  const seqs = (file: string) => fs.readFileSync(file, "utf8").trimEnd().split("\n").map((l) => (JSON.parse(l) as { sequence_number: number }).sequence_number);
+
+  test("deleted: the next flush recreates the path (0600) and says so once", async () => {
+    const { sink, file, logger } = setup();
+    await send(sink, 0, 2);
+    fs.unlinkSync(file);
+    await send(sink, 2, 4);
+    await send(sink, 4, 5);
+    await sink.close();
+    expect(seqs(file)).toEqual([2, 3, 4]);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(logger.lines.filter((l) => l.includes("reopening"))).toHaveLength(1);
+    expect(logger.lines.find((l) => l.includes("reopening"))).toContain("was deleted");
+  });
+
+  test("renamed (rotation): old events stay in the rotated file, new ones go to the path", async () => {
+    const { sink, file, logger } = setup();
+    await send(sink, 0, 2);
+    fs.renameSync(file, `${file}.1`);
+    await send(sink, 2, 3);
+    await sink.close();
+    expect(seqs(`${file}.1`)).toEqual([0, 1]);
+    expect(seqs(file)).toEqual([2]);
+    expect(logger.lines.filter((l) => l.includes("reopening"))).toHaveLength(1);
+  });
+
+  test("replaced by a symlink: the reopen refuses it like the first open would", async () => {
+    const { sink, file, logger } = setup();
+    await send(sink, 0, 1);
+    const target = `${file}.target`;
+    fs.writeFileSync(target, "");
+    fs.unlinkSync(file);
+    fs.symlinkSync(target, file);
+    sink.write(event, line(1));
+    const refused = await sink.flush().then(() => undefined, (error: unknown) => error);
+    expect(refused).toBeInstanceOf(LocalError);
+    expect(fs.readFileSync(target, "utf8")).toBe("");
+    expect(logger.lines.some((l) => l.includes("replaced") && l.includes("reopening"))).toBe(true);
+    expect(logger.lines.some((l) => l.includes("symbolic link"))).toBe(true);
+    await sink.close();
+  });
+});

@@ -1,12 +1,13 @@
-// The stdio upstream: the wrapped server as a child process. Starts it with a clean environment, stops it in steps, passes its exit status on.
+// The stdio upstream: the wrapped server as a child process in its own process group. Clean environment, the stop plan carried out on the whole tree, exit status passed on.
 
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { LocalError, describeError } from "../errors.ts";
+import { createStopState, planStop, SIGNAL_GRACE_MS, type StopInput } from "./stop-plan.ts";
 import type { Upstream } from "./upstream.ts";
+import { resolveWindowsCommand, treeKillCommand } from "./windows-command.ts";
 
-/** After the client's EOF, how long a server gets to exit by itself before SIGTERM (well-behaved ones exit in ~20 ms). */
-export const STDIN_EOF_GRACE_MS = 1_000;
-/** After SIGTERM, how long before SIGKILL. The MCP SDK uses 2 s + 2 s; hosts may SIGKILL us 2 s after EOF, so we stay inside that. */
-export const SIGTERM_GRACE_MS = 1_000;
+/** How often `release()` looks whether the process group is empty. */
+const GROUP_POLL_MS = 20;
 
 export interface ChildUpstream extends Upstream {
   readonly pid: number;
@@ -21,21 +22,110 @@ export function childEnvironment(env: Readonly<Record<string, string | undefined
   return out;
 }
 
+/** The OS seam of a child: tests of the stop logic can run without processes. Defaults are the real ones. */
+export interface ChildSystem {
+  readonly platform: NodeJS.Platform;
+  /** process.kill: a negative pid signals the process group. */
+  readonly kill: (pid: number, signal: NodeJS.Signals | 0) => void;
+  /** Runs a helper command and forgets it (Windows: taskkill). */
+  readonly run: (argv: readonly string[]) => void;
+  /** True while a live (non-zombie) process is in group `pgid`. */
+  readonly groupAlive: (pgid: number) => boolean;
+}
+
+const REAL_SYSTEM: ChildSystem = {
+  platform: process.platform,
+  kill: (pid, signal) => void process.kill(pid, signal),
+  run: (argv) => void Bun.spawn([...argv], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }),
+  groupAlive: (pgid) => (process.platform === "linux" ? linuxGroupAlive(pgid) : signalReaches(-pgid)),
+};
+
+function signalReaches(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM"; // alive, just not ours to signal
+  }
+}
+
 /**
- * Starts `command` with piped stdin/stdout and the proxy's stderr. Throws a LocalError(E_SPAWN)
- * naming the command and the OS reason when it cannot be started.
+ * kill(-pgid, 0) also reaches zombies, and an init that reaps orphans late (containers) keeps
+ * them for a second or more: look for a member that is not a zombie instead.
  */
-export function spawnChild(command: readonly string[], env: Record<string, string>, cwd?: string): ChildUpstream {
+function linuxGroupAlive(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return signalReaches(-pgid);
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "latin1");
+      const [state, , group] = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 3);
+      if (Number(group) === pgid && state !== "Z" && state !== "X") return true;
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  return false;
+}
+
+/**
+ * Starts `command` with piped stdin/stdout and the proxy's stderr. On POSIX it leads its own
+ * process group (Bun's `detached`: setsid), so every stop reaches what it started too (`sh -c`,
+ * npx, wrapper scripts); on Windows it is resolved like a host does (PATHEXT, .cmd shims) and its
+ * tree is stopped with taskkill. Throws LocalError(E_SPAWN) naming the command and the OS reason.
+ */
+export function spawnChild(command: readonly string[], env: Record<string, string>, cwd?: string, system: ChildSystem = REAL_SYSTEM): ChildUpstream {
+  const windows = system.platform === "win32";
+  const launch = windows ? resolveWindowsCommand(command, env, isFile) : { argv: command, verbatim: false };
   let proc: import("bun").Subprocess<"pipe", "pipe", "inherit">;
   try {
-    proc = Bun.spawn([...command], { stdin: "pipe", stdout: "pipe", stderr: "inherit", env, cwd });
+    proc = Bun.spawn([...launch.argv], { stdin: "pipe", stdout: "pipe", stderr: "inherit", env, cwd, detached: !windows, windowsVerbatimArguments: launch.verbatim });
   } catch (error) {
     throw new LocalError("E_SPAWN", `cannot start "${command[0]}": ${describeError(error)}`, { cause: error });
   }
-  let stopping = false;
-  const timers: ReturnType<typeof setTimeout>[] = [];
+  const pid = proc.pid;
+  const state = createStopState(system.platform);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let childGone = false;
+
+  /** Signals the whole tree (the process group; on Windows a tree kill while its root lives). */
+  const signalTree = (signal: NodeJS.Signals): void => {
+    if (windows) {
+      if (!childGone) system.run(treeKillCommand(pid));
+      return;
+    }
+    try {
+      system.kill(-pid, signal);
+    } catch {
+      // Nothing of it is left (ESRCH), or not ours to signal (EPERM): nothing more we can do.
+    }
+  };
+  const treeAlive = (): boolean => (windows ? !childGone : system.groupAlive(pid));
+  const apply = (input: StopInput): void => {
+    const step = planStop(state, input);
+    if (step.closeInput) {
+      try {
+        void Promise.resolve(proc.stdin.end()).catch(() => undefined);
+      } catch {
+        // stdin already closed (EPIPE): the signals still apply.
+      }
+    }
+    if (step.send !== undefined) signalTree(step.send);
+    if (step.timerMs !== undefined) {
+      clearTimeout(timer);
+      timer = step.timerMs === null ? undefined : setTimeout(() => apply({ kind: "timer" }), step.timerMs);
+    }
+  };
+
   const exited = proc.exited.then(async () => {
-    for (const timer of timers) clearTimeout(timer);
+    childGone = true;
+    // What the child started may live on in its group (holding stdout, ignoring EOF): stop it too.
+    apply({ kind: "exited", groupAlive: treeAlive() });
     if (proc.signalCode) {
       // Loaded only here: node:os is slow to import and only a signal death needs its table.
       const { constants } = await import("node:os");
@@ -43,42 +133,32 @@ export function spawnChild(command: readonly string[], env: Record<string, strin
     }
     return proc.exitCode ?? 1;
   });
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
-    } catch {
-      // Already gone: nothing to stop.
-    }
-  };
-  let stopRequested = false;
-  const stop = (firstSignal?: NodeJS.Signals): void => {
-      stopRequested = true;
-      if (firstSignal) signal(firstSignal);
-      if (stopping) return;
-      stopping = true;
-      try {
-        void Promise.resolve(proc.stdin.end()).catch(() => undefined);
-      } catch {
-        // stdin already closed (EPIPE): the signals below still apply.
-      }
-      timers.push(
-        setTimeout(() => {
-          signal("SIGTERM");
-          timers.push(setTimeout(() => signal("SIGKILL"), SIGTERM_GRACE_MS));
-        }, firstSignal ? SIGTERM_GRACE_MS : STDIN_EOF_GRACE_MS),
-      );
-  };
+
+  let released: Promise<void> | undefined;
   return {
-    pid: proc.pid,
+    pid,
     input: proc.stdin,
     output: proc.stdout,
     exited,
     describeExit: () => (proc.signalCode ? `signal ${proc.signalCode}` : `exit code ${proc.exitCode}`),
-    close: () => stop(),
-    signal(sig) {
-      if (stopRequested) signal("SIGKILL"); // a second stop request: the user means it
-      stop(sig);
+    close: () => apply({ kind: "close" }),
+    signal: (signal) => apply({ kind: "signal", signal }),
+    release() {
+      released ??= exited.then(async () => {
+        // Bounded: the plan SIGKILLs the group within one grace period of the child's exit.
+        const deadline = performance.now() + 2 * SIGNAL_GRACE_MS;
+        while (!state.killSent && treeAlive() && performance.now() < deadline) await Bun.sleep(GROUP_POLL_MS);
+        clearTimeout(timer);
+      });
+      return released;
     },
-    release: () => Promise.resolve(),
   };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

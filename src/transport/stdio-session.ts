@@ -12,6 +12,11 @@ import { WireWriter } from "./wire-writer.ts";
 
 /** How long shutdown waits for the client to take our last bytes before giving up on them. */
 export const FINAL_WRITE_DEADLINE_MS = 500;
+/**
+ * After the server itself has exited, how long its output is still read: what it wrote before
+ * dying is normally there at once, and a descendant holding the pipe open must not hold us.
+ */
+export const DRAIN_AFTER_EXIT_MS = 100;
 
 /** Our side facing the client: newline-delimited JSON-RPC in, the same out. */
 export interface FrontDoor {
@@ -36,7 +41,12 @@ export interface StdioSessionDeps {
  */
 export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   const { engine, upstream, client, logger } = deps;
-  const toClient = new WireWriter(client.output, "client", logger);
+  let shutdownBy: string | undefined;
+  // A client that stopped reading (host gone, pipe closed) ends the session in order.
+  const toClient = new WireWriter(client.output, "client", logger, () => {
+    shutdownBy ??= "the client stopped reading";
+    upstream.close();
+  });
   const toServer = new WireWriter(upstream.input, "server", logger);
   const writers = { client: toClient, server: toServer } as const;
   const carryOut = (actions: readonly WireAction[]): void => {
@@ -46,7 +56,6 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     }
   };
 
-  let shutdownBy: string | undefined;
   const unregister = deps.onSignal((signal) => {
     shutdownBy ??= `received ${signal}`;
     upstream.signal(signal);
@@ -91,13 +100,20 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
       shutdownBy ??= "the client closed stdin";
       upstream.close();
     });
-  const serverPump = pump(upstream.output, { cutThrough: () => engine.serverLinesPassUnchanged(), afterChunk, onFrame: fromServer, writers: [toClient] })
+  const stopReading = new AbortController();
+  const serverPump = pump(upstream.output, { cutThrough: () => engine.serverLinesPassUnchanged(), afterChunk, onFrame: fromServer, writers: [toClient], stop: stopReading.signal })
     .catch((error) => logger.warn(`reading from the server failed: ${String(error)}`));
 
-  await serverPump;
+  // The session ends with the server itself, not with its output: a descendant may hold that open.
+  const first = await Promise.race([serverPump.then(() => "output" as const), upstream.exited.then(() => "exit" as const)]);
+  if (first === "exit") {
+    await withDeadline(serverPump, DRAIN_AFTER_EXIT_MS);
+    stopReading.abort();
+    await withDeadline(serverPump, FINAL_WRITE_DEADLINE_MS);
+  }
   const initiated = shutdownBy;
   // The server closed its output: whatever it does next, it can no longer answer us.
-  if (initiated === undefined) upstream.close();
+  if (first === "output" && initiated === undefined) upstream.close();
   const code = await upstream.exited;
   if (initiated === undefined) {
     logger.warn(`the MCP server exited by itself (${upstream.describeExit()})`);

@@ -27,6 +27,8 @@ export class WireWriter {
     private readonly sink: ByteSink,
     private readonly peer: string,
     private readonly logger: Logger,
+    /** Called once when the peer is found gone (EPIPE, closed pipe). */
+    private readonly onBroken: () => void = () => undefined,
   ) {}
 
   /** Queues raw bytes (already newline-terminated, or a deliberate fragment of a long line). */
@@ -72,7 +74,9 @@ export class WireWriter {
     this.queuedBytes = 0;
     if (this.broken) return;
     try {
-      this.sink.write(bytes);
+      const written = this.sink.write(bytes);
+      // A write the pipe could not take at once settles later, and may fail then (EPIPE): never unhandled.
+      if (typeof written !== "number") written.then(undefined, (error: unknown) => this.fail(error));
       this.dirty = true;
     } catch (error) {
       this.fail(error);
@@ -84,6 +88,7 @@ export class WireWriter {
     this.broken = true;
     // EPIPE after a peer exits is normal during shutdown; say it once, never crash.
     this.logger.info(`stopped writing to the ${this.peer}: ${describeError(error)}`);
+    this.onBroken();
   }
 }
 

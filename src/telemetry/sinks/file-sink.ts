@@ -1,4 +1,4 @@
-// The `file://` sink: appends one JSON line per event, one write per flush, through Bun's FileSink over a descriptor it opened itself; never follows a symlink, never opens a FIFO or a foreign file.
+// The `file://` sink: appends one JSON line per event, one write per flush, through Bun's FileSink over a descriptor it opened itself; never follows a symlink, never opens a FIFO or a foreign file; reopens the path when the file is deleted or rotated away.
 
 import fs from "node:fs";
 import type { FileSink } from "bun";
@@ -72,6 +72,8 @@ export function createFileSink(options: FileSinkOptions): Sink {
   const createWriter = options.createWriter ?? ((fd: number) => Bun.file(fd).writer());
   let fd: number | undefined;
   let writer: EventWriter | undefined;
+  /** Device and inode of the open file, to notice when the path no longer names it. */
+  let identity: { dev: number; ino: number } | undefined;
   let retryAt = -Infinity;
   let failure: { key: string; reason: string } | undefined;
   let warnedMode = false;
@@ -95,6 +97,7 @@ export function createFileSink(options: FileSinkOptions): Sink {
     const [w, d] = [writer, fd];
     writer = undefined;
     fd = undefined;
+    identity = undefined;
     try {
       // Bun writes through its own dup of `d` and closes that one; closing `d` is ours to do.
       void Promise.resolve(w?.end()).catch(() => {});
@@ -115,7 +118,9 @@ export function createFileSink(options: FileSinkOptions): Sink {
     }
     try {
       fd = openFile(path);
-      const mode = fs.fstatSync(fd).mode & 0o777;
+      const stat = fs.fstatSync(fd);
+      identity = { dev: stat.dev, ino: stat.ino };
+      const mode = stat.mode & 0o777;
       if ((mode & 0o044) !== 0 && !warnedMode) {
         warnedMode = true;
         logger.warn(`file sink ${path}: mode ${mode.toString(8)} lets other users read events; run chmod 600 on it`);
@@ -127,9 +132,28 @@ export function createFileSink(options: FileSinkOptions): Sink {
     return writer;
   }
 
+  /**
+   * A /tmp cleaner or logrotate deleted or renamed the file: appending to the old inode would lose
+   * every later event without a word. Checked once per flush (one lstat); the path is then reopened
+   * under the same rules as the first open (a symlink planted there is refused).
+   */
+  function noticeReplacement(): void {
+    if (writer === undefined || identity === undefined) return;
+    let current: fs.Stats | undefined;
+    try {
+      current = fs.lstatSync(path, { throwIfNoEntry: false });
+    } catch {
+      current = undefined;
+    }
+    if (current !== undefined && current.dev === identity.dev && current.ino === identity.ino) return;
+    logger.warn(`file sink ${path}: the file was ${current === undefined ? "deleted" : "replaced"} since it was opened (a /tmp cleaner or log rotation?); reopening the path`);
+    release();
+  }
+
   async function deliver(lines: string[]): Promise<void> {
     const count = lines.length;
     const text = `${lines.join("\n")}\n`;
+    noticeReplacement();
     const w = open(count);
     try {
       // write() returns a rejected promise (not a throw) for large chunks: always await it.
