@@ -167,6 +167,33 @@ describe("foldEvent: bounds", () => {
     expect(summarizeReport(state).totals).toMatchObject({ no_outcome: MAX_PENDING_CALLS, no_outcome_untracked: 3 });
   });
 
+  test("eviction stays oldest-first while outcomes close calls anywhere and starts repeat a call id", () => {
+    // A reference model (an array in insertion order) against the fold, through three eviction waves.
+    const model: string[] = [];
+    const state = createReportState();
+    let seq = 0;
+    const start = (id: string): void => {
+      foldEvent(state, makeEvent("tool_call_start", seq++, { tool_name: "t", params: {} }, { callId: id }));
+      const at = model.indexOf(id);
+      if (at !== -1) model.splice(at, 1);
+      model.push(id);
+      if (model.length > MAX_PENDING_CALLS) model.shift();
+    };
+    const end = (id: string): void => {
+      foldEvent(state, makeEvent("tool_call_end", seq++, { tool_name: "t", result: [], duration_ms: 1 }, { callId: id }));
+      const at = model.indexOf(id);
+      if (at !== -1) model.splice(at, 1);
+    };
+    for (let i = 0; i < MAX_PENDING_CALLS + 50; i++) start(`a${i}`);
+    for (let i = 60; i < 5000; i += 7) end(`a${i}`); // from the middle and near the head
+    end(`a${50}`); // the current oldest
+    start("a100"); // a repeated id moves to the newest place
+    for (let i = 0; i < 2000; i++) start(`b${i}`);
+    for (let i = 0; i < 300; i++) end(`b${i * 3}`);
+    for (let i = 0; i < MAX_PENDING_CALLS; i++) start(`c${i % 7000}`);
+    expect([...state.pending.keys()]).toEqual(model);
+  });
+
   test("duration samples stop growing at the cap; count and max stay exact; the sample is deterministic", () => {
     const n = MAX_DURATION_SAMPLES_PER_TOOL + 5000;
     const durations = Array.from({ length: n }, (_, i) => i % 1000);

@@ -80,13 +80,35 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
       toServer.write(frame.raw);
     }
   };
+  // Server lines the engine cannot change (nothing pending it rewrites) go to the client first and
+  // are inspected once their bytes are out (pump's afterHandOver), still before any other message.
+  const inspectLater: Frame[] = [];
+  const inspectServerLines = (): void => {
+    for (const frame of inspectLater) {
+      if (frame.kind !== "line") continue;
+      const line = classifyLine(frame.body);
+      if (line.kind === "junk") serverJunk.report(line.reason, frame.body);
+      carryOut(engine.fromServer(frame.raw, line, true));
+    }
+    inspectLater.length = 0;
+  };
   const fromServer = (frame: Frame): void => {
+    if (frame.kind === "partial") {
+      toClient.write(frame.raw);
+      return;
+    }
+    // Inspecting a server line can only close requests, never open one the engine rewrites, so
+    // the answer holds for every line of the chunk.
+    if (frame.kind === "line" && (frame.streamed === true || engine.serverLinesPassUnchanged())) {
+      if (frame.streamed !== true) toClient.write(frame.raw);
+      inspectLater.push(frame);
+      return;
+    }
+    inspectServerLines();
     if (frame.kind === "line") {
       const line = classifyLine(frame.body);
       if (line.kind === "junk") serverJunk.report(line.reason, frame.body);
       carryOut(engine.fromServer(frame.raw, line, frame.streamed === true));
-    } else if (frame.kind === "partial") {
-      toClient.write(frame.raw);
     } else {
       serverJunk.frame(frame);
       toClient.write(frame.raw);
@@ -101,7 +123,7 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
       upstream.close();
     });
   const stopReading = new AbortController();
-  const serverPump = pump(upstream.output, { cutThrough: () => engine.serverLinesPassUnchanged(), afterChunk, onFrame: fromServer, writers: [toClient], stop: stopReading.signal })
+  const serverPump = pump(upstream.output, { cutThrough: () => engine.serverLinesPassUnchanged(), afterChunk, onFrame: fromServer, afterHandOver: inspectServerLines, writers: [toClient], stop: stopReading.signal })
     .catch((error) => logger.warn(`reading from the server failed: ${String(error)}`));
 
   // The session ends with the server itself, not with its output: a descendant may hold that open.
