@@ -11,6 +11,7 @@ import { scrubValue } from "../telemetry/scrub.ts";
 import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
+import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
 import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
 
 export type { RequestContext } from "../telemetry/envelope.ts";
@@ -44,6 +45,12 @@ export interface SessionEngine {
   fromServerLongLine(edges: LineEdges): WireAction[];
   /** True while a server line may be forwarded before its end arrives (nothing pending could need a rewrite). */
   serverLinesPassUnchanged(): boolean;
+  /**
+   * True when this client line (without its newline) is certain to be forwarded unchanged (read
+   * from a scan of its bytes, no parse): a transport may send it on first and call `fromClient`
+   * right after, before handling any other message, then skip the `forward` of these bytes.
+   */
+  clientLinePassesUnchanged(body: Uint8Array): boolean;
   /** Answers every request still in flight with a JSON-RPC error and closes its calls as `kind`. */
   failPending(kind: "upstream_exit" | "proxy_shutdown", text: string): WireAction[];
   /** Evicts requests older than the pending TTL (call every SWEEP_INTERVAL_MS). */
@@ -119,6 +126,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     fromServer: (raw, line, streamed = false) => perform(fromServer(state, raw, line, now()), undefined, streamed),
     fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
+    clientLinePassesUnchanged,
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
     sweep: () => perform(sweepPending(state, now())),
     close: () => events.close(),

@@ -68,7 +68,29 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   // Between chunks, give telemetry a turn of the event loop when it has a full batch waiting.
   const afterChunk = (): Promise<void> | undefined => (deps.telemetryNeedsTurn() ? new Promise((resolve) => setImmediate(resolve)) : undefined);
 
+  // Client lines the engine is sure to forward unchanged go to the server first and are inspected
+  // once handed to the pipe (pump's afterHandOver), before any other message is handled.
+  const inspectClientLater: Frame[] = [];
+  const inspectClientLines = (): void => {
+    for (const frame of inspectClientLater) {
+      if (frame.kind !== "line") continue;
+      const line = classifyLine(frame.body);
+      if (line.kind === "junk") clientJunk.report(line.reason, frame.body);
+      for (const action of engine.fromClient(frame.raw, line)) {
+        if (action.to === "server" && "bytes" in action && action.bytes === frame.raw) continue; // already sent
+        carryOut([action]);
+        void writers[action.to].drain(); // never expected here; if it happens, it must not wait for the next chunk
+      }
+    }
+    inspectClientLater.length = 0;
+  };
   const fromClient = (frame: Frame): void => {
+    if (frame.kind === "line" && engine.clientLinePassesUnchanged(frame.body)) {
+      toServer.write(frame.raw);
+      inspectClientLater.push(frame);
+      return;
+    }
+    inspectClientLines();
     if (frame.kind === "line") {
       const line = classifyLine(frame.body);
       if (line.kind === "junk") clientJunk.report(line.reason, frame.body);
@@ -116,7 +138,7 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     }
   };
 
-  const clientPump = pump(client.input, { afterChunk, onFrame: fromClient, writers: [toServer, toClient] })
+  const clientPump = pump(client.input, { afterChunk, onFrame: fromClient, afterHandOver: inspectClientLines, writers: [toServer, toClient] })
     .catch((error) => logger.warn(`reading from the client failed: ${String(error)}`))
     .finally(() => {
       shutdownBy ??= "the client closed stdin";
