@@ -21,6 +21,6 @@ export function clientLinePassesUnchanged(body: Uint8Array): boolean {
   const method = scanMethod(body);
   if (method === undefined || method === "tools/list") return false;
   if (method !== "tools/call") return true;
-  for (const marker of TOOLS_CALL_MARKERS) if (containsBytes(body, marker)) return false;
+  for (let i = 0; i < TOOLS_CALL_MARKERS.length; i++) if (containsBytes(body, TOOLS_CALL_MARKERS[i] as Uint8Array)) return false;
   return true;
 }

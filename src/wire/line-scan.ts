@@ -1,5 +1,7 @@
 // A cheap look at one line's top level without parsing it (the `method` string, the presence of byte strings); never decides what a message is, only when its full parse may wait until its bytes are out.
 
+import { decodeUtf8 } from "./jsonrpc.ts";
+
 const SPACE = 0x20;
 const TAB = 0x09;
 const CR = 0x0d;
@@ -62,7 +64,7 @@ export function scanMethod(body: Uint8Array): string | undefined {
         const byte = body[k] as number;
         if (byte === BACKSLASH || byte < SPACE || byte >= 0x80) return undefined;
       }
-      method = String.fromCharCode(...body.subarray(i + 1, valueEnd));
+      method = decodeUtf8(body.subarray(i + 1, valueEnd)); // plain ASCII, checked above
       i = valueEnd + 1;
     } else {
       i = valueEnd(body, i);
@@ -99,12 +101,12 @@ function isMethodKey(body: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
-/** Index of the quote closing the string whose content starts at `from`, or -1. */
+/** Index of the quote closing the string whose content starts at `from`, or -1 (quotes found natively; escaped ones skipped). */
 function stringEnd(body: Uint8Array, from: number): number {
-  for (let i = from; i < body.length; i++) {
-    const byte = body[i];
-    if (byte === BACKSLASH) i++;
-    else if (byte === QUOTE) return i;
+  for (let at = body.indexOf(QUOTE, from); at !== -1; at = body.indexOf(QUOTE, at + 1)) {
+    let backslashes = 0;
+    while (at - backslashes - 1 >= from && body[at - backslashes - 1] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return at;
   }
   return -1;
 }
