@@ -10,6 +10,8 @@ const SCRIPTS = join(ROOT, "scripts");
 /** The driver and fake server run under Node when it is there (a neutral runtime), else under this Bun. */
 const NODE = Bun.which("node") ?? process.execPath;
 const MIN_ROUNDS = 3;
+/** Startup samples per row, interleaved like the rounds. */
+const STARTUP_SAMPLES = 15;
 
 interface Sample {
   startup_ms: number;
@@ -37,6 +39,27 @@ async function drive(config: Config, flags: readonly string[]): Promise<Sample> 
   const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   if (code !== 0) throw new Error(`driver failed for ${config.label} (exit ${code}): ${out}`);
   return JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as Sample;
+}
+
+/**
+ * Spawn → first answer to `initialize`, in ms: one launch of `config`, then the process is killed
+ * (the fake server ends on the closed pipe). The driver measures this once per round; startup is
+ * the noisiest figure on a shared machine, so it gets many samples of its own.
+ */
+async function measureStartup(config: Config): Promise<number> {
+  const t0 = performance.now();
+  const proc = Bun.spawn([...config.command], { stdin: "pipe", stdout: "pipe", stderr: "ignore", env: { ...process.env, ...config.env } });
+  proc.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench-startup", version: "1" } } })}\n`);
+  await proc.stdin.flush();
+  const reader = proc.stdout.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done || value.includes(0x0a)) break;
+  }
+  const ms = performance.now() - t0;
+  proc.kill("SIGKILL");
+  await proc.exited;
+  return ms;
 }
 
 /** A console that accepts connections and never answers: the worst case for the HTTP sink. */
@@ -120,21 +143,34 @@ async function main(argv: readonly string[]): Promise<void> {
       { label: "proxy, default sinks (stderr + file)", command: [HOST_BINARY, ...fake], env: { BATON_EVENT_SINK: `stderr:,file://${join(dir, "events.jsonl")}` } },
       { label: "proxy, hanging console + file", command: [HOST_BINARY, ...fake], env: { BATON_EVENT_SINK: `${dead.url},file://${join(dir, "events-2.jsonl")}`, ...remote } },
     ];
-    // Shared machines drift: the configurations are interleaved round by round and each figure is
-    // the median over the rounds, so a slow minute does not land on one row only.
+    // Shared machines drift: the configurations are interleaved round by round (each round starting
+    // one row later, so no row always runs first) and each figure is the median over the rounds.
     const samples = configs.map(() => [] as Sample[]);
     for (let round = 1; round <= rounds; round++) {
       process.stderr.write(`round ${round}/${rounds}\n`);
-      for (const [i, config] of configs.entries()) samples[i]?.push(await drive(config, flags));
+      for (let k = 0; k < configs.length; k++) {
+        const i = (round - 1 + k) % configs.length;
+        const config = configs[i];
+        if (config !== undefined) samples[i]?.push(await drive(config, flags));
+      }
       // The event files only grow; start each round from nothing so disk use stays flat.
       rmSync(join(dir, "events.jsonl"), { force: true });
       rmSync(join(dir, "events-2.jsonl"), { force: true });
     }
-    const rows = configs.map((config, i) => ({ label: config.label, sample: median(samples[i] ?? []) }));
+    const startups = configs.map(() => [] as number[]);
+    for (let n = 0; n < (quick ? 3 : STARTUP_SAMPLES); n++) {
+      for (const [i, config] of configs.entries()) startups[i]?.push(await measureStartup(config));
+    }
+    const rows = configs.map((config, i) => {
+      const sample = median(samples[i] ?? []);
+      const sorted = [...(startups[i] ?? [])].sort((a, b) => a - b);
+      return { label: config.label, sample: { ...sample, startup_ms: sorted[Math.floor(sorted.length / 2)] ?? sample.startup_ms } };
+    });
     const runtime = NODE === process.execPath ? `bun ${Bun.version}` : `node ${(await Bun.$`${NODE} --version`.text()).trim()}`;
     const day = new Date().toISOString().slice(0, 10);
     process.stdout.write(
-      `${quick ? "QUICK RUN (1 round, small counts): not for the README. " : ""}Medians of ${rounds} interleaved round(s), ${day}, ` +
+      `${quick ? "QUICK RUN (1 round, small counts): not for the README. " : ""}Medians of ${rounds} interleaved round(s) ` +
+        `(startup: of ${quick ? 3 : STARTUP_SAMPLES} launches each), ${day}, ` +
         `${availableParallelism()} cores, driver and fake server on ${runtime}, relay and proxy on bun ${Bun.version}:\n\n`,
     );
     process.stdout.write(`${renderTable(rows)}\n`);

@@ -1,20 +1,11 @@
 // Black-box: the compiled binary's command line: launching without "--", reserved subcommand names, configuration refusals in words.
 
-import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { binaryPath } from "./support/binary.ts";
-import { cleanEnv, fixture, INIT_PARAMS, startProxy } from "./support/proxy-process.ts";
+import { fixture, INIT_PARAMS, runBinary, startProxy, tempDir } from "./support/proxy-process.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "baton-cli-binary-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function runBinary(args: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawn([await binaryPath(), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: cleanEnv(env) });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { stdout, stderr, code };
-}
+const dir = tempDir("baton-cli-binary-");
 
 describe("launching without --", () => {
   test("the first non-option argument starts the server command; its own flags stay its own", async () => {

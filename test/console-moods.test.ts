@@ -4,9 +4,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "bun";
-import { binaryPath } from "./support/binary.ts";
 import { assertValidEvent, checkCallPairs, readValidatedEvents } from "./support/events.ts";
-import { cleanEnv, eventually, fixture, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
+import { eventually, fixture, INIT_PARAMS, runBinary, startProxy, tempDir } from "./support/proxy-process.ts";
 
 /** The proxy must be gone this long after stdin EOF whatever the console does (SPEC §5/§8: "a few seconds"). */
 const EXIT_BOUND_MS = 4000;
@@ -162,13 +161,7 @@ describe("remote sink refusals", () => {
   ] as const)("a remote sink with %s: refuses to start (exit 78), the server is never started, the console never called", async (_what, extra, named) => {
     const console_ = startConsole("ok");
     const marker = join(tempDir(), "started");
-    const proc = Bun.spawn([await binaryPath(), "--", "sh", "-c", `touch ${marker}`], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: cleanEnv({ BATON_EVENT_SINK: console_.url, ...extra }),
-    });
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const { stdout, stderr, code } = await runBinary(["--", "sh", "-c", `touch ${marker}`], { BATON_EVENT_SINK: console_.url, ...extra });
     expect(code).toBe(78);
     expect(stdout).toBe("");
     expect(stderr).toContain(named);

@@ -1,15 +1,12 @@
 // Black-box: what the compiled proxy adds: the instructions join, and baton_annotate keeping what the agent wrote (events checked against the schema).
 
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
 import { readValidatedEvents } from "./support/events.ts";
-import { fixture, INIT_PARAMS, startProxy } from "./support/proxy-process.ts";
+import { fixture, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "baton-injection-binary-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("baton-injection-binary-");
 
 describe("instructions join", () => {
   test.each([

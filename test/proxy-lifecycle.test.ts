@@ -3,16 +3,9 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { binaryPath } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
-import { cleanEnv, eventually, fixture, fixturePid, INIT_PARAMS, isAlive, startProxy, tempDir } from "./support/proxy-process.ts";
+import { eventually, fixture, fixturePid, INIT_PARAMS, isAlive, runBinary, startProxy, tempDir } from "./support/proxy-process.ts";
 import pkg from "../package.json" with { type: "json" };
-
-async function runBinary(args: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawn([await binaryPath(), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: cleanEnv(env) });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { stdout, stderr, code };
-}
 
 describe("command line", () => {
   test("--version prints the package version", async () => {
@@ -78,8 +71,7 @@ describe("command line", () => {
     const dir = tempDir();
     writeFileSync(join(dir, ".env"), "BATON_EVENT_SINK=s3://from-dotenv\n");
     writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./nope.ts"]\n');
-    const proc = Bun.spawn([await binaryPath(), "--", "true"], { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }) });
-    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    const { stderr, code } = await runBinary(["--", "true"], { BATON_EVENT_SINK: "stderr:" }, { cwd: dir });
     expect(stderr).not.toContain("s3://");
     expect(stderr).not.toContain("nope.ts");
     expect(code).toBe(0);

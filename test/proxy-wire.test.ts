@@ -3,142 +3,15 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { binaryPath } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
-import { cleanEnv, eventually, fixture, fixturePid, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
+import { eventually, fixture, fixturePid, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
+import { WireClient } from "./support/wire-client.ts";
 
 const MiB = 1024 * 1024;
 const INJECTED = ["baton_annotate", "baton_session_report"];
-const NEWLINE = 0x0a;
 
-/**
- * A raw client with byte-level control of reading: stdout is split into lines as Buffers (no
- * decoding, no quadratic re-scanning), reading can be paused to leave the proxy's stdout pipe
- * full, and a `consume` hook can check and discard big lines as they arrive.
- */
-class WireClient {
-  readonly proc: import("bun").Subprocess<"pipe", "pipe", "pipe">;
-  /** Complete stdout lines (without their newline) not taken by `consume`. */
-  readonly lines: Buffer[] = [];
-  /** Called for each complete line; returning true drops it instead of keeping it in `lines`. */
-  consume: (line: Buffer) => boolean = () => false;
-  private stderrText = "";
-  private partial: Buffer[] = [];
-  private paused = false;
-  private resumeReading: (() => void) | undefined;
-  private readonly waiters = new Set<() => void>();
-  readonly stdoutEnded: Promise<void>;
-
-  constructor(proc: import("bun").Subprocess<"pipe", "pipe", "pipe">) {
-    this.proc = proc;
-    this.stdoutEnded = this.readStdout();
-    void (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of proc.stderr) {
-        this.stderrText += decoder.decode(chunk, { stream: true });
-        this.wake();
-      }
-    })();
-  }
-
-  static async start(command: string[], env: Record<string, string>): Promise<WireClient> {
-    return new WireClient(Bun.spawn([await binaryPath(), "--", ...command], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: cleanEnv(env) }));
-  }
-
-  private async readStdout(): Promise<void> {
-    const reader = this.proc.stdout.getReader();
-    for (;;) {
-      if (this.paused) await new Promise<void>((resolve) => (this.resumeReading = resolve));
-      const { value, done } = await reader.read();
-      if (done) break;
-      let start = 0;
-      for (let nl = value.indexOf(NEWLINE); nl !== -1; nl = value.indexOf(NEWLINE, start)) {
-        this.partial.push(Buffer.from(value.buffer, value.byteOffset + start, nl - start));
-        const line = this.partial.length === 1 ? (this.partial[0] as Buffer) : Buffer.concat(this.partial);
-        this.partial = [];
-        if (!this.consume(line)) this.lines.push(line);
-        start = nl + 1;
-      }
-      if (start < value.length) this.partial.push(Buffer.from(value.buffer, value.byteOffset + start, value.length - start));
-      this.wake();
-    }
-    if (this.partial.length > 0) this.lines.push(Buffer.concat(this.partial));
-    this.wake();
-  }
-
-  private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
-    this.resumeReading?.();
-    this.resumeReading = undefined;
-  }
-
-  async write(data: string | Uint8Array): Promise<void> {
-    this.proc.stdin.write(data);
-    await this.proc.stdin.flush();
-  }
-
-  send(message: unknown): Promise<void> {
-    return this.write(`${JSON.stringify(message)}\n`);
-  }
-
-  stderr(): string {
-    return this.stderrText;
-  }
-
-  /** Waits until `check` returns a value (re-checked whenever output arrives). */
-  until<T>(check: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const attempt = (): void => {
-        const value = check();
-        if (value === undefined) return;
-        this.waiters.delete(attempt);
-        clearTimeout(timer);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(attempt);
-        reject(new Error(`timed out waiting for ${what}\nstderr:\n${this.stderrText.slice(-2000)}`));
-      }, timeoutMs);
-      this.waiters.add(attempt);
-      attempt();
-    });
-  }
-
-  /** The parsed response with this id, once it has arrived (kept lines only). */
-  response(id: string | number, timeoutMs?: number): Promise<Record<string, any>> {
-    return this.until(() => {
-      for (const line of this.lines) {
-        if (line.length > 4 * MiB) continue;
-        try {
-          const m = JSON.parse(line.toString("utf8"));
-          if (m && m.id === id && !("method" in m)) return m as Record<string, any>;
-        } catch {
-          // not JSON
-        }
-      }
-      return undefined;
-    }, `the response to ${JSON.stringify(id)}`, timeoutMs);
-  }
-
-  async request(id: string | number, method: string, params?: unknown): Promise<Record<string, any>> {
-    await this.send({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) });
-    return this.response(id);
-  }
-
-  async close(): Promise<number> {
-    this.resume();
-    this.proc.stdin.end();
-    return this.proc.exited;
-  }
-}
+/** The byte-level client (test/support/wire-client.ts) in front of `command`. */
+const startWire = (command: string[], env: Record<string, string>): Promise<WireClient> => WireClient.start(command, { env });
 
 /** The exact line the fixture writes for `huge` with `bytes` (text of "é", 2 bytes each). */
 function hugeLineParts(id: number): { prefix: Buffer; suffix: Buffer } {
@@ -249,7 +122,7 @@ describe("junk", () => {
 
 describe("framing", () => {
   test("a request written one byte at a time, with multi-byte UTF-8 split across writes, arrives intact", async () => {
-    const c = await WireClient.start(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
+    const c = await startWire(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
     await c.request(0, "initialize", INIT_PARAMS);
     const text = "héllo wörld ✓ — 日本語 🎉 Ω";
     const bytes = new TextEncoder().encode(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text } } })}\n`);
@@ -261,7 +134,7 @@ describe("framing", () => {
 
   test("a 4 MiB result (inspected) and a 40 MiB result (over the 8 MiB cap, streamed uninspected) arrive intact, each answered once", async () => {
     const events = join(tempDir(), "events.jsonl");
-    const c = await WireClient.start(fixture("echo"), { BATON_EVENT_SINK: `file://${events}` });
+    const c = await startWire(fixture("echo"), { BATON_EVENT_SINK: `file://${events}` });
     await c.request(0, "initialize", INIT_PARAMS);
     const body = Buffer.from("é".repeat(20 * MiB), "utf8"); // 40 MiB
     const seen: { id: number; length: number; ok: boolean }[] = [];
@@ -300,7 +173,7 @@ describe("framing", () => {
 
 describe("routing", () => {
   test("server→client request (roots/list) round-trips, even when its id equals a pending client request id", async () => {
-    const c = await WireClient.start(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
+    const c = await startWire(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
     await c.request(0, "initialize", INIT_PARAMS);
     // The fixture numbers its own requests srv-0, srv-1, …: give the client's call the same id.
     await c.send({ jsonrpc: "2.0", id: "srv-0", method: "tools/call", params: { name: "ask", arguments: { method: "roots/list" } } });
@@ -384,7 +257,7 @@ describe("backpressure", () => {
     const CALLS = 20;
     const BYTES = 16 * MiB;
     const PROXY_RSS_LIMIT = 200 * MiB;
-    const c = await WireClient.start(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
+    const c = await startWire(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
     await c.request(0, "initialize", INIT_PARAMS);
     const serverPid = fixturePid(c.stderr());
     const body = Buffer.from("é".repeat(BYTES / 2), "utf8");

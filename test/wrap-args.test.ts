@@ -52,5 +52,5 @@ test("usage texts name the verb, the required server names and every option", ()
     expect(usage.startsWith(`Usage: baton-proxy ${spec.name} [--client NAME | --config PATH] (SERVER... | --all) [--dry-run]`)).toBe(true);
     for (const option of ["--client NAME", "--config PATH", "--all", "--dry-run", "--list", "--help"]) expect(usage).toContain(option);
   }
-  expect(renderCommandHelp(UNWRAP_SPEC)).toContain('after "--"');
+  expect(renderCommandHelp(UNWRAP_SPEC)).toContain('(after "--", or after the proxy options when there is no "--")');
 });

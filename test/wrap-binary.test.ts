@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { binaryPath } from "./support/binary.ts";
+import { runBinary } from "./support/proxy-process.ts";
 import { createWrapDirs, WRAP_FIXTURES, type WrapDirs } from "./support/wrap-sandbox.ts";
 
 const FIXTURES = WRAP_FIXTURES;
@@ -25,15 +26,7 @@ function sandbox(): WrapDirs & { run: (...args: string[]) => Promise<Run> } {
   return {
     ...dirs,
     async run(...args) {
-      const proc = Bun.spawn([binary, ...args], {
-        cwd: dirs.project,
-        env: { HOME: dirs.home, USERPROFILE: dirs.home, PATH: process.env.PATH ?? "" },
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-      return { code, stdout, stderr };
+      return runBinary(args, {}, { cwd: dirs.project, exactEnv: { HOME: dirs.home, USERPROFILE: dirs.home, PATH: process.env.PATH ?? "" } });
     },
   };
 }

@@ -257,13 +257,23 @@ describe("unwrap and --list", () => {
     expect(JSON.parse(read(file)).mcpServers["wrapped-before"]).toEqual({ command: "uvx", args: ["mcp-server-fetch"] });
   });
 
-  test("unwrap of a proxy entry without -- fails, names it, writes nothing", async () => {
+  test("unwrap of a proxy entry without a server command fails, names it, writes nothing", async () => {
     const box = sandbox();
     const file = join(box.project, ".mcp.json");
-    writeFileSync(file, `{"mcpServers": {"odd": {"command": "${EXEC}", "args": ["x"]}}}`);
+    const text = `{"mcpServers": {"odd": {"command": "${EXEC}", "args": ["--"]}}}`;
+    writeFileSync(file, text);
     const result = await box.run("unwrap", "--config", ".mcp.json", "odd");
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('mcpServers.odd: cannot unwrap: its args have no "--" followed by the server command');
+    expect(result.stderr).toContain("mcpServers.odd: cannot unwrap: its args hold no server command");
+    expect(readFileSync(file, "utf8")).toBe(text);
+  });
+
+  test("unwrap of a proxy entry written without -- restores the server command", async () => {
+    const box = sandbox();
+    const file = join(box.project, ".mcp.json");
+    writeFileSync(file, `{"mcpServers": {"plain": {"command": "${EXEC}", "args": ["x", "--flag"]}}}`);
+    expect((await box.run("unwrap", "--config", ".mcp.json", "plain")).code).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe('{"mcpServers": {"plain": {"command": "x", "args": ["--flag"]}}}');
   });
 
   test("--config on a missing file is an error", async () => {

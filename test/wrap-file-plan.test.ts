@@ -105,8 +105,13 @@ describe("exact text of edits", () => {
     expect(plan(text, "mcpServers", "unwrap").newText).toBe('{"mcpServers": {"a": {"command": "x", "args": []}}}');
   });
 
-  test("unwrap of an entry with no -- fails that entry and changes nothing", () => {
-    const text = `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["x"]}}}`;
+  test("unwrap of an entry wrapped without -- (as the proxy now allows) restores it", () => {
+    const text = `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["npx", "-y", "pkg", "--", "--x"]}}}`;
+    expect(plan(text, "mcpServers", "unwrap").newText).toBe('{"mcpServers": {"a": {"command": "npx", "args": ["-y", "pkg", "--", "--x"]}}}');
+  });
+
+  test("unwrap of an entry with no server command fails that entry and changes nothing", () => {
+    const text = `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["--"]}}}`;
     const result = plan(text, "mcpServers", "unwrap");
     expect(result.newText).toBe(text);
     expect(result.outcomes.map((o) => o.kind)).toEqual(["failed"]);

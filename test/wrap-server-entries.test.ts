@@ -20,7 +20,8 @@ describe("classifyEntry", () => {
     [{ url: "https://x" }, { kind: "remote", reason: "has a url" }],
     [{ command: EXEC, args: ["--", "npx", "-y"] }, { kind: "wrapped", original: { command: "npx", args: ["-y"] } }],
     [{ command: "baton-proxy", args: ["--x", "--", "npx"] }, { kind: "wrapped", original: { command: "npx", args: [] } }],
-    [{ command: "/bin/baton-proxy", args: ["npx"] }, { kind: "wrapped", original: undefined }],
+    [{ command: "/bin/baton-proxy", args: ["npx"] }, { kind: "wrapped", original: { command: "npx", args: [] } }],
+    [{ command: "/bin/baton-proxy", args: ["-V"] }, { kind: "wrapped", original: undefined }],
     [{ command: "/bin/baton-proxy" }, { kind: "wrapped", original: undefined }],
     [{ env: {} }, 'has neither "command" nor "url"'],
     [{ command: 3 }, '"command" must be a non-empty string'],
@@ -53,9 +54,12 @@ describe("isProxyCommand", () => {
   });
 });
 
-test("parseWrappedArgs keeps what follows the first --", () => {
+test("parseWrappedArgs reads the args as the proxy does: -- optional, the server's own -- kept", () => {
   expect(parseWrappedArgs(["--", "node", "s.js", "--", "x"])).toEqual({ command: "node", args: ["s.js", "--", "x"] });
+  expect(parseWrappedArgs(["node", "s.js", "--", "x"])).toEqual({ command: "node", args: ["s.js", "--", "x"] });
+  expect(parseWrappedArgs(["--future-flag", "--", "x", "-y"])).toEqual({ command: "x", args: ["-y"] });
   expect(parseWrappedArgs(["--"])).toBeUndefined();
+  expect(parseWrappedArgs(["report"])).toBeUndefined(); // the proxy would run its report subcommand
   expect(parseWrappedArgs([])).toBeUndefined();
 });
 

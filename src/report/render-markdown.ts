@@ -11,13 +11,13 @@ import { summarizeReport, type ReportSummary } from "./summarize-json.ts";
 /** Tool rows in the table; the rest are summed up in one line. */
 export const MAX_TABLE_ROWS = 25;
 /** Characters of an error body quoted per call. */
-export const MAX_ERROR_BODY_CHARS = 300;
+const MAX_ERROR_BODY_CHARS = 300;
 /** Characters of a call's compact JSON input quoted per call. */
-export const MAX_PARAMS_SNIPPET_CHARS = 500;
+const MAX_PARAMS_SNIPPET_CHARS = 500;
 /** Characters quoted per annotation text field. */
-export const MAX_ANNOTATION_FIELD_CHARS = 500;
+const MAX_ANNOTATION_FIELD_CHARS = 500;
 /** Calls without an outcome listed by name; the rest are counted. */
-export const MAX_NO_OUTCOME_LISTED = 20;
+const MAX_NO_OUTCOME_LISTED = 20;
 
 export interface RenderOptions {
   /** Calls at least this slow (ms) are listed under "Slow calls". */

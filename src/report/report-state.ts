@@ -5,16 +5,21 @@ import { foldOutcome, foldStart } from "./fold-calls.ts";
 import { addCount, clipText, compactJson, compareInstants, isObject, readCount, readText } from "./fold-values.ts";
 import type { AnnotationRecord, CallRecord, ReportState } from "./report-types.ts";
 
+export { MAX_ERRORED_CALLS, MAX_PENDING_CALLS, MAX_SLOW_CALLS, MAX_TRACKED_TOOLS, OTHER_TOOLS } from "./fold-calls.ts";
+export { MAX_COUNT_KEYS, OTHER_KEY, clipText, compactJson, compareInstants } from "./fold-values.ts";
+
 /** Annotations kept (the first ones); the total is always counted. */
 export const MAX_ANNOTATIONS = 50;
 /** Characters of compact JSON kept per call's params. */
 export const MAX_PARAMS_CHARS = 4096;
 /** Characters kept per free-text field (error body, annotation texts). */
-export const MAX_TEXT_CHARS = 2000;
+const MAX_TEXT_CHARS = 2000;
 /** Distinct redaction labels counted (the scrubber has about ten); further labels pool under OTHER_KEY. */
 export const MAX_REDACTION_LABELS = 20;
 /** Characters kept of a redaction label. */
 const MAX_LABEL_CHARS = 40;
+/** runtime_meta key carrying the proxy's count of dropped events (not in event-types.ts yet). */
+export { META_DROPPED_EVENTS } from "../telemetry/event-types.ts";
 
 /** A fresh, empty state. */
 export function createReportState(): ReportState {

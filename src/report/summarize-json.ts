@@ -58,7 +58,7 @@ export interface ReportSummary {
 }
 
 /** Label for annotations that carry no signal type. */
-export const NO_SIGNAL = "(none)";
+const NO_SIGNAL = "(none)";
 
 /**
  * Summarises `state` without changing it. `slowCallMs` (default DEFAULT_SLOW_CALL_MS) sets what

@@ -3,7 +3,7 @@
 import { LocalError } from "../errors.ts";
 import { detectItemSeparator, insertPropertyAfter, removeProperty, renderArray, type TextEdit } from "./json-edits.ts";
 import { findProperty, type JsonArrayNode } from "./jsonc.ts";
-import { ARGS_SEPARATOR, type OriginalCommand, type ServerEntry } from "./server-entries.ts";
+import { ARGS_SEPARATOR, type OriginalCommand, type ServerEntry, wrappedCommandIndex } from "./server-entries.ts";
 
 /**
  * The entry with `command` = the proxy and `args` = `["--", command, …args]`; every other key,
@@ -58,24 +58,25 @@ export function wrapEntryEdits(text: string, entry: ServerEntry, execPath: strin
 }
 
 /**
- * Text edits that unwrap `entry`: `command` becomes the raw text of the item after `--`, and the
- * args lose everything up to the first item after that (proxy flags, `--`, the command), which
- * undoes `wrapEntryEdits` byte for byte. With nothing left the args become `[]`, or go entirely
- * with `dropEmptyArgs` (the original had none). Throws for an entry whose args hold no `--`
- * followed by a command; callers check `status.original` first.
+ * Text edits that unwrap `entry`: `command` becomes the raw text of the server command's item
+ * (`wrappedCommandIndex`), and the args lose everything up to the item after it (proxy flags,
+ * `--`, the command), which undoes `wrapEntryEdits` byte for byte. With nothing left the args
+ * become `[]`, or go entirely with `dropEmptyArgs` (the original had none). Throws for an entry
+ * whose args hold no server command; callers check `status.original` first.
  */
 export function unwrapEntryEdits(text: string, entry: ServerEntry, dropEmptyArgs: boolean): TextEdit[] {
   const command = findProperty(entry.node, "command");
   const args = findProperty(entry.node, "args");
   const array: JsonArrayNode | undefined = args?.value.kind === "array" ? args.value : undefined;
-  const at = array?.items.findIndex((item) => item.kind === "string" && item.value === ARGS_SEPARATOR) ?? -1;
-  const real = array?.items[at + 1];
+  const values = array?.items.map((item) => (item.kind === "string" ? String(item.value) : "")) ?? [];
+  const at = wrappedCommandIndex(values);
+  const real = at === undefined ? undefined : array?.items[at];
   const [first] = array?.items ?? [];
-  if (command === undefined || args === undefined || array === undefined || at === -1 || real === undefined || first === undefined) {
-    throw new LocalError("E_WRAP", `unwrapEntryEdits: ${entry.name} has no "--" followed by a command`);
+  if (command === undefined || args === undefined || array === undefined || at === undefined || real === undefined || first === undefined) {
+    throw new LocalError("E_WRAP", `unwrapEntryEdits: ${entry.name} has no server command in its args`);
   }
   const edits: TextEdit[] = [{ start: command.value.start, end: command.value.end, text: text.slice(real.start, real.end) }];
-  const keep = array.items[at + 2];
+  const keep = array.items[at + 1];
   if (keep !== undefined) edits.push({ start: first.start, end: keep.start, text: "" });
   else if (dropEmptyArgs) edits.push(removeProperty(entry.node, args));
   else edits.push({ start: array.start, end: array.end, text: "[]" });

@@ -62,7 +62,7 @@ export function planFileEdit(input: FilePlanInput): FilePlan {
       setAtPath(expected, entry.path, after);
       outcomes.push({ kind: "changed", entry, before: entry.value, after });
     } else {
-      outcomes.push({ kind: "failed", entry, reason: `cannot unwrap: its args have no "--" followed by the server command` });
+      outcomes.push({ kind: "failed", entry, reason: `cannot unwrap: its args hold no server command` });
     }
   }
   if (edits.length === 0) return { newText: text, outcomes };

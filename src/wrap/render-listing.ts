@@ -10,7 +10,7 @@ function describeStatus(entry: ServerEntry): string {
     case "stdio":
       return "not wrapped";
     case "wrapped":
-      return entry.status.original === undefined ? "wrapped (no \"--\" in args: cannot unwrap)" : "wrapped";
+      return entry.status.original === undefined ? "wrapped (no server command in args: cannot unwrap)" : "wrapped";
     case "remote":
       return `remote (skipped: ${entry.status.reason})`;
   }

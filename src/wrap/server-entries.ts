@@ -1,5 +1,6 @@
 // Finds the server entries in a parsed config and classifies each (stdio / wrapped / remote), gathering every shape problem. Pure: no edits, no I/O.
 
+import { parseArgs } from "../cli.ts";
 import type { ConfigFormat } from "./config-locations.ts";
 import { describeKind, toPlainValue, type JsonNode, type JsonObjectNode } from "./jsonc.ts";
 
@@ -109,11 +110,23 @@ export function isProxyCommand(command: string, execPath: string): boolean {
   return PROXY_BASENAME.test(base);
 }
 
-/** The original command after `--`; the proxy flags before it are dropped. Undefined when there is none. */
-export function parseWrappedArgs(args: readonly string[]): OriginalCommand | undefined {
+/**
+ * Where the server command starts in a wrapped entry's args, read as the proxy itself reads its
+ * command line (src/cli.ts: after the options, `--` optional); failing that (flags this build does
+ * not know), right after the first `--`. Undefined when there is no command.
+ */
+export function wrappedCommandIndex(args: readonly string[]): number | undefined {
+  const invocation = parseArgs(args);
+  if (invocation.kind === "proxy") return args.length - invocation.command.length;
   const at = args.indexOf(ARGS_SEPARATOR);
-  const command = at === -1 ? undefined : args[at + 1];
-  return command === undefined ? undefined : { command, args: args.slice(at + 2) };
+  return at !== -1 && at + 1 < args.length ? at + 1 : undefined;
+}
+
+/** The original command; the proxy flags (and `--`) before it are dropped. Undefined when there is none. */
+export function parseWrappedArgs(args: readonly string[]): OriginalCommand | undefined {
+  const at = wrappedCommandIndex(args);
+  const command = at === undefined ? undefined : args[at];
+  return at === undefined || command === undefined ? undefined : { command, args: args.slice(at + 1) };
 }
 
 /** `mcpServers.github`, `projects["/home/me/app"].mcpServers["my server"]`: a readable JSON path. */

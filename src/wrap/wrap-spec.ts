@@ -19,8 +19,9 @@ function wrapSpec(mode: WrapMode): CommandSpec {
             "entries already wrapped are left alone. Name the servers, or give --all.",
           ]
         : [
-            'Restores wrapped entries: command and args are taken back from after "--" (proxy flags',
-            "before it are dropped). Entries that are not wrapped are left alone. Name the servers, or give --all.",
+            "Restores wrapped entries: command and args are taken back from where the proxy's own command",
+            'line puts the server command (after "--", or after the proxy options when there is no "--");',
+            "proxy options are dropped. Entries that are not wrapped are left alone. Name the servers, or give --all.",
           ],
     operands: [["SERVER", 'a server name as in the config (one that starts with "-" goes after "--")']],
     options: [

@@ -18,9 +18,12 @@ export function assertValidEvent(event: unknown): void {
   }
 }
 
-/** Every event in a JSONL file, each validated; also checks the envelope rules the schema cannot express. */
+/**
+ * Every event in a JSONL file, each validated; also checks the envelope rules the schema cannot
+ * express. A missing file is an error, never "no events" (a vacuous pass).
+ */
 export function readValidatedEvents(path: string): Record<string, any>[] {
-  if (!existsSync(path)) return [];
+  if (!existsSync(path)) throw new Error(`no event file at ${path}: the proxy never wrote it`);
   const events = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, any>);
   for (const event of events) assertValidEvent(event);
   checkEnvelopes(events);
@@ -28,7 +31,7 @@ export function readValidatedEvents(path: string): Record<string, any>[] {
 }
 
 /** Per session: sequence numbers strictly increase, ids are UUIDv7 and unique, times are RFC 3339 UTC with µs. */
-export function checkEnvelopes(events: readonly Record<string, any>[]): void {
+function checkEnvelopes(events: readonly Record<string, any>[]): void {
   const lastSeq = new Map<string, number>();
   const ids = new Set<string>();
   for (const event of events) {

@@ -1,24 +1,21 @@
-// Test helper: runs the compiled proxy in front of a command and talks raw newline-delimited JSON-RPC to it.
+// Test harness: the compiled proxy in front of a command, talked to as text JSON-RPC (over wire-client.ts), plus one-shot runs and process checks.
 
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binaryPath, ROOT } from "./binary.ts";
+import { isAlive } from "./processes.ts";
+import { cleanEnv, tempDir } from "./temp.ts";
+import { type LaunchOptions, WireClient } from "./wire-client.ts";
+
+export { cleanEnv, isAlive, tempDir };
 
 export const FIXTURES = join(ROOT, "test", "fixtures", "servers");
 /** The command line of a purpose-named fixture server (run by the same bun that runs the tests). */
 export const fixture = (name: string): string[] => [process.execPath, join(FIXTURES, `${name}-server.ts`)];
 
-/** A fresh temp directory for one test's event file and logs. */
-export const tempDir = (): string => mkdtempSync(join(tmpdir(), "baton-test-"));
-
-/** A clean environment: PATH and HOME only, plus what the test sets. Never the developer's BATON_* vars. */
-export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...extra };
-}
-
 export interface ProxyProcess {
   readonly proc: import("bun").Subprocess<"pipe", "pipe", "pipe">;
+  /** The byte-level client underneath (pause/resume reading, raw writes). */
+  readonly wire: WireClient;
   /** Writes one message (object → JSON line) or a raw string/bytes as-is. */
   send(message: unknown): void;
   /** Waits until a line satisfying `predicate` arrives on stdout; returns it parsed (or raw text). */
@@ -35,112 +32,75 @@ export interface ProxyProcess {
   close(): Promise<number>;
 }
 
-/** `separator: false` launches as hosts whose parsers eat `--` do: `baton-proxy [args] <command>`. */
-export async function startProxy(command: readonly string[], options: { env?: Record<string, string>; args?: string[]; separator?: boolean } = {}): Promise<ProxyProcess> {
-  const binary = await binaryPath();
-  const proc = Bun.spawn([binary, ...(options.args ?? []), ...(options.separator === false ? [] : ["--"]), ...command], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: cleanEnv(options.env) });
+/** Starts dist/baton-proxy in front of `command` (a clean environment plus `env`). */
+export async function startProxy(command: readonly string[], options: LaunchOptions = {}): Promise<ProxyProcess> {
+  const wire = await WireClient.start(command, options);
   const lines: string[] = [];
-  let stderrText = "";
-  const waiters = new Set<() => void>();
-  const wake = () => { for (const w of [...waiters]) w(); };
-  (async () => {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of proc.stdout) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) !== -1) {
-        lines.push(buffered.slice(0, nl));
-        buffered = buffered.slice(nl + 1);
-      }
-      wake();
-    }
-    if (buffered !== "") lines.push(buffered);
-    wake();
-  })();
-  (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of proc.stderr) {
-      stderrText += decoder.decode(chunk, { stream: true });
-      wake();
-    }
-  })();
-  const until = <T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const attempt = () => {
-        const value = check();
-        if (value !== undefined) {
-          waiters.delete(attempt);
-          clearTimeout(timer);
-          resolve(value);
-        }
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(attempt);
-        reject(new Error(`timed out waiting for ${what}\nstdout:\n${lines.join("\n").slice(-2000)}\nstderr:\n${stderrText.slice(-2000)}`));
-      }, timeoutMs);
-      waiters.add(attempt);
-      attempt();
-    });
+  const decoder = new TextDecoder();
+  // Text lines are all this interface offers: decode each once, keep no Buffer copy.
+  wire.consume = (line) => {
+    lines.push(decoder.decode(line));
+    return true;
+  };
   const consumed = new Set<number>();
   const handle: ProxyProcess = {
-    proc,
+    proc: wire.proc,
+    wire,
     lines,
     send(message) {
-      proc.stdin.write(typeof message === "string" || message instanceof Uint8Array ? message : `${JSON.stringify(message)}\n`);
-      proc.stdin.flush();
+      void wire.write(typeof message === "string" || message instanceof Uint8Array ? message : `${JSON.stringify(message)}\n`);
     },
     next<T = Record<string, any>>(predicate: (message: any) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
-      return until<T>(() => {
-        for (let i = 0; i < lines.length; i++) {
-          if (consumed.has(i)) continue;
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(lines[i] as string);
-          } catch {
-            parsed = lines[i];
+      return wire.until<T>(
+        () => {
+          for (let i = 0; i < lines.length; i++) {
+            if (consumed.has(i)) continue;
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(lines[i] as string);
+            } catch {
+              parsed = lines[i];
+            }
+            if (predicate(parsed)) {
+              consumed.add(i);
+              return parsed as T;
+            }
           }
-          if (predicate(parsed)) {
-            consumed.add(i);
-            return parsed as T;
-          }
-        }
-        return undefined;
-      }, timeoutMs, "a matching stdout line");
+          return undefined;
+        },
+        `a matching stdout line\nstdout:\n${lines.join("\n").slice(-2000)}`,
+        timeoutMs,
+      );
     },
     async request(id, method, params) {
       handle.send({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) });
       return handle.next((m) => m && typeof m === "object" && m.id === id && !("method" in m));
     },
-    stderr: () => stderrText,
+    stderr: () => wire.stderr(),
     async waitForStderr(text, timeoutMs = 10_000) {
-      await until(() => ((typeof text === "string" ? stderrText.includes(text) : text.test(stderrText)) ? true : undefined), timeoutMs, `stderr ${String(text)}`);
+      const found = (): true | undefined => ((typeof text === "string" ? wire.stderr().includes(text) : text.test(wire.stderr())) ? true : undefined);
+      await wire.until(found, `stderr ${String(text)}`, timeoutMs);
     },
-    async close() {
-      proc.stdin.end();
-      return proc.exited;
-    },
+    close: () => wire.close(),
   };
   return handle;
 }
 
-export const INIT_PARAMS = { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw-test-client", version: "1.0.0" } };
-
-/** True while a process with this pid exists (and is not a zombie we could still reap). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie still answers kill(0); /proc tells it apart on Linux.
-  try {
-    const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;
-    return !/\) Z /.test(stat);
-  } catch {
-    return process.platform !== "linux";
-  }
+/**
+ * Runs the compiled binary once with `args` (stdin closed) and collects its output. The
+ * environment is `cleanEnv(env)`, or exactly `options.exactEnv` when a test needs to drop HOME too.
+ */
+export async function runBinary(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string; exactEnv?: Record<string, string> } = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  const proc = Bun.spawn([await binaryPath(), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: options.cwd, env: options.exactEnv ?? cleanEnv(env) });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
 }
+
+export const INIT_PARAMS = { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw-test-client", version: "1.0.0" } };
 
 /** Parses "fixture pid N" from the fixture's stderr banner. */
 export function fixturePid(stderr: string): number {

@@ -1,9 +1,9 @@
 // Temp home and project directories holding copies of client config fixtures, for the wrap/unwrap tests.
 
-import { afterAll } from "bun:test";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { removeAfterwards } from "./temp.ts";
 
 export const WRAP_FIXTURES = join(import.meta.dir, "..", "fixtures", "wrap");
 
@@ -14,13 +14,9 @@ export interface WrapDirs {
   put(fixture: string, where: string, mode?: number): string;
 }
 
-const roots: string[] = [];
-afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
-
-/** Fresh `home/` and `project/` under a temp root (resolved: macOS tmpdir is behind a symlink), removed after the file's tests. */
+/** Fresh `home/` and `project/` under a temp root (resolved: macOS tmpdir is behind a symlink), removed after the test (or file) that made them. */
 export function createWrapDirs(prefix: string): WrapDirs {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-  roots.push(root);
+  const root = removeAfterwards(realpathSync(mkdtempSync(join(tmpdir(), prefix))));
   const home = join(root, "home");
   const project = join(root, "project");
   mkdirSync(home);

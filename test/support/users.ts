@@ -1,0 +1,39 @@
+// Test helper: run a check as an unprivileged user when the suite runs as root, and give a file to another user when it does not.
+
+import { chownSync } from "node:fs";
+
+const isRoot = process.getuid?.() === 0;
+
+/** The uid and gid of `nobody` on this system (65534 on Linux; macOS says -2 as an unsigned number). */
+export function nobody(): { uid: number; gid: number } {
+  const id = (flag: string): number => Number(Bun.spawnSync(["id", flag, "nobody"]).stdout.toString().trim());
+  const uid = id("-u");
+  const gid = id("-g");
+  return { uid: Number.isInteger(uid) && uid > 0 ? uid : 65534, gid: Number.isInteger(gid) && gid > 0 ? gid : 65534 };
+}
+
+/**
+ * How this process can run a command without root's powers: directly when it is not root, else
+ * through `setpriv` (util-linux) as nobody with no supplementary groups. Undefined when root
+ * cannot drop privileges here; the caller then says the check was skipped.
+ */
+export function unprivilegedPrefix(): string[] | undefined {
+  if (!isRoot) return [];
+  if (Bun.which("setpriv") === null) return undefined;
+  const { uid, gid } = nobody();
+  return ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--"];
+}
+
+/**
+ * Makes `path` belong to nobody: directly as root, else through passwordless sudo (CI runners
+ * have it). Returns the new owner's uid, or undefined when neither is possible here.
+ */
+export function giveToAnotherUser(path: string): number | undefined {
+  const { uid, gid } = nobody();
+  if (isRoot) {
+    chownSync(path, uid, gid);
+    return uid;
+  }
+  if (Bun.which("sudo") === null) return undefined;
+  return Bun.spawnSync(["sudo", "-n", "chown", `${uid}:${gid}`, path], { stderr: "ignore" }).exitCode === 0 ? uid : undefined;
+}
