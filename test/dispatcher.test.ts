@@ -283,6 +283,26 @@ describe("failing and hanging sinks", () => {
   });
 });
 
+describe("what the queues keep", () => {
+  test("a sink that reads events gets them; when no sink does, writes get the line only", async () => {
+    const seen: { event: unknown; line: string }[] = [];
+    const reader: Sink = { label: "reader", write: (event, line) => void seen.push({ event, line }), flush: async () => {}, close: async () => {} };
+    const linesOnly: { event: unknown; line: string }[] = [];
+    const writer: Sink = { label: "lines", usesEvent: false, write: (event, line) => void linesOnly.push({ event, line }), flush: async () => {}, close: async () => {} };
+    const both = setup([reader, writer]);
+    both.enqueue(0, 2);
+    await both.dispatcher.shutdown();
+    expect(seen.map((s) => (s.event as { sequence_number: number }).sequence_number)).toEqual([0, 1]);
+    expect(linesOnly.map((s) => JSON.parse(s.line).sequence_number)).toEqual([0, 1]);
+    const onlyLines: { event: unknown; line: string }[] = [];
+    const alone = setup([{ ...writer, write: (event, line) => void onlyLines.push({ event, line }) }]);
+    alone.enqueue(0, 2);
+    await alone.dispatcher.shutdown();
+    expect(onlyLines.map((s) => s.event)).toEqual([undefined, undefined]);
+    expect(onlyLines.map((s) => JSON.parse(s.line).sequence_number)).toEqual([0, 1]);
+  });
+});
+
 describe("shutdown", () => {
   test("flushes everything, closes each sink once, ignores later enqueues, same promise twice", async () => {
     const a = createFakeSink("a");

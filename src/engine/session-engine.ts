@@ -39,8 +39,11 @@ export interface SessionEngine {
   readonly sessionId: string;
   /** A complete line from the client (`raw` includes the newline). `context` stamps the events of the request(s) it carries. */
   fromClient(raw: Uint8Array, line: Classified, context?: RequestContext): WireAction[];
-  /** A complete line from the server. `streamed`: its bytes already went out (cut-through): only observe it. */
-  fromServer(raw: Uint8Array, line: Classified, streamed?: boolean): WireAction[];
+  /**
+   * A complete line from the server. `streamed`: its bytes already went out (cut-through): only
+   * observe it. `at`: when it arrived (the engine's `now` clock), for a transport that inspects it later.
+   */
+  fromServer(raw: Uint8Array, line: Classified, streamed?: boolean, at?: number): WireAction[];
   /** A server line over the inspection cap has gone out: close the request it answers from its edges. */
   fromServerLongLine(edges: LineEdges): WireAction[];
   /** True while a server line may be forwarded before its end arrives (nothing pending could need a rewrite). */
@@ -123,7 +126,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   return {
     sessionId: events.sessionId,
     fromClient: (raw, line, context) => perform(fromClient(state, raw, line, now()), context),
-    fromServer: (raw, line, streamed = false) => perform(fromServer(state, raw, line, now()), undefined, streamed),
+    fromServer: (raw, line, streamed = false, at) => perform(fromServer(state, raw, line, at ?? now()), undefined, streamed),
     fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     clientLinePassesUnchanged,

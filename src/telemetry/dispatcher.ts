@@ -112,6 +112,8 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   let shuttingDown = false;
   let shutdownPromise: Promise<void> | undefined;
   let lastObserveErrorAt = -Infinity;
+  // Queued entries hold the event object only if some sink reads it (memory under a dead console).
+  const keepEvents = options.sinks.some((sink) => sink.usesEvent !== false);
   const lanes = options.sinks.map((sink) =>
     createSinkLane(sink, {
       clock,
@@ -206,7 +208,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
           options.logger.warn(`event observer failed (the session report may be incomplete): ${describeError(error)}`);
         }
       }
-      const entry = { event, line }; // one entry shared by every lane
+      const entry = { event: keepEvents ? event : undefined, line }; // one entry shared by every lane
       for (const lane of lanes) {
         lane.push(entry);
         if (eager && lane.size() >= maxBatch) lane.pump();
