@@ -19,11 +19,14 @@ export const MAX_BATCH_EVENTS = 512;
 /** How long a prepared event may wait in its sink's queue before a partial batch is flushed. */
 export const FLUSH_INTERVAL_MS = 200;
 /**
- * Events prepared (stamped, scrubbed, serialised, observed) per idle turn while the intake holds
- * less than a batch: about a millisecond of work, so a request arriving meanwhile waits at most
- * that long (one large batch every flush interval cost the pipe a multi-millisecond stall: the p99).
+ * How often the background prepares (stamps, scrubs, serialises, observes) what the pumps enqueued,
+ * at most PREPARE_SLICE_EVENTS at a time: short, rare pauses (one batch per flush interval stalled
+ * the pipe for milliseconds: the p99), and none right behind every message (an idle turn after
+ * each one lands where the next request arrives: the p50). A full batch is prepared at once.
  */
-export const PREPARE_SLICE_EVENTS = 64;
+export const PREPARE_INTERVAL_MS = 20;
+/** Events prepared per turn below a full batch: about a millisecond of work at most. */
+export const PREPARE_SLICE_EVENTS = 256;
 /** A sink flush slower than this is abandoned: its batch is counted as dropped. */
 export const EXPORT_TIMEOUT_MS = 2_000;
 /** `shutdown()` resolves by this deadline whatever the sinks do. */
@@ -48,8 +51,8 @@ export interface DispatcherOptions<T = BatonEvent> {
   /** Default {@link SYSTEM_CLOCK}. */
   clock?: Clock;
   /**
-   * Runs `fn` once the pumps have had their turn (the next macrotask). Default: `setImmediate` with
-   * the system clock, else `clock.setTimeout(fn, 0)` so tests with a fake clock stay in control.
+   * Runs `fn` once the pumps have had their turn (the next macrotask), for a full batch. Default:
+   * `setImmediate` with the system clock, else `clock.setTimeout(fn, 0)` so tests with a fake clock stay in control.
    */
   idle?: (fn: () => void) => void;
   /** Per sink (and for the intake), default {@link MAX_QUEUE_EVENTS}. */
@@ -107,6 +110,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   let intakeHead = 0; // intake[intakeHead..] waits; sliced preparation leaves a prefix behind
   let intakeOverflow = 0;
   let slicePending = false;
+  let sliceUrgent = false;
   let timer: unknown;
   let timerUrgent = false;
   let shuttingDown = false;
@@ -138,20 +142,26 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
 
   const waitingInIntake = (): number => intake.length - intakeHead;
 
-  /** One idle turn: a slice of the intake, or all of it once a batch has piled up (a burst must not overflow it). */
+  /** One turn: a slice of the intake, or all of it once a batch has piled up (a burst must not overflow it). */
   function prepareSlice(): void {
     slicePending = false;
+    sliceUrgent = false;
     const waiting = waitingInIntake();
     drainIntake(true, waiting >= maxBatch ? waiting : PREPARE_SLICE_EVENTS);
     if (waitingInIntake() > 0) requestSlice();
     if (timer === undefined && !shuttingDown && lanes.some((l) => l.waiting())) schedule(flushIntervalMs);
   }
 
+  /** A slice soon: in PREPARE_INTERVAL_MS, or at the next turn once a full batch waits. */
   function requestSlice(): void {
-    if (slicePending || shuttingDown) return;
+    if (shuttingDown) return;
+    const urgent = waitingInIntake() >= maxBatch;
+    if (slicePending && (sliceUrgent || !urgent)) return;
     slicePending = true;
+    sliceUrgent = urgent;
     try {
-      idle(prepareSlice);
+      if (urgent) idle(prepareSlice);
+      else clock.setTimeout(prepareSlice, PREPARE_INTERVAL_MS);
     } catch {
       slicePending = false; // the flush timer still drains the intake
     }
