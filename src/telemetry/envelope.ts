@@ -27,9 +27,12 @@ export interface EnvelopeClock {
   uuid(): string;
 }
 
+/** Read once: the getter costs more than `performance.now()` itself, and the origin never moves. */
+const TIME_ORIGIN_MS = performance.timeOrigin;
+
 /** The real clock: `performance.timeOrigin + performance.now()` gives microseconds; ids from Bun's UUIDv7. */
 export const SYSTEM_ENVELOPE_CLOCK: EnvelopeClock = {
-  nowEpochMs: () => performance.timeOrigin + performance.now(),
+  nowEpochMs: () => TIME_ORIGIN_MS + performance.now(),
   uuid: () => Bun.randomUUIDv7(),
 };
 
@@ -50,8 +53,11 @@ export function formatCapturedAt(epochMs: number): string {
   return `${cachedPrefix}${pad3(millis)}${pad3(micros)}Z`;
 }
 
+/** "000" … "999": milliseconds and microseconds of every timestamp, without formatting each time. */
+const PADDED_3 = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, "0"));
+
 function pad3(n: number): string {
-  return n >= 100 ? `${n}` : n >= 10 ? `0${n}` : `00${n}`;
+  return PADDED_3[n] ?? String(n).padStart(3, "0");
 }
 
 /**
