@@ -1,7 +1,7 @@
 // `npm run bench`: the bare server, a Bun relay, a C relay and the proxy, interleaved over rounds; prints the README's performance table.
 
 import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildIfStale, HOST_BINARY } from "./build.ts";
 
@@ -190,6 +190,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const flags = quick ? ["--seq", "300", "--burst", "3000", "--blobn", "10"] : [];
   const dir = mkdtempSync(join(tmpdir(), "baton-bench-"));
   const dead = hangingConsole();
+  const loadBefore = loadavg()[0] ?? 0;
   try {
     const fake = [NODE, join(SCRIPTS, "bench-fake-server.mjs")];
     const cRelay = await compileCRelay(dir);
@@ -229,7 +230,8 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(
       `${quick ? "QUICK RUN (1 round, small counts): not for the README. " : ""}Medians of ${rounds} interleaved round(s) ` +
         `(startup: of ${quick ? 3 : STARTUP_SAMPLES} launches each), ${day}, ` +
-        `${availableParallelism()} cores, driver and fake server on ${runtime}, relay and proxy on bun ${Bun.version}:\n\n`,
+        `${availableParallelism()} cores (load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? 0).toFixed(1)} after), ` +
+        `driver and fake server on ${runtime}, relay and proxy on bun ${Bun.version}:\n\n`,
     );
     process.stdout.write(`${renderTable(rows)}\n`);
     if (cRelay.note !== undefined) process.stdout.write(`\n${cRelay.note}.\n`);

@@ -139,12 +139,16 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
     proxyPid = transport.pid ?? 0;
     const server = client.getServerVersion();
     out.line(`connected to ${server?.name} ${server?.version} through baton-proxy (pid ${proxyPid}) in ${Math.round(performance.now() - t0)} ms`);
-    const tools = (await client.listTools(undefined, options)).tools.map((t) => t.name);
+    const listed = (await client.listTools(undefined, options)).tools;
+    const tools = listed.map((t) => t.name);
     const own = tools.filter((t) => !INJECTED_TOOLS.includes(t));
     const injected = tools.filter((t) => INJECTED_TOOLS.includes(t));
     if (injected.length !== INJECTED_TOOLS.length) fail(`expected the proxy to inject ${INJECTED_TOOLS.join(" and ")}; tools/list gave: ${tools.join(", ")}`);
     out.line(`server's tools:   ${own.join(", ")}`);
     out.line(`added by proxy:   ${injected.join(", ")}`);
+    const withIntent = listed.filter((t) => !INJECTED_TOOLS.includes(t.name) && t.inputSchema.properties?.user_goal !== undefined && t.inputSchema.properties?.expected_result !== undefined);
+    if (withIntent.length !== own.length) fail("expected every server tool to gain the optional user_goal and expected_result parameters");
+    out.line(`intent params:    user_goal, expected_result on every server tool (optional; stripped before the server sees them)`);
     const instructions = client.getInstructions() ?? "";
     const suffix = instructions.indexOf("This server is instrumented by baton-proxy");
     if (suffix <= 0) fail("expected the server's instructions followed by the proxy's suffix");
@@ -153,9 +157,10 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
 
     heading("2. The agent at work");
     out.line(dim("  user: Chase ACME's overdue invoices and send me Q3 receivables."));
-    await call("search_invoices", { customer: "ACME" });
+    const goal = { user_goal: "Find ACME's overdue invoices so they can be chased", expected_result: "The ACME invoices that are past their due date" };
+    await call("search_invoices", { customer: "ACME", ...goal });
     say("ACME has open invoices; only the overdue ones are wanted");
-    const rejected = await call("search_invoices", { customer: "ACME", status: "overdue" });
+    const rejected = await call("search_invoices", { customer: "ACME", status: "overdue", ...goal });
     if (!(rejected instanceof McpError)) fail(`expected a JSON-RPC error for status "overdue", got a result: ${JSON.stringify(rejected)}`);
     say('"status" is a free string in the schema; had to guess. Filing a note, then retrying.');
     await call("baton_annotate", {
@@ -172,6 +177,8 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
       subject: "Overdue invoices INV-2049 and INV-2041",
       body: "Hello, please find attached the two overdue invoices.",
       attach_invoice_ids: ["INV-2049", "INV-2041"],
+      user_goal: "Email ACME its two overdue invoices",
+      expected_result: "One email to ACME billing with both invoice PDFs attached",
     });
     if (sent instanceof McpError || sent.isError !== true) fail("expected send_email to answer with isError: true");
     say("no way to send links or split the attachments; noting the gap");

@@ -18,6 +18,10 @@ export type Invocation =
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: "help", short: "h", help: "show this help" },
   { name: "version", short: "V", help: "print the version" },
+  { name: "url", value: "URL", help: "proxy a remote MCP server (Streamable HTTP, or HTTP+SSE) instead of a command" },
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: help text shows the literal ${NAME} syntax users write
+  { name: "header", short: "H", value: "\"NAME: VALUE\"", multiple: true, help: "with --url: an HTTP header for the server; ${NAME} in VALUE is read from the environment" },
+  { name: "allow-http", help: "with --url: allow plain http:// to a non-local host" },
 ];
 
 /**
@@ -50,7 +54,12 @@ export function parseArgs(argv: readonly string[]): Invocation {
   }
   if (options.help === true) return { kind: "help" };
   if (options.version === true) return { kind: "version" };
-  if (first === undefined || first === "") return { kind: "usage-error", reason: "no server command given" };
+  if (typeof options.url === "string") {
+    if (first !== undefined) return { kind: "usage-error", reason: `--url and a server command are mutually exclusive (got "${first}")` };
+    return { kind: "proxy", command: [], options };
+  }
+  if (options.header !== undefined || options["allow-http"] !== undefined) return { kind: "usage-error", reason: "--header and --allow-http go with --url" };
+  if (first === undefined || first === "") return { kind: "usage-error", reason: "no server command given (or --url URL)" };
   return { kind: "proxy", command, options };
 }
 
@@ -62,6 +71,7 @@ export function renderUsage(): string {
   const exits = EXIT_MEANINGS.map(([code, meaning]) => `${code} ${meaning}`).join(", ");
   return `Usage:
   baton-proxy [options] [--] <command> [args...]   run <command> as an MCP stdio server behind the proxy
+  baton-proxy [options] --url URL [--header "NAME: VALUE"]...   a remote MCP server, as a stdio server
 ${synopsis.join("\n")}
 
 "--" is needed only when <command> starts with "-" or is named like a subcommand

@@ -4,6 +4,7 @@ import type { CommandContext } from "./command-context.ts";
 import { type CommandSpec, parseCommandArgs, renderCommandHelp, renderSynopsis } from "./command-spec.ts";
 import { LocalError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
+import { AUTH_SPEC } from "./remote/auth-spec.ts";
 import { REPORT_SPEC } from "./report/report-spec.ts";
 import { UNWRAP_SPEC, WRAP_SPEC } from "./wrap/wrap-spec.ts";
 
@@ -31,7 +32,7 @@ export const SUBCOMMANDS: readonly CommandSpec[] = [
   WRAP_SPEC,
   UNWRAP_SPEC,
   reserved("serve", "serve a remote MCP server over HTTP with telemetry"),
-  reserved("auth", "sign in to a remote MCP server for --url"),
+  AUTH_SPEC,
 ];
 
 export function findSubcommand(name: string): CommandSpec | undefined {

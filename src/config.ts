@@ -1,5 +1,7 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
+import { describeUnknownVariables, suggestSinkSpelling } from "./config-hints.ts";
+
 /** One event destination, as configured in BATON_EVENT_SINK. */
 export type SinkSpec =
   | { readonly kind: "stderr" }
@@ -7,6 +9,10 @@ export type SinkSpec =
   | { readonly kind: "http"; readonly url: string };
 
 export type ScrubMode = "on" | "off";
+export type IntentParamMode = "optional" | "required" | "off";
+export type CaptureGroup = "tools" | "resources" | "prompts";
+const INTENT_PARAM_MODES: readonly IntentParamMode[] = ["optional", "required", "off"];
+const CAPTURE_GROUPS: readonly CaptureGroup[] = ["tools", "resources", "prompts"];
 
 export interface Config {
   readonly sinks: readonly SinkSpec[];
@@ -22,8 +28,22 @@ export interface Config {
   readonly scrubKeys: readonly string[];
   /** Calls at least this slow are listed under "Slow calls" in the report. */
   readonly slowCallMs: number;
-  /** Values that must never appear in any output (API key, consent token). */
+  /** `--url` only: sent as `Authorization: Bearer <token>` to the remote server (BATON_UPSTREAM_AUTH_TOKEN). */
+  readonly upstreamAuthToken: string | undefined;
+  /** `--url` only: how long to wait for the remote server's answer to start, and between its stream chunks. */
+  readonly upstreamTimeoutMs: number;
+  /** Values that must never appear in any output (API key, consent token, upstream token). */
   readonly secrets: readonly string[];
+  /** BATON_INTENT_PARAM: inject `user_goal`/`expected_result` into tool schemas (`off`: byte-transparent). */
+  readonly intentParam: IntentParamMode;
+  /** BATON_CAPTURE: which event groups are recorded (default all three). */
+  readonly capture: ReadonlySet<CaptureGroup>;
+  /** BATON_USER_ID_HMAC_KEY: key of the `h1:` user_id hash; without it events carry no user_id. */
+  readonly userIdKey: string | undefined;
+  /** BATON_PRINCIPAL: the user every stdio call is made for (hashed into user_id, never emitted). */
+  readonly principal: string | undefined;
+  /** BATON_PRINCIPAL_HEADER: hosted mode's trusted request header naming the user. */
+  readonly principalHeader: string | undefined;
   /** Non-fatal remarks (unknown BATON_* variables, with the likely intended name), logged once at start. */
   readonly warnings: readonly string[];
 }
@@ -34,6 +54,8 @@ const DEFAULT_SINKS = "stderr:,file:///tmp/baton-proxy.jsonl";
 export const DEFAULT_FILE_SINK_PATH = "/tmp/baton-proxy.jsonl";
 export const PLACEHOLDER = "local";
 export const DEFAULT_SLOW_CALL_MS = 1000;
+/** BATON_UPSTREAM_TIMEOUT's default, as upstream's (60 s). */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
 /** Every variable the proxy reads; any other BATON_* name is reported as a likely typo. */
 export const KNOWN_VARIABLES = [
@@ -46,6 +68,18 @@ export const KNOWN_VARIABLES = [
   "BATON_SCRUB",
   "BATON_SCRUB_KEYS",
   "BATON_SLOW_CALL_MS",
+  "BATON_INTENT_PARAM",
+  "BATON_CAPTURE",
+  "BATON_USER_ID_HMAC_KEY",
+  "BATON_PRINCIPAL",
+  "BATON_PRINCIPAL_HEADER",
+  "BATON_UPSTREAM_AUTH_TOKEN",
+  "BATON_UPSTREAM_TIMEOUT",
+  "BATON_OAUTH_OPENER",
+  "BATON_OAUTH_CLIENT_ID",
+  "BATON_CONFIG_DIR",
+  // Not read: `wrap` keeps a wrapped remote entry's original text there (for unwrap), so it is no typo.
+  "BATON_WRAPPED_REMOTE",
 ] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -88,12 +122,34 @@ export function loadConfig(env: Env): ConfigResult {
     problems.push(`BATON_SLOW_CALL_MS must be a positive whole number of milliseconds (got "${clip(slowRaw ?? "")}")`);
   }
 
+  const intentRaw = value("BATON_INTENT_PARAM")?.toLowerCase() ?? "optional";
+  if (!(INTENT_PARAM_MODES as readonly string[]).includes(intentRaw)) {
+    problems.push(`BATON_INTENT_PARAM must be one of ${INTENT_PARAM_MODES.join(", ")} (got "${clip(intentRaw)}")`);
+  }
+  const captureList = (value("BATON_CAPTURE") ?? CAPTURE_GROUPS.join(",")).split(",").map((g) => g.trim().toLowerCase()).filter((g) => g !== "");
+  for (const group of captureList) {
+    if (!(CAPTURE_GROUPS as readonly string[]).includes(group)) problems.push(`BATON_CAPTURE lists unknown group "${clip(group)}" (known: ${CAPTURE_GROUPS.join(", ")})`);
+  }
+  const userIdKey = value("BATON_USER_ID_HMAC_KEY");
+  const principal = value("BATON_PRINCIPAL");
+
+  const upstreamAuthToken = value("BATON_UPSTREAM_AUTH_TOKEN");
+  const timeoutRaw = value("BATON_UPSTREAM_TIMEOUT");
+  let upstreamTimeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS;
+  if (timeoutRaw !== undefined) {
+    // Seconds as a float, as upstream reads it; unlike upstream (which warns and uses the default) a bad
+    // value is refused like every other BATON_* value: a typo must not silently change a timeout.
+    const seconds = Number(timeoutRaw);
+    if (/^\d*\.?\d+$/.test(timeoutRaw) && Number.isFinite(seconds) && seconds > 0) upstreamTimeoutMs = Math.round(seconds * 1000);
+    else problems.push(`BATON_UPSTREAM_TIMEOUT must be a positive number of seconds (got "${clip(timeoutRaw)}")`);
+  }
+
   // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.
-  const remarks = unknownVariables(env);
+  const remarks = describeUnknownVariables(env, KNOWN_VARIABLES);
   if (problems.length > 0) return { ok: false, problems: [...problems, ...remarks] };
   warnings.push(...remarks);
 
-  const secrets = [apiKey, consentToken === PLACEHOLDER ? undefined : consentToken].filter(
+  const secrets = [apiKey, consentToken === PLACEHOLDER ? undefined : consentToken, userIdKey, principal, upstreamAuthToken].filter(
     (s): s is string => s !== undefined,
   );
   const config: Config = {
@@ -107,6 +163,13 @@ export function loadConfig(env: Env): ConfigResult {
     scrub: scrubRaw as ScrubMode,
     scrubKeys: Object.freeze(scrubKeys),
     slowCallMs,
+    intentParam: intentRaw as IntentParamMode,
+    capture: Object.freeze(new Set(captureList as CaptureGroup[])),
+    userIdKey,
+    principal,
+    principalHeader: value("BATON_PRINCIPAL_HEADER"),
+    upstreamAuthToken,
+    upstreamTimeoutMs,
     secrets: Object.freeze(secrets),
     warnings: Object.freeze(warnings),
   };
@@ -141,7 +204,9 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
   try {
     url = new URL(entry);
   } catch {
-    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" is not a valid URL${suggestSink(entry)}`);
+    const meant = suggestSinkSpelling(entry);
+    const hint = meant === undefined ? " (use stderr:, file:///abs/path.jsonl or https://host)" : `: did you mean "${clip(maskUrl(meant))}"?`;
+    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" is not a valid URL${hint}`);
     return undefined;
   }
   switch (url.protocol) {
@@ -165,11 +230,15 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
       }
       return { kind: "http", url: url.href.replace(/\/+$/, "") };
     }
-    default:
+    default: {
+      // A Windows path (C:\x.jsonl) parses as a URL with a one-letter scheme.
+      const meant = suggestSinkSpelling(entry);
+      const hint = meant === undefined ? "" : `: did you mean "${clip(maskUrl(meant))}"?`;
       problems.push(
-        `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" has unsupported scheme "${url.protocol}" (supported: stderr:, file://, http://, https://)`,
+        `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" has unsupported scheme "${url.protocol}" (supported: stderr:, file://, http://, https://)${hint}`,
       );
       return undefined;
+    }
   }
 }
 
@@ -199,54 +268,6 @@ export function maskUrl(text: string): string {
 /** The whole refusal, the same for the proxy and `report`: "the configuration has 2 problem(s):\n  - …". */
 export function describeConfigProblems(problems: readonly string[]): string {
   return `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`;
-}
-
-/** Names of a sink entry people write for the ones we accept: `stderr`, a bare absolute path. */
-function suggestSink(entry: string): string {
-  if (/^stderr:?$/i.test(entry) || entry.toLowerCase() === "stderr") return ': did you mean "stderr:"?';
-  if (entry.startsWith("/")) return `: did you mean "file://${clip(maskUrl(entry))}"?`;
-  if (/^[A-Za-z]:[\\/]/.test(entry)) return `: did you mean "file:///${clip(maskUrl(entry.replaceAll("\\", "/")))}"?`;
-  return " (use stderr:, file:///abs/path.jsonl or https://host)";
-}
-
-/** One remark per BATON_* name we do not read, with the closest known name when it is a likely typo. */
-function unknownVariables(env: Env): string[] {
-  const known = new Set<string>(KNOWN_VARIABLES);
-  const remarks: string[] = [];
-  for (const name of Object.keys(env).sort()) {
-    if (!name.toUpperCase().startsWith("BATON_") || known.has(name)) continue;
-    const closest = closestName(name.toUpperCase());
-    remarks.push(
-      closest === undefined
-        ? `unknown variable ${name} is ignored (known: ${KNOWN_VARIABLES.join(", ")})`
-        : `unknown variable ${name} is ignored: did you mean ${closest}?`,
-    );
-  }
-  return remarks;
-}
-
-/** The known name within a small edit distance of `name` (typos, a missing or extra underscore or letter). */
-function closestName(name: string): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const candidate of KNOWN_VARIABLES) {
-    const distance = editDistance(name, candidate);
-    if (distance <= Math.max(2, Math.floor(candidate.length / 5)) && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
-  }
-  return best?.name;
-}
-
-/** Levenshtein distance (insertions, deletions, substitutions), one row at a time. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 function clip(text: string): string {

@@ -1,6 +1,6 @@
 // Local errors: string codes for failures inside the proxy. Never serialised to a JSON-RPC peer (those are built in wire/jsonrpc.ts).
 
-export type LocalErrorCode = "E_CONFIG" | "E_USAGE" | "E_SPAWN" | "E_SINK" | "E_REPORT" | "E_WRAP" | "E_IO";
+export type LocalErrorCode = "E_CONFIG" | "E_USAGE" | "E_SPAWN" | "E_SINK" | "E_REPORT" | "E_WRAP" | "E_IO" | "E_AUTH";
 
 /** A failure of the proxy itself (config, spawn, sink, file). Always carries a code; `cause` when wrapping. */
 export class LocalError extends Error {

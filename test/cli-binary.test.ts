@@ -32,8 +32,8 @@ describe("launching without --", () => {
     expect(asSubcommand.stderr).toContain("no event file at");
   });
 
-  test("serve and auth are reserved: a clear error, exit 69, nothing on stdout", async () => {
-    for (const name of ["serve", "auth"]) {
+  test("serve is reserved: a clear error, exit 69, nothing on stdout", async () => {
+    for (const name of ["serve"]) {
       const r = await runBinary([name, "--upstream", "http://127.0.0.1:1"]);
       expect(r).toEqual({ code: 69, stdout: "", stderr: `baton-proxy ${name}: not available in this build of baton-proxy\n` });
     }

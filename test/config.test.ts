@@ -86,6 +86,7 @@ describe("loadConfig", () => {
     ["stderr", 'BATON_EVENT_SINK entry "stderr" is not a valid URL: did you mean "stderr:"?'],
     ["/tmp/x.jsonl", 'BATON_EVENT_SINK entry "/tmp/x.jsonl" is not a valid URL: did you mean "file:///tmp/x.jsonl"?'],
     ["events.jsonl", 'BATON_EVENT_SINK entry "events.jsonl" is not a valid URL (use stderr:, file:///abs/path.jsonl or https://host)'],
+    ["STDERR", 'BATON_EVENT_SINK entry "STDERR" is not a valid URL: did you mean "stderr:"?'],
   ])("the sink %j gets a suggestion", (sink, problem) => {
     const result = loadConfig({ BATON_EVENT_SINK: sink });
     expect(!result.ok && result.problems).toEqual([problem]);
@@ -116,4 +117,11 @@ describe("loadConfig", () => {
     const local = loadConfig({});
     expect(local.ok && local.config.secrets).toEqual([]);
   });
+});
+
+test("a Windows path as a sink gets its file:/// spelling", () => {
+  const result = loadConfig({ BATON_EVENT_SINK: "C:\\Users\\me\\events.jsonl" });
+  expect(!result.ok && result.problems).toEqual([
+    'BATON_EVENT_SINK entry "C:\\Users\\me\\events.jsonl" has unsupported scheme "c:" (supported: stderr:, file://, http://, https://): did you mean "file:///C:/Users/me/events.jsonl"?',
+  ]);
 });

@@ -113,7 +113,9 @@ describe("console moods", () => {
       if (mood === "ok") expect(p.stderr()).not.toContain("dropped");
       else expect(p.stderr()).toMatch(/dropped \d+ event/);
 
-      const all = readValidatedEvents(events);
+      const everything = readValidatedEvents(events);
+      expect(everything.filter((e) => e.event_type === "surface_snapshot")).toHaveLength(1); // the server's surface, once
+      const all = everything.filter((e) => e.event_type !== "surface_snapshot");
       checkCallPairs(all);
       expect(all.map((e) => [e.event_type, e.payload.tool_name])).toEqual([
         ["tool_call_start", "echo"],
@@ -148,7 +150,7 @@ describe("console moods", () => {
       if (mood === "ok") {
         // A healthy console receives every event, each once.
         const delivered = console_.requests.flatMap((r) => (JSON.parse(r.body) as { events: { event_id: string }[] }).events.map((e) => e.event_id));
-        expect(delivered.sort()).toEqual(all.map((e) => e.event_id).sort());
+        expect(delivered.sort()).toEqual(everything.map((e) => e.event_id).sort());
       }
     });
   }

@@ -44,7 +44,11 @@ describe("bun run demo", () => {
     expect(stdout).toContain("`search_invoices` — `jsonrpc_-32602`");
     expect(stdout).toContain("`send_email` — `tool_error`");
     expect(stdout).toMatch(/### Slow calls \(≥ 1,000 ms\): 1\n\n1\. `export_report` took \*\*1\.\d s\*\*/);
-    expect(stdout).toContain("### Annotations (2)");
+    expect(stdout).toContain("intent params:    user_goal, expected_result on every server tool");
+    expect(stdout).toContain("   - The agent wanted: Find ACME's overdue invoices so they can be chased\n   - It expected: The ACME invoices that are past their due date\n");
+    expect(stdout).toContain("   - The agent wanted: Email ACME its two overdue invoices\n");
+    expect(stdout).toContain("### Annotations (3)"); // the first intent became a proactive note
+    expect(stdout).toContain("### Server surface");
     expect(stdout).toContain("**parameter\\_confusion** about `search_invoices`");
     expect(stdout).toContain("**feature\\_gap** about `send_email`");
     expect(stdout).toContain("(identical to the report in step 3)");
@@ -57,7 +61,10 @@ describe("bun run demo", () => {
     const errorTypes = events.filter((e) => e.event_type === "tool_call_error").map((e) => `${e.payload.tool_name}:${e.payload.error_type}`);
     expect(errorTypes).toEqual(["search_invoices:jsonrpc_-32602", "send_email:tool_error"]);
     const signals = events.filter((e) => e.event_type === "annotation").map((e) => e.payload.signal_type);
-    expect(signals).toEqual(["parameter_confusion", "feature_gap"]);
+    expect(signals).toEqual([null, "parameter_confusion", "feature_gap"]); // null: the proactive note made from the first user_goal
+    const starts = events.filter((e) => e.event_type === "tool_call_start");
+    expect(starts.every((e) => e.payload.params.user_goal === undefined && e.payload.params.expected_result === undefined)).toBe(true);
+    expect(starts.filter((e) => e.payload.intent_source === "injected_param").map((e) => e.payload.tool_name)).toEqual(["search_invoices", "search_invoices", "send_email"]);
     expect(new Set(events.filter((e) => e.event_type === "tool_call_start").map((e) => e.payload.tool_name))).toEqual(new Set(SERVER_TOOLS));
   });
 });

@@ -64,14 +64,15 @@ describe.skipIf(process.platform === "win32")("process groups: the whole tree st
 
 describe.skipIf(process.platform === "win32")("exit detection", () => {
   test("a crash while a descendant holds stdout open: the call is answered and the proxy exits within 1 s with the child's status", async () => {
-    const marker = `9${Math.floor(Math.random() * 1e6)}`;
+    const marker = `8.${Math.floor(Math.random() * 1e6)}`; // a unique argument; at worst it lingers 8 s
     const events = join(newDir(), "events.jsonl");
     const p = await startProxy(["sh", "-c", `sleep ${marker} & exec "$0" "$1"`, ...fixture("echo")], { env: { BATON_EVENT_SINK: `file://${events}` } });
     leftovers.push(p.proc.pid);
     await p.request(0, "initialize", INIT_PARAMS);
+    // The background sleep may still be between fork and exec: wait until it is there.
+    await eventually(() => pidsWithArgument(marker).length === 1, 5_000, "the background sleep");
     const helpers = pidsWithArgument(marker);
     leftovers.push(...helpers);
-    expect(helpers.length).toBe(1);
     const started = performance.now();
     const answer = await p.request(1, "tools/call", { name: "crash", arguments: {} });
     expect(answer.error.code).toBe(-32603);

@@ -65,7 +65,9 @@ describe("junk", () => {
     expect(p.stderr()).toContain("Starting fixture server v1.0");
     expect(p.stderr()).toMatch(/not JSON from the server/);
     expect(p.stderr()).toMatch(/blank line from the server/);
-    const all = readValidatedEvents(events);
+    const everything = readValidatedEvents(events);
+    expect(everything.filter((e) => e.event_type === "surface_snapshot")).toHaveLength(1); // the server's surface, once
+    const all = everything.filter((e) => e.event_type !== "surface_snapshot");
     checkCallPairs(all);
     expect(all.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
   });
@@ -210,7 +212,7 @@ describe("routing", () => {
       expect(pages[2]?.slice(-2)).toEqual(INJECTED);
       const all = pages.flat();
       for (const name of INJECTED) expect(all.filter((n) => n === name).length).toBe(1);
-      expect(all.length).toBe(9 + 2);
+      expect(all.length).toBe(13 + 2);
     }
     expect(await p.close()).toBe(0);
   });
@@ -227,7 +229,9 @@ describe("routing", () => {
     const call = await p.request(2, "tools/call", { name: "baton_annotate", arguments: { intent: "for the server" } });
     expect(call.result.content[0].text).toBe("the server's own baton_annotate");
     expect(await p.close()).toBe(0);
-    const all = readValidatedEvents(events);
+    const everything = readValidatedEvents(events);
+    expect(everything.filter((e) => e.event_type === "surface_snapshot")).toHaveLength(1); // the server's surface, once
+    const all = everything.filter((e) => e.event_type !== "surface_snapshot");
     checkCallPairs(all);
     expect(all.map((e) => [e.event_type, e.payload.tool_name])).toEqual([
       ["tool_call_start", "baton_annotate"],

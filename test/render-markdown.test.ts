@@ -28,18 +28,21 @@ async function expectGolden(name: string, actual: string): Promise<void> {
   expectWellFormed(actual);
 }
 
-/** Renders with Bun's GFM renderer: no HTML leaks through, every table row has 7 cells, each numbered section is one list. */
+/** Renders with Bun's GFM renderer: no HTML leaks through, every row has its table's cell count (7 for tools, 3 for resources/prompts), each numbered section is one list. */
 function expectWellFormed(markdown: string): void {
   const html = Bun.markdown.html(markdown, { tables: true });
   expect(html).not.toMatch(/<(script|img|b)\b/);
-  for (const row of html.match(/<tr>.*?<\/tr>/g) ?? []) expect(row.match(/<t[hd][ >]/g)).toHaveLength(7);
+  for (const table of html.match(/<table>.*?<\/table>/gs) ?? []) {
+    const width = table.includes("<th>Request</th>") ? 3 : 7;
+    for (const row of table.match(/<tr>.*?<\/tr>/gs) ?? []) expect(row.match(/<t[hd][ >]/g)).toHaveLength(width);
+  }
   const numberedSections = (markdown.match(/^### (Errored calls|Slow calls|Annotations)/gm) ?? []).length;
   expect((html.match(/<ol[ >]/g) ?? []).length).toBe(numberedSections);
   expect((html.match(/<h[23]>/g) ?? []).length).toBe((markdown.match(/^#{2,3} /gm) ?? []).length);
 }
 
 describe("renderReport golden files", () => {
-  for (const name of ["realistic", "empty", "odd-characters"]) {
+  for (const name of ["realistic", "empty", "odd-characters", "signals"]) {
     test(`${name}.jsonl renders as ${name}.md`, async () => {
       const { sessions } = readEventsText(await Bun.file(`${FIXTURES}/${name}.jsonl`).text());
       expect(sessions.size).toBe(1);

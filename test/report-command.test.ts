@@ -46,7 +46,42 @@ async function writeTwoSessions(name: string): Promise<string> {
   return path;
 }
 
+const tool = (name: string, description = "") => ({ name, description, inputSchema: { type: "object" } });
+const surfaceEvent = (session: string, seq: number, at: number, hash: string, tools: unknown[], instructions: string | null = null) =>
+  makeEvent("surface_snapshot", seq, { surface_hash: hash, server_info: { name: "docs", version: "1" }, capabilities: { tools: {} }, instructions, tools: tools as Record<string, unknown>[] }, { session, at });
+
+/** Three sessions: a (search, fetch), b (search changed, fetch gone, list added; instructions changed; surface changed twice), c (same as b's latest). */
+async function writeSurfaceSessions(name: string): Promise<string> {
+  const path = join(dir, name);
+  const events = [
+    surfaceEvent("sess-a", 1, 0, "sha256:aaa", [tool("search"), tool("fetch")]),
+    surfaceEvent("sess-b", 1, 60_000, "sha256:b-first", [tool("search")]),
+    surfaceEvent("sess-b", 2, 60_001, "sha256:bbb", [tool("search", "now with filters"), tool("list")], "Use list first."),
+    surfaceEvent("sess-c", 1, 120_000, "sha256:ccc", [tool("search", "now with filters"), tool("list")], "Use list first."),
+  ];
+  await Bun.write(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+  return path;
+}
+
 describe("report output", () => {
+  test("says how the session's surface differs from the previous session's in the file", async () => {
+    const path = await writeSurfaceSessions("surface.jsonl");
+    const b = (await run([path, "--session", "sess-b"])).stdout;
+    expect(b).toContain("2 tools, surface `sha256:bbb`. It changed 1 time during the session; this is the latest.");
+    expect(b).toContain("**Differs from the previous session in this file (`sess-a`)**, whose surface was `sha256:aaa`:");
+    expect(b).toContain("- Tools added: `list`\n- Tools removed: `fetch`\n- Tools changed (description, schema or annotations): `search`\n- Server info, capabilities or instructions changed");
+    // c's surface hash differs from b's (as the hashes say), but no tool changed: only the hash line and no tool lines.
+    const c = (await run([path, "--session", "sess-c"])).stdout;
+    expect(c).toContain("**Differs from the previous session in this file (`sess-b`)**");
+    expect(c).not.toContain("Tools added");
+    expect(c).toContain("- No difference in what the event file keeps");
+    const json = JSON.parse((await run([path, "--session", "sess-b", "--format", "json"])).stdout) as ReportSummary;
+    expect([json.surface_hash, json.surfaces]).toEqual(["sha256:bbb", 2]);
+    const a = (await run([path, "--session", "sess-a"])).stdout;
+    expect(a).toContain("2 tools, surface `sha256:aaa`.");
+    expect(a).not.toContain("previous session");
+  });
+
   test("prints the Markdown report of the fixture, naming the file at the end", async () => {
     const result = await run([REALISTIC]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
@@ -157,9 +192,17 @@ describe("report --list", () => {
     const result = await run(["--list", path]);
     expect(result.code).toBe(0);
     expect(result.stdout.trimEnd().split("\n")).toEqual([
-      "sess-old-1  2026-08-10T12:00:00.000000Z → 2026-08-10T12:00:00.010000Z  2 events  1 call  claude-code",
-      "sess-new-2  2026-08-10T12:01:00.000000Z → 2026-08-10T12:01:01.500000Z  2 events  1 call  claude-code",
+      "sess-old-1  2026-08-10T12:00:00.000000Z → 2026-08-10T12:00:00.010000Z  2 events  1 call  claude-code  no surface",
+      "sess-new-2  2026-08-10T12:01:00.000000Z → 2026-08-10T12:01:01.500000Z  2 events  1 call  claude-code  no surface",
     ]);
+  });
+
+  test("each session's surface hash is listed (its latest), in text and JSON", async () => {
+    const path = await writeSurfaceSessions("list-surface.jsonl");
+    const lines = (await run(["--list", path])).stdout.trimEnd().split("\n");
+    expect(lines.map((l) => l.split("  ")[0] + " " + l.split("  ").at(-1))).toEqual(["sess-a sha256:aaa", "sess-b sha256:bbb", "sess-c sha256:ccc"]);
+    const json = JSON.parse((await run(["--list", "--format=json", path])).stdout) as { surface_hash: string | null }[];
+    expect(json.map((s) => s.surface_hash)).toEqual(["sha256:aaa", "sha256:bbb", "sha256:ccc"]);
   });
 
   test("--list --format json is an array of sessions", async () => {

@@ -265,3 +265,24 @@ describe("foldEvent: envelope and tolerance", () => {
     expect(clipText("abcdef", 4)).toBe("abc…");
   });
 });
+
+describe("intents, resources and prompts, surfaces", () => {
+  test("the signals fixture: errored calls keep the agent's intent; resources/prompts counted; failures and slow ones kept; surface digested", async () => {
+    const text = await Bun.file(`${import.meta.dir}/fixtures/report/signals.jsonl`).text();
+    const state = fold(text.trim().split("\n").map((l) => JSON.parse(l) as BatonEvent));
+    expect(state.errored.map((c) => [c.tool, c.intent, c.expected])).toEqual([["get_page", "open the rate-limit page", "the limits per plan"]]);
+    const summary = summarizeReport(state, { slowCallMs: 1000 });
+    expect(summary.resources_prompts).toEqual({ "resources/list": { count: 1, errors: 0 }, "resources/read": { count: 1, errors: 1 }, "prompts/get": { count: 1, errors: 0 } });
+    expect(state.subjects.failures.map((f) => [f.kind, f.subject, f.errorType])).toEqual([["resource_read", "docs://api/limits", "jsonrpc_-32002"]]);
+    expect(state.subjects.slowest[0]).toMatchObject({ kind: "prompt_get", subject: "summarize_page", durationMs: 2400 });
+    expect([summary.surface_hash, summary.surfaces, [...(state.surface?.tools.keys() ?? [])]]).toEqual(["sha256:1f0c5a6e3b2d4c1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e", 1, ["search_docs", "get_page"]]);
+  });
+
+  test("an outcome folded before its start still gets the start's intent", () => {
+    const state = fold([
+      makeEvent("tool_call_error", 2, { tool_name: "t", error_type: "tool_error", error_body: "x", duration_ms: 1 }, { callId: "c9" }),
+      makeEvent("tool_call_start", 1, { tool_name: "t", params: {}, call_intent: "why", call_expected: "what" }, { callId: "c9" }),
+    ]);
+    expect(state.errored.map((c) => [c.intent, c.expected])).toEqual([["why", "what"]]);
+  });
+});

@@ -186,7 +186,7 @@ describe("SDK v1 client → baton-proxy → server-everything", () => {
     expect(new Set(all.map((e) => e.session_id)).size).toBe(1);
     for (const event of all) {
       expect(event.agent_runtime).toBe(CLIENT_NAME);
-      expect(typeof event.runtime_meta?.["baton/call_id"] === "string" || event.event_type === "annotation").toBe(true);
+      expect(typeof event.runtime_meta?.["baton/call_id"] === "string" || event.event_type === "annotation" || event.event_type === "surface_snapshot").toBe(true);
       if ("duration_ms" in event.payload) expect(Number.isInteger(event.payload.duration_ms)).toBe(true);
     }
     const starts = all.filter((e) => e.event_type === "tool_call_start");

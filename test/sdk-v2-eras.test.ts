@@ -109,7 +109,9 @@ describe("SDK v2 client → baton-proxy → SDK v2 dual-era server", () => {
       await eventually(() => pidsWithArgument(marker).length === 0, 5000, "every server process of this test to exit");
       expect(stderr).not.toMatch(/panic|uncaught/i);
 
-      const all = readValidatedEvents(events);
+      const everything = readValidatedEvents(events);
+      expect(everything.filter((e) => e.event_type === "surface_snapshot")).toHaveLength(1); // the server's surface, once
+      const all = everything.filter((e) => e.event_type !== "surface_snapshot");
       checkCallPairs(all);
       expect(new Set(all.map((e) => e.session_id)).size).toBe(1); // the probe sibling saw no calls
       expect(all.map((e) => [e.event_type, e.payload.tool_name])).toEqual([
@@ -165,7 +167,9 @@ describe("raw modern wire (2026-07-28)", () => {
     expect(textOf(report.result)).toContain("echo");
 
     expect(await p.close()).toBe(0);
-    const all = readValidatedEvents(events);
+    const everything = readValidatedEvents(events);
+    expect(everything.filter((e) => e.event_type === "surface_snapshot")).toHaveLength(1); // the server's surface, once
+    const all = everything.filter((e) => e.event_type !== "surface_snapshot");
     checkCallPairs(all);
     expect(all.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end", "annotation"]);
     for (const event of all) expect(event.agent_runtime).toBe("modern-raw-client");
@@ -231,7 +235,9 @@ describe("Claude-Code-like probe on the same connection", () => {
     const echo = await p.request(2, "tools/call", { name: "echo", arguments: { text: "after the probe" } });
     expect(echo.result.content[0].text).toBe("after the probe");
     expect(await p.close()).toBe(0);
-    const all = readValidatedEvents(events);
+    const everything = readValidatedEvents(events);
+    expect(everything.filter((e) => e.event_type === "surface_snapshot")).toHaveLength(1); // the server's surface, once
+    const all = everything.filter((e) => e.event_type !== "surface_snapshot");
     checkCallPairs(all);
     expect(all.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
     for (const event of all) expect(event.agent_runtime).toBe("claude-code");

@@ -209,6 +209,33 @@ describe("shutdown paths", () => {
     expect(s.logger.lines.some((l) => l.includes("exited by itself (exit code 3)"))).toBe(true);
   });
 
+  test("the server exits while something it started holds its output open: the session still ends, in-flight answered", async () => {
+    const serverOut = handFed(); // never ended: a descendant holds the pipe
+    const s = session(serverOut.stream);
+    s.client.push(line(call(5, "crash")) + line(call(6, "echo")));
+    await settle();
+    serverOut.push(line({ jsonrpc: "2.0", id: 6, result: { content: [] } })); // written just before dying
+    s.server.exit(3);
+    expect(await s.done).toBe(3);
+    expect(s.clientOut.lines().map((m) => [m.id, m.error?.code ?? "ok"])).toEqual([[6, "ok"], [5, -32603]]);
+    expect(s.server.calls).toEqual(["release"]); // no close: the server is gone; release stops its group
+  });
+
+  test("the client stops reading (EPIPE on our output): the upstream is closed and the session ends in order", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    s.clientOut.flush = () => Promise.reject(Object.assign(new Error("broken pipe"), { code: "EPIPE" }));
+    s.client.push(line(call(1, "echo")));
+    await settle();
+    serverOut.push(line({ jsonrpc: "2.0", id: 1, result: { content: [] } }));
+    await settle();
+    expect(s.server.calls).toEqual(["close"]);
+    expect(s.logger.lines.some((l) => l.includes("stopped writing to the client") && l.includes("EPIPE"))).toBe(true);
+    serverOut.end();
+    s.server.exit(0);
+    expect(await s.done).toBe(0);
+  });
+
   test("a stop signal to the proxy is passed to the upstream as it comes", async () => {
     const serverOut = handFed();
     const s = session(serverOut.stream);

@@ -70,7 +70,7 @@ describe("tools/list injection", () => {
   });
 
   test("paginated: only the last page gets them, exactly once", () => {
-    const state = fresh();
+    const state = createProxyState({ includeReportTool: true, intentParam: "off" });
     client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
     const first = server(state, { jsonrpc: "2.0", id: 1, result: { tools: tools(["a"]), nextCursor: "p2" } });
     expect(of(first, "forward")).toHaveLength(1);
@@ -146,7 +146,10 @@ describe("tool call events", () => {
     const actions = failPending(state, "upstream_exit", "the MCP server exited (exit code 3) before answering", 50);
     expect(sent(actions).map((m) => [m.id, m.error.code])).toEqual([[1, -32603], [2, -32603]]);
     expect(sent(actions)[0]?.error.message).toContain("exited (exit code 3)");
-    expect(events(actions).map((e) => e.payload)).toEqual([expect.objectContaining({ tool_name: "a", error_type: "upstream_exit" })]);
+    expect(events(actions).map((e) => [e.event_type, e.payload])).toEqual([
+      ["tool_call_error", expect.objectContaining({ tool_name: "a", error_type: "upstream_exit" })],
+      ["resource_list_error", { error_type: "upstream_exit", error_body: "the MCP server exited (exit code 3) before answering", duration_ms: 50 }],
+    ]);
     expect(state.pending.size).toBe(0);
   });
 

@@ -79,7 +79,7 @@ describe("baton-proxy wrap/unwrap (compiled binary)", () => {
     const result = await box.run("wrap", "--list");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("~/.cursor/mcp.json (cursor)\n  browser         not wrapped\n  wrapped-before  wrapped\n");
-    expect(result.stdout).toContain(`${box.project}/.vscode/mcp.json (vscode)\n  github  not wrapped\n  fetch   not wrapped\n  remote  remote (skipped: type "http")\n`);
+    expect(result.stdout).toContain(`${box.project}/.vscode/mcp.json (vscode)\n  github  not wrapped\n  fetch   not wrapped\n  remote  not wrapped (remote: type "http"; wrap uses --url)\n`);
     expect(result.stdout).toContain("Not present: ");
   });
 

@@ -126,7 +126,7 @@ describe("wrap", () => {
     expect((await box.run("wrap", "--all")).code).toBe(0);
     expect(files.map(read)).not.toEqual(originals);
     // The fixtures' pre-wrapped entries ("already") would be unwrapped too; unwrap by name instead.
-    const names = ["filesystem", "github", "local-binary", "windows-npx", "sequential-thinking", "postgres", "api", "everything", "solo", "noargs", "memory", "bare"];
+    const names = ["filesystem", "github", "local-binary", "windows-npx", "sequential-thinking", "postgres", "api", "everything", "solo", "noargs", "memory", "bare", "docs", "sentry"];
     const result = await box.run("unwrap", ...names);
     expect(result.code).toBe(0);
     expect(files.map(read)).toEqual(originals);
@@ -157,12 +157,13 @@ describe("wrap", () => {
     expect(text).toContain("/* The GitHub server, started with npx */");
   });
 
-  test("remote servers are skipped with a reason", async () => {
+  test("remote (url) servers are wrapped with --url; the diff masks the kept original", async () => {
     const box = sandbox();
     box.put("cursor.json", "~/.cursor/mcp.json");
     const result = await box.run("wrap", "linear");
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("~/.cursor/mcp.json (cursor) mcpServers.linear: remote server (has a url), left as is");
+    expect(result.stdout).toContain(`+ "args": ["--url", "https://mcp.linear.app/sse"]`);
+    expect(result.stdout).toContain(`+ "env": {"BATON_WRAPPED_REMOTE": "***"}`);
   });
 
   test("a corrupt file is left byte-identical and nothing else is written", async () => {
@@ -225,13 +226,13 @@ describe("unwrap and --list", () => {
         "  (no MCP servers)",
         "~/.claude.json (claude-code)",
         "  sequential-thinking              not wrapped",
-        '  docs                             remote (skipped: type "http")',
+        '  docs                             not wrapped (remote: type "http"; wrap uses --url)',
         "  postgres (project /home/me/app)  not wrapped",
         "  already (project /home/me/app)   wrapped",
         "~/.cursor/mcp.json (cursor)",
         "  browser         not wrapped",
         "  wrapped-before  wrapped",
-        "  linear          remote (skipped: has a url)",
+        "  linear          not wrapped (remote: has a url; wrap uses --url)",
         "  python          not wrapped",
         "Not present: ./.mcp.json (claude-code), ./.cursor/mcp.json (cursor), ./.vscode/mcp.json (vscode)",
         "",

@@ -17,10 +17,10 @@ const CASES: ReadonlyArray<{ file: string; format: ConfigFormat; wraps: number; 
   { file: "tabs-crlf.json", format: "mcpServers", wraps: 2, byteIdentical: true },
   { file: "one-line.json", format: "mcpServers", wraps: 3, byteIdentical: true },
   { file: "no-servers.json", format: "mcpServers", wraps: 0, byteIdentical: true },
-  { file: "claude-code.claude.json", format: "claude-json", wraps: 2, byteIdentical: true },
-  { file: "claude-code.mcp.json", format: "mcpServers", wraps: 1, byteIdentical: true },
-  { file: "cursor.json", format: "mcpServers", wraps: 2, byteIdentical: true },
-  { file: "vscode.jsonc", format: "servers", wraps: 3, byteIdentical: true },
+  { file: "claude-code.claude.json", format: "claude-json", wraps: 3, byteIdentical: true },
+  { file: "claude-code.mcp.json", format: "mcpServers", wraps: 2, byteIdentical: true },
+  { file: "cursor.json", format: "mcpServers", wraps: 3, byteIdentical: true },
+  { file: "vscode.jsonc", format: "servers", wraps: 4, byteIdentical: true },
   { file: "escapes-bom.json", format: "mcpServers", wraps: 1, byteIdentical: true },
 ];
 
@@ -42,15 +42,17 @@ describe.each(CASES)("$file", ({ file, format, wraps, byteIdentical }) => {
   const wrapped = plan(original, format, "wrap");
   const changed = new Set(wrapped.outcomes.filter((o) => o.kind === "changed").map((o) => pathKey(o.entry.path)));
 
-  test("wrap changes the stdio entries into proxy entries and nothing else", () => {
+  test("wrap changes the stdio and http entries into proxy entries and nothing else", () => {
     expect(changed.size).toBe(wraps);
     const after = load(wrapped.newText, format).entries;
     for (const entry of after.filter((e) => changed.has(pathKey(e.path)))) {
       expect(entry.value.command).toBe(EXEC);
-      expect((entry.value.args as string[])[0]).toBe("--");
+      // stdio entries: `-- command …`; remote (url) entries: `--url URL [--header …]`.
+      expect(["--", "--url"]).toContain((entry.value.args as string[])[0] as string);
       expect(entry.status.kind).toBe("wrapped");
     }
-    const comments = original.match(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g) ?? [];
+    // (A `//` right after a colon is a URL in a string, not a comment.)
+    const comments = original.match(/(?<!:)\/\/[^\n]*|\/\*[\s\S]*?\*\//g) ?? [];
     for (const comment of comments) expect(wrapped.newText).toContain(comment);
     expect(wrapped.newText.startsWith("\uFEFF")).toBe(original.startsWith("\uFEFF"));
     expect(wrapped.newText.includes("\r\n")).toBe(original.includes("\r\n"));
@@ -117,16 +119,28 @@ describe("exact text of edits", () => {
     expect(result.outcomes.map((o) => o.kind)).toEqual(["failed"]);
   });
 
-  test("remote and unwrapped entries are skipped with a reason", () => {
-    const text = '{"mcpServers": {"r": {"url": "https://x"}, "s": {"command": "x"}}}';
+  test("remote entries --url cannot carry and unwrapped entries are skipped with a reason", () => {
+    const text = '{"mcpServers": {"r": {"type": "ws", "url": "wss://x"}, "s": {"command": "x"}}}';
     expect(plan(text, "mcpServers", "wrap").outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
-      "remote server (has a url), left as is",
+      'remote server (type "ws") that --url cannot carry, left as is',
       "changed",
     ]);
-    expect(plan(text, "mcpServers", "unwrap").outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
-      "remote server (has a url), left as is",
-      "not wrapped",
-    ]);
+    expect(plan(text, "mcpServers", "unwrap").outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual(["not wrapped", "not wrapped"]);
+  });
+
+  test("a remote entry becomes baton-proxy --url: header values move to env (as written), the original text rides along", () => {
+    const text = '{"mcpServers": {"r": {"type": "http", "url": "https://mcp.example.com/mcp", "headers": {"Authorization": "Bearer ${TOKEN}", "X-Team": "red"}, "disabled": false}}}';
+    const wrapped = plan(text, "mcpServers", "wrap");
+    const entry = (JSON.parse(wrapped.newText) as { mcpServers: Record<string, Record<string, unknown>> }).mcpServers.r;
+    expect(entry).toEqual({
+      type: "stdio",
+      command: EXEC,
+      args: ["--url", "https://mcp.example.com/mcp", "--header", "Authorization: ${MCP_HEADER_AUTHORIZATION}", "--header", "X-Team: ${MCP_HEADER_X_TEAM}"],
+      disabled: false,
+      env: { MCP_HEADER_AUTHORIZATION: "Bearer ${TOKEN}", MCP_HEADER_X_TEAM: "red", BATON_WRAPPED_REMOTE: text.slice(text.indexOf('{"type"'), -2) },
+    });
+    expect(plan(wrapped.newText, "mcpServers", "wrap").newText).toBe(wrapped.newText);
+    expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
   });
 
   test("a broken backup gives no hints", () => {

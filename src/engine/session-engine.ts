@@ -8,11 +8,12 @@ import type { RequestContext } from "../telemetry/envelope.ts";
 import { META_CALL_ID } from "../telemetry/event-types.ts";
 import type { SessionEvents, TelemetryHub } from "../telemetry/telemetry-hub.ts";
 import { scrubValue } from "../telemetry/scrub.ts";
+import { hashUserId } from "../identity/user-id.ts";
 import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
-import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
+import { createProxyState, failPending, failRequest, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
 
 export type { RequestContext } from "../telemetry/envelope.ts";
 
@@ -26,12 +27,14 @@ export const SWEEP_INTERVAL_MS = 30_000;
 export type WireAction = { readonly to: Side; readonly bytes: Uint8Array } | { readonly to: Side; readonly message: unknown };
 
 export interface SessionEngineDeps {
-  readonly config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks">;
+  readonly config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks"> & Partial<Pick<Config, "intentParam" | "capture" | "tenantId" | "userIdKey" | "principal">>;
   readonly logger: Logger;
   /** Monotonic milliseconds (durations, pending ages). */
   readonly now: () => number;
   /** The process's shared telemetry; the engine opens its own session stream on it. */
   readonly telemetry: TelemetryHub;
+  /** Names the server in events whatever it calls itself (`--url`: the remote origin). */
+  readonly serverLabel?: string;
 }
 
 export interface SessionEngine {
@@ -56,6 +59,8 @@ export interface SessionEngine {
   clientLinePassesUnchanged(body: Uint8Array): boolean;
   /** Answers every request still in flight with a JSON-RPC error and closes its calls as `kind`. */
   failPending(kind: "upstream_exit" | "proxy_shutdown", text: string): WireAction[];
+  /** Answers one request the upstream could not deliver with a JSON-RPC error; its call ends as `errorType`. */
+  failRequest(id: JsonRpcId, errorType: string, text: string): WireAction[];
   /** Evicts requests older than the pending TTL (call every SWEEP_INTERVAL_MS). */
   sweep(): WireAction[];
   /** The session is over: stop folding its live report. Events already emitted are still delivered. */
@@ -70,7 +75,19 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     const stats = { redactions: {}, truncated: 0 };
     return { value: scrubValue(value, { mode: "off", extraKeys: [] }, stats), truncated: stats.truncated };
   };
-  const state = createProxyState({ includeReportTool: config.allSinksLocal, boundValue: bound });
+  const userIdKey = config.userIdKey;
+  const tenantId = config.tenantId ?? "local";
+  const state = createProxyState({
+    includeReportTool: config.allSinksLocal,
+    boundValue: bound,
+    intentParam: config.intentParam,
+    capture: config.capture,
+    // Raw principals stay in here: only their hash reaches events (and so the dispatcher).
+    hashPrincipal: userIdKey === undefined ? undefined : (principal) => hashUserId(principal, tenantId, userIdKey),
+    defaultPrincipal: config.principal === undefined ? undefined : { id: config.principal },
+    serverLabel: deps.serverLabel,
+  });
+  if (config.principal !== undefined && userIdKey === undefined) logger.warn("BATON_PRINCIPAL is set but BATON_USER_ID_HMAC_KEY is not: events carry no user_id");
   // Only the report tool reads the fold, and it is offered only when every sink is local.
   const report = config.allSinksLocal ? createReportState() : undefined;
   const events: SessionEvents = telemetry.openSession(report === undefined ? undefined : (event) => foldEvent(report, event));
@@ -89,7 +106,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   function emit(draft: Extract<Action, { type: "emit" }>["draft"], context: RequestContext | undefined): void {
     const callId = draft.runtime_meta?.[META_CALL_ID];
     if (typeof callId !== "string") return events.emit(draft, context);
-    if (draft.event_type === "tool_call_start") {
+    if (draft.event_type.endsWith("_start")) { // tool calls, resource reads/lists, prompt gets/lists
       if (context !== undefined) callContexts.set(callId, context);
       return events.emit(draft, context);
     }
@@ -125,12 +142,13 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
 
   return {
     sessionId: events.sessionId,
-    fromClient: (raw, line, context) => perform(fromClient(state, raw, line, now()), context),
+    fromClient: (raw, line, context) => perform(fromClient(state, raw, line, now(), context?.principal === undefined ? undefined : { principal: context.principal }), context),
     fromServer: (raw, line, streamed = false, at) => perform(fromServer(state, raw, line, at ?? now()), undefined, streamed),
     fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     clientLinePassesUnchanged,
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
+    failRequest: (id, errorType, text) => perform(failRequest(state, id, errorType, text, now())),
     sweep: () => perform(sweepPending(state, now())),
     close: () => events.close(),
   };

@@ -1,26 +1,22 @@
 // Builds the friction events of one tool call (start, end, error) and the runtime_meta they carry. No I/O.
 
 import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
-import { META_CALL_ID, META_SERVER, META_TRUNCATED } from "../telemetry/event-types.ts";
+import { META_CALL_ID, META_ROUNDS, META_SERVER, META_TRUNCATED } from "../telemetry/event-types.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
-import type { Action, EventDraft, PendingCall, PendingRequest, ProxyState } from "./proxy-state.ts";
+import type { Action, EventDraft, PendingCall, PendingRequest, ProxyState, RequestFacts } from "./proxy-state.ts";
 
 export function callOutcome(state: ProxyState, request: PendingRequest, response: JsonObject, result: JsonObject | undefined, now: number): Action {
   const call = request.call as PendingCall;
   const duration = Math.max(0, Math.round(now - request.startedAt));
   if (result === undefined) {
-    const error = response.error;
-    const code = isObject(error) && typeof error.code === "number" ? error.code : undefined;
-    const text = isObject(error) && typeof error.message === "string" ? error.message : JSON.stringify(error ?? response.result ?? null);
-    const data = isObject(error) && error.data !== undefined ? ` (data: ${JSON.stringify(error.data)})` : "";
-    const body = bound(state, text + data);
+    const facts = errorFacts(state, response);
     return emit(state, "tool_call_error", call, {
       tool_name: call.toolName,
-      error_type: code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`,
-      error_body: body.value as string,
+      error_type: facts.errorType,
+      error_body: facts.body,
       duration_ms: duration,
-    }, body.truncated);
+    }, facts.truncated);
   }
   if (result.isError === true) {
     const body = bound(state, textOf(result.content));
@@ -39,6 +35,16 @@ export function callOutcome(state: ProxyState, request: PendingRequest, response
   }, content.truncated);
 }
 
+/** `jsonrpc_<code>` and the message (+ data) of a JSON-RPC error answer, bounded. */
+export function errorFacts(state: ProxyState, response: JsonObject): { errorType: string; body: string; truncated: number } {
+  const error = response.error;
+  const code = isObject(error) && typeof error.code === "number" ? error.code : undefined;
+  const text = isObject(error) && typeof error.message === "string" ? error.message : JSON.stringify(error ?? response.result ?? null);
+  const data = isObject(error) && error.data !== undefined ? ` (data: ${JSON.stringify(error.data)})` : "";
+  const body = bound(state, text + data);
+  return { errorType: code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`, body: body.value as string, truncated: body.truncated };
+}
+
 export function callError(state: ProxyState, request: PendingRequest, errorType: string, body: string, now: number): Action {
   const call = request.call as PendingCall;
   return emit(state, "tool_call_error", call, {
@@ -52,7 +58,25 @@ export function callError(state: ProxyState, request: PendingRequest, errorType:
 export function emit<T extends EventType>(state: ProxyState, type: T, call: PendingCall, payload: PayloadByType[T], truncated = 0): Action {
   const meta = withServer(state, { ...call.meta, [META_CALL_ID]: call.callId });
   if (truncated > 0) meta[META_TRUNCATED] = truncated;
-  return { type: "emit", draft: { event_type: type, payload, runtime_meta: meta, agent_runtime: state.agentRuntime } as EventDraft };
+  if (call.rounds > 0 && type !== "tool_call_start") meta[META_ROUNDS] = call.rounds + 1;
+  return { type: "emit", draft: { event_type: type, payload, runtime_meta: meta, agent_runtime: state.agentRuntime, user_id: call.userId } as EventDraft };
+}
+
+/**
+ * The `user_id` for a request: its own principal (hosted mode) or the session's (stdio), hashed.
+ * Without a key there is none, and a per-request principal is noted once in the log.
+ */
+export function userIdFor(state: ProxyState, facts: RequestFacts | undefined, actions: Action[]): string | null {
+  const principal = facts?.principal ?? state.options.defaultPrincipal;
+  if (principal === undefined) return null;
+  if (state.options.hashPrincipal === undefined) {
+    if (!state.warnedNoUserKey && facts?.principal !== undefined) {
+      state.warnedNoUserKey = true;
+      actions.push({ type: "log", level: "warn", text: "requests name a principal but BATON_USER_ID_HMAC_KEY is unset: events carry no user_id" });
+    }
+    return null;
+  }
+  return state.options.hashPrincipal(principal);
 }
 
 export function withServer(state: ProxyState, meta: Record<string, unknown>): Record<string, unknown> {

@@ -1,12 +1,18 @@
 // What the proxy adds to answers and answers itself: handshake and tool-list injection, the injected tools' results. No I/O.
 
 import type { AnnotationPayload } from "../telemetry/event-types.ts";
+import { META_CALL_ID } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
-import { isObject, wireResult } from "../wire/jsonrpc.ts";
+import { wireResult } from "../wire/jsonrpc.ts";
+import { isPlainObject as isObject } from "./canonical-json.ts";
 import { parseAnnotateArguments } from "./annotate.ts";
 import { clientMeta, withServer } from "./call-events.ts";
 import { ANNOTATE_TOOL, REPORT_TOOL, injectedTools, withInstructionsSuffix } from "./injected-tools.ts";
-import { MODERN_SERVER_INFO_KEY, noteServer, type Action, type PendingRequest, type ProxyState } from "./proxy-state.ts";
+import { injectIntentParams } from "./intent-params.ts";
+import { intentMode, MODERN_SERVER_INFO_KEY, noteServer, type Action, type PendingCall, type PendingRequest, type ProxyState } from "./proxy-state.ts";
+
+/** `intent_source` of intents the agent gave through the injected parameters. */
+export const INTENT_SOURCE_PARAM = "injected_param";
 
 export function injectHandshake(state: ProxyState, result: JsonObject, actions: Action[]): boolean {
   noteServer(state, isObject(result.serverInfo) ? result.serverInfo : isObject(result._meta) ? result._meta[MODERN_SERVER_INFO_KEY] : undefined);
@@ -26,8 +32,10 @@ export function injectToolList(state: ProxyState, request: PendingRequest, resul
   if (!Array.isArray(result.tools)) return false;
   if (request.firstPage) state.listedNames = new Set();
   for (const tool of result.tools) if (isObject(tool) && typeof tool.name === "string") state.listedNames.add(tool.name);
+  // Every page's tools get the intent params; the proxy's own tools (appended below) never do.
+  const withIntent = injectIntentParams(result.tools, intentMode(state), state.intentRegistry, (name) => isInjected(state, name));
   const lastPage = result.nextCursor === undefined || result.nextCursor === null;
-  if (!lastPage) return false;
+  if (!lastPage) return withIntent;
   const added = [];
   for (const tool of injectedTools(state.options.includeReportTool)) {
     if (state.listedNames.has(tool.name)) {
@@ -40,12 +48,33 @@ export function injectToolList(state: ProxyState, request: PendingRequest, resul
       added.push(tool);
     }
   }
-  if (added.length === 0) return false;
+  if (added.length === 0) return withIntent;
   result.tools = [...result.tools, ...added];
   return true;
 }
 
-export function answerInjectedCall(state: ProxyState, id: JsonRpcId, name: string, params: JsonObject, modern: boolean, actions: Action[]): void {
+/** The names of the tools the proxy offers (before any shadowing by the server). */
+export function offeredToolNames(state: ProxyState): string[] {
+  return injectedTools(state.options.includeReportTool).map((t) => t.name);
+}
+
+/** The proactive annotation made from a session's first `user_goal` (unless the agent already filed one). */
+export function intentAnnotation(state: ProxyState, call: PendingCall, intent: string, expected: string | undefined): Action {
+  const payload: AnnotationPayload = {
+    intent,
+    expected_outcome: expected ?? null,
+    signal_type: null,
+    workflow: null,
+    suggested_improvement: null,
+    context: null,
+    intent_source: INTENT_SOURCE_PARAM,
+    tool_name: call.toolName,
+  };
+  const meta = withServer(state, { ...call.meta, [META_CALL_ID]: call.callId });
+  return { type: "emit", draft: { event_type: "annotation", payload, runtime_meta: meta, agent_runtime: state.agentRuntime, user_id: call.userId } };
+}
+
+export function answerInjectedCall(state: ProxyState, id: JsonRpcId, name: string, params: JsonObject, modern: boolean, userId: string | null, actions: Action[]): void {
   if (name === REPORT_TOOL) {
     actions.push({ type: "report", id, modern });
     return;
@@ -57,7 +86,9 @@ export function answerInjectedCall(state: ProxyState, id: JsonRpcId, name: strin
     return;
   }
   const meta = clientMeta(isObject(params._meta) ? params._meta : undefined);
-  actions.push({ type: "emit", draft: { event_type: "annotation", payload: parsed.payload satisfies AnnotationPayload, runtime_meta: withServer(state, meta), agent_runtime: state.agentRuntime } });
+  // A proactive note (an intent, no signal) means the session needs no intent-made one.
+  if (parsed.payload.signal_type === null) state.proactiveFiled = true;
+  actions.push({ type: "emit", draft: { event_type: "annotation", payload: parsed.payload satisfies AnnotationPayload, runtime_meta: withServer(state, meta), agent_runtime: state.agentRuntime, user_id: userId } });
   // Say what was normalised, so the agent knows exactly what the maintainers will read.
   const notes = parsed.notes.length > 0 ? ` ${parsed.notes.join(" ")}` : "";
   const text = `Annotation recorded for the server's maintainers.${notes} Carry on with the user's task.`;

@@ -3,6 +3,7 @@
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { callError, emit } from "./call-events.ts";
 import { untrack } from "./pending.ts";
+import { subjectUninspected } from "./resource-prompt-events.ts";
 import type { Action, ProxyState } from "./proxy-state.ts";
 
 const HEAD_ID = /^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")/;
@@ -24,6 +25,7 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
   const request = untrack(state, id);
   if (request === undefined) return [];
   const note = `[baton-proxy: a ${Math.round(size / 1048576)} MiB answer, over the inspection limit; forwarded unchanged, not inspected]`;
+  if (request.subject !== undefined) return [subjectUninspected(state, request.subject, request.startedAt, now)];
   if (request.call === undefined) {
     return request.method === "tools/list" ? [{ type: "log", level: "warn", text: `a tools/list answer of ${size} bytes is too large to add the injected tools to; forwarded unchanged` }] : [];
   }

@@ -3,6 +3,8 @@
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { callError } from "./call-events.ts";
+import { failRounds, sweepRounds } from "./multi-round.ts";
+import { subjectError } from "./resource-prompt-events.ts";
 import { MAX_PENDING_REQUESTS, PENDING_TTL_MS, REWRITTEN_METHODS, type Action, type PendingRequest, type ProxyState } from "./proxy-state.ts";
 
 /**
@@ -13,10 +15,23 @@ export function failPending(state: ProxyState, errorType: "upstream_exit" | "pro
   const actions: Action[] = [];
   for (const [id, request] of state.pending) {
     actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason) });
-    if (request.call) actions.push(callError(state, request, errorType, reason, now));
+    closeRequest(state, request, errorType, reason, now, actions);
   }
+  failRounds(state, errorType, reason, now, actions);
   state.pending.clear();
   state.rewritablePending = 0;
+  return actions;
+}
+
+/**
+ * Ends one request the upstream could not deliver (`--url`: unreachable, HTTP 5xx, timeout): the
+ * client gets a JSON-RPC error naming the reason, its tool call a `tool_call_error` of `errorType`.
+ * The client is answered even when the request is no longer tracked (evicted).
+ */
+export function failRequest(state: ProxyState, id: JsonRpcId, errorType: string, reason: string, now: number): Action[] {
+  const actions: Action[] = [{ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }) }];
+  const request = untrack(state, id);
+  if (request?.call) actions.push(callError(state, request, errorType, reason, now));
   return actions;
 }
 
@@ -27,14 +42,13 @@ export function sweepPending(state: ProxyState, now: number, ttlMs: number = PEN
     if (now - request.startedAt < ttlMs) break; // insertion order = age order
     evict(state, id, request, `no answer from the server after ${Math.round(ttlMs / 1000)} s`, now, actions);
   }
+  sweepRounds(state, now, actions);
   return actions;
 }
 
 export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest, now: number, actions: Action[]): void {
   const previous = untrack(state, id);
-  if (previous !== undefined) {
-    if (previous.call) actions.push(callError(state, previous, "evicted", "the client reused this request id before the server answered", now));
-  }
+  if (previous !== undefined) closeRequest(state, previous, "evicted", "the client reused this request id before the server answered", now, actions);
   state.pending.set(id, request);
   if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending++;
   const max = state.options.maxPending ?? MAX_PENDING_REQUESTS;
@@ -56,9 +70,15 @@ export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | unde
 export function evict(state: ProxyState, id: JsonRpcId, request: PendingRequest, why: string, now: number, actions: Action[]): void {
   untrack(state, id);
   state.evicted++;
-  if (request.call) actions.push(callError(state, request, "evicted", `${why}; the proxy stopped tracking this call (a late answer is still forwarded)`, now));
+  closeRequest(state, request, "evicted", `${why}; the proxy stopped tracking this call (a late answer is still forwarded)`, now, actions);
   // One line for the first eviction, then one per thousand: a stuck server must not flood the log.
   if (state.evicted === 1 || state.evicted % 1000 === 0) {
     actions.push({ type: "log", level: "warn", text: `stopped tracking ${state.evicted} request(s) so far: ${why}` });
   }
+}
+
+/** The error event of a tracked call or resource/prompt request the proxy gives up on (nothing for other requests). */
+function closeRequest(state: ProxyState, request: PendingRequest, errorType: string, reason: string, now: number, actions: Action[]): void {
+  if (request.call) actions.push(callError(state, request, errorType, reason, now));
+  else if (request.subject) actions.push(subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))));
 }

@@ -3,6 +3,11 @@
 import type { EventDraft } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
+import type { Principal } from "../identity/user-id.ts";
+import type { CaptureGroup } from "./resource-prompt-events.ts";
+import type { IntentParamMode, IntentRegistry } from "./intent-params.ts";
+import type { OpenRounds } from "./multi-round.ts";
+import { createSurfaceCapture, type SurfaceCapture } from "./surface-snapshot.ts";
 
 /** Calls (and other requests) tracked at once; beyond this the oldest is evicted with an `evicted` event. */
 export const MAX_PENDING_REQUESTS = 100_000;
@@ -15,6 +20,7 @@ export const MODERN_CLIENT_INFO_KEY = "io.modelcontextprotocol/clientInfo";
 export const MODERN_SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
 
 export type Side = "client" | "server";
+export type { Principal };
 
 // Drafts belong to telemetry (their owner); the transforms only build them.
 export type { EventDraft } from "../telemetry/event-types.ts";
@@ -35,12 +41,42 @@ export interface TransformOptions {
    */
   readonly boundValue?: (value: unknown) => { value: unknown; truncated: number };
   readonly maxPending?: number;
+  /** BATON_INTENT_PARAM; defaults to `optional`. */
+  readonly intentParam?: IntentParamMode;
+  /** BATON_CAPTURE: event groups recorded; defaults to all. */
+  readonly capture?: ReadonlySet<CaptureGroup>;
+  /** Hashes a principal into `user_id` (BATON_USER_ID_HMAC_KEY); absent without a key. */
+  readonly hashPrincipal?: (principal: Principal) => string;
+  /** The principal of every call that brings none of its own (stdio: BATON_PRINCIPAL). */
+  readonly defaultPrincipal?: Principal;
+  /** Names the server in events regardless of what it calls itself (`--url`: its origin). */
+  readonly serverLabel?: string;
+}
+
+/** Per-request facts a transport knows; events of the request are stamped with them. */
+export interface RequestFacts {
+  readonly principal?: Principal;
 }
 
 export interface PendingCall {
   readonly toolName: string;
   readonly callId: string;
   readonly meta: Record<string, unknown>;
+  readonly userId: string | null;
+  /** `input_required` answers so far (multi-round calls); counted in runtime_meta. */
+  rounds: number;
+}
+
+/** A resources/prompts request being timed (its start event is out). */
+export interface PendingSubject {
+  readonly method: "resources/read" | "resources/list" | "prompts/get" | "prompts/list";
+  /** The uri or prompt name; "" for lists. */
+  readonly subject: string;
+  readonly callId: string;
+  readonly meta: Record<string, unknown>;
+  readonly userId: string | null;
+  /** `input_required` answers so far (multi-round reads and gets). */
+  rounds: number;
 }
 
 export interface PendingRequest {
@@ -49,6 +85,9 @@ export interface PendingRequest {
   /** `tools/list` without a cursor: the start of a (possibly paginated) listing. */
   readonly firstPage: boolean;
   readonly call: PendingCall | undefined;
+  readonly subject?: PendingSubject;
+  /** A `tasks/get` / `tasks/result` about a task a tool call turned into. */
+  readonly taskId?: string;
 }
 
 export interface ProxyState {
@@ -69,15 +108,33 @@ export interface ProxyState {
   rewritablePending: number;
   /** Size of the line being transformed (decides whether its values need the hot-path bound). */
   lineBytes: number;
+  /** Per tool, the intent parameter names it defines itself (upserted from every listing page). */
+  readonly intentRegistry: IntentRegistry;
+  /** Tools whose calls were stripped without a listing (logged once each). */
+  readonly unlistedStripped: Set<string>;
+  /** A proactive annotation exists this session (filed by the agent or made from a first intent). */
+  proactiveFiled: boolean;
+  /** Per-request principals arrived but there is no key to hash them (logged once). */
+  warnedNoUserKey: boolean;
+  readonly surface: SurfaceCapture;
+  readonly rounds: OpenRounds;
 }
 
 export const REWRITTEN_METHODS = new Set(["initialize", "server/discover", "tools/list"]);
+
+export function intentMode(state: ProxyState): IntentParamMode {
+  return state.options.intentParam ?? "optional";
+}
+
+export function captures(state: ProxyState, group: CaptureGroup): boolean {
+  return state.options.capture === undefined || state.options.capture.has(group);
+}
 
 export function createProxyState(options: TransformOptions): ProxyState {
   return {
     options,
     agentRuntime: "unknown",
-    serverLabel: null,
+    serverLabel: options.serverLabel ?? null,
     pending: new Map(),
     answerToolsList: false,
     listedNames: new Set(),
@@ -86,6 +143,12 @@ export function createProxyState(options: TransformOptions): ProxyState {
     evicted: 0,
     rewritablePending: 0,
     lineBytes: 0,
+    intentRegistry: new Map(),
+    unlistedStripped: new Set(),
+    proactiveFiled: false,
+    warnedNoUserKey: false,
+    surface: createSurfaceCapture(),
+    rounds: { waiting: new Map(), tasks: new Map() },
   };
 }
 
@@ -99,6 +162,7 @@ export function serverLinesPassUnchanged(state: ProxyState): boolean {
 }
 
 export function noteServer(state: ProxyState, info: unknown): void {
+  if (state.options.serverLabel !== undefined) return;
   if (isObject(info) && typeof info.name === "string" && info.name !== "") {
     state.serverLabel = typeof info.version === "string" ? `${info.name} ${info.version}` : info.name;
   }

@@ -21,7 +21,7 @@ const ANONYMOUS_KEY_PREFIX = "\u0000anonymous:";
 export function foldStart(state: ReportState, callId: string | null, call: PendingCall): void {
   const early = callId === null ? undefined : state.orphans.get(callId);
   if (callId !== null && early !== undefined) {
-    for (const record of early) record.paramsJson = call.paramsJson;
+    for (const record of early) Object.assign(record, { paramsJson: call.paramsJson, intent: call.intent, expected: call.expected });
     state.orphans.delete(callId);
     return;
   }
@@ -42,7 +42,7 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
   const key = callId ?? shiftFromQueue(state.anonymousByTool, call.tool);
   const start = key === undefined ? undefined : state.pending.get(key);
   if (key !== undefined) state.pending.delete(key);
-  const record: CallRecord = start === undefined ? call : { ...call, tool: start.tool, paramsJson: start.paramsJson };
+  const record: CallRecord = start === undefined ? call : { ...call, tool: start.tool, paramsJson: start.paramsJson, intent: start.intent, expected: start.expected };
   const stats = toolStats(state, record.tool);
   const kept: CallRecord[] = [];
   if (record.outcome === "ok") stats.ok += 1;

@@ -18,6 +18,9 @@ export interface SessionInfo {
   client: string | null;
   /** Position of the session's first line among all sessions (file order), for stable ties. */
   order: number;
+  /** The surface_hash of the session's latest surface_snapshot (highest sequence), if any. */
+  surfaceHash: string | null;
+  surfaceSeq: number;
 }
 
 /** Sessions by id plus the count of malformed lines seen while indexing. */
@@ -65,11 +68,16 @@ export function createSessionIndex(): SessionIndex {
 export function indexEvent(index: SessionIndex, event: BatonEvent): void {
   let info = index.sessions.get(event.session_id);
   if (info === undefined) {
-    info = { sessionId: event.session_id, firstAt: null, lastAt: null, events: 0, calls: 0, client: null, order: index.sessions.size };
+    info = { sessionId: event.session_id, firstAt: null, lastAt: null, events: 0, calls: 0, client: null, order: index.sessions.size, surfaceHash: null, surfaceSeq: -1 };
     index.sessions.set(event.session_id, info);
   }
   info.events += 1;
   if (event.event_type === "tool_call_start") info.calls += 1;
+  const hash = event.event_type === "surface_snapshot" && typeof event.payload === "object" && event.payload !== null ? event.payload.surface_hash : undefined;
+  if (typeof hash === "string" && event.sequence_number > info.surfaceSeq) {
+    info.surfaceHash = hash;
+    info.surfaceSeq = event.sequence_number;
+  }
   const at = event.captured_at;
   if (typeof at === "string" && at !== "") {
     if (info.firstAt === null || compareInstants(at, info.firstAt) < 0) info.firstAt = at;

@@ -5,6 +5,8 @@ import { describeErrorType, stripCodePrefix } from "./error-names.ts";
 import { formatCount, formatInstant, formatMs, formatPlural, formatRate, renderCode, renderText, renderTimeOfDay } from "./markdown-text.ts";
 import { renderFacts } from "./render-facts.ts";
 import { renderHeader } from "./render-header.ts";
+import { renderSubjects, subjectTotal } from "./render-subjects.ts";
+import { renderSurface, type PreviousSurface } from "./render-surface.ts";
 import type { AnnotationRecord, CallRecord, ReportState } from "./report-types.ts";
 import { summarizeReport, type ReportSummary } from "./summarize-json.ts";
 
@@ -28,6 +30,8 @@ export interface RenderOptions {
   droppedEvents?: number;
   /** When given, calls without an outcome show how long ago they started. */
   now?: Date;
+  /** The surface of the previous session in the same event file, to say what changed. */
+  previousSurface?: PreviousSurface;
 }
 
 /** The whole report as GitHub-flavoured Markdown ending in a newline. Never throws on odd data. */
@@ -35,7 +39,9 @@ export function renderReport(state: ReportState, options: RenderOptions): string
   const summary = summarizeReport(state, { slowCallMs: options.slowCallMs, droppedEvents: options.droppedEvents ?? 0 });
   const day = state.firstAt === null ? null : formatInstant(state.firstAt)?.date ?? null;
   const blocks = [renderHeader(summary)];
-  if (summary.totals.calls === 0 && summary.totals.annotations === 0) {
+  const subjects = renderSubjects(state.subjects, options.slowCallMs, day);
+  const surface = renderSurface(state.surface, state.surfaceCount, options.previousSurface);
+  if (summary.totals.calls === 0 && summary.totals.annotations === 0 && subjectTotal(state.subjects) === 0) {
     blocks.push(
       "Nothing captured yet: this session has no tool calls and no annotations. Use the server's tools through " +
         "your MCP client (every call is recorded) and ask the agent to call `baton_annotate` when something goes " +
@@ -50,7 +56,9 @@ export function renderReport(state: ReportState, options: RenderOptions): string
     if (slow.length > 0) blocks.push(renderSlow(summary, slow, day));
     if (state.annotationTotal > 0) blocks.push(renderAnnotations(state, day));
     if (summary.totals.no_outcome + summary.totals.no_outcome_untracked > 0) blocks.push(renderNoOutcome(state, summary, day, options.now));
+    if (subjects !== null) blocks.push(subjects);
   }
+  if (surface !== null) blocks.push(surface);
   const where = options.eventsLocation === undefined ? "the event sinks configured in `BATON_EVENT_SINK`" : renderCode(options.eventsLocation);
   blocks.push(`---\n_Raw events: ${where}._`);
   return `${blocks.join("\n\n")}\n`;
@@ -94,7 +102,11 @@ function renderErrored(state: ReportState, day: string | null): string {
     const error = name === null ? message : `${name} — ${message}`;
     // The raw type stays in the heading: it is what the event file and the JSON summary say.
     const head = `${renderCode(call.tool)} — ${renderCode(call.outcome)}${after(call)} at ${renderTimeOfDay(call.capturedAt, day)}`;
-    lines.push(...numbered(i + 1, head, [`Error: ${error}`, `Input: ${renderInput(call)}`]));
+    const said = [
+      ...(call.intent === null ? [] : [`The agent wanted: ${renderText(call.intent, MAX_ANNOTATION_FIELD_CHARS)}`]),
+      ...(call.expected === null ? [] : [`It expected: ${renderText(call.expected, MAX_ANNOTATION_FIELD_CHARS)}`]),
+    ];
+    lines.push(...numbered(i + 1, head, [...said, `Error: ${error}`, `Input: ${renderInput(call)}`]));
   });
   return lines.join("\n");
 }

@@ -13,7 +13,9 @@ import {
 } from "./read-events.ts";
 import { renderReport } from "./render-markdown.ts";
 import { createReportState, foldEvent } from "./report-state.ts";
+import type { PreviousSurface } from "./render-surface.ts";
 import { summarizeReport } from "./summarize-json.ts";
+import { digestSurface } from "./surface-diff.ts";
 
 /** Candidates named when a --session prefix is ambiguous. */
 const MAX_CANDIDATES_SHOWN = 5;
@@ -79,7 +81,8 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   const state = createReportState();
   for (const event of await collectSession(path, session.sessionId)) foldEvent(state, event);
   const slowCallMs = request.slowMs ?? config.slowCallMs;
-  ctx.stdout(request.format === "json" ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n` : renderReport(state, { slowCallMs, eventsLocation: path }));
+  const previousSurface = request.format === "json" ? undefined : await findPreviousSurface(path, index, session);
+  ctx.stdout(request.format === "json" ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n` : renderReport(state, { slowCallMs, eventsLocation: path, previousSurface }));
   return EXIT.OK;
 }
 
@@ -118,17 +121,32 @@ async function collectSession(path: string, sessionId: string): Promise<BatonEve
   return sortBySequence(events);
 }
 
+/** The latest surface of the session listed just before `session` that recorded one (another pass over the file). */
+async function findPreviousSurface(path: string, index: SessionIndex, session: SessionInfo): Promise<PreviousSurface | undefined> {
+  const sessions = listSessions(index);
+  const previous = sessions.slice(0, sessions.indexOf(session)).reverse().find((s) => s.surfaceHash !== null);
+  if (previous === undefined || previous.surfaceHash === null) return undefined;
+  for await (const line of splitLines(Bun.file(path).stream())) {
+    if (!line.includes(previous.surfaceHash)) continue;
+    const result = parseEventLine(line);
+    if (result.kind !== "event" || result.event.session_id !== previous.sessionId || result.event.event_type !== "surface_snapshot") continue;
+    const surface = digestSurface(result.event.payload as unknown as Record<string, unknown>);
+    if (surface !== null && surface.hash === previous.surfaceHash) return { sessionId: previous.sessionId, surface };
+  }
+  return undefined;
+}
+
 function renderSessionList(index: SessionIndex): string {
   const sessions = listSessions(index);
   const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
   const lines = sessions.map(
-    (s) => `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}`,
+    (s) => `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}  ${s.surfaceHash ?? "no surface"}`,
   );
   return `${lines.join("\n")}\n`;
 }
 
 function publicInfo(s: SessionInfo): Record<string, unknown> {
-  return { session_id: s.sessionId, first: s.firstAt, last: s.lastAt, events: s.events, calls: s.calls, client: s.client };
+  return { session_id: s.sessionId, first: s.firstAt, last: s.lastAt, events: s.events, calls: s.calls, client: s.client, surface_hash: s.surfaceHash };
 }
 
 function parsePositiveInt(raw: string): number | undefined {

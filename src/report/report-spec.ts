@@ -13,7 +13,7 @@ export const REPORT_SPEC: CommandSpec = {
   options: [
     { name: "session", value: "ID", help: "a session id, or a prefix matching exactly one (default: the latest session)" },
     { name: "format", value: "md|json", help: "Markdown report (default) or the aggregated numbers as JSON" },
-    { name: "list", help: "list the sessions in FILE instead (id, first → last, events, calls, client)" },
+    { name: "list", help: "list the sessions in FILE instead (id, first → last, events, calls, client, surface hash)" },
     { name: "slow-ms", value: "N", help: `calls at least N ms long count as slow (default: BATON_SLOW_CALL_MS, else ${DEFAULT_SLOW_CALL_MS})` },
   ],
   notes: ["Reads the same BATON_* configuration as the proxy and refuses it the same way (exit 78)."],

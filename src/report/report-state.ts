@@ -2,6 +2,8 @@
 
 import { META_CALL_ID, META_DROPPED_EVENTS, META_SCRUBBED, META_SERVER, META_TRUNCATED, type BatonEvent } from "../telemetry/event-types.ts";
 import { foldOutcome, foldStart } from "./fold-calls.ts";
+import { createSubjectState, foldSubject, isSubjectEvent } from "./fold-subjects.ts";
+import { digestSurface } from "./surface-diff.ts";
 import { addCount, clipText, compactJson, compareInstants, isObject, readCount, readText } from "./fold-values.ts";
 import type { AnnotationRecord, CallRecord, ReportState } from "./report-types.ts";
 
@@ -29,6 +31,7 @@ export function createReportState(): ReportState {
     annotations: [], annotationTotal: 0, signals: new Map(), annotationsByTool: new Map(), redactions: new Map(), truncatedValues: 0,
     pending: new Map(), pendingForgotten: 0,
     orphans: new Map(), anonymousByTool: new Map(), anonymousSeq: 0,
+    subjects: createSubjectState(), surface: null, surfaceCount: 0,
   };
 }
 
@@ -47,7 +50,7 @@ export function foldEvent(state: ReportState, event: BatonEvent): void {
   const where = { seq: event.sequence_number, capturedAt: typeof event.captured_at === "string" ? event.captured_at : "" };
   switch (event.event_type) {
     case "tool_call_start":
-      return foldStart(state, callId, { ...where, tool: toolName(payload), paramsJson: clipText(compactJson(payload.params ?? {}), MAX_PARAMS_CHARS) });
+      return foldStart(state, callId, { ...where, tool: toolName(payload), paramsJson: clipText(compactJson(payload.params ?? {}), MAX_PARAMS_CHARS), intent: clippedText(payload.call_intent), expected: clippedText(payload.call_expected) });
     case "tool_call_end":
       return foldOutcome(state, callId, { ...where, ...readOutcome(payload, false) });
     case "tool_call_error":
@@ -55,12 +58,20 @@ export function foldEvent(state: ReportState, event: BatonEvent): void {
     case "annotation":
       return foldAnnotation(state, { ...where, ...readAnnotation(payload) });
     case "surface_snapshot": {
-      const info = isObject(payload.server_info) ? payload.server_info : {};
-      const label = [info.name, info.version].filter((v) => typeof v === "string" && v !== "").join(" ");
-      if (state.server === null && typeof info.name === "string" && label !== "") state.server = label;
+      const digest = digestSurface(payload);
+      if (state.server === null && digest?.server != null) state.server = digest.server;
+      if (digest !== null && digest.hash !== state.surface?.hash) state.surfaceCount += 1;
+      if (digest !== null) state.surface = digest;
       return;
     }
+    default:
+      if (isSubjectEvent(event.event_type)) foldSubject(state.subjects, event.event_type, payload, where);
   }
+}
+
+function clippedText(value: unknown): string | null {
+  const text = readText(value);
+  return text === null ? null : clipText(text, MAX_TEXT_CHARS);
 }
 
 function readOutcome(payload: Record<string, unknown>, isError: boolean): Omit<CallRecord, "seq" | "capturedAt"> {
@@ -71,6 +82,8 @@ function readOutcome(payload: Record<string, unknown>, isError: boolean): Omit<C
     durationMs: typeof raw === "number" && Number.isFinite(raw) ? Math.max(0, raw) : null,
     outcome: isError ? (readText(payload.error_type) ?? "unknown_error") : "ok",
     errorBody: isError ? clipText(readText(payload.error_body) ?? "", MAX_TEXT_CHARS) : null,
+    intent: null,
+    expected: null,
   };
 }
 

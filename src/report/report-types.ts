@@ -22,6 +22,9 @@ export interface CallRecord {
   readonly durationMs: number | null;
   readonly outcome: string;
   readonly errorBody: string | null;
+  /** What the agent said it wanted (`call_intent`) and expected (`call_expected`) with this call, from its start. */
+  intent: string | null;
+  expected: string | null;
 }
 
 export interface PendingCall {
@@ -29,6 +32,8 @@ export interface PendingCall {
   readonly capturedAt: string;
   readonly tool: string;
   readonly paramsJson: string;
+  readonly intent: string | null;
+  readonly expected: string | null;
 }
 
 export interface AnnotationRecord {
@@ -41,6 +46,38 @@ export interface AnnotationRecord {
   readonly workflow: string | null;
   readonly suggestedImprovement: string | null;
   readonly contextJson: string | null;
+}
+
+export type SubjectKind = "resource_read" | "resource_list" | "prompt_get" | "prompt_list";
+
+/** One finished resources/prompts request as kept for the lists (`errorType` null: it succeeded). */
+export interface SubjectRecord {
+  readonly seq: number;
+  readonly capturedAt: string;
+  readonly kind: SubjectKind;
+  /** The uri or prompt name; null for lists. */
+  readonly subject: string | null;
+  readonly durationMs: number | null;
+  readonly errorType: string | null;
+  readonly errorBody: string | null;
+}
+
+/** Resources and prompts: counts per kind, the latest failing reads/gets, the slowest requests. */
+export interface SubjectState {
+  readonly counts: Map<SubjectKind, { ok: number; errors: number }>;
+  readonly failures: SubjectRecord[];
+  failuresTotal: number;
+  readonly slowest: SubjectRecord[];
+}
+
+/** The session's latest server surface, digested for comparison with another session's. */
+export interface SurfaceDigest {
+  readonly hash: string;
+  readonly server: string | null;
+  /** Tool name → digest of its whole definition. */
+  readonly tools: Map<string, string>;
+  /** Digest of server info, capabilities and instructions together. */
+  readonly meta: string;
 }
 
 /** Everything the report needs, in bounded memory. Mutated in place by foldEvent. */
@@ -73,4 +110,9 @@ export interface ReportState {
   /** Pending keys of starts that carried no call id, oldest first, per tool. */
   readonly anonymousByTool: Map<string, string[]>;
   anonymousSeq: number;
+  readonly subjects: SubjectState;
+  /** The latest surface_snapshot of the session, digested. */
+  surface: SurfaceDigest | null;
+  /** Distinct surfaces seen in the session (the server's tools changed while it ran when > 1). */
+  surfaceCount: number;
 }

@@ -3,7 +3,7 @@
 import { DEFAULT_SLOW_CALL_MS } from "../config.ts";
 import { countAtLeast, isExact, percentile, sortedSamples } from "./duration-stats.ts";
 import { toolKey } from "./fold-calls.ts";
-import type { ReportState, ToolStats } from "./report-types.ts";
+import type { ReportState, SubjectKind, ToolStats } from "./report-types.ts";
 
 /** Figures for one tool. Durations cover every call with an outcome and a duration (successes and errors). */
 export interface ToolSummary {
@@ -55,6 +55,11 @@ export interface ReportSummary {
   annotations_by_signal: Record<string, number>;
   /** Redaction label (`email`, `token`, …) → values redacted before storage, most frequent first (sum of `baton/scrubbed`). */
   redactions: Record<string, number>;
+  /** Per method (`resources/read`, `resources/list`, `prompts/get`, `prompts/list`): requests with an outcome and errors among them. */
+  resources_prompts: Record<string, { count: number; errors: number }>;
+  /** The session's latest `surface_hash` (null without a surface_snapshot), and how many distinct surfaces it saw. */
+  surface_hash: string | null;
+  surfaces: number;
 }
 
 /** Label for annotations that carry no signal type. */
@@ -109,8 +114,13 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
     error_types: sortedCounts(state.errorTypes),
     annotations_by_signal: sortedCounts(new Map([...state.signals].map(([k, n]) => [k === "" ? NO_SIGNAL : k, n]))),
     redactions: sortedCounts(state.redactions),
+    resources_prompts: Object.fromEntries([...state.subjects.counts].map(([kind, c]) => [SUBJECT_METHODS[kind], { count: c.ok + c.errors, errors: c.errors }])),
+    surface_hash: state.surface?.hash ?? null,
+    surfaces: state.surfaceCount,
   };
 }
+
+const SUBJECT_METHODS: Record<SubjectKind, string> = { resource_read: "resources/read", resource_list: "resources/list", prompt_get: "prompts/get", prompt_list: "prompts/list" };
 
 function summarizeTool(name: string, stats: ToolStats | undefined, noOutcome: number): ToolSummary {
   const ok = stats?.ok ?? 0;

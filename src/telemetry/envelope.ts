@@ -1,5 +1,6 @@
 // Stamps event drafts with the envelope: UUIDv7 id, one session id, strictly increasing sequence, RFC 3339 µs time.
 
+import type { Principal } from "../identity/user-id.ts";
 import { META_DROPPED_EVENTS, type BatonEvent, type EventDraft } from "./event-types.ts";
 
 export interface EnvelopeIdentity {
@@ -18,6 +19,11 @@ export interface RequestContext {
   readonly consentToken?: string;
   /** The authenticated principal, stamped as the envelope's `user_id` (default null). */
   readonly userId?: string;
+  /**
+   * Who is calling, raw (hosted mode: `principalFromHeaders`). The engine hashes it into `user_id`
+   * with BATON_USER_ID_HMAC_KEY (none without a key); the raw value never reaches an event.
+   */
+  readonly principal?: Principal;
 }
 
 export interface EnvelopeClock {
@@ -91,7 +97,7 @@ export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock 
       consent_token: context?.consentToken ?? identity.consentToken,
       sdk_version: identity.sdkVersion,
       agent_runtime: draft.agent_runtime,
-      user_id: context?.userId ?? null,
+      user_id: draft.user_id ?? context?.userId ?? null,
       runtime_meta: meta,
       event_type: draft.event_type,
       payload: draft.payload,

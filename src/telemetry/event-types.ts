@@ -1,16 +1,36 @@
 // The Baton event envelope as TypeScript types; mirrors ../shared/baton-spec/events.schema.json (no extra keys allowed).
 
-/** The five event types the schema knows; the proxy emits all but `surface_snapshot` today. */
-export type EventType = "tool_call_start" | "tool_call_end" | "tool_call_error" | "annotation" | "surface_snapshot";
+/** The five event types of the Baton schema. */
+export type SpecEventType = "tool_call_start" | "tool_call_end" | "tool_call_error" | "annotation" | "surface_snapshot";
+
+/** Resource and prompt events (upstream's names), outside the Baton schema: see the extension schema. */
+export type ExtensionEventType =
+  | "resource_read_start" | "resource_read_end" | "resource_read_error"
+  | "resource_list_start" | "resource_list_end" | "resource_list_error"
+  | "prompt_get_start" | "prompt_get_end" | "prompt_get_error"
+  | "prompt_list_start" | "prompt_list_end" | "prompt_list_error";
+
+export type EventType = SpecEventType | ExtensionEventType;
+
+export const EXTENSION_EVENT_TYPES: ReadonlySet<string> = new Set<ExtensionEventType>([
+  "resource_read_start", "resource_read_end", "resource_read_error",
+  "resource_list_start", "resource_list_end", "resource_list_error",
+  "prompt_get_start", "prompt_get_end", "prompt_get_error",
+  "prompt_list_start", "prompt_list_end", "prompt_list_error",
+]);
 
 export interface ToolCallStartPayload {
   tool_name: string;
-  /** The call's `arguments` (an object; `{}` when the client sent none or a non-object). */
+  /** The call's `arguments` as forwarded (an object; `{}` when the client sent none or a non-object). */
   params: Record<string, unknown>;
-  call_intent: string | null;
-  call_expected: string | null;
-  call_workflow: string | null;
-  intent_source: string | null;
+  /** The agent's `user_goal` for this call; omitted when it gave none. */
+  call_intent?: string | null;
+  /** The agent's `expected_result` for this call; omitted when it gave none. */
+  call_expected?: string | null;
+  /** Never set by the proxy (the schema allows it; SDKs fill it). */
+  call_workflow?: string | null;
+  /** `"injected_param"` when either intent value is present; omitted otherwise. */
+  intent_source?: string | null;
 }
 
 export interface ToolCallEndPayload {
@@ -42,12 +62,49 @@ export interface AnnotationPayload {
   tool_name: string | null;
 }
 
+export interface SurfaceSnapshotPayload {
+  /** `sha256:` over upstream's canonical JSON of the four surface keys below (as received). */
+  surface_hash: string;
+  server_info: Record<string, unknown> | null;
+  capabilities: Record<string, unknown> | null;
+  instructions: string | null;
+  /** Every listed tool, all pages in order, before the proxy's additions. */
+  tools: Record<string, unknown>[];
+  seam_augmentations: {
+    injected_tools: string[];
+    intent_param: { names: string[]; mode: string } | null;
+    instructions_suffix: boolean;
+  };
+}
+
+interface SubjectTiming {
+  duration_ms: number;
+}
+interface SubjectErrorFacts extends SubjectTiming {
+  /** Same vocabulary as tool_call_error (`jsonrpc_<code>`, `cancelled`, `evicted`, ...). */
+  error_type: string;
+  error_body: string;
+}
+
 export interface PayloadByType {
   tool_call_start: ToolCallStartPayload;
   tool_call_end: ToolCallEndPayload;
   tool_call_error: ToolCallErrorPayload;
   annotation: AnnotationPayload;
-  surface_snapshot: Record<string, unknown>;
+  surface_snapshot: SurfaceSnapshotPayload;
+  resource_read_start: { uri: string; params: Record<string, unknown> };
+  resource_read_end: { uri: string } & SubjectTiming;
+  resource_read_error: { uri: string } & SubjectErrorFacts;
+  resource_list_start: Record<string, never>;
+  /** `count` is null when the answer was too long to inspect (forwarded, not parsed). */
+  resource_list_end: { count: number | null } & SubjectTiming;
+  resource_list_error: SubjectErrorFacts;
+  prompt_get_start: { name: string; params: Record<string, unknown> };
+  prompt_get_end: { name: string } & SubjectTiming;
+  prompt_get_error: { name: string } & SubjectErrorFacts;
+  prompt_list_start: Record<string, never>;
+  prompt_list_end: { count: number | null } & SubjectTiming;
+  prompt_list_error: SubjectErrorFacts;
 }
 
 interface Envelope {
@@ -82,6 +139,8 @@ export interface EventDraft<T extends EventType = EventType> {
   readonly payload: PayloadByType[T];
   readonly runtime_meta: Record<string, unknown> | null;
   readonly agent_runtime: string;
+  /** The `h1:` hash of the request's principal (never the principal itself); absent: the request context's, else null. */
+  readonly user_id?: string | null;
 }
 
 /** Keys the proxy itself puts in `runtime_meta`; everything else there is the request's `_meta`. */
@@ -89,5 +148,7 @@ export const META_CALL_ID = "baton/call_id";
 export const META_SERVER = "baton/server";
 export const META_SCRUBBED = "baton/scrubbed";
 export const META_TRUNCATED = "baton/truncated";
+/** Rounds a multi-round call took (set on its end/error when it took more than one). */
+export const META_ROUNDS = "baton/rounds";
 /** Events the proxy had dropped before this one (set only when > 0), so an offline report can say so. */
 export const META_DROPPED_EVENTS = "baton/dropped_events";

@@ -36,6 +36,18 @@ const VERBATIM_PAYLOAD_KEYS: Record<EventType, ReadonlySet<string>> = {
   tool_call_error: new Set(["tool_name", "error_type", "duration_ms"]),
   annotation: new Set(),
   surface_snapshot: new Set(["surface_hash"]),
+  resource_read_start: new Set(),
+  resource_read_end: new Set(["duration_ms"]),
+  resource_read_error: new Set(["error_type", "duration_ms"]),
+  resource_list_start: new Set(),
+  resource_list_end: new Set(["count", "duration_ms"]),
+  resource_list_error: new Set(["error_type", "duration_ms"]),
+  prompt_get_start: new Set(["name"]),
+  prompt_get_end: new Set(["name", "duration_ms"]),
+  prompt_get_error: new Set(["name", "error_type", "duration_ms"]),
+  prompt_list_start: new Set(),
+  prompt_list_end: new Set(["count", "duration_ms"]),
+  prompt_list_error: new Set(["error_type", "duration_ms"]),
 };
 
 export interface ScrubOptions {

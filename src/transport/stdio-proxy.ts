@@ -24,12 +24,13 @@ export interface StdioProxyIo {
 /**
  * Runs the proxy until the server has ended and events are flushed; returns the exit code (the
  * server's status). `openUpstream` starts the server (e.g. `spawnChild`); what it throws
- * (LocalError E_SPAWN) propagates before anything else is started.
+ * (LocalError E_SPAWN) propagates before anything else is started. `serverLabel` names the server
+ * in events whatever it calls itself (`--url`: the remote origin).
  */
-export async function runStdioProxy(config: Config, logger: Logger, io: StdioProxyIo, openUpstream: () => Upstream): Promise<number> {
+export async function runStdioProxy(config: Config, logger: Logger, io: StdioProxyIo, openUpstream: () => Upstream, serverLabel?: string): Promise<number> {
   const upstream = openUpstream();
   const telemetry = createConfiguredHub(config, logger, { writeStderr: io.writeStderr });
-  const engine = createSessionEngine({ config, logger, now: io.now, telemetry });
+  const engine = createSessionEngine({ config, logger, now: io.now, telemetry, serverLabel });
   const code = await runStdioSession({
     engine,
     upstream,

@@ -68,6 +68,12 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     shutdownBy ??= `received ${signal}`;
     upstream.signal(signal);
   });
+  // Failures arrive outside the pumps (an HTTP exchange ended): hand their answers to the client at once.
+  upstream.onRequestFailed?.((failure) => {
+    inspectClientLines(); // lines still waiting for inspection come first
+    carryOut(engine.failRequest(failure.id, failure.errorType, failure.reason));
+    void toClient.drain()?.catch(() => undefined);
+  });
   const sweep = setInterval(() => {
     inspectClientLines();
     carryOut(engine.sweep());

@@ -48,7 +48,7 @@ export function createStopState(platform: NodeJS.Platform): StopState {
 /**
  * The policy, one input at a time (mutates `state`):
  * - close: close the server's input; unless a signal already went out, SIGTERM after STDIN_EOF_GRACE_MS.
- * - a received signal: passed on as it comes (SIGINT stays SIGINT), input closed too; the next step
+ * - a received signal: passed on as it comes (SIGINT stays SIGINT), the server's input left open; the next step
  *   (SIGTERM, or SIGKILL once SIGTERM went out) comes SIGNAL_GRACE_MS after the latest signal. The
  *   INSISTING_SIGNAL_COUNT-th received signal sends SIGKILL at once.
  * - timer: sends what was armed; after SIGTERM, SIGKILL follows SIGNAL_GRACE_MS later.
@@ -57,9 +57,11 @@ export function createStopState(platform: NodeJS.Platform): StopState {
  */
 export function planStop(state: StopState, input: StopInput): StopStep {
   if (state.killSent || state.finished) return step(false, undefined, undefined);
-  const closeInput = !state.inputClosed && input.kind !== "exited" && input.kind !== "timer";
-  if (closeInput) state.inputClosed = true;
   const windows = state.platform === "win32";
+  // A signal leaves the server's stdin open, as a host signalling it directly would (a server may
+  // treat EOF and SIGTERM differently); on Windows, where no signal can be passed on, EOF is the gentle stop.
+  const closeInput = !state.inputClosed && (input.kind === "close" || (input.kind === "signal" && windows));
+  if (closeInput) state.inputClosed = true;
   switch (input.kind) {
     case "close":
       if (state.next !== undefined || state.termSent) return step(closeInput, undefined, undefined);

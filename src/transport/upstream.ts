@@ -39,4 +39,16 @@ export interface Upstream {
    * Resolves when that is done, bounded by the stop grace periods. Idempotent.
    */
   release(): Promise<void>;
+  /**
+   * Upstreams that can fail one request without ending (HTTP: a refused or timed-out POST) report
+   * it here; the session answers that request with an error. The stdio child never does.
+   */
+  onRequestFailed?(handler: (failure: RequestFailure) => void): void;
+}
+
+/** One request the upstream could not deliver: `errorType` names it in events (`http_503`), `reason` tells the user. */
+export interface RequestFailure {
+  readonly id: string | number;
+  readonly errorType: string;
+  readonly reason: string;
 }

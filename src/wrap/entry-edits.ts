@@ -3,7 +3,7 @@
 import { LocalError } from "../errors.ts";
 import { detectItemSeparator, insertPropertyAfter, removeProperty, renderArray, type TextEdit } from "./json-edits.ts";
 import { findProperty, type JsonArrayNode } from "./jsonc.ts";
-import { ARGS_SEPARATOR, type OriginalCommand, type ServerEntry, wrappedCommandIndex } from "./server-entries.ts";
+import { ARGS_SEPARATOR, REMOTE_ORIGINAL_KEY, type OriginalCommand, type RemoteTarget, type ServerEntry, wrappedCommandIndex } from "./server-entries.ts";
 
 /**
  * The entry with `command` = the proxy and `args` = `["--", command, …args]`; every other key,
@@ -81,6 +81,47 @@ export function unwrapEntryEdits(text: string, entry: ServerEntry, dropEmptyArgs
   else if (dropEmptyArgs) edits.push(removeProperty(entry.node, args));
   else edits.push({ start: array.start, end: array.end, text: "[]" });
   return edits;
+}
+
+/**
+ * A remote entry as a stdio one: `command` = the proxy, `args` = `--url URL` and one
+ * `--header "Name: ${MCP_HEADER_NAME}"` per header, whose value moves (as written, references
+ * and all) into `env`: secrets never land in args. `env[BATON_WRAPPED_REMOTE]` keeps the
+ * entry's original text so unwrap restores it byte for byte. Other keys stay, in order.
+ */
+export function wrapRemoteEntryValue(value: Readonly<Record<string, unknown>>, target: RemoteTarget, execPath: string, originalText: string): Record<string, unknown> {
+  const args = ["--url", target.url];
+  const env: Record<string, unknown> = { ...(isPlainObject(value.env) ? value.env : {}) };
+  for (const [name, headerValue] of Object.entries(target.headers)) {
+    const key = headerEnvName(name);
+    args.push("--header", `${name}: \${${key}}`);
+    env[key] = headerValue;
+  }
+  env[REMOTE_ORIGINAL_KEY] = originalText;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (key === "type") setKey(out, key, "stdio");
+    else if (key === "url") {
+      setKey(out, "command", execPath);
+      setKey(out, "args", args);
+    } else if (key !== "headers" && key !== "env") setKey(out, key, item);
+  }
+  setKey(out, "env", env);
+  return out;
+}
+
+/** The env variable a header's value travels in: `X-Api-Key` → `MCP_HEADER_X_API_KEY`. */
+export function headerEnvName(header: string): string {
+  return `MCP_HEADER_${header.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/** One edit replacing the whole entry object: with the wrapped value (compact JSON), or with the original text on unwrap. */
+export function replaceEntryEdit(entry: ServerEntry, replacement: string): TextEdit {
+  return { start: entry.node.start, end: entry.node.end, text: replacement };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** `","` for compact files (`"command":"npx"`), else `", "`: how to separate items we cannot copy. */

@@ -2,7 +2,7 @@
 
 import { LocalError } from "../errors.ts";
 import type { ConfigFormat } from "./config-locations.ts";
-import { unwrapEntryEdits, unwrapEntryValue, wrapEntryEdits, wrapEntryValue } from "./entry-edits.ts";
+import { replaceEntryEdit, unwrapEntryEdits, unwrapEntryValue, wrapEntryEdits, wrapEntryValue, wrapRemoteEntryValue } from "./entry-edits.ts";
 import { applyTextEdits, type TextEdit } from "./json-edits.ts";
 import { parseJsonc, toPlainValue, type JsonNode } from "./jsonc.ts";
 import { findServerEntries, type ServerEntry } from "./server-entries.ts";
@@ -44,8 +44,14 @@ export function planFileEdit(input: FilePlanInput): FilePlan {
   const expected = toPlainValue(root);
   for (const entry of selected) {
     const { status } = entry;
-    if (status.kind === "remote") {
-      outcomes.push({ kind: "skipped", entry, reason: `remote server (${status.reason}), left as is` });
+    if (status.kind === "remote" && mode === "wrap" && status.target !== undefined) {
+      // Through `baton-proxy --url`: the entry is replaced whole; its original text rides along for unwrap.
+      const after = wrapRemoteEntryValue(entry.value, status.target, execPath, text.slice(entry.node.start, entry.node.end));
+      edits.push(replaceEntryEdit(entry, JSON.stringify(after)));
+      setAtPath(expected, entry.path, after);
+      outcomes.push({ kind: "changed", entry, before: entry.value, after });
+    } else if (status.kind === "remote") {
+      outcomes.push({ kind: "skipped", entry, reason: mode === "wrap" ? `remote server (${status.reason}) that --url cannot carry, left as is` : "not wrapped" });
     } else if (mode === "wrap" && status.kind === "wrapped") {
       outcomes.push({ kind: "skipped", entry, reason: "already wrapped" });
     } else if (mode === "unwrap" && status.kind === "stdio") {
@@ -53,6 +59,17 @@ export function planFileEdit(input: FilePlanInput): FilePlan {
     } else if (mode === "wrap") {
       const after = wrapEntryValue(entry.value, execPath);
       edits.push(...wrapEntryEdits(text, entry, execPath));
+      setAtPath(expected, entry.path, after);
+      outcomes.push({ kind: "changed", entry, before: entry.value, after });
+    } else if (status.kind === "wrapped" && status.remoteText !== undefined) {
+      let after: unknown;
+      try {
+        after = toPlainValue(parseJsonc(status.remoteText));
+      } catch {
+        outcomes.push({ kind: "failed", entry, reason: `cannot unwrap: its ${"BATON_WRAPPED_REMOTE"} is not the original entry's JSON` });
+        continue;
+      }
+      edits.push(replaceEntryEdit(entry, status.remoteText));
       setAtPath(expected, entry.path, after);
       outcomes.push({ kind: "changed", entry, before: entry.value, after });
     } else if (status.kind === "wrapped" && status.original !== undefined) {

@@ -10,9 +10,10 @@ function describeStatus(entry: ServerEntry): string {
     case "stdio":
       return "not wrapped";
     case "wrapped":
+      if (entry.status.remoteText !== undefined) return "wrapped (remote, through --url)";
       return entry.status.original === undefined ? "wrapped (no server command in args: cannot unwrap)" : "wrapped";
     case "remote":
-      return `remote (skipped: ${entry.status.reason})`;
+      return entry.status.target === undefined ? `remote (skipped: ${entry.status.reason})` : `not wrapped (remote: ${entry.status.reason}; wrap uses --url)`;
   }
 }
 

@@ -16,11 +16,24 @@ export interface OriginalCommand {
   readonly args: readonly string[];
 }
 
+/** A remote (url) entry that `wrap` can turn into `baton-proxy --url …`. */
+export interface RemoteTarget {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The env key of a wrapped remote entry holding the original entry's exact text (unwrap puts it back). */
+export const REMOTE_ORIGINAL_KEY = "BATON_WRAPPED_REMOTE";
+
 export type EntryStatus =
   | { readonly kind: "stdio" }
-  /** `original` is undefined when the args hold no `--` followed by a command (cannot be unwrapped). */
-  | { readonly kind: "wrapped"; readonly original: OriginalCommand | undefined }
-  | { readonly kind: "remote"; readonly reason: string };
+  /**
+   * `original` is undefined when the args hold no `--` followed by a command (cannot be unwrapped
+   * that way); `remoteText` is the original text of a wrapped remote entry.
+   */
+  | { readonly kind: "wrapped"; readonly original: OriginalCommand | undefined; readonly remoteText?: string }
+  /** `target` is set when the entry can be wrapped with `--url` (a url string, headers of strings). */
+  | { readonly kind: "remote"; readonly reason: string; readonly target?: RemoteTarget };
 
 export interface ServerEntry {
   readonly name: string;
@@ -94,13 +107,24 @@ export function findServerEntries(root: JsonNode, format: ConfigFormat, execPath
  */
 export function classifyEntry(value: Readonly<Record<string, unknown>>, execPath: string): EntryStatus | string {
   const { type, command, args } = value;
-  if (typeof type === "string" && type !== "stdio") return { kind: "remote", reason: `type "${type}"` };
-  if ("url" in value) return { kind: "remote", reason: "has a url" };
+  if (typeof type === "string" && type !== "stdio") return { kind: "remote", reason: `type "${type}"`, target: remoteTarget(value) };
+  if ("url" in value) return { kind: "remote", reason: "has a url", target: remoteTarget(value) };
   if (command === undefined) return `has neither "command" nor "url"`;
   if (typeof command !== "string" || command.trim() === "") return `"command" must be a non-empty string`;
   if (args !== undefined && !isStringArray(args)) return `"args" must be an array of strings`;
   if (!isProxyCommand(command, execPath)) return { kind: "stdio" };
-  return { kind: "wrapped", original: parseWrappedArgs(args ?? []) };
+  const env = value.env as Record<string, unknown> | undefined;
+  const remoteText = typeof env?.[REMOTE_ORIGINAL_KEY] === "string" && (args ?? []).includes("--url") ? (env[REMOTE_ORIGINAL_KEY] as string) : undefined;
+  return { kind: "wrapped", original: parseWrappedArgs(args ?? []), ...(remoteText === undefined ? {} : { remoteText }) };
+}
+
+/** Streamable HTTP and SSE entries with a URL and plain string headers can be proxied; others (ws, odd shapes) stay remote. */
+function remoteTarget(value: Readonly<Record<string, unknown>>): RemoteTarget | undefined {
+  const { type, url, headers } = value;
+  if (typeof type === "string" && !["http", "streamable-http", "streamableHttp", "sse"].includes(type)) return undefined;
+  if (typeof url !== "string" || !/^https?:\/\//i.test(url)) return undefined;
+  if (headers !== undefined && (typeof headers !== "object" || headers === null || Array.isArray(headers) || !Object.values(headers).every((v) => typeof v === "string"))) return undefined;
+  return { url, headers: (headers ?? {}) as Record<string, string> };
 }
 
 /** True when `command` is this binary or any baton-proxy binary (so it is never wrapped twice). */

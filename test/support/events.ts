@@ -1,4 +1,4 @@
-// Reads event files written by the proxy and validates every event against the Baton schema with a real validator (ajv).
+// Reads event files written by the proxy and validates every event with a real validator (ajv): the Baton schema, or our extension schema for resource/prompt events.
 
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
@@ -10,11 +10,17 @@ const schema = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "baton-spe
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
 const validate = ajv.compile(schema);
+const extensionSchema = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "baton-ext", "resource-prompt-events.schema.json"), "utf8"));
+const validateExtension = ajv.compile(extensionSchema);
+const EXTENSION_TYPES = new Set(Object.keys(extensionSchema.discriminator.mapping));
 
-/** Throws with ajv's explanation when `event` does not satisfy the schema. */
+/** Throws with ajv's explanation when `event` does not satisfy its schema (resource/prompt types: the extension schema). */
 export function assertValidEvent(event: unknown): void {
-  if (!validate(event)) {
-    throw new Error(`event does not match events.schema.json: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(event).slice(0, 2000)}`);
+  const type = (event as { event_type?: unknown } | null)?.event_type;
+  const extension = typeof type === "string" && EXTENSION_TYPES.has(type);
+  const check = extension ? validateExtension : validate;
+  if (!check(event)) {
+    throw new Error(`event does not match ${extension ? "resource-prompt-events" : "events"}.schema.json: ${ajv.errorsText(check.errors)}\n${JSON.stringify(event).slice(0, 2000)}`);
   }
 }
 

@@ -1,0 +1,131 @@
+// Python-compatible canonical JSON and the `sha256:` surface hash, built from JSON text with numbers kept as written. Pure.
+
+import { createHash } from "node:crypto";
+
+/** JSON.parse source text access (TC39 stage 3; in Bun's JavaScriptCore), not yet in TypeScript's lib. */
+const RawJson = JSON as unknown as { rawJSON(text: string): object; isRawJSON(value: unknown): value is { rawJSON: string } };
+
+/**
+ * Parses JSON text keeping every number as the server wrote it: a number JSON.parse would change
+ * becomes a `JSON.rawJSON` value holding its source lexeme, so `1.0` stays `1.0` (JSON.parse
+ * would make it `1`) both for hashing and when the value is serialised again (JSON.stringify
+ * writes raw values verbatim). Use `isPlainObject`, not `isObject`, on such a tree.
+ * Throws SyntaxError on invalid JSON, like JSON.parse.
+ */
+export function parseKeepingNumbers(text: string): unknown {
+  // Only numbers JavaScript would write differently (1.0, 1e5, -0, big integers) become raw values:
+  // the rest stay plain numbers, which print the same and surprise no consumer.
+  return JSON.parse(text, (_key, value, context?: { source?: string }) =>
+    typeof value === "number" && typeof context?.source === "string" && String(value) !== context.source ? RawJson.rawJSON(context.source) : value,
+  );
+}
+
+/** A JSON object of a parsed tree, not a raw number (those are frozen objects too). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !RawJson.isRawJSON(value);
+}
+
+/**
+ * `json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)` as Python 3
+ * writes it after `json.loads` of the same text: keys sorted by code point, every character
+ * outside printable ASCII escaped as lower-case `\uXXXX` (astral ones as a surrogate pair),
+ * integers exact, floats in Python's `repr` form.
+ */
+export function canonicalJson(value: unknown): string {
+  const parts: string[] = [];
+  write(value, parts);
+  return parts.join("");
+}
+
+/** `sha256:<hex>` of the canonical JSON's UTF-8 bytes (upstream's `surface_hash`). */
+export function canonicalHash(value: unknown): string {
+  return `sha256:${createHash("sha256").update(canonicalJson(value), "utf8").digest("hex")}`;
+}
+
+function write(value: unknown, parts: string[]): void {
+  if (value === null || value === undefined) {
+    parts.push("null");
+  } else if (typeof value === "string") {
+    parts.push(pythonString(value));
+  } else if (typeof value === "boolean") {
+    parts.push(value ? "true" : "false");
+  } else if (typeof value === "number") {
+    parts.push(Number.isInteger(value) && !Object.is(value, -0) ? String(BigInt(value)) : pythonFloat(value));
+  } else if (typeof value === "bigint") {
+    parts.push(value.toString());
+  } else if (RawJson.isRawJSON(value)) {
+    parts.push(pythonNumber(value.rawJSON));
+  } else if (Array.isArray(value)) {
+    parts.push("[");
+    value.forEach((item, i) => {
+      if (i > 0) parts.push(",");
+      write(item, parts);
+    });
+    parts.push("]");
+  } else if (typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort(byCodePoint);
+    parts.push("{");
+    keys.forEach((key, i) => {
+      if (i > 0) parts.push(",");
+      parts.push(pythonString(key), ":");
+      write(record[key], parts);
+    });
+    parts.push("}");
+  } else {
+    parts.push(pythonString(String(value))); // Python's default=str
+  }
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Python compares str by code point; JS's default sort compares UTF-16 units (differs only when a surrogate is involved). */
+export function byCodePoint(a: string, b: string): number {
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  const left = [...a];
+  const right = [...b];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const diff = (left[i] as string).codePointAt(0)! - (right[i] as string).codePointAt(0)!;
+    if (diff !== 0) return diff;
+  }
+  return left.length - right.length;
+}
+
+const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
+/** Everything Python's ensure_ascii escapes: quote, backslash, and all outside ' '..'~' (per UTF-16 unit). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ensure_ascii escapes control characters: matching them is the point
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/g;
+
+/** Python's `py_encode_basestring_ascii`: everything outside `' '..'~'` is escaped, per UTF-16 unit. */
+export function pythonString(text: string): string {
+  return `"${text.replace(NEEDS_ESCAPE, (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
+}
+
+/** A JSON number lexeme as Python re-prints it: integers exact (`-0` is `0`), floats via repr. */
+export function pythonNumber(lexeme: string): string {
+  if (!/[.eE]/.test(lexeme)) return lexeme === "-0" ? "0" : lexeme;
+  return pythonFloat(Number(lexeme));
+}
+
+/**
+ * Python's float `repr`: the shortest round-tripping digits (the same digits JS finds), written
+ * in fixed notation when the decimal exponent is in [-4, 16) (always with a fraction: `1.0`),
+ * else as `d.ddde+XX` with at least two exponent digits.
+ */
+export function pythonFloat(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (!Number.isFinite(value)) return value > 0 ? "Infinity" : "-Infinity";
+  const sign = value < 0 || Object.is(value, -0) ? "-" : "";
+  const [mantissa, exponentText] = Math.abs(value).toExponential().split("e") as [string, string];
+  const digits = mantissa.replace(".", "");
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 16) {
+    const body = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const expSign = exponent < 0 ? "-" : "+";
+    return `${sign}${body}e${expSign}${String(Math.abs(exponent)).padStart(2, "0")}`;
+  }
+  if (exponent < 0) return `${sign}0.${"0".repeat(-exponent - 1)}${digits}`;
+  const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, "0");
+  const fraction = digits.slice(exponent + 1);
+  return `${sign}${whole}.${fraction === "" ? "0" : fraction}`;
+}

@@ -1,0 +1,151 @@
+// Requests that outlive their first answer: multi-round (`input_required`) tool calls, reads and gets, and task handles; bounded in count and time. Pure.
+
+import type { JsonObject } from "../wire/jsonrpc.ts";
+import { isObject } from "../wire/jsonrpc.ts";
+import { callError, callOutcome } from "./call-events.ts";
+import { subjectError } from "./resource-prompt-events.ts";
+import type { Action, PendingRequest, ProxyState } from "./proxy-state.ts";
+
+/** Calls waiting for the client's next round; beyond this the oldest is closed as `evicted`. */
+export const MAX_WAITING_ROUNDS = 1_000;
+/** A call whose client never sends the next round is closed after this long. */
+export const ROUND_TTL_MS = 15 * 60_000;
+/** Tasks followed at once; beyond this the oldest is closed as `evicted`. */
+export const MAX_OPEN_TASKS = 1_000;
+/** A task not seen to finish within this long is closed as `evicted` (a server's own ttl is capped by it). */
+export const TASK_TTL_MS = 60 * 60_000;
+
+const TERMINAL_FAILURES = new Set(["failed", "cancelled"]);
+
+interface Held {
+  readonly request: PendingRequest;
+  readonly since: number;
+  readonly ttlMs: number;
+}
+
+export interface OpenRounds {
+  /** Calls answered `input_required`, keyed by tool name + the `requestState` the retry echoes. */
+  readonly waiting: Map<string, Held>;
+  /** Calls answered with a task handle, keyed by task id. */
+  readonly tasks: Map<string, Held>;
+}
+
+/** Waiting rounds are keyed by what the retry repeats: method, tool name / uri / prompt name, and the echoed state. */
+export function roundKey(method: string, subject: string, requestState: unknown): string {
+  return `${method}\u0000${subject}\u0000${JSON.stringify(requestState ?? null)}`;
+}
+
+/**
+ * Called with a tool call's successful answer. An `input_required` answer or a task handle does
+ * not finish the call: it is held (true returned, no event) until the round or task that does.
+ */
+export function holdCall(state: ProxyState, request: PendingRequest, result: JsonObject, now: number, actions: Action[]): boolean {
+  const held = request.call ?? request.subject;
+  if (held === undefined) return false;
+  if (result.resultType === "input_required") {
+    held.rounds++;
+    const subject = request.call?.toolName ?? request.subject?.subject ?? "";
+    hold(state, state.rounds.waiting, roundKey(request.method, subject, result.requestState), { request, since: now, ttlMs: ROUND_TTL_MS }, MAX_WAITING_ROUNDS, now, actions);
+    return true;
+  }
+  const call = request.call;
+  if (call === undefined) return false; // only tool calls become tasks
+  const task = taskOf(result);
+  if (task === undefined) return false;
+  const ttlMs = typeof task.ttl === "number" && task.ttl > 0 ? Math.min(task.ttl, TASK_TTL_MS) : TASK_TTL_MS;
+  hold(state, state.rounds.tasks, task.taskId, { request, since: now, ttlMs }, MAX_OPEN_TASKS, now, actions);
+  return true;
+}
+
+/** A request that carries `requestState` or `inputResponses` continues a held call or read/get (same call id). */
+export function resumeCall(state: ProxyState, method: string, subject: string, params: JsonObject): PendingRequest | undefined {
+  if (params.requestState === undefined && params.inputResponses === undefined) return undefined;
+  const key = roundKey(method, subject, params.requestState);
+  const held = state.rounds.waiting.get(key);
+  if (held === undefined) return undefined;
+  state.rounds.waiting.delete(key);
+  return held.request;
+}
+
+/** The task id a client request (`tasks/get`, `tasks/result`, `tasks/cancel`) is about, if we follow it. */
+export function followedTask(state: ProxyState, method: string, params: JsonObject | undefined): string | undefined {
+  if (!method.startsWith("tasks/") || typeof params?.taskId !== "string") return undefined;
+  return state.rounds.tasks.has(params.taskId) ? params.taskId : undefined;
+}
+
+/**
+ * The server's answer to a request about a followed task. `tasks/result` (and a terminal
+ * `tasks/get` carrying the result or error) finish the call; a failed or cancelled status too.
+ */
+export function taskAnswer(state: ProxyState, method: string, taskId: string, response: JsonObject, now: number): Action | undefined {
+  const held = state.rounds.tasks.get(taskId);
+  if (held === undefined) return undefined;
+  const result = isObject(response.result) ? response.result : undefined;
+  if (method === "tasks/result") {
+    state.rounds.tasks.delete(taskId);
+    return callOutcome(state, held.request, response, result, now);
+  }
+  if (result === undefined) return undefined; // e.g. a failed poll: the task itself may still finish
+  return taskStatus(state, taskId, isObject(result.task) ? { ...result, ...result.task } : result, now);
+}
+
+/** A task status (from a `tasks/get` answer or `notifications/tasks/status`); closes the call when terminal. */
+export function taskStatus(state: ProxyState, taskId: string, status: JsonObject, now: number): Action | undefined {
+  const held = state.rounds.tasks.get(taskId);
+  if (held === undefined) return undefined;
+  if (status.status === "completed" && (isObject(status.result) || isObject(status.error))) {
+    state.rounds.tasks.delete(taskId);
+    const response = isObject(status.error) ? { error: status.error } : { result: status.result };
+    return callOutcome(state, held.request, response, isObject(status.result) ? status.result : undefined, now);
+  }
+  if (typeof status.status !== "string" || !TERMINAL_FAILURES.has(status.status)) return undefined;
+  state.rounds.tasks.delete(taskId);
+  const message = typeof status.statusMessage === "string" ? status.statusMessage : `the task ended ${status.status}`;
+  return callError(state, held.request, status.status === "cancelled" ? "cancelled" : "task_failed", message, now);
+}
+
+/** Closes held calls older than their limit (called by the pending sweep). */
+export function sweepRounds(state: ProxyState, now: number, actions: Action[]): void {
+  for (const [what, map] of [["round", state.rounds.waiting], ["task", state.rounds.tasks]] as const) {
+    for (const [key, held] of map) {
+      if (now - held.since < held.ttlMs) continue;
+      map.delete(key);
+      const why = what === "round" ? "the client did not send the next round" : "the task was not seen to finish";
+      closeHeld(state, held.request, "evicted", `${why} within ${Math.round(held.ttlMs / 1000)} s`, now, actions);
+    }
+  }
+}
+
+/** Ends every held call (the server exited or the proxy is stopping). */
+export function failRounds(state: ProxyState, errorType: string, reason: string, now: number, actions: Action[]): void {
+  for (const map of [state.rounds.waiting, state.rounds.tasks]) {
+    for (const held of map.values()) closeHeld(state, held.request, errorType, reason, now, actions);
+    map.clear();
+  }
+}
+
+function hold(state: ProxyState, map: Map<string, Held>, key: string, held: Held, max: number, now: number, actions: Action[]): void {
+  const previous = map.get(key);
+  if (previous !== undefined) {
+    map.delete(key);
+    closeHeld(state, previous.request, "evicted", "another call took its place before the client continued it", now, actions);
+  }
+  map.set(key, held);
+  if (map.size > max) {
+    const [oldKey, oldest] = map.entries().next().value as [string, Held];
+    map.delete(oldKey);
+    closeHeld(state, oldest.request, "evicted", `more than ${max} calls waiting to continue`, now, actions);
+  }
+}
+
+function closeHeld(state: ProxyState, request: PendingRequest, errorType: string, reason: string, now: number, actions: Action[]): void {
+  if (request.call) actions.push(callError(state, request, errorType, reason, now));
+  else if (request.subject) actions.push(subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))));
+}
+
+/** A task handle: `{task: {taskId, ttl?}}` (2025-11-25 CreateTaskResult, and the tasks extension). */
+function taskOf(result: JsonObject): { taskId: string; ttl?: unknown } | undefined {
+  if (isObject(result.task) && typeof result.task.taskId === "string") return { taskId: result.task.taskId, ttl: result.task.ttl };
+  if (result.resultType === "task" && typeof result.taskId === "string") return { taskId: result.taskId, ttl: result.ttl };
+  return undefined;
+}

@@ -1,0 +1,79 @@
+// Captures the server's surface (handshake facts + complete tool list, as received) and builds one surface_snapshot per distinct hash. Pure.
+
+import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
+import { canonicalHash, isPlainObject as isObject } from "./canonical-json.ts";
+import { INTENT_PARAMS, type IntentParamMode } from "./intent-params.ts";
+
+const MODERN_SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
+
+/** Tools gathered over a paginated listing; a listing longer than this is not snapshotted. */
+export const MAX_SURFACE_TOOLS = 10_000;
+
+export interface SurfaceCapture {
+  /** From the latest initialize / server/discover result, as received (numbers as written). */
+  handshake: { server_info: Record<string, unknown> | null; capabilities: Record<string, unknown> | null; instructions: string | null } | undefined;
+  /** Tools of the listing being paged through (first page onwards), as received; undefined when none is. */
+  pages: unknown[] | undefined;
+  /** Hashes already emitted in this session. */
+  readonly emitted: Set<string>;
+}
+
+export function createSurfaceCapture(): SurfaceCapture {
+  return { handshake: undefined, pages: undefined, emitted: new Set() };
+}
+
+/** Remembers the handshake facts of an initialize / server/discover result (parsed keeping numbers). */
+export function noteHandshake(capture: SurfaceCapture, received: unknown): void {
+  const result = isObject(received) && isObject(received.result) ? received.result : undefined;
+  if (result === undefined) return;
+  const info = isObject(result.serverInfo) ? result.serverInfo : isObject(result._meta) && isObject(result._meta[MODERN_SERVER_INFO_KEY]) ? result._meta[MODERN_SERVER_INFO_KEY] : null;
+  capture.handshake = {
+    server_info: info as Record<string, unknown> | null,
+    capabilities: isObject(result.capabilities) ? result.capabilities : null,
+    instructions: typeof result.instructions === "string" ? result.instructions : null,
+  };
+}
+
+export interface SeamFacts {
+  readonly mode: IntentParamMode;
+  /** The proxy's tools that this listing gets (names the server defines itself stay out). */
+  readonly injectedTools: readonly string[];
+}
+
+/**
+ * Adds one `tools/list` page (parsed keeping numbers). A first page starts a listing; later pages
+ * extend the one in progress. When the page is the last, returns the snapshot payload if its
+ * hash is new to this session. Error answers end the listing without a snapshot.
+ */
+export function notePage(capture: SurfaceCapture, received: unknown, firstPage: boolean, seam: SeamFacts): SurfaceSnapshotPayload | undefined {
+  const result = isObject(received) && isObject(received.result) ? received.result : undefined;
+  if (result === undefined || !Array.isArray(result.tools)) {
+    capture.pages = undefined;
+    return undefined;
+  }
+  if (firstPage) capture.pages = [];
+  if (capture.pages === undefined) return undefined; // a continuation page of a listing we did not see start
+  capture.pages.push(...result.tools);
+  if (capture.pages.length > MAX_SURFACE_TOOLS) {
+    capture.pages = undefined;
+    return undefined;
+  }
+  if (result.nextCursor !== undefined && result.nextCursor !== null) return undefined;
+  const tools = capture.pages;
+  capture.pages = undefined;
+  const handshake = capture.handshake ?? { server_info: null, capabilities: null, instructions: null };
+  const surface = { server_info: handshake.server_info, capabilities: handshake.capabilities, instructions: handshake.instructions, tools };
+  const hash = canonicalHash(surface);
+  if (capture.emitted.has(hash)) return undefined;
+  capture.emitted.add(hash);
+  return {
+    surface_hash: hash,
+    ...surface,
+    tools: tools as Record<string, unknown>[],
+    seam_augmentations: {
+      injected_tools: [...seam.injectedTools].sort(),
+      intent_param: seam.mode === "off" ? null : { names: [...INTENT_PARAMS].sort(), mode: seam.mode },
+      instructions_suffix: true,
+    },
+  };
+}

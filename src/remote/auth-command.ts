@@ -1,0 +1,87 @@
+// `baton-proxy auth login|logout|list`: manage the OAuth cache of remote servers ahead of time (hosts give a server seconds to start).
+
+import type { CommandContext } from "../command-context.ts";
+import type { ParsedArgs } from "../command-spec.ts";
+import { describeError, LocalError } from "../errors.ts";
+import { login } from "./oauth-flow.ts";
+import { resolveRemoteTarget } from "./remote-options.ts";
+import { configDir, expiresAt, serverKey, TokenStore, type ServerAuthRecord } from "./token-store.ts";
+
+/** How long `auth login` waits for the user to finish in the browser. */
+export const LOGIN_TIMEOUT_MS = 300_000;
+
+/** Runs `auth login|logout|list`; returns an exit code. Misuse throws LocalError(E_USAGE). */
+export async function runAuthCommand(args: ParsedArgs, io: CommandContext, fetchFn: typeof fetch = fetch): Promise<number> {
+  const [action, ...extra] = args.positionals;
+  if (extra.length > 0) throw new LocalError("E_USAGE", `unexpected argument "${extra[0]}"`);
+  const store = new TokenStore(configDir(io.env, io.homeDir, io.platform));
+  const url = typeof args.values.url === "string" ? args.values.url : undefined;
+  switch (action) {
+    case "login":
+      if (url === undefined) throw new LocalError("E_USAGE", "auth login needs --url URL");
+      return loginCommand(args, url, io, store, fetchFn);
+    case "logout":
+      return logoutCommand(url, args.values.all === true, io, store);
+    case "list":
+      io.stdout(renderAuthList(store.list(), Date.now()));
+      return 0;
+    case undefined:
+      throw new LocalError("E_USAGE", "give an action: login, logout or list");
+    default:
+      throw new LocalError("E_USAGE", `unknown action "${action}" (login, logout or list)`);
+  }
+}
+
+async function loginCommand(args: ParsedArgs, url: string, io: CommandContext, store: TokenStore, fetchFn: typeof fetch): Promise<number> {
+  const headers = Array.isArray(args.values.header) ? args.values.header : [];
+  const resolved = resolveRemoteTarget({ url, headers, allowHttp: args.values["allow-http"] === true }, io.env);
+  if (!resolved.ok) throw new LocalError("E_USAGE", resolved.problems.join("; "));
+  const { target } = resolved;
+  // Headers the server needs besides OAuth (an API gateway key) ride along on requests to its origin.
+  const withHeaders = ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const address = new URL(input instanceof Request ? input.url : String(input));
+    if (address.origin !== target.url.origin || Object.keys(target.headers).length === 0) return fetchFn(input, init);
+    const merged = new Headers(init?.headers);
+    for (const [name, value] of Object.entries(target.headers)) if (!merged.has(name)) merged.set(name, value);
+    return fetchFn(input, { ...init, headers: merged });
+  }) as typeof fetch;
+  try {
+    await login({ store, server: target.url, env: io.env, platform: io.platform, tell: io.stderr, fetch: withHeaders, now: Date.now }, { timeoutMs: LOGIN_TIMEOUT_MS });
+  } catch (error) {
+    throw new LocalError("E_AUTH", `login to ${target.origin} failed: ${error instanceof LocalError ? error.message : describeError(error)}`, { cause: error });
+  }
+  io.stderr(`baton-proxy: signed in to ${target.origin}; credentials cached in ${store.pathOf(serverKey(target.url))}\n`);
+  return 0;
+}
+
+function logoutCommand(url: string | undefined, all: boolean, io: CommandContext, store: TokenStore): number {
+  if (all === (url !== undefined)) throw new LocalError("E_USAGE", "auth logout needs --url URL or --all (one of them)");
+  if (all) {
+    const records = store.list();
+    for (const record of records) store.remove(record.server);
+    io.stderr(`baton-proxy: forgot credentials for ${records.length} server(s)\n`);
+    return 0;
+  }
+  let key: string;
+  try {
+    key = serverKey(new URL(url as string));
+  } catch {
+    throw new LocalError("E_USAGE", "--url is not a valid URL");
+  }
+  if (!store.remove(key)) throw new LocalError("E_AUTH", `no cached credentials for ${key}`);
+  io.stderr(`baton-proxy: forgot credentials for ${key}\n`);
+  return 0;
+}
+
+/** One line per cached server, named by origin and path; never a token. */
+export function renderAuthList(records: readonly ServerAuthRecord[], now: number): string {
+  if (records.length === 0) return "No cached credentials.\n";
+  const lines = records.map((record) => {
+    const until = expiresAt(record);
+    const token = record.tokens?.access_token === undefined ? "no token" : until === undefined ? "token (no expiry given)" : until > now ? `token valid until ${new Date(until).toISOString()}` : "token expired";
+    const refresh = typeof record.tokens?.refresh_token === "string" ? ", refreshable" : "";
+    const client = typeof record.clientInformation?.client_id === "string" ? `, client ${record.clientInformation.client_id}` : "";
+    return `${record.server}  ${token}${refresh}${client}`;
+  });
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,93 @@
+// Credentials for the remote upstream: a static bearer (BATON_UPSTREAM_AUTH_TOKEN or an Authorization --header), or cached OAuth tokens.
+
+import type { Logger } from "../log.ts";
+import type { RemoteTarget } from "./remote-options.ts";
+import { unauthorizedFailure, type UpstreamFailure } from "./upstream-failure.ts";
+import type { Authorizer } from "./upstream-types.ts";
+
+/** Refresh an access token this long before it expires, so no request meets an expired one. */
+export const REFRESH_MARGIN_MS = 60_000;
+
+/** Credentials the user configured: sent as given; a 401 means they are wrong, which no flow can fix. */
+export function staticAuthorizer(target: RemoteTarget, bearer: string | undefined): Authorizer {
+  const value = bearer === undefined ? undefined : `Bearer ${bearer}`;
+  return {
+    header: async () => value,
+    unauthorized: async () => ({
+      errorType: "upstream_auth",
+      reason: `${target.origin} refused the configured credentials (HTTP 401): check ${bearer === undefined ? "the Authorization --header" : "BATON_UPSTREAM_AUTH_TOKEN"}`,
+    }),
+  };
+}
+
+/**
+ * OAuth for the proxy: sends the cached access token, refreshes it before it expires, and on a
+ * 401 refreshes or runs the login flow (browser + loopback, bounded by `timeoutMs`). Concurrent
+ * 401s share one flow. A server without discoverable authorization fails at once with the
+ * `auth login` hint. The OAuth modules load only when a server asks for authorization.
+ */
+export function oauthAuthorizer(target: RemoteTarget, timeoutMs: number, logger: Logger, makeDeps: () => Promise<import("./oauth-flow.ts").OAuthDeps>): Authorizer {
+  let deps: import("./oauth-flow.ts").OAuthDeps | undefined;
+  let cached: { token: string | undefined; expiresAt: number | undefined; margin: number } | undefined;
+  let refreshing: Promise<unknown> | undefined;
+  let resolving: Promise<"retry" | UpstreamFailure> | undefined;
+  const ready = async () => (deps ??= await makeDeps());
+  const reload = async (): Promise<void> => {
+    const { store } = await ready();
+    const { serverKey, expiresAt } = await import("./token-store.ts");
+    const record = store.load(serverKey(target.url));
+    const token = record.tokens?.access_token;
+    const lifetime = typeof record.tokens?.expires_in === "number" ? record.tokens.expires_in * 1000 : Number.POSITIVE_INFINITY;
+    // Short-lived tokens are refreshed in their last half, not a minute early (which would be always).
+    cached = { token: typeof token === "string" ? token : undefined, expiresAt: expiresAt(record), margin: Math.min(REFRESH_MARGIN_MS, lifetime / 2) };
+  };
+  const refresh = async (resourceMetadataUrl?: URL): Promise<boolean> => {
+    const { refreshTokens } = await import("./oauth-flow.ts");
+    const ok = await refreshTokens(await ready(), resourceMetadataUrl);
+    await reload();
+    return ok;
+  };
+
+  return {
+    async header() {
+      if (cached === undefined) await reload();
+      const now = Date.now();
+      if (cached?.token !== undefined && cached.expiresAt !== undefined && cached.expiresAt - now < cached.margin) {
+        refreshing ??= refresh().finally(() => (refreshing = undefined));
+        await refreshing;
+      }
+      return cached?.token === undefined ? undefined : `Bearer ${cached.token}`;
+    },
+    unauthorized(response) {
+      const resourceMetadataUrl = metadataUrlOf(response);
+      resolving ??= (async (): Promise<"retry" | UpstreamFailure> => {
+        if (await refresh(resourceMetadataUrl)) return "retry";
+        const { login } = await import("./oauth-flow.ts");
+        try {
+          await login(await ready(), { resourceMetadataUrl, timeoutMs });
+          await reload();
+          logger.info(`authorized with ${target.origin}; tokens cached for later runs`);
+          return "retry";
+        } catch (error) {
+          const why = error instanceof Error ? error.message : String(error);
+          logger.warn(`authorization with ${target.origin} failed: ${why}`);
+          const hint = unauthorizedFailure(target);
+          return { errorType: hint.errorType, reason: `${hint.reason} (automatic authorization failed: ${why})` };
+        }
+      })().finally(() => (resolving = undefined));
+      return resolving;
+    },
+  };
+}
+
+/** The `resource_metadata` URL of a Bearer challenge (RFC 9728 §5.1), when the server gave one. */
+export function metadataUrlOf(response: Response): URL | undefined {
+  const challenge = response.headers.get("www-authenticate") ?? "";
+  const match = /resource_metadata="([^"]+)"/i.exec(challenge);
+  if (match?.[1] === undefined) return undefined;
+  try {
+    return new URL(match[1], response.url || undefined);
+  } catch {
+    return undefined;
+  }
+}

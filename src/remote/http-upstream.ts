@@ -1,0 +1,121 @@
+// `--url`: the remote server as an Upstream for the stdio session loop: client bytes framed into messages and POSTed, answers as lines.
+
+import type { Logger } from "../log.ts";
+import type { RequestFailure, Upstream } from "../transport/upstream.ts";
+import { LineSplitter, type Frame } from "../wire/framing.ts";
+import type { RemoteTarget } from "./remote-options.ts";
+import { StreamableHttpUpstream } from "./streamable-http.ts";
+import type { Authorizer } from "./upstream-types.ts";
+
+/** A client message over this size is refused (not POSTed): no MCP request needs more, and it is held whole in memory. */
+export const MAX_REMOTE_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Requests in flight beyond which the session stops reading the client until some finish (backpressure). */
+export const MAX_IN_FLIGHT = 1024;
+
+export interface HttpUpstreamOptions {
+  readonly target: RemoteTarget;
+  readonly timeoutMs: number;
+  readonly userAgent: string;
+  readonly authorizer: Authorizer | undefined;
+  readonly logger: Logger;
+  readonly fetch: typeof fetch;
+}
+
+/**
+ * Opens nothing until the client speaks: the first message (usually `initialize`) is the first
+ * POST, so a dead server is reported to that request, never hidden behind a fake handshake.
+ * `exited` resolves 0 after `close()` ended the session (DELETE), 1 when the server side was lost.
+ */
+export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
+  const { logger, target } = options;
+  let output!: ReadableStreamDefaultController<Uint8Array>;
+  let outputOpen = true;
+  const stream = new ReadableStream<Uint8Array>({ start: (controller) => void (output = controller) });
+  let failed: ((failure: RequestFailure) => void) | undefined;
+  const early: RequestFailure[] = [];
+  let ended: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((resolve) => (ended = resolve));
+  let description = `the session with ${target.origin} was closed`;
+  let inFlight = 0;
+  let waiters: Array<() => void> = [];
+
+  const endOutput = (): void => {
+    if (!outputOpen) return;
+    outputOpen = false;
+    output.close();
+  };
+  const http = new StreamableHttpUpstream({
+    ...options,
+    sink: {
+      line: (bytes) => {
+        if (outputOpen) output.enqueue(bytes);
+      },
+      failure: (id, failure) => {
+        const report = { id, errorType: failure.errorType, reason: failure.reason };
+        if (failed === undefined) early.push(report);
+        else failed(report);
+      },
+      lost: (reason) => {
+        description = reason;
+        logger.warn(reason);
+        endOutput();
+        ended(1);
+      },
+    },
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = (): void => {
+    closing ??= http.stop().finally(() => {
+      endOutput();
+      ended(0);
+    });
+  };
+
+  const splitter = new LineSplitter(MAX_REMOTE_MESSAGE_BYTES);
+  const frames: Frame[] = [];
+  let refusedLong = false;
+  const onFrame = (frame: Frame): void => {
+    if (frame.kind === "line") {
+      inFlight++;
+      void http.send(frame.raw).finally(() => {
+        inFlight--;
+        if (inFlight < MAX_IN_FLIGHT && waiters.length > 0) {
+          const wake = waiters;
+          waiters = [];
+          for (const w of wake) w();
+        }
+      });
+    } else if (frame.kind === "overflow" && !refusedLong) {
+      refusedLong = true;
+      logger.error(`a client message over ${MAX_REMOTE_MESSAGE_BYTES / 1024 / 1024} MiB cannot be sent to ${target.origin}; dropped`);
+    }
+  };
+
+  return {
+    input: {
+      write(bytes) {
+        splitter.push(bytes, frames);
+        for (const frame of frames) onFrame(frame);
+        frames.length = 0;
+        return bytes.length;
+      },
+      flush() {
+        if (inFlight < MAX_IN_FLIGHT) return 0;
+        return new Promise<number>((resolve) => waiters.push(() => resolve(0)));
+      },
+    },
+    output: stream,
+    exited,
+    describeExit: () => description,
+    close,
+    signal: () => close(),
+    release: async () => {
+      await closing;
+    },
+    onRequestFailed(handler) {
+      failed = handler;
+      for (const report of early.splice(0)) handler(report);
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// The OAuth redirect target: a one-shot HTTP listener on 127.0.0.1 that receives the authorization code, and the browser opener.
+
+import { LocalError } from "../errors.ts";
+
+/** A listening redirect endpoint. `code` settles with the first callback that carries our `state`. */
+export interface LoopbackRedirect {
+  readonly redirectUrl: string;
+  readonly port: number;
+  /** Resolves with the authorization code; rejects on an error callback or after `timeoutMs`. */
+  waitForCode(state: string, timeoutMs: number): Promise<string>;
+  close(): void;
+}
+
+const CALLBACK_PATH = "/callback";
+
+/**
+ * Listens on 127.0.0.1 (never all interfaces): `preferredPort` when it is free (a registered
+ * redirect URI stays valid), else any free port.
+ */
+export function listenForRedirect(preferredPort: number | undefined): LoopbackRedirect {
+  let deliver: ((outcome: { code?: string; error?: string; state?: string }) => void) | undefined;
+  const serve = (port: number) =>
+    Bun.serve({
+      hostname: "127.0.0.1",
+      port,
+      fetch(request) {
+        const url = new URL(request.url);
+        if (url.pathname !== CALLBACK_PATH) return new Response("Not found", { status: 404 });
+        const code = url.searchParams.get("code") ?? undefined;
+        const error = url.searchParams.get("error") ?? undefined;
+        const state = url.searchParams.get("state") ?? undefined;
+        deliver?.({ code, error: error === undefined ? undefined : `${error}${url.searchParams.get("error_description") ? `: ${url.searchParams.get("error_description")}` : ""}`, state });
+        const text = code !== undefined ? "baton-proxy is signed in. You can close this window." : "baton-proxy could not sign in; see the terminal.";
+        return new Response(`<!doctype html><meta charset="utf-8"><title>baton-proxy</title><p>${text}</p>`, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+      },
+    });
+  let server: ReturnType<typeof serve>;
+  try {
+    server = serve(preferredPort ?? 0);
+  } catch {
+    server = serve(0);
+  }
+  const port = server.port as number;
+  return {
+    port,
+    redirectUrl: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
+    waitForCode(state, timeoutMs) {
+      return new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new LocalError("E_AUTH", `no answer from the browser within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+        deliver = (outcome) => {
+          if (outcome.state !== state) return; // a stale or forged callback: keep waiting for ours
+          clearTimeout(timer);
+          if (outcome.code !== undefined) resolve(outcome.code);
+          else reject(new LocalError("E_AUTH", `the authorization server refused: ${outcome.error ?? "no code in the redirect"}`));
+        };
+      });
+    },
+    close() {
+      server.stop(true);
+    },
+  };
+}
+
+/**
+ * Opens `url` for the user: `BATON_OAUTH_OPENER` (a command line, split on spaces, run with the
+ * URL appended) when set, else the platform's opener. Failing to open is not fatal: the caller
+ * prints the URL too.
+ */
+export function openBrowser(url: string, env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): void {
+  const custom = env.BATON_OAUTH_OPENER?.trim();
+  const command = custom ? [...custom.split(/\s+/), url] : platform === "darwin" ? ["open", url] : platform === "win32" ? ["rundll32", "url.dll,FileProtocolHandler", url] : ["xdg-open", url];
+  try {
+    const child = Bun.spawn(command, { stdin: "ignore", stdout: "ignore", stderr: "ignore", env: { ...env } as Record<string, string> });
+    child.unref();
+  } catch {
+    // No opener on this machine (a server, a container): the printed URL is the way.
+  }
+}

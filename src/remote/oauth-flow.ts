@@ -1,0 +1,170 @@
+// The MCP authorization flow for one remote server, driven by the official SDK's client auth module, cached by TokenStore.
+
+import type { OAuthClientProvider, OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js";
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
+import { LocalError } from "../errors.ts";
+import { listenForRedirect, openBrowser } from "./loopback-redirect.ts";
+import { serverKey, type ServerAuthRecord, type TokenStore } from "./token-store.ts";
+
+export interface OAuthDeps {
+  readonly store: TokenStore;
+  /** The MCP server URL (the protected resource). */
+  readonly server: URL;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly platform: NodeJS.Platform;
+  /** Where the authorization URL is printed for the user (stderr). */
+  readonly tell: (text: string) => void;
+  readonly fetch: typeof fetch;
+  /** Epoch milliseconds (token expiry bookkeeping). */
+  readonly now: () => number;
+}
+
+/** The SDK's auth module, loaded on first use: a proxy that never meets a 401 never pays for it. */
+const loadSdk = () => import("@modelcontextprotocol/sdk/client/auth.js");
+
+/**
+ * The SDK's OAuthClientProvider over our cache. `interactive` false: asking the user is not an
+ * option (a refresh only); `redirectToAuthorization` then just notes that a login is needed.
+ */
+class CachedProvider implements OAuthClientProvider {
+  record: ServerAuthRecord;
+  private verifier: string | undefined;
+  readonly stateValue = crypto.randomUUID();
+  needsLogin = false;
+
+  constructor(
+    private readonly deps: OAuthDeps,
+    readonly redirectUrl: string,
+    private readonly interactive: boolean,
+  ) {
+    this.record = deps.store.load(serverKey(deps.server));
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return { client_name: "baton-proxy", redirect_uris: [this.redirectUrl], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" };
+  }
+
+  state(): string {
+    return this.stateValue;
+  }
+
+  clientInformation(): OAuthClientInformationMixed | undefined {
+    const configured = this.deps.env.BATON_OAUTH_CLIENT_ID?.trim();
+    if (configured) return { client_id: configured };
+    const stored = this.record.clientInformation as (OAuthClientInformationMixed & { redirect_uris?: string[] }) | undefined;
+    // A registration names its redirect URIs: one made for another loopback port cannot be reused.
+    if (stored?.redirect_uris !== undefined && !stored.redirect_uris.includes(this.redirectUrl)) return undefined;
+    return stored;
+  }
+
+  saveClientInformation(info: OAuthClientInformationMixed): void {
+    this.record.clientInformation = info as Record<string, unknown>;
+    this.persist();
+  }
+
+  tokens(): OAuthTokens | undefined {
+    return this.record.tokens as OAuthTokens | undefined;
+  }
+
+  saveTokens(tokens: OAuthTokens): void {
+    this.record.tokens = tokens as Record<string, unknown>;
+    this.record.obtainedAt = this.deps.now();
+    this.persist();
+  }
+
+  redirectToAuthorization(url: URL): void {
+    this.needsLogin = true;
+    if (!this.interactive) return;
+    this.deps.tell(`baton-proxy: to authorize access to ${this.deps.server.origin}, open this URL in a browser (opening it now):\n\n  ${url.href}\n\n`);
+    openBrowser(url.href, this.deps.env, this.deps.platform);
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.verifier = verifier;
+  }
+
+  codeVerifier(): string {
+    if (this.verifier === undefined) throw new LocalError("E_AUTH", "no PKCE verifier for this login");
+    return this.verifier;
+  }
+
+  discoveryState(): OAuthDiscoveryState | undefined {
+    return this.record.discovery as OAuthDiscoveryState | undefined;
+  }
+
+  saveDiscoveryState(state: OAuthDiscoveryState): void {
+    this.record.discovery = state as unknown as Record<string, unknown>;
+    this.persist();
+  }
+
+  invalidateCredentials(scope: "all" | "client" | "tokens" | "verifier" | "discovery"): void {
+    if (scope === "all" || scope === "client") delete this.record.clientInformation;
+    if (scope === "all" || scope === "tokens") delete this.record.tokens;
+    if (scope === "all" || scope === "discovery") delete this.record.discovery;
+    if (scope === "verifier") this.verifier = undefined;
+    this.persist();
+  }
+
+  private persist(): void {
+    this.deps.store.save(this.record);
+  }
+}
+
+/** The loopback port of the stored registration, so its redirect URI stays valid across logins. */
+function registeredPort(record: ServerAuthRecord): number | undefined {
+  const uris = record.clientInformation?.redirect_uris;
+  const first = Array.isArray(uris) && typeof uris[0] === "string" ? uris[0] : undefined;
+  if (first === undefined) return undefined;
+  try {
+    const url = new URL(first);
+    return url.hostname === "127.0.0.1" && url.port !== "" ? Number(url.port) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Uses the cached refresh token, without asking the user. True when new tokens were saved. */
+export async function refreshTokens(deps: OAuthDeps, resourceMetadataUrl?: URL): Promise<boolean> {
+  const record = deps.store.load(serverKey(deps.server));
+  // A refresh sends no redirect URI; a configured client id has no registration to take one from.
+  const redirect = (record.clientInformation?.redirect_uris as string[] | undefined)?.[0] ?? "http://127.0.0.1/callback";
+  if (typeof record.tokens?.refresh_token !== "string") return false;
+  const { auth } = await loadSdk();
+  const provider = new CachedProvider(deps, redirect, false);
+  try {
+    return (await auth(provider, { serverUrl: deps.server, resourceMetadataUrl, fetchFn: deps.fetch })) === "AUTHORIZED" && !provider.needsLogin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The whole flow: discovery (RFC 9728, RFC 8414 / OIDC), registration (RFC 7591) unless
+ * BATON_OAUTH_CLIENT_ID is set, authorization code + PKCE S256 with the resource indicator,
+ * the browser sent to a loopback redirect on 127.0.0.1. Throws LocalError(E_AUTH) with the
+ * reason; protocol errors from the SDK are wrapped with theirs.
+ */
+export async function login(deps: OAuthDeps, options: { resourceMetadataUrl?: URL; timeoutMs: number }): Promise<void> {
+  const { auth } = await loadSdk();
+  const loopback = listenForRedirect(registeredPort(deps.store.load(serverKey(deps.server))));
+  try {
+    const provider = new CachedProvider(deps, loopback.redirectUrl, true);
+    const serverUrl = deps.server;
+    const first = await wrap(() => auth(provider, { serverUrl, resourceMetadataUrl: options.resourceMetadataUrl, fetchFn: deps.fetch }));
+    if (first === "AUTHORIZED") return;
+    const code = await loopback.waitForCode(provider.stateValue, options.timeoutMs);
+    const second = await wrap(() => auth(provider, { serverUrl, authorizationCode: code, resourceMetadataUrl: options.resourceMetadataUrl, fetchFn: deps.fetch }));
+    if (second !== "AUTHORIZED") throw new LocalError("E_AUTH", "the authorization server did not issue tokens");
+  } finally {
+    loopback.close();
+  }
+}
+
+async function wrap<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof LocalError) throw error;
+    throw new LocalError("E_AUTH", error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}

@@ -1,0 +1,87 @@
+// The `--url` target: the remote server's URL checked and `--header` lines with ${NAME} references resolved. Pure: options/env in, a target or problems out.
+
+/** What `baton-proxy --url URL [--header "Name: value"]… [--allow-http]` asks for, before env references are resolved. */
+export interface RemoteArgs {
+  readonly url: string;
+  /** `--header` values as written (may hold `${NAME}` references). */
+  readonly headers: readonly string[];
+  readonly allowHttp: boolean;
+}
+
+/** The remote target, ready to use: a checked URL and headers with every reference resolved. */
+export interface RemoteTarget {
+  readonly url: URL;
+  /** Display name used in logs, errors and events: scheme://host[:port], never path, query or credentials. */
+  readonly origin: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Resolved header values (and URL credentials), for the log redactor: never printed. */
+  readonly secrets: readonly string[];
+}
+
+/** Headers the proxy owns on the wire: a `--header` may not set them. */
+const RESERVED_HEADERS = new Set(["accept", "content-type", "content-length", "host", "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "connection", "transfer-encoding"]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * Checks the URL and resolves `${NAME}` references in header values from `env`. Every problem is
+ * reported at once; no problem text ever contains a header value (only its name).
+ */
+export function resolveRemoteTarget(args: RemoteArgs, env: Readonly<Record<string, string | undefined>>): { ok: true; target: RemoteTarget } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const secrets: string[] = [];
+  let url: URL | undefined;
+  try {
+    url = new URL(args.url);
+  } catch {
+    problems.push(`--url is not a valid URL (expected https://host/path)`);
+  }
+  if (url !== undefined) {
+    if (url.protocol !== "https:" && url.protocol !== "http:") problems.push(`--url must be http(s):// (got "${url.protocol}")`);
+    else if (url.protocol === "http:" && !isLoopback(url.hostname) && !args.allowHttp) {
+      problems.push(`--url ${url.origin} is plain http to a non-local host: use https, or add --allow-http if you accept sending credentials in clear`);
+    }
+    if (url.username !== "" || url.password !== "") secrets.push(decodeURIComponent(url.username), decodeURIComponent(url.password));
+    url.hash = "";
+  }
+  const headers: Record<string, string> = {};
+  for (const line of args.headers) {
+    const colon = line.indexOf(":");
+    const name = colon === -1 ? line.trim() : line.slice(0, colon).trim();
+    if (colon === -1 || !HEADER_NAME.test(name)) {
+      problems.push(`--header "${HEADER_NAME.test(name) ? name : "…"}" must look like "Name: value"`);
+      continue;
+    }
+    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      problems.push(`--header ${name} is set by the proxy itself and cannot be overridden`);
+      continue;
+    }
+    const missing: string[] = [];
+    const value = line.slice(colon + 1).trim().replace(REFERENCE, (_all, ref: string) => {
+      const resolved = env[ref];
+      if (resolved === undefined || resolved === "") missing.push(ref);
+      return resolved ?? "";
+    });
+    if (missing.length > 0) {
+      problems.push(`--header ${name} refers to ${missing.map((m) => `\${${m}}`).join(", ")}, which ${missing.length === 1 ? "is" : "are"} not set in the environment`);
+      continue;
+    }
+    if (/[\r\n\0]/.test(value)) {
+      problems.push(`--header ${name} has a line break or NUL in its value`);
+      continue;
+    }
+    headers[name] = value;
+    if (value !== "") secrets.push(value, ...value.split(/\s+/).filter((part) => part.length >= 8));
+  }
+  if (problems.length > 0 || url === undefined) return { ok: false, problems };
+  return { ok: true, target: { url, origin: displayOrigin(url), headers, secrets: secrets.filter((s) => s !== "") } };
+}
+
+/** scheme://host[:port] of a URL: how logs, errors and events name a remote server. */
+export function displayOrigin(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}

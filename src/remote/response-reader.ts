@@ -1,0 +1,63 @@
+// Follows one HTTP answer (a JSON body or SSE events): passes each server message on as a line and notes which requests it answered.
+
+import type { JsonRpcId } from "../wire/jsonrpc.ts";
+import { isObject } from "../wire/jsonrpc.ts";
+import { dataToLine } from "./http-wire.ts";
+import type { SessionFacts } from "./http-wire.ts";
+import type { SseEvent } from "./sse-parser.ts";
+import type { UpstreamSink } from "./upstream-types.ts";
+
+/**
+ * Messages are parsed only while some request of this exchange is unanswered (the answer is
+ * usually the last message of its stream), and the handshake's answer teaches the negotiated
+ * protocol version. Lines go to the sink byte-for-byte as the server sent them.
+ */
+export class ResponseReader {
+  private readonly waiting: Map<JsonRpcId, true>;
+  /** Messages seen so far (resumption counts progress by it). */
+  events = 0;
+
+  constructor(
+    ids: readonly JsonRpcId[],
+    private readonly isInitialize: boolean,
+    private readonly facts: SessionFacts,
+    private readonly sink: UpstreamSink,
+  ) {
+    this.waiting = new Map(ids.map((id) => [id, true]));
+  }
+
+  /** An SSE event: only `message` events carry JSON-RPC (an empty priming event only moves the resume point). */
+  event(event: SseEvent): void {
+    if (event.event !== "message") return;
+    this.line(dataToLine(event.data));
+  }
+
+  line(line: Uint8Array | undefined): void {
+    if (line === undefined) return;
+    this.events++;
+    if (this.waiting.size > 0) this.inspect(line);
+    this.sink.line(line);
+  }
+
+  /** Requests of this exchange that got no answer (yet). */
+  unanswered(): JsonRpcId[] {
+    return [...this.waiting.keys()];
+  }
+
+  private inspect(line: Uint8Array): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8"));
+    } catch {
+      return;
+    }
+    for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (!isObject(message) || !("result" in message || "error" in message)) continue;
+      const id = message.id as JsonRpcId;
+      if (!this.waiting.has(id)) continue;
+      this.waiting.delete(id);
+      const result = message.result;
+      if (this.isInitialize && isObject(result) && typeof result.protocolVersion === "string") this.facts.protocolVersion = result.protocolVersion;
+    }
+  }
+}

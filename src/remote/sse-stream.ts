@@ -1,0 +1,58 @@
+// Reads one SSE response body to its end, event by event, with an optional idle deadline. The only place a stream body is read.
+
+import type { SseParser, SseEvent } from "./sse-parser.ts";
+import { UpstreamTimeout } from "./upstream-failure.ts";
+
+/**
+ * Feeds `body` through `parser`, calling `onEvent` for each event as it completes. With `idleMs`,
+ * a stream that sends nothing (not even a keep-alive comment) for that long is aborted through
+ * `abort` and the promise rejects with UpstreamTimeout. Resolves when the server ends the stream;
+ * rejects when the connection breaks (the parser keeps the last event id for resuming).
+ */
+export async function consumeSse(
+  body: ReadableStream<Uint8Array> | null,
+  parser: SseParser,
+  onEvent: (event: SseEvent) => void,
+  idle?: { readonly ms: number; readonly abort: (reason: unknown) => void },
+): Promise<void> {
+  if (body === null) return;
+  const reader = body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timedOut = false;
+  const arm = (): void => {
+    if (idle === undefined) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      idle.abort(new UpstreamTimeout());
+      void reader.cancel().catch(() => undefined);
+    }, idle.ms);
+  };
+  try {
+    arm();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      arm();
+      for (const event of parser.push(value)) onEvent(event);
+    }
+    for (const event of parser.end()) onEvent(event);
+  } catch (error) {
+    throw timedOut ? new UpstreamTimeout() : error;
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+  }
+  if (timedOut) throw new UpstreamTimeout();
+}
+
+/** Delay before resume attempt `attempt` (1-based): the server's `retry:` when given, else 250 ms doubling, capped at 5 s. */
+export function resumeDelayMs(attempt: number, serverRetryMs: number | undefined): number {
+  if (serverRetryMs !== undefined) return Math.min(serverRetryMs, MAX_RESUME_DELAY_MS);
+  return Math.min(250 * 2 ** (attempt - 1), MAX_RESUME_DELAY_MS);
+}
+
+/** Longest wait between two resume attempts. */
+export const MAX_RESUME_DELAY_MS = 5_000;
+/** Attempts to resume one dropped stream before its request is failed (or the GET stream given up). */
+export const MAX_RESUME_ATTEMPTS = 5;

@@ -1,0 +1,54 @@
+// The server's optional GET stream (server-to-client messages outside any call): opened once, kept open, resumed when it drops.
+
+import { ACCEPT_SSE, sessionHeaders, type SessionFacts } from "./http-wire.ts";
+import { ResponseReader } from "./response-reader.ts";
+import { SseParser } from "./sse-parser.ts";
+import { consumeSse, MAX_RESUME_ATTEMPTS, resumeDelayMs } from "./sse-stream.ts";
+import type { HttpUpstreamDeps } from "./upstream-types.ts";
+
+export interface StandingStreamOptions {
+  readonly deps: HttpUpstreamDeps;
+  readonly facts: SessionFacts;
+  /** Headers with current credentials (asked again on every reconnect: a token may have been refreshed). */
+  readonly headers: () => Promise<Record<string, string>>;
+  readonly signal: AbortSignal;
+  readonly isClosing: () => boolean;
+}
+
+/**
+ * Runs until the session closes: 405, 404 or another refusal below 500 ends it quietly;
+ * a drop is resumed with Last-Event-ID after the server's `retry:` or a capped backoff; after
+ * MAX_RESUME_ATTEMPTS reconnects that brought nothing, it gives up with one warning (calls are
+ * unaffected: their answers come on their own streams).
+ */
+export async function runStandingStream(options: StandingStreamOptions): Promise<void> {
+  const { deps, facts, signal, isClosing } = options;
+  const { target, fetch, logger } = deps;
+  const parser = new SseParser();
+  const reader = new ResponseReader([], false, facts, deps.sink);
+  let misses = 0;
+  while (!isClosing()) {
+    const before = reader.events;
+    try {
+      const headers = sessionHeaders(await options.headers(), facts, ACCEPT_SSE, parser.lastEventId);
+      const response = await fetch(target.url, { method: "GET", headers, signal });
+      const isStream = response.ok && (response.headers.get("content-type") ?? "").includes("text/event-stream");
+      if (!isStream) {
+        await response.body?.cancel().catch(() => undefined);
+        // 405 (none offered), 404 (session gone: the next POST says so), other refusals: not worth retrying.
+        if (response.status < 500 && response.status !== 429) return;
+      } else {
+        await consumeSse(response.body, parser, (event) => reader.event(event));
+      }
+    } catch {
+      // Dropped or refused: retried below with backoff.
+    }
+    if (isClosing()) return;
+    misses = reader.events > before ? 1 : misses + 1;
+    if (misses > MAX_RESUME_ATTEMPTS) {
+      logger.warn(`gave up on the server-to-client stream of ${target.origin} after ${MAX_RESUME_ATTEMPTS} attempts; requests still work`);
+      return;
+    }
+    await Bun.sleep(resumeDelayMs(misses, parser.retryMs));
+  }
+}

@@ -1,0 +1,264 @@
+// The remote server as an upstream over Streamable HTTP: one concurrent POST per client message, answers become lines as they arrive.
+
+import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
+import { classifyLine } from "../wire/jsonrpc.ts";
+import { ACCEPT_SSE, bodyToLine, postHeaders, sessionHeaders, type SessionFacts } from "./http-wire.ts";
+import { LegacySseUpstream } from "./legacy-sse.ts";
+import { ResponseReader } from "./response-reader.ts";
+import { SseParser } from "./sse-parser.ts";
+import { consumeSse, MAX_RESUME_ATTEMPTS, resumeDelayMs } from "./sse-stream.ts";
+import { runStandingStream } from "./standing-stream.ts";
+import { errorFailure, fetchFailure, unauthorizedFailure, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
+import type { HttpUpstreamDeps } from "./upstream-types.ts";
+
+/**
+ * After the client leaves, how long requests still in flight may finish before they are aborted.
+ * With the DELETE's own bound this stays under the 2 s after EOF at which hosts may SIGKILL us.
+ */
+export const STOP_GRACE_MS = 500;
+/** The closing DELETE of the session gets this long. */
+export const DELETE_TIMEOUT_MS = 1_000;
+
+/**
+ * Streamable HTTP (2025-03-26 … 2025-11-25, and stateless 2026-07-28 POSTs) toward one server.
+ * `send` never waits: every message is POSTed at once, so many calls are in flight and a
+ * `notifications/cancelled` can overtake the call it cancels. Only messages behind an
+ * `initialize` wait for its answer (they need the session id it brings).
+ */
+export class StreamableHttpUpstream {
+  readonly facts: SessionFacts = { sessionId: undefined, protocolVersion: undefined };
+  private readonly base: Record<string, string>;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly controllers = new Set<AbortController>();
+  /** The POST of each request in flight, so a cancelled one stops being read. */
+  private readonly byId = new Map<JsonRpcId, AbortController>();
+  /** Exchanges the client cancelled: their end is not a failure to report. */
+  private readonly cancelled = new WeakSet<AbortController>();
+  private readonly standingAbort = new AbortController();
+  private gate: Promise<void> | undefined;
+  private legacy: LegacySseUpstream | undefined;
+  private standing = false;
+  private expiredLogged = false;
+  private closing = false;
+
+  constructor(private readonly deps: HttpUpstreamDeps) {
+    this.base = { "User-Agent": deps.userAgent, ...deps.target.headers };
+  }
+
+  /** True once the server turned out to speak only the 2024-11-05 HTTP+SSE transport. */
+  get isLegacy(): boolean {
+    return this.legacy !== undefined;
+  }
+
+  /**
+   * Sends one client line (with or without its newline); the promise settles when its exchange is
+   * over (answered, failed, or accepted). Lines that are not JSON cannot be POSTed and are dropped
+   * (the session logs junk).
+   */
+  send(raw: Uint8Array): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    let end = raw.length;
+    while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
+    const body = raw.subarray(0, end);
+    const line = classifyLine(body);
+    if (line.kind === "junk") return Promise.resolve();
+    const messages = line.kind === "message" ? [line.message] : line.members.filter((m): m is Message => m !== undefined);
+    const ids = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
+    const first = messages[0];
+    const isInitialize = line.kind === "message" && first?.kind === "request" && first.method === "initialize";
+    const start = (): Promise<void> => this.track(this.dispatch(body, line.kind === "message" ? first : undefined, ids, isInitialize), ids);
+    // Behind a handshake in flight, messages wait for it (they need its session id), in send order.
+    const sent = this.gate === undefined ? start() : this.gate.then(start);
+    if (isInitialize) this.setGate(sent);
+    return sent;
+  }
+
+  private setGate(handshake: Promise<void>): void {
+    const gate: Promise<void> = handshake.finally(() => {
+      if (this.gate === gate) this.gate = undefined;
+    });
+    this.gate = gate;
+  }
+
+  /** Ends the session: lets requests in flight finish briefly, aborts the rest, DELETEs the session. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.inflight.size > 0) await Promise.race([Promise.allSettled([...this.inflight]), Bun.sleep(STOP_GRACE_MS)]);
+    for (const controller of this.controllers) controller.abort();
+    this.standingAbort.abort();
+    if (this.legacy !== undefined) {
+      this.legacy.stop();
+      return;
+    }
+    if (this.facts.sessionId === undefined) return;
+    try {
+      const headers = sessionHeaders(await this.authorized(), this.facts);
+      const response = await this.deps.fetch(this.deps.target.url, { method: "DELETE", headers, signal: AbortSignal.timeout(DELETE_TIMEOUT_MS) });
+      await response.body?.cancel().catch(() => undefined);
+    } catch {
+      // The server is gone or slow: the session will expire on its own.
+    }
+  }
+
+  /** Keeps the exchange in flight until it ends; a bug of ours still answers its requests (never a hang). */
+  private track(work: Promise<void>, ids: readonly JsonRpcId[]): Promise<void> {
+    const done = work.catch((error: unknown) => {
+      const reason = `baton-proxy failed talking to ${this.deps.target.origin}: ${error instanceof Error ? error.message : String(error)}`;
+      this.deps.logger.error(reason);
+      this.fail(ids, { errorType: "proxy_internal", reason });
+    });
+    this.inflight.add(done);
+    void done.finally(() => this.inflight.delete(done));
+    return done;
+  }
+
+  private async authorized(): Promise<Record<string, string>> {
+    const value = await this.deps.authorizer?.header();
+    return value === undefined ? this.base : { ...this.base, Authorization: value };
+  }
+
+  private fail(ids: readonly JsonRpcId[], failure: UpstreamFailure, controller?: AbortController): void {
+    if (this.closing) return; // the session answers what is left when it shuts down
+    if (controller !== undefined && this.cancelled.has(controller)) return; // the client gave up on it
+    // A notification or a response to the server has nobody to answer: say it was lost.
+    if (ids.length === 0 && failure.errorType !== "session_expired") this.deps.logger.warn(`a message to ${this.deps.target.origin} was not delivered: ${failure.reason}`);
+    for (const id of ids) this.deps.sink.failure(id, failure);
+  }
+
+  private async dispatch(body: Uint8Array, message: Message | undefined, ids: readonly JsonRpcId[], isInitialize: boolean, retried = false): Promise<void> {
+    if (this.closing) return;
+    if (this.legacy !== undefined) return this.legacy.send(body, ids);
+    const { target, fetch, timeoutMs } = this.deps;
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    for (const id of ids) this.byId.set(id, controller);
+    try {
+      const headers = postHeaders(await this.authorized(), this.facts, message?.value);
+      const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
+      let response: Response;
+      try {
+        response = await fetch(target.url, { method: "POST", headers, body, signal: controller.signal });
+      } catch (error) {
+        return this.fail(ids, fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs), controller);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (response.status === 401) {
+        const outcome = this.deps.authorizer === undefined || retried ? unauthorizedFailure(target) : await this.deps.authorizer.unauthorized(response);
+        await response.body?.cancel().catch(() => undefined);
+        if (outcome === "retry") return this.dispatch(body, message, ids, isInitialize, true);
+        return this.fail(ids, outcome, controller);
+      }
+      if (response.status === 404 && this.facts.sessionId !== undefined) {
+        await response.body?.cancel().catch(() => undefined);
+        return this.fail(ids, this.expired(), controller);
+      }
+      if (isInitialize && this.facts.sessionId === undefined && (response.status === 400 || response.status === 404 || response.status === 405)) {
+        return this.fallBack(body, ids, await errorFailure(target.origin, response));
+      }
+      if (!response.ok) return this.fail(ids, await errorFailure(target.origin, response), controller);
+      if (isInitialize) this.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
+      const reader = new ResponseReader(ids, isInitialize, this.facts, this.deps.sink);
+      if (response.status === 202 || response.status === 204 || response.body === null) {
+        await response.body?.cancel().catch(() => undefined);
+      } else if ((response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+        await this.readStream(response, reader, controller);
+      } else {
+        const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
+        try {
+          reader.line(bodyToLine(new Uint8Array(await response.arrayBuffer())));
+        } catch (error) {
+          return this.fail(reader.unanswered(), fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs), controller);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      const unanswered = reader.unanswered();
+      if (unanswered.length > 0) this.fail(unanswered, { errorType: "upstream_no_response", reason: `${target.origin} accepted the request but sent no answer to it` }, controller);
+      if (message?.kind === "notification" && message.method === "notifications/initialized") void this.openStanding();
+      if (message?.kind === "notification" && message.method === "notifications/cancelled") this.stopReading(message.value.params);
+    } finally {
+      this.controllers.delete(controller);
+      for (const id of ids) if (this.byId.get(id) === controller) this.byId.delete(id);
+    }
+  }
+
+  /** Reads a POST's SSE answer; when the stream breaks before the answer, resumes it by GET with Last-Event-ID. */
+  private async readStream(first: Response, reader: ResponseReader, controller: AbortController): Promise<void> {
+    const { target, fetch, timeoutMs } = this.deps;
+    const parser = new SseParser();
+    let response = first;
+    let attempts = 0;
+    for (;;) {
+      let broken: unknown;
+      const before = reader.events;
+      try {
+        await consumeSse(response.body, parser, (event) => reader.event(event), { ms: timeoutMs, abort: (why) => controller.abort(why) });
+      } catch (error) {
+        broken = error;
+      }
+      if (reader.unanswered().length === 0 || this.closing || this.cancelled.has(controller)) return;
+      if (broken instanceof UpstreamTimeout || parser.lastEventId === undefined) {
+        const failure = broken === undefined ? { errorType: "upstream_no_response", reason: `${target.origin} closed the stream before answering` } : fetchFailure(target.origin, broken, timeoutMs);
+        return this.fail(reader.unanswered(), failure, controller);
+      }
+      attempts = reader.events > before ? 1 : attempts + 1;
+      if (attempts > MAX_RESUME_ATTEMPTS) {
+        return this.fail(reader.unanswered(), { errorType: "upstream_stream_lost", reason: `the stream from ${target.origin} broke and could not be resumed after ${MAX_RESUME_ATTEMPTS} attempts` }, controller);
+      }
+      await Bun.sleep(resumeDelayMs(attempts, parser.retryMs));
+      if (this.closing) return;
+      try {
+        const headers = sessionHeaders(await this.authorized(), this.facts, ACCEPT_SSE, parser.lastEventId);
+        response = await fetch(target.url, { method: "GET", headers, signal: controller.signal });
+      } catch {
+        continue; // counted as an attempt; the server may be restarting
+      }
+      if (response.status === 405 || (response.status === 404 && this.facts.sessionId !== undefined)) {
+        await response.body?.cancel().catch(() => undefined);
+        return this.fail(reader.unanswered(), response.status === 404 ? this.expired() : { errorType: "upstream_stream_lost", reason: `the stream from ${target.origin} broke and the server does not support resuming it` }, controller);
+      }
+      if (!response.ok) await response.body?.cancel().catch(() => undefined);
+    }
+  }
+
+  /** The optional server→client GET stream, opened once after the handshake. */
+  private async openStanding(): Promise<void> {
+    if (this.standing || this.closing) return;
+    this.standing = true;
+    await runStandingStream({ deps: this.deps, facts: this.facts, headers: () => this.authorized(), signal: this.standingAbort.signal, isClosing: () => this.closing });
+  }
+
+  /** The server knows the call is cancelled (it will not answer): stop waiting on its stream. */
+  private stopReading(params: unknown): void {
+    const id = typeof params === "object" && params !== null ? (params as { requestId?: JsonRpcId }).requestId : undefined;
+    const controller = id === undefined ? undefined : this.byId.get(id);
+    if (controller === undefined || id === undefined) return;
+    this.byId.delete(id);
+    this.cancelled.add(controller);
+    controller.abort();
+  }
+
+  private expired(): UpstreamFailure {
+    const reason = `the session with ${this.deps.target.origin} expired (HTTP 404): restart the MCP server in your client to start a new one`;
+    if (!this.expiredLogged) {
+      this.expiredLogged = true;
+      this.deps.logger.warn(reason);
+    }
+    return { errorType: "session_expired", reason };
+  }
+
+  /** The server refused the handshake POST in a way old HTTP+SSE servers do: try that transport, as SDK clients do. */
+  private async fallBack(body: Uint8Array, ids: readonly JsonRpcId[], refused: UpstreamFailure): Promise<void> {
+    const legacy = new LegacySseUpstream(this.deps, () => this.authorized());
+    const started = await legacy.start();
+    if (started !== true) {
+      this.deps.logger.warn(`${this.deps.target.origin} refused the Streamable HTTP handshake (${refused.reason}) and the HTTP+SSE fallback failed too (${started.reason})`);
+      return this.fail(ids, refused);
+    }
+    this.deps.logger.info(`${this.deps.target.origin} speaks the older HTTP+SSE transport (2024-11-05): using it`);
+    this.legacy = legacy;
+    await legacy.send(body, ids);
+  }
+}

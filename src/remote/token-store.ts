@@ -1,0 +1,98 @@
+// The per-server OAuth cache on disk: one JSON file per remote server in the user's config directory (dir 0700, files 0600).
+
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** What is kept for one server. Shapes are the SDK's (OAuthTokens, client information, discovery state), stored as received. */
+export interface ServerAuthRecord {
+  /** The MCP server URL the record belongs to (origin + path). */
+  readonly server: string;
+  clientInformation?: Record<string, unknown>;
+  tokens?: Record<string, unknown>;
+  /** When `tokens` were obtained (epoch ms): with `expires_in` this dates their expiry. */
+  obtainedAt?: number;
+  discovery?: Record<string, unknown>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `$BATON_CONFIG_DIR`, else `$XDG_CONFIG_HOME/baton-proxy`, else `%APPDATA%\baton-proxy` (Windows) or `~/.config/baton-proxy`. */
+export function configDir(env: Env, homeDir: string, platform: NodeJS.Platform): string {
+  if (env.BATON_CONFIG_DIR) return env.BATON_CONFIG_DIR;
+  if (env.XDG_CONFIG_HOME) return join(env.XDG_CONFIG_HOME, "baton-proxy");
+  if (platform === "win32" && env.APPDATA) return join(env.APPDATA, "baton-proxy");
+  return join(homeDir, ".config", "baton-proxy");
+}
+
+/** The key a server is cached under: its URL without query or fragment. */
+export function serverKey(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+/** Reads and writes records under `<configDir>/oauth/`. Every write is atomic (temp file + rename) and private. */
+export class TokenStore {
+  readonly dir: string;
+
+  constructor(configDirectory: string) {
+    this.dir = join(configDirectory, "oauth");
+  }
+
+  load(server: string): ServerAuthRecord {
+    const path = this.pathOf(server);
+    if (!existsSync(path)) return { server };
+    try {
+      const parsed = JSON.parse(readFileSync(path, "utf8")) as ServerAuthRecord;
+      return parsed.server === server ? parsed : { server };
+    } catch {
+      return { server }; // a damaged cache is as good as none: the next login rewrites it
+    }
+  }
+
+  save(record: ServerAuthRecord): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    chmodSync(this.dir, 0o700);
+    const path = this.pathOf(record.server);
+    const temp = `${path}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(temp, 0o600);
+    renameSync(temp, path);
+  }
+
+  /** Removes one server's record; true when there was one. */
+  remove(server: string): boolean {
+    const path = this.pathOf(server);
+    if (!existsSync(path)) return false;
+    rmSync(path);
+    return true;
+  }
+
+  /** Every cached record (unreadable files are skipped). */
+  list(): ServerAuthRecord[] {
+    if (!existsSync(this.dir)) return [];
+    const records: ServerAuthRecord[] = [];
+    for (const name of readdirSync(this.dir).sort()) {
+      if (!name.endsWith(".json")) continue;
+      try {
+        const record = JSON.parse(readFileSync(join(this.dir, name), "utf8")) as ServerAuthRecord;
+        if (typeof record.server === "string") records.push(record);
+      } catch {
+        // not ours or damaged: leave it alone
+      }
+    }
+    return records;
+  }
+
+  pathOf(server: string): string {
+    const url = new URL(server);
+    const slug = url.host.replace(/[^A-Za-z0-9.-]/g, "_");
+    const hash = new Bun.CryptoHasher("sha256").update(server).digest("hex").slice(0, 12);
+    return join(this.dir, `${slug}-${hash}.json`);
+  }
+}
+
+/** Epoch ms when the record's access token expires, when the server said. */
+export function expiresAt(record: ServerAuthRecord): number | undefined {
+  const seconds = record.tokens?.expires_in;
+  if (typeof seconds !== "number" || record.obtainedAt === undefined) return undefined;
+  return record.obtainedAt + seconds * 1000;
+}

@@ -1,0 +1,92 @@
+// Names what went wrong talking to a remote MCP server: an error_type for events and a reason naming the origin.
+
+import type { RemoteTarget } from "./remote-options.ts";
+
+/** Bytes of an error response body read to explain it. */
+const ERROR_BODY_BYTES = 4096;
+
+/** A failed exchange with the remote server, as a pending request and its tool_call_error learn it. */
+export interface UpstreamFailure {
+  /** `upstream_unreachable`, `upstream_tls`, `upstream_timeout`, `http_<status>`, `upstream_auth`, `session_expired`, `upstream_protocol`, … */
+  readonly errorType: string;
+  /** One sentence for the client and the log; names the origin, never a header value. */
+  readonly reason: string;
+}
+
+const TLS_CODES = /^(EPROTO|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH)/;
+
+/** A thrown fetch error (connection refused, DNS, TLS, abort on timeout) as a failure. */
+export function fetchFailure(origin: string, error: unknown, timeoutMs: number): UpstreamFailure {
+  const code = typeof (error as { code?: unknown })?.code === "string" ? (error as { code: string }).code : "";
+  const name = error instanceof Error ? error.name : "";
+  if (name === "TimeoutError" || code === "ETIMEDOUT" || (error instanceof UpstreamTimeout)) {
+    return { errorType: "upstream_timeout", reason: `${origin} did not answer within ${formatSeconds(timeoutMs)} (BATON_UPSTREAM_TIMEOUT)` };
+  }
+  if (TLS_CODES.test(code)) {
+    return { errorType: "upstream_tls", reason: `TLS with ${origin} failed (${code}${code === "EPROTO" ? ": does the server speak TLS on this port?" : ""})` };
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return { errorType: "upstream_unreachable", reason: `${origin} is unreachable: the host name does not resolve (${code})` };
+  }
+  if (code !== "") return { errorType: "upstream_unreachable", reason: `${origin} is unreachable (${code})` };
+  const message = error instanceof Error ? error.message : String(error);
+  return { errorType: "upstream_unreachable", reason: `${origin} is unreachable (${clip(message)})` };
+}
+
+/**
+ * A non-2xx answer as a failure. `body` is the start of the response body: a JSON-RPC error
+ * message in it is quoted (servers explain 4xx that way), anything else only by status.
+ */
+export function httpFailure(origin: string, status: number, statusText: string, body: string): UpstreamFailure {
+  let detail = "";
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; error_description?: unknown };
+    const message = typeof parsed.error === "object" ? parsed.error?.message : (parsed.error_description ?? parsed.error);
+    if (typeof message === "string" && message !== "") detail = `: ${clip(message)}`;
+  } catch {
+    // Not JSON (an HTML error page, a proxy's text): the status says enough.
+  }
+  const text = statusText === "" ? "" : ` ${statusText}`;
+  return { errorType: `http_${status}`, reason: `${origin} answered HTTP ${status}${text}${detail}` };
+}
+
+/** A non-2xx answer, explained from the start of its body. */
+export async function errorFailure(origin: string, response: Response): Promise<UpstreamFailure> {
+  let text = "";
+  try {
+    const reader = response.body?.getReader();
+    if (reader !== undefined) {
+      const { value } = await reader.read();
+      text = value === undefined ? "" : new TextDecoder().decode(value.subarray(0, ERROR_BODY_BYTES));
+      void reader.cancel().catch(() => undefined);
+    }
+  } catch {
+    // The status alone explains it.
+  }
+  return httpFailure(origin, response.status, response.statusText, text);
+}
+
+/** A 401 nobody can resolve: tell the user the one command that fixes it. */
+export function unauthorizedFailure(target: RemoteTarget): UpstreamFailure {
+  return {
+    errorType: "upstream_auth",
+    reason: `${target.origin} requires authorization (HTTP 401): run \`baton-proxy auth login --url ${target.url.href}\`, or set the credentials the server expects (--header, BATON_UPSTREAM_AUTH_TOKEN)`,
+  };
+}
+
+/** The idle timer of a request fired (no headers, or no bytes on its stream, for BATON_UPSTREAM_TIMEOUT). */
+export class UpstreamTimeout extends Error {
+  constructor() {
+    super("timed out");
+    this.name = "UpstreamTimeout";
+  }
+}
+
+export function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function clip(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
+}

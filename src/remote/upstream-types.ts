@@ -1,0 +1,34 @@
+// The shapes the HTTP upstream is built from: where it delivers (UpstreamSink), who supplies credentials (Authorizer), its deps. Types only.
+
+import type { Logger } from "../log.ts";
+import type { JsonRpcId } from "../wire/jsonrpc.ts";
+import type { RemoteTarget } from "./remote-options.ts";
+import type { UpstreamFailure } from "./upstream-failure.ts";
+
+/** Where the upstream delivers what the server says. */
+export interface UpstreamSink {
+  /** One server message as a newline-terminated line, in arrival order. */
+  line(bytes: Uint8Array): void;
+  /** A client request the server will not answer: the session answers it with an error. */
+  failure(id: JsonRpcId, failure: UpstreamFailure): void;
+  /** The server side is gone for good (the HTTP+SSE stream ended): the session should end as if a stdio server exited. */
+  lost?(reason: string): void;
+}
+
+/** Supplies credentials and resolves a 401 (a static bearer, or the OAuth flow). */
+export interface Authorizer {
+  /** The `Authorization` value for the next request, if any (may refresh a token first). */
+  header(): Promise<string | undefined>;
+  /** The server refused the credentials: "retry" when new ones were obtained, else why not. */
+  unauthorized(response: Response): Promise<"retry" | UpstreamFailure>;
+}
+
+export interface HttpUpstreamDeps {
+  readonly target: RemoteTarget;
+  readonly timeoutMs: number;
+  readonly userAgent: string;
+  readonly authorizer: Authorizer | undefined;
+  readonly logger: Logger;
+  readonly sink: UpstreamSink;
+  readonly fetch: typeof fetch;
+}

@@ -1,0 +1,43 @@
+// Unit: the BATON_* variables of issue 13 (intent params, capture groups, user_id key and principals) in loadConfig.
+
+import { describe, expect, test } from "bun:test";
+import { loadConfig } from "../src/config.ts";
+
+describe("issue 13 variables", () => {
+  test("defaults: optional intent params, every capture group, no key, no principal", () => {
+    const loaded = loadConfig({});
+    if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+    expect(loaded.config.intentParam).toBe("optional");
+    expect([...loaded.config.capture]).toEqual(["tools", "resources", "prompts"]);
+    expect([loaded.config.userIdKey, loaded.config.principal, loaded.config.principalHeader]).toEqual([undefined, undefined, undefined]);
+    expect(loaded.config.warnings).toEqual([]);
+  });
+
+  test.each([
+    [{ BATON_INTENT_PARAM: "REQUIRED" }, "intentParam", "required"],
+    [{ BATON_INTENT_PARAM: " off " }, "intentParam", "off"],
+    [{ BATON_CAPTURE: "Tools, prompts," }, "capture", new Set(["tools", "prompts"])],
+    [{ BATON_PRINCIPAL_HEADER: "X-Forwarded-User" }, "principalHeader", "X-Forwarded-User"],
+  ] as const)("%j", (env, key, value) => {
+    const loaded = loadConfig(env);
+    if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+    expect(loaded.config[key]).toEqual(value as never);
+  });
+
+  test("bad values are all reported at once", () => {
+    const loaded = loadConfig({ BATON_INTENT_PARAM: "always", BATON_CAPTURE: "tools,logs,sampling" });
+    expect(loaded.ok).toBe(false);
+    if (loaded.ok) return;
+    expect(loaded.problems).toEqual([
+      'BATON_INTENT_PARAM must be one of optional, required, off (got "always")',
+      'BATON_CAPTURE lists unknown group "logs" (known: tools, resources, prompts)',
+      'BATON_CAPTURE lists unknown group "sampling" (known: tools, resources, prompts)',
+    ]);
+  });
+
+  test("the HMAC key and the stdio principal are secrets (redacted from every log line)", () => {
+    const loaded = loadConfig({ BATON_USER_ID_HMAC_KEY: "k-very-secret", BATON_PRINCIPAL: "alice@example.com" });
+    if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+    expect(loaded.config.secrets).toEqual(["k-very-secret", "alice@example.com"]);
+  });
+});

@@ -1,0 +1,190 @@
+// Black-box: real MCP clients (SDK v1, SDK v2) through `baton-proxy --url` to server-everything in streamableHttp mode, and the
+// OAuth flow end to end against the SDK's OAuth router (the browser step driven by BATON_OAUTH_OPENER): login, cache, refresh.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { Client as ClientV2 } from "@modelcontextprotocol/client";
+import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
+import { binaryPath, ROOT } from "./support/binary.ts";
+import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
+import { cleanEnv, tempDir } from "./support/proxy-process.ts";
+import { startEverythingHttp, startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
+
+type TextBlock = { type: string; text?: string };
+const textOf = (result: unknown): string =>
+  (((result as { content?: unknown }).content ?? []) as TextBlock[]).filter((c) => c.type === "text").map((c) => c.text ?? "").join("\n");
+const OPENER = `${process.execPath} ${join(ROOT, "test", "fixtures", "oauth-browser.ts")}`;
+
+describe("SDK clients → baton-proxy --url → server-everything (streamableHttp)", () => {
+  let everything: RemoteServer;
+  const dir = tempDir();
+  beforeAll(async () => {
+    everything = await startEverythingHttp();
+  });
+  afterAll(async () => {
+    await everything.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("SDK v1: tools, progress, a sampling request from the server answered by the client, clean close", async () => {
+    const events = join(dir, "v1.jsonl");
+    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", everything.url], env: cleanEnv({ BATON_EVENT_SINK: `file://${events}` }), stderr: "pipe" });
+    const client = new Client({ name: "sdk-v1-remote", version: "1.0.0" }, { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } });
+    let sampled = 0;
+    client.setRequestHandler(CreateMessageRequestSchema, async () => {
+      sampled++;
+      return { role: "assistant", model: "fake", stopReason: "endTurn", content: { type: "text", text: "FAKE ANSWER" } };
+    });
+    client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: "file:///tmp/r", name: "r" }] }));
+    await client.connect(transport);
+    expect(client.getServerVersion()?.name).toBe("mcp-servers/everything");
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(["echo", "trigger-sampling-request", "baton_annotate"]));
+    expect(textOf(await client.callTool({ name: "echo", arguments: { message: "over http" } }))).toBe("Echo: over http");
+    const progress: number[] = [];
+    await client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 1, steps: 3 } }, undefined, { onprogress: (p) => void progress.push(p.progress) });
+    // As over stdio (MCP-NOTES §5.1), the SDK client sees the steps before the last: the last races the result.
+    expect(progress.slice(0, 2)).toEqual([1, 2]);
+    const sampling = await client.callTool({ name: "trigger-sampling-request", arguments: { prompt: "hi", maxTokens: 10 } });
+    expect(sampled).toBe(1);
+    expect(JSON.stringify(sampling)).toContain("FAKE ANSWER");
+    await client.close();
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    expect(all.filter((e) => e.event_type === "tool_call_end").map((e) => e.payload.tool_name)).toEqual(["echo", "trigger-long-running-operation", "trigger-sampling-request"]);
+    expect(new Set(all.map((e) => e.runtime_meta["baton/server"]))).toEqual(new Set([new URL(everything.url).origin]));
+  });
+
+  for (const mode of ["legacy", "auto"] as const) {
+    test(`SDK v2 (${mode}): connects, lists, calls`, async () => {
+      const transport = new StdioClientTransportV2({ command: await binaryPath(), args: ["--url", everything.url], env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }), stderr: "ignore" });
+      const client = new ClientV2({ name: `sdk-v2-${mode}`, version: "1.0.0" }, mode === "auto" ? { versionNegotiation: { mode: "auto" } } : {});
+      await client.connect(transport);
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toEqual(expect.arrayContaining(["echo", "baton_annotate"]));
+      expect(textOf(await client.callTool({ name: "echo", arguments: { message: "v2" } }))).toBe("Echo: v2");
+      await client.close();
+    });
+  }
+});
+
+test("SDK v2 (auto) → --url → SDK v2 HTTP server: the stateless era (server/discover, Mcp-Method/Mcp-Name headers) works", async () => {
+  const server = await startRemoteFixture([], "modern-http");
+  try {
+    const transport = new StdioClientTransportV2({ command: await binaryPath(), args: ["--url", server.url], env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }), stderr: "ignore" });
+    const client = new ClientV2({ name: "sdk-v2-modern-http", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
+    await client.connect(transport);
+    expect(client.getProtocolEra()).toBe("modern");
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(["add", "café", "baton_annotate"]));
+    expect(textOf(await client.callTool({ name: "add", arguments: { a: 2, b: 40 } }))).toBe("42");
+    // A tool name outside plain ASCII travels in Mcp-Name in the Base64 sentinel form; the server checks it against the body.
+    expect(textOf(await client.callTool({ name: "café", arguments: {} }))).toBe("served");
+    await client.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+describe("OAuth: auth login, cached tokens, refresh, logout", () => {
+  let server: RemoteServer;
+  const configDir = tempDir();
+  const env = () => cleanEnv({ BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER, BATON_EVENT_SINK: "stderr:" });
+  const cli = async (args: string[]) => {
+    const proc = Bun.spawn([await binaryPath(), ...args], { env: env(), stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { stdout, stderr, code };
+  };
+  beforeAll(async () => {
+    server = await startRemoteFixture(["--oauth", "--token-ttl", "2"]);
+  });
+  afterAll(async () => {
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  test("auth login runs discovery, registration and PKCE through the browser; the cache is private", async () => {
+    const login = await cli(["auth", "login", "--url", server.url]);
+    expect(login.stderr).toContain("open this URL");
+    expect(login.stderr).toContain("code_challenge_method=S256");
+    expect(login.code).toBe(0);
+    const oauth = (await server.stats()).oauth;
+    expect(oauth.registrations).toBe(1);
+    expect(oauth.codeExchanges).toBe(1);
+    // The resource indicator (RFC 8707) names the MCP server.
+    expect(oauth.resources).toEqual([server.url]);
+    const cache = join(configDir, "oauth");
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
+    const files = readdirSync(cache);
+    expect(files.length).toBe(1);
+    expect(statSync(join(cache, files[0] as string)).mode & 0o777).toBe(0o600);
+    const list = await cli(["auth", "list"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(server.url);
+    expect(list.stdout).toContain("refreshable");
+    expect(list.stdout).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}.*token/);
+  });
+
+  test("the proxy uses the cached token and refreshes it before it expires", async () => {
+    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", server.url], env: env(), stderr: "pipe" });
+    let stderr = "";
+    transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const client = new Client({ name: "oauth-client", version: "1.0.0" });
+    await client.connect(transport);
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "a" } }))).toBe("echo: a");
+    const before = (await server.stats()).oauth;
+    await Bun.sleep(1_200); // into the second half of the 2 s token lifetime
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "b" } }))).toBe("echo: b");
+    const after = (await server.stats()).oauth;
+    expect(after.refreshes).toBeGreaterThan(before.refreshes);
+    expect(after.authorizations).toBe(before.authorizations); // no new browser login
+    await client.close();
+    expect(stderr).not.toContain("open this URL");
+  });
+
+  test("with nothing cached, the proxy runs the flow itself on the first 401, then logout forgets the server", async () => {
+    expect((await cli(["auth", "logout", "--url", server.url])).code).toBe(0);
+    expect((await cli(["auth", "list"])).stdout).toBe("No cached credentials.\n");
+    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", server.url], env: env(), stderr: "pipe" });
+    let stderr = "";
+    transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const client = new Client({ name: "oauth-client", version: "1.0.0" });
+    await client.connect(transport);
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "c" } }))).toBe("echo: c");
+    await client.close();
+    expect(stderr).toContain("open this URL");
+    expect(stderr).toContain("authorized with");
+    expect((await cli(["auth", "list"])).stdout).toContain(server.url);
+    expect((await cli(["auth", "logout", "--all"])).code).toBe(0);
+    expect((await cli(["auth", "logout", "--url", server.url])).code).toBe(1);
+  });
+});
+
+test("BATON_OAUTH_CLIENT_ID: a pre-registered client logs in without registering, and its tokens refresh", async () => {
+  const server = await startRemoteFixture(["--oauth", "--token-ttl", "2", "--client-id", "hand-registered"]);
+  const configDir = tempDir();
+  const env = cleanEnv({ BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER, BATON_OAUTH_CLIENT_ID: "hand-registered", BATON_EVENT_SINK: "stderr:" });
+  try {
+    const login = Bun.spawn([await binaryPath(), "auth", "login", "--url", server.url], { env, stdout: "ignore", stderr: "pipe" });
+    const [stderr, code] = await Promise.all([new Response(login.stderr).text(), login.exited]);
+    expect(stderr).toContain("client_id=hand-registered");
+    expect(code).toBe(0);
+    expect((await server.stats()).oauth).toMatchObject({ registrations: 0, codeExchanges: 1 });
+    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", server.url], env, stderr: "ignore" });
+    const client = new Client({ name: "oauth-client-id", version: "1.0.0" });
+    await Bun.sleep(1_200); // the cached token is in the second half of its 2 s life: refreshed before the first request
+    await client.connect(transport);
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "pre" } }))).toBe("echo: pre");
+    await client.close();
+    expect((await server.stats()).oauth).toMatchObject({ registrations: 0, codeExchanges: 1, authorizations: 1 });
+    expect((await server.stats()).oauth.refreshes).toBeGreaterThanOrEqual(1);
+  } finally {
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});

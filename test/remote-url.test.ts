@@ -1,0 +1,262 @@
+// Black-box: `baton-proxy --url` against an SDK v1 Streamable HTTP server on loopback, driven with raw JSON-RPC on stdio.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
+import { INIT_PARAMS, startProxy, tempDir, type ProxyProcess } from "./support/proxy-process.ts";
+import { freePort, startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
+
+const SECRET = "sk-test-4f9a8b7c6d5e";
+
+async function handshake(proxy: ProxyProcess): Promise<Record<string, any>> {
+  const init = await proxy.request(0, "initialize", { ...INIT_PARAMS, capabilities: { roots: {} } });
+  proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  return init;
+}
+
+const call = (id: number | string, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: args, ...(meta === undefined ? {} : { _meta: meta }) },
+});
+
+describe("baton-proxy --url → SDK Streamable HTTP server", () => {
+  let server: RemoteServer;
+  let proxy: ProxyProcess;
+  const dir = tempDir();
+  const events = join(dir, "events.jsonl");
+
+  beforeAll(async () => {
+    server = await startRemoteFixture();
+    proxy = await startProxy([], {
+      args: ["--url", server.url, "--header", "X-Api-Key: ${MY_KEY}"],
+      env: { MY_KEY: SECRET, BATON_EVENT_SINK: `file://${events}` },
+    });
+  });
+
+  afterAll(async () => {
+    proxy.proc.kill();
+    await proxy.proc.exited;
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the handshake is the server's, with the proxy's tools added; identifying headers are sent", async () => {
+    const init = await handshake(proxy);
+    expect(init.result.serverInfo.name).toBe("remote-fixture");
+    const list = await proxy.request(1, "tools/list");
+    const names = list.result.tools.map((t: { name: string }) => t.name);
+    expect(names).toEqual(expect.arrayContaining(["echo", "slow", "ask-client", "baton_annotate"]));
+    const stats = await server.stats();
+    expect(stats.userAgents).toEqual([expect.stringMatching(/^baton-proxy\/\d+\.\d+\.\d+/)]);
+    expect(stats.customHeaders).toContain(SECRET);
+    expect(stats.protocolVersions).toEqual([init.result.protocolVersion]);
+    // The server offers a GET stream: it is opened after notifications/initialized.
+    for (let i = 0; i < 200 && (await server.stats()).gets === 0; i++) await Bun.sleep(10);
+    expect((await server.stats()).gets).toBeGreaterThanOrEqual(1);
+  });
+
+  test("progress arrives before the result, on the call's SSE stream", async () => {
+    proxy.send(call(2, "slow", { ms: 300, steps: 3 }, { progressToken: "p2" }));
+    const result = await proxy.next((m) => m.id === 2);
+    expect(result.result.content[0].text).toBe("slept 300 ms");
+    const indexOf = (predicate: (m: any) => boolean) => proxy.lines.findIndex((l) => predicate(JSON.parse(l)));
+    const progress = indexOf((m) => m.method === "notifications/progress" && m.params.progressToken === "p2");
+    expect(progress).toBeGreaterThanOrEqual(0);
+    expect(progress).toBeLessThan(indexOf((m) => m.id === 2 && "result" in m));
+  });
+
+  test("100 calls in flight at once are each answered to their own id", async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => 1000 + i);
+    for (const id of ids) proxy.send(call(id, i2(id) ? "slow" : "echo", i2(id) ? { ms: 200 } : { text: `n${id}` }));
+    const answers = await Promise.all(ids.map((id) => proxy.next((m) => m.id === id, 20_000)));
+    for (const [i, answer] of answers.entries()) {
+      const id = ids[i] as number;
+      expect(answer.result.content[0].text).toBe(i2(id) ? "slept 200 ms" : `echo: n${id}`);
+    }
+    // The server really had many requests at once: the bridge does not serialise.
+    expect((await server.stats()).maxInFlight).toBeGreaterThanOrEqual(20);
+  });
+
+  test("a server→client request on a call's stream reaches the client, and its answer goes back", async () => {
+    proxy.send(call(3, "ask-client", {}));
+    const request = await proxy.next((m) => m.method === "roots/list");
+    proxy.send({ jsonrpc: "2.0", id: request.id, result: { roots: [{ uri: "file:///tmp/remote-root", name: "root" }] } });
+    const result = await proxy.next((m) => m.id === 3);
+    expect(result.result.content[0].text).toBe("roots: file:///tmp/remote-root");
+    // A 202 for the client's answer is not an unanswered request (upstream's bug).
+    expect(proxy.lines.some((l) => l.includes(`"id":${JSON.stringify(request.id)},"error"`))).toBe(false);
+  });
+
+  test("notifications/cancelled overtakes the call it cancels", async () => {
+    const before = (await server.stats()).cancelled;
+    proxy.send(call(4, "slow", { ms: 2000, steps: 20 }, { progressToken: "p4" }));
+    await proxy.next((m) => m.method === "notifications/progress" && m.params.progressToken === "p4");
+    proxy.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 4, reason: "user stop" } });
+    for (let i = 0; i < 200 && (await server.stats()).cancelled === before; i++) await Bun.sleep(20);
+    expect((await server.stats()).cancelled).toBe(before + 1);
+  });
+
+  test("a dropped SSE stream is resumed with Last-Event-ID and the result still arrives", async () => {
+    proxy.send(call(5, "slow", { ms: 900, steps: 3 }, { progressToken: "p5" }));
+    await proxy.next((m) => m.method === "notifications/progress" && m.params.progressToken === "p5");
+    expect((await server.control("drop-streams")).dropped).toBeGreaterThanOrEqual(1);
+    const result = await proxy.next((m) => m.id === 5, 15_000);
+    expect(result.result.content[0].text).toBe("slept 900 ms");
+    expect((await server.stats()).lastEventIdGets).toBeGreaterThanOrEqual(1);
+  });
+
+  test("an expired session (404) is a clear error, logged once", async () => {
+    await server.control("expire-sessions");
+    const first = await proxy.request(6, "tools/call", { name: "echo", arguments: { text: "a" } });
+    const second = await proxy.request(7, "tools/call", { name: "echo", arguments: { text: "b" } });
+    for (const answer of [first, second]) {
+      expect(answer.error.message).toContain("session");
+      expect(answer.error.message).toContain("expired");
+      expect(answer.error.message).toContain(new URL(server.url).origin);
+      expect(answer.error.data["baton/error_type"]).toBe("session_expired");
+    }
+    expect(proxy.stderr().match(/expired \(HTTP 404\)/g)?.length).toBe(1);
+  });
+
+  test("on exit the session is DELETEd; events name the server by origin and never carry the header value", async () => {
+    const before = (await server.stats()).deletes;
+    expect(await proxy.close()).toBe(0);
+    // The session had expired: the DELETE still goes out (404 is the server's business).
+    expect((await server.stats()).deletes).toBe(before + 1);
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    expect(all.length).toBeGreaterThan(100);
+    for (const event of all) expect(event.runtime_meta["baton/server"]).toBe(new URL(server.url).origin);
+    const expired = all.filter((e) => e.event_type === "tool_call_error" && e.payload.error_type === "session_expired");
+    expect(expired.length).toBe(2);
+    expect(all.some((e) => e.event_type === "tool_call_error" && e.payload.error_type === "cancelled")).toBe(true);
+    expect(JSON.stringify(all)).not.toContain(SECRET);
+    expect(proxy.stderr()).not.toContain(SECRET);
+  });
+});
+
+function i2(id: number): boolean {
+  return id % 2 === 0;
+}
+
+describe("baton-proxy --url: other server shapes, and failures", () => {
+  test("a server that is down at start: initialize gets an error naming the origin, not a fake handshake", async () => {
+    const url = `http://127.0.0.1:${freePort()}/mcp`;
+    const dir = tempDir();
+    const proxy = await startProxy([], { args: ["--url", url], env: { BATON_EVENT_SINK: `file://${join(dir, "e.jsonl")}` } });
+    const init = await proxy.request(0, "initialize", INIT_PARAMS);
+    expect(init.result).toBeUndefined();
+    expect(init.error.message).toContain(new URL(url).origin);
+    expect(init.error.message).toContain("unreachable");
+    expect(init.error.data["baton/error_type"]).toBe("upstream_unreachable");
+    expect(await proxy.close()).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a server that goes down mid-session: the call fails as upstream_unreachable", async () => {
+    const server = await startRemoteFixture();
+    const dir = tempDir();
+    const events = join(dir, "e.jsonl");
+    const proxy = await startProxy([], { args: ["--url", server.url], env: { BATON_EVENT_SINK: `file://${events}` } });
+    await handshake(proxy);
+    await server.stop();
+    const answer = await proxy.request(1, "tools/call", { name: "echo", arguments: { text: "x" } });
+    expect(answer.error.message).toContain("unreachable");
+    await proxy.close();
+    const errors = readValidatedEvents(events).filter((e) => e.event_type === "tool_call_error");
+    expect(errors.map((e) => e.payload.error_type)).toEqual(["upstream_unreachable"]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("HTTP 503 and a stalled server (BATON_UPSTREAM_TIMEOUT) become errors, never a hang", async () => {
+    let stall = false;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async () => {
+        if (stall) await Bun.sleep(5_000);
+        return new Response("upstream overloaded", { status: 503, statusText: "Service Unavailable" });
+      },
+    });
+    const dir = tempDir();
+    const events = join(dir, "e.jsonl");
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`], env: { BATON_UPSTREAM_TIMEOUT: "0.5", BATON_EVENT_SINK: `file://${events}` } });
+    const init = await proxy.request(0, "initialize", INIT_PARAMS);
+    expect(init.error.message).toContain("HTTP 503");
+    const failed = await proxy.request(1, "tools/call", { name: "echo", arguments: {} });
+    expect(failed.error.data["baton/error_type"]).toBe("http_503");
+    stall = true;
+    const slow = await proxy.request(2, "tools/call", { name: "echo", arguments: {} });
+    expect(slow.error.message).toContain("did not answer within 0.5 s");
+    await proxy.close();
+    server.stop(true);
+    expect(readValidatedEvents(events).map((e) => e.payload.error_type).filter(Boolean)).toEqual(["http_503", "upstream_timeout"]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a 401 with no way to authorize answers within seconds with the auth login hint", async () => {
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("no", { status: 401 }) });
+    const home = tempDir();
+    const url = `http://127.0.0.1:${server.port}/mcp`;
+    const proxy = await startProxy([], { args: ["--url", url], env: { BATON_CONFIG_DIR: home } });
+    const init = await proxy.request(0, "initialize", INIT_PARAMS, );
+    expect(init.error.message).toContain(`baton-proxy auth login --url ${url}`);
+    expect(init.error.data["baton/error_type"]).toBe("upstream_auth");
+    await proxy.close();
+    server.stop(true);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  for (const mode of [["--json"], ["--stateless"], ["--stateless", "--json"]]) {
+    test(`a ${mode.join(" ")} server: every answer arrives; the session is DELETEd only when there is one`, async () => {
+      const server = await startRemoteFixture(mode);
+      const proxy = await startProxy([], { args: ["--url", server.url] });
+      const init = await handshake(proxy);
+      expect(init.result.serverInfo.name).toBe("remote-fixture");
+      const ids = [1, 2, 3, 4, 5];
+      for (const id of ids) proxy.send(call(id, "echo", { text: `j${id}` }));
+      for (const id of ids) expect((await proxy.next((m) => m.id === id)).result.content[0].text).toBe(`echo: j${id}`);
+      expect(await proxy.close()).toBe(0);
+      const stats = await server.stats();
+      expect(stats.deletes).toBe(mode.includes("--stateless") ? 0 : 1);
+      await server.stop();
+    });
+  }
+
+  test("BATON_UPSTREAM_AUTH_TOKEN is sent as a bearer; a 401 for it names the variable, never the token, and starts no OAuth", async () => {
+    const seen: string[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => {
+        seen.push(`${request.method} ${new URL(request.url).pathname} ${request.headers.get("authorization") ?? "-"}`);
+        return new Response("denied", { status: 401, headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' } });
+      },
+    });
+    const token = "s3cr3t-upstream-token-value";
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`], env: { BATON_UPSTREAM_AUTH_TOKEN: token } });
+    const init = await proxy.request(0, "initialize", INIT_PARAMS);
+    expect(init.error.message).toContain("BATON_UPSTREAM_AUTH_TOKEN");
+    expect(init.error.data["baton/error_type"]).toBe("upstream_auth");
+    expect(JSON.stringify(init)).not.toContain(token);
+    await proxy.close();
+    server.stop(true);
+    expect(seen).toEqual([`POST /mcp Bearer ${token}`]); // no discovery, no registration
+    expect(proxy.stderr()).not.toContain(token);
+  });
+
+  test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {
+    const server = await startRemoteFixture(["--legacy-sse"]);
+    const proxy = await startProxy([], { args: ["--url", server.url] });
+    const init = await handshake(proxy);
+    expect(init.result.serverInfo.name).toBe("remote-fixture");
+    const echo = await proxy.request(1, "tools/call", { name: "echo", arguments: { text: "old" } });
+    expect(echo.result.content[0].text).toBe("echo: old");
+    await proxy.waitForStderr("HTTP+SSE");
+    expect(await proxy.close()).toBe(0);
+    await server.stop();
+  });
+});

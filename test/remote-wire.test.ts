@@ -1,0 +1,197 @@
+// Unit tests of the pure parts of --url: the SSE parser, request headers, body-to-line framing, target checks, failure naming.
+
+import { describe, expect, test } from "bun:test";
+import { loadConfig } from "../src/config.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
+import { StreamableHttpUpstream } from "../src/remote/streamable-http.ts";
+import { bodyToLine, dataToLine, encodeHeaderValue, postHeaders, sessionHeaders } from "../src/remote/http-wire.ts";
+import { resolveRemoteTarget } from "../src/remote/remote-options.ts";
+import { SseParser } from "../src/remote/sse-parser.ts";
+import { resumeDelayMs } from "../src/remote/sse-stream.ts";
+import { fetchFailure, httpFailure, UpstreamTimeout } from "../src/remote/upstream-failure.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+describe("SseParser", () => {
+  test("events split across chunks, CRLF/CR/LF endings, comments, multi-line data, sticky ids, retry", () => {
+    const parser = new SseParser();
+    const chunks = [": keep-alive\r\nid: 1\r\ndata:\r\n\r", "\nevent: message\nid: 2\ndata: {\"a\":", "1}\n\n", "data: line1\rdata: line2\r\rretry: 1500\n", "event: ping\ndata: x\n\n"];
+    const events = chunks.flatMap((c) => parser.push(bytes(c)));
+    expect(events).toEqual([
+      { event: "message", data: "", id: "1" },
+      { event: "message", data: '{"a":1}', id: "2" },
+      { event: "message", data: "line1\nline2", id: "2" },
+      { event: "ping", data: "x", id: "2" },
+    ]);
+    expect(parser.lastEventId).toBe("2");
+    expect(parser.retryMs).toBe(1500);
+  });
+
+  test("a multi-byte character split between chunks survives; an event without its blank line is dropped at the end", () => {
+    const parser = new SseParser();
+    const all = bytes('data: {"t":"é😀"}\n\ndata: unfinished\n');
+    const out = [...parser.push(all.subarray(0, 14)), ...parser.push(all.subarray(14)), ...parser.end()];
+    expect(out).toEqual([{ event: "message", data: '{"t":"é😀"}', id: undefined }]);
+  });
+
+  test("an id holding NUL is ignored; a field without a colon has an empty value", () => {
+    const parser = new SseParser();
+    expect(parser.push(bytes("id: a\0b\ndata\n\n"))).toEqual([{ event: "message", data: "", id: undefined }]);
+  });
+});
+
+describe("request headers", () => {
+  const base = { "User-Agent": "baton-proxy/1.0.0" };
+  test("legacy era: no version on initialize; session id and negotiated version afterwards", () => {
+    const facts = { sessionId: undefined, protocolVersion: undefined };
+    const init = postHeaders(base, facts, { jsonrpc: "2.0", id: 0, method: "initialize", params: {} });
+    expect(init).toEqual({ "User-Agent": "baton-proxy/1.0.0", "Content-Type": "application/json", Accept: "application/json, text/event-stream" });
+    const later = postHeaders(base, { sessionId: "s-1", protocolVersion: "2025-06-18" }, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+    expect(later["Mcp-Session-Id"]).toBe("s-1");
+    expect(later["MCP-Protocol-Version"]).toBe("2025-06-18");
+  });
+
+  test("stateless era: version from the body, Mcp-Method, Mcp-Name (Base64 sentinel when not plain ASCII)", () => {
+    const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28" };
+    const headers = postHeaders(base, { sessionId: undefined, protocolVersion: undefined }, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "café", _meta: meta } });
+    expect(headers["MCP-Protocol-Version"]).toBe("2026-07-28");
+    expect(headers["Mcp-Method"]).toBe("tools/call");
+    expect(headers["Mcp-Name"]).toBe(`=?base64?${Buffer.from("café").toString("base64")}?=`);
+    expect(encodeHeaderValue("plain_name")).toBe("plain_name");
+    expect(encodeHeaderValue(" padded")).toStartWith("=?base64?");
+  });
+
+  test("resumption GET carries Last-Event-ID and the session", () => {
+    expect(sessionHeaders(base, { sessionId: "s", protocolVersion: "2025-11-25" }, "text/event-stream", "ev-9")).toEqual({
+      ...base,
+      Accept: "text/event-stream",
+      "Mcp-Session-Id": "s",
+      "MCP-Protocol-Version": "2025-11-25",
+      "Last-Event-ID": "ev-9",
+    });
+  });
+});
+
+describe("bodies become single lines", () => {
+  test("a compact JSON body is forwarded byte for byte plus a newline; pretty-printed ones are flattened", () => {
+    expect(text(bodyToLine(bytes('{"id":1,"result":{}}')))).toBe('{"id":1,"result":{}}\n');
+    expect(text(bodyToLine(bytes('{\r\n  "id": 1,\n  "result": {"s": "a\\nb"}\n}\n')))).toBe('{    "id": 1,   "result": {"s": "a\\nb"} }\n');
+    expect(bodyToLine(bytes("  \n"))).toBeUndefined();
+    expect(text(dataToLine('{"a":\n1}'))).toBe('{"a": 1}\n');
+    expect(dataToLine("")).toBeUndefined();
+  });
+});
+
+describe("the --url target", () => {
+  test("${NAME} references resolve from the environment; problems name headers, never values", () => {
+    const ok = resolveRemoteTarget({ url: "https://mcp.example.com/mcp?x=1#frag", headers: ["X-Api-Key: ${KEY}", "X-Team: red-${TEAM}"], allowHttp: false }, { KEY: "s3cret-value", TEAM: "7" });
+    expect(ok.ok).toBe(true);
+    if (!ok.ok) return;
+    expect(ok.target.headers).toEqual({ "X-Api-Key": "s3cret-value", "X-Team": "red-7" });
+    expect(ok.target.origin).toBe("https://mcp.example.com");
+    expect(ok.target.url.href).toBe("https://mcp.example.com/mcp?x=1");
+    expect(ok.target.secrets).toContain("s3cret-value");
+    const bad = resolveRemoteTarget({ url: "http://mcp.example.com/mcp", headers: ["X-Api-Key: ${MISSING}", "Accept: x", "no colon", "Bad Name: v"], allowHttp: false }, {});
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.problems).toEqual([
+      "--url http://mcp.example.com is plain http to a non-local host: use https, or add --allow-http if you accept sending credentials in clear",
+      "--header X-Api-Key refers to ${MISSING}, which is not set in the environment",
+      "--header Accept is set by the proxy itself and cannot be overridden",
+      // A line without a colon may be a pasted secret: it is not echoed.
+      '--header "…" must look like "Name: value"',
+      '--header "…" must look like "Name: value"',
+    ]);
+  });
+
+  test("plain http is fine to loopback, or with --allow-http; credentials in the URL are secrets", () => {
+    expect(resolveRemoteTarget({ url: "http://127.0.0.1:8080/mcp", headers: [], allowHttp: false }, {}).ok).toBe(true);
+    const withUser = resolveRemoteTarget({ url: "http://user:pa55word@mcp.internal/mcp", headers: [], allowHttp: true }, {});
+    expect(withUser.ok && withUser.target.secrets).toEqual(["user", "pa55word"]);
+    expect(withUser.ok && withUser.target.origin).toBe("http://mcp.internal");
+  });
+});
+
+describe("failure names", () => {
+  const origin = "https://mcp.example.com";
+  test.each([
+    [Object.assign(new TypeError("Unable to connect"), { code: "ECONNREFUSED" }), "upstream_unreachable", "unreachable (ECONNREFUSED)"],
+    [Object.assign(new TypeError("getaddrinfo"), { code: "ENOTFOUND" }), "upstream_unreachable", "does not resolve"],
+    [Object.assign(new TypeError("handshake"), { code: "EPROTO" }), "upstream_tls", "TLS with https://mcp.example.com failed"],
+    [Object.assign(new Error("cert"), { code: "CERT_HAS_EXPIRED" }), "upstream_tls", "CERT_HAS_EXPIRED"],
+    [new UpstreamTimeout(), "upstream_timeout", "did not answer within 1.5 s"],
+  ])("a thrown %#: named and explained", (error, type, reason) => {
+    const failure = fetchFailure(origin, error, 1500);
+    expect(failure.errorType).toBe(type);
+    expect(failure.reason).toContain(reason);
+    expect(failure.reason).toContain(origin);
+  });
+
+  test("HTTP statuses quote a JSON-RPC error message from the body", () => {
+    expect(httpFailure(origin, 503, "Service Unavailable", "<html>busy</html>")).toEqual({ errorType: "http_503", reason: `${origin} answered HTTP 503 Service Unavailable` });
+    expect(httpFailure(origin, 400, "", '{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID"},"id":null}').reason).toBe(`${origin} answered HTTP 400: Bad Request: No valid session ID`);
+  });
+
+  test("resume delays back off to a cap, or follow the server's retry", () => {
+    expect([1, 2, 3, 4, 5, 6, 9].map((n) => resumeDelayMs(n, undefined))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
+    expect(resumeDelayMs(1, 1200)).toBe(1200);
+    expect(resumeDelayMs(1, 60_000)).toBe(5000);
+  });
+});
+
+describe("--url configuration", () => {
+  test("BATON_UPSTREAM_TIMEOUT: float seconds; a bad value is refused (upstream only warns); the token is a secret", () => {
+    const ok = loadConfig({ BATON_UPSTREAM_TIMEOUT: "0.5", BATON_UPSTREAM_AUTH_TOKEN: "tok-123456" });
+    expect(ok.ok && ok.config.upstreamTimeoutMs).toBe(500);
+    expect(ok.ok && ok.config.secrets).toContain("tok-123456");
+    for (const bad of ["0", "-1", "inf", "NaN", "soon"]) {
+      const result = loadConfig({ BATON_UPSTREAM_TIMEOUT: bad });
+      expect(result.ok).toBe(false);
+      expect(result.ok ? "" : result.problems.join("\n")).toContain(`BATON_UPSTREAM_TIMEOUT must be a positive number of seconds (got "${bad}")`);
+    }
+    // The OAuth and wrap variables are known names, not typos.
+    const quiet = loadConfig({ BATON_OAUTH_OPENER: "x", BATON_OAUTH_CLIENT_ID: "y", BATON_CONFIG_DIR: "/tmp/z", BATON_WRAPPED_REMOTE: "{}" });
+    expect(quiet.ok && quiet.config.warnings).toEqual([]);
+  });
+});
+
+describe("StreamableHttpUpstream in-process (fake fetch)", () => {
+  const target = { url: new URL("https://mcp.example.com/mcp"), origin: "https://mcp.example.com", headers: {}, secrets: [] };
+  const line = (o: unknown) => bytes(`${JSON.stringify(o)}\n`);
+
+  test("messages behind an initialize wait for its session id, in order", async () => {
+    const seen: Array<{ body: string; session: string | null }> = [];
+    let answerInit: () => void = () => undefined;
+    const fakeFetch = (async (_url: unknown, init?: RequestInit) => {
+      if (init?.method === "GET") return new Response(null, { status: 405 }); // no server-to-client stream offered
+      const body = String(new TextDecoder().decode(init?.body as Uint8Array));
+      seen.push({ body, session: new Headers(init?.headers).get("mcp-session-id") });
+      if (body.includes('"initialize"')) {
+        await new Promise<void>((resolve) => (answerInit = resolve));
+        return new Response('{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18"}}', { headers: { "content-type": "application/json", "mcp-session-id": "s-42" } });
+      }
+      return new Response(null, { status: 202 });
+    }) as typeof fetch;
+    const lines: string[] = [];
+    const upstream = new StreamableHttpUpstream({ target, timeoutMs: 5000, userAgent: "t", authorizer: undefined, logger: createMemoryLogger(), fetch: fakeFetch, sink: { line: (b) => lines.push(text(b) as string), failure: () => undefined } });
+    const init = upstream.send(line({ jsonrpc: "2.0", id: 0, method: "initialize", params: {} }));
+    const after = upstream.send(line({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    await Bun.sleep(5);
+    expect(seen.length).toBe(1); // the notification waits for the handshake
+    answerInit();
+    await Promise.all([init, after]);
+    expect(seen.map((s) => s.session)).toEqual([null, "s-42"]);
+    expect(upstream.facts).toEqual({ sessionId: "s-42", protocolVersion: "2025-06-18" });
+    expect(lines).toEqual(['{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18"}}\n']);
+    await upstream.stop();
+  });
+
+  test("an exception of ours still answers the request (proxy_internal), never a hang", async () => {
+    const failures: Array<{ id: unknown; errorType: string }> = [];
+    const authorizer = { header: async () => { throw new Error("cache unreadable"); }, unauthorized: async () => "retry" as const };
+    const upstream = new StreamableHttpUpstream({ target, timeoutMs: 5000, userAgent: "t", authorizer, logger: createMemoryLogger(), fetch: fetch, sink: { line: () => undefined, failure: (id, f) => failures.push({ id, errorType: f.errorType }) } });
+    await upstream.send(line({ jsonrpc: "2.0", id: 7, method: "tools/list" }));
+    expect(failures).toEqual([{ id: 7, errorType: "proxy_internal" }]);
+  });
+});
