@@ -1,4 +1,4 @@
-// Unit tests for src/proxy/pass-through.ts: a client line it lets go first is one the transforms forward unchanged (cross-checked on a corpus, in several proxy states).
+// Unit tests for src/proxy/pass-through.ts: a client line it lets go first is one the transforms forward unchanged (cross-checked on a corpus, in several proxy states, intent params and capture groups included).
 
 import { describe, expect, test } from "bun:test";
 import { clientLinePassesUnchanged } from "../src/proxy/pass-through.ts";
@@ -26,6 +26,12 @@ const CORPUS: readonly string[] = [
   line({ jsonrpc: "2.0", id: 12, method: "resources/read", params: { uri: "file:///x" } }),
   line({ jsonrpc: "2.0", id: 13, method: "prompts/get", params: { name: "p" } }),
   line({ jsonrpc: "2.0", id: 14, method: "ping" }),
+  line({ jsonrpc: "2.0", id: 20, method: "resources/list", params: { cursor: "c" } }),
+  line({ jsonrpc: "2.0", id: 21, method: "prompts/list" }),
+  line({ jsonrpc: "2.0", id: 22, method: "tasks/get", params: { taskId: "t1" } }),
+  line({ jsonrpc: "2.0", id: 23, method: "tools/call", params: { name: "echo", arguments: { n: 1.0 }, task: { ttl: 1000 } } }),
+  `{"jsonrpc":"2.0","id":24,"method":"tools/call","params":{"name":"echo","arguments":{"n":1.0,"big":12345678901234567890}}}`,
+  line({ jsonrpc: "2.0", id: 25, method: "logging/setLevel", params: { level: "debug" } }),
   line({ jsonrpc: "2.0", id: 15, method: "server/discover", params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } } }),
   line({ jsonrpc: "2.0", id: "srv-1", result: { roots: [] } }),
   line([{ jsonrpc: "2.0", id: 16, method: "tools/call", params: { name: "baton_annotate", arguments: {} } }, { jsonrpc: "2.0", id: 17, method: "ping" }]),
@@ -35,7 +41,7 @@ const CORPUS: readonly string[] = [
   "",
 ];
 
-/** Proxy states that change what `fromClient` does: fresh, after a handshake without tools (the proxy answers tools/list), after a listing. */
+/** Proxy states that change what `fromClient` does: fresh, after a handshake without tools (the proxy answers tools/list), after listings, intent modes, capture groups. */
 function states(): [string, ProxyState][] {
   const fresh = createProxyState({ includeReportTool: true });
   const noTools = createProxyState({ includeReportTool: true });
@@ -48,7 +54,11 @@ function states(): [string, ProxyState][] {
   fromClient(listed, list, classifyLine(list), 0);
   const tools = bytes(line({ jsonrpc: "2.0", id: 0, result: { tools: [{ name: "echo", inputSchema: { type: "object" } }, { name: "baton_annotate", inputSchema: { type: "object" } }] } }));
   fromServer(listed, tools, classifyLine(tools), 0);
-  return [["fresh", fresh], ["proxy answers tools/list", noTools], ["after a listing", listed]];
+  const required = createProxyState({ includeReportTool: true, intentParam: "required" });
+  fromClient(required, list, classifyLine(list), 0);
+  fromServer(required, tools, classifyLine(tools), 0);
+  const principal = createProxyState({ includeReportTool: false, intentParam: "off", capture: new Set(["resources"]), hashPrincipal: (p) => `h1:${p.id}`, defaultPrincipal: { id: "u" } });
+  return [["fresh", fresh], ["proxy answers tools/list", noTools], ["after a listing", listed], ["intent params required, listed", required], ["intent off, only resources captured, a principal", principal]];
 }
 
 describe("clientLinePassesUnchanged", () => {
