@@ -146,9 +146,10 @@ describe("large answers inspected in an idle turn", () => {
     await s.hub.shutdown(500);
     const calls = s.events.map((e) => [e.event_type, (e.payload as { tool_name?: string }).tool_name]);
     expect(calls).toEqual([["tool_call_start", "big"], ["tool_call_end", "big"], ["tool_call_start", "again"], ["tool_call_error", "again"]]);
-    expect((s.events[1]?.payload as { duration_ms: number }).duration_ms).toBe(1);
-    expect(JSON.stringify(s.events[1]?.payload)).toContain("truncated"); // the result was parsed and bounded
-    expect((s.events[3]?.payload as { error_type: string }).error_type).toBe("proxy_shutdown"); // not "evicted"
+    const payload = (i: number) => (s.events[i]?.payload ?? {}) as { duration_ms?: number; error_type?: string };
+    expect(payload(1).duration_ms).toBe(1);
+    expect(JSON.stringify(payload(1))).toContain("truncated"); // the result was parsed and bounded
+    expect(payload(3).error_type).toBe("proxy_shutdown"); // not "evicted"
   });
 });
 
