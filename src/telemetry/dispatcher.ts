@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import { SYSTEM_CLOCK, type Clock } from "./clock.ts";
 import { createDropLog, DROP_LOG_INTERVAL_MS } from "./drop-log.ts";
 import type { BatonEvent } from "./event-types.ts";
+import { IntakeQueue } from "./intake-queue.ts";
 import { createSinkLane } from "./sink-lane.ts";
 import type { Sink } from "./sinks/sink.ts";
 
@@ -31,8 +32,6 @@ export const PREPARE_SLICE_EVENTS = 256;
 export const EXPORT_TIMEOUT_MS = 2_000;
 /** `shutdown()` resolves by this deadline whatever the sinks do. */
 export const SHUTDOWN_DEADLINE_MS = 2_000;
-/** Prepared entries at the intake's head before it is compacted (and only once they are at least half of it). */
-const COMPACT_INTAKE_AFTER = 1024;
 /** Slack on the real timer that keeps the process alive during shutdown, beyond the (possibly fake) deadline. */
 const HOLD_MARGIN_MS = 1_000;
 
@@ -106,8 +105,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   const flushIntervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
   const exportTimeoutMs = options.exportTimeoutMs ?? EXPORT_TIMEOUT_MS;
   const drops = createDropLog(options.logger, clock);
-  let intake: T[] = [];
-  let intakeHead = 0; // intake[intakeHead..] waits; sliced preparation leaves a prefix behind
+  const intake = new IntakeQueue<T>();
   let intakeOverflow = 0;
   let slicePending = false;
   let sliceUrgent = false;
@@ -140,7 +138,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     timer = clock.setTimeout(runLoop, ms);
   }
 
-  const waitingInIntake = (): number => intake.length - intakeHead;
+  const waitingInIntake = (): number => intake.size;
 
   /** One turn: a slice of the intake, or all of it once a batch has piled up (a burst must not overflow it). */
   function prepareSlice(): void {
@@ -185,21 +183,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
       drops.add("all sinks", "intake full", intakeOverflow * lanes.length, `more than ${maxQueue} events waiting`);
       intakeOverflow = 0;
     }
-    const batch = intake;
-    const end = Math.min(batch.length, intakeHead + limit);
-    const start = intakeHead;
-    if (end >= batch.length) {
-      intake = [];
-      intakeHead = 0;
-    } else if (end >= COMPACT_INTAKE_AFTER && end * 2 >= batch.length) {
-      intake = batch.slice(end); // the loop below still reads `batch`
-      intakeHead = 0;
-    } else {
-      intakeHead = end;
-    }
-    for (let i = start; i < end; i++) {
-      const raw = batch[i] as T;
-      batch[i] = undefined as T; // a sliced intake must not pin what it already handed on
+    intake.take(limit, (raw) => {
       let event: BatonEvent;
       let line: string;
       try {
@@ -208,7 +192,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
         if (typeof line !== "string") throw new TypeError("prepare returned no event");
       } catch (error) {
         drops.add("all sinks", "prepare failed", lanes.length, describeError(error));
-        continue;
+        return;
       }
       try {
         options.observe?.(event);
@@ -223,7 +207,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
         lane.push(entry);
         if (eager && lane.size() >= maxBatch) lane.pump();
       }
-    }
+    });
     for (const lane of lanes) lane.reportOverflow();
   }
 
