@@ -25,9 +25,9 @@ export const FLUSH_INTERVAL_MS = 200;
  * the pipe for milliseconds: the p99), and none right behind every message (an idle turn after
  * each one lands where the next request arrives: the p50). A full batch is prepared at once.
  */
-export const PREPARE_INTERVAL_MS = 20;
-/** Events prepared per turn below a full batch: about a millisecond of work at most. */
-export const PREPARE_SLICE_EVENTS = 256;
+export const PREPARE_INTERVAL_MS = 5;
+/** Events prepared per turn below a full batch: a few hundred microseconds of work at most. */
+export const PREPARE_SLICE_EVENTS = 64;
 /** A sink flush slower than this is abandoned: its batch is counted as dropped. */
 export const EXPORT_TIMEOUT_MS = 2_000;
 /** `shutdown()` resolves by this deadline whatever the sinks do. */
