@@ -38,8 +38,6 @@ export interface CommandSpec {
   readonly name: string;
   /** One line for the top-level help. */
   readonly summary: string;
-  /** The name is reserved but this build does not carry the command: running it says so (exit 69). */
-  readonly reserved?: boolean;
   /** Argument patterns after `baton-proxy <name>`, one per usage line. */
   readonly synopsis: readonly string[];
   readonly description: readonly string[];

@@ -6,22 +6,8 @@ import { LocalError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
 import { AUTH_SPEC } from "./remote/auth-spec.ts";
 import { REPORT_SPEC } from "./report/report-spec.ts";
+import { SERVE_SPEC } from "./serve/serve-spec.ts";
 import { UNWRAP_SPEC, WRAP_SPEC } from "./wrap/wrap-spec.ts";
-
-/** A name reserved for a subcommand that this build does not carry (its helper replaces the entry with a real spec). */
-function reserved(name: string, summary: string): CommandSpec {
-  return {
-    name,
-    summary: `${summary} (not available in this build)`,
-    reserved: true,
-    synopsis: [],
-    description: [],
-    operands: [],
-    options: [],
-    exits: [[EXIT.UNAVAILABLE, "not available in this build"]],
-    load: () => Promise.reject(new Error(`${name} is not in this build`)),
-  };
-}
 
 /**
  * Every subcommand, in help order. Adding one: write its CommandSpec (its `load` imports the
@@ -31,7 +17,7 @@ export const SUBCOMMANDS: readonly CommandSpec[] = [
   REPORT_SPEC,
   WRAP_SPEC,
   UNWRAP_SPEC,
-  reserved("serve", "serve a remote MCP server over HTTP with telemetry"),
+  SERVE_SPEC,
   AUTH_SPEC,
 ];
 
@@ -45,10 +31,6 @@ export function findSubcommand(name: string): CommandSpec | undefined {
  * refusal (exit 78); any other LocalError is a failure of the command (exit 1).
  */
 export async function runSubcommand(spec: CommandSpec, args: readonly string[], ctx: CommandContext): Promise<number> {
-  if (spec.reserved === true) {
-    ctx.stderr(`baton-proxy ${spec.name}: not available in this build of baton-proxy\n`);
-    return EXIT.UNAVAILABLE;
-  }
   try {
     const parsed = parseCommandArgs(spec, args);
     if (parsed.values.help === true) {

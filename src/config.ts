@@ -1,18 +1,25 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
 import { describeUnknownVariables, suggestSinkSpelling } from "./config-hints.ts";
+import { OTLP_VARIABLES, parseOtlpSettings, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
+import { parseS3Settings, S3_VARIABLES, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
 
 /** One event destination, as configured in BATON_EVENT_SINK. */
 export type SinkSpec =
   | { readonly kind: "stderr" }
   | { readonly kind: "file"; readonly path: string }
-  | { readonly kind: "http"; readonly url: string };
+  | { readonly kind: "http"; readonly url: string }
+  | { readonly kind: "s3"; readonly bucket: string; readonly prefix: string }
+  | { readonly kind: "otlp" };
 
 export type ScrubMode = "on" | "off";
 export type IntentParamMode = "optional" | "required" | "off";
 export type CaptureGroup = "tools" | "resources" | "prompts";
 const INTENT_PARAM_MODES: readonly IntentParamMode[] = ["optional", "required", "off"];
 const CAPTURE_GROUPS: readonly CaptureGroup[] = ["tools", "resources", "prompts"];
+
+/** `static`: one BATON_CONSENT_TOKEN per process; `per-request`: each HTTP request brings its own (serve only). */
+export type ConsentMode = "static" | "per-request";
 
 export interface Config {
   readonly sinks: readonly SinkSpec[];
@@ -21,7 +28,12 @@ export interface Config {
   readonly tenantId: string;
   readonly vendorId: string;
   readonly consentToken: string;
+  readonly consentMode: ConsentMode;
   readonly apiKey: string | undefined;
+  /** Credentials, endpoint and batching of the `s3://` sink (set only when one is configured). */
+  readonly s3: S3Settings | undefined;
+  /** Endpoint, headers and options of the `otlp:` sink (set only when it is configured). */
+  readonly otlp: OtlpSettings | undefined;
   readonly logFile: string | undefined;
   readonly scrub: ScrubMode;
   /** Extra key names (lower-cased) whose values are always redacted, on top of the built-in list. */
@@ -80,7 +92,25 @@ export const KNOWN_VARIABLES = [
   "BATON_CONFIG_DIR",
   // Not read: `wrap` keeps a wrapped remote entry's original text there (for unwrap), so it is no typo.
   "BATON_WRAPPED_REMOTE",
+  ...S3_VARIABLES,
+  ...OTLP_VARIABLES,
+  "BATON_CONSENT_MODE",
+  // `baton-proxy serve` only (src/serve/serve-args.ts reads them).
+  "BATON_UPSTREAM",
+  "BATON_LISTEN",
+  "BATON_PATH",
+  "BATON_ADMIN_LISTEN",
+  "BATON_ALLOWED_ORIGINS",
+  "BATON_MAX_BODY_BYTES",
+  "BATON_DRAIN_TIMEOUT_MS",
+  "BATON_SESSION_IDLE_MS",
+  "BATON_IDLE_TIMEOUT_MS",
 ] as const;
+
+/** What the caller runs: only `serve` can take a consent token per request. */
+export interface LoadOptions {
+  readonly perRequestConsentAllowed?: boolean;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -88,7 +118,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Reads the configuration from `env` (a plain object; only `src/main.ts` passes `process.env`).
  * Returns every problem at once; never throws. Problem texts never contain secret values.
  */
-export function loadConfig(env: Env): ConfigResult {
+export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   const problems: string[] = [];
   const warnings: string[] = [];
   const value = (name: (typeof KNOWN_VARIABLES)[number]): string | undefined => {
@@ -97,13 +127,23 @@ export function loadConfig(env: Env): ConfigResult {
   };
 
   const sinks = parseSinks(value("BATON_EVENT_SINK") ?? DEFAULT_SINKS, problems);
-  const hasRemote = sinks.some((s) => s.kind === "http");
+  const hasRemote = sinks.some((s) => s.kind !== "stderr" && s.kind !== "file");
   const apiKey = value("BATON_API_KEY");
   const consentToken = value("BATON_CONSENT_TOKEN") ?? PLACEHOLDER;
-  if (hasRemote && apiKey === undefined) {
+  const consentModeRaw = value("BATON_CONSENT_MODE")?.toLowerCase() ?? "static";
+  if (consentModeRaw !== "static" && consentModeRaw !== "per-request") {
+    problems.push(`BATON_CONSENT_MODE must be "static" or "per-request" (got "${clip(consentModeRaw)}")`);
+  } else if (consentModeRaw === "per-request" && options.perRequestConsentAllowed !== true) {
+    problems.push(`BATON_CONSENT_MODE=per-request only applies to "baton-proxy serve" (a stdio proxy has no requests to take tokens from)`);
+  }
+  const perRequest = consentModeRaw === "per-request";
+  const s3 = sinks.some((s) => s.kind === "s3") ? parseS3Settings(env, problems) : undefined;
+  const otlp = sinks.some((s) => s.kind === "otlp") ? parseOtlpSettings(env, problems) : undefined;
+  if (sinks.some((s) => s.kind === "http") && apiKey === undefined) {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }
-  if (hasRemote && consentToken === PLACEHOLDER) {
+  // Per-request mode: each request's own token is checked instead (requests without one emit nothing).
+  if (hasRemote && consentToken === PLACEHOLDER && !perRequest) {
     problems.push(`BATON_CONSENT_TOKEN is still the placeholder "${PLACEHOLDER}": set a real consent token before sending events to a remote sink`);
   }
 
@@ -149,7 +189,16 @@ export function loadConfig(env: Env): ConfigResult {
   if (problems.length > 0) return { ok: false, problems: [...problems, ...remarks] };
   warnings.push(...remarks);
 
-  const secrets = [apiKey, consentToken === PLACEHOLDER ? undefined : consentToken, userIdKey, principal, upstreamAuthToken].filter(
+  const secrets = [
+    apiKey,
+    consentToken === PLACEHOLDER ? undefined : consentToken,
+    userIdKey,
+    principal,
+    upstreamAuthToken,
+    s3?.secretAccessKey,
+    s3?.sessionToken,
+    ...Object.values(otlp?.headers ?? {}),
+  ].filter(
     (s): s is string => s !== undefined,
   );
   const config: Config = {
@@ -158,7 +207,10 @@ export function loadConfig(env: Env): ConfigResult {
     tenantId: value("BATON_TENANT_ID") ?? PLACEHOLDER,
     vendorId: value("BATON_VENDOR_ID") ?? "unknown",
     consentToken,
+    consentMode: consentModeRaw as ConsentMode,
     apiKey,
+    s3,
+    otlp,
     logFile: value("BATON_PROXY_LOG_FILE"),
     scrub: scrubRaw as ScrubMode,
     scrubKeys: Object.freeze(scrubKeys),
@@ -200,6 +252,7 @@ function parseSinks(list: string, problems: string[]): SinkSpec[] {
 
 function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
   if (entry === "stderr:") return { kind: "stderr" };
+  if (entry === "otlp:") return { kind: "otlp" };
   let url: URL;
   try {
     url = new URL(entry);
@@ -230,12 +283,14 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
       }
       return { kind: "http", url: url.href.replace(/\/+$/, "") };
     }
+    case "s3:":
+      return parseS3Location(url, entry, problems);
     default: {
       // A Windows path (C:\x.jsonl) parses as a URL with a one-letter scheme.
       const meant = suggestSinkSpelling(entry);
       const hint = meant === undefined ? "" : `: did you mean "${clip(maskUrl(meant))}"?`;
       problems.push(
-        `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" has unsupported scheme "${url.protocol}" (supported: stderr:, file://, http://, https://)${hint}`,
+        `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" has unsupported scheme "${url.protocol}" (supported: stderr:, file://, http://, https://, s3://, otlp:)${hint}`,
       );
       return undefined;
     }
@@ -251,7 +306,31 @@ export function sinkLabel(sink: SinkSpec): string {
       return `file://${sink.path}`;
     case "http":
       return maskUrl(sink.url);
+    case "s3":
+      return `s3://${sink.bucket}${sink.prefix === "" ? "" : `/${sink.prefix}`}`;
+    case "otlp":
+      return "otlp:";
   }
+}
+
+/** `s3://bucket[/prefix]`: the prefix without its outer slashes; no credentials, query or fragment. */
+function parseS3Location(url: URL, entry: string, problems: string[]): SinkSpec | undefined {
+  if (url.username !== "" || url.password !== "" || url.port !== "" || url.search !== "" || url.hash !== "") {
+    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must be s3://bucket/prefix (credentials come from AWS_* variables)`);
+    return undefined;
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(url.hostname)) {
+    problems.push(`BATON_EVENT_SINK entry "${clip(entry)}" is missing a valid bucket name (s3://bucket/prefix)`);
+    return undefined;
+  }
+  let prefix: string;
+  try {
+    prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, "");
+  } catch {
+    problems.push(`BATON_EVENT_SINK entry "${clip(entry)}" has a badly percent-encoded prefix`);
+    return undefined;
+  }
+  return { kind: "s3", bucket: url.hostname, prefix };
 }
 
 /**

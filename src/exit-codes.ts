@@ -6,8 +6,6 @@ export const EXIT = {
   /** A subcommand could not do its job: a file unreadable or unchanged, a session not found, no events. */
   FAILED: 1,
   USAGE: 2,
-  /** A subcommand reserved by name but not part of this build. */
-  UNAVAILABLE: 69,
   /** A bug of ours (an uncaught exception). */
   INTERNAL: 70,
   CONFIG: 78,
@@ -20,7 +18,6 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** What each status means, for the help texts (one source with the table above). */
 export const EXIT_MEANINGS: ReadonlyArray<readonly [ExitCode, string]> = [
   [EXIT.USAGE, "usage error"],
-  [EXIT.UNAVAILABLE, "subcommand not available in this build"],
   [EXIT.INTERNAL, "internal error"],
   [EXIT.CONFIG, "configuration refused"],
   [EXIT.NOT_EXECUTABLE, "server not executable"],

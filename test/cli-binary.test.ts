@@ -32,11 +32,12 @@ describe("launching without --", () => {
     expect(asSubcommand.stderr).toContain("no event file at");
   });
 
-  test("serve is reserved: a clear error, exit 69, nothing on stdout", async () => {
-    for (const name of ["serve"]) {
-      const r = await runBinary([name, "--upstream", "http://127.0.0.1:1"]);
-      expect(r).toEqual({ code: 69, stdout: "", stderr: `baton-proxy ${name}: not available in this build of baton-proxy\n` });
-    }
+  test("serve without an upstream refuses to start: every problem listed, exit 78, nothing on stdout", async () => {
+    const r = await runBinary(["serve", "--listen", "nowhere"]);
+    expect(r.code).toBe(78);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("--upstream (or BATON_UPSTREAM) is required");
+    expect(r.stderr).toContain("--listen must be HOST:PORT");
   });
 });
 

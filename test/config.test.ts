@@ -26,14 +26,14 @@ describe("loadConfig", () => {
 
   test("every problem is reported at once", () => {
     const result = loadConfig({
-      BATON_EVENT_SINK: "s3://bucket,https://console.example,file://relative/x.jsonl,::not a url",
+      BATON_EVENT_SINK: "ftp://bucket,https://console.example,file://relative/x.jsonl,::not a url",
       BATON_SCRUB: "maybe",
       BATON_SLOW_CALL_MS: "12abc",
     });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const text = result.problems.join("\n");
-    expect(text).toContain('unsupported scheme "s3:"');
+    expect(text).toContain('unsupported scheme "ftp:"');
     expect(text).toContain("BATON_API_KEY is required");
     expect(text).toContain("BATON_CONSENT_TOKEN is still the placeholder");
     expect(text).toContain("must be an absolute path");
@@ -122,6 +122,6 @@ describe("loadConfig", () => {
 test("a Windows path as a sink gets its file:/// spelling", () => {
   const result = loadConfig({ BATON_EVENT_SINK: "C:\\Users\\me\\events.jsonl" });
   expect(!result.ok && result.problems).toEqual([
-    'BATON_EVENT_SINK entry "C:\\Users\\me\\events.jsonl" has unsupported scheme "c:" (supported: stderr:, file://, http://, https://): did you mean "file:///C:/Users/me/events.jsonl"?',
+    'BATON_EVENT_SINK entry "C:\\Users\\me\\events.jsonl" has unsupported scheme "c:" (supported: stderr:, file://, http://, https://, s3://, otlp:): did you mean "file:///C:/Users/me/events.jsonl"?',
   ]);
 });

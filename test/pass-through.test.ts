@@ -1,6 +1,10 @@
 // Unit tests for src/proxy/pass-through.ts: a client line it lets go first is one the transforms forward unchanged (cross-checked on a corpus, in several proxy states, intent params and capture groups included).
 
 import { describe, expect, test } from "bun:test";
+import { loadConfig } from "../src/config.ts";
+import { createSessionEngine } from "../src/engine/session-engine.ts";
+import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 import { clientLinePassesUnchanged } from "../src/proxy/pass-through.ts";
 import { createProxyState, fromClient, fromServer, type ProxyState } from "../src/proxy/transform.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
@@ -89,5 +93,25 @@ describe("clientLinePassesUnchanged", () => {
     [line([{ jsonrpc: "2.0", id: 1, method: "ping" }]), false],
   ])("%s -> %p", (text, expected) => {
     expect(clientLinePassesUnchanged(bytes(text))).toBe(expected);
+  });
+});
+
+describe("the engine's answer", () => {
+  const engineWith = (env: Record<string, string>) => {
+    const loaded = loadConfig({ BATON_EVENT_SINK: "stderr:", BATON_CONSENT_TOKEN: "test-consent", ...env });
+    if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+    const logger = createMemoryLogger();
+    const hub = createTelemetryHub({ config: loaded.config, logger, sinks: [] });
+    return createSessionEngine({ config: loaded.config, logger, now: () => 0, telemetry: hub });
+  };
+  const plainCall = bytes(line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } }));
+
+  test("a plain call may go first, also with an otlp: sink that only records", () => {
+    expect(engineWith({}).clientLinePassesUnchanged(plainCall)).toBe(true);
+    expect(engineWith({ BATON_EVENT_SINK: "stderr:,otlp:" }).clientLinePassesUnchanged(plainCall)).toBe(true);
+  });
+
+  test("never while trace context is propagated: every forwarded call is rewritten then", () => {
+    expect(engineWith({ BATON_EVENT_SINK: "stderr:,otlp:", BATON_OTEL_PROPAGATE: "on" }).clientLinePassesUnchanged(plainCall)).toBe(false);
   });
 });

@@ -12,8 +12,10 @@ import { hashUserId } from "../identity/user-id.ts";
 import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
+import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
 import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
-import { createProxyState, failPending, failRequest, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
+import { createTraceTracker } from "../proxy/trace-meta.ts";
+import { createProxyState, failPending, failRequests, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
 
 export type { RequestContext } from "../telemetry/envelope.ts";
 
@@ -27,7 +29,7 @@ export const SWEEP_INTERVAL_MS = 30_000;
 export type WireAction = { readonly to: Side; readonly bytes: Uint8Array } | { readonly to: Side; readonly message: unknown };
 
 export interface SessionEngineDeps {
-  readonly config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks"> & Partial<Pick<Config, "intentParam" | "capture" | "tenantId" | "userIdKey" | "principal">>;
+  readonly config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks"> & Partial<Pick<Config, "intentParam" | "capture" | "tenantId" | "userIdKey" | "principal" | "otlp">>;
   readonly logger: Logger;
   /** Monotonic milliseconds (durations, pending ages). */
   readonly now: () => number;
@@ -59,8 +61,12 @@ export interface SessionEngine {
   clientLinePassesUnchanged(body: Uint8Array): boolean;
   /** Answers every request still in flight with a JSON-RPC error and closes its calls as `kind`. */
   failPending(kind: "upstream_exit" | "proxy_shutdown", text: string): WireAction[];
-  /** Answers one request the upstream could not deliver with a JSON-RPC error; its call ends as `errorType`. */
-  failRequest(id: JsonRpcId, errorType: string, text: string): WireAction[];
+  /**
+   * Ends just these requests, which the upstream will never answer (`--url`: delivery failed;
+   * `serve`: one POST got no answer), their calls as `kind` (e.g. `upstream_unreachable`); other
+   * requests stay pending. `answerUntracked`: also answer ids no longer tracked (see failRequests).
+   */
+  failRequests(ids: readonly JsonRpcId[], kind: string, text: string, answerUntracked?: boolean): WireAction[];
   /** Evicts requests older than the pending TTL (call every SWEEP_INTERVAL_MS). */
   sweep(): WireAction[];
   /** The session is over: stop folding its live report. Events already emitted are still delivered. */
@@ -88,6 +94,9 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     serverLabel: deps.serverLabel,
   });
   if (config.principal !== undefined && userIdKey === undefined) logger.warn("BATON_PRINCIPAL is set but BATON_USER_ID_HMAC_KEY is not: events carry no user_id");
+  // Only with an otlp: sink: trace facts on tool-call starts (and BATON_OTEL_PROPAGATE=on: traceparent into forwarded calls).
+  const tracer = config.otlp === undefined ? undefined : createTraceTracker({ propagate: config.otlp.propagate, randomHex: RANDOM_HEX });
+  const propagatesTrace = config.otlp?.propagate === true;
   // Only the report tool reads the fold, and it is offered only when every sink is local.
   const report = config.allSinksLocal ? createReportState() : undefined;
   const events: SessionEvents = telemetry.openSession(report === undefined ? undefined : (event) => foldEvent(report, event));
@@ -142,13 +151,20 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
 
   return {
     sessionId: events.sessionId,
-    fromClient: (raw, line, context) => perform(fromClient(state, raw, line, now(), context?.principal === undefined ? undefined : { principal: context.principal }), context),
-    fromServer: (raw, line, streamed = false, at) => perform(fromServer(state, raw, line, at ?? now()), undefined, streamed),
+    fromClient: (raw, line, context) => {
+      const actions = fromClient(state, raw, line, now(), context?.principal === undefined ? undefined : { principal: context.principal });
+      return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context);
+    },
+    fromServer: (raw, line, streamed = false, at) => {
+      tracer?.fromServer(line);
+      return perform(fromServer(state, raw, line, at ?? now()), undefined, streamed);
+    },
     fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
-    clientLinePassesUnchanged,
+    // Propagating trace context rewrites every forwarded call: nothing may go out before it is parsed.
+    clientLinePassesUnchanged: (body) => !propagatesTrace && clientLinePassesUnchanged(body),
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
-    failRequest: (id, errorType, text) => perform(failRequest(state, id, errorType, text, now())),
+    failRequests: (ids, kind, text, answerUntracked) => perform(failRequests(state, ids, kind, text, now(), answerUntracked)),
     sweep: () => perform(sweepPending(state, now())),
     close: () => events.close(),
   };

@@ -24,14 +24,22 @@ export function failPending(state: ProxyState, errorType: "upstream_exit" | "pro
 }
 
 /**
- * Ends one request the upstream could not deliver (`--url`: unreachable, HTTP 5xx, timeout): the
- * client gets a JSON-RPC error naming the reason, its tool call a `tool_call_error` of `errorType`.
- * The client is answered even when the request is no longer tracked (evicted).
+/**
+ * Ends the requests `ids` that the upstream will never answer (`--url`: unreachable, HTTP 5xx,
+ * timeout; `serve`: one POST got no answer while the session's other POSTs may still succeed):
+ * each gets a JSON-RPC error naming the reason (`data["baton/error_type"]` = `errorType`), its tool
+ * call a `tool_call_error` of `errorType`; other requests stay pending. An id the proxy no longer
+ * tracks is skipped (it may have been answered already), unless `answerUntracked`: a request whose
+ * delivery failed was answered by nobody, even if it was evicted meanwhile.
  */
-export function failRequest(state: ProxyState, id: JsonRpcId, errorType: string, reason: string, now: number): Action[] {
-  const actions: Action[] = [{ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }) }];
-  const request = untrack(state, id);
-  if (request?.call) actions.push(callError(state, request, errorType, reason, now));
+export function failRequests(state: ProxyState, ids: readonly JsonRpcId[], errorType: string, reason: string, now: number, answerUntracked = false): Action[] {
+  const actions: Action[] = [];
+  for (const id of ids) {
+    const request = untrack(state, id);
+    if (request === undefined && !answerUntracked) continue;
+    actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }) });
+    if (request?.call) actions.push(callError(state, request, errorType, reason, now));
+  }
   return actions;
 }
 

@@ -16,7 +16,7 @@ import { notePage, noteHandshake } from "./surface-snapshot.ts";
 
 export { createProxyState, serverLinesPassUnchanged, MAX_PENDING_REQUESTS, PENDING_TTL_MS } from "./proxy-state.ts";
 export type { Action, EventDraft, Principal, ProxyState, RequestFacts, Side, TransformOptions } from "./proxy-state.ts";
-export { failPending, failRequest, sweepPending } from "./pending.ts";
+export { failPending, failRequests, sweepPending } from "./pending.ts";
 export { injectedResult } from "./injection.ts";
 export { fromServerLongLine } from "./long-lines.ts";
 

@@ -11,6 +11,7 @@ import {
   createSessionIndex, findLatestSession, indexEvent, listSessions, matchSession, parseEventLine, sortBySequence, splitLines,
   type SessionIndex, type SessionInfo,
 } from "./read-events.ts";
+import { isS3Location, openS3Lines, type ReadLines } from "./read-s3.ts";
 import { renderReport } from "./render-markdown.ts";
 import { createReportState, foldEvent } from "./report-state.ts";
 import type { PreviousSurface } from "./render-surface.ts";
@@ -55,12 +56,12 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   if (!loaded.ok) throw new LocalError("E_CONFIG", `refusing to run, ${describeConfigProblems(loaded.problems)}`);
   const config = loaded.config;
   for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${warning}\n`);
-  const path = toPath(request.file ?? defaultEventFile(config), ctx.cwd);
-  const file = Bun.file(path);
-  if (!(await file.exists())) throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
+  const location = request.file ?? defaultEventFile(config);
+  const path = isS3Location(location) ? location : toPath(location, ctx.cwd);
+  const readLines = isS3Location(path) ? await openS3Lines(path, ctx.env) : await openFileLines(path);
   const index = createSessionIndex();
   try {
-    for await (const line of splitLines(file.stream())) {
+    for await (const line of readLines()) {
       const result = parseEventLine(line);
       if (result.kind === "malformed") index.malformedLines += 1;
       else if (result.kind === "event") indexEvent(index, result.event);
@@ -79,9 +80,9 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   }
   const session = chooseSession(index, request.session);
   const state = createReportState();
-  for (const event of await collectSession(path, session.sessionId)) foldEvent(state, event);
+  for (const event of await collectSession(readLines, session.sessionId)) foldEvent(state, event);
   const slowCallMs = request.slowMs ?? config.slowCallMs;
-  const previousSurface = request.format === "json" ? undefined : await findPreviousSurface(path, index, session);
+  const previousSurface = request.format === "json" ? undefined : await findPreviousSurface(readLines, index, session);
   ctx.stdout(request.format === "json" ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n` : renderReport(state, { slowCallMs, eventsLocation: path, previousSurface }));
   return EXIT.OK;
 }
@@ -90,6 +91,12 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
 function defaultEventFile(config: Config): string {
   for (const sink of config.sinks) if (sink.kind === "file") return sink.path;
   return DEFAULT_FILE_SINK_PATH;
+}
+
+/** A local event file as a line reader (read again for each pass); LocalError E_IO when it is missing. */
+async function openFileLines(path: string): Promise<ReadLines> {
+  if (!(await Bun.file(path).exists())) throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
+  return () => splitLines(Bun.file(path).stream());
 }
 
 function chooseSession(index: SessionIndex, query: string | undefined): SessionInfo {
@@ -107,10 +114,10 @@ function chooseSession(index: SessionIndex, query: string | undefined): SessionI
 }
 
 /** Second pass: only this session's events, in sequence order, results dropped. Lines that cannot mention the id are skipped unparsed. */
-async function collectSession(path: string, sessionId: string): Promise<BatonEvent[]> {
+async function collectSession(readLines: ReadLines, sessionId: string): Promise<BatonEvent[]> {
   const canPrefilter = !/["\\]/.test(sessionId) && /^[\x20-\x7e]+$/.test(sessionId);
   const events: BatonEvent[] = [];
-  for await (const line of splitLines(Bun.file(path).stream())) {
+  for await (const line of readLines(sessionId)) {
     if (canPrefilter && !line.includes(sessionId)) continue;
     const result = parseEventLine(line);
     if (result.kind !== "event" || result.event.session_id !== sessionId) continue;
@@ -122,11 +129,11 @@ async function collectSession(path: string, sessionId: string): Promise<BatonEve
 }
 
 /** The latest surface of the session listed just before `session` that recorded one (another pass over the file). */
-async function findPreviousSurface(path: string, index: SessionIndex, session: SessionInfo): Promise<PreviousSurface | undefined> {
+async function findPreviousSurface(readLines: ReadLines, index: SessionIndex, session: SessionInfo): Promise<PreviousSurface | undefined> {
   const sessions = listSessions(index);
   const previous = sessions.slice(0, sessions.indexOf(session)).reverse().find((s) => s.surfaceHash !== null);
   if (previous === undefined || previous.surfaceHash === null) return undefined;
-  for await (const line of splitLines(Bun.file(path).stream())) {
+  for await (const line of readLines(previous.sessionId)) {
     if (!line.includes(previous.surfaceHash)) continue;
     const result = parseEventLine(line);
     if (result.kind !== "event" || result.event.session_id !== previous.sessionId || result.event.event_type !== "surface_snapshot") continue;

@@ -7,9 +7,9 @@ import { EXIT } from "../exit-codes.ts";
 export const REPORT_SPEC: CommandSpec = {
   name: "report",
   summary: "print the friction report of one session from an event file",
-  synopsis: ["[FILE.jsonl] [--session ID] [--format md|json] [--list] [--slow-ms N]"],
+  synopsis: ["[FILE.jsonl | s3://bucket/prefix] [--session ID] [--format md|json] [--list] [--slow-ms N]"],
   description: ["Prints the friction report of one session from a baton-proxy event file (JSON Lines)."],
-  operands: [["FILE", `the event file (default: the file sink of BATON_EVENT_SINK, else ${DEFAULT_FILE_SINK_PATH})`]],
+  operands: [["FILE", `the event file (default: the file sink of BATON_EVENT_SINK, else ${DEFAULT_FILE_SINK_PATH}), or s3://bucket/prefix written by the s3:// sink (credentials from AWS_* variables)`]],
   options: [
     { name: "session", value: "ID", help: "a session id, or a prefix matching exactly one (default: the latest session)" },
     { name: "format", value: "md|json", help: "Markdown report (default) or the aggregated numbers as JSON" },

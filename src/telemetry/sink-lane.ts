@@ -81,6 +81,15 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     return entry;
   };
 
+  /** Counts what the sink lost by itself (background uploads, its own bounds) as this lane's drops. */
+  function collectSinkDrops(): void {
+    try {
+      for (const drop of sink.takeDrops?.() ?? []) drops.add(sink.label, drop.kind, drop.count, drop.detail);
+    } catch (error) {
+      context.logger.warn(`sink ${sink.label} could not report its drops: ${describeError(error)}`);
+    }
+  }
+
   function pump(): void {
     if (running !== undefined || size() === 0 || abandoned) return;
     const batch = Array.from({ length: Math.min(maxBatch, size()) }, take);
@@ -108,6 +117,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     void running.then(() => {
       running = undefined;
       current = undefined;
+      collectSinkDrops();
       if (context.isShuttingDown() || abandoned) return; // finish() drives the lane from here
       if (size() >= maxBatch) pump();
       else if (size() > 0) context.scheduleFlush();
@@ -126,6 +136,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     } catch (error) {
       context.logger.warn(`closing sink ${sink.label} failed: ${describeError(error)}`);
     }
+    collectSinkDrops();
   }
 
   return {

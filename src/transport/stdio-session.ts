@@ -71,7 +71,7 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   // Failures arrive outside the pumps (an HTTP exchange ended): hand their answers to the client at once.
   upstream.onRequestFailed?.((failure) => {
     inspectClientLines(); // lines still waiting for inspection come first
-    carryOut(engine.failRequest(failure.id, failure.errorType, failure.reason));
+    carryOut(engine.failRequests([failure.id], failure.errorType, failure.reason, true));
     void toClient.drain()?.catch(() => undefined);
   });
   const sweep = setInterval(() => {
@@ -96,8 +96,13 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
       if (line.kind === "junk") clientJunk.report(line.reason, frame.body);
       for (const action of engine.fromClient(frame.raw, line)) {
         if (action.to === "server" && "bytes" in action && action.bytes === frame.raw) continue; // already sent
+        if (action.to === "server") {
+          // The line already went out as it came; a second, changed copy could run a tool twice.
+          logger.warn("internal: a client line sent on before inspection turned out to need a change; the original was kept");
+          continue;
+        }
         carryOut([action]);
-        void writers[action.to].drain(); // never expected here; if it happens, it must not wait for the next chunk
+        void toClient.drain(); // never expected here; if it happens, it must not wait for the next chunk
       }
     }
     inspectClientLater.length = 0;

@@ -38,7 +38,11 @@ export function decodeUtf8(bytes: Uint8Array): string {
 
 /** Decodes and classifies one line body (without its newline). Never throws. */
 export function classifyLine(body: Uint8Array): Classified {
-  const text = decodeUtf8(body);
+  return classifyText(decodeUtf8(body));
+}
+
+/** Classifies text already decoded (an SSE event's data). Never throws. */
+export function classifyText(text: string): Classified {
   if (text.trim() === "") return { kind: "junk", reason: "blank" };
   let parsed: unknown;
   try {

@@ -37,7 +37,7 @@ export function readValidatedEvents(path: string): Record<string, any>[] {
 }
 
 /** Per session: sequence numbers strictly increase, ids are UUIDv7 and unique, times are RFC 3339 UTC with µs. */
-function checkEnvelopes(events: readonly Record<string, any>[]): void {
+export function checkEnvelopes(events: readonly Record<string, any>[]): void {
   const lastSeq = new Map<string, number>();
   const ids = new Set<string>();
   for (const event of events) {

@@ -4,8 +4,11 @@ import type { Config } from "../../config.ts";
 import { sinkLabel } from "../../config.ts";
 import { LocalError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
+import { SYSTEM_CLOCK } from "../clock.ts";
 import { createFileSink } from "./file-sink.ts";
 import { createHttpSink, type FetchLike } from "./http-sink.ts";
+import { createOtlpSink } from "./otlp-sink.ts";
+import { createBunS3Put, createS3Sink, type S3Put } from "./s3-sink.ts";
 import type { Sink } from "./sink.ts";
 import { createStderrSink, type WriteText } from "./stderr-sink.ts";
 
@@ -17,11 +20,16 @@ export interface SinkDeps {
   writeStderr: WriteText;
   /** Default `globalThis.fetch`. */
   fetch?: FetchLike;
+  /** How hosts reach this process, for the `otlp:` sink's network.transport: "stdio" (default) or "http". */
+  transport?: "stdio" | "http";
+  /** Default: Bun's S3 client per bucket (tests may pass another uploader). */
+  s3Put?: (bucket: string) => S3Put;
 }
 
 /**
  * One sink per `config.sinks` entry, in order. Opens nothing (the file sink opens on first flush).
- * Throws `LocalError` `E_CONFIG` only for an http sink without an API key, which `loadConfig` already refuses.
+ * Throws `LocalError` `E_CONFIG` only for settings `loadConfig` already refuses (an http sink without an API
+ * key, an s3/otlp sink without its settings).
  */
 export function createSinks(config: Config, logger: Logger, deps: SinkDeps): Sink[] {
   return config.sinks.map((spec): Sink => {
@@ -35,6 +43,17 @@ export function createSinks(config: Config, logger: Logger, deps: SinkDeps): Sin
           throw new LocalError("E_CONFIG", `BATON_API_KEY is required for ${sinkLabel(spec)}`);
         }
         return createHttpSink({ url: spec.url, label: sinkLabel(spec), apiKey: config.apiKey, fetch: deps.fetch });
+      }
+      case "s3": {
+        const settings = config.s3;
+        if (settings === undefined) throw new LocalError("E_CONFIG", `${sinkLabel(spec)} has no S3 settings`);
+        const put = deps.s3Put?.(spec.bucket) ?? createBunS3Put(spec.bucket, settings);
+        const secrets = [settings.secretAccessKey, settings.sessionToken].filter((s): s is string => s !== undefined);
+        return createS3Sink({ label: sinkLabel(spec), prefix: spec.prefix, settings, put, clock: SYSTEM_CLOCK, secrets });
+      }
+      case "otlp": {
+        if (config.otlp === undefined) throw new LocalError("E_CONFIG", "otlp: has no OTLP settings");
+        return createOtlpSink({ settings: config.otlp, transport: deps.transport === "http" ? "tcp" : "pipe", fetch: deps.fetch });
       }
     }
   });

@@ -23,4 +23,18 @@ export interface Sink {
   write(event: BatonEvent, line: string): void;
   flush(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional, for sinks that deliver in the background (s3://) or keep state (otlp:): the events
+   * they lost on their own since the last call, which the dispatcher counts and logs like its own drops.
+   */
+  takeDrops?(): readonly SinkDrop[];
+}
+
+/** Events a sink lost by itself (after its own retries, or to its own memory bound). */
+export interface SinkDrop {
+  readonly count: number;
+  /** Short and stable, e.g. "upload failed" (drops are summarised per sink and kind). */
+  readonly kind: string;
+  /** One line of detail, never a secret. */
+  readonly detail: string;
 }

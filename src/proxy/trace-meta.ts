@@ -1,0 +1,71 @@
+// With an `otlp:` sink: adds trace facts to tool-call start events (request id, protocol version, our span ids) and, when asked, a traceparent to the forwarded call. Works on the transforms' actions, never inside them. No I/O.
+
+import type { Classified, JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
+import { isObject } from "../wire/jsonrpc.ts";
+import { formatTraceparent, parseTraceparent, type RandomHex } from "../telemetry/otlp/trace-context.ts";
+import { META_PROTOCOL_VERSION, META_REQUEST_ID, META_SPAN_ID, META_TRACE_ID } from "../telemetry/otlp/span-builder.ts";
+import type { Action } from "./proxy-state.ts";
+
+export interface TraceOptions {
+  /** BATON_OTEL_PROPAGATE=on: write our CLIENT span's traceparent into the forwarded call's `params._meta`. */
+  readonly propagate: boolean;
+  readonly randomHex: RandomHex;
+}
+
+/** Follows one session's lines beside the transforms; created only when an `otlp:` sink is configured. */
+export interface TraceTracker {
+  /** Returns the actions for a client line, with the call's start event (and, propagating, its forwarded bytes) amended. */
+  fromClient(line: Classified, actions: Action[]): Action[];
+  /** Notes the protocol version the server answers `initialize` with. */
+  fromServer(line: Classified): void;
+}
+
+/**
+ * A tracker. For a single `tools/call` request whose actions hold a `tool_call_start` event (a
+ * real call, not an injected tool), the event's runtime_meta gains `baton/request_id` and
+ * `baton/protocol_version` (our own `baton/` keys, which clients cannot forge). With `propagate`,
+ * our CLIENT span gets a fresh id in the host's trace (or a new trace), recorded as
+ * `baton/trace_id` / `baton/span_id`, and the request goes to the server re-serialised with
+ * `_meta.traceparent` set to it; every other key (the host's `tracestate` included) is kept.
+ * Batches are left as they are.
+ */
+export function createTraceTracker(options: TraceOptions): TraceTracker {
+  let initializeId: JsonRpcId | undefined;
+  let protocolVersion: string | undefined;
+
+  return {
+    fromClient(line, actions) {
+      if (line.kind !== "message" || line.message.kind !== "request") return actions;
+      const { id, method, value } = line.message;
+      if (method === "initialize") initializeId = id;
+      if (method !== "tools/call") return actions;
+      const start = actions.find((a) => a.type === "emit" && a.draft.event_type === "tool_call_start");
+      const meta = start?.type === "emit" ? start.draft.runtime_meta : null;
+      if (meta === null) return actions;
+      meta[META_REQUEST_ID] = String(id);
+      if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
+      if (!options.propagate) return actions;
+      const params = isObject(value.params) ? value.params : {};
+      const requestMeta = isObject(params._meta) ? params._meta : {};
+      const traceId = parseTraceparent(requestMeta.traceparent)?.traceId ?? options.randomHex(16);
+      const spanId = options.randomHex(8);
+      meta[META_TRACE_ID] = traceId;
+      meta[META_SPAN_ID] = spanId;
+      return actions.map((action) => ((action.type === "forward" || action.type === "send") && action.to === "server" ? withTraceparent(action, value, traceId, spanId) : action));
+    },
+    fromServer(line) {
+      if (initializeId === undefined || line.kind !== "message" || line.message.kind !== "response" || line.message.id !== initializeId) return;
+      initializeId = undefined;
+      const result = line.message.value.result;
+      if (isObject(result) && typeof result.protocolVersion === "string") protocolVersion = result.protocolVersion;
+    },
+  };
+}
+
+/** The server-bound copy of the call (as the transforms would send it) with our traceparent in `params._meta`. */
+function withTraceparent(action: Extract<Action, { type: "forward" | "send" }>, original: JsonObject, traceId: string, spanId: string): Action {
+  const message = action.type === "send" && isObject(action.message) ? action.message : original;
+  const params = isObject(message.params) ? message.params : {};
+  const meta = isObject(params._meta) ? params._meta : {};
+  return { type: "send", to: "server", message: { ...message, params: { ...params, _meta: { ...meta, traceparent: formatTraceparent(traceId, spanId) } } } };
+}

@@ -1,0 +1,72 @@
+// Reads the S3 sink's objects for `report s3://bucket/prefix`: lists them (all pages), streams each (gunzipped when .gz) as lines. I/O through Bun's S3 client.
+
+import { LocalError } from "../errors.ts";
+import { parseObjectKey } from "../telemetry/sinks/s3-keys.ts";
+import { parseS3Settings } from "../telemetry/sinks/s3-settings.ts";
+import { splitLines } from "./read-events.ts";
+
+/** Lines of every object (or only one session's objects), objects in key order. */
+export type ReadLines = (sessionId?: string) => AsyncIterable<string>;
+
+/** What the reader needs from an S3 client; Bun.S3Client fits. */
+export interface S3Reader {
+  list(options: { prefix?: string; continuationToken?: string }): Promise<{ contents?: { key: string }[]; isTruncated?: boolean; nextContinuationToken?: string }>;
+  file(key: string): { stream(): ReadableStream<Uint8Array> };
+}
+
+/** True for `s3://…` report locations. */
+export function isS3Location(location: string): boolean {
+  return location.startsWith("s3://");
+}
+
+/** `s3://bucket[/prefix…]` → bucket and prefix (without outer slashes); undefined when there is no bucket. */
+export function parseS3Location(location: string): { bucket: string; prefix: string } | undefined {
+  const match = /^s3:\/\/([^/?#]+)\/*([^?#]*)$/.exec(location);
+  if (match === null) return undefined;
+  return { bucket: match[1] as string, prefix: (match[2] as string).replace(/\/+$/, "") };
+}
+
+/**
+ * Lists the objects under the location (credentials and endpoint from the same AWS_* / S3_*
+ * variables as the sink) and returns a line reader over them. Keys not written by the S3 sink
+ * are ignored. Throws LocalError E_IO for a bad location, missing credentials, or a failed listing.
+ */
+export async function openS3Lines(location: string, env: Readonly<Record<string, string | undefined>>, reader?: S3Reader): Promise<ReadLines> {
+  const parsed = parseS3Location(location);
+  if (parsed === undefined) throw new LocalError("E_IO", `${location} is not s3://bucket/prefix`);
+  let client = reader;
+  if (client === undefined) {
+    const problems: string[] = [];
+    const settings = parseS3Settings(env, problems);
+    if (settings === undefined) throw new LocalError("E_IO", `cannot read ${location}: ${problems.join("; ")}`);
+    client = new Bun.S3Client({ bucket: parsed.bucket, accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken, region: settings.region, endpoint: settings.endpoint, virtualHostedStyle: false });
+  }
+  const keys = await listKeys(client, parsed.prefix === "" ? undefined : `${parsed.prefix}/`, location);
+  const s3 = client;
+  return async function* lines(sessionId?: string): AsyncGenerator<string> {
+    for (const key of keys) {
+      const info = parseObjectKey(key);
+      if (info === undefined || (sessionId !== undefined && info.sessionId !== sessionId)) continue;
+      const raw = s3.file(key).stream();
+      yield* splitLines(info.gzip ? raw.pipeThrough(new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>) : raw);
+    }
+  };
+}
+
+async function listKeys(client: S3Reader, prefix: string | undefined, location: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await client.list({ prefix, continuationToken: token });
+      for (const item of page.contents ?? []) if (parseObjectKey(item.key) !== undefined) keys.push(item.key);
+      token = page.isTruncated ? page.nextContinuationToken : undefined;
+    } while (token !== undefined);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new LocalError("E_IO", `cannot list ${location}: ${reason}`, { cause: error });
+  }
+  if (keys.length === 0) throw new LocalError("E_IO", `no event objects under ${location} (check the bucket, prefix and AWS_* variables)`);
+  // Key order is tenant, day, session, first sequence (zero-padded): a session's objects in event order.
+  return keys.sort();
+}

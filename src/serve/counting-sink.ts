@@ -1,0 +1,41 @@
+// Wraps sinks to count, per sink, events delivered and events lost in failed flushes (for /metrics). Adds no I/O.
+
+import type { BatonEvent } from "../telemetry/event-types.ts";
+import type { Sink } from "../telemetry/sinks/sink.ts";
+
+export interface SinkCounts {
+  readonly label: string;
+  /** Events in flushes that succeeded. */
+  emitted: number;
+  /** Events in flushes that failed or were abandoned. */
+  failed: number;
+}
+
+/** Returns counting wrappers of `sinks` (same order) and pushes one live {@link SinkCounts} per sink onto `counts`. */
+export function countingSinks(sinks: readonly Sink[], counts: SinkCounts[]): Sink[] {
+  return sinks.map((sink) => {
+    const count: SinkCounts = { label: sink.label, emitted: 0, failed: 0 };
+    counts.push(count);
+    let buffered = 0;
+    const settle = async (work: Promise<void>): Promise<void> => {
+      const batch = buffered;
+      buffered = 0;
+      try {
+        await work;
+        count.emitted += batch;
+      } catch (error) {
+        count.failed += batch;
+        throw error;
+      }
+    };
+    return {
+      label: sink.label,
+      write(event: BatonEvent, line: string) {
+        buffered++;
+        sink.write(event, line);
+      },
+      flush: () => settle(sink.flush()),
+      close: () => settle(sink.close()),
+    };
+  });
+}

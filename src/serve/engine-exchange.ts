@@ -1,0 +1,111 @@
+// One MCP session's exchange over a SessionEngine: HTTP bodies in, wire actions back into HTTP answers; per-request consent gates events.
+
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { createSessionEngine, type SessionEngine, type WireAction } from "../engine/session-engine.ts";
+import type { TelemetryHub } from "../telemetry/telemetry-hub.ts";
+import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
+import type { ClientVerdict, RequestContext, SessionExchange } from "./exchange.ts";
+import type { SessionOrigin } from "./session-table.ts";
+
+export interface EngineExchangeDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** The process's hub, already gated by {@link consentGatedHub} in per-request mode. */
+  readonly telemetry: TelemetryHub;
+}
+
+/** The error type of calls whose POST got no answer from the upstream. */
+export const UPSTREAM_UNREACHABLE = "upstream_unreachable";
+
+/**
+ * In per-request mode an event is recorded only when its request carried a valid consent token
+ * (the context of the request that started the call, for a call's end/error). Everything else
+ * is dropped before stamping: no token, no trace. Static mode uses the hub as it is.
+ */
+export function consentGatedHub(hub: TelemetryHub): TelemetryHub {
+  return {
+    openSession(observe) {
+      const inner = hub.openSession(observe);
+      return {
+        sessionId: inner.sessionId,
+        emit: (draft, context) => {
+          if (context?.consentToken !== undefined) inner.emit(draft, context);
+        },
+        close: () => inner.close(),
+      };
+    },
+    settle: () => hub.settle(),
+    get dropped() {
+      return hub.dropped;
+    },
+    get needsTurn() {
+      return hub.needsTurn;
+    },
+    shutdown: (deadlineMs) => hub.shutdown(deadlineMs),
+  };
+}
+
+/**
+ * Whether a session is shown the proxy's tools and instructions: always in static mode; in
+ * per-request mode only when the request that opened it (the handshake; for a stateless group
+ * or a session another replica opened, its first request here) carried a consent token.
+ */
+export function sessionShowsInjection(config: Config, opening: RequestContext): boolean {
+  return config.consentMode === "static" || opening.consentToken !== undefined;
+}
+
+/**
+ * The exchange. An injecting session carries out the engine's wire actions (rewritten handshake
+ * and tool lists, injected tools answered locally). A non-injecting one forwards every body
+ * unchanged both ways and lets the engine only observe (events of requests that carry a token).
+ */
+export function createEngineExchange(deps: EngineExchangeDeps, _origin: SessionOrigin, opening: RequestContext): SessionExchange {
+  const engine: SessionEngine = createSessionEngine({ config: deps.config, logger: deps.logger, now: deps.now, telemetry: deps.telemetry });
+  const inject = sessionShowsInjection(deps.config, opening);
+  // The engine hashes the principal into user_id (with BATON_USER_ID_HMAC_KEY); the raw value never reaches an event.
+  const engineContext = (context: RequestContext) => ({ consentToken: context.consentToken, principal: context.principal });
+  return {
+    fromClient(body: Uint8Array, line: Classified, context: RequestContext): ClientVerdict {
+      const actions = engine.fromClient(body, line, engineContext(context));
+      if (!inject) return { forward: body, answers: [] };
+      const toServer = actions.filter((a) => a.to === "server");
+      const answers = actions.filter((a) => a.to === "client").map(messageOf);
+      return { forward: toServer.length === 0 ? undefined : joinForServer(toServer), answers };
+    },
+    fromServer(data: Uint8Array, line: Classified): Uint8Array | undefined {
+      if (!inject) {
+        engine.fromServer(data, line, true);
+        return undefined;
+      }
+      const actions = engine.fromServer(data, line).filter((a) => a.to === "client");
+      if (actions.length === 1 && "bytes" in (actions[0] as WireAction) && (actions[0] as { bytes: Uint8Array }).bytes === data) return undefined;
+      if (actions.length === 0) return undefined;
+      return new TextEncoder().encode(actions.length === 1 ? textOf(actions[0] as WireAction) : `[${actions.map(textOf).join(",")}]`);
+    },
+    upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind = UPSTREAM_UNREACHABLE): void {
+      // The client's answer is the proxy's 502 / stream error / the upstream's own HTTP answer; only the events matter here.
+      engine.failRequests(ids, kind, reason);
+    },
+    close(reason: string): void {
+      engine.failPending("proxy_shutdown", reason);
+      engine.close();
+    },
+  };
+}
+
+function messageOf(action: WireAction): unknown {
+  return "message" in action ? action.message : JSON.parse(new TextDecoder().decode(action.bytes));
+}
+
+function textOf(action: WireAction): string {
+  return "message" in action ? JSON.stringify(action.message) : new TextDecoder().decode(action.bytes);
+}
+
+/** One body for the upstream: the original bytes when the engine forwarded them, else the serialised message(s). */
+function joinForServer(actions: readonly WireAction[]): Uint8Array {
+  const only = actions[0] as WireAction;
+  if (actions.length === 1) return "bytes" in only ? only.bytes : new TextEncoder().encode(JSON.stringify(only.message));
+  return new TextEncoder().encode(`[${actions.map(textOf).join(",")}]`);
+}

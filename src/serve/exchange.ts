@@ -1,0 +1,41 @@
+// The seam between the HTTP edges and the per-session engine: what the MCP route asks of a session. Types only, plus the identity exchange.
+
+import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
+import type { CallerPrincipal } from "./principal.ts";
+
+/** Per-request facts the HTTP front door knows; events of a call are stamped with its request's context. */
+export interface RequestContext {
+  /** The client's address as the socket saw it. */
+  readonly remoteAddress: string | undefined;
+  /** The request's consent token after the shape check (per-request mode); undefined when absent or rejected. */
+  readonly consentToken: string | undefined;
+  /** Who is calling, derived from the request's credentials (see principal.ts); undefined when unknown. */
+  readonly principal: CallerPrincipal | undefined;
+}
+
+/** What to do with a client's POST body. */
+export interface ClientVerdict {
+  /** Bytes to send upstream: the original body when nothing changed, undefined when the proxy answered everything itself. */
+  readonly forward: Uint8Array | undefined;
+  /** Responses the proxy gives itself (injected tools, its own tools/list), sent back on this POST. */
+  readonly answers: readonly unknown[];
+}
+
+/** One MCP session's message handling; implemented over the session engine. */
+export interface SessionExchange {
+  fromClient(body: Uint8Array, line: Classified, context: RequestContext): ClientVerdict;
+  /** A message from the upstream (JSON body or one SSE event's data); returns replacement bytes, or undefined to pass it unchanged. */
+  fromServer(data: Uint8Array, line: Classified): Uint8Array | undefined;
+  /** The upstream gave no JSON-RPC answer for these client request ids: their calls end as `kind` (default `upstream_unreachable`). */
+  upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind?: string): void;
+  /** The session ended (DELETE, idle expiry, shutdown): pending calls end, the engine is released. */
+  close(reason: string): void;
+}
+
+/** Forwards everything unchanged and records nothing (no consent, or telemetry off). */
+export const IDENTITY_EXCHANGE: SessionExchange = {
+  fromClient: (body) => ({ forward: body, answers: [] }),
+  fromServer: () => undefined,
+  upstreamFailed: () => undefined,
+  close: () => undefined,
+};

@@ -1,0 +1,67 @@
+// Rewrites headers at the proxy boundary per RFC 9110 §7.6: hop-by-hop fields dropped, Via and X-Forwarded-* added. Pure.
+
+/** Our entry in `Via` (RFC 9110 §7.6.3: protocol version and a pseudonym). */
+export const VIA_ENTRY = "1.1 baton-proxy";
+
+/** The per-request consent header: consumed by the proxy, never forwarded (it is a credential of the caller's). */
+export const CONSENT_HEADER = "baton-consent-token";
+
+/** Connection-specific fields (RFC 9110 §7.6.1, plus the legacy names proxies still meet). */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate"]);
+
+/** What the proxy knows about the client connection. */
+export interface ClientHop {
+  /** The client's IP address, as the socket saw it. */
+  readonly remoteAddress: string | undefined;
+  /** `http` or `https` as the client reached us. */
+  readonly proto: string;
+  /** The Host the client asked for. */
+  readonly host: string | null;
+}
+
+/** Drops hop-by-hop fields, including every field the Connection header names. Returns a new Headers. */
+export function withoutHopByHop(source: Headers): Headers {
+  // A native copy then deletes: iterating Headers in JS cost several times more per request.
+  const out = new Headers(source);
+  const connection = source.get("connection");
+  if (connection !== null) for (const token of connection.split(",")) if (token.trim() !== "") out.delete(token.trim());
+  for (const name of HOP_BY_HOP) out.delete(name);
+  return out;
+}
+
+/**
+ * Headers for the upstream request: hop-by-hop and the consent header removed; Host left to
+ * the HTTP client (it names the upstream); Via and X-Forwarded-For/-Proto/-Host appended to
+ * whatever earlier proxies wrote. Authorization and every other end-to-end field pass unchanged.
+ */
+export function upstreamRequestHeaders(source: Headers, hop: ClientHop): Headers {
+  const out = withoutHopByHop(source);
+  out.delete("host");
+  out.delete(CONSENT_HEADER);
+  out.delete("content-length"); // the HTTP client frames the body it sends
+  appendList(out, "via", VIA_ENTRY);
+  if (hop.remoteAddress !== undefined) appendList(out, "x-forwarded-for", hop.remoteAddress);
+  if (!out.has("x-forwarded-proto")) out.set("x-forwarded-proto", hop.proto);
+  if (!out.has("x-forwarded-host") && hop.host !== null) out.set("x-forwarded-host", hop.host);
+  return out;
+}
+
+/**
+ * Headers for the response to the client: hop-by-hop removed and our Via appended; everything
+ * else (status-related fields, WWW-Authenticate, Set-Cookie, Mcp-Session-Id…) unchanged.
+ * `bodyChanged` drops Content-Length/Content-Encoding, which no longer describe a body we rewrote or decoded.
+ */
+export function clientResponseHeaders(source: Headers, bodyChanged: boolean): Headers {
+  const out = withoutHopByHop(source);
+  if (bodyChanged) {
+    out.delete("content-length");
+    out.delete("content-encoding");
+  }
+  appendList(out, "via", VIA_ENTRY);
+  return out;
+}
+
+function appendList(headers: Headers, name: string, value: string): void {
+  const existing = headers.get(name);
+  headers.set(name, existing === null || existing.trim() === "" ? value : `${existing}, ${value}`);
+}

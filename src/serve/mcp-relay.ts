@@ -1,0 +1,89 @@
+// What the MCP route's handlers share: their dependencies, the upstream URL, and how an upstream answer is observed, rewritten or failed.
+
+import type { Logger } from "../log.ts";
+import type { Classified, JsonRpcId, Message } from "../wire/jsonrpc.ts";
+import { decodeUtf8, isObject } from "../wire/jsonrpc.ts";
+import { upstreamDown } from "./answers.ts";
+import type { SessionExchange } from "./exchange.ts";
+import type { CallerPrincipal } from "./principal.ts";
+import type { ServeConfig } from "./serve-args.ts";
+import type { ServeMetrics } from "./serve-metrics.ts";
+import type { SessionTable } from "./session-table.ts";
+import type { StreamRegistry } from "./stream-registry.ts";
+import { renderSseEvent } from "./sse.ts";
+import { UpstreamUnreachable } from "./upstream-client.ts";
+
+export const SESSION_HEADER = "mcp-session-id";
+
+export interface McpRouteDeps {
+  readonly config: ServeConfig;
+  readonly sessions: SessionTable;
+  readonly metrics: ServeMetrics;
+  readonly logger: Logger;
+  readonly streams: StreamRegistry;
+  /** Monotonic milliseconds. */
+  readonly now: () => number;
+  readonly isDraining: () => boolean;
+  /** The caller's principal from the request headers (signal's derivation); undefined when unknown. */
+  readonly principalOf: (headers: Headers) => CallerPrincipal | undefined;
+  /** Exempts a long-lived response (an SSE stream) from the connection idle timeout. */
+  readonly keepOpen: (request: Request) => void;
+}
+
+/**
+ * Runs one upstream message through the exchange; returns replacement bytes (SSE-framed when
+ * `event` is given) or undefined. `raw` is what the exchange hands back when nothing changes
+ * (for an SSE event, its raw bytes: only their identity and size matter).
+ */
+export function fromServer(deps: McpRouteDeps, exchange: SessionExchange, raw: Uint8Array, line: Classified, methods: ReadonlyMap<JsonRpcId, string>, pending: Set<JsonRpcId>, startedAt: number, event: { id?: string | undefined; event?: string | undefined; retry?: string | undefined } | undefined): Uint8Array | undefined {
+  const answered = line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members.filter((m): m is Message => m !== undefined) : [];
+  for (const message of answered) {
+    if (message.kind !== "response" || message.id === null || !pending.delete(message.id)) continue;
+    observeAnswer(deps, methods, message.value, startedAt);
+  }
+  let replaced: Uint8Array | undefined;
+  try {
+    replaced = exchange.fromServer(raw, line);
+  } catch (error) {
+    deps.logger.warn(`could not inspect an upstream message (forwarded unchanged): ${String(error)}`);
+    return undefined;
+  }
+  if (replaced === undefined || event === undefined) return replaced;
+  return new TextEncoder().encode(renderSseEvent({ ...event, data: decodeUtf8(replaced) }));
+}
+
+export function observeAnswer(deps: McpRouteDeps, methods: ReadonlyMap<JsonRpcId, string>, answer: unknown, startedAt: number): void {
+  if (!isObject(answer)) return;
+  const method = methods.get(answer.id as JsonRpcId);
+  if (method === undefined) return;
+  const error = isObject(answer.error) ? String(answer.error.code) : isObject(answer.result) && answer.result.isError === true ? "tool_error" : undefined;
+  const labels: Record<string, string> = { mcp_method_name: method };
+  if (error !== undefined) labels.error_type = error;
+  deps.metrics.operationDuration.observe(labels, (deps.now() - startedAt) / 1000);
+  if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: error === undefined ? "ok" : error === "tool_error" ? "tool_error" : "error" });
+}
+
+export function upstreamFailed(error: unknown, deps: McpRouteDeps, exchange: SessionExchange | undefined, ids: readonly JsonRpcId[], methods: ReadonlyMap<JsonRpcId, string>, startedAt: number): Response {
+  if (!(error instanceof UpstreamUnreachable)) {
+    // The client went away while we waited: nobody to answer.
+    exchange?.upstreamFailed(ids, "the client went away");
+    return new Response(null, { status: 499 });
+  }
+  deps.logger.warn(`${error.message} (answered 502)`);
+  deps.metrics.upstreamFailures.inc({ reason: error.kind });
+  exchange?.upstreamFailed(ids, error.message);
+  for (const method of methods.values()) {
+    deps.metrics.operationDuration.observe({ mcp_method_name: method, error_type: "upstream_unreachable" }, (deps.now() - startedAt) / 1000);
+    if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "upstream_unreachable" });
+  }
+  return upstreamDown(exchange === undefined ? undefined : ids);
+}
+
+/** The MCP path maps to the upstream URL; the client's query string, when any, replaces the upstream's. */
+export function upstreamUrl(config: ServeConfig, request: Request): URL {
+  const query = request.url.indexOf("?");
+  if (query === -1) return config.upstream; // fetch only reads it
+  const url = new URL(config.upstream);
+  url.search = request.url.slice(query);
+  return url;
+}

@@ -1,0 +1,51 @@
+// GET (the server->client stream) and DELETE (end of session) on the MCP path: forwarded, the stream relayed through the session's exchange.
+
+import { classifyText } from "../wire/jsonrpc.ts";
+import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
+import { fromServer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
+import { relaySse } from "./sse-relay.ts";
+import { fetchUpstream } from "./upstream-client.ts";
+
+/**
+ * A GET stream registers with the drain (closed by the proxy at SIGTERM) and keeps its session
+ * busy (never expired while open); a broken or drained stream ends cleanly for the client.
+ */
+export async function handleStreamOrDelete(request: Request, hop: ClientHop, deps: McpRouteDeps): Promise<Response> {
+  const sessionId = request.headers.get(SESSION_HEADER);
+  const entry = sessionId === null ? undefined : deps.sessions.forSession(sessionId, { remoteAddress: hop.remoteAddress, consentToken: undefined, principal: deps.principalOf(request.headers) });
+  const aborter = new AbortController();
+  const signal = AbortSignal.any([request.signal, aborter.signal]);
+  let response: Response;
+  if (entry !== undefined) entry.active++;
+  try {
+    response = await fetchUpstream({ url: upstreamUrl(deps.config, request), method: request.method, headers: upstreamRequestHeaders(request.headers, hop), body: undefined, signal, decompress: true });
+  } catch (error) {
+    if (entry !== undefined) entry.active--;
+    return upstreamFailed(error, deps, undefined, [], new Map(), deps.now());
+  }
+  if (request.method === "DELETE") {
+    if (entry !== undefined) entry.active--;
+    if (sessionId !== null && response.status < 500) deps.sessions.end(sessionId, "the client ended the session");
+    return new Response(response.body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
+  }
+  const type = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  if (!response.ok || type !== "text/event-stream" || response.body === null) {
+    if (entry !== undefined) entry.active--;
+    return new Response(response.body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
+  }
+  deps.keepOpen(request);
+  const release = deps.streams.add(aborter);
+  const exchange = entry?.exchange;
+  const body = relaySse(response.body, {
+    rewrite: (event) => (exchange === undefined || event.data === undefined ? undefined : fromServer(deps, exchange, event.raw, classifyText(event.data), new Map(), new Set(), 0, event)),
+    finished: () => {
+      release();
+      if (entry !== undefined) entry.active--;
+      aborter.abort();
+      // A broken or drained stream ends cleanly: the client reconnects (with Last-Event-ID) if it wants.
+      return new Uint8Array(0);
+    },
+  });
+  return new Response(body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
+}
+

@@ -1,0 +1,46 @@
+// Forwards a non-MCP request (OAuth discovery, /authorize, /token, /register, health pages) to the same path on the upstream's origin, byte for byte.
+
+import type { Logger } from "../log.ts";
+import { refuse, upstreamDown } from "./answers.ts";
+import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
+import { readBoundedBody } from "./request-body.ts";
+import type { ServeMetrics } from "./serve-metrics.ts";
+import { fetchUpstream, UpstreamUnreachable } from "./upstream-client.ts";
+
+export interface PassthroughDeps {
+  readonly upstream: URL;
+  readonly maxBodyBytes: number;
+  readonly metrics: ServeMetrics;
+  readonly logger: Logger;
+  /** The upstream path to use instead of the request's own (the MCP path maps to the upstream URL's path). */
+  readonly path?: string;
+}
+
+/**
+ * Nothing is parsed or rewritten: status, body bytes (still compressed if they were), redirects
+ * (not followed), WWW-Authenticate and every end-to-end header reach the client as the
+ * upstream sent them; only hop-by-hop fields change and Via/X-Forwarded-* are added.
+ */
+export async function passThrough(request: Request, hop: ClientHop, deps: PassthroughDeps): Promise<Response> {
+  const incoming = new URL(request.url);
+  const target = new URL((deps.path ?? incoming.pathname) + incoming.search, deps.upstream.origin);
+  let body: Uint8Array | undefined;
+  if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) {
+    const read = await readBoundedBody(request, deps.maxBodyBytes);
+    if (read.kind === "too_large") {
+      deps.metrics.refused.inc({ reason: "body_too_large" });
+      return refuse("body_too_large", `the request body is larger than ${deps.maxBodyBytes} bytes (--max-body-bytes)`, { mcp: false, close: !read.drained });
+    }
+    body = read.bytes;
+  }
+  let response: Response;
+  try {
+    response = await fetchUpstream({ url: target, method: request.method, headers: upstreamRequestHeaders(request.headers, hop), body, signal: request.signal, decompress: false });
+  } catch (error) {
+    if (!(error instanceof UpstreamUnreachable)) return new Response(null, { status: 499 });
+    deps.logger.warn(`${error.message} (answered 502 to ${request.method} ${incoming.pathname})`);
+    deps.metrics.upstreamFailures.inc({ reason: error.kind });
+    return upstreamDown(undefined);
+  }
+  return new Response(request.method === "HEAD" ? null : response.body, { status: response.status, statusText: response.statusText, headers: clientResponseHeaders(response.headers, false) });
+}

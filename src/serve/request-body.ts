@@ -1,0 +1,42 @@
+// Reads a request body with a byte limit; an oversized body is drained (bounded) so the client can still read our 413.
+
+/** How much of an oversized body we read and discard so the client gets to read the 413 instead of a reset. */
+export const OVERSIZE_DRAIN_FACTOR = 4;
+
+export type BodyResult = { readonly kind: "ok"; readonly bytes: Uint8Array } | { readonly kind: "too_large"; readonly drained: boolean };
+
+/**
+ * Returns the whole body when it fits in `maxBytes`. Otherwise reads on (discarding) up to
+ * `maxBytes × OVERSIZE_DRAIN_FACTOR` so an uploading client is not cut off before our answer;
+ * `drained: false` means the rest was left unread and the connection should close.
+ */
+export async function readBoundedBody(request: Request, maxBytes: number): Promise<BodyResult> {
+  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  const drainLimit = maxBytes * OVERSIZE_DRAIN_FACTOR;
+  if (Number.isFinite(declared) && declared > drainLimit) return { kind: "too_large", drained: false };
+  if (request.body === null) return { kind: "ok", bytes: new Uint8Array(0) };
+  // A declared length within bounds: read it whole (the server already holds Content-Length to it); far cheaper than a stream reader.
+  if (Number.isFinite(declared) && declared <= maxBytes) return { kind: "ok", bytes: await request.bytes() };
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > drainLimit) {
+      await reader.cancel().catch(() => undefined);
+      return { kind: "too_large", drained: false };
+    }
+    if (total <= maxBytes) parts.push(value);
+  }
+  if (total > maxBytes) return { kind: "too_large", drained: true };
+  if (parts.length === 1) return { kind: "ok", bytes: parts[0] as Uint8Array };
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return { kind: "ok", bytes };
+}

@@ -1,0 +1,206 @@
+// Parses `baton-proxy serve` flags and their BATON_* environment forms into one frozen ServeConfig, or every problem at once. Pure.
+
+import { type OptionSpec, type OptionValue, parseOptionList } from "../command-spec.ts";
+import { loadConfig, type Config } from "../config.ts";
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServeConfig {
+  /** The upstream MCP endpoint, e.g. `http://127.0.0.1:3000/mcp`. */
+  readonly upstream: URL;
+  readonly listen: ListenAddress;
+  /** The MCP path on our listener; it maps to `upstream.pathname`, every other path passes to the same path. */
+  readonly path: string;
+  readonly adminListen: ListenAddress;
+  /** Allowed `Origin` values (lower-cased, no trailing slash); `"loopback"` = any port on localhost/127.0.0.1/[::1]; `"*"` in the list allows all. */
+  readonly allowedOrigins: "loopback" | readonly string[];
+  readonly maxBodyBytes: number;
+  readonly drainTimeoutMs: number;
+  readonly sessionIdleMs: number;
+  /** A client connection with no bytes either way for this long is closed (slow or stalled clients). */
+  readonly idleTimeoutMs: number;
+  /** The BATON_* settings shared with the stdio proxy (sinks, tenant, consent mode and token, scrubbing…). */
+  readonly baton: Config;
+}
+
+export type ServeArgsResult =
+  | { readonly kind: "help" }
+  | { readonly kind: "ok"; readonly config: ServeConfig }
+  | { readonly kind: "problems"; readonly problems: readonly string[] };
+
+export const DEFAULT_LISTEN = "127.0.0.1:8080";
+export const DEFAULT_ADMIN_LISTEN = "127.0.0.1:9464";
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 20_000;
+export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** Bun closes idle connections in whole seconds, at most 255 s. */
+export const MAX_IDLE_TIMEOUT_MS = 255_000;
+
+interface FlagSpec {
+  readonly flag: string;
+  readonly value: string;
+  readonly env: string;
+  readonly summary: string;
+}
+
+/** Every serve flag, its environment form and its help line: the one source for parsing and `serve --help` (via serve-spec.ts). */
+export const SERVE_FLAGS = {
+  upstream: { flag: "--upstream", value: "URL", env: "BATON_UPSTREAM", summary: "URL of the upstream MCP endpoint (http:// or https://; required)" },
+  listen: { flag: "--listen", value: "HOST:PORT", env: "BATON_LISTEN", summary: `HOST:PORT to serve MCP on (default ${DEFAULT_LISTEN}; 0.0.0.0:8080 in containers)` },
+  path: { flag: "--path", value: "PATH", env: "BATON_PATH", summary: "the MCP path on this listener (default: the upstream URL's path)" },
+  adminListen: { flag: "--admin-listen", value: "HOST:PORT", env: "BATON_ADMIN_LISTEN", summary: `HOST:PORT for /healthz, /readyz, /metrics (default ${DEFAULT_ADMIN_LISTEN})` },
+  allowedOrigins: { flag: "--allowed-origins", value: "LIST", env: "BATON_ALLOWED_ORIGINS", summary: "comma-separated Origin values allowed to call (default: loopback origins, any port; * allows all)" },
+  maxBodyBytes: { flag: "--max-body-bytes", value: "N", env: "BATON_MAX_BODY_BYTES", summary: `largest request body accepted (default ${DEFAULT_MAX_BODY_BYTES}); larger gets 413` },
+  drainTimeoutMs: { flag: "--drain-timeout-ms", value: "MS", env: "BATON_DRAIN_TIMEOUT_MS", summary: `on SIGTERM, how long requests in flight may finish (default ${DEFAULT_DRAIN_TIMEOUT_MS}); the listener stays open at least min(this, 5000)` },
+  sessionIdleMs: { flag: "--session-idle-ms", value: "MS", env: "BATON_SESSION_IDLE_MS", summary: `an MCP session unused this long is forgotten (default ${DEFAULT_SESSION_IDLE_MS})` },
+  idleTimeoutMs: { flag: "--idle-timeout-ms", value: "MS", env: "BATON_IDLE_TIMEOUT_MS", summary: `a client connection silent this long is closed (default ${DEFAULT_IDLE_TIMEOUT_MS}, at most ${MAX_IDLE_TIMEOUT_MS}; open streams are exempt)` },
+} as const satisfies Record<string, FlagSpec>;
+
+type Key = keyof typeof SERVE_FLAGS;
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The option table for the command-line parser (src/command-spec.ts): long names from {@link SERVE_FLAGS}, help naming the env form. */
+export const SERVE_OPTIONS: readonly OptionSpec[] = Object.values(SERVE_FLAGS).map((spec) => ({
+  name: spec.flag.slice(2),
+  value: spec.value,
+  help: `${spec.summary}; env ${spec.env}`,
+}));
+
+/**
+ * Reads `argv` (after the `serve` word) and `env`: flags take `--flag value` or `--flag=value`
+ * and win over their environment form. A usage error (unknown option, missing value) is
+ * reported alone; every configuration problem is reported at once. Never throws.
+ */
+export function parseServeArgs(argv: readonly string[], env: Env): ServeArgsResult {
+  let values: Readonly<Record<string, OptionValue>>;
+  try {
+    values = parseOptionList([...SERVE_OPTIONS, { name: "help", short: "h", help: "" }], argv, false).values;
+  } catch (error) {
+    return { kind: "problems", problems: [error instanceof Error ? error.message : String(error)] };
+  }
+  if (values.help === true) return { kind: "help" };
+  return resolveServeConfig(values, env);
+}
+
+/** Validates parsed option values (by long name) together with `env` into a frozen {@link ServeConfig}, or every problem. Pure. */
+export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>, env: Env): ServeArgsResult {
+  const problems: string[] = [];
+  const given = (key: Key): string | undefined => {
+    const value = values[SERVE_FLAGS[key].flag.slice(2)];
+    return typeof value === "string" ? value : undefined;
+  };
+  const pick = (key: Key): string | undefined => {
+    const raw = given(key) ?? env[SERVE_FLAGS[key].env];
+    return raw === undefined || raw.trim() === "" ? undefined : raw.trim();
+  };
+  const label = (key: Key) => (given(key) !== undefined ? SERVE_FLAGS[key].flag : SERVE_FLAGS[key].env);
+
+  const upstream = parseUpstream(pick("upstream"), label("upstream"), problems);
+  const listen = parseListen(pick("listen") ?? DEFAULT_LISTEN, label("listen"), problems);
+  const adminListen = parseListen(pick("adminListen") ?? DEFAULT_ADMIN_LISTEN, label("adminListen"), problems);
+  const path = pick("path") ?? upstream?.pathname ?? "/";
+  if (!path.startsWith("/") || /[?#\s]/.test(path)) problems.push(`${label("path")} must be a path starting with "/" (got "${clip(path)}")`);
+  const origins = pick("allowedOrigins");
+  const allowedOrigins = origins === undefined ? "loopback" : parseOrigins(origins, label("allowedOrigins"), problems);
+  const maxBodyBytes = parseWhole(pick("maxBodyBytes"), DEFAULT_MAX_BODY_BYTES, label("maxBodyBytes"), 1, problems);
+  const drainTimeoutMs = parseWhole(pick("drainTimeoutMs"), DEFAULT_DRAIN_TIMEOUT_MS, label("drainTimeoutMs"), 0, problems);
+  const sessionIdleMs = parseWhole(pick("sessionIdleMs"), DEFAULT_SESSION_IDLE_MS, label("sessionIdleMs"), 1, problems);
+  const idleTimeoutMs = parseWhole(pick("idleTimeoutMs"), DEFAULT_IDLE_TIMEOUT_MS, label("idleTimeoutMs"), 1_000, problems);
+  if (idleTimeoutMs > MAX_IDLE_TIMEOUT_MS) problems.push(`${label("idleTimeoutMs")} must be at most ${MAX_IDLE_TIMEOUT_MS} (got ${idleTimeoutMs})`);
+  if (listen !== undefined && adminListen !== undefined && listen.port !== 0 && listen.port === adminListen.port && sameHost(listen.host, adminListen.host)) {
+    problems.push(`${label("adminListen")} must differ from ${label("listen")} (both are ${listen.host}:${listen.port})`);
+  }
+
+  const loaded = loadConfig(env, { perRequestConsentAllowed: true });
+  if (!loaded.ok) problems.push(...loaded.problems);
+  if (problems.length > 0 || !loaded.ok || upstream === undefined || listen === undefined || adminListen === undefined) {
+    return { kind: "problems", problems: Object.freeze(problems) };
+  }
+  const config: ServeConfig = {
+    upstream,
+    listen: Object.freeze(listen),
+    path,
+    adminListen: Object.freeze(adminListen),
+    allowedOrigins: allowedOrigins === "loopback" ? allowedOrigins : Object.freeze(allowedOrigins),
+    maxBodyBytes,
+    drainTimeoutMs,
+    sessionIdleMs,
+    idleTimeoutMs,
+    baton: loaded.config,
+  };
+  return { kind: "ok", config: Object.freeze(config) };
+}
+
+function parseUpstream(raw: string | undefined, label: string, problems: string[]): URL | undefined {
+  if (raw === undefined) {
+    problems.push(`${SERVE_FLAGS.upstream.flag} (or ${SERVE_FLAGS.upstream.env}) is required: the URL of the MCP server to proxy`);
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${label} "${clip(raw)}" is not a valid URL`);
+    return undefined;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    problems.push(`${label} must be an http:// or https:// URL (got "${url.protocol}")`);
+    return undefined;
+  }
+  if (url.username !== "" || url.password !== "" || url.hash !== "") {
+    problems.push(`${label} must not carry credentials or a fragment (credentials go in the client's Authorization header)`);
+    return undefined;
+  }
+  return url;
+}
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). Port 0 picks a free port. */
+export function parseListen(raw: string, label: string, problems: string[]): ListenAddress | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[3]);
+  if (match === null || port > 65_535) {
+    problems.push(`${label} must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080 (got "${clip(raw)}")`);
+    return undefined;
+  }
+  const host = match[1] ?? (match[2] === "" ? "0.0.0.0" : (match[2] ?? ""));
+  return { host, port };
+}
+
+function parseOrigins(raw: string, label: string, problems: string[]): string[] {
+  const list = raw.split(",").map((o) => o.trim().toLowerCase().replace(/\/+$/, "")).filter((o) => o !== "");
+  for (const origin of list) {
+    if (origin === "*") continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || url.origin === "null" || url.origin !== origin) {
+      problems.push(`${label} entry "${clip(origin)}" is not an origin (scheme://host[:port], no path), or "*"`);
+    }
+  }
+  return list;
+}
+
+function parseWhole(raw: string | undefined, fallback: number, label: string, min: number, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+    problems.push(`${label} must be a whole number ≥ ${min} (got "${clip(raw)}")`);
+    return fallback;
+  }
+  return value;
+}
+
+function sameHost(a: string, b: string): boolean {
+  return a === b || a === "0.0.0.0" || b === "0.0.0.0" || a === "::" || b === "::";
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

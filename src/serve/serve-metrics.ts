@@ -1,0 +1,55 @@
+// The metric families `serve` exports on /metrics, named after the OpenTelemetry MCP and HTTP conventions. No I/O.
+
+import { DURATION_BUCKETS_SECONDS, MetricsRegistry, SESSION_BUCKETS_SECONDS, type Counter, type Histogram } from "./metrics.ts";
+
+/** Live numbers read when /metrics is rendered. */
+export interface ServeGauges {
+  sessionsOpen(): number;
+  draining(): boolean;
+  /** Per sink label: events delivered and events dropped so far. */
+  eventsBySink(): readonly { readonly sink: string; readonly emitted: number; readonly dropped: number }[];
+}
+
+export interface ServeMetrics {
+  readonly registry: MetricsRegistry;
+  /** Every HTTP request the proxy answered, by route (`mcp`, `passthrough`), HTTP method and status. */
+  readonly httpRequests: Counter;
+  /** `mcp.server.operation.duration`: every JSON-RPC request the proxy answers or forwards, by method (and error type when it failed). */
+  readonly operationDuration: Histogram;
+  /** `mcp.server.session.duration`: MCP sessions that ended (DELETE, idle expiry, shutdown). */
+  readonly sessionDuration: Histogram;
+  /** Tool calls by outcome (`ok`, `tool_error`, `error`, `upstream_unreachable`, …). */
+  readonly toolCalls: Counter;
+  /** Consent tokens treated as absent, by reason (`malformed`, `placeholder`). */
+  readonly consentRejected: Counter;
+  /** Requests refused before reaching the upstream, by reason (`origin`, `body_too_large`, `content_type`, `malformed_json`, `draining`, ...). */
+  readonly refused: Counter;
+  /** Upstream requests that failed without an HTTP answer, by reason. */
+  readonly upstreamFailures: Counter;
+}
+
+/** Registers every family in a new registry. */
+export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
+  const registry = new MetricsRegistry();
+  const metrics: ServeMetrics = {
+    registry,
+    httpRequests: registry.counter("baton_http_server_requests_total", "HTTP requests answered by the proxy, by route, method and status code."),
+    operationDuration: registry.histogram(
+      "mcp_server_operation_duration_seconds",
+      "Duration of MCP requests the proxy answered or forwarded (OTel mcp.server.operation.duration), by mcp_method_name and error_type.",
+      DURATION_BUCKETS_SECONDS,
+    ),
+    sessionDuration: registry.histogram("mcp_server_session_duration_seconds", "Lifetime of MCP sessions that ended (OTel mcp.server.session.duration).", SESSION_BUCKETS_SECONDS),
+    toolCalls: registry.counter("baton_tool_calls_total", "tools/call requests by outcome."),
+    consentRejected: registry.counter("baton_consent_tokens_rejected_total", "Per-request consent tokens treated as absent, by reason (malformed, placeholder)."),
+    refused: registry.counter("baton_http_requests_refused_total", "Requests answered by the proxy without reaching the upstream, by reason."),
+    upstreamFailures: registry.counter("baton_upstream_failures_total", "Upstream requests that got no HTTP answer, by reason."),
+  };
+  registry.collected("baton_sessions_open", "MCP sessions the proxy currently tracks.", "gauge", () => [[{}, gauges.sessionsOpen()]]);
+  registry.collected("baton_draining", "1 while the proxy drains after SIGTERM.", "gauge", () => [[{}, gauges.draining() ? 1 : 0]]);
+  registry.collected("baton_events_emitted_total", "Events handed to each sink.", "counter", () => gauges.eventsBySink().map((s) => [{ sink: s.sink }, s.emitted] as const));
+  registry.collected("baton_events_dropped_total", "Events a sink lost (queue full, failed or timed-out export).", "counter", () =>
+    gauges.eventsBySink().map((s) => [{ sink: s.sink }, s.dropped] as const),
+  );
+  return metrics;
+}

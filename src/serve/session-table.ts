@@ -1,0 +1,140 @@
+// Maps requests to MCP sessions (the upstream's Mcp-Session-Id, or a stateless-era client group) and forgets idle ones. No sockets.
+
+import type { RequestContext, SessionExchange } from "./exchange.ts";
+import { principalKey } from "./principal.ts";
+
+/** How a session came to be known; decides nothing on the wire, only what events can say. */
+export type SessionOrigin = "handshake" | "adopted" | "stateless";
+
+export interface SessionEntry {
+  readonly exchange: SessionExchange;
+  readonly openedAt: number;
+  lastUsedAt: number;
+  /** Requests in flight on this session (an entry with one is never expired). */
+  active: number;
+}
+
+export interface SessionTableOptions {
+  /** Builds a session's exchange; `handshakeContext` is the context of its opening request. */
+  readonly create: (origin: SessionOrigin, handshakeContext: RequestContext) => SessionExchange;
+  readonly idleMs: number;
+  readonly now: () => number;
+  /** Told about every session that ends, with its lifetime in ms. */
+  readonly ended: (lifetimeMs: number) => void;
+}
+
+/**
+ * Sessions are keyed by the upstream's own Mcp-Session-Id, which is a bearer-like secret: it is
+ * a map key here and nowhere else (never logged, never in events; each exchange mints its own
+ * event session id). Stateless-era requests (no session id, no `initialize`) are grouped per
+ * client by {@link statelessKey} within the idle window.
+ */
+export class SessionTable {
+  private readonly byId = new Map<string, SessionEntry>();
+  private readonly stateless = new Map<string, SessionEntry>();
+
+  constructor(private readonly options: SessionTableOptions) {}
+
+  get size(): number {
+    return this.byId.size + this.stateless.size;
+  }
+
+  /** A new exchange for an `initialize` (not in the table until the upstream names the session). */
+  open(context: RequestContext): SessionEntry {
+    return this.entry(this.options.create("handshake", context));
+  }
+
+  /** Files a handshake's entry under the session id the upstream gave it. */
+  adopt(sessionId: string, entry: SessionEntry): void {
+    this.byId.set(sessionId, entry);
+  }
+
+  /** Files a handshake the upstream answered without a session id (a stateless legacy server) under its client group. */
+  adoptStateless(key: string, entry: SessionEntry): void {
+    const previous = this.stateless.get(key);
+    if (previous !== undefined && previous !== entry) this.close(previous, "the client opened a new session");
+    this.stateless.set(key, entry);
+  }
+
+  /**
+   * The entry for a request naming `sessionId`. One this replica never saw (restart, load
+   * balancer without affinity) is created on the spot: the request is still forwarded and its
+   * events say what is known (no handshake: client name unknown).
+   */
+  forSession(sessionId: string, context: RequestContext): SessionEntry {
+    let entry = this.byId.get(sessionId);
+    if (entry === undefined) {
+      entry = this.entry(this.options.create("adopted", context));
+      this.byId.set(sessionId, entry);
+    }
+    entry.lastUsedAt = this.options.now();
+    return entry;
+  }
+
+  /** The stateless-era group for this client (see {@link statelessKey}). */
+  forStateless(key: string, context: RequestContext): SessionEntry {
+    let entry = this.stateless.get(key);
+    if (entry === undefined) {
+      entry = this.entry(this.options.create("stateless", context));
+      this.stateless.set(key, entry);
+    }
+    entry.lastUsedAt = this.options.now();
+    return entry;
+  }
+
+  /** Ends a session (DELETE answered by the upstream). */
+  end(sessionId: string, reason: string): void {
+    const entry = this.byId.get(sessionId);
+    if (entry === undefined) return;
+    this.byId.delete(sessionId);
+    this.close(entry, reason);
+  }
+
+  /** Forgets sessions idle longer than the bound; returns how many ended. */
+  sweep(): number {
+    const cutoff = this.options.now() - this.options.idleMs;
+    let ended = 0;
+    for (const map of [this.byId, this.stateless]) {
+      for (const [key, entry] of map) {
+        if (entry.active > 0 || entry.lastUsedAt > cutoff) continue;
+        map.delete(key);
+        this.close(entry, "the session was idle too long");
+        ended++;
+      }
+    }
+    return ended;
+  }
+
+  /** Ends every session (shutdown). */
+  closeAll(reason: string): void {
+    for (const map of [this.byId, this.stateless]) {
+      for (const entry of map.values()) this.close(entry, reason);
+      map.clear();
+    }
+  }
+
+  private entry(exchange: SessionExchange): SessionEntry {
+    const now = this.options.now();
+    return { exchange, openedAt: now, lastUsedAt: now, active: 0 };
+  }
+
+  private close(entry: SessionEntry, reason: string): void {
+    try {
+      entry.exchange.close(reason);
+    } finally {
+      this.options.ended(this.options.now() - entry.openedAt);
+    }
+  }
+}
+
+/**
+ * The stateless-era grouping rule: requests belong to one event session when they share the
+ * principal (from the credential) if there is one, else the remote address, and the client's
+ * name and version from `_meta["io.modelcontextprotocol/clientInfo"]`; a group unused for the
+ * idle window starts afresh.
+ */
+export function statelessKey(context: RequestContext, clientInfo: unknown): string {
+  const info = typeof clientInfo === "object" && clientInfo !== null ? (clientInfo as Record<string, unknown>) : {};
+  const who = context.principal !== undefined ? `p:${principalKey(context.principal)}` : `a:${context.remoteAddress ?? "?"}`;
+  return `${who}\u0000${String(info.name ?? "")}\u0000${String(info.version ?? "")}`;
+}

@@ -1,0 +1,77 @@
+// Relays an upstream SSE body to the client event by event as each arrives (ids kept), letting chosen events be rewritten.
+
+import { SseSplitter, type SseEvent } from "./sse.ts";
+
+export interface RelayHooks {
+  /** Replacement bytes for an event, or undefined to forward its original bytes. */
+  rewrite(event: SseEvent): Uint8Array | undefined;
+  /**
+   * Called once: `error` when the upstream stream broke, `cancelled` when the client went away.
+   * For `error`, returned bytes (e.g. JSON-RPC errors for requests still unanswered) are sent
+   * before the client's stream closes cleanly, so the client fails those calls at once.
+   */
+  finished(outcome: "complete" | "error" | "cancelled", error?: unknown): Uint8Array | undefined;
+}
+
+/**
+ * A pull-driven stream: each pull reads the upstream until at least one whole event is ready,
+ * so a slow client slows the upstream read (backpressure) and nothing is buffered beyond the
+ * event being assembled. Cancelling (client disconnect) cancels the upstream body, which aborts
+ * the upstream request.
+ */
+export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  const splitter = new SseSplitter();
+  const events: SseEvent[] = [];
+  let done = false;
+  const finish = (outcome: "complete" | "error" | "cancelled", error?: unknown): Uint8Array | undefined => {
+    if (done) return undefined;
+    done = true;
+    return hooks.finished(outcome, error);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          for (;;) {
+            const { value, done: ended } = await reader.read();
+            if (ended) {
+              const rest = splitter.rest();
+              if (rest !== undefined) controller.enqueue(rest);
+              controller.close();
+              finish("complete");
+              return;
+            }
+            splitter.push(value, events);
+            if (events.length === 0) continue;
+            for (const event of events) controller.enqueue(rewriteOrPass(hooks, event));
+            events.length = 0;
+            return;
+          }
+        } catch (error) {
+          const last = finish("error", error);
+          if (last === undefined) {
+            controller.error(error);
+            return;
+          }
+          controller.enqueue(last);
+          controller.close();
+        }
+      },
+      async cancel(reason) {
+        finish("cancelled", reason);
+        await reader.cancel(reason).catch(() => undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Fail-open: an exception while looking at an event forwards it unchanged. */
+function rewriteOrPass(hooks: RelayHooks, event: SseEvent): Uint8Array {
+  try {
+    return hooks.rewrite(event) ?? event.raw;
+  } catch {
+    return event.raw;
+  }
+}

@@ -1,0 +1,75 @@
+// Sends one request to the upstream over pooled connections; retries once on a fresh connection when a reused one was already closed.
+
+import { describeError } from "../errors.ts";
+
+export interface UpstreamRequest {
+  readonly url: URL;
+  readonly method: string;
+  readonly headers: Headers;
+  /** Buffered (bounded by --max-body-bytes), so a retry can send it again. */
+  readonly body: Uint8Array | undefined;
+  /** Aborted when the client goes away: the upstream request is cancelled with it. */
+  readonly signal: AbortSignal;
+  /** `false` keeps Content-Encoding and the body as sent (pass-through); `true` decodes (bodies the proxy reads). */
+  readonly decompress: boolean;
+}
+
+/** Why the upstream gave no HTTP answer; `reason` is for logs (may name the upstream), never for clients. */
+export class UpstreamUnreachable extends Error {
+  readonly kind: "refused" | "reset" | "timeout" | "dns" | "other";
+  constructor(kind: UpstreamUnreachable["kind"], reason: string, options?: { cause?: unknown }) {
+    super(reason, options);
+    this.name = "UpstreamUnreachable";
+    this.kind = kind;
+  }
+}
+
+/** Error codes Bun's fetch gives when a pooled connection turned out to be closed by the server before it answered. */
+const STALE_CONNECTION_CODES = new Set(["ECONNRESET", "ConnectionClosed", "EPIPE"]);
+
+/**
+ * Fetches with connection reuse. A Node upstream closes idle keep-alive connections after 5 s;
+ * a request written on such a connection in that instant fails with a reset before any
+ * response byte. Those failures are retried once on a new connection (`keepalive: false`), so
+ * they never reach the client. Other failures become {@link UpstreamUnreachable}. Redirects
+ * are never followed (they belong to the client: OAuth /authorize answers 302).
+ */
+export async function fetchUpstream(request: UpstreamRequest): Promise<Response> {
+  try {
+    return await send(request, true);
+  } catch (first) {
+    if (request.signal.aborted) throw first;
+    if (!STALE_CONNECTION_CODES.has(errorCode(first))) throw classify(first, request.url);
+    try {
+      return await send(request, false);
+    } catch (second) {
+      throw request.signal.aborted ? second : classify(second, request.url);
+    }
+  }
+}
+
+function send(request: UpstreamRequest, reuse: boolean): Promise<Response> {
+  return fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    signal: request.signal,
+    redirect: "manual",
+    decompress: request.decompress,
+    keepalive: reuse,
+    // Streams (GET, long tool calls over SSE) may stay silent for long: the client's idle limit applies instead.
+    timeout: false,
+  } as RequestInit);
+}
+
+function classify(error: unknown, url: URL): UpstreamUnreachable {
+  const code = errorCode(error);
+  const where = `${url.protocol}//${url.host}`;
+  const kind = code === "ConnectionRefused" || code === "ECONNREFUSED" ? "refused" : STALE_CONNECTION_CODES.has(code) ? "reset" : code === "ETIMEDOUT" || code === "Timeout" ? "timeout" : code === "ENOTFOUND" || code === "DNSError" ? "dns" : "other";
+  return new UpstreamUnreachable(kind, `upstream ${where} unreachable: ${describeError(error)}`, { cause: error });
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : "";
+}

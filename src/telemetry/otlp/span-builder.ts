@@ -1,0 +1,212 @@
+// Turns the event stream into finished MCP spans (a SERVER span toward the host, a CLIENT child toward the server, per operation). No I/O; ids from a passed-in source.
+
+import type { BatonEvent, EventOf } from "../event-types.ts";
+import { META_CALL_ID } from "../event-types.ts";
+import { mapErrorOutcome, STATUS_UNSET } from "./span-outcome.ts";
+import { describeOperation, parseOperationEvent } from "./span-operations.ts";
+import { parseTraceparent, parseTracestate, RANDOM_HEX, TRACEPARENT_KEY, TRACESTATE_KEY, type RandomHex } from "./trace-context.ts";
+
+/** Set by the transform when BATON_OTEL_PROPAGATE=on: the trace and CLIENT span ids it wrote into the forwarded request. */
+export const META_TRACE_ID = "baton/trace_id";
+export const META_SPAN_ID = "baton/span_id";
+/** The JSON-RPC id of the request, as a string (set by the transform for tool calls). */
+export const META_REQUEST_ID = "baton/request_id";
+/** The negotiated protocol version when the request itself does not carry one (set by the transform). */
+export const META_PROTOCOL_VERSION = "baton/protocol_version";
+const MODERN_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
+
+/** Open calls kept at once; beyond this the oldest is forgotten (its spans are never sent) and counted. */
+export const MAX_OPEN_CALLS = 10_000;
+
+export type SpanKindName = "internal" | "server" | "client";
+export type AttributeValue = string | number | boolean;
+/** [seconds, nanoseconds] since the epoch, as OpenTelemetry's HrTime. */
+export type HrTime = [number, number];
+
+export interface SpanEventRecord {
+  readonly name: string;
+  readonly time: HrTime;
+  readonly attributes: Record<string, AttributeValue>;
+}
+
+/** A finished span, independent of any encoding. */
+export interface FinishedSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** Our parent: the host's span (remote, from `_meta.traceparent`) or our SERVER span. */
+  readonly parent: { spanId: string; remote: boolean } | undefined;
+  readonly traceState: string | undefined;
+  readonly name: string;
+  readonly kind: SpanKindName;
+  readonly start: HrTime;
+  readonly end: HrTime;
+  readonly attributes: Record<string, AttributeValue>;
+  readonly events: readonly SpanEventRecord[];
+  readonly status: { code: number; message?: string };
+}
+
+export interface SpanBuilderOptions {
+  /** `pipe` for stdio, `tcp` for HTTP (network.transport). */
+  readonly transport: "pipe" | "tcp";
+  /** Record `gen_ai.tool.call.arguments` / `.result` (already scrubbed: spans are built from prepared events). */
+  readonly captureContent: boolean;
+  readonly randomHex?: RandomHex;
+  readonly maxOpen?: number;
+}
+
+interface OpenCall {
+  readonly sessionId: string;
+  /** The tool of a `tools/call` (annotations attach by it); undefined for other operations. */
+  readonly toolName: string | undefined;
+  readonly name: string;
+  readonly traceId: string;
+  readonly serverSpanId: string;
+  readonly clientSpanId: string;
+  readonly parent: { spanId: string; remote: boolean } | undefined;
+  readonly traceState: string | undefined;
+  readonly start: HrTime;
+  readonly attributes: Record<string, AttributeValue>;
+  readonly events: SpanEventRecord[];
+}
+
+export interface SpanBuilder {
+  /**
+   * Feeds one event; returns the spans it finished (two per operation outcome, one for a detached
+   * annotation). Operations: tool calls, and the resource/prompt events when the proxy emits them.
+   */
+  add(event: BatonEvent): FinishedSpan[];
+  /** Calls forgotten because more than `maxOpen` were open. */
+  readonly evicted: number;
+}
+
+export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
+  const random = options.randomHex ?? RANDOM_HEX;
+  const maxOpen = options.maxOpen ?? MAX_OPEN_CALLS;
+  const open = new Map<string, OpenCall>(); // insertion order = age
+  let evicted = 0;
+
+  /** Attributes every MCP span of this operation carries, on top of the operation's own. */
+  function baseAttributes(event: BatonEvent, own: Record<string, string>): Record<string, AttributeValue> {
+    const meta = event.runtime_meta ?? {};
+    const attributes: Record<string, AttributeValue> = { ...own, "network.transport": options.transport, "baton.session.id": event.session_id };
+    const requestId = meta[META_REQUEST_ID];
+    if (typeof requestId === "string") attributes["jsonrpc.request.id"] = requestId;
+    const version = meta[MODERN_VERSION_KEY] ?? meta[META_PROTOCOL_VERSION];
+    if (typeof version === "string") attributes["mcp.protocol.version"] = version;
+    return attributes;
+  }
+
+  /** Trace placement from `_meta`: the host's traceparent makes our SERVER span its child. */
+  function placement(event: BatonEvent): { traceId: string; parent: OpenCall["parent"]; traceState: string | undefined; clientSpanId: string } {
+    const meta = event.runtime_meta ?? {};
+    const incoming = parseTraceparent(meta[TRACEPARENT_KEY]);
+    const ownTrace = meta[META_TRACE_ID];
+    const ownSpan = meta[META_SPAN_ID];
+    const traceId = typeof ownTrace === "string" && /^[0-9a-f]{32}$/.test(ownTrace) ? ownTrace : (incoming?.traceId ?? random(16));
+    const clientSpanId = typeof ownSpan === "string" && /^[0-9a-f]{16}$/.test(ownSpan) ? ownSpan : random(8);
+    const parent = incoming !== undefined && incoming.traceId === traceId ? { spanId: incoming.spanId, remote: true } : undefined;
+    return { traceId, parent, traceState: parent === undefined ? undefined : parseTracestate(meta[TRACESTATE_KEY]), clientSpanId };
+  }
+
+  function start(event: BatonEvent, method: string): void {
+    const callId = String(event.runtime_meta?.[META_CALL_ID] ?? "");
+    const facts = describeOperation(method, event.payload as Record<string, unknown>, options.captureContent);
+    const attributes = baseAttributes(event, facts.attributes);
+    const where = placement(event);
+    open.set(`${event.session_id}\n${callId}`, {
+      sessionId: event.session_id,
+      toolName: facts.toolName,
+      name: facts.name,
+      traceId: where.traceId,
+      serverSpanId: random(8),
+      clientSpanId: where.clientSpanId,
+      parent: where.parent,
+      traceState: where.traceState,
+      start: toHrTime(event.captured_at),
+      attributes,
+      events: [],
+    });
+    if (open.size > maxOpen) {
+      open.delete(open.keys().next().value as string);
+      evicted++;
+    }
+  }
+
+  function finish(event: BatonEvent, failed: boolean): FinishedSpan[] {
+    const key = `${event.session_id}\n${String(event.runtime_meta?.[META_CALL_ID] ?? "")}`;
+    const call = open.get(key);
+    if (call === undefined) return [];
+    open.delete(key);
+    const attributes = { ...call.attributes };
+    let server: FinishedSpan["status"] = { code: STATUS_UNSET };
+    let client: FinishedSpan["status"] = { code: STATUS_UNSET };
+    const payload = event.payload as Record<string, unknown>;
+    if (failed) {
+      const outcome = mapErrorOutcome(String(payload.error_type ?? ""), String(payload.error_body ?? ""));
+      Object.assign(attributes, outcome.attributes);
+      server = outcome.server;
+      client = outcome.client;
+    } else if (options.captureContent && event.event_type === "tool_call_end") {
+      attributes["gen_ai.tool.call.result"] = JSON.stringify(payload.result ?? null);
+    }
+    const end = toHrTime(event.captured_at);
+    const common = { traceId: call.traceId, traceState: call.traceState, name: call.name, start: call.start, end, attributes };
+    return [
+      { ...common, spanId: call.serverSpanId, parent: call.parent, kind: "server", events: call.events, status: server },
+      { ...common, spanId: call.clientSpanId, parent: { spanId: call.serverSpanId, remote: false }, kind: "client", events: [], status: client },
+    ];
+  }
+
+  /** On the newest open call of the same session and tool; else its own span for the `baton_annotate` call that carried it. */
+  function annotate(event: EventOf<"annotation">): FinishedSpan[] {
+    const p = event.payload;
+    const record: SpanEventRecord = { name: "baton.annotation", time: toHrTime(event.captured_at), attributes: {} };
+    const fields = { intent: p.intent, signal_type: p.signal_type, expected_outcome: p.expected_outcome, workflow: p.workflow, suggested_improvement: p.suggested_improvement, tool_name: p.tool_name };
+    for (const [key, value] of Object.entries(fields)) if (typeof value === "string") record.attributes[`baton.annotation.${key}`] = value;
+    let target: OpenCall | undefined;
+    for (const call of open.values()) if (call.sessionId === event.session_id && call.toolName === p.tool_name) target = call;
+    if (target !== undefined) {
+      target.events.push(record);
+      return [];
+    }
+    const where = placement(event);
+    return [{
+      traceId: where.traceId,
+      spanId: random(8),
+      parent: where.parent,
+      traceState: where.traceState,
+      name: "tools/call baton_annotate",
+      kind: "server",
+      start: record.time,
+      end: record.time,
+      attributes: baseAttributes(event, describeOperation("tools/call", { tool_name: "baton_annotate" }, false).attributes),
+      events: [record],
+      status: { code: STATUS_UNSET },
+    }];
+  }
+
+  return {
+    add(event) {
+      if (event.event_type === "annotation") return annotate(event);
+      const operation = parseOperationEvent(event.event_type);
+      if (operation === undefined) return [];
+      if (operation.phase === "start") {
+        start(event, operation.method);
+        return [];
+      }
+      return finish(event, operation.phase === "error");
+    },
+    get evicted() {
+      return evicted;
+    },
+  };
+}
+
+/** `2026-11-24T07:01:26.123456Z` → [seconds, nanoseconds]; an unreadable time becomes the epoch (never throws). */
+export function toHrTime(capturedAt: string): HrTime {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(capturedAt);
+  if (match === null) return [0, 0];
+  const seconds = Date.parse(`${match[1]}Z`) / 1000;
+  const fraction = (match[2] ?? "").padEnd(9, "0");
+  return Number.isFinite(seconds) ? [seconds, Number(fraction)] : [0, 0];
+}

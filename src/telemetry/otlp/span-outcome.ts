@@ -1,0 +1,42 @@
+// How a call's outcome (an event's error_type) maps to error.type, rpc.response.status_code and span status, per the MCP semconv's client/server rules. Pure.
+
+/** OTLP status codes (same numbers as the OpenTelemetry API's SpanStatusCode). */
+export const STATUS_UNSET = 0;
+export const STATUS_ERROR = 2;
+
+/** JSON-RPC codes that are the caller's fault: not an error on the SERVER side (MCP semconv, rpc.response.status_code). */
+export const CALLER_FAULT_CODES = new Set([-32700, -32600, -32601, -32602, -32002]);
+
+/** Longest status description we send (error bodies can be long; backends truncate anyway). */
+export const MAX_STATUS_MESSAGE_CHARS = 1_024;
+
+export interface SpanOutcome {
+  readonly attributes: Record<string, string>;
+  readonly server: { code: number; message?: string };
+  readonly client: { code: number; message?: string };
+}
+
+/**
+ * Maps a `tool_call_error` to span fields. `jsonrpc_<code>`: `error.type` and
+ * `rpc.response.status_code` are the code as a string; ERROR on the CLIENT span always, on the
+ * SERVER span unless the caller was at fault. `tool_error`: ERROR on both. `cancelled`: the host
+ * gave up, so only the CLIENT span (the request we sent) failed. Proxy-side endings
+ * (`upstream_exit`, `proxy_shutdown`, `evicted`) fail both.
+ */
+export function mapErrorOutcome(errorType: string, errorBody: string): SpanOutcome {
+  const message = errorBody.length > MAX_STATUS_MESSAGE_CHARS ? `${errorBody.slice(0, MAX_STATUS_MESSAGE_CHARS - 1)}…` : errorBody;
+  const error = { code: STATUS_ERROR, message };
+  const rpc = /^jsonrpc_(-?\d+)$/.exec(errorType);
+  if (rpc !== null) {
+    const code = rpc[1] as string;
+    const callerFault = CALLER_FAULT_CODES.has(Number(code));
+    return {
+      attributes: { "error.type": code, "rpc.response.status_code": code },
+      server: callerFault ? { code: STATUS_UNSET } : error,
+      client: error,
+    };
+  }
+  if (errorType === "cancelled") return { attributes: { "error.type": "cancelled" }, server: { code: STATUS_UNSET }, client: error };
+  const known = ["tool_error", "upstream_exit", "proxy_shutdown", "evicted"].includes(errorType);
+  return { attributes: { "error.type": known ? errorType : "_OTHER" }, server: error, client: error };
+}

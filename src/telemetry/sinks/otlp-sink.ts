@@ -1,0 +1,90 @@
+// The `otlp:` sink: derives MCP spans from events and POSTs them to an OTLP/HTTP traces endpoint; never retries, never logs a header value.
+
+import { describeError, LocalError } from "../../errors.ts";
+import { createSpanEncoder } from "../otlp/encode-spans.ts";
+import type { OtlpSettings } from "../otlp/otlp-settings.ts";
+import { createSpanBuilder, type FinishedSpan } from "../otlp/span-builder.ts";
+import type { RandomHex } from "../otlp/trace-context.ts";
+import type { BatonEvent } from "../event-types.ts";
+import type { FetchLike } from "./http-sink.ts";
+import type { Sink, SinkDrop } from "./sink.ts";
+
+/** Spans per export request; a flush with more sends several. */
+export const MAX_SPANS_PER_REQUEST = 1_024;
+
+export interface OtlpSinkOptions {
+  readonly settings: OtlpSettings;
+  /** `pipe` for the stdio proxy, `tcp` for hosted HTTP mode. */
+  readonly transport: "pipe" | "tcp";
+  readonly fetch?: FetchLike;
+  readonly randomHex?: RandomHex;
+}
+
+/**
+ * Creates the sink. `write` feeds the span builder (cheap: a map entry per open call); `flush`
+ * encodes the finished spans and POSTs them, rejecting with `E_SINK` (status, network error or
+ * timeout) so the dispatcher counts the batch as dropped. Like every sink it does not retry: a sick
+ * collector would otherwise get growing bursts. Calls still open at `close` get their error event
+ * from the proxy first (proxy_shutdown / upstream_exit), so their spans are in the last flush.
+ */
+export function createOtlpSink(options: OtlpSinkOptions): Sink {
+  const { settings } = options;
+  const endpoint = new URL(settings.endpoint);
+  const label = `otlp:${endpoint.origin}`;
+  const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
+  const builder = createSpanBuilder({ transport: options.transport, captureContent: settings.captureContent, randomHex: options.randomHex });
+  const encode = createSpanEncoder(settings.protocol, settings.resource);
+  const headers: Record<string, string> = {
+    ...settings.headers,
+    "Content-Type": settings.protocol === "http/json" ? "application/json" : "application/x-protobuf",
+  };
+  if (settings.gzip) headers["Content-Encoding"] = "gzip";
+  const secrets = Object.values(settings.headers).filter((v) => v.length >= 4);
+  const hide = (text: string): string => secrets.reduce((t, s) => t.split(s).join("[redacted]"), text);
+  let finished: FinishedSpan[] = [];
+  let closed = false;
+  let evictedReported = 0;
+
+  async function post(spans: readonly FinishedSpan[]): Promise<void> {
+    const encoded = encode(spans);
+    const body = settings.gzip ? Bun.gzipSync(encoded as Uint8Array<ArrayBuffer>) : (encoded as Uint8Array<ArrayBuffer>);
+    let response: Response;
+    try {
+      response = await doFetch(settings.endpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(settings.timeoutMs) });
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === "TimeoutError";
+      const reason = timedOut ? `no answer within ${settings.timeoutMs} ms` : hide(describeError(error));
+      throw new LocalError("E_SINK", `${label}: export of ${spans.length} span(s) failed: ${reason}`, { cause: error });
+    }
+    // Read and discard the body (a partial-success message at most) so the connection can be reused.
+    await response.arrayBuffer().catch(() => undefined);
+    if (!response.ok) throw new LocalError("E_SINK", `${label}: export of ${spans.length} span(s) answered HTTP ${response.status}`);
+  }
+
+  async function flush(): Promise<void> {
+    if (finished.length === 0) return;
+    const spans = finished;
+    finished = [];
+    for (let i = 0; i < spans.length; i += MAX_SPANS_PER_REQUEST) await post(spans.slice(i, i + MAX_SPANS_PER_REQUEST));
+  }
+
+  return {
+    label,
+    write(event: BatonEvent): void {
+      if (closed) return;
+      for (const span of builder.add(event)) finished.push(span);
+    },
+    flush,
+    takeDrops(): SinkDrop[] {
+      const evicted = builder.evicted - evictedReported;
+      evictedReported = builder.evicted;
+      const detail = "more tool calls open at once than the span builder keeps; the oldest never gets its spans";
+      return evicted > 0 ? [{ count: evicted, kind: "open calls forgotten", detail }] : [];
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await flush();
+    },
+  };
+}

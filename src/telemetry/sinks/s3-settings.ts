@@ -1,0 +1,86 @@
+// Reads the S3 sink's settings (credentials, endpoint, batching) from the standard AWS_*/S3_* and BATON_S3_* variables. Pure; never logs a value.
+
+/** Everything the S3 client and batcher need, read once by `loadConfig`. The secret fields never reach a log line. */
+export interface S3Settings {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string | undefined;
+  readonly region: string;
+  /** An S3-compatible endpoint (MinIO, R2…); when set, requests use path-style addressing. */
+  readonly endpoint: string | undefined;
+  /** An object is written at the latest this long after its first event. */
+  readonly batchMs: number;
+  /** An object is written once its NDJSON reaches this size (before gzip). */
+  readonly batchBytes: number;
+  readonly gzip: boolean;
+}
+
+/** Default flush window per session object. */
+export const DEFAULT_S3_BATCH_MS = 10_000;
+/** Default size bound per object (8 MiB). */
+export const DEFAULT_S3_BATCH_BYTES = 8 * 1024 * 1024;
+/** Used when neither AWS_REGION, AWS_DEFAULT_REGION nor S3_REGION is set (MinIO ignores it; AWS needs the bucket's). */
+export const DEFAULT_S3_REGION = "us-east-1";
+
+/** The BATON_* variables this module reads (added to config.ts's KNOWN_VARIABLES). */
+export const S3_VARIABLES = ["BATON_S3_BATCH_MS", "BATON_S3_BATCH_BYTES", "BATON_S3_GZIP"] as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads the S3 settings from `env`, pushing one problem per bad or missing value (never the value
+ * of a credential). The first variable set wins in each list: AWS_* before S3_* (Bun's names).
+ */
+export function parseS3Settings(env: Env, problems: string[]): S3Settings | undefined {
+  const first = (...names: string[]): string | undefined => {
+    for (const name of names) {
+      const raw = env[name]?.trim();
+      if (raw !== undefined && raw !== "") return raw;
+    }
+    return undefined;
+  };
+  const before = problems.length;
+  const accessKeyId = first("AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID");
+  const secretAccessKey = first("AWS_SECRET_ACCESS_KEY", "S3_SECRET_ACCESS_KEY");
+  if (accessKeyId === undefined || secretAccessKey === undefined) {
+    problems.push("an s3:// sink needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)");
+  }
+  const endpoint = first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "S3_ENDPOINT", "AWS_ENDPOINT");
+  let endpointUrl: string | undefined;
+  if (endpoint !== undefined) {
+    try {
+      const url = new URL(endpoint);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+      if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") throw new Error("extras");
+      endpointUrl = url.href.replace(/\/+$/, "");
+    } catch {
+      problems.push("the S3 endpoint (AWS_ENDPOINT_URL / S3_ENDPOINT) must be a plain http:// or https:// URL without credentials or query");
+    }
+  }
+  const batchMs = positiveInt(env.BATON_S3_BATCH_MS, DEFAULT_S3_BATCH_MS, "BATON_S3_BATCH_MS", "milliseconds", problems);
+  const batchBytes = positiveInt(env.BATON_S3_BATCH_BYTES, DEFAULT_S3_BATCH_BYTES, "BATON_S3_BATCH_BYTES", "bytes", problems);
+  const gzipRaw = env.BATON_S3_GZIP?.trim().toLowerCase() || "off";
+  if (gzipRaw !== "on" && gzipRaw !== "off") problems.push(`BATON_S3_GZIP must be "on" or "off" (got "${gzipRaw.slice(0, 40)}")`);
+  if (problems.length > before || accessKeyId === undefined || secretAccessKey === undefined) return undefined;
+  return Object.freeze({
+    accessKeyId,
+    secretAccessKey,
+    sessionToken: first("AWS_SESSION_TOKEN", "S3_SESSION_TOKEN"),
+    region: first("AWS_REGION", "AWS_DEFAULT_REGION", "S3_REGION") ?? DEFAULT_S3_REGION,
+    endpoint: endpointUrl,
+    batchMs,
+    batchBytes,
+    gzip: gzipRaw === "on",
+  });
+}
+
+function positiveInt(raw: string | undefined, fallback: number, name: string, unit: string, problems: string[]): number {
+  const text = raw?.trim() ?? "";
+  if (text === "") return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
+    problems.push(`${name} must be a positive whole number of ${unit} (got "${text.slice(0, 40)}")`);
+    return fallback;
+  }
+  return value;
+}

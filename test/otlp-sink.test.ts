@@ -1,0 +1,68 @@
+// The otlp: sink's export: protobuf body decoded with OpenTelemetry's generated code, headers, gzip, and E_SINK failures that never show a header value.
+
+import { describe, expect, test } from "bun:test";
+import { MAX_OPEN_CALLS } from "../src/telemetry/otlp/span-builder.ts";
+import { createOtlpSink } from "../src/telemetry/sinks/otlp-sink.ts";
+import { makeCall } from "./fixtures/report/build-events.ts";
+import { decodeRequest } from "./support/otlp-receiver.ts";
+
+describe("createOtlpSink", () => {
+  const settings = {
+    endpoint: "http://collector.test:4318/v1/traces",
+    protocol: "http/protobuf" as const,
+    headers: { "x-api-key": "key-that-is-secret" },
+    gzip: true,
+    timeoutMs: 50,
+    resource: { "service.name": "svc" },
+    captureContent: false,
+    propagate: false,
+  };
+  const call = makeCall(1, "c1", "t", {}, { durationMs: 1 });
+
+  test("POSTs gzip protobuf with the configured headers; the body decodes with the generated code", async () => {
+    const seen: { url: string; init: RequestInit }[] = [];
+    const sink = createOtlpSink({ settings, transport: "pipe", fetch: async (url, init) => (seen.push({ url, init }), new Response(null, { status: 200 })) });
+    for (const e of call) sink.write(e, JSON.stringify(e));
+    await sink.flush();
+    await sink.flush(); // nothing new: no request
+    expect(seen).toHaveLength(1);
+    const headers = new Headers(seen[0]?.init.headers);
+    expect(seen[0]?.url).toBe(settings.endpoint);
+    expect(headers.get("x-api-key")).toBe("key-that-is-secret");
+    expect(headers.get("content-encoding")).toBe("gzip");
+    const spans = decodeRequest({ headers, body: seen[0]?.init.body as Uint8Array });
+    expect(spans.map((s) => [s.name, s.kind])).toEqual([["tools/call t", 2], ["tools/call t", 3]]);
+    expect(spans[0]?.resource).toEqual({ "service.name": "svc" });
+    expect(sink.label).toBe("otlp:http://collector.test:4318");
+  });
+
+  test("a non-2xx answer, a network error or a timeout rejects with E_SINK and never shows a header value", async () => {
+    const failures: [string, () => Promise<Response>][] = [
+      ["HTTP 503", async () => new Response("busy", { status: 503 })],
+      ["refused key-that-is-secret", async () => Promise.reject(new Error("connection refused (x-api-key: key-that-is-secret)"))],
+      ["no answer within 50 ms", () => new Promise<Response>(() => {})],
+    ];
+    for (const [expected, answer] of failures) {
+      const sink = createOtlpSink({
+        settings,
+        transport: "pipe",
+        fetch: (_url, init) => Promise.race([answer(), new Promise<Response>((_, reject) => init.signal?.addEventListener("abort", () => reject(init.signal?.reason)))]),
+      });
+      for (const e of call) sink.write(e, JSON.stringify(e));
+      const error = await sink.flush().then(() => undefined, (e: unknown) => e as Error & { code?: string });
+      expect(error?.code).toBe("E_SINK");
+      expect(error?.message).not.toContain("key-that-is-secret");
+      expect(error?.message).toContain(expected.replace(" key-that-is-secret", "").replace("refused", "connection refused"));
+    }
+  });
+
+  test("calls forgotten by the span builder's bound are handed to the dispatcher as drops, once", () => {
+    const sink = createOtlpSink({ settings, transport: "pipe", fetch: async () => new Response(null) });
+    for (let i = 0; i <= MAX_OPEN_CALLS; i++) {
+      const [start] = makeCall(i * 2 + 1, `c${i}`, "t", {}, { durationMs: 1 });
+      sink.write(start, "");
+    }
+    expect(sink.takeDrops?.()).toEqual([{ count: 1, kind: "open calls forgotten", detail: expect.stringContaining("oldest") }]);
+    expect(sink.takeDrops?.()).toEqual([]);
+  });
+});

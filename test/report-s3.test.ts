@@ -1,0 +1,81 @@
+// `baton-proxy report s3://bucket/prefix`: objects written by the S3 sink (several per session, gzip or not) give the same report as the file.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CommandContext } from "../src/command-context.ts";
+import { parseS3Location } from "../src/report/read-s3.ts";
+import { runSubcommand } from "../src/commands.ts";
+import { REPORT_SPEC } from "../src/report/report-spec.ts";
+import { SYSTEM_CLOCK } from "../src/telemetry/clock.ts";
+import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import { createBunS3Put, createS3Sink } from "../src/telemetry/sinks/s3-sink.ts";
+import { makeCall } from "./fixtures/report/build-events.ts";
+import { S3_ACCESS_KEY_ID, S3_REGION, S3_SECRET_ACCESS_KEY, startLocalS3, type LocalS3 } from "./support/s3-server.ts";
+
+const REALISTIC = join(import.meta.dir, "fixtures/report/realistic.jsonl");
+let s3: LocalS3;
+let env: Record<string, string>;
+
+async function run(args: string[], runEnv: Record<string, string> = env): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const ctx: CommandContext = { env: runEnv, stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), execPath: "/x", cwd: "/", platform: "linux", homeDir: "/" };
+  return { code: await runSubcommand(REPORT_SPEC, args, ctx), stdout, stderr };
+}
+
+/** Uploads `lines` through the real S3 sink (small objects, so a session spans several). */
+async function upload(prefix: string, lines: string[], gzip: boolean): Promise<void> {
+  const settings = { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY, sessionToken: undefined, region: S3_REGION, endpoint: s3.endpoint, batchMs: 60_000, batchBytes: 2_000, gzip };
+  const sink = createS3Sink({ label: "s3", prefix, settings, put: createBunS3Put("events", settings), clock: SYSTEM_CLOCK });
+  for (const line of lines) sink.write(JSON.parse(line) as BatonEvent, line);
+  await sink.close();
+  expect(sink.droppedEvents).toBe(0);
+}
+
+beforeAll(async () => {
+  s3 = await startLocalS3(["events"]);
+  env = { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: S3_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL: s3.endpoint };
+  const realistic = readFileSync(REALISTIC, "utf8").trim().split("\n");
+  await upload("plain", realistic, false);
+  await upload("zipped/deep", realistic, true);
+  const other = makeCall(1, "c1", "other_tool", {}, { durationMs: 3 }).map((e) => JSON.stringify({ ...e, session_id: "second-session" }));
+  await upload("plain", other, false);
+});
+afterAll(() => s3.stop());
+
+describe("report s3://", () => {
+  test("the report from S3 equals the report from the file (plain and gzip objects)", async () => {
+    const fromFile = await run([REALISTIC, "--session", "019a5e7c"]);
+    expect(fromFile.code).toBe(0);
+    for (const location of ["s3://events/plain", "s3://events/zipped/deep/"]) {
+      const fromS3 = await run([location, "--session", "019a5e7c"]);
+      expect(fromS3.stderr).toBe("");
+      expect(fromS3.code).toBe(0);
+      expect(fromS3.stdout.replaceAll(location, "LOCATION")).toBe(fromFile.stdout.replaceAll(REALISTIC, "LOCATION"));
+      const json = await run([location, "--session", "019a5e7c", "--format", "json"]);
+      expect(json.stdout).toBe((await run([REALISTIC, "--format", "json"])).stdout);
+    }
+    expect(s3.requests.every((r) => r.signed)).toBe(true);
+  });
+
+  test("--list shows every session under the prefix; the latest is the default", async () => {
+    const listed = await run(["s3://events/plain", "--list", "--format", "json"]);
+    expect(JSON.parse(listed.stdout).map((s: { session_id: string }) => s.session_id).sort()).toEqual(["019a5e7c-3f10-7b2e-9d44-2c1f0a8b7e61", "second-session"]);
+  });
+
+  test("clear errors: nothing there, no credentials, bad location", async () => {
+    const empty = await run(["s3://events/nothing-here"]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain("no event objects under s3://events/nothing-here");
+    const noCreds = await run(["s3://events/plain"], { AWS_ENDPOINT_URL: s3.endpoint });
+    expect(noCreds.code).toBe(1);
+    expect(noCreds.stderr).toContain("needs AWS_ACCESS_KEY_ID");
+    const wrong = await run(["s3://events/plain"], { ...env, AWS_SECRET_ACCESS_KEY: "wrong-secret-value" });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("cannot list s3://events/plain");
+    expect(wrong.stderr).not.toContain("wrong-secret-value");
+    expect(parseS3Location("s3://")).toBeUndefined();
+    expect(parseS3Location("s3://b//p/q/")).toEqual({ bucket: "b", prefix: "p/q" });
+  });
+});

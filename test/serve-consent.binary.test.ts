@@ -1,0 +1,161 @@
+// Black-box: per-request consent through the compiled `serve` (tokens in header or _meta, no token no trace, handshake decides injection).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { readValidatedEvents } from "./support/events.ts";
+import { fixtureStats, startHttpFixture, waitFor, type Upstream } from "./support/serve-harness.ts";
+import { startServe, type ServeHandle } from "./support/serve-process.ts";
+
+const TOKEN_A = "ct_live_alpha_0001";
+const TOKEN_B = "ct_live_bravo_0002";
+const INJECTED = ["baton_annotate", "baton_session_report"];
+
+let upstream: Upstream;
+let proxy: ServeHandle;
+
+beforeAll(async () => {
+  upstream = await startHttpFixture();
+  proxy = await startServe(["--upstream", upstream.url], { BATON_CONSENT_MODE: "per-request" });
+});
+
+afterAll(async () => {
+  expect(await proxy.stop()).toBe(0);
+  await upstream.stop();
+});
+
+/** An SDK v1 client whose requests carry `headers` (e.g. a consent token). */
+async function connect(name: string, headers: Record<string, string> = {}) {
+  const transport = new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers } });
+  const client = new Client({ name, version: "1.0.0" });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+const eventsOf = (agent: string) => readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === agent);
+
+describe("per-request consent", () => {
+  test("a handshake with a token: tools and instructions injected; each call's events carry its own request's token", async () => {
+    const { client } = await connect("consenting-agent", { "baton-consent-token": TOKEN_A });
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(INJECTED));
+    expect(client.getInstructions()).toContain("baton_annotate");
+    await client.callTool({ name: "echo", arguments: { message: "with A" } });
+    await client.close();
+
+    // A second client of the same user sends its token in _meta instead (clients that cannot set headers).
+    const { client: metaClient } = await connect("meta-agent", { "baton-consent-token": TOKEN_A });
+    await metaClient.callTool({ name: "echo", arguments: { message: "with B" }, _meta: { "baton/consent_token": TOKEN_B } });
+    const seen = await fixtureStats(upstream);
+    // Removed before forwarding (the header wins, but the _meta key is stripped all the same).
+    expect(JSON.stringify(seen.lastBody)).not.toContain("baton/consent_token");
+    expect(JSON.stringify(seen.lastBody)).toContain("with B");
+    await metaClient.close();
+
+    await waitFor(() => eventsOf("consenting-agent").length >= 2 && eventsOf("meta-agent").length >= 2, "the calls' events");
+    expect(eventsOf("consenting-agent").map((e) => [e.event_type, e.consent_token])).toEqual([
+      ["tool_call_start", TOKEN_A],
+      ["tool_call_end", TOKEN_A],
+    ]);
+    expect(eventsOf("meta-agent").every((e) => e.consent_token === TOKEN_A)).toBe(true);
+  });
+
+  test("_meta token alone decides when there is no header", async () => {
+    const { client } = await connect("meta-only-agent");
+    await client.callTool({ name: "echo", arguments: { message: "meta only" }, _meta: { "baton/consent_token": TOKEN_B } });
+    expect(JSON.stringify((await fixtureStats(upstream)).lastBody)).not.toContain("baton/consent_token");
+    await client.close();
+    await waitFor(() => eventsOf("meta-only-agent").length >= 2, "the call's events");
+    expect(eventsOf("meta-only-agent").map((e) => e.consent_token)).toEqual([TOKEN_B, TOKEN_B]);
+  });
+
+  test("no token: the upstream exactly as it is (no injection) and no event at all", async () => {
+    const direct = new Client({ name: "direct", version: "1" });
+    await direct.connect(new StreamableHTTPClientTransport(new URL(upstream.url)));
+    const { client } = await connect("anonymous-agent");
+    expect((await client.listTools()).tools).toEqual((await direct.listTools()).tools);
+    expect(client.getInstructions()).toBe(direct.getInstructions());
+    await client.callTool({ name: "echo", arguments: { message: "untraced" } });
+    await client.close();
+    await direct.close();
+    // A later consented call (another client) proves the file is being written meanwhile.
+    const { client: witness } = await connect("witness-agent", { "baton-consent-token": TOKEN_A });
+    await witness.callTool({ name: "echo", arguments: { message: "witness" } });
+    await witness.close();
+    await waitFor(() => eventsOf("witness-agent").length >= 2, "the witness events");
+    expect(eventsOf("anonymous-agent")).toEqual([]);
+    expect(readFileSync(proxy.eventsFile, "utf8")).not.toContain("untraced");
+  });
+
+  test("a session opened without a token records only the calls that bring one, still without injection", async () => {
+    const { client, transport } = await connect("late-consent-agent");
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain("baton_annotate");
+    await client.callTool({ name: "echo", arguments: { message: "no token" } });
+    const response = await fetch(proxy.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": transport.sessionId as string, "mcp-protocol-version": "2025-11-25", "baton-consent-token": TOKEN_B },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 99, method: "tools/call", params: { name: "echo", arguments: { message: "with token" } } }),
+    });
+    expect(await response.text()).toContain("Echo: with token");
+    await client.close();
+    await waitFor(() => eventsOf("late-consent-agent").length >= 2, "the consented call's events");
+    const events = eventsOf("late-consent-agent");
+    expect(events.map((e) => [e.event_type, e.consent_token])).toEqual([
+      ["tool_call_start", TOKEN_B],
+      ["tool_call_end", TOKEN_B],
+    ]);
+    expect(JSON.stringify(events)).not.toContain("no token");
+  });
+
+  test("malformed tokens count as absent and are counted in /metrics; tokens never appear in the log", async () => {
+    const { client } = await connect("malformed-agent", { "baton-consent-token": "short" });
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain("baton_annotate");
+    await client.callTool({ name: "echo", arguments: { message: "bad token" } });
+    await client.close();
+    const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
+    expect(Number(/baton_consent_tokens_rejected_total\{reason="malformed"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(eventsOf("malformed-agent")).toEqual([]);
+    const log = proxy.log.join("\n");
+    for (const token of [TOKEN_A, TOKEN_B, "short"]) expect(log).not.toContain(token);
+  });
+});
+
+describe("per-request consent with a remote sink", () => {
+  test("starts without BATON_CONSENT_TOKEN; `local` counts as absent (placeholder); events reach the console with the request's token", async () => {
+    const received: Record<string, unknown>[] = [];
+    const console = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const body = await request.text();
+        for (const line of body.split("\n").filter((l) => l.trim() !== "")) {
+          const parsed = JSON.parse(line) as unknown;
+          for (const event of Array.isArray(parsed) ? parsed : ((parsed as { events?: unknown[] }).events ?? [parsed])) received.push(event as Record<string, unknown>);
+        }
+        return Response.json({ accepted: true });
+      },
+    });
+    const remote = await startServe(["--upstream", upstream.url], { BATON_CONSENT_MODE: "per-request", BATON_EVENT_SINK: `http://127.0.0.1:${console.port}`, BATON_API_KEY: "key-for-test-1234" });
+    try {
+      const placeholder = new Client({ name: "placeholder-agent", version: "1" });
+      await placeholder.connect(new StreamableHTTPClientTransport(new URL(remote.url), { requestInit: { headers: { "baton-consent-token": "local" } } }));
+      expect((await placeholder.listTools()).tools.map((t) => t.name)).not.toContain("baton_annotate");
+      await placeholder.close();
+      const consenting = new Client({ name: "remote-agent", version: "1" });
+      await consenting.connect(new StreamableHTTPClientTransport(new URL(remote.url), { requestInit: { headers: { "baton-consent-token": TOKEN_A } } }));
+      // Remote sinks never get the local report tool.
+      expect((await consenting.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(["baton_annotate"]));
+      await consenting.callTool({ name: "echo", arguments: { message: "to the console" } });
+      await consenting.close();
+      const metrics = await (await fetch(`${remote.adminUrl}/metrics`)).text();
+      expect(metrics).toMatch(/baton_consent_tokens_rejected_total\{reason="placeholder"\} [1-9]/);
+      await waitFor(() => received.filter((e) => e.agent_runtime === "remote-agent").length >= 2, "events at the console", 15_000);
+      expect(received.every((e) => e.consent_token === TOKEN_A)).toBe(true);
+      expect(received.some((e) => e.agent_runtime === "placeholder-agent")).toBe(false);
+    } finally {
+      expect(await remote.stop()).toBe(0);
+      console.stop(true);
+    }
+  });
+});

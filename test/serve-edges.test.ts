@@ -1,0 +1,254 @@
+// serve's HTTP edges against the Node SDK v1 fixture: refusals that never reach the upstream, byte-for-byte pass-through, headers, faults.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { readValidatedEvents } from "./support/events.ts";
+import { fixtureStats, freePort, startHttpFixture, waitFor, type Upstream } from "./support/serve-harness.ts";
+import { startServe, type ServeHandle } from "./support/serve-process.ts";
+
+let upstream: Upstream;
+let proxy: ServeHandle;
+const MAX_BODY = 64 * 1024;
+
+beforeAll(async () => {
+  upstream = await startHttpFixture();
+  proxy = await startServe(["--upstream", upstream.url, "--max-body-bytes", String(MAX_BODY)]);
+});
+
+afterAll(async () => {
+  expect(await proxy.stop()).toBe(0);
+  await upstream.stop();
+});
+
+const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+const initialize = (id = 0) => JSON.stringify({ jsonrpc: "2.0", id, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
+
+/** Asserts the upstream saw no MCP request while `work` ran. */
+async function neverReachesUpstream(work: () => Promise<void>): Promise<void> {
+  const before = (await fixtureStats(upstream)).mcpRequests;
+  await work();
+  expect((await fixtureStats(upstream)).mcpRequests).toBe(before);
+}
+
+describe("refusals (clear answers; the upstream never sees them)", () => {
+  test("a foreign Origin gets 403; a loopback Origin and no Origin pass", async () => {
+    await neverReachesUpstream(async () => {
+      const response = await fetch(proxy.url, { method: "POST", headers: { ...MCP_HEADERS, origin: "https://evil.example" }, body: initialize() });
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain("Origin");
+    });
+    const ok = await fetch(proxy.url, { method: "POST", headers: { ...MCP_HEADERS, origin: "http://localhost:6274" }, body: initialize() });
+    expect(ok.status).toBe(200);
+    await ok.body?.cancel();
+  });
+
+  test("wrong content type gets 415, malformed JSON 400 (parse error), JSON that is not JSON-RPC 400", async () => {
+    await neverReachesUpstream(async () => {
+      const wrongType = await fetch(proxy.url, { method: "POST", headers: { "content-type": "text/plain", accept: MCP_HEADERS.accept }, body: initialize() });
+      expect(wrongType.status).toBe(415);
+      const malformed = await fetch(proxy.url, { method: "POST", headers: MCP_HEADERS, body: '{"jsonrpc":"2.0",' });
+      expect(malformed.status).toBe(400);
+      expect(((await malformed.json()) as { error: { code: number } }).error.code).toBe(-32700);
+      const notRpc = await fetch(proxy.url, { method: "POST", headers: MCP_HEADERS, body: '{"hello":"world"}' });
+      expect(notRpc.status).toBe(400);
+      expect(await notRpc.text()).toContain("not a JSON-RPC");
+    });
+  });
+
+  test("an oversized body gets a readable 413 (declared or streamed without length)", async () => {
+    await neverReachesUpstream(async () => {
+      const big = "x".repeat(MAX_BODY + 1);
+      const declared = await fetch(proxy.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping", params: { big } }) });
+      expect(declared.status).toBe(413);
+      expect(await declared.text()).toContain(`larger than ${MAX_BODY} bytes`);
+      const chunks = [new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"ping","params":{"p":"'), new TextEncoder().encode("y".repeat(MAX_BODY * 2)), new TextEncoder().encode('"}}')];
+      const streamed = await fetch(proxy.url, {
+        method: "POST",
+        headers: MCP_HEADERS,
+        body: new ReadableStream({
+          pull(controller) {
+            const next = chunks.shift();
+            if (next === undefined) controller.close();
+            else controller.enqueue(next);
+          },
+        }),
+      });
+      expect(streamed.status).toBe(413);
+      expect(await streamed.text()).toContain("larger than");
+    });
+  });
+
+  test("Origin is checked on the MCP path only: other paths keep the upstream's own policy", async () => {
+    const response = await fetch(`${proxy.origin}/echo-headers`, { headers: { origin: "https://app.example" } });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { headers: Record<string, string> }).headers.origin).toBe("https://app.example");
+  });
+
+  test("other methods on the MCP path get 405 with Allow", async () => {
+    const response = await fetch(proxy.url, { method: "PUT", headers: MCP_HEADERS, body: "{}" });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, POST, DELETE");
+  });
+
+  test("a missing session id on a sessionful upstream: forwarded, and the upstream's own 400 passes unchanged", async () => {
+    const ask = (url: string) => fetch(url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: "2.0", id: 4, method: "tools/list" }) });
+    const [viaProxy, direct] = await Promise.all([ask(proxy.url), ask(upstream.url)]);
+    expect(viaProxy.status).toBe(direct.status);
+    expect(await viaProxy.text()).toBe(await direct.text());
+  });
+
+  test("an unknown session id is forwarded (another replica may know it) and the upstream's 404 passes unchanged", async () => {
+    const response = await fetch(proxy.url, {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "mcp-session-id": "not-a-session" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "lost-call", arguments: {} } }),
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } });
+    // The call got no JSON-RPC answer: its events end it with the upstream's HTTP status (no client name: no handshake seen).
+    let events: Record<string, any>[] = [];
+    await waitFor(() => {
+      events = readValidatedEvents(proxy.eventsFile).filter((e) => e.payload?.tool_name === "lost-call");
+      return events.length >= 2;
+    }, "the lost call's events");
+    expect(events.map((e) => [e.event_type, e.payload.error_type ?? null, e.agent_runtime])).toEqual([
+      ["tool_call_start", null, "unknown"],
+      ["tool_call_error", "upstream_http_404", "unknown"],
+    ]);
+  });
+});
+
+describe("pass-through of every other path, byte for byte", () => {
+  const both = async (path: string, init: RequestInit = {}) => {
+    const options = { redirect: "manual", decompress: false, ...init } as RequestInit;
+    const [direct, viaProxy] = await Promise.all([fetch(`http://127.0.0.1:${upstream.port}${path}`, options), fetch(`${proxy.origin}${path}`, options)]);
+    return { direct, viaProxy, directBody: new Uint8Array(await direct.arrayBuffer()), proxyBody: new Uint8Array(await viaProxy.arrayBuffer()) };
+  };
+
+  test("a gzip body stays compressed and identical", async () => {
+    const { viaProxy, directBody, proxyBody } = await both("/gzip", { headers: { "accept-encoding": "gzip" } });
+    expect(viaProxy.headers.get("content-encoding")).toBe("gzip");
+    expect(proxyBody).toEqual(directBody);
+    expect(new TextDecoder().decode(Bun.gunzipSync(proxyBody))).toBe("compressed body\n");
+  });
+
+  test("redirects are not followed; status, Location, Set-Cookie and custom headers pass", async () => {
+    const redirect = await both("/redirect");
+    expect(redirect.viaProxy.status).toBe(302);
+    expect(redirect.viaProxy.headers.get("location")).toBe("/elsewhere?x=1");
+    const cookies = await both("/cookies");
+    expect(cookies.viaProxy.status).toBe(418);
+    expect(cookies.viaProxy.headers.getSetCookie()).toEqual(["a=1; Path=/", "b=2; Path=/"]);
+    expect(cookies.viaProxy.headers.get("x-custom")).toBe("kept");
+    expect(cookies.proxyBody).toEqual(cookies.directBody);
+    expect(cookies.viaProxy.headers.get("via")).toBe("1.1 baton-proxy");
+  });
+
+  test("request headers: Authorization forwarded, consent header and hop-by-hop removed, Via and X-Forwarded-* added; body and query intact", async () => {
+    const response = await fetch(`${proxy.origin}/echo-headers?q=1&r=%20`, {
+      method: "POST",
+      headers: { authorization: "Bearer tok", "baton-consent-token": "ct_must_not_leak", "x-drop-me": "1", connection: "x-drop-me", "content-type": "text/plain" },
+      body: "raw body bytes",
+    });
+    const seen = (await response.json()) as { url: string; body: string; headers: Record<string, string> };
+    expect(seen.url).toBe("/echo-headers?q=1&r=%20");
+    expect(seen.body).toBe("raw body bytes");
+    expect(seen.headers.authorization).toBe("Bearer tok");
+    expect(seen.headers["baton-consent-token"]).toBeUndefined();
+    expect(seen.headers["x-drop-me"]).toBeUndefined();
+    expect(seen.headers.via).toBe("1.1 baton-proxy");
+    expect(seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
+    expect(seen.headers["x-forwarded-proto"]).toBe("http");
+    expect(seen.headers["x-forwarded-host"]).toBe(new URL(proxy.origin).host);
+    expect(seen.headers.host).toBe(`127.0.0.1:${upstream.port}`);
+  });
+
+  test("the consent header never reaches the upstream on the MCP path either", async () => {
+    const response = await fetch(proxy.url, { method: "POST", headers: { ...MCP_HEADERS, "baton-consent-token": "ct_must_not_leak" }, body: initialize() });
+    await response.body?.cancel();
+    const stats = await fixtureStats(upstream);
+    expect(stats.lastHeaders["baton-consent-token"]).toBeUndefined();
+    expect(stats.lastHeaders.via).toBe("1.1 baton-proxy");
+  });
+});
+
+describe("faults", () => {
+  test("a client that disconnects mid-stream aborts the upstream request", async () => {
+    const client = new Client({ name: "quitter", version: "1" });
+    const transport = new StreamableHTTPClientTransport(new URL(proxy.url));
+    await client.connect(transport);
+    const before = (await fixtureStats(upstream)).aborted;
+    const aborter = new AbortController();
+    const response = await fetch(proxy.url, {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "mcp-session-id": transport.sessionId as string, "mcp-protocol-version": "2025-11-25" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 77, method: "tools/call", params: { name: "slow", arguments: { steps: 50, ms: 100 }, _meta: { progressToken: "p" } } }),
+      signal: aborter.signal,
+    });
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const reader = response.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain("notifications/progress");
+    aborter.abort();
+    await waitFor(async () => (await fixtureStats(upstream)).aborted > before, "the upstream to see its response stream closed");
+    await client.close();
+  });
+
+  test("an upstream killed mid-SSE ends the client's stream promptly (no hang) and the call fails", async () => {
+    const doomed = await startHttpFixture();
+    const local = await startServe(["--upstream", doomed.url]);
+    const client = new Client({ name: "victim", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(local.url), { reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 10, maxReconnectionDelay: 10, reconnectionDelayGrowFactor: 1 } }));
+    let progressed = false;
+    const call = client.callTool({ name: "slow", arguments: { steps: 100, ms: 50 } }, undefined, { onprogress: () => void (progressed = true), timeout: 20_000 });
+    await waitFor(() => progressed, "the first progress event");
+    doomed.process.kill("SIGKILL");
+    const started = performance.now();
+    const outcome = await call.then(() => "resolved", (error: unknown) => String(error));
+    expect(outcome).not.toBe("resolved");
+    expect(performance.now() - started).toBeLessThan(10_000);
+    await client.close().catch(() => undefined);
+    expect(await local.stop()).toBe(0);
+    await doomed.stop();
+  });
+
+  test("upstream down: a prompt 502 with a JSON-RPC error naming no internal address; the log names the upstream and the reason", async () => {
+    const port = await freePort();
+    const local = await startServe(["--upstream", `http://127.0.0.1:${port}/mcp`]);
+    const response = await fetch(local.url, { method: "POST", headers: MCP_HEADERS, body: initialize(5) });
+    expect(response.status).toBe(502);
+    const body = await response.text();
+    expect(JSON.parse(body)).toMatchObject({ jsonrpc: "2.0", id: 5, error: { code: -32001 } });
+    expect(body).toContain("upstream MCP server is unavailable");
+    expect(body).not.toContain(String(port));
+    expect(body).not.toContain("127.0.0.1");
+    await waitFor(() => local.log.join("\n").includes(`upstream http://127.0.0.1:${port} unreachable`), "the log line naming the upstream");
+    // SDK clients fail to connect (no fake handshake).
+    const client = new Client({ name: "hopeful", version: "1" });
+    expect(await client.connect(new StreamableHTTPClientTransport(new URL(local.url))).then(() => "connected", () => "failed")).toBe("failed");
+    const pass = await fetch(`${local.origin}/.well-known/oauth-protected-resource`);
+    expect(pass.status).toBe(502);
+    expect(await local.stop()).toBe(0);
+  });
+});
+
+describe("pooled connections and a Node upstream's keep-alive timeout", () => {
+  test("requests sent just as the upstream closes idle connections never fail", async () => {
+    // Node closes idle keep-alive sockets after keepAliveTimeout (5 s by default; 300 ms here to
+    // provoke the race many times): requests land right before, at, and after the close.
+    const node = await startHttpFixture(["--keep-alive-ms", "300"]);
+    const local = await startServe(["--upstream", node.url]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const response = await fetch(`${local.origin}/echo-headers`);
+      statuses.push(response.status);
+      await response.arrayBuffer();
+      await Bun.sleep(270 + (i % 7) * 10);
+    }
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(local.log.join("\n")).not.toContain("unreachable");
+    expect(await local.stop()).toBe(0);
+    await node.stop();
+  }, 30_000);
+});

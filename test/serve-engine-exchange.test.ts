@@ -1,0 +1,106 @@
+// Unit: the engine-backed session exchange (HTTP bodies in, answers out) and the per-request consent gate, over an in-memory hub.
+
+import { describe, expect, test } from "bun:test";
+import { loadConfig, type Config } from "../src/config.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
+import { consentGatedHub, createEngineExchange, sessionShowsInjection } from "../src/serve/engine-exchange.ts";
+import type { RequestContext } from "../src/serve/exchange.ts";
+import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import type { Sink } from "../src/telemetry/sinks/sink.ts";
+import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
+import { classifyLine } from "../src/wire/jsonrpc.ts";
+import { assertValidEvent } from "./support/events.ts";
+
+const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+function setup(env: Record<string, string>) {
+  const loaded = loadConfig({ BATON_EVENT_SINK: "stderr:", ...env }, { perRequestConsentAllowed: true });
+  if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+  const config: Config = loaded.config;
+  const events: BatonEvent[] = [];
+  const sink: Sink = { label: "memory:", write: (event) => void events.push(event), flush: async () => undefined, close: async () => undefined };
+  const hub = createTelemetryHub({ config, logger: createMemoryLogger(), sinks: [sink] });
+  const telemetry = config.consentMode === "per-request" ? consentGatedHub(hub) : hub;
+  const open = (opening: RequestContext) => createEngineExchange({ config, logger: createMemoryLogger(), now: () => 0, telemetry }, "handshake", opening);
+  const delivered = async () => {
+    await hub.shutdown(1_000);
+    for (const event of events) assertValidEvent(event);
+    return events;
+  };
+  return { config, open, delivered };
+}
+
+const ctx = (consentToken?: string): RequestContext => ({ remoteAddress: "10.0.0.1", consentToken, principal: undefined });
+const initialize = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "unit-agent", version: "1" } } };
+const initialized = { jsonrpc: "2.0", id: 0, result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "up", version: "1" }, instructions: "Upstream." } };
+const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { message: `m${id}` } } });
+const answer = (id: number) => ({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text: `m${id}` }] } });
+
+function roundTrip(exchange: ReturnType<ReturnType<typeof setup>["open"]>, request: unknown, response: unknown, context: RequestContext) {
+  const body = bytes(request);
+  const verdict = exchange.fromClient(body, classifyLine(body), context);
+  const reply = bytes(response);
+  return { verdict, body, reply: exchange.fromServer(reply, classifyLine(reply)) };
+}
+
+describe("engine exchange", () => {
+  test("static mode: the untouched request goes as its own bytes; the handshake answer is rewritten; calls emit with the process token", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
+    const exchange = open(ctx());
+    const handshake = roundTrip(exchange, initialize, initialized, ctx());
+    expect(handshake.verdict.forward).toBe(handshake.body);
+    expect(text(handshake.reply)).toContain("Upstream.");
+    expect(text(handshake.reply)).toContain("baton_annotate");
+    const first = roundTrip(exchange, call(1), answer(1), ctx());
+    expect(first.reply).toBeUndefined(); // unchanged: the caller forwards the upstream's bytes
+    const note = bytes({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "baton_annotate", arguments: { intent: "x", signal_type: "other" } } });
+    const local = exchange.fromClient(note, classifyLine(note), ctx());
+    expect(local.forward).toBeUndefined();
+    expect(JSON.stringify(local.answers)).toContain("Annotation recorded");
+    const events = await delivered();
+    expect(events.map((e) => [e.event_type, e.consent_token, e.agent_runtime])).toEqual([
+      ["tool_call_start", "ct_process_01", "unit-agent"],
+      ["tool_call_end", "ct_process_01", "unit-agent"],
+      ["annotation", "ct_process_01", "unit-agent"],
+    ]);
+  });
+
+  test("per-request mode: events only for requests with a token, each stamped with its own; upstream_unreachable ends just the failed ids", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx("ct_handshake_1"));
+    roundTrip(exchange, initialize, initialized, ctx("ct_handshake_1"));
+    roundTrip(exchange, call(1), answer(1), ctx("ct_caller_0001"));
+    roundTrip(exchange, call(2), answer(2), ctx());
+    for (const id of [3, 4]) exchange.fromClient(bytes(call(id)), classifyLine(bytes(call(id))), ctx("ct_caller_0002"));
+    exchange.upstreamFailed([3], "upstream down");
+    exchange.fromServer(bytes(answer(4)), classifyLine(bytes(answer(4))));
+    const events = await delivered();
+    expect(events.map((e) => [e.event_type, e.consent_token, (e.payload as { error_type?: string }).error_type ?? null])).toEqual([
+      ["tool_call_start", "ct_caller_0001", null],
+      ["tool_call_end", "ct_caller_0001", null],
+      ["tool_call_start", "ct_caller_0002", null],
+      ["tool_call_start", "ct_caller_0002", null],
+      ["tool_call_error", "ct_caller_0002", "upstream_unreachable"],
+      ["tool_call_end", "ct_caller_0002", null],
+    ]);
+  });
+
+  test("per-request mode, handshake without a token: every body passes unchanged both ways, later consented calls still recorded", async () => {
+    const { config, open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    expect(sessionShowsInjection(config, ctx())).toBe(false);
+    expect(sessionShowsInjection(config, ctx("ct_some_token"))).toBe(true);
+    const exchange = open(ctx());
+    const handshake = roundTrip(exchange, initialize, initialized, ctx());
+    expect(handshake.verdict.forward).toBe(handshake.body);
+    expect(handshake.reply).toBeUndefined();
+    const list = roundTrip(exchange, { jsonrpc: "2.0", id: 5, method: "tools/list" }, { jsonrpc: "2.0", id: 5, result: { tools: [] } }, ctx());
+    expect(list.reply).toBeUndefined();
+    roundTrip(exchange, call(6), answer(6), ctx("ct_late_token1"));
+    const events = await delivered();
+    expect(events.map((e) => [e.event_type, e.consent_token])).toEqual([
+      ["tool_call_start", "ct_late_token1"],
+      ["tool_call_end", "ct_late_token1"],
+    ]);
+  });
+});

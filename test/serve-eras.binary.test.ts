@@ -1,0 +1,75 @@
+// Black-box: the SDK v2 client in both protocol eras through `serve` to an SDK v2 dual-era HTTP server; stateless-era event grouping.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { readValidatedEvents } from "./support/events.ts";
+import { startHttpV2Fixture, waitFor, type Upstream } from "./support/serve-harness.ts";
+import { startServe, type ServeHandle } from "./support/serve-process.ts";
+
+let upstream: Upstream;
+let proxy: ServeHandle;
+
+beforeAll(async () => {
+  upstream = await startHttpV2Fixture();
+  proxy = await startServe(["--upstream", upstream.url]);
+});
+
+afterAll(async () => {
+  expect(await proxy.stop()).toBe(0);
+  await upstream.stop();
+});
+
+describe("SDK v2 client -> serve -> SDK v2 dual-era HTTP server", () => {
+  for (const mode of ["legacy", "auto"] as const) {
+    test(`versionNegotiation ${mode}: era ${mode === "auto" ? "modern" : "legacy"}, instructions suffixed, injected tools answered, events schema-valid`, async () => {
+      const name = `v2-${mode}-agent`;
+      const client = new Client({ name, version: "2.0.0" }, mode === "auto" ? { versionNegotiation: { mode: "auto" } } : {});
+      await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url)));
+      expect(client.getProtocolEra()).toBe(mode === "auto" ? "modern" : "legacy");
+      expect(client.getInstructions()).toStartWith("v2 http instructions");
+      expect(client.getInstructions()).toContain("baton_annotate");
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toEqual(["add", "baton_annotate", "baton_session_report"]);
+      expect(JSON.stringify(await client.callTool({ name: "add", arguments: { a: 2, b: 40 } }))).toContain('"42"');
+      expect(JSON.stringify(await client.callTool({ name: "baton_annotate", arguments: { intent: `check ${mode}`, signal_type: "other" } }))).toContain("Annotation recorded");
+      await client.close();
+      let mine: Record<string, any>[] = [];
+      await waitFor(() => {
+        mine = readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === name);
+        return mine.length >= 3;
+      }, `${name}'s events`);
+      expect(mine.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end", "annotation"]);
+      // One event session for the whole conversation, in both eras (modern: the stateless grouping rule).
+      expect(new Set(mine.map((e) => e.session_id)).size).toBe(1);
+    });
+  }
+
+  test("stateless era: requests group per client (name and version) and remote address; two clients get two event sessions", async () => {
+    const meta = (name: string) => ({
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientInfo": { name, version: "1.0.0" },
+      "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    const call = async (name: string, id: number) => {
+      const response = await fetch(proxy.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "add" },
+        body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "add", arguments: { a: id, b: 1 }, _meta: meta(name) } }),
+      });
+      expect(await response.text()).toContain(String(id + 1));
+    };
+    await call("raw-modern-one", 1);
+    await call("raw-modern-two", 2);
+    await call("raw-modern-one", 3);
+    let events: Record<string, any>[] = [];
+    await waitFor(() => {
+      events = readValidatedEvents(proxy.eventsFile).filter((e) => String(e.agent_runtime).startsWith("raw-modern"));
+      return events.length >= 6;
+    }, "the stateless calls' events");
+    const sessions = (name: string) => new Set(events.filter((e) => e.agent_runtime === name).map((e) => e.session_id));
+    expect(sessions("raw-modern-one").size).toBe(1);
+    expect(sessions("raw-modern-two").size).toBe(1);
+    expect([...sessions("raw-modern-one")][0]).not.toBe([...sessions("raw-modern-two")][0]);
+    expect(events.filter((e) => e.agent_runtime === "raw-modern-one").map((e) => e.sequence_number)).toEqual([1, 2, 3, 4]);
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, test } from "bun:test";
+import { clientResponseHeaders, upstreamRequestHeaders, withoutHopByHop } from "../src/serve/forward-headers.ts";
+import { isOriginAllowed } from "../src/serve/origin-policy.ts";
+
+describe("hop-by-hop handling (RFC 9110 §7.6)", () => {
+  test("drops connection-specific fields and whatever Connection names", () => {
+    const out = withoutHopByHop(new Headers({ connection: "keep-alive, X-Private", "keep-alive": "timeout=5", "x-private": "1", te: "trailers", upgrade: "h2c", "transfer-encoding": "chunked", "proxy-authorization": "Basic x", "x-kept": "yes" }));
+    expect([...out.keys()]).toEqual(["x-kept"]);
+  });
+
+  test("upstream request: Authorization kept, consent header and Host dropped, Via and X-Forwarded-* appended", () => {
+    const out = upstreamRequestHeaders(
+      new Headers({ authorization: "Bearer abc", host: "proxy.example", "baton-consent-token": "ct_secret_123", via: "1.1 edge", "x-forwarded-for": "203.0.113.9", "mcp-session-id": "s1", "content-length": "12" }),
+      { remoteAddress: "10.0.0.7", proto: "http", host: "proxy.example" },
+    );
+    expect(out.get("authorization")).toBe("Bearer abc");
+    expect(out.get("mcp-session-id")).toBe("s1");
+    expect(out.has("host")).toBe(false);
+    expect(out.has("baton-consent-token")).toBe(false);
+    expect(out.has("content-length")).toBe(false);
+    expect(out.get("via")).toBe("1.1 edge, 1.1 baton-proxy");
+    expect(out.get("x-forwarded-for")).toBe("203.0.113.9, 10.0.0.7");
+    expect(out.get("x-forwarded-proto")).toBe("http");
+    expect(out.get("x-forwarded-host")).toBe("proxy.example");
+  });
+
+  test("client response: WWW-Authenticate and every Set-Cookie kept; length dropped only for rewritten bodies", () => {
+    const source = new Headers({ "www-authenticate": 'Bearer resource_metadata="https://x/.well-known/oauth-protected-resource"', "content-length": "10", "content-encoding": "gzip", connection: "close" });
+    source.append("set-cookie", "a=1");
+    source.append("set-cookie", "b=2");
+    const kept = clientResponseHeaders(source, false);
+    expect(kept.get("www-authenticate")).toBe(source.get("www-authenticate"));
+    expect(kept.getSetCookie()).toEqual(["a=1", "b=2"]);
+    expect(kept.get("content-length")).toBe("10");
+    expect(kept.has("connection")).toBe(false);
+    expect(kept.get("via")).toBe("1.1 baton-proxy");
+    const changed = clientResponseHeaders(source, true);
+    expect(changed.has("content-length") || changed.has("content-encoding")).toBe(false);
+  });
+});
+
+describe("isOriginAllowed", () => {
+  test.each([
+    [null, true],
+    ["http://localhost:6274", true],
+    ["https://127.0.0.1", true],
+    ["http://[::1]:3000", true],
+    ["HTTP://LOCALHOST:1", true],
+    ["http://localhost.evil.example", false],
+    ["https://evil.example", false],
+    ["null", false],
+    ["file://", false],
+    ["not a url", false],
+  ])("loopback default: %p -> %p", (origin, allowed) => {
+    expect(isOriginAllowed(origin, "loopback")).toBe(allowed);
+  });
+
+  test("an explicit list matches exact origins; * allows everything", () => {
+    expect(isOriginAllowed("https://app.example", ["https://app.example"])).toBe(true);
+    expect(isOriginAllowed("https://app.example/", ["https://app.example"])).toBe(true);
+    expect(isOriginAllowed("https://app.example:8443", ["https://app.example"])).toBe(false);
+    expect(isOriginAllowed("http://localhost:1", ["https://app.example"])).toBe(false);
+    expect(isOriginAllowed("null", ["*"])).toBe(true);
+  });
+});

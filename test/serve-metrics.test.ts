@@ -1,0 +1,55 @@
+import { describe, expect, test } from "bun:test";
+import { MetricsRegistry } from "../src/serve/metrics.ts";
+import { createServeMetrics } from "../src/serve/serve-metrics.ts";
+
+/** promtool comes from Debian's `prometheus` package (.ci/run installs it). */
+function promtool(): string {
+  const path = Bun.which("promtool");
+  if (path === null) throw new Error("promtool not found: apt-get install -y prometheus (see .ci/run)");
+  return path;
+}
+
+function sample() {
+  const metrics = createServeMetrics({
+    sessionsOpen: () => 3,
+    draining: () => false,
+    eventsBySink: () => [{ sink: "file:///tmp/x.jsonl", emitted: 10, dropped: 1 }],
+  });
+  metrics.httpRequests.inc({ route: "mcp", http_request_method: "POST", http_response_status_code: "200" }, 5);
+  metrics.operationDuration.observe({ mcp_method_name: "tools/call" }, 0.0004);
+  metrics.operationDuration.observe({ mcp_method_name: "tools/call", error_type: "tool_error" }, 0.2);
+  metrics.operationDuration.observe({ mcp_method_name: "initialize" }, 1000);
+  metrics.sessionDuration.observe({}, 42);
+  metrics.toolCalls.inc({ outcome: "ok" });
+  metrics.consentRejected.inc({ reason: "malformed" });
+  metrics.refused.inc({ reason: 'odd"label\\with\nnewline' });
+  return metrics;
+}
+
+describe("metrics", () => {
+  test("histograms are cumulative with +Inf, _sum and _count", () => {
+    const text = sample().registry.render();
+    expect(text).toContain('mcp_server_operation_duration_seconds_bucket{mcp_method_name="tools/call",le="0.0005"} 1');
+    expect(text).toContain('mcp_server_operation_duration_seconds_bucket{mcp_method_name="tools/call",le="300"} 1');
+    expect(text).toContain('mcp_server_operation_duration_seconds_bucket{mcp_method_name="initialize",le="300"} 0');
+    expect(text).toContain('mcp_server_operation_duration_seconds_bucket{mcp_method_name="initialize",le="+Inf"} 1');
+    expect(text).toContain('mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="tool_error"} 1');
+    expect(text).toContain("baton_sessions_open 3");
+    expect(text).toContain('baton_events_dropped_total{sink="file:///tmp/x.jsonl"} 1');
+    expect(text).toContain('reason="odd\\"label\\\\with\\nnewline"');
+  });
+
+  test("the exposition passes promtool check metrics", () => {
+    const result = Bun.spawnSync([promtool(), "check", "metrics"], { stdin: new TextEncoder().encode(sample().registry.render()) });
+    const output = `${result.stdout.toString()}${result.stderr.toString()}`;
+    expect(output).toBe("");
+    expect(result.exitCode).toBe(0);
+  });
+
+  test("promtool does catch a broken exposition (the check can fail)", () => {
+    const registry = new MetricsRegistry();
+    registry.counter("bad_counter_without_suffix", "a counter not ending in _total").inc();
+    const result = Bun.spawnSync([promtool(), "check", "metrics"], { stdin: new TextEncoder().encode(registry.render()) });
+    expect(`${result.stdout.toString()}${result.stderr.toString()}`).toContain("_total");
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, test } from "bun:test";
+import { IDENTITY_EXCHANGE, type RequestContext, type SessionExchange } from "../src/serve/exchange.ts";
+import { createReadinessProbe } from "../src/serve/readiness.ts";
+import { SessionTable, statelessKey, type SessionOrigin } from "../src/serve/session-table.ts";
+
+const context: RequestContext = { remoteAddress: "10.0.0.1", consentToken: undefined, principal: undefined };
+
+function table(idleMs = 1000) {
+  let now = 0;
+  const created: SessionOrigin[] = [];
+  const closed: string[] = [];
+  const lifetimes: number[] = [];
+  const sessions = new SessionTable({
+    create: (origin): SessionExchange => {
+      created.push(origin);
+      const n = created.length;
+      return { ...IDENTITY_EXCHANGE, close: (reason) => closed.push(`${n}:${reason}`) };
+    },
+    idleMs,
+    now: () => now,
+    ended: (ms) => lifetimes.push(ms),
+  });
+  return { sessions, created, closed, lifetimes, advance: (ms: number) => (now += ms) };
+}
+
+describe("SessionTable", () => {
+  test("a handshake is adopted under the upstream's id; later requests find it", () => {
+    const t = table();
+    const entry = t.sessions.open(context);
+    t.sessions.adopt("sid-1", entry);
+    expect(t.sessions.forSession("sid-1", context)).toBe(entry);
+    expect(t.created).toEqual(["handshake"]);
+    expect(t.sessions.size).toBe(1);
+  });
+
+  test("an unknown session id (another replica's) gets an entry on the spot", () => {
+    const t = table();
+    const entry = t.sessions.forSession("never-seen", context);
+    expect(t.sessions.forSession("never-seen", context)).toBe(entry);
+    expect(t.created).toEqual(["adopted"]);
+  });
+
+  test("idle sessions are forgotten after the bound, busy ones never", () => {
+    const t = table(1000);
+    const idle = t.sessions.forSession("a", context);
+    const busy = t.sessions.forSession("b", context);
+    busy.active = 1;
+    void idle;
+    t.advance(999);
+    expect(t.sessions.sweep()).toBe(0);
+    t.advance(2);
+    expect(t.sessions.sweep()).toBe(1);
+    expect(t.closed).toEqual(["1:the session was idle too long"]);
+    expect(t.lifetimes).toEqual([1001]);
+    expect(t.sessions.size).toBe(1);
+    busy.active = 0;
+    t.sessions.end("b", "the client ended the session");
+    expect(t.closed[1]).toBe("2:the client ended the session");
+    expect(t.sessions.size).toBe(0);
+  });
+
+  test("stateless requests group by principal (else address) and client name/version", () => {
+    const t = table();
+    const k1 = statelessKey(context, { name: "claude-code", version: "2" });
+    const k2 = statelessKey({ ...context, remoteAddress: "10.0.0.2" }, { name: "claude-code", version: "2" });
+    const k3 = statelessKey({ ...context, principal: { id: "alice" } }, { name: "claude-code", version: "2" });
+    const k4 = statelessKey({ ...context, remoteAddress: "10.0.0.9", principal: { id: "alice" } }, { name: "claude-code", version: "2" });
+    expect(new Set([k1, k2, k3]).size).toBe(3);
+    expect(k3).toBe(k4);
+    const a = t.sessions.forStateless(k1, context);
+    expect(t.sessions.forStateless(k1, context)).toBe(a);
+    expect(t.sessions.forStateless(k2, context)).not.toBe(a);
+    t.sessions.closeAll("shutdown");
+    expect(t.closed).toEqual(["1:shutdown", "2:shutdown"]);
+  });
+});
+
+describe("readiness probe", () => {
+  test("caches a result for the window and runs one probe at a time", async () => {
+    let now = 0;
+    let calls = 0;
+    let fail = false;
+    const probe = createReadinessProbe(async () => {
+      calls++;
+      if (fail) throw new Error("down");
+    }, () => now, 5000, 1000);
+    expect(await Promise.all([probe.upstreamReady(), probe.upstreamReady()])).toEqual([true, true]);
+    expect(calls).toBe(1);
+    fail = true;
+    now = 4999;
+    expect(await probe.upstreamReady()).toBe(true);
+    now = 5001;
+    expect(await probe.upstreamReady()).toBe(false);
+    expect(calls).toBe(2);
+  });
+
+  test("a probe that never answers is not ready after the timeout", async () => {
+    const probe = createReadinessProbe((signal) => new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason))), () => 0, 5000, 50);
+    expect(await probe.upstreamReady()).toBe(false);
+  });
+});

@@ -1,0 +1,163 @@
+// Events → MCP spans: names, kinds, parent links, attributes, status per side, annotations, trace context (and the transform's trace facts).
+
+import { describe, expect, test } from "bun:test";
+import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import { createSpanBuilder, toHrTime, type FinishedSpan } from "../src/telemetry/otlp/span-builder.ts";
+import { mapErrorOutcome } from "../src/telemetry/otlp/span-outcome.ts";
+import { formatTraceparent, parseTraceparent } from "../src/telemetry/otlp/trace-context.ts";
+import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
+
+/** Deterministic ids: 0…01, 0…02, … */
+function counterHex() {
+  let n = 0;
+  return (bytes: 8 | 16) => (++n).toString(16).padStart(bytes * 2, "0");
+}
+
+function build(events: BatonEvent[], options: { captureContent?: boolean; maxOpen?: number } = {}): FinishedSpan[] {
+  const builder = createSpanBuilder({ transport: "pipe", captureContent: options.captureContent ?? false, randomHex: counterHex(), maxOpen: options.maxOpen });
+  return events.flatMap((e) => builder.add(e));
+}
+
+describe("createSpanBuilder", () => {
+  test("a successful call: SERVER span with a CLIENT child, same name, times from captured_at", () => {
+    const [start, end] = makeCall(1, "c1", "search_invoices", { q: "acme" }, { durationMs: 40 });
+    const meta = { ...start.runtime_meta, "baton/request_id": "7", "baton/protocol_version": "2025-06-18" };
+    const spans = build([{ ...start, runtime_meta: meta } as BatonEvent, end]);
+    expect(spans).toHaveLength(2);
+    const [server, client] = spans as [FinishedSpan, FinishedSpan];
+    expect(server).toMatchObject({ name: "tools/call search_invoices", kind: "server", parent: undefined, status: { code: 0 } });
+    expect(client).toMatchObject({ name: "tools/call search_invoices", kind: "client", parent: { spanId: server.spanId, remote: false }, traceId: server.traceId });
+    expect(server.attributes).toEqual({
+      "mcp.method.name": "tools/call",
+      "gen_ai.tool.name": "search_invoices",
+      "gen_ai.operation.name": "execute_tool",
+      "network.transport": "pipe",
+      "baton.session.id": start.session_id,
+      "jsonrpc.request.id": "7",
+      "mcp.protocol.version": "2025-06-18",
+    });
+    expect(server.start).toEqual(toHrTime(start.captured_at));
+    expect(server.end).toEqual(toHrTime(end.captured_at));
+    expect(server.end[0] * 1e9 + server.end[1] - (server.start[0] * 1e9 + server.start[1])).toBe(40e6);
+  });
+
+  test.each([
+    // error_type, server status, client status, error.type, rpc.response.status_code
+    ["jsonrpc_-32000", 2, 2, "-32000", "-32000"],
+    ["jsonrpc_-32603", 2, 2, "-32603", "-32603"],
+    ["jsonrpc_-32602", 0, 2, "-32602", "-32602"],
+    ["jsonrpc_-32601", 0, 2, "-32601", "-32601"],
+    ["jsonrpc_-32002", 0, 2, "-32002", "-32002"],
+    ["tool_error", 2, 2, "tool_error", undefined],
+    ["cancelled", 0, 2, "cancelled", undefined],
+    ["upstream_exit", 2, 2, "upstream_exit", undefined],
+    ["proxy_shutdown", 2, 2, "proxy_shutdown", undefined],
+    ["evicted", 2, 2, "evicted", undefined],
+    ["jsonrpc_invalid", 2, 2, "_OTHER", undefined],
+  ])("%s: SERVER %d, CLIENT %d", (errorType, serverCode, clientCode, type, rpcCode) => {
+    const spans = build(makeCall(1, "c1", "t", {}, { durationMs: 5, errorType, errorBody: "went wrong" }));
+    const [server, client] = spans as [FinishedSpan, FinishedSpan];
+    expect(server.status.code).toBe(serverCode);
+    expect(client.status).toEqual({ code: clientCode, message: "went wrong" });
+    for (const span of spans) {
+      expect(span.attributes["error.type"]).toBe(type);
+      expect(span.attributes["rpc.response.status_code"]).toBe(rpcCode as never);
+    }
+  });
+
+  test("long error bodies are cut in the status description", () => {
+    expect(mapErrorOutcome("tool_error", "x".repeat(5000)).client.message).toHaveLength(1024);
+  });
+
+  test("the host's traceparent/tracestate make our SERVER span its remote child", () => {
+    const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
+    const meta = { ...start.runtime_meta, traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate: "k=v" };
+    const [server, client] = build([{ ...start, runtime_meta: meta } as BatonEvent, end]) as [FinishedSpan, FinishedSpan];
+    expect(server.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(server.parent).toEqual({ spanId: "00f067aa0ba902b7", remote: true });
+    expect(server.traceState).toBe("k=v");
+    expect(client.traceId).toBe(server.traceId);
+  });
+
+  test("an invalid traceparent starts a new trace", () => {
+    const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
+    const meta = { ...start.runtime_meta, traceparent: "00-00000000000000000000000000000000-00f067aa0ba902b7-01" };
+    const [server] = build([{ ...start, runtime_meta: meta } as BatonEvent, end]) as [FinishedSpan];
+    expect(server.parent).toBeUndefined();
+    expect(server.traceId).not.toBe("00000000000000000000000000000000");
+  });
+
+  test("ids written by the trace tracker (propagation) are the CLIENT span's", () => {
+    const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
+    const meta = { ...start.runtime_meta, traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "baton/trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "baton/span_id": "00000000000000aa" };
+    const [server, client] = build([{ ...start, runtime_meta: meta } as BatonEvent, end]) as [FinishedSpan, FinishedSpan];
+    expect(client.spanId).toBe("00000000000000aa");
+    expect(client.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(server.parent?.spanId).toBe("00f067aa0ba902b7");
+    expect(formatTraceparent(client.traceId, client.spanId)).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00000000000000aa-01");
+  });
+
+  test("resource and prompt events (when the proxy emits them) become spans of their method; URIs stay out of names", () => {
+    const op = (type: string, seq: number, payload: Record<string, unknown>): BatonEvent =>
+      ({ ...makeEvent("tool_call_start", seq, {}, { callId: `r${Math.ceil(seq / 2)}` }), event_type: type, payload }) as unknown as BatonEvent;
+    const spans = build([
+      op("resource_read_start", 1, { uri: "file:///secret/report.pdf", params: {} }),
+      op("resource_read_end", 2, { uri: "file:///secret/report.pdf", duration_ms: 3 }),
+      op("prompt_get_start", 3, { name: "summarize", params: {} }),
+      op("prompt_get_error", 4, { name: "summarize", error_type: "jsonrpc_-32602", error_body: "unknown argument", duration_ms: 1 }),
+      op("resource_list_start", 5, {}),
+      op("resource_list_end", 6, { count: 3, duration_ms: 2 }),
+      op("prompt_list_start", 7, {}),
+      op("prompt_list_end", 8, { count: null, duration_ms: 2 }),
+    ]);
+    expect(spans.map((s) => [s.name, s.kind])).toEqual([
+      ["resources/read", "server"], ["resources/read", "client"],
+      ["prompts/get summarize", "server"], ["prompts/get summarize", "client"],
+      ["resources/list", "server"], ["resources/list", "client"],
+      ["prompts/list", "server"], ["prompts/list", "client"],
+    ]);
+    expect(spans[0]?.attributes).toMatchObject({ "mcp.method.name": "resources/read", "mcp.resource.uri": "file:///secret/report.pdf" });
+    expect(spans[0]?.attributes["gen_ai.operation.name"]).toBeUndefined();
+    expect(spans[2]?.attributes).toMatchObject({ "mcp.method.name": "prompts/get", "gen_ai.prompt.name": "summarize", "error.type": "-32602" });
+    expect([spans[2]?.status.code, spans[3]?.status.code]).toEqual([0, 2]); // the caller's mistake: an error on the CLIENT side only
+    expect(spans[4]?.attributes["mcp.method.name"]).toBe("resources/list");
+  });
+
+  test("arguments and results only when opted in", () => {
+    const call = makeCall(1, "c1", "t", { q: "x" }, { durationMs: 1 });
+    expect(build(call)[0]?.attributes["gen_ai.tool.call.arguments"]).toBeUndefined();
+    const [server] = build(call, { captureContent: true }) as [FinishedSpan];
+    expect(server.attributes["gen_ai.tool.call.arguments"]).toBe('{"q":"x"}');
+    expect(server.attributes["gen_ai.tool.call.result"]).toBe('[{"type":"text","text":"ok"}]');
+  });
+
+  test("an annotation lands on the open call of its tool, or else on a span of its own", () => {
+    const [start, end] = makeCall(1, "c1", "search", {}, { durationMs: 10 });
+    const note = (seq: number, tool: string | null) =>
+      makeEvent("annotation", seq, { intent: "find unpaid invoices", expected_outcome: null, signal_type: "unexpected_result", workflow: null, suggested_improvement: null, context: null, intent_source: "baton_annotate", tool_name: tool });
+    const spans = build([start, note(2, "search"), end, note(4, "other")]);
+    expect(spans).toHaveLength(3);
+    const [attached, , detached] = spans as [FinishedSpan, FinishedSpan, FinishedSpan];
+    expect(attached.events).toEqual([{ name: "baton.annotation", time: toHrTime(note(2, "search").captured_at), attributes: { "baton.annotation.intent": "find unpaid invoices", "baton.annotation.signal_type": "unexpected_result", "baton.annotation.tool_name": "search" } }]);
+    expect(detached).toMatchObject({ name: "tools/call baton_annotate", kind: "server" });
+    expect(detached.events[0]?.attributes["baton.annotation.tool_name"]).toBe("other");
+  });
+
+  test("open calls are bounded: the oldest is forgotten and counted", () => {
+    const builder = createSpanBuilder({ transport: "tcp", captureContent: false, randomHex: counterHex(), maxOpen: 2 });
+    const calls = [1, 3, 5].map((seq) => makeCall(seq, `c${seq}`, "t", {}, { durationMs: 1 }));
+    for (const [start] of calls) builder.add(start);
+    expect(builder.evicted).toBe(1);
+    expect(builder.add(calls[0]![1])).toEqual([]);
+    expect(builder.add(calls[2]![1])[0]?.attributes["network.transport"]).toBe("tcp");
+  });
+
+  test("traceparent parsing follows W3C", () => {
+    expect(parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", sampled: true });
+    expect(parseTraceparent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toBeUndefined();
+    expect(parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01")).toBeUndefined();
+    expect(parseTraceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01")).toBeUndefined();
+    expect(parseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-future")).toMatchObject({ sampled: false });
+    expect(parseTraceparent(42)).toBeUndefined();
+  });
+});

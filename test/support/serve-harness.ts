@@ -1,0 +1,102 @@
+// Test helper for `serve`: starts upstream MCP servers on loopback (Node fixture, server-everything) and the proxy, and stops them all.
+
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { ROOT } from "./binary.ts";
+
+export const HTTP_FIXTURE = resolve(ROOT, "test/fixtures/servers/http-sdk-server.mjs");
+export const HTTP_V2_FIXTURE = resolve(ROOT, "test/fixtures/servers/http-v2-server.ts");
+export const EVERYTHING = resolve(ROOT, "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+
+export interface Upstream {
+  readonly port: number;
+  readonly url: string;
+  readonly process: Subprocess;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port (for servers that cannot report the port they bound, like server-everything). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Reads a subprocess stream line by line until `match` returns a value. */
+async function waitForLine<T>(stream: ReadableStream<Uint8Array>, match: (line: string) => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      for (const line of lines) {
+        const found = match(line);
+        if (found !== undefined) return found;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  throw new Error(`${what} did not start (last output: ${buffer.slice(-300)})`);
+}
+
+function stopper(proc: Subprocess): () => Promise<void> {
+  return async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+    const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
+    if (!exited) {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
+  };
+}
+
+/** The Node SDK v1 fixture (see http-sdk-server.mjs for its flags). */
+export async function startHttpFixture(args: readonly string[] = []): Promise<Upstream> {
+  const proc = Bun.spawn(["node", HTTP_FIXTURE, ...args], { cwd: ROOT, stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "" } });
+  const port = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined), "http-sdk-server");
+  return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
+}
+
+/** The SDK v2 dual-era HTTP fixture (bun), serving MCP on every path. */
+export async function startHttpV2Fixture(): Promise<Upstream> {
+  const proc = Bun.spawn(["bun", HTTP_V2_FIXTURE], { cwd: ROOT, stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "" } });
+  const port = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined), "http-v2-server");
+  return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
+}
+
+/** `@modelcontextprotocol/server-everything streamableHttp` on Node, on a free port. */
+export async function startEverything(): Promise<Upstream> {
+  const port = await freePort();
+  const proc = Bun.spawn(["node", EVERYTHING, "streamableHttp"], { cwd: ROOT, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "", PORT: String(port) } });
+  await waitForLine(proc.stderr as ReadableStream<Uint8Array>, (line) => (line.includes("listening on port") ? true : undefined), "server-everything");
+  return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
+}
+
+/** Fetches fixture stats (requests seen on /mcp, aborted responses, last request headers). */
+export async function fixtureStats(upstream: Upstream): Promise<{ mcpRequests: number; aborted: number; lastHeaders: Record<string, string>; lastBody: unknown }> {
+  return (await (await fetch(`http://127.0.0.1:${upstream.port}/stats`)).json()) as never;
+}
+
+/** Polls `check` until it returns true (conditions, never fixed sleeps). */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await Bun.sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
