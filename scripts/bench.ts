@@ -78,6 +78,64 @@ async function compileCRelay(dir: string): Promise<{ path?: string; note?: strin
   return code === 0 ? { path: out } : { note: `C relay skipped: ${cc} failed: ${error.trim().split("\n")[0]}` };
 }
 
+/** Calls of the memory run: enough for every bounded queue to fill and churn (issue 15's target counts). */
+const RSS_CALLS = 100_000;
+const RSS_BATCH = 1_000;
+
+/**
+ * Peak RSS (VmHWM, Linux) of `command`'s own process after `calls` echo calls written in batches of
+ * RSS_BATCH, each batch answered before the next: memory under a sustained load, without the 1 MiB
+ * results of the main workload. Null where /proc is missing.
+ */
+async function peakRssAfterCalls(config: Config, calls: number): Promise<number | null> {
+  const proc = Bun.spawn([...config.command], { stdin: "pipe", stdout: "pipe", stderr: "ignore", env: { ...process.env, ...config.env } });
+  const reader = proc.stdout.getReader();
+  let answered = 0;
+  const readUntil = async (target: number): Promise<void> => {
+    while (answered < target) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`${config.label} closed its output early`);
+      for (const byte of value) if (byte === 0x0a) answered++;
+    }
+  };
+  const request = (id: number, method: string, params: unknown): string => `${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`;
+  proc.stdin.write(request(0, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench-rss", version: "1" } }));
+  await proc.stdin.flush();
+  await readUntil(1);
+  for (let sent = 0; sent < calls; sent += RSS_BATCH) {
+    let lines = "";
+    for (let i = 1; i <= RSS_BATCH; i++) lines += request(sent + i, "tools/call", { name: "echo", arguments: { text: `call ${sent + i}` } });
+    proc.stdin.write(lines);
+    await proc.stdin.flush();
+    await readUntil(1 + sent + RSS_BATCH);
+  }
+  const status = await Bun.file(`/proc/${proc.pid}/status`).text().catch(() => "");
+  proc.stdin.end();
+  await proc.exited;
+  const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+  return Number.isFinite(kib) && kib > 0 ? Math.round(kib / 1024) : null;
+}
+
+/** Issue 15's targets, read off the table's own rows (same run): each with its figure and whether it holds. */
+export function renderTargets(rows: ReadonlyArray<{ label: string; sample: Sample }>, rss: ReadonlyArray<{ label: string; mib: number | null }>): string {
+  const find = (prefix: string) => rows.find((r) => r.label.startsWith(prefix))?.sample;
+  const [bare, relay, proxy] = [find("bare server"), find("do-nothing Bun relay"), find("proxy, default sinks")];
+  if (bare === undefined || relay === undefined || proxy === undefined) return "";
+  const mark = (ok: boolean): string => (ok ? "met" : "NOT met");
+  const rssOf = (prefix: string) => rss.find((r) => r.label.startsWith(prefix))?.mib ?? null;
+  const [hanging, local] = [rssOf("proxy, hanging console"), rssOf("proxy, default sinks")];
+  const lines = [
+    `- seq p50 ≤ relay + 20 µs: proxy ${proxy.seq_p50_us} µs, relay ${relay.seq_p50_us} µs (+${proxy.seq_p50_us - relay.seq_p50_us}): ${mark(proxy.seq_p50_us <= relay.seq_p50_us + 20)}`,
+    `- seq p99 ≤ 1.5 × relay's: ${proxy.seq_p99_us} µs vs ${relay.seq_p99_us} µs (${(proxy.seq_p99_us / relay.seq_p99_us).toFixed(2)}×): ${mark(proxy.seq_p99_us <= 1.5 * relay.seq_p99_us)}`,
+    `- pipelined ≥ 85% of relay's: ${Math.round((proxy.burst_calls_per_s / relay.burst_calls_per_s) * 100)}%: ${mark(proxy.burst_calls_per_s >= 0.85 * relay.burst_calls_per_s)}`,
+    `- 1 MiB results ≥ 90% of bare: ${Math.round((proxy.blob_MB_per_s / bare.blob_MB_per_s) * 100)}%: ${mark(proxy.blob_MB_per_s >= 0.9 * bare.blob_MB_per_s)}`,
+    `- exit after EOF ≤ bare + 20 ms: ${proxy.exit_ms} ms vs ${bare.exit_ms} ms: ${mark(proxy.exit_ms <= bare.exit_ms + 20)}`,
+  ];
+  if (hanging !== null) lines.push(`- peak RSS, hanging console, after ${group(RSS_CALLS)} calls ≤ 120 MiB: ${hanging} MiB: ${mark(hanging <= 120)}`);
+  if (local !== null) lines.push(`- peak RSS, local sinks only, after ${group(RSS_CALLS)} calls ≤ 60 MiB: ${local} MiB: ${mark(local <= 60)}`);
+  return lines.join("\n");
+}
+
 /** Per-metric median of one configuration's rounds. */
 function median(samples: readonly Sample[]): Sample {
   const mid = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -177,6 +235,15 @@ async function main(argv: readonly string[]): Promise<void> {
     );
     process.stdout.write(`${renderTable(rows)}\n`);
     if (cRelay.note !== undefined) process.stdout.write(`\n${cRelay.note}.\n`);
+    // Memory under sustained load: the relay for scale, the proxy with local sinks and with a dead console.
+    const rssRows = configs.filter((c) => c.label !== "bare server" && !c.label.includes("C relay"));
+    const calls = quick ? RSS_CALLS / 10 : RSS_CALLS;
+    const rss: { label: string; mib: number | null }[] = [];
+    for (const config of rssRows) rss.push({ label: config.label, mib: await peakRssAfterCalls(config, calls) });
+    process.stdout.write(`\npeak RSS after ${group(calls)} pipelined calls (batches of ${group(RSS_BATCH)}): ${rss.map((r) => `${r.label} ${r.mib ?? "n/a"} MiB`).join("; ")}\n`);
+    const load = await Bun.file("/proc/loadavg").text().catch(() => "");
+    const targets = renderTargets(rows, rss);
+    if (targets !== "") process.stdout.write(`\nissue 15 targets (this run${load === "" ? "" : `, load average ${load.split(" ").slice(0, 3).join(" ")}`}):\n${targets}\n`);
     const scrub = Bun.spawn([process.execPath, join(SCRIPTS, "bench-scrub.ts")], { stdout: "pipe", stderr: "inherit" });
     const scrubOut = (await new Response(scrub.stdout).text()).trim();
     if ((await scrub.exited) === 0) process.stdout.write(`\nscrubbing throughput: ${scrubOut}\n`);

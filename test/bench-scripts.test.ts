@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderTable } from "../scripts/bench.ts";
+import { renderTable, renderTargets } from "../scripts/bench.ts";
 import { binaryPath, ROOT } from "./support/binary.ts";
 
 const SCRIPTS = join(ROOT, "scripts");
@@ -49,4 +49,24 @@ test("the table: Δ and % against the bare server's row, RSS shown or n/a", () =
   expect(table[0]).toBe("| run | startup ms (Δ) | seq p50 µs (Δ) | seq p99 µs | pipelined calls/s (% bare) | 1 MiB results MB/s (% bare) | peak RSS MiB | exit after EOF |");
   expect(table[2]).toBe("| bare server | 100 | 70 | 200 | 40 000 | 80 | 60 | 12 ms |");
   expect(table[3]).toBe("| proxy | 200 (+100) | 140 (+70) | 200 | 20 000 (50%) | 40 (50%) | n/a | 12 ms |");
+});
+
+test("issue 15's targets are read off the same run's rows: met and not met", () => {
+  const sample = (p50: number, p99: number, burst: number, blob: number, exitMs: number) => ({ startup_ms: 100, seq_p50_us: p50, seq_p99_us: p99, burst_calls_per_s: burst, blob_MB_per_s: blob, peak_rss_mib: 50, exit: 0, exit_ms: exitMs });
+  const rows = [
+    { label: "bare server", sample: sample(70, 1000, 40_000, 80, 10) },
+    { label: "do-nothing Bun relay", sample: sample(100, 2000, 30_000, 75, 20) },
+    { label: "proxy, default sinks (stderr + file)", sample: sample(125, 2900, 25_000, 70, 40) },
+  ];
+  const text = renderTargets(rows, [{ label: "proxy, default sinks (stderr + file)", mib: 61 }, { label: "proxy, hanging console + file", mib: 120 }]).split("\n");
+  expect(text).toEqual([
+    "- seq p50 ≤ relay + 20 µs: proxy 125 µs, relay 100 µs (+25): NOT met",
+    "- seq p99 ≤ 1.5 × relay's: 2900 µs vs 2000 µs (1.45×): met",
+    "- pipelined ≥ 85% of relay's: 83%: NOT met",
+    "- 1 MiB results ≥ 90% of bare: 88%: NOT met",
+    "- exit after EOF ≤ bare + 20 ms: 40 ms vs 10 ms: NOT met",
+    "- peak RSS, hanging console, after 100 000 calls ≤ 120 MiB: 120 MiB: met",
+    "- peak RSS, local sinks only, after 100 000 calls ≤ 60 MiB: 61 MiB: NOT met",
+  ]);
+  expect(renderTargets(rows.slice(0, 1), [])).toBe("");
 });

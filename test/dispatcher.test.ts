@@ -5,7 +5,7 @@ import { createMemoryLogger } from "./support/memory-logger.ts";
 import { LocalError } from "../src/errors.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import type { Sink } from "../src/telemetry/sinks/sink.ts";
-import { createDispatcher, SYSTEM_CLOCK, type Clock, type DispatcherOptions } from "../src/telemetry/dispatcher.ts";
+import { createDispatcher, PREPARE_INTERVAL_MS, PREPARE_SLICE_EVENTS, SYSTEM_CLOCK, type Clock, type DispatcherOptions } from "../src/telemetry/dispatcher.ts";
 
 function createFakeClock(): Clock & { advance(ms: number): void; timers(): number } {
   let now = 0;
@@ -280,6 +280,55 @@ describe("failing and hanging sinks", () => {
     enqueue(0, 100);
     expect(dispatcher.queued).toBe(20);
     expect(dispatcher.dropped).toBe(80);
+  });
+});
+
+describe("preparation off the pumps' turn", () => {
+  test("below a batch: slices of PREPARE_SLICE_EVENTS every PREPARE_INTERVAL_MS; a full batch at the next turn; settle() takes all", () => {
+    const observed: number[] = [];
+    const extra = { maxBatch: 1_000, maxQueue: 5_000, flushIntervalMs: 10_000, observe: (e: BatonEvent) => void observed.push(e.sequence_number) };
+    const a = setup([createFakeSink("a").sink], extra);
+    a.enqueue(0, PREPARE_SLICE_EVENTS + 10);
+    expect(observed).toHaveLength(0); // never inline in enqueue
+    a.clock.advance(PREPARE_INTERVAL_MS - 1);
+    expect(observed).toHaveLength(0);
+    a.clock.advance(1);
+    expect(observed).toHaveLength(PREPARE_SLICE_EVENTS);
+    a.clock.advance(PREPARE_INTERVAL_MS);
+    expect(observed).toHaveLength(PREPARE_SLICE_EVENTS + 10);
+    expect(observed).toEqual(Array.from({ length: PREPARE_SLICE_EVENTS + 10 }, (_, i) => i));
+    observed.length = 0;
+    const b = setup([createFakeSink("b").sink], extra);
+    b.enqueue(0, 1_000);
+    expect(b.dispatcher.needsTurn).toBe(true);
+    b.clock.advance(0);
+    expect(observed).toHaveLength(1_000);
+    expect(b.dispatcher.needsTurn).toBe(false);
+    observed.length = 0;
+    const c = setup([createFakeSink("c").sink], extra);
+    c.enqueue(0, 5);
+    c.dispatcher.settle();
+    expect(observed).toHaveLength(5);
+  });
+});
+
+describe("what the queues keep", () => {
+  test("a sink that reads events gets them; when no sink does, writes get the line only", async () => {
+    const seen: { event: unknown; line: string }[] = [];
+    const reader: Sink = { label: "reader", write: (event, line) => void seen.push({ event, line }), flush: async () => {}, close: async () => {} };
+    const linesOnly: { event: unknown; line: string }[] = [];
+    const writer: Sink = { label: "lines", usesEvent: false, write: (event, line) => void linesOnly.push({ event, line }), flush: async () => {}, close: async () => {} };
+    const both = setup([reader, writer]);
+    both.enqueue(0, 2);
+    await both.dispatcher.shutdown();
+    expect(seen.map((s) => (s.event as { sequence_number: number }).sequence_number)).toEqual([0, 1]);
+    expect(linesOnly.map((s) => JSON.parse(s.line).sequence_number)).toEqual([0, 1]);
+    const onlyLines: { event: unknown; line: string }[] = [];
+    const alone = setup([{ ...writer, write: (event, line) => void onlyLines.push({ event, line }) }]);
+    alone.enqueue(0, 2);
+    await alone.dispatcher.shutdown();
+    expect(onlyLines.map((s) => s.event)).toEqual([undefined, undefined]);
+    expect(onlyLines.map((s) => JSON.parse(s.line).sequence_number)).toEqual([0, 1]);
   });
 });
 

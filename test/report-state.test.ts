@@ -1,9 +1,10 @@
 // Unit tests of the report fold and its JSON summary: exact percentiles, bounds, odd orders, tolerance.
 
 import { describe, expect, test } from "bun:test";
+import { MAX_ERRORED_CALLS, MAX_PENDING_CALLS, MAX_SLOW_CALLS, MAX_TRACKED_TOOLS, OTHER_TOOLS } from "../src/report/fold-calls.ts";
+import { OTHER_KEY, clipText } from "../src/report/fold-values.ts";
 import {
-  MAX_ANNOTATIONS, MAX_ERRORED_CALLS, MAX_PARAMS_CHARS, MAX_PENDING_CALLS, MAX_REDACTION_LABELS, MAX_SLOW_CALLS,
-  MAX_TRACKED_TOOLS, OTHER_KEY, OTHER_TOOLS, clipText, createReportState, foldEvent,
+  MAX_ANNOTATIONS, MAX_PARAMS_CHARS, MAX_REDACTION_LABELS, createReportState, foldEvent,
 } from "../src/report/report-state.ts";
 import type { ReportState } from "../src/report/report-types.ts";
 import { summarizeReport } from "../src/report/summarize-json.ts";
@@ -164,6 +165,33 @@ describe("foldEvent: bounds", () => {
     expect(state.pending.has("p0")).toBe(false);
     expect(state.pending.has(`p${MAX_PENDING_CALLS + 2}`)).toBe(true);
     expect(summarizeReport(state).totals).toMatchObject({ no_outcome: MAX_PENDING_CALLS, no_outcome_untracked: 3 });
+  });
+
+  test("eviction stays oldest-first while outcomes close calls anywhere and starts repeat a call id", () => {
+    // A reference model (an array in insertion order) against the fold, through three eviction waves.
+    const model: string[] = [];
+    const state = createReportState();
+    let seq = 0;
+    const start = (id: string): void => {
+      foldEvent(state, makeEvent("tool_call_start", seq++, { tool_name: "t", params: {} }, { callId: id }));
+      const at = model.indexOf(id);
+      if (at !== -1) model.splice(at, 1);
+      model.push(id);
+      if (model.length > MAX_PENDING_CALLS) model.shift();
+    };
+    const end = (id: string): void => {
+      foldEvent(state, makeEvent("tool_call_end", seq++, { tool_name: "t", result: [], duration_ms: 1 }, { callId: id }));
+      const at = model.indexOf(id);
+      if (at !== -1) model.splice(at, 1);
+    };
+    for (let i = 0; i < MAX_PENDING_CALLS + 50; i++) start(`a${i}`);
+    for (let i = 60; i < 5000; i += 7) end(`a${i}`); // from the middle and near the head
+    end(`a${50}`); // the current oldest
+    start("a100"); // a repeated id moves to the newest place
+    for (let i = 0; i < 2000; i++) start(`b${i}`);
+    for (let i = 0; i < 300; i++) end(`b${i * 3}`);
+    for (let i = 0; i < MAX_PENDING_CALLS; i++) start(`c${i % 7000}`);
+    expect([...state.pending.keys()]).toEqual(model);
   });
 
   test("duration samples stop growing at the cap; count and max stay exact; the sample is deterministic", () => {

@@ -57,13 +57,13 @@ function fakeUpstream(output: ReadableStream<Uint8Array>) {
   return { upstream, input, calls, exit: (code: number) => { status = `exit code ${code}`; exit(code); } };
 }
 
-function session(serverOutput: ReadableStream<Uint8Array> = handFed().stream) {
+function session(serverOutput: ReadableStream<Uint8Array> = handFed().stream, now: () => number = () => 0, withClock = false) {
   const loaded = loadConfig({ BATON_EVENT_SINK: "stderr:" });
   if (!loaded.ok) throw new Error("config");
   const logger = createMemoryLogger();
   const events: BatonEvent[] = [];
   const hub = createTelemetryHub({ config: loaded.config, logger, sinks: [{ label: "memory:", write: (e) => void events.push(e), flush: async () => undefined, close: async () => undefined }] });
-  const engine = createSessionEngine({ config: loaded.config, logger, now: () => 0, telemetry: hub });
+  const engine = createSessionEngine({ config: loaded.config, logger, now, telemetry: hub });
   const client = handFed();
   const clientOut = recordingSink();
   const server = fakeUpstream(serverOutput);
@@ -75,6 +75,7 @@ function session(serverOutput: ReadableStream<Uint8Array> = handFed().stream) {
     logger,
     onSignal: (handler) => ((signalHandler = handler), () => (signalHandler = undefined)),
     telemetryNeedsTurn: () => hub.needsTurn,
+    ...(withClock ? { now } : {}),
   });
   return { client, clientOut, server, done, hub, events, logger, signal: (s: NodeJS.Signals) => signalHandler?.(s) };
 }
@@ -122,6 +123,33 @@ describe("ordering", () => {
     await s.done;
     await s.hub.shutdown(500);
     expect(s.events.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
+  });
+});
+
+describe("large answers inspected in an idle turn", () => {
+  test("forwarded at once; inspected with their arrival time; before the next client line, which may reuse the id", async () => {
+    let ticks = 0;
+    const serverOut = handFed();
+    const s = session(serverOut.stream, () => ++ticks, true);
+    s.client.push(line(call(1, "big"))); // the engine reads the clock: 1
+    await settle();
+    const big = line({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "x".repeat(100_000) }] } });
+    serverOut.push(big); // arrives at 2; inspecting it later must not read the clock again
+    s.client.push(line(call(1, "again"))); // the same id, right after the answer
+    await settle();
+    expect(s.clientOut.text()).toBe(big);
+    expect(s.server.input.text()).toBe(line(call(1, "big")) + line(call(1, "again")));
+    s.client.end();
+    serverOut.end();
+    s.server.exit(0);
+    await s.done;
+    await s.hub.shutdown(500);
+    const calls = s.events.map((e) => [e.event_type, (e.payload as { tool_name?: string }).tool_name]);
+    expect(calls).toEqual([["tool_call_start", "big"], ["tool_call_end", "big"], ["tool_call_start", "again"], ["tool_call_error", "again"]]);
+    const payload = (i: number) => (s.events[i]?.payload ?? {}) as { duration_ms?: number; error_type?: string };
+    expect(payload(1).duration_ms).toBe(1);
+    expect(JSON.stringify(payload(1))).toContain("truncated"); // the result was parsed and bounded
+    expect(payload(3).error_type).toBe("proxy_shutdown"); // not "evicted"
   });
 });
 

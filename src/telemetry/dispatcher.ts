@@ -1,10 +1,11 @@
-// Carries events from the hot path to every sink in the background (bounded intake, one lane per sink, flush timer, once-only shutdown); never does I/O itself and never throws into or awaits on the pump.
+// Carries events from the hot path to every sink in the background (bounded intake, prepared in small idle slices, one lane per sink, flush timer, once-only shutdown); never does I/O itself and never throws into or awaits on the pump.
 
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { SYSTEM_CLOCK, type Clock } from "./clock.ts";
 import { createDropLog, DROP_LOG_INTERVAL_MS } from "./drop-log.ts";
 import type { BatonEvent } from "./event-types.ts";
+import { IntakeQueue } from "./intake-queue.ts";
 import { createSinkLane } from "./sink-lane.ts";
 import type { Sink } from "./sinks/sink.ts";
 
@@ -16,8 +17,17 @@ export { DROP_LOG_INTERVAL_MS } from "./drop-log.ts";
 export const MAX_QUEUE_EVENTS = 10_000;
 /** Events handed to one sink per flush. */
 export const MAX_BATCH_EVENTS = 512;
-/** How long an event may wait in the intake before the background loop runs. */
+/** How long a prepared event may wait in its sink's queue before a partial batch is flushed. */
 export const FLUSH_INTERVAL_MS = 200;
+/**
+ * How often the background prepares (stamps, scrubs, serialises, observes) what the pumps enqueued,
+ * at most PREPARE_SLICE_EVENTS at a time: short, rare pauses (one batch per flush interval stalled
+ * the pipe for milliseconds: the p99), and none right behind every message (an idle turn after
+ * each one lands where the next request arrives: the p50). A full batch is prepared at once.
+ */
+export const PREPARE_INTERVAL_MS = 5;
+/** Events prepared per turn below a full batch: a few hundred microseconds of work at most. */
+export const PREPARE_SLICE_EVENTS = 64;
 /** A sink flush slower than this is abandoned: its batch is counted as dropped. */
 export const EXPORT_TIMEOUT_MS = 2_000;
 /** `shutdown()` resolves by this deadline whatever the sinks do. */
@@ -25,16 +35,25 @@ export const SHUTDOWN_DEADLINE_MS = 2_000;
 /** Slack on the real timer that keeps the process alive during shutdown, beyond the (possibly fake) deadline. */
 const HOLD_MARGIN_MS = 1_000;
 
-/** Settings for {@link createDispatcher}; only `sinks` and `logger` are required. */
-export interface DispatcherOptions {
+/** Settings for {@link createDispatcher}; only `sinks` and `logger` are required (and `prepare` when `T` is not an event). */
+export interface DispatcherOptions<T = BatonEvent> {
   sinks: readonly Sink[];
   logger: Logger;
-  /** Applied once per event in the background (the scrubber). If it throws, the event is dropped, counted and logged. */
-  prepare?: (event: BatonEvent) => BatonEvent;
+  /**
+   * Turns an enqueued item into the event the sinks get, once per item, in the background (the
+   * hub stamps and scrubs here). Default: the item is the event. If it throws, the event is
+   * dropped, counted and logged.
+   */
+  prepare?: (item: T) => BatonEvent;
   /** Sees every prepared event, in order (the live report). Errors are caught and logged (rate-limited). */
   observe?: (event: BatonEvent) => void;
   /** Default {@link SYSTEM_CLOCK}. */
   clock?: Clock;
+  /**
+   * Runs `fn` once the pumps have had their turn (the next macrotask), for a full batch. Default:
+   * `setImmediate` with the system clock, else `clock.setTimeout(fn, 0)` so tests with a fake clock stay in control.
+   */
+  idle?: (fn: () => void) => void;
   /** Per sink (and for the intake), default {@link MAX_QUEUE_EVENTS}. */
   maxQueue?: number;
   /** Default {@link MAX_BATCH_EVENTS}. */
@@ -46,9 +65,9 @@ export interface DispatcherOptions {
 }
 
 /** The pump's handle on telemetry: enqueue on the hot path, settle for the report, shutdown once at exit. */
-export interface Dispatcher {
+export interface Dispatcher<T = BatonEvent> {
   /** O(1), never throws, never awaits: the pump's only telemetry call. Ignored after shutdown. */
-  enqueue(event: BatonEvent): void;
+  enqueue(item: T): void;
   /** Synchronously prepares and observes everything enqueued so far (for a complete live report). Does not flush sinks. */
   settle(): void;
   /** (event, sink) deliveries lost so far: queue full, failed or timed-out flush, prepare failure, shutdown deadline. */
@@ -77,20 +96,26 @@ export interface Dispatcher {
  * the oldest events (the newest are the likeliest to explain a failure). Failed batches are not
  * retried: they are dropped and counted (retry storms against a sick console help nobody).
  */
-export function createDispatcher(options: DispatcherOptions): Dispatcher {
+export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>): Dispatcher<T> {
   const clock = options.clock ?? SYSTEM_CLOCK;
+  const prepare = options.prepare ?? ((item: T) => item as unknown as BatonEvent);
+  const idle = options.idle ?? (clock === SYSTEM_CLOCK ? runSoon : (fn: () => void) => void clock.setTimeout(fn, 0));
   const maxQueue = options.maxQueue ?? MAX_QUEUE_EVENTS;
   const maxBatch = options.maxBatch ?? MAX_BATCH_EVENTS;
   const flushIntervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
   const exportTimeoutMs = options.exportTimeoutMs ?? EXPORT_TIMEOUT_MS;
   const drops = createDropLog(options.logger, clock);
-  let intake: BatonEvent[] = [];
+  const intake = new IntakeQueue<T>();
   let intakeOverflow = 0;
+  let slicePending = false;
+  let sliceUrgent = false;
   let timer: unknown;
   let timerUrgent = false;
   let shuttingDown = false;
   let shutdownPromise: Promise<void> | undefined;
   let lastObserveErrorAt = -Infinity;
+  // Queued entries hold the event object only if some sink reads it (memory under a dead console).
+  const keepEvents = options.sinks.some((sink) => sink.usesEvent !== false);
   const lanes = options.sinks.map((sink) =>
     createSinkLane(sink, {
       clock,
@@ -113,33 +138,61 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     timer = clock.setTimeout(runLoop, ms);
   }
 
+  const waitingInIntake = (): number => intake.size;
+
+  /** One turn: a slice of the intake, or all of it once a batch has piled up (a burst must not overflow it). */
+  function prepareSlice(): void {
+    slicePending = false;
+    sliceUrgent = false;
+    const waiting = waitingInIntake();
+    drainIntake(true, waiting >= maxBatch ? waiting : PREPARE_SLICE_EVENTS);
+    if (waitingInIntake() > 0) requestSlice();
+    if (timer === undefined && !shuttingDown && lanes.some((l) => l.waiting())) schedule(flushIntervalMs);
+  }
+
+  /** A slice soon: in PREPARE_INTERVAL_MS, or at the next turn once a full batch waits. */
+  function requestSlice(): void {
+    if (shuttingDown) return;
+    const urgent = waitingInIntake() >= maxBatch;
+    if (slicePending && (sliceUrgent || !urgent)) return;
+    slicePending = true;
+    sliceUrgent = urgent;
+    try {
+      if (urgent) idle(prepareSlice);
+      else clock.setTimeout(prepareSlice, PREPARE_INTERVAL_MS);
+    } catch {
+      slicePending = false; // the flush timer still drains the intake
+    }
+  }
+
   function runLoop(): void {
     timer = undefined;
     timerUrgent = false;
-    drainIntake(true);
+    drainIntake(true, Infinity);
     for (const lane of lanes) lane.pump();
     drops.summarise();
-    if (!shuttingDown && (intake.length > 0 || lanes.some((l) => l.waiting()))) schedule(flushIntervalMs);
+    if (!shuttingDown && (waitingInIntake() > 0 || lanes.some((l) => l.waiting()))) schedule(flushIntervalMs);
   }
 
-  /** Prepares, serialises and observes the intake in order, then queues it per sink; `eager` starts full batches on the way so a burst does not overflow a healthy sink's queue. */
-  function drainIntake(eager: boolean): void {
+  /**
+   * Prepares, serialises and observes up to `limit` intake items in order, then queues them per
+   * sink; `eager` starts full batches on the way so a burst does not overflow a healthy sink's queue.
+   */
+  function drainIntake(eager: boolean, limit: number): void {
     if (intakeOverflow > 0) {
       drops.add("all sinks", "intake full", intakeOverflow * lanes.length, `more than ${maxQueue} events waiting`);
       intakeOverflow = 0;
     }
-    const batch = intake;
-    intake = [];
-    for (const raw of batch) {
+    intake.take(limit, (raw) => {
       let event: BatonEvent;
       let line: string;
       try {
-        event = options.prepare ? options.prepare(raw) : raw;
+        event = prepare(raw);
         line = JSON.stringify(event); // once, shared by every sink
         if (typeof line !== "string") throw new TypeError("prepare returned no event");
       } catch (error) {
         drops.add("all sinks", "prepare failed", lanes.length, describeError(error));
-        continue;
+        return;
       }
       try {
         options.observe?.(event);
@@ -149,46 +202,46 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           options.logger.warn(`event observer failed (the session report may be incomplete): ${describeError(error)}`);
         }
       }
-      const entry = { event, line }; // one entry shared by every lane
+      const entry = { event: keepEvents ? event : undefined, line }; // one entry shared by every lane
       for (const lane of lanes) {
         lane.push(entry);
         if (eager && lane.size() >= maxBatch) lane.pump();
       }
-    }
+    });
     for (const lane of lanes) lane.reportOverflow();
   }
 
   return {
-    enqueue(event: BatonEvent): void {
+    enqueue(item: T): void {
       if (shuttingDown) return;
       try {
-        if (intake.length >= maxQueue) {
+        if (waitingInIntake() >= maxQueue) {
           intakeOverflow++; // counted and logged by the background loop, never here
           return;
         }
-        intake.push(event);
-        if (intake.length >= maxBatch) schedule(0);
-        else if (timer === undefined) schedule(flushIntervalMs);
+        intake.push(item);
+        requestSlice();
+        if (timer === undefined) schedule(flushIntervalMs);
       } catch {
         // A broken clock must not reach the pump; the event waits for the next scheduled loop.
       }
     },
-    settle: () => drainIntake(false),
+    settle: () => drainIntake(false, Infinity),
     get dropped(): number {
       return drops.total() + intakeOverflow * lanes.length;
     },
     get queued(): number {
-      return intake.length + lanes.reduce((sum, lane) => sum + lane.size(), 0);
+      return waitingInIntake() + lanes.reduce((sum, lane) => sum + lane.size(), 0);
     },
     get needsTurn(): boolean {
-      return intake.length >= maxBatch;
+      return waitingInIntake() >= maxBatch;
     },
     shutdown(deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
       if (shutdownPromise !== undefined) return shutdownPromise;
       shuttingDown = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
-      drainIntake(false);
+      drainIntake(false, Infinity);
       shutdownPromise = new Promise<void>((resolve) => {
         let deadline: unknown;
         // Clock timers are unref'd; here the caller is waiting, so hold the event loop open (bounded
@@ -207,4 +260,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return shutdownPromise;
     },
   };
+}
+
+/** The next macrotask, after pending I/O callbacks; never keeps the process alive by itself. */
+function runSoon(fn: () => void): void {
+  setImmediate(fn).unref();
 }

@@ -33,48 +33,80 @@ export interface EnvelopeClock {
   uuid(): string;
 }
 
+/** Read once: the getter costs more than `performance.now()` itself, and the origin never moves. */
+const TIME_ORIGIN_MS = performance.timeOrigin;
+
 /** The real clock: `performance.timeOrigin + performance.now()` gives microseconds; ids from Bun's UUIDv7. */
 export const SYSTEM_ENVELOPE_CLOCK: EnvelopeClock = {
-  nowEpochMs: () => performance.timeOrigin + performance.now(),
+  nowEpochMs: () => TIME_ORIGIN_MS + performance.now(),
   uuid: () => Bun.randomUUIDv7(),
 };
+
+/** The `2026-11-24T07:01:26.` prefix of the last second formatted (events come many per second). */
+let cachedSecond = Number.NaN;
+let cachedPrefix = "";
 
 /** Formats epoch milliseconds as `2026-11-24T07:01:26.123456Z`. */
 export function formatCapturedAt(epochMs: number): string {
   const wholeMs = Math.floor(epochMs);
+  const second = Math.floor(wholeMs / 1000);
+  if (second !== cachedSecond) {
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 20); // 2026-11-24T07:01:26.
+    cachedSecond = second;
+  }
+  const millis = wholeMs - second * 1000;
   const micros = Math.floor((epochMs - wholeMs) * 1000);
-  const iso = new Date(wholeMs).toISOString(); // 2026-11-24T07:01:26.123Z
-  return `${iso.slice(0, 23)}${String(micros).padStart(3, "0")}Z`;
+  return `${cachedPrefix}${pad3(millis)}${pad3(micros)}Z`;
+}
+
+/** "000" … "999": milliseconds and microseconds of every timestamp, without formatting each time. */
+const PADDED_3 = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, "0"));
+
+function pad3(n: number): string {
+  return PADDED_3[n] ?? String(n).padStart(3, "0");
+}
+
+/**
+ * What must be fixed when a draft is emitted (its place in the session and its time); the rest of
+ * stamping (the UUID, the text time, the envelope object) can wait for the background.
+ */
+export interface StampMark {
+  readonly sequence: number;
+  readonly epochMs: number;
 }
 
 /**
  * Returns a function that turns drafts into full events for one session. `sequence_number`
- * starts at 1 and increases by one per event, in the order drafts are stamped. `dropped` (events
+ * starts at 1 and increases by one per event, in the order drafts are marked. `dropped` (events
  * lost so far) goes into `runtime_meta` when positive, on a copy: the draft is never changed.
+ * `stamp` does both steps at once; `mark` (hot path) then `complete` (background) split them.
  */
 export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock = SYSTEM_ENVELOPE_CLOCK) {
   const sessionId = clock.uuid();
   let sequence = 0;
+  const mark = (): StampMark => ({ sequence: ++sequence, epochMs: clock.nowEpochMs() });
+  const complete = (draft: EventDraft, context: RequestContext | undefined, dropped: number, at: StampMark): BatonEvent => {
+    const meta = dropped > 0 && draft.runtime_meta !== null ? { ...draft.runtime_meta, [META_DROPPED_EVENTS]: dropped } : draft.runtime_meta;
+    return {
+      event_id: clock.uuid(),
+      tenant_id: identity.tenantId,
+      vendor_id: identity.vendorId,
+      session_id: sessionId,
+      sequence_number: at.sequence,
+      captured_at: formatCapturedAt(at.epochMs),
+      consent_token: context?.consentToken ?? identity.consentToken,
+      sdk_version: identity.sdkVersion,
+      agent_runtime: draft.agent_runtime,
+      user_id: draft.user_id ?? context?.userId ?? null,
+      runtime_meta: meta,
+      event_type: draft.event_type,
+      payload: draft.payload,
+    } as BatonEvent;
+  };
   return {
     sessionId,
-    stamp(draft: EventDraft, context?: RequestContext, dropped = 0): BatonEvent {
-      sequence += 1;
-      const meta = dropped > 0 && draft.runtime_meta !== null ? { ...draft.runtime_meta, [META_DROPPED_EVENTS]: dropped } : draft.runtime_meta;
-      return {
-        event_id: clock.uuid(),
-        tenant_id: identity.tenantId,
-        vendor_id: identity.vendorId,
-        session_id: sessionId,
-        sequence_number: sequence,
-        captured_at: formatCapturedAt(clock.nowEpochMs()),
-        consent_token: context?.consentToken ?? identity.consentToken,
-        sdk_version: identity.sdkVersion,
-        agent_runtime: draft.agent_runtime,
-        user_id: draft.user_id ?? context?.userId ?? null,
-        runtime_meta: meta,
-        event_type: draft.event_type,
-        payload: draft.payload,
-      } as BatonEvent;
-    },
+    mark,
+    complete,
+    stamp: (draft: EventDraft, context?: RequestContext, dropped = 0): BatonEvent => complete(draft, context, dropped, mark()),
   };
 }

@@ -102,28 +102,33 @@ export function scrubValue(value: unknown, options: ScrubOptions, stats?: ScrubS
  */
 export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) => BatonEvent {
   const matchKey = createKeyMatcher(options.extraKeys);
+  // One walk's ancestors at a time (the scrubber never re-enters): empty again after every walk.
+  const ancestors = new Set<object>();
   return (event) => {
-    const walk = startWalk(options, matchKey, { redactions: {}, truncated: 0 });
+    const walk = startWalk(options, matchKey, { redactions: {}, truncated: 0 }, ancestors);
     walk.redact = options.mode === "on" && event.event_type !== "surface_snapshot";
     const source = (typeof event.payload === "object" && event.payload !== null ? event.payload : {}) as Record<string, unknown>;
-    const verbatim = VERBATIM_PAYLOAD_KEYS[event.event_type] ?? new Set<string>();
+    const verbatim = VERBATIM_PAYLOAD_KEYS[event.event_type] ?? NO_KEYS;
     let payload: Record<string, unknown> | undefined;
-    // Scalars first so one huge `result` cannot starve short texts of the byte budget.
-    const keys = Object.keys(source).filter((k) => !verbatim.has(k));
-    const isContainer = (k: string): boolean => typeof source[k] === "object" && source[k] !== null;
-    for (const key of [...keys.filter((k) => !isContainer(k)), ...keys.filter(isContainer)]) {
-      const next = guarded(() => visit(source[key], 0, walk));
-      if (next === source[key]) continue;
-      payload ??= { ...source };
-      payload[key] = next;
+    // Scalars first so one huge `result` cannot starve short texts of the byte budget. (Two passes
+    // over the keys, no closures or key arrays: this runs for every event.)
+    const keys = Object.keys(source);
+    for (const containers of [false, true]) {
+      for (const key of keys) {
+        const value = source[key];
+        if (verbatim.has(key) || (typeof value === "object" && value !== null) !== containers) continue;
+        const next = visitGuarded(value, walk);
+        if (next === value) continue;
+        payload ??= { ...source };
+        payload[key] = next;
+      }
     }
     if (event.event_type === "surface_snapshot" && Array.isArray(source.tools) && !source.tools.every(isObject)) {
       payload ??= { ...source };
       payload.tools = (payload.tools as unknown[]).filter(isObject); // schema: objects only
     }
     walk.redact = options.mode === "on";
-    const scrubbedMeta = guarded(() => scrubMeta(event.runtime_meta, walk));
-    let meta = isObject(scrubbedMeta) ? scrubbedMeta : null;
+    let meta = scrubMeta(event.runtime_meta, walk);
     const { redactions, truncated } = walk.stats;
     if (Object.keys(redactions).length > 0 || truncated > 0) {
       meta = { ...meta };
@@ -136,9 +141,11 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
   };
 }
 
+const NO_KEYS: ReadonlySet<string> = new Set();
+
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
-function startWalk(options: ScrubOptions, matchKey: KeyMatcher, stats: ScrubStats): Walk {
+function startWalk(options: ScrubOptions, matchKey: KeyMatcher, stats: ScrubStats, ancestors: Set<object> = new Set()): Walk {
   return {
     redact: options.mode === "on",
     matchKey,
@@ -146,7 +153,7 @@ function startWalk(options: ScrubOptions, matchKey: KeyMatcher, stats: ScrubStat
     bytesLeft: options.maxEventBytes ?? MAX_EVENT_BYTES,
     nodesLeft: MAX_EVENT_NODES,
     stats,
-    ancestors: new Set(),
+    ancestors,
   };
 }
 
@@ -158,15 +165,39 @@ function guarded(run: () => unknown): unknown {
   }
 }
 
+/** {@link guarded} visit of a top-level value, without a closure per call. */
+function visitGuarded(value: unknown, walk: Walk): unknown {
+  try {
+    return visit(value, 0, walk);
+  } catch {
+    walk.ancestors.clear(); // a throw skipped the `finally`s of nested visits? never leave entries behind
+    return "[unscrubbable]";
+  }
+}
+
+/** `runtime_meta` scrubbed (null when it is not an object); the same object when nothing changed. Never throws. */
 function scrubMeta(meta: Record<string, unknown> | null, walk: Walk): Record<string, unknown> | null {
+  try {
+    return scrubMetaEntries(meta, walk);
+  } catch {
+    walk.ancestors.clear();
+    return null;
+  }
+}
+
+function scrubMetaEntries(meta: Record<string, unknown> | null, walk: Walk): Record<string, unknown> | null {
   if (meta === null || typeof meta !== "object") return null;
+  // Usually only the proxy's own keys: nothing to copy or walk.
+  let clientKeys = false;
+  for (const key of Object.keys(meta)) if (!key.startsWith("baton/") && !VERBATIM_META_KEYS.has(key)) clientKeys = true;
+  if (!clientKeys) return meta;
   const out: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   for (const key of Object.keys(meta)) {
     setOwn(key.startsWith("baton/") || VERBATIM_META_KEYS.has(key) ? out : rest, key, meta[key]);
   }
   // The rest is the client's `_meta`: scrubbed like params (key rule, patterns, caps).
-  const scrubbed = guarded(() => visit(rest, 0, walk));
+  const scrubbed = visitGuarded(rest, walk);
   if (scrubbed === rest) return meta; // nothing changed: keep the original object
   return isObject(scrubbed) ? Object.assign(out, scrubbed) : out;
 }

@@ -10,9 +10,12 @@ import type { Sink } from "./sinks/sink.ts";
 /** Dead entries at the queue's head before it is compacted (and only once they are at least half of it). */
 const COMPACT_AFTER_TAKEN = 1024;
 
-/** A prepared event and its JSON line, serialised once and shared by every lane. */
+/**
+ * A prepared event and its JSON line, serialised once and shared by every lane. `event` is
+ * undefined when no sink reads events (`Sink.usesEvent === false` for all): queues then hold lines only.
+ */
 export interface LaneEntry {
-  readonly event: BatonEvent;
+  readonly event: BatonEvent | undefined;
   readonly line: string;
 }
 
@@ -103,7 +106,8 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
       exportTimeoutMs,
     );
     const attempt = async (): Promise<void> => {
-      for (const entry of batch) sink.write(entry.event, entry.line);
+      // Without an event only when this sink said it does not read it (see LaneEntry).
+      for (const entry of batch) sink.write(entry.event as BatonEvent, entry.line);
       await sink.flush();
     };
     running = attempt().then(

@@ -4,7 +4,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { SDK_VERSION } from "../version.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher.ts";
-import { createEnvelope, type EnvelopeClock, type RequestContext } from "./envelope.ts";
+import { createEnvelope, type EnvelopeClock, type RequestContext, type StampMark } from "./envelope.ts";
 import type { BatonEvent, EventDraft } from "./event-types.ts";
 import { createEventScrubber } from "./scrub.ts";
 import { createSinks, type SinkDeps } from "./sinks/create-sinks.ts";
@@ -13,7 +13,7 @@ import type { Sink } from "./sinks/sink.ts";
 /** One session's events: stamped with its own session id and sequence, delivered by the shared dispatcher. */
 export interface SessionEvents {
   readonly sessionId: string;
-  /** O(1), never throws: stamps the draft (with the request's context, if any) and enqueues it. */
+  /** O(1), never throws: marks the draft's sequence and time and enqueues it (stamped with the request's context, if any, in the background). */
   emit(draft: EventDraft, context?: RequestContext): void;
   /** Stops observing this session's events; later emits are still delivered to the sinks. */
   close(): void;
@@ -44,14 +44,24 @@ export interface TelemetryHubOptions {
   readonly envelopeClock?: EnvelopeClock;
 }
 
+/** An emitted draft as the pumps leave it: ordered and timed; stamped and scrubbed in the background. */
+interface EmittedDraft {
+  readonly draft: EventDraft;
+  readonly context: RequestContext | undefined;
+  readonly dropped: number;
+  readonly at: StampMark;
+  readonly envelope: ReturnType<typeof createEnvelope>;
+}
+
 /** The hub over already-built sinks (tests pass in-memory ones). */
 export function createTelemetryHub(options: TelemetryHubOptions): TelemetryHub {
   const { config } = options;
   const observers = new Map<string, (event: BatonEvent) => void>();
-  const dispatcher: Dispatcher = createDispatcher({
+  const scrub = createEventScrubber({ mode: config.scrub, extraKeys: config.scrubKeys });
+  const dispatcher: Dispatcher<EmittedDraft> = createDispatcher<EmittedDraft>({
     sinks: options.sinks,
     logger: options.logger,
-    prepare: createEventScrubber({ mode: config.scrub, extraKeys: config.scrubKeys }),
+    prepare: (e) => scrub(e.envelope.complete(e.draft, e.context, e.dropped, e.at)),
     // Routed by session id: each engine folds only its own session into its live report.
     observe: (event) => observers.get(event.session_id)?.(event),
   });
@@ -62,7 +72,7 @@ export function createTelemetryHub(options: TelemetryHubOptions): TelemetryHub {
       if (observe !== undefined) observers.set(envelope.sessionId, observe);
       return {
         sessionId: envelope.sessionId,
-        emit: (draft, context) => dispatcher.enqueue(envelope.stamp(draft, context, dispatcher.dropped)),
+        emit: (draft, context) => dispatcher.enqueue({ draft, context, dropped: dispatcher.dropped, at: envelope.mark(), envelope }),
         close: () => void observers.delete(envelope.sessionId),
       };
     },

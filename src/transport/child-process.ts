@@ -54,6 +54,9 @@ function signalReaches(pid: number): boolean {
  * them for a second or more: look for a member that is not a zombie instead.
  */
 function linuxGroupAlive(pgid: number): boolean {
+  // Nothing left at all (the usual exit): no need to read every /proc/<pid>/stat (~250 files on a
+  // busy machine, milliseconds each time, polled every GROUP_POLL_MS, on the exit path).
+  if (!signalReaches(-pgid)) return false;
   let entries: string[];
   try {
     entries = readdirSync("/proc");

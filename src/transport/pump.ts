@@ -11,13 +11,20 @@ export interface PumpOptions {
   readonly onFrame: (frame: Frame) => void;
   /** Drained after each chunk: a slow reader slows the sender instead of growing our memory. */
   readonly writers: readonly WireWriter[];
+  /**
+   * After each chunk, once its output is handed to the writers' sinks (on its way to the peers)
+   * and before anything is awaited: work that may come after the bytes but before any other
+   * message is handled (inspection of lines forwarded unchanged).
+   */
+  readonly afterHandOver?: () => void;
   /** Ends the pump early (its read is cancelled): for a stream a descendant may hold open forever. */
   readonly stop?: AbortSignal;
 }
 
 /**
  * Reads `source` to its end (or until `stop` aborts), feeding frames to `onFrame`; after each
- * chunk waits for the writers to drain and for `afterChunk`.
+ * chunk hands the writers their bytes, runs `afterHandOver`, then waits for the writers to drain
+ * and for `afterChunk`.
  */
 export async function pump(source: ReadableStream<Uint8Array>, options: PumpOptions): Promise<void> {
   const { onFrame, writers, afterChunk, stop } = options;
@@ -31,16 +38,27 @@ export async function pump(source: ReadableStream<Uint8Array>, options: PumpOpti
     splitter.push(value, frames);
     for (const frame of frames) onFrame(frame);
     frames.length = 0;
+    // Every writer is handed its bytes first, then the deferred work runs, then we wait: nothing
+    // else (the other pump) can run in between, so messages are still handled in arrival order.
+    let pending: Promise<void> | undefined;
+    let more: Promise<void>[] | undefined;
     for (const writer of writers) {
-      const pending = writer.drain();
-      if (pending !== undefined) await pending;
+      const drained = writer.drain();
+      if (drained === undefined) continue;
+      if (pending === undefined) pending = drained;
+      else (more ??= []).push(drained);
     }
+    options.afterHandOver?.();
+    if (pending !== undefined) await pending;
+    if (more !== undefined) await Promise.all(more);
     const turn = afterChunk();
     if (turn !== undefined) await turn;
   }
   splitter.end(frames);
   for (const frame of frames) onFrame(frame);
-  for (const writer of writers) await writer.drain();
+  const drained = writers.map((writer) => writer.drain());
+  options.afterHandOver?.();
+  await Promise.all(drained);
 }
 
 /** Waits for `work` but no longer than `ms`; never rejects. */

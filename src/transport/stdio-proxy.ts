@@ -38,6 +38,7 @@ export async function runStdioProxy(config: Config, logger: Logger, io: StdioPro
     logger,
     onSignal: io.onSignal,
     telemetryNeedsTurn: () => telemetry.needsTurn,
+    now: io.now,
   });
   await telemetry.shutdown(EVENT_FLUSH_DEADLINE_MS);
   return code;

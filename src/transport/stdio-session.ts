@@ -33,7 +33,15 @@ export interface StdioSessionDeps {
   readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
   /** True when telemetry has a full batch waiting: the pumps then yield one macrotask between chunks. */
   readonly telemetryNeedsTurn: () => boolean;
+  /**
+   * The engine's clock. Given, server lines of LARGE_LINE_BYTES or more that went out unchanged
+   * are parsed and inspected in the next idle turn (with their arrival time) instead of at once.
+   */
+  readonly now?: () => number;
 }
+
+/** A forwarded server line this long is inspected in an idle turn: parsing a 1 MiB result takes milliseconds. */
+export const LARGE_LINE_BYTES = 64 * 1024;
 
 /**
  * Runs one session until the server has ended and the client has our last bytes (bounded);
@@ -62,10 +70,14 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   });
   // Failures arrive outside the pumps (an HTTP exchange ended): hand their answers to the client at once.
   upstream.onRequestFailed?.((failure) => {
+    inspectClientLines(); // lines still waiting for inspection come first
     carryOut(engine.failRequests([failure.id], failure.errorType, failure.reason, true));
     void toClient.drain()?.catch(() => undefined);
   });
-  const sweep = setInterval(() => carryOut(engine.sweep()), SWEEP_INTERVAL_MS);
+  const sweep = setInterval(() => {
+    inspectClientLines();
+    carryOut(engine.sweep());
+  }, SWEEP_INTERVAL_MS);
   sweep.unref();
 
   const clientJunk = new JunkReporter("client", logger);
@@ -73,7 +85,35 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   // Between chunks, give telemetry a turn of the event loop when it has a full batch waiting.
   const afterChunk = (): Promise<void> | undefined => (deps.telemetryNeedsTurn() ? new Promise((resolve) => setImmediate(resolve)) : undefined);
 
+  // Client lines the engine is sure to forward unchanged go to the server first and are inspected
+  // once handed to the pipe (pump's afterHandOver), before any other message is handled.
+  const inspectClientLater: Frame[] = [];
+  const inspectClientLines = (): void => {
+    inspectServerLines(); // anything the server said before these lines is inspected first
+    for (const frame of inspectClientLater) {
+      if (frame.kind !== "line") continue;
+      const line = classifyLine(frame.body);
+      if (line.kind === "junk") clientJunk.report(line.reason, frame.body);
+      for (const action of engine.fromClient(frame.raw, line)) {
+        if (action.to === "server" && "bytes" in action && action.bytes === frame.raw) continue; // already sent
+        if (action.to === "server") {
+          // The line already went out as it came; a second, changed copy could run a tool twice.
+          logger.warn("internal: a client line sent on before inspection turned out to need a change; the original was kept");
+          continue;
+        }
+        carryOut([action]);
+        void toClient.drain(); // never expected here; if it happens, it must not wait for the next chunk
+      }
+    }
+    inspectClientLater.length = 0;
+  };
   const fromClient = (frame: Frame): void => {
+    if (frame.kind === "line" && engine.clientLinePassesUnchanged(frame.body)) {
+      toServer.write(frame.raw);
+      inspectClientLater.push(frame);
+      return;
+    }
+    inspectClientLines();
     if (frame.kind === "line") {
       const line = classifyLine(frame.body);
       if (line.kind === "junk") clientJunk.report(line.reason, frame.body);
@@ -85,13 +125,50 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
       toServer.write(frame.raw);
     }
   };
+  // Server lines the engine cannot change (nothing pending it rewrites) go to the client first and
+  // are inspected once their bytes are out (pump's afterHandOver), still before any other message
+  // is handled; large ones wait for an idle turn (every other handling inspects them first).
+  const inspectLater: { readonly frame: Frame; readonly at: number | undefined }[] = [];
+  let large = false;
+  let idleTurn = false;
+  const inspectServerLines = (): void => {
+    large = false;
+    for (const { frame, at } of inspectLater) {
+      if (frame.kind !== "line") continue;
+      const line = classifyLine(frame.body);
+      if (line.kind === "junk") serverJunk.report(line.reason, frame.body);
+      carryOut(engine.fromServer(frame.raw, line, true, at));
+    }
+    inspectLater.length = 0;
+  };
+  const afterServerHandOver = (): void => {
+    if (!large) return inspectServerLines();
+    if (idleTurn) return;
+    idleTurn = true;
+    setImmediate(() => {
+      idleTurn = false;
+      inspectServerLines();
+    });
+  };
   const fromServer = (frame: Frame): void => {
+    if (frame.kind === "partial") {
+      toClient.write(frame.raw);
+      return;
+    }
+    // Inspecting a server line can only close requests, never open one the engine rewrites: lines
+    // still waiting for inspection can make this answer a cautious "no", never a wrong "yes".
+    if (frame.kind === "line" && (frame.streamed === true || engine.serverLinesPassUnchanged())) {
+      if (frame.streamed !== true) toClient.write(frame.raw);
+      const later = deps.now !== undefined && frame.raw.length >= LARGE_LINE_BYTES;
+      inspectLater.push({ frame, at: later ? deps.now?.() : undefined });
+      if (later) large = true;
+      return;
+    }
+    inspectServerLines();
     if (frame.kind === "line") {
       const line = classifyLine(frame.body);
       if (line.kind === "junk") serverJunk.report(line.reason, frame.body);
       carryOut(engine.fromServer(frame.raw, line, frame.streamed === true));
-    } else if (frame.kind === "partial") {
-      toClient.write(frame.raw);
     } else {
       serverJunk.frame(frame);
       toClient.write(frame.raw);
@@ -99,14 +176,14 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     }
   };
 
-  const clientPump = pump(client.input, { afterChunk, onFrame: fromClient, writers: [toServer, toClient] })
+  const clientPump = pump(client.input, { afterChunk, onFrame: fromClient, afterHandOver: inspectClientLines, writers: [toServer, toClient] })
     .catch((error) => logger.warn(`reading from the client failed: ${String(error)}`))
     .finally(() => {
       shutdownBy ??= "the client closed stdin";
       upstream.close();
     });
   const stopReading = new AbortController();
-  const serverPump = pump(upstream.output, { cutThrough: () => engine.serverLinesPassUnchanged(), afterChunk, onFrame: fromServer, writers: [toClient], stop: stopReading.signal })
+  const serverPump = pump(upstream.output, { cutThrough: () => engine.serverLinesPassUnchanged(), afterChunk, onFrame: fromServer, afterHandOver: afterServerHandOver, writers: [toClient], stop: stopReading.signal })
     .catch((error) => logger.warn(`reading from the server failed: ${String(error)}`));
 
   // The session ends with the server itself, not with its output: a descendant may hold that open.
@@ -120,6 +197,7 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   // The server closed its output: whatever it does next, it can no longer answer us.
   if (first === "output" && initiated === undefined) upstream.close();
   const code = await upstream.exited;
+  inspectClientLines(); // lines still waiting for inspection close their requests before the rest fail
   if (initiated === undefined) {
     logger.warn(`the MCP server exited by itself (${upstream.describeExit()})`);
     carryOut(engine.failPending("upstream_exit", `the MCP server exited (${upstream.describeExit()}) before answering`));

@@ -21,12 +21,19 @@ export type Classified =
   | { readonly kind: "junk"; readonly reason: "blank" | "not_json" | "not_jsonrpc" };
 
 /**
- * UTF-8 bytes to text. Buffer's decoder is several times faster than TextDecoder on large
- * ASCII-heavy lines (measured: 0.24 ms vs 0.9-1.4 ms for a 1 MiB result); invalid bytes become
- * U+FFFD either way, and the original bytes are what gets forwarded.
+ * `ignoreBOM` keeps a leading U+FEFF in the text (as Buffer's decoder does), so such a line stays
+ * junk for JSON.parse instead of being silently accepted.
+ */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * UTF-8 bytes to text; invalid bytes become U+FFFD (the original bytes are what gets forwarded).
+ * TextDecoder, not Buffer: measured on Bun 1.4 it is 2-4x faster on the short lines most messages
+ * are (no Buffer object per line) and no slower on 1 MiB results; its output is the same as
+ * Buffer's, invalid sequences included (checked by a fuzz test).
  */
 export function decodeUtf8(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  return utf8.decode(bytes);
 }
 
 /** Decodes and classifies one line body (without its newline). Never throws. */

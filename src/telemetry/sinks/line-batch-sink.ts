@@ -24,6 +24,7 @@ export function createLineBatchSink(
   };
   return {
     label,
+    usesEvent: false,
     write(_event: BatonEvent, line: string): void {
       if (!closed) pending.push(line);
     },

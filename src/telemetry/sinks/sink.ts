@@ -14,6 +14,12 @@ import type { BatonEvent } from "../event-types.ts";
 export interface Sink {
   /** Human label for logs, never containing secrets (e.g. `file:///tmp/x.jsonl`, `https://console.example`). */
   readonly label: string;
+  /**
+   * False when `write` reads only `line`: the dispatcher then keeps no event objects in its queues
+   * (a dead console's 10 000 queued events cost their lines only) and passes `write` an event it
+   * must not read. Default true.
+   */
+  readonly usesEvent?: boolean;
   write(event: BatonEvent, line: string): void;
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,45 @@
+// Unit tests for src/telemetry/intake-queue.ts: order across slices and compactions, pushes during a take.
+
+import { expect, test } from "bun:test";
+import { IntakeQueue } from "../src/telemetry/intake-queue.ts";
+
+test("slices come out in order across compactions; size counts what waits", () => {
+  const queue = new IntakeQueue<number>();
+  const out: number[] = [];
+  let next = 0;
+  for (let round = 0; round < 50; round++) {
+    for (let i = 0; i < 300; i++) queue.push(next++);
+    queue.take(round % 3 === 0 ? Infinity : 257, (n) => void out.push(n));
+    expect(queue.size).toBe(next - out.length);
+  }
+  queue.take(Infinity, (n) => void out.push(n));
+  expect(queue.size).toBe(0);
+  expect(out).toEqual(Array.from({ length: next }, (_, i) => i));
+});
+
+test("items pushed while a slice is handed out wait for a later take", () => {
+  const queue = new IntakeQueue<string>();
+  queue.push("a");
+  queue.push("b");
+  const seen: string[] = [];
+  queue.take(Infinity, (item) => {
+    seen.push(item);
+    if (item === "a") queue.push("c");
+  });
+  expect(seen).toEqual(["a", "b"]);
+  expect(queue.size).toBe(1);
+  queue.take(1, (item) => void seen.push(item));
+  expect(seen).toEqual(["a", "b", "c"]);
+});
+
+test("taking nothing changes nothing", () => {
+  const queue = new IntakeQueue<number>();
+  queue.take(5, () => {
+    throw new Error("nothing to take");
+  });
+  queue.push(1);
+  queue.take(0, () => {
+    throw new Error("limit 0");
+  });
+  expect(queue.size).toBe(1);
+});
