@@ -58,7 +58,11 @@ const peakRssMib = () => {
   }
 };
 const r = {};
-await send("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } });
+await send("initialize", {
+  protocolVersion: "2025-06-18",
+  capabilities: {},
+  clientInfo: { name: "bench", version: "1" },
+});
 r.startup_ms = +(performance.now() - t0).toFixed(2);
 child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
 const list = await send("tools/list", {});
@@ -74,7 +78,9 @@ for (let i = 0; i < opts.seq; i++) {
 r.seq_p50_us = Math.round(q(lat, 0.5));
 r.seq_p99_us = Math.round(q(lat, 0.99));
 let s = performance.now();
-await Promise.all(Array.from({ length: opts.burst }, (_, i) => send("tools/call", { name: "echo", arguments: { text: `b${i}` } })));
+await Promise.all(
+  Array.from({ length: opts.burst }, (_, i) => send("tools/call", { name: "echo", arguments: { text: `b${i}` } })),
+);
 r.burst_calls_per_s = Math.round(opts.burst / ((performance.now() - s) / 1000));
 s = performance.now();
 for (let i = 0; i < opts.blobn; i++) {

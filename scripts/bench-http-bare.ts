@@ -4,7 +4,11 @@ const server = Bun.serve({
   hostname: "127.0.0.1",
   port: 0,
   fetch: async (request) => {
-    const response = await fetch(upstream, { method: request.method, headers: request.headers, body: await request.bytes() });
+    const response = await fetch(upstream, {
+      method: request.method,
+      headers: request.headers,
+      body: await request.bytes(),
+    });
     return new Response(response.body, { status: response.status, headers: response.headers });
   },
 });

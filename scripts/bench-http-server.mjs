@@ -18,12 +18,26 @@ const server = createServer((req, res) => {
     }
     const answer = (result, headers = {}) => {
       const body = JSON.stringify({ jsonrpc: "2.0", id: message.id, result });
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers }).end(body);
+      res
+        .writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers })
+        .end(body);
     };
     if (message.method === "initialize") {
-      answer({ protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "bench-http-server", version: "1.0.0" } }, { "mcp-session-id": randomUUID() });
+      answer(
+        {
+          protocolVersion: "2025-11-25",
+          capabilities: { tools: {} },
+          serverInfo: { name: "bench-http-server", version: "1.0.0" },
+        },
+        { "mcp-session-id": randomUUID() },
+      );
     } else if (message.method === "tools/list") {
-      answer({ tools: [{ name: "echo", inputSchema: { type: "object" } }, { name: "stream", inputSchema: { type: "object" } }] });
+      answer({
+        tools: [
+          { name: "echo", inputSchema: { type: "object" } },
+          { name: "stream", inputSchema: { type: "object" } },
+        ],
+      });
     } else if (message.method === "tools/call" && message.params?.name === "stream") {
       const { events = 1000, bytes = 200 } = message.params.arguments ?? {};
       const pad = "x".repeat(Math.max(0, bytes - 90));
@@ -32,10 +46,16 @@ const server = createServer((req, res) => {
       const write = () => {
         while (i < events) {
           i++;
-          const note = JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "t", progress: i, message: pad } });
+          const note = JSON.stringify({
+            jsonrpc: "2.0",
+            method: "notifications/progress",
+            params: { progressToken: "t", progress: i, message: pad },
+          });
           if (!res.write(`event: message\nid: ${i}\ndata: ${note}\n\n`)) return void res.once("drain", write);
         }
-        res.end(`event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", id: message.id, result: { content: [{ type: "text", text: `streamed ${events}` }] } })}\n\n`);
+        res.end(
+          `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", id: message.id, result: { content: [{ type: "text", text: `streamed ${events}` }] } })}\n\n`,
+        );
       };
       write();
     } else if (message.method === "tools/call") {

@@ -14,10 +14,19 @@ const CONCURRENT_SECONDS = 3;
 const STREAM_EVENTS = 20_000;
 const STREAM_EVENT_BYTES = 200;
 
-const HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" };
+const HEADERS = {
+  "content-type": "application/json",
+  accept: "application/json, text/event-stream",
+  "mcp-protocol-version": "2025-11-25",
+};
 
 /** Starts a process that prints {"port":N} (or the serve start line) and resolves with what `match` finds. */
-async function start(command: string[], env: Record<string, string>, stream: "stdout" | "stderr", match: (line: string) => string | undefined) {
+async function start(
+  command: string[],
+  env: Record<string, string>,
+  stream: "stdout" | "stderr",
+  match: (line: string) => string | undefined,
+) {
   const proc = Bun.spawn(command, { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", ...env } });
   const reader = (proc[stream] as ReadableStream<Uint8Array>).getReader();
   let buffer = "";
@@ -36,21 +45,46 @@ async function start(command: string[], env: Record<string, string>, stream: "st
 }
 
 async function openSession(url: string): Promise<string> {
-  const response = await fetch(url, { method: "POST", headers: HEADERS, body: JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench-http", version: "1" } } }) });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: HEADERS,
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench-http", version: "1" } },
+    }),
+  });
   await response.text();
   const id = response.headers.get("mcp-session-id");
   if (id === null) throw new Error("no session id");
-  await (await fetch(url, { method: "POST", headers: { ...HEADERS, "mcp-session-id": id }, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) })).text();
+  await (
+    await fetch(url, {
+      method: "POST",
+      headers: { ...HEADERS, "mcp-session-id": id },
+      body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+    })
+  ).text();
   return id;
 }
 
 async function call(url: string, session: string, id: number): Promise<void> {
-  const response = await fetch(url, { method: "POST", headers: { ...HEADERS, "mcp-session-id": session }, body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { message: `call ${id}` } } }) });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { ...HEADERS, "mcp-session-id": session },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id,
+      method: "tools/call",
+      params: { name: "echo", arguments: { message: `call ${id}` } },
+    }),
+  });
   const text = await response.text();
   if (!text.includes(`call ${id}`)) throw new Error(`wrong answer for ${id}: ${text.slice(0, 200)}`);
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 async function sequential(url: string, session: string, base: number): Promise<number[]> {
   const times: number[] = [];
@@ -79,7 +113,16 @@ async function concurrent(url: string): Promise<number> {
 
 async function sse(url: string, session: string): Promise<{ eventsPerS: number; mibPerS: number }> {
   const started = performance.now();
-  const response = await fetch(url, { method: "POST", headers: { ...HEADERS, "mcp-session-id": session }, body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "stream", arguments: { events: STREAM_EVENTS, bytes: STREAM_EVENT_BYTES } } }) });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { ...HEADERS, "mcp-session-id": session },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: { name: "stream", arguments: { events: STREAM_EVENTS, bytes: STREAM_EVENT_BYTES } },
+    }),
+  });
   let bytes = 0;
   for await (const chunk of response.body as ReadableStream<Uint8Array>) bytes += chunk.length;
   const seconds = (performance.now() - started) / 1000;
@@ -91,7 +134,8 @@ function extraEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   process.argv.forEach((arg, i) => {
     const next = process.argv[i + 1];
-    if (arg === "--env" && next !== undefined && next.includes("=")) env[next.slice(0, next.indexOf("="))] = next.slice(next.indexOf("=") + 1);
+    if (arg === "--env" && next !== undefined && next.includes("="))
+      env[next.slice(0, next.indexOf("="))] = next.slice(next.indexOf("=") + 1);
   });
   return env;
 }
@@ -99,10 +143,33 @@ function extraEnv(): Record<string, string> {
 async function main(): Promise<void> {
   await buildIfStale();
   const dir = mkdtempSync(join(tmpdir(), "baton-bench-http-"));
-  const upstream = await start([NODE, join(ROOT, "scripts", "bench-http-server.mjs")], {}, "stdout", (l) => (l.startsWith("{") ? String((JSON.parse(l) as { port: number }).port) : undefined));
+  const upstream = await start([NODE, join(ROOT, "scripts", "bench-http-server.mjs")], {}, "stdout", (l) =>
+    l.startsWith("{") ? String((JSON.parse(l) as { port: number }).port) : undefined,
+  );
   const direct = `http://127.0.0.1:${upstream.found}/mcp`;
-  const bare = await start([process.execPath, join(ROOT, "scripts", "bench-http-bare.ts"), direct], {}, "stderr", (l) => /bare proxy on (\S+)/.exec(l)?.[1]);
-  const serve = await start([HOST_BINARY, "serve", "--upstream", direct, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-timeout-ms", "0"], { BATON_EVENT_SINK: `file://${join(dir, "events.jsonl")}`, ...extraEnv() }, "stderr", (l) => /serving MCP on (\S+)/.exec(l)?.[1]);
+  const bare = await start(
+    [process.execPath, join(ROOT, "scripts", "bench-http-bare.ts"), direct],
+    {},
+    "stderr",
+    (l) => /bare proxy on (\S+)/.exec(l)?.[1],
+  );
+  const serve = await start(
+    [
+      HOST_BINARY,
+      "serve",
+      "--upstream",
+      direct,
+      "--listen",
+      "127.0.0.1:0",
+      "--admin-listen",
+      "127.0.0.1:0",
+      "--drain-timeout-ms",
+      "0",
+    ],
+    { BATON_EVENT_SINK: `file://${join(dir, "events.jsonl")}`, ...extraEnv() },
+    "stderr",
+    (l) => /serving MCP on (\S+)/.exec(l)?.[1],
+  );
   const targets = { direct, bare: bare.found, serve: serve.found } as const;
   type Target = keyof typeof targets;
   const names = Object.keys(targets) as Target[];
@@ -113,7 +180,8 @@ async function main(): Promise<void> {
     for (const n of names) await sequential(targets[n], sessions[n], 0); // warm-up
     // Interleaved rounds: the machine's noise falls on every target alike.
     const seq = per((): number[] => []);
-    for (let r = 1; r <= ROUNDS; r++) for (const n of names) seq[n].push(...(await sequential(targets[n], sessions[n], r * 10_000)));
+    for (let r = 1; r <= ROUNDS; r++)
+      for (const n of names) seq[n].push(...(await sequential(targets[n], sessions[n], r * 10_000)));
     for (const list of Object.values(seq)) list.sort((a, b) => a - b);
     const rates = per((): number[] => []);
     const streams = per((): { eventsPerS: number; mibPerS: number }[] => []);
@@ -137,10 +205,15 @@ async function main(): Promise<void> {
       (rows.sse_MiB_per_s as Record<Target, number>)[n] = best(streams[n].map((s) => s.mibPerS));
     }
     const fmt = (n: number) => (n >= 100 ? String(Math.round(n)) : n.toFixed(1));
-    const vs = (name: string, d: number, p: number) => (name.startsWith("seq_") ? `+${fmt(p - d)} µs` : `${((p / d) * 100).toFixed(0)} %`);
-    process.stdout.write(`metric                      direct  bare Bun proxy    serve   serve vs direct  bare vs direct\n`);
+    const vs = (name: string, d: number, p: number) =>
+      name.startsWith("seq_") ? `+${fmt(p - d)} µs` : `${((p / d) * 100).toFixed(0)} %`;
+    process.stdout.write(
+      `metric                      direct  bare Bun proxy    serve   serve vs direct  bare vs direct\n`,
+    );
     for (const [name, r] of Object.entries(rows)) {
-      process.stdout.write(`${name.padEnd(24)} ${fmt(r.direct).padStart(9)} ${fmt(r.bare).padStart(15)} ${fmt(r.serve).padStart(8)}   ${vs(name, r.direct, r.serve).padStart(15)} ${vs(name, r.direct, r.bare).padStart(15)}\n`);
+      process.stdout.write(
+        `${name.padEnd(24)} ${fmt(r.direct).padStart(9)} ${fmt(r.bare).padStart(15)} ${fmt(r.serve).padStart(8)}   ${vs(name, r.direct, r.serve).padStart(15)} ${vs(name, r.direct, r.bare).padStart(15)}\n`,
+      );
     }
     process.stdout.write(`${JSON.stringify(rows)}\n`);
   } finally {

@@ -42,7 +42,24 @@ function endEvent(result: unknown): BatonEvent {
 /** (a) Log-like text with digits, colons and paths but no PII: the common case, 1 MiB. */
 function plainText(): string {
   const random = createRandom(1);
-  const words = ["error", "at", "line", "42", "col", "7", "src/main.ts:", "value=3.14", "id", "1234567", "user_id:", "2026-11-24T10:30:00Z", "the", "request", "took", "ms"];
+  const words = [
+    "error",
+    "at",
+    "line",
+    "42",
+    "col",
+    "7",
+    "src/main.ts:",
+    "value=3.14",
+    "id",
+    "1234567",
+    "user_id:",
+    "2026-11-24T10:30:00Z",
+    "the",
+    "request",
+    "took",
+    "ms",
+  ];
   const parts: string[] = [];
   for (let size = 0; size < MIB; ) {
     const word = words[random(words.length)] ?? "";
@@ -77,9 +94,26 @@ function piiRecords(): unknown {
 /** (c) Many small tool_call_start events of about 1 KiB each. */
 function smallEvents(): BatonEvent[] {
   return Array.from({ length: SMALL_EVENTS }, (_, i) => {
-    const params: Record<string, unknown> = { query: `select * from orders where customer = ${i} and status = 'open'`, limit: 50, owner: i % 4 === 0 ? `owner${i}@example.com` : "team-a" };
-    params.filler = "lorem ipsum dolor sit amet ".repeat(Math.max(0, Math.ceil((SMALL_EVENT_BYTES - JSON.stringify(params).length) / 27)));
-    return { ...baseEvent(i), event_type: "tool_call_start", payload: { tool_name: "query", params, call_intent: null, call_expected: null, call_workflow: null, intent_source: null } };
+    const params: Record<string, unknown> = {
+      query: `select * from orders where customer = ${i} and status = 'open'`,
+      limit: 50,
+      owner: i % 4 === 0 ? `owner${i}@example.com` : "team-a",
+    };
+    params.filler = "lorem ipsum dolor sit amet ".repeat(
+      Math.max(0, Math.ceil((SMALL_EVENT_BYTES - JSON.stringify(params).length) / 27)),
+    );
+    return {
+      ...baseEvent(i),
+      event_type: "tool_call_start",
+      payload: {
+        tool_name: "query",
+        params,
+        call_intent: null,
+        call_expected: null,
+        call_workflow: null,
+        intent_source: null,
+      },
+    };
   });
 }
 
@@ -113,8 +147,17 @@ export function main(): void {
   const piiMeta = scrub(pii).runtime_meta ?? {};
   const result = {
     plain_text_1mib: { ms_per_event: round(plainMs), input_mb_per_s: round(MIB / 1e6 / (plainMs / 1e3), 1) },
-    pii_json_256kib: { ms_per_event: round(piiMs), input_mb_per_s: round(piiBytes / 1e6 / (piiMs / 1e3), 1), redactions: piiMeta["baton/scrubbed"], truncated: piiMeta["baton/truncated"] ?? 0 },
-    small_events_10k_x_1kib: { ms_total: round(smallMs, 1), us_per_event: round((smallMs * 1e3) / small.length, 2), input_mb_per_s: round(smallBytes / 1e6 / (smallMs / 1e3), 1) },
+    pii_json_256kib: {
+      ms_per_event: round(piiMs),
+      input_mb_per_s: round(piiBytes / 1e6 / (piiMs / 1e3), 1),
+      redactions: piiMeta["baton/scrubbed"],
+      truncated: piiMeta["baton/truncated"] ?? 0,
+    },
+    small_events_10k_x_1kib: {
+      ms_total: round(smallMs, 1),
+      us_per_event: round((smallMs * 1e3) / small.length, 2),
+      input_mb_per_s: round(smallBytes / 1e6 / (smallMs / 1e3), 1),
+    },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -29,16 +29,38 @@ function callEvents(sequence: number, session: string): [BatonEvent, BatonEvent]
     sdk_version: "baton-proxy/0.1.0",
     agent_runtime: "claude-code",
     user_id: null,
-    runtime_meta: { "baton/call_id": `c${sequence}`, "baton/request_id": String(sequence), traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
+    runtime_meta: {
+      "baton/call_id": `c${sequence}`,
+      "baton/request_id": String(sequence),
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    },
   });
-  const start = { ...envelope(sequence * 2 - 1, "2026-11-24T10:30:00.123456Z"), event_type: "tool_call_start", payload: { tool_name: "search_invoices", params: { customer: "acme", status: "unpaid", limit: 50 }, call_intent: null, call_expected: null, call_workflow: null, intent_source: null } };
-  const result = [{ type: "text", text: `Found 3 invoices for acme: ${"INV-2026-0042 due 2026-12-01 EUR 1,200.00; ".repeat(12)}` }];
-  const end = { ...envelope(sequence * 2, "2026-11-24T10:30:00.163456Z"), event_type: "tool_call_end", payload: { tool_name: "search_invoices", result, duration_ms: 40 } };
+  const start = {
+    ...envelope(sequence * 2 - 1, "2026-11-24T10:30:00.123456Z"),
+    event_type: "tool_call_start",
+    payload: {
+      tool_name: "search_invoices",
+      params: { customer: "acme", status: "unpaid", limit: 50 },
+      call_intent: null,
+      call_expected: null,
+      call_workflow: null,
+      intent_source: null,
+    },
+  };
+  const result = [
+    { type: "text", text: `Found 3 invoices for acme: ${"INV-2026-0042 due 2026-12-01 EUR 1,200.00; ".repeat(12)}` },
+  ];
+  const end = {
+    ...envelope(sequence * 2, "2026-11-24T10:30:00.163456Z"),
+    event_type: "tool_call_end",
+    payload: { tool_name: "search_invoices", result, duration_ms: 40 },
+  };
   return [start as BatonEvent, end as BatonEvent];
 }
 
 const EVENTS: { event: BatonEvent; line: string }[] = [];
-for (let i = 1; i <= CALLS; i++) for (const event of callEvents(i, `session-${i % 8}`)) EVENTS.push({ event, line: JSON.stringify(event) });
+for (let i = 1; i <= CALLS; i++)
+  for (const event of callEvents(i, `session-${i % 8}`)) EVENTS.push({ event, line: JSON.stringify(event) });
 
 /** CPU microseconds (user + system) per event for one pass of every event through `make()`'s sink, closed at the end. */
 async function measure(make: () => Sink): Promise<number> {
@@ -65,14 +87,30 @@ export async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "baton-bench-sinks-"));
   const logger = createMemoryLogger();
   const s3 = (gzip: boolean) => () =>
-    createS3Sink({ label: "s3://bench", prefix: "bench", settings: { batchMs: 10_000, batchBytes: 8 * 1024 * 1024, gzip }, put: async () => {}, clock: SYSTEM_CLOCK });
-  const otlpSettings = { endpoint: "http://127.0.0.1:4318/v1/traces", headers: {}, gzip: false, timeoutMs: 1_000, resource: { "service.name": "bench" }, captureContent: false, propagate: false };
+    createS3Sink({
+      label: "s3://bench",
+      prefix: "bench",
+      settings: { batchMs: 10_000, batchBytes: 8 * 1024 * 1024, gzip },
+      put: async () => {},
+      clock: SYSTEM_CLOCK,
+    });
+  const otlpSettings = {
+    endpoint: "http://127.0.0.1:4318/v1/traces",
+    headers: {},
+    gzip: false,
+    timeoutMs: 1_000,
+    resource: { "service.name": "bench" },
+    captureContent: false,
+    propagate: false,
+  };
   const noFetch = async (_url: string, init: RequestInit) => {
     void init.body;
     return new Response(null, { status: 200 });
   };
-  const otlp = (protocol: "http/protobuf" | "http/json", captureContent = false) => () =>
-    createOtlpSink({ settings: { ...otlpSettings, protocol, captureContent }, transport: "pipe", fetch: noFetch });
+  const otlp =
+    (protocol: "http/protobuf" | "http/json", captureContent = false) =>
+    () =>
+      createOtlpSink({ settings: { ...otlpSettings, protocol, captureContent }, transport: "pipe", fetch: noFetch });
   let file = 0;
   const result = {
     bench: "sinks",

@@ -77,11 +77,28 @@ async function main(): Promise<void> {
   await buildIfStale();
   const server = await startRemoteFixture(["--no-get"]);
   const home = mkdtempSync(join(tmpdir(), "bench-url-"));
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, BATON_EVENT_SINK: `file://${join(home, "events.jsonl")}` };
+  const env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    BATON_EVENT_SINK: `file://${join(home, "events.jsonl")}`,
+  };
   const contenders: Contender[] = [
     { label: "direct (SDK HTTP client)", open: () => new StreamableHTTPClientTransport(new URL(server.url)) },
-    { label: "mcp-remote 0.15.1", open: () => new StdioClientTransport({ command: NODE, args: [MCP_REMOTE, server.url, "--transport", "http-only"], env, stderr: "ignore" }) },
-    { label: "baton-proxy --url", open: () => new StdioClientTransport({ command: HOST_BINARY, args: ["--url", server.url], env, stderr: "ignore" }) },
+    {
+      label: "mcp-remote 0.15.1",
+      open: () =>
+        new StdioClientTransport({
+          command: NODE,
+          args: [MCP_REMOTE, server.url, "--transport", "http-only"],
+          env,
+          stderr: "ignore",
+        }),
+    },
+    {
+      label: "baton-proxy --url",
+      open: () =>
+        new StdioClientTransport({ command: HOST_BINARY, args: ["--url", server.url], env, stderr: "ignore" }),
+    },
   ];
   const results = new Map<string, Row[]>(contenders.map((c) => [c.label, []]));
   try {
@@ -94,12 +111,21 @@ async function main(): Promise<void> {
   }
   const table = contenders.map((c) => {
     const rows = results.get(c.label) as Row[];
-    return { label: c.label, startup_ms: median(rows.map((x) => x.startup_ms)), p50_ms: median(rows.map((x) => x.p50_ms)), p99_ms: median(rows.map((x) => x.p99_ms)), calls_per_s: median(rows.map((x) => x.calls_per_s)) };
+    return {
+      label: c.label,
+      startup_ms: median(rows.map((x) => x.startup_ms)),
+      p50_ms: median(rows.map((x) => x.p50_ms)),
+      p99_ms: median(rows.map((x) => x.p99_ms)),
+      calls_per_s: median(rows.map((x) => x.calls_per_s)),
+    };
   });
-  console.log(`Medians of ${rounds} interleaved rounds; ${SEQUENTIAL_CALLS} sequential echo calls, ${BURST_CALLS} calls with ${IN_FLIGHT} in flight.\n`);
+  console.log(
+    `Medians of ${rounds} interleaved rounds; ${SEQUENTIAL_CALLS} sequential echo calls, ${BURST_CALLS} calls with ${IN_FLIGHT} in flight.\n`,
+  );
   console.log("| path | startup to initialize (ms) | p50 per call (ms) | p99 per call (ms) | calls/s, 50 in flight |");
   console.log("|---|---:|---:|---:|---:|");
-  for (const row of table) console.log(`| ${row.label} | ${row.startup_ms} | ${row.p50_ms} | ${row.p99_ms} | ${row.calls_per_s} |`);
+  for (const row of table)
+    console.log(`| ${row.label} | ${row.startup_ms} | ${row.p50_ms} | ${row.p99_ms} | ${row.calls_per_s} |`);
   console.log(`\n${JSON.stringify(table)}`);
 }
 

@@ -48,8 +48,15 @@ async function drive(config: Config, flags: readonly string[]): Promise<Sample> 
  */
 async function measureStartup(config: Config): Promise<number> {
   const t0 = performance.now();
-  const proc = Bun.spawn([...config.command], { stdin: "pipe", stdout: "pipe", stderr: "ignore", env: { ...process.env, ...config.env } });
-  proc.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench-startup", version: "1" } } })}\n`);
+  const proc = Bun.spawn([...config.command], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "ignore",
+    env: { ...process.env, ...config.env },
+  });
+  proc.stdin.write(
+    `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench-startup", version: "1" } } })}\n`,
+  );
   await proc.stdin.flush();
   const reader = proc.stdout.getReader();
   for (;;) {
@@ -64,7 +71,12 @@ async function measureStartup(config: Config): Promise<number> {
 
 /** A console that accepts connections and never answers: the worst case for the HTTP sink. */
 function hangingConsole(): { url: string; stop(): void } {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", idleTimeout: 0, fetch: () => new Promise<Response>(() => undefined) });
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    idleTimeout: 0,
+    fetch: () => new Promise<Response>(() => undefined),
+  });
   return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
 }
 
@@ -88,7 +100,12 @@ const RSS_BATCH = 1_000;
  * results of the main workload. Null where /proc is missing.
  */
 async function peakRssAfterCalls(config: Config, calls: number): Promise<number | null> {
-  const proc = Bun.spawn([...config.command], { stdin: "pipe", stdout: "pipe", stderr: "ignore", env: { ...process.env, ...config.env } });
+  const proc = Bun.spawn([...config.command], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "ignore",
+    env: { ...process.env, ...config.env },
+  });
   const reader = proc.stdout.getReader();
   let answered = 0;
   const readUntil = async (target: number): Promise<void> => {
@@ -98,18 +115,28 @@ async function peakRssAfterCalls(config: Config, calls: number): Promise<number 
       for (const byte of value) if (byte === 0x0a) answered++;
     }
   };
-  const request = (id: number, method: string, params: unknown): string => `${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`;
-  proc.stdin.write(request(0, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench-rss", version: "1" } }));
+  const request = (id: number, method: string, params: unknown): string =>
+    `${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`;
+  proc.stdin.write(
+    request(0, "initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "bench-rss", version: "1" },
+    }),
+  );
   await proc.stdin.flush();
   await readUntil(1);
   for (let sent = 0; sent < calls; sent += RSS_BATCH) {
     let lines = "";
-    for (let i = 1; i <= RSS_BATCH; i++) lines += request(sent + i, "tools/call", { name: "echo", arguments: { text: `call ${sent + i}` } });
+    for (let i = 1; i <= RSS_BATCH; i++)
+      lines += request(sent + i, "tools/call", { name: "echo", arguments: { text: `call ${sent + i}` } });
     proc.stdin.write(lines);
     await proc.stdin.flush();
     await readUntil(1 + sent + RSS_BATCH);
   }
-  const status = await Bun.file(`/proc/${proc.pid}/status`).text().catch(() => "");
+  const status = await Bun.file(`/proc/${proc.pid}/status`)
+    .text()
+    .catch(() => "");
   proc.stdin.end();
   await proc.exited;
   const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
@@ -117,7 +144,10 @@ async function peakRssAfterCalls(config: Config, calls: number): Promise<number 
 }
 
 /** Issue 15's targets, read off the table's own rows (same run): each with its figure and whether it holds. */
-export function renderTargets(rows: ReadonlyArray<{ label: string; sample: Sample }>, rss: ReadonlyArray<{ label: string; mib: number | null }>): string {
+export function renderTargets(
+  rows: ReadonlyArray<{ label: string; sample: Sample }>,
+  rss: ReadonlyArray<{ label: string; mib: number | null }>,
+): string {
   const find = (prefix: string) => rows.find((r) => r.label.startsWith(prefix))?.sample;
   const [bare, relay, proxy] = [find("bare server"), find("do-nothing Bun relay"), find("proxy, default sinks")];
   if (bare === undefined || relay === undefined || proxy === undefined) return "";
@@ -131,15 +161,23 @@ export function renderTargets(rows: ReadonlyArray<{ label: string; sample: Sampl
     `- 1 MiB results ≥ 90% of bare: ${Math.round((proxy.blob_MB_per_s / bare.blob_MB_per_s) * 100)}%: ${mark(proxy.blob_MB_per_s >= 0.9 * bare.blob_MB_per_s)}`,
     `- exit after EOF ≤ bare + 20 ms: ${proxy.exit_ms} ms vs ${bare.exit_ms} ms: ${mark(proxy.exit_ms <= bare.exit_ms + 20)}`,
   ];
-  if (hanging !== null) lines.push(`- peak RSS, hanging console, after ${group(RSS_CALLS)} calls ≤ 120 MiB: ${hanging} MiB: ${mark(hanging <= 120)}`);
-  if (local !== null) lines.push(`- peak RSS, local sinks only, after ${group(RSS_CALLS)} calls ≤ 60 MiB: ${local} MiB: ${mark(local <= 60)}`);
+  if (hanging !== null)
+    lines.push(
+      `- peak RSS, hanging console, after ${group(RSS_CALLS)} calls ≤ 120 MiB: ${hanging} MiB: ${mark(hanging <= 120)}`,
+    );
+  if (local !== null)
+    lines.push(
+      `- peak RSS, local sinks only, after ${group(RSS_CALLS)} calls ≤ 60 MiB: ${local} MiB: ${mark(local <= 60)}`,
+    );
   return lines.join("\n");
 }
 
 /** Per-metric median of one configuration's rounds. */
 function median(samples: readonly Sample[]): Sample {
-  const mid = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  const of = (key: "startup_ms" | "seq_p50_us" | "seq_p99_us" | "burst_calls_per_s" | "blob_MB_per_s" | "exit_ms") => mid(samples.map((s) => s[key]));
+  const mid = (values: readonly number[]): number =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const of = (key: "startup_ms" | "seq_p50_us" | "seq_p99_us" | "burst_calls_per_s" | "blob_MB_per_s" | "exit_ms") =>
+    mid(samples.map((s) => s[key]));
   const rss = samples.map((s) => s.peak_rss_mib).filter((v): v is number => v !== null);
   return {
     startup_ms: of("startup_ms"),
@@ -159,7 +197,8 @@ const group = (n: number): string => Math.round(n).toLocaleString("en-US").repla
 export function renderTable(rows: ReadonlyArray<{ label: string; sample: Sample }>): string {
   const bare = rows[0]?.sample;
   if (bare === undefined) return "";
-  const delta = (value: number, base: number, digits = 0): string => `${value - base >= 0 ? "+" : ""}${(value - base).toFixed(digits)}`;
+  const delta = (value: number, base: number, digits = 0): string =>
+    `${value - base >= 0 ? "+" : ""}${(value - base).toFixed(digits)}`;
   const percent = (value: number, base: number): string => (base === 0 ? "-" : `${Math.round((value / base) * 100)}%`);
   const lines = [
     "| run | startup ms (Δ) | seq p50 µs (Δ) | seq p99 µs | pipelined calls/s (% bare) | 1 MiB results MB/s (% bare) | peak RSS MiB | exit after EOF |",
@@ -168,14 +207,14 @@ export function renderTable(rows: ReadonlyArray<{ label: string; sample: Sample 
   for (const { label, sample: s } of rows) {
     const first = s === bare;
     const cells = [
-        label,
-        `${Math.round(s.startup_ms)}${first ? "" : ` (${delta(s.startup_ms, bare.startup_ms)})`}`,
-        `${s.seq_p50_us}${first ? "" : ` (${delta(s.seq_p50_us, bare.seq_p50_us)})`}`,
-        `${s.seq_p99_us}`,
-        `${group(s.burst_calls_per_s)}${first ? "" : ` (${percent(s.burst_calls_per_s, bare.burst_calls_per_s)})`}`,
-        `${s.blob_MB_per_s}${first ? "" : ` (${percent(s.blob_MB_per_s, bare.blob_MB_per_s)})`}`,
-        s.peak_rss_mib === null ? "n/a" : `${s.peak_rss_mib}`,
-        `${group(s.exit_ms)} ms${s.exit === 0 ? "" : ` (exit ${s.exit})`}`,
+      label,
+      `${Math.round(s.startup_ms)}${first ? "" : ` (${delta(s.startup_ms, bare.startup_ms)})`}`,
+      `${s.seq_p50_us}${first ? "" : ` (${delta(s.seq_p50_us, bare.seq_p50_us)})`}`,
+      `${s.seq_p99_us}`,
+      `${group(s.burst_calls_per_s)}${first ? "" : ` (${percent(s.burst_calls_per_s, bare.burst_calls_per_s)})`}`,
+      `${s.blob_MB_per_s}${first ? "" : ` (${percent(s.blob_MB_per_s, bare.blob_MB_per_s)})`}`,
+      s.peak_rss_mib === null ? "n/a" : `${s.peak_rss_mib}`,
+      `${group(s.exit_ms)} ms${s.exit === 0 ? "" : ` (exit ${s.exit})`}`,
     ];
     lines.push(`| ${cells.join(" | ")} |`);
   }
@@ -198,9 +237,19 @@ async function main(argv: readonly string[]): Promise<void> {
     const configs: Config[] = [
       { label: "bare server", command: fake, env: {} },
       { label: "do-nothing Bun relay", command: [process.execPath, join(SCRIPTS, "bench-relay.ts"), ...fake], env: {} },
-      ...(cRelay.path === undefined ? [] : [{ label: "do-nothing C relay (floor)", command: [cRelay.path, ...fake], env: {} }]),
-      { label: "proxy, default sinks (stderr + file)", command: [HOST_BINARY, ...fake], env: { BATON_EVENT_SINK: `stderr:,file://${join(dir, "events.jsonl")}` } },
-      { label: "proxy, hanging console + file", command: [HOST_BINARY, ...fake], env: { BATON_EVENT_SINK: `${dead.url},file://${join(dir, "events-2.jsonl")}`, ...remote } },
+      ...(cRelay.path === undefined
+        ? []
+        : [{ label: "do-nothing C relay (floor)", command: [cRelay.path, ...fake], env: {} }]),
+      {
+        label: "proxy, default sinks (stderr + file)",
+        command: [HOST_BINARY, ...fake],
+        env: { BATON_EVENT_SINK: `stderr:,file://${join(dir, "events.jsonl")}` },
+      },
+      {
+        label: "proxy, hanging console + file",
+        command: [HOST_BINARY, ...fake],
+        env: { BATON_EVENT_SINK: `${dead.url},file://${join(dir, "events-2.jsonl")}`, ...remote },
+      },
     ];
     // Shared machines drift: the configurations are interleaved round by round (each round starting
     // one row later, so no row always runs first) and each figure is the median over the rounds.
@@ -223,9 +272,13 @@ async function main(argv: readonly string[]): Promise<void> {
     const rows = configs.map((config, i) => {
       const sample = median(samples[i] ?? []);
       const sorted = [...(startups[i] ?? [])].sort((a, b) => a - b);
-      return { label: config.label, sample: { ...sample, startup_ms: sorted[Math.floor(sorted.length / 2)] ?? sample.startup_ms } };
+      return {
+        label: config.label,
+        sample: { ...sample, startup_ms: sorted[Math.floor(sorted.length / 2)] ?? sample.startup_ms },
+      };
     });
-    const runtime = NODE === process.execPath ? `bun ${Bun.version}` : `node ${(await Bun.$`${NODE} --version`.text()).trim()}`;
+    const runtime =
+      NODE === process.execPath ? `bun ${Bun.version}` : `node ${(await Bun.$`${NODE} --version`.text()).trim()}`;
     const day = new Date().toISOString().slice(0, 10);
     process.stdout.write(
       `${quick ? "QUICK RUN (1 round, small counts): not for the README. " : ""}Medians of ${rounds} interleaved round(s) ` +
@@ -240,10 +293,17 @@ async function main(argv: readonly string[]): Promise<void> {
     const calls = quick ? RSS_CALLS / 10 : RSS_CALLS;
     const rss: { label: string; mib: number | null }[] = [];
     for (const config of rssRows) rss.push({ label: config.label, mib: await peakRssAfterCalls(config, calls) });
-    process.stdout.write(`\npeak RSS after ${group(calls)} pipelined calls (batches of ${group(RSS_BATCH)}): ${rss.map((r) => `${r.label} ${r.mib ?? "n/a"} MiB`).join("; ")}\n`);
-    const load = await Bun.file("/proc/loadavg").text().catch(() => "");
+    process.stdout.write(
+      `\npeak RSS after ${group(calls)} pipelined calls (batches of ${group(RSS_BATCH)}): ${rss.map((r) => `${r.label} ${r.mib ?? "n/a"} MiB`).join("; ")}\n`,
+    );
+    const load = await Bun.file("/proc/loadavg")
+      .text()
+      .catch(() => "");
     const targets = renderTargets(rows, rss);
-    if (targets !== "") process.stdout.write(`\nissue 15 targets (this run${load === "" ? "" : `, load average ${load.split(" ").slice(0, 3).join(" ")}`}):\n${targets}\n`);
+    if (targets !== "")
+      process.stdout.write(
+        `\nissue 15 targets (this run${load === "" ? "" : `, load average ${load.split(" ").slice(0, 3).join(" ")}`}):\n${targets}\n`,
+      );
     const scrub = Bun.spawn([process.execPath, join(SCRIPTS, "bench-scrub.ts")], { stdout: "pipe", stderr: "inherit" });
     const scrubOut = (await new Response(scrub.stdout).text()).trim();
     if ((await scrub.exited) === 0) process.stdout.write(`\nscrubbing throughput: ${scrubOut}\n`);

@@ -24,15 +24,31 @@ const ENTRY = join(ROOT, "src", "main.ts");
 export async function compile(outfile: string, target?: string): Promise<void> {
   const args = [
     // --bytecode: precompiled JS saves ~10 ms of start-up, paid on every server launch by the host.
-    "build", ENTRY, "--compile", "--minify", "--bytecode", "--sourcemap=none",
-    "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-    "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json",
+    "build",
+    ENTRY,
+    "--compile",
+    "--minify",
+    "--bytecode",
+    "--sourcemap=none",
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
+    "--no-compile-autoload-tsconfig",
+    "--no-compile-autoload-package-json",
     `--define=BATON_BUILD_VERSION=${JSON.stringify(pkg.version)}`,
     `--outfile=${outfile}`,
   ];
   if (target !== undefined) args.push(`--target=${target}`);
-  const proc = Bun.spawn([process.execPath, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([process.execPath, ...args], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`bun build failed for ${target ?? "host"} (exit ${code}):\n${out}${err}`);
 }
 
@@ -51,7 +67,11 @@ function newestMtime(dir: string): number {
 /** True when `outfile` is missing or older than anything that goes into it (src/, package.json, this script). */
 export function isStale(outfile: string = HOST_BINARY): boolean {
   if (!existsSync(outfile)) return true;
-  const inputs = Math.max(newestMtime(join(ROOT, "src")), statSync(join(ROOT, "package.json")).mtimeMs, statSync(import.meta.path).mtimeMs);
+  const inputs = Math.max(
+    newestMtime(join(ROOT, "src")),
+    statSync(join(ROOT, "package.json")).mtimeMs,
+    statSync(import.meta.path).mtimeMs,
+  );
   return statSync(outfile).mtimeMs < inputs;
 }
 
@@ -83,7 +103,9 @@ async function main(argv: readonly string[]): Promise<void> {
   if (!argv.includes("--all")) {
     const outfile = join(DIST, "baton-proxy");
     await compile(outfile);
-    process.stderr.write(`built ${outfile} (baton-proxy ${pkg.version}, ${(statSync(outfile).size / 1048576).toFixed(1)} MiB)\n`);
+    process.stderr.write(
+      `built ${outfile} (baton-proxy ${pkg.version}, ${(statSync(outfile).size / 1048576).toFixed(1)} MiB)\n`,
+    );
     return;
   }
   const lines: string[] = [];
@@ -104,7 +126,8 @@ async function main(argv: readonly string[]): Promise<void> {
 function runnerFor(suffix: string): string[] | undefined {
   const native = `${process.platform}-${process.arch}`;
   if (suffix === native) return [];
-  const qemu = suffix === "linux-arm64" ? Bun.which("qemu-aarch64") : suffix === "linux-x64" ? Bun.which("qemu-x86_64") : null;
+  const qemu =
+    suffix === "linux-arm64" ? Bun.which("qemu-aarch64") : suffix === "linux-x64" ? Bun.which("qemu-x86_64") : null;
   if (!qemu) return undefined;
   const sysroot = suffix === "linux-arm64" ? "/usr/aarch64-linux-gnu" : "/usr/x86_64-linux-gnu";
   return [qemu, "-L", sysroot];
@@ -123,7 +146,9 @@ async function smokeCheck(): Promise<number> {
     const path = join(DIST, name);
     const size = `${(statSync(path).size / 1048576).toFixed(1)} MiB`;
     const runner = suffix.startsWith("linux") ? runnerFor(suffix) : undefined;
-    let verdict = suffix.startsWith("linux") ? "not run (no qemu-user for this architecture)" : "not run (not a Linux binary)";
+    let verdict = suffix.startsWith("linux")
+      ? "not run (no qemu-user for this architecture)"
+      : "not run (not a Linux binary)";
     if (runner !== undefined) {
       const proc = Bun.spawn([...runner, path, "--version"], { stdout: "pipe", stderr: "pipe", env: {} });
       const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);

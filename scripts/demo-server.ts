@@ -5,7 +5,14 @@
 
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
 
 export const DEMO_SERVER_NAME = "acme-invoices";
 export const DEMO_SERVER_VERSION = "1.3.0";
@@ -26,10 +33,38 @@ interface Invoice {
 }
 
 const INVOICES: readonly Invoice[] = [
-  { id: "INV-2049", customer: "ACME Corp", status: "open", due: "2026-09-30", amountCents: 98_000, pdfBytes: 6_190_000 },
-  { id: "INV-2041", customer: "ACME Corp", status: "open", due: "2026-10-15", amountCents: 120_000, pdfBytes: 7_130_000 },
-  { id: "INV-2057", customer: "ACME Corp", status: "paid", due: "2026-10-30", amountCents: 86_050, pdfBytes: 1_240_000 },
-  { id: "INV-2063", customer: "ACME Corp", status: "open", due: "2026-12-20", amountCents: 341_000, pdfBytes: 2_050_000 },
+  {
+    id: "INV-2049",
+    customer: "ACME Corp",
+    status: "open",
+    due: "2026-09-30",
+    amountCents: 98_000,
+    pdfBytes: 6_190_000,
+  },
+  {
+    id: "INV-2041",
+    customer: "ACME Corp",
+    status: "open",
+    due: "2026-10-15",
+    amountCents: 120_000,
+    pdfBytes: 7_130_000,
+  },
+  {
+    id: "INV-2057",
+    customer: "ACME Corp",
+    status: "paid",
+    due: "2026-10-30",
+    amountCents: 86_050,
+    pdfBytes: 1_240_000,
+  },
+  {
+    id: "INV-2063",
+    customer: "ACME Corp",
+    status: "open",
+    due: "2026-12-20",
+    amountCents: 341_000,
+    pdfBytes: 2_050_000,
+  },
   { id: "INV-2044", customer: "Globex Ltd", status: "paid", due: "2026-10-01", amountCents: 45_500, pdfBytes: 880_000 },
   { id: "INV-2060", customer: "Initech", status: "void", due: "2026-11-12", amountCents: 12_000, pdfBytes: 410_000 },
 ];
@@ -41,7 +76,8 @@ const INSTRUCTIONS =
 const TOOLS: Tool[] = [
   {
     name: "search_invoices",
-    description: "Find invoices by customer name (case-insensitive substring), optionally filtered by status and due date.",
+    description:
+      "Find invoices by customer name (case-insensitive substring), optionally filtered by status and due date.",
     inputSchema: {
       type: "object",
       properties: {
@@ -101,10 +137,17 @@ const HANDLERS: Record<string, Handler> = {
       throw new McpError(ErrorCode.InvalidParams, `Invalid due_before "${dueBefore}": expected YYYY-MM-DD`);
     }
     const found = INVOICES.filter(
-      (i) => i.customer.toLowerCase().includes(customer) && (status === undefined || i.status === status) && (dueBefore === undefined || i.due < dueBefore),
+      (i) =>
+        i.customer.toLowerCase().includes(customer) &&
+        (status === undefined || i.status === status) &&
+        (dueBefore === undefined || i.due < dueBefore),
     );
-    const lines = found.map((i) => `- ${i.id} · ${i.customer} · ${i.status} · due ${i.due} · ${formatEuros(i.amountCents)}`);
-    return text([`Found ${found.length} invoice${found.length === 1 ? "" : "s"} for "${args.customer}"`, ...lines].join("\n"));
+    const lines = found.map(
+      (i) => `- ${i.id} · ${i.customer} · ${i.status} · due ${i.due} · ${formatEuros(i.amountCents)}`,
+    );
+    return text(
+      [`Found ${found.length} invoice${found.length === 1 ? "" : "s"} for "${args.customer}"`, ...lines].join("\n"),
+    );
   },
 
   get_invoice: async (args) => {
@@ -123,7 +166,12 @@ const HANDLERS: Record<string, Handler> = {
     if (bytes > MAX_ATTACHMENT_BYTES) {
       return {
         isError: true,
-        content: [{ type: "text", text: `Attachments too large: ${ids.length} PDFs total ${formatMegabytes(bytes)}; the mail relay accepts at most ${formatMegabytes(MAX_ATTACHMENT_BYTES)} per message.` }],
+        content: [
+          {
+            type: "text",
+            text: `Attachments too large: ${ids.length} PDFs total ${formatMegabytes(bytes)}; the mail relay accepts at most ${formatMegabytes(MAX_ATTACHMENT_BYTES)} per message.`,
+          },
+        ],
       };
     }
     return text(`Queued an email to ${to} with ${ids.length} attachment${ids.length === 1 ? "" : "s"}.`);
@@ -131,10 +179,13 @@ const HANDLERS: Record<string, Handler> = {
 
   export_report: async (args) => {
     const period = requireString(args, "period");
-    if (!/^\d{4}-Q[1-4]$/.test(period)) throw new McpError(ErrorCode.InvalidParams, `Invalid period "${period}": expected YYYY-Qn`);
+    if (!/^\d{4}-Q[1-4]$/.test(period))
+      throw new McpError(ErrorCode.InvalidParams, `Invalid period "${period}": expected YYYY-Qn`);
     await Bun.sleep(EXPORT_DELAY_MS);
     const rows = INVOICES.map((i) => `${i.id},${i.customer},${i.status},${i.due},${(i.amountCents / 100).toFixed(2)}`);
-    return text(`Receivables ${period}: ${rows.length} invoices\ninvoice,customer,status,due,amount_eur\n${rows.join("\n")}`);
+    return text(
+      `Receivables ${period}: ${rows.length} invoices\ninvoice,customer,status,due,amount_eur\n${rows.join("\n")}`,
+    );
   },
 };
 
@@ -144,7 +195,8 @@ function text(value: string): CallToolResult {
 
 function requireString(args: Args, key: string): string {
   const value = args[key];
-  if (typeof value !== "string" || value.trim() === "") throw new McpError(ErrorCode.InvalidParams, `"${key}" is required (a non-empty string)`);
+  if (typeof value !== "string" || value.trim() === "")
+    throw new McpError(ErrorCode.InvalidParams, `"${key}" is required (a non-empty string)`);
   return value;
 }
 
@@ -168,7 +220,10 @@ function formatMegabytes(bytes: number): string {
 
 /** The server, ready to connect to a transport. Unknown tools get a JSON-RPC -32602 error, as the spec suggests. */
 export function createDemoServer(): Server {
-  const server = new Server({ name: DEMO_SERVER_NAME, version: DEMO_SERVER_VERSION }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  const server = new Server(
+    { name: DEMO_SERVER_NAME, version: DEMO_SERVER_VERSION },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+  );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: TOOLS }));
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const handler = HANDLERS[request.params.name];

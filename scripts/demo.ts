@@ -31,7 +31,9 @@ async function ensureBinary(): Promise<"built just now" | "up to date"> {
   try {
     return (await buildIfStale(BINARY)) ? "built just now" : "up to date";
   } catch (error) {
-    throw new Error(`cannot build ${relative(ROOT, BINARY)}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `cannot build ${relative(ROOT, BINARY)}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -81,7 +83,8 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
   const bold = style("1");
   const dim = style("2");
   const heading = (text: string) => out.line(`\n${bold(`== ${text} ==`)}\n`);
-  const shown = (path: string) => (relative(process.cwd(), path).startsWith("..") ? path : relative(process.cwd(), path));
+  const shown = (path: string) =>
+    relative(process.cwd(), path).startsWith("..") ? path : relative(process.cwd(), path);
 
   out.line(bold("baton-proxy demo: a scripted agent session with the example acme-invoices server"));
   const build = await ensureBinary();
@@ -94,7 +97,11 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
   const transport = new StdioClientTransport({
     command: BINARY,
     args: ["--", process.execPath, DEMO_SERVER],
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? dir, BATON_EVENT_SINK: `file://${eventsFile}` },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? dir,
+      BATON_EVENT_SINK: `file://${eventsFile}`,
+    },
     stderr: "pipe",
   });
   let proxyStderr = "";
@@ -103,7 +110,11 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
   const options = { timeout: REQUEST_TIMEOUT_MS };
 
   /** One tool call as an agent transcript line pair (up to `maxLines` of the result; 0: just count them); returns the result, or the JSON-RPC error. */
-  const call = async (name: string, args: Record<string, unknown>, maxLines = MAX_RESULT_LINES): Promise<CallToolResult | McpError> => {
+  const call = async (
+    name: string,
+    args: Record<string, unknown>,
+    maxLines = MAX_RESULT_LINES,
+  ): Promise<CallToolResult | McpError> => {
     out.line(`→ ${name} ${JSON.stringify(args)}`);
     const t0 = performance.now();
     try {
@@ -123,7 +134,9 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
       return result;
     } catch (error) {
       if (!(error instanceof McpError) || error.code === -32001) throw error; // -32001: the client's own timeout, not a server answer
-      out.line(`← JSON-RPC error ${error.code}: ${wireMessage(error)} ${dim(`(${Math.round(performance.now() - t0)} ms)`)}`);
+      out.line(
+        `← JSON-RPC error ${error.code}: ${wireMessage(error)} ${dim(`(${Math.round(performance.now() - t0)} ms)`)}`,
+      );
       return error;
     }
   };
@@ -138,17 +151,28 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
     await client.connect(transport, options);
     proxyPid = transport.pid ?? 0;
     const server = client.getServerVersion();
-    out.line(`connected to ${server?.name} ${server?.version} through baton-proxy (pid ${proxyPid}) in ${Math.round(performance.now() - t0)} ms`);
+    out.line(
+      `connected to ${server?.name} ${server?.version} through baton-proxy (pid ${proxyPid}) in ${Math.round(performance.now() - t0)} ms`,
+    );
     const listed = (await client.listTools(undefined, options)).tools;
     const tools = listed.map((t) => t.name);
     const own = tools.filter((t) => !INJECTED_TOOLS.includes(t));
     const injected = tools.filter((t) => INJECTED_TOOLS.includes(t));
-    if (injected.length !== INJECTED_TOOLS.length) fail(`expected the proxy to inject ${INJECTED_TOOLS.join(" and ")}; tools/list gave: ${tools.join(", ")}`);
+    if (injected.length !== INJECTED_TOOLS.length)
+      fail(`expected the proxy to inject ${INJECTED_TOOLS.join(" and ")}; tools/list gave: ${tools.join(", ")}`);
     out.line(`server's tools:   ${own.join(", ")}`);
     out.line(`added by proxy:   ${injected.join(", ")}`);
-    const withIntent = listed.filter((t) => !INJECTED_TOOLS.includes(t.name) && t.inputSchema.properties?.user_goal !== undefined && t.inputSchema.properties?.expected_result !== undefined);
-    if (withIntent.length !== own.length) fail("expected every server tool to gain the optional user_goal and expected_result parameters");
-    out.line(`intent params:    user_goal, expected_result on every server tool (optional; stripped before the server sees them)`);
+    const withIntent = listed.filter(
+      (t) =>
+        !INJECTED_TOOLS.includes(t.name) &&
+        t.inputSchema.properties?.user_goal !== undefined &&
+        t.inputSchema.properties?.expected_result !== undefined,
+    );
+    if (withIntent.length !== own.length)
+      fail("expected every server tool to gain the optional user_goal and expected_result parameters");
+    out.line(
+      `intent params:    user_goal, expected_result on every server tool (optional; stripped before the server sees them)`,
+    );
     const instructions = client.getInstructions() ?? "";
     const suffix = instructions.indexOf("This server is instrumented by baton-proxy");
     if (suffix <= 0) fail("expected the server's instructions followed by the proxy's suffix");
@@ -157,17 +181,22 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
 
     heading("2. The agent at work");
     out.line(dim("  user: Chase ACME's overdue invoices and send me Q3 receivables."));
-    const goal = { user_goal: "Find ACME's overdue invoices so they can be chased", expected_result: "The ACME invoices that are past their due date" };
+    const goal = {
+      user_goal: "Find ACME's overdue invoices so they can be chased",
+      expected_result: "The ACME invoices that are past their due date",
+    };
     await call("search_invoices", { customer: "ACME", ...goal });
     say("ACME has open invoices; only the overdue ones are wanted");
     const rejected = await call("search_invoices", { customer: "ACME", status: "overdue", ...goal });
-    if (!(rejected instanceof McpError)) fail(`expected a JSON-RPC error for status "overdue", got a result: ${JSON.stringify(rejected)}`);
+    if (!(rejected instanceof McpError))
+      fail(`expected a JSON-RPC error for status "overdue", got a result: ${JSON.stringify(rejected)}`);
     say('"status" is a free string in the schema; had to guess. Filing a note, then retrying.');
     await call("baton_annotate", {
       intent: "List ACME's overdue invoices",
       signal_type: "parameter_confusion",
       tool_name: "search_invoices",
-      suggested_improvement: 'Declare status as an enum (open, paid, void) and say that "overdue" means status=open with due_before=today.',
+      suggested_improvement:
+        'Declare status as an enum (open, paid, void) and say that "overdue" means status=open with due_before=today.',
     });
     const retry = await call("search_invoices", { customer: "ACME", status: "open", due_before: "2026-11-01" });
     if (retry instanceof McpError || retry.isError === true) fail("the retried search_invoices should have succeeded");
@@ -186,7 +215,8 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
       intent: "Email ACME its two overdue invoices",
       signal_type: "feature_gap",
       tool_name: "send_email",
-      suggested_improvement: "Offer invoice links instead of PDFs, or split attachments over several messages automatically.",
+      suggested_improvement:
+        "Offer invoice links instead of PDFs, or split attachments over several messages automatically.",
       context: { attachments: 2, limit_mb: 10 },
     });
     await call("export_report", { period: "2026-Q3", format: "csv" });
@@ -205,11 +235,16 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
     const leftovers = [proxyPid, ...serverPids].filter(isRunning);
     if (leftovers.length > 0) fail(`still running after close: pid ${leftovers.join(", ")}`);
     const serverNote = serverPids.length > 0 ? `, server pid ${serverPids.join(", ")}` : "";
-    out.line(`client closed in ${Math.round(performance.now() - t1)} ms; nothing left running (proxy pid ${proxyPid}${serverNote})`);
+    out.line(
+      `client closed in ${Math.round(performance.now() - t1)} ms; nothing left running (proxy pid ${proxyPid}${serverNote})`,
+    );
   } catch (error) {
     await client.close().catch(() => undefined);
     if (!existsSync(eventsFile)) rmSync(dir, { recursive: true, force: true }); // keep events that might explain the failure
-    const tail = proxyStderr.trim() === "" ? "" : `\nproxy stderr (last lines):\n${proxyStderr.trimEnd().split("\n").slice(-15).join("\n")}`;
+    const tail =
+      proxyStderr.trim() === ""
+        ? ""
+        : `\nproxy stderr (last lines):\n${proxyStderr.trimEnd().split("\n").slice(-15).join("\n")}`;
     throw new Error(`${error instanceof Error ? error.message : String(error)}${tail}`);
   }
 
@@ -224,7 +259,10 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
   const offline = (await runBinary(["report", eventsFile])).trimEnd().split("\n");
   out.line(`$ ${command} | head -${OFFLINE_PREVIEW_LINES}`);
   for (const line of offline.slice(0, OFFLINE_PREVIEW_LINES)) out.line(line);
-  const same = offline.join("\n") === liveReport ? "identical to the report in step 3" : "it differs from step 3, which was rendered while the session was live";
+  const same =
+    offline.join("\n") === liveReport
+      ? "identical to the report in step 3"
+      : "it differs from step 3, which was rendered while the session was live";
   out.line(dim(`  … ${offline.length - OFFLINE_PREVIEW_LINES} more lines (${same})`));
 
   out.line();
@@ -234,8 +272,16 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
 
 /** Runs the binary with a clean env; its stdout, or a thrown error with its stderr. */
 async function runBinary(args: readonly string[]): Promise<string> {
-  const proc = Bun.spawn([BINARY, ...args], { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([BINARY, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) fail(`baton-proxy ${args.join(" ")} exited ${code}: ${stderr.trim()}`);
   return stdout;
 }

@@ -17,7 +17,10 @@ const SCHEMA = join(resolve(import.meta.dir, ".."), "test", "fixtures", "baton-s
 
 type TextBlock = { type: string; text?: string };
 const textOf = (result: unknown): string =>
-  (((result as { content?: unknown }).content ?? []) as TextBlock[]).filter((c) => c.type === "text").map((c) => c.text ?? "").join("\n");
+  (((result as { content?: unknown }).content ?? []) as TextBlock[])
+    .filter((c) => c.type === "text")
+    .map((c) => c.text ?? "")
+    .join("\n");
 
 /** One MCP session through the proxy at `url`; returns the problems found (empty when all is well). */
 export async function runClient(url: string, log: (line: string) => void): Promise<string[]> {
@@ -26,15 +29,21 @@ export async function runClient(url: string, log: (line: string) => void): Promi
   const transport = new StreamableHTTPClientTransport(new URL(url));
   await client.connect(transport);
   try {
-    log(`connected: server ${JSON.stringify(client.getServerVersion())}, session ${transport.sessionId === undefined ? "none" : "issued"}`);
+    log(
+      `connected: server ${JSON.stringify(client.getServerVersion())}, session ${transport.sessionId === undefined ? "none" : "issued"}`,
+    );
     const tools = (await client.listTools()).tools.map((t) => t.name);
     log(`tools: ${tools.length} (${tools.slice(0, 8).join(", ")}${tools.length > 8 ? ", ..." : ""})`);
     if (!tools.includes("echo")) problems.push("the upstream's echo tool is not listed");
-    if (!tools.includes("baton_annotate")) problems.push("baton_annotate is not injected: the proxy is not in the path");
+    if (!tools.includes("baton_annotate"))
+      problems.push("baton_annotate is not injected: the proxy is not in the path");
     const echo = textOf(await client.callTool({ name: "echo", arguments: { message: E2E_MESSAGE } }));
     log(`echo -> ${echo}`);
     if (!echo.includes(E2E_MESSAGE)) problems.push(`echo answered "${echo}"`);
-    const note = await client.callTool({ name: "baton_annotate", arguments: { intent: "check the hosted proxy end to end", signal_type: "other", tool_name: "echo" } });
+    const note = await client.callTool({
+      name: "baton_annotate",
+      arguments: { intent: "check the hosted proxy end to end", signal_type: "other", tool_name: "echo" },
+    });
     if (note.isError === true) problems.push(`baton_annotate failed: ${textOf(note)}`);
     await transport.terminateSession().catch((error: unknown) => log(`DELETE session: ${String(error)}`));
   } finally {
@@ -75,7 +84,8 @@ export function checkEvents(lines: readonly string[]): { problems: string[]; sum
   const echoCalls = events.filter((e) => e.event_type === "tool_call_start" && e.payload?.tool_name === "echo");
   if (echoCalls.length === 0) problems.push("no tool_call_start for echo");
   const ids = new Set(echoCalls.map((e) => e.runtime_meta?.["baton/call_id"]));
-  if (!events.some((e) => e.event_type === "tool_call_end" && ids.has(e.runtime_meta?.["baton/call_id"]))) problems.push("no tool_call_end for the echo call");
+  if (!events.some((e) => e.event_type === "tool_call_end" && ids.has(e.runtime_meta?.["baton/call_id"])))
+    problems.push("no tool_call_end for the echo call");
   if (!events.some((e) => e.event_type === "annotation")) problems.push("no annotation event");
   if (JSON.stringify(events).includes("Mcp-Session-Id")) problems.push("an event mentions Mcp-Session-Id");
   return { problems, summary };

@@ -105,7 +105,9 @@ export function main(argv: readonly string[], env: Readonly<Record<string, strin
     const flag = argv[i] ?? "";
     const value = argv[i + 1];
     if (!["--sums", "--version", "--repo", "--out"].includes(flag) || value === undefined) {
-      process.stderr.write(`usage: bun scripts/homebrew.ts [--sums dist/SHA256SUMS] [--version X] [--repo owner/name] [--out FILE]\n`);
+      process.stderr.write(
+        `usage: bun scripts/homebrew.ts [--sums dist/SHA256SUMS] [--version X] [--repo owner/name] [--out FILE]\n`,
+      );
       return 2;
     }
     options.set(flag, value);

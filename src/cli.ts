@@ -1,7 +1,15 @@
 // Parses baton-proxy's command line into what to do, and renders the top-level help. Pure: argv in, an Invocation out; no I/O.
 
 import { parseArgs as parseTokens } from "node:util";
-import { type CommandSpec, fill, type OptionSpec, type OptionValue, parseOptionList, renderOptionRows, toParseArgsOptions } from "./command-spec.ts";
+import {
+  type CommandSpec,
+  fill,
+  type OptionSpec,
+  type OptionValue,
+  parseOptionList,
+  renderOptionRows,
+  toParseArgsOptions,
+} from "./command-spec.ts";
 import { findSubcommand, SUBCOMMANDS } from "./commands.ts";
 import { KNOWN_VARIABLES } from "./config.ts";
 import { LocalError } from "./errors.ts";
@@ -10,7 +18,11 @@ import { EXIT_MEANINGS } from "./exit-codes.ts";
 export type Invocation =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
-  | { readonly kind: "proxy"; readonly command: readonly string[]; readonly options: Readonly<Record<string, OptionValue>> }
+  | {
+      readonly kind: "proxy";
+      readonly command: readonly string[];
+      readonly options: Readonly<Record<string, OptionValue>>;
+    }
   | { readonly kind: "subcommand"; readonly spec: CommandSpec; readonly args: readonly string[] }
   | { readonly kind: "usage-error"; readonly reason: string };
 
@@ -19,8 +31,14 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: "help", short: "h", help: "show this help" },
   { name: "version", short: "V", help: "print the version" },
   { name: "url", value: "URL", help: "proxy a remote MCP server (Streamable HTTP, or HTTP+SSE) instead of a command" },
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: help text shows the literal ${NAME} syntax users write
-  { name: "header", short: "H", value: "\"NAME: VALUE\"", multiple: true, help: "with --url: an HTTP header for the server; ${NAME} in VALUE is read from the environment" },
+  {
+    name: "header",
+    short: "H",
+    value: '"NAME: VALUE"',
+    multiple: true,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: help text shows the literal ${NAME} syntax users write
+    help: "with --url: an HTTP header for the server; ${NAME} in VALUE is read from the environment",
+  },
   { name: "allow-http", help: "with --url: allow plain http:// to a non-local host" },
 ];
 
@@ -35,10 +53,17 @@ export function parseArgs(argv: readonly string[]): Invocation {
   if (subcommand !== undefined) return { kind: "subcommand", spec: subcommand, args: argv.slice(1) };
 
   // A lenient pass only finds where the server command starts (it knows which options take a value).
-  const { tokens } = parseTokens({ args: [...argv], options: toParseArgsOptions(GLOBAL_OPTIONS), strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseTokens({
+    args: [...argv],
+    options: toParseArgsOptions(GLOBAL_OPTIONS),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const start = tokens.find((t) => t.kind === "positional" || t.kind === "option-terminator");
   const optionEnd = start?.index ?? argv.length;
-  const commandStart = start === undefined ? argv.length : start.kind === "option-terminator" ? start.index + 1 : start.index;
+  const commandStart =
+    start === undefined ? argv.length : start.kind === "option-terminator" ? start.index + 1 : start.index;
   let options: Readonly<Record<string, OptionValue>>;
   try {
     options = parseOptionList(GLOBAL_OPTIONS, argv.slice(0, optionEnd), false).values;
@@ -50,16 +75,22 @@ export function parseArgs(argv: readonly string[]): Invocation {
   const command = argv.slice(commandStart);
   const first = command[0];
   if (start?.kind === "positional" && first !== undefined && findSubcommand(first) !== undefined) {
-    return { kind: "usage-error", reason: `"${first}" is a subcommand: give it first (baton-proxy ${first} ...), or run a server command of that name after "--"` };
+    return {
+      kind: "usage-error",
+      reason: `"${first}" is a subcommand: give it first (baton-proxy ${first} ...), or run a server command of that name after "--"`,
+    };
   }
   if (options.help === true) return { kind: "help" };
   if (options.version === true) return { kind: "version" };
   if (typeof options.url === "string") {
-    if (first !== undefined) return { kind: "usage-error", reason: `--url and a server command are mutually exclusive (got "${first}")` };
+    if (first !== undefined)
+      return { kind: "usage-error", reason: `--url and a server command are mutually exclusive (got "${first}")` };
     return { kind: "proxy", command: [], options };
   }
-  if (options.header !== undefined || options["allow-http"] !== undefined) return { kind: "usage-error", reason: "--header and --allow-http go with --url" };
-  if (first === undefined || first === "") return { kind: "usage-error", reason: "no server command given (or --url URL)" };
+  if (options.header !== undefined || options["allow-http"] !== undefined)
+    return { kind: "usage-error", reason: "--header and --allow-http go with --url" };
+  if (first === undefined || first === "")
+    return { kind: "usage-error", reason: "no server command given (or --url URL)" };
   return { kind: "proxy", command, options };
 }
 

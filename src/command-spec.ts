@@ -18,10 +18,16 @@ export interface OptionSpec {
 export type OptionValue = string | boolean | string[] | undefined;
 
 /** The node:util parseArgs option table for an OptionSpec list. */
-export function toParseArgsOptions(table: readonly OptionSpec[]): Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> {
+export function toParseArgsOptions(
+  table: readonly OptionSpec[],
+): Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const o of table) {
-    options[o.name] = { type: o.value === undefined ? "boolean" : "string", ...(o.short === undefined ? {} : { short: o.short }), ...(o.multiple === true ? { multiple: true } : {}) };
+    options[o.name] = {
+      type: o.value === undefined ? "boolean" : "string",
+      ...(o.short === undefined ? {} : { short: o.short }),
+      ...(o.multiple === true ? { multiple: true } : {}),
+    };
   }
   return options;
 }
@@ -67,25 +73,37 @@ export function parseCommandArgs(spec: CommandSpec, args: readonly string[]): Pa
 }
 
 /** parseArgs over a table of options; LocalError `E_USAGE` in our words for every misuse. */
-export function parseOptionList(table: readonly OptionSpec[], args: readonly string[], allowPositionals: boolean): ParsedArgs {
+export function parseOptionList(
+  table: readonly OptionSpec[],
+  args: readonly string[],
+  allowPositionals: boolean,
+): ParsedArgs {
   let parsed: { values: Record<string, OptionValue>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...args], options: toParseArgsOptions(table), allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({
+      args: [...args],
+      options: toParseArgsOptions(table),
+      allowPositionals: true,
+      strict: true,
+    }) as typeof parsed;
   } catch (error) {
     throw new LocalError("E_USAGE", describeParseError(error, table), { cause: error });
   }
   for (const option of table) {
     const value = parsed.values[option.name];
-    if (option.value !== undefined && (value === "" || (Array.isArray(value) && value.includes("")))) throw new LocalError("E_USAGE", `--${option.name} needs a value (${option.value})`);
+    if (option.value !== undefined && (value === "" || (Array.isArray(value) && value.includes(""))))
+      throw new LocalError("E_USAGE", `--${option.name} needs a value (${option.value})`);
   }
-  if (!allowPositionals && parsed.positionals.length > 0) throw new LocalError("E_USAGE", `unexpected argument "${parsed.positionals[0]}"`);
+  if (!allowPositionals && parsed.positionals.length > 0)
+    throw new LocalError("E_USAGE", `unexpected argument "${parsed.positionals[0]}"`);
   return { values: parsed.values, positionals: parsed.positionals };
 }
 
 /** node:util's messages are long and name the fix for another tool's conventions: keep the fact, in our words. */
 function describeParseError(error: unknown, table: readonly OptionSpec[]): string {
   const message = error instanceof Error ? error.message : String(error);
-  const named = /Option '(?:-\w, )?(-{1,2}[^' <,]+)/.exec(message)?.[1] ?? /Unknown option '([^']+)'/.exec(message)?.[1];
+  const named =
+    /Option '(?:-\w, )?(-{1,2}[^' <,]+)/.exec(message)?.[1] ?? /Unknown option '([^']+)'/.exec(message)?.[1];
   const option = named === undefined ? undefined : named.startsWith("-") ? named : `-${named}`;
   const known = table.find((o) => option === `--${o.name}` || option === `-${o.short}`);
   if (message.startsWith("Unknown option")) return `unknown option ${option ?? message}`;
@@ -98,12 +116,18 @@ function describeParseError(error: unknown, table: readonly OptionSpec[]): strin
 
 /** `Usage:` lines of a command (also printed after a usage error). */
 export function renderSynopsis(spec: CommandSpec): string {
-  return spec.synopsis.map((line, i) => `${i === 0 ? "Usage:" : "      "} baton-proxy ${spec.name}${line === "" ? "" : ` ${line}`}`).join("\n");
+  return spec.synopsis
+    .map((line, i) => `${i === 0 ? "Usage:" : "      "} baton-proxy ${spec.name}${line === "" ? "" : ` ${line}`}`)
+    .join("\n");
 }
 
 /** Aligned `  -h, --help  text` lines for an option table, plus extra `[label, text]` rows (operands). */
-export function renderOptionRows(table: readonly OptionSpec[], extra: ReadonlyArray<readonly [string, string]> = []): string {
-  const label = (o: OptionSpec): string => `${o.short === undefined ? "    " : `-${o.short}, `}--${o.name}${o.value === undefined ? "" : ` ${o.value}`}`;
+export function renderOptionRows(
+  table: readonly OptionSpec[],
+  extra: ReadonlyArray<readonly [string, string]> = [],
+): string {
+  const label = (o: OptionSpec): string =>
+    `${o.short === undefined ? "    " : `-${o.short}, `}--${o.name}${o.value === undefined ? "" : ` ${o.value}`}`;
   const rows: Array<readonly [string, string]> = [...extra, ...table.map((o) => [label(o), o.help] as const)];
   const width = Math.max(...rows.map(([name]) => name.length));
   return rows.map(([name, help]) => `  ${name.padEnd(width)}  ${help}`).join("\n");

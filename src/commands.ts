@@ -13,13 +13,7 @@ import { UNWRAP_SPEC, WRAP_SPEC } from "./wrap/wrap-spec.ts";
  * Every subcommand, in help order. Adding one: write its CommandSpec (its `load` imports the
  * implementation lazily) and list it here; its name becomes reserved on the command line.
  */
-export const SUBCOMMANDS: readonly CommandSpec[] = [
-  REPORT_SPEC,
-  WRAP_SPEC,
-  UNWRAP_SPEC,
-  SERVE_SPEC,
-  AUTH_SPEC,
-];
+export const SUBCOMMANDS: readonly CommandSpec[] = [REPORT_SPEC, WRAP_SPEC, UNWRAP_SPEC, SERVE_SPEC, AUTH_SPEC];
 
 export function findSubcommand(name: string): CommandSpec | undefined {
   return SUBCOMMANDS.find((spec) => spec.name === name);
@@ -42,7 +36,9 @@ export async function runSubcommand(spec: CommandSpec, args: readonly string[], 
   } catch (error) {
     if (!(error instanceof LocalError)) throw error;
     if (error.code === "E_USAGE") {
-      ctx.stderr(`baton-proxy ${spec.name}: ${error.message}\n${renderSynopsis(spec)}\nRun "baton-proxy ${spec.name} --help" for details.\n`);
+      ctx.stderr(
+        `baton-proxy ${spec.name}: ${error.message}\n${renderSynopsis(spec)}\nRun "baton-proxy ${spec.name} --help" for details.\n`,
+      );
       return EXIT.USAGE;
     }
     ctx.stderr(`baton-proxy ${spec.name}: ${error.message}\n`);

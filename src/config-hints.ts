@@ -1,7 +1,10 @@
 // Hints for configuration mistakes people make: the known variable a misspelt BATON_* name meant, the sink spelling that works. Pure.
 
 /** One remark per BATON_* name (any case) not in `known`, naming the closest known one when it is a likely typo. */
-export function describeUnknownVariables(env: Readonly<Record<string, string | undefined>>, known: readonly string[]): string[] {
+export function describeUnknownVariables(
+  env: Readonly<Record<string, string | undefined>>,
+  known: readonly string[],
+): string[] {
   const names = new Set(known);
   const remarks: string[] = [];
   for (const name of Object.keys(env).sort()) {
@@ -29,7 +32,8 @@ function closestName(name: string, candidates: readonly string[]): string | unde
   let best: { name: string; distance: number } | undefined;
   for (const candidate of candidates) {
     const distance = editDistance(name, candidate);
-    if (distance <= Math.max(2, Math.floor(candidate.length / 5)) && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+    if (distance <= Math.max(2, Math.floor(candidate.length / 5)) && (best === undefined || distance < best.distance))
+      best = { name: candidate, distance };
   }
   return best?.name;
 }

@@ -134,7 +134,9 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   if (consentModeRaw !== "static" && consentModeRaw !== "per-request") {
     problems.push(`BATON_CONSENT_MODE must be "static" or "per-request" (got "${clip(consentModeRaw)}")`);
   } else if (consentModeRaw === "per-request" && options.perRequestConsentAllowed !== true) {
-    problems.push(`BATON_CONSENT_MODE=per-request only applies to "baton-proxy serve" (a stdio proxy has no requests to take tokens from)`);
+    problems.push(
+      `BATON_CONSENT_MODE=per-request only applies to "baton-proxy serve" (a stdio proxy has no requests to take tokens from)`,
+    );
   }
   const perRequest = consentModeRaw === "per-request";
   const s3 = sinks.some((s) => s.kind === "s3") ? parseS3Settings(env, problems) : undefined;
@@ -144,7 +146,9 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   }
   // Per-request mode: each request's own token is checked instead (requests without one emit nothing).
   if (hasRemote && consentToken === PLACEHOLDER && !perRequest) {
-    problems.push(`BATON_CONSENT_TOKEN is still the placeholder "${PLACEHOLDER}": set a real consent token before sending events to a remote sink`);
+    problems.push(
+      `BATON_CONSENT_TOKEN is still the placeholder "${PLACEHOLDER}": set a real consent token before sending events to a remote sink`,
+    );
   }
 
   const scrubRaw = value("BATON_SCRUB")?.toLowerCase() ?? "on";
@@ -166,9 +170,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   if (!(INTENT_PARAM_MODES as readonly string[]).includes(intentRaw)) {
     problems.push(`BATON_INTENT_PARAM must be one of ${INTENT_PARAM_MODES.join(", ")} (got "${clip(intentRaw)}")`);
   }
-  const captureList = (value("BATON_CAPTURE") ?? CAPTURE_GROUPS.join(",")).split(",").map((g) => g.trim().toLowerCase()).filter((g) => g !== "");
+  const captureList = (value("BATON_CAPTURE") ?? CAPTURE_GROUPS.join(","))
+    .split(",")
+    .map((g) => g.trim().toLowerCase())
+    .filter((g) => g !== "");
   for (const group of captureList) {
-    if (!(CAPTURE_GROUPS as readonly string[]).includes(group)) problems.push(`BATON_CAPTURE lists unknown group "${clip(group)}" (known: ${CAPTURE_GROUPS.join(", ")})`);
+    if (!(CAPTURE_GROUPS as readonly string[]).includes(group))
+      problems.push(`BATON_CAPTURE lists unknown group "${clip(group)}" (known: ${CAPTURE_GROUPS.join(", ")})`);
   }
   const userIdKey = value("BATON_USER_ID_HMAC_KEY");
   const principal = value("BATON_PRINCIPAL");
@@ -180,7 +188,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     // Seconds as a float, as upstream reads it; unlike upstream (which warns and uses the default) a bad
     // value is refused like every other BATON_* value: a typo must not silently change a timeout.
     const seconds = Number(timeoutRaw);
-    if (/^\d*\.?\d+$/.test(timeoutRaw) && Number.isFinite(seconds) && seconds > 0) upstreamTimeoutMs = Math.round(seconds * 1000);
+    if (/^\d*\.?\d+$/.test(timeoutRaw) && Number.isFinite(seconds) && seconds > 0)
+      upstreamTimeoutMs = Math.round(seconds * 1000);
     else problems.push(`BATON_UPSTREAM_TIMEOUT must be a positive number of seconds (got "${clip(timeoutRaw)}")`);
   }
 
@@ -198,9 +207,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     s3?.secretAccessKey,
     s3?.sessionToken,
     ...Object.values(otlp?.headers ?? {}),
-  ].filter(
-    (s): s is string => s !== undefined,
-  );
+  ].filter((s): s is string => s !== undefined);
   const config: Config = {
     sinks: Object.freeze(sinks),
     allSinksLocal: !hasRemote,
@@ -258,14 +265,19 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
     url = new URL(entry);
   } catch {
     const meant = suggestSinkSpelling(entry);
-    const hint = meant === undefined ? " (use stderr:, file:///abs/path.jsonl or https://host)" : `: did you mean "${clip(maskUrl(meant))}"?`;
+    const hint =
+      meant === undefined
+        ? " (use stderr:, file:///abs/path.jsonl or https://host)"
+        : `: did you mean "${clip(maskUrl(meant))}"?`;
     problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" is not a valid URL${hint}`);
     return undefined;
   }
   switch (url.protocol) {
     case "file:": {
       if (url.host !== "" && url.host !== "localhost") {
-        problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must be an absolute path: file:///abs/path.jsonl`);
+        problems.push(
+          `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must be an absolute path: file:///abs/path.jsonl`,
+        );
         return undefined;
       }
       const path = decodeURIComponent(url.pathname);
@@ -278,7 +290,9 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
     case "http:":
     case "https:": {
       if (url.search !== "" || url.hash !== "") {
-        problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must not have a query or fragment (events go to {url}/v0/events)`);
+        problems.push(
+          `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must not have a query or fragment (events go to {url}/v0/events)`,
+        );
         return undefined;
       }
       return { kind: "http", url: url.href.replace(/\/+$/, "") };
@@ -316,7 +330,9 @@ export function sinkLabel(sink: SinkSpec): string {
 /** `s3://bucket[/prefix]`: the prefix without its outer slashes; no credentials, query or fragment. */
 function parseS3Location(url: URL, entry: string, problems: string[]): SinkSpec | undefined {
   if (url.username !== "" || url.password !== "" || url.port !== "" || url.search !== "" || url.hash !== "") {
-    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must be s3://bucket/prefix (credentials come from AWS_* variables)`);
+    problems.push(
+      `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must be s3://bucket/prefix (credentials come from AWS_* variables)`,
+    );
     return undefined;
   }
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(url.hostname)) {

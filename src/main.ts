@@ -75,7 +75,9 @@ async function main(): Promise<void> {
 if (import.meta.main) {
   main().catch((error: unknown) => {
     // A bug of ours: say so on stderr (never stdout) and fail.
-    process.stderr.write(`baton-proxy: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `baton-proxy: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(EXIT.INTERNAL);
   });
 }

@@ -44,35 +44,64 @@ export async function run(argv: readonly string[], io: RunIo): Promise<number> {
   }
 }
 
-async function runProxy(command: readonly string[], options: Readonly<Record<string, OptionValue>>, io: RunIo): Promise<number> {
+async function runProxy(
+  command: readonly string[],
+  options: Readonly<Record<string, OptionValue>>,
+  io: RunIo,
+): Promise<number> {
   const loaded = loadConfig(io.env);
   // --url: the target is checked (and its ${NAME} references resolved) with the configuration, every problem at once.
-  const remote = typeof options.url === "string" ? (await import("./remote/remote-proxy.ts")).prepareRemote(options, io.env) : undefined;
-  const problems = [...(loaded.ok ? [] : loaded.problems), ...(remote === undefined || remote.ok ? [] : remote.problems)];
+  const remote =
+    typeof options.url === "string"
+      ? (await import("./remote/remote-proxy.ts")).prepareRemote(options, io.env)
+      : undefined;
+  const problems = [
+    ...(loaded.ok ? [] : loaded.problems),
+    ...(remote === undefined || remote.ok ? [] : remote.problems),
+  ];
   if (!loaded.ok || problems.length > 0) {
-    io.stderr(`baton-proxy: refusing to start, ${describeConfigProblems(problems)}\nThe server was not started. See "baton-proxy --help" and the README's configuration table.\n`);
+    io.stderr(
+      `baton-proxy: refusing to start, ${describeConfigProblems(problems)}\nThe server was not started. See "baton-proxy --help" and the README's configuration table.\n`,
+    );
     return EXIT.CONFIG;
   }
   const config = loaded.config;
   const target = remote?.ok === true ? remote.target : undefined;
   const logFile = config.logFile;
   let teeBroken = false;
-  const logger = createLogger((line) => {
-    io.stderr(line);
-    if (logFile === undefined || teeBroken) return;
-    try {
-      appendFileSync(logFile, line, { mode: 0o600 });
-    } catch (error) {
-      teeBroken = true;
-      io.stderr(`baton-proxy: warn: cannot write the log file ${logFile}: ${describeError(error)}; logging to stderr only\n`);
-    }
-  }, [...config.secrets, ...(target?.secrets ?? [])]);
+  const logger = createLogger(
+    (line) => {
+      io.stderr(line);
+      if (logFile === undefined || teeBroken) return;
+      try {
+        appendFileSync(logFile, line, { mode: 0o600 });
+      } catch (error) {
+        teeBroken = true;
+        io.stderr(
+          `baton-proxy: warn: cannot write the log file ${logFile}: ${describeError(error)}; logging to stderr only\n`,
+        );
+      }
+    },
+    [...config.secrets, ...(target?.secrets ?? [])],
+  );
   for (const warning of config.warnings) logger.warn(warning);
   try {
-    const stdio = { stdin: io.stdin, stdout: io.stdoutSink, writeStderr: io.writeStderrEvents, now: io.now, onSignal: io.onSignal };
+    const stdio = {
+      stdin: io.stdin,
+      stdout: io.stdoutSink,
+      writeStderr: io.writeStderrEvents,
+      now: io.now,
+      onSignal: io.onSignal,
+    };
     if (target !== undefined) {
       const { openRemoteUpstream } = await import("./remote/remote-proxy.ts");
-      return await runStdioProxy(config, logger, stdio, () => openRemoteUpstream(target, config, logger, io), target.origin);
+      return await runStdioProxy(
+        config,
+        logger,
+        stdio,
+        () => openRemoteUpstream(target, config, logger, io),
+        target.origin,
+      );
     }
     return await runStdioProxy(config, logger, stdio, () => spawnChild(command, childEnvironment(io.env)));
   } catch (error) {

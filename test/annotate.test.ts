@@ -21,25 +21,64 @@ const eventOf = (payload: unknown) => ({
 
 describe("parseAnnotateArguments", () => {
   test.each([
-    ["a valid note passes unchanged", { intent: "find a file", signal_type: "dead_end", tool_name: "search" }, { intent: "find a file", signal_type: "dead_end", tool_name: "search", context: null }, []],
+    [
+      "a valid note passes unchanged",
+      { intent: "find a file", signal_type: "dead_end", tool_name: "search" },
+      { intent: "find a file", signal_type: "dead_end", tool_name: "search", context: null },
+      [],
+    ],
     [
       "a label outside the enum becomes other, the label kept",
       { intent: "x", signal_type: "confusing_error" },
       { signal_type: "other", context: { signal_type_given: "confusing_error" } },
-      ['"signal_type" "confusing_error" is not one of failure, retry_loop, dead_end, parameter_confusion, slow_performance, abandonment, feature_gap, other; it was recorded as "other" with your label kept in context.signal_type_given.'],
+      [
+        '"signal_type" "confusing_error" is not one of failure, retry_loop, dead_end, parameter_confusion, slow_performance, abandonment, feature_gap, other; it was recorded as "other" with your label kept in context.signal_type_given.',
+      ],
     ],
-    ["the same words spelt differently map to the enum", { intent: "x", signal_type: "Retry Loop" }, { signal_type: "retry_loop", context: { signal_type_given: "Retry Loop" } }, ['"signal_type" "Retry Loop" was recorded as "retry_loop".']],
-    ["a number where text belongs is recorded as text", { intent: 5 }, { intent: "5" }, ['"intent" was a number; it was recorded as text.']],
-    ["a context that is not an object is kept", { intent: "x", context: "see above" }, { context: { value: "see above" } }, ['"context" was a string, not an object; it was kept under context.value.']],
-    ["unknown fields are kept", { intent: "x", severity: 3 }, { context: { unknown_fields: { severity: 3 } } }, ["Unknown fields were kept under context.unknown_fields: severity."]],
+    [
+      "the same words spelt differently map to the enum",
+      { intent: "x", signal_type: "Retry Loop" },
+      { signal_type: "retry_loop", context: { signal_type_given: "Retry Loop" } },
+      ['"signal_type" "Retry Loop" was recorded as "retry_loop".'],
+    ],
+    [
+      "a number where text belongs is recorded as text",
+      { intent: 5 },
+      { intent: "5" },
+      ['"intent" was a number; it was recorded as text.'],
+    ],
+    [
+      "a context that is not an object is kept",
+      { intent: "x", context: "see above" },
+      { context: { value: "see above" } },
+      ['"context" was a string, not an object; it was kept under context.value.'],
+    ],
+    [
+      "unknown fields are kept",
+      { intent: "x", severity: 3 },
+      { context: { unknown_fields: { severity: 3 } } },
+      ["Unknown fields were kept under context.unknown_fields: severity."],
+    ],
     [
       "a reactive note without intent is recorded without it",
       { signal_type: "failure", suggested_improvement: "say the unit" },
       { intent: null, signal_type: "failure", suggested_improvement: "say the unit" },
-      ['"intent" was missing; the note was recorded without it (next time, say in one sentence what you are trying to achieve).'],
+      [
+        '"intent" was missing; the note was recorded without it (next time, say in one sentence what you are trying to achieve).',
+      ],
     ],
-    ["a bare string is the intent", "checking the invoices", { intent: "checking the invoices", context: null }, ["The arguments were a bare string; it was recorded as the intent."]],
-    ["the agent's own context merges with ours", { intent: "x", signal_type: "bad", context: { step: 2 } }, { context: { step: 2, signal_type_given: "bad" } }, [expect.stringContaining('recorded as "other"')]],
+    [
+      "a bare string is the intent",
+      "checking the invoices",
+      { intent: "checking the invoices", context: null },
+      ["The arguments were a bare string; it was recorded as the intent."],
+    ],
+    [
+      "the agent's own context merges with ours",
+      { intent: "x", signal_type: "bad", context: { step: 2 } },
+      { context: { step: 2, signal_type_given: "bad" } },
+      [expect.stringContaining('recorded as "other"')],
+    ],
   ])("%s", (_name, args, payload, notes) => {
     const result = parseAnnotateArguments(args);
     if (!result.ok) throw new Error(result.problems.join("; "));
@@ -71,7 +110,9 @@ describe("withInstructionsSuffix", () => {
   });
 
   test("the server's text is otherwise unchanged (leading and inner whitespace kept)", () => {
-    expect(withInstructionsSuffix("  Line one.\n\n  Line two.\n")).toBe(`  Line one.\n\n  Line two.\n\n${INSTRUCTIONS_SUFFIX}`);
+    expect(withInstructionsSuffix("  Line one.\n\n  Line two.\n")).toBe(
+      `  Line one.\n\n  Line two.\n\n${INSTRUCTIONS_SUFFIX}`,
+    );
   });
 
   test.each([[undefined], [null], [""], [" \n "], [42]])("ours alone when the server has none (%j)", (own) => {

@@ -19,7 +19,8 @@ test("server→client batches pass byte for byte both ways, and calls answered i
   ]);
   const answers = await p.next<unknown[]>((m) => Array.isArray(m));
   expect(answers).toHaveLength(2);
-  const reply = (id: number, text: string) => JSON.stringify({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text }] } });
+  const reply = (id: number, text: string) =>
+    JSON.stringify({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text }] } });
   expect(p.lines).toContain(`[ ${reply(2, "first")} , ${reply(3, "second")} ]`);
 
   // The server sends the client a batch (a request and a notification); the client answers in a batch.

@@ -6,11 +6,26 @@ import { canonicalHash, canonicalJson, parseKeepingNumbers, pythonNumber } from 
 // Expected texts were produced by CPython 3.11: json.dumps(json.loads(text), sort_keys=True, separators=(",",":"), ensure_ascii=True).
 describe("numbers as Python re-prints them", () => {
   test.each([
-    ["1.0", "1.0"], ["1e5", "100000.0"], ["1E+2", "100.0"], ["-0", "0"], ["-0.0", "-0.0"], ["0.0001", "0.0001"],
-    ["0.00001", "1e-05"], ["1e16", "1e+16"], ["1e15", "1000000000000000.0"], ["123456789012345678901234567890", "123456789012345678901234567890"],
-    ["1.5e300", "1.5e+300"], ["2.5e-7", "2.5e-07"], ["0.1", "0.1"], ["123.456", "123.456"], ["1e400", "Infinity"],
-    ["9007199254740993.0", "9007199254740992.0"], ["5e-324", "5e-324"], ["1.7976931348623157e308", "1.7976931348623157e+308"],
-    ["100", "100"], ["-12.50", "-12.5"],
+    ["1.0", "1.0"],
+    ["1e5", "100000.0"],
+    ["1E+2", "100.0"],
+    ["-0", "0"],
+    ["-0.0", "-0.0"],
+    ["0.0001", "0.0001"],
+    ["0.00001", "1e-05"],
+    ["1e16", "1e+16"],
+    ["1e15", "1000000000000000.0"],
+    ["123456789012345678901234567890", "123456789012345678901234567890"],
+    ["1.5e300", "1.5e+300"],
+    ["2.5e-7", "2.5e-07"],
+    ["0.1", "0.1"],
+    ["123.456", "123.456"],
+    ["1e400", "Infinity"],
+    ["9007199254740993.0", "9007199254740992.0"],
+    ["5e-324", "5e-324"],
+    ["1.7976931348623157e308", "1.7976931348623157e+308"],
+    ["100", "100"],
+    ["-12.50", "-12.5"],
   ])("%s -> %s", (lexeme, python) => {
     expect(pythonNumber(lexeme)).toBe(python);
     expect(canonicalJson(parseKeepingNumbers(`[${lexeme}]`))).toBe(`[${python}]`);
@@ -19,21 +34,34 @@ describe("numbers as Python re-prints them", () => {
 
 describe("canonical text", () => {
   test.each([
-    ["keys by code point, astral after U+FFFF, DEL and controls escaped", '{"😀":1,"\\uffff":2,"a\\u007f\\u001f":"é😀\\ud800"}', '{"a\\u007f\\u001f":"\\u00e9\\ud83d\\ude00\\ud800","\\uffff":2,"\\ud83d\\ude00":1}'],
-    ["short escapes and nesting", '{"b":[true,false,null,"q\\"\\\\\\n\\t"],"a":{}}', '{"a":{},"b":[true,false,null,"q\\"\\\\\\n\\t"]}'],
+    [
+      "keys by code point, astral after U+FFFF, DEL and controls escaped",
+      '{"😀":1,"\\uffff":2,"a\\u007f\\u001f":"é😀\\ud800"}',
+      '{"a\\u007f\\u001f":"\\u00e9\\ud83d\\ude00\\ud800","\\uffff":2,"\\ud83d\\ude00":1}',
+    ],
+    [
+      "short escapes and nesting",
+      '{"b":[true,false,null,"q\\"\\\\\\n\\t"],"a":{}}',
+      '{"a":{},"b":[true,false,null,"q\\"\\\\\\n\\t"]}',
+    ],
     ["duplicate keys: the last wins (as json.loads)", '{"a":1,"a":2}', '{"a":2}'],
   ])("%s", (_name, text, expected) => {
     expect(canonicalJson(parseKeepingNumbers(text))).toBe(expected);
   });
 
   test("raw numbers survive JSON.stringify as written (the stored surface keeps 1.0)", () => {
-    expect(JSON.stringify(parseKeepingNumbers('{"minimum":1.0,"big":12345678901234567890}'))).toBe('{"minimum":1.0,"big":12345678901234567890}');
+    expect(JSON.stringify(parseKeepingNumbers('{"minimum":1.0,"big":12345678901234567890}'))).toBe(
+      '{"minimum":1.0,"big":12345678901234567890}',
+    );
   });
 });
 
 describe("golden surface hashes (UPSTREAM-LATER §3.2)", () => {
   test("the baton-spec vector recomputes to its own surface_hash", () => {
-    const text = readFileSync(join(import.meta.dir, "fixtures", "baton-spec", "vectors", "surface_snapshot.json"), "utf8");
+    const text = readFileSync(
+      join(import.meta.dir, "fixtures", "baton-spec", "vectors", "surface_snapshot.json"),
+      "utf8",
+    );
     const event = parseKeepingNumbers(text) as { payload: Record<string, unknown> };
     const { server_info, capabilities, instructions, tools, surface_hash } = event.payload;
     expect(surface_hash).toBe("sha256:200119366150cf2068e74c8be5fadba60db56bf969771b667c598848b6b6b67d");
@@ -41,11 +69,16 @@ describe("golden surface hashes (UPSTREAM-LATER §3.2)", () => {
   });
 
   test("the non-ASCII / float vector: canonical text and hash", () => {
-    const text = '{"server_info":{"name":"café","version":"1"},"capabilities":null,"instructions":null,"tools":[{"name":"t","description":"résumé 😀","inputSchema":{"type":"object","properties":{"n":{"type":"number","minimum":1.0}}}}]}';
+    const text =
+      '{"server_info":{"name":"café","version":"1"},"capabilities":null,"instructions":null,"tools":[{"name":"t","description":"résumé 😀","inputSchema":{"type":"object","properties":{"n":{"type":"number","minimum":1.0}}}}]}';
     const surface = parseKeepingNumbers(text);
-    expect(canonicalJson(surface)).toBe('{"capabilities":null,"instructions":null,"server_info":{"name":"caf\\u00e9","version":"1"},"tools":[{"description":"r\\u00e9sum\\u00e9 \\ud83d\\ude00","inputSchema":{"properties":{"n":{"minimum":1.0,"type":"number"}},"type":"object"},"name":"t"}]}');
+    expect(canonicalJson(surface)).toBe(
+      '{"capabilities":null,"instructions":null,"server_info":{"name":"caf\\u00e9","version":"1"},"tools":[{"description":"r\\u00e9sum\\u00e9 \\ud83d\\ude00","inputSchema":{"properties":{"n":{"minimum":1.0,"type":"number"}},"type":"object"},"name":"t"}]}',
+    );
     expect(canonicalHash(surface)).toBe("sha256:75cc3c741df7eb2f7014af12c51f04d7d107ace8a2718124f70078bac06dd032");
     // JSON.parse loses the float: the hash must come from the text.
-    expect(canonicalHash(JSON.parse(text))).not.toBe("sha256:75cc3c741df7eb2f7014af12c51f04d7d107ace8a2718124f70078bac06dd032");
+    expect(canonicalHash(JSON.parse(text))).not.toBe(
+      "sha256:75cc3c741df7eb2f7014af12c51f04d7d107ace8a2718124f70078bac06dd032",
+    );
   });
 });

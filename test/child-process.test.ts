@@ -43,6 +43,9 @@ describe("the child adapter", () => {
   });
 
   test("the child's environment keeps everything but BATON_* variables", () => {
-    expect(childEnvironment({ PATH: "/bin", BATON_API_KEY: "secret", HOME: "/h", EMPTY: undefined })).toEqual({ PATH: "/bin", HOME: "/h" });
+    expect(childEnvironment({ PATH: "/bin", BATON_API_KEY: "secret", HOME: "/h", EMPTY: undefined })).toEqual({
+      PATH: "/bin",
+      HOME: "/h",
+    });
   });
 });

@@ -9,7 +9,10 @@ const dir = tempDir("baton-cli-binary-");
 
 describe("launching without --", () => {
   test("the first non-option argument starts the server command; its own flags stay its own", async () => {
-    const proxy = await startProxy(fixture("echo"), { separator: false, env: { BATON_EVENT_SINK: `file://${join(dir, "no-dashes.jsonl")}` } });
+    const proxy = await startProxy(fixture("echo"), {
+      separator: false,
+      env: { BATON_EVENT_SINK: `file://${join(dir, "no-dashes.jsonl")}` },
+    });
     const init = await proxy.request(1, "initialize", INIT_PARAMS);
     expect(init.result.serverInfo).toBeDefined();
     const call = await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "--help" } });

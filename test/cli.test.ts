@@ -7,14 +7,35 @@ import { KNOWN_VARIABLES } from "../src/config.ts";
 
 describe("parseArgs", () => {
   test.each([
-    [["--", "node", "server.js"], ["node", "server.js"]],
-    [["node", "server.js"], ["node", "server.js"]],
-    [["npx", "-y", "pkg", "--", "--help"], ["npx", "-y", "pkg", "--", "--help"]],
-    [["--", "npx", "-y", "pkg", "--", "--help"], ["npx", "-y", "pkg", "--", "--help"]],
+    [
+      ["--", "node", "server.js"],
+      ["node", "server.js"],
+    ],
+    [
+      ["node", "server.js"],
+      ["node", "server.js"],
+    ],
+    [
+      ["npx", "-y", "pkg", "--", "--help"],
+      ["npx", "-y", "pkg", "--", "--help"],
+    ],
+    [
+      ["--", "npx", "-y", "pkg", "--", "--help"],
+      ["npx", "-y", "pkg", "--", "--help"],
+    ],
     [["--", "-weird"], ["-weird"]],
-    [["--", "report", "--stdio"], ["report", "--stdio"]],
-    [["uvx", "report"], ["uvx", "report"]],
-    [["node", "--help"], ["node", "--help"]],
+    [
+      ["--", "report", "--stdio"],
+      ["report", "--stdio"],
+    ],
+    [
+      ["uvx", "report"],
+      ["uvx", "report"],
+    ],
+    [
+      ["node", "--help"],
+      ["node", "--help"],
+    ],
   ])("%j runs the server command %j", (argv, command) => {
     expect(parseArgs(argv)).toEqual({ kind: "proxy", command, options: {} } as never);
   });
@@ -65,6 +86,8 @@ test("the help text comes from the command table: every synopsis, every subcomma
   }
   expect(usage).toContain("--slow-ms N");
   expect(usage).toContain("(SERVER... | --all)");
-  expect(usage).toContain('"--" is needed only when <command> starts with "-" or is named like a subcommand\n(report, wrap, unwrap, serve, auth)');
+  expect(usage).toContain(
+    '"--" is needed only when <command> starts with "-" or is named like a subcommand\n(report, wrap, unwrap, serve, auth)',
+  );
   for (const name of KNOWN_VARIABLES) expect(usage).toContain(name);
 });

@@ -9,7 +9,11 @@ describe("issue 13 variables", () => {
     if (!loaded.ok) throw new Error(loaded.problems.join("; "));
     expect(loaded.config.intentParam).toBe("optional");
     expect([...loaded.config.capture]).toEqual(["tools", "resources", "prompts"]);
-    expect([loaded.config.userIdKey, loaded.config.principal, loaded.config.principalHeader]).toEqual([undefined, undefined, undefined]);
+    expect([loaded.config.userIdKey, loaded.config.principal, loaded.config.principalHeader]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(loaded.config.warnings).toEqual([]);
   });
 

@@ -16,8 +16,16 @@ describe("loadConfig", () => {
   });
 
   test.each([
-    ["https sink with key and token", { BATON_EVENT_SINK: "https://console.example/", BATON_API_KEY: "k-123456", BATON_CONSENT_TOKEN: "ct_1" }, [{ kind: "http", url: "https://console.example" }]],
-    ["file with percent-encoding", { BATON_EVENT_SINK: "file:///tmp/a%20b.jsonl" }, [{ kind: "file", path: "/tmp/a b.jsonl" }]],
+    [
+      "https sink with key and token",
+      { BATON_EVENT_SINK: "https://console.example/", BATON_API_KEY: "k-123456", BATON_CONSENT_TOKEN: "ct_1" },
+      [{ kind: "http", url: "https://console.example" }],
+    ],
+    [
+      "file with percent-encoding",
+      { BATON_EVENT_SINK: "file:///tmp/a%20b.jsonl" },
+      [{ kind: "file", path: "/tmp/a b.jsonl" }],
+    ],
     ["whitespace and trailing comma", { BATON_EVENT_SINK: " stderr: , " }, [{ kind: "stderr" }]],
   ])("%s", (_name, env, sinks) => {
     const result = loadConfig(env);
@@ -47,7 +55,11 @@ describe("loadConfig", () => {
     ["empty list", { BATON_EVENT_SINK: "," }, "is empty"],
     ["duplicate sink", { BATON_EVENT_SINK: "stderr:,stderr:" }, "twice"],
     ["directory as file", { BATON_EVENT_SINK: "file:///tmp/" }, "directory"],
-    ["http with query", { BATON_EVENT_SINK: "https://c.example/?x=1", BATON_API_KEY: "k", BATON_CONSENT_TOKEN: "t" }, "query"],
+    [
+      "http with query",
+      { BATON_EVENT_SINK: "https://c.example/?x=1", BATON_API_KEY: "k", BATON_CONSENT_TOKEN: "t" },
+      "query",
+    ],
     ["zero slow threshold", { BATON_SLOW_CALL_MS: "0" }, "BATON_SLOW_CALL_MS"],
     ["NaN slow threshold", { BATON_SLOW_CALL_MS: "NaN" }, "BATON_SLOW_CALL_MS"],
   ])("refuses %s", (_name, env, fragment) => {
@@ -57,7 +69,11 @@ describe("loadConfig", () => {
   });
 
   test("secrets never appear in problems, and URL credentials are masked", () => {
-    const result = loadConfig({ BATON_EVENT_SINK: "ftp://user:hunter2@host/x", BATON_API_KEY: "sk-supersecret-key", BATON_CONSENT_TOKEN: "ct-secret-token" });
+    const result = loadConfig({
+      BATON_EVENT_SINK: "ftp://user:hunter2@host/x",
+      BATON_API_KEY: "sk-supersecret-key",
+      BATON_CONSENT_TOKEN: "ct-secret-token",
+    });
     expect(result.ok).toBe(false);
     const text = !result.ok ? result.problems.join("\n") : "";
     expect(text).not.toContain("hunter2");
@@ -75,7 +91,11 @@ describe("loadConfig", () => {
   });
 
   test("a misspelt name is reported together with the refusal it probably caused", () => {
-    const result = loadConfig({ BATON_EVENT_SINK: "https://c.example", BATON_APIKEY: "k-1234567", BATON_CONSENT_TOKEN: "t-1" });
+    const result = loadConfig({
+      BATON_EVENT_SINK: "https://c.example",
+      BATON_APIKEY: "k-1234567",
+      BATON_CONSENT_TOKEN: "t-1",
+    });
     expect(!result.ok && result.problems).toEqual([
       "BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)",
       "unknown variable BATON_APIKEY is ignored: did you mean BATON_API_KEY?",
@@ -85,7 +105,10 @@ describe("loadConfig", () => {
   test.each([
     ["stderr", 'BATON_EVENT_SINK entry "stderr" is not a valid URL: did you mean "stderr:"?'],
     ["/tmp/x.jsonl", 'BATON_EVENT_SINK entry "/tmp/x.jsonl" is not a valid URL: did you mean "file:///tmp/x.jsonl"?'],
-    ["events.jsonl", 'BATON_EVENT_SINK entry "events.jsonl" is not a valid URL (use stderr:, file:///abs/path.jsonl or https://host)'],
+    [
+      "events.jsonl",
+      'BATON_EVENT_SINK entry "events.jsonl" is not a valid URL (use stderr:, file:///abs/path.jsonl or https://host)',
+    ],
     ["STDERR", 'BATON_EVENT_SINK entry "STDERR" is not a valid URL: did you mean "stderr:"?'],
   ])("the sink %j gets a suggestion", (sink, problem) => {
     const result = loadConfig({ BATON_EVENT_SINK: sink });
@@ -94,7 +117,8 @@ describe("loadConfig", () => {
 
   test("no printed URL carries its query, fragment or credentials", () => {
     const result = loadConfig({
-      BATON_EVENT_SINK: "https://u:pw-secret@c.example/x?api_key=SECRET1,ftp://h/?token=SECRET2,file://host/a?k=SECRET3,https://c.example/#access_token=SECRET4",
+      BATON_EVENT_SINK:
+        "https://u:pw-secret@c.example/x?api_key=SECRET1,ftp://h/?token=SECRET2,file://host/a?k=SECRET3,https://c.example/#access_token=SECRET4",
       BATON_API_KEY: "k-123456",
       BATON_CONSENT_TOKEN: "t-1",
     });
@@ -111,7 +135,11 @@ describe("loadConfig", () => {
   });
 
   test("secrets are collected for log redaction; the placeholder is not a secret", () => {
-    const remote = loadConfig({ BATON_EVENT_SINK: "https://c.example", BATON_API_KEY: "key-1234", BATON_CONSENT_TOKEN: "ct-5678" });
+    const remote = loadConfig({
+      BATON_EVENT_SINK: "https://c.example",
+      BATON_API_KEY: "key-1234",
+      BATON_CONSENT_TOKEN: "ct-5678",
+    });
     expect(remote.ok && remote.config.secrets).toEqual(["key-1234", "ct-5678"]);
     expect(remote.ok && remote.config.allSinksLocal).toBe(false);
     const local = loadConfig({});

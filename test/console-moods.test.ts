@@ -39,7 +39,13 @@ function startConsole(mood: Mood): Console {
     hostname: "127.0.0.1",
     async fetch(request) {
       const body = await request.text();
-      requests.push({ method: request.method, path: new URL(request.url).pathname, authorization: request.headers.get("authorization"), contentType: request.headers.get("content-type"), body });
+      requests.push({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        authorization: request.headers.get("authorization"),
+        contentType: request.headers.get("content-type"),
+        body,
+      });
       if (mood === "500") return new Response("console is sick", { status: 500 });
       if (mood === "hanging") return new Promise<Response>(() => undefined); // accepts, reads, never answers
       return Response.json({ accepted: true });
@@ -62,7 +68,11 @@ describe("console moods", () => {
       const apiKey = `sk-test-${crypto.randomUUID()}`;
       const consent = `consent-${crypto.randomUUID()}`;
       const p = await startProxy(fixture("echo"), {
-        env: { BATON_EVENT_SINK: `${console_.url},file://${events}`, BATON_API_KEY: apiKey, BATON_CONSENT_TOKEN: consent },
+        env: {
+          BATON_EVENT_SINK: `${console_.url},file://${events}`,
+          BATON_API_KEY: apiKey,
+          BATON_CONSENT_TOKEN: consent,
+        },
       });
 
       const latencies: number[] = [];
@@ -84,17 +94,27 @@ describe("console moods", () => {
       if (mood !== "refused") {
         // Delivery happens in the background during the session, not only at shutdown; from here on the
         // console is answering (ok), failing (500) or holding a request open (hanging) while we keep calling.
-        await eventually(() => console_.requests.some((r) => r.body.includes('"tool_call_end"')), 5000, "the first events at the console");
+        await eventually(
+          () => console_.requests.some((r) => r.body.includes('"tool_call_end"')),
+          5000,
+          "the first events at the console",
+        );
       }
       const failed = await timed(3, "tools/call", { name: "fail", arguments: {} });
       expect(failed.result.isError).toBe(true);
       const boom = await timed(4, "tools/call", { name: "boom", arguments: {} });
       expect(boom.error.code).toBe(-32000);
-      const ack = await timed(5, "tools/call", { name: "baton_annotate", arguments: { intent: `annotate with the console ${mood}` } });
+      const ack = await timed(5, "tools/call", {
+        name: "baton_annotate",
+        arguments: { intent: `annotate with the console ${mood}` },
+      });
       expect(ack.result.isError).toBeUndefined();
       const report = await timed(6, "tools/call", { name: "baton_session_report", arguments: {} });
       // Not injected with a remote sink, so not ours to answer: the server gets it (and does not know it).
-      expect(report.result).toEqual({ content: [{ type: "text", text: "unknown tool baton_session_report" }], isError: true });
+      expect(report.result).toEqual({
+        content: [{ type: "text", text: "unknown tool baton_session_report" }],
+        isError: true,
+      });
       const after = await timed(7, "tools/call", { name: "echo", arguments: { text: "still answered" } });
       expect(after.result.content[0].text).toBe("still answered");
 
@@ -149,7 +169,9 @@ describe("console moods", () => {
       }
       if (mood === "ok") {
         // A healthy console receives every event, each once.
-        const delivered = console_.requests.flatMap((r) => (JSON.parse(r.body) as { events: { event_id: string }[] }).events.map((e) => e.event_id));
+        const delivered = console_.requests.flatMap((r) =>
+          (JSON.parse(r.body) as { events: { event_id: string }[] }).events.map((e) => e.event_id),
+        );
         expect(delivered.sort()).toEqual(everything.map((e) => e.event_id).sort());
       }
     });
@@ -160,15 +182,21 @@ describe("remote sink refusals", () => {
   test.each([
     ["no BATON_API_KEY", { BATON_CONSENT_TOKEN: "consent-real" }, "BATON_API_KEY"],
     ["the placeholder consent token", { BATON_API_KEY: "sk-refusal-secret-0000" }, "BATON_CONSENT_TOKEN"],
-  ] as const)("a remote sink with %s: refuses to start (exit 78), the server is never started, the console never called", async (_what, extra, named) => {
-    const console_ = startConsole("ok");
-    const marker = join(tempDir(), "started");
-    const { stdout, stderr, code } = await runBinary(["--", "sh", "-c", `touch ${marker}`], { BATON_EVENT_SINK: console_.url, ...extra });
-    expect(code).toBe(78);
-    expect(stdout).toBe("");
-    expect(stderr).toContain(named);
-    expect(stderr).not.toContain("sk-refusal-secret-0000");
-    expect(existsSync(marker)).toBe(false);
-    expect(console_.requests).toEqual([]);
-  });
+  ] as const)(
+    "a remote sink with %s: refuses to start (exit 78), the server is never started, the console never called",
+    async (_what, extra, named) => {
+      const console_ = startConsole("ok");
+      const marker = join(tempDir(), "started");
+      const { stdout, stderr, code } = await runBinary(["--", "sh", "-c", `touch ${marker}`], {
+        BATON_EVENT_SINK: console_.url,
+        ...extra,
+      });
+      expect(code).toBe(78);
+      expect(stdout).toBe("");
+      expect(stderr).toContain(named);
+      expect(stderr).not.toContain("sk-refusal-secret-0000");
+      expect(existsSync(marker)).toBe(false);
+      expect(console_.requests).toEqual([]);
+    },
+  );
 });

@@ -17,12 +17,22 @@ describe("bun run demo", () => {
 
   afterAll(() => {
     // The demo keeps its temp dir for the user; the test removes it.
-    if (eventsFile !== "" && basename(dirname(eventsFile)).startsWith("baton-demo-")) rmSync(dirname(eventsFile), { recursive: true, force: true });
+    if (eventsFile !== "" && basename(dirname(eventsFile)).startsWith("baton-demo-"))
+      rmSync(dirname(eventsFile), { recursive: true, force: true });
   });
 
   test("exits 0 and finishes", async () => {
-    const proc = Bun.spawn([process.execPath, join(ROOT, "scripts", "demo.ts")], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: cleanEnv() });
-    [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const proc = Bun.spawn([process.execPath, join(ROOT, "scripts", "demo.ts")], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: cleanEnv(),
+    });
+    [stdout, stderr, exitCode] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     eventsFile = /^events {2}(\S+)$/m.exec(stdout)?.[1] ?? "";
     if (exitCode !== 0) throw new Error(`demo exited ${exitCode}\nstderr:\n${stderr}\nstdout:\n${stdout.slice(-3000)}`);
     expect(stdout).toContain("nothing left running");
@@ -45,7 +55,9 @@ describe("bun run demo", () => {
     expect(stdout).toContain("`send_email` — `tool_error`");
     expect(stdout).toMatch(/### Slow calls \(≥ 1,000 ms\): 1\n\n1\. `export_report` took \*\*1\.\d s\*\*/);
     expect(stdout).toContain("intent params:    user_goal, expected_result on every server tool");
-    expect(stdout).toContain("   - The agent wanted: Find ACME's overdue invoices so they can be chased\n   - It expected: The ACME invoices that are past their due date\n");
+    expect(stdout).toContain(
+      "   - The agent wanted: Find ACME's overdue invoices so they can be chased\n   - It expected: The ACME invoices that are past their due date\n",
+    );
     expect(stdout).toContain("   - The agent wanted: Email ACME its two overdue invoices\n");
     expect(stdout).toContain("### Annotations (3)"); // the first intent became a proactive note
     expect(stdout).toContain("### Server surface");
@@ -58,13 +70,23 @@ describe("bun run demo", () => {
     expect(existsSync(eventsFile)).toBe(true);
     const events = readValidatedEvents(eventsFile);
     checkCallPairs(events);
-    const errorTypes = events.filter((e) => e.event_type === "tool_call_error").map((e) => `${e.payload.tool_name}:${e.payload.error_type}`);
+    const errorTypes = events
+      .filter((e) => e.event_type === "tool_call_error")
+      .map((e) => `${e.payload.tool_name}:${e.payload.error_type}`);
     expect(errorTypes).toEqual(["search_invoices:jsonrpc_-32602", "send_email:tool_error"]);
     const signals = events.filter((e) => e.event_type === "annotation").map((e) => e.payload.signal_type);
     expect(signals).toEqual([null, "parameter_confusion", "feature_gap"]); // null: the proactive note made from the first user_goal
     const starts = events.filter((e) => e.event_type === "tool_call_start");
-    expect(starts.every((e) => e.payload.params.user_goal === undefined && e.payload.params.expected_result === undefined)).toBe(true);
-    expect(starts.filter((e) => e.payload.intent_source === "injected_param").map((e) => e.payload.tool_name)).toEqual(["search_invoices", "search_invoices", "send_email"]);
-    expect(new Set(events.filter((e) => e.event_type === "tool_call_start").map((e) => e.payload.tool_name))).toEqual(new Set(SERVER_TOOLS));
+    expect(
+      starts.every((e) => e.payload.params.user_goal === undefined && e.payload.params.expected_result === undefined),
+    ).toBe(true);
+    expect(starts.filter((e) => e.payload.intent_source === "injected_param").map((e) => e.payload.tool_name)).toEqual([
+      "search_invoices",
+      "search_invoices",
+      "send_email",
+    ]);
+    expect(new Set(events.filter((e) => e.event_type === "tool_call_start").map((e) => e.payload.tool_name))).toEqual(
+      new Set(SERVER_TOOLS),
+    );
   });
 });

@@ -30,7 +30,10 @@ function one(docs: Manifest[], kind: string, name?: string): Manifest {
 }
 
 const GATEWAY = ["--set", "upstream.url=http://mcp.vendor.svc:3000/mcp"];
-const cases: [string, string[]][] = [["defaults (gateway)", GATEWAY], ...[...examples()].map(([name, path]): [string, string[]] => [`example ${name}`, ["-f", path]])];
+const cases: [string, string[]][] = [
+  ["defaults (gateway)", GATEWAY],
+  ...[...examples()].map(([name, path]): [string, string[]] => [`example ${name}`, ["-f", path]]),
+];
 const containerCmd = execForm(parseDockerfile(readFileSync(DOCKERFILE, "utf8")), "CMD");
 /** Environment variables whose values are secrets: never a literal `value` in a pod spec. */
 const SECRET_VARIABLES = ["BATON_API_KEY", "BATON_CONSENT_TOKEN"];
@@ -52,7 +55,13 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
     expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(20000 + 2000);
 
     const proxy = pod.containers.find((c: Manifest) => c.name === "baton-proxy");
-    expect(proxy.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ["ALL"] } });
+    expect(proxy.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ["ALL"] },
+    });
     expect(proxy.args).toEqual(containerCmd); // the chart's default ports give exactly the image's CMD
     const admin = proxy.ports.find((p: Manifest) => p.name === "admin");
     expect(admin.containerPort).toBe(9464);
@@ -90,24 +99,47 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
   });
 
   test("secrets from values land in a Secret read with envFrom, and pods roll when it changes", () => {
-    const args = [...GATEWAY, "--set", "events.sinks[0]=https://console.example", "--set", "events.apiKey=key-abc-123", "--set", "consent.token=consent-xyz-789"];
+    const args = [
+      ...GATEWAY,
+      "--set",
+      "events.sinks[0]=https://console.example",
+      "--set",
+      "events.apiKey=key-abc-123",
+      "--set",
+      "consent.token=consent-xyz-789",
+    ];
     const docs = render(args);
     const secret = one(docs, "Secret");
     expect(Object.keys(secret.data).sort()).toEqual(["BATON_API_KEY", "BATON_CONSENT_TOKEN"]);
     expect(Buffer.from(secret.data.BATON_API_KEY, "base64").toString()).toBe("key-abc-123");
     const deployment = one(docs, "Deployment");
-    expect(deployment.spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: secret.metadata.name } }]);
+    expect(deployment.spec.template.spec.containers[0].envFrom).toEqual([
+      { secretRef: { name: secret.metadata.name } },
+    ]);
     expect(JSON.stringify(docs.filter((d) => d.kind !== "Secret"))).not.toContain("key-abc-123");
     const before = deployment.spec.template.metadata.annotations["checksum/secret"];
-    const after = one(render([...args.slice(0, -1), "consent.token=consent-xyz-790"]), "Deployment").spec.template.metadata.annotations["checksum/secret"];
+    const after = one(render([...args.slice(0, -1), "consent.token=consent-xyz-790"]), "Deployment").spec.template
+      .metadata.annotations["checksum/secret"];
     expect(after).not.toBe(before);
   });
 
   test("with existingSecret the chart creates no Secret and reads that one", () => {
     const docs = render(["-f", join(CHART_DIR, "examples", "console.yaml")]);
     expect(docs.map((d) => d.kind)).not.toContain("Secret");
-    expect(one(docs, "Deployment").spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: "baton-proxy-credentials" } }]);
-    expect(docs.map((d) => d.kind).sort()).toEqual(["Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Service", "Service", "ServiceAccount", "ServiceMonitor"]);
+    expect(one(docs, "Deployment").spec.template.spec.containers[0].envFrom).toEqual([
+      { secretRef: { name: "baton-proxy-credentials" } },
+    ]);
+    expect(docs.map((d) => d.kind).sort()).toEqual([
+      "Deployment",
+      "HorizontalPodAutoscaler",
+      "Ingress",
+      "NetworkPolicy",
+      "PodDisruptionBudget",
+      "Service",
+      "Service",
+      "ServiceAccount",
+      "ServiceMonitor",
+    ]);
   });
 
   test("extraEnv reaches the container as plain env (for BATON_* variables this chart predates)", () => {
@@ -116,14 +148,20 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
     expect(env).toContainEqual({ name: "BATON_PROXY_LOG_FILE", value: "/tmp/proxy.log" });
   });
 
-  test.each(badValues().map((b) => [b.name, b] as const))("bad values %s are refused by helm with a message naming the problem", (_name, b) => {
-    const result = runHelm(helm ?? "helm", ["template", "rel", CHART_DIR, "-f", b.path], home);
-    expect(result.code).not.toBe(0);
-    if (b.helm !== undefined) expect(result.stderr).toContain(b.helm);
-    if (b.field !== undefined) {
-      // Helm 3 names a field `a.b`, Helm 4 `/a/b`; additional keys by their own name.
-      const forms = [b.field, `/${b.field.replaceAll(".", "/")}`];
-      expect(forms.some((f) => result.stderr.includes(f)), result.stderr).toBe(true);
-    }
-  });
+  test.each(badValues().map((b) => [b.name, b] as const))(
+    "bad values %s are refused by helm with a message naming the problem",
+    (_name, b) => {
+      const result = runHelm(helm ?? "helm", ["template", "rel", CHART_DIR, "-f", b.path], home);
+      expect(result.code).not.toBe(0);
+      if (b.helm !== undefined) expect(result.stderr).toContain(b.helm);
+      if (b.field !== undefined) {
+        // Helm 3 names a field `a.b`, Helm 4 `/a/b`; additional keys by their own name.
+        const forms = [b.field, `/${b.field.replaceAll(".", "/")}`];
+        expect(
+          forms.some((f) => result.stderr.includes(f)),
+          result.stderr,
+        ).toBe(true);
+      }
+    },
+  );
 });

@@ -6,13 +6,30 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { ROOT } from "./support/binary.ts";
-import { badValues, CHART_DIR, chartValues, examples, hasPath, leafPaths, mergeValues, readYaml, schemaProblems, templateValueReferences } from "./support/chart.ts";
+import {
+  badValues,
+  CHART_DIR,
+  chartValues,
+  examples,
+  hasPath,
+  leafPaths,
+  mergeValues,
+  readYaml,
+  schemaProblems,
+  templateValueReferences,
+} from "./support/chart.ts";
 
 describe("values.schema.json", () => {
   test("accepts the chart's own values.yaml once a gateway has its upstream", () => {
     // The defaults alone are deliberately incomplete: gateway mode needs upstream.url.
-    expect(schemaProblems(chartValues())).toEqual(["/upstream/url must NOT have fewer than 1 characters", "/upstream/url must match pattern \"^https?://[^\\s/]+(/\\S*)?$\"", "must match \"then\" schema"]);
-    expect(schemaProblems(mergeValues(chartValues(), { upstream: { url: "http://mcp.default.svc:3000/mcp" } }))).toEqual([]);
+    expect(schemaProblems(chartValues())).toEqual([
+      "/upstream/url must NOT have fewer than 1 characters",
+      '/upstream/url must match pattern "^https?://[^\\s/]+(/\\S*)?$"',
+      'must match "then" schema',
+    ]);
+    expect(
+      schemaProblems(mergeValues(chartValues(), { upstream: { url: "http://mcp.default.svc:3000/mcp" } })),
+    ).toEqual([]);
   });
 
   const documented = [...examples()];
@@ -27,16 +44,25 @@ describe("values.schema.json", () => {
   });
 
   const bad = badValues();
-  test.each(bad.filter((b) => b.ajv !== undefined).map((b) => [b.name, b] as const))("bad values %s fail with the expected message", (_name, b) => {
-    const problems = schemaProblems(mergeValues(chartValues(), b.values));
-    expect(problems.length).toBeGreaterThan(0);
-    expect(problems.some((p) => p.includes(b.ajv ?? "")), `expected "${b.ajv}" among:\n${problems.join("\n")}`).toBe(true);
-  });
+  test.each(bad.filter((b) => b.ajv !== undefined).map((b) => [b.name, b] as const))(
+    "bad values %s fail with the expected message",
+    (_name, b) => {
+      const problems = schemaProblems(mergeValues(chartValues(), b.values));
+      expect(problems.length).toBeGreaterThan(0);
+      expect(
+        problems.some((p) => p.includes(b.ajv ?? "")),
+        `expected "${b.ajv}" among:\n${problems.join("\n")}`,
+      ).toBe(true);
+    },
+  );
 
-  test.each(bad.filter((b) => b.ajv === undefined).map((b) => [b.name, b] as const))("%s is valid for the schema (the templates refuse it)", (_name, b) => {
-    expect(b.helm).toBeDefined();
-    expect(schemaProblems(mergeValues(chartValues(), b.values))).toEqual([]);
-  });
+  test.each(bad.filter((b) => b.ajv === undefined).map((b) => [b.name, b] as const))(
+    "%s is valid for the schema (the templates refuse it)",
+    (_name, b) => {
+      expect(b.helm).toBeDefined();
+      expect(schemaProblems(mergeValues(chartValues(), b.values))).toEqual([]);
+    },
+  );
 });
 
 describe("templates and values.yaml agree", () => {
@@ -45,7 +71,9 @@ describe("templates and values.yaml agree", () => {
 
   test("every .Values path a template uses exists in values.yaml", () => {
     expect(refs.size).toBeGreaterThan(40);
-    const missing = [...refs].filter(([path]) => !hasPath(values, path)).map(([path, files]) => `${path} (${[...new Set(files)].join(", ")})`);
+    const missing = [...refs]
+      .filter(([path]) => !hasPath(values, path))
+      .map(([path, files]) => `${path} (${[...new Set(files)].join(", ")})`);
     expect(missing).toEqual([]);
   });
 
@@ -58,7 +86,9 @@ describe("templates and values.yaml agree", () => {
   test("every value is documented with @param (the README table is generated from them)", () => {
     const text = readFileSync(join(CHART_DIR, "values.yaml"), "utf8");
     const documented = new Set([...text.matchAll(/^## @param ([\w.]+)/gm)].map((m) => m[1]));
-    const undocumented = leafPaths(values).filter((leaf) => !documented.has(leaf) && ![...documented].some((d) => leaf.startsWith(`${d}.`)));
+    const undocumented = leafPaths(values).filter(
+      (leaf) => !documented.has(leaf) && ![...documented].some((d) => leaf.startsWith(`${d}.`)),
+    );
     expect(undocumented).toEqual([]);
   });
 
@@ -76,7 +106,10 @@ test("the chart README's values table is what readme-generator-for-helm makes fr
     const copy = join(dir, "README.md");
     writeFileSync(copy, committed);
     const bin = join(ROOT, "node_modules", "@bitnami", "readme-generator-for-helm", "bin", "index.js");
-    const proc = Bun.spawnSync(["node", bin, "--values", join(CHART_DIR, "values.yaml"), "--readme", copy], { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawnSync(["node", bin, "--values", join(CHART_DIR, "values.yaml"), "--readme", copy], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(proc.exitCode, proc.stderr.toString()).toBe(0);
     expect(readFileSync(copy, "utf8"), "run `npm run helm:readme` and commit the README").toBe(committed);
     expect(committed).toContain("| `upstream.url`");

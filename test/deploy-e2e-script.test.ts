@@ -49,9 +49,17 @@ describe("scripts/e2e-hosted.ts events", () => {
     expect(checkEvents(withoutAnnotation).problems).toEqual(["no annotation event"]);
     const withoutEnd = lines.filter((l) => !l.includes('"event_type":"tool_call_end"'));
     expect(checkEvents(withoutEnd).problems).toEqual(["no tool_call_end for the echo call"]);
-    const broken = lines.map((l) => l.replace('"event_type":"tool_call_start"', '"event_type":"tool_call_start","schema_version":7'));
-    expect(checkEvents(broken).problems.some((p) => p.startsWith("tool_call_start does not match the schema"))).toBe(true);
-    expect(checkEvents(["baton-proxy: a log line", "{not json", ""]).problems).toEqual(["no tool_call_start for echo", "no tool_call_end for the echo call", "no annotation event"]);
+    const broken = lines.map((l) =>
+      l.replace('"event_type":"tool_call_start"', '"event_type":"tool_call_start","schema_version":7'),
+    );
+    expect(checkEvents(broken).problems.some((p) => p.startsWith("tool_call_start does not match the schema"))).toBe(
+      true,
+    );
+    expect(checkEvents(["baton-proxy: a log line", "{not json", ""]).problems).toEqual([
+      "no tool_call_start for echo",
+      "no tool_call_end for the echo call",
+      "no annotation event",
+    ]);
   });
 });
 
@@ -61,7 +69,10 @@ test("the kind job's steps against serve on loopback: client through the proxy, 
   const dir = mkdtempSync(join(tmpdir(), "baton-e2e-hosted-"));
   try {
     const script = join(ROOT, "scripts", "e2e-hosted.ts");
-    const client = Bun.spawnSync([process.execPath, script, "client", "--url", serve.url], { stdout: "pipe", stderr: "pipe" });
+    const client = Bun.spawnSync([process.execPath, script, "client", "--url", serve.url], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(client.exitCode, client.stdout.toString() + client.stderr.toString()).toBe(0);
     expect(client.stdout.toString()).toContain(`echo -> Echo: ${E2E_MESSAGE}`);
     expect(await serve.stop()).toBe(0); // the drain flushes the stderr sink before exit

@@ -25,7 +25,9 @@ describe("deploy/container/Dockerfile", () => {
       expect(stage, `stage binary-${arch}`).toBeDefined();
       const copy = stage?.find((i) => i.op === "COPY");
       // scripts/build.ts --all writes dist/baton-proxy-<suffix> (Windows adds .exe).
-      expect(readFileSync(join(ROOT, "scripts", "build.ts"), "utf8")).toContain("const name = `baton-proxy-${suffix}${");
+      expect(readFileSync(join(ROOT, "scripts", "build.ts"), "utf8")).toContain(
+        "const name = `baton-proxy-${suffix}${",
+      );
       expect(copy?.args).toBe(`dist/baton-proxy-${suffix} /baton-proxy`);
     }
     expect(instructions.some((i) => i.op === "FROM" && i.args === "binary-${TARGETARCH} AS binary")).toBe(true);
@@ -48,11 +50,20 @@ describe("deploy/container/Dockerfile", () => {
   });
 
   test("the default command is the serve contract's container command", () => {
-    expect(execForm(instructions, "CMD")).toEqual(["serve", "--listen", "0.0.0.0:8080", "--admin-listen", "0.0.0.0:9464"]);
+    expect(execForm(instructions, "CMD")).toEqual([
+      "serve",
+      "--listen",
+      "0.0.0.0:8080",
+      "--admin-listen",
+      "0.0.0.0:9464",
+    ]);
   });
 
   test("carries the OCI labels: source, version, revision, licence", () => {
-    const labels = finalStage.filter((i) => i.op === "LABEL").map((i) => i.args).join(" ");
+    const labels = finalStage
+      .filter((i) => i.op === "LABEL")
+      .map((i) => i.args)
+      .join(" ");
     for (const key of ["source", "version", "revision", "licenses", "title", "description"]) {
       expect(labels).toContain(`org.opencontainers.image.${key}=`);
     }

@@ -17,21 +17,34 @@ const helpers = readFileSync(join(CHART_DIR, "templates", "_helpers.tpl"), "utf8
 
 /** The chart's probes as its template writes them: kind -> { path, port name }. */
 const probes: Record<string, { path: string; port: string }> = Object.fromEntries(
-  [...helpers.matchAll(/(startupProbe|livenessProbe|readinessProbe):\n\s+httpGet:\n\s+path: (\S+)\n\s+port: (\S+)/g)].map((m) => [m[1], { path: m[2] ?? "", port: m[3] ?? "" }]),
+  [
+    ...helpers.matchAll(/(startupProbe|livenessProbe|readinessProbe):\n\s+httpGet:\n\s+path: (\S+)\n\s+port: (\S+)/g),
+  ].map((m) => [m[1], { path: m[2] ?? "", port: m[3] ?? "" }]),
 );
-const scrapePath = readFileSync(join(CHART_DIR, "templates", "servicemonitor.yaml"), "utf8").match(/path: (\S+)/)?.[1] ?? "";
+const scrapePath =
+  readFileSync(join(CHART_DIR, "templates", "servicemonitor.yaml"), "utf8").match(/path: (\S+)/)?.[1] ?? "";
 const adminPortValue = (chartValues().serve as { adminPort: number }).adminPort;
 
 /** A fresh network namespace (so the exact 0.0.0.0:8080/9464 of the image can be bound without touching the host's ports). */
-const netns = process.platform === "linux" && Bun.which("unshare") !== null && Bun.which("ip") !== null && Bun.spawnSync(["unshare", "-rn", "true"]).exitCode === 0;
+const netns =
+  process.platform === "linux" &&
+  Bun.which("unshare") !== null &&
+  Bun.which("ip") !== null &&
+  Bun.spawnSync(["unshare", "-rn", "true"]).exitCode === 0;
 
-type Rendered = { kind: string; data?: Record<string, string>; spec?: { template: { spec: { containers: { name: string; env: { name: string; value: string }[] }[] } } } };
+type Rendered = {
+  kind: string;
+  data?: Record<string, string>;
+  spec?: { template: { spec: { containers: { name: string; env: { name: string; value: string }[] }[] } } };
+};
 
 /**
  * The proxy's environment as the chart renders it for `args`: its plain env plus the chart's
  * Secret (what envFrom adds). Undefined when no helm can run here.
  */
-function chartEnv(args: readonly string[] = ["--set", "upstream.url=http://placeholder:1/mcp"]): Record<string, string> | undefined {
+function chartEnv(
+  args: readonly string[] = ["--set", "upstream.url=http://placeholder:1/mcp"],
+): Record<string, string> | undefined {
   const helm = findHelm();
   if (helm === undefined) return undefined;
   const home = mkdtempSync(join(tmpdir(), "baton-helm-home-"));
@@ -39,8 +52,13 @@ function chartEnv(args: readonly string[] = ["--set", "upstream.url=http://place
     const result = runHelm(helm, ["template", "rel", CHART_DIR, ...args], home);
     if (result.code !== 0) throw new Error(result.stderr);
     const docs = (Bun.YAML.parse(result.stdout) as (Rendered | null)[]).filter((d): d is Rendered => d !== null);
-    const proxy = docs.find((d) => d.kind === "Deployment")?.spec?.template.spec.containers.find((c) => c.name === "baton-proxy");
-    const secret = Object.entries(docs.find((d) => d.kind === "Secret")?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]);
+    const proxy = docs
+      .find((d) => d.kind === "Deployment")
+      ?.spec?.template.spec.containers.find((c) => c.name === "baton-proxy");
+    const secret = Object.entries(docs.find((d) => d.kind === "Secret")?.data ?? {}).map(([k, v]) => [
+      k,
+      Buffer.from(v, "base64").toString(),
+    ]);
     return { ...Object.fromEntries((proxy?.env ?? []).map((e) => [e.name, e.value])), ...Object.fromEntries(secret) };
   } finally {
     rmSync(home, { recursive: true, force: true });
@@ -56,13 +74,19 @@ function freePort(): number {
 
 describe("the image's command and the chart's probes against the real serve", () => {
   test("the chart probes /healthz and /readyz on the admin port, the port --admin-listen opens, and scrapes /metrics", () => {
-    expect(probes).toEqual({ startupProbe: { path: "/healthz", port: "admin" }, livenessProbe: { path: "/healthz", port: "admin" }, readinessProbe: { path: "/readyz", port: "admin" } });
+    expect(probes).toEqual({
+      startupProbe: { path: "/healthz", port: "admin" },
+      livenessProbe: { path: "/healthz", port: "admin" },
+      readinessProbe: { path: "/readyz", port: "admin" },
+    });
     expect(helpers).toMatch(/- name: admin\n\s+containerPort: \{\{ \.Values\.serve\.adminPort \}\}/);
     expect(containerCmd[containerCmd.indexOf("--admin-listen") + 1]).toBe(`0.0.0.0:${adminPortValue}`);
     expect(scrapePath).toBe("/metrics");
   });
 
-  const mode = netns ? "exactly the image's CMD, in a private network namespace" : "the image's CMD with loopback ports (no network namespace here)";
+  const mode = netns
+    ? "exactly the image's CMD, in a private network namespace"
+    : "the image's CMD with loopback ports (no network namespace here)";
   test(`serve runs ${mode}: probes answer, MCP passes, SIGTERM drains a call in flight`, async () => {
     const env = chartEnv() ?? { BATON_EVENT_SINK: "stderr:" };
     const upstreamPort = netns ? 3001 : freePort();
@@ -71,7 +95,9 @@ describe("the image's command and the chart's probes against the real serve", ()
     let adminUrl = `http://127.0.0.1:${adminPortValue}`;
     if (!netns) {
       const [listen, admin] = [freePort(), freePort()];
-      argv = argv.map((a) => (a === "0.0.0.0:8080" ? `127.0.0.1:${listen}` : a === `0.0.0.0:${adminPortValue}` ? `127.0.0.1:${admin}` : a));
+      argv = argv.map((a) =>
+        a === "0.0.0.0:8080" ? `127.0.0.1:${listen}` : a === `0.0.0.0:${adminPortValue}` ? `127.0.0.1:${admin}` : a,
+      );
       listenUrl = `http://127.0.0.1:${listen}`;
       adminUrl = `http://127.0.0.1:${admin}`;
     }
@@ -79,7 +105,12 @@ describe("the image's command and the chart's probes against the real serve", ()
       netns,
       binary: await binaryPath(),
       argv,
-      env: { ...env, BATON_UPSTREAM: `http://127.0.0.1:${upstreamPort}/mcp`, PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmpdir() },
+      env: {
+        ...env,
+        BATON_UPSTREAM: `http://127.0.0.1:${upstreamPort}/mcp`,
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: tmpdir(),
+      },
       upstreamPort,
       listenUrl,
       adminUrl,
@@ -88,7 +119,11 @@ describe("the image's command and the chart's probes against the real serve", ()
     };
     const command = [...(netns ? ["unshare", "-rn"] : []), process.execPath, RUNNER, JSON.stringify(config)];
     const proc = Bun.spawn(command, { stdout: "pipe", stderr: "pipe" });
-    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const [out, err] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     const report = JSON.parse(out.trim() || "{}") as ProbeRunReport;
     const context = `runner stderr:\n${err}\nproxy stderr:\n${report.stderr}`;
 
@@ -101,11 +136,16 @@ describe("the image's command and the chart's probes against the real serve", ()
     // SIGTERM during a call: unready at once, the call still completes (drain), then exit 0.
     expect(report.readyAfterSigterm, context).toBe(503);
     expect(report.inFlightStatus).toBe(200);
-    expect(report.inFlightBody, context).toContain(`Long running operation completed. Duration: ${LONG_CALL_S} seconds`);
+    expect(report.inFlightBody, context).toContain(
+      `Long running operation completed. Duration: ${LONG_CALL_S} seconds`,
+    );
     expect(report.exitCode, context).toBe(0);
     // Every variable the chart sets is one serve knows, and none was refused.
     expect(report.stderr).not.toContain("ignoring unknown variable");
-    if (chartEnv() !== undefined) expect(Object.keys(env)).toEqual(expect.arrayContaining(["BATON_CONSENT_MODE", "BATON_DRAIN_TIMEOUT_MS", "BATON_EVENT_SINK"]));
+    if (chartEnv() !== undefined)
+      expect(Object.keys(env)).toEqual(
+        expect.arrayContaining(["BATON_CONSENT_MODE", "BATON_DRAIN_TIMEOUT_MS", "BATON_EVENT_SINK"]),
+      );
   });
 });
 

@@ -5,7 +5,14 @@ import { createMemoryLogger } from "./support/memory-logger.ts";
 import { LocalError } from "../src/errors.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import type { Sink } from "../src/telemetry/sinks/sink.ts";
-import { createDispatcher, PREPARE_INTERVAL_MS, PREPARE_SLICE_EVENTS, SYSTEM_CLOCK, type Clock, type DispatcherOptions } from "../src/telemetry/dispatcher.ts";
+import {
+  createDispatcher,
+  PREPARE_INTERVAL_MS,
+  PREPARE_SLICE_EVENTS,
+  SYSTEM_CLOCK,
+  type Clock,
+  type DispatcherOptions,
+} from "../src/telemetry/dispatcher.ts";
 
 function createFakeClock(): Clock & { advance(ms: number): void; timers(): number } {
   let now = 0;
@@ -117,7 +124,16 @@ async function driveUntil(clock: { advance(ms: number): void }, condition: () =>
 function setup(sinks: Sink[], extra: Partial<DispatcherOptions> = {}) {
   const clock = createFakeClock();
   const logger = createMemoryLogger();
-  const dispatcher = createDispatcher({ sinks, logger, clock, maxBatch: 4, maxQueue: 20, flushIntervalMs: 100, exportTimeoutMs: 1_000, ...extra });
+  const dispatcher = createDispatcher({
+    sinks,
+    logger,
+    clock,
+    maxBatch: 4,
+    maxQueue: 20,
+    flushIntervalMs: 100,
+    exportTimeoutMs: 1_000,
+    ...extra,
+  });
   const enqueue = (from: number, to: number): void => {
     for (let i = from; i < to; i++) dispatcher.enqueue(makeEvent(i));
   };
@@ -286,7 +302,12 @@ describe("failing and hanging sinks", () => {
 describe("preparation off the pumps' turn", () => {
   test("below a batch: slices of PREPARE_SLICE_EVENTS every PREPARE_INTERVAL_MS; a full batch at the next turn; settle() takes all", () => {
     const observed: number[] = [];
-    const extra = { maxBatch: 1_000, maxQueue: 5_000, flushIntervalMs: 10_000, observe: (e: BatonEvent) => void observed.push(e.sequence_number) };
+    const extra = {
+      maxBatch: 1_000,
+      maxQueue: 5_000,
+      flushIntervalMs: 10_000,
+      observe: (e: BatonEvent) => void observed.push(e.sequence_number),
+    };
     const a = setup([createFakeSink("a").sink], extra);
     a.enqueue(0, PREPARE_SLICE_EVENTS + 10);
     expect(observed).toHaveLength(0); // never inline in enqueue
@@ -315,9 +336,20 @@ describe("preparation off the pumps' turn", () => {
 describe("what the queues keep", () => {
   test("a sink that reads events gets them; when no sink does, writes get the line only", async () => {
     const seen: { event: unknown; line: string }[] = [];
-    const reader: Sink = { label: "reader", write: (event, line) => void seen.push({ event, line }), flush: async () => {}, close: async () => {} };
+    const reader: Sink = {
+      label: "reader",
+      write: (event, line) => void seen.push({ event, line }),
+      flush: async () => {},
+      close: async () => {},
+    };
     const linesOnly: { event: unknown; line: string }[] = [];
-    const writer: Sink = { label: "lines", usesEvent: false, write: (event, line) => void linesOnly.push({ event, line }), flush: async () => {}, close: async () => {} };
+    const writer: Sink = {
+      label: "lines",
+      usesEvent: false,
+      write: (event, line) => void linesOnly.push({ event, line }),
+      flush: async () => {},
+      close: async () => {},
+    };
     const both = setup([reader, writer]);
     both.enqueue(0, 2);
     await both.dispatcher.shutdown();

@@ -18,7 +18,18 @@ async function run(env: Record<string, string>, drive: (engine: SessionEngine) =
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   const logger = createMemoryLogger();
   const events: BatonEvent[] = [];
-  const hub = createTelemetryHub({ config: loaded.config, logger, sinks: [{ label: "memory:", write: (e) => void events.push(e), flush: async () => undefined, close: async () => undefined }] });
+  const hub = createTelemetryHub({
+    config: loaded.config,
+    logger,
+    sinks: [
+      {
+        label: "memory:",
+        write: (e) => void events.push(e),
+        flush: async () => undefined,
+        close: async () => undefined,
+      },
+    ],
+  });
   drive(createSessionEngine({ config: loaded.config, logger, now: () => 0, telemetry: hub }));
   await hub.shutdown(1_000);
   for (const event of events) assertValidEvent(event);
@@ -30,7 +41,12 @@ const send = (engine: SessionEngine, side: "client" | "server", message: unknown
   const line = classifyLine(raw.subarray(0, raw.length - 1));
   return side === "client" ? engine.fromClient(raw, line, context) : engine.fromServer(raw, line);
 };
-const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "t", arguments: { user_goal: "g" } } });
+const call = (id: number) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name: "t", arguments: { user_goal: "g" } },
+});
 const done = (id: number) => ({ jsonrpc: "2.0", id, result: { content: [] } });
 const jwt = `x.${Buffer.from(JSON.stringify({ sub: "alice", iss: "https://idp.example" })).toString("base64url")}.y`;
 
@@ -44,7 +60,13 @@ describe("user_id through the engine", () => {
       send(engine, "server", done(2));
     });
     const alice = hashUserId({ id: "alice", issuer: "https://idp.example" }, "acme", "k3y!");
-    expect(events.map((e) => [e.event_type, e.user_id])).toEqual([["annotation", alice], ["tool_call_start", alice], ["tool_call_start", null], ["tool_call_end", alice], ["tool_call_end", null]]);
+    expect(events.map((e) => [e.event_type, e.user_id])).toEqual([
+      ["annotation", alice],
+      ["tool_call_start", alice],
+      ["tool_call_start", null],
+      ["tool_call_end", alice],
+      ["tool_call_end", null],
+    ]);
     expect(JSON.stringify(events)).not.toContain("alice");
   });
 
@@ -53,7 +75,10 @@ describe("user_id through the engine", () => {
       send(engine, "client", call(1));
       send(engine, "client", call(2), { principal: { id: "bob" } });
     });
-    expect(events.filter((e) => e.event_type === "tool_call_start").map((e) => e.user_id)).toEqual(["h1:f2a9be1307559c65f32bc1d925d02aa4c0e8d4309c2d1f470027120502dfd64a", hashUserId({ id: "bob" }, "acme", "tenant-secret-key")]);
+    expect(events.filter((e) => e.event_type === "tool_call_start").map((e) => e.user_id)).toEqual([
+      "h1:f2a9be1307559c65f32bc1d925d02aa4c0e8d4309c2d1f470027120502dfd64a",
+      hashUserId({ id: "bob" }, "acme", "tenant-secret-key"),
+    ]);
   });
 
   test("no key: no user_id, one warning, the principal is never logged", async () => {
@@ -71,7 +96,12 @@ describe("user_id through the engine", () => {
 
 test("a resource read's end carries its request's context (consent token, principal), like a tool call's", async () => {
   const { events } = await run({ BATON_USER_ID_HMAC_KEY: "k" }, (engine) => {
-    send(engine, "client", { jsonrpc: "2.0", id: 1, method: "resources/read", params: { uri: "a://b" } }, { consentToken: "ct-per-request", principal: { id: "zed" } });
+    send(
+      engine,
+      "client",
+      { jsonrpc: "2.0", id: 1, method: "resources/read", params: { uri: "a://b" } },
+      { consentToken: "ct-per-request", principal: { id: "zed" } },
+    );
     send(engine, "server", { jsonrpc: "2.0", id: 1, result: { contents: [] } });
   });
   expect(events.map((e) => [e.event_type, e.consent_token, e.user_id])).toEqual([

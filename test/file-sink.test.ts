@@ -8,7 +8,12 @@ import { LocalError } from "../src/errors.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import { giveToAnotherUser } from "./support/users.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
-import { createFileSink, FILE_OPEN_FLAGS, FILE_REOPEN_INTERVAL_MS, type FileSinkOptions } from "../src/telemetry/sinks/file-sink.ts";
+import {
+  createFileSink,
+  FILE_OPEN_FLAGS,
+  FILE_REOPEN_INTERVAL_MS,
+  type FileSinkOptions,
+} from "../src/telemetry/sinks/file-sink.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-file-sink-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -162,18 +167,21 @@ describe("file sink", () => {
   });
 
   // /dev/full exists on Linux and the BSDs, not on macOS or Windows.
-  test.skipIf(!fs.existsSync("/dev/full"))("a full disk (ENOSPC from /dev/full) fails the batch, is logged once, and the sink keeps trying", async () => {
-    const { sink, logger, advance } = setup({
-      path: "/dev/full",
-      openFile: (p) => fs.openSync(p, fs.constants.O_WRONLY), // bypass the regular-file check for the device
-    });
-    for (let round = 0; round < 3; round++) {
-      await expect(send(sink, 0, 100)).rejects.toThrow(round === 0 ? "ENOSPC" : /ENOSPC|not open/);
-      advance(FILE_REOPEN_INTERVAL_MS);
-    }
-    expect(logger.lines.filter((l) => l.includes("ENOSPC") && l.includes("cannot write"))).toHaveLength(1);
-    await sink.close();
-  });
+  test.skipIf(!fs.existsSync("/dev/full"))(
+    "a full disk (ENOSPC from /dev/full) fails the batch, is logged once, and the sink keeps trying",
+    async () => {
+      const { sink, logger, advance } = setup({
+        path: "/dev/full",
+        openFile: (p) => fs.openSync(p, fs.constants.O_WRONLY), // bypass the regular-file check for the device
+      });
+      for (let round = 0; round < 3; round++) {
+        await expect(send(sink, 0, 100)).rejects.toThrow(round === 0 ? "ENOSPC" : /ENOSPC|not open/);
+        advance(FILE_REOPEN_INTERVAL_MS);
+      }
+      expect(logger.lines.filter((l) => l.includes("ENOSPC") && l.includes("cannot write"))).toHaveLength(1);
+      await sink.close();
+    },
+  );
 
   test("writes after close are ignored", async () => {
     const { sink, file } = setup();
@@ -186,7 +194,12 @@ describe("file sink", () => {
 });
 
 describe("file sink: the file disappears under it", () => {
-  const seqs = (file: string) => fs.readFileSync(file, "utf8").trimEnd().split("\n").map((l) => (JSON.parse(l) as { sequence_number: number }).sequence_number);
+  const seqs = (file: string) =>
+    fs
+      .readFileSync(file, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { sequence_number: number }).sequence_number);
 
   test("deleted: the next flush recreates the path (0600) and says so once", async () => {
     const { sink, file, logger } = setup();
@@ -220,7 +233,10 @@ describe("file sink: the file disappears under it", () => {
     fs.unlinkSync(file);
     fs.symlinkSync(target, file);
     sink.write(event, line(1));
-    const refused = await sink.flush().then(() => undefined, (error: unknown) => error);
+    const refused = await sink.flush().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(LocalError);
     expect(fs.readFileSync(target, "utf8")).toBe("");
     expect(logger.lines.some((l) => l.includes("replaced") && l.includes("reopening"))).toBe(true);

@@ -70,7 +70,11 @@ describe("LineSplitter", () => {
     const overflow = frames.filter((f) => f.kind === "overflow");
     expect(overflow.length).toBeGreaterThan(1);
     const last = overflow.at(-1);
-    expect(last?.kind === "overflow" && last.edges).toEqual({ size: 100, head: enc("y".repeat(100)), tail: enc("y".repeat(100)) });
+    expect(last?.kind === "overflow" && last.edges).toEqual({
+      size: 100,
+      head: enc("y".repeat(100)),
+      tail: enc("y".repeat(100)),
+    });
     expect(frames.map((f) => dec(f.raw)).join("")).toBe(input);
     const final = frames.at(-1);
     expect(final?.kind === "line" && dec(final.body)).toBe("ok");
@@ -95,7 +99,10 @@ describe("LineSplitter with cut-through", () => {
   test("a line spread over chunks goes out piece by piece, then comes whole for inspection", () => {
     const frames = cutThrough([enc('{"a":'), enc('1}\n{"b":2}\n')]);
     expect(frames.map((f) => f.kind)).toEqual(["partial", "partial", "line", "line"]);
-    const forwarded = frames.filter((f) => f.kind === "partial" || (f.kind === "line" && !f.streamed)).map((f) => dec(f.raw)).join("");
+    const forwarded = frames
+      .filter((f) => f.kind === "partial" || (f.kind === "line" && !f.streamed))
+      .map((f) => dec(f.raw))
+      .join("");
     expect(forwarded).toBe('{"a":1}\n{"b":2}\n');
     expect(frames[2]?.kind === "line" && frames[2].streamed && dec(frames[2].body)).toBe('{"a":1}');
   });
@@ -107,9 +114,15 @@ describe("LineSplitter with cut-through", () => {
   test("over the cap: bytes keep flowing, inspection is skipped, an empty overflow frame says so", () => {
     const input = `${"z".repeat(50)}\nok\n`;
     const frames = cutThrough(pieces(enc(input), 8), 20);
-    const forwarded = frames.filter((f) => f.kind === "partial" || f.kind === "overflow" || (f.kind === "line" && !f.streamed)).map((f) => dec(f.raw)).join("");
+    const forwarded = frames
+      .filter((f) => f.kind === "partial" || f.kind === "overflow" || (f.kind === "line" && !f.streamed))
+      .map((f) => dec(f.raw))
+      .join("");
     expect(forwarded).toBe(input);
-    expect(frames.filter((f) => f.kind === "overflow").map((f) => f.kind === "overflow" && f.edges?.size)).toEqual([undefined, 50]);
+    expect(frames.filter((f) => f.kind === "overflow").map((f) => f.kind === "overflow" && f.edges?.size)).toEqual([
+      undefined,
+      50,
+    ]);
     expect(frames.filter((f) => f.kind === "line").map((f) => f.kind === "line" && dec(f.body))).toEqual(["ok"]);
   });
 

@@ -17,12 +17,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("parseChecksums", () => {
   test("reads every line of the fixture", () => {
     expect(SUMS.size).toBe(5);
-    expect(SUMS.get("baton-proxy-darwin-arm64")).toBe("9abfe7209497447f3682c3b7f731eec45d5b9232bdde83f3f9fa51a6035fa5ea");
+    expect(SUMS.get("baton-proxy-darwin-arm64")).toBe(
+      "9abfe7209497447f3682c3b7f731eec45d5b9232bdde83f3f9fa51a6035fa5ea",
+    );
   });
 
   test("accepts binary-mode markers, CRLF and upper-case hex", () => {
     const line = (name: string, mark = " "): string => `${"AB".repeat(32)} ${mark}${name}`;
-    const text = [line("baton-proxy-linux-x64", "*"), line("baton-proxy-linux-arm64"), line("baton-proxy-darwin-x64"), line("baton-proxy-darwin-arm64")].join("\r\n");
+    const text = [
+      line("baton-proxy-linux-x64", "*"),
+      line("baton-proxy-linux-arm64"),
+      line("baton-proxy-darwin-x64"),
+      line("baton-proxy-darwin-arm64"),
+    ].join("\r\n");
     expect(parseChecksums(text).get("baton-proxy-linux-x64")).toBe("ab".repeat(32));
   });
 
@@ -30,7 +37,13 @@ describe("parseChecksums", () => {
     ["a short hash", SUMS_TEXT.replace(/^0702f1cc/, "0702"), 'line 1 is not "<sha256>  <file>"'],
     ["a single space", SUMS_TEXT.replace("  baton-proxy-linux-arm64", " baton-proxy-linux-arm64"), "line 2 is not"],
     ["a duplicate", `${SUMS_TEXT}${SUMS_TEXT.split("\n")[0]}\n`, "line 6 lists baton-proxy-linux-x64 again"],
-    ["a missing mac asset", SUMS_TEXT.split("\n").filter((l) => !l.endsWith("darwin-arm64")).join("\n"), "no checksum for baton-proxy-darwin-arm64"],
+    [
+      "a missing mac asset",
+      SUMS_TEXT.split("\n")
+        .filter((l) => !l.endsWith("darwin-arm64"))
+        .join("\n"),
+      "no checksum for baton-proxy-darwin-arm64",
+    ],
     ["an empty file", "", "no checksum for baton-proxy-darwin-arm64"],
   ])("rejects %s", (_label, text, message) => {
     expect(() => parseChecksums(text)).toThrow(message);
@@ -52,7 +65,10 @@ describe("renderFormula", () => {
 
   test("every macOS/Linux asset has its URL, sum and install line in the right block; no Windows asset", () => {
     for (const [os, cpus] of Object.entries(FORMULA_ASSETS)) {
-      const osBlock = formula.slice(formula.indexOf(`  on_${os} do`), formula.indexOf("\n  end\n", formula.indexOf(`  on_${os} do`)));
+      const osBlock = formula.slice(
+        formula.indexOf(`  on_${os} do`),
+        formula.indexOf("\n  end\n", formula.indexOf(`  on_${os} do`)),
+      );
       for (const [cpu, asset] of Object.entries(cpus)) {
         const cpuBlock = osBlock.slice(osBlock.indexOf(`    on_${cpu} do`));
         expect(cpuBlock).toContain(`url "https://github.com/acme/baton-proxy/releases/download/v#{version}/${asset}"`);
@@ -68,21 +84,29 @@ describe("renderFormula", () => {
     expect(renderFormula({ version: "v1.2.3", repo: DEFAULT_REPO, checksums: SUMS })).toContain('version "1.2.3"');
     expect(() => renderFormula({ version: "latest", repo: DEFAULT_REPO, checksums: SUMS })).toThrow("is not semver");
     expect(() => renderFormula({ version: "1.0.0", repo: "no-slash", checksums: SUMS })).toThrow("is not owner/name");
-    expect(() => renderFormula({ version: "1.0.0", repo: DEFAULT_REPO, checksums: new Map() })).toThrow("no valid checksum for baton-proxy-darwin-arm64");
+    expect(() => renderFormula({ version: "1.0.0", repo: DEFAULT_REPO, checksums: new Map() })).toThrow(
+      "no valid checksum for baton-proxy-darwin-arm64",
+    );
   });
 
-  test.skipIf(RUBY === null)(`ruby -c accepts the formula${RUBY === null ? " (SKIPPED: ruby is not installed here)" : ""}`, () => {
-    const file = join(dir, "baton-proxy.rb");
-    writeFileSync(file, formula);
-    const result = Bun.spawnSync([RUBY!, "-c", file]);
-    expect(result.stdout.toString()).toContain("Syntax OK");
-    expect(result.exitCode).toBe(0);
-  });
+  test.skipIf(RUBY === null)(
+    `ruby -c accepts the formula${RUBY === null ? " (SKIPPED: ruby is not installed here)" : ""}`,
+    () => {
+      const file = join(dir, "baton-proxy.rb");
+      writeFileSync(file, formula);
+      const result = Bun.spawnSync([RUBY!, "-c", file]);
+      expect(result.stdout.toString()).toContain("Syntax OK");
+      expect(result.exitCode).toBe(0);
+    },
+  );
 });
 
 describe("CLI", () => {
   const run = (args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } => {
-    const result = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "homebrew.ts"), ...args], { cwd: dir, env: { PATH: process.env.PATH ?? "", ...env } });
+    const result = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "homebrew.ts"), ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
     return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
   };
   const sumsPath = join(import.meta.dir, "fixtures", "homebrew", "SHA256SUMS");
@@ -96,7 +120,9 @@ describe("CLI", () => {
 
   test("--out writes a file; --repo wins over the environment", () => {
     const out = join(dir, "out.rb");
-    const result = run(["--sums", sumsPath, "--version", "9.9.9", "--repo", "o/r", "--out", out], { GITHUB_REPOSITORY: "x/y" });
+    const result = run(["--sums", sumsPath, "--version", "9.9.9", "--repo", "o/r", "--out", out], {
+      GITHUB_REPOSITORY: "x/y",
+    });
     expect(result).toMatchObject({ code: 0, stdout: "" });
     expect(readFileSync(out, "utf8")).toBe(renderFormula({ version: "9.9.9", repo: "o/r", checksums: SUMS }));
   });

@@ -27,7 +27,12 @@ const server = Bun.serve({
   port: 0,
   hostname: "127.0.0.1",
   async fetch(request) {
-    seen.push({ method: request.method, path: new URL(request.url).pathname, headers: request.headers, body: await request.text() });
+    seen.push({
+      method: request.method,
+      path: new URL(request.url).pathname,
+      headers: request.headers,
+      body: await request.text(),
+    });
     return mood === "ok" ? new Response("{}", { status: 202 }) : new Response(`bad ${API_KEY}`, { status: 500 });
   },
 });
@@ -47,7 +52,10 @@ function sinkFor(url: string, timeoutMs = 1_500) {
 async function send(url: string, count: number, timeoutMs?: number): Promise<unknown> {
   const sink = sinkFor(url, timeoutMs);
   for (let i = 0; i < count; i++) sink.write(event, line(i));
-  return sink.flush().then(() => undefined, (error: unknown) => error);
+  return sink.flush().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 }
 
 describe("http sink", () => {
@@ -107,7 +115,10 @@ describe("http sink", () => {
   });
 
   test("a hanging console never holds shutdown past its deadline", async () => {
-    const dispatcher = createDispatcher({ sinks: [sinkFor(`http://127.0.0.1:${hanging.port}`)], logger: createMemoryLogger() });
+    const dispatcher = createDispatcher({
+      sinks: [sinkFor(`http://127.0.0.1:${hanging.port}`)],
+      logger: createMemoryLogger(),
+    });
     dispatcher.enqueue({ ...event, sequence_number: 0 } as BatonEvent);
     const started = performance.now();
     await dispatcher.shutdown(300);
@@ -122,7 +133,13 @@ describe("buildBodies", () => {
     ["one", ["1"], 500, 1_000, ['{"events":[1]}']],
     ["split by count", ["1", "2", "3"], 2, 1_000, ['{"events":[1,2]}', '{"events":[3]}']],
     ["split by size", ["11", "22", "33"], 10, 6, ['{"events":[11,22]}', '{"events":[33]}']],
-    ["an oversized event goes alone", ["1", "x".repeat(20), "2"], 10, 6, ['{"events":[1]}', `{"events":[${"x".repeat(20)}]}`, '{"events":[2]}']],
+    [
+      "an oversized event goes alone",
+      ["1", "x".repeat(20), "2"],
+      10,
+      6,
+      ['{"events":[1]}', `{"events":[${"x".repeat(20)}]}`, '{"events":[2]}'],
+    ],
   ])("%s", (_name, lines, maxEvents, maxBytes, expected) => {
     expect(buildBodies(lines, maxEvents, maxBytes)).toEqual(expected);
   });

@@ -14,12 +14,17 @@ describe("instructions join", () => {
     ["ending in blank lines and spaces", "Use the search tool first.\n\n  \n"],
     ["ending in CRLF", "Use the search tool first.\r\n"],
     ["ending in text", "Use the search tool first."],
-  ])("server instructions %s: exactly one blank line before ours, the server's text otherwise unchanged", async (_name, own) => {
-    const proxy = await startProxy(fixture("instructions"), { env: { BATON_EVENT_SINK: "stderr:", FIXTURE_INSTRUCTIONS: JSON.stringify(own) } });
-    const init = await proxy.request(1, "initialize", INIT_PARAMS);
-    expect(init.result.instructions).toBe(`Use the search tool first.\n\n${INSTRUCTIONS_SUFFIX}`);
-    expect(await proxy.close()).toBe(0);
-  });
+  ])(
+    "server instructions %s: exactly one blank line before ours, the server's text otherwise unchanged",
+    async (_name, own) => {
+      const proxy = await startProxy(fixture("instructions"), {
+        env: { BATON_EVENT_SINK: "stderr:", FIXTURE_INSTRUCTIONS: JSON.stringify(own) },
+      });
+      const init = await proxy.request(1, "initialize", INIT_PARAMS);
+      expect(init.result.instructions).toBe(`Use the search tool first.\n\n${INSTRUCTIONS_SUFFIX}`);
+      expect(await proxy.close()).toBe(0);
+    },
+  );
 });
 
 describe("baton_annotate keeps what the agent wrote", () => {

@@ -1,26 +1,98 @@
 import { describe, expect, test } from "bun:test";
-import { INTENT_PARAM_DESCRIPTIONS, injectIntentParams, stripIntentParams, type IntentRegistry } from "../src/proxy/intent-params.ts";
+import {
+  INTENT_PARAM_DESCRIPTIONS,
+  injectIntentParams,
+  stripIntentParams,
+  type IntentRegistry,
+} from "../src/proxy/intent-params.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
-import { createProxyState, fromClient, fromServer, type Action, type ProxyState, type TransformOptions } from "../src/proxy/transform.ts";
+import {
+  createProxyState,
+  fromClient,
+  fromServer,
+  type Action,
+  type ProxyState,
+  type TransformOptions,
+} from "../src/proxy/transform.ts";
 
 const GOAL = { type: "string", description: INTENT_PARAM_DESCRIPTIONS.user_goal };
 const EXPECTED = { type: "string", description: INTENT_PARAM_DESCRIPTIONS.expected_result };
 
 describe("schema injection", () => {
   test.each([
-    ["optional: both added after the vendor's, required untouched", "optional", { name: "a", inputSchema: { type: "object", properties: { q: { type: "string" } }, required: ["q"] } },
-      { name: "a", inputSchema: { type: "object", properties: { q: { type: "string" }, user_goal: GOAL, expected_result: EXPECTED }, required: ["q"] } }],
-    ["required: user_goal appended to required", "required", { name: "a", inputSchema: { type: "object", properties: {}, required: ["q"] } },
-      { name: "a", inputSchema: { type: "object", properties: { user_goal: GOAL, expected_result: EXPECTED }, required: ["q", "user_goal"] } }],
-    ["required: created when absent or not a list", "required", { name: "a", inputSchema: { type: "object", required: "q" } },
-      { name: "a", inputSchema: { type: "object", required: ["user_goal"], properties: { user_goal: GOAL, expected_result: EXPECTED } } }],
-    ["schemaless tool gets an object schema", "optional", { name: "a" }, { name: "a", inputSchema: { type: "object", properties: { user_goal: GOAL, expected_result: EXPECTED } } }],
-    ["native user_goal untouched, expected_result still added", "required", { name: "a", inputSchema: { type: "object", properties: { user_goal: { type: "integer" } } } },
-      { name: "a", inputSchema: { type: "object", properties: { user_goal: { type: "integer" }, expected_result: EXPECTED } } }],
-    ["both native: nothing changes", "optional", { name: "a", inputSchema: { properties: { user_goal: {}, expected_result: {} } } }, { name: "a", inputSchema: { properties: { user_goal: {}, expected_result: {} } } }],
+    [
+      "optional: both added after the vendor's, required untouched",
+      "optional",
+      { name: "a", inputSchema: { type: "object", properties: { q: { type: "string" } }, required: ["q"] } },
+      {
+        name: "a",
+        inputSchema: {
+          type: "object",
+          properties: { q: { type: "string" }, user_goal: GOAL, expected_result: EXPECTED },
+          required: ["q"],
+        },
+      },
+    ],
+    [
+      "required: user_goal appended to required",
+      "required",
+      { name: "a", inputSchema: { type: "object", properties: {}, required: ["q"] } },
+      {
+        name: "a",
+        inputSchema: {
+          type: "object",
+          properties: { user_goal: GOAL, expected_result: EXPECTED },
+          required: ["q", "user_goal"],
+        },
+      },
+    ],
+    [
+      "required: created when absent or not a list",
+      "required",
+      { name: "a", inputSchema: { type: "object", required: "q" } },
+      {
+        name: "a",
+        inputSchema: {
+          type: "object",
+          required: ["user_goal"],
+          properties: { user_goal: GOAL, expected_result: EXPECTED },
+        },
+      },
+    ],
+    [
+      "schemaless tool gets an object schema",
+      "optional",
+      { name: "a" },
+      { name: "a", inputSchema: { type: "object", properties: { user_goal: GOAL, expected_result: EXPECTED } } },
+    ],
+    [
+      "native user_goal untouched, expected_result still added",
+      "required",
+      { name: "a", inputSchema: { type: "object", properties: { user_goal: { type: "integer" } } } },
+      {
+        name: "a",
+        inputSchema: { type: "object", properties: { user_goal: { type: "integer" }, expected_result: EXPECTED } },
+      },
+    ],
+    [
+      "both native: nothing changes",
+      "optional",
+      { name: "a", inputSchema: { properties: { user_goal: {}, expected_result: {} } } },
+      { name: "a", inputSchema: { properties: { user_goal: {}, expected_result: {} } } },
+    ],
     ["not a tool: left alone", "optional", { title: "no name" }, { title: "no name" }],
-    ["the proxy's own tool: left alone", "optional", { name: "baton_annotate", inputSchema: { type: "object" } }, { name: "baton_annotate", inputSchema: { type: "object" } }],
-    ["off: nothing", "off", { name: "a", inputSchema: { type: "object" } }, { name: "a", inputSchema: { type: "object" } }],
+    [
+      "the proxy's own tool: left alone",
+      "optional",
+      { name: "baton_annotate", inputSchema: { type: "object" } },
+      { name: "baton_annotate", inputSchema: { type: "object" } },
+    ],
+    [
+      "off: nothing",
+      "off",
+      { name: "a", inputSchema: { type: "object" } },
+      { name: "a", inputSchema: { type: "object" } },
+    ],
   ] as const)("%s", (_name, mode, tool, expected) => {
     const copy = structuredClone(tool) as Record<string, unknown>;
     const changed = injectIntentParams([copy], mode, new Map(), (name) => name === "baton_annotate");
@@ -30,20 +102,73 @@ describe("schema injection", () => {
 
   test("the registry records native names per tool and is upserted by later pages", () => {
     const registry: IntentRegistry = new Map();
-    injectIntentParams([{ name: "a", inputSchema: { properties: { user_goal: {} } } }], "optional", registry, () => false);
+    injectIntentParams(
+      [{ name: "a", inputSchema: { properties: { user_goal: {} } } }],
+      "optional",
+      registry,
+      () => false,
+    );
     injectIntentParams([{ name: "b" }], "optional", registry, () => false);
-    expect([...registry].map(([k, v]) => [k, [...v]])).toEqual([["a", ["user_goal"]], ["b", []]]);
+    expect([...registry].map(([k, v]) => [k, [...v]])).toEqual([
+      ["a", ["user_goal"]],
+      ["b", []],
+    ]);
   });
 });
 
 describe("stripping", () => {
-  const registry: IntentRegistry = new Map([["listed", new Set()], ["native", new Set(["user_goal"])]]);
+  const registry: IntentRegistry = new Map([
+    ["listed", new Set()],
+    ["native", new Set(["user_goal"])],
+  ]);
   test.each([
-    ["both captured and removed", "listed", { q: 1, user_goal: "find x", expected_result: "a list" }, { q: 1 }, { intent: "find x", expected: "a list", stripped: true, removed: ["user_goal", "expected_result"], unlisted: false }],
-    ["native value stays and is never read", "native", { user_goal: "theirs", expected_result: "ours" }, { user_goal: "theirs" }, { intent: undefined, expected: "ours", stripped: true, removed: ["expected_result"], unlisted: false }],
-    ["unlisted tool: stripped by reserved name", "cold", { user_goal: "g" }, {}, { intent: "g", expected: undefined, stripped: true, removed: ["user_goal"], unlisted: true }],
-    ["blank and non-string values stripped, not captured", "listed", { user_goal: "  ", expected_result: 42 }, {}, { intent: undefined, expected: undefined, stripped: true, removed: ["user_goal", "expected_result"], unlisted: false }],
-    ["nothing to strip", "listed", { q: 1 }, { q: 1 }, { intent: undefined, expected: undefined, stripped: false, removed: [], unlisted: false }],
+    [
+      "both captured and removed",
+      "listed",
+      { q: 1, user_goal: "find x", expected_result: "a list" },
+      { q: 1 },
+      {
+        intent: "find x",
+        expected: "a list",
+        stripped: true,
+        removed: ["user_goal", "expected_result"],
+        unlisted: false,
+      },
+    ],
+    [
+      "native value stays and is never read",
+      "native",
+      { user_goal: "theirs", expected_result: "ours" },
+      { user_goal: "theirs" },
+      { intent: undefined, expected: "ours", stripped: true, removed: ["expected_result"], unlisted: false },
+    ],
+    [
+      "unlisted tool: stripped by reserved name",
+      "cold",
+      { user_goal: "g" },
+      {},
+      { intent: "g", expected: undefined, stripped: true, removed: ["user_goal"], unlisted: true },
+    ],
+    [
+      "blank and non-string values stripped, not captured",
+      "listed",
+      { user_goal: "  ", expected_result: 42 },
+      {},
+      {
+        intent: undefined,
+        expected: undefined,
+        stripped: true,
+        removed: ["user_goal", "expected_result"],
+        unlisted: false,
+      },
+    ],
+    [
+      "nothing to strip",
+      "listed",
+      { q: 1 },
+      { q: 1 },
+      { intent: undefined, expected: undefined, stripped: false, removed: [], unlisted: false },
+    ],
   ])("%s", (_name, tool, args, forwarded, outcome) => {
     const copy = structuredClone(args);
     expect(stripIntentParams(copy, tool, "optional", registry)).toEqual(outcome);
@@ -58,29 +183,80 @@ describe("stripping", () => {
 });
 
 const enc = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
-const client = (state: ProxyState, message: unknown) => { const raw = enc(message); return fromClient(state, raw, classifyLine(raw), 0); };
-const server = (state: ProxyState, message: unknown) => { const raw = enc(message); return fromServer(state, raw, classifyLine(raw), 5); };
-const events = (actions: Action[]) => actions.filter((a) => a.type === "emit").map((a) => (a as Extract<Action, { type: "emit" }>).draft);
-const toServer = (actions: Action[]) => actions.filter((a) => a.type !== "emit" && a.type !== "log" && (a as { to?: string }).to === "server");
-const call = (id: number, name: string, args: unknown) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
+const client = (state: ProxyState, message: unknown) => {
+  const raw = enc(message);
+  return fromClient(state, raw, classifyLine(raw), 0);
+};
+const server = (state: ProxyState, message: unknown) => {
+  const raw = enc(message);
+  return fromServer(state, raw, classifyLine(raw), 5);
+};
+const events = (actions: Action[]) =>
+  actions.filter((a) => a.type === "emit").map((a) => (a as Extract<Action, { type: "emit" }>).draft);
+const toServer = (actions: Action[]) =>
+  actions.filter((a) => a.type !== "emit" && a.type !== "log" && (a as { to?: string }).to === "server");
+const call = (id: number, name: string, args: unknown) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: args },
+});
 const listed = (options: Partial<TransformOptions> = {}) => {
   const state = createProxyState({ includeReportTool: true, ...options });
   client(state, { jsonrpc: "2.0", id: 0, method: "tools/list" });
-  server(state, { jsonrpc: "2.0", id: 0, result: { tools: [{ name: "find", inputSchema: { type: "object", properties: { q: { type: "string" } } } }, { name: "own", inputSchema: { type: "object", properties: { user_goal: { type: "string" } } } }] } });
+  server(state, {
+    jsonrpc: "2.0",
+    id: 0,
+    result: {
+      tools: [
+        { name: "find", inputSchema: { type: "object", properties: { q: { type: "string" } } } },
+        { name: "own", inputSchema: { type: "object", properties: { user_goal: { type: "string" } } } },
+      ],
+    },
+  });
   return state;
 };
 
 describe("calls through the transform", () => {
   test("stripped before forwarding; values ride on the start; the first intent becomes one proactive annotation before it", () => {
     const state = listed();
-    const first = client(state, call(1, "find", { q: "x", user_goal: "find the invoice", expected_result: "one invoice" }));
+    const first = client(
+      state,
+      call(1, "find", { q: "x", user_goal: "find the invoice", expected_result: "one invoice" }),
+    );
     expect(toServer(first)).toEqual([{ type: "send", to: "server", message: call(1, "find", { q: "x" }) }]);
     expect(events(first).map((e) => [e.event_type, e.payload])).toEqual([
-      ["annotation", { intent: "find the invoice", expected_outcome: "one invoice", signal_type: null, workflow: null, suggested_improvement: null, context: null, intent_source: "injected_param", tool_name: "find" }],
-      ["tool_call_start", { tool_name: "find", params: { q: "x" }, call_intent: "find the invoice", call_expected: "one invoice", intent_source: "injected_param" }],
+      [
+        "annotation",
+        {
+          intent: "find the invoice",
+          expected_outcome: "one invoice",
+          signal_type: null,
+          workflow: null,
+          suggested_improvement: null,
+          context: null,
+          intent_source: "injected_param",
+          tool_name: "find",
+        },
+      ],
+      [
+        "tool_call_start",
+        {
+          tool_name: "find",
+          params: { q: "x" },
+          call_intent: "find the invoice",
+          call_expected: "one invoice",
+          intent_source: "injected_param",
+        },
+      ],
     ]);
     const second = client(state, call(2, "find", { q: "y", expected_result: "two" }));
-    expect(events(second).map((e) => [e.event_type, e.payload])).toEqual([["tool_call_start", { tool_name: "find", params: { q: "y" }, call_expected: "two", intent_source: "injected_param" }]]);
+    expect(events(second).map((e) => [e.event_type, e.payload])).toEqual([
+      [
+        "tool_call_start",
+        { tool_name: "find", params: { q: "y" }, call_expected: "two", intent_source: "injected_param" },
+      ],
+    ]);
   });
 
   test("no intent: keys omitted and the original bytes forwarded", () => {
@@ -99,10 +275,15 @@ describe("calls through the transform", () => {
   });
 
   test("a proactive baton_annotate first means no intent-made annotation; a reactive one does not count", () => {
-    for (const [args, annotations] of [[{ intent: "plan", signal_type: "failure" }, 1], [{ intent: "plan" }, 0]] as const) {
+    for (const [args, annotations] of [
+      [{ intent: "plan", signal_type: "failure" }, 1],
+      [{ intent: "plan" }, 0],
+    ] as const) {
       const state = listed();
       client(state, call(1, "baton_annotate", args));
-      expect(events(client(state, call(2, "find", { user_goal: "g" }))).filter((e) => e.event_type === "annotation")).toHaveLength(annotations);
+      expect(
+        events(client(state, call(2, "find", { user_goal: "g" }))).filter((e) => e.event_type === "annotation"),
+      ).toHaveLength(annotations);
     }
   });
 
@@ -116,16 +297,22 @@ describe("calls through the transform", () => {
 
   test("a stripped call keeps the client's numbers as written (1.0, big integers) in what the server gets", () => {
     const state = listed();
-    const raw = new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find","arguments":{"n":1.0,"id":12345678901234567890,"user_goal":"g"}}}');
+    const raw = new TextEncoder().encode(
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find","arguments":{"n":1.0,"id":12345678901234567890,"user_goal":"g"}}}',
+    );
     const actions = fromClient(state, raw, classifyLine(raw), 0);
     const out = actions.find((a) => a.type === "send") as Extract<Action, { type: "send" }>;
-    expect(JSON.stringify(out.message)).toBe('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find","arguments":{"n":1.0,"id":12345678901234567890}}}');
+    expect(JSON.stringify(out.message)).toBe(
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find","arguments":{"n":1.0,"id":12345678901234567890}}}',
+    );
   });
 
   test("a batch member that was stripped is re-serialised with the rest", () => {
     const state = listed();
     const actions = client(state, [call(1, "find", { user_goal: "g" }), call(2, "find", { q: 1 })]);
-    expect(toServer(actions)).toEqual([{ type: "send", to: "server", message: [call(1, "find", {}), call(2, "find", { q: 1 })] }]);
+    expect(toServer(actions)).toEqual([
+      { type: "send", to: "server", message: [call(1, "find", {}), call(2, "find", { q: 1 })] },
+    ]);
   });
 
   test("off: listings and calls pass byte for byte, nothing is captured", () => {
@@ -135,13 +322,19 @@ describe("calls through the transform", () => {
     expect(page.filter((a) => a.type === "forward")).toHaveLength(1);
     const actions = client(state, call(1, "find", { user_goal: "g" }));
     expect(toServer(actions)[0]?.type).toBe("forward");
-    expect(events(actions).map((e) => [e.event_type, e.payload])).toEqual([["tool_call_start", { tool_name: "find", params: { user_goal: "g" } }]]);
+    expect(events(actions).map((e) => [e.event_type, e.payload])).toEqual([
+      ["tool_call_start", { tool_name: "find", params: { user_goal: "g" } }],
+    ]);
   });
 
   test("required mode lists user_goal as required but never refuses a call without it", () => {
     const state = createProxyState({ includeReportTool: false, intentParam: "required" });
     client(state, { jsonrpc: "2.0", id: 0, method: "tools/list" });
-    const out = server(state, { jsonrpc: "2.0", id: 0, result: { tools: [{ name: "find", inputSchema: { type: "object" } }] } });
+    const out = server(state, {
+      jsonrpc: "2.0",
+      id: 0,
+      result: { tools: [{ name: "find", inputSchema: { type: "object" } }] },
+    });
     const sentList = out.find((a) => a.type === "send") as Extract<Action, { type: "send" }>;
     expect((sentList.message as any).result.tools[0].inputSchema.required).toEqual(["user_goal"]);
     expect((sentList.message as any).result.tools[1].name).toBe("baton_annotate");

@@ -3,7 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { classifyLine, decodeUtf8 } from "../src/wire/jsonrpc.ts";
 
-const viaBuffer = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+const viaBuffer = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
 
 describe("decodeUtf8", () => {
   test.each<[string, number[]]>([
@@ -22,7 +23,12 @@ describe("decodeUtf8", () => {
   });
 
   test("a BOM-prefixed line stays junk (the BOM is not silently dropped)", () => {
-    const line = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(`{"jsonrpc":"2.0","id":1,"method":"ping"}`)]);
+    const line = new Uint8Array([
+      0xef,
+      0xbb,
+      0xbf,
+      ...new TextEncoder().encode(`{"jsonrpc":"2.0","id":1,"method":"ping"}`),
+    ]);
     expect(classifyLine(line)).toEqual({ kind: "junk", reason: "not_json" });
   });
 

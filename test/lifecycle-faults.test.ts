@@ -6,7 +6,16 @@ import { join } from "node:path";
 import { binaryPath } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { childPids, pidsWithArgument } from "./support/processes.ts";
-import { cleanEnv, eventually, fixture, FIXTURES, INIT_PARAMS, isAlive, startProxy, tempDir } from "./support/proxy-process.ts";
+import {
+  cleanEnv,
+  eventually,
+  fixture,
+  FIXTURES,
+  INIT_PARAMS,
+  isAlive,
+  startProxy,
+  tempDir,
+} from "./support/proxy-process.ts";
 
 const dirs: string[] = [];
 const leftovers: number[] = [];
@@ -30,9 +39,15 @@ const pidFrom = (stderr: string, label: string): number => {
 };
 
 /** Resolves with the elapsed ms when `proc` exits, or rejects after `ms`. */
-async function exitWithin(proc: { exited: Promise<number> }, ms: number, since: number, describe?: () => string): Promise<{ code: number; elapsed: number }> {
+async function exitWithin(
+  proc: { exited: Promise<number> },
+  ms: number,
+  since: number,
+  describe?: () => string,
+): Promise<{ code: number; elapsed: number }> {
   const code = await Promise.race([proc.exited, Bun.sleep(ms + 2_000).then(() => "timeout" as const)]);
-  if (code === "timeout") throw new Error(`the proxy did not exit within ${ms} ms${describe === undefined ? "" : `\n${describe()}`}`);
+  if (code === "timeout")
+    throw new Error(`the proxy did not exit within ${ms} ms${describe === undefined ? "" : `\n${describe()}`}`);
   return { code, elapsed: performance.now() - since };
 }
 
@@ -42,7 +57,11 @@ const LAUNCHER = join(FIXTURES, "signal-dropping-launcher.ts");
 describe.skipIf(process.platform === "win32")("process groups: the whole tree stops within 3 s of stdin EOF", () => {
   test.each([
     // sh dies of the group's SIGTERM (143, the status passed on); the launcher ignores it until SIGKILL (137).
-    ["behind sh -c without exec", ["sh", "-c", '"$0" "$1"; echo "sh: server ended" >&2', process.execPath, NEVER_EXITS], 143],
+    [
+      "behind sh -c without exec",
+      ["sh", "-c", '"$0" "$1"; echo "sh: server ended" >&2', process.execPath, NEVER_EXITS],
+      143,
+    ],
     ["behind a launcher that forwards no signal", [process.execPath, LAUNCHER, process.execPath, NEVER_EXITS], 137],
   ] as const)("a grandchild ignoring EOF and SIGTERM %s", async (_name, command, status) => {
     const p = await startProxy([...command], { env: { BATON_EVENT_SINK: "stderr:" } });
@@ -66,7 +85,9 @@ describe.skipIf(process.platform === "win32")("exit detection", () => {
   test("a crash while a descendant holds stdout open: the call is answered and the proxy exits within 1 s with the child's status", async () => {
     const marker = `8.${Math.floor(Math.random() * 1e6)}`; // a unique argument; at worst it lingers 8 s
     const events = join(newDir(), "events.jsonl");
-    const p = await startProxy(["sh", "-c", `sleep ${marker} & exec "$0" "$1"`, ...fixture("echo")], { env: { BATON_EVENT_SINK: `file://${events}` } });
+    const p = await startProxy(["sh", "-c", `sleep ${marker} & exec "$0" "$1"`, ...fixture("echo")], {
+      env: { BATON_EVENT_SINK: `file://${events}` },
+    });
     leftovers.push(p.proc.pid);
     await p.request(0, "initialize", INIT_PARAMS);
     // The background sleep may still be between fork and exec: wait until it is there.
@@ -90,7 +111,12 @@ describe.skipIf(process.platform === "win32")("exit detection", () => {
 describe.skipIf(process.platform === "win32")("the client stops reading", () => {
   test("our stdout closed: the server is stopped, events are flushed, clean exit within 3 s and no stack trace", async () => {
     const events = join(newDir(), "events.jsonl");
-    const proc = Bun.spawn([await binaryPath(), "--", ...fixture("echo")], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: cleanEnv({ BATON_EVENT_SINK: `file://${events}` }) });
+    const proc = Bun.spawn([await binaryPath(), "--", ...fixture("echo")], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: cleanEnv({ BATON_EVENT_SINK: `file://${events}` }),
+    });
     leftovers.push(proc.pid);
     let stderr = "";
     const stderrDone = (async () => {
@@ -111,7 +137,9 @@ describe.skipIf(process.platform === "win32")("the client stops reading", () => 
     let sent = 0;
     const sender = setInterval(() => {
       sent++;
-      proc.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: sent, method: "tools/call", params: { name: "echo", arguments: { text: "into the void" } } })}\n`);
+      proc.stdin.write(
+        `${JSON.stringify({ jsonrpc: "2.0", id: sent, method: "tools/call", params: { name: "echo", arguments: { text: "into the void" } } })}\n`,
+      );
       proc.stdin.flush();
     }, 100);
     void proc.exited.then(() => clearInterval(sender));
@@ -139,16 +167,32 @@ describe("the event file disappears mid-session", () => {
     leftovers.push(p.proc.pid);
     await p.request(0, "initialize", INIT_PARAMS);
     await p.request(1, "tools/call", { name: "echo", arguments: { text: "before" } });
-    await eventually(() => existsSync(events) && readValidatedEvents(events).length === 2, 5_000, "the first call's events");
+    await eventually(
+      () => existsSync(events) && readValidatedEvents(events).length === 2,
+      5_000,
+      "the first call's events",
+    );
     remove(events);
     await p.request(2, "tools/call", { name: "echo", arguments: { text: "after" } });
-    await eventually(() => existsSync(events) && readValidatedEvents(events).length === 2, 5_000, `a recreated event file after it was ${how}`);
+    await eventually(
+      () => existsSync(events) && readValidatedEvents(events).length === 2,
+      5_000,
+      `a recreated event file after it was ${how}`,
+    );
     await p.request(3, "tools/call", { name: "echo", arguments: { text: "later" } });
     expect(await p.close()).toBe(0);
     const after = readValidatedEvents(events);
     checkCallPairs(after);
-    expect(after.map((e) => e.payload.params?.text ?? e.payload.result?.[0]?.text)).toEqual(["after", "after", "later", "later"]);
-    if (how.startsWith("renamed")) expect(readValidatedEvents(`${events}.1`).map((e) => e.payload.params?.text ?? e.payload.result?.[0]?.text)).toEqual(["before", "before"]);
+    expect(after.map((e) => e.payload.params?.text ?? e.payload.result?.[0]?.text)).toEqual([
+      "after",
+      "after",
+      "later",
+      "later",
+    ]);
+    if (how.startsWith("renamed"))
+      expect(
+        readValidatedEvents(`${events}.1`).map((e) => e.payload.params?.text ?? e.payload.result?.[0]?.text),
+      ).toEqual(["before", "before"]);
     expect(p.stderr().match(/reopen/g)?.length).toBe(1);
   });
 });

@@ -30,15 +30,27 @@ describe("scanMethod", () => {
   test.each<[string, string, string | undefined]>([
     ["a plain request", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}`, "tools/call"],
     ["method first", `{"method":"ping","id":"a"}`, "ping"],
-    ["method last, after nested objects", `{"params":{"a":[1,{"b":"}"}],"c":"]"},"id":3,"method":"tools/list"}`, "tools/list"],
+    [
+      "method last, after nested objects",
+      `{"params":{"a":[1,{"b":"}"}],"c":"]"},"id":3,"method":"tools/list"}`,
+      "tools/list",
+    ],
     ["a notification", `{"jsonrpc":"2.0","method":"notifications/initialized"}`, "notifications/initialized"],
     ["whitespace everywhere", ` \t{ "method" \r\n :\t"initialize" , "id" : 0 } \r`, "initialize"],
-    ["a key inside a string value is not a key", `{"params":{"text":"\\"method\\":\\"evil\\""},"method":"tools/call"}`, "tools/call"],
+    [
+      "a key inside a string value is not a key",
+      `{"params":{"text":"\\"method\\":\\"evil\\""},"method":"tools/call"}`,
+      "tools/call",
+    ],
     ["method nested in params is not the top level", `{"params":{"method":"inner"},"method":"outer"}`, "outer"],
     ["only a nested method", `{"id":1,"params":{"method":"inner"}}`, undefined],
     ["escaped quotes and backslashes in other strings", `{"a":"x\\\\\\"y","b":"\\\\","method":"m"}`, "m"],
     ["unicode around it", `{"name":"héllo ☃ 😀","method":"tools/call","x":"日本"}`, "tools/call"],
-    ["numbers, literals and empty containers", `{"a":-1.5e3,"b":true,"c":null,"d":[],"e":{},"method":"m","f":false}`, "m"],
+    [
+      "numbers, literals and empty containers",
+      `{"a":-1.5e3,"b":true,"c":null,"d":[],"e":{},"method":"m","f":false}`,
+      "m",
+    ],
     ["a response has no method", `{"jsonrpc":"2.0","id":1,"result":{"method":"x"}}`, undefined],
     ["an escape in the method: unsure", `{"method":"tools\\/call"}`, undefined],
     ["a unicode escape in the method: unsure", `{"method":"tools/\\u0063all"}`, undefined],
@@ -88,19 +100,27 @@ describe("scanMethod", () => {
       seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
       return seed % n;
     };
-    const pieces = ["method", "id", "params", "a", "\"", "\\", "{", "}", "[", "]", ":", ",", "é", "😀", "\n", "x"];
+    const pieces = ["method", "id", "params", "a", '"', "\\", "{", "}", "[", "]", ":", ",", "é", "😀", "\n", "x"];
     const str = (): string => Array.from({ length: rand(6) }, () => pieces[rand(pieces.length)]).join("");
     // Keys and method names are mostly plain (an escape anywhere in a key makes the scan step back).
     const plain = ["method", "id", "params", "jsonrpc", "x", "tools/call", "ping", "é"];
-    const key = (): string => (rand(8) === 0 ? str() : plain[rand(plain.length)] ?? "x");
+    const key = (): string => (rand(8) === 0 ? str() : (plain[rand(plain.length)] ?? "x"));
     const value = (depth: number): unknown => {
       switch (rand(depth > 2 ? 4 : 6)) {
-        case 0: return rand(1000) - 500;
-        case 1: return str();
-        case 2: return rand(2) === 0;
-        case 3: return null;
-        case 4: return Array.from({ length: rand(4) }, () => value(depth + 1));
-        default: return Object.fromEntries(Array.from({ length: rand(4) }, () => [rand(2) === 0 ? str() : key(), value(depth + 1)]));
+        case 0:
+          return rand(1000) - 500;
+        case 1:
+          return str();
+        case 2:
+          return rand(2) === 0;
+        case 3:
+          return null;
+        case 4:
+          return Array.from({ length: rand(4) }, () => value(depth + 1));
+        default:
+          return Object.fromEntries(
+            Array.from({ length: rand(4) }, () => [rand(2) === 0 ? str() : key(), value(depth + 1)]),
+          );
       }
     };
     const spaces = [" ", "", "\t", "  "];
@@ -109,7 +129,8 @@ describe("scanMethod", () => {
       const entries: [string, unknown][] = Array.from({ length: rand(4) }, () => [key(), value(0)]);
       if (rand(4) > 0) entries.splice(rand(entries.length + 1), 0, ["method", rand(4) === 0 ? value(0) : key()]);
       let text = JSON.stringify(Object.fromEntries(entries));
-      if (rand(3) === 0) text = text.replaceAll(",", `${spaces[rand(4)]},${spaces[rand(4)]}`).replaceAll(":", `${spaces[rand(4)]}:`);
+      if (rand(3) === 0)
+        text = text.replaceAll(",", `${spaces[rand(4)]},${spaces[rand(4)]}`).replaceAll(":", `${spaces[rand(4)]}:`);
       if (rand(10) === 0) text = text.slice(0, rand(text.length)); // cut short: junk
       if (rand(20) === 0) text = text.replace("]", "}"); // mismatched brackets: junk
       const scanned = scanMethod(bytes(text));

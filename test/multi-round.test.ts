@@ -1,16 +1,47 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_WAITING_ROUNDS, ROUND_TTL_MS } from "../src/proxy/multi-round.ts";
-import { createProxyState, failPending, fromClient, fromServer, sweepPending, type Action, type ProxyState } from "../src/proxy/transform.ts";
+import {
+  createProxyState,
+  failPending,
+  fromClient,
+  fromServer,
+  sweepPending,
+  type Action,
+  type ProxyState,
+} from "../src/proxy/transform.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-const client = (state: ProxyState, message: unknown, now = 0) => { const raw = enc(message); return fromClient(state, raw, classifyLine(raw), now); };
-const server = (state: ProxyState, message: unknown, now = 0) => { const raw = enc(message); return fromServer(state, raw, classifyLine(raw), now); };
-const drafts = (actions: Action[]) => actions.filter((a): a is Extract<Action, { type: "emit" }> => a.type === "emit").map((a) => a.draft);
-const summary = (actions: Action[]) => drafts(actions).map((d) => [d.event_type, (d.payload as any).duration_ms ?? null, d.runtime_meta?.["baton/call_id"], d.runtime_meta?.["baton/rounds"] ?? null, (d.payload as any).error_type ?? null]);
-const call = (id: number, name: string, extra: Record<string, unknown> = {}) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {}, ...extra } });
+const client = (state: ProxyState, message: unknown, now = 0) => {
+  const raw = enc(message);
+  return fromClient(state, raw, classifyLine(raw), now);
+};
+const server = (state: ProxyState, message: unknown, now = 0) => {
+  const raw = enc(message);
+  return fromServer(state, raw, classifyLine(raw), now);
+};
+const drafts = (actions: Action[]) =>
+  actions.filter((a): a is Extract<Action, { type: "emit" }> => a.type === "emit").map((a) => a.draft);
+const summary = (actions: Action[]) =>
+  drafts(actions).map((d) => [
+    d.event_type,
+    (d.payload as any).duration_ms ?? null,
+    d.runtime_meta?.["baton/call_id"],
+    d.runtime_meta?.["baton/rounds"] ?? null,
+    (d.payload as any).error_type ?? null,
+  ]);
+const call = (id: number, name: string, extra: Record<string, unknown> = {}) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: {}, ...extra },
+});
 const answer = (id: number, result: unknown) => ({ jsonrpc: "2.0", id, result });
-const INPUT = (state: string) => ({ resultType: "input_required", inputRequests: { k: { method: "elicitation/create", params: {} } }, requestState: state });
+const INPUT = (state: string) => ({
+  resultType: "input_required",
+  inputRequests: { k: { method: "elicitation/create", params: {} } },
+  requestState: state,
+});
 
 describe("multi-round (input_required) calls", () => {
   test("one start; the round that completes it gives end and duration from the first request; rounds counted", () => {
@@ -23,12 +54,23 @@ describe("multi-round (input_required) calls", () => {
       ...client(state, call(3, "book", { inputResponses: { k: {} }, requestState: "s2" }), 60),
       ...server(state, answer(3, { resultType: "complete", content: [{ type: "text", text: "booked" }] }), 100),
     ];
-    expect(summary(actions)).toEqual([["tool_call_start", null, "c1", null, null], ["tool_call_end", 100, "c1", 3, null]]);
+    expect(summary(actions)).toEqual([
+      ["tool_call_start", null, "c1", null, null],
+      ["tool_call_end", 100, "c1", 3, null],
+    ]);
   });
 
   test.each([
-    ["error in the last round", { jsonrpc: "2.0", id: 2, error: { code: -32000, message: "no" } }, ["tool_call_error", 50, "c1", 2, "jsonrpc_-32000"]],
-    ["isError in the last round", answer(2, { content: [{ type: "text", text: "bad" }], isError: true }), ["tool_call_error", 50, "c1", 2, "tool_error"]],
+    [
+      "error in the last round",
+      { jsonrpc: "2.0", id: 2, error: { code: -32000, message: "no" } },
+      ["tool_call_error", 50, "c1", 2, "jsonrpc_-32000"],
+    ],
+    [
+      "isError in the last round",
+      answer(2, { content: [{ type: "text", text: "bad" }], isError: true }),
+      ["tool_call_error", 50, "c1", 2, "tool_error"],
+    ],
   ])("%s", (_name, last, expected) => {
     const state = createProxyState({ includeReportTool: false });
     client(state, call(1, "book"), 0);
@@ -45,14 +87,20 @@ describe("multi-round (input_required) calls", () => {
     server(state, answer(2, INPUT("y")));
     client(state, call(3, "a", { requestState: "y", inputResponses: {} }));
     client(state, call(4, "a", { requestState: "x", inputResponses: {} }));
-    expect(summary([...server(state, answer(3, { content: [] }), 9), ...server(state, answer(4, { content: [] }), 9)]).map((s) => s[2])).toEqual(["c2", "c1"]);
+    expect(
+      summary([...server(state, answer(3, { content: [] }), 9), ...server(state, answer(4, { content: [] }), 9)]).map(
+        (s) => s[2],
+      ),
+    ).toEqual(["c2", "c1"]);
   });
 
   test("a retry nobody is waiting for is a new call; a retry of another tool's state is not paired", () => {
     const state = createProxyState({ includeReportTool: false });
     client(state, call(1, "a"));
     server(state, answer(1, INPUT("s")));
-    expect(summary(client(state, call(2, "b", { requestState: "s", inputResponses: {} })))).toEqual([["tool_call_start", null, "c2", null, null]]);
+    expect(summary(client(state, call(2, "b", { requestState: "s", inputResponses: {} })))).toEqual([
+      ["tool_call_start", null, "c2", null, null],
+    ]);
   });
 
   test("bounded: a client that never continues is evicted by the sweep; exit closes waiting calls", () => {
@@ -61,8 +109,12 @@ describe("multi-round (input_required) calls", () => {
     server(state, answer(1, INPUT("s")), 1);
     client(state, call(2, "b"), 2);
     server(state, answer(2, INPUT("t")), ROUND_TTL_MS);
-    expect(summary(sweepPending(state, ROUND_TTL_MS + 1))).toEqual([["tool_call_error", ROUND_TTL_MS + 1, "c1", 2, "evicted"]]);
-    expect(summary(failPending(state, "upstream_exit", "gone", ROUND_TTL_MS + 2))).toEqual([["tool_call_error", ROUND_TTL_MS, "c2", 2, "upstream_exit"]]);
+    expect(summary(sweepPending(state, ROUND_TTL_MS + 1))).toEqual([
+      ["tool_call_error", ROUND_TTL_MS + 1, "c1", 2, "evicted"],
+    ]);
+    expect(summary(failPending(state, "upstream_exit", "gone", ROUND_TTL_MS + 2))).toEqual([
+      ["tool_call_error", ROUND_TTL_MS, "c2", 2, "upstream_exit"],
+    ]);
   });
 
   test("bounded in count: the oldest waiting call is evicted past the cap", () => {
@@ -79,7 +131,12 @@ describe("multi-round (input_required) calls", () => {
 describe("multi-round reads and gets", () => {
   test("a prompts/get answered input_required ends with the round that completes it; a resources/read too", () => {
     const state = createProxyState({ includeReportTool: false });
-    const get = (id: number, extra: Record<string, unknown> = {}) => ({ jsonrpc: "2.0", id, method: "prompts/get", params: { name: "plan", ...extra } });
+    const get = (id: number, extra: Record<string, unknown> = {}) => ({
+      jsonrpc: "2.0",
+      id,
+      method: "prompts/get",
+      params: { name: "plan", ...extra },
+    });
     const actions = [
       ...client(state, get(1), 0),
       ...server(state, answer(1, INPUT("p1")), 5),
@@ -88,10 +145,24 @@ describe("multi-round reads and gets", () => {
       ...client(state, { jsonrpc: "2.0", id: 3, method: "resources/read", params: { uri: "a://b" } }, 30),
       ...server(state, answer(3, INPUT("r1")), 31),
     ];
-    expect(drafts(actions).map((d) => [d.event_type, (d.payload as any).duration_ms ?? null, d.runtime_meta?.["baton/rounds"] ?? null])).toEqual([
-      ["prompt_get_start", null, null], ["prompt_get_end", 25, 2], ["resource_read_start", null, null],
+    expect(
+      drafts(actions).map((d) => [
+        d.event_type,
+        (d.payload as any).duration_ms ?? null,
+        d.runtime_meta?.["baton/rounds"] ?? null,
+      ]),
+    ).toEqual([
+      ["prompt_get_start", null, null],
+      ["prompt_get_end", 25, 2],
+      ["resource_read_start", null, null],
     ]);
-    expect(drafts(failPending(state, "proxy_shutdown", "bye", 40)).map((d) => [d.event_type, (d.payload as any).error_type, d.runtime_meta?.["baton/rounds"]])).toEqual([["resource_read_error", "proxy_shutdown", 2]]);
+    expect(
+      drafts(failPending(state, "proxy_shutdown", "bye", 40)).map((d) => [
+        d.event_type,
+        (d.payload as any).error_type,
+        d.runtime_meta?.["baton/rounds"],
+      ]),
+    ).toEqual([["resource_read_error", "proxy_shutdown", 2]]);
   });
 });
 
@@ -108,13 +179,31 @@ describe("task handles", () => {
       ...client(state, { jsonrpc: "2.0", id: 3, method: "tasks/result", params: { taskId: "t1" } }, 30),
       ...server(state, answer(3, { content: [{ type: "text", text: "report" }] }), 70),
     ];
-    expect(summary(actions)).toEqual([["tool_call_start", null, "c1", null, null], ["tool_call_end", 70, "c1", null, null]]);
+    expect(summary(actions)).toEqual([
+      ["tool_call_start", null, "c1", null, null],
+      ["tool_call_end", 70, "c1", null, null],
+    ]);
   });
 
   test.each([
-    ["tasks/get terminal with the result (tasks extension)", { jsonrpc: "2.0", id: 2, method: "tasks/get", params: { taskId: "t1" } }, answer(2, { taskId: "t1", status: "completed", result: { content: [] } }), ["tool_call_end", 40, "c1", null, null]],
-    ["failed status", { jsonrpc: "2.0", id: 2, method: "tasks/get", params: { taskId: "t1" } }, answer(2, { task: { taskId: "t1", status: "failed", statusMessage: "quota" } }), ["tool_call_error", 40, "c1", null, "task_failed"]],
-    ["status notification: cancelled", undefined, { jsonrpc: "2.0", method: "notifications/tasks/status", params: { taskId: "t1", status: "cancelled" } }, ["tool_call_error", 40, "c1", null, "cancelled"]],
+    [
+      "tasks/get terminal with the result (tasks extension)",
+      { jsonrpc: "2.0", id: 2, method: "tasks/get", params: { taskId: "t1" } },
+      answer(2, { taskId: "t1", status: "completed", result: { content: [] } }),
+      ["tool_call_end", 40, "c1", null, null],
+    ],
+    [
+      "failed status",
+      { jsonrpc: "2.0", id: 2, method: "tasks/get", params: { taskId: "t1" } },
+      answer(2, { task: { taskId: "t1", status: "failed", statusMessage: "quota" } }),
+      ["tool_call_error", 40, "c1", null, "task_failed"],
+    ],
+    [
+      "status notification: cancelled",
+      undefined,
+      { jsonrpc: "2.0", method: "notifications/tasks/status", params: { taskId: "t1", status: "cancelled" } },
+      ["tool_call_error", 40, "c1", null, "cancelled"],
+    ],
   ])("%s", (_name, poll, reply, expected) => {
     const state = createProxyState({ includeReportTool: false });
     client(state, call(1, "research"), 0);

@@ -21,7 +21,11 @@ describe("createOtlpSink", () => {
 
   test("POSTs gzip protobuf with the configured headers; the body decodes with the generated code", async () => {
     const seen: { url: string; init: RequestInit }[] = [];
-    const sink = createOtlpSink({ settings, transport: "pipe", fetch: async (url, init) => (seen.push({ url, init }), new Response(null, { status: 200 })) });
+    const sink = createOtlpSink({
+      settings,
+      transport: "pipe",
+      fetch: async (url, init) => (seen.push({ url, init }), new Response(null, { status: 200 })),
+    });
     for (const e of call) sink.write(e, JSON.stringify(e));
     await sink.flush();
     await sink.flush(); // nothing new: no request
@@ -31,7 +35,10 @@ describe("createOtlpSink", () => {
     expect(headers.get("x-api-key")).toBe("key-that-is-secret");
     expect(headers.get("content-encoding")).toBe("gzip");
     const spans = decodeRequest({ headers, body: seen[0]?.init.body as Uint8Array });
-    expect(spans.map((s) => [s.name, s.kind])).toEqual([["tools/call t", 2], ["tools/call t", 3]]);
+    expect(spans.map((s) => [s.name, s.kind])).toEqual([
+      ["tools/call t", 2],
+      ["tools/call t", 3],
+    ]);
     expect(spans[0]?.resource).toEqual({ "service.name": "svc" });
     expect(sink.label).toBe("otlp:http://collector.test:4318");
   });
@@ -39,20 +46,34 @@ describe("createOtlpSink", () => {
   test("a non-2xx answer, a network error or a timeout rejects with E_SINK and never shows a header value", async () => {
     const failures: [string, () => Promise<Response>][] = [
       ["HTTP 503", async () => new Response("busy", { status: 503 })],
-      ["refused key-that-is-secret", async () => Promise.reject(new Error("connection refused (x-api-key: key-that-is-secret)"))],
+      [
+        "refused key-that-is-secret",
+        async () => Promise.reject(new Error("connection refused (x-api-key: key-that-is-secret)")),
+      ],
       ["no answer within 50 ms", () => new Promise<Response>(() => {})],
     ];
     for (const [expected, answer] of failures) {
       const sink = createOtlpSink({
         settings,
         transport: "pipe",
-        fetch: (_url, init) => Promise.race([answer(), new Promise<Response>((_, reject) => init.signal?.addEventListener("abort", () => reject(init.signal?.reason)))]),
+        fetch: (_url, init) =>
+          Promise.race([
+            answer(),
+            new Promise<Response>((_, reject) =>
+              init.signal?.addEventListener("abort", () => reject(init.signal?.reason)),
+            ),
+          ]),
       });
       for (const e of call) sink.write(e, JSON.stringify(e));
-      const error = await sink.flush().then(() => undefined, (e: unknown) => e as Error & { code?: string });
+      const error = await sink.flush().then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      );
       expect(error?.code).toBe("E_SINK");
       expect(error?.message).not.toContain("key-that-is-secret");
-      expect(error?.message).toContain(expected.replace(" key-that-is-secret", "").replace("refused", "connection refused"));
+      expect(error?.message).toContain(
+        expected.replace(" key-that-is-secret", "").replace("refused", "connection refused"),
+      );
     }
   });
 
@@ -62,7 +83,9 @@ describe("createOtlpSink", () => {
       const [start] = makeCall(i * 2 + 1, `c${i}`, "t", {}, { durationMs: 1 });
       sink.write(start, "");
     }
-    expect(sink.takeDrops?.()).toEqual([{ count: 1, kind: "open calls forgotten", detail: expect.stringContaining("oldest") }]);
+    expect(sink.takeDrops?.()).toEqual([
+      { count: 1, kind: "open calls forgotten", detail: expect.stringContaining("oldest") },
+    ]);
     expect(sink.takeDrops?.()).toEqual([]);
   });
 });

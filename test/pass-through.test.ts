@@ -15,16 +15,36 @@ const line = (message: unknown): string => JSON.stringify(message);
 /** Client lines of every kind the proxy treats specially, and plain ones. */
 const CORPUS: readonly string[] = [
   line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } }),
-  line({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "echo", arguments: { text: "say \"baton\"\n" }, _meta: { progressToken: 7 } } }),
-  line({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "baton_annotate", arguments: { signal_type: "failure", intent: "x" } } }),
+  line({
+    jsonrpc: "2.0",
+    id: 2,
+    method: "tools/call",
+    params: { name: "echo", arguments: { text: 'say "baton"\n' }, _meta: { progressToken: 7 } },
+  }),
+  line({
+    jsonrpc: "2.0",
+    id: 3,
+    method: "tools/call",
+    params: { name: "baton_annotate", arguments: { signal_type: "failure", intent: "x" } },
+  }),
   line({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "baton_session_report", arguments: {} } }),
-  line({ jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "echo", arguments: { text: "x", user_goal: "find it", expected_result: "it" } } }),
+  line({
+    jsonrpc: "2.0",
+    id: 5,
+    method: "tools/call",
+    params: { name: "echo", arguments: { text: "x", user_goal: "find it", expected_result: "it" } },
+  }),
   line({ jsonrpc: "2.0", id: 6, method: "tools/call", params: { name: "echo", arguments: { user_goal: "g" } } }),
   `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"baton\\u005fannotate","arguments":{}}}`,
   `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","arguments":{"user\\u005fgoal":"g"}}}`,
   line({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
   line({ jsonrpc: "2.0", id: 10, method: "tools/list", params: { cursor: "abc" } }),
-  line({ jsonrpc: "2.0", id: 11, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } } }),
+  line({
+    jsonrpc: "2.0",
+    id: 11,
+    method: "initialize",
+    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } },
+  }),
   line({ jsonrpc: "2.0", method: "notifications/initialized" }),
   line({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1, reason: "user" } }),
   line({ jsonrpc: "2.0", id: 12, method: "resources/read", params: { uri: "file:///x" } }),
@@ -33,12 +53,25 @@ const CORPUS: readonly string[] = [
   line({ jsonrpc: "2.0", id: 20, method: "resources/list", params: { cursor: "c" } }),
   line({ jsonrpc: "2.0", id: 21, method: "prompts/list" }),
   line({ jsonrpc: "2.0", id: 22, method: "tasks/get", params: { taskId: "t1" } }),
-  line({ jsonrpc: "2.0", id: 23, method: "tools/call", params: { name: "echo", arguments: { n: 1.0 }, task: { ttl: 1000 } } }),
+  line({
+    jsonrpc: "2.0",
+    id: 23,
+    method: "tools/call",
+    params: { name: "echo", arguments: { n: 1.0 }, task: { ttl: 1000 } },
+  }),
   `{"jsonrpc":"2.0","id":24,"method":"tools/call","params":{"name":"echo","arguments":{"n":1.0,"big":12345678901234567890}}}`,
   line({ jsonrpc: "2.0", id: 25, method: "logging/setLevel", params: { level: "debug" } }),
-  line({ jsonrpc: "2.0", id: 15, method: "server/discover", params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } } }),
+  line({
+    jsonrpc: "2.0",
+    id: 15,
+    method: "server/discover",
+    params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } },
+  }),
   line({ jsonrpc: "2.0", id: "srv-1", result: { roots: [] } }),
-  line([{ jsonrpc: "2.0", id: 16, method: "tools/call", params: { name: "baton_annotate", arguments: {} } }, { jsonrpc: "2.0", id: 17, method: "ping" }]),
+  line([
+    { jsonrpc: "2.0", id: 16, method: "tools/call", params: { name: "baton_annotate", arguments: {} } },
+    { jsonrpc: "2.0", id: 17, method: "ping" },
+  ]),
   `{"method":"tools/call","id":18,"params":{"name":"echo"},"method":"tools/list"}`,
   `{"jsonrpc":"2.0","id":19,"method":"tools/call","params":{"name":"echo","arguments":{"text":"trailing junk"}}} x`,
   "not json at all",
@@ -56,13 +89,36 @@ function states(): [string, ProxyState][] {
   const listed = createProxyState({ includeReportTool: false });
   const list = bytes(line({ jsonrpc: "2.0", id: 0, method: "tools/list" }));
   fromClient(listed, list, classifyLine(list), 0);
-  const tools = bytes(line({ jsonrpc: "2.0", id: 0, result: { tools: [{ name: "echo", inputSchema: { type: "object" } }, { name: "baton_annotate", inputSchema: { type: "object" } }] } }));
+  const tools = bytes(
+    line({
+      jsonrpc: "2.0",
+      id: 0,
+      result: {
+        tools: [
+          { name: "echo", inputSchema: { type: "object" } },
+          { name: "baton_annotate", inputSchema: { type: "object" } },
+        ],
+      },
+    }),
+  );
   fromServer(listed, tools, classifyLine(tools), 0);
   const required = createProxyState({ includeReportTool: true, intentParam: "required" });
   fromClient(required, list, classifyLine(list), 0);
   fromServer(required, tools, classifyLine(tools), 0);
-  const principal = createProxyState({ includeReportTool: false, intentParam: "off", capture: new Set(["resources"]), hashPrincipal: (p) => `h1:${p.id}`, defaultPrincipal: { id: "u" } });
-  return [["fresh", fresh], ["proxy answers tools/list", noTools], ["after a listing", listed], ["intent params required, listed", required], ["intent off, only resources captured, a principal", principal]];
+  const principal = createProxyState({
+    includeReportTool: false,
+    intentParam: "off",
+    capture: new Set(["resources"]),
+    hashPrincipal: (p) => `h1:${p.id}`,
+    defaultPrincipal: { id: "u" },
+  });
+  return [
+    ["fresh", fresh],
+    ["proxy answers tools/list", noTools],
+    ["after a listing", listed],
+    ["intent params required, listed", required],
+    ["intent off, only resources captured, a principal", principal],
+  ];
 }
 
 describe("clientLinePassesUnchanged", () => {
@@ -74,7 +130,9 @@ describe("clientLinePassesUnchanged", () => {
         if (!clientLinePassesUnchanged(body)) continue;
         passed++;
         const raw = bytes(`${text}\n`);
-        const wire = fromClient(state, raw, classifyLine(body), 0).filter((a) => a.type === "forward" || a.type === "send" || a.type === "report");
+        const wire = fromClient(state, raw, classifyLine(body), 0).filter(
+          (a) => a.type === "forward" || a.type === "send" || a.type === "report",
+        );
         expect({ name, text, wire }).toEqual({ name, text, wire: [{ type: "forward", to: "server", bytes: raw }] });
       }
     }
@@ -86,8 +144,19 @@ describe("clientLinePassesUnchanged", () => {
     [line({ jsonrpc: "2.0", id: 1, method: "notifications/initialized" }), true],
     [line({ jsonrpc: "2.0", id: 1, method: "tools/list" }), false],
     [line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "baton_annotate" } }), false],
-    [line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { user_goal: "g" } } }), false],
-    [line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { expected_result: "r" } } }), false],
+    [
+      line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { user_goal: "g" } } }),
+      false,
+    ],
+    [
+      line({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "echo", arguments: { expected_result: "r" } },
+      }),
+      false,
+    ],
     [`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"t":"\\u00e9"}}}`, false],
     [line({ jsonrpc: "2.0", id: 1, result: {} }), false],
     [line([{ jsonrpc: "2.0", id: 1, method: "ping" }]), false],
@@ -104,7 +173,9 @@ describe("the engine's answer", () => {
     const hub = createTelemetryHub({ config: loaded.config, logger, sinks: [] });
     return createSessionEngine({ config: loaded.config, logger, now: () => 0, telemetry: hub });
   };
-  const plainCall = bytes(line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } }));
+  const plainCall = bytes(
+    line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } }),
+  );
 
   test("a plain call may go first, also with an otlp: sink that only records", () => {
     expect(engineWith({}).clientLinePassesUnchanged(plainCall)).toBe(true);
@@ -112,6 +183,10 @@ describe("the engine's answer", () => {
   });
 
   test("never while trace context is propagated: every forwarded call is rewritten then", () => {
-    expect(engineWith({ BATON_EVENT_SINK: "stderr:,otlp:", BATON_OTEL_PROPAGATE: "on" }).clientLinePassesUnchanged(plainCall)).toBe(false);
+    expect(
+      engineWith({ BATON_EVENT_SINK: "stderr:,otlp:", BATON_OTEL_PROPAGATE: "on" }).clientLinePassesUnchanged(
+        plainCall,
+      ),
+    ).toBe(false);
   });
 });

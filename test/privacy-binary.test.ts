@@ -14,7 +14,10 @@ async function echoThroughProxy(env: Record<string, string>) {
   const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}`, ...env } });
   await p.request(0, "initialize", INIT_PARAMS);
   const text = `please mail ${EMAIL} the key ${TOKEN}`;
-  const reply = await p.request(1, "tools/call", { name: "echo", arguments: { text, member_no: "M-991", api_key: "abc" } });
+  const reply = await p.request(1, "tools/call", {
+    name: "echo",
+    arguments: { text, member_no: "M-991", api_key: "abc" },
+  });
   expect(await p.close()).toBe(0);
   return { reply, text, events: readValidatedEvents(events), raw: readFileSync(events, "utf8") };
 }
@@ -36,7 +39,9 @@ describe("privacy on the real binary", () => {
 
   test("BATON_SCRUB_KEYS adds key names; BATON_SCRUB=off keeps values (sizes still bounded)", async () => {
     const extra = await echoThroughProxy({ BATON_SCRUB_KEYS: "member_no" });
-    expect(extra.events.find((e) => e.event_type === "tool_call_start")?.payload.params.member_no).toMatch(/^\[redacted/);
+    expect(extra.events.find((e) => e.event_type === "tool_call_start")?.payload.params.member_no).toMatch(
+      /^\[redacted/,
+    );
     const off = await echoThroughProxy({ BATON_SCRUB: "off" });
     expect(off.raw).toContain(EMAIL);
     expect(off.events.find((e) => e.event_type === "tool_call_start")?.runtime_meta["baton/scrubbed"]).toBeUndefined();

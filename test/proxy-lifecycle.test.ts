@@ -4,7 +4,16 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
-import { eventually, fixture, fixturePid, INIT_PARAMS, isAlive, runBinary, startProxy, tempDir } from "./support/proxy-process.ts";
+import {
+  eventually,
+  fixture,
+  fixturePid,
+  INIT_PARAMS,
+  isAlive,
+  runBinary,
+  startProxy,
+  tempDir,
+} from "./support/proxy-process.ts";
 import pkg from "../package.json" with { type: "json" };
 
 describe("command line", () => {
@@ -43,9 +52,13 @@ describe("command line", () => {
     });
     expect(r.code).toBe(78);
     expect(r.stdout).toBe("");
-    for (const fragment of ["s3:", "BATON_API_KEY", "BATON_CONSENT_TOKEN", "BATON_SCRUB"]) expect(r.stderr).toContain(fragment);
+    for (const fragment of ["s3:", "BATON_API_KEY", "BATON_CONSENT_TOKEN", "BATON_SCRUB"])
+      expect(r.stderr).toContain(fragment);
     expect(existsSync(marker)).toBe(false);
-    const secret = await runBinary(["--", "true"], { BATON_EVENT_SINK: "ftp://x", BATON_API_KEY: "sk-very-secret-1234" });
+    const secret = await runBinary(["--", "true"], {
+      BATON_EVENT_SINK: "ftp://x",
+      BATON_API_KEY: "sk-very-secret-1234",
+    });
     expect(secret.stderr).not.toContain("sk-very-secret-1234");
   });
 
@@ -126,7 +139,10 @@ describe("lifecycle", () => {
     expect(await p.proc.exited).toBe(3);
     const all = readValidatedEvents(events);
     checkCallPairs(all);
-    expect(all.filter((e) => e.event_type === "tool_call_error").map((e) => e.payload.error_type)).toEqual(["upstream_exit", "upstream_exit"]);
+    expect(all.filter((e) => e.event_type === "tool_call_error").map((e) => e.payload.error_type)).toEqual([
+      "upstream_exit",
+      "upstream_exit",
+    ]);
   });
 
   test("client EOF with a call in flight: the call is closed as proxy_shutdown, events flushed before exit", async () => {

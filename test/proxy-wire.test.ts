@@ -11,11 +11,16 @@ const MiB = 1024 * 1024;
 const INJECTED = ["baton_annotate", "baton_session_report"];
 
 /** The byte-level client (test/support/wire-client.ts) in front of `command`. */
-const startWire = (command: string[], env: Record<string, string>): Promise<WireClient> => WireClient.start(command, { env });
+const startWire = (command: string[], env: Record<string, string>): Promise<WireClient> =>
+  WireClient.start(command, { env });
 
 /** The exact line the fixture writes for `huge` with `bytes` (text of "é", 2 bytes each). */
 function hugeLineParts(id: number): { prefix: Buffer; suffix: Buffer } {
-  const [prefix, suffix] = JSON.stringify({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text: "@@BODY@@" }] } }).split("@@BODY@@") as [string, string];
+  const [prefix, suffix] = JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    result: { content: [{ type: "text", text: "@@BODY@@" }] },
+  }).split("@@BODY@@") as [string, string];
   return { prefix: Buffer.from(prefix, "utf8"), suffix: Buffer.from(suffix, "utf8") };
 }
 
@@ -59,9 +64,21 @@ describe("junk", () => {
     const noise = "noise: about to answer";
     expect(p.lines[0]).toBe("Starting fixture server v1.0 (this line is not JSON)");
     // Per answer the fixture writes: noise, a blank line, the JSON answer. Nothing else may appear.
-    expect(p.lines.slice(1).map((l) => (l === noise || l === "" ? l : "<json>"))).toEqual([noise, "", "<json>", noise, "", "<json>", noise, "", "<json>"]);
+    expect(p.lines.slice(1).map((l) => (l === noise || l === "" ? l : "<json>"))).toEqual([
+      noise,
+      "",
+      "<json>",
+      noise,
+      "",
+      "<json>",
+      noise,
+      "",
+      "<json>",
+    ]);
     expect(ids(p.lines)).toEqual([0, 1, 2]);
-    expect(p.lines[9]).toBe(JSON.stringify({ jsonrpc: "2.0", id: 2, result: { content: [{ type: "text", text: "through the noise" }] } }));
+    expect(p.lines[9]).toBe(
+      JSON.stringify({ jsonrpc: "2.0", id: 2, result: { content: [{ type: "text", text: "through the noise" }] } }),
+    );
     expect(p.stderr()).toContain("Starting fixture server v1.0");
     expect(p.stderr()).toMatch(/not JSON from the server/);
     expect(p.stderr()).toMatch(/blank line from the server/);
@@ -106,7 +123,12 @@ describe("junk", () => {
     // An injected-tool member is answered by the proxy; the rest of the batch still reaches the server.
     p.send([
       { jsonrpc: "2.0", id: "b-5", method: "ping" },
-      { jsonrpc: "2.0", id: "b-6", method: "tools/call", params: { name: "baton_annotate", arguments: { intent: "annotate from a batch" } } },
+      {
+        jsonrpc: "2.0",
+        id: "b-6",
+        method: "tools/call",
+        params: { name: "baton_annotate", arguments: { intent: "annotate from a batch" } },
+      },
     ]);
     expect((await p.next((m) => m.id === "b-6")).result.content[0].text).toContain("Annotation recorded");
     expect((await p.next((m) => m.id === "b-5")).result).toEqual({});
@@ -127,7 +149,9 @@ describe("framing", () => {
     const c = await startWire(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
     await c.request(0, "initialize", INIT_PARAMS);
     const text = "héllo wörld ✓ — 日本語 🎉 Ω";
-    const bytes = new TextEncoder().encode(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text } } })}\n`);
+    const bytes = new TextEncoder().encode(
+      `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text } } })}\n`,
+    );
     for (const byte of bytes) await c.write(new Uint8Array([byte]));
     const echo = await c.response(1);
     expect(echo.result.content[0].text).toBe(text);
@@ -142,21 +166,37 @@ describe("framing", () => {
     const seen: { id: number; length: number; ok: boolean }[] = [];
     c.consume = (line) => {
       if (line.length < MiB) return false;
-      const id = line.subarray(0, 40).toString("latin1").match(/"id":(\d+)/)?.[1];
+      const id = line
+        .subarray(0, 40)
+        .toString("latin1")
+        .match(/"id":(\d+)/)?.[1];
       const bytes = id === "1" ? 4 * MiB : 40 * MiB;
       seen.push({ id: Number(id), length: line.length, ok: isHugeAnswer(line, Number(id), bytes, body) });
       return true;
     };
-    await c.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "huge", arguments: { bytes: 4 * MiB } } });
+    await c.send({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "huge", arguments: { bytes: 4 * MiB } },
+    });
     await c.until(() => (seen.length >= 1 ? true : undefined), "the 4 MiB answer", 20_000);
-    await c.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "huge", arguments: { bytes: 40 * MiB } } });
+    await c.send({
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "huge", arguments: { bytes: 40 * MiB } },
+    });
     await c.until(() => (seen.length >= 2 ? true : undefined), "the 40 MiB answer", 20_000);
     expect(seen.map(({ id, ok }) => ({ id, ok }))).toEqual([
       { id: 1, ok: true },
       { id: 2, ok: true },
     ]);
     expect((await c.request(3, "ping")).result).toEqual({});
-    await c.until(() => (/longer than the 8 MiB inspection limit/.test(c.stderr()) ? true : undefined), "the over-cap warning");
+    await c.until(
+      () => (/longer than the 8 MiB inspection limit/.test(c.stderr()) ? true : undefined),
+      "the over-cap warning",
+    );
     expect(await c.close()).toBe(0);
     await c.stdoutEnded;
     // Nothing more for ids 1 and 2 after their answers: no shutdown error for an answer the proxy streamed
@@ -178,7 +218,12 @@ describe("routing", () => {
     const c = await startWire(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
     await c.request(0, "initialize", INIT_PARAMS);
     // The fixture numbers its own requests srv-0, srv-1, …: give the client's call the same id.
-    await c.send({ jsonrpc: "2.0", id: "srv-0", method: "tools/call", params: { name: "ask", arguments: { method: "roots/list" } } });
+    await c.send({
+      jsonrpc: "2.0",
+      id: "srv-0",
+      method: "tools/call",
+      params: { name: "ask", arguments: { method: "roots/list" } },
+    });
     const asked = await c.until(() => {
       for (const line of c.lines) {
         const m = JSON.parse(line.toString("utf8"));
@@ -223,7 +268,9 @@ describe("routing", () => {
     await p.request(0, "initialize", INIT_PARAMS);
     const listed = await p.request(1, "tools/list", {});
     const tools = listed.result.tools as { name: string; description: string }[];
-    expect(tools.filter((t) => t.name === "baton_annotate")).toEqual([{ name: "baton_annotate", description: "the server's own", inputSchema: { type: "object" } } as never]);
+    expect(tools.filter((t) => t.name === "baton_annotate")).toEqual([
+      { name: "baton_annotate", description: "the server's own", inputSchema: { type: "object" } } as never,
+    ]);
     expect(tools.filter((t) => t.name === "baton_session_report").length).toBe(1);
     await p.waitForStderr(/has its own tool named "baton_annotate"/);
     const call = await p.request(2, "tools/call", { name: "baton_annotate", arguments: { intent: "for the server" } });
@@ -244,7 +291,11 @@ describe("routing", () => {
     const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
     await p.request(0, "initialize", INIT_PARAMS);
     p.send({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "never", arguments: {} } });
-    p.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 7, reason: "user pressed stop" } });
+    p.send({
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: 7, reason: "user pressed stop" },
+    });
     expect((await p.request(8, "ping")).result).toEqual({});
     expect(await p.close()).toBe(0);
     expect(ids(p.lines)).toEqual([0, 8]); // the cancelled call is not answered (not even at shutdown)
@@ -257,42 +308,62 @@ describe("routing", () => {
 });
 
 describe("backpressure", () => {
-  test.skipIf(process.platform !== "linux")("a client that stops reading: the proxy's memory stays bounded, then all 20 × 16 MiB answers arrive complete and in order", async () => {
-    const CALLS = 20;
-    const BYTES = 16 * MiB;
-    const PROXY_RSS_LIMIT = 200 * MiB;
-    const c = await startWire(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
-    await c.request(0, "initialize", INIT_PARAMS);
-    const serverPid = fixturePid(c.stderr());
-    const body = Buffer.from("é".repeat(BYTES / 2), "utf8");
-    const arrived: { id: number; ok: boolean }[] = [];
-    c.consume = (line) => {
-      if (line.length < MiB) return false;
-      const id = Number(line.subarray(0, 40).toString("latin1").match(/"id":(\d+)/)?.[1]);
-      arrived.push({ id, ok: isHugeAnswer(line, id, BYTES, body) });
-      return true;
-    };
+  test.skipIf(process.platform !== "linux")(
+    "a client that stops reading: the proxy's memory stays bounded, then all 20 × 16 MiB answers arrive complete and in order",
+    async () => {
+      const CALLS = 20;
+      const BYTES = 16 * MiB;
+      const PROXY_RSS_LIMIT = 200 * MiB;
+      const c = await startWire(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
+      await c.request(0, "initialize", INIT_PARAMS);
+      const serverPid = fixturePid(c.stderr());
+      const body = Buffer.from("é".repeat(BYTES / 2), "utf8");
+      const arrived: { id: number; ok: boolean }[] = [];
+      c.consume = (line) => {
+        if (line.length < MiB) return false;
+        const id = Number(
+          line
+            .subarray(0, 40)
+            .toString("latin1")
+            .match(/"id":(\d+)/)?.[1],
+        );
+        arrived.push({ id, ok: isHugeAnswer(line, id, BYTES, body) });
+        return true;
+      };
 
-    c.pause();
-    const requests = Array.from({ length: CALLS }, (_, i) => JSON.stringify({ jsonrpc: "2.0", id: i + 1, method: "tools/call", params: { name: "huge", arguments: { bytes: BYTES } } })).join("\n");
-    await c.write(`${requests}\n`);
-    // Watch the proxy while the server has produced most of the data and the client reads nothing:
-    // at least 2 s, and until the server holds >= 200 MiB of unsent output (bounded at 20 s).
-    const started = Date.now();
-    let maxProxyRss = 0;
-    let maxServerRss = 0;
-    await eventually(() => {
-      maxProxyRss = Math.max(maxProxyRss, vmRssBytes(c.proc.pid));
-      maxServerRss = Math.max(maxServerRss, vmRssBytes(serverPid));
-      return Date.now() - started >= 2000 && maxServerRss >= 200 * MiB;
-    }, 20_000, "the server to hold the unread output");
-    expect(arrived.length).toBeLessThan(CALLS);
-    expect(maxProxyRss).toBeLessThan(PROXY_RSS_LIMIT);
+      c.pause();
+      const requests = Array.from({ length: CALLS }, (_, i) =>
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: i + 1,
+          method: "tools/call",
+          params: { name: "huge", arguments: { bytes: BYTES } },
+        }),
+      ).join("\n");
+      await c.write(`${requests}\n`);
+      // Watch the proxy while the server has produced most of the data and the client reads nothing:
+      // at least 2 s, and until the server holds >= 200 MiB of unsent output (bounded at 20 s).
+      const started = Date.now();
+      let maxProxyRss = 0;
+      let maxServerRss = 0;
+      await eventually(
+        () => {
+          maxProxyRss = Math.max(maxProxyRss, vmRssBytes(c.proc.pid));
+          maxServerRss = Math.max(maxServerRss, vmRssBytes(serverPid));
+          return Date.now() - started >= 2000 && maxServerRss >= 200 * MiB;
+        },
+        20_000,
+        "the server to hold the unread output",
+      );
+      expect(arrived.length).toBeLessThan(CALLS);
+      expect(maxProxyRss).toBeLessThan(PROXY_RSS_LIMIT);
 
-    c.resume();
-    await c.until(() => (arrived.length === CALLS ? true : undefined), "all answers after reading resumes", 60_000);
-    expect(arrived.map((a) => a.id)).toEqual(Array.from({ length: CALLS }, (_, i) => i + 1));
-    expect(arrived.every((a) => a.ok)).toBe(true);
-    expect(await c.close()).toBe(0);
-  }, 120_000);
+      c.resume();
+      await c.until(() => (arrived.length === CALLS ? true : undefined), "all answers after reading resumes", 60_000);
+      expect(arrived.map((a) => a.id)).toEqual(Array.from({ length: CALLS }, (_, i) => i + 1));
+      expect(arrived.every((a) => a.ok)).toBe(true);
+      expect(await c.close()).toBe(0);
+    },
+    120_000,
+  );
 });

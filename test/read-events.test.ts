@@ -1,12 +1,21 @@
 // Unit tests of JSONL reading: line verdicts, malformed lines, session index and choice, byte-stream line splitting.
 
 import { describe, expect, test } from "bun:test";
-import { findLatestSession, listSessions, matchSession, parseEventLine, splitLines, type ParsedLine } from "../src/report/read-events.ts";
+import {
+  findLatestSession,
+  listSessions,
+  matchSession,
+  parseEventLine,
+  splitLines,
+  type ParsedLine,
+} from "../src/report/read-events.ts";
 import { readEventsText } from "./support/read-events-text.ts";
 import { makeEvent } from "./fixtures/report/build-events.ts";
 
 const line = (seq: number, session: string, at: number, client = "claude-code"): string =>
-  JSON.stringify(makeEvent("tool_call_start", seq, { tool_name: "t", params: {} }, { session, at, client, callId: `c${seq}` }));
+  JSON.stringify(
+    makeEvent("tool_call_start", seq, { tool_name: "t", params: {} }, { session, at, client, callId: `c${seq}` }),
+  );
 
 async function* chunksOf(...parts: (string | Uint8Array)[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield typeof part === "string" ? new TextEncoder().encode(part) : part;
@@ -40,19 +49,38 @@ describe("parseEventLine", () => {
 
 describe("readEventsText", () => {
   test("groups by session, sorts by sequence number, skips and counts malformed lines", () => {
-    const text = [line(2, "A", 20), "garbage {", line(1, "A", 10), "", line(1, "B", 5), '{"no":"fields"}', line(3, "A", 30), ""].join("\n");
+    const text = [
+      line(2, "A", 20),
+      "garbage {",
+      line(1, "A", 10),
+      "",
+      line(1, "B", 5),
+      '{"no":"fields"}',
+      line(3, "A", 30),
+      "",
+    ].join("\n");
     const { index, sessions } = readEventsText(text);
     expect(index.malformedLines).toBe(2);
     expect(sessions.get("A")?.map((e) => e.sequence_number)).toEqual([1, 2, 3]);
     expect(sessions.get("B")).toHaveLength(1);
     const a = index.sessions.get("A");
-    expect(a).toMatchObject({ events: 3, calls: 3, client: "claude-code", firstAt: "2026-08-10T12:00:00.010000Z", lastAt: "2026-08-10T12:00:00.030000Z" });
+    expect(a).toMatchObject({
+      events: 3,
+      calls: 3,
+      client: "claude-code",
+      firstAt: "2026-08-10T12:00:00.010000Z",
+      lastAt: "2026-08-10T12:00:00.030000Z",
+    });
   });
 
   test("equal sequence numbers keep their file order", () => {
     const first = JSON.stringify({ ...makeEvent("annotation", 5, { intent: "first" }), event_id: "x1" });
     const second = JSON.stringify({ ...makeEvent("annotation", 5, { intent: "second" }), event_id: "x2" });
-    expect(readEventsText(`${first}\n${second}\n`).sessions.get(makeEvent("annotation", 0, {}).session_id)?.map((e) => e.event_id)).toEqual(["x1", "x2"]);
+    expect(
+      readEventsText(`${first}\n${second}\n`)
+        .sessions.get(makeEvent("annotation", 0, {}).session_id)
+        ?.map((e) => e.event_id),
+    ).toEqual(["x1", "x2"]);
   });
 
   test("an empty text has no sessions and no malformed lines", () => {
@@ -64,7 +92,15 @@ describe("readEventsText", () => {
 });
 
 describe("session index", () => {
-  const { index } = readEventsText([line(1, "aaa-1", 50), line(1, "aaa-2", 90, "unknown"), line(1, "bbb", 70), line(2, "aaa-2", 95, "cursor"), line(3, "aaa-2", 99, "unknown")].join("\n"));
+  const { index } = readEventsText(
+    [
+      line(1, "aaa-1", 50),
+      line(1, "aaa-2", 90, "unknown"),
+      line(1, "bbb", 70),
+      line(2, "aaa-2", 95, "cursor"),
+      line(3, "aaa-2", 99, "unknown"),
+    ].join("\n"),
+  );
 
   test("lists sessions by last captured_at; the latest is the last one", () => {
     expect(listSessions(index).map((s) => s.sessionId)).toEqual(["aaa-1", "bbb", "aaa-2"]);
@@ -102,7 +138,9 @@ describe("splitLines", () => {
 
   test("a multi-byte character split between chunks is decoded whole", async () => {
     const bytes = new TextEncoder().encode("é🔧\n");
-    expect(await collect(splitLines(chunksOf(bytes.subarray(0, 1), bytes.subarray(1, 4), bytes.subarray(4))))).toEqual(["é🔧"]);
+    expect(await collect(splitLines(chunksOf(bytes.subarray(0, 1), bytes.subarray(1, 4), bytes.subarray(4))))).toEqual([
+      "é🔧",
+    ]);
   });
 
   test("no chunks, or a final newline, yield no extra empty line", async () => {

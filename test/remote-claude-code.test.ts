@@ -21,8 +21,17 @@ afterAll(async () => {
 
 async function claude(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   // HOME is a temp dir: Claude Code writes ~/.claude.json there, never in the developer's home.
-  const proc = Bun.spawn([CLAUDE, ...args], { cwd: home, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([CLAUDE, ...args], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
@@ -31,7 +40,9 @@ test("claude mcp add NAME -- baton-proxy --url URL, then claude mcp list shows i
   expect(added.code).toBe(0);
   const listed = await claude(["mcp", "list"]);
   expect(listed.code).toBe(0);
-  expect(listed.stdout).toMatch(new RegExp(`remote: .*baton-proxy --url ${server.url.replace(/[.]/g, "\\.")} - ✔ Connected`));
+  expect(listed.stdout).toMatch(
+    new RegExp(`remote: .*baton-proxy --url ${server.url.replace(/[.]/g, "\\.")} - ✔ Connected`),
+  );
   const stats = await server.stats();
   // Claude Code probes with server/discover, falls back to initialize, lists tools; the session is DELETEd when it stops us.
   expect(stats.posts).toBeGreaterThanOrEqual(3);
@@ -40,13 +51,33 @@ test("claude mcp add NAME -- baton-proxy --url URL, then claude mcp list shows i
 }, 60_000);
 
 test("wrap turns Claude Code's http entry into baton-proxy --url (header value in env, not args), it connects, unwrap restores the exact bytes", async () => {
-  const added = await claude(["mcp", "add", "--transport", "http", "--scope", "user", "remote-http", server.url, "--header", "X-Api-Key: k-live-1234567"]);
+  const added = await claude([
+    "mcp",
+    "add",
+    "--transport",
+    "http",
+    "--scope",
+    "user",
+    "remote-http",
+    server.url,
+    "--header",
+    "X-Api-Key: k-live-1234567",
+  ]);
   expect(added.code).toBe(0);
   const file = join(home, ".claude.json");
   const before = await Bun.file(file).text();
   const binary = await binaryPath();
-  const wrap = Bun.spawn([binary, "wrap", "--client", "claude-code", "remote-http"], { cwd: home, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, stdout: "pipe", stderr: "pipe" });
-  const [wrapOut, , wrapCode] = await Promise.all([new Response(wrap.stdout).text(), new Response(wrap.stderr).text(), wrap.exited]);
+  const wrap = Bun.spawn([binary, "wrap", "--client", "claude-code", "remote-http"], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [wrapOut, , wrapCode] = await Promise.all([
+    new Response(wrap.stdout).text(),
+    new Response(wrap.stderr).text(),
+    wrap.exited,
+  ]);
   expect(wrapCode).toBe(0);
   expect(wrapOut).not.toContain("k-live-1234567");
   const entry = JSON.parse(await Bun.file(file).text()).mcpServers["remote-http"];
@@ -55,7 +86,12 @@ test("wrap turns Claude Code's http entry into baton-proxy --url (header value i
   expect(entry.args).toEqual(["--url", server.url, "--header", "X-Api-Key: ${MCP_HEADER_X_API_KEY}"]);
   expect(entry.env.MCP_HEADER_X_API_KEY).toBe("k-live-1234567");
   expect(JSON.stringify(entry.args)).not.toContain("k-live");
-  const list = Bun.spawn([binary, "wrap", "--list", "--client", "claude-code"], { cwd: home, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, stdout: "pipe", stderr: "ignore" });
+  const list = Bun.spawn([binary, "wrap", "--list", "--client", "claude-code"], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
+    stdout: "pipe",
+    stderr: "ignore",
+  });
   expect(await new Response(list.stdout).text()).toMatch(/remote-http\s+wrapped \(remote, through --url\)/);
 
   const postsBefore = (await server.stats()).posts;
@@ -65,7 +101,12 @@ test("wrap turns Claude Code's http entry into baton-proxy --url (header value i
   expect(stats.posts).toBeGreaterThan(postsBefore);
   expect(stats.customHeaders).toContain("k-live-1234567");
 
-  const unwrap = Bun.spawn([binary, "unwrap", "--client", "claude-code", "remote-http"], { cwd: home, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, stdout: "pipe", stderr: "pipe" });
+  const unwrap = Bun.spawn([binary, "unwrap", "--client", "claude-code", "remote-http"], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   expect(await unwrap.exited).toBe(0);
   expect(await Bun.file(file).text()).toBe(before);
 }, 60_000);

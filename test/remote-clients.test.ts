@@ -6,7 +6,11 @@ import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import { Client as ClientV2 } from "@modelcontextprotocol/client";
 import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
 import { binaryPath, ROOT } from "./support/binary.ts";
@@ -16,7 +20,10 @@ import { startEverythingHttp, startRemoteFixture, type RemoteServer } from "./su
 
 type TextBlock = { type: string; text?: string };
 const textOf = (result: unknown): string =>
-  (((result as { content?: unknown }).content ?? []) as TextBlock[]).filter((c) => c.type === "text").map((c) => c.text ?? "").join("\n");
+  (((result as { content?: unknown }).content ?? []) as TextBlock[])
+    .filter((c) => c.type === "text")
+    .map((c) => c.text ?? "")
+    .join("\n");
 const OPENER = `${process.execPath} ${join(ROOT, "test", "fixtures", "oauth-browser.ts")}`;
 
 describe("SDK clients → baton-proxy --url → server-everything (streamableHttp)", () => {
@@ -32,12 +39,25 @@ describe("SDK clients → baton-proxy --url → server-everything (streamableHtt
 
   test("SDK v1: tools, progress, a sampling request from the server answered by the client, clean close", async () => {
     const events = join(dir, "v1.jsonl");
-    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", everything.url], env: cleanEnv({ BATON_EVENT_SINK: `file://${events}` }), stderr: "pipe" });
-    const client = new Client({ name: "sdk-v1-remote", version: "1.0.0" }, { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } });
+    const transport = new StdioClientTransport({
+      command: await binaryPath(),
+      args: ["--url", everything.url],
+      env: cleanEnv({ BATON_EVENT_SINK: `file://${events}` }),
+      stderr: "pipe",
+    });
+    const client = new Client(
+      { name: "sdk-v1-remote", version: "1.0.0" },
+      { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } },
+    );
     let sampled = 0;
     client.setRequestHandler(CreateMessageRequestSchema, async () => {
       sampled++;
-      return { role: "assistant", model: "fake", stopReason: "endTurn", content: { type: "text", text: "FAKE ANSWER" } };
+      return {
+        role: "assistant",
+        model: "fake",
+        stopReason: "endTurn",
+        content: { type: "text", text: "FAKE ANSWER" },
+      };
     });
     client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }));
     client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: "file:///tmp/r", name: "r" }] }));
@@ -45,25 +65,44 @@ describe("SDK clients → baton-proxy --url → server-everything (streamableHtt
     expect(client.getServerVersion()?.name).toBe("mcp-servers/everything");
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toEqual(expect.arrayContaining(["echo", "trigger-sampling-request", "baton_annotate"]));
-    expect(textOf(await client.callTool({ name: "echo", arguments: { message: "over http" } }))).toBe("Echo: over http");
+    expect(textOf(await client.callTool({ name: "echo", arguments: { message: "over http" } }))).toBe(
+      "Echo: over http",
+    );
     const progress: number[] = [];
-    await client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 1, steps: 3 } }, undefined, { onprogress: (p) => void progress.push(p.progress) });
+    await client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 1, steps: 3 } }, undefined, {
+      onprogress: (p) => void progress.push(p.progress),
+    });
     // As over stdio (MCP-NOTES §5.1), the SDK client sees the steps before the last: the last races the result.
     expect(progress.slice(0, 2)).toEqual([1, 2]);
-    const sampling = await client.callTool({ name: "trigger-sampling-request", arguments: { prompt: "hi", maxTokens: 10 } });
+    const sampling = await client.callTool({
+      name: "trigger-sampling-request",
+      arguments: { prompt: "hi", maxTokens: 10 },
+    });
     expect(sampled).toBe(1);
     expect(JSON.stringify(sampling)).toContain("FAKE ANSWER");
     await client.close();
     const all = readValidatedEvents(events);
     checkCallPairs(all);
-    expect(all.filter((e) => e.event_type === "tool_call_end").map((e) => e.payload.tool_name)).toEqual(["echo", "trigger-long-running-operation", "trigger-sampling-request"]);
+    expect(all.filter((e) => e.event_type === "tool_call_end").map((e) => e.payload.tool_name)).toEqual([
+      "echo",
+      "trigger-long-running-operation",
+      "trigger-sampling-request",
+    ]);
     expect(new Set(all.map((e) => e.runtime_meta["baton/server"]))).toEqual(new Set([new URL(everything.url).origin]));
   });
 
   for (const mode of ["legacy", "auto"] as const) {
     test(`SDK v2 (${mode}): connects, lists, calls`, async () => {
-      const transport = new StdioClientTransportV2({ command: await binaryPath(), args: ["--url", everything.url], env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }), stderr: "ignore" });
-      const client = new ClientV2({ name: `sdk-v2-${mode}`, version: "1.0.0" }, mode === "auto" ? { versionNegotiation: { mode: "auto" } } : {});
+      const transport = new StdioClientTransportV2({
+        command: await binaryPath(),
+        args: ["--url", everything.url],
+        env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }),
+        stderr: "ignore",
+      });
+      const client = new ClientV2(
+        { name: `sdk-v2-${mode}`, version: "1.0.0" },
+        mode === "auto" ? { versionNegotiation: { mode: "auto" } } : {},
+      );
       await client.connect(transport);
       const names = (await client.listTools()).tools.map((t) => t.name);
       expect(names).toEqual(expect.arrayContaining(["echo", "baton_annotate"]));
@@ -76,8 +115,16 @@ describe("SDK clients → baton-proxy --url → server-everything (streamableHtt
 test("SDK v2 (auto) → --url → SDK v2 HTTP server: the stateless era (server/discover, Mcp-Method/Mcp-Name headers) works", async () => {
   const server = await startRemoteFixture([], "modern-http");
   try {
-    const transport = new StdioClientTransportV2({ command: await binaryPath(), args: ["--url", server.url], env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }), stderr: "ignore" });
-    const client = new ClientV2({ name: "sdk-v2-modern-http", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
+    const transport = new StdioClientTransportV2({
+      command: await binaryPath(),
+      args: ["--url", server.url],
+      env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }),
+      stderr: "ignore",
+    });
+    const client = new ClientV2(
+      { name: "sdk-v2-modern-http", version: "1.0.0" },
+      { versionNegotiation: { mode: "auto" } },
+    );
     await client.connect(transport);
     expect(client.getProtocolEra()).toBe("modern");
     const names = (await client.listTools()).tools.map((t) => t.name);
@@ -97,7 +144,11 @@ describe("OAuth: auth login, cached tokens, refresh, logout", () => {
   const env = () => cleanEnv({ BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER, BATON_EVENT_SINK: "stderr:" });
   const cli = async (args: string[]) => {
     const proc = Bun.spawn([await binaryPath(), ...args], { env: env(), stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     return { stdout, stderr, code };
   };
   beforeAll(async () => {
@@ -131,7 +182,12 @@ describe("OAuth: auth login, cached tokens, refresh, logout", () => {
   });
 
   test("the proxy uses the cached token and refreshes it before it expires", async () => {
-    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", server.url], env: env(), stderr: "pipe" });
+    const transport = new StdioClientTransport({
+      command: await binaryPath(),
+      args: ["--url", server.url],
+      env: env(),
+      stderr: "pipe",
+    });
     let stderr = "";
     transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
     const client = new Client({ name: "oauth-client", version: "1.0.0" });
@@ -150,7 +206,12 @@ describe("OAuth: auth login, cached tokens, refresh, logout", () => {
   test("with nothing cached, the proxy runs the flow itself on the first 401, then logout forgets the server", async () => {
     expect((await cli(["auth", "logout", "--url", server.url])).code).toBe(0);
     expect((await cli(["auth", "list"])).stdout).toBe("No cached credentials.\n");
-    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", server.url], env: env(), stderr: "pipe" });
+    const transport = new StdioClientTransport({
+      command: await binaryPath(),
+      args: ["--url", server.url],
+      env: env(),
+      stderr: "pipe",
+    });
     let stderr = "";
     transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
     const client = new Client({ name: "oauth-client", version: "1.0.0" });
@@ -168,14 +229,28 @@ describe("OAuth: auth login, cached tokens, refresh, logout", () => {
 test("BATON_OAUTH_CLIENT_ID: a pre-registered client logs in without registering, and its tokens refresh", async () => {
   const server = await startRemoteFixture(["--oauth", "--token-ttl", "2", "--client-id", "hand-registered"]);
   const configDir = tempDir();
-  const env = cleanEnv({ BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER, BATON_OAUTH_CLIENT_ID: "hand-registered", BATON_EVENT_SINK: "stderr:" });
+  const env = cleanEnv({
+    BATON_CONFIG_DIR: configDir,
+    BATON_OAUTH_OPENER: OPENER,
+    BATON_OAUTH_CLIENT_ID: "hand-registered",
+    BATON_EVENT_SINK: "stderr:",
+  });
   try {
-    const login = Bun.spawn([await binaryPath(), "auth", "login", "--url", server.url], { env, stdout: "ignore", stderr: "pipe" });
+    const login = Bun.spawn([await binaryPath(), "auth", "login", "--url", server.url], {
+      env,
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     const [stderr, code] = await Promise.all([new Response(login.stderr).text(), login.exited]);
     expect(stderr).toContain("client_id=hand-registered");
     expect(code).toBe(0);
     expect((await server.stats()).oauth).toMatchObject({ registrations: 0, codeExchanges: 1 });
-    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", server.url], env, stderr: "ignore" });
+    const transport = new StdioClientTransport({
+      command: await binaryPath(),
+      args: ["--url", server.url],
+      env,
+      stderr: "ignore",
+    });
     const client = new Client({ name: "oauth-client-id", version: "1.0.0" });
     await Bun.sleep(1_200); // the cached token is in the second half of its 2 s life: refreshed before the first request
     await client.connect(transport);

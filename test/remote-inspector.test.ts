@@ -17,7 +17,10 @@ afterAll(async () => {
 });
 
 async function inspect(args: string[]): Promise<{ json: Record<string, any>; code: number }> {
-  const proc = Bun.spawn(["node", INSPECTOR, "--cli", await binaryPath(), "--url", server.url, ...args, "--format", "json"], { env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }), stdout: "pipe", stderr: "ignore" });
+  const proc = Bun.spawn(
+    ["node", INSPECTOR, "--cli", await binaryPath(), "--url", server.url, ...args, "--format", "json"],
+    { env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }), stdout: "pipe", stderr: "ignore" },
+  );
   const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   return { json: JSON.parse(stdout) as Record<string, any>, code };
 }
@@ -26,8 +29,19 @@ for (const era of ["legacy", "auto"] as const) {
   test(`Inspector CLI (--protocol-era ${era}): tools/list shows the server's and the proxy's tools; tools/call answers`, async () => {
     const list = await inspect(["--protocol-era", era, "--method", "tools/list"]);
     expect(list.code).toBe(0);
-    expect(list.json.result.tools.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(["echo", "slow", "baton_annotate"]));
-    const call = await inspect(["--protocol-era", era, "--method", "tools/call", "--tool-name", "echo", "--tool-arg", "text=inspected"]);
+    expect(list.json.result.tools.map((t: { name: string }) => t.name)).toEqual(
+      expect.arrayContaining(["echo", "slow", "baton_annotate"]),
+    );
+    const call = await inspect([
+      "--protocol-era",
+      era,
+      "--method",
+      "tools/call",
+      "--tool-name",
+      "echo",
+      "--tool-arg",
+      "text=inspected",
+    ]);
     expect(call.code).toBe(0);
     expect(call.json.result.content[0].text).toBe("echo: inspected");
   }, 60_000);

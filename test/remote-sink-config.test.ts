@@ -4,7 +4,11 @@ import { describe, expect, test } from "bun:test";
 import { loadConfig, sinkLabel } from "../src/config.ts";
 import { DEFAULT_S3_BATCH_BYTES, DEFAULT_S3_BATCH_MS } from "../src/telemetry/sinks/s3-settings.ts";
 
-const AWS = { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI-secret", BATON_CONSENT_TOKEN: "ct_1" };
+const AWS = {
+  AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+  AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI-secret",
+  BATON_CONSENT_TOKEN: "ct_1",
+};
 
 function problems(env: Record<string, string>): string[] {
   const result = loadConfig(env);
@@ -21,7 +25,9 @@ describe("s3:// sink", () => {
     if (!result.ok) throw new Error(result.problems.join("\n"));
     expect(result.config.sinks).toEqual([{ kind: "s3", ...expected }]);
     expect(result.config.allSinksLocal).toBe(false);
-    expect(sinkLabel(result.config.sinks[0] as never)).toBe(expected.prefix === "" ? "s3://events" : `s3://events/${expected.prefix}`);
+    expect(sinkLabel(result.config.sinks[0] as never)).toBe(
+      expected.prefix === "" ? "s3://events" : `s3://events/${expected.prefix}`,
+    );
   });
 
   test("settings: AWS_* first, then S3_*; defaults; endpoint normalised", () => {
@@ -51,8 +57,20 @@ describe("s3:// sink", () => {
   });
 
   test("batch knobs and gzip", () => {
-    const result = loadConfig({ ...AWS, BATON_EVENT_SINK: "s3://events", BATON_S3_BATCH_MS: "500", BATON_S3_BATCH_BYTES: "1024", BATON_S3_GZIP: "on" });
-    expect(result.ok && result.config.s3).toMatchObject({ batchMs: 500, batchBytes: 1024, gzip: true, region: "us-east-1", endpoint: undefined });
+    const result = loadConfig({
+      ...AWS,
+      BATON_EVENT_SINK: "s3://events",
+      BATON_S3_BATCH_MS: "500",
+      BATON_S3_BATCH_BYTES: "1024",
+      BATON_S3_GZIP: "on",
+    });
+    expect(result.ok && result.config.s3).toMatchObject({
+      batchMs: 500,
+      batchBytes: 1024,
+      gzip: true,
+      region: "us-east-1",
+      endpoint: undefined,
+    });
   });
 
   test("bad locations: one problem each, never a credential in them", () => {
@@ -67,7 +85,12 @@ describe("s3:// sink", () => {
   });
 
   test("settings problems: missing credentials, bad endpoint, bad knobs; the consent guard applies", () => {
-    const text = problems({ BATON_EVENT_SINK: "s3://events", AWS_ENDPOINT_URL: "ftp://minio", BATON_S3_BATCH_MS: "10s", BATON_S3_GZIP: "yes" }).join("\n");
+    const text = problems({
+      BATON_EVENT_SINK: "s3://events",
+      AWS_ENDPOINT_URL: "ftp://minio",
+      BATON_S3_BATCH_MS: "10s",
+      BATON_S3_GZIP: "yes",
+    }).join("\n");
     expect(text).toContain("needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
     expect(text).toContain("S3 endpoint");
     expect(text).toContain('BATON_S3_BATCH_MS must be a positive whole number of milliseconds (got "10s")');
@@ -127,7 +150,11 @@ describe("otlp: sink", () => {
   });
 
   test("the generic endpoint gets /v1/traces appended", () => {
-    const result = loadConfig({ BATON_EVENT_SINK: "otlp:", BATON_CONSENT_TOKEN: "ct_1", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/prefix" });
+    const result = loadConfig({
+      BATON_EVENT_SINK: "otlp:",
+      BATON_CONSENT_TOKEN: "ct_1",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/prefix",
+    });
     expect(result.ok && result.config.otlp?.endpoint).toBe("http://collector:4318/prefix/v1/traces");
   });
 

@@ -22,7 +22,12 @@ afterEach(async () => {
 
 /** Reads every object under `prefix` with the AWS SDK (a second, independent S3 client). */
 async function readObjects(s3: LocalS3, bucket: string, prefix: string): Promise<{ key: string; lines: string[] }[]> {
-  const client = new S3Client({ endpoint: s3.endpoint, region: S3_REGION, forcePathStyle: true, credentials: { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY } });
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: S3_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY },
+  });
   const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   const objects: { key: string; lines: string[] }[] = [];
   for (const item of listed.Contents ?? []) {
@@ -37,7 +42,9 @@ async function readObjects(s3: LocalS3, bucket: string, prefix: string): Promise
   return objects;
 }
 
-async function setup(extraEnv: Record<string, string> = {}): Promise<{ s3: LocalS3; otlp: OtlpReceiver; dir: string; env: Record<string, string> }> {
+async function setup(
+  extraEnv: Record<string, string> = {},
+): Promise<{ s3: LocalS3; otlp: OtlpReceiver; dir: string; env: Record<string, string> }> {
   const s3 = await startLocalS3(["events"]);
   cleanup.push(() => s3.stop());
   const otlp = startOtlpReceiver();
@@ -68,11 +75,17 @@ async function scriptedSession(env: Record<string, string>): Promise<{ code: num
   await proxy.request(1, "initialize", INIT_PARAMS);
   proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
   const meta = { traceparent: `00-${HOST_TRACE}-${HOST_SPAN}-01`, tracestate: "vendor=abc" };
-  expect((await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "hello" }, _meta: meta })).result).toBeDefined();
+  expect(
+    (await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "hello" }, _meta: meta })).result,
+  ).toBeDefined();
   expect((await proxy.request("three", "tools/call", { name: "boom", arguments: {} })).error.code).toBe(-32000);
   expect((await proxy.request(4, "tools/call", { name: "fail", arguments: {} })).result.isError).toBe(true);
   proxy.send({ jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "never", arguments: {} } });
-  proxy.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 5, reason: "user pressed stop" } });
+  proxy.send({
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId: 5, reason: "user pressed stop" },
+  });
   expect((await proxy.request(6, "tools/call", { name: "echo", arguments: { text: "again" } })).result).toBeDefined();
   proxy.send({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "crash", arguments: {} } });
   const crashed = await proxy.next((m) => m?.id === 7);
@@ -123,8 +136,10 @@ describe("file://, s3:// and otlp: in fan-out", () => {
       expect(client.start).toBeGreaterThanOrEqual(parent.start);
       expect(client.end).toBeLessThanOrEqual(parent.end);
     }
-    const server = (requestId: string): DecodedSpan => servers.find((s) => s.attributes["jsonrpc.request.id"] === requestId) as DecodedSpan;
-    const client = (requestId: string): DecodedSpan => clients.find((s) => s.attributes["jsonrpc.request.id"] === requestId) as DecodedSpan;
+    const server = (requestId: string): DecodedSpan =>
+      servers.find((s) => s.attributes["jsonrpc.request.id"] === requestId) as DecodedSpan;
+    const client = (requestId: string): DecodedSpan =>
+      clients.find((s) => s.attributes["jsonrpc.request.id"] === requestId) as DecodedSpan;
 
     const ok = server("2");
     expect(ok.name).toBe("tools/call echo");
@@ -145,8 +160,11 @@ describe("file://, s3:// and otlp: in fan-out", () => {
     expect(ok.status.code).toBe(0);
     expect(ok.resource).toMatchObject({ "service.name": "invoices-mcp", "deployment.environment": "test" });
     expect(ok.scope).toBe("baton-proxy");
-    const fileStart = fileEvents.find((e) => e.event_type === "tool_call_start" && e.runtime_meta["baton/request_id"] === "2");
-    const micros = (at: string): bigint => BigInt(Date.parse(`${at.slice(0, 19)}Z`)) * 1_000_000n + BigInt(at.slice(20, 26)) * 1000n;
+    const fileStart = fileEvents.find(
+      (e) => e.event_type === "tool_call_start" && e.runtime_meta["baton/request_id"] === "2",
+    );
+    const micros = (at: string): bigint =>
+      BigInt(Date.parse(`${at.slice(0, 19)}Z`)) * 1_000_000n + BigInt(at.slice(20, 26)) * 1000n;
     expect(ok.start).toBe(micros(fileStart?.captured_at));
     expect(ok.end).toBeGreaterThanOrEqual(ok.start);
     expect(server("6").parentSpanId).toBe(""); // no traceparent: a new trace, our SERVER span is its root
@@ -174,16 +192,26 @@ describe("file://, s3:// and otlp: in fan-out", () => {
     }
 
     // Secrets never logged.
-    for (const secret of [S3_SECRET_ACCESS_KEY, OTLP_SECRET, "otlp-secret-value-123"]) expect(stderr).not.toContain(secret);
+    for (const secret of [S3_SECRET_ACCESS_KEY, OTLP_SECRET, "otlp-secret-value-123"])
+      expect(stderr).not.toContain(secret);
   }, 60_000);
 
   test("gzip objects, OTLP/JSON, and BATON_OTEL_PROPAGATE=on: the server sees our CLIENT span as its parent", async () => {
-    const { s3, otlp, dir, env } = await setup({ BATON_S3_GZIP: "on", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", BATON_OTEL_PROPAGATE: "on", BATON_EVENT_SINK: `s3://events/gz,otlp:` });
+    const { s3, otlp, dir, env } = await setup({
+      BATON_S3_GZIP: "on",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      BATON_OTEL_PROPAGATE: "on",
+      BATON_EVENT_SINK: `s3://events/gz,otlp:`,
+    });
     // The server's stdin is teed to a file: what the proxy forwarded, byte for byte.
     const forwarded = join(dir, "to-server.jsonl");
     const proxy = await startProxy(["sh", "-c", `tee "${forwarded}" | "$0" "$1"`, ...fixture("echo")], { env });
     await proxy.request(1, "initialize", INIT_PARAMS);
-    const answer = await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "ctx" }, _meta: { traceparent: `00-${HOST_TRACE}-${HOST_SPAN}-01`, other: 1 } });
+    const answer = await proxy.request(2, "tools/call", {
+      name: "echo",
+      arguments: { text: "ctx" },
+      _meta: { traceparent: `00-${HOST_TRACE}-${HOST_SPAN}-01`, other: 1 },
+    });
     expect(answer.result).toBeDefined();
     expect(await proxy.close()).toBe(0);
 
@@ -201,11 +229,19 @@ describe("file://, s3:// and otlp: in fan-out", () => {
     const spans = otlp.spans();
     const client = spans.find((s) => s.kind === 3) as DecodedSpan;
     expect(client.traceId).toBe(HOST_TRACE);
-    const sent = (await Bun.file(forwarded).text()).trim().split("\n").map((l) => JSON.parse(l));
+    const sent = (await Bun.file(forwarded).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const call = sent.find((m) => m.method === "tools/call");
     expect(call.params._meta).toEqual({ traceparent: `00-${HOST_TRACE}-${client.spanId}-01`, other: 1 });
     expect(call.params.arguments).toEqual({ text: "ctx" });
-    expect(sent.find((m) => m.method === "initialize")).toEqual({ jsonrpc: "2.0", id: 1, method: "initialize", params: INIT_PARAMS });
+    expect(sent.find((m) => m.method === "initialize")).toEqual({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: INIT_PARAMS,
+    });
     expect(start.runtime_meta["baton/span_id"]).toBe(client.spanId);
     expect(start.runtime_meta["baton/trace_id"]).toBe(HOST_TRACE);
   }, 60_000);
@@ -230,7 +266,10 @@ describe("file://, s3:// and otlp: in fan-out", () => {
     };
     const proxy = await startProxy(fixture("echo"), { env });
     await proxy.request(1, "initialize", INIT_PARAMS);
-    for (let id = 2; id < 12; id++) expect((await proxy.request(id, "tools/call", { name: "echo", arguments: { text: `n${id}` } })).result).toBeDefined();
+    for (let id = 2; id < 12; id++)
+      expect(
+        (await proxy.request(id, "tools/call", { name: "echo", arguments: { text: `n${id}` } })).result,
+      ).toBeDefined();
     const closedAt = performance.now();
     expect(await proxy.close()).toBe(0);
     expect(performance.now() - closedAt).toBeLessThan(5_000); // the 2 s event deadline, not the 30 s PUT timeout
@@ -239,6 +278,7 @@ describe("file://, s3:// and otlp: in fan-out", () => {
     const stderr = proxy.stderr();
     expect(stderr).toContain(`otlp:${deadUrl}: flush failed`);
     expect(stderr).toMatch(/dropped \d+ event\(s\) for s3:\/\/events\/x: shutdown deadline/);
-    for (const secret of [S3_SECRET_ACCESS_KEY, OTLP_SECRET, "otlp-secret-value-123"]) expect(stderr).not.toContain(secret);
+    for (const secret of [S3_SECRET_ACCESS_KEY, OTLP_SECRET, "otlp-secret-value-123"])
+      expect(stderr).not.toContain(secret);
   }, 60_000);
 });

@@ -83,7 +83,11 @@ describe("baton-proxy --url → SDK Streamable HTTP server", () => {
   test("a server→client request on a call's stream reaches the client, and its answer goes back", async () => {
     proxy.send(call(3, "ask-client", {}));
     const request = await proxy.next((m) => m.method === "roots/list");
-    proxy.send({ jsonrpc: "2.0", id: request.id, result: { roots: [{ uri: "file:///tmp/remote-root", name: "root" }] } });
+    proxy.send({
+      jsonrpc: "2.0",
+      id: request.id,
+      result: { roots: [{ uri: "file:///tmp/remote-root", name: "root" }] },
+    });
     const result = await proxy.next((m) => m.id === 3);
     expect(result.result.content[0].text).toBe("roots: file:///tmp/remote-root");
     // A 202 for the client's answer is not an unanswered request (upstream's bug).
@@ -146,7 +150,10 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
   test("a server that is down at start: initialize gets an error naming the origin, not a fake handshake", async () => {
     const url = `http://127.0.0.1:${freePort()}/mcp`;
     const dir = tempDir();
-    const proxy = await startProxy([], { args: ["--url", url], env: { BATON_EVENT_SINK: `file://${join(dir, "e.jsonl")}` } });
+    const proxy = await startProxy([], {
+      args: ["--url", url],
+      env: { BATON_EVENT_SINK: `file://${join(dir, "e.jsonl")}` },
+    });
     const init = await proxy.request(0, "initialize", INIT_PARAMS);
     expect(init.result).toBeUndefined();
     expect(init.error.message).toContain(new URL(url).origin);
@@ -183,7 +190,10 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     });
     const dir = tempDir();
     const events = join(dir, "e.jsonl");
-    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`], env: { BATON_UPSTREAM_TIMEOUT: "0.5", BATON_EVENT_SINK: `file://${events}` } });
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_UPSTREAM_TIMEOUT: "0.5", BATON_EVENT_SINK: `file://${events}` },
+    });
     const init = await proxy.request(0, "initialize", INIT_PARAMS);
     expect(init.error.message).toContain("HTTP 503");
     const failed = await proxy.request(1, "tools/call", { name: "echo", arguments: {} });
@@ -193,7 +203,11 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     expect(slow.error.message).toContain("did not answer within 0.5 s");
     await proxy.close();
     server.stop(true);
-    expect(readValidatedEvents(events).map((e) => e.payload.error_type).filter(Boolean)).toEqual(["http_503", "upstream_timeout"]);
+    expect(
+      readValidatedEvents(events)
+        .map((e) => e.payload.error_type)
+        .filter(Boolean),
+    ).toEqual(["http_503", "upstream_timeout"]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -202,7 +216,7 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     const home = tempDir();
     const url = `http://127.0.0.1:${server.port}/mcp`;
     const proxy = await startProxy([], { args: ["--url", url], env: { BATON_CONFIG_DIR: home } });
-    const init = await proxy.request(0, "initialize", INIT_PARAMS, );
+    const init = await proxy.request(0, "initialize", INIT_PARAMS);
     expect(init.error.message).toContain(`baton-proxy auth login --url ${url}`);
     expect(init.error.data["baton/error_type"]).toBe("upstream_auth");
     await proxy.close();
@@ -237,7 +251,10 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       },
     });
     const token = "s3cr3t-upstream-token-value";
-    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`], env: { BATON_UPSTREAM_AUTH_TOKEN: token } });
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_UPSTREAM_AUTH_TOKEN: token },
+    });
     const init = await proxy.request(0, "initialize", INIT_PARAMS);
     expect(init.error.message).toContain("BATON_UPSTREAM_AUTH_TOKEN");
     expect(init.error.data["baton/error_type"]).toBe("upstream_auth");

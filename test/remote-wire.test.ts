@@ -16,7 +16,13 @@ const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new T
 describe("SseParser", () => {
   test("events split across chunks, CRLF/CR/LF endings, comments, multi-line data, sticky ids, retry", () => {
     const parser = new SseParser();
-    const chunks = [": keep-alive\r\nid: 1\r\ndata:\r\n\r", "\nevent: message\nid: 2\ndata: {\"a\":", "1}\n\n", "data: line1\rdata: line2\r\rretry: 1500\n", "event: ping\ndata: x\n\n"];
+    const chunks = [
+      ": keep-alive\r\nid: 1\r\ndata:\r\n\r",
+      '\nevent: message\nid: 2\ndata: {"a":',
+      "1}\n\n",
+      "data: line1\rdata: line2\r\rretry: 1500\n",
+      "event: ping\ndata: x\n\n",
+    ];
     const events = chunks.flatMap((c) => parser.push(bytes(c)));
     expect(events).toEqual([
       { event: "message", data: "", id: "1" },
@@ -46,15 +52,27 @@ describe("request headers", () => {
   test("legacy era: no version on initialize; session id and negotiated version afterwards", () => {
     const facts = { sessionId: undefined, protocolVersion: undefined };
     const init = postHeaders(base, facts, { jsonrpc: "2.0", id: 0, method: "initialize", params: {} });
-    expect(init).toEqual({ "User-Agent": "baton-proxy/1.0.0", "Content-Type": "application/json", Accept: "application/json, text/event-stream" });
-    const later = postHeaders(base, { sessionId: "s-1", protocolVersion: "2025-06-18" }, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+    expect(init).toEqual({
+      "User-Agent": "baton-proxy/1.0.0",
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+    });
+    const later = postHeaders(
+      base,
+      { sessionId: "s-1", protocolVersion: "2025-06-18" },
+      { jsonrpc: "2.0", id: 1, method: "tools/list" },
+    );
     expect(later["Mcp-Session-Id"]).toBe("s-1");
     expect(later["MCP-Protocol-Version"]).toBe("2025-06-18");
   });
 
   test("stateless era: version from the body, Mcp-Method, Mcp-Name (Base64 sentinel when not plain ASCII)", () => {
     const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28" };
-    const headers = postHeaders(base, { sessionId: undefined, protocolVersion: undefined }, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "café", _meta: meta } });
+    const headers = postHeaders(
+      base,
+      { sessionId: undefined, protocolVersion: undefined },
+      { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "café", _meta: meta } },
+    );
     expect(headers["MCP-Protocol-Version"]).toBe("2026-07-28");
     expect(headers["Mcp-Method"]).toBe("tools/call");
     expect(headers["Mcp-Name"]).toBe(`=?base64?${Buffer.from("café").toString("base64")}?=`);
@@ -63,7 +81,9 @@ describe("request headers", () => {
   });
 
   test("resumption GET carries Last-Event-ID and the session", () => {
-    expect(sessionHeaders(base, { sessionId: "s", protocolVersion: "2025-11-25" }, "text/event-stream", "ev-9")).toEqual({
+    expect(
+      sessionHeaders(base, { sessionId: "s", protocolVersion: "2025-11-25" }, "text/event-stream", "ev-9"),
+    ).toEqual({
       ...base,
       Accept: "text/event-stream",
       "Mcp-Session-Id": "s",
@@ -76,7 +96,9 @@ describe("request headers", () => {
 describe("bodies become single lines", () => {
   test("a compact JSON body is forwarded byte for byte plus a newline; pretty-printed ones are flattened", () => {
     expect(text(bodyToLine(bytes('{"id":1,"result":{}}')))).toBe('{"id":1,"result":{}}\n');
-    expect(text(bodyToLine(bytes('{\r\n  "id": 1,\n  "result": {"s": "a\\nb"}\n}\n')))).toBe('{    "id": 1,   "result": {"s": "a\\nb"} }\n');
+    expect(text(bodyToLine(bytes('{\r\n  "id": 1,\n  "result": {"s": "a\\nb"}\n}\n')))).toBe(
+      '{    "id": 1,   "result": {"s": "a\\nb"} }\n',
+    );
     expect(bodyToLine(bytes("  \n"))).toBeUndefined();
     expect(text(dataToLine('{"a":\n1}'))).toBe('{"a": 1}\n');
     expect(dataToLine("")).toBeUndefined();
@@ -85,14 +107,28 @@ describe("bodies become single lines", () => {
 
 describe("the --url target", () => {
   test("${NAME} references resolve from the environment; problems name headers, never values", () => {
-    const ok = resolveRemoteTarget({ url: "https://mcp.example.com/mcp?x=1#frag", headers: ["X-Api-Key: ${KEY}", "X-Team: red-${TEAM}"], allowHttp: false }, { KEY: "s3cret-value", TEAM: "7" });
+    const ok = resolveRemoteTarget(
+      {
+        url: "https://mcp.example.com/mcp?x=1#frag",
+        headers: ["X-Api-Key: ${KEY}", "X-Team: red-${TEAM}"],
+        allowHttp: false,
+      },
+      { KEY: "s3cret-value", TEAM: "7" },
+    );
     expect(ok.ok).toBe(true);
     if (!ok.ok) return;
     expect(ok.target.headers).toEqual({ "X-Api-Key": "s3cret-value", "X-Team": "red-7" });
     expect(ok.target.origin).toBe("https://mcp.example.com");
     expect(ok.target.url.href).toBe("https://mcp.example.com/mcp?x=1");
     expect(ok.target.secrets).toContain("s3cret-value");
-    const bad = resolveRemoteTarget({ url: "http://mcp.example.com/mcp", headers: ["X-Api-Key: ${MISSING}", "Accept: x", "no colon", "Bad Name: v"], allowHttp: false }, {});
+    const bad = resolveRemoteTarget(
+      {
+        url: "http://mcp.example.com/mcp",
+        headers: ["X-Api-Key: ${MISSING}", "Accept: x", "no colon", "Bad Name: v"],
+        allowHttp: false,
+      },
+      {},
+    );
     expect(bad.ok).toBe(false);
     if (bad.ok) return;
     expect(bad.problems).toEqual([
@@ -107,7 +143,10 @@ describe("the --url target", () => {
 
   test("plain http is fine to loopback, or with --allow-http; credentials in the URL are secrets", () => {
     expect(resolveRemoteTarget({ url: "http://127.0.0.1:8080/mcp", headers: [], allowHttp: false }, {}).ok).toBe(true);
-    const withUser = resolveRemoteTarget({ url: "http://user:pa55word@mcp.internal/mcp", headers: [], allowHttp: true }, {});
+    const withUser = resolveRemoteTarget(
+      { url: "http://user:pa55word@mcp.internal/mcp", headers: [], allowHttp: true },
+      {},
+    );
     expect(withUser.ok && withUser.target.secrets).toEqual(["user", "pa55word"]);
     expect(withUser.ok && withUser.target.origin).toBe("http://mcp.internal");
   });
@@ -116,9 +155,17 @@ describe("the --url target", () => {
 describe("failure names", () => {
   const origin = "https://mcp.example.com";
   test.each([
-    [Object.assign(new TypeError("Unable to connect"), { code: "ECONNREFUSED" }), "upstream_unreachable", "unreachable (ECONNREFUSED)"],
+    [
+      Object.assign(new TypeError("Unable to connect"), { code: "ECONNREFUSED" }),
+      "upstream_unreachable",
+      "unreachable (ECONNREFUSED)",
+    ],
     [Object.assign(new TypeError("getaddrinfo"), { code: "ENOTFOUND" }), "upstream_unreachable", "does not resolve"],
-    [Object.assign(new TypeError("handshake"), { code: "EPROTO" }), "upstream_tls", "TLS with https://mcp.example.com failed"],
+    [
+      Object.assign(new TypeError("handshake"), { code: "EPROTO" }),
+      "upstream_tls",
+      "TLS with https://mcp.example.com failed",
+    ],
     [Object.assign(new Error("cert"), { code: "CERT_HAS_EXPIRED" }), "upstream_tls", "CERT_HAS_EXPIRED"],
     [new UpstreamTimeout(), "upstream_timeout", "did not answer within 1.5 s"],
   ])("a thrown %#: named and explained", (error, type, reason) => {
@@ -129,12 +176,24 @@ describe("failure names", () => {
   });
 
   test("HTTP statuses quote a JSON-RPC error message from the body", () => {
-    expect(httpFailure(origin, 503, "Service Unavailable", "<html>busy</html>")).toEqual({ errorType: "http_503", reason: `${origin} answered HTTP 503 Service Unavailable` });
-    expect(httpFailure(origin, 400, "", '{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID"},"id":null}').reason).toBe(`${origin} answered HTTP 400: Bad Request: No valid session ID`);
+    expect(httpFailure(origin, 503, "Service Unavailable", "<html>busy</html>")).toEqual({
+      errorType: "http_503",
+      reason: `${origin} answered HTTP 503 Service Unavailable`,
+    });
+    expect(
+      httpFailure(
+        origin,
+        400,
+        "",
+        '{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID"},"id":null}',
+      ).reason,
+    ).toBe(`${origin} answered HTTP 400: Bad Request: No valid session ID`);
   });
 
   test("resume delays back off to a cap, or follow the server's retry", () => {
-    expect([1, 2, 3, 4, 5, 6, 9].map((n) => resumeDelayMs(n, undefined))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
+    expect([1, 2, 3, 4, 5, 6, 9].map((n) => resumeDelayMs(n, undefined))).toEqual([
+      250, 500, 1000, 2000, 4000, 5000, 5000,
+    ]);
     expect(resumeDelayMs(1, 1200)).toBe(1200);
     expect(resumeDelayMs(1, 60_000)).toBe(5000);
   });
@@ -148,16 +207,28 @@ describe("--url configuration", () => {
     for (const bad of ["0", "-1", "inf", "NaN", "soon"]) {
       const result = loadConfig({ BATON_UPSTREAM_TIMEOUT: bad });
       expect(result.ok).toBe(false);
-      expect(result.ok ? "" : result.problems.join("\n")).toContain(`BATON_UPSTREAM_TIMEOUT must be a positive number of seconds (got "${bad}")`);
+      expect(result.ok ? "" : result.problems.join("\n")).toContain(
+        `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds (got "${bad}")`,
+      );
     }
     // The OAuth and wrap variables are known names, not typos.
-    const quiet = loadConfig({ BATON_OAUTH_OPENER: "x", BATON_OAUTH_CLIENT_ID: "y", BATON_CONFIG_DIR: "/tmp/z", BATON_WRAPPED_REMOTE: "{}" });
+    const quiet = loadConfig({
+      BATON_OAUTH_OPENER: "x",
+      BATON_OAUTH_CLIENT_ID: "y",
+      BATON_CONFIG_DIR: "/tmp/z",
+      BATON_WRAPPED_REMOTE: "{}",
+    });
     expect(quiet.ok && quiet.config.warnings).toEqual([]);
   });
 });
 
 describe("StreamableHttpUpstream in-process (fake fetch)", () => {
-  const target = { url: new URL("https://mcp.example.com/mcp"), origin: "https://mcp.example.com", headers: {}, secrets: [] };
+  const target = {
+    url: new URL("https://mcp.example.com/mcp"),
+    origin: "https://mcp.example.com",
+    headers: {},
+    secrets: [],
+  };
   const line = (o: unknown) => bytes(`${JSON.stringify(o)}\n`);
 
   test("messages behind an initialize wait for its session id, in order", async () => {
@@ -169,12 +240,22 @@ describe("StreamableHttpUpstream in-process (fake fetch)", () => {
       seen.push({ body, session: new Headers(init?.headers).get("mcp-session-id") });
       if (body.includes('"initialize"')) {
         await new Promise<void>((resolve) => (answerInit = resolve));
-        return new Response('{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18"}}', { headers: { "content-type": "application/json", "mcp-session-id": "s-42" } });
+        return new Response('{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18"}}', {
+          headers: { "content-type": "application/json", "mcp-session-id": "s-42" },
+        });
       }
       return new Response(null, { status: 202 });
     }) as typeof fetch;
     const lines: string[] = [];
-    const upstream = new StreamableHttpUpstream({ target, timeoutMs: 5000, userAgent: "t", authorizer: undefined, logger: createMemoryLogger(), fetch: fakeFetch, sink: { line: (b) => lines.push(text(b) as string), failure: () => undefined } });
+    const upstream = new StreamableHttpUpstream({
+      target,
+      timeoutMs: 5000,
+      userAgent: "t",
+      authorizer: undefined,
+      logger: createMemoryLogger(),
+      fetch: fakeFetch,
+      sink: { line: (b) => lines.push(text(b) as string), failure: () => undefined },
+    });
     const init = upstream.send(line({ jsonrpc: "2.0", id: 0, method: "initialize", params: {} }));
     const after = upstream.send(line({ jsonrpc: "2.0", method: "notifications/initialized" }));
     await Bun.sleep(5);
@@ -189,8 +270,21 @@ describe("StreamableHttpUpstream in-process (fake fetch)", () => {
 
   test("an exception of ours still answers the request (proxy_internal), never a hang", async () => {
     const failures: Array<{ id: unknown; errorType: string }> = [];
-    const authorizer = { header: async () => { throw new Error("cache unreadable"); }, unauthorized: async () => "retry" as const };
-    const upstream = new StreamableHttpUpstream({ target, timeoutMs: 5000, userAgent: "t", authorizer, logger: createMemoryLogger(), fetch: fetch, sink: { line: () => undefined, failure: (id, f) => failures.push({ id, errorType: f.errorType }) } });
+    const authorizer = {
+      header: async () => {
+        throw new Error("cache unreadable");
+      },
+      unauthorized: async () => "retry" as const,
+    };
+    const upstream = new StreamableHttpUpstream({
+      target,
+      timeoutMs: 5000,
+      userAgent: "t",
+      authorizer,
+      logger: createMemoryLogger(),
+      fetch: fetch,
+      sink: { line: () => undefined, failure: (id, f) => failures.push({ id, errorType: f.errorType }) },
+    });
     await upstream.send(line({ jsonrpc: "2.0", id: 7, method: "tools/list" }));
     expect(failures).toEqual([{ id: 7, errorType: "proxy_internal" }]);
   });

@@ -3,7 +3,14 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_DURATION_SAMPLES_PER_TOOL } from "../src/report/duration-stats.ts";
 import { describeErrorType, stripCodePrefix } from "../src/report/error-names.ts";
-import { formatInstant, formatMs, joinList, renderCode, renderText, renderTimeOfDay } from "../src/report/markdown-text.ts";
+import {
+  formatInstant,
+  formatMs,
+  joinList,
+  renderCode,
+  renderText,
+  renderTimeOfDay,
+} from "../src/report/markdown-text.ts";
 import { readEventsText } from "./support/read-events-text.ts";
 import { MAX_TABLE_ROWS, renderReport } from "../src/report/render-markdown.ts";
 import { createReportState, foldEvent } from "../src/report/report-state.ts";
@@ -47,7 +54,10 @@ describe("renderReport golden files", () => {
       const { sessions } = readEventsText(await Bun.file(`${FIXTURES}/${name}.jsonl`).text());
       expect(sessions.size).toBe(1);
       const state = fold([...sessions.values()][0] ?? []);
-      await expectGolden(name, renderReport(state, { slowCallMs: 1000, eventsLocation: `test/fixtures/report/${name}.jsonl` }));
+      await expectGolden(
+        name,
+        renderReport(state, { slowCallMs: 1000, eventsLocation: `test/fixtures/report/${name}.jsonl` }),
+      );
     });
   }
 
@@ -72,14 +82,21 @@ describe("renderReport details", () => {
   });
 
   test("the table keeps MAX_TABLE_ROWS rows and sums up the rest", () => {
-    const events = Array.from({ length: MAX_TABLE_ROWS + 3 }, (_, i) => makeCall(i * 2, `c${i}`, `t${i}`, {}, { durationMs: 5 })).flat();
+    const events = Array.from({ length: MAX_TABLE_ROWS + 3 }, (_, i) =>
+      makeCall(i * 2, `c${i}`, `t${i}`, {}, { durationMs: 5 }),
+    ).flat();
     const markdown = renderReport(fold(events), { slowCallMs: 1000 });
     expect(markdown.split("\n").filter((l) => /^\| t\d+ \|/.test(l))).toHaveLength(MAX_TABLE_ROWS);
     expect(markdown).toContain("…and 3 more tools (3 calls, 0 errors).");
   });
 
   test("droppedEvents from the caller wins when larger; now gives pending calls an age", () => {
-    const start = makeEvent("tool_call_start", 1, { tool_name: "slow", params: {} }, { callId: "p", at: 0, meta: { "baton/dropped_events": 2 } });
+    const start = makeEvent(
+      "tool_call_start",
+      1,
+      { tool_name: "slow", params: {} },
+      { callId: "p", at: 0, meta: { "baton/dropped_events": 2 } },
+    );
     const state = fold([start]);
     const now = new Date(Date.parse(start.captured_at) + 4500);
     const markdown = renderReport(state, { slowCallMs: 1000, droppedEvents: 7, now });
@@ -89,14 +106,19 @@ describe("renderReport details", () => {
   });
 
   test("a tool with more timed calls than the sample cap says its percentiles are sampled", () => {
-    const events = Array.from({ length: MAX_DURATION_SAMPLES_PER_TOOL + 1 }, (_, i) => makeCall(i * 2, `c${i}`, "busy", {}, { durationMs: i % 100 })).flat();
+    const events = Array.from({ length: MAX_DURATION_SAMPLES_PER_TOOL + 1 }, (_, i) =>
+      makeCall(i * 2, `c${i}`, "busy", {}, { durationMs: i % 100 }),
+    ).flat();
     const markdown = renderReport(fold(events), { slowCallMs: 1000 });
     expect(markdown).toContain("| busy | 10,001 | 0 | — |");
     expect(markdown).toContain("For tools with more than 10,000 timed calls, p50/p95 come from a uniform sample.");
   });
 
   test("the slow threshold is the caller's: the same state lists more calls under a lower one", () => {
-    const state = fold([...makeCall(1, "a", "x", {}, { durationMs: 400 }), ...makeCall(3, "b", "x", {}, { durationMs: 1200 })]);
+    const state = fold([
+      ...makeCall(1, "a", "x", {}, { durationMs: 400 }),
+      ...makeCall(3, "b", "x", {}, { durationMs: 1200 }),
+    ]);
     expect(renderReport(state, { slowCallMs: 1000 })).toContain("### Slow calls (≥ 1,000 ms): 1");
     expect(renderReport(state, { slowCallMs: 300 })).toContain("### Slow calls (≥ 300 ms): 2");
     expect(renderReport(state, { slowCallMs: 5000 })).not.toContain("### Slow calls");
@@ -109,18 +131,36 @@ function factsOf(markdown: string): string[] {
   return (section.split("\n\n")[0] ?? "").split("\n").filter((l) => l.startsWith("- "));
 }
 
-const annotate = (seq: number, tool: string, signal: string | null, suggestion: string | null, intent = "do the thing"): BatonEvent =>
+const annotate = (
+  seq: number,
+  tool: string,
+  signal: string | null,
+  suggestion: string | null,
+  intent = "do the thing",
+): BatonEvent =>
   makeEvent("annotation", seq, { intent, signal_type: signal, tool_name: tool, suggested_improvement: suggestion });
 
 /** The demo's shape: two tools fail once each (3 and 1 calls), each annotated after its error with a different signal. */
 function demoLikeSession(): BatonEvent[] {
   return [
     ...makeCall(1, "s1", "search_invoices", { customer: "ACME" }, { durationMs: 9 }),
-    ...makeCall(3, "s2", "search_invoices", { status: "overdue" }, { durationMs: 1, errorType: "jsonrpc_-32602", errorBody: "MCP error -32602: MCP error -32602: Invalid status" }),
+    ...makeCall(
+      3,
+      "s2",
+      "search_invoices",
+      { status: "overdue" },
+      { durationMs: 1, errorType: "jsonrpc_-32602", errorBody: "MCP error -32602: MCP error -32602: Invalid status" },
+    ),
     annotate(5, "search_invoices", "parameter_confusion", "Declare status as an enum."),
     ...makeCall(6, "s3", "search_invoices", { status: "open" }, { durationMs: 1 }),
     ...makeCall(8, "g1", "get_invoice", { id: 1 }, { durationMs: 1 }),
-    ...makeCall(10, "m1", "send_email", { to: "[email]" }, { durationMs: 1, errorType: "tool_error", errorBody: "Attachments too large" }),
+    ...makeCall(
+      10,
+      "m1",
+      "send_email",
+      { to: "[email]" },
+      { durationMs: 1, errorType: "tool_error", errorBody: "Attachments too large" },
+    ),
     annotate(12, "send_email", "feature_gap", "Offer invoice links instead of PDFs"),
     ...makeCall(13, "e1", "export_report", { period: "Q3" }, { durationMs: 1200 }),
   ];
@@ -138,9 +178,15 @@ describe("What stands out", () => {
     ]);
   });
 
-  test("one leader: its figures and error types, no \"all\" for a single error, \"Only\" when no other tool failed", () => {
-    const one = fold([...makeCall(1, "a", "t", {}, { durationMs: 1 }), ...makeCall(3, "b", "t", {}, { durationMs: 1, errorType: "tool_error" }), ...makeCall(5, "c", "t", {}, { durationMs: 1 })]);
-    expect(factsOf(renderReport(one, { slowCallMs: 1000 }))[0]).toBe("- Only `t` failed, 1 of 3 calls (33.3%): tool error (isError).");
+  test('one leader: its figures and error types, no "all" for a single error, "Only" when no other tool failed', () => {
+    const one = fold([
+      ...makeCall(1, "a", "t", {}, { durationMs: 1 }),
+      ...makeCall(3, "b", "t", {}, { durationMs: 1, errorType: "tool_error" }),
+      ...makeCall(5, "c", "t", {}, { durationMs: 1 }),
+    ]);
+    expect(factsOf(renderReport(one, { slowCallMs: 1000 }))[0]).toBe(
+      "- Only `t` failed, 1 of 3 calls (33.3%): tool error (isError).",
+    );
     const mixed = fold([
       ...makeCall(1, "a", "t", {}, { durationMs: 1, errorType: "jsonrpc_-32602" }),
       ...makeCall(3, "b", "t", {}, { durationMs: 1, errorType: "jsonrpc_-32602" }),
@@ -148,14 +194,21 @@ describe("What stands out", () => {
       ...makeCall(7, "d", "u", {}, { durationMs: 1, errorType: "cancelled" }),
     ]);
     const facts = factsOf(renderReport(mixed, { slowCallMs: 1000 }));
-    expect(facts[0]).toBe("- `t` had the most errors, 3 of 3 calls (100.0%): JSON-RPC error -32602 (Invalid params) ×2 and server exited ×1.");
+    expect(facts[0]).toBe(
+      "- `t` had the most errors, 3 of 3 calls (100.0%): JSON-RPC error -32602 (Invalid params) ×2 and server exited ×1.",
+    );
     expect(facts.at(-1)).toBe("- The server exited with 1 call still in flight.");
   });
 
-  test("more tied tools than are named are counted; equal call counts say \"each\"", () => {
-    const calls = (tools: string[]) => fold(tools.flatMap((t, i) => makeCall(i * 2, `c${i}`, t, {}, { durationMs: 1, errorType: "tool_error" })));
-    expect(factsOf(renderReport(calls(["a", "b"]), { slowCallMs: 1000 }))[0]).toBe("- `a` and `b` each failed once (of 1 call each).");
-    expect(factsOf(renderReport(calls(["a", "b", "c", "d", "e"]), { slowCallMs: 1000 }))[0]).toBe("- 5 tools each failed once: `a`, `b`, `c` and 2 more.");
+  test('more tied tools than are named are counted; equal call counts say "each"', () => {
+    const calls = (tools: string[]) =>
+      fold(tools.flatMap((t, i) => makeCall(i * 2, `c${i}`, t, {}, { durationMs: 1, errorType: "tool_error" })));
+    expect(factsOf(renderReport(calls(["a", "b"]), { slowCallMs: 1000 }))[0]).toBe(
+      "- `a` and `b` each failed once (of 1 call each).",
+    );
+    expect(factsOf(renderReport(calls(["a", "b", "c", "d", "e"]), { slowCallMs: 1000 }))[0]).toBe(
+      "- 5 tools each failed once: `a`, `b`, `c` and 2 more.",
+    );
   });
 
   test("an annotation before the first error says so; a third annotated tool is only named", () => {
@@ -175,38 +228,65 @@ describe("What stands out", () => {
   });
 
   test("signals: a clear leader, a tie at the top, all tied (in order of first appearance)", () => {
-    const signals = (list: string[]) => factsOf(renderReport(fold(list.map((s, i) => annotate(i, "x", s, null))), { slowCallMs: 1000 }));
+    const signals = (list: string[]) =>
+      factsOf(renderReport(fold(list.map((s, i) => annotate(i, "x", s, null))), { slowCallMs: 1000 }));
     expect(signals(["b", "a", "a"])).toContain("- The agent's most frequent signal was `a`: 2 of 3 annotations.");
-    expect(signals(["c", "b", "a", "a", "b"])).toContain("- The agent's most frequent signals were `b` and `a`, twice each (of 5 annotations).");
+    expect(signals(["c", "b", "a", "a", "b"])).toContain(
+      "- The agent's most frequent signals were `b` and `a`, twice each (of 5 annotations).",
+    );
     expect(signals(["z", "y", "z", "y"])).toContain("- The agent flagged `z` and `y` twice each.");
-    expect(signals(["a", "b", "c", "d", "e"])).toContain("- The agent flagged 5 signals once each: `a`, `b`, `c`, `d` and 1 more.");
+    expect(signals(["a", "b", "c", "d", "e"])).toContain(
+      "- The agent flagged 5 signals once each: `a`, `b`, `c`, `d` and 1 more.",
+    );
   });
 });
 
 describe("renderReport header, table and error wording", () => {
   test("the window shows milliseconds under a minute, whole seconds from a minute on", () => {
-    const short = fold([makeEvent("annotation", 1, { intent: "a" }, { at: 26_977 }), makeEvent("annotation", 2, { intent: "b" }, { at: 28_231 })]);
-    expect(renderReport(short, { slowCallMs: 1000 })).toContain("- **Window:** 2026-08-10 12:00:26.977 → 12:00:28.231 UTC (1.3 s)");
-    const long = fold([makeEvent("annotation", 1, { intent: "a" }, { at: 0 }), makeEvent("annotation", 2, { intent: "b" }, { at: 61_500 })]);
-    expect(renderReport(long, { slowCallMs: 1000 })).toContain("- **Window:** 2026-08-10 12:00:00 → 12:01:01 UTC (1 min 1 s)");
+    const short = fold([
+      makeEvent("annotation", 1, { intent: "a" }, { at: 26_977 }),
+      makeEvent("annotation", 2, { intent: "b" }, { at: 28_231 }),
+    ]);
+    expect(renderReport(short, { slowCallMs: 1000 })).toContain(
+      "- **Window:** 2026-08-10 12:00:26.977 → 12:00:28.231 UTC (1.3 s)",
+    );
+    const long = fold([
+      makeEvent("annotation", 1, { intent: "a" }, { at: 0 }),
+      makeEvent("annotation", 2, { intent: "b" }, { at: 61_500 }),
+    ]);
+    expect(renderReport(long, { slowCallMs: 1000 })).toContain(
+      "- **Window:** 2026-08-10 12:00:00 → 12:01:01 UTC (1 min 1 s)",
+    );
   });
 
   test("redactions and truncations get one header line, only when there are any", () => {
     const meta = { "baton/scrubbed": { email: 1, token: 2 }, "baton/truncated": 3 };
-    const state = fold([makeEvent("annotation", 1, { intent: "a" }, { meta }), makeEvent("annotation", 2, { intent: "b" })]);
-    expect(renderReport(state, { slowCallMs: 1000 })).toContain("- **Redacted before storage:** 2 tokens, 1 email · **Truncated values:** 3\n");
+    const state = fold([
+      makeEvent("annotation", 1, { intent: "a" }, { meta }),
+      makeEvent("annotation", 2, { intent: "b" }),
+    ]);
+    expect(renderReport(state, { slowCallMs: 1000 })).toContain(
+      "- **Redacted before storage:** 2 tokens, 1 email · **Truncated values:** 3\n",
+    );
     const onlyCut = fold([makeEvent("annotation", 1, { intent: "a" }, { meta: { "baton/truncated": 1 } })]);
     expect(renderReport(onlyCut, { slowCallMs: 1000 })).toContain("- **Truncated values:** 1\n");
-    expect(renderReport(fold([makeEvent("annotation", 1, { intent: "a" })]), { slowCallMs: 1000 })).not.toMatch(/Redacted|Truncated/);
+    expect(renderReport(fold([makeEvent("annotation", 1, { intent: "a" })]), { slowCallMs: 1000 })).not.toMatch(
+      /Redacted|Truncated/,
+    );
   });
 
   test("the table shows a dash for no errors and no durations, and the footnote says what a dash means", () => {
-    const state = fold([...makeCall(1, "a", "ok_tool", {}, { durationMs: 5 }), makeEvent("tool_call_start", 3, { tool_name: "open_tool", params: {} }, { callId: "p" })]);
+    const state = fold([
+      ...makeCall(1, "a", "ok_tool", {}, { durationMs: 5 }),
+      makeEvent("tool_call_start", 3, { tool_name: "open_tool", params: {} }, { callId: "p" }),
+    ]);
     const markdown = renderReport(state, { slowCallMs: 1000 });
     expect(markdown).toContain("| ok\\_tool | 1 | 0 | — | 5 | 5 | 5 |");
     expect(markdown).toContain("| open\\_tool | 1 | 0 | — | — | — | — |");
     expect(markdown).toContain("; a dash means no errors (Error rate) or no timed call (ms columns)._");
-    const failing = renderReport(fold(makeCall(1, "a", "t", {}, { durationMs: 5, errorType: "tool_error" })), { slowCallMs: 1000 });
+    const failing = renderReport(fold(makeCall(1, "a", "t", {}, { durationMs: 5, errorType: "tool_error" })), {
+      slowCallMs: 1000,
+    });
     expect(failing).toContain("| t | 1 | 1 | 100.0% | 5 | 5 | 5 |");
     expect(failing).not.toContain("a dash means");
   });
@@ -304,7 +384,12 @@ describe("inline text helpers", () => {
   });
 
   test("formatInstant and renderTimeOfDay", () => {
-    expect(formatInstant("2026-08-10T22:09:47.509187Z")).toEqual({ date: "2026-08-10", clock: "22:09:47", millis: "509", zone: "UTC" });
+    expect(formatInstant("2026-08-10T22:09:47.509187Z")).toEqual({
+      date: "2026-08-10",
+      clock: "22:09:47",
+      millis: "509",
+      zone: "UTC",
+    });
     expect(formatInstant("2026-08-10T22:09:47.5Z")?.millis).toBe("500");
     expect(formatInstant("2026-08-10T22:09:47Z")?.millis).toBe("000");
     expect(formatInstant("2026-08-10T22:09:47+02:00")?.zone).toBe("+02:00");

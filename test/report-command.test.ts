@@ -40,15 +40,39 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<Ru
 /** Writes a file with two sessions: "sess-old-1" (earlier) and "sess-new-2" (later, with one slow call). */
 async function writeTwoSessions(name: string): Promise<string> {
   const path = join(dir, name);
-  const old = makeCall(1, "o1", "alpha", { q: 1 }, { durationMs: 10 }, 0).map((e) => ({ ...e, session_id: "sess-old-1" }));
-  const recent = makeCall(1, "n1", "beta", { q: 2 }, { durationMs: 1500 }, 60_000).map((e) => ({ ...e, session_id: "sess-new-2" }));
+  const old = makeCall(1, "o1", "alpha", { q: 1 }, { durationMs: 10 }, 0).map((e) => ({
+    ...e,
+    session_id: "sess-old-1",
+  }));
+  const recent = makeCall(1, "n1", "beta", { q: 2 }, { durationMs: 1500 }, 60_000).map((e) => ({
+    ...e,
+    session_id: "sess-new-2",
+  }));
   await Bun.write(path, [recent[0], old[0], old[1], recent[1]].map((e) => JSON.stringify(e)).join("\n") + "\n");
   return path;
 }
 
 const tool = (name: string, description = "") => ({ name, description, inputSchema: { type: "object" } });
-const surfaceEvent = (session: string, seq: number, at: number, hash: string, tools: unknown[], instructions: string | null = null) =>
-  makeEvent("surface_snapshot", seq, { surface_hash: hash, server_info: { name: "docs", version: "1" }, capabilities: { tools: {} }, instructions, tools: tools as Record<string, unknown>[] }, { session, at });
+const surfaceEvent = (
+  session: string,
+  seq: number,
+  at: number,
+  hash: string,
+  tools: unknown[],
+  instructions: string | null = null,
+) =>
+  makeEvent(
+    "surface_snapshot",
+    seq,
+    {
+      surface_hash: hash,
+      server_info: { name: "docs", version: "1" },
+      capabilities: { tools: {} },
+      instructions,
+      tools: tools as Record<string, unknown>[],
+    },
+    { session, at },
+  );
 
 /** Three sessions: a (search, fetch), b (search changed, fetch gone, list added; instructions changed; surface changed twice), c (same as b's latest). */
 async function writeSurfaceSessions(name: string): Promise<string> {
@@ -56,8 +80,22 @@ async function writeSurfaceSessions(name: string): Promise<string> {
   const events = [
     surfaceEvent("sess-a", 1, 0, "sha256:aaa", [tool("search"), tool("fetch")]),
     surfaceEvent("sess-b", 1, 60_000, "sha256:b-first", [tool("search")]),
-    surfaceEvent("sess-b", 2, 60_001, "sha256:bbb", [tool("search", "now with filters"), tool("list")], "Use list first."),
-    surfaceEvent("sess-c", 1, 120_000, "sha256:ccc", [tool("search", "now with filters"), tool("list")], "Use list first."),
+    surfaceEvent(
+      "sess-b",
+      2,
+      60_001,
+      "sha256:bbb",
+      [tool("search", "now with filters"), tool("list")],
+      "Use list first.",
+    ),
+    surfaceEvent(
+      "sess-c",
+      1,
+      120_000,
+      "sha256:ccc",
+      [tool("search", "now with filters"), tool("list")],
+      "Use list first.",
+    ),
   ];
   await Bun.write(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
   return path;
@@ -68,8 +106,12 @@ describe("report output", () => {
     const path = await writeSurfaceSessions("surface.jsonl");
     const b = (await run([path, "--session", "sess-b"])).stdout;
     expect(b).toContain("2 tools, surface `sha256:bbb`. It changed 1 time during the session; this is the latest.");
-    expect(b).toContain("**Differs from the previous session in this file (`sess-a`)**, whose surface was `sha256:aaa`:");
-    expect(b).toContain("- Tools added: `list`\n- Tools removed: `fetch`\n- Tools changed (description, schema or annotations): `search`\n- Server info, capabilities or instructions changed");
+    expect(b).toContain(
+      "**Differs from the previous session in this file (`sess-a`)**, whose surface was `sha256:aaa`:",
+    );
+    expect(b).toContain(
+      "- Tools added: `list`\n- Tools removed: `fetch`\n- Tools changed (description, schema or annotations): `search`\n- Server info, capabilities or instructions changed",
+    );
     // c's surface hash differs from b's (as the hashes say), but no tool changed: only the hash line and no tool lines.
     const c = (await run([path, "--session", "sess-c"])).stdout;
     expect(c).toContain("**Differs from the previous session in this file (`sess-b`)**");
@@ -147,7 +189,9 @@ describe("report output", () => {
   test("a misspelt BATON_ name is reported as a warning with the likely name", async () => {
     const result = await run([REALISTIC, "--format", "json"], { BATON_SLOW_CAL_MS: "5" });
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe("baton-proxy report: warn: unknown variable BATON_SLOW_CAL_MS is ignored: did you mean BATON_SLOW_CALL_MS?\n");
+    expect(result.stderr).toBe(
+      "baton-proxy report: warn: unknown variable BATON_SLOW_CAL_MS is ignored: did you mean BATON_SLOW_CALL_MS?\n",
+    );
   });
 
   test("malformed lines are skipped with a note; the report is still printed", async () => {
@@ -163,7 +207,9 @@ describe("report output", () => {
     await Bun.write(join(dir, "empty.jsonl"), "");
     const result = await run(["empty.jsonl"]);
     expect(result).toMatchObject({ code: 1, stdout: "" });
-    expect(result.stderr).toBe(`baton-proxy report: no valid events in ${join(dir, "empty.jsonl")} (the file is empty)\n`);
+    expect(result.stderr).toBe(
+      `baton-proxy report: no valid events in ${join(dir, "empty.jsonl")} (the file is empty)\n`,
+    );
   });
 
   test.each([[[]], [["--list"]]])("a file of only malformed lines is a failure (%j)", async (args) => {
@@ -171,13 +217,19 @@ describe("report output", () => {
     await Bun.write(path, 'not json\n{"event_type":1}\n');
     const result = await run([path, ...args]);
     expect(result).toMatchObject({ code: 1, stdout: "" });
-    expect(result.stderr).toBe(`baton-proxy report: skipped 2 malformed lines in ${path}\nbaton-proxy report: no valid events in ${path} (only 2 malformed lines)\n`);
+    expect(result.stderr).toBe(
+      `baton-proxy report: skipped 2 malformed lines in ${path}\nbaton-proxy report: no valid events in ${path} (only 2 malformed lines)\n`,
+    );
   });
 
   test("one session among many others is found and reported", async () => {
     const path = join(dir, "big.jsonl");
-    const noise = Array.from({ length: 20_000 }, (_, i) => JSON.stringify(makeEvent("annotation", i, { intent: "noise" }, { session: `other-${i % 50}`, at: i })));
-    const mine = Array.from({ length: 300 }, (_, i) => makeCall(i * 2, `m${i}`, "mine", {}, { durationMs: i }, 10_000_000 + i)).flat();
+    const noise = Array.from({ length: 20_000 }, (_, i) =>
+      JSON.stringify(makeEvent("annotation", i, { intent: "noise" }, { session: `other-${i % 50}`, at: i })),
+    );
+    const mine = Array.from({ length: 300 }, (_, i) =>
+      makeCall(i * 2, `m${i}`, "mine", {}, { durationMs: i }, 10_000_000 + i),
+    ).flat();
     await Bun.write(path, [...noise, ...mine.map((e) => JSON.stringify({ ...e, session_id: "target" }))].join("\n"));
     const result = await run([path, "--format", "json"]);
     const summary = JSON.parse(result.stdout) as ReportSummary;
@@ -200,15 +252,25 @@ describe("report --list", () => {
   test("each session's surface hash is listed (its latest), in text and JSON", async () => {
     const path = await writeSurfaceSessions("list-surface.jsonl");
     const lines = (await run(["--list", path])).stdout.trimEnd().split("\n");
-    expect(lines.map((l) => l.split("  ")[0] + " " + l.split("  ").at(-1))).toEqual(["sess-a sha256:aaa", "sess-b sha256:bbb", "sess-c sha256:ccc"]);
+    expect(lines.map((l) => l.split("  ")[0] + " " + l.split("  ").at(-1))).toEqual([
+      "sess-a sha256:aaa",
+      "sess-b sha256:bbb",
+      "sess-c sha256:ccc",
+    ]);
     const json = JSON.parse((await run(["--list", "--format=json", path])).stdout) as { surface_hash: string | null }[];
     expect(json.map((s) => s.surface_hash)).toEqual(["sha256:aaa", "sha256:bbb", "sha256:ccc"]);
   });
 
   test("--list --format json is an array of sessions", async () => {
     const path = await writeTwoSessions("list-json.jsonl");
-    const sessions = JSON.parse((await run(["--list", "--format=json", path])).stdout) as { session_id: string; events: number }[];
-    expect(sessions.map((s) => [s.session_id, s.events])).toEqual([["sess-old-1", 2], ["sess-new-2", 2]]);
+    const sessions = JSON.parse((await run(["--list", "--format=json", path])).stdout) as {
+      session_id: string;
+      events: number;
+    }[];
+    expect(sessions.map((s) => [s.session_id, s.events])).toEqual([
+      ["sess-old-1", 2],
+      ["sess-new-2", 2],
+    ]);
   });
 });
 
@@ -233,13 +295,16 @@ describe("report errors and usage", () => {
     const result = await run(args);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toBe(`baton-proxy report: ${reason}\n${renderSynopsis(REPORT_SPEC)}\nRun "baton-proxy report --help" for details.\n`);
+    expect(result.stderr).toBe(
+      `baton-proxy report: ${reason}\n${renderSynopsis(REPORT_SPEC)}\nRun "baton-proxy report --help" for details.\n`,
+    );
   });
 
   test("--help prints the usage on stdout, every option included", async () => {
     const result = await run(["--help"]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
     expect(result.stdout).toStartWith(renderSynopsis(REPORT_SPEC));
-    for (const option of ["--session ID", "--format md|json", "--list", "--slow-ms N", "-h, --help"]) expect(result.stdout).toContain(option);
+    for (const option of ["--session ID", "--format md|json", "--list", "--slow-ms N", "-h, --help"])
+      expect(result.stdout).toContain(option);
   });
 });

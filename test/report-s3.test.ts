@@ -17,17 +17,43 @@ const REALISTIC = join(import.meta.dir, "fixtures/report/realistic.jsonl");
 let s3: LocalS3;
 let env: Record<string, string>;
 
-async function run(args: string[], runEnv: Record<string, string> = env): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  args: string[],
+  runEnv: Record<string, string> = env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const ctx: CommandContext = { env: runEnv, stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), execPath: "/x", cwd: "/", platform: "linux", homeDir: "/" };
+  const ctx: CommandContext = {
+    env: runEnv,
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    execPath: "/x",
+    cwd: "/",
+    platform: "linux",
+    homeDir: "/",
+  };
   return { code: await runSubcommand(REPORT_SPEC, args, ctx), stdout, stderr };
 }
 
 /** Uploads `lines` through the real S3 sink (small objects, so a session spans several). */
 async function upload(prefix: string, lines: string[], gzip: boolean): Promise<void> {
-  const settings = { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY, sessionToken: undefined, region: S3_REGION, endpoint: s3.endpoint, batchMs: 60_000, batchBytes: 2_000, gzip };
-  const sink = createS3Sink({ label: "s3", prefix, settings, put: createBunS3Put("events", settings), clock: SYSTEM_CLOCK });
+  const settings = {
+    accessKeyId: S3_ACCESS_KEY_ID,
+    secretAccessKey: S3_SECRET_ACCESS_KEY,
+    sessionToken: undefined,
+    region: S3_REGION,
+    endpoint: s3.endpoint,
+    batchMs: 60_000,
+    batchBytes: 2_000,
+    gzip,
+  };
+  const sink = createS3Sink({
+    label: "s3",
+    prefix,
+    settings,
+    put: createBunS3Put("events", settings),
+    clock: SYSTEM_CLOCK,
+  });
   for (const line of lines) sink.write(JSON.parse(line) as BatonEvent, line);
   await sink.close();
   expect(sink.droppedEvents).toBe(0);
@@ -35,11 +61,17 @@ async function upload(prefix: string, lines: string[], gzip: boolean): Promise<v
 
 beforeAll(async () => {
   s3 = await startLocalS3(["events"]);
-  env = { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: S3_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL: s3.endpoint };
+  env = {
+    AWS_ACCESS_KEY_ID: S3_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: S3_SECRET_ACCESS_KEY,
+    AWS_ENDPOINT_URL: s3.endpoint,
+  };
   const realistic = readFileSync(REALISTIC, "utf8").trim().split("\n");
   await upload("plain", realistic, false);
   await upload("zipped/deep", realistic, true);
-  const other = makeCall(1, "c1", "other_tool", {}, { durationMs: 3 }).map((e) => JSON.stringify({ ...e, session_id: "second-session" }));
+  const other = makeCall(1, "c1", "other_tool", {}, { durationMs: 3 }).map((e) =>
+    JSON.stringify({ ...e, session_id: "second-session" }),
+  );
   await upload("plain", other, false);
 });
 afterAll(() => s3.stop());
@@ -61,7 +93,11 @@ describe("report s3://", () => {
 
   test("--list shows every session under the prefix; the latest is the default", async () => {
     const listed = await run(["s3://events/plain", "--list", "--format", "json"]);
-    expect(JSON.parse(listed.stdout).map((s: { session_id: string }) => s.session_id).sort()).toEqual(["019a5e7c-3f10-7b2e-9d44-2c1f0a8b7e61", "second-session"]);
+    expect(
+      JSON.parse(listed.stdout)
+        .map((s: { session_id: string }) => s.session_id)
+        .sort(),
+    ).toEqual(["019a5e7c-3f10-7b2e-9d44-2c1f0a8b7e61", "second-session"]);
   });
 
   test("clear errors: nothing there, no credentials, bad location", async () => {

@@ -1,10 +1,20 @@
 // Unit tests of the report fold and its JSON summary: exact percentiles, bounds, odd orders, tolerance.
 
 import { describe, expect, test } from "bun:test";
-import { MAX_ERRORED_CALLS, MAX_PENDING_CALLS, MAX_SLOW_CALLS, MAX_TRACKED_TOOLS, OTHER_TOOLS } from "../src/report/fold-calls.ts";
+import {
+  MAX_ERRORED_CALLS,
+  MAX_PENDING_CALLS,
+  MAX_SLOW_CALLS,
+  MAX_TRACKED_TOOLS,
+  OTHER_TOOLS,
+} from "../src/report/fold-calls.ts";
 import { OTHER_KEY, clipText } from "../src/report/fold-values.ts";
 import {
-  MAX_ANNOTATIONS, MAX_PARAMS_CHARS, MAX_REDACTION_LABELS, createReportState, foldEvent,
+  MAX_ANNOTATIONS,
+  MAX_PARAMS_CHARS,
+  MAX_REDACTION_LABELS,
+  createReportState,
+  foldEvent,
 } from "../src/report/report-state.ts";
 import type { ReportState } from "../src/report/report-types.ts";
 import { summarizeReport } from "../src/report/summarize-json.ts";
@@ -44,13 +54,35 @@ describe("foldEvent: calls and durations", () => {
   test("p50/p95/max are exact for a small session, whatever the order the durations came in", () => {
     const durations = Array.from({ length: 200 }, (_, i) => ((i * 37) % 200) + 1); // 1..200 shuffled
     const tool = summarizeReport(fold(callsWithDurations("t", durations))).tools[0];
-    expect(tool).toMatchObject({ tool: "t", calls: 200, ok: 200, errors: 0, p50_ms: 100, p95_ms: 190, max_ms: 200, mean_ms: 100.5, percentiles_exact: true });
+    expect(tool).toMatchObject({
+      tool: "t",
+      calls: 200,
+      ok: 200,
+      errors: 0,
+      p50_ms: 100,
+      p95_ms: 190,
+      max_ms: 200,
+      mean_ms: 100.5,
+      percentiles_exact: true,
+    });
   });
 
   test("interleaved calls are matched by call id, and errored calls keep their own input", () => {
-    const [startA, endA] = makeCall(1, "a", "search", { q: "a" }, { durationMs: 10, errorType: "jsonrpc_-32602", errorBody: "bad a" });
+    const [startA, endA] = makeCall(
+      1,
+      "a",
+      "search",
+      { q: "a" },
+      { durationMs: 10, errorType: "jsonrpc_-32602", errorBody: "bad a" },
+    );
     const [startB, endB] = makeCall(3, "b", "search", { q: "b" }, { durationMs: 20 });
-    const [startC, endC] = makeCall(5, "c", "fetch", { url: "c" }, { durationMs: 30, errorType: "tool_error", errorBody: "bad c" });
+    const [startC, endC] = makeCall(
+      5,
+      "c",
+      "fetch",
+      { url: "c" },
+      { durationMs: 30, errorType: "tool_error", errorBody: "bad c" },
+    );
     const state = fold([startA, startB, startC, endC, endB, endA]);
     expect(state.errored.map((c) => [c.tool, c.paramsJson, c.errorBody])).toEqual([
       ["fetch", '{"url":"c"}', "bad c"],
@@ -76,10 +108,15 @@ describe("foldEvent: calls and durations", () => {
   });
 
   test("starts without a call id match outcomes of the same tool, oldest first", () => {
-    const start = (seq: number, tool: string, n: number): BatonEvent => makeEvent("tool_call_start", seq, { tool_name: tool, params: { n } });
-    const end = (seq: number, tool: string, ms: number): BatonEvent => makeEvent("tool_call_end", seq, { tool_name: tool, result: [], duration_ms: ms });
+    const start = (seq: number, tool: string, n: number): BatonEvent =>
+      makeEvent("tool_call_start", seq, { tool_name: tool, params: { n } });
+    const end = (seq: number, tool: string, ms: number): BatonEvent =>
+      makeEvent("tool_call_end", seq, { tool_name: tool, result: [], duration_ms: ms });
     const state = fold([start(1, "a", 1), start(2, "b", 2), start(3, "a", 3), end(4, "a", 900), end(5, "b", 800)]);
-    expect(state.slowest.map((c) => [c.tool, c.paramsJson])).toEqual([["a", '{"n":1}'], ["b", '{"n":2}']]);
+    expect(state.slowest.map((c) => [c.tool, c.paramsJson])).toEqual([
+      ["a", '{"n":1}'],
+      ["b", '{"n":2}'],
+    ]);
     expect([...state.pending.values()].map((c) => c.paramsJson)).toEqual(['{"n":3}']);
   });
 
@@ -102,8 +139,23 @@ describe("foldEvent: calls and durations", () => {
 describe("foldEvent: privacy counts and what annotations follow", () => {
   test("baton/scrubbed and baton/truncated add up over events into the summary; odd values are ignored", () => {
     const events = [
-      makeEvent("annotation", 1, { intent: "a" }, { meta: { "baton/scrubbed": { email: 1, token: 2 }, "baton/truncated": 3 } }),
-      makeEvent("annotation", 2, { intent: "b" }, { meta: { "baton/scrubbed": { token: 1, zero: 0, neg: -4, frac: 0.5, text: "2", "": 1 }, "baton/truncated": "9" } }),
+      makeEvent(
+        "annotation",
+        1,
+        { intent: "a" },
+        { meta: { "baton/scrubbed": { email: 1, token: 2 }, "baton/truncated": 3 } },
+      ),
+      makeEvent(
+        "annotation",
+        2,
+        { intent: "b" },
+        {
+          meta: {
+            "baton/scrubbed": { token: 1, zero: 0, neg: -4, frac: 0.5, text: "2", "": 1 },
+            "baton/truncated": "9",
+          },
+        },
+      ),
       makeEvent("annotation", 3, { intent: "c" }, { meta: { "baton/scrubbed": [1, 2], "baton/truncated": -1 } }),
     ];
     const summary = summarizeReport(fold(events));
@@ -129,13 +181,18 @@ describe("foldEvent: privacy counts and what annotations follow", () => {
     ];
     const state = fold(events);
     expect(state.tools.get("t")?.firstErrorSeq).toBe(3);
-    expect([...state.annotationsByTool]).toEqual([["t", 2], ["u", 1]]);
+    expect([...state.annotationsByTool]).toEqual([
+      ["t", 2],
+      ["u", 1],
+    ]);
   });
 });
 
 describe("foldEvent: bounds", () => {
   test("errored calls keep the most recent MAX_ERRORED_CALLS and count them all", () => {
-    const events = Array.from({ length: MAX_ERRORED_CALLS + 15 }, (_, i) => makeCall(i * 2, `e${i}`, "t", { i }, { durationMs: 1, errorType: "tool_error", errorBody: `#${i}` })).flat();
+    const events = Array.from({ length: MAX_ERRORED_CALLS + 15 }, (_, i) =>
+      makeCall(i * 2, `e${i}`, "t", { i }, { durationMs: 1, errorType: "tool_error", errorBody: `#${i}` }),
+    ).flat();
     const state = fold(events);
     expect(state.erroredTotal).toBe(MAX_ERRORED_CALLS + 15);
     expect(state.errored).toHaveLength(MAX_ERRORED_CALLS);
@@ -151,7 +208,9 @@ describe("foldEvent: bounds", () => {
   });
 
   test("annotations keep the first MAX_ANNOTATIONS and count every signal", () => {
-    const events = Array.from({ length: MAX_ANNOTATIONS + 5 }, (_, i) => makeEvent("annotation", i, { intent: `n${i}`, signal_type: i % 2 === 0 ? "failure" : null }));
+    const events = Array.from({ length: MAX_ANNOTATIONS + 5 }, (_, i) =>
+      makeEvent("annotation", i, { intent: `n${i}`, signal_type: i % 2 === 0 ? "failure" : null }),
+    );
     const state = fold(events);
     expect(state.annotations).toHaveLength(MAX_ANNOTATIONS);
     expect(state.annotations[0]?.intent).toBe("n0");
@@ -159,7 +218,9 @@ describe("foldEvent: bounds", () => {
   });
 
   test("pending starts are capped at MAX_PENDING_CALLS, the oldest forgotten and counted", () => {
-    const events = Array.from({ length: MAX_PENDING_CALLS + 3 }, (_, i) => makeEvent("tool_call_start", i, { tool_name: "t", params: {} }, { callId: `p${i}` }));
+    const events = Array.from({ length: MAX_PENDING_CALLS + 3 }, (_, i) =>
+      makeEvent("tool_call_start", i, { tool_name: "t", params: {} }, { callId: `p${i}` }),
+    );
     const state = fold(events);
     expect(state.pending.size).toBe(MAX_PENDING_CALLS);
     expect(state.pending.has("p0")).toBe(false);
@@ -180,7 +241,10 @@ describe("foldEvent: bounds", () => {
       if (model.length > MAX_PENDING_CALLS) model.shift();
     };
     const end = (id: string): void => {
-      foldEvent(state, makeEvent("tool_call_end", seq++, { tool_name: "t", result: [], duration_ms: 1 }, { callId: id }));
+      foldEvent(
+        state,
+        makeEvent("tool_call_end", seq++, { tool_name: "t", result: [], duration_ms: 1 }, { callId: id }),
+      );
       const at = model.indexOf(id);
       if (at !== -1) model.splice(at, 1);
     };
@@ -210,7 +274,9 @@ describe("foldEvent: bounds", () => {
   });
 
   test("tools beyond MAX_TRACKED_TOOLS are pooled", () => {
-    const events = Array.from({ length: MAX_TRACKED_TOOLS + 10 }, (_, i) => makeCall(i * 2, `c${i}`, `tool${i}`, {}, { durationMs: 1 })).flat();
+    const events = Array.from({ length: MAX_TRACKED_TOOLS + 10 }, (_, i) =>
+      makeCall(i * 2, `c${i}`, `tool${i}`, {}, { durationMs: 1 }),
+    ).flat();
     const state = fold(events);
     expect(state.tools.size).toBe(MAX_TRACKED_TOOLS + 1);
     expect(state.tools.get(OTHER_TOOLS)?.ok).toBe(10);
@@ -218,7 +284,9 @@ describe("foldEvent: bounds", () => {
   });
 
   test("params are kept as compact JSON of at most MAX_PARAMS_CHARS characters", () => {
-    const state = fold([makeEvent("tool_call_start", 1, { tool_name: "t", params: { blob: "x".repeat(10_000) } }, { callId: "big" })]);
+    const state = fold([
+      makeEvent("tool_call_start", 1, { tool_name: "t", params: { blob: "x".repeat(10_000) } }, { callId: "big" }),
+    ]);
     const kept = state.pending.get("big")?.paramsJson ?? "";
     expect(kept.length).toBe(MAX_PARAMS_CHARS);
     expect(kept.startsWith('{"blob":"xxx')).toBe(true);
@@ -230,7 +298,12 @@ describe("foldEvent: envelope and tolerance", () => {
   test("window, client, server and dropped events come from the envelopes, in any order", () => {
     const events = [
       makeEvent("annotation", 3, { intent: "x" }, { at: 5000, client: "unknown" }),
-      makeEvent("annotation", 1, { intent: "y" }, { at: 1000, client: "claude-code", meta: { "baton/server": "srv 1.0", "baton/dropped_events": 4 } }),
+      makeEvent(
+        "annotation",
+        1,
+        { intent: "y" },
+        { at: 1000, client: "claude-code", meta: { "baton/server": "srv 1.0", "baton/dropped_events": 4 } },
+      ),
       makeEvent("annotation", 2, { intent: "z" }, { at: 3000, client: "unknown", meta: { "baton/dropped_events": 2 } }),
     ];
     const summary = summarizeReport(fold(events));
@@ -241,7 +314,10 @@ describe("foldEvent: envelope and tolerance", () => {
   });
 
   test("the server name falls back to a surface snapshot's server_info", () => {
-    const snapshot = makeEvent("surface_snapshot", 1, { surface_hash: "h", server_info: { name: "weather", version: "0.4.0" } });
+    const snapshot = makeEvent("surface_snapshot", 1, {
+      surface_hash: "h",
+      server_info: { name: "weather", version: "0.4.0" },
+    });
     expect(fold([snapshot]).server).toBe("weather 0.4.0");
   });
 
@@ -269,19 +345,50 @@ describe("foldEvent: envelope and tolerance", () => {
 describe("intents, resources and prompts, surfaces", () => {
   test("the signals fixture: errored calls keep the agent's intent; resources/prompts counted; failures and slow ones kept; surface digested", async () => {
     const text = await Bun.file(`${import.meta.dir}/fixtures/report/signals.jsonl`).text();
-    const state = fold(text.trim().split("\n").map((l) => JSON.parse(l) as BatonEvent));
-    expect(state.errored.map((c) => [c.tool, c.intent, c.expected])).toEqual([["get_page", "open the rate-limit page", "the limits per plan"]]);
+    const state = fold(
+      text
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as BatonEvent),
+    );
+    expect(state.errored.map((c) => [c.tool, c.intent, c.expected])).toEqual([
+      ["get_page", "open the rate-limit page", "the limits per plan"],
+    ]);
     const summary = summarizeReport(state, { slowCallMs: 1000 });
-    expect(summary.resources_prompts).toEqual({ "resources/list": { count: 1, errors: 0 }, "resources/read": { count: 1, errors: 1 }, "prompts/get": { count: 1, errors: 0 } });
-    expect(state.subjects.failures.map((f) => [f.kind, f.subject, f.errorType])).toEqual([["resource_read", "docs://api/limits", "jsonrpc_-32002"]]);
-    expect(state.subjects.slowest[0]).toMatchObject({ kind: "prompt_get", subject: "summarize_page", durationMs: 2400 });
-    expect([summary.surface_hash, summary.surfaces, [...(state.surface?.tools.keys() ?? [])]]).toEqual(["sha256:1f0c5a6e3b2d4c1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e", 1, ["search_docs", "get_page"]]);
+    expect(summary.resources_prompts).toEqual({
+      "resources/list": { count: 1, errors: 0 },
+      "resources/read": { count: 1, errors: 1 },
+      "prompts/get": { count: 1, errors: 0 },
+    });
+    expect(state.subjects.failures.map((f) => [f.kind, f.subject, f.errorType])).toEqual([
+      ["resource_read", "docs://api/limits", "jsonrpc_-32002"],
+    ]);
+    expect(state.subjects.slowest[0]).toMatchObject({
+      kind: "prompt_get",
+      subject: "summarize_page",
+      durationMs: 2400,
+    });
+    expect([summary.surface_hash, summary.surfaces, [...(state.surface?.tools.keys() ?? [])]]).toEqual([
+      "sha256:1f0c5a6e3b2d4c1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e",
+      1,
+      ["search_docs", "get_page"],
+    ]);
   });
 
   test("an outcome folded before its start still gets the start's intent", () => {
     const state = fold([
-      makeEvent("tool_call_error", 2, { tool_name: "t", error_type: "tool_error", error_body: "x", duration_ms: 1 }, { callId: "c9" }),
-      makeEvent("tool_call_start", 1, { tool_name: "t", params: {}, call_intent: "why", call_expected: "what" }, { callId: "c9" }),
+      makeEvent(
+        "tool_call_error",
+        2,
+        { tool_name: "t", error_type: "tool_error", error_body: "x", duration_ms: 1 },
+        { callId: "c9" },
+      ),
+      makeEvent(
+        "tool_call_start",
+        1,
+        { tool_name: "t", params: {}, call_intent: "why", call_expected: "what" },
+        { callId: "c9" },
+      ),
     ]);
     expect(state.errored.map((c) => [c.intent, c.expected])).toEqual([["why", "what"]]);
   });

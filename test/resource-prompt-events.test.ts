@@ -1,31 +1,101 @@
 import { describe, expect, test } from "bun:test";
-import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, sweepPending, type Action, type ProxyState, type TransformOptions } from "../src/proxy/transform.ts";
+import {
+  createProxyState,
+  failPending,
+  fromClient,
+  fromServer,
+  fromServerLongLine,
+  sweepPending,
+  type Action,
+  type ProxyState,
+  type TransformOptions,
+} from "../src/proxy/transform.ts";
 import { createEventScrubber } from "../src/telemetry/scrub.ts";
 import { createEnvelope } from "../src/telemetry/envelope.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
 import { assertValidEvent } from "./support/events.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-const client = (state: ProxyState, message: unknown, now = 0) => { const raw = enc(message); return fromClient(state, raw, classifyLine(raw), now); };
-const server = (state: ProxyState, message: unknown, now = 0) => { const raw = enc(message); return fromServer(state, raw, classifyLine(raw), now); };
-const drafts = (actions: Action[]) => actions.filter((a): a is Extract<Action, { type: "emit" }> => a.type === "emit").map((a) => a.draft);
+const client = (state: ProxyState, message: unknown, now = 0) => {
+  const raw = enc(message);
+  return fromClient(state, raw, classifyLine(raw), now);
+};
+const server = (state: ProxyState, message: unknown, now = 0) => {
+  const raw = enc(message);
+  return fromServer(state, raw, classifyLine(raw), now);
+};
+const drafts = (actions: Action[]) =>
+  actions.filter((a): a is Extract<Action, { type: "emit" }> => a.type === "emit").map((a) => a.draft);
 const fresh = (options: Partial<TransformOptions> = {}) => createProxyState({ includeReportTool: true, ...options });
-const req = (id: number, method: string, params?: unknown) => ({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) });
+const req = (id: number, method: string, params?: unknown) => ({
+  jsonrpc: "2.0",
+  id,
+  method,
+  ...(params === undefined ? {} : { params }),
+});
 
 describe("resource and prompt events", () => {
   test.each([
-    ["resources/read ok", req(1, "resources/read", { uri: "file:///a.txt", _meta: { progressToken: 7 } }), { result: { contents: [{ uri: "file:///a.txt", text: "SECRET CONTENTS" }] } },
-      [["resource_read_start", { uri: "file:///a.txt", params: { uri: "file:///a.txt" } }], ["resource_read_end", { uri: "file:///a.txt", duration_ms: 40 }]]],
-    ["resources/read error", req(1, "resources/read", { uri: "file:///secret" }), { error: { code: -32002, message: "Resource not found" } },
-      [["resource_read_start", { uri: "file:///secret", params: { uri: "file:///secret" } }], ["resource_read_error", { uri: "file:///secret", error_type: "jsonrpc_-32002", error_body: "Resource not found", duration_ms: 40 }]]],
-    ["resources/list counts", req(1, "resources/list", { cursor: "c" }), { result: { resources: [{ uri: "a" }, { uri: "b" }] } },
-      [["resource_list_start", {}], ["resource_list_end", { count: 2, duration_ms: 40 }]]],
-    ["prompts/get ok (no messages kept)", req(1, "prompts/get", { name: "greet", arguments: { who: "Ann" } }), { result: { messages: [{ role: "user", content: { type: "text", text: "hi Ann" } }] } },
-      [["prompt_get_start", { name: "greet", params: { who: "Ann" } }], ["prompt_get_end", { name: "greet", duration_ms: 40 }]]],
-    ["prompts/get error", req(1, "prompts/get", { name: "boom" }), { error: { code: -32602, message: "Unknown prompt" } },
-      [["prompt_get_start", { name: "boom", params: {} }], ["prompt_get_error", { name: "boom", error_type: "jsonrpc_-32602", error_body: "Unknown prompt", duration_ms: 40 }]]],
-    ["prompts/list error", req(1, "prompts/list"), { error: { code: -32601, message: "Method not found" } },
-      [["prompt_list_start", {}], ["prompt_list_error", { error_type: "jsonrpc_-32601", error_body: "Method not found", duration_ms: 40 }]]],
+    [
+      "resources/read ok",
+      req(1, "resources/read", { uri: "file:///a.txt", _meta: { progressToken: 7 } }),
+      { result: { contents: [{ uri: "file:///a.txt", text: "SECRET CONTENTS" }] } },
+      [
+        ["resource_read_start", { uri: "file:///a.txt", params: { uri: "file:///a.txt" } }],
+        ["resource_read_end", { uri: "file:///a.txt", duration_ms: 40 }],
+      ],
+    ],
+    [
+      "resources/read error",
+      req(1, "resources/read", { uri: "file:///secret" }),
+      { error: { code: -32002, message: "Resource not found" } },
+      [
+        ["resource_read_start", { uri: "file:///secret", params: { uri: "file:///secret" } }],
+        [
+          "resource_read_error",
+          { uri: "file:///secret", error_type: "jsonrpc_-32002", error_body: "Resource not found", duration_ms: 40 },
+        ],
+      ],
+    ],
+    [
+      "resources/list counts",
+      req(1, "resources/list", { cursor: "c" }),
+      { result: { resources: [{ uri: "a" }, { uri: "b" }] } },
+      [
+        ["resource_list_start", {}],
+        ["resource_list_end", { count: 2, duration_ms: 40 }],
+      ],
+    ],
+    [
+      "prompts/get ok (no messages kept)",
+      req(1, "prompts/get", { name: "greet", arguments: { who: "Ann" } }),
+      { result: { messages: [{ role: "user", content: { type: "text", text: "hi Ann" } }] } },
+      [
+        ["prompt_get_start", { name: "greet", params: { who: "Ann" } }],
+        ["prompt_get_end", { name: "greet", duration_ms: 40 }],
+      ],
+    ],
+    [
+      "prompts/get error",
+      req(1, "prompts/get", { name: "boom" }),
+      { error: { code: -32602, message: "Unknown prompt" } },
+      [
+        ["prompt_get_start", { name: "boom", params: {} }],
+        [
+          "prompt_get_error",
+          { name: "boom", error_type: "jsonrpc_-32602", error_body: "Unknown prompt", duration_ms: 40 },
+        ],
+      ],
+    ],
+    [
+      "prompts/list error",
+      req(1, "prompts/list"),
+      { error: { code: -32601, message: "Method not found" } },
+      [
+        ["prompt_list_start", {}],
+        ["prompt_list_error", { error_type: "jsonrpc_-32601", error_body: "Method not found", duration_ms: 40 }],
+      ],
+    ],
   ])("%s", (_name, request, answer, expected) => {
     const state = fresh();
     const start = client(state, request, 10);
@@ -35,7 +105,12 @@ describe("resource and prompt events", () => {
     const all = drafts([...start, ...end]);
     expect(all.map((d) => [d.event_type, d.payload] as unknown[])).toEqual(expected as unknown[][]);
     expect(all[0]?.runtime_meta?.["baton/call_id"]).toBe(all[1]?.runtime_meta?.["baton/call_id"]);
-    const envelope = createEnvelope({ tenantId: "t", vendorId: "v", consentToken: "c", sdkVersion: "baton-proxy/0.1.0" });
+    const envelope = createEnvelope({
+      tenantId: "t",
+      vendorId: "v",
+      consentToken: "c",
+      sdkVersion: "baton-proxy/0.1.0",
+    });
     const scrub = createEventScrubber({ mode: "on", extraKeys: [] });
     for (const draft of all) assertValidEvent(JSON.parse(JSON.stringify(scrub(envelope.stamp(draft)))));
   });
@@ -48,25 +123,45 @@ describe("resource and prompt events", () => {
     const swept = sweepPending(state, 20 * 60_000);
     client(state, req(3, "resources/list"), 20 * 60_000);
     const failed = failPending(state, "upstream_exit", "gone", 20 * 60_000 + 5);
-    expect(drafts([...swept, ...failed]).map((d) => [d.event_type, (d.payload as any).error_type])).toEqual([["resource_read_error", "evicted"], ["resource_list_error", "upstream_exit"]]);
+    expect(drafts([...swept, ...failed]).map((d) => [d.event_type, (d.payload as any).error_type])).toEqual([
+      ["resource_read_error", "evicted"],
+      ["resource_list_error", "upstream_exit"],
+    ]);
   });
 
   test.each([
     ["resources/read", { uri: "blob://big" }, "resource_read_end", { uri: "blob://big", duration_ms: 30 }],
     ["resources/list", {}, "resource_list_end", { count: null, duration_ms: 30 }],
-  ])("an answer too long to inspect still ends the %s (lists not counted) and the event validates", (method, params, type, payload) => {
-    const state = fresh();
-    client(state, req(7, method, params), 0);
-    const actions = fromServerLongLine(state, '{"jsonrpc":"2.0","id":7,"result":{"contents":[{"blob":"AAAA', 'AAAA"}]}}', 40 * 1048576, 30);
-    expect(drafts(actions).map((d) => [d.event_type, d.payload] as unknown[])).toEqual([[type, payload]]);
-    const envelope = createEnvelope({ tenantId: "t", vendorId: "v", consentToken: "c", sdkVersion: "baton-proxy/0.1.0" });
-    assertValidEvent(JSON.parse(JSON.stringify(envelope.stamp(drafts(actions)[0]!))));
-    expect(state.pending.size).toBe(0);
-  });
+  ])(
+    "an answer too long to inspect still ends the %s (lists not counted) and the event validates",
+    (method, params, type, payload) => {
+      const state = fresh();
+      client(state, req(7, method, params), 0);
+      const actions = fromServerLongLine(
+        state,
+        '{"jsonrpc":"2.0","id":7,"result":{"contents":[{"blob":"AAAA',
+        'AAAA"}]}}',
+        40 * 1048576,
+        30,
+      );
+      expect(drafts(actions).map((d) => [d.event_type, d.payload] as unknown[])).toEqual([[type, payload]]);
+      const envelope = createEnvelope({
+        tenantId: "t",
+        vendorId: "v",
+        consentToken: "c",
+        sdkVersion: "baton-proxy/0.1.0",
+      });
+      assertValidEvent(JSON.parse(JSON.stringify(envelope.stamp(drafts(actions)[0]!))));
+      expect(state.pending.size).toBe(0);
+    },
+  );
 
   test("BATON_CAPTURE without resources and prompts: no events, bytes forwarded", () => {
     const state = fresh({ capture: new Set(["tools"]) });
-    const actions = [...client(state, req(1, "resources/read", { uri: "u" })), ...server(state, { jsonrpc: "2.0", id: 1, result: { contents: [] } })];
+    const actions = [
+      ...client(state, req(1, "resources/read", { uri: "u" })),
+      ...server(state, { jsonrpc: "2.0", id: 1, result: { contents: [] } }),
+    ];
     expect(drafts(actions)).toHaveLength(0);
     expect(actions.filter((a) => a.type === "forward")).toHaveLength(2);
   });
@@ -75,6 +170,8 @@ describe("resource and prompt events", () => {
     const state = fresh({ capture: new Set(["resources"]) });
     const actions = client(state, req(1, "tools/call", { name: "x", arguments: { user_goal: "g", a: 1 } }));
     expect(drafts(actions)).toHaveLength(0);
-    expect(actions.filter((a) => a.type !== "log")).toEqual([{ type: "send", to: "server", message: req(1, "tools/call", { name: "x", arguments: { a: 1 } }) }]);
+    expect(actions.filter((a) => a.type !== "log")).toEqual([
+      { type: "send", to: "server", message: req(1, "tools/call", { name: "x", arguments: { a: 1 } }) },
+    ]);
   });
 });

@@ -8,7 +8,14 @@ import { createDispatcher } from "../src/telemetry/dispatcher.ts";
 import { SYSTEM_CLOCK } from "../src/telemetry/clock.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { buildObjectKey, encodeSegment, listingPrefix, parseObjectKey } from "../src/telemetry/sinks/s3-keys.ts";
-import { CLOSE_DEADLINE_MS, createBunS3Put, createS3Sink, FIRST_RETRY_DELAY_MS, MAX_UPLOAD_ATTEMPTS, type S3Put } from "../src/telemetry/sinks/s3-sink.ts";
+import {
+  CLOSE_DEADLINE_MS,
+  createBunS3Put,
+  createS3Sink,
+  FIRST_RETRY_DELAY_MS,
+  MAX_UPLOAD_ATTEMPTS,
+  type S3Put,
+} from "../src/telemetry/sinks/s3-sink.ts";
 import { makeEvent } from "./fixtures/report/build-events.ts";
 import { assertValidEvent } from "./support/events.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
@@ -17,7 +24,12 @@ import { S3_ACCESS_KEY_ID, S3_REGION, S3_SECRET_ACCESS_KEY, startLocalS3 } from 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function event(seq: number, session = "s-1", tenant = "customer:acme"): BatonEvent {
-  const e = makeEvent("tool_call_start", seq, { tool_name: "echo", params: {}, call_intent: null, call_expected: null, call_workflow: null, intent_source: null }, { session, callId: `c${seq}` });
+  const e = makeEvent(
+    "tool_call_start",
+    seq,
+    { tool_name: "echo", params: {}, call_intent: null, call_expected: null, call_workflow: null, intent_source: null },
+    { session, callId: `c${seq}` },
+  );
   return { ...e, tenant_id: tenant };
 }
 
@@ -38,13 +50,19 @@ function recordingPut() {
   return { put, objects, fail: (n: number) => void (failures = n), hang: () => void (hang = true) };
 }
 
-function makeSink(overrides: Partial<{ batchMs: number; batchBytes: number; gzip: boolean; maxBufferedBytes: number }> = {}) {
+function makeSink(
+  overrides: Partial<{ batchMs: number; batchBytes: number; gzip: boolean; maxBufferedBytes: number }> = {},
+) {
   const clock = createFakeClock(1_000_000);
   const store = recordingPut();
   const sink = createS3Sink({
     label: "s3://events/baton",
     prefix: "baton",
-    settings: { batchMs: overrides.batchMs ?? 10_000, batchBytes: overrides.batchBytes ?? 8 * 1024 * 1024, gzip: overrides.gzip ?? false },
+    settings: {
+      batchMs: overrides.batchMs ?? 10_000,
+      batchBytes: overrides.batchBytes ?? 8 * 1024 * 1024,
+      gzip: overrides.gzip ?? false,
+    },
     put: store.put,
     clock,
     secrets: ["super-secret-key-1"],
@@ -56,10 +74,23 @@ function makeSink(overrides: Partial<{ batchMs: number; batchBytes: number; gzip
 
 describe("object keys", () => {
   test("layout: prefix/tenant/YYYY/MM/DD/session/first-last.jsonl[.gz], zero-padded so keys sort", () => {
-    const parts = { prefix: "baton/prod", tenantId: "customer:acme", sessionId: "019a-s", firstCapturedAt: "2026-08-10T23:59:59.999999Z", firstSequence: 9, lastSequence: 10, gzip: false };
+    const parts = {
+      prefix: "baton/prod",
+      tenantId: "customer:acme",
+      sessionId: "019a-s",
+      firstCapturedAt: "2026-08-10T23:59:59.999999Z",
+      firstSequence: 9,
+      lastSequence: 10,
+      gzip: false,
+    };
     expect(buildObjectKey(parts)).toBe("baton/prod/customer:acme/2026/08/10/019a-s/000000000009-000000000010.jsonl");
-    expect(buildObjectKey({ ...parts, prefix: "", gzip: true })).toBe("customer:acme/2026/08/10/019a-s/000000000009-000000000010.jsonl.gz");
-    expect(buildObjectKey({ ...parts, firstSequence: 9 }) < buildObjectKey({ ...parts, firstSequence: 10, lastSequence: 12 })).toBe(true);
+    expect(buildObjectKey({ ...parts, prefix: "", gzip: true })).toBe(
+      "customer:acme/2026/08/10/019a-s/000000000009-000000000010.jsonl.gz",
+    );
+    expect(
+      buildObjectKey({ ...parts, firstSequence: 9 }) <
+        buildObjectKey({ ...parts, firstSequence: 10, lastSequence: 12 }),
+    ).toBe(true);
     expect(parseObjectKey(buildObjectKey(parts))).toEqual({ sessionId: "019a-s", firstSequence: 9, gzip: false });
     expect(listingPrefix("baton", "customer:acme")).toBe("baton/customer:acme/");
     expect(listingPrefix("")).toBe("");
@@ -69,7 +100,15 @@ describe("object keys", () => {
     expect(encodeSegment("a/../b")).toBe("a%2F..%2Fb");
     expect(encodeSegment("..")).toBe("%2E%2E");
     expect(encodeSegment("100%\n")).toBe("100%25%0A");
-    const key = buildObjectKey({ prefix: "p", tenantId: "../x", sessionId: "s/1", firstCapturedAt: "2026-01-02T00:00:00.000000Z", firstSequence: 1, lastSequence: 1, gzip: false });
+    const key = buildObjectKey({
+      prefix: "p",
+      tenantId: "../x",
+      sessionId: "s/1",
+      firstCapturedAt: "2026-01-02T00:00:00.000000Z",
+      firstSequence: 1,
+      lastSequence: 1,
+      gzip: false,
+    });
     expect(key).toBe("p/..%2Fx/2026/01/02/s%2F1/000000000001-000000000001.jsonl");
     expect(parseObjectKey(key)?.sessionId).toBe("s/1");
   });
@@ -102,7 +141,10 @@ describe("createS3Sink", () => {
     for (let seq = 1; seq <= 5; seq++) write(event(seq));
     await sink.flush();
     await settle();
-    expect(store.objects.map((o) => o.key.split("/").at(-1))).toEqual(["000000000001-000000000002.jsonl", "000000000003-000000000004.jsonl"]);
+    expect(store.objects.map((o) => o.key.split("/").at(-1))).toEqual([
+      "000000000001-000000000002.jsonl",
+      "000000000003-000000000004.jsonl",
+    ]);
     await sink.close();
     expect(store.objects.map((o) => o.key.split("/").at(-1))).toContain("000000000005-000000000005.jsonl");
   });
@@ -153,7 +195,14 @@ describe("createS3Sink", () => {
     const logger = createMemoryLogger();
     const store = recordingPut();
     store.fail(1_000);
-    const sink = createS3Sink({ label: "s3://events/baton", prefix: "baton", settings: { batchMs: 1, batchBytes: 1 << 20, gzip: false }, put: store.put, clock, secrets: ["super-secret-key-1"] });
+    const sink = createS3Sink({
+      label: "s3://events/baton",
+      prefix: "baton",
+      settings: { batchMs: 1, batchBytes: 1 << 20, gzip: false },
+      put: store.put,
+      clock,
+      secrets: ["super-secret-key-1"],
+    });
     const dispatcher = createDispatcher({ sinks: [sink], logger, clock });
     for (let seq = 1; seq <= 3; seq++) dispatcher.enqueue(event(seq));
     // Small steps: a fake clock fires every due timer inside one advance(), before any promise settles.
@@ -196,7 +245,13 @@ describe("createS3Sink", () => {
     clock.advance(1);
     await closing;
     expect(sink.droppedEvents).toBe(3);
-    expect(sink.takeDrops()).toEqual([{ count: 3, kind: "shutdown deadline", detail: `2 object(s) not uploaded within ${CLOSE_DEADLINE_MS} ms of exit` }]);
+    expect(sink.takeDrops()).toEqual([
+      {
+        count: 3,
+        kind: "shutdown deadline",
+        detail: `2 object(s) not uploaded within ${CLOSE_DEADLINE_MS} ms of exit`,
+      },
+    ]);
   });
 
   test("close uploads open batches at once, gzip when asked, and ignores later writes", async () => {
@@ -223,25 +278,58 @@ describe("Bun's S3 client against a local signature-checking S3", () => {
   test("uploads are signed, survive a 503 and read back with the AWS SDK; a wrong secret is dropped and never logged", async () => {
     const s3 = await startLocalS3(["events"]);
     stop = () => s3.stop();
-    const settings = { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY, sessionToken: undefined, region: S3_REGION, endpoint: s3.endpoint, batchMs: 10_000, batchBytes: 1 << 20, gzip: false };
-    const sink = createS3Sink({ label: "s3://events", prefix: "", settings, put: createBunS3Put("events", settings), clock: SYSTEM_CLOCK, secrets: [S3_SECRET_ACCESS_KEY] });
+    const settings = {
+      accessKeyId: S3_ACCESS_KEY_ID,
+      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      sessionToken: undefined,
+      region: S3_REGION,
+      endpoint: s3.endpoint,
+      batchMs: 10_000,
+      batchBytes: 1 << 20,
+      gzip: false,
+    };
+    const sink = createS3Sink({
+      label: "s3://events",
+      prefix: "",
+      settings,
+      put: createBunS3Put("events", settings),
+      clock: SYSTEM_CLOCK,
+      secrets: [S3_SECRET_ACCESS_KEY],
+    });
     s3.failNext(1);
     const e = event(7);
     sink.write(e, JSON.stringify(e));
     await sink.close();
     expect(s3.requests.filter((r) => r.method === "PUT")).toHaveLength(2);
     expect(s3.requests.every((r) => r.signed)).toBe(true);
-    const sdk = new S3Client({ endpoint: s3.endpoint, region: S3_REGION, forcePathStyle: true, credentials: { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY } });
-    const got = await sdk.send(new GetObjectCommand({ Bucket: "events", Key: "customer:acme/2026/08/10/s-1/000000000007-000000000007.jsonl" }));
+    const sdk = new S3Client({
+      endpoint: s3.endpoint,
+      region: S3_REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY },
+    });
+    const got = await sdk.send(
+      new GetObjectCommand({ Bucket: "events", Key: "customer:acme/2026/08/10/s-1/000000000007-000000000007.jsonl" }),
+    );
     expect(await got.Body?.transformToString()).toBe(`${JSON.stringify(e)}\n`);
     sdk.destroy();
 
     const wrong = { ...settings, secretAccessKey: "not-the-right-secret" };
-    const bad = createS3Sink({ label: "s3://events", prefix: "", settings: wrong, put: createBunS3Put("events", wrong), clock: SYSTEM_CLOCK, secrets: [wrong.secretAccessKey] });
+    const bad = createS3Sink({
+      label: "s3://events",
+      prefix: "",
+      settings: wrong,
+      put: createBunS3Put("events", wrong),
+      clock: SYSTEM_CLOCK,
+      secrets: [wrong.secretAccessKey],
+    });
     bad.write(e, JSON.stringify(e));
     await bad.close();
     expect(bad.droppedEvents).toBe(1);
-    const detail = bad.takeDrops().map((d) => d.detail).join("\n");
+    const detail = bad
+      .takeDrops()
+      .map((d) => d.detail)
+      .join("\n");
     expect(detail).toContain("SignatureDoesNotMatch");
     expect(detail).not.toContain("not-the-right-secret");
   });

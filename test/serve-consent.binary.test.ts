@@ -46,14 +46,21 @@ describe("per-request consent", () => {
 
     // A second client of the same user sends its token in _meta instead (clients that cannot set headers).
     const { client: metaClient } = await connect("meta-agent", { "baton-consent-token": TOKEN_A });
-    await metaClient.callTool({ name: "echo", arguments: { message: "with B" }, _meta: { "baton/consent_token": TOKEN_B } });
+    await metaClient.callTool({
+      name: "echo",
+      arguments: { message: "with B" },
+      _meta: { "baton/consent_token": TOKEN_B },
+    });
     const seen = await fixtureStats(upstream);
     // Removed before forwarding (the header wins, but the _meta key is stripped all the same).
     expect(JSON.stringify(seen.lastBody)).not.toContain("baton/consent_token");
     expect(JSON.stringify(seen.lastBody)).toContain("with B");
     await metaClient.close();
 
-    await waitFor(() => eventsOf("consenting-agent").length >= 2 && eventsOf("meta-agent").length >= 2, "the calls' events");
+    await waitFor(
+      () => eventsOf("consenting-agent").length >= 2 && eventsOf("meta-agent").length >= 2,
+      "the calls' events",
+    );
     expect(eventsOf("consenting-agent").map((e) => [e.event_type, e.consent_token])).toEqual([
       ["tool_call_start", TOKEN_A],
       ["tool_call_end", TOKEN_A],
@@ -63,7 +70,11 @@ describe("per-request consent", () => {
 
   test("_meta token alone decides when there is no header", async () => {
     const { client } = await connect("meta-only-agent");
-    await client.callTool({ name: "echo", arguments: { message: "meta only" }, _meta: { "baton/consent_token": TOKEN_B } });
+    await client.callTool({
+      name: "echo",
+      arguments: { message: "meta only" },
+      _meta: { "baton/consent_token": TOKEN_B },
+    });
     expect(JSON.stringify((await fixtureStats(upstream)).lastBody)).not.toContain("baton/consent_token");
     await client.close();
     await waitFor(() => eventsOf("meta-only-agent").length >= 2, "the call's events");
@@ -94,8 +105,19 @@ describe("per-request consent", () => {
     await client.callTool({ name: "echo", arguments: { message: "no token" } });
     const response = await fetch(proxy.url, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": transport.sessionId as string, "mcp-protocol-version": "2025-11-25", "baton-consent-token": TOKEN_B },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 99, method: "tools/call", params: { name: "echo", arguments: { message: "with token" } } }),
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-session-id": transport.sessionId as string,
+        "mcp-protocol-version": "2025-11-25",
+        "baton-consent-token": TOKEN_B,
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 99,
+        method: "tools/call",
+        params: { name: "echo", arguments: { message: "with token" } },
+      }),
     });
     expect(await response.text()).toContain("Echo: with token");
     await client.close();
@@ -114,7 +136,9 @@ describe("per-request consent", () => {
     await client.callTool({ name: "echo", arguments: { message: "bad token" } });
     await client.close();
     const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
-    expect(Number(/baton_consent_tokens_rejected_total\{reason="malformed"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(
+      Number(/baton_consent_tokens_rejected_total\{reason="malformed"\} (\d+)/.exec(metrics)?.[1] ?? 0),
+    ).toBeGreaterThan(0);
     expect(eventsOf("malformed-agent")).toEqual([]);
     const log = proxy.log.join("\n");
     for (const token of [TOKEN_A, TOKEN_B, "short"]) expect(log).not.toContain(token);
@@ -131,26 +155,45 @@ describe("per-request consent with a remote sink", () => {
         const body = await request.text();
         for (const line of body.split("\n").filter((l) => l.trim() !== "")) {
           const parsed = JSON.parse(line) as unknown;
-          for (const event of Array.isArray(parsed) ? parsed : ((parsed as { events?: unknown[] }).events ?? [parsed])) received.push(event as Record<string, unknown>);
+          for (const event of Array.isArray(parsed) ? parsed : ((parsed as { events?: unknown[] }).events ?? [parsed]))
+            received.push(event as Record<string, unknown>);
         }
         return Response.json({ accepted: true });
       },
     });
-    const remote = await startServe(["--upstream", upstream.url], { BATON_CONSENT_MODE: "per-request", BATON_EVENT_SINK: `http://127.0.0.1:${console.port}`, BATON_API_KEY: "key-for-test-1234" });
+    const remote = await startServe(["--upstream", upstream.url], {
+      BATON_CONSENT_MODE: "per-request",
+      BATON_EVENT_SINK: `http://127.0.0.1:${console.port}`,
+      BATON_API_KEY: "key-for-test-1234",
+    });
     try {
       const placeholder = new Client({ name: "placeholder-agent", version: "1" });
-      await placeholder.connect(new StreamableHTTPClientTransport(new URL(remote.url), { requestInit: { headers: { "baton-consent-token": "local" } } }));
+      await placeholder.connect(
+        new StreamableHTTPClientTransport(new URL(remote.url), {
+          requestInit: { headers: { "baton-consent-token": "local" } },
+        }),
+      );
       expect((await placeholder.listTools()).tools.map((t) => t.name)).not.toContain("baton_annotate");
       await placeholder.close();
       const consenting = new Client({ name: "remote-agent", version: "1" });
-      await consenting.connect(new StreamableHTTPClientTransport(new URL(remote.url), { requestInit: { headers: { "baton-consent-token": TOKEN_A } } }));
+      await consenting.connect(
+        new StreamableHTTPClientTransport(new URL(remote.url), {
+          requestInit: { headers: { "baton-consent-token": TOKEN_A } },
+        }),
+      );
       // Remote sinks never get the local report tool.
-      expect((await consenting.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(["baton_annotate"]));
+      expect((await consenting.listTools()).tools.map((t) => t.name)).toEqual(
+        expect.arrayContaining(["baton_annotate"]),
+      );
       await consenting.callTool({ name: "echo", arguments: { message: "to the console" } });
       await consenting.close();
       const metrics = await (await fetch(`${remote.adminUrl}/metrics`)).text();
       expect(metrics).toMatch(/baton_consent_tokens_rejected_total\{reason="placeholder"\} [1-9]/);
-      await waitFor(() => received.filter((e) => e.agent_runtime === "remote-agent").length >= 2, "events at the console", 15_000);
+      await waitFor(
+        () => received.filter((e) => e.agent_runtime === "remote-agent").length >= 2,
+        "events at the console",
+        15_000,
+      );
       expect(received.every((e) => e.consent_token === TOKEN_A)).toBe(true);
       expect(received.some((e) => e.agent_runtime === "placeholder-agent")).toBe(false);
     } finally {

@@ -22,11 +22,21 @@ describe("judgeConsent", () => {
 
 describe("stripConsentMeta", () => {
   test("removes the key, and an emptied _meta; leaves other keys", () => {
-    const only = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "x", _meta: { "baton/consent_token": "ct_12345678" } } };
+    const only = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "x", _meta: { "baton/consent_token": "ct_12345678" } },
+    };
     expect(metaConsentToken(only)).toBe("ct_12345678");
     expect(stripConsentMeta(only)).toBe(true);
     expect(only.params).toEqual({ name: "x" } as never);
-    const mixed = { jsonrpc: "2.0", id: 2, method: "tools/call", params: { _meta: { progressToken: 7, "baton/consent_token": "ct_12345678" } } };
+    const mixed = {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { _meta: { progressToken: 7, "baton/consent_token": "ct_12345678" } },
+    };
     expect(stripConsentMeta(mixed)).toBe(true);
     expect(mixed.params._meta).toEqual({ progressToken: 7 } as never);
     expect(stripConsentMeta({ jsonrpc: "2.0", method: "ping" })).toBe(false);

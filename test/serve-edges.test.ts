@@ -22,7 +22,13 @@ afterAll(async () => {
 });
 
 const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-const initialize = (id = 0) => JSON.stringify({ jsonrpc: "2.0", id, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
+const initialize = (id = 0) =>
+  JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    method: "initialize",
+    params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+  });
 
 /** Asserts the upstream saw no MCP request while `work` ran. */
 async function neverReachesUpstream(work: () => Promise<void>): Promise<void> {
@@ -34,18 +40,30 @@ async function neverReachesUpstream(work: () => Promise<void>): Promise<void> {
 describe("refusals (clear answers; the upstream never sees them)", () => {
   test("a foreign Origin gets 403; a loopback Origin and no Origin pass", async () => {
     await neverReachesUpstream(async () => {
-      const response = await fetch(proxy.url, { method: "POST", headers: { ...MCP_HEADERS, origin: "https://evil.example" }, body: initialize() });
+      const response = await fetch(proxy.url, {
+        method: "POST",
+        headers: { ...MCP_HEADERS, origin: "https://evil.example" },
+        body: initialize(),
+      });
       expect(response.status).toBe(403);
       expect(((await response.json()) as { error: { message: string } }).error.message).toContain("Origin");
     });
-    const ok = await fetch(proxy.url, { method: "POST", headers: { ...MCP_HEADERS, origin: "http://localhost:6274" }, body: initialize() });
+    const ok = await fetch(proxy.url, {
+      method: "POST",
+      headers: { ...MCP_HEADERS, origin: "http://localhost:6274" },
+      body: initialize(),
+    });
     expect(ok.status).toBe(200);
     await ok.body?.cancel();
   });
 
   test("wrong content type gets 415, malformed JSON 400 (parse error), JSON that is not JSON-RPC 400", async () => {
     await neverReachesUpstream(async () => {
-      const wrongType = await fetch(proxy.url, { method: "POST", headers: { "content-type": "text/plain", accept: MCP_HEADERS.accept }, body: initialize() });
+      const wrongType = await fetch(proxy.url, {
+        method: "POST",
+        headers: { "content-type": "text/plain", accept: MCP_HEADERS.accept },
+        body: initialize(),
+      });
       expect(wrongType.status).toBe(415);
       const malformed = await fetch(proxy.url, { method: "POST", headers: MCP_HEADERS, body: '{"jsonrpc":"2.0",' });
       expect(malformed.status).toBe(400);
@@ -59,10 +77,18 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
   test("an oversized body gets a readable 413 (declared or streamed without length)", async () => {
     await neverReachesUpstream(async () => {
       const big = "x".repeat(MAX_BODY + 1);
-      const declared = await fetch(proxy.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping", params: { big } }) });
+      const declared = await fetch(proxy.url, {
+        method: "POST",
+        headers: MCP_HEADERS,
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping", params: { big } }),
+      });
       expect(declared.status).toBe(413);
       expect(await declared.text()).toContain(`larger than ${MAX_BODY} bytes`);
-      const chunks = [new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"ping","params":{"p":"'), new TextEncoder().encode("y".repeat(MAX_BODY * 2)), new TextEncoder().encode('"}}')];
+      const chunks = [
+        new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"ping","params":{"p":"'),
+        new TextEncoder().encode("y".repeat(MAX_BODY * 2)),
+        new TextEncoder().encode('"}}'),
+      ];
       const streamed = await fetch(proxy.url, {
         method: "POST",
         headers: MCP_HEADERS,
@@ -92,7 +118,12 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
   });
 
   test("a missing session id on a sessionful upstream: forwarded, and the upstream's own 400 passes unchanged", async () => {
-    const ask = (url: string) => fetch(url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: "2.0", id: 4, method: "tools/list" }) });
+    const ask = (url: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: MCP_HEADERS,
+        body: JSON.stringify({ jsonrpc: "2.0", id: 4, method: "tools/list" }),
+      });
     const [viaProxy, direct] = await Promise.all([ask(proxy.url), ask(upstream.url)]);
     expect(viaProxy.status).toBe(direct.status);
     expect(await viaProxy.text()).toBe(await direct.text());
@@ -102,10 +133,19 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
     const response = await fetch(proxy.url, {
       method: "POST",
       headers: { ...MCP_HEADERS, "mcp-session-id": "not-a-session" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "lost-call", arguments: {} } }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 3,
+        method: "tools/call",
+        params: { name: "lost-call", arguments: {} },
+      }),
     });
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } });
+    expect(await response.json()).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32001, message: "Session not found" },
+    });
     // The call got no JSON-RPC answer: its events end it with the upstream's HTTP status (no client name: no handshake seen).
     let events: Record<string, any>[] = [];
     await waitFor(() => {
@@ -122,8 +162,16 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
 describe("pass-through of every other path, byte for byte", () => {
   const both = async (path: string, init: RequestInit = {}) => {
     const options = { redirect: "manual", decompress: false, ...init } as RequestInit;
-    const [direct, viaProxy] = await Promise.all([fetch(`http://127.0.0.1:${upstream.port}${path}`, options), fetch(`${proxy.origin}${path}`, options)]);
-    return { direct, viaProxy, directBody: new Uint8Array(await direct.arrayBuffer()), proxyBody: new Uint8Array(await viaProxy.arrayBuffer()) };
+    const [direct, viaProxy] = await Promise.all([
+      fetch(`http://127.0.0.1:${upstream.port}${path}`, options),
+      fetch(`${proxy.origin}${path}`, options),
+    ]);
+    return {
+      direct,
+      viaProxy,
+      directBody: new Uint8Array(await direct.arrayBuffer()),
+      proxyBody: new Uint8Array(await viaProxy.arrayBuffer()),
+    };
   };
 
   test("a gzip body stays compressed and identical", async () => {
@@ -148,7 +196,13 @@ describe("pass-through of every other path, byte for byte", () => {
   test("request headers: Authorization forwarded, consent header and hop-by-hop removed, Via and X-Forwarded-* added; body and query intact", async () => {
     const response = await fetch(`${proxy.origin}/echo-headers?q=1&r=%20`, {
       method: "POST",
-      headers: { authorization: "Bearer tok", "baton-consent-token": "ct_must_not_leak", "x-drop-me": "1", connection: "x-drop-me", "content-type": "text/plain" },
+      headers: {
+        authorization: "Bearer tok",
+        "baton-consent-token": "ct_must_not_leak",
+        "x-drop-me": "1",
+        connection: "x-drop-me",
+        "content-type": "text/plain",
+      },
       body: "raw body bytes",
     });
     const seen = (await response.json()) as { url: string; body: string; headers: Record<string, string> };
@@ -165,7 +219,11 @@ describe("pass-through of every other path, byte for byte", () => {
   });
 
   test("the consent header never reaches the upstream on the MCP path either", async () => {
-    const response = await fetch(proxy.url, { method: "POST", headers: { ...MCP_HEADERS, "baton-consent-token": "ct_must_not_leak" }, body: initialize() });
+    const response = await fetch(proxy.url, {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "baton-consent-token": "ct_must_not_leak" },
+      body: initialize(),
+    });
     await response.body?.cancel();
     const stats = await fixtureStats(upstream);
     expect(stats.lastHeaders["baton-consent-token"]).toBeUndefined();
@@ -182,8 +240,17 @@ describe("faults", () => {
     const aborter = new AbortController();
     const response = await fetch(proxy.url, {
       method: "POST",
-      headers: { ...MCP_HEADERS, "mcp-session-id": transport.sessionId as string, "mcp-protocol-version": "2025-11-25" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 77, method: "tools/call", params: { name: "slow", arguments: { steps: 50, ms: 100 }, _meta: { progressToken: "p" } } }),
+      headers: {
+        ...MCP_HEADERS,
+        "mcp-session-id": transport.sessionId as string,
+        "mcp-protocol-version": "2025-11-25",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 77,
+        method: "tools/call",
+        params: { name: "slow", arguments: { steps: 50, ms: 100 }, _meta: { progressToken: "p" } },
+      }),
       signal: aborter.signal,
     });
     expect(response.headers.get("content-type")).toContain("text/event-stream");
@@ -191,7 +258,10 @@ describe("faults", () => {
     const first = new TextDecoder().decode((await reader.read()).value);
     expect(first).toContain("notifications/progress");
     aborter.abort();
-    await waitFor(async () => (await fixtureStats(upstream)).aborted > before, "the upstream to see its response stream closed");
+    await waitFor(
+      async () => (await fixtureStats(upstream)).aborted > before,
+      "the upstream to see its response stream closed",
+    );
     await client.close();
   });
 
@@ -199,13 +269,28 @@ describe("faults", () => {
     const doomed = await startHttpFixture();
     const local = await startServe(["--upstream", doomed.url]);
     const client = new Client({ name: "victim", version: "1" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(local.url), { reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 10, maxReconnectionDelay: 10, reconnectionDelayGrowFactor: 1 } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(local.url), {
+        reconnectionOptions: {
+          maxRetries: 0,
+          initialReconnectionDelay: 10,
+          maxReconnectionDelay: 10,
+          reconnectionDelayGrowFactor: 1,
+        },
+      }),
+    );
     let progressed = false;
-    const call = client.callTool({ name: "slow", arguments: { steps: 100, ms: 50 } }, undefined, { onprogress: () => void (progressed = true), timeout: 20_000 });
+    const call = client.callTool({ name: "slow", arguments: { steps: 100, ms: 50 } }, undefined, {
+      onprogress: () => void (progressed = true),
+      timeout: 20_000,
+    });
     await waitFor(() => progressed, "the first progress event");
     doomed.process.kill("SIGKILL");
     const started = performance.now();
-    const outcome = await call.then(() => "resolved", (error: unknown) => String(error));
+    const outcome = await call.then(
+      () => "resolved",
+      (error: unknown) => String(error),
+    );
     expect(outcome).not.toBe("resolved");
     expect(performance.now() - started).toBeLessThan(10_000);
     await client.close().catch(() => undefined);
@@ -223,10 +308,18 @@ describe("faults", () => {
     expect(body).toContain("upstream MCP server is unavailable");
     expect(body).not.toContain(String(port));
     expect(body).not.toContain("127.0.0.1");
-    await waitFor(() => local.log.join("\n").includes(`upstream http://127.0.0.1:${port} unreachable`), "the log line naming the upstream");
+    await waitFor(
+      () => local.log.join("\n").includes(`upstream http://127.0.0.1:${port} unreachable`),
+      "the log line naming the upstream",
+    );
     // SDK clients fail to connect (no fake handshake).
     const client = new Client({ name: "hopeful", version: "1" });
-    expect(await client.connect(new StreamableHTTPClientTransport(new URL(local.url))).then(() => "connected", () => "failed")).toBe("failed");
+    expect(
+      await client.connect(new StreamableHTTPClientTransport(new URL(local.url))).then(
+        () => "connected",
+        () => "failed",
+      ),
+    ).toBe("failed");
     const pass = await fetch(`${local.origin}/.well-known/oauth-protected-resource`);
     expect(pass.status).toBe(502);
     expect(await local.stop()).toBe(0);

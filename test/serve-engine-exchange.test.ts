@@ -19,10 +19,16 @@ function setup(env: Record<string, string>) {
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   const config: Config = loaded.config;
   const events: BatonEvent[] = [];
-  const sink: Sink = { label: "memory:", write: (event) => void events.push(event), flush: async () => undefined, close: async () => undefined };
+  const sink: Sink = {
+    label: "memory:",
+    write: (event) => void events.push(event),
+    flush: async () => undefined,
+    close: async () => undefined,
+  };
   const hub = createTelemetryHub({ config, logger: createMemoryLogger(), sinks: [sink] });
   const telemetry = config.consentMode === "per-request" ? consentGatedHub(hub) : hub;
-  const open = (opening: RequestContext) => createEngineExchange({ config, logger: createMemoryLogger(), now: () => 0, telemetry }, "handshake", opening);
+  const open = (opening: RequestContext) =>
+    createEngineExchange({ config, logger: createMemoryLogger(), now: () => 0, telemetry }, "handshake", opening);
   const delivered = async () => {
     await hub.shutdown(1_000);
     for (const event of events) assertValidEvent(event);
@@ -31,13 +37,41 @@ function setup(env: Record<string, string>) {
   return { config, open, delivered };
 }
 
-const ctx = (consentToken?: string): RequestContext => ({ remoteAddress: "10.0.0.1", consentToken, principal: undefined });
-const initialize = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "unit-agent", version: "1" } } };
-const initialized = { jsonrpc: "2.0", id: 0, result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "up", version: "1" }, instructions: "Upstream." } };
-const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { message: `m${id}` } } });
+const ctx = (consentToken?: string): RequestContext => ({
+  remoteAddress: "10.0.0.1",
+  consentToken,
+  principal: undefined,
+});
+const initialize = {
+  jsonrpc: "2.0",
+  id: 0,
+  method: "initialize",
+  params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "unit-agent", version: "1" } },
+};
+const initialized = {
+  jsonrpc: "2.0",
+  id: 0,
+  result: {
+    protocolVersion: "2025-11-25",
+    capabilities: { tools: {} },
+    serverInfo: { name: "up", version: "1" },
+    instructions: "Upstream.",
+  },
+};
+const call = (id: number) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name: "echo", arguments: { message: `m${id}` } },
+});
 const answer = (id: number) => ({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text: `m${id}` }] } });
 
-function roundTrip(exchange: ReturnType<ReturnType<typeof setup>["open"]>, request: unknown, response: unknown, context: RequestContext) {
+function roundTrip(
+  exchange: ReturnType<ReturnType<typeof setup>["open"]>,
+  request: unknown,
+  response: unknown,
+  context: RequestContext,
+) {
   const body = bytes(request);
   const verdict = exchange.fromClient(body, classifyLine(body), context);
   const reply = bytes(response);
@@ -54,7 +88,12 @@ describe("engine exchange", () => {
     expect(text(handshake.reply)).toContain("baton_annotate");
     const first = roundTrip(exchange, call(1), answer(1), ctx());
     expect(first.reply).toBeUndefined(); // unchanged: the caller forwards the upstream's bytes
-    const note = bytes({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "baton_annotate", arguments: { intent: "x", signal_type: "other" } } });
+    const note = bytes({
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "baton_annotate", arguments: { intent: "x", signal_type: "other" } },
+    });
     const local = exchange.fromClient(note, classifyLine(note), ctx());
     expect(local.forward).toBeUndefined();
     expect(JSON.stringify(local.answers)).toContain("Annotation recorded");
@@ -76,7 +115,9 @@ describe("engine exchange", () => {
     exchange.upstreamFailed([3], "upstream down");
     exchange.fromServer(bytes(answer(4)), classifyLine(bytes(answer(4))));
     const events = await delivered();
-    expect(events.map((e) => [e.event_type, e.consent_token, (e.payload as { error_type?: string }).error_type ?? null])).toEqual([
+    expect(
+      events.map((e) => [e.event_type, e.consent_token, (e.payload as { error_type?: string }).error_type ?? null]),
+    ).toEqual([
       ["tool_call_start", "ct_caller_0001", null],
       ["tool_call_end", "ct_caller_0001", null],
       ["tool_call_start", "ct_caller_0002", null],
@@ -94,7 +135,12 @@ describe("engine exchange", () => {
     const handshake = roundTrip(exchange, initialize, initialized, ctx());
     expect(handshake.verdict.forward).toBe(handshake.body);
     expect(handshake.reply).toBeUndefined();
-    const list = roundTrip(exchange, { jsonrpc: "2.0", id: 5, method: "tools/list" }, { jsonrpc: "2.0", id: 5, result: { tools: [] } }, ctx());
+    const list = roundTrip(
+      exchange,
+      { jsonrpc: "2.0", id: 5, method: "tools/list" },
+      { jsonrpc: "2.0", id: 5, result: { tools: [] } },
+      ctx(),
+    );
     expect(list.reply).toBeUndefined();
     roundTrip(exchange, call(6), answer(6), ctx("ct_late_token1"));
     const events = await delivered();

@@ -23,7 +23,10 @@ describe("SDK v2 client -> serve -> SDK v2 dual-era HTTP server", () => {
   for (const mode of ["legacy", "auto"] as const) {
     test(`versionNegotiation ${mode}: era ${mode === "auto" ? "modern" : "legacy"}, instructions suffixed, injected tools answered, events schema-valid`, async () => {
       const name = `v2-${mode}-agent`;
-      const client = new Client({ name, version: "2.0.0" }, mode === "auto" ? { versionNegotiation: { mode: "auto" } } : {});
+      const client = new Client(
+        { name, version: "2.0.0" },
+        mode === "auto" ? { versionNegotiation: { mode: "auto" } } : {},
+      );
       await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url)));
       expect(client.getProtocolEra()).toBe(mode === "auto" ? "modern" : "legacy");
       expect(client.getInstructions()).toStartWith("v2 http instructions");
@@ -31,7 +34,14 @@ describe("SDK v2 client -> serve -> SDK v2 dual-era HTTP server", () => {
       const names = (await client.listTools()).tools.map((t) => t.name);
       expect(names).toEqual(["add", "baton_annotate", "baton_session_report"]);
       expect(JSON.stringify(await client.callTool({ name: "add", arguments: { a: 2, b: 40 } }))).toContain('"42"');
-      expect(JSON.stringify(await client.callTool({ name: "baton_annotate", arguments: { intent: `check ${mode}`, signal_type: "other" } }))).toContain("Annotation recorded");
+      expect(
+        JSON.stringify(
+          await client.callTool({
+            name: "baton_annotate",
+            arguments: { intent: `check ${mode}`, signal_type: "other" },
+          }),
+        ),
+      ).toContain("Annotation recorded");
       await client.close();
       let mine: Record<string, any>[] = [];
       await waitFor(() => {
@@ -39,7 +49,12 @@ describe("SDK v2 client -> serve -> SDK v2 dual-era HTTP server", () => {
         return mine.length >= 4;
       }, `${name}'s events`);
       // One surface snapshot per session (the server's tools as it listed them), then the call and the note.
-      expect(mine.map((e) => e.event_type)).toEqual(["surface_snapshot", "tool_call_start", "tool_call_end", "annotation"]);
+      expect(mine.map((e) => e.event_type)).toEqual([
+        "surface_snapshot",
+        "tool_call_start",
+        "tool_call_end",
+        "annotation",
+      ]);
       // One event session for the whole conversation, in both eras (modern: the stateless grouping rule).
       expect(new Set(mine.map((e) => e.session_id)).size).toBe(1);
     });
@@ -54,8 +69,19 @@ describe("SDK v2 client -> serve -> SDK v2 dual-era HTTP server", () => {
     const call = async (name: string, id: number) => {
       const response = await fetch(proxy.url, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "add" },
-        body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "add", arguments: { a: id, b: 1 }, _meta: meta(name) } }),
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-protocol-version": "2026-07-28",
+          "mcp-method": "tools/call",
+          "mcp-name": "add",
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          method: "tools/call",
+          params: { name: "add", arguments: { a: id, b: 1 }, _meta: meta(name) },
+        }),
       });
       expect(await response.text()).toContain(String(id + 1));
     };
@@ -71,6 +97,8 @@ describe("SDK v2 client -> serve -> SDK v2 dual-era HTTP server", () => {
     expect(sessions("raw-modern-one").size).toBe(1);
     expect(sessions("raw-modern-two").size).toBe(1);
     expect([...sessions("raw-modern-one")][0]).not.toBe([...sessions("raw-modern-two")][0]);
-    expect(events.filter((e) => e.agent_runtime === "raw-modern-one").map((e) => e.sequence_number)).toEqual([1, 2, 3, 4]);
+    expect(events.filter((e) => e.agent_runtime === "raw-modern-one").map((e) => e.sequence_number)).toEqual([
+      1, 2, 3, 4,
+    ]);
   });
 });

@@ -4,13 +4,32 @@ import { isOriginAllowed } from "../src/serve/origin-policy.ts";
 
 describe("hop-by-hop handling (RFC 9110 §7.6)", () => {
   test("drops connection-specific fields and whatever Connection names", () => {
-    const out = withoutHopByHop(new Headers({ connection: "keep-alive, X-Private", "keep-alive": "timeout=5", "x-private": "1", te: "trailers", upgrade: "h2c", "transfer-encoding": "chunked", "proxy-authorization": "Basic x", "x-kept": "yes" }));
+    const out = withoutHopByHop(
+      new Headers({
+        connection: "keep-alive, X-Private",
+        "keep-alive": "timeout=5",
+        "x-private": "1",
+        te: "trailers",
+        upgrade: "h2c",
+        "transfer-encoding": "chunked",
+        "proxy-authorization": "Basic x",
+        "x-kept": "yes",
+      }),
+    );
     expect([...out.keys()]).toEqual(["x-kept"]);
   });
 
   test("upstream request: Authorization kept, consent header and Host dropped, Via and X-Forwarded-* appended", () => {
     const out = upstreamRequestHeaders(
-      new Headers({ authorization: "Bearer abc", host: "proxy.example", "baton-consent-token": "ct_secret_123", via: "1.1 edge", "x-forwarded-for": "203.0.113.9", "mcp-session-id": "s1", "content-length": "12" }),
+      new Headers({
+        authorization: "Bearer abc",
+        host: "proxy.example",
+        "baton-consent-token": "ct_secret_123",
+        via: "1.1 edge",
+        "x-forwarded-for": "203.0.113.9",
+        "mcp-session-id": "s1",
+        "content-length": "12",
+      }),
       { remoteAddress: "10.0.0.7", proto: "http", host: "proxy.example" },
     );
     expect(out.get("authorization")).toBe("Bearer abc");
@@ -25,7 +44,12 @@ describe("hop-by-hop handling (RFC 9110 §7.6)", () => {
   });
 
   test("client response: WWW-Authenticate and every Set-Cookie kept; length dropped only for rewritten bodies", () => {
-    const source = new Headers({ "www-authenticate": 'Bearer resource_metadata="https://x/.well-known/oauth-protected-resource"', "content-length": "10", "content-encoding": "gzip", connection: "close" });
+    const source = new Headers({
+      "www-authenticate": 'Bearer resource_metadata="https://x/.well-known/oauth-protected-resource"',
+      "content-length": "10",
+      "content-encoding": "gzip",
+      connection: "close",
+    });
     source.append("set-cookie", "a=1");
     source.append("set-cookie", "b=2");
     const kept = clientResponseHeaders(source, false);

@@ -23,7 +23,11 @@ let proxy: ServeHandle;
 
 beforeAll(async () => {
   upstream = await startHttpFixture();
-  proxy = await startServe(["--upstream", upstream.url], { BATON_USER_ID_HMAC_KEY: KEY, BATON_TENANT_ID: TENANT, BATON_PRINCIPAL_HEADER: "X-Authenticated-User" });
+  proxy = await startServe(["--upstream", upstream.url], {
+    BATON_USER_ID_HMAC_KEY: KEY,
+    BATON_TENANT_ID: TENANT,
+    BATON_PRINCIPAL_HEADER: "X-Authenticated-User",
+  });
 });
 
 afterAll(async () => {
@@ -41,10 +45,19 @@ async function callOnce(agent: string, headers: Record<string, string>): Promise
 describe("user_id in hosted mode", () => {
   test("the trusted header wins, else the bearer JWT's sub with its issuer; events carry only the hash", async () => {
     await callOnce("jwt-agent", { authorization: bearer({ sub: "alice", iss: "https://idp.example" }) });
-    await callOnce("header-agent", { authorization: bearer({ sub: "alice", iss: "https://idp.example" }), "x-authenticated-user": "bob" });
+    await callOnce("header-agent", {
+      authorization: bearer({ sub: "alice", iss: "https://idp.example" }),
+      "x-authenticated-user": "bob",
+    });
     await callOnce("anonymous-agent", {});
-    const of = (agent: string) => readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === agent && e.event_type.startsWith("tool_call_"));
-    await waitFor(() => ["jwt-agent", "header-agent", "anonymous-agent"].every((a) => of(a).length >= 2), "each agent's call events");
+    const of = (agent: string) =>
+      readValidatedEvents(proxy.eventsFile).filter(
+        (e) => e.agent_runtime === agent && e.event_type.startsWith("tool_call_"),
+      );
+    await waitFor(
+      () => ["jwt-agent", "header-agent", "anonymous-agent"].every((a) => of(a).length >= 2),
+      "each agent's call events",
+    );
 
     const alice = hashUserId({ id: "alice", issuer: "https://idp.example" }, TENANT, KEY);
     const bob = hashUserId({ id: "bob" }, TENANT, KEY);

@@ -12,7 +12,11 @@ const CALLS = 50;
 
 /** Resident set size of a process in MiB (`ps`, so it works on Linux and macOS alike). */
 function rssMiB(pid: number): number {
-  const kb = Number(Bun.spawnSync(["ps", "-o", "rss=", "-p", String(pid)]).stdout.toString().trim());
+  const kb = Number(
+    Bun.spawnSync(["ps", "-o", "rss=", "-p", String(pid)])
+      .stdout.toString()
+      .trim(),
+  );
   return Math.round((kb / 1024) * 10) / 10;
 }
 
@@ -24,7 +28,9 @@ async function round(url: string, tag: string): Promise<string[]> {
       await client.connect(new StreamableHTTPClientTransport(new URL(url)));
       for (let c = 0; c < CALLS; c++) {
         const message = `${tag} session ${s} call ${c}`;
-        const result = (await client.callTool({ name: "echo", arguments: { message } })) as { content: { text: string }[] };
+        const result = (await client.callTool({ name: "echo", arguments: { message } })) as {
+          content: { text: string }[];
+        };
         if (result.content[0]?.text !== `Echo: ${message}`) wrong.push(`${message} -> ${JSON.stringify(result)}`);
       }
       await client.close();
@@ -48,10 +54,14 @@ describe("load", () => {
       const afterSecond = rssMiB(pid);
       const expected = 2 * SESSIONS * CALLS * 2;
       let events: Record<string, any>[] = [];
-      await waitFor(() => {
-        events = proxy.events();
-        return events.length >= expected;
-      }, `${expected} events`, 30_000);
+      await waitFor(
+        () => {
+          events = proxy.events();
+          return events.length >= expected;
+        },
+        `${expected} events`,
+        30_000,
+      );
       events = readValidatedEvents(proxy.eventsFile);
       expect(events.length).toBe(expected);
       const bySession = new Map<string, Record<string, any>[]>();
@@ -64,7 +74,8 @@ describe("load", () => {
         // Each session's events carry only its own client's messages.
         const agent = sessionEvents[0]?.agent_runtime as string;
         const [tag, index] = agent.split("-");
-        for (const e of sessionEvents.filter((x) => x.event_type === "tool_call_start")) expect(e.payload.params.message).toStartWith(`${tag} session ${index} call`);
+        for (const e of sessionEvents.filter((x) => x.event_type === "tool_call_start"))
+          expect(e.payload.params.message).toStartWith(`${tag} session ${index} call`);
         checkCallPairs(sessionEvents);
       }
       const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();

@@ -33,14 +33,18 @@ describe("metrics", () => {
     expect(text).toContain('mcp_server_operation_duration_seconds_bucket{mcp_method_name="tools/call",le="300"} 1');
     expect(text).toContain('mcp_server_operation_duration_seconds_bucket{mcp_method_name="initialize",le="300"} 0');
     expect(text).toContain('mcp_server_operation_duration_seconds_bucket{mcp_method_name="initialize",le="+Inf"} 1');
-    expect(text).toContain('mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="tool_error"} 1');
+    expect(text).toContain(
+      'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="tool_error"} 1',
+    );
     expect(text).toContain("baton_sessions_open 3");
     expect(text).toContain('baton_events_dropped_total{sink="file:///tmp/x.jsonl"} 1');
     expect(text).toContain('reason="odd\\"label\\\\with\\nnewline"');
   });
 
   test("the exposition passes promtool check metrics", () => {
-    const result = Bun.spawnSync([promtool(), "check", "metrics"], { stdin: new TextEncoder().encode(sample().registry.render()) });
+    const result = Bun.spawnSync([promtool(), "check", "metrics"], {
+      stdin: new TextEncoder().encode(sample().registry.render()),
+    });
     const output = `${result.stdout.toString()}${result.stderr.toString()}`;
     expect(output).toBe("");
     expect(result.exitCode).toBe(0);
@@ -49,7 +53,9 @@ describe("metrics", () => {
   test("promtool does catch a broken exposition (the check can fail)", () => {
     const registry = new MetricsRegistry();
     registry.counter("bad_counter_without_suffix", "a counter not ending in _total").inc();
-    const result = Bun.spawnSync([promtool(), "check", "metrics"], { stdin: new TextEncoder().encode(registry.render()) });
+    const result = Bun.spawnSync([promtool(), "check", "metrics"], {
+      stdin: new TextEncoder().encode(registry.render()),
+    });
     expect(`${result.stdout.toString()}${result.stderr.toString()}`).toContain("_total");
   });
 });

@@ -5,7 +5,11 @@ import { readFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from "@modelcontextprotocol/sdk/shared/auth.js";
 import { fixtureStats, freePort, startHttpFixture, waitFor, type Upstream } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
 
@@ -36,7 +40,13 @@ class HeadlessProvider implements OAuthClientProvider {
     return "http://127.0.0.1:1/callback";
   }
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: "serve-oauth-test", redirect_uris: [this.redirectUrl], grant_types: ["authorization_code"], response_types: ["code"], token_endpoint_auth_method: "client_secret_post" };
+    return {
+      client_name: "serve-oauth-test",
+      redirect_uris: [this.redirectUrl],
+      grant_types: ["authorization_code"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "client_secret_post",
+    };
   }
   clientInformation() {
     return this.info;
@@ -64,14 +74,31 @@ class HeadlessProvider implements OAuthClientProvider {
 describe("OAuth through serve", () => {
   test("401 with WWW-Authenticate and the discovery documents are the upstream's own bytes", async () => {
     const unauthenticated = (base: string) =>
-      fetch(`${base}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "x", version: "1" } } }) });
-    const [viaProxy, direct] = await Promise.all([unauthenticated(publicUrl), unauthenticated(`http://127.0.0.1:${upstream.port}`)]);
+      fetch(`${base}/mcp`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 0,
+          method: "initialize",
+          params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "x", version: "1" } },
+        }),
+      });
+    const [viaProxy, direct] = await Promise.all([
+      unauthenticated(publicUrl),
+      unauthenticated(`http://127.0.0.1:${upstream.port}`),
+    ]);
     expect(viaProxy.status).toBe(401);
     expect(viaProxy.headers.get("www-authenticate")).toBe(direct.headers.get("www-authenticate"));
-    expect(viaProxy.headers.get("www-authenticate")).toContain(`resource_metadata="${publicUrl}/.well-known/oauth-protected-resource/mcp"`);
+    expect(viaProxy.headers.get("www-authenticate")).toContain(
+      `resource_metadata="${publicUrl}/.well-known/oauth-protected-resource/mcp"`,
+    );
     expect(await viaProxy.text()).toBe(await direct.text());
     for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server"]) {
-      const [p, d] = await Promise.all([fetch(`${publicUrl}${path}`), fetch(`http://127.0.0.1:${upstream.port}${path}`)]);
+      const [p, d] = await Promise.all([
+        fetch(`${publicUrl}${path}`),
+        fetch(`http://127.0.0.1:${upstream.port}${path}`),
+      ]);
       expect(p.status).toBe(200);
       expect(new Uint8Array(await p.arrayBuffer())).toEqual(new Uint8Array(await d.arrayBuffer()));
     }
@@ -80,7 +107,10 @@ describe("OAuth through serve", () => {
   test("discovery, dynamic registration, /authorize (302 not followed), /token and the bearer call all pass through", async () => {
     const provider = new HeadlessProvider();
     const first = new StreamableHTTPClientTransport(new URL(`${publicUrl}/mcp`), { authProvider: provider });
-    const unauthorized = await new Client({ name: "oauth-agent", version: "1" }).connect(first).then(() => "connected", (error: unknown) => String(error));
+    const unauthorized = await new Client({ name: "oauth-agent", version: "1" }).connect(first).then(
+      () => "connected",
+      (error: unknown) => String(error),
+    );
     expect(unauthorized).toContain("Unauthorized");
     expect(provider.info?.client_id).toBeString();
     const authorize = provider.authorizationUrl as URL;
@@ -93,14 +123,21 @@ describe("OAuth through serve", () => {
 
     const client = new Client({ name: "oauth-agent", version: "1" });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${publicUrl}/mcp`), { authProvider: provider }));
-    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(["echo", "baton_annotate"]));
-    expect(await client.callTool({ name: "echo", arguments: { message: "authorized" } })).toEqual({ content: [{ type: "text", text: "Echo: authorized" }] });
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["echo", "baton_annotate"]),
+    );
+    expect(await client.callTool({ name: "echo", arguments: { message: "authorized" } })).toEqual({
+      content: [{ type: "text", text: "Echo: authorized" }],
+    });
     await client.close();
     const stats = await fixtureStats(upstream);
     expect(stats.lastHeaders.authorization).toBe(`Bearer ${provider.saved?.access_token}`);
     const token = provider.saved?.access_token as string;
     expect(proxy.log.join("\n")).not.toContain(token);
-    await waitFor(() => proxy.events().some((e) => e.agent_runtime === "oauth-agent" && e.event_type === "tool_call_end"), "the call's events");
+    await waitFor(
+      () => proxy.events().some((e) => e.agent_runtime === "oauth-agent" && e.event_type === "tool_call_end"),
+      "the call's events",
+    );
     expect(readFileSync(proxy.eventsFile, "utf8")).not.toContain(token);
   });
 });

@@ -33,16 +33,26 @@ describe("admin listener", () => {
       await client.close();
       const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
       expect(metrics).toMatch(/mcp_server_operation_duration_seconds_count\{mcp_method_name="tools\/call"\} 1/);
-      expect(metrics).toMatch(/mcp_server_operation_duration_seconds_count\{mcp_method_name="tools\/call",error_type="tool_error"\} 1/);
+      expect(metrics).toMatch(
+        /mcp_server_operation_duration_seconds_count\{mcp_method_name="tools\/call",error_type="tool_error"\} 1/,
+      );
       expect(metrics).toMatch(/baton_tool_calls_total\{outcome="ok"\} 1/);
       expect(metrics).toMatch(/baton_tool_calls_total\{outcome="tool_error"\} 1/);
-      expect(metrics).toMatch(/baton_http_server_requests_total\{route="mcp",http_request_method="POST",http_response_status_code="200"\} \d+/);
-      const check = Bun.spawnSync([requireTool("promtool"), "check", "metrics"], { stdin: new TextEncoder().encode(metrics) });
+      expect(metrics).toMatch(
+        /baton_http_server_requests_total\{route="mcp",http_request_method="POST",http_response_status_code="200"\} \d+/,
+      );
+      const check = Bun.spawnSync([requireTool("promtool"), "check", "metrics"], {
+        stdin: new TextEncoder().encode(metrics),
+      });
       expect(`${check.stdout.toString()}${check.stderr.toString()}`).toBe("");
       expect(check.exitCode).toBe(0);
       await upstream.stop();
       // The cached probe result may live up to 5 s; readiness then turns 503.
-      await waitFor(async () => (await fetch(`${proxy.adminUrl}/readyz`)).status === 503, "readiness to notice the upstream is gone", 8_000);
+      await waitFor(
+        async () => (await fetch(`${proxy.adminUrl}/readyz`)).status === 503,
+        "readiness to notice the upstream is gone",
+        8_000,
+      );
       expect((await fetch(`${proxy.adminUrl}/healthz`)).status).toBe(200);
     } finally {
       expect(await proxy.stop()).toBe(0);
@@ -59,21 +69,39 @@ describe("admin listener", () => {
       join(dir, "prometheus.yml"),
       `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: baton\n    static_configs:\n      - targets: ["${new URL(proxy.adminUrl).host}"]\n`,
     );
-    const prometheus = Bun.spawn([requireTool("prometheus"), `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], { stdout: "ignore", stderr: "ignore" });
+    const prometheus = Bun.spawn(
+      [
+        requireTool("prometheus"),
+        `--config.file=${join(dir, "prometheus.yml")}`,
+        `--storage.tsdb.path=${join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdout: "ignore", stderr: "ignore" },
+    );
     try {
       const client = new Client({ name: "scraped-agent", version: "1" });
       await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url)));
       await client.callTool({ name: "echo", arguments: { message: "scrape me" } });
       const query = async (q: string) => {
         try {
-          const body = (await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data?: { result?: { value: [number, string] }[] } };
+          const body = (await (
+            await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`)
+          ).json()) as { data?: { result?: { value: [number, string] }[] } };
           return body.data?.result ?? [];
         } catch {
           return [];
         }
       };
-      await waitFor(async () => (await query('up{job="baton"}'))[0]?.value[1] === "1", "Prometheus to scrape the admin listener", 20_000);
-      await waitFor(async () => (await query("baton_sessions_open")).length === 1, "baton_sessions_open in Prometheus", 10_000);
+      await waitFor(
+        async () => (await query('up{job="baton"}'))[0]?.value[1] === "1",
+        "Prometheus to scrape the admin listener",
+        20_000,
+      );
+      await waitFor(
+        async () => (await query("baton_sessions_open")).length === 1,
+        "baton_sessions_open in Prometheus",
+        10_000,
+      );
       const counts = await query('mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call"}');
       expect(Number(counts[0]?.value[1])).toBe(1);
       await client.close();
@@ -99,7 +127,12 @@ describe("sessions", () => {
       expect(metricValue(before, /baton_sessions_open (\d+)/)).toBe(1);
       // The SDK client keeps a GET stream open: a session with an open stream is busy, never expired.
       await client.close();
-      await waitFor(async () => metricValue(await (await fetch(`${proxy.adminUrl}/metrics`)).text(), /baton_sessions_open (\d+)/) === 0, "the idle session to be forgotten", 5_000);
+      await waitFor(
+        async () =>
+          metricValue(await (await fetch(`${proxy.adminUrl}/metrics`)).text(), /baton_sessions_open (\d+)/) === 0,
+        "the idle session to be forgotten",
+        5_000,
+      );
       const after = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
       expect(metricValue(after, /mcp_server_session_duration_seconds_count (\d+)/)).toBe(1);
     } finally {
@@ -118,8 +151,18 @@ describe("sessions", () => {
       await upstream.stop();
       const response = await fetch(proxy.url, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": transport.sessionId as string, "mcp-protocol-version": "2025-11-25" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 41, method: "tools/call", params: { name: "echo", arguments: { message: "into the void" } } }),
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-session-id": transport.sessionId as string,
+          "mcp-protocol-version": "2025-11-25",
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 41,
+          method: "tools/call",
+          params: { name: "echo", arguments: { message: "into the void" } },
+        }),
       });
       expect(response.status).toBe(502);
       expect(await response.json()).toMatchObject({ id: 41, error: { code: -32001 } });
@@ -128,7 +171,10 @@ describe("sessions", () => {
         events = readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === "stranded-agent");
         return events.some((e) => e.event_type === "tool_call_error");
       }, "the tool_call_error event");
-      expect(events.find((e) => e.event_type === "tool_call_error")?.payload).toMatchObject({ tool_name: "echo", error_type: "upstream_unreachable" });
+      expect(events.find((e) => e.event_type === "tool_call_error")?.payload).toMatchObject({
+        tool_name: "echo",
+        error_type: "upstream_unreachable",
+      });
       await client.close().catch(() => undefined);
       const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
       expect(metrics).toMatch(/baton_tool_calls_total\{outcome="upstream_unreachable"\} 1/);
@@ -144,33 +190,67 @@ describe("SIGTERM drain", () => {
     const upstream = await startHttpFixture();
     const proxy = await startServe(["--upstream", upstream.url, "--drain-timeout-ms", "10000"]);
     try {
-      const transport = new StreamableHTTPClientTransport(new URL(proxy.url), { reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 60_000, maxReconnectionDelay: 60_000, reconnectionDelayGrowFactor: 1 } });
+      const transport = new StreamableHTTPClientTransport(new URL(proxy.url), {
+        reconnectionOptions: {
+          maxRetries: 0,
+          initialReconnectionDelay: 60_000,
+          maxReconnectionDelay: 60_000,
+          reconnectionDelayGrowFactor: 1,
+        },
+      });
       const client = new Client({ name: "draining-agent", version: "1" });
       await client.connect(transport);
       // A raw GET stream of our own, to watch it being closed by the proxy.
-      const stream = await fetch(proxy.url, { headers: { accept: "text/event-stream", "mcp-session-id": transport.sessionId as string, "mcp-protocol-version": "2025-11-25" } });
+      const stream = await fetch(proxy.url, {
+        headers: {
+          accept: "text/event-stream",
+          "mcp-session-id": transport.sessionId as string,
+          "mcp-protocol-version": "2025-11-25",
+        },
+      });
       const streamClosed = (async () => {
         const reader = stream.body!.getReader();
         while (!(await reader.read()).done) {}
         return true;
       })().catch(() => true);
       let progressed = false;
-      const slow = client.callTool({ name: "slow", arguments: { steps: 6, ms: 150 } }, undefined, { onprogress: () => void (progressed = true) });
+      const slow = client.callTool({ name: "slow", arguments: { steps: 6, ms: 150 } }, undefined, {
+        onprogress: () => void (progressed = true),
+      });
       await waitFor(() => progressed, "the slow call to be under way");
       const started = performance.now();
       proxy.process.kill("SIGTERM");
-      await waitFor(async () => (await fetch(`${proxy.adminUrl}/readyz`)).status === 503, "readiness to turn 503", 2_000);
+      await waitFor(
+        async () => (await fetch(`${proxy.adminUrl}/readyz`)).status === 503,
+        "readiness to turn 503",
+        2_000,
+      );
       const fresh = await fetch(proxy.url, {
         method: "POST",
         headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "late", version: "1" } } }),
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 0,
+          method: "initialize",
+          params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "late", version: "1" } },
+        }),
       });
       expect(fresh.status).toBe(503);
       // Still listening (unready) for the SIGTERM floor: requests on existing sessions are served.
       const onSession = await fetch(proxy.url, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": transport.sessionId as string, "mcp-protocol-version": "2025-11-25" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 90, method: "tools/call", params: { name: "echo", arguments: { message: "during the drain" } } }),
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-session-id": transport.sessionId as string,
+          "mcp-protocol-version": "2025-11-25",
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 90,
+          method: "tools/call",
+          params: { name: "echo", arguments: { message: "during the drain" } },
+        }),
       });
       expect(onSession.status).toBe(200);
       expect(await onSession.text()).toContain("Echo: during the drain");
@@ -180,7 +260,12 @@ describe("SIGTERM drain", () => {
       expect(code).toBe(0);
       expect(performance.now() - started).toBeLessThan(10_000);
       const events = readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === "draining-agent");
-      expect(events.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_start", "tool_call_end", "tool_call_end"]);
+      expect(events.map((e) => e.event_type)).toEqual([
+        "tool_call_start",
+        "tool_call_start",
+        "tool_call_end",
+        "tool_call_end",
+      ]);
       await client.close().catch(() => undefined);
     } finally {
       await proxy.stop();
@@ -193,7 +278,11 @@ describe("SIGTERM drain", () => {
     const proxy = await startServe(["--upstream", upstream.url, "--drain-timeout-ms", "3000"]);
     try {
       proxy.process.kill("SIGTERM");
-      await waitFor(async () => (await fetch(`${proxy.adminUrl}/readyz`)).status === 503, "readiness to turn 503", 2_000);
+      await waitFor(
+        async () => (await fetch(`${proxy.adminUrl}/readyz`)).status === 503,
+        "readiness to turn 503",
+        2_000,
+      );
       // A load balancer that has not yet withdrawn the endpoint still sends traffic: it is answered.
       const late = await fetch(`${proxy.origin}/echo-headers`);
       expect(late.status).toBe(200);

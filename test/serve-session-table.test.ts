@@ -64,7 +64,10 @@ describe("SessionTable", () => {
     const k1 = statelessKey(context, { name: "claude-code", version: "2" });
     const k2 = statelessKey({ ...context, remoteAddress: "10.0.0.2" }, { name: "claude-code", version: "2" });
     const k3 = statelessKey({ ...context, principal: { id: "alice" } }, { name: "claude-code", version: "2" });
-    const k4 = statelessKey({ ...context, remoteAddress: "10.0.0.9", principal: { id: "alice" } }, { name: "claude-code", version: "2" });
+    const k4 = statelessKey(
+      { ...context, remoteAddress: "10.0.0.9", principal: { id: "alice" } },
+      { name: "claude-code", version: "2" },
+    );
     expect(new Set([k1, k2, k3]).size).toBe(3);
     expect(k3).toBe(k4);
     const a = t.sessions.forStateless(k1, context);
@@ -80,10 +83,15 @@ describe("readiness probe", () => {
     let now = 0;
     let calls = 0;
     let fail = false;
-    const probe = createReadinessProbe(async () => {
-      calls++;
-      if (fail) throw new Error("down");
-    }, () => now, 5000, 1000);
+    const probe = createReadinessProbe(
+      async () => {
+        calls++;
+        if (fail) throw new Error("down");
+      },
+      () => now,
+      5000,
+      1000,
+    );
     expect(await Promise.all([probe.upstreamReady(), probe.upstreamReady()])).toEqual([true, true]);
     expect(calls).toBe(1);
     fail = true;
@@ -95,7 +103,12 @@ describe("readiness probe", () => {
   });
 
   test("a probe that never answers is not ready after the timeout", async () => {
-    const probe = createReadinessProbe((signal) => new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason))), () => 0, 5000, 50);
+    const probe = createReadinessProbe(
+      (signal) => new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+      () => 0,
+      5000,
+      50,
+    );
     expect(await probe.upstreamReady()).toBe(false);
   });
 });

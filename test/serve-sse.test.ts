@@ -61,7 +61,10 @@ describe("relaySse", () => {
       },
     });
     const outcomes: string[] = [];
-    const relayed = relaySse(source, { rewrite: (e) => (e.id === "2" ? bytes("id: 2\ndata: REWRITTEN\n\n") : undefined), finished: (o) => void outcomes.push(o) });
+    const relayed = relaySse(source, {
+      rewrite: (e) => (e.id === "2" ? bytes("id: 2\ndata: REWRITTEN\n\n") : undefined),
+      finished: (o) => void outcomes.push(o),
+    });
     const reader = relayed.getReader();
     push("id: 1\ndata: first\n\nid: 2\nda");
     expect(text((await reader.read()).value!)).toBe("id: 1\ndata: first\n\n");
@@ -104,7 +107,10 @@ describe("relaySse", () => {
       },
     });
     const seen: string[] = [];
-    const relayed = relaySse(source, { rewrite: () => undefined, finished: (o, e) => (seen.push(`${o}: ${String(e)}`), bytes("data: farewell\n\n")) });
+    const relayed = relaySse(source, {
+      rewrite: () => undefined,
+      finished: (o, e) => (seen.push(`${o}: ${String(e)}`), bytes("data: farewell\n\n")),
+    });
     expect(await new Response(relayed).text()).toBe("data: one\n\ndata: farewell\n\n");
     expect(seen).toEqual(["error: Error: upstream died"]);
   });

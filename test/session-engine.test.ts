@@ -22,7 +22,13 @@ function configOf(env: Record<string, string>): Config {
 /** A sink that keeps every event it is given. */
 function memorySink(): Sink & { events: BatonEvent[] } {
   const events: BatonEvent[] = [];
-  return { label: "memory:", events, write: (event) => void events.push(event), flush: async () => undefined, close: async () => undefined };
+  return {
+    label: "memory:",
+    events,
+    write: (event) => void events.push(event),
+    flush: async () => undefined,
+    close: async () => undefined,
+  };
 }
 
 function setup(env: Record<string, string> = { BATON_EVENT_SINK: "stderr:" }) {
@@ -43,9 +49,17 @@ const fromServer = (engine: SessionEngine, message: unknown, streamed = false) =
   const raw = enc(message);
   return engine.fromServer(raw, classifyLine(raw.subarray(0, raw.length - 1)), streamed);
 };
-const call = (id: number, name: string, args: Record<string, unknown> = {}) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
+const call = (id: number, name: string, args: Record<string, unknown> = {}) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: args },
+});
 const answer = (id: number, text = "ok") => ({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text }] } });
-const messages = (actions: WireAction[]) => actions.map((a) => ("message" in a ? (a.message as Record<string, any>) : JSON.parse(new TextDecoder().decode(a.bytes))));
+const messages = (actions: WireAction[]) =>
+  actions.map((a) =>
+    "message" in a ? (a.message as Record<string, any>) : JSON.parse(new TextDecoder().decode(a.bytes)),
+  );
 
 async function delivered(hub: TelemetryHub, sink: { events: BatonEvent[] }): Promise<BatonEvent[]> {
   await hub.shutdown(1_000);
@@ -61,7 +75,11 @@ describe("wire actions", () => {
     const out = e.fromClient(raw, classifyLine(raw.subarray(0, raw.length - 1)));
     expect(out).toEqual([{ to: "server", bytes: raw }]);
     expect((out[0] as { bytes: Uint8Array }).bytes).toBe(raw);
-    const rewritten = fromServer(e, { jsonrpc: "2.0", id: 0, result: { capabilities: { tools: {} }, serverInfo: { name: "s" } } });
+    const rewritten = fromServer(e, {
+      jsonrpc: "2.0",
+      id: 0,
+      result: { capabilities: { tools: {} }, serverInfo: { name: "s" } },
+    });
     expect(rewritten).toHaveLength(1);
     expect(rewritten[0]?.to).toBe("client");
     expect("message" in (rewritten[0] as WireAction)).toBe(true);
@@ -80,7 +98,13 @@ describe("wire actions", () => {
     const e = engine();
     fromClient(e, call(7, "slow"));
     const out = messages(e.failPending("upstream_exit", "the MCP server exited (exit code 3) before answering"));
-    expect(out).toEqual([{ jsonrpc: "2.0", id: 7, error: { code: -32603, message: "baton-proxy: the MCP server exited (exit code 3) before answering" } }]);
+    expect(out).toEqual([
+      {
+        jsonrpc: "2.0",
+        id: 7,
+        error: { code: -32603, message: "baton-proxy: the MCP server exited (exit code 3) before answering" },
+      },
+    ]);
     const events = await delivered(hub, sink);
     expect(events.at(-1)?.payload).toMatchObject({ error_type: "upstream_exit" });
   });
@@ -97,7 +121,12 @@ describe("request context", () => {
     fromServer(e, answer(1));
     fromServer(e, answer(3));
     const events = await delivered(hub, sink);
-    const byCall = events.map((ev) => [ev.event_type, (ev.runtime_meta as Record<string, unknown>)["baton/call_id"], ev.consent_token, ev.user_id]);
+    const byCall = events.map((ev) => [
+      ev.event_type,
+      (ev.runtime_meta as Record<string, unknown>)["baton/call_id"],
+      ev.consent_token,
+      ev.user_id,
+    ]);
     expect(byCall).toEqual([
       ["tool_call_start", "c1", "consent-alice", "alice"],
       ["tool_call_start", "c2", "consent-bob", "bob"],
@@ -111,9 +140,14 @@ describe("request context", () => {
   test("an annotation carries the context of the request that made it", async () => {
     const { engine, hub, sink } = setup();
     const e = engine();
-    fromClient(e, call(1, "baton_annotate", { intent: "find the bug" }), { consentToken: "consent-carol", userId: "carol" });
+    fromClient(e, call(1, "baton_annotate", { intent: "find the bug" }), {
+      consentToken: "consent-carol",
+      userId: "carol",
+    });
     const events = await delivered(hub, sink);
-    expect(events.map((ev) => [ev.event_type, ev.consent_token, ev.user_id])).toEqual([["annotation", "consent-carol", "carol"]]);
+    expect(events.map((ev) => [ev.event_type, ev.consent_token, ev.user_id])).toEqual([
+      ["annotation", "consent-carol", "carol"],
+    ]);
   });
 });
 
@@ -141,10 +175,16 @@ describe("many sessions on one hub", () => {
   });
 
   test("with a remote sink there is no report tool and no fold", () => {
-    const { engine } = setup({ BATON_EVENT_SINK: "https://console.example", BATON_API_KEY: "k-123456", BATON_CONSENT_TOKEN: "tok" });
+    const { engine } = setup({
+      BATON_EVENT_SINK: "https://console.example",
+      BATON_API_KEY: "k-123456",
+      BATON_CONSENT_TOKEN: "tok",
+    });
     const e = engine();
     fromClient(e, { jsonrpc: "2.0", id: 1, method: "tools/list" });
-    const listed = messages(fromServer(e, { jsonrpc: "2.0", id: 1, result: { tools: [] } }))[0]?.result.tools.map((t: { name: string }) => t.name);
+    const listed = messages(fromServer(e, { jsonrpc: "2.0", id: 1, result: { tools: [] } }))[0]?.result.tools.map(
+      (t: { name: string }) => t.name,
+    );
     expect(listed).toEqual(["baton_annotate"]);
   });
 });

@@ -14,7 +14,12 @@ function counterHex() {
 }
 
 function build(events: BatonEvent[], options: { captureContent?: boolean; maxOpen?: number } = {}): FinishedSpan[] {
-  const builder = createSpanBuilder({ transport: "pipe", captureContent: options.captureContent ?? false, randomHex: counterHex(), maxOpen: options.maxOpen });
+  const builder = createSpanBuilder({
+    transport: "pipe",
+    captureContent: options.captureContent ?? false,
+    randomHex: counterHex(),
+    maxOpen: options.maxOpen,
+  });
   return events.flatMap((e) => builder.add(e));
 }
 
@@ -25,8 +30,18 @@ describe("createSpanBuilder", () => {
     const spans = build([{ ...start, runtime_meta: meta } as BatonEvent, end]);
     expect(spans).toHaveLength(2);
     const [server, client] = spans as [FinishedSpan, FinishedSpan];
-    expect(server).toMatchObject({ name: "tools/call search_invoices", kind: "server", parent: undefined, status: { code: 0 } });
-    expect(client).toMatchObject({ name: "tools/call search_invoices", kind: "client", parent: { spanId: server.spanId, remote: false }, traceId: server.traceId });
+    expect(server).toMatchObject({
+      name: "tools/call search_invoices",
+      kind: "server",
+      parent: undefined,
+      status: { code: 0 },
+    });
+    expect(client).toMatchObject({
+      name: "tools/call search_invoices",
+      kind: "client",
+      parent: { spanId: server.spanId, remote: false },
+      traceId: server.traceId,
+    });
     expect(server.attributes).toEqual({
       "mcp.method.name": "tools/call",
       "gen_ai.tool.name": "search_invoices",
@@ -71,8 +86,15 @@ describe("createSpanBuilder", () => {
 
   test("the host's traceparent/tracestate make our SERVER span its remote child", () => {
     const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
-    const meta = { ...start.runtime_meta, traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate: "k=v" };
-    const [server, client] = build([{ ...start, runtime_meta: meta } as BatonEvent, end]) as [FinishedSpan, FinishedSpan];
+    const meta = {
+      ...start.runtime_meta,
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      tracestate: "k=v",
+    };
+    const [server, client] = build([{ ...start, runtime_meta: meta } as BatonEvent, end]) as [
+      FinishedSpan,
+      FinishedSpan,
+    ];
     expect(server.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
     expect(server.parent).toEqual({ spanId: "00f067aa0ba902b7", remote: true });
     expect(server.traceState).toBe("k=v");
@@ -89,36 +111,66 @@ describe("createSpanBuilder", () => {
 
   test("ids written by the trace tracker (propagation) are the CLIENT span's", () => {
     const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
-    const meta = { ...start.runtime_meta, traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "baton/trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "baton/span_id": "00000000000000aa" };
-    const [server, client] = build([{ ...start, runtime_meta: meta } as BatonEvent, end]) as [FinishedSpan, FinishedSpan];
+    const meta = {
+      ...start.runtime_meta,
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      "baton/trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+      "baton/span_id": "00000000000000aa",
+    };
+    const [server, client] = build([{ ...start, runtime_meta: meta } as BatonEvent, end]) as [
+      FinishedSpan,
+      FinishedSpan,
+    ];
     expect(client.spanId).toBe("00000000000000aa");
     expect(client.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
     expect(server.parent?.spanId).toBe("00f067aa0ba902b7");
-    expect(formatTraceparent(client.traceId, client.spanId)).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00000000000000aa-01");
+    expect(formatTraceparent(client.traceId, client.spanId)).toBe(
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00000000000000aa-01",
+    );
   });
 
   test("resource and prompt events (when the proxy emits them) become spans of their method; URIs stay out of names", () => {
     const op = (type: string, seq: number, payload: Record<string, unknown>): BatonEvent =>
-      ({ ...makeEvent("tool_call_start", seq, {}, { callId: `r${Math.ceil(seq / 2)}` }), event_type: type, payload }) as unknown as BatonEvent;
+      ({
+        ...makeEvent("tool_call_start", seq, {}, { callId: `r${Math.ceil(seq / 2)}` }),
+        event_type: type,
+        payload,
+      }) as unknown as BatonEvent;
     const spans = build([
       op("resource_read_start", 1, { uri: "file:///secret/report.pdf", params: {} }),
       op("resource_read_end", 2, { uri: "file:///secret/report.pdf", duration_ms: 3 }),
       op("prompt_get_start", 3, { name: "summarize", params: {} }),
-      op("prompt_get_error", 4, { name: "summarize", error_type: "jsonrpc_-32602", error_body: "unknown argument", duration_ms: 1 }),
+      op("prompt_get_error", 4, {
+        name: "summarize",
+        error_type: "jsonrpc_-32602",
+        error_body: "unknown argument",
+        duration_ms: 1,
+      }),
       op("resource_list_start", 5, {}),
       op("resource_list_end", 6, { count: 3, duration_ms: 2 }),
       op("prompt_list_start", 7, {}),
       op("prompt_list_end", 8, { count: null, duration_ms: 2 }),
     ]);
     expect(spans.map((s) => [s.name, s.kind])).toEqual([
-      ["resources/read", "server"], ["resources/read", "client"],
-      ["prompts/get summarize", "server"], ["prompts/get summarize", "client"],
-      ["resources/list", "server"], ["resources/list", "client"],
-      ["prompts/list", "server"], ["prompts/list", "client"],
+      ["resources/read", "server"],
+      ["resources/read", "client"],
+      ["prompts/get summarize", "server"],
+      ["prompts/get summarize", "client"],
+      ["resources/list", "server"],
+      ["resources/list", "client"],
+      ["prompts/list", "server"],
+      ["prompts/list", "client"],
     ]);
-    expect(spans[0]?.attributes).toMatchObject({ "mcp.method.name": "resources/read", "mcp.resource.uri": "file:///secret/report.pdf" });
+    expect(spans[0]?.attributes).toMatchObject({
+      "mcp.method.name": "resources/read",
+      "mcp.resource.uri": "file:///secret/report.pdf",
+    });
     expect(spans[0]?.attributes["gen_ai.operation.name"]).toBeUndefined();
-    expect(spans[2]?.attributes).toMatchObject({ "mcp.method.name": "prompts/get", "gen_ai.prompt.name": "summarize", "error.type": "-32602" });
+    expect(spans[2]?.attributes).toMatchObject({
+      "mcp.method.name": "prompts/get",
+      "gen_ai.prompt.name": "summarize",
+      "error.type": "-32602",
+    });
     expect([spans[2]?.status.code, spans[3]?.status.code]).toEqual([0, 2]); // the caller's mistake: an error on the CLIENT side only
     expect(spans[4]?.attributes["mcp.method.name"]).toBe("resources/list");
   });
@@ -134,11 +186,30 @@ describe("createSpanBuilder", () => {
   test("an annotation lands on the open call of its tool, or else on a span of its own", () => {
     const [start, end] = makeCall(1, "c1", "search", {}, { durationMs: 10 });
     const note = (seq: number, tool: string | null) =>
-      makeEvent("annotation", seq, { intent: "find unpaid invoices", expected_outcome: null, signal_type: "unexpected_result", workflow: null, suggested_improvement: null, context: null, intent_source: "baton_annotate", tool_name: tool });
+      makeEvent("annotation", seq, {
+        intent: "find unpaid invoices",
+        expected_outcome: null,
+        signal_type: "unexpected_result",
+        workflow: null,
+        suggested_improvement: null,
+        context: null,
+        intent_source: "baton_annotate",
+        tool_name: tool,
+      });
     const spans = build([start, note(2, "search"), end, note(4, "other")]);
     expect(spans).toHaveLength(3);
     const [attached, , detached] = spans as [FinishedSpan, FinishedSpan, FinishedSpan];
-    expect(attached.events).toEqual([{ name: "baton.annotation", time: toHrTime(note(2, "search").captured_at), attributes: { "baton.annotation.intent": "find unpaid invoices", "baton.annotation.signal_type": "unexpected_result", "baton.annotation.tool_name": "search" } }]);
+    expect(attached.events).toEqual([
+      {
+        name: "baton.annotation",
+        time: toHrTime(note(2, "search").captured_at),
+        attributes: {
+          "baton.annotation.intent": "find unpaid invoices",
+          "baton.annotation.signal_type": "unexpected_result",
+          "baton.annotation.tool_name": "search",
+        },
+      },
+    ]);
     expect(detached).toMatchObject({ name: "tools/call baton_annotate", kind: "server" });
     expect(detached.events[0]?.attributes["baton.annotation.tool_name"]).toBe("other");
   });
@@ -153,11 +224,17 @@ describe("createSpanBuilder", () => {
   });
 
   test("traceparent parsing follows W3C", () => {
-    expect(parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", sampled: true });
+    expect(parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual({
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      spanId: "00f067aa0ba902b7",
+      sampled: true,
+    });
     expect(parseTraceparent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toBeUndefined();
     expect(parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01")).toBeUndefined();
     expect(parseTraceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01")).toBeUndefined();
-    expect(parseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-future")).toMatchObject({ sampled: false });
+    expect(parseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-future")).toMatchObject({
+      sampled: false,
+    });
     expect(parseTraceparent(42)).toBeUndefined();
   });
 });

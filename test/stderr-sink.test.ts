@@ -46,7 +46,12 @@ describe("stderr sink", () => {
     const results: Array<"ok" | "dropped"> = [];
     for (let batch = 0; batch < 6; batch++) {
       for (let i = 0; i < 2; i++) sink.write(event, line(batch * 2 + i)); // ~44 bytes per batch
-      results.push(await sink.flush().then(() => "ok" as const, (e: unknown) => (expect(e).toBeInstanceOf(LocalError), "dropped" as const)));
+      results.push(
+        await sink.flush().then(
+          () => "ok" as const,
+          (e: unknown) => (expect(e).toBeInstanceOf(LocalError), "dropped" as const),
+        ),
+      );
     }
     expect(results).toEqual(["ok", "ok", "dropped", "dropped", "dropped", "dropped"]);
     expect(writer.texts).toHaveLength(2);

@@ -28,11 +28,22 @@ function recordingSink() {
     write: (bytes) => (chunks.push(bytes.slice()), bytes.length),
     flush: () => gate?.promise ?? 0,
     text: () => chunks.map((c) => decoder.decode(c)).join(""),
-    lines: () => sink.text().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l)),
+    lines: () =>
+      sink
+        .text()
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l)),
     hold() {
       let release!: () => void;
       const promise = new Promise<number>((resolve) => (release = () => resolve(0)));
-      gate = { promise, release: () => { gate = undefined; release(); } };
+      gate = {
+        promise,
+        release: () => {
+          gate = undefined;
+          release();
+        },
+      };
       return gate.release;
     },
   };
@@ -54,15 +65,38 @@ function fakeUpstream(output: ReadableStream<Uint8Array>) {
     signal: (signal) => void calls.push(`signal ${signal}`),
     release: async () => void calls.push("release"),
   };
-  return { upstream, input, calls, exit: (code: number) => { status = `exit code ${code}`; exit(code); } };
+  return {
+    upstream,
+    input,
+    calls,
+    exit: (code: number) => {
+      status = `exit code ${code}`;
+      exit(code);
+    },
+  };
 }
 
-function session(serverOutput: ReadableStream<Uint8Array> = handFed().stream, now: () => number = () => 0, withClock = false) {
+function session(
+  serverOutput: ReadableStream<Uint8Array> = handFed().stream,
+  now: () => number = () => 0,
+  withClock = false,
+) {
   const loaded = loadConfig({ BATON_EVENT_SINK: "stderr:" });
   if (!loaded.ok) throw new Error("config");
   const logger = createMemoryLogger();
   const events: BatonEvent[] = [];
-  const hub = createTelemetryHub({ config: loaded.config, logger, sinks: [{ label: "memory:", write: (e) => void events.push(e), flush: async () => undefined, close: async () => undefined }] });
+  const hub = createTelemetryHub({
+    config: loaded.config,
+    logger,
+    sinks: [
+      {
+        label: "memory:",
+        write: (e) => void events.push(e),
+        flush: async () => undefined,
+        close: async () => undefined,
+      },
+    ],
+  });
   const engine = createSessionEngine({ config: loaded.config, logger, now, telemetry: hub });
   const client = handFed();
   const clientOut = recordingSink();
@@ -85,7 +119,12 @@ const settle = async (turns = 5) => {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-const call = (id: number, name: string) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } });
+const call = (id: number, name: string) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: {} },
+});
 
 describe("ordering", () => {
   test("client lines reach the server byte for byte; answers reach the client in the server's order", async () => {
@@ -96,7 +135,10 @@ describe("ordering", () => {
     s.client.push(init + odd);
     await settle();
     expect(s.server.input.text()).toBe(init + odd);
-    serverOut.push(line({ jsonrpc: "2.0", id: 1, result: {} }) + line({ jsonrpc: "2.0", id: 0, result: { capabilities: { tools: {} }, serverInfo: { name: "f" } } }));
+    serverOut.push(
+      line({ jsonrpc: "2.0", id: 1, result: {} }) +
+        line({ jsonrpc: "2.0", id: 0, result: { capabilities: { tools: {} }, serverInfo: { name: "f" } } }),
+    );
     await settle();
     expect(s.clientOut.lines().map((m) => m.id)).toEqual([1, 0]);
     expect(s.clientOut.lines()[1].result.instructions).toContain("baton_annotate");
@@ -145,7 +187,12 @@ describe("large answers inspected in an idle turn", () => {
     await s.done;
     await s.hub.shutdown(500);
     const calls = s.events.map((e) => [e.event_type, (e.payload as { tool_name?: string }).tool_name]);
-    expect(calls).toEqual([["tool_call_start", "big"], ["tool_call_end", "big"], ["tool_call_start", "again"], ["tool_call_error", "again"]]);
+    expect(calls).toEqual([
+      ["tool_call_start", "big"],
+      ["tool_call_end", "big"],
+      ["tool_call_start", "again"],
+      ["tool_call_error", "again"],
+    ]);
     const payload = (i: number) => (s.events[i]?.payload ?? {}) as { duration_ms?: number; error_type?: string };
     expect(payload(1).duration_ms).toBe(1);
     expect(JSON.stringify(payload(1))).toContain("truncated"); // the result was parsed and bounded
@@ -156,15 +203,21 @@ describe("large answers inspected in an idle turn", () => {
 describe("backpressure", () => {
   test("the server's output is not read further while the client has not taken the previous chunk", async () => {
     let pulls = 0;
-    const chunks = [line({ jsonrpc: "2.0", method: "notifications/one" }), line({ jsonrpc: "2.0", method: "notifications/two" })];
-    const serverOut = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        pulls++;
-        const next = chunks.shift();
-        if (next === undefined) controller.close();
-        else controller.enqueue(encoder.encode(next));
+    const chunks = [
+      line({ jsonrpc: "2.0", method: "notifications/one" }),
+      line({ jsonrpc: "2.0", method: "notifications/two" }),
+    ];
+    const serverOut = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          pulls++;
+          const next = chunks.shift();
+          if (next === undefined) controller.close();
+          else controller.enqueue(encoder.encode(next));
+        },
       },
-    }, { highWaterMark: 0 });
+      { highWaterMark: 0 },
+    );
     const s = session(serverOut);
     const release = s.clientOut.hold();
     await settle(10);
@@ -192,10 +245,19 @@ describe("shutdown paths", () => {
     serverOut.end();
     s.server.exit(0);
     expect(await s.done).toBe(0);
-    expect(s.clientOut.lines()).toEqual([{ jsonrpc: "2.0", id: 4, error: { code: -32603, message: expect.stringContaining("shutting down (the client closed stdin)") } }]);
+    expect(s.clientOut.lines()).toEqual([
+      {
+        jsonrpc: "2.0",
+        id: 4,
+        error: { code: -32603, message: expect.stringContaining("shutting down (the client closed stdin)") },
+      },
+    ]);
     expect(s.server.calls).toEqual(["close", "release"]);
     await s.hub.shutdown(500);
-    expect(s.events.map((e) => (e.payload as Record<string, unknown>).error_type ?? e.event_type)).toEqual(["tool_call_start", "proxy_shutdown"]);
+    expect(s.events.map((e) => (e.payload as Record<string, unknown>).error_type ?? e.event_type)).toEqual([
+      "tool_call_start",
+      "proxy_shutdown",
+    ]);
   });
 
   test("the server ends by itself: in-flight requests get the JSON-RPC error naming its exit, and its status is returned", async () => {
@@ -206,7 +268,9 @@ describe("shutdown paths", () => {
     serverOut.end();
     s.server.exit(3);
     expect(await s.done).toBe(3);
-    expect(s.clientOut.lines()[0].error.message).toBe("baton-proxy: the MCP server exited (exit code 3) before answering");
+    expect(s.clientOut.lines()[0].error.message).toBe(
+      "baton-proxy: the MCP server exited (exit code 3) before answering",
+    );
     expect(s.logger.lines.some((l) => l.includes("exited by itself (exit code 3)"))).toBe(true);
   });
 
@@ -218,7 +282,10 @@ describe("shutdown paths", () => {
     serverOut.push(line({ jsonrpc: "2.0", id: 6, result: { content: [] } })); // written just before dying
     s.server.exit(3);
     expect(await s.done).toBe(3);
-    expect(s.clientOut.lines().map((m) => [m.id, m.error?.code ?? "ok"])).toEqual([[6, "ok"], [5, -32603]]);
+    expect(s.clientOut.lines().map((m) => [m.id, m.error?.code ?? "ok"])).toEqual([
+      [6, "ok"],
+      [5, -32603],
+    ]);
     expect(s.server.calls).toEqual(["release"]); // no close: the server is gone; release stops its group
   });
 

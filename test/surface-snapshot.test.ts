@@ -1,21 +1,41 @@
 import { describe, expect, test } from "bun:test";
 import { canonicalHash, parseKeepingNumbers } from "../src/proxy/canonical-json.ts";
-import { createProxyState, fromClient, fromServer, type Action, type ProxyState, type TransformOptions } from "../src/proxy/transform.ts";
+import {
+  createProxyState,
+  fromClient,
+  fromServer,
+  type Action,
+  type ProxyState,
+  type TransformOptions,
+} from "../src/proxy/transform.ts";
 import { createEventScrubber } from "../src/telemetry/scrub.ts";
 import { createEnvelope } from "../src/telemetry/envelope.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
 import { assertValidEvent } from "./support/events.ts";
 
 const enc = (text: string) => new TextEncoder().encode(text);
-const client = (state: ProxyState, message: unknown) => { const raw = enc(JSON.stringify(message)); return fromClient(state, raw, classifyLine(raw), 0); };
+const client = (state: ProxyState, message: unknown) => {
+  const raw = enc(JSON.stringify(message));
+  return fromClient(state, raw, classifyLine(raw), 0);
+};
 /** Server lines are given as text, so numbers can be written the way a server writes them. */
-const server = (state: ProxyState, text: string) => { const raw = enc(`${text}\n`); return fromServer(state, raw, classifyLine(raw.subarray(0, raw.length - 1)), 1); };
-const snapshots = (actions: Action[]) => actions.filter((a): a is Extract<Action, { type: "emit" }> => a.type === "emit" && a.draft.event_type === "surface_snapshot").map((a) => a.draft.payload as Record<string, any>);
+const server = (state: ProxyState, text: string) => {
+  const raw = enc(`${text}\n`);
+  return fromServer(state, raw, classifyLine(raw.subarray(0, raw.length - 1)), 1);
+};
+const snapshots = (actions: Action[]) =>
+  actions
+    .filter(
+      (a): a is Extract<Action, { type: "emit" }> => a.type === "emit" && a.draft.event_type === "surface_snapshot",
+    )
+    .map((a) => a.draft.payload as Record<string, any>);
 const fresh = (options: Partial<TransformOptions> = {}) => createProxyState({ includeReportTool: true, ...options });
 
-const INIT = '{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{"listChanged":true}},"serverInfo":{"name":"café","version":"1.0"},"instructions":"Use search first."}}';
+const INIT =
+  '{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{"listChanged":true}},"serverInfo":{"name":"café","version":"1.0"},"instructions":"Use search first."}}';
 const toolsText = (tools: string, extra = "") => `{"jsonrpc":"2.0","id":ID,"result":{"tools":[${tools}]${extra}}}`;
-const SEARCH = '{"name":"search","description":"Finds things; mail help@example.com","inputSchema":{"type":"object","properties":{"limit":{"type":"number","minimum":1.0}}}}';
+const SEARCH =
+  '{"name":"search","description":"Finds things; mail help@example.com","inputSchema":{"type":"object","properties":{"limit":{"type":"number","minimum":1.0}}}}';
 const FETCH = '{"name":"fetch","inputSchema":{"type":"object"}}';
 
 function list(state: ProxyState, id: number, text: string, cursor?: string): Action[] {
@@ -38,8 +58,14 @@ describe("surface_snapshot", () => {
     expect(payload?.tools.map((t: any) => t.name)).toEqual(["search"]);
     expect(payload?.tools[0].inputSchema.properties.user_goal).toBeUndefined();
     expect(JSON.stringify(payload?.tools)).toContain('"minimum":1.0');
-    expect(payload?.seam_augmentations).toEqual({ injected_tools: ["baton_annotate", "baton_session_report"], intent_param: { names: ["expected_result", "user_goal"], mode: "optional" }, instructions_suffix: true });
-    const surface = parseKeepingNumbers(`{"server_info":{"name":"café","version":"1.0"},"capabilities":{"tools":{"listChanged":true}},"instructions":"Use search first.","tools":[${SEARCH}]}`);
+    expect(payload?.seam_augmentations).toEqual({
+      injected_tools: ["baton_annotate", "baton_session_report"],
+      intent_param: { names: ["expected_result", "user_goal"], mode: "optional" },
+      instructions_suffix: true,
+    });
+    const surface = parseKeepingNumbers(
+      `{"server_info":{"name":"café","version":"1.0"},"capabilities":{"tools":{"listChanged":true}},"instructions":"Use search first.","tools":[${SEARCH}]}`,
+    );
     expect(payload?.surface_hash).toBe(canonicalHash(surface));
   });
 
@@ -65,14 +91,21 @@ describe("surface_snapshot", () => {
     expect(snapshots(list(state, 1, toolsText(FETCH), "p9"))).toHaveLength(0);
     list(state, 2, toolsText(SEARCH, ',"nextCursor":"p2"'));
     client(state, { jsonrpc: "2.0", id: 3, method: "tools/list", params: { cursor: "p2" } });
-    expect(snapshots(server(state, '{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"bad cursor"}}'))).toHaveLength(0);
+    expect(
+      snapshots(server(state, '{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"bad cursor"}}')),
+    ).toHaveLength(0);
     expect(snapshots(list(state, 4, toolsText(FETCH), "p2"))).toHaveLength(0);
   });
 
   test("no handshake seen (stateless era): server facts are null, still emitted; off mode records a null intent_param", () => {
     const state = fresh({ intentParam: "off", includeReportTool: false });
     const [payload] = snapshots(list(state, 1, toolsText(FETCH)));
-    expect(payload).toMatchObject({ server_info: null, capabilities: null, instructions: null, seam_augmentations: { injected_tools: ["baton_annotate"], intent_param: null } });
+    expect(payload).toMatchObject({
+      server_info: null,
+      capabilities: null,
+      instructions: null,
+      seam_augmentations: { injected_tools: ["baton_annotate"], intent_param: null },
+    });
   });
 
   test("a server tool shadowing ours is not listed as our augmentation", () => {
@@ -84,8 +117,15 @@ describe("surface_snapshot", () => {
   test("after the privacy stage the event validates and its stored surface still hashes to surface_hash (descriptions are not redacted)", () => {
     const state = fresh();
     handshake(state);
-    const [action] = list(state, 1, toolsText(SEARCH)).filter((a): a is Extract<Action, { type: "emit" }> => a.type === "emit");
-    const envelope = createEnvelope({ tenantId: "t", vendorId: "v", consentToken: "c", sdkVersion: "baton-proxy/0.1.0" });
+    const [action] = list(state, 1, toolsText(SEARCH)).filter(
+      (a): a is Extract<Action, { type: "emit" }> => a.type === "emit",
+    );
+    const envelope = createEnvelope({
+      tenantId: "t",
+      vendorId: "v",
+      consentToken: "c",
+      sdkVersion: "baton-proxy/0.1.0",
+    });
     const event = createEventScrubber({ mode: "on", extraKeys: [] })(envelope.stamp(action!.draft));
     assertValidEvent(JSON.parse(JSON.stringify(event)));
     const stored = parseKeepingNumbers(JSON.stringify(event)) as { payload: Record<string, unknown> };
@@ -98,7 +138,13 @@ describe("surface_snapshot", () => {
 describe("rewritten answers keep the server's numbers", () => {
   test("a tools/list answer the proxy changes goes out with 1.0 and big integers as written", () => {
     const state = fresh();
-    const actions = list(state, 1, toolsText('{"name":"n","inputSchema":{"type":"object","properties":{"x":{"type":"number","minimum":1.0,"maximum":18446744073709551615,"multipleOf":0.5}}}}'));
+    const actions = list(
+      state,
+      1,
+      toolsText(
+        '{"name":"n","inputSchema":{"type":"object","properties":{"x":{"type":"number","minimum":1.0,"maximum":18446744073709551615,"multipleOf":0.5}}}}',
+      ),
+    );
     const out = actions.find((a): a is Extract<Action, { type: "send" }> => a.type === "send");
     const text = JSON.stringify(out?.message);
     expect(text).toContain('"minimum":1.0,"maximum":18446744073709551615,"multipleOf":0.5');
@@ -107,14 +153,27 @@ describe("rewritten answers keep the server's numbers", () => {
 
   test("odd shapes never break the pipe: a number where an object belongs is left alone, the answer still goes out", () => {
     const state = fresh();
-    const actions = list(state, 1, toolsText('{"name":"n","inputSchema":1.0},{"name":"m","inputSchema":{"properties":2.0}}'));
+    const actions = list(
+      state,
+      1,
+      toolsText('{"name":"n","inputSchema":1.0},{"name":"m","inputSchema":{"properties":2.0}}'),
+    );
     const out = actions.find((a): a is Extract<Action, { type: "send" }> => a.type === "send");
     const tools = JSON.parse(JSON.stringify(out?.message)).result.tools;
     expect(tools.map((t: any) => [t.name, Object.keys(t.inputSchema.properties ?? {})])).toEqual([
-      ["n", ["user_goal", "expected_result"]], ["m", ["user_goal", "expected_result"]], ["baton_annotate", ["intent", "expected_outcome", "workflow", "signal_type", "suggested_improvement", "context", "tool_name"]], ["baton_session_report", []],
+      ["n", ["user_goal", "expected_result"]],
+      ["m", ["user_goal", "expected_result"]],
+      [
+        "baton_annotate",
+        ["intent", "expected_outcome", "workflow", "signal_type", "suggested_improvement", "context", "tool_name"],
+      ],
+      ["baton_session_report", []],
     ]);
     client(state, { jsonrpc: "2.0", id: 2, method: "initialize", params: {} });
-    const init = server(state, '{"jsonrpc":"2.0","id":2,"result":{"capabilities":1.0,"serverInfo":2.0,"protocolVersion":"2025-06-18"}}');
+    const init = server(
+      state,
+      '{"jsonrpc":"2.0","id":2,"result":{"capabilities":1.0,"serverInfo":2.0,"protocolVersion":"2025-06-18"}}',
+    );
     expect(init.filter((a) => a.type === "send" || a.type === "forward")).toHaveLength(1);
   });
 });

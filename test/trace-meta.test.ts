@@ -7,7 +7,12 @@ import { classifyLine } from "../src/wire/jsonrpc.ts";
 
 const HOST = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const enc = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
-const call = (id: unknown, name: string, meta?: Record<string, unknown>) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: { n: 1 }, ...(meta ? { _meta: meta } : {}) } });
+const call = (id: unknown, name: string, meta?: Record<string, unknown>) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: { n: 1 }, ...(meta ? { _meta: meta } : {}) },
+});
 
 function counterHex() {
   let n = 0;
@@ -32,15 +37,27 @@ function session(propagate: boolean) {
   };
 }
 
-const startMeta = (actions: Action[]) => actions.flatMap((a) => (a.type === "emit" && a.draft.event_type === "tool_call_start" ? [a.draft.runtime_meta] : []))[0];
+const startMeta = (actions: Action[]) =>
+  actions.flatMap((a) =>
+    a.type === "emit" && a.draft.event_type === "tool_call_start" ? [a.draft.runtime_meta] : [],
+  )[0];
 
 describe("createTraceTracker", () => {
   test("a call's start event gets its request id and, after initialize, the negotiated protocol version; bytes are forwarded untouched", () => {
     const s = session(false);
     const before = s.client(call(7, "search"));
     expect(startMeta(before)).toEqual({ "baton/call_id": "c1", "baton/request_id": "7" });
-    s.client({ jsonrpc: "2.0", id: "init", method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
-    s.server({ jsonrpc: "2.0", id: "init", result: { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "s", version: "1" } } });
+    s.client({
+      jsonrpc: "2.0",
+      id: "init",
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+    });
+    s.server({
+      jsonrpc: "2.0",
+      id: "init",
+      result: { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "s", version: "1" } },
+    });
     const after = s.client(call("abc", "search"));
     expect(startMeta(after)).toMatchObject({ "baton/request_id": "abc", "baton/protocol_version": "2025-06-18" });
     expect(after.filter((a) => a.type === "forward")).toHaveLength(1);
@@ -66,8 +83,23 @@ describe("createTraceTracker", () => {
     expect(meta["baton/trace_id"]).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
     expect(meta["baton/span_id"]).toBe("0000000000000001");
     expect(meta.traceparent).toBe(HOST); // the event records what the host sent
-    const forwarded = actions.filter((a) => a.type === "send" && a.to === "server").map((a) => (a as { message: any }).message);
-    expect(forwarded).toEqual([{ ...call(5, "search"), params: { name: "search", arguments: { n: 1 }, _meta: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000001-01", tracestate: "k=v", progressToken: 9 } } }]);
+    const forwarded = actions
+      .filter((a) => a.type === "send" && a.to === "server")
+      .map((a) => (a as { message: any }).message);
+    expect(forwarded).toEqual([
+      {
+        ...call(5, "search"),
+        params: {
+          name: "search",
+          arguments: { n: 1 },
+          _meta: {
+            traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000001-01",
+            tracestate: "k=v",
+            progressToken: 9,
+          },
+        },
+      },
+    ]);
     expect(actions.some((a) => a.type === "forward" && a.to === "server")).toBe(false);
   });
 
@@ -77,6 +109,8 @@ describe("createTraceTracker", () => {
     const meta = startMeta(actions) as Record<string, unknown>;
     expect(meta["baton/trace_id"]).toBe("00000000000000000000000000000001");
     const forwarded = actions.find((a) => a.type === "send" && a.to === "server") as { message: any };
-    expect(forwarded.message.params._meta).toEqual({ traceparent: `00-${meta["baton/trace_id"]}-${meta["baton/span_id"]}-01` });
+    expect(forwarded.message.params._meta).toEqual({
+      traceparent: `00-${meta["baton/trace_id"]}-${meta["baton/span_id"]}-01`,
+    });
   });
 });

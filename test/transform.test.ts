@@ -1,23 +1,69 @@
 import { describe, expect, test } from "bun:test";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
-import { createProxyState, failPending, fromClient, fromServer, fromServerLongLine, sweepPending, type Action, type ProxyState } from "../src/proxy/transform.ts";
+import {
+  createProxyState,
+  failPending,
+  fromClient,
+  fromServer,
+  fromServerLongLine,
+  sweepPending,
+  type Action,
+  type ProxyState,
+} from "../src/proxy/transform.ts";
 import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
-const client = (state: ProxyState, message: unknown, now = 0) => { const raw = enc(message); return fromClient(state, raw, classifyLine(raw), now); };
-const server = (state: ProxyState, message: unknown, now = 0) => { const raw = enc(message); return fromServer(state, raw, classifyLine(raw), now); };
-const of = <T extends Action["type"]>(actions: Action[], type: T) => actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
+const client = (state: ProxyState, message: unknown, now = 0) => {
+  const raw = enc(message);
+  return fromClient(state, raw, classifyLine(raw), now);
+};
+const server = (state: ProxyState, message: unknown, now = 0) => {
+  const raw = enc(message);
+  return fromServer(state, raw, classifyLine(raw), now);
+};
+const of = <T extends Action["type"]>(actions: Action[], type: T) =>
+  actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
 const sent = (actions: Action[]) => of(actions, "send").map((a) => a.message as Record<string, any>);
 const events = (actions: Action[]) => of(actions, "emit").map((a) => a.draft);
 const fresh = (includeReportTool = true) => createProxyState({ includeReportTool });
 
-const call = (id: unknown, name: string, args: unknown = {}, extra: Record<string, unknown> = {}) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args, ...extra } });
+const call = (id: unknown, name: string, args: unknown = {}, extra: Record<string, unknown> = {}) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: args, ...extra },
+});
 
 describe("handshake injection", () => {
   test.each([
-    ["initialize appends after the server's text", "initialize", { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "s", version: "1" }, instructions: "Server text." }, `Server text.\n\n${INSTRUCTIONS_SUFFIX}`],
-    ["initialize creates the field", "initialize", { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "s", version: "1" } }, INSTRUCTIONS_SUFFIX],
-    ["server/discover too", "server/discover", { supportedVersions: ["2026-07-28"], capabilities: { tools: {} }, instructions: "Modern.", resultType: "complete" }, `Modern.\n\n${INSTRUCTIONS_SUFFIX}`],
+    [
+      "initialize appends after the server's text",
+      "initialize",
+      {
+        protocolVersion: "2025-06-18",
+        capabilities: { tools: {} },
+        serverInfo: { name: "s", version: "1" },
+        instructions: "Server text.",
+      },
+      `Server text.\n\n${INSTRUCTIONS_SUFFIX}`,
+    ],
+    [
+      "initialize creates the field",
+      "initialize",
+      { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "s", version: "1" } },
+      INSTRUCTIONS_SUFFIX,
+    ],
+    [
+      "server/discover too",
+      "server/discover",
+      {
+        supportedVersions: ["2026-07-28"],
+        capabilities: { tools: {} },
+        instructions: "Modern.",
+        resultType: "complete",
+      },
+      `Modern.\n\n${INSTRUCTIONS_SUFFIX}`,
+    ],
   ])("%s", (_name, method, result, instructions) => {
     const state = fresh();
     expect(of(client(state, { jsonrpc: "2.0", id: 0, method, params: {} }), "forward")).toHaveLength(1);
@@ -29,20 +75,38 @@ describe("handshake injection", () => {
 
   test("missing tools capability is added and the proxy answers tools/list itself (both eras)", () => {
     const state = fresh(false);
-    client(state, { jsonrpc: "2.0", id: 0, method: "initialize", params: { clientInfo: { name: "claude-code", version: "2" } } });
-    const out = sent(server(state, { jsonrpc: "2.0", id: 0, result: { capabilities: { logging: {} }, serverInfo: { name: "s" } } }));
+    client(state, {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { clientInfo: { name: "claude-code", version: "2" } },
+    });
+    const out = sent(
+      server(state, { jsonrpc: "2.0", id: 0, result: { capabilities: { logging: {} }, serverInfo: { name: "s" } } }),
+    );
     expect(out[0]?.result.capabilities).toEqual({ logging: {}, tools: {} });
     const list = client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
     expect(of(list, "forward")).toHaveLength(0);
     expect(sent(list)[0]?.result.tools.map((t: { name: string }) => t.name)).toEqual(["baton_annotate"]);
-    const modern = sent(client(state, { jsonrpc: "2.0", id: 2, method: "tools/list", params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } } }));
+    const modern = sent(
+      client(state, {
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/list",
+        params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } },
+      }),
+    );
     expect(modern[0]?.result).toMatchObject({ resultType: "complete", ttlMs: 0 });
   });
 
   test("an error answer to initialize or discover passes untouched", () => {
     const state = fresh();
     client(state, { jsonrpc: "2.0", id: "server-discover-probe-1", method: "server/discover", params: {} });
-    const actions = server(state, { jsonrpc: "2.0", id: "server-discover-probe-1", error: { code: -32601, message: "Method not found" } });
+    const actions = server(state, {
+      jsonrpc: "2.0",
+      id: "server-discover-probe-1",
+      error: { code: -32601, message: "Method not found" },
+    });
     expect(of(actions, "forward")).toHaveLength(1);
     expect(sent(actions)).toHaveLength(0);
   });
@@ -61,7 +125,10 @@ describe("tools/list injection", () => {
   const tools = (names: string[]) => names.map((name) => ({ name, inputSchema: { type: "object" } }));
 
   test("single page: injected tools appended, report tool only with local sinks", () => {
-    for (const [local, expected] of [[true, ["a", "baton_annotate", "baton_session_report"]], [false, ["a", "baton_annotate"]]] as const) {
+    for (const [local, expected] of [
+      [true, ["a", "baton_annotate", "baton_session_report"]],
+      [false, ["a", "baton_annotate"]],
+    ] as const) {
       const state = fresh(local);
       client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
       const out = sent(server(state, { jsonrpc: "2.0", id: 1, result: { tools: tools(["a"]) } }));
@@ -76,14 +143,21 @@ describe("tools/list injection", () => {
     expect(of(first, "forward")).toHaveLength(1);
     client(state, { jsonrpc: "2.0", id: 2, method: "tools/list", params: { cursor: "p2" } });
     const last = sent(server(state, { jsonrpc: "2.0", id: 2, result: { tools: tools(["b"]) } }));
-    expect(last[0]?.result.tools.map((t: { name: string }) => t.name)).toEqual(["b", "baton_annotate", "baton_session_report"]);
+    expect(last[0]?.result.tools.map((t: { name: string }) => t.name)).toEqual([
+      "b",
+      "baton_annotate",
+      "baton_session_report",
+    ]);
   });
 
   test("a server tool of the same name is not shadowed: ours stay out, calls go to the server, it is logged", () => {
     const state = fresh();
     client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
     const actions = server(state, { jsonrpc: "2.0", id: 1, result: { tools: tools(["baton_annotate"]) } });
-    expect(sent(actions)[0]?.result.tools.map((t: { name: string }) => t.name)).toEqual(["baton_annotate", "baton_session_report"]);
+    expect(sent(actions)[0]?.result.tools.map((t: { name: string }) => t.name)).toEqual([
+      "baton_annotate",
+      "baton_session_report",
+    ]);
     expect(of(actions, "log")[0]?.text).toContain("baton_annotate");
     const callActions = client(state, call(2, "baton_annotate", { intent: "x" }));
     expect(of(callActions, "forward")).toHaveLength(1);
@@ -92,22 +166,58 @@ describe("tools/list injection", () => {
 
   test("modern list keeps ttlMs/cacheScope/resultType", () => {
     const state = fresh();
-    client(state, { jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } } });
-    const out = sent(server(state, { jsonrpc: "2.0", id: 1, result: { tools: [], resultType: "complete", ttlMs: 5, cacheScope: "private" } }));
+    client(state, {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/list",
+      params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } },
+    });
+    const out = sent(
+      server(state, {
+        jsonrpc: "2.0",
+        id: 1,
+        result: { tools: [], resultType: "complete", ttlMs: 5, cacheScope: "private" },
+      }),
+    );
     expect(out[0]?.result).toMatchObject({ resultType: "complete", ttlMs: 5, cacheScope: "private" });
   });
 });
 
 describe("tool call events", () => {
   test.each([
-    ["success", { result: { content: [{ type: "text", text: "hi" }] } }, "tool_call_end", { result: [{ type: "text", text: "hi" }] }],
-    ["JSON-RPC error", { error: { code: -32602, message: "bad", data: { f: 1 } } }, "tool_call_error", { error_type: "jsonrpc_-32602", error_body: 'bad (data: {"f":1})' }],
-    ["isError result", { result: { content: [{ type: "text", text: "nope" }], isError: true } }, "tool_call_error", { error_type: "tool_error", error_body: "nope" }],
-    ["non-text isError", { result: { content: [{ type: "image", data: "x" }], isError: true } }, "tool_call_error", { error_type: "tool_error" }],
+    [
+      "success",
+      { result: { content: [{ type: "text", text: "hi" }] } },
+      "tool_call_end",
+      { result: [{ type: "text", text: "hi" }] },
+    ],
+    [
+      "JSON-RPC error",
+      { error: { code: -32602, message: "bad", data: { f: 1 } } },
+      "tool_call_error",
+      { error_type: "jsonrpc_-32602", error_body: 'bad (data: {"f":1})' },
+    ],
+    [
+      "isError result",
+      { result: { content: [{ type: "text", text: "nope" }], isError: true } },
+      "tool_call_error",
+      { error_type: "tool_error", error_body: "nope" },
+    ],
+    [
+      "non-text isError",
+      { result: { content: [{ type: "image", data: "x" }], isError: true } },
+      "tool_call_error",
+      { error_type: "tool_error" },
+    ],
   ])("%s", (_name, response, type, payload) => {
     const state = fresh();
-    const start = events(client(state, call(7, "echo", { text: "a" }, { _meta: { progressToken: 7, traceparent: "00-abc" } }), 100));
-    expect(start[0]).toMatchObject({ event_type: "tool_call_start", payload: { tool_name: "echo", params: { text: "a" } } });
+    const start = events(
+      client(state, call(7, "echo", { text: "a" }, { _meta: { progressToken: 7, traceparent: "00-abc" } }), 100),
+    );
+    expect(start[0]).toMatchObject({
+      event_type: "tool_call_start",
+      payload: { tool_name: "echo", params: { text: "a" } },
+    });
     expect(start[0]?.runtime_meta).toMatchObject({ progressToken: 7, traceparent: "00-abc", "baton/call_id": "c1" });
     const end = events(server(state, { jsonrpc: "2.0", id: 7, ...response }, 142.6));
     expect(end).toHaveLength(1);
@@ -116,7 +226,7 @@ describe("tool call events", () => {
     expect(state.pending.size).toBe(0);
   });
 
-  test("ids 1 and \"1\" are different requests; a server request with a colliding id is not mistaken for an answer", () => {
+  test('ids 1 and "1" are different requests; a server request with a colliding id is not mistaken for an answer', () => {
     const state = fresh();
     client(state, call(1, "echo"));
     client(state, call("1", "other"));
@@ -124,16 +234,27 @@ describe("tool call events", () => {
     expect(of(serverRequest, "forward")).toHaveLength(1);
     expect(events(serverRequest)).toHaveLength(0);
     expect(events(client(state, { jsonrpc: "2.0", id: 1, result: { roots: [] } }))).toHaveLength(0); // the client's answer to it
-    expect(events(server(state, { jsonrpc: "2.0", id: "1", result: { content: [] } }))[0]?.payload).toMatchObject({ tool_name: "other" });
-    expect(events(server(state, { jsonrpc: "2.0", id: 1, result: { content: [] } }))[0]?.payload).toMatchObject({ tool_name: "echo" });
+    expect(events(server(state, { jsonrpc: "2.0", id: "1", result: { content: [] } }))[0]?.payload).toMatchObject({
+      tool_name: "other",
+    });
+    expect(events(server(state, { jsonrpc: "2.0", id: 1, result: { content: [] } }))[0]?.payload).toMatchObject({
+      tool_name: "echo",
+    });
   });
 
   test("cancellation ends the call once; the late answer is forwarded without a second event", () => {
     const state = fresh();
     client(state, call(3, "slow"));
-    const cancel = client(state, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 3, reason: "timeout" } });
+    const cancel = client(state, {
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: 3, reason: "timeout" },
+    });
     expect(of(cancel, "forward")).toHaveLength(1);
-    expect(events(cancel)[0]).toMatchObject({ event_type: "tool_call_error", payload: { error_type: "cancelled", error_body: "cancelled by the client: timeout" } });
+    expect(events(cancel)[0]).toMatchObject({
+      event_type: "tool_call_error",
+      payload: { error_type: "cancelled", error_body: "cancelled by the client: timeout" },
+    });
     const late = server(state, { jsonrpc: "2.0", id: 3, result: { content: [] } });
     expect(of(late, "forward")).toHaveLength(1);
     expect(events(late)).toHaveLength(0);
@@ -144,11 +265,21 @@ describe("tool call events", () => {
     client(state, call(1, "a"));
     client(state, { jsonrpc: "2.0", id: 2, method: "resources/list" });
     const actions = failPending(state, "upstream_exit", "the MCP server exited (exit code 3) before answering", 50);
-    expect(sent(actions).map((m) => [m.id, m.error.code])).toEqual([[1, -32603], [2, -32603]]);
+    expect(sent(actions).map((m) => [m.id, m.error.code])).toEqual([
+      [1, -32603],
+      [2, -32603],
+    ]);
     expect(sent(actions)[0]?.error.message).toContain("exited (exit code 3)");
     expect(events(actions).map((e) => [e.event_type, e.payload])).toEqual([
       ["tool_call_error", expect.objectContaining({ tool_name: "a", error_type: "upstream_exit" })],
-      ["resource_list_error", { error_type: "upstream_exit", error_body: "the MCP server exited (exit code 3) before answering", duration_ms: 50 }],
+      [
+        "resource_list_error",
+        {
+          error_type: "upstream_exit",
+          error_body: "the MCP server exited (exit code 3) before answering",
+          duration_ms: 50,
+        },
+      ],
     ]);
     expect(state.pending.size).toBe(0);
   });
@@ -158,7 +289,11 @@ describe("tool call events", () => {
     const all: Action[] = [];
     for (let i = 0; i < 5; i++) all.push(...client(state, call(i, "t")));
     expect(state.pending.size).toBe(3);
-    expect(events(all).filter((e) => e.event_type === "tool_call_error").map((e) => (e.payload as { error_type: string }).error_type)).toEqual(["evicted", "evicted"]);
+    expect(
+      events(all)
+        .filter((e) => e.event_type === "tool_call_error")
+        .map((e) => (e.payload as { error_type: string }).error_type),
+    ).toEqual(["evicted", "evicted"]);
     expect(of(all, "log")).toHaveLength(1);
   });
 
@@ -174,7 +309,12 @@ describe("tool call events", () => {
 
 describe("injected tool calls", () => {
   test.each([
-    ["valid annotation", { intent: "find a file", signal_type: "dead_end", tool_name: "search" }, false, "Annotation recorded"],
+    [
+      "valid annotation",
+      { intent: "find a file", signal_type: "dead_end", tool_name: "search" },
+      false,
+      "Annotation recorded",
+    ],
     ["null arguments", null, true, "arguments must be an object"],
     ["missing intent", {}, true, '"intent" is required'],
     ["wrong types, recorded as text and kept", { intent: 5, context: "x" }, false, "it was kept under context.value"],
@@ -192,12 +332,24 @@ describe("injected tool calls", () => {
 
   test("stateless era: injected results carry resultType complete", () => {
     const state = fresh();
-    const reply = sent(client(state, call(1, "baton_annotate", { intent: "x" }, { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } })))[0];
+    const reply = sent(
+      client(
+        state,
+        call(
+          1,
+          "baton_annotate",
+          { intent: "x" },
+          { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } },
+        ),
+      ),
+    )[0];
     expect(reply?.result.resultType).toBe("complete");
   });
 
   test("the report tool becomes a report action; without local sinks it is the server's business", () => {
-    expect(of(client(fresh(true), call(4, "baton_session_report")), "report")).toEqual([{ type: "report", id: 4, modern: false }]);
+    expect(of(client(fresh(true), call(4, "baton_session_report")), "report")).toEqual([
+      { type: "report", id: 4, modern: false },
+    ]);
     expect(of(client(fresh(false), call(4, "baton_session_report")), "forward")).toHaveLength(1);
   });
 
@@ -230,7 +382,12 @@ describe("junk and untouched traffic", () => {
 describe("runtime_meta hygiene", () => {
   test("client _meta keys under the proxy's baton/ prefix are dropped (no forged call ids, nothing past the scrubber)", () => {
     const state = fresh();
-    const start = events(client(state, call(1, "echo", {}, { _meta: { "baton/call_id": "forged", "baton/scrubbed": {}, progressToken: 1 } })));
+    const start = events(
+      client(
+        state,
+        call(1, "echo", {}, { _meta: { "baton/call_id": "forged", "baton/scrubbed": {}, progressToken: 1 } }),
+      ),
+    );
     expect(start[0]?.runtime_meta).toEqual({ progressToken: 1, "baton/call_id": "c1" });
     const note = events(client(state, call(2, "baton_annotate", { intent: "x" }, { _meta: { "baton/x": "secret" } })));
     expect(note[0]?.runtime_meta).toEqual({});
@@ -243,7 +400,9 @@ describe("hot-path bounding", () => {
     const start = events(client(state, call(1, "echo", { text: "x".repeat(70_000) })));
     expect(start[0]?.payload).toMatchObject({ params: "[cut]" });
     expect(start[0]?.runtime_meta?.["baton/truncated"]).toBe(2);
-    const end = events(server(state, { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "y".repeat(70_000) }] } }));
+    const end = events(
+      server(state, { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "y".repeat(70_000) }] } }),
+    );
     expect(end[0]?.payload).toMatchObject({ result: "[cut]" });
   });
 
@@ -257,9 +416,24 @@ describe("hot-path bounding", () => {
 
 describe("answers too long to inspect", () => {
   test.each([
-    ["id first", '{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"xxxx', 'xxxx"}]}}', "tool_call_end"],
-    ["id last (SDK order)", '{"result":{"content":[{"type":"text","text":"xxxx', 'xxxx"}]},"jsonrpc":"2.0","id":5}', "tool_call_end"],
-    ["isError near the end", '{"result":{"content":[{"type":"text","text":"xxxx', 'xxxx"}],"isError":true},"jsonrpc":"2.0","id":5}', "tool_call_error"],
+    [
+      "id first",
+      '{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"xxxx',
+      'xxxx"}]}}',
+      "tool_call_end",
+    ],
+    [
+      "id last (SDK order)",
+      '{"result":{"content":[{"type":"text","text":"xxxx',
+      'xxxx"}]},"jsonrpc":"2.0","id":5}',
+      "tool_call_end",
+    ],
+    [
+      "isError near the end",
+      '{"result":{"content":[{"type":"text","text":"xxxx',
+      'xxxx"}],"isError":true},"jsonrpc":"2.0","id":5}',
+      "tool_call_error",
+    ],
   ])("%s: the call is closed once, marked as not inspected", (_name, head, tail, type) => {
     const state = fresh();
     client(state, call(5, "huge"));
@@ -281,6 +455,16 @@ describe("answers too long to inspect", () => {
 test("the server's name is learnt from a stateless-era result's _meta when no handshake was seen", () => {
   const state = fresh();
   client(state, call(1, "add"));
-  const end = events(server(state, { jsonrpc: "2.0", id: 1, result: { content: [], resultType: "complete", _meta: { "io.modelcontextprotocol/serverInfo": { name: "demo", version: "2.0.0" } } } }));
+  const end = events(
+    server(state, {
+      jsonrpc: "2.0",
+      id: 1,
+      result: {
+        content: [],
+        resultType: "complete",
+        _meta: { "io.modelcontextprotocol/serverInfo": { name: "demo", version: "2.0.0" } },
+      },
+    }),
+  );
   expect(end[0]?.runtime_meta?.["baton/server"]).toBe("demo 2.0.0");
 });

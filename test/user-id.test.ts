@@ -5,8 +5,18 @@ describe("h1 user_id (UPSTREAM-LATER §6 vectors)", () => {
   test.each([
     ["u123", "acme", "tenant-secret-key", "h1:f2a9be1307559c65f32bc1d925d02aa4c0e8d4309c2d1f470027120502dfd64a"],
     ["  U123 ", "acme", "tenant-secret-key", "h1:f2a9be1307559c65f32bc1d925d02aa4c0e8d4309c2d1f470027120502dfd64a"],
-    ["employee-4417", "tenant-parity", "parity-corpus-key-🔑", "h1:311e59dcfc8cf3abb267b85dec03bc3e924b2e3fa9d627209a9cfaf0f1164d47"],
-    ["\ufeffemployee-4417", "tenant-parity", "parity-corpus-key-🔑", "h1:8cd2644e70b39a343b6abd57a6a5a436292d3c41955b5a0b473a97a5e85030e0"],
+    [
+      "employee-4417",
+      "tenant-parity",
+      "parity-corpus-key-🔑",
+      "h1:311e59dcfc8cf3abb267b85dec03bc3e924b2e3fa9d627209a9cfaf0f1164d47",
+    ],
+    [
+      "\ufeffemployee-4417",
+      "tenant-parity",
+      "parity-corpus-key-🔑",
+      "h1:8cd2644e70b39a343b6abd57a6a5a436292d3c41955b5a0b473a97a5e85030e0",
+    ],
   ])("%j in %s", (id, tenant, key, expected) => {
     expect(hashUserId({ id }, tenant, key)).toBe(expected);
   });
@@ -31,11 +41,26 @@ const jwt = (claims: unknown) => `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringi
 
 describe("principal of an HTTP request", () => {
   test.each([
-    ["trusted header wins", { "x-user": " alice ", authorization: `Bearer ${jwt({ sub: "bob", iss: "idp" })}` }, "X-User", { id: "alice" }],
-    ["bearer JWT sub + iss (unverified, grouping only)", { authorization: `Bearer ${jwt({ sub: "bob", iss: "https://idp" })}` }, "x-user", { id: "bob", issuer: "https://idp" }],
+    [
+      "trusted header wins",
+      { "x-user": " alice ", authorization: `Bearer ${jwt({ sub: "bob", iss: "idp" })}` },
+      "X-User",
+      { id: "alice" },
+    ],
+    [
+      "bearer JWT sub + iss (unverified, grouping only)",
+      { authorization: `Bearer ${jwt({ sub: "bob", iss: "https://idp" })}` },
+      "x-user",
+      { id: "bob", issuer: "https://idp" },
+    ],
     ["JWT without iss", { authorization: `bearer ${jwt({ sub: "bob" })}` }, undefined, { id: "bob" }],
     ["repeated header: the first", { "x-user": ["carol", "mallory"] }, "x-user", { id: "carol" }],
-    ["blank trusted header falls back to the JWT", { "x-user": " ", authorization: `Bearer ${jwt({ sub: "bob" })}` }, "x-user", { id: "bob" }],
+    [
+      "blank trusted header falls back to the JWT",
+      { "x-user": " ", authorization: `Bearer ${jwt({ sub: "bob" })}` },
+      "x-user",
+      { id: "bob" },
+    ],
     ["opaque token: none", { authorization: "Bearer abc123" }, undefined, undefined],
     ["JWT without sub: none", { authorization: `Bearer ${jwt({ iss: "idp" })}` }, undefined, undefined],
     ["garbage payload: none", { authorization: "Bearer a.!!!.b" }, undefined, undefined],
@@ -46,7 +71,11 @@ describe("principal of an HTTP request", () => {
   });
 
   test("a fetch Headers object works too (case-insensitive names)", () => {
-    expect(principalFromHeaders(new Headers({ "X-Forwarded-User": "dora" }), "x-forwarded-user")).toEqual({ id: "dora" });
-    expect(principalFromHeaders(new Headers({ Authorization: `Bearer ${jwt({ sub: "eve" })}` }), "x-user")).toEqual({ id: "eve" });
+    expect(principalFromHeaders(new Headers({ "X-Forwarded-User": "dora" }), "x-forwarded-user")).toEqual({
+      id: "dora",
+    });
+    expect(principalFromHeaders(new Headers({ Authorization: `Bearer ${jwt({ sub: "eve" })}` }), "x-user")).toEqual({
+      id: "eve",
+    });
   });
 });

@@ -1,7 +1,12 @@
 // Unit: starting a server command on Windows the way hosts do (PATHEXT, .cmd shims through cmd.exe) and stopping its tree; pure, runs on every OS.
 
 import { describe, expect, test } from "bun:test";
-import { findWindowsExecutable, quoteForCmd, resolveWindowsCommand, treeKillCommand } from "../src/transport/windows-command.ts";
+import {
+  findWindowsExecutable,
+  quoteForCmd,
+  resolveWindowsCommand,
+  treeKillCommand,
+} from "../src/transport/windows-command.ts";
 
 const NODE_DIR = "C:\\Program Files\\nodejs";
 const files = new Set([
@@ -13,7 +18,11 @@ const files = new Set([
   "C:\\proj\\run.bat",
 ]);
 const isFile = (path: string) => files.has(path);
-const env = { Path: `C:\\tools;"${NODE_DIR}"`, PATHEXT: ".COM;.EXE;.BAT;.CMD", ComSpec: "C:\\Windows\\system32\\cmd.exe" };
+const env = {
+  Path: `C:\\tools;"${NODE_DIR}"`,
+  PATHEXT: ".COM;.EXE;.BAT;.CMD",
+  ComSpec: "C:\\Windows\\system32\\cmd.exe",
+};
 
 describe("finding the executable", () => {
   test.each([
@@ -35,14 +44,23 @@ describe("finding the executable", () => {
 
 describe("the argv given to Bun.spawn", () => {
   test("an .exe runs directly, arguments untouched", () => {
-    expect(resolveWindowsCommand(["uvx", "mcp-server-git", "--repo", "C:\\my repo"], env, isFile)).toEqual({ argv: ["C:\\tools\\uvx.exe", "mcp-server-git", "--repo", "C:\\my repo"], verbatim: false });
+    expect(resolveWindowsCommand(["uvx", "mcp-server-git", "--repo", "C:\\my repo"], env, isFile)).toEqual({
+      argv: ["C:\\tools\\uvx.exe", "mcp-server-git", "--repo", "C:\\my repo"],
+      verbatim: false,
+    });
   });
 
   test("a .cmd shim runs through cmd.exe /d /s /c with one quoted, escaped line", () => {
-    const launch = resolveWindowsCommand(["npx", "-y", "@modelcontextprotocol/server-filesystem", "C:\\My Files"], env, isFile);
+    const launch = resolveWindowsCommand(
+      ["npx", "-y", "@modelcontextprotocol/server-filesystem", "C:\\My Files"],
+      env,
+      isFile,
+    );
     expect(launch.verbatim).toBe(true);
     expect(launch.argv.slice(0, 4)).toEqual(["C:\\Windows\\system32\\cmd.exe", "/d", "/s", "/c"]);
-    expect(launch.argv[4]).toBe('"C:\\Program^ Files\\nodejs\\npx.cmd ^"-y^" ^"@modelcontextprotocol/server-filesystem^" ^"C:\\My^ Files^""');
+    expect(launch.argv[4]).toBe(
+      '"C:\\Program^ Files\\nodejs\\npx.cmd ^"-y^" ^"@modelcontextprotocol/server-filesystem^" ^"C:\\My^ Files^""',
+    );
   });
 
   test("metacharacters cannot start a second command; npm shims get them escaped twice", () => {
@@ -56,7 +74,10 @@ describe("the argv given to Bun.spawn", () => {
   });
 
   test("a command that is nowhere is passed as is (the spawn fails with ENOENT: exit 127 naming it)", () => {
-    expect(resolveWindowsCommand(["no-such-server", "--flag"], env, isFile)).toEqual({ argv: ["no-such-server", "--flag"], verbatim: false });
+    expect(resolveWindowsCommand(["no-such-server", "--flag"], env, isFile)).toEqual({
+      argv: ["no-such-server", "--flag"],
+      verbatim: false,
+    });
   });
 });
 

@@ -26,7 +26,10 @@ function shim(name: string, line: string): Record<string, string> {
 
 describe.skipIf(process.platform !== "win32")("Windows: launched like hosts launch, stopped as a tree", () => {
   test("a bare name resolves through PATHEXT to a .cmd shim (like npx.cmd); arguments with spaces arrive intact", async () => {
-    const env = shim("echo-shim", `echo shim arg: [%~1] [%2] 1>&2\r\n"${process.execPath}" "${join(FIXTURES, "echo-server.ts")}" %*`);
+    const env = shim(
+      "echo-shim",
+      `echo shim arg: [%~1] [%2] 1>&2\r\n"${process.execPath}" "${join(FIXTURES, "echo-server.ts")}" %*`,
+    );
     const p = await startProxy(["echo-shim", "an argument with spaces", "a&b"], { env });
     const init = await p.request(0, "initialize", INIT_PARAMS);
     await p.waitForStderr(`shim arg: [an argument with spaces] ["a&b"]`);
@@ -38,7 +41,10 @@ describe.skipIf(process.platform !== "win32")("Windows: launched like hosts laun
 
   test("stdin EOF: a server behind a .cmd shim and a launcher that drops signals, ignoring EOF, is gone within 3 s", async () => {
     const launcher = join(FIXTURES, "signal-dropping-launcher.ts");
-    const env = shim("stubborn-shim", `"${process.execPath}" "${launcher}" "${process.execPath}" "${join(FIXTURES, "never-exits-server.ts")}"`);
+    const env = shim(
+      "stubborn-shim",
+      `"${process.execPath}" "${launcher}" "${process.execPath}" "${join(FIXTURES, "never-exits-server.ts")}"`,
+    );
     const p = await startProxy(["stubborn-shim"], { env });
     leftovers.push(p.proc.pid);
     await p.request(0, "initialize", INIT_PARAMS);

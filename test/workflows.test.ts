@@ -25,13 +25,17 @@ interface Workflow {
 }
 
 function load(name: string): Workflow {
-  const parsed = Bun.YAML.parse(readFileSync(join(ROOT, ".github", "workflows", name), "utf8")) as Workflow & { true?: unknown };
+  const parsed = Bun.YAML.parse(readFileSync(join(ROOT, ".github", "workflows", name), "utf8")) as Workflow & {
+    true?: unknown;
+  };
   // A YAML 1.1 reader turns the key `on` into `true`; accept either so the check is about content.
   return { ...parsed, on: parsed.on ?? parsed.true };
 }
 
-const runs = (workflow: Workflow): string[] => Object.values(workflow.jobs ?? {}).flatMap((job) => (job.steps ?? []).flatMap((step) => step.run ?? []));
-const uses = (workflow: Workflow): string[] => Object.values(workflow.jobs ?? {}).flatMap((job) => (job.steps ?? []).flatMap((step) => step.uses ?? []));
+const runs = (workflow: Workflow): string[] =>
+  Object.values(workflow.jobs ?? {}).flatMap((job) => (job.steps ?? []).flatMap((step) => step.run ?? []));
+const uses = (workflow: Workflow): string[] =>
+  Object.values(workflow.jobs ?? {}).flatMap((job) => (job.steps ?? []).flatMap((step) => step.uses ?? []));
 
 describe.each(["ci.yml", "release.yml"])("%s", (name) => {
   const workflow = load(name);
@@ -48,18 +52,25 @@ describe.each(["ci.yml", "release.yml"])("%s", (name) => {
 
   test("checks out, sets up node 20", () => {
     expect(uses(workflow).some((u) => u.startsWith("actions/checkout@"))).toBe(true);
-    const setup = Object.values(workflow.jobs ?? {}).flatMap((job) => job.steps ?? []).find((step) => step.uses?.startsWith("actions/setup-node@"));
+    const setup = Object.values(workflow.jobs ?? {})
+      .flatMap((job) => job.steps ?? [])
+      .find((step) => step.uses?.startsWith("actions/setup-node@"));
     expect(String(setup?.with?.["node-version"])).toBe("20");
   });
 
   test("every scripts/… and .ci/… path it runs exists", () => {
-    const paths = runs(workflow).flatMap((run) => run.match(/(?:^|[\s"'])((?:scripts|\.ci)\/[\w./-]+)/g) ?? []).map((m) => m.trim().replace(/^["']/, ""));
-    for (const path of paths) expect(existsSync(join(ROOT, path)), `${name} runs ${path}, which does not exist`).toBe(true);
+    const paths = runs(workflow)
+      .flatMap((run) => run.match(/(?:^|[\s"'])((?:scripts|\.ci)\/[\w./-]+)/g) ?? [])
+      .map((m) => m.trim().replace(/^["']/, ""));
+    for (const path of paths)
+      expect(existsSync(join(ROOT, path)), `${name} runs ${path}, which does not exist`).toBe(true);
   });
 
   test("every npm/bun run script it names is in package.json", () => {
     const scripts = Object.keys(pkg.scripts);
-    const named = runs(workflow).flatMap((run) => [...run.matchAll(/\b(?:npm|bun) run ([\w:-]+)/g)].map((m) => m[1] ?? ""));
+    const named = runs(workflow).flatMap((run) =>
+      [...run.matchAll(/\b(?:npm|bun) run ([\w:-]+)/g)].map((m) => m[1] ?? ""),
+    );
     for (const script of named) expect(scripts, `${name} runs "${script}"`).toContain(script);
   });
 });
@@ -82,16 +93,26 @@ test("release.yml publishes v* tags: build:all, checksums, gh release, homebrew 
   expect(script).toContain("sha256sum --check --strict SHA256SUMS");
   expect(script).toContain('gh release create "$GITHUB_REF_NAME"');
   expect(script).toContain("dist/baton-proxy-* dist/SHA256SUMS");
-  expect(script).toContain('npx bun scripts/homebrew.ts --sums dist/SHA256SUMS --repo "$GITHUB_REPOSITORY" --out dist/baton-proxy.rb');
+  expect(script).toContain(
+    'npx bun scripts/homebrew.ts --sums dist/SHA256SUMS --repo "$GITHUB_REPOSITORY" --out dist/baton-proxy.rb',
+  );
   expect(uses(release).some((u) => u.startsWith("actions/upload-artifact@"))).toBe(true);
 });
 
 /** The steps of one job, and the text of all its `run` scripts. */
-function job(workflow: Workflow, name: string): { steps: Step[]; script: string; uses: string[]; raw: Job & Record<string, any> } {
+function job(
+  workflow: Workflow,
+  name: string,
+): { steps: Step[]; script: string; uses: string[]; raw: Job & Record<string, any> } {
   const found = workflow.jobs?.[name];
   if (found === undefined) throw new Error(`no job ${name}`);
   const steps = found.steps ?? [];
-  return { steps, script: steps.flatMap((s) => s.run ?? []).join("\n"), uses: steps.flatMap((s) => s.uses ?? []), raw: found as Job & Record<string, any> };
+  return {
+    steps,
+    script: steps.flatMap((s) => s.run ?? []).join("\n"),
+    uses: steps.flatMap((s) => s.uses ?? []),
+    raw: found as Job & Record<string, any>,
+  };
 }
 
 /** Every `uses:` names an action at a version (never a branch): owner/name@vN or @vN.N.N. */
@@ -122,7 +143,10 @@ describe("ci.yml: container image, Helm chart, kind end to end", () => {
 
   test("helm: lint + template of every example through kubeconform -strict, on Helm 3 and Helm 4", () => {
     const helm = job(ci, "helm");
-    expect((helm.raw.strategy?.matrix as { helm?: string[] } | undefined)?.helm?.map((v) => v.split(".")[0])).toEqual(["v3", "v4"]);
+    expect((helm.raw.strategy?.matrix as { helm?: string[] } | undefined)?.helm?.map((v) => v.split(".")[0])).toEqual([
+      "v3",
+      "v4",
+    ]);
     expect(helm.uses.some((u) => u.startsWith("azure/setup-helm@"))).toBe(true);
     expect(helm.script).toMatch(/kubeconform\/releases\/download\/v\d+\.\d+\.\d+\//);
     expect(helm.script).toContain("bash scripts/check-chart.sh");
@@ -149,9 +173,14 @@ describe("ci.yml: container image, Helm chart, kind end to end", () => {
       "helm uninstall e2e",
     ];
     const positions = order.map((text) => e2e.script.indexOf(text));
-    expect(positions.every((p) => p >= 0), `missing: ${order.filter((_, i) => positions[i] === -1).join(", ")}`).toBe(true);
+    expect(
+      positions.every((p) => p >= 0),
+      `missing: ${order.filter((_, i) => positions[i] === -1).join(", ")}`,
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    expect(readFileSync(join(ROOT, "test", "fixtures", "deploy", "everything.yaml"), "utf8")).toContain("streamableHttp");
+    expect(readFileSync(join(ROOT, "test", "fixtures", "deploy", "everything.yaml"), "utf8")).toContain(
+      "streamableHttp",
+    );
   });
 });
 
@@ -165,7 +194,13 @@ test("release.yml: pushes the image built from the published binaries to GHCR wi
   const login = image.steps.find((s) => s.uses?.startsWith("docker/login-action@"));
   expect(login?.with?.registry).toBe("ghcr.io");
   const build = image.steps.find((s) => s.uses?.startsWith("docker/build-push-action@"));
-  expect(build?.with).toMatchObject({ file: "deploy/container/Dockerfile", platforms: "linux/amd64,linux/arm64", push: true, sbom: true, provenance: "mode=max" });
+  expect(build?.with).toMatchObject({
+    file: "deploy/container/Dockerfile",
+    platforms: "linux/amd64,linux/arm64",
+    push: true,
+    sbom: true,
+    provenance: "mode=max",
+  });
   const meta = image.steps.find((s) => s.uses?.startsWith("docker/metadata-action@"));
   expect(String(meta?.with?.images)).toBe("ghcr.io/${{ github.repository_owner }}/baton-proxy");
 });
@@ -178,7 +213,7 @@ test("both workflows test through .ci/run, which runs lint, typecheck and the RE
     for (const run of script.match(/\bbun test\b[^\n]*/g) ?? []) expect(run, name).toContain("--timeout=30000");
   }
   const ciRun = readFileSync(join(ROOT, ".ci", "run"), "utf8");
-  for (const step of ["npm test", "npm run typecheck", "npx biome lint ."]) expect(ciRun).toContain(step);
+  for (const step of ["npm test", "npm run typecheck", "npm run lint"]) expect(ciRun).toContain(step);
   expect(pkg.scripts.test).toBe("bun test --timeout=30000");
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   expect(readme).toContain("npm test ");

@@ -49,8 +49,13 @@ describe("wrap arguments", () => {
 test("usage texts name the verb, the required server names and every option", () => {
   for (const spec of [WRAP_SPEC, UNWRAP_SPEC]) {
     const usage = renderCommandHelp(spec);
-    expect(usage.startsWith(`Usage: baton-proxy ${spec.name} [--client NAME | --config PATH] (SERVER... | --all) [--dry-run]`)).toBe(true);
-    for (const option of ["--client NAME", "--config PATH", "--all", "--dry-run", "--list", "--help"]) expect(usage).toContain(option);
+    expect(
+      usage.startsWith(
+        `Usage: baton-proxy ${spec.name} [--client NAME | --config PATH] (SERVER... | --all) [--dry-run]`,
+      ),
+    ).toBe(true);
+    for (const option of ["--client NAME", "--config PATH", "--all", "--dry-run", "--list", "--help"])
+      expect(usage).toContain(option);
   }
   expect(renderCommandHelp(UNWRAP_SPEC)).toContain('(after "--", or after the proxy options when there is no "--")');
 });

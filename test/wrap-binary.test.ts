@@ -26,7 +26,11 @@ function sandbox(): WrapDirs & { run: (...args: string[]) => Promise<Run> } {
   return {
     ...dirs,
     async run(...args) {
-      return runBinary(args, {}, { cwd: dirs.project, exactEnv: { HOME: dirs.home, USERPROFILE: dirs.home, PATH: process.env.PATH ?? "" } });
+      return runBinary(
+        args,
+        {},
+        { cwd: dirs.project, exactEnv: { HOME: dirs.home, USERPROFILE: dirs.home, PATH: process.env.PATH ?? "" } },
+      );
     },
   };
 }
@@ -78,8 +82,12 @@ describe("baton-proxy wrap/unwrap (compiled binary)", () => {
     box.put("cursor.json", "~/.cursor/mcp.json");
     const result = await box.run("wrap", "--list");
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("~/.cursor/mcp.json (cursor)\n  browser         not wrapped\n  wrapped-before  wrapped\n");
-    expect(result.stdout).toContain(`${box.project}/.vscode/mcp.json (vscode)\n  github  not wrapped\n  fetch   not wrapped\n  remote  not wrapped (remote: type "http"; wrap uses --url)\n`);
+    expect(result.stdout).toContain(
+      "~/.cursor/mcp.json (cursor)\n  browser         not wrapped\n  wrapped-before  wrapped\n",
+    );
+    expect(result.stdout).toContain(
+      `${box.project}/.vscode/mcp.json (vscode)\n  github  not wrapped\n  fetch   not wrapped\n  remote  not wrapped (remote: type "http"; wrap uses --url)\n`,
+    );
     expect(result.stdout).toContain("Not present: ");
   });
 

@@ -67,7 +67,9 @@ describe("wrap", () => {
     box.put("cursor.json", "~/.cursor/mcp.json");
     const result = await box.run("wrap", "nope");
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('no server named "nope" (servers found: browser, wrapped-before, linear, python (~/.cursor/mcp.json))');
+    expect(result.stderr).toContain(
+      'no server named "nope" (servers found: browser, wrapped-before, linear, python (~/.cursor/mcp.json))',
+    );
   });
 
   test("--dry-run prints the diff and writes nothing", async () => {
@@ -126,7 +128,22 @@ describe("wrap", () => {
     expect((await box.run("wrap", "--all")).code).toBe(0);
     expect(files.map(read)).not.toEqual(originals);
     // The fixtures' pre-wrapped entries ("already") would be unwrapped too; unwrap by name instead.
-    const names = ["filesystem", "github", "local-binary", "windows-npx", "sequential-thinking", "postgres", "api", "everything", "solo", "noargs", "memory", "bare", "docs", "sentry"];
+    const names = [
+      "filesystem",
+      "github",
+      "local-binary",
+      "windows-npx",
+      "sequential-thinking",
+      "postgres",
+      "api",
+      "everything",
+      "solo",
+      "noargs",
+      "memory",
+      "bare",
+      "docs",
+      "sentry",
+    ];
     const result = await box.run("unwrap", ...names);
     expect(result.code).toBe(0);
     expect(files.map(read)).toEqual(originals);
@@ -140,7 +157,11 @@ describe("wrap", () => {
     expect(result.stderr).toContain("quit Claude Code first");
     const before = JSON.parse(read(join(FIXTURES, "claude-code.claude.json")));
     const after = JSON.parse(read(file));
-    expect(after.projects["/home/me/app"].mcpServers.postgres.args).toEqual(["--", "npx", ...before.projects["/home/me/app"].mcpServers.postgres.args]);
+    expect(after.projects["/home/me/app"].mcpServers.postgres.args).toEqual([
+      "--",
+      "npx",
+      ...before.projects["/home/me/app"].mcpServers.postgres.args,
+    ]);
     after.projects["/home/me/app"].mcpServers.postgres = before.projects["/home/me/app"].mcpServers.postgres;
     expect(after).toEqual(before);
     expect(result.stdout).not.toContain("hunter2");
@@ -152,7 +173,9 @@ describe("wrap", () => {
     const result = await box.run("wrap", "--config", "somewhere/mcp.json", "fetch", "plain");
     expect(result.code).toBe(0);
     const text = read(file);
-    expect(text).toContain(`"fetch": {"type": "stdio", "command": "${EXEC}", "args": ["--", "uvx", "mcp-server-fetch"]},`);
+    expect(text).toContain(
+      `"fetch": {"type": "stdio", "command": "${EXEC}", "args": ["--", "uvx", "mcp-server-fetch"]},`,
+    );
     expect(text).toContain("// VS Code workspace MCP configuration");
     expect(text).toContain("/* The GitHub server, started with npx */");
   });

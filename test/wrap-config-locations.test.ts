@@ -1,18 +1,34 @@
 // Unit tests for src/wrap/config-locations.ts: per-OS paths, client filter, dedup, format detection.
 
 import { describe, expect, test } from "bun:test";
-import { claudeDesktopPath, detectFormat, displayPath, isClientName, knownConfigLocations, type LocationInputs } from "../src/wrap/config-locations.ts";
+import {
+  claudeDesktopPath,
+  detectFormat,
+  displayPath,
+  isClientName,
+  knownConfigLocations,
+  type LocationInputs,
+} from "../src/wrap/config-locations.ts";
 import { parseJsonc } from "../src/wrap/jsonc.ts";
 
 const linux: LocationInputs = { homeDir: "/home/me", cwd: "/work/app", platform: "linux", env: {} };
 
 describe("claudeDesktopPath", () => {
   test.each([
-    [{ ...linux, platform: "darwin" as const, homeDir: "/Users/me" }, "/Users/me/Library/Application Support/Claude/claude_desktop_config.json"],
+    [
+      { ...linux, platform: "darwin" as const, homeDir: "/Users/me" },
+      "/Users/me/Library/Application Support/Claude/claude_desktop_config.json",
+    ],
     [linux, "/home/me/.config/Claude/claude_desktop_config.json"],
     [{ ...linux, env: { XDG_CONFIG_HOME: "/xdg" } }, "/xdg/Claude/claude_desktop_config.json"],
-    [{ ...linux, platform: "win32" as const, homeDir: "C:\\Users\\me", env: { APPDATA: "D:\\Roaming" } }, "D:\\Roaming\\Claude\\claude_desktop_config.json"],
-    [{ ...linux, platform: "win32" as const, homeDir: "C:\\Users\\me", env: {} }, "C:\\Users\\me\\AppData\\Roaming\\Claude\\claude_desktop_config.json"],
+    [
+      { ...linux, platform: "win32" as const, homeDir: "C:\\Users\\me", env: { APPDATA: "D:\\Roaming" } },
+      "D:\\Roaming\\Claude\\claude_desktop_config.json",
+    ],
+    [
+      { ...linux, platform: "win32" as const, homeDir: "C:\\Users\\me", env: {} },
+      "C:\\Users\\me\\AppData\\Roaming\\Claude\\claude_desktop_config.json",
+    ],
   ])("%j", (inputs, expected) => {
     expect(claudeDesktopPath(inputs)).toBe(expected);
   });
@@ -36,15 +52,22 @@ describe("knownConfigLocations", () => {
   });
 
   test("cwd = home does not list ~/.cursor/mcp.json twice", () => {
-    expect(knownConfigLocations({ ...linux, cwd: "/home/me" }, "cursor").map((l) => l.path)).toEqual(["/home/me/.cursor/mcp.json"]);
+    expect(knownConfigLocations({ ...linux, cwd: "/home/me" }, "cursor").map((l) => l.path)).toEqual([
+      "/home/me/.cursor/mcp.json",
+    ]);
   });
 
   test("CLAUDE_CONFIG_DIR moves .claude.json", () => {
-    expect(knownConfigLocations({ ...linux, env: { CLAUDE_CONFIG_DIR: "/cfg" } }, "claude-code")[0]?.path).toBe("/cfg/.claude.json");
+    expect(knownConfigLocations({ ...linux, env: { CLAUDE_CONFIG_DIR: "/cfg" } }, "claude-code")[0]?.path).toBe(
+      "/cfg/.claude.json",
+    );
   });
 
   test("Windows paths use backslashes", () => {
-    const win = knownConfigLocations({ homeDir: "C:\\Users\\me", cwd: "C:\\src\\app", platform: "win32", env: {} }, "cursor");
+    const win = knownConfigLocations(
+      { homeDir: "C:\\Users\\me", cwd: "C:\\src\\app", platform: "win32", env: {} },
+      "cursor",
+    );
     expect(win.map((l) => l.path)).toEqual(["C:\\Users\\me\\.cursor\\mcp.json", "C:\\src\\app\\.cursor\\mcp.json"]);
   });
 });

@@ -75,7 +75,11 @@ test("renderInline", () => {
 
 test("renderEntryDiff shows only command and args as changed, never a secret", () => {
   const before = { command: "npx", args: ["-y", "pkg", "sk-secret-1"], env: { TOKEN: "hunter2" } };
-  const after = { command: "/bin/baton-proxy", args: ["--", "npx", "-y", "pkg", "sk-secret-1"], env: { TOKEN: "hunter2" } };
+  const after = {
+    command: "/bin/baton-proxy",
+    args: ["--", "npx", "-y", "pkg", "sk-secret-1"],
+    env: { TOKEN: "hunter2" },
+  };
   const text = renderEntryDiff("~/.cursor/mcp.json (cursor) mcpServers.x", before, after);
   expect(text).toBe(
     [
@@ -94,5 +98,10 @@ test("renderEntryDiff shows only command and args as changed, never a secret", (
 
 test("renderEntryDiff when args appear or disappear", () => {
   const text = renderEntryDiff("t", { command: "x", env: {} }, { command: "/p", args: ["--", "x"], env: {} });
-  expect(text.split("\n").slice(1, -1)).toEqual(['  - "command": "x"', '  + "command": "/p"', '  + "args": ["--", "x"]', '    "env": {}']);
+  expect(text.split("\n").slice(1, -1)).toEqual([
+    '  - "command": "x"',
+    '  + "command": "/p"',
+    '  + "args": ["--", "x"]',
+    '    "env": {}',
+  ]);
 });

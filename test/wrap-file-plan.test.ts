@@ -31,7 +31,13 @@ function load(text: string, format: ConfigFormat): { root: ReturnType<typeof par
   return { root, entries: found.entries };
 }
 
-function plan(text: string, format: ConfigFormat, mode: "wrap" | "unwrap", pick?: (entry: ServerEntry) => boolean, hintsFrom?: string): FilePlan {
+function plan(
+  text: string,
+  format: ConfigFormat,
+  mode: "wrap" | "unwrap",
+  pick?: (entry: ServerEntry) => boolean,
+  hintsFrom?: string,
+): FilePlan {
   const { root, entries } = load(text, format);
   const argsHints = hintsFrom === undefined ? undefined : readArgsHints(hintsFrom, format, EXEC);
   return planFileEdit({ text, root, selected: entries.filter(pick ?? (() => true)), mode, execPath: EXEC, argsHints });
@@ -74,15 +80,27 @@ describe.each(CASES)("$file", ({ file, format, wraps, byteIdentical }) => {
 describe("exact text of edits", () => {
   const wrapOne = (text: string): string => plan(text, "mcpServers", "wrap").newText;
   test.each([
-    ['{"mcpServers":{"a":{"command":"npx","args":["-y","p"]}}}', `{"mcpServers":{"a":{"command":"${EXEC}","args":["--","npx","-y","p"]}}}`],
+    [
+      '{"mcpServers":{"a":{"command":"npx","args":["-y","p"]}}}',
+      `{"mcpServers":{"a":{"command":"${EXEC}","args":["--","npx","-y","p"]}}}`,
+    ],
     ['{"mcpServers": {"a": {"command": "x"}}}', `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["--", "x"]}}}`],
-    ['{"mcpServers": {"a": {"command": "x", "args": [ ]}}}', `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["--", "x"]}}}`],
-    ['{"mcpServers": {"a": {"command": "x", "args": [ /* keep */ "p" ]}}}', `{"mcpServers": {"a": {"command": "${EXEC}", "args": [ /* keep */ "--", "x", "p" ]}}}`],
+    [
+      '{"mcpServers": {"a": {"command": "x", "args": [ ]}}}',
+      `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["--", "x"]}}}`,
+    ],
+    [
+      '{"mcpServers": {"a": {"command": "x", "args": [ /* keep */ "p" ]}}}',
+      `{"mcpServers": {"a": {"command": "${EXEC}", "args": [ /* keep */ "--", "x", "p" ]}}}`,
+    ],
     [
       '{"mcpServers": {"a": {"command": "x", "args": [\n  "p", // why\n  "q",\n]}}}',
       `{"mcpServers": {"a": {"command": "${EXEC}", "args": [\n  "--",\n  "x",\n  "p", // why\n  "q",\n]}}}`,
     ],
-    ['{"mcpServers": {"a": {"args": ["p"], "command": "x"}}}', `{"mcpServers": {"a": {"args": ["--", "x", "p"], "command": "${EXEC}"}}}`],
+    [
+      '{"mcpServers": {"a": {"args": ["p"], "command": "x"}}}',
+      `{"mcpServers": {"a": {"args": ["--", "x", "p"], "command": "${EXEC}"}}}`,
+    ],
     [
       '{\n  "mcpServers": {\n    "a": {\n      "command": "x",\n      "env": {}\n    }\n  }\n}',
       `{\n  "mcpServers": {\n    "a": {\n      "command": "${EXEC}",\n      "args": ["--", "x"],\n      "env": {}\n    }\n  }\n}`,
@@ -98,8 +116,16 @@ describe("exact text of edits", () => {
   test("a Windows proxy path is JSON-escaped and cmd /c stays after --", () => {
     const text = '{"mcpServers": {"m": {"command": "cmd", "args": ["/c", "npx", "-y", "pkg"]}}}';
     const { root, entries } = load(text, "mcpServers");
-    const out = planFileEdit({ text, root, selected: entries, mode: "wrap", execPath: "C:\\Tools\\baton-proxy.exe" }).newText;
-    expect(out).toBe('{"mcpServers": {"m": {"command": "C:\\\\Tools\\\\baton-proxy.exe", "args": ["--", "cmd", "/c", "npx", "-y", "pkg"]}}}');
+    const out = planFileEdit({
+      text,
+      root,
+      selected: entries,
+      mode: "wrap",
+      execPath: "C:\\Tools\\baton-proxy.exe",
+    }).newText;
+    expect(out).toBe(
+      '{"mcpServers": {"m": {"command": "C:\\\\Tools\\\\baton-proxy.exe", "args": ["--", "cmd", "/c", "npx", "-y", "pkg"]}}}',
+    );
   });
 
   test("unwrap drops proxy flags before -- and keeps args: [] without a backup hint", () => {
@@ -109,7 +135,9 @@ describe("exact text of edits", () => {
 
   test("unwrap of an entry wrapped without -- (as the proxy now allows) restores it", () => {
     const text = `{"mcpServers": {"a": {"command": "${EXEC}", "args": ["npx", "-y", "pkg", "--", "--x"]}}}`;
-    expect(plan(text, "mcpServers", "unwrap").newText).toBe('{"mcpServers": {"a": {"command": "npx", "args": ["-y", "pkg", "--", "--x"]}}}');
+    expect(plan(text, "mcpServers", "unwrap").newText).toBe(
+      '{"mcpServers": {"a": {"command": "npx", "args": ["-y", "pkg", "--", "--x"]}}}',
+    );
   });
 
   test("unwrap of an entry with no server command fails that entry and changes nothing", () => {
@@ -125,19 +153,34 @@ describe("exact text of edits", () => {
       'remote server (type "ws") that --url cannot carry, left as is',
       "changed",
     ]);
-    expect(plan(text, "mcpServers", "unwrap").outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual(["not wrapped", "not wrapped"]);
+    expect(plan(text, "mcpServers", "unwrap").outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
+      "not wrapped",
+      "not wrapped",
+    ]);
   });
 
   test("a remote entry becomes baton-proxy --url: header values move to env (as written), the original text rides along", () => {
-    const text = '{"mcpServers": {"r": {"type": "http", "url": "https://mcp.example.com/mcp", "headers": {"Authorization": "Bearer ${TOKEN}", "X-Team": "red"}, "disabled": false}}}';
+    const text =
+      '{"mcpServers": {"r": {"type": "http", "url": "https://mcp.example.com/mcp", "headers": {"Authorization": "Bearer ${TOKEN}", "X-Team": "red"}, "disabled": false}}}';
     const wrapped = plan(text, "mcpServers", "wrap");
     const entry = (JSON.parse(wrapped.newText) as { mcpServers: Record<string, Record<string, unknown>> }).mcpServers.r;
     expect(entry).toEqual({
       type: "stdio",
       command: EXEC,
-      args: ["--url", "https://mcp.example.com/mcp", "--header", "Authorization: ${MCP_HEADER_AUTHORIZATION}", "--header", "X-Team: ${MCP_HEADER_X_TEAM}"],
+      args: [
+        "--url",
+        "https://mcp.example.com/mcp",
+        "--header",
+        "Authorization: ${MCP_HEADER_AUTHORIZATION}",
+        "--header",
+        "X-Team: ${MCP_HEADER_X_TEAM}",
+      ],
       disabled: false,
-      env: { MCP_HEADER_AUTHORIZATION: "Bearer ${TOKEN}", MCP_HEADER_X_TEAM: "red", BATON_WRAPPED_REMOTE: text.slice(text.indexOf('{"type"'), -2) },
+      env: {
+        MCP_HEADER_AUTHORIZATION: "Bearer ${TOKEN}",
+        MCP_HEADER_X_TEAM: "red",
+        BATON_WRAPPED_REMOTE: text.slice(text.indexOf('{"type"'), -2),
+      },
     });
     expect(plan(wrapped.newText, "mcpServers", "wrap").newText).toBe(wrapped.newText);
     expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);

@@ -1,16 +1,39 @@
 // Unit tests for src/wrap/json-edits.ts: splicing, array layouts, inserting and removing one property.
 
 import { describe, expect, test } from "bun:test";
-import { applyTextEdits, detectEol, detectItemSeparator, insertPropertyAfter, removeProperty, renderArray } from "../src/wrap/json-edits.ts";
+import {
+  applyTextEdits,
+  detectEol,
+  detectItemSeparator,
+  insertPropertyAfter,
+  removeProperty,
+  renderArray,
+} from "../src/wrap/json-edits.ts";
 import { findProperty, parseJsonc, type JsonArrayNode, type JsonObjectNode } from "../src/wrap/jsonc.ts";
 
 describe("applyTextEdits", () => {
   test("applies edits in any order, insertions included", () => {
-    expect(applyTextEdits("abcdef", [{ start: 4, end: 6, text: "EF" }, { start: 0, end: 1, text: "A" }, { start: 2, end: 2, text: "+" }])).toBe("Ab+cdEF");
+    expect(
+      applyTextEdits("abcdef", [
+        { start: 4, end: 6, text: "EF" },
+        { start: 0, end: 1, text: "A" },
+        { start: 2, end: 2, text: "+" },
+      ]),
+    ).toBe("Ab+cdEF");
   });
   test("an edit touching the end of another is fine; overlapping edits throw", () => {
-    expect(applyTextEdits("abc", [{ start: 1, end: 2, text: "B" }, { start: 2, end: 2, text: "!" }])).toBe("aB!c");
-    expect(() => applyTextEdits("abc", [{ start: 0, end: 2, text: "" }, { start: 1, end: 3, text: "" }])).toThrow("overlapping");
+    expect(
+      applyTextEdits("abc", [
+        { start: 1, end: 2, text: "B" },
+        { start: 2, end: 2, text: "!" },
+      ]),
+    ).toBe("aB!c");
+    expect(() =>
+      applyTextEdits("abc", [
+        { start: 0, end: 2, text: "" },
+        { start: 1, end: 3, text: "" },
+      ]),
+    ).toThrow("overlapping");
   });
 });
 

@@ -1,11 +1,27 @@
 // Tests src/wrap/rewrite-file.ts on a temp directory: strict reads, backup once, atomic writes with permissions.
 
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalError } from "../src/errors.ts";
-import { BACKUP_SUFFIX, readBackup, readConfigFile, writeBackupOnce, writeFileAtomic } from "../src/wrap/rewrite-file.ts";
+import {
+  BACKUP_SUFFIX,
+  readBackup,
+  readConfigFile,
+  writeBackupOnce,
+  writeFileAtomic,
+} from "../src/wrap/rewrite-file.ts";
 import { nobody, unprivilegedPrefix } from "./support/users.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "baton-rewrite-"));
@@ -66,32 +82,42 @@ test("a file changed since it was read is not overwritten", async () => {
 
 // Root writes anywhere, so as root the check runs in a child process that dropped to nobody.
 const unprivileged = unprivilegedPrefix();
-test.skipIf(unprivileged === undefined)("a directory we cannot write to fails with E_IO and leaves the file alone (as a user without root's powers)", async () => {
-  const locked = join(dir, "locked");
-  mkdirSync(locked);
-  const path = join(locked, "c.json");
-  writeFileSync(path, "{}");
-  const { uid, gid } = nobody();
-  if (process.getuid?.() === 0) {
-    chownSync(dir, uid, gid);
-    chownSync(locked, uid, gid);
-    chownSync(path, uid, gid);
-  }
-  chmodSync(locked, 0o500);
-  try {
-    const script = `
+test.skipIf(unprivileged === undefined)(
+  "a directory we cannot write to fails with E_IO and leaves the file alone (as a user without root's powers)",
+  async () => {
+    const locked = join(dir, "locked");
+    mkdirSync(locked);
+    const path = join(locked, "c.json");
+    writeFileSync(path, "{}");
+    const { uid, gid } = nobody();
+    if (process.getuid?.() === 0) {
+      chownSync(dir, uid, gid);
+      chownSync(locked, uid, gid);
+      chownSync(path, uid, gid);
+    }
+    chmodSync(locked, 0o500);
+    try {
+      const script = `
       import { readConfigFile, writeFileAtomic } from ${JSON.stringify(join(import.meta.dir, "..", "src", "wrap", "rewrite-file.ts"))};
       const file = await readConfigFile(${JSON.stringify(path)});
       const error = await writeFileAtomic(file, '{"x": 1}').then(() => undefined, (e) => e);
       console.log(JSON.stringify({ uid: process.getuid(), code: error?.code ?? null, message: error?.message ?? null }));`;
-    const child = Bun.spawnSync([...(unprivileged ?? []), process.execPath, "-e", script], { env: { PATH: process.env.PATH ?? "", HOME: dir }, stderr: "pipe" });
-    expect(child.stderr.toString()).toBe("");
-    const result = JSON.parse(child.stdout.toString()) as { uid: number; code: string | null; message: string | null };
-    expect(result.uid).not.toBe(0);
-    expect(result.code).toBe("E_IO");
-    expect(result.message).toContain("cannot write");
-    expect(readFileSync(path, "utf8")).toBe("{}");
-  } finally {
-    chmodSync(locked, 0o700);
-  }
-});
+      const child = Bun.spawnSync([...(unprivileged ?? []), process.execPath, "-e", script], {
+        env: { PATH: process.env.PATH ?? "", HOME: dir },
+        stderr: "pipe",
+      });
+      expect(child.stderr.toString()).toBe("");
+      const result = JSON.parse(child.stdout.toString()) as {
+        uid: number;
+        code: string | null;
+        message: string | null;
+      };
+      expect(result.uid).not.toBe(0);
+      expect(result.code).toBe("E_IO");
+      expect(result.message).toContain("cannot write");
+      expect(readFileSync(path, "utf8")).toBe("{}");
+    } finally {
+      chmodSync(locked, 0o700);
+    }
+  },
+);

@@ -4,7 +4,13 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseJsonc } from "../src/wrap/jsonc.ts";
-import { classifyEntry, describeJsonPath, findServerEntries, isProxyCommand, parseWrappedArgs } from "../src/wrap/server-entries.ts";
+import {
+  classifyEntry,
+  describeJsonPath,
+  findServerEntries,
+  isProxyCommand,
+  parseWrappedArgs,
+} from "../src/wrap/server-entries.ts";
 
 const EXEC = "/opt/baton/bin/baton-proxy";
 const fixture = (name: string): string => readFileSync(join(import.meta.dir, "fixtures", "wrap", name), "utf8");
@@ -13,18 +19,48 @@ describe("classifyEntry", () => {
   test.each([
     [{ command: "npx", args: ["-y", "p"] }, { kind: "stdio" }],
     [{ type: "stdio", command: "npx" }, { kind: "stdio" }],
-    [{ type: "http", url: "https://x" }, { kind: "remote", reason: 'type "http"', target: { url: "https://x", headers: {} } }],
-    [{ type: "sse", command: "npx" }, { kind: "remote", reason: 'type "sse"' }],
+    [
+      { type: "http", url: "https://x" },
+      { kind: "remote", reason: 'type "http"', target: { url: "https://x", headers: {} } },
+    ],
+    [
+      { type: "sse", command: "npx" },
+      { kind: "remote", reason: 'type "sse"' },
+    ],
     [{ type: "streamable-http" }, { kind: "remote", reason: 'type "streamable-http"' }],
-    [{ type: "ws", url: "wss://x" }, { kind: "remote", reason: 'type "ws"' }],
-    [{ url: "https://x", headers: { A: "b" } }, { kind: "remote", reason: "has a url", target: { url: "https://x", headers: { A: "b" } } }],
-    [{ url: "https://x", headers: { A: 1 } }, { kind: "remote", reason: "has a url" }],
+    [
+      { type: "ws", url: "wss://x" },
+      { kind: "remote", reason: 'type "ws"' },
+    ],
+    [
+      { url: "https://x", headers: { A: "b" } },
+      { kind: "remote", reason: "has a url", target: { url: "https://x", headers: { A: "b" } } },
+    ],
+    [
+      { url: "https://x", headers: { A: 1 } },
+      { kind: "remote", reason: "has a url" },
+    ],
     [{ url: "${BASE}/mcp" }, { kind: "remote", reason: "has a url" }],
-    [{ command: EXEC, args: ["--url", "https://x"], env: { BATON_WRAPPED_REMOTE: '{"url": "https://x"}' } }, { kind: "wrapped", original: undefined, remoteText: '{"url": "https://x"}' }],
-    [{ command: EXEC, args: ["--", "npx", "-y"] }, { kind: "wrapped", original: { command: "npx", args: ["-y"] } }],
-    [{ command: "baton-proxy", args: ["--x", "--", "npx"] }, { kind: "wrapped", original: { command: "npx", args: [] } }],
-    [{ command: "/bin/baton-proxy", args: ["npx"] }, { kind: "wrapped", original: { command: "npx", args: [] } }],
-    [{ command: "/bin/baton-proxy", args: ["-V"] }, { kind: "wrapped", original: undefined }],
+    [
+      { command: EXEC, args: ["--url", "https://x"], env: { BATON_WRAPPED_REMOTE: '{"url": "https://x"}' } },
+      { kind: "wrapped", original: undefined, remoteText: '{"url": "https://x"}' },
+    ],
+    [
+      { command: EXEC, args: ["--", "npx", "-y"] },
+      { kind: "wrapped", original: { command: "npx", args: ["-y"] } },
+    ],
+    [
+      { command: "baton-proxy", args: ["--x", "--", "npx"] },
+      { kind: "wrapped", original: { command: "npx", args: [] } },
+    ],
+    [
+      { command: "/bin/baton-proxy", args: ["npx"] },
+      { kind: "wrapped", original: { command: "npx", args: [] } },
+    ],
+    [
+      { command: "/bin/baton-proxy", args: ["-V"] },
+      { kind: "wrapped", original: undefined },
+    ],
     [{ command: "/bin/baton-proxy" }, { kind: "wrapped", original: undefined }],
     [{ env: {} }, 'has neither "command" nor "url"'],
     [{ command: 3 }, '"command" must be a non-empty string'],
@@ -68,12 +104,18 @@ test("parseWrappedArgs reads the args as the proxy does: -- optional, the server
 
 test("describeJsonPath", () => {
   expect(describeJsonPath(["mcpServers", "github"])).toBe("mcpServers.github");
-  expect(describeJsonPath(["projects", "/home/me/app", "mcpServers", "my server"])).toBe('projects["/home/me/app"].mcpServers["my server"]');
+  expect(describeJsonPath(["projects", "/home/me/app", "mcpServers", "my server"])).toBe(
+    'projects["/home/me/app"].mcpServers["my server"]',
+  );
 });
 
 describe("findServerEntries", () => {
   test("a .claude.json: top-level and per-project entries, remote ones classified", () => {
-    const { entries, problems } = findServerEntries(parseJsonc(fixture("claude-code.claude.json")), "claude-json", EXEC);
+    const { entries, problems } = findServerEntries(
+      parseJsonc(fixture("claude-code.claude.json")),
+      "claude-json",
+      EXEC,
+    );
     expect(problems).toEqual([]);
     expect(entries.map((e) => [e.project ?? "(user)", e.name, e.status.kind])).toEqual([
       ["(user)", "sequential-thinking", "stdio"],
@@ -91,11 +133,19 @@ describe("findServerEntries", () => {
 
   test("VS Code uses servers, not mcpServers", () => {
     const { entries } = findServerEntries(parseJsonc(fixture("vscode.jsonc")), "servers", EXEC);
-    expect(entries.map((e) => `${e.name}:${e.status.kind}`)).toEqual(["github:stdio", "fetch:stdio", "remote:remote", "plain:stdio"]);
+    expect(entries.map((e) => `${e.name}:${e.status.kind}`)).toEqual([
+      "github:stdio",
+      "fetch:stdio",
+      "remote:remote",
+      "plain:stdio",
+    ]);
   });
 
   test("a missing container means no servers", () => {
-    expect(findServerEntries(parseJsonc(fixture("no-servers.json")), "mcpServers", EXEC)).toEqual({ entries: [], problems: [] });
+    expect(findServerEntries(parseJsonc(fixture("no-servers.json")), "mcpServers", EXEC)).toEqual({
+      entries: [],
+      problems: [],
+    });
   });
 
   test.each([
@@ -106,7 +156,7 @@ describe("findServerEntries", () => {
       [
         'mcpServers.args-not-array "args" must be an array of strings',
         'mcpServers.args-not-strings "args" must be an array of strings',
-        'mcpServers.entry-array is an array, expected an object',
+        "mcpServers.entry-array is an array, expected an object",
         'mcpServers.no-command has neither "command" nor "url"',
         'mcpServers.command-number "command" must be a non-empty string',
       ],
@@ -116,9 +166,15 @@ describe("findServerEntries", () => {
   });
 
   test("projects of the wrong type and repeated names are problems", () => {
-    expect(findServerEntries(parseJsonc('{"projects": []}'), "claude-json", EXEC).problems).toEqual(["projects is an array, expected an object"]);
-    expect(findServerEntries(parseJsonc('{"mcpServers": {"a": {"command": "x"}, "a": {"command": "y"}}}'), "mcpServers", EXEC).problems).toEqual([
-      "mcpServers.a appears twice",
+    expect(findServerEntries(parseJsonc('{"projects": []}'), "claude-json", EXEC).problems).toEqual([
+      "projects is an array, expected an object",
     ]);
+    expect(
+      findServerEntries(
+        parseJsonc('{"mcpServers": {"a": {"command": "x"}, "a": {"command": "y"}}}'),
+        "mcpServers",
+        EXEC,
+      ).problems,
+    ).toEqual(["mcpServers.a appears twice"]);
   });
 });

@@ -15,7 +15,19 @@ import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
 import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
 import { createTraceTracker } from "../proxy/trace-meta.ts";
-import { createProxyState, failPending, failRequests, fromClient, fromServer, fromServerLongLine, injectedResult, serverLinesPassUnchanged, sweepPending, type Action, type Side } from "../proxy/transform.ts";
+import {
+  createProxyState,
+  failPending,
+  failRequests,
+  fromClient,
+  fromServer,
+  fromServerLongLine,
+  injectedResult,
+  serverLinesPassUnchanged,
+  sweepPending,
+  type Action,
+  type Side,
+} from "../proxy/transform.ts";
 
 export type { RequestContext } from "../telemetry/envelope.ts";
 
@@ -26,10 +38,13 @@ export const SWEEP_INTERVAL_MS = 30_000;
  * What a transport must do: write bytes as they are (an untouched message, forwarded byte for
  * byte) or serialise a message the engine built or changed. Each is one whole line's worth.
  */
-export type WireAction = { readonly to: Side; readonly bytes: Uint8Array } | { readonly to: Side; readonly message: unknown };
+export type WireAction =
+  | { readonly to: Side; readonly bytes: Uint8Array }
+  | { readonly to: Side; readonly message: unknown };
 
 export interface SessionEngineDeps {
-  readonly config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks"> & Partial<Pick<Config, "intentParam" | "capture" | "tenantId" | "userIdKey" | "principal" | "otlp">>;
+  readonly config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks"> &
+    Partial<Pick<Config, "intentParam" | "capture" | "tenantId" | "userIdKey" | "principal" | "otlp">>;
   readonly logger: Logger;
   /** Monotonic milliseconds (durations, pending ages). */
   readonly now: () => number;
@@ -98,13 +113,19 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     defaultPrincipal: config.principal === undefined ? undefined : { id: config.principal },
     serverLabel: deps.serverLabel,
   });
-  if (config.principal !== undefined && userIdKey === undefined) logger.warn("BATON_PRINCIPAL is set but BATON_USER_ID_HMAC_KEY is not: events carry no user_id");
+  if (config.principal !== undefined && userIdKey === undefined)
+    logger.warn("BATON_PRINCIPAL is set but BATON_USER_ID_HMAC_KEY is not: events carry no user_id");
   // Only with an otlp: sink: trace facts on tool-call starts (and BATON_OTEL_PROPAGATE=on: traceparent into forwarded calls).
-  const tracer = config.otlp === undefined ? undefined : createTraceTracker({ propagate: config.otlp.propagate, randomHex: RANDOM_HEX });
+  const tracer =
+    config.otlp === undefined
+      ? undefined
+      : createTraceTracker({ propagate: config.otlp.propagate, randomHex: RANDOM_HEX });
   const propagatesTrace = config.otlp?.propagate === true;
   // Only the report tool reads the fold, and it is offered only when every sink is local.
   const report = config.allSinksLocal ? createReportState() : undefined;
-  const events: SessionEvents = telemetry.openSession(report === undefined ? undefined : (event) => foldEvent(report, event));
+  const events: SessionEvents = telemetry.openSession(
+    report === undefined ? undefined : (event) => foldEvent(report, event),
+  );
   const fileSink = config.sinks.find((s) => s.kind === "file");
   const eventsLocation = fileSink?.kind === "file" ? fileSink.path : config.sinks.map((s) => s.kind).join(", ");
   /** Contexts of calls in flight, by call id, so a call's outcome carries its request's context. */
@@ -113,14 +134,19 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const answerReport = (id: JsonRpcId, modern: boolean): WireAction => {
     telemetry.settle();
     // The transforms ask for a report only when the tool is offered, i.e. when the fold exists.
-    const text = renderReport(report ?? createReportState(), { slowCallMs: config.slowCallMs, eventsLocation, droppedEvents: telemetry.dropped });
+    const text = renderReport(report ?? createReportState(), {
+      slowCallMs: config.slowCallMs,
+      eventsLocation,
+      droppedEvents: telemetry.dropped,
+    });
     return { to: "client", message: wireResult(id, injectedResult(text, modern, false)) };
   };
 
   function emit(draft: Extract<Action, { type: "emit" }>["draft"], context: RequestContext | undefined): void {
     const callId = draft.runtime_meta?.[META_CALL_ID];
     if (typeof callId !== "string") return events.emit(draft, context);
-    if (draft.event_type.endsWith("_start")) { // tool calls, resource reads/lists, prompt gets/lists
+    if (draft.event_type.endsWith("_start")) {
+      // tool calls, resource reads/lists, prompt gets/lists
       if (context !== undefined) callContexts.set(callId, context);
       return events.emit(draft, context);
     }
@@ -157,19 +183,27 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   return {
     sessionId: events.sessionId,
     fromClient: (raw, line, context) => {
-      const actions = fromClient(state, raw, line, now(), context?.principal === undefined ? undefined : { principal: context.principal });
+      const actions = fromClient(
+        state,
+        raw,
+        line,
+        now(),
+        context?.principal === undefined ? undefined : { principal: context.principal },
+      );
       return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context);
     },
     fromServer: (raw, line, streamed = false, at) => {
       tracer?.fromServer(line);
       return perform(fromServer(state, raw, line, at ?? now()), undefined, streamed);
     },
-    fromServerLongLine: (edges) => perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
+    fromServerLongLine: (edges) =>
+      perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     // Propagating trace context rewrites every forwarded call: nothing may go out before it is parsed.
     clientLinePassesUnchanged: (body) => !propagatesTrace && clientLinePassesUnchanged(body),
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
-    failRequests: (ids, kind, text, answerUntracked) => perform(failRequests(state, ids, kind, text, now(), answerUntracked)),
+    failRequests: (ids, kind, text, answerUntracked) =>
+      perform(failRequests(state, ids, kind, text, now(), answerUntracked)),
     sweep: () => perform(sweepPending(state, now())),
     close: () => events.close(),
   };

@@ -12,7 +12,8 @@ export interface Principal {
  * Python's `str.isspace()` set, which upstream's `strip()` removes: unlike JS `trim()` it keeps
  * U+FEFF and removes U+001C..U+001F and U+0085.
  */
-const PYTHON_SPACE = "\t\n\u000b\u000c\r\u001c\u001d\u001e\u001f \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+const PYTHON_SPACE =
+  "\t\n\u000b\u000c\r\u001c\u001d\u001e\u001f \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
 
 /** Upstream's canonical form: NFC, Python `strip()`, lower-case. */
 export function canonicalPrincipal(raw: string): string {
@@ -44,17 +45,25 @@ export type RequestHeaders = Headers | Readonly<Record<string, string | readonly
  * JWT is decoded WITHOUT verifying its signature: the claims only group events by user, they
  * grant nothing. Returns undefined when neither yields a non-blank id.
  */
-export function principalFromHeaders(headers: RequestHeaders, trustedHeader: string | undefined): Principal | undefined {
+export function principalFromHeaders(
+  headers: RequestHeaders,
+  trustedHeader: string | undefined,
+): Principal | undefined {
   if (trustedHeader !== undefined && trustedHeader !== "") {
     const value = header(headers, trustedHeader);
     if (value !== undefined && value.trim() !== "") return { id: value.trim() };
   }
   const authorization = header(headers, "authorization");
-  const match = authorization === undefined ? null : /^\s*bearer\s+([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\s*$/i.exec(authorization);
+  const match =
+    authorization === undefined
+      ? null
+      : /^\s*bearer\s+([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\s*$/i.exec(authorization);
   if (match === null) return undefined;
   const claims = decodeClaims(match[2] as string);
   if (claims === undefined || typeof claims.sub !== "string" || claims.sub.trim() === "") return undefined;
-  return typeof claims.iss === "string" && claims.iss !== "" ? { id: claims.sub, issuer: claims.iss } : { id: claims.sub };
+  return typeof claims.iss === "string" && claims.iss !== ""
+    ? { id: claims.sub, issuer: claims.iss }
+    : { id: claims.sub };
 }
 
 function header(headers: RequestHeaders, name: string): string | undefined {
@@ -66,7 +75,9 @@ function header(headers: RequestHeaders, name: string): string | undefined {
 function decodeClaims(segment: string): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

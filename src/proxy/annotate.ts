@@ -4,7 +4,14 @@ import type { AnnotationPayload } from "../telemetry/event-types.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { SIGNAL_TYPES } from "./injected-tools.ts";
 
-const STRING_FIELDS = ["intent", "expected_outcome", "workflow", "suggested_improvement", "tool_name", "signal_type"] as const;
+const STRING_FIELDS = [
+  "intent",
+  "expected_outcome",
+  "workflow",
+  "suggested_improvement",
+  "tool_name",
+  "signal_type",
+] as const;
 type StringField = (typeof STRING_FIELDS)[number];
 const KNOWN_FIELDS = new Set<string>([...STRING_FIELDS, "context"]);
 /** How much of an agent's label is quoted back in the tool result (the event keeps all of it). */
@@ -24,7 +31,10 @@ export type AnnotateResult =
  */
 export function parseAnnotateArguments(args: unknown): AnnotateResult {
   if (typeof args === "string" && args.trim() !== "") {
-    return withNote(parseAnnotateArguments({ intent: args }), "The arguments were a bare string; it was recorded as the intent.");
+    return withNote(
+      parseAnnotateArguments({ intent: args }),
+      "The arguments were a bare string; it was recorded as the intent.",
+    );
   }
   if (!isObject(args)) {
     return { ok: false, problems: [`arguments must be an object with at least "intent" (got ${describe(args)})`] };
@@ -38,7 +48,10 @@ export function parseAnnotateArguments(args: unknown): AnnotateResult {
     notes.push(`"${field}" was ${describe(value)}; it was recorded as text.`);
     return typeof value === "object" ? JSON.stringify(value) : String(value);
   };
-  const fields = Object.fromEntries(STRING_FIELDS.map((field) => [field, text(field)])) as Record<StringField, string | null>;
+  const fields = Object.fromEntries(STRING_FIELDS.map((field) => [field, text(field)])) as Record<
+    StringField,
+    string | null
+  >;
 
   if (isObject(args.context)) Object.assign(context, args.context);
   else if (args.context !== undefined && args.context !== null) {
@@ -60,9 +73,13 @@ export function parseAnnotateArguments(args: unknown): AnnotateResult {
     );
   }
   const intent = fields.intent !== null && fields.intent.trim() !== "" ? fields.intent : null;
-  const said = STRING_FIELDS.some((f) => fields[f] !== null && fields[f]?.trim() !== "") || Object.keys(context).length > 0;
+  const said =
+    STRING_FIELDS.some((f) => fields[f] !== null && fields[f]?.trim() !== "") || Object.keys(context).length > 0;
   if (!said) return { ok: false, problems: [`"intent" is required: one sentence on what you are trying to achieve`] };
-  if (intent === null) notes.push(`"intent" was missing; the note was recorded without it (next time, say in one sentence what you are trying to achieve).`);
+  if (intent === null)
+    notes.push(
+      `"intent" was missing; the note was recorded without it (next time, say in one sentence what you are trying to achieve).`,
+    );
 
   return {
     ok: true,
@@ -87,7 +104,10 @@ export function parseAnnotateArguments(args: unknown): AnnotateResult {
 function normaliseSignal(label: string | null): { value: string | null; given?: string } {
   if (label === null || label.trim() === "") return { value: null };
   if ((SIGNAL_TYPES as readonly string[]).includes(label)) return { value: label };
-  const words = label.trim().toLowerCase().replace(/[\s-]+/g, "_");
+  const words = label
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, "_");
   const match = SIGNAL_TYPES.find((type) => type === words);
   return { value: match ?? "other", given: label };
 }

@@ -6,46 +6,86 @@ import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import type { Action, EventDraft, PendingCall, PendingRequest, ProxyState, RequestFacts } from "./proxy-state.ts";
 
-export function callOutcome(state: ProxyState, request: PendingRequest, response: JsonObject, result: JsonObject | undefined, now: number): Action {
+export function callOutcome(
+  state: ProxyState,
+  request: PendingRequest,
+  response: JsonObject,
+  result: JsonObject | undefined,
+  now: number,
+): Action {
   const call = request.call as PendingCall;
   const duration = Math.max(0, Math.round(now - request.startedAt));
   if (result === undefined) {
     const facts = errorFacts(state, response);
-    return emit(state, "tool_call_error", call, {
-      tool_name: call.toolName,
-      error_type: facts.errorType,
-      error_body: facts.body,
-      duration_ms: duration,
-    }, facts.truncated);
+    return emit(
+      state,
+      "tool_call_error",
+      call,
+      {
+        tool_name: call.toolName,
+        error_type: facts.errorType,
+        error_body: facts.body,
+        duration_ms: duration,
+      },
+      facts.truncated,
+    );
   }
   if (result.isError === true) {
     const body = bound(state, textOf(result.content));
-    return emit(state, "tool_call_error", call, {
-      tool_name: call.toolName,
-      error_type: "tool_error",
-      error_body: body.value as string,
-      duration_ms: duration,
-    }, body.truncated);
+    return emit(
+      state,
+      "tool_call_error",
+      call,
+      {
+        tool_name: call.toolName,
+        error_type: "tool_error",
+        error_body: body.value as string,
+        duration_ms: duration,
+      },
+      body.truncated,
+    );
   }
   const content = bound(state, Array.isArray(result.content) ? result.content : result);
-  return emit(state, "tool_call_end", call, {
-    tool_name: call.toolName,
-    result: content.value,
-    duration_ms: duration,
-  }, content.truncated);
+  return emit(
+    state,
+    "tool_call_end",
+    call,
+    {
+      tool_name: call.toolName,
+      result: content.value,
+      duration_ms: duration,
+    },
+    content.truncated,
+  );
 }
 
 /** `jsonrpc_<code>` and the message (+ data) of a JSON-RPC error answer, bounded. */
-export function errorFacts(state: ProxyState, response: JsonObject): { errorType: string; body: string; truncated: number } {
+export function errorFacts(
+  state: ProxyState,
+  response: JsonObject,
+): { errorType: string; body: string; truncated: number } {
   const error = response.error;
   const code = isObject(error) && typeof error.code === "number" ? error.code : undefined;
-  const text = isObject(error) && typeof error.message === "string" ? error.message : JSON.stringify(error ?? response.result ?? null);
+  const text =
+    isObject(error) && typeof error.message === "string"
+      ? error.message
+      : JSON.stringify(error ?? response.result ?? null);
   const data = isObject(error) && error.data !== undefined ? ` (data: ${JSON.stringify(error.data)})` : "";
   const body = bound(state, text + data);
-  return { errorType: code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`, body: body.value as string, truncated: body.truncated };
+  return {
+    errorType: code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`,
+    body: body.value as string,
+    truncated: body.truncated,
+  };
 }
 
-export function callError(state: ProxyState, request: PendingRequest, errorType: string, body: string, now: number): Action {
+export function callError(
+  state: ProxyState,
+  request: PendingRequest,
+  errorType: string,
+  body: string,
+  now: number,
+): Action {
   const call = request.call as PendingCall;
   return emit(state, "tool_call_error", call, {
     tool_name: call.toolName,
@@ -55,11 +95,26 @@ export function callError(state: ProxyState, request: PendingRequest, errorType:
   });
 }
 
-export function emit<T extends EventType>(state: ProxyState, type: T, call: PendingCall, payload: PayloadByType[T], truncated = 0): Action {
+export function emit<T extends EventType>(
+  state: ProxyState,
+  type: T,
+  call: PendingCall,
+  payload: PayloadByType[T],
+  truncated = 0,
+): Action {
   const meta = withServer(state, { ...call.meta, [META_CALL_ID]: call.callId });
   if (truncated > 0) meta[META_TRUNCATED] = truncated;
   if (call.rounds > 0 && type !== "tool_call_start") meta[META_ROUNDS] = call.rounds + 1;
-  return { type: "emit", draft: { event_type: type, payload, runtime_meta: meta, agent_runtime: state.agentRuntime, user_id: call.userId } as EventDraft };
+  return {
+    type: "emit",
+    draft: {
+      event_type: type,
+      payload,
+      runtime_meta: meta,
+      agent_runtime: state.agentRuntime,
+      user_id: call.userId,
+    } as EventDraft,
+  };
 }
 
 /**
@@ -72,7 +127,11 @@ export function userIdFor(state: ProxyState, facts: RequestFacts | undefined, ac
   if (state.options.hashPrincipal === undefined) {
     if (!state.warnedNoUserKey && facts?.principal !== undefined) {
       state.warnedNoUserKey = true;
-      actions.push({ type: "log", level: "warn", text: "requests name a principal but BATON_USER_ID_HMAC_KEY is unset: events carry no user_id" });
+      actions.push({
+        type: "log",
+        level: "warn",
+        text: "requests name a principal but BATON_USER_ID_HMAC_KEY is unset: events carry no user_id",
+      });
     }
     return null;
   }
@@ -102,14 +161,17 @@ export function clientMeta(meta: JsonObject | undefined): Record<string, unknown
 export const HOT_BOUND_MIN_LINE_BYTES = 64 * 1024;
 
 export function bound(state: ProxyState, value: unknown): { value: unknown; truncated: number } {
-  if (state.options.boundValue === undefined || state.lineBytes <= HOT_BOUND_MIN_LINE_BYTES) return { value, truncated: 0 };
+  if (state.options.boundValue === undefined || state.lineBytes <= HOT_BOUND_MIN_LINE_BYTES)
+    return { value, truncated: 0 };
   return state.options.boundValue(value);
 }
 
 /** The text blocks of a tool result joined, or its JSON when it has none. */
 export function textOf(content: unknown): string {
   if (Array.isArray(content)) {
-    const texts = content.filter((c) => isObject(c) && c.type === "text" && typeof c.text === "string").map((c) => (c as JsonObject).text as string);
+    const texts = content
+      .filter((c) => isObject(c) && c.type === "text" && typeof c.text === "string")
+      .map((c) => (c as JsonObject).text as string);
     if (texts.length > 0) return texts.join("\n");
   }
   return JSON.stringify(content ?? null);

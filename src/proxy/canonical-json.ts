@@ -3,7 +3,10 @@
 import { createHash } from "node:crypto";
 
 /** JSON.parse source text access (TC39 stage 3; in Bun's JavaScriptCore), not yet in TypeScript's lib. */
-const RawJson = JSON as unknown as { rawJSON(text: string): object; isRawJSON(value: unknown): value is { rawJSON: string } };
+const RawJson = JSON as unknown as {
+  rawJSON(text: string): object;
+  isRawJSON(value: unknown): value is { rawJSON: string };
+};
 
 /**
  * Parses JSON text keeping every number as the server wrote it: a number JSON.parse would change
@@ -16,7 +19,9 @@ export function parseKeepingNumbers(text: string): unknown {
   // Only numbers JavaScript would write differently (1.0, 1e5, -0, big integers) become raw values:
   // the rest stay plain numbers, which print the same and surprise no consumer.
   return JSON.parse(text, (_key, value, context?: { source?: string }) =>
-    typeof value === "number" && typeof context?.source === "string" && String(value) !== context.source ? RawJson.rawJSON(context.source) : value,
+    typeof value === "number" && typeof context?.source === "string" && String(value) !== context.source
+      ? RawJson.rawJSON(context.source)
+      : value,
   );
 }
 
@@ -64,7 +69,9 @@ function write(value: unknown, parts: string[]): void {
     parts.push("]");
   } else if (typeof value === "object") {
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort(byCodePoint);
+    const keys = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort(byCodePoint);
     parts.push("{");
     keys.forEach((key, i) => {
       if (i > 0) parts.push(",");
@@ -91,7 +98,15 @@ export function byCodePoint(a: string, b: string): number {
   return left.length - right.length;
 }
 
-const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
+const SHORT_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  "\\": "\\\\",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\b": "\\b",
+  "\f": "\\f",
+};
 /** Everything Python's ensure_ascii escapes: quote, backslash, and all outside ' '..'~' (per UTF-16 unit). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ensure_ascii escapes control characters: matching them is the point
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/g;

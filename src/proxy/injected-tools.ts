@@ -48,8 +48,15 @@ export const ANNOTATE_TOOL_DEFINITION = Object.freeze({
         enum: [...SIGNAL_TYPES],
         description: "What went wrong, when something did.",
       },
-      suggested_improvement: { type: "string", description: "What change to the server or its tools would have helped." },
-      context: { type: "object", description: "Any extra structured detail (no personal data or secrets).", additionalProperties: true },
+      suggested_improvement: {
+        type: "string",
+        description: "What change to the server or its tools would have helped.",
+      },
+      context: {
+        type: "object",
+        description: "Any extra structured detail (no personal data or secrets).",
+        additionalProperties: true,
+      },
       tool_name: { type: "string", description: "The tool this note is about, if it is about one tool." },
     },
     required: ["intent"],

@@ -9,18 +9,38 @@ import { parseAnnotateArguments } from "./annotate.ts";
 import { clientMeta, withServer } from "./call-events.ts";
 import { ANNOTATE_TOOL, REPORT_TOOL, injectedTools, withInstructionsSuffix } from "./injected-tools.ts";
 import { injectIntentParams } from "./intent-params.ts";
-import { intentMode, MODERN_SERVER_INFO_KEY, noteServer, type Action, type PendingCall, type PendingRequest, type ProxyState } from "./proxy-state.ts";
+import {
+  intentMode,
+  MODERN_SERVER_INFO_KEY,
+  noteServer,
+  type Action,
+  type PendingCall,
+  type PendingRequest,
+  type ProxyState,
+} from "./proxy-state.ts";
 
 /** `intent_source` of intents the agent gave through the injected parameters. */
 export const INTENT_SOURCE_PARAM = "injected_param";
 
 export function injectHandshake(state: ProxyState, result: JsonObject, actions: Action[]): boolean {
-  noteServer(state, isObject(result.serverInfo) ? result.serverInfo : isObject(result._meta) ? result._meta[MODERN_SERVER_INFO_KEY] : undefined);
+  noteServer(
+    state,
+    isObject(result.serverInfo)
+      ? result.serverInfo
+      : isObject(result._meta)
+        ? result._meta[MODERN_SERVER_INFO_KEY]
+        : undefined,
+  );
   result.instructions = withInstructionsSuffix(result.instructions);
   const capabilities = isObject(result.capabilities) ? result.capabilities : (result.capabilities = {});
   if (!isObject(capabilities.tools)) {
     capabilities.tools = {};
-    if (!state.answerToolsList) actions.push({ type: "log", level: "info", text: "the server declares no tools; the proxy adds the tools capability and answers tools/list with its own tools" });
+    if (!state.answerToolsList)
+      actions.push({
+        type: "log",
+        level: "info",
+        text: "the server declares no tools; the proxy adds the tools capability and answers tools/list with its own tools",
+      });
     state.answerToolsList = true;
   } else {
     state.answerToolsList = false;
@@ -28,19 +48,31 @@ export function injectHandshake(state: ProxyState, result: JsonObject, actions: 
   return true;
 }
 
-export function injectToolList(state: ProxyState, request: PendingRequest, result: JsonObject, actions: Action[]): boolean {
+export function injectToolList(
+  state: ProxyState,
+  request: PendingRequest,
+  result: JsonObject,
+  actions: Action[],
+): boolean {
   if (!Array.isArray(result.tools)) return false;
   if (request.firstPage) state.listedNames = new Set();
-  for (const tool of result.tools) if (isObject(tool) && typeof tool.name === "string") state.listedNames.add(tool.name);
+  for (const tool of result.tools)
+    if (isObject(tool) && typeof tool.name === "string") state.listedNames.add(tool.name);
   // Every page's tools get the intent params; the proxy's own tools (appended below) never do.
-  const withIntent = injectIntentParams(result.tools, intentMode(state), state.intentRegistry, (name) => isInjected(state, name));
+  const withIntent = injectIntentParams(result.tools, intentMode(state), state.intentRegistry, (name) =>
+    isInjected(state, name),
+  );
   const lastPage = result.nextCursor === undefined || result.nextCursor === null;
   if (!lastPage) return withIntent;
   const added = [];
   for (const tool of injectedTools(state.options.includeReportTool)) {
     if (state.listedNames.has(tool.name)) {
       if (!state.shadowed.has(tool.name)) {
-        actions.push({ type: "log", level: "warn", text: `the server has its own tool named "${tool.name}"; the proxy keeps its tool out and forwards such calls to the server` });
+        actions.push({
+          type: "log",
+          level: "warn",
+          text: `the server has its own tool named "${tool.name}"; the proxy keeps its tool out and forwards such calls to the server`,
+        });
       }
       state.shadowed.add(tool.name);
     } else {
@@ -59,7 +91,12 @@ export function offeredToolNames(state: ProxyState): string[] {
 }
 
 /** The proactive annotation made from a session's first `user_goal` (unless the agent already filed one). */
-export function intentAnnotation(state: ProxyState, call: PendingCall, intent: string, expected: string | undefined): Action {
+export function intentAnnotation(
+  state: ProxyState,
+  call: PendingCall,
+  intent: string,
+  expected: string | undefined,
+): Action {
   const payload: AnnotationPayload = {
     intent,
     expected_outcome: expected ?? null,
@@ -71,10 +108,27 @@ export function intentAnnotation(state: ProxyState, call: PendingCall, intent: s
     tool_name: call.toolName,
   };
   const meta = withServer(state, { ...call.meta, [META_CALL_ID]: call.callId });
-  return { type: "emit", draft: { event_type: "annotation", payload, runtime_meta: meta, agent_runtime: state.agentRuntime, user_id: call.userId } };
+  return {
+    type: "emit",
+    draft: {
+      event_type: "annotation",
+      payload,
+      runtime_meta: meta,
+      agent_runtime: state.agentRuntime,
+      user_id: call.userId,
+    },
+  };
 }
 
-export function answerInjectedCall(state: ProxyState, id: JsonRpcId, name: string, params: JsonObject, modern: boolean, userId: string | null, actions: Action[]): void {
+export function answerInjectedCall(
+  state: ProxyState,
+  id: JsonRpcId,
+  name: string,
+  params: JsonObject,
+  modern: boolean,
+  userId: string | null,
+  actions: Action[],
+): void {
   if (name === REPORT_TOOL) {
     actions.push({ type: "report", id, modern });
     return;
@@ -88,7 +142,16 @@ export function answerInjectedCall(state: ProxyState, id: JsonRpcId, name: strin
   const meta = clientMeta(isObject(params._meta) ? params._meta : undefined);
   // A proactive note (an intent, no signal) means the session needs no intent-made one.
   if (parsed.payload.signal_type === null) state.proactiveFiled = true;
-  actions.push({ type: "emit", draft: { event_type: "annotation", payload: parsed.payload satisfies AnnotationPayload, runtime_meta: withServer(state, meta), agent_runtime: state.agentRuntime, user_id: userId } });
+  actions.push({
+    type: "emit",
+    draft: {
+      event_type: "annotation",
+      payload: parsed.payload satisfies AnnotationPayload,
+      runtime_meta: withServer(state, meta),
+      agent_runtime: state.agentRuntime,
+      user_id: userId,
+    },
+  });
   // Say what was normalised, so the agent knows exactly what the maintainers will read.
   const notes = parsed.notes.length > 0 ? ` ${parsed.notes.join(" ")}` : "";
   const text = `Annotation recorded for the server's maintainers.${notes} Carry on with the user's task.`;

@@ -12,8 +12,10 @@ export const INTENT_PARAMS = [GOAL_PARAM, EXPECTED_PARAM] as const;
 
 /** One sentence each, telling the model what to put there (and that it is not passed to the tool). */
 export const INTENT_PARAM_DESCRIPTIONS: Record<(typeof INTENT_PARAMS)[number], string> = {
-  user_goal: "One sentence on what the user is trying to get done with this call (their goal, not a restatement of the arguments); recorded for the server's maintainers, never passed to the tool.",
-  expected_result: "One sentence on what a successful result looks like for the user, so a silent or thin failure can be told apart from success; recorded for the server's maintainers, never passed to the tool.",
+  user_goal:
+    "One sentence on what the user is trying to get done with this call (their goal, not a restatement of the arguments); recorded for the server's maintainers, never passed to the tool.",
+  expected_result:
+    "One sentence on what a successful result looks like for the user, so a silent or thin failure can be told apart from success; recorded for the server's maintainers, never passed to the tool.",
 };
 
 /** Per tool: which of the two names the server defines itself (`native`: never injected, stripped or read). */
@@ -26,7 +28,12 @@ export type IntentRegistry = Map<string, ReadonlySet<string>>;
  * native names in `registry` (upserted: pages and re-lists only add or refresh entries).
  * Returns true when any schema changed.
  */
-export function injectIntentParams(tools: unknown[], mode: IntentParamMode, registry: IntentRegistry, skip: (name: string) => boolean): boolean {
+export function injectIntentParams(
+  tools: unknown[],
+  mode: IntentParamMode,
+  registry: IntentRegistry,
+  skip: (name: string) => boolean,
+): boolean {
   if (mode === "off") return false;
   let changed = false;
   for (const tool of tools) {
@@ -67,7 +74,13 @@ export interface StrippedIntent {
   readonly unlisted: boolean;
 }
 
-const NOTHING: StrippedIntent = { intent: undefined, expected: undefined, stripped: false, removed: [], unlisted: false };
+const NOTHING: StrippedIntent = {
+  intent: undefined,
+  expected: undefined,
+  stripped: false,
+  removed: [],
+  unlisted: false,
+};
 
 /**
  * Removes the injected names from a call's `arguments` (mutating them) unless the tool defines
@@ -75,7 +88,12 @@ const NOTHING: StrippedIntent = { intent: undefined, expected: undefined, stripp
  * and a server that did define them would have had them listed. Blank or non-string values are
  * stripped but not captured.
  */
-export function stripIntentParams(args: unknown, toolName: string, mode: IntentParamMode, registry: IntentRegistry): StrippedIntent {
+export function stripIntentParams(
+  args: unknown,
+  toolName: string,
+  mode: IntentParamMode,
+  registry: IntentRegistry,
+): StrippedIntent {
   if (mode === "off" || !isObject(args)) return NOTHING;
   const native = registry.get(toolName);
   const values: Partial<Record<(typeof INTENT_PARAMS)[number], string>> = {};
@@ -88,5 +106,11 @@ export function stripIntentParams(args: unknown, toolName: string, mode: IntentP
     if (typeof value === "string" && value.trim() !== "") values[name] = value;
   }
   if (removed.length === 0) return NOTHING;
-  return { intent: values.user_goal, expected: values.expected_result, stripped: true, removed, unlisted: native === undefined };
+  return {
+    intent: values.user_goal,
+    expected: values.expected_result,
+    stripped: true,
+    removed,
+    unlisted: native === undefined,
+  };
 }

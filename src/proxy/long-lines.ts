@@ -27,8 +27,22 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
   const note = `[baton-proxy: a ${Math.round(size / 1048576)} MiB answer, over the inspection limit; forwarded unchanged, not inspected]`;
   if (request.subject !== undefined) return [subjectUninspected(state, request.subject, request.startedAt, now)];
   if (request.call === undefined) {
-    return request.method === "tools/list" ? [{ type: "log", level: "warn", text: `a tools/list answer of ${size} bytes is too large to add the injected tools to; forwarded unchanged` }] : [];
+    return request.method === "tools/list"
+      ? [
+          {
+            type: "log",
+            level: "warn",
+            text: `a tools/list answer of ${size} bytes is too large to add the injected tools to; forwarded unchanged`,
+          },
+        ]
+      : [];
   }
   if (IS_ERROR_TRUE.test(tail) || IS_ERROR_TRUE.test(head)) return [callError(state, request, "tool_error", note, now)];
-  return [emit(state, "tool_call_end", request.call, { tool_name: request.call.toolName, result: [{ type: "text", text: note }], duration_ms: Math.max(0, Math.round(now - request.startedAt)) })];
+  return [
+    emit(state, "tool_call_end", request.call, {
+      tool_name: request.call.toolName,
+      result: [{ type: "text", text: note }],
+      duration_ms: Math.max(0, Math.round(now - request.startedAt)),
+    }),
+  ];
 }

@@ -39,13 +39,27 @@ export function roundKey(method: string, subject: string, requestState: unknown)
  * Called with a tool call's successful answer. An `input_required` answer or a task handle does
  * not finish the call: it is held (true returned, no event) until the round or task that does.
  */
-export function holdCall(state: ProxyState, request: PendingRequest, result: JsonObject, now: number, actions: Action[]): boolean {
+export function holdCall(
+  state: ProxyState,
+  request: PendingRequest,
+  result: JsonObject,
+  now: number,
+  actions: Action[],
+): boolean {
   const held = request.call ?? request.subject;
   if (held === undefined) return false;
   if (result.resultType === "input_required") {
     held.rounds++;
     const subject = request.call?.toolName ?? request.subject?.subject ?? "";
-    hold(state, state.rounds.waiting, roundKey(request.method, subject, result.requestState), { request, since: now, ttlMs: ROUND_TTL_MS }, MAX_WAITING_ROUNDS, now, actions);
+    hold(
+      state,
+      state.rounds.waiting,
+      roundKey(request.method, subject, result.requestState),
+      { request, since: now, ttlMs: ROUND_TTL_MS },
+      MAX_WAITING_ROUNDS,
+      now,
+      actions,
+    );
     return true;
   }
   const call = request.call;
@@ -58,7 +72,12 @@ export function holdCall(state: ProxyState, request: PendingRequest, result: Jso
 }
 
 /** A request that carries `requestState` or `inputResponses` continues a held call or read/get (same call id). */
-export function resumeCall(state: ProxyState, method: string, subject: string, params: JsonObject): PendingRequest | undefined {
+export function resumeCall(
+  state: ProxyState,
+  method: string,
+  subject: string,
+  params: JsonObject,
+): PendingRequest | undefined {
   if (params.requestState === undefined && params.inputResponses === undefined) return undefined;
   const key = roundKey(method, subject, params.requestState);
   const held = state.rounds.waiting.get(key);
@@ -77,7 +96,13 @@ export function followedTask(state: ProxyState, method: string, params: JsonObje
  * The server's answer to a request about a followed task. `tasks/result` (and a terminal
  * `tasks/get` carrying the result or error) finish the call; a failed or cancelled status too.
  */
-export function taskAnswer(state: ProxyState, method: string, taskId: string, response: JsonObject, now: number): Action | undefined {
+export function taskAnswer(
+  state: ProxyState,
+  method: string,
+  taskId: string,
+  response: JsonObject,
+  now: number,
+): Action | undefined {
   const held = state.rounds.tasks.get(taskId);
   if (held === undefined) return undefined;
   const result = isObject(response.result) ? response.result : undefined;
@@ -106,7 +131,10 @@ export function taskStatus(state: ProxyState, taskId: string, status: JsonObject
 
 /** Closes held calls older than their limit (called by the pending sweep). */
 export function sweepRounds(state: ProxyState, now: number, actions: Action[]): void {
-  for (const [what, map] of [["round", state.rounds.waiting], ["task", state.rounds.tasks]] as const) {
+  for (const [what, map] of [
+    ["round", state.rounds.waiting],
+    ["task", state.rounds.tasks],
+  ] as const) {
     for (const [key, held] of map) {
       if (now - held.since < held.ttlMs) continue;
       map.delete(key);
@@ -124,11 +152,26 @@ export function failRounds(state: ProxyState, errorType: string, reason: string,
   }
 }
 
-function hold(state: ProxyState, map: Map<string, Held>, key: string, held: Held, max: number, now: number, actions: Action[]): void {
+function hold(
+  state: ProxyState,
+  map: Map<string, Held>,
+  key: string,
+  held: Held,
+  max: number,
+  now: number,
+  actions: Action[],
+): void {
   const previous = map.get(key);
   if (previous !== undefined) {
     map.delete(key);
-    closeHeld(state, previous.request, "evicted", "another call took its place before the client continued it", now, actions);
+    closeHeld(
+      state,
+      previous.request,
+      "evicted",
+      "another call took its place before the client continued it",
+      now,
+      actions,
+    );
   }
   map.set(key, held);
   if (map.size > max) {
@@ -138,14 +181,26 @@ function hold(state: ProxyState, map: Map<string, Held>, key: string, held: Held
   }
 }
 
-function closeHeld(state: ProxyState, request: PendingRequest, errorType: string, reason: string, now: number, actions: Action[]): void {
+function closeHeld(
+  state: ProxyState,
+  request: PendingRequest,
+  errorType: string,
+  reason: string,
+  now: number,
+  actions: Action[],
+): void {
   if (request.call) actions.push(callError(state, request, errorType, reason, now));
-  else if (request.subject) actions.push(subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))));
+  else if (request.subject)
+    actions.push(
+      subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))),
+    );
 }
 
 /** A task handle: `{task: {taskId, ttl?}}` (2025-11-25 CreateTaskResult, and the tasks extension). */
 function taskOf(result: JsonObject): { taskId: string; ttl?: unknown } | undefined {
-  if (isObject(result.task) && typeof result.task.taskId === "string") return { taskId: result.task.taskId, ttl: result.task.ttl };
-  if (result.resultType === "task" && typeof result.taskId === "string") return { taskId: result.taskId, ttl: result.ttl };
+  if (isObject(result.task) && typeof result.task.taskId === "string")
+    return { taskId: result.task.taskId, ttl: result.task.ttl };
+  if (result.resultType === "task" && typeof result.taskId === "string")
+    return { taskId: result.taskId, ttl: result.ttl };
   return undefined;
 }

@@ -7,7 +7,9 @@ import { containsBytes, scanMethod } from "../wire/line-scan.ts";
  * change (the `user_goal` / `expected_result` intent parameters). `\u` is there because an escape
  * could spell any of them.
  */
-const TOOLS_CALL_MARKERS: readonly Uint8Array[] = ["baton_", "user_goal", "expected_result", "\\u"].map((text) => new TextEncoder().encode(text));
+const TOOLS_CALL_MARKERS: readonly Uint8Array[] = ["baton_", "user_goal", "expected_result", "\\u"].map((text) =>
+  new TextEncoder().encode(text),
+);
 
 /**
  * True when the client line `body` (without its newline) is certain to be forwarded unchanged by
@@ -21,6 +23,7 @@ export function clientLinePassesUnchanged(body: Uint8Array): boolean {
   const method = scanMethod(body);
   if (method === undefined || method === "tools/list") return false;
   if (method !== "tools/call") return true;
-  for (let i = 0; i < TOOLS_CALL_MARKERS.length; i++) if (containsBytes(body, TOOLS_CALL_MARKERS[i] as Uint8Array)) return false;
+  for (let i = 0; i < TOOLS_CALL_MARKERS.length; i++)
+    if (containsBytes(body, TOOLS_CALL_MARKERS[i] as Uint8Array)) return false;
   return true;
 }

@@ -5,13 +5,25 @@ import { wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { callError } from "./call-events.ts";
 import { failRounds, sweepRounds } from "./multi-round.ts";
 import { subjectError } from "./resource-prompt-events.ts";
-import { MAX_PENDING_REQUESTS, PENDING_TTL_MS, REWRITTEN_METHODS, type Action, type PendingRequest, type ProxyState } from "./proxy-state.ts";
+import {
+  MAX_PENDING_REQUESTS,
+  PENDING_TTL_MS,
+  REWRITTEN_METHODS,
+  type Action,
+  type PendingRequest,
+  type ProxyState,
+} from "./proxy-state.ts";
 
 /**
  * Ends every request still awaiting the server: the client gets a JSON-RPC error (so it is never
  * left waiting) and each tool call gets a `tool_call_error` of `errorType`.
  */
-export function failPending(state: ProxyState, errorType: "upstream_exit" | "proxy_shutdown", reason: string, now: number): Action[] {
+export function failPending(
+  state: ProxyState,
+  errorType: "upstream_exit" | "proxy_shutdown",
+  reason: string,
+  now: number,
+): Action[] {
   const actions: Action[] = [];
   for (const [id, request] of state.pending) {
     actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason) });
@@ -32,12 +44,23 @@ export function failPending(state: ProxyState, errorType: "upstream_exit" | "pro
  * tracks is skipped (it may have been answered already), unless `answerUntracked`: a request whose
  * delivery failed was answered by nobody, even if it was evicted meanwhile.
  */
-export function failRequests(state: ProxyState, ids: readonly JsonRpcId[], errorType: string, reason: string, now: number, answerUntracked = false): Action[] {
+export function failRequests(
+  state: ProxyState,
+  ids: readonly JsonRpcId[],
+  errorType: string,
+  reason: string,
+  now: number,
+  answerUntracked = false,
+): Action[] {
   const actions: Action[] = [];
   for (const id of ids) {
     const request = untrack(state, id);
     if (request === undefined && !answerUntracked) continue;
-    actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }) });
+    actions.push({
+      type: "send",
+      to: "client",
+      message: wireError(id, WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }),
+    });
     if (request?.call) actions.push(callError(state, request, errorType, reason, now));
   }
   return actions;
@@ -56,7 +79,15 @@ export function sweepPending(state: ProxyState, now: number, ttlMs: number = PEN
 
 export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest, now: number, actions: Action[]): void {
   const previous = untrack(state, id);
-  if (previous !== undefined) closeRequest(state, previous, "evicted", "the client reused this request id before the server answered", now, actions);
+  if (previous !== undefined)
+    closeRequest(
+      state,
+      previous,
+      "evicted",
+      "the client reused this request id before the server answered",
+      now,
+      actions,
+    );
   state.pending.set(id, request);
   if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending++;
   const max = state.options.maxPending ?? MAX_PENDING_REQUESTS;
@@ -75,10 +106,24 @@ export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | unde
   return request;
 }
 
-export function evict(state: ProxyState, id: JsonRpcId, request: PendingRequest, why: string, now: number, actions: Action[]): void {
+export function evict(
+  state: ProxyState,
+  id: JsonRpcId,
+  request: PendingRequest,
+  why: string,
+  now: number,
+  actions: Action[],
+): void {
   untrack(state, id);
   state.evicted++;
-  closeRequest(state, request, "evicted", `${why}; the proxy stopped tracking this call (a late answer is still forwarded)`, now, actions);
+  closeRequest(
+    state,
+    request,
+    "evicted",
+    `${why}; the proxy stopped tracking this call (a late answer is still forwarded)`,
+    now,
+    actions,
+  );
   // One line for the first eviction, then one per thousand: a stuck server must not flood the log.
   if (state.evicted === 1 || state.evicted % 1000 === 0) {
     actions.push({ type: "log", level: "warn", text: `stopped tracking ${state.evicted} request(s) so far: ${why}` });
@@ -86,7 +131,17 @@ export function evict(state: ProxyState, id: JsonRpcId, request: PendingRequest,
 }
 
 /** The error event of a tracked call or resource/prompt request the proxy gives up on (nothing for other requests). */
-function closeRequest(state: ProxyState, request: PendingRequest, errorType: string, reason: string, now: number, actions: Action[]): void {
+function closeRequest(
+  state: ProxyState,
+  request: PendingRequest,
+  errorType: string,
+  reason: string,
+  now: number,
+  actions: Action[],
+): void {
   if (request.call) actions.push(callError(state, request, errorType, reason, now));
-  else if (request.subject) actions.push(subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))));
+  else if (request.subject)
+    actions.push(
+      subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))),
+    );
 }

@@ -12,12 +12,28 @@ export type { CaptureGroup };
 
 type SubjectMethod = PendingSubject["method"];
 
-const EVENT_NAMES: Record<SubjectMethod, { start: EventType; end: EventType; error: EventType; group: CaptureGroup }> = {
-  "resources/read": { start: "resource_read_start", end: "resource_read_end", error: "resource_read_error", group: "resources" },
-  "resources/list": { start: "resource_list_start", end: "resource_list_end", error: "resource_list_error", group: "resources" },
-  "prompts/get": { start: "prompt_get_start", end: "prompt_get_end", error: "prompt_get_error", group: "prompts" },
-  "prompts/list": { start: "prompt_list_start", end: "prompt_list_end", error: "prompt_list_error", group: "prompts" },
-};
+const EVENT_NAMES: Record<SubjectMethod, { start: EventType; end: EventType; error: EventType; group: CaptureGroup }> =
+  {
+    "resources/read": {
+      start: "resource_read_start",
+      end: "resource_read_end",
+      error: "resource_read_error",
+      group: "resources",
+    },
+    "resources/list": {
+      start: "resource_list_start",
+      end: "resource_list_end",
+      error: "resource_list_error",
+      group: "resources",
+    },
+    "prompts/get": { start: "prompt_get_start", end: "prompt_get_end", error: "prompt_get_error", group: "prompts" },
+    "prompts/list": {
+      start: "prompt_list_start",
+      end: "prompt_list_end",
+      error: "prompt_list_error",
+      group: "prompts",
+    },
+  };
 
 export function isSubjectMethod(method: string): method is SubjectMethod {
   return Object.hasOwn(EVENT_NAMES, method);
@@ -32,11 +48,23 @@ export function subjectStart(state: ProxyState, subject: PendingSubject, params:
   switch (subject.method) {
     case "resources/read": {
       const rest = bound(state, withoutMeta(params));
-      return emitSubject(state, subject, "resource_read_start", { uri: subject.subject, params: rest.value as Record<string, unknown> }, rest.truncated);
+      return emitSubject(
+        state,
+        subject,
+        "resource_read_start",
+        { uri: subject.subject, params: rest.value as Record<string, unknown> },
+        rest.truncated,
+      );
     }
     case "prompts/get": {
       const args = bound(state, isObject(params?.arguments) ? params.arguments : {});
-      return emitSubject(state, subject, "prompt_get_start", { name: subject.subject, params: args.value as Record<string, unknown> }, args.truncated);
+      return emitSubject(
+        state,
+        subject,
+        "prompt_get_start",
+        { name: subject.subject, params: args.value as Record<string, unknown> },
+        args.truncated,
+      );
     }
     case "resources/list":
       return emitSubject(state, subject, "resource_list_start", {});
@@ -46,7 +74,14 @@ export function subjectStart(state: ProxyState, subject: PendingSubject, params:
 }
 
 /** The end or error event for the server's answer. Results are counted, never copied. */
-export function subjectOutcome(state: ProxyState, subject: PendingSubject, startedAt: number, response: JsonObject, result: JsonObject | undefined, now: number): Action {
+export function subjectOutcome(
+  state: ProxyState,
+  subject: PendingSubject,
+  startedAt: number,
+  response: JsonObject,
+  result: JsonObject | undefined,
+  now: number,
+): Action {
   const duration_ms = Math.max(0, Math.round(now - startedAt));
   if (result === undefined) {
     const facts = errorFacts(state, response);
@@ -59,9 +94,15 @@ export function subjectOutcome(state: ProxyState, subject: PendingSubject, start
     case "prompts/get":
       return emitSubject(state, subject, names.end, { name: subject.subject, duration_ms });
     case "resources/list":
-      return emitSubject(state, subject, names.end, { count: Array.isArray(result.resources) ? result.resources.length : 0, duration_ms });
+      return emitSubject(state, subject, names.end, {
+        count: Array.isArray(result.resources) ? result.resources.length : 0,
+        duration_ms,
+      });
     case "prompts/list":
-      return emitSubject(state, subject, names.end, { count: Array.isArray(result.prompts) ? result.prompts.length : 0, duration_ms });
+      return emitSubject(state, subject, names.end, {
+        count: Array.isArray(result.prompts) ? result.prompts.length : 0,
+        duration_ms,
+      });
   }
 }
 
@@ -69,17 +110,28 @@ export function subjectOutcome(state: ProxyState, subject: PendingSubject, start
 export function subjectUninspected(state: ProxyState, subject: PendingSubject, startedAt: number, now: number): Action {
   const duration_ms = Math.max(0, Math.round(now - startedAt));
   const names = EVENT_NAMES[subject.method];
-  if (subject.method === "resources/read") return emitSubject(state, subject, names.end, { uri: subject.subject, duration_ms });
-  if (subject.method === "prompts/get") return emitSubject(state, subject, names.end, { name: subject.subject, duration_ms });
+  if (subject.method === "resources/read")
+    return emitSubject(state, subject, names.end, { uri: subject.subject, duration_ms });
+  if (subject.method === "prompts/get")
+    return emitSubject(state, subject, names.end, { name: subject.subject, duration_ms });
   return emitSubject(state, subject, names.end, { count: null, duration_ms });
 }
 
 /** An error event the proxy decides (cancelled, evicted, upstream_exit, proxy_shutdown). */
-export function subjectError(state: ProxyState, subject: PendingSubject, errorType: string, body: string, duration_ms: number, truncated = 0): Action {
+export function subjectError(
+  state: ProxyState,
+  subject: PendingSubject,
+  errorType: string,
+  body: string,
+  duration_ms: number,
+  truncated = 0,
+): Action {
   const type = EVENT_NAMES[subject.method].error;
   const common = { error_type: errorType, error_body: body, duration_ms };
-  if (subject.method === "resources/read") return emitSubject(state, subject, type, { uri: subject.subject, ...common }, truncated);
-  if (subject.method === "prompts/get") return emitSubject(state, subject, type, { name: subject.subject, ...common }, truncated);
+  if (subject.method === "resources/read")
+    return emitSubject(state, subject, type, { uri: subject.subject, ...common }, truncated);
+  if (subject.method === "prompts/get")
+    return emitSubject(state, subject, type, { name: subject.subject, ...common }, truncated);
   return emitSubject(state, subject, type, common, truncated);
 }
 
@@ -95,10 +147,22 @@ function withoutMeta(params: JsonObject | undefined): Record<string, unknown> {
   return rest;
 }
 
-function emitSubject<T extends EventType>(state: ProxyState, subject: PendingSubject, type: T, payload: Partial<PayloadByType[T]> | Record<string, unknown>, truncated = 0): Action {
+function emitSubject<T extends EventType>(
+  state: ProxyState,
+  subject: PendingSubject,
+  type: T,
+  payload: Partial<PayloadByType[T]> | Record<string, unknown>,
+  truncated = 0,
+): Action {
   const meta = withServer(state, { ...subject.meta, [META_CALL_ID]: subject.callId });
   if (truncated > 0) meta[META_TRUNCATED] = truncated;
   if (subject.rounds > 0 && !type.endsWith("_start")) meta[META_ROUNDS] = subject.rounds + 1;
-  const draft = { event_type: type, payload, runtime_meta: meta, agent_runtime: state.agentRuntime, user_id: subject.userId } as EventDraft;
+  const draft = {
+    event_type: type,
+    payload,
+    runtime_meta: meta,
+    agent_runtime: state.agentRuntime,
+    user_id: subject.userId,
+  } as EventDraft;
   return { type: "emit", draft };
 }

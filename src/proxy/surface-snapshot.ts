@@ -11,7 +11,13 @@ export const MAX_SURFACE_TOOLS = 10_000;
 
 export interface SurfaceCapture {
   /** From the latest initialize / server/discover result, as received (numbers as written). */
-  handshake: { server_info: Record<string, unknown> | null; capabilities: Record<string, unknown> | null; instructions: string | null } | undefined;
+  handshake:
+    | {
+        server_info: Record<string, unknown> | null;
+        capabilities: Record<string, unknown> | null;
+        instructions: string | null;
+      }
+    | undefined;
   /** Tools of the listing being paged through (first page onwards), as received; undefined when none is. */
   pages: unknown[] | undefined;
   /** Hashes already emitted in this session. */
@@ -26,7 +32,11 @@ export function createSurfaceCapture(): SurfaceCapture {
 export function noteHandshake(capture: SurfaceCapture, received: unknown): void {
   const result = isObject(received) && isObject(received.result) ? received.result : undefined;
   if (result === undefined) return;
-  const info = isObject(result.serverInfo) ? result.serverInfo : isObject(result._meta) && isObject(result._meta[MODERN_SERVER_INFO_KEY]) ? result._meta[MODERN_SERVER_INFO_KEY] : null;
+  const info = isObject(result.serverInfo)
+    ? result.serverInfo
+    : isObject(result._meta) && isObject(result._meta[MODERN_SERVER_INFO_KEY])
+      ? result._meta[MODERN_SERVER_INFO_KEY]
+      : null;
   capture.handshake = {
     server_info: info as Record<string, unknown> | null,
     capabilities: isObject(result.capabilities) ? result.capabilities : null,
@@ -45,7 +55,12 @@ export interface SeamFacts {
  * extend the one in progress. When the page is the last, returns the snapshot payload if its
  * hash is new to this session. Error answers end the listing without a snapshot.
  */
-export function notePage(capture: SurfaceCapture, received: unknown, firstPage: boolean, seam: SeamFacts): SurfaceSnapshotPayload | undefined {
+export function notePage(
+  capture: SurfaceCapture,
+  received: unknown,
+  firstPage: boolean,
+  seam: SeamFacts,
+): SurfaceSnapshotPayload | undefined {
   const result = isObject(received) && isObject(received.result) ? received.result : undefined;
   if (result === undefined || !Array.isArray(result.tools)) {
     capture.pages = undefined;
@@ -62,7 +77,12 @@ export function notePage(capture: SurfaceCapture, received: unknown, firstPage: 
   const tools = capture.pages;
   capture.pages = undefined;
   const handshake = capture.handshake ?? { server_info: null, capabilities: null, instructions: null };
-  const surface = { server_info: handshake.server_info, capabilities: handshake.capabilities, instructions: handshake.instructions, tools };
+  const surface = {
+    server_info: handshake.server_info,
+    capabilities: handshake.capabilities,
+    instructions: handshake.instructions,
+    tools,
+  };
   const hash = canonicalHash(surface);
   if (capture.emitted.has(hash)) return undefined;
   capture.emitted.add(hash);

@@ -51,10 +51,20 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       const spanId = options.randomHex(8);
       meta[META_TRACE_ID] = traceId;
       meta[META_SPAN_ID] = spanId;
-      return actions.map((action) => ((action.type === "forward" || action.type === "send") && action.to === "server" ? withTraceparent(action, value, traceId, spanId) : action));
+      return actions.map((action) =>
+        (action.type === "forward" || action.type === "send") && action.to === "server"
+          ? withTraceparent(action, value, traceId, spanId)
+          : action,
+      );
     },
     fromServer(line) {
-      if (initializeId === undefined || line.kind !== "message" || line.message.kind !== "response" || line.message.id !== initializeId) return;
+      if (
+        initializeId === undefined ||
+        line.kind !== "message" ||
+        line.message.kind !== "response" ||
+        line.message.id !== initializeId
+      )
+        return;
       initializeId = undefined;
       const result = line.message.value.result;
       if (isObject(result) && typeof result.protocolVersion === "string") protocolVersion = result.protocolVersion;
@@ -63,9 +73,18 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
 }
 
 /** The server-bound copy of the call (as the transforms would send it) with our traceparent in `params._meta`. */
-function withTraceparent(action: Extract<Action, { type: "forward" | "send" }>, original: JsonObject, traceId: string, spanId: string): Action {
+function withTraceparent(
+  action: Extract<Action, { type: "forward" | "send" }>,
+  original: JsonObject,
+  traceId: string,
+  spanId: string,
+): Action {
   const message = action.type === "send" && isObject(action.message) ? action.message : original;
   const params = isObject(message.params) ? message.params : {};
   const meta = isObject(params._meta) ? params._meta : {};
-  return { type: "send", to: "server", message: { ...message, params: { ...params, _meta: { ...meta, traceparent: formatTraceparent(traceId, spanId) } } } };
+  return {
+    type: "send",
+    to: "server",
+    message: { ...message, params: { ...params, _meta: { ...meta, traceparent: formatTraceparent(traceId, spanId) } } },
+  };
 }

@@ -6,12 +6,42 @@ import type { Classified, JsonObject, JsonRpcId, Message } from "../wire/jsonrpc
 import { decodeUtf8, isObject, wireResult } from "../wire/jsonrpc.ts";
 import { bound, callError, callOutcome, clientMeta, emit, userIdFor, withServer } from "./call-events.ts";
 import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
-import { answerInjectedCall, INTENT_SOURCE_PARAM, injectHandshake, injectToolList, intentAnnotation, isInjected, listOnlyInjected, offeredToolNames } from "./injection.ts";
+import {
+  answerInjectedCall,
+  INTENT_SOURCE_PARAM,
+  injectHandshake,
+  injectToolList,
+  intentAnnotation,
+  isInjected,
+  listOnlyInjected,
+  offeredToolNames,
+} from "./injection.ts";
 import { stripIntentParams } from "./intent-params.ts";
 import { followedTask, holdCall, resumeCall, taskAnswer, taskStatus } from "./multi-round.ts";
 import { track, untrack } from "./pending.ts";
-import { captures, intentMode, MODERN_CLIENT_INFO_KEY, MODERN_SERVER_INFO_KEY, MODERN_VERSION_KEY, noteClient, noteServer, type Action, type PendingCall, type PendingRequest, type PendingSubject, type ProxyState, type RequestFacts } from "./proxy-state.ts";
-import { captureGroupOf, isSubjectMethod, subjectError, subjectOf, subjectOutcome, subjectStart } from "./resource-prompt-events.ts";
+import {
+  captures,
+  intentMode,
+  MODERN_CLIENT_INFO_KEY,
+  MODERN_SERVER_INFO_KEY,
+  MODERN_VERSION_KEY,
+  noteClient,
+  noteServer,
+  type Action,
+  type PendingCall,
+  type PendingRequest,
+  type PendingSubject,
+  type ProxyState,
+  type RequestFacts,
+} from "./proxy-state.ts";
+import {
+  captureGroupOf,
+  isSubjectMethod,
+  subjectError,
+  subjectOf,
+  subjectOutcome,
+  subjectStart,
+} from "./resource-prompt-events.ts";
 import { notePage, noteHandshake } from "./surface-snapshot.ts";
 
 export { createProxyState, serverLinesPassUnchanged, MAX_PENDING_REQUESTS, PENDING_TTL_MS } from "./proxy-state.ts";
@@ -27,7 +57,13 @@ type Disposition = "forward" | "handled" | { readonly strip: readonly string[] }
  * A line from the client. `raw` is the line with its newline, forwarded when nothing changes.
  * `facts` are what the transport knows about this request (e.g. its principal in hosted mode).
  */
-export function fromClient(state: ProxyState, raw: Uint8Array, line: Classified, now: number, facts?: RequestFacts): Action[] {
+export function fromClient(
+  state: ProxyState,
+  raw: Uint8Array,
+  line: Classified,
+  now: number,
+  facts?: RequestFacts,
+): Action[] {
   const actions: Action[] = [];
   state.lineBytes = raw.length;
   if (line.kind === "junk") {
@@ -35,7 +71,12 @@ export function fromClient(state: ProxyState, raw: Uint8Array, line: Classified,
   } else if (line.kind === "message") {
     const disposition = clientMessage(state, line.message, now, facts, actions);
     if (disposition === "forward") actions.push({ type: "forward", to: "server", bytes: raw });
-    else if (disposition !== "handled") actions.push({ type: "send", to: "server", message: withoutArguments(raw, undefined, disposition.strip) ?? line.message.value });
+    else if (disposition !== "handled")
+      actions.push({
+        type: "send",
+        to: "server",
+        message: withoutArguments(raw, undefined, disposition.strip) ?? line.message.value,
+      });
   } else {
     let changed = false;
     const kept: unknown[] = [];
@@ -60,7 +101,8 @@ export function fromClient(state: ProxyState, raw: Uint8Array, line: Classified,
 function withoutArguments(raw: Uint8Array, index: number | undefined, keys: readonly string[]): JsonObject | undefined {
   const parsed = parseKeepingNumbers(decodeUtf8(raw));
   const message = index === undefined ? parsed : Array.isArray(parsed) ? parsed[index] : undefined;
-  if (!isPlainObject(message) || !isPlainObject(message.params) || !isPlainObject(message.params.arguments)) return undefined;
+  if (!isPlainObject(message) || !isPlainObject(message.params) || !isPlainObject(message.params.arguments))
+    return undefined;
   for (const key of keys) delete message.params.arguments[key];
   return message;
 }
@@ -73,7 +115,9 @@ export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified,
     actions.push({ type: "forward", to: "client", bytes: raw });
   } else if (line.kind === "message") {
     const out = serverMessage(state, line.message, receivedText(raw, undefined), now, actions);
-    actions.push(out === undefined ? { type: "forward", to: "client", bytes: raw } : { type: "send", to: "client", message: out });
+    actions.push(
+      out === undefined ? { type: "forward", to: "client", bytes: raw } : { type: "send", to: "client", message: out },
+    );
   } else {
     const values = [...line.values];
     let changed = false;
@@ -84,7 +128,9 @@ export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified,
         changed = true;
       }
     });
-    actions.push(changed ? { type: "send", to: "client", message: values } : { type: "forward", to: "client", bytes: raw });
+    actions.push(
+      changed ? { type: "send", to: "client", message: values } : { type: "forward", to: "client", bytes: raw },
+    );
   }
   return actions;
 }
@@ -108,7 +154,13 @@ function receivedText(raw: Uint8Array, index: number | undefined): ReceivedText 
   return { surface: () => (surface ??= parse()), wire: parse };
 }
 
-function clientMessage(state: ProxyState, message: Message, now: number, facts: RequestFacts | undefined, actions: Action[]): Disposition {
+function clientMessage(
+  state: ProxyState,
+  message: Message,
+  now: number,
+  facts: RequestFacts | undefined,
+  actions: Action[],
+): Disposition {
   if (message.kind === "notification") {
     if (message.method === "notifications/cancelled") cancelled(state, message.value.params, now, actions);
     return "forward";
@@ -129,7 +181,16 @@ function clientMessage(state: ProxyState, message: Message, now: number, facts: 
       answerInjectedCall(state, message.id, name, params, modern, userIdFor(state, facts, actions), actions);
       return "handled";
     }
-    return toolCall(state, message.id, typeof name === "string" ? name : String(name), params, meta, now, facts, actions);
+    return toolCall(
+      state,
+      message.id,
+      typeof name === "string" ? name : String(name),
+      params,
+      meta,
+      now,
+      facts,
+      actions,
+    );
   }
   if (isSubjectMethod(message.method)) {
     if (!captures(state, captureGroupOf(message.method))) return "forward";
@@ -139,23 +200,56 @@ function clientMessage(state: ProxyState, message: Message, now: number, facts: 
       track(state, message.id, resumed, now, actions); // one more round of the same read/get: no second start
       return "forward";
     }
-    const subject: PendingSubject = { method: message.method, subject: name, callId: `c${state.nextCallId++}`, meta: clientMeta(meta), userId: userIdFor(state, facts, actions), rounds: 0 };
-    track(state, message.id, { method: message.method, startedAt: now, firstPage: false, call: undefined, subject }, now, actions);
+    const subject: PendingSubject = {
+      method: message.method,
+      subject: name,
+      callId: `c${state.nextCallId++}`,
+      meta: clientMeta(meta),
+      userId: userIdFor(state, facts, actions),
+      rounds: 0,
+    };
+    track(
+      state,
+      message.id,
+      { method: message.method, startedAt: now, firstPage: false, call: undefined, subject },
+      now,
+      actions,
+    );
     actions.push(subjectStart(state, subject, params));
     return "forward";
   }
   const taskId = followedTask(state, message.method, params);
-  const firstPage = message.method === "tools/list" && (params?.cursor === undefined || params.cursor === null || params.cursor === "");
-  track(state, message.id, { method: message.method, startedAt: now, firstPage, call: undefined, taskId }, now, actions);
+  const firstPage =
+    message.method === "tools/list" && (params?.cursor === undefined || params.cursor === null || params.cursor === "");
+  track(
+    state,
+    message.id,
+    { method: message.method, startedAt: now, firstPage, call: undefined, taskId },
+    now,
+    actions,
+  );
   return "forward";
 }
 
 /** A call of a server tool: strip the intent params, then track it and emit its start (or continue a held call). */
-function toolCall(state: ProxyState, id: JsonRpcId, toolName: string, params: JsonObject, meta: JsonObject | undefined, now: number, facts: RequestFacts | undefined, actions: Action[]): Disposition {
+function toolCall(
+  state: ProxyState,
+  id: JsonRpcId,
+  toolName: string,
+  params: JsonObject,
+  meta: JsonObject | undefined,
+  now: number,
+  facts: RequestFacts | undefined,
+  actions: Action[],
+): Disposition {
   const intent = stripIntentParams(params.arguments, toolName, intentMode(state), state.intentRegistry);
   if (intent.unlisted && !state.unlistedStripped.has(toolName) && state.unlistedStripped.size < 1000) {
     state.unlistedStripped.add(toolName);
-    actions.push({ type: "log", level: "info", text: `stripped user_goal/expected_result from a call of "${toolName}", a tool not listed through the proxy (the names are reserved for it)` });
+    actions.push({
+      type: "log",
+      level: "info",
+      text: `stripped user_goal/expected_result from a call of "${toolName}", a tool not listed through the proxy (the names are reserved for it)`,
+    });
   }
   const disposition: Disposition = intent.stripped ? { strip: intent.removed } : "forward";
   const resumed = resumeCall(state, "tools/call", toolName, params);
@@ -164,7 +258,13 @@ function toolCall(state: ProxyState, id: JsonRpcId, toolName: string, params: Js
     return disposition;
   }
   if (!captures(state, "tools")) return disposition;
-  const call: PendingCall = { toolName, callId: `c${state.nextCallId++}`, meta: clientMeta(meta), userId: userIdFor(state, facts, actions), rounds: 0 };
+  const call: PendingCall = {
+    toolName,
+    callId: `c${state.nextCallId++}`,
+    meta: clientMeta(meta),
+    userId: userIdFor(state, facts, actions),
+    rounds: 0,
+  };
   track(state, id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
   if (intent.intent !== undefined && !state.proactiveFiled) {
     state.proactiveFiled = true;
@@ -180,9 +280,19 @@ function toolCall(state: ProxyState, id: JsonRpcId, toolName: string, params: Js
 }
 
 /** Returns the message to send instead of the line's bytes when it was rewritten; undefined to forward them. */
-function serverMessage(state: ProxyState, message: Message, text: ReceivedText, now: number, actions: Action[]): JsonObject | undefined {
+function serverMessage(
+  state: ProxyState,
+  message: Message,
+  text: ReceivedText,
+  now: number,
+  actions: Action[],
+): JsonObject | undefined {
   if (message.kind === "notification") {
-    if (message.method === "notifications/tasks/status" && isObject(message.value.params) && typeof message.value.params.taskId === "string") {
+    if (
+      message.method === "notifications/tasks/status" &&
+      isObject(message.value.params) &&
+      typeof message.value.params.taskId === "string"
+    ) {
       const action = taskStatus(state, message.value.params.taskId, message.value.params, now);
       if (action !== undefined) actions.push(action);
     }
@@ -194,13 +304,16 @@ function serverMessage(state: ProxyState, message: Message, text: ReceivedText, 
   const result = isObject(message.value.result) ? message.value.result : undefined;
   // Stateless-era results carry serverInfo in _meta; a session may never see server/discover
   // (SDK v2 probes on a separate process), so learn the server's name from any answer.
-  if (state.serverLabel === null && result !== undefined && isObject(result._meta)) noteServer(state, result._meta[MODERN_SERVER_INFO_KEY]);
+  if (state.serverLabel === null && result !== undefined && isObject(result._meta))
+    noteServer(state, result._meta[MODERN_SERVER_INFO_KEY]);
   if (request.call) {
-    if (result === undefined || !holdCall(state, request, result, now, actions)) actions.push(callOutcome(state, request, message.value, result, now));
+    if (result === undefined || !holdCall(state, request, result, now, actions))
+      actions.push(callOutcome(state, request, message.value, result, now));
     return undefined;
   }
   if (request.subject) {
-    if (result === undefined || !holdCall(state, request, result, now, actions)) actions.push(subjectOutcome(state, request.subject, request.startedAt, message.value, result, now));
+    if (result === undefined || !holdCall(state, request, result, now, actions))
+      actions.push(subjectOutcome(state, request.subject, request.startedAt, message.value, result, now));
     return undefined;
   }
   if (request.taskId !== undefined) {
@@ -210,21 +323,35 @@ function serverMessage(state: ProxyState, message: Message, text: ReceivedText, 
   }
   if (request.method === "tools/list") snapshotSurface(state, request, result, text, actions);
   if (result === undefined) return undefined;
-  if (request.method !== "initialize" && request.method !== "server/discover" && request.method !== "tools/list") return undefined;
+  if (request.method !== "initialize" && request.method !== "server/discover" && request.method !== "tools/list")
+    return undefined;
   if (request.method !== "tools/list") noteHandshake(state.surface, text.surface());
   try {
     const tree = text.wire();
     const target = isPlainObject(tree) && isPlainObject(tree.result) ? tree : message.value;
-    const rewritten = request.method === "tools/list" ? injectToolList(state, request, target.result as JsonObject, actions) : injectHandshake(state, target.result as JsonObject, actions);
+    const rewritten =
+      request.method === "tools/list"
+        ? injectToolList(state, request, target.result as JsonObject, actions)
+        : injectHandshake(state, target.result as JsonObject, actions);
     return rewritten ? target : undefined;
   } catch (error) {
     // Fail open: whatever odd shape made the rewrite throw, the client still gets the server's answer.
-    actions.push({ type: "log", level: "warn", text: `could not add the proxy's part to a ${request.method} answer (${String(error)}); forwarded it unchanged` });
+    actions.push({
+      type: "log",
+      level: "warn",
+      text: `could not add the proxy's part to a ${request.method} answer (${String(error)}); forwarded it unchanged`,
+    });
     return undefined;
   }
 }
 
-function snapshotSurface(state: ProxyState, request: PendingRequest, result: JsonObject | undefined, text: ReceivedText, actions: Action[]): void {
+function snapshotSurface(
+  state: ProxyState,
+  request: PendingRequest,
+  result: JsonObject | undefined,
+  text: ReceivedText,
+  actions: Action[],
+): void {
   const firstPage = request.firstPage;
   if (result === undefined || !Array.isArray(result.tools)) {
     state.surface.pages = undefined;
@@ -241,7 +368,15 @@ function snapshotSurface(state: ProxyState, request: PendingRequest, result: Jso
     state.surface.pages = undefined; // the text already parsed once: cannot happen, but never break the pipe
   }
   if (payload !== undefined) {
-    actions.push({ type: "emit", draft: { event_type: "surface_snapshot", payload, runtime_meta: withServer(state, {}), agent_runtime: state.agentRuntime } });
+    actions.push({
+      type: "emit",
+      draft: {
+        event_type: "surface_snapshot",
+        payload,
+        runtime_meta: withServer(state, {}),
+        agent_runtime: state.agentRuntime,
+      },
+    });
   }
 }
 
@@ -249,7 +384,11 @@ function cancelled(state: ProxyState, params: unknown, now: number, actions: Act
   if (!isObject(params)) return;
   const request = untrack(state, params.requestId as JsonRpcId);
   if (request === undefined) return;
-  const reason = typeof params.reason === "string" ? `cancelled by the client: ${params.reason}` : "cancelled by the client";
+  const reason =
+    typeof params.reason === "string" ? `cancelled by the client: ${params.reason}` : "cancelled by the client";
   if (request.call) actions.push(callError(state, request, "cancelled", reason, now));
-  else if (request.subject) actions.push(subjectError(state, request.subject, "cancelled", reason, Math.max(0, Math.round(now - request.startedAt))));
+  else if (request.subject)
+    actions.push(
+      subjectError(state, request.subject, "cancelled", reason, Math.max(0, Math.round(now - request.startedAt))),
+    );
 }

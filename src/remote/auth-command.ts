@@ -11,7 +11,11 @@ import { configDir, expiresAt, serverKey, TokenStore, type ServerAuthRecord } fr
 export const LOGIN_TIMEOUT_MS = 300_000;
 
 /** Runs `auth login|logout|list`; returns an exit code. Misuse throws LocalError(E_USAGE). */
-export async function runAuthCommand(args: ParsedArgs, io: CommandContext, fetchFn: typeof fetch = fetch): Promise<number> {
+export async function runAuthCommand(
+  args: ParsedArgs,
+  io: CommandContext,
+  fetchFn: typeof fetch = fetch,
+): Promise<number> {
   const [action, ...extra] = args.positionals;
   if (extra.length > 0) throw new LocalError("E_USAGE", `unexpected argument "${extra[0]}"`);
   const store = new TokenStore(configDir(io.env, io.homeDir, io.platform));
@@ -32,7 +36,13 @@ export async function runAuthCommand(args: ParsedArgs, io: CommandContext, fetch
   }
 }
 
-async function loginCommand(args: ParsedArgs, url: string, io: CommandContext, store: TokenStore, fetchFn: typeof fetch): Promise<number> {
+async function loginCommand(
+  args: ParsedArgs,
+  url: string,
+  io: CommandContext,
+  store: TokenStore,
+  fetchFn: typeof fetch,
+): Promise<number> {
   const headers = Array.isArray(args.values.header) ? args.values.header : [];
   const resolved = resolveRemoteTarget({ url, headers, allowHttp: args.values["allow-http"] === true }, io.env);
   if (!resolved.ok) throw new LocalError("E_USAGE", resolved.problems.join("; "));
@@ -46,16 +56,34 @@ async function loginCommand(args: ParsedArgs, url: string, io: CommandContext, s
     return fetchFn(input, { ...init, headers: merged });
   }) as typeof fetch;
   try {
-    await login({ store, server: target.url, env: io.env, platform: io.platform, tell: io.stderr, fetch: withHeaders, now: Date.now }, { timeoutMs: LOGIN_TIMEOUT_MS });
+    await login(
+      {
+        store,
+        server: target.url,
+        env: io.env,
+        platform: io.platform,
+        tell: io.stderr,
+        fetch: withHeaders,
+        now: Date.now,
+      },
+      { timeoutMs: LOGIN_TIMEOUT_MS },
+    );
   } catch (error) {
-    throw new LocalError("E_AUTH", `login to ${target.origin} failed: ${error instanceof LocalError ? error.message : describeError(error)}`, { cause: error });
+    throw new LocalError(
+      "E_AUTH",
+      `login to ${target.origin} failed: ${error instanceof LocalError ? error.message : describeError(error)}`,
+      { cause: error },
+    );
   }
-  io.stderr(`baton-proxy: signed in to ${target.origin}; credentials cached in ${store.pathOf(serverKey(target.url))}\n`);
+  io.stderr(
+    `baton-proxy: signed in to ${target.origin}; credentials cached in ${store.pathOf(serverKey(target.url))}\n`,
+  );
   return 0;
 }
 
 function logoutCommand(url: string | undefined, all: boolean, io: CommandContext, store: TokenStore): number {
-  if (all === (url !== undefined)) throw new LocalError("E_USAGE", "auth logout needs --url URL or --all (one of them)");
+  if (all === (url !== undefined))
+    throw new LocalError("E_USAGE", "auth logout needs --url URL or --all (one of them)");
   if (all) {
     const records = store.list();
     for (const record of records) store.remove(record.server);
@@ -78,9 +106,17 @@ export function renderAuthList(records: readonly ServerAuthRecord[], now: number
   if (records.length === 0) return "No cached credentials.\n";
   const lines = records.map((record) => {
     const until = expiresAt(record);
-    const token = record.tokens?.access_token === undefined ? "no token" : until === undefined ? "token (no expiry given)" : until > now ? `token valid until ${new Date(until).toISOString()}` : "token expired";
+    const token =
+      record.tokens?.access_token === undefined
+        ? "no token"
+        : until === undefined
+          ? "token (no expiry given)"
+          : until > now
+            ? `token valid until ${new Date(until).toISOString()}`
+            : "token expired";
     const refresh = typeof record.tokens?.refresh_token === "string" ? ", refreshable" : "";
-    const client = typeof record.clientInformation?.client_id === "string" ? `, client ${record.clientInformation.client_id}` : "";
+    const client =
+      typeof record.clientInformation?.client_id === "string" ? `, client ${record.clientInformation.client_id}` : "";
     return `${record.server}  ${token}${refresh}${client}`;
   });
   return `${lines.join("\n")}\n`;

@@ -26,7 +26,12 @@ export function staticAuthorizer(target: RemoteTarget, bearer: string | undefine
  * 401s share one flow. A server without discoverable authorization fails at once with the
  * `auth login` hint. The OAuth modules load only when a server asks for authorization.
  */
-export function oauthAuthorizer(target: RemoteTarget, timeoutMs: number, logger: Logger, makeDeps: () => Promise<import("./oauth-flow.ts").OAuthDeps>): Authorizer {
+export function oauthAuthorizer(
+  target: RemoteTarget,
+  timeoutMs: number,
+  logger: Logger,
+  makeDeps: () => Promise<import("./oauth-flow.ts").OAuthDeps>,
+): Authorizer {
   let deps: import("./oauth-flow.ts").OAuthDeps | undefined;
   let cached: { token: string | undefined; expiresAt: number | undefined; margin: number } | undefined;
   let refreshing: Promise<unknown> | undefined;
@@ -37,9 +42,14 @@ export function oauthAuthorizer(target: RemoteTarget, timeoutMs: number, logger:
     const { serverKey, expiresAt } = await import("./token-store.ts");
     const record = store.load(serverKey(target.url));
     const token = record.tokens?.access_token;
-    const lifetime = typeof record.tokens?.expires_in === "number" ? record.tokens.expires_in * 1000 : Number.POSITIVE_INFINITY;
+    const lifetime =
+      typeof record.tokens?.expires_in === "number" ? record.tokens.expires_in * 1000 : Number.POSITIVE_INFINITY;
     // Short-lived tokens are refreshed in their last half, not a minute early (which would be always).
-    cached = { token: typeof token === "string" ? token : undefined, expiresAt: expiresAt(record), margin: Math.min(REFRESH_MARGIN_MS, lifetime / 2) };
+    cached = {
+      token: typeof token === "string" ? token : undefined,
+      expiresAt: expiresAt(record),
+      margin: Math.min(REFRESH_MARGIN_MS, lifetime / 2),
+    };
   };
   const refresh = async (resourceMetadataUrl?: URL): Promise<boolean> => {
     const { refreshTokens } = await import("./oauth-flow.ts");

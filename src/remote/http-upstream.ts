@@ -88,7 +88,9 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
       });
     } else if (frame.kind === "overflow" && !refusedLong) {
       refusedLong = true;
-      logger.error(`a client message over ${MAX_REMOTE_MESSAGE_BYTES / 1024 / 1024} MiB cannot be sent to ${target.origin}; dropped`);
+      logger.error(
+        `a client message over ${MAX_REMOTE_MESSAGE_BYTES / 1024 / 1024} MiB cannot be sent to ${target.origin}; dropped`,
+      );
     }
   };
 

@@ -8,7 +8,14 @@ export const ACCEPT_SSE = "text/event-stream";
 /** The body key that marks a stateless-era (2026-07-28) request. */
 const MODERN_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
 /** Methods whose `Mcp-Name` header mirrors a param (SEP-2243). */
-const NAME_SOURCE: Readonly<Record<string, string>> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri", "tasks/get": "taskId", "tasks/cancel": "taskId", "tasks/update": "taskId" };
+const NAME_SOURCE: Readonly<Record<string, string>> = {
+  "tools/call": "name",
+  "prompts/get": "name",
+  "resources/read": "uri",
+  "tasks/get": "taskId",
+  "tasks/cancel": "taskId",
+  "tasks/update": "taskId",
+};
 const BASE64_PREFIX = "=?base64?";
 const BASE64_SUFFIX = "?=";
 const NEWLINE = 0x0a;
@@ -26,7 +33,11 @@ export interface SessionFacts {
  * handshake (never on `initialize`). Stateless era (the body carries its version in `_meta`): the
  * version from the body, `Mcp-Method`, and `Mcp-Name` where the method names a target.
  */
-export function postHeaders(base: Readonly<Record<string, string>>, facts: SessionFacts, message: JsonObject | undefined): Record<string, string> {
+export function postHeaders(
+  base: Readonly<Record<string, string>>,
+  facts: SessionFacts,
+  message: JsonObject | undefined,
+): Record<string, string> {
   const headers: Record<string, string> = { ...base, "Content-Type": "application/json", Accept: ACCEPT_POST };
   if (facts.sessionId !== undefined) headers["Mcp-Session-Id"] = facts.sessionId;
   const method = typeof message?.method === "string" ? message.method : undefined;
@@ -48,7 +59,12 @@ export function postHeaders(base: Readonly<Record<string, string>>, facts: Sessi
 }
 
 /** Headers of the standing GET stream, a resumption GET, or the closing DELETE. */
-export function sessionHeaders(base: Readonly<Record<string, string>>, facts: SessionFacts, accept?: string, lastEventId?: string): Record<string, string> {
+export function sessionHeaders(
+  base: Readonly<Record<string, string>>,
+  facts: SessionFacts,
+  accept?: string,
+  lastEventId?: string,
+): Record<string, string> {
   const headers: Record<string, string> = { ...base };
   if (accept !== undefined) headers.Accept = accept;
   if (facts.sessionId !== undefined) headers["Mcp-Session-Id"] = facts.sessionId;
@@ -59,7 +75,11 @@ export function sessionHeaders(base: Readonly<Record<string, string>>, facts: Se
 
 /** SEP-2243 header value: plain when it is visible ASCII without edge spaces, else the Base64 sentinel form. */
 export function encodeHeaderValue(value: string): string {
-  const plain = value !== "" && value === value.trim() && !(value.startsWith(BASE64_PREFIX) && value.endsWith(BASE64_SUFFIX)) && /^[\t\x20-\x7e]*$/.test(value);
+  const plain =
+    value !== "" &&
+    value === value.trim() &&
+    !(value.startsWith(BASE64_PREFIX) && value.endsWith(BASE64_SUFFIX)) &&
+    /^[\t\x20-\x7e]*$/.test(value);
   return plain ? value : `${BASE64_PREFIX}${Buffer.from(value, "utf8").toString("base64")}${BASE64_SUFFIX}`;
 }
 

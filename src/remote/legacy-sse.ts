@@ -29,7 +29,11 @@ export class LegacySseUpstream {
     const timer = setTimeout(() => this.abort.abort(new UpstreamTimeout()), timeoutMs);
     let response: Response;
     try {
-      response = await fetch(target.url, { method: "GET", headers: { ...(await this.authorized()), Accept: ACCEPT_SSE }, signal: this.abort.signal });
+      response = await fetch(target.url, {
+        method: "GET",
+        headers: { ...(await this.authorized()), Accept: ACCEPT_SSE },
+        signal: this.abort.signal,
+      });
     } catch (error) {
       clearTimeout(timer);
       return fetchFailure(target.origin, this.abort.signal.reason ?? error, timeoutMs);
@@ -37,7 +41,9 @@ export class LegacySseUpstream {
     if (!response.ok || !(response.headers.get("content-type") ?? "").includes("text/event-stream")) {
       clearTimeout(timer);
       await response.body?.cancel().catch(() => undefined);
-      return response.ok ? { errorType: "upstream_protocol", reason: `${target.origin} answered the SSE GET without an event stream` } : httpFailure(target.origin, response.status, response.statusText, "");
+      return response.ok
+        ? { errorType: "upstream_protocol", reason: `${target.origin} answered the SSE GET without an event stream` }
+        : httpFailure(target.origin, response.status, response.statusText, "");
     }
     const reader = new ResponseReader([], false, { sessionId: undefined, protocolVersion: undefined }, sink);
     let announced: (value: true | UpstreamFailure) => void = () => undefined;
@@ -46,7 +52,11 @@ export class LegacySseUpstream {
     void consumeSse(response.body, parser, (event) => {
       if (event.event === "endpoint" && this.endpoint === undefined) {
         const endpoint = safeEndpoint(target.url, event.data);
-        if (endpoint === undefined) announced({ errorType: "upstream_protocol", reason: `${target.origin} announced an endpoint on another origin; refusing it` });
+        if (endpoint === undefined)
+          announced({
+            errorType: "upstream_protocol",
+            reason: `${target.origin} announced an endpoint on another origin; refusing it`,
+          });
         else {
           this.endpoint = endpoint;
           announced(true);
@@ -58,8 +68,12 @@ export class LegacySseUpstream {
       .catch(() => undefined)
       .then(() => {
         clearTimeout(timer);
-        announced({ errorType: "upstream_protocol", reason: `${target.origin} closed the SSE stream before naming its endpoint` });
-        if (this.endpoint !== undefined && !this.stopping) sink.lost?.(`the HTTP+SSE stream from ${target.origin} ended`);
+        announced({
+          errorType: "upstream_protocol",
+          reason: `${target.origin} closed the SSE stream before naming its endpoint`,
+        });
+        if (this.endpoint !== undefined && !this.stopping)
+          sink.lost?.(`the HTTP+SSE stream from ${target.origin} ended`);
       });
     const outcome = await ready;
     clearTimeout(timer);
@@ -75,7 +89,12 @@ export class LegacySseUpstream {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
     try {
-      const response = await fetch(this.endpoint, { method: "POST", headers: { ...(await this.authorized()), "Content-Type": "application/json" }, body, signal: controller.signal });
+      const response = await fetch(this.endpoint, {
+        method: "POST",
+        headers: { ...(await this.authorized()), "Content-Type": "application/json" },
+        body,
+        signal: controller.signal,
+      });
       const text = response.ok ? "" : await response.text().catch(() => "");
       if (response.ok) await response.body?.cancel().catch(() => undefined);
       else fail(httpFailure(target.origin, response.status, response.statusText, text));

@@ -29,9 +29,21 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
         const code = url.searchParams.get("code") ?? undefined;
         const error = url.searchParams.get("error") ?? undefined;
         const state = url.searchParams.get("state") ?? undefined;
-        deliver?.({ code, error: error === undefined ? undefined : `${error}${url.searchParams.get("error_description") ? `: ${url.searchParams.get("error_description")}` : ""}`, state });
-        const text = code !== undefined ? "baton-proxy is signed in. You can close this window." : "baton-proxy could not sign in; see the terminal.";
-        return new Response(`<!doctype html><meta charset="utf-8"><title>baton-proxy</title><p>${text}</p>`, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+        deliver?.({
+          code,
+          error:
+            error === undefined
+              ? undefined
+              : `${error}${url.searchParams.get("error_description") ? `: ${url.searchParams.get("error_description")}` : ""}`,
+          state,
+        });
+        const text =
+          code !== undefined
+            ? "baton-proxy is signed in. You can close this window."
+            : "baton-proxy could not sign in; see the terminal.";
+        return new Response(`<!doctype html><meta charset="utf-8"><title>baton-proxy</title><p>${text}</p>`, {
+          headers: { "Content-Type": "text/html; charset=utf-8" },
+        });
       },
     });
   let server: ReturnType<typeof serve>;
@@ -46,12 +58,21 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
     redirectUrl: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
     waitForCode(state, timeoutMs) {
       return new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new LocalError("E_AUTH", `no answer from the browser within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new LocalError("E_AUTH", `no answer from the browser within ${Math.round(timeoutMs / 1000)} s`)),
+          timeoutMs,
+        );
         deliver = (outcome) => {
           if (outcome.state !== state) return; // a stale or forged callback: keep waiting for ours
           clearTimeout(timer);
           if (outcome.code !== undefined) resolve(outcome.code);
-          else reject(new LocalError("E_AUTH", `the authorization server refused: ${outcome.error ?? "no code in the redirect"}`));
+          else
+            reject(
+              new LocalError(
+                "E_AUTH",
+                `the authorization server refused: ${outcome.error ?? "no code in the redirect"}`,
+              ),
+            );
         };
       });
     },
@@ -66,11 +87,26 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
  * URL appended) when set, else the platform's opener. Failing to open is not fatal: the caller
  * prints the URL too.
  */
-export function openBrowser(url: string, env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): void {
+export function openBrowser(
+  url: string,
+  env: Readonly<Record<string, string | undefined>>,
+  platform: NodeJS.Platform,
+): void {
   const custom = env.BATON_OAUTH_OPENER?.trim();
-  const command = custom ? [...custom.split(/\s+/), url] : platform === "darwin" ? ["open", url] : platform === "win32" ? ["rundll32", "url.dll,FileProtocolHandler", url] : ["xdg-open", url];
+  const command = custom
+    ? [...custom.split(/\s+/), url]
+    : platform === "darwin"
+      ? ["open", url]
+      : platform === "win32"
+        ? ["rundll32", "url.dll,FileProtocolHandler", url]
+        : ["xdg-open", url];
   try {
-    const child = Bun.spawn(command, { stdin: "ignore", stdout: "ignore", stderr: "ignore", env: { ...env } as Record<string, string> });
+    const child = Bun.spawn(command, {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
+      env: { ...env } as Record<string, string>,
+    });
     child.unref();
   } catch {
     // No opener on this machine (a server, a container): the printed URL is the way.

@@ -1,7 +1,11 @@
 // The MCP authorization flow for one remote server, driven by the official SDK's client auth module, cached by TokenStore.
 
 import type { OAuthClientProvider, OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js";
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from "@modelcontextprotocol/sdk/shared/auth.js";
 import { LocalError } from "../errors.ts";
 import { listenForRedirect, openBrowser } from "./loopback-redirect.ts";
 import { serverKey, type ServerAuthRecord, type TokenStore } from "./token-store.ts";
@@ -41,7 +45,13 @@ class CachedProvider implements OAuthClientProvider {
   }
 
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: "baton-proxy", redirect_uris: [this.redirectUrl], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" };
+    return {
+      client_name: "baton-proxy",
+      redirect_uris: [this.redirectUrl],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    };
   }
 
   state(): string {
@@ -51,7 +61,9 @@ class CachedProvider implements OAuthClientProvider {
   clientInformation(): OAuthClientInformationMixed | undefined {
     const configured = this.deps.env.BATON_OAUTH_CLIENT_ID?.trim();
     if (configured) return { client_id: configured };
-    const stored = this.record.clientInformation as (OAuthClientInformationMixed & { redirect_uris?: string[] }) | undefined;
+    const stored = this.record.clientInformation as
+      | (OAuthClientInformationMixed & { redirect_uris?: string[] })
+      | undefined;
     // A registration names its redirect URIs: one made for another loopback port cannot be reused.
     if (stored?.redirect_uris !== undefined && !stored.redirect_uris.includes(this.redirectUrl)) return undefined;
     return stored;
@@ -75,7 +87,9 @@ class CachedProvider implements OAuthClientProvider {
   redirectToAuthorization(url: URL): void {
     this.needsLogin = true;
     if (!this.interactive) return;
-    this.deps.tell(`baton-proxy: to authorize access to ${this.deps.server.origin}, open this URL in a browser (opening it now):\n\n  ${url.href}\n\n`);
+    this.deps.tell(
+      `baton-proxy: to authorize access to ${this.deps.server.origin}, open this URL in a browser (opening it now):\n\n  ${url.href}\n\n`,
+    );
     openBrowser(url.href, this.deps.env, this.deps.platform);
   }
 
@@ -127,12 +141,16 @@ function registeredPort(record: ServerAuthRecord): number | undefined {
 export async function refreshTokens(deps: OAuthDeps, resourceMetadataUrl?: URL): Promise<boolean> {
   const record = deps.store.load(serverKey(deps.server));
   // A refresh sends no redirect URI; a configured client id has no registration to take one from.
-  const redirect = (record.clientInformation?.redirect_uris as string[] | undefined)?.[0] ?? "http://127.0.0.1/callback";
+  const redirect =
+    (record.clientInformation?.redirect_uris as string[] | undefined)?.[0] ?? "http://127.0.0.1/callback";
   if (typeof record.tokens?.refresh_token !== "string") return false;
   const { auth } = await loadSdk();
   const provider = new CachedProvider(deps, redirect, false);
   try {
-    return (await auth(provider, { serverUrl: deps.server, resourceMetadataUrl, fetchFn: deps.fetch })) === "AUTHORIZED" && !provider.needsLogin;
+    return (
+      (await auth(provider, { serverUrl: deps.server, resourceMetadataUrl, fetchFn: deps.fetch })) === "AUTHORIZED" &&
+      !provider.needsLogin
+    );
   } catch {
     return false;
   }
@@ -150,10 +168,19 @@ export async function login(deps: OAuthDeps, options: { resourceMetadataUrl?: UR
   try {
     const provider = new CachedProvider(deps, loopback.redirectUrl, true);
     const serverUrl = deps.server;
-    const first = await wrap(() => auth(provider, { serverUrl, resourceMetadataUrl: options.resourceMetadataUrl, fetchFn: deps.fetch }));
+    const first = await wrap(() =>
+      auth(provider, { serverUrl, resourceMetadataUrl: options.resourceMetadataUrl, fetchFn: deps.fetch }),
+    );
     if (first === "AUTHORIZED") return;
     const code = await loopback.waitForCode(provider.stateValue, options.timeoutMs);
-    const second = await wrap(() => auth(provider, { serverUrl, authorizationCode: code, resourceMetadataUrl: options.resourceMetadataUrl, fetchFn: deps.fetch }));
+    const second = await wrap(() =>
+      auth(provider, {
+        serverUrl,
+        authorizationCode: code,
+        resourceMetadataUrl: options.resourceMetadataUrl,
+        fetchFn: deps.fetch,
+      }),
+    );
     if (second !== "AUTHORIZED") throw new LocalError("E_AUTH", "the authorization server did not issue tokens");
   } finally {
     loopback.close();

@@ -19,7 +19,19 @@ export interface RemoteTarget {
 }
 
 /** Headers the proxy owns on the wire: a `--header` may not set them. */
-const RESERVED_HEADERS = new Set(["accept", "content-type", "content-length", "host", "mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name", "connection", "transfer-encoding"]);
+const RESERVED_HEADERS = new Set([
+  "accept",
+  "content-type",
+  "content-length",
+  "host",
+  "mcp-session-id",
+  "mcp-protocol-version",
+  "last-event-id",
+  "mcp-method",
+  "mcp-name",
+  "connection",
+  "transfer-encoding",
+]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -27,7 +39,10 @@ const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  * Checks the URL and resolves `${NAME}` references in header values from `env`. Every problem is
  * reported at once; no problem text ever contains a header value (only its name).
  */
-export function resolveRemoteTarget(args: RemoteArgs, env: Readonly<Record<string, string | undefined>>): { ok: true; target: RemoteTarget } | { ok: false; problems: string[] } {
+export function resolveRemoteTarget(
+  args: RemoteArgs,
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; target: RemoteTarget } | { ok: false; problems: string[] } {
   const problems: string[] = [];
   const secrets: string[] = [];
   let url: URL | undefined;
@@ -37,11 +52,15 @@ export function resolveRemoteTarget(args: RemoteArgs, env: Readonly<Record<strin
     problems.push(`--url is not a valid URL (expected https://host/path)`);
   }
   if (url !== undefined) {
-    if (url.protocol !== "https:" && url.protocol !== "http:") problems.push(`--url must be http(s):// (got "${url.protocol}")`);
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      problems.push(`--url must be http(s):// (got "${url.protocol}")`);
     else if (url.protocol === "http:" && !isLoopback(url.hostname) && !args.allowHttp) {
-      problems.push(`--url ${url.origin} is plain http to a non-local host: use https, or add --allow-http if you accept sending credentials in clear`);
+      problems.push(
+        `--url ${url.origin} is plain http to a non-local host: use https, or add --allow-http if you accept sending credentials in clear`,
+      );
     }
-    if (url.username !== "" || url.password !== "") secrets.push(decodeURIComponent(url.username), decodeURIComponent(url.password));
+    if (url.username !== "" || url.password !== "")
+      secrets.push(decodeURIComponent(url.username), decodeURIComponent(url.password));
     url.hash = "";
   }
   const headers: Record<string, string> = {};
@@ -57,13 +76,18 @@ export function resolveRemoteTarget(args: RemoteArgs, env: Readonly<Record<strin
       continue;
     }
     const missing: string[] = [];
-    const value = line.slice(colon + 1).trim().replace(REFERENCE, (_all, ref: string) => {
-      const resolved = env[ref];
-      if (resolved === undefined || resolved === "") missing.push(ref);
-      return resolved ?? "";
-    });
+    const value = line
+      .slice(colon + 1)
+      .trim()
+      .replace(REFERENCE, (_all, ref: string) => {
+        const resolved = env[ref];
+        if (resolved === undefined || resolved === "") missing.push(ref);
+        return resolved ?? "";
+      });
     if (missing.length > 0) {
-      problems.push(`--header ${name} refers to ${missing.map((m) => `\${${m}}`).join(", ")}, which ${missing.length === 1 ? "is" : "are"} not set in the environment`);
+      problems.push(
+        `--header ${name} refers to ${missing.map((m) => `\${${m}}`).join(", ")}, which ${missing.length === 1 ? "is" : "are"} not set in the environment`,
+      );
       continue;
     }
     if (/[\r\n\0]/.test(value)) {
@@ -83,5 +107,7 @@ export function displayOrigin(url: URL): string {
 }
 
 export function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  return (
+    hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127\.\d+\.\d+\.\d+$/.test(hostname)
+  );
 }

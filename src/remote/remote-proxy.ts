@@ -12,8 +12,15 @@ import { resolveRemoteTarget, type RemoteTarget } from "./remote-options.ts";
 import type { Authorizer } from "./upstream-types.ts";
 
 /** The `--url`, `--header` and `--allow-http` options as a checked target, or the problems (reported with the configuration's). */
-export function prepareRemote(options: Readonly<Record<string, OptionValue>>, env: Readonly<Record<string, string | undefined>>): { ok: true; target: RemoteTarget } | { ok: false; problems: string[] } {
-  const headers = Array.isArray(options.header) ? options.header : typeof options.header === "string" ? [options.header] : [];
+export function prepareRemote(
+  options: Readonly<Record<string, OptionValue>>,
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; target: RemoteTarget } | { ok: false; problems: string[] } {
+  const headers = Array.isArray(options.header)
+    ? options.header
+    : typeof options.header === "string"
+      ? [options.header]
+      : [];
   return resolveRemoteTarget({ url: String(options.url), headers, allowHttp: options["allow-http"] === true }, env);
 }
 
@@ -30,8 +37,23 @@ export function openRemoteUpstream(target: RemoteTarget, config: Config, logger:
   else {
     authorizer = oauthAuthorizer(target, config.upstreamTimeoutMs, logger, async () => {
       const { configDir, TokenStore } = await import("./token-store.ts");
-      return { store: new TokenStore(configDir(io.env, io.homeDir, io.platform)), server: target.url, env: io.env, platform: io.platform, tell: io.stderr, fetch, now: Date.now };
+      return {
+        store: new TokenStore(configDir(io.env, io.homeDir, io.platform)),
+        server: target.url,
+        env: io.env,
+        platform: io.platform,
+        tell: io.stderr,
+        fetch,
+        now: Date.now,
+      };
     });
   }
-  return createHttpUpstream({ target, timeoutMs: config.upstreamTimeoutMs, userAgent: SDK_VERSION, authorizer, logger, fetch });
+  return createHttpUpstream({
+    target,
+    timeoutMs: config.upstreamTimeoutMs,
+    userAgent: SDK_VERSION,
+    authorizer,
+    logger,
+    fetch,
+  });
 }

@@ -57,7 +57,8 @@ export class ResponseReader {
       if (!this.waiting.has(id)) continue;
       this.waiting.delete(id);
       const result = message.result;
-      if (this.isInitialize && isObject(result) && typeof result.protocolVersion === "string") this.facts.protocolVersion = result.protocolVersion;
+      if (this.isInitialize && isObject(result) && typeof result.protocolVersion === "string")
+        this.facts.protocolVersion = result.protocolVersion;
     }
   }
 }

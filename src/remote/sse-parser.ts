@@ -72,7 +72,12 @@ export class SseParser {
 
   private line(line: string, events: SseEvent[]): void {
     if (line === "") {
-      if (this.hasData) events.push({ event: this.eventType === "" ? "message" : this.eventType, data: this.data.join("\n"), id: this.lastEventId });
+      if (this.hasData)
+        events.push({
+          event: this.eventType === "" ? "message" : this.eventType,
+          data: this.data.join("\n"),
+          id: this.lastEventId,
+        });
       this.eventType = "";
       this.data = [];
       this.hasData = false;

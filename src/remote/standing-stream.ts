@@ -46,7 +46,9 @@ export async function runStandingStream(options: StandingStreamOptions): Promise
     if (isClosing()) return;
     misses = reader.events > before ? 1 : misses + 1;
     if (misses > MAX_RESUME_ATTEMPTS) {
-      logger.warn(`gave up on the server-to-client stream of ${target.origin} after ${MAX_RESUME_ATTEMPTS} attempts; requests still work`);
+      logger.warn(
+        `gave up on the server-to-client stream of ${target.origin} after ${MAX_RESUME_ATTEMPTS} attempts; requests still work`,
+      );
       return;
     }
     await Bun.sleep(resumeDelayMs(misses, parser.retryMs));

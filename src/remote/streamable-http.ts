@@ -8,7 +8,13 @@ import { ResponseReader } from "./response-reader.ts";
 import { SseParser } from "./sse-parser.ts";
 import { consumeSse, MAX_RESUME_ATTEMPTS, resumeDelayMs } from "./sse-stream.ts";
 import { runStandingStream } from "./standing-stream.ts";
-import { errorFailure, fetchFailure, unauthorizedFailure, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
+import {
+  errorFailure,
+  fetchFailure,
+  unauthorizedFailure,
+  UpstreamTimeout,
+  type UpstreamFailure,
+} from "./upstream-failure.ts";
 import type { HttpUpstreamDeps } from "./upstream-types.ts";
 
 /**
@@ -62,11 +68,13 @@ export class StreamableHttpUpstream {
     const body = raw.subarray(0, end);
     const line = classifyLine(body);
     if (line.kind === "junk") return Promise.resolve();
-    const messages = line.kind === "message" ? [line.message] : line.members.filter((m): m is Message => m !== undefined);
+    const messages =
+      line.kind === "message" ? [line.message] : line.members.filter((m): m is Message => m !== undefined);
     const ids = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
     const first = messages[0];
     const isInitialize = line.kind === "message" && first?.kind === "request" && first.method === "initialize";
-    const start = (): Promise<void> => this.track(this.dispatch(body, line.kind === "message" ? first : undefined, ids, isInitialize), ids);
+    const start = (): Promise<void> =>
+      this.track(this.dispatch(body, line.kind === "message" ? first : undefined, ids, isInitialize), ids);
     // Behind a handshake in flight, messages wait for it (they need its session id), in send order.
     const sent = this.gate === undefined ? start() : this.gate.then(start);
     if (isInitialize) this.setGate(sent);
@@ -94,7 +102,11 @@ export class StreamableHttpUpstream {
     if (this.facts.sessionId === undefined) return;
     try {
       const headers = sessionHeaders(await this.authorized(), this.facts);
-      const response = await this.deps.fetch(this.deps.target.url, { method: "DELETE", headers, signal: AbortSignal.timeout(DELETE_TIMEOUT_MS) });
+      const response = await this.deps.fetch(this.deps.target.url, {
+        method: "DELETE",
+        headers,
+        signal: AbortSignal.timeout(DELETE_TIMEOUT_MS),
+      });
       await response.body?.cancel().catch(() => undefined);
     } catch {
       // The server is gone or slow: the session will expire on its own.
@@ -122,11 +134,18 @@ export class StreamableHttpUpstream {
     if (this.closing) return; // the session answers what is left when it shuts down
     if (controller !== undefined && this.cancelled.has(controller)) return; // the client gave up on it
     // A notification or a response to the server has nobody to answer: say it was lost.
-    if (ids.length === 0 && failure.errorType !== "session_expired") this.deps.logger.warn(`a message to ${this.deps.target.origin} was not delivered: ${failure.reason}`);
+    if (ids.length === 0 && failure.errorType !== "session_expired")
+      this.deps.logger.warn(`a message to ${this.deps.target.origin} was not delivered: ${failure.reason}`);
     for (const id of ids) this.deps.sink.failure(id, failure);
   }
 
-  private async dispatch(body: Uint8Array, message: Message | undefined, ids: readonly JsonRpcId[], isInitialize: boolean, retried = false): Promise<void> {
+  private async dispatch(
+    body: Uint8Array,
+    message: Message | undefined,
+    ids: readonly JsonRpcId[],
+    isInitialize: boolean,
+    retried = false,
+  ): Promise<void> {
     if (this.closing) return;
     if (this.legacy !== undefined) return this.legacy.send(body, ids);
     const { target, fetch, timeoutMs } = this.deps;
@@ -145,7 +164,10 @@ export class StreamableHttpUpstream {
         clearTimeout(timer);
       }
       if (response.status === 401) {
-        const outcome = this.deps.authorizer === undefined || retried ? unauthorizedFailure(target) : await this.deps.authorizer.unauthorized(response);
+        const outcome =
+          this.deps.authorizer === undefined || retried
+            ? unauthorizedFailure(target)
+            : await this.deps.authorizer.unauthorized(response);
         await response.body?.cancel().catch(() => undefined);
         if (outcome === "retry") return this.dispatch(body, message, ids, isInitialize, true);
         return this.fail(ids, outcome, controller);
@@ -154,7 +176,11 @@ export class StreamableHttpUpstream {
         await response.body?.cancel().catch(() => undefined);
         return this.fail(ids, this.expired(), controller);
       }
-      if (isInitialize && this.facts.sessionId === undefined && (response.status === 400 || response.status === 404 || response.status === 405)) {
+      if (
+        isInitialize &&
+        this.facts.sessionId === undefined &&
+        (response.status === 400 || response.status === 404 || response.status === 405)
+      ) {
         return this.fallBack(body, ids, await errorFailure(target.origin, response));
       }
       if (!response.ok) return this.fail(ids, await errorFailure(target.origin, response), controller);
@@ -169,15 +195,28 @@ export class StreamableHttpUpstream {
         try {
           reader.line(bodyToLine(new Uint8Array(await response.arrayBuffer())));
         } catch (error) {
-          return this.fail(reader.unanswered(), fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs), controller);
+          return this.fail(
+            reader.unanswered(),
+            fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs),
+            controller,
+          );
         } finally {
           clearTimeout(timer);
         }
       }
       const unanswered = reader.unanswered();
-      if (unanswered.length > 0) this.fail(unanswered, { errorType: "upstream_no_response", reason: `${target.origin} accepted the request but sent no answer to it` }, controller);
+      if (unanswered.length > 0)
+        this.fail(
+          unanswered,
+          {
+            errorType: "upstream_no_response",
+            reason: `${target.origin} accepted the request but sent no answer to it`,
+          },
+          controller,
+        );
       if (message?.kind === "notification" && message.method === "notifications/initialized") void this.openStanding();
-      if (message?.kind === "notification" && message.method === "notifications/cancelled") this.stopReading(message.value.params);
+      if (message?.kind === "notification" && message.method === "notifications/cancelled")
+        this.stopReading(message.value.params);
     } finally {
       this.controllers.delete(controller);
       for (const id of ids) if (this.byId.get(id) === controller) this.byId.delete(id);
@@ -194,18 +233,31 @@ export class StreamableHttpUpstream {
       let broken: unknown;
       const before = reader.events;
       try {
-        await consumeSse(response.body, parser, (event) => reader.event(event), { ms: timeoutMs, abort: (why) => controller.abort(why) });
+        await consumeSse(response.body, parser, (event) => reader.event(event), {
+          ms: timeoutMs,
+          abort: (why) => controller.abort(why),
+        });
       } catch (error) {
         broken = error;
       }
       if (reader.unanswered().length === 0 || this.closing || this.cancelled.has(controller)) return;
       if (broken instanceof UpstreamTimeout || parser.lastEventId === undefined) {
-        const failure = broken === undefined ? { errorType: "upstream_no_response", reason: `${target.origin} closed the stream before answering` } : fetchFailure(target.origin, broken, timeoutMs);
+        const failure =
+          broken === undefined
+            ? { errorType: "upstream_no_response", reason: `${target.origin} closed the stream before answering` }
+            : fetchFailure(target.origin, broken, timeoutMs);
         return this.fail(reader.unanswered(), failure, controller);
       }
       attempts = reader.events > before ? 1 : attempts + 1;
       if (attempts > MAX_RESUME_ATTEMPTS) {
-        return this.fail(reader.unanswered(), { errorType: "upstream_stream_lost", reason: `the stream from ${target.origin} broke and could not be resumed after ${MAX_RESUME_ATTEMPTS} attempts` }, controller);
+        return this.fail(
+          reader.unanswered(),
+          {
+            errorType: "upstream_stream_lost",
+            reason: `the stream from ${target.origin} broke and could not be resumed after ${MAX_RESUME_ATTEMPTS} attempts`,
+          },
+          controller,
+        );
       }
       await Bun.sleep(resumeDelayMs(attempts, parser.retryMs));
       if (this.closing) return;
@@ -217,7 +269,16 @@ export class StreamableHttpUpstream {
       }
       if (response.status === 405 || (response.status === 404 && this.facts.sessionId !== undefined)) {
         await response.body?.cancel().catch(() => undefined);
-        return this.fail(reader.unanswered(), response.status === 404 ? this.expired() : { errorType: "upstream_stream_lost", reason: `the stream from ${target.origin} broke and the server does not support resuming it` }, controller);
+        return this.fail(
+          reader.unanswered(),
+          response.status === 404
+            ? this.expired()
+            : {
+                errorType: "upstream_stream_lost",
+                reason: `the stream from ${target.origin} broke and the server does not support resuming it`,
+              },
+          controller,
+        );
       }
       if (!response.ok) await response.body?.cancel().catch(() => undefined);
     }
@@ -227,12 +288,19 @@ export class StreamableHttpUpstream {
   private async openStanding(): Promise<void> {
     if (this.standing || this.closing) return;
     this.standing = true;
-    await runStandingStream({ deps: this.deps, facts: this.facts, headers: () => this.authorized(), signal: this.standingAbort.signal, isClosing: () => this.closing });
+    await runStandingStream({
+      deps: this.deps,
+      facts: this.facts,
+      headers: () => this.authorized(),
+      signal: this.standingAbort.signal,
+      isClosing: () => this.closing,
+    });
   }
 
   /** The server knows the call is cancelled (it will not answer): stop waiting on its stream. */
   private stopReading(params: unknown): void {
-    const id = typeof params === "object" && params !== null ? (params as { requestId?: JsonRpcId }).requestId : undefined;
+    const id =
+      typeof params === "object" && params !== null ? (params as { requestId?: JsonRpcId }).requestId : undefined;
     const controller = id === undefined ? undefined : this.byId.get(id);
     if (controller === undefined || id === undefined) return;
     this.byId.delete(id);
@@ -254,7 +322,9 @@ export class StreamableHttpUpstream {
     const legacy = new LegacySseUpstream(this.deps, () => this.authorized());
     const started = await legacy.start();
     if (started !== true) {
-      this.deps.logger.warn(`${this.deps.target.origin} refused the Streamable HTTP handshake (${refused.reason}) and the HTTP+SSE fallback failed too (${started.reason})`);
+      this.deps.logger.warn(
+        `${this.deps.target.origin} refused the Streamable HTTP handshake (${refused.reason}) and the HTTP+SSE fallback failed too (${started.reason})`,
+      );
       return this.fail(ids, refused);
     }
     this.deps.logger.info(`${this.deps.target.origin} speaks the older HTTP+SSE transport (2024-11-05): using it`);

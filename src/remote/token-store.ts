@@ -1,6 +1,15 @@
 // The per-server OAuth cache on disk: one JSON file per remote server in the user's config directory (dir 0700, files 0600).
 
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 /** What is kept for one server. Shapes are the SDK's (OAuthTokens, client information, discovery state), stored as received. */

@@ -19,14 +19,23 @@ const TLS_CODES = /^(EPROTO|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS|ERR_
 export function fetchFailure(origin: string, error: unknown, timeoutMs: number): UpstreamFailure {
   const code = typeof (error as { code?: unknown })?.code === "string" ? (error as { code: string }).code : "";
   const name = error instanceof Error ? error.name : "";
-  if (name === "TimeoutError" || code === "ETIMEDOUT" || (error instanceof UpstreamTimeout)) {
-    return { errorType: "upstream_timeout", reason: `${origin} did not answer within ${formatSeconds(timeoutMs)} (BATON_UPSTREAM_TIMEOUT)` };
+  if (name === "TimeoutError" || code === "ETIMEDOUT" || error instanceof UpstreamTimeout) {
+    return {
+      errorType: "upstream_timeout",
+      reason: `${origin} did not answer within ${formatSeconds(timeoutMs)} (BATON_UPSTREAM_TIMEOUT)`,
+    };
   }
   if (TLS_CODES.test(code)) {
-    return { errorType: "upstream_tls", reason: `TLS with ${origin} failed (${code}${code === "EPROTO" ? ": does the server speak TLS on this port?" : ""})` };
+    return {
+      errorType: "upstream_tls",
+      reason: `TLS with ${origin} failed (${code}${code === "EPROTO" ? ": does the server speak TLS on this port?" : ""})`,
+    };
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return { errorType: "upstream_unreachable", reason: `${origin} is unreachable: the host name does not resolve (${code})` };
+    return {
+      errorType: "upstream_unreachable",
+      reason: `${origin} is unreachable: the host name does not resolve (${code})`,
+    };
   }
   if (code !== "") return { errorType: "upstream_unreachable", reason: `${origin} is unreachable (${code})` };
   const message = error instanceof Error ? error.message : String(error);
@@ -41,7 +50,8 @@ export function httpFailure(origin: string, status: number, statusText: string, 
   let detail = "";
   try {
     const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; error_description?: unknown };
-    const message = typeof parsed.error === "object" ? parsed.error?.message : (parsed.error_description ?? parsed.error);
+    const message =
+      typeof parsed.error === "object" ? parsed.error?.message : (parsed.error_description ?? parsed.error);
     if (typeof message === "string" && message !== "") detail = `: ${clip(message)}`;
   } catch {
     // Not JSON (an HTML error page, a proxy's text): the status says enough.

@@ -37,7 +37,8 @@ export function jsonRpcCode(errorType: string): number | null {
 export function describeErrorType(errorType: string): string | null {
   const code = jsonRpcCode(errorType);
   if (code === null) return LOCAL_NAMES.get(errorType) ?? null;
-  const name = JSONRPC_NAMES.get(code) ?? (code >= SERVER_ERROR_MIN && code <= SERVER_ERROR_MAX ? "Server error" : null);
+  const name =
+    JSONRPC_NAMES.get(code) ?? (code >= SERVER_ERROR_MIN && code <= SERVER_ERROR_MAX ? "Server error" : null);
   return name === null ? `JSON-RPC error ${code}` : `JSON-RPC error ${code} (${name})`;
 }
 

@@ -21,7 +21,8 @@ const ANONYMOUS_KEY_PREFIX = "\u0000anonymous:";
 export function foldStart(state: ReportState, callId: string | null, call: PendingCall): void {
   const early = callId === null ? undefined : state.orphans.get(callId);
   if (callId !== null && early !== undefined) {
-    for (const record of early) Object.assign(record, { paramsJson: call.paramsJson, intent: call.intent, expected: call.expected });
+    for (const record of early)
+      Object.assign(record, { paramsJson: call.paramsJson, intent: call.intent, expected: call.expected });
     state.orphans.delete(callId);
     return;
   }
@@ -34,7 +35,8 @@ export function foldStart(state: ReportState, callId: string | null, call: Pendi
   const [oldestKey, oldest] = takeOldest(state.pending) ?? ["", undefined];
   state.pendingForgotten += 1;
   // The oldest pending call is also the oldest of its tool's anonymous queue.
-  if (oldest !== undefined && oldestKey.startsWith(ANONYMOUS_KEY_PREFIX)) shiftFromQueue(state.anonymousByTool, oldest.tool);
+  if (oldest !== undefined && oldestKey.startsWith(ANONYMOUS_KEY_PREFIX))
+    shiftFromQueue(state.anonymousByTool, oldest.tool);
 }
 
 /** Folds a tool_call_end or tool_call_error (`call.outcome` "ok" or the error type). Counted once, even before its start. */
@@ -42,7 +44,10 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
   const key = callId ?? shiftFromQueue(state.anonymousByTool, call.tool);
   const start = key === undefined ? undefined : state.pending.get(key);
   if (key !== undefined) state.pending.delete(key);
-  const record: CallRecord = start === undefined ? call : { ...call, tool: start.tool, paramsJson: start.paramsJson, intent: start.intent, expected: start.expected };
+  const record: CallRecord =
+    start === undefined
+      ? call
+      : { ...call, tool: start.tool, paramsJson: start.paramsJson, intent: start.intent, expected: start.expected };
   const stats = toolStats(state, record.tool);
   const kept: CallRecord[] = [];
   if (record.outcome === "ok") stats.ok += 1;
@@ -76,7 +81,14 @@ function toolStats(state: ReportState, name: string): ToolStats {
   const key = toolKey(state, name);
   let stats = state.tools.get(key);
   if (stats === undefined) {
-    stats = { name: key, ok: 0, errors: 0, firstErrorSeq: null, errorTypes: new Map(), durations: createDurationStats() };
+    stats = {
+      name: key,
+      ok: 0,
+      errors: 0,
+      firstErrorSeq: null,
+      errorTypes: new Map(),
+      durations: createDurationStats(),
+    };
     state.tools.set(key, stats);
   }
   return stats;

@@ -30,11 +30,18 @@ export function isSubjectEvent(type: string): boolean {
   return Object.hasOwn(OUTCOME_TYPES, type);
 }
 
-export function foldSubject(state: SubjectState, type: string, payload: Record<string, unknown>, where: { seq: number; capturedAt: string }): void {
+export function foldSubject(
+  state: SubjectState,
+  type: string,
+  payload: Record<string, unknown>,
+  where: { seq: number; capturedAt: string },
+): void {
   const facts = OUTCOME_TYPES[type];
   if (facts === undefined) return;
   const raw = payload.duration_ms;
-  const subject = readText(facts.kind === "resource_read" ? payload.uri : facts.kind === "prompt_get" ? payload.name : undefined);
+  const subject = readText(
+    facts.kind === "resource_read" ? payload.uri : facts.kind === "prompt_get" ? payload.name : undefined,
+  );
   const record: SubjectRecord = {
     ...where,
     kind: facts.kind,

@@ -27,7 +27,8 @@ export function compactJson(value: unknown): string {
 export function compareInstants(a: string, b: string): number {
   // Same-shaped UTC stamps (the proxy always writes 2026-11-24T07:01:26.123456Z) order as strings:
   // no parsing on the fold's hot path; anything else is parsed.
-  if (a.length === b.length && a.endsWith("Z") && b.endsWith("Z") && a[10] === "T" && b[10] === "T") return a < b ? -1 : a > b ? 1 : 0;
+  if (a.length === b.length && a.endsWith("Z") && b.endsWith("Z") && a[10] === "T" && b[10] === "T")
+    return a < b ? -1 : a > b ? 1 : 0;
   const diff = Date.parse(a) - Date.parse(b);
   return Number.isFinite(diff) && diff !== 0 ? Math.sign(diff) : a < b ? -1 : a > b ? 1 : 0;
 }

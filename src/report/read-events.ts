@@ -68,12 +68,25 @@ export function createSessionIndex(): SessionIndex {
 export function indexEvent(index: SessionIndex, event: BatonEvent): void {
   let info = index.sessions.get(event.session_id);
   if (info === undefined) {
-    info = { sessionId: event.session_id, firstAt: null, lastAt: null, events: 0, calls: 0, client: null, order: index.sessions.size, surfaceHash: null, surfaceSeq: -1 };
+    info = {
+      sessionId: event.session_id,
+      firstAt: null,
+      lastAt: null,
+      events: 0,
+      calls: 0,
+      client: null,
+      order: index.sessions.size,
+      surfaceHash: null,
+      surfaceSeq: -1,
+    };
     index.sessions.set(event.session_id, info);
   }
   info.events += 1;
   if (event.event_type === "tool_call_start") info.calls += 1;
-  const hash = event.event_type === "surface_snapshot" && typeof event.payload === "object" && event.payload !== null ? event.payload.surface_hash : undefined;
+  const hash =
+    event.event_type === "surface_snapshot" && typeof event.payload === "object" && event.payload !== null
+      ? event.payload.surface_hash
+      : undefined;
   if (typeof hash === "string" && event.sequence_number > info.surfaceSeq) {
     info.surfaceHash = hash;
     info.surfaceSeq = event.sequence_number;
@@ -84,7 +97,8 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
     if (info.lastAt === null || compareInstants(at, info.lastAt) > 0) info.lastAt = at;
   }
   const client = event.agent_runtime;
-  if (typeof client === "string" && client !== "" && (client !== "unknown" || info.client === null)) info.client = client;
+  if (typeof client === "string" && client !== "" && (client !== "unknown" || info.client === null))
+    info.client = client;
 }
 
 /** Sessions oldest first: by last captured_at, then by file order. The latest session is the last one. */

@@ -10,7 +10,10 @@ export type ReadLines = (sessionId?: string) => AsyncIterable<string>;
 
 /** What the reader needs from an S3 client; Bun.S3Client fits. */
 export interface S3Reader {
-  list(options: { prefix?: string; continuationToken?: string }): Promise<{ contents?: { key: string }[]; isTruncated?: boolean; nextContinuationToken?: string }>;
+  list(options: {
+    prefix?: string;
+    continuationToken?: string;
+  }): Promise<{ contents?: { key: string }[]; isTruncated?: boolean; nextContinuationToken?: string }>;
   file(key: string): { stream(): ReadableStream<Uint8Array> };
 }
 
@@ -31,7 +34,11 @@ export function parseS3Location(location: string): { bucket: string; prefix: str
  * variables as the sink) and returns a line reader over them. Keys not written by the S3 sink
  * are ignored. Throws LocalError E_IO for a bad location, missing credentials, or a failed listing.
  */
-export async function openS3Lines(location: string, env: Readonly<Record<string, string | undefined>>, reader?: S3Reader): Promise<ReadLines> {
+export async function openS3Lines(
+  location: string,
+  env: Readonly<Record<string, string | undefined>>,
+  reader?: S3Reader,
+): Promise<ReadLines> {
   const parsed = parseS3Location(location);
   if (parsed === undefined) throw new LocalError("E_IO", `${location} is not s3://bucket/prefix`);
   let client = reader;
@@ -39,7 +46,15 @@ export async function openS3Lines(location: string, env: Readonly<Record<string,
     const problems: string[] = [];
     const settings = parseS3Settings(env, problems);
     if (settings === undefined) throw new LocalError("E_IO", `cannot read ${location}: ${problems.join("; ")}`);
-    client = new Bun.S3Client({ bucket: parsed.bucket, accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken, region: settings.region, endpoint: settings.endpoint, virtualHostedStyle: false });
+    client = new Bun.S3Client({
+      bucket: parsed.bucket,
+      accessKeyId: settings.accessKeyId,
+      secretAccessKey: settings.secretAccessKey,
+      sessionToken: settings.sessionToken,
+      region: settings.region,
+      endpoint: settings.endpoint,
+      virtualHostedStyle: false,
+    });
   }
   const keys = await listKeys(client, parsed.prefix === "" ? undefined : `${parsed.prefix}/`, location);
   const s3 = client;
@@ -48,7 +63,11 @@ export async function openS3Lines(location: string, env: Readonly<Record<string,
       const info = parseObjectKey(key);
       if (info === undefined || (sessionId !== undefined && info.sessionId !== sessionId)) continue;
       const raw = s3.file(key).stream();
-      yield* splitLines(info.gzip ? raw.pipeThrough(new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>) : raw);
+      yield* splitLines(
+        info.gzip
+          ? raw.pipeThrough(new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
+          : raw,
+      );
     }
   };
 }
@@ -66,7 +85,8 @@ async function listKeys(client: S3Reader, prefix: string | undefined, location: 
     const reason = error instanceof Error ? error.message : String(error);
     throw new LocalError("E_IO", `cannot list ${location}: ${reason}`, { cause: error });
   }
-  if (keys.length === 0) throw new LocalError("E_IO", `no event objects under ${location} (check the bucket, prefix and AWS_* variables)`);
+  if (keys.length === 0)
+    throw new LocalError("E_IO", `no event objects under ${location} (check the bucket, prefix and AWS_* variables)`);
   // Key order is tenant, day, session, first sequence (zero-padded): a session's objects in event order.
   return keys.sort();
 }

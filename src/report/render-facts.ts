@@ -2,7 +2,16 @@
 
 import { describeErrorType, jsonRpcCode } from "./error-names.ts";
 import { OTHER_TOOLS } from "./fold-calls.ts";
-import { formatCount, formatMs, formatPlural, formatRate, formatTimes, joinList, renderCode, renderText } from "./markdown-text.ts";
+import {
+  formatCount,
+  formatMs,
+  formatPlural,
+  formatRate,
+  formatTimes,
+  joinList,
+  renderCode,
+  renderText,
+} from "./markdown-text.ts";
 import type { AnnotationRecord, CallRecord, ReportState } from "./report-types.ts";
 import type { ReportSummary, ToolSummary } from "./summarize-json.ts";
 
@@ -32,7 +41,9 @@ export function renderFacts(state: ReportState, summary: ReportSummary, slowest:
   if (signals !== null) facts.push(signals);
   if (totals.slow_calls > 0 && slowest !== undefined) {
     const about = totals.slow_calls_exact ? "" : "about ";
-    facts.push(`- ${about}${formatPlural(totals.slow_calls, "call")} took ${formatCount(summary.slow_call_ms)} ms or longer; the slowest was ${renderCode(slowest.tool)} at ${formatMs(slowest.durationMs ?? 0)}.`);
+    facts.push(
+      `- ${about}${formatPlural(totals.slow_calls, "call")} took ${formatCount(summary.slow_call_ms)} ms or longer; the slowest was ${renderCode(slowest.tool)} at ${formatMs(slowest.durationMs ?? 0)}.`,
+    );
   }
   const exited = summary.error_types.upstream_exit ?? 0;
   const shutdown = summary.error_types.proxy_shutdown ?? 0;
@@ -56,12 +67,20 @@ function renderErrorFact(failing: readonly ToolSummary[]): string {
   const leaders = failing.filter((t) => t.errors === top.errors);
   if (leaders.length === 1) {
     const figures = `${formatCount(top.errors)} of ${formatPlural(top.calls, "call")} (${formatRate(top.errors / top.calls)}): ${describeTypes(top)}`;
-    return failing.length === 1 ? `- Only ${renderCode(top.tool)} failed, ${figures}.` : `- ${renderCode(top.tool)} had the most errors, ${figures}.`;
+    return failing.length === 1
+      ? `- Only ${renderCode(top.tool)} failed, ${figures}.`
+      : `- ${renderCode(top.tool)} had the most errors, ${figures}.`;
   }
   const times = formatTimes(top.errors);
-  if (leaders.length > MAX_NAMED) return `- ${formatCount(leaders.length)} tools each failed ${times}: ${joinList(leaders.map((t) => renderCode(t.tool)), MAX_NAMED)}.`;
+  if (leaders.length > MAX_NAMED)
+    return `- ${formatCount(leaders.length)} tools each failed ${times}: ${joinList(
+      leaders.map((t) => renderCode(t.tool)),
+      MAX_NAMED,
+    )}.`;
   const calls = leaders.map((t) => t.calls);
-  const of = calls.every((n) => n === calls[0]) ? `of ${formatPlural(calls[0] ?? 0, "call")} each` : `of ${joinList(calls.map(formatCount))} calls`;
+  const of = calls.every((n) => n === calls[0])
+    ? `of ${formatPlural(calls[0] ?? 0, "call")} each`
+    : `of ${joinList(calls.map(formatCount))} calls`;
   return `- ${joinList(leaders.map((t) => renderCode(t.tool)))} each failed ${times} (${of}).`;
 }
 
@@ -70,7 +89,10 @@ function describeTypes(tool: ToolSummary): string {
   const types = Object.entries(tool.error_types);
   const name = (type: string): string => describeErrorType(type) ?? renderCode(type, 60);
   if (tool.errors === 1 && types.length === 1) return name(types[0]?.[0] ?? "");
-  return joinList(types.map(([type, n]) => `${name(type)} ×${formatCount(n)}`), MAX_TYPES_LISTED);
+  return joinList(
+    types.map(([type, n]) => `${name(type)} ×${formatCount(n)}`),
+    MAX_TYPES_LISTED,
+  );
 }
 
 /** For failing tools the agent annotated: what it said (quoted), and whether it said it after the tool failed. */
@@ -82,16 +104,29 @@ function renderLinkedAnnotations(state: ReportState, failing: readonly ToolSumma
     const after = notes.filter((a) => firstError !== null && a.seq > firstError);
     const note = pickNote(after.length > 0 ? after : notes);
     const noun = errorNoun(tool);
-    const when = after.length === 0 ? "before it failed" : `after ${tool.errors === 1 ? "its" : noun === "error" ? "an" : "a"} ${noun}`;
+    const when =
+      after.length === 0
+        ? "before it failed"
+        : `after ${tool.errors === 1 ? "its" : noun === "error" ? "an" : "a"} ${noun}`;
     const total = Math.max(state.annotationsByTool.get(tool.tool) ?? 0, notes.length);
     const said = note === undefined ? "" : describeNote(note);
-    const others = total <= 1 ? "" : said === "" ? ` (${formatCount(total)} annotations about it)` : ` (one of ${formatCount(total)} annotations about it)`;
+    const others =
+      total <= 1
+        ? ""
+        : said === ""
+          ? ` (${formatCount(total)} annotations about it)`
+          : ` (one of ${formatCount(total)} annotations about it)`;
     return `- The agent annotated ${renderCode(tool.tool)} ${when}${said === "" ? "" : `: ${said}`}${others}.`;
   });
   const rest = linked.slice(MAX_LINKED_TOOLS);
   if (rest.length > 0) {
-    const names = joinList(rest.map((t) => renderCode(t.tool)), MAX_NAMED);
-    bullets.push(`- The agent also annotated ${rest.length === 1 ? "another failing tool" : `${formatCount(rest.length)} more failing tools`}: ${names}.`);
+    const names = joinList(
+      rest.map((t) => renderCode(t.tool)),
+      MAX_NAMED,
+    );
+    bullets.push(
+      `- The agent also annotated ${rest.length === 1 ? "another failing tool" : `${formatCount(rest.length)} more failing tools`}: ${names}.`,
+    );
   }
   return bullets;
 }
@@ -106,8 +141,12 @@ function errorNoun(tool: ToolSummary): string {
 
 /** The most telling note: the first with a suggested improvement (best with a signal too), else the first with a signal, else the first. */
 function pickNote(notes: readonly AnnotationRecord[]): AnnotationRecord | undefined {
-  const score = (n: AnnotationRecord): number => (n.suggestedImprovement === null ? 0 : 2) + (n.signalType === null ? 0 : 1);
-  return notes.reduce<AnnotationRecord | undefined>((best, n) => (best === undefined || score(n) > score(best) ? n : best), undefined);
+  const score = (n: AnnotationRecord): number =>
+    (n.suggestedImprovement === null ? 0 : 2) + (n.signalType === null ? 0 : 1);
+  return notes.reduce<AnnotationRecord | undefined>(
+    (best, n) => (best === undefined || score(n) > score(best) ? n : best),
+    undefined,
+  );
 }
 
 /** `` `parameter_confusion` — ‘Declare status as an enum …’ `` (signal and/or the most useful text, whichever exist). */
@@ -129,7 +168,8 @@ function renderSignalFact(state: ReportState, annotations: number): string | nul
   if (signals.length === 1) return `- The agent flagged ${renderCode(top[0])}: ${of}.`;
   const leaders = signals.filter(([, n]) => n === top[1]).map(([signal]) => renderCode(signal));
   if (leaders.length === signals.length) {
-    if (leaders.length <= MAX_SIGNALS_NAMED) return `- The agent flagged ${joinList(leaders)} ${formatTimes(top[1])} each.`;
+    if (leaders.length <= MAX_SIGNALS_NAMED)
+      return `- The agent flagged ${joinList(leaders)} ${formatTimes(top[1])} each.`;
     return `- The agent flagged ${formatCount(leaders.length)} signals ${formatTimes(top[1])} each: ${joinList(leaders, MAX_SIGNALS_NAMED)}.`;
   }
   if (leaders.length === 1) return `- The agent's most frequent signal was ${renderCode(top[0])}: ${of}.`;

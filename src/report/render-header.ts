@@ -1,7 +1,15 @@
 // The report's title and header bullets: session, client, server, time window, totals, dropped events, privacy counts. Pure; returns text.
 
 import { OTHER_KEY } from "./fold-values.ts";
-import { formatCount, formatInstant, formatMs, formatPlural, formatRate, renderCode, renderText } from "./markdown-text.ts";
+import {
+  formatCount,
+  formatInstant,
+  formatMs,
+  formatPlural,
+  formatRate,
+  renderCode,
+  renderText,
+} from "./markdown-text.ts";
 import type { ReportSummary } from "./summarize-json.ts";
 
 /** Windows shorter than this show milliseconds, so the clock times visibly add up to the duration. */
@@ -34,7 +42,9 @@ export function renderHeader(summary: ReportSummary): string {
   lines.push(`- **Calls:** ${formatCount(totals.calls)} · **Errors:** ${formatCount(totals.errors)}${rate}${pending}`);
   lines.push(`- **Annotations:** ${formatCount(totals.annotations)}`);
   if (totals.dropped_events > 0) {
-    lines.push(`- **Dropped events:** ${formatCount(totals.dropped_events)} (the proxy's event queue overflowed; the figures below may undercount)`);
+    lines.push(
+      `- **Dropped events:** ${formatCount(totals.dropped_events)} (the proxy's event queue overflowed; the figures below may undercount)`,
+    );
   }
   const privacy = renderPrivacy(summary);
   if (privacy !== null) lines.push(`- ${privacy}`);
@@ -46,10 +56,13 @@ function renderWindow(window: ReportSummary["window"]): string {
   const first = window.first === null ? null : formatInstant(window.first);
   const last = window.last === null ? null : formatInstant(window.last);
   if (first === null || last === null) {
-    return window.first === null ? "no events yet" : `${renderText(window.first, 40)} → ${renderText(window.last ?? "", 40)}`;
+    return window.first === null
+      ? "no events yet"
+      : `${renderText(window.first, 40)} → ${renderText(window.last ?? "", 40)}`;
   }
   const millis = window.duration_ms !== null && window.duration_ms < MILLIS_WINDOW_MS;
-  const clock = (parts: { clock: string; millis: string }): string => (millis ? `${parts.clock}.${parts.millis}` : parts.clock);
+  const clock = (parts: { clock: string; millis: string }): string =>
+    millis ? `${parts.clock}.${parts.millis}` : parts.clock;
   const end = first.date === last.date && first.zone === last.zone ? clock(last) : `${last.date} ${clock(last)}`;
   const length = window.duration_ms === null ? "" : ` (${formatMs(window.duration_ms)})`;
   return `${first.date} ${clock(first)} → ${end} ${last.zone}${length}`;
@@ -63,6 +76,7 @@ function renderPrivacy(summary: ReportSummary): string | null {
     return nouns === undefined ? `${formatCount(n)} × ${renderCode(label)}` : formatPlural(n, nouns[0], nouns[1]);
   });
   if (redacted.length > 0) parts.push(`**Redacted before storage:** ${redacted.join(", ")}`);
-  if (summary.totals.truncated_values > 0) parts.push(`**Truncated values:** ${formatCount(summary.totals.truncated_values)}`);
+  if (summary.totals.truncated_values > 0)
+    parts.push(`**Truncated values:** ${formatCount(summary.totals.truncated_values)}`);
   return parts.length === 0 ? null : parts.join(" · ");
 }

@@ -2,7 +2,16 @@
 
 import { MAX_DURATION_SAMPLES_PER_TOOL } from "./duration-stats.ts";
 import { describeErrorType, stripCodePrefix } from "./error-names.ts";
-import { formatCount, formatInstant, formatMs, formatPlural, formatRate, renderCode, renderText, renderTimeOfDay } from "./markdown-text.ts";
+import {
+  formatCount,
+  formatInstant,
+  formatMs,
+  formatPlural,
+  formatRate,
+  renderCode,
+  renderText,
+  renderTimeOfDay,
+} from "./markdown-text.ts";
 import { renderFacts } from "./render-facts.ts";
 import { renderHeader } from "./render-header.ts";
 import { renderSubjects, subjectTotal } from "./render-subjects.ts";
@@ -37,7 +46,7 @@ export interface RenderOptions {
 /** The whole report as GitHub-flavoured Markdown ending in a newline. Never throws on odd data. */
 export function renderReport(state: ReportState, options: RenderOptions): string {
   const summary = summarizeReport(state, { slowCallMs: options.slowCallMs, droppedEvents: options.droppedEvents ?? 0 });
-  const day = state.firstAt === null ? null : formatInstant(state.firstAt)?.date ?? null;
+  const day = state.firstAt === null ? null : (formatInstant(state.firstAt)?.date ?? null);
   const blocks = [renderHeader(summary)];
   const subjects = renderSubjects(state.subjects, options.slowCallMs, day);
   const surface = renderSurface(state.surface, state.surfaceCount, options.previousSurface);
@@ -55,46 +64,66 @@ export function renderReport(state: ReportState, options: RenderOptions): string
     const slow = state.slowest.filter((c) => (c.durationMs ?? 0) >= options.slowCallMs);
     if (slow.length > 0) blocks.push(renderSlow(summary, slow, day));
     if (state.annotationTotal > 0) blocks.push(renderAnnotations(state, day));
-    if (summary.totals.no_outcome + summary.totals.no_outcome_untracked > 0) blocks.push(renderNoOutcome(state, summary, day, options.now));
+    if (summary.totals.no_outcome + summary.totals.no_outcome_untracked > 0)
+      blocks.push(renderNoOutcome(state, summary, day, options.now));
     if (subjects !== null) blocks.push(subjects);
   }
   if (surface !== null) blocks.push(surface);
-  const where = options.eventsLocation === undefined ? "the event sinks configured in `BATON_EVENT_SINK`" : renderCode(options.eventsLocation);
+  const where =
+    options.eventsLocation === undefined
+      ? "the event sinks configured in `BATON_EVENT_SINK`"
+      : renderCode(options.eventsLocation);
   blocks.push(`---\n_Raw events: ${where}._`);
   return `${blocks.join("\n\n")}\n`;
 }
 
 function renderToolTable(summary: ReportSummary): string {
   if (summary.tools.length === 0) return "### Tools\n\nNo tool calls recorded.";
-  const lines = ["### Tools", "", "| Tool | Calls | Errors | Error rate | p50 ms | p95 ms | Max ms |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"];
+  const lines = [
+    "### Tools",
+    "",
+    "| Tool | Calls | Errors | Error rate | p50 ms | p95 ms | Max ms |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
   const ms = (value: number | null): string => (value === null ? "—" : formatCount(Math.round(value)));
   const shown = summary.tools.slice(0, MAX_TABLE_ROWS);
   for (const t of shown) {
     // A dash rather than "0.0%": rows with errors stand out, and a zero rate is no information.
     const rate = t.error_rate === null || t.errors === 0 ? "—" : formatRate(t.error_rate);
-    lines.push(`| ${renderText(t.tool, 80)} | ${formatCount(t.calls)} | ${formatCount(t.errors)} | ${rate} | ${ms(t.p50_ms)} | ${ms(t.p95_ms)} | ${ms(t.max_ms)} |`);
+    lines.push(
+      `| ${renderText(t.tool, 80)} | ${formatCount(t.calls)} | ${formatCount(t.errors)} | ${rate} | ${ms(t.p50_ms)} | ${ms(t.p95_ms)} | ${ms(t.max_ms)} |`,
+    );
   }
   const rest = summary.tools.slice(MAX_TABLE_ROWS);
   if (rest.length > 0) {
     const calls = rest.reduce((n, t) => n + t.calls, 0);
     const errors = rest.reduce((n, t) => n + t.errors, 0);
-    lines.push("", `…and ${formatPlural(rest.length, "more tool")} (${formatPlural(calls, "call")}, ${formatPlural(errors, "error")}).`);
+    lines.push(
+      "",
+      `…and ${formatPlural(rest.length, "more tool")} (${formatPlural(calls, "call")}, ${formatPlural(errors, "error")}).`,
+    );
   }
   const sampled = summary.tools.some((t) => !t.percentiles_exact);
-  const note = sampled ? ` For tools with more than ${formatCount(MAX_DURATION_SAMPLES_PER_TOOL)} timed calls, p50/p95 come from a uniform sample.` : "";
+  const note = sampled
+    ? ` For tools with more than ${formatCount(MAX_DURATION_SAMPLES_PER_TOOL)} timed calls, p50/p95 come from a uniform sample.`
+    : "";
   const dashes = [
     shown.some((t) => t.error_rate === null || t.errors === 0) ? "no errors (Error rate)" : null,
     shown.some((t) => t.p50_ms === null) ? "no timed call (ms columns)" : null,
   ].filter((d) => d !== null);
   const dash = dashes.length === 0 ? "" : `; a dash means ${dashes.join(" or ")}`;
-  lines.push("", `_Durations cover every call with an outcome, errors included; percentiles are nearest-rank${dash}._${note}`);
+  lines.push(
+    "",
+    `_Durations cover every call with an outcome, errors included; percentiles are nearest-rank${dash}._${note}`,
+  );
   return lines.join("\n");
 }
 
 function renderErrored(state: ReportState, day: string | null): string {
   const shown = state.errored.length;
   const lines = [`### Errored calls (${formatCount(state.erroredTotal)})`, ""];
-  if (state.erroredTotal > shown) lines.push(`Showing the ${formatCount(shown)} most recent of ${formatCount(state.erroredTotal)}.`, "");
+  if (state.erroredTotal > shown)
+    lines.push(`Showing the ${formatCount(shown)} most recent of ${formatCount(state.erroredTotal)}.`, "");
   state.errored.forEach((call, i) => {
     const body = stripCodePrefix(call.outcome, call.errorBody ?? "");
     const message = body.trim() === "" ? "_no message_" : renderCode(body, MAX_ERROR_BODY_CHARS);
@@ -116,11 +145,16 @@ function renderSlow(summary: ReportSummary, slow: readonly CallRecord[], day: st
   const total = Math.max(summary.totals.slow_calls, slow.length);
   const lines = [`### Slow calls (≥ ${formatCount(summary.slow_call_ms)} ms): ${about}${formatCount(total)}`, ""];
   slow.forEach((call, i) => {
-    const outcome = call.outcome === "ok" ? "succeeded" : `failed: ${describeErrorType(call.outcome) ?? renderCode(call.outcome)}`;
+    const outcome =
+      call.outcome === "ok" ? "succeeded" : `failed: ${describeErrorType(call.outcome) ?? renderCode(call.outcome)}`;
     const head = `${renderCode(call.tool)} took **${formatMs(call.durationMs ?? 0)}** at ${renderTimeOfDay(call.capturedAt, day)} and ${outcome}`;
     lines.push(...numbered(i + 1, head, [`Input: ${renderInput(call)}`]));
   });
-  if (total > slow.length) lines.push("", `…and ${about}${formatPlural(total - slow.length, "more slow call")} (only the ${formatCount(slow.length)} slowest are listed).`);
+  if (total > slow.length)
+    lines.push(
+      "",
+      `…and ${about}${formatPlural(total - slow.length, "more slow call")} (only the ${formatCount(slow.length)} slowest are listed).`,
+    );
   return lines.join("\n");
 }
 
@@ -128,7 +162,11 @@ function renderAnnotations(state: ReportState, day: string | null): string {
   const lines = [`### Annotations (${formatCount(state.annotationTotal)})`, ""];
   state.annotations.forEach((note, i) => lines.push(...renderAnnotation(note, i + 1, day)));
   const rest = state.annotationTotal - state.annotations.length;
-  if (rest > 0) lines.push("", `…and ${formatPlural(rest, "more annotation")} (only the first ${formatCount(state.annotations.length)} are kept).`);
+  if (rest > 0)
+    lines.push(
+      "",
+      `…and ${formatPlural(rest, "more annotation")} (only the first ${formatCount(state.annotations.length)} are kept).`,
+    );
   return lines.join("\n");
 }
 
@@ -144,7 +182,11 @@ function renderAnnotation(note: AnnotationRecord, n: number, day: string | null)
   field("Workflow", note.workflow);
   field("Suggested improvement", note.suggestedImprovement);
   if (note.contextJson !== null) details.push(`Context: ${renderCode(note.contextJson, MAX_PARAMS_SNIPPET_CHARS)}`);
-  return numbered(n, `${signal}${about} at ${renderTimeOfDay(note.capturedAt, day)}`, details.length > 0 ? details : ["_No details given._"]);
+  return numbered(
+    n,
+    `${signal}${about} at ${renderTimeOfDay(note.capturedAt, day)}`,
+    details.length > 0 ? details : ["_No details given._"],
+  );
 }
 
 /** An ordered-list item with nested bullets, indented under the item's text (4 spaces from item 10 on, as CommonMark needs). */
@@ -153,23 +195,45 @@ function numbered(n: number, head: string, details: readonly string[]): string[]
   return [`${n}. ${head}`, ...details.map((d) => `${indent}- ${d}`)];
 }
 
-function renderNoOutcome(state: ReportState, summary: ReportSummary, day: string | null, now: Date | undefined): string {
-  const lines = [`### No outcome recorded (${formatCount(summary.totals.no_outcome)})`, "", "Started, but no result or error was recorded (still running, or the event file ends before the outcome).", ""];
+function renderNoOutcome(
+  state: ReportState,
+  summary: ReportSummary,
+  day: string | null,
+  now: Date | undefined,
+): string {
+  const lines = [
+    `### No outcome recorded (${formatCount(summary.totals.no_outcome)})`,
+    "",
+    "Started, but no result or error was recorded (still running, or the event file ends before the outcome).",
+    "",
+  ];
   let listed = 0;
   for (const call of state.pending.values()) {
     if (listed === MAX_NO_OUTCOME_LISTED) break;
     listed += 1;
-    const age = now === undefined || !Number.isFinite(Date.parse(call.capturedAt)) ? "" : ` (${formatMs(Math.max(0, now.getTime() - Date.parse(call.capturedAt)))} before this report)`;
-    lines.push(`- ${renderCode(call.tool)} started at ${renderTimeOfDay(call.capturedAt, day)}${age} — input: ${renderCode(call.paramsJson, MAX_PARAMS_SNIPPET_CHARS)}`);
+    const age =
+      now === undefined || !Number.isFinite(Date.parse(call.capturedAt))
+        ? ""
+        : ` (${formatMs(Math.max(0, now.getTime() - Date.parse(call.capturedAt)))} before this report)`;
+    lines.push(
+      `- ${renderCode(call.tool)} started at ${renderTimeOfDay(call.capturedAt, day)}${age} — input: ${renderCode(call.paramsJson, MAX_PARAMS_SNIPPET_CHARS)}`,
+    );
   }
-  if (summary.totals.no_outcome > listed) lines.push("", `…and ${formatCount(summary.totals.no_outcome - listed)} more.`);
+  if (summary.totals.no_outcome > listed)
+    lines.push("", `…and ${formatCount(summary.totals.no_outcome - listed)} more.`);
   const untracked = summary.totals.no_outcome_untracked;
-  if (untracked > 0) lines.push("", `${formatPlural(untracked, "more start")} went untracked (too many calls were awaiting an outcome at once).`);
+  if (untracked > 0)
+    lines.push(
+      "",
+      `${formatPlural(untracked, "more start")} went untracked (too many calls were awaiting an outcome at once).`,
+    );
   return lines.join("\n");
 }
 
 function renderInput(call: CallRecord): string {
-  return call.paramsJson === null ? "_not recorded (the start event is missing)_" : renderCode(call.paramsJson, MAX_PARAMS_SNIPPET_CHARS);
+  return call.paramsJson === null
+    ? "_not recorded (the start event is missing)_"
+    : renderCode(call.paramsJson, MAX_PARAMS_SNIPPET_CHARS);
 }
 
 function after(call: CallRecord): string {

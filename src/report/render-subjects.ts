@@ -25,22 +25,31 @@ export function renderSubjects(state: SubjectState, slowCallMs: number, day: str
   const lines = ["### Resources and prompts", "", "| Request | Count | Errors |", "| --- | ---: | ---: |"];
   for (const kind of KIND_ORDER) {
     const c = state.counts.get(kind);
-    if (c !== undefined) lines.push(`| ${KIND_LABELS[kind]} | ${formatCount(c.ok + c.errors)} | ${formatCount(c.errors)} |`);
+    if (c !== undefined)
+      lines.push(`| ${KIND_LABELS[kind]} | ${formatCount(c.ok + c.errors)} | ${formatCount(c.errors)} |`);
   }
   if (state.failuresTotal > 0) {
-    const more = state.failuresTotal > state.failures.length ? ` (the ${formatCount(state.failures.length)} most recent of ${formatCount(state.failuresTotal)})` : "";
+    const more =
+      state.failuresTotal > state.failures.length
+        ? ` (the ${formatCount(state.failures.length)} most recent of ${formatCount(state.failuresTotal)})`
+        : "";
     lines.push("", `**Failing reads and gets${more}:**`, "");
     for (const r of state.failures) {
       const body = stripCodePrefix(r.errorType ?? "", r.errorBody ?? "");
       const name = describeErrorType(r.errorType ?? "");
       const message = body.trim() === "" ? "_no message_" : renderCode(body, MAX_ERROR_CHARS);
-      lines.push(`- ${what(r)} — ${name ?? renderCode(r.errorType ?? "")} at ${renderTimeOfDay(r.capturedAt, day)}: ${message}`);
+      lines.push(
+        `- ${what(r)} — ${name ?? renderCode(r.errorType ?? "")} at ${renderTimeOfDay(r.capturedAt, day)}: ${message}`,
+      );
     }
   }
   const slow = state.slowest.filter((r) => (r.durationMs ?? 0) >= slowCallMs);
   if (slow.length > 0) {
     lines.push("", `**Slow (≥ ${formatCount(slowCallMs)} ms):**`, "");
-    for (const r of slow) lines.push(`- ${what(r)} took **${formatMs(r.durationMs ?? 0)}** at ${renderTimeOfDay(r.capturedAt, day)}${r.errorType === null ? "" : ` and failed (${renderCode(r.errorType)})`}`);
+    for (const r of slow)
+      lines.push(
+        `- ${what(r)} took **${formatMs(r.durationMs ?? 0)}** at ${renderTimeOfDay(r.capturedAt, day)}${r.errorType === null ? "" : ` and failed (${renderCode(r.errorType)})`}`,
+      );
   }
   return lines.join("\n");
 }

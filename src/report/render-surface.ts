@@ -13,10 +13,17 @@ export interface PreviousSurface {
   readonly surface: SurfaceDigest;
 }
 
-export function renderSurface(current: SurfaceDigest | null, surfaceCount: number, previous: PreviousSurface | undefined): string | null {
+export function renderSurface(
+  current: SurfaceDigest | null,
+  surfaceCount: number,
+  previous: PreviousSurface | undefined,
+): string | null {
   if (current === null) return null;
   const lines = ["### Server surface", ""];
-  const during = surfaceCount > 1 ? ` It changed ${formatPlural(surfaceCount - 1, "time")} during the session; this is the latest.` : "";
+  const during =
+    surfaceCount > 1
+      ? ` It changed ${formatPlural(surfaceCount - 1, "time")} during the session; this is the latest.`
+      : "";
   lines.push(`${formatPlural(current.tools.size, "tool")}, surface ${renderCode(current.hash)}.${during}`);
   if (previous !== undefined) {
     const change = diffSurfaces(previous.surface, current);
@@ -26,15 +33,21 @@ export function renderSurface(current: SurfaceDigest | null, surfaceCount: numbe
     } else {
       lines.push("", `**Differs from ${them}**, whose surface was ${renderCode(previous.surface.hash)}:`, "");
       const names = (list: readonly string[]): string => {
-        const shown = list.slice(0, MAX_NAMES_LISTED).map((n) => renderCode(n)).join(", ");
+        const shown = list
+          .slice(0, MAX_NAMES_LISTED)
+          .map((n) => renderCode(n))
+          .join(", ");
         return list.length > MAX_NAMES_LISTED ? `${shown} and ${list.length - MAX_NAMES_LISTED} more` : shown;
       };
       if (change.added.length > 0) lines.push(`- Tools added: ${names(change.added)}`);
       if (change.removed.length > 0) lines.push(`- Tools removed: ${names(change.removed)}`);
-      if (change.changed.length > 0) lines.push(`- Tools changed (description, schema or annotations): ${names(change.changed)}`);
+      if (change.changed.length > 0)
+        lines.push(`- Tools changed (description, schema or annotations): ${names(change.changed)}`);
       if (change.metaChanged) lines.push("- Server info, capabilities or instructions changed");
       if (change.added.length + change.removed.length + change.changed.length === 0 && !change.metaChanged) {
-        lines.push("- No difference in what the event file keeps (the hashes cover the surface as the server wrote it, e.g. `1.0` vs `1`)");
+        lines.push(
+          "- No difference in what the event file keeps (the hashes cover the surface as the server wrote it, e.g. `1.0` vs `1`)",
+        );
       }
     }
   }

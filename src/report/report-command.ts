@@ -8,8 +8,16 @@ import { LocalError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { BatonEvent } from "../telemetry/event-types.ts";
 import {
-  createSessionIndex, findLatestSession, indexEvent, listSessions, matchSession, parseEventLine, sortBySequence, splitLines,
-  type SessionIndex, type SessionInfo,
+  createSessionIndex,
+  findLatestSession,
+  indexEvent,
+  listSessions,
+  matchSession,
+  parseEventLine,
+  sortBySequence,
+  splitLines,
+  type SessionIndex,
+  type SessionInfo,
 } from "./read-events.ts";
 import { isS3Location, openS3Lines, type ReadLines } from "./read-s3.ts";
 import { renderReport } from "./render-markdown.ts";
@@ -32,16 +40,28 @@ interface ReportRequest {
 
 function toRequest(args: ParsedArgs): ReportRequest {
   const { values, positionals } = args;
-  if (positionals.length > 1) throw new LocalError("E_USAGE", `unexpected argument "${positionals[1]}" (only one FILE may be given)`);
+  if (positionals.length > 1)
+    throw new LocalError("E_USAGE", `unexpected argument "${positionals[1]}" (only one FILE may be given)`);
   const format = values.format ?? "md";
-  if (format !== "md" && format !== "json") throw new LocalError("E_USAGE", `--format must be md or json (got "${String(format)}")`);
+  if (format !== "md" && format !== "json")
+    throw new LocalError("E_USAGE", `--format must be md or json (got "${String(format)}")`);
   let slowMs: number | undefined;
   if (typeof values["slow-ms"] === "string") {
     slowMs = parsePositiveInt(values["slow-ms"]);
-    if (slowMs === undefined) throw new LocalError("E_USAGE", `--slow-ms must be a positive whole number of milliseconds (got "${values["slow-ms"]}")`);
+    if (slowMs === undefined)
+      throw new LocalError(
+        "E_USAGE",
+        `--slow-ms must be a positive whole number of milliseconds (got "${values["slow-ms"]}")`,
+      );
   }
   const session = values.session;
-  return { file: positionals[0], session: typeof session === "string" ? session : undefined, format, list: values.list === true, slowMs };
+  return {
+    file: positionals[0],
+    session: typeof session === "string" ? session : undefined,
+    format,
+    list: values.list === true,
+    slowMs,
+  };
 }
 
 /**
@@ -67,15 +87,24 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
       else if (result.kind === "event") indexEvent(index, result.event);
     }
   } catch (error) {
-    throw new LocalError("E_IO", `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new LocalError("E_IO", `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   const skipped = index.malformedLines === 1 ? "1 malformed line" : `${index.malformedLines} malformed lines`;
   if (index.malformedLines > 0) ctx.stderr(`baton-proxy report: skipped ${skipped} in ${path}\n`);
   if (index.sessions.size === 0) {
-    throw new LocalError("E_REPORT", `no valid events in ${path}${index.malformedLines > 0 ? ` (only ${skipped})` : " (the file is empty)"}`);
+    throw new LocalError(
+      "E_REPORT",
+      `no valid events in ${path}${index.malformedLines > 0 ? ` (only ${skipped})` : " (the file is empty)"}`,
+    );
   }
   if (request.list) {
-    ctx.stdout(request.format === "json" ? `${JSON.stringify(listSessions(index).map(publicInfo), null, 2)}\n` : renderSessionList(index));
+    ctx.stdout(
+      request.format === "json"
+        ? `${JSON.stringify(listSessions(index).map(publicInfo), null, 2)}\n`
+        : renderSessionList(index),
+    );
     return EXIT.OK;
   }
   const session = chooseSession(index, request.session);
@@ -83,7 +112,11 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   for (const event of await collectSession(readLines, session.sessionId)) foldEvent(state, event);
   const slowCallMs = request.slowMs ?? config.slowCallMs;
   const previousSurface = request.format === "json" ? undefined : await findPreviousSurface(readLines, index, session);
-  ctx.stdout(request.format === "json" ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n` : renderReport(state, { slowCallMs, eventsLocation: path, previousSurface }));
+  ctx.stdout(
+    request.format === "json"
+      ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n`
+      : renderReport(state, { slowCallMs, eventsLocation: path, previousSurface }),
+  );
   return EXIT.OK;
 }
 
@@ -95,7 +128,8 @@ function defaultEventFile(config: Config): string {
 
 /** A local event file as a line reader (read again for each pass); LocalError E_IO when it is missing. */
 async function openFileLines(path: string): Promise<ReadLines> {
-  if (!(await Bun.file(path).exists())) throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
+  if (!(await Bun.file(path).exists()))
+    throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
   return () => splitLines(Bun.file(path).stream());
 }
 
@@ -107,7 +141,8 @@ function chooseSession(index: SessionIndex, query: string | undefined): SessionI
   }
   const match = matchSession(index, query);
   if (match.kind === "found") return match.session;
-  if (match.kind === "none") throw new LocalError("E_REPORT", `no session matches "${query}" (${index.sessions.size} in the file; see --list)`);
+  if (match.kind === "none")
+    throw new LocalError("E_REPORT", `no session matches "${query}" (${index.sessions.size} in the file; see --list)`);
   const shown = match.candidates.slice(0, MAX_CANDIDATES_SHOWN).map((s) => s.sessionId);
   const more = match.candidates.length > shown.length ? `, and ${match.candidates.length - shown.length} more` : "";
   throw new LocalError("E_REPORT", `session prefix "${query}" is ambiguous: ${shown.join(", ")}${more}`);
@@ -129,14 +164,26 @@ async function collectSession(readLines: ReadLines, sessionId: string): Promise<
 }
 
 /** The latest surface of the session listed just before `session` that recorded one (another pass over the file). */
-async function findPreviousSurface(readLines: ReadLines, index: SessionIndex, session: SessionInfo): Promise<PreviousSurface | undefined> {
+async function findPreviousSurface(
+  readLines: ReadLines,
+  index: SessionIndex,
+  session: SessionInfo,
+): Promise<PreviousSurface | undefined> {
   const sessions = listSessions(index);
-  const previous = sessions.slice(0, sessions.indexOf(session)).reverse().find((s) => s.surfaceHash !== null);
+  const previous = sessions
+    .slice(0, sessions.indexOf(session))
+    .reverse()
+    .find((s) => s.surfaceHash !== null);
   if (previous === undefined || previous.surfaceHash === null) return undefined;
   for await (const line of readLines(previous.sessionId)) {
     if (!line.includes(previous.surfaceHash)) continue;
     const result = parseEventLine(line);
-    if (result.kind !== "event" || result.event.session_id !== previous.sessionId || result.event.event_type !== "surface_snapshot") continue;
+    if (
+      result.kind !== "event" ||
+      result.event.session_id !== previous.sessionId ||
+      result.event.event_type !== "surface_snapshot"
+    )
+      continue;
     const surface = digestSurface(result.event.payload as unknown as Record<string, unknown>);
     if (surface !== null && surface.hash === previous.surfaceHash) return { sessionId: previous.sessionId, surface };
   }
@@ -147,13 +194,22 @@ function renderSessionList(index: SessionIndex): string {
   const sessions = listSessions(index);
   const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
   const lines = sessions.map(
-    (s) => `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}  ${s.surfaceHash ?? "no surface"}`,
+    (s) =>
+      `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}  ${s.surfaceHash ?? "no surface"}`,
   );
   return `${lines.join("\n")}\n`;
 }
 
 function publicInfo(s: SessionInfo): Record<string, unknown> {
-  return { session_id: s.sessionId, first: s.firstAt, last: s.lastAt, events: s.events, calls: s.calls, client: s.client, surface_hash: s.surfaceHash };
+  return {
+    session_id: s.sessionId,
+    first: s.firstAt,
+    last: s.lastAt,
+    events: s.events,
+    calls: s.calls,
+    client: s.client,
+    surface_hash: s.surfaceHash,
+  };
 }
 
 function parsePositiveInt(raw: string): number | undefined {

@@ -9,12 +9,25 @@ export const REPORT_SPEC: CommandSpec = {
   summary: "print the friction report of one session from an event file",
   synopsis: ["[FILE.jsonl | s3://bucket/prefix] [--session ID] [--format md|json] [--list] [--slow-ms N]"],
   description: ["Prints the friction report of one session from a baton-proxy event file (JSON Lines)."],
-  operands: [["FILE", `the event file (default: the file sink of BATON_EVENT_SINK, else ${DEFAULT_FILE_SINK_PATH}), or s3://bucket/prefix written by the s3:// sink (credentials from AWS_* variables)`]],
+  operands: [
+    [
+      "FILE",
+      `the event file (default: the file sink of BATON_EVENT_SINK, else ${DEFAULT_FILE_SINK_PATH}), or s3://bucket/prefix written by the s3:// sink (credentials from AWS_* variables)`,
+    ],
+  ],
   options: [
-    { name: "session", value: "ID", help: "a session id, or a prefix matching exactly one (default: the latest session)" },
+    {
+      name: "session",
+      value: "ID",
+      help: "a session id, or a prefix matching exactly one (default: the latest session)",
+    },
     { name: "format", value: "md|json", help: "Markdown report (default) or the aggregated numbers as JSON" },
     { name: "list", help: "list the sessions in FILE instead (id, first → last, events, calls, client, surface hash)" },
-    { name: "slow-ms", value: "N", help: `calls at least N ms long count as slow (default: BATON_SLOW_CALL_MS, else ${DEFAULT_SLOW_CALL_MS})` },
+    {
+      name: "slow-ms",
+      value: "N",
+      help: `calls at least N ms long count as slow (default: BATON_SLOW_CALL_MS, else ${DEFAULT_SLOW_CALL_MS})`,
+    },
   ],
   notes: ["Reads the same BATON_* configuration as the proxy and refuses it the same way (exit 78)."],
   exits: [

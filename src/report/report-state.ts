@@ -1,6 +1,13 @@
 // The report's fold: folds one session's events into bounded aggregates. Pure data, no I/O, no rendering, no clock.
 
-import { META_CALL_ID, META_DROPPED_EVENTS, META_SCRUBBED, META_SERVER, META_TRUNCATED, type BatonEvent } from "../telemetry/event-types.ts";
+import {
+  META_CALL_ID,
+  META_DROPPED_EVENTS,
+  META_SCRUBBED,
+  META_SERVER,
+  META_TRUNCATED,
+  type BatonEvent,
+} from "../telemetry/event-types.ts";
 import { foldOutcome, foldStart } from "./fold-calls.ts";
 import { createSubjectState, foldSubject, isSubjectEvent } from "./fold-subjects.ts";
 import { digestSurface } from "./surface-diff.ts";
@@ -26,12 +33,32 @@ export { META_DROPPED_EVENTS } from "../telemetry/event-types.ts";
 /** A fresh, empty state. */
 export function createReportState(): ReportState {
   return {
-    sessionId: null, client: null, server: null, firstAt: null, lastAt: null, events: 0, droppedEvents: 0,
-    tools: new Map(), errorTypes: new Map(), errored: [], erroredTotal: 0, slowest: [],
-    annotations: [], annotationTotal: 0, signals: new Map(), annotationsByTool: new Map(), redactions: new Map(), truncatedValues: 0,
-    pending: new Map(), pendingForgotten: 0,
-    orphans: new Map(), anonymousByTool: new Map(), anonymousSeq: 0,
-    subjects: createSubjectState(), surface: null, surfaceCount: 0,
+    sessionId: null,
+    client: null,
+    server: null,
+    firstAt: null,
+    lastAt: null,
+    events: 0,
+    droppedEvents: 0,
+    tools: new Map(),
+    errorTypes: new Map(),
+    errored: [],
+    erroredTotal: 0,
+    slowest: [],
+    annotations: [],
+    annotationTotal: 0,
+    signals: new Map(),
+    annotationsByTool: new Map(),
+    redactions: new Map(),
+    truncatedValues: 0,
+    pending: new Map(),
+    pendingForgotten: 0,
+    orphans: new Map(),
+    anonymousByTool: new Map(),
+    anonymousSeq: 0,
+    subjects: createSubjectState(),
+    surface: null,
+    surfaceCount: 0,
   };
 }
 
@@ -47,10 +74,19 @@ export function foldEvent(state: ReportState, event: BatonEvent): void {
   const payload: Record<string, unknown> = isObject(event.payload) ? event.payload : {};
   const meta = isObject(event.runtime_meta) ? event.runtime_meta : {};
   const callId = typeof meta[META_CALL_ID] === "string" ? meta[META_CALL_ID] : null;
-  const where = { seq: event.sequence_number, capturedAt: typeof event.captured_at === "string" ? event.captured_at : "" };
+  const where = {
+    seq: event.sequence_number,
+    capturedAt: typeof event.captured_at === "string" ? event.captured_at : "",
+  };
   switch (event.event_type) {
     case "tool_call_start":
-      return foldStart(state, callId, { ...where, tool: toolName(payload), paramsJson: clipText(compactJson(payload.params ?? {}), MAX_PARAMS_CHARS), intent: clippedText(payload.call_intent), expected: clippedText(payload.call_expected) });
+      return foldStart(state, callId, {
+        ...where,
+        tool: toolName(payload),
+        paramsJson: clipText(compactJson(payload.params ?? {}), MAX_PARAMS_CHARS),
+        intent: clippedText(payload.call_intent),
+        expected: clippedText(payload.call_expected),
+      });
     case "tool_call_end":
       return foldOutcome(state, callId, { ...where, ...readOutcome(payload, false) });
     case "tool_call_error":
@@ -110,17 +146,24 @@ function noteEnvelope(state: ReportState, event: BatonEvent): void {
     if (state.firstAt === null || compareInstants(at, state.firstAt) < 0) state.firstAt = at;
     if (state.lastAt === null || compareInstants(at, state.lastAt) > 0) state.lastAt = at;
   }
-  if (typeof event.agent_runtime === "string" && event.agent_runtime !== "" && (event.agent_runtime !== "unknown" || state.client === null)) state.client = event.agent_runtime;
+  if (
+    typeof event.agent_runtime === "string" &&
+    event.agent_runtime !== "" &&
+    (event.agent_runtime !== "unknown" || state.client === null)
+  )
+    state.client = event.agent_runtime;
   const meta = isObject(event.runtime_meta) ? event.runtime_meta : {};
   if (typeof meta[META_SERVER] === "string" && meta[META_SERVER] !== "") state.server = meta[META_SERVER];
   const dropped = meta[META_DROPPED_EVENTS];
-  if (typeof dropped === "number" && Number.isFinite(dropped) && dropped > state.droppedEvents) state.droppedEvents = dropped;
+  if (typeof dropped === "number" && Number.isFinite(dropped) && dropped > state.droppedEvents)
+    state.droppedEvents = dropped;
   state.truncatedValues += readCount(meta[META_TRUNCATED]) ?? 0;
   const scrubbed = meta[META_SCRUBBED];
   if (isObject(scrubbed)) {
     for (const [label, n] of Object.entries(scrubbed)) {
       const times = readCount(n);
-      if (times !== null && label !== "") addCount(state.redactions, clipText(label, MAX_LABEL_CHARS), times, MAX_REDACTION_LABELS);
+      if (times !== null && label !== "")
+        addCount(state.redactions, clipText(label, MAX_LABEL_CHARS), times, MAX_REDACTION_LABELS);
     }
   }
 }

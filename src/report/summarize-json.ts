@@ -69,7 +69,10 @@ const NO_SIGNAL = "(none)";
  * Summarises `state` without changing it. `slowCallMs` (default DEFAULT_SLOW_CALL_MS) sets what
  * counts as slow; `droppedEvents` (e.g. the live dispatcher's counter) raises the dropped total.
  */
-export function summarizeReport(state: ReportState, options: { slowCallMs?: number; droppedEvents?: number } = {}): ReportSummary {
+export function summarizeReport(
+  state: ReportState,
+  options: { slowCallMs?: number; droppedEvents?: number } = {},
+): ReportSummary {
   const slowCallMs = options.slowCallMs ?? DEFAULT_SLOW_CALL_MS;
   const pendingByTool = new Map<string, number>();
   for (const call of state.pending.values()) {
@@ -95,7 +98,11 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
     session_id: state.sessionId,
     client: state.client,
     server: state.server,
-    window: { first: state.firstAt, last: state.lastAt, duration_ms: Number.isFinite(lastMs - firstMs) ? lastMs - firstMs : null },
+    window: {
+      first: state.firstAt,
+      last: state.lastAt,
+      duration_ms: Number.isFinite(lastMs - firstMs) ? lastMs - firstMs : null,
+    },
     totals: {
       events: state.events,
       calls: sum((t) => t.calls),
@@ -114,13 +121,23 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
     error_types: sortedCounts(state.errorTypes),
     annotations_by_signal: sortedCounts(new Map([...state.signals].map(([k, n]) => [k === "" ? NO_SIGNAL : k, n]))),
     redactions: sortedCounts(state.redactions),
-    resources_prompts: Object.fromEntries([...state.subjects.counts].map(([kind, c]) => [SUBJECT_METHODS[kind], { count: c.ok + c.errors, errors: c.errors }])),
+    resources_prompts: Object.fromEntries(
+      [...state.subjects.counts].map(([kind, c]) => [
+        SUBJECT_METHODS[kind],
+        { count: c.ok + c.errors, errors: c.errors },
+      ]),
+    ),
     surface_hash: state.surface?.hash ?? null,
     surfaces: state.surfaceCount,
   };
 }
 
-const SUBJECT_METHODS: Record<SubjectKind, string> = { resource_read: "resources/read", resource_list: "resources/list", prompt_get: "prompts/get", prompt_list: "prompts/list" };
+const SUBJECT_METHODS: Record<SubjectKind, string> = {
+  resource_read: "resources/read",
+  resource_list: "resources/list",
+  prompt_get: "prompts/get",
+  prompt_list: "prompts/list",
+};
 
 function summarizeTool(name: string, stats: ToolStats | undefined, noOutcome: number): ToolSummary {
   const ok = stats?.ok ?? 0;
@@ -138,7 +155,10 @@ function summarizeTool(name: string, stats: ToolStats | undefined, noOutcome: nu
     p50_ms: percentile(sorted, 50),
     p95_ms: percentile(sorted, 95),
     max_ms: durations?.maxMs ?? null,
-    mean_ms: durations === undefined || durations.count === 0 ? null : Math.round((durations.sumMs / durations.count) * 10) / 10,
+    mean_ms:
+      durations === undefined || durations.count === 0
+        ? null
+        : Math.round((durations.sumMs / durations.count) * 10) / 10,
     percentiles_exact: durations === undefined || isExact(durations),
     error_types: sortedCounts(stats?.errorTypes ?? new Map()),
   };

@@ -23,7 +23,11 @@ export function digestSurface(payload: Record<string, unknown>): SurfaceDigest |
     hash,
     server: name === null ? null : version === null ? name : `${name} ${version}`,
     tools,
-    meta: canonicalHash({ server_info: payload.server_info ?? null, capabilities: payload.capabilities ?? null, instructions: payload.instructions ?? null }),
+    meta: canonicalHash({
+      server_info: payload.server_info ?? null,
+      capabilities: payload.capabilities ?? null,
+      instructions: payload.instructions ?? null,
+    }),
   };
 }
 
@@ -41,6 +45,8 @@ export function diffSurfaces(previous: SurfaceDigest, current: SurfaceDigest): S
   if (previous.hash === current.hash) return null;
   const added = [...current.tools.keys()].filter((name) => !previous.tools.has(name));
   const removed = [...previous.tools.keys()].filter((name) => !current.tools.has(name));
-  const changed = [...current.tools].filter(([name, digest]) => previous.tools.has(name) && previous.tools.get(name) !== digest).map(([name]) => name);
+  const changed = [...current.tools]
+    .filter(([name, digest]) => previous.tools.has(name) && previous.tools.get(name) !== digest)
+    .map(([name]) => name);
   return { added, removed, changed, metaChanged: previous.meta !== current.meta };
 }

@@ -15,7 +15,8 @@ export interface AdminDeps {
 
 /** Routes one admin request. GET and HEAD only. */
 export async function handleAdmin(request: Request, deps: AdminDeps): Promise<Response> {
-  if (request.method !== "GET" && request.method !== "HEAD") return text(405, "method not allowed\n", { allow: "GET, HEAD" });
+  if (request.method !== "GET" && request.method !== "HEAD")
+    return text(405, "method not allowed\n", { allow: "GET, HEAD" });
   switch (new URL(request.url).pathname) {
     case "/healthz":
       return text(200, "ok");
@@ -32,7 +33,12 @@ export async function handleAdmin(request: Request, deps: AdminDeps): Promise<Re
 
 /** Starts the admin listener. It stays up until the process exits (readiness must be observable while draining). */
 export function startAdminServer(listen: ListenAddress, deps: AdminDeps) {
-  return Bun.serve({ hostname: listen.host, port: listen.port, development: false, fetch: (request) => handleAdmin(request, deps) });
+  return Bun.serve({
+    hostname: listen.host,
+    port: listen.port,
+    development: false,
+    fetch: (request) => handleAdmin(request, deps),
+  });
 }
 
 function text(status: number, body: string, headers: Record<string, string> = {}): Response {

@@ -13,7 +13,14 @@ export const SERVE_WIRE_ERROR = {
   DRAINING: -32002,
 } as const;
 
-export type RefusalReason = "origin" | "body_too_large" | "content_type" | "malformed_json" | "not_jsonrpc" | "draining" | "method";
+export type RefusalReason =
+  | "origin"
+  | "body_too_large"
+  | "content_type"
+  | "malformed_json"
+  | "not_jsonrpc"
+  | "draining"
+  | "method";
 
 const STATUS: Record<RefusalReason, number> = {
   origin: 403,
@@ -29,7 +36,11 @@ const STATUS: Record<RefusalReason, number> = {
  * A refusal. On the MCP path the body is a JSON-RPC error without id (what SDK clients print);
  * elsewhere plain text. `close` asks the client to open a new connection (an unread body remains).
  */
-export function refuse(reason: RefusalReason, text: string, options: { mcp: boolean; close?: boolean; allow?: string }): Response {
+export function refuse(
+  reason: RefusalReason,
+  text: string,
+  options: { mcp: boolean; close?: boolean; allow?: string },
+): Response {
   const headers = new Headers({ via: VIA_ENTRY });
   if (options.close === true) headers.set("connection", "close");
   if (options.allow !== undefined) headers.set("allow", options.allow);
@@ -39,7 +50,12 @@ export function refuse(reason: RefusalReason, text: string, options: { mcp: bool
     headers.set("content-type", "text/plain; charset=utf-8");
     return new Response(`baton-proxy: ${text}\n`, { status, headers });
   }
-  const code = reason === "malformed_json" ? SERVE_WIRE_ERROR.PARSE : reason === "draining" ? SERVE_WIRE_ERROR.DRAINING : SERVE_WIRE_ERROR.INVALID_REQUEST;
+  const code =
+    reason === "malformed_json"
+      ? SERVE_WIRE_ERROR.PARSE
+      : reason === "draining"
+        ? SERVE_WIRE_ERROR.DRAINING
+        : SERVE_WIRE_ERROR.INVALID_REQUEST;
   headers.set("content-type", "application/json");
   return new Response(JSON.stringify(wireError(null, code, text)), { status, headers });
 }
@@ -59,6 +75,8 @@ export function upstreamDown(ids: readonly JsonRpcId[] | undefined): Response {
     return new Response(`baton-proxy: ${UPSTREAM_DOWN_TEXT}\n`, { status: 502, headers });
   }
   headers.set("content-type", "application/json");
-  const errors = (ids.length === 0 ? [null] : ids).map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT));
+  const errors = (ids.length === 0 ? [null] : ids).map((id) =>
+    wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT),
+  );
   return new Response(JSON.stringify(errors.length === 1 ? errors[0] : errors), { status: 502, headers });
 }

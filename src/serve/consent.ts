@@ -22,8 +22,10 @@ export type ConsentLookup =
 export function judgeConsent(header: string | null, metaToken: unknown, anyRemoteSink: boolean): ConsentLookup {
   const raw = header ?? (typeof metaToken === "string" ? metaToken : metaToken === undefined ? undefined : "");
   if (raw === undefined) return { kind: "absent" };
-  if (raw === PLACEHOLDER) return anyRemoteSink ? { kind: "rejected", reason: "placeholder" } : { kind: "token", token: raw };
-  if (raw.length < MIN_TOKEN_LENGTH || raw.length > MAX_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(raw)) return { kind: "rejected", reason: "malformed" };
+  if (raw === PLACEHOLDER)
+    return anyRemoteSink ? { kind: "rejected", reason: "placeholder" } : { kind: "token", token: raw };
+  if (raw.length < MIN_TOKEN_LENGTH || raw.length > MAX_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(raw))
+    return { kind: "rejected", reason: "malformed" };
   return { kind: "token", token: raw };
 }
 

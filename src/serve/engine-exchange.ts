@@ -61,11 +61,23 @@ export function sessionShowsInjection(config: Config, opening: RequestContext): 
  * and tool lists, injected tools answered locally). A non-injecting one forwards every body
  * unchanged both ways and lets the engine only observe (events of requests that carry a token).
  */
-export function createEngineExchange(deps: EngineExchangeDeps, _origin: SessionOrigin, opening: RequestContext): SessionExchange {
-  const engine: SessionEngine = createSessionEngine({ config: deps.config, logger: deps.logger, now: deps.now, telemetry: deps.telemetry });
+export function createEngineExchange(
+  deps: EngineExchangeDeps,
+  _origin: SessionOrigin,
+  opening: RequestContext,
+): SessionExchange {
+  const engine: SessionEngine = createSessionEngine({
+    config: deps.config,
+    logger: deps.logger,
+    now: deps.now,
+    telemetry: deps.telemetry,
+  });
   const inject = sessionShowsInjection(deps.config, opening);
   // The engine hashes the principal into user_id (with BATON_USER_ID_HMAC_KEY); the raw value never reaches an event.
-  const engineContext = (context: RequestContext) => ({ consentToken: context.consentToken, principal: context.principal });
+  const engineContext = (context: RequestContext) => ({
+    consentToken: context.consentToken,
+    principal: context.principal,
+  });
   return {
     fromClient(body: Uint8Array, line: Classified, context: RequestContext): ClientVerdict {
       const actions = engine.fromClient(body, line, engineContext(context));
@@ -80,9 +92,16 @@ export function createEngineExchange(deps: EngineExchangeDeps, _origin: SessionO
         return undefined;
       }
       const actions = engine.fromServer(data, line).filter((a) => a.to === "client");
-      if (actions.length === 1 && "bytes" in (actions[0] as WireAction) && (actions[0] as { bytes: Uint8Array }).bytes === data) return undefined;
+      if (
+        actions.length === 1 &&
+        "bytes" in (actions[0] as WireAction) &&
+        (actions[0] as { bytes: Uint8Array }).bytes === data
+      )
+        return undefined;
       if (actions.length === 0) return undefined;
-      return new TextEncoder().encode(actions.length === 1 ? textOf(actions[0] as WireAction) : `[${actions.map(textOf).join(",")}]`);
+      return new TextEncoder().encode(
+        actions.length === 1 ? textOf(actions[0] as WireAction) : `[${actions.map(textOf).join(",")}]`,
+      );
     },
     upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind = UPSTREAM_UNREACHABLE): void {
       // The client's answer is the proxy's 502 / stream error / the upstream's own HTTP answer; only the events matter here.
@@ -106,6 +125,7 @@ function textOf(action: WireAction): string {
 /** One body for the upstream: the original bytes when the engine forwarded them, else the serialised message(s). */
 function joinForServer(actions: readonly WireAction[]): Uint8Array {
   const only = actions[0] as WireAction;
-  if (actions.length === 1) return "bytes" in only ? only.bytes : new TextEncoder().encode(JSON.stringify(only.message));
+  if (actions.length === 1)
+    return "bytes" in only ? only.bytes : new TextEncoder().encode(JSON.stringify(only.message));
   return new TextEncoder().encode(`[${actions.map(textOf).join(",")}]`);
 }

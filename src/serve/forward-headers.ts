@@ -7,7 +7,17 @@ export const VIA_ENTRY = "1.1 baton-proxy";
 export const CONSENT_HEADER = "baton-consent-token";
 
 /** Connection-specific fields (RFC 9110 §7.6.1, plus the legacy names proxies still meet). */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-authorization",
+  "proxy-authenticate",
+]);
 
 /** What the proxy knows about the client connection. */
 export interface ClientHop {

@@ -36,8 +36,22 @@ export interface McpRouteDeps {
  * the engine reads rewritten answers from it (numbers as the server wrote them) and hands back
  * this same array when nothing changes.
  */
-export function fromServer(deps: McpRouteDeps, exchange: SessionExchange, raw: Uint8Array, line: Classified, methods: ReadonlyMap<JsonRpcId, string>, pending: Set<JsonRpcId>, startedAt: number, event: { id?: string | undefined; event?: string | undefined; retry?: string | undefined } | undefined): Uint8Array | undefined {
-  const answered = line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members.filter((m): m is Message => m !== undefined) : [];
+export function fromServer(
+  deps: McpRouteDeps,
+  exchange: SessionExchange,
+  raw: Uint8Array,
+  line: Classified,
+  methods: ReadonlyMap<JsonRpcId, string>,
+  pending: Set<JsonRpcId>,
+  startedAt: number,
+  event: { id?: string | undefined; event?: string | undefined; retry?: string | undefined } | undefined,
+): Uint8Array | undefined {
+  const answered =
+    line.kind === "message"
+      ? [line.message]
+      : line.kind === "batch"
+        ? line.members.filter((m): m is Message => m !== undefined)
+        : [];
   for (const message of answered) {
     if (message.kind !== "response" || message.id === null || !pending.delete(message.id)) continue;
     observeAnswer(deps, methods, message.value, startedAt);
@@ -53,18 +67,37 @@ export function fromServer(deps: McpRouteDeps, exchange: SessionExchange, raw: U
   return new TextEncoder().encode(renderSseEvent({ ...event, data: decodeUtf8(replaced) }));
 }
 
-export function observeAnswer(deps: McpRouteDeps, methods: ReadonlyMap<JsonRpcId, string>, answer: unknown, startedAt: number): void {
+export function observeAnswer(
+  deps: McpRouteDeps,
+  methods: ReadonlyMap<JsonRpcId, string>,
+  answer: unknown,
+  startedAt: number,
+): void {
   if (!isObject(answer)) return;
   const method = methods.get(answer.id as JsonRpcId);
   if (method === undefined) return;
-  const error = isObject(answer.error) ? String(answer.error.code) : isObject(answer.result) && answer.result.isError === true ? "tool_error" : undefined;
+  const error = isObject(answer.error)
+    ? String(answer.error.code)
+    : isObject(answer.result) && answer.result.isError === true
+      ? "tool_error"
+      : undefined;
   const labels: Record<string, string> = { mcp_method_name: method };
   if (error !== undefined) labels.error_type = error;
   deps.metrics.operationDuration.observe(labels, (deps.now() - startedAt) / 1000);
-  if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: error === undefined ? "ok" : error === "tool_error" ? "tool_error" : "error" });
+  if (method === "tools/call")
+    deps.metrics.toolCalls.inc({
+      outcome: error === undefined ? "ok" : error === "tool_error" ? "tool_error" : "error",
+    });
 }
 
-export function upstreamFailed(error: unknown, deps: McpRouteDeps, exchange: SessionExchange | undefined, ids: readonly JsonRpcId[], methods: ReadonlyMap<JsonRpcId, string>, startedAt: number): Response {
+export function upstreamFailed(
+  error: unknown,
+  deps: McpRouteDeps,
+  exchange: SessionExchange | undefined,
+  ids: readonly JsonRpcId[],
+  methods: ReadonlyMap<JsonRpcId, string>,
+  startedAt: number,
+): Response {
   if (!(error instanceof UpstreamUnreachable)) {
     // The client went away while we waited: nobody to answer.
     exchange?.upstreamFailed(ids, "the client went away");
@@ -74,7 +107,10 @@ export function upstreamFailed(error: unknown, deps: McpRouteDeps, exchange: Ses
   deps.metrics.upstreamFailures.inc({ reason: error.kind });
   exchange?.upstreamFailed(ids, error.message);
   for (const method of methods.values()) {
-    deps.metrics.operationDuration.observe({ mcp_method_name: method, error_type: "upstream_unreachable" }, (deps.now() - startedAt) / 1000);
+    deps.metrics.operationDuration.observe(
+      { mcp_method_name: method, error_type: "upstream_unreachable" },
+      (deps.now() - startedAt) / 1000,
+    );
     if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "upstream_unreachable" });
   }
   return upstreamDown(exchange === undefined ? undefined : ids);

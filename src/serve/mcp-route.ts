@@ -1,11 +1,29 @@
 // The MCP endpoint (POST, GET, DELETE): checks the request, routes it to its session's exchange, forwards it, and relays the answer.
 
-import { classifyLine, classifyText, decodeUtf8, isObject, wireError, type Classified, type JsonObject, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
+import {
+  classifyLine,
+  classifyText,
+  decodeUtf8,
+  isObject,
+  wireError,
+  type Classified,
+  type JsonObject,
+  type JsonRpcId,
+  type Message,
+} from "../wire/jsonrpc.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import { judgeConsent, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from "./consent.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
-import { encodeText, fromServer, observeAnswer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
+import {
+  encodeText,
+  fromServer,
+  observeAnswer,
+  SESSION_HEADER,
+  upstreamFailed,
+  upstreamUrl,
+  type McpRouteDeps,
+} from "./mcp-relay.ts";
 import { handleStreamOrDelete } from "./mcp-stream.ts";
 import { readBoundedBody } from "./request-body.ts";
 import { statelessKey, type SessionEntry, type SessionTable } from "./session-table.ts";
@@ -34,7 +52,10 @@ export async function handleMcp(request: Request, hop: ClientHop, deps: McpRoute
       return handleStreamOrDelete(request, hop, deps);
     default:
       deps.metrics.refused.inc({ reason: "method" });
-      return refuse("method", `${request.method} is not an MCP method on this endpoint (use GET, POST or DELETE)`, { mcp: true, allow: ALLOWED_METHODS });
+      return refuse("method", `${request.method} is not an MCP method on this endpoint (use GET, POST or DELETE)`, {
+        mcp: true,
+        allow: ALLOWED_METHODS,
+      });
   }
 }
 
@@ -45,15 +66,29 @@ async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps):
   const initialize = messages.find((m) => m.kind === "request" && m.method === "initialize");
   if (initialize !== undefined && deps.isDraining()) {
     deps.metrics.refused.inc({ reason: "draining" });
-    return refuse("draining", "the proxy is shutting down and opens no new sessions; reconnect to another replica", { mcp: true });
+    return refuse("draining", "the proxy is shutting down and opens no new sessions; reconnect to another replica", {
+      mcp: true,
+    });
   }
   const consent = readConsent(request, checked, deps);
-  const context: RequestContext = { remoteAddress: hop.remoteAddress, consentToken: consent.token, principal: deps.principalOf(request.headers) };
+  const context: RequestContext = {
+    remoteAddress: hop.remoteAddress,
+    consentToken: consent.token,
+    principal: deps.principalOf(request.headers),
+  };
   const sessionId = request.headers.get(SESSION_HEADER);
   const entry = pickSession(sessionId, initialize !== undefined, messages, context, deps.sessions);
   entry.active++;
   try {
-    return await exchangePost(request, hop, deps, entry, { ...checked, body: consent.body }, context, initialize !== undefined);
+    return await exchangePost(
+      request,
+      hop,
+      deps,
+      entry,
+      { ...checked, body: consent.body },
+      context,
+      initialize !== undefined,
+    );
   } finally {
     entry.active--;
   }
@@ -64,18 +99,32 @@ async function checkPost(request: Request, deps: McpRouteDeps): Promise<Checked 
   if (type !== "application/json") {
     deps.metrics.refused.inc({ reason: "content_type" });
     await request.body?.cancel().catch(() => undefined);
-    return refuse("content_type", `POST bodies must be application/json (got ${type === "" ? "no Content-Type" : JSON.stringify(type.slice(0, 80))})`, { mcp: true, close: true });
+    return refuse(
+      "content_type",
+      `POST bodies must be application/json (got ${type === "" ? "no Content-Type" : JSON.stringify(type.slice(0, 80))})`,
+      { mcp: true, close: true },
+    );
   }
   const read = await readBoundedBody(request, deps.config.maxBodyBytes);
   if (read.kind === "too_large") {
     deps.metrics.refused.inc({ reason: "body_too_large" });
-    return refuse("body_too_large", `the request body is larger than ${deps.config.maxBodyBytes} bytes (--max-body-bytes)`, { mcp: true, close: !read.drained });
+    return refuse(
+      "body_too_large",
+      `the request body is larger than ${deps.config.maxBodyBytes} bytes (--max-body-bytes)`,
+      { mcp: true, close: !read.drained },
+    );
   }
   const line = classifyLine(read.bytes);
   if (line.kind === "junk") {
     const reason = line.reason === "not_jsonrpc" ? "not_jsonrpc" : "malformed_json";
     deps.metrics.refused.inc({ reason });
-    return refuse(reason, reason === "malformed_json" ? "the body is not valid JSON" : "the body is JSON but not a JSON-RPC 2.0 message or batch", { mcp: true });
+    return refuse(
+      reason,
+      reason === "malformed_json"
+        ? "the body is not valid JSON"
+        : "the body is JSON but not a JSON-RPC 2.0 message or batch",
+      { mcp: true },
+    );
   }
   const messages = line.kind === "message" ? [line.message] : line.members.filter((m): m is Message => m !== undefined);
   const requestIds = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
@@ -83,26 +132,52 @@ async function checkPost(request: Request, deps: McpRouteDeps): Promise<Checked 
 }
 
 /** Reads (and strips) the consent token in per-request mode; the body is re-serialised only when `_meta` carried one. */
-function readConsent(request: Request, checked: Checked, deps: McpRouteDeps): { token: string | undefined; body: Uint8Array } {
+function readConsent(
+  request: Request,
+  checked: Checked,
+  deps: McpRouteDeps,
+): { token: string | undefined; body: Uint8Array } {
   const baton = deps.config.baton;
   if (baton.consentMode !== "per-request") return { token: baton.consentToken, body: checked.body };
   const first = checked.messages.find((m) => m.kind === "request" || m.kind === "notification");
-  const verdict = judgeConsent(request.headers.get(CONSENT_HEADER), first === undefined ? undefined : metaConsentToken(first.value), !baton.allSinksLocal);
+  const verdict = judgeConsent(
+    request.headers.get(CONSENT_HEADER),
+    first === undefined ? undefined : metaConsentToken(first.value),
+    !baton.allSinksLocal,
+  );
   if (verdict.kind === "rejected") deps.metrics.consentRejected.inc({ reason: verdict.reason });
   let stripped = false;
   for (const message of checked.messages) if (stripConsentMeta(message.value)) stripped = true;
-  const body = stripped ? encode(checked.line.kind === "batch" ? checked.line.values : (checked.messages[0] as Message).value) : checked.body;
+  const body = stripped
+    ? encode(checked.line.kind === "batch" ? checked.line.values : (checked.messages[0] as Message).value)
+    : checked.body;
   return { token: verdict.kind === "token" ? verdict.token : undefined, body };
 }
 
-function pickSession(sessionId: string | null, initialize: boolean, messages: readonly Message[], context: RequestContext, sessions: SessionTable): SessionEntry {
+function pickSession(
+  sessionId: string | null,
+  initialize: boolean,
+  messages: readonly Message[],
+  context: RequestContext,
+  sessions: SessionTable,
+): SessionEntry {
   if (initialize) return sessions.open(context);
   if (sessionId !== null) return sessions.forSession(sessionId, context);
-  const meta = messages.map((m) => (isObject(m.value.params) && isObject(m.value.params._meta) ? m.value.params._meta : undefined)).find((m) => m !== undefined);
+  const meta = messages
+    .map((m) => (isObject(m.value.params) && isObject(m.value.params._meta) ? m.value.params._meta : undefined))
+    .find((m) => m !== undefined);
   return sessions.forStateless(statelessKey(context, meta?.[MODERN_CLIENT_INFO_KEY]), context);
 }
 
-async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps, entry: SessionEntry, checked: Checked, context: RequestContext, initialize: boolean): Promise<Response> {
+async function exchangePost(
+  request: Request,
+  hop: ClientHop,
+  deps: McpRouteDeps,
+  entry: SessionEntry,
+  checked: Checked,
+  context: RequestContext,
+  initialize: boolean,
+): Promise<Response> {
   const exchange = entry.exchange;
   const startedAt = deps.now();
   const verdict = safeFromClient(exchange, checked, context);
@@ -115,7 +190,14 @@ async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps
   let response: Response;
   try {
     // The client's own signal: its disconnect aborts the upstream request (a relayed stream also cancels its upstream body).
-    response = await fetchUpstream({ url: upstreamUrl(deps.config, request), method: "POST", headers: upstreamRequestHeaders(request.headers, hop), body: verdict.forward, signal: request.signal, decompress: true });
+    response = await fetchUpstream({
+      url: upstreamUrl(deps.config, request),
+      method: "POST",
+      headers: upstreamRequestHeaders(request.headers, hop),
+      body: verdict.forward,
+      signal: request.signal,
+      decompress: true,
+    });
   } catch (error) {
     return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
   }
@@ -131,30 +213,79 @@ async function exchangePost(request: Request, hop: ClientHop, deps: McpRouteDeps
     const pending = new Set(checked.requestIds);
     deps.keepOpen(request);
     const body = relaySse(response.body, {
-      rewrite: (event) => (event.data === undefined ? undefined : fromServer(deps, exchange, encodeText(event.data), classifyText(event.data), methods, pending, startedAt, event)),
+      rewrite: (event) =>
+        event.data === undefined
+          ? undefined
+          : fromServer(
+              deps,
+              exchange,
+              encodeText(event.data),
+              classifyText(event.data),
+              methods,
+              pending,
+              startedAt,
+              event,
+            ),
       finished: (outcome, error) => {
         if (pending.size === 0 || outcome === "complete") return undefined;
         const ids = [...pending];
-        exchange.upstreamFailed(ids, outcome === "error" ? `the upstream stream broke: ${String(error)}` : "the client went away");
+        exchange.upstreamFailed(
+          ids,
+          outcome === "error" ? `the upstream stream broke: ${String(error)}` : "the client went away",
+        );
         if (outcome !== "error") return undefined;
-        deps.logger.warn(`upstream ${deps.config.upstream.origin} broke a response stream with ${ids.length} request(s) unanswered: ${String(error)}`);
+        deps.logger.warn(
+          `upstream ${deps.config.upstream.origin} broke a response stream with ${ids.length} request(s) unanswered: ${String(error)}`,
+        );
         deps.metrics.upstreamFailures.inc({ reason: "stream_broken" });
-        return new TextEncoder().encode(ids.map((id) => `event: message\ndata: ${JSON.stringify(wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT))}\n\n`).join(""));
+        return new TextEncoder().encode(
+          ids
+            .map(
+              (id) =>
+                `event: message\ndata: ${JSON.stringify(wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT))}\n\n`,
+            )
+            .join(""),
+        );
       },
     });
-    return new Response(local.length === 0 ? body : prependEvents(local, body), { status: response.status, headers: clientResponseHeaders(response.headers, true) });
+    return new Response(local.length === 0 ? body : prependEvents(local, body), {
+      status: response.status,
+      headers: clientResponseHeaders(response.headers, true),
+    });
   }
   if (response.ok && type === "application/json") {
     const bytes = await response.bytes();
-    const out = fromServer(deps, exchange, bytes, classifyLine(bytes), methods, new Set(checked.requestIds), startedAt, undefined) ?? bytes;
+    const out =
+      fromServer(
+        deps,
+        exchange,
+        bytes,
+        classifyLine(bytes),
+        methods,
+        new Set(checked.requestIds),
+        startedAt,
+        undefined,
+      ) ?? bytes;
     const merged = local.length === 0 ? out : mergeJson(out, local);
     return new Response(merged, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
   }
   // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
   // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
-  for (const method of methods.values()) deps.metrics.operationDuration.observe({ mcp_method_name: method, error_type: String(response.status) }, (deps.now() - startedAt) / 1000);
-  if (checked.requestIds.length > 0 && !initialize) exchange.upstreamFailed(checked.requestIds, `the upstream answered HTTP ${response.status} without a JSON-RPC answer`, `upstream_http_${response.status}`);
-  return new Response(response.body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
+  for (const method of methods.values())
+    deps.metrics.operationDuration.observe(
+      { mcp_method_name: method, error_type: String(response.status) },
+      (deps.now() - startedAt) / 1000,
+    );
+  if (checked.requestIds.length > 0 && !initialize)
+    exchange.upstreamFailed(
+      checked.requestIds,
+      `the upstream answered HTTP ${response.status} without a JSON-RPC answer`,
+      `upstream_http_${response.status}`,
+    );
+  return new Response(response.body, {
+    status: response.status,
+    headers: clientResponseHeaders(response.headers, true),
+  });
 }
 
 function safeFromClient(exchange: SessionExchange, checked: Checked, context: RequestContext) {
@@ -196,7 +327,10 @@ function mergeJson(upstream: Uint8Array, local: readonly unknown[]): string {
 }
 
 function jsonResponse(value: unknown, status: number): Response {
-  return new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", via: "1.1 baton-proxy" } });
+  return new Response(JSON.stringify(value), {
+    status,
+    headers: { "content-type": "application/json", via: "1.1 baton-proxy" },
+  });
 }
 
 function encode(value: JsonObject | readonly unknown[]): Uint8Array {

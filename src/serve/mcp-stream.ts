@@ -12,13 +12,27 @@ import { fetchUpstream } from "./upstream-client.ts";
  */
 export async function handleStreamOrDelete(request: Request, hop: ClientHop, deps: McpRouteDeps): Promise<Response> {
   const sessionId = request.headers.get(SESSION_HEADER);
-  const entry = sessionId === null ? undefined : deps.sessions.forSession(sessionId, { remoteAddress: hop.remoteAddress, consentToken: undefined, principal: deps.principalOf(request.headers) });
+  const entry =
+    sessionId === null
+      ? undefined
+      : deps.sessions.forSession(sessionId, {
+          remoteAddress: hop.remoteAddress,
+          consentToken: undefined,
+          principal: deps.principalOf(request.headers),
+        });
   const aborter = new AbortController();
   const signal = AbortSignal.any([request.signal, aborter.signal]);
   let response: Response;
   if (entry !== undefined) entry.active++;
   try {
-    response = await fetchUpstream({ url: upstreamUrl(deps.config, request), method: request.method, headers: upstreamRequestHeaders(request.headers, hop), body: undefined, signal, decompress: true });
+    response = await fetchUpstream({
+      url: upstreamUrl(deps.config, request),
+      method: request.method,
+      headers: upstreamRequestHeaders(request.headers, hop),
+      body: undefined,
+      signal,
+      decompress: true,
+    });
   } catch (error) {
     if (entry !== undefined) entry.active--;
     return upstreamFailed(error, deps, undefined, [], new Map(), deps.now());
@@ -26,18 +40,27 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   if (request.method === "DELETE") {
     if (entry !== undefined) entry.active--;
     if (sessionId !== null && response.status < 500) deps.sessions.end(sessionId, "the client ended the session");
-    return new Response(response.body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
+    return new Response(response.body, {
+      status: response.status,
+      headers: clientResponseHeaders(response.headers, true),
+    });
   }
   const type = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (!response.ok || type !== "text/event-stream" || response.body === null) {
     if (entry !== undefined) entry.active--;
-    return new Response(response.body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
+    return new Response(response.body, {
+      status: response.status,
+      headers: clientResponseHeaders(response.headers, true),
+    });
   }
   deps.keepOpen(request);
   const release = deps.streams.add(aborter);
   const exchange = entry?.exchange;
   const body = relaySse(response.body, {
-    rewrite: (event) => (exchange === undefined || event.data === undefined ? undefined : fromServer(deps, exchange, encodeText(event.data), classifyText(event.data), new Map(), new Set(), 0, event)),
+    rewrite: (event) =>
+      exchange === undefined || event.data === undefined
+        ? undefined
+        : fromServer(deps, exchange, encodeText(event.data), classifyText(event.data), new Map(), new Set(), 0, event),
     finished: () => {
       release();
       if (entry !== undefined) entry.active--;
@@ -48,4 +71,3 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   });
   return new Response(body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
 }
-

@@ -3,7 +3,9 @@
 type Labels = Readonly<Record<string, string>>;
 
 /** Seconds. OTel's advice for MCP durations, with finer steps below 10 ms (a proxy hop is sub-millisecond). */
-export const DURATION_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] as const;
+export const DURATION_BUCKETS_SECONDS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+] as const;
 /** Session lifetimes run from seconds to hours. */
 export const SESSION_BUCKETS_SECONDS = [1, 10, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400] as const;
 
@@ -48,7 +50,12 @@ export class MetricsRegistry {
   }
 
   /** A gauge (or counter, with `type`) whose samples are read from live state when rendered. */
-  collected(name: string, help: string, type: "gauge" | "counter", collect: () => readonly (readonly [Labels, number])[]): void {
+  collected(
+    name: string,
+    help: string,
+    type: "gauge" | "counter",
+    collect: () => readonly (readonly [Labels, number])[],
+  ): void {
     this.add(name, help, type, [], collect);
   }
 
@@ -58,7 +65,8 @@ export class MetricsRegistry {
     for (const family of this.families) {
       out.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
       if (family.collect !== undefined) {
-        for (const [labels, value] of family.collect()) out.push(`${family.name}${renderLabels(labels)} ${formatNumber(value)}`);
+        for (const [labels, value] of family.collect())
+          out.push(`${family.name}${renderLabels(labels)} ${formatNumber(value)}`);
         continue;
       }
       for (const s of family.series.values()) {
@@ -79,7 +87,13 @@ export class MetricsRegistry {
     return `${out.join("\n")}\n`;
   }
 
-  private add(name: string, help: string, type: Family["type"], buckets: readonly number[], collect: Family["collect"]): Family {
+  private add(
+    name: string,
+    help: string,
+    type: Family["type"],
+    buckets: readonly number[],
+    collect: Family["collect"],
+  ): Family {
     const family: Family = { name, help, type, buckets, series: new Map(), collect };
     this.families.push(family);
     return family;

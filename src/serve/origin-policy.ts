@@ -18,5 +18,9 @@ export function isOriginAllowed(origin: string | null, allowed: "loopback" | rea
   } catch {
     return false;
   }
-  return (url.protocol === "http:" || url.protocol === "https:") && LOOPBACK_HOSTS.has(url.hostname) && url.origin === normalised;
+  return (
+    (url.protocol === "http:" || url.protocol === "https:") &&
+    LOOPBACK_HOSTS.has(url.hostname) &&
+    url.origin === normalised
+  );
 }

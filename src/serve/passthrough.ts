@@ -29,18 +29,32 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
     const read = await readBoundedBody(request, deps.maxBodyBytes);
     if (read.kind === "too_large") {
       deps.metrics.refused.inc({ reason: "body_too_large" });
-      return refuse("body_too_large", `the request body is larger than ${deps.maxBodyBytes} bytes (--max-body-bytes)`, { mcp: false, close: !read.drained });
+      return refuse("body_too_large", `the request body is larger than ${deps.maxBodyBytes} bytes (--max-body-bytes)`, {
+        mcp: false,
+        close: !read.drained,
+      });
     }
     body = read.bytes;
   }
   let response: Response;
   try {
-    response = await fetchUpstream({ url: target, method: request.method, headers: upstreamRequestHeaders(request.headers, hop), body, signal: request.signal, decompress: false });
+    response = await fetchUpstream({
+      url: target,
+      method: request.method,
+      headers: upstreamRequestHeaders(request.headers, hop),
+      body,
+      signal: request.signal,
+      decompress: false,
+    });
   } catch (error) {
     if (!(error instanceof UpstreamUnreachable)) return new Response(null, { status: 499 });
     deps.logger.warn(`${error.message} (answered 502 to ${request.method} ${incoming.pathname})`);
     deps.metrics.upstreamFailures.inc({ reason: error.kind });
     return upstreamDown(undefined);
   }
-  return new Response(request.method === "HEAD" ? null : response.body, { status: response.status, statusText: response.statusText, headers: clientResponseHeaders(response.headers, false) });
+  return new Response(request.method === "HEAD" ? null : response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: clientResponseHeaders(response.headers, false),
+  });
 }

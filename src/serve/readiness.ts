@@ -14,7 +14,12 @@ export interface ReadinessProbe {
  * `probe` sends one request (a HEAD… any request) and resolves when any status arrives; a
  * rejection or the timeout counts as not ready. `now` is monotonic milliseconds.
  */
-export function createReadinessProbe(probe: (signal: AbortSignal) => Promise<unknown>, now: () => number, cacheMs = PROBE_CACHE_MS, timeoutMs = PROBE_TIMEOUT_MS): ReadinessProbe {
+export function createReadinessProbe(
+  probe: (signal: AbortSignal) => Promise<unknown>,
+  now: () => number,
+  cacheMs = PROBE_CACHE_MS,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): ReadinessProbe {
   let cached: { at: number; ready: boolean } | undefined;
   let inFlight: Promise<boolean> | undefined;
   const run = async (): Promise<boolean> => {

@@ -3,7 +3,9 @@
 /** How much of an oversized body we read and discard so the client gets to read the 413 instead of a reset. */
 export const OVERSIZE_DRAIN_FACTOR = 4;
 
-export type BodyResult = { readonly kind: "ok"; readonly bytes: Uint8Array } | { readonly kind: "too_large"; readonly drained: boolean };
+export type BodyResult =
+  | { readonly kind: "ok"; readonly bytes: Uint8Array }
+  | { readonly kind: "too_large"; readonly drained: boolean };
 
 /**
  * Returns the whole body when it fits in `maxBytes`. Otherwise reads on (discarding) up to

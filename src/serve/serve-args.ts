@@ -49,15 +49,60 @@ interface FlagSpec {
 
 /** Every serve flag, its environment form and its help line: the one source for parsing and `serve --help` (via serve-spec.ts). */
 export const SERVE_FLAGS = {
-  upstream: { flag: "--upstream", value: "URL", env: "BATON_UPSTREAM", summary: "URL of the upstream MCP endpoint (http:// or https://; required)" },
-  listen: { flag: "--listen", value: "HOST:PORT", env: "BATON_LISTEN", summary: `HOST:PORT to serve MCP on (default ${DEFAULT_LISTEN}; 0.0.0.0:8080 in containers)` },
-  path: { flag: "--path", value: "PATH", env: "BATON_PATH", summary: "the MCP path on this listener (default: the upstream URL's path)" },
-  adminListen: { flag: "--admin-listen", value: "HOST:PORT", env: "BATON_ADMIN_LISTEN", summary: `HOST:PORT for /healthz, /readyz, /metrics (default ${DEFAULT_ADMIN_LISTEN})` },
-  allowedOrigins: { flag: "--allowed-origins", value: "LIST", env: "BATON_ALLOWED_ORIGINS", summary: "comma-separated Origin values allowed to call (default: loopback origins, any port; * allows all)" },
-  maxBodyBytes: { flag: "--max-body-bytes", value: "N", env: "BATON_MAX_BODY_BYTES", summary: `largest request body accepted (default ${DEFAULT_MAX_BODY_BYTES}); larger gets 413` },
-  drainTimeoutMs: { flag: "--drain-timeout-ms", value: "MS", env: "BATON_DRAIN_TIMEOUT_MS", summary: `on SIGTERM, how long requests in flight may finish (default ${DEFAULT_DRAIN_TIMEOUT_MS}); the listener stays open at least min(this, 5000)` },
-  sessionIdleMs: { flag: "--session-idle-ms", value: "MS", env: "BATON_SESSION_IDLE_MS", summary: `an MCP session unused this long is forgotten (default ${DEFAULT_SESSION_IDLE_MS})` },
-  idleTimeoutMs: { flag: "--idle-timeout-ms", value: "MS", env: "BATON_IDLE_TIMEOUT_MS", summary: `a client connection silent this long is closed (default ${DEFAULT_IDLE_TIMEOUT_MS}, at most ${MAX_IDLE_TIMEOUT_MS}; open streams are exempt)` },
+  upstream: {
+    flag: "--upstream",
+    value: "URL",
+    env: "BATON_UPSTREAM",
+    summary: "URL of the upstream MCP endpoint (http:// or https://; required)",
+  },
+  listen: {
+    flag: "--listen",
+    value: "HOST:PORT",
+    env: "BATON_LISTEN",
+    summary: `HOST:PORT to serve MCP on (default ${DEFAULT_LISTEN}; 0.0.0.0:8080 in containers)`,
+  },
+  path: {
+    flag: "--path",
+    value: "PATH",
+    env: "BATON_PATH",
+    summary: "the MCP path on this listener (default: the upstream URL's path)",
+  },
+  adminListen: {
+    flag: "--admin-listen",
+    value: "HOST:PORT",
+    env: "BATON_ADMIN_LISTEN",
+    summary: `HOST:PORT for /healthz, /readyz, /metrics (default ${DEFAULT_ADMIN_LISTEN})`,
+  },
+  allowedOrigins: {
+    flag: "--allowed-origins",
+    value: "LIST",
+    env: "BATON_ALLOWED_ORIGINS",
+    summary: "comma-separated Origin values allowed to call (default: loopback origins, any port; * allows all)",
+  },
+  maxBodyBytes: {
+    flag: "--max-body-bytes",
+    value: "N",
+    env: "BATON_MAX_BODY_BYTES",
+    summary: `largest request body accepted (default ${DEFAULT_MAX_BODY_BYTES}); larger gets 413`,
+  },
+  drainTimeoutMs: {
+    flag: "--drain-timeout-ms",
+    value: "MS",
+    env: "BATON_DRAIN_TIMEOUT_MS",
+    summary: `on SIGTERM, how long requests in flight may finish (default ${DEFAULT_DRAIN_TIMEOUT_MS}); the listener stays open at least min(this, 5000)`,
+  },
+  sessionIdleMs: {
+    flag: "--session-idle-ms",
+    value: "MS",
+    env: "BATON_SESSION_IDLE_MS",
+    summary: `an MCP session unused this long is forgotten (default ${DEFAULT_SESSION_IDLE_MS})`,
+  },
+  idleTimeoutMs: {
+    flag: "--idle-timeout-ms",
+    value: "MS",
+    env: "BATON_IDLE_TIMEOUT_MS",
+    summary: `a client connection silent this long is closed (default ${DEFAULT_IDLE_TIMEOUT_MS}, at most ${MAX_IDLE_TIMEOUT_MS}; open streams are exempt)`,
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 type Key = keyof typeof SERVE_FLAGS;
@@ -103,21 +148,49 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
   const listen = parseListen(pick("listen") ?? DEFAULT_LISTEN, label("listen"), problems);
   const adminListen = parseListen(pick("adminListen") ?? DEFAULT_ADMIN_LISTEN, label("adminListen"), problems);
   const path = pick("path") ?? upstream?.pathname ?? "/";
-  if (!path.startsWith("/") || /[?#\s]/.test(path)) problems.push(`${label("path")} must be a path starting with "/" (got "${clip(path)}")`);
+  if (!path.startsWith("/") || /[?#\s]/.test(path))
+    problems.push(`${label("path")} must be a path starting with "/" (got "${clip(path)}")`);
   const origins = pick("allowedOrigins");
   const allowedOrigins = origins === undefined ? "loopback" : parseOrigins(origins, label("allowedOrigins"), problems);
   const maxBodyBytes = parseWhole(pick("maxBodyBytes"), DEFAULT_MAX_BODY_BYTES, label("maxBodyBytes"), 1, problems);
-  const drainTimeoutMs = parseWhole(pick("drainTimeoutMs"), DEFAULT_DRAIN_TIMEOUT_MS, label("drainTimeoutMs"), 0, problems);
+  const drainTimeoutMs = parseWhole(
+    pick("drainTimeoutMs"),
+    DEFAULT_DRAIN_TIMEOUT_MS,
+    label("drainTimeoutMs"),
+    0,
+    problems,
+  );
   const sessionIdleMs = parseWhole(pick("sessionIdleMs"), DEFAULT_SESSION_IDLE_MS, label("sessionIdleMs"), 1, problems);
-  const idleTimeoutMs = parseWhole(pick("idleTimeoutMs"), DEFAULT_IDLE_TIMEOUT_MS, label("idleTimeoutMs"), 1_000, problems);
-  if (idleTimeoutMs > MAX_IDLE_TIMEOUT_MS) problems.push(`${label("idleTimeoutMs")} must be at most ${MAX_IDLE_TIMEOUT_MS} (got ${idleTimeoutMs})`);
-  if (listen !== undefined && adminListen !== undefined && listen.port !== 0 && listen.port === adminListen.port && sameHost(listen.host, adminListen.host)) {
-    problems.push(`${label("adminListen")} must differ from ${label("listen")} (both are ${listen.host}:${listen.port})`);
+  const idleTimeoutMs = parseWhole(
+    pick("idleTimeoutMs"),
+    DEFAULT_IDLE_TIMEOUT_MS,
+    label("idleTimeoutMs"),
+    1_000,
+    problems,
+  );
+  if (idleTimeoutMs > MAX_IDLE_TIMEOUT_MS)
+    problems.push(`${label("idleTimeoutMs")} must be at most ${MAX_IDLE_TIMEOUT_MS} (got ${idleTimeoutMs})`);
+  if (
+    listen !== undefined &&
+    adminListen !== undefined &&
+    listen.port !== 0 &&
+    listen.port === adminListen.port &&
+    sameHost(listen.host, adminListen.host)
+  ) {
+    problems.push(
+      `${label("adminListen")} must differ from ${label("listen")} (both are ${listen.host}:${listen.port})`,
+    );
   }
 
   const loaded = loadConfig(env, { perRequestConsentAllowed: true });
   if (!loaded.ok) problems.push(...loaded.problems);
-  if (problems.length > 0 || !loaded.ok || upstream === undefined || listen === undefined || adminListen === undefined) {
+  if (
+    problems.length > 0 ||
+    !loaded.ok ||
+    upstream === undefined ||
+    listen === undefined ||
+    adminListen === undefined
+  ) {
     return { kind: "problems", problems: Object.freeze(problems) };
   }
   const config: ServeConfig = {
@@ -137,7 +210,9 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
 
 function parseUpstream(raw: string | undefined, label: string, problems: string[]): URL | undefined {
   if (raw === undefined) {
-    problems.push(`${SERVE_FLAGS.upstream.flag} (or ${SERVE_FLAGS.upstream.env}) is required: the URL of the MCP server to proxy`);
+    problems.push(
+      `${SERVE_FLAGS.upstream.flag} (or ${SERVE_FLAGS.upstream.env}) is required: the URL of the MCP server to proxy`,
+    );
     return undefined;
   }
   let url: URL;
@@ -152,7 +227,9 @@ function parseUpstream(raw: string | undefined, label: string, problems: string[
     return undefined;
   }
   if (url.username !== "" || url.password !== "" || url.hash !== "") {
-    problems.push(`${label} must not carry credentials or a fragment (credentials go in the client's Authorization header)`);
+    problems.push(
+      `${label} must not carry credentials or a fragment (credentials go in the client's Authorization header)`,
+    );
     return undefined;
   }
   return url;
@@ -171,7 +248,10 @@ export function parseListen(raw: string, label: string, problems: string[]): Lis
 }
 
 function parseOrigins(raw: string, label: string, problems: string[]): string[] {
-  const list = raw.split(",").map((o) => o.trim().toLowerCase().replace(/\/+$/, "")).filter((o) => o !== "");
+  const list = raw
+    .split(",")
+    .map((o) => o.trim().toLowerCase().replace(/\/+$/, ""))
+    .filter((o) => o !== "");
   for (const origin of list) {
     if (origin === "*") continue;
     let url: URL | undefined;

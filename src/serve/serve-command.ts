@@ -38,7 +38,11 @@ export interface ServeIo {
 }
 
 /** Builds one session's exchange (tests may pass their own). */
-export type ExchangeFactory = (origin: SessionOrigin, context: RequestContext, shared: SharedTelemetry) => SessionExchange;
+export type ExchangeFactory = (
+  origin: SessionOrigin,
+  context: RequestContext,
+  shared: SharedTelemetry,
+) => SessionExchange;
 
 /** What every session shares: one telemetry hub (dispatcher and sinks) per process, the logger, the config. */
 export interface SharedTelemetry {
@@ -49,18 +53,25 @@ export interface SharedTelemetry {
 }
 
 /** The production factory: one SessionEngine per MCP session. */
-export const ENGINE_EXCHANGES: ExchangeFactory = (origin, context, shared) => createEngineExchange(shared, origin, context);
+export const ENGINE_EXCHANGES: ExchangeFactory = (origin, context, shared) =>
+  createEngineExchange(shared, origin, context);
 
 /**
  * Runs `serve` until SIGTERM/SIGINT, then drains and returns 0. `values` are the parsed options
  * by long name (src/command-spec.ts); configuration problems are printed all at once (exit 78).
  */
-export async function runServeCommand(values: Readonly<Record<string, OptionValue>>, io: ServeIo, createExchange: ExchangeFactory = ENGINE_EXCHANGES): Promise<number> {
+export async function runServeCommand(
+  values: Readonly<Record<string, OptionValue>>,
+  io: ServeIo,
+  createExchange: ExchangeFactory = ENGINE_EXCHANGES,
+): Promise<number> {
   const parsed = resolveServeConfig(values, io.env);
   if (parsed.kind !== "ok") {
     const problems = parsed.kind === "problems" ? parsed.problems : [];
     const list = problems.map((p) => `  - ${p}`).join("\n");
-    io.stderr(`baton-proxy serve: refusing to start, ${problems.length} problem(s):\n${list}\nSee "baton-proxy serve --help".\n`);
+    io.stderr(
+      `baton-proxy serve: refusing to start, ${problems.length} problem(s):\n${list}\nSee "baton-proxy serve --help".\n`,
+    );
     return EXIT.CONFIG;
   }
   const config = parsed.config;
@@ -75,8 +86,20 @@ export async function runServeCommand(values: Readonly<Record<string, OptionValu
   const logger = createLogger(io.stderr, config.baton.secrets);
   for (const warning of config.baton.warnings) logger.warn(warning);
   const counts: SinkCounts[] = [];
-  const hub = createTelemetryHub({ config: config.baton, logger, sinks: countingSinks(createSinks(config.baton, logger, { writeStderr: io.writeStderrEvents, transport: "http" }), counts) });
-  const shared: SharedTelemetry = { config: config.baton, logger, telemetry: config.baton.consentMode === "per-request" ? consentGatedHub(hub) : hub, now: io.now };
+  const hub = createTelemetryHub({
+    config: config.baton,
+    logger,
+    sinks: countingSinks(
+      createSinks(config.baton, logger, { writeStderr: io.writeStderrEvents, transport: "http" }),
+      counts,
+    ),
+  });
+  const shared: SharedTelemetry = {
+    config: config.baton,
+    logger,
+    telemetry: config.baton.consentMode === "per-request" ? consentGatedHub(hub) : hub,
+    now: io.now,
+  };
   let draining = false;
   const streams = new StreamRegistry();
   let metricsRef: ReturnType<typeof createServeMetrics> | undefined;
@@ -96,8 +119,20 @@ export async function runServeCommand(values: Readonly<Record<string, OptionValu
   let server: ReturnType<typeof startServeServer>;
   let admin: ReturnType<typeof startAdminServer>;
   try {
-    server = startServeServer({ config, sessions, metrics, logger, streams, now: io.now, isDraining: () => draining, principalOf: (headers) => principalOf(headers, config.baton) });
-    const readiness = createReadinessProbe((signal) => fetch(config.upstream, { method: "HEAD", signal, redirect: "manual" }), io.now);
+    server = startServeServer({
+      config,
+      sessions,
+      metrics,
+      logger,
+      streams,
+      now: io.now,
+      isDraining: () => draining,
+      principalOf: (headers) => principalOf(headers, config.baton),
+    });
+    const readiness = createReadinessProbe(
+      (signal) => fetch(config.upstream, { method: "HEAD", signal, redirect: "manual" }),
+      io.now,
+    );
     admin = startAdminServer(config.adminListen, { readiness, registry: metrics.registry, isDraining: () => draining });
   } catch (error) {
     logger.error(`cannot listen: ${describeError(error)}`);
@@ -105,7 +140,9 @@ export async function runServeCommand(values: Readonly<Record<string, OptionValu
     await hub.shutdown(EVENT_FLUSH_DEADLINE_MS);
     return EXIT.FAILED;
   }
-  logger.info(`serving MCP on http://${hostLabel(config.listen.host)}:${server.port}${config.path} -> ${config.upstream.origin}${config.upstream.pathname}; admin on http://${hostLabel(config.adminListen.host)}:${admin.port} (consent: ${config.baton.consentMode})`);
+  logger.info(
+    `serving MCP on http://${hostLabel(config.listen.host)}:${server.port}${config.path} -> ${config.upstream.origin}${config.upstream.pathname}; admin on http://${hostLabel(config.adminListen.host)}:${admin.port} (consent: ${config.baton.consentMode})`,
+  );
 
   const sweep = setInterval(() => sessions.sweep(), Math.min(SESSION_SWEEP_INTERVAL_MS, config.sessionIdleMs));
   sweep.unref();
@@ -115,11 +152,14 @@ export async function runServeCommand(values: Readonly<Record<string, OptionValu
   // take a moment to stop routing here, and a refused connection in that window would be an error.
   // SIGINT (a person) does not wait for it.
   const floorMs = signal === "SIGTERM" ? Math.min(config.drainTimeoutMs, DRAIN_FLOOR_MS) : 0;
-  logger.info(`received ${signal}: draining (no new sessions; up to ${config.drainTimeoutMs} ms for requests in flight${floorMs > 0 ? `, listening for at least ${floorMs} ms` : ""})`);
+  logger.info(
+    `received ${signal}: draining (no new sessions; up to ${config.drainTimeoutMs} ms for requests in flight${floorMs > 0 ? `, listening for at least ${floorMs} ms` : ""})`,
+  );
   streams.closeAll();
   const start = io.now();
   const deadline = start + config.drainTimeoutMs;
-  while (io.now() < deadline && (server.pendingRequests > 0 || io.now() < start + floorMs)) await Bun.sleep(DRAIN_POLL_MS);
+  while (io.now() < deadline && (server.pendingRequests > 0 || io.now() < start + floorMs))
+    await Bun.sleep(DRAIN_POLL_MS);
   const unfinished = server.pendingRequests;
   if (unfinished > 0) logger.warn(`drain timeout: closing ${unfinished} request(s) still in flight`);
   clearInterval(sweep);

@@ -1,6 +1,12 @@
 // The metric families `serve` exports on /metrics, named after the OpenTelemetry MCP and HTTP conventions. No I/O.
 
-import { DURATION_BUCKETS_SECONDS, MetricsRegistry, SESSION_BUCKETS_SECONDS, type Counter, type Histogram } from "./metrics.ts";
+import {
+  DURATION_BUCKETS_SECONDS,
+  MetricsRegistry,
+  SESSION_BUCKETS_SECONDS,
+  type Counter,
+  type Histogram,
+} from "./metrics.ts";
 
 /** Live numbers read when /metrics is rendered. */
 export interface ServeGauges {
@@ -33,23 +39,48 @@ export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
   const registry = new MetricsRegistry();
   const metrics: ServeMetrics = {
     registry,
-    httpRequests: registry.counter("baton_http_server_requests_total", "HTTP requests answered by the proxy, by route, method and status code."),
+    httpRequests: registry.counter(
+      "baton_http_server_requests_total",
+      "HTTP requests answered by the proxy, by route, method and status code.",
+    ),
     operationDuration: registry.histogram(
       "mcp_server_operation_duration_seconds",
       "Duration of MCP requests the proxy answered or forwarded (OTel mcp.server.operation.duration), by mcp_method_name and error_type.",
       DURATION_BUCKETS_SECONDS,
     ),
-    sessionDuration: registry.histogram("mcp_server_session_duration_seconds", "Lifetime of MCP sessions that ended (OTel mcp.server.session.duration).", SESSION_BUCKETS_SECONDS),
+    sessionDuration: registry.histogram(
+      "mcp_server_session_duration_seconds",
+      "Lifetime of MCP sessions that ended (OTel mcp.server.session.duration).",
+      SESSION_BUCKETS_SECONDS,
+    ),
     toolCalls: registry.counter("baton_tool_calls_total", "tools/call requests by outcome."),
-    consentRejected: registry.counter("baton_consent_tokens_rejected_total", "Per-request consent tokens treated as absent, by reason (malformed, placeholder)."),
-    refused: registry.counter("baton_http_requests_refused_total", "Requests answered by the proxy without reaching the upstream, by reason."),
-    upstreamFailures: registry.counter("baton_upstream_failures_total", "Upstream requests that got no HTTP answer, by reason."),
+    consentRejected: registry.counter(
+      "baton_consent_tokens_rejected_total",
+      "Per-request consent tokens treated as absent, by reason (malformed, placeholder).",
+    ),
+    refused: registry.counter(
+      "baton_http_requests_refused_total",
+      "Requests answered by the proxy without reaching the upstream, by reason.",
+    ),
+    upstreamFailures: registry.counter(
+      "baton_upstream_failures_total",
+      "Upstream requests that got no HTTP answer, by reason.",
+    ),
   };
-  registry.collected("baton_sessions_open", "MCP sessions the proxy currently tracks.", "gauge", () => [[{}, gauges.sessionsOpen()]]);
-  registry.collected("baton_draining", "1 while the proxy drains after SIGTERM.", "gauge", () => [[{}, gauges.draining() ? 1 : 0]]);
-  registry.collected("baton_events_emitted_total", "Events handed to each sink.", "counter", () => gauges.eventsBySink().map((s) => [{ sink: s.sink }, s.emitted] as const));
-  registry.collected("baton_events_dropped_total", "Events a sink lost (queue full, failed or timed-out export).", "counter", () =>
-    gauges.eventsBySink().map((s) => [{ sink: s.sink }, s.dropped] as const),
+  registry.collected("baton_sessions_open", "MCP sessions the proxy currently tracks.", "gauge", () => [
+    [{}, gauges.sessionsOpen()],
+  ]);
+  registry.collected("baton_draining", "1 while the proxy drains after SIGTERM.", "gauge", () => [
+    [{}, gauges.draining() ? 1 : 0],
+  ]);
+  registry.collected("baton_events_emitted_total", "Events handed to each sink.", "counter", () =>
+    gauges.eventsBySink().map((s) => [{ sink: s.sink }, s.emitted] as const),
+  );
+  registry.collected(
+    "baton_events_dropped_total",
+    "Events a sink lost (queue full, failed or timed-out export).",
+    "counter",
+    () => gauges.eventsBySink().map((s) => [{ sink: s.sink }, s.dropped] as const),
   );
   return metrics;
 }

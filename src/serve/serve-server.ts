@@ -30,7 +30,11 @@ export function startServeServer(deps: ServeServerDeps) {
         deps.logger.error(`internal error while handling ${request.method} ${url.pathname}: ${String(error)}`);
         return new Response("baton-proxy: internal error\n", { status: 500 });
       });
-      metrics.httpRequests.inc({ route, http_request_method: request.method, http_response_status_code: String(response.status) });
+      metrics.httpRequests.inc({
+        route,
+        http_request_method: request.method,
+        http_response_status_code: String(response.status),
+      });
       return response;
     },
     error: () => new Response("baton-proxy: internal error\n", { status: 500 }),
@@ -42,9 +46,17 @@ export function startServeServer(deps: ServeServerDeps) {
     if (mcp && !isOriginAllowed(request.headers.get("origin"), config.allowedOrigins)) {
       metrics.refused.inc({ reason: "origin" });
       await request.body?.cancel().catch(() => undefined);
-      return refuse("origin", "this Origin may not call the MCP server (DNS-rebinding protection; see --allowed-origins)", { mcp: true, close: true });
+      return refuse(
+        "origin",
+        "this Origin may not call the MCP server (DNS-rebinding protection; see --allowed-origins)",
+        { mcp: true, close: true },
+      );
     }
-    const hop: ClientHop = { remoteAddress: srv.requestIP(request)?.address, proto: url.protocol === "https:" ? "https" : "http", host: request.headers.get("host") };
+    const hop: ClientHop = {
+      remoteAddress: srv.requestIP(request)?.address,
+      proto: url.protocol === "https:" ? "https" : "http",
+      host: request.headers.get("host"),
+    };
     const passDeps = { upstream: config.upstream, maxBodyBytes: config.maxBodyBytes, metrics, logger: deps.logger };
     if (!mcp) return passThrough(request, hop, passDeps);
     // CORS preflights of browser clients are the upstream's to answer (on its MCP path).

@@ -135,6 +135,7 @@ export class SessionTable {
  */
 export function statelessKey(context: RequestContext, clientInfo: unknown): string {
   const info = typeof clientInfo === "object" && clientInfo !== null ? (clientInfo as Record<string, unknown>) : {};
-  const who = context.principal !== undefined ? `p:${principalKey(context.principal)}` : `a:${context.remoteAddress ?? "?"}`;
+  const who =
+    context.principal !== undefined ? `p:${principalKey(context.principal)}` : `a:${context.remoteAddress ?? "?"}`;
   return `${who}\u0000${String(info.name ?? "")}\u0000${String(info.version ?? "")}`;
 }

@@ -88,7 +88,12 @@ export function parseSseEvent(raw: Uint8Array): SseEvent {
 }
 
 /** Renders an event with the same id/event/retry and new data (one `data:` line per data line). */
-export function renderSseEvent(fields: { id?: string | undefined; event?: string | undefined; retry?: string | undefined; data: string }): string {
+export function renderSseEvent(fields: {
+  id?: string | undefined;
+  event?: string | undefined;
+  retry?: string | undefined;
+  data: string;
+}): string {
   let text = "";
   if (fields.event !== undefined) text += `event: ${fields.event}\n`;
   if (fields.id !== undefined) text += `id: ${fields.id}\n`;

@@ -65,7 +65,16 @@ function send(request: UpstreamRequest, reuse: boolean): Promise<Response> {
 function classify(error: unknown, url: URL): UpstreamUnreachable {
   const code = errorCode(error);
   const where = `${url.protocol}//${url.host}`;
-  const kind = code === "ConnectionRefused" || code === "ECONNREFUSED" ? "refused" : STALE_CONNECTION_CODES.has(code) ? "reset" : code === "ETIMEDOUT" || code === "Timeout" ? "timeout" : code === "ENOTFOUND" || code === "DNSError" ? "dns" : "other";
+  const kind =
+    code === "ConnectionRefused" || code === "ECONNREFUSED"
+      ? "refused"
+      : STALE_CONNECTION_CODES.has(code)
+        ? "reset"
+        : code === "ETIMEDOUT" || code === "Timeout"
+          ? "timeout"
+          : code === "ENOTFOUND" || code === "DNSError"
+            ? "dns"
+            : "other";
   return new UpstreamUnreachable(kind, `upstream ${where} unreachable: ${describeError(error)}`, { cause: error });
 }
 

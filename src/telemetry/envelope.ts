@@ -85,8 +85,16 @@ export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock 
   const sessionId = clock.uuid();
   let sequence = 0;
   const mark = (): StampMark => ({ sequence: ++sequence, epochMs: clock.nowEpochMs() });
-  const complete = (draft: EventDraft, context: RequestContext | undefined, dropped: number, at: StampMark): BatonEvent => {
-    const meta = dropped > 0 && draft.runtime_meta !== null ? { ...draft.runtime_meta, [META_DROPPED_EVENTS]: dropped } : draft.runtime_meta;
+  const complete = (
+    draft: EventDraft,
+    context: RequestContext | undefined,
+    dropped: number,
+    at: StampMark,
+  ): BatonEvent => {
+    const meta =
+      dropped > 0 && draft.runtime_meta !== null
+        ? { ...draft.runtime_meta, [META_DROPPED_EVENTS]: dropped }
+        : draft.runtime_meta;
     return {
       event_id: clock.uuid(),
       tenant_id: identity.tenantId,
@@ -107,6 +115,7 @@ export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock 
     sessionId,
     mark,
     complete,
-    stamp: (draft: EventDraft, context?: RequestContext, dropped = 0): BatonEvent => complete(draft, context, dropped, mark()),
+    stamp: (draft: EventDraft, context?: RequestContext, dropped = 0): BatonEvent =>
+      complete(draft, context, dropped, mark()),
   };
 }

@@ -5,18 +5,34 @@ export type SpecEventType = "tool_call_start" | "tool_call_end" | "tool_call_err
 
 /** Resource and prompt events (upstream's names), outside the Baton schema: see the extension schema. */
 export type ExtensionEventType =
-  | "resource_read_start" | "resource_read_end" | "resource_read_error"
-  | "resource_list_start" | "resource_list_end" | "resource_list_error"
-  | "prompt_get_start" | "prompt_get_end" | "prompt_get_error"
-  | "prompt_list_start" | "prompt_list_end" | "prompt_list_error";
+  | "resource_read_start"
+  | "resource_read_end"
+  | "resource_read_error"
+  | "resource_list_start"
+  | "resource_list_end"
+  | "resource_list_error"
+  | "prompt_get_start"
+  | "prompt_get_end"
+  | "prompt_get_error"
+  | "prompt_list_start"
+  | "prompt_list_end"
+  | "prompt_list_error";
 
 export type EventType = SpecEventType | ExtensionEventType;
 
 export const EXTENSION_EVENT_TYPES: ReadonlySet<string> = new Set<ExtensionEventType>([
-  "resource_read_start", "resource_read_end", "resource_read_error",
-  "resource_list_start", "resource_list_end", "resource_list_error",
-  "prompt_get_start", "prompt_get_end", "prompt_get_error",
-  "prompt_list_start", "prompt_list_end", "prompt_list_error",
+  "resource_read_start",
+  "resource_read_end",
+  "resource_read_error",
+  "resource_list_start",
+  "resource_list_end",
+  "resource_list_error",
+  "prompt_get_start",
+  "prompt_get_end",
+  "prompt_get_error",
+  "prompt_list_start",
+  "prompt_list_end",
+  "prompt_list_error",
 ]);
 
 export interface ToolCallStartPayload {

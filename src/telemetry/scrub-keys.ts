@@ -5,10 +5,16 @@
  * normalised form (lower-case, letters and digits only) ends with one: `user_password`, `X-Api-Key`,
  * `sessionToken`, `oauth` (ends with `auth`). `max_tokens`, `tokenizer_name`, `author`, `session_id` do not.
  */
-const SECRET_KEYS = ("client_secret refresh_token access_token private_key set-cookie secret_key access_key api_key " +
-  "authorization credentials credential passphrase passwords password passwd cookies cookie secrets secret session token auth pwd").split(" ");
+const SECRET_KEYS = (
+  "client_secret refresh_token access_token private_key set-cookie secret_key access_key api_key " +
+  "authorization credentials credential passphrase passwords password passwd cookies cookie secrets secret session token auth pwd"
+).split(" ");
 /** These also match as a whole word anywhere in the key: `password_hash`, `secret_name`, `cookie_jar`, `api_key_id`. */
-const ANYWHERE_KEYS = new Set("clientsecret privatekey setcookie apikey authorization credentials credential passphrase passwords password passwd cookies cookie secrets secret".split(" "));
+const ANYWHERE_KEYS = new Set(
+  "clientsecret privatekey setcookie apikey authorization credentials credential passphrase passwords password passwd cookies cookie secrets secret".split(
+    " ",
+  ),
+);
 /** Longer keys are data, not field names; they skip the rule (and the cache). */
 const MAX_MATCHED_KEY_CHARS = 128;
 /** Keys repeat across events, so answers are cached; the cache is dropped whole when full. */
@@ -45,5 +51,8 @@ export function createKeyMatcher(extraKeys: readonly string[]): KeyMatcher {
 /** `X-Api-Key` / `sessionToken` / `HTTP_AUTH` → lower-case words, split on separators and camelCase humps. */
 function splitKeyWords(key: string): string[] {
   const spaced = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
-  return spaced.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== "");
+  return spaced
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== "");
 }

@@ -3,7 +3,16 @@
 import { isBasicCredential, isCardNumber, isIbanValid, isIpv4, isIpv6 } from "./scrub-validators.ts";
 
 /** What a redaction replaced; the text left behind is `[<label>]`. */
-export type RedactionLabel = "private_key" | "credentials" | "jwt" | "token" | "email" | "iban" | "card" | "phone" | "ip";
+export type RedactionLabel =
+  | "private_key"
+  | "credentials"
+  | "jwt"
+  | "token"
+  | "email"
+  | "iban"
+  | "card"
+  | "phone"
+  | "ip";
 
 /** Counts by label, added to in place by {@link redactText}. */
 export type RedactionCounts = Record<string, number>;
@@ -22,7 +31,11 @@ const MAX_IPV6_CHARS = 45;
 const MIN_FULL_IPV6_COLONS = 6;
 
 /** Image and source-file extensions that look like TLDs in `icon@2x.png` or `pkg@lib.js`; none is a real TLD. */
-const FILE_EXTENSIONS = new Set("png jpg jpeg gif svg webp ico bmp avif js mjs cjs ts tsx jsx css scss map json yaml yml lock txt html wasm".split(" "));
+const FILE_EXTENSIONS = new Set(
+  "png jpg jpeg gif svg webp ico bmp avif js mjs cjs ts tsx jsx css scss map json yaml yml lock txt html wasm".split(
+    " ",
+  ),
+);
 
 interface ValuePattern {
   readonly label: RedactionLabel;
@@ -47,7 +60,11 @@ const URL_CREDENTIALS: ValuePattern = {
   source: String.raw`:\/\/[^\s/?#"'<>]+@`,
   replace: () => "://[credentials]@",
 };
-const JWT: ValuePattern = { label: "jwt", source: String.raw`(?<![\w-])eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*(?![\w+/=-])`, replace: () => "[jwt]" };
+const JWT: ValuePattern = {
+  label: "jwt",
+  source: String.raw`(?<![\w-])eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*(?![\w+/=-])`,
+  replace: () => "[jwt]",
+};
 const PREFIXED_TOKEN: ValuePattern = {
   label: "token",
   source: String.raw`(?<![\w-])(?:sk-(?:ant-|proj-|svcacct-|admin-)?[\w-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,}|xox[abeoprs]-[A-Za-z0-9-]{10,}|A(?:KI|SI)A[0-9A-Z]{16}(?![A-Za-z0-9])|AIza[\w-]{35}|glpat-[\w-]{20,}|npm_[A-Za-z0-9]{36}|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,})`,
@@ -58,7 +75,9 @@ const AUTH_HEADER: ValuePattern = {
   label: "token",
   source: String.raw`\b(Bearer|bearer|BEARER|Basic|basic|BASIC)(\s+)([\w.~+/-]{12,}=*)`,
   replace: (_, [, scheme = "", space = "", value = ""]) =>
-    (scheme.toLowerCase() === "bearer" ? DIGIT.test(value) : isBasicCredential(value)) ? `${scheme}${space}[token]` : undefined,
+    (scheme.toLowerCase() === "bearer" ? DIGIT.test(value) : isBasicCredential(value))
+      ? `${scheme}${space}[token]`
+      : undefined,
 };
 /** Emails are found from their `@`: a regex starting at the local part would try every letter of the text. */
 const EMAIL_DOMAIN = /@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}([A-Za-z]{2,24}))(?![A-Za-z0-9-])/g;
@@ -150,7 +169,8 @@ export function redactText(text: string, counts: RedactionCounts): string {
   for (const pass of PASSES) {
     if (out.length < pass.minChars || (pass.needsDigit === true && !hasDigit)) continue;
     const needs = pass.needs; // indexed, not destructured: destructuring walks an iterator
-    if (needs === undefined || (out.includes(needs[0]) && (needs[1] === undefined || out.includes(needs[1])))) out = pass.run(out, counts);
+    if (needs === undefined || (out.includes(needs[0]) && (needs[1] === undefined || out.includes(needs[1]))))
+      out = pass.run(out, counts);
   }
   return out;
 }
@@ -163,10 +183,17 @@ function redactEmails(text: string, counts: RedactionCounts): string {
   for (let match = EMAIL_DOMAIN.exec(text); match !== null; match = EMAIL_DOMAIN.exec(text)) {
     const at = match.index;
     let start = at;
-    while (start > copied && at - start <= MAX_EMAIL_LOCAL_CHARS && isEmailLocalCode(text.charCodeAt(start - 1))) start--;
+    while (start > copied && at - start <= MAX_EMAIL_LOCAL_CHARS && isEmailLocalCode(text.charCodeAt(start - 1)))
+      start--;
     const domain = match[1] ?? "";
     const tld = match[2] ?? "";
-    if (start === at || at - start > MAX_EMAIL_LOCAL_CHARS || FILE_EXTENSIONS.has(tld.toLowerCase()) || /^\d+x\./i.test(domain)) continue;
+    if (
+      start === at ||
+      at - start > MAX_EMAIL_LOCAL_CHARS ||
+      FILE_EXTENSIONS.has(tld.toLowerCase()) ||
+      /^\d+x\./i.test(domain)
+    )
+      continue;
     out += `${text.slice(copied, start)}[email]`;
     copied = at + match[0].length;
     counts.email = (counts.email ?? 0) + 1;
@@ -192,7 +219,14 @@ function redactIpv6(text: string, counts: RedactionCounts): string {
     while (text[end - 1] === ".") end--; // a sentence's full stop
     if (text[end - 1] === ":" && text[end - 2] !== ":") end--; // `fe80::1: connection refused`
     const candidate = text.slice(start, end);
-    if (end - start <= MAX_IPV6_CHARS && !/[\w:.]/.test(text.charAt(start - 1)) && !/\w/.test(text.charAt(end)) && DIGIT.test(candidate) && candidate !== "::1" && isIpv6(candidate)) {
+    if (
+      end - start <= MAX_IPV6_CHARS &&
+      !/[\w:.]/.test(text.charAt(start - 1)) &&
+      !/\w/.test(text.charAt(end)) &&
+      DIGIT.test(candidate) &&
+      candidate !== "::1" &&
+      isIpv6(candidate)
+    ) {
       out += `${text.slice(copied, start)}[ip]`;
       copied = end;
       counts.ip = (counts.ip ?? 0) + 1;
@@ -203,14 +237,17 @@ function redactIpv6(text: string, counts: RedactionCounts): string {
 }
 
 /** `[A-Za-z0-9_.%+-]`, the local-part characters the email rule accepts. */
-const isEmailLocalCode = (code: number): boolean => isWordCode(code) || code === 46 || code === 37 || code === 43 || code === 45;
-const isWordCode = (code: number): boolean => (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+const isEmailLocalCode = (code: number): boolean =>
+  isWordCode(code) || code === 46 || code === 37 || code === 43 || code === 45;
+const isWordCode = (code: number): boolean =>
+  (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
 function hasColons(text: string, wanted: number): boolean {
   let seen = 0;
   for (let at = text.indexOf(":"); at !== -1 && seen < wanted; at = text.indexOf(":", at + 1)) seen++;
   return seen >= wanted;
 }
-const isHexCode = (code: number): boolean => (code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102);
+const isHexCode = (code: number): boolean =>
+  (code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102);
 
 /** The longest prefix of `match` ending at a separator boundary that passes `isValid` becomes `label`; the tail stays. */
 function redactValidPrefix(match: string, label: string, isValid: (prefix: string) => boolean): string | undefined {

@@ -3,10 +3,14 @@
 const IPV4_OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 /** IBAN length by country (ISO 13616 registry); a code not listed here is not an IBAN. */
 const IBAN_LENGTHS = new Map(
-  ("AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 DO28 EE20 EG29 ES24 FI18 FO18 " +
+  (
+    "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 DO28 EE20 EG29 ES24 FI18 FO18 " +
     "FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 " +
     "MC27 MD24 ME22 MK19 MR27 MT31 MU30 NL18 NO15 PK24 PL28 PS29 PT25 QA29 RO24 RS22 SA24 SC31 SE24 SI19 SK24 SM27 ST25 " +
-    "SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20").split(" ").map((e) => [e.slice(0, 2), Number(e.slice(2))] as const),
+    "SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20"
+  )
+    .split(" ")
+    .map((e) => [e.slice(0, 2), Number(e.slice(2))] as const),
 );
 
 /** Luhn (mod-10) check over a string of digits; false for anything else. */
@@ -69,7 +73,13 @@ export function isIpv6(text: string): boolean {
 /** Four dotted decimal octets 0-255 without leading zeros. */
 export function isIpv4(text: string): boolean {
   const octets = text.split(".");
-  return octets.length === 4 && IPV4_OCTET.test(octets[0] ?? "") && IPV4_OCTET.test(octets[1] ?? "") && IPV4_OCTET.test(octets[2] ?? "") && IPV4_OCTET.test(octets[3] ?? "");
+  return (
+    octets.length === 4 &&
+    IPV4_OCTET.test(octets[0] ?? "") &&
+    IPV4_OCTET.test(octets[1] ?? "") &&
+    IPV4_OCTET.test(octets[2] ?? "") &&
+    IPV4_OCTET.test(octets[3] ?? "")
+  );
 }
 
 /** `Basic` credentials are base64 of `user:password`; checking that keeps prose like "Basic usage" intact. Never throws (bad base64 is false). */

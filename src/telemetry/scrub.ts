@@ -107,7 +107,10 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
   return (event) => {
     const walk = startWalk(options, matchKey, { redactions: {}, truncated: 0 }, ancestors);
     walk.redact = options.mode === "on" && event.event_type !== "surface_snapshot";
-    const source = (typeof event.payload === "object" && event.payload !== null ? event.payload : {}) as Record<string, unknown>;
+    const source = (typeof event.payload === "object" && event.payload !== null ? event.payload : {}) as Record<
+      string,
+      unknown
+    >;
     const verbatim = VERBATIM_PAYLOAD_KEYS[event.event_type] ?? NO_KEYS;
     let payload: Record<string, unknown> | undefined;
     // Scalars first so one huge `result` cannot starve short texts of the byte budget. (Two passes
@@ -134,7 +137,8 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
       meta = { ...meta };
       if (Object.keys(redactions).length > 0) meta[META_SCRUBBED] = redactions;
       // Adds to a count the proxy's hot-path bound may already have set.
-      if (truncated > 0) meta[META_TRUNCATED] = truncated + (typeof meta[META_TRUNCATED] === "number" ? meta[META_TRUNCATED] : 0);
+      if (truncated > 0)
+        meta[META_TRUNCATED] = truncated + (typeof meta[META_TRUNCATED] === "number" ? meta[META_TRUNCATED] : 0);
     }
     if (payload === undefined && meta === event.runtime_meta) return event;
     return { ...event, runtime_meta: meta, payload: payload ?? source } as BatonEvent;
@@ -143,9 +147,15 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
 
 const NO_KEYS: ReadonlySet<string> = new Set();
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
-function startWalk(options: ScrubOptions, matchKey: KeyMatcher, stats: ScrubStats, ancestors: Set<object> = new Set()): Walk {
+function startWalk(
+  options: ScrubOptions,
+  matchKey: KeyMatcher,
+  stats: ScrubStats,
+  ancestors: Set<object> = new Set(),
+): Walk {
   return {
     redact: options.mode === "on",
     matchKey,
@@ -208,7 +218,9 @@ function visit(value: unknown, depth: number, walk: Walk): unknown {
     case "string":
       return scrubString(value, walk);
     case "number":
-      return walk.redact && Number.isSafeInteger(value) && value >= 1e12 && isCardNumber(String(value)) ? count(walk, "card") : value;
+      return walk.redact && Number.isSafeInteger(value) && value >= 1e12 && isCardNumber(String(value))
+        ? count(walk, "card")
+        : value;
     case "bigint":
       return visit(value.toString(), depth, walk); // JSON cannot carry a bigint; its digits may still be a card
     case "function":
@@ -330,6 +342,7 @@ function copyKeys(source: Record<string, unknown>, keys: readonly string[], coun
 
 /** Plain assignment of `__proto__` would replace the prototype instead of adding a key. */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === "__proto__")
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }

@@ -65,14 +65,20 @@ export function createTelemetryHub(options: TelemetryHubOptions): TelemetryHub {
     // Routed by session id: each engine folds only its own session into its live report.
     observe: (event) => observers.get(event.session_id)?.(event),
   });
-  const identity = { tenantId: config.tenantId, vendorId: config.vendorId, consentToken: config.consentToken, sdkVersion: SDK_VERSION };
+  const identity = {
+    tenantId: config.tenantId,
+    vendorId: config.vendorId,
+    consentToken: config.consentToken,
+    sdkVersion: SDK_VERSION,
+  };
   return {
     openSession(observe) {
       const envelope = createEnvelope(identity, options.envelopeClock);
       if (observe !== undefined) observers.set(envelope.sessionId, observe);
       return {
         sessionId: envelope.sessionId,
-        emit: (draft, context) => dispatcher.enqueue({ draft, context, dropped: dispatcher.dropped, at: envelope.mark(), envelope }),
+        emit: (draft, context) =>
+          dispatcher.enqueue({ draft, context, dropped: dispatcher.dropped, at: envelope.mark(), envelope }),
         close: () => void observers.delete(envelope.sessionId),
       };
     },

@@ -82,12 +82,25 @@ function linuxGroupAlive(pgid: number): boolean {
  * npx, wrapper scripts); on Windows it is resolved like a host does (PATHEXT, .cmd shims) and its
  * tree is stopped with taskkill. Throws LocalError(E_SPAWN) naming the command and the OS reason.
  */
-export function spawnChild(command: readonly string[], env: Record<string, string>, cwd?: string, system: ChildSystem = REAL_SYSTEM): ChildUpstream {
+export function spawnChild(
+  command: readonly string[],
+  env: Record<string, string>,
+  cwd?: string,
+  system: ChildSystem = REAL_SYSTEM,
+): ChildUpstream {
   const windows = system.platform === "win32";
   const launch = windows ? resolveWindowsCommand(command, env, isFile) : { argv: command, verbatim: false };
   let proc: import("bun").Subprocess<"pipe", "pipe", "inherit">;
   try {
-    proc = Bun.spawn([...launch.argv], { stdin: "pipe", stdout: "pipe", stderr: "inherit", env, cwd, detached: !windows, windowsVerbatimArguments: launch.verbatim });
+    proc = Bun.spawn([...launch.argv], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+      env,
+      cwd,
+      detached: !windows,
+      windowsVerbatimArguments: launch.verbatim,
+    });
   } catch (error) {
     throw new LocalError("E_SPAWN", `cannot start "${command[0]}": ${describeError(error)}`, { cause: error });
   }

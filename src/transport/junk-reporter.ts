@@ -37,17 +37,22 @@ export class JunkReporter {
   /** An overflow piece or an unterminated tail: forwarded as-is, logged once per long line. */
   frame(frame: Exclude<Frame, { kind: "line" | "partial" }>): void {
     if (frame.kind === "tail") {
-      this.logger.warn(`the ${this.from} ended its output with ${frame.raw.length} bytes and no newline; forwarded them as-is`);
+      this.logger.warn(
+        `the ${this.from} ended its output with ${frame.raw.length} bytes and no newline; forwarded them as-is`,
+      );
       return;
     }
     if (!this.inLongLine) {
-      this.logger.warn(`a line from the ${this.from} is longer than the ${MAX_LINE_BYTES / 1048576} MiB inspection limit; passing it through unchanged and uninspected`);
+      this.logger.warn(
+        `a line from the ${this.from} is longer than the ${MAX_LINE_BYTES / 1048576} MiB inspection limit; passing it through unchanged and uninspected`,
+      );
     }
     this.inLongLine = frame.edges === undefined;
   }
 
   /** Final count, once at shutdown. */
   summarise(): void {
-    if (this.count > MAX_JUNK_LINES_LOGGED) this.logger.warn(`${this.count} junk lines from the ${this.from} were forwarded in total`);
+    if (this.count > MAX_JUNK_LINES_LOGGED)
+      this.logger.warn(`${this.count} junk lines from the ${this.from} were forwarded in total`);
   }
 }

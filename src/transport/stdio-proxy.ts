@@ -27,7 +27,13 @@ export interface StdioProxyIo {
  * (LocalError E_SPAWN) propagates before anything else is started. `serverLabel` names the server
  * in events whatever it calls itself (`--url`: the remote origin).
  */
-export async function runStdioProxy(config: Config, logger: Logger, io: StdioProxyIo, openUpstream: () => Upstream, serverLabel?: string): Promise<number> {
+export async function runStdioProxy(
+  config: Config,
+  logger: Logger,
+  io: StdioProxyIo,
+  openUpstream: () => Upstream,
+  serverLabel?: string,
+): Promise<number> {
   const upstream = openUpstream();
   const telemetry = createConfiguredHub(config, logger, { writeStderr: io.writeStderr });
   const engine = createSessionEngine({ config, logger, now: io.now, telemetry, serverLabel });

@@ -83,7 +83,8 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   const clientJunk = new JunkReporter("client", logger);
   const serverJunk = new JunkReporter("server", logger);
   // Between chunks, give telemetry a turn of the event loop when it has a full batch waiting.
-  const afterChunk = (): Promise<void> | undefined => (deps.telemetryNeedsTurn() ? new Promise((resolve) => setImmediate(resolve)) : undefined);
+  const afterChunk = (): Promise<void> | undefined =>
+    deps.telemetryNeedsTurn() ? new Promise((resolve) => setImmediate(resolve)) : undefined;
 
   // Client lines the engine is sure to forward unchanged go to the server first and are inspected
   // once handed to the pipe (pump's afterHandOver), before any other message is handled.
@@ -98,7 +99,9 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
         if (action.to === "server" && "bytes" in action && action.bytes === frame.raw) continue; // already sent
         if (action.to === "server") {
           // The line already went out as it came; a second, changed copy could run a tool twice.
-          logger.warn("internal: a client line sent on before inspection turned out to need a change; the original was kept");
+          logger.warn(
+            "internal: a client line sent on before inspection turned out to need a change; the original was kept",
+          );
           continue;
         }
         carryOut([action]);
@@ -176,18 +179,32 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     }
   };
 
-  const clientPump = pump(client.input, { afterChunk, onFrame: fromClient, afterHandOver: inspectClientLines, writers: [toServer, toClient] })
+  const clientPump = pump(client.input, {
+    afterChunk,
+    onFrame: fromClient,
+    afterHandOver: inspectClientLines,
+    writers: [toServer, toClient],
+  })
     .catch((error) => logger.warn(`reading from the client failed: ${String(error)}`))
     .finally(() => {
       shutdownBy ??= "the client closed stdin";
       upstream.close();
     });
   const stopReading = new AbortController();
-  const serverPump = pump(upstream.output, { cutThrough: () => engine.serverLinesPassUnchanged(), afterChunk, onFrame: fromServer, afterHandOver: afterServerHandOver, writers: [toClient], stop: stopReading.signal })
-    .catch((error) => logger.warn(`reading from the server failed: ${String(error)}`));
+  const serverPump = pump(upstream.output, {
+    cutThrough: () => engine.serverLinesPassUnchanged(),
+    afterChunk,
+    onFrame: fromServer,
+    afterHandOver: afterServerHandOver,
+    writers: [toClient],
+    stop: stopReading.signal,
+  }).catch((error) => logger.warn(`reading from the server failed: ${String(error)}`));
 
   // The session ends with the server itself, not with its output: a descendant may hold that open.
-  const first = await Promise.race([serverPump.then(() => "output" as const), upstream.exited.then(() => "exit" as const)]);
+  const first = await Promise.race([
+    serverPump.then(() => "output" as const),
+    upstream.exited.then(() => "exit" as const),
+  ]);
   if (first === "exit") {
     await withDeadline(serverPump, DRAIN_AFTER_EXIT_MS);
     stopReading.abort();
@@ -200,9 +217,13 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   inspectClientLines(); // lines still waiting for inspection close their requests before the rest fail
   if (initiated === undefined) {
     logger.warn(`the MCP server exited by itself (${upstream.describeExit()})`);
-    carryOut(engine.failPending("upstream_exit", `the MCP server exited (${upstream.describeExit()}) before answering`));
+    carryOut(
+      engine.failPending("upstream_exit", `the MCP server exited (${upstream.describeExit()}) before answering`),
+    );
   } else {
-    carryOut(engine.failPending("proxy_shutdown", `the proxy is shutting down (${initiated}) before the server answered`));
+    carryOut(
+      engine.failPending("proxy_shutdown", `the proxy is shutting down (${initiated}) before the server answered`),
+    );
   }
   await upstream.release();
   clearInterval(sweep);

@@ -42,7 +42,15 @@ export interface StopState {
 }
 
 export function createStopState(platform: NodeJS.Platform): StopState {
-  return { platform, inputClosed: false, received: 0, next: undefined, termSent: false, killSent: false, finished: false };
+  return {
+    platform,
+    inputClosed: false,
+    received: 0,
+    next: undefined,
+    termSent: false,
+    killSent: false,
+    finished: false,
+  };
 }
 
 /**
@@ -69,7 +77,10 @@ export function planStop(state: StopState, input: StopInput): StopStep {
     case "signal": {
       state.received += 1;
       if (state.received >= INSISTING_SIGNAL_COUNT) return kill(state, closeInput);
-      if (windows) return state.next !== undefined ? step(closeInput, undefined, undefined) : arm(state, closeInput, undefined, "SIGKILL", STDIN_EOF_GRACE_MS);
+      if (windows)
+        return state.next !== undefined
+          ? step(closeInput, undefined, undefined)
+          : arm(state, closeInput, undefined, "SIGKILL", STDIN_EOF_GRACE_MS);
       if (input.signal === "SIGTERM") state.termSent = true;
       return arm(state, closeInput, input.signal, state.termSent ? "SIGKILL" : "SIGTERM", SIGNAL_GRACE_MS);
     }
@@ -93,7 +104,13 @@ export function planStop(state: StopState, input: StopInput): StopStep {
   }
 }
 
-function arm(state: StopState, closeInput: boolean, send: NodeJS.Signals | undefined, next: NodeJS.Signals, ms: number): StopStep {
+function arm(
+  state: StopState,
+  closeInput: boolean,
+  send: NodeJS.Signals | undefined,
+  next: NodeJS.Signals,
+  ms: number,
+): StopStep {
   state.next = next;
   return step(closeInput, send, ms);
 }

@@ -28,12 +28,21 @@ function envValue(env: Readonly<Record<string, string | undefined>>, name: strin
  * with each PATHEXT extension; a bare name in each PATH directory. Undefined when nothing matches
  * (the spawn then fails with ENOENT and the proxy exits 127 naming the command).
  */
-export function findWindowsExecutable(name: string, env: Readonly<Record<string, string | undefined>>, isFile: (path: string) => boolean): string | undefined {
+export function findWindowsExecutable(
+  name: string,
+  env: Readonly<Record<string, string | undefined>>,
+  isFile: (path: string) => boolean,
+): string | undefined {
   const extensions = (envValue(env, "PATHEXT") ?? DEFAULT_PATHEXT).split(";").filter((e) => e !== "");
   const hasExtension = extensions.some((e) => name.toUpperCase().endsWith(e.toUpperCase()));
   const candidates = (base: string) => (hasExtension ? [base] : extensions.map((e) => base + e.toLowerCase()));
   const hasDirectory = /[\\/]/.test(name) || /^[a-zA-Z]:/.test(name);
-  const bases = hasDirectory ? [name] : (envValue(env, "PATH") ?? "").split(";").filter((d) => d !== "").map((dir) => win32.join(dir.replace(/^"(.*)"$/, "$1"), name));
+  const bases = hasDirectory
+    ? [name]
+    : (envValue(env, "PATH") ?? "")
+        .split(";")
+        .filter((d) => d !== "")
+        .map((dir) => win32.join(dir.replace(/^"(.*)"$/, "$1"), name));
   for (const base of bases) for (const candidate of candidates(base)) if (isFile(candidate)) return candidate;
   return undefined;
 }
@@ -44,7 +53,11 @@ export function findWindowsExecutable(name: string, env: Readonly<Record<string,
  * CreateProcess and its metacharacters escaped for cmd.exe (twice for npm shims), so arguments
  * with spaces, quotes, `&` or `%` arrive intact and cannot run anything else.
  */
-export function resolveWindowsCommand(command: readonly string[], env: Readonly<Record<string, string | undefined>>, isFile: (path: string) => boolean): WindowsLaunch {
+export function resolveWindowsCommand(
+  command: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  isFile: (path: string) => boolean,
+): WindowsLaunch {
   const [name, ...args] = command;
   if (name === undefined) return { argv: [], verbatim: false };
   const found = findWindowsExecutable(name, env, isFile);

@@ -69,7 +69,8 @@ export class WireWriter {
   /** Gives everything queued to the FileSink as one buffer. */
   private handOver(): void {
     if (this.queued.length === 0) return;
-    const bytes = this.queued.length === 1 ? (this.queued[0] as Uint8Array) : joinInOrder(this.queued, this.queuedBytes);
+    const bytes =
+      this.queued.length === 1 ? (this.queued[0] as Uint8Array) : joinInOrder(this.queued, this.queuedBytes);
     this.queued = [];
     this.queuedBytes = 0;
     if (this.broken) return;

@@ -75,7 +75,8 @@ export class LineSplitter {
   /** Call once at end of stream: flushes a final line that had no newline. */
   end(out: Frame[]): void {
     // A streamed or long tail has already gone out; a buffered one goes out now.
-    if (this.size > 0 && !this.streaming && this.long === undefined) out.push({ kind: "tail", raw: joinParts(this.parts, this.size, EMPTY) });
+    if (this.size > 0 && !this.streaming && this.long === undefined)
+      out.push({ kind: "tail", raw: joinParts(this.parts, this.size, EMPTY) });
     this.reset();
   }
 
@@ -95,7 +96,11 @@ export class LineSplitter {
     } else {
       if (this.streaming) out.push({ kind: "partial", raw: last });
       const raw = joinParts(this.parts, this.size, last);
-      out.push(this.streaming ? { kind: "line", body: raw.subarray(0, raw.length - 1), raw, streamed: true } : { kind: "line", body: raw.subarray(0, raw.length - 1), raw });
+      out.push(
+        this.streaming
+          ? { kind: "line", body: raw.subarray(0, raw.length - 1), raw, streamed: true }
+          : { kind: "line", body: raw.subarray(0, raw.length - 1), raw },
+      );
     }
     this.reset();
   }

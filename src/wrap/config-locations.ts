@@ -47,7 +47,11 @@ export function knownConfigLocations(inputs: LocationInputs, client?: ClientName
   const all: ConfigLocation[] = [
     { client: "claude-desktop", path: claudeDesktopPath(inputs), format: "mcpServers" },
     // Claude Code honours CLAUDE_CONFIG_DIR for its state file; the default is the home directory.
-    { client: "claude-code", path: p.join(nonEmpty(env.CLAUDE_CONFIG_DIR) ?? homeDir, ".claude.json"), format: "claude-json" },
+    {
+      client: "claude-code",
+      path: p.join(nonEmpty(env.CLAUDE_CONFIG_DIR) ?? homeDir, ".claude.json"),
+      format: "claude-json",
+    },
     { client: "claude-code", path: p.join(cwd, ".mcp.json"), format: "mcpServers" },
     { client: "cursor", path: p.join(homeDir, ".cursor", "mcp.json"), format: "mcpServers" },
     { client: "cursor", path: p.join(cwd, ".cursor", "mcp.json"), format: "mcpServers" },

@@ -4,9 +4,11 @@
 export const MASK = "***";
 
 /** Flag or variable names whose value is a secret: `--api-key`, `GITHUB_TOKEN=`, `--password`. */
-const SECRET_NAME = /(api[-_]?key|apikey|access[-_]?key|private[-_]?key|token|secret|passw(?:or)?d|pwd|credential|auth|bearer|cookie|session)/i;
+const SECRET_NAME =
+  /(api[-_]?key|apikey|access[-_]?key|private[-_]?key|token|secret|passw(?:or)?d|pwd|credential|auth|bearer|cookie|session)/i;
 /** Values that are secrets whatever flag they follow (well-known token prefixes, JWTs). */
-const SECRET_VALUE = /^(?:sk-|sk_|rk_|pk_live_|ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-|xox[abprs]-|AKIA|ASIA|AIza|hf_|npm_|eyJ[\w-]{8,}\.)/;
+const SECRET_VALUE =
+  /^(?:sk-|sk_|rk_|pk_live_|ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-|xox[abprs]-|AKIA|ASIA|AIza|hf_|npm_|eyJ[\w-]{8,}\.)/;
 /** Host-expanded placeholders (`${API_KEY}`, `${input:token}`) are not secrets and are shown. */
 const PLACEHOLDER = /^\$\{[^}]+\}$/;
 /** Keys of an entry whose nested values are all masked. */
@@ -36,7 +38,8 @@ export function maskArg(arg: string): string {
     return PLACEHOLDER.test(assignment[2] ?? "") ? arg : `${assignment[1]}=${MASK}`;
   }
   const header = /^([\w-]+\s*:\s*)(.+)$/s.exec(arg);
-  if (header?.[1] !== undefined && SECRET_NAME.test(header[1]) && !/^[a-z][\w+.-]*:\/\//i.test(arg)) return `${header[1]}${MASK}`;
+  if (header?.[1] !== undefined && SECRET_NAME.test(header[1]) && !/^[a-z][\w+.-]*:\/\//i.test(arg))
+    return `${header[1]}${MASK}`;
   return arg
     .replace(/^([a-z][\w+.-]*:\/\/[^/@\s:]*:)[^/@\s]*@/i, `$1${MASK}@`)
     .replace(/([?&][^=&#]*(?:key|token|secret|auth|password|sig)[^=&#]*=)[^&#]*/gi, `$1${MASK}`);
@@ -73,7 +76,9 @@ export function renderEntryDiff(title: string, before: unknown, after: unknown):
 export function renderInline(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(renderInline).join(", ")}]`;
   if (typeof value === "object" && value !== null) {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${renderInline(v)}`).join(", ")}}`;
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${renderInline(v)}`)
+      .join(", ")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }

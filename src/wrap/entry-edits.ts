@@ -3,7 +3,14 @@
 import { LocalError } from "../errors.ts";
 import { detectItemSeparator, insertPropertyAfter, removeProperty, renderArray, type TextEdit } from "./json-edits.ts";
 import { findProperty, type JsonArrayNode } from "./jsonc.ts";
-import { ARGS_SEPARATOR, REMOTE_ORIGINAL_KEY, type OriginalCommand, type RemoteTarget, type ServerEntry, wrappedCommandIndex } from "./server-entries.ts";
+import {
+  ARGS_SEPARATOR,
+  REMOTE_ORIGINAL_KEY,
+  type OriginalCommand,
+  type RemoteTarget,
+  type ServerEntry,
+  wrappedCommandIndex,
+} from "./server-entries.ts";
 
 /**
  * The entry with `command` = the proxy and `args` = `["--", command, …args]`; every other key,
@@ -22,7 +29,11 @@ export function wrapEntryValue(value: Readonly<Record<string, unknown>>, execPat
 }
 
 /** The entry restored from its wrapped form; `args` is left out when empty and `dropEmptyArgs` is set. */
-export function unwrapEntryValue(value: Readonly<Record<string, unknown>>, original: OriginalCommand, dropEmptyArgs: boolean): Record<string, unknown> {
+export function unwrapEntryValue(
+  value: Readonly<Record<string, unknown>>,
+  original: OriginalCommand,
+  dropEmptyArgs: boolean,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if (key === "command") setKey(out, key, original.command);
@@ -72,10 +83,19 @@ export function unwrapEntryEdits(text: string, entry: ServerEntry, dropEmptyArgs
   const at = wrappedCommandIndex(values);
   const real = at === undefined ? undefined : array?.items[at];
   const [first] = array?.items ?? [];
-  if (command === undefined || args === undefined || array === undefined || at === undefined || real === undefined || first === undefined) {
+  if (
+    command === undefined ||
+    args === undefined ||
+    array === undefined ||
+    at === undefined ||
+    real === undefined ||
+    first === undefined
+  ) {
     throw new LocalError("E_WRAP", `unwrapEntryEdits: ${entry.name} has no server command in its args`);
   }
-  const edits: TextEdit[] = [{ start: command.value.start, end: command.value.end, text: text.slice(real.start, real.end) }];
+  const edits: TextEdit[] = [
+    { start: command.value.start, end: command.value.end, text: text.slice(real.start, real.end) },
+  ];
   const keep = array.items[at + 1];
   if (keep !== undefined) edits.push({ start: first.start, end: keep.start, text: "" });
   else if (dropEmptyArgs) edits.push(removeProperty(entry.node, args));
@@ -89,7 +109,12 @@ export function unwrapEntryEdits(text: string, entry: ServerEntry, dropEmptyArgs
  * and all) into `env`: secrets never land in args. `env[BATON_WRAPPED_REMOTE]` keeps the
  * entry's original text so unwrap restores it byte for byte. Other keys stay, in order.
  */
-export function wrapRemoteEntryValue(value: Readonly<Record<string, unknown>>, target: RemoteTarget, execPath: string, originalText: string): Record<string, unknown> {
+export function wrapRemoteEntryValue(
+  value: Readonly<Record<string, unknown>>,
+  target: RemoteTarget,
+  execPath: string,
+  originalText: string,
+): Record<string, unknown> {
   const args = ["--url", target.url];
   const env: Record<string, unknown> = { ...(isPlainObject(value.env) ? value.env : {}) };
   for (const [name, headerValue] of Object.entries(target.headers)) {

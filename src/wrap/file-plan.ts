@@ -2,7 +2,14 @@
 
 import { LocalError } from "../errors.ts";
 import type { ConfigFormat } from "./config-locations.ts";
-import { replaceEntryEdit, unwrapEntryEdits, unwrapEntryValue, wrapEntryEdits, wrapEntryValue, wrapRemoteEntryValue } from "./entry-edits.ts";
+import {
+  replaceEntryEdit,
+  unwrapEntryEdits,
+  unwrapEntryValue,
+  wrapEntryEdits,
+  wrapEntryValue,
+  wrapRemoteEntryValue,
+} from "./entry-edits.ts";
 import { applyTextEdits, type TextEdit } from "./json-edits.ts";
 import { parseJsonc, toPlainValue, type JsonNode } from "./jsonc.ts";
 import { findServerEntries, type ServerEntry } from "./server-entries.ts";
@@ -46,12 +53,22 @@ export function planFileEdit(input: FilePlanInput): FilePlan {
     const { status } = entry;
     if (status.kind === "remote" && mode === "wrap" && status.target !== undefined) {
       // Through `baton-proxy --url`: the entry is replaced whole; its original text rides along for unwrap.
-      const after = wrapRemoteEntryValue(entry.value, status.target, execPath, text.slice(entry.node.start, entry.node.end));
+      const after = wrapRemoteEntryValue(
+        entry.value,
+        status.target,
+        execPath,
+        text.slice(entry.node.start, entry.node.end),
+      );
       edits.push(replaceEntryEdit(entry, JSON.stringify(after)));
       setAtPath(expected, entry.path, after);
       outcomes.push({ kind: "changed", entry, before: entry.value, after });
     } else if (status.kind === "remote") {
-      outcomes.push({ kind: "skipped", entry, reason: mode === "wrap" ? `remote server (${status.reason}) that --url cannot carry, left as is` : "not wrapped" });
+      outcomes.push({
+        kind: "skipped",
+        entry,
+        reason:
+          mode === "wrap" ? `remote server (${status.reason}) that --url cannot carry, left as is` : "not wrapped",
+      });
     } else if (mode === "wrap" && status.kind === "wrapped") {
       outcomes.push({ kind: "skipped", entry, reason: "already wrapped" });
     } else if (mode === "unwrap" && status.kind === "stdio") {
@@ -66,7 +83,11 @@ export function planFileEdit(input: FilePlanInput): FilePlan {
       try {
         after = toPlainValue(parseJsonc(status.remoteText));
       } catch {
-        outcomes.push({ kind: "failed", entry, reason: `cannot unwrap: its ${"BATON_WRAPPED_REMOTE"} is not the original entry's JSON` });
+        outcomes.push({
+          kind: "failed",
+          entry,
+          reason: `cannot unwrap: its ${"BATON_WRAPPED_REMOTE"} is not the original entry's JSON`,
+        });
         continue;
       }
       edits.push(replaceEntryEdit(entry, status.remoteText));
@@ -99,7 +120,8 @@ export function readArgsHints(backupText: string, format: ConfigFormat, execPath
   const hints = new Map<string, string>();
   try {
     for (const entry of findServerEntries(parseJsonc(backupText), format, execPath).entries) {
-      if (entry.status.kind === "stdio" && !("args" in entry.value)) hints.set(pathKey(entry.path), entry.value.command as string);
+      if (entry.status.kind === "stdio" && !("args" in entry.value))
+        hints.set(pathKey(entry.path), entry.value.command as string);
     }
   } catch {
     // An unparsable backup gives no hints; unwrap then keeps `"args": []`, which hosts treat the same.
@@ -116,5 +138,6 @@ function setAtPath(root: unknown, path: readonly string[], value: unknown): void
   let node = root as Record<string, unknown>;
   for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
   const last = path[path.length - 1];
-  if (last !== undefined) Object.defineProperty(node, last, { value, enumerable: true, writable: true, configurable: true });
+  if (last !== undefined)
+    Object.defineProperty(node, last, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -22,7 +22,8 @@ export function applyTextEdits(text: string, edits: readonly TextEdit[]): string
   let out = "";
   let cursor = 0;
   for (const edit of sorted) {
-    if (edit.start < cursor || edit.end < edit.start) throw new LocalError("E_WRAP", `overlapping text edits at offset ${edit.start}`);
+    if (edit.start < cursor || edit.end < edit.start)
+      throw new LocalError("E_WRAP", `overlapping text edits at offset ${edit.start}`);
     out += text.slice(cursor, edit.start) + edit.text;
     cursor = edit.end;
   }
@@ -67,7 +68,13 @@ function leadingGap(text: string, object: JsonObjectNode, index: number): string
  * Inserts `"key": valueText` right after the property `after`, copying its leading whitespace
  * (newline + indentation, or a space on one line) and its `: ` spelling.
  */
-export function insertPropertyAfter(text: string, object: JsonObjectNode, after: JsonProperty, key: string, valueText: string): TextEdit {
+export function insertPropertyAfter(
+  text: string,
+  object: JsonObjectNode,
+  after: JsonProperty,
+  key: string,
+  valueText: string,
+): TextEdit {
   const index = object.properties.indexOf(after);
   if (index === -1) throw new LocalError("E_WRAP", "insertPropertyAfter: property is not in this object");
   const colonGap = text.slice(after.keyEnd, after.value.start);

@@ -186,7 +186,12 @@ export function toPlainValue(node: JsonNode): unknown {
       const out: Record<string, unknown> = {};
       for (const p of node.properties) {
         // defineProperty, not assignment: a key named "__proto__" must stay an ordinary property.
-        Object.defineProperty(out, p.key, { value: toPlainValue(p.value), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, p.key, {
+          value: toPlainValue(p.value),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return out;
     }
@@ -197,5 +202,9 @@ export function toPlainValue(node: JsonNode): unknown {
 
 /** A short name for a node's JSON type, for error messages ("an array", "a string"). */
 export function describeKind(node: JsonNode): string {
-  return node.kind === "array" || node.kind === "object" ? `an ${node.kind}` : node.kind === "null" ? "null" : `a ${node.kind}`;
+  return node.kind === "array" || node.kind === "object"
+    ? `an ${node.kind}`
+    : node.kind === "null"
+      ? "null"
+      : `a ${node.kind}`;
 }

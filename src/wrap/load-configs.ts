@@ -26,7 +26,11 @@ export interface LoadResult {
  * Loads every location. A missing file is noted in `missing`, except a `custom` (`--config`)
  * file, whose absence is a problem. Unreadable, unparsable or oddly shaped files become problems.
  */
-export async function loadConfigs(locations: readonly ConfigLocation[], execPath: string, homeDir: string): Promise<LoadResult> {
+export async function loadConfigs(
+  locations: readonly ConfigLocation[],
+  execPath: string,
+  homeDir: string,
+): Promise<LoadResult> {
   const result: LoadResult = { loaded: [], missing: [], problems: [] };
   for (const location of locations) {
     const shown = displayPath(location.path, homeDir);
@@ -34,7 +38,9 @@ export async function loadConfigs(locations: readonly ConfigLocation[], execPath
     try {
       file = await readConfigFile(location.path);
     } catch (error) {
-      result.problems.push(error instanceof LocalError ? error.message.replace(location.path, shown) : `${shown}: ${String(error)}`);
+      result.problems.push(
+        error instanceof LocalError ? error.message.replace(location.path, shown) : `${shown}: ${String(error)}`,
+      );
       continue;
     }
     if (file === undefined) {

@@ -13,7 +13,9 @@ function describeStatus(entry: ServerEntry): string {
       if (entry.status.remoteText !== undefined) return "wrapped (remote, through --url)";
       return entry.status.original === undefined ? "wrapped (no server command in args: cannot unwrap)" : "wrapped";
     case "remote":
-      return entry.status.target === undefined ? `remote (skipped: ${entry.status.reason})` : `not wrapped (remote: ${entry.status.reason}; wrap uses --url)`;
+      return entry.status.target === undefined
+        ? `remote (skipped: ${entry.status.reason})`
+        : `not wrapped (remote: ${entry.status.reason}; wrap uses --url)`;
   }
 }
 
@@ -31,16 +33,22 @@ export function describeFile(location: ConfigLocation, homeDir: string): string 
  * The `--list` output: per file, one line per server with its state; files with no servers say
  * so; known locations without a file are summed up in one trailing line.
  */
-export function renderListing(loaded: readonly LoadedConfig[], missing: readonly ConfigLocation[], homeDir: string): string {
+export function renderListing(
+  loaded: readonly LoadedConfig[],
+  missing: readonly ConfigLocation[],
+  homeDir: string,
+): string {
   const lines: string[] = [];
   for (const config of loaded) {
     lines.push(describeFile(config.location, homeDir));
     if (config.entries.length === 0) lines.push("  (no MCP servers)");
     const width = Math.max(0, ...config.entries.map((entry) => describeEntryName(entry).length));
-    for (const entry of config.entries) lines.push(`  ${describeEntryName(entry).padEnd(width)}  ${describeStatus(entry)}`);
+    for (const entry of config.entries)
+      lines.push(`  ${describeEntryName(entry).padEnd(width)}  ${describeStatus(entry)}`);
   }
   if (loaded.length === 0) lines.push("No MCP client config files found.");
-  if (missing.length > 0) lines.push(`Not present: ${missing.map((location) => describeFile(location, homeDir)).join(", ")}`);
+  if (missing.length > 0)
+    lines.push(`Not present: ${missing.map((location) => describeFile(location, homeDir)).join(", ")}`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -48,6 +56,9 @@ export function renderListing(loaded: readonly LoadedConfig[], missing: readonly
 export function renderServersFound(loaded: readonly LoadedConfig[], homeDir: string): string {
   const groups = loaded
     .filter((config) => config.entries.length > 0)
-    .map((config) => `${[...new Set(config.entries.map((entry) => entry.name))].join(", ")} (${displayPath(config.location.path, homeDir)})`);
+    .map(
+      (config) =>
+        `${[...new Set(config.entries.map((entry) => entry.name))].join(", ")} (${displayPath(config.location.path, homeDir)})`,
+    );
   return groups.length === 0 ? "none" : groups.join("; ");
 }

@@ -40,7 +40,8 @@ export async function readConfigFile(filePath: string): Promise<ConfigFileText |
     return { path: filePath, realPath, text, mode: stat.mode & PERMISSION_BITS };
   } catch (error) {
     if (error instanceof LocalError) throw error;
-    if (error instanceof TypeError) throw new LocalError("E_WRAP", `${filePath}: not valid UTF-8 text`, { cause: error });
+    if (error instanceof TypeError)
+      throw new LocalError("E_WRAP", `${filePath}: not valid UTF-8 text`, { cause: error });
     throw new LocalError("E_IO", `${filePath}: cannot read: ${describeError(error)}`, { cause: error });
   }
 }
@@ -79,7 +80,10 @@ export async function writeBackupOnce(file: ConfigFileText): Promise<string | un
  */
 export async function writeFileAtomic(file: ConfigFileText, newText: string): Promise<void> {
   const dir = path.dirname(file.realPath);
-  const temp = path.join(dir, `.${path.basename(file.realPath)}.${process.pid}-${randomBytes(4).toString("hex")}.baton-tmp`);
+  const temp = path.join(
+    dir,
+    `.${path.basename(file.realPath)}.${process.pid}-${randomBytes(4).toString("hex")}.baton-tmp`,
+  );
   try {
     const handle = await fs.open(temp, "wx", file.mode);
     try {
@@ -90,7 +94,11 @@ export async function writeFileAtomic(file: ConfigFileText, newText: string): Pr
     }
     await fs.chmod(temp, file.mode);
     const current = await fs.readFile(file.realPath);
-    if (decodeStrict(current) !== file.text) throw new LocalError("E_WRAP", `${file.path}: changed while being edited (is the client running?); nothing written, run again`);
+    if (decodeStrict(current) !== file.text)
+      throw new LocalError(
+        "E_WRAP",
+        `${file.path}: changed while being edited (is the client running?); nothing written, run again`,
+      );
     await fs.rename(temp, file.realPath);
   } catch (error) {
     await fs.rm(temp, { force: true }).catch(() => undefined);

@@ -60,19 +60,22 @@ export interface FoundEntries {
 export function findServerEntries(root: JsonNode, format: ConfigFormat, execPath: string): FoundEntries {
   const entries: ServerEntry[] = [];
   const problems: string[] = [];
-  if (root.kind !== "object") return { entries, problems: [`the file holds ${describeKind(root)}, expected an object`] };
+  if (root.kind !== "object")
+    return { entries, problems: [`the file holds ${describeKind(root)}, expected an object`] };
 
   const containers: Array<{ path: string[]; node: JsonNode; project?: string }> = [];
   const top = format === "servers" ? "servers" : "mcpServers";
   const topNode = childOf(root, top);
   if (topNode !== undefined) containers.push({ path: [top], node: topNode });
   const projects = format === "claude-json" ? childOf(root, "projects") : undefined;
-  if (projects !== undefined && projects.kind !== "object") problems.push(`projects is ${describeKind(projects)}, expected an object`);
+  if (projects !== undefined && projects.kind !== "object")
+    problems.push(`projects is ${describeKind(projects)}, expected an object`);
   if (projects?.kind === "object") {
     for (const project of projects.properties) {
       if (project.value.kind !== "object") continue; // Claude Code's own state; not ours to judge
       const servers = childOf(project.value, "mcpServers");
-      if (servers !== undefined) containers.push({ path: ["projects", project.key, "mcpServers"], node: servers, project: project.key });
+      if (servers !== undefined)
+        containers.push({ path: ["projects", project.key, "mcpServers"], node: servers, project: project.key });
     }
   }
 
@@ -107,23 +110,39 @@ export function findServerEntries(root: JsonNode, format: ConfigFormat, execPath
  */
 export function classifyEntry(value: Readonly<Record<string, unknown>>, execPath: string): EntryStatus | string {
   const { type, command, args } = value;
-  if (typeof type === "string" && type !== "stdio") return { kind: "remote", reason: `type "${type}"`, target: remoteTarget(value) };
+  if (typeof type === "string" && type !== "stdio")
+    return { kind: "remote", reason: `type "${type}"`, target: remoteTarget(value) };
   if ("url" in value) return { kind: "remote", reason: "has a url", target: remoteTarget(value) };
   if (command === undefined) return `has neither "command" nor "url"`;
   if (typeof command !== "string" || command.trim() === "") return `"command" must be a non-empty string`;
   if (args !== undefined && !isStringArray(args)) return `"args" must be an array of strings`;
   if (!isProxyCommand(command, execPath)) return { kind: "stdio" };
   const env = value.env as Record<string, unknown> | undefined;
-  const remoteText = typeof env?.[REMOTE_ORIGINAL_KEY] === "string" && (args ?? []).includes("--url") ? (env[REMOTE_ORIGINAL_KEY] as string) : undefined;
-  return { kind: "wrapped", original: parseWrappedArgs(args ?? []), ...(remoteText === undefined ? {} : { remoteText }) };
+  const remoteText =
+    typeof env?.[REMOTE_ORIGINAL_KEY] === "string" && (args ?? []).includes("--url")
+      ? (env[REMOTE_ORIGINAL_KEY] as string)
+      : undefined;
+  return {
+    kind: "wrapped",
+    original: parseWrappedArgs(args ?? []),
+    ...(remoteText === undefined ? {} : { remoteText }),
+  };
 }
 
 /** Streamable HTTP and SSE entries with a URL and plain string headers can be proxied; others (ws, odd shapes) stay remote. */
 function remoteTarget(value: Readonly<Record<string, unknown>>): RemoteTarget | undefined {
   const { type, url, headers } = value;
-  if (typeof type === "string" && !["http", "streamable-http", "streamableHttp", "sse"].includes(type)) return undefined;
+  if (typeof type === "string" && !["http", "streamable-http", "streamableHttp", "sse"].includes(type))
+    return undefined;
   if (typeof url !== "string" || !/^https?:\/\//i.test(url)) return undefined;
-  if (headers !== undefined && (typeof headers !== "object" || headers === null || Array.isArray(headers) || !Object.values(headers).every((v) => typeof v === "string"))) return undefined;
+  if (
+    headers !== undefined &&
+    (typeof headers !== "object" ||
+      headers === null ||
+      Array.isArray(headers) ||
+      !Object.values(headers).every((v) => typeof v === "string"))
+  )
+    return undefined;
   return { url, headers: (headers ?? {}) as Record<string, string> };
 }
 

@@ -17,9 +17,11 @@ export interface WrapOptions {
 /** The options, or LocalError `E_USAGE` naming the first misuse (combinations that cannot mean anything). */
 export function toWrapOptions(args: ParsedArgs): WrapOptions {
   const { values, positionals: names } = args;
-  const text = (name: string): string | undefined => (typeof values[name] === "string" ? (values[name] as string) : undefined);
+  const text = (name: string): string | undefined =>
+    typeof values[name] === "string" ? (values[name] as string) : undefined;
   const client = text("client");
-  if (client !== undefined && !isClientName(client)) throw usage(`unknown client "${client}" (known: ${CLIENT_NAMES.join(", ")})`);
+  if (client !== undefined && !isClientName(client))
+    throw usage(`unknown client "${client}" (known: ${CLIENT_NAMES.join(", ")})`);
   const options: WrapOptions = {
     list: values.list === true,
     all: values.all === true,
@@ -28,9 +30,11 @@ export function toWrapOptions(args: ParsedArgs): WrapOptions {
     configPath: text("config"),
     names,
   };
-  if (options.client !== undefined && options.configPath !== undefined) throw usage("give either --client or --config, not both");
+  if (options.client !== undefined && options.configPath !== undefined)
+    throw usage("give either --client or --config, not both");
   if (options.all && names.length > 0) throw usage("give either server names or --all, not both");
-  if (options.list && (options.all || names.length > 0 || options.dryRun)) throw usage("--list takes no server names, --all or --dry-run");
+  if (options.list && (options.all || names.length > 0 || options.dryRun))
+    throw usage("--list takes no server names, --all or --dry-run");
   return options;
 }
 

@@ -32,7 +32,9 @@ export async function runWrapCommand(args: ParsedArgs, ctx: CommandContext, mode
     return problems.length > 0 ? EXIT.FAILED : EXIT.OK;
   }
   if (problems.length > 0) {
-    ctx.stderr(`baton-proxy ${mode}: nothing was changed; fix the file(s) above or pick others with --client/--config\n`);
+    ctx.stderr(
+      `baton-proxy ${mode}: nothing was changed; fix the file(s) above or pick others with --client/--config\n`,
+    );
     return EXIT.FAILED;
   }
   const selfProblem = mode === "wrap" ? checkExecPath(ctx) : undefined;
@@ -41,10 +43,15 @@ export async function runWrapCommand(args: ParsedArgs, ctx: CommandContext, mode
     return EXIT.FAILED;
   }
   const found = renderServersFound(loaded, ctx.homeDir);
-  if (!options.all && options.names.length === 0) throw new LocalError("E_USAGE", `name the servers to ${mode}, or use --all (servers found: ${found})`);
+  if (!options.all && options.names.length === 0)
+    throw new LocalError("E_USAGE", `name the servers to ${mode}, or use --all (servers found: ${found})`);
   const known = new Set(loaded.flatMap((config) => config.entries.map((entry) => entry.name)));
   const unknown = options.names.filter((name) => !known.has(name));
-  if (unknown.length > 0) throw new LocalError("E_USAGE", `no server named ${unknown.map((n) => `"${n}"`).join(", ")} (servers found: ${found})`);
+  if (unknown.length > 0)
+    throw new LocalError(
+      "E_USAGE",
+      `no server named ${unknown.map((n) => `"${n}"`).join(", ")} (servers found: ${found})`,
+    );
 
   const plans: Array<{ config: LoadedConfig; plan: FilePlan }> = [];
   for (const config of loaded) {
@@ -53,9 +60,21 @@ export async function runWrapCommand(args: ParsedArgs, ctx: CommandContext, mode
     const backup = mode === "unwrap" ? await readBackup(config.file.path) : undefined;
     const argsHints = backup === undefined ? undefined : readArgsHints(backup, config.location.format, ctx.execPath);
     try {
-      plans.push({ config, plan: planFileEdit({ text: config.file.text, root: config.root, selected, mode, execPath: ctx.execPath, argsHints }) });
+      plans.push({
+        config,
+        plan: planFileEdit({
+          text: config.file.text,
+          root: config.root,
+          selected,
+          mode,
+          execPath: ctx.execPath,
+          argsHints,
+        }),
+      });
     } catch (error) {
-      ctx.stderr(`baton-proxy ${mode}: ${displayPath(config.file.path, ctx.homeDir)}: ${describeError(error)}; nothing was changed\n`);
+      ctx.stderr(
+        `baton-proxy ${mode}: ${displayPath(config.file.path, ctx.homeDir)}: ${describeError(error)}; nothing was changed\n`,
+      );
       return EXIT.FAILED;
     }
   }
@@ -63,7 +82,12 @@ export async function runWrapCommand(args: ParsedArgs, ctx: CommandContext, mode
 }
 
 /** Prints every outcome, then writes the changed files (unless --dry-run) and a summary. */
-async function carryOut(plans: ReadonlyArray<{ config: LoadedConfig; plan: FilePlan }>, options: WrapOptions, ctx: CommandContext, mode: WrapMode): Promise<number> {
+async function carryOut(
+  plans: ReadonlyArray<{ config: LoadedConfig; plan: FilePlan }>,
+  options: WrapOptions,
+  ctx: CommandContext,
+  mode: WrapMode,
+): Promise<number> {
   let exitCode: number = EXIT.OK;
   let changedEntries = 0;
   let writtenFiles = 0;
@@ -82,7 +106,9 @@ async function carryOut(plans: ReadonlyArray<{ config: LoadedConfig; plan: FileP
     if (changed.length === 0) continue;
     changedEntries += changed.length;
     if (config.location.format === "claude-json") {
-      ctx.stderr(`baton-proxy ${mode}: warning: ${displayPath(config.file.path, ctx.homeDir)} is Claude Code's state file and Claude Code rewrites it while running: quit Claude Code first, or it may overwrite this change\n`);
+      ctx.stderr(
+        `baton-proxy ${mode}: warning: ${displayPath(config.file.path, ctx.homeDir)} is Claude Code's state file and Claude Code rewrites it while running: quit Claude Code first, or it may overwrite this change\n`,
+      );
     }
     if (options.dryRun) continue;
     try {
@@ -103,7 +129,9 @@ function renderSummary(mode: WrapMode, dryRun: boolean, entries: number, files: 
   const past = mode === "wrap" ? "wrapped" : "unwrapped";
   const servers = (n: number): string => `${n} server${n === 1 ? "" : "s"}`;
   if (entries === 0) {
-    return planned === 0 ? "Nothing to do: no servers selected." : `Nothing to do: every selected server is ${mode === "wrap" ? "already wrapped" : "not wrapped"} or remote.`;
+    return planned === 0
+      ? "Nothing to do: no servers selected."
+      : `Nothing to do: every selected server is ${mode === "wrap" ? "already wrapped" : "not wrapped"} or remote.`;
   }
   if (dryRun) return `Dry run: ${servers(entries)} would be ${past}; nothing was written.`;
   return `${servers(entries)} ${past} in ${files} file${files === 1 ? "" : "s"}. Restart or reload the client(s) to apply.`;

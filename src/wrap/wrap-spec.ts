@@ -8,8 +8,14 @@ import type { WrapMode } from "./file-plan.ts";
 function wrapSpec(mode: WrapMode): CommandSpec {
   return {
     name: mode,
-    summary: mode === "wrap" ? "route the servers in MCP client configs through this binary" : "restore servers wrapped by `wrap`",
-    synopsis: ["[--client NAME | --config PATH] (SERVER... | --all) [--dry-run]", "--list [--client NAME | --config PATH]"],
+    summary:
+      mode === "wrap"
+        ? "route the servers in MCP client configs through this binary"
+        : "restore servers wrapped by `wrap`",
+    synopsis: [
+      "[--client NAME | --config PATH] (SERVER... | --all) [--dry-run]",
+      "--list [--client NAME | --config PATH]",
+    ],
     description:
       mode === "wrap"
         ? [
@@ -26,7 +32,11 @@ function wrapSpec(mode: WrapMode): CommandSpec {
     operands: [["SERVER", 'a server name as in the config (one that starts with "-" goes after "--")']],
     options: [
       { name: "client", value: "NAME", help: `only this client's files: ${CLIENT_NAMES.join(", ")}` },
-      { name: "config", value: "PATH", help: "only this file (layout detected from its keys: mcpServers, servers, projects)" },
+      {
+        name: "config",
+        value: "PATH",
+        help: "only this file (layout detected from its keys: mcpServers, servers, projects)",
+      },
       { name: "all", help: "every server found (instead of naming servers)" },
       { name: "dry-run", help: "print the changes, write nothing" },
       { name: "list", help: "list every server in every known config and whether it is wrapped" },

@@ -30,7 +30,12 @@ export function mergeValues(base: Values, override: Values): Values {
 
 /** The documented examples: name -> the file's path. */
 export function examples(): Map<string, string> {
-  return new Map(readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => [basename(f, ".yaml"), join(EXAMPLES_DIR, f)]));
+  return new Map(
+    readdirSync(EXAMPLES_DIR)
+      .filter((f) => f.endsWith(".yaml"))
+      .sort()
+      .map((f) => [basename(f, ".yaml"), join(EXAMPLES_DIR, f)]),
+  );
 }
 
 export interface BadValues {
@@ -47,15 +52,31 @@ export interface BadValues {
 
 /** The bad-value fixtures with their `# ajv:`, `# field:` and `# helm:` header expectations. */
 export function badValues(): BadValues[] {
-  return readdirSync(BAD_VALUES_DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => {
-    const path = join(BAD_VALUES_DIR, f);
-    const text = readFileSync(path, "utf8");
-    const header = (key: string): string | undefined => text.match(new RegExp(`^# ${key}: (.+)$`, "m"))?.[1]?.trim();
-    return { name: basename(f, ".yaml"), path, values: readYaml(path), ajv: header("ajv"), field: header("field"), helm: header("helm") };
-  });
+  return readdirSync(BAD_VALUES_DIR)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => {
+      const path = join(BAD_VALUES_DIR, f);
+      const text = readFileSync(path, "utf8");
+      const header = (key: string): string | undefined => text.match(new RegExp(`^# ${key}: (.+)$`, "m"))?.[1]?.trim();
+      return {
+        name: basename(f, ".yaml"),
+        path,
+        values: readYaml(path),
+        ajv: header("ajv"),
+        field: header("field"),
+        helm: header("helm"),
+      };
+    });
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true });
+const ajv = new Ajv({
+  allErrors: true,
+  strict: true,
+  strictTypes: false,
+  strictRequired: false,
+  allowUnionTypes: true,
+});
 const schemaValidator = ajv.compile(JSON.parse(readFileSync(join(CHART_DIR, "values.schema.json"), "utf8")));
 
 /** Validates merged values against values.schema.json; returns one readable line per problem (empty when valid). */

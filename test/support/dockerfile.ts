@@ -12,7 +12,11 @@ export interface Instruction {
 
 /** Instructions of a Dockerfile: comments dropped, backslash continuations joined. */
 export function parseDockerfile(text: string): Instruction[] {
-  const logical = text.replace(/\\\n/g, " ").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  const logical = text
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
   return logical.map((line) => {
     const [op = "", ...rest] = line.split(/\s+/);
     return { op: op.toUpperCase(), args: rest.join(" ") };

@@ -10,7 +10,9 @@ const schema = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "baton-spe
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
 const validate = ajv.compile(schema);
-const extensionSchema = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "baton-ext", "resource-prompt-events.schema.json"), "utf8"));
+const extensionSchema = JSON.parse(
+  readFileSync(join(ROOT, "test", "fixtures", "baton-ext", "resource-prompt-events.schema.json"), "utf8"),
+);
 const validateExtension = ajv.compile(extensionSchema);
 const EXTENSION_TYPES = new Set(Object.keys(extensionSchema.discriminator.mapping));
 
@@ -20,7 +22,9 @@ export function assertValidEvent(event: unknown): void {
   const extension = typeof type === "string" && EXTENSION_TYPES.has(type);
   const check = extension ? validateExtension : validate;
   if (!check(event)) {
-    throw new Error(`event does not match ${extension ? "resource-prompt-events" : "events"}.schema.json: ${ajv.errorsText(check.errors)}\n${JSON.stringify(event).slice(0, 2000)}`);
+    throw new Error(
+      `event does not match ${extension ? "resource-prompt-events" : "events"}.schema.json: ${ajv.errorsText(check.errors)}\n${JSON.stringify(event).slice(0, 2000)}`,
+    );
   }
 }
 
@@ -30,7 +34,10 @@ export function assertValidEvent(event: unknown): void {
  */
 export function readValidatedEvents(path: string): Record<string, any>[] {
   if (!existsSync(path)) throw new Error(`no event file at ${path}: the proxy never wrote it`);
-  const events = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, any>);
+  const events = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Record<string, any>);
   for (const event of events) assertValidEvent(event);
   checkEnvelopes(events);
   return events;
@@ -42,12 +49,15 @@ export function checkEnvelopes(events: readonly Record<string, any>[]): void {
   const ids = new Set<string>();
   for (const event of events) {
     const previous = lastSeq.get(event.session_id) ?? 0;
-    if (!(event.sequence_number > previous)) throw new Error(`sequence_number ${event.sequence_number} after ${previous} in session ${event.session_id}`);
+    if (!(event.sequence_number > previous))
+      throw new Error(`sequence_number ${event.sequence_number} after ${previous} in session ${event.session_id}`);
     lastSeq.set(event.session_id, event.sequence_number);
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(event.event_id)) throw new Error(`event_id is not a UUIDv7: ${event.event_id}`);
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(event.event_id))
+      throw new Error(`event_id is not a UUIDv7: ${event.event_id}`);
     if (ids.has(event.event_id)) throw new Error(`duplicate event_id ${event.event_id}`);
     ids.add(event.event_id);
-    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(event.captured_at)) throw new Error(`captured_at is not RFC 3339 UTC with microseconds: ${event.captured_at}`);
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(event.captured_at))
+      throw new Error(`captured_at is not RFC 3339 UTC with microseconds: ${event.captured_at}`);
     if (!/^baton-proxy\/\d+\.\d+\.\d+/.test(event.sdk_version)) throw new Error(`sdk_version ${event.sdk_version}`);
   }
 }

@@ -43,7 +43,8 @@ export function readZipEntry(zip: Buffer, name: string): Buffer {
       if (zip.readUInt32LE(localOffset) !== LOCAL_SIGNATURE) throw new Error(`bad local header for ${name}`);
       const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
       const data = zip.subarray(dataStart, dataStart + compressedSize);
-      const out = method === METHOD_STORED ? Buffer.from(data) : method === METHOD_DEFLATED ? inflateRawSync(data) : undefined;
+      const out =
+        method === METHOD_STORED ? Buffer.from(data) : method === METHOD_DEFLATED ? inflateRawSync(data) : undefined;
       if (out === undefined) throw new Error(`${name}: unsupported zip method ${method}`);
       if (out.length !== size) throw new Error(`${name}: inflated ${out.length} bytes, expected ${size}`);
       return out;
@@ -60,13 +61,16 @@ export function readZipEntry(zip: Buffer, name: string): Buffer {
  */
 export function findHelm(): string | undefined {
   if (process.platform === "linux" && process.arch === "x64" && existsSync(LAYER_PACKAGE)) {
-    const version = (JSON.parse(readFileSync(join(LAYER_PACKAGE, "package.json"), "utf8")) as { version: string }).version;
+    const version = (JSON.parse(readFileSync(join(LAYER_PACKAGE, "package.json"), "utf8")) as { version: string })
+      .version;
     const target = join(CACHE_DIR, `helm-asset-kubectl-v20-${version}`);
     if (!existsSync(target)) {
       mkdirSync(CACHE_DIR, { recursive: true });
       const partial = `${target}.partial-${process.pid}`;
       try {
-        writeFileSync(partial, readZipEntry(readFileSync(join(LAYER_PACKAGE, "lib", "layer.zip")), "helm/helm"), { mode: 0o755 });
+        writeFileSync(partial, readZipEntry(readFileSync(join(LAYER_PACKAGE, "lib", "layer.zip")), "helm/helm"), {
+          mode: 0o755,
+        });
         renameSync(partial, target);
       } finally {
         rmSync(partial, { force: true });
@@ -85,7 +89,13 @@ export interface HelmResult {
 
 /** Runs helm with `args`; HOME and the helm cache/config dirs point into `home` so nothing outside is touched. */
 export function runHelm(helm: string, args: readonly string[], home: string): HelmResult {
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, HELM_CACHE_HOME: join(home, "cache"), HELM_CONFIG_HOME: join(home, "config"), HELM_DATA_HOME: join(home, "data") };
+  const env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    HELM_CACHE_HOME: join(home, "cache"),
+    HELM_CONFIG_HOME: join(home, "config"),
+    HELM_DATA_HOME: join(home, "data"),
+  };
   const proc = Bun.spawnSync([helm, ...args], { env, stdout: "pipe", stderr: "pipe" });
   return { code: proc.exitCode ?? -1, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
 }

@@ -50,9 +50,13 @@ export function startOtlpReceiver(): OtlpReceiver {
     hostname: "127.0.0.1",
     port: 0,
     async fetch(request) {
-      if (new URL(request.url).pathname !== "/v1/traces" || request.method !== "POST") return new Response("not found", { status: 404 });
+      if (new URL(request.url).pathname !== "/v1/traces" || request.method !== "POST")
+        return new Response("not found", { status: 404 });
       requests.push({ headers: request.headers, body: new Uint8Array(await request.arrayBuffer()) });
-      return new Response(status === 200 ? new Uint8Array(0) : "no", { status, headers: { "Content-Type": "application/x-protobuf" } });
+      return new Response(status === 200 ? new Uint8Array(0) : "no", {
+        status,
+        headers: { "Content-Type": "application/x-protobuf" },
+      });
     },
   });
   return {
@@ -68,10 +72,17 @@ export function startOtlpReceiver(): OtlpReceiver {
 
 /** Decodes one request by its Content-Type (protobuf via the generated code, or OTLP/JSON). */
 export function decodeRequest(request: ReceivedRequest): DecodedSpan[] {
-  const raw = request.headers.get("content-encoding") === "gzip" ? new Uint8Array(gunzipSync(request.body)) : request.body;
-  if (request.headers.get("content-type") === "application/json") return fromJson(JSON.parse(new TextDecoder().decode(raw)));
+  const raw =
+    request.headers.get("content-encoding") === "gzip" ? new Uint8Array(gunzipSync(request.body)) : request.body;
+  if (request.headers.get("content-type") === "application/json")
+    return fromJson(JSON.parse(new TextDecoder().decode(raw)));
   const message = ExportTraceServiceRequest.decode(raw);
-  const object = ExportTraceServiceRequest.toObject(message, { longs: String, bytes: Array, defaults: true, enums: Number });
+  const object = ExportTraceServiceRequest.toObject(message, {
+    longs: String,
+    bytes: Array,
+    defaults: true,
+    enums: Number,
+  });
   return fromObject(object, (bytes: number[]) => Buffer.from(bytes).toString("hex"));
 }
 
@@ -95,7 +106,11 @@ function fromObject(object: any, id: (value: any) => string): DecodedSpan[] {
           start: BigInt(s.startTimeUnixNano),
           end: BigInt(s.endTimeUnixNano),
           attributes: attributes(s.attributes),
-          events: (s.events ?? []).map((e: any) => ({ name: e.name, time: BigInt(e.timeUnixNano), attributes: attributes(e.attributes) })),
+          events: (s.events ?? []).map((e: any) => ({
+            name: e.name,
+            time: BigInt(e.timeUnixNano),
+            attributes: attributes(e.attributes),
+          })),
           status: { code: Number(s.status?.code ?? 0), message: s.status?.message ?? "" },
           flags: Number(s.flags ?? 0),
           resource,

@@ -13,7 +13,8 @@ interface ProcessInfo {
 /** Every process visible to us. Linux reads /proc; macOS and the BSDs ask `ps`; Windows has neither and throws. */
 function listProcesses(): ProcessInfo[] {
   if (process.platform === "linux") return fromProc();
-  if (process.platform === "win32") throw new Error("listing processes is not implemented on Windows: this check cannot run here");
+  if (process.platform === "win32")
+    throw new Error("listing processes is not implemented on Windows: this check cannot run here");
   return fromPs();
 }
 
@@ -43,7 +44,9 @@ function fromPs(): ProcessInfo[] {
       const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
       if (match === null) return [];
       const [, pid, ppid, stat, args] = match;
-      return [{ pid: Number(pid), ppid: Number(ppid), zombie: (stat ?? "").startsWith("Z"), args: (args ?? "").split(" ") }];
+      return [
+        { pid: Number(pid), ppid: Number(ppid), zombie: (stat ?? "").startsWith("Z"), args: (args ?? "").split(" ") },
+      ];
     });
 }
 

@@ -48,7 +48,9 @@ export async function startProxy(command: readonly string[], options: LaunchOpti
     wire,
     lines,
     send(message) {
-      void wire.write(typeof message === "string" || message instanceof Uint8Array ? message : `${JSON.stringify(message)}\n`);
+      void wire.write(
+        typeof message === "string" || message instanceof Uint8Array ? message : `${JSON.stringify(message)}\n`,
+      );
     },
     next<T = Record<string, any>>(predicate: (message: any) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
       return wire.until<T>(
@@ -78,7 +80,8 @@ export async function startProxy(command: readonly string[], options: LaunchOpti
     },
     stderr: () => wire.stderr(),
     async waitForStderr(text, timeoutMs = 10_000) {
-      const found = (): true | undefined => ((typeof text === "string" ? wire.stderr().includes(text) : text.test(wire.stderr())) ? true : undefined);
+      const found = (): true | undefined =>
+        (typeof text === "string" ? wire.stderr().includes(text) : text.test(wire.stderr())) ? true : undefined;
       await wire.until(found, `stderr ${String(text)}`, timeoutMs);
     },
     close: () => wire.close(),
@@ -95,12 +98,26 @@ export async function runBinary(
   env: Record<string, string> = {},
   options: { cwd?: string; exactEnv?: Record<string, string> } = {},
 ): Promise<{ stdout: string; stderr: string; code: number }> {
-  const proc = Bun.spawn([await binaryPath(), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: options.cwd, env: options.exactEnv ?? cleanEnv(env) });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([await binaryPath(), ...args], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    cwd: options.cwd,
+    env: options.exactEnv ?? cleanEnv(env),
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
-export const INIT_PARAMS = { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw-test-client", version: "1.0.0" } };
+export const INIT_PARAMS = {
+  protocolVersion: "2025-06-18",
+  capabilities: {},
+  clientInfo: { name: "raw-test-client", version: "1.0.0" },
+};
 
 /** Parses "fixture pid N" from the fixture's stderr banner. */
 export function fixturePid(stderr: string): number {

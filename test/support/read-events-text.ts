@@ -1,6 +1,12 @@
 // Test helper: a whole JSONL text read into sessions with src/report/read-events.ts's line parser and index.
 
-import { createSessionIndex, indexEvent, parseEventLine, type SessionIndex, sortBySequence } from "../../src/report/read-events.ts";
+import {
+  createSessionIndex,
+  indexEvent,
+  parseEventLine,
+  type SessionIndex,
+  sortBySequence,
+} from "../../src/report/read-events.ts";
 import type { BatonEvent } from "../../src/telemetry/event-types.ts";
 
 /** Every session's events in sequence order, plus the index. */

@@ -20,7 +20,11 @@ export interface RemoteServer {
  * `fixture` names another (modern-http: the SDK v2 dual-era handler, no control endpoints).
  */
 export async function startRemoteFixture(args: readonly string[] = [], fixture = "remote-http"): Promise<RemoteServer> {
-  const proc = Bun.spawn([process.execPath, join(FIXTURES, `${fixture}-server.ts`), ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const proc = Bun.spawn([process.execPath, join(FIXTURES, `${fixture}-server.ts`), ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
   const reader = proc.stdout.getReader();
   let text = "";
   const deadline = setTimeout(() => proc.kill(), 15_000);
@@ -39,7 +43,8 @@ export async function startRemoteFixture(args: readonly string[] = [], fixture =
     url: `${base}/mcp`,
     port,
     stats: async () => (await fetch(`${base}/control/stats`)).json() as Promise<Record<string, any>>,
-    control: async (name) => (await fetch(`${base}/control/${name}`, { method: "POST" })).json() as Promise<Record<string, any>>,
+    control: async (name) =>
+      (await fetch(`${base}/control/${name}`, { method: "POST" })).json() as Promise<Record<string, any>>,
     stop: async () => {
       proc.kill("SIGTERM");
       await proc.exited;
@@ -59,7 +64,12 @@ export function freePort(): number {
 export async function startEverythingHttp(): Promise<RemoteServer> {
   const port = freePort();
   const script = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
-  const proc = Bun.spawn(["node", script, "streamableHttp"], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", PORT: String(port) }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const proc = Bun.spawn(["node", script, "streamableHttp"], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", PORT: String(port) },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
   void proc.stdout.pipeTo(new WritableStream()).catch(() => undefined);
   const reader = proc.stderr.getReader();
   let text = "";

@@ -38,13 +38,21 @@ class Sha256 {
 
 function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
   if (typeof data === "string") return data;
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return data instanceof ArrayBuffer
+    ? new Uint8Array(data)
+    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Starts s3rver with `buckets` on loopback port 0 and the verifying front on another; `stop()` removes its directory. */
 export async function startLocalS3(buckets: readonly string[]): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), "baton-s3-"));
-  const s3rver = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
+  const s3rver = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: buckets.map((name) => ({ name })),
+  });
   const address = await s3rver.run();
   const backend = `http://127.0.0.1:${address.port}`;
   const requests: LocalS3["requests"] = [];
@@ -65,7 +73,11 @@ export async function startLocalS3(buckets: readonly string[]): Promise<LocalS3>
       }
       const headers = new Headers(request.headers);
       headers.delete("host");
-      const answer = await fetch(`${backend}${url.pathname}${url.search}`, { method: request.method, headers, body: body.length > 0 ? body : undefined });
+      const answer = await fetch(`${backend}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers,
+        body: body.length > 0 ? body : undefined,
+      });
       return new Response(await answer.arrayBuffer(), { status: answer.status, headers: answer.headers });
     },
   });
@@ -87,12 +99,16 @@ export async function startLocalS3(buckets: readonly string[]): Promise<LocalS3>
 /** Recomputes the request's SigV4 signature (header form) with the known secret; also checks the payload hash when one is signed. */
 async function verifySignature(request: Request, url: URL, body: Uint8Array): Promise<boolean> {
   const auth = request.headers.get("authorization") ?? "";
-  const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+  const match =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      auth,
+    );
   if (match === null) return false;
   const [, keyId, , region, signedHeaders, signature] = match as unknown as string[];
   if (keyId !== S3_ACCESS_KEY_ID) return false;
   const payloadHash = request.headers.get("x-amz-content-sha256") ?? "";
-  if (/^[0-9a-f]{64}$/.test(payloadHash) && createHash("sha256").update(body).digest("hex") !== payloadHash) return false;
+  if (/^[0-9a-f]{64}$/.test(payloadHash) && createHash("sha256").update(body).digest("hex") !== payloadHash)
+    return false;
   const amzDate = request.headers.get("x-amz-date") ?? "";
   const date = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(amzDate);
   if (date === null) return false;
@@ -110,9 +126,19 @@ async function verifySignature(request: Request, url: URL, body: Uint8Array): Pr
   });
   const signingDate = new Date(Date.UTC(+date[1]!, +date[2]! - 1, +date[3]!, +date[4]!, +date[5]!, +date[6]!));
   const signed = await signer.sign(
-    { method: request.method, protocol: "http:", hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers },
+    {
+      method: request.method,
+      protocol: "http:",
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query,
+      headers,
+    },
     { signingDate },
   );
-  const recomputed = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1];
+  const recomputed = /Signature=([0-9a-f]{64})/.exec(
+    String(signed.headers.authorization ?? signed.headers.Authorization),
+  )?.[1];
   return recomputed === signature;
 }

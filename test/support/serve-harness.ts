@@ -30,7 +30,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Reads a subprocess stream line by line until `match` returns a value. */
-async function waitForLine<T>(stream: ReadableStream<Uint8Array>, match: (line: string) => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
+async function waitForLine<T>(
+  stream: ReadableStream<Uint8Array>,
+  match: (line: string) => T | undefined,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const reader = stream.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
@@ -66,28 +71,57 @@ function stopper(proc: Subprocess): () => Promise<void> {
 
 /** The Node SDK v1 fixture (see http-sdk-server.mjs for its flags). */
 export async function startHttpFixture(args: readonly string[] = []): Promise<Upstream> {
-  const proc = Bun.spawn(["node", HTTP_FIXTURE, ...args], { cwd: ROOT, stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "" } });
-  const port = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined), "http-sdk-server");
+  const proc = Bun.spawn(["node", HTTP_FIXTURE, ...args], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "inherit",
+    env: { PATH: process.env.PATH ?? "" },
+  });
+  const port = await waitForLine(
+    proc.stdout as ReadableStream<Uint8Array>,
+    (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined),
+    "http-sdk-server",
+  );
   return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
 }
 
 /** The SDK v2 dual-era HTTP fixture (bun), serving MCP on every path. */
 export async function startHttpV2Fixture(): Promise<Upstream> {
-  const proc = Bun.spawn(["bun", HTTP_V2_FIXTURE], { cwd: ROOT, stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "" } });
-  const port = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined), "http-v2-server");
+  const proc = Bun.spawn(["bun", HTTP_V2_FIXTURE], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "inherit",
+    env: { PATH: process.env.PATH ?? "" },
+  });
+  const port = await waitForLine(
+    proc.stdout as ReadableStream<Uint8Array>,
+    (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined),
+    "http-v2-server",
+  );
   return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
 }
 
 /** `@modelcontextprotocol/server-everything streamableHttp` on Node, on a free port. */
 export async function startEverything(): Promise<Upstream> {
   const port = await freePort();
-  const proc = Bun.spawn(["node", EVERYTHING, "streamableHttp"], { cwd: ROOT, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "", PORT: String(port) } });
-  await waitForLine(proc.stderr as ReadableStream<Uint8Array>, (line) => (line.includes("listening on port") ? true : undefined), "server-everything");
+  const proc = Bun.spawn(["node", EVERYTHING, "streamableHttp"], {
+    cwd: ROOT,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "", PORT: String(port) },
+  });
+  await waitForLine(
+    proc.stderr as ReadableStream<Uint8Array>,
+    (line) => (line.includes("listening on port") ? true : undefined),
+    "server-everything",
+  );
   return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
 }
 
 /** Fetches fixture stats (requests seen on /mcp, aborted responses, last request headers). */
-export async function fixtureStats(upstream: Upstream): Promise<{ mcpRequests: number; aborted: number; lastHeaders: Record<string, string>; lastBody: unknown }> {
+export async function fixtureStats(
+  upstream: Upstream,
+): Promise<{ mcpRequests: number; aborted: number; lastHeaders: Record<string, string>; lastBody: unknown }> {
   return (await (await fetch(`http://127.0.0.1:${upstream.port}/stats`)).json()) as never;
 }
 
@@ -96,7 +130,11 @@ export async function fixtureStats(upstream: Upstream): Promise<{ mcpRequests: n
  * "not yet" (e.g. the event file does not exist before the first flush); at the deadline its last
  * error is part of the failure, so a condition that can never hold still says why.
  */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -108,5 +146,7 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
     }
     await Bun.sleep(20);
   }
-  throw new Error(`timed out waiting for ${what}${lastError === undefined ? "" : ` (last check failed: ${lastError instanceof Error ? lastError.message : String(lastError)})`}`);
+  throw new Error(
+    `timed out waiting for ${what}${lastError === undefined ? "" : ` (last check failed: ${lastError instanceof Error ? lastError.message : String(lastError)})`}`,
+  );
 }

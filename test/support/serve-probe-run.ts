@@ -59,11 +59,16 @@ export async function runProbes(config: ProbeRunConfig): Promise<ProbeRunReport>
     const up = spawnSync("ip", ["link", "set", "lo", "up"], { stdio: "pipe" });
     if (up.status !== 0) throw new Error(`ip link set lo up failed: ${up.stderr.toString()}`);
   }
-  const upstream = spawn("node", [EVERYTHING, "streamableHttp"], { env: { PATH: process.env.PATH ?? "", PORT: String(config.upstreamPort) }, stdio: ["ignore", "ignore", "pipe"] });
+  const upstream = spawn("node", [EVERYTHING, "streamableHttp"], {
+    env: { PATH: process.env.PATH ?? "", PORT: String(config.upstreamPort) },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let proxy: ReturnType<typeof spawn> | undefined;
   let stderr = "";
   try {
-    await waitFor("server-everything", async () => ((await fetch(`http://127.0.0.1:${config.upstreamPort}/mcp`, { method: "GET" })).status > 0 ? true : undefined));
+    await waitFor("server-everything", async () =>
+      (await fetch(`http://127.0.0.1:${config.upstreamPort}/mcp`, { method: "GET" })).status > 0 ? true : undefined,
+    );
     proxy = spawn(config.binary, [...config.argv], { env: { ...config.env }, stdio: ["ignore", "ignore", "pipe"] });
     proxy.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -83,29 +88,75 @@ export async function runProbes(config: ProbeRunConfig): Promise<ProbeRunReport>
     const post = (body: unknown, session?: string): Promise<Response> =>
       fetch(mcpUrl, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...(session === undefined ? {} : { "mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION }) },
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...(session === undefined ? {} : { "mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION }),
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
       });
-    const init = await post({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "deploy-probe-test", version: "1.0.0" } } });
+    const init = await post({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: {
+        protocolVersion: PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: "deploy-probe-test", version: "1.0.0" },
+      },
+    });
     const mcpBody = await init.text();
     const session = init.headers.get("mcp-session-id") ?? undefined;
     await (await post({ jsonrpc: "2.0", method: "notifications/initialized" }, session)).text();
     // With a progress token the upstream streams (SSE) from the first step on: fetch resolves on
     // those headers while the call still runs, and the body ends with the result.
-    const longCall = await post({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "trigger-long-running-operation", arguments: { duration: LONG_CALL_S, steps: LONG_CALL_S * 4 }, _meta: { progressToken: "drain" } } }, session);
+    const longCall = await post(
+      {
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: {
+          name: "trigger-long-running-operation",
+          arguments: { duration: LONG_CALL_S, steps: LONG_CALL_S * 4 },
+          _meta: { progressToken: "drain" },
+        },
+      },
+      session,
+    );
 
     proxy.kill("SIGTERM");
     // The kubelet's view of a draining pod: readiness leaves 200 at once, the admin listener still up.
     const readyAfterSigterm = await waitFor("readiness to leave 200 after SIGTERM", async () => {
-      const status = await get(`${config.adminUrl}/readyz`).then((r) => r.status).catch(() => 0);
+      const status = await get(`${config.adminUrl}/readyz`)
+        .then((r) => r.status)
+        .catch(() => 0);
       return status === 200 ? undefined : status;
     }).catch(() => 200);
     const inFlightBody = await longCall.text().catch((error: unknown) => `(stream broken: ${String(error)})`);
     const exitCode = await Promise.race([exited, Bun.sleep(STEP_TIMEOUT_MS + 25_000).then(() => -1)]);
-    return { probes, mcpStatus: init.status, mcpBody, readyAfterSigterm, inFlightStatus: longCall.status, inFlightBody, exitCode, stderr };
+    return {
+      probes,
+      mcpStatus: init.status,
+      mcpBody,
+      readyAfterSigterm,
+      inFlightStatus: longCall.status,
+      inFlightBody,
+      exitCode,
+      stderr,
+    };
   } catch (error) {
-    return { probes: {}, mcpStatus: 0, mcpBody: "", readyAfterSigterm: 0, inFlightStatus: 0, inFlightBody: "", exitCode: null, stderr, error: String(error) };
+    return {
+      probes: {},
+      mcpStatus: 0,
+      mcpBody: "",
+      readyAfterSigterm: 0,
+      inFlightStatus: 0,
+      inFlightBody: "",
+      exitCode: null,
+      stderr,
+      error: String(error),
+    };
   } finally {
     if (proxy !== undefined && proxy.exitCode === null) proxy.kill("SIGKILL");
     upstream.kill("SIGKILL");

@@ -30,12 +30,25 @@ export async function startServe(args: readonly string[], env: Record<string, st
   const dir = mkdtempSync(join(tmpdir(), "baton-serve-"));
   const eventsFile = join(dir, "events.jsonl");
   // A short drain by default (its SIGTERM floor is capped by it); tests of the drain give their own (the last flag wins).
-  const proc = Bun.spawn([await binaryPath(), "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-timeout-ms", "300", ...args], {
-    env: { PATH: process.env.PATH ?? "", BATON_EVENT_SINK: `file://${eventsFile}`, ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = Bun.spawn(
+    [
+      await binaryPath(),
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--admin-listen",
+      "127.0.0.1:0",
+      "--drain-timeout-ms",
+      "300",
+      ...args,
+    ],
+    {
+      env: { PATH: process.env.PATH ?? "", BATON_EVENT_SINK: `file://${eventsFile}`, ...env },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const log: string[] = [];
   let started!: (line: string) => void;
   const ready = new Promise<string>((resolve) => (started = resolve));
@@ -77,7 +90,10 @@ export async function startServe(args: readonly string[], env: Record<string, st
       } catch {
         return [];
       }
-      return text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+      return text
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
     stop: async () => {
       if (proc.exitCode === null) proc.kill("SIGTERM");

@@ -35,5 +35,7 @@ export function giveToAnotherUser(path: string): number | undefined {
     return uid;
   }
   if (Bun.which("sudo") === null) return undefined;
-  return Bun.spawnSync(["sudo", "-n", "chown", `${uid}:${gid}`, path], { stderr: "ignore" }).exitCode === 0 ? uid : undefined;
+  return Bun.spawnSync(["sudo", "-n", "chown", `${uid}:${gid}`, path], { stderr: "ignore" }).exitCode === 0
+    ? uid
+    : undefined;
 }

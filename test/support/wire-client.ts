@@ -49,8 +49,15 @@ export class WireClient {
 
   /** Starts the compiled proxy in front of `command`. */
   static async start(command: readonly string[], options: LaunchOptions = {}): Promise<WireClient> {
-    const argv = [await binaryPath(), ...(options.args ?? []), ...(options.separator === false ? [] : ["--"]), ...command];
-    return new WireClient(Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: cleanEnv(options.env), cwd: options.cwd }));
+    const argv = [
+      await binaryPath(),
+      ...(options.args ?? []),
+      ...(options.separator === false ? [] : ["--"]),
+      ...command,
+    ];
+    return new WireClient(
+      Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: cleanEnv(options.env), cwd: options.cwd }),
+    );
   }
 
   private async readStdout(): Promise<void> {
@@ -67,7 +74,8 @@ export class WireClient {
         if (!this.consume(line)) this.lines.push(line);
         start = nl + 1;
       }
-      if (start < value.length) this.partial.push(Buffer.from(value.buffer, value.byteOffset + start, value.length - start));
+      if (start < value.length)
+        this.partial.push(Buffer.from(value.buffer, value.byteOffset + start, value.length - start));
       this.wake();
     }
     if (this.partial.length > 0) {

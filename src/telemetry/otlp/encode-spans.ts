@@ -16,8 +16,14 @@ type ReadableSpanLike = Parameters<typeof ProtobufTraceSerializer.serializeReque
  * Builds an encoder bound to one resource (the serializer groups spans by resource identity, so
  * the object is made once). Returns the request body; never throws for well-formed spans.
  */
-export function createSpanEncoder(protocol: OtlpProtocol, resource: Readonly<Record<string, string>>): (spans: readonly FinishedSpan[]) => Uint8Array {
-  const resourceLike = { attributes: { ...resource }, asyncAttributesPending: false } as unknown as ReadableSpanLike["resource"];
+export function createSpanEncoder(
+  protocol: OtlpProtocol,
+  resource: Readonly<Record<string, string>>,
+): (spans: readonly FinishedSpan[]) => Uint8Array {
+  const resourceLike = {
+    attributes: { ...resource },
+    asyncAttributesPending: false,
+  } as unknown as ReadableSpanLike["resource"];
   const serializer = protocol === "http/json" ? JsonTraceSerializer : ProtobufTraceSerializer;
   return (spans) => {
     const body = serializer.serializeRequest(spans.map((span) => toReadable(span, resourceLike)));
@@ -29,7 +35,10 @@ export function createSpanEncoder(protocol: OtlpProtocol, resource: Readonly<Rec
 function toReadable(span: FinishedSpan, resource: ReadableSpanLike["resource"]): ReadableSpanLike {
   const traceState = span.traceState === undefined ? undefined : { serialize: () => span.traceState as string };
   const context = { traceId: span.traceId, spanId: span.spanId, traceFlags: 1, traceState };
-  const parent = span.parent === undefined ? undefined : { traceId: span.traceId, spanId: span.parent.spanId, traceFlags: 1, isRemote: span.parent.remote };
+  const parent =
+    span.parent === undefined
+      ? undefined
+      : { traceId: span.traceId, spanId: span.parent.spanId, traceFlags: 1, isRemote: span.parent.remote };
   return {
     name: span.name,
     kind: KIND[span.kind],
@@ -41,7 +50,12 @@ function toReadable(span: FinishedSpan, resource: ReadableSpanLike["resource"]):
     status: span.status,
     attributes: span.attributes,
     links: [],
-    events: span.events.map((e) => ({ name: e.name, time: e.time, attributes: e.attributes, droppedAttributesCount: 0 })),
+    events: span.events.map((e) => ({
+      name: e.name,
+      time: e.time,
+      attributes: e.attributes,
+      droppedAttributesCount: 0,
+    })),
     ended: true,
     resource,
     instrumentationScope: SCOPE,

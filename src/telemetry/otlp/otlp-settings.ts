@@ -40,23 +40,39 @@ export function parseOtlpSettings(env: Env, problems: string[]): OtlpSettings | 
     return raw === undefined || raw === "" ? undefined : raw;
   };
   const before = problems.length;
-  const endpoint = tracesEndpoint(get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), get("OTEL_EXPORTER_OTLP_ENDPOINT"), problems);
-  const protocolRaw = get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ?? get("OTEL_EXPORTER_OTLP_PROTOCOL") ?? "http/protobuf";
+  const endpoint = tracesEndpoint(
+    get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+    get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    problems,
+  );
+  const protocolRaw =
+    get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ?? get("OTEL_EXPORTER_OTLP_PROTOCOL") ?? "http/protobuf";
   if (protocolRaw !== "http/protobuf" && protocolRaw !== "http/json") {
-    problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (got "${protocolRaw.slice(0, 40)}"; grpc is not supported)`);
+    problems.push(
+      `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (got "${protocolRaw.slice(0, 40)}"; grpc is not supported)`,
+    );
   }
   const headers = {
     ...parseList(get("OTEL_EXPORTER_OTLP_HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS", problems),
     ...parseList(get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), "OTEL_EXPORTER_OTLP_TRACES_HEADERS", problems),
   };
-  const compression = (get("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION") ?? get("OTEL_EXPORTER_OTLP_COMPRESSION") ?? "none").toLowerCase();
-  if (compression !== "gzip" && compression !== "none") problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION must be gzip or none (got "${compression.slice(0, 40)}")`);
+  const compression = (
+    get("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION") ??
+    get("OTEL_EXPORTER_OTLP_COMPRESSION") ??
+    "none"
+  ).toLowerCase();
+  if (compression !== "gzip" && compression !== "none")
+    problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION must be gzip or none (got "${compression.slice(0, 40)}")`);
   const timeoutRaw = get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ?? get("OTEL_EXPORTER_OTLP_TIMEOUT");
   const timeout = timeoutRaw === undefined ? MAX_OTLP_TIMEOUT_MS : Number(timeoutRaw);
   if (timeoutRaw !== undefined && (!/^\d+$/.test(timeoutRaw) || !Number.isSafeInteger(timeout) || timeout <= 0)) {
-    problems.push(`OTEL_EXPORTER_OTLP_TIMEOUT must be a positive whole number of milliseconds (got "${timeoutRaw.slice(0, 40)}")`);
+    problems.push(
+      `OTEL_EXPORTER_OTLP_TIMEOUT must be a positive whole number of milliseconds (got "${timeoutRaw.slice(0, 40)}")`,
+    );
   }
-  const resource: Record<string, string> = { ...parseList(get("OTEL_RESOURCE_ATTRIBUTES"), "OTEL_RESOURCE_ATTRIBUTES", problems) };
+  const resource: Record<string, string> = {
+    ...parseList(get("OTEL_RESOURCE_ATTRIBUTES"), "OTEL_RESOURCE_ATTRIBUTES", problems),
+  };
   resource["service.name"] = get("OTEL_SERVICE_NAME") ?? resource["service.name"] ?? DEFAULT_SERVICE_NAME;
   const captureContent = onOff(get("BATON_OTEL_CAPTURE_CONTENT"), "BATON_OTEL_CAPTURE_CONTENT", problems);
   const propagate = onOff(get("BATON_OTEL_PROPAGATE"), "BATON_OTEL_PROPAGATE", problems);

@@ -4,7 +4,14 @@ import type { BatonEvent, EventOf } from "../event-types.ts";
 import { META_CALL_ID } from "../event-types.ts";
 import { mapErrorOutcome, STATUS_UNSET } from "./span-outcome.ts";
 import { describeOperation, parseOperationEvent } from "./span-operations.ts";
-import { parseTraceparent, parseTracestate, RANDOM_HEX, TRACEPARENT_KEY, TRACESTATE_KEY, type RandomHex } from "./trace-context.ts";
+import {
+  parseTraceparent,
+  parseTracestate,
+  RANDOM_HEX,
+  TRACEPARENT_KEY,
+  TRACESTATE_KEY,
+  type RandomHex,
+} from "./trace-context.ts";
 
 /** Set by the transform when BATON_OTEL_PROPAGATE=on: the trace and CLIENT span ids it wrote into the forwarded request. */
 export const META_TRACE_ID = "baton/trace_id";
@@ -88,7 +95,11 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   /** Attributes every MCP span of this operation carries, on top of the operation's own. */
   function baseAttributes(event: BatonEvent, own: Record<string, string>): Record<string, AttributeValue> {
     const meta = event.runtime_meta ?? {};
-    const attributes: Record<string, AttributeValue> = { ...own, "network.transport": options.transport, "baton.session.id": event.session_id };
+    const attributes: Record<string, AttributeValue> = {
+      ...own,
+      "network.transport": options.transport,
+      "baton.session.id": event.session_id,
+    };
     const requestId = meta[META_REQUEST_ID];
     if (typeof requestId === "string") attributes["jsonrpc.request.id"] = requestId;
     const version = meta[MODERN_VERSION_KEY] ?? meta[META_PROTOCOL_VERSION];
@@ -97,15 +108,27 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   }
 
   /** Trace placement from `_meta`: the host's traceparent makes our SERVER span its child. */
-  function placement(event: BatonEvent): { traceId: string; parent: OpenCall["parent"]; traceState: string | undefined; clientSpanId: string } {
+  function placement(event: BatonEvent): {
+    traceId: string;
+    parent: OpenCall["parent"];
+    traceState: string | undefined;
+    clientSpanId: string;
+  } {
     const meta = event.runtime_meta ?? {};
     const incoming = parseTraceparent(meta[TRACEPARENT_KEY]);
     const ownTrace = meta[META_TRACE_ID];
     const ownSpan = meta[META_SPAN_ID];
-    const traceId = typeof ownTrace === "string" && /^[0-9a-f]{32}$/.test(ownTrace) ? ownTrace : (incoming?.traceId ?? random(16));
+    const traceId =
+      typeof ownTrace === "string" && /^[0-9a-f]{32}$/.test(ownTrace) ? ownTrace : (incoming?.traceId ?? random(16));
     const clientSpanId = typeof ownSpan === "string" && /^[0-9a-f]{16}$/.test(ownSpan) ? ownSpan : random(8);
-    const parent = incoming !== undefined && incoming.traceId === traceId ? { spanId: incoming.spanId, remote: true } : undefined;
-    return { traceId, parent, traceState: parent === undefined ? undefined : parseTracestate(meta[TRACESTATE_KEY]), clientSpanId };
+    const parent =
+      incoming !== undefined && incoming.traceId === traceId ? { spanId: incoming.spanId, remote: true } : undefined;
+    return {
+      traceId,
+      parent,
+      traceState: parent === undefined ? undefined : parseTracestate(meta[TRACESTATE_KEY]),
+      clientSpanId,
+    };
   }
 
   function start(event: BatonEvent, method: string): void {
@@ -150,10 +173,31 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       attributes["gen_ai.tool.call.result"] = JSON.stringify(payload.result ?? null);
     }
     const end = toHrTime(event.captured_at);
-    const common = { traceId: call.traceId, traceState: call.traceState, name: call.name, start: call.start, end, attributes };
+    const common = {
+      traceId: call.traceId,
+      traceState: call.traceState,
+      name: call.name,
+      start: call.start,
+      end,
+      attributes,
+    };
     return [
-      { ...common, spanId: call.serverSpanId, parent: call.parent, kind: "server", events: call.events, status: server },
-      { ...common, spanId: call.clientSpanId, parent: { spanId: call.serverSpanId, remote: false }, kind: "client", events: [], status: client },
+      {
+        ...common,
+        spanId: call.serverSpanId,
+        parent: call.parent,
+        kind: "server",
+        events: call.events,
+        status: server,
+      },
+      {
+        ...common,
+        spanId: call.clientSpanId,
+        parent: { spanId: call.serverSpanId, remote: false },
+        kind: "client",
+        events: [],
+        status: client,
+      },
     ];
   }
 
@@ -161,28 +205,42 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   function annotate(event: EventOf<"annotation">): FinishedSpan[] {
     const p = event.payload;
     const record: SpanEventRecord = { name: "baton.annotation", time: toHrTime(event.captured_at), attributes: {} };
-    const fields = { intent: p.intent, signal_type: p.signal_type, expected_outcome: p.expected_outcome, workflow: p.workflow, suggested_improvement: p.suggested_improvement, tool_name: p.tool_name };
-    for (const [key, value] of Object.entries(fields)) if (typeof value === "string") record.attributes[`baton.annotation.${key}`] = value;
+    const fields = {
+      intent: p.intent,
+      signal_type: p.signal_type,
+      expected_outcome: p.expected_outcome,
+      workflow: p.workflow,
+      suggested_improvement: p.suggested_improvement,
+      tool_name: p.tool_name,
+    };
+    for (const [key, value] of Object.entries(fields))
+      if (typeof value === "string") record.attributes[`baton.annotation.${key}`] = value;
     let target: OpenCall | undefined;
-    for (const call of open.values()) if (call.sessionId === event.session_id && call.toolName === p.tool_name) target = call;
+    for (const call of open.values())
+      if (call.sessionId === event.session_id && call.toolName === p.tool_name) target = call;
     if (target !== undefined) {
       target.events.push(record);
       return [];
     }
     const where = placement(event);
-    return [{
-      traceId: where.traceId,
-      spanId: random(8),
-      parent: where.parent,
-      traceState: where.traceState,
-      name: "tools/call baton_annotate",
-      kind: "server",
-      start: record.time,
-      end: record.time,
-      attributes: baseAttributes(event, describeOperation("tools/call", { tool_name: "baton_annotate" }, false).attributes),
-      events: [record],
-      status: { code: STATUS_UNSET },
-    }];
+    return [
+      {
+        traceId: where.traceId,
+        spanId: random(8),
+        parent: where.parent,
+        traceState: where.traceState,
+        name: "tools/call baton_annotate",
+        kind: "server",
+        start: record.time,
+        end: record.time,
+        attributes: baseAttributes(
+          event,
+          describeOperation("tools/call", { tool_name: "baton_annotate" }, false).attributes,
+        ),
+        events: [record],
+        status: { code: STATUS_UNSET },
+      },
+    ];
   }
 
   return {

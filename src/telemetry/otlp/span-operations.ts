@@ -32,8 +32,13 @@ export interface OperationFacts {
  * name (the conventions keep it out unless the user opts in); `gen_ai.operation.name=execute_tool`
  * only on `tools/call`. With `captureContent`, tool arguments go into `gen_ai.tool.call.arguments`.
  */
-export function describeOperation(method: string, payload: Readonly<Record<string, unknown>>, captureContent: boolean): OperationFacts {
-  const text = (key: string): string | undefined => (typeof payload[key] === "string" ? (payload[key] as string) : undefined);
+export function describeOperation(
+  method: string,
+  payload: Readonly<Record<string, unknown>>,
+  captureContent: boolean,
+): OperationFacts {
+  const text = (key: string): string | undefined =>
+    typeof payload[key] === "string" ? (payload[key] as string) : undefined;
   const attributes: Record<string, string> = { "mcp.method.name": method };
   if (method === "tools/call") {
     const tool = text("tool_name") ?? "";

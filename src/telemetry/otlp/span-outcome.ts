@@ -24,7 +24,8 @@ export interface SpanOutcome {
  * (`upstream_exit`, `proxy_shutdown`, `evicted`) fail both.
  */
 export function mapErrorOutcome(errorType: string, errorBody: string): SpanOutcome {
-  const message = errorBody.length > MAX_STATUS_MESSAGE_CHARS ? `${errorBody.slice(0, MAX_STATUS_MESSAGE_CHARS - 1)}…` : errorBody;
+  const message =
+    errorBody.length > MAX_STATUS_MESSAGE_CHARS ? `${errorBody.slice(0, MAX_STATUS_MESSAGE_CHARS - 1)}…` : errorBody;
   const error = { code: STATUS_ERROR, message };
   const rpc = /^jsonrpc_(-?\d+)$/.exec(errorType);
   if (rpc !== null) {
@@ -36,7 +37,8 @@ export function mapErrorOutcome(errorType: string, errorBody: string): SpanOutco
       client: error,
     };
   }
-  if (errorType === "cancelled") return { attributes: { "error.type": "cancelled" }, server: { code: STATUS_UNSET }, client: error };
+  if (errorType === "cancelled")
+    return { attributes: { "error.type": "cancelled" }, server: { code: STATUS_UNSET }, client: error };
   const known = ["tool_error", "upstream_exit", "proxy_shutdown", "evicted"].includes(errorType);
   return { attributes: { "error.type": known ? errorType : "_OTHER" }, server: error, client: error };
 }

@@ -18,7 +18,14 @@ export function parseTraceparent(value: unknown): TraceParent | undefined {
   if (typeof value !== "string") return undefined;
   const match = TRACEPARENT.exec(value.trim());
   if (match === null) return undefined;
-  const [, version, traceId, spanId, flags, rest] = match as unknown as [string, string, string, string, string, string | undefined];
+  const [, version, traceId, spanId, flags, rest] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ];
   if (version === "ff" || (version === "00" && rest !== undefined)) return undefined;
   if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
   return { traceId, spanId, sampled: (Number.parseInt(flags, 16) & 1) === 1 };
@@ -31,7 +38,9 @@ export function formatTraceparent(traceId: string, spanId: string): string {
 
 /** A `tracestate` worth carrying: a short printable string (the spec caps it at 32 members, 512 chars is the practical bound). */
 export function parseTracestate(value: unknown): string | undefined {
-  return typeof value === "string" && value.length > 0 && value.length <= 512 && /^[\x20-\x7e]*$/.test(value) ? value : undefined;
+  return typeof value === "string" && value.length > 0 && value.length <= 512 && /^[\x20-\x7e]*$/.test(value)
+    ? value
+    : undefined;
 }
 
 /** Returns `bytes` random bytes as lowercase hex; never all zeros. */

@@ -49,11 +49,22 @@ export function createSinks(config: Config, logger: Logger, deps: SinkDeps): Sin
         if (settings === undefined) throw new LocalError("E_CONFIG", `${sinkLabel(spec)} has no S3 settings`);
         const put = deps.s3Put?.(spec.bucket) ?? createBunS3Put(spec.bucket, settings);
         const secrets = [settings.secretAccessKey, settings.sessionToken].filter((s): s is string => s !== undefined);
-        return createS3Sink({ label: sinkLabel(spec), prefix: spec.prefix, settings, put, clock: SYSTEM_CLOCK, secrets });
+        return createS3Sink({
+          label: sinkLabel(spec),
+          prefix: spec.prefix,
+          settings,
+          put,
+          clock: SYSTEM_CLOCK,
+          secrets,
+        });
       }
       case "otlp": {
         if (config.otlp === undefined) throw new LocalError("E_CONFIG", "otlp: has no OTLP settings");
-        return createOtlpSink({ settings: config.otlp, transport: deps.transport === "http" ? "tcp" : "pipe", fetch: deps.fetch });
+        return createOtlpSink({
+          settings: config.otlp,
+          transport: deps.transport === "http" ? "tcp" : "pipe",
+          fetch: deps.fetch,
+        });
       }
     }
   });

@@ -48,7 +48,10 @@ export function openEventFile(path: string): number {
     if (!stat.isFile()) throw new LocalError("E_SINK", "not a regular file (refused)");
     const uid = process.getuid?.();
     if (uid !== undefined && stat.uid !== uid) {
-      throw new LocalError("E_SINK", `owned by uid ${stat.uid}, not by this user (refused: its owner could read the events)`);
+      throw new LocalError(
+        "E_SINK",
+        `owned by uid ${stat.uid}, not by this user (refused: its owner could read the events)`,
+      );
     }
     return fd;
   } catch (error) {
@@ -80,17 +83,20 @@ export function createFileSink(options: FileSinkOptions): Sink {
 
   function fail(stage: "open" | "write", error: unknown, count: number): LocalError {
     const code = (error as { code?: unknown }).code;
-    const reason =
-      code === "ELOOP" ? "the path is a symbolic link (refused, never followed)" : describeError(error);
+    const reason = code === "ELOOP" ? "the path is a symbolic link (refused, never followed)" : describeError(error);
     const key = `${stage}:${typeof code === "string" ? code : reason}`;
     if (failure?.key !== key) {
       const every = FILE_REOPEN_INTERVAL_MS / 1000;
-      logger.warn(`file sink ${path}: cannot ${stage}: ${reason}; its events are dropped, retrying at most every ${every} s`);
+      logger.warn(
+        `file sink ${path}: cannot ${stage}: ${reason}; its events are dropped, retrying at most every ${every} s`,
+      );
     }
     failure = { key, reason };
     retryAt = now() + FILE_REOPEN_INTERVAL_MS;
     release();
-    return new LocalError("E_SINK", `${label}: cannot ${stage} (${reason}); ${count} event(s) dropped`, { cause: error });
+    return new LocalError("E_SINK", `${label}: cannot ${stage} (${reason}); ${count} event(s) dropped`, {
+      cause: error,
+    });
   }
 
   function release(): void {
@@ -114,7 +120,10 @@ export function createFileSink(options: FileSinkOptions): Sink {
   function open(count: number): EventWriter {
     if (writer !== undefined) return writer;
     if (now() < retryAt) {
-      throw new LocalError("E_SINK", `${label}: not open (${failure?.reason ?? "earlier failure"}); ${count} event(s) dropped`);
+      throw new LocalError(
+        "E_SINK",
+        `${label}: not open (${failure?.reason ?? "earlier failure"}); ${count} event(s) dropped`,
+      );
     }
     try {
       fd = openFile(path);
@@ -146,7 +155,9 @@ export function createFileSink(options: FileSinkOptions): Sink {
       current = undefined;
     }
     if (current !== undefined && current.dev === identity.dev && current.ino === identity.ino) return;
-    logger.warn(`file sink ${path}: the file was ${current === undefined ? "deleted" : "replaced"} since it was opened (a /tmp cleaner or log rotation?); reopening the path`);
+    logger.warn(
+      `file sink ${path}: the file was ${current === undefined ? "deleted" : "replaced"} since it was opened (a /tmp cleaner or log rotation?); reopening the path`,
+    );
     release();
   }
 

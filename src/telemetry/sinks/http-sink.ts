@@ -90,7 +90,11 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
   }
 
   async function deliver(lines: string[]): Promise<void> {
-    const bodies = buildBodies(lines, options.maxEvents ?? MAX_HTTP_BATCH_EVENTS, options.maxBodyBytes ?? MAX_HTTP_BODY_BYTES);
+    const bodies = buildBodies(
+      lines,
+      options.maxEvents ?? MAX_HTTP_BATCH_EVENTS,
+      options.maxBodyBytes ?? MAX_HTTP_BODY_BYTES,
+    );
     for (const [index, body] of bodies.entries()) {
       try {
         await post(body);

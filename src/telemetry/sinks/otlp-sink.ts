@@ -32,7 +32,11 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   const endpoint = new URL(settings.endpoint);
   const label = `otlp:${endpoint.origin}`;
   const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
-  const builder = createSpanBuilder({ transport: options.transport, captureContent: settings.captureContent, randomHex: options.randomHex });
+  const builder = createSpanBuilder({
+    transport: options.transport,
+    captureContent: settings.captureContent,
+    randomHex: options.randomHex,
+  });
   const encode = createSpanEncoder(settings.protocol, settings.resource);
   const headers: Record<string, string> = {
     ...settings.headers,
@@ -47,10 +51,17 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
 
   async function post(spans: readonly FinishedSpan[]): Promise<void> {
     const encoded = encode(spans);
-    const body = settings.gzip ? Bun.gzipSync(encoded as Uint8Array<ArrayBuffer>) : (encoded as Uint8Array<ArrayBuffer>);
+    const body = settings.gzip
+      ? Bun.gzipSync(encoded as Uint8Array<ArrayBuffer>)
+      : (encoded as Uint8Array<ArrayBuffer>);
     let response: Response;
     try {
-      response = await doFetch(settings.endpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(settings.timeoutMs) });
+      response = await doFetch(settings.endpoint, {
+        method: "POST",
+        headers,
+        body,
+        signal: AbortSignal.timeout(settings.timeoutMs),
+      });
     } catch (error) {
       const timedOut = error instanceof Error && error.name === "TimeoutError";
       const reason = timedOut ? `no answer within ${settings.timeoutMs} ms` : hide(describeError(error));
@@ -58,7 +69,8 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     }
     // Read and discard the body (a partial-success message at most) so the connection can be reused.
     await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok) throw new LocalError("E_SINK", `${label}: export of ${spans.length} span(s) answered HTTP ${response.status}`);
+    if (!response.ok)
+      throw new LocalError("E_SINK", `${label}: export of ${spans.length} span(s) answered HTTP ${response.status}`);
   }
 
   async function flush(): Promise<void> {

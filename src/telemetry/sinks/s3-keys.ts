@@ -38,7 +38,11 @@ export function parseObjectKey(key: string): { sessionId: string; firstSequence:
   const match = /(?:^|\/)([^/]+)\/(\d+)-(\d+)\.jsonl(\.gz)?$/.exec(key);
   if (match === null) return undefined;
   try {
-    return { sessionId: decodeURIComponent(match[1] as string), firstSequence: Number(match[2]), gzip: match[4] !== undefined };
+    return {
+      sessionId: decodeURIComponent(match[1] as string),
+      firstSequence: Number(match[2]),
+      gzip: match[4] !== undefined,
+    };
   } catch {
     return undefined;
   }
@@ -51,6 +55,9 @@ function pad(n: number): string {
 /** Percent-encodes what could break a key segment; ordinary ids (UUIDs, `customer:acme`) stay readable. */
 export function encodeSegment(text: string): string {
   if (text === "" || text === "." || text === "..") return encodeURIComponent(text).replace(/\./g, "%2E") || "%00";
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must be encoded
-  return text.replace(/[%/\\\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must be encoded
+    /[%/\\\u0000-\u001f\u007f]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+  );
 }

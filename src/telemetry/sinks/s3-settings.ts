@@ -43,7 +43,9 @@ export function parseS3Settings(env: Env, problems: string[]): S3Settings | unde
   const accessKeyId = first("AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID");
   const secretAccessKey = first("AWS_SECRET_ACCESS_KEY", "S3_SECRET_ACCESS_KEY");
   if (accessKeyId === undefined || secretAccessKey === undefined) {
-    problems.push("an s3:// sink needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)");
+    problems.push(
+      "an s3:// sink needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)",
+    );
   }
   const endpoint = first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "S3_ENDPOINT", "AWS_ENDPOINT");
   let endpointUrl: string | undefined;
@@ -54,13 +56,28 @@ export function parseS3Settings(env: Env, problems: string[]): S3Settings | unde
       if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") throw new Error("extras");
       endpointUrl = url.href.replace(/\/+$/, "");
     } catch {
-      problems.push("the S3 endpoint (AWS_ENDPOINT_URL / S3_ENDPOINT) must be a plain http:// or https:// URL without credentials or query");
+      problems.push(
+        "the S3 endpoint (AWS_ENDPOINT_URL / S3_ENDPOINT) must be a plain http:// or https:// URL without credentials or query",
+      );
     }
   }
-  const batchMs = positiveInt(env.BATON_S3_BATCH_MS, DEFAULT_S3_BATCH_MS, "BATON_S3_BATCH_MS", "milliseconds", problems);
-  const batchBytes = positiveInt(env.BATON_S3_BATCH_BYTES, DEFAULT_S3_BATCH_BYTES, "BATON_S3_BATCH_BYTES", "bytes", problems);
+  const batchMs = positiveInt(
+    env.BATON_S3_BATCH_MS,
+    DEFAULT_S3_BATCH_MS,
+    "BATON_S3_BATCH_MS",
+    "milliseconds",
+    problems,
+  );
+  const batchBytes = positiveInt(
+    env.BATON_S3_BATCH_BYTES,
+    DEFAULT_S3_BATCH_BYTES,
+    "BATON_S3_BATCH_BYTES",
+    "bytes",
+    problems,
+  );
   const gzipRaw = env.BATON_S3_GZIP?.trim().toLowerCase() || "off";
-  if (gzipRaw !== "on" && gzipRaw !== "off") problems.push(`BATON_S3_GZIP must be "on" or "off" (got "${gzipRaw.slice(0, 40)}")`);
+  if (gzipRaw !== "on" && gzipRaw !== "off")
+    problems.push(`BATON_S3_GZIP must be "on" or "off" (got "${gzipRaw.slice(0, 40)}")`);
   if (problems.length > before || accessKeyId === undefined || secretAccessKey === undefined) return undefined;
   return Object.freeze({
     accessKeyId,
@@ -74,7 +91,13 @@ export function parseS3Settings(env: Env, problems: string[]): S3Settings | unde
   });
 }
 
-function positiveInt(raw: string | undefined, fallback: number, name: string, unit: string, problems: string[]): number {
+function positiveInt(
+  raw: string | undefined,
+  fallback: number,
+  name: string,
+  unit: string,
+  problems: string[],
+): number {
   const text = raw?.trim() ?? "";
   if (text === "") return fallback;
   const value = Number(text);

@@ -127,7 +127,13 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     try {
       await Promise.race([
         options.put(upload.key, body, contentType),
-        new Promise((_, reject) => (timeout = clock.setTimeout(() => reject(new Error(`no answer within ${UPLOAD_TIMEOUT_MS} ms`)), UPLOAD_TIMEOUT_MS))),
+        new Promise(
+          (_, reject) =>
+            (timeout = clock.setTimeout(
+              () => reject(new Error(`no answer within ${UPLOAD_TIMEOUT_MS} ms`)),
+              UPLOAD_TIMEOUT_MS,
+            )),
+        ),
       ]);
     } finally {
       clock.clearTimeout(timeout);
@@ -141,7 +147,11 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     uploadingBytes -= upload.bytes;
     if (error !== undefined) {
       if (upload.attempts >= MAX_UPLOAD_ATTEMPTS) {
-        drop(upload.lines.length, "upload failed", `${upload.key} not uploaded after ${upload.attempts} attempts: ${hide(describeError(error))}`);
+        drop(
+          upload.lines.length,
+          "upload failed",
+          `${upload.key} not uploaded after ${upload.attempts} attempts: ${hide(describeError(error))}`,
+        );
       } else {
         const backoff = Math.min(FIRST_RETRY_DELAY_MS * 2 ** (upload.attempts - 1), MAX_RETRY_DELAY_MS);
         upload.notBefore = clock.now() + (closing ? CLOSING_RETRY_DELAY_MS : backoff);
@@ -160,11 +170,14 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     timer = undefined;
     timerAt = at;
     if (at === Infinity) return;
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      timerAt = Infinity;
-      pump();
-    }, Math.max(0, at - clock.now()));
+    timer = clock.setTimeout(
+      () => {
+        timer = undefined;
+        timerAt = Infinity;
+        pump();
+      },
+      Math.max(0, at - clock.now()),
+    );
   }
 
   /** At the close deadline: whatever is still waiting or uploading is lost; count it and let close resolve. */
@@ -174,7 +187,8 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     const events = left.reduce((n, object) => n + object.lines.length, 0);
     waiting.length = 0;
     inFlight.clear();
-    if (events > 0) drop(events, "shutdown deadline", `${left.length} object(s) not uploaded within ${CLOSE_DEADLINE_MS} ms of exit`);
+    if (events > 0)
+      drop(events, "shutdown deadline", `${left.length} object(s) not uploaded within ${CLOSE_DEADLINE_MS} ms of exit`);
     idle?.();
   }
 
@@ -183,7 +197,11 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     while (buffered() + size > maxBuffered && waiting.length > 0) {
       const oldest = waiting.shift() as Upload;
       waitingBytes -= oldest.bytes;
-      drop(oldest.lines.length, "memory bound", `more than ${maxBuffered} bytes buffered (uploads failing or too slow); oldest waiting object discarded`);
+      drop(
+        oldest.lines.length,
+        "memory bound",
+        `more than ${maxBuffered} bytes buffered (uploads failing or too slow); oldest waiting object discarded`,
+      );
     }
     return buffered() + size <= maxBuffered;
   }
