@@ -10,35 +10,10 @@ import {
   PREPARE_INTERVAL_MS,
   PREPARE_SLICE_EVENTS,
   SYSTEM_CLOCK,
-  type Clock,
   type DispatcherOptions,
 } from "../src/telemetry/dispatcher.ts";
+import { createFakeClock } from "./support/fake-clock.ts";
 
-function createFakeClock(): Clock & { advance(ms: number): void; timers(): number } {
-  let now = 0;
-  let nextId = 1;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimeout(fn, ms) {
-      timers.set(nextId, { at: now + Math.max(0, ms), fn });
-      return nextId++;
-    },
-    clearTimeout: (handle) => void timers.delete(handle as number),
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const due = [...timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-        if (due === undefined) break;
-        timers.delete(due[0]);
-        now = due[1].at;
-        due[1].fn();
-      }
-      now = end;
-    },
-    timers: () => timers.size,
-  };
-}
 
 type Mode = "ok" | "hang" | "fail" | "manual";
 

@@ -2,7 +2,7 @@
 
 import { LocalError } from "../errors.ts";
 import { parseObjectKey } from "../telemetry/sinks/s3-keys.ts";
-import { parseS3Settings } from "../telemetry/sinks/s3-settings.ts";
+import { createS3Client, parseS3Settings } from "../telemetry/sinks/s3-settings.ts";
 import { splitLines } from "./read-events.ts";
 
 /** Lines of every object (or only one session's objects), objects in key order. */
@@ -46,15 +46,7 @@ export async function openS3Lines(
     const problems: string[] = [];
     const settings = parseS3Settings(env, problems);
     if (settings === undefined) throw new LocalError("E_IO", `cannot read ${location}: ${problems.join("; ")}`);
-    client = new Bun.S3Client({
-      bucket: parsed.bucket,
-      accessKeyId: settings.accessKeyId,
-      secretAccessKey: settings.secretAccessKey,
-      sessionToken: settings.sessionToken,
-      region: settings.region,
-      endpoint: settings.endpoint,
-      virtualHostedStyle: false,
-    });
+    client = createS3Client(parsed.bucket, settings);
   }
   const keys = await listKeys(client, parsed.prefix === "" ? undefined : `${parsed.prefix}/`, location);
   const s3 = client;

@@ -107,3 +107,20 @@ function positiveInt(
   }
   return value;
 }
+
+/**
+ * Bun's S3 client for `bucket` with these credentials: path-style addressing (what MinIO and
+ * other endpoints need; AWS accepts it too). `retries`: Bun's own retries (the sink retries itself).
+ */
+export function createS3Client(bucket: string, settings: S3Settings, retries?: number): Bun.S3Client {
+  return new Bun.S3Client({
+    bucket,
+    accessKeyId: settings.accessKeyId,
+    secretAccessKey: settings.secretAccessKey,
+    sessionToken: settings.sessionToken,
+    region: settings.region,
+    endpoint: settings.endpoint,
+    virtualHostedStyle: false,
+    ...(retries === undefined ? {} : { retry: retries }),
+  });
+}

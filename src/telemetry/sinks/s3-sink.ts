@@ -4,7 +4,7 @@ import { describeError, LocalError } from "../../errors.ts";
 import type { Clock } from "../clock.ts";
 import type { BatonEvent } from "../event-types.ts";
 import { createS3Batches, type SealedObject } from "./s3-batches.ts";
-import type { S3Settings } from "./s3-settings.ts";
+import { createS3Client, type S3Settings } from "./s3-settings.ts";
 import type { Sink, SinkDrop } from "./sink.ts";
 
 /** Everything buffered (open batches, objects waiting or uploading) stays under this; beyond it the oldest waiting object is dropped. */
@@ -248,16 +248,8 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
 
 /** The production uploader: Bun's built-in S3 client, path-style when an endpoint is set (MinIO, R2…), no retries of its own. */
 export function createBunS3Put(bucket: string, settings: S3Settings): S3Put {
-  const client = new Bun.S3Client({
-    bucket,
-    accessKeyId: settings.accessKeyId,
-    secretAccessKey: settings.secretAccessKey,
-    sessionToken: settings.sessionToken,
-    region: settings.region,
-    endpoint: settings.endpoint,
-    virtualHostedStyle: false,
-    retry: 0,
-  });
+  // Bun's own retries off: the sink retries with its own bounded backoff and counts what it drops.
+  const client = createS3Client(bucket, settings, 0);
   return async (key, body, contentType) => {
     try {
       await client.write(key, body, { type: contentType });
