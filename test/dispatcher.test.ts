@@ -14,7 +14,6 @@ import {
 } from "../src/telemetry/dispatcher.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
 
-
 type Mode = "ok" | "hang" | "fail" | "manual";
 
 /** A sink that records lines and flush batch sizes; `manual` flushes wait for `release()`, which also turns it healthy. */
