@@ -11,6 +11,7 @@ import {
   type ProxyState,
 } from "../src/proxy/transform.ts";
 import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
+import { HOT_BOUND_MIN_LINE_BYTES } from "../src/proxy/call-events.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
 const client = (state: ProxyState, message: unknown, now = 0) => {
@@ -411,6 +412,148 @@ describe("hot-path bounding", () => {
     const start = events(client(state, call(1, "echo", { text: "short" })));
     expect(start[0]?.payload).toMatchObject({ params: { text: "short" } });
     expect(start[0]?.runtime_meta?.["baton/truncated"]).toBeUndefined();
+  });
+});
+
+describe("the hot-path bound is decided per line, from the line's own size", () => {
+  // Each row is one exchange; its `target` line carries the value (filled with `fill`) and
+  // `field` is where the event holds it. The exchange runs on one state with the target line
+  // large, small, large, small, and right before every target a line of the *other* size goes
+  // through the same side: a size left over from an earlier line would show up as a wrong decision.
+  type Line = { side: "client" | "server"; message: unknown };
+  type Row = [string, (id: number, fill: string) => { before: Line[]; target: Line }, string, string];
+  const text = (fill: string) => ({ content: [{ type: "text", text: fill }] });
+  const answer = (id: number, result: unknown) => ({ jsonrpc: "2.0", id, result });
+  const rows: Row[] = [
+    [
+      "tool call arguments (client line)",
+      (id, fill) => ({ before: [], target: { side: "client", message: call(id, "echo", { text: fill }) } }),
+      "tool_call_start",
+      "params",
+    ],
+    [
+      "tool result (server line)",
+      (id, fill) => ({
+        before: [{ side: "client", message: call(id, "echo") }],
+        target: { side: "server", message: answer(id, text(fill)) },
+      }),
+      "tool_call_end",
+      "result",
+    ],
+    [
+      "isError result body",
+      (id, fill) => ({
+        before: [{ side: "client", message: call(id, "echo") }],
+        target: { side: "server", message: answer(id, { ...text(fill), isError: true }) },
+      }),
+      "tool_call_error",
+      "error_body",
+    ],
+    [
+      "JSON-RPC error body of a call",
+      (id, fill) => ({
+        before: [{ side: "client", message: call(id, "echo") }],
+        target: { side: "server", message: { jsonrpc: "2.0", id, error: { code: -32000, message: fill } } },
+      }),
+      "tool_call_error",
+      "error_body",
+    ],
+    [
+      "resources/read params",
+      (id, fill) => ({
+        before: [],
+        target: { side: "client", message: { jsonrpc: "2.0", id, method: "resources/read", params: { uri: fill } } },
+      }),
+      "resource_read_start",
+      "params",
+    ],
+    [
+      "prompts/get arguments",
+      (id, fill) => ({
+        before: [],
+        target: {
+          side: "client",
+          message: { jsonrpc: "2.0", id, method: "prompts/get", params: { name: "p", arguments: { who: fill } } },
+        },
+      }),
+      "prompt_get_start",
+      "params",
+    ],
+    [
+      "JSON-RPC error body of a read",
+      (id, fill) => ({
+        before: [{ side: "client", message: { jsonrpc: "2.0", id, method: "resources/read", params: { uri: "u" } } }],
+        target: { side: "server", message: { jsonrpc: "2.0", id, error: { code: -32002, message: fill } } },
+      }),
+      "resource_read_error",
+      "error_body",
+    ],
+    [
+      "task result answering tasks/result (the completing answer's line)",
+      (id, fill) => ({
+        before: [
+          { side: "client", message: call(id, "slow") },
+          { side: "server", message: answer(id, { task: { taskId: `t${id}`, status: "working" } }) },
+          {
+            side: "client",
+            message: { jsonrpc: "2.0", id: id + 1, method: "tasks/result", params: { taskId: `t${id}` } },
+          },
+        ],
+        target: { side: "server", message: answer(id + 1, text(fill)) },
+      }),
+      "tool_call_end",
+      "result",
+    ],
+    [
+      "task result in a completed status notification",
+      (id, fill) => ({
+        before: [
+          { side: "client", message: call(id, "slow") },
+          { side: "server", message: answer(id, { task: { taskId: `t${id}`, status: "working" } }) },
+        ],
+        target: {
+          side: "server",
+          message: {
+            jsonrpc: "2.0",
+            method: "notifications/tasks/status",
+            params: { taskId: `t${id}`, status: "completed", result: text(fill) },
+          },
+        },
+      }),
+      "tool_call_end",
+      "result",
+    ],
+  ];
+
+  test.each(rows)("%s", (_name, exchange, eventType, field) => {
+    const state = createProxyState({ includeReportTool: true, boundValue: () => ({ value: "[cut]", truncated: 2 }) });
+    const large = "x".repeat(HOT_BOUND_MIN_LINE_BYTES);
+    const small = "s";
+    const send = (line: Line) => (line.side === "client" ? client : server)(state, line.message);
+    const filler = (side: Line["side"], fill: string): Line => ({
+      side,
+      message: {
+        jsonrpc: "2.0",
+        method: side === "client" ? "notifications/progress" : "notifications/message",
+        params: { fill },
+      },
+    });
+    [large, small, large, small].forEach((fill, round) => {
+      const { before, target } = exchange(10 * (round + 1), fill);
+      for (const line of before) send(line);
+      expect(events(send(filler(target.side, fill === large ? small : large)))).toEqual([]);
+      const emitted = events(send(target)).filter((e) => e.event_type === eventType);
+      expect(emitted).toHaveLength(1);
+      const payload = emitted[0]?.payload as Record<string, unknown>;
+      if (fill === large) {
+        expect(payload[field]).toBe("[cut]");
+        expect(emitted[0]?.runtime_meta?.["baton/truncated"]).toBe(2);
+      } else {
+        expect(JSON.stringify(payload[field])).toContain(small);
+        expect(payload[field]).not.toBe("[cut]");
+        expect(emitted[0]?.runtime_meta?.["baton/truncated"]).toBeUndefined();
+      }
+    });
   });
 });
 

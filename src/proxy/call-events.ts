@@ -12,11 +12,12 @@ export function callOutcome(
   response: JsonObject,
   result: JsonObject | undefined,
   now: number,
+  lineBytes: number,
 ): Action {
   const call = request.call as PendingCall;
   const duration = Math.max(0, Math.round(now - request.startedAt));
   if (result === undefined) {
-    const facts = errorFacts(state, response);
+    const facts = errorFacts(state, response, lineBytes);
     return emit(
       state,
       "tool_call_error",
@@ -31,7 +32,7 @@ export function callOutcome(
     );
   }
   if (result.isError === true) {
-    const body = bound(state, textOf(result.content));
+    const body = bound(state, textOf(result.content), lineBytes);
     return emit(
       state,
       "tool_call_error",
@@ -45,7 +46,7 @@ export function callOutcome(
       body.truncated,
     );
   }
-  const content = bound(state, Array.isArray(result.content) ? result.content : result);
+  const content = bound(state, Array.isArray(result.content) ? result.content : result, lineBytes);
   return emit(
     state,
     "tool_call_end",
@@ -59,10 +60,11 @@ export function callOutcome(
   );
 }
 
-/** `jsonrpc_<code>` and the message (+ data) of a JSON-RPC error answer, bounded. */
+/** `jsonrpc_<code>` and the message (+ data) of a JSON-RPC error answer, bounded (`lineBytes`: see `bound`). */
 export function errorFacts(
   state: ProxyState,
   response: JsonObject,
+  lineBytes: number,
 ): { errorType: string; body: string; truncated: number } {
   const error = response.error;
   const code = isObject(error) && typeof error.code === "number" ? error.code : undefined;
@@ -71,7 +73,7 @@ export function errorFacts(
       ? error.message
       : JSON.stringify(error ?? response.result ?? null);
   const data = isObject(error) && error.data !== undefined ? ` (data: ${JSON.stringify(error.data)})` : "";
-  const body = bound(state, text + data);
+  const body = bound(state, text + data, lineBytes);
   return {
     errorType: code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`,
     body: body.value as string,
@@ -160,9 +162,13 @@ export function clientMeta(meta: JsonObject | undefined): Record<string, unknown
  */
 export const HOT_BOUND_MIN_LINE_BYTES = 64 * 1024;
 
-export function bound(state: ProxyState, value: unknown): { value: unknown; truncated: number } {
-  if (state.options.boundValue === undefined || state.lineBytes <= HOT_BOUND_MIN_LINE_BYTES)
-    return { value, truncated: 0 };
+/**
+ * `value` bounded for an event when it came from a line of `lineBytes` bytes (the raw line the
+ * client or server sent, newline included). The size is a parameter, not state, so the decision
+ * is visibly per line and cannot carry over from the line handled before.
+ */
+export function bound(state: ProxyState, value: unknown, lineBytes: number): { value: unknown; truncated: number } {
+  if (state.options.boundValue === undefined || lineBytes <= HOT_BOUND_MIN_LINE_BYTES) return { value, truncated: 0 };
   return state.options.boundValue(value);
 }
 

@@ -95,6 +95,7 @@ export function followedTask(state: ProxyState, method: string, params: JsonObje
 /**
  * The server's answer to a request about a followed task. `tasks/result` (and a terminal
  * `tasks/get` carrying the result or error) finish the call; a failed or cancelled status too.
+ * `lineBytes` is the size of the answer's line: the call's result is bounded as that line's.
  */
 export function taskAnswer(
   state: ProxyState,
@@ -102,26 +103,43 @@ export function taskAnswer(
   taskId: string,
   response: JsonObject,
   now: number,
+  lineBytes: number,
 ): Action | undefined {
   const held = state.rounds.tasks.get(taskId);
   if (held === undefined) return undefined;
   const result = isObject(response.result) ? response.result : undefined;
   if (method === "tasks/result") {
     state.rounds.tasks.delete(taskId);
-    return callOutcome(state, held.request, response, result, now);
+    return callOutcome(state, held.request, response, result, now, lineBytes);
   }
   if (result === undefined) return undefined; // e.g. a failed poll: the task itself may still finish
-  return taskStatus(state, taskId, isObject(result.task) ? { ...result, ...result.task } : result, now);
+  return taskStatus(state, taskId, isObject(result.task) ? { ...result, ...result.task } : result, now, lineBytes);
 }
 
-/** A task status (from a `tasks/get` answer or `notifications/tasks/status`); closes the call when terminal. */
-export function taskStatus(state: ProxyState, taskId: string, status: JsonObject, now: number): Action | undefined {
+/**
+ * A task status (from a `tasks/get` answer or `notifications/tasks/status`); closes the call when
+ * terminal. `lineBytes` is the size of the server line that carried the status.
+ */
+export function taskStatus(
+  state: ProxyState,
+  taskId: string,
+  status: JsonObject,
+  now: number,
+  lineBytes: number,
+): Action | undefined {
   const held = state.rounds.tasks.get(taskId);
   if (held === undefined) return undefined;
   if (status.status === "completed" && (isObject(status.result) || isObject(status.error))) {
     state.rounds.tasks.delete(taskId);
     const response = isObject(status.error) ? { error: status.error } : { result: status.result };
-    return callOutcome(state, held.request, response, isObject(status.result) ? status.result : undefined, now);
+    return callOutcome(
+      state,
+      held.request,
+      response,
+      isObject(status.result) ? status.result : undefined,
+      now,
+      lineBytes,
+    );
   }
   if (typeof status.status !== "string" || !TERMINAL_FAILURES.has(status.status)) return undefined;
   state.rounds.tasks.delete(taskId);

@@ -106,8 +106,6 @@ export interface ProxyState {
   evicted: number;
   /** Pending requests whose answer the proxy may rewrite (initialize, server/discover, tools/list). */
   rewritablePending: number;
-  /** Size of the line being transformed (decides whether its values need the hot-path bound). */
-  lineBytes: number;
   /** Per tool, the intent parameter names it defines itself (upserted from every listing page). */
   readonly intentRegistry: IntentRegistry;
   /** Tools whose calls were stripped without a listing (logged once each). */
@@ -142,7 +140,6 @@ export function createProxyState(options: TransformOptions): ProxyState {
     nextCallId: 1,
     evicted: 0,
     rewritablePending: 0,
-    lineBytes: 0,
     intentRegistry: new Map(),
     unlistedStripped: new Set(),
     proactiveFiled: false,

@@ -6,7 +6,7 @@ import { META_CALL_ID, META_ROUNDS, META_TRUNCATED } from "../telemetry/event-ty
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { bound, errorFacts, withServer } from "./call-events.ts";
-import type { Action, EventDraft, PendingSubject, ProxyState } from "./proxy-state.ts";
+import type { Action, EventDraft, PendingRequest, PendingSubject, ProxyState } from "./proxy-state.ts";
 
 export type { CaptureGroup };
 
@@ -43,11 +43,19 @@ export function captureGroupOf(method: SubjectMethod): CaptureGroup {
   return EVENT_NAMES[method].group;
 }
 
-/** The start event of a request; `subject` is the uri (read) or prompt name (get), "" for lists. */
-export function subjectStart(state: ProxyState, subject: PendingSubject, params: JsonObject | undefined): Action {
+/**
+ * The start event of a request; `subject` is the uri (read) or prompt name (get), "" for lists.
+ * `lineBytes` is the size of the client's line (see `bound`).
+ */
+export function subjectStart(
+  state: ProxyState,
+  subject: PendingSubject,
+  params: JsonObject | undefined,
+  lineBytes: number,
+): Action {
   switch (subject.method) {
     case "resources/read": {
-      const rest = bound(state, withoutMeta(params));
+      const rest = bound(state, withoutMeta(params), lineBytes);
       return emitSubject(
         state,
         subject,
@@ -57,7 +65,7 @@ export function subjectStart(state: ProxyState, subject: PendingSubject, params:
       );
     }
     case "prompts/get": {
-      const args = bound(state, isObject(params?.arguments) ? params.arguments : {});
+      const args = bound(state, isObject(params?.arguments) ? params.arguments : {}, lineBytes);
       return emitSubject(
         state,
         subject,
@@ -73,18 +81,22 @@ export function subjectStart(state: ProxyState, subject: PendingSubject, params:
   }
 }
 
-/** The end or error event for the server's answer. Results are counted, never copied. */
+/**
+ * The end or error event for the server's answer (`request` has a subject; `lineBytes` is the size
+ * of the answer's line, see `bound`). Same shape as `callOutcome`. Results are counted, never copied.
+ */
 export function subjectOutcome(
   state: ProxyState,
-  subject: PendingSubject,
-  startedAt: number,
+  request: PendingRequest,
   response: JsonObject,
   result: JsonObject | undefined,
   now: number,
+  lineBytes: number,
 ): Action {
-  const duration_ms = Math.max(0, Math.round(now - startedAt));
+  const subject = request.subject as PendingSubject;
+  const duration_ms = Math.max(0, Math.round(now - request.startedAt));
   if (result === undefined) {
-    const facts = errorFacts(state, response);
+    const facts = errorFacts(state, response, lineBytes);
     return subjectError(state, subject, facts.errorType, facts.body, duration_ms, facts.truncated);
   }
   const names = EVENT_NAMES[subject.method];

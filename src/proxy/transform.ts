@@ -65,11 +65,10 @@ export function fromClient(
   facts?: RequestFacts,
 ): Action[] {
   const actions: Action[] = [];
-  state.lineBytes = raw.length;
   if (line.kind === "junk") {
     actions.push({ type: "forward", to: "server", bytes: raw });
   } else if (line.kind === "message") {
-    const disposition = clientMessage(state, line.message, now, facts, actions);
+    const disposition = clientMessage(state, line.message, now, raw.length, facts, actions);
     if (disposition === "forward") actions.push({ type: "forward", to: "server", bytes: raw });
     else if (disposition !== "handled")
       actions.push({
@@ -82,7 +81,8 @@ export function fromClient(
     const kept: unknown[] = [];
     line.values.forEach((value, i) => {
       const member = line.members[i];
-      const disposition = member === undefined ? "forward" : clientMessage(state, member, now, facts, actions);
+      const disposition =
+        member === undefined ? "forward" : clientMessage(state, member, now, raw.length, facts, actions);
       if (disposition === "handled") return;
       if (disposition !== "forward") changed = true;
       kept.push(disposition === "forward" ? value : (withoutArguments(raw, i, disposition.strip) ?? value));
@@ -110,11 +110,10 @@ function withoutArguments(raw: Uint8Array, index: number | undefined, keys: read
 /** A line from the server. Responses to tracked requests are observed; a few are rewritten. */
 export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified, now: number): Action[] {
   const actions: Action[] = [];
-  state.lineBytes = raw.length;
   if (line.kind === "junk") {
     actions.push({ type: "forward", to: "client", bytes: raw });
   } else if (line.kind === "message") {
-    const out = serverMessage(state, line.message, receivedText(raw, undefined), now, actions);
+    const out = serverMessage(state, line.message, receivedText(raw, undefined), now, raw.length, actions);
     actions.push(
       out === undefined ? { type: "forward", to: "client", bytes: raw } : { type: "send", to: "client", message: out },
     );
@@ -122,7 +121,8 @@ export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified,
     const values = [...line.values];
     let changed = false;
     line.members.forEach((member, i) => {
-      const out = member === undefined ? undefined : serverMessage(state, member, receivedText(raw, i), now, actions);
+      const out =
+        member === undefined ? undefined : serverMessage(state, member, receivedText(raw, i), now, raw.length, actions);
       if (out !== undefined) {
         values[i] = out;
         changed = true;
@@ -154,10 +154,15 @@ function receivedText(raw: Uint8Array, index: number | undefined): ReceivedText 
   return { surface: () => (surface ??= parse()), wire: parse };
 }
 
+/**
+ * One message of a client line. `lineBytes` is the whole line's size (a batch's members share it):
+ * it decides whether the values the message's events hold need the hot-path bound (see `bound`).
+ */
 function clientMessage(
   state: ProxyState,
   message: Message,
   now: number,
+  lineBytes: number,
   facts: RequestFacts | undefined,
   actions: Action[],
 ): Disposition {
@@ -186,8 +191,8 @@ function clientMessage(
       message.id,
       typeof name === "string" ? name : String(name),
       params,
-      meta,
       now,
+      lineBytes,
       facts,
       actions,
     );
@@ -215,7 +220,7 @@ function clientMessage(
       now,
       actions,
     );
-    actions.push(subjectStart(state, subject, params));
+    actions.push(subjectStart(state, subject, params, lineBytes));
     return "forward";
   }
   const taskId = followedTask(state, message.method, params);
@@ -231,17 +236,22 @@ function clientMessage(
   return "forward";
 }
 
-/** A call of a server tool: strip the intent params, then track it and emit its start (or continue a held call). */
+/**
+ * A call of a server tool: strip the intent params, then track it and emit its start (or continue a
+ * held call). Its `_meta` is read from `params` here, which keeps the list of inputs short now that
+ * the line's size (`lineBytes`) is one of them.
+ */
 function toolCall(
   state: ProxyState,
   id: JsonRpcId,
   toolName: string,
   params: JsonObject,
-  meta: JsonObject | undefined,
   now: number,
+  lineBytes: number,
   facts: RequestFacts | undefined,
   actions: Action[],
 ): Disposition {
+  const meta = isObject(params._meta) ? params._meta : undefined;
   const intent = stripIntentParams(params.arguments, toolName, intentMode(state), state.intentRegistry);
   if (intent.unlisted && !state.unlistedStripped.has(toolName) && state.unlistedStripped.size < 1000) {
     state.unlistedStripped.add(toolName);
@@ -270,7 +280,7 @@ function toolCall(
     state.proactiveFiled = true;
     actions.push(intentAnnotation(state, call, intent.intent, intent.expected));
   }
-  const args = bound(state, isObject(params.arguments) ? params.arguments : {});
+  const args = bound(state, isObject(params.arguments) ? params.arguments : {}, lineBytes);
   const payload: ToolCallStartPayload = { tool_name: call.toolName, params: args.value as Record<string, unknown> };
   if (intent.intent !== undefined) payload.call_intent = intent.intent;
   if (intent.expected !== undefined) payload.call_expected = intent.expected;
@@ -279,12 +289,16 @@ function toolCall(
   return disposition;
 }
 
-/** Returns the message to send instead of the line's bytes when it was rewritten; undefined to forward them. */
+/**
+ * Returns the message to send instead of the line's bytes when it was rewritten; undefined to
+ * forward them. `lineBytes` is the whole line's size: the events it completes bound values by it.
+ */
 function serverMessage(
   state: ProxyState,
   message: Message,
   text: ReceivedText,
   now: number,
+  lineBytes: number,
   actions: Action[],
 ): JsonObject | undefined {
   if (message.kind === "notification") {
@@ -293,7 +307,7 @@ function serverMessage(
       isObject(message.value.params) &&
       typeof message.value.params.taskId === "string"
     ) {
-      const action = taskStatus(state, message.value.params.taskId, message.value.params, now);
+      const action = taskStatus(state, message.value.params.taskId, message.value.params, now, lineBytes);
       if (action !== undefined) actions.push(action);
     }
     return undefined;
@@ -308,16 +322,16 @@ function serverMessage(
     noteServer(state, result._meta[MODERN_SERVER_INFO_KEY]);
   if (request.call) {
     if (result === undefined || !holdCall(state, request, result, now, actions))
-      actions.push(callOutcome(state, request, message.value, result, now));
+      actions.push(callOutcome(state, request, message.value, result, now, lineBytes));
     return undefined;
   }
   if (request.subject) {
     if (result === undefined || !holdCall(state, request, result, now, actions))
-      actions.push(subjectOutcome(state, request.subject, request.startedAt, message.value, result, now));
+      actions.push(subjectOutcome(state, request, message.value, result, now, lineBytes));
     return undefined;
   }
   if (request.taskId !== undefined) {
-    const action = taskAnswer(state, request.method, request.taskId, message.value, now);
+    const action = taskAnswer(state, request.method, request.taskId, message.value, now, lineBytes);
     if (action !== undefined) actions.push(action);
     return undefined;
   }
