@@ -3,7 +3,7 @@
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { callError, callOutcome } from "./call-events.ts";
-import { subjectError } from "./resource-prompt-events.ts";
+import { closeRequest } from "./resource-prompt-events.ts";
 import type { Action, PendingRequest, ProxyState } from "./proxy-state.ts";
 
 /** Calls waiting for the client's next round; beyond this the oldest is closed as `evicted`. */
@@ -157,7 +157,7 @@ export function sweepRounds(state: ProxyState, now: number, actions: Action[]): 
       if (now - held.since < held.ttlMs) continue;
       map.delete(key);
       const why = what === "round" ? "the client did not send the next round" : "the task was not seen to finish";
-      closeHeld(state, held.request, "evicted", `${why} within ${Math.round(held.ttlMs / 1000)} s`, now, actions);
+      closeRequest(state, held.request, "evicted", `${why} within ${Math.round(held.ttlMs / 1000)} s`, now, actions);
     }
   }
 }
@@ -165,7 +165,7 @@ export function sweepRounds(state: ProxyState, now: number, actions: Action[]): 
 /** Ends every held call (the server exited or the proxy is stopping). */
 export function failRounds(state: ProxyState, errorType: string, reason: string, now: number, actions: Action[]): void {
   for (const map of [state.rounds.waiting, state.rounds.tasks]) {
-    for (const held of map.values()) closeHeld(state, held.request, errorType, reason, now, actions);
+    for (const held of map.values()) closeRequest(state, held.request, errorType, reason, now, actions);
     map.clear();
   }
 }
@@ -182,7 +182,7 @@ function hold(
   const previous = map.get(key);
   if (previous !== undefined) {
     map.delete(key);
-    closeHeld(
+    closeRequest(
       state,
       previous.request,
       "evicted",
@@ -195,23 +195,8 @@ function hold(
   if (map.size > max) {
     const [oldKey, oldest] = map.entries().next().value as [string, Held];
     map.delete(oldKey);
-    closeHeld(state, oldest.request, "evicted", `more than ${max} calls waiting to continue`, now, actions);
+    closeRequest(state, oldest.request, "evicted", `more than ${max} calls waiting to continue`, now, actions);
   }
-}
-
-function closeHeld(
-  state: ProxyState,
-  request: PendingRequest,
-  errorType: string,
-  reason: string,
-  now: number,
-  actions: Action[],
-): void {
-  if (request.call) actions.push(callError(state, request, errorType, reason, now));
-  else if (request.subject)
-    actions.push(
-      subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))),
-    );
 }
 
 /** A task handle: `{task: {taskId, ttl?}}` (2025-11-25 CreateTaskResult, and the tasks extension). */

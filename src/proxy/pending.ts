@@ -2,9 +2,9 @@
 
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
-import { callError } from "./call-events.ts";
 import { failRounds, sweepRounds } from "./multi-round.ts";
-import { subjectError } from "./resource-prompt-events.ts";
+import { callError } from "./call-events.ts";
+import { closeRequest } from "./resource-prompt-events.ts";
 import {
   MAX_PENDING_REQUESTS,
   PENDING_TTL_MS,
@@ -128,20 +128,4 @@ export function evict(
   if (state.evicted === 1 || state.evicted % 1000 === 0) {
     actions.push({ type: "log", level: "warn", text: `stopped tracking ${state.evicted} request(s) so far: ${why}` });
   }
-}
-
-/** The error event of a tracked call or resource/prompt request the proxy gives up on (nothing for other requests). */
-function closeRequest(
-  state: ProxyState,
-  request: PendingRequest,
-  errorType: string,
-  reason: string,
-  now: number,
-  actions: Action[],
-): void {
-  if (request.call) actions.push(callError(state, request, errorType, reason, now));
-  else if (request.subject)
-    actions.push(
-      subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))),
-    );
 }

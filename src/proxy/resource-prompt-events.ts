@@ -5,7 +5,7 @@ import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
 import { META_CALL_ID, META_ROUNDS, META_TRUNCATED } from "../telemetry/event-types.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
-import { bound, errorFacts, withServer } from "./call-events.ts";
+import { bound, callError, errorFacts, withServer } from "./call-events.ts";
 import type { Action, EventDraft, PendingRequest, PendingSubject, ProxyState } from "./proxy-state.ts";
 
 export type { CaptureGroup };
@@ -177,4 +177,20 @@ function emitSubject<T extends EventType>(
     user_id: subject.userId,
   } as EventDraft;
   return { type: "emit", draft };
+}
+
+/** The error event of a tracked call or resource/prompt request the proxy gives up on (nothing for other requests). */
+export function closeRequest(
+  state: ProxyState,
+  request: PendingRequest,
+  errorType: string,
+  reason: string,
+  now: number,
+  actions: Action[],
+): void {
+  if (request.call) actions.push(callError(state, request, errorType, reason, now));
+  else if (request.subject)
+    actions.push(
+      subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))),
+    );
 }
