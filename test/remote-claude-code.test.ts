@@ -20,10 +20,12 @@ afterAll(async () => {
 });
 
 async function claude(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  // HOME is a temp dir: Claude Code writes ~/.claude.json there, never in the developer's home.
+  // HOME is a temp dir: Claude Code writes ~/.claude.json there, never in the developer's home. Claude
+  // Code hands its environment to the stdio servers it starts, so the proxies it launches write
+  // their events to stderr, never to the default event file.
   const proc = Bun.spawn([CLAUDE, ...args], {
     cwd: home,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: home, BATON_EVENT_SINK: "stderr:" },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -18,7 +18,21 @@ afterAll(async () => {
 
 async function inspect(args: string[]): Promise<{ json: Record<string, any>; code: number }> {
   const proc = Bun.spawn(
-    ["node", INSPECTOR, "--cli", await binaryPath(), "--url", server.url, ...args, "--format", "json"],
+    // The Inspector starts the proxy with its own small environment: the sink goes in with -e, so
+    // nothing reaches the default event file.
+    [
+      "node",
+      INSPECTOR,
+      "--cli",
+      "-e",
+      "BATON_EVENT_SINK=stderr:",
+      await binaryPath(),
+      "--url",
+      server.url,
+      ...args,
+      "--format",
+      "json",
+    ],
     { env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }), stdout: "pipe", stderr: "ignore" },
   );
   const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);

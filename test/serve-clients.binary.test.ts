@@ -125,7 +125,13 @@ describe("Claude Code", () => {
     const project = join(dir, "project");
     mkdirSync(home);
     mkdirSync(project);
-    const env = { PATH: process.env.PATH ?? "", HOME: home, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" };
+    // TMPDIR too: Claude Code keeps a scratch folder there, which goes away with `dir`.
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      TMPDIR: dir,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    };
     try {
       const added = await run(
         [CLAUDE, "mcp", "add", "--transport", "http", "proxied-everything", proxy.url],
