@@ -1,7 +1,5 @@
 // The `user_id` of events: upstream's `h1:` HMAC of a principal, and the principal of an HTTP request (trusted header or bearer JWT claims). Pure.
 
-import { createHmac } from "node:crypto";
-
 /** Who is calling: a user id, and the issuer that vouches for it when known (JWT `iss`). */
 export interface Principal {
   readonly id: string;
@@ -33,7 +31,8 @@ export function canonicalPrincipal(raw: string): string {
 export function hashUserId(principal: Principal, tenantId: string, key: string): string {
   let message = `${tenantId}\u0000${canonicalPrincipal(principal.id)}`;
   if (principal.issuer !== undefined && principal.issuer !== "") message += `\u0000${principal.issuer}`;
-  return `h1:${createHmac("sha256", Buffer.from(key, "utf8")).update(message, "utf8").digest("hex")}`;
+  // Bun's native hasher: importing node:crypto would add 13-19 ms to every proxy start.
+  return `h1:${new Bun.CryptoHasher("sha256", key).update(message, "utf8").digest("hex")}`;
 }
 
 /** Headers as a transport has them: a fetch `Headers`, or a plain record with lower-case names (a repeated header as an array). */
