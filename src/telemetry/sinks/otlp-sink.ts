@@ -1,7 +1,6 @@
 // The `otlp:` sink: derives MCP spans from events and POSTs them to an OTLP/HTTP traces endpoint; never retries, never logs a header value.
 
 import { describeError, LocalError } from "../../errors.ts";
-import { createSpanEncoder } from "../otlp/encode-spans.ts";
 import type { OtlpSettings } from "../otlp/otlp-settings.ts";
 import { createSpanBuilder, type FinishedSpan } from "../otlp/span-builder.ts";
 import type { RandomHex } from "../otlp/trace-context.ts";
@@ -37,7 +36,15 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     captureContent: settings.captureContent,
     randomHex: options.randomHex,
   });
-  const encode = createSpanEncoder(settings.protocol, settings.resource);
+  // The official serializers load on the first export, not at start: importing them costs tens of
+  // milliseconds, which every proxy launch would pay even when no span is ever sent.
+  let encoder: Promise<(spans: readonly FinishedSpan[]) => Uint8Array> | undefined;
+  const encode = async (spans: readonly FinishedSpan[]): Promise<Uint8Array> => {
+    encoder ??= import("../otlp/encode-spans.ts").then((m) =>
+      m.createSpanEncoder(settings.protocol, settings.resource),
+    );
+    return (await encoder)(spans);
+  };
   const headers: Record<string, string> = {
     ...settings.headers,
     "Content-Type": settings.protocol === "http/json" ? "application/json" : "application/x-protobuf",
@@ -50,7 +57,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   let evictedReported = 0;
 
   async function post(spans: readonly FinishedSpan[]): Promise<void> {
-    const encoded = encode(spans);
+    const encoded = await encode(spans);
     const body = settings.gzip
       ? Bun.gzipSync(encoded as Uint8Array<ArrayBuffer>)
       : (encoded as Uint8Array<ArrayBuffer>);
