@@ -35,7 +35,15 @@ export function tempDir(prefix = "baton-test-"): string {
   return removeAfterwards(mkdtempSync(join(tmpdir(), prefix)));
 }
 
-/** A clean environment: PATH and HOME only, plus what the test sets. Never the developer's BATON_* vars. */
+/** A clean environment: PATH, HOME and a stderr: event sink, plus what the test sets. Never the developer's BATON_* vars. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...extra };
+  // Events go to stderr unless the test names its sinks: the default sinks would also append to the
+  // machine's real /tmp/baton-proxy.jsonl, which no test may touch. (stderr: is the default minus the
+  // file, so the proxy behaves the same: every sink local, the report tool offered.)
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    BATON_EVENT_SINK: "stderr:",
+    ...extra,
+  };
 }
