@@ -1,5 +1,6 @@
 // Which client lines the transforms are sure to forward byte for byte, told from a scan of their bytes (no parse), so a transport may send them on before the transforms look at them.
 
+import { encodeUtf8 } from "../wire/jsonrpc.ts";
 import { containsBytes, scanMethod } from "../wire/line-scan.ts";
 
 /**
@@ -8,7 +9,7 @@ import { containsBytes, scanMethod } from "../wire/line-scan.ts";
  * could spell any of them.
  */
 const TOOLS_CALL_MARKERS: readonly Uint8Array[] = ["baton_", "user_goal", "expected_result", "\\u"].map((text) =>
-  new TextEncoder().encode(text),
+  encodeUtf8(text),
 );
 
 /**

@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import { createSessionEngine, type SessionEngine, type WireAction } from "../engine/session-engine.ts";
 import type { TelemetryHub } from "../telemetry/telemetry-hub.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
+import { decodeUtf8, encodeUtf8 } from "../wire/jsonrpc.ts";
 import type { ClientVerdict, RequestContext, SessionExchange } from "./exchange.ts";
 import type { SessionOrigin } from "./session-table.ts";
 
@@ -99,9 +100,7 @@ export function createEngineExchange(
       )
         return undefined;
       if (actions.length === 0) return undefined;
-      return new TextEncoder().encode(
-        actions.length === 1 ? textOf(actions[0] as WireAction) : `[${actions.map(textOf).join(",")}]`,
-      );
+      return encodeUtf8(actions.length === 1 ? textOf(actions[0] as WireAction) : `[${actions.map(textOf).join(",")}]`);
     },
     upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind = UPSTREAM_UNREACHABLE): void {
       // The client's answer is the proxy's 502 / stream error / the upstream's own HTTP answer; only the events matter here.
@@ -115,17 +114,16 @@ export function createEngineExchange(
 }
 
 function messageOf(action: WireAction): unknown {
-  return "message" in action ? action.message : JSON.parse(new TextDecoder().decode(action.bytes));
+  return "message" in action ? action.message : JSON.parse(decodeUtf8(action.bytes));
 }
 
 function textOf(action: WireAction): string {
-  return "message" in action ? JSON.stringify(action.message) : new TextDecoder().decode(action.bytes);
+  return "message" in action ? JSON.stringify(action.message) : decodeUtf8(action.bytes);
 }
 
 /** One body for the upstream: the original bytes when the engine forwarded them, else the serialised message(s). */
 function joinForServer(actions: readonly WireAction[]): Uint8Array {
   const only = actions[0] as WireAction;
-  if (actions.length === 1)
-    return "bytes" in only ? only.bytes : new TextEncoder().encode(JSON.stringify(only.message));
-  return new TextEncoder().encode(`[${actions.map(textOf).join(",")}]`);
+  if (actions.length === 1) return "bytes" in only ? only.bytes : encodeUtf8(JSON.stringify(only.message));
+  return encodeUtf8(`[${actions.map(textOf).join(",")}]`);
 }

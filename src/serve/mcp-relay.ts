@@ -2,7 +2,7 @@
 
 import type { Logger } from "../log.ts";
 import type { Classified, JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { decodeUtf8, isObject } from "../wire/jsonrpc.ts";
+import { decodeUtf8, encodeUtf8, isObject } from "../wire/jsonrpc.ts";
 import { upstreamDown } from "./answers.ts";
 import type { SessionExchange } from "./exchange.ts";
 import type { CallerPrincipal } from "./principal.ts";
@@ -64,7 +64,7 @@ export function fromServer(
     return undefined;
   }
   if (replaced === undefined || event === undefined) return replaced;
-  return new TextEncoder().encode(renderSseEvent({ ...event, data: decodeUtf8(replaced) }));
+  return encodeUtf8(renderSseEvent({ ...event, data: decodeUtf8(replaced) }));
 }
 
 export function observeAnswer(
@@ -123,11 +123,4 @@ export function upstreamUrl(config: ServeConfig, request: Request): URL {
   const url = new URL(config.upstream);
   url.search = request.url.slice(query);
   return url;
-}
-
-const TEXT_ENCODER = new TextEncoder();
-
-/** An SSE event's data as the bytes the engine reads (its JSON text). */
-export function encodeText(text: string): Uint8Array {
-  return TEXT_ENCODER.encode(text);
 }

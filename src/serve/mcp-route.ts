@@ -5,6 +5,7 @@ import {
   classifyText,
   decodeUtf8,
   isObject,
+  encodeUtf8,
   wireError,
   type Classified,
   type JsonObject,
@@ -16,7 +17,6 @@ import { judgeConsent, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
 import {
-  encodeText,
   fromServer,
   observeAnswer,
   SESSION_HEADER,
@@ -219,7 +219,7 @@ async function exchangePost(
           : fromServer(
               deps,
               exchange,
-              encodeText(event.data),
+              encodeUtf8(event.data),
               classifyText(event.data),
               methods,
               pending,
@@ -238,7 +238,7 @@ async function exchangePost(
           `upstream ${deps.config.upstream.origin} broke a response stream with ${ids.length} request(s) unanswered: ${String(error)}`,
         );
         deps.metrics.upstreamFailures.inc({ reason: "stream_broken" });
-        return new TextEncoder().encode(
+        return encodeUtf8(
           ids
             .map(
               (id) =>
@@ -297,7 +297,7 @@ function safeFromClient(exchange: SessionExchange, checked: Checked, context: Re
 }
 
 function prependEvents(messages: readonly unknown[], body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const head = new TextEncoder().encode(messages.map((m) => `event: message\ndata: ${JSON.stringify(m)}\n\n`).join(""));
+  const head = encodeUtf8(messages.map((m) => `event: message\ndata: ${JSON.stringify(m)}\n\n`).join(""));
   const reader = body.getReader();
   let sentHead = false;
   return new ReadableStream<Uint8Array>({
@@ -334,5 +334,5 @@ function jsonResponse(value: unknown, status: number): Response {
 }
 
 function encode(value: JsonObject | readonly unknown[]): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
+  return encodeUtf8(JSON.stringify(value));
 }

@@ -1,8 +1,8 @@
 // GET (the server->client stream) and DELETE (end of session) on the MCP path: forwarded, the stream relayed through the session's exchange.
 
-import { classifyText } from "../wire/jsonrpc.ts";
+import { classifyText, encodeUtf8 } from "../wire/jsonrpc.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
-import { encodeText, fromServer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
+import { fromServer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
 import { relaySse } from "./sse-relay.ts";
 import { fetchUpstream } from "./upstream-client.ts";
 
@@ -60,7 +60,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
     rewrite: (event) =>
       exchange === undefined || event.data === undefined
         ? undefined
-        : fromServer(deps, exchange, encodeText(event.data), classifyText(event.data), new Map(), new Set(), 0, event),
+        : fromServer(deps, exchange, encodeUtf8(event.data), classifyText(event.data), new Map(), new Set(), 0, event),
     finished: () => {
       release();
       if (entry !== undefined) entry.active--;

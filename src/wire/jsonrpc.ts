@@ -36,6 +36,13 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return utf8.decode(bytes);
 }
 
+const utf8Out = new TextEncoder();
+
+/** Text to UTF-8 bytes, with one shared encoder (no encoder object per message on the hot path). */
+export function encodeUtf8(text: string): Uint8Array {
+  return utf8Out.encode(text);
+}
+
 /** Decodes and classifies one line body (without its newline). Never throws. */
 export function classifyLine(body: Uint8Array): Classified {
   return classifyText(decodeUtf8(body));
