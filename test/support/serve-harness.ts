@@ -70,24 +70,18 @@ function stopper(proc: Subprocess): () => Promise<void> {
 }
 
 /** The Node SDK v1 fixture (see http-sdk-server.mjs for its flags). */
-export async function startHttpFixture(args: readonly string[] = []): Promise<Upstream> {
-  const proc = Bun.spawn(["node", HTTP_FIXTURE, ...args], {
-    cwd: ROOT,
-    stdout: "pipe",
-    stderr: "inherit",
-    env: { PATH: process.env.PATH ?? "" },
-  });
-  const port = await waitForLine(
-    proc.stdout as ReadableStream<Uint8Array>,
-    (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined),
-    "http-sdk-server",
-  );
-  return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
+export function startHttpFixture(args: readonly string[] = []): Promise<Upstream> {
+  return startPortReportingFixture(["node", HTTP_FIXTURE, ...args], "http-sdk-server");
 }
 
 /** The SDK v2 dual-era HTTP fixture (bun), serving MCP on every path. */
-export async function startHttpV2Fixture(): Promise<Upstream> {
-  const proc = Bun.spawn(["bun", HTTP_V2_FIXTURE], {
+export function startHttpV2Fixture(): Promise<Upstream> {
+  return startPortReportingFixture(["bun", HTTP_V2_FIXTURE], "http-v2-server");
+}
+
+/** A fixture server that binds port 0 and prints `{"port": N}` on stdout once it listens. */
+async function startPortReportingFixture(argv: readonly string[], name: string): Promise<Upstream> {
+  const proc = Bun.spawn([...argv], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "inherit",
@@ -96,7 +90,7 @@ export async function startHttpV2Fixture(): Promise<Upstream> {
   const port = await waitForLine(
     proc.stdout as ReadableStream<Uint8Array>,
     (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined),
-    "http-v2-server",
+    name,
   );
   return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
 }
