@@ -80,10 +80,16 @@ test("a file changed since it was read is not overwritten", async () => {
   expect(readdirSync(dir).filter((n) => n.endsWith(".baton-tmp"))).toEqual([]);
 });
 
-// Root writes anywhere, so as root the check runs in a child process that dropped to nobody.
-const unprivileged = unprivilegedPrefix();
+// Root writes anywhere, so as root the check runs in a child process that dropped to nobody, which
+// must be able to read the runtime and the module under test.
+const REWRITE_FILE = join(import.meta.dir, "..", "src", "wrap", "rewrite-file.ts");
+const unprivileged = unprivilegedPrefix([process.execPath, REWRITE_FILE]);
 test.skipIf(unprivileged === undefined)(
-  "a directory we cannot write to fails with E_IO and leaves the file alone (as a user without root's powers)",
+  `a directory we cannot write to fails with E_IO and leaves the file alone (as a user without root's powers)${
+    unprivileged === undefined
+      ? " (SKIPPED: as root, no setpriv, or nobody cannot read the runtime and this checkout)"
+      : ""
+  }`,
   async () => {
     const locked = join(dir, "locked");
     mkdirSync(locked);
@@ -98,7 +104,7 @@ test.skipIf(unprivileged === undefined)(
     chmodSync(locked, 0o500);
     try {
       const script = `
-      import { readConfigFile, writeFileAtomic } from ${JSON.stringify(join(import.meta.dir, "..", "src", "wrap", "rewrite-file.ts"))};
+      import { readConfigFile, writeFileAtomic } from ${JSON.stringify(REWRITE_FILE)};
       const file = await readConfigFile(${JSON.stringify(path)});
       const error = await writeFileAtomic(file, '{"x": 1}').then(() => undefined, (e) => e);
       console.log(JSON.stringify({ uid: process.getuid(), code: error?.code ?? null, message: error?.message ?? null }));`;

@@ -15,13 +15,17 @@ export function nobody(): { uid: number; gid: number } {
 /**
  * How this process can run a command without root's powers: directly when it is not root, else
  * through `setpriv` (util-linux) as nobody with no supplementary groups. Undefined when root
- * cannot drop privileges here; the caller then says the check was skipped.
+ * cannot drop privileges here, or when nobody could not read every path in `needs` (the checkout
+ * may sit in a folder only root can enter, e.g. under `mktemp -d`): the caller then says the
+ * check was skipped.
  */
-export function unprivilegedPrefix(): string[] | undefined {
+export function unprivilegedPrefix(needs: readonly string[] = []): string[] | undefined {
   if (!isRoot) return [];
   if (Bun.which("setpriv") === null) return undefined;
   const { uid, gid } = nobody();
-  return ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--"];
+  const prefix = ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--"];
+  const reachable = needs.every((path) => Bun.spawnSync([...prefix, "test", "-r", path]).exitCode === 0);
+  return reachable ? prefix : undefined;
 }
 
 /**
