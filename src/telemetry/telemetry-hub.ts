@@ -13,8 +13,13 @@ import type { Sink } from "./sinks/sink.ts";
 /** One session's events: stamped with its own session id and sequence, delivered by the shared dispatcher. */
 export interface SessionEvents {
   readonly sessionId: string;
-  /** O(1), never throws: marks the draft's sequence and time and enqueues it (stamped with the request's context, if any, in the background). */
-  emit(draft: EventDraft, context?: RequestContext): void;
+  /**
+   * O(1), never throws: marks the draft's sequence and time and enqueues it (stamped with the
+   * request's context, if any, in the background). A function is a draft built in the background
+   * (from the raw bytes it closes over), so the pumps pay for no parse or payload; if it throws,
+   * the event is dropped, counted and logged like any failed preparation.
+   */
+  emit(draft: LazyDraft, context?: RequestContext): void;
   /** Stops observing this session's events; later emits are still delivered to the sinks. */
   close(): void;
 }
@@ -44,9 +49,12 @@ export interface TelemetryHubOptions {
   readonly envelopeClock?: EnvelopeClock;
 }
 
+/** A draft, or a function that builds it in the background (at most once, in emission order). */
+export type LazyDraft = EventDraft | (() => EventDraft);
+
 /** An emitted draft as the pumps leave it: ordered and timed; stamped and scrubbed in the background. */
 interface EmittedDraft {
-  readonly draft: EventDraft;
+  readonly draft: LazyDraft;
   readonly context: RequestContext | undefined;
   readonly dropped: number;
   readonly at: StampMark;
@@ -61,7 +69,8 @@ export function createTelemetryHub(options: TelemetryHubOptions): TelemetryHub {
   const dispatcher: Dispatcher<EmittedDraft> = createDispatcher<EmittedDraft>({
     sinks: options.sinks,
     logger: options.logger,
-    prepare: (e) => scrub(e.envelope.complete(e.draft, e.context, e.dropped, e.at)),
+    prepare: (e) =>
+      scrub(e.envelope.complete(typeof e.draft === "function" ? e.draft() : e.draft, e.context, e.dropped, e.at)),
     // Routed by session id: each engine folds only its own session into its live report.
     observe: (event) => observers.get(event.session_id)?.(event),
   });
