@@ -2,7 +2,9 @@
 // usage: node scripts/bench-drive.mjs [--seq N] [--burst N] [--blob BYTES] [--blobn N] -- CMD ARGS...
 // Prints one JSON line: startup_ms (spawn -> initialize response), seq_p50_us/seq_p99_us (sequential echo calls),
 // burst_calls_per_s (N calls written at once), blob_MB_per_s (sequential large results), peak_rss_mib (VmHWM of
-// CMD's own process, Linux only, else null), exit/exit_ms (stdin closed -> exit, 5 s cap).
+// CMD's own process, Linux only, else null), burst_cpu_us (CPU time of CMD's own process, every thread, per
+// pipelined call: Linux only, else null; unlike wall times it hardly moves with other load on the machine),
+// exit/exit_ms (stdin closed -> exit, 5 s cap).
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 
@@ -57,6 +59,17 @@ const peakRssMib = () => {
     return null;
   }
 };
+/** CPU time (user + system, all threads) of the process under test so far, in µs; null where /proc is missing. */
+const cpuMicros = () => {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+};
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks on every mainstream kernel. */
+const CLOCK_TICKS = 100;
 const r = {};
 await send("initialize", {
   protocolVersion: "2025-06-18",
@@ -78,10 +91,15 @@ for (let i = 0; i < opts.seq; i++) {
 r.seq_p50_us = Math.round(q(lat, 0.5));
 r.seq_p99_us = Math.round(q(lat, 0.99));
 let s = performance.now();
+const cpu0 = cpuMicros();
 await Promise.all(
   Array.from({ length: opts.burst }, (_, i) => send("tools/call", { name: "echo", arguments: { text: `b${i}` } })),
 );
 r.burst_calls_per_s = Math.round(opts.burst / ((performance.now() - s) / 1000));
+// Work the process under test finishes after the last answer (events) counts too: read again after a pause.
+await new Promise((resolve) => setTimeout(resolve, 250));
+const cpu1 = cpuMicros();
+r.burst_cpu_us = cpu0 === null || cpu1 === null ? null : +((cpu1 - cpu0) / opts.burst).toFixed(1);
 s = performance.now();
 for (let i = 0; i < opts.blobn; i++) {
   const m = await send("tools/call", { name: "blob", arguments: { bytes: opts.blob } });

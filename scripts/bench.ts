@@ -18,6 +18,8 @@ interface Sample {
   seq_p50_us: number;
   seq_p99_us: number;
   burst_calls_per_s: number;
+  /** CPU µs of the process under test per pipelined call (all its threads; its server not included); null off Linux. */
+  burst_cpu_us: number | null;
   blob_MB_per_s: number;
   peak_rss_mib: number | null;
   exit: number | string;
@@ -179,11 +181,13 @@ function median(samples: readonly Sample[]): Sample {
   const of = (key: "startup_ms" | "seq_p50_us" | "seq_p99_us" | "burst_calls_per_s" | "blob_MB_per_s" | "exit_ms") =>
     mid(samples.map((s) => s[key]));
   const rss = samples.map((s) => s.peak_rss_mib).filter((v): v is number => v !== null);
+  const cpu = samples.map((s) => s.burst_cpu_us).filter((v): v is number => typeof v === "number");
   return {
     startup_ms: of("startup_ms"),
     seq_p50_us: of("seq_p50_us"),
     seq_p99_us: of("seq_p99_us"),
     burst_calls_per_s: of("burst_calls_per_s"),
+    burst_cpu_us: cpu.length === 0 ? null : mid(cpu),
     blob_MB_per_s: of("blob_MB_per_s"),
     peak_rss_mib: rss.length === 0 ? null : mid(rss),
     exit: samples.every((s) => s.exit === 0) ? 0 : samples.map((s) => s.exit).join("/"),
@@ -201,8 +205,8 @@ export function renderTable(rows: ReadonlyArray<{ label: string; sample: Sample 
     `${value - base >= 0 ? "+" : ""}${(value - base).toFixed(digits)}`;
   const percent = (value: number, base: number): string => (base === 0 ? "-" : `${Math.round((value / base) * 100)}%`);
   const lines = [
-    "| run | startup ms (Δ) | seq p50 µs (Δ) | seq p99 µs | pipelined calls/s (% bare) | 1 MiB results MB/s (% bare) | peak RSS MiB | exit after EOF |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| run | startup ms (Δ) | seq p50 µs (Δ) | seq p99 µs | pipelined calls/s (% bare) | CPU µs per pipelined call | 1 MiB results MB/s (% bare) | peak RSS MiB | exit after EOF |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const { label, sample: s } of rows) {
     const first = s === bare;
@@ -212,6 +216,7 @@ export function renderTable(rows: ReadonlyArray<{ label: string; sample: Sample 
       `${s.seq_p50_us}${first ? "" : ` (${delta(s.seq_p50_us, bare.seq_p50_us)})`}`,
       `${s.seq_p99_us}`,
       `${group(s.burst_calls_per_s)}${first ? "" : ` (${percent(s.burst_calls_per_s, bare.burst_calls_per_s)})`}`,
+      s.burst_cpu_us === null ? "n/a" : `${s.burst_cpu_us}`,
       `${s.blob_MB_per_s}${first ? "" : ` (${percent(s.blob_MB_per_s, bare.blob_MB_per_s)})`}`,
       s.peak_rss_mib === null ? "n/a" : `${s.peak_rss_mib}`,
       `${group(s.exit_ms)} ms${s.exit === 0 ? "" : ` (exit ${s.exit})`}`,

@@ -49,8 +49,13 @@ function expectComplete(result: Record<string, unknown>, tools = "echo,blob,fail
   for (const key of ["startup_ms", "seq_p50_us", "seq_p99_us", "burst_calls_per_s", "blob_MB_per_s", "exit_ms"])
     expect(typeof result[key]).toBe("number");
   expect(result.exit).toBe(0);
-  if (process.platform === "linux") expect(result.peak_rss_mib).toBeGreaterThan(0);
-  else expect(result.peak_rss_mib).toBeNull();
+  if (process.platform === "linux") {
+    expect(result.peak_rss_mib).toBeGreaterThan(0);
+    expect(result.burst_cpu_us).toBeGreaterThanOrEqual(0);
+  } else {
+    expect(result.peak_rss_mib).toBeNull();
+    expect(result.burst_cpu_us).toBeNull();
+  }
 }
 
 describe("every benchmark row carries the whole workload and exits 0 on EOF", () => {
@@ -75,6 +80,7 @@ test("the table: Δ and % against the bare server's row, RSS shown or n/a", () =
     seq_p50_us: 70 * scale,
     seq_p99_us: 200,
     burst_calls_per_s: 40_000 / scale,
+    burst_cpu_us: rss === null ? null : 2.5 * scale,
     blob_MB_per_s: 80 / scale,
     peak_rss_mib: rss,
     exit: 0,
@@ -85,10 +91,10 @@ test("the table: Δ and % against the bare server's row, RSS shown or n/a", () =
     { label: "proxy", sample: sample(2, null) },
   ]).split("\n");
   expect(table[0]).toBe(
-    "| run | startup ms (Δ) | seq p50 µs (Δ) | seq p99 µs | pipelined calls/s (% bare) | 1 MiB results MB/s (% bare) | peak RSS MiB | exit after EOF |",
+    "| run | startup ms (Δ) | seq p50 µs (Δ) | seq p99 µs | pipelined calls/s (% bare) | CPU µs per pipelined call | 1 MiB results MB/s (% bare) | peak RSS MiB | exit after EOF |",
   );
-  expect(table[2]).toBe("| bare server | 100 | 70 | 200 | 40 000 | 80 | 60 | 12 ms |");
-  expect(table[3]).toBe("| proxy | 200 (+100) | 140 (+70) | 200 | 20 000 (50%) | 40 (50%) | n/a | 12 ms |");
+  expect(table[2]).toBe("| bare server | 100 | 70 | 200 | 40 000 | 2.5 | 80 | 60 | 12 ms |");
+  expect(table[3]).toBe("| proxy | 200 (+100) | 140 (+70) | 200 | 20 000 (50%) | n/a | 40 (50%) | n/a | 12 ms |");
 });
 
 test("issue 15's targets are read off the same run's rows: met and not met", () => {
@@ -97,6 +103,7 @@ test("issue 15's targets are read off the same run's rows: met and not met", () 
     seq_p50_us: p50,
     seq_p99_us: p99,
     burst_calls_per_s: burst,
+    burst_cpu_us: 3,
     blob_MB_per_s: blob,
     peak_rss_mib: 50,
     exit: 0,
