@@ -47,7 +47,17 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
   const record: CallRecord =
     start === undefined
       ? call
-      : { ...call, tool: start.tool, paramsJson: start.paramsJson, intent: start.intent, expected: start.expected };
+      : {
+          seq: call.seq,
+          capturedAt: call.capturedAt,
+          tool: start.tool,
+          paramsJson: start.paramsJson,
+          durationMs: call.durationMs,
+          outcome: call.outcome,
+          errorBody: call.errorBody,
+          intent: start.intent,
+          expected: start.expected,
+        };
   const stats = toolStats(state, record.tool);
   const kept: CallRecord[] = [];
   if (record.outcome === "ok") stats.ok += 1;

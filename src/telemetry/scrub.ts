@@ -30,24 +30,24 @@ const TRUNCATION_MARKER = /\.\.\.\[truncated \d+ bytes\]$/;
 /** `_meta` keys that are correlation handles, not data: kept verbatim (as are the proxy's own `baton/` keys). */
 const VERBATIM_META_KEYS = new Set(["progressToken", "traceparent", "tracestate"]);
 /** Payload fields that are identifiers or enums chosen by the proxy or server, kept verbatim. */
-const VERBATIM_PAYLOAD_KEYS: Record<EventType, ReadonlySet<string>> = {
-  tool_call_start: new Set(["tool_name", "intent_source"]),
-  tool_call_end: new Set(["tool_name", "duration_ms"]),
-  tool_call_error: new Set(["tool_name", "error_type", "duration_ms"]),
-  annotation: new Set(),
-  surface_snapshot: new Set(["surface_hash"]),
-  resource_read_start: new Set(),
-  resource_read_end: new Set(["duration_ms"]),
-  resource_read_error: new Set(["error_type", "duration_ms"]),
-  resource_list_start: new Set(),
-  resource_list_end: new Set(["count", "duration_ms"]),
-  resource_list_error: new Set(["error_type", "duration_ms"]),
-  prompt_get_start: new Set(["name"]),
-  prompt_get_end: new Set(["name", "duration_ms"]),
-  prompt_get_error: new Set(["name", "error_type", "duration_ms"]),
-  prompt_list_start: new Set(),
-  prompt_list_end: new Set(["count", "duration_ms"]),
-  prompt_list_error: new Set(["error_type", "duration_ms"]),
+const VERBATIM_PAYLOAD_KEYS: Record<EventType, readonly string[]> = {
+  tool_call_start: ["tool_name", "intent_source"],
+  tool_call_end: ["tool_name", "duration_ms"],
+  tool_call_error: ["tool_name", "error_type", "duration_ms"],
+  annotation: [],
+  surface_snapshot: ["surface_hash"],
+  resource_read_start: [],
+  resource_read_end: ["duration_ms"],
+  resource_read_error: ["error_type", "duration_ms"],
+  resource_list_start: [],
+  resource_list_end: ["count", "duration_ms"],
+  resource_list_error: ["error_type", "duration_ms"],
+  prompt_get_start: ["name"],
+  prompt_get_end: ["name", "duration_ms"],
+  prompt_get_error: ["name", "error_type", "duration_ms"],
+  prompt_list_start: [],
+  prompt_list_end: ["count", "duration_ms"],
+  prompt_list_error: ["error_type", "duration_ms"],
 };
 
 export interface ScrubOptions {
@@ -74,7 +74,8 @@ interface Walk {
   bytesLeft: number;
   nodesLeft: number;
   readonly stats: ScrubStats;
-  readonly ancestors: Set<object>;
+  /** The objects on the path to the value being visited (depth ≤ MAX_DEPTH: a short array beats a Set's hashing). */
+  readonly ancestors: object[];
 }
 
 const encoder = new TextEncoder();
@@ -103,7 +104,7 @@ export function scrubValue(value: unknown, options: ScrubOptions, stats?: ScrubS
 export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) => BatonEvent {
   const matchKey = createKeyMatcher(options.extraKeys);
   // One walk's ancestors at a time (the scrubber never re-enters): empty again after every walk.
-  const ancestors = new Set<object>();
+  const ancestors: object[] = [];
   return (event) => {
     const walk = startWalk(options, matchKey, { redactions: {}, truncated: 0 }, ancestors);
     walk.redact = options.mode === "on" && event.event_type !== "surface_snapshot";
@@ -112,20 +113,11 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
       unknown
     >;
     const verbatim = VERBATIM_PAYLOAD_KEYS[event.event_type] ?? NO_KEYS;
-    let payload: Record<string, unknown> | undefined;
     // Scalars first so one huge `result` cannot starve short texts of the byte budget. (Two passes
     // over the keys, no closures or key arrays: this runs for every event.)
     const keys = Object.keys(source);
-    for (const containers of [false, true]) {
-      for (const key of keys) {
-        const value = source[key];
-        if (verbatim.has(key) || (typeof value === "object" && value !== null) !== containers) continue;
-        const next = visitGuarded(value, walk);
-        if (next === value) continue;
-        payload ??= { ...source };
-        payload[key] = next;
-      }
-    }
+    let payload = scrubFields(source, keys, verbatim, false, walk, undefined);
+    payload = scrubFields(source, keys, verbatim, true, walk, payload);
     if (event.event_type === "surface_snapshot" && Array.isArray(source.tools) && !source.tools.every(isObject)) {
       payload ??= { ...source };
       payload.tools = (payload.tools as unknown[]).filter(isObject); // schema: objects only
@@ -145,7 +137,31 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
   };
 }
 
-const NO_KEYS: ReadonlySet<string> = new Set();
+const NO_KEYS: readonly string[] = [];
+
+/**
+ * One pass over the payload's scalar (`containers` false) or container fields; returns the copy
+ * made on the first change (or `payload`, the earlier pass's copy). Verbatim keys are a list of at
+ * most three: `includes` on it is cheaper than a Set lookup per key.
+ */
+function scrubFields(
+  source: Record<string, unknown>,
+  keys: readonly string[],
+  verbatim: readonly string[],
+  containers: boolean,
+  walk: Walk,
+  payload: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  for (const key of keys) {
+    const value = source[key];
+    if ((typeof value === "object" && value !== null) !== containers || verbatim.includes(key)) continue;
+    const next = visitGuarded(value, walk);
+    if (next === value) continue;
+    payload ??= { ...source };
+    payload[key] = next;
+  }
+  return payload;
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -154,7 +170,7 @@ function startWalk(
   options: ScrubOptions,
   matchKey: KeyMatcher,
   stats: ScrubStats,
-  ancestors: Set<object> = new Set(),
+  ancestors: object[] = [],
 ): Walk {
   return {
     redact: options.mode === "on",
@@ -180,7 +196,7 @@ function visitGuarded(value: unknown, walk: Walk): unknown {
   try {
     return visit(value, 0, walk);
   } catch {
-    walk.ancestors.clear(); // a throw skipped the `finally`s of nested visits? never leave entries behind
+    walk.ancestors.length = 0; // a throw skipped the `finally`s of nested visits? never leave entries behind
     return "[unscrubbable]";
   }
 }
@@ -190,7 +206,7 @@ function scrubMeta(meta: Record<string, unknown> | null, walk: Walk): Record<str
   try {
     return scrubMetaEntries(meta, walk);
   } catch {
-    walk.ancestors.clear();
+    walk.ancestors.length = 0;
     return null;
   }
 }
@@ -233,8 +249,8 @@ function visit(value: unknown, depth: number, walk: Walk): unknown {
   }
   if (value === null) return null;
   if (depth >= MAX_DEPTH) return truncated(walk, "[truncated: depth]");
-  if (walk.ancestors.has(value)) return truncated(walk, "[truncated: cycle]");
-  walk.ancestors.add(value);
+  if (walk.ancestors.includes(value)) return truncated(walk, "[truncated: cycle]");
+  walk.ancestors.push(value);
   try {
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === "function") return visit(toJSON.call(value), depth, walk); // Date and friends
@@ -276,7 +292,7 @@ function visit(value: unknown, depth: number, walk: Walk): unknown {
     out[TRUNCATED] = truncated(walk, `${keys.length - MAX_ITEMS} more keys`);
     return out;
   } finally {
-    walk.ancestors.delete(value);
+    walk.ancestors.pop(); // always `value`: every nested visit pushed and popped its own
   }
 }
 
