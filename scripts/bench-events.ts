@@ -96,7 +96,11 @@ async function throughSinks(sinks: readonly Sink[], events: readonly BatonEvent[
 
 /** The whole hub: emits every draft (in dispatcher batches, letting the background run between them), then shuts down. */
 async function throughHub(sinks: Sink[]): Promise<void> {
-  const hub = createTelemetryHub({ config: { ...IDENTITY, scrub: "on", scrubKeys: [] }, logger: createMemoryLogger(), sinks });
+  const hub = createTelemetryHub({
+    config: { ...IDENTITY, scrub: "on", scrubKeys: [] },
+    logger: createMemoryLogger(),
+    sinks,
+  });
   const report = createReportState();
   const session = hub.openSession((event) => foldEvent(report, event));
   for (let i = 0; i < DRAFTS.length; i++) {
@@ -126,7 +130,8 @@ export async function main(): Promise<void> {
       stamp: await median(
         () => undefined,
         () => {
-          for (let i = 0; i < EVENTS; i++) envelope.complete(DRAFTS[i] as EventDraft, undefined, 0, marks[i] as StampMark);
+          for (let i = 0; i < EVENTS; i++)
+            envelope.complete(DRAFTS[i] as EventDraft, undefined, 0, marks[i] as StampMark);
         },
       ),
       scrub: await median(

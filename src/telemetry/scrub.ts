@@ -166,12 +166,7 @@ function scrubFields(
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-function startWalk(
-  options: ScrubOptions,
-  matchKey: KeyMatcher,
-  stats: ScrubStats,
-  ancestors: object[] = [],
-): Walk {
+function startWalk(options: ScrubOptions, matchKey: KeyMatcher, stats: ScrubStats, ancestors: object[] = []): Walk {
   return {
     redact: options.mode === "on",
     matchKey,
