@@ -73,7 +73,7 @@ interface Walk {
   readonly maxFieldBytes: number;
   bytesLeft: number;
   nodesLeft: number;
-  readonly stats: ScrubStats;
+  stats: ScrubStats;
   /** The objects on the path to the value being visited (depth ≤ MAX_DEPTH: a short array beats a Set's hashing). */
   readonly ancestors: object[];
 }
@@ -102,11 +102,16 @@ export function scrubValue(value: unknown, options: ScrubOptions, stats?: ScrubS
  * if something was redacted) and `runtime_meta["baton/truncated"]` (count, only if something was cut).
  */
 export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) => BatonEvent {
-  const matchKey = createKeyMatcher(options.extraKeys);
-  // One walk's ancestors at a time (the scrubber never re-enters): empty again after every walk.
-  const ancestors: object[] = [];
+  // One walk at a time (the scrubber never re-enters), reset per event rather than allocated: its
+  // ancestors are empty again after every walk, and its redaction counts are handed to the event
+  // that has some (then replaced) or left empty.
+  const walk = startWalk(options, createKeyMatcher(options.extraKeys), { redactions: {}, truncated: 0 });
+  const maxEventBytes = walk.bytesLeft;
   return (event) => {
-    const walk = startWalk(options, matchKey, { redactions: {}, truncated: 0 }, ancestors);
+    walk.bytesLeft = maxEventBytes;
+    walk.nodesLeft = MAX_EVENT_NODES;
+    walk.stats.truncated = 0;
+    if (hasOwnKeys(walk.stats.redactions)) walk.stats = { redactions: {}, truncated: 0 }; // an earlier event threw midway
     walk.redact = options.mode === "on" && event.event_type !== "surface_snapshot";
     const source = (typeof event.payload === "object" && event.payload !== null ? event.payload : {}) as Record<
       string,
@@ -125,9 +130,13 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
     walk.redact = options.mode === "on";
     let meta = scrubMeta(event.runtime_meta, walk);
     const { redactions, truncated } = walk.stats;
-    if (Object.keys(redactions).length > 0 || truncated > 0) {
+    const redacted = hasOwnKeys(redactions);
+    if (redacted || truncated > 0) {
       meta = { ...meta };
-      if (Object.keys(redactions).length > 0) meta[META_SCRUBBED] = redactions;
+      if (redacted) {
+        meta[META_SCRUBBED] = redactions; // now the event's: the next walk counts into a new object
+        walk.stats = { redactions: {}, truncated: 0 };
+      }
       // Adds to a count the proxy's hot-path bound may already have set.
       if (truncated > 0)
         meta[META_TRUNCATED] = truncated + (typeof meta[META_TRUNCATED] === "number" ? meta[META_TRUNCATED] : 0);
@@ -138,6 +147,12 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
 }
 
 const NO_KEYS: readonly string[] = [];
+
+/** `Object.keys(value).length > 0` without building the array. */
+function hasOwnKeys(value: object): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return true;
+  return false;
+}
 
 /**
  * One pass over the payload's scalar (`containers` false) or container fields; returns the copy
