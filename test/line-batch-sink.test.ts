@@ -2,11 +2,20 @@
 
 import { describe, expect, test } from "bun:test";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
-import { batchText, createLineBatchSink } from "../src/telemetry/sinks/line-batch-sink.ts";
+import { batchText, createLineBatchSink, joinLines } from "../src/telemetry/sinks/line-batch-sink.ts";
 
 const event = {} as BatonEvent; // line sinks read the pre-serialised line only
 const lines = (from: number, to: number): string[] =>
   Array.from({ length: to - from }, (_, i) => JSON.stringify({ n: from + i, text: "naïve ✓" }));
+
+describe("joinLines", () => {
+  test("every line ends in a newline, the input is left as it was", () => {
+    const input = ['{"a":1}', "", '{"c":"✓"}'];
+    expect(joinLines(input)).toBe('{"a":1}\n\n{"c":"✓"}\n');
+    expect(input).toEqual(['{"a":1}', "", '{"c":"✓"}']);
+    expect(joinLines(["x"])).toBe("x\n");
+  });
+});
 
 describe("batchText", () => {
   test("one line per entry, each ending in a newline", () => {

@@ -41,7 +41,7 @@ export function buildBodies(lines: readonly string[], maxEvents: number, maxBody
   let chunk: string[] = [];
   let size = 0;
   const close = (): void => {
-    if (chunk.length > 0) bodies.push(`{"events":[${chunk.join(",")}]}`);
+    if (chunk.length > 0) bodies.push(wrapEvents(chunk));
     chunk = [];
     size = 0;
   };
@@ -52,6 +52,18 @@ export function buildBodies(lines: readonly string[], maxEvents: number, maxBody
   }
   close();
   return bodies;
+}
+
+/**
+ * `{"events":[…]}` as one flat string: the brackets go onto the first and last lines (short copies)
+ * so the join builds the body at once; a template around the join is a rope that `fetch` flattens
+ * into a second copy of every body.
+ */
+function wrapEvents(lines: string[]): string {
+  const last = lines.length - 1;
+  lines[0] = `{"events":[${lines[0]}`;
+  lines[last] = `${lines[last]}]}`;
+  return lines.join(",");
 }
 
 /**
