@@ -329,12 +329,39 @@ describe("what the queues keep", () => {
     await both.dispatcher.shutdown();
     expect(seen.map((s) => (s.event as { sequence_number: number }).sequence_number)).toEqual([0, 1]);
     expect(linesOnly.map((s) => JSON.parse(s.line).sequence_number)).toEqual([0, 1]);
+    // Each lane keeps only what its own sink reads, whatever the other sinks read.
+    expect(linesOnly.map((s) => s.event)).toEqual([undefined, undefined]);
     const onlyLines: { event: unknown; line: string }[] = [];
     const alone = setup([{ ...writer, write: (event, line) => void onlyLines.push({ event, line }) }]);
     alone.enqueue(0, 2);
     await alone.dispatcher.shutdown();
     expect(onlyLines.map((s) => s.event)).toEqual([undefined, undefined]);
     expect(onlyLines.map((s) => JSON.parse(s.line).sequence_number)).toEqual([0, 1]);
+  });
+
+  test("a sink that reads events only (usesLine false) gets no lines; its neighbours still do", async () => {
+    const spans: { event: unknown; line: string }[] = [];
+    const eventsOnly: Sink = {
+      label: "events",
+      usesLine: false,
+      write: (event, line) => void spans.push({ event, line }),
+      flush: async () => {},
+      close: async () => {},
+    };
+    const lines: string[] = [];
+    const writer: Sink = {
+      label: "lines",
+      usesEvent: false,
+      write: (_event, line) => void lines.push(line),
+      flush: async () => {},
+      close: async () => {},
+    };
+    const both = setup([eventsOnly, writer]);
+    both.enqueue(0, 3);
+    await both.dispatcher.shutdown();
+    expect(spans.map((s) => (s.event as { sequence_number: number }).sequence_number)).toEqual([0, 1, 2]);
+    expect(spans.map((s) => s.line)).toEqual(["", "", ""]);
+    expect(lines.map((l) => JSON.parse(l).sequence_number)).toEqual([0, 1, 2]);
   });
 });
 

@@ -2,7 +2,12 @@
 
 import { describe, expect, test } from "bun:test";
 import { createKeyMatcher } from "../src/telemetry/scrub-keys.ts";
-import { redactText } from "../src/telemetry/scrub-patterns.ts";
+import {
+  redactText,
+  redactTextFully,
+  SHORT_DIGIT_PASS_CHARS,
+  SHORT_TEXT_CHARS,
+} from "../src/telemetry/scrub-patterns.ts";
 import { isCardNumber, isIbanValid, isIpv6, isLuhnValid } from "../src/telemetry/scrub-validators.ts";
 
 function redact(text: string): { out: string; counts: Record<string, number> } {
@@ -147,6 +152,52 @@ describe("redactText", () => {
     const blob = Buffer.from(new Uint8Array(3000).map((_, i) => (i * 7919) % 256)).toString("base64");
     expect(redactText(blob, {})).toBe(blob);
     expect(redactText(`data:image/png;base64,${blob}`, {})).toBe(`data:image/png;base64,${blob}`);
+  });
+});
+
+describe("the short-text shortcut gives the passes' own answers", () => {
+  /** Both paths on the same text: same output, same counts. */
+  const same = (text: string): void => {
+    const fast: Record<string, number> = {};
+    const full: Record<string, number> = {};
+    expect([redactText(text, fast), fast]).toEqual([redactTextFully(text, full), full]);
+  };
+
+  test("the thresholds derived from the passes: a provider token (15) and a digit pass (7)", () => {
+    expect(SHORT_TEXT_CHARS).toBe(15);
+    expect(SHORT_DIGIT_PASS_CHARS).toBe(7);
+  });
+
+  test("at the thresholds: the shortest JWT and IPv4 address are still redacted", () => {
+    // 16 characters, the JWT pass's minimum (its `-` lets it past the trigger check), and 7, the digit passes'.
+    for (const [text, out] of [
+      ["eyJab-de.fghij.k", "[jwt]"],
+      ["1.2.3.4", "[ip]"],
+      ["a@b.io", "[email]"],
+      ["fe80::1", "[ip]"],
+    ] as const) {
+      expect(redactText(text, {})).toBe(out);
+      same(text);
+    }
+  });
+
+  test("200 000 random short strings over the characters every pattern is made of", () => {
+    const alphabet = "aeJyxkKIAsghp0123456789@:._-/+= ()#";
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 200_000; i++) {
+      let text = "";
+      for (let n = next(SHORT_TEXT_CHARS + 4); n > 0; n--) text += alphabet[next(alphabet.length)];
+      same(text);
+    }
+  });
+
+  test("every entry of the redacted and kept lists", () => {
+    for (const [input] of REDACTED) same(input);
+    for (const input of KEPT) same(input);
   });
 });
 

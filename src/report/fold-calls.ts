@@ -44,31 +44,53 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
   const key = callId ?? shiftFromQueue(state.anonymousByTool, call.tool);
   const start = key === undefined ? undefined : state.pending.get(key);
   if (key !== undefined) state.pending.delete(key);
-  const record: CallRecord =
-    start === undefined
-      ? call
-      : { ...call, tool: start.tool, paramsJson: start.paramsJson, intent: start.intent, expected: start.expected };
-  const stats = toolStats(state, record.tool);
-  const kept: CallRecord[] = [];
-  if (record.outcome === "ok") stats.ok += 1;
+  // The call with its start's facts is built only when it is kept (errored or among the slowest):
+  // an ok call of ordinary duration, nearly every call, only counts.
+  let record: CallRecord | undefined;
+  const stats = toolStats(state, start?.tool ?? call.tool);
+  // An outcome seen before its start keeps its records for the start to complete (see foldStart).
+  const kept: CallRecord[] | undefined = start === undefined && callId !== null ? [] : undefined;
+  if (call.outcome === "ok") stats.ok += 1;
   else {
     stats.errors += 1;
-    stats.firstErrorSeq = stats.firstErrorSeq === null ? record.seq : Math.min(stats.firstErrorSeq, record.seq);
-    addCount(stats.errorTypes, record.outcome);
-    addCount(state.errorTypes, record.outcome);
+    stats.firstErrorSeq = stats.firstErrorSeq === null ? call.seq : Math.min(stats.firstErrorSeq, call.seq);
+    addCount(stats.errorTypes, call.outcome);
+    addCount(state.errorTypes, call.outcome);
     state.erroredTotal += 1;
+    record = start === undefined ? call : withStart(call, start);
     state.errored.push(record);
     if (state.errored.length > MAX_ERRORED_CALLS) state.errored.shift();
-    kept.push(record);
+    kept?.push(record);
   }
-  if (record.durationMs !== null) {
-    addDuration(stats.durations, record.durationMs);
-    if (keepIfSlowest(state.slowest, record) && !kept.includes(record)) kept.push(record);
+  if (call.durationMs !== null) {
+    addDuration(stats.durations, call.durationMs);
+    const at = slowRank(state.slowest, call.durationMs);
+    if (at !== -1) {
+      const slow = record ?? (start === undefined ? call : withStart(call, start));
+      state.slowest.splice(at, 0, slow);
+      if (state.slowest.length > MAX_SLOW_CALLS) state.slowest.pop();
+      if (slow !== record) kept?.push(slow);
+    }
   }
-  if (start === undefined && callId !== null) {
+  if (kept !== undefined && callId !== null) {
     state.orphans.set(callId, kept);
     if (state.orphans.size > MAX_PENDING_CALLS) takeOldest(state.orphans);
   }
+}
+
+/** An outcome with its start's tool, params and intent (an outcome alone knows only its tool). */
+function withStart(call: CallRecord, start: PendingCall): CallRecord {
+  return {
+    seq: call.seq,
+    capturedAt: call.capturedAt,
+    tool: start.tool,
+    paramsJson: start.paramsJson,
+    durationMs: call.durationMs,
+    outcome: call.outcome,
+    errorBody: call.errorBody,
+    intent: start.intent,
+    expected: start.expected,
+  };
 }
 
 /** The key `tool`'s calls are counted under: its own name, or OTHER_TOOLS once MAX_TRACKED_TOOLS names are taken. */
@@ -130,13 +152,13 @@ function shiftFromQueue(queues: Map<string, string[]>, tool: string): string | u
   return key;
 }
 
-/** Keeps `slowest` sorted slowest first (ties: earlier call first); true when `record` was kept. */
-function keepIfSlowest(slowest: CallRecord[], record: CallRecord): boolean {
-  const ms = record.durationMs ?? 0;
+/**
+ * Where a call of `ms` goes in `slowest` (sorted slowest first; ties: earlier call first), or -1
+ * when it is not among the MAX_SLOW_CALLS slowest. The caller inserts there and pops the tail.
+ */
+function slowRank(slowest: readonly CallRecord[], ms: number): number {
   const last = slowest[slowest.length - 1];
-  if (slowest.length >= MAX_SLOW_CALLS && last !== undefined && (last.durationMs ?? 0) >= ms) return false;
-  const index = slowest.findIndex((r) => (r.durationMs ?? 0) < ms);
-  slowest.splice(index === -1 ? slowest.length : index, 0, record);
-  if (slowest.length > MAX_SLOW_CALLS) slowest.pop();
-  return true;
+  if (slowest.length >= MAX_SLOW_CALLS && last !== undefined && (last.durationMs ?? 0) >= ms) return -1;
+  for (let i = 0; i < slowest.length; i++) if ((slowest[i]?.durationMs ?? 0) < ms) return i;
+  return slowest.length;
 }

@@ -23,11 +23,21 @@ export function compactJson(value: unknown): string {
   }
 }
 
+const Z_CODE = 90; // "Z"
+const T_CODE = 84; // "T"
+
 /** Orders two RFC 3339 instants by time (ties and unparsable values fall back to string order). */
 export function compareInstants(a: string, b: string): number {
   // Same-shaped UTC stamps (the proxy always writes 2026-11-24T07:01:26.123456Z) order as strings:
   // no parsing on the fold's hot path; anything else is parsed.
-  if (a.length === b.length && a.endsWith("Z") && b.endsWith("Z") && a[10] === "T" && b[10] === "T")
+  const last = a.length - 1;
+  if (
+    a.length === b.length &&
+    a.charCodeAt(last) === Z_CODE &&
+    b.charCodeAt(last) === Z_CODE &&
+    a.charCodeAt(10) === T_CODE &&
+    b.charCodeAt(10) === T_CODE
+  )
     return a < b ? -1 : a > b ? 1 : 0;
   const diff = Date.parse(a) - Date.parse(b);
   return Number.isFinite(diff) && diff !== 0 ? Math.sign(diff) : a < b ? -1 : a > b ? 1 : 0;

@@ -114,8 +114,6 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   let shuttingDown = false;
   let shutdownPromise: Promise<void> | undefined;
   let lastObserveErrorAt = -Infinity;
-  // Queued entries hold the event object only if some sink reads it (memory under a dead console).
-  const keepEvents = options.sinks.some((sink) => sink.usesEvent !== false);
   const lanes = options.sinks.map((sink) =>
     createSinkLane(sink, {
       clock,
@@ -202,9 +200,8 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
           options.logger.warn(`event observer failed (the session report may be incomplete): ${describeError(error)}`);
         }
       }
-      const entry = { event: keepEvents ? event : undefined, line }; // one entry shared by every lane
       for (const lane of lanes) {
-        lane.push(entry);
+        lane.push(event, line); // each lane keeps only what its sink reads
         if (eager && lane.size() >= maxBatch) lane.pump();
       }
     });

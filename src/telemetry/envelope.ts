@@ -79,12 +79,16 @@ export interface StampMark {
  * Returns a function that turns drafts into full events for one session. `sequence_number`
  * starts at 1 and increases by one per event, in the order drafts are marked. `dropped` (events
  * lost so far) goes into `runtime_meta` when positive, on a copy: the draft is never changed.
- * `stamp` does both steps at once; `mark` (hot path) then `complete` (background) split them.
+ * `stamp` does both steps at once; `mark` (hot path) then `complete` (background) split them
+ * (`nextSequence` and `now` are `mark` in parts, for a caller keeping them in a record of its own).
  */
 export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock = SYSTEM_ENVELOPE_CLOCK) {
   const sessionId = clock.uuid();
   let sequence = 0;
-  const mark = (): StampMark => ({ sequence: ++sequence, epochMs: clock.nowEpochMs() });
+  /** The next sequence number (the hot path stores it with `now()` in its own record: no mark object per event). */
+  const nextSequence = (): number => ++sequence;
+  const now = (): number => clock.nowEpochMs();
+  const mark = (): StampMark => ({ sequence: nextSequence(), epochMs: now() });
   const complete = (
     draft: EventDraft,
     context: RequestContext | undefined,
@@ -114,6 +118,8 @@ export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock 
   return {
     sessionId,
     mark,
+    nextSequence,
+    now,
     complete,
     stamp: (draft: EventDraft, context?: RequestContext, dropped = 0): BatonEvent =>
       complete(draft, context, dropped, mark()),

@@ -157,11 +157,48 @@ const PASSES: readonly Pass[] = [
 const MIN_BLOB_CHARS = 256;
 const BASE64_BLOB = /^(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/=]+$/;
 
+/** A pass that cannot run without an `@` or a `:` in the text (its `needs` contain one). */
+const needsAtOrColon = (pass: Pass): boolean => pass.needs?.some((n) => n !== undefined && /[@:]/.test(n)) === true;
+/**
+ * Below this length only passes that need an `@`, a `:` or a digit can run: the shortest pass that
+ * needs none of them (a provider token, 15) sets it. Derived from PASSES so it follows their changes.
+ */
+export const SHORT_TEXT_CHARS = Math.min(
+  ...PASSES.filter((p) => !needsAtOrColon(p) && !p.needsDigit).map((p) => p.minChars),
+);
+/** Of those, the shortest pass that needs only a digit (IBAN, card, IPv4, phone: 7). */
+export const SHORT_DIGIT_PASS_CHARS = Math.min(
+  ...PASSES.filter((p) => !needsAtOrColon(p) && p.needsDigit === true).map((p) => p.minChars),
+);
+
 /**
  * Replaces every pattern match in `text` with its `[label]` and counts it in `counts`.
  * Returns `text` itself (same reference) when nothing matched. Never throws.
  */
 export function redactText(text: string, counts: RedactionCounts): string {
+  // Most strings in events are short words, ids and numbers (`b123`, `text`, `echo`): one scan of
+  // their characters shows that no pass could run (the same answer the passes would give, cheaper
+  // than the trigger regex and the pass loop).
+  if (text.length < SHORT_TEXT_CHARS && cannotMatchShort(text)) return text;
+  return redactTextFully(text, counts);
+}
+
+/** A text shorter than SHORT_TEXT_CHARS with no `@`, no `:`, and no digit unless it is too short for a digit pass. */
+function cannotMatchShort(text: string): boolean {
+  let digit = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === AT_CODE || code === COLON_CODE) return false;
+    if (code >= 48 && code <= 57) digit = true;
+  }
+  return !digit || text.length < SHORT_DIGIT_PASS_CHARS;
+}
+
+const AT_CODE = 64;
+const COLON_CODE = 58;
+
+/** {@link redactText} without the short-text shortcut (exported so tests can hold the two to the same answers). */
+export function redactTextFully(text: string, counts: RedactionCounts): string {
   if (text.length < MIN_CANDIDATE_CHARS || !ANY_TRIGGER.test(text)) return text;
   if (text.length >= MIN_BLOB_CHARS && BASE64_BLOB.test(text)) return text;
   const hasDigit = DIGIT.test(text);

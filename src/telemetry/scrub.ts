@@ -30,24 +30,24 @@ const TRUNCATION_MARKER = /\.\.\.\[truncated \d+ bytes\]$/;
 /** `_meta` keys that are correlation handles, not data: kept verbatim (as are the proxy's own `baton/` keys). */
 const VERBATIM_META_KEYS = new Set(["progressToken", "traceparent", "tracestate"]);
 /** Payload fields that are identifiers or enums chosen by the proxy or server, kept verbatim. */
-const VERBATIM_PAYLOAD_KEYS: Record<EventType, ReadonlySet<string>> = {
-  tool_call_start: new Set(["tool_name", "intent_source"]),
-  tool_call_end: new Set(["tool_name", "duration_ms"]),
-  tool_call_error: new Set(["tool_name", "error_type", "duration_ms"]),
-  annotation: new Set(),
-  surface_snapshot: new Set(["surface_hash"]),
-  resource_read_start: new Set(),
-  resource_read_end: new Set(["duration_ms"]),
-  resource_read_error: new Set(["error_type", "duration_ms"]),
-  resource_list_start: new Set(),
-  resource_list_end: new Set(["count", "duration_ms"]),
-  resource_list_error: new Set(["error_type", "duration_ms"]),
-  prompt_get_start: new Set(["name"]),
-  prompt_get_end: new Set(["name", "duration_ms"]),
-  prompt_get_error: new Set(["name", "error_type", "duration_ms"]),
-  prompt_list_start: new Set(),
-  prompt_list_end: new Set(["count", "duration_ms"]),
-  prompt_list_error: new Set(["error_type", "duration_ms"]),
+const VERBATIM_PAYLOAD_KEYS: Record<EventType, readonly string[]> = {
+  tool_call_start: ["tool_name", "intent_source"],
+  tool_call_end: ["tool_name", "duration_ms"],
+  tool_call_error: ["tool_name", "error_type", "duration_ms"],
+  annotation: [],
+  surface_snapshot: ["surface_hash"],
+  resource_read_start: [],
+  resource_read_end: ["duration_ms"],
+  resource_read_error: ["error_type", "duration_ms"],
+  resource_list_start: [],
+  resource_list_end: ["count", "duration_ms"],
+  resource_list_error: ["error_type", "duration_ms"],
+  prompt_get_start: ["name"],
+  prompt_get_end: ["name", "duration_ms"],
+  prompt_get_error: ["name", "error_type", "duration_ms"],
+  prompt_list_start: [],
+  prompt_list_end: ["count", "duration_ms"],
+  prompt_list_error: ["error_type", "duration_ms"],
 };
 
 export interface ScrubOptions {
@@ -73,8 +73,9 @@ interface Walk {
   readonly maxFieldBytes: number;
   bytesLeft: number;
   nodesLeft: number;
-  readonly stats: ScrubStats;
-  readonly ancestors: Set<object>;
+  stats: ScrubStats;
+  /** The objects on the path to the value being visited (depth ≤ MAX_DEPTH: a short array beats a Set's hashing). */
+  readonly ancestors: object[];
 }
 
 const encoder = new TextEncoder();
@@ -101,31 +102,27 @@ export function scrubValue(value: unknown, options: ScrubOptions, stats?: ScrubS
  * if something was redacted) and `runtime_meta["baton/truncated"]` (count, only if something was cut).
  */
 export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) => BatonEvent {
-  const matchKey = createKeyMatcher(options.extraKeys);
-  // One walk's ancestors at a time (the scrubber never re-enters): empty again after every walk.
-  const ancestors = new Set<object>();
+  // One walk at a time (the scrubber never re-enters), reset per event rather than allocated: its
+  // ancestors are empty again after every walk, and its redaction counts are handed to the event
+  // that has some (then replaced) or left empty.
+  const walk = startWalk(options, createKeyMatcher(options.extraKeys), { redactions: {}, truncated: 0 });
+  const maxEventBytes = walk.bytesLeft;
   return (event) => {
-    const walk = startWalk(options, matchKey, { redactions: {}, truncated: 0 }, ancestors);
+    walk.bytesLeft = maxEventBytes;
+    walk.nodesLeft = MAX_EVENT_NODES;
+    walk.stats.truncated = 0;
+    if (hasOwnKeys(walk.stats.redactions)) walk.stats = { redactions: {}, truncated: 0 }; // an earlier event threw midway
     walk.redact = options.mode === "on" && event.event_type !== "surface_snapshot";
     const source = (typeof event.payload === "object" && event.payload !== null ? event.payload : {}) as Record<
       string,
       unknown
     >;
     const verbatim = VERBATIM_PAYLOAD_KEYS[event.event_type] ?? NO_KEYS;
-    let payload: Record<string, unknown> | undefined;
     // Scalars first so one huge `result` cannot starve short texts of the byte budget. (Two passes
     // over the keys, no closures or key arrays: this runs for every event.)
     const keys = Object.keys(source);
-    for (const containers of [false, true]) {
-      for (const key of keys) {
-        const value = source[key];
-        if (verbatim.has(key) || (typeof value === "object" && value !== null) !== containers) continue;
-        const next = visitGuarded(value, walk);
-        if (next === value) continue;
-        payload ??= { ...source };
-        payload[key] = next;
-      }
-    }
+    let payload = scrubFields(source, keys, verbatim, false, walk, undefined);
+    payload = scrubFields(source, keys, verbatim, true, walk, payload);
     if (event.event_type === "surface_snapshot" && Array.isArray(source.tools) && !source.tools.every(isObject)) {
       payload ??= { ...source };
       payload.tools = (payload.tools as unknown[]).filter(isObject); // schema: objects only
@@ -133,9 +130,13 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
     walk.redact = options.mode === "on";
     let meta = scrubMeta(event.runtime_meta, walk);
     const { redactions, truncated } = walk.stats;
-    if (Object.keys(redactions).length > 0 || truncated > 0) {
+    const redacted = hasOwnKeys(redactions);
+    if (redacted || truncated > 0) {
       meta = { ...meta };
-      if (Object.keys(redactions).length > 0) meta[META_SCRUBBED] = redactions;
+      if (redacted) {
+        meta[META_SCRUBBED] = redactions; // now the event's: the next walk counts into a new object
+        walk.stats = { redactions: {}, truncated: 0 };
+      }
       // Adds to a count the proxy's hot-path bound may already have set.
       if (truncated > 0)
         meta[META_TRUNCATED] = truncated + (typeof meta[META_TRUNCATED] === "number" ? meta[META_TRUNCATED] : 0);
@@ -145,17 +146,42 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
   };
 }
 
-const NO_KEYS: ReadonlySet<string> = new Set();
+const NO_KEYS: readonly string[] = [];
+
+/** `Object.keys(value).length > 0` without building the array. */
+function hasOwnKeys(value: object): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return true;
+  return false;
+}
+
+/**
+ * One pass over the payload's scalar (`containers` false) or container fields; returns the copy
+ * made on the first change (or `payload`, the earlier pass's copy). Verbatim keys are a list of at
+ * most three: `includes` on it is cheaper than a Set lookup per key.
+ */
+function scrubFields(
+  source: Record<string, unknown>,
+  keys: readonly string[],
+  verbatim: readonly string[],
+  containers: boolean,
+  walk: Walk,
+  payload: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  for (const key of keys) {
+    const value = source[key];
+    if ((typeof value === "object" && value !== null) !== containers || verbatim.includes(key)) continue;
+    const next = visitGuarded(value, walk);
+    if (next === value) continue;
+    payload ??= { ...source };
+    payload[key] = next;
+  }
+  return payload;
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-function startWalk(
-  options: ScrubOptions,
-  matchKey: KeyMatcher,
-  stats: ScrubStats,
-  ancestors: Set<object> = new Set(),
-): Walk {
+function startWalk(options: ScrubOptions, matchKey: KeyMatcher, stats: ScrubStats, ancestors: object[] = []): Walk {
   return {
     redact: options.mode === "on",
     matchKey,
@@ -180,7 +206,7 @@ function visitGuarded(value: unknown, walk: Walk): unknown {
   try {
     return visit(value, 0, walk);
   } catch {
-    walk.ancestors.clear(); // a throw skipped the `finally`s of nested visits? never leave entries behind
+    walk.ancestors.length = 0; // a throw skipped the `finally`s of nested visits? never leave entries behind
     return "[unscrubbable]";
   }
 }
@@ -190,7 +216,7 @@ function scrubMeta(meta: Record<string, unknown> | null, walk: Walk): Record<str
   try {
     return scrubMetaEntries(meta, walk);
   } catch {
-    walk.ancestors.clear();
+    walk.ancestors.length = 0;
     return null;
   }
 }
@@ -233,8 +259,8 @@ function visit(value: unknown, depth: number, walk: Walk): unknown {
   }
   if (value === null) return null;
   if (depth >= MAX_DEPTH) return truncated(walk, "[truncated: depth]");
-  if (walk.ancestors.has(value)) return truncated(walk, "[truncated: cycle]");
-  walk.ancestors.add(value);
+  if (walk.ancestors.includes(value)) return truncated(walk, "[truncated: cycle]");
+  walk.ancestors.push(value);
   try {
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === "function") return visit(toJSON.call(value), depth, walk); // Date and friends
@@ -276,7 +302,7 @@ function visit(value: unknown, depth: number, walk: Walk): unknown {
     out[TRUNCATED] = truncated(walk, `${keys.length - MAX_ITEMS} more keys`);
     return out;
   } finally {
-    walk.ancestors.delete(value);
+    walk.ancestors.pop(); // always `value`: every nested visit pushed and popped its own
   }
 }
 

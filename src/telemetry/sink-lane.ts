@@ -10,14 +10,8 @@ import type { Sink } from "./sinks/sink.ts";
 /** Dead entries at the queue's head before it is compacted (and only once they are at least half of it). */
 const COMPACT_AFTER_TAKEN = 1024;
 
-/**
- * A prepared event and its JSON line, serialised once and shared by every lane. `event` is
- * undefined when no sink reads events (`Sink.usesEvent === false` for all): queues then hold lines only.
- */
-export interface LaneEntry {
-  readonly event: BatonEvent | undefined;
-  readonly line: string;
-}
+/** Stands in for the event a sink said it does not read (`Sink.usesEvent === false`): the lane never keeps it. */
+const NO_EVENT = undefined as unknown as BatonEvent;
 
 /** What a lane needs from its dispatcher: settings, shared services and two views of the dispatcher's state. */
 export interface LaneContext {
@@ -43,8 +37,12 @@ export interface SinkLane {
   size(): number;
   /** Events are queued and no flush is running. */
   waiting(): boolean;
-  /** Queues an entry; beyond `maxQueue` the OLDEST is dropped and counted for {@link SinkLane.reportOverflow}. */
-  push(entry: LaneEntry): void;
+  /**
+   * Queues a prepared event and its line (serialised once, shared by every lane), keeping only what
+   * the sink reads: a dead console's queue of 10 000 costs their lines, not their event objects too.
+   * Beyond `maxQueue` the OLDEST is dropped and counted for {@link SinkLane.reportOverflow}.
+   */
+  push(event: BatonEvent, line: string): void;
   /** Hands the overflow counted since the last call to the drop log. */
   reportOverflow(): void;
   /** At the shutdown deadline: count what never got delivered, stop driving the sink. */
@@ -65,20 +63,28 @@ interface InFlight {
  */
 export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   const { clock, drops, maxQueue, maxBatch, exportTimeoutMs } = context;
-  let queue: LaneEntry[] = [];
-  let head = 0; // queue[head..] is live; compacted lazily so shift and drop stay O(1) amortised
+  const keepEvents = sink.usesEvent !== false;
+  const keepLines = sink.usesLine !== false;
+  // Parallel queues, each kept only if the sink reads it (no entry object per event);
+  // [head..] is live, compacted lazily so shift and drop stay O(1) amortised.
+  let events: BatonEvent[] = [];
+  let lines: string[] = [];
+  let length = 0;
+  let head = 0;
   let overflow = 0;
   let current: InFlight | undefined;
   let running: Promise<void> | undefined;
   let abandoned = false;
-  const size = (): number => queue.length - head;
-  const take = (): LaneEntry => {
-    const entry = queue[head++] as LaneEntry;
-    if (head >= COMPACT_AFTER_TAKEN && head * 2 >= queue.length) {
-      queue = queue.slice(head);
+  const size = (): number => length - head;
+  /** Drops the oldest `count` queued events (they were taken into a batch, or pushed out). */
+  const advance = (count: number): void => {
+    head += count;
+    if (head >= COMPACT_AFTER_TAKEN && head * 2 >= length) {
+      if (keepEvents) events = events.slice(head);
+      if (keepLines) lines = lines.slice(head);
+      length -= head;
       head = 0;
     }
-    return entry;
   };
 
   /** Counts what the sink lost by itself (background uploads, its own bounds) as this lane's drops. */
@@ -92,8 +98,14 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
 
   function pump(): void {
     if (running !== undefined || size() === 0 || abandoned) return;
-    const batch = Array.from({ length: Math.min(maxBatch, size()) }, take);
-    const flight: InFlight = { size: batch.length, settled: false, timer: undefined };
+    const count = Math.min(maxBatch, size());
+    const batchEvents = keepEvents ? events.slice(head, head + count) : undefined;
+    const batchLines = keepLines ? lines.slice(head, head + count) : undefined;
+    // The batch holds them now; the queue's slots must not pin them until a compaction, long after the flush.
+    if (keepEvents) events.fill(NO_EVENT, head, head + count);
+    if (keepLines) lines.fill("", head, head + count);
+    advance(count);
+    const flight: InFlight = { size: count, settled: false, timer: undefined };
     current = flight;
     const settleOnce = (kind: string, detail: string | undefined): void => {
       if (flight.settled) return;
@@ -106,8 +118,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
       exportTimeoutMs,
     );
     const attempt = async (): Promise<void> => {
-      // Without an event only when this sink said it does not read it (see LaneEntry).
-      for (const entry of batch) sink.write(entry.event as BatonEvent, entry.line);
+      for (let i = 0; i < count; i++) sink.write(batchEvents?.[i] ?? NO_EVENT, batchLines?.[i] ?? "");
       await sink.flush();
     };
     running = attempt().then(
@@ -144,10 +155,15 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     finish,
     size,
     waiting: (): boolean => running === undefined && size() > 0,
-    push(entry: LaneEntry): void {
-      queue.push(entry);
+    push(event: BatonEvent, line: string): void {
+      if (keepEvents) events.push(event);
+      if (keepLines) lines.push(line);
+      length++;
       if (size() > maxQueue) {
-        take();
+        // The dropped slot is released at once (a compaction may be far off); its object or line must not stay pinned.
+        if (keepEvents) events[head] = NO_EVENT;
+        if (keepLines) lines[head] = "";
+        advance(1);
         overflow++;
       }
     },
@@ -164,7 +180,9 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
         current.settled = true;
         clock.clearTimeout(current.timer);
       }
-      queue = [];
+      events = [];
+      lines = [];
+      length = 0;
       head = 0;
       if (left > 0) drops.add(sink.label, "shutdown deadline", left, "not delivered before the shutdown deadline");
     },

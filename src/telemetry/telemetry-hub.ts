@@ -52,12 +52,11 @@ export interface TelemetryHubOptions {
 /** A draft, or a function that builds it in the background (at most once, in emission order). */
 export type LazyDraft = EventDraft | (() => EventDraft);
 
-/** An emitted draft as the pumps leave it: ordered and timed; stamped and scrubbed in the background. */
-interface EmittedDraft {
+/** An emitted draft as the pumps leave it: ordered and timed (its own stamp mark: one object per emit); stamped and scrubbed in the background. */
+interface EmittedDraft extends StampMark {
   readonly draft: LazyDraft;
   readonly context: RequestContext | undefined;
   readonly dropped: number;
-  readonly at: StampMark;
   readonly envelope: ReturnType<typeof createEnvelope>;
 }
 
@@ -70,7 +69,7 @@ export function createTelemetryHub(options: TelemetryHubOptions): TelemetryHub {
     sinks: options.sinks,
     logger: options.logger,
     prepare: (e) =>
-      scrub(e.envelope.complete(typeof e.draft === "function" ? e.draft() : e.draft, e.context, e.dropped, e.at)),
+      scrub(e.envelope.complete(typeof e.draft === "function" ? e.draft() : e.draft, e.context, e.dropped, e)),
     // Routed by session id: each engine folds only its own session into its live report.
     observe: (event) => observers.get(event.session_id)?.(event),
   });
@@ -87,7 +86,14 @@ export function createTelemetryHub(options: TelemetryHubOptions): TelemetryHub {
       return {
         sessionId: envelope.sessionId,
         emit: (draft, context) =>
-          dispatcher.enqueue({ draft, context, dropped: dispatcher.dropped, at: envelope.mark(), envelope }),
+          dispatcher.enqueue({
+            draft,
+            context,
+            dropped: dispatcher.dropped,
+            sequence: envelope.nextSequence(),
+            epochMs: envelope.now(),
+            envelope,
+          }),
         close: () => void observers.delete(envelope.sessionId),
       };
     },

@@ -5,7 +5,7 @@ import type { FileSink } from "bun";
 import { sinkLabel } from "../../config.ts";
 import { describeError, LocalError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { createLineBatchSink } from "./line-batch-sink.ts";
+import { batchText, createLineBatchSink } from "./line-batch-sink.ts";
 import type { Sink } from "./sink.ts";
 
 const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -163,7 +163,7 @@ export function createFileSink(options: FileSinkOptions): Sink {
 
   async function deliver(lines: string[]): Promise<void> {
     const count = lines.length;
-    const text = `${lines.join("\n")}\n`;
+    const text = batchText(lines); // shared with the other sinks flushing the same batch
     noticeReplacement();
     const w = open(count);
     try {

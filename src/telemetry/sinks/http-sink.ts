@@ -37,21 +37,37 @@ export interface HttpSinkOptions {
  * each holding at most `maxEvents` lines and about `maxBodyBytes`; a line larger than that alone.
  */
 export function buildBodies(lines: readonly string[], maxEvents: number, maxBodyBytes: number): string[] {
-  const bodies: string[] = [];
-  let chunk: string[] = [];
+  return bodyRanges(lines, maxEvents, maxBodyBytes).map(([start, end]) => wrapEvents(lines.slice(start, end)));
+}
+
+/** Where {@link buildBodies} cuts `lines`: `[start, end)` per body, so a flush builds each body just before sending it. */
+function bodyRanges(lines: readonly string[], maxEvents: number, maxBodyBytes: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  let start = 0;
   let size = 0;
-  const close = (): void => {
-    if (chunk.length > 0) bodies.push(`{"events":[${chunk.join(",")}]}`);
-    chunk = [];
-    size = 0;
-  };
-  for (const line of lines) {
-    if (chunk.length >= maxEvents || (chunk.length > 0 && size + line.length + 1 > maxBodyBytes)) close();
-    chunk.push(line);
-    size += line.length + 1;
+  for (let i = 0; i < lines.length; i++) {
+    const length = (lines[i] as string).length + 1;
+    if (i - start >= maxEvents || (i > start && size + length > maxBodyBytes)) {
+      ranges.push([start, i]);
+      start = i;
+      size = 0;
+    }
+    size += length;
   }
-  close();
-  return bodies;
+  if (lines.length > start) ranges.push([start, lines.length]);
+  return ranges;
+}
+
+/**
+ * `{"events":[…]}` as one flat string: the brackets go onto the first and last lines (short copies)
+ * so the join builds the body at once; a template around the join is a rope that `fetch` flattens
+ * into a second copy of every body.
+ */
+function wrapEvents(lines: string[]): string {
+  const last = lines.length - 1;
+  lines[0] = `{"events":[${lines[0]}`;
+  lines[last] = `${lines[last]}]}`;
+  return lines.join(",");
 }
 
 /**
@@ -90,18 +106,19 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
   }
 
   async function deliver(lines: string[]): Promise<void> {
-    const bodies = buildBodies(
+    const ranges = bodyRanges(
       lines,
       options.maxEvents ?? MAX_HTTP_BATCH_EVENTS,
       options.maxBodyBytes ?? MAX_HTTP_BODY_BYTES,
     );
-    for (const [index, body] of bodies.entries()) {
+    // One body in memory at a time: each is built just before its request (a hanging console holds one, not the batch's all).
+    for (const [index, [start, end]] of ranges.entries()) {
       try {
-        await post(body);
+        await post(wrapEvents(lines.slice(start, end)));
       } catch (error) {
         if (index === 0) throw error;
         // The dispatcher counts the whole batch as dropped: an upper bound when earlier requests got through.
-        const note = `request ${index + 1} of ${bodies.length}; earlier ones were accepted`;
+        const note = `request ${index + 1} of ${ranges.length}; earlier ones were accepted`;
         throw new LocalError("E_SINK", `${(error as Error).message} (${note})`, { cause: error });
       }
     }

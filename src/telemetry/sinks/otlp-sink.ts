@@ -89,6 +89,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
 
   return {
     label,
+    usesLine: false, // spans are built from the event; its queue keeps no lines
     write(event: BatonEvent): void {
       if (closed) return;
       for (const span of builder.add(event)) finished.push(span);

@@ -4,6 +4,7 @@ import { describeError, LocalError } from "../../errors.ts";
 import type { Clock } from "../clock.ts";
 import type { BatonEvent } from "../event-types.ts";
 import { createS3Batches, type SealedObject } from "./s3-batches.ts";
+import { joinLines } from "./line-batch-sink.ts";
 import { createS3Client, type S3Settings } from "./s3-settings.ts";
 import type { Sink, SinkDrop } from "./sink.ts";
 
@@ -121,7 +122,7 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
   }
 
   async function attempt(upload: Upload): Promise<void> {
-    const text = `${upload.lines.join("\n")}\n`;
+    const text = joinLines(upload.lines);
     const body = settings.gzip ? Bun.gzipSync(Buffer.from(text)) : Buffer.from(text);
     let timeout: unknown;
     try {

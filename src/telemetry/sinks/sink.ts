@@ -20,6 +20,11 @@ export interface Sink {
    * must not read. Default true.
    */
   readonly usesEvent?: boolean;
+  /**
+   * False when `write` reads only `event` (the `otlp:` sink builds spans from it): its queue then
+   * keeps no lines, and `write` gets a `line` it must not read. Default true.
+   */
+  readonly usesLine?: boolean;
   write(event: BatonEvent, line: string): void;
   flush(): Promise<void>;
   close(): Promise<void>;

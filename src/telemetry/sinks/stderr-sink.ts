@@ -2,7 +2,7 @@
 
 import { describeError, LocalError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { createLineBatchSink } from "./line-batch-sink.ts";
+import { batchText, createLineBatchSink } from "./line-batch-sink.ts";
 import type { Sink } from "./sink.ts";
 
 /** Bytes (UTF-16 units, close enough) handed to the writer but not yet confirmed; beyond it a whole batch is dropped. */
@@ -62,7 +62,7 @@ export function createStderrSink(options: StderrSinkOptions): Sink & { readonly 
 
   async function deliver(lines: string[]): Promise<void> {
     const count = lines.length;
-    const text = `${lines.join("\n")}\n`;
+    const text = batchText(lines); // shared with the other sinks flushing the same batch
     if (backlogBytes > 0 && backlogBytes + text.length > maxBacklog) {
       throw new LocalError(
         "E_SINK",
