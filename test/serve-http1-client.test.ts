@@ -5,7 +5,12 @@ import { gzipSync } from "node:zlib";
 import type { Socket, TCPSocketListener } from "bun";
 import { requestHttp1 } from "../src/serve/http1-client.ts";
 import { Http1Pool } from "../src/serve/http1-pool.ts";
-import { fetchUpstream, UpstreamUnreachable, type UpstreamRequest } from "../src/serve/upstream-client.ts";
+import {
+  fetchUpstream,
+  UpstreamUnreachable,
+  type UpstreamAnswer,
+  type UpstreamRequest,
+} from "../src/serve/upstream-client.ts";
 import { freePort, waitFor } from "./support/serve-harness.ts";
 
 /** What the scripted server saw on one connection. */
@@ -72,11 +77,15 @@ function request(url: URL, init: Partial<UpstreamRequest> = {}): UpstreamRequest
     method: "POST",
     headers: new Headers({ "content-type": "application/json", authorization: "Bearer t" }),
     body: new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"ping"}'),
+    hop: { remoteAddress: "10.0.0.7", proto: "http", host: "proxy.example" },
     signal: new AbortController().signal,
     decompress: true,
     ...init,
   };
 }
+
+const text = async (answer: UpstreamAnswer) => new TextDecoder().decode(await answer.bytes());
+const json = async (answer: UpstreamAnswer) => JSON.parse(await text(answer)) as unknown;
 
 describe("requests and reuse", () => {
   test("one buffer per request: request line with path and query, Host, the given fields, Content-Length; the connection is reused", async () => {
@@ -84,20 +93,21 @@ describe("requests and reuse", () => {
     for (let i = 0; i < 3; i++) {
       const response = await requestHttp1(server.pool, request(server.url), true);
       expect(response.status).toBe(200);
-      expect(response.headers.get("content-type")).toBe("application/json");
-      expect(await response.json()).toEqual({ n: i });
+      expect(response.header("content-type")).toBe("application/json");
+      expect(await json(response)).toEqual({ n: i });
     }
     expect(server.connections).toHaveLength(1);
     const [first] = server.connections[0]?.requests ?? [];
     expect(first).toStartWith(`POST /mcp?x=1 HTTP/1.1\r\nhost: 127.0.0.1:${server.url.port}\r\n`);
     expect(first).toContain("authorization: Bearer t\r\n");
+    expect(first).toContain("via: 1.1 baton-proxy\r\nx-forwarded-for: 10.0.0.7\r\n");
     expect(first).toContain("content-length: 40\r\n\r\n{");
   });
 
   test("a GET carries no body and no Content-Length; Connection: close from the upstream retires the connection", async () => {
     const server = scriptedServer((socket) => socket.write(OK("{}", "connection: close\r\n")));
-    await (await requestHttp1(server.pool, request(server.url, { method: "GET", body: undefined }), true)).text();
-    await (await requestHttp1(server.pool, request(server.url, { method: "GET", body: undefined }), true)).text();
+    await text(await requestHttp1(server.pool, request(server.url, { method: "GET", body: undefined }), true));
+    await text(await requestHttp1(server.pool, request(server.url, { method: "GET", body: undefined }), true));
     expect(server.connections).toHaveLength(2);
     expect(server.connections[0]?.requests[0]).not.toContain("content-length");
   });
@@ -108,9 +118,9 @@ describe("requests and reuse", () => {
       if (connection === 0 && index === 1) socket.terminate();
       else socket.write(OK(`{"connection":${connection}}`));
     });
-    expect(await (await fetchUpstream(request(server.url))).json()).toEqual({ connection: 0 });
+    expect(await json(await fetchUpstream(request(server.url)))).toEqual({ connection: 0 });
     const response = await fetchUpstream({ ...request(server.url), url: server.url });
-    expect(await response.json()).toEqual({ connection: 1 });
+    expect(await json(response)).toEqual({ connection: 1 });
     expect(server.connections).toHaveLength(2);
   });
 
@@ -139,7 +149,7 @@ describe("requests and reuse", () => {
     const server = scriptedServer((socket, request) => socket.write(OK(`{"got":${request.length}}`)));
     const body = new Uint8Array(size).fill(0x61);
     const response = await requestHttp1(server.pool, request(server.url, { body }), true);
-    const got = ((await response.json()) as { got: number }).got;
+    const got = ((await json(response)) as { got: number }).got;
     expect(got).toBeGreaterThan(size);
   });
 });
@@ -170,12 +180,12 @@ describe("streamed answers", () => {
       setTimeout(() => socket.terminate(), 20);
     });
     const response = await requestHttp1(broken.pool, request(broken.url), true);
-    expect(await response.text().catch((e: unknown) => `error: ${String(e)}`)).toStartWith("error:");
+    expect(await text(response).catch((e: unknown) => `error: ${String(e)}`)).toStartWith("error:");
     const delimited = scriptedServer((socket) => {
       socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nall of it");
       setTimeout(() => socket.end(), 20);
     });
-    expect(await (await requestHttp1(delimited.pool, request(delimited.url), true)).text()).toBe("all of it");
+    expect(await text(await requestHttp1(delimited.pool, request(delimited.url), true))).toBe("all of it");
     expect(delimited.pool.idleCount).toBe(0);
   });
 
@@ -194,7 +204,7 @@ describe("streamed answers", () => {
       ),
     );
     const response = await requestHttp1(streaming.pool, request(streaming.url), true);
-    await response.body?.cancel();
+    await (response.body as ReadableStream<Uint8Array>).cancel();
     await waitFor(() => streaming.connections[0]?.closed === true, "the upstream connection to close");
   });
 
@@ -207,8 +217,8 @@ describe("streamed answers", () => {
       socket.write(packed);
     });
     const decoded = await requestHttp1(server.pool, request(server.url, { decompress: true }), true);
-    expect(decoded.headers.get("content-encoding")).toBe("gzip");
-    expect(await decoded.json()).toEqual({ packed: true });
+    expect(decoded.header("content-encoding")).toBe("gzip");
+    expect(await json(decoded)).toEqual({ packed: true });
     const raw = await requestHttp1(server.pool, request(server.url, { decompress: false }), true);
     expect(Buffer.from(await raw.bytes()).equals(packed)).toBe(true);
   });

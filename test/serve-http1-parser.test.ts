@@ -57,7 +57,7 @@ describe("framing", () => {
       expect(out.ended).toBe(true);
       expect(out.heads).toHaveLength(1);
       expect(out.heads[0]).toMatchObject({ status: 200, statusText: "OK", contentLength: JSON_ANSWER.length });
-      expect(out.heads[0]?.headers).toContainEqual(["Mcp-Session-Id", "abc"]);
+      expect(out.heads[0]?.headers).toContainEqual(["mcp-session-id", "abc"]);
     }
   });
 
@@ -134,7 +134,7 @@ describe("framing", () => {
   test("bare LF line ends are accepted; repeated fields (Set-Cookie) stay separate; identical Content-Length values agree", () => {
     const out = parse(["HTTP/1.1 200 OK\nSet-Cookie: a=1\nSet-Cookie: b=2\nContent-Length: 2, 2\n\nok"]);
     expect(out.body).toBe("ok");
-    expect(out.heads[0]?.headers.filter(([n]) => n === "Set-Cookie").map(([, v]) => v)).toEqual(["a=1", "b=2"]);
+    expect(out.heads[0]?.headers.filter(([n]) => n === "set-cookie").map(([, v]) => v)).toEqual(["a=1", "b=2"]);
   });
 
   test("a status line without a reason phrase", () => {

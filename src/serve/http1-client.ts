@@ -1,9 +1,11 @@
 // Sends one request over a pooled HTTP/1.1 connection and answers a fetch-style Response: small bodies buffered whole, others (SSE) streamed as they arrive.
 
+import { clientResponseFields, renderUpstreamFields, type ClientHop } from "./forward-headers.ts";
 import { ConnectionError, type Http1Connection, type Http1Pool } from "./http1-pool.ts";
 import { HttpResponseParser, type ResponseHead } from "./http1-response-parser.ts";
+import type { UpstreamAnswer } from "./upstream-client.ts";
 
-/** A response body announced at most this long is read whole before the Response is handed over (an MCP JSON answer); longer ones stream. */
+/** A response body announced at most this long is read whole before the answer is handed over (an MCP JSON answer); longer ones, and event streams, stream. */
 export const BUFFER_BODY_MAX_BYTES = 256 * 1024;
 /** Streamed body chunks queued for a slow reader before the socket stops reading (TCP backpressure reaches the upstream). */
 const STREAM_QUEUE_CHUNKS = 8;
@@ -11,8 +13,9 @@ const STREAM_QUEUE_CHUNKS = 8;
 export interface Http1Request {
   readonly url: URL;
   readonly method: string;
-  /** End-to-end fields only (hop-by-hop already removed); Host and Content-Length are written here. */
+  /** The client's fields: hop-by-hop handling and Via/X-Forwarded-* applied here; Host and Content-Length are ours. */
   readonly headers: Headers;
+  readonly hop: ClientHop;
   readonly body: Uint8Array | undefined;
   readonly signal: AbortSignal;
   /** Decode a Content-Encoding'd body (the headers still name it, as with fetch's `decompress`). */
@@ -38,10 +41,20 @@ const DECODERS: Readonly<Record<string, Coding>> = {
  * `EBADRESPONSE` for a malformed answer. An aborted `signal` rejects with its reason (or
  * errors the streamed body) and closes the connection.
  */
-export async function requestHttp1(pool: Http1Pool, request: Http1Request, reuse: boolean): Promise<Response> {
-  request.signal.throwIfAborted();
-  const { connection, reused } = await pool.acquire(reuse);
-  return new Promise<Response>((resolve, reject) => {
+export function requestHttp1(pool: Http1Pool, request: Http1Request, reuse: boolean): Promise<UpstreamAnswer> {
+  if (request.signal.aborted) return Promise.reject(request.signal.reason);
+  const idle = reuse ? pool.takeIdle() : undefined;
+  if (idle !== undefined) return exchange(idle, true, request);
+  return pool.connect().then((connection) => {
+    if (!request.signal.aborted) return exchange(connection, false, request);
+    connection.destroy();
+    throw request.signal.reason;
+  });
+}
+
+/** One request on one connection, answered once the head (or, for a small body, all of it) has arrived. */
+function exchange(connection: Http1Connection, reused: boolean, request: Http1Request): Promise<UpstreamAnswer> {
+  return new Promise<UpstreamAnswer>((resolve, reject) => {
     let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
     let parts: Uint8Array[] | undefined;
     let head: ResponseHead | undefined;
@@ -52,18 +65,26 @@ export async function requestHttp1(pool: Http1Pool, request: Http1Request, reuse
       request.signal.removeEventListener("abort", onAbort);
       if (error === undefined) return;
       connection.destroy();
-      if (stream !== undefined) stream.error(error);
-      else reject(error);
+      if (stream === undefined) reject(error);
+      else
+        try {
+          stream.error(error);
+        } catch {
+          // the reader already cancelled it
+        }
     };
     const onAbort = () => finish(request.signal.reason);
     const parser = new HttpResponseParser(
       {
         head(answer) {
           head = answer;
-          const coded = request.decompress && contentCodings(answer.headers).length > 0;
+          const coded = request.decompress && contentCodings(answer.contentEncoding).length > 0;
           if (
             answer.bodiless ||
-            (answer.contentLength !== undefined && answer.contentLength <= BUFFER_BODY_MAX_BYTES && !coded)
+            (answer.contentLength !== undefined &&
+              answer.contentLength <= BUFFER_BODY_MAX_BYTES &&
+              !coded &&
+              !isEventStream(answer))
           ) {
             parts = [];
             return;
@@ -79,7 +100,7 @@ export async function requestHttp1(pool: Http1Pool, request: Http1Request, reuse
             { highWaterMark: STREAM_QUEUE_CHUNKS },
           );
           try {
-            resolve(respond(answer, coded ? decode(body, contentCodings(answer.headers)) : body));
+            resolve(new Http1Answer(answer, coded ? decode(body, contentCodings(answer.contentEncoding)) : body));
           } catch (error) {
             finish(error);
           }
@@ -98,11 +119,7 @@ export async function requestHttp1(pool: Http1Pool, request: Http1Request, reuse
           else connection.destroy();
           if (stream !== undefined) stream.close();
           else if (head !== undefined && parts !== undefined)
-            try {
-              resolve(respond(head, head.bodiless ? null : concat(parts)));
-            } catch (error) {
-              reject(error);
-            }
+            resolve(new Http1Answer(head, head.bodiless ? null : concat(parts)));
         },
       },
       request.method,
@@ -136,12 +153,7 @@ export async function requestHttp1(pool: Http1Pool, request: Http1Request, reuse
 function writeRequest(connection: Http1Connection, request: Http1Request): void {
   const { url, body } = request;
   let head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
-  const fields = request.headers.toJSON();
-  for (const name in fields) {
-    const value = fields[name] as string | string[];
-    if (typeof value === "string") head += `${name}: ${value}\r\n`;
-    else for (const each of value) head += `${name}: ${each}\r\n`;
-  }
+  head += renderUpstreamFields(request.headers, request.hop);
   if (body !== undefined) head += `content-length: ${body.length}\r\n`;
   head += "\r\n";
   const headLength = Buffer.byteLength(head, "latin1");
@@ -151,16 +163,54 @@ function writeRequest(connection: Http1Connection, request: Http1Request): void 
   connection.write(out);
 }
 
-function respond(head: ResponseHead, body: ReadableStream<Uint8Array> | Uint8Array | null): Response {
-  return new Response(body, { status: head.status, statusText: head.statusText, headers: head.headers });
+/** An answer from the parsed head; header lookups scan the few pairs, and the client's Headers are built once. */
+class Http1Answer implements UpstreamAnswer {
+  readonly status: number;
+  readonly statusText: string;
+  private readonly pairs: readonly [string, string][];
+
+  constructor(
+    head: ResponseHead,
+    readonly body: Uint8Array | ReadableStream<Uint8Array> | null,
+  ) {
+    this.status = head.status;
+    this.statusText = head.statusText;
+    this.pairs = head.headers;
+  }
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  header(name: string): string | null {
+    let value: string | null = null;
+    for (const [field, each] of this.pairs) if (field === name) value = value === null ? each : `${value}, ${each}`;
+    return value;
+  }
+
+  clientHeaders(bodyChanged: boolean): Headers {
+    return clientResponseFields(this.pairs, bodyChanged);
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    const body = this.body;
+    if (body === null) return new Uint8Array(0);
+    if (body instanceof Uint8Array) return body;
+    return new Response(body).bytes();
+  }
+}
+
+function isEventStream(head: ResponseHead): boolean {
+  for (const [name, value] of head.headers)
+    if (name === "content-type") return value.trimStart().toLowerCase().startsWith("text/event-stream");
+  return false;
 }
 
 /** The codings to undo, outermost first (`identity` skipped). Throws for one we cannot decode. */
-function contentCodings(headers: readonly [string, string][]): Coding[] {
+function contentCodings(field: string | undefined): Coding[] {
   const codings: Coding[] = [];
-  for (const [name, value] of headers) {
-    if (name.toLowerCase() !== "content-encoding") continue;
-    for (const raw of value.split(",")) {
+  if (field !== undefined)
+    for (const raw of field.split(",")) {
       const coding = raw.trim().toLowerCase();
       if (coding === "" || coding === "identity") continue;
       const format = DECODERS[coding];
@@ -171,7 +221,6 @@ function contentCodings(headers: readonly [string, string][]): Coding[] {
         );
       codings.push(format);
     }
-  }
   return codings.reverse();
 }
 

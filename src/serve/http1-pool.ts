@@ -115,15 +115,15 @@ export class Http1Pool {
     return this.idle.length;
   }
 
-  /** The newest idle connection (when `reuse`), else a new one. Rejects with {@link ConnectionError}. */
-  async acquire(reuse: boolean): Promise<{ connection: Http1Connection; reused: boolean }> {
+  /** The newest idle connection still fresh, if any (older ones found on the way are closed). */
+  takeIdle(): Http1Connection | undefined {
     const now = performance.now();
-    while (reuse && this.idle.length > 0) {
+    while (this.idle.length > 0) {
       const connection = this.idle.pop() as Http1Connection;
-      if (!connection.closed && now - connection.idleSince < IDLE_CLOSE_MS) return { connection, reused: true };
+      if (!connection.closed && now - connection.idleSince < IDLE_CLOSE_MS) return connection;
       connection.destroy();
     }
-    return { connection: await this.connect(), reused: false };
+    return undefined;
   }
 
   /** Closes every idle connection (connections in use finish their requests). */
@@ -164,7 +164,8 @@ export class Http1Pool {
     this.sweeper = undefined;
   }
 
-  private connect(): Promise<Http1Connection> {
+  /** A new connection; rejects with {@link ConnectionError} (ECONNREFUSED, ETIMEDOUT...). */
+  connect(): Promise<Http1Connection> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let timedOut = false;
     const attempt = Bun.connect<Http1Connection | undefined>({

@@ -17,12 +17,14 @@ export class HttpResponseError extends Error {
 export interface ResponseHead {
   readonly status: number;
   readonly statusText: string;
-  /** Name/value pairs in arrival order (names as sent; repeated fields stay separate, like Set-Cookie). */
+  /** Name/value pairs in arrival order (names in lower case; repeated fields stay separate, like Set-Cookie). */
   readonly headers: [string, string][];
   /** Bytes of body announced by Content-Length; undefined for chunked, close-delimited or no body. */
   readonly contentLength: number | undefined;
   /** The response has no body at all (HEAD, 204, 304). */
   readonly bodiless: boolean;
+  /** The Content-Encoding field (repeats joined), if any. */
+  readonly contentEncoding: string | undefined;
 }
 
 /** Where the parser's results go; `body` chunks are views into the pushed buffers (each push gets a fresh buffer). */
@@ -40,6 +42,7 @@ const CR = 0x0d;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 const LATIN1 = new TextDecoder("latin1");
+const LINE_END = /\r?\n/;
 
 /**
  * One parser per request (no pipelining). 1xx interim responses are skipped; 101 is refused
@@ -90,9 +93,23 @@ export class HttpResponseParser {
     while (at < chunk.length) {
       switch (this.state) {
         case "head":
+          at =
+            this.line.length === 0 && this.headLines.length === 0
+              ? this.readWholeHead(chunk, at)
+              : this.readLine(chunk, at);
+          break;
+        case "data-end":
+          // The CRLF after a chunk's data, when it is all here (the usual case): no line to assemble.
+          if (this.line.length === 0 && chunk[at] === LF) at += 1;
+          else if (this.line.length === 0 && chunk[at] === CR && chunk[at + 1] === LF) at += 2;
+          else {
+            at = this.readLine(chunk, at);
+            break;
+          }
+          this.state = "size";
+          break;
         case "trailers":
         case "size":
-        case "data-end":
           at = this.readLine(chunk, at);
           break;
         case "fixed":
@@ -129,6 +146,27 @@ export class HttpResponseParser {
         ? "the upstream closed the connection without answering"
         : "the upstream closed the connection before the response was complete",
     );
+  }
+
+  /**
+   * The usual case: a whole head (up to its blank line) inside this chunk is decoded at once.
+   * Otherwise falls back to line by line. Returns the next offset.
+   */
+  private readWholeHead(chunk: Uint8Array, at: number): number {
+    for (
+      let lf = chunk.indexOf(LF, at);
+      lf !== -1 && lf - at < MAX_RESPONSE_HEAD_BYTES;
+      lf = chunk.indexOf(LF, lf + 1)
+    ) {
+      const next = chunk[lf + 1] === CR ? lf + 2 : lf + 1;
+      if (chunk[next] !== LF) continue;
+      const lines = LATIN1.decode(chunk.subarray(at, next + 1)).split(LINE_END);
+      while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+      while (lines.length > 0 && lines[0] === "") lines.shift(); // blank lines before a status line are tolerated
+      if (lines.length > 0) this.onHead(lines);
+      return next + 1;
+    }
+    return this.readLine(chunk, at);
   }
 
   /** Collects one line (up to LF) across chunks, bounded; handles it once complete. Returns the next offset. */
@@ -196,6 +234,7 @@ export class HttpResponseParser {
     let contentLength: string | undefined;
     let transferEncoding: string | undefined;
     let connection = "";
+    let contentEncoding: string | undefined;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i] as string;
       const colon = line.indexOf(":");
@@ -206,7 +245,8 @@ export class HttpResponseParser {
       if (lower === "content-length") contentLength = contentLength === undefined ? value : `${contentLength},${value}`;
       else if (lower === "transfer-encoding") transferEncoding = joinList(transferEncoding, value);
       else if (lower === "connection") connection = joinList(connection, value) ?? "";
-      headers.push([name, value]);
+      else if (lower === "content-encoding") contentEncoding = joinList(contentEncoding, value);
+      headers.push([lower, value]);
     }
     if (code < 200) return; // interim (100 Continue, 103 Early Hints): the real answer follows
     const tokens = connection
@@ -237,6 +277,7 @@ export class HttpResponseParser {
       headers,
       contentLength: length,
       bodiless,
+      contentEncoding,
     });
     if (bodiless || (this.state === "fixed" && this.remaining === 0)) this.state = "done";
   }
@@ -244,6 +285,7 @@ export class HttpResponseParser {
 
 /** Content-Length, possibly repeated or a list of the same value (RFC 9112 §6.3 item 5); anything else is an error. */
 function parseContentLength(raw: string): number {
+  if (/^\d{1,15}$/.test(raw)) return Number(raw);
   const values = new Set(raw.split(",").map((v) => v.trim()));
   const only = values.size === 1 ? [...values][0] : undefined;
   if (only === undefined || !/^\d{1,15}$/.test(only))

@@ -2,10 +2,10 @@
 
 import type { Logger } from "../log.ts";
 import { refuse, upstreamDown } from "./answers.ts";
-import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
+import type { ClientHop } from "./forward-headers.ts";
 import { readBoundedBody } from "./request-body.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
-import { fetchUpstream, UpstreamUnreachable } from "./upstream-client.ts";
+import { fetchUpstream, UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
 
 export interface PassthroughDeps {
   readonly upstream: URL;
@@ -36,12 +36,13 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
     }
     body = read.bytes;
   }
-  let response: Response;
+  let response: UpstreamAnswer;
   try {
     response = await fetchUpstream({
       url: target,
       method: request.method,
-      headers: upstreamRequestHeaders(request.headers, hop),
+      headers: request.headers,
+      hop,
       body,
       signal: request.signal,
       decompress: false,
@@ -55,6 +56,6 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
   return new Response(request.method === "HEAD" ? null : response.body, {
     status: response.status,
     statusText: response.statusText,
-    headers: clientResponseHeaders(response.headers, false),
+    headers: response.clientHeaders(false),
   });
 }

@@ -1,19 +1,38 @@
 // Sends one request to the upstream over pooled connections; retries once on a fresh connection when a reused one was already closed.
 
 import { describeError } from "../errors.ts";
+import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
 import { requestHttp1 } from "./http1-client.ts";
 import { Http1Pool } from "./http1-pool.ts";
 
 export interface UpstreamRequest {
   readonly url: URL;
   readonly method: string;
+  /** The client's own request fields: hop-by-hop handling and Via/X-Forwarded-* are applied here (forward-headers.ts). */
   readonly headers: Headers;
+  readonly hop: ClientHop;
   /** Buffered (bounded by --max-body-bytes), so a retry can send it again. */
   readonly body: Uint8Array | undefined;
   /** Aborted when the client goes away: the upstream request is cancelled with it. */
   readonly signal: AbortSignal;
   /** `false` keeps Content-Encoding and the body as sent (pass-through); `true` decodes (bodies the proxy reads). */
   readonly decompress: boolean;
+}
+
+/** The upstream's HTTP answer as the routes use it: from fetch's Response or from the proxy's HTTP/1.1 client. */
+export interface UpstreamAnswer {
+  readonly status: number;
+  readonly statusText: string;
+  /** 2xx. */
+  readonly ok: boolean;
+  /** One field (name in lower case), repeats joined; null when absent. */
+  header(name: string): string | null;
+  /** Fields for the client's response: hop-by-hop removed, Via appended; `bodyChanged` drops Content-Length/-Encoding. */
+  clientHeaders(bodyChanged: boolean): Headers;
+  /** The body to hand on: its bytes when already read whole, a stream otherwise, null when there is none. */
+  readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /** The whole body (decoded when the request asked to decompress). */
+  bytes(): Promise<Uint8Array>;
 }
 
 /** Why the upstream gave no HTTP answer; `reason` is for logs (may name the upstream), never for clients. */
@@ -43,7 +62,7 @@ const pools = new Map<string, Http1Pool>();
  * Other failures become {@link UpstreamUnreachable}. Redirects are never followed (they belong
  * to the client: OAuth /authorize answers 302).
  */
-export async function fetchUpstream(request: UpstreamRequest): Promise<Response> {
+export async function fetchUpstream(request: UpstreamRequest): Promise<UpstreamAnswer> {
   const fast = request.url.protocol === "http:";
   try {
     return await send(request, true, fast);
@@ -64,11 +83,11 @@ export function closeUpstreamPools(): void {
   pools.clear();
 }
 
-function send(request: UpstreamRequest, reuse: boolean, fast: boolean): Promise<Response> {
+function send(request: UpstreamRequest, reuse: boolean, fast: boolean): Promise<UpstreamAnswer> {
   if (fast) return requestHttp1(poolFor(request.url), request, reuse);
   return fetch(request.url, {
     method: request.method,
-    headers: request.headers,
+    headers: upstreamRequestHeaders(request.headers, request.hop),
     body: request.body,
     signal: request.signal,
     redirect: "manual",
@@ -76,7 +95,31 @@ function send(request: UpstreamRequest, reuse: boolean, fast: boolean): Promise<
     keepalive: reuse,
     // Streams (GET, long tool calls over SSE) may stay silent for long: the client's idle limit applies instead.
     timeout: false,
-  } as RequestInit);
+  } as RequestInit).then(answerOf);
+}
+
+function answerOf(response: Response): UpstreamAnswer {
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    ok: response.ok,
+    header: (name) => response.headers.get(name),
+    clientHeaders: (bodyChanged) => clientResponseHeaders(response.headers, bodyChanged),
+    body: response.body,
+    bytes: () => response.bytes(),
+  };
+}
+
+/** An answer's body as a stream (a body read whole is handed out as one chunk). */
+export function bodyStream(answer: UpstreamAnswer): ReadableStream<Uint8Array> | null {
+  const body = answer.body;
+  if (body === null || body instanceof ReadableStream) return body;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(body);
+      controller.close();
+    },
+  });
 }
 
 function poolFor(url: URL): Http1Pool {
