@@ -133,7 +133,8 @@ const REQUEST_DROPPED = new Set([
 
 /** The field names a Connection header lists (lower case), or undefined when there is none. */
 function connectionNamed(connection: string | string[] | undefined): Set<string> | undefined {
-  if (connection === undefined) return undefined;
+  // The usual values name nothing beyond the fixed hop-by-hop set.
+  if (connection === undefined || connection === "keep-alive" || connection === "close") return undefined;
   const names = new Set<string>();
   for (const token of String(connection).split(",")) if (token.trim() !== "") names.add(token.trim().toLowerCase());
   return names;
