@@ -172,6 +172,24 @@ describe("streamed answers", () => {
     await waitFor(() => server.pool.idleCount === 1, "the connection back in the pool");
   });
 
+  test("a streamed body that outran its reader (socket paused) leaves a connection that still answers when reused", async () => {
+    const server = scriptedServer((socket, _request, index) => {
+      if (index > 0) {
+        socket.write(OK('{"again":true}'));
+        return;
+      }
+      const events = Array.from({ length: 40 }, (_, i) => chunk(`data: ${i}\n\n`)).join("");
+      socket.write(
+        `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n${events}0\r\n\r\n`,
+      );
+    });
+    const streamed = await requestHttp1(server.pool, request(server.url), true);
+    await Bun.sleep(20); // everything arrives and is queued before anyone reads
+    expect((await text(streamed)).split("\n\n").length).toBe(41);
+    expect(await json(await requestHttp1(server.pool, request(server.url), true))).toEqual({ again: true });
+    expect(server.connections).toHaveLength(1);
+  });
+
   test("the upstream breaking mid-stream errors the body; a close-delimited body ends cleanly", async () => {
     const broken = scriptedServer((socket) => {
       socket.write(

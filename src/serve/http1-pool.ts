@@ -35,6 +35,7 @@ export class Http1Connection {
   idleSince = 0;
   closed = false;
   private unsent: Uint8Array | undefined;
+  private paused = false;
 
   constructor(
     readonly socket: PausableSocket,
@@ -49,10 +50,14 @@ export class Http1Connection {
 
   /** Slows the upstream (TCP backpressure) while the reader of a streamed body is behind. */
   pause(): void {
+    if (this.paused) return;
+    this.paused = true;
     this.socket.pause();
   }
 
   resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
     this.socket.resume();
   }
 
@@ -67,6 +72,7 @@ export class Http1Connection {
   /** Returns a connection whose response completed cleanly to the pool. */
   release(): void {
     this.user = undefined;
+    this.resume(); // a body that ended while its reader was behind left the socket paused
     this.pool.keep(this);
   }
 
