@@ -43,6 +43,11 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 const LATIN1 = new TextDecoder("latin1");
 const LINE_END = /\r?\n/;
+/** Byte -> hex digit value (-1: not a hex digit). */
+const HEX_VALUE: readonly number[] = Array.from({ length: 256 }, (_, byte) => {
+  const char = String.fromCharCode(byte);
+  return /[0-9A-Fa-f]/.test(char) ? Number.parseInt(char, 16) : -1;
+});
 
 /**
  * One parser per request (no pipelining). 1xx interim responses are skipped; 101 is refused
@@ -108,8 +113,10 @@ export class HttpResponseParser {
           }
           this.state = "size";
           break;
-        case "trailers":
         case "size":
+          at = this.line.length === 0 ? this.readChunkSize(chunk, at) : this.readLine(chunk, at);
+          break;
+        case "trailers":
           at = this.readLine(chunk, at);
           break;
         case "fixed":
@@ -167,6 +174,25 @@ export class HttpResponseParser {
       return next + 1;
     }
     return this.readLine(chunk, at);
+  }
+
+  /**
+   * A chunk-size line that is all in this chunk and plain (hex digits, then CRLF or LF) is read
+   * from the bytes; anything else (extensions, a line split across reads) goes line by line.
+   */
+  private readChunkSize(chunk: Uint8Array, at: number): number {
+    let size = 0;
+    let i = at;
+    for (; i < chunk.length && i - at < 15; i++) {
+      const digit = HEX_VALUE[chunk[i] as number] ?? -1;
+      if (digit === -1) break;
+      size = size * 16 + digit;
+    }
+    const end = chunk[i] === CR && chunk[i + 1] === LF ? i + 2 : chunk[i] === LF ? i + 1 : -1;
+    if (i === at || end === -1) return this.readLine(chunk, at);
+    this.remaining = size;
+    this.state = size === 0 ? "trailers" : "data";
+    return end;
   }
 
   /** Collects one line (up to LF) across chunks, bounded; handles it once complete. Returns the next offset. */
