@@ -74,6 +74,13 @@ function exchange(connection: Http1Connection, reused: boolean, request: Http1Re
         }
     };
     const onAbort = () => finish(request.signal.reason);
+    const unread: Uint8Array[] = [];
+    const flush = (): void => {
+      if (stream === undefined || unread.length === 0) return;
+      stream.enqueue(concat(unread));
+      unread.length = 0;
+      if ((stream.desiredSize ?? 1) <= 0) connection.pause();
+    };
     const parser = new HttpResponseParser(
       {
         head(answer) {
@@ -106,14 +113,12 @@ function exchange(connection: Http1Connection, reused: boolean, request: Http1Re
           }
         },
         body(chunk) {
-          if (parts !== undefined) parts.push(chunk);
-          else if (stream !== undefined) {
-            stream.enqueue(chunk);
-            if ((stream.desiredSize ?? 1) <= 0) connection.pause();
-          }
+          // A streamed body's pieces from one socket read (an SSE server writes one HTTP chunk per event) go out as one.
+          (parts ?? unread).push(chunk);
         },
         end(reusable) {
           if (finished) return;
+          flush();
           finish(undefined);
           if (reusable) connection.release();
           else connection.destroy();
@@ -128,6 +133,7 @@ function exchange(connection: Http1Connection, reused: boolean, request: Http1Re
       data(chunk) {
         try {
           parser.push(chunk);
+          flush();
         } catch (error) {
           finish(asConnectionError(error, "EBADRESPONSE"));
         }
