@@ -1,4 +1,4 @@
-// serve's HTTP/1.1 upstream client against scripted loopback servers: reuse, the stale-connection retry, streaming, abort, large bodies, decoding.
+// serve's HTTP/1.1 upstream client against scripted loopback servers (reuse, stale-connection retry, streaming, abort, large bodies, decoding); fetch when a forward proxy is set.
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
@@ -12,6 +12,7 @@ import {
   type UpstreamRequest,
 } from "../src/serve/upstream-client.ts";
 import { freePort, waitFor } from "./support/serve-harness.ts";
+import { startServe } from "./support/serve-process.ts";
 
 /** What the scripted server saw on one connection. */
 interface Seen {
@@ -245,3 +246,30 @@ describe("streamed answers", () => {
 function chunk(text: string): string {
   return `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
 }
+
+describe("with a forward proxy configured, serve sends http:// through fetch (which honours HTTP_PROXY)", () => {
+  test("a pass-through request reaches the forward proxy in absolute form instead of the upstream directly", async () => {
+    const seen: string[] = [];
+    const forwardProxy = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => {
+        seen.push(request.url);
+        return new Response("via the forward proxy", { status: 200 });
+      },
+    });
+    const unusedPort = await freePort();
+    const proxy = await startServe(["--upstream", `http://127.0.0.1:${unusedPort}/mcp`], {
+      HTTP_PROXY: `http://127.0.0.1:${forwardProxy.port}`,
+      NO_PROXY: "",
+    });
+    try {
+      const response = await fetch(`${proxy.origin}/health/check`);
+      expect(await response.text()).toBe("via the forward proxy");
+      expect(seen).toEqual([`http://127.0.0.1:${unusedPort}/health/check`]);
+    } finally {
+      expect(await proxy.stop()).toBe(0);
+      forwardProxy.stop(true);
+    }
+  });
+});

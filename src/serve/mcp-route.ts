@@ -195,6 +195,7 @@ async function exchangePost(
       method: "POST",
       headers: request.headers,
       hop,
+      viaFetch: deps.config.upstreamViaFetch,
       body: verdict.forward,
       signal: request.signal,
       decompress: true,

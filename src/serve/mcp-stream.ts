@@ -30,6 +30,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
       method: request.method,
       headers: request.headers,
       hop,
+      viaFetch: deps.config.upstreamViaFetch,
       body: undefined,
       signal,
       decompress: true,

@@ -14,6 +14,8 @@ export interface PassthroughDeps {
   readonly logger: Logger;
   /** The upstream path to use instead of the request's own (the MCP path maps to the upstream URL's path). */
   readonly path?: string;
+  /** See ServeConfig.upstreamViaFetch. */
+  readonly viaFetch: boolean;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
       method: request.method,
       headers: request.headers,
       hop,
+      viaFetch: deps.viaFetch,
       body,
       signal: request.signal,
       decompress: false,

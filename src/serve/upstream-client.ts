@@ -17,6 +17,8 @@ export interface UpstreamRequest {
   readonly signal: AbortSignal;
   /** `false` keeps Content-Encoding and the body as sent (pass-through); `true` decodes (bodies the proxy reads). */
   readonly decompress: boolean;
+  /** Use fetch even for an `http://` URL (a forward proxy is configured: ServeConfig.upstreamViaFetch). */
+  readonly viaFetch?: boolean;
 }
 
 /** The upstream's HTTP answer as the routes use it: from fetch's Response or from the proxy's HTTP/1.1 client. */
@@ -63,7 +65,7 @@ const pools = new Map<string, Http1Pool>();
  * to the client: OAuth /authorize answers 302).
  */
 export async function fetchUpstream(request: UpstreamRequest): Promise<UpstreamAnswer> {
-  const fast = request.url.protocol === "http:";
+  const fast = request.url.protocol === "http:" && request.viaFetch !== true;
   try {
     return await send(request, true, fast);
   } catch (first) {
