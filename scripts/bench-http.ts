@@ -1,7 +1,7 @@
 // `npm run bench:http`: the same MCP calls direct to a Node upstream and through the compiled `serve`, in one run: added latency, calls/s, SSE relay throughput.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildIfStale, HOST_BINARY } from "./build.ts";
 
@@ -96,10 +96,23 @@ async function sequential(url: string, session: string, base: number): Promise<n
   return times;
 }
 
-async function concurrent(url: string): Promise<number> {
+/** CPU time (user + system, all threads) a process has used, in µs; NaN where /proc is not there. */
+function cpuMicros(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS_PER_S = 100;
+
+/** Calls/s of 50 sessions, and the CPU µs per call of `pid` (the process the calls reach): CPU time is not skewed by other load on the machine the way wall time is. */
+async function concurrent(url: string, pid: number): Promise<{ rate: number; cpuUs: number }> {
   const sessions = await Promise.all(Array.from({ length: CONCURRENT_SESSIONS }, () => openSession(url)));
   const stopAt = performance.now() + CONCURRENT_SECONDS * 1000;
   let done = 0;
+  const cpuBefore = cpuMicros(pid);
   await Promise.all(
     sessions.map(async (session, s) => {
       for (let i = 1; performance.now() < stopAt; i++) {
@@ -108,7 +121,7 @@ async function concurrent(url: string): Promise<number> {
       }
     }),
   );
-  return done / CONCURRENT_SECONDS;
+  return { rate: done / CONCURRENT_SECONDS, cpuUs: (cpuMicros(pid) - cpuBefore) / done };
 }
 
 async function sse(url: string, session: string): Promise<{ eventsPerS: number; mibPerS: number }> {
@@ -140,8 +153,15 @@ function extraEnv(): Record<string, string> {
   return env;
 }
 
+/** `--binary PATH` benches another build of baton-proxy (e.g. main's, to compare before/after). */
+function chosenBinary(): string | undefined {
+  const at = process.argv.indexOf("--binary");
+  return at === -1 ? undefined : process.argv[at + 1];
+}
+
 async function main(): Promise<void> {
-  await buildIfStale();
+  const binary = chosenBinary() ?? HOST_BINARY;
+  if (binary === HOST_BINARY) await buildIfStale();
   const dir = mkdtempSync(join(tmpdir(), "baton-bench-http-"));
   const upstream = await start([NODE, join(ROOT, "scripts", "bench-http-server.mjs")], {}, "stdout", (l) =>
     l.startsWith("{") ? String((JSON.parse(l) as { port: number }).port) : undefined,
@@ -155,7 +175,7 @@ async function main(): Promise<void> {
   );
   const serve = await start(
     [
-      HOST_BINARY,
+      binary,
       "serve",
       "--upstream",
       direct,
@@ -171,9 +191,12 @@ async function main(): Promise<void> {
     (l) => /serving MCP on (\S+)/.exec(l)?.[1],
   );
   const targets = { direct, bare: bare.found, serve: serve.found } as const;
+  // The CPU measured per target: the upstream's for direct calls, the proxy's own for the others.
+  const pids = { direct: upstream.proc.pid, bare: bare.proc.pid, serve: serve.proc.pid } as const;
   type Target = keyof typeof targets;
   const names = Object.keys(targets) as Target[];
   const per = <T>(make: () => T) => Object.fromEntries(names.map((n) => [n, make()])) as Record<Target, T>;
+  const loadAtStart = loadavg();
   try {
     const sessions = per(() => "");
     for (const n of names) sessions[n] = await openSession(targets[n]);
@@ -184,9 +207,14 @@ async function main(): Promise<void> {
       for (const n of names) seq[n].push(...(await sequential(targets[n], sessions[n], r * 10_000)));
     for (const list of Object.values(seq)) list.sort((a, b) => a - b);
     const rates = per((): number[] => []);
+    const cpu = per((): number[] => []);
     const streams = per((): { eventsPerS: number; mibPerS: number }[] => []);
     for (let r = 0; r < 2; r++) {
-      for (const n of names) rates[n].push(await concurrent(targets[n]));
+      for (const n of names) {
+        const run = await concurrent(targets[n], pids[n]);
+        rates[n].push(run.rate);
+        cpu[n].push(run.cpuUs);
+      }
       for (const n of names) streams[n].push(await sse(targets[n], sessions[n]));
     }
     const best = (xs: number[]) => Math.max(...xs);
@@ -194,6 +222,7 @@ async function main(): Promise<void> {
       seq_p50_us: per(() => 0),
       seq_p99_us: per(() => 0),
       calls_per_s_50_sessions: per(() => 0),
+      cpu_us_per_call_50_sessions: per(() => 0),
       sse_events_per_s: per(() => 0),
       sse_MiB_per_s: per(() => 0),
     };
@@ -201,12 +230,17 @@ async function main(): Promise<void> {
       (rows.seq_p50_us as Record<Target, number>)[n] = percentile(seq[n], 50);
       (rows.seq_p99_us as Record<Target, number>)[n] = percentile(seq[n], 99);
       (rows.calls_per_s_50_sessions as Record<Target, number>)[n] = best(rates[n]);
+      (rows.cpu_us_per_call_50_sessions as Record<Target, number>)[n] = Math.min(...cpu[n]);
       (rows.sse_events_per_s as Record<Target, number>)[n] = best(streams[n].map((s) => s.eventsPerS));
       (rows.sse_MiB_per_s as Record<Target, number>)[n] = best(streams[n].map((s) => s.mibPerS));
     }
     const fmt = (n: number) => (n >= 100 ? String(Math.round(n)) : n.toFixed(1));
     const vs = (name: string, d: number, p: number) =>
-      name.startsWith("seq_") ? `+${fmt(p - d)} µs` : `${((p / d) * 100).toFixed(0)} %`;
+      name.startsWith("seq_")
+        ? `+${fmt(p - d)} µs`
+        : name.startsWith("cpu_")
+          ? `${fmt(p)} µs` // the proxy's own CPU per call (direct's column is the upstream's)
+          : `${((p / d) * 100).toFixed(0)} %`;
     process.stdout.write(
       `metric                      direct  bare Bun proxy    serve   serve vs direct  bare vs direct\n`,
     );
@@ -215,6 +249,8 @@ async function main(): Promise<void> {
         `${name.padEnd(24)} ${fmt(r.direct).padStart(9)} ${fmt(r.bare).padStart(15)} ${fmt(r.serve).padStart(8)}   ${vs(name, r.direct, r.serve).padStart(15)} ${vs(name, r.direct, r.bare).padStart(15)}\n`,
       );
     }
+    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
+    process.stdout.write(`load average (1/5/15 min): ${load(loadAtStart)} at start, ${load(loadavg())} at end\n`);
     process.stdout.write(`${JSON.stringify(rows)}\n`);
   } finally {
     for (const proc of [serve.proc, bare.proc, upstream.proc]) proc.kill("SIGTERM");

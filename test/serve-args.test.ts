@@ -24,6 +24,18 @@ describe("parseServeArgs", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  test("an http:// upstream gets the own HTTP/1.1 client unless a forward proxy is configured; https:// always fetch", () => {
+    expect(ok(["--upstream", "http://127.0.0.1:3000/mcp"]).upstreamViaFetch).toBe(false);
+    expect(ok(["--upstream", "http://127.0.0.1:3000/mcp"], { HTTP_PROXY: " " }).upstreamViaFetch).toBe(false);
+    expect(ok(["--upstream", "http://127.0.0.1:3000/mcp"], { HTTP_PROXY: "http://proxy:3128" }).upstreamViaFetch).toBe(
+      true,
+    );
+    expect(ok(["--upstream", "http://127.0.0.1:3000/mcp"], { http_proxy: "http://proxy:3128" }).upstreamViaFetch).toBe(
+      true,
+    );
+    expect(ok(["--upstream", "https://mcp.example/mcp"]).upstreamViaFetch).toBe(true);
+  });
+
   test("every flag has an env form, and the flag wins", () => {
     const env = {
       BATON_UPSTREAM: "https://mcp.example/v1/mcp",

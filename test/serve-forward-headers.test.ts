@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { clientResponseHeaders, upstreamRequestHeaders, withoutHopByHop } from "../src/serve/forward-headers.ts";
+import {
+  type ClientHop,
+  clientResponseFields,
+  clientResponseHeaders,
+  renderUpstreamFields,
+  upstreamRequestHeaders,
+  withoutHopByHop,
+} from "../src/serve/forward-headers.ts";
 import { isOriginAllowed } from "../src/serve/origin-policy.ts";
 
 describe("hop-by-hop handling (RFC 9110 §7.6)", () => {
@@ -60,6 +67,82 @@ describe("hop-by-hop handling (RFC 9110 §7.6)", () => {
     expect(kept.get("via")).toBe("1.1 baton-proxy");
     const changed = clientResponseHeaders(source, true);
     expect(changed.has("content-length") || changed.has("content-encoding")).toBe(false);
+  });
+});
+
+describe("the HTTP/1.1 client's one-pass forms give the same fields as the Headers forms", () => {
+  const requests: [Record<string, string>, ClientHop][] = [
+    [
+      {
+        authorization: "Bearer abc",
+        host: "proxy.example",
+        "baton-consent-token": "ct_secret_123",
+        via: "1.1 edge",
+        "x-forwarded-for": "203.0.113.9",
+        "content-length": "12",
+        "mcp-session-id": "s1",
+        accept: "application/json, text/event-stream",
+      },
+      { remoteAddress: "10.0.0.7", proto: "http", host: "proxy.example" },
+    ],
+    [
+      {
+        connection: "keep-alive, X-Private, Via",
+        "x-private": "1",
+        via: "1.0 dropped-by-connection",
+        te: "trailers",
+        "keep-alive": "timeout=5",
+        "x-forwarded-proto": "https",
+        "x-forwarded-host": "public.example",
+        "transfer-encoding": "chunked",
+      },
+      { remoteAddress: undefined, proto: "http", host: null },
+    ],
+    [
+      { via: "  ", "x-forwarded-for": "" },
+      { remoteAddress: "::1", proto: "https", host: "h" },
+    ],
+  ];
+
+  test.each(requests)("request %#", (fields, hop) => {
+    const expected = upstreamRequestHeaders(new Headers(fields), hop);
+    const lines = renderUpstreamFields(new Headers(fields), hop).split("\r\n");
+    expect(lines.pop()).toBe(""); // every line ends in CRLF
+    const rendered = new Headers(
+      lines.map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
+    );
+    expect([...rendered.entries()]).toEqual([...expected.entries()]);
+  });
+
+  const responses: [string, string][][] = [
+    [
+      ["content-type", "application/json"],
+      ["content-length", "10"],
+      ["content-encoding", "gzip"],
+      ["set-cookie", "a=1"],
+      ["set-cookie", "b=2"],
+      ["www-authenticate", 'Bearer realm="x"'],
+      ["connection", "keep-alive, x-private"],
+      ["x-private", "1"],
+      ["keep-alive", "timeout=5"],
+      ["via", "1.1 upstream-edge"],
+    ],
+    [
+      ["transfer-encoding", "chunked"],
+      ["content-type", "text/event-stream"],
+      ["mcp-session-id", "s1"],
+    ],
+  ];
+
+  test.each(responses)("response %#", (...pairs) => {
+    const source = new Headers();
+    for (const [name, value] of pairs) source.append(name, value);
+    for (const changed of [false, true]) {
+      const fast = clientResponseFields(pairs, changed);
+      const slow = clientResponseHeaders(source, changed);
+      expect([...fast.entries()]).toEqual([...slow.entries()]);
+      expect(fast.getSetCookie()).toEqual(slow.getSetCookie());
+    }
   });
 });
 

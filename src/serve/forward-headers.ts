@@ -71,6 +71,79 @@ export function clientResponseHeaders(source: Headers, bodyChanged: boolean): He
   return out;
 }
 
+/**
+ * {@link upstreamRequestHeaders} as the request head's field lines (`name: value\r\n` each), for
+ * the proxy's own HTTP/1.1 client: one native snapshot of the fields and one pass, no Headers copy.
+ */
+export function renderUpstreamFields(source: Headers, hop: ClientHop): string {
+  const fields = source.toJSON() as Record<string, string | string[]>;
+  const named = connectionNamed(fields.connection);
+  let text = "";
+  for (const name in fields) {
+    if (HOP_BY_HOP.has(name) || named?.has(name) || REQUEST_DROPPED.has(name)) continue;
+    const value = fields[name] as string | string[];
+    if (typeof value === "string") text += `${name}: ${value}\r\n`;
+    else for (const each of value) text += `${name}: ${each}\r\n`;
+  }
+  const own = (name: string) => (named?.has(name) ? undefined : (fields[name] as string | undefined));
+  text += `via: ${joinValue(own("via"), VIA_ENTRY)}\r\n`;
+  const forwardedFor = own("x-forwarded-for");
+  if (hop.remoteAddress !== undefined) text += `x-forwarded-for: ${joinValue(forwardedFor, hop.remoteAddress)}\r\n`;
+  else if (forwardedFor !== undefined) text += `x-forwarded-for: ${forwardedFor}\r\n`;
+  const proto = own("x-forwarded-proto");
+  text += `x-forwarded-proto: ${proto ?? hop.proto}\r\n`;
+  const host = own("x-forwarded-host") ?? hop.host ?? undefined;
+  if (host !== undefined) text += `x-forwarded-host: ${host}\r\n`;
+  return text;
+}
+
+/**
+ * {@link clientResponseHeaders} from the name/value pairs of a response head (names in lower
+ * case): one Headers built, none copied.
+ */
+export function clientResponseFields(pairs: readonly (readonly [string, string])[], bodyChanged: boolean): Headers {
+  let connection: string | undefined;
+  let via: string | undefined;
+  for (const [name, value] of pairs) {
+    if (name === "connection") connection = connection === undefined ? value : `${connection}, ${value}`;
+    else if (name === "via") via = via === undefined ? value : `${via}, ${value}`;
+  }
+  const named = connectionNamed(connection);
+  const out: [string, string][] = [];
+  for (const pair of pairs) {
+    const name = pair[0];
+    if (HOP_BY_HOP.has(name) || named?.has(name) || name === "via") continue;
+    if (bodyChanged && (name === "content-length" || name === "content-encoding")) continue;
+    out.push(pair as [string, string]);
+  }
+  out.push(["via", joinValue(named?.has("via") ? undefined : via, VIA_ENTRY)]);
+  return new Headers(out);
+}
+
+/** Request fields the proxy drops or rewrites itself beyond the hop-by-hop ones (Via and X-Forwarded-* are appended after). */
+const REQUEST_DROPPED = new Set([
+  "host",
+  CONSENT_HEADER,
+  "content-length",
+  "via",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+]);
+
+/** The field names a Connection header lists (lower case), or undefined when there is none. */
+function connectionNamed(connection: string | string[] | undefined): Set<string> | undefined {
+  // The usual values name nothing beyond the fixed hop-by-hop set.
+  if (connection === undefined || connection === "keep-alive" || connection === "close") return undefined;
+  const names = new Set<string>();
+  for (const token of String(connection).split(",")) if (token.trim() !== "") names.add(token.trim().toLowerCase());
+  return names;
+}
+
+function joinValue(existing: string | undefined, value: string): string {
+  return existing === undefined || existing.trim() === "" ? value : `${existing}, ${value}`;
+}
+
 function appendList(headers: Headers, name: string, value: string): void {
   const existing = headers.get(name);
   headers.set(name, existing === null || existing.trim() === "" ? value : `${existing}, ${value}`);

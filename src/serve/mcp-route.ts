@@ -15,7 +15,7 @@ import {
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import { judgeConsent, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from "./consent.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
-import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
+import type { ClientHop } from "./forward-headers.ts";
 import {
   fromServer,
   observeAnswer,
@@ -28,7 +28,7 @@ import { handleStreamOrDelete } from "./mcp-stream.ts";
 import { readBoundedBody } from "./request-body.ts";
 import { statelessKey, type SessionEntry, type SessionTable } from "./session-table.ts";
 import { relaySse } from "./sse-relay.ts";
-import { fetchUpstream } from "./upstream-client.ts";
+import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
 export type { McpRouteDeps } from "./mcp-relay.ts";
 
@@ -187,13 +187,15 @@ async function exchangePost(
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return jsonResponse(local.length === 1 ? local[0] : local, 200);
   }
-  let response: Response;
+  let response: UpstreamAnswer;
   try {
     // The client's own signal: its disconnect aborts the upstream request (a relayed stream also cancels its upstream body).
     response = await fetchUpstream({
       url: upstreamUrl(deps.config, request),
       method: "POST",
-      headers: upstreamRequestHeaders(request.headers, hop),
+      headers: request.headers,
+      hop,
+      viaFetch: deps.config.upstreamViaFetch,
       body: verdict.forward,
       signal: request.signal,
       decompress: true,
@@ -201,18 +203,19 @@ async function exchangePost(
   } catch (error) {
     return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
   }
-  const newSessionId = response.headers.get(SESSION_HEADER);
+  const newSessionId = response.header(SESSION_HEADER);
   if (initialize && response.ok) {
     if (newSessionId !== null) deps.sessions.adopt(newSessionId, entry);
     else deps.sessions.adoptStateless(statelessKey(context, undefined), entry);
   } else if (initialize) {
     exchange.close("the upstream refused the handshake");
   }
-  const type = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  if (response.ok && type === "text/event-stream" && response.body !== null) {
+  const type = (response.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  const stream = type === "text/event-stream" ? bodyStream(response) : null;
+  if (response.ok && stream !== null) {
     const pending = new Set(checked.requestIds);
     deps.keepOpen(request);
-    const body = relaySse(response.body, {
+    const body = relaySse(stream, {
       rewrite: (event) =>
         event.data === undefined
           ? undefined
@@ -250,7 +253,7 @@ async function exchangePost(
     });
     return new Response(local.length === 0 ? body : prependEvents(local, body), {
       status: response.status,
-      headers: clientResponseHeaders(response.headers, true),
+      headers: response.clientHeaders(true),
     });
   }
   if (response.ok && type === "application/json") {
@@ -267,7 +270,7 @@ async function exchangePost(
         undefined,
       ) ?? bytes;
     const merged = local.length === 0 ? out : mergeJson(out, local);
-    return new Response(merged, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
+    return new Response(merged, { status: response.status, headers: response.clientHeaders(true) });
   }
   // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
   // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
@@ -284,7 +287,7 @@ async function exchangePost(
     );
   return new Response(response.body, {
     status: response.status,
-    headers: clientResponseHeaders(response.headers, true),
+    headers: response.clientHeaders(true),
   });
 }
 

@@ -1,10 +1,10 @@
 // GET (the server->client stream) and DELETE (end of session) on the MCP path: forwarded, the stream relayed through the session's exchange.
 
 import { classifyText, encodeUtf8 } from "../wire/jsonrpc.ts";
-import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
+import type { ClientHop } from "./forward-headers.ts";
 import { fromServer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
 import { relaySse } from "./sse-relay.ts";
-import { fetchUpstream } from "./upstream-client.ts";
+import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
 /**
  * A GET stream registers with the drain (closed by the proxy at SIGTERM) and keeps its session
@@ -22,13 +22,15 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
         });
   const aborter = new AbortController();
   const signal = AbortSignal.any([request.signal, aborter.signal]);
-  let response: Response;
+  let response: UpstreamAnswer;
   if (entry !== undefined) entry.active++;
   try {
     response = await fetchUpstream({
       url: upstreamUrl(deps.config, request),
       method: request.method,
-      headers: upstreamRequestHeaders(request.headers, hop),
+      headers: request.headers,
+      hop,
+      viaFetch: deps.config.upstreamViaFetch,
       body: undefined,
       signal,
       decompress: true,
@@ -42,21 +44,22 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
     if (sessionId !== null && response.status < 500) deps.sessions.end(sessionId, "the client ended the session");
     return new Response(response.body, {
       status: response.status,
-      headers: clientResponseHeaders(response.headers, true),
+      headers: response.clientHeaders(true),
     });
   }
-  const type = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  if (!response.ok || type !== "text/event-stream" || response.body === null) {
+  const type = (response.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  const stream = type === "text/event-stream" ? bodyStream(response) : null;
+  if (!response.ok || stream === null) {
     if (entry !== undefined) entry.active--;
     return new Response(response.body, {
       status: response.status,
-      headers: clientResponseHeaders(response.headers, true),
+      headers: response.clientHeaders(true),
     });
   }
   deps.keepOpen(request);
   const release = deps.streams.add(aborter);
   const exchange = entry?.exchange;
-  const body = relaySse(response.body, {
+  const body = relaySse(stream, {
     rewrite: (event) =>
       exchange === undefined || event.data === undefined
         ? undefined
@@ -69,5 +72,5 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
       return new Uint8Array(0);
     },
   });
-  return new Response(body, { status: response.status, headers: clientResponseHeaders(response.headers, true) });
+  return new Response(body, { status: response.status, headers: response.clientHeaders(true) });
 }

@@ -2,10 +2,10 @@
 
 import type { Logger } from "../log.ts";
 import { refuse, upstreamDown } from "./answers.ts";
-import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
+import type { ClientHop } from "./forward-headers.ts";
 import { readBoundedBody } from "./request-body.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
-import { fetchUpstream, UpstreamUnreachable } from "./upstream-client.ts";
+import { fetchUpstream, UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
 
 export interface PassthroughDeps {
   readonly upstream: URL;
@@ -14,6 +14,8 @@ export interface PassthroughDeps {
   readonly logger: Logger;
   /** The upstream path to use instead of the request's own (the MCP path maps to the upstream URL's path). */
   readonly path?: string;
+  /** See ServeConfig.upstreamViaFetch. */
+  readonly viaFetch: boolean;
 }
 
 /**
@@ -36,12 +38,14 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
     }
     body = read.bytes;
   }
-  let response: Response;
+  let response: UpstreamAnswer;
   try {
     response = await fetchUpstream({
       url: target,
       method: request.method,
-      headers: upstreamRequestHeaders(request.headers, hop),
+      headers: request.headers,
+      hop,
+      viaFetch: deps.viaFetch,
       body,
       signal: request.signal,
       decompress: false,
@@ -55,6 +59,6 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
   return new Response(request.method === "HEAD" ? null : response.body, {
     status: response.status,
     statusText: response.statusText,
-    headers: clientResponseHeaders(response.headers, false),
+    headers: response.clientHeaders(false),
   });
 }

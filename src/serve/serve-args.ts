@@ -22,6 +22,12 @@ export interface ServeConfig {
   readonly sessionIdleMs: number;
   /** A client connection with no bytes either way for this long is closed (slow or stalled clients). */
   readonly idleTimeoutMs: number;
+  /**
+   * Send to the upstream with `fetch` even when it is `http://`: a forward proxy is configured
+   * (HTTP_PROXY / http_proxy, which fetch honours together with NO_PROXY). Otherwise an `http://`
+   * upstream is spoken to by the proxy's own HTTP/1.1 client, which connects directly.
+   */
+  readonly upstreamViaFetch: boolean;
   /** The BATON_* settings shared with the stdio proxy (sinks, tenant, consent mode and token, scrubbing…). */
   readonly baton: Config;
 }
@@ -107,6 +113,13 @@ export const SERVE_FLAGS = {
 
 type Key = keyof typeof SERVE_FLAGS;
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** The variables Bun's fetch reads for a forward proxy to http:// targets (it applies NO_PROXY itself). */
+const FORWARD_PROXY_VARIABLES = ["HTTP_PROXY", "http_proxy"] as const;
+
+function hasForwardProxy(env: Env): boolean {
+  return FORWARD_PROXY_VARIABLES.some((name) => (env[name] ?? "").trim() !== "");
+}
 
 /** The option table for the command-line parser (src/command-spec.ts): long names from {@link SERVE_FLAGS}, help naming the env form. */
 export const SERVE_OPTIONS: readonly OptionSpec[] = Object.values(SERVE_FLAGS).map((spec) => ({
@@ -203,6 +216,7 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
     drainTimeoutMs,
     sessionIdleMs,
     idleTimeoutMs,
+    upstreamViaFetch: upstream.protocol !== "http:" || hasForwardProxy(env),
     baton: loaded.config,
   };
   return { kind: "ok", config: Object.freeze(config) };

@@ -18,6 +18,7 @@ import { createServeMetrics } from "./serve-metrics.ts";
 import { startServeServer } from "./serve-server.ts";
 import { SessionTable, type SessionOrigin } from "./session-table.ts";
 import { StreamRegistry } from "./stream-registry.ts";
+import { closeUpstreamPools } from "./upstream-client.ts";
 
 /** How often idle sessions are looked for. */
 export const SESSION_SWEEP_INTERVAL_MS = 10_000;
@@ -164,6 +165,7 @@ export async function runServeCommand(
   if (unfinished > 0) logger.warn(`drain timeout: closing ${unfinished} request(s) still in flight`);
   clearInterval(sweep);
   await server.stop(true);
+  closeUpstreamPools();
   sessions.closeAll("the proxy is shutting down");
   await hub.shutdown(EVENT_FLUSH_DEADLINE_MS);
   await admin.stop(true);

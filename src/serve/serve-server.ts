@@ -57,7 +57,13 @@ export function startServeServer(deps: ServeServerDeps) {
       proto: url.protocol === "https:" ? "https" : "http",
       host: request.headers.get("host"),
     };
-    const passDeps = { upstream: config.upstream, maxBodyBytes: config.maxBodyBytes, metrics, logger: deps.logger };
+    const passDeps = {
+      upstream: config.upstream,
+      maxBodyBytes: config.maxBodyBytes,
+      metrics,
+      logger: deps.logger,
+      viaFetch: config.upstreamViaFetch,
+    };
     if (!mcp) return passThrough(request, hop, passDeps);
     // CORS preflights of browser clients are the upstream's to answer (on its MCP path).
     if (request.method === "OPTIONS") return passThrough(request, hop, { ...passDeps, path: config.upstream.pathname });

@@ -73,7 +73,9 @@ export function parseSseEvent(raw: Uint8Array): SseEvent {
   let event: string | undefined;
   let retry: string | undefined;
   let data: string[] | undefined;
-  for (const line of decodeUtf8(raw).split(/\r\n|\r|\n/)) {
+  const text = decodeUtf8(raw);
+  // Servers almost always end lines with LF alone: a plain split then, the regex only when a CR is there.
+  for (const line of text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n")) {
     if (line === "" || line.startsWith(":")) continue;
     const colon = line.indexOf(":");
     const field = colon === -1 ? line : line.slice(0, colon);
