@@ -37,6 +37,9 @@ const CORPUS: readonly string[] = [
   line({ jsonrpc: "2.0", id: 6, method: "tools/call", params: { name: "echo", arguments: { user_goal: "g" } } }),
   `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"baton\\u005fannotate","arguments":{}}}`,
   `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","arguments":{"user\\u005fgoal":"g"}}}`,
+  `{"jsonrpc":"2.0","id":26,"method":"tools/call","params":{"name":"echo","arguments":{"path":"C:\\\\users\\\\me"}}}`,
+  `{"jsonrpc":"2.0","id":27,"method":"tools/call","params":{"name":"echo","arguments":{"user\\\\\\u005fgoal":"g"}}}`,
+  `{"jsonrpc":"2.0","id":28,"method":"tools/call","params":{"name":"echo","arguments":{"\\\\user_goal":"g"}}}`,
   line({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
   line({ jsonrpc: "2.0", id: 10, method: "tools/list", params: { cursor: "abc" } }),
   line({
@@ -158,6 +161,12 @@ describe("clientLinePassesUnchanged", () => {
       false,
     ],
     [`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"t":"\\u00e9"}}}`, false],
+    // An escaped backslash then `u` is no unicode escape; one more backslash makes it one again.
+    [`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"t":"C:\\\\users"}}}`, true],
+    [
+      `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"t":"C:\\\\\\u0041"}}}`,
+      false,
+    ],
     [line({ jsonrpc: "2.0", id: 1, result: {} }), false],
     [line([{ jsonrpc: "2.0", id: 1, method: "ping" }]), false],
   ])("%s -> %p", (text, expected) => {

@@ -1,7 +1,7 @@
 // Which client lines the transforms are sure to forward byte for byte, told from a scan of their bytes (no parse), so a transport may send them on before the transforms look at them.
 
 import { encodeUtf8 } from "../wire/jsonrpc.ts";
-import { containsBytes, scanMethod } from "../wire/line-scan.ts";
+import { scanMethod } from "../wire/line-scan.ts";
 
 /**
  * Bytes that may make a `tools/call` one the transforms answer (the proxy's own `baton_` tools) or
@@ -24,7 +24,39 @@ export function clientLinePassesUnchanged(body: Uint8Array): boolean {
   const method = scanMethod(body);
   if (method === undefined || method === "tools/list") return false;
   if (method !== "tools/call") return true;
-  for (let i = 0; i < TOOLS_CALL_MARKERS.length; i++)
-    if (containsBytes(body, TOOLS_CALL_MARKERS[i] as Uint8Array)) return false;
-  return true;
+  return !containsMarker(body);
+}
+
+const UNDERSCORE = 0x5f;
+const BACKSLASH = 0x5c;
+
+/**
+ * The markers by where they are looked for: at each `_` (rare in JSON text, unlike letters) for
+ * those holding one, and at each `\` for `\u`. One pass over the line, a compare per byte.
+ */
+const AT_UNDERSCORE = TOOLS_CALL_MARKERS.filter((marker) => marker.includes(UNDERSCORE)).map((marker) => ({
+  marker,
+  offset: marker.indexOf(UNDERSCORE),
+}));
+
+/** True when any of TOOLS_CALL_MARKERS occurs in `body`. */
+function containsMarker(body: Uint8Array): boolean {
+  const end = body.length;
+  for (let at = 0; at < end; at++) {
+    const byte = body[at];
+    if (byte === BACKSLASH) {
+      if (body[at + 1] === 0x75) return true; // `\u`
+      at++; // an escaped byte cannot start a marker we look for
+      continue;
+    }
+    if (byte !== UNDERSCORE) continue;
+    for (const { marker, offset } of AT_UNDERSCORE) {
+      const from = at - offset;
+      if (from < 0 || from + marker.length > end) continue;
+      let k = 0;
+      while (k < marker.length && body[from + k] === marker[k]) k++;
+      if (k === marker.length) return true;
+    }
+  }
+  return false;
 }
