@@ -1,13 +1,29 @@
 // JSON-RPC 2.0 message shapes, the junk policy for lines that are not JSON-RPC, and the one builder of wire errors.
 
+import { scanLineFacts, type LineFacts } from "./line-facts.ts";
+
 export type JsonRpcId = string | number;
 export type JsonObject = Record<string, unknown>;
 
-/** A decoded JSON-RPC message. `value` is the parsed object itself (re-serialise only when changed). */
+/**
+ * A decoded JSON-RPC message. `value` is the parsed object itself (re-serialise only when changed).
+ * `facts`: the line was read by a byte scan (see line-facts.ts) and `value` is parsed only when first read.
+ */
 export type Message =
-  | { readonly kind: "request"; readonly id: JsonRpcId; readonly method: string; readonly value: JsonObject }
-  | { readonly kind: "notification"; readonly method: string; readonly value: JsonObject }
-  | { readonly kind: "response"; readonly id: JsonRpcId | null; readonly value: JsonObject };
+  | {
+      readonly kind: "request";
+      readonly id: JsonRpcId;
+      readonly method: string;
+      readonly value: JsonObject;
+      readonly facts?: LineFacts;
+    }
+  | { readonly kind: "notification"; readonly method: string; readonly value: JsonObject; readonly facts?: LineFacts }
+  | {
+      readonly kind: "response";
+      readonly id: JsonRpcId | null;
+      readonly value: JsonObject;
+      readonly facts?: LineFacts;
+    };
 
 /**
  * What a line turned out to be. The written junk policy (SPEC §2, STYLE §3): every line is
@@ -43,9 +59,81 @@ export function encodeUtf8(text: string): Uint8Array {
   return utf8Out.encode(text);
 }
 
-/** Decodes and classifies one line body (without its newline). Never throws. */
+/**
+ * Decodes and classifies one line body (without its newline). Never throws. A plain single message
+ * (most lines) is classified from a validating byte scan and parsed only when its `value` is read:
+ * the hot path handles a plain tool call and its answer without decoding or parsing either.
+ */
 export function classifyLine(body: Uint8Array): Classified {
-  return classifyText(decodeUtf8(body));
+  const facts = scanLineFacts(body);
+  const message = facts === undefined ? undefined : scannedMessage(body, facts);
+  return message === undefined ? classifyText(decodeUtf8(body)) : { kind: "message", message };
+}
+
+/** The message `toMessage` would make of the scanned line, or undefined when only a parse can tell. */
+function scannedMessage(body: Uint8Array, facts: LineFacts): Message | undefined {
+  const { id, method } = facts;
+  if (method !== undefined) {
+    if (id === null) return undefined;
+    return id === undefined
+      ? new ScannedNotification(body, facts, method)
+      : new ScannedRequest(body, facts, id, method);
+  }
+  if ((facts.hasResult || facts.hasError) && id !== undefined) return new ScannedResponse(body, facts, id);
+  return undefined;
+}
+
+/** A message whose line passed the scan: parsed on first use of `value` (the scan proved it parses). */
+class ScannedMessage {
+  #body: Uint8Array | undefined;
+  #value: JsonObject | undefined;
+  constructor(
+    body: Uint8Array,
+    readonly facts: LineFacts,
+  ) {
+    this.#body = body;
+  }
+  get value(): JsonObject {
+    if (this.#value === undefined) {
+      this.#value = JSON.parse(decodeUtf8(this.#body as Uint8Array)) as JsonObject;
+      this.#body = undefined; // the line is a view into a read chunk: let it go
+    }
+    return this.#value;
+  }
+}
+
+class ScannedRequest extends ScannedMessage {
+  readonly kind = "request";
+  constructor(
+    body: Uint8Array,
+    facts: LineFacts,
+    readonly id: JsonRpcId,
+    readonly method: string,
+  ) {
+    super(body, facts);
+  }
+}
+
+class ScannedNotification extends ScannedMessage {
+  readonly kind = "notification";
+  constructor(
+    body: Uint8Array,
+    facts: LineFacts,
+    readonly method: string,
+  ) {
+    super(body, facts);
+  }
+}
+
+class ScannedResponse extends ScannedMessage {
+  readonly kind = "response";
+  constructor(
+    body: Uint8Array,
+    facts: LineFacts,
+    readonly id: JsonRpcId | null,
+  ) {
+    super(body, facts);
+  }
 }
 
 /** Classifies text already decoded (an SSE event's data). Never throws. */
