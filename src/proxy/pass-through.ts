@@ -39,8 +39,8 @@ const AT_UNDERSCORE = TOOLS_CALL_MARKERS.filter((marker) => marker.includes(UNDE
   offset: marker.indexOf(UNDERSCORE),
 }));
 
-/** True when any of TOOLS_CALL_MARKERS occurs in `body`. */
-function containsMarker(body: Uint8Array): boolean {
+/** True when any of TOOLS_CALL_MARKERS occurs in `body` (the tool may be ours, or intent params may need stripping). */
+export function containsMarker(body: Uint8Array): boolean {
   const end = body.length;
   for (let at = 0; at < end; at++) {
     const byte = body[at];

@@ -1,5 +1,7 @@
 // A validating byte scan of one JSON-RPC line: whether JSON.parse would accept it, and the few facts the hot path needs (id, method, a handful of keys under params/result), without decoding or parsing it.
 
+import { asciiText } from "./line-scan.ts";
+
 /** Set in {@link LineFacts.flags}: the line holds something the hot path must not guess about (it parses instead). */
 export const FACT = {
   /** `params._meta` (client info, progress tokens, our own keys). */
@@ -353,9 +355,7 @@ function literal(word: readonly number[]): boolean {
 }
 
 function ascii(start: number, stop: number): string {
-  let text = "";
-  for (let k = start; k < stop; k++) text += String.fromCharCode(src[k] as number);
-  return text;
+  return asciiText(src, start, stop);
 }
 
 /** Keys recorded, one bit each (per object kind; `ROUND` covers both round keys). */

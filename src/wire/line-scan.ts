@@ -1,5 +1,7 @@
 // A cheap look at one line's top level without parsing it (the `method` string, the presence of byte strings); never decides what a message is, only when its full parse may wait until its bytes are out.
 
+import { decodeUtf8 } from "./utf8.ts";
+
 const SPACE = 0x20;
 const TAB = 0x09;
 const CR = 0x0d;
@@ -98,10 +100,30 @@ export function containsBytes(body: Uint8Array, needle: Uint8Array): boolean {
   return false;
 }
 
-/** The bytes `start..end` (plain ASCII, checked by the caller) as text, without a view or a decoder call. */
-function asciiText(body: Uint8Array, start: number, end: number): string {
-  let text = "";
-  for (let k = start; k < end; k++) text += String.fromCharCode(body[k] as number);
+/** Recently read short texts (methods, tool names, ids), by a hash of their bytes: most lines repeat them. */
+const RECENT_TEXTS: (string | undefined)[] = new Array(256).fill(undefined);
+
+/**
+ * The bytes `start..end` (plain ASCII, checked by the caller) as text. A text seen recently is
+ * returned as is (no new string, and one already hashed for the maps it is looked up in).
+ */
+export function asciiText(body: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length === 0) return "";
+  const slot =
+    (length * 7 +
+      (body[start] as number) * 31 +
+      (body[end - 1] as number) * 17 +
+      (body[start + (length >> 1)] as number)) &
+    255;
+  const recent = RECENT_TEXTS[slot];
+  if (recent !== undefined && recent.length === length) {
+    let k = 0;
+    while (k < length && recent.charCodeAt(k) === body[start + k]) k++;
+    if (k === length) return recent;
+  }
+  const text = decodeUtf8(body.subarray(start, end));
+  if (length <= 64) RECENT_TEXTS[slot] = text;
   return text;
 }
 

@@ -1,0 +1,127 @@
+// Plain tool calls and their answers handled from their lines' scanned facts, without a parse: the state changes happen now, the events are built in the background from a copy of the line. No I/O.
+
+import type { ToolCallStartPayload } from "../telemetry/event-types.ts";
+import { FACT } from "../wire/line-facts.ts";
+import type { JsonObject, Message } from "../wire/jsonrpc.ts";
+import { decodeUtf8, isObject } from "../wire/jsonrpc.ts";
+import { callDraft, outcomeOf, userIdFor, type Outcome } from "./call-events.ts";
+import { isInjected } from "./injection.ts";
+import { containsMarker } from "./pass-through.ts";
+import { track, untrack } from "./pending.ts";
+import {
+  captures,
+  intentMode,
+  type Action,
+  type PendingCall,
+  type ProxyState,
+  type RequestFacts,
+} from "./proxy-state.ts";
+
+/** Facts of a call line that send it down the full path: `_meta` (client info), another round, doubt. */
+const CALL_NEEDS_PARSE = FACT.PARAMS_META | FACT.PARAMS_ROUND | FACT.UNSURE | FACT.PARAMS_NOT_OBJECT;
+/** Facts of an answer that send it down the full path: server info, multi-round and task results, doubt. */
+const ANSWER_NEEDS_PARSE = FACT.RESULT_SPECIAL | FACT.UNSURE;
+
+/** A call without `_meta` has none to carry into runtime_meta (never mutated: drafts copy it). */
+const NO_META: Record<string, unknown> = Object.freeze({});
+
+/**
+ * A client `tools/call` of a server tool that nothing rewrites, handled as `toolCall` in
+ * transform.ts would (tracked, start event) but with its arguments read in the background.
+ * Returns false when it is not such a call: the caller takes the full path, nothing was done.
+ */
+export function plainToolCall(
+  state: ProxyState,
+  message: Message,
+  raw: Uint8Array,
+  now: number,
+  facts: RequestFacts | undefined,
+  actions: Action[],
+): boolean {
+  const scanned = message.facts;
+  if (state.options.lazyDrafts !== true || scanned === undefined || message.kind !== "request") return false;
+  const name = scanned.name;
+  if (message.method !== "tools/call" || name === undefined || (scanned.flags & CALL_NEEDS_PARSE) !== 0) return false;
+  if (isInjected(state, name)) return false;
+  // Intent params are stripped from calls: without their names (or an escape) in the line there are none.
+  if (intentMode(state) !== "off" && containsMarker(raw)) return false;
+  if (!captures(state, "tools")) return true;
+  const call: PendingCall = {
+    toolName: name,
+    callId: `c${state.nextCallId++}`,
+    meta: NO_META,
+    userId: userIdFor(state, facts, actions),
+    rounds: 0,
+  };
+  track(state, message.id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
+  const line = raw.slice(); // raw is a view into a read chunk: keep only the line
+  actions.push(
+    later(state, call, true, () => {
+      const params = parsed(line).params as JsonObject;
+      return {
+        type: "tool_call_start",
+        payload: { tool_name: name, params: isObject(params.arguments) ? params.arguments : {} },
+        truncated: 0,
+      };
+    }),
+  );
+  return true;
+}
+
+/**
+ * A server answer that is no rewrite's business: one to a plain tracked tool call (closed, its
+ * end or error event built in the background) or to nothing tracked (forwarded, not even parsed).
+ * Returns false when the full path must look (other requests, multi-round and task results).
+ */
+export function plainAnswer(
+  state: ProxyState,
+  message: Message,
+  raw: Uint8Array,
+  now: number,
+  actions: Action[],
+): boolean {
+  const scanned = message.facts;
+  if (state.options.lazyDrafts !== true || scanned === undefined || message.kind !== "response") return false;
+  if (message.id === null || (scanned.flags & ANSWER_NEEDS_PARSE) !== 0) return false;
+  const request = state.pending.get(message.id);
+  if (request === undefined) return true;
+  const call = request.call;
+  if (call === undefined) return false;
+  untrack(state, message.id);
+  const duration = Math.max(0, Math.round(now - request.startedAt));
+  const hasResult = scanned.resultIsObject;
+  const line = raw.slice();
+  const lineBytes = raw.length;
+  actions.push(
+    later(state, call, false, () => {
+      const response = parsed(line);
+      const result = hasResult ? (response.result as JsonObject) : undefined;
+      return outcomeOf(state, call, response, result, duration, lineBytes);
+    }),
+  );
+  return true;
+}
+
+/** A call event's type, payload and truncation count, before it becomes a draft. */
+type CallEvent =
+  | Outcome
+  | { readonly type: "tool_call_start"; readonly payload: ToolCallStartPayload; readonly truncated: number };
+
+/** An `emitLater` action: the draft's parts that may change are taken now, the rest when it is built. */
+function later(state: ProxyState, call: PendingCall, opens: boolean, event: () => CallEvent): Action {
+  const { rounds } = call;
+  const { agentRuntime, serverLabel } = state;
+  return {
+    type: "emitLater",
+    callId: call.callId,
+    opens,
+    build: () => {
+      const built = event();
+      return callDraft(built.type, call, rounds, built.payload, built.truncated, agentRuntime, serverLabel);
+    },
+  };
+}
+
+function parsed(line: Uint8Array): JsonObject {
+  return JSON.parse(decodeUtf8(line)) as JsonObject;
+}
