@@ -73,6 +73,17 @@ const SESSION: readonly ["client" | "server", string][] = [
   ["server", line({ jsonrpc: "2.0", id: 14, result: { contents: [] } })],
   ["client", `{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"\\u0065cho","arguments":{}}}`],
   ["server", `{"jsonrpc":"2.0","id":15,"result":{"content":[],"is\\u0045rror":true}}`],
+  ["client", call(17, { name: "echo", arguments: ["not", "an object"] })],
+  ["server", line({ jsonrpc: "2.0", id: 17, result: { isError: true } })],
+  ["client", call(18, { name: "echo", arguments: {} })],
+  ["server", line({ jsonrpc: "2.0", id: 18, result: { content: "text, not blocks", isError: false } })],
+  ["client", call(19, { name: "echo" })],
+  ["server", line({ jsonrpc: "2.0", id: 19, result: "not an object" })],
+  ["client", call(20, { name: "echo", arguments: { a: { b: [1, { c: "\u00e9" }] } } })],
+  [
+    "server",
+    line({ jsonrpc: "2.0", id: 20, result: { content: [{ type: "text", text: "é ☃" }], structuredContent: { x: 1 } } }),
+  ],
   ["client", call(16, { name: "echo", arguments: { text: "still open at the end" } })],
 ];
 

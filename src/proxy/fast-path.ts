@@ -1,9 +1,9 @@
 // Plain tool calls and their answers handled from their lines' scanned facts, without a parse: the state changes happen now, the events are built in the background from a copy of the line. No I/O.
 
 import type { ToolCallStartPayload } from "../telemetry/event-types.ts";
-import { FACT } from "../wire/line-facts.ts";
+import { FACT, type LineFacts } from "../wire/line-facts.ts";
 import type { JsonObject, Message } from "../wire/jsonrpc.ts";
-import { decodeUtf8, isObject } from "../wire/jsonrpc.ts";
+import { decodeUtf8 } from "../wire/jsonrpc.ts";
 import { callDraft, outcomeOf, userIdFor, type Outcome } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
 import { containsMarker } from "./pass-through.ts";
@@ -54,16 +54,14 @@ export function plainToolCall(
     rounds: 0,
   };
   track(state, message.id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
-  const line = raw.slice(); // raw is a view into a read chunk: keep only the line
+  // Only the arguments' bytes are kept (a copy: raw is a view into a read chunk) and parsed later.
+  const args = scanned.argumentsIsObject ? raw.slice(scanned.argumentsAt, scanned.argumentsEnd) : undefined;
   actions.push(
-    later(state, call, true, () => {
-      const params = parsed(line).params as JsonObject;
-      return {
-        type: "tool_call_start",
-        payload: { tool_name: name, params: isObject(params.arguments) ? params.arguments : {} },
-        truncated: 0,
-      };
-    }),
+    later(state, call, true, () => ({
+      type: "tool_call_start",
+      payload: { tool_name: name, params: args === undefined ? {} : (parsed(args) as JsonObject) },
+      truncated: 0,
+    })),
   );
   return true;
 }
@@ -89,17 +87,42 @@ export function plainAnswer(
   if (call === undefined) return false;
   untrack(state, message.id);
   const duration = Math.max(0, Math.round(now - request.startedAt));
-  const hasResult = scanned.resultIsObject;
-  const line = raw.slice();
   const lineBytes = raw.length;
-  actions.push(
-    later(state, call, false, () => {
-      const response = parsed(line);
-      const result = hasResult ? (response.result as JsonObject) : undefined;
-      return outcomeOf(state, call, response, result, duration, lineBytes);
-    }),
-  );
+  actions.push(later(state, call, false, outcomeLater(state, call, scanned, raw, duration, lineBytes)));
   return true;
+}
+
+/**
+ * How the answer's event is built later, from copies of only the bytes it reads: the content of a
+ * result (or the whole result when its content is no array), the whole line for a JSON-RPC error.
+ */
+function outcomeLater(
+  state: ProxyState,
+  call: PendingCall,
+  scanned: LineFacts,
+  raw: Uint8Array,
+  duration: number,
+  lineBytes: number,
+): () => Outcome {
+  if (!scanned.resultIsObject) {
+    const line = raw.slice();
+    return () => outcomeOf(state, call, parsed(line) as JsonObject, undefined, duration, lineBytes);
+  }
+  const content = scanned.contentAt < 0 ? undefined : raw.slice(scanned.contentAt, scanned.contentEnd);
+  if ((scanned.flags & FACT.IS_ERROR_TRUE) !== 0) {
+    // outcomeOf reads only `isError` and `content` of such a result
+    return () => outcomeOf(state, call, {}, resultOf(true, content), duration, lineBytes);
+  }
+  if (scanned.contentIsArray) return () => outcomeOf(state, call, {}, resultOf(false, content), duration, lineBytes);
+  const result = raw.slice(scanned.resultAt, scanned.resultEnd);
+  return () => outcomeOf(state, call, {}, parsed(result) as JsonObject, duration, lineBytes);
+}
+
+/** A stand-in result holding what outcomeOf reads of it: `isError` and the parsed `content`. */
+function resultOf(isError: boolean, content: Uint8Array | undefined): JsonObject {
+  const result: JsonObject = { isError };
+  if (content !== undefined) result.content = parsed(content);
+  return result;
 }
 
 /** A call event's type, payload and truncation count, before it becomes a draft. */
@@ -122,6 +145,6 @@ function later(state: ProxyState, call: PendingCall, opens: boolean, event: () =
   };
 }
 
-function parsed(line: Uint8Array): JsonObject {
-  return JSON.parse(decodeUtf8(line)) as JsonObject;
+function parsed(bytes: Uint8Array): unknown {
+  return JSON.parse(decodeUtf8(bytes));
 }

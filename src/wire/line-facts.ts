@@ -31,255 +31,303 @@ export interface LineFacts {
   readonly name: string | undefined;
   /** Bits of {@link FACT}. */
   readonly flags: number;
+  /** Where `params.arguments` is in the line (start, end), -1 when absent; and whether it is an object. */
+  readonly argumentsAt: number;
+  readonly argumentsEnd: number;
+  readonly argumentsIsObject: boolean;
+  /** Where `result` (when an object) and its `content` are in the line, -1 when absent. */
+  readonly resultAt: number;
+  readonly resultEnd: number;
+  readonly contentAt: number;
+  readonly contentEnd: number;
+  readonly contentIsArray: boolean;
 }
 
 /** Longer lines are left to the parser (the transports inspect large ones in idle turns anyway). */
 export const MAX_FACT_LINE_BYTES = 32 * 1024;
-/** Deeper nesting is left to the parser. */
-const MAX_DEPTH = 64;
+/** Deeper nesting is left to the parser (one bit per level records object or array). */
+const MAX_DEPTH = 30;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
 
-// Where an object sits, for the keys worth recording: the top level, `params`, `result`, elsewhere.
-const TOP = 0;
-const PARAMS = 1;
-const RESULT = 2;
-const OTHER = 3;
-
-// The scan's cursor and findings: module state, reset per call (the scan is synchronous and not reentrant).
-let src: Uint8Array = new Uint8Array(0);
-let pos = 0;
-let end = 0;
-let escaped = false;
-let nonAscii = false;
-let giveUp = false;
-let id: string | number | null | undefined;
-let method: string | undefined;
-let hasResult = false;
-let hasError = false;
-let resultIsObject = false;
-let name: string | undefined;
-let flags = 0;
-let seenTop = 0;
-let seenParams = 0;
-let seenResult = 0;
+// The member being read: a top-level key, a key of params/result, or nothing to record.
+const NONE = 0;
+const ID = 1;
+const METHOD = 2;
+const PARAMS = 3;
+const RESULT = 4;
+const ERROR = 5;
+const NAME = 6;
+const PARAMS_META = 7;
+const PARAMS_ROUND = 8;
+const IS_ERROR = 9;
+const RESULT_SPECIAL = 10;
+const ARGUMENTS = 11;
+const CONTENT = 12;
 
 /**
  * The facts of `body` (one line, without its newline) when it is exactly one JSON object that
  * JSON.parse accepts and whose top level is plain enough to read without it; undefined otherwise
  * (not JSON, a batch, escapes in top-level keys, an id that is not a plain string or short integer,
  * a method with escapes, a line over {@link MAX_FACT_LINE_BYTES}): the caller then parses.
+ * One loop with its state in locals (this runs for nearly every line, so it must cost less than
+ * the decode and parse it saves).
  */
 export function scanLineFacts(body: Uint8Array): LineFacts | undefined {
-  if (body.length > MAX_FACT_LINE_BYTES) return undefined;
-  src = body;
-  pos = 0;
-  end = body.length;
-  giveUp = false;
-  id = undefined;
-  method = undefined;
-  hasResult = false;
-  hasError = false;
-  resultIsObject = false;
-  name = undefined;
-  flags = 0;
-  seenTop = 0;
-  seenParams = 0;
-  seenResult = 0;
-  skipSpace();
-  const ok = src[pos] === 0x7b && object(1, TOP);
-  src = EMPTY; // never keep a read chunk alive
-  if (!ok || giveUp) return undefined;
-  skipSpaceIn(body);
-  if (pos !== end) return undefined;
-  return { id, method, hasResult, hasError, resultIsObject, name, flags };
-}
-
-const EMPTY = new Uint8Array(0);
-
-function skipSpace(): void {
-  while (pos < end) {
-    const byte = src[pos];
-    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return;
-    pos++;
-  }
-}
-
-function skipSpaceIn(body: Uint8Array): void {
-  while (pos < end) {
-    const byte = body[pos];
-    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return;
-    pos++;
-  }
-}
-
-/** `pos` at `{`. Validates the object; records keys by `where`. */
-function object(depth: number, where: number): boolean {
-  if (depth > MAX_DEPTH) return false;
-  pos++;
-  skipSpace();
-  if (src[pos] === 0x7d) {
-    pos++;
-    return true;
-  }
+  const end = body.length;
+  if (end > MAX_FACT_LINE_BYTES) return undefined;
+  let id: string | number | null | undefined;
+  let method: string | undefined;
+  let hasResult = false;
+  let hasError = false;
+  let resultIsObject = false;
+  let name: string | undefined;
+  let flags = 0;
+  let seenTop = 0; // bit per top-level key (duplicates: JSON.parse keeps the last, we do not guess)
+  let seenInner = 0; // bit per recorded key of params/result
+  let depth = 0;
+  let objects = 0; // bit d set: the container at depth d+1 is an object
+  let section = NONE; // PARAMS or RESULT while inside that object at depth 2
+  let member = NONE; // the key whose value comes next
+  // Ranges of the values read later from the line's bytes (result at depth 1; arguments, content at depth 2).
+  let argumentsAt = -1;
+  let argumentsEnd = -1;
+  let argumentsIsObject = false;
+  let resultAt = -1;
+  let resultEnd = -1;
+  let contentAt = -1;
+  let contentEnd = -1;
+  let contentIsArray = false;
+  let i = skipSpace(body, 0);
+  if (body[i] !== OPEN_BRACE) return undefined;
+  // Each turn reads one value at `i` (after a key or in an array), or opens a container.
+  let expectKey = false;
   for (;;) {
-    if (src[pos] !== QUOTE) return false;
-    const keyStart = ++pos;
-    if (!string()) return false;
-    const keyEnd = pos - 1;
-    skipSpace();
-    if (src[pos] !== 0x3a) return false;
-    pos++;
-    skipSpace();
-    const ok = where === OTHER ? value(depth) : member(depth, where, keyStart, keyEnd);
-    if (!ok) return false;
-    skipSpace();
-    const byte = src[pos++];
-    if (byte === 0x7d) return true;
-    if (byte !== 0x2c) return false;
-    skipSpace();
-  }
-}
-
-/** One member of the top-level object, `params` or `result`: its key recorded, its value validated. */
-function member(depth: number, where: number, keyStart: number, keyEnd: number): boolean {
-  if (escaped) {
-    // A key with an escape could spell any of ours.
-    if (where === TOP) giveUp = true;
-    else flags |= FACT.UNSURE;
-    return value(depth);
-  }
-  const key = keyOf(where, keyStart, keyEnd);
-  if (key === 0) return value(depth);
-  if (where === TOP) {
-    if ((seenTop & key) !== 0) giveUp = true; // JSON.parse keeps the last: do not guess
-    seenTop |= key;
-    return topMember(depth, key);
-  }
-  const seen = where === PARAMS ? seenParams : seenResult;
-  if ((seen & key) !== 0) flags |= FACT.UNSURE;
-  if (where === PARAMS) {
-    seenParams |= key;
-    if (key === KEY.META) flags |= FACT.PARAMS_META;
-    else if (key === KEY.ROUND) flags |= FACT.PARAMS_ROUND;
-    else if (key === KEY.NAME && src[pos] === QUOTE) {
-      const start = ++pos;
-      if (!string()) return false;
-      if (escaped || nonAscii) flags |= FACT.UNSURE;
-      else name = ascii(start, pos - 1);
-      return true;
+    i = skipSpace(body, i);
+    if (expectKey) {
+      // `i` at a key of the object at `depth`, or at its `}` right after `{`.
+      if (body[i] !== QUOTE) return undefined;
+      const scanned = scanString(body, i + 1);
+      if (scanned < 0) return undefined;
+      const keyEnd = (scanned >>> 2) - 1;
+      member = NONE;
+      if (depth === 1 || (depth === 2 && section !== NONE)) {
+        if ((scanned & ESCAPED) !== 0) {
+          if (depth === 1) return undefined; // a key with an escape could spell any of ours
+          flags |= FACT.UNSURE;
+        } else {
+          member = keyOf(body, i + 1, keyEnd, depth === 1 ? NONE : section);
+          if (member !== NONE) {
+            const bit = 1 << member;
+            if (depth === 1) {
+              if ((seenTop & bit) !== 0) return undefined;
+              seenTop |= bit;
+            } else {
+              if ((seenInner & bit) !== 0) flags |= FACT.UNSURE;
+              seenInner |= bit;
+            }
+          }
+        }
+      }
+      i = skipSpace(body, keyEnd + 1);
+      if (body[i] !== COLON) return undefined;
+      i = skipSpace(body, i + 1);
+      expectKey = false;
     }
-    return value(depth);
-  }
-  seenResult |= key;
-  if (key === KEY.IS_ERROR && matches(TRUE)) {
-    pos += TRUE.length;
-    flags |= FACT.IS_ERROR_TRUE;
-    return true;
-  }
-  if (key !== KEY.IS_ERROR) flags |= FACT.RESULT_SPECIAL;
-  return value(depth);
-}
-
-function topMember(depth: number, key: number): boolean {
-  const byte = src[pos];
-  switch (key) {
-    case KEY.ID:
-      if (byte === QUOTE) {
-        const start = ++pos;
-        if (!string()) return false;
-        if (escaped || nonAscii) giveUp = true;
-        else id = ascii(start, pos - 1);
-        return true;
+    // `i` at a value; `member` says what it is (NONE outside the recorded places).
+    const byte = body[i];
+    const valueAt = i;
+    let valueEnd: number;
+    if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (depth === MAX_DEPTH) return undefined;
+      if (depth === 1) {
+        section = byte === OPEN_BRACE && (member === PARAMS || member === RESULT) ? member : NONE;
+        if (member === RESULT) {
+          hasResult = true;
+          resultIsObject = byte === OPEN_BRACE;
+          if (resultIsObject) resultAt = i;
+        } else if (member === ERROR) {
+          hasError = true;
+        } else if (member === PARAMS && byte === OPEN_BRACKET) {
+          flags |= FACT.PARAMS_NOT_OBJECT;
+        } else if (member === ID || member === METHOD) {
+          return undefined; // an object or array id/method: the parser tells what that is
+        }
+      } else if (depth === 2 && section !== NONE) {
+        if (member === ARGUMENTS) {
+          argumentsAt = i;
+          argumentsIsObject = byte === OPEN_BRACE;
+        } else if (member === CONTENT) {
+          contentAt = i;
+          contentIsArray = byte === OPEN_BRACKET;
+        } else {
+          flags |= innerFlag(member);
+        }
       }
-      if (byte === 0x6e && matches(NULL)) {
-        pos += NULL.length;
-        id = null;
-        return true;
+      if (byte === OPEN_BRACE) objects |= 1 << depth;
+      else objects &= ~(1 << depth);
+      depth++;
+      i = skipSpace(body, i + 1);
+      if (body[i] === (byte === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET)) {
+        depth--;
+        valueEnd = i + 1;
+        if (depth === 0) return undefined; // `{}`: no message
+      } else {
+        member = NONE;
+        expectKey = byte === OPEN_BRACE;
+        continue;
       }
-      if (byte === 0x2d || (byte !== undefined && byte >= 0x30 && byte <= 0x39)) {
-        const start = pos;
-        if (!number()) return false;
-        id = shortInteger(start, pos);
-        if (id === undefined) giveUp = true;
-        return true;
+    } else if (byte === QUOTE) {
+      const scanned = scanString(body, i + 1);
+      if (scanned < 0) return undefined;
+      valueEnd = scanned >>> 2;
+      if (member !== NONE) {
+        const plain = (scanned & (ESCAPED | NON_ASCII)) === 0;
+        if (member === ID || member === METHOD) {
+          if (!plain) return undefined;
+          const text = asciiText(body, i + 1, valueEnd - 1);
+          if (member === ID) id = text;
+          else method = text;
+        } else if (member === NAME) {
+          if (plain) name = asciiText(body, i + 1, valueEnd - 1);
+          else flags |= FACT.UNSURE;
+        } else if (member === PARAMS) {
+          flags |= FACT.PARAMS_NOT_OBJECT;
+        } else if (member === RESULT) {
+          hasResult = true;
+        } else if (member === ERROR) {
+          hasError = true;
+        } else {
+          flags |= innerFlag(member);
+        }
       }
-      giveUp = true; // a boolean, object or array id: the parser tells what that is
-      return value(depth);
-    case KEY.METHOD: {
-      if (byte !== QUOTE) {
-        giveUp = true;
-        return value(depth);
+    } else {
+      valueEnd = scalarEnd(body, i);
+      if (valueEnd < 0) return undefined;
+      if (member !== NONE) {
+        if (member === ID) {
+          if (byte === 0x6e) id = null;
+          else {
+            const integer = byte === 0x74 || byte === 0x66 ? undefined : shortInteger(body, i, valueEnd);
+            if (integer === undefined) return undefined;
+            id = integer;
+          }
+        } else if (member === METHOD) {
+          return undefined;
+        } else if (member === IS_ERROR && byte === 0x74) {
+          flags |= FACT.IS_ERROR_TRUE;
+        } else if (member === PARAMS) {
+          flags |= FACT.PARAMS_NOT_OBJECT;
+        } else if (member === RESULT) {
+          hasResult = true;
+        } else if (member === ERROR) {
+          hasError = true;
+        } else {
+          flags |= innerFlag(member);
+        }
       }
-      const start = ++pos;
-      if (!string()) return false;
-      if (escaped || nonAscii) giveUp = true;
-      else method = ascii(start, pos - 1);
-      return true;
     }
-    case KEY.PARAMS:
-      if (byte === 0x7b) return object(depth + 1, PARAMS);
-      flags |= FACT.PARAMS_NOT_OBJECT;
-      return value(depth);
-    case KEY.RESULT:
-      hasResult = true;
-      if (byte === 0x7b) {
-        resultIsObject = true;
-        return object(depth + 1, RESULT);
+    if (member === ARGUMENTS && depth === 2) {
+      argumentsAt = valueAt;
+      argumentsEnd = valueEnd;
+    } else if (member === CONTENT && depth === 2) {
+      contentAt = valueAt;
+      contentEnd = valueEnd;
+    } else if (member === RESULT && depth === 1 && resultIsObject) {
+      resultEnd = valueEnd; // `{}`
+    }
+    // After a complete value: `,` or the container's end, possibly closing several containers.
+    i = valueEnd;
+    for (;;) {
+      i = skipSpace(body, i);
+      const next = body[i];
+      const inObject = ((objects >> (depth - 1)) & 1) === 1;
+      if (next === COMMA) {
+        i++;
+        expectKey = inObject;
+        member = NONE;
+        break;
       }
-      return value(depth);
-    default:
-      hasError = true;
-      return value(depth);
+      if (next !== (inObject ? CLOSE_BRACE : CLOSE_BRACKET)) return undefined;
+      i++;
+      depth--;
+      if (depth === 0) {
+        if (skipSpace(body, i) !== end) return undefined;
+        return {
+          id,
+          method,
+          hasResult,
+          hasError,
+          resultIsObject,
+          name,
+          flags,
+          argumentsAt,
+          argumentsEnd,
+          argumentsIsObject,
+          resultAt,
+          resultEnd,
+          contentAt,
+          contentEnd,
+          contentIsArray,
+        };
+      }
+      if (depth === 2) {
+        // a container directly under params/result ended
+        if (argumentsAt >= 0 && argumentsEnd < 0) argumentsEnd = i;
+        else if (contentAt >= 0 && contentEnd < 0) contentEnd = i;
+      } else if (depth === 1) {
+        if (section === RESULT) resultEnd = i;
+        section = NONE;
+      }
+    }
   }
 }
 
-/** Any JSON value at `pos`. */
-function value(depth: number): boolean {
-  const byte = src[pos];
-  if (byte === QUOTE) {
-    pos++;
-    return string();
-  }
-  if (byte === 0x7b) return object(depth + 1, OTHER);
-  if (byte === 0x5b) return array(depth + 1);
-  if (byte === 0x74) return literal(TRUE);
-  if (byte === 0x66) return literal(FALSE);
-  if (byte === 0x6e) return literal(NULL);
-  return number();
+/** The flag a container value (or any value, for the keys whose mere presence counts) of a recorded params/result key sets. */
+function innerFlag(member: number): number {
+  if (member === PARAMS_META) return FACT.PARAMS_META;
+  if (member === PARAMS_ROUND) return FACT.PARAMS_ROUND;
+  if (member === RESULT_SPECIAL) return FACT.RESULT_SPECIAL;
+  return 0;
 }
 
-function array(depth: number): boolean {
-  if (depth > MAX_DEPTH) return false;
-  pos++;
-  skipSpace();
-  if (src[pos] === 0x5d) {
-    pos++;
-    return true;
-  }
+function skipSpace(body: Uint8Array, from: number): number {
+  let i = from;
   for (;;) {
-    if (!value(depth)) return false;
-    skipSpace();
-    const byte = src[pos++];
-    if (byte === 0x5d) return true;
-    if (byte !== 0x2c) return false;
-    skipSpace();
+    const byte = body[i];
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return i;
+    i++;
   }
 }
 
-/** `pos` just past the opening quote; leaves it just past the closing one. Sets `escaped` / `nonAscii`. */
-function string(): boolean {
-  escaped = false;
-  nonAscii = false;
-  while (pos < end) {
-    const byte = src[pos++] as number;
-    if (byte === QUOTE) return true;
+/** Bits of scanString's result. */
+const ESCAPED = 1;
+const NON_ASCII = 2;
+
+/**
+ * The string whose content starts at `from`: (index just past its closing quote) * 4, plus
+ * ESCAPED / NON_ASCII; -1 when it is not a valid JSON string. Any byte of 0x80 and above is
+ * accepted: invalid UTF-8 decodes to U+FFFD, still inside the string.
+ */
+function scanString(body: Uint8Array, from: number): number {
+  let bits = 0;
+  const end = body.length;
+  for (let i = from; i < end; i++) {
+    const byte = body[i] as number;
+    if (byte === QUOTE) return (i + 1) * 4 + bits;
     if (byte === BACKSLASH) {
-      escaped = true;
-      const next = src[pos++];
+      bits |= ESCAPED;
+      const next = body[++i];
       if (next === 0x75) {
-        for (let k = 0; k < 4; k++) if (!isHex(src[pos++])) return false;
+        if (!isHex(body[i + 1]) || !isHex(body[i + 2]) || !isHex(body[i + 3]) || !isHex(body[i + 4])) return -1;
+        i += 4;
       } else if (
         next !== QUOTE &&
         next !== BACKSLASH &&
@@ -290,49 +338,54 @@ function string(): boolean {
         next !== 0x72 &&
         next !== 0x74
       ) {
-        return false;
+        return -1;
       }
     } else if (byte < 0x20) {
-      return false;
+      return -1;
     } else if (byte >= 0x80) {
-      nonAscii = true; // any bytes: invalid UTF-8 decodes to U+FFFD, still inside the string
+      bits |= NON_ASCII;
     }
   }
-  return false;
+  return -1;
 }
 
 const isDigit = (byte: number | undefined): boolean => byte !== undefined && byte >= 0x30 && byte <= 0x39;
 const isHex = (byte: number | undefined): boolean =>
   byte !== undefined && (isDigit(byte) || (byte >= 0x61 && byte <= 0x66) || (byte >= 0x41 && byte <= 0x46));
 
-/** The JSON number grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? */
-function number(): boolean {
-  if (src[pos] === 0x2d) pos++;
-  if (src[pos] === 0x30) pos++;
-  else if (isDigit(src[pos])) while (isDigit(src[pos])) pos++;
-  else return false;
-  if (src[pos] === 0x2e) {
-    pos++;
-    if (!isDigit(src[pos])) return false;
-    while (isDigit(src[pos])) pos++;
+/** Index just past the number or literal at `from`, or -1. Numbers: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? */
+function scalarEnd(body: Uint8Array, from: number): number {
+  const first = body[from];
+  if (first === 0x74) return matches(body, from, TRUE) ? from + 4 : -1;
+  if (first === 0x66) return matches(body, from, FALSE) ? from + 5 : -1;
+  if (first === 0x6e) return matches(body, from, NULL) ? from + 4 : -1;
+  let i = from;
+  if (body[i] === 0x2d) i++;
+  if (body[i] === 0x30) i++;
+  else if (isDigit(body[i])) while (isDigit(body[i])) i++;
+  else return -1;
+  if (body[i] === 0x2e) {
+    i++;
+    if (!isDigit(body[i])) return -1;
+    while (isDigit(body[i])) i++;
   }
-  if (src[pos] === 0x65 || src[pos] === 0x45) {
-    pos++;
-    if (src[pos] === 0x2b || src[pos] === 0x2d) pos++;
-    if (!isDigit(src[pos])) return false;
-    while (isDigit(src[pos])) pos++;
+  if (body[i] === 0x65 || body[i] === 0x45) {
+    i++;
+    if (body[i] === 0x2b || body[i] === 0x2d) i++;
+    if (!isDigit(body[i])) return -1;
+    while (isDigit(body[i])) i++;
   }
-  return true;
+  return i;
 }
 
 /** An integer id of at most 15 digits (exact as a double), or undefined (fractions, exponents, longer: the parser decides). */
-function shortInteger(start: number, stop: number): number | undefined {
-  const negative = src[start] === 0x2d;
+function shortInteger(body: Uint8Array, start: number, stop: number): number | undefined {
+  const negative = body[start] === 0x2d;
   const from = negative ? start + 1 : start;
   if (stop - from > 15 || stop === from) return undefined;
   let n = 0;
   for (let k = from; k < stop; k++) {
-    const byte = src[k] as number;
+    const byte = body[k] as number;
     if (byte < 0x30 || byte > 0x39) return undefined;
     n = n * 10 + (byte - 0x30);
   }
@@ -343,65 +396,49 @@ const TRUE = [0x74, 0x72, 0x75, 0x65];
 const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65];
 const NULL = [0x6e, 0x75, 0x6c, 0x6c];
 
-function matches(word: readonly number[]): boolean {
-  for (let k = 0; k < word.length; k++) if (src[pos + k] !== word[k]) return false;
+function matches(body: Uint8Array, at: number, word: readonly number[]): boolean {
+  for (let k = 0; k < word.length; k++) if (body[at + k] !== word[k]) return false;
   return true;
 }
 
-function literal(word: readonly number[]): boolean {
-  if (!matches(word)) return false;
-  pos += word.length;
-  return true;
+interface RecordedKey {
+  readonly bytes: Uint8Array;
+  readonly kind: number;
 }
+const keys = (entries: [string, number][]): readonly RecordedKey[] =>
+  entries.map(([text, kind]) => ({ bytes: Uint8Array.from(text, (c) => c.charCodeAt(0)), kind }));
+const TOP_KEYS = keys([
+  ["id", ID],
+  ["method", METHOD],
+  ["params", PARAMS],
+  ["result", RESULT],
+  ["error", ERROR],
+]);
+const PARAMS_KEYS = keys([
+  ["name", NAME],
+  ["arguments", ARGUMENTS],
+  ["_meta", PARAMS_META],
+  ["requestState", PARAMS_ROUND],
+  ["inputResponses", PARAMS_ROUND],
+]);
+const RESULT_KEYS = keys([
+  ["isError", IS_ERROR],
+  ["content", CONTENT],
+  ["_meta", RESULT_SPECIAL],
+  ["resultType", RESULT_SPECIAL],
+  ["task", RESULT_SPECIAL],
+]);
 
-function ascii(start: number, stop: number): string {
-  return asciiText(src, start, stop);
-}
-
-/** Keys recorded, one bit each (per object kind; `ROUND` covers both round keys). */
-const KEY = {
-  ID: 1,
-  METHOD: 2,
-  PARAMS: 4,
-  RESULT: 8,
-  ERROR: 16,
-  NAME: 1,
-  META: 2,
-  ROUND: 4,
-  IS_ERROR: 1,
-  SPECIAL: 2,
-} as const;
-
-const keyBytes = (text: string): number[] => Array.from(text, (c) => c.charCodeAt(0));
-const TOP_KEYS: readonly [number[], number][] = [
-  [keyBytes("id"), KEY.ID],
-  [keyBytes("method"), KEY.METHOD],
-  [keyBytes("params"), KEY.PARAMS],
-  [keyBytes("result"), KEY.RESULT],
-  [keyBytes("error"), KEY.ERROR],
-];
-const PARAMS_KEYS: readonly [number[], number][] = [
-  [keyBytes("name"), KEY.NAME],
-  [keyBytes("_meta"), KEY.META],
-  [keyBytes("requestState"), KEY.ROUND],
-  [keyBytes("inputResponses"), KEY.ROUND],
-];
-const RESULT_KEYS: readonly [number[], number][] = [
-  [keyBytes("isError"), KEY.IS_ERROR],
-  [keyBytes("_meta"), KEY.SPECIAL],
-  [keyBytes("resultType"), KEY.SPECIAL],
-  [keyBytes("task"), KEY.SPECIAL],
-];
-
-/** The bit of the key `start..stop` among those recorded for `where`, or 0. */
-function keyOf(where: number, start: number, stop: number): number {
-  const keys = where === TOP ? TOP_KEYS : where === PARAMS ? PARAMS_KEYS : RESULT_KEYS;
+/** The member kind of the key `start..stop` of the top level (`section` NONE), params or result; NONE when not recorded. */
+function keyOf(body: Uint8Array, start: number, stop: number, section: number): number {
+  const candidates = section === NONE ? TOP_KEYS : section === PARAMS ? PARAMS_KEYS : RESULT_KEYS;
   const length = stop - start;
-  for (const [bytes, bit] of keys) {
-    if (bytes.length !== length) continue;
-    let k = 0;
-    while (k < length && src[start + k] === bytes[k]) k++;
-    if (k === length) return bit;
+  for (let n = 0; n < candidates.length; n++) {
+    const { bytes, kind } = candidates[n] as RecordedKey;
+    if (bytes.length !== length || bytes[0] !== body[start]) continue;
+    let k = 1;
+    while (k < length && body[start + k] === bytes[k]) k++;
+    if (k === length) return kind;
   }
-  return 0;
+  return NONE;
 }
