@@ -148,17 +148,22 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     const callId = draft.runtime_meta?.[META_CALL_ID];
     if (typeof callId !== "string") return events.emit(draft, context);
     // tool calls, resource reads/lists, prompt gets/lists
-    emitForCall(draft, callId, draft.event_type.endsWith("_start"), context);
+    emitForCall(draft, { callId }, draft.event_type.endsWith("_start"), context);
   }
 
   /** A call's events carry the context of the request that started it. */
-  function emitForCall(draft: LazyDraft, callId: string, opens: boolean, context: RequestContext | undefined): void {
+  function emitForCall(
+    draft: LazyDraft,
+    call: { readonly callId: string },
+    opens: boolean,
+    context: RequestContext | undefined,
+  ): void {
     if (opens) {
-      if (context !== undefined) callContexts.set(callId, context);
+      if (context !== undefined) callContexts.set(call.callId, context);
       return events.emit(draft, context);
     }
-    const started = callContexts.size === 0 ? undefined : callContexts.get(callId);
-    if (started !== undefined) callContexts.delete(callId);
+    const started = callContexts.size === 0 ? undefined : callContexts.get(call.callId);
+    if (started !== undefined) callContexts.delete(call.callId);
     events.emit(draft, started ?? context);
   }
 
@@ -177,7 +182,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
           emit(action.draft, context);
           break;
         case "emitLater":
-          emitForCall(action.build, action.callId, action.opens, context);
+          emitForCall(action.build, action.call, action.opens, context);
           break;
         case "log":
           logger[action.level](action.text);

@@ -25,6 +25,22 @@ const ANSWER_NEEDS_PARSE = FACT.RESULT_SPECIAL | FACT.UNSURE;
 /** A call without `_meta` has none to carry into runtime_meta (never mutated: drafts copy it). */
 const NO_META: Record<string, unknown> = Object.freeze({});
 
+/** A plain call's bookkeeping; its id text (`c<n>`) is made when first read, mostly by a draft built later. */
+class PlainCall implements PendingCall {
+  readonly meta = NO_META;
+  rounds = 0;
+  #callId: string | undefined;
+  constructor(
+    readonly toolName: string,
+    private readonly callNumber: number,
+    readonly userId: string | null,
+  ) {}
+  get callId(): string {
+    this.#callId ??= `c${this.callNumber}`;
+    return this.#callId;
+  }
+}
+
 /**
  * A client `tools/call` of a server tool that nothing rewrites, handled as `toolCall` in
  * transform.ts would (tracked, start event) but with its arguments read in the background.
@@ -46,13 +62,7 @@ export function plainToolCall(
   // Intent params are stripped from calls: without their names (or an escape) in the line there are none.
   if (intentMode(state) !== "off" && containsMarker(raw)) return false;
   if (!captures(state, "tools")) return true;
-  const call: PendingCall = {
-    toolName: name,
-    callId: `c${state.nextCallId++}`,
-    meta: NO_META,
-    userId: userIdFor(state, facts, actions),
-    rounds: 0,
-  };
+  const call = new PlainCall(name, state.nextCallId++, userIdFor(state, facts, actions));
   track(state, message.id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
   // Only the arguments' bytes are kept (a copy: raw is a view into a read chunk) and parsed later.
   const args = scanned.argumentsIsObject ? raw.slice(scanned.argumentsAt, scanned.argumentsEnd) : undefined;
@@ -136,7 +146,7 @@ function later(state: ProxyState, call: PendingCall, opens: boolean, event: () =
   const { agentRuntime, serverLabel } = state;
   return {
     type: "emitLater",
-    callId: call.callId,
+    call,
     opens,
     build: () => {
       const built = event();

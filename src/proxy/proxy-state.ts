@@ -30,7 +30,13 @@ export type Action =
   | { readonly type: "send"; readonly to: Side; readonly message: JsonObject | unknown[] }
   | { readonly type: "emit"; readonly draft: EventDraft }
   /** A call event built later from bytes it holds (see fast-path.ts); `opens`: a start (its request's context follows the call). */
-  | { readonly type: "emitLater"; readonly build: () => EventDraft; readonly callId: string; readonly opens: boolean }
+  | {
+      readonly type: "emitLater";
+      readonly build: () => EventDraft;
+      /** The call the event belongs to (its id read only when a request context must follow the call). */
+      readonly call: { readonly callId: string };
+      readonly opens: boolean;
+    }
   | { readonly type: "log"; readonly level: "info" | "warn"; readonly text: string }
   | { readonly type: "report"; readonly id: JsonRpcId; readonly modern: boolean };
 
