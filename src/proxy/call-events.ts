@@ -134,7 +134,10 @@ export function callDraft<T extends EventType>(
   agentRuntime: string,
   serverLabel: string | null,
 ): EventDraft {
-  const meta: Record<string, unknown> = { ...call.meta, [META_CALL_ID]: call.callId };
+  // A copy key by key, not a spread: most calls have no _meta, and a spread costs a clone even then.
+  const meta: Record<string, unknown> = {};
+  for (const key of Object.keys(call.meta)) meta[key] = call.meta[key];
+  meta[META_CALL_ID] = call.callId;
   if (serverLabel !== null) meta[META_SERVER] = serverLabel;
   if (truncated > 0) meta[META_TRUNCATED] = truncated;
   if (rounds > 0 && type !== "tool_call_start") meta[META_ROUNDS] = rounds + 1;
