@@ -84,6 +84,35 @@ const SESSION: readonly ["client" | "server", string][] = [
     "server",
     line({ jsonrpc: "2.0", id: 20, result: { content: [{ type: "text", text: "é ☃" }], structuredContent: { x: 1 } } }),
   ],
+  // the modern era: every call carries the client's info, every answer the server's and a resultType
+  [
+    "client",
+    call(21, {
+      name: "echo",
+      arguments: { text: "modern" },
+      _meta: {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": { name: "modern-host", version: "2" },
+        progressToken: "p",
+      },
+    }),
+  ],
+  [
+    "server",
+    line({
+      jsonrpc: "2.0",
+      id: 21,
+      result: {
+        content: [{ type: "text", text: "ok" }],
+        resultType: "complete",
+        _meta: { "io.modelcontextprotocol/serverInfo": { name: "modern-srv", version: "3" } },
+      },
+    }),
+  ],
+  ["client", call(22, { name: "echo", arguments: {}, _meta: "not an object" })],
+  ["server", line({ jsonrpc: "2.0", id: 22, result: { content: [], resultType: "complete" } })],
+  ["client", call(23, { name: "echo", arguments: {}, _meta: { "claudecode/toolUseId": "toolu_1", "baton/x": 1 } })],
+  ["server", line({ jsonrpc: "2.0", id: 23, result: { content: [], _meta: { other: true } } })],
   ["client", call(16, { name: "echo", arguments: { text: "still open at the end" } })],
 ];
 
@@ -96,12 +125,45 @@ function observed(actions: Action[]): unknown[] {
   });
 }
 
-function run(options: TransformOptions): { out: unknown[]; later: number; state: ProxyState } {
+/** A modern-era session: no handshake, the agent and server are first named by a call and its answer. */
+const MODERN: readonly ["client" | "server", string][] = [
+  ...[1, 2].flatMap((id): ["client" | "server", string][] => [
+    [
+      "client",
+      call(id, {
+        name: "add",
+        arguments: { a: id, b: 3 },
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/clientInfo": { name: `host-${id}`, version: "2" },
+        },
+      }),
+    ],
+    [
+      "server",
+      line({
+        jsonrpc: "2.0",
+        id,
+        result: {
+          content: [{ type: "text", text: String(id + 3) }],
+          structuredContent: { sum: id + 3 },
+          resultType: "complete",
+          _meta: { "io.modelcontextprotocol/serverInfo": { name: "adder", version: "1" } },
+        },
+      }),
+    ],
+  ]),
+];
+
+function run(
+  options: TransformOptions,
+  session: readonly ["client" | "server", string][] = SESSION,
+): { out: unknown[]; later: number; state: ProxyState } {
   const state = createProxyState(options);
   const out: unknown[] = [];
   let later = 0;
   let now = 0;
-  for (const [side, text] of SESSION) {
+  for (const [side, text] of session) {
     const raw = bytes(text);
     const classified = classifyLine(raw.subarray(0, raw.length - 1));
     now += 3;
@@ -139,6 +201,14 @@ describe("fast path vs full path", () => {
     expect(fast.out).toEqual(full.out);
     expect(fast.state.pending.size).toBe(full.state.pending.size);
     expect(fast.state.nextCallId).toBe(full.state.nextCallId);
+  });
+
+  test("a modern session: the agent and server named by calls and answers, as on the full path", () => {
+    const full = run({ includeReportTool: true }, MODERN);
+    const fast = run({ includeReportTool: true, lazyDrafts: true }, MODERN);
+    expect(fast.later).toBe(3); // the first answer names the server: the full path reads it
+    expect(fast.out).toEqual(full.out);
+    expect([fast.state.agentRuntime, fast.state.serverLabel]).toEqual(["host-2", "adder 1"]);
   });
 
   test("a draft built later keeps the agent, server and rounds of when it was emitted", () => {

@@ -74,6 +74,12 @@ const CORPUS: readonly string[] = [
   `{"id":1,"method":"ping"}\u00a0`,
   `{"id":1,"method":"ping","params":{"__proto__":{"x":1}}}`,
   `{"id":1,"method":"tools/call","params":{"arguments":{},"name":"e"}}`,
+  `{"id":1,"method":"tools/call","params":{"name":"e","_meta":{"progressToken":1,"x":{"y":[2]}},"arguments":{"a":[]}}}`,
+  `{"id":1,"method":"tools/call","params":{"name":"e","_meta":{},"arguments":{}}}`,
+  `{"id":1,"method":"tools/call","params":{"name":"e","_meta":"x"}}`,
+  `{"id":1,"method":"tools/call","params":{"name":"e","_meta":[{"a":1}],"arguments":[]}}`,
+  `{"id":1,"method":"tools/call","params":{"_meta":{"a":{}},"name":"e"}}`,
+  `{"id":1,"result":{"content":[],"resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":{"name":"s"}}}}`,
   `{"id":1,"method":"tools/call","params":{"_meta":{"a":[1]},"arguments":{"a":{"b":[1,{"c":2}]}},"x":{"y":1}}}`,
   `{"id":1,"method":"tools/call","params":{"name":"e","arguments":"text"}}`,
   `{"id":1,"method":"tools/call","params":{"name":"e","arguments":[1,2]}}`,
@@ -127,6 +133,8 @@ function rangesOf(body: Uint8Array, facts: LineFacts): unknown {
     result: at(facts.resultAt, facts.resultEnd),
     content: at(facts.contentAt, facts.contentEnd),
     contentIsArray: facts.contentIsArray,
+    meta: at(facts.metaAt, facts.metaEnd),
+    metaIsObject: facts.metaIsObject,
   };
 }
 
@@ -142,6 +150,8 @@ function parsedRanges(text: string): unknown {
     result: result ?? "absent",
     content: result !== undefined && "content" in result ? result.content : "absent",
     contentIsArray: Array.isArray(result?.content),
+    meta: "_meta" in params ? params._meta : "absent",
+    metaIsObject: isObject(params._meta),
   };
 }
 
@@ -212,6 +222,9 @@ describe("scanLineFacts", () => {
       contentAt: -1,
       contentEnd: -1,
       contentIsArray: false,
+      metaAt: -1,
+      metaEnd: -1,
+      metaIsObject: false,
     });
     const flags = (text: string) => scanLineFacts(bytes(text))?.flags;
     expect(flags(`{"id":1,"method":"m","params":{"_meta":{}}}`)).toBe(FACT.PARAMS_META);
@@ -219,6 +232,15 @@ describe("scanLineFacts", () => {
     expect(flags(`{"id":1,"result":{"isError":true}}`)).toBe(FACT.IS_ERROR_TRUE);
     expect(flags(`{"id":1,"result":{"isError":"true"}}`)).toBe(0);
     expect(flags(`{"id":1,"result":{"resultType":"task"}}`)).toBe(FACT.RESULT_SPECIAL);
+    expect(flags(`{"id":1,"result":{"resultType":"input_required"}}`)).toBe(FACT.RESULT_SPECIAL);
+    expect(flags(`{"id":1,"result":{"resultType":"complete"}}`)).toBe(0);
+    expect(flags(`{"id":1,"result":{"resultType":"complet\\u0065"}}`)).toBe(FACT.RESULT_SPECIAL);
+    expect(flags(`{"id":1,"result":{"resultType":null}}`)).toBe(FACT.RESULT_SPECIAL);
+    expect(flags(`{"id":1,"result":{"resultType":"complete","resultType":"task"}}`)).toBe(
+      FACT.RESULT_SPECIAL | FACT.UNSURE,
+    );
+    expect(flags(`{"id":1,"result":{"_meta":{"a":1}}}`)).toBe(FACT.RESULT_META);
+    expect(flags(`{"id":1,"result":{"task":{"taskId":"t"}}}`)).toBe(FACT.RESULT_SPECIAL);
     expect(flags(`{"id":1,"result":{"\\u005fmeta":{}}}`)).toBe(FACT.UNSURE);
     expect(flags(`{"id":1,"method":"m","params":{"name":"a","name":"b"}}`)).toBe(FACT.UNSURE);
     expect(flags(`{"id":1,"method":"m","params":[]}`)).toBe(FACT.PARAMS_NOT_OBJECT);

@@ -4,22 +4,24 @@ import type { ToolCallStartPayload } from "../telemetry/event-types.ts";
 import { FACT, type LineFacts } from "../wire/line-facts.ts";
 import type { JsonObject, Message } from "../wire/jsonrpc.ts";
 import { decodeUtf8 } from "../wire/jsonrpc.ts";
-import { callDraft, outcomeOf, userIdFor, type Outcome } from "./call-events.ts";
+import { callDraft, clientMeta, outcomeOf, userIdFor, type Outcome } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
 import { containsMarker } from "./pass-through.ts";
 import { track, untrack } from "./pending.ts";
 import {
   captures,
   intentMode,
+  MODERN_CLIENT_INFO_KEY,
+  noteClient,
   type Action,
   type PendingCall,
   type ProxyState,
   type RequestFacts,
 } from "./proxy-state.ts";
 
-/** Facts of a call line that send it down the full path: `_meta` (client info), another round, doubt. */
-const CALL_NEEDS_PARSE = FACT.PARAMS_META | FACT.PARAMS_ROUND | FACT.UNSURE | FACT.PARAMS_NOT_OBJECT;
-/** Facts of an answer that send it down the full path: server info, multi-round and task results, doubt. */
+/** Facts of a call line that send it down the full path: another round, doubt. */
+const CALL_NEEDS_PARSE = FACT.PARAMS_ROUND | FACT.UNSURE | FACT.PARAMS_NOT_OBJECT;
+/** Facts of an answer that send it down the full path: multi-round and task results, doubt. */
 const ANSWER_NEEDS_PARSE = FACT.RESULT_SPECIAL | FACT.UNSURE;
 
 /** A call without `_meta` has none to carry into runtime_meta (never mutated: drafts copy it). */
@@ -27,13 +29,13 @@ const NO_META: Record<string, unknown> = Object.freeze({});
 
 /** A plain call's bookkeeping; its id text (`c<n>`) is made when first read, mostly by a draft built later. */
 class PlainCall implements PendingCall {
-  readonly meta = NO_META;
   rounds = 0;
   #callId: string | undefined;
   constructor(
     readonly toolName: string,
     private readonly callNumber: number,
     readonly userId: string | null,
+    readonly meta: Record<string, unknown>,
   ) {}
   get callId(): string {
     this.#callId ??= `c${this.callNumber}`;
@@ -61,8 +63,16 @@ export function plainToolCall(
   if (isInjected(state, name)) return false;
   // Intent params are stripped from calls: without their names (or an escape) in the line there are none.
   if (intentMode(state) !== "off" && containsMarker(raw)) return false;
+  // `_meta` (progress tokens, host keys; the client's info in the modern era) is small: read now.
+  const meta = scanned.metaIsObject ? (parsed(raw.subarray(scanned.metaAt, scanned.metaEnd)) as JsonObject) : undefined;
+  noteClient(state, meta?.[MODERN_CLIENT_INFO_KEY]);
   if (!captures(state, "tools")) return true;
-  const call = new PlainCall(name, state.nextCallId++, userIdFor(state, facts, actions));
+  const call = new PlainCall(
+    name,
+    state.nextCallId++,
+    userIdFor(state, facts, actions),
+    meta === undefined ? NO_META : clientMeta(meta),
+  );
   track(state, message.id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
   // Only the arguments' bytes are kept (a copy: raw is a view into a read chunk) and parsed later.
   const args = scanned.argumentsIsObject ? raw.slice(scanned.argumentsAt, scanned.argumentsEnd) : undefined;
@@ -91,6 +101,8 @@ export function plainAnswer(
   const scanned = message.facts;
   if (state.options.lazyDrafts !== true || scanned === undefined || message.kind !== "response") return false;
   if (message.id === null || (scanned.flags & ANSWER_NEEDS_PARSE) !== 0) return false;
+  // The full path learns the server's name from the first answer carrying it.
+  if ((scanned.flags & FACT.RESULT_META) !== 0 && state.serverLabel === null) return false;
   const request = state.pending.get(message.id);
   if (request === undefined) return true;
   const call = request.call;

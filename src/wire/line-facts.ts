@@ -4,11 +4,11 @@ import { asciiText } from "./line-scan.ts";
 
 /** Set in {@link LineFacts.flags}: the line holds something the hot path must not guess about (it parses instead). */
 export const FACT = {
-  /** `params._meta` (client info, progress tokens, our own keys). */
+  /** `params._meta` (client info, progress tokens, our own keys): see metaAt. */
   PARAMS_META: 1,
   /** `params.requestState` / `params.inputResponses` (one more round of a held call). */
   PARAMS_ROUND: 2,
-  /** `result._meta`, `result.resultType` or `result.task` (server info, multi-round, tasks). */
+  /** `result.task`, or a `result.resultType` other than "complete" (multi-round, tasks). */
   RESULT_SPECIAL: 4,
   /** `result.isError` is the literal `true`. */
   IS_ERROR_TRUE: 8,
@@ -16,6 +16,8 @@ export const FACT = {
   UNSURE: 16,
   /** `params` is present but not an object. */
   PARAMS_NOT_OBJECT: 32,
+  /** `result._meta` (the server's info, in the modern era). */
+  RESULT_META: 64,
 } as const;
 
 /** What the scan read from a line it fully validated. */
@@ -41,6 +43,10 @@ export interface LineFacts {
   readonly contentAt: number;
   readonly contentEnd: number;
   readonly contentIsArray: boolean;
+  /** Where `params._meta` is in the line, -1 when absent; and whether it is an object. */
+  readonly metaAt: number;
+  readonly metaEnd: number;
+  readonly metaIsObject: boolean;
 }
 
 /** Longer lines are left to the parser (the transports inspect large ones in idle turns anyway). */
@@ -71,6 +77,10 @@ const IS_ERROR = 9;
 const RESULT_SPECIAL = 10;
 const ARGUMENTS = 11;
 const CONTENT = 12;
+const RESULT_META = 13;
+const RESULT_TYPE = 14;
+/** `complete` as bytes: the one resultType the hot path reads past. */
+const COMPLETE = [0x63, 0x6f, 0x6d, 0x70, 0x6c, 0x65, 0x74, 0x65];
 
 /**
  * The facts of `body` (one line, without its newline) when it is exactly one JSON object that
@@ -105,6 +115,10 @@ export function scanLineFacts(body: Uint8Array): LineFacts | undefined {
   let contentAt = -1;
   let contentEnd = -1;
   let contentIsArray = false;
+  let metaAt = -1;
+  let metaEnd = -1;
+  let metaIsObject = false;
+  let rangeMember = NONE; // the recorded container directly under params/result that is open
   let i = skipSpace(body, 0);
   if (body[i] !== OPEN_BRACE) return undefined;
   // Each turn reads one value at `i` (after a key or in an array), or opens a container.
@@ -161,12 +175,17 @@ export function scanLineFacts(body: Uint8Array): LineFacts | undefined {
           return undefined; // an object or array id/method: the parser tells what that is
         }
       } else if (depth === 2 && section !== NONE) {
+        rangeMember = member;
         if (member === ARGUMENTS) {
           argumentsAt = i;
           argumentsIsObject = byte === OPEN_BRACE;
         } else if (member === CONTENT) {
           contentAt = i;
           contentIsArray = byte === OPEN_BRACKET;
+        } else if (member === PARAMS_META) {
+          flags |= FACT.PARAMS_META;
+          metaAt = i;
+          metaIsObject = byte === OPEN_BRACE;
         } else {
           flags |= innerFlag(member);
         }
@@ -198,6 +217,9 @@ export function scanLineFacts(body: Uint8Array): LineFacts | undefined {
         } else if (member === NAME) {
           if (plain) name = asciiText(body, i + 1, valueEnd - 1);
           else flags |= FACT.UNSURE;
+        } else if (member === RESULT_TYPE) {
+          if (!plain || valueEnd - i - 2 !== COMPLETE.length || !matches(body, i + 1, COMPLETE))
+            flags |= FACT.RESULT_SPECIAL;
         } else if (member === PARAMS) {
           flags |= FACT.PARAMS_NOT_OBJECT;
         } else if (member === RESULT) {
@@ -234,7 +256,10 @@ export function scanLineFacts(body: Uint8Array): LineFacts | undefined {
         }
       }
     }
-    if (member === ARGUMENTS && depth === 2) {
+    if (depth === 2 && member === PARAMS_META) {
+      metaAt = valueAt;
+      metaEnd = valueEnd;
+    } else if (member === ARGUMENTS && depth === 2) {
       argumentsAt = valueAt;
       argumentsEnd = valueEnd;
     } else if (member === CONTENT && depth === 2) {
@@ -276,12 +301,17 @@ export function scanLineFacts(body: Uint8Array): LineFacts | undefined {
           contentAt,
           contentEnd,
           contentIsArray,
+          metaAt,
+          metaEnd,
+          metaIsObject,
         };
       }
       if (depth === 2) {
         // a container directly under params/result ended
-        if (argumentsAt >= 0 && argumentsEnd < 0) argumentsEnd = i;
-        else if (contentAt >= 0 && contentEnd < 0) contentEnd = i;
+        if (rangeMember === ARGUMENTS) argumentsEnd = i;
+        else if (rangeMember === CONTENT) contentEnd = i;
+        else if (rangeMember === PARAMS_META) metaEnd = i;
+        rangeMember = NONE;
       } else if (depth === 1) {
         if (section === RESULT) resultEnd = i;
         section = NONE;
@@ -293,6 +323,8 @@ export function scanLineFacts(body: Uint8Array): LineFacts | undefined {
 /** The flag a container value (or any value, for the keys whose mere presence counts) of a recorded params/result key sets. */
 function innerFlag(member: number): number {
   if (member === PARAMS_META) return FACT.PARAMS_META;
+  if (member === RESULT_META) return FACT.RESULT_META;
+  if (member === RESULT_TYPE) return FACT.RESULT_SPECIAL; // not a string: not "complete"
   if (member === PARAMS_ROUND) return FACT.PARAMS_ROUND;
   if (member === RESULT_SPECIAL) return FACT.RESULT_SPECIAL;
   return 0;
@@ -424,8 +456,8 @@ const PARAMS_KEYS = keys([
 const RESULT_KEYS = keys([
   ["isError", IS_ERROR],
   ["content", CONTENT],
-  ["_meta", RESULT_SPECIAL],
-  ["resultType", RESULT_SPECIAL],
+  ["_meta", RESULT_META],
+  ["resultType", RESULT_TYPE],
   ["task", RESULT_SPECIAL],
 ]);
 
