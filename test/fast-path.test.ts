@@ -230,6 +230,23 @@ describe("fast path vs full path", () => {
     ]);
   });
 
+  test("a message whose value was read (and maybe changed), or handed over with other bytes, takes the full path", () => {
+    const state = createProxyState({ includeReportTool: true, lazyDrafts: true });
+    const raw = bytes(call(1, { name: "echo", arguments: { secret: "s", text: "t" } }));
+    const line = classifyLine(raw.subarray(0, raw.length - 1));
+    if (line.kind !== "message") throw new Error("expected a message");
+    // what serve does with a consent token: change the value, forward it re-encoded
+    delete ((line.message.value.params as Record<string, any>).arguments as Record<string, unknown>).secret;
+    const changed = bytes(JSON.stringify(line.message.value));
+    const actions = fromClient(state, changed, line, 0);
+    expect(actions.some((a) => a.type === "emitLater")).toBe(false);
+    const start = actions.find((a) => a.type === "emit");
+    expect(start?.type === "emit" && start.draft.payload).toEqual({ tool_name: "echo", params: { text: "t" } });
+    const other = bytes(call(2, { name: "echo", arguments: {} }));
+    const unread = classifyLine(bytes(call(2, { name: "echo", arguments: {} })).subarray(0, other.length - 1));
+    expect(fromClient(state, other, unread, 0).some((a) => a.type === "emitLater")).toBe(false);
+  });
+
   test("the line a later draft reads is a copy: the read chunk may be reused", () => {
     const state = createProxyState({ includeReportTool: true, lazyDrafts: true });
     const raw = bytes(call(1, { name: "echo", arguments: { text: "original" } }));

@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { FACT, scanLineFacts, type LineFacts } from "../src/wire/line-facts.ts";
-import { classifyLine, classifyText, decodeUtf8, type Classified } from "../src/wire/jsonrpc.ts";
+import { classifyLine, classifyText, decodeUtf8, scannedFacts, type Classified } from "../src/wire/jsonrpc.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -255,11 +255,17 @@ describe("scanLineFacts", () => {
     expect(scanLineFacts(bytes(long))).toBeUndefined();
   });
 
-  test("a scanned message parses on first use of its value, once", () => {
-    const line = classifyLine(bytes(`{"id":1,"method":"m","params":{"a":1}}`));
+  test("a scanned message parses on first use of its value, once; its facts stand for its own bytes only, unread", () => {
+    const raw = bytes(`{"id":1,"method":"m","params":{"a":1}}\n`);
+    const body = raw.subarray(0, raw.length - 1);
+    const line = classifyLine(body);
     if (line.kind !== "message") throw new Error("expected a message");
-    expect(line.message.facts).toBeDefined();
+    expect(scannedFacts(line.message, body)?.method).toBe("m");
+    expect(scannedFacts(line.message, raw)?.method).toBe("m"); // the line with its newline
+    expect(scannedFacts(line.message, body.subarray(1))).toBeUndefined();
+    expect(scannedFacts(line.message, body.slice())).toBeUndefined(); // other bytes (e.g. re-encoded)
     expect(line.message.value).toBe(line.message.value);
     expect(line.message.value).toEqual({ id: 1, method: "m", params: { a: 1 } });
+    expect(scannedFacts(line.message, body)).toBeUndefined(); // read: it may have been changed since
   });
 });

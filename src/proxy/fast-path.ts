@@ -3,7 +3,7 @@
 import type { ToolCallStartPayload } from "../telemetry/event-types.ts";
 import { FACT, type LineFacts } from "../wire/line-facts.ts";
 import type { JsonObject, Message } from "../wire/jsonrpc.ts";
-import { decodeUtf8 } from "../wire/jsonrpc.ts";
+import { decodeUtf8, scannedFacts } from "../wire/jsonrpc.ts";
 import { callDraft, clientMeta, outcomeOf, userIdFor, type Outcome } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
 import { containsMarker } from "./pass-through.ts";
@@ -56,8 +56,9 @@ export function plainToolCall(
   facts: RequestFacts | undefined,
   actions: Action[],
 ): boolean {
-  const scanned = message.facts;
-  if (state.options.lazyDrafts !== true || scanned === undefined || message.kind !== "request") return false;
+  if (state.options.lazyDrafts !== true || message.kind !== "request") return false;
+  const scanned = scannedFacts(message, raw);
+  if (scanned === undefined) return false;
   const name = scanned.name;
   if (message.method !== "tools/call" || name === undefined || (scanned.flags & CALL_NEEDS_PARSE) !== 0) return false;
   if (isInjected(state, name)) return false;
@@ -98,8 +99,9 @@ export function plainAnswer(
   now: number,
   actions: Action[],
 ): boolean {
-  const scanned = message.facts;
-  if (state.options.lazyDrafts !== true || scanned === undefined || message.kind !== "response") return false;
+  if (state.options.lazyDrafts !== true || message.kind !== "response") return false;
+  const scanned = scannedFacts(message, raw);
+  if (scanned === undefined) return false;
   if (message.id === null || (scanned.flags & ANSWER_NEEDS_PARSE) !== 0) return false;
   // The full path learns the server's name from the first answer carrying it.
   if ((scanned.flags & FACT.RESULT_META) !== 0 && state.serverLabel === null) return false;

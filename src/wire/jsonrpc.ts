@@ -10,23 +10,13 @@ export type JsonObject = Record<string, unknown>;
 
 /**
  * A decoded JSON-RPC message. `value` is the parsed object itself (re-serialise only when changed).
- * `facts`: the line was read by a byte scan (see line-facts.ts) and `value` is parsed only when first read.
+ * A message from `classifyLine` may have been read by a byte scan, `value` parsed only when first
+ * read: see {@link scannedFacts}.
  */
 export type Message =
-  | {
-      readonly kind: "request";
-      readonly id: JsonRpcId;
-      readonly method: string;
-      readonly value: JsonObject;
-      readonly facts?: LineFacts;
-    }
-  | { readonly kind: "notification"; readonly method: string; readonly value: JsonObject; readonly facts?: LineFacts }
-  | {
-      readonly kind: "response";
-      readonly id: JsonRpcId | null;
-      readonly value: JsonObject;
-      readonly facts?: LineFacts;
-    };
+  | { readonly kind: "request"; readonly id: JsonRpcId; readonly method: string; readonly value: JsonObject }
+  | { readonly kind: "notification"; readonly method: string; readonly value: JsonObject }
+  | { readonly kind: "response"; readonly id: JsonRpcId | null; readonly value: JsonObject };
 
 /**
  * What a line turned out to be. The written junk policy (SPEC §2, STYLE §3): every line is
@@ -63,15 +53,23 @@ function scannedMessage(body: Uint8Array, facts: LineFacts): Message | undefined
   return undefined;
 }
 
+/**
+ * The scan's facts of `message` when they may stand for it: it came from `classifyLine(body)`, its
+ * `value` was never read (so nobody changed it), and `bytes` are that body (with or without what
+ * follows it, e.g. the newline). Undefined otherwise: the caller reads `value` instead.
+ */
+export function scannedFacts(message: Message, bytes: Uint8Array): LineFacts | undefined {
+  return message instanceof ScannedMessage ? message.factsOf(bytes) : undefined;
+}
+
 /** A message whose line passed the scan: parsed on first use of `value` (the scan proved it parses). */
 class ScannedMessage {
   #body: Uint8Array | undefined;
   #value: JsonObject | undefined;
-  constructor(
-    body: Uint8Array,
-    readonly facts: LineFacts,
-  ) {
+  readonly #facts: LineFacts;
+  constructor(body: Uint8Array, facts: LineFacts) {
     this.#body = body;
+    this.#facts = facts;
   }
   get value(): JsonObject {
     if (this.#value === undefined) {
@@ -79,6 +77,12 @@ class ScannedMessage {
       this.#body = undefined; // the line is a view into a read chunk: let it go
     }
     return this.#value;
+  }
+  factsOf(bytes: Uint8Array): LineFacts | undefined {
+    const body = this.#body;
+    if (body === undefined) return undefined; // parsed: the value may have been changed since
+    if (bytes !== body && (bytes.buffer !== body.buffer || bytes.byteOffset !== body.byteOffset)) return undefined;
+    return bytes.length < body.length ? undefined : this.#facts;
   }
 }
 
