@@ -5,9 +5,9 @@ import { loadConfig } from "../src/config.ts";
 import { createSessionEngine } from "../src/engine/session-engine.ts";
 import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
-import { clientLinePassesUnchanged } from "../src/proxy/pass-through.ts";
+import { classifiedLinePassesUnchanged, clientLinePassesUnchanged } from "../src/proxy/pass-through.ts";
 import { createProxyState, fromClient, fromServer, type ProxyState } from "../src/proxy/transform.ts";
-import { classifyLine } from "../src/wire/jsonrpc.ts";
+import { classifyLine, scannedFacts } from "../src/wire/jsonrpc.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const line = (message: unknown): string => JSON.stringify(message);
@@ -37,6 +37,9 @@ const CORPUS: readonly string[] = [
   line({ jsonrpc: "2.0", id: 6, method: "tools/call", params: { name: "echo", arguments: { user_goal: "g" } } }),
   `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"baton\\u005fannotate","arguments":{}}}`,
   `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","arguments":{"user\\u005fgoal":"g"}}}`,
+  `{"jsonrpc":"2.0","id":26,"method":"tools/call","params":{"name":"echo","arguments":{"path":"C:\\\\users\\\\me"}}}`,
+  `{"jsonrpc":"2.0","id":27,"method":"tools/call","params":{"name":"echo","arguments":{"user\\\\\\u005fgoal":"g"}}}`,
+  `{"jsonrpc":"2.0","id":28,"method":"tools/call","params":{"name":"echo","arguments":{"\\\\user_goal":"g"}}}`,
   line({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
   line({ jsonrpc: "2.0", id: 10, method: "tools/list", params: { cursor: "abc" } }),
   line({
@@ -139,6 +142,21 @@ describe("clientLinePassesUnchanged", () => {
     expect(passed).toBeGreaterThan(20); // plain calls, handshakes, notifications, resources, ping in each state
   });
 
+  test("from a classified line: the same answer as from the bytes, for every line the scan read", () => {
+    let read = 0;
+    for (const text of CORPUS) {
+      const body = bytes(text);
+      const line = classifyLine(body);
+      const scanned = line.kind === "message" && scannedFacts(line.message, body) !== undefined;
+      if (scanned) read++;
+      expect({ text, passes: classifiedLinePassesUnchanged(body, line) }).toEqual({
+        text,
+        passes: scanned && clientLinePassesUnchanged(body),
+      });
+    }
+    expect(read).toBeGreaterThan(20);
+  });
+
   test.each<[string, boolean]>([
     [line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } }), true],
     [line({ jsonrpc: "2.0", id: 1, method: "notifications/initialized" }), true],
@@ -158,6 +176,12 @@ describe("clientLinePassesUnchanged", () => {
       false,
     ],
     [`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"t":"\\u00e9"}}}`, false],
+    // An escaped backslash then `u` is no unicode escape; one more backslash makes it one again.
+    [`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"t":"C:\\\\users"}}}`, true],
+    [
+      `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"t":"C:\\\\\\u0041"}}}`,
+      false,
+    ],
     [line({ jsonrpc: "2.0", id: 1, result: {} }), false],
     [line([{ jsonrpc: "2.0", id: 1, method: "ping" }]), false],
   ])("%s -> %p", (text, expected) => {
@@ -179,6 +203,7 @@ describe("the engine's answer", () => {
 
   test("a plain call may go first, also with an otlp: sink that only records", () => {
     expect(engineWith({}).clientLinePassesUnchanged(plainCall)).toBe(true);
+    expect(engineWith({}).classifiedLinePassesUnchanged(plainCall, classifyLine(plainCall))).toBe(true);
     expect(engineWith({ BATON_EVENT_SINK: "stderr:,otlp:" }).clientLinePassesUnchanged(plainCall)).toBe(true);
   });
 
@@ -186,6 +211,12 @@ describe("the engine's answer", () => {
     expect(
       engineWith({ BATON_EVENT_SINK: "stderr:,otlp:", BATON_OTEL_PROPAGATE: "on" }).clientLinePassesUnchanged(
         plainCall,
+      ),
+    ).toBe(false);
+    expect(
+      engineWith({ BATON_EVENT_SINK: "stderr:,otlp:", BATON_OTEL_PROPAGATE: "on" }).classifiedLinePassesUnchanged(
+        plainCall,
+        classifyLine(plainCall),
       ),
     ).toBe(false);
   });

@@ -6,14 +6,14 @@ import { createReportState, foldEvent } from "../report/report-state.ts";
 import { renderReport } from "../report/render-markdown.ts";
 import type { RequestContext } from "../telemetry/envelope.ts";
 import { META_CALL_ID } from "../telemetry/event-types.ts";
-import type { SessionEvents, TelemetryHub } from "../telemetry/telemetry-hub.ts";
+import type { LazyDraft, SessionEvents, TelemetryHub } from "../telemetry/telemetry-hub.ts";
 import { scrubValue } from "../telemetry/scrub.ts";
 import { hashUserId } from "../identity/user-id.ts";
 import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
-import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
+import { classifiedLinePassesUnchanged, clientLinePassesUnchanged } from "../proxy/pass-through.ts";
 import { createTraceTracker } from "../proxy/trace-meta.ts";
 import {
   createProxyState,
@@ -79,6 +79,11 @@ export interface SessionEngine {
    * right after, before handling any other message, then skip the `forward` of these bytes.
    */
   clientLinePassesUnchanged(body: Uint8Array): boolean;
+  /**
+   * The same for a line the transport classified already (`line = classifyLine(body)`): one scan
+   * of the line instead of two. The transport then hands the same `line` to `fromClient`.
+   */
+  classifiedLinePassesUnchanged(body: Uint8Array, line: Classified): boolean;
   /** Answers every request still in flight with a JSON-RPC error and closes its calls as `kind`. */
   failPending(kind: "upstream_exit" | "proxy_shutdown", text: string): WireAction[];
   /**
@@ -112,6 +117,8 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     hashPrincipal: userIdKey === undefined ? undefined : (principal) => hashUserId(principal, tenantId, userIdKey),
     defaultPrincipal: config.principal === undefined ? undefined : { id: config.principal },
     serverLabel: deps.serverLabel,
+    // The trace tracker edits start drafts as they are emitted: it needs them built at once.
+    lazyDrafts: config.otlp === undefined,
   });
   if (config.principal !== undefined && userIdKey === undefined)
     logger.warn("BATON_PRINCIPAL is set but BATON_USER_ID_HMAC_KEY is not: events carry no user_id");
@@ -145,13 +152,23 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   function emit(draft: Extract<Action, { type: "emit" }>["draft"], context: RequestContext | undefined): void {
     const callId = draft.runtime_meta?.[META_CALL_ID];
     if (typeof callId !== "string") return events.emit(draft, context);
-    if (draft.event_type.endsWith("_start")) {
-      // tool calls, resource reads/lists, prompt gets/lists
-      if (context !== undefined) callContexts.set(callId, context);
+    // tool calls, resource reads/lists, prompt gets/lists
+    emitForCall(draft, { callId }, draft.event_type.endsWith("_start"), context);
+  }
+
+  /** A call's events carry the context of the request that started it. */
+  function emitForCall(
+    draft: LazyDraft,
+    call: { readonly callId: string },
+    opens: boolean,
+    context: RequestContext | undefined,
+  ): void {
+    if (opens) {
+      if (context !== undefined) callContexts.set(call.callId, context);
       return events.emit(draft, context);
     }
-    const started = callContexts.get(callId);
-    if (started !== undefined) callContexts.delete(callId);
+    const started = callContexts.size === 0 ? undefined : callContexts.get(call.callId);
+    if (started !== undefined) callContexts.delete(call.callId);
     events.emit(draft, started ?? context);
   }
 
@@ -168,6 +185,9 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
           break;
         case "emit":
           emit(action.draft, context);
+          break;
+        case "emitLater":
+          emitForCall(action.build, action.call, action.opens, context);
           break;
         case "log":
           logger[action.level](action.text);
@@ -201,6 +221,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     // Propagating trace context rewrites every forwarded call: nothing may go out before it is parsed.
     clientLinePassesUnchanged: (body) => !propagatesTrace && clientLinePassesUnchanged(body),
+    classifiedLinePassesUnchanged: (body, line) => !propagatesTrace && classifiedLinePassesUnchanged(body, line),
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
     failRequests: (ids, kind, text, answerUntracked) =>
       perform(failRequests(state, ids, kind, text, now(), answerUntracked)),

@@ -15,50 +15,61 @@ export function callOutcome(
   lineBytes: number,
 ): Action {
   const call = request.call as PendingCall;
-  const duration = Math.max(0, Math.round(now - request.startedAt));
+  const outcome = outcomeOf(state, call, response, result, Math.max(0, Math.round(now - request.startedAt)), lineBytes);
+  return emit(state, outcome.type, call, outcome.payload, outcome.truncated);
+}
+
+/** The event closing a call answered by `response` (`result`: its result when an object), of either build. */
+export function outcomeOf(
+  state: ProxyState,
+  call: PendingCall,
+  response: JsonObject,
+  result: JsonObject | undefined,
+  duration: number,
+  lineBytes: number,
+): Outcome {
   if (result === undefined) {
     const facts = errorFacts(state, response, lineBytes);
-    return emit(
-      state,
-      "tool_call_error",
-      call,
-      {
+    return {
+      type: "tool_call_error",
+      payload: {
         tool_name: call.toolName,
         error_type: facts.errorType,
         error_body: facts.body,
         duration_ms: duration,
       },
-      facts.truncated,
-    );
+      truncated: facts.truncated,
+    };
   }
   if (result.isError === true) {
     const body = bound(state, textOf(result.content), lineBytes);
-    return emit(
-      state,
-      "tool_call_error",
-      call,
-      {
+    return {
+      type: "tool_call_error",
+      payload: {
         tool_name: call.toolName,
         error_type: "tool_error",
         error_body: body.value as string,
         duration_ms: duration,
       },
-      body.truncated,
-    );
+      truncated: body.truncated,
+    };
   }
   const content = bound(state, Array.isArray(result.content) ? result.content : result, lineBytes);
-  return emit(
-    state,
-    "tool_call_end",
-    call,
-    {
+  return {
+    type: "tool_call_end",
+    payload: {
       tool_name: call.toolName,
       result: content.value,
       duration_ms: duration,
     },
-    content.truncated,
-  );
+    truncated: content.truncated,
+  };
 }
+
+/** A call's closing event before it becomes a draft. */
+export type Outcome =
+  | { readonly type: "tool_call_error"; readonly payload: PayloadByType["tool_call_error"]; readonly truncated: number }
+  | { readonly type: "tool_call_end"; readonly payload: PayloadByType["tool_call_end"]; readonly truncated: number };
 
 /** `jsonrpc_<code>` and the message (+ data) of a JSON-RPC error answer, bounded (`lineBytes`: see `bound`). */
 export function errorFacts(
@@ -104,19 +115,39 @@ export function emit<T extends EventType>(
   payload: PayloadByType[T],
   truncated = 0,
 ): Action {
-  const meta = withServer(state, { ...call.meta, [META_CALL_ID]: call.callId });
-  if (truncated > 0) meta[META_TRUNCATED] = truncated;
-  if (call.rounds > 0 && type !== "tool_call_start") meta[META_ROUNDS] = call.rounds + 1;
   return {
     type: "emit",
-    draft: {
-      event_type: type,
-      payload,
-      runtime_meta: meta,
-      agent_runtime: state.agentRuntime,
-      user_id: call.userId,
-    } as EventDraft,
+    draft: callDraft(type, call, call.rounds, payload, truncated, state.agentRuntime, state.serverLabel),
   };
+}
+
+/**
+ * A call event's draft from values taken when it was emitted (`rounds`, the agent and the server
+ * label may change before a draft built in the background runs).
+ */
+export function callDraft<T extends EventType>(
+  type: T,
+  call: PendingCall,
+  rounds: number,
+  payload: PayloadByType[T],
+  truncated: number,
+  agentRuntime: string,
+  serverLabel: string | null,
+): EventDraft {
+  // A copy key by key, not a spread: most calls have no _meta, and a spread costs a clone even then.
+  const meta: Record<string, unknown> = {};
+  for (const key of Object.keys(call.meta)) meta[key] = call.meta[key];
+  meta[META_CALL_ID] = call.callId;
+  if (serverLabel !== null) meta[META_SERVER] = serverLabel;
+  if (truncated > 0) meta[META_TRUNCATED] = truncated;
+  if (rounds > 0 && type !== "tool_call_start") meta[META_ROUNDS] = rounds + 1;
+  return {
+    event_type: type,
+    payload,
+    runtime_meta: meta,
+    agent_runtime: agentRuntime,
+    user_id: call.userId,
+  } as EventDraft;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Which client lines the transforms are sure to forward byte for byte, told from a scan of their bytes (no parse), so a transport may send them on before the transforms look at them.
 
-import { encodeUtf8 } from "../wire/jsonrpc.ts";
-import { containsBytes, scanMethod } from "../wire/line-scan.ts";
+import { encodeUtf8, scannedFacts, type Classified } from "../wire/jsonrpc.ts";
+import { scanMethod } from "../wire/line-scan.ts";
 
 /**
  * Bytes that may make a `tools/call` one the transforms answer (the proxy's own `baton_` tools) or
@@ -24,7 +24,53 @@ export function clientLinePassesUnchanged(body: Uint8Array): boolean {
   const method = scanMethod(body);
   if (method === undefined || method === "tools/list") return false;
   if (method !== "tools/call") return true;
-  for (let i = 0; i < TOOLS_CALL_MARKERS.length; i++)
-    if (containsBytes(body, TOOLS_CALL_MARKERS[i] as Uint8Array)) return false;
-  return true;
+  return !containsMarker(body);
+}
+
+/**
+ * The same answer for a line already classified (`classifyLine(body)`): read from the scan's facts
+ * instead of a second pass over the line, so a transport that classifies first pays for one scan.
+ * False for anything the scan did not read itself (it then had to parse: no reason to go first).
+ */
+export function classifiedLinePassesUnchanged(body: Uint8Array, line: Classified): boolean {
+  if (line.kind !== "message" || line.message.kind === "response") return false;
+  if (scannedFacts(line.message, body) === undefined) return false;
+  const { method } = line.message;
+  if (method === "tools/list") return false;
+  if (method !== "tools/call") return true;
+  return !containsMarker(body);
+}
+
+const UNDERSCORE = 0x5f;
+const BACKSLASH = 0x5c;
+
+/**
+ * The markers by where they are looked for: at each `_` (rare in JSON text, unlike letters) for
+ * those holding one, and at each `\` for `\u`. One pass over the line, a compare per byte.
+ */
+const AT_UNDERSCORE = TOOLS_CALL_MARKERS.filter((marker) => marker.includes(UNDERSCORE)).map((marker) => ({
+  marker,
+  offset: marker.indexOf(UNDERSCORE),
+}));
+
+/** True when any of TOOLS_CALL_MARKERS occurs in `body` (the tool may be ours, or intent params may need stripping). */
+export function containsMarker(body: Uint8Array): boolean {
+  const end = body.length;
+  for (let at = 0; at < end; at++) {
+    const byte = body[at];
+    if (byte === BACKSLASH) {
+      if (body[at + 1] === 0x75) return true; // `\u`
+      at++; // an escaped byte cannot start a marker we look for
+      continue;
+    }
+    if (byte !== UNDERSCORE) continue;
+    for (const { marker, offset } of AT_UNDERSCORE) {
+      const from = at - offset;
+      if (from < 0 || from + marker.length > end) continue;
+      let k = 0;
+      while (k < marker.length && body[from + k] === marker[k]) k++;
+      if (k === marker.length) return true;
+    }
+  }
+  return false;
 }

@@ -29,6 +29,14 @@ export type Action =
   | { readonly type: "forward"; readonly to: Side; readonly bytes: Uint8Array }
   | { readonly type: "send"; readonly to: Side; readonly message: JsonObject | unknown[] }
   | { readonly type: "emit"; readonly draft: EventDraft }
+  /** A call event built later from bytes it holds (see fast-path.ts); `opens`: a start (its request's context follows the call). */
+  | {
+      readonly type: "emitLater";
+      readonly build: () => EventDraft;
+      /** The call the event belongs to (its id read only when a request context must follow the call). */
+      readonly call: { readonly callId: string };
+      readonly opens: boolean;
+    }
   | { readonly type: "log"; readonly level: "info" | "warn"; readonly text: string }
   | { readonly type: "report"; readonly id: JsonRpcId; readonly modern: boolean };
 
@@ -51,6 +59,12 @@ export interface TransformOptions {
   readonly defaultPrincipal?: Principal;
   /** Names the server in events regardless of what it calls itself (`--url`: its origin). */
   readonly serverLabel?: string;
+  /**
+   * Plain tool calls and their answers may be handled from their lines' scanned facts, their
+   * events as `emitLater` actions built in the background (see fast-path.ts). Off by default, and
+   * when something must edit start drafts as they are emitted (trace-meta.ts).
+   */
+  readonly lazyDrafts?: boolean;
 }
 
 /** Per-request facts a transport knows; events of the request are stamped with them. */

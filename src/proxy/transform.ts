@@ -17,6 +17,7 @@ import {
   offeredToolNames,
 } from "./injection.ts";
 import { stripIntentParams } from "./intent-params.ts";
+import { plainAnswer, plainToolCall } from "./fast-path.ts";
 import { followedTask, holdCall, resumeCall, taskAnswer, taskStatus } from "./multi-round.ts";
 import { track, untrack } from "./pending.ts";
 import {
@@ -68,6 +69,10 @@ export function fromClient(
   if (line.kind === "junk") {
     actions.push({ type: "forward", to: "server", bytes: raw });
   } else if (line.kind === "message") {
+    if (plainToolCall(state, line.message, raw, now, facts, actions)) {
+      actions.push({ type: "forward", to: "server", bytes: raw });
+      return actions;
+    }
     const disposition = clientMessage(state, line.message, now, raw.length, facts, actions);
     if (disposition === "forward") actions.push({ type: "forward", to: "server", bytes: raw });
     else if (disposition !== "handled")
@@ -113,6 +118,10 @@ export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified,
   if (line.kind === "junk") {
     actions.push({ type: "forward", to: "client", bytes: raw });
   } else if (line.kind === "message") {
+    if (plainAnswer(state, line.message, raw, now, actions)) {
+      actions.push({ type: "forward", to: "client", bytes: raw });
+      return actions;
+    }
     const out = serverMessage(state, line.message, receivedText(raw, undefined), now, raw.length, actions);
     actions.push(
       out === undefined ? { type: "forward", to: "client", bytes: raw } : { type: "send", to: "client", message: out },

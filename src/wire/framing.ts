@@ -133,7 +133,7 @@ export class LineSplitter {
   }
 
   private reset(): void {
-    this.parts = [];
+    if (this.parts.length > 0) this.parts = []; // most lines never used it: no new array per line
     this.size = 0;
     this.streaming = false;
     this.long = undefined;

@@ -1,6 +1,6 @@
 // A cheap look at one line's top level without parsing it (the `method` string, the presence of byte strings); never decides what a message is, only when its full parse may wait until its bytes are out.
 
-import { decodeUtf8 } from "./jsonrpc.ts";
+import { decodeUtf8 } from "./utf8.ts";
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -64,7 +64,7 @@ export function scanMethod(body: Uint8Array): string | undefined {
         const byte = body[k] as number;
         if (byte === BACKSLASH || byte < SPACE || byte >= 0x80) return undefined;
       }
-      method = decodeUtf8(body.subarray(i + 1, valueEnd)); // plain ASCII, checked above
+      method = asciiText(body, i + 1, valueEnd); // plain ASCII, checked above
       i = valueEnd + 1;
     } else {
       i = valueEnd(body, i);
@@ -83,16 +83,48 @@ export function scanMethod(body: Uint8Array): string | undefined {
   return i === end ? method : undefined;
 }
 
-/** True when `body` contains `needle` anywhere (bytes, no decoding). */
+/**
+ * True when `body` contains `needle` anywhere (bytes, no decoding). A plain loop: on the short
+ * lines it is used for, each native `indexOf` call costs more than the bytes it skips.
+ */
 export function containsBytes(body: Uint8Array, needle: Uint8Array): boolean {
   const first = needle[0];
   if (first === undefined) return true;
-  for (let at = body.indexOf(first); at !== -1 && at + needle.length <= body.length; at = body.indexOf(first, at + 1)) {
+  const last = body.length - needle.length;
+  for (let at = 0; at <= last; at++) {
+    if (body[at] !== first) continue;
     let k = 1;
     while (k < needle.length && body[at + k] === needle[k]) k++;
     if (k === needle.length) return true;
   }
   return false;
+}
+
+/** Recently read short texts (methods, tool names, ids), by a hash of their bytes: most lines repeat them. */
+const RECENT_TEXTS: (string | undefined)[] = new Array(256).fill(undefined);
+
+/**
+ * The bytes `start..end` (plain ASCII, checked by the caller) as text. A text seen recently is
+ * returned as is (no new string, and one already hashed for the maps it is looked up in).
+ */
+export function asciiText(body: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length === 0) return "";
+  const slot =
+    (length * 7 +
+      (body[start] as number) * 31 +
+      (body[end - 1] as number) * 17 +
+      (body[start + (length >> 1)] as number)) &
+    255;
+  const recent = RECENT_TEXTS[slot];
+  if (recent !== undefined && recent.length === length) {
+    let k = 0;
+    while (k < length && recent.charCodeAt(k) === body[start + k]) k++;
+    if (k === length) return recent;
+  }
+  const text = decodeUtf8(body.subarray(start, end));
+  if (length <= 64) RECENT_TEXTS[slot] = text;
+  return text;
 }
 
 function isMethodKey(body: Uint8Array, start: number, end: number): boolean {
@@ -101,12 +133,12 @@ function isMethodKey(body: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
-/** Index of the quote closing the string whose content starts at `from`, or -1 (quotes found natively; escaped ones skipped). */
+/** Index of the quote closing the string whose content starts at `from`, or -1 (an escape skips the byte after the backslash). */
 function stringEnd(body: Uint8Array, from: number): number {
-  for (let at = body.indexOf(QUOTE, from); at !== -1; at = body.indexOf(QUOTE, at + 1)) {
-    let backslashes = 0;
-    while (at - backslashes - 1 >= from && body[at - backslashes - 1] === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return at;
+  for (let at = from; at < body.length; at++) {
+    const byte = body[at];
+    if (byte === QUOTE) return at;
+    if (byte === BACKSLASH) at++;
   }
   return -1;
 }

@@ -1,0 +1,24 @@
+// The one UTF-8 decoder and encoder of the wire code (no decoder or encoder object per message on the hot path).
+
+/**
+ * `ignoreBOM` keeps a leading U+FEFF in the text (as Buffer's decoder does), so such a line stays
+ * junk for JSON.parse instead of being silently accepted.
+ */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * UTF-8 bytes to text; invalid bytes become U+FFFD (the original bytes are what gets forwarded).
+ * TextDecoder, not Buffer: measured on Bun 1.4 it is 2-4x faster on the short lines most messages
+ * are (no Buffer object per line) and no slower on 1 MiB results; its output is the same as
+ * Buffer's, invalid sequences included (checked by a fuzz test).
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
+
+const utf8Out = new TextEncoder();
+
+/** Text to UTF-8 bytes, with one shared encoder (no encoder object per message on the hot path). */
+export function encodeUtf8(text: string): Uint8Array {
+  return utf8Out.encode(text);
+}
