@@ -10,6 +10,7 @@ import type { RequestContext } from "../src/telemetry/envelope.ts";
 import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
 import { assertValidEvent } from "./support/events.ts";
+import { memorySink } from "./support/memory-sink.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value)}\n`);
 
@@ -21,14 +22,7 @@ async function run(env: Record<string, string>, drive: (engine: SessionEngine) =
   const hub = createTelemetryHub({
     config: loaded.config,
     logger,
-    sinks: [
-      {
-        label: "memory:",
-        write: (e) => void events.push(e),
-        flush: async () => undefined,
-        close: async () => undefined,
-      },
-    ],
+    sinks: [memorySink(events)],
   });
   drive(createSessionEngine({ config: loaded.config, logger, now: () => 0, telemetry: hub }));
   await hub.shutdown(1_000);

@@ -10,6 +10,7 @@ import type { Sink } from "../src/telemetry/sinks/sink.ts";
 import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
 import { assertValidEvent } from "./support/events.ts";
+import { memorySink } from "./support/memory-sink.ts";
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -19,12 +20,7 @@ function setup(env: Record<string, string>) {
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   const config: Config = loaded.config;
   const events: BatonEvent[] = [];
-  const sink: Sink = {
-    label: "memory:",
-    write: (event) => void events.push(event),
-    flush: async () => undefined,
-    close: async () => undefined,
-  };
+  const sink: Sink = memorySink(events);
   const hub = createTelemetryHub({ config, logger: createMemoryLogger(), sinks: [sink] });
   const telemetry = config.consentMode === "per-request" ? consentGatedHub(hub) : hub;
   const open = (opening: RequestContext) =>

@@ -6,10 +6,10 @@ import { createSessionEngine, type SessionEngine, type WireAction } from "../src
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import type { RequestContext } from "../src/telemetry/envelope.ts";
-import type { Sink } from "../src/telemetry/sinks/sink.ts";
 import { createTelemetryHub, type TelemetryHub } from "../src/telemetry/telemetry-hub.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
 import { assertValidEvent } from "./support/events.ts";
+import { memorySink } from "./support/memory-sink.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value)}\n`);
 
@@ -20,16 +20,6 @@ function configOf(env: Record<string, string>): Config {
 }
 
 /** A sink that keeps every event it is given. */
-function memorySink(): Sink & { events: BatonEvent[] } {
-  const events: BatonEvent[] = [];
-  return {
-    label: "memory:",
-    events,
-    write: (event) => void events.push(event),
-    flush: async () => undefined,
-    close: async () => undefined,
-  };
-}
 
 function setup(env: Record<string, string> = { BATON_EVENT_SINK: "stderr:" }) {
   const config = configOf(env);

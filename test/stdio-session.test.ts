@@ -8,6 +8,7 @@ import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
 import { runStdioSession } from "../src/transport/stdio-session.ts";
 import type { ByteSink, Upstream } from "../src/transport/upstream.ts";
+import { memorySink } from "./support/memory-sink.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -88,14 +89,7 @@ function session(
   const hub = createTelemetryHub({
     config: loaded.config,
     logger,
-    sinks: [
-      {
-        label: "memory:",
-        write: (e) => void events.push(e),
-        flush: async () => undefined,
-        close: async () => undefined,
-      },
-    ],
+    sinks: [memorySink(events)],
   });
   const engine = createSessionEngine({ config: loaded.config, logger, now, telemetry: hub });
   const client = handFed();

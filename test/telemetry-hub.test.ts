@@ -6,6 +6,7 @@ import type { AnnotationPayload, BatonEvent, EventDraft } from "../src/telemetry
 import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
 import { assertValidEvent } from "./support/events.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
+import { memorySink } from "./support/memory-sink.ts";
 
 function hubWithMemorySink() {
   const loaded = loadConfig({ BATON_EVENT_SINK: "stderr:" });
@@ -15,14 +16,7 @@ function hubWithMemorySink() {
   const hub = createTelemetryHub({
     config: loaded.config,
     logger,
-    sinks: [
-      {
-        label: "memory:",
-        write: (e) => void events.push(e),
-        flush: async () => undefined,
-        close: async () => undefined,
-      },
-    ],
+    sinks: [memorySink(events)],
   });
   return { hub, events, logger };
 }

@@ -1,26 +1,18 @@
 // Sends one request over a pooled HTTP/1.1 connection and answers a fetch-style Response: small bodies buffered whole, others (SSE) streamed as they arrive.
 
-import { clientResponseFields, renderUpstreamFields, type ClientHop } from "./forward-headers.ts";
+import { clientResponseFields, renderUpstreamFields } from "./forward-headers.ts";
 import { ConnectionError, type Http1Connection, type Http1Pool } from "./http1-pool.ts";
 import { HttpResponseParser, type ResponseHead } from "./http1-response-parser.ts";
-import type { UpstreamAnswer } from "./upstream-client.ts";
+import type { UpstreamAnswer, UpstreamRequest } from "./upstream-client.ts";
+import { concatBytes } from "../wire/bytes.ts";
 
 /** A response body announced at most this long is read whole before the answer is handed over (an MCP JSON answer); longer ones, and event streams, stream. */
 export const BUFFER_BODY_MAX_BYTES = 256 * 1024;
 /** Streamed body chunks queued for a slow reader before the socket stops reading (TCP backpressure reaches the upstream). */
 const STREAM_QUEUE_CHUNKS = 8;
 
-export interface Http1Request {
-  readonly url: URL;
-  readonly method: string;
-  /** The client's fields: hop-by-hop handling and Via/X-Forwarded-* applied here; Host and Content-Length are ours. */
-  readonly headers: Headers;
-  readonly hop: ClientHop;
-  readonly body: Uint8Array | undefined;
-  readonly signal: AbortSignal;
-  /** Decode a Content-Encoding'd body (the headers still name it, as with fetch's `decompress`). */
-  readonly decompress: boolean;
-}
+/** What the HTTP/1.1 client sends: the upstream request as the routes give it (this client is chosen when fetch is not). */
+export type Http1Request = Omit<UpstreamRequest, "viaFetch">;
 
 /** A DecompressionStream format (Bun's also covers brotli and zstd). */
 type Coding = "gzip" | "deflate" | "brotli" | "zstd";
@@ -77,7 +69,7 @@ function exchange(connection: Http1Connection, reused: boolean, request: Http1Re
     const unread: Uint8Array[] = [];
     const flush = (): void => {
       if (stream === undefined || unread.length === 0) return;
-      stream.enqueue(concat(unread));
+      stream.enqueue(concatBytes(unread));
       unread.length = 0;
       if ((stream.desiredSize ?? 1) <= 0) connection.pause();
     };
@@ -124,7 +116,7 @@ function exchange(connection: Http1Connection, reused: boolean, request: Http1Re
           else connection.destroy();
           if (stream !== undefined) stream.close();
           else if (head !== undefined && parts !== undefined)
-            resolve(new Http1Answer(head, head.bodiless ? null : concat(parts)));
+            resolve(new Http1Answer(head, head.bodiless ? null : concatBytes(parts)));
         },
       },
       request.method,
@@ -247,16 +239,4 @@ function asConnectionError(error: unknown, code: string): ConnectionError {
     error instanceof Error ? error.message : String(error),
     { cause: error },
   );
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

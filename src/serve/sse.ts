@@ -1,6 +1,7 @@
 // Server-Sent Events framing: splits a byte stream into events (keeping each event's raw bytes) and renders new ones. Pure.
 
 import { decodeUtf8 } from "../wire/jsonrpc.ts";
+import { concatBytes } from "../wire/bytes.ts";
 
 /** One SSE event as it arrived. `raw` includes its terminating blank line; forward it when nothing changes. */
 export interface SseEvent {
@@ -47,7 +48,7 @@ export class SseSplitter {
           i += 1;
         }
         this.parts.push(chunk.subarray(start, end));
-        out.push(parseSseEvent(join(this.parts)));
+        out.push(parseSseEvent(concatBytes(this.parts)));
         this.parts = [];
         start = end;
         continue;
@@ -61,7 +62,7 @@ export class SseSplitter {
   /** Bytes of an unfinished event at end of stream (a client discards it; a relay forwards it as is). */
   rest(): Uint8Array | undefined {
     if (this.parts.length === 0) return undefined;
-    const tail = join(this.parts);
+    const tail = concatBytes(this.parts);
     this.parts = [];
     return tail;
   }
@@ -102,16 +103,4 @@ export function renderSseEvent(fields: {
   if (fields.retry !== undefined) text += `retry: ${fields.retry}\n`;
   for (const line of fields.data.split(/\r\n|\r|\n/)) text += `data: ${line}\n`;
   return `${text}\n`;
-}
-
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
