@@ -13,7 +13,7 @@ import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
-import { classifiedLinePassesUnchanged, clientLinePassesUnchanged } from "../proxy/pass-through.ts";
+import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
 import { createTraceTracker } from "../proxy/trace-meta.ts";
 import {
   createProxyState,
@@ -79,11 +79,6 @@ export interface SessionEngine {
    * right after, before handling any other message, then skip the `forward` of these bytes.
    */
   clientLinePassesUnchanged(body: Uint8Array): boolean;
-  /**
-   * The same for a line the transport classified already (`line = classifyLine(body)`): one scan
-   * of the line instead of two. The transport then hands the same `line` to `fromClient`.
-   */
-  classifiedLinePassesUnchanged(body: Uint8Array, line: Classified): boolean;
   /** Answers every request still in flight with a JSON-RPC error and closes its calls as `kind`. */
   failPending(kind: "upstream_exit" | "proxy_shutdown", text: string): WireAction[];
   /**
@@ -221,7 +216,6 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     // Propagating trace context rewrites every forwarded call: nothing may go out before it is parsed.
     clientLinePassesUnchanged: (body) => !propagatesTrace && clientLinePassesUnchanged(body),
-    classifiedLinePassesUnchanged: (body, line) => !propagatesTrace && classifiedLinePassesUnchanged(body, line),
     failPending: (kind, text) => perform(failPending(state, kind, text, now())),
     failRequests: (ids, kind, text, answerUntracked) =>
       perform(failRequests(state, ids, kind, text, now(), answerUntracked)),

@@ -1,6 +1,6 @@
 // Which client lines the transforms are sure to forward byte for byte, told from a scan of their bytes (no parse), so a transport may send them on before the transforms look at them.
 
-import { encodeUtf8, scannedFacts, type Classified } from "../wire/jsonrpc.ts";
+import { encodeUtf8 } from "../wire/jsonrpc.ts";
 import { scanMethod } from "../wire/line-scan.ts";
 
 /**
@@ -23,20 +23,6 @@ const TOOLS_CALL_MARKERS: readonly Uint8Array[] = ["baton_", "user_goal", "expec
 export function clientLinePassesUnchanged(body: Uint8Array): boolean {
   const method = scanMethod(body);
   if (method === undefined || method === "tools/list") return false;
-  if (method !== "tools/call") return true;
-  return !containsMarker(body);
-}
-
-/**
- * The same answer for a line already classified (`classifyLine(body)`): read from the scan's facts
- * instead of a second pass over the line, so a transport that classifies first pays for one scan.
- * False for anything the scan did not read itself (it then had to parse: no reason to go first).
- */
-export function classifiedLinePassesUnchanged(body: Uint8Array, line: Classified): boolean {
-  if (line.kind !== "message" || line.message.kind === "response") return false;
-  if (scannedFacts(line.message, body) === undefined) return false;
-  const { method } = line.message;
-  if (method === "tools/list") return false;
   if (method !== "tools/call") return true;
   return !containsMarker(body);
 }
