@@ -3,6 +3,7 @@
 import type { Logger } from "../log.ts";
 import { describeError } from "../errors.ts";
 import type { ByteSink } from "./upstream.ts";
+import { concatBytes } from "../wire/bytes.ts";
 
 const encoder = new TextEncoder();
 
@@ -103,12 +104,5 @@ function joinInOrder(pieces: readonly Uint8Array[], total: number): Uint8Array {
     adjacent = piece.buffer === first.buffer && piece.byteOffset === end;
     end = piece.byteOffset + piece.byteLength;
   }
-  if (adjacent) return new Uint8Array(first.buffer, first.byteOffset, total);
-  const joined = new Uint8Array(total);
-  let offset = 0;
-  for (const piece of pieces) {
-    joined.set(piece, offset);
-    offset += piece.length;
-  }
-  return joined;
+  return adjacent ? new Uint8Array(first.buffer, first.byteOffset, total) : concatBytes(pieces);
 }

@@ -1,4 +1,4 @@
-// Joining byte pieces: the one helper for buffers that arrived in parts (HTTP bodies, SSE events).
+// Joining byte pieces: the one copy loop for buffers that arrived in parts (HTTP bodies, SSE events, queued wire writes).
 
 /** The pieces as one buffer: the piece itself when there is only one, else one copy. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
