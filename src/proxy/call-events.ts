@@ -5,6 +5,7 @@ import { META_CALL_ID, META_ROUNDS, META_SERVER, META_TRUNCATED } from "../telem
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import type { Action, EventDraft, PendingCall, PendingRequest, ProxyState, RequestFacts } from "./proxy-state.ts";
+import { elapsedMs } from "./proxy-state.ts";
 
 export function callOutcome(
   state: ProxyState,
@@ -15,7 +16,7 @@ export function callOutcome(
   lineBytes: number,
 ): Action {
   const call = request.call as PendingCall;
-  const outcome = outcomeOf(state, call, response, result, Math.max(0, Math.round(now - request.startedAt)), lineBytes);
+  const outcome = outcomeOf(state, call, response, result, elapsedMs(request.startedAt, now), lineBytes);
   return emit(state, outcome.type, call, outcome.payload, outcome.truncated);
 }
 
@@ -104,7 +105,7 @@ export function callError(
     tool_name: call.toolName,
     error_type: errorType,
     error_body: body,
-    duration_ms: Math.max(0, Math.round(now - request.startedAt)),
+    duration_ms: elapsedMs(request.startedAt, now),
   });
 }
 

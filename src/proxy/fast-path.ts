@@ -9,6 +9,7 @@ import { isInjected } from "./injection.ts";
 import { containsMarker } from "./pass-through.ts";
 import { track, untrack } from "./pending.ts";
 import {
+  elapsedMs,
   captures,
   intentMode,
   MODERN_CLIENT_INFO_KEY,
@@ -110,7 +111,7 @@ export function plainAnswer(
   const call = request.call;
   if (call === undefined) return false;
   untrack(state, message.id);
-  const duration = Math.max(0, Math.round(now - request.startedAt));
+  const duration = elapsedMs(request.startedAt, now);
   const lineBytes = raw.length;
   actions.push(later(state, call, false, outcomeLater(state, call, scanned, raw, duration, lineBytes)));
   return true;

@@ -5,6 +5,7 @@ import { callError, emit } from "./call-events.ts";
 import { untrack } from "./pending.ts";
 import { subjectUninspected } from "./resource-prompt-events.ts";
 import type { Action, ProxyState } from "./proxy-state.ts";
+import { elapsedMs } from "./proxy-state.ts";
 
 const HEAD_ID = /^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")/;
 
@@ -42,7 +43,7 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
     emit(state, "tool_call_end", request.call, {
       tool_name: request.call.toolName,
       result: [{ type: "text", text: note }],
-      duration_ms: Math.max(0, Math.round(now - request.startedAt)),
+      duration_ms: elapsedMs(request.startedAt, now),
     }),
   ];
 }

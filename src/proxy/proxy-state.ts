@@ -93,6 +93,14 @@ export interface PendingSubject {
   rounds: number;
 }
 
+/**
+ * Whole milliseconds from `startedAt` to `now` on the transforms' clock: every event's `duration_ms`.
+ * Never negative (the schema's durations are not), whatever clock a transport or test hands in.
+ */
+export function elapsedMs(startedAt: number, now: number): number {
+  return Math.max(0, Math.round(now - startedAt));
+}
+
 export interface PendingRequest {
   readonly method: string;
   readonly startedAt: number;

@@ -7,6 +7,7 @@ import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { bound, callError, errorFacts, withServer } from "./call-events.ts";
 import type { Action, EventDraft, PendingRequest, PendingSubject, ProxyState } from "./proxy-state.ts";
+import { elapsedMs } from "./proxy-state.ts";
 
 export type { CaptureGroup };
 
@@ -94,7 +95,7 @@ export function subjectOutcome(
   lineBytes: number,
 ): Action {
   const subject = request.subject as PendingSubject;
-  const duration_ms = Math.max(0, Math.round(now - request.startedAt));
+  const duration_ms = elapsedMs(request.startedAt, now);
   if (result === undefined) {
     const facts = errorFacts(state, response, lineBytes);
     return subjectError(state, subject, facts.errorType, facts.body, duration_ms, facts.truncated);
@@ -120,7 +121,7 @@ export function subjectOutcome(
 
 /** The end of a request whose answer was too long to inspect: timed, lists not counted (`count: null`). */
 export function subjectUninspected(state: ProxyState, subject: PendingSubject, startedAt: number, now: number): Action {
-  const duration_ms = Math.max(0, Math.round(now - startedAt));
+  const duration_ms = elapsedMs(startedAt, now);
   const names = EVENT_NAMES[subject.method];
   if (subject.method === "resources/read")
     return emitSubject(state, subject, names.end, { uri: subject.subject, duration_ms });
@@ -190,7 +191,5 @@ export function closeRequest(
 ): void {
   if (request.call) actions.push(callError(state, request, errorType, reason, now));
   else if (request.subject)
-    actions.push(
-      subjectError(state, request.subject, errorType, reason, Math.max(0, Math.round(now - request.startedAt))),
-    );
+    actions.push(subjectError(state, request.subject, errorType, reason, elapsedMs(request.startedAt, now)));
 }

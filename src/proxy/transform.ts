@@ -21,6 +21,7 @@ import { plainAnswer, plainToolCall } from "./fast-path.ts";
 import { followedTask, holdCall, resumeCall, taskAnswer, taskStatus } from "./multi-round.ts";
 import { track, untrack } from "./pending.ts";
 import {
+  elapsedMs,
   captures,
   intentMode,
   MODERN_CLIENT_INFO_KEY,
@@ -411,7 +412,5 @@ function cancelled(state: ProxyState, params: unknown, now: number, actions: Act
     typeof params.reason === "string" ? `cancelled by the client: ${params.reason}` : "cancelled by the client";
   if (request.call) actions.push(callError(state, request, "cancelled", reason, now));
   else if (request.subject)
-    actions.push(
-      subjectError(state, request.subject, "cancelled", reason, Math.max(0, Math.round(now - request.startedAt))),
-    );
+    actions.push(subjectError(state, request.subject, "cancelled", reason, elapsedMs(request.startedAt, now)));
 }
