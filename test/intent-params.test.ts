@@ -9,11 +9,11 @@ import { classifyLine } from "../src/wire/jsonrpc.ts";
 import {
   createProxyState,
   fromClient,
-  fromServer,
   type Action,
   type ProxyState,
   type TransformOptions,
 } from "../src/proxy/transform.ts";
+import { client as clientAt, drafts, server as serverAt } from "./support/transform-driver.ts";
 
 const GOAL = { type: "string", description: INTENT_PARAM_DESCRIPTIONS.user_goal };
 const EXPECTED = { type: "string", description: INTENT_PARAM_DESCRIPTIONS.expected_result };
@@ -182,17 +182,8 @@ describe("stripping", () => {
   });
 });
 
-const enc = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
-const client = (state: ProxyState, message: unknown) => {
-  const raw = enc(message);
-  return fromClient(state, raw, classifyLine(raw), 0);
-};
-const server = (state: ProxyState, message: unknown) => {
-  const raw = enc(message);
-  return fromServer(state, raw, classifyLine(raw), 5);
-};
-const events = (actions: Action[]) =>
-  actions.filter((a) => a.type === "emit").map((a) => (a as Extract<Action, { type: "emit" }>).draft);
+const client = (state: ProxyState, message: unknown) => clientAt(state, message, 0);
+const server = (state: ProxyState, message: unknown) => serverAt(state, message, 5);
 const toServer = (actions: Action[]) =>
   actions.filter((a) => a.type !== "emit" && a.type !== "log" && (a as { to?: string }).to === "server");
 const call = (id: number, name: string, args: unknown) => ({
@@ -225,7 +216,7 @@ describe("calls through the transform", () => {
       call(1, "find", { q: "x", user_goal: "find the invoice", expected_result: "one invoice" }),
     );
     expect(toServer(first)).toEqual([{ type: "send", to: "server", message: call(1, "find", { q: "x" }) }]);
-    expect(events(first).map((e) => [e.event_type, e.payload])).toEqual([
+    expect(drafts(first).map((e) => [e.event_type, e.payload])).toEqual([
       [
         "annotation",
         {
@@ -251,7 +242,7 @@ describe("calls through the transform", () => {
       ],
     ]);
     const second = client(state, call(2, "find", { q: "y", expected_result: "two" }));
-    expect(events(second).map((e) => [e.event_type, e.payload])).toEqual([
+    expect(drafts(second).map((e) => [e.event_type, e.payload])).toEqual([
       [
         "tool_call_start",
         { tool_name: "find", params: { q: "y" }, call_expected: "two", intent_source: "injected_param" },
@@ -263,15 +254,15 @@ describe("calls through the transform", () => {
     const state = listed();
     const actions = client(state, call(1, "find", { q: "x" }));
     expect(toServer(actions)[0]?.type).toBe("forward");
-    expect(events(actions)[0]?.payload).toEqual({ tool_name: "find", params: { q: "x" } });
+    expect(drafts(actions)[0]?.payload).toEqual({ tool_name: "find", params: { q: "x" } });
   });
 
   test("a tool's own user_goal is forwarded and not read", () => {
     const state = listed();
     const actions = client(state, call(1, "own", { user_goal: "vendor meaning" }));
     expect(toServer(actions)[0]?.type).toBe("forward");
-    expect(events(actions).map((e) => e.event_type)).toEqual(["tool_call_start"]);
-    expect(events(actions)[0]?.payload).toEqual({ tool_name: "own", params: { user_goal: "vendor meaning" } });
+    expect(drafts(actions).map((e) => e.event_type)).toEqual(["tool_call_start"]);
+    expect(drafts(actions)[0]?.payload).toEqual({ tool_name: "own", params: { user_goal: "vendor meaning" } });
   });
 
   test("a proactive baton_annotate first means no intent-made annotation; a reactive one does not count", () => {
@@ -282,7 +273,7 @@ describe("calls through the transform", () => {
       const state = listed();
       client(state, call(1, "baton_annotate", args));
       expect(
-        events(client(state, call(2, "find", { user_goal: "g" }))).filter((e) => e.event_type === "annotation"),
+        drafts(client(state, call(2, "find", { user_goal: "g" }))).filter((e) => e.event_type === "annotation"),
       ).toHaveLength(annotations);
     }
   });
@@ -322,7 +313,7 @@ describe("calls through the transform", () => {
     expect(page.filter((a) => a.type === "forward")).toHaveLength(1);
     const actions = client(state, call(1, "find", { user_goal: "g" }));
     expect(toServer(actions)[0]?.type).toBe("forward");
-    expect(events(actions).map((e) => [e.event_type, e.payload])).toEqual([
+    expect(drafts(actions).map((e) => [e.event_type, e.payload])).toEqual([
       ["tool_call_start", { tool_name: "find", params: { user_goal: "g" } }],
     ]);
   });

@@ -1,27 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_WAITING_ROUNDS, ROUND_TTL_MS } from "../src/proxy/multi-round.ts";
-import {
-  createProxyState,
-  failPending,
-  fromClient,
-  fromServer,
-  sweepPending,
-  type Action,
-  type ProxyState,
-} from "../src/proxy/transform.ts";
-import { classifyLine } from "../src/wire/jsonrpc.ts";
+import { createProxyState, failPending, sweepPending, type Action } from "../src/proxy/transform.ts";
+import { client, server, drafts } from "./support/transform-driver.ts";
 
-const enc = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-const client = (state: ProxyState, message: unknown, now = 0) => {
-  const raw = enc(message);
-  return fromClient(state, raw, classifyLine(raw), now);
-};
-const server = (state: ProxyState, message: unknown, now = 0) => {
-  const raw = enc(message);
-  return fromServer(state, raw, classifyLine(raw), now);
-};
-const drafts = (actions: Action[]) =>
-  actions.filter((a): a is Extract<Action, { type: "emit" }> => a.type === "emit").map((a) => a.draft);
 const summary = (actions: Action[]) =>
   drafts(actions).map((d) => [
     d.event_type,

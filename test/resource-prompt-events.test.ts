@@ -2,30 +2,15 @@ import { describe, expect, test } from "bun:test";
 import {
   createProxyState,
   failPending,
-  fromClient,
-  fromServer,
   fromServerLongLine,
   sweepPending,
-  type Action,
-  type ProxyState,
   type TransformOptions,
 } from "../src/proxy/transform.ts";
 import { createEventScrubber } from "../src/telemetry/scrub.ts";
 import { createEnvelope } from "../src/telemetry/envelope.ts";
-import { classifyLine } from "../src/wire/jsonrpc.ts";
 import { assertValidEvent } from "./support/events.ts";
+import { client, server, drafts } from "./support/transform-driver.ts";
 
-const enc = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-const client = (state: ProxyState, message: unknown, now = 0) => {
-  const raw = enc(message);
-  return fromClient(state, raw, classifyLine(raw), now);
-};
-const server = (state: ProxyState, message: unknown, now = 0) => {
-  const raw = enc(message);
-  return fromServer(state, raw, classifyLine(raw), now);
-};
-const drafts = (actions: Action[]) =>
-  actions.filter((a): a is Extract<Action, { type: "emit" }> => a.type === "emit").map((a) => a.draft);
 const fresh = (options: Partial<TransformOptions> = {}) => createProxyState({ includeReportTool: true, ...options });
 const req = (id: number, method: string, params?: unknown) => ({
   jsonrpc: "2.0",

@@ -1,27 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { classifyLine } from "../src/wire/jsonrpc.ts";
 import {
   createProxyState,
   failPending,
-  fromClient,
-  fromServer,
   fromServerLongLine,
   sweepPending,
   type Action,
-  type ProxyState,
 } from "../src/proxy/transform.ts";
 import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
 import { HOT_BOUND_MIN_LINE_BYTES } from "../src/proxy/call-events.ts";
+import { client, server } from "./support/transform-driver.ts";
 
-const enc = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
-const client = (state: ProxyState, message: unknown, now = 0) => {
-  const raw = enc(message);
-  return fromClient(state, raw, classifyLine(raw), now);
-};
-const server = (state: ProxyState, message: unknown, now = 0) => {
-  const raw = enc(message);
-  return fromServer(state, raw, classifyLine(raw), now);
-};
 const of = <T extends Action["type"]>(actions: Action[], type: T) =>
   actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
 const sent = (actions: Action[]) => of(actions, "send").map((a) => a.message as Record<string, any>);
