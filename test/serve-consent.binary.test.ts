@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { readValidatedEvents } from "./support/events.ts";
-import { fixtureStats, startHttpFixture, waitFor, type Upstream } from "./support/serve-harness.ts";
+import { fixtureStats, startHttpFixture, waitFor, type Upstream, postOnSession } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
 
 const TOKEN_A = "ct_live_alpha_0001";
@@ -103,22 +103,12 @@ describe("per-request consent", () => {
     const { client, transport } = await connect("late-consent-agent");
     expect((await client.listTools()).tools.map((t) => t.name)).not.toContain("baton_annotate");
     await client.callTool({ name: "echo", arguments: { message: "no token" } });
-    const response = await fetch(proxy.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-session-id": transport.sessionId as string,
-        "mcp-protocol-version": "2025-11-25",
-        "baton-consent-token": TOKEN_B,
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 99,
-        method: "tools/call",
-        params: { name: "echo", arguments: { message: "with token" } },
-      }),
-    });
+    const response = await postOnSession(
+      proxy.url,
+      transport.sessionId as string,
+      { jsonrpc: "2.0", id: 99, method: "tools/call", params: { name: "echo", arguments: { message: "with token" } } },
+      { "baton-consent-token": TOKEN_B },
+    );
     expect(await response.text()).toContain("Echo: with token");
     await client.close();
     await waitFor(() => eventsOf("late-consent-agent").length >= 2, "the consented call's events");

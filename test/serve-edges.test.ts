@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { readValidatedEvents } from "./support/events.ts";
-import { fixtureStats, freePort, startHttpFixture, waitFor, type Upstream } from "./support/serve-harness.ts";
+import {
+  fixtureStats,
+  freePort,
+  startHttpFixture,
+  waitFor,
+  type Upstream,
+  postOnSession,
+} from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
 
 let upstream: Upstream;
@@ -238,21 +245,18 @@ describe("faults", () => {
     await client.connect(transport);
     const before = (await fixtureStats(upstream)).aborted;
     const aborter = new AbortController();
-    const response = await fetch(proxy.url, {
-      method: "POST",
-      headers: {
-        ...MCP_HEADERS,
-        "mcp-session-id": transport.sessionId as string,
-        "mcp-protocol-version": "2025-11-25",
-      },
-      body: JSON.stringify({
+    const response = await postOnSession(
+      proxy.url,
+      transport.sessionId as string,
+      {
         jsonrpc: "2.0",
         id: 77,
         method: "tools/call",
         params: { name: "slow", arguments: { steps: 50, ms: 100 }, _meta: { progressToken: "p" } },
-      }),
-      signal: aborter.signal,
-    });
+      },
+      {},
+      aborter.signal,
+    );
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     const reader = response.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);

@@ -9,7 +9,7 @@ import {
   ListRootsRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
-import { startEverything, waitFor, type Upstream } from "./support/serve-harness.ts";
+import { startEverything, waitFor, type Upstream, postOnSession } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
 
 let everything: Upstream;
@@ -217,16 +217,7 @@ describe("serve -> server-everything (streamableHttp), SDK v1 client", () => {
     expect(sessionId).toBeString();
     await transport.terminateSession();
     const ask = (url: string) =>
-      fetch(url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-session-id": sessionId as string,
-          "mcp-protocol-version": "2025-11-25",
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
-      });
+      postOnSession(url, sessionId as string, { jsonrpc: "2.0", id: 9, method: "tools/list" });
     const [viaProxy, direct] = await Promise.all([ask(proxy.url), ask(everything.url)]);
     // server-everything answers 400 "No valid session ID" for a session it no longer has: passed on as is.
     expect(viaProxy.status).toBe(400);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { readValidatedEvents } from "./support/events.ts";
-import { freePort, startHttpFixture, waitFor } from "./support/serve-harness.ts";
+import { freePort, startHttpFixture, waitFor, postOnSession } from "./support/serve-harness.ts";
 import { startServe } from "./support/serve-process.ts";
 
 const metricValue = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? Number.NaN);
@@ -149,20 +149,11 @@ describe("sessions", () => {
       const client = new Client({ name: "stranded-agent", version: "1" });
       await client.connect(transport);
       await upstream.stop();
-      const response = await fetch(proxy.url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-session-id": transport.sessionId as string,
-          "mcp-protocol-version": "2025-11-25",
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 41,
-          method: "tools/call",
-          params: { name: "echo", arguments: { message: "into the void" } },
-        }),
+      const response = await postOnSession(proxy.url, transport.sessionId as string, {
+        jsonrpc: "2.0",
+        id: 41,
+        method: "tools/call",
+        params: { name: "echo", arguments: { message: "into the void" } },
       });
       expect(response.status).toBe(502);
       expect(await response.json()).toMatchObject({ id: 41, error: { code: -32001 } });
@@ -237,20 +228,11 @@ describe("SIGTERM drain", () => {
       });
       expect(fresh.status).toBe(503);
       // Still listening (unready) for the SIGTERM floor: requests on existing sessions are served.
-      const onSession = await fetch(proxy.url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-session-id": transport.sessionId as string,
-          "mcp-protocol-version": "2025-11-25",
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 90,
-          method: "tools/call",
-          params: { name: "echo", arguments: { message: "during the drain" } },
-        }),
+      const onSession = await postOnSession(proxy.url, transport.sessionId as string, {
+        jsonrpc: "2.0",
+        id: 90,
+        method: "tools/call",
+        params: { name: "echo", arguments: { message: "during the drain" } },
       });
       expect(onSession.status).toBe(200);
       expect(await onSession.text()).toContain("Echo: during the drain");

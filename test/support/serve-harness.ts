@@ -144,3 +144,28 @@ export async function waitFor(
     `timed out waiting for ${what}${lastError === undefined ? "" : ` (last check failed: ${lastError instanceof Error ? lastError.message : String(lastError)})`}`,
   );
 }
+
+/**
+ * POSTs `message` on an open MCP session as a 2025-11-25 client does (JSON or SSE accepted), with
+ * `extra` request headers (a consent token, say) and an optional abort signal.
+ */
+export function postOnSession(
+  url: string,
+  sessionId: string,
+  message: unknown,
+  extra: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-session-id": sessionId,
+      "mcp-protocol-version": "2025-11-25",
+      ...extra,
+    },
+    body: JSON.stringify(message),
+    signal,
+  });
+}
