@@ -151,6 +151,20 @@ describe("OAuth: auth login, cached tokens, refresh, logout", () => {
     ]);
     return { stdout, stderr, code };
   };
+  /** An SDK client through `baton-proxy --url` to the server, and the proxy's stderr so far. */
+  const connectThroughProxy = async () => {
+    const transport = new StdioClientTransport({
+      command: await binaryPath(),
+      args: ["--url", server.url],
+      env: env(),
+      stderr: "pipe",
+    });
+    let stderr = "";
+    transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const client = new Client({ name: "oauth-client", version: "1.0.0" });
+    await client.connect(transport);
+    return { client, stderr: () => stderr };
+  };
   beforeAll(async () => {
     server = await startRemoteFixture(["--oauth", "--token-ttl", "2"]);
   });
@@ -182,16 +196,7 @@ describe("OAuth: auth login, cached tokens, refresh, logout", () => {
   });
 
   test("the proxy uses the cached token and refreshes it before it expires", async () => {
-    const transport = new StdioClientTransport({
-      command: await binaryPath(),
-      args: ["--url", server.url],
-      env: env(),
-      stderr: "pipe",
-    });
-    let stderr = "";
-    transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    const client = new Client({ name: "oauth-client", version: "1.0.0" });
-    await client.connect(transport);
+    const { client, stderr } = await connectThroughProxy();
     expect(textOf(await client.callTool({ name: "echo", arguments: { text: "a" } }))).toBe("echo: a");
     const before = (await server.stats()).oauth;
     await Bun.sleep(1_200); // into the second half of the 2 s token lifetime
@@ -200,26 +205,17 @@ describe("OAuth: auth login, cached tokens, refresh, logout", () => {
     expect(after.refreshes).toBeGreaterThan(before.refreshes);
     expect(after.authorizations).toBe(before.authorizations); // no new browser login
     await client.close();
-    expect(stderr).not.toContain("open this URL");
+    expect(stderr()).not.toContain("open this URL");
   });
 
   test("with nothing cached, the proxy runs the flow itself on the first 401, then logout forgets the server", async () => {
     expect((await cli(["auth", "logout", "--url", server.url])).code).toBe(0);
     expect((await cli(["auth", "list"])).stdout).toBe("No cached credentials.\n");
-    const transport = new StdioClientTransport({
-      command: await binaryPath(),
-      args: ["--url", server.url],
-      env: env(),
-      stderr: "pipe",
-    });
-    let stderr = "";
-    transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    const client = new Client({ name: "oauth-client", version: "1.0.0" });
-    await client.connect(transport);
+    const { client, stderr } = await connectThroughProxy();
     expect(textOf(await client.callTool({ name: "echo", arguments: { text: "c" } }))).toBe("echo: c");
     await client.close();
-    expect(stderr).toContain("open this URL");
-    expect(stderr).toContain("authorized with");
+    expect(stderr()).toContain("open this URL");
+    expect(stderr()).toContain("authorized with");
     expect((await cli(["auth", "list"])).stdout).toContain(server.url);
     expect((await cli(["auth", "logout", "--all"])).code).toBe(0);
     expect((await cli(["auth", "logout", "--url", server.url])).code).toBe(1);
