@@ -17,13 +17,8 @@ import { binaryPath, ROOT } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { cleanEnv, tempDir } from "./support/proxy-process.ts";
 import { startEverythingHttp, startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
+import { textOf } from "./support/tool-text.ts";
 
-type TextBlock = { type: string; text?: string };
-const textOf = (result: unknown): string =>
-  (((result as { content?: unknown }).content ?? []) as TextBlock[])
-    .filter((c) => c.type === "text")
-    .map((c) => c.text ?? "")
-    .join("\n");
 const OPENER = `${process.execPath} ${join(ROOT, "test", "fixtures", "oauth-browser.ts")}`;
 
 describe("SDK clients → baton-proxy --url → server-everything (streamableHttp)", () => {

@@ -15,17 +15,11 @@ import { binaryPath, ROOT } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { childPids } from "./support/processes.ts";
 import { cleanEnv, eventually, isAlive, tempDir } from "./support/proxy-process.ts";
+import { textOf } from "./support/tool-text.ts";
 
 const EVERYTHING = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
 const CLIENT_NAME = "sdk-v1-everything-test";
 const INJECTED = ["baton_annotate", "baton_session_report"];
-
-type TextBlock = { type: string; text?: string };
-const textOf = (result: unknown): string =>
-  (((result as { content?: unknown }).content ?? []) as TextBlock[])
-    .filter((c) => c.type === "text")
-    .map((c) => c.text ?? "")
-    .join("\n");
 
 describe("SDK v1 client → baton-proxy → server-everything", () => {
   const events = join(tempDir(), "events.jsonl");

@@ -18,6 +18,7 @@ import {
   tempDir,
   type ProxyProcess,
 } from "./support/proxy-process.ts";
+import { textOf } from "./support/tool-text.ts";
 
 const MODERN_VERSION = "2026-07-28";
 const INJECTED = ["baton_annotate", "baton_session_report"];
@@ -31,13 +32,6 @@ const modernMeta = (clientName: string, extra: Record<string, unknown> = {}) => 
   "io.modelcontextprotocol/clientCapabilities": {},
   ...extra,
 });
-
-type TextBlock = { type: string; text?: string };
-const textOf = (result: unknown): string =>
-  (((result as { content?: unknown }).content ?? []) as TextBlock[])
-    .filter((c) => c.type === "text")
-    .map((c) => c.text ?? "")
-    .join("\n");
 
 /** The raw stdout line that carried the response with this id (to check what the SDK would normalise away). */
 const rawResponse = (p: ProxyProcess, id: string | number): string => {
