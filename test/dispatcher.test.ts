@@ -8,6 +8,7 @@ import type { Sink } from "../src/telemetry/sinks/sink.ts";
 import {
   createDispatcher,
   PREPARE_INTERVAL_MS,
+  PREPARE_SLICE_BUDGET_MS,
   PREPARE_SLICE_EVENTS,
   SYSTEM_CLOCK,
   type DispatcherOptions,
@@ -274,24 +275,33 @@ describe("failing and hanging sinks", () => {
 });
 
 describe("preparation off the pumps' turn", () => {
-  test("below a batch: slices of PREPARE_SLICE_EVENTS every PREPARE_INTERVAL_MS; a full batch at the next turn; settle() takes all", () => {
+  test("below a batch: PREPARE_INTERVAL_MS later, turns of PREPARE_SLICE_EVENTS going on at the next macrotask; a full batch at the next turn; settle() takes all", () => {
     const observed: number[] = [];
+    const nextTurn: (() => void)[] = [];
     const extra = {
       maxBatch: 1_000,
       maxQueue: 5_000,
       flushIntervalMs: 10_000,
       observe: (e: BatonEvent) => void observed.push(e.sequence_number),
     };
-    const a = setup([createFakeSink("a").sink], extra);
+    const a = setup([createFakeSink("a").sink], { ...extra, idle: (fn) => void nextTurn.push(fn) });
     a.enqueue(0, PREPARE_SLICE_EVENTS + 10);
     expect(observed).toHaveLength(0); // never inline in enqueue
     a.clock.advance(PREPARE_INTERVAL_MS - 1);
     expect(observed).toHaveLength(0);
     a.clock.advance(1);
     expect(observed).toHaveLength(PREPARE_SLICE_EVENTS);
+    expect(nextTurn).toHaveLength(1); // the rest goes on at the next macrotask, not an interval later
+    a.enqueue(PREPARE_SLICE_EVENTS + 10, PREPARE_SLICE_EVENTS + 12); // joins the turn already asked for
+    expect(nextTurn).toHaveLength(1);
+    nextTurn.shift()?.();
+    expect(observed).toHaveLength(PREPARE_SLICE_EVENTS + 12);
+    expect(observed).toEqual(Array.from({ length: PREPARE_SLICE_EVENTS + 12 }, (_, i) => i));
+    expect(nextTurn).toHaveLength(0); // drained: the next enqueue waits PREPARE_INTERVAL_MS again
+    a.enqueue(PREPARE_SLICE_EVENTS + 12, PREPARE_SLICE_EVENTS + 13);
+    expect(nextTurn).toHaveLength(0);
     a.clock.advance(PREPARE_INTERVAL_MS);
-    expect(observed).toHaveLength(PREPARE_SLICE_EVENTS + 10);
-    expect(observed).toEqual(Array.from({ length: PREPARE_SLICE_EVENTS + 10 }, (_, i) => i));
+    expect(observed).toHaveLength(PREPARE_SLICE_EVENTS + 13);
     observed.length = 0;
     const b = setup([createFakeSink("b").sink], extra);
     b.enqueue(0, 1_000);
@@ -304,6 +314,42 @@ describe("preparation off the pumps' turn", () => {
     c.enqueue(0, 5);
     c.dispatcher.settle();
     expect(observed).toHaveLength(5);
+  });
+
+  test("below a batch, a turn ends once PREPARE_SLICE_BUDGET_MS of precise time has passed, after one event at least", () => {
+    let now = 0;
+    let costMs = PREPARE_SLICE_BUDGET_MS / 2.5; // each event's preparation takes this long
+    const turnSizes: number[] = [];
+    let inTurn = 0;
+    const nextTurn: (() => void)[] = [];
+    const sink = createFakeSink("a");
+    const { clock, enqueue, dispatcher } = setup([sink.sink], {
+      maxBatch: 1_000,
+      maxQueue: 5_000,
+      flushIntervalMs: 10_000,
+      preciseNow: () => now,
+      idle: (fn) =>
+        void nextTurn.push(() => {
+          turnSizes.push(inTurn);
+          inTurn = 0;
+          fn();
+        }),
+      prepare: (event) => {
+        now += costMs;
+        inTurn++;
+        return event;
+      },
+    });
+    enqueue(0, 10);
+    clock.advance(PREPARE_INTERVAL_MS);
+    costMs = PREPARE_SLICE_BUDGET_MS * 4; // a slow event still makes progress: one per turn
+    while (nextTurn.length > 0) nextTurn.shift()?.();
+    turnSizes.push(inTurn);
+    expect(turnSizes).toEqual([3, 1, 1, 1, 1, 1, 1, 1]); // 20 µs events: three fit a 50 µs turn
+    expect(dispatcher.queued).toBe(10); // all prepared, waiting in the sink's queue, in order
+    dispatcher.settle();
+    clock.advance(10_000);
+    expect(sink.seqs()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });
 

@@ -18,10 +18,10 @@ export class IntakeQueue<T> {
   }
 
   /**
-   * Removes the oldest `limit` items (all, for Infinity) and passes them to `each` in order. The
-   * queue is updated first, so `each` may push more (they wait for a later take).
+   * Removes the oldest `limit` items (all, for Infinity) and passes them to `each` in order; returns
+   * how many. The queue is updated first, so `each` may push more (they wait for a later take).
    */
-  take(limit: number, each: (item: T) => void): void {
+  take(limit: number, each: (item: T) => void): number {
     const batch = this.items;
     const start = this.head;
     const end = Math.min(batch.length, start + limit);
@@ -39,5 +39,6 @@ export class IntakeQueue<T> {
       batch[i] = undefined; // a sliced intake must not pin what it already handed on
       each(item);
     }
+    return end - start;
   }
 }
