@@ -187,6 +187,59 @@ describe("delivery", () => {
   });
 });
 
+describe("a sink's own batch size (batchEvents)", () => {
+  test("bounds its flushes; below a dispatcher batch each flush waits for the next macrotask, apart from the preparing", async () => {
+    const nextTurn: (() => void)[] = [];
+    const small = createFakeSink("small");
+    const big = createFakeSink("big");
+    const { clock, enqueue } = setup([{ ...small.sink, batchEvents: 3 }, big.sink], {
+      maxBatch: 8,
+      maxQueue: 100,
+      idle: (fn) => void nextTurn.push(fn),
+    });
+    enqueue(0, 7);
+    clock.advance(PREPARE_INTERVAL_MS); // one slice prepares all seven
+    expect(small.batches).toEqual([]); // the full batch is not written inside the slice
+    expect(nextTurn).toHaveLength(1);
+    nextTurn.shift()?.();
+    expect(small.batches).toEqual([3]);
+    await turn(); // the flush settles; the next full batch asks for its own macrotask
+    expect(small.batches).toEqual([3]);
+    expect(nextTurn).toHaveLength(1);
+    nextTurn.shift()?.();
+    await turn();
+    expect(small.batches).toEqual([3, 3]);
+    expect(nextTurn).toHaveLength(0); // one left: it waits for the flush timer, like any partial batch
+    clock.advance(100);
+    await turn();
+    expect(small.batches).toEqual([3, 3, 1]);
+    expect(big.batches).toEqual([7]);
+    expect(small.seqs()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(big.seqs()).toEqual(small.seqs());
+  });
+
+  test("a burst (a dispatcher batch or more waiting for the sink) is flushed back to back", async () => {
+    const nextTurn: (() => void)[] = [];
+    const small = createFakeSink("small");
+    const { enqueue } = setup([{ ...small.sink, batchEvents: 3 }], {
+      maxBatch: 8,
+      maxQueue: 100,
+      idle: (fn) => void nextTurn.push(fn),
+    });
+    enqueue(0, 20); // a full dispatcher batch waits: prepared all at once at the next turn
+    expect(nextTurn).toHaveLength(1);
+    nextTurn.shift()?.();
+    await turn();
+    // 20 prepared, the first 3 written at once; then 3 more at a time while 8 or more wait
+    expect(small.batches).toEqual([3, 3, 3, 3, 3]);
+    expect(nextTurn).toHaveLength(1); // five left: the next batch at the next macrotask
+    nextTurn.shift()?.();
+    await turn();
+    expect(small.batches).toEqual([3, 3, 3, 3, 3, 3]);
+    expect(small.seqs()).toEqual(Array.from({ length: 18 }, (_, i) => i));
+  });
+});
+
 describe("failing and hanging sinks", () => {
   test("a hanging sink does not delay a healthy one; its queue stays bounded and drops the oldest", async () => {
     const hung = createFakeSink("hung", "manual");

@@ -2,7 +2,15 @@
 
 import { describe, expect, test } from "bun:test";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
-import { batchText, createLineBatchSink, joinLines } from "../src/telemetry/sinks/line-batch-sink.ts";
+import { createFileSink } from "../src/telemetry/sinks/file-sink.ts";
+import {
+  batchText,
+  createLineBatchSink,
+  joinLines,
+  LOCAL_WRITE_BATCH_EVENTS,
+} from "../src/telemetry/sinks/line-batch-sink.ts";
+import { createStderrSink } from "../src/telemetry/sinks/stderr-sink.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 
 const event = {} as BatonEvent; // line sinks read the pre-serialised line only
 const lines = (from: number, to: number): string[] =>
@@ -59,6 +67,18 @@ describe("batchText", () => {
 });
 
 describe("createLineBatchSink", () => {
+  test("a batch size given is the sink's batchEvents; the local-write sinks (stderr, file) ask for small batches", () => {
+    expect(createLineBatchSink("x", async () => {}).batchEvents).toBeUndefined(); // the dispatcher's own
+    expect(createLineBatchSink("x", async () => {}, undefined, 7).batchEvents).toBe(7);
+    const logger = createMemoryLogger();
+    expect(createStderrSink({ write: () => undefined, logger }).batchEvents).toBe(LOCAL_WRITE_BATCH_EVENTS);
+    // Opens lazily on the first flush: nothing is created here.
+    expect(createFileSink({ path: "/nonexistent-dir/events.jsonl", logger }).batchEvents).toBe(
+      LOCAL_WRITE_BATCH_EVENTS,
+    );
+    expect(LOCAL_WRITE_BATCH_EVENTS).toBeLessThan(512);
+  });
+
   test("two sinks flushed back to back deliver the same text; each sink its own lines", async () => {
     const got: string[][] = [[], []];
     const sinks = got.map((into) =>

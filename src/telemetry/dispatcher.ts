@@ -61,7 +61,8 @@ export interface DispatcherOptions<T = BatonEvent> {
    */
   preciseNow?: () => number;
   /**
-   * Runs `fn` once the pumps have had their turn (the next macrotask), for a full batch. Default:
+   * Runs `fn` once the pumps have had their turn (the next macrotask): a full batch to prepare, the
+   * rest of a slice cut short by its time budget, a sink's next small batch. Default:
    * `setImmediate` with the system clock, else `clock.setTimeout(fn, 0)` so tests with a fake clock stay in control.
    */
   idle?: (fn: () => void) => void;
@@ -136,6 +137,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
       exportTimeoutMs,
       isShuttingDown: () => shuttingDown,
       scheduleFlush: () => schedule(flushIntervalMs),
+      idle: (fn) => idle(fn),
     }),
   );
 
@@ -159,8 +161,8 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     slicePending = false;
     sliceSoon = false;
     const waiting = waitingInIntake();
-    if (waiting >= maxBatch) drainIntake(true, waiting);
-    else drainIntake(true, PREPARE_SLICE_EVENTS, preciseNow() + PREPARE_SLICE_BUDGET_MS);
+    if (waiting >= maxBatch) drainIntake("now", waiting);
+    else drainIntake("soon", PREPARE_SLICE_EVENTS, preciseNow() + PREPARE_SLICE_BUDGET_MS);
     if (waitingInIntake() > 0) requestSlice(true);
     if (timer === undefined && !shuttingDown && lanes.some((l) => l.waiting())) schedule(flushIntervalMs);
   }
@@ -185,7 +187,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     timerUrgent = false;
     // A pending slice prepares the intake in short turns (and schedules the flush of what it
     // prepared); taking it all here would be the long pause those turns avoid.
-    if (!slicePending) drainIntake(true, Infinity);
+    if (!slicePending) drainIntake("now", Infinity);
     for (const lane of lanes) lane.pump();
     drops.summarise();
     if (!shuttingDown && (waitingInIntake() > 0 || lanes.some((l) => l.waiting()))) schedule(flushIntervalMs);
@@ -193,15 +195,17 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
 
   /**
    * Prepares, serialises and observes up to `limit` intake items in order, then queues them per
-   * sink; `eager` starts full batches on the way so a burst does not overflow a healthy sink's queue.
-   * Given a `deadline` (a {@link preciseNow} reading), stops once it has passed, after one item at least.
+   * sink; a lane that fills a batch on the way starts its flush `now` (a burst must not overflow a
+   * healthy sink's queue), `soon` (at the next macrotask, apart from this work) or `later` (the
+   * flush loop's turn). Given a `deadline` (a {@link preciseNow} reading), stops once it has
+   * passed, after one item at least.
    */
-  function drainIntake(eager: boolean, limit: number, deadline?: number): void {
+  function drainIntake(batches: FullBatches, limit: number, deadline?: number): void {
     if (intakeOverflow > 0) {
       drops.add("all sinks", "intake full", intakeOverflow * lanes.length, `more than ${maxQueue} events waiting`);
       intakeOverflow = 0;
     }
-    const each = eager ? prepareAndStartBatches : prepareOnly;
+    const each = batches === "now" ? prepareFlushingNow : batches === "soon" ? prepareFlushingSoon : prepareOnly;
     if (deadline === undefined) intake.take(limit, each);
     else {
       for (let taken = 0; taken < limit && intake.take(1, each) > 0; taken++) {
@@ -211,10 +215,11 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     for (const lane of lanes) lane.reportOverflow();
   }
 
-  const prepareAndStartBatches = (raw: T): void => prepareOne(raw, true);
-  const prepareOnly = (raw: T): void => prepareOne(raw, false);
+  const prepareFlushingNow = (raw: T): void => prepareOne(raw, "now");
+  const prepareFlushingSoon = (raw: T): void => prepareOne(raw, "soon");
+  const prepareOnly = (raw: T): void => prepareOne(raw, "later");
   /** Prepares one intake item and queues it for every sink (see drainIntake); a failure drops it, counted. */
-  function prepareOne(raw: T, eager: boolean): void {
+  function prepareOne(raw: T, batches: FullBatches): void {
     let event: BatonEvent;
     let line: string;
     try {
@@ -235,7 +240,9 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     }
     for (const lane of lanes) {
       lane.push(event, line); // each lane keeps only what its sink reads
-      if (eager && lane.size() >= maxBatch) lane.pump();
+      if (batches === "later" || !lane.full()) continue;
+      if (batches === "now") lane.pump();
+      else lane.pumpSoon();
     }
   }
 
@@ -254,7 +261,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
         // A broken clock must not reach the pump; the event waits for the next scheduled loop.
       }
     },
-    settle: () => drainIntake(false, Infinity),
+    settle: () => drainIntake("later", Infinity),
     get dropped(): number {
       return drops.total() + intakeOverflow * lanes.length;
     },
@@ -269,7 +276,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
       shuttingDown = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
-      drainIntake(false, Infinity);
+      drainIntake("later", Infinity);
       shutdownPromise = new Promise<void>((resolve) => {
         let deadline: unknown;
         // Clock timers are unref'd; here the caller is waiting, so hold the event loop open (bounded
@@ -289,6 +296,9 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     },
   };
 }
+
+/** When a lane that fills a batch while the intake is prepared starts its flush (see drainIntake). */
+type FullBatches = "now" | "soon" | "later";
 
 /** The next macrotask, after pending I/O callbacks; never keeps the process alive by itself. */
 function runSoon(fn: () => void): void {

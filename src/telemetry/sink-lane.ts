@@ -25,12 +25,18 @@ export interface LaneContext {
   isShuttingDown(): boolean;
   /** Asks the dispatcher to run its loop after the flush interval (a partial batch is waiting). */
   scheduleFlush(): void;
+  /** Runs `fn` at the next macrotask, after pending I/O (the dispatcher's `idle`). */
+  idle(fn: () => void): void;
 }
 
 /** A sink's queue and worker. A failing or hanging sink shows up as counted drops, never as an error thrown here. */
 export interface SinkLane {
-  /** Starts one flush of up to `maxBatch` events, unless one is running, nothing waits or the lane was abandoned. */
+  /** Starts one flush of up to a batch of events, unless one is running, nothing waits or the lane was abandoned. */
   pump(): void;
+  /** {@link SinkLane.pump} at the next macrotask (once however often asked): a flush apart from the work that filled the batch. */
+  pumpSoon(): void;
+  /** A whole batch waits: `maxBatch`, or the sink's smaller `batchEvents`. */
+  full(): boolean;
   /** Flushes until empty (waiting out a running flush), then closes the sink; a close failure is logged. Stops early if abandoned. */
   finish(): Promise<void>;
   /** Events queued, not counting the batch in flight. */
@@ -63,6 +69,7 @@ interface InFlight {
  */
 export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   const { clock, drops, maxQueue, maxBatch, exportTimeoutMs } = context;
+  const batchSize = Math.max(1, Math.min(maxBatch, sink.batchEvents ?? maxBatch));
   const keepEvents = sink.usesEvent !== false;
   const keepLines = sink.usesLine !== false;
   // Parallel queues, each kept only if the sink reads it (no entry object per event);
@@ -75,6 +82,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   let current: InFlight | undefined;
   let running: Promise<void> | undefined;
   let abandoned = false;
+  let soon = false; // a pumpSoon is pending
   const size = (): number => length - head;
   /** Drops the oldest `count` queued events (they were taken into a batch, or pushed out). */
   const advance = (count: number): void => {
@@ -98,7 +106,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
 
   function pump(): void {
     if (running !== undefined || size() === 0 || abandoned) return;
-    const count = Math.min(maxBatch, size());
+    const count = Math.min(batchSize, size());
     const batchEvents = keepEvents ? events.slice(head, head + count) : undefined;
     const batchLines = keepLines ? lines.slice(head, head + count) : undefined;
     // The batch holds them now; the queue's slots must not pin them until a compaction, long after the flush.
@@ -130,8 +138,20 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
       current = undefined;
       collectSinkDrops();
       if (context.isShuttingDown() || abandoned) return; // finish() drives the lane from here
+      // A backlog of a whole dispatcher batch (a burst) is flushed back to back; below it, each
+      // batch gets its own macrotask, so the messages arriving meanwhile are not held up.
       if (size() >= maxBatch) pump();
+      else if (size() >= batchSize) pumpSoon();
       else if (size() > 0) context.scheduleFlush();
+    });
+  }
+
+  function pumpSoon(): void {
+    if (soon || abandoned) return;
+    soon = true;
+    context.idle(() => {
+      soon = false;
+      if (!context.isShuttingDown()) pump(); // from then on finish() drives the lane
     });
   }
 
@@ -152,6 +172,8 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
 
   return {
     pump,
+    pumpSoon,
+    full: (): boolean => size() >= batchSize,
     finish,
     size,
     waiting: (): boolean => running === undefined && size() > 0,

@@ -5,7 +5,7 @@ import type { FileSink } from "bun";
 import { sinkLabel } from "../../config.ts";
 import { describeError, LocalError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { batchText, createLineBatchSink } from "./line-batch-sink.ts";
+import { batchText, createLineBatchSink, LOCAL_WRITE_BATCH_EVENTS } from "./line-batch-sink.ts";
 import type { Sink } from "./sink.ts";
 
 const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -178,5 +178,5 @@ export function createFileSink(options: FileSinkOptions): Sink {
     failure = undefined;
   }
 
-  return createLineBatchSink(label, deliver, release);
+  return createLineBatchSink(label, deliver, release, LOCAL_WRITE_BATCH_EVENTS);
 }

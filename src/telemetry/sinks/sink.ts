@@ -25,6 +25,12 @@ export interface Sink {
    * keeps no lines, and `write` gets a `line` it must not read. Default true.
    */
   readonly usesLine?: boolean;
+  /**
+   * At most this many events per flush (default: the dispatcher's batch size, 512). A sink whose
+   * flush is a synchronous local write asks for small ones: joining and writing 512 lines took 0.2
+   * to 3 ms on the pumps' thread, and every message arriving meanwhile waited for it.
+   */
+  readonly batchEvents?: number;
   write(event: BatonEvent, line: string): void;
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@
 
 import { describeError, LocalError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { batchText, createLineBatchSink } from "./line-batch-sink.ts";
+import { batchText, createLineBatchSink, LOCAL_WRITE_BATCH_EVENTS } from "./line-batch-sink.ts";
 import type { Sink } from "./sink.ts";
 
 /** Bytes (UTF-16 units, close enough) handed to the writer but not yet confirmed; beyond it a whole batch is dropped. */
@@ -93,6 +93,6 @@ export function createStderrSink(options: StderrSinkOptions): Sink & { readonly 
   }
 
   // Closing waits for the last write; lastWrite never rejects (failures are handled above).
-  const sink = createLineBatchSink("stderr:", deliver, () => lastWrite.then(() => undefined));
+  const sink = createLineBatchSink("stderr:", deliver, () => lastWrite.then(() => undefined), LOCAL_WRITE_BATCH_EVENTS);
   return Object.defineProperty(sink, "lost", { get: () => lost, enumerable: true }) as Sink & { readonly lost: number };
 }
