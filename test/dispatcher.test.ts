@@ -14,6 +14,7 @@ import {
   type DispatcherOptions,
 } from "../src/telemetry/dispatcher.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
+import { PACED_FALLBACK_MS } from "../src/telemetry/background-turns.ts";
 
 type Mode = "ok" | "hang" | "fail" | "manual";
 
@@ -367,6 +368,32 @@ describe("preparation off the pumps' turn", () => {
     c.enqueue(0, 5);
     c.dispatcher.settle();
     expect(observed).toHaveLength(5);
+  });
+
+  test("paced: the rest of a slice waits for the pumps' next message (poke) or PACED_FALLBACK_MS, not the next macrotask", () => {
+    const observed: number[] = [];
+    const nextTurn: (() => void)[] = [];
+    const { clock, enqueue, dispatcher } = setup([createFakeSink("a").sink], {
+      maxBatch: 1_000,
+      maxQueue: 5_000,
+      flushIntervalMs: 10_000,
+      paced: true,
+      idle: (fn) => void nextTurn.push(fn),
+      observe: (e: BatonEvent) => void observed.push(e.sequence_number),
+    });
+    enqueue(0, PREPARE_SLICE_EVENTS + 10);
+    clock.advance(PREPARE_INTERVAL_MS);
+    expect(observed).toHaveLength(PREPARE_SLICE_EVENTS);
+    expect(nextTurn).toHaveLength(0); // waits for a message
+    dispatcher.poke();
+    expect(observed).toHaveLength(PREPARE_SLICE_EVENTS); // never inside the poke
+    nextTurn.shift()?.();
+    expect(observed).toHaveLength(PREPARE_SLICE_EVENTS + 10);
+    enqueue(PREPARE_SLICE_EVENTS + 10, 2 * PREPARE_SLICE_EVENTS + 20);
+    clock.advance(PREPARE_INTERVAL_MS);
+    expect(observed).toHaveLength(2 * PREPARE_SLICE_EVENTS + 10);
+    clock.advance(PACED_FALLBACK_MS); // no message: the fallback goes on
+    expect(observed).toEqual(Array.from({ length: 2 * PREPARE_SLICE_EVENTS + 20 }, (_, i) => i));
   });
 
   test("below a batch, a turn ends once PREPARE_SLICE_BUDGET_MS of precise time has passed, after one event at least", () => {

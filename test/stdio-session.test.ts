@@ -96,6 +96,7 @@ function session(
   const clientOut = recordingSink();
   const server = fakeUpstream(serverOutput);
   let signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+  const pokes = { count: 0 };
   const done = runStdioSession({
     engine,
     upstream: server.upstream,
@@ -103,9 +104,20 @@ function session(
     logger,
     onSignal: (handler) => ((signalHandler = handler), () => (signalHandler = undefined)),
     telemetryNeedsTurn: () => hub.needsTurn,
+    telemetryPoke: () => void pokes.count++,
     ...(withClock ? { now } : {}),
   });
-  return { client, clientOut, server, done, hub, events, logger, signal: (s: NodeJS.Signals) => signalHandler?.(s) };
+  return {
+    client,
+    clientOut,
+    server,
+    done,
+    hub,
+    events,
+    logger,
+    pokes,
+    signal: (s: NodeJS.Signals) => signalHandler?.(s),
+  };
 }
 
 /** Lets queued reads and writes run. */
@@ -129,12 +141,14 @@ describe("ordering", () => {
     s.client.push(init + odd);
     await settle();
     expect(s.server.input.text()).toBe(init + odd);
+    expect(s.pokes.count).toBe(1); // telemetry hears of every chunk handled (its paced background work goes on)
     serverOut.push(
       line({ jsonrpc: "2.0", id: 1, result: {} }) +
         line({ jsonrpc: "2.0", id: 0, result: { capabilities: { tools: {} }, serverInfo: { name: "f" } } }),
     );
     await settle();
     expect(s.clientOut.lines().map((m) => m.id)).toEqual([1, 0]);
+    expect(s.pokes.count).toBe(2);
     expect(s.clientOut.lines()[1].result.instructions).toContain("baton_annotate");
     s.client.end();
     serverOut.end();

@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import { SYSTEM_CLOCK, type Clock } from "./clock.ts";
 import { createDropLog, DROP_LOG_INTERVAL_MS } from "./drop-log.ts";
 import type { BatonEvent } from "./event-types.ts";
+import { createBackgroundTurns } from "./background-turns.ts";
 import { IntakeQueue } from "./intake-queue.ts";
 import { createSinkLane } from "./sink-lane.ts";
 import type { Sink } from "./sinks/sink.ts";
@@ -66,6 +67,12 @@ export interface DispatcherOptions<T = BatonEvent> {
    * `setImmediate` with the system clock, else `clock.setTimeout(fn, 0)` so tests with a fake clock stay in control.
    */
   idle?: (fn: () => void) => void;
+  /**
+   * True when the caller calls {@link Dispatcher.poke} after each message it handles (the stdio
+   * pumps): the rest of a slice and a sink's next small batch then wait for the next message (or
+   * a millisecond), one step per turn, instead of running back to back (see background-turns.ts).
+   */
+  paced?: boolean;
   /** Per sink (and for the intake), default {@link MAX_QUEUE_EVENTS}. */
   maxQueue?: number;
   /** Default {@link MAX_BATCH_EVENTS}. */
@@ -82,6 +89,8 @@ export interface Dispatcher<T = BatonEvent> {
   enqueue(item: T): void;
   /** Synchronously prepares and observes everything enqueued so far (for a complete live report). Does not flush sinks. */
   settle(): void;
+  /** O(1), never throws: the pumps handled a message (paced: a waiting background step may run next). */
+  poke(): void;
   /** (event, sink) deliveries lost so far: queue full, failed or timed-out flush, prepare failure, shutdown deadline. */
   readonly dropped: number;
   /** Events waiting (intake plus every sink queue); bounded by `maxQueue × (sinks + 1)`. */
@@ -120,8 +129,8 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   const drops = createDropLog(options.logger, clock);
   const intake = new IntakeQueue<T>();
   let intakeOverflow = 0;
-  let slicePending = false;
-  let sliceSoon = false; // the pending turn runs at the next macrotask, not after PREPARE_INTERVAL_MS
+  let slice: SliceWhen | undefined; // the pending slice's schedule
+  const turns = createBackgroundTurns(options.paced === true, idle, clock);
   let timer: unknown;
   let timerUrgent = false;
   let shuttingDown = false;
@@ -137,7 +146,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
       exportTimeoutMs,
       isShuttingDown: () => shuttingDown,
       scheduleFlush: () => schedule(flushIntervalMs),
-      idle: (fn) => idle(fn),
+      later: (fn) => turns.later(fn),
     }),
   );
 
@@ -158,8 +167,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
    * arrived meanwhile is read first and the intake drains in short pieces between messages.
    */
   function prepareSlice(): void {
-    slicePending = false;
-    sliceSoon = false;
+    slice = undefined;
     const waiting = waitingInIntake();
     if (waiting >= maxBatch) drainIntake("now", waiting);
     else drainIntake("soon", PREPARE_SLICE_EVENTS, preciseNow() + PREPARE_SLICE_BUDGET_MS);
@@ -167,18 +175,18 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     if (timer === undefined && !shuttingDown && lanes.some((l) => l.waiting())) schedule(flushIntervalMs);
   }
 
-  /** A slice: in PREPARE_INTERVAL_MS, or at the next macrotask to go on draining or once a full batch waits. */
+  /** A slice: at the next macrotask once a full batch waits, in a later turn to go on draining, else in PREPARE_INTERVAL_MS. */
   function requestSlice(goingOn = false): void {
     if (shuttingDown) return;
-    const soon = goingOn || waitingInIntake() >= maxBatch;
-    if (slicePending && (sliceSoon || !soon)) return;
-    slicePending = true;
-    sliceSoon = soon;
+    const when: SliceWhen = waitingInIntake() >= maxBatch ? "now" : goingOn ? "turn" : "interval";
+    if (slice !== undefined && SLICE_RANK[slice] >= SLICE_RANK[when]) return;
+    slice = when;
     try {
-      if (soon) idle(prepareSlice);
+      if (when === "now") idle(prepareSlice);
+      else if (when === "turn") turns.later(prepareSlice);
       else clock.setTimeout(prepareSlice, PREPARE_INTERVAL_MS);
     } catch {
-      slicePending = false; // the flush timer still drains the intake
+      slice = undefined; // the flush timer still drains the intake
     }
   }
 
@@ -187,7 +195,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     timerUrgent = false;
     // A pending slice prepares the intake in short turns (and schedules the flush of what it
     // prepared); taking it all here would be the long pause those turns avoid.
-    if (!slicePending) drainIntake("now", Infinity);
+    if (slice === undefined) drainIntake("now", Infinity);
     for (const lane of lanes) lane.pump();
     drops.summarise();
     if (!shuttingDown && (waitingInIntake() > 0 || lanes.some((l) => l.waiting()))) schedule(flushIntervalMs);
@@ -262,6 +270,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
       }
     },
     settle: () => drainIntake("later", Infinity),
+    poke: () => turns.poke(),
     get dropped(): number {
       return drops.total() + intakeOverflow * lanes.length;
     },
@@ -299,6 +308,9 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
 
 /** When a lane that fills a batch while the intake is prepared starts its flush (see drainIntake). */
 type FullBatches = "now" | "soon" | "later";
+/** When the pending slice runs: after PREPARE_INTERVAL_MS, in a later background turn, or at the next macrotask. */
+type SliceWhen = "interval" | "turn" | "now";
+const SLICE_RANK: Readonly<Record<SliceWhen, number>> = { interval: 0, turn: 1, now: 2 };
 
 /** The next macrotask, after pending I/O callbacks; never keeps the process alive by itself. */
 function runSoon(fn: () => void): void {

@@ -25,15 +25,15 @@ export interface LaneContext {
   isShuttingDown(): boolean;
   /** Asks the dispatcher to run its loop after the flush interval (a partial batch is waiting). */
   scheduleFlush(): void;
-  /** Runs `fn` at the next macrotask, after pending I/O (the dispatcher's `idle`). */
-  idle(fn: () => void): void;
+  /** Runs `fn` in a later background turn, after pending I/O (see background-turns.ts). */
+  later(fn: () => void): void;
 }
 
 /** A sink's queue and worker. A failing or hanging sink shows up as counted drops, never as an error thrown here. */
 export interface SinkLane {
   /** Starts one flush of up to a batch of events, unless one is running, nothing waits or the lane was abandoned. */
   pump(): void;
-  /** {@link SinkLane.pump} at the next macrotask (once however often asked): a flush apart from the work that filled the batch. */
+  /** {@link SinkLane.pump} in a later background turn (once however often asked): a flush apart from the work that filled the batch. */
   pumpSoon(): void;
   /** A whole batch waits: `maxBatch`, or the sink's smaller `batchEvents`. */
   full(): boolean;
@@ -149,7 +149,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   function pumpSoon(): void {
     if (soon || abandoned) return;
     soon = true;
-    context.idle(() => {
+    context.later(() => {
       soon = false;
       if (!context.isShuttingDown()) pump(); // from then on finish() drives the lane
     });

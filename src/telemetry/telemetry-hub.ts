@@ -40,6 +40,12 @@ export interface TelemetryHub {
   shutdown(deadlineMs?: number): Promise<void>;
 }
 
+/** The hub as its creator holds it: with the pumps' side of pacing. */
+export interface OwnedTelemetryHub extends TelemetryHub {
+  /** O(1), never throws: a pump handled a chunk (with `paced`, background work goes on after it; see Dispatcher.poke). */
+  poke(): void;
+}
+
 export interface TelemetryHubOptions {
   readonly config: Pick<Config, "scrub" | "scrubKeys" | "tenantId" | "vendorId" | "consentToken">;
   readonly logger: Logger;
@@ -47,6 +53,8 @@ export interface TelemetryHubOptions {
   readonly sinks: readonly Sink[];
   /** Default: the real clock and Bun's UUIDv7. */
   readonly envelopeClock?: EnvelopeClock;
+  /** The caller calls `poke()` after each chunk it handles (see DispatcherOptions.paced). Default false. */
+  readonly paced?: boolean;
 }
 
 /** A draft, or a function that builds it in the background (at most once, in emission order). */
@@ -61,13 +69,14 @@ interface EmittedDraft extends StampMark {
 }
 
 /** The hub over already-built sinks (tests pass in-memory ones). */
-export function createTelemetryHub(options: TelemetryHubOptions): TelemetryHub {
+export function createTelemetryHub(options: TelemetryHubOptions): OwnedTelemetryHub {
   const { config } = options;
   const observers = new Map<string, (event: BatonEvent) => void>();
   const scrub = createEventScrubber({ mode: config.scrub, extraKeys: config.scrubKeys });
   const dispatcher: Dispatcher<EmittedDraft> = createDispatcher<EmittedDraft>({
     sinks: options.sinks,
     logger: options.logger,
+    paced: options.paced,
     prepare: (e) =>
       scrub(e.envelope.complete(typeof e.draft === "function" ? e.draft() : e.draft, e.context, e.dropped, e)),
     // Routed by session id: each engine folds only its own session into its live report.
@@ -104,11 +113,12 @@ export function createTelemetryHub(options: TelemetryHubOptions): TelemetryHub {
     get needsTurn() {
       return dispatcher.needsTurn;
     },
+    poke: () => dispatcher.poke(),
     shutdown: (deadlineMs) => dispatcher.shutdown(deadlineMs),
   };
 }
 
-/** The process's hub with the configured sinks (stderr events through `deps.writeStderr`). */
-export function createConfiguredHub(config: Config, logger: Logger, deps: SinkDeps): TelemetryHub {
-  return createTelemetryHub({ config, logger, sinks: createSinks(config, logger, deps) });
+/** The process's hub with the configured sinks (stderr events through `deps.writeStderr`); `paced`: see TelemetryHubOptions. */
+export function createConfiguredHub(config: Config, logger: Logger, deps: SinkDeps, paced = false): OwnedTelemetryHub {
+  return createTelemetryHub({ config, logger, sinks: createSinks(config, logger, deps), paced });
 }

@@ -35,7 +35,8 @@ export async function runStdioProxy(
   serverLabel?: string,
 ): Promise<number> {
   const upstream = openUpstream();
-  const telemetry = createConfiguredHub(config, logger, { writeStderr: io.writeStderr });
+  // Paced: its background work goes on one step per message the pumps handle (see background-turns.ts).
+  const telemetry = createConfiguredHub(config, logger, { writeStderr: io.writeStderr }, true);
   const engine = createSessionEngine({ config, logger, now: io.now, telemetry, serverLabel });
   const code = await runStdioSession({
     engine,
@@ -44,6 +45,7 @@ export async function runStdioProxy(
     logger,
     onSignal: io.onSignal,
     telemetryNeedsTurn: () => telemetry.needsTurn,
+    telemetryPoke: () => telemetry.poke(),
     now: io.now,
   });
   await telemetry.shutdown(EVENT_FLUSH_DEADLINE_MS);

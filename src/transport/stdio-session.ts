@@ -33,6 +33,8 @@ export interface StdioSessionDeps {
   readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
   /** True when telemetry has a full batch waiting: the pumps then yield one macrotask between chunks. */
   readonly telemetryNeedsTurn: () => boolean;
+  /** Called after each chunk either pump handled: paced telemetry goes on with its background work then. */
+  readonly telemetryPoke?: () => void;
   /**
    * The engine's clock. Given, server lines of LARGE_LINE_BYTES or more that went out unchanged
    * are parsed and inspected in the next idle turn (with their arrival time) instead of at once.
@@ -83,8 +85,10 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   const clientJunk = new JunkReporter("client", logger);
   const serverJunk = new JunkReporter("server", logger);
   // Between chunks, give telemetry a turn of the event loop when it has a full batch waiting.
-  const afterChunk = (): Promise<void> | undefined =>
-    deps.telemetryNeedsTurn() ? new Promise((resolve) => setImmediate(resolve)) : undefined;
+  const afterChunk = (): Promise<void> | undefined => {
+    deps.telemetryPoke?.();
+    return deps.telemetryNeedsTurn() ? new Promise((resolve) => setImmediate(resolve)) : undefined;
+  };
 
   // Client lines the engine is sure to forward unchanged go to the server first and are inspected
   // once handed to the pipe (pump's afterHandOver), before any other message is handled.
