@@ -5,6 +5,7 @@ import { META_SCRUBBED, META_TRUNCATED, type BatonEvent, type EventType } from "
 import { createKeyMatcher, type KeyMatcher } from "./scrub-keys.ts";
 import { redactText } from "./scrub-patterns.ts";
 import { isCardNumber } from "./scrub-validators.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** Longest string value kept, in UTF-8 bytes; the rest is cut before any regex runs. */
 export const MAX_FIELD_BYTES = 64 * 1024;
@@ -305,6 +306,8 @@ function visit(value: unknown, depth: number, walk: Walk): unknown {
     walk.ancestors.pop(); // always `value`: every nested visit pushed and popped its own
   }
 }
+// Recursive and once per event value: its FTL compile (with what it inlines) is among the largest.
+keepOutOfFtl(visit);
 
 /** One object entry: the key-name rule first (an `undefined` value is absent from JSON: nothing to hide), then the value. */
 function visitEntry(key: string, value: unknown, depth: number, walk: Walk): unknown {
