@@ -108,7 +108,7 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
   // that has some (then replaced) or left empty.
   const walk = startWalk(options, createKeyMatcher(options.extraKeys), { redactions: {}, truncated: 0 });
   const maxEventBytes = walk.bytesLeft;
-  return (event) => {
+  const scrubEvent = (event: BatonEvent): BatonEvent => {
     walk.bytesLeft = maxEventBytes;
     walk.nodesLeft = MAX_EVENT_NODES;
     walk.stats.truncated = 0;
@@ -145,6 +145,10 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
     if (payload === undefined && meta === event.runtime_meta) return event;
     return { ...event, runtime_meta: meta, payload: payload ?? source } as BatonEvent;
   };
+  // Once per event, straight-line around copies and calls (visit does the walking): among the
+  // largest FTL compiles for little gain (see runtime/jit-tiers.ts). Covers every scrubber's closure.
+  keepOutOfFtl(scrubEvent);
+  return scrubEvent;
 }
 
 const NO_KEYS: readonly string[] = [];
