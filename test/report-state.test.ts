@@ -18,7 +18,12 @@ import {
 } from "../src/report/report-state.ts";
 import type { ReportState } from "../src/report/report-types.ts";
 import { summarizeReport } from "../src/report/summarize-json.ts";
-import { MAX_DURATION_SAMPLES_PER_TOOL, percentile } from "../src/report/duration-stats.ts";
+import {
+  addDuration,
+  createDurationStats,
+  MAX_DURATION_SAMPLES_PER_TOOL,
+  percentile,
+} from "../src/report/duration-stats.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
 
@@ -271,6 +276,34 @@ describe("foldEvent: bounds", () => {
     expect(Math.abs((summary?.p50_ms ?? 0) - 500)).toBeLessThan(50);
     expect(fold(callsWithDurations("t", durations)).tools.get("t")?.durations.samples).toEqual(stats?.samples ?? []);
     expect(summarizeReport(first, { slowCallMs: 500 }).totals.slow_calls_exact).toBe(false);
+  });
+
+  test("the reservoir keeps the sample Algorithm R with a uint32 xorshift32 keeps, its state always an int32", () => {
+    // Reference: the generator as a uint32, the way the sample was first defined.
+    const reference: number[] = [];
+    let rng = 0x9e3779b9;
+    const stats = createDurationStats();
+    const n = MAX_DURATION_SAMPLES_PER_TOOL * 3 + 7;
+    let int32State = true;
+    for (let i = 0; i < n; i++) {
+      const ms = (i * 7919) % 1000;
+      addDuration(stats, ms);
+      // One number kind in the field: the JIT recompiles code that sees both an int and a double there.
+      int32State &&= stats.rng === (stats.rng | 0);
+      if (reference.length < MAX_DURATION_SAMPLES_PER_TOOL) {
+        reference.push(ms);
+        continue;
+      }
+      rng ^= rng << 13;
+      rng ^= rng >>> 17;
+      rng ^= rng << 5;
+      rng >>>= 0;
+      const slot = rng % (i + 1);
+      if (slot < MAX_DURATION_SAMPLES_PER_TOOL) reference[slot] = ms;
+    }
+    expect(int32State).toBe(true);
+    expect(stats.count).toBe(n);
+    expect(stats.samples).toEqual(reference);
   });
 
   test("tools beyond MAX_TRACKED_TOOLS are pooled", () => {

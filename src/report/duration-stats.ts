@@ -2,8 +2,8 @@
 
 /** Exact duration samples kept per tool; beyond this a deterministic reservoir keeps a uniform sample. */
 export const MAX_DURATION_SAMPLES_PER_TOOL = 10_000;
-/** Fixed xorshift32 seed, so the same events always keep the same sample. */
-const RESERVOIR_SEED = 0x9e3779b9;
+/** Fixed xorshift32 seed, so the same events always keep the same sample (as an int32: see addDuration). */
+const RESERVOIR_SEED = 0x9e3779b9 | 0;
 
 /** Durations seen so far. `samples` holds every duration while `count` ≤ the cap, a uniform sample after. */
 export interface DurationStats {
@@ -11,6 +11,7 @@ export interface DurationStats {
   sumMs: number;
   maxMs: number | null;
   readonly samples: number[];
+  /** The generator's state as an int32 (never a uint32 above 2^31: the field keeps one number type). */
   rng: number;
 }
 
@@ -28,12 +29,14 @@ export function addDuration(stats: DurationStats, ms: number): void {
     stats.samples.push(ms);
     return;
   }
+  // Kept as an int32, read as a uint32: storing `x >>> 0` made the field an int one call and a
+  // double the next, and the JIT recompiled the fold each time it saw the other kind.
   let x = stats.rng;
   x ^= x << 13;
   x ^= x >>> 17;
   x ^= x << 5;
-  stats.rng = x >>> 0;
-  const slot = stats.rng % stats.count;
+  stats.rng = x;
+  const slot = (x >>> 0) % stats.count;
   if (slot < MAX_DURATION_SAMPLES_PER_TOOL) stats.samples[slot] = ms;
 }
 
