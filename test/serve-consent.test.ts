@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { judgeConsent, metaConsentToken, stripConsentMeta } from "../src/serve/consent.ts";
+import { judgeConsent, mayCarryMetaToken, metaConsentToken, stripConsentMeta } from "../src/serve/consent.ts";
 
 describe("judgeConsent", () => {
   test.each([
@@ -40,5 +40,37 @@ describe("stripConsentMeta", () => {
     expect(stripConsentMeta(mixed)).toBe(true);
     expect(mixed.params._meta).toEqual({ progressToken: 7 } as never);
     expect(stripConsentMeta({ jsonrpc: "2.0", method: "ping" })).toBe(false);
+  });
+});
+
+describe("mayCarryMetaToken", () => {
+  const body = (text: string) => new TextEncoder().encode(text);
+  const bodies: readonly [string, string][] = [
+    ["a plain call", '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"a":1}}}'],
+    ["other _meta keys", '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"progressToken":7}}}'],
+    ["the key", '{"jsonrpc":"2.0","id":1,"method":"x","params":{"_meta":{"baton/consent_token":"ct_12345678"}}}'],
+    [
+      "the key, slash escaped",
+      '{"jsonrpc":"2.0","id":1,"method":"x","params":{"_meta":{"baton\\/consent_token":"ct_12345678"}}}',
+    ],
+    [
+      "the key, spelt in \\u escapes",
+      '{"jsonrpc":"2.0","id":1,"method":"x","params":{"_meta":{"baton/\\u0063onsent_token":"ct_12345678"}}}',
+    ],
+    [
+      "a batch holding the key",
+      '[{"jsonrpc":"2.0","method":"n"},{"jsonrpc":"2.0","id":2,"method":"x","params":{"_meta":{"baton/consent_token":"ct_12345678"}}}]',
+    ],
+  ];
+  test.each(bodies)("%s: false only when no message can carry a _meta token", (_name, text) => {
+    const parsed: unknown = JSON.parse(text);
+    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, unknown>[];
+    const carries = messages.some((m) => metaConsentToken(m) !== undefined);
+    expect(mayCarryMetaToken(body(text))).toBe(carries);
+  });
+  test("reads only its own view of a larger buffer", () => {
+    const whole = body('{"a":1}{"consent_token":1}');
+    expect(mayCarryMetaToken(whole.subarray(0, 7))).toBe(false);
+    expect(mayCarryMetaToken(whole.subarray(7))).toBe(true);
   });
 });

@@ -29,6 +29,18 @@ export function judgeConsent(header: string | null, metaToken: unknown, anyRemot
   return { kind: "token", token: raw };
 }
 
+/** Bytes without which a body holds no `_meta` consent key: its name's tail (`\/` may stand for its `/`) and the `\u` that could spell any of it. */
+const META_TOKEN_MARKERS: readonly Buffer[] = ["consent_token", "\\u"].map((text) => Buffer.from(text));
+
+/**
+ * False when `body` certainly carries no `_meta` consent token (none of the marker bytes): the
+ * caller then need not parse it, which keeps a plain tool call on the engine's unparsed fast path.
+ */
+export function mayCarryMetaToken(body: Uint8Array): boolean {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return META_TOKEN_MARKERS.some((marker) => bytes.includes(marker));
+}
+
 /** The `_meta` consent value of a request object, if any. */
 export function metaConsentToken(message: JsonObject): unknown {
   const params = message.params;

@@ -2,7 +2,8 @@
 
 import type { Logger } from "../log.ts";
 import type { Classified, JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { decodeUtf8, encodeUtf8, isObject } from "../wire/jsonrpc.ts";
+import { classifyLine, decodeUtf8, encodeUtf8, isObject, scannedFacts } from "../wire/jsonrpc.ts";
+import { FACT } from "../wire/line-facts.ts";
 import { upstreamDown } from "./answers.ts";
 import type { SessionExchange } from "./exchange.ts";
 import type { CallerPrincipal } from "./principal.ts";
@@ -10,7 +11,7 @@ import type { ServeConfig } from "./serve-args.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
 import type { SessionTable } from "./session-table.ts";
 import type { StreamRegistry } from "./stream-registry.ts";
-import { renderSseEvent } from "./sse.ts";
+import { renderSseEvent, type SseEvent } from "./sse.ts";
 import { UpstreamUnreachable } from "./upstream-client.ts";
 
 export const SESSION_HEADER = "mcp-session-id";
@@ -52,19 +53,57 @@ export function fromServer(
       : line.kind === "batch"
         ? line.members.filter((m): m is Message => m !== undefined)
         : [];
-  for (const message of answered) {
-    if (message.kind !== "response" || message.id === null || !pending.delete(message.id)) continue;
-    observeAnswer(deps, methods, message.value, startedAt);
-  }
   let replaced: Uint8Array | undefined;
   try {
     replaced = exchange.fromServer(raw, line);
   } catch (error) {
     deps.logger.warn(`could not inspect an upstream message (forwarded unchanged): ${String(error)}`);
-    return undefined;
+  }
+  // After the exchange: its fast path needs the message unparsed (see observeUpstreamAnswer).
+  for (const message of answered) {
+    if (message.kind !== "response" || message.id === null || !pending.delete(message.id)) continue;
+    observeUpstreamAnswer(deps, methods, message, raw, startedAt);
   }
   if (replaced === undefined || event === undefined) return replaced;
   return encodeUtf8(renderSseEvent({ ...event, data: decodeUtf8(replaced) }));
+}
+
+/**
+ * An upstream answer's metrics, read from the scan of its bytes when it has one and no JSON-RPC
+ * error (whose code a label needs): reading `value` parses the whole body, which the engine's fast
+ * path for plain tool calls exists to avoid.
+ */
+function observeUpstreamAnswer(
+  deps: McpRouteDeps,
+  methods: ReadonlyMap<JsonRpcId, string>,
+  message: Message,
+  raw: Uint8Array,
+  startedAt: number,
+): void {
+  const facts = scannedFacts(message, raw);
+  if (facts === undefined || facts.hasError || (facts.flags & FACT.UNSURE) !== 0)
+    return observeAnswer(deps, methods, message.value, startedAt);
+  const method = methods.get(facts.id as JsonRpcId);
+  if (method === undefined) return;
+  const toolError = facts.resultIsObject && (facts.flags & FACT.IS_ERROR_TRUE) !== 0;
+  recordOperation(deps, method, toolError ? "tool_error" : undefined, startedAt);
+}
+
+/**
+ * {@link fromServer} for one SSE event (undefined for one without data): its data is scanned from
+ * its bytes like a JSON body, so a plain answer is not parsed unless the engine needs it.
+ */
+export function fromServerEvent(
+  deps: McpRouteDeps,
+  exchange: SessionExchange,
+  event: SseEvent,
+  methods: ReadonlyMap<JsonRpcId, string>,
+  pending: Set<JsonRpcId>,
+  startedAt: number,
+): Uint8Array | undefined {
+  if (event.data === undefined) return undefined;
+  const data = encodeUtf8(event.data);
+  return fromServer(deps, exchange, data, classifyLine(data), methods, pending, startedAt, event);
 }
 
 export function observeAnswer(
@@ -81,6 +120,10 @@ export function observeAnswer(
     : isObject(answer.result) && answer.result.isError === true
       ? "tool_error"
       : undefined;
+  recordOperation(deps, method, error, startedAt);
+}
+
+function recordOperation(deps: McpRouteDeps, method: string, error: string | undefined, startedAt: number): void {
   const labels: Record<string, string> = { mcp_method_name: method };
   if (error !== undefined) labels.error_type = error;
   deps.metrics.operationDuration.observe(labels, (deps.now() - startedAt) / 1000);

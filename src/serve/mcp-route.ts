@@ -2,22 +2,24 @@
 
 import {
   classifyLine,
-  classifyText,
   decodeUtf8,
   isObject,
   encodeUtf8,
+  scannedFacts,
   wireError,
   type Classified,
   type JsonObject,
   type JsonRpcId,
   type Message,
 } from "../wire/jsonrpc.ts";
+import { FACT } from "../wire/line-facts.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
-import { judgeConsent, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from "./consent.ts";
+import { judgeConsent, mayCarryMetaToken, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from "./consent.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import {
   fromServer,
+  fromServerEvent,
   observeAnswer,
   SESSION_HEADER,
   upstreamFailed,
@@ -77,7 +79,7 @@ async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps):
     principal: deps.principalOf(request.headers),
   };
   const sessionId = request.headers.get(SESSION_HEADER);
-  const entry = pickSession(sessionId, initialize !== undefined, messages, context, deps.sessions);
+  const entry = pickSession(sessionId, initialize !== undefined, messages, consent.body, context, deps.sessions);
   entry.active++;
   try {
     return await exchangePost(
@@ -139,7 +141,9 @@ function readConsent(
 ): { token: string | undefined; body: Uint8Array } {
   const baton = deps.config.baton;
   if (baton.consentMode !== "per-request") return { token: baton.consentToken, body: checked.body };
-  const first = checked.messages.find((m) => m.kind === "request" || m.kind === "notification");
+  // Most bodies cannot hold the `_meta` key: they stay unparsed (the engine's fast path reads their bytes).
+  const inMeta = mayCarryMetaToken(checked.body);
+  const first = inMeta ? checked.messages.find((m) => m.kind === "request" || m.kind === "notification") : undefined;
   const verdict = judgeConsent(
     request.headers.get(CONSENT_HEADER),
     first === undefined ? undefined : metaConsentToken(first.value),
@@ -147,7 +151,7 @@ function readConsent(
   );
   if (verdict.kind === "rejected") deps.metrics.consentRejected.inc({ reason: verdict.reason });
   let stripped = false;
-  for (const message of checked.messages) if (stripConsentMeta(message.value)) stripped = true;
+  if (inMeta) for (const message of checked.messages) if (stripConsentMeta(message.value)) stripped = true;
   const body = stripped
     ? encode(checked.line.kind === "batch" ? checked.line.values : (checked.messages[0] as Message).value)
     : checked.body;
@@ -158,15 +162,25 @@ function pickSession(
   sessionId: string | null,
   initialize: boolean,
   messages: readonly Message[],
+  body: Uint8Array,
   context: RequestContext,
   sessions: SessionTable,
 ): SessionEntry {
   if (initialize) return sessions.open(context);
   if (sessionId !== null) return sessions.forSession(sessionId, context);
-  const meta = messages
-    .map((m) => (isObject(m.value.params) && isObject(m.value.params._meta) ? m.value.params._meta : undefined))
-    .find((m) => m !== undefined);
+  const meta = messages.map((m) => metaOf(m, body)).find((m) => m !== undefined);
   return sessions.forStateless(statelessKey(context, meta?.[MODERN_CLIENT_INFO_KEY]), context);
+}
+
+/** A request's `params._meta` object; parsed alone from the body's bytes when the scan found it (the rest stays unparsed). */
+function metaOf(message: Message, body: Uint8Array): JsonObject | undefined {
+  const facts = scannedFacts(message, body);
+  if (facts !== undefined && (facts.flags & FACT.UNSURE) === 0) {
+    if (!facts.metaIsObject) return undefined;
+    return JSON.parse(decodeUtf8(body.subarray(facts.metaAt, facts.metaEnd))) as JsonObject;
+  }
+  const params = message.value.params;
+  return isObject(params) && isObject(params._meta) ? params._meta : undefined;
 }
 
 async function exchangePost(
@@ -216,19 +230,7 @@ async function exchangePost(
     const pending = new Set(checked.requestIds);
     deps.keepOpen(request);
     const body = relaySse(stream, {
-      rewrite: (event) =>
-        event.data === undefined
-          ? undefined
-          : fromServer(
-              deps,
-              exchange,
-              encodeUtf8(event.data),
-              classifyText(event.data),
-              methods,
-              pending,
-              startedAt,
-              event,
-            ),
+      rewrite: (event) => fromServerEvent(deps, exchange, event, methods, pending, startedAt),
       finished: (outcome, error) => {
         if (pending.size === 0 || outcome === "complete") return undefined;
         const ids = [...pending];

@@ -1,8 +1,7 @@
 // GET (the server->client stream) and DELETE (end of session) on the MCP path: forwarded, the stream relayed through the session's exchange.
 
-import { classifyText, encodeUtf8 } from "../wire/jsonrpc.ts";
 import type { ClientHop } from "./forward-headers.ts";
-import { fromServer, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
+import { fromServerEvent, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -61,9 +60,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const exchange = entry?.exchange;
   const body = relaySse(stream, {
     rewrite: (event) =>
-      exchange === undefined || event.data === undefined
-        ? undefined
-        : fromServer(deps, exchange, encodeUtf8(event.data), classifyText(event.data), new Map(), new Set(), 0, event),
+      exchange === undefined ? undefined : fromServerEvent(deps, exchange, event, new Map(), new Set(), 0),
     finished: () => {
       release();
       if (entry !== undefined) entry.active--;

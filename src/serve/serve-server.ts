@@ -15,6 +15,14 @@ export interface ServeServerDeps extends Omit<McpRouteDeps, "keepOpen"> {
 /** Starts Bun.serve on the configured address; returns the server (its `port` is the bound one). */
 export function startServeServer(deps: ServeServerDeps) {
   const { config, metrics } = deps;
+  const plainPath = PLAIN_PATH.test(config.path);
+  const passDeps = {
+    upstream: config.upstream,
+    maxBodyBytes: config.maxBodyBytes,
+    metrics,
+    logger: deps.logger,
+    viaFetch: config.upstreamViaFetch,
+  };
   const server: ReturnType<typeof Bun.serve> = Bun.serve({
     hostname: config.listen.host,
     port: config.listen.port,
@@ -22,12 +30,12 @@ export function startServeServer(deps: ServeServerDeps) {
     // Our own limit answers 413 readably; Bun's cap only stops a body far beyond it.
     maxRequestBodySize: config.maxBodyBytes * OVERSIZE_DRAIN_FACTOR + 1,
     idleTimeout: Math.ceil(config.idleTimeoutMs / 1000),
-    fetch: async (request, srv) => {
-      const url = new URL(request.url);
-      const mcp = url.pathname === config.path;
+    fetch: async (request) => {
+      const mcp = isMcpPath(request.url, config.path, plainPath);
       const route = mcp ? "mcp" : "passthrough";
-      const response = await answer(request, url, srv, mcp).catch((error: unknown) => {
-        deps.logger.error(`internal error while handling ${request.method} ${url.pathname}: ${String(error)}`);
+      const response = await answer(request, mcp).catch((error: unknown) => {
+        const path = new URL(request.url).pathname;
+        deps.logger.error(`internal error while handling ${request.method} ${path}: ${String(error)}`);
         return new Response("baton-proxy: internal error\n", { status: 500 });
       });
       metrics.httpRequests.inc({
@@ -41,7 +49,9 @@ export function startServeServer(deps: ServeServerDeps) {
   });
 
   // Request heads are bounded by Bun's HTTP parser (it answers 431 beyond its limit): counting them here cost 17% of a call.
-  async function answer(request: Request, url: URL, srv: typeof server, mcp: boolean): Promise<Response> {
+  const routeDeps: McpRouteDeps = { ...deps, keepOpen: (r) => server.timeout(r, 0) };
+
+  async function answer(request: Request, mcp: boolean): Promise<Response> {
     // The MCP endpoint is what DNS rebinding would reach; other paths (OAuth discovery, /token...) keep the upstream's own CORS policy.
     if (mcp && !isOriginAllowed(request.headers.get("origin"), config.allowedOrigins)) {
       metrics.refused.inc({ reason: "origin" });
@@ -53,16 +63,9 @@ export function startServeServer(deps: ServeServerDeps) {
       );
     }
     const hop: ClientHop = {
-      remoteAddress: srv.requestIP(request)?.address,
-      proto: url.protocol === "https:" ? "https" : "http",
+      remoteAddress: server.requestIP(request)?.address,
+      proto: request.url.startsWith("https:") ? "https" : "http",
       host: request.headers.get("host"),
-    };
-    const passDeps = {
-      upstream: config.upstream,
-      maxBodyBytes: config.maxBodyBytes,
-      metrics,
-      logger: deps.logger,
-      viaFetch: config.upstreamViaFetch,
     };
     if (!mcp) return passThrough(request, hop, passDeps);
     // CORS preflights of browser clients are the upstream's to answer (on its MCP path).
@@ -71,8 +74,34 @@ export function startServeServer(deps: ServeServerDeps) {
       metrics.refused.inc({ reason: "draining" });
       return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
     }
-    return handleMcp(request, hop, { ...deps, keepOpen: (r) => srv.timeout(r, 0) });
+    return handleMcp(request, hop, routeDeps);
   }
 
   return server;
+}
+
+/** A path WHATWG URL parsing leaves as it is (no dot segments, escapes or characters it would encode). */
+const PLAIN_PATH = /^\/[A-Za-z0-9/_~-]*$/;
+
+/**
+ * Whether a request URL's path is the MCP path, as `new URL(url).pathname === path` says. When
+ * `path` is plain, the request's own text equal to it settles it without parsing; any other text
+ * (dot segments, escapes: what normalises) is parsed as before.
+ */
+export function isMcpPath(url: string, path: string, plain: boolean): boolean {
+  if (plain) {
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    if (start !== -1) {
+      let end = url.length;
+      for (let i = start; i < url.length; i++) {
+        const c = url.charCodeAt(i);
+        if (c === 0x3f || c === 0x23) {
+          end = i;
+          break;
+        }
+      }
+      if (end - start === path.length && url.startsWith(path, start)) return true;
+    }
+  }
+  return new URL(url).pathname === path;
 }

@@ -1,0 +1,116 @@
+// Unit: how the MCP route hands upstream answers (JSON bodies, SSE events) to a session's exchange and records their metrics, without parsing what the engine's fast path reads unparsed.
+
+import { describe, expect, test } from "bun:test";
+import type { SessionExchange } from "../src/serve/exchange.ts";
+import { fromServer, fromServerEvent, type McpRouteDeps } from "../src/serve/mcp-relay.ts";
+import { createServeMetrics } from "../src/serve/serve-metrics.ts";
+import { classifyLine, encodeUtf8, scannedFacts, type Classified, type JsonRpcId } from "../src/wire/jsonrpc.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
+
+function setup() {
+  const metrics = createServeMetrics({ sessionsOpen: () => 0, draining: () => false, eventsBySink: () => [] });
+  const deps = { metrics, logger: createMemoryLogger(), now: () => 5 } as unknown as McpRouteDeps;
+  /** Whether each message reached the exchange still unparsed (the engine's fast path then applies). */
+  const seenUnparsed: boolean[] = [];
+  const exchange: SessionExchange = {
+    fromClient: (body) => ({ forward: body, answers: [] }),
+    fromServer: (data: Uint8Array, line: Classified) => {
+      seenUnparsed.push(line.kind === "message" && scannedFacts(line.message, data) !== undefined);
+      return undefined;
+    },
+    upstreamFailed: () => undefined,
+    close: () => undefined,
+  };
+  const methods = new Map<JsonRpcId, string>([[1, "tools/call"]]);
+  return { deps, exchange, methods, seenUnparsed, rendered: () => metrics.registry.render() };
+}
+
+const answers = {
+  ok: { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "hi" }] } },
+  toolError: { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "no" }], isError: true } },
+  rpcError: { jsonrpc: "2.0", id: 1, error: { code: -32602, message: "bad params" } },
+};
+
+describe("upstream answers reach the exchange unparsed and are counted from their scan", () => {
+  test.each([
+    ["a result", answers.ok, true, 'outcome="ok"', 'mcp_method_name="tools/call"} 1'],
+    [
+      "a tool error",
+      answers.toolError,
+      true,
+      'outcome="tool_error"',
+      'mcp_method_name="tools/call",error_type="tool_error"} 1',
+    ],
+    // The error code is a label: only a parse reads it (after the exchange has seen the bytes).
+    [
+      "a JSON-RPC error",
+      answers.rpcError,
+      true,
+      'outcome="error"',
+      'mcp_method_name="tools/call",error_type="-32602"} 1',
+    ],
+  ])("%s in a JSON body", (_name, answer, unparsed, outcome, duration) => {
+    const { deps, exchange, methods, seenUnparsed, rendered } = setup();
+    const raw = encodeUtf8(JSON.stringify(answer));
+    const pending = new Set<JsonRpcId>([1]);
+    expect(fromServer(deps, exchange, raw, classifyLine(raw), methods, pending, 0, undefined)).toBeUndefined();
+    expect(seenUnparsed).toEqual([unparsed]);
+    expect(pending.size).toBe(0);
+    expect(rendered()).toContain(`baton_tool_calls_total{${outcome}} 1`);
+    expect(rendered()).toContain(`mcp_server_operation_duration_seconds_count{${duration}`);
+  });
+
+  test("an SSE event's data is scanned like a body; an event without data is not looked at", () => {
+    const { deps, exchange, methods, seenUnparsed, rendered } = setup();
+    const pending = new Set<JsonRpcId>([1]);
+    const event = {
+      raw: new Uint8Array(0),
+      id: "7",
+      event: "message",
+      retry: undefined,
+      data: JSON.stringify(answers.toolError),
+    };
+    expect(fromServerEvent(deps, exchange, event, methods, pending, 0)).toBeUndefined();
+    expect(fromServerEvent(deps, exchange, { ...event, data: undefined }, methods, pending, 0)).toBeUndefined();
+    expect(seenUnparsed).toEqual([true]);
+    expect(rendered()).toContain('baton_tool_calls_total{outcome="tool_error"} 1');
+  });
+
+  test("an answer to no request of this POST is passed to the exchange but not counted", () => {
+    const { deps, exchange, methods, seenUnparsed, rendered } = setup();
+    const raw = encodeUtf8(JSON.stringify({ ...answers.ok, id: 9 }));
+    fromServer(deps, exchange, raw, classifyLine(raw), methods, new Set<JsonRpcId>([1]), 0, undefined);
+    expect(seenUnparsed).toEqual([true]);
+    expect(rendered()).not.toContain("baton_tool_calls_total{");
+  });
+
+  test("a rewritten SSE answer keeps its event id; a throwing exchange forwards unchanged and still counts", () => {
+    const { deps, methods, rendered } = setup();
+    const rewriting: SessionExchange = {
+      fromClient: (body) => ({ forward: body, answers: [] }),
+      fromServer: () => encodeUtf8('{"jsonrpc":"2.0","id":1,"result":{}}'),
+      upstreamFailed: () => undefined,
+      close: () => undefined,
+    };
+    const event = {
+      raw: new Uint8Array(0),
+      id: "7",
+      event: "message",
+      retry: undefined,
+      data: JSON.stringify(answers.ok),
+    };
+    const out = fromServerEvent(deps, rewriting, event, methods, new Set<JsonRpcId>([1]), 0);
+    expect(new TextDecoder().decode(out)).toBe('event: message\nid: 7\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n');
+    const throwing: SessionExchange = {
+      ...rewriting,
+      fromServer: () => {
+        throw new Error("boom");
+      },
+    };
+    const raw = encodeUtf8(JSON.stringify(answers.ok));
+    expect(
+      fromServer(deps, throwing, raw, classifyLine(raw), methods, new Set<JsonRpcId>([1]), 0, undefined),
+    ).toBeUndefined();
+    expect(rendered()).toContain('baton_tool_calls_total{outcome="ok"} 2');
+  });
+});
