@@ -1,0 +1,100 @@
+// The dispatcher's contract: its bounds and timings, the options it is built with, and the handle the pumps hold.
+
+import type { Clock } from "./clock.ts";
+import type { BatonEvent } from "./event-types.ts";
+import type { Sink } from "./sinks/sink.ts";
+import type { Logger } from "../log.ts";
+
+/** Per-sink queue bound (events); beyond it the OLDEST queued event is dropped and counted. */
+export const MAX_QUEUE_EVENTS = 10_000;
+/** Events handed to one sink per flush. */
+export const MAX_BATCH_EVENTS = 512;
+/** How long a prepared event may wait in its sink's queue before a partial batch is flushed. */
+export const FLUSH_INTERVAL_MS = 200;
+/**
+ * How long what the pumps enqueued waits before the background starts preparing it (stamping,
+ * scrubbing, serialising, observing): none of that right behind every message (an idle turn after
+ * each one lands where the next request arrives: the p50). A full batch is prepared at once.
+ */
+export const PREPARE_INTERVAL_MS = 5;
+/** Events prepared per turn below a full batch, at most (the time budget usually ends a turn first). */
+export const PREPARE_SLICE_EVENTS = 64;
+/**
+ * Time one turn of preparation may take below a full batch; the rest waits for the next turn, after
+ * pending I/O. A request that arrives during a turn waits for it: turns of 30 to 64 events took 0.3
+ * to 2 ms on the 2-core bench (about 10 µs per event), and were behind most of the sequential p99.
+ */
+export const PREPARE_SLICE_BUDGET_MS = 0.05;
+/** A sink flush slower than this is abandoned: its batch is counted as dropped. */
+export const EXPORT_TIMEOUT_MS = 2_000;
+/** `shutdown()` resolves by this deadline whatever the sinks do. */
+export const SHUTDOWN_DEADLINE_MS = 2_000;
+
+/** Settings for {@link createDispatcher}; only `sinks` and `logger` are required (and `prepare` when `T` is not an event). */
+export interface DispatcherOptions<T = BatonEvent> {
+  sinks: readonly Sink[];
+  logger: Logger;
+  /**
+   * Turns an enqueued item into the event the sinks get, once per item, in the background (the
+   * hub stamps and scrubs here). Default: the item is the event. If it throws, the event is
+   * dropped, counted and logged.
+   */
+  prepare?: (item: T) => BatonEvent;
+  /** Sees every prepared event, in order (the live report). Errors are caught and logged (rate-limited). */
+  observe?: (event: BatonEvent) => void;
+  /** Default {@link SYSTEM_CLOCK}. */
+  clock?: Clock;
+  /**
+   * Fine-grained time in ms for the {@link PREPARE_SLICE_BUDGET_MS} of a turn. Default:
+   * `performance.now` with the system clock, else `clock.now` (a fake clock stands still within a
+   * turn, so tests see whole turns of PREPARE_SLICE_EVENTS).
+   */
+  preciseNow?: () => number;
+  /**
+   * Runs `fn` once the pumps have had their turn (the next macrotask): a full batch to prepare, the
+   * rest of a slice cut short by its time budget, a sink's next small batch. Default:
+   * `setImmediate` with the system clock, else `clock.setTimeout(fn, 0)` so tests with a fake clock stay in control.
+   */
+  idle?: (fn: () => void) => void;
+  /**
+   * True when the caller calls {@link Dispatcher.poke} after each message it handles (the stdio
+   * pumps): the rest of a slice and a sink's next small batch then wait for the next message (or
+   * a millisecond), one step per turn, instead of running back to back (see background-turns.ts).
+   */
+  paced?: boolean;
+  /** Per sink (and for the intake), default {@link MAX_QUEUE_EVENTS}. */
+  maxQueue?: number;
+  /** Default {@link MAX_BATCH_EVENTS}. */
+  maxBatch?: number;
+  /** Default {@link FLUSH_INTERVAL_MS}. */
+  flushIntervalMs?: number;
+  /** Per sink flush, default {@link EXPORT_TIMEOUT_MS}. */
+  exportTimeoutMs?: number;
+}
+
+/** The pump's handle on telemetry: enqueue on the hot path, settle for the report, shutdown once at exit. */
+export interface Dispatcher<T = BatonEvent> {
+  /** O(1), never throws, never awaits: the pump's only telemetry call. Ignored after shutdown. */
+  enqueue(item: T): void;
+  /** Synchronously prepares and observes everything enqueued so far (for a complete live report). Does not flush sinks. */
+  settle(): void;
+  /** O(1), never throws: the pumps handled a message (paced: a waiting background step may run next). */
+  poke(): void;
+  /** (event, sink) deliveries lost so far: queue full, failed or timed-out flush, prepare failure, shutdown deadline. */
+  readonly dropped: number;
+  /** Events waiting (intake plus every sink queue); bounded by `maxQueue × (sinks + 1)`. */
+  readonly queued: number;
+  /**
+   * True when a full batch waits in the intake: the background loop needs a turn of the event
+   * loop. A pump that reads back-to-back chunks resolves its reads as microtasks and never lets
+   * timers run; it should yield a macrotask when this is set, or a burst overflows the intake.
+   */
+  readonly needsTurn: boolean;
+  /**
+   * Exactly once (later calls return the same promise): flushes what it can, closes the sinks that
+   * drained, and resolves by `deadlineMs` (default {@link SHUTDOWN_DEADLINE_MS}) even if a sink hangs
+   * forever. Whatever is still queued or in flight then is counted as dropped; logs one summary line
+   * if anything was dropped during the session. Never rejects.
+   */
+  shutdown(deadlineMs?: number): Promise<void>;
+}
