@@ -15,6 +15,7 @@ import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
 import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
 import { createTraceTracker } from "../proxy/trace-meta.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 import {
   createProxyState,
   failPending,
@@ -195,7 +196,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     return wire;
   }
 
-  return {
+  const engine: SessionEngine = {
     sessionId: events.sessionId,
     fromClient: (raw, line, context) => {
       const actions = fromClient(
@@ -222,4 +223,8 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     sweep: () => perform(sweepPending(state, now())),
     close: () => events.close(),
   };
+  // Once per line or event, straight-line glue: FTL would compile them with the transforms inlined,
+  // the largest compiles left (see runtime/jit-tiers.ts). Marks every engine's closures at once.
+  keepOutOfFtl(engine.fromClient, engine.fromServer, perform, emitForCall);
+  return engine;
 }

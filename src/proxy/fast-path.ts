@@ -19,6 +19,7 @@ import {
   type ProxyState,
   type RequestFacts,
 } from "./proxy-state.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** Facts of a call line that send it down the full path: another round, doubt. */
 const CALL_NEEDS_PARSE = FACT.PARAMS_ROUND | FACT.UNSURE | FACT.PARAMS_NOT_OBJECT;
@@ -116,6 +117,9 @@ export function plainAnswer(
   actions.push(later(state, call, false, outcomeLater(state, call, scanned, raw, duration, lineBytes)));
   return true;
 }
+// Once per call: straight-line code around allocations and runtime calls (DFG runs it about as fast),
+// but it inlines much, so its FTL compile is among the largest (see runtime/jit-tiers.ts).
+keepOutOfFtl(plainToolCall, plainAnswer);
 
 /**
  * How the answer's event is built later, from copies of only the bytes it reads: the content of a

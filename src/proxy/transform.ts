@@ -45,6 +45,7 @@ import {
   subjectStart,
 } from "./resource-prompt-events.ts";
 import { notePage, noteHandshake } from "./surface-snapshot.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 export { createProxyState, serverLinesPassUnchanged, MAX_PENDING_REQUESTS, PENDING_TTL_MS } from "./proxy-state.ts";
 export type { Action, EventDraft, Principal, ProxyState, RequestFacts, Side, TransformOptions } from "./proxy-state.ts";
@@ -144,6 +145,9 @@ export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified,
   }
   return actions;
 }
+// Once per line: straight-line code around allocations and runtime calls (DFG runs it about as fast),
+// but it inlines much, so its FTL compile is among the largest (see runtime/jit-tiers.ts).
+keepOutOfFtl(fromClient, fromServer);
 
 /**
  * The line's text parsed with numbers as written, on demand: once for the surface (kept as

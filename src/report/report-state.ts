@@ -13,6 +13,7 @@ import { createSubjectState, foldSubject, isSubjectEvent } from "./fold-subjects
 import { digestSurface } from "./surface-diff.ts";
 import { addCount, clipText, compactJson, compareInstants, isObject, readCount, readText } from "./fold-values.ts";
 import type { AnnotationRecord, CallRecord, ReportState } from "./report-types.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 export { MAX_ERRORED_CALLS, MAX_PENDING_CALLS, MAX_SLOW_CALLS, MAX_TRACKED_TOOLS, OTHER_TOOLS } from "./fold-calls.ts";
 export { MAX_COUNT_KEYS, OTHER_KEY, clipText, compactJson, compareInstants } from "./fold-values.ts";
@@ -169,6 +170,9 @@ function noteEnvelope(state: ReportState, event: BatonEvent): void {
     }
   }
 }
+// Once per event: straight-line code around allocations and runtime calls (DFG runs it about as fast),
+// but it inlines much, so its FTL compile is among the largest (see runtime/jit-tiers.ts).
+keepOutOfFtl(foldEvent, noteEnvelope);
 
 function foldAnnotation(state: ReportState, annotation: AnnotationRecord): void {
   state.annotationTotal += 1;

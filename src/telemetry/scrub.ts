@@ -5,6 +5,7 @@ import { META_SCRUBBED, META_TRUNCATED, type BatonEvent, type EventType } from "
 import { createKeyMatcher, type KeyMatcher } from "./scrub-keys.ts";
 import { redactText } from "./scrub-patterns.ts";
 import { isCardNumber } from "./scrub-validators.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** Longest string value kept, in UTF-8 bytes; the rest is cut before any regex runs. */
 export const MAX_FIELD_BYTES = 64 * 1024;
@@ -107,7 +108,7 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
   // that has some (then replaced) or left empty.
   const walk = startWalk(options, createKeyMatcher(options.extraKeys), { redactions: {}, truncated: 0 });
   const maxEventBytes = walk.bytesLeft;
-  return (event) => {
+  const scrubEvent = (event: BatonEvent): BatonEvent => {
     walk.bytesLeft = maxEventBytes;
     walk.nodesLeft = MAX_EVENT_NODES;
     walk.stats.truncated = 0;
@@ -144,6 +145,10 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
     if (payload === undefined && meta === event.runtime_meta) return event;
     return { ...event, runtime_meta: meta, payload: payload ?? source } as BatonEvent;
   };
+  // Once per event, straight-line around copies and calls (visit does the walking): among the
+  // largest FTL compiles for little gain (see runtime/jit-tiers.ts). Covers every scrubber's closure.
+  keepOutOfFtl(scrubEvent);
+  return scrubEvent;
 }
 
 const NO_KEYS: readonly string[] = [];
@@ -305,6 +310,8 @@ function visit(value: unknown, depth: number, walk: Walk): unknown {
     walk.ancestors.pop(); // always `value`: every nested visit pushed and popped its own
   }
 }
+// Recursive and once per event value: its FTL compile (with what it inlines) is among the largest.
+keepOutOfFtl(visit);
 
 /** One object entry: the key-name rule first (an `undefined` value is absent from JSON: nothing to hide), then the value. */
 function visitEntry(key: string, value: unknown, depth: number, walk: Walk): unknown {
