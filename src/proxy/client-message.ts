@@ -1,0 +1,179 @@
+// One client message decided: tool calls stripped, tracked and started, injected tools answered, reads tracked, cancellations closed. Pure.
+
+import type { ToolCallStartPayload } from "../telemetry/event-types.ts";
+import type { JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
+import { isObject, wireResult } from "../wire/jsonrpc.ts";
+import { bound, callError, clientMeta, emit, userIdFor } from "./call-events.ts";
+import {
+  answerInjectedCall,
+  INTENT_SOURCE_PARAM,
+  intentAnnotation,
+  isInjected,
+  listOnlyInjected,
+} from "./injection.ts";
+import { stripIntentParams } from "./intent-params.ts";
+import { followedTask, resumeCall } from "./multi-round.ts";
+import { track, untrack } from "./pending.ts";
+import {
+  elapsedMs,
+  captures,
+  intentMode,
+  MODERN_CLIENT_INFO_KEY,
+  MODERN_VERSION_KEY,
+  noteClient,
+  type Action,
+  type PendingCall,
+  type PendingSubject,
+  type ProxyState,
+  type RequestFacts,
+} from "./proxy-state.ts";
+import { captureGroupOf, isSubjectMethod, subjectError, subjectOf, subjectStart } from "./resource-prompt-events.ts";
+
+/** What handling a message decided: forward its bytes, drop it (answered or consumed), or send it without `strip`ped arguments. */
+export type Disposition = "forward" | "handled" | { readonly strip: readonly string[] };
+
+/**
+ * One message of a client line. `lineBytes` is the whole line's size (a batch's members share it):
+ * it decides whether the values the message's events hold need the hot-path bound (see `bound`).
+ */
+export function clientMessage(
+  state: ProxyState,
+  message: Message,
+  now: number,
+  lineBytes: number,
+  facts: RequestFacts | undefined,
+  actions: Action[],
+): Disposition {
+  if (message.kind === "notification") {
+    if (message.method === "notifications/cancelled") cancelled(state, message.value.params, now, actions);
+    return "forward";
+  }
+  if (message.kind === "response") return "forward"; // answers a server→client request: not ours to look at
+  const params = isObject(message.value.params) ? message.value.params : undefined;
+  const meta = isObject(params?._meta) ? params._meta : undefined;
+  const modern = meta !== undefined && MODERN_VERSION_KEY in meta;
+  noteClient(state, message.method === "initialize" ? params?.clientInfo : meta?.[MODERN_CLIENT_INFO_KEY]);
+
+  if (message.method === "tools/list" && state.answerToolsList) {
+    actions.push({ type: "send", to: "client", message: wireResult(message.id, listOnlyInjected(state, modern)) });
+    return "handled";
+  }
+  if (message.method === "tools/call" && params !== undefined) {
+    const name = params.name;
+    if (typeof name === "string" && isInjected(state, name)) {
+      answerInjectedCall(state, message.id, name, params, modern, userIdFor(state, facts, actions), actions);
+      return "handled";
+    }
+    return toolCall(
+      state,
+      message.id,
+      typeof name === "string" ? name : String(name),
+      params,
+      now,
+      lineBytes,
+      facts,
+      actions,
+    );
+  }
+  if (isSubjectMethod(message.method)) {
+    if (!captures(state, captureGroupOf(message.method))) return "forward";
+    const name = subjectOf(message.method, params);
+    const resumed = params === undefined ? undefined : resumeCall(state, message.method, name, params);
+    if (resumed !== undefined) {
+      track(state, message.id, resumed, now, actions); // one more round of the same read/get: no second start
+      return "forward";
+    }
+    const subject: PendingSubject = {
+      method: message.method,
+      subject: name,
+      callId: `c${state.nextCallId++}`,
+      meta: clientMeta(meta),
+      userId: userIdFor(state, facts, actions),
+      rounds: 0,
+    };
+    track(
+      state,
+      message.id,
+      { method: message.method, startedAt: now, firstPage: false, call: undefined, subject },
+      now,
+      actions,
+    );
+    actions.push(subjectStart(state, subject, params, lineBytes));
+    return "forward";
+  }
+  const taskId = followedTask(state, message.method, params);
+  const firstPage =
+    message.method === "tools/list" && (params?.cursor === undefined || params.cursor === null || params.cursor === "");
+  track(
+    state,
+    message.id,
+    { method: message.method, startedAt: now, firstPage, call: undefined, taskId },
+    now,
+    actions,
+  );
+  return "forward";
+}
+
+/**
+ * A call of a server tool: strip the intent params, then track it and emit its start (or continue a
+ * held call). Its `_meta` is read from `params` here, which keeps the list of inputs short now that
+ * the line's size (`lineBytes`) is one of them.
+ */
+function toolCall(
+  state: ProxyState,
+  id: JsonRpcId,
+  toolName: string,
+  params: JsonObject,
+  now: number,
+  lineBytes: number,
+  facts: RequestFacts | undefined,
+  actions: Action[],
+): Disposition {
+  const meta = isObject(params._meta) ? params._meta : undefined;
+  const intent = stripIntentParams(params.arguments, toolName, intentMode(state), state.intentRegistry);
+  if (intent.unlisted && !state.unlistedStripped.has(toolName) && state.unlistedStripped.size < 1000) {
+    state.unlistedStripped.add(toolName);
+    actions.push({
+      type: "log",
+      level: "info",
+      text: `stripped user_goal/expected_result from a call of "${toolName}", a tool not listed through the proxy (the names are reserved for it)`,
+    });
+  }
+  const disposition: Disposition = intent.stripped ? { strip: intent.removed } : "forward";
+  const resumed = resumeCall(state, "tools/call", toolName, params);
+  if (resumed !== undefined) {
+    track(state, id, resumed, now, actions); // the same call, one more round: no second start
+    return disposition;
+  }
+  if (!captures(state, "tools")) return disposition;
+  const call: PendingCall = {
+    toolName,
+    callId: `c${state.nextCallId++}`,
+    meta: clientMeta(meta),
+    userId: userIdFor(state, facts, actions),
+    rounds: 0,
+  };
+  track(state, id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
+  if (intent.intent !== undefined && !state.proactiveFiled) {
+    state.proactiveFiled = true;
+    actions.push(intentAnnotation(state, call, intent.intent, intent.expected));
+  }
+  const args = bound(state, isObject(params.arguments) ? params.arguments : {}, lineBytes);
+  const payload: ToolCallStartPayload = { tool_name: call.toolName, params: args.value as Record<string, unknown> };
+  if (intent.intent !== undefined) payload.call_intent = intent.intent;
+  if (intent.expected !== undefined) payload.call_expected = intent.expected;
+  if (intent.intent !== undefined || intent.expected !== undefined) payload.intent_source = INTENT_SOURCE_PARAM;
+  actions.push(emit(state, "tool_call_start", call, payload, args.truncated));
+  return disposition;
+}
+
+function cancelled(state: ProxyState, params: unknown, now: number, actions: Action[]): void {
+  if (!isObject(params)) return;
+  const request = untrack(state, params.requestId as JsonRpcId);
+  if (request === undefined) return;
+  const reason =
+    typeof params.reason === "string" ? `cancelled by the client: ${params.reason}` : "cancelled by the client";
+  if (request.call) actions.push(callError(state, request, "cancelled", reason, now));
+  else if (request.subject)
+    actions.push(subjectError(state, request.subject, "cancelled", reason, elapsedMs(request.startedAt, now)));
+}

@@ -1,0 +1,144 @@
+// One server message observed: answers close their tracked requests (events out), handshakes and tool lists get the proxy's part. Pure.
+
+import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
+import type { JsonObject, Message } from "../wire/jsonrpc.ts";
+import { decodeUtf8, isObject } from "../wire/jsonrpc.ts";
+import { callOutcome, withServer } from "./call-events.ts";
+import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
+import { injectHandshake, injectToolList, offeredToolNames } from "./injection.ts";
+import { holdCall, taskAnswer, taskStatus } from "./multi-round.ts";
+import { untrack } from "./pending.ts";
+import {
+  intentMode,
+  MODERN_SERVER_INFO_KEY,
+  noteServer,
+  type Action,
+  type PendingRequest,
+  type ProxyState,
+} from "./proxy-state.ts";
+import { subjectOutcome } from "./resource-prompt-events.ts";
+import { notePage, noteHandshake } from "./surface-snapshot.ts";
+
+/**
+ * The line's text parsed with numbers as written, on demand: once for the surface (kept as
+ * received) and once more for a rewrite (so the client gets the server's numbers back, `1.0`
+ * and big integers included, and the surface is never touched by our additions).
+ */
+export interface ReceivedText {
+  surface(): unknown;
+  wire(): unknown;
+}
+
+export function receivedText(raw: Uint8Array, index: number | undefined): ReceivedText {
+  const parse = (): unknown => {
+    const value = parseKeepingNumbers(decodeUtf8(raw));
+    return index === undefined ? value : Array.isArray(value) ? value[index] : undefined;
+  };
+  let surface: unknown;
+  return { surface: () => (surface ??= parse()), wire: parse };
+}
+
+/**
+ * Returns the message to send instead of the line's bytes when it was rewritten; undefined to
+ * forward them. `lineBytes` is the whole line's size: the events it completes bound values by it.
+ */
+export function serverMessage(
+  state: ProxyState,
+  message: Message,
+  text: ReceivedText,
+  now: number,
+  lineBytes: number,
+  actions: Action[],
+): JsonObject | undefined {
+  if (message.kind === "notification") {
+    if (
+      message.method === "notifications/tasks/status" &&
+      isObject(message.value.params) &&
+      typeof message.value.params.taskId === "string"
+    ) {
+      const action = taskStatus(state, message.value.params.taskId, message.value.params, now, lineBytes);
+      if (action !== undefined) actions.push(action);
+    }
+    return undefined;
+  }
+  if (message.kind !== "response" || message.id === null) return undefined;
+  const request = untrack(state, message.id);
+  if (request === undefined) return undefined;
+  const result = isObject(message.value.result) ? message.value.result : undefined;
+  // Stateless-era results carry serverInfo in _meta; a session may never see server/discover
+  // (SDK v2 probes on a separate process), so learn the server's name from any answer.
+  if (state.serverLabel === null && result !== undefined && isObject(result._meta))
+    noteServer(state, result._meta[MODERN_SERVER_INFO_KEY]);
+  if (request.call) {
+    if (result === undefined || !holdCall(state, request, result, now, actions))
+      actions.push(callOutcome(state, request, message.value, result, now, lineBytes));
+    return undefined;
+  }
+  if (request.subject) {
+    if (result === undefined || !holdCall(state, request, result, now, actions))
+      actions.push(subjectOutcome(state, request, message.value, result, now, lineBytes));
+    return undefined;
+  }
+  if (request.taskId !== undefined) {
+    const action = taskAnswer(state, request.method, request.taskId, message.value, now, lineBytes);
+    if (action !== undefined) actions.push(action);
+    return undefined;
+  }
+  if (request.method === "tools/list") snapshotSurface(state, request, result, text, actions);
+  if (result === undefined) return undefined;
+  if (request.method !== "initialize" && request.method !== "server/discover" && request.method !== "tools/list")
+    return undefined;
+  if (request.method !== "tools/list") noteHandshake(state.surface, text.surface());
+  try {
+    const tree = text.wire();
+    const target = isPlainObject(tree) && isPlainObject(tree.result) ? tree : message.value;
+    const rewritten =
+      request.method === "tools/list"
+        ? injectToolList(state, request, target.result as JsonObject, actions)
+        : injectHandshake(state, target.result as JsonObject, actions);
+    return rewritten ? target : undefined;
+  } catch (error) {
+    // Fail open: whatever odd shape made the rewrite throw, the client still gets the server's answer.
+    actions.push({
+      type: "log",
+      level: "warn",
+      text: `could not add the proxy's part to a ${request.method} answer (${String(error)}); forwarded it unchanged`,
+    });
+    return undefined;
+  }
+}
+
+function snapshotSurface(
+  state: ProxyState,
+  request: PendingRequest,
+  result: JsonObject | undefined,
+  text: ReceivedText,
+  actions: Action[],
+): void {
+  const firstPage = request.firstPage;
+  if (result === undefined || !Array.isArray(result.tools)) {
+    state.surface.pages = undefined;
+    return;
+  }
+  if (!firstPage && state.surface.pages === undefined) return;
+  const listed = new Set<unknown>(firstPage ? [] : state.listedNames);
+  for (const tool of result.tools) if (isObject(tool)) listed.add(tool.name);
+  const injectedTools = offeredToolNames(state).filter((name) => !listed.has(name));
+  let payload: SurfaceSnapshotPayload | undefined;
+  try {
+    payload = notePage(state.surface, text.surface(), firstPage, { mode: intentMode(state), injectedTools });
+  } catch {
+    state.surface.pages = undefined; // the text already parsed once: cannot happen, but never break the pipe
+  }
+  if (payload !== undefined) {
+    actions.push({
+      type: "emit",
+      draft: {
+        event_type: "surface_snapshot",
+        payload,
+        runtime_meta: withServer(state, {}),
+        agent_runtime: state.agentRuntime,
+      },
+    });
+  }
+}
