@@ -2,11 +2,10 @@
 
 import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { classifyLine } from "../wire/jsonrpc.ts";
-import { ACCEPT_SSE, bodyToLine, postHeaders, sessionHeaders, type SessionFacts } from "./http-wire.ts";
+import { bodyToLine, postHeaders, sessionHeaders, type SessionFacts } from "./http-wire.ts";
 import { LegacySseUpstream } from "./legacy-sse.ts";
+import { readPostStream, type PostStreamSession } from "./post-stream.ts";
 import { ResponseReader } from "./response-reader.ts";
-import { SseParser } from "./sse-parser.ts";
-import { consumeSse, MAX_RESUME_ATTEMPTS, resumeDelayMs } from "./sse-stream.ts";
 import { runStandingStream } from "./standing-stream.ts";
 import {
   errorFailure,
@@ -46,9 +45,20 @@ export class StreamableHttpUpstream {
   private standing = false;
   private expiredLogged = false;
   private closing = false;
+  /** What reading a POST's SSE answer needs of this session. */
+  private readonly streams: PostStreamSession;
 
   constructor(private readonly deps: HttpUpstreamDeps) {
     this.base = { "User-Agent": deps.userAgent, ...deps.target.headers };
+    this.streams = {
+      deps,
+      facts: this.facts,
+      authorized: () => this.authorized(),
+      isClosing: () => this.closing,
+      isCancelled: (controller) => this.cancelled.has(controller),
+      fail: (ids, failure, controller) => this.fail(ids, failure, controller),
+      expired: () => this.expired(),
+    };
   }
 
   /** True once the server turned out to speak only the 2024-11-05 HTTP+SSE transport. */
@@ -189,7 +199,7 @@ export class StreamableHttpUpstream {
       if (response.status === 202 || response.status === 204 || response.body === null) {
         await response.body?.cancel().catch(() => undefined);
       } else if ((response.headers.get("content-type") ?? "").includes("text/event-stream")) {
-        await this.readStream(response, reader, controller);
+        await readPostStream(this.streams, response, reader, controller);
       } else {
         const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
         try {
@@ -220,67 +230,6 @@ export class StreamableHttpUpstream {
     } finally {
       this.controllers.delete(controller);
       for (const id of ids) if (this.byId.get(id) === controller) this.byId.delete(id);
-    }
-  }
-
-  /** Reads a POST's SSE answer; when the stream breaks before the answer, resumes it by GET with Last-Event-ID. */
-  private async readStream(first: Response, reader: ResponseReader, controller: AbortController): Promise<void> {
-    const { target, fetch, timeoutMs } = this.deps;
-    const parser = new SseParser();
-    let response = first;
-    let attempts = 0;
-    for (;;) {
-      let broken: unknown;
-      const before = reader.events;
-      try {
-        await consumeSse(response.body, parser, (event) => reader.event(event), {
-          ms: timeoutMs,
-          abort: (why) => controller.abort(why),
-        });
-      } catch (error) {
-        broken = error;
-      }
-      if (reader.unanswered().length === 0 || this.closing || this.cancelled.has(controller)) return;
-      if (broken instanceof UpstreamTimeout || parser.lastEventId === undefined) {
-        const failure =
-          broken === undefined
-            ? { errorType: "upstream_no_response", reason: `${target.origin} closed the stream before answering` }
-            : fetchFailure(target.origin, broken, timeoutMs);
-        return this.fail(reader.unanswered(), failure, controller);
-      }
-      attempts = reader.events > before ? 1 : attempts + 1;
-      if (attempts > MAX_RESUME_ATTEMPTS) {
-        return this.fail(
-          reader.unanswered(),
-          {
-            errorType: "upstream_stream_lost",
-            reason: `the stream from ${target.origin} broke and could not be resumed after ${MAX_RESUME_ATTEMPTS} attempts`,
-          },
-          controller,
-        );
-      }
-      await Bun.sleep(resumeDelayMs(attempts, parser.retryMs));
-      if (this.closing) return;
-      try {
-        const headers = sessionHeaders(await this.authorized(), this.facts, ACCEPT_SSE, parser.lastEventId);
-        response = await fetch(target.url, { method: "GET", headers, signal: controller.signal });
-      } catch {
-        continue; // counted as an attempt; the server may be restarting
-      }
-      if (response.status === 405 || (response.status === 404 && this.facts.sessionId !== undefined)) {
-        await response.body?.cancel().catch(() => undefined);
-        return this.fail(
-          reader.unanswered(),
-          response.status === 404
-            ? this.expired()
-            : {
-                errorType: "upstream_stream_lost",
-                reason: `the stream from ${target.origin} broke and the server does not support resuming it`,
-              },
-          controller,
-        );
-      }
-      if (!response.ok) await response.body?.cancel().catch(() => undefined);
     }
   }
 

@@ -1,0 +1,90 @@
+// A POST's SSE answer read to its end; when the stream breaks before the answer, resumed by GET with Last-Event-ID (bounded, with backoff).
+
+import { ACCEPT_SSE, sessionHeaders, type SessionFacts } from "./http-wire.ts";
+import type { ResponseReader } from "./response-reader.ts";
+import { SseParser } from "./sse-parser.ts";
+import { consumeSse, MAX_RESUME_ATTEMPTS, resumeDelayMs } from "./sse-stream.ts";
+import { fetchFailure, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
+import type { HttpUpstreamDeps } from "./upstream-types.ts";
+import type { JsonRpcId } from "../wire/jsonrpc.ts";
+
+/** What reading a POST's stream needs of its session (built once per session). */
+export interface PostStreamSession {
+  readonly deps: HttpUpstreamDeps;
+  readonly facts: SessionFacts;
+  /** Headers with current credentials (asked again on every resume: a token may have been refreshed). */
+  readonly authorized: () => Promise<Record<string, string>>;
+  readonly isClosing: () => boolean;
+  /** The client cancelled this exchange: its end is not a failure to report. */
+  readonly isCancelled: (controller: AbortController) => boolean;
+  /** Answers the requests the server will not answer (the session's one failure path). */
+  readonly fail: (ids: readonly JsonRpcId[], failure: UpstreamFailure, controller?: AbortController) => void;
+  /** The session expired (HTTP 404): the failure to report, warned about once. */
+  readonly expired: () => UpstreamFailure;
+}
+
+/** Reads a POST's SSE answer; when the stream breaks before the answer, resumes it by GET with Last-Event-ID. */
+export async function readPostStream(
+  session: PostStreamSession,
+  first: Response,
+  reader: ResponseReader,
+  controller: AbortController,
+): Promise<void> {
+  const { target, fetch, timeoutMs } = session.deps;
+  const parser = new SseParser();
+  let response = first;
+  let attempts = 0;
+  for (;;) {
+    let broken: unknown;
+    const before = reader.events;
+    try {
+      await consumeSse(response.body, parser, (event) => reader.event(event), {
+        ms: timeoutMs,
+        abort: (why) => controller.abort(why),
+      });
+    } catch (error) {
+      broken = error;
+    }
+    if (reader.unanswered().length === 0 || session.isClosing() || session.isCancelled(controller)) return;
+    if (broken instanceof UpstreamTimeout || parser.lastEventId === undefined) {
+      const failure =
+        broken === undefined
+          ? { errorType: "upstream_no_response", reason: `${target.origin} closed the stream before answering` }
+          : fetchFailure(target.origin, broken, timeoutMs);
+      return session.fail(reader.unanswered(), failure, controller);
+    }
+    attempts = reader.events > before ? 1 : attempts + 1;
+    if (attempts > MAX_RESUME_ATTEMPTS) {
+      return session.fail(
+        reader.unanswered(),
+        {
+          errorType: "upstream_stream_lost",
+          reason: `the stream from ${target.origin} broke and could not be resumed after ${MAX_RESUME_ATTEMPTS} attempts`,
+        },
+        controller,
+      );
+    }
+    await Bun.sleep(resumeDelayMs(attempts, parser.retryMs));
+    if (session.isClosing()) return;
+    try {
+      const headers = sessionHeaders(await session.authorized(), session.facts, ACCEPT_SSE, parser.lastEventId);
+      response = await fetch(target.url, { method: "GET", headers, signal: controller.signal });
+    } catch {
+      continue; // counted as an attempt; the server may be restarting
+    }
+    if (response.status === 405 || (response.status === 404 && session.facts.sessionId !== undefined)) {
+      await response.body?.cancel().catch(() => undefined);
+      return session.fail(
+        reader.unanswered(),
+        response.status === 404
+          ? session.expired()
+          : {
+              errorType: "upstream_stream_lost",
+              reason: `the stream from ${target.origin} broke and the server does not support resuming it`,
+            },
+        controller,
+      );
+    }
+    if (!response.ok) await response.body?.cancel().catch(() => undefined);
+  }
+}
