@@ -2,18 +2,11 @@
 
 import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { classifyLine } from "../wire/jsonrpc.ts";
-import { bodyToLine, postHeaders, sessionHeaders, type SessionFacts } from "./http-wire.ts";
+import { sessionHeaders, type SessionFacts } from "./http-wire.ts";
 import { LegacySseUpstream } from "./legacy-sse.ts";
-import { readPostStream, type PostStreamSession } from "./post-stream.ts";
-import { ResponseReader } from "./response-reader.ts";
+import { postExchange, type PostExchangeSession } from "./post-exchange.ts";
 import { runStandingStream } from "./standing-stream.ts";
-import {
-  errorFailure,
-  fetchFailure,
-  unauthorizedFailure,
-  UpstreamTimeout,
-  type UpstreamFailure,
-} from "./upstream-failure.ts";
+import type { UpstreamFailure } from "./upstream-failure.ts";
 import type { HttpUpstreamDeps } from "./upstream-types.ts";
 
 /**
@@ -45,12 +38,12 @@ export class StreamableHttpUpstream {
   private standing = false;
   private expiredLogged = false;
   private closing = false;
-  /** What reading a POST's SSE answer needs of this session. */
-  private readonly streams: PostStreamSession;
+  /** What a POST exchange (and reading its SSE answer) needs of this session. */
+  private readonly exchange: PostExchangeSession;
 
   constructor(private readonly deps: HttpUpstreamDeps) {
     this.base = { "User-Agent": deps.userAgent, ...deps.target.headers };
-    this.streams = {
+    this.exchange = {
       deps,
       facts: this.facts,
       authorized: () => this.authorized(),
@@ -58,6 +51,12 @@ export class StreamableHttpUpstream {
       isCancelled: (controller) => this.cancelled.has(controller),
       fail: (ids, failure, controller) => this.fail(ids, failure, controller),
       expired: () => this.expired(),
+      controllers: this.controllers,
+      byId: this.byId,
+      legacy: () => this.legacy,
+      fallBack: (body, ids, refused) => this.fallBack(body, ids, refused),
+      openStanding: () => this.openStanding(),
+      stopReading: (params) => this.stopReading(params),
     };
   }
 
@@ -84,7 +83,10 @@ export class StreamableHttpUpstream {
     const first = messages[0];
     const isInitialize = line.kind === "message" && first?.kind === "request" && first.method === "initialize";
     const start = (): Promise<void> =>
-      this.track(this.dispatch(body, line.kind === "message" ? first : undefined, ids, isInitialize), ids);
+      this.track(
+        postExchange(this.exchange, body, line.kind === "message" ? first : undefined, ids, isInitialize),
+        ids,
+      );
     // Behind a handshake in flight, messages wait for it (they need its session id), in send order.
     const sent = this.gate === undefined ? start() : this.gate.then(start);
     if (isInitialize) this.setGate(sent);
@@ -147,90 +149,6 @@ export class StreamableHttpUpstream {
     if (ids.length === 0 && failure.errorType !== "session_expired")
       this.deps.logger.warn(`a message to ${this.deps.target.origin} was not delivered: ${failure.reason}`);
     for (const id of ids) this.deps.sink.failure(id, failure);
-  }
-
-  private async dispatch(
-    body: Uint8Array,
-    message: Message | undefined,
-    ids: readonly JsonRpcId[],
-    isInitialize: boolean,
-    retried = false,
-  ): Promise<void> {
-    if (this.closing) return;
-    if (this.legacy !== undefined) return this.legacy.send(body, ids);
-    const { target, fetch, timeoutMs } = this.deps;
-    const controller = new AbortController();
-    this.controllers.add(controller);
-    for (const id of ids) this.byId.set(id, controller);
-    try {
-      const headers = postHeaders(await this.authorized(), this.facts, message?.value);
-      const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
-      let response: Response;
-      try {
-        response = await fetch(target.url, { method: "POST", headers, body, signal: controller.signal });
-      } catch (error) {
-        return this.fail(ids, fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs), controller);
-      } finally {
-        clearTimeout(timer);
-      }
-      if (response.status === 401) {
-        const outcome =
-          this.deps.authorizer === undefined || retried
-            ? unauthorizedFailure(target)
-            : await this.deps.authorizer.unauthorized(response);
-        await response.body?.cancel().catch(() => undefined);
-        if (outcome === "retry") return this.dispatch(body, message, ids, isInitialize, true);
-        return this.fail(ids, outcome, controller);
-      }
-      if (response.status === 404 && this.facts.sessionId !== undefined) {
-        await response.body?.cancel().catch(() => undefined);
-        return this.fail(ids, this.expired(), controller);
-      }
-      if (
-        isInitialize &&
-        this.facts.sessionId === undefined &&
-        (response.status === 400 || response.status === 404 || response.status === 405)
-      ) {
-        return this.fallBack(body, ids, await errorFailure(target.origin, response));
-      }
-      if (!response.ok) return this.fail(ids, await errorFailure(target.origin, response), controller);
-      if (isInitialize) this.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
-      const reader = new ResponseReader(ids, isInitialize, this.facts, this.deps.sink);
-      if (response.status === 202 || response.status === 204 || response.body === null) {
-        await response.body?.cancel().catch(() => undefined);
-      } else if ((response.headers.get("content-type") ?? "").includes("text/event-stream")) {
-        await readPostStream(this.streams, response, reader, controller);
-      } else {
-        const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
-        try {
-          reader.line(bodyToLine(new Uint8Array(await response.arrayBuffer())));
-        } catch (error) {
-          return this.fail(
-            reader.unanswered(),
-            fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs),
-            controller,
-          );
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-      const unanswered = reader.unanswered();
-      if (unanswered.length > 0)
-        this.fail(
-          unanswered,
-          {
-            errorType: "upstream_no_response",
-            reason: `${target.origin} accepted the request but sent no answer to it`,
-          },
-          controller,
-        );
-      if (message?.kind === "notification" && message.method === "notifications/initialized") void this.openStanding();
-      if (message?.kind === "notification" && message.method === "notifications/cancelled")
-        this.stopReading(message.value.params);
-    } finally {
-      this.controllers.delete(controller);
-      for (const id of ids) if (this.byId.get(id) === controller) this.byId.delete(id);
-    }
   }
 
   /** The optional server→client GET stream, opened once after the handshake. */

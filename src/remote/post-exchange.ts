@@ -1,0 +1,119 @@
+// One POST exchange of a Streamable HTTP session: headers, one retry after a 401, session expiry, the HTTP+SSE fallback, a JSON or SSE answer.
+
+import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
+import { bodyToLine, postHeaders } from "./http-wire.ts";
+import type { LegacySseUpstream } from "./legacy-sse.ts";
+import { readPostStream, type PostStreamSession } from "./post-stream.ts";
+import { ResponseReader } from "./response-reader.ts";
+import {
+  errorFailure,
+  fetchFailure,
+  unauthorizedFailure,
+  UpstreamTimeout,
+  type UpstreamFailure,
+} from "./upstream-failure.ts";
+
+/** What an exchange needs of its session (built once per session). */
+export interface PostExchangeSession extends PostStreamSession {
+  /** The POSTs in flight, and the POST of each request in flight (so a cancelled one stops being read). */
+  readonly controllers: Set<AbortController>;
+  readonly byId: Map<JsonRpcId, AbortController>;
+  /** The HTTP+SSE transport once the server turned out to speak only that; messages then go there. */
+  readonly legacy: () => LegacySseUpstream | undefined;
+  /** The server refused the handshake POST the way old HTTP+SSE servers do: try that transport. */
+  readonly fallBack: (body: Uint8Array, ids: readonly JsonRpcId[], refused: UpstreamFailure) => Promise<void>;
+  /** After `notifications/initialized`: the optional server→client GET stream. */
+  readonly openStanding: () => Promise<void>;
+  /** After `notifications/cancelled`: stop waiting on the cancelled call's stream. */
+  readonly stopReading: (params: unknown) => void;
+}
+
+/**
+ * POSTs one client line (`message` when it is a single message; `ids` the requests it carries) and
+ * passes on the answer; every request it does not answer is failed through the session.
+ */
+export async function postExchange(
+  session: PostExchangeSession,
+  body: Uint8Array,
+  message: Message | undefined,
+  ids: readonly JsonRpcId[],
+  isInitialize: boolean,
+  retried = false,
+): Promise<void> {
+  if (session.isClosing()) return;
+  const legacy = session.legacy();
+  if (legacy !== undefined) return legacy.send(body, ids);
+  const { target, fetch, timeoutMs } = session.deps;
+  const controller = new AbortController();
+  session.controllers.add(controller);
+  for (const id of ids) session.byId.set(id, controller);
+  try {
+    const headers = postHeaders(await session.authorized(), session.facts, message?.value);
+    const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(target.url, { method: "POST", headers, body, signal: controller.signal });
+    } catch (error) {
+      return session.fail(ids, fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs), controller);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.status === 401) {
+      const outcome =
+        session.deps.authorizer === undefined || retried
+          ? unauthorizedFailure(target)
+          : await session.deps.authorizer.unauthorized(response);
+      await response.body?.cancel().catch(() => undefined);
+      if (outcome === "retry") return postExchange(session, body, message, ids, isInitialize, true);
+      return session.fail(ids, outcome, controller);
+    }
+    if (response.status === 404 && session.facts.sessionId !== undefined) {
+      await response.body?.cancel().catch(() => undefined);
+      return session.fail(ids, session.expired(), controller);
+    }
+    if (
+      isInitialize &&
+      session.facts.sessionId === undefined &&
+      (response.status === 400 || response.status === 404 || response.status === 405)
+    ) {
+      return session.fallBack(body, ids, await errorFailure(target.origin, response));
+    }
+    if (!response.ok) return session.fail(ids, await errorFailure(target.origin, response), controller);
+    if (isInitialize) session.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
+    const reader = new ResponseReader(ids, isInitialize, session.facts, session.deps.sink);
+    if (response.status === 202 || response.status === 204 || response.body === null) {
+      await response.body?.cancel().catch(() => undefined);
+    } else if ((response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+      await readPostStream(session, response, reader, controller);
+    } else {
+      const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
+      try {
+        reader.line(bodyToLine(new Uint8Array(await response.arrayBuffer())));
+      } catch (error) {
+        return session.fail(
+          reader.unanswered(),
+          fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs),
+          controller,
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const unanswered = reader.unanswered();
+    if (unanswered.length > 0)
+      session.fail(
+        unanswered,
+        {
+          errorType: "upstream_no_response",
+          reason: `${target.origin} accepted the request but sent no answer to it`,
+        },
+        controller,
+      );
+    if (message?.kind === "notification" && message.method === "notifications/initialized") void session.openStanding();
+    if (message?.kind === "notification" && message.method === "notifications/cancelled")
+      session.stopReading(message.value.params);
+  } finally {
+    session.controllers.delete(controller);
+    for (const id of ids) if (session.byId.get(id) === controller) session.byId.delete(id);
+  }
+}
