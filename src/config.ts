@@ -1,16 +1,12 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
-import { describeUnknownVariables, suggestSinkSpelling } from "./config-hints.ts";
+import { describeUnknownVariables } from "./config-hints.ts";
+import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
 import { OTLP_VARIABLES, parseOtlpSettings, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
 import { parseS3Settings, S3_VARIABLES, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
 
-/** One event destination, as configured in BATON_EVENT_SINK. */
-export type SinkSpec =
-  | { readonly kind: "stderr" }
-  | { readonly kind: "file"; readonly path: string }
-  | { readonly kind: "http"; readonly url: string }
-  | { readonly kind: "s3"; readonly bucket: string; readonly prefix: string }
-  | { readonly kind: "otlp" };
+// Re-exported so callers keep importing the configuration's whole surface from here.
+export { maskUrl, sinkLabel, type SinkSpec } from "./config-sinks.ts";
 
 export type ScrubMode = "on" | "off";
 export type IntentParamMode = "optional" | "required" | "off";
@@ -235,136 +231,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   return { ok: true, config: Object.freeze(config) };
 }
 
-/** Parses the comma-separated sink list; pushes a problem per bad entry. */
-function parseSinks(list: string, problems: string[]): SinkSpec[] {
-  const sinks: SinkSpec[] = [];
-  const seen = new Set<string>();
-  for (const entry of list.split(",").map((s) => s.trim())) {
-    if (entry === "") continue; // a trailing comma is harmless
-    const sink = parseSink(entry, problems);
-    if (sink === undefined) continue;
-    const key = sinkLabel(sink);
-    if (seen.has(key)) {
-      problems.push(`BATON_EVENT_SINK lists ${key} twice`);
-      continue;
-    }
-    seen.add(key);
-    sinks.push(Object.freeze(sink));
-  }
-  if (sinks.length === 0 && !problems.some((p) => p.startsWith("BATON_EVENT_SINK"))) {
-    problems.push("BATON_EVENT_SINK is empty: give at least one sink (stderr:, file:///abs/path.jsonl, https://host)");
-  }
-  return sinks;
-}
-
-function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
-  if (entry === "stderr:") return { kind: "stderr" };
-  if (entry === "otlp:") return { kind: "otlp" };
-  let url: URL;
-  try {
-    url = new URL(entry);
-  } catch {
-    const meant = suggestSinkSpelling(entry);
-    const hint =
-      meant === undefined
-        ? " (use stderr:, file:///abs/path.jsonl or https://host)"
-        : `: did you mean "${clip(maskUrl(meant))}"?`;
-    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" is not a valid URL${hint}`);
-    return undefined;
-  }
-  switch (url.protocol) {
-    case "file:": {
-      if (url.host !== "" && url.host !== "localhost") {
-        problems.push(
-          `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must be an absolute path: file:///abs/path.jsonl`,
-        );
-        return undefined;
-      }
-      const path = decodeURIComponent(url.pathname);
-      if (path === "/" || path.endsWith("/")) {
-        problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" names a directory, not a file`);
-        return undefined;
-      }
-      return { kind: "file", path };
-    }
-    case "http:":
-    case "https:": {
-      if (url.search !== "" || url.hash !== "") {
-        problems.push(
-          `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must not have a query or fragment (events go to {url}/v0/events)`,
-        );
-        return undefined;
-      }
-      return { kind: "http", url: url.href.replace(/\/+$/, "") };
-    }
-    case "s3:":
-      return parseS3Location(url, entry, problems);
-    default: {
-      // A Windows path (C:\x.jsonl) parses as a URL with a one-letter scheme.
-      const meant = suggestSinkSpelling(entry);
-      const hint = meant === undefined ? "" : `: did you mean "${clip(maskUrl(meant))}"?`;
-      problems.push(
-        `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" has unsupported scheme "${url.protocol}" (supported: stderr:, file://, http://, https://, s3://, otlp:)${hint}`,
-      );
-      return undefined;
-    }
-  }
-}
-
-/** A log-safe name for a sink: credentials embedded in a URL are masked. */
-export function sinkLabel(sink: SinkSpec): string {
-  switch (sink.kind) {
-    case "stderr":
-      return "stderr:";
-    case "file":
-      return `file://${sink.path}`;
-    case "http":
-      return maskUrl(sink.url);
-    case "s3":
-      return `s3://${sink.bucket}${sink.prefix === "" ? "" : `/${sink.prefix}`}`;
-    case "otlp":
-      return "otlp:";
-  }
-}
-
-/** `s3://bucket[/prefix]`: the prefix without its outer slashes; no credentials, query or fragment. */
-function parseS3Location(url: URL, entry: string, problems: string[]): SinkSpec | undefined {
-  if (url.username !== "" || url.password !== "" || url.port !== "" || url.search !== "" || url.hash !== "") {
-    problems.push(
-      `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must be s3://bucket/prefix (credentials come from AWS_* variables)`,
-    );
-    return undefined;
-  }
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(url.hostname)) {
-    problems.push(`BATON_EVENT_SINK entry "${clip(entry)}" is missing a valid bucket name (s3://bucket/prefix)`);
-    return undefined;
-  }
-  let prefix: string;
-  try {
-    prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, "");
-  } catch {
-    problems.push(`BATON_EVENT_SINK entry "${clip(entry)}" has a badly percent-encoded prefix`);
-    return undefined;
-  }
-  return { kind: "s3", bucket: url.hostname, prefix };
-}
-
-/**
- * Masks what in a URL-ish string may be a credential: `user:pass@` becomes `***@`, and a query or
- * fragment (`?api_key=…`, `#access_token=…`) becomes `?***` / `#***`. Every URL we print goes through here.
- */
-export function maskUrl(text: string): string {
-  return text
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@")
-    .replace(/\?[^#]*/, "?***")
-    .replace(/#.*$/s, "#***");
-}
-
 /** The whole refusal, the same for the proxy and `report`: "the configuration has 2 problem(s):\n  - …". */
 export function describeConfigProblems(problems: readonly string[]): string {
   return `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`;
-}
-
-function clip(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -1,31 +1,15 @@
 // Parses HTTP/1.1 responses incrementally from socket chunks (RFC 9112): status line, bounded head, body by Content-Length, chunked coding or close. Pure.
 
+import { concatBytes } from "../wire/bytes.ts";
+import { HttpResponseError, parseResponseHead, type ResponseHead } from "./http1-response-head.ts";
+
+// Re-exported so the client and tests keep importing the parser's whole surface from here.
+export { HttpResponseError, type ResponseHead } from "./http1-response-head.ts";
+
 /** A response head (status line and headers, or a 1xx's) or a trailer section larger than this is refused: a sane upstream sends a few KiB. */
 export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 /** A chunk-size line (size and extensions) longer than this is refused. */
 export const MAX_CHUNK_LINE_BYTES = 4 * 1024;
-
-/** The upstream's answer is not HTTP/1.x as RFC 9112 allows: the connection is unusable. */
-export class HttpResponseError extends Error {
-  readonly code = "EBADRESPONSE";
-  constructor(message: string) {
-    super(message);
-    this.name = "HttpResponseError";
-  }
-}
-
-export interface ResponseHead {
-  readonly status: number;
-  readonly statusText: string;
-  /** Name/value pairs in arrival order (names in lower case; repeated fields stay separate, like Set-Cookie). */
-  readonly headers: [string, string][];
-  /** Bytes of body announced by Content-Length; undefined for chunked, close-delimited or no body. */
-  readonly contentLength: number | undefined;
-  /** The response has no body at all (HEAD, 204, 304). */
-  readonly bodiless: boolean;
-  /** The Content-Encoding field (repeats joined), if any. */
-  readonly contentEncoding: string | undefined;
-}
 
 /** Where the parser's results go; `body` chunks are views into the pushed buffers (each push gets a fresh buffer). */
 export interface ResponseHandler {
@@ -39,8 +23,6 @@ type State = "head" | "fixed" | "size" | "data" | "data-end" | "trailers" | "unt
 
 const LF = 0x0a;
 const CR = 0x0d;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 const LATIN1 = new TextDecoder("latin1");
 const LINE_END = /\r?\n/;
 /** Byte -> hex digit value (-1: not a hex digit). */
@@ -211,7 +193,7 @@ export class HttpResponseParser {
       this.line.push(chunk.subarray(at));
       return end;
     }
-    const bytes = this.line.length === 0 ? chunk.subarray(at, lf) : joinLine(this.line, chunk.subarray(at, lf));
+    const bytes = this.line.length === 0 ? chunk.subarray(at, lf) : concatBytes([...this.line, chunk.subarray(at, lf)]);
     this.line = [];
     this.lineBytes = 0;
     const text = LATIN1.decode(bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.subarray(0, -1) : bytes);
@@ -250,86 +232,16 @@ export class HttpResponseParser {
   private onHead(lines: string[]): void {
     this.headLines = [];
     this.headBytes = 0;
-    const status = STATUS_LINE.exec(lines[0] as string);
-    if (status === null)
-      throw new HttpResponseError("the upstream's answer does not start with an HTTP/1.x status line");
-    const code = Number(status[2]);
-    if (code < 100 || code > 599) throw new HttpResponseError(`the upstream answered an invalid status ${code}`);
-    if (code === 101) throw new HttpResponseError("the upstream switched protocols, which the proxy never asked for");
-    const headers: [string, string][] = [];
-    let contentLength: string | undefined;
-    let transferEncoding: string | undefined;
-    let connection = "";
-    let contentEncoding: string | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(":");
-      const name = colon <= 0 ? "" : line.slice(0, colon);
-      if (!TOKEN.test(name)) throw new HttpResponseError("the upstream sent a malformed header line");
-      const value = line.slice(colon + 1).trim();
-      const lower = name.toLowerCase();
-      if (lower === "content-length") contentLength = contentLength === undefined ? value : `${contentLength},${value}`;
-      else if (lower === "transfer-encoding") transferEncoding = joinList(transferEncoding, value);
-      else if (lower === "connection") connection = joinList(connection, value) ?? "";
-      else if (lower === "content-encoding") contentEncoding = joinList(contentEncoding, value);
-      headers.push([lower, value]);
-    }
-    if (code < 200) return; // interim (100 Continue, 103 Early Hints): the real answer follows
-    const tokens = connection
-      .toLowerCase()
-      .split(",")
-      .map((t) => t.trim());
-    this.keepAlive = status[1] === "1" ? !tokens.includes("close") : tokens.includes("keep-alive");
-    const bodiless = this.method === "HEAD" || code === 204 || code === 304;
-    let length: number | undefined;
-    if (!bodiless && transferEncoding !== undefined) {
-      // Transfer-Encoding wins over Content-Length, and a message that had both cannot be trusted for reuse.
-      if (contentLength !== undefined) this.keepAlive = false;
-      const codings = transferEncoding
-        .toLowerCase()
-        .split(",")
-        .map((t) => t.trim());
-      this.state = codings[codings.length - 1] === "chunked" ? "size" : "until-close";
-    } else if (!bodiless && contentLength !== undefined) {
-      length = parseContentLength(contentLength);
-      this.remaining = length;
+    const parsed = parseResponseHead(lines, this.method);
+    if (parsed === undefined) return; // interim (100 Continue, 103 Early Hints): the real answer follows
+    this.keepAlive = parsed.keepAlive;
+    if (parsed.framing === "chunked") this.state = "size";
+    else if (parsed.framing === "close") this.state = "until-close";
+    else if (parsed.framing === "length") {
+      this.remaining = parsed.head.contentLength ?? 0;
       this.state = "fixed";
-    } else if (!bodiless) {
-      this.state = "until-close";
     }
-    this.handler.head({
-      status: code,
-      statusText: status[3] ?? "",
-      headers,
-      contentLength: length,
-      bodiless,
-      contentEncoding,
-    });
-    if (bodiless || (this.state === "fixed" && this.remaining === 0)) this.state = "done";
+    this.handler.head(parsed.head);
+    if (parsed.framing === "none" || (this.state === "fixed" && this.remaining === 0)) this.state = "done";
   }
-}
-
-/** Content-Length, possibly repeated or a list of the same value (RFC 9112 §6.3 item 5); anything else is an error. */
-function parseContentLength(raw: string): number {
-  if (/^\d{1,15}$/.test(raw)) return Number(raw);
-  const values = new Set(raw.split(",").map((v) => v.trim()));
-  const only = values.size === 1 ? [...values][0] : undefined;
-  if (only === undefined || !/^\d{1,15}$/.test(only))
-    throw new HttpResponseError("the upstream sent an invalid Content-Length");
-  return Number(only);
-}
-
-function joinList(list: string | undefined, value: string): string | undefined {
-  return list === undefined || list === "" ? value : `${list}, ${value}`;
-}
-
-function joinLine(parts: readonly Uint8Array[], last: Uint8Array): Uint8Array {
-  const total = parts.reduce((n, p) => n + p.length, last.length);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of [...parts, last]) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -6,44 +6,24 @@ import {
   isObject,
   encodeUtf8,
   scannedFacts,
-  wireError,
-  type Classified,
   type JsonObject,
-  type JsonRpcId,
   type Message,
 } from "../wire/jsonrpc.ts";
 import { FACT } from "../wire/line-facts.ts";
-import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
+import { refuse } from "./answers.ts";
 import { judgeConsent, mayCarryMetaToken, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from "./consent.ts";
-import type { RequestContext, SessionExchange } from "./exchange.ts";
+import type { RequestContext } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
-import {
-  fromServer,
-  fromServerEvent,
-  observeAnswer,
-  SESSION_HEADER,
-  upstreamFailed,
-  upstreamUrl,
-  type McpRouteDeps,
-} from "./mcp-relay.ts";
+import { SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts";
+import { exchangePost, type Checked } from "./mcp-post-exchange.ts";
 import { handleStreamOrDelete } from "./mcp-stream.ts";
 import { readBoundedBody } from "./request-body.ts";
 import { statelessKey, type SessionEntry, type SessionTable } from "./session-table.ts";
-import { relaySse } from "./sse-relay.ts";
-import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
 export type { McpRouteDeps } from "./mcp-relay.ts";
 
 const MODERN_CLIENT_INFO_KEY = "io.modelcontextprotocol/clientInfo";
 const ALLOWED_METHODS = "GET, POST, DELETE";
-
-/** What a request looks like once checked: one parsed body and the facts needed to route it. */
-interface Checked {
-  readonly body: Uint8Array;
-  readonly line: Classified;
-  readonly messages: readonly Message[];
-  readonly requestIds: readonly JsonRpcId[];
-}
 
 export async function handleMcp(request: Request, hop: ClientHop, deps: McpRouteDeps): Promise<Response> {
   switch (request.method) {
@@ -181,161 +161,6 @@ function metaOf(message: Message, body: Uint8Array): JsonObject | undefined {
   }
   const params = message.value.params;
   return isObject(params) && isObject(params._meta) ? params._meta : undefined;
-}
-
-async function exchangePost(
-  request: Request,
-  hop: ClientHop,
-  deps: McpRouteDeps,
-  entry: SessionEntry,
-  checked: Checked,
-  context: RequestContext,
-  initialize: boolean,
-): Promise<Response> {
-  const exchange = entry.exchange;
-  const startedAt = deps.now();
-  const verdict = safeFromClient(exchange, checked, context);
-  const methods = new Map(checked.messages.flatMap((m) => (m.kind === "request" ? [[m.id, m.method] as const] : [])));
-  const local = verdict.answers;
-  if (verdict.forward === undefined) {
-    for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-    return jsonResponse(local.length === 1 ? local[0] : local, 200);
-  }
-  let response: UpstreamAnswer;
-  try {
-    // The client's own signal: its disconnect aborts the upstream request (a relayed stream also cancels its upstream body).
-    response = await fetchUpstream({
-      url: upstreamUrl(deps.config, request),
-      method: "POST",
-      headers: request.headers,
-      hop,
-      viaFetch: deps.config.upstreamViaFetch,
-      body: verdict.forward,
-      signal: request.signal,
-      decompress: true,
-    });
-  } catch (error) {
-    return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
-  }
-  const newSessionId = response.header(SESSION_HEADER);
-  if (initialize && response.ok) {
-    if (newSessionId !== null) deps.sessions.adopt(newSessionId, entry);
-    else deps.sessions.adoptStateless(statelessKey(context, undefined), entry);
-  } else if (initialize) {
-    exchange.close("the upstream refused the handshake");
-  }
-  const type = (response.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  const stream = type === "text/event-stream" ? bodyStream(response) : null;
-  if (response.ok && stream !== null) {
-    const pending = new Set(checked.requestIds);
-    deps.keepOpen(request);
-    const body = relaySse(stream, {
-      rewrite: (event) => fromServerEvent(deps, exchange, event, methods, pending, startedAt),
-      finished: (outcome, error) => {
-        if (pending.size === 0 || outcome === "complete") return undefined;
-        const ids = [...pending];
-        exchange.upstreamFailed(
-          ids,
-          outcome === "error" ? `the upstream stream broke: ${String(error)}` : "the client went away",
-        );
-        if (outcome !== "error") return undefined;
-        deps.logger.warn(
-          `upstream ${deps.config.upstream.origin} broke a response stream with ${ids.length} request(s) unanswered: ${String(error)}`,
-        );
-        deps.metrics.upstreamFailures.inc({ reason: "stream_broken" });
-        return encodeUtf8(
-          ids
-            .map(
-              (id) =>
-                `event: message\ndata: ${JSON.stringify(wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT))}\n\n`,
-            )
-            .join(""),
-        );
-      },
-    });
-    return new Response(local.length === 0 ? body : prependEvents(local, body), {
-      status: response.status,
-      headers: response.clientHeaders(true),
-    });
-  }
-  if (response.ok && type === "application/json") {
-    const bytes = await response.bytes();
-    const out =
-      fromServer(
-        deps,
-        exchange,
-        bytes,
-        classifyLine(bytes),
-        methods,
-        new Set(checked.requestIds),
-        startedAt,
-        undefined,
-      ) ?? bytes;
-    const merged = local.length === 0 ? out : mergeJson(out, local);
-    return new Response(merged, { status: response.status, headers: response.clientHeaders(true) });
-  }
-  // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
-  // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
-  for (const method of methods.values())
-    deps.metrics.operationDuration.observe(
-      { mcp_method_name: method, error_type: String(response.status) },
-      (deps.now() - startedAt) / 1000,
-    );
-  if (checked.requestIds.length > 0 && !initialize)
-    exchange.upstreamFailed(
-      checked.requestIds,
-      `the upstream answered HTTP ${response.status} without a JSON-RPC answer`,
-      `upstream_http_${response.status}`,
-    );
-  return new Response(response.body, {
-    status: response.status,
-    headers: response.clientHeaders(true),
-  });
-}
-
-function safeFromClient(exchange: SessionExchange, checked: Checked, context: RequestContext) {
-  try {
-    return exchange.fromClient(checked.body, checked.line, context);
-  } catch {
-    return { forward: checked.body, answers: [] }; // fail-open: telemetry never breaks the pipe
-  }
-}
-
-function prependEvents(messages: readonly unknown[], body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const head = encodeUtf8(messages.map((m) => `event: message\ndata: ${JSON.stringify(m)}\n\n`).join(""));
-  const reader = body.getReader();
-  let sentHead = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!sentHead) {
-        sentHead = true;
-        controller.enqueue(head);
-        return;
-      }
-      const { value, done } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-}
-
-function mergeJson(upstream: Uint8Array, local: readonly unknown[]): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decodeUtf8(upstream));
-  } catch {
-    parsed = undefined;
-  }
-  const fromUpstream = Array.isArray(parsed) ? parsed : parsed === undefined ? [] : [parsed];
-  return JSON.stringify([...fromUpstream, ...local]);
-}
-
-function jsonResponse(value: unknown, status: number): Response {
-  return new Response(JSON.stringify(value), {
-    status,
-    headers: { "content-type": "application/json", via: "1.1 baton-proxy" },
-  });
 }
 
 function encode(value: JsonObject | readonly unknown[]): Uint8Array {

@@ -1,10 +1,10 @@
-// The `serve` subcommand's arguments, help and exit statuses (parsed and rendered by src/command-spec.ts; flags from serve-args.ts).
+// The `serve` subcommand's arguments, help and exit statuses (parsed and rendered by src/command-spec.ts; flags from serve-flags.ts).
 
 import type { CommandContext } from "../command-context.ts";
 import type { CommandSpec } from "../command-spec.ts";
 import { LocalError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
-import { SERVE_OPTIONS } from "./serve-args.ts";
+import { SERVE_OPTIONS } from "./serve-flags.ts";
 import type { ServeIo } from "./serve-command.ts";
 
 export const SERVE_SPEC: CommandSpec = {
