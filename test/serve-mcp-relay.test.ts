@@ -76,6 +76,34 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
     expect(rendered()).toContain('baton_tool_calls_total{outcome="tool_error"} 1');
   });
 
+  test("an SSE event naming a method (a progress notification) is parsed from its text; the exchange gets the same message", () => {
+    const { deps, methods } = setup();
+    const seen: { kind: string; method?: string; bytes: string; scanned: boolean }[] = [];
+    const exchange: SessionExchange = {
+      fromClient: (body) => ({ forward: body, answers: [] }),
+      fromServer: (data: Uint8Array, line: Classified) => {
+        const message = line.kind === "message" ? line.message : undefined;
+        seen.push({
+          kind: message?.kind ?? line.kind,
+          method: message !== undefined && "method" in message ? message.method : undefined,
+          bytes: new TextDecoder().decode(data),
+          scanned: message !== undefined && scannedFacts(message, data) !== undefined,
+        });
+        return undefined;
+      },
+      upstreamFailed: () => undefined,
+      close: () => undefined,
+    };
+    const note = { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 2 } };
+    const data = JSON.stringify(note);
+    const event = { raw: new Uint8Array(0), id: "8", event: "message", retry: undefined, data };
+    expect(fromServerEvent(deps, exchange, event, methods, new Set<JsonRpcId>([1]), 0)).toBeUndefined();
+    expect(seen).toEqual([{ kind: "notification", method: "notifications/progress", bytes: data, scanned: false }]);
+    // The same message as a scan of its bytes would give: only the way it was read differs.
+    const scanned = classifyLine(encodeUtf8(data));
+    expect(scanned.kind === "message" && scanned.message.value).toEqual(note);
+  });
+
   test("an answer to no request of this POST is passed to the exchange but not counted", () => {
     const { deps, exchange, methods, seenUnparsed, rendered } = setup();
     const raw = encodeUtf8(JSON.stringify({ ...answers.ok, id: 9 }));
