@@ -4,10 +4,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { cleanEnv } from "./support/proxy-process.ts";
+import { tempDir } from "./support/temp.ts";
 import { startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
 
 const INSPECTOR = join(ROOT, "node_modules", ".bin", "mcp-inspector");
 let server: RemoteServer;
+// The Inspector keeps state under $HOME/.mcp-inspector: a home of its own, removed after this file.
+const home = tempDir("baton-inspector-home-");
 
 beforeAll(async () => {
   server = await startRemoteFixture();
@@ -33,7 +36,7 @@ async function inspect(args: string[]): Promise<{ json: Record<string, any>; cod
       "--format",
       "json",
     ],
-    { env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }), stdout: "pipe", stderr: "ignore" },
+    { env: cleanEnv({ BATON_EVENT_SINK: "stderr:", HOME: home }), stdout: "pipe", stderr: "ignore" },
   );
   const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   return { json: JSON.parse(stdout) as Record<string, any>, code };

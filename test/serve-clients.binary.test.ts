@@ -8,6 +8,7 @@ import { ROOT } from "./support/binary.ts";
 import { readValidatedEvents } from "./support/events.ts";
 import { startEverything, waitFor, type Upstream } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
+import { tempDir } from "./support/temp.ts";
 
 /**
  * The Inspector CLI 2.x needs Node >= 22.19; the machine's node may be older, so a pinned one comes
@@ -57,10 +58,12 @@ async function run(command: string[], env: Record<string, string>, cwd = ROOT) {
 
 describe("MCP Inspector CLI --transport http", () => {
   const node = NODE_22 ?? "node";
+  // The Inspector keeps state under $HOME/.mcp-inspector: a home of its own, removed after this block.
+  const home = tempDir("baton-inspector-home-");
   const inspector = (...args: string[]) =>
     run([node, INSPECTOR, "--cli", "--server-url", proxy.url, "--transport", "http", "--format", "json", ...args], {
       PATH: `${resolve(node, "..")}:${process.env.PATH ?? ""}`,
-      HOME: tmpdir(),
+      HOME: home,
     });
 
   // Skipped (and reported as skipped) only where no Node >= 22.19 exists: not Linux x64, whose CI always runs it.
