@@ -204,57 +204,58 @@ export function scanLineFacts(body: Uint8Array): LineFacts | undefined {
         expectKey = byte === OPEN_BRACE;
         continue;
       }
-    } else if (byte === QUOTE) {
-      const scanned = scanString(body, i + 1);
-      if (scanned < 0) return undefined;
-      valueEnd = scanned >>> 2;
-      if (member !== NONE) {
-        const plain = (scanned & (ESCAPED | NON_ASCII)) === 0;
-        if (member === ID || member === METHOD) {
-          if (!plain) return undefined;
-          const text = asciiText(body, i + 1, valueEnd - 1);
-          if (member === ID) id = text;
-          else method = text;
-        } else if (member === NAME) {
-          if (plain) name = asciiText(body, i + 1, valueEnd - 1);
-          else flags |= FACT.UNSURE;
-        } else if (member === RESULT_TYPE) {
-          if (!plain || valueEnd - i - 2 !== COMPLETE.length || !matches(body, i + 1, COMPLETE))
-            flags |= FACT.RESULT_SPECIAL;
-        } else if (member === PARAMS) {
-          flags |= FACT.PARAMS_NOT_OBJECT;
-        } else if (member === RESULT) {
-          hasResult = true;
-        } else if (member === ERROR) {
-          hasError = true;
-        } else {
-          flags |= innerFlag(member);
+    } else {
+      // A string or a scalar: a few members are read from the value itself; for the others only
+      // their presence counts, the same for both kinds.
+      let read = false;
+      if (byte === QUOTE) {
+        const scanned = scanString(body, i + 1);
+        if (scanned < 0) return undefined;
+        valueEnd = scanned >>> 2;
+        if (member !== NONE) {
+          const plain = (scanned & (ESCAPED | NON_ASCII)) === 0;
+          read = true;
+          if (member === ID || member === METHOD) {
+            if (!plain) return undefined;
+            const text = asciiText(body, i + 1, valueEnd - 1);
+            if (member === ID) id = text;
+            else method = text;
+          } else if (member === NAME) {
+            if (plain) name = asciiText(body, i + 1, valueEnd - 1);
+            else flags |= FACT.UNSURE;
+          } else if (member === RESULT_TYPE) {
+            if (!plain || valueEnd - i - 2 !== COMPLETE.length || !matches(body, i + 1, COMPLETE))
+              flags |= FACT.RESULT_SPECIAL;
+          } else {
+            read = false;
+          }
+        }
+      } else {
+        valueEnd = scalarEnd(body, i);
+        if (valueEnd < 0) return undefined;
+        if (member !== NONE) {
+          read = true;
+          if (member === ID) {
+            if (byte === 0x6e) id = null;
+            else {
+              const integer = byte === 0x74 || byte === 0x66 ? undefined : shortInteger(body, i, valueEnd);
+              if (integer === undefined) return undefined;
+              id = integer;
+            }
+          } else if (member === METHOD) {
+            return undefined;
+          } else if (member === IS_ERROR && byte === 0x74) {
+            flags |= FACT.IS_ERROR_TRUE;
+          } else {
+            read = false;
+          }
         }
       }
-    } else {
-      valueEnd = scalarEnd(body, i);
-      if (valueEnd < 0) return undefined;
-      if (member !== NONE) {
-        if (member === ID) {
-          if (byte === 0x6e) id = null;
-          else {
-            const integer = byte === 0x74 || byte === 0x66 ? undefined : shortInteger(body, i, valueEnd);
-            if (integer === undefined) return undefined;
-            id = integer;
-          }
-        } else if (member === METHOD) {
-          return undefined;
-        } else if (member === IS_ERROR && byte === 0x74) {
-          flags |= FACT.IS_ERROR_TRUE;
-        } else if (member === PARAMS) {
-          flags |= FACT.PARAMS_NOT_OBJECT;
-        } else if (member === RESULT) {
-          hasResult = true;
-        } else if (member === ERROR) {
-          hasError = true;
-        } else {
-          flags |= innerFlag(member);
-        }
+      if (member !== NONE && !read) {
+        if (member === PARAMS) flags |= FACT.PARAMS_NOT_OBJECT;
+        else if (member === RESULT) hasResult = true;
+        else if (member === ERROR) hasError = true;
+        else flags |= innerFlag(member);
       }
     }
     if (depth === 2 && member === PARAMS_META) {
