@@ -319,6 +319,59 @@ describe("failing and hanging sinks", () => {
     expect(dispatcher.dropped).toBe(100_000 - 1_000); // first batch timed out + everything evicted
   });
 
+  test("a hanging sink's queue is bounded in bytes too: the oldest go first, whether the sink keeps lines or events", async () => {
+    const lineSize = JSON.stringify(makeEvent(100)).length; // sequences 100..199: every line the same size
+    const hung = createFakeSink("hung", "manual");
+    const eventsOnly = createFakeSink("events-only", "manual");
+    const seen: number[] = [];
+    const readsEventsOnly: Sink = {
+      ...eventsOnly.sink,
+      usesLine: false,
+      write: (event, line) => {
+        expect(line).toBe(""); // the lane never kept it
+        seen.push(event.sequence_number);
+      },
+    };
+    const { clock, enqueue, dispatcher, logger } = setup([hung.sink, readsEventsOnly], {
+      maxQueue: 1_000,
+      maxQueueBytes: 10 * lineSize + Math.floor(lineSize / 2), // room for 10 lines, not 11
+    });
+    enqueue(100, 104); // a whole batch: both flushes start and wait
+    clock.advance(0);
+    await waitFor(() => hung.batches.length === 1 && seen.length === 4, "first flushes");
+    enqueue(104, 150);
+    clock.advance(100);
+    expect(dispatcher.queued).toBe(2 * 10); // the 10 newest per lane, far below the event bound
+    expect(dispatcher.dropped).toBe(2 * 36);
+    expect(
+      logger.lines.some((l) =>
+        l.includes(
+          `more than 1000 events or ${10 * lineSize + Math.floor(lineSize / 2)} bytes waiting; oldest dropped`,
+        ),
+      ),
+    ).toBe(true);
+    hung.release();
+    eventsOnly.release();
+    await driveUntil(clock, () => hung.lines.length === 14 && seen.length === 14, "the backlog");
+    const kept = [100, 101, 102, 103, ...Array.from({ length: 10 }, (_, i) => 140 + i)];
+    expect(hung.seqs()).toEqual(kept);
+    expect(seen).toEqual(kept);
+  });
+
+  test("an event larger than the byte bound alone is still queued (the newest always stays)", async () => {
+    const hung = createFakeSink("hung", "manual");
+    const { clock, enqueue, dispatcher } = setup([hung.sink], { maxQueueBytes: 10 });
+    enqueue(0, 1);
+    await driveUntil(clock, () => hung.batches.length === 1, "first flush");
+    enqueue(1, 4);
+    clock.advance(100);
+    expect(dispatcher.queued).toBe(1);
+    expect(dispatcher.dropped).toBe(2);
+    hung.release();
+    await driveUntil(clock, () => hung.lines.length === 2, "the newest");
+    expect(hung.seqs()).toEqual([0, 3]);
+  });
+
   test("the intake itself is bounded when the loop cannot run", () => {
     const a = createFakeSink("a");
     const { enqueue, dispatcher } = setup([a.sink]);

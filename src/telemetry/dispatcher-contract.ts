@@ -7,6 +7,16 @@ import type { Logger } from "../log.ts";
 
 /** Per-sink queue bound (events); beyond it the OLDEST queued event is dropped and counted. */
 export const MAX_QUEUE_EVENTS = 10_000;
+/**
+ * Per-sink queue bound in bytes of serialised events (UTF-16 units of their lines, as the HTTP
+ * sink's body bound counts); beyond it the OLDEST are dropped and counted. Why a byte bound beside
+ * the count: an event may be 256 KiB (scrub-walk's MAX_EVENT_BYTES), so 10 000 of them behind a
+ * dead console could hold 2.5 GiB; and small ones cost far more than their bytes: on the 2-core
+ * bench, each 1 000 echo-call lines (~0.5 MiB) a hanging console's queue held raised the proxy's
+ * peak RSS by ~3.5 MiB (the collector lets the heap grow with what is live). 4 MiB, like the
+ * stderr sink's backlog, holds ~8 000 such events, or 16 of the largest.
+ */
+export const MAX_QUEUE_BYTES = 4 * 1_048_576;
 /** Events handed to one sink per flush. */
 export const MAX_BATCH_EVENTS = 512;
 /** How long a prepared event may wait in its sink's queue before a partial batch is flushed. */
@@ -64,6 +74,8 @@ export interface DispatcherOptions<T = BatonEvent> {
   paced?: boolean;
   /** Per sink (and for the intake), default {@link MAX_QUEUE_EVENTS}. */
   maxQueue?: number;
+  /** Per sink, default {@link MAX_QUEUE_BYTES}. */
+  maxQueueBytes?: number;
   /** Default {@link MAX_BATCH_EVENTS}. */
   maxBatch?: number;
   /** Default {@link FLUSH_INTERVAL_MS}. */

@@ -19,6 +19,8 @@ export interface LaneContext {
   readonly logger: Logger;
   readonly drops: DropLog;
   readonly maxQueue: number;
+  /** Bytes of queued lines (UTF-16 units), whether or not the sink reads the line: it stands for the event's size too. */
+  readonly maxQueueBytes: number;
   readonly maxBatch: number;
   readonly exportTimeoutMs: number;
   /** True once shutdown began; from then on {@link SinkLane.finish} drives the lane. */
@@ -46,7 +48,8 @@ export interface SinkLane {
   /**
    * Queues a prepared event and its line (serialised once, shared by every lane), keeping only what
    * the sink reads: a dead console's queue of 10 000 costs their lines, not their event objects too.
-   * Beyond `maxQueue` the OLDEST is dropped and counted for {@link SinkLane.reportOverflow}.
+   * Beyond `maxQueue` events or `maxQueueBytes` the OLDEST are dropped and counted for
+   * {@link SinkLane.reportOverflow}; the newest always stays, however large.
    */
   push(event: BatonEvent, line: string): void;
   /** Hands the overflow counted since the last call to the drop log. */
@@ -68,7 +71,7 @@ interface InFlight {
  * batches are not retried.
  */
 export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
-  const { clock, drops, maxQueue, maxBatch, exportTimeoutMs } = context;
+  const { clock, drops, maxQueue, maxQueueBytes, maxBatch, exportTimeoutMs } = context;
   const batchSize = Math.max(1, Math.min(maxBatch, sink.batchEvents ?? maxBatch));
   const keepEvents = sink.usesEvent !== false;
   const keepLines = sink.usesLine !== false;
@@ -76,6 +79,9 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   // [head..] is live, compacted lazily so shift and drop stay O(1) amortised.
   let events: BatonEvent[] = [];
   let lines: string[] = [];
+  /** Each queued line's length, for the byte bound (the line itself may not be kept). */
+  let sizes: number[] = [];
+  let queuedBytes = 0;
   let length = 0;
   let head = 0;
   let overflow = 0;
@@ -86,10 +92,12 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   const size = (): number => length - head;
   /** Drops the oldest `count` queued events (they were taken into a batch, or pushed out). */
   const advance = (count: number): void => {
+    for (let i = head; i < head + count; i++) queuedBytes -= sizes[i] as number;
     head += count;
     if (head >= COMPACT_AFTER_TAKEN && head * 2 >= length) {
       if (keepEvents) events = events.slice(head);
       if (keepLines) lines = lines.slice(head);
+      sizes = sizes.slice(head);
       length -= head;
       head = 0;
     }
@@ -180,8 +188,10 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     push(event: BatonEvent, line: string): void {
       if (keepEvents) events.push(event);
       if (keepLines) lines.push(line);
+      sizes.push(line.length);
+      queuedBytes += line.length;
       length++;
-      if (size() > maxQueue) {
+      while (size() > maxQueue || (queuedBytes > maxQueueBytes && size() > 1)) {
         // The dropped slot is released at once (a compaction may be far off); its object or line must not stay pinned.
         if (keepEvents) events[head] = NO_EVENT;
         if (keepLines) lines[head] = "";
@@ -191,7 +201,9 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     },
     reportOverflow(): void {
       if (overflow === 0) return;
-      drops.add(sink.label, "queue full", overflow, `more than ${maxQueue} events waiting; oldest dropped`);
+      const bytes = maxQueueBytes % 1_048_576 === 0 ? `${maxQueueBytes / 1_048_576} MiB` : `${maxQueueBytes} bytes`;
+      const bound = `more than ${maxQueue} events or ${bytes} waiting`;
+      drops.add(sink.label, "queue full", overflow, `${bound}; oldest dropped`);
       overflow = 0;
     },
     abandon(): void {
@@ -204,6 +216,8 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
       }
       events = [];
       lines = [];
+      sizes = [];
+      queuedBytes = 0;
       length = 0;
       head = 0;
       if (left > 0) drops.add(sink.label, "shutdown deadline", left, "not delivered before the shutdown deadline");
