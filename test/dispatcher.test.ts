@@ -381,6 +381,48 @@ describe("failing and hanging sinks", () => {
   });
 });
 
+describe("the intake by the size of what it holds", () => {
+  test("big messages' events are prepared at once and make the pumps yield (INTAKE_TURN_BYTES), long before a batch's count", () => {
+    const observed: number[] = [];
+    const nextTurn: (() => void)[] = [];
+    const { dispatcher } = setup([createFakeSink("a").sink], {
+      maxBatch: 1_000,
+      intakeTurnBytes: 1_000,
+      flushIntervalMs: 10_000,
+      idle: (fn) => void nextTurn.push(fn),
+      observe: (e) => void observed.push(e.sequence_number),
+    });
+    dispatcher.enqueue(makeEvent(0), 400);
+    dispatcher.enqueue(makeEvent(1), 400);
+    expect(dispatcher.needsTurn).toBe(false); // 800 bytes, 2 events: the interval's slice will take them
+    expect(nextTurn).toHaveLength(0);
+    dispatcher.enqueue(makeEvent(2), 400);
+    expect(dispatcher.needsTurn).toBe(true); // 1 200 bytes: a whole batch by size
+    expect(nextTurn).toHaveLength(1);
+    nextTurn.shift()?.();
+    expect(observed).toEqual([0, 1, 2]);
+    expect(dispatcher.needsTurn).toBe(false);
+    expect(dispatcher.dropped).toBe(0);
+  });
+
+  test("bounded by those sizes: a backlog beyond maxIntakeBytes drops the newest, counted and logged; one big message alone is taken", () => {
+    const a = createFakeSink("a");
+    const b = createFakeSink("b");
+    const { dispatcher, logger } = setup([a.sink, b.sink], { maxIntakeBytes: 1_000 });
+    dispatcher.enqueue(makeEvent(0), 5_000); // over the bound by itself: still taken
+    expect(dispatcher.queued).toBe(1);
+    dispatcher.enqueue(makeEvent(1), 10); // a backlog of 5 010 bytes: dropped for every sink
+    expect(dispatcher.queued).toBe(1);
+    expect(dispatcher.dropped).toBe(2);
+    dispatcher.settle();
+    expect(logger.lines.some((l) => l.includes("more than 20 events or 1000 bytes of messages waiting"))).toBe(true);
+    dispatcher.enqueue(makeEvent(2), 600); // the intake emptied: room again
+    dispatcher.enqueue(makeEvent(3), 400);
+    expect(dispatcher.queued).toBe(1 * 2 + 2); // the first event, now in both lanes, and two in the intake
+    expect(dispatcher.dropped).toBe(2);
+  });
+});
+
 describe("preparation off the pumps' turn", () => {
   test("below a batch: PREPARE_INTERVAL_MS later, turns of PREPARE_SLICE_EVENTS going on at the next macrotask; a full batch at the next turn; settle() takes all", () => {
     const observed: number[] = [];

@@ -43,3 +43,30 @@ test("taking nothing changes nothing", () => {
   });
   expect(queue.size).toBe(1);
 });
+
+test("bytes sums the size estimates of what waits, across slices, compactions and pushes during a take", () => {
+  const queue = new IntakeQueue<number>();
+  const sizeOf = (n: number): number => (n % 7) * 100;
+  let next = 0;
+  let taken = 0;
+  let waitingBytes = 0;
+  for (let round = 0; round < 40; round++) {
+    for (let i = 0; i < 300; i++) {
+      queue.push(next, sizeOf(next));
+      waitingBytes += sizeOf(next++);
+    }
+    queue.take(round % 4 === 0 ? Infinity : 211, (n) => {
+      expect(n).toBe(taken++);
+      waitingBytes -= sizeOf(n);
+      if (n % 97 === 0) {
+        queue.push(next, sizeOf(next)); // waits for a later take, and counts at once
+        waitingBytes += sizeOf(next++);
+      }
+    });
+    expect(queue.bytes).toBe(waitingBytes);
+  }
+  queue.take(Infinity, () => undefined);
+  expect([queue.size, queue.bytes]).toEqual([0, 0]);
+  queue.push(1); // no estimate: counts as nothing
+  expect(queue.bytes).toBe(0);
+});

@@ -57,6 +57,43 @@ async function delivered(hub: TelemetryHub, sink: { events: BatonEvent[] }): Pro
   return sink.events;
 }
 
+describe("event sizes for the dispatcher's intake", () => {
+  test("each event is enqueued with the size of the line it came from (eager and lazy drafts alike)", () => {
+    const config = configOf({ BATON_EVENT_SINK: "stderr:" });
+    const sizes: (number | undefined)[] = [];
+    const hub = createTelemetryHub({ config, logger: createMemoryLogger(), sinks: [memorySink()] });
+    const recording: TelemetryHub = {
+      ...hub,
+      openSession: (observe) => {
+        const inner = hub.openSession(observe);
+        return { ...inner, emit: (draft, context, bytes) => (sizes.push(bytes), inner.emit(draft, context, bytes)) };
+      },
+    };
+    const engine = createSessionEngine({ config, logger: createMemoryLogger(), now: () => 0, telemetry: recording });
+    const exchange = (request: Uint8Array, reply: Uint8Array): void => {
+      engine.fromClient(request, classifyLine(request.subarray(0, request.length - 1)));
+      engine.fromServer(reply, classifyLine(reply.subarray(0, reply.length - 1)));
+    };
+    // A plain tool call: its events are built later from the bytes they hold (emitLater).
+    const request = enc(call(1, "echo", { text: "hi" }));
+    const reply = enc(answer(1, "x".repeat(5_000)));
+    exchange(request, reply);
+    expect(sizes).toEqual([request.length, reply.length]);
+    // A resource read: its event is a draft built at once (emit).
+    sizes.length = 0;
+    const read = enc({ jsonrpc: "2.0", id: 2, method: "resources/read", params: { uri: "file:///notes.txt" } });
+    const contents = enc({
+      jsonrpc: "2.0",
+      id: 2,
+      result: { contents: [{ uri: "file:///notes.txt", text: "y".repeat(3_000) }] },
+    });
+    exchange(read, contents);
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(sizes.at(-1)).toBe(contents.length);
+    for (const size of sizes) expect([read.length, contents.length]).toContain(size as number);
+  });
+});
+
 describe("wire actions", () => {
   test("an untouched line is forwarded as its own bytes; a rewritten answer is a message", () => {
     const { engine } = setup();

@@ -145,11 +145,15 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     return { to: "client", message: wireResult(id, injectedResult(text, modern, false)) };
   };
 
-  function emit(draft: Extract<Action, { type: "emit" }>["draft"], context: RequestContext | undefined): void {
+  function emit(
+    draft: Extract<Action, { type: "emit" }>["draft"],
+    context: RequestContext | undefined,
+    bytes: number,
+  ): void {
     const callId = draft.runtime_meta?.[META_CALL_ID];
-    if (typeof callId !== "string") return events.emit(draft, context);
+    if (typeof callId !== "string") return events.emit(draft, context, bytes);
     // tool calls, resource reads/lists, prompt gets/lists
-    emitForCall(draft, { callId }, draft.event_type.endsWith("_start"), context);
+    emitForCall(draft, { callId }, draft.event_type.endsWith("_start"), context, bytes);
   }
 
   /** A call's events carry the context of the request that started it. */
@@ -158,18 +162,23 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     call: { readonly callId: string },
     opens: boolean,
     context: RequestContext | undefined,
+    bytes: number,
   ): void {
     if (opens) {
       if (context !== undefined) callContexts.set(call.callId, context);
-      return events.emit(draft, context);
+      return events.emit(draft, context, bytes);
     }
     const started = callContexts.size === 0 ? undefined : callContexts.get(call.callId);
     if (started !== undefined) callContexts.delete(call.callId);
-    events.emit(draft, started ?? context);
+    events.emit(draft, started ?? context, bytes);
   }
 
-  /** Carries out observations and collects wire actions; `streamed` drops the wire part of a line already sent. */
-  function perform(actions: readonly Action[], context?: RequestContext, streamed = false): WireAction[] {
+  /**
+   * Carries out observations and collects wire actions; `streamed` drops the wire part of a line
+   * already sent. `bytes`: the size of the line the actions came from (0 for none), which stands
+   * for the size of their events while they wait to be prepared (see Dispatcher.enqueue).
+   */
+  function perform(actions: readonly Action[], context?: RequestContext, streamed = false, bytes = 0): WireAction[] {
     const wire: WireAction[] = [];
     for (const action of actions) {
       switch (action.type) {
@@ -180,10 +189,10 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
           if (!streamed) wire.push({ to: action.to, message: action.message });
           break;
         case "emit":
-          emit(action.draft, context);
+          emit(action.draft, context, bytes);
           break;
         case "emitLater":
-          emitForCall(action.build, action.call, action.opens, context);
+          emitForCall(action.build, action.call, action.opens, context, bytes);
           break;
         case "log":
           logger[action.level](action.text);
@@ -206,11 +215,11 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
         now(),
         context?.principal === undefined ? undefined : { principal: context.principal },
       );
-      return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context);
+      return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context, false, raw.length);
     },
     fromServer: (raw, line, streamed = false, at) => {
       tracer?.fromServer(line);
-      return perform(fromServer(state, raw, line, at ?? now()), undefined, streamed);
+      return perform(fromServer(state, raw, line, at ?? now()), undefined, streamed, raw.length);
     },
     fromServerLongLine: (edges) =>
       perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),

@@ -31,8 +31,8 @@ export function consentGatedHub(hub: TelemetryHub): TelemetryHub {
       const inner = hub.openSession(observe);
       return {
         sessionId: inner.sessionId,
-        emit: (draft, context) => {
-          if (context?.consentToken !== undefined) inner.emit(draft, context);
+        emit: (draft, context, bytes) => {
+          if (context?.consentToken !== undefined) inner.emit(draft, context, bytes);
         },
         close: () => inner.close(),
       };

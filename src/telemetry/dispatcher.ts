@@ -2,7 +2,7 @@
 
 import { describeError } from "../errors.ts";
 import { SYSTEM_CLOCK } from "./clock.ts";
-import { createDropLog, DROP_LOG_INTERVAL_MS } from "./drop-log.ts";
+import { createDropLog, describeBound, DROP_LOG_INTERVAL_MS } from "./drop-log.ts";
 import type { BatonEvent } from "./event-types.ts";
 import { createBackgroundTurns } from "./background-turns.ts";
 import { IntakeQueue } from "./intake-queue.ts";
@@ -12,7 +12,9 @@ import {
   type DispatcherOptions,
   EXPORT_TIMEOUT_MS,
   FLUSH_INTERVAL_MS,
+  INTAKE_TURN_BYTES,
   MAX_BATCH_EVENTS,
+  MAX_INTAKE_BYTES,
   MAX_QUEUE_BYTES,
   MAX_QUEUE_EVENTS,
   PREPARE_INTERVAL_MS,
@@ -43,6 +45,8 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   const preciseNow = options.preciseNow ?? (clock === SYSTEM_CLOCK ? () => performance.now() : () => clock.now());
   const maxQueue = options.maxQueue ?? MAX_QUEUE_EVENTS;
   const maxBatch = options.maxBatch ?? MAX_BATCH_EVENTS;
+  const intakeTurnBytes = options.intakeTurnBytes ?? INTAKE_TURN_BYTES;
+  const maxIntakeBytes = options.maxIntakeBytes ?? MAX_INTAKE_BYTES;
   const flushIntervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
   const exportTimeoutMs = options.exportTimeoutMs ?? EXPORT_TIMEOUT_MS;
   const drops = createDropLog(options.logger, clock);
@@ -80,6 +84,8 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   }
 
   const waitingInIntake = (): number => intake.size;
+  /** A whole batch waits in the intake, by count or by the size of what it holds: prepare it at once. */
+  const intakeFull = (): boolean => intake.size >= maxBatch || intake.bytes >= intakeTurnBytes;
 
   /**
    * One turn: a slice of the intake within the time budget, or all of it once a batch has piled up
@@ -89,7 +95,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   function prepareSlice(): void {
     slice = undefined;
     const waiting = waitingInIntake();
-    if (waiting >= maxBatch) drainIntake("now", waiting);
+    if (intakeFull()) drainIntake("now", waiting);
     else drainIntake("soon", PREPARE_SLICE_EVENTS, preciseNow() + PREPARE_SLICE_BUDGET_MS);
     if (waitingInIntake() > 0) requestSlice(true);
     if (timer === undefined && !shuttingDown && lanes.some((l) => l.waiting())) schedule(flushIntervalMs);
@@ -98,7 +104,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   /** A slice: at the next macrotask once a full batch waits, in a later turn to go on draining, else in PREPARE_INTERVAL_MS. */
   function requestSlice(goingOn = false): void {
     if (shuttingDown) return;
-    const when: SliceWhen = waitingInIntake() >= maxBatch ? "now" : goingOn ? "turn" : "interval";
+    const when: SliceWhen = intakeFull() ? "now" : goingOn ? "turn" : "interval";
     if (slice !== undefined && SLICE_RANK[slice] >= SLICE_RANK[when]) return;
     slice = when;
     try {
@@ -130,7 +136,8 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
    */
   function drainIntake(batches: FullBatches, limit: number, deadline?: number): void {
     if (intakeOverflow > 0) {
-      drops.add("all sinks", "intake full", intakeOverflow * lanes.length, `more than ${maxQueue} events waiting`);
+      const bound = `more than ${maxQueue} events or ${describeBound(maxIntakeBytes)} of messages waiting`;
+      drops.add("all sinks", "intake full", intakeOverflow * lanes.length, bound);
       intakeOverflow = 0;
     }
     const each = batches === "now" ? prepareFlushingNow : batches === "soon" ? prepareFlushingSoon : prepareOnly;
@@ -175,14 +182,15 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   }
 
   return {
-    enqueue(item: T): void {
+    enqueue(item: T, bytes = 0): void {
       if (shuttingDown) return;
       try {
-        if (waitingInIntake() >= maxQueue) {
+        // One item alone is taken whatever its size: only a backlog is bounded.
+        if (waitingInIntake() >= maxQueue || (intake.size > 0 && intake.bytes + bytes > maxIntakeBytes)) {
           intakeOverflow++; // counted and logged by the background loop, never here
           return;
         }
-        intake.push(item);
+        intake.push(item, bytes);
         requestSlice();
         if (timer === undefined) schedule(flushIntervalMs);
       } catch {
@@ -198,7 +206,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
       return waitingInIntake() + lanes.reduce((sum, lane) => sum + lane.size(), 0);
     },
     get needsTurn(): boolean {
-      return waitingInIntake() >= maxBatch;
+      return intakeFull();
     },
     shutdown(deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
       if (shutdownPromise !== undefined) return shutdownPromise;

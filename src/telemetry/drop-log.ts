@@ -6,6 +6,11 @@ import type { Clock } from "./clock.ts";
 /** After the first drop of a kind is logged, further drops are summarised at most this often. */
 export const DROP_LOG_INTERVAL_MS = 10_000;
 
+/** A byte bound as a drop's detail names it: whole MiB where it is one, else bytes. */
+export function describeBound(bytes: number): string {
+  return bytes >= 1_048_576 && bytes % 1_048_576 === 0 ? `${bytes / 1_048_576} MiB` : `${bytes} bytes`;
+}
+
 /** Drop bookkeeping for one dispatcher; a drop is keyed by (sink label, kind). */
 export interface DropLog {
   /** Every (event, sink) delivery counted so far. */

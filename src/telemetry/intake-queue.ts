@@ -6,15 +6,25 @@ const COMPACT_AFTER_TAKEN = 1024;
 /** A FIFO that hands out its oldest items in slices (`take`), keeping no reference to them afterwards. */
 export class IntakeQueue<T> {
   private items: (T | undefined)[] = [];
+  /** Each item's size estimate, parallel to `items`. */
+  private sizes: number[] = [];
   private head = 0; // items[head..] wait
+  private waitingBytes = 0;
 
   /** Items waiting. */
   get size(): number {
     return this.items.length - this.head;
   }
 
-  push(item: T): void {
+  /** The size estimates of the items waiting, summed. */
+  get bytes(): number {
+    return this.waitingBytes;
+  }
+
+  push(item: T, bytes = 0): void {
     this.items.push(item);
+    this.sizes.push(bytes);
+    this.waitingBytes += bytes;
   }
 
   /**
@@ -23,13 +33,18 @@ export class IntakeQueue<T> {
    */
   take(limit: number, each: (item: T) => void): number {
     const batch = this.items;
+    const sizes = this.sizes;
     const start = this.head;
     const end = Math.min(batch.length, start + limit);
+    for (let i = start; i < end; i++) this.waitingBytes -= sizes[i] as number;
     if (end >= batch.length) {
       this.items = [];
+      this.sizes = [];
       this.head = 0;
+      this.waitingBytes = 0;
     } else if (end >= COMPACT_AFTER_TAKEN && end * 2 >= batch.length) {
       this.items = batch.slice(end);
+      this.sizes = sizes.slice(end);
       this.head = 0;
     } else {
       this.head = end;

@@ -3,7 +3,7 @@
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Clock } from "./clock.ts";
-import type { DropLog } from "./drop-log.ts";
+import { describeBound, type DropLog } from "./drop-log.ts";
 import type { BatonEvent } from "./event-types.ts";
 import type { Sink } from "./sinks/sink.ts";
 
@@ -201,8 +201,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     },
     reportOverflow(): void {
       if (overflow === 0) return;
-      const bytes = maxQueueBytes % 1_048_576 === 0 ? `${maxQueueBytes / 1_048_576} MiB` : `${maxQueueBytes} bytes`;
-      const bound = `more than ${maxQueue} events or ${bytes} waiting`;
+      const bound = `more than ${maxQueue} events or ${describeBound(maxQueueBytes)} waiting`;
       drops.add(sink.label, "queue full", overflow, `${bound}; oldest dropped`);
       overflow = 0;
     },

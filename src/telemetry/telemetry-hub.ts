@@ -17,9 +17,10 @@ export interface SessionEvents {
    * O(1), never throws: marks the draft's sequence and time and enqueues it (stamped with the
    * request's context, if any, in the background). A function is a draft built in the background
    * (from the raw bytes it closes over), so the pumps pay for no parse or payload; if it throws,
-   * the event is dropped, counted and logged like any failed preparation.
+   * the event is dropped, counted and logged like any failed preparation. `bytes`: the size of the
+   * message the event came from, an estimate of what the draft holds (see Dispatcher.enqueue).
    */
-  emit(draft: LazyDraft, context?: RequestContext): void;
+  emit(draft: LazyDraft, context?: RequestContext, bytes?: number): void;
   /** Stops observing this session's events; later emits are still delivered to the sinks. */
   close(): void;
 }
@@ -94,15 +95,18 @@ export function createTelemetryHub(options: TelemetryHubOptions): OwnedTelemetry
       if (observe !== undefined) observers.set(envelope.sessionId, observe);
       return {
         sessionId: envelope.sessionId,
-        emit: (draft, context) =>
-          dispatcher.enqueue({
-            draft,
-            context,
-            dropped: dispatcher.dropped,
-            sequence: envelope.nextSequence(),
-            epochMs: envelope.now(),
-            envelope,
-          }),
+        emit: (draft, context, bytes) =>
+          dispatcher.enqueue(
+            {
+              draft,
+              context,
+              dropped: dispatcher.dropped,
+              sequence: envelope.nextSequence(),
+              epochMs: envelope.now(),
+              envelope,
+            },
+            bytes,
+          ),
         close: () => void observers.delete(envelope.sessionId),
       };
     },
