@@ -1,6 +1,7 @@
 // Value patterns (secrets, PII) and the passes that redact them from one string. Pure text in, text out: no walking, no truncation, no key-name rule.
 
 import { isBasicCredential, isCardNumber, isIbanValid, isIpv4, isIpv6 } from "./scrub-validators.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** What a redaction replaced; the text left behind is `[<label>]`. */
 export type RedactionLabel =
@@ -294,3 +295,5 @@ function redactValidPrefix(match: string, label: string, isValid: (prefix: strin
   }
   return undefined;
 }
+// Called from the scrub walk (kept in DFG, which inlines them): no FTL compile of their own.
+keepOutOfFtl(redactText, cannotMatchShort);

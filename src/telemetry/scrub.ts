@@ -178,3 +178,5 @@ function scrubMetaEntries(meta: Record<string, unknown> | null, walk: Walk): Rec
   if (scrubbed === rest) return meta; // nothing changed: keep the original object
   return isObject(scrubbed) ? Object.assign(out, scrubbed) : out;
 }
+// Called from scrubEvent (kept in DFG, which inlines them): no FTL compile of their own.
+keepOutOfFtl(hasOwnKeys, scrubFields);

@@ -1,5 +1,7 @@
 // The JSON grammar over bytes, piece by piece (whitespace, strings, numbers, literals): what the line scan validates with, no decoding.
 
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -106,3 +108,6 @@ export function matches(body: Uint8Array, at: number, word: readonly number[]): 
   for (let k = 0; k < word.length; k++) if (body[at + k] !== word[k]) return false;
   return true;
 }
+// Hot only as parts of the line scans (themselves kept in DFG, which inlines these): a compile of
+// their own in FTL is JIT work for code that hardly runs (see runtime/jit-tiers.ts).
+keepOutOfFtl(skipSpace, scanString);

@@ -375,3 +375,5 @@ function keyOf(body: Uint8Array, start: number, stop: number, section: number): 
   }
   return NONE;
 }
+// Part of scanLineFacts (kept in DFG, which inlines it): no FTL compile of its own.
+keepOutOfFtl(keyOf);
