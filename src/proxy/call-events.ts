@@ -6,6 +6,7 @@ import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import type { Action, EventDraft, PendingCall, PendingRequest, ProxyState, RequestFacts } from "./proxy-state.ts";
 import { elapsedMs } from "./proxy-state.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 export function callOutcome(
   state: ProxyState,
@@ -214,3 +215,6 @@ export function textOf(content: unknown): string {
   }
   return JSON.stringify(content ?? null);
 }
+
+// Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+keepOutOfFtl(outcomeOf, callDraft, userIdFor);

@@ -119,7 +119,7 @@ export function plainAnswer(
 }
 // Once per call: straight-line code around allocations and runtime calls (DFG runs it about as fast),
 // but it inlines much, so its FTL compile is among the largest (see runtime/jit-tiers.ts).
-keepOutOfFtl(plainToolCall, plainAnswer);
+keepOutOfFtl(plainToolCall, plainAnswer, outcomeLater);
 
 /**
  * How the answer's event is built later, from copies of only the bytes it reads: the content of a

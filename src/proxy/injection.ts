@@ -18,6 +18,7 @@ import {
   type PendingRequest,
   type ProxyState,
 } from "./proxy-state.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** `intent_source` of intents the agent gave through the injected parameters. */
 export const INTENT_SOURCE_PARAM = "injected_param";
@@ -176,3 +177,6 @@ export function isInjected(state: ProxyState, name: string): boolean {
   if (state.shadowed.has(name)) return false;
   return name === ANNOTATE_TOOL || (name === REPORT_TOOL && state.options.includeReportTool);
 }
+
+// Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+keepOutOfFtl(isInjected);

@@ -13,6 +13,7 @@ import {
   type PendingRequest,
   type ProxyState,
 } from "./proxy-state.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /**
  * Ends every request still awaiting the server: the client gets a JSON-RPC error (so it is never
@@ -129,3 +130,6 @@ export function evict(
     actions.push({ type: "log", level: "warn", text: `stopped tracking ${state.evicted} request(s) so far: ${why}` });
   }
 }
+
+// Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+keepOutOfFtl(track, untrack);

@@ -1,5 +1,7 @@
 // Bounded duration statistics for one tool: exact count/sum/max, a capped sample, nearest-rank percentiles. Pure; no I/O.
 
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+
 /** Exact duration samples kept per tool; beyond this a deterministic reservoir keeps a uniform sample. */
 export const MAX_DURATION_SAMPLES_PER_TOOL = 10_000;
 /** Fixed xorshift32 seed, so the same events always keep the same sample (as an int32: see addDuration). */
@@ -67,3 +69,6 @@ export function percentile(sorted: ArrayLike<number>, p: number): number | null 
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1] ?? null;
 }
+
+// Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+keepOutOfFtl(addDuration);

@@ -3,6 +3,7 @@
 import { addDuration, createDurationStats } from "./duration-stats.ts";
 import { addCount } from "./fold-values.ts";
 import type { CallRecord, PendingCall, ReportState, ToolStats } from "./report-types.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** Distinct tool names tracked; calls to further tools are pooled under OTHER_TOOLS. */
 export const MAX_TRACKED_TOOLS = 200;
@@ -162,3 +163,6 @@ function slowRank(slowest: readonly CallRecord[], ms: number): number {
   for (let i = 0; i < slowest.length; i++) if ((slowest[i]?.durationMs ?? 0) < ms) return i;
   return slowest.length;
 }
+
+// Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+keepOutOfFtl(foldStart, foldOutcome, toolKey, toolStats, slowRank);

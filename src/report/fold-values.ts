@@ -1,5 +1,7 @@
 // Tolerant readers and bounded holders of event values for the report fold: text, JSON, instants, capped count maps. Pure.
 
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+
 /** Distinct keys kept in a count map (error types, signal types, …); the rest pool under OTHER_KEY. */
 export const MAX_COUNT_KEYS = 50;
 /** Pool label for count-map keys beyond the map's cap. */
@@ -66,3 +68,6 @@ export function readText(value: unknown): string | null {
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+// Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+keepOutOfFtl(clipText, compareInstants);

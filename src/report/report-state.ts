@@ -172,7 +172,7 @@ function noteEnvelope(state: ReportState, event: BatonEvent): void {
 }
 // Once per event: straight-line code around allocations and runtime calls (DFG runs it about as fast),
 // but it inlines much, so its FTL compile is among the largest (see runtime/jit-tiers.ts).
-keepOutOfFtl(foldEvent, noteEnvelope);
+keepOutOfFtl(foldEvent, noteEnvelope, readOutcome, clippedText);
 
 function foldAnnotation(state: ReportState, annotation: AnnotationRecord): void {
   state.annotationTotal += 1;

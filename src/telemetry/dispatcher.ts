@@ -22,6 +22,7 @@ import {
   PREPARE_SLICE_EVENTS,
   SHUTDOWN_DEADLINE_MS,
 } from "./dispatcher-contract.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 // Re-exported so callers and tests keep importing the dispatcher's whole surface from here.
 export { SYSTEM_CLOCK, type Clock } from "./clock.ts";
@@ -181,6 +182,16 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     }
   }
 
+  // Once per event or slice, every dispatcher's closures at once: no FTL compile (see runtime/jit-tiers.ts).
+  keepOutOfFtl(
+    prepareOne,
+    drainIntake,
+    prepareSlice,
+    requestSlice,
+    intakeFull,
+    prepareFlushingNow,
+    prepareFlushingSoon,
+  );
   return {
     enqueue(item: T, bytes = 0): void {
       if (shuttingDown) return;

@@ -2,6 +2,7 @@
 
 import type { Principal } from "../identity/user-id.ts";
 import { META_DROPPED_EVENTS, type BatonEvent, type EventDraft } from "./event-types.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 export interface EnvelopeIdentity {
   readonly tenantId: string;
@@ -115,6 +116,7 @@ export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock 
       payload: draft.payload,
     } as BatonEvent;
   };
+  keepOutOfFtl(complete); // every envelope's closure at once: once per event (see runtime/jit-tiers.ts)
   return {
     sessionId,
     mark,
@@ -125,3 +127,6 @@ export function createEnvelope(identity: EnvelopeIdentity, clock: EnvelopeClock 
       complete(draft, context, dropped, mark()),
   };
 }
+
+// Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+keepOutOfFtl(formatCapturedAt);

@@ -163,7 +163,7 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
   }
 }
 // Recursive and once per event value: its FTL compile (with what it inlines) is among the largest.
-keepOutOfFtl(visit);
+keepOutOfFtl(visit, visitEntry, scrubString);
 
 /** One object entry: the key-name rule first (an `undefined` value is absent from JSON: nothing to hide), then the value. */
 function visitEntry(key: string, value: unknown, depth: number, walk: Walk): unknown {

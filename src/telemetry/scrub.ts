@@ -179,4 +179,4 @@ function scrubMetaEntries(meta: Record<string, unknown> | null, walk: Walk): Rec
   return isObject(scrubbed) ? Object.assign(out, scrubbed) : out;
 }
 // Called from scrubEvent (kept in DFG, which inlines them): no FTL compile of their own.
-keepOutOfFtl(hasOwnKeys, scrubFields);
+keepOutOfFtl(hasOwnKeys, scrubFields, scrubMetaEntries);

@@ -6,6 +6,7 @@ import type { Clock } from "./clock.ts";
 import { describeBound, type DropLog } from "./drop-log.ts";
 import type { BatonEvent } from "./event-types.ts";
 import type { Sink } from "./sinks/sink.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** Dead entries at the queue's head before it is compacted (and only once they are at least half of it). */
 const COMPACT_AFTER_TAKEN = 1024;
@@ -178,6 +179,8 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     collectSinkDrops();
   }
 
+  // Once per event or batch, every lane's closures at once: no FTL compile (see runtime/jit-tiers.ts).
+  keepOutOfFtl(pump, pumpSoon, advance);
   return {
     pump,
     pumpSoon,

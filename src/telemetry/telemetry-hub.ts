@@ -9,6 +9,7 @@ import type { BatonEvent, EventDraft } from "./event-types.ts";
 import { createEventScrubber } from "./scrub.ts";
 import { createSinks, type SinkDeps } from "./sinks/create-sinks.ts";
 import type { Sink } from "./sinks/sink.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** One session's events: stamped with its own session id and sequence, delivered by the shared dispatcher. */
 export interface SessionEvents {
@@ -74,12 +75,13 @@ export function createTelemetryHub(options: TelemetryHubOptions): OwnedTelemetry
   const { config } = options;
   const observers = new Map<string, (event: BatonEvent) => void>();
   const scrub = createEventScrubber({ mode: config.scrub, extraKeys: config.scrubKeys });
+  const prepare = (e: EmittedDraft): BatonEvent =>
+    scrub(e.envelope.complete(typeof e.draft === "function" ? e.draft() : e.draft, e.context, e.dropped, e));
   const dispatcher: Dispatcher<EmittedDraft> = createDispatcher<EmittedDraft>({
     sinks: options.sinks,
     logger: options.logger,
     paced: options.paced,
-    prepare: (e) =>
-      scrub(e.envelope.complete(typeof e.draft === "function" ? e.draft() : e.draft, e.context, e.dropped, e)),
+    prepare,
     // Routed by session id: each engine folds only its own session into its live report.
     observe: (event) => observers.get(event.session_id)?.(event),
   });
@@ -93,20 +95,23 @@ export function createTelemetryHub(options: TelemetryHubOptions): OwnedTelemetry
     openSession(observe) {
       const envelope = createEnvelope(identity, options.envelopeClock);
       if (observe !== undefined) observers.set(envelope.sessionId, observe);
+      const emit = (draft: LazyDraft, context?: RequestContext, bytes?: number): void =>
+        dispatcher.enqueue(
+          {
+            draft,
+            context,
+            dropped: dispatcher.dropped,
+            sequence: envelope.nextSequence(),
+            epochMs: envelope.now(),
+            envelope,
+          },
+          bytes,
+        );
+      // Once per event, every session's at once (with prepare): no FTL compile (see runtime/jit-tiers.ts).
+      keepOutOfFtl(emit, prepare);
       return {
         sessionId: envelope.sessionId,
-        emit: (draft, context, bytes) =>
-          dispatcher.enqueue(
-            {
-              draft,
-              context,
-              dropped: dispatcher.dropped,
-              sequence: envelope.nextSequence(),
-              epochMs: envelope.now(),
-              envelope,
-            },
-            bytes,
-          ),
+        emit,
         close: () => void observers.delete(envelope.sessionId),
       };
     },

@@ -9,6 +9,7 @@ import { JunkReporter } from "./junk-reporter.ts";
 import { pump, withDeadline } from "./pump.ts";
 import type { ByteSink, Upstream } from "./upstream.ts";
 import { WireWriter } from "./wire-writer.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** How long shutdown waits for the client to take our last bytes before giving up on them. */
 export const FINAL_WRITE_DEADLINE_MS = 500;
@@ -183,6 +184,8 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     }
   };
 
+  // Once per chunk or line, every session's closures at once: no FTL compile (see runtime/jit-tiers.ts).
+  keepOutOfFtl(fromClient, fromServer, carryOut, inspectClientLines, inspectServerLines, afterServerHandOver);
   const clientPump = pump(client.input, {
     afterChunk,
     onFrame: fromClient,

@@ -4,6 +4,7 @@ import type { Logger } from "../log.ts";
 import { describeError } from "../errors.ts";
 import type { ByteSink } from "./upstream.ts";
 import { concatBytes } from "../wire/bytes.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 const encoder = new TextEncoder();
 
@@ -65,6 +66,11 @@ export class WireWriter {
       this.fail(error);
       return undefined;
     }
+  }
+
+  // Once per line or chunk: an FTL compile of them costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+  static {
+    keepOutOfFtl(WireWriter.prototype.write, WireWriter.prototype.drain, WireWriter.prototype.handOver);
   }
 
   /** Gives everything queued to the FileSink as one buffer. */

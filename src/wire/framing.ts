@@ -1,5 +1,7 @@
 // Newline framing of a byte stream: bytes in, complete lines out. Never decodes text; never re-joins more than one line.
 
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+
 /**
  * Lines up to this size are kept whole and handed to the proxy for inspection. A longer line
  * is passed through in pieces as it arrives ("overflow" frames), so memory stays bounded; it
@@ -130,6 +132,11 @@ export class LineSplitter {
     out.push({ kind: "overflow", raw: this.streaming ? EMPTY : buffered });
     this.parts = [];
     this.size = 0;
+  }
+
+  // Once per chunk and line: an FTL compile of them costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+  static {
+    keepOutOfFtl(LineSplitter.prototype.push, LineSplitter.prototype.finish, LineSplitter.prototype.keep);
   }
 
   private reset(): void {

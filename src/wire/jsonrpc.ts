@@ -2,6 +2,7 @@
 
 import { scanLineFacts, type LineFacts } from "./line-facts.ts";
 import { decodeUtf8 } from "./utf8.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 export { decodeUtf8, encodeUtf8 } from "./utf8.ts";
 
@@ -177,3 +178,6 @@ export function wireError(id: JsonRpcId | null, code: number, message: string, d
 export function wireResult(id: JsonRpcId, result: unknown): JsonObject {
   return { jsonrpc: "2.0", id, result };
 }
+
+// Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+keepOutOfFtl(classifyLine, scannedMessage);

@@ -176,4 +176,4 @@ function valueEnd(body: Uint8Array, from: number): number {
   return -1; // the line ended inside the value (the enclosing object never closed)
 }
 // Parts of the scans (kept in DFG, which inlines them): no FTL compile of their own (see runtime/jit-tiers.ts).
-keepOutOfFtl(isSpace, isMethodKey, stringEnd, asciiText);
+keepOutOfFtl(isSpace, isMethodKey, stringEnd, asciiText, valueEnd);

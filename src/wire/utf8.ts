@@ -1,5 +1,7 @@
 // The one UTF-8 decoder and encoder of the wire code (no decoder or encoder object per message on the hot path).
 
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+
 /**
  * `ignoreBOM` keeps a leading U+FEFF in the text (as Buffer's decoder does), so such a line stays
  * junk for JSON.parse instead of being silently accepted.
@@ -22,3 +24,6 @@ const utf8Out = new TextEncoder();
 export function encodeUtf8(text: string): Uint8Array {
   return utf8Out.encode(text);
 }
+
+// Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
+keepOutOfFtl(decodeUtf8);
