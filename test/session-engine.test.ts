@@ -58,7 +58,7 @@ async function delivered(hub: TelemetryHub, sink: { events: BatonEvent[] }): Pro
 }
 
 describe("event sizes for the dispatcher's intake", () => {
-  test("each event is enqueued with the size of the line it came from (eager and lazy drafts alike)", () => {
+  test("each event is enqueued with the size of the line it came from (eager and lazy drafts; a batch line's events share it)", () => {
     const config = configOf({ BATON_EVENT_SINK: "stderr:" });
     const sizes: (number | undefined)[] = [];
     const hub = createTelemetryHub({ config, logger: createMemoryLogger(), sinks: [memorySink()] });
@@ -91,6 +91,11 @@ describe("event sizes for the dispatcher's intake", () => {
     expect(sizes.length).toBeGreaterThan(0);
     expect(sizes.at(-1)).toBe(contents.length);
     for (const size of sizes) expect([read.length, contents.length]).toContain(size as number);
+    // A batch line: its events share its size (a batch of 50 calls is not 50 times its bytes).
+    sizes.length = 0;
+    const batch = enc(Array.from({ length: 50 }, (_, i) => call(100 + i, "echo", { text: `batched ${i}` })));
+    engine.fromClient(batch, classifyLine(batch.subarray(0, batch.length - 1)));
+    expect(sizes).toEqual(Array.from({ length: 50 }, () => Math.ceil(batch.length / 50)));
   });
 });
 

@@ -175,11 +175,21 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
 
   /**
    * Carries out observations and collects wire actions; `streamed` drops the wire part of a line
-   * already sent. `bytes`: the size of the line the actions came from (0 for none), which stands
-   * for the size of their events while they wait to be prepared (see Dispatcher.enqueue).
+   * already sent. `lineBytes`: the size of the line the actions came from (0 for none), shared by
+   * the events it produced: what stands for their size while they wait to be prepared (see
+   * Dispatcher.enqueue). Shared, so a batch line's many events count its bytes once, not each.
    */
-  function perform(actions: readonly Action[], context?: RequestContext, streamed = false, bytes = 0): WireAction[] {
+  function perform(
+    actions: readonly Action[],
+    context?: RequestContext,
+    streamed = false,
+    lineBytes = 0,
+  ): WireAction[] {
     const wire: WireAction[] = [];
+    let events = 0;
+    if (lineBytes > 0)
+      for (const action of actions) if (action.type === "emit" || action.type === "emitLater") events++;
+    const bytes = events === 0 ? 0 : Math.ceil(lineBytes / events);
     for (const action of actions) {
       switch (action.type) {
         case "forward":
