@@ -13,6 +13,7 @@ import {
   SYSTEM_CLOCK,
   type DispatcherOptions,
 } from "../src/telemetry/dispatcher.ts";
+import { SLOW_FLUSH_MS } from "../src/telemetry/sink-lane.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
 import { PACED_FALLBACK_MS } from "../src/telemetry/background-turns.ts";
 
@@ -336,13 +337,16 @@ describe("failing and hanging sinks", () => {
       maxQueue: 1_000,
       maxQueueBytes: 10 * lineSize + Math.floor(lineSize / 2), // room for 10 lines, not 11
     });
-    enqueue(100, 104); // a whole batch: both flushes start and wait
+    enqueue(100, 104); // a whole batch: prepared at once
     clock.advance(0);
-    await waitFor(() => hung.batches.length === 1 && seen.length === 4, "first flushes");
+    // A quarter of the byte bound (2.6 lines) makes a sink batch: both flushes start with 3 events and wait.
+    await waitFor(() => hung.batches.length === 1 && seen.length === 3, "first flushes");
+    expect(hung.batches).toEqual([3]);
+    clock.advance(SLOW_FLUSH_MS); // the flushes have been pending long enough: the sinks are behind
     enqueue(104, 150);
-    clock.advance(100);
+    await driveUntil(clock, () => dispatcher.queued === 2 * 10, "the intake prepared");
     expect(dispatcher.queued).toBe(2 * 10); // the 10 newest per lane, far below the event bound
-    expect(dispatcher.dropped).toBe(2 * 36);
+    expect(dispatcher.dropped).toBe(2 * 37); // 103 to 139
     expect(
       logger.lines.some((l) =>
         l.includes(
@@ -352,10 +356,47 @@ describe("failing and hanging sinks", () => {
     ).toBe(true);
     hung.release();
     eventsOnly.release();
-    await driveUntil(clock, () => hung.lines.length === 14 && seen.length === 14, "the backlog");
-    const kept = [100, 101, 102, 103, ...Array.from({ length: 10 }, (_, i) => 140 + i)];
+    await driveUntil(clock, () => hung.lines.length === 13 && seen.length === 13, "the backlog");
+    const kept = [100, 101, 102, ...Array.from({ length: 10 }, (_, i) => 140 + i)];
     expect(hung.seqs()).toEqual(kept);
     expect(seen).toEqual(kept);
+    expect(hung.batches.every((n) => n <= 3)).toBe(true); // flushed in batches of about a quarter of the bound
+  });
+
+  test("a healthy sink given large events flushes them by size as they come and loses none", async () => {
+    const lineSize = JSON.stringify(makeEvent(100)).length;
+    const healthy = createFakeSink("healthy");
+    const nextTurn: (() => void)[] = [];
+    const { clock, dispatcher } = setup([healthy.sink], {
+      maxBatch: 512,
+      maxQueue: 10_000,
+      maxQueueBytes: 8 * lineSize, // a sink batch is 2 lines; 9 queued lines would overflow
+      intakeTurnBytes: 4 * lineSize, // a turn prepares about 4 events of messages their size
+      idle: (fn) => void nextTurn.push(fn), // turns of the event loop, with promise jobs between them
+    });
+    for (let i = 100; i < 300; i++) dispatcher.enqueue(makeEvent(i), lineSize);
+    for (let turns = 0; nextTurn.length > 0 && turns < 1_000; turns++) {
+      nextTurn.shift()?.();
+      await turn();
+    }
+    clock.advance(100);
+    await waitFor(() => healthy.lines.length === 200, "every event");
+    expect(dispatcher.dropped).toBe(0);
+    expect(healthy.seqs()).toEqual(Array.from({ length: 200 }, (_, i) => 100 + i));
+    expect(Math.max(...healthy.batches)).toBeLessThanOrEqual(2);
+  });
+
+  test("a healthy sink handed more than its byte bound at once (shutdown, a burst) keeps it all: only a sink behind drops", async () => {
+    const lineSize = JSON.stringify(makeEvent(100)).length;
+    const manual = createFakeSink("slow-to-answer", "manual");
+    const { dispatcher } = setup([manual.sink], { maxQueue: 10_000, maxQueueBytes: 8 * lineSize });
+    for (let i = 100; i < 400; i++) dispatcher.enqueue(makeEvent(i), lineSize);
+    const done = dispatcher.shutdown(60_000); // everything prepared and queued at once, a flush pending
+    expect(dispatcher.dropped).toBe(0);
+    manual.release();
+    await done;
+    expect(manual.seqs()).toEqual(Array.from({ length: 300 }, (_, i) => 100 + i));
+    expect(dispatcher.dropped).toBe(0);
   });
 
   test("an event larger than the byte bound alone is still queued (the newest always stays)", async () => {
@@ -363,6 +404,7 @@ describe("failing and hanging sinks", () => {
     const { clock, enqueue, dispatcher } = setup([hung.sink], { maxQueueBytes: 10 });
     enqueue(0, 1);
     await driveUntil(clock, () => hung.batches.length === 1, "first flush");
+    clock.advance(SLOW_FLUSH_MS);
     enqueue(1, 4);
     clock.advance(100);
     expect(dispatcher.queued).toBe(1);

@@ -6,28 +6,25 @@ import { keepOutOfFtl } from "../src/runtime/jit-tiers.ts";
 
 const PROBE = join(import.meta.dir, "fixtures", "jit-tiers-probe.ts");
 
-/** The tiers JSC compiled each named function with, from its compile report (`Optimized name#hash:[...] using TIER with ...`). */
-function tiersByName(report: string): Map<string, Set<string>> {
-  const tiers = new Map<string, Set<string>>();
-  for (const match of report.matchAll(/^Optimized ([A-Za-z]\w*)#\S* .*? using (\w+) with/gm)) {
-    const [, name, tier] = match as unknown as [string, string, string];
-    tiers.set(name, (tiers.get(name) ?? new Set()).add(tier));
-  }
-  return tiers;
-}
+/**
+ * Each compile in JSC's report: `Optimized name#hash:[code blocks, flags] using TIER with ...`. Not
+ * read line by line: the JIT thread and the main thread print their reports unsynchronised, so two
+ * can share a line (seen: `... in 0.23 msOptimized scanString#...`).
+ */
+const COMPILE = /Optimized ([A-Za-z]\w*)#[^:\s]*:\[([^\]]*)\] using (\w+) with/g;
 
 /** The tiers JSC compiled each probed function with so far, and whether JSC shows the never-FTL flag on it. */
 function summarise(report: string): Record<string, { tiers: string[]; neverFtlFlag: boolean }> {
-  const tiers = tiersByName(report);
-  const flagged = new Set(
-    [...report.matchAll(/^Optimized ([A-Za-z]\w*)#[^\n]*\(NeverFTLOptimize\)/gm)].map((m) => m[1]),
-  );
-  const summary: Record<string, { tiers: string[]; neverFtlFlag: boolean }> = {};
-  for (const name of ["probeControl", "probeKept", "scanLineFacts"]) {
+  const tiers = new Map<string, Set<string>>();
+  const flagged = new Set<string>();
+  for (const [, name, blocks, tier] of report.matchAll(COMPILE) as IterableIterator<[string, string, string, string]>) {
     // FTL's variants (an OSR-entry compile, say) count as FTL.
-    const named = [...(tiers.get(name) ?? [])].map((tier) => (tier.startsWith("FTL") ? "FTL" : tier));
-    summary[name] = { tiers: [...new Set(named)].sort(), neverFtlFlag: flagged.has(name) };
+    tiers.set(name, (tiers.get(name) ?? new Set()).add(tier.startsWith("FTL") ? "FTL" : tier));
+    if (blocks.includes("(NeverFTLOptimize)")) flagged.add(name);
   }
+  const summary: Record<string, { tiers: string[]; neverFtlFlag: boolean }> = {};
+  for (const name of ["probeControl", "probeKept", "scanLineFacts"])
+    summary[name] = { tiers: [...(tiers.get(name) ?? [])].sort(), neverFtlFlag: flagged.has(name) };
   return summary;
 }
 

@@ -10,6 +10,13 @@ import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** Dead entries at the queue's head before it is compacted (and only once they are at least half of it). */
 const COMPACT_AFTER_TAKEN = 1024;
+/**
+ * A flush in flight this long means the sink is not keeping up: only then does the byte bound
+ * drop queued events. Why: a healthy sink is handed bursts synchronously (a whole intake at once,
+ * everything at shutdown) while its flush of the previous batch is still pending; those must wait,
+ * not be dropped. A local flush takes milliseconds; a console that hangs is caught within this.
+ */
+export const SLOW_FLUSH_MS = 200;
 
 /** Stands in for the event a sink said it does not read (`Sink.usesEvent === false`): the lane never keeps it. */
 const NO_EVENT = undefined as unknown as BatonEvent;
@@ -38,7 +45,7 @@ export interface SinkLane {
   pump(): void;
   /** {@link SinkLane.pump} in a later background turn (once however often asked): a flush apart from the work that filled the batch. */
   pumpSoon(): void;
-  /** A whole batch waits: `maxBatch`, or the sink's smaller `batchEvents`. */
+  /** A whole batch waits: `maxBatch` events, or the sink's smaller `batchEvents`, or a quarter of `maxQueueBytes`. */
   full(): boolean;
   /** Flushes until empty (waiting out a running flush), then closes the sink; a close failure is logged. Stops early if abandoned. */
   finish(): Promise<void>;
@@ -49,8 +56,9 @@ export interface SinkLane {
   /**
    * Queues a prepared event and its line (serialised once, shared by every lane), keeping only what
    * the sink reads: a dead console's queue of 10 000 costs their lines, not their event objects too.
-   * Beyond `maxQueue` events or `maxQueueBytes` the OLDEST are dropped and counted for
-   * {@link SinkLane.reportOverflow}; the newest always stays, however large.
+   * Beyond `maxQueue` events, or `maxQueueBytes` while a flush has been pending SLOW_FLUSH_MS or
+   * more, the OLDEST are dropped and counted for {@link SinkLane.reportOverflow}; the newest always
+   * stays, however large.
    */
   push(event: BatonEvent, line: string): void;
   /** Hands the overflow counted since the last call to the drop log. */
@@ -74,6 +82,11 @@ interface InFlight {
 export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   const { clock, drops, maxQueue, maxQueueBytes, maxBatch, exportTimeoutMs } = context;
   const batchSize = Math.max(1, Math.min(maxBatch, sink.batchEvents ?? maxBatch));
+  /**
+   * Bytes of lines that make a batch too, whatever their count: large events are flushed long
+   * before the byte bound, so only a sink that does not keep up ever reaches it.
+   */
+  const batchBytes = Math.max(1, Math.floor(maxQueueBytes / 4));
   const keepEvents = sink.usesEvent !== false;
   const keepLines = sink.usesLine !== false;
   // Parallel queues, each kept only if the sink reads it (no entry object per event);
@@ -87,10 +100,22 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   let head = 0;
   let overflow = 0;
   let current: InFlight | undefined;
+  let flightStartedAt = 0;
   let running: Promise<void> | undefined;
   let abandoned = false;
   let soon = false; // a pumpSoon is pending
   const size = (): number => length - head;
+  const full = (): boolean => size() >= batchSize || queuedBytes >= batchBytes;
+  /** Events from the head that make the next batch: at most `batchSize`, and about `batchBytes` (one at least). */
+  const nextBatch = (): number => {
+    const most = Math.min(batchSize, size());
+    let bytes = 0;
+    for (let i = 0; i < most; i++) {
+      bytes += sizes[head + i] as number;
+      if (bytes >= batchBytes) return i + 1;
+    }
+    return most;
+  };
   /** Drops the oldest `count` queued events (they were taken into a batch, or pushed out). */
   const advance = (count: number): void => {
     for (let i = head; i < head + count; i++) queuedBytes -= sizes[i] as number;
@@ -115,7 +140,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
 
   function pump(): void {
     if (running !== undefined || size() === 0 || abandoned) return;
-    const count = Math.min(batchSize, size());
+    const count = nextBatch();
     const batchEvents = keepEvents ? events.slice(head, head + count) : undefined;
     const batchLines = keepLines ? lines.slice(head, head + count) : undefined;
     // The batch holds them now; the queue's slots must not pin them until a compaction, long after the flush.
@@ -124,6 +149,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     advance(count);
     const flight: InFlight = { size: count, settled: false, timer: undefined };
     current = flight;
+    flightStartedAt = clock.now();
     const settleOnce = (kind: string, detail: string | undefined): void => {
       if (flight.settled) return;
       flight.settled = true;
@@ -150,7 +176,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
       // A backlog of a whole dispatcher batch (a burst) is flushed back to back; below it, each
       // batch gets its own macrotask, so the messages arriving meanwhile are not held up.
       if (size() >= maxBatch) pump();
-      else if (size() >= batchSize) pumpSoon();
+      else if (full()) pumpSoon();
       else if (size() > 0) context.scheduleFlush();
     });
   }
@@ -184,7 +210,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   return {
     pump,
     pumpSoon,
-    full: (): boolean => size() >= batchSize,
+    full,
     finish,
     size,
     waiting: (): boolean => running === undefined && size() > 0,
@@ -194,7 +220,9 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
       sizes.push(line.length);
       queuedBytes += line.length;
       length++;
-      while (size() > maxQueue || (queuedBytes > maxQueueBytes && size() > 1)) {
+      const behind =
+        queuedBytes > maxQueueBytes && current !== undefined && clock.now() - flightStartedAt >= SLOW_FLUSH_MS;
+      while (size() > maxQueue || (behind && queuedBytes > maxQueueBytes && size() > 1)) {
         // The dropped slot is released at once (a compaction may be far off); its object or line must not stay pinned.
         if (keepEvents) events[head] = NO_EVENT;
         if (keepLines) lines[head] = "";
