@@ -11,8 +11,8 @@ export const MAX_QUEUE_EVENTS = 10_000;
  * Per-sink queue bound in bytes of serialised events (UTF-16 units of their lines, as the HTTP
  * sink's body bound counts); beyond it the OLDEST are dropped and counted, once the sink is behind
  * (a flush pending for sink-lane's SLOW_FLUSH_MS: a healthy sink may be handed more at once, at
- * shutdown or in a burst, and loses none of it); a quarter of it makes a sink batch. Why a byte bound beside
- * the count: an event may be 256 KiB (scrub-walk's MAX_EVENT_BYTES), so 10 000 of them behind a
+ * shutdown or in a burst, and loses none of it); a quarter of it makes a sink batch. Why a byte
+ * bound beside the count: an event may be 256 KiB (scrub-walk's MAX_EVENT_BYTES), so 10 000 of them behind a
  * dead console could hold 2.5 GiB; and small ones cost far more than their bytes: on the 2-core
  * bench, each 1 000 echo-call lines (~0.5 MiB) a hanging console's queue held raised the proxy's
  * peak RSS by ~3.5 MiB (the collector lets the heap grow with what is live). 4 MiB, like the
@@ -117,9 +117,10 @@ export interface Dispatcher<T = BatonEvent> {
   /** Events waiting (intake plus every sink queue); bounded by `maxQueue × (sinks + 1)`. */
   readonly queued: number;
   /**
-   * True when a full batch (or INTAKE_TURN_BYTES) waits in the intake: the background loop needs a turn of the event
-   * loop. A pump that reads back-to-back chunks resolves its reads as microtasks and never lets
-   * timers run; it should yield a macrotask when this is set, or a burst overflows the intake.
+   * True when a full batch (or INTAKE_TURN_BYTES of messages) waits in the intake: the background
+   * loop needs a turn of the event loop. A pump that reads back-to-back chunks resolves its reads
+   * as microtasks and never lets timers run; it should yield a macrotask when this is set, or a
+   * burst overflows the intake.
    */
   readonly needsTurn: boolean;
   /**

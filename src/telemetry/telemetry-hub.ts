@@ -77,6 +77,8 @@ export function createTelemetryHub(options: TelemetryHubOptions): OwnedTelemetry
   const scrub = createEventScrubber({ mode: config.scrub, extraKeys: config.scrubKeys });
   const prepare = (e: EmittedDraft): BatonEvent =>
     scrub(e.envelope.complete(typeof e.draft === "function" ? e.draft() : e.draft, e.context, e.dropped, e));
+  // Once per event: no FTL compile (see runtime/jit-tiers.ts); every hub's closure at once.
+  keepOutOfFtl(prepare);
   const dispatcher: Dispatcher<EmittedDraft> = createDispatcher<EmittedDraft>({
     sinks: options.sinks,
     logger: options.logger,
@@ -107,8 +109,8 @@ export function createTelemetryHub(options: TelemetryHubOptions): OwnedTelemetry
           },
           bytes,
         );
-      // Once per event, every session's at once (with prepare): no FTL compile (see runtime/jit-tiers.ts).
-      keepOutOfFtl(emit, prepare);
+      // Once per event, every session's at once: no FTL compile (see runtime/jit-tiers.ts).
+      keepOutOfFtl(emit);
       return {
         sessionId: envelope.sessionId,
         emit,
