@@ -9,7 +9,8 @@ import { runSubcommand } from "../src/commands.ts";
 import { REPORT_SPEC } from "../src/report/report-spec.ts";
 import { SYSTEM_CLOCK } from "../src/telemetry/clock.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
-import { createBunS3Put, createS3Sink } from "../src/telemetry/sinks/s3-sink.ts";
+import { createBunS3Put } from "../src/telemetry/sinks/s3-put.ts";
+import { createS3Sink } from "../src/telemetry/sinks/s3-sink.ts";
 import { makeCall } from "./fixtures/report/build-events.ts";
 import { S3_ACCESS_KEY_ID, S3_REGION, S3_SECRET_ACCESS_KEY, startLocalS3, type LocalS3 } from "./support/s3-server.ts";
 

@@ -8,13 +8,12 @@ import { createDispatcher } from "../src/telemetry/dispatcher.ts";
 import { SYSTEM_CLOCK } from "../src/telemetry/clock.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { buildObjectKey, encodeSegment, listingPrefix, parseObjectKey } from "../src/telemetry/sinks/s3-keys.ts";
+import { createBunS3Put, type S3Put } from "../src/telemetry/sinks/s3-put.ts";
 import {
   CLOSE_DEADLINE_MS,
-  createBunS3Put,
   createS3Sink,
   FIRST_RETRY_DELAY_MS,
   MAX_UPLOAD_ATTEMPTS,
-  type S3Put,
 } from "../src/telemetry/sinks/s3-sink.ts";
 import { makeEvent } from "./fixtures/report/build-events.ts";
 import { assertValidEvent } from "./support/events.ts";

@@ -2,7 +2,8 @@
 
 import { describe, expect, test } from "bun:test";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
-import { createSpanBuilder, toHrTime, type FinishedSpan } from "../src/telemetry/otlp/span-builder.ts";
+import { createSpanBuilder } from "../src/telemetry/otlp/span-builder.ts";
+import { toHrTime, type FinishedSpan } from "../src/telemetry/otlp/span-types.ts";
 import { mapErrorOutcome } from "../src/telemetry/otlp/span-outcome.ts";
 import { formatTraceparent, parseTraceparent } from "../src/telemetry/otlp/trace-context.ts";
 import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";

@@ -2,7 +2,7 @@
 
 import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { VERSION } from "../../version.ts";
-import type { FinishedSpan } from "./span-builder.ts";
+import type { FinishedSpan } from "./span-types.ts";
 import type { OtlpProtocol } from "./otlp-settings.ts";
 
 /** The OpenTelemetry API's SpanKind numbers (the serializer adds 1 for the OTLP enum). */

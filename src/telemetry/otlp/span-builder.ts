@@ -12,6 +12,7 @@ import {
   TRACESTATE_KEY,
   type RandomHex,
 } from "./trace-context.ts";
+import { toHrTime, type AttributeValue, type FinishedSpan, type HrTime, type SpanEventRecord } from "./span-types.ts";
 
 /** Set by the transform when BATON_OTEL_PROPAGATE=on: the trace and CLIENT span ids it wrote into the forwarded request. */
 export const META_TRACE_ID = "baton/trace_id";
@@ -24,33 +25,6 @@ const MODERN_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
 
 /** Open calls kept at once; beyond this the oldest is forgotten (its spans are never sent) and counted. */
 export const MAX_OPEN_CALLS = 10_000;
-
-export type SpanKindName = "internal" | "server" | "client";
-export type AttributeValue = string | number | boolean;
-/** [seconds, nanoseconds] since the epoch, as OpenTelemetry's HrTime. */
-export type HrTime = [number, number];
-
-export interface SpanEventRecord {
-  readonly name: string;
-  readonly time: HrTime;
-  readonly attributes: Record<string, AttributeValue>;
-}
-
-/** A finished span, independent of any encoding. */
-export interface FinishedSpan {
-  readonly traceId: string;
-  readonly spanId: string;
-  /** Our parent: the host's span (remote, from `_meta.traceparent`) or our SERVER span. */
-  readonly parent: { spanId: string; remote: boolean } | undefined;
-  readonly traceState: string | undefined;
-  readonly name: string;
-  readonly kind: SpanKindName;
-  readonly start: HrTime;
-  readonly end: HrTime;
-  readonly attributes: Record<string, AttributeValue>;
-  readonly events: readonly SpanEventRecord[];
-  readonly status: { code: number; message?: string };
-}
 
 export interface SpanBuilderOptions {
   /** `pipe` for stdio, `tcp` for HTTP (network.transport). */
@@ -258,13 +232,4 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       return evicted;
     },
   };
-}
-
-/** `2026-11-24T07:01:26.123456Z` → [seconds, nanoseconds]; an unreadable time becomes the epoch (never throws). */
-export function toHrTime(capturedAt: string): HrTime {
-  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(capturedAt);
-  if (match === null) return [0, 0];
-  const seconds = Date.parse(`${match[1]}Z`) / 1000;
-  const fraction = (match[2] ?? "").padEnd(9, "0");
-  return Number.isFinite(seconds) ? [seconds, Number(fraction)] : [0, 0];
 }

@@ -8,7 +8,8 @@ import { SYSTEM_CLOCK } from "../clock.ts";
 import { createFileSink } from "./file-sink.ts";
 import { createHttpSink, type FetchLike } from "./http-sink.ts";
 import { createOtlpSink } from "./otlp-sink.ts";
-import { createBunS3Put, createS3Sink, type S3Put } from "./s3-sink.ts";
+import { createBunS3Put, type S3Put } from "./s3-put.ts";
+import { createS3Sink } from "./s3-sink.ts";
 import type { Sink } from "./sink.ts";
 import { createStderrSink, type WriteText } from "./stderr-sink.ts";
 

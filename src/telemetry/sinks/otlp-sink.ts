@@ -2,7 +2,8 @@
 
 import { describeError, LocalError } from "../../errors.ts";
 import type { OtlpSettings } from "../otlp/otlp-settings.ts";
-import { createSpanBuilder, type FinishedSpan } from "../otlp/span-builder.ts";
+import { createSpanBuilder } from "../otlp/span-builder.ts";
+import type { FinishedSpan } from "../otlp/span-types.ts";
 import type { RandomHex } from "../otlp/trace-context.ts";
 import type { BatonEvent } from "../event-types.ts";
 import type { FetchLike } from "./http-sink.ts";

@@ -1,11 +1,12 @@
 // The `s3://bucket/prefix` sink: batches events per session into NDJSON objects and uploads them in the background with bounded retries and memory.
 
-import { describeError, LocalError } from "../../errors.ts";
+import { describeError } from "../../errors.ts";
 import type { Clock } from "../clock.ts";
 import type { BatonEvent } from "../event-types.ts";
 import { createS3Batches, type SealedObject } from "./s3-batches.ts";
 import { joinLines } from "./line-batch-sink.ts";
-import { createS3Client, type S3Settings } from "./s3-settings.ts";
+import type { S3Put } from "./s3-put.ts";
+import type { S3Settings } from "./s3-settings.ts";
 import type { Sink, SinkDrop } from "./sink.ts";
 
 /** Everything buffered (open batches, objects waiting or uploading) stays under this; beyond it the oldest waiting object is dropped. */
@@ -23,9 +24,6 @@ export const CLOSING_RETRY_DELAY_MS = 100;
 export const CLOSE_DEADLINE_MS = 1_500;
 /** One PUT slower than this counts as a failed attempt. */
 export const UPLOAD_TIMEOUT_MS = 30_000;
-
-/** Uploads one object; rejects on any failure. Production: Bun's S3 client (see {@link createBunS3Put}). */
-export type S3Put = (key: string, body: Uint8Array, contentType: string) => Promise<void>;
 
 export interface S3SinkOptions {
   /** Log-safe name (`s3://bucket/prefix`). */
@@ -244,18 +242,5 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
         pump();
       });
     },
-  };
-}
-
-/** The production uploader: Bun's built-in S3 client, path-style when an endpoint is set (MinIO, R2…), no retries of its own. */
-export function createBunS3Put(bucket: string, settings: S3Settings): S3Put {
-  // Bun's own retries off: the sink retries with its own bounded backoff and counts what it drops.
-  const client = createS3Client(bucket, settings, 0);
-  return async (key, body, contentType) => {
-    try {
-      await client.write(key, body, { type: contentType });
-    } catch (error) {
-      throw new LocalError("E_SINK", `PUT ${key} failed: ${describeError(error)}`, { cause: error });
-    }
   };
 }
