@@ -107,6 +107,23 @@ describe("LineSplitter with cut-through", () => {
     expect(frames[2]?.kind === "line" && frames[2].streamed && dec(frames[2].body)).toBe('{"a":1}');
   });
 
+  test("a streamed line is joined when first read, not when its last piece goes out: size without the join, the same bytes on every read", () => {
+    const first = enc('{"a":"');
+    const last = enc('xyz"}\n');
+    const frames = cutThrough([first, last]);
+    expect(frames.map((f) => f.kind)).toEqual(["partial", "partial", "line"]);
+    const line = frames[2];
+    if (line?.kind !== "line" || line.streamed !== true) throw new Error("no streamed line");
+    expect(line.size).toBe(first.length + last.length);
+    // Still the pieces, not a copy: bytes changed in a piece before the first read show in the line.
+    first[2] = "b".charCodeAt(0);
+    expect(dec(line.raw)).toBe('{"b":"xyz"}\n');
+    expect(line.raw).toBe(line.raw); // joined once
+    expect(dec(line.body)).toBe('{"b":"xyz"}');
+    first[2] = "c".charCodeAt(0); // after the join the line is its own copy
+    expect(dec(line.body)).toBe('{"b":"xyz"}');
+  });
+
   test("lines that fit in one chunk are never cut through", () => {
     expect(cutThrough([enc("a\nb\n")]).map((f) => f.kind)).toEqual(["line", "line"]);
   });

@@ -167,7 +167,8 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     // still waiting for inspection can make this answer a cautious "no", never a wrong "yes".
     if (frame.kind === "line" && (frame.streamed === true || engine.serverLinesPassUnchanged())) {
       if (frame.streamed !== true) toClient.write(frame.raw);
-      const later = deps.now !== undefined && frame.raw.length >= LARGE_LINE_BYTES;
+      const size = frame.streamed === true ? frame.size : frame.raw.length; // a streamed line is joined on inspection
+      const later = deps.now !== undefined && size >= LARGE_LINE_BYTES;
       inspectLater.push({ frame, at: later ? deps.now?.() : undefined });
       if (later) large = true;
       return;

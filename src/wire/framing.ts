@@ -25,14 +25,22 @@ export interface LineEdges {
 /**
  * - `line`: one complete line. `body` excludes the `\n`; `raw` is `body` plus the `\n`, ready to
  *   forward untouched (a view into the input chunk when the line did not straddle chunks).
- *   `streamed`: its bytes already went out as `partial` frames; it is here for inspection only.
+ *   `streamed`: its bytes already went out as `partial` frames; it is here for inspection only,
+ *   and its pieces are joined only when `raw` or `body` is first read (`size` needs no join).
  * - `partial`: with cut-through on, a piece of a line still arriving, to be forwarded at once.
  * - `overflow`: a piece of a line over the cap, to be forwarded as-is (it may be empty when the
  *   bytes already went out as `partial` frames). The last piece carries the line's `edges`.
  * - `tail`: bytes left without a final newline when the stream ended.
  */
 export type Frame =
-  | { readonly kind: "line"; readonly body: Uint8Array; readonly raw: Uint8Array; readonly streamed?: true }
+  | { readonly kind: "line"; readonly body: Uint8Array; readonly raw: Uint8Array; readonly streamed?: undefined }
+  | {
+      readonly kind: "line";
+      readonly body: Uint8Array;
+      readonly raw: Uint8Array;
+      readonly streamed: true;
+      readonly size: number;
+    }
   | { readonly kind: "partial"; readonly raw: Uint8Array }
   | { readonly kind: "overflow"; readonly raw: Uint8Array; readonly edges?: LineEdges }
   | { readonly kind: "tail"; readonly raw: Uint8Array };
@@ -95,14 +103,15 @@ export class LineSplitter {
       this.goLong(out);
       this.finish(last, out);
       return;
+    } else if (this.streaming) {
+      // The last piece goes out first; joining a multi-megabyte line (a copy, fresh pages) waits
+      // for its inspection, after the pumps have handed that piece to the client.
+      out.push({ kind: "partial", raw: last });
+      this.parts.push(last);
+      out.push(new StreamedLine(this.parts, this.size + last.length));
     } else {
-      if (this.streaming) out.push({ kind: "partial", raw: last });
       const raw = joinParts(this.parts, this.size, last);
-      out.push(
-        this.streaming
-          ? { kind: "line", body: raw.subarray(0, raw.length - 1), raw, streamed: true }
-          : { kind: "line", body: raw.subarray(0, raw.length - 1), raw },
-      );
+      out.push({ kind: "line", body: raw.subarray(0, raw.length - 1), raw });
     }
     this.reset();
   }
@@ -140,10 +149,38 @@ export class LineSplitter {
   }
 
   private reset(): void {
-    if (this.parts.length > 0) this.parts = []; // most lines never used it: no new array per line
+    if (this.parts.length > 0) this.parts = []; // most lines never used it (a streamed line took it with it)
     this.size = 0;
     this.streaming = false;
     this.long = undefined;
+  }
+}
+
+/** A line whose bytes went out as `partial` frames: its pieces are joined once, when inspection first reads it. */
+class StreamedLine {
+  readonly kind = "line";
+  readonly streamed = true;
+  #parts: readonly Uint8Array[] | undefined;
+  #raw: Uint8Array | undefined;
+
+  constructor(
+    parts: readonly Uint8Array[],
+    /** Bytes in the line, newline included (known without the join). */
+    readonly size: number,
+  ) {
+    this.#parts = parts;
+  }
+
+  get raw(): Uint8Array {
+    if (this.#raw === undefined) {
+      this.#raw = joinParts(this.#parts ?? [], this.size, EMPTY);
+      this.#parts = undefined; // the chunks' views are no longer needed
+    }
+    return this.#raw;
+  }
+
+  get body(): Uint8Array {
+    return this.raw.subarray(0, this.size - 1);
   }
 }
 
