@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { keepOutOfFtl } from "../src/runtime/jit-tiers.ts";
+import { gettersOf, keepOutOfFtl } from "../src/runtime/jit-tiers.ts";
 
 const PROBE = join(import.meta.dir, "fixtures", "jit-tiers-probe.ts");
 
@@ -88,5 +88,43 @@ describe("keepOutOfFtl", () => {
     expect(twice(21)).toBe(42);
     expect(counter.add(2) + counter.add(3)).toBe(7);
     expect(Math.max(1, 3)).toBe(3);
+  });
+});
+
+describe("gettersOf", () => {
+  test("finds getters on the object or up its prototype chain, in the order asked; skips names without one", () => {
+    class Base {
+      get inherited(): number {
+        return 1;
+      }
+    }
+    class Derived extends Base {
+      get own(): number {
+        return 2;
+      }
+      plain(): number {
+        return 3;
+      }
+    }
+    const literal = {
+      get size(): number {
+        return 4;
+      },
+      value: 5,
+    };
+    const onDerived = gettersOf(Derived.prototype, "own", "inherited", "plain", "missing");
+    expect(onDerived).toEqual([
+      Object.getOwnPropertyDescriptor(Derived.prototype, "own")?.get,
+      Object.getOwnPropertyDescriptor(Base.prototype, "inherited")?.get,
+    ] as ((...args: never[]) => unknown)[]);
+    expect(gettersOf(new Derived(), "inherited")).toEqual([
+      Object.getOwnPropertyDescriptor(Base.prototype, "inherited")?.get,
+    ] as ((...args: never[]) => unknown)[]);
+    expect(gettersOf(literal, "value", "size")).toEqual([Object.getOwnPropertyDescriptor(literal, "size")?.get] as ((
+      ...args: never[]
+    ) => unknown)[]);
+    // Marked getters still answer.
+    keepOutOfFtl(...onDerived, ...gettersOf(literal, "size"));
+    expect(new Derived().own + new Derived().inherited + literal.size).toBe(7);
   });
 });

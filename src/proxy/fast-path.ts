@@ -19,7 +19,7 @@ import {
   type ProxyState,
   type RequestFacts,
 } from "./proxy-state.ts";
-import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+import { gettersOf, keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** Facts of a call line that send it down the full path: another round, doubt. */
 const CALL_NEEDS_PARSE = FACT.PARAMS_ROUND | FACT.UNSURE | FACT.PARAMS_NOT_OBJECT;
@@ -117,9 +117,6 @@ export function plainAnswer(
   actions.push(later(state, call, false, outcomeLater(state, call, scanned, raw, duration, lineBytes)));
   return true;
 }
-// Once per call: straight-line code around allocations and runtime calls (DFG runs it about as fast),
-// but it inlines much, so its FTL compile is among the largest (see runtime/jit-tiers.ts).
-keepOutOfFtl(plainToolCall, plainAnswer, outcomeLater);
 
 /**
  * How the answer's event is built later, from copies of only the bytes it reads: the content of a
@@ -177,3 +174,23 @@ function later(state: ProxyState, call: PendingCall, opens: boolean, event: () =
 function parsed(bytes: Uint8Array): unknown {
   return JSON.parse(decodeUtf8(bytes));
 }
+
+/** One `build` closure of {@link later}, made at load only to mark them all (closures of one source share the mark). */
+function sampleBuild(): (...args: never[]) => unknown {
+  const action = later({} as ProxyState, { rounds: 0 } as PendingCall, true, () => {
+    throw new Error("never built");
+  });
+  return action.type === "emitLater" ? action.build : () => undefined;
+}
+
+// Once per call: straight-line code around allocations and runtime calls (DFG runs it about as fast),
+// but it inlines much, so its FTL compile is among the largest (see runtime/jit-tiers.ts). The later
+// ones (the call id, the drafts' builders) were the last FTL compiles of 4 000 sequential calls.
+keepOutOfFtl(
+  plainToolCall,
+  plainAnswer,
+  outcomeLater,
+  later,
+  sampleBuild(),
+  ...gettersOf(PlainCall.prototype, "callId"),
+);

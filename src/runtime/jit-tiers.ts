@@ -21,7 +21,12 @@ import { noFTL } from "bun:jsc";
  * parts, the scans' and the scrub's helpers; 45 FTL compiles -> 12 small ones): JIT thread CPU
  * 230-270 -> 110-130 ms, the proxy's CPU per call in a 20 000-call burst 27.5-33.5 -> 21.5-24.5 µs
  * (same runs), and the steady state (calls 100 000 to 200 000) 19-24 against 17-26 µs: within
- * this machine's noise.
+ * this machine's noise. The last wave took what FTL still compiled in long sequential runs (the key
+ * matcher of the scrub, the intake's and the lanes' methods, the hub's and dispatcher's getters and
+ * pokes, the drafts' builders, `redactTextFully`): 12-13 FTL compiles of 1-7 ms each between calls
+ * 2 000 and 4 500 -> none, and the p99 of calls 2 200-4 200 went 1 446 -> 934 µs (relay 531; medians
+ * of 8 interleaved runs; calls 200-2 200, where DFG compiles are most of the JIT's work, unchanged),
+ * with the burst's CPU per call unchanged (25 and 25.5 µs, medians of 8 runs).
  *
  * The mark is on the function's shared executable: marking one closure covers every closure of
  * the same source. It does not stop FTL from compiling a marked function's body inlined into an
@@ -36,4 +41,18 @@ export function keepOutOfFtl(...functions: readonly ((...args: never[]) => unkno
       // Fail-open: the mark only saves compile work; the function behaves the same without it.
     }
   }
+}
+
+/** The getters named `names` on `target` or its prototype chain, to pass to {@link keepOutOfFtl}; missing ones are left out. */
+export function gettersOf(target: object, ...names: readonly string[]): ((...args: never[]) => unknown)[] {
+  const found: ((...args: never[]) => unknown)[] = [];
+  for (const name of names) {
+    for (let on: object | null = target; on !== null; on = Object.getPrototypeOf(on)) {
+      const get = Object.getOwnPropertyDescriptor(on, name)?.get;
+      if (get === undefined) continue;
+      found.push(get);
+      break;
+    }
+  }
+  return found;
 }

@@ -1,6 +1,7 @@
 // When the dispatcher's background steps run (the rest of a slice, a sink's next small batch): at the next macrotask, or paced by the messages the pumps handle.
 
 import type { Clock } from "./clock.ts";
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /**
  * Paced, a waiting step runs at most this long after the previous one when no message comes
@@ -37,7 +38,7 @@ export function createBackgroundTurns(paced: boolean, idle: (fn: () => void) => 
     if (steps.length > 0 && timer === undefined) timer = clock.setTimeout(runOne, PACED_FALLBACK_MS);
   }
 
-  return {
+  const turns: BackgroundTurns = {
     later(step) {
       steps.push(step);
       if (timer === undefined) timer = clock.setTimeout(runOne, PACED_FALLBACK_MS);
@@ -50,4 +51,7 @@ export function createBackgroundTurns(paced: boolean, idle: (fn: () => void) => 
       });
     },
   };
+  // Once per step or chunk: no FTL compile (see runtime/jit-tiers.ts).
+  keepOutOfFtl(runOne, turns.later, turns.poke);
+  return turns;
 }

@@ -22,7 +22,7 @@ import {
   PREPARE_SLICE_EVENTS,
   SHUTDOWN_DEADLINE_MS,
 } from "./dispatcher-contract.ts";
-import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+import { gettersOf, keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 // Re-exported so callers and tests keep importing the dispatcher's whole surface from here.
 export { SYSTEM_CLOCK, type Clock } from "./clock.ts";
@@ -192,7 +192,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     prepareFlushingNow,
     prepareFlushingSoon,
   );
-  return {
+  const dispatcher: Dispatcher<T> = {
     enqueue(item: T, bytes = 0): void {
       if (shuttingDown) return;
       try {
@@ -243,6 +243,9 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
       return shutdownPromise;
     },
   };
+  // Once per event (the hub reads `dropped` at every emit) or chunk: no FTL compile (see runtime/jit-tiers.ts).
+  keepOutOfFtl(dispatcher.enqueue, dispatcher.poke, ...gettersOf(dispatcher, "dropped", "needsTurn"));
+  return dispatcher;
 }
 
 /** When a lane that fills a batch while the intake is prepared starts its flush (see drainIntake). */

@@ -1,5 +1,7 @@
 // The dispatcher's intake: what the pumps enqueued, in order, taken by the background in slices; O(1) amortised per item, never pins what it handed on.
 
+import { gettersOf, keepOutOfFtl } from "../runtime/jit-tiers.ts";
+
 /** Items taken from the head before the array is compacted (and only once they are at least half of it). */
 const COMPACT_AFTER_TAKEN = 1024;
 
@@ -55,5 +57,14 @@ export class IntakeQueue<T> {
       each(item);
     }
     return end - start;
+  }
+
+  // Once per event and per slice: no FTL compile (see runtime/jit-tiers.ts).
+  static {
+    keepOutOfFtl(
+      IntakeQueue.prototype.push,
+      IntakeQueue.prototype.take,
+      ...gettersOf(IntakeQueue.prototype, "size", "bytes"),
+    );
   }
 }

@@ -1,5 +1,7 @@
 // The secret key-name rule (which object keys hold secrets, whatever their value). Key names only: never looks at values, never redacts.
 
+import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+
 /**
  * Secret key names, longest first so `client_secret` wins over `secret`. A key matches when its
  * normalised form (lower-case, letters and digits only) ends with one: `user_password`, `X-Api-Key`,
@@ -30,7 +32,7 @@ export type KeyMatcher = (key: string) => string | undefined;
 export function createKeyMatcher(extraKeys: readonly string[]): KeyMatcher {
   const extras = new Map(extraKeys.map((k) => [splitKeyWords(k).join(""), k] as const).filter(([n]) => n !== ""));
   const cache = new Map<string, string | undefined>();
-  return (key) => {
+  const match: KeyMatcher = (key) => {
     if (key.length > MAX_MATCHED_KEY_CHARS) return undefined;
     if (cache.has(key)) return cache.get(key);
     const words = splitKeyWords(key);
@@ -46,6 +48,9 @@ export function createKeyMatcher(extraKeys: readonly string[]): KeyMatcher {
     cache.set(key, label);
     return label;
   };
+  // Once per object key of every event: no FTL compile (see runtime/jit-tiers.ts); every matcher's at once.
+  keepOutOfFtl(match);
+  return match;
 }
 
 /** `X-Api-Key` / `sessionToken` / `HTTP_AUTH` → lower-case words, split on separators and camelCase humps. */

@@ -209,4 +209,4 @@ function redactValidPrefix(match: string, label: string, isValid: (prefix: strin
   return undefined;
 }
 // Called from the scrub walk (kept in DFG, which inlines them): no FTL compile of their own.
-keepOutOfFtl(redactText, cannotMatchShort);
+keepOutOfFtl(redactText, cannotMatchShort, redactTextFully);

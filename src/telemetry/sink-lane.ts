@@ -206,8 +206,8 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   }
 
   // Once per event or batch, every lane's closures at once: no FTL compile (see runtime/jit-tiers.ts).
-  keepOutOfFtl(pump, pumpSoon, advance);
-  return {
+  keepOutOfFtl(pump, pumpSoon, advance, full, size, nextBatch);
+  const lane: SinkLane = {
     pump,
     pumpSoon,
     full,
@@ -253,4 +253,6 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
       if (left > 0) drops.add(sink.label, "shutdown deadline", left, "not delivered before the shutdown deadline");
     },
   };
+  keepOutOfFtl(lane.push, lane.waiting);
+  return lane;
 }

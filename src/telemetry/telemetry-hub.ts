@@ -9,7 +9,7 @@ import type { BatonEvent, EventDraft } from "./event-types.ts";
 import { createEventScrubber } from "./scrub.ts";
 import { createSinks, type SinkDeps } from "./sinks/create-sinks.ts";
 import type { Sink } from "./sinks/sink.ts";
-import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+import { gettersOf, keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** One session's events: stamped with its own session id and sequence, delivered by the shared dispatcher. */
 export interface SessionEvents {
@@ -93,7 +93,7 @@ export function createTelemetryHub(options: TelemetryHubOptions): OwnedTelemetry
     consentToken: config.consentToken,
     sdkVersion: SDK_VERSION,
   };
-  return {
+  const hub: OwnedTelemetryHub = {
     openSession(observe) {
       const envelope = createEnvelope(identity, options.envelopeClock);
       if (observe !== undefined) observers.set(envelope.sessionId, observe);
@@ -127,6 +127,9 @@ export function createTelemetryHub(options: TelemetryHubOptions): OwnedTelemetry
     poke: () => dispatcher.poke(),
     shutdown: (deadlineMs) => dispatcher.shutdown(deadlineMs),
   };
+  // Once per chunk the pumps handle: no FTL compile (see runtime/jit-tiers.ts).
+  keepOutOfFtl(hub.poke, ...gettersOf(hub, "dropped", "needsTurn"));
+  return hub;
 }
 
 /** The process's hub with the configured sinks (stderr events through `deps.writeStderr`); `paced`: see TelemetryHubOptions. */

@@ -186,7 +186,15 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   };
 
   // Once per chunk or line, every session's closures at once: no FTL compile (see runtime/jit-tiers.ts).
-  keepOutOfFtl(fromClient, fromServer, carryOut, inspectClientLines, inspectServerLines, afterServerHandOver);
+  keepOutOfFtl(
+    fromClient,
+    fromServer,
+    carryOut,
+    inspectClientLines,
+    inspectServerLines,
+    afterServerHandOver,
+    afterChunk,
+  );
   const clientPump = pump(client.input, {
     afterChunk,
     onFrame: fromClient,

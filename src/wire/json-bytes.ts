@@ -110,4 +110,4 @@ export function matches(body: Uint8Array, at: number, word: readonly number[]): 
 }
 // Hot only as parts of the line scans (themselves kept in DFG, which inlines these): a compile of
 // their own in FTL is JIT work for code that hardly runs (see runtime/jit-tiers.ts).
-keepOutOfFtl(skipSpace, scanString, scalarEnd);
+keepOutOfFtl(skipSpace, scanString, scalarEnd, shortInteger);

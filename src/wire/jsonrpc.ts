@@ -180,4 +180,4 @@ export function wireResult(id: JsonRpcId, result: unknown): JsonObject {
 }
 
 // Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
-keepOutOfFtl(classifyLine, scannedMessage);
+keepOutOfFtl(classifyLine, scannedMessage, ScannedMessage.prototype.factsOf);
