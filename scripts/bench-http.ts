@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { compileC } from "./bench-c.ts";
 import { buildIfStale, HOST_BINARY } from "./build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -164,6 +165,30 @@ function chosenBinary(): string | undefined {
   return at === -1 ? undefined : process.argv[at + 1];
 }
 
+/** One column of the run: where its calls go and what they measured. */
+interface Target {
+  readonly title: string;
+  readonly url: string;
+  /** The process whose CPU a call costs: the upstream's for direct calls, the proxy's own for the others. */
+  readonly pid: number;
+  session: string;
+  readonly seq: number[];
+  readonly rates: number[];
+  readonly cpu: number[];
+  readonly streams: { eventsPerS: number; mibPerS: number }[];
+}
+
+const target = (title: string, url: string, pid: number): Target => ({
+  title,
+  url,
+  pid,
+  session: "",
+  seq: [],
+  rates: [],
+  cpu: [],
+  streams: [],
+});
+
 async function main(): Promise<void> {
   const binary = chosenBinary() ?? HOST_BINARY;
   if (binary === HOST_BINARY) await buildIfStale();
@@ -195,73 +220,83 @@ async function main(): Promise<void> {
     "stderr",
     (l) => /serving MCP on (\S+)/.exec(l)?.[1],
   );
-  const targets = { direct, bare: bare.found, serve: serve.found } as const;
+  // The floor: what the extra hop alone costs here (a C byte relay, no HTTP), when a C compiler is there.
+  const cRelay = await compileC(dir, "bench-tcp-relay.c", "C TCP relay (floor)");
+  const floor =
+    cRelay.path === undefined
+      ? undefined
+      : await start([cRelay.path, upstream.found], {}, "stdout", (l) =>
+          l.startsWith("{") ? `http://127.0.0.1:${(JSON.parse(l) as { port: number }).port}/mcp` : undefined,
+        );
+  // Bun's own sockets with nothing on top: what its HTTP server and client (the bare proxy) add to that.
+  const bunTcp = await start(
+    [process.execPath, join(ROOT, "scripts", "bench-http-tcp.ts"), upstream.found],
+    {},
+    "stdout",
+    (l) => (l.startsWith("{") ? `http://127.0.0.1:${(JSON.parse(l) as { port: number }).port}/mcp` : undefined),
+  );
+  const started = [upstream, ...(floor === undefined ? [] : [floor]), bunTcp, bare, serve];
   // The CPU measured per target: the upstream's for direct calls, the proxy's own for the others.
-  const pids = { direct: upstream.proc.pid, bare: bare.proc.pid, serve: serve.proc.pid } as const;
-  type Target = keyof typeof targets;
-  const names = Object.keys(targets) as Target[];
-  const per = <T>(make: () => T) => Object.fromEntries(names.map((n) => [n, make()])) as Record<Target, T>;
+  const targets: Target[] = [
+    target("direct", direct, upstream.proc.pid),
+    ...(floor === undefined ? [] : [target("C TCP relay", floor.found, floor.proc.pid)]),
+    target("Bun TCP relay", bunTcp.found, bunTcp.proc.pid),
+    target("bare Bun proxy", bare.found, bare.proc.pid),
+    target("serve", serve.found, serve.proc.pid),
+  ];
   const loadAtStart = loadavg();
   try {
-    const sessions = per(() => "");
-    for (const n of names) sessions[n] = await openSession(targets[n]);
-    for (const n of names) await sequential(targets[n], sessions[n], 0); // warm-up
+    for (const t of targets) t.session = await openSession(t.url);
+    for (const t of targets) await sequential(t.url, t.session, 0); // warm-up
     // The concurrent path warmed up too: Bun's JIT compiles for the first ~20k calls (that CPU is not the steady state).
-    for (const n of names) await concurrent(targets[n], pids[n], CONCURRENT_WARMUP_SECONDS);
+    for (const t of targets) await concurrent(t.url, t.pid, CONCURRENT_WARMUP_SECONDS);
     // Interleaved rounds: the machine's noise falls on every target alike.
-    const seq = per((): number[] => []);
     for (let r = 1; r <= ROUNDS; r++)
-      for (const n of names) seq[n].push(...(await sequential(targets[n], sessions[n], r * 10_000)));
-    for (const list of Object.values(seq)) list.sort((a, b) => a - b);
-    const rates = per((): number[] => []);
-    const cpu = per((): number[] => []);
-    const streams = per((): { eventsPerS: number; mibPerS: number }[] => []);
+      for (const t of targets) t.seq.push(...(await sequential(t.url, t.session, r * 10_000)));
+    for (const t of targets) t.seq.sort((x, y) => x - y);
     for (let r = 0; r < 2; r++) {
-      for (const n of names) {
-        const run = await concurrent(targets[n], pids[n]);
-        rates[n].push(run.rate);
-        cpu[n].push(run.cpuUs);
+      for (const t of targets) {
+        const run = await concurrent(t.url, t.pid);
+        t.rates.push(run.rate);
+        t.cpu.push(run.cpuUs);
       }
-      for (const n of names) streams[n].push(await sse(targets[n], sessions[n]));
+      for (const t of targets) t.streams.push(await sse(t.url, t.session));
     }
     const best = (xs: number[]) => Math.max(...xs);
-    const rows: Record<string, Record<Target, number>> = {
-      seq_p50_us: per(() => 0),
-      seq_p99_us: per(() => 0),
-      calls_per_s_50_sessions: per(() => 0),
-      cpu_us_per_call_50_sessions: per(() => 0),
-      sse_events_per_s: per(() => 0),
-      sse_MiB_per_s: per(() => 0),
+    const measures: Record<string, (t: Target) => number> = {
+      seq_p50_us: (t) => percentile(t.seq, 50),
+      seq_p99_us: (t) => percentile(t.seq, 99),
+      calls_per_s_50_sessions: (t) => best(t.rates),
+      cpu_us_per_call_50_sessions: (t) => Math.min(...t.cpu),
+      sse_events_per_s: (t) => best(t.streams.map((x) => x.eventsPerS)),
+      sse_MiB_per_s: (t) => best(t.streams.map((x) => x.mibPerS)),
     };
-    for (const n of names) {
-      (rows.seq_p50_us as Record<Target, number>)[n] = percentile(seq[n], 50);
-      (rows.seq_p99_us as Record<Target, number>)[n] = percentile(seq[n], 99);
-      (rows.calls_per_s_50_sessions as Record<Target, number>)[n] = best(rates[n]);
-      (rows.cpu_us_per_call_50_sessions as Record<Target, number>)[n] = Math.min(...cpu[n]);
-      (rows.sse_events_per_s as Record<Target, number>)[n] = best(streams[n].map((s) => s.eventsPerS));
-      (rows.sse_MiB_per_s as Record<Target, number>)[n] = best(streams[n].map((s) => s.mibPerS));
-    }
     const fmt = (n: number) => (n >= 100 ? String(Math.round(n)) : n.toFixed(1));
     const vs = (name: string, d: number, p: number) =>
       name.startsWith("seq_")
-        ? `+${fmt(p - d)} µs`
+        ? `${p >= d ? "+" : "−"}${fmt(Math.abs(p - d))} µs`
         : name.startsWith("cpu_")
           ? `${fmt(p)} µs` // the proxy's own CPU per call (direct's column is the upstream's)
           : `${((p / d) * 100).toFixed(0)} %`;
-    process.stdout.write(
-      `metric                      direct  bare Bun proxy    serve   serve vs direct  bare vs direct\n`,
-    );
-    for (const [name, r] of Object.entries(rows)) {
-      process.stdout.write(
-        `${name.padEnd(24)} ${fmt(r.direct).padStart(9)} ${fmt(r.bare).padStart(15)} ${fmt(r.serve).padStart(8)}   ${vs(name, r.direct, r.serve).padStart(15)} ${vs(name, r.direct, r.bare).padStart(15)}\n`,
-      );
+    const [first, ...proxies] = targets as [Target, ...Target[]];
+    const head = [...targets.map((t) => t.title), ...proxies.map((t) => `${t.title} vs direct`)];
+    const width = (i: number) => Math.max((head[i] ?? "").length + 2, 10);
+    process.stdout.write(`${"metric".padEnd(28)}${head.map((h, i) => h.padStart(width(i))).join("")}\n`);
+    const rows: Record<string, Record<string, number>> = {};
+    for (const [name, measure] of Object.entries(measures)) {
+      const values = targets.map(measure);
+      rows[name] = Object.fromEntries(targets.map((t, i) => [t.title, values[i] as number]));
+      const d = measure(first);
+      const cells = [...values.map(fmt), ...proxies.map((t) => vs(name, d, measure(t)))];
+      process.stdout.write(`${name.padEnd(28)}${cells.map((c, i) => c.padStart(width(i))).join("")}\n`);
     }
+    if (cRelay.note !== undefined) process.stdout.write(`${cRelay.note}.\n`);
     const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
     process.stdout.write(`load average (1/5/15 min): ${load(loadAtStart)} at start, ${load(loadavg())} at end\n`);
     process.stdout.write(`${JSON.stringify(rows)}\n`);
   } finally {
-    for (const proc of [serve.proc, bare.proc, upstream.proc]) proc.kill("SIGTERM");
-    await Promise.all([serve.proc.exited, bare.proc.exited, upstream.proc.exited]);
+    for (const { proc } of started) proc.kill("SIGTERM");
+    await Promise.all(started.map(({ proc }) => proc.exited));
     rmSync(dir, { recursive: true, force: true });
   }
 }

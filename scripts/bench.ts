@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { compileC } from "./bench-c.ts";
 import { buildIfStale, HOST_BINARY } from "./build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -80,16 +81,6 @@ function hangingConsole(): { url: string; stop(): void } {
     fetch: () => new Promise<Response>(() => undefined),
   });
   return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
-}
-
-/** Compiles scripts/bench-relay.c with the system's `cc`; undefined (with the reason) when there is none or it fails. */
-async function compileCRelay(dir: string): Promise<{ path?: string; note?: string }> {
-  const cc = Bun.which("cc") ?? Bun.which("gcc") ?? Bun.which("clang");
-  if (cc === null) return { note: "C relay skipped: no C compiler (cc) on this machine" };
-  const out = join(dir, "relay");
-  const proc = Bun.spawn([cc, "-O2", "-o", out, join(SCRIPTS, "bench-relay.c")], { stdout: "ignore", stderr: "pipe" });
-  const [error, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-  return code === 0 ? { path: out } : { note: `C relay skipped: ${cc} failed: ${error.trim().split("\n")[0]}` };
 }
 
 /** Calls of the memory run: enough for every bounded queue to fill and churn (issue 15's target counts). */
@@ -237,7 +228,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const loadBefore = loadavg()[0] ?? 0;
   try {
     const fake = [NODE, join(SCRIPTS, "bench-fake-server.mjs")];
-    const cRelay = await compileCRelay(dir);
+    const cRelay = await compileC(dir, "bench-relay.c", "C relay");
     const remote = { BATON_API_KEY: "bench-key", BATON_CONSENT_TOKEN: "bench-consent" };
     const configs: Config[] = [
       { label: "bare server", command: fake, env: {} },
