@@ -4,9 +4,14 @@ import { basename, join } from "node:path";
 
 const SCRIPTS = import.meta.dir;
 
-/** Compiles scripts/`source` into `dir`; undefined path (with the reason) when there is no C compiler or it fails. */
-export async function compileC(dir: string, source: string, what: string): Promise<{ path?: string; note?: string }> {
-  const cc = Bun.which("cc") ?? Bun.which("gcc") ?? Bun.which("clang");
+/** Compiles scripts/`source` into `dir`; undefined path (with the reason) when `PATH` has no C compiler or it fails. */
+export async function compileC(
+  dir: string,
+  source: string,
+  what: string,
+  PATH = process.env.PATH ?? "",
+): Promise<{ path?: string; note?: string }> {
+  const cc = Bun.which("cc", { PATH }) ?? Bun.which("gcc", { PATH }) ?? Bun.which("clang", { PATH });
   if (cc === null) return { note: `${what} skipped: no C compiler (cc) on this machine` };
   const out = join(dir, basename(source, ".c"));
   const proc = Bun.spawn([cc, "-O2", "-o", out, join(SCRIPTS, source)], { stdout: "ignore", stderr: "pipe" });
