@@ -8,19 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Writes all of buf to fd; returns -1 when the reader is gone. */
-static int write_all(int fd, const char *buf, ssize_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, buf, (size_t)n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    buf += w;
-    n -= w;
-  }
-  return 0;
-}
+#include "bench-write-all.h"
 
 int main(int argc, char **argv) {
   if (argc < 2) {

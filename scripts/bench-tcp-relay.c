@@ -13,24 +13,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench-write-all.h"
+
 #define MAX_PAIRS 512
 
 /* fds[0] is the listener; then pairs: fds[1 + 2k] the client side, fds[2 + 2k] its upstream connection. */
 static struct pollfd fds[1 + 2 * MAX_PAIRS];
 static int pairs = 0;
-
-static int write_all(int fd, const char *buf, ssize_t n) {
-  while (n > 0) {
-    ssize_t w = send(fd, buf, (size_t)n, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    buf += w;
-    n -= w;
-  }
-  return 0;
-}
 
 static void no_delay(int fd) {
   int one = 1;
@@ -51,6 +40,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: tcp-relay UPSTREAM_PORT\n");
     return 2;
   }
+  signal(SIGPIPE, SIG_IGN); /* a closed peer shows as a failed write */
   struct sockaddr_in upstream = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1]))};
   inet_pton(AF_INET, "127.0.0.1", &upstream.sin_addr);
   int listener = socket(AF_INET, SOCK_STREAM, 0);
