@@ -1,4 +1,4 @@
-// `npm run bench:http`: the same MCP calls direct to a Node upstream and through the compiled `serve`, in one run: added latency, calls/s, SSE relay throughput.
+// `npm run bench:http`: the same MCP calls direct to a Node upstream, through two byte-relay floors (C, Bun sockets), the bare Bun proxy and the compiled `serve`, in one run: added latency, calls/s, SSE relay throughput.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
