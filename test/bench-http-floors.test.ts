@@ -13,7 +13,7 @@ const BIG_GET = 32 * 1024 * 1024;
 let upstream: ReturnType<typeof Bun.serve>;
 
 beforeAll(() => {
-  // Echoes the body back with a digest of it, and serves a large body on GET /big.
+  // Echoes the body back (its length and path in headers), and serves a large body on GET /big.
   upstream = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
