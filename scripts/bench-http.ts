@@ -22,8 +22,14 @@ const HEADERS = {
   "mcp-protocol-version": "2025-11-25",
 };
 
+/** The port of a `{"port":N}` line (what the upstream and the floors print when ready). */
+export const portOf = (line: string): string | undefined =>
+  line.startsWith("{") ? String((JSON.parse(line) as { port: number }).port) : undefined;
+
+const mcpUrl = (port: string): string => `http://127.0.0.1:${port}/mcp`;
+
 /** Starts a process that prints {"port":N} (or the serve start line) and resolves with what `match` finds. */
-async function start(
+export async function start(
   command: string[],
   env: Record<string, string>,
   stream: "stdout" | "stderr",
@@ -193,10 +199,8 @@ async function main(): Promise<void> {
   const binary = chosenBinary() ?? HOST_BINARY;
   if (binary === HOST_BINARY) await buildIfStale();
   const dir = mkdtempSync(join(tmpdir(), "baton-bench-http-"));
-  const upstream = await start([NODE, join(ROOT, "scripts", "bench-http-server.mjs")], {}, "stdout", (l) =>
-    l.startsWith("{") ? String((JSON.parse(l) as { port: number }).port) : undefined,
-  );
-  const direct = `http://127.0.0.1:${upstream.found}/mcp`;
+  const upstream = await start([NODE, join(ROOT, "scripts", "bench-http-server.mjs")], {}, "stdout", portOf);
+  const direct = mcpUrl(upstream.found);
   const bare = await start(
     [process.execPath, join(ROOT, "scripts", "bench-http-bare.ts"), direct],
     {},
@@ -223,24 +227,20 @@ async function main(): Promise<void> {
   // The floor: what the extra hop alone costs here (a C byte relay, no HTTP), when a C compiler is there.
   const cRelay = await compileC(dir, "bench-tcp-relay.c", "C TCP relay (floor)");
   const floor =
-    cRelay.path === undefined
-      ? undefined
-      : await start([cRelay.path, upstream.found], {}, "stdout", (l) =>
-          l.startsWith("{") ? `http://127.0.0.1:${(JSON.parse(l) as { port: number }).port}/mcp` : undefined,
-        );
+    cRelay.path === undefined ? undefined : await start([cRelay.path, upstream.found], {}, "stdout", portOf);
   // Bun's own sockets with nothing on top: what its HTTP server and client (the bare proxy) add to that.
   const bunTcp = await start(
     [process.execPath, join(ROOT, "scripts", "bench-http-tcp.ts"), upstream.found],
     {},
     "stdout",
-    (l) => (l.startsWith("{") ? `http://127.0.0.1:${(JSON.parse(l) as { port: number }).port}/mcp` : undefined),
+    portOf,
   );
   const started = [upstream, ...(floor === undefined ? [] : [floor]), bunTcp, bare, serve];
   // The CPU measured per target: the upstream's for direct calls, the proxy's own for the others.
   const targets: Target[] = [
     target("direct", direct, upstream.proc.pid),
-    ...(floor === undefined ? [] : [target("C TCP relay", floor.found, floor.proc.pid)]),
-    target("Bun TCP relay", bunTcp.found, bunTcp.proc.pid),
+    ...(floor === undefined ? [] : [target("C TCP relay", mcpUrl(floor.found), floor.proc.pid)]),
+    target("Bun TCP relay", mcpUrl(bunTcp.found), bunTcp.proc.pid),
     target("bare Bun proxy", bare.found, bare.proc.pid),
     target("serve", serve.found, serve.proc.pid),
   ];

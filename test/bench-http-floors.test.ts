@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileC } from "../scripts/bench-c.ts";
+import { portOf, start } from "../scripts/bench-http.ts";
 import { ROOT } from "./support/binary.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "baton-bench-floors-"));
@@ -32,20 +33,11 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts a floor that prints {"port":N}; returns its base URL and a stop function. */
+/** Starts a floor as bench:http does; returns its base URL and a stop function. */
 async function startRelay(command: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
-  const proc = Bun.spawn(command, { stdout: "pipe", stderr: "inherit" });
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`relay exited before it was ready: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const port = (JSON.parse(text.split("\n")[0] as string) as { port: number }).port;
+  const { proc, found } = await start(command, {}, "stdout", portOf);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${found}`,
     stop: async () => {
       proc.kill("SIGTERM");
       await proc.exited;

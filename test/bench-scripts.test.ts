@@ -4,6 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { compileC } from "../scripts/bench-c.ts";
 import { renderTable, renderTargets } from "../scripts/bench.ts";
 import { binaryPath, ROOT } from "./support/binary.ts";
 
@@ -63,9 +64,9 @@ describe("every benchmark row carries the whole workload and exits 0 on EOF", ()
   test("Bun relay", async () =>
     expectComplete(await drive([process.execPath, join(SCRIPTS, "bench-relay.ts"), ...FAKE])));
   test.skipIf(Bun.which("cc") === null)("C relay (needs cc)", async () => {
-    const relay = join(dir, "relay");
-    expect(Bun.spawnSync(["cc", "-O2", "-o", relay, join(SCRIPTS, "bench-relay.c")]).exitCode).toBe(0);
-    expectComplete(await drive([relay, ...FAKE]));
+    const relay = await compileC(dir, "bench-relay.c", "C relay");
+    expect(relay.note).toBeUndefined();
+    expectComplete(await drive([relay.path as string, ...FAKE]));
   });
   test("the proxy", async () =>
     expectComplete(
