@@ -5,7 +5,7 @@ import { SYSTEM_CLOCK } from "./clock.ts";
 import { createDropLog, describeBound, DROP_LOG_INTERVAL_MS } from "./drop-log.ts";
 import type { BatonEvent } from "./event-types.ts";
 import { createBackgroundTurns } from "./background-turns.ts";
-import { IntakeQueue } from "./intake-queue.ts";
+import { SizedQueue } from "./sized-queue.ts";
 import { createSinkLane } from "./sink-lane.ts";
 import {
   type Dispatcher,
@@ -51,7 +51,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   const flushIntervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
   const exportTimeoutMs = options.exportTimeoutMs ?? EXPORT_TIMEOUT_MS;
   const drops = createDropLog(options.logger, clock);
-  const intake = new IntakeQueue<T>();
+  const intake = new SizedQueue<T>();
   let intakeOverflow = 0;
   let slice: SliceWhen | undefined; // the pending slice's schedule
   const turns = createBackgroundTurns(options.paced === true, idle, clock);

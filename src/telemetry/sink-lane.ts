@@ -6,10 +6,9 @@ import type { Clock } from "./clock.ts";
 import { describeBound, type DropLog } from "./drop-log.ts";
 import type { BatonEvent } from "./event-types.ts";
 import type { Sink } from "./sinks/sink.ts";
+import { SizedQueue } from "./sized-queue.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
-/** Dead entries at the queue's head before it is compacted (and only once they are at least half of it). */
-const COMPACT_AFTER_TAKEN = 1024;
 /**
  * A flush in flight this long means the sink is not keeping up: only then does the byte bound
  * drop queued events. Why: a healthy sink is handed bursts synchronously (a whole intake at once,
@@ -20,6 +19,11 @@ export const SLOW_FLUSH_MS = 200;
 
 /** Stands in for the event a sink said it does not read (`Sink.usesEvent === false`): the lane never keeps it. */
 const NO_EVENT = undefined as unknown as BatonEvent;
+
+/** What a lane keeps of a queued event: only what its sink reads (a pair only for a sink that reads both). */
+type Kept = BatonEvent | string | readonly [BatonEvent, string];
+
+const ignore = (): void => undefined;
 
 /** What a lane needs from its dispatcher: settings, shared services and two views of the dispatcher's state. */
 export interface LaneContext {
@@ -89,44 +93,37 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   const batchBytes = Math.max(1, Math.floor(maxQueueBytes / 4));
   const keepEvents = sink.usesEvent !== false;
   const keepLines = sink.usesLine !== false;
-  // Parallel queues, each kept only if the sink reads it (no entry object per event);
-  // [head..] is live, compacted lazily so shift and drop stay O(1) amortised.
-  let events: BatonEvent[] = [];
-  let lines: string[] = [];
-  /** Each queued line's length, for the byte bound (the line itself may not be kept). */
-  let sizes: number[] = [];
-  let queuedBytes = 0;
-  let length = 0;
-  let head = 0;
+  // Sized by each line's length, for the byte bound (the line itself may not be kept).
+  const queue = new SizedQueue<Kept>();
+  const keep: (event: BatonEvent, line: string) => Kept =
+    keepEvents && keepLines
+      ? (event, line) => [event, line]
+      : keepEvents
+        ? (event) => event
+        : (_, line) => (keepLines ? line : "");
+  const write: (kept: Kept) => void =
+    keepEvents && keepLines
+      ? (kept) => sink.write(...(kept as readonly [BatonEvent, string]))
+      : keepEvents
+        ? (kept) => sink.write(kept as BatonEvent, "")
+        : (kept) => sink.write(NO_EVENT, kept as string);
   let overflow = 0;
   let current: InFlight | undefined;
   let flightStartedAt = 0;
   let running: Promise<void> | undefined;
   let abandoned = false;
   let soon = false; // a pumpSoon is pending
-  const size = (): number => length - head;
-  const full = (): boolean => size() >= batchSize || queuedBytes >= batchBytes;
+  const size = (): number => queue.size;
+  const full = (): boolean => queue.size >= batchSize || queue.bytes >= batchBytes;
   /** Events from the head that make the next batch: at most `batchSize`, and about `batchBytes` (one at least). */
   const nextBatch = (): number => {
-    const most = Math.min(batchSize, size());
+    const most = Math.min(batchSize, queue.size);
     let bytes = 0;
     for (let i = 0; i < most; i++) {
-      bytes += sizes[head + i] as number;
+      bytes += queue.bytesAt(i);
       if (bytes >= batchBytes) return i + 1;
     }
     return most;
-  };
-  /** Drops the oldest `count` queued events (they were taken into a batch, or pushed out). */
-  const advance = (count: number): void => {
-    for (let i = head; i < head + count; i++) queuedBytes -= sizes[i] as number;
-    head += count;
-    if (head >= COMPACT_AFTER_TAKEN && head * 2 >= length) {
-      if (keepEvents) events = events.slice(head);
-      if (keepLines) lines = lines.slice(head);
-      sizes = sizes.slice(head);
-      length -= head;
-      head = 0;
-    }
   };
 
   /** Counts what the sink lost by itself (background uploads, its own bounds) as this lane's drops. */
@@ -140,13 +137,9 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
 
   function pump(): void {
     if (running !== undefined || size() === 0 || abandoned) return;
-    const count = nextBatch();
-    const batchEvents = keepEvents ? events.slice(head, head + count) : undefined;
-    const batchLines = keepLines ? lines.slice(head, head + count) : undefined;
-    // The batch holds them now; the queue's slots must not pin them until a compaction, long after the flush.
-    if (keepEvents) events.fill(NO_EVENT, head, head + count);
-    if (keepLines) lines.fill("", head, head + count);
-    advance(count);
+    // The batch holds them now; the queue keeps no reference to them.
+    const batch: Kept[] = [];
+    const count = queue.take(nextBatch(), (kept) => void batch.push(kept));
     const flight: InFlight = { size: count, settled: false, timer: undefined };
     current = flight;
     flightStartedAt = clock.now();
@@ -161,7 +154,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
       exportTimeoutMs,
     );
     const attempt = async (): Promise<void> => {
-      for (let i = 0; i < count; i++) sink.write(batchEvents?.[i] ?? NO_EVENT, batchLines?.[i] ?? "");
+      for (const kept of batch) write(kept);
       await sink.flush();
     };
     running = attempt().then(
@@ -206,7 +199,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
   }
 
   // Once per event or batch, every lane's closures at once: no FTL compile (see runtime/jit-tiers.ts).
-  keepOutOfFtl(pump, pumpSoon, advance, full, size, nextBatch);
+  keepOutOfFtl(pump, pumpSoon, full, size, nextBatch, keep, write);
   const lane: SinkLane = {
     pump,
     pumpSoon,
@@ -215,18 +208,11 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     size,
     waiting: (): boolean => running === undefined && size() > 0,
     push(event: BatonEvent, line: string): void {
-      if (keepEvents) events.push(event);
-      if (keepLines) lines.push(line);
-      sizes.push(line.length);
-      queuedBytes += line.length;
-      length++;
+      queue.push(keep(event, line), line.length);
       const behind =
-        queuedBytes > maxQueueBytes && current !== undefined && clock.now() - flightStartedAt >= SLOW_FLUSH_MS;
-      while (size() > maxQueue || (behind && queuedBytes > maxQueueBytes && size() > 1)) {
-        // The dropped slot is released at once (a compaction may be far off); its object or line must not stay pinned.
-        if (keepEvents) events[head] = NO_EVENT;
-        if (keepLines) lines[head] = "";
-        advance(1);
+        queue.bytes > maxQueueBytes && current !== undefined && clock.now() - flightStartedAt >= SLOW_FLUSH_MS;
+      while (queue.size > maxQueue || (behind && queue.bytes > maxQueueBytes && queue.size > 1)) {
+        queue.take(1, ignore); // the oldest, released at once
         overflow++;
       }
     },
@@ -244,12 +230,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
         current.settled = true;
         clock.clearTimeout(current.timer);
       }
-      events = [];
-      lines = [];
-      sizes = [];
-      queuedBytes = 0;
-      length = 0;
-      head = 0;
+      queue.take(Infinity, ignore);
       if (left > 0) drops.add(sink.label, "shutdown deadline", left, "not delivered before the shutdown deadline");
     },
   };

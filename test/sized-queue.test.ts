@@ -1,10 +1,10 @@
-// Unit tests for src/telemetry/intake-queue.ts: order across slices and compactions, pushes during a take.
+// Unit tests for src/telemetry/sized-queue.ts: order across slices and compactions, pushes during a take.
 
 import { expect, test } from "bun:test";
-import { IntakeQueue } from "../src/telemetry/intake-queue.ts";
+import { SizedQueue } from "../src/telemetry/sized-queue.ts";
 
 test("slices come out in order across compactions; size counts what waits", () => {
-  const queue = new IntakeQueue<number>();
+  const queue = new SizedQueue<number>();
   const out: number[] = [];
   let next = 0;
   for (let round = 0; round < 50; round++) {
@@ -18,7 +18,7 @@ test("slices come out in order across compactions; size counts what waits", () =
 });
 
 test("items pushed while a slice is handed out wait for a later take", () => {
-  const queue = new IntakeQueue<string>();
+  const queue = new SizedQueue<string>();
   queue.push("a");
   queue.push("b");
   const seen: string[] = [];
@@ -33,7 +33,7 @@ test("items pushed while a slice is handed out wait for a later take", () => {
 });
 
 test("taking nothing changes nothing", () => {
-  const queue = new IntakeQueue<number>();
+  const queue = new SizedQueue<number>();
   queue.take(5, () => {
     throw new Error("nothing to take");
   });
@@ -45,7 +45,7 @@ test("taking nothing changes nothing", () => {
 });
 
 test("bytes sums the size estimates of what waits, across slices, compactions and pushes during a take", () => {
-  const queue = new IntakeQueue<number>();
+  const queue = new SizedQueue<number>();
   const sizeOf = (n: number): number => (n % 7) * 100;
   let next = 0;
   let taken = 0;
@@ -64,6 +64,8 @@ test("bytes sums the size estimates of what waits, across slices, compactions an
       }
     });
     expect(queue.bytes).toBe(waitingBytes);
+    // bytesAt reads the waiting items from the oldest, whatever the compactions did
+    expect([queue.bytesAt(0), queue.bytesAt(queue.size - 1)]).toEqual([sizeOf(taken), sizeOf(next - 1)]);
   }
   queue.take(Infinity, () => undefined);
   expect([queue.size, queue.bytes]).toEqual([0, 0]);

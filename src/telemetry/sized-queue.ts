@@ -1,4 +1,4 @@
-// The dispatcher's intake: what the pumps enqueued, in order, taken by the background in slices; O(1) amortised per item, never pins what it handed on.
+// A FIFO of items with size estimates, taken from the head in slices: the dispatcher's intake and each sink lane's queue. O(1) amortised per item, never pins what it handed on.
 
 import { gettersOf, keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
@@ -6,7 +6,7 @@ import { gettersOf, keepOutOfFtl } from "../runtime/jit-tiers.ts";
 const COMPACT_AFTER_TAKEN = 1024;
 
 /** A FIFO that hands out its oldest items in slices (`take`), keeping no reference to them afterwards. */
-export class IntakeQueue<T> {
+export class SizedQueue<T> {
   private items: (T | undefined)[] = [];
   /** Each item's size estimate, parallel to `items`. */
   private sizes: number[] = [];
@@ -21,6 +21,11 @@ export class IntakeQueue<T> {
   /** The size estimates of the items waiting, summed. */
   get bytes(): number {
     return this.waitingBytes;
+  }
+
+  /** The size estimate of the waiting item at `offset` (0: the oldest). */
+  bytesAt(offset: number): number {
+    return this.sizes[this.head + offset] as number;
   }
 
   push(item: T, bytes = 0): void {
@@ -62,9 +67,10 @@ export class IntakeQueue<T> {
   // Once per event and per slice: no FTL compile (see runtime/jit-tiers.ts).
   static {
     keepOutOfFtl(
-      IntakeQueue.prototype.push,
-      IntakeQueue.prototype.take,
-      ...gettersOf(IntakeQueue.prototype, "size", "bytes"),
+      SizedQueue.prototype.push,
+      SizedQueue.prototype.take,
+      SizedQueue.prototype.bytesAt,
+      ...gettersOf(SizedQueue.prototype, "size", "bytes"),
     );
   }
 }
