@@ -2,7 +2,8 @@
 
 import { describe, expect, test } from "bun:test";
 import type { SessionExchange } from "../src/serve/exchange.ts";
-import { fromServer, fromServerEvent, type McpRouteDeps } from "../src/serve/mcp-relay.ts";
+import { fromServer, fromServerEvent, leadingMethod, type McpRouteDeps } from "../src/serve/mcp-relay.ts";
+import { parseSseEvent, renderSseEvent } from "../src/serve/sse.ts";
 import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import { classifyLine, encodeUtf8, scannedFacts, type Classified, type JsonRpcId } from "../src/wire/jsonrpc.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
@@ -24,6 +25,10 @@ function setup() {
   const methods = new Map<JsonRpcId, string>([[1, "tools/call"]]);
   return { deps, exchange, methods, seenUnparsed, rendered: () => metrics.registry.render() };
 }
+
+/** An event as the relay's splitter hands it over. */
+const sse = (fields: { id?: string; event?: string; data: string }) =>
+  parseSseEvent(encodeUtf8(renderSseEvent(fields)));
 
 const answers = {
   ok: { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "hi" }] } },
@@ -63,20 +68,16 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
   test("an SSE event's data is scanned like a body; an event without data is not looked at", () => {
     const { deps, exchange, methods, seenUnparsed, rendered } = setup();
     const pending = new Set<JsonRpcId>([1]);
-    const event = {
-      raw: new Uint8Array(0),
-      id: "7",
-      event: "message",
-      retry: undefined,
-      data: JSON.stringify(answers.toolError),
-    };
+    const event = sse({ id: "7", event: "message", data: JSON.stringify(answers.toolError) });
     expect(fromServerEvent(deps, exchange, event, methods, pending, 0)).toBeUndefined();
-    expect(fromServerEvent(deps, exchange, { ...event, data: undefined }, methods, pending, 0)).toBeUndefined();
+    expect(
+      fromServerEvent(deps, exchange, parseSseEvent(encodeUtf8("id: 8\n\n")), methods, pending, 0),
+    ).toBeUndefined();
     expect(seenUnparsed).toEqual([true]);
     expect(rendered()).toContain('baton_tool_calls_total{outcome="tool_error"} 1');
   });
 
-  test("an SSE event naming a method (a progress notification) is parsed from its text; the exchange gets the same message", () => {
+  test("a notification the engine does not read (progress, logs), written method first, never reaches the exchange; one it reads is parsed from its text", () => {
     const { deps, methods } = setup();
     const seen: { kind: string; method?: string; bytes: string; scanned: boolean }[] = [];
     const exchange: SessionExchange = {
@@ -94,14 +95,40 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       upstreamFailed: () => undefined,
       close: () => undefined,
     };
-    const note = { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 2 } };
-    const data = JSON.stringify(note);
-    const event = { raw: new Uint8Array(0), id: "8", event: "message", retry: undefined, data };
-    expect(fromServerEvent(deps, exchange, event, methods, new Set<JsonRpcId>([1]), 0)).toBeUndefined();
-    expect(seen).toEqual([{ kind: "notification", method: "notifications/progress", bytes: data, scanned: false }]);
-    // The same message as a scan of its bytes would give: only the way it was read differs.
+    const pending = new Set<JsonRpcId>([1]);
+    const progress = { method: "notifications/progress", params: { progressToken: 1, progress: 2 }, jsonrpc: "2.0" };
+    const log = { jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "x" } };
+    const sampling = { jsonrpc: "2.0", method: "sampling/createMessage", id: 3, params: {} };
+    for (const message of [progress, log, sampling]) {
+      const event = sse({ id: "8", event: "message", data: JSON.stringify(message) });
+      expect(fromServerEvent(deps, exchange, event, methods, pending, 0)).toBeUndefined();
+    }
+    expect(seen).toEqual([]);
+    const status = {
+      jsonrpc: "2.0",
+      method: "notifications/tasks/status",
+      params: { taskId: "t1", status: "working" },
+    };
+    const data = JSON.stringify(status);
+    expect(fromServerEvent(deps, exchange, sse({ data }), methods, pending, 0)).toBeUndefined();
+    expect(seen).toEqual([{ kind: "notification", method: "notifications/tasks/status", bytes: data, scanned: false }]);
     const scanned = classifyLine(encodeUtf8(data));
-    expect(scanned.kind === "message" && scanned.message.value).toEqual(note);
+    expect(scanned.kind === "message" && scanned.message.value).toEqual(status);
+    // Not written method first (or with an escape in it): the full scan decides, as for any body.
+    seen.length = 0;
+    const spaced = '{"params": {}, "method": "notifications/progress", "jsonrpc": "2.0"}';
+    fromServerEvent(deps, exchange, sse({ data: spaced }), methods, pending, 0);
+    expect(seen.map((x) => [x.kind, x.method])).toEqual([["notification", "notifications/progress"]]);
+  });
+
+  test("leadingMethod reads only a method written first, as the SDKs write it, and never an answer's", () => {
+    expect(leadingMethod(encodeUtf8('{"method":"notifications/progress","params":{}}'))).toBe("notifications/progress");
+    expect(leadingMethod(encodeUtf8('{"jsonrpc":"2.0","method":"ping","id":1}'))).toBe("ping");
+    expect(leadingMethod(encodeUtf8('{"jsonrpc":"2.0","method":"a\\u0062"}'))).toBeUndefined();
+    expect(leadingMethod(encodeUtf8('{"jsonrpc":"2.0","id":1,"result":{"method":"x"}}'))).toBeUndefined();
+    expect(leadingMethod(encodeUtf8('{"result":{"method":"x"},"jsonrpc":"2.0","id":1}'))).toBeUndefined();
+    expect(leadingMethod(encodeUtf8('{"method":"unfinished'))).toBeUndefined();
+    expect(leadingMethod(encodeUtf8('{"method": "spaced"}'))).toBeUndefined();
   });
 
   test("an answer to no request of this POST is passed to the exchange but not counted", () => {
@@ -120,13 +147,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       upstreamFailed: () => undefined,
       close: () => undefined,
     };
-    const event = {
-      raw: new Uint8Array(0),
-      id: "7",
-      event: "message",
-      retry: undefined,
-      data: JSON.stringify(answers.ok),
-    };
+    const event = sse({ id: "7", event: "message", data: JSON.stringify(answers.ok) });
     const out = fromServerEvent(deps, rewriting, event, methods, new Set<JsonRpcId>([1]), 0);
     expect(new TextDecoder().decode(out)).toBe('event: message\nid: 7\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n');
     const throwing: SessionExchange = {

@@ -43,6 +43,40 @@ describe("SseSplitter", () => {
     expect(event.id).toBe("");
   });
 
+  test("the byte parser reads every event as the text reading of the spec does (data as text and as bytes)", () => {
+    const samples = [
+      'event: message\nid: 7\ndata: {"a":"é 漢字 🎉"}\n\n',
+      "data: one\ndata:two\ndata\n: comment\nretry: 10\nid\n\n",
+      "event:custom\nunknown: field\ndata:  lead\n\n",
+      ": only a comment\n\n",
+      "id: 5\nid: 6\n\n",
+      "data: x:y: z\n\n",
+      "data: a\r\ndata: b\r\n\r\n",
+      "data: a\rdata: b\r\r",
+      "data: tail without blank line",
+    ];
+    for (const sample of samples) {
+      const event = parseSseEvent(bytes(sample));
+      const expected = specReading(sample);
+      expect([event.id, event.event, event.retry, event.data]).toEqual(expected);
+      expect(event.dataBytes === undefined ? undefined : text(event.dataBytes)).toBe(expected[3]);
+      expect(text(event.raw)).toBe(sample);
+    }
+  });
+
+  test("a stream switching between LF and CR line ends mid-event gives the same events however it is chunked", () => {
+    const chunks = ["data: a\n", "\rdata: b\r", "\n\r\ndata: c\n", "\n: x\r", "\r"];
+    const whole = split([chunks.join("")]);
+    const byByte = split([...chunks.join("")]);
+    const chunked = split(chunks);
+    for (const run of [byByte, chunked]) {
+      // The LF of a CRLF blank line that arrives in the next chunk starts the next event's bytes: relayed all the same.
+      expect(run.events.map((e) => text(e.raw)).join("")).toBe(whole.events.map((e) => text(e.raw)).join(""));
+      expect(run.events.map((e) => [e.id, e.event, e.data])).toEqual(whole.events.map((e) => [e.id, e.event, e.data]));
+    }
+    expect(whole.events.map((e) => e.data)).toEqual(["a", "b", "c", undefined]);
+  });
+
   test("renderSseEvent round-trips through the parser", () => {
     const rendered = renderSseEvent({ id: "42", event: "message", data: '{"x":"a\\nb"}' });
     const { events } = split([rendered]);
@@ -50,7 +84,43 @@ describe("SseSplitter", () => {
   });
 });
 
+/** The HTML spec's reading of one event (id, event, retry, data), from its text: any line end, one space dropped. */
+function specReading(sample: string): (string | undefined)[] {
+  let id: string | undefined;
+  let event: string | undefined;
+  let retry: string | undefined;
+  let data: string[] | undefined;
+  for (const line of sample.split(/\r\n|\r|\n/)) {
+    if (line === "" || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "data") (data ??= []).push(value);
+    else if (field === "id") id = value;
+    else if (field === "event") event = value;
+    else if (field === "retry") retry = value;
+  }
+  return [id, event, retry, data?.join("\n")];
+}
+
 describe("relaySse", () => {
+  test("the events one upstream read completes go to the client as one chunk, byte for byte", async () => {
+    const source = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes("id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\nda"));
+        controller.enqueue(bytes("ta: c\n\n"));
+        controller.close();
+      },
+    });
+    const reader = relaySse(source, {
+      rewrite: (e) => (e.id === "2" ? bytes("id: 2\ndata: B\n\n") : undefined),
+      finished: () => undefined,
+    }).getReader();
+    expect(text((await reader.read()).value!)).toBe("id: 1\ndata: a\n\nid: 2\ndata: B\n\n");
+    expect(text((await reader.read()).value!)).toBe("id: 3\ndata: c\n\n");
+    expect((await reader.read()).done).toBe(true);
+  });
+
   test("relays each event as soon as it is complete, before the upstream ends", async () => {
     let push!: (chunk: string) => void;
     let end!: () => void;

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import {
   createProxyState,
   failPending,
+  fromServer,
   fromServerLongLine,
   sweepPending,
   type Action,
@@ -9,6 +10,7 @@ import {
 import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
 import { HOT_BOUND_MIN_LINE_BYTES } from "../src/proxy/call-events.ts";
 import { client, server } from "./support/transform-driver.ts";
+import { classifyLine, scannedFacts } from "../src/wire/jsonrpc.ts";
 
 const of = <T extends Action["type"]>(actions: Action[], type: T) =>
   actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
@@ -365,6 +367,28 @@ describe("junk and untouched traffic", () => {
       expect(actions.map((a) => a.type)).toEqual(["forward"]);
       expect(new TextDecoder().decode((actions[0] as { bytes: Uint8Array }).bytes)).toBe(line);
     }
+  });
+});
+
+describe("server notifications and requests the proxy does not read", () => {
+  test("pass without a parse (progress, logs, the server's own requests); a task's status is read", () => {
+    const state = fresh();
+    for (const text of [
+      '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}',
+      '{"method":"notifications/message","params":{"level":"info","data":"x"},"jsonrpc":"2.0"}',
+      '{"jsonrpc":"2.0","id":0,"method":"sampling/createMessage","params":{}}',
+    ]) {
+      const body = new TextEncoder().encode(text);
+      const line = classifyLine(body);
+      expect(fromServer(state, body, line, 0).map((a) => a.type)).toEqual(["forward"]);
+      expect(line.kind === "message" && scannedFacts(line.message, body)).toBeTruthy(); // its value was never read
+    }
+    const status = new TextEncoder().encode(
+      '{"jsonrpc":"2.0","method":"notifications/tasks/status","params":{"taskId":"t1","status":"working"}}',
+    );
+    const line = classifyLine(status);
+    fromServer(state, status, line, 0);
+    expect(line.kind === "message" && scannedFacts(line.message, status)).toBeUndefined(); // read for its task
   });
 });
 

@@ -38,6 +38,22 @@ export function receivedText(raw: Uint8Array, index: number | undefined): Receiv
   return { surface: () => (surface ??= parse()), wire: parse };
 }
 
+/** The one server notification the proxy reads (a task's progress); every other one passes unread. */
+const TASK_STATUS = "notifications/tasks/status";
+
+/**
+ * True for a message {@link serverMessage} may act on: an answer, or a notification it reads. The
+ * rest (progress and log notifications, the server's own requests) pass unread, whatever they hold.
+ */
+export function observesServerMessage(message: Message): boolean {
+  return message.kind === "response" || observesServerMethod(message.method);
+}
+
+/** A server request or notification with this method may matter to {@link serverMessage}. */
+export function observesServerMethod(method: string): boolean {
+  return method === TASK_STATUS;
+}
+
 /**
  * Returns the message to send instead of the line's bytes when it was rewritten; undefined to
  * forward them. `lineBytes` is the whole line's size: the events it completes bound values by it.
@@ -52,7 +68,7 @@ export function serverMessage(
 ): JsonObject | undefined {
   if (message.kind === "notification") {
     if (
-      message.method === "notifications/tasks/status" &&
+      message.method === TASK_STATUS &&
       isObject(message.value.params) &&
       typeof message.value.params.taskId === "string"
     ) {

@@ -7,7 +7,7 @@ import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
 import { clientMessage } from "./client-message.ts";
 import { plainAnswer, plainToolCall } from "./fast-path.ts";
 import type { Action, ProxyState, RequestFacts } from "./proxy-state.ts";
-import { receivedText, serverMessage } from "./server-message.ts";
+import { observesServerMessage, receivedText, serverMessage } from "./server-message.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 export { createProxyState, serverLinesPassUnchanged, MAX_PENDING_REQUESTS, PENDING_TTL_MS } from "./proxy-state.ts";
@@ -81,6 +81,11 @@ export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified,
     actions.push({ type: "forward", to: "client", bytes: raw });
   } else if (line.kind === "message") {
     if (plainAnswer(state, line.message, raw, now, actions)) {
+      actions.push({ type: "forward", to: "client", bytes: raw });
+      return actions;
+    }
+    // Most of a long stream is progress and log notifications: nothing to read in them.
+    if (!observesServerMessage(line.message)) {
       actions.push({ type: "forward", to: "client", bytes: raw });
       return actions;
     }

@@ -13,6 +13,7 @@ import type { SessionTable } from "./session-table.ts";
 import type { StreamRegistry } from "./stream-registry.ts";
 import { renderSseEvent, type SseEvent } from "./sse.ts";
 import { UpstreamUnreachable } from "./upstream-client.ts";
+import { observesServerMethod } from "../proxy/server-message.ts";
 
 export const SESSION_HEADER = "mcp-session-id";
 
@@ -90,12 +91,11 @@ function observeUpstreamAnswer(
 }
 
 /**
- * {@link fromServer} for one SSE event (undefined for one without data). An answer's data is
- * scanned from its bytes like a JSON body, so a plain tool call's answer stays on the engine's
- * unparsed fast path; anything naming a `"method"` (the progress and log notifications that make up
- * most of a long stream, or an answer whose text says "method") is parsed from the text it already
- * is: the engine reads those whole anyway, and on a 200-byte string a parse costs ~0.2 µs where
- * encoding, scanning, decoding and parsing cost ~0.9 (scripted in-process comparison).
+ * {@link fromServer} for one SSE event (undefined for one without data). A message that names its
+ * method first, as servers write requests and notifications, is read no further when the engine
+ * does not read its kind (progress and log notifications: most of a long stream), else parsed from
+ * its text (cheaper than the scan for those); anything else, an answer above all, is scanned from
+ * its bytes like a JSON body, so a plain tool call's answer stays on the engine's unparsed fast path.
  */
 export function fromServerEvent(
   deps: McpRouteDeps,
@@ -105,10 +105,40 @@ export function fromServerEvent(
   pending: Set<JsonRpcId>,
   startedAt: number,
 ): Uint8Array | undefined {
-  if (event.data === undefined) return undefined;
-  const data = encodeUtf8(event.data);
-  const line = event.data.includes('"method"') ? classifyText(event.data) : classifyLine(data);
+  const data = event.dataBytes;
+  if (data === undefined) return undefined;
+  const method = leadingMethod(data);
+  if (method !== undefined && !observesServerMethod(method)) return undefined;
+  const line = method !== undefined ? classifyText(event.data as string) : classifyLine(data);
   return fromServer(deps, exchange, data, line, methods, pending, startedAt, event);
+}
+
+/** How the TypeScript SDK (`{"method":`) and the Python SDK (`{"jsonrpc":"2.0","method":`) start a request or notification. */
+const METHOD_FIRST = [encodeUtf8('{"method":"'), encodeUtf8('{"jsonrpc":"2.0","method":"')];
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * The method of a message whose text starts with one of {@link METHOD_FIRST} (then `method` is a
+ * top-level key with a string value: a request or notification, never an answer), when it is
+ * written without escapes; undefined for any other text. Only the leading bytes are read.
+ */
+export function leadingMethod(data: Uint8Array): string | undefined {
+  for (const prefix of METHOD_FIRST) {
+    if (!startsWith(data, prefix)) continue;
+    for (let i = prefix.length; i < data.length; i++) {
+      if (data[i] === BACKSLASH) return undefined;
+      if (data[i] === QUOTE) return decodeUtf8(data.subarray(prefix.length, i));
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
+  if (data.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (data[i] !== prefix[i]) return false;
+  return true;
 }
 
 export function observeAnswer(

@@ -1,5 +1,6 @@
 // Relays an upstream SSE body to the client event by event as each arrives (ids kept), letting chosen events be rewritten.
 
+import { concatBytes } from "../wire/bytes.ts";
 import { SseSplitter, type SseEvent } from "./sse.ts";
 
 export interface RelayHooks {
@@ -44,7 +45,9 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
             }
             splitter.push(value, events);
             if (events.length === 0) continue;
-            for (const event of events) controller.enqueue(rewriteOrPass(hooks, event));
+            // One chunk for what one upstream read completed: each chunk is a write to the client.
+            if (events.length === 1) controller.enqueue(rewriteOrPass(hooks, events[0] as SseEvent));
+            else controller.enqueue(concatBytes(events.map((event) => rewriteOrPass(hooks, event))));
             events.length = 0;
             return;
           }

@@ -1,6 +1,6 @@
 // Server-Sent Events framing: splits a byte stream into events (keeping each event's raw bytes) and renders new ones. Pure.
 
-import { decodeUtf8 } from "../wire/jsonrpc.ts";
+import { decodeUtf8, encodeUtf8 } from "../wire/jsonrpc.ts";
 import { concatBytes } from "../wire/bytes.ts";
 
 /** One SSE event as it arrived. `raw` includes its terminating blank line; forward it when nothing changes. */
@@ -10,11 +10,15 @@ export interface SseEvent {
   readonly event: string | undefined;
   /** The data lines joined with "\n"; undefined when the event had no data field (comments, id-only, retry). */
   readonly data: string | undefined;
+  /** {@link SseEvent.data} as UTF-8 (for a single data line, a view into `raw`: no copy, no decode). */
+  readonly dataBytes: Uint8Array | undefined;
   readonly retry: string | undefined;
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
+const COLON = 0x3a;
+const SPACE = 0x20;
 
 /**
  * Splits SSE bytes into events at blank lines (LF, CRLF or CR line ends, per the HTML spec).
@@ -28,6 +32,8 @@ export class SseSplitter {
 
   /** Appends each event completed by `chunk` to `out`. */
   push(chunk: Uint8Array, out: SseEvent[]): void {
+    // Servers end lines with LF alone: then the native search finds them (a byte loop otherwise).
+    if (!this.lastWasCr && chunk.indexOf(CR) === -1) return this.pushLf(chunk, out);
     let start = 0;
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i];
@@ -47,16 +53,34 @@ export class SseSplitter {
           this.lastWasCr = false;
           i += 1;
         }
-        this.parts.push(chunk.subarray(start, end));
-        out.push(parseSseEvent(concatBytes(this.parts)));
-        this.parts = [];
-        start = end;
+        start = this.complete(chunk, start, end, out);
         continue;
       }
       this.atLineStart = false;
       this.lastWasCr = false;
     }
     if (start < chunk.length) this.parts.push(chunk.subarray(start));
+  }
+
+  /** {@link SseSplitter.push} for a chunk without CR: a line end right after another (or at an event's start) ends the event. */
+  private pushLf(chunk: Uint8Array, out: SseEvent[]): void {
+    let start = 0;
+    let from = 0; // just after the previous line end (or the chunk's start)
+    for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, from)) {
+      if (lf === from && this.atLineStart) start = this.complete(chunk, start, lf + 1, out);
+      this.atLineStart = true;
+      from = lf + 1;
+    }
+    if (from < chunk.length) this.atLineStart = false;
+    if (start < chunk.length) this.parts.push(chunk.subarray(start));
+  }
+
+  /** The event ending at `end` (after its blank line) is complete: hands it out; returns where the next one starts. */
+  private complete(chunk: Uint8Array, start: number, end: number, out: SseEvent[]): number {
+    this.parts.push(chunk.subarray(start, end));
+    out.push(parseSseEvent(concatBytes(this.parts)));
+    this.parts = [];
+    return end;
   }
 
   /** Bytes of an unfinished event at end of stream (a client discards it; a relay forwards it as is). */
@@ -68,15 +92,100 @@ export class SseSplitter {
   }
 }
 
-/** Parses one event's raw bytes (fields per the HTML spec: one leading space after the colon is dropped). */
+/** An event's fields; its data is decoded only when read as text (a relay mostly reads the bytes). */
+class ParsedSseEvent implements SseEvent {
+  #data: string | undefined;
+  constructor(
+    readonly raw: Uint8Array,
+    readonly id: string | undefined,
+    readonly event: string | undefined,
+    readonly retry: string | undefined,
+    readonly dataBytes: Uint8Array | undefined,
+  ) {}
+  get data(): string | undefined {
+    if (this.dataBytes === undefined) return undefined;
+    this.#data ??= decodeUtf8(this.dataBytes);
+    return this.#data;
+  }
+}
+
+/** The `event` value nearly every MCP server sends, recognised without decoding it. */
+const MESSAGE = "message";
+
+/**
+ * Parses one event's raw bytes (fields per the HTML spec: one leading space after the colon is
+ * dropped). Works on the bytes, splitting at LF (the rare CR line ends take {@link parseSseText}):
+ * field names and separators are ASCII, so each field decodes as the whole text would.
+ */
 export function parseSseEvent(raw: Uint8Array): SseEvent {
+  if (raw.indexOf(CR) !== -1) return parseSseText(raw);
+  let id: string | undefined;
+  let event: string | undefined;
+  let retry: string | undefined;
+  let data: Uint8Array | undefined;
+  let dataLines: Uint8Array[] | undefined;
+  for (let start = 0; start < raw.length; ) {
+    let end = raw.indexOf(LF, start);
+    if (end === -1) end = raw.length;
+    if (end > start && raw[start] !== COLON) {
+      let colon = raw.indexOf(COLON, start);
+      if (colon === -1 || colon > end) colon = end;
+      let from = colon === end ? end : colon + 1;
+      if (from < end && raw[from] === SPACE) from++;
+      switch (fieldAt(raw, start, colon)) {
+        case "data":
+          if (data === undefined) data = raw.subarray(from, end);
+          else (dataLines ??= [data]).push(raw.subarray(from, end));
+          break;
+        case "id":
+          id = decodeUtf8(raw.subarray(from, end));
+          break;
+        case "event":
+          event = isAsciiAt(raw, from, end, MESSAGE) ? MESSAGE : decodeUtf8(raw.subarray(from, end));
+          break;
+        case "retry":
+          retry = decodeUtf8(raw.subarray(from, end));
+          break;
+      }
+    }
+    start = end + 1;
+  }
+  return new ParsedSseEvent(raw, id, event, retry, dataLines === undefined ? data : joinLines(dataLines));
+}
+
+/** The field named by `raw[start..end)`, when it is one of the four the spec knows (no view made: views cost). */
+function fieldAt(raw: Uint8Array, start: number, end: number): "data" | "id" | "event" | "retry" | undefined {
+  if (isAsciiAt(raw, start, end, "data")) return "data";
+  if (isAsciiAt(raw, start, end, "id")) return "id";
+  if (isAsciiAt(raw, start, end, "event")) return "event";
+  if (isAsciiAt(raw, start, end, "retry")) return "retry";
+  return undefined;
+}
+
+/** `raw[start..end)` is exactly the ASCII `text`. */
+function isAsciiAt(raw: Uint8Array, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let i = 0; i < text.length; i++) if (raw[start + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Data lines joined with LF, as the spec joins them. */
+function joinLines(lines: readonly Uint8Array[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const line of lines) parts.push(line, LF_BYTES);
+  parts.pop();
+  return concatBytes(parts);
+}
+const LF_BYTES = new Uint8Array([LF]);
+
+/** {@link parseSseEvent} through the decoded text: any mix of CRLF, CR and LF line ends. */
+function parseSseText(raw: Uint8Array): SseEvent {
   let id: string | undefined;
   let event: string | undefined;
   let retry: string | undefined;
   let data: string[] | undefined;
   const text = decodeUtf8(raw);
-  // Servers almost always end lines with LF alone: a plain split then, the regex only when a CR is there.
-  for (const line of text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n")) {
+  for (const line of text.split(/\r\n|\r|\n/)) {
     if (line === "" || line.startsWith(":")) continue;
     const colon = line.indexOf(":");
     const field = colon === -1 ? line : line.slice(0, colon);
@@ -87,7 +196,7 @@ export function parseSseEvent(raw: Uint8Array): SseEvent {
     else if (field === "event") event = value;
     else if (field === "retry") retry = value;
   }
-  return { raw, id, event, data: data?.join("\n"), retry };
+  return new ParsedSseEvent(raw, id, event, retry, data === undefined ? undefined : encodeUtf8(data.join("\n")));
 }
 
 /** Renders an event with the same id/event/retry and new data (one `data:` line per data line). */
