@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import type { SessionExchange } from "../src/serve/exchange.ts";
-import { fromServer, fromServerEvent, leadingMethod, type McpRouteDeps } from "../src/serve/mcp-relay.ts";
+import { fromServer, fromServerEvent, type McpRouteDeps } from "../src/serve/mcp-relay.ts";
 import { parseSseEvent, renderSseEvent } from "../src/serve/sse.ts";
 import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import { classifyLine, encodeUtf8, scannedFacts, type Classified, type JsonRpcId } from "../src/wire/jsonrpc.ts";
@@ -77,7 +77,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
     expect(rendered()).toContain('baton_tool_calls_total{outcome="tool_error"} 1');
   });
 
-  test("a notification the engine does not read (progress, logs), written method first, never reaches the exchange; one it reads is parsed from its text", () => {
+  test("a notification or request the engine does not read (progress, logs, the server's requests) never reaches the exchange; one it reads is parsed from its text", () => {
     const { deps, methods } = setup();
     const seen: { kind: string; method?: string; bytes: string; scanned: boolean }[] = [];
     const exchange: SessionExchange = {
@@ -114,21 +114,19 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
     expect(seen).toEqual([{ kind: "notification", method: "notifications/tasks/status", bytes: data, scanned: false }]);
     const scanned = classifyLine(encodeUtf8(data));
     expect(scanned.kind === "message" && scanned.message.value).toEqual(status);
-    // Not written method first (or with an escape in it): the full scan decides, as for any body.
+    // Any key order or spacing is read; a method the cheap scan doubts (an escape in it) takes the
+    // full path, as any body; an answer whose result holds a "method" key is an answer.
     seen.length = 0;
-    const spaced = '{"params": {}, "method": "notifications/progress", "jsonrpc": "2.0"}';
+    const spaced = '{"params": {"method": "x"}, "method": "notifications/progress", "jsonrpc": "2.0"}';
     fromServerEvent(deps, exchange, sse({ data: spaced }), methods, pending, 0);
+    expect(seen).toEqual([]);
+    const escaped = '{"jsonrpc":"2.0","method":"notifications\\/progress","params":{}}';
+    fromServerEvent(deps, exchange, sse({ data: escaped }), methods, pending, 0);
     expect(seen.map((x) => [x.kind, x.method])).toEqual([["notification", "notifications/progress"]]);
-  });
-
-  test("leadingMethod reads only a method written first, as the SDKs write it, and never an answer's", () => {
-    expect(leadingMethod(encodeUtf8('{"method":"notifications/progress","params":{}}'))).toBe("notifications/progress");
-    expect(leadingMethod(encodeUtf8('{"jsonrpc":"2.0","method":"ping","id":1}'))).toBe("ping");
-    expect(leadingMethod(encodeUtf8('{"jsonrpc":"2.0","method":"a\\u0062"}'))).toBeUndefined();
-    expect(leadingMethod(encodeUtf8('{"jsonrpc":"2.0","id":1,"result":{"method":"x"}}'))).toBeUndefined();
-    expect(leadingMethod(encodeUtf8('{"result":{"method":"x"},"jsonrpc":"2.0","id":1}'))).toBeUndefined();
-    expect(leadingMethod(encodeUtf8('{"method":"unfinished'))).toBeUndefined();
-    expect(leadingMethod(encodeUtf8('{"method": "spaced"}'))).toBeUndefined();
+    seen.length = 0;
+    const answer = '{"jsonrpc":"2.0","id":1,"result":{"method":"x","content":[]}}';
+    fromServerEvent(deps, exchange, sse({ data: answer }), methods, pending, 0);
+    expect(seen.map((x) => [x.kind, x.scanned])).toEqual([["response", true]]);
   });
 
   test("an answer to no request of this POST is passed to the exchange but not counted", () => {

@@ -14,6 +14,7 @@ import type { StreamRegistry } from "./stream-registry.ts";
 import { renderSseEvent, type SseEvent } from "./sse.ts";
 import { UpstreamUnreachable } from "./upstream-client.ts";
 import { observesServerMethod } from "../proxy/server-message.ts";
+import { scanMethod } from "../wire/line-scan.ts";
 
 export const SESSION_HEADER = "mcp-session-id";
 
@@ -91,10 +92,10 @@ function observeUpstreamAnswer(
 }
 
 /**
- * {@link fromServer} for one SSE event (undefined for one without data). A message that names its
- * method first, as servers write requests and notifications, is read no further when the engine
- * does not read its kind (progress and log notifications: most of a long stream), else parsed from
- * its text (cheaper than the scan for those); anything else, an answer above all, is scanned from
+ * {@link fromServer} for one SSE event (undefined for one without data). A request or notification
+ * (a top-level `method` the cheap scan reads) is looked at no further when the engine does not read
+ * its kind (progress and log notifications: most of a long stream), else parsed from its text
+ * (cheaper than the validating scan for those); anything else, an answer above all, is scanned from
  * its bytes like a JSON body, so a plain tool call's answer stays on the engine's unparsed fast path.
  */
 export function fromServerEvent(
@@ -107,38 +108,10 @@ export function fromServerEvent(
 ): Uint8Array | undefined {
   const data = event.dataBytes;
   if (data === undefined) return undefined;
-  const method = leadingMethod(data);
+  const method = scanMethod(data);
   if (method !== undefined && !observesServerMethod(method)) return undefined;
   const line = method !== undefined ? classifyText(event.data as string) : classifyLine(data);
   return fromServer(deps, exchange, data, line, methods, pending, startedAt, event);
-}
-
-/** How the TypeScript SDK (`{"method":`) and the Python SDK (`{"jsonrpc":"2.0","method":`) start a request or notification. */
-const METHOD_FIRST = [encodeUtf8('{"method":"'), encodeUtf8('{"jsonrpc":"2.0","method":"')];
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-/**
- * The method of a message whose text starts with one of {@link METHOD_FIRST} (then `method` is a
- * top-level key with a string value: a request or notification, never an answer), when it is
- * written without escapes; undefined for any other text. Only the leading bytes are read.
- */
-export function leadingMethod(data: Uint8Array): string | undefined {
-  for (const prefix of METHOD_FIRST) {
-    if (!startsWith(data, prefix)) continue;
-    for (let i = prefix.length; i < data.length; i++) {
-      if (data[i] === BACKSLASH) return undefined;
-      if (data[i] === QUOTE) return decodeUtf8(data.subarray(prefix.length, i));
-    }
-    return undefined;
-  }
-  return undefined;
-}
-
-function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
-  if (data.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (data[i] !== prefix[i]) return false;
-  return true;
 }
 
 export function observeAnswer(
