@@ -128,8 +128,9 @@ export function parseSseEvent(raw: Uint8Array): SseEvent {
     let end = raw.indexOf(LF, start);
     if (end === -1) end = raw.length;
     if (end > start && raw[start] !== COLON) {
-      let colon = raw.indexOf(COLON, start);
-      if (colon === -1 || colon > end) colon = end;
+      // Within the line: a search past its end would read on through every colon-less line after it.
+      let colon = start;
+      while (colon < end && raw[colon] !== COLON) colon++;
       let from = colon === end ? end : colon + 1;
       if (from < end && raw[from] === SPACE) from++;
       switch (fieldAt(raw, start, colon)) {
