@@ -41,6 +41,27 @@ describe("SseParser", () => {
     expect(out).toEqual([{ event: "message", data: '{"t":"é😀"}', id: undefined }]);
   });
 
+  test("any chunking gives the same events: byte by byte, with empty chunks, a line longer than many chunks", () => {
+    const stream = `id: 1\r\ndata: ${"a".repeat(5_000)}\r\ndata: é\r\n\r\nevent: x\rdata: 2\r\r: c\ndata: 3\n\n`;
+    const whole = new SseParser().push(bytes(stream));
+    expect(whole.map((e) => [e.event, e.data.length, e.id])).toEqual([
+      ["message", 5_000 + 1 + 1, "1"],
+      ["x", 1, "1"],
+      ["message", 1, "1"],
+    ]);
+    const all = bytes(stream);
+    for (const size of [1, 7, 64, 1_000]) {
+      const parser = new SseParser();
+      const events = [];
+      for (let i = 0; i < all.length; i += size) {
+        events.push(...parser.push(all.subarray(i, i + size)));
+        events.push(...parser.push(new Uint8Array(0))); // empty reads happen; a CR before one still meets its LF
+      }
+      events.push(...parser.end());
+      expect(events).toEqual(whole);
+    }
+  });
+
   test("an id holding NUL is ignored; a field without a colon has an empty value", () => {
     const parser = new SseParser();
     expect(parser.push(bytes("id: a\0b\ndata\n\n"))).toEqual([{ event: "message", data: "", id: undefined }]);
