@@ -112,6 +112,26 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
     });
   });
 
+  test("a body streamed without a length, within the bound, reaches the upstream whole", async () => {
+    const text = initialize(7);
+    const pieces = [text.slice(0, 10), text.slice(10, 40), text.slice(40)].map((t) => new TextEncoder().encode(t));
+    const response = await fetch(proxy.url, {
+      method: "POST",
+      headers: MCP_HEADERS,
+      body: new ReadableStream({
+        pull(controller) {
+          const next = pieces.shift();
+          if (next === undefined) controller.close();
+          else controller.enqueue(next);
+        },
+      }),
+    });
+    expect(response.status).toBe(200);
+    const body = await response.text();
+    expect(body).toContain('"id":7');
+    expect(body).toContain("protocolVersion");
+  });
+
   test("Origin is checked on the MCP path only: other paths keep the upstream's own policy", async () => {
     const response = await fetch(`${proxy.origin}/echo-headers`, { headers: { origin: "https://app.example" } });
     expect(response.status).toBe(200);

@@ -1,5 +1,7 @@
 // Reads a request body with a byte limit; an oversized body is drained (bounded) so the client can still read our 413.
 
+import { concatBytes } from "../wire/bytes.ts";
+
 /** How much of an oversized body we read and discard so the client gets to read the 413 instead of a reset. */
 export const OVERSIZE_DRAIN_FACTOR = 4;
 
@@ -33,12 +35,5 @@ export async function readBoundedBody(request: Request, maxBytes: number): Promi
     if (total <= maxBytes) parts.push(value);
   }
   if (total > maxBytes) return { kind: "too_large", drained: true };
-  if (parts.length === 1) return { kind: "ok", bytes: parts[0] as Uint8Array };
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return { kind: "ok", bytes };
+  return { kind: "ok", bytes: concatBytes(parts) };
 }
