@@ -4,9 +4,18 @@ import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../src/config.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import { StreamableHttpUpstream } from "../src/remote/streamable-http.ts";
-import { bodyToLine, dataToLine, encodeHeaderValue, postHeaders, sessionHeaders } from "../src/remote/http-wire.ts";
+import {
+  bodyToLine,
+  dataToLine,
+  encodeHeaderValue,
+  postHeaders,
+  sessionHeaders,
+  type SessionFacts,
+} from "../src/remote/http-wire.ts";
 import { resolveRemoteTarget } from "../src/remote/remote-options.ts";
 import { SseParser } from "../src/remote/sse-parser.ts";
+import { ResponseReader } from "../src/remote/response-reader.ts";
+import type { UpstreamSink } from "../src/remote/upstream-types.ts";
 import { resumeDelayMs } from "../src/remote/sse-stream.ts";
 import { fetchFailure, httpFailure, UpstreamTimeout } from "../src/remote/upstream-failure.ts";
 
@@ -65,6 +74,32 @@ describe("SseParser", () => {
   test("an id holding NUL is ignored; a field without a colon has an empty value", () => {
     const parser = new SseParser();
     expect(parser.push(bytes("id: a\0b\ndata\n\n"))).toEqual([{ event: "message", data: "", id: undefined }]);
+  });
+});
+
+describe("ResponseReader", () => {
+  test("finds its answers among notifications and requests (a method key inside a result is no method); every line goes on", () => {
+    const facts = { protocolVersion: undefined as string | undefined } as SessionFacts;
+    const lines: string[] = [];
+    const reader = new ResponseReader([1, 2, 3], true, facts, {
+      line: (l: Uint8Array) => void lines.push(text(l) as string),
+    } as UpstreamSink);
+    const message = (value: unknown) => ({ event: "message", data: JSON.stringify(value), id: undefined });
+    reader.event(message({ jsonrpc: "2.0", method: "notifications/progress", params: { progress: 1 } }));
+    reader.event(message({ method: "sampling/createMessage", id: 1, params: {}, jsonrpc: "2.0" })); // the server's request, same id
+    expect(reader.unanswered()).toEqual([1, 2, 3]);
+    reader.event(message({ jsonrpc: "2.0", id: 1, result: { method: "x", protocolVersion: "2025-11-25" } }));
+    reader.event(
+      message([
+        { jsonrpc: "2.0", id: 2, result: {} },
+        { jsonrpc: "2.0", method: "n" },
+      ]),
+    );
+    reader.event({ event: "ping", data: "{}", id: undefined });
+    expect(reader.unanswered()).toEqual([3]);
+    expect(facts.protocolVersion).toBe("2025-11-25");
+    expect(lines).toHaveLength(4);
+    expect(reader.events).toBe(4);
   });
 });
 

@@ -2,6 +2,7 @@
 
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
+import { scanMethod } from "../wire/line-scan.ts";
 import { dataToLine } from "./http-wire.ts";
 import type { SessionFacts } from "./http-wire.ts";
 import type { SseEvent } from "./sse-parser.ts";
@@ -45,6 +46,8 @@ export class ResponseReader {
   }
 
   private inspect(line: Uint8Array): void {
+    // A top-level method makes it a request or notification, never an answer (progress: most of a long stream).
+    if (scanMethod(line) !== undefined) return;
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8"));
