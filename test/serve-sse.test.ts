@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseSseEvent, renderSseEvent, SseSplitter, type SseEvent } from "../src/serve/sse.ts";
 import { relaySse } from "../src/serve/sse-relay.ts";
+import { seededRandom } from "./support/seeded-random.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -102,6 +103,44 @@ function specReading(sample: string): (string | undefined)[] {
   }
   return [id, event, retry, data?.join("\n")];
 }
+
+describe("seeded streams: any events, line ends and chunking", () => {
+  const values = ["", " lead", "x:y", "é", "漢字 🎉", '{"jsonrpc":"2.0","method":"m"}', "a b c", ":"];
+  const names = ["data", "data", "data", "id", "event", "retry", "unknown", "x", ""];
+  test.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    "seed %p: raw bytes relay whole and every event reads as the spec reads it",
+    (seed) => {
+      const next = seededRandom(seed);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+      const ends = ["\n", "\n", "\n", "\r\n", "\r"];
+      let stream = "";
+      for (let e = 0; e < 40; e++) {
+        const end = pick(ends); // one line end per event: "\r" then "\n" would be one CRLF, not two ends
+        for (let f = 1 + Math.floor(next() * 4); f > 0; f--) {
+          const name = pick(names);
+          stream += name === "" ? `: comment${end}` : next() < 0.15 ? `${name}${end}` : `${name}:${pick(values)}${end}`;
+        }
+        stream += end;
+      }
+      const all = bytes(stream);
+      const splitter = new SseSplitter();
+      const events: SseEvent[] = [];
+      for (let at = 0; at < all.length; ) {
+        const size = 1 + Math.floor(next() * (next() < 0.5 ? 8 : 300));
+        splitter.push(all.subarray(at, at + size), events);
+        at += size;
+      }
+      expect(splitter.rest()).toBeUndefined();
+      expect(events.map((e) => text(e.raw)).join("")).toBe(stream);
+      expect(events).toHaveLength(40); // every field line has text: only the line after each event's fields is blank
+      for (const event of events) {
+        const reading = specReading(text(event.raw));
+        expect([event.id, event.event, event.retry, event.data]).toEqual(reading);
+        expect(event.dataBytes === undefined ? undefined : text(event.dataBytes)).toBe(reading[3]);
+      }
+    },
+  );
+});
 
 describe("relaySse", () => {
   test("the events one upstream read completes go to the client as one chunk, byte for byte", async () => {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { FIXTURES, tempDir } from "./support/proxy-process.ts";
 import { WireClient } from "./support/wire-client.ts";
+import { seededRandom } from "./support/seeded-random.ts";
 
 const CALLS = 300;
 /** The answer shapes mirror-server.ts picks from (the fixture is a script: it cannot be imported). */
@@ -23,15 +24,6 @@ const STRINGS = [
   "\u2028sep",
   "back\\slash",
 ];
-
-/** A small deterministic generator (an LCG): the same seed gives the same run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return state / 0x7fffffff;
-  };
-}
 
 /** Call lines spelled five ways: key order, spaces and `_meta`, an escaped tool name, a CRLF ending. */
 function callLine(id: string, n: number, v: number, s: string, form: number): string {
@@ -51,7 +43,7 @@ function callLine(id: string, n: number, v: number, s: string, form: number): st
 }
 
 async function run(seed: number): Promise<void> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const dir = tempDir();
   const mirrorLog = join(dir, "mirror.jsonl");
   const eventsPath = join(dir, "events.jsonl");
