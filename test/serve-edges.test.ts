@@ -37,6 +37,22 @@ const initialize = (id = 0) =>
     params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
   });
 
+/** POSTs a body streamed in these pieces, without a Content-Length (chunked). */
+function postInPieces(pieces: string[]): Promise<Response> {
+  const chunks = pieces.map((piece) => new TextEncoder().encode(piece));
+  return fetch(proxy.url, {
+    method: "POST",
+    headers: MCP_HEADERS,
+    body: new ReadableStream({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(next);
+      },
+    }),
+  });
+}
+
 /** Asserts the upstream saw no MCP request while `work` ran. */
 async function neverReachesUpstream(work: () => Promise<void>): Promise<void> {
   const before = (await fixtureStats(upstream)).mcpRequests;
@@ -91,22 +107,11 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
       });
       expect(declared.status).toBe(413);
       expect(await declared.text()).toContain(`larger than ${MAX_BODY} bytes`);
-      const chunks = [
-        new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"ping","params":{"p":"'),
-        new TextEncoder().encode("y".repeat(MAX_BODY * 2)),
-        new TextEncoder().encode('"}}'),
-      ];
-      const streamed = await fetch(proxy.url, {
-        method: "POST",
-        headers: MCP_HEADERS,
-        body: new ReadableStream({
-          pull(controller) {
-            const next = chunks.shift();
-            if (next === undefined) controller.close();
-            else controller.enqueue(next);
-          },
-        }),
-      });
+      const streamed = await postInPieces([
+        '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"p":"',
+        "y".repeat(MAX_BODY * 2),
+        '"}}',
+      ]);
       expect(streamed.status).toBe(413);
       expect(await streamed.text()).toContain("larger than");
     });
@@ -114,18 +119,7 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
 
   test("a body streamed without a length, within the bound, reaches the upstream whole", async () => {
     const text = initialize(7);
-    const pieces = [text.slice(0, 10), text.slice(10, 40), text.slice(40)].map((t) => new TextEncoder().encode(t));
-    const response = await fetch(proxy.url, {
-      method: "POST",
-      headers: MCP_HEADERS,
-      body: new ReadableStream({
-        pull(controller) {
-          const next = pieces.shift();
-          if (next === undefined) controller.close();
-          else controller.enqueue(next);
-        },
-      }),
-    });
+    const response = await postInPieces([text.slice(0, 10), text.slice(10, 40), text.slice(40)]);
     expect(response.status).toBe(200);
     const body = await response.text();
     expect(body).toContain('"id":7');
