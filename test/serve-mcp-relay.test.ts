@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import type { SessionExchange } from "../src/serve/exchange.ts";
 import { fromServer, fromServerEvent, type McpRouteDeps } from "../src/serve/mcp-relay.ts";
-import { parseSseEvent, renderSseEvent } from "../src/serve/sse.ts";
+import { parseSseEvent, renderSseEvent } from "../src/wire/sse.ts";
 import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import { classifyLine, encodeUtf8, scannedFacts, type Classified, type JsonRpcId } from "../src/wire/jsonrpc.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";

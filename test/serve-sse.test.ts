@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseSseEvent, renderSseEvent, SseSplitter, type SseEvent } from "../src/serve/sse.ts";
+import { parseSseEvent, renderSseEvent, SseSplitter, type SseEvent } from "../src/wire/sse.ts";
 import { relaySse } from "../src/serve/sse-relay.ts";
 import { seededRandom } from "./support/seeded-random.ts";
 
@@ -52,6 +52,7 @@ describe("SseSplitter", () => {
       ": only a comment\n\n",
       "id: 5\nid: 6\n\n",
       "data: x:y: z\n\n",
+      "id: 1\nid: a\0b\nretry: 20\nretry: soon\ndata: x\n\n",
       "data: a\r\ndata: b\r\n\r\n",
       "data: a\rdata: b\r\r",
       "data: tail without blank line",
@@ -85,7 +86,7 @@ describe("SseSplitter", () => {
   });
 });
 
-/** The HTML spec's reading of one event (id, event, retry, data), from its text: any line end, one space dropped. */
+/** The HTML spec's reading of one event (id, event, retry, data), from its text: any line end, one space dropped, ids with NUL and retry values other than digits ignored. */
 function specReading(sample: string): (string | undefined)[] {
   let id: string | undefined;
   let event: string | undefined;
@@ -97,15 +98,15 @@ function specReading(sample: string): (string | undefined)[] {
     const field = colon === -1 ? line : line.slice(0, colon);
     const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
     if (field === "data") (data ??= []).push(value);
-    else if (field === "id") id = value;
+    else if (field === "id" && !value.includes("\0")) id = value;
     else if (field === "event") event = value;
-    else if (field === "retry") retry = value;
+    else if (field === "retry" && /^\d+$/.test(value)) retry = value;
   }
   return [id, event, retry, data?.join("\n")];
 }
 
 describe("seeded streams: any events, line ends and chunking", () => {
-  const values = ["", " lead", "x:y", "é", "漢字 🎉", '{"jsonrpc":"2.0","method":"m"}', "a b c", ":"];
+  const values = ["", " lead", "x:y", "é", "漢字 🎉", '{"jsonrpc":"2.0","method":"m"}', "a b c", ":", "1500", "a\0b"];
   const names = ["data", "data", "data", "id", "event", "retry", "unknown", "x", ""];
   test.each([1, 2, 3, 4, 5, 6, 7, 8])(
     "seed %p: raw bytes relay whole and every event reads as the spec reads it",

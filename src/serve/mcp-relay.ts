@@ -11,7 +11,7 @@ import type { ServeConfig } from "./serve-args.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
 import type { SessionTable } from "./session-table.ts";
 import type { StreamRegistry } from "./stream-registry.ts";
-import { renderSseEvent, type SseEvent } from "./sse.ts";
+import { renderSseEvent, type SseEvent } from "../wire/sse.ts";
 import { UpstreamUnreachable } from "./upstream-client.ts";
 import { observesServerMethod } from "../proxy/server-message.ts";
 import { scanMethod } from "../wire/line-scan.ts";

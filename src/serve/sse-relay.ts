@@ -1,7 +1,7 @@
 // Relays an upstream SSE body to the client event by event as each arrives (ids kept), letting chosen events be rewritten.
 
 import { concatBytes } from "../wire/bytes.ts";
-import { SseSplitter, type SseEvent } from "./sse.ts";
+import { SseSplitter, type SseEvent } from "../wire/sse.ts";
 
 export interface RelayHooks {
   /** Replacement bytes for an event, or undefined to forward its original bytes. */

@@ -1,17 +1,19 @@
-// Server-Sent Events framing: splits a byte stream into events (keeping each event's raw bytes) and renders new ones. Pure.
+// Server-Sent Events framing: splits a byte stream into events (keeping each event's raw bytes and its fields as the spec reads them) and renders new ones. Pure; `serve` relays with it, `--url` dispatches with it.
 
-import { decodeUtf8, encodeUtf8 } from "../wire/jsonrpc.ts";
-import { concatBytes } from "../wire/bytes.ts";
+import { decodeUtf8, encodeUtf8 } from "./utf8.ts";
+import { concatBytes } from "./bytes.ts";
 
 /** One SSE event as it arrived. `raw` includes its terminating blank line; forward it when nothing changes. */
 export interface SseEvent {
   readonly raw: Uint8Array;
+  /** Its last `id` field without a NUL (the spec ignores those); undefined when none. */
   readonly id: string | undefined;
   readonly event: string | undefined;
   /** The data lines joined with "\n"; undefined when the event had no data field (comments, id-only, retry). */
   readonly data: string | undefined;
   /** {@link SseEvent.data} as UTF-8 (for a single data line, a view into `raw`: no copy, no decode). */
   readonly dataBytes: Uint8Array | undefined;
+  /** Its last `retry` field of ASCII digits only (the spec ignores others); undefined when none. */
   readonly retry: string | undefined;
 }
 
@@ -139,13 +141,13 @@ export function parseSseEvent(raw: Uint8Array): SseEvent {
           else (dataLines ??= [data]).push(raw.subarray(from, end));
           break;
         case "id":
-          id = decodeUtf8(raw.subarray(from, end));
+          id = idValue(decodeUtf8(raw.subarray(from, end))) ?? id;
           break;
         case "event":
           event = isAsciiAt(raw, from, end, MESSAGE) ? MESSAGE : decodeUtf8(raw.subarray(from, end));
           break;
         case "retry":
-          retry = decodeUtf8(raw.subarray(from, end));
+          retry = retryValue(decodeUtf8(raw.subarray(from, end))) ?? retry;
           break;
       }
     }
@@ -153,6 +155,11 @@ export function parseSseEvent(raw: Uint8Array): SseEvent {
   }
   return new ParsedSseEvent(raw, id, event, retry, dataLines === undefined ? data : joinLines(dataLines));
 }
+
+/** An `id` value the spec takes: any without NUL. */
+const idValue = (value: string): string | undefined => (value.includes("\0") ? undefined : value);
+/** A `retry` value the spec takes: ASCII digits only. */
+const retryValue = (value: string): string | undefined => (/^\d+$/.test(value) ? value : undefined);
 
 /** The field named by `raw[start..end)`, when it is one of the four the spec knows (no view made: views cost). */
 function fieldAt(raw: Uint8Array, start: number, end: number): "data" | "id" | "event" | "retry" | undefined {
@@ -193,9 +200,9 @@ function parseSseText(raw: Uint8Array): SseEvent {
     let value = colon === -1 ? "" : line.slice(colon + 1);
     if (value.startsWith(" ")) value = value.slice(1);
     if (field === "data") (data ??= []).push(value);
-    else if (field === "id") id = value;
+    else if (field === "id") id = idValue(value) ?? id;
     else if (field === "event") event = value;
-    else if (field === "retry") retry = value;
+    else if (field === "retry") retry = retryValue(value) ?? retry;
   }
   return new ParsedSseEvent(raw, id, event, retry, data === undefined ? undefined : encodeUtf8(data.join("\n")));
 }
