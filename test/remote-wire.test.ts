@@ -6,14 +6,13 @@ import { createMemoryLogger } from "./support/memory-logger.ts";
 import { StreamableHttpUpstream } from "../src/remote/streamable-http.ts";
 import {
   bodyToLine,
-  dataToLine,
   encodeHeaderValue,
   postHeaders,
   sessionHeaders,
   type SessionFacts,
 } from "../src/remote/http-wire.ts";
 import { resolveRemoteTarget } from "../src/remote/remote-options.ts";
-import { SseParser } from "../src/remote/sse-parser.ts";
+import { SseParser, type SseEvent } from "../src/remote/sse-parser.ts";
 import { ResponseReader } from "../src/remote/response-reader.ts";
 import type { UpstreamSink } from "../src/remote/upstream-types.ts";
 import { resumeDelayMs } from "../src/remote/sse-stream.ts";
@@ -21,6 +20,12 @@ import { fetchFailure, httpFailure, UpstreamTimeout } from "../src/remote/upstre
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
+/** What a dispatched event says, its data also as bytes (they must agree). */
+const said = (events: readonly SseEvent[]) =>
+  events.map((e) => {
+    expect(text(e.dataBytes)).toBe(e.data);
+    return { event: e.event, data: e.data, id: e.id };
+  });
 
 describe("SseParser", () => {
   test("events split across chunks, CRLF/CR/LF endings, comments, multi-line data, sticky ids, retry", () => {
@@ -32,7 +37,7 @@ describe("SseParser", () => {
       "data: line1\rdata: line2\r\rretry: 1500\n",
       "event: ping\ndata: x\n\n",
     ];
-    const events = chunks.flatMap((c) => parser.push(bytes(c)));
+    const events = said(chunks.flatMap((c) => parser.push(bytes(c))));
     expect(events).toEqual([
       { event: "message", data: "", id: "1" },
       { event: "message", data: '{"a":1}', id: "2" },
@@ -47,7 +52,7 @@ describe("SseParser", () => {
     const parser = new SseParser();
     const all = bytes('data: {"t":"é😀"}\n\ndata: unfinished\n');
     const out = [...parser.push(all.subarray(0, 14)), ...parser.push(all.subarray(14)), ...parser.end()];
-    expect(out).toEqual([{ event: "message", data: '{"t":"é😀"}', id: undefined }]);
+    expect(said(out)).toEqual([{ event: "message", data: '{"t":"é😀"}', id: undefined }]);
   });
 
   test("any chunking gives the same events: byte by byte, with empty chunks, a line longer than many chunks", () => {
@@ -67,13 +72,13 @@ describe("SseParser", () => {
         events.push(...parser.push(new Uint8Array(0))); // empty reads happen; a CR before one still meets its LF
       }
       events.push(...parser.end());
-      expect(events).toEqual(whole);
+      expect(said(events)).toEqual(said(whole));
     }
   });
 
   test("an id holding NUL is ignored; a field without a colon has an empty value", () => {
     const parser = new SseParser();
-    expect(parser.push(bytes("id: a\0b\ndata\n\n"))).toEqual([{ event: "message", data: "", id: undefined }]);
+    expect(said(parser.push(bytes("id: a\0b\ndata\n\n")))).toEqual([{ event: "message", data: "", id: undefined }]);
   });
 });
 
@@ -84,7 +89,13 @@ describe("ResponseReader", () => {
     const reader = new ResponseReader([1, 2, 3], true, facts, {
       line: (l: Uint8Array) => void lines.push(text(l) as string),
     } as UpstreamSink);
-    const message = (value: unknown) => ({ event: "message", data: JSON.stringify(value), id: undefined });
+    const event = (type: string, data: string): SseEvent => ({
+      event: type,
+      data,
+      dataBytes: bytes(data),
+      id: undefined,
+    });
+    const message = (value: unknown) => event("message", JSON.stringify(value));
     reader.event(message({ jsonrpc: "2.0", method: "notifications/progress", params: { progress: 1 } }));
     reader.event(message({ method: "sampling/createMessage", id: 1, params: {}, jsonrpc: "2.0" })); // the server's request, same id
     expect(reader.unanswered()).toEqual([1, 2, 3]);
@@ -95,7 +106,7 @@ describe("ResponseReader", () => {
         { jsonrpc: "2.0", method: "n" },
       ]),
     );
-    reader.event({ event: "ping", data: "{}", id: undefined });
+    reader.event(event("ping", "{}"));
     expect(reader.unanswered()).toEqual([3]);
     expect(facts.protocolVersion).toBe("2025-11-25");
     expect(lines).toHaveLength(4);
@@ -156,8 +167,8 @@ describe("bodies become single lines", () => {
       '{    "id": 1,   "result": {"s": "a\\nb"} }\n',
     );
     expect(bodyToLine(bytes("  \n"))).toBeUndefined();
-    expect(text(dataToLine('{"a":\n1}'))).toBe('{"a": 1}\n');
-    expect(dataToLine("")).toBeUndefined();
+    expect(text(bodyToLine(bytes('{"a":\r\n1}')))).toBe('{"a":  1}\n');
+    expect(text(bodyToLine(bytes('\t{"a":"é"} ')))).toBe('{"a":"é"}\n');
   });
 });
 

@@ -20,7 +20,6 @@ const BASE64_PREFIX = "=?base64?";
 const BASE64_SUFFIX = "?=";
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
-const encoder = new TextEncoder();
 
 /** What the session knows that shapes headers: the session id and the negotiated version (legacy era). */
 export interface SessionFacts {
@@ -84,9 +83,10 @@ export function encodeHeaderValue(value: string): string {
 }
 
 /**
- * One JSON body (an `application/json` response) as one stdio line: the server's bytes plus a
- * newline. Raw line breaks inside valid JSON can only be whitespace, so a pretty-printed body is
- * flattened by turning them into spaces. Empty bodies give nothing.
+ * One JSON body (an `application/json` response, or an SSE `message` event's data) as one stdio
+ * line: the server's bytes plus a newline. Raw line breaks inside valid JSON can only be
+ * whitespace, so a pretty-printed body (or multi-line data) is flattened by turning them into
+ * spaces. Empty bodies give nothing.
  */
 export function bodyToLine(body: Uint8Array): Uint8Array | undefined {
   let end = body.length;
@@ -96,16 +96,12 @@ export function bodyToLine(body: Uint8Array): Uint8Array | undefined {
   if (start === end) return undefined;
   const line = new Uint8Array(end - start + 1);
   line.set(body.subarray(start, end));
-  for (let i = 0; i < line.length - 1; i++) if (line[i] === NEWLINE || line[i] === RETURN) line[i] = 0x20;
   line[line.length - 1] = NEWLINE;
+  // The native search first: most bodies are compact, and a byte loop over a large one costs.
+  const text = line.subarray(0, line.length - 1);
+  if (text.indexOf(NEWLINE) !== -1 || text.indexOf(RETURN) !== -1)
+    for (let i = 0; i < text.length; i++) if (text[i] === NEWLINE || text[i] === RETURN) text[i] = 0x20;
   return line;
-}
-
-/** One SSE `message` event's data as one stdio line (multi-line data is flattened the same way). */
-export function dataToLine(data: string): Uint8Array | undefined {
-  const text = data.trim();
-  if (text === "") return undefined;
-  return encoder.encode(`${/[\r\n]/.test(text) ? text.replace(/[\r\n]/g, " ") : text}\n`);
 }
 
 function isSpace(byte: number): boolean {

@@ -3,7 +3,7 @@
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { scanMethod } from "../wire/line-scan.ts";
-import { dataToLine } from "./http-wire.ts";
+import { bodyToLine } from "./http-wire.ts";
 import type { SessionFacts } from "./http-wire.ts";
 import type { SseEvent } from "./sse-parser.ts";
 import type { UpstreamSink } from "./upstream-types.ts";
@@ -30,7 +30,7 @@ export class ResponseReader {
   /** An SSE event: only `message` events carry JSON-RPC (an empty priming event only moves the resume point). */
   event(event: SseEvent): void {
     if (event.event !== "message") return;
-    this.line(dataToLine(event.data));
+    this.line(bodyToLine(event.dataBytes));
   }
 
   line(line: Uint8Array | undefined): void {

@@ -6,7 +6,22 @@ import { SseSplitter, type SseEvent as ReceivedEvent } from "../wire/sse.ts";
 export interface SseEvent {
   readonly event: string;
   readonly data: string;
+  /** `data` as the server's UTF-8 bytes (a view: no decode, no copy). */
+  readonly dataBytes: Uint8Array;
   readonly id: string | undefined;
+}
+
+/** A dispatched event over the received one: its data text is decoded only when asked for. */
+class DispatchedEvent implements SseEvent {
+  constructor(
+    readonly event: string,
+    private readonly received: ReceivedEvent,
+    readonly dataBytes: Uint8Array,
+    readonly id: string | undefined,
+  ) {}
+  get data(): string {
+    return this.received.data ?? "";
+  }
 }
 
 /**
@@ -30,13 +45,10 @@ export class SseParser {
     for (const event of this.received) {
       if (event.id !== undefined) this.lastEventId = event.id;
       if (event.retry !== undefined) this.retryMs = Number(event.retry);
-      const data = event.data;
+      const data = event.dataBytes;
       if (data === undefined) continue;
-      events.push({
-        event: event.event === undefined || event.event === "" ? "message" : event.event,
-        data,
-        id: this.lastEventId,
-      });
+      const type = event.event === undefined || event.event === "" ? "message" : event.event;
+      events.push(new DispatchedEvent(type, event, data, this.lastEventId));
     }
     this.received.length = 0;
     return events;
