@@ -168,6 +168,7 @@ describe("bodies become single lines", () => {
     );
     expect(bodyToLine(bytes("  \n"))).toBeUndefined();
     expect(text(bodyToLine(bytes('{"a":\r\n1}')))).toBe('{"a":  1}\n');
+    expect(text(bodyToLine(bytes('{"a":\r1}')))).toBe('{"a": 1}\n');
     expect(text(bodyToLine(bytes('\t{"a":"é"} ')))).toBe('{"a":"é"}\n');
   });
 });
