@@ -76,6 +76,19 @@ describe("SseParser", () => {
     }
   });
 
+  test("a byte order mark at the stream's start is dropped, as UTF-8 decoding of the stream does; later ones are text", () => {
+    const parser = new SseParser();
+    const all = [
+      ...parser.push(new Uint8Array([0xef])), // the mark split across reads
+      ...parser.push(new Uint8Array([0xbb, 0xbf, ...bytes("data: a\n\n")])),
+      ...parser.push(bytes("\uFEFFdata: b\n\ndata: c\n\n")), // not at the start: part of a field name
+    ];
+    expect(said(all)).toEqual([
+      { event: "message", data: "a", id: undefined },
+      { event: "message", data: "c", id: undefined },
+    ]);
+  });
+
   test("an id holding NUL is ignored; a field without a colon has an empty value", () => {
     const parser = new SseParser();
     expect(said(parser.push(bytes("id: a\0b\ndata\n\n")))).toEqual([{ event: "message", data: "", id: undefined }]);

@@ -79,6 +79,13 @@ describe("SseSplitter", () => {
     expect(whole.events.map((e) => e.data)).toEqual(["a", "b", "c", undefined]);
   });
 
+  test("a byte order mark at the stream's start is relayed but not read as part of the first field", () => {
+    const { events } = split(["\uFEFFid: 1\ndata: a\n\n", "\uFEFFdata: b\n\n"]);
+    expect(events[0]!.raw).toEqual(bytes("\uFEFFid: 1\ndata: a\n\n")); // bytes: a TextDecoder would drop the mark
+    expect([events[0]!.id, events[0]!.data]).toEqual(["1", "a"]);
+    expect(events[1]!.data).toBeUndefined(); // later, it is text: a field named "\uFEFFdata"
+  });
+
   test("renderSseEvent round-trips through the parser", () => {
     const rendered = renderSseEvent({ id: "42", event: "message", data: '{"x":"a\\nb"}' });
     const { events } = split([rendered]);

@@ -30,6 +30,8 @@ const SPACE = 0x20;
 export class SseSplitter {
   private parts: Uint8Array[] = [];
   private atLineStart = true;
+  /** No event completed yet: the first one may start with the stream's byte order mark. */
+  private first = true;
   private lastWasCr = false;
 
   /** Appends each event completed by `chunk` to `out`. */
@@ -80,7 +82,10 @@ export class SseSplitter {
   /** The event ending at `end` (after its blank line) is complete: hands it out; returns where the next one starts. */
   private complete(chunk: Uint8Array, start: number, end: number, out: SseEvent[]): number {
     this.parts.push(chunk.subarray(start, end));
-    out.push(parseSseEvent(concatBytes(this.parts)));
+    const raw = concatBytes(this.parts);
+    // The spec decodes the stream as UTF-8, which drops a leading BOM: its fields are read past it; `raw` keeps it.
+    out.push(parseSseEvent(raw, this.first && startsWithBom(raw) ? BOM.length : 0));
+    this.first = false;
     this.parts = [];
     return end;
   }
@@ -111,22 +116,27 @@ class ParsedSseEvent implements SseEvent {
   }
 }
 
+/** UTF-8's byte order mark: a stream may start with it. */
+const BOM = [0xef, 0xbb, 0xbf];
+const startsWithBom = (raw: Uint8Array): boolean => raw[0] === BOM[0] && raw[1] === BOM[1] && raw[2] === BOM[2];
+
 /** The `event` value nearly every MCP server sends, recognised without decoding it. */
 const MESSAGE = "message";
 
 /**
  * Parses one event's raw bytes (fields per the HTML spec: one leading space after the colon is
  * dropped). Works on the bytes, splitting at LF (the rare CR line ends take {@link parseSseText}):
- * field names and separators are ASCII, so each field decodes as the whole text would.
+ * field names and separators are ASCII, so each field decodes as the whole text would. Fields are
+ * read from `fieldsFrom` on (past a stream's BOM); `raw` is kept whole.
  */
-export function parseSseEvent(raw: Uint8Array): SseEvent {
-  if (raw.indexOf(CR) !== -1) return parseSseText(raw);
+export function parseSseEvent(raw: Uint8Array, fieldsFrom = 0): SseEvent {
+  if (raw.indexOf(CR, fieldsFrom) !== -1) return parseSseText(raw, fieldsFrom);
   let id: string | undefined;
   let event: string | undefined;
   let retry: string | undefined;
   let data: Uint8Array | undefined;
   let dataLines: Uint8Array[] | undefined;
-  for (let start = 0; start < raw.length; ) {
+  for (let start = fieldsFrom; start < raw.length; ) {
     let end = raw.indexOf(LF, start);
     if (end === -1) end = raw.length;
     if (end > start && raw[start] !== COLON) {
@@ -187,12 +197,12 @@ function joinLines(lines: readonly Uint8Array[]): Uint8Array {
 const LF_BYTES = new Uint8Array([LF]);
 
 /** {@link parseSseEvent} through the decoded text: any mix of CRLF, CR and LF line ends. */
-function parseSseText(raw: Uint8Array): SseEvent {
+function parseSseText(raw: Uint8Array, fieldsFrom: number): SseEvent {
   let id: string | undefined;
   let event: string | undefined;
   let retry: string | undefined;
   let data: string[] | undefined;
-  const text = decodeUtf8(raw);
+  const text = decodeUtf8(fieldsFrom === 0 ? raw : raw.subarray(fieldsFrom));
   for (const line of text.split(/\r\n|\r|\n/)) {
     if (line === "" || line.startsWith(":")) continue;
     const colon = line.indexOf(":");
