@@ -13,7 +13,7 @@ import {
 } from "./injection.ts";
 import { stripIntentParams } from "./intent-params.ts";
 import { followedTask, resumeCall } from "./multi-round.ts";
-import { track, untrack } from "./pending.ts";
+import { track, trackUnobserved, untrack } from "./pending.ts";
 import {
   elapsedMs,
   captures,
@@ -76,7 +76,10 @@ export function clientMessage(
     );
   }
   if (isSubjectMethod(message.method)) {
-    if (!captures(state, captureGroupOf(message.method))) return "forward";
+    if (!captures(state, captureGroupOf(message.method))) {
+      trackUnobserved(state, message.id, message.method, now, actions);
+      return "forward";
+    }
     const name = subjectOf(message.method, params);
     const resumed = params === undefined ? undefined : resumeCall(state, message.method, name, params);
     if (resumed !== undefined) {
@@ -145,7 +148,10 @@ function toolCall(
     track(state, id, resumed, now, actions); // the same call, one more round: no second start
     return disposition;
   }
-  if (!captures(state, "tools")) return disposition;
+  if (!captures(state, "tools")) {
+    trackUnobserved(state, id, "tools/call", now, actions);
+    return disposition;
+  }
   const call: PendingCall = {
     toolName,
     callId: `c${state.nextCallId++}`,

@@ -98,6 +98,20 @@ export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest,
   }
 }
 
+/**
+ * A request of a group BATON_CAPTURE leaves out: no events, but still tracked, so the client gets
+ * its JSON-RPC error if the server exits before answering (never left waiting).
+ */
+export function trackUnobserved(
+  state: ProxyState,
+  id: JsonRpcId,
+  method: string,
+  now: number,
+  actions: Action[],
+): void {
+  track(state, id, { method, startedAt: now, firstPage: false, call: undefined }, now, actions);
+}
+
 /** Removes a pending request, keeping the rewritable count true. */
 export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | undefined {
   const request = state.pending.get(id);
