@@ -110,7 +110,7 @@ export function clientMessage(
   track(
     state,
     message.id,
-    { method: message.method, startedAt: now, firstPage, call: undefined, taskId },
+    { method: message.method, startedAt: now, firstPage, call: undefined, taskId, modern },
     now,
     actions,
   );

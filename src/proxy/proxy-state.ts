@@ -110,6 +110,8 @@ export interface PendingRequest {
   readonly subject?: PendingSubject;
   /** A `tasks/get` / `tasks/result` about a task a tool call turned into. */
   readonly taskId?: string;
+  /** Sent in the stateless era (its `_meta` carries the protocol version): answers the proxy builds take that shape. */
+  readonly modern?: boolean;
 }
 
 export interface ProxyState {
