@@ -353,6 +353,38 @@ describe("injected tool calls", () => {
   });
 });
 
+describe("batches the proxy changes keep every other member's numbers as written", () => {
+  const json = (message: unknown) => JSON.stringify(message);
+
+  test("client batch with an injected call: the members forwarded keep 1.0 and big integers", () => {
+    const state = fresh();
+    const rest =
+      '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"n":1.0,"big":12345678901234567890}}}';
+    const actions = client(
+      state,
+      `[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"x"}}},${rest}]`,
+    );
+    const forwarded = of(actions, "send").find((a) => a.to === "server")?.message;
+    expect(json(forwarded)).toBe(`[${rest}]`);
+  });
+
+  test("server batch with a rewritten tools/list: the other answers keep 1.0 and big integers", () => {
+    const state = fresh();
+    client(state, [
+      { jsonrpc: "2.0", id: 1, method: "tools/list" },
+      { jsonrpc: "2.0", id: 2, method: "ping" },
+    ]);
+    const other = '{"jsonrpc":"2.0","id":2,"result":{"v":1.0,"big":12345678901234567890}}';
+    const actions = server(
+      state,
+      `[{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"t","inputSchema":{"type":"object"}}]}},${other}]`,
+    );
+    const rewritten = of(actions, "send").find((a) => a.to === "client")?.message as unknown[];
+    expect(json(rewritten[1])).toBe(other);
+    expect(JSON.stringify(rewritten[0])).toContain("baton_annotate");
+  });
+});
+
 describe("junk and untouched traffic", () => {
   test.each([
     ["not JSON", "hello world"],
