@@ -353,6 +353,44 @@ describe("injected tool calls", () => {
   });
 });
 
+describe("ids beyond 2^53 in the proxy's own answers are the client's, digit for digit", () => {
+  const BIG = "12345678901234567891";
+  const request = (method: string, params?: unknown) =>
+    `{"jsonrpc":"2.0","id":${BIG},"method":"${method}"${params === undefined ? "" : `,"params":${JSON.stringify(params)}`}}`;
+  const wire = (actions: Action[]) => of(actions, "send").map((a) => JSON.stringify(a.message));
+
+  test("an injected tool's answer", () => {
+    const [answer] = wire(
+      client(fresh(), request("tools/call", { name: "baton_annotate", arguments: { intent: "x" } })),
+    );
+    expect(answer).toStartWith(`{"jsonrpc":"2.0","id":${BIG},"result":`);
+  });
+
+  test("the report tool's answer", () => {
+    const [report] = of(client(fresh(), request("tools/call", { name: "baton_session_report" })), "report");
+    expect(JSON.stringify(report?.id)).toBe(BIG);
+  });
+
+  test("tools/list answered by the proxy for a server without tools", () => {
+    const state = fresh();
+    client(state, { jsonrpc: "2.0", id: 0, method: "initialize", params: {} });
+    server(state, { jsonrpc: "2.0", id: 0, result: { capabilities: {}, serverInfo: { name: "s" } } });
+    const [answer] = wire(client(state, request("tools/list")));
+    expect(answer).toStartWith(`{"jsonrpc":"2.0","id":${BIG},"result":`);
+  });
+
+  test("the error for a request in flight when the server exits", () => {
+    const state = fresh();
+    client(state, request("tools/call", { name: "echo", arguments: {} }));
+    client(state, request("ping").replace(BIG, "7"));
+    expect(wire(failPending(state, "upstream_exit", "gone", 5)).map((m) => JSON.parse(m).id === 7 || m)).toEqual([
+      `{"jsonrpc":"2.0","id":${BIG},"error":{"code":-32603,"message":"baton-proxy: gone"}}`,
+      true,
+    ]);
+    expect(state.idTexts.size).toBe(0);
+  });
+});
+
 describe("batches the proxy changes keep every other member's numbers as written", () => {
   const json = (message: unknown) => JSON.stringify(message);
 

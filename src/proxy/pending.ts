@@ -1,7 +1,7 @@
 // Bookkeeping of requests awaiting the server: bounded by count and age, closed on exit. No I/O.
 
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
-import { wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
+import { exactId, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { failRounds, sweepRounds } from "./multi-round.ts";
 import { callError } from "./call-events.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
@@ -27,11 +27,16 @@ export function failPending(
 ): Action[] {
   const actions: Action[] = [];
   for (const [id, request] of state.pending) {
-    actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason) });
+    actions.push({
+      type: "send",
+      to: "client",
+      message: wireError(exactId(id, state.idTexts.get(id)), WIRE_ERROR.INTERNAL, reason),
+    });
     closeRequest(state, request, errorType, reason, now, actions);
   }
   failRounds(state, errorType, reason, now, actions);
   state.pending.clear();
+  state.idTexts.clear();
   state.rewritablePending = 0;
   return actions;
 }
@@ -55,12 +60,13 @@ export function failRequests(
 ): Action[] {
   const actions: Action[] = [];
   for (const id of ids) {
+    const idText = state.idTexts.get(id);
     const request = untrack(state, id);
     if (request === undefined && !answerUntracked) continue;
     actions.push({
       type: "send",
       to: "client",
-      message: wireError(id, WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }),
+      message: wireError(exactId(id, idText), WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }),
     });
     if (request?.call) actions.push(callError(state, request, errorType, reason, now));
   }
@@ -117,6 +123,7 @@ export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | unde
   const request = state.pending.get(id);
   if (request === undefined) return undefined;
   state.pending.delete(id);
+  if (state.idTexts.size > 0) state.idTexts.delete(id);
   if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending--;
   return request;
 }

@@ -1,7 +1,7 @@
 // The proxy's state and the vocabulary of its transforms: actions, event drafts, pending requests. No I/O.
 
 import type { EventDraft } from "../telemetry/event-types.ts";
-import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
+import type { JsonObject, JsonRpcId, WireId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import type { Principal } from "../identity/user-id.ts";
 import type { CaptureGroup } from "./resource-prompt-events.ts";
@@ -38,7 +38,7 @@ export type Action =
       readonly opens: boolean;
     }
   | { readonly type: "log"; readonly level: "info" | "warn"; readonly text: string }
-  | { readonly type: "report"; readonly id: JsonRpcId; readonly modern: boolean };
+  | { readonly type: "report"; readonly id: WireId; readonly modern: boolean };
 
 export interface TransformOptions {
   /** Inject and answer `baton_session_report` (only when every sink is local). */
@@ -120,6 +120,8 @@ export interface ProxyState {
   serverLabel: string | null;
   /** Client→server requests awaiting the server's answer, keyed by exact id (1 and "1" differ). */
   readonly pending: Map<JsonRpcId, PendingRequest>;
+  /** The ids of pending requests as written, for those JSON.parse changed (beyond 2^53): errors must carry them. */
+  readonly idTexts: Map<JsonRpcId, string>;
   /** The upstream declared no tools capability; the proxy added it and answers `tools/list` itself. */
   answerToolsList: boolean;
   /** Server tool names seen so far in the listing being paged through. */
@@ -158,6 +160,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
     agentRuntime: "unknown",
     serverLabel: options.serverLabel ?? null,
     pending: new Map(),
+    idTexts: new Map(),
     answerToolsList: false,
     listedNames: new Set(),
     shadowed: new Set(),

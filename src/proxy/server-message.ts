@@ -1,8 +1,8 @@
 // One server message observed: answers close their tracked requests (events out), handshakes and tool lists get the proxy's part. Pure.
 
 import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
-import type { JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { decodeUtf8, isObject, wireResult } from "../wire/jsonrpc.ts";
+import type { JsonObject, Message, WireId } from "../wire/jsonrpc.ts";
+import { decodeUtf8, exactId, isObject, wireResult } from "../wire/jsonrpc.ts";
 import { callOutcome, withServer } from "./call-events.ts";
 import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
 import { injectHandshake, injectToolList, listOnlyInjected, offeredToolNames } from "./injection.ts";
@@ -104,7 +104,8 @@ export function serverMessage(
     return undefined;
   }
   if (request.method === "tools/list") snapshotSurface(state, request, result, text, actions);
-  if (result === undefined) return toolsListFallback(state, request, message.id, message.value.error);
+  if (result === undefined)
+    return toolsListFallback(state, request, exactId(message.id, message.idText), message.value.error);
   if (request.method !== "initialize" && request.method !== "server/discover" && request.method !== "tools/list")
     return undefined;
   if (request.method !== "tools/list") noteHandshake(state.surface, text.surface());
@@ -136,7 +137,7 @@ export function serverMessage(
 function toolsListFallback(
   state: ProxyState,
   request: PendingRequest,
-  id: JsonRpcId,
+  id: WireId,
   error: unknown,
 ): JsonObject | undefined {
   if (request.method !== "tools/list" || !request.firstPage || !isObject(error)) return undefined;
