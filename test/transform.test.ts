@@ -298,6 +298,36 @@ describe("tool call events", () => {
   });
 });
 
+describe("a request no longer tracked still gets its answer when the server exits", () => {
+  test.each([false, true])(
+    "evicted by the TTL sweep (fast path: %p): answered by failPending unless the server answered it late",
+    (lazyDrafts) => {
+      const state = createProxyState({ includeReportTool: true, lazyDrafts });
+      client(state, call(1, "long-build"), 0);
+      client(state, call(2, "long-build"), 0);
+      client(state, call(3, "other"), 900);
+      sweepPending(state, 1000, 500); // 1 and 2 evicted (closed as evicted in events)
+      server(state, { jsonrpc: "2.0", id: 2, result: { content: [] } }, 1100); // 2 answered late: forwarded, nothing owed
+      const answers = sent(failPending(state, "upstream_exit", "gone", 1200));
+      expect(answers.map((m) => [m.id, m.error?.code])).toEqual([
+        [3, -32603],
+        [1, -32603],
+      ]);
+    },
+  );
+
+  test("evicted over the count cap: answered too, and a reused id is the new request's", () => {
+    const state = createProxyState({ includeReportTool: true, maxPending: 2 });
+    for (let i = 0; i < 4; i++) client(state, call(i, "t"));
+    // 0 and 1 evicted; 0 cancelled (nothing owed); 1 reused (owed once, as the new request), evicting 2
+    client(state, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 0 } });
+    client(state, call(1, "again"));
+    const answers = sent(failPending(state, "upstream_exit", "gone", 5));
+    expect(answers.map((m) => m.id).sort()).toEqual([1, 2, 3]);
+    expect(sent(failPending(state, "upstream_exit", "gone", 6))).toEqual([]);
+  });
+});
+
 describe("injected tool calls", () => {
   test.each([
     [

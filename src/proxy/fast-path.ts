@@ -111,7 +111,10 @@ export function plainAnswer(
   // The full path learns the server's name from the first answer carrying it.
   if ((scanned.flags & FACT.RESULT_META) !== 0 && state.serverLabel === null) return false;
   const request = state.pending.get(message.id);
-  if (request === undefined) return true;
+  if (request === undefined) {
+    if (state.evictedIds.size > 0) state.evictedIds.delete(message.id); // an evicted request answered late
+    return true;
+  }
   const call = request.call;
   if (call === undefined) return false;
   untrack(state, message.id);

@@ -34,6 +34,10 @@ export function failPending(
     });
     closeRequest(state, request, errorType, reason, now, actions);
   }
+  // Evicted requests were closed in events already; the client still waits for them.
+  for (const [id, idText] of state.evictedIds)
+    actions.push({ type: "send", to: "client", message: wireError(exactId(id, idText), WIRE_ERROR.INTERNAL, reason) });
+  state.evictedIds.clear();
   failRounds(state, errorType, reason, now, actions);
   state.pending.clear();
   state.idTexts.clear();
@@ -121,7 +125,10 @@ export function trackUnobserved(
 /** Removes a pending request, keeping the rewritable count true. */
 export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | undefined {
   const request = state.pending.get(id);
-  if (request === undefined) return undefined;
+  if (request === undefined) {
+    if (state.evictedIds.size > 0) state.evictedIds.delete(id); // answered late, cancelled or reused: nothing owed
+    return undefined;
+  }
   state.pending.delete(id);
   if (state.idTexts.size > 0) state.idTexts.delete(id);
   if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending--;
@@ -136,7 +143,13 @@ export function evict(
   now: number,
   actions: Action[],
 ): void {
+  const idText = state.idTexts.get(id);
   untrack(state, id);
+  state.evictedIds.set(id, idText);
+  if (state.evictedIds.size > (state.options.maxPending ?? MAX_PENDING_REQUESTS)) {
+    const oldest = state.evictedIds.keys().next().value as JsonRpcId;
+    state.evictedIds.delete(oldest);
+  }
   state.evicted++;
   closeRequest(
     state,

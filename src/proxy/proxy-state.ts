@@ -122,6 +122,11 @@ export interface ProxyState {
   readonly pending: Map<JsonRpcId, PendingRequest>;
   /** The ids of pending requests as written, for those JSON.parse changed (beyond 2^53): errors must carry them. */
   readonly idTexts: Map<JsonRpcId, string>;
+  /**
+   * Requests evicted from `pending` (too old, too many) and not answered since, with their id's text
+   * when JSON.parse changed it: a server exit still answers them. Bounded like `pending`.
+   */
+  readonly evictedIds: Map<JsonRpcId, string | undefined>;
   /** The upstream declared no tools capability; the proxy added it and answers `tools/list` itself. */
   answerToolsList: boolean;
   /** Server tool names seen so far in the listing being paged through. */
@@ -161,6 +166,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
     serverLabel: options.serverLabel ?? null,
     pending: new Map(),
     idTexts: new Map(),
+    evictedIds: new Map(),
     answerToolsList: false,
     listedNames: new Set(),
     shadowed: new Set(),
