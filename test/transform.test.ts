@@ -699,6 +699,27 @@ describe("answers too long to inspect", () => {
     expect(failPending(state, "proxy_shutdown", "bye", 20)).toEqual([]);
   });
 
+  test.each([
+    [
+      "SDK order (method first, id last)",
+      '{"method":"sampling/createMessage","params":{"messages":[{"content":{"data":"AAAA',
+      'AAAA"}}]},"jsonrpc":"2.0","id":5}',
+    ],
+    [
+      "id first",
+      '{"jsonrpc":"2.0","id":5,"method":"sampling/createMessage","params":{"messages":[{"content":{"data":"AAAA',
+      'AAAA"}}]}}',
+    ],
+  ])(
+    "a long server→client request (%s) is not an answer: the client's request of the same id stays in flight",
+    (_name, head, tail) => {
+      const state = fresh();
+      client(state, call(5, "huge")); // id spaces are independent: the server's own request 5 is another message
+      expect(fromServerLongLine(state, head, tail, 40 * 1048576, 10)).toEqual([]);
+      expect(state.pending.size).toBe(1);
+    },
+  );
+
   test("a nested id is not mistaken for the answer's id", () => {
     const state = fresh();
     client(state, call(5, "huge"));
