@@ -1,5 +1,6 @@
 // Entry point of the baton-proxy binary: the only place that reads process.env/argv, touches real stdio, or exits.
 
+import { fstatSync, statSync } from "node:fs";
 import type { FileSink } from "bun";
 import { EXIT } from "./exit-codes.ts";
 import { run } from "./run.ts";
@@ -60,6 +61,15 @@ async function main(): Promise<void> {
       return stdout.sink();
     },
     now: () => performance.now(),
+    isStdout(path) {
+      try {
+        const out = fstatSync(1);
+        const file = statSync(path);
+        return out.dev === file.dev && out.ino === file.ino;
+      } catch {
+        return false; // no such file (yet), or no stdout: not the same
+      }
+    },
     onSignal(handler) {
       for (const signal of SIGNALS) process.on(signal, handler);
       return () => {

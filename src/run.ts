@@ -21,6 +21,8 @@ export interface RunIo extends CommandContext {
   readonly stdoutSink: FileSink;
   readonly now: () => number;
   readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
+  /** True when `path` names the file our stdout writes to (e.g. /dev/stdout when stdout is a pipe). */
+  readonly isStdout: (path: string) => boolean;
 }
 
 export async function run(argv: readonly string[], io: RunIo): Promise<number> {
@@ -68,7 +70,13 @@ async function runProxy(
   const config = loaded.config;
   const target = remote?.ok === true ? remote.target : undefined;
   const logFile = config.logFile;
-  let teeBroken = false;
+  // Our stdout carries only MCP messages: a log file that is our stdout is not written at all.
+  const logToStdout = logFile !== undefined && io.isStdout(logFile);
+  if (logToStdout)
+    io.stderr(
+      `baton-proxy: warn: BATON_PROXY_LOG_FILE ${logFile} is the proxy's stdout, which carries only MCP messages; logging to stderr only\n`,
+    );
+  let teeBroken = logToStdout;
   const logger = createLogger(
     (line) => {
       io.stderr(line);

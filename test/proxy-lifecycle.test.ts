@@ -4,7 +4,9 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
+import { binaryPath } from "./support/binary.ts";
 import {
+  cleanEnv,
   eventually,
   fixture,
   fixturePid,
@@ -88,6 +90,33 @@ describe("command line", () => {
     expect(stderr).not.toContain("s3://");
     expect(stderr).not.toContain("nope.ts");
     expect(code).toBe(0);
+  });
+});
+
+describe("stdout carries only MCP messages", () => {
+  test("BATON_PROXY_LOG_FILE naming our own stdout (/dev/stdout, a pipe): the log stays on stderr, with a warning", async () => {
+    // A real pipe on both sides, as Python and Go hosts give (Bun and Node give sockets, which /dev/stdout cannot open).
+    const input = `this line is not JSON\n${JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: INIT_PARAMS })}\n`;
+    const proc = Bun.spawn(
+      ["sh", "-c", 'printf "%s" "$INPUT" | "$@" | cat', "sh", await binaryPath(), "--", ...fixture("echo")],
+      {
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        env: cleanEnv({ INPUT: input, BATON_PROXY_LOG_FILE: "/dev/stdout" }),
+      },
+    );
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    expect(code).toBe(0);
+    expect(stderr).toContain("forwarded a line that is not JSON"); // the log line that must not reach stdout
+    const lines = stdout.split("\n").filter((l) => l !== "");
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toStartWith('{"jsonrpc":"2.0"');
+    expect(stderr).toContain("BATON_PROXY_LOG_FILE");
   });
 });
 

@@ -307,6 +307,41 @@ describe("routing", () => {
   });
 });
 
+describe("the proxy's own answers and a server line going out in pieces", () => {
+  test("baton_annotate called while a 16 MiB answer is still passing through: both arrive whole, each on its own line", async () => {
+    const BYTES = 16 * MiB;
+    const c = await startWire(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });
+    await c.request(0, "initialize", INIT_PARAMS);
+    const body = Buffer.from("é".repeat(BYTES / 2), "utf8");
+    let huge: boolean | undefined;
+    c.consume = (line) => {
+      if (line.length < MiB) return false;
+      huge = isHugeAnswer(line, 1, BYTES, body);
+      return true;
+    };
+    await c.write(
+      `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "huge", arguments: { bytes: BYTES } } })}\n`,
+    );
+    await c.until(() => (c.partialBytes > 0 ? true : undefined), "the answer to start arriving");
+    c.pause(); // now it cannot finish: it is still passing through when our tool is called
+    await c.write(
+      `${JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "baton_annotate", arguments: { intent: "note" } } })}\n`,
+    );
+    c.resume();
+    await c.until(() => (huge !== undefined ? true : undefined), "the huge answer", 30_000);
+    const note = await c.until(
+      () => c.lines.map((l) => l.toString("utf8")).find((l) => l.includes('"id":2')),
+      "the annotate answer",
+    );
+    expect(huge).toBe(true);
+    expect(JSON.parse(note).result.content[0].text).toContain("Annotation recorded");
+    expect(c.lines.every((l) => l.length === 0 || (JSON.parse(l.toString("utf8")) as unknown) !== undefined)).toBe(
+      true,
+    );
+    expect(await c.close()).toBe(0);
+  });
+});
+
 describe("backpressure", () => {
   test.skipIf(process.platform !== "linux")(
     "a client that stops reading: the proxy's memory stays bounded, then all 20 × 16 MiB answers arrive complete and in order",

@@ -160,3 +160,36 @@ describe("resource and prompt events", () => {
     ]);
   });
 });
+
+describe("BATON_CAPTURE turns events off, never the answers owed to the client", () => {
+  test.each([
+    ["tools off (full path)", new Set(["resources", "prompts"]), false],
+    ["tools off (fast path)", new Set(["resources", "prompts"]), true],
+    ["resources and prompts off", new Set(["tools"]), false],
+    ["everything off", new Set<never>(), true],
+  ] as const)("%s: every request in flight gets the JSON-RPC error when the server exits", (_, capture, lazyDrafts) => {
+    const state = fresh({ capture: capture as TransformOptions["capture"], lazyDrafts });
+    client(state, req(1, "tools/call", { name: "x", arguments: {} }));
+    client(state, req(2, "resources/read", { uri: "u" }));
+    client(state, req(3, "prompts/get", { name: "p" }));
+    client(state, req(4, "resources/list"));
+    const answered = failPending(state, "upstream_exit", "gone", 10)
+      .filter((a) => a.type === "send")
+      .map((a) => (a.type === "send" ? (a.message as { id: unknown; error?: { code: number } }) : undefined));
+    expect(answered.map((m) => [m?.id, m?.error?.code])).toEqual([
+      [1, -32603],
+      [2, -32603],
+      [3, -32603],
+      [4, -32603],
+    ]);
+  });
+
+  test("a tools/call with tool events off is closed by its answer (no leftover to fail later)", () => {
+    const state = fresh({ capture: new Set(["resources"]), lazyDrafts: true });
+    client(state, req(1, "tools/call", { name: "x", arguments: {} }));
+    const actions = server(state, { jsonrpc: "2.0", id: 1, result: { content: [] } });
+    expect(drafts(actions)).toHaveLength(0);
+    expect(actions.filter((a) => a.type === "forward")).toHaveLength(1);
+    expect(state.pending.size).toBe(0);
+  });
+});

@@ -238,6 +238,44 @@ describe("raw modern wire (2026-07-28)", () => {
     expect(await p.close()).toBe(0);
   });
 
+  test("modern server without tools, SDK v2 client in auto mode (server/discover on a sibling process): tools/list on the session gets the proxy's tools, not the server's -32601", async () => {
+    const transport = new StdioClientTransport({
+      command: await binaryPath(),
+      args: ["--", ...fixture("modern-toolless")],
+      env: cleanEnv({ BATON_EVENT_SINK: "stderr:" }),
+      stderr: "pipe",
+    });
+    const client = new Client(
+      { name: "sdk-v2-auto-client", version: "2.0.0" },
+      { versionNegotiation: { mode: "auto" } },
+    );
+    await client.connect(transport);
+    try {
+      expect(client.getProtocolEra()).toBe("modern");
+      expect(client.getDiscoverResult()?.capabilities.tools).toBeDefined(); // what the probe's proxy advertised
+      const listed = await client.listTools();
+      expect(listed.tools.map((t) => t.name)).toEqual(INJECTED);
+      const ack = await client.callTool({
+        name: "baton_annotate",
+        arguments: { intent: "annotate a toolless server" },
+      });
+      expect(ack.isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("modern tools/list as a connection's first message, server without tools: answered with the proxy's tools in the modern shape; a later page's error passes", async () => {
+    const p = await startProxy(fixture("modern-toolless"), { env: { BATON_EVENT_SINK: "stderr:" } });
+    const listed = await p.request(1, "tools/list", { _meta: modernMeta("modern-raw-client") });
+    expect(listed.error).toBeUndefined();
+    expect(listed.result.tools.map((t: { name: string }) => t.name)).toEqual(INJECTED);
+    expect(listed.result).toMatchObject({ resultType: "complete", ttlMs: 0, cacheScope: "private" });
+    const paged = await p.request(2, "tools/list", { cursor: "c2", _meta: modernMeta("modern-raw-client") });
+    expect(paged.error.code).toBe(-32601); // not the start of a listing: the server's answer stands
+    expect(await p.close()).toBe(0);
+  });
+
   test("legacy server without tools: initialize gains capabilities.tools and the suffix as its only instructions; tools/list answered by the proxy", async () => {
     const p = await startProxy(fixture("toolless"), { env: { BATON_EVENT_SINK: "stderr:" } });
     const init = await p.request(0, "initialize", INIT_PARAMS);

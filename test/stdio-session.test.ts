@@ -176,6 +176,54 @@ describe("ordering", () => {
   });
 });
 
+describe("a server line going out in pieces is never cut by the proxy's own messages", () => {
+  const annotate = (id: number) => ({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "baton_annotate", arguments: { intent: "note while a big answer streams" } },
+  });
+
+  test("an injected tool's answer made while a server line streams through waits for that line's end", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    s.client.push(line(call(1, "huge")));
+    await settle();
+    serverOut.push('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa');
+    await settle();
+    s.client.push(line(annotate(2))); // a parallel call of our own tool, answered by the proxy
+    await settle();
+    serverOut.push('bbbb"}]}}\n');
+    await settle();
+    const lines = s.clientOut.lines(); // every line parses
+    expect(lines.map((m) => m.id)).toEqual([1, 2]);
+    expect(lines[0].result.content[0].text).toBe("aaaabbbb");
+    expect(lines[1].result.content[0].text).toContain("Annotation recorded");
+    s.client.end();
+    serverOut.end();
+    s.server.exit(0);
+    expect(await s.done).toBe(0);
+  });
+
+  test("the server dies in the middle of a line: the broken line is ended before the proxy's errors, each on its own line", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    s.client.push(line(call(1, "huge")) + line(call(2, "echo")));
+    await settle();
+    serverOut.push('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa');
+    await settle();
+    serverOut.end();
+    s.server.exit(3);
+    expect(await s.done).toBe(3);
+    const [broken, ...rest] = s.clientOut.text().split("\n");
+    expect(broken).toBe('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa');
+    expect(rest.filter((l) => l !== "").map((l) => [JSON.parse(l).id, JSON.parse(l).error.code])).toEqual([
+      [1, -32603],
+      [2, -32603],
+    ]);
+  });
+});
+
 describe("large answers inspected in an idle turn", () => {
   test("forwarded at once; inspected with their arrival time; before the next client line, which may reuse the id", async () => {
     let ticks = 0;

@@ -298,6 +298,36 @@ describe("tool call events", () => {
   });
 });
 
+describe("a request no longer tracked still gets its answer when the server exits", () => {
+  test.each([false, true])(
+    "evicted by the TTL sweep (fast path: %p): answered by failPending unless the server answered it late",
+    (lazyDrafts) => {
+      const state = createProxyState({ includeReportTool: true, lazyDrafts });
+      client(state, call(1, "long-build"), 0);
+      client(state, call(2, "long-build"), 0);
+      client(state, call(3, "other"), 900);
+      sweepPending(state, 1000, 500); // 1 and 2 evicted (closed as evicted in events)
+      server(state, { jsonrpc: "2.0", id: 2, result: { content: [] } }, 1100); // 2 answered late: forwarded, nothing owed
+      const answers = sent(failPending(state, "upstream_exit", "gone", 1200));
+      expect(answers.map((m) => [m.id, m.error?.code])).toEqual([
+        [3, -32603],
+        [1, -32603],
+      ]);
+    },
+  );
+
+  test("evicted over the count cap: answered too, and a reused id is the new request's", () => {
+    const state = createProxyState({ includeReportTool: true, maxPending: 2 });
+    for (let i = 0; i < 4; i++) client(state, call(i, "t"));
+    // 0 and 1 evicted; 0 cancelled (nothing owed); 1 reused (owed once, as the new request), evicting 2
+    client(state, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 0 } });
+    client(state, call(1, "again"));
+    const answers = sent(failPending(state, "upstream_exit", "gone", 5));
+    expect(answers.map((m) => m.id).sort()).toEqual([1, 2, 3]);
+    expect(sent(failPending(state, "upstream_exit", "gone", 6))).toEqual([]);
+  });
+});
+
 describe("injected tool calls", () => {
   test.each([
     [
@@ -350,6 +380,76 @@ describe("injected tool calls", () => {
     expect(sent(actions).find((m) => m.id === 1)?.result.content[0].text).toContain("recorded");
     const forwarded = of(actions, "send").find((a) => a.to === "server")?.message as unknown[];
     expect(forwarded).toEqual([call(2, "echo")]);
+  });
+});
+
+describe("ids beyond 2^53 in the proxy's own answers are the client's, digit for digit", () => {
+  const BIG = "12345678901234567891";
+  const request = (method: string, params?: unknown) =>
+    `{"jsonrpc":"2.0","id":${BIG},"method":"${method}"${params === undefined ? "" : `,"params":${JSON.stringify(params)}`}}`;
+  const wire = (actions: Action[]) => of(actions, "send").map((a) => JSON.stringify(a.message));
+
+  test("an injected tool's answer", () => {
+    const [answer] = wire(
+      client(fresh(), request("tools/call", { name: "baton_annotate", arguments: { intent: "x" } })),
+    );
+    expect(answer).toStartWith(`{"jsonrpc":"2.0","id":${BIG},"result":`);
+  });
+
+  test("the report tool's answer", () => {
+    const [report] = of(client(fresh(), request("tools/call", { name: "baton_session_report" })), "report");
+    expect(JSON.stringify(report?.id)).toBe(BIG);
+  });
+
+  test("tools/list answered by the proxy for a server without tools", () => {
+    const state = fresh();
+    client(state, { jsonrpc: "2.0", id: 0, method: "initialize", params: {} });
+    server(state, { jsonrpc: "2.0", id: 0, result: { capabilities: {}, serverInfo: { name: "s" } } });
+    const [answer] = wire(client(state, request("tools/list")));
+    expect(answer).toStartWith(`{"jsonrpc":"2.0","id":${BIG},"result":`);
+  });
+
+  test("the error for a request in flight when the server exits", () => {
+    const state = fresh();
+    client(state, request("tools/call", { name: "echo", arguments: {} }));
+    client(state, request("ping").replace(BIG, "7"));
+    expect(wire(failPending(state, "upstream_exit", "gone", 5)).map((m) => JSON.parse(m).id === 7 || m)).toEqual([
+      `{"jsonrpc":"2.0","id":${BIG},"error":{"code":-32603,"message":"baton-proxy: gone"}}`,
+      true,
+    ]);
+    expect(state.idTexts.size).toBe(0);
+  });
+});
+
+describe("batches the proxy changes keep every other member's numbers as written", () => {
+  const json = (message: unknown) => JSON.stringify(message);
+
+  test("client batch with an injected call: the members forwarded keep 1.0 and big integers", () => {
+    const state = fresh();
+    const rest =
+      '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"n":1.0,"big":12345678901234567890}}}';
+    const actions = client(
+      state,
+      `[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"x"}}},${rest}]`,
+    );
+    const forwarded = of(actions, "send").find((a) => a.to === "server")?.message;
+    expect(json(forwarded)).toBe(`[${rest}]`);
+  });
+
+  test("server batch with a rewritten tools/list: the other answers keep 1.0 and big integers", () => {
+    const state = fresh();
+    client(state, [
+      { jsonrpc: "2.0", id: 1, method: "tools/list" },
+      { jsonrpc: "2.0", id: 2, method: "ping" },
+    ]);
+    const other = '{"jsonrpc":"2.0","id":2,"result":{"v":1.0,"big":12345678901234567890}}';
+    const actions = server(
+      state,
+      `[{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"t","inputSchema":{"type":"object"}}]}},${other}]`,
+    );
+    const rewritten = of(actions, "send").find((a) => a.to === "client")?.message as unknown[];
+    expect(json(rewritten[1])).toBe(other);
+    expect(JSON.stringify(rewritten[0])).toContain("baton_annotate");
   });
 });
 
@@ -598,6 +698,27 @@ describe("answers too long to inspect", () => {
     expect(state.pending.size).toBe(0);
     expect(failPending(state, "proxy_shutdown", "bye", 20)).toEqual([]);
   });
+
+  test.each([
+    [
+      "SDK order (method first, id last)",
+      '{"method":"sampling/createMessage","params":{"messages":[{"content":{"data":"AAAA',
+      'AAAA"}}]},"jsonrpc":"2.0","id":5}',
+    ],
+    [
+      "id first",
+      '{"jsonrpc":"2.0","id":5,"method":"sampling/createMessage","params":{"messages":[{"content":{"data":"AAAA',
+      'AAAA"}}]}}',
+    ],
+  ])(
+    "a long server→client request (%s) is not an answer: the client's request of the same id stays in flight",
+    (_name, head, tail) => {
+      const state = fresh();
+      client(state, call(5, "huge")); // id spaces are independent: the server's own request 5 is another message
+      expect(fromServerLongLine(state, head, tail, 40 * 1048576, 10)).toEqual([]);
+      expect(state.pending.size).toBe(1);
+    },
+  );
 
   test("a nested id is not mistaken for the answer's id", () => {
     const state = fresh();

@@ -10,7 +10,7 @@ import type { LazyDraft, SessionEvents, TelemetryHub } from "../telemetry/teleme
 import { scrubValue } from "../telemetry/scrub.ts";
 import { hashUserId } from "../identity/user-id.ts";
 import type { LineEdges } from "../wire/framing.ts";
-import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
+import type { Classified, JsonRpcId, WireId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
 import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
@@ -134,7 +134,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   /** Contexts of calls in flight, by call id, so a call's outcome carries its request's context. */
   const callContexts = new Map<string, RequestContext>();
 
-  const answerReport = (id: JsonRpcId, modern: boolean): WireAction => {
+  const answerReport = (id: WireId, modern: boolean): WireAction => {
     telemetry.settle();
     // The transforms ask for a report only when the tool is offered, i.e. when the fold exists.
     const text = renderReport(report ?? createReportState(), {

@@ -2,7 +2,7 @@
 
 import type { ToolCallStartPayload } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { isObject, wireResult } from "../wire/jsonrpc.ts";
+import { exactId, isObject, wireResult } from "../wire/jsonrpc.ts";
 import { bound, callError, clientMeta, emit, userIdFor } from "./call-events.ts";
 import {
   answerInjectedCall,
@@ -13,7 +13,7 @@ import {
 } from "./injection.ts";
 import { stripIntentParams } from "./intent-params.ts";
 import { followedTask, resumeCall } from "./multi-round.ts";
-import { track, untrack } from "./pending.ts";
+import { track, trackUnobserved, untrack } from "./pending.ts";
 import {
   elapsedMs,
   captures,
@@ -49,19 +49,38 @@ export function clientMessage(
     return "forward";
   }
   if (message.kind === "response") return "forward"; // answers a server→client request: not ours to look at
+  const disposition = clientRequest(state, message, now, lineBytes, facts, actions);
+  // An id JSON.parse changed: the error answering it, should the server never do so, carries it as written.
+  if (message.idText !== undefined && state.pending.has(message.id)) state.idTexts.set(message.id, message.idText);
+  return disposition;
+}
+
+function clientRequest(
+  state: ProxyState,
+  message: Extract<Message, { kind: "request" }>,
+  now: number,
+  lineBytes: number,
+  facts: RequestFacts | undefined,
+  actions: Action[],
+): Disposition {
   const params = isObject(message.value.params) ? message.value.params : undefined;
   const meta = isObject(params?._meta) ? params._meta : undefined;
   const modern = meta !== undefined && MODERN_VERSION_KEY in meta;
   noteClient(state, message.method === "initialize" ? params?.clientInfo : meta?.[MODERN_CLIENT_INFO_KEY]);
 
   if (message.method === "tools/list" && state.answerToolsList) {
-    actions.push({ type: "send", to: "client", message: wireResult(message.id, listOnlyInjected(state, modern)) });
+    actions.push({
+      type: "send",
+      to: "client",
+      message: wireResult(exactId(message.id, message.idText), listOnlyInjected(state, modern)),
+    });
     return "handled";
   }
   if (message.method === "tools/call" && params !== undefined) {
     const name = params.name;
     if (typeof name === "string" && isInjected(state, name)) {
-      answerInjectedCall(state, message.id, name, params, modern, userIdFor(state, facts, actions), actions);
+      const id = exactId(message.id, message.idText);
+      answerInjectedCall(state, id, name, params, modern, userIdFor(state, facts, actions), actions);
       return "handled";
     }
     return toolCall(
@@ -76,7 +95,10 @@ export function clientMessage(
     );
   }
   if (isSubjectMethod(message.method)) {
-    if (!captures(state, captureGroupOf(message.method))) return "forward";
+    if (!captures(state, captureGroupOf(message.method))) {
+      trackUnobserved(state, message.id, message.method, now, actions);
+      return "forward";
+    }
     const name = subjectOf(message.method, params);
     const resumed = params === undefined ? undefined : resumeCall(state, message.method, name, params);
     if (resumed !== undefined) {
@@ -107,7 +129,7 @@ export function clientMessage(
   track(
     state,
     message.id,
-    { method: message.method, startedAt: now, firstPage, call: undefined, taskId },
+    { method: message.method, startedAt: now, firstPage, call: undefined, taskId, modern },
     now,
     actions,
   );
@@ -145,7 +167,10 @@ function toolCall(
     track(state, id, resumed, now, actions); // the same call, one more round: no second start
     return disposition;
   }
-  if (!captures(state, "tools")) return disposition;
+  if (!captures(state, "tools")) {
+    trackUnobserved(state, id, "tools/call", now, actions);
+    return disposition;
+  }
   const call: PendingCall = {
     toolName,
     callId: `c${state.nextCallId++}`,

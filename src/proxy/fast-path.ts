@@ -7,7 +7,7 @@ import { decodeUtf8, scannedFacts } from "../wire/jsonrpc.ts";
 import { callDraft, clientMeta, outcomeOf, userIdFor, type Outcome } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
 import { containsMarker } from "./pass-through.ts";
-import { track, untrack } from "./pending.ts";
+import { track, trackUnobserved, untrack } from "./pending.ts";
 import {
   elapsedMs,
   captures,
@@ -69,7 +69,10 @@ export function plainToolCall(
   // `_meta` (progress tokens, host keys; the client's info in the modern era) is small: read now.
   const meta = scanned.metaIsObject ? (parsed(raw.subarray(scanned.metaAt, scanned.metaEnd)) as JsonObject) : undefined;
   noteClient(state, meta?.[MODERN_CLIENT_INFO_KEY]);
-  if (!captures(state, "tools")) return true;
+  if (!captures(state, "tools")) {
+    trackUnobserved(state, message.id, "tools/call", now, actions);
+    return true;
+  }
   const call = new PlainCall(
     name,
     state.nextCallId++,
@@ -108,7 +111,10 @@ export function plainAnswer(
   // The full path learns the server's name from the first answer carrying it.
   if ((scanned.flags & FACT.RESULT_META) !== 0 && state.serverLabel === null) return false;
   const request = state.pending.get(message.id);
-  if (request === undefined) return true;
+  if (request === undefined) {
+    if (state.evictedIds.size > 0) state.evictedIds.delete(message.id); // an evicted request answered late
+    return true;
+  }
   const call = request.call;
   if (call === undefined) return false;
   untrack(state, message.id);

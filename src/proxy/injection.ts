@@ -2,7 +2,7 @@
 
 import type { AnnotationPayload } from "../telemetry/event-types.ts";
 import { META_CALL_ID } from "../telemetry/event-types.ts";
-import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
+import type { JsonObject, WireId } from "../wire/jsonrpc.ts";
 import { wireResult } from "../wire/jsonrpc.ts";
 import { isPlainObject as isObject } from "./canonical-json.ts";
 import { parseAnnotateArguments } from "./annotate.ts";
@@ -123,7 +123,7 @@ export function intentAnnotation(
 
 export function answerInjectedCall(
   state: ProxyState,
-  id: JsonRpcId,
+  id: WireId,
   name: string,
   params: JsonObject,
   modern: boolean,

@@ -15,11 +15,18 @@ const TAIL_ID = /[{,]\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*\r?$/;
 const IS_ERROR_TRUE = /"isError"\s*:\s*true/;
 
 /**
+ * A top-level `method` before the first nested value: the server's own request (or a notification),
+ * whose id is in the server's id space, not an answer to the client's request of that id.
+ */
+const HEAD_METHOD = /^\s*\{[^{[]*"method"\s*:/;
+
+/**
  * A server line too long to inspect (see MAX_LINE_BYTES) has already gone to the client. Its id
  * is read from its first or last bytes (SDKs put `id` first or last) so the request it answers
  * is closed: never answered twice, never reported as lost. The event says it was not inspected.
  */
 export function fromServerLongLine(state: ProxyState, head: string, tail: string, size: number, now: number): Action[] {
+  if (HEAD_METHOD.test(head)) return [];
   const match = HEAD_ID.exec(head) ?? TAIL_ID.exec(tail);
   if (match === null) return [];
   const id = JSON.parse(match[1] as string) as JsonRpcId;

@@ -1,7 +1,7 @@
 // Bookkeeping of requests awaiting the server: bounded by count and age, closed on exit. No I/O.
 
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
-import { wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
+import { exactId, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { failRounds, sweepRounds } from "./multi-round.ts";
 import { callError } from "./call-events.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
@@ -27,11 +27,20 @@ export function failPending(
 ): Action[] {
   const actions: Action[] = [];
   for (const [id, request] of state.pending) {
-    actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.INTERNAL, reason) });
+    actions.push({
+      type: "send",
+      to: "client",
+      message: wireError(exactId(id, state.idTexts.get(id)), WIRE_ERROR.INTERNAL, reason),
+    });
     closeRequest(state, request, errorType, reason, now, actions);
   }
+  // Evicted requests were closed in events already; the client still waits for them.
+  for (const [id, idText] of state.evictedIds)
+    actions.push({ type: "send", to: "client", message: wireError(exactId(id, idText), WIRE_ERROR.INTERNAL, reason) });
+  state.evictedIds.clear();
   failRounds(state, errorType, reason, now, actions);
   state.pending.clear();
+  state.idTexts.clear();
   state.rewritablePending = 0;
   return actions;
 }
@@ -55,12 +64,13 @@ export function failRequests(
 ): Action[] {
   const actions: Action[] = [];
   for (const id of ids) {
+    const idText = state.idTexts.get(id);
     const request = untrack(state, id);
     if (request === undefined && !answerUntracked) continue;
     actions.push({
       type: "send",
       to: "client",
-      message: wireError(id, WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }),
+      message: wireError(exactId(id, idText), WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }),
     });
     if (request?.call) actions.push(callError(state, request, errorType, reason, now));
   }
@@ -98,11 +108,29 @@ export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest,
   }
 }
 
+/**
+ * A request of a group BATON_CAPTURE leaves out: no events, but still tracked, so the client gets
+ * its JSON-RPC error if the server exits before answering (never left waiting).
+ */
+export function trackUnobserved(
+  state: ProxyState,
+  id: JsonRpcId,
+  method: string,
+  now: number,
+  actions: Action[],
+): void {
+  track(state, id, { method, startedAt: now, firstPage: false, call: undefined }, now, actions);
+}
+
 /** Removes a pending request, keeping the rewritable count true. */
 export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | undefined {
   const request = state.pending.get(id);
-  if (request === undefined) return undefined;
+  if (request === undefined) {
+    if (state.evictedIds.size > 0) state.evictedIds.delete(id); // answered late, cancelled or reused: nothing owed
+    return undefined;
+  }
   state.pending.delete(id);
+  if (state.idTexts.size > 0) state.idTexts.delete(id);
   if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending--;
   return request;
 }
@@ -115,7 +143,13 @@ export function evict(
   now: number,
   actions: Action[],
 ): void {
+  const idText = state.idTexts.get(id);
   untrack(state, id);
+  state.evictedIds.set(id, idText);
+  if (state.evictedIds.size > (state.options.maxPending ?? MAX_PENDING_REQUESTS)) {
+    const oldest = state.evictedIds.keys().next().value as JsonRpcId;
+    state.evictedIds.delete(oldest);
+  }
   state.evicted++;
   closeRequest(
     state,

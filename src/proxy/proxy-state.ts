@@ -1,7 +1,7 @@
 // The proxy's state and the vocabulary of its transforms: actions, event drafts, pending requests. No I/O.
 
 import type { EventDraft } from "../telemetry/event-types.ts";
-import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
+import type { JsonObject, JsonRpcId, WireId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import type { Principal } from "../identity/user-id.ts";
 import type { CaptureGroup } from "./resource-prompt-events.ts";
@@ -38,7 +38,7 @@ export type Action =
       readonly opens: boolean;
     }
   | { readonly type: "log"; readonly level: "info" | "warn"; readonly text: string }
-  | { readonly type: "report"; readonly id: JsonRpcId; readonly modern: boolean };
+  | { readonly type: "report"; readonly id: WireId; readonly modern: boolean };
 
 export interface TransformOptions {
   /** Inject and answer `baton_session_report` (only when every sink is local). */
@@ -110,6 +110,8 @@ export interface PendingRequest {
   readonly subject?: PendingSubject;
   /** A `tasks/get` / `tasks/result` about a task a tool call turned into. */
   readonly taskId?: string;
+  /** Sent in the stateless era (its `_meta` carries the protocol version): answers the proxy builds take that shape. */
+  readonly modern?: boolean;
 }
 
 export interface ProxyState {
@@ -118,6 +120,13 @@ export interface ProxyState {
   serverLabel: string | null;
   /** Client→server requests awaiting the server's answer, keyed by exact id (1 and "1" differ). */
   readonly pending: Map<JsonRpcId, PendingRequest>;
+  /** The ids of pending requests as written, for those JSON.parse changed (beyond 2^53): errors must carry them. */
+  readonly idTexts: Map<JsonRpcId, string>;
+  /**
+   * Requests evicted from `pending` (too old, too many) and not answered since, with their id's text
+   * when JSON.parse changed it: a server exit still answers them. Bounded like `pending`.
+   */
+  readonly evictedIds: Map<JsonRpcId, string | undefined>;
   /** The upstream declared no tools capability; the proxy added it and answers `tools/list` itself. */
   answerToolsList: boolean;
   /** Server tool names seen so far in the listing being paged through. */
@@ -156,6 +165,8 @@ export function createProxyState(options: TransformOptions): ProxyState {
     agentRuntime: "unknown",
     serverLabel: options.serverLabel ?? null,
     pending: new Map(),
+    idTexts: new Map(),
+    evictedIds: new Map(),
     answerToolsList: false,
     listedNames: new Set(),
     shadowed: new Set(),

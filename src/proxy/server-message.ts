@@ -1,11 +1,11 @@
 // One server message observed: answers close their tracked requests (events out), handshakes and tool lists get the proxy's part. Pure.
 
 import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
-import type { JsonObject, Message } from "../wire/jsonrpc.ts";
-import { decodeUtf8, isObject } from "../wire/jsonrpc.ts";
+import type { JsonObject, Message, WireId } from "../wire/jsonrpc.ts";
+import { decodeUtf8, exactId, isObject, wireResult } from "../wire/jsonrpc.ts";
 import { callOutcome, withServer } from "./call-events.ts";
 import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
-import { injectHandshake, injectToolList, offeredToolNames } from "./injection.ts";
+import { injectHandshake, injectToolList, listOnlyInjected, offeredToolNames } from "./injection.ts";
 import { holdCall, taskAnswer, taskStatus } from "./multi-round.ts";
 import { untrack } from "./pending.ts";
 import {
@@ -37,6 +37,9 @@ export function receivedText(raw: Uint8Array, index: number | undefined): Receiv
   let surface: unknown;
   return { surface: () => (surface ??= parse()), wire: parse };
 }
+
+/** JSON-RPC "Method not found". */
+const METHOD_NOT_FOUND = -32601;
 
 /** The one server notification the proxy reads (a task's progress); every other one passes unread. */
 const TASK_STATUS = "notifications/tasks/status";
@@ -101,7 +104,8 @@ export function serverMessage(
     return undefined;
   }
   if (request.method === "tools/list") snapshotSurface(state, request, result, text, actions);
-  if (result === undefined) return undefined;
+  if (result === undefined)
+    return toolsListFallback(state, request, exactId(message.id, message.idText), message.value.error);
   if (request.method !== "initialize" && request.method !== "server/discover" && request.method !== "tools/list")
     return undefined;
   if (request.method !== "tools/list") noteHandshake(state.surface, text.surface());
@@ -122,6 +126,22 @@ export function serverMessage(
     });
     return undefined;
   }
+}
+
+/**
+ * A listing's start answered "method not found": a server without tools. The proxy's handshake
+ * answer promised tools, but a stateless-era session may never show it the handshake (the SDK v2
+ * client probes server/discover on a sibling process, then starts with tools/list): answer with
+ * the proxy's own tools, as when it knows from the handshake. Other errors pass as they are.
+ */
+function toolsListFallback(
+  state: ProxyState,
+  request: PendingRequest,
+  id: WireId,
+  error: unknown,
+): JsonObject | undefined {
+  if (request.method !== "tools/list" || !request.firstPage || !isObject(error)) return undefined;
+  return error.code === METHOD_NOT_FOUND ? wireResult(id, listOnlyInjected(state, request.modern === true)) : undefined;
 }
 
 function snapshotSurface(

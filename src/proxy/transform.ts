@@ -45,17 +45,21 @@ export function fromClient(
       });
   } else {
     let changed = false;
-    const kept: unknown[] = [];
+    // Built only if the batch must be written again: members sent on as they were come from its text, numbers as written.
+    const kept: (() => unknown)[] = [];
+    const asWritten = lazyMembers(raw, line.values);
     line.values.forEach((value, i) => {
       const member = line.members[i];
       const disposition =
         member === undefined ? "forward" : clientMessage(state, member, now, raw.length, facts, actions);
       if (disposition === "handled") return;
       if (disposition !== "forward") changed = true;
-      kept.push(disposition === "forward" ? value : (withoutArguments(raw, i, disposition.strip) ?? value));
+      kept.push(
+        disposition === "forward" ? () => asWritten(i) : () => withoutArguments(raw, i, disposition.strip) ?? value,
+      );
     });
     if (kept.length === line.values.length && !changed) actions.push({ type: "forward", to: "server", bytes: raw });
-    else if (kept.length > 0) actions.push({ type: "send", to: "server", message: kept });
+    else if (kept.length > 0) actions.push({ type: "send", to: "server", message: kept.map((member) => member()) });
   }
   return actions;
 }
@@ -94,21 +98,34 @@ export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified,
       out === undefined ? { type: "forward", to: "client", bytes: raw } : { type: "send", to: "client", message: out },
     );
   } else {
-    const values = [...line.values];
-    let changed = false;
+    const rewritten = new Map<number, unknown>();
     line.members.forEach((member, i) => {
       const out =
         member === undefined ? undefined : serverMessage(state, member, receivedText(raw, i), now, raw.length, actions);
-      if (out !== undefined) {
-        values[i] = out;
-        changed = true;
-      }
+      if (out !== undefined) rewritten.set(i, out);
     });
-    actions.push(
-      changed ? { type: "send", to: "client", message: values } : { type: "forward", to: "client", bytes: raw },
-    );
+    if (rewritten.size === 0) actions.push({ type: "forward", to: "client", bytes: raw });
+    else {
+      // The other members as the server wrote them (numbers included), the rewritten ones replaced.
+      const asWritten = lazyMembers(raw, line.values);
+      const values = line.values.map((_, i) => (rewritten.has(i) ? rewritten.get(i) : asWritten(i)));
+      actions.push({ type: "send", to: "client", message: values });
+    }
   }
   return actions;
+}
+
+/**
+ * Member `i` of a batch line parsed again from its text with numbers as written (`1.0`, big
+ * integers: JSON.parse would change them when the batch is serialised again), parsed once, on
+ * first use; the plain parsed value should the text not be an array.
+ */
+function lazyMembers(raw: Uint8Array, values: readonly unknown[]): (i: number) => unknown {
+  let exact: unknown;
+  return (i) => {
+    exact ??= parseKeepingNumbers(decodeUtf8(raw));
+    return Array.isArray(exact) ? exact[i] : values[i];
+  };
 }
 // Once per line: straight-line code around allocations and runtime calls (DFG runs it about as fast),
 // but it inlines much, so its FTL compile is among the largest (see runtime/jit-tiers.ts).

@@ -246,6 +246,7 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   unregister();
   clientJunk.summarise();
   serverJunk.summarise();
+  toClient.endLine(); // the server is gone: a line it left unfinished must not swallow what follows
   await withDeadline(toClient.drain() ?? Promise.resolve(), FINAL_WRITE_DEADLINE_MS);
   engine.close();
   // The client pump may still wait on stdin (a server that exited by itself): main exits the process.

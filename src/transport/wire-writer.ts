@@ -7,6 +7,8 @@ import { concatBytes } from "../wire/bytes.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 const encoder = new TextEncoder();
+const NEWLINE = 0x0a;
+const LINE_END = new Uint8Array([NEWLINE]);
 
 /** Queued bytes handed to the pipe at once even before the end of the chunk (bounds the queue). */
 export const MAX_QUEUED_BYTES = 1024 * 1024;
@@ -24,6 +26,10 @@ export class WireWriter {
   private dirty = false;
   private queued: Uint8Array[] = [];
   private queuedBytes = 0;
+  /** The last bytes written ended inside a line (a long line going out in pieces as it arrives). */
+  private midLine = false;
+  /** Messages of the proxy's own that came while a line was going out: they follow its end. */
+  private held: Uint8Array[] | undefined;
 
   constructor(
     private readonly sink: ByteSink,
@@ -36,14 +42,32 @@ export class WireWriter {
   /** Queues raw bytes (already newline-terminated, or a deliberate fragment of a long line). */
   write(bytes: Uint8Array): void {
     if (this.broken || bytes.length === 0) return; // a peer that is gone takes nothing more
-    this.queued.push(bytes);
-    this.queuedBytes += bytes.length;
-    if (this.queuedBytes >= MAX_QUEUED_BYTES) this.handOver();
+    this.enqueue(bytes);
+    this.midLine = bytes[bytes.length - 1] !== NEWLINE;
+    if (!this.midLine && this.held !== undefined) this.release();
   }
 
-  /** Serialises a message the proxy built or changed, as one line. */
+  /**
+   * Serialises a message the proxy built or changed, as one line. While a line is going out in
+   * pieces (a long server answer passed on as it arrives) it waits for that line's end: written
+   * in between, it would break both messages.
+   */
   send(message: unknown): void {
-    this.write(encoder.encode(`${JSON.stringify(message)}\n`));
+    const bytes = encoder.encode(`${JSON.stringify(message)}\n`);
+    if (this.midLine) (this.held ??= []).push(bytes);
+    else this.write(bytes);
+  }
+
+  /**
+   * Nothing more of a line in progress will come (its sender is gone): when messages wait for
+   * it (the proxy's errors among them), ends it here so they are read as lines of their own.
+   * Otherwise the bytes stay as the sender left them.
+   */
+  endLine(): void {
+    if (!this.midLine || this.held === undefined) return;
+    this.enqueue(LINE_END);
+    this.midLine = false;
+    this.release();
   }
 
   /**
@@ -70,7 +94,25 @@ export class WireWriter {
 
   // Once per line or chunk: an FTL compile of them costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
   static {
-    keepOutOfFtl(WireWriter.prototype.write, WireWriter.prototype.drain, WireWriter.prototype.handOver);
+    keepOutOfFtl(
+      WireWriter.prototype.write,
+      WireWriter.prototype.drain,
+      WireWriter.prototype.handOver,
+      WireWriter.prototype.enqueue,
+    );
+  }
+
+  private enqueue(bytes: Uint8Array): void {
+    this.queued.push(bytes);
+    this.queuedBytes += bytes.length;
+    if (this.queuedBytes >= MAX_QUEUED_BYTES) this.handOver();
+  }
+
+  /** Queues the messages held for the line that just ended. */
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const bytes of held) this.enqueue(bytes);
   }
 
   /** Gives everything queued to the FileSink as one buffer. */

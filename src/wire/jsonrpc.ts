@@ -15,9 +15,37 @@ export type JsonObject = Record<string, unknown>;
  * read: see {@link scannedFacts}.
  */
 export type Message =
-  | { readonly kind: "request"; readonly id: JsonRpcId; readonly method: string; readonly value: JsonObject }
+  | {
+      readonly kind: "request";
+      readonly id: JsonRpcId;
+      readonly method: string;
+      readonly value: JsonObject;
+      /** The id as written, when JSON.parse changed it (an integer beyond 2^53): answers must carry it. */
+      readonly idText?: string;
+    }
   | { readonly kind: "notification"; readonly method: string; readonly value: JsonObject }
-  | { readonly kind: "response"; readonly id: JsonRpcId | null; readonly value: JsonObject };
+  | {
+      readonly kind: "response";
+      readonly id: JsonRpcId | null;
+      readonly value: JsonObject;
+      /** As for requests. */
+      readonly idText?: string;
+    };
+
+/** An id serialised exactly as the peer wrote it (a `JSON.rawJSON` value: JSON.stringify writes its text). */
+export interface ExactId {
+  readonly rawJSON: string;
+}
+
+/** What the proxy writes as the id of an answer it makes: the id, or its text when JSON.parse changed it. */
+export type WireId = JsonRpcId | ExactId;
+
+const RawJson = JSON as unknown as { rawJSON(text: string): ExactId };
+
+/** `id` as the peer wrote it: `idText` when given (see Message), else `id` itself. */
+export function exactId(id: JsonRpcId, idText: string | undefined): WireId {
+  return idText === undefined ? id : RawJson.rawJSON(idText);
+}
 
 /**
  * What a line turned out to be. The written junk policy (SPEC §2, STYLE §3): every line is
@@ -132,10 +160,33 @@ export function classifyText(text: string): Classified {
   }
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) return { kind: "junk", reason: "not_jsonrpc" };
-    return { kind: "batch", members: parsed.map(toMessage), values: parsed };
+    const members = parsed.map(toMessage);
+    return { kind: "batch", members: withIdTexts(text, members), values: parsed };
   }
   const message = toMessage(parsed);
-  return message === undefined ? { kind: "junk", reason: "not_jsonrpc" } : { kind: "message", message };
+  if (message === undefined) return { kind: "junk", reason: "not_jsonrpc" };
+  return { kind: "message", message: withIdTexts(text, [message])[0] as Message };
+}
+
+/**
+ * `messages` (from `text`, one per top-level value: one, or a batch's members) with the text of each
+ * id JSON.parse changed (integers beyond 2^53, which it rounds). Rare: only then is the
+ * text parsed again, reading the ids' sources.
+ */
+function withIdTexts(text: string, messages: (Message | undefined)[]): (Message | undefined)[] {
+  if (!messages.some((m) => m !== undefined && "id" in m && typeof m.id === "number" && !Number.isSafeInteger(m.id)))
+    return messages;
+  const sources = new Map<unknown, string>(); // holder object → its "id" as written
+  const tree: unknown = JSON.parse(text, function (this: unknown, key, value, context?: { source?: string }) {
+    if (key === "id" && typeof value === "number" && context?.source !== undefined) sources.set(this, context.source);
+    return value; // unchanged: the holders seen here are the objects of `tree`
+  });
+  const roots = Array.isArray(tree) ? tree : [tree];
+  return messages.map((message, i) => {
+    if (message === undefined || message.kind === "notification") return message;
+    const idText = sources.get(roots[i]);
+    return idText === undefined || idText === String(message.id) ? message : { ...message, idText };
+  });
 }
 
 /** Recognises a request, notification or response object; anything else is undefined. */
@@ -168,14 +219,14 @@ export const WIRE_ERROR = {
  * The only way the proxy builds an error response for a peer (wire family; local errors never
  * reach the wire). `message` is prefixed so a user can tell the proxy answered, not the server.
  */
-export function wireError(id: JsonRpcId | null, code: number, message: string, data?: unknown): JsonObject {
+export function wireError(id: WireId | null, code: number, message: string, data?: unknown): JsonObject {
   const error: JsonObject = { code, message: `baton-proxy: ${message}` };
   if (data !== undefined) error.data = data;
   return { jsonrpc: "2.0", id, error };
 }
 
 /** A successful response object. */
-export function wireResult(id: JsonRpcId, result: unknown): JsonObject {
+export function wireResult(id: WireId, result: unknown): JsonObject {
   return { jsonrpc: "2.0", id, result };
 }
 

@@ -89,6 +89,11 @@ export class WireClient {
     for (const waiter of [...this.waiters]) waiter();
   }
 
+  /** Bytes of a stdout line that has begun to arrive but not ended yet. */
+  get partialBytes(): number {
+    return this.partial.reduce((sum, piece) => sum + piece.length, 0);
+  }
+
   pause(): void {
     this.paused = true;
   }
