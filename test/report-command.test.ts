@@ -222,6 +222,21 @@ describe("report output", () => {
     );
   });
 
+  test("a tool_call_end without a payload object (another writer, a hand edit) is read, never a crash", async () => {
+    const path = join(dir, "payloadless.jsonl");
+    const [start, end] = makeCall(1, "c1", "alpha", {}, { durationMs: 5 });
+    const { payload: _, ...payloadless } = { ...end, sequence_number: 3 };
+    await Bun.write(
+      path,
+      `${[start, { ...end, payload: null }, payloadless].map((e) => JSON.stringify(e)).join("\n")}\n`,
+    );
+    for (const format of ["md", "json"]) {
+      const result = await run([path, "--format", format]);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+    }
+  });
+
   test("one session among many others is found and reported", async () => {
     const path = join(dir, "big.jsonl");
     const noise = Array.from({ length: 20_000 }, (_, i) =>

@@ -157,7 +157,10 @@ async function collectSession(readLines: ReadLines, sessionId: string): Promise<
     const result = parseEventLine(line);
     if (result.kind !== "event" || result.event.session_id !== sessionId) continue;
     // The fold never reads results, and they are the bulk of a session: do not hold them.
-    if (result.event.event_type === "tool_call_end") result.event.payload.result = null;
+    // (A line from another writer may carry no payload object: the fold reads it as it is.)
+    const payload: unknown = result.event.payload;
+    if (result.event.event_type === "tool_call_end" && typeof payload === "object" && payload !== null)
+      result.event.payload.result = null;
     events.push(result.event);
   }
   return sortBySequence(events);
