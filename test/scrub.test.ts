@@ -325,3 +325,38 @@ describe("scrubValue: idempotent truncation", () => {
     expect(stats.truncated).toBe(0);
   });
 });
+
+describe("scrubValue: a cut never keeps part of a secret", () => {
+  // A secret crossing the size cut loses its tail; what is left no longer matches its pattern, so
+  // the cut must fall before it (or after all of it), whether the walk that cuts redacts or not.
+  const SECRETS = [
+    ["a token", "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"],
+    ["a JWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSJ9.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"],
+    ["an email", "alice.smith@example.com"],
+    ["a card", "4111 1111 1111 1111"],
+    ["a phone", "+1 415 555 0100"],
+    ["an IBAN", "DE89 3704 0044 0532 0130 00"],
+  ] as const;
+  const LIMIT = 200;
+
+  test.each(SECRETS)("%s crossing the cut, at every offset, in one walk or two", (_, secret) => {
+    for (let inside = 1; inside < secret.length; inside++) {
+      const head = `${"x".repeat(LIMIT - inside - 1)} `;
+      const text = `${head}${secret} ${"tail ".repeat(100)}`;
+      const once = scrubValue(text, { ...ON, maxFieldBytes: LIMIT }) as string;
+      const hotPath = scrubValue(text, { ...OFF, maxFieldBytes: LIMIT });
+      const twice = scrubValue(hotPath, { ...ON, maxFieldBytes: LIMIT }) as string;
+      for (const out of [once, twice]) {
+        expect(out).toContain("...[truncated ");
+        expect({ inside, kept: out.slice(head.length - 2) }).not.toMatchObject({
+          kept: expect.stringContaining(secret.slice(0, 6)),
+        });
+      }
+    }
+  });
+
+  test("a cut with no secret near it stays where the byte limit puts it", () => {
+    const out = scrubValue(`${"word ".repeat(100)}`, { ...ON, maxFieldBytes: LIMIT }) as string;
+    expect(out).toBe(`${"word ".repeat(40)}...[truncated 300 bytes]`);
+  });
+});

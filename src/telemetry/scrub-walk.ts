@@ -2,7 +2,7 @@
 
 import type { ScrubMode } from "../config.ts";
 import type { KeyMatcher } from "./scrub-keys.ts";
-import { redactText } from "./scrub-patterns.ts";
+import { redactText, secretSafeCut } from "./scrub-patterns.ts";
 import { isCardNumber } from "./scrub-validators.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
@@ -189,7 +189,10 @@ function scrubString(text: string, walk: Walk): string {
     return truncated(walk, TRUNCATED);
   }
   if (scratch.length < limit + MARKER_MAX_BYTES) scratch = new Uint8Array(limit + MARKER_MAX_BYTES);
-  const { written } = encoder.encodeInto(text, scratch.subarray(0, limit)); // stops at a whole code point
+  let { read, written } = encoder.encodeInto(text, scratch.subarray(0, limit)); // stops at a whole code point
+  // Never inside a secret (whatever this walk's mode: the hot path cuts, the background redacts what is left).
+  const safe = secretSafeCut(text, read);
+  if (safe < read) ({ read, written } = encoder.encodeInto(text.slice(0, safe), scratch));
   walk.bytesLeft -= written;
   const exactMarker = `...[truncated ${bytes - written} bytes]`;
   // The kept text is decoded from copied bytes, never text.slice(): a JSC substring keeps its whole
