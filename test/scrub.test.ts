@@ -316,6 +316,18 @@ describe("createEventScrubber", () => {
 });
 
 describe("scrubValue: idempotent truncation", () => {
+  test("an array or object cut once (hot path) keeps its marker's true count when scrubbed again", () => {
+    const list = Array.from({ length: MAX_ITEMS + 4000 }, (_, i) => i);
+    const keys = Object.fromEntries(Array.from({ length: MAX_ITEMS + 2000 }, (_, i) => [`k${i}`, i]));
+    const once = scrubValue({ list, keys }, OFF) as { list: unknown[]; keys: Record<string, unknown> };
+    expect(once.list.at(-1)).toBe("[truncated: 4000 more items]");
+    expect(once.keys["[truncated]"]).toBe("2000 more keys");
+    const stats = { redactions: {}, truncated: 0 };
+    const twice = scrubValue(once, ON, stats);
+    expect(twice).toEqual(once);
+    expect(stats.truncated).toBe(0);
+  });
+
   test("a value cut once (hot path) keeps its marker and true count when scrubbed again (background)", () => {
     const once = scrubValue("x".repeat(1024 * 1024), OFF) as string;
     expect(once).toEndWith(`...[truncated ${1024 * 1024 - MAX_FIELD_BYTES} bytes]`);

@@ -27,6 +27,9 @@ const TRUNCATED = "[truncated]";
 /** Room for `...[truncated N bytes]` after the kept bytes. */
 const MARKER_MAX_BYTES = 64;
 const TRUNCATION_MARKER = /\.\.\.\[truncated \d+ bytes\]$/;
+/** The last entry of an array / the value of the TRUNCATED key of an object this stage already cut. */
+const ITEMS_MARKER = /^\[truncated: \d+ more items\]$/;
+const KEYS_MARKER = /^\d+ more keys$/;
 
 export interface ScrubOptions {
   /** `"on"` redacts by value pattern and key name; `"off"` only bounds sizes. */
@@ -124,7 +127,10 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
     // Copy on write: an array or object none of whose entries changed is returned as it is, so
     // the common event (nothing to redact, nothing to cut) costs a walk and no allocations.
     if (Array.isArray(value)) {
-      const kept = Math.min(value.length, MAX_ITEMS);
+      // Cut once already (the hot path bounds long lines, the background scrubs them again): its
+      // marker stays, with the true count, instead of being cut as "1 more items".
+      const cutBefore = value.length === MAX_ITEMS + 1 && isMarker(value[MAX_ITEMS], ITEMS_MARKER);
+      const kept = cutBefore ? value.length : Math.min(value.length, MAX_ITEMS);
       let out: unknown[] | undefined;
       for (let i = 0; i < kept; i++) {
         const item: unknown = value[i];
@@ -132,14 +138,16 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
         if (out === undefined && next !== item) out = value.slice(0, i);
         out?.push(next);
       }
-      if (value.length <= MAX_ITEMS) return out ?? value;
+      if (value.length <= MAX_ITEMS || cutBefore) return out ?? value;
       out ??= value.slice(0, MAX_ITEMS);
       out.push(truncated(walk, `[truncated: ${value.length - MAX_ITEMS} more items]`));
       return out;
     }
     const source = value as Record<string, unknown>;
     const keys = Object.keys(source);
-    const kept = Math.min(keys.length, MAX_ITEMS);
+    const cutBefore =
+      keys.length === MAX_ITEMS + 1 && keys[MAX_ITEMS] === TRUNCATED && isMarker(source[TRUNCATED], KEYS_MARKER);
+    const kept = cutBefore ? keys.length : Math.min(keys.length, MAX_ITEMS);
     // A Map, a class instance, a typed array…: always become a plain object of own entries (as JSON sees them).
     const proto: unknown = Object.getPrototypeOf(source);
     let out: Record<string, unknown> | undefined = proto === Object.prototype || proto === null ? undefined : {};
@@ -154,7 +162,7 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
       for (let n = 2, base = name; Object.hasOwn(out, name); n++) name = `${base}#${n}`; // two emails both became [email]
       setOwn(out, name, next);
     }
-    if (keys.length <= MAX_ITEMS) return out ?? source;
+    if (keys.length <= MAX_ITEMS || cutBefore) return out ?? source;
     out ??= copyKeys(source, keys, MAX_ITEMS);
     out[TRUNCATED] = truncated(walk, `${keys.length - MAX_ITEMS} more keys`);
     return out;
@@ -209,6 +217,10 @@ function scrubString(text: string, walk: Walk): string {
 
 function decodeScratch(length: number): string {
   return Buffer.from(scratch.buffer, scratch.byteOffset, length).toString("utf8");
+}
+
+function isMarker(value: unknown, marker: RegExp): boolean {
+  return typeof value === "string" && marker.test(value);
 }
 
 function truncated(walk: Walk, marker: string): string {
