@@ -141,6 +141,21 @@ describe("resource and prompt events", () => {
     },
   );
 
+  test("a JSON-RPC error too long to inspect ends the read as an error, not a success", () => {
+    const state = fresh();
+    client(state, req(7, "resources/read", { uri: "blob://big" }), 0);
+    const actions = fromServerLongLine(
+      state,
+      '{"jsonrpc":"2.0","id":7,"error":{"code":-32002,"message":"missing: AAAA',
+      'AAAA"}}',
+      40 * 1048576,
+      30,
+    );
+    expect(drafts(actions).map((d) => [d.event_type, (d.payload as { error_type?: string }).error_type])).toEqual([
+      ["resource_read_error", "jsonrpc_-32002"],
+    ]);
+  });
+
   test("BATON_CAPTURE without resources and prompts: no events, bytes forwarded", () => {
     const state = fresh({ capture: new Set(["tools"]) });
     const actions = [
