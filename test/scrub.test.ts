@@ -14,6 +14,7 @@ import {
   type ScrubOptions,
   type ScrubStats,
 } from "../src/telemetry/scrub.ts";
+import { secretSafeCut } from "../src/telemetry/scrub-patterns.ts";
 import { assertValidEvent } from "./support/events.ts";
 
 const ON: ScrubOptions = { mode: "on", extraKeys: [] };
@@ -365,6 +366,14 @@ describe("scrubValue: a cut never keeps part of a secret", () => {
         });
       }
     }
+  });
+
+  test("a cut that falls back a whole window never splits a surrogate pair", () => {
+    const token = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+    const text = `b${"😀".repeat(3000)}=${token} tail`; // no whitespace before the token for 6 000 units
+    const at = secretSafeCut(text, text.indexOf(token) + 10);
+    expect(at).toBeLessThan(text.indexOf(token));
+    expect(text.charCodeAt(at) >= 0xdc00 && text.charCodeAt(at) <= 0xdfff).toBe(false);
   });
 
   test("a cut with no secret near it stays where the byte limit puts it", () => {

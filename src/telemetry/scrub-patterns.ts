@@ -215,7 +215,9 @@ const WHITESPACE = /\s/;
  */
 export function secretSafeCut(text: string, cut: number): number {
   if (cut >= text.length) return cut;
-  const from = Math.max(0, cut - CUT_WINDOW_CHARS);
+  let from = Math.max(0, cut - CUT_WINDOW_CHARS);
+  const code = text.charCodeAt(from);
+  if (code >= 0xdc00 && code <= 0xdfff) from++; // never between the halves of a surrogate pair
   const around = redactText(text.slice(from, cut + CUT_WINDOW_CHARS), {});
   let at = cut;
   for (let backoffs = 0; backoffs <= MAX_CUT_BACKOFFS && at > from; backoffs++) {
