@@ -107,14 +107,14 @@ describe("report output", () => {
     const b = (await run([path, "--session", "sess-b"])).stdout;
     expect(b).toContain("2 tools, surface `sha256:bbb`. It changed 1 time during the session; this is the latest.");
     expect(b).toContain(
-      "**Differs from the previous session in this file (`sess-a`)**, whose surface was `sha256:aaa`:",
+      "**Differs from the previous session of this server in this file (`sess-a`)**, whose surface was `sha256:aaa`:",
     );
     expect(b).toContain(
       "- Tools added: `list`\n- Tools removed: `fetch`\n- Tools changed (description, schema or annotations): `search`\n- Server info, capabilities or instructions changed",
     );
     // c's surface hash differs from b's (as the hashes say), but no tool changed: only the hash line and no tool lines.
     const c = (await run([path, "--session", "sess-c"])).stdout;
-    expect(c).toContain("**Differs from the previous session in this file (`sess-b`)**");
+    expect(c).toContain("**Differs from the previous session of this server in this file (`sess-b`)**");
     expect(c).not.toContain("Tools added");
     expect(c).toContain("- No difference in what the event file keeps");
     const json = JSON.parse((await run([path, "--session", "sess-b", "--format", "json"])).stdout) as ReportSummary;
@@ -122,6 +122,35 @@ describe("report output", () => {
     const a = (await run([path, "--session", "sess-a"])).stdout;
     expect(a).toContain("2 tools, surface `sha256:aaa`.");
     expect(a).not.toContain("previous session");
+  });
+
+  test("compares with the previous session of the same server: other servers sharing the file are skipped", async () => {
+    // Several wrapped servers share the default event file; another server's tools are no change of this one's.
+    const path = join(dir, "shared-surfaces.jsonl");
+    const mail = makeEvent(
+      "surface_snapshot",
+      1,
+      {
+        surface_hash: "sha256:mail",
+        server_info: { name: "mail", version: "1" },
+        capabilities: { tools: {} },
+        instructions: null,
+        tools: [tool("send")],
+      },
+      { session: "sess-mail", at: 30_000 },
+    );
+    const events = [
+      surfaceEvent("sess-a", 1, 0, "sha256:aaa", [tool("search"), tool("fetch")]),
+      mail,
+      surfaceEvent("sess-b", 1, 60_000, "sha256:aaa", [tool("search"), tool("fetch")]),
+    ];
+    await Bun.write(path, `${events.map((e) => JSON.stringify(e)).join("\n")}\n`);
+    const b = (await run([path, "--session", "sess-b"])).stdout;
+    expect(b).toContain("Same surface as the previous session of this server in this file (`sess-a`).");
+    expect(b).not.toContain("Tools added");
+    const m = (await run([path, "--session", "sess-mail"])).stdout;
+    expect(m).toContain("1 tool, surface `sha256:mail`.");
+    expect(m).not.toContain("previous session");
   });
 
   test("prints the Markdown report of the fixture, naming the file at the end", async () => {

@@ -166,7 +166,10 @@ async function collectSession(readLines: ReadLines, sessionId: string): Promise<
   return sortBySequence(events);
 }
 
-/** The latest surface of the session listed just before `session` that recorded one (another pass over the file). */
+/**
+ * The latest surface of the closest earlier session of the same server (another pass over the
+ * file). Several wrapped servers often share one event file: another server's tools are no change.
+ */
 async function findPreviousSurface(
   readLines: ReadLines,
   index: SessionIndex,
@@ -176,7 +179,7 @@ async function findPreviousSurface(
   const previous = sessions
     .slice(0, sessions.indexOf(session))
     .reverse()
-    .find((s) => s.surfaceHash !== null);
+    .find((s) => s.surfaceHash !== null && s.surfaceServer !== null && s.surfaceServer === session.surfaceServer);
   if (previous === undefined || previous.surfaceHash === null) return undefined;
   for await (const line of readLines(previous.sessionId)) {
     if (!line.includes(previous.surfaceHash)) continue;
