@@ -126,6 +126,11 @@ describe("scrubValue: bounds", () => {
     expect(times[7]).toBeLessThan(10); // typically ~0.5 ms; the ceiling only catches a regression to full-length scans
   });
 
+  test("a key cut to 256 characters never ends in half a surrogate pair (JSON would carry a lone \\ud83d)", () => {
+    const out = scrubValue({ [`${"k".repeat(255)}😀tail`]: 1 }, ON) as Record<string, unknown>;
+    expect(Object.keys(out)).toEqual([`${"k".repeat(255)}...`]);
+  });
+
   test("cuts on a whole code point, counting UTF-8 bytes", () => {
     const cut = scrubValue("é".repeat(40), { ...OFF, maxFieldBytes: 65 }) as string;
     expect(cut).toBe(`${"é".repeat(32)}...[truncated 16 bytes]`);
