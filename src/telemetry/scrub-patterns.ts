@@ -218,7 +218,9 @@ export function secretSafeCut(text: string, cut: number): number {
   let from = Math.max(0, cut - CUT_WINDOW_CHARS);
   const code = text.charCodeAt(from);
   if (code >= 0xdc00 && code <= 0xdfff) from++; // never between the halves of a surrogate pair
-  const around = redactText(text.slice(from, cut + CUT_WINDOW_CHARS), {});
+  const window = text.slice(from, cut + CUT_WINDOW_CHARS);
+  const around = redactText(window, {});
+  if (around === window) return cut; // nothing to hide near the cut (the usual case): one scan
   let at = cut;
   for (let backoffs = 0; backoffs <= MAX_CUT_BACKOFFS && at > from; backoffs++) {
     if (around.startsWith(redactText(text.slice(from, at), {}))) return at;
