@@ -174,7 +174,9 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     if (!(CAPTURE_GROUPS as readonly string[]).includes(group))
       problems.push(`BATON_CAPTURE lists unknown group "${clip(group)}" (known: ${CAPTURE_GROUPS.join(", ")})`);
   }
-  const userIdKey = value("BATON_USER_ID_HMAC_KEY");
+  // A key is bytes: used as given (upstream encodes the variable's value untouched), so the same
+  // Secret gives the same user_id here and in upstream's producers, trailing newline and all.
+  const userIdKey = value("BATON_USER_ID_HMAC_KEY") === undefined ? undefined : env.BATON_USER_ID_HMAC_KEY;
   const principal = value("BATON_PRINCIPAL");
 
   const upstreamAuthToken = value("BATON_UPSTREAM_AUTH_TOKEN");

@@ -2,6 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../src/config.ts";
+import { hashUserId } from "../src/identity/user-id.ts";
 
 describe("issue 13 variables", () => {
   test("defaults: optional intent params, every capture group, no key, no principal", () => {
@@ -37,6 +38,18 @@ describe("issue 13 variables", () => {
       'BATON_CAPTURE lists unknown group "logs" (known: tools, resources, prompts)',
       'BATON_CAPTURE lists unknown group "sampling" (known: tools, resources, prompts)',
     ]);
+  });
+
+  test("the HMAC key is the variable's bytes as given, as upstream keys it: a Secret with a trailing newline still joins", () => {
+    const loaded = loadConfig({ BATON_USER_ID_HMAC_KEY: "tenant-secret-key\n", BATON_TENANT_ID: "acme" });
+    if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+    expect(loaded.config.userIdKey).toBe("tenant-secret-key\n");
+    // Python: hmac.new(b"tenant-secret-key\n", b"acme\x00u123", sha256), upstream's hash_user_id
+    expect(hashUserId({ id: "u123" }, loaded.config.tenantId, loaded.config.userIdKey as string)).toBe(
+      "h1:1f826fef7f7a381865a31ef565a5915f0a0d2e1c47300b91f558c71dff18687a",
+    );
+    const blank = loadConfig({ BATON_USER_ID_HMAC_KEY: "  " });
+    expect(blank.ok && blank.config.userIdKey).toBeUndefined();
   });
 
   test("the HMAC key and the stdio principal are secrets (redacted from every log line)", () => {

@@ -134,6 +134,11 @@ describe("console moods", () => {
       else expect(p.stderr()).toMatch(/dropped \d+ event/);
 
       const everything = readValidatedEvents(events);
+      // The file holds every event whatever the console did: its report must not say any were dropped.
+      const offline = await runBinary(["report", events]);
+      expect(offline.code).toBe(0);
+      expect(offline.stdout).toContain("- **Calls:** 5 ");
+      expect(offline.stdout).not.toContain("Dropped events");
       expect(everything.filter((e) => e.event_type === "surface_snapshot")).toHaveLength(1); // the server's surface, once
       const all = everything.filter((e) => e.event_type !== "surface_snapshot");
       checkCallPairs(all);

@@ -1,7 +1,7 @@
 // Unit tests for src/telemetry/envelope.ts time formatting: the cached-second formatter equals the plain toISOString one.
 
-import { expect, test } from "bun:test";
-import { formatCapturedAt } from "../src/telemetry/envelope.ts";
+import { expect, spyOn, test } from "bun:test";
+import { formatCapturedAt, SYSTEM_ENVELOPE_CLOCK } from "../src/telemetry/envelope.ts";
 
 /** The straightforward formatting the cached one must equal. */
 function reference(epochMs: number): string {
@@ -33,4 +33,20 @@ test("consecutive and random times format exactly as toISOString does (the cache
     const back = t - rand() * 3_000; // and sometimes back to an earlier second
     expect(formatCapturedAt(back)).toBe(reference(back));
   }
+});
+
+test("captured_at follows the wall clock when it jumps away from the monotonic one (a laptop waking from sleep, a clock set)", () => {
+  // The monotonic clock stands still while the machine sleeps: time read from it alone would be
+  // behind by every sleep since the process started, on every later event.
+  const slept = 3 * 3_600_000;
+  const realNow = Date.now;
+  const wall = spyOn(Date, "now").mockImplementation(() => realNow() + slept);
+  try {
+    expect(Math.abs(SYSTEM_ENVELOPE_CLOCK.nowEpochMs() - (realNow() + slept))).toBeLessThan(1_000);
+    const first = SYSTEM_ENVELOPE_CLOCK.nowEpochMs();
+    expect(SYSTEM_ENVELOPE_CLOCK.nowEpochMs()).toBeGreaterThanOrEqual(first); // and runs on from there
+  } finally {
+    wall.mockRestore();
+  }
+  expect(Math.abs(SYSTEM_ENVELOPE_CLOCK.nowEpochMs() - Date.now())).toBeLessThan(1_000);
 });

@@ -103,6 +103,21 @@ describe("junk", () => {
     expect(await p.close()).toBe(0);
   });
 
+  test("a junk line's excerpt in the proxy's own log has its secrets redacted; the line reaches the server unchanged", async () => {
+    const log = join(tempDir(), "proxy.log");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: "stderr:", BATON_PROXY_LOG_FILE: log } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    // The token crosses the excerpt's length: half of it must not be quoted either.
+    const line = `debug: alice@example.com via https://admin:hunter2@db.example ${"x".repeat(40)} token ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 end`;
+    p.send(`${line}\n`);
+    await p.waitForStderr(`fixture got a non-JSON line: ${line.slice(0, 80)}\n`); // what the fixture quotes of it
+    expect((await p.request(1, "ping")).result).toEqual({});
+    expect(await p.close()).toBe(0);
+    const logged = readFileSync(log, "utf8");
+    expect(logged).toContain("not JSON from the client unchanged");
+    for (const secret of ["alice@", "hunter2", "ghp_A1"]) expect(logged).not.toContain(secret);
+  });
+
   test("client batches: [ping, ping] and [ping, tools/call] are forwarded and every member answered; calls observed; an injected member is answered by the proxy", async () => {
     const events = join(tempDir(), "events.jsonl");
     const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });

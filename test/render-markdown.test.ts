@@ -90,19 +90,14 @@ describe("renderReport details", () => {
     expect(markdown).toContain("…and 3 more tools (3 calls, 0 errors).");
   });
 
-  test("droppedEvents from the caller wins when larger; now gives pending calls an age", () => {
-    const start = makeEvent(
-      "tool_call_start",
-      1,
-      { tool_name: "slow", params: {} },
-      { callId: "p", at: 0, meta: { "baton/dropped_events": 2 } },
-    );
-    const state = fold([start]);
+  test("events missing from the session are counted in the header; now gives pending calls an age", () => {
+    const first = makeEvent("annotation", 1, { intent: "x" }, { at: 0 });
+    const start = makeEvent("tool_call_start", 4, { tool_name: "slow", params: {} }, { callId: "p", at: 0 });
+    const state = fold([first, start]);
     const now = new Date(Date.parse(start.captured_at) + 4500);
-    const markdown = renderReport(state, { slowCallMs: 1000, droppedEvents: 7, now });
-    expect(markdown).toContain("- **Dropped events:** 7");
+    const markdown = renderReport(state, { slowCallMs: 1000, now });
+    expect(markdown).toContain("- **Dropped events:** 2 (missing from the events read");
     expect(markdown).toContain("(4.5 s before this report)");
-    expect(renderReport(state, { slowCallMs: 1000 })).toContain("- **Dropped events:** 2");
   });
 
   test("a tool with more timed calls than the sample cap says its percentiles are sampled", () => {

@@ -107,14 +107,14 @@ describe("report output", () => {
     const b = (await run([path, "--session", "sess-b"])).stdout;
     expect(b).toContain("2 tools, surface `sha256:bbb`. It changed 1 time during the session; this is the latest.");
     expect(b).toContain(
-      "**Differs from the previous session in this file (`sess-a`)**, whose surface was `sha256:aaa`:",
+      "**Differs from the previous session of this server in this file (`sess-a`)**, whose surface was `sha256:aaa`:",
     );
     expect(b).toContain(
       "- Tools added: `list`\n- Tools removed: `fetch`\n- Tools changed (description, schema or annotations): `search`\n- Server info, capabilities or instructions changed",
     );
     // c's surface hash differs from b's (as the hashes say), but no tool changed: only the hash line and no tool lines.
     const c = (await run([path, "--session", "sess-c"])).stdout;
-    expect(c).toContain("**Differs from the previous session in this file (`sess-b`)**");
+    expect(c).toContain("**Differs from the previous session of this server in this file (`sess-b`)**");
     expect(c).not.toContain("Tools added");
     expect(c).toContain("- No difference in what the event file keeps");
     const json = JSON.parse((await run([path, "--session", "sess-b", "--format", "json"])).stdout) as ReportSummary;
@@ -122,6 +122,35 @@ describe("report output", () => {
     const a = (await run([path, "--session", "sess-a"])).stdout;
     expect(a).toContain("2 tools, surface `sha256:aaa`.");
     expect(a).not.toContain("previous session");
+  });
+
+  test("compares with the previous session of the same server: other servers sharing the file are skipped", async () => {
+    // Several wrapped servers share the default event file; another server's tools are no change of this one's.
+    const path = join(dir, "shared-surfaces.jsonl");
+    const mail = makeEvent(
+      "surface_snapshot",
+      1,
+      {
+        surface_hash: "sha256:mail",
+        server_info: { name: "mail", version: "1" },
+        capabilities: { tools: {} },
+        instructions: null,
+        tools: [tool("send")],
+      },
+      { session: "sess-mail", at: 30_000 },
+    );
+    const events = [
+      surfaceEvent("sess-a", 1, 0, "sha256:aaa", [tool("search"), tool("fetch")]),
+      mail,
+      surfaceEvent("sess-b", 1, 60_000, "sha256:aaa", [tool("search"), tool("fetch")]),
+    ];
+    await Bun.write(path, `${events.map((e) => JSON.stringify(e)).join("\n")}\n`);
+    const b = (await run([path, "--session", "sess-b"])).stdout;
+    expect(b).toContain("Same surface as the previous session of this server in this file (`sess-a`).");
+    expect(b).not.toContain("Tools added");
+    const m = (await run([path, "--session", "sess-mail"])).stdout;
+    expect(m).toContain("1 tool, surface `sha256:mail`.");
+    expect(m).not.toContain("previous session");
   });
 
   test("prints the Markdown report of the fixture, naming the file at the end", async () => {
@@ -220,6 +249,21 @@ describe("report output", () => {
     expect(result.stderr).toBe(
       `baton-proxy report: skipped 2 malformed lines in ${path}\nbaton-proxy report: no valid events in ${path} (only 2 malformed lines)\n`,
     );
+  });
+
+  test("a tool_call_end without a payload object (another writer, a hand edit) is read, never a crash", async () => {
+    const path = join(dir, "payloadless.jsonl");
+    const [start, end] = makeCall(1, "c1", "alpha", {}, { durationMs: 5 });
+    const { payload: _, ...payloadless } = { ...end, sequence_number: 3 };
+    await Bun.write(
+      path,
+      `${[start, { ...end, payload: null }, payloadless].map((e) => JSON.stringify(e)).join("\n")}\n`,
+    );
+    for (const format of ["md", "json"]) {
+      const result = await run([path, "--format", format]);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+    }
   });
 
   test("one session among many others is found and reported", async () => {

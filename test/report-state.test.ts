@@ -328,22 +328,37 @@ describe("foldEvent: bounds", () => {
 });
 
 describe("foldEvent: envelope and tolerance", () => {
-  test("window, client, server and dropped events come from the envelopes, in any order", () => {
+  test("window, client and server come from the envelopes, in any order", () => {
     const events = [
       makeEvent("annotation", 3, { intent: "x" }, { at: 5000, client: "unknown" }),
       makeEvent(
         "annotation",
         1,
         { intent: "y" },
-        { at: 1000, client: "claude-code", meta: { "baton/server": "srv 1.0", "baton/dropped_events": 4 } },
+        { at: 1000, client: "claude-code", meta: { "baton/server": "srv 1.0" } },
       ),
-      makeEvent("annotation", 2, { intent: "z" }, { at: 3000, client: "unknown", meta: { "baton/dropped_events": 2 } }),
+      makeEvent("annotation", 2, { intent: "z" }, { at: 3000, client: "unknown" }),
     ];
     const summary = summarizeReport(fold(events));
     expect(summary).toMatchObject({ client: "claude-code", server: "srv 1.0", window: { duration_ms: 4000 } });
     expect(summary.window.first).toBe("2026-08-10T12:00:01.000000Z");
-    expect(summary.totals.dropped_events).toBe(4);
-    expect(summarizeReport(fold(events), { droppedEvents: 9 }).totals.dropped_events).toBe(9);
+    expect(summary.totals.dropped_events).toBe(0);
+  });
+
+  test("dropped events are the events missing from what was read: gaps in the session's sequence numbers", () => {
+    const at = (seq: number) => makeEvent("annotation", seq, { intent: "x" });
+    expect(summarizeReport(fold([at(1), at(2), at(6), at(7), at(9)])).totals.dropped_events).toBe(4);
+    expect(summarizeReport(fold([at(0), at(1), at(2)])).totals.dropped_events).toBe(0); // a producer counting from 0
+    expect(summarizeReport(fold([at(3), at(3), at(4)])).totals.dropped_events).toBe(0); // a line written twice
+  });
+
+  test("baton/dropped_events counts deliveries any sink lost, not events missing here: a complete file shows none", () => {
+    // The proxy stamps how many deliveries were dropped so far, whichever sink lost them (a console
+    // that is down); the file these events were read from holds every one of them.
+    const events = [1, 2, 3].map((seq) =>
+      makeEvent("annotation", seq, { intent: "x" }, { meta: { "baton/dropped_events": seq * 2 } }),
+    );
+    expect(summarizeReport(fold(events)).totals.dropped_events).toBe(0);
   });
 
   test("the server name falls back to a surface snapshot's server_info", () => {

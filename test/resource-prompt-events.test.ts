@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import {
   createProxyState,
   failPending,
+  failRequests,
   fromServerLongLine,
   sweepPending,
   type TransformOptions,
@@ -140,6 +141,33 @@ describe("resource and prompt events", () => {
       expect(state.pending.size).toBe(0);
     },
   );
+
+  test("a JSON-RPC error too long to inspect ends the read as an error, not a success", () => {
+    const state = fresh();
+    client(state, req(7, "resources/read", { uri: "blob://big" }), 0);
+    const actions = fromServerLongLine(
+      state,
+      '{"jsonrpc":"2.0","id":7,"error":{"code":-32002,"message":"missing: AAAA',
+      'AAAA"}}',
+      40 * 1048576,
+      30,
+    );
+    expect(drafts(actions).map((d) => [d.event_type, (d.payload as { error_type?: string }).error_type])).toEqual([
+      ["resource_read_error", "jsonrpc_-32002"],
+    ]);
+  });
+
+  test("reads and lists the upstream never answers (--url unreachable, serve) end with their error event", () => {
+    const state = fresh();
+    client(state, req(7, "resources/read", { uri: "x://y" }), 0);
+    client(state, req(8, "prompts/list", {}), 0);
+    const actions = failRequests(state, [7, 8], "upstream_unreachable", "http://up is unreachable", 25);
+    expect(drafts(actions).map((d) => [d.event_type, (d.payload as { error_type?: string }).error_type])).toEqual([
+      ["resource_read_error", "upstream_unreachable"],
+      ["prompt_list_error", "upstream_unreachable"],
+    ]);
+    expect(state.pending.size).toBe(0);
+  });
 
   test("BATON_CAPTURE without resources and prompts: no events, bytes forwarded", () => {
     const state = fresh({ capture: new Set(["tools"]) });

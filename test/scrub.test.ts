@@ -14,6 +14,7 @@ import {
   type ScrubOptions,
   type ScrubStats,
 } from "../src/telemetry/scrub.ts";
+import { secretSafeCut } from "../src/telemetry/scrub-patterns.ts";
 import { assertValidEvent } from "./support/events.ts";
 
 const ON: ScrubOptions = { mode: "on", extraKeys: [] };
@@ -123,6 +124,11 @@ describe("scrubValue: bounds", () => {
     }
     times.sort((a, b) => a - b);
     expect(times[7]).toBeLessThan(10); // typically ~0.5 ms; the ceiling only catches a regression to full-length scans
+  });
+
+  test("a key cut to 256 characters never ends in half a surrogate pair (JSON would carry a lone \\ud83d)", () => {
+    const out = scrubValue({ [`${"k".repeat(255)}😀tail`]: 1 }, ON) as Record<string, unknown>;
+    expect(Object.keys(out)).toEqual([`${"k".repeat(255)}...`]);
   });
 
   test("cuts on a whole code point, counting UTF-8 bytes", () => {
@@ -316,6 +322,18 @@ describe("createEventScrubber", () => {
 });
 
 describe("scrubValue: idempotent truncation", () => {
+  test("an array or object cut once (hot path) keeps its marker's true count when scrubbed again", () => {
+    const list = Array.from({ length: MAX_ITEMS + 4000 }, (_, i) => i);
+    const keys = Object.fromEntries(Array.from({ length: MAX_ITEMS + 2000 }, (_, i) => [`k${i}`, i]));
+    const once = scrubValue({ list, keys }, OFF) as { list: unknown[]; keys: Record<string, unknown> };
+    expect(once.list.at(-1)).toBe("[truncated: 4000 more items]");
+    expect(once.keys["[truncated]"]).toBe("2000 more keys");
+    const stats = { redactions: {}, truncated: 0 };
+    const twice = scrubValue(once, ON, stats);
+    expect(twice).toEqual(once);
+    expect(stats.truncated).toBe(0);
+  });
+
   test("a value cut once (hot path) keeps its marker and true count when scrubbed again (background)", () => {
     const once = scrubValue("x".repeat(1024 * 1024), OFF) as string;
     expect(once).toEndWith(`...[truncated ${1024 * 1024 - MAX_FIELD_BYTES} bytes]`);
@@ -323,5 +341,48 @@ describe("scrubValue: idempotent truncation", () => {
     const twice = scrubValue(once, ON, stats);
     expect(twice).toBe(once);
     expect(stats.truncated).toBe(0);
+  });
+});
+
+describe("scrubValue: a cut never keeps part of a secret", () => {
+  // A secret crossing the size cut loses its tail; what is left no longer matches its pattern, so
+  // the cut must fall before it (or after all of it), whether the walk that cuts redacts or not.
+  const SECRETS = [
+    ["a token", "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"],
+    ["a JWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSJ9.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"],
+    ["an email", "alice.smith@example.com"],
+    ["a card", "4111 1111 1111 1111"],
+    ["a phone", "+1 415 555 0100"],
+    ["an IBAN", "DE89 3704 0044 0532 0130 00"],
+  ] as const;
+  const LIMIT = 200;
+
+  test.each(SECRETS)("%s crossing the cut, at every offset, in one walk or two", (_, secret) => {
+    for (let inside = 1; inside < secret.length; inside++) {
+      const head = `${"x".repeat(LIMIT - inside - 1)} `;
+      const text = `${head}${secret} ${"tail ".repeat(100)}`;
+      const once = scrubValue(text, { ...ON, maxFieldBytes: LIMIT }) as string;
+      const hotPath = scrubValue(text, { ...OFF, maxFieldBytes: LIMIT });
+      const twice = scrubValue(hotPath, { ...ON, maxFieldBytes: LIMIT }) as string;
+      for (const out of [once, twice]) {
+        expect(out).toContain("...[truncated ");
+        expect({ inside, kept: out.slice(head.length - 2) }).not.toMatchObject({
+          kept: expect.stringContaining(secret.slice(0, 6)),
+        });
+      }
+    }
+  });
+
+  test("a cut that falls back a whole window never splits a surrogate pair", () => {
+    const token = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+    const text = `b${"😀".repeat(3000)}=${token} tail`; // no whitespace before the token for 6 000 units
+    const at = secretSafeCut(text, text.indexOf(token) + 10);
+    expect(at).toBeLessThan(text.indexOf(token));
+    expect(text.charCodeAt(at) >= 0xdc00 && text.charCodeAt(at) <= 0xdfff).toBe(false);
+  });
+
+  test("a cut with no secret near it stays where the byte limit puts it", () => {
+    const out = scrubValue(`${"word ".repeat(100)}`, { ...ON, maxFieldBytes: LIMIT }) as string;
+    expect(out).toBe(`${"word ".repeat(40)}...[truncated 300 bytes]`);
   });
 });

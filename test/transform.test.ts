@@ -676,24 +676,49 @@ describe("answers too long to inspect", () => {
       '{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"xxxx',
       'xxxx"}]}}',
       "tool_call_end",
+      null,
     ],
     [
       "id last (SDK order)",
       '{"result":{"content":[{"type":"text","text":"xxxx',
       'xxxx"}]},"jsonrpc":"2.0","id":5}',
       "tool_call_end",
+      null,
     ],
     [
       "isError near the end",
       '{"result":{"content":[{"type":"text","text":"xxxx',
       'xxxx"}],"isError":true},"jsonrpc":"2.0","id":5}',
       "tool_call_error",
+      null,
     ],
-  ])("%s: the call is closed once, marked as not inspected", (_name, head, tail, type) => {
+    [
+      "a JSON-RPC error, code first",
+      '{"jsonrpc":"2.0","id":5,"error":{"code":-32603,"message":"dump xxxx',
+      'xxxx"}}',
+      "tool_call_error",
+      "jsonrpc_-32603",
+    ],
+    [
+      "a JSON-RPC error, id and code last",
+      '{"error":{"message":"dump xxxx',
+      'xxxx","code":-32000},"jsonrpc":"2.0","id":5}',
+      "tool_call_error",
+      "jsonrpc_-32000",
+    ],
+    [
+      "an error key inside the result is no JSON-RPC error",
+      '{"jsonrpc":"2.0","id":5,"result":{"error":{"code":1},"content":[{"type":"text","text":"xxxx',
+      'xxxx"}]}}',
+      "tool_call_end",
+      null,
+    ],
+  ])("%s: the call is closed once, marked as not inspected", (_name, head, tail, type, errorType: string | null) => {
     const state = fresh();
     client(state, call(5, "huge"));
     const actions = fromServerLongLine(state, head, tail, 40 * 1048576, 10);
     expect(events(actions).map((e) => e.event_type as string)).toEqual([type]);
+    if (errorType !== null) expect(events(actions)[0]?.payload).toMatchObject({ error_type: errorType });
     expect(JSON.stringify(events(actions)[0]?.payload)).toContain("not inspected");
     expect(state.pending.size).toBe(0);
     expect(failPending(state, "proxy_shutdown", "bye", 20)).toEqual([]);

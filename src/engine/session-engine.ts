@@ -140,7 +140,6 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     const text = renderReport(report ?? createReportState(), {
       slowCallMs: config.slowCallMs,
       eventsLocation,
-      droppedEvents: telemetry.dropped,
     });
     return { to: "client", message: wireResult(id, injectedResult(text, modern, false)) };
   };

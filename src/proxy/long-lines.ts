@@ -3,7 +3,7 @@
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { callError, emit } from "./call-events.ts";
 import { untrack } from "./pending.ts";
-import { subjectUninspected } from "./resource-prompt-events.ts";
+import { subjectError, subjectUninspected } from "./resource-prompt-events.ts";
 import type { Action, ProxyState } from "./proxy-state.ts";
 import { elapsedMs } from "./proxy-state.ts";
 
@@ -13,6 +13,25 @@ const HEAD_ID = /^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(-?\d+|"(
 const TAIL_ID = /[{,]\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*\r?$/;
 
 const IS_ERROR_TRUE = /"isError"\s*:\s*true/;
+
+/** A JSON string or integer, as the `jsonrpc` and `id` members hold. */
+const SCALAR = String.raw`(?:"(?:[^"\\]|\\.)*"|-?\d+)`;
+/** A top-level `"error": {` (nothing but `jsonrpc` and `id` before it), with its code when that comes first. */
+const HEAD_ERROR = new RegExp(
+  String.raw`^\s*\{(?:\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR}\s*,)*\s*"error"\s*:\s*\{(?:\s*"code"\s*:\s*(-?\d+))?`,
+);
+/** The error's code as its last member, the error object then followed only by `jsonrpc` and `id`. */
+const TAIL_CODE = new RegExp(
+  String.raw`"code"\s*:\s*(-?\d+)\s*\}(?:\s*,\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR})*\s*\}\s*\r?$`,
+);
+
+/** `jsonrpc_<code>` when the line is a JSON-RPC error answer (`jsonrpc_invalid` if its code cannot be read), else undefined. */
+function errorTypeOf(head: string, tail: string): string | undefined {
+  const error = HEAD_ERROR.exec(head);
+  if (error === null) return undefined;
+  const code = error[1] ?? TAIL_CODE.exec(tail)?.[1];
+  return code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`;
+}
 
 /**
  * A top-level `method` before the first nested value: the server's own request (or a notification),
@@ -33,7 +52,14 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
   const request = untrack(state, id);
   if (request === undefined) return [];
   const note = `[baton-proxy: a ${Math.round(size / 1048576)} MiB answer, over the inspection limit; forwarded unchanged, not inspected]`;
-  if (request.subject !== undefined) return [subjectUninspected(state, request.subject, request.startedAt, now)];
+  // A JSON-RPC error is an error whatever its size (a huge message or data): never recorded as a success.
+  const errorType = errorTypeOf(head, tail);
+  if (request.subject !== undefined)
+    return [
+      errorType === undefined
+        ? subjectUninspected(state, request.subject, request.startedAt, now)
+        : subjectError(state, request.subject, errorType, note, elapsedMs(request.startedAt, now)),
+    ];
   if (request.call === undefined) {
     return request.method === "tools/list"
       ? [
@@ -45,6 +71,7 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
         ]
       : [];
   }
+  if (errorType !== undefined) return [callError(state, request, errorType, note, now)];
   if (IS_ERROR_TRUE.test(tail) || IS_ERROR_TRUE.test(head)) return [callError(state, request, "tool_error", note, now)];
   return [
     emit(state, "tool_call_end", request.call, {

@@ -3,7 +3,6 @@
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { exactId, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { failRounds, sweepRounds } from "./multi-round.ts";
-import { callError } from "./call-events.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
 import {
   MAX_PENDING_REQUESTS,
@@ -50,7 +49,7 @@ export function failPending(
  * Ends the requests `ids` that the upstream will never answer (`--url`: unreachable, HTTP 5xx,
  * timeout; `serve`: one POST got no answer while the session's other POSTs may still succeed):
  * each gets a JSON-RPC error naming the reason (`data["baton/error_type"]` = `errorType`), its tool
- * call a `tool_call_error` of `errorType`; other requests stay pending. An id the proxy no longer
+ * call a `tool_call_error` of `errorType` (a read, get or list its `*_error`); other requests stay pending. An id the proxy no longer
  * tracks is skipped (it may have been answered already), unless `answerUntracked`: a request whose
  * delivery failed was answered by nobody, even if it was evicted meanwhile.
  */
@@ -72,7 +71,8 @@ export function failRequests(
       to: "client",
       message: wireError(exactId(id, idText), WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }),
     });
-    if (request?.call) actions.push(callError(state, request, errorType, reason, now));
+    // Tool calls and resource/prompt requests alike: every start gets its error.
+    if (request !== undefined) closeRequest(state, request, errorType, reason, now, actions);
   }
   return actions;
 }

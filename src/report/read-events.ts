@@ -21,6 +21,8 @@ export interface SessionInfo {
   /** The surface_hash of the session's latest surface_snapshot (highest sequence), if any. */
   surfaceHash: string | null;
   surfaceSeq: number;
+  /** The server name (`server_info.name`) of that snapshot: surfaces are compared only within one server. */
+  surfaceServer: string | null;
 }
 
 /** Sessions by id plus the count of malformed lines seen while indexing. */
@@ -78,6 +80,7 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
       order: index.sessions.size,
       surfaceHash: null,
       surfaceSeq: -1,
+      surfaceServer: null,
     };
     index.sessions.set(event.session_id, info);
   }
@@ -90,6 +93,9 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
   if (typeof hash === "string" && event.sequence_number > info.surfaceSeq) {
     info.surfaceHash = hash;
     info.surfaceSeq = event.sequence_number;
+    const server: unknown = (event.payload as { server_info?: unknown }).server_info;
+    const name = typeof server === "object" && server !== null ? (server as { name?: unknown }).name : undefined;
+    info.surfaceServer = typeof name === "string" && name !== "" ? name : null;
   }
   const at = event.captured_at;
   if (typeof at === "string" && at !== "") {

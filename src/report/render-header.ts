@@ -43,7 +43,7 @@ export function renderHeader(summary: ReportSummary): string {
   lines.push(`- **Annotations:** ${formatCount(totals.annotations)}`);
   if (totals.dropped_events > 0) {
     lines.push(
-      `- **Dropped events:** ${formatCount(totals.dropped_events)} (the proxy's event queue overflowed; the figures below may undercount)`,
+      `- **Dropped events:** ${formatCount(totals.dropped_events)} (missing from the events read: gaps in their sequence numbers; the figures below may undercount)`,
     );
   }
   const privacy = renderPrivacy(summary);

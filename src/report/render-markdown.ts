@@ -35,8 +35,6 @@ export interface RenderOptions {
   slowCallMs: number;
   /** Where the raw events are (a file path, a sink label), named in the closing line. */
   eventsLocation?: string;
-  /** The live dropped-events counter, when the caller has one (the larger of it and the events' own count is shown). */
-  droppedEvents?: number;
   /** When given, calls without an outcome show how long ago they started. */
   now?: Date;
   /** The surface of the previous session in the same event file, to say what changed. */
@@ -45,7 +43,7 @@ export interface RenderOptions {
 
 /** The whole report as GitHub-flavoured Markdown ending in a newline. Never throws on odd data. */
 export function renderReport(state: ReportState, options: RenderOptions): string {
-  const summary = summarizeReport(state, { slowCallMs: options.slowCallMs, droppedEvents: options.droppedEvents ?? 0 });
+  const summary = summarizeReport(state, { slowCallMs: options.slowCallMs });
   const day = state.firstAt === null ? null : (formatInstant(state.firstAt)?.date ?? null);
   const blocks = [renderHeader(summary)];
   const subjects = renderSubjects(state.subjects, options.slowCallMs, day);

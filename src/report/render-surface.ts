@@ -7,7 +7,7 @@ import { diffSurfaces } from "./surface-diff.ts";
 /** Tool names listed per change kind; the rest are counted. */
 export const MAX_NAMES_LISTED = 15;
 
-/** The previous session in the same event file that recorded a surface. */
+/** The previous session of the same server in the same event file that recorded a surface. */
 export interface PreviousSurface {
   readonly sessionId: string;
   readonly surface: SurfaceDigest;
@@ -27,7 +27,7 @@ export function renderSurface(
   lines.push(`${formatPlural(current.tools.size, "tool")}, surface ${renderCode(current.hash)}.${during}`);
   if (previous !== undefined) {
     const change = diffSurfaces(previous.surface, current);
-    const them = `the previous session in this file (${renderCode(previous.sessionId)})`;
+    const them = `the previous session of this server in this file (${renderCode(previous.sessionId)})`;
     if (change === null) {
       lines.push("", `Same surface as ${them}.`);
     } else {

@@ -157,13 +157,19 @@ async function collectSession(readLines: ReadLines, sessionId: string): Promise<
     const result = parseEventLine(line);
     if (result.kind !== "event" || result.event.session_id !== sessionId) continue;
     // The fold never reads results, and they are the bulk of a session: do not hold them.
-    if (result.event.event_type === "tool_call_end") result.event.payload.result = null;
+    // (A line from another writer may carry no payload object: the fold reads it as it is.)
+    const payload: unknown = result.event.payload;
+    if (result.event.event_type === "tool_call_end" && typeof payload === "object" && payload !== null)
+      result.event.payload.result = null;
     events.push(result.event);
   }
   return sortBySequence(events);
 }
 
-/** The latest surface of the session listed just before `session` that recorded one (another pass over the file). */
+/**
+ * The latest surface of the closest earlier session of the same server (another pass over the
+ * file). Several wrapped servers often share one event file: another server's tools are no change.
+ */
 async function findPreviousSurface(
   readLines: ReadLines,
   index: SessionIndex,
@@ -173,7 +179,7 @@ async function findPreviousSurface(
   const previous = sessions
     .slice(0, sessions.indexOf(session))
     .reverse()
-    .find((s) => s.surfaceHash !== null);
+    .find((s) => s.surfaceHash !== null && s.surfaceServer !== null && s.surfaceServer === session.surfaceServer);
   if (previous === undefined || previous.surfaceHash === null) return undefined;
   for await (const line of readLines(previous.sessionId)) {
     if (!line.includes(previous.surfaceHash)) continue;

@@ -1,13 +1,6 @@
 // The report's fold: folds one session's events into bounded aggregates. Pure data, no I/O, no rendering, no clock.
 
-import {
-  META_CALL_ID,
-  META_DROPPED_EVENTS,
-  META_SCRUBBED,
-  META_SERVER,
-  META_TRUNCATED,
-  type BatonEvent,
-} from "../telemetry/event-types.ts";
+import { META_CALL_ID, META_SCRUBBED, META_SERVER, META_TRUNCATED, type BatonEvent } from "../telemetry/event-types.ts";
 import { foldOutcome, foldStart } from "./fold-calls.ts";
 import { createSubjectState, foldSubject, isSubjectEvent } from "./fold-subjects.ts";
 import { digestSurface } from "./surface-diff.ts";
@@ -28,8 +21,6 @@ const MAX_TEXT_CHARS = 2000;
 export const MAX_REDACTION_LABELS = 20;
 /** Characters kept of a redaction label. */
 const MAX_LABEL_CHARS = 40;
-/** runtime_meta key carrying the proxy's count of dropped events (not in event-types.ts yet). */
-export { META_DROPPED_EVENTS } from "../telemetry/event-types.ts";
 
 /** A fresh, empty state. */
 export function createReportState(): ReportState {
@@ -40,7 +31,9 @@ export function createReportState(): ReportState {
     firstAt: null,
     lastAt: null,
     events: 0,
-    droppedEvents: 0,
+    minSeq: null,
+    maxSeq: null,
+    sequenced: 0,
     tools: new Map(),
     errorTypes: new Map(),
     errored: [],
@@ -157,9 +150,14 @@ function noteEnvelope(state: ReportState, event: BatonEvent): void {
     state.client = event.agent_runtime;
   const meta = isObject(event.runtime_meta) ? event.runtime_meta : {};
   if (typeof meta[META_SERVER] === "string" && meta[META_SERVER] !== "") state.server = meta[META_SERVER];
-  const dropped = meta[META_DROPPED_EVENTS];
-  if (typeof dropped === "number" && Number.isFinite(dropped) && dropped > state.droppedEvents)
-    state.droppedEvents = dropped;
+  // Dropped events are read from the gaps in the sequence, not from `baton/dropped_events`: that
+  // counts deliveries any sink lost (a console that is down), while these events may all be here.
+  const seq = event.sequence_number;
+  if (Number.isSafeInteger(seq)) {
+    state.sequenced += 1;
+    if (state.minSeq === null || seq < state.minSeq) state.minSeq = seq;
+    if (state.maxSeq === null || seq > state.maxSeq) state.maxSeq = seq;
+  }
   state.truncatedValues += readCount(meta[META_TRUNCATED]) ?? 0;
   const scrubbed = meta[META_SCRUBBED];
   if (isObject(scrubbed)) {

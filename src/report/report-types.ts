@@ -88,7 +88,10 @@ export interface ReportState {
   firstAt: string | null;
   lastAt: string | null;
   events: number;
-  droppedEvents: number;
+  /** Lowest and highest sequence_number read, and how many events had one: the session's gaps are its dropped events. */
+  minSeq: number | null;
+  maxSeq: number | null;
+  sequenced: number;
   readonly tools: Map<string, ToolStats>;
   readonly errorTypes: Map<string, number>;
   readonly errored: CallRecord[];

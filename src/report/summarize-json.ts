@@ -65,14 +65,8 @@ export interface ReportSummary {
 /** Label for annotations that carry no signal type. */
 const NO_SIGNAL = "(none)";
 
-/**
- * Summarises `state` without changing it. `slowCallMs` (default DEFAULT_SLOW_CALL_MS) sets what
- * counts as slow; `droppedEvents` (e.g. the live dispatcher's counter) raises the dropped total.
- */
-export function summarizeReport(
-  state: ReportState,
-  options: { slowCallMs?: number; droppedEvents?: number } = {},
-): ReportSummary {
+/** Summarises `state` without changing it. `slowCallMs` (default DEFAULT_SLOW_CALL_MS) sets what counts as slow. */
+export function summarizeReport(state: ReportState, options: { slowCallMs?: number } = {}): ReportSummary {
   const slowCallMs = options.slowCallMs ?? DEFAULT_SLOW_CALL_MS;
   const pendingByTool = new Map<string, number>();
   for (const call of state.pending.values()) {
@@ -113,7 +107,7 @@ export function summarizeReport(
       annotations: state.annotationTotal,
       slow_calls: slowCalls,
       slow_calls_exact: slowExact,
-      dropped_events: Math.max(state.droppedEvents, options.droppedEvents ?? 0),
+      dropped_events: missingEvents(state),
       truncated_values: state.truncatedValues,
     },
     slow_call_ms: slowCallMs,
@@ -130,6 +124,16 @@ export function summarizeReport(
     surface_hash: state.surface?.hash ?? null,
     surfaces: state.surfaceCount,
   };
+}
+
+/**
+ * Events missing between the session's first and last sequence numbers (each event has its own,
+ * one apart): what the proxy dropped on the way to where these were read from. A line read twice
+ * cannot make it negative.
+ */
+function missingEvents(state: ReportState): number {
+  if (state.minSeq === null || state.maxSeq === null) return 0;
+  return Math.max(0, state.maxSeq - state.minSeq + 1 - state.sequenced);
 }
 
 const SUBJECT_METHODS: Record<SubjectKind, string> = {

@@ -34,12 +34,28 @@ export interface EnvelopeClock {
   uuid(): string;
 }
 
-/** Read once: the getter costs more than `performance.now()` itself, and the origin never moves. */
-const TIME_ORIGIN_MS = performance.timeOrigin;
+/** How far the wall clock may drift from the monotonic one before events follow it again. */
+const WALL_CLOCK_SLACK_MS = 1_000;
 
-/** The real clock: `performance.timeOrigin + performance.now()` gives microseconds; ids from Bun's UUIDv7. */
+/**
+ * The monotonic clock's epoch; starts as `performance.timeOrigin` (read once: the getter costs more
+ * than `performance.now()` itself) and is moved when the wall clock jumps away from it.
+ */
+let originMs = performance.timeOrigin;
+
+/**
+ * The real clock: origin + `performance.now()` gives microseconds; ids from Bun's UUIDv7. The
+ * monotonic clock stands still while the machine sleeps (a laptop's lid closed) and ignores the
+ * clock being set, so an origin fixed at start would date every later event too early by each
+ * sleep; when the wall clock is more than WALL_CLOCK_SLACK_MS away, the origin follows it.
+ */
 export const SYSTEM_ENVELOPE_CLOCK: EnvelopeClock = {
-  nowEpochMs: () => TIME_ORIGIN_MS + performance.now(),
+  nowEpochMs: () => {
+    const monotonic = performance.now();
+    const wall = Date.now();
+    if (Math.abs(wall - (originMs + monotonic)) > WALL_CLOCK_SLACK_MS) originMs = wall - monotonic;
+    return originMs + monotonic;
+  },
   uuid: () => Bun.randomUUIDv7(),
 };
 

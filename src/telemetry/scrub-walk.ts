@@ -2,7 +2,7 @@
 
 import type { ScrubMode } from "../config.ts";
 import type { KeyMatcher } from "./scrub-keys.ts";
-import { redactText } from "./scrub-patterns.ts";
+import { redactText, secretSafeCut } from "./scrub-patterns.ts";
 import { isCardNumber } from "./scrub-validators.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
@@ -27,6 +27,9 @@ const TRUNCATED = "[truncated]";
 /** Room for `...[truncated N bytes]` after the kept bytes. */
 const MARKER_MAX_BYTES = 64;
 const TRUNCATION_MARKER = /\.\.\.\[truncated \d+ bytes\]$/;
+/** The last entry of an array / the value of the TRUNCATED key of an object this stage already cut. */
+const ITEMS_MARKER = /^\[truncated: \d+ more items\]$/;
+const KEYS_MARKER = /^\d+ more keys$/;
 
 export interface ScrubOptions {
   /** `"on"` redacts by value pattern and key name; `"off"` only bounds sizes. */
@@ -124,7 +127,10 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
     // Copy on write: an array or object none of whose entries changed is returned as it is, so
     // the common event (nothing to redact, nothing to cut) costs a walk and no allocations.
     if (Array.isArray(value)) {
-      const kept = Math.min(value.length, MAX_ITEMS);
+      // Cut once already (the hot path bounds long lines, the background scrubs them again): its
+      // marker stays, with the true count, instead of being cut as "1 more items".
+      const cutBefore = value.length === MAX_ITEMS + 1 && isMarker(value[MAX_ITEMS], ITEMS_MARKER);
+      const kept = cutBefore ? value.length : Math.min(value.length, MAX_ITEMS);
       let out: unknown[] | undefined;
       for (let i = 0; i < kept; i++) {
         const item: unknown = value[i];
@@ -132,20 +138,22 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
         if (out === undefined && next !== item) out = value.slice(0, i);
         out?.push(next);
       }
-      if (value.length <= MAX_ITEMS) return out ?? value;
+      if (value.length <= MAX_ITEMS || cutBefore) return out ?? value;
       out ??= value.slice(0, MAX_ITEMS);
       out.push(truncated(walk, `[truncated: ${value.length - MAX_ITEMS} more items]`));
       return out;
     }
     const source = value as Record<string, unknown>;
     const keys = Object.keys(source);
-    const kept = Math.min(keys.length, MAX_ITEMS);
+    const cutBefore =
+      keys.length === MAX_ITEMS + 1 && keys[MAX_ITEMS] === TRUNCATED && isMarker(source[TRUNCATED], KEYS_MARKER);
+    const kept = cutBefore ? keys.length : Math.min(keys.length, MAX_ITEMS);
     // A Map, a class instance, a typed array…: always become a plain object of own entries (as JSON sees them).
     const proto: unknown = Object.getPrototypeOf(source);
     let out: Record<string, unknown> | undefined = proto === Object.prototype || proto === null ? undefined : {};
     for (let i = 0; i < kept; i++) {
       const key = keys[i] as string;
-      let name = key.length > MAX_KEY_CHARS ? `${key.slice(0, MAX_KEY_CHARS)}...` : key;
+      let name = key.length > MAX_KEY_CHARS ? `${key.slice(0, keyCut(key))}...` : key;
       if (walk.redact) name = redactText(name, walk.stats.redactions); // maps keyed by email address
       const item = source[key];
       const next = visitEntry(key, item, depth + 1, walk);
@@ -154,7 +162,7 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
       for (let n = 2, base = name; Object.hasOwn(out, name); n++) name = `${base}#${n}`; // two emails both became [email]
       setOwn(out, name, next);
     }
-    if (keys.length <= MAX_ITEMS) return out ?? source;
+    if (keys.length <= MAX_ITEMS || cutBefore) return out ?? source;
     out ??= copyKeys(source, keys, MAX_ITEMS);
     out[TRUNCATED] = truncated(walk, `${keys.length - MAX_ITEMS} more keys`);
     return out;
@@ -189,7 +197,10 @@ function scrubString(text: string, walk: Walk): string {
     return truncated(walk, TRUNCATED);
   }
   if (scratch.length < limit + MARKER_MAX_BYTES) scratch = new Uint8Array(limit + MARKER_MAX_BYTES);
-  const { written } = encoder.encodeInto(text, scratch.subarray(0, limit)); // stops at a whole code point
+  let { read, written } = encoder.encodeInto(text, scratch.subarray(0, limit)); // stops at a whole code point
+  // Never inside a secret (whatever this walk's mode: the hot path cuts, the background redacts what is left).
+  const safe = secretSafeCut(text, read);
+  if (safe < read) ({ read, written } = encoder.encodeInto(text.slice(0, safe), scratch));
   walk.bytesLeft -= written;
   const exactMarker = `...[truncated ${bytes - written} bytes]`;
   // The kept text is decoded from copied bytes, never text.slice(): a JSC substring keeps its whole
@@ -206,6 +217,16 @@ function scrubString(text: string, walk: Walk): string {
 
 function decodeScratch(length: number): string {
   return Buffer.from(scratch.buffer, scratch.byteOffset, length).toString("utf8");
+}
+
+/** Where a long key is cut: MAX_KEY_CHARS, or one before when that would split a surrogate pair. */
+function keyCut(key: string): number {
+  const code = key.charCodeAt(MAX_KEY_CHARS - 1);
+  return code >= 0xd800 && code <= 0xdbff ? MAX_KEY_CHARS - 1 : MAX_KEY_CHARS;
+}
+
+function isMarker(value: unknown, marker: RegExp): boolean {
+  return typeof value === "string" && marker.test(value);
 }
 
 function truncated(walk: Walk, marker: string): string {

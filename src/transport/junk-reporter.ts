@@ -1,11 +1,14 @@
 // Reports lines that are not JSON-RPC (and over-long or unterminated lines) to the log without flooding it.
 
 import type { Logger } from "../log.ts";
+import { redactText, secretSafeCut } from "../telemetry/scrub-patterns.ts";
 import { MAX_LINE_BYTES, type Frame } from "../wire/framing.ts";
 
 /** Junk lines logged one by one per direction; after that they are only counted. */
 export const MAX_JUNK_LINES_LOGGED = 5;
 const EXCERPT_CHARS = 120;
+/** Bytes decoded to choose the excerpt's cut: enough to see a secret that crosses it whole. */
+const EXCERPT_SCAN_BYTES = 32 * 1024;
 
 const REASONS = {
   blank: "a blank line",
@@ -29,7 +32,10 @@ export class JunkReporter {
   report(reason: keyof typeof REASONS, body: Uint8Array): void {
     this.count++;
     if (this.count > MAX_JUNK_LINES_LOGGED) return;
-    const excerpt = JSON.stringify(decoder.decode(body.subarray(0, EXCERPT_CHARS * 4)).slice(0, EXCERPT_CHARS));
+    // Junk is often a debug print (a connection string, a token): the log gets the privacy stage's
+    // value patterns, cut where no secret crosses, like an event (the line itself passes unchanged).
+    const text = decoder.decode(body.subarray(0, EXCERPT_SCAN_BYTES));
+    const excerpt = JSON.stringify(redactText(text.slice(0, secretSafeCut(text, EXCERPT_CHARS)), {}));
     const more = this.count === MAX_JUNK_LINES_LOGGED ? " (further junk lines are counted, not logged)" : "";
     this.logger.warn(`forwarded ${REASONS[reason]} from the ${this.from} unchanged: ${excerpt}${more}`);
   }
