@@ -16,7 +16,7 @@ import { SseParser, type SseEvent } from "../src/remote/sse-parser.ts";
 import { ResponseReader } from "../src/remote/response-reader.ts";
 import type { UpstreamSink } from "../src/remote/upstream-types.ts";
 import { resumeDelayMs } from "../src/remote/sse-stream.ts";
-import { fetchFailure, httpFailure, UpstreamTimeout } from "../src/remote/upstream-failure.ts";
+import { fetchFailure, httpFailure, unauthorizedFailure, UpstreamTimeout } from "../src/remote/upstream-failure.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -269,6 +269,26 @@ describe("failure names", () => {
         '{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID"},"id":null}',
       ).reason,
     ).toBe(`${origin} answered HTTP 400: Bad Request: No valid session ID`);
+  });
+
+  test("the auth login hint never repeats the URL's credentials or query (it reaches the client and events)", () => {
+    const resolved = resolveRemoteTarget(
+      {
+        url: "https://user:pw-secret-1@mcp.example.com/mcp?api_key=QUERYSECRET123#frag",
+        headers: [],
+        allowHttp: false,
+      },
+      {},
+    );
+    if (!resolved.ok) throw new Error("target refused");
+    const { reason } = unauthorizedFailure(resolved.target);
+    expect(reason).not.toContain("pw-secret-1");
+    expect(reason).not.toContain("QUERYSECRET123");
+    expect(reason).toContain("baton-proxy auth login --url https://***@mcp.example.com/mcp?***");
+    const plain = resolveRemoteTarget({ url: "https://mcp.example.com/mcp", headers: [], allowHttp: false }, {});
+    expect(plain.ok && unauthorizedFailure(plain.target).reason).toContain(
+      "auth login --url https://mcp.example.com/mcp`",
+    );
   });
 
   test("resume delays back off to a cap, or follow the server's retry", () => {
