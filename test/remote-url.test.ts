@@ -265,6 +265,46 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     expect(proxy.stderr()).not.toContain(token);
   });
 
+  test("a server that closes a call's stream to make the client poll (2025-11-25) is polled until it answers", async () => {
+    // Each poll is a GET with Last-Event-ID that the server accepts and closes again with nothing new
+    // (the SDK server's closeSSEStream does this); only the eighth brings the answer. Nothing broke.
+    const sse = { "content-type": "text/event-stream" };
+    let polls = 0;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method === "DELETE") return new Response(null);
+        if (request.method === "GET") {
+          if (request.headers.get("last-event-id") === null) return new Response(null, { status: 405 });
+          polls++;
+          if (polls < 8) return new Response(": still working\n\n", { headers: sse });
+          const answer = { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "done" }] } };
+          return new Response(`id: e2\ndata: ${JSON.stringify(answer)}\n\n`, { headers: sse });
+        }
+        const body = (await request.json()) as { id?: number; method: string };
+        if (body.method === "initialize") {
+          const result = {
+            protocolVersion: "2025-11-25",
+            capabilities: { tools: {} },
+            serverInfo: { name: "poller", version: "1" },
+          };
+          return Response.json({ jsonrpc: "2.0", id: body.id, result }, { headers: { "mcp-session-id": "s-1" } });
+        }
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        return new Response("id: e1\nretry: 10\ndata:\n\n", { headers: sse });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    await handshake(proxy);
+    const answer = await proxy.request(1, "tools/call", { name: "long", arguments: {} });
+    expect(answer.error).toBeUndefined();
+    expect(answer.result.content[0].text).toBe("done");
+    expect(polls).toBe(8);
+    await proxy.close();
+    server.stop(true);
+  });
+
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {
     const server = await startRemoteFixture(["--legacy-sse"]);
     const proxy = await startProxy([], { args: ["--url", server.url] });

@@ -34,6 +34,12 @@ export async function readPostStream(
   const parser = new SseParser();
   let response = first;
   let attempts = 0;
+  /**
+   * The last resume GET got a stream: the server is there and may close it again with nothing new
+   * to make us poll (2025-11-25), as the SDK server's closeSSEStream does. Like SDK clients, only
+   * reconnects that fail count toward MAX_RESUME_ATTEMPTS.
+   */
+  let reopened = false;
   for (;;) {
     let broken: unknown;
     const before = reader.events;
@@ -53,7 +59,8 @@ export async function readPostStream(
           : fetchFailure(target.origin, broken, timeoutMs);
       return session.fail(reader.unanswered(), failure, controller);
     }
-    attempts = reader.events > before ? 1 : attempts + 1;
+    attempts = reader.events > before || reopened ? 1 : attempts + 1;
+    reopened = false;
     if (attempts > MAX_RESUME_ATTEMPTS) {
       return session.fail(
         reader.unanswered(),
@@ -86,5 +93,6 @@ export async function readPostStream(
       );
     }
     if (!response.ok) await response.body?.cancel().catch(() => undefined);
+    else reopened = (response.headers.get("content-type") ?? "").includes("text/event-stream");
   }
 }
