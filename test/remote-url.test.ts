@@ -305,6 +305,40 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     server.stop(true);
   });
 
+  test("the server's GET stream, closed again and again with nothing to say, is reopened and still delivers", async () => {
+    // A server polling its standalone stream (closeStandaloneSSEStream) or an intermediary closing
+    // idle connections: every open succeeds and ends empty; the seventh brings a notification.
+    const sse = { "content-type": "text/event-stream" };
+    let opens = 0;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method === "DELETE") return new Response(null);
+        if (request.method === "GET") {
+          opens++;
+          if (opens < 7) return new Response("retry: 10\n: nothing yet\n\n", { headers: sse });
+          const note = { jsonrpc: "2.0", method: "notifications/tools/list_changed" };
+          return new Response(`data: ${JSON.stringify(note)}\n\n`, { headers: sse });
+        }
+        const body = (await request.json()) as { id?: number; method: string };
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        const result = {
+          protocolVersion: "2025-11-25",
+          capabilities: { tools: {} },
+          serverInfo: { name: "g", version: "1" },
+        };
+        return Response.json({ jsonrpc: "2.0", id: body.id, result }, { headers: { "mcp-session-id": "s-1" } });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    await handshake(proxy);
+    await proxy.next((m) => m.method === "notifications/tools/list_changed");
+    expect(proxy.stderr()).not.toContain("gave up");
+    await proxy.close();
+    server.stop(true);
+  });
+
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {
     const server = await startRemoteFixture(["--legacy-sse"]);
     const proxy = await startProxy([], { args: ["--url", server.url] });
