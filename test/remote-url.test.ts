@@ -339,6 +339,55 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     server.stop(true);
   });
 
+  test("a call's stream that breaks after it began, with no event id to resume from, is upstream_stream_lost, not unreachable", async () => {
+    const dir = tempDir();
+    const events = join(dir, "events.jsonl");
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id?: number; method: string };
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        if (body.method === "initialize") {
+          const result = {
+            protocolVersion: "2025-06-18",
+            capabilities: { tools: {} },
+            serverInfo: { name: "b", version: "1" },
+          };
+          return Response.json({ jsonrpc: "2.0", id: body.id, result });
+        }
+        const progress = {
+          jsonrpc: "2.0",
+          method: "notifications/progress",
+          params: { progressToken: "t", progress: 1 },
+        };
+        const stream = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(progress)}\n\n`));
+            await Bun.sleep(50);
+            controller.error(new Error("the server process died"));
+          },
+        });
+        return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+      },
+    });
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_EVENT_SINK: `file://${events}` },
+    });
+    await handshake(proxy);
+    const answer = await proxy.request(1, "tools/call", { name: "work", arguments: {}, _meta: { progressToken: "t" } });
+    expect(answer.error.data["baton/error_type"]).toBe("upstream_stream_lost");
+    expect(answer.error.message).not.toContain("unreachable");
+    await proxy.close();
+    server.stop(true);
+    expect(readValidatedEvents(events).find((e) => e.event_type === "tool_call_error")?.payload.error_type).toBe(
+      "upstream_stream_lost",
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {
     const server = await startRemoteFixture(["--legacy-sse"]);
     const proxy = await startProxy([], { args: ["--url", server.url] });
