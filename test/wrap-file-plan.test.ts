@@ -186,6 +186,18 @@ describe("exact text of edits", () => {
     expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
   });
 
+  test("headers whose names map to the same env variable each keep their own value", () => {
+    const text =
+      '{"mcpServers": {"r": {"type": "http", "url": "https://mcp.example.com/mcp", "headers": {"X-Api-Key": "a-value", "X_Api_Key": "b-value"}}}}';
+    const wrapped = plan(text, "mcpServers", "wrap");
+    const entry = (JSON.parse(wrapped.newText) as { mcpServers: { r: Record<string, any> } }).mcpServers.r;
+    const sent = (entry.args as string[])
+      .filter((_arg, i, all) => all[i - 1] === "--header")
+      .map((header) => header.replace(/\$\{(\w+)\}/, (_all, name: string) => entry.env[name]));
+    expect(sent).toEqual(["X-Api-Key: a-value", "X_Api_Key: b-value"]);
+    expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
+  });
+
   test("a broken backup gives no hints", () => {
     expect(readArgsHints("{", "mcpServers", EXEC).size).toBe(0);
   });
