@@ -5,6 +5,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { INIT_PARAMS, startProxy, tempDir, type ProxyProcess } from "./support/proxy-process.ts";
+import { startOtlpReceiver } from "./support/otlp-receiver.ts";
 import { freePort, startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
 
 const SECRET = "sk-test-4f9a8b7c6d5e";
@@ -386,6 +387,30 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       "upstream_stream_lost",
     );
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("otlp: spans of a --url call: the SERVER span toward the host is pipe, its CLIENT child toward the server tcp", async () => {
+    const server = await startRemoteFixture();
+    const otlp = startOtlpReceiver();
+    const proxy = await startProxy([], {
+      args: ["--url", server.url],
+      env: {
+        BATON_EVENT_SINK: "otlp:",
+        BATON_CONSENT_TOKEN: "consent-for-tests",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      },
+    });
+    await handshake(proxy);
+    const echo = await proxy.request(1, "tools/call", { name: "echo", arguments: { text: "x" } });
+    expect(echo.result.content[0].text).toBe("echo: x");
+    expect(await proxy.close()).toBe(0);
+    const spans = otlp.spans().filter((span) => span.name === "tools/call echo");
+    expect(spans.map((span) => [span.kind, span.attributes["network.transport"]]).sort()).toEqual([
+      [2, "pipe"],
+      [3, "tcp"],
+    ]);
+    await otlp.stop();
+    await server.stop();
   });
 
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {

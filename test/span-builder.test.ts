@@ -224,6 +224,20 @@ describe("createSpanBuilder", () => {
     expect(builder.add(calls[2]![1])[0]?.attributes["network.transport"]).toBe("tcp");
   });
 
+  test("each span names its own hop's transport: stdio toward the host, HTTP toward a --url server", () => {
+    const builder = createSpanBuilder({
+      transport: "pipe",
+      upstreamTransport: "tcp",
+      captureContent: false,
+      randomHex: counterHex(),
+    });
+    const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
+    builder.add(start);
+    const [server, client] = builder.add(end) as [FinishedSpan, FinishedSpan];
+    expect([server.kind, server.attributes["network.transport"]]).toEqual(["server", "pipe"]);
+    expect([client.kind, client.attributes["network.transport"]]).toEqual(["client", "tcp"]);
+  });
+
   test("traceparent parsing follows W3C", () => {
     expect(parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual({
       traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
