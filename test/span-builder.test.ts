@@ -74,11 +74,28 @@ describe("createSpanBuilder", () => {
     const spans = build(makeCall(1, "c1", "t", {}, { durationMs: 5, errorType, errorBody: "went wrong" }));
     const [server, client] = spans as [FinishedSpan, FinishedSpan];
     expect(server.status.code).toBe(serverCode);
-    expect(client.status).toEqual({ code: clientCode, message: "went wrong" });
+    // A tool_error's body is the result's text: content, left out without capture (see below).
+    expect(client.status).toEqual({ code: clientCode, message: errorType === "tool_error" ? "" : "went wrong" });
     for (const span of spans) {
       expect(span.attributes["error.type"]).toBe(type);
       expect(span.attributes["rpc.response.status_code"]).toBe(rpcCode as never);
     }
+  });
+
+  test("an isError result's text is content: in the status description only with content capture on", () => {
+    const call = makeCall(
+      1,
+      "c1",
+      "t",
+      {},
+      { durationMs: 5, errorType: "tool_error", errorBody: "alice's ledger: 4 rows" },
+    );
+    for (const span of build(call)) {
+      expect(span.status.code).toBe(2);
+      expect(JSON.stringify(span)).not.toContain("ledger");
+    }
+    for (const span of build(call, { captureContent: true }))
+      expect(span.status.message).toBe("alice's ledger: 4 rows");
   });
 
   test("long error bodies are cut in the status description", () => {

@@ -141,7 +141,10 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     let client: FinishedSpan["status"] = { code: STATUS_UNSET };
     const payload = event.payload as Record<string, unknown>;
     if (failed) {
-      const outcome = mapErrorOutcome(String(payload.error_type ?? ""), String(payload.error_body ?? ""));
+      const errorType = String(payload.error_type ?? "");
+      // An isError result's body is the tool's result text: content, sent only when capture is on (as .result is).
+      const body = errorType === "tool_error" && !options.captureContent ? "" : String(payload.error_body ?? "");
+      const outcome = mapErrorOutcome(errorType, body);
       Object.assign(attributes, outcome.attributes);
       server = outcome.server;
       client = outcome.client;
