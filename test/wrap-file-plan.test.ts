@@ -198,6 +198,21 @@ describe("exact text of edits", () => {
     expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
   });
 
+  test("unwrap refuses a BATON_WRAPPED_REMOTE that is JSON but no server entry (an array, a string): the entry stays", () => {
+    for (const kept of ["[1,2]", '"https://x.example.com/mcp"', "null"]) {
+      const entry = {
+        type: "stdio",
+        command: EXEC,
+        args: ["--url", "https://x.example.com/mcp"],
+        env: { BATON_WRAPPED_REMOTE: kept },
+      };
+      const text = JSON.stringify({ mcpServers: { r: entry } });
+      const result = plan(text, "mcpServers", "unwrap");
+      expect(result.newText).toBe(text);
+      expect(result.outcomes.map((o) => o.kind)).toEqual(["failed"]);
+    }
+  });
+
   test("a broken backup gives no hints", () => {
     expect(readArgsHints("{", "mcpServers", EXEC).size).toBe(0);
   });

@@ -82,6 +82,8 @@ export function planFileEdit(input: FilePlanInput): FilePlan {
       let after: unknown;
       try {
         after = toPlainValue(parseJsonc(status.remoteText));
+        // Only an object was ever a server entry: an edited value ([1,2], a string) would put junk in its place.
+        if (typeof after !== "object" || after === null || Array.isArray(after)) throw new Error("not an entry");
       } catch {
         outcomes.push({
           kind: "failed",
