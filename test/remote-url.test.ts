@@ -1,7 +1,7 @@
 // Black-box: `baton-proxy --url` against an SDK v1 Streamable HTTP server on loopback, driven with raw JSON-RPC on stdio.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { INIT_PARAMS, startProxy, tempDir, type ProxyProcess } from "./support/proxy-process.ts";
@@ -411,6 +411,37 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     ]);
     await otlp.stop();
     await server.stop();
+  });
+
+  test("a server that echoes the credentials in its error: the client's error and the event never carry them", async () => {
+    const dir = tempDir();
+    const events = join(dir, "events.jsonl");
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        await request.text();
+        const message = `key ${request.headers.get("x-api-key")} is not valid for ${request.headers.get("authorization")}`;
+        return Response.json({ jsonrpc: "2.0", id: null, error: { code: -32000, message } }, { status: 403 });
+      },
+    });
+    const key = "plainkey4242abcd";
+    const token = "tokenvalue9191xyz";
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`, "--header", "X-Api-Key: ${K}"],
+      env: { K: key, BATON_UPSTREAM_AUTH_TOKEN: token, BATON_SCRUB: "off", BATON_EVENT_SINK: `file://${events}` },
+    });
+    const init = await proxy.request(0, "initialize", INIT_PARAMS);
+    expect(init.error.message).toContain("HTTP 403");
+    const failed = await proxy.request(1, "tools/call", { name: "echo", arguments: {} });
+    expect(failed.error.data["baton/error_type"]).toBe("http_403");
+    await proxy.close();
+    server.stop(true);
+    for (const text of [...proxy.lines, readFileSync(events, "utf8"), proxy.stderr()]) {
+      expect(text).not.toContain(key);
+      expect(text).not.toContain(token);
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {

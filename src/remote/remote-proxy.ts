@@ -55,5 +55,6 @@ export function openRemoteUpstream(target: RemoteTarget, config: Config, logger:
     authorizer,
     logger,
     fetch,
+    secrets: [...target.secrets, ...config.secrets],
   });
 }
