@@ -444,6 +444,34 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test("a JSON answer that starts with a byte order mark is read as JSON (as fetch's json() does): one answer per request", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id?: number; method: string };
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        const result =
+          body.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "bom", version: "1" } }
+            : { content: [{ type: "text", text: "ok" }] };
+        const json = JSON.stringify({ jsonrpc: "2.0", id: body.id, result });
+        return new Response(`\uFEFF${json}`, { headers: { "content-type": "application/json; charset=utf-8" } });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    const init = await handshake(proxy);
+    expect(init.result.serverInfo.name).toBe("bom");
+    expect(init.result.instructions).toContain("baton_annotate"); // the proxy read the answer, so it added its part
+    const call = await proxy.request(1, "tools/call", { name: "x", arguments: {} });
+    expect(call.result.content[0].text).toBe("ok");
+    await proxy.close();
+    server.stop(true);
+    expect(proxy.lines.map((line) => JSON.parse(line).id)).toEqual([0, 1]);
+    expect(proxy.lines.every((line) => !line.startsWith("\uFEFF"))).toBe(true);
+  });
+
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {
     const server = await startRemoteFixture(["--legacy-sse"]);
     const proxy = await startProxy([], { args: ["--url", server.url] });

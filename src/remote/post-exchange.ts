@@ -1,7 +1,7 @@
 // One POST exchange of a Streamable HTTP session: headers, one retry after a 401, session expiry, the HTTP+SSE fallback, a JSON or SSE answer.
 
 import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { bodyToLine, postHeaders } from "./http-wire.ts";
+import { bodyToLine, postHeaders, withoutBom } from "./http-wire.ts";
 import type { LegacySseUpstream } from "./legacy-sse.ts";
 import { readPostStream, type PostStreamSession } from "./post-stream.ts";
 import { ResponseReader } from "./response-reader.ts";
@@ -88,7 +88,7 @@ export async function postExchange(
     } else {
       const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
       try {
-        reader.line(bodyToLine(new Uint8Array(await response.arrayBuffer())));
+        reader.line(bodyToLine(withoutBom(new Uint8Array(await response.arrayBuffer()))));
       } catch (error) {
         return session.fail(
           reader.unanswered(),
