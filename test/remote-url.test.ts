@@ -472,6 +472,29 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     expect(proxy.lines.every((line) => !line.startsWith("\uFEFF"))).toBe(true);
   });
 
+  test("a 200 HTML page (a login portal in front of the server) is an error, never a line of HTML on stdout", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        await request.text();
+        return new Response("<html>\n<body>Sign in to continue</body>\n</html>\n", {
+          headers: { "content-type": "text/html; charset=utf-8" },
+        });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    const init = await proxy.request(0, "initialize", INIT_PARAMS);
+    expect(init.error.data["baton/error_type"]).toBe("upstream_protocol");
+    expect(init.error.message).toContain("text/html");
+    proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await proxy.waitForStderr("was not delivered");
+    await proxy.close();
+    server.stop(true);
+    for (const line of proxy.lines) expect(JSON.parse(line).jsonrpc).toBe("2.0");
+    expect(proxy.lines).toHaveLength(1);
+  });
+
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {
     const server = await startRemoteFixture(["--legacy-sse"]);
     const proxy = await startProxy([], { args: ["--url", server.url] });
