@@ -213,6 +213,16 @@ describe("exact text of edits", () => {
     }
   });
 
+  test("a --url entry written by hand (the README's example, no original kept) is left alone by unwrap, not a failure", () => {
+    const text = `{"mcpServers": {"r": {"command": "${EXEC}", "args": ["--url", "https://x.example.com/mcp"]}}}`;
+    const result = plan(text, "mcpServers", "unwrap");
+    expect(result.newText).toBe(text);
+    expect(result.outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
+      "a --url entry not made by wrap (no original entry kept): left as is",
+    ]);
+    expect(plan(text, "mcpServers", "wrap").outcomes.map((o) => o.kind)).toEqual(["skipped"]);
+  });
+
   test("a broken backup gives no hints", () => {
     expect(readArgsHints("{", "mcpServers", EXEC).size).toBe(0);
   });

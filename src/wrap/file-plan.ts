@@ -12,7 +12,7 @@ import {
 } from "./entry-edits.ts";
 import { applyTextEdits, type TextEdit } from "./json-edits.ts";
 import { parseJsonc, toPlainValue, type JsonNode } from "./jsonc.ts";
-import { findServerEntries, type ServerEntry } from "./server-entries.ts";
+import { findServerEntries, isHandWrittenRemote, type ServerEntry } from "./server-entries.ts";
 
 export type WrapMode = "wrap" | "unwrap";
 
@@ -101,6 +101,13 @@ export function planFileEdit(input: FilePlanInput): FilePlan {
       edits.push(...unwrapEntryEdits(text, entry, dropEmptyArgs));
       setAtPath(expected, entry.path, after);
       outcomes.push({ kind: "changed", entry, before: entry.value, after });
+    } else if (isHandWrittenRemote(entry)) {
+      // `baton-proxy --url …` written by hand (as the README shows): there is no other entry to go back to.
+      outcomes.push({
+        kind: "skipped",
+        entry,
+        reason: "a --url entry not made by wrap (no original entry kept): left as is",
+      });
     } else {
       outcomes.push({ kind: "failed", entry, reason: `cannot unwrap: its args hold no server command` });
     }
