@@ -495,6 +495,45 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     expect(proxy.lines).toHaveLength(1);
   });
 
+  test("redirects: followed within the server's origin; to another origin never, so --header values stay with it", async () => {
+    const key = "gateway-key-31415926";
+    const elsewhere: string[] = [];
+    const other = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => {
+        elsewhere.push(`${request.method} ${request.headers.get("x-api-key")}`);
+        return new Response(null, { status: 404 });
+      },
+    });
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const path = new URL(request.url).pathname;
+        if (path === "/old") return new Response(null, { status: 308, headers: { location: "/mcp" } });
+        if (path === "/moved") return Response.redirect(`http://localhost:${other.port}/mcp`, 307);
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id?: number };
+        const result = { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "r", version: "1" } };
+        return Response.json({ jsonrpc: "2.0", id: body.id, result });
+      },
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const env = { K: key };
+    const same = await startProxy([], { args: ["--url", `${base}/old`, "--header", "X-Api-Key: ${K}"], env });
+    expect((await same.request(0, "initialize", INIT_PARAMS)).result.serverInfo.name).toBe("r");
+    await same.close();
+    const moved = await startProxy([], { args: ["--url", `${base}/moved`, "--header", "X-Api-Key: ${K}"], env });
+    const refused = await moved.request(0, "initialize", INIT_PARAMS);
+    expect(refused.error.data["baton/error_type"]).toBe("http_307");
+    expect(refused.error.message).toContain(`http://localhost:${other.port}`);
+    await moved.close();
+    server.stop(true);
+    other.stop(true);
+    expect(elsewhere).toEqual([]);
+  });
+
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {
     const server = await startRemoteFixture(["--legacy-sse"]);
     const proxy = await startProxy([], { args: ["--url", server.url] });

@@ -61,8 +61,23 @@ export function httpFailure(origin: string, status: number, statusText: string, 
   return { errorType: `http_${status}`, reason: `${origin} answered HTTP ${status}${text}${detail}` };
 }
 
-/** A non-2xx answer, explained from the start of its body. */
+/** A non-2xx answer, explained from the start of its body (a redirect by where it points: it was not followed). */
 export async function errorFailure(origin: string, response: Response): Promise<UpstreamFailure> {
+  const location = response.status >= 300 && response.status < 400 ? response.headers.get("location") : null;
+  if (location !== null) {
+    await response.body?.cancel().catch(() => undefined);
+    let where = location;
+    try {
+      where = new URL(location, response.url || undefined).href;
+    } catch {
+      // shown as the server wrote it
+    }
+    const failure = httpFailure(origin, response.status, response.statusText, "");
+    return {
+      errorType: failure.errorType,
+      reason: `${failure.reason}: a redirect to ${clip(maskUrl(where))}, another origin, not followed (headers stay with ${origin}); use that URL if you trust it`,
+    };
+  }
   let text = "";
   try {
     const reader = response.body?.getReader();
