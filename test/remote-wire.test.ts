@@ -297,6 +297,9 @@ describe("failure names", () => {
     ]);
     expect(resumeDelayMs(1, 1200)).toBe(1200);
     expect(resumeDelayMs(1, 60_000)).toBe(5000);
+    // A stream the server closes at once is reopened for as long as it is accepted: retry: 0 must not spin.
+    expect(resumeDelayMs(1, 0)).toBe(100);
+    expect(resumeDelayMs(4, 5)).toBe(100);
   });
 });
 
