@@ -69,6 +69,10 @@ describe("createSpanBuilder", () => {
     ["upstream_exit", 2, 2, "upstream_exit", undefined],
     ["proxy_shutdown", 2, 2, "proxy_shutdown", undefined],
     ["evicted", 2, 2, "evicted", undefined],
+    // --url failures keep their name, as in the events: a timeout is not a 401.
+    ["http_503", 2, 2, "http_503", undefined],
+    ["upstream_timeout", 2, 2, "upstream_timeout", undefined],
+    ["session_expired", 2, 2, "session_expired", undefined],
     ["jsonrpc_invalid", 2, 2, "_OTHER", undefined],
   ])("%s: SERVER %d, CLIENT %d", (errorType, serverCode, clientCode, type, rpcCode) => {
     const spans = build(makeCall(1, "c1", "t", {}, { durationMs: 5, errorType, errorBody: "went wrong" }));
