@@ -10,14 +10,22 @@ export type SinkSpec =
   | { readonly kind: "s3"; readonly bucket: string; readonly prefix: string }
   | { readonly kind: "otlp" };
 
-/** Parses the comma-separated sink list; pushes a problem per bad entry. */
-export function parseSinks(list: string, problems: string[]): SinkSpec[] {
+/**
+ * Parses the comma-separated sink list; pushes a problem per bad entry. `refused` collects the kind
+ * of each entry refused for its shape (`https://c/?q`, `s3://x`), so the settings that kind needs
+ * are checked in the same round, not only once the entry is fixed.
+ */
+export function parseSinks(list: string, problems: string[], refused?: Set<SinkSpec["kind"]>): SinkSpec[] {
   const sinks: SinkSpec[] = [];
   const seen = new Set<string>();
   for (const entry of list.split(",").map((s) => s.trim())) {
     if (entry === "") continue; // a trailing comma is harmless
     const sink = parseSink(entry, problems);
-    if (sink === undefined) continue;
+    if (sink === undefined) {
+      const kind = knownKind(entry);
+      if (kind !== undefined) refused?.add(kind);
+      continue;
+    }
     const key = sinkLabel(sink);
     if (seen.has(key)) {
       problems.push(`BATON_EVENT_SINK lists ${key} twice`);
@@ -30,6 +38,13 @@ export function parseSinks(list: string, problems: string[]): SinkSpec[] {
     problems.push("BATON_EVENT_SINK is empty: give at least one sink (stderr:, file:///abs/path.jsonl, https://host)");
   }
   return sinks;
+}
+
+/** The kind an entry's scheme names, whatever the rest of it. */
+function knownKind(entry: string): SinkSpec["kind"] | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(entry)?.[1]?.toLowerCase();
+  if (scheme === "http" || scheme === "https") return "http";
+  return scheme === "s3" || scheme === "file" ? scheme : undefined;
 }
 
 function parseSink(entry: string, problems: string[]): SinkSpec | undefined {

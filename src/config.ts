@@ -122,8 +122,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     return raw === undefined || raw.trim() === "" ? undefined : raw.trim();
   };
 
-  const sinks = parseSinks(value("BATON_EVENT_SINK") ?? DEFAULT_SINKS, problems);
+  const refused = new Set<SinkSpec["kind"]>();
+  const sinks = parseSinks(value("BATON_EVENT_SINK") ?? DEFAULT_SINKS, problems, refused);
   const hasRemote = sinks.some((s) => s.kind !== "stderr" && s.kind !== "file");
+  /** A sink of this kind is configured, or meant (its entry was refused): its settings are checked either way. */
+  const wants = (kind: SinkSpec["kind"]): boolean => refused.has(kind) || sinks.some((s) => s.kind === kind);
   const apiKey = value("BATON_API_KEY");
   const consentToken = value("BATON_CONSENT_TOKEN") ?? PLACEHOLDER;
   const consentModeRaw = value("BATON_CONSENT_MODE")?.toLowerCase() ?? "static";
@@ -135,13 +138,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     );
   }
   const perRequest = consentModeRaw === "per-request";
-  const s3 = sinks.some((s) => s.kind === "s3") ? parseS3Settings(env, problems) : undefined;
+  const s3 = wants("s3") ? parseS3Settings(env, problems) : undefined;
   const otlp = sinks.some((s) => s.kind === "otlp") ? parseOtlpSettings(env, problems) : undefined;
-  if (sinks.some((s) => s.kind === "http") && apiKey === undefined) {
+  if (wants("http") && apiKey === undefined) {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }
   // Per-request mode: each request's own token is checked instead (requests without one emit nothing).
-  if (hasRemote && consentToken === PLACEHOLDER && !perRequest) {
+  if ((hasRemote || wants("http") || wants("s3")) && consentToken === PLACEHOLDER && !perRequest) {
     problems.push(
       `BATON_CONSENT_TOKEN is still the placeholder "${PLACEHOLDER}": set a real consent token before sending events to a remote sink`,
     );

@@ -51,6 +51,21 @@ describe("loadConfig", () => {
     expect(result.problems).toHaveLength(7);
   });
 
+  test("a sink entry refused for its shape still has its own settings checked, so one round shows every problem", () => {
+    const result = loadConfig({
+      BATON_EVENT_SINK: "https://console.example/ingest?tenant=a,s3://x/events",
+      BATON_S3_GZIP: "maybe",
+    });
+    expect(result.ok).toBe(false);
+    const text = !result.ok && result.problems.join("\n");
+    expect(text).toContain("must not have a query");
+    expect(text).toContain("missing a valid bucket name");
+    expect(text).toContain("BATON_API_KEY is required");
+    expect(text).toContain("BATON_CONSENT_TOKEN is still the placeholder");
+    expect(text).toContain("an s3:// sink needs AWS_ACCESS_KEY_ID");
+    expect(text).toContain("BATON_S3_GZIP");
+  });
+
   test.each([
     ["empty list", { BATON_EVENT_SINK: "," }, "is empty"],
     ["duplicate sink", { BATON_EVENT_SINK: "stderr:,stderr:" }, "twice"],

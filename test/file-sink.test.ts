@@ -183,6 +183,42 @@ describe("file sink", () => {
     },
   );
 
+  test("after a write cut short (ENOSPC mid-batch), the next batch starts on a new line: no event is glued to the fragment", async () => {
+    let failNext = false;
+    const { sink, file, advance } = setup({
+      createWriter: (fd) => {
+        const real = Bun.file(fd).writer();
+        return {
+          write: (chunk) => {
+            if (!failNext) return real.write(chunk);
+            failNext = false;
+            real.write(String(chunk).slice(0, 30)); // the disk took part of the batch, then was full
+            real.flush();
+            throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+          },
+          flush: () => real.flush(),
+          end: (e) => real.end(e),
+        };
+      },
+    });
+    await send(sink, 0, 1);
+    failNext = true;
+    await expect(send(sink, 1, 3)).rejects.toThrow("ENOSPC");
+    advance(FILE_REOPEN_INTERVAL_MS);
+    await send(sink, 3, 5);
+    await sink.close();
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    expect(lines.at(-1)).toBe("");
+    const parsed = lines.slice(0, -1).flatMap((l) => {
+      try {
+        return [JSON.parse(l).sequence_number as number];
+      } catch {
+        return [];
+      }
+    });
+    expect(parsed).toEqual([0, 3, 4]);
+  });
+
   test("writes after close are ignored", async () => {
     const { sink, file } = setup();
     await send(sink, 0, 1);

@@ -1,10 +1,11 @@
 // Black-box: `baton-proxy --url` against an SDK v1 Streamable HTTP server on loopback, driven with raw JSON-RPC on stdio.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { INIT_PARAMS, startProxy, tempDir, type ProxyProcess } from "./support/proxy-process.ts";
+import { startOtlpReceiver } from "./support/otlp-receiver.ts";
 import { freePort, startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
 
 const SECRET = "sk-test-4f9a8b7c6d5e";
@@ -263,6 +264,274 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     server.stop(true);
     expect(seen).toEqual([`POST /mcp Bearer ${token}`]); // no discovery, no registration
     expect(proxy.stderr()).not.toContain(token);
+  });
+
+  test("a server that closes a call's stream to make the client poll (2025-11-25) is polled until it answers", async () => {
+    // Each poll is a GET with Last-Event-ID that the server accepts and closes again with nothing new
+    // (the SDK server's closeSSEStream does this); only the eighth brings the answer. Nothing broke.
+    const sse = { "content-type": "text/event-stream" };
+    let polls = 0;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method === "DELETE") return new Response(null);
+        if (request.method === "GET") {
+          if (request.headers.get("last-event-id") === null) return new Response(null, { status: 405 });
+          polls++;
+          if (polls < 8) return new Response(": still working\n\n", { headers: sse });
+          const answer = { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "done" }] } };
+          return new Response(`id: e2\ndata: ${JSON.stringify(answer)}\n\n`, { headers: sse });
+        }
+        const body = (await request.json()) as { id?: number; method: string };
+        if (body.method === "initialize") {
+          const result = {
+            protocolVersion: "2025-11-25",
+            capabilities: { tools: {} },
+            serverInfo: { name: "poller", version: "1" },
+          };
+          return Response.json({ jsonrpc: "2.0", id: body.id, result }, { headers: { "mcp-session-id": "s-1" } });
+        }
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        return new Response("id: e1\nretry: 10\ndata:\n\n", { headers: sse });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    await handshake(proxy);
+    const answer = await proxy.request(1, "tools/call", { name: "long", arguments: {} });
+    expect(answer.error).toBeUndefined();
+    expect(answer.result.content[0].text).toBe("done");
+    expect(polls).toBe(8);
+    await proxy.close();
+    server.stop(true);
+  });
+
+  test("the server's GET stream, closed again and again with nothing to say, is reopened and still delivers", async () => {
+    // A server polling its standalone stream (closeStandaloneSSEStream) or an intermediary closing
+    // idle connections: every open succeeds and ends empty; the seventh brings a notification.
+    const sse = { "content-type": "text/event-stream" };
+    let opens = 0;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method === "DELETE") return new Response(null);
+        if (request.method === "GET") {
+          opens++;
+          if (opens < 7) return new Response("retry: 10\n: nothing yet\n\n", { headers: sse });
+          const note = { jsonrpc: "2.0", method: "notifications/tools/list_changed" };
+          return new Response(`data: ${JSON.stringify(note)}\n\n`, { headers: sse });
+        }
+        const body = (await request.json()) as { id?: number; method: string };
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        const result = {
+          protocolVersion: "2025-11-25",
+          capabilities: { tools: {} },
+          serverInfo: { name: "g", version: "1" },
+        };
+        return Response.json({ jsonrpc: "2.0", id: body.id, result }, { headers: { "mcp-session-id": "s-1" } });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    await handshake(proxy);
+    await proxy.next((m) => m.method === "notifications/tools/list_changed");
+    expect(proxy.stderr()).not.toContain("gave up");
+    await proxy.close();
+    server.stop(true);
+  });
+
+  test("a call's stream that breaks after it began, with no event id to resume from, is upstream_stream_lost, not unreachable", async () => {
+    const dir = tempDir();
+    const events = join(dir, "events.jsonl");
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id?: number; method: string };
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        if (body.method === "initialize") {
+          const result = {
+            protocolVersion: "2025-06-18",
+            capabilities: { tools: {} },
+            serverInfo: { name: "b", version: "1" },
+          };
+          return Response.json({ jsonrpc: "2.0", id: body.id, result });
+        }
+        const progress = {
+          jsonrpc: "2.0",
+          method: "notifications/progress",
+          params: { progressToken: "t", progress: 1 },
+        };
+        const stream = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(progress)}\n\n`));
+            await Bun.sleep(50);
+            controller.error(new Error("the server process died"));
+          },
+        });
+        return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+      },
+    });
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_EVENT_SINK: `file://${events}` },
+    });
+    await handshake(proxy);
+    const answer = await proxy.request(1, "tools/call", { name: "work", arguments: {}, _meta: { progressToken: "t" } });
+    expect(answer.error.data["baton/error_type"]).toBe("upstream_stream_lost");
+    expect(answer.error.message).not.toContain("unreachable");
+    await proxy.close();
+    server.stop(true);
+    expect(readValidatedEvents(events).find((e) => e.event_type === "tool_call_error")?.payload.error_type).toBe(
+      "upstream_stream_lost",
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("otlp: spans of a --url call: the SERVER span toward the host is pipe, its CLIENT child toward the server tcp", async () => {
+    const server = await startRemoteFixture();
+    const otlp = startOtlpReceiver();
+    const proxy = await startProxy([], {
+      args: ["--url", server.url],
+      env: {
+        BATON_EVENT_SINK: "otlp:",
+        BATON_CONSENT_TOKEN: "consent-for-tests",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      },
+    });
+    await handshake(proxy);
+    const echo = await proxy.request(1, "tools/call", { name: "echo", arguments: { text: "x" } });
+    expect(echo.result.content[0].text).toBe("echo: x");
+    expect(await proxy.close()).toBe(0);
+    const spans = otlp.spans().filter((span) => span.name === "tools/call echo");
+    expect(spans.map((span) => [span.kind, span.attributes["network.transport"]]).sort()).toEqual([
+      [2, "pipe"],
+      [3, "tcp"],
+    ]);
+    await otlp.stop();
+    await server.stop();
+  });
+
+  test("a server that echoes the credentials in its error: the client's error and the event never carry them", async () => {
+    const dir = tempDir();
+    const events = join(dir, "events.jsonl");
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        await request.text();
+        const message = `key ${request.headers.get("x-api-key")} is not valid for ${request.headers.get("authorization")}`;
+        return Response.json({ jsonrpc: "2.0", id: null, error: { code: -32000, message } }, { status: 403 });
+      },
+    });
+    const key = "plainkey4242abcd";
+    const token = "tokenvalue9191xyz";
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`, "--header", "X-Api-Key: ${K}"],
+      env: { K: key, BATON_UPSTREAM_AUTH_TOKEN: token, BATON_SCRUB: "off", BATON_EVENT_SINK: `file://${events}` },
+    });
+    const init = await proxy.request(0, "initialize", INIT_PARAMS);
+    expect(init.error.message).toContain("HTTP 403");
+    const failed = await proxy.request(1, "tools/call", { name: "echo", arguments: {} });
+    expect(failed.error.data["baton/error_type"]).toBe("http_403");
+    await proxy.close();
+    server.stop(true);
+    for (const text of [...proxy.lines, readFileSync(events, "utf8"), proxy.stderr()]) {
+      expect(text).not.toContain(key);
+      expect(text).not.toContain(token);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a JSON answer that starts with a byte order mark is read as JSON (as fetch's json() does): one answer per request", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id?: number; method: string };
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        const result =
+          body.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "bom", version: "1" } }
+            : { content: [{ type: "text", text: "ok" }] };
+        const json = JSON.stringify({ jsonrpc: "2.0", id: body.id, result });
+        return new Response(`\uFEFF${json}`, { headers: { "content-type": "application/json; charset=utf-8" } });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    const init = await handshake(proxy);
+    expect(init.result.serverInfo.name).toBe("bom");
+    expect(init.result.instructions).toContain("baton_annotate"); // the proxy read the answer, so it added its part
+    const call = await proxy.request(1, "tools/call", { name: "x", arguments: {} });
+    expect(call.result.content[0].text).toBe("ok");
+    await proxy.close();
+    server.stop(true);
+    expect(proxy.lines.map((line) => JSON.parse(line).id)).toEqual([0, 1]);
+    expect(proxy.lines.every((line) => !line.startsWith("\uFEFF"))).toBe(true);
+  });
+
+  test("a 200 HTML page (a login portal in front of the server) is an error, never a line of HTML on stdout", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        await request.text();
+        return new Response("<html>\n<body>Sign in to continue</body>\n</html>\n", {
+          headers: { "content-type": "text/html; charset=utf-8" },
+        });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    const init = await proxy.request(0, "initialize", INIT_PARAMS);
+    expect(init.error.data["baton/error_type"]).toBe("upstream_protocol");
+    expect(init.error.message).toContain("text/html");
+    proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await proxy.waitForStderr("was not delivered");
+    await proxy.close();
+    server.stop(true);
+    for (const line of proxy.lines) expect(JSON.parse(line).jsonrpc).toBe("2.0");
+    expect(proxy.lines).toHaveLength(1);
+  });
+
+  test("redirects: followed within the server's origin; to another origin never, so --header values stay with it", async () => {
+    const key = "gateway-key-31415926";
+    const elsewhere: string[] = [];
+    const other = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => {
+        elsewhere.push(`${request.method} ${request.headers.get("x-api-key")}`);
+        return new Response(null, { status: 404 });
+      },
+    });
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const path = new URL(request.url).pathname;
+        if (path === "/old") return new Response(null, { status: 308, headers: { location: "/mcp" } });
+        if (path === "/moved") return Response.redirect(`http://localhost:${other.port}/mcp`, 307);
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id?: number };
+        const result = { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "r", version: "1" } };
+        return Response.json({ jsonrpc: "2.0", id: body.id, result });
+      },
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const env = { K: key };
+    const same = await startProxy([], { args: ["--url", `${base}/old`, "--header", "X-Api-Key: ${K}"], env });
+    expect((await same.request(0, "initialize", INIT_PARAMS)).result.serverInfo.name).toBe("r");
+    await same.close();
+    const moved = await startProxy([], { args: ["--url", `${base}/moved`, "--header", "X-Api-Key: ${K}"], env });
+    const refused = await moved.request(0, "initialize", INIT_PARAMS);
+    expect(refused.error.data["baton/error_type"]).toBe("http_307");
+    expect(refused.error.message).toContain(`http://localhost:${other.port}`);
+    await moved.close();
+    server.stop(true);
+    other.stop(true);
+    expect(elsewhere).toEqual([]);
   });
 
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {

@@ -16,7 +16,7 @@ import { SseParser, type SseEvent } from "../src/remote/sse-parser.ts";
 import { ResponseReader } from "../src/remote/response-reader.ts";
 import type { UpstreamSink } from "../src/remote/upstream-types.ts";
 import { resumeDelayMs } from "../src/remote/sse-stream.ts";
-import { fetchFailure, httpFailure, UpstreamTimeout } from "../src/remote/upstream-failure.ts";
+import { fetchFailure, httpFailure, unauthorizedFailure, UpstreamTimeout } from "../src/remote/upstream-failure.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -271,12 +271,35 @@ describe("failure names", () => {
     ).toBe(`${origin} answered HTTP 400: Bad Request: No valid session ID`);
   });
 
+  test("the auth login hint never repeats the URL's credentials or query (it reaches the client and events)", () => {
+    const resolved = resolveRemoteTarget(
+      {
+        url: "https://user:pw-secret-1@mcp.example.com/mcp?api_key=QUERYSECRET123#frag",
+        headers: [],
+        allowHttp: false,
+      },
+      {},
+    );
+    if (!resolved.ok) throw new Error("target refused");
+    const { reason } = unauthorizedFailure(resolved.target);
+    expect(reason).not.toContain("pw-secret-1");
+    expect(reason).not.toContain("QUERYSECRET123");
+    expect(reason).toContain("baton-proxy auth login --url https://***@mcp.example.com/mcp?***");
+    const plain = resolveRemoteTarget({ url: "https://mcp.example.com/mcp", headers: [], allowHttp: false }, {});
+    expect(plain.ok && unauthorizedFailure(plain.target).reason).toContain(
+      "auth login --url https://mcp.example.com/mcp`",
+    );
+  });
+
   test("resume delays back off to a cap, or follow the server's retry", () => {
     expect([1, 2, 3, 4, 5, 6, 9].map((n) => resumeDelayMs(n, undefined))).toEqual([
       250, 500, 1000, 2000, 4000, 5000, 5000,
     ]);
     expect(resumeDelayMs(1, 1200)).toBe(1200);
     expect(resumeDelayMs(1, 60_000)).toBe(5000);
+    // A stream the server closes at once is reopened for as long as it is accepted: retry: 0 must not spin.
+    expect(resumeDelayMs(1, 0)).toBe(100);
+    expect(resumeDelayMs(4, 5)).toBe(100);
   });
 });
 

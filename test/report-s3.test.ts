@@ -112,6 +112,10 @@ describe("report s3://", () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain("cannot list s3://events/plain");
     expect(wrong.stderr).not.toContain("wrong-secret-value");
+    // Bun's S3 client says only "an unexpected error has occurred"; its code says what happened.
+    const down = await run(["s3://events/plain"], { ...env, AWS_ENDPOINT_URL: "http://127.0.0.1:1" });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("cannot list s3://events/plain: ConnectionRefused");
     expect(parseS3Location("s3://")).toBeUndefined();
     expect(parseS3Location("s3://b//p/q/")).toEqual({ bucket: "b", prefix: "p/q" });
   });

@@ -69,16 +69,37 @@ describe("createSpanBuilder", () => {
     ["upstream_exit", 2, 2, "upstream_exit", undefined],
     ["proxy_shutdown", 2, 2, "proxy_shutdown", undefined],
     ["evicted", 2, 2, "evicted", undefined],
+    // --url failures keep their name, as in the events: a timeout is not a 401.
+    ["http_503", 2, 2, "http_503", undefined],
+    ["upstream_timeout", 2, 2, "upstream_timeout", undefined],
+    ["session_expired", 2, 2, "session_expired", undefined],
     ["jsonrpc_invalid", 2, 2, "_OTHER", undefined],
   ])("%s: SERVER %d, CLIENT %d", (errorType, serverCode, clientCode, type, rpcCode) => {
     const spans = build(makeCall(1, "c1", "t", {}, { durationMs: 5, errorType, errorBody: "went wrong" }));
     const [server, client] = spans as [FinishedSpan, FinishedSpan];
     expect(server.status.code).toBe(serverCode);
-    expect(client.status).toEqual({ code: clientCode, message: "went wrong" });
+    // A tool_error's body is the result's text: content, left out without capture (see below).
+    expect(client.status).toEqual({ code: clientCode, message: errorType === "tool_error" ? "" : "went wrong" });
     for (const span of spans) {
       expect(span.attributes["error.type"]).toBe(type);
       expect(span.attributes["rpc.response.status_code"]).toBe(rpcCode as never);
     }
+  });
+
+  test("an isError result's text is content: in the status description only with content capture on", () => {
+    const call = makeCall(
+      1,
+      "c1",
+      "t",
+      {},
+      { durationMs: 5, errorType: "tool_error", errorBody: "alice's ledger: 4 rows" },
+    );
+    for (const span of build(call)) {
+      expect(span.status.code).toBe(2);
+      expect(JSON.stringify(span)).not.toContain("ledger");
+    }
+    for (const span of build(call, { captureContent: true }))
+      expect(span.status.message).toBe("alice's ledger: 4 rows");
   });
 
   test("long error bodies are cut in the status description", () => {
@@ -222,6 +243,20 @@ describe("createSpanBuilder", () => {
     expect(builder.evicted).toBe(1);
     expect(builder.add(calls[0]![1])).toEqual([]);
     expect(builder.add(calls[2]![1])[0]?.attributes["network.transport"]).toBe("tcp");
+  });
+
+  test("each span names its own hop's transport: stdio toward the host, HTTP toward a --url server", () => {
+    const builder = createSpanBuilder({
+      transport: "pipe",
+      upstreamTransport: "tcp",
+      captureContent: false,
+      randomHex: counterHex(),
+    });
+    const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
+    builder.add(start);
+    const [server, client] = builder.add(end) as [FinishedSpan, FinishedSpan];
+    expect([server.kind, server.attributes["network.transport"]]).toEqual(["server", "pipe"]);
+    expect([client.kind, client.attributes["network.transport"]]).toEqual(["client", "tcp"]);
   });
 
   test("traceparent parsing follows W3C", () => {

@@ -59,3 +59,11 @@ test("usage texts name the verb, the required server names and every option", ()
   }
   expect(renderCommandHelp(UNWRAP_SPEC)).toContain('(after "--", or after the proxy options when there is no "--")');
 });
+
+test("the help says what wrap and unwrap do with remote entries (they become --url entries and come back)", () => {
+  const wrap = renderCommandHelp(WRAP_SPEC);
+  expect(wrap).not.toContain("remote (url/http/sse) entries are skipped");
+  expect(wrap).toContain("--url");
+  expect(wrap).toContain("MCP_HEADER_");
+  expect(renderCommandHelp(UNWRAP_SPEC)).toContain("BATON_WRAPPED_REMOTE");
+});

@@ -105,3 +105,17 @@ test("renderEntryDiff when args appear or disappear", () => {
     '    "env": {}',
   ]);
 });
+
+test("renderEntryDiff masks a remote entry's url as its --url arg is masked (password, secret query values)", () => {
+  const url = "https://u:PWSECRET@mcp.example.com/mcp?api_key=QSECRET&region=eu";
+  const before = { type: "http", url };
+  const after = { type: "stdio", command: "/bin/baton-proxy", args: ["--url", url] };
+  const text = renderEntryDiff("q.json (--config) mcpServers.r", before, after);
+  expect(text).not.toContain("PWSECRET");
+  expect(text).not.toContain("QSECRET");
+  expect(text).toContain('  - "url": "https://u:***@mcp.example.com/mcp?api_key=***&region=eu"');
+  // unwrap prints the url on the added side
+  expect(renderEntryDiff("t", after, before)).toContain(
+    '  + "url": "https://u:***@mcp.example.com/mcp?api_key=***&region=eu"',
+  );
+});

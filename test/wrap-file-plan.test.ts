@@ -186,6 +186,43 @@ describe("exact text of edits", () => {
     expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
   });
 
+  test("headers whose names map to the same env variable each keep their own value", () => {
+    const text =
+      '{"mcpServers": {"r": {"type": "http", "url": "https://mcp.example.com/mcp", "headers": {"X-Api-Key": "a-value", "X_Api_Key": "b-value"}}}}';
+    const wrapped = plan(text, "mcpServers", "wrap");
+    const entry = (JSON.parse(wrapped.newText) as { mcpServers: { r: Record<string, any> } }).mcpServers.r;
+    const sent = (entry.args as string[])
+      .filter((_arg, i, all) => all[i - 1] === "--header")
+      .map((header) => header.replace(/\$\{(\w+)\}/, (_all, name: string) => entry.env[name]));
+    expect(sent).toEqual(["X-Api-Key: a-value", "X_Api_Key: b-value"]);
+    expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
+  });
+
+  test("unwrap refuses a BATON_WRAPPED_REMOTE that is JSON but no server entry (an array, a string): the entry stays", () => {
+    for (const kept of ["[1,2]", '"https://x.example.com/mcp"', "null"]) {
+      const entry = {
+        type: "stdio",
+        command: EXEC,
+        args: ["--url", "https://x.example.com/mcp"],
+        env: { BATON_WRAPPED_REMOTE: kept },
+      };
+      const text = JSON.stringify({ mcpServers: { r: entry } });
+      const result = plan(text, "mcpServers", "unwrap");
+      expect(result.newText).toBe(text);
+      expect(result.outcomes.map((o) => o.kind)).toEqual(["failed"]);
+    }
+  });
+
+  test("a --url entry written by hand (the README's example, no original kept) is left alone by unwrap, not a failure", () => {
+    const text = `{"mcpServers": {"r": {"command": "${EXEC}", "args": ["--url", "https://x.example.com/mcp"]}}}`;
+    const result = plan(text, "mcpServers", "unwrap");
+    expect(result.newText).toBe(text);
+    expect(result.outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
+      "a --url entry not made by wrap (no original entry kept): left as is",
+    ]);
+    expect(plan(text, "mcpServers", "wrap").outcomes.map((o) => o.kind)).toEqual(["skipped"]);
+  });
+
   test("a broken backup gives no hints", () => {
     expect(readArgsHints("{", "mcpServers", EXEC).size).toBe(0);
   });

@@ -19,6 +19,11 @@ export interface HttpUpstreamOptions {
   readonly authorizer: Authorizer | undefined;
   readonly logger: Logger;
   readonly fetch: typeof fetch;
+  /**
+   * Header values, the upstream token and the configuration's other secrets: a failure's reason
+   * quotes the server's error text, and a server may echo the credentials it refused there.
+   */
+  readonly secrets: readonly string[];
 }
 
 /**
@@ -28,6 +33,8 @@ export interface HttpUpstreamOptions {
  */
 export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   const { logger, target } = options;
+  const hide = options.secrets.filter((s) => s.length >= 4);
+  const redact = (text: string): string => hide.reduce((t, s) => t.split(s).join("[redacted]"), text);
   let output!: ReadableStreamDefaultController<Uint8Array>;
   let outputOpen = true;
   const stream = new ReadableStream<Uint8Array>({ start: (controller) => void (output = controller) });
@@ -51,7 +58,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
         if (outputOpen) output.enqueue(bytes);
       },
       failure: (id, failure) => {
-        const report = { id, errorType: failure.errorType, reason: failure.reason };
+        const report = { id, errorType: failure.errorType, reason: redact(failure.reason) };
         if (failed === undefined) early.push(report);
         else failed(report);
       },

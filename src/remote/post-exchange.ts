@@ -1,7 +1,7 @@
 // One POST exchange of a Streamable HTTP session: headers, one retry after a 401, session expiry, the HTTP+SSE fallback, a JSON or SSE answer.
 
 import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { bodyToLine, postHeaders } from "./http-wire.ts";
+import { bodyToLine, postHeaders, withoutBom } from "./http-wire.ts";
 import type { LegacySseUpstream } from "./legacy-sse.ts";
 import { readPostStream, type PostStreamSession } from "./post-stream.ts";
 import { ResponseReader } from "./response-reader.ts";
@@ -81,14 +81,27 @@ export async function postExchange(
     if (!response.ok) return session.fail(ids, await errorFailure(target.origin, response), controller);
     if (isInitialize) session.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
     const reader = new ResponseReader(ids, isInitialize, session.facts, session.deps.sink);
+    const type = (response.headers.get("content-type") ?? "").toLowerCase();
     if (response.status === 202 || response.status === 204 || response.body === null) {
       await response.body?.cancel().catch(() => undefined);
-    } else if ((response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+    } else if (type.includes("text/event-stream")) {
       await readPostStream(session, response, reader, controller);
+    } else if (type !== "" && !type.includes("json")) {
+      // An HTML login page or a proxy's text, not JSON-RPC: it must not become a line on the client's stdout.
+      await response.body?.cancel().catch(() => undefined);
+      const given = type.split(";")[0]?.trim().slice(0, 60);
+      return session.fail(
+        ids,
+        {
+          errorType: "upstream_protocol",
+          reason: `${target.origin} answered with ${given}, not JSON or an event stream`,
+        },
+        controller,
+      );
     } else {
       const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
       try {
-        reader.line(bodyToLine(new Uint8Array(await response.arrayBuffer())));
+        reader.line(bodyToLine(withoutBom(new Uint8Array(await response.arrayBuffer()))));
       } catch (error) {
         return session.fail(
           reader.unanswered(),

@@ -34,6 +34,12 @@ export async function readPostStream(
   const parser = new SseParser();
   let response = first;
   let attempts = 0;
+  /**
+   * The last resume GET got a stream: the server is there and may close it again with nothing new
+   * to make us poll (2025-11-25), as the SDK server's closeSSEStream does. Like SDK clients, only
+   * reconnects that fail count toward MAX_RESUME_ATTEMPTS.
+   */
+  let reopened = false;
   for (;;) {
     let broken: unknown;
     const before = reader.events;
@@ -47,13 +53,20 @@ export async function readPostStream(
     }
     if (reader.unanswered().length === 0 || session.isClosing() || session.isCancelled(controller)) return;
     if (broken instanceof UpstreamTimeout || parser.lastEventId === undefined) {
+      // The server answered and its stream began: a break now is the stream lost, not the server unreachable.
       const failure =
         broken === undefined
           ? { errorType: "upstream_no_response", reason: `${target.origin} closed the stream before answering` }
-          : fetchFailure(target.origin, broken, timeoutMs);
+          : broken instanceof UpstreamTimeout
+            ? fetchFailure(target.origin, broken, timeoutMs)
+            : {
+                errorType: "upstream_stream_lost",
+                reason: `the stream from ${target.origin} broke before the answer (${describeBreak(broken)}) and gave no event id to resume it from`,
+              };
       return session.fail(reader.unanswered(), failure, controller);
     }
-    attempts = reader.events > before ? 1 : attempts + 1;
+    attempts = reader.events > before || reopened ? 1 : attempts + 1;
+    reopened = false;
     if (attempts > MAX_RESUME_ATTEMPTS) {
       return session.fail(
         reader.unanswered(),
@@ -86,5 +99,14 @@ export async function readPostStream(
       );
     }
     if (!response.ok) await response.body?.cancel().catch(() => undefined);
+    else reopened = (response.headers.get("content-type") ?? "").includes("text/event-stream");
   }
+}
+
+/** A broken stream's cause in a few words: its error code when it has one (ECONNRESET), else its message. */
+function describeBreak(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === "string" && code !== "") return code;
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s+/g, " ").trim().slice(0, 120);
 }

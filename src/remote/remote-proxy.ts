@@ -9,6 +9,7 @@ import { SDK_VERSION } from "../version.ts";
 import { oauthAuthorizer, staticAuthorizer } from "./authorizers.ts";
 import { createHttpUpstream } from "./http-upstream.ts";
 import { resolveRemoteTarget, type RemoteTarget } from "./remote-options.ts";
+import { sameOriginFetch } from "./same-origin-fetch.ts";
 import type { Authorizer } from "./upstream-types.ts";
 
 /** The `--url`, `--header` and `--allow-http` options as a checked target, or the problems (reported with the configuration's). */
@@ -54,6 +55,7 @@ export function openRemoteUpstream(target: RemoteTarget, config: Config, logger:
     userAgent: SDK_VERSION,
     authorizer,
     logger,
-    fetch,
+    fetch: sameOriginFetch(fetch, target.url.origin),
+    secrets: [...target.secrets, ...config.secrets],
   });
 }

@@ -46,12 +46,18 @@ export async function consumeSse(
   if (timedOut) throw new UpstreamTimeout();
 }
 
-/** Delay before resume attempt `attempt` (1-based): the server's `retry:` when given, else 250 ms doubling, capped at 5 s. */
+/**
+ * Delay before resume attempt `attempt` (1-based): the server's `retry:` when given (at least
+ * {@link MIN_RESUME_DELAY_MS}: accepted reopens go on without limit, and `retry: 0` from a server
+ * that closes at once would spin), else 250 ms doubling, capped at 5 s.
+ */
 export function resumeDelayMs(attempt: number, serverRetryMs: number | undefined): number {
-  if (serverRetryMs !== undefined) return Math.min(serverRetryMs, MAX_RESUME_DELAY_MS);
+  if (serverRetryMs !== undefined) return Math.min(Math.max(serverRetryMs, MIN_RESUME_DELAY_MS), MAX_RESUME_DELAY_MS);
   return Math.min(250 * 2 ** (attempt - 1), MAX_RESUME_DELAY_MS);
 }
 
+/** Shortest wait between two resume attempts, whatever the server's `retry:`. */
+export const MIN_RESUME_DELAY_MS = 100;
 /** Longest wait between two resume attempts. */
 export const MAX_RESUME_DELAY_MS = 5_000;
 /** Attempts to resume one dropped stream before its request is failed (or the GET stream given up). */

@@ -18,17 +18,22 @@ export interface StandingStreamOptions {
 /**
  * Runs until the session closes: 405, 404 or another refusal below 500 ends it quietly;
  * a drop is resumed with Last-Event-ID after the server's `retry:` or a capped backoff; after
- * MAX_RESUME_ATTEMPTS reconnects that brought nothing, it gives up with one warning (calls are
- * unaffected: their answers come on their own streams).
+ * MAX_RESUME_ATTEMPTS reconnects in a row that failed, it gives up with one warning (calls are
+ * unaffected: their answers come on their own streams). A stream the server accepted and closed
+ * with nothing on it (polling, or an intermediary's idle timeout) is no failure: it is reopened,
+ * only with the backoff growing, so such a server still reaches the client hours later.
  */
 export async function runStandingStream(options: StandingStreamOptions): Promise<void> {
   const { deps, facts, signal, isClosing } = options;
   const { target, fetch, logger } = deps;
   const parser = new SseParser();
   const reader = new ResponseReader([], false, facts, deps.sink);
+  /** Opens in a row that failed (these end the stream), and opens in a row that brought nothing (these slow it). */
   let misses = 0;
+  let quiet = 0;
   while (!isClosing()) {
     const before = reader.events;
+    let opened = false;
     try {
       const headers = sessionHeaders(await options.headers(), facts, ACCEPT_SSE, parser.lastEventId);
       const response = await fetch(target.url, { method: "GET", headers, signal });
@@ -38,19 +43,22 @@ export async function runStandingStream(options: StandingStreamOptions): Promise
         // 405 (none offered), 404 (session gone: the next POST says so), other refusals: not worth retrying.
         if (response.status < 500 && response.status !== 429) return;
       } else {
+        opened = true;
         await consumeSse(response.body, parser, (event) => reader.event(event));
       }
     } catch {
       // Dropped or refused: retried below with backoff.
     }
     if (isClosing()) return;
-    misses = reader.events > before ? 1 : misses + 1;
+    if (reader.events > before) [misses, quiet] = [0, 0];
+    else if (opened) [misses, quiet] = [0, quiet + 1];
+    else misses++;
     if (misses > MAX_RESUME_ATTEMPTS) {
       logger.warn(
         `gave up on the server-to-client stream of ${target.origin} after ${MAX_RESUME_ATTEMPTS} attempts; requests still work`,
       );
       return;
     }
-    await Bun.sleep(resumeDelayMs(misses, parser.retryMs));
+    await Bun.sleep(resumeDelayMs(Math.max(1, misses + quiet), parser.retryMs));
   }
 }

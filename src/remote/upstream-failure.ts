@@ -1,5 +1,6 @@
 // Names what went wrong talking to a remote MCP server: an error_type for events and a reason naming the origin.
 
+import { maskUrl } from "../config-sinks.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 
 /** Bytes of an error response body read to explain it. */
@@ -60,8 +61,23 @@ export function httpFailure(origin: string, status: number, statusText: string, 
   return { errorType: `http_${status}`, reason: `${origin} answered HTTP ${status}${text}${detail}` };
 }
 
-/** A non-2xx answer, explained from the start of its body. */
+/** A non-2xx answer, explained from the start of its body (a redirect by where it points: it was not followed). */
 export async function errorFailure(origin: string, response: Response): Promise<UpstreamFailure> {
+  const location = response.status >= 300 && response.status < 400 ? response.headers.get("location") : null;
+  if (location !== null) {
+    await response.body?.cancel().catch(() => undefined);
+    let where = location;
+    try {
+      where = new URL(location, response.url || undefined).href;
+    } catch {
+      // shown as the server wrote it
+    }
+    const failure = httpFailure(origin, response.status, response.statusText, "");
+    return {
+      errorType: failure.errorType,
+      reason: `${failure.reason}: a redirect to ${clip(maskUrl(where))}, another origin, not followed (headers stay with ${origin}); use that URL if you trust it`,
+    };
+  }
   let text = "";
   try {
     const reader = response.body?.getReader();
@@ -76,11 +92,15 @@ export async function errorFailure(origin: string, response: Response): Promise<
   return httpFailure(origin, response.status, response.statusText, text);
 }
 
-/** A 401 nobody can resolve: tell the user the one command that fixes it. */
+/**
+ * A 401 nobody can resolve: tell the user the one command that fixes it. The URL is masked like
+ * every printed URL: this text reaches the client (the model's context), the log and events, and
+ * servers that take a key in the URL's userinfo or query would have it quoted there.
+ */
 export function unauthorizedFailure(target: RemoteTarget): UpstreamFailure {
   return {
     errorType: "upstream_auth",
-    reason: `${target.origin} requires authorization (HTTP 401): run \`baton-proxy auth login --url ${target.url.href}\`, or set the credentials the server expects (--header, BATON_UPSTREAM_AUTH_TOKEN)`,
+    reason: `${target.origin} requires authorization (HTTP 401): run \`baton-proxy auth login --url ${maskUrl(target.url.href)}\`, or set the credentials the server expects (--header, BATON_UPSTREAM_AUTH_TOKEN)`,
   };
 }
 

@@ -1,6 +1,6 @@
 // Reads the S3 sink's objects for `report s3://bucket/prefix`: lists them (all pages), streams each (gunzipped when .gz) as lines. I/O through Bun's S3 client.
 
-import { LocalError } from "../errors.ts";
+import { describeError, LocalError } from "../errors.ts";
 import { parseObjectKey } from "../telemetry/sinks/s3-keys.ts";
 import { createS3Client, parseS3Settings } from "../telemetry/sinks/s3-settings.ts";
 import { splitLines } from "./read-events.ts";
@@ -74,8 +74,8 @@ async function listKeys(client: S3Reader, prefix: string | undefined, location: 
       token = page.isTruncated ? page.nextContinuationToken : undefined;
     } while (token !== undefined);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new LocalError("E_IO", `cannot list ${location}: ${reason}`, { cause: error });
+    // With its code: Bun's S3 client says only "an unexpected error has occurred" when the endpoint is down.
+    throw new LocalError("E_IO", `cannot list ${location}: ${describeError(error)}`, { cause: error });
   }
   if (keys.length === 0)
     throw new LocalError("E_IO", `no event objects under ${location} (check the bucket, prefix and AWS_* variables)`);

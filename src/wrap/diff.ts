@@ -57,7 +57,8 @@ function maskField(key: string, item: unknown): unknown {
     return Object.fromEntries(Object.keys(item).map((k) => [k, MASK]));
   }
   if (key === "args" && Array.isArray(item)) return maskArgs(item);
-  if (key === "command" && typeof item === "string") return maskArg(item);
+  // A remote entry's `url` is masked as its `--url` arg is (a key in the userinfo or query is common).
+  if ((key === "command" || key === "url") && typeof item === "string") return maskArg(item);
   if (SECRET_NAME.test(key) && typeof item === "string") return MASK;
   return item;
 }

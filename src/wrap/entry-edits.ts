@@ -118,7 +118,9 @@ export function wrapRemoteEntryValue(
   const args = ["--url", target.url];
   const env: Record<string, unknown> = { ...(isPlainObject(value.env) ? value.env : {}) };
   for (const [name, headerValue] of Object.entries(target.headers)) {
-    const key = headerEnvName(name);
+    // `X-Api-Key` and `X_Api_Key` map to one name: a suffix keeps each value (else the last one wins for both).
+    let key = headerEnvName(name);
+    for (let n = 2; Object.hasOwn(env, key); n++) key = `${headerEnvName(name)}_${n}`;
     args.push("--header", `${name}: \${${key}}`);
     env[key] = headerValue;
   }

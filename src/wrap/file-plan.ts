@@ -12,7 +12,7 @@ import {
 } from "./entry-edits.ts";
 import { applyTextEdits, type TextEdit } from "./json-edits.ts";
 import { parseJsonc, toPlainValue, type JsonNode } from "./jsonc.ts";
-import { findServerEntries, type ServerEntry } from "./server-entries.ts";
+import { findServerEntries, isHandWrittenRemote, type ServerEntry } from "./server-entries.ts";
 
 export type WrapMode = "wrap" | "unwrap";
 
@@ -82,6 +82,8 @@ export function planFileEdit(input: FilePlanInput): FilePlan {
       let after: unknown;
       try {
         after = toPlainValue(parseJsonc(status.remoteText));
+        // Only an object was ever a server entry: an edited value ([1,2], a string) would put junk in its place.
+        if (typeof after !== "object" || after === null || Array.isArray(after)) throw new Error("not an entry");
       } catch {
         outcomes.push({
           kind: "failed",
@@ -99,6 +101,13 @@ export function planFileEdit(input: FilePlanInput): FilePlan {
       edits.push(...unwrapEntryEdits(text, entry, dropEmptyArgs));
       setAtPath(expected, entry.path, after);
       outcomes.push({ kind: "changed", entry, before: entry.value, after });
+    } else if (isHandWrittenRemote(entry)) {
+      // `baton-proxy --url …` written by hand (as the README shows): there is no other entry to go back to.
+      outcomes.push({
+        kind: "skipped",
+        entry,
+        reason: "a --url entry not made by wrap (no original entry kept): left as is",
+      });
     } else {
       outcomes.push({ kind: "failed", entry, reason: `cannot unwrap: its args hold no server command` });
     }

@@ -2,7 +2,7 @@
 
 import { displayPath, type ConfigLocation } from "./config-locations.ts";
 import type { LoadedConfig } from "./load-configs.ts";
-import type { ServerEntry } from "./server-entries.ts";
+import { isHandWrittenRemote, type ServerEntry } from "./server-entries.ts";
 
 /** The word(s) shown for an entry's state in listings. */
 function describeStatus(entry: ServerEntry): string {
@@ -11,6 +11,7 @@ function describeStatus(entry: ServerEntry): string {
       return "not wrapped";
     case "wrapped":
       if (entry.status.remoteText !== undefined) return "wrapped (remote, through --url)";
+      if (isHandWrittenRemote(entry)) return "through --url (written by hand: unwrap leaves it)";
       return entry.status.original === undefined ? "wrapped (no server command in args: cannot unwrap)" : "wrapped";
     case "remote":
       return entry.status.target === undefined

@@ -186,3 +186,14 @@ function childOf(node: JsonObjectNode, key: string): JsonNode | undefined {
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === "string");
 }
+
+/** A proxy entry running `--url` without the original entry `wrap` keeps: the user wrote it so. */
+export function isHandWrittenRemote(entry: ServerEntry): boolean {
+  const { args } = entry.value;
+  return (
+    entry.status.kind === "wrapped" &&
+    entry.status.original === undefined &&
+    Array.isArray(args) &&
+    args.includes("--url")
+  );
+}

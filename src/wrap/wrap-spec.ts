@@ -21,13 +21,18 @@ function wrapSpec(mode: WrapMode): CommandSpec {
         ? [
             "Rewrites stdio server entries in MCP client configs so each server starts through this binary:",
             '  {"command": "npx", "args": ["-y", "pkg"]}  ->  {"command": "<this binary>", "args": ["--", "npx", "-y", "pkg"]}',
-            "Every other key (env, type, cwd, ...) stays as it is; remote (url/http/sse) entries are skipped;",
-            "entries already wrapped are left alone. Name the servers, or give --all.",
+            "Every other key (env, type, cwd, ...) stays as it is; entries already wrapped are left alone.",
+            "Remote entries (url, type http/streamable-http/sse) become stdio entries running",
+            '"<this binary> --url URL": each header value moves into env as MCP_HEADER_<NAME> and the args',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: help text shows the literal ${NAME} syntax wrap writes
+            'carry --header "Name: ${MCP_HEADER_<NAME>}"; the original entry is kept for unwrap. ws entries',
+            "and URLs built from variables are left alone. Name the servers, or give --all.",
           ]
         : [
             "Restores wrapped entries: command and args are taken back from where the proxy's own command",
             'line puts the server command (after "--", or after the proxy options when there is no "--");',
-            "proxy options are dropped. Entries that are not wrapped are left alone. Name the servers, or give --all.",
+            "proxy options are dropped. A wrapped remote entry gets its original text back, byte for byte, from",
+            "its env.BATON_WRAPPED_REMOTE. Entries that are not wrapped are left alone. Name the servers, or give --all.",
           ],
     operands: [["SERVER", 'a server name as in the config (one that starts with "-" goes after "--")']],
     options: [

@@ -27,8 +27,10 @@ const MODERN_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
 export const MAX_OPEN_CALLS = 10_000;
 
 export interface SpanBuilderOptions {
-  /** `pipe` for stdio, `tcp` for HTTP (network.transport). */
+  /** How the host reaches us, on the SERVER span: `pipe` for stdio, `tcp` for HTTP (network.transport). */
   readonly transport: "pipe" | "tcp";
+  /** How we reach the server, on the CLIENT span (default `transport`): `tcp` for `--url` behind a stdio host. */
+  readonly upstreamTransport?: "pipe" | "tcp";
   /** Record `gen_ai.tool.call.arguments` / `.result` (already scrubbed: spans are built from prepared events). */
   readonly captureContent: boolean;
   readonly randomHex?: RandomHex;
@@ -139,7 +141,10 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     let client: FinishedSpan["status"] = { code: STATUS_UNSET };
     const payload = event.payload as Record<string, unknown>;
     if (failed) {
-      const outcome = mapErrorOutcome(String(payload.error_type ?? ""), String(payload.error_body ?? ""));
+      const errorType = String(payload.error_type ?? "");
+      // An isError result's body is the tool's result text: content, sent only when capture is on (as .result is).
+      const body = errorType === "tool_error" && !options.captureContent ? "" : String(payload.error_body ?? "");
+      const outcome = mapErrorOutcome(errorType, body);
       Object.assign(attributes, outcome.attributes);
       server = outcome.server;
       client = outcome.client;
@@ -169,6 +174,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
         spanId: call.clientSpanId,
         parent: { spanId: call.serverSpanId, remote: false },
         kind: "client",
+        attributes: { ...attributes, "network.transport": options.upstreamTransport ?? options.transport },
         events: [],
         status: client,
       },

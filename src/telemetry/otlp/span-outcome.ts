@@ -7,6 +7,26 @@ export const STATUS_ERROR = 2;
 /** JSON-RPC codes that are the caller's fault: not an error on the SERVER side (MCP semconv, rpc.response.status_code). */
 export const CALLER_FAULT_CODES = new Set([-32700, -32600, -32601, -32602, -32002]);
 
+/**
+ * The proxy's own error types, low-cardinality names kept as `error.type` (anything else is
+ * `_OTHER`); `--url` adds its failures (and `http_<status>`), named as in the events.
+ */
+const KNOWN_ERROR_TYPES = new Set([
+  "tool_error",
+  "upstream_exit",
+  "proxy_shutdown",
+  "evicted",
+  "proxy_internal",
+  "session_expired",
+  "upstream_auth",
+  "upstream_no_response",
+  "upstream_protocol",
+  "upstream_stream_lost",
+  "upstream_timeout",
+  "upstream_tls",
+  "upstream_unreachable",
+]);
+
 /** Longest status description we send (error bodies can be long; backends truncate anyway). */
 export const MAX_STATUS_MESSAGE_CHARS = 1_024;
 
@@ -21,7 +41,7 @@ export interface SpanOutcome {
  * `rpc.response.status_code` are the code as a string; ERROR on the CLIENT span always, on the
  * SERVER span unless the caller was at fault. `tool_error`: ERROR on both. `cancelled`: the host
  * gave up, so only the CLIENT span (the request we sent) failed. Proxy-side endings
- * (`upstream_exit`, `proxy_shutdown`, `evicted`) fail both.
+ * (`upstream_exit`, `proxy_shutdown`, `evicted`, and `--url`'s `upstream_*`, `http_<status>`) fail both.
  */
 export function mapErrorOutcome(errorType: string, errorBody: string): SpanOutcome {
   const message =
@@ -39,6 +59,6 @@ export function mapErrorOutcome(errorType: string, errorBody: string): SpanOutco
   }
   if (errorType === "cancelled")
     return { attributes: { "error.type": "cancelled" }, server: { code: STATUS_UNSET }, client: error };
-  const known = ["tool_error", "upstream_exit", "proxy_shutdown", "evicted"].includes(errorType);
+  const known = KNOWN_ERROR_TYPES.has(errorType) || /^http_\d{3}$/.test(errorType);
   return { attributes: { "error.type": known ? errorType : "_OTHER" }, server: error, client: error };
 }

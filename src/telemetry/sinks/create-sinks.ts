@@ -23,6 +23,8 @@ export interface SinkDeps {
   fetch?: FetchLike;
   /** How hosts reach this process, for the `otlp:` sink's network.transport: "stdio" (default) or "http". */
   transport?: "stdio" | "http";
+  /** How this process reaches the server, when it differs (`--url`: "http"); default: as `transport`. */
+  upstream?: "stdio" | "http";
   /** Default: Bun's S3 client per bucket (tests may pass another uploader). */
   s3Put?: (bucket: string) => S3Put;
 }
@@ -64,6 +66,7 @@ export function createSinks(config: Config, logger: Logger, deps: SinkDeps): Sin
         return createOtlpSink({
           settings: config.otlp,
           transport: deps.transport === "http" ? "tcp" : "pipe",
+          upstreamTransport: deps.upstream === undefined ? undefined : deps.upstream === "http" ? "tcp" : "pipe",
           fetch: deps.fetch,
         });
       }

@@ -8,7 +8,7 @@ import type { Logger } from "../../log.ts";
 import { batchText, createLineBatchSink, LOCAL_WRITE_BATCH_EVENTS } from "./line-batch-sink.ts";
 import type { Sink } from "./sink.ts";
 
-const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
 /**
  * O_NOFOLLOW refuses a symlink planted at the path (the default path is in world-writable /tmp).
@@ -65,7 +65,8 @@ export function openEventFile(path: string): number {
  * (symlink, missing directory, EACCES, ENOSPC) is logged once per distinct reason, the batch is
  * dropped (`flush` rejects with `E_SINK`, the dispatcher counts it), the descriptor is released and
  * no reopen is tried for {@link FILE_REOPEN_INTERVAL_MS}; batches in between are dropped the same
- * way. Recovery is logged once. A write cut short by ENOSPC may leave a partial last line.
+ * way. Recovery is logged once. A write cut short by ENOSPC may leave a partial last line; the
+ * next batch then starts on a new line, so only the events of the failed batch are lost.
  */
 export function createFileSink(options: FileSinkOptions): Sink {
   const { path, logger } = options;
@@ -80,6 +81,8 @@ export function createFileSink(options: FileSinkOptions): Sink {
   let retryAt = -Infinity;
   let failure: { key: string; reason: string } | undefined;
   let warnedMode = false;
+  /** The open file ends inside a line: the next batch starts with a line break. */
+  let midLine = false;
 
   function fail(stage: "open" | "write", error: unknown, count: number): LocalError {
     const code = (error as { code?: unknown }).code;
@@ -134,6 +137,7 @@ export function createFileSink(options: FileSinkOptions): Sink {
         warnedMode = true;
         logger.warn(`file sink ${path}: mode ${mode.toString(8)} lets other users read events; run chmod 600 on it`);
       }
+      midLine = endsMidLine(path, stat);
       writer = createWriter(fd);
     } catch (error) {
       throw fail("open", error, count);
@@ -163,20 +167,43 @@ export function createFileSink(options: FileSinkOptions): Sink {
 
   async function deliver(lines: string[]): Promise<void> {
     const count = lines.length;
-    const text = batchText(lines); // shared with the other sinks flushing the same batch
     noticeReplacement();
     const w = open(count);
+    const text = batchText(lines); // shared with the other sinks flushing the same batch
     try {
       // write() returns a rejected promise (not a throw) for large chunks: always await it.
-      await w.write(text);
+      await w.write(midLine ? `\n${text}` : text);
       await w.flush();
     } catch (error) {
       throw fail("write", error, count);
     }
+    midLine = false;
     // Recovery is declared after a successful write, not an open, so an open-then-ENOSPC cycle stays quiet.
     if (failure !== undefined) logger.info(`file sink ${path}: writable again, appending events`);
     failure = undefined;
   }
 
   return createLineBatchSink(label, deliver, release, LOCAL_WRITE_BATCH_EVENTS);
+}
+
+/**
+ * Whether the file just opened (`opened`, its stat) ends inside a line: a write cut short by a
+ * full disk (or a crash) leaves a fragment, and the next batch appended to it would glue its first
+ * event onto that fragment. Read through a read-only descriptor of the same file (the sink's own is
+ * write-only); false when that cannot be done (nothing to repair then).
+ */
+function endsMidLine(path: string, opened: fs.Stats): boolean {
+  if (opened.size === 0) return false;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path, O_RDONLY | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0));
+    const stat = fs.fstatSync(fd);
+    if (stat.dev !== opened.dev || stat.ino !== opened.ino || stat.size === 0) return false;
+    const last = Buffer.alloc(1);
+    return fs.readSync(fd, last, 0, 1, stat.size - 1) === 1 && last[0] !== 0x0a;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }

@@ -16,6 +16,8 @@ export interface OtlpSinkOptions {
   readonly settings: OtlpSettings;
   /** `pipe` for the stdio proxy, `tcp` for hosted HTTP mode. */
   readonly transport: "pipe" | "tcp";
+  /** How the server is reached (the CLIENT span), when it differs: `tcp` for `--url`. */
+  readonly upstreamTransport?: "pipe" | "tcp";
   readonly fetch?: FetchLike;
   readonly randomHex?: RandomHex;
 }
@@ -34,6 +36,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
   const builder = createSpanBuilder({
     transport: options.transport,
+    upstreamTransport: options.upstreamTransport,
     captureContent: settings.captureContent,
     randomHex: options.randomHex,
   });
