@@ -140,6 +140,8 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     const text = renderReport(report ?? createReportState(), {
       slowCallMs: config.slowCallMs,
       eventsLocation,
+      live: true,
+      now: new Date(events.now()),
     });
     return { to: "client", message: wireResult(id, injectedResult(text, modern, false)) };
   };
