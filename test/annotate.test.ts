@@ -116,8 +116,12 @@ describe("parseAnnotateArguments", () => {
   });
 
   test.each([
-    ["null", null, "arguments must be an object"],
-    ["an array", ["x"], "arguments must be an object"],
+    ["missing", undefined, 'arguments must be an object with at least "intent" (got nothing)'],
+    ["null", null, 'arguments must be an object with at least "intent" (got null)'],
+    ["an array", ["x"], 'arguments must be an object with at least "intent" (got an array)'],
+    ["a number", 5, 'arguments must be an object with at least "intent" (got a number)'],
+    ["a boolean", true, 'arguments must be an object with at least "intent" (got a boolean)'],
+    ["a blank string", "  ", 'arguments must be an object with at least "intent" (got a blank string)'],
     ["an empty object", {}, '"intent" is required'],
     ["only blanks", { intent: "  ", signal_type: "" }, '"intent" is required'],
   ])("nothing to record (%s) is refused with the reason", (_name, args, problem) => {

@@ -126,8 +126,11 @@ function withNote(result: AnnotateResult, note: string): AnnotateResult {
   return result.ok ? { ...result, notes: [note, ...result.notes] } : result;
 }
 
+/** What a JSON value is, with its article: `nothing` (missing), `null`, `an array`, `a blank string`, `a number`… */
 function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
+  if (typeof value === "string" && value.trim() === "") return "a blank string";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
