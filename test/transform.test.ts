@@ -2,8 +2,10 @@ import { describe, expect, test } from "bun:test";
 import {
   createProxyState,
   failPending,
+  fromClientLongLine,
   fromServer,
   fromServerLongLine,
+  holdsClientLongLine,
   sweepPending,
   type Action,
 } from "../src/proxy/transform.ts";
@@ -768,4 +770,88 @@ test("the server's name is learnt from a stateless-era result's _meta when no ha
     }),
   );
   expect(end[0]?.runtime_meta?.["baton/server"]).toBe("demo 2.0.0");
+});
+
+describe("client lines too long to inspect", () => {
+  const MiB = 1024 * 1024;
+  test.each([
+    [
+      "id first (Python SDK order)",
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"xx',
+      true,
+    ],
+    [
+      "id last (TypeScript SDK order)",
+      '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"xx',
+      true,
+    ],
+    [
+      "escapes in the method and the name",
+      '{"method":"tools\\/call","params":{"name":"baton\\u005fannotate","arguments":{"x":"',
+      true,
+    ],
+    ["the report tool", '{"method":"tools/call","params":{"name":"baton_session_report","arguments":{"x":"', true],
+    ["a server tool", '{"method":"tools/call","params":{"name":"echo","arguments":{"text":"xx', false],
+    ["another method", '{"method":"prompts/get","params":{"name":"baton_annotate","arguments":{"x":"', false],
+    [
+      "our tool's name nested in arguments",
+      '{"method":"tools/call","params":{"name":"echo","arguments":{"name":"baton_annotate","x":"',
+      false,
+    ],
+    ["a batch", '[{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"x":"', false],
+  ])("%s: held = %p", (_name, head, held) => {
+    expect(holdsClientLongLine(fresh(), head)).toBe(held);
+  });
+
+  test("not held when our tool is not offered (a server's own baton_annotate, no report tool)", () => {
+    const head = '{"method":"tools/call","params":{"name":"baton_session_report","arguments":{"x":"';
+    expect(holdsClientLongLine(fresh(false), head)).toBe(false);
+    const shadowing = fresh();
+    shadowing.shadowed.add("baton_annotate");
+    expect(
+      holdsClientLongLine(shadowing, '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{'),
+    ).toBe(false);
+  });
+
+  test.each([
+    [
+      "id first",
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"xx',
+      'xx"}}}',
+      7,
+    ],
+    [
+      "id last",
+      '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"xx',
+      'xx"}},"jsonrpc":"2.0","id":"a,\\"b"}',
+      'a,"b',
+    ],
+  ])("answered with a JSON-RPC error on the client's id (%s)", (_name, head, tail, id) => {
+    const actions = fromClientLongLine(head, tail, 9 * MiB + 100);
+    const answer = JSON.parse(JSON.stringify(sent(actions)[0])); // the id is written as the client wrote it
+    expect(answer.id).toEqual(id);
+    expect(answer.error.code).toBe(-32602);
+    expect(answer.error.message).toBe(
+      "baton-proxy: baton_annotate was not recorded: the request is 9 MiB, over the proxy's 8 MiB limit for one message; nothing was read or forwarded (keep it short)",
+    );
+    expect(of(actions, "log")).toHaveLength(1);
+  });
+
+  test("the client's id is answered as written (1.0, digits beyond 2^53)", () => {
+    for (const idText of ["1.0", "12345678901234567891"]) {
+      const head = `{"jsonrpc":"2.0","id":${idText},"method":"tools/call","params":{"name":"baton_annotate","arguments":{"x":"`;
+      const [answer] = of(fromClientLongLine(head, 'x"}}}', 9 * MiB), "send");
+      expect(JSON.stringify(answer?.message)).toStartWith(`{"jsonrpc":"2.0","id":${idText},`);
+    }
+  });
+
+  test("without a readable id: only a warning (nothing to answer)", () => {
+    const actions = fromClientLongLine(
+      '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"x":"',
+      'x"}},"id":[1]}',
+      9 * MiB,
+    );
+    expect(sent(actions)).toEqual([]);
+    expect(of(actions, "log")[0]?.text).toContain("its id could not be read");
+  });
 });
