@@ -827,7 +827,7 @@ describe("client lines too long to inspect", () => {
       'a,"b',
     ],
   ])("answered with a JSON-RPC error on the client's id (%s)", (_name, head, tail, id) => {
-    const actions = fromClientLongLine(head, tail, 9 * MiB + 100);
+    const actions = fromClientLongLine(fresh(), head, tail, 9 * MiB + 100, true, 0);
     const answer = JSON.parse(JSON.stringify(sent(actions)[0])); // the id is written as the client wrote it
     expect(answer.id).toEqual(id);
     expect(answer.error.code).toBe(-32602);
@@ -840,18 +840,59 @@ describe("client lines too long to inspect", () => {
   test("the client's id is answered as written (1.0, digits beyond 2^53)", () => {
     for (const idText of ["1.0", "12345678901234567891"]) {
       const head = `{"jsonrpc":"2.0","id":${idText},"method":"tools/call","params":{"name":"baton_annotate","arguments":{"x":"`;
-      const [answer] = of(fromClientLongLine(head, 'x"}}}', 9 * MiB), "send");
+      const [answer] = of(fromClientLongLine(fresh(), head, 'x"}}}', 9 * MiB, true, 0), "send");
       expect(JSON.stringify(answer?.message)).toStartWith(`{"jsonrpc":"2.0","id":${idText},`);
     }
   });
 
   test("without a readable id: only a warning (nothing to answer)", () => {
     const actions = fromClientLongLine(
+      fresh(),
       '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"x":"',
       'x"}},"id":[1]}',
       9 * MiB,
+      true,
+      0,
     );
     expect(sent(actions)).toEqual([]);
     expect(of(actions, "log")[0]?.text).toContain("its id could not be read");
+  });
+
+  test("a server tool's call that went through is tracked from its edges: a start marked not inspected, its answer closes it", () => {
+    const state = fresh();
+    const head = '{"method":"tools/call","params":{"name":"upload","arguments":{"data":"xx';
+    const started = fromClientLongLine(
+      state,
+      head,
+      'xx"}},"jsonrpc":"2.0","id":12345678901234567891}',
+      9 * MiB,
+      false,
+      0,
+    );
+    expect(sent(started)).toEqual([]);
+    const [start] = events(started);
+    expect(start?.event_type).toBe("tool_call_start");
+    expect(start?.payload).toEqual({
+      tool_name: "upload",
+      params: {
+        "[truncated]":
+          "[baton-proxy: a 9 MiB request, over the 8 MiB inspection limit; forwarded unchanged, not inspected]",
+      },
+    });
+    expect(start?.runtime_meta?.["baton/truncated"]).toBe(1);
+    // Left open, it is answered with the client's id as written when the server exits.
+    const [error] = of(failPending(state, "upstream_exit", "gone", 5), "send");
+    expect(JSON.stringify(error?.message)).toContain('"id":12345678901234567891,');
+  });
+
+  test("an uninspected line that is no tools/call, or whose id cannot be read, is not tracked", () => {
+    for (const [head, tail] of [
+      ['{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"x","pad":"', 'x"}}'],
+      ['{"method":"tools/call","params":{"name":"upload","arguments":{"data":"', 'x"}},"id":{}}'],
+    ] as const) {
+      const state = fresh();
+      expect(fromClientLongLine(state, head, tail, 9 * MiB, false, 0)).toEqual([]);
+      expect(state.pending.size).toBe(0);
+    }
   });
 });

@@ -80,8 +80,11 @@ export interface SessionEngine {
    * transport then drops all its bytes and hands its edges to `fromClientLongLine` at its end.
    */
   holdsClientLongLine(head: Uint8Array): boolean;
-  /** A client line held back by `holdsClientLongLine` has ended: its answer (a JSON-RPC error). */
-  fromClientLongLine(edges: LineEdges): WireAction[];
+  /**
+   * A client line over the inspection cap has ended. `held` (by `holdsClientLongLine`): its answer,
+   * a JSON-RPC error. Else it went to the server: a `tools/call` is tracked from its edges.
+   */
+  fromClientLongLine(edges: LineEdges, held: boolean): WireAction[];
   /** True while a server line may be forwarded before its end arrives (nothing pending could need a rewrite). */
   serverLinesPassUnchanged(): boolean;
   /**
@@ -245,8 +248,8 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     fromServerLongLine: (edges) =>
       perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
     holdsClientLongLine: (head) => holdsClientLongLine(state, decodeUtf8(head)),
-    fromClientLongLine: (edges) =>
-      perform(fromClientLongLine(decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size)),
+    fromClientLongLine: (edges, held) =>
+      perform(fromClientLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, held, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     // Propagating trace context rewrites every forwarded call: nothing may go out before it is parsed.
     clientLinePassesUnchanged: (body) => !propagatesTrace && clientLinePassesUnchanged(body),

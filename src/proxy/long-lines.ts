@@ -3,12 +3,12 @@
 import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { exactId, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
-import { callError, emit } from "./call-events.ts";
+import { callError, emit, userIdFor } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
-import { untrack } from "./pending.ts";
+import { track, trackUnobserved, untrack } from "./pending.ts";
 import { subjectError, subjectUninspected } from "./resource-prompt-events.ts";
-import type { Action, ProxyState } from "./proxy-state.ts";
-import { elapsedMs } from "./proxy-state.ts";
+import type { Action, PendingCall, ProxyState } from "./proxy-state.ts";
+import { captures, elapsedMs } from "./proxy-state.ts";
 
 const HEAD_ID = /^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")/;
 
@@ -85,6 +85,9 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
   ];
 }
 
+/** The start's only `params` key: the scrub walk's key for an object it cut, as the arguments were not read. */
+const NOT_INSPECTED_KEY = "[truncated]";
+
 /** A JSON string, or a number as a client may write an id (`1`, `1.0`, `-0`, `1e3`). */
 const ID_VALUE = String.raw`"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 /** A client request's top-level id before its first nested value (after `jsonrpc` and `method`, as Python SDKs write it). */
@@ -122,8 +125,54 @@ export function holdsClientLongLine(state: ProxyState, head: string): boolean {
   return tool !== undefined && isInjected(state, tool);
 }
 
+/**
+ * A client line over the inspection cap has ended. `held` (see holdsClientLongLine): answered here
+ * with a JSON-RPC error. Otherwise it went to the server uninspected; a `tools/call` among them is
+ * still tracked from its edges (tool name from the head, id from head or tail), so it gets its
+ * events and, if the server never answers, its -32603: its start says it was not inspected (its
+ * arguments are not read, nor are `user_goal`/`expected_result` stripped from them).
+ */
+export function fromClientLongLine(
+  state: ProxyState,
+  head: string,
+  tail: string,
+  size: number,
+  held: boolean,
+  now: number,
+): Action[] {
+  return held ? answerHeldCall(head, tail, size) : trackUninspectedCall(state, head, tail, size, now);
+}
+
+function trackUninspectedCall(state: ProxyState, head: string, tail: string, size: number, now: number): Action[] {
+  const toolName = toolCalledInHead(head);
+  const match = toolName === undefined ? null : (CLIENT_HEAD_ID.exec(head) ?? CLIENT_TAIL_ID.exec(tail));
+  if (toolName === undefined || match === null) return [];
+  const idText = match[1] as string;
+  const id = JSON.parse(idText) as JsonRpcId;
+  const actions: Action[] = [];
+  if (!captures(state, "tools")) {
+    trackUnobserved(state, id, "tools/call", now, actions);
+  } else {
+    const call: PendingCall = {
+      toolName,
+      callId: `c${state.nextCallId++}`,
+      meta: {},
+      userId: userIdFor(state, undefined, actions),
+      rounds: 0,
+    };
+    track(state, id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
+    const note = `[baton-proxy: a ${Math.round(size / 1048576)} MiB request, over the ${MAX_LINE_BYTES / 1048576} MiB inspection limit; forwarded unchanged, not inspected]`;
+    actions.push(
+      emit(state, "tool_call_start", call, { tool_name: toolName, params: { [NOT_INSPECTED_KEY]: note } }, 1),
+    );
+  }
+  // Answered as written (digits beyond 2^53, 1.0) if the server exits first.
+  if (String(id) !== idText && state.pending.has(id)) state.idTexts.set(id, idText);
+  return actions;
+}
+
 /** Answers a call held back by holdsClientLongLine with a JSON-RPC error (its id from the line's edges). */
-export function fromClientLongLine(head: string, tail: string, size: number): Action[] {
+function answerHeldCall(head: string, tail: string, size: number): Action[] {
   const tool = toolCalledInHead(head) ?? "the proxy's tool";
   const match = CLIENT_HEAD_ID.exec(head) ?? CLIENT_TAIL_ID.exec(tail);
   const what = `a ${tool} call of ${size} bytes, over the ${MAX_LINE_BYTES / 1048576} MiB inspection limit`;

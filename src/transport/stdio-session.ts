@@ -131,16 +131,19 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
       carryOut(engine.fromClient(frame.raw, line));
     } else if (frame.kind === "partial") {
       toServer.write(frame.raw);
-    } else {
-      if (frame.kind === "overflow") {
-        clientLongLine ??= engine.holdsClientLongLine(frame.raw.subarray(0, LINE_EDGE_BYTES)) ? "hold" : "forward";
-        const held = clientLongLine === "hold";
-        if (frame.edges !== undefined) {
-          clientLongLine = undefined;
-          if (held) carryOut(engine.fromClientLongLine(frame.edges));
-        }
-        if (held) return; // a call to our own tool: none of its bytes reach the server
+    } else if (frame.kind === "overflow") {
+      clientLongLine ??= engine.holdsClientLongLine(frame.raw.subarray(0, LINE_EDGE_BYTES)) ? "hold" : "forward";
+      const held = clientLongLine === "hold";
+      // A call to our own tool: none of its bytes reach the server.
+      if (!held) {
+        clientJunk.frame(frame);
+        toServer.write(frame.raw);
       }
+      if (frame.edges !== undefined) {
+        clientLongLine = undefined;
+        carryOut(engine.fromClientLongLine(frame.edges, held)); // all of it is on its way: track it (or answer it)
+      }
+    } else {
       clientJunk.frame(frame);
       toServer.write(frame.raw);
     }
