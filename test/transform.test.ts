@@ -791,6 +791,11 @@ describe("client lines too long to inspect", () => {
       true,
     ],
     ["the report tool", '{"method":"tools/call","params":{"name":"baton_session_report","arguments":{"x":"', true],
+    [
+      "a flat _meta before the name (Python SDK order)",
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":7},"name":"baton_annotate","arguments":{"x":"',
+      true,
+    ],
     ["a server tool", '{"method":"tools/call","params":{"name":"echo","arguments":{"text":"xx', false],
     ["another method", '{"method":"prompts/get","params":{"name":"baton_annotate","arguments":{"x":"', false],
     [

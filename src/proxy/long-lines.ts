@@ -96,9 +96,12 @@ const CLIENT_HEAD_ID = new RegExp(
 );
 /** The id as the outermost object's last member (as the TypeScript SDK writes it). */
 const CLIENT_TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})\s*\}\s*\r?$`);
-/** Top-level scalar members, then `"params": {"name": …` (SDKs put the tool's name before its arguments). */
+/**
+ * Top-level scalar members, then `"params": {"name": …`: SDKs put the tool's name before its
+ * arguments, after a flat `_meta` at most (the Python SDK writes `_meta` first when it has one).
+ */
 const HEAD_CALL = new RegExp(
-  String.raw`^\s*\{((?:\s*"(?:jsonrpc|id|method)"\s*:\s*(?:${ID_VALUE})\s*,)*)\s*"params"\s*:\s*\{\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")`,
+  String.raw`^\s*\{((?:\s*"(?:jsonrpc|id|method)"\s*:\s*(?:${ID_VALUE})\s*,)*)\s*"params"\s*:\s*\{(?:\s*"_meta"\s*:\s*\{[^{}]*\}\s*,)?\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")`,
 );
 const METHOD_MEMBER = /"method"\s*:\s*("(?:[^"\\]|\\.)*")/;
 
