@@ -23,6 +23,7 @@ function discardingHub(build: boolean): TelemetryHub {
       emit: (draft: LazyDraft) => {
         kept = build && typeof draft === "function" ? draft() : draft;
       },
+      now: () => Date.now(),
       close: () => undefined,
     }),
     settle: () => void kept,

@@ -79,6 +79,34 @@ describe("parseAnnotateArguments", () => {
       { context: { step: 2, signal_type_given: "bad" } },
       [expect.stringContaining('recorded as "other"')],
     ],
+    [
+      "the agent's own signal_type_given and unknown_fields keys are kept; ours take free keys, named in the notes",
+      {
+        intent: "x",
+        signal_type: "weird",
+        severity: 3,
+        context: { signal_type_given: "mine", unknown_fields: "also mine", signal_type_given_2: "mine too" },
+      },
+      {
+        context: {
+          signal_type_given: "mine",
+          unknown_fields: "also mine",
+          signal_type_given_2: "mine too",
+          unknown_fields_2: { severity: 3 },
+          signal_type_given_3: "weird",
+        },
+      },
+      [
+        "Unknown fields were kept under context.unknown_fields_2: severity.",
+        '"signal_type" "weird" is not one of failure, retry_loop, dead_end, parameter_confusion, slow_performance, abandonment, feature_gap, other; it was recorded as "other" with your label kept in context.signal_type_given_3.',
+      ],
+    ],
+    [
+      "a context key named __proto__ is kept as a key",
+      { intent: "x", context: JSON.parse('{"__proto__":{"a":1}}') },
+      { context: JSON.parse('{"__proto__":{"a":1}}') },
+      [],
+    ],
   ])("%s", (_name, args, payload, notes) => {
     const result = parseAnnotateArguments(args);
     if (!result.ok) throw new Error(result.problems.join("; "));
@@ -88,8 +116,12 @@ describe("parseAnnotateArguments", () => {
   });
 
   test.each([
-    ["null", null, "arguments must be an object"],
-    ["an array", ["x"], "arguments must be an object"],
+    ["missing", undefined, 'arguments must be an object with at least "intent" (got nothing)'],
+    ["null", null, 'arguments must be an object with at least "intent" (got null)'],
+    ["an array", ["x"], 'arguments must be an object with at least "intent" (got an array)'],
+    ["a number", 5, 'arguments must be an object with at least "intent" (got a number)'],
+    ["a boolean", true, 'arguments must be an object with at least "intent" (got a boolean)'],
+    ["a blank string", "  ", 'arguments must be an object with at least "intent" (got a blank string)'],
     ["an empty object", {}, '"intent" is required'],
     ["only blanks", { intent: "  ", signal_type: "" }, '"intent" is required'],
   ])("nothing to record (%s) is refused with the reason", (_name, args, problem) => {

@@ -54,3 +54,40 @@ describe("baton_annotate keeps what the agent wrote", () => {
     });
   });
 });
+
+describe("a call to our own tool over the 8 MiB inspection cap", () => {
+  test("never reaches the server: the proxy answers it with a JSON-RPC error (id first or last), and the session goes on", async () => {
+    const events = join(dir, "oversized.jsonl");
+    const proxy = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await proxy.request(1, "initialize", INIT_PARAMS);
+    proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    const intent = "x".repeat(9 * 1024 * 1024);
+    // Python SDKs write the id first, the TypeScript SDK last: both must be answered.
+    proxy.send({
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "baton_annotate", arguments: { intent } },
+    });
+    proxy.send({
+      method: "tools/call",
+      params: { name: "baton_annotate", arguments: { intent } },
+      jsonrpc: "2.0",
+      id: 3,
+    });
+    const answers = [await proxy.next((m) => m?.id === 2, 30_000), await proxy.next((m) => m?.id === 3, 30_000)];
+    for (const answer of answers) {
+      expect(answer.result).toBeUndefined();
+      expect(answer.error.code).toBe(-32602);
+      expect(answer.error.message).toStartWith("baton-proxy: baton_annotate was not recorded: the request is 9 MiB,");
+    }
+    // The server's input is still whole lines: the next call is answered by the server as usual.
+    const echo = await proxy.request(4, "tools/call", { name: "echo", arguments: { text: "after" } });
+    expect(echo.result.content[0].text).toBe("after");
+    expect(await proxy.close()).toBe(0);
+    // The server never saw our tool (its own baton_annotate would have answered); each id was answered once.
+    expect(proxy.lines.join("\n")).not.toContain("the server's own baton_annotate");
+    expect(proxy.lines.filter((l) => /"id":[23][,}]/.test(l))).toHaveLength(2);
+    expect(readValidatedEvents(events).filter((e) => e.event_type === "annotation")).toHaveLength(0);
+  }, 60_000);
+});

@@ -228,6 +228,39 @@ describe("framing", () => {
   }, 60_000);
 });
 
+describe("client calls over the 8 MiB inspection cap", () => {
+  test("are forwarded intact and still recorded (start not inspected, outcome), and a call left open gets its -32603 at shutdown", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(1, "initialize", INIT_PARAMS);
+    p.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    const pad = "x".repeat(9 * MiB);
+    // id first (Python SDKs), then id last (the TypeScript SDK)
+    p.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "slow", arguments: { ms: 1, pad } } });
+    expect((await p.next((m) => m?.id === 2, 30_000)).result.content[0].text).toBeString();
+    p.send({ method: "tools/call", params: { name: "never", arguments: { pad } }, jsonrpc: "2.0", id: 3 });
+    expect((await p.request(4, "tools/call", { name: "echo", arguments: { text: "after" } })).result).toBeDefined();
+    expect(await p.close()).toBe(0);
+    const left = p.lines.map((l) => JSON.parse(l)).find((m) => m.id === 3);
+    expect(left?.error?.code).toBe(-32603);
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    const calls = all
+      .filter((e) => e.event_type.startsWith("tool_call_"))
+      .map((e) => [e.event_type, e.payload.tool_name, e.payload.error_type]);
+    expect(calls).toEqual([
+      ["tool_call_start", "slow", undefined],
+      ["tool_call_end", "slow", undefined],
+      ["tool_call_start", "never", undefined],
+      ["tool_call_start", "echo", undefined],
+      ["tool_call_end", "echo", undefined],
+      ["tool_call_error", "never", "proxy_shutdown"],
+    ]);
+    const start = all.find((e) => e.event_type === "tool_call_start");
+    expect(JSON.stringify(start?.payload.params)).toContain("over the 8 MiB inspection limit");
+  }, 60_000);
+});
+
 describe("routing", () => {
   test("server→client request (roots/list) round-trips, even when its id equals a pending client request id", async () => {
     const c = await startWire(fixture("echo"), { BATON_EVENT_SINK: "stderr:" });

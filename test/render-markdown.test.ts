@@ -100,6 +100,26 @@ describe("renderReport details", () => {
     expect(markdown).toContain("(4.5 s before this report)");
   });
 
+  test("live, calls without an outcome are in flight (the longest's age so far); offline, the report does not claim they ended", () => {
+    const first = makeEvent("tool_call_start", 1, { tool_name: "slow", params: {} }, { callId: "p", at: 0 });
+    const second = makeEvent("tool_call_start", 2, { tool_name: "slower", params: {} }, { callId: "q", at: 1000 });
+    const state = fold([first, second]);
+    const now = new Date(Date.parse(first.captured_at) + 4500);
+    const live = renderReport(state, { slowCallMs: 1000, now, live: true });
+    expect(live).toContain("**In flight:** 2");
+    expect(factsOf(live)).toContain(
+      "- 2 calls were still running when this report was made (the longest for 4.5 s so far).",
+    );
+    expect(live).toContain("### In flight (2)");
+    expect(live).toContain(", running for 3.5 s so far — input:");
+    const offline = renderReport(state, { slowCallMs: 1000 });
+    expect(offline).toContain("**No outcome:** 2");
+    expect(factsOf(offline)).toContain(
+      "- 2 calls have no outcome in these events (still running, or the proxy stopped before writing it).",
+    );
+    for (const markdown of [live, offline]) expect(markdown).not.toContain("never");
+  });
+
   test("a tool with more timed calls than the sample cap says its percentiles are sampled", () => {
     const events = Array.from({ length: MAX_DURATION_SAMPLES_PER_TOOL + 1 }, (_, i) =>
       makeCall(i * 2, `c${i}`, "busy", {}, { durationMs: i % 100 }),

@@ -206,6 +206,27 @@ describe("many sessions on one hub", () => {
     expect(sequences(b.sessionId)).toEqual([1, 2, 3, 4]);
   });
 
+  test("the live report says a call still running is in flight, with how long so far (not that it never got an outcome)", () => {
+    const config = configOf({ BATON_EVENT_SINK: "stderr:" });
+    let wallMs = Date.parse("2026-12-01T10:00:00Z");
+    let uuids = 0;
+    const envelopeClock = {
+      nowEpochMs: () => wallMs,
+      uuid: () => `0190a000-0000-7000-8000-${String(++uuids).padStart(12, "0")}`,
+    };
+    const hub = createTelemetryHub({ config, logger: createMemoryLogger(), sinks: [memorySink()], envelopeClock });
+    const e = createSessionEngine({ config, logger: createMemoryLogger(), now: () => 0, telemetry: hub });
+    fromClient(e, call(1, "slow_tool", { q: 1 }));
+    wallMs += 4_500;
+    const report = messages(fromClient(e, call(9, "baton_session_report")))[0]?.result.content[0].text as string;
+    expect(report).not.toContain("never recorded");
+    expect(report).not.toContain("No outcome");
+    expect(report).toContain("**In flight:** 1");
+    expect(report).toContain("- 1 call was still running when this report was made (for 4.5 s so far).");
+    expect(report).toContain("### In flight (1)");
+    expect(report).toContain('- `slow_tool` started at 10:00:00, running for 4.5 s so far — input: `{"q":1}`');
+  });
+
   test("with a remote sink there is no report tool and no fold", () => {
     const { engine } = setup({
       BATON_EVENT_SINK: "https://console.example",

@@ -106,6 +106,17 @@ describe("createSpanBuilder", () => {
     expect(mapErrorOutcome("tool_error", "x".repeat(5000)).client.message).toHaveLength(1024);
   });
 
+  test("the status description is never cut inside a surrogate pair (an emoji at the cut is left out whole)", () => {
+    for (const at of [1021, 1022, 1023]) {
+      const body = `${"x".repeat(at)}😀${"y".repeat(2000)}`;
+      const message = mapErrorOutcome("tool_error", body).client.message as string;
+      expect(message.isWellFormed()).toBe(true);
+      expect(message.length).toBeLessThanOrEqual(1024);
+      expect(message.endsWith("…")).toBe(true);
+      expect(body.startsWith(message.slice(0, -1))).toBe(true);
+    }
+  });
+
   test("the host's traceparent/tracestate make our SERVER span its remote child", () => {
     const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
     const meta = {

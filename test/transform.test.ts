@@ -2,8 +2,10 @@ import { describe, expect, test } from "bun:test";
 import {
   createProxyState,
   failPending,
+  fromClientLongLine,
   fromServer,
   fromServerLongLine,
+  holdsClientLongLine,
   sweepPending,
   type Action,
 } from "../src/proxy/transform.ts";
@@ -768,4 +770,134 @@ test("the server's name is learnt from a stateless-era result's _meta when no ha
     }),
   );
   expect(end[0]?.runtime_meta?.["baton/server"]).toBe("demo 2.0.0");
+});
+
+describe("client lines too long to inspect", () => {
+  const MiB = 1024 * 1024;
+  test.each([
+    [
+      "id first (Python SDK order)",
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"xx',
+      true,
+    ],
+    [
+      "id last (TypeScript SDK order)",
+      '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"xx',
+      true,
+    ],
+    [
+      "escapes in the method and the name",
+      '{"method":"tools\\/call","params":{"name":"baton\\u005fannotate","arguments":{"x":"',
+      true,
+    ],
+    ["the report tool", '{"method":"tools/call","params":{"name":"baton_session_report","arguments":{"x":"', true],
+    [
+      "a flat _meta before the name (Python SDK order)",
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":7},"name":"baton_annotate","arguments":{"x":"',
+      true,
+    ],
+    ["a server tool", '{"method":"tools/call","params":{"name":"echo","arguments":{"text":"xx', false],
+    ["another method", '{"method":"prompts/get","params":{"name":"baton_annotate","arguments":{"x":"', false],
+    [
+      "our tool's name nested in arguments",
+      '{"method":"tools/call","params":{"name":"echo","arguments":{"name":"baton_annotate","x":"',
+      false,
+    ],
+    ["a batch", '[{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"x":"', false],
+  ])("%s: held = %p", (_name, head, held) => {
+    expect(holdsClientLongLine(fresh(), head)).toBe(held);
+  });
+
+  test("not held when our tool is not offered (a server's own baton_annotate, no report tool)", () => {
+    const head = '{"method":"tools/call","params":{"name":"baton_session_report","arguments":{"x":"';
+    expect(holdsClientLongLine(fresh(false), head)).toBe(false);
+    const shadowing = fresh();
+    shadowing.shadowed.add("baton_annotate");
+    expect(
+      holdsClientLongLine(shadowing, '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{'),
+    ).toBe(false);
+  });
+
+  test.each([
+    [
+      "id first",
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"xx',
+      'xx"}}}',
+      7,
+    ],
+    [
+      "id last",
+      '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"xx',
+      'xx"}},"jsonrpc":"2.0","id":"a,\\"b"}',
+      'a,"b',
+    ],
+  ])("answered with a JSON-RPC error on the client's id (%s)", (_name, head, tail, id) => {
+    const actions = fromClientLongLine(fresh(), head, tail, 9 * MiB + 100, true, 0);
+    const answer = JSON.parse(JSON.stringify(sent(actions)[0])); // the id is written as the client wrote it
+    expect(answer.id).toEqual(id);
+    expect(answer.error.code).toBe(-32602);
+    expect(answer.error.message).toBe(
+      "baton-proxy: baton_annotate was not recorded: the request is 9 MiB, over the proxy's 8 MiB limit for one message; nothing was read or forwarded (keep it short)",
+    );
+    expect(of(actions, "log")).toHaveLength(1);
+  });
+
+  test("the client's id is answered as written (1.0, digits beyond 2^53)", () => {
+    for (const idText of ["1.0", "12345678901234567891"]) {
+      const head = `{"jsonrpc":"2.0","id":${idText},"method":"tools/call","params":{"name":"baton_annotate","arguments":{"x":"`;
+      const [answer] = of(fromClientLongLine(fresh(), head, 'x"}}}', 9 * MiB, true, 0), "send");
+      expect(JSON.stringify(answer?.message)).toStartWith(`{"jsonrpc":"2.0","id":${idText},`);
+    }
+  });
+
+  test("without a readable id: only a warning (nothing to answer)", () => {
+    const actions = fromClientLongLine(
+      fresh(),
+      '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"x":"',
+      'x"}},"id":[1]}',
+      9 * MiB,
+      true,
+      0,
+    );
+    expect(sent(actions)).toEqual([]);
+    expect(of(actions, "log")[0]?.text).toContain("its id could not be read");
+  });
+
+  test("a server tool's call that went through is tracked from its edges: a start marked not inspected, its answer closes it", () => {
+    const state = fresh();
+    const head = '{"method":"tools/call","params":{"name":"upload","arguments":{"data":"xx';
+    const started = fromClientLongLine(
+      state,
+      head,
+      'xx"}},"jsonrpc":"2.0","id":12345678901234567891}',
+      9 * MiB,
+      false,
+      0,
+    );
+    expect(sent(started)).toEqual([]);
+    const [start] = events(started);
+    expect(start?.event_type).toBe("tool_call_start");
+    expect(start?.payload).toEqual({
+      tool_name: "upload",
+      params: {
+        "[truncated]":
+          "[baton-proxy: a 9 MiB request, over the 8 MiB inspection limit; forwarded unchanged, not inspected]",
+      },
+    });
+    expect(start?.runtime_meta?.["baton/truncated"]).toBe(1);
+    // Left open, it is answered with the client's id as written when the server exits.
+    const [error] = of(failPending(state, "upstream_exit", "gone", 5), "send");
+    expect(JSON.stringify(error?.message)).toContain('"id":12345678901234567891,');
+  });
+
+  test("an uninspected line that is no tools/call, or whose id cannot be read, is not tracked", () => {
+    for (const [head, tail] of [
+      ['{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"x","pad":"', 'x"}}'],
+      ['{"method":"tools/call","params":{"name":"upload","arguments":{"data":"', 'x"}},"id":{}}'],
+    ] as const) {
+      const state = fresh();
+      expect(fromClientLongLine(state, head, tail, 9 * MiB, false, 0)).toEqual([]);
+      expect(state.pending.size).toBe(0);
+    }
+  });
 });

@@ -22,7 +22,9 @@ import {
   failRequests,
   fromClient,
   fromServer,
+  fromClientLongLine,
   fromServerLongLine,
+  holdsClientLongLine,
   injectedResult,
   serverLinesPassUnchanged,
   sweepPending,
@@ -72,6 +74,17 @@ export interface SessionEngine {
   fromServer(raw: Uint8Array, line: Classified, streamed?: boolean, at?: number): WireAction[];
   /** A server line over the inspection cap has gone out: close the request it answers from its edges. */
   fromServerLongLine(edges: LineEdges): WireAction[];
+  /**
+   * A client line has just gone over the inspection cap (`head`: its first bytes, none forwarded
+   * yet). True when it must not reach the server (a call to one of the proxy's own tools): the
+   * transport then drops all its bytes and hands its edges to `fromClientLongLine` at its end.
+   */
+  holdsClientLongLine(head: Uint8Array): boolean;
+  /**
+   * A client line over the inspection cap has ended. `held` (by `holdsClientLongLine`): its answer,
+   * a JSON-RPC error. Else it went to the server: a `tools/call` is tracked from its edges.
+   */
+  fromClientLongLine(edges: LineEdges, held: boolean): WireAction[];
   /** True while a server line may be forwarded before its end arrives (nothing pending could need a rewrite). */
   serverLinesPassUnchanged(): boolean;
   /**
@@ -140,6 +153,8 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     const text = renderReport(report ?? createReportState(), {
       slowCallMs: config.slowCallMs,
       eventsLocation,
+      live: true,
+      now: new Date(events.now()),
     });
     return { to: "client", message: wireResult(id, injectedResult(text, modern, false)) };
   };
@@ -232,6 +247,9 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     },
     fromServerLongLine: (edges) =>
       perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),
+    holdsClientLongLine: (head) => holdsClientLongLine(state, decodeUtf8(head)),
+    fromClientLongLine: (edges, held) =>
+      perform(fromClientLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, held, now())),
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     // Propagating trace context rewrites every forwarded call: nothing may go out before it is parsed.
     clientLinePassesUnchanged: (body) => !propagatesTrace && clientLinePassesUnchanged(body),

@@ -25,7 +25,8 @@ export type AnnotateResult =
  * Reads the `arguments` of a `baton_annotate` call. Nothing the agent says is lost: a label
  * outside the signal enum is recorded as `other` with the agent's own kept in
  * `context.signal_type_given`; a number where text belongs is recorded as text; a `context` that
- * is not an object is kept under `context.value`; unknown fields go to `context.unknown_fields`;
+ * is not an object is kept under `context.value`; unknown fields go to `context.unknown_fields`
+ * (either key gets a `_2`, `_3`… suffix when the agent's own context already has it);
  * a bare string is the intent; a missing intent is recorded as null. Each such step is one sentence in `notes`, for the tool
  * result. Only arguments carrying nothing to record are refused.
  */
@@ -40,7 +41,8 @@ export function parseAnnotateArguments(args: unknown): AnnotateResult {
     return { ok: false, problems: [`arguments must be an object with at least "intent" (got ${describe(args)})`] };
   }
   const notes: string[] = [];
-  const context: Record<string, unknown> = {};
+  // Spread, not assigned: a key named "__proto__" stays a key of the copy.
+  const context: Record<string, unknown> = isObject(args.context) ? { ...args.context } : {};
   const text = (field: StringField): string | null => {
     const value = args[field];
     if (value === undefined || value === null) return null;
@@ -53,22 +55,23 @@ export function parseAnnotateArguments(args: unknown): AnnotateResult {
     string | null
   >;
 
-  if (isObject(args.context)) Object.assign(context, args.context);
-  else if (args.context !== undefined && args.context !== null) {
+  if (!isObject(args.context) && args.context !== undefined && args.context !== null) {
     context.value = args.context;
     notes.push(`"context" was ${describe(args.context)}, not an object; it was kept under context.value.`);
   }
   const unknown = Object.keys(args).filter((k) => !KNOWN_FIELDS.has(k));
   if (unknown.length > 0) {
-    context.unknown_fields = Object.fromEntries(unknown.map((k) => [k, args[k]]));
-    notes.push(`Unknown fields were kept under context.unknown_fields: ${unknown.join(", ")}.`);
+    const key = freeKey(context, "unknown_fields");
+    context[key] = Object.fromEntries(unknown.map((k) => [k, args[k]]));
+    notes.push(`Unknown fields were kept under context.${key}: ${unknown.join(", ")}.`);
   }
   const signal = normaliseSignal(fields.signal_type);
   if (signal.given !== undefined) {
-    context.signal_type_given = signal.given;
+    const key = freeKey(context, "signal_type_given");
+    context[key] = signal.given;
     notes.push(
       signal.value === "other"
-        ? `"signal_type" "${signal.given.slice(0, QUOTE_CHARS)}" is not one of ${SIGNAL_TYPES.join(", ")}; it was recorded as "other" with your label kept in context.signal_type_given.`
+        ? `"signal_type" "${signal.given.slice(0, QUOTE_CHARS)}" is not one of ${SIGNAL_TYPES.join(", ")}; it was recorded as "other" with your label kept in context.${key}.`
         : `"signal_type" "${signal.given.slice(0, QUOTE_CHARS)}" was recorded as "${signal.value}".`,
     );
   }
@@ -112,12 +115,22 @@ function normaliseSignal(label: string | null): { value: string | null; given?: 
   return { value: match ?? "other", given: label };
 }
 
+/** `base`, or `base_2`, `base_3`… when the agent's own context already uses it: ours never overwrites theirs. */
+function freeKey(context: Record<string, unknown>, base: string): string {
+  let key = base;
+  for (let n = 2; Object.hasOwn(context, key); n += 1) key = `${base}_${n}`;
+  return key;
+}
+
 function withNote(result: AnnotateResult, note: string): AnnotateResult {
   return result.ok ? { ...result, notes: [note, ...result.notes] } : result;
 }
 
+/** What a JSON value is, with its article: `nothing` (missing), `null`, `an array`, `a blank string`, `a number`… */
 function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
+  if (typeof value === "string" && value.trim() === "") return "a blank string";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

@@ -1,11 +1,14 @@
-// Closes the request answered by a server line too long to inspect, from the line's first and last bytes. No I/O.
+// Closes the request answered by a server line too long to inspect, and holds back a client call to our own tools that long, from the line's first and last bytes. No I/O.
 
+import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
-import { callError, emit } from "./call-events.ts";
-import { untrack } from "./pending.ts";
+import { exactId, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
+import { callError, emit, userIdFor } from "./call-events.ts";
+import { isInjected } from "./injection.ts";
+import { track, trackUnobserved, untrack } from "./pending.ts";
 import { subjectError, subjectUninspected } from "./resource-prompt-events.ts";
-import type { Action, ProxyState } from "./proxy-state.ts";
-import { elapsedMs } from "./proxy-state.ts";
+import type { Action, PendingCall, ProxyState } from "./proxy-state.ts";
+import { captures, elapsedMs } from "./proxy-state.ts";
 
 const HEAD_ID = /^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")/;
 
@@ -79,5 +82,113 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
       result: [{ type: "text", text: note }],
       duration_ms: elapsedMs(request.startedAt, now),
     }),
+  ];
+}
+
+/** The start's only `params` key: the scrub walk's key for an object it cut, as the arguments were not read. */
+const NOT_INSPECTED_KEY = "[truncated]";
+
+/** A JSON string, or a number as a client may write an id (`1`, `1.0`, `-0`, `1e3`). */
+const ID_VALUE = String.raw`"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+/** A client request's top-level id before its first nested value (after `jsonrpc` and `method`, as Python SDKs write it). */
+const CLIENT_HEAD_ID = new RegExp(
+  String.raw`^\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"(?:[^"\\]|\\.)*"\s*,)*\s*"id"\s*:\s*(${ID_VALUE})`,
+);
+/** The id as the outermost object's last member (as the TypeScript SDK writes it). */
+const CLIENT_TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})\s*\}\s*\r?$`);
+/**
+ * Top-level scalar members, then `"params": {"name": …`: SDKs put the tool's name before its
+ * arguments, after a flat `_meta` at most (the Python SDK writes `_meta` first when it has one).
+ */
+const HEAD_CALL = new RegExp(
+  String.raw`^\s*\{((?:\s*"(?:jsonrpc|id|method)"\s*:\s*(?:${ID_VALUE})\s*,)*)\s*"params"\s*:\s*\{(?:\s*"_meta"\s*:\s*\{[^{}]*\}\s*,)?\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")`,
+);
+const METHOD_MEMBER = /"method"\s*:\s*("(?:[^"\\]|\\.)*")/;
+
+/** The tool a `tools/call` line names in its first bytes; undefined when they show no such call. */
+function toolCalledInHead(head: string): string | undefined {
+  const call = HEAD_CALL.exec(head);
+  const method = call === null ? null : METHOD_MEMBER.exec(call[1] as string);
+  if (call === null || method === null) return undefined;
+  try {
+    return JSON.parse(method[1] as string) === "tools/call" ? (JSON.parse(call[2] as string) as string) : undefined;
+  } catch {
+    return undefined; // a bad escape: not a call we can read
+  }
+}
+
+/**
+ * A client line has just gone over the inspection cap; `head` is its first bytes. True when it
+ * calls one of the proxy's own tools: the server does not know them, so the line must not reach
+ * it (the transport drops its bytes and, at its end, hands its edges to fromClientLongLine).
+ * Anything else goes on uninspected, as before.
+ */
+export function holdsClientLongLine(state: ProxyState, head: string): boolean {
+  const tool = toolCalledInHead(head);
+  return tool !== undefined && isInjected(state, tool);
+}
+
+/**
+ * A client line over the inspection cap has ended. `held` (see holdsClientLongLine): answered here
+ * with a JSON-RPC error. Otherwise it went to the server uninspected; a `tools/call` among them is
+ * still tracked from its edges (tool name from the head, id from head or tail), so it gets its
+ * events and, if the server never answers, its -32603: its start says it was not inspected (its
+ * arguments are not read, nor are `user_goal`/`expected_result` stripped from them).
+ */
+export function fromClientLongLine(
+  state: ProxyState,
+  head: string,
+  tail: string,
+  size: number,
+  held: boolean,
+  now: number,
+): Action[] {
+  return held ? answerHeldCall(head, tail, size) : trackUninspectedCall(state, head, tail, size, now);
+}
+
+function trackUninspectedCall(state: ProxyState, head: string, tail: string, size: number, now: number): Action[] {
+  const toolName = toolCalledInHead(head);
+  const match = toolName === undefined ? null : (CLIENT_HEAD_ID.exec(head) ?? CLIENT_TAIL_ID.exec(tail));
+  if (toolName === undefined || match === null) return [];
+  const idText = match[1] as string;
+  const id = JSON.parse(idText) as JsonRpcId;
+  const actions: Action[] = [];
+  if (!captures(state, "tools")) {
+    trackUnobserved(state, id, "tools/call", now, actions);
+  } else {
+    const call: PendingCall = {
+      toolName,
+      callId: `c${state.nextCallId++}`,
+      meta: {},
+      userId: userIdFor(state, undefined, actions),
+      rounds: 0,
+    };
+    track(state, id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
+    const note = `[baton-proxy: a ${Math.round(size / 1048576)} MiB request, over the ${MAX_LINE_BYTES / 1048576} MiB inspection limit; forwarded unchanged, not inspected]`;
+    actions.push(
+      emit(state, "tool_call_start", call, { tool_name: toolName, params: { [NOT_INSPECTED_KEY]: note } }, 1),
+    );
+  }
+  // Answered as written (digits beyond 2^53, 1.0) if the server exits first.
+  if (String(id) !== idText && state.pending.has(id)) state.idTexts.set(id, idText);
+  return actions;
+}
+
+/** Answers a call held back by holdsClientLongLine with a JSON-RPC error (its id from the line's edges). */
+function answerHeldCall(head: string, tail: string, size: number): Action[] {
+  const tool = toolCalledInHead(head) ?? "the proxy's tool";
+  const match = CLIENT_HEAD_ID.exec(head) ?? CLIENT_TAIL_ID.exec(tail);
+  const what = `a ${tool} call of ${size} bytes, over the ${MAX_LINE_BYTES / 1048576} MiB inspection limit`;
+  if (match === null)
+    return [{ type: "log", level: "warn", text: `${what}, was not forwarded; its id could not be read to answer it` }];
+  const idText = match[1] as string;
+  const text = `${tool} was not recorded: the request is ${Math.round(size / 1048576)} MiB, over the proxy's ${MAX_LINE_BYTES / 1048576} MiB limit for one message; nothing was read or forwarded (keep it short)`;
+  return [
+    { type: "log", level: "warn", text: `${what}, was answered with an error, not forwarded` },
+    {
+      type: "send",
+      to: "client",
+      message: wireError(exactId(JSON.parse(idText) as JsonRpcId, idText), WIRE_ERROR.INVALID_PARAMS, text),
+    },
   ];
 }

@@ -14,7 +14,7 @@ export { createProxyState, serverLinesPassUnchanged, MAX_PENDING_REQUESTS, PENDI
 export type { Action, EventDraft, Principal, ProxyState, RequestFacts, Side, TransformOptions } from "./proxy-state.ts";
 export { failPending, failRequests, sweepPending } from "./pending.ts";
 export { injectedResult } from "./injection.ts";
-export { fromServerLongLine } from "./long-lines.ts";
+export { fromClientLongLine, fromServerLongLine, holdsClientLongLine } from "./long-lines.ts";
 
 /**
  * A line from the client. `raw` is the line with its newline, forwarded when nothing changes.

@@ -26,11 +26,22 @@ const MAX_LINKED_TOOLS = 2;
 /** Characters quoted from an annotation. */
 const MAX_QUOTE_CHARS = 160;
 
+/** Calls without an outcome: `live` (the session's own proxy is reporting) means they are in flight; `longestMs`: the oldest one's age, when known. */
+export interface PendingFacts {
+  readonly live: boolean;
+  readonly longestMs: number | null;
+}
+
 /**
  * The bullets, in this order: which tools failed most, what the agent said about failing tools,
  * its signals, slow calls, calls cut off. Only statements the data supports; none for an empty session.
  */
-export function renderFacts(state: ReportState, summary: ReportSummary, slowest: CallRecord | undefined): string[] {
+export function renderFacts(
+  state: ReportState,
+  summary: ReportSummary,
+  slowest: CallRecord | undefined,
+  pending: PendingFacts = { live: false, longestMs: null },
+): string[] {
   const { totals } = summary;
   const failing = rankFailingTools(summary.tools);
   const facts: string[] = [];
@@ -50,9 +61,21 @@ export function renderFacts(state: ReportState, summary: ReportSummary, slowest:
   const cancelled = summary.error_types.cancelled ?? 0;
   if (exited > 0) facts.push(`- The server exited with ${formatPlural(exited, "call")} still in flight.`);
   else if (shutdown > 0) facts.push(`- The proxy shut down with ${formatPlural(shutdown, "call")} still in flight.`);
-  else if (totals.no_outcome > 0) facts.push(`- ${formatPlural(totals.no_outcome, "call")} never recorded an outcome.`);
+  else if (totals.no_outcome > 0) facts.push(renderPendingFact(totals.no_outcome, pending));
   else if (cancelled > 0) facts.push(`- The client cancelled ${formatPlural(cancelled, "call")}.`);
   return facts;
+}
+
+/**
+ * Live, a call without an outcome is still running; offline it may be, or the proxy stopped (was
+ * killed) before writing its outcome: never "never", which a running call would make false.
+ */
+function renderPendingFact(n: number, pending: PendingFacts): string {
+  if (!pending.live)
+    return `- ${formatPlural(n, "call")} ${n === 1 ? "has" : "have"} no outcome in these events (still running, or the proxy stopped before writing it).`;
+  const age =
+    pending.longestMs === null ? "" : ` (${n === 1 ? "for" : "the longest for"} ${formatMs(pending.longestMs)} so far)`;
+  return `- ${formatPlural(n, "call")} ${n === 1 ? "was" : "were"} still running when this report was made${age}.`;
 }
 
 /** Tools with errors: most errors first, then highest error rate, then the summary's order (most calls, name). */

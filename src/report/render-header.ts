@@ -30,7 +30,7 @@ const REDACTION_NOUNS = new Map<string, readonly [string, string]>([
 ]);
 
 /** `## Baton friction report` and its bullet list. */
-export function renderHeader(summary: ReportSummary): string {
+export function renderHeader(summary: ReportSummary, live = false): string {
   const { totals } = summary;
   const lines = ["## Baton friction report", ""];
   lines.push(`- **Session:** ${summary.session_id === null ? "—" : renderCode(summary.session_id)}`);
@@ -38,7 +38,9 @@ export function renderHeader(summary: ReportSummary): string {
   lines.push(`- **Server:** ${summary.server === null ? "unknown" : renderText(summary.server, 200)}`);
   lines.push(`- **Window:** ${renderWindow(summary.window)}`);
   const rate = totals.calls === 0 ? "" : ` (${formatRate(totals.errors / totals.calls)})`;
-  const pending = totals.no_outcome > 0 ? ` · **No outcome:** ${formatCount(totals.no_outcome)}` : "";
+  // Live, a call without an outcome is in flight (see renderFacts).
+  const pendingLabel = live ? "In flight" : "No outcome";
+  const pending = totals.no_outcome > 0 ? ` · **${pendingLabel}:** ${formatCount(totals.no_outcome)}` : "";
   lines.push(`- **Calls:** ${formatCount(totals.calls)} · **Errors:** ${formatCount(totals.errors)}${rate}${pending}`);
   lines.push(`- **Annotations:** ${formatCount(totals.annotations)}`);
   if (totals.dropped_events > 0) {

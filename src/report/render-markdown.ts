@@ -37,6 +37,12 @@ export interface RenderOptions {
   eventsLocation?: string;
   /** When given, calls without an outcome show how long ago they started. */
   now?: Date;
+  /**
+   * The report of a session still running, made by its own proxy: a call without an outcome is in
+   * flight, and the report says so (with `now`: for how long so far). Offline, a missing outcome
+   * may also be a proxy that stopped before writing it, and the report says that.
+   */
+  live?: boolean;
   /** The surface of the previous session in the same event file, to say what changed. */
   previousSurface?: PreviousSurface;
 }
@@ -45,7 +51,7 @@ export interface RenderOptions {
 export function renderReport(state: ReportState, options: RenderOptions): string {
   const summary = summarizeReport(state, { slowCallMs: options.slowCallMs });
   const day = state.firstAt === null ? null : (formatInstant(state.firstAt)?.date ?? null);
-  const blocks = [renderHeader(summary)];
+  const blocks = [renderHeader(summary, options.live === true)];
   const subjects = renderSubjects(state.subjects, options.slowCallMs, day);
   const surface = renderSurface(state.surface, state.surfaceCount, options.previousSurface);
   if (summary.totals.calls === 0 && summary.totals.annotations === 0 && subjectTotal(state.subjects) === 0) {
@@ -55,7 +61,10 @@ export function renderReport(state: ReportState, options: RenderOptions): string
         "wrong, then produce this report again.",
     );
   } else {
-    const facts = renderFacts(state, summary, state.slowest[0]);
+    const facts = renderFacts(state, summary, state.slowest[0], {
+      live: options.live === true,
+      longestMs: longestPendingMs(state, options.now),
+    });
     if (facts.length > 0) blocks.push(["### What stands out", "", ...facts].join("\n"));
     blocks.push(renderToolTable(summary));
     if (state.erroredTotal > 0) blocks.push(renderErrored(state, day));
@@ -63,7 +72,7 @@ export function renderReport(state: ReportState, options: RenderOptions): string
     if (slow.length > 0) blocks.push(renderSlow(summary, slow, day));
     if (state.annotationTotal > 0) blocks.push(renderAnnotations(state, day));
     if (summary.totals.no_outcome + summary.totals.no_outcome_untracked > 0)
-      blocks.push(renderNoOutcome(state, summary, day, options.now));
+      blocks.push(renderNoOutcome(state, summary, day, options));
     if (subjects !== null) blocks.push(subjects);
   }
   if (surface !== null) blocks.push(surface);
@@ -197,22 +206,29 @@ function renderNoOutcome(
   state: ReportState,
   summary: ReportSummary,
   day: string | null,
-  now: Date | undefined,
+  options: RenderOptions,
 ): string {
-  const lines = [
-    `### No outcome recorded (${formatCount(summary.totals.no_outcome)})`,
-    "",
-    "Started, but no result or error was recorded (still running, or the event file ends before the outcome).",
-    "",
-  ];
+  const { live, now } = options;
+  const lines = live
+    ? [
+        `### In flight (${formatCount(summary.totals.no_outcome)})`,
+        "",
+        "Started, no result or error yet: still running when this report was made.",
+        "",
+      ]
+    : [
+        `### No outcome recorded (${formatCount(summary.totals.no_outcome)})`,
+        "",
+        "Started, but no result or error was recorded (still running, or the event file ends before the outcome).",
+        "",
+      ];
   let listed = 0;
   for (const call of state.pending.values()) {
     if (listed === MAX_NO_OUTCOME_LISTED) break;
     listed += 1;
+    const ms = ageMs(call.capturedAt, now);
     const age =
-      now === undefined || !Number.isFinite(Date.parse(call.capturedAt))
-        ? ""
-        : ` (${formatMs(Math.max(0, now.getTime() - Date.parse(call.capturedAt)))} before this report)`;
+      ms === null ? "" : live ? `, running for ${formatMs(ms)} so far` : ` (${formatMs(ms)} before this report)`;
     lines.push(
       `- ${renderCode(call.tool)} started at ${renderTimeOfDay(call.capturedAt, day)}${age} — input: ${renderCode(call.paramsJson, MAX_PARAMS_SNIPPET_CHARS)}`,
     );
@@ -226,6 +242,22 @@ function renderNoOutcome(
       `${formatPlural(untracked, "more start")} went untracked (too many calls were awaiting an outcome at once).`,
     );
   return lines.join("\n");
+}
+
+/** How long before `now` a call started; null without `now` or with an unreadable time. */
+function ageMs(capturedAt: string, now: Date | undefined): number | null {
+  const at = Date.parse(capturedAt);
+  return now === undefined || !Number.isFinite(at) ? null : Math.max(0, now.getTime() - at);
+}
+
+/** The age of the oldest call without an outcome (null without `now` or without such calls). */
+function longestPendingMs(state: ReportState, now: Date | undefined): number | null {
+  let longest: number | null = null;
+  for (const call of state.pending.values()) {
+    const ms = ageMs(call.capturedAt, now);
+    if (ms !== null && (longest === null || ms > longest)) longest = ms;
+  }
+  return longest;
 }
 
 function renderInput(call: CallRecord): string {

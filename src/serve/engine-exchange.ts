@@ -34,6 +34,7 @@ export function consentGatedHub(hub: TelemetryHub): TelemetryHub {
         emit: (draft, context, bytes) => {
           if (context?.consentToken !== undefined) inner.emit(draft, context, bytes);
         },
+        now: () => inner.now(),
         close: () => inner.close(),
       };
     },

@@ -153,7 +153,7 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
     let out: Record<string, unknown> | undefined = proto === Object.prototype || proto === null ? undefined : {};
     for (let i = 0; i < kept; i++) {
       const key = keys[i] as string;
-      let name = key.length > MAX_KEY_CHARS ? `${key.slice(0, keyCut(key))}...` : key;
+      let name = key.length > MAX_KEY_CHARS ? `${key.slice(0, codePointCut(key, MAX_KEY_CHARS))}...` : key;
       if (walk.redact) name = redactText(name, walk.stats.redactions); // maps keyed by email address
       const item = source[key];
       const next = visitEntry(key, item, depth + 1, walk);
@@ -219,10 +219,10 @@ function decodeScratch(length: number): string {
   return Buffer.from(scratch.buffer, scratch.byteOffset, length).toString("utf8");
 }
 
-/** Where a long key is cut: MAX_KEY_CHARS, or one before when that would split a surrogate pair. */
-function keyCut(key: string): number {
-  const code = key.charCodeAt(MAX_KEY_CHARS - 1);
-  return code >= 0xd800 && code <= 0xdbff ? MAX_KEY_CHARS - 1 : MAX_KEY_CHARS;
+/** Where `text` is cut to keep at most `cut` UTF-16 units: `cut`, or one before when that would split a surrogate pair (a lone half is not valid Unicode). */
+export function codePointCut(text: string, cut: number): number {
+  const code = text.charCodeAt(cut - 1);
+  return code >= 0xd800 && code <= 0xdbff ? cut - 1 : cut;
 }
 
 function isMarker(value: unknown, marker: RegExp): boolean {

@@ -22,6 +22,8 @@ export interface SessionEvents {
    * message the event came from, an estimate of what the draft holds (see Dispatcher.enqueue).
    */
   emit(draft: LazyDraft, context?: RequestContext, bytes?: number): void;
+  /** The wall clock (epoch ms) this session's events are dated by: a live report's "for how long so far". */
+  now(): number;
   /** Stops observing this session's events; later emits are still delivered to the sinks. */
   close(): void;
 }
@@ -114,6 +116,7 @@ export function createTelemetryHub(options: TelemetryHubOptions): OwnedTelemetry
       return {
         sessionId: envelope.sessionId,
         emit,
+        now: envelope.now,
         close: () => void observers.delete(envelope.sessionId),
       };
     },

@@ -3,7 +3,7 @@
 import type { SessionEngine, WireAction } from "../engine/session-engine.ts";
 import { SWEEP_INTERVAL_MS } from "../engine/session-engine.ts";
 import type { Logger } from "../log.ts";
-import type { Frame } from "../wire/framing.ts";
+import { LINE_EDGE_BYTES, type Frame } from "../wire/framing.ts";
 import { classifyLine } from "../wire/jsonrpc.ts";
 import { JunkReporter } from "./junk-reporter.ts";
 import { pump, withDeadline } from "./pump.ts";
@@ -115,6 +115,9 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     }
     inspectClientLater.length = 0;
   };
+  // A client line over the inspection cap: decided from its first piece (the whole buffered head;
+  // the client pump has no cut-through, so none of it went out yet), undefined between such lines.
+  let clientLongLine: "forward" | "hold" | undefined;
   const fromClient = (frame: Frame): void => {
     if (frame.kind === "line" && engine.clientLinePassesUnchanged(frame.body)) {
       toServer.write(frame.raw);
@@ -128,6 +131,18 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
       carryOut(engine.fromClient(frame.raw, line));
     } else if (frame.kind === "partial") {
       toServer.write(frame.raw);
+    } else if (frame.kind === "overflow") {
+      clientLongLine ??= engine.holdsClientLongLine(frame.raw.subarray(0, LINE_EDGE_BYTES)) ? "hold" : "forward";
+      const held = clientLongLine === "hold";
+      // A call to our own tool: none of its bytes reach the server.
+      if (!held) {
+        clientJunk.frame(frame);
+        toServer.write(frame.raw);
+      }
+      if (frame.edges !== undefined) {
+        clientLongLine = undefined;
+        carryOut(engine.fromClientLongLine(frame.edges, held)); // all of it is on its way: track it (or answer it)
+      }
     } else {
       clientJunk.frame(frame);
       toServer.write(frame.raw);

@@ -1,5 +1,7 @@
 // How a call's outcome (an event's error_type) maps to error.type, rpc.response.status_code and span status, per the MCP semconv's client/server rules. Pure.
 
+import { codePointCut } from "../scrub-walk.ts";
+
 /** OTLP status codes (same numbers as the OpenTelemetry API's SpanStatusCode). */
 export const STATUS_UNSET = 0;
 export const STATUS_ERROR = 2;
@@ -45,7 +47,9 @@ export interface SpanOutcome {
  */
 export function mapErrorOutcome(errorType: string, errorBody: string): SpanOutcome {
   const message =
-    errorBody.length > MAX_STATUS_MESSAGE_CHARS ? `${errorBody.slice(0, MAX_STATUS_MESSAGE_CHARS - 1)}…` : errorBody;
+    errorBody.length > MAX_STATUS_MESSAGE_CHARS
+      ? `${errorBody.slice(0, codePointCut(errorBody, MAX_STATUS_MESSAGE_CHARS - 1))}…`
+      : errorBody;
   const error = { code: STATUS_ERROR, message };
   const rpc = /^jsonrpc_(-?\d+)$/.exec(errorType);
   if (rpc !== null) {
