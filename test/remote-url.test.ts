@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
-import { INIT_PARAMS, startProxy, tempDir, type ProxyProcess } from "./support/proxy-process.ts";
+import { INIT_PARAMS, runBinary, startProxy, tempDir, type ProxyProcess } from "./support/proxy-process.ts";
 import { startOtlpReceiver } from "./support/otlp-receiver.ts";
 import { freePort, startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
 
@@ -532,6 +532,42 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     server.stop(true);
     other.stop(true);
     expect(elsewhere).toEqual([]);
+  });
+
+  test("auth login: a redirect to another origin is not followed, so --header values never reach it; said once", async () => {
+    const elsewhere: string[] = [];
+    const other = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => {
+        elsewhere.push(`${request.method} ${new URL(request.url).pathname} ${request.headers.get("x-api-key")}`);
+        return new Response(null, { status: 404 });
+      },
+    });
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => Response.redirect(`http://localhost:${other.port}${new URL(request.url).pathname}`, 307),
+    });
+    const dir = tempDir();
+    try {
+      const login = await runBinary(
+        ["auth", "login", "--url", `http://127.0.0.1:${server.port}/mcp`, "--header", "X-Api-Key: ${K}"],
+        { K: "gateway-key-27182818", BATON_CONFIG_DIR: dir, BATON_OAUTH_OPENER: "true" },
+      );
+      expect(login.code).toBe(1);
+      expect(login.stdout).toBe("");
+      const said = login.stderr.split("\n").filter((l) => l.includes("another origin, not followed"));
+      expect(said).toEqual([
+        `baton-proxy: http://127.0.0.1:${server.port} answered HTTP 307, a redirect to http://localhost:${other.port}/.well-known/oauth-protected-resource/mcp, another origin, not followed (--header values go only to http://127.0.0.1:${server.port})`,
+      ]);
+      expect(login.stderr).not.toContain("gateway-key-27182818");
+      expect(elsewhere).toEqual([]);
+    } finally {
+      server.stop(true);
+      other.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {
