@@ -534,6 +534,53 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     expect(elsewhere).toEqual([]);
   });
 
+  test("a client message over 64 MiB is not sent, and its request is answered with an error (id first or last)", async () => {
+    const posted: number[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      maxRequestBodySize: 256 * 1024 * 1024,
+      fetch: async (request) => {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const text = await request.text();
+        posted.push(text.length);
+        const body = JSON.parse(text) as { id?: number; method: string };
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        const result =
+          body.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "r", version: "1" } }
+            : {};
+        return Response.json({ jsonrpc: "2.0", id: body.id, result });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    try {
+      await handshake(proxy);
+      const big = "x".repeat(65 * 1024 * 1024);
+      proxy.send(
+        `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${big}"}}}\n`,
+      );
+      const first = await proxy.next((m) => m.id === 7, 20_000);
+      expect(first.error.code).toBe(-32603);
+      expect(first.error.data["baton/error_type"]).toBe("request_too_large");
+      expect(first.error.message).toContain("64 MiB");
+      // The SDKs write the id last ({...request, jsonrpc, id}).
+      proxy.send(
+        `{"method":"tools/call","params":{"name":"echo","arguments":{"text":"${big}"}},"jsonrpc":"2.0","id":"b"}\n`,
+      );
+      expect((await proxy.next((m) => m.id === "b", 20_000)).error.data["baton/error_type"]).toBe("request_too_large");
+      proxy.send(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"${big}"}}\n`);
+      expect((await proxy.request(8, "ping")).result).toEqual({});
+      await proxy.waitForStderr("no request id found in it to answer");
+      expect(proxy.stderr()).toContain('its request "b" gets an error');
+      expect(proxy.lines.filter((l) => l.includes('"error"'))).toHaveLength(2);
+      expect(Math.max(...posted)).toBeLessThan(1024);
+    } finally {
+      await proxy.close();
+      server.stop(true);
+    }
+  });
+
   test("auth login: a redirect to another origin is not followed, so --header values never reach it; said once", async () => {
     const elsewhere: string[] = [];
     const other = Bun.serve({
