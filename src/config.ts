@@ -64,6 +64,12 @@ export const PLACEHOLDER = "local";
 export const DEFAULT_SLOW_CALL_MS = 1000;
 /** BATON_UPSTREAM_TIMEOUT's default, as upstream's (60 s). */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+/**
+ * BATON_UPSTREAM_TIMEOUT's bounds in milliseconds: it is a timer, and a value that rounds to 0 ms,
+ * or one past setTimeout's limit (2^31 - 1 ms, ~24.8 days: a longer delay fires after 1 ms), would
+ * time every request out at once.
+ */
+export const UPSTREAM_TIMEOUT_RANGE_MS = [1, 2_147_483_647] as const;
 
 /** Every variable the proxy reads; any other BATON_* name is reported as a likely typo. */
 export const KNOWN_VARIABLES = [
@@ -189,9 +195,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     // Seconds as a float, as upstream reads it; unlike upstream (which warns and uses the default) a bad
     // value is refused like every other BATON_* value: a typo must not silently change a timeout.
     const seconds = Number(timeoutRaw);
-    if (/^\d*\.?\d+$/.test(timeoutRaw) && Number.isFinite(seconds) && seconds > 0)
-      upstreamTimeoutMs = Math.round(seconds * 1000);
-    else problems.push(`BATON_UPSTREAM_TIMEOUT must be a positive number of seconds (got "${clip(timeoutRaw)}")`);
+    const ms = Math.round(seconds * 1000);
+    const [least, most] = UPSTREAM_TIMEOUT_RANGE_MS;
+    if (/^\d*\.?\d+$/.test(timeoutRaw) && ms >= least && ms <= most) upstreamTimeoutMs = ms;
+    else
+      problems.push(
+        `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds, from ${least / 1000} to ${Math.floor(most / 1000)} (got "${clip(timeoutRaw)}")`,
+      );
   }
 
   // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.

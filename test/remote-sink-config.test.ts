@@ -71,6 +71,13 @@ describe("s3:// sink", () => {
       region: "us-east-1",
       endpoint: undefined,
     });
+    // The batch timer is a setTimeout: past its limit it would fire after 1 ms, over and over.
+    const most = loadConfig({ ...AWS, BATON_EVENT_SINK: "s3://events", BATON_S3_BATCH_MS: "2147483647" });
+    expect(most.ok && most.config.s3?.batchMs).toBe(2_147_483_647);
+    const over = loadConfig({ ...AWS, BATON_EVENT_SINK: "s3://events", BATON_S3_BATCH_MS: "2147483648" });
+    expect(over.ok ? [] : over.problems).toEqual([
+      'BATON_S3_BATCH_MS must be a positive whole number of milliseconds, at most 2147483647 (got "2147483648")',
+    ]);
   });
 
   test("bad locations: one problem each, never a credential in them", () => {
@@ -93,7 +100,9 @@ describe("s3:// sink", () => {
     }).join("\n");
     expect(text).toContain("needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
     expect(text).toContain("S3 endpoint");
-    expect(text).toContain('BATON_S3_BATCH_MS must be a positive whole number of milliseconds (got "10s")');
+    expect(text).toContain(
+      'BATON_S3_BATCH_MS must be a positive whole number of milliseconds, at most 2147483647 (got "10s")',
+    );
     expect(text).toContain("BATON_S3_GZIP");
     expect(text).toContain("BATON_CONSENT_TOKEN is still the placeholder");
     expect(text).not.toContain("BATON_API_KEY"); // only http(s) sinks need it

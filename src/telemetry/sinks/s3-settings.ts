@@ -17,6 +17,8 @@ export interface S3Settings {
 
 /** Default flush window per session object. */
 export const DEFAULT_S3_BATCH_MS = 10_000;
+/** setTimeout's limit (2^31 - 1 ms, ~24.8 days): the batch timer would fire after 1 ms, again and again. */
+export const MAX_S3_BATCH_MS = 2_147_483_647;
 /** Default size bound per object (8 MiB). */
 export const DEFAULT_S3_BATCH_BYTES = 8 * 1024 * 1024;
 /** Used when neither AWS_REGION, AWS_DEFAULT_REGION nor S3_REGION is set (MinIO ignores it; AWS needs the bucket's). */
@@ -67,6 +69,7 @@ export function parseS3Settings(env: Env, problems: string[]): S3Settings | unde
     "BATON_S3_BATCH_MS",
     "milliseconds",
     problems,
+    MAX_S3_BATCH_MS,
   );
   const batchBytes = positiveInt(
     env.BATON_S3_BATCH_BYTES,
@@ -97,12 +100,14 @@ function positiveInt(
   name: string,
   unit: string,
   problems: string[],
+  most: number = Number.MAX_SAFE_INTEGER,
 ): number {
   const text = raw?.trim() ?? "";
   if (text === "") return fallback;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
-    problems.push(`${name} must be a positive whole number of ${unit} (got "${text.slice(0, 40)}")`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0 || value > most) {
+    const range = most === Number.MAX_SAFE_INTEGER ? "" : `, at most ${most}`;
+    problems.push(`${name} must be a positive whole number of ${unit}${range} (got "${text.slice(0, 40)}")`);
     return fallback;
   }
   return value;
