@@ -2,8 +2,13 @@
 
 import { describeUnknownVariables } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
-import { OTLP_VARIABLES, parseOtlpSettings, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
-import { parseS3Settings, S3_VARIABLES, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
+import {
+  OTLP_VARIABLES,
+  parseOtlpSettings,
+  parseOtlpSwitches,
+  type OtlpSettings,
+} from "./telemetry/otlp/otlp-settings.ts";
+import { parseS3Knobs, parseS3Settings, S3_VARIABLES, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
 
 // Re-exported so callers keep importing the configuration's whole surface from here.
 export { maskUrl, sinkLabel, type SinkSpec } from "./config-sinks.ts";
@@ -146,6 +151,16 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   const perRequest = consentModeRaw === "per-request";
   const s3 = wants("s3") ? parseS3Settings(env, problems) : undefined;
   const otlp = sinks.some((s) => s.kind === "otlp") ? parseOtlpSettings(env, problems) : undefined;
+  // A bad BATON_S3_*/BATON_OTEL_* value no configured sink reads is likely a typo that would refuse
+  // the run that adds the sink: warned, not refused (one environment may serve runs with and without it).
+  const unused = (kind: string, check: (into: string[]) => void): void => {
+    const found: string[] = [];
+    check(found);
+    for (const problem of found)
+      warnings.push(`${problem}: ignored, as no ${kind} sink is configured (one would refuse it)`);
+  };
+  if (!wants("s3")) unused("s3://", (into) => parseS3Knobs(env, into));
+  if (!wants("otlp")) unused("otlp:", (into) => parseOtlpSwitches(env, into));
   if (wants("http") && apiKey === undefined) {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }

@@ -77,6 +77,14 @@ describe("launching without --", () => {
 });
 
 describe("configuration refusals say what to do and never echo secrets", () => {
+  test("a bad BATON_S3_* value with no s3:// sink: the proxy runs, and stderr names it", async () => {
+    const r = await runBinary(["true"], { BATON_EVENT_SINK: "stderr:", BATON_S3_GZIP: "yes" });
+    expect([r.code, r.stdout]).toEqual([0, ""]);
+    expect(r.stderr).toContain(
+      'BATON_S3_GZIP must be "on" or "off" (got "yes"): ignored, as no s3:// sink is configured',
+    );
+  });
+
   test("a URL's query and credentials are masked; a misspelt name is named beside the refusal", async () => {
     const r = await runBinary(["true"], {
       BATON_EVENT_SINK: "https://user:pw-SECRET0@c.example/in?api_key=SECRET1",

@@ -63,6 +63,25 @@ export function parseS3Settings(env: Env, problems: string[]): S3Settings | unde
       );
     }
   }
+  const { batchMs, batchBytes, gzip } = parseS3Knobs(env, problems);
+  if (problems.length > before || accessKeyId === undefined || secretAccessKey === undefined) return undefined;
+  return Object.freeze({
+    accessKeyId,
+    secretAccessKey,
+    sessionToken: first("AWS_SESSION_TOKEN", "S3_SESSION_TOKEN"),
+    region: first("AWS_REGION", "AWS_DEFAULT_REGION", "S3_REGION") ?? DEFAULT_S3_REGION,
+    endpoint: endpointUrl,
+    batchMs,
+    batchBytes,
+    gzip,
+  });
+}
+
+/**
+ * The BATON_S3_* knobs alone (batching, gzip), one problem per bad value: parseS3Settings reads
+ * them, and loadConfig checks them when no s3:// sink is configured (to warn about a bad one).
+ */
+export function parseS3Knobs(env: Env, problems: string[]): Pick<S3Settings, "batchMs" | "batchBytes" | "gzip"> {
   const batchMs = positiveInt(
     env.BATON_S3_BATCH_MS,
     DEFAULT_S3_BATCH_MS,
@@ -81,17 +100,7 @@ export function parseS3Settings(env: Env, problems: string[]): S3Settings | unde
   const gzipRaw = env.BATON_S3_GZIP?.trim().toLowerCase() || "off";
   if (gzipRaw !== "on" && gzipRaw !== "off")
     problems.push(`BATON_S3_GZIP must be "on" or "off" (got "${gzipRaw.slice(0, 40)}")`);
-  if (problems.length > before || accessKeyId === undefined || secretAccessKey === undefined) return undefined;
-  return Object.freeze({
-    accessKeyId,
-    secretAccessKey,
-    sessionToken: first("AWS_SESSION_TOKEN", "S3_SESSION_TOKEN"),
-    region: first("AWS_REGION", "AWS_DEFAULT_REGION", "S3_REGION") ?? DEFAULT_S3_REGION,
-    endpoint: endpointUrl,
-    batchMs,
-    batchBytes,
-    gzip: gzipRaw === "on",
-  });
+  return { batchMs, batchBytes, gzip: gzipRaw === "on" };
 }
 
 function positiveInt(
