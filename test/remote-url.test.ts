@@ -581,6 +581,39 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     }
   });
 
+  test("stdin closes while a slow initialize is in flight: its late answer still arrives and its session is DELETEd", async () => {
+    let posted: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (posted = resolve));
+    const deleted: (string | null)[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method === "DELETE") {
+          deleted.push(request.headers.get("mcp-session-id"));
+          return new Response(null, { status: 200 });
+        }
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id: number };
+        posted();
+        // Past the 500 ms every request in flight gets after EOF, within the handshake's extra 500 ms.
+        await Bun.sleep(700);
+        const result = { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "late", version: "1" } };
+        return Response.json({ jsonrpc: "2.0", id: body.id, result }, { headers: { "mcp-session-id": "S-late" } });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    try {
+      proxy.send({ jsonrpc: "2.0", id: 0, method: "initialize", params: INIT_PARAMS });
+      await arrived;
+      expect(await proxy.close()).toBe(0);
+      expect(proxy.lines.map((l) => JSON.parse(l).result?.serverInfo?.name)).toEqual(["late"]);
+      expect(deleted).toEqual(["S-late"]);
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("auth login: a redirect to another origin is not followed, so --header values never reach it; said once", async () => {
     const elsewhere: string[] = [];
     const other = Bun.serve({
