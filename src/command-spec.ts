@@ -64,8 +64,8 @@ function optionsOf(spec: CommandSpec): readonly OptionSpec[] {
 }
 
 /**
- * Parses a subcommand's arguments with node:util's parseArgs (strict: unknown options and
- * missing values are errors; `--` ends the options). Throws LocalError `E_USAGE` with a short
+ * Parses a subcommand's arguments with node:util's parseArgs (strict: unknown options, missing
+ * values and a single-valued option given twice are errors; `--` ends the options). Throws LocalError `E_USAGE` with a short
  * reason; an empty value (`--session=`) counts as missing.
  */
 export function parseCommandArgs(spec: CommandSpec, args: readonly string[]): ParsedArgs {
@@ -78,16 +78,29 @@ export function parseOptionList(
   args: readonly string[],
   allowPositionals: boolean,
 ): ParsedArgs {
-  let parsed: { values: Record<string, OptionValue>; positionals: string[] };
+  let parsed: {
+    values: Record<string, OptionValue>;
+    positionals: string[];
+    tokens: Array<{ kind: string; name?: string }>;
+  };
   try {
     parsed = parseArgs({
       args: [...args],
       options: toParseArgsOptions(table),
       allowPositionals: true,
       strict: true,
+      tokens: true,
     }) as typeof parsed;
   } catch (error) {
     throw new LocalError("E_USAGE", describeParseError(error, table), { cause: error });
+  }
+  // parseArgs keeps the last of a repeated option: `--url A --url B` would silently drop A. The
+  // values are not quoted (a URL may hold credentials).
+  for (const option of table) {
+    if (option.value === undefined || option.multiple === true) continue;
+    const times = parsed.tokens.filter((t) => t.kind === "option" && t.name === option.name).length;
+    if (times > 1)
+      throw new LocalError("E_USAGE", `--${option.name} is given ${times} times; it takes one ${option.value}`);
   }
   for (const option of table) {
     const value = parsed.values[option.name];

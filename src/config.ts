@@ -2,8 +2,13 @@
 
 import { describeUnknownVariables } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
-import { OTLP_VARIABLES, parseOtlpSettings, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
-import { parseS3Settings, S3_VARIABLES, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
+import {
+  OTLP_VARIABLES,
+  parseOtlpSettings,
+  parseOtlpSwitches,
+  type OtlpSettings,
+} from "./telemetry/otlp/otlp-settings.ts";
+import { parseS3Knobs, parseS3Settings, S3_VARIABLES, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
 
 // Re-exported so callers keep importing the configuration's whole surface from here.
 export { maskUrl, sinkLabel, type SinkSpec } from "./config-sinks.ts";
@@ -64,6 +69,12 @@ export const PLACEHOLDER = "local";
 export const DEFAULT_SLOW_CALL_MS = 1000;
 /** BATON_UPSTREAM_TIMEOUT's default, as upstream's (60 s). */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+/**
+ * BATON_UPSTREAM_TIMEOUT's bounds in milliseconds: it is a timer, and a value that rounds to 0 ms,
+ * or one past setTimeout's limit (2^31 - 1 ms, ~24.8 days: a longer delay fires after 1 ms), would
+ * time every request out at once.
+ */
+export const UPSTREAM_TIMEOUT_RANGE_MS = [1, 2_147_483_647] as const;
 
 /** Every variable the proxy reads; any other BATON_* name is reported as a likely typo. */
 export const KNOWN_VARIABLES = [
@@ -140,6 +151,16 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   const perRequest = consentModeRaw === "per-request";
   const s3 = wants("s3") ? parseS3Settings(env, problems) : undefined;
   const otlp = sinks.some((s) => s.kind === "otlp") ? parseOtlpSettings(env, problems) : undefined;
+  // A bad BATON_S3_*/BATON_OTEL_* value no configured sink reads is likely a typo that would refuse
+  // the run that adds the sink: warned, not refused (one environment may serve runs with and without it).
+  const unused = (kind: string, check: (into: string[]) => void): void => {
+    const found: string[] = [];
+    check(found);
+    for (const problem of found)
+      warnings.push(`${problem}: ignored, as no ${kind} sink is configured (one would refuse it)`);
+  };
+  if (!wants("s3")) unused("s3://", (into) => parseS3Knobs(env, into));
+  if (!wants("otlp")) unused("otlp:", (into) => parseOtlpSwitches(env, into));
   if (wants("http") && apiKey === undefined) {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }
@@ -189,9 +210,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     // Seconds as a float, as upstream reads it; unlike upstream (which warns and uses the default) a bad
     // value is refused like every other BATON_* value: a typo must not silently change a timeout.
     const seconds = Number(timeoutRaw);
-    if (/^\d*\.?\d+$/.test(timeoutRaw) && Number.isFinite(seconds) && seconds > 0)
-      upstreamTimeoutMs = Math.round(seconds * 1000);
-    else problems.push(`BATON_UPSTREAM_TIMEOUT must be a positive number of seconds (got "${clip(timeoutRaw)}")`);
+    const ms = Math.round(seconds * 1000);
+    const [least, most] = UPSTREAM_TIMEOUT_RANGE_MS;
+    if (/^\d*\.?\d+$/.test(timeoutRaw) && ms >= least && ms <= most) upstreamTimeoutMs = ms;
+    else
+      problems.push(
+        `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds, from ${least / 1000} to ${Math.floor(most / 1000)} (got "${clip(timeoutRaw)}")`,
+      );
   }
 
   // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.

@@ -35,6 +35,38 @@ describe("launching without --", () => {
     expect(asSubcommand.stderr).toContain("no event file at");
   });
 
+  test("a single-valued option given twice is a usage error (its values never echoed); repeatable ones repeat", async () => {
+    const cases = [
+      [
+        ["--url", "https://u:SECRET0@a.example/mcp", "--url=https://b.example/mcp"],
+        "--url is given 2 times; it takes one URL",
+      ],
+      [
+        ["serve", "--upstream", "http://127.0.0.1:1/a", "--upstream", "http://127.0.0.1:2/b"],
+        "--upstream is given 2 times",
+      ],
+      [
+        ["serve", "--upstream", "http://127.0.0.1:1/a", "--listen", "127.0.0.1:0", "--listen=127.0.0.1:1"],
+        "--listen is given 2 times",
+      ],
+    ] as const;
+    for (const [args, reason] of cases) {
+      const r = await runBinary(args, { BATON_EVENT_SINK: "stderr:" });
+      expect([r.code, r.stdout]).toEqual([2, ""]);
+      expect(r.stderr).toContain(reason);
+      expect(r.stderr).not.toContain("SECRET0");
+    }
+    // --header is documented as repeatable: two of them reach the server (here: none listens, so the handshake fails fast).
+    const proxy = await startProxy([], {
+      args: ["--url", "http://127.0.0.1:9/mcp", "-H", "A: 1", "--header", "B: 2"],
+      env: { BATON_EVENT_SINK: "stderr:" },
+    });
+    expect((await proxy.request(0, "initialize", INIT_PARAMS)).error.data["baton/error_type"]).toBe(
+      "upstream_unreachable",
+    );
+    await proxy.close();
+  });
+
   test("serve without an upstream refuses to start: every problem listed, exit 78, nothing on stdout", async () => {
     const r = await runBinary(["serve", "--listen", "nowhere"]);
     expect(r.code).toBe(78);
@@ -45,6 +77,14 @@ describe("launching without --", () => {
 });
 
 describe("configuration refusals say what to do and never echo secrets", () => {
+  test("a bad BATON_S3_* value with no s3:// sink: the proxy runs, and stderr names it", async () => {
+    const r = await runBinary(["true"], { BATON_EVENT_SINK: "stderr:", BATON_S3_GZIP: "yes" });
+    expect([r.code, r.stdout]).toEqual([0, ""]);
+    expect(r.stderr).toContain(
+      'BATON_S3_GZIP must be "on" or "off" (got "yes"): ignored, as no s3:// sink is configured',
+    );
+  });
+
   test("a URL's query and credentials are masked; a misspelt name is named beside the refusal", async () => {
     const r = await runBinary(["true"], {
       BATON_EVENT_SINK: "https://user:pw-SECRET0@c.example/in?api_key=SECRET1",

@@ -114,6 +114,52 @@ describe("http sink", () => {
     expect(logger.lines.join("\n")).not.toContain(API_KEY);
   });
 
+  test("redirects: followed within the console's origin, never to another (events and key stay home); one log line, counted as dropped", async () => {
+    const elsewhere: string[] = [];
+    const other = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (request) => {
+        elsewhere.push(`${request.method} ${request.headers.get("authorization")} ${await request.text()}`);
+        return new Response("{}", { status: 202 });
+      },
+    });
+    let home = 0;
+    const redirecting = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (request) => {
+        const path = new URL(request.url).pathname;
+        if (path === `/old${EVENTS_PATH}`)
+          return new Response(null, { status: 308, headers: { location: EVENTS_PATH } });
+        if (path === `/moved${EVENTS_PATH}`)
+          return Response.redirect(`http://localhost:${other.port}/steal?k=${API_KEY}`, 307);
+        home += (await request.text()).length > 0 ? 1 : 0;
+        return new Response("{}", { status: 202 });
+      },
+    });
+    try {
+      expect(await send(`http://127.0.0.1:${redirecting.port}/old`, 2)).toBeUndefined();
+      expect(home).toBe(1);
+      const error = (await send(`http://127.0.0.1:${redirecting.port}/moved`, 2)) as LocalError;
+      expect(error.code).toBe("E_SINK");
+      expect(error.message).toContain(
+        `HTTP 307: a redirect to http://localhost:${other.port}/steal?***, another origin`,
+      );
+      expect(error.message).not.toContain(API_KEY);
+      const logger = createMemoryLogger();
+      const dispatcher = createDispatcher({ sinks: [sinkFor(`http://127.0.0.1:${redirecting.port}/moved`)], logger });
+      for (let i = 0; i < 3; i++) dispatcher.enqueue({ ...event, sequence_number: i } as BatonEvent);
+      await dispatcher.shutdown();
+      expect(dispatcher.dropped).toBe(3);
+      expect(logger.lines.filter((l) => l.includes("another origin, not followed"))).toHaveLength(1);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await redirecting.stop(true);
+      await other.stop(true);
+    }
+  });
+
   test("a hanging console never holds shutdown past its deadline", async () => {
     const dispatcher = createDispatcher({
       sinks: [sinkFor(`http://127.0.0.1:${hanging.port}`)],

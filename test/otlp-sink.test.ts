@@ -1,9 +1,11 @@
 // The otlp: sink's export: protobuf body decoded with OpenTelemetry's generated code, headers, gzip, and E_SINK failures that never show a header value.
 
 import { describe, expect, test } from "bun:test";
+import { createDispatcher } from "../src/telemetry/dispatcher.ts";
 import { MAX_OPEN_CALLS } from "../src/telemetry/otlp/span-builder.ts";
 import { createOtlpSink } from "../src/telemetry/sinks/otlp-sink.ts";
 import { makeCall } from "./fixtures/report/build-events.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
 import { decodeRequest } from "./support/otlp-receiver.ts";
 
 describe("createOtlpSink", () => {
@@ -74,6 +76,54 @@ describe("createOtlpSink", () => {
       expect(error?.message).toContain(
         expected.replace(" key-that-is-secret", "").replace("refused", "connection refused"),
       );
+    }
+  });
+
+  test("redirects: followed within the collector's origin, never to another (the headers stay home); one log line, counted as dropped", async () => {
+    const elsewhere: string[] = [];
+    const other = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (request) => {
+        elsewhere.push(`${request.method} ${request.headers.get("x-api-key")}`);
+        return new Response(null, { status: 200 });
+      },
+    });
+    let home = 0;
+    const collector = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (request) => {
+        const path = new URL(request.url).pathname;
+        if (path === "/old/v1/traces") return new Response(null, { status: 308, headers: { location: "/v1/traces" } });
+        if (path === "/moved/v1/traces") return Response.redirect(`http://localhost:${other.port}/v1/traces`, 307);
+        home += request.headers.get("x-api-key") === "key-that-is-secret" ? 1 : 0;
+        return new Response(null, { status: 200 });
+      },
+    });
+    const sinkAt = (path: string) =>
+      createOtlpSink({
+        settings: { ...settings, endpoint: `http://127.0.0.1:${collector.port}${path}` },
+        transport: "pipe",
+      });
+    try {
+      const same = sinkAt("/old/v1/traces");
+      for (const e of call) same.write(e, JSON.stringify(e));
+      await same.flush();
+      expect(home).toBe(1);
+      const logger = createMemoryLogger();
+      const dispatcher = createDispatcher({ sinks: [sinkAt("/moved/v1/traces")], logger });
+      for (const e of call) dispatcher.enqueue(e);
+      await dispatcher.shutdown();
+      expect(dispatcher.dropped).toBe(call.length);
+      const said = logger.lines.filter((l) => l.includes("another origin, not followed"));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain(`HTTP 307: a redirect to http://localhost:${other.port}/v1/traces, another origin`);
+      expect(logger.lines.join("\n")).not.toContain("key-that-is-secret");
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await collector.stop(true);
+      await other.stop(true);
     }
   });
 

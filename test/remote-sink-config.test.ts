@@ -15,6 +15,38 @@ function problems(env: Record<string, string>): string[] {
   return result.ok ? [] : result.problems;
 }
 
+describe("BATON_S3_* and BATON_OTEL_* without their sink", () => {
+  test("a bad value is named in a warning (a run with the sink would refuse it), never a refusal; good ones are quiet", () => {
+    const result = loadConfig({
+      BATON_EVENT_SINK: "stderr:",
+      BATON_S3_GZIP: "yes",
+      BATON_S3_BATCH_MS: "10s",
+      BATON_S3_BATCH_BYTES: "1024",
+      BATON_OTEL_PROPAGATE: "true",
+      BATON_OTEL_CAPTURE_CONTENT: "on",
+    });
+    if (!result.ok) throw new Error(result.problems.join("\n"));
+    expect(result.config.s3).toBeUndefined();
+    expect(result.config.otlp).toBeUndefined();
+    expect(result.config.warnings).toEqual([
+      'BATON_S3_BATCH_MS must be a positive whole number of milliseconds, at most 2147483647 (got "10s"): ignored, as no s3:// sink is configured (one would refuse it)',
+      'BATON_S3_GZIP must be "on" or "off" (got "yes"): ignored, as no s3:// sink is configured (one would refuse it)',
+      'BATON_OTEL_PROPAGATE must be "on" or "off" (got "true"): ignored, as no otlp: sink is configured (one would refuse it)',
+    ]);
+    // With the sink configured the same values are refused, once each (no warning on top).
+    const refused = loadConfig({
+      ...AWS,
+      BATON_EVENT_SINK: "s3://events,otlp:",
+      BATON_S3_GZIP: "yes",
+      BATON_OTEL_PROPAGATE: "true",
+    });
+    expect(refused.ok ? [] : refused.problems).toEqual([
+      'BATON_S3_GZIP must be "on" or "off" (got "yes")',
+      'BATON_OTEL_PROPAGATE must be "on" or "off" (got "true")',
+    ]);
+  });
+});
+
 describe("s3:// sink", () => {
   test.each([
     ["bucket only", "s3://events", { bucket: "events", prefix: "" }],
@@ -71,6 +103,13 @@ describe("s3:// sink", () => {
       region: "us-east-1",
       endpoint: undefined,
     });
+    // The batch timer is a setTimeout: past its limit it would fire after 1 ms, over and over.
+    const most = loadConfig({ ...AWS, BATON_EVENT_SINK: "s3://events", BATON_S3_BATCH_MS: "2147483647" });
+    expect(most.ok && most.config.s3?.batchMs).toBe(2_147_483_647);
+    const over = loadConfig({ ...AWS, BATON_EVENT_SINK: "s3://events", BATON_S3_BATCH_MS: "2147483648" });
+    expect(over.ok ? [] : over.problems).toEqual([
+      'BATON_S3_BATCH_MS must be a positive whole number of milliseconds, at most 2147483647 (got "2147483648")',
+    ]);
   });
 
   test("bad locations: one problem each, never a credential in them", () => {
@@ -93,7 +132,9 @@ describe("s3:// sink", () => {
     }).join("\n");
     expect(text).toContain("needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
     expect(text).toContain("S3 endpoint");
-    expect(text).toContain('BATON_S3_BATCH_MS must be a positive whole number of milliseconds (got "10s")');
+    expect(text).toContain(
+      'BATON_S3_BATCH_MS must be a positive whole number of milliseconds, at most 2147483647 (got "10s")',
+    );
     expect(text).toContain("BATON_S3_GZIP");
     expect(text).toContain("BATON_CONSENT_TOKEN is still the placeholder");
     expect(text).not.toContain("BATON_API_KEY"); // only http(s) sinks need it

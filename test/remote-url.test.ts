@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
-import { INIT_PARAMS, startProxy, tempDir, type ProxyProcess } from "./support/proxy-process.ts";
+import { INIT_PARAMS, runBinary, startProxy, tempDir, type ProxyProcess } from "./support/proxy-process.ts";
 import { startOtlpReceiver } from "./support/otlp-receiver.ts";
 import { freePort, startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
 
@@ -532,6 +532,122 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     server.stop(true);
     other.stop(true);
     expect(elsewhere).toEqual([]);
+  });
+
+  test("a client message over 64 MiB is not sent, and its request is answered with an error (id first or last)", async () => {
+    const posted: number[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      maxRequestBodySize: 256 * 1024 * 1024,
+      fetch: async (request) => {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const text = await request.text();
+        posted.push(text.length);
+        const body = JSON.parse(text) as { id?: number; method: string };
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        const result =
+          body.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "r", version: "1" } }
+            : {};
+        return Response.json({ jsonrpc: "2.0", id: body.id, result });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    try {
+      await handshake(proxy);
+      const big = "x".repeat(65 * 1024 * 1024);
+      proxy.send(
+        `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${big}"}}}\n`,
+      );
+      const first = await proxy.next((m) => m.id === 7, 20_000);
+      expect(first.error.code).toBe(-32603);
+      expect(first.error.data["baton/error_type"]).toBe("request_too_large");
+      expect(first.error.message).toContain("64 MiB");
+      // The SDKs write the id last ({...request, jsonrpc, id}).
+      proxy.send(
+        `{"method":"tools/call","params":{"name":"echo","arguments":{"text":"${big}"}},"jsonrpc":"2.0","id":"b"}\n`,
+      );
+      expect((await proxy.next((m) => m.id === "b", 20_000)).error.data["baton/error_type"]).toBe("request_too_large");
+      proxy.send(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"${big}"}}\n`);
+      expect((await proxy.request(8, "ping")).result).toEqual({});
+      await proxy.waitForStderr("no request id found in it to answer");
+      expect(proxy.stderr()).toContain('its request "b" gets an error');
+      expect(proxy.lines.filter((l) => l.includes('"error"'))).toHaveLength(2);
+      expect(Math.max(...posted)).toBeLessThan(1024);
+    } finally {
+      await proxy.close();
+      server.stop(true);
+    }
+  });
+
+  test("stdin closes while a slow initialize is in flight: its late answer still arrives and its session is DELETEd", async () => {
+    let posted: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (posted = resolve));
+    const deleted: (string | null)[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method === "DELETE") {
+          deleted.push(request.headers.get("mcp-session-id"));
+          return new Response(null, { status: 200 });
+        }
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id: number };
+        posted();
+        // Past the 500 ms every request in flight gets after EOF, within the handshake's extra 500 ms.
+        await Bun.sleep(700);
+        const result = { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "late", version: "1" } };
+        return Response.json({ jsonrpc: "2.0", id: body.id, result }, { headers: { "mcp-session-id": "S-late" } });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    try {
+      proxy.send({ jsonrpc: "2.0", id: 0, method: "initialize", params: INIT_PARAMS });
+      await arrived;
+      expect(await proxy.close()).toBe(0);
+      expect(proxy.lines.map((l) => JSON.parse(l).result?.serverInfo?.name)).toEqual(["late"]);
+      expect(deleted).toEqual(["S-late"]);
+    } finally {
+      server.stop(true);
+    }
+  });
+
+  test("auth login: a redirect to another origin is not followed, so --header values never reach it; said once", async () => {
+    const elsewhere: string[] = [];
+    const other = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => {
+        elsewhere.push(`${request.method} ${new URL(request.url).pathname} ${request.headers.get("x-api-key")}`);
+        return new Response(null, { status: 404 });
+      },
+    });
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => Response.redirect(`http://localhost:${other.port}${new URL(request.url).pathname}`, 307),
+    });
+    const dir = tempDir();
+    try {
+      const login = await runBinary(
+        ["auth", "login", "--url", `http://127.0.0.1:${server.port}/mcp`, "--header", "X-Api-Key: ${K}"],
+        { K: "gateway-key-27182818", BATON_CONFIG_DIR: dir, BATON_OAUTH_OPENER: "true" },
+      );
+      expect(login.code).toBe(1);
+      expect(login.stdout).toBe("");
+      const said = login.stderr.split("\n").filter((l) => l.includes("another origin, not followed"));
+      expect(said).toEqual([
+        `baton-proxy: http://127.0.0.1:${server.port} answered HTTP 307, a redirect to http://localhost:${other.port}/.well-known/oauth-protected-resource/mcp, another origin, not followed (--header values go only to http://127.0.0.1:${server.port})`,
+      ]);
+      expect(login.stderr).not.toContain("gateway-key-27182818");
+      expect(elsewhere).toEqual([]);
+    } finally {
+      server.stop(true);
+      other.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a server that speaks only HTTP+SSE (2024-11-05) is reached through the fallback", async () => {

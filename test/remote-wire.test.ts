@@ -304,15 +304,18 @@ describe("failure names", () => {
 });
 
 describe("--url configuration", () => {
-  test("BATON_UPSTREAM_TIMEOUT: float seconds; a bad value is refused (upstream only warns); the token is a secret", () => {
+  test("BATON_UPSTREAM_TIMEOUT: float seconds, 1 ms to setTimeout's limit; a bad value is refused (upstream only warns); the token is a secret", () => {
     const ok = loadConfig({ BATON_UPSTREAM_TIMEOUT: "0.5", BATON_UPSTREAM_AUTH_TOKEN: "tok-123456" });
     expect(ok.ok && ok.config.upstreamTimeoutMs).toBe(500);
     expect(ok.ok && ok.config.secrets).toContain("tok-123456");
-    for (const bad of ["0", "-1", "inf", "NaN", "soon"]) {
+    // The bounds: 1 ms (less rounds to a 0 ms timer), and setTimeout's limit (beyond it a timer fires after 1 ms).
+    const edge = (raw: string) => loadConfig({ BATON_UPSTREAM_TIMEOUT: raw });
+    expect([edge("0.001"), edge("2147483")].map((r) => r.ok && r.config.upstreamTimeoutMs)).toEqual([1, 2_147_483_000]);
+    for (const bad of ["0", "-1", "inf", "NaN", "soon", "0.0001", "0.0004", "2147484", "99999999999999999999"]) {
       const result = loadConfig({ BATON_UPSTREAM_TIMEOUT: bad });
       expect(result.ok).toBe(false);
       expect(result.ok ? "" : result.problems.join("\n")).toContain(
-        `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds (got "${bad}")`,
+        `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds, from 0.001 to 2147483 (got "${bad}")`,
       );
     }
     // The OAuth and wrap variables are known names, not typos.

@@ -43,6 +43,19 @@ function errorTypeOf(head: string, tail: string): string | undefined {
 const HEAD_METHOD = /^\s*\{[^{[]*"method"\s*:/;
 
 /**
+ * The id of a client request too long to send, from its first and last bytes (SDKs put `id` first
+ * or last), so it can be answered; undefined for a notification, an answer to the server (its id is
+ * the server's), or an id that cannot be read exactly (not found, or an integer beyond 2^53).
+ */
+export function requestIdOfLongLine(head: string, tail: string): JsonRpcId | undefined {
+  if (!HEAD_METHOD.test(head)) return undefined;
+  const match = HEAD_ID.exec(head) ?? TAIL_ID.exec(tail);
+  if (match === null) return undefined;
+  const id = JSON.parse(match[1] as string) as JsonRpcId;
+  return typeof id === "number" && !Number.isSafeInteger(id) ? undefined : id;
+}
+
+/**
  * A server line too long to inspect (see MAX_LINE_BYTES) has already gone to the client. Its id
  * is read from its first or last bytes (SDKs put `id` first or last) so the request it answers
  * is closed: never answered twice, never reported as lost. The event says it was not inspected.

@@ -5,6 +5,7 @@ import type { ParsedArgs } from "../command-spec.ts";
 import { describeError, LocalError } from "../errors.ts";
 import { login } from "./oauth-flow.ts";
 import { resolveRemoteTarget } from "./remote-options.ts";
+import { describeUnfollowedRedirect, sameOriginFetch } from "./same-origin-fetch.ts";
 import { configDir, expiresAt, serverKey, TokenStore, type ServerAuthRecord } from "./token-store.ts";
 
 /** How long `auth login` waits for the user to finish in the browser. */
@@ -47,13 +48,24 @@ async function loginCommand(
   const resolved = resolveRemoteTarget({ url, headers, allowHttp: args.values["allow-http"] === true }, io.env);
   if (!resolved.ok) throw new LocalError("E_USAGE", resolved.problems.join("; "));
   const { target } = resolved;
-  // Headers the server needs besides OAuth (an API gateway key) ride along on requests to its origin.
-  const withHeaders = ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+  // Headers the server needs besides OAuth (an API gateway key) ride along on requests to its origin,
+  // and only there: such a request follows redirects within that origin, one elsewhere is refused.
+  const toOrigin = sameOriginFetch(fetchFn, target.url.origin);
+  let toldRedirect = false;
+  const withHeaders = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const address = new URL(input instanceof Request ? input.url : String(input));
     if (address.origin !== target.url.origin || Object.keys(target.headers).length === 0) return fetchFn(input, init);
     const merged = new Headers(init?.headers);
     for (const [name, value] of Object.entries(target.headers)) if (!merged.has(name)) merged.set(name, value);
-    return fetchFn(input, { ...init, headers: merged });
+    const response = await toOrigin(address, { ...init, headers: merged });
+    const redirect = response.ok ? undefined : describeUnfollowedRedirect(response, address.href);
+    if (redirect !== undefined && !toldRedirect) {
+      toldRedirect = true;
+      io.stderr(
+        `baton-proxy: ${target.origin} answered HTTP ${response.status}, ${redirect} (--header values go only to ${target.origin})\n`,
+      );
+    }
+    return response;
   }) as typeof fetch;
   try {
     await login(

@@ -1,13 +1,18 @@
 // `--url`: the remote server as an Upstream for the stdio session loop: client bytes framed into messages and POSTed, answers as lines.
 
 import type { Logger } from "../log.ts";
+import { requestIdOfLongLine } from "../proxy/long-lines.ts";
 import type { RequestFailure, Upstream } from "../transport/upstream.ts";
-import { LineSplitter, type Frame } from "../wire/framing.ts";
+import { decodeUtf8 } from "../wire/utf8.ts";
+import { LineSplitter, type Frame, type LineEdges } from "../wire/framing.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 import { StreamableHttpUpstream } from "./streamable-http.ts";
 import type { Authorizer } from "./upstream-types.ts";
 
-/** A client message over this size is refused (not POSTed): no MCP request needs more, and it is held whole in memory. */
+/**
+ * A client message over this size is refused (not POSTed): no MCP request needs more, and it is held
+ * whole in memory. A request's id is read from the line's edges and answered with `request_too_large`.
+ */
 export const MAX_REMOTE_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Requests in flight beyond which the session stops reading the client until some finish (backpressure). */
 export const MAX_IN_FLIGHT = 1024;
@@ -81,7 +86,25 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
 
   const splitter = new LineSplitter(MAX_REMOTE_MESSAGE_BYTES);
   const frames: Frame[] = [];
-  let refusedLong = false;
+  /** A line over the cap was not POSTed: its request (when its id can be read) is answered, so the client never waits for it. */
+  const refuseLong = (edges: LineEdges): void => {
+    const id = requestIdOfLongLine(decodeUtf8(edges.head), decodeUtf8(edges.tail));
+    const limit = `${MAX_REMOTE_MESSAGE_BYTES / 1024 / 1024} MiB`;
+    const what = `a client message of ${edges.size} bytes is over the ${limit} limit and was not sent to ${target.origin}`;
+    logger.error(
+      id === undefined
+        ? `${what} (no request id found in it to answer)`
+        : `${what}; its request ${JSON.stringify(id)} gets an error`,
+    );
+    if (id === undefined) return;
+    const report = {
+      id,
+      errorType: "request_too_large",
+      reason: `${what} (baton-proxy sends at most ${limit} per message)`,
+    };
+    if (failed === undefined) early.push(report);
+    else failed(report);
+  };
   const onFrame = (frame: Frame): void => {
     if (frame.kind === "line") {
       inFlight++;
@@ -93,12 +116,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
           for (const w of wake) w();
         }
       });
-    } else if (frame.kind === "overflow" && !refusedLong) {
-      refusedLong = true;
-      logger.error(
-        `a client message over ${MAX_REMOTE_MESSAGE_BYTES / 1024 / 1024} MiB cannot be sent to ${target.origin}; dropped`,
-      );
-    }
+    } else if (frame.kind === "overflow" && frame.edges !== undefined) refuseLong(frame.edges);
   };
 
   return {

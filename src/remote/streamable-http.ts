@@ -14,8 +14,14 @@ import type { HttpUpstreamDeps } from "./upstream-types.ts";
  * With the DELETE's own bound this stays under the 2 s after EOF at which hosts may SIGKILL us.
  */
 export const STOP_GRACE_MS = 500;
-/** The closing DELETE of the session gets this long. */
+/** The closing DELETE of the session gets this long (less what a late handshake took, see below). */
 export const DELETE_TIMEOUT_MS = 1_000;
+/**
+ * A handshake still in flight at the end of STOP_GRACE_MS gets this much longer: the server has
+ * likely created a session, and only its answer names it, to be DELETEd. Taken from the DELETE's
+ * bound, so the whole stop stays within STOP_GRACE_MS + DELETE_TIMEOUT_MS.
+ */
+export const HANDSHAKE_EXTRA_GRACE_MS = 500;
 
 /**
  * Streamable HTTP (2025-03-26 … 2025-11-25, and stateless 2026-07-28 POSTs) toward one server.
@@ -100,11 +106,20 @@ export class StreamableHttpUpstream {
     this.gate = gate;
   }
 
-  /** Ends the session: lets requests in flight finish briefly, aborts the rest, DELETEs the session. Idempotent. */
+  /**
+   * Ends the session: lets requests in flight finish briefly (a handshake a little longer, for the
+   * session id it brings), aborts the rest, DELETEs the session. Idempotent.
+   */
   async stop(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     if (this.inflight.size > 0) await Promise.race([Promise.allSettled([...this.inflight]), Bun.sleep(STOP_GRACE_MS)]);
+    let deleteTimeoutMs = DELETE_TIMEOUT_MS;
+    if (this.gate !== undefined && this.facts.sessionId === undefined) {
+      const started = performance.now();
+      await Promise.race([this.gate, Bun.sleep(HANDSHAKE_EXTRA_GRACE_MS)]);
+      deleteTimeoutMs -= Math.round(performance.now() - started);
+    }
     for (const controller of this.controllers) controller.abort();
     this.standingAbort.abort();
     if (this.legacy !== undefined) {
@@ -117,7 +132,7 @@ export class StreamableHttpUpstream {
       const response = await this.deps.fetch(this.deps.target.url, {
         method: "DELETE",
         headers,
-        signal: AbortSignal.timeout(DELETE_TIMEOUT_MS),
+        signal: AbortSignal.timeout(Math.max(1, deleteTimeoutMs)),
       });
       await response.body?.cancel().catch(() => undefined);
     } catch {

@@ -74,8 +74,7 @@ export function parseOtlpSettings(env: Env, problems: string[]): OtlpSettings | 
     ...parseList(get("OTEL_RESOURCE_ATTRIBUTES"), "OTEL_RESOURCE_ATTRIBUTES", problems),
   };
   resource["service.name"] = get("OTEL_SERVICE_NAME") ?? resource["service.name"] ?? DEFAULT_SERVICE_NAME;
-  const captureContent = onOff(get("BATON_OTEL_CAPTURE_CONTENT"), "BATON_OTEL_CAPTURE_CONTENT", problems);
-  const propagate = onOff(get("BATON_OTEL_PROPAGATE"), "BATON_OTEL_PROPAGATE", problems);
+  const { captureContent, propagate } = parseOtlpSwitches(env, problems);
   if (problems.length > before || endpoint === undefined) return undefined;
   return Object.freeze({
     endpoint,
@@ -87,6 +86,18 @@ export function parseOtlpSettings(env: Env, problems: string[]): OtlpSettings | 
     captureContent,
     propagate,
   });
+}
+
+/**
+ * The BATON_OTEL_* switches alone, one problem per bad value: parseOtlpSettings reads them, and
+ * loadConfig checks them when no otlp: sink is configured (to warn about a bad one).
+ */
+export function parseOtlpSwitches(env: Env, problems: string[]): Pick<OtlpSettings, "captureContent" | "propagate"> {
+  const get = (name: string): string | undefined => env[name]?.trim() || undefined;
+  return {
+    captureContent: onOff(get("BATON_OTEL_CAPTURE_CONTENT"), "BATON_OTEL_CAPTURE_CONTENT", problems),
+    propagate: onOff(get("BATON_OTEL_PROPAGATE"), "BATON_OTEL_PROPAGATE", problems),
+  };
 }
 
 /** The signal-specific endpoint is used as given; the generic one gets `/v1/traces` appended (OTLP exporter spec). */

@@ -1,6 +1,7 @@
 // The `http(s)://` sink: POSTs batches to {url}/v0/events with a per-request timeout; never retries, never puts a secret in an error.
 
 import { describeError, LocalError } from "../../errors.ts";
+import { describeUnfollowedRedirect, sameOriginFetch } from "../../remote/same-origin-fetch.ts";
 import { SDK_VERSION } from "../../version.ts";
 import { createLineBatchSink } from "./line-batch-sink.ts";
 import type { Sink } from "./sink.ts";
@@ -71,7 +72,8 @@ function wrapEvents(lines: string[]): string {
 }
 
 /**
- * Creates the HTTP sink. `flush` sends the buffered batch as one or more sequential requests and
+ * Creates the HTTP sink. Redirects are followed only within the URL's origin; one elsewhere fails
+ * like any non-2xx answer. `flush` sends the buffered batch as one or more sequential requests and
  * rejects with `E_SINK` on the first non-2xx status (with the status), network error or timeout;
  * the remaining requests of that batch are not tried. Retry policy: none. A failed batch is dropped
  * and counted by the dispatcher (a console that is down would otherwise receive growing bursts).
@@ -80,7 +82,8 @@ function wrapEvents(lines: string[]): string {
 export function createHttpSink(options: HttpSinkOptions): Sink {
   const { label, apiKey } = options;
   const endpoint = `${options.url}${EVENTS_PATH}`;
-  const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
+  // Redirects only within the console's origin: elsewhere, the events (consent tokens included) would follow.
+  const doFetch = sameOriginFetch(options.fetch ?? ((url, init) => fetch(url, init)), new URL(endpoint).origin);
   const timeoutMs = options.timeoutMs ?? HTTP_TIMEOUT_MS;
   const headers = {
     Authorization: `Bearer ${apiKey}`,
@@ -102,7 +105,11 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     }
     // Read and discard the body so the connection can be reused; it is never logged (it could echo the key).
     await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok) throw new LocalError("E_SINK", `${label}: POST ${EVENTS_PATH} answered HTTP ${response.status}`);
+    if (!response.ok) {
+      const redirect = describeUnfollowedRedirect(response, endpoint);
+      const why = redirect === undefined ? "" : hide(`: ${redirect} (events and the API key go only to ${label})`);
+      throw new LocalError("E_SINK", `${label}: POST ${EVENTS_PATH} answered HTTP ${response.status}${why}`);
+    }
   }
 
   async function deliver(lines: string[]): Promise<void> {

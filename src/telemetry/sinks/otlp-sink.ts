@@ -4,6 +4,7 @@ import { describeError, LocalError } from "../../errors.ts";
 import type { OtlpSettings } from "../otlp/otlp-settings.ts";
 import { createSpanBuilder } from "../otlp/span-builder.ts";
 import type { FinishedSpan } from "../otlp/span-types.ts";
+import { describeUnfollowedRedirect, sameOriginFetch } from "../../remote/same-origin-fetch.ts";
 import type { RandomHex } from "../otlp/trace-context.ts";
 import type { BatonEvent } from "../event-types.ts";
 import type { FetchLike } from "./http-sink.ts";
@@ -23,7 +24,8 @@ export interface OtlpSinkOptions {
 }
 
 /**
- * Creates the sink. `write` feeds the span builder (cheap: a map entry per open call); `flush`
+ * Creates the sink. Redirects are followed only within the endpoint's origin; one elsewhere fails
+ * like any non-2xx answer. `write` feeds the span builder (cheap: a map entry per open call); `flush`
  * encodes the finished spans and POSTs them, rejecting with `E_SINK` (status, network error or
  * timeout) so the dispatcher counts the batch as dropped. Like every sink it does not retry: a sick
  * collector would otherwise get growing bursts. Calls still open at `close` get their error event
@@ -33,7 +35,8 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   const { settings } = options;
   const endpoint = new URL(settings.endpoint);
   const label = `otlp:${endpoint.origin}`;
-  const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
+  // Redirects only within the collector's origin: elsewhere, OTEL_EXPORTER_OTLP_HEADERS (API keys) would follow.
+  const doFetch = sameOriginFetch(options.fetch ?? ((url, init) => fetch(url, init)), endpoint.origin);
   const builder = createSpanBuilder({
     transport: options.transport,
     upstreamTransport: options.upstreamTransport,
@@ -80,8 +83,14 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     }
     // Read and discard the body (a partial-success message at most) so the connection can be reused.
     await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok)
-      throw new LocalError("E_SINK", `${label}: export of ${spans.length} span(s) answered HTTP ${response.status}`);
+    if (!response.ok) {
+      const redirect = describeUnfollowedRedirect(response, settings.endpoint);
+      const why = redirect === undefined ? "" : hide(`: ${redirect} (spans and headers go only to ${endpoint.origin})`);
+      throw new LocalError(
+        "E_SINK",
+        `${label}: export of ${spans.length} span(s) answered HTTP ${response.status}${why}`,
+      );
+    }
   }
 
   async function flush(): Promise<void> {

@@ -17,6 +17,8 @@ export interface S3Settings {
 
 /** Default flush window per session object. */
 export const DEFAULT_S3_BATCH_MS = 10_000;
+/** setTimeout's limit (2^31 - 1 ms, ~24.8 days): the batch timer would fire after 1 ms, again and again. */
+export const MAX_S3_BATCH_MS = 2_147_483_647;
 /** Default size bound per object (8 MiB). */
 export const DEFAULT_S3_BATCH_BYTES = 8 * 1024 * 1024;
 /** Used when neither AWS_REGION, AWS_DEFAULT_REGION nor S3_REGION is set (MinIO ignores it; AWS needs the bucket's). */
@@ -61,12 +63,32 @@ export function parseS3Settings(env: Env, problems: string[]): S3Settings | unde
       );
     }
   }
+  const { batchMs, batchBytes, gzip } = parseS3Knobs(env, problems);
+  if (problems.length > before || accessKeyId === undefined || secretAccessKey === undefined) return undefined;
+  return Object.freeze({
+    accessKeyId,
+    secretAccessKey,
+    sessionToken: first("AWS_SESSION_TOKEN", "S3_SESSION_TOKEN"),
+    region: first("AWS_REGION", "AWS_DEFAULT_REGION", "S3_REGION") ?? DEFAULT_S3_REGION,
+    endpoint: endpointUrl,
+    batchMs,
+    batchBytes,
+    gzip,
+  });
+}
+
+/**
+ * The BATON_S3_* knobs alone (batching, gzip), one problem per bad value: parseS3Settings reads
+ * them, and loadConfig checks them when no s3:// sink is configured (to warn about a bad one).
+ */
+export function parseS3Knobs(env: Env, problems: string[]): Pick<S3Settings, "batchMs" | "batchBytes" | "gzip"> {
   const batchMs = positiveInt(
     env.BATON_S3_BATCH_MS,
     DEFAULT_S3_BATCH_MS,
     "BATON_S3_BATCH_MS",
     "milliseconds",
     problems,
+    MAX_S3_BATCH_MS,
   );
   const batchBytes = positiveInt(
     env.BATON_S3_BATCH_BYTES,
@@ -78,17 +100,7 @@ export function parseS3Settings(env: Env, problems: string[]): S3Settings | unde
   const gzipRaw = env.BATON_S3_GZIP?.trim().toLowerCase() || "off";
   if (gzipRaw !== "on" && gzipRaw !== "off")
     problems.push(`BATON_S3_GZIP must be "on" or "off" (got "${gzipRaw.slice(0, 40)}")`);
-  if (problems.length > before || accessKeyId === undefined || secretAccessKey === undefined) return undefined;
-  return Object.freeze({
-    accessKeyId,
-    secretAccessKey,
-    sessionToken: first("AWS_SESSION_TOKEN", "S3_SESSION_TOKEN"),
-    region: first("AWS_REGION", "AWS_DEFAULT_REGION", "S3_REGION") ?? DEFAULT_S3_REGION,
-    endpoint: endpointUrl,
-    batchMs,
-    batchBytes,
-    gzip: gzipRaw === "on",
-  });
+  return { batchMs, batchBytes, gzip: gzipRaw === "on" };
 }
 
 function positiveInt(
@@ -97,12 +109,14 @@ function positiveInt(
   name: string,
   unit: string,
   problems: string[],
+  most: number = Number.MAX_SAFE_INTEGER,
 ): number {
   const text = raw?.trim() ?? "";
   if (text === "") return fallback;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
-    problems.push(`${name} must be a positive whole number of ${unit} (got "${text.slice(0, 40)}")`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0 || value > most) {
+    const range = most === Number.MAX_SAFE_INTEGER ? "" : `, at most ${most}`;
+    problems.push(`${name} must be a positive whole number of ${unit}${range} (got "${text.slice(0, 40)}")`);
     return fallback;
   }
   return value;
