@@ -39,6 +39,12 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     // biome-ignore lint/suspicious/noTemplateCurlyInString: help text shows the literal ${NAME} syntax users write
     help: "with --url: an HTTP header for the server; ${NAME} in VALUE is read from the environment",
   },
+  {
+    name: "header-env",
+    value: "NAME=VARIABLE",
+    multiple: true,
+    help: "with --url: an HTTP header whose value is read, as is, from the environment variable VARIABLE",
+  },
   { name: "allow-http", help: "with --url: allow plain http:// to a non-local host" },
 ];
 
@@ -87,8 +93,8 @@ export function parseArgs(argv: readonly string[]): Invocation {
       return { kind: "usage-error", reason: `--url and a server command are mutually exclusive (got "${first}")` };
     return { kind: "proxy", command: [], options };
   }
-  if (options.header !== undefined || options["allow-http"] !== undefined)
-    return { kind: "usage-error", reason: "--header and --allow-http go with --url" };
+  if (options.header !== undefined || options["header-env"] !== undefined || options["allow-http"] !== undefined)
+    return { kind: "usage-error", reason: "--header, --header-env and --allow-http go with --url" };
   if (first === undefined || first === "")
     return { kind: "usage-error", reason: "no server command given (or --url URL)" };
   return { kind: "proxy", command, options };

@@ -50,6 +50,15 @@ describe("parseArgs", () => {
     expect(parseArgs(argv).kind).toBe(kind as never);
   });
 
+  test("--url takes --header and --header-env, each repeatable", () => {
+    const argv = ["--url", "https://x.example/mcp", "-H", "A: 1", "--header-env", "B=VB", "--header-env", "C=VC"];
+    expect(parseArgs(argv)).toEqual({
+      kind: "proxy",
+      command: [],
+      options: { url: "https://x.example/mcp", header: ["A: 1"], "header-env": ["B=VB", "C=VC"] },
+    } as never);
+  });
+
   test.each([
     [["report", "--list"], "report", ["--list"]],
     [["wrap", "--all", "--dry-run"], "wrap", ["--all", "--dry-run"]],
@@ -70,6 +79,7 @@ describe("parseArgs", () => {
     [["-x"], "unknown option -x"],
     [["--version=2", "node"], "--version takes no value"],
     [["-V", "report"], '"report" is a subcommand: give it first'],
+    [["--header-env", "X-Api-Key=KEY", "node"], "--header, --header-env and --allow-http go with --url"],
   ])("usage error for %j", (argv, reason) => {
     const result = parseArgs(argv);
     expect(result.kind).toBe("usage-error");

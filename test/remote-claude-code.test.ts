@@ -1,7 +1,7 @@
 // Black-box: Claude Code (the real host) adds `baton-proxy --url …` as a stdio server and its health check connects through it.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { tempDir } from "./support/proxy-process.ts";
@@ -19,13 +19,17 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-async function claude(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+async function claude(
+  args: string[],
+  cwd = home,
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   // HOME is a temp dir: Claude Code writes ~/.claude.json there, never in the developer's home. Claude
   // Code hands its environment to the stdio servers it starts, so the proxies it launches write
   // their events to stderr, never to the default event file.
   const proc = Bun.spawn([CLAUDE, ...args], {
-    cwd: home,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: home, BATON_EVENT_SINK: "stderr:" },
+    cwd,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: home, BATON_EVENT_SINK: "stderr:", ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -52,7 +56,7 @@ test("claude mcp add NAME -- baton-proxy --url URL, then claude mcp list shows i
   expect(stats.sessions).toBe(0);
 }, 60_000);
 
-test("wrap turns Claude Code's http entry into baton-proxy --url (header value in env, not args), it connects, unwrap restores the exact bytes", async () => {
+test("wrap turns Claude Code's http entry into baton-proxy --url (header value in env, not args), it connects with no warning, unwrap restores the exact bytes", async () => {
   const added = await claude([
     "mcp",
     "add",
@@ -85,7 +89,8 @@ test("wrap turns Claude Code's http entry into baton-proxy --url (header value i
   const entry = JSON.parse(await Bun.file(file).text()).mcpServers["remote-http"];
   expect(entry.type).toBe("stdio");
   expect(entry.command).toBe(binary);
-  expect(entry.args).toEqual(["--url", server.url, "--header", "X-Api-Key: ${MCP_HEADER_X_API_KEY}"]);
+  // No ${…} in args: Claude Code expands those from its own environment, not the entry's env, and warns.
+  expect(entry.args).toEqual(["--url", server.url, "--header-env", "X-Api-Key=MCP_HEADER_X_API_KEY"]);
   expect(entry.env.MCP_HEADER_X_API_KEY).toBe("k-live-1234567");
   expect(JSON.stringify(entry.args)).not.toContain("k-live");
   const list = Bun.spawn([binary, "wrap", "--list", "--client", "claude-code"], {
@@ -99,6 +104,8 @@ test("wrap turns Claude Code's http entry into baton-proxy --url (header value i
   const postsBefore = (await server.stats()).posts;
   const listed = await claude(["mcp", "list"]);
   expect(listed.stdout).toMatch(/remote-http: .*baton-proxy --url .* - ✔ Connected/);
+  expect(listed.stdout + listed.stderr).not.toContain("Missing environment variables");
+  expect(listed.stdout + listed.stderr).not.toContain("[Warning]");
   const stats = await server.stats();
   expect(stats.posts).toBeGreaterThan(postsBefore);
   expect(stats.customHeaders).toContain("k-live-1234567");
@@ -108,6 +115,51 @@ test("wrap turns Claude Code's http entry into baton-proxy --url (header value i
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
     stdout: "pipe",
     stderr: "pipe",
+  });
+  expect(await unwrap.exited).toBe(0);
+  expect(await Bun.file(file).text()).toBe(before);
+}, 60_000);
+
+test("a project's .mcp.json http entry with a ${VAR} header: wrapped, Claude Code expands the variable in env, no warning, connected", async () => {
+  const project = join(home, "project");
+  mkdirSync(project);
+  const file = join(project, ".mcp.json");
+  const before = `{\n  "mcpServers": {\n    "proj-http": { "type": "http", "url": "${server.url}", "headers": { "X-Api-Key": "\${PROJ_KEY}" } }\n  }\n}\n`;
+  writeFileSync(file, before);
+  // Project servers need the user's approval: given here as Claude Code stores it.
+  const stateFile = Bun.file(join(home, ".claude.json"));
+  const state = (await stateFile.exists()) ? JSON.parse(await stateFile.text()) : {};
+  state.projects = {
+    ...state.projects,
+    [project]: { hasTrustDialogAccepted: true, enabledMcpjsonServers: ["proj-http"] },
+  };
+  writeFileSync(join(home, ".claude.json"), JSON.stringify(state, null, 2));
+  const binary = await binaryPath();
+  const wrap = Bun.spawn([binary, "wrap", "--config", file, "proj-http"], {
+    cwd: project,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  expect(await wrap.exited).toBe(0);
+  const entry = JSON.parse(await Bun.file(file).text()).mcpServers["proj-http"];
+  expect(entry.args).toEqual(["--url", server.url, "--header-env", "X-Api-Key=MCP_HEADER_X_API_KEY"]);
+  expect(entry.env.MCP_HEADER_X_API_KEY).toBe("${PROJ_KEY}");
+
+  const listed = await claude(["mcp", "list"], project, { PROJ_KEY: "k-proj-7654321" });
+  expect(listed.stdout).toMatch(
+    /proj-http: .*baton-proxy --url .* --header-env X-Api-Key=MCP_HEADER_X_API_KEY - ✔ Connected/,
+  );
+  expect(listed.stdout + listed.stderr).not.toContain("Missing environment variables");
+  expect(listed.stdout + listed.stderr).not.toContain("[Warning]");
+  // The host expanded ${PROJ_KEY} inside env; the proxy sent the result.
+  expect((await server.stats()).customHeaders).toContain("k-proj-7654321");
+
+  const unwrap = Bun.spawn([binary, "unwrap", "--config", file, "proj-http"], {
+    cwd: project,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
+    stdout: "ignore",
+    stderr: "ignore",
   });
   expect(await unwrap.exited).toBe(0);
   expect(await Bun.file(file).text()).toBe(before);

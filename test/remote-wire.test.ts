@@ -222,6 +222,60 @@ describe("the --url target", () => {
     ]);
   });
 
+  test("--header-env NAME=VARIABLE sends the variable's value as is; problems name headers and variables, never values", () => {
+    const ok = resolveRemoteTarget(
+      {
+        url: "https://mcp.example.com/mcp",
+        headers: ["X-Team: red"],
+        headerEnv: ["X-Api-Key=MCP_HEADER_X_API_KEY", "X-Empty=EMPTY", "X-Raw=RAW"],
+        allowHttp: false,
+      },
+      // Taken as is: a ${…} left in a value (a host that did not expand it) is not resolved a second time.
+      { MCP_HEADER_X_API_KEY: "s3cret-value", EMPTY: "", RAW: "${OTHER}", OTHER: "no" },
+    );
+    expect(ok.ok).toBe(true);
+    if (!ok.ok) return;
+    expect(ok.target.headers).toEqual({
+      "X-Team": "red",
+      "X-Api-Key": "s3cret-value",
+      "X-Empty": "",
+      "X-Raw": "${OTHER}",
+    });
+    expect(ok.target.secrets).toContain("s3cret-value");
+    const bad = resolveRemoteTarget(
+      {
+        url: "https://mcp.example.com/mcp",
+        headers: [],
+        headerEnv: [
+          "X-Api-Key=MISSING",
+          "X-Api-Key: MCP_HEADER_X_API_KEY",
+          "sk-live-pasted-secret",
+          "Bad Name=V",
+          "X-Token=sk-live-not-a-name",
+          "X-Token=",
+          "Accept=V",
+          "X-Multi=LINES",
+        ],
+        allowHttp: false,
+      },
+      { V: "v", LINES: "a\r\nInjected: b" },
+    );
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.problems).toEqual([
+      "--header-env X-Api-Key names MISSING, which is not set in the environment",
+      '--header-env "…" must look like "Name=VARIABLE"',
+      '--header-env "…" must look like "Name=VARIABLE"',
+      '--header-env "…" must look like "Name=VARIABLE"',
+      // What follows "=" may be a pasted secret rather than a variable name: it is not echoed.
+      '--header-env X-Token must name an environment variable after "=" (letters, digits, _)',
+      '--header-env X-Token must name an environment variable after "=" (letters, digits, _)',
+      "--header-env Accept is set by the proxy itself and cannot be overridden",
+      "--header-env X-Multi has a line break or NUL in its value",
+    ]);
+    expect(bad.problems.join("\n")).not.toContain("sk-live");
+  });
+
   test("plain http is fine to loopback, or with --allow-http; credentials in the URL are secrets", () => {
     expect(resolveRemoteTarget({ url: "http://127.0.0.1:8080/mcp", headers: [], allowHttp: false }, {}).ok).toBe(true);
     const withUser = resolveRemoteTarget(

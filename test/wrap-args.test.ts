@@ -65,5 +65,8 @@ test("the help says what wrap and unwrap do with remote entries (they become --u
   expect(wrap).not.toContain("remote (url/http/sse) entries are skipped");
   expect(wrap).toContain("--url");
   expect(wrap).toContain("MCP_HEADER_");
+  expect(wrap).toContain("--header-env");
+  // wrap no longer writes ${…} into args (hosts expand them from their own environment)
+  expect(wrap).not.toContain("${MCP_HEADER_");
   expect(renderCommandHelp(UNWRAP_SPEC)).toContain("BATON_WRAPPED_REMOTE");
 });

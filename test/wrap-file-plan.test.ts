@@ -170,10 +170,11 @@ describe("exact text of edits", () => {
       args: [
         "--url",
         "https://mcp.example.com/mcp",
-        "--header",
-        "Authorization: ${MCP_HEADER_AUTHORIZATION}",
-        "--header",
-        "X-Team: ${MCP_HEADER_X_TEAM}",
+        // Variable names, not ${…}: hosts expand ${…} in args from their own environment (not env) and warn.
+        "--header-env",
+        "Authorization=MCP_HEADER_AUTHORIZATION",
+        "--header-env",
+        "X-Team=MCP_HEADER_X_TEAM",
       ],
       disabled: false,
       env: {
@@ -192,10 +193,25 @@ describe("exact text of edits", () => {
     const wrapped = plan(text, "mcpServers", "wrap");
     const entry = (JSON.parse(wrapped.newText) as { mcpServers: { r: Record<string, any> } }).mcpServers.r;
     const sent = (entry.args as string[])
-      .filter((_arg, i, all) => all[i - 1] === "--header")
-      .map((header) => header.replace(/\$\{(\w+)\}/, (_all, name: string) => entry.env[name]));
+      .filter((_arg, i, all) => all[i - 1] === "--header-env")
+      .map((header) => header.replace(/=(\w+)$/, (_all, name: string) => `: ${entry.env[name]}`));
     expect(sent).toEqual(["X-Api-Key: a-value", "X_Api_Key: b-value"]);
     expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
+  });
+
+  test('an entry wrapped by earlier versions (--header "Name: ${MCP_HEADER_…}") is still wrapped, and unwrap restores it exactly', () => {
+    const original = '{"type": "http", "url": "https://mcp.example.com/mcp", "headers": {"X-Api-Key": "k-1"}}';
+    const old = {
+      type: "stdio",
+      command: EXEC,
+      args: ["--url", "https://mcp.example.com/mcp", "--header", "X-Api-Key: ${MCP_HEADER_X_API_KEY}"],
+      env: { MCP_HEADER_X_API_KEY: "k-1", BATON_WRAPPED_REMOTE: original },
+    };
+    const text = `{"mcpServers": {"r": ${JSON.stringify(old, null, 2)}}}`;
+    expect(plan(text, "mcpServers", "wrap").outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
+      "already wrapped",
+    ]);
+    expect(plan(text, "mcpServers", "unwrap").newText).toBe(`{"mcpServers": {"r": ${original}}}`);
   });
 
   test("unwrap refuses a BATON_WRAPPED_REMOTE that is JSON but no server entry (an array, a string): the entry stays", () => {

@@ -1,10 +1,15 @@
-// The `--url` target: the remote server's URL checked and `--header` lines with ${NAME} references resolved. Pure: options/env in, a target or problems out.
+// The `--url` target: the remote server's URL checked, `--header` lines with ${NAME} references and `--header-env` variables resolved. Pure: options/env in, a target or problems out.
 
-/** What `baton-proxy --url URL [--header "Name: value"]… [--allow-http]` asks for, before env references are resolved. */
+/** What `baton-proxy --url URL [--header "Name: value"]… [--header-env Name=VARIABLE]… [--allow-http]` asks for, before env references are resolved. */
 export interface RemoteArgs {
   readonly url: string;
   /** `--header` values as written (may hold `${NAME}` references). */
   readonly headers: readonly string[];
+  /**
+   * `--header-env` values as written (`Name=VARIABLE`): the header's value is the variable's, as is.
+   * This is what `wrap` writes: hosts expand `${…}` in args from their own environment, not the entry's env.
+   */
+  readonly headerEnv?: readonly string[];
   readonly allowHttp: boolean;
 }
 
@@ -34,10 +39,12 @@ const RESERVED_HEADERS = new Set([
 ]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Checks the URL and resolves `${NAME}` references in header values from `env`. Every problem is
- * reported at once; no problem text ever contains a header value (only its name).
+ * Checks the URL, resolves `${NAME}` references in `--header` values and the variables named by
+ * `--header-env` from `env`. Every problem is reported at once; no problem text ever contains a
+ * header value (only its name), nor text that may be one pasted in the wrong place.
  */
 export function resolveRemoteTarget(
   args: RemoteArgs,
@@ -64,6 +71,14 @@ export function resolveRemoteTarget(
     url.hash = "";
   }
   const headers: Record<string, string> = {};
+  const accept = (flag: string, name: string, value: string): void => {
+    if (/[\r\n\0]/.test(value)) {
+      problems.push(`${flag} ${name} has a line break or NUL in its value`);
+      return;
+    }
+    headers[name] = value;
+    if (value !== "") secrets.push(value, ...value.split(/\s+/).filter((part) => part.length >= 8));
+  };
   for (const line of args.headers) {
     const colon = line.indexOf(":");
     const name = colon === -1 ? line.trim() : line.slice(0, colon).trim();
@@ -90,12 +105,33 @@ export function resolveRemoteTarget(
       );
       continue;
     }
-    if (/[\r\n\0]/.test(value)) {
-      problems.push(`--header ${name} has a line break or NUL in its value`);
+    accept("--header", name, value);
+  }
+  for (const item of args.headerEnv ?? []) {
+    const equals = item.indexOf("=");
+    const name = item.slice(0, equals).trim();
+    if (equals === -1 || !HEADER_NAME.test(name)) {
+      problems.push(
+        `--header-env "${equals !== -1 && HEADER_NAME.test(name) ? name : "…"}" must look like "Name=VARIABLE"`,
+      );
       continue;
     }
-    headers[name] = value;
-    if (value !== "") secrets.push(value, ...value.split(/\s+/).filter((part) => part.length >= 8));
+    const variable = item.slice(equals + 1).trim();
+    if (!VARIABLE_NAME.test(variable)) {
+      problems.push(`--header-env ${name} must name an environment variable after "=" (letters, digits, _)`);
+      continue;
+    }
+    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      problems.push(`--header-env ${name} is set by the proxy itself and cannot be overridden`);
+      continue;
+    }
+    // Set but empty is a value (the entry's header was ""); only a missing variable is a problem.
+    const value = env[variable];
+    if (value === undefined) {
+      problems.push(`--header-env ${name} names ${variable}, which is not set in the environment`);
+      continue;
+    }
+    accept("--header-env", name, value);
   }
   if (problems.length > 0 || url === undefined) return { ok: false, problems };
   return { ok: true, target: { url, origin: displayOrigin(url), headers, secrets: secrets.filter((s) => s !== "") } };

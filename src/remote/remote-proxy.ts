@@ -12,17 +12,22 @@ import { resolveRemoteTarget, type RemoteTarget } from "./remote-options.ts";
 import { sameOriginFetch } from "./same-origin-fetch.ts";
 import type { Authorizer } from "./upstream-types.ts";
 
-/** The `--url`, `--header` and `--allow-http` options as a checked target, or the problems (reported with the configuration's). */
+/** The `--url`, `--header`, `--header-env` and `--allow-http` options as a checked target, or the problems (reported with the configuration's). */
 export function prepareRemote(
   options: Readonly<Record<string, OptionValue>>,
   env: Readonly<Record<string, string | undefined>>,
 ): { ok: true; target: RemoteTarget } | { ok: false; problems: string[] } {
-  const headers = Array.isArray(options.header)
-    ? options.header
-    : typeof options.header === "string"
-      ? [options.header]
-      : [];
-  return resolveRemoteTarget({ url: String(options.url), headers, allowHttp: options["allow-http"] === true }, env);
+  const list = (value: OptionValue): string[] =>
+    Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
+  return resolveRemoteTarget(
+    {
+      url: String(options.url),
+      headers: list(options.header),
+      headerEnv: list(options["header-env"]),
+      allowHttp: options["allow-http"] === true,
+    },
+    env,
+  );
 }
 
 /**

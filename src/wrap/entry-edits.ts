@@ -105,9 +105,12 @@ export function unwrapEntryEdits(text: string, entry: ServerEntry, dropEmptyArgs
 
 /**
  * A remote entry as a stdio one: `command` = the proxy, `args` = `--url URL` and one
- * `--header "Name: ${MCP_HEADER_NAME}"` per header, whose value moves (as written, references
- * and all) into `env`: secrets never land in args. `env[BATON_WRAPPED_REMOTE]` keeps the
- * entry's original text so unwrap restores it byte for byte. Other keys stay, in order.
+ * `--header-env Name=MCP_HEADER_NAME` per header, whose value moves (as written, references
+ * and all: hosts expand those in `env`) into `env`: secrets never land in args. The args name
+ * the variable rather than writing `${MCP_HEADER_NAME}`, which hosts expand in args from their
+ * own environment, not the entry's `env` (Claude Code warns "Missing environment variables").
+ * `env[BATON_WRAPPED_REMOTE]` keeps the entry's original text so unwrap restores it byte for
+ * byte. Other keys stay, in order.
  */
 export function wrapRemoteEntryValue(
   value: Readonly<Record<string, unknown>>,
@@ -121,7 +124,7 @@ export function wrapRemoteEntryValue(
     // `X-Api-Key` and `X_Api_Key` map to one name: a suffix keeps each value (else the last one wins for both).
     let key = headerEnvName(name);
     for (let n = 2; Object.hasOwn(env, key); n++) key = `${headerEnvName(name)}_${n}`;
-    args.push("--header", `${name}: \${${key}}`);
+    args.push("--header-env", `${name}=${key}`);
     env[key] = headerValue;
   }
   env[REMOTE_ORIGINAL_KEY] = originalText;

@@ -23,10 +23,10 @@ function wrapSpec(mode: WrapMode): CommandSpec {
             '  {"command": "npx", "args": ["-y", "pkg"]}  ->  {"command": "<this binary>", "args": ["--", "npx", "-y", "pkg"]}',
             "Every other key (env, type, cwd, ...) stays as it is; entries already wrapped are left alone.",
             "Remote entries (url, type http/streamable-http/sse) become stdio entries running",
-            '"<this binary> --url URL": each header value moves into env as MCP_HEADER_<NAME> and the args',
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: help text shows the literal ${NAME} syntax wrap writes
-            'carry --header "Name: ${MCP_HEADER_<NAME>}"; the original entry is kept for unwrap. ws entries',
-            "and URLs built from variables are left alone. Name the servers, or give --all.",
+            '"<this binary> --url URL": each header value moves, as written, into env as MCP_HEADER_<NAME>',
+            "and the args carry --header-env Name=MCP_HEADER_<NAME> (a variable name: nothing for the host to",
+            "expand or warn about); the original entry is kept for unwrap. ws entries and URLs built from",
+            "variables are left alone. Name the servers, or give --all.",
           ]
         : [
             "Restores wrapped entries: command and args are taken back from where the proxy's own command",
