@@ -205,7 +205,7 @@ describe("the --url target", () => {
     const bad = resolveRemoteTarget(
       {
         url: "http://mcp.example.com/mcp",
-        headers: ["X-Api-Key: ${MISSING}", "Accept: x", "no colon", "Bad Name: v"],
+        headers: ["X-Api-Key: ${MISSING}", "Accept: x", "no colon", "Bad Name: v", "ghp_pastedTokenNoColon1234"],
         allowHttp: false,
       },
       {},
@@ -219,7 +219,10 @@ describe("the --url target", () => {
       // A line without a colon may be a pasted secret: it is not echoed.
       '--header "…" must look like "Name: value"',
       '--header "…" must look like "Name: value"',
+      // A token pasted alone is shaped like a header name: still not echoed (stderr lands in the host's log).
+      '--header "…" must look like "Name: value"',
     ]);
+    expect(bad.problems.join("\n")).not.toContain("ghp_");
   });
 
   test("--header-env NAME=VARIABLE sends the variable's value as is; problems name headers and variables, never values", () => {

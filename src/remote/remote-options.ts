@@ -83,7 +83,8 @@ export function resolveRemoteTarget(
     const colon = line.indexOf(":");
     const name = colon === -1 ? line.trim() : line.slice(0, colon).trim();
     if (colon === -1 || !HEADER_NAME.test(name)) {
-      problems.push(`--header "${HEADER_NAME.test(name) ? name : "…"}" must look like "Name: value"`);
+      // Never echoed: without a colon the whole line may be a pasted secret (tokens are shaped like header names).
+      problems.push(`--header "…" must look like "Name: value"`);
       continue;
     }
     if (RESERVED_HEADERS.has(name.toLowerCase())) {
@@ -111,9 +112,7 @@ export function resolveRemoteTarget(
     const equals = item.indexOf("=");
     const name = item.slice(0, equals).trim();
     if (equals === -1 || !HEADER_NAME.test(name)) {
-      problems.push(
-        `--header-env "${equals !== -1 && HEADER_NAME.test(name) ? name : "…"}" must look like "Name=VARIABLE"`,
-      );
+      problems.push(`--header-env "…" must look like "Name=VARIABLE"`);
       continue;
     }
     const variable = item.slice(equals + 1).trim();
