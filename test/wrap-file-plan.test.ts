@@ -3,6 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "../src/cli.ts";
+import { prepareRemote } from "../src/remote/remote-proxy.ts";
 import type { ConfigFormat } from "../src/wrap/config-locations.ts";
 import { pathKey, planFileEdit, readArgsHints, type FilePlan } from "../src/wrap/file-plan.ts";
 import { parseJsonc, toPlainValue } from "../src/wrap/jsonc.ts";
@@ -212,6 +214,52 @@ describe("exact text of edits", () => {
       "already wrapped",
     ]);
     expect(plan(text, "mcpServers", "unwrap").newText).toBe(`{"mcpServers": {"r": ${original}}}`);
+  });
+
+  test("every remote entry wrap changes starts: the proxy accepts its args with its env (plain http kept with --allow-http)", () => {
+    const servers = {
+      internal: { type: "http", url: "http://mcp.internal:8080/mcp", headers: { "X-Api-Key": "k-1" } },
+      loopback: { type: "http", url: "http://127.0.0.1:8080/mcp" },
+      secure: {
+        type: "sse",
+        url: "https://mcp.example.com/sse",
+        headers: { Authorization: "Bearer t", "X-Empty": "" },
+      },
+    };
+    const text = JSON.stringify({ mcpServers: servers }, null, 2);
+    const wrapped = plan(text, "mcpServers", "wrap");
+    expect(wrapped.outcomes.map((o) => o.kind)).toEqual(["changed", "changed", "changed"]);
+    const entries = (JSON.parse(wrapped.newText) as { mcpServers: Record<string, Record<string, any>> }).mcpServers;
+    for (const [name, entry] of Object.entries(entries)) {
+      const invocation = parseArgs(entry.args);
+      if (invocation.kind !== "proxy") throw new Error(`${name}: ${JSON.stringify(invocation)}`);
+      const prepared = prepareRemote(invocation.options, entry.env);
+      expect([name, prepared.ok ? "starts" : prepared.problems]).toEqual([name, "starts"]);
+    }
+    // The host already sent this entry's credentials in clear; wrap keeps that choice visible in the args.
+    expect(entries.internal?.args).toContain("--allow-http");
+    expect(entries.loopback?.args).not.toContain("--allow-http");
+    expect(entries.secure?.args).not.toContain("--allow-http");
+    expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
+  });
+
+  test("remote entries with headers the proxy refuses (its own, or not a header name) are skipped with a reason, not broken", () => {
+    const text = JSON.stringify({
+      mcpServers: {
+        own: { type: "http", url: "https://x.example/mcp", headers: { "Content-Type": "application/json" } },
+        odd: { type: "http", url: "https://x.example/mcp", headers: { "X Api Key": "k-secret-9" } },
+        split: { type: "http", url: "https://x.example/mcp", headers: { "X-Api-Key": "k-secret-9\r\nX-Other: 1" } },
+      },
+    });
+    const result = plan(text, "mcpServers", "wrap");
+    expect(result.newText).toBe(text);
+    const reasons = result.outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind));
+    expect(reasons).toEqual([
+      'remote server (type "http", header Content-Type is set by the proxy itself) that --url cannot carry, left as is',
+      'remote server (type "http", a header name that is not a valid HTTP header name) that --url cannot carry, left as is',
+      'remote server (type "http", header X-Api-Key has a line break or NUL in its value) that --url cannot carry, left as is',
+    ]);
+    expect(reasons.join("\n")).not.toContain("k-secret-9");
   });
 
   test("unwrap refuses a BATON_WRAPPED_REMOTE that is JSON but no server entry (an array, a string): the entry stays", () => {

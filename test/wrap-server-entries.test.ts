@@ -21,7 +21,7 @@ describe("classifyEntry", () => {
     [{ type: "stdio", command: "npx" }, { kind: "stdio" }],
     [
       { type: "http", url: "https://x" },
-      { kind: "remote", reason: 'type "http"', target: { url: "https://x", headers: {} } },
+      { kind: "remote", reason: 'type "http"', target: { url: "https://x", headers: {}, allowHttp: false } },
     ],
     [
       { type: "sse", command: "npx" },
@@ -34,7 +34,19 @@ describe("classifyEntry", () => {
     ],
     [
       { url: "https://x", headers: { A: "b" } },
-      { kind: "remote", reason: "has a url", target: { url: "https://x", headers: { A: "b" } } },
+      { kind: "remote", reason: "has a url", target: { url: "https://x", headers: { A: "b" }, allowHttp: false } },
+    ],
+    [
+      { type: "http", url: "http://mcp.internal/mcp" },
+      {
+        kind: "remote",
+        reason: 'type "http"',
+        target: { url: "http://mcp.internal/mcp", headers: {}, allowHttp: true },
+      },
+    ],
+    [
+      { type: "http", url: "https://x", headers: { Accept: "application/json" } },
+      { kind: "remote", reason: 'type "http", header Accept is set by the proxy itself' },
     ],
     [
       { url: "https://x", headers: { A: 1 } },

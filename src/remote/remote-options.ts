@@ -37,7 +37,8 @@ const RESERVED_HEADERS = new Set([
   "connection",
   "transfer-encoding",
 ]);
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** An HTTP header name (RFC 9110 token). */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -87,7 +88,7 @@ export function resolveRemoteTarget(
       problems.push(`--header "…" must look like "Name: value"`);
       continue;
     }
-    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+    if (isReservedHeader(name)) {
       problems.push(`--header ${name} is set by the proxy itself and cannot be overridden`);
       continue;
     }
@@ -120,7 +121,7 @@ export function resolveRemoteTarget(
       problems.push(`--header-env ${name} must name an environment variable after "=" (letters, digits, _)`);
       continue;
     }
-    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+    if (isReservedHeader(name)) {
       problems.push(`--header-env ${name} is set by the proxy itself and cannot be overridden`);
       continue;
     }
@@ -134,6 +135,11 @@ export function resolveRemoteTarget(
   }
   if (problems.length > 0 || url === undefined) return { ok: false, problems };
   return { ok: true, target: { url, origin: displayOrigin(url), headers, secrets: secrets.filter((s) => s !== "") } };
+}
+
+/** True for a header the proxy sets itself, which `--header`/`--header-env` may not set. */
+export function isReservedHeader(name: string): boolean {
+  return RESERVED_HEADERS.has(name.toLowerCase());
 }
 
 /** scheme://host[:port] of a URL: how logs, errors and events name a remote server. */

@@ -104,7 +104,8 @@ export function unwrapEntryEdits(text: string, entry: ServerEntry, dropEmptyArgs
 }
 
 /**
- * A remote entry as a stdio one: `command` = the proxy, `args` = `--url URL` and one
+ * A remote entry as a stdio one: `command` = the proxy, `args` = `--url URL` (plus `--allow-http`
+ * for plain http to a host that is not loopback, as the entry already had it) and one
  * `--header-env Name=MCP_HEADER_NAME` per header, whose value moves (as written, references
  * and all: hosts expand those in `env`) into `env`: secrets never land in args. The args name
  * the variable rather than writing `${MCP_HEADER_NAME}`, which hosts expand in args from their
@@ -118,7 +119,8 @@ export function wrapRemoteEntryValue(
   execPath: string,
   originalText: string,
 ): Record<string, unknown> {
-  const args = ["--url", target.url];
+  // The host already sent this entry's requests in clear: the proxy may too, and the args say so.
+  const args = ["--url", target.url, ...(target.allowHttp ? ["--allow-http"] : [])];
   const env: Record<string, unknown> = { ...(isPlainObject(value.env) ? value.env : {}) };
   for (const [name, headerValue] of Object.entries(target.headers)) {
     // `X-Api-Key` and `X_Api_Key` map to one name: a suffix keeps each value (else the last one wins for both).

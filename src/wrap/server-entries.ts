@@ -1,6 +1,7 @@
 // Finds the server entries in a parsed config and classifies each (stdio / wrapped / remote), gathering every shape problem. Pure: no edits, no I/O.
 
 import { parseArgs } from "../cli.ts";
+import { HEADER_NAME, isLoopback, isReservedHeader } from "../remote/remote-options.ts";
 import type { ConfigFormat } from "./config-locations.ts";
 import { describeKind, toPlainValue, type JsonNode, type JsonObjectNode } from "./jsonc.ts";
 
@@ -20,6 +21,8 @@ export interface OriginalCommand {
 export interface RemoteTarget {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** Plain http:// to a host that is not loopback: the proxy needs `--allow-http` to do what the host did. */
+  readonly allowHttp: boolean;
 }
 
 /** The env key of a wrapped remote entry holding the original entry's exact text (unwrap puts it back). */
@@ -110,9 +113,8 @@ export function findServerEntries(root: JsonNode, format: ConfigFormat, execPath
  */
 export function classifyEntry(value: Readonly<Record<string, unknown>>, execPath: string): EntryStatus | string {
   const { type, command, args } = value;
-  if (typeof type === "string" && type !== "stdio")
-    return { kind: "remote", reason: `type "${type}"`, target: remoteTarget(value) };
-  if ("url" in value) return { kind: "remote", reason: "has a url", target: remoteTarget(value) };
+  if (typeof type === "string" && type !== "stdio") return remoteStatus(value, `type "${type}"`);
+  if ("url" in value) return remoteStatus(value, "has a url");
   if (command === undefined) return `has neither "command" nor "url"`;
   if (typeof command !== "string" || command.trim() === "") return `"command" must be a non-empty string`;
   if (args !== undefined && !isStringArray(args)) return `"args" must be an array of strings`;
@@ -129,12 +131,25 @@ export function classifyEntry(value: Readonly<Record<string, unknown>>, execPath
   };
 }
 
-/** Streamable HTTP and SSE entries with a URL and plain string headers can be proxied; others (ws, odd shapes) stay remote. */
-function remoteTarget(value: Readonly<Record<string, unknown>>): RemoteTarget | undefined {
+/** A remote entry's status: `reason` says what makes it remote, and why --url cannot carry it when it cannot. */
+function remoteStatus(value: Readonly<Record<string, unknown>>, remote: string): EntryStatus {
+  const target = remoteTarget(value);
+  return typeof target === "string"
+    ? { kind: "remote", reason: `${remote}, ${target}` }
+    : { kind: "remote", reason: remote, target };
+}
+
+/**
+ * Streamable HTTP and SSE entries with a URL and plain string headers can be proxied; others (ws,
+ * odd shapes) stay remote (undefined). A header the proxy would refuse to start with (its own, not a
+ * header name, a line break in the value) is a reason (never quoting the value): wrapping would break
+ * an entry that works.
+ */
+function remoteTarget(value: Readonly<Record<string, unknown>>): RemoteTarget | string | undefined {
   const { type, url, headers } = value;
   if (typeof type === "string" && !["http", "streamable-http", "streamableHttp", "sse"].includes(type))
     return undefined;
-  if (typeof url !== "string" || !/^https?:\/\//i.test(url)) return undefined;
+  if (typeof url !== "string" || !/^https?:\/\//i.test(url) || !URL.canParse(url)) return undefined;
   if (
     headers !== undefined &&
     (typeof headers !== "object" ||
@@ -143,7 +158,18 @@ function remoteTarget(value: Readonly<Record<string, unknown>>): RemoteTarget | 
       !Object.values(headers).every((v) => typeof v === "string"))
   )
     return undefined;
-  return { url, headers: (headers ?? {}) as Record<string, string> };
+  for (const [name, headerValue] of Object.entries((headers ?? {}) as Record<string, string>)) {
+    // Not quoted: a name that is not a header name may be a value pasted in the wrong place.
+    if (!HEADER_NAME.test(name)) return "a header name that is not a valid HTTP header name";
+    if (isReservedHeader(name)) return `header ${name} is set by the proxy itself`;
+    if (/[\r\n\0]/.test(headerValue)) return `header ${name} has a line break or NUL in its value`;
+  }
+  const parsed = new URL(url);
+  return {
+    url,
+    headers: (headers ?? {}) as Record<string, string>,
+    allowHttp: parsed.protocol === "http:" && !isLoopback(parsed.hostname),
+  };
 }
 
 /** True when `command` is this binary or any baton-proxy binary (so it is never wrapped twice). */

@@ -25,8 +25,10 @@ function wrapSpec(mode: WrapMode): CommandSpec {
             "Remote entries (url, type http/streamable-http/sse) become stdio entries running",
             '"<this binary> --url URL": each header value moves, as written, into env as MCP_HEADER_<NAME>',
             "and the args carry --header-env Name=MCP_HEADER_<NAME> (a variable name: nothing for the host to",
-            "expand or warn about); the original entry is kept for unwrap. ws entries and URLs built from",
-            "variables are left alone. Name the servers, or give --all.",
+            "expand or warn about), and --allow-http for plain http to a host that is not loopback; the",
+            "original entry is kept for unwrap. ws entries, URLs not starting with http(s)://, and entries with",
+            "a header the proxy would refuse (Accept, Content-Type, ...) are left alone, with the reason.",
+            "Name the servers, or give --all.",
           ]
         : [
             "Restores wrapped entries: command and args are taken back from where the proxy's own command",
