@@ -363,3 +363,47 @@ describe("pooled connections and a Node upstream's keep-alive timeout", () => {
     await node.stop();
   }, 30_000);
 });
+
+describe("a batch the proxy answers in part", () => {
+  test("a call to an injected tool batched with a notification: the upstream's 202 for the notification does not lose the proxy's answer", async () => {
+    const forwarded: string[] = [];
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const body = await request.text();
+        forwarded.push(body);
+        if (!body.includes('"initialize"')) return new Response(null, { status: 202 });
+        const result = {
+          protocolVersion: "2025-03-26",
+          capabilities: { tools: {} },
+          serverInfo: { name: "u", version: "1" },
+        };
+        return Response.json({ jsonrpc: "2.0", id: 0, result }, { headers: { "mcp-session-id": "batch-session" } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`]);
+    try {
+      const opened = await fetch(local.url, { method: "POST", headers: MCP_HEADERS, body: initialize() });
+      expect(opened.status).toBe(200);
+      await opened.arrayBuffer();
+      const annotate = {
+        jsonrpc: "2.0",
+        id: 3,
+        method: "tools/call",
+        params: { name: "baton_annotate", arguments: { signal_type: "friction", text: "batched" } },
+      };
+      const progress = { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 1 } };
+      const response = await postOnSession(local.url, "batch-session", [annotate, progress]);
+      expect(forwarded.at(-1)).not.toContain("baton_annotate");
+      expect(response.status).toBe(200);
+      const answered = (await response.json()) as unknown;
+      const answers = (Array.isArray(answered) ? answered : [answered]) as { id: number; result?: unknown }[];
+      expect(answers.map((a) => a.id)).toEqual([3]);
+      expect(answers[0]?.result).toBeDefined();
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});

@@ -128,6 +128,13 @@ export async function exchangePost(
     const merged = local.length === 0 ? out : mergeJson(out, local);
     return new Response(merged, { status: response.status, headers: response.clientHeaders(true) });
   }
+  if (response.ok && local.length > 0) {
+    // The upstream took what was forwarded without a JSON-RPC body (202 for a batch's notifications):
+    // the answers the proxy gave to the rest are then the whole answer, or the client would wait for them forever.
+    await response.bytes();
+    for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
+    return jsonResponse(local.length === 1 ? local[0] : local, 200);
+  }
   // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
   // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
   for (const method of methods.values())
