@@ -407,3 +407,37 @@ describe("a batch the proxy answers in part", () => {
     }
   });
 });
+
+describe("the idle timeout is about silent clients, not a slow upstream", () => {
+  test("a GET whose upstream answers after several idle timeouts is answered; the connection is closed once idle again", async () => {
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 30,
+      fetch: async () => {
+        await Bun.sleep(4_500);
+        return new Response("slow page");
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`, "--idle-timeout-ms", "1000"]);
+    try {
+      const { connect } = await import("node:net");
+      const { port } = new URL(local.url);
+      const socket = connect(Number(port), "127.0.0.1");
+      let received = "";
+      let closed = false;
+      socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+      socket.on("close", () => (closed = true));
+      socket.on("error", () => undefined);
+      socket.write("GET /slow-page HTTP/1.1\r\nHost: proxy\r\n\r\n");
+      await waitFor(() => closed || received.endsWith("slow page"), "the answer or the close", 15_000);
+      expect(received).toStartWith("HTTP/1.1 200");
+      expect(received).toEndWith("slow page");
+      // Kept alive after the answer, the silent connection is closed again by the idle timeout (no exemption left behind).
+      await waitFor(() => closed, "the idle connection closed", 15_000);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  }, 30_000);
+});

@@ -29,8 +29,10 @@ export interface McpRouteDeps {
   readonly isDraining: () => boolean;
   /** The caller's principal from the request headers (signal's derivation); undefined when unknown. */
   readonly principalOf: (headers: Headers) => CallerPrincipal | undefined;
-  /** Exempts a long-lived response (an SSE stream) from the connection idle timeout. */
+  /** Exempts a long-lived response (an SSE stream), or a client waiting for the upstream, from the connection idle timeout. */
   readonly keepOpen: (request: Request) => void;
+  /** Ends that exemption (a quick answer leaves it on the kept-alive connection otherwise). */
+  readonly restoreIdle: (request: Request) => void;
 }
 
 /**

@@ -23,6 +23,8 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const signal = AbortSignal.any([request.signal, aborter.signal]);
   let response: UpstreamAnswer;
   if (entry !== undefined) entry.active++;
+  // Waiting for the upstream (a server may hold a stream's head until its first event) is not client idleness.
+  deps.keepOpen(request);
   try {
     response = await fetchUpstream({
       url: upstreamUrl(deps.config, request),
@@ -36,10 +38,12 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
     });
   } catch (error) {
     if (entry !== undefined) entry.active--;
+    deps.restoreIdle(request);
     return upstreamFailed(error, deps, undefined, [], new Map(), deps.now());
   }
   if (request.method === "DELETE") {
     if (entry !== undefined) entry.active--;
+    deps.restoreIdle(request);
     if (sessionId !== null && response.status < 500) deps.sessions.end(sessionId, "the client ended the session");
     return new Response(response.body, {
       status: response.status,
@@ -50,12 +54,12 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const stream = type === "text/event-stream" ? bodyStream(response) : null;
   if (!response.ok || stream === null) {
     if (entry !== undefined) entry.active--;
+    deps.restoreIdle(request);
     return new Response(response.body, {
       status: response.status,
       headers: response.clientHeaders(true),
     });
   }
-  deps.keepOpen(request);
   const release = deps.streams.add(aborter);
   const exchange = entry?.exchange;
   const body = relaySse(stream, {
