@@ -178,6 +178,20 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
       ["tool_call_error", "upstream_http_404", "unknown"],
     ]);
   });
+
+  test("a session the upstream answers 404 for is forgotten: made-up session ids do not pile up engines", async () => {
+    const open = async () =>
+      Number(/baton_sessions_open (\d+)/.exec(await (await fetch(`${proxy.adminUrl}/metrics`)).text())?.[1]);
+    const before = await open();
+    for (let i = 0; i < 5; i++) {
+      const headers = { "mcp-session-id": `made-up-${i}`, "mcp-protocol-version": "2025-06-18" };
+      const post = await postOnSession(proxy.url, `made-up-${i}`, { jsonrpc: "2.0", id: i, method: "tools/list" });
+      const get = await fetch(proxy.url, { headers: { ...headers, accept: "text/event-stream" } });
+      expect([post.status, get.status]).toEqual([404, 404]);
+      await Promise.all([post.arrayBuffer(), get.arrayBuffer()]);
+    }
+    expect(await open()).toBe(before);
+  });
 });
 
 describe("pass-through of every other path, byte for byte", () => {

@@ -14,6 +14,7 @@ import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import {
   fromServer,
+  forgetUnknownSession,
   fromServerEvent,
   observeAnswer,
   SESSION_HEADER,
@@ -148,6 +149,7 @@ export async function exchangePost(
       `the upstream answered HTTP ${response.status} without a JSON-RPC answer`,
       `upstream_http_${response.status}`,
     );
+  if (!initialize) forgetUnknownSession(deps, request.headers.get(SESSION_HEADER), response.status, entry.active - 1);
   return new Response(response.body, {
     status: response.status,
     headers: response.clientHeaders(true),

@@ -169,6 +169,21 @@ export function upstreamFailed(
   return upstreamDown(exchange === undefined ? undefined : ids);
 }
 
+/**
+ * A 404 to a request naming a session is the spec's "no such session" (it ended upstream, or the
+ * id was made up): its engine here is forgotten with it, unless other requests of it are in
+ * flight. Otherwise every made-up id would hold an engine until the idle bound.
+ */
+export function forgetUnknownSession(
+  deps: McpRouteDeps,
+  sessionId: string | null,
+  status: number,
+  otherRequests: number,
+): void {
+  if (status === 404 && sessionId !== null && otherRequests === 0)
+    deps.sessions.end(sessionId, "the upstream does not know the session");
+}
+
 /** The MCP path maps to the upstream URL; the client's query string, when any, replaces the upstream's. */
 export function upstreamUrl(config: ServeConfig, request: Request): URL {
   const query = request.url.indexOf("?");

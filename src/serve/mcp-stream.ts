@@ -1,7 +1,14 @@
 // GET (the server->client stream) and DELETE (end of session) on the MCP path: forwarded, the stream relayed through the session's exchange.
 
 import type { ClientHop } from "./forward-headers.ts";
-import { fromServerEvent, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
+import {
+  forgetUnknownSession,
+  fromServerEvent,
+  SESSION_HEADER,
+  upstreamFailed,
+  upstreamUrl,
+  type McpRouteDeps,
+} from "./mcp-relay.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -55,6 +62,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   if (!response.ok || stream === null) {
     if (entry !== undefined) entry.active--;
     deps.restoreIdle(request);
+    if (entry !== undefined) forgetUnknownSession(deps, sessionId, response.status, entry.active);
     return new Response(response.body, {
       status: response.status,
       headers: response.clientHeaders(true),
