@@ -118,6 +118,18 @@ describe("parseServeArgs", () => {
     expect(withUser.kind === "problems" && withUser.problems.join("\n")).toContain("must not carry credentials");
   });
 
+  test("--path must be written as requests arrive (URL parsing would never match it otherwise): refused, with the spelling that works", () => {
+    const problems = (path: string) => {
+      const result = parseServeArgs(["--upstream", "http://127.0.0.1:1/mcp", "--path", path], {});
+      return result.kind === "problems" ? result.problems.join("\n") : "";
+    };
+    expect(problems("/ä")).toContain('--path "/ä" is read as "/%C3%A4"');
+    expect(problems("/a/../mcp")).toContain('--path "/a/../mcp" is read as "/mcp"');
+    expect(problems("/%7Emcp")).toBe("");
+    expect(problems("/mcp/")).toBe("");
+    expect(ok(["--upstream", "http://127.0.0.1:1/caf%C3%A9/mcp"]).path).toBe("/caf%C3%A9/mcp");
+  });
+
   test("admin and MCP listeners may not share an address", () => {
     const result = parseServeArgs(
       ["--upstream", "http://127.0.0.1:1/mcp", "--listen", "127.0.0.1:9000", "--admin-listen", "0.0.0.0:9000"],
