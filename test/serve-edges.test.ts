@@ -295,6 +295,15 @@ describe("faults", () => {
       "the upstream to see its response stream closed",
     );
     await client.close();
+    // The client left: its call ends as cancelled by the client, not as the upstream being unreachable.
+    let ended: Record<string, any>[] = [];
+    await waitFor(() => {
+      ended = readValidatedEvents(proxy.eventsFile).filter(
+        (e) => e.agent_runtime === "quitter" && e.event_type === "tool_call_error",
+      );
+      return ended.length > 0;
+    }, "the abandoned call's end");
+    expect(ended.map((e) => e.payload.error_type)).toEqual(["cancelled"]);
   });
 
   test("an upstream killed mid-SSE ends the client's stream promptly (no hang) and the call fails", async () => {

@@ -13,6 +13,7 @@ import { SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import {
+  CLIENT_GONE,
   fromServer,
   forgetUnknownSession,
   fromServerEvent,
@@ -89,10 +90,8 @@ export async function exchangePost(
       finished: (outcome, error) => {
         if (pending.size === 0 || outcome === "complete") return undefined;
         const ids = [...pending];
-        exchange.upstreamFailed(
-          ids,
-          outcome === "error" ? `the upstream stream broke: ${String(error)}` : "the client went away",
-        );
+        if (outcome === "error") exchange.upstreamFailed(ids, `the upstream stream broke: ${String(error)}`);
+        else exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE);
         if (outcome !== "error") return undefined;
         deps.logger.warn(
           `upstream ${deps.config.upstream.origin} broke a response stream with ${ids.length} request(s) unanswered: ${String(error)}`,

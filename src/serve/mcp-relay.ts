@@ -17,6 +17,8 @@ import { observesServerMethod } from "../proxy/server-message.ts";
 import { scanMethod } from "../wire/line-scan.ts";
 
 export const SESSION_HEADER = "mcp-session-id";
+/** How a call ends when its client went away before the answer: the report's "cancelled by the client", not the upstream's fault. */
+export const CLIENT_GONE = "cancelled";
 
 export interface McpRouteDeps {
   readonly config: ServeConfig;
@@ -153,7 +155,7 @@ export function upstreamFailed(
 ): Response {
   if (!(error instanceof UpstreamUnreachable)) {
     // The client went away while we waited: nobody to answer.
-    exchange?.upstreamFailed(ids, "the client went away");
+    exchange?.upstreamFailed(ids, "the client went away", CLIENT_GONE);
     return new Response(null, { status: 499 });
   }
   deps.logger.warn(`${error.message} (answered 502)`);
