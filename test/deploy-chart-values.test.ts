@@ -117,3 +117,18 @@ test("the chart README's values table is what readme-generator-for-helm makes fr
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+describe("NOTES.txt", () => {
+  test("the event-file debug command runs as the proxy's user: the pod refuses root containers (runAsNonRoot), and /proc/1/root needs the same uid", () => {
+    const notes = readFileSync(join(CHART_DIR, "templates", "NOTES.txt"), "utf8");
+    const debug = notes.split("\n").find((line) => line.includes(" debug -it "));
+    expect(debug).toBeDefined();
+    expect(chartValues().podSecurityContext).toMatchObject({ runAsNonRoot: true });
+    // busybox runs as root unless told otherwise: kubelet then refuses the ephemeral container (CreateContainerConfigError).
+    const custom = /--custom=(\S+)/.exec(debug as string)?.[1];
+    expect(custom).toBeDefined();
+    const profile = notes.split("\n").find((line) => line.includes(`> ${custom}`)) ?? "";
+    expect(profile).toContain('"runAsUser":{{ .Values.securityContext.runAsUser }}');
+    expect(profile).toContain('"runAsNonRoot":true');
+  });
+});
