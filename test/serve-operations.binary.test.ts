@@ -277,3 +277,86 @@ describe("SIGTERM drain", () => {
     }
   });
 });
+
+describe("SIGTERM drain, modern era", () => {
+  test("an open subscriptions/listen stream (the 2026 GET stream) is closed by the proxy itself, cleanly; a new one gets 503", async () => {
+    const encoder = new TextEncoder();
+    const upstream = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: async (request) => {
+        const message = (await request.json()) as { id: number; method: string };
+        if (message.method !== "subscriptions/listen")
+          return Response.json({ jsonrpc: "2.0", id: message.id, result: {} });
+        const acknowledged = {
+          jsonrpc: "2.0",
+          method: "notifications/subscriptions/acknowledged",
+          params: { _meta: { "io.modelcontextprotocol/subscriptionId": message.id } },
+        };
+        // Stays open until the client (the proxy) goes away, as a listen stream does.
+        return new Response(
+          new ReadableStream({
+            start: (controller) => controller.enqueue(encoder.encode(`data: ${JSON.stringify(acknowledged)}\n\n`)),
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        );
+      },
+    });
+    const proxy = await startServe([
+      "--upstream",
+      `http://127.0.0.1:${upstream.port}/mcp`,
+      "--drain-timeout-ms",
+      "3000",
+    ]);
+    const listen = (id: number) =>
+      fetch(proxy.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          method: "subscriptions/listen",
+          params: {
+            notifications: { toolsListChanged: true },
+            _meta: {
+              "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+              "io.modelcontextprotocol/clientInfo": { name: "listener", version: "1" },
+            },
+          },
+        }),
+      });
+    try {
+      const stream = await listen(1);
+      const reader = stream.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain("subscriptions/acknowledged");
+      const ended = (async () => {
+        let text = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return { clean: true, text };
+          text += new TextDecoder().decode(value);
+        }
+      })().catch((error: unknown) => ({ clean: false, text: String(error) }));
+      proxy.process.kill("SIGTERM");
+      await waitFor(
+        async () => (await fetch(`${proxy.adminUrl}/readyz`)).status === 503,
+        "readiness to turn 503",
+        2_000,
+      );
+      // Closed by the proxy at once, as an end of stream (the client listens again elsewhere), not an error.
+      expect(await Promise.race([ended, Bun.sleep(2_000).then(() => ({ clean: false, text: "still open" }))])).toEqual({
+        clean: true,
+        text: "",
+      });
+      const late = await listen(2);
+      expect(late.status).toBe(503);
+      await late.arrayBuffer();
+      expect(await proxy.process.exited).toBe(0);
+      expect(proxy.log.join("\n")).not.toContain("drain timeout");
+    } finally {
+      await proxy.stop();
+      upstream.stop(true);
+    }
+  }, 20_000);
+});

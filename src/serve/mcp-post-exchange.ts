@@ -9,7 +9,7 @@ import {
   type JsonRpcId,
   type Message,
 } from "../wire/jsonrpc.ts";
-import { SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
+import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import {
@@ -17,6 +17,7 @@ import {
   fromServer,
   forgetUnknownSession,
   fromServerEvent,
+  LISTEN_METHOD,
   observeAnswer,
   SESSION_HEADER,
   upstreamFailed,
@@ -57,6 +58,9 @@ export async function exchangePost(
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return jsonResponse(local.length === 1 ? local[0] : local, 200);
   }
+  // A listen stream (the modern era's GET stream) never ends by itself: the drain closes it, as it does GET streams.
+  const drainer = [...methods.values()].includes(LISTEN_METHOD) ? new AbortController() : undefined;
+  const release = drainer === undefined ? undefined : deps.streams.add(drainer);
   let response: UpstreamAnswer;
   try {
     // The client's own signal: its disconnect aborts the upstream request (a relayed stream also cancels its upstream body).
@@ -67,10 +71,15 @@ export async function exchangePost(
       hop,
       viaFetch: deps.config.upstreamViaFetch,
       body: verdict.forward,
-      signal: request.signal,
+      signal: drainer === undefined ? request.signal : AbortSignal.any([request.signal, drainer.signal]),
       decompress: true,
     });
   } catch (error) {
+    release?.();
+    if (drainer?.signal.aborted && !request.signal.aborted) {
+      exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
+      return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
+    }
     return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
   }
   const newSessionId = response.header(SESSION_HEADER);
@@ -82,12 +91,19 @@ export async function exchangePost(
   }
   const type = (response.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   const stream = type === "text/event-stream" ? bodyStream(response) : null;
+  if (!response.ok || stream === null) release?.();
   if (response.ok && stream !== null) {
     const pending = new Set(checked.requestIds);
     deps.keepOpen(request);
     const body = relaySse(stream, {
       rewrite: (event) => fromServerEvent(deps, exchange, event, methods, pending, startedAt),
       finished: (outcome, error) => {
+        release?.();
+        if (drainer?.signal.aborted && outcome === "error") {
+          // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
+          exchange.upstreamFailed([...pending], "the proxy is shutting down", "proxy_shutdown");
+          return new Uint8Array(0);
+        }
         if (pending.size === 0 || outcome === "complete") return undefined;
         const ids = [...pending];
         if (outcome === "error") exchange.upstreamFailed(ids, `the upstream stream broke: ${String(error)}`);

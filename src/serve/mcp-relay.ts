@@ -17,6 +17,8 @@ import { observesServerMethod } from "../proxy/server-message.ts";
 import { scanMethod } from "../wire/line-scan.ts";
 
 export const SESSION_HEADER = "mcp-session-id";
+/** The modern era's server→client stream (a POST answered by an SSE stream that stays open), successor of the GET stream. */
+export const LISTEN_METHOD = "subscriptions/listen";
 /** How a call ends when its client went away before the answer: the report's "cancelled by the client", not the upstream's fault. */
 export const CLIENT_GONE = "cancelled";
 

@@ -14,7 +14,7 @@ import {
 import { withoutMetaMember } from "./consent-bytes.ts";
 import type { RequestContext } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
-import { SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts";
+import { LISTEN_METHOD, SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts";
 import { exchangePost, type Checked } from "./mcp-post-exchange.ts";
 import { handleStreamOrDelete } from "./mcp-stream.ts";
 import { readBoundedBody } from "./request-body.ts";
@@ -51,6 +51,10 @@ async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps):
     return refuse("draining", "the proxy is shutting down and opens no new sessions; reconnect to another replica", {
       mcp: true,
     });
+  }
+  if (deps.isDraining() && messages.some((m) => m.kind === "request" && m.method === LISTEN_METHOD)) {
+    deps.metrics.refused.inc({ reason: "draining" });
+    return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
   }
   const consent = readConsent(request, checked, deps);
   const context: RequestContext = {

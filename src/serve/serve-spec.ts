@@ -45,7 +45,7 @@ export const SERVE_SPEC: CommandSpec = {
         "unchanged. Remote sinks need no BATON_CONSENT_TOKEN in that mode.",
     ),
     "SIGTERM/SIGINT: readiness 503 at once, no new sessions, requests in flight finish (--drain-timeout-ms),",
-    "open GET streams are closed, events flushed, exit 0. After SIGTERM the listener stays open (unready)",
+    "open GET and subscriptions/listen streams are closed, events flushed, exit 0. After SIGTERM the listener stays open (unready)",
     "for min(--drain-timeout-ms, 5000) ms while load balancers stop routing here; a second signal stops at once.",
   ],
   exits: [
