@@ -95,10 +95,14 @@ export async function exchangePost(
   if (response.ok && stream !== null) {
     const pending = new Set(checked.requestIds);
     deps.keepOpen(request);
+    // The session is busy while its answer streams (a long call, a listen stream): never expired meanwhile.
+    entry.active++;
     const body = relaySse(stream, {
       rewrite: (event) => fromServerEvent(deps, exchange, event, methods, pending, startedAt),
       finished: (outcome, error) => {
         release?.();
+        entry.active--;
+        entry.lastUsedAt = deps.now();
         if (drainer?.signal.aborted && outcome === "error") {
           // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
           exchange.upstreamFailed([...pending], "the proxy is shutting down", "proxy_shutdown");
