@@ -432,6 +432,37 @@ describe("a batch the proxy answers in part", () => {
 });
 
 describe("the idle timeout is about silent clients, not a slow upstream", () => {
+  test("an event stream on another path (a legacy HTTP+SSE /sse endpoint) is an open stream: exempt while it lasts", async () => {
+    const encoder = new TextEncoder();
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            async start(controller) {
+              controller.enqueue(encoder.encode("event: endpoint\ndata: /messages?sessionId=1\n\n"));
+              await Bun.sleep(4_500); // quiet for several idle timeouts
+              controller.enqueue(encoder.encode("event: message\ndata: {}\n\n"));
+              controller.close();
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`, "--idle-timeout-ms", "1000"]);
+    try {
+      const response = await fetch(`${local.origin}/sse`);
+      let text = "";
+      for await (const chunk of response.body as ReadableStream<Uint8Array>) text += new TextDecoder().decode(chunk);
+      expect(text).toBe("event: endpoint\ndata: /messages?sessionId=1\n\nevent: message\ndata: {}\n\n");
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  }, 30_000);
+
   test("a GET whose upstream answers after several idle timeouts is answered; the connection is closed once idle again", async () => {
     const raw = Bun.serve({
       hostname: "127.0.0.1",

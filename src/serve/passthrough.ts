@@ -55,13 +55,16 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
       decompress: false,
     });
   } catch (error) {
+    deps.restoreIdle(request);
     if (!(error instanceof UpstreamUnreachable)) return new Response(null, { status: 499 });
     deps.logger.warn(`${error.message} (answered 502 to ${request.method} ${incoming.pathname})`);
     deps.metrics.upstreamFailures.inc({ reason: error.kind });
     return upstreamDown(undefined);
-  } finally {
-    deps.restoreIdle(request);
   }
+  // An event stream (a legacy HTTP+SSE /sse endpoint) is an open stream: it stays exempt while it lasts
+  // (Bun arms the timeout again once a streamed body ends).
+  const type = response.header("content-type")?.trimStart().toLowerCase() ?? "";
+  if (!type.startsWith("text/event-stream") || request.method === "HEAD") deps.restoreIdle(request);
   return new Response(request.method === "HEAD" ? null : response.body, {
     status: response.status,
     statusText: response.statusText,
