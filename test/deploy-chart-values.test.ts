@@ -4,6 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import pkg from "../package.json" with { type: "json" };
 import { ROOT } from "./support/binary.ts";
 import {
@@ -116,4 +118,64 @@ test("the chart README's values table is what readme-generator-for-helm makes fr
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describe("NOTES.txt", () => {
+  test("the event-file debug command runs as the proxy's user: the pod refuses root containers (runAsNonRoot), and /proc/1/root needs the same uid", () => {
+    const notes = readFileSync(join(CHART_DIR, "templates", "NOTES.txt"), "utf8");
+    const debug = notes.split("\n").find((line) => line.includes(" debug -it "));
+    expect(debug).toBeDefined();
+    expect(chartValues().podSecurityContext).toMatchObject({ runAsNonRoot: true });
+    // busybox runs as root unless told otherwise: kubelet then refuses the ephemeral container (CreateContainerConfigError).
+    const custom = /--custom=(\S+)/.exec(debug as string)?.[1];
+    expect(custom).toBeDefined();
+    const profile = notes.split("\n").find((line) => line.includes(`> ${custom}`)) ?? "";
+    expect(profile).toContain('"runAsUser":{{ .Values.securityContext.runAsUser }}');
+    expect(profile).toContain('"runAsNonRoot":true');
+  });
+});
+
+describe("session affinity behind an ingress", () => {
+  test("the examples' ingress-nginx hash key is the same for a session's initialize and its later requests (a real SDK client)", async () => {
+    const keys = [...examples().values()]
+      .map((path) => (readYaml(path).ingress as { annotations?: Record<string, string> } | undefined)?.annotations)
+      .map((annotations) => annotations?.["nginx.ingress.kubernetes.io/upstream-hash-by"])
+      .filter((key): key is string => key !== undefined);
+    expect(keys.length).toBeGreaterThan(0);
+    // What ingress-nginx hashes for each request the client sends (the session id is minted in the initialize answer).
+    const seen: { headers: Headers; address: string }[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request, self) => {
+        seen.push({ headers: request.headers, address: self.requestIP(request)?.address ?? "" });
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const message = (await request.json()) as { id?: number; method: string };
+        if (message.id === undefined) return new Response(null, { status: 202 });
+        const result =
+          message.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "s", version: "1" } }
+            : { tools: [] };
+        return Response.json(
+          { jsonrpc: "2.0", id: message.id, result },
+          { headers: { "mcp-session-id": "affinity-1" } },
+        );
+      },
+    });
+    try {
+      const client = new Client({ name: "affinity", version: "1" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${server.port}/mcp`)));
+      await client.listTools();
+      await client.close();
+    } finally {
+      server.stop(true);
+    }
+    const nginxValue = (key: string, request: { headers: Headers; address: string }): string => {
+      if (key === "$binary_remote_addr" || key === "$remote_addr") return request.address;
+      if (key.startsWith("$http_")) return request.headers.get(key.slice("$http_".length).replaceAll("_", "-")) ?? "";
+      throw new Error(`no model of the nginx variable ${key}`);
+    };
+    expect(seen.length).toBeGreaterThan(2);
+    for (const key of keys) expect(new Set(seen.map((request) => nginxValue(key, request)))).toHaveLength(1);
+  });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { renderCommandHelp } from "../src/command-spec.ts";
+import { KNOWN_VARIABLES } from "../src/config.ts";
 import { parseServeArgs, SERVE_FLAGS } from "../src/serve/serve-args.ts";
-import { SERVE_SPEC } from "../src/serve/serve-spec.ts";
+import { SERVE_SPEC, URL_ONLY_VARIABLES } from "../src/serve/serve-spec.ts";
 
 const ok = (argv: string[], env: Record<string, string> = {}) => {
   const result = parseServeArgs(argv, env);
@@ -117,6 +118,18 @@ describe("parseServeArgs", () => {
     expect(withUser.kind === "problems" && withUser.problems.join("\n")).toContain("must not carry credentials");
   });
 
+  test("--path must be written as requests arrive (URL parsing would never match it otherwise): refused, with the spelling that works", () => {
+    const problems = (path: string) => {
+      const result = parseServeArgs(["--upstream", "http://127.0.0.1:1/mcp", "--path", path], {});
+      return result.kind === "problems" ? result.problems.join("\n") : "";
+    };
+    expect(problems("/ä")).toContain('--path "/ä" is read as "/%C3%A4"');
+    expect(problems("/a/../mcp")).toContain('--path "/a/../mcp" is read as "/mcp"');
+    expect(problems("/%7Emcp")).toBe("");
+    expect(problems("/mcp/")).toBe("");
+    expect(ok(["--upstream", "http://127.0.0.1:1/caf%C3%A9/mcp"]).path).toBe("/caf%C3%A9/mcp");
+  });
+
   test("admin and MCP listeners may not share an address", () => {
     const result = parseServeArgs(
       ["--upstream", "http://127.0.0.1:1/mcp", "--listen", "127.0.0.1:9000", "--admin-listen", "0.0.0.0:9000"],
@@ -161,5 +174,13 @@ describe("parseServeArgs", () => {
       expect(usage).toContain(spec.env);
     }
     expect(usage).toContain("BATON_CONSENT_MODE");
+  });
+
+  test("serve --help lists every BATON_* setting it shares with the stdio proxy (the README says it does)", () => {
+    const usage = renderCommandHelp(SERVE_SPEC);
+    const own = new Set<string>(Object.values(SERVE_FLAGS).map((spec) => spec.env));
+    for (const name of KNOWN_VARIABLES.filter((n) => !own.has(n) && !URL_ONLY_VARIABLES.includes(n)))
+      expect(usage).toContain(name);
+    for (const name of URL_ONLY_VARIABLES) expect(usage).not.toContain(name);
   });
 });

@@ -192,3 +192,37 @@ describe("per-request consent with a remote sink", () => {
     }
   });
 });
+
+describe("per-request consent: the _meta token is cut from the bytes", () => {
+  test("the upstream gets the client's body byte for byte without the token (numbers, escapes, spacing as written)", async () => {
+    const bodies: string[] = [];
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        bodies.push(await request.text());
+        return Response.json({ jsonrpc: "2.0", id: 7, result: { content: [] } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`], {
+      BATON_CONSENT_MODE: "per-request",
+    });
+    try {
+      const args = '{"n": 1.0, "big": 12345678901234567890, "s": "caf\\u00e9"}';
+      const sent = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":${args},"_meta":{"progressToken":1,"baton/consent_token":"${TOKEN_B}"}}}`;
+      const response = await fetch(local.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "mcp-session-id": "meta-bytes-session" },
+        body: sent,
+      });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      expect(bodies).toEqual([
+        `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":${args},"_meta":{"progressToken":1}}}`,
+      ]);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});

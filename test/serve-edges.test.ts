@@ -178,6 +178,20 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
       ["tool_call_error", "upstream_http_404", "unknown"],
     ]);
   });
+
+  test("a session the upstream answers 404 for is forgotten: made-up session ids do not pile up engines", async () => {
+    const open = async () =>
+      Number(/baton_sessions_open (\d+)/.exec(await (await fetch(`${proxy.adminUrl}/metrics`)).text())?.[1]);
+    const before = await open();
+    for (let i = 0; i < 5; i++) {
+      const headers = { "mcp-session-id": `made-up-${i}`, "mcp-protocol-version": "2025-06-18" };
+      const post = await postOnSession(proxy.url, `made-up-${i}`, { jsonrpc: "2.0", id: i, method: "tools/list" });
+      const get = await fetch(proxy.url, { headers: { ...headers, accept: "text/event-stream" } });
+      expect([post.status, get.status]).toEqual([404, 404]);
+      await Promise.all([post.arrayBuffer(), get.arrayBuffer()]);
+    }
+    expect(await open()).toBe(before);
+  });
 });
 
 describe("pass-through of every other path, byte for byte", () => {
@@ -281,6 +295,15 @@ describe("faults", () => {
       "the upstream to see its response stream closed",
     );
     await client.close();
+    // The client left: its call ends as cancelled by the client, not as the upstream being unreachable.
+    let ended: Record<string, any>[] = [];
+    await waitFor(() => {
+      ended = readValidatedEvents(proxy.eventsFile).filter(
+        (e) => e.agent_runtime === "quitter" && e.event_type === "tool_call_error",
+      );
+      return ended.length > 0;
+    }, "the abandoned call's end");
+    expect(ended.map((e) => e.payload.error_type)).toEqual(["cancelled"]);
   });
 
   test("an upstream killed mid-SSE ends the client's stream promptly (no hang) and the call fails", async () => {
@@ -361,5 +384,114 @@ describe("pooled connections and a Node upstream's keep-alive timeout", () => {
     expect(local.log.join("\n")).not.toContain("unreachable");
     expect(await local.stop()).toBe(0);
     await node.stop();
+  }, 30_000);
+});
+
+describe("a batch the proxy answers in part", () => {
+  test("a call to an injected tool batched with a notification: the upstream's 202 for the notification does not lose the proxy's answer", async () => {
+    const forwarded: string[] = [];
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const body = await request.text();
+        forwarded.push(body);
+        if (!body.includes('"initialize"')) return new Response(null, { status: 202 });
+        const result = {
+          protocolVersion: "2025-03-26",
+          capabilities: { tools: {} },
+          serverInfo: { name: "u", version: "1" },
+        };
+        return Response.json({ jsonrpc: "2.0", id: 0, result }, { headers: { "mcp-session-id": "batch-session" } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`]);
+    try {
+      const opened = await fetch(local.url, { method: "POST", headers: MCP_HEADERS, body: initialize() });
+      expect(opened.status).toBe(200);
+      await opened.arrayBuffer();
+      const annotate = {
+        jsonrpc: "2.0",
+        id: 3,
+        method: "tools/call",
+        params: { name: "baton_annotate", arguments: { signal_type: "friction", text: "batched" } },
+      };
+      const progress = { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 1 } };
+      const response = await postOnSession(local.url, "batch-session", [annotate, progress]);
+      expect(forwarded.at(-1)).not.toContain("baton_annotate");
+      expect(response.status).toBe(200);
+      const answered = (await response.json()) as unknown;
+      const answers = (Array.isArray(answered) ? answered : [answered]) as { id: number; result?: unknown }[];
+      expect(answers.map((a) => a.id)).toEqual([3]);
+      expect(answers[0]?.result).toBeDefined();
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});
+
+describe("the idle timeout is about silent clients, not a slow upstream", () => {
+  test("an event stream on another path (a legacy HTTP+SSE /sse endpoint) is an open stream: exempt while it lasts", async () => {
+    const encoder = new TextEncoder();
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            async start(controller) {
+              controller.enqueue(encoder.encode("event: endpoint\ndata: /messages?sessionId=1\n\n"));
+              await Bun.sleep(4_500); // quiet for several idle timeouts
+              controller.enqueue(encoder.encode("event: message\ndata: {}\n\n"));
+              controller.close();
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`, "--idle-timeout-ms", "1000"]);
+    try {
+      const response = await fetch(`${local.origin}/sse`);
+      let text = "";
+      for await (const chunk of response.body as ReadableStream<Uint8Array>) text += new TextDecoder().decode(chunk);
+      expect(text).toBe("event: endpoint\ndata: /messages?sessionId=1\n\nevent: message\ndata: {}\n\n");
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  }, 30_000);
+
+  test("a GET whose upstream answers after several idle timeouts is answered; the connection is closed once idle again", async () => {
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 30,
+      fetch: async () => {
+        await Bun.sleep(4_500);
+        return new Response("slow page");
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`, "--idle-timeout-ms", "1000"]);
+    try {
+      const { connect } = await import("node:net");
+      const { port } = new URL(local.url);
+      const socket = connect(Number(port), "127.0.0.1");
+      let received = "";
+      let closed = false;
+      socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+      socket.on("close", () => (closed = true));
+      socket.on("error", () => undefined);
+      socket.write("GET /slow-page HTTP/1.1\r\nHost: proxy\r\n\r\n");
+      await waitFor(() => closed || received.endsWith("slow page"), "the answer or the close", 15_000);
+      expect(received).toStartWith("HTTP/1.1 200");
+      expect(received).toEndWith("slow page");
+      // Kept alive after the answer, the silent connection is closed again by the idle timeout (no exemption left behind).
+      await waitFor(() => closed, "the idle connection closed", 15_000);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
   }, 30_000);
 });

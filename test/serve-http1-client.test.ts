@@ -113,16 +113,44 @@ describe("requests and reuse", () => {
     expect(server.connections[0]?.requests[0]).not.toContain("content-length");
   });
 
-  test("a reused connection the upstream closed without answering is retried on a new one: the caller never sees it", async () => {
+  test("a reused connection the upstream closed without answering is retried on a new one for an idempotent request (GET)", async () => {
     // Connection 0 answers its first request, then closes at the next: the race with a keep-alive timeout, made certain.
     const server = scriptedServer((socket, _request, index, connection) => {
       if (connection === 0 && index === 1) socket.terminate();
       else socket.write(OK(`{"connection":${connection}}`));
     });
-    expect(await json(await fetchUpstream(request(server.url)))).toEqual({ connection: 0 });
-    const response = await fetchUpstream({ ...request(server.url), url: server.url });
+    const get = { method: "GET", body: undefined };
+    expect(await json(await fetchUpstream(request(server.url, get)))).toEqual({ connection: 0 });
+    const response = await fetchUpstream(request(server.url, get));
     expect(await json(response)).toEqual({ connection: 1 });
     expect(server.connections).toHaveLength(2);
+  });
+
+  test("a POST is never sent twice: a reused connection closed after the request reached the upstream is an error", async () => {
+    // The upstream read the call (and may have run the tool) before the connection closed: sending it again could run it twice.
+    const server = scriptedServer((socket, _request, index, connection) => {
+      if (connection === 0 && index === 1) socket.terminate();
+      else socket.write(OK(`{"connection":${connection}}`));
+    });
+    expect(await json(await fetchUpstream(request(server.url)))).toEqual({ connection: 0 });
+    const error = await fetchUpstream(request(server.url)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamUnreachable);
+    expect((error as UpstreamUnreachable).kind).toBe("reset");
+    expect(server.connections).toHaveLength(1);
+    expect(server.connections[0]?.requests).toHaveLength(2);
+  });
+
+  test("a pooled connection the upstream closed while idle is dropped from the pool: the next POST goes on a new one and succeeds", async () => {
+    const server = scriptedServer((socket, _request, _index, connection) => {
+      socket.write(OK(`{"connection":${connection}}`));
+      setTimeout(() => socket.end(), 20); // a short keep-alive timeout
+    });
+    expect(await json(await fetchUpstream(request(server.url)))).toEqual({ connection: 0 });
+    await waitFor(
+      () => server.connections[0]?.closed === true && server.pool.idleCount === 0,
+      "the upstream closed the idle connection and the pool dropped it",
+    );
+    expect(await json(await fetchUpstream(request(server.url)))).toEqual({ connection: 1 });
   });
 
   test("a new connection closed without an answer is an error (not retried): the request may have been acted on", async () => {

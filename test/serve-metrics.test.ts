@@ -59,3 +59,19 @@ describe("metrics", () => {
     expect(`${result.stdout.toString()}${result.stderr.toString()}`).toContain("_total");
   });
 });
+
+describe("mcp_method_name stays bounded", () => {
+  test("method names outside the MCP spec count as _OTHER: a client inventing names cannot grow /metrics", () => {
+    const metrics = createServeMetrics({ sessionsOpen: () => 0, draining: () => false, eventsBySink: () => [] });
+    for (let i = 0; i < 100; i++) metrics.operationDuration.observe({ mcp_method_name: `invented-${i}` }, 0.001);
+    metrics.operationDuration.observe({ mcp_method_name: "tools/call" }, 0.001);
+    metrics.operationDuration.observe({ mcp_method_name: "server/discover", error_type: "-32601" }, 0.001);
+    const text = metrics.registry.render();
+    expect(text).not.toContain("invented-");
+    expect(text).toContain('mcp_server_operation_duration_seconds_count{mcp_method_name="_OTHER"} 100');
+    expect(text).toContain('mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call"} 1');
+    expect(text).toContain(
+      'mcp_server_operation_duration_seconds_count{mcp_method_name="server/discover",error_type="-32601"} 1',
+    );
+  });
+});

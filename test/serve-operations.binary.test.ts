@@ -141,6 +141,70 @@ describe("sessions", () => {
     }
   });
 
+  test("a session whose POST answer is still streaming (a subscriptions/listen stream) is busy, never forgotten while it streams", async () => {
+    const encoder = new TextEncoder();
+    const upstream = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: async (request) => {
+        const message = (await request.json()) as { id: number; method: string };
+        if (message.method !== "subscriptions/listen")
+          return Response.json({ jsonrpc: "2.0", id: message.id, result: { tools: [] } });
+        const acknowledged = { jsonrpc: "2.0", method: "notifications/subscriptions/acknowledged", params: {} };
+        return new Response(
+          new ReadableStream({
+            start: (controller) => controller.enqueue(encoder.encode(`data: ${JSON.stringify(acknowledged)}\n\n`)),
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        );
+      },
+    });
+    const proxy = await startServe(["--upstream", `http://127.0.0.1:${upstream.port}/mcp`, "--session-idle-ms", "300"]);
+    const post = (id: number, method: string, client: string, signal?: AbortSignal) =>
+      fetch(proxy.url, {
+        method: "POST",
+        signal,
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          method,
+          params: {
+            _meta: {
+              "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+              "io.modelcontextprotocol/clientInfo": { name: client, version: "1" },
+            },
+          },
+        }),
+      });
+    const metrics = async () => (await fetch(`${proxy.adminUrl}/metrics`)).text();
+    try {
+      const stop = new AbortController();
+      const stream = await post(1, "subscriptions/listen", "streamer", stop.signal);
+      const reader = stream.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain("acknowledged");
+      // Another client's group, idle at once: once it is forgotten, the idle bound has passed for the streamer too.
+      await (await post(2, "tools/list", "control")).arrayBuffer();
+      await waitFor(
+        async () => metricValue(await metrics(), /mcp_server_session_duration_seconds_count (\d+)/) >= 1,
+        "the idle control group to be forgotten",
+        5_000,
+      );
+      expect(metricValue(await metrics(), /baton_sessions_open (\d+)/)).toBe(1);
+      stop.abort();
+      await reader.cancel().catch(() => undefined);
+      await waitFor(
+        async () => metricValue(await metrics(), /baton_sessions_open (\d+)/) === 0,
+        "the streamer forgotten once its stream ended",
+        5_000,
+      );
+    } finally {
+      expect(await proxy.stop()).toBe(0);
+      upstream.stop(true);
+    }
+  });
+
   test("upstream lost mid-session: the next call gets a prompt 502 and its tool_call_error says upstream_unreachable", async () => {
     const upstream = await startHttpFixture();
     const proxy = await startServe(["--upstream", upstream.url]);
@@ -276,4 +340,87 @@ describe("SIGTERM drain", () => {
       await upstream.stop();
     }
   });
+});
+
+describe("SIGTERM drain, modern era", () => {
+  test("an open subscriptions/listen stream (the 2026 GET stream) is closed by the proxy itself, cleanly; a new one gets 503", async () => {
+    const encoder = new TextEncoder();
+    const upstream = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: async (request) => {
+        const message = (await request.json()) as { id: number; method: string };
+        if (message.method !== "subscriptions/listen")
+          return Response.json({ jsonrpc: "2.0", id: message.id, result: {} });
+        const acknowledged = {
+          jsonrpc: "2.0",
+          method: "notifications/subscriptions/acknowledged",
+          params: { _meta: { "io.modelcontextprotocol/subscriptionId": message.id } },
+        };
+        // Stays open until the client (the proxy) goes away, as a listen stream does.
+        return new Response(
+          new ReadableStream({
+            start: (controller) => controller.enqueue(encoder.encode(`data: ${JSON.stringify(acknowledged)}\n\n`)),
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        );
+      },
+    });
+    const proxy = await startServe([
+      "--upstream",
+      `http://127.0.0.1:${upstream.port}/mcp`,
+      "--drain-timeout-ms",
+      "3000",
+    ]);
+    const listen = (id: number) =>
+      fetch(proxy.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          method: "subscriptions/listen",
+          params: {
+            notifications: { toolsListChanged: true },
+            _meta: {
+              "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+              "io.modelcontextprotocol/clientInfo": { name: "listener", version: "1" },
+            },
+          },
+        }),
+      });
+    try {
+      const stream = await listen(1);
+      const reader = stream.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain("subscriptions/acknowledged");
+      const ended = (async () => {
+        let text = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return { clean: true, text };
+          text += new TextDecoder().decode(value);
+        }
+      })().catch((error: unknown) => ({ clean: false, text: String(error) }));
+      proxy.process.kill("SIGTERM");
+      await waitFor(
+        async () => (await fetch(`${proxy.adminUrl}/readyz`)).status === 503,
+        "readiness to turn 503",
+        2_000,
+      );
+      // Closed by the proxy at once, as an end of stream (the client listens again elsewhere), not an error.
+      expect(await Promise.race([ended, Bun.sleep(2_000).then(() => ({ clean: false, text: "still open" }))])).toEqual({
+        clean: true,
+        text: "",
+      });
+      const late = await listen(2);
+      expect(late.status).toBe(503);
+      await late.arrayBuffer();
+      expect(await proxy.process.exited).toBe(0);
+      expect(proxy.log.join("\n")).not.toContain("drain timeout");
+    } finally {
+      await proxy.stop();
+      upstream.stop(true);
+    }
+  }, 20_000);
 });

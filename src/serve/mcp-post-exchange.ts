@@ -9,12 +9,15 @@ import {
   type JsonRpcId,
   type Message,
 } from "../wire/jsonrpc.ts";
-import { SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
+import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import {
+  CLIENT_GONE,
   fromServer,
+  forgetUnknownSession,
   fromServerEvent,
+  LISTEN_METHOD,
   observeAnswer,
   SESSION_HEADER,
   upstreamFailed,
@@ -55,6 +58,9 @@ export async function exchangePost(
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return jsonResponse(local.length === 1 ? local[0] : local, 200);
   }
+  // A listen stream (the modern era's GET stream) never ends by itself: the drain closes it, as it does GET streams.
+  const drainer = [...methods.values()].includes(LISTEN_METHOD) ? new AbortController() : undefined;
+  const release = drainer === undefined ? undefined : deps.streams.add(drainer);
   let response: UpstreamAnswer;
   try {
     // The client's own signal: its disconnect aborts the upstream request (a relayed stream also cancels its upstream body).
@@ -65,10 +71,15 @@ export async function exchangePost(
       hop,
       viaFetch: deps.config.upstreamViaFetch,
       body: verdict.forward,
-      signal: request.signal,
+      signal: drainer === undefined ? request.signal : AbortSignal.any([request.signal, drainer.signal]),
       decompress: true,
     });
   } catch (error) {
+    release?.();
+    if (drainer?.signal.aborted && !request.signal.aborted) {
+      exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
+      return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
+    }
     return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
   }
   const newSessionId = response.header(SESSION_HEADER);
@@ -80,18 +91,27 @@ export async function exchangePost(
   }
   const type = (response.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   const stream = type === "text/event-stream" ? bodyStream(response) : null;
+  if (!response.ok || stream === null) release?.();
   if (response.ok && stream !== null) {
     const pending = new Set(checked.requestIds);
     deps.keepOpen(request);
+    // The session is busy while its answer streams (a long call, a listen stream): never expired meanwhile.
+    entry.active++;
     const body = relaySse(stream, {
       rewrite: (event) => fromServerEvent(deps, exchange, event, methods, pending, startedAt),
       finished: (outcome, error) => {
+        release?.();
+        entry.active--;
+        entry.lastUsedAt = deps.now();
+        if (drainer?.signal.aborted && outcome === "error") {
+          // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
+          exchange.upstreamFailed([...pending], "the proxy is shutting down", "proxy_shutdown");
+          return new Uint8Array(0);
+        }
         if (pending.size === 0 || outcome === "complete") return undefined;
         const ids = [...pending];
-        exchange.upstreamFailed(
-          ids,
-          outcome === "error" ? `the upstream stream broke: ${String(error)}` : "the client went away",
-        );
+        if (outcome === "error") exchange.upstreamFailed(ids, `the upstream stream broke: ${String(error)}`);
+        else exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE);
         if (outcome !== "error") return undefined;
         deps.logger.warn(
           `upstream ${deps.config.upstream.origin} broke a response stream with ${ids.length} request(s) unanswered: ${String(error)}`,
@@ -128,6 +148,13 @@ export async function exchangePost(
     const merged = local.length === 0 ? out : mergeJson(out, local);
     return new Response(merged, { status: response.status, headers: response.clientHeaders(true) });
   }
+  if (response.ok && local.length > 0) {
+    // The upstream took what was forwarded without a JSON-RPC body (202 for a batch's notifications):
+    // the answers the proxy gave to the rest are then the whole answer, or the client would wait for them forever.
+    await response.bytes();
+    for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
+    return jsonResponse(local.length === 1 ? local[0] : local, 200);
+  }
   // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
   // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
   for (const method of methods.values())
@@ -141,6 +168,7 @@ export async function exchangePost(
       `the upstream answered HTTP ${response.status} without a JSON-RPC answer`,
       `upstream_http_${response.status}`,
     );
+  if (!initialize) forgetUnknownSession(deps, request.headers.get(SESSION_HEADER), response.status, entry.active - 1);
   return new Response(response.body, {
     status: response.status,
     headers: response.clientHeaders(true),

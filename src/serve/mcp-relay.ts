@@ -17,6 +17,10 @@ import { observesServerMethod } from "../proxy/server-message.ts";
 import { scanMethod } from "../wire/line-scan.ts";
 
 export const SESSION_HEADER = "mcp-session-id";
+/** The modern era's server→client stream (a POST answered by an SSE stream that stays open), successor of the GET stream. */
+export const LISTEN_METHOD = "subscriptions/listen";
+/** How a call ends when its client went away before the answer: the report's "cancelled by the client", not the upstream's fault. */
+export const CLIENT_GONE = "cancelled";
 
 export interface McpRouteDeps {
   readonly config: ServeConfig;
@@ -29,8 +33,10 @@ export interface McpRouteDeps {
   readonly isDraining: () => boolean;
   /** The caller's principal from the request headers (signal's derivation); undefined when unknown. */
   readonly principalOf: (headers: Headers) => CallerPrincipal | undefined;
-  /** Exempts a long-lived response (an SSE stream) from the connection idle timeout. */
+  /** Exempts a long-lived response (an SSE stream), or a client waiting for the upstream, from the connection idle timeout. */
   readonly keepOpen: (request: Request) => void;
+  /** Ends that exemption (a quick answer leaves it on the kept-alive connection otherwise). */
+  readonly restoreIdle: (request: Request) => void;
 }
 
 /**
@@ -151,7 +157,7 @@ export function upstreamFailed(
 ): Response {
   if (!(error instanceof UpstreamUnreachable)) {
     // The client went away while we waited: nobody to answer.
-    exchange?.upstreamFailed(ids, "the client went away");
+    exchange?.upstreamFailed(ids, "the client went away", CLIENT_GONE);
     return new Response(null, { status: 499 });
   }
   deps.logger.warn(`${error.message} (answered 502)`);
@@ -165,6 +171,21 @@ export function upstreamFailed(
     if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "upstream_unreachable" });
   }
   return upstreamDown(exchange === undefined ? undefined : ids);
+}
+
+/**
+ * A 404 to a request naming a session is the spec's "no such session" (it ended upstream, or the
+ * id was made up): its engine here is forgotten with it, unless other requests of it are in
+ * flight. Otherwise every made-up id would hold an engine until the idle bound.
+ */
+export function forgetUnknownSession(
+  deps: McpRouteDeps,
+  sessionId: string | null,
+  status: number,
+  otherRequests: number,
+): void {
+  if (status === 404 && sessionId !== null && otherRequests === 0)
+    deps.sessions.end(sessionId, "the upstream does not know the session");
 }
 
 /** The MCP path maps to the upstream URL; the client's query string, when any, replaces the upstream's. */

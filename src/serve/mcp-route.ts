@@ -1,20 +1,20 @@
 // The MCP endpoint (POST, GET, DELETE): checks the request, routes it to its session's exchange, forwards it, and relays the answer.
 
-import {
-  classifyLine,
-  decodeUtf8,
-  isObject,
-  encodeUtf8,
-  scannedFacts,
-  type JsonObject,
-  type Message,
-} from "../wire/jsonrpc.ts";
+import { classifyLine, decodeUtf8, isObject, scannedFacts, type JsonObject, type Message } from "../wire/jsonrpc.ts";
 import { FACT } from "../wire/line-facts.ts";
 import { refuse } from "./answers.ts";
-import { judgeConsent, mayCarryMetaToken, metaConsentToken, stripConsentMeta, CONSENT_HEADER } from "./consent.ts";
+import {
+  judgeConsent,
+  mayCarryMetaToken,
+  metaConsentToken,
+  stripConsentMeta,
+  CONSENT_HEADER,
+  CONSENT_META_KEY,
+} from "./consent.ts";
+import { withoutMetaMember } from "./consent-bytes.ts";
 import type { RequestContext } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
-import { SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts";
+import { LISTEN_METHOD, SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts";
 import { exchangePost, type Checked } from "./mcp-post-exchange.ts";
 import { handleStreamOrDelete } from "./mcp-stream.ts";
 import { readBoundedBody } from "./request-body.ts";
@@ -51,6 +51,10 @@ async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps):
     return refuse("draining", "the proxy is shutting down and opens no new sessions; reconnect to another replica", {
       mcp: true,
     });
+  }
+  if (deps.isDraining() && messages.some((m) => m.kind === "request" && m.method === LISTEN_METHOD)) {
+    deps.metrics.refused.inc({ reason: "draining" });
+    return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
   }
   const consent = readConsent(request, checked, deps);
   const context: RequestContext = {
@@ -132,9 +136,8 @@ function readConsent(
   if (verdict.kind === "rejected") deps.metrics.consentRejected.inc({ reason: verdict.reason });
   let stripped = false;
   if (inMeta) for (const message of checked.messages) if (stripConsentMeta(message.value)) stripped = true;
-  const body = stripped
-    ? encode(checked.line.kind === "batch" ? checked.line.values : (checked.messages[0] as Message).value)
-    : checked.body;
+  // Cut from the bytes, not re-serialised: everything else reaches the upstream as the client wrote it.
+  const body = stripped ? withoutMetaMember(checked.body, CONSENT_META_KEY) : checked.body;
   return { token: verdict.kind === "token" ? verdict.token : undefined, body };
 }
 
@@ -161,8 +164,4 @@ function metaOf(message: Message, body: Uint8Array): JsonObject | undefined {
   }
   const params = message.value.params;
   return isObject(params) && isObject(params._meta) ? params._meta : undefined;
-}
-
-function encode(value: JsonObject | readonly unknown[]): Uint8Array {
-  return encodeUtf8(JSON.stringify(value));
 }

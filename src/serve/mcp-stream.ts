@@ -1,7 +1,14 @@
 // GET (the server->client stream) and DELETE (end of session) on the MCP path: forwarded, the stream relayed through the session's exchange.
 
 import type { ClientHop } from "./forward-headers.ts";
-import { fromServerEvent, SESSION_HEADER, upstreamFailed, upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
+import {
+  forgetUnknownSession,
+  fromServerEvent,
+  SESSION_HEADER,
+  upstreamFailed,
+  upstreamUrl,
+  type McpRouteDeps,
+} from "./mcp-relay.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -23,6 +30,8 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const signal = AbortSignal.any([request.signal, aborter.signal]);
   let response: UpstreamAnswer;
   if (entry !== undefined) entry.active++;
+  // Waiting for the upstream (a server may hold a stream's head until its first event) is not client idleness.
+  deps.keepOpen(request);
   try {
     response = await fetchUpstream({
       url: upstreamUrl(deps.config, request),
@@ -36,10 +45,12 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
     });
   } catch (error) {
     if (entry !== undefined) entry.active--;
+    deps.restoreIdle(request);
     return upstreamFailed(error, deps, undefined, [], new Map(), deps.now());
   }
   if (request.method === "DELETE") {
     if (entry !== undefined) entry.active--;
+    deps.restoreIdle(request);
     if (sessionId !== null && response.status < 500) deps.sessions.end(sessionId, "the client ended the session");
     return new Response(response.body, {
       status: response.status,
@@ -50,12 +61,13 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const stream = type === "text/event-stream" ? bodyStream(response) : null;
   if (!response.ok || stream === null) {
     if (entry !== undefined) entry.active--;
+    deps.restoreIdle(request);
+    if (entry !== undefined) forgetUnknownSession(deps, sessionId, response.status, entry.active);
     return new Response(response.body, {
       status: response.status,
       headers: response.clientHeaders(true),
     });
   }
-  deps.keepOpen(request);
   const release = deps.streams.add(aborter);
   const exchange = entry?.exchange;
   const body = relaySse(stream, {

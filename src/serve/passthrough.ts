@@ -16,6 +16,9 @@ export interface PassthroughDeps {
   readonly path?: string;
   /** See ServeConfig.upstreamViaFetch. */
   readonly viaFetch: boolean;
+  /** While the upstream works the client is silent by right: the connection idle timeout is off until the answer (McpRouteDeps). */
+  readonly keepOpen: (request: Request) => void;
+  readonly restoreIdle: (request: Request) => void;
 }
 
 /**
@@ -39,6 +42,7 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
     body = read.bytes;
   }
   let response: UpstreamAnswer;
+  deps.keepOpen(request);
   try {
     response = await fetchUpstream({
       url: target,
@@ -51,11 +55,16 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
       decompress: false,
     });
   } catch (error) {
+    deps.restoreIdle(request);
     if (!(error instanceof UpstreamUnreachable)) return new Response(null, { status: 499 });
     deps.logger.warn(`${error.message} (answered 502 to ${request.method} ${incoming.pathname})`);
     deps.metrics.upstreamFailures.inc({ reason: error.kind });
     return upstreamDown(undefined);
   }
+  // An event stream (a legacy HTTP+SSE /sse endpoint) is an open stream: it stays exempt while it lasts
+  // (Bun arms the timeout again once a streamed body ends).
+  const type = response.header("content-type")?.trimStart().toLowerCase() ?? "";
+  if (!type.startsWith("text/event-stream") || request.method === "HEAD") deps.restoreIdle(request);
   return new Response(request.method === "HEAD" ? null : response.body, {
     status: response.status,
     statusText: response.statusText,

@@ -96,6 +96,12 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
   const path = pick("path") ?? upstream?.pathname ?? "/";
   if (!path.startsWith("/") || /[?#\s]/.test(path))
     problems.push(`${label("path")} must be a path starting with "/" (got "${clip(path)}")`);
+  else if (new URL(path, "http://h").pathname !== path) {
+    // Requests are matched by their parsed path: a spelling parsing changes would never match, and the MCP traffic would pass through unseen.
+    problems.push(
+      `${label("path")} "${clip(path)}" is read as "${clip(new URL(path, "http://h").pathname)}" in requests: give that form`,
+    );
+  }
   const origins = pick("allowedOrigins");
   const allowedOrigins = origins === undefined ? "loopback" : parseOrigins(origins, label("allowedOrigins"), problems);
   const maxBodyBytes = parseWhole(pick("maxBodyBytes"), DEFAULT_MAX_BODY_BYTES, label("maxBodyBytes"), 1, problems);

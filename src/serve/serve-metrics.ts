@@ -34,20 +34,57 @@ export interface ServeMetrics {
   readonly upstreamFailures: Counter;
 }
 
+/**
+ * The request methods of the MCP spec (2025-03-26 … 2026-07-28): the values `mcp_method_name`
+ * takes. Any other name counts as `_OTHER` (as OTel does for HTTP methods): the name comes from
+ * the client, and one series per invented name would grow /metrics and memory without bound.
+ */
+export const MCP_REQUEST_METHODS: ReadonlySet<string> = new Set([
+  "initialize",
+  "ping",
+  "server/discover",
+  "tools/list",
+  "tools/call",
+  "resources/list",
+  "resources/templates/list",
+  "resources/read",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "subscriptions/listen",
+  "prompts/list",
+  "prompts/get",
+  "completion/complete",
+  "logging/setLevel",
+  "tasks/get",
+  "tasks/list",
+  "tasks/result",
+  "tasks/cancel",
+  "tasks/update",
+]);
+
 /** Registers every family in a new registry. */
 export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
   const registry = new MetricsRegistry();
+  const operations = registry.histogram(
+    "mcp_server_operation_duration_seconds",
+    "Duration of MCP requests the proxy answered or forwarded (OTel mcp.server.operation.duration), by mcp_method_name and error_type.",
+    DURATION_BUCKETS_SECONDS,
+  );
   const metrics: ServeMetrics = {
     registry,
     httpRequests: registry.counter(
       "baton_http_server_requests_total",
       "HTTP requests answered by the proxy, by route, method and status code.",
     ),
-    operationDuration: registry.histogram(
-      "mcp_server_operation_duration_seconds",
-      "Duration of MCP requests the proxy answered or forwarded (OTel mcp.server.operation.duration), by mcp_method_name and error_type.",
-      DURATION_BUCKETS_SECONDS,
-    ),
+    operationDuration: {
+      observe: (labels, value) => {
+        const method = labels.mcp_method_name;
+        operations.observe(
+          method === undefined || MCP_REQUEST_METHODS.has(method) ? labels : { ...labels, mcp_method_name: "_OTHER" },
+          value,
+        );
+      },
+    },
     sessionDuration: registry.histogram(
       "mcp_server_session_duration_seconds",
       "Lifetime of MCP sessions that ended (OTel mcp.server.session.duration).",

@@ -5,10 +5,10 @@ import { refuse } from "./answers.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { handleMcp, type McpRouteDeps } from "./mcp-route.ts";
 import { isOriginAllowed } from "./origin-policy.ts";
-import { passThrough } from "./passthrough.ts";
+import { passThrough, type PassthroughDeps } from "./passthrough.ts";
 import { OVERSIZE_DRAIN_FACTOR } from "./request-body.ts";
 
-export interface ServeServerDeps extends Omit<McpRouteDeps, "keepOpen"> {
+export interface ServeServerDeps extends Omit<McpRouteDeps, "keepOpen" | "restoreIdle"> {
   readonly logger: Logger;
 }
 
@@ -16,7 +16,13 @@ export interface ServeServerDeps extends Omit<McpRouteDeps, "keepOpen"> {
 export function startServeServer(deps: ServeServerDeps) {
   const { config, metrics } = deps;
   const plainPath = PLAIN_PATH.test(config.path);
-  const passDeps = {
+  const idleSeconds = Math.ceil(config.idleTimeoutMs / 1000);
+  // `server` is bound below; these run only once it serves.
+  const keepOpen = (request: Request) => server.timeout(request, 0);
+  const restoreIdle = (request: Request) => server.timeout(request, idleSeconds);
+  const passDeps: PassthroughDeps = {
+    keepOpen,
+    restoreIdle,
     upstream: config.upstream,
     maxBodyBytes: config.maxBodyBytes,
     metrics,
@@ -29,7 +35,7 @@ export function startServeServer(deps: ServeServerDeps) {
     development: false,
     // Our own limit answers 413 readably; Bun's cap only stops a body far beyond it.
     maxRequestBodySize: config.maxBodyBytes * OVERSIZE_DRAIN_FACTOR + 1,
-    idleTimeout: Math.ceil(config.idleTimeoutMs / 1000),
+    idleTimeout: idleSeconds,
     fetch: async (request) => {
       const mcp = isMcpPath(request.url, config.path, plainPath);
       const route = mcp ? "mcp" : "passthrough";
@@ -49,7 +55,7 @@ export function startServeServer(deps: ServeServerDeps) {
   });
 
   // Request heads are bounded by Bun's HTTP parser (it answers 431 beyond its limit): counting them here cost 17% of a call.
-  const routeDeps: McpRouteDeps = { ...deps, keepOpen: (r) => server.timeout(r, 0) };
+  const routeDeps: McpRouteDeps = { ...deps, keepOpen, restoreIdle };
 
   async function answer(request: Request, mcp: boolean): Promise<Response> {
     // The MCP endpoint is what DNS rebinding would reach; other paths (OAuth discovery, /token...) keep the upstream's own CORS policy.

@@ -1,11 +1,26 @@
 // The `serve` subcommand's arguments, help and exit statuses (parsed and rendered by src/command-spec.ts; flags from serve-flags.ts).
 
 import type { CommandContext } from "../command-context.ts";
-import type { CommandSpec } from "../command-spec.ts";
+import { type CommandSpec, fill } from "../command-spec.ts";
+import { KNOWN_VARIABLES } from "../config.ts";
 import { LocalError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
-import { SERVE_OPTIONS } from "./serve-flags.ts";
+import { SERVE_FLAGS, SERVE_OPTIONS } from "./serve-flags.ts";
 import type { ServeIo } from "./serve-command.ts";
+
+/** Variables of `--url` (the remote upstream's credentials and timeout) and of `wrap`: serve does not read them. */
+export const URL_ONLY_VARIABLES: readonly string[] = [
+  "BATON_UPSTREAM_AUTH_TOKEN",
+  "BATON_UPSTREAM_TIMEOUT",
+  "BATON_OAUTH_OPENER",
+  "BATON_OAUTH_CLIENT_ID",
+  "BATON_CONFIG_DIR",
+  "BATON_WRAPPED_REMOTE",
+];
+
+const SERVE_ENV = new Set<string>(Object.values(SERVE_FLAGS).map((spec) => spec.env));
+/** The stdio proxy's settings that apply to serve too (sinks, tenant, scrubbing...). */
+const SHARED_VARIABLES = KNOWN_VARIABLES.filter((name) => !SERVE_ENV.has(name) && !URL_ONLY_VARIABLES.includes(name));
 
 export const SERVE_SPEC: CommandSpec = {
   name: "serve",
@@ -21,14 +36,16 @@ export const SERVE_SPEC: CommandSpec = {
   operands: [],
   options: SERVE_OPTIONS,
   notes: [
-    "Every flag has an environment form (named after it); the flag wins. All BATON_* variables of the",
-    "stdio proxy apply (sinks, tenant, scrubbing...). BATON_CONSENT_MODE=static (default: BATON_CONSENT_TOKEN",
-    "for every event) or per-request: each request's Baton-Consent-Token header, or its",
-    'params._meta["baton/consent_token"], decides whether its events are recorded; no token, no events;',
-    "a session whose handshake had none sees the upstream unchanged. Remote sinks need no",
-    "BATON_CONSENT_TOKEN in that mode.",
+    "Every flag has an environment form (named after it); the flag wins. The stdio proxy's settings apply too:",
+    fill(`${SHARED_VARIABLES.join(", ")} (see README).`),
+    fill(
+      "BATON_CONSENT_MODE=static (default: BATON_CONSENT_TOKEN for every event) or per-request: each " +
+        'request\'s Baton-Consent-Token header, or its params._meta["baton/consent_token"], decides whether ' +
+        "its events are recorded; no token, no events; a session whose handshake had none sees the upstream " +
+        "unchanged. Remote sinks need no BATON_CONSENT_TOKEN in that mode.",
+    ),
     "SIGTERM/SIGINT: readiness 503 at once, no new sessions, requests in flight finish (--drain-timeout-ms),",
-    "open GET streams are closed, events flushed, exit 0. After SIGTERM the listener stays open (unready)",
+    "open GET and subscriptions/listen streams are closed, events flushed, exit 0. After SIGTERM the listener stays open (unready)",
     "for min(--drain-timeout-ms, 5000) ms while load balancers stop routing here; a second signal stops at once.",
   ],
   exits: [

@@ -51,6 +51,12 @@ export class UpstreamUnreachable extends Error {
 const STALE_CONNECTION_CODES = new Set(["ECONNRESET", "ConnectionClosed", "EPIPE"]);
 /** The HTTP/1.1 client knows whether any response byte came: only a reused connection that gave none is retried. */
 const STALE_HTTP1_CODES = new Set(["ConnectionClosed"]);
+/**
+ * Methods whose repetition has the effect of one request (RFC 9110 §9.2.2): only these are sent
+ * again. A close before any answer byte cannot tell an idle-timeout race from an upstream that read
+ * the request and then failed, so a POST (a tool call) that may have reached it is never replayed.
+ */
+const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
 /** One pool per upstream origin (serve has one upstream; pass-through paths share its origin). */
 const pools = new Map<string, Http1Pool>();
@@ -59,8 +65,9 @@ const pools = new Map<string, Http1Pool>();
  * Sends with connection reuse. An `http://` upstream is spoken to by the proxy's own HTTP/1.1
  * client (http1-client.ts: one buffer out, no thread hop; Bun's fetch cost more than the rest
  * of a call); `https://` goes through fetch. A Node upstream closes idle keep-alive connections
- * after 5 s; a request written on such a connection in that instant fails before any response
- * byte. Those failures are retried once on a new connection, so they never reach the client.
+ * after 5 s; the pool drops a connection when the upstream closes it and closes its own after 4 s,
+ * so a request rarely meets that close. One that does fails before any response byte: an idempotent
+ * request is retried once on a new connection; a POST is not (it may have reached the upstream).
  * Other failures become {@link UpstreamUnreachable}. Redirects are never followed (they belong
  * to the client: OAuth /authorize answers 302).
  */
@@ -70,6 +77,7 @@ export async function fetchUpstream(request: UpstreamRequest): Promise<UpstreamA
     return await send(request, true, fast);
   } catch (first) {
     if (request.signal.aborted) throw first;
+    if (!IDEMPOTENT_METHODS.has(request.method)) throw classify(first, request.url);
     if (!(fast ? STALE_HTTP1_CODES : STALE_CONNECTION_CODES).has(errorCode(first))) throw classify(first, request.url);
     try {
       return await send(request, false, fast);
