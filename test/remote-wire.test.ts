@@ -387,6 +387,18 @@ describe("failure names", () => {
     );
   });
 
+  test("with --url-env the auth login hint names the variable, never the URL (wrap's entries: a key may be in its path)", () => {
+    const resolved = resolveRemoteTarget(
+      { urlEnv: "MCP_URL", headers: [], allowHttp: false },
+      { MCP_URL: "https://actions.zapier.com/mcp/zk-path-key-7890abcd/sse" },
+    );
+    if (!resolved.ok) throw new Error("target refused");
+    const { reason } = unauthorizedFailure(resolved.target);
+    expect(reason).not.toContain("zk-path-key");
+    expect(reason).toContain("https://actions.zapier.com requires authorization (HTTP 401)");
+    expect(reason).toContain("run `baton-proxy auth login --url …` with the URL in MCP_URL");
+  });
+
   test("resume delays back off to a cap, or follow the server's retry", () => {
     expect([1, 2, 3, 4, 5, 6, 9].map((n) => resumeDelayMs(n, undefined))).toEqual([
       250, 500, 1000, 2000, 4000, 5000, 5000,

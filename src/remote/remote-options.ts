@@ -27,6 +27,8 @@ export interface RemoteTarget {
   readonly headers: Readonly<Record<string, string>>;
   /** Resolved header values (and URL credentials), for the log redactor: never printed. */
   readonly secrets: readonly string[];
+  /** The `--url-env` variable the URL came from: messages name it instead of quoting the URL. */
+  readonly urlEnv?: string;
 }
 
 /** Headers the proxy owns on the wire: a `--header` may not set them. */
@@ -157,7 +159,16 @@ export function resolveRemoteTarget(
     accept("--header-env", name, value);
   }
   if (problems.length > 0 || url === undefined) return { ok: false, problems };
-  return { ok: true, target: { url, origin: displayOrigin(url), headers, secrets: secrets.filter((s) => s !== "") } };
+  return {
+    ok: true,
+    target: {
+      url,
+      origin: displayOrigin(url),
+      headers,
+      secrets: secrets.filter((s) => s !== ""),
+      ...(args.urlEnv === undefined ? {} : { urlEnv: args.urlEnv }),
+    },
+  };
 }
 
 /** True for a header the proxy sets itself, which `--header`/`--header-env` may not set. */
