@@ -32,6 +32,11 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: "version", short: "V", help: "print the version" },
   { name: "url", value: "URL", help: "proxy a remote MCP server (Streamable HTTP, or HTTP+SSE) instead of a command" },
   {
+    name: "url-env",
+    value: "VARIABLE",
+    help: "as --url, with the URL read from the environment variable VARIABLE (kept out of args, which ps shows)",
+  },
+  {
     name: "header",
     short: "H",
     value: '"NAME: VALUE"',
@@ -88,13 +93,16 @@ export function parseArgs(argv: readonly string[]): Invocation {
   }
   if (options.help === true) return { kind: "help" };
   if (options.version === true) return { kind: "version" };
-  if (typeof options.url === "string") {
+  if (typeof options.url === "string" && typeof options["url-env"] === "string")
+    return { kind: "usage-error", reason: "--url and --url-env are mutually exclusive (give one)" };
+  if (typeof options.url === "string" || typeof options["url-env"] === "string") {
+    const flag = typeof options.url === "string" ? "--url" : "--url-env";
     if (first !== undefined)
-      return { kind: "usage-error", reason: `--url and a server command are mutually exclusive (got "${first}")` };
+      return { kind: "usage-error", reason: `${flag} and a server command are mutually exclusive (got "${first}")` };
     return { kind: "proxy", command: [], options };
   }
   if (options.header !== undefined || options["header-env"] !== undefined || options["allow-http"] !== undefined)
-    return { kind: "usage-error", reason: "--header, --header-env and --allow-http go with --url" };
+    return { kind: "usage-error", reason: "--header, --header-env and --allow-http go with --url or --url-env" };
   if (first === undefined || first === "")
     return { kind: "usage-error", reason: "no server command given (or --url URL)" };
   return { kind: "proxy", command, options };
@@ -108,7 +116,7 @@ export function renderUsage(): string {
   const exits = EXIT_MEANINGS.map(([code, meaning]) => `${code} ${meaning}`).join(", ");
   return `Usage:
   baton-proxy [options] [--] <command> [args...]   run <command> as an MCP stdio server behind the proxy
-  baton-proxy [options] --url URL [--header "NAME: VALUE"]...   a remote MCP server, as a stdio server
+  baton-proxy [options] (--url URL | --url-env VARIABLE) [--header "NAME: VALUE"]...   a remote MCP server, as a stdio server
 ${synopsis.join("\n")}
 
 "--" is needed only when <command> starts with "-" or is named like a subcommand

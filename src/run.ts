@@ -52,9 +52,9 @@ async function runProxy(
   io: RunIo,
 ): Promise<number> {
   const loaded = loadConfig(io.env);
-  // --url: the target is checked (and its ${NAME} references resolved) with the configuration, every problem at once.
+  // --url/--url-env: the target is checked (and its ${NAME} references resolved) with the configuration, every problem at once.
   const remote =
-    typeof options.url === "string"
+    typeof options.url === "string" || typeof options["url-env"] === "string"
       ? (await import("./remote/remote-proxy.ts")).prepareRemote(options, io.env)
       : undefined;
   const problems = [

@@ -59,6 +59,16 @@ describe("parseArgs", () => {
     } as never);
   });
 
+  test("--url-env VARIABLE stands for --url (the URL stays out of args) and takes the same options", () => {
+    const argv = ["--url-env", "MCP_URL", "--header-env", "B=VB", "--allow-http"];
+    expect(parseArgs(argv)).toEqual({
+      kind: "proxy",
+      command: [],
+      options: { "url-env": "MCP_URL", "header-env": ["B=VB"], "allow-http": true },
+    } as never);
+    expect(renderUsage()).toContain("--url-env VARIABLE");
+  });
+
   test.each([
     [["report", "--list"], "report", ["--list"]],
     [["wrap", "--all", "--dry-run"], "wrap", ["--all", "--dry-run"]],
@@ -79,7 +89,10 @@ describe("parseArgs", () => {
     [["-x"], "unknown option -x"],
     [["--version=2", "node"], "--version takes no value"],
     [["-V", "report"], '"report" is a subcommand: give it first'],
-    [["--header-env", "X-Api-Key=KEY", "node"], "--header, --header-env and --allow-http go with --url"],
+    [["--header-env", "X-Api-Key=KEY", "node"], "--header, --header-env and --allow-http go with --url or --url-env"],
+    [["--url", "https://x.example/mcp", "--url-env", "MCP_URL"], "--url and --url-env are mutually exclusive"],
+    [["--url-env", "MCP_URL", "node"], '--url-env and a server command are mutually exclusive (got "node")'],
+    [["--url-env", "A", "--url-env", "B"], "--url-env"],
   ])("usage error for %j", (argv, reason) => {
     const result = parseArgs(argv);
     expect(result.kind).toBe("usage-error");

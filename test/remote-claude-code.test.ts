@@ -56,7 +56,9 @@ test("claude mcp add NAME -- baton-proxy --url URL, then claude mcp list shows i
   expect(stats.sessions).toBe(0);
 }, 60_000);
 
-test("wrap turns Claude Code's http entry into baton-proxy --url (header value in env, not args), it connects with no warning, unwrap restores the exact bytes", async () => {
+test("wrap turns Claude Code's http entry into baton-proxy --url-env (URL with a key in its query, and header value, in env, not args), it connects with no warning, unwrap restores the exact bytes", async () => {
+  // A key in the URL's query, as some hosted servers take it: args are readable by every local user (ps).
+  const url = `${server.url}?api_key=k-query-8765432`;
   const added = await claude([
     "mcp",
     "add",
@@ -65,7 +67,7 @@ test("wrap turns Claude Code's http entry into baton-proxy --url (header value i
     "--scope",
     "user",
     "remote-http",
-    server.url,
+    url,
     "--header",
     "X-Api-Key: k-live-1234567",
   ]);
@@ -90,9 +92,11 @@ test("wrap turns Claude Code's http entry into baton-proxy --url (header value i
   expect(entry.type).toBe("stdio");
   expect(entry.command).toBe(binary);
   // No ${…} in args: Claude Code expands those from its own environment, not the entry's env, and warns.
-  expect(entry.args).toEqual(["--url", server.url, "--header-env", "X-Api-Key=MCP_HEADER_X_API_KEY"]);
+  expect(entry.args).toEqual(["--url-env", "MCP_URL", "--header-env", "X-Api-Key=MCP_HEADER_X_API_KEY"]);
+  expect(entry.env.MCP_URL).toBe(url);
   expect(entry.env.MCP_HEADER_X_API_KEY).toBe("k-live-1234567");
   expect(JSON.stringify(entry.args)).not.toContain("k-live");
+  expect(wrapOut).not.toContain("k-query-8765432");
   const list = Bun.spawn([binary, "wrap", "--list", "--client", "claude-code"], {
     cwd: home,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
@@ -103,12 +107,13 @@ test("wrap turns Claude Code's http entry into baton-proxy --url (header value i
 
   const postsBefore = (await server.stats()).posts;
   const listed = await claude(["mcp", "list"]);
-  expect(listed.stdout).toMatch(/remote-http: .*baton-proxy --url .* - ✔ Connected/);
+  expect(listed.stdout).toMatch(/remote-http: .*baton-proxy --url-env MCP_URL .* - ✔ Connected/);
   expect(listed.stdout + listed.stderr).not.toContain("Missing environment variables");
   expect(listed.stdout + listed.stderr).not.toContain("[Warning]");
   const stats = await server.stats();
   expect(stats.posts).toBeGreaterThan(postsBefore);
   expect(stats.customHeaders).toContain("k-live-1234567");
+  expect(stats.queryKeys).toContain("k-query-8765432");
 
   const unwrap = Bun.spawn([binary, "unwrap", "--client", "claude-code", "remote-http"], {
     cwd: home,
@@ -143,12 +148,13 @@ test("a project's .mcp.json http entry with a ${VAR} header: wrapped, Claude Cod
   });
   expect(await wrap.exited).toBe(0);
   const entry = JSON.parse(await Bun.file(file).text()).mcpServers["proj-http"];
-  expect(entry.args).toEqual(["--url", server.url, "--header-env", "X-Api-Key=MCP_HEADER_X_API_KEY"]);
+  expect(entry.args).toEqual(["--url-env", "MCP_URL", "--header-env", "X-Api-Key=MCP_HEADER_X_API_KEY"]);
+  expect(entry.env.MCP_URL).toBe(server.url);
   expect(entry.env.MCP_HEADER_X_API_KEY).toBe("${PROJ_KEY}");
 
   const listed = await claude(["mcp", "list"], project, { PROJ_KEY: "k-proj-7654321" });
   expect(listed.stdout).toMatch(
-    /proj-http: .*baton-proxy --url .* --header-env X-Api-Key=MCP_HEADER_X_API_KEY - ✔ Connected/,
+    /proj-http: .*baton-proxy --url-env MCP_URL --header-env X-Api-Key=MCP_HEADER_X_API_KEY - ✔ Connected/,
   );
   expect(listed.stdout + listed.stderr).not.toContain("Missing environment variables");
   expect(listed.stdout + listed.stderr).not.toContain("[Warning]");

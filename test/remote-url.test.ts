@@ -444,6 +444,72 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test("--url-env: the URL (a key in its path and query) is read from the environment, reaches the server, and is in no argv, log or event", async () => {
+    const seen: string[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        seen.push(`${request.method} ${new URL(request.url).pathname}${new URL(request.url).search}`);
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id?: number; method: string };
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        const result =
+          body.method === "initialize"
+            ? {
+                protocolVersion: "2025-06-18",
+                capabilities: { tools: {} },
+                serverInfo: { name: "keyed", version: "1" },
+              }
+            : { content: [{ type: "text", text: "ok" }] };
+        return Response.json({ jsonrpc: "2.0", id: body.id, result });
+      },
+    });
+    const pathKey = "zk-path-key-7890abcd";
+    const queryKey = "sk-live-query-5566778899";
+    const dir = tempDir();
+    const events = join(dir, "e.jsonl");
+    const proxy = await startProxy([], {
+      args: ["--url-env", "MCP_URL"],
+      env: {
+        MCP_URL: `http://127.0.0.1:${server.port}/mcp/${pathKey}/?api_key=${queryKey}`,
+        BATON_EVENT_SINK: `file://${events}`,
+      },
+    });
+    const init = await handshake(proxy);
+    expect(init.result.serverInfo.name).toBe("keyed");
+    // What every local user can read of the running proxy: its command line (read once it answers, so after exec).
+    const cmdline = readFileSync(`/proc/${proxy.proc.pid}/cmdline`, "utf8");
+    expect(cmdline).toContain("--url-env\0MCP_URL");
+    expect((await proxy.request(1, "tools/call", { name: "x", arguments: {} })).result.content[0].text).toBe("ok");
+    expect(await proxy.close()).toBe(0);
+    server.stop(true);
+    expect(seen[0]).toBe(`POST /mcp/${pathKey}/?api_key=${queryKey}`);
+    const all = readValidatedEvents(events);
+    expect(all.length).toBeGreaterThan(0);
+    for (const text of [cmdline, JSON.stringify(all), proxy.stderr()]) {
+      expect(text).not.toContain(pathKey);
+      expect(text).not.toContain(queryKey);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("--url-env: an unset or empty variable, or a bad URL in it, refuses to start (78) naming the variable, never the URL", async () => {
+    const unset = await runBinary(["--url-env", "MCP_URL"]);
+    expect(unset.code).toBe(78);
+    expect(unset.stderr).toContain("--url-env names MCP_URL, which is not set in the environment");
+    expect((await runBinary(["--url-env", "MCP_URL"], { MCP_URL: "" })).stderr).toContain(
+      "--url-env names MCP_URL, which is empty",
+    );
+    const bad = await runBinary(["--url-env", "MCP_URL"], { MCP_URL: "ftp://mcp.example.com/zk-path-key?k=sk-live-1" });
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toContain('--url-env MCP_URL must be http(s):// (got "ftp:")');
+    expect(bad.stderr).not.toContain("zk-path-key");
+    expect(bad.stderr).not.toContain("sk-live-1");
+    const both = await runBinary(["--url", "https://x.example/mcp", "--url-env", "MCP_URL"]);
+    expect(both.code).toBe(2);
+  });
+
   test("a JSON answer that starts with a byte order mark is read as JSON (as fetch's json() does): one answer per request", async () => {
     const server = Bun.serve({
       hostname: "127.0.0.1",

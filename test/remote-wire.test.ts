@@ -279,6 +279,45 @@ describe("the --url target", () => {
     expect(bad.problems.join("\n")).not.toContain("sk-live");
   });
 
+  test("--url-env VARIABLE reads the URL from the environment, with every --url rule; problems never quote the URL", () => {
+    const ok = resolveRemoteTarget(
+      { urlEnv: "MCP_URL", headers: [], allowHttp: false },
+      { MCP_URL: "https://user:pw-secret-1@mcp.example.com/mcp/sk-path-secret?api_key=QUERYSECRET123#frag" },
+    );
+    expect(ok.ok).toBe(true);
+    if (!ok.ok) return;
+    expect(ok.target.url.href).toBe(
+      "https://user:pw-secret-1@mcp.example.com/mcp/sk-path-secret?api_key=QUERYSECRET123",
+    );
+    expect(ok.target.origin).toBe("https://mcp.example.com");
+    expect(ok.target.secrets).toEqual(["user", "pw-secret-1"]);
+    const problems = (urlEnv: string, value: string | undefined, allowHttp = false): string[] => {
+      const result = resolveRemoteTarget({ urlEnv, headers: [], allowHttp }, { MCP_URL: value });
+      return result.ok ? [] : result.problems;
+    };
+    expect(problems("MCP_URL", undefined)).toEqual(["--url-env names MCP_URL, which is not set in the environment"]);
+    expect(problems("MCP_URL", "")).toEqual(["--url-env names MCP_URL, which is empty"]);
+    // The URL itself given where the variable's name goes: not echoed.
+    expect(problems("https://mcp.example.com/mcp?api_key=QUERYSECRET123", "https://x.example/mcp")).toEqual([
+      "--url-env must name an environment variable (letters, digits, _)",
+    ]);
+    expect(problems("MCP_URL", "mcp.example.com/mcp?api_key=QUERYSECRET123")).toEqual([
+      "--url-env MCP_URL is not a valid URL (expected https://host/path)",
+    ]);
+    expect(problems("MCP_URL", "ws://mcp.example.com/mcp?api_key=QUERYSECRET123")).toEqual([
+      '--url-env MCP_URL must be http(s):// (got "ws:")',
+    ]);
+    // A scheme that is not letters only may be the start of a pasted token (sk-live-…:…): not quoted.
+    expect(problems("MCP_URL", "sk-live-4f9a8b7c:QUERYSECRET123")).toEqual(["--url-env MCP_URL must be http(s)://"]);
+    expect(
+      problems("MCP_URL", "http://user:pw-secret-1@mcp.internal/mcp/sk-path-secret?api_key=QUERYSECRET123"),
+    ).toEqual([
+      "--url-env MCP_URL http://mcp.internal is plain http to a non-local host: use https, or add --allow-http if you accept sending credentials in clear",
+    ]);
+    expect(problems("MCP_URL", "http://mcp.internal/mcp", true)).toEqual([]);
+    expect(problems("MCP_URL", "http://127.0.0.1:8080/mcp")).toEqual([]);
+  });
+
   test("plain http is fine to loopback, or with --allow-http; credentials in the URL are secrets", () => {
     expect(resolveRemoteTarget({ url: "http://127.0.0.1:8080/mcp", headers: [], allowHttp: false }, {}).ok).toBe(true);
     const withUser = resolveRemoteTarget(
@@ -346,6 +385,18 @@ describe("failure names", () => {
     expect(plain.ok && unauthorizedFailure(plain.target).reason).toContain(
       "auth login --url https://mcp.example.com/mcp`",
     );
+  });
+
+  test("with --url-env the auth login hint names the variable, never the URL (wrap's entries: a key may be in its path)", () => {
+    const resolved = resolveRemoteTarget(
+      { urlEnv: "MCP_URL", headers: [], allowHttp: false },
+      { MCP_URL: "https://actions.zapier.com/mcp/zk-path-key-7890abcd/sse" },
+    );
+    if (!resolved.ok) throw new Error("target refused");
+    const { reason } = unauthorizedFailure(resolved.target);
+    expect(reason).not.toContain("zk-path-key");
+    expect(reason).toContain("https://actions.zapier.com requires authorization (HTTP 401)");
+    expect(reason).toContain("run `baton-proxy auth login --url …` with the URL in MCP_URL");
   });
 
   test("resume delays back off to a cap, or follow the server's retry", () => {

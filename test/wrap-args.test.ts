@@ -66,6 +66,8 @@ test("the help says what wrap and unwrap do with remote entries (they become --u
   expect(wrap).toContain("--url");
   expect(wrap).toContain("MCP_HEADER_");
   expect(wrap).toContain("--header-env");
+  // The URL moves to env too: args are readable by every local user, and a URL may hold a key.
+  expect(wrap).toContain("--url-env MCP_URL");
   // wrap no longer writes ${…} into args (hosts expand them from their own environment)
   expect(wrap).not.toContain("${MCP_HEADER_");
   expect(renderCommandHelp(UNWRAP_SPEC)).toContain("BATON_WRAPPED_REMOTE");

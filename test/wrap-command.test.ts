@@ -180,13 +180,13 @@ describe("wrap", () => {
     expect(text).toContain("/* The GitHub server, started with npx */");
   });
 
-  test("remote (url) servers are wrapped with --url; the diff masks the kept original", async () => {
+  test("remote (url) servers are wrapped with --url-env, the URL in env; the diff masks it and the kept original", async () => {
     const box = sandbox();
     box.put("cursor.json", "~/.cursor/mcp.json");
     const result = await box.run("wrap", "linear");
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`+ "args": ["--url", "https://mcp.linear.app/sse"]`);
-    expect(result.stdout).toContain(`+ "env": {"BATON_WRAPPED_REMOTE": "***"}`);
+    expect(result.stdout).toContain(`+ "args": ["--url-env", "MCP_URL"]`);
+    expect(result.stdout).toContain(`+ "env": {"MCP_URL": "***", "BATON_WRAPPED_REMOTE": "***"}`);
   });
 
   test("a corrupt file is left byte-identical and nothing else is written", async () => {

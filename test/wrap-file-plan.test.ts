@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { parseArgs } from "../src/cli.ts";
 import { prepareRemote } from "../src/remote/remote-proxy.ts";
 import type { ConfigFormat } from "../src/wrap/config-locations.ts";
+import { renderEntryDiff } from "../src/wrap/diff.ts";
 import { pathKey, planFileEdit, readArgsHints, type FilePlan } from "../src/wrap/file-plan.ts";
 import { parseJsonc, toPlainValue } from "../src/wrap/jsonc.ts";
 import { findServerEntries, type ServerEntry } from "../src/wrap/server-entries.ts";
@@ -55,8 +56,8 @@ describe.each(CASES)("$file", ({ file, format, wraps, byteIdentical }) => {
     const after = load(wrapped.newText, format).entries;
     for (const entry of after.filter((e) => changed.has(pathKey(e.path)))) {
       expect(entry.value.command).toBe(EXEC);
-      // stdio entries: `-- command …`; remote (url) entries: `--url URL [--header …]`.
-      expect(["--", "--url"]).toContain((entry.value.args as string[])[0] as string);
+      // stdio entries: `-- command …`; remote (url) entries: `--url-env MCP_URL [--header-env …]`.
+      expect(["--", "--url-env"]).toContain((entry.value.args as string[])[0] as string);
       expect(entry.status.kind).toBe("wrapped");
     }
     // (A `//` right after a colon is a URL in a string, not a comment.)
@@ -161,7 +162,7 @@ describe("exact text of edits", () => {
     ]);
   });
 
-  test("a remote entry becomes baton-proxy --url: header values move to env (as written), the original text rides along", () => {
+  test("a remote entry becomes baton-proxy --url-env MCP_URL: the URL and header values move to env (as written), the original text rides along", () => {
     const text =
       '{"mcpServers": {"r": {"type": "http", "url": "https://mcp.example.com/mcp", "headers": {"Authorization": "Bearer ${TOKEN}", "X-Team": "red"}, "disabled": false}}}';
     const wrapped = plan(text, "mcpServers", "wrap");
@@ -170,8 +171,8 @@ describe("exact text of edits", () => {
       type: "stdio",
       command: EXEC,
       args: [
-        "--url",
-        "https://mcp.example.com/mcp",
+        "--url-env",
+        "MCP_URL",
         // Variable names, not ${…}: hosts expand ${…} in args from their own environment (not env) and warn.
         "--header-env",
         "Authorization=MCP_HEADER_AUTHORIZATION",
@@ -180,11 +181,43 @@ describe("exact text of edits", () => {
       ],
       disabled: false,
       env: {
+        MCP_URL: "https://mcp.example.com/mcp",
         MCP_HEADER_AUTHORIZATION: "Bearer ${TOKEN}",
         MCP_HEADER_X_TEAM: "red",
         BATON_WRAPPED_REMOTE: text.slice(text.indexOf('{"type"'), -2),
       },
     });
+    expect(plan(wrapped.newText, "mcpServers", "wrap").newText).toBe(wrapped.newText);
+    expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
+  });
+
+  test("a URL holding a key (query, path, userinfo) never lands in args, nor in the diff; an MCP_URL already in env is kept", () => {
+    const servers = {
+      query: { type: "http", url: "https://mcp.example.com/mcp?api_key=sk-live-123456" },
+      path: { type: "sse", url: "https://actions.zapier.com/mcp/zk-path-key-7890/sse", env: { MCP_URL: "mine" } },
+      userinfo: { url: "https://me:pw-secret-42@mcp.example.com/mcp" },
+    };
+    const text = JSON.stringify({ mcpServers: servers }, null, 2);
+    const wrapped = plan(text, "mcpServers", "wrap");
+    const entries = (JSON.parse(wrapped.newText) as { mcpServers: Record<string, Record<string, any>> }).mcpServers;
+    for (const [name, entry] of Object.entries(entries)) {
+      const original = servers[name as keyof typeof servers];
+      const key = name === "path" ? "MCP_URL_2" : "MCP_URL";
+      expect([name, entry.args]).toEqual([name, ["--url-env", key]]);
+      expect(entry.env[key]).toBe(original.url);
+      const invocation = parseArgs(entry.args);
+      const prepared = invocation.kind === "proxy" ? prepareRemote(invocation.options, entry.env) : undefined;
+      expect(prepared?.ok && prepared.target.url.href).toBe(original.url);
+    }
+    expect(entries.path?.env.MCP_URL).toBe("mine");
+    const diff = wrapped.outcomes
+      .map((o) => (o.kind === "changed" ? renderEntryDiff(o.entry.name, o.before, o.after) : ""))
+      .join("");
+    // As before, the diff masks the userinfo's password and a secret-named query value (not a key in a path, which
+    // nothing tells from a path: it is shown on the user's own terminal, from a file they can read).
+    for (const secret of ["sk-live-123456", "pw-secret-42"]) expect(diff).not.toContain(secret);
+    expect(diff).toContain('"MCP_URL_2": "***"');
+    expect(diff).toContain('"args": ["--url-env", "MCP_URL"]');
     expect(plan(wrapped.newText, "mcpServers", "wrap").newText).toBe(wrapped.newText);
     expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
   });
@@ -277,14 +310,21 @@ describe("exact text of edits", () => {
     }
   });
 
-  test("a --url entry written by hand (the README's example, no original kept) is left alone by unwrap, not a failure", () => {
-    const text = `{"mcpServers": {"r": {"command": "${EXEC}", "args": ["--url", "https://x.example.com/mcp"]}}}`;
-    const result = plan(text, "mcpServers", "unwrap");
-    expect(result.newText).toBe(text);
-    expect(result.outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
-      "a --url entry not made by wrap (no original entry kept): left as is",
-    ]);
-    expect(plan(text, "mcpServers", "wrap").outcomes.map((o) => o.kind)).toEqual(["skipped"]);
+  test("a --url or --url-env entry written by hand (the README's example, no original kept) is left alone by unwrap, not a failure", () => {
+    for (const args of [
+      ["--url", "https://x.example.com/mcp"],
+      ["--url-env", "MY_URL"],
+    ]) {
+      const text = `{"mcpServers": {"r": {"command": "${EXEC}", "args": ${JSON.stringify(args)}, "env": {"MY_URL": "https://x.example.com/mcp"}}}}`;
+      const result = plan(text, "mcpServers", "unwrap");
+      expect(result.newText).toBe(text);
+      expect(result.outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
+        "a --url entry not made by wrap (no original entry kept): left as is",
+      ]);
+      expect(plan(text, "mcpServers", "wrap").outcomes.map((o) => (o.kind === "skipped" ? o.reason : o.kind))).toEqual([
+        "already wrapped",
+      ]);
+    }
   });
 
   test("a broken backup gives no hints", () => {

@@ -1,8 +1,14 @@
-// The `--url` target: the remote server's URL checked, `--header` lines with ${NAME} references and `--header-env` variables resolved. Pure: options/env in, a target or problems out.
+// The `--url` target: the remote server's URL (given, or read from `--url-env`'s variable) checked, `--header` lines with ${NAME} references and `--header-env` variables resolved. Pure: options/env in, a target or problems out.
 
-/** What `baton-proxy --url URL [--header "Name: value"]… [--header-env Name=VARIABLE]… [--allow-http]` asks for, before env references are resolved. */
+/** What `baton-proxy (--url URL | --url-env VARIABLE) [--header "Name: value"]… [--header-env Name=VARIABLE]… [--allow-http]` asks for, before env references are resolved. */
 export interface RemoteArgs {
-  readonly url: string;
+  /** `--url` as written; unused when `urlEnv` is given. */
+  readonly url?: string;
+  /**
+   * `--url-env`: the variable holding the URL. This is what `wrap` writes: a URL may carry a secret
+   * (a key in its query or path) and args are readable by every local user (`ps`, /proc/PID/cmdline).
+   */
+  readonly urlEnv?: string;
   /** `--header` values as written (may hold `${NAME}` references). */
   readonly headers: readonly string[];
   /**
@@ -21,6 +27,8 @@ export interface RemoteTarget {
   readonly headers: Readonly<Record<string, string>>;
   /** Resolved header values (and URL credentials), for the log redactor: never printed. */
   readonly secrets: readonly string[];
+  /** The `--url-env` variable the URL came from: messages name it instead of quoting the URL. */
+  readonly urlEnv?: string;
 }
 
 /** Headers the proxy owns on the wire: a `--header` may not set them. */
@@ -43,9 +51,10 @@ const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Checks the URL, resolves `${NAME}` references in `--header` values and the variables named by
- * `--header-env` from `env`. Every problem is reported at once; no problem text ever contains a
- * header value (only its name), nor text that may be one pasted in the wrong place.
+ * Checks the URL (`--url`, or the value of `--url-env`'s variable), resolves `${NAME}` references
+ * in `--header` values and the variables named by `--header-env` from `env`. Every problem is
+ * reported at once; no problem text ever contains a header value (only its name), nor text that
+ * may be one pasted in the wrong place, nor more of the URL than its origin.
  */
 export function resolveRemoteTarget(
   args: RemoteArgs,
@@ -53,18 +62,34 @@ export function resolveRemoteTarget(
 ): { ok: true; target: RemoteTarget } | { ok: false; problems: string[] } {
   const problems: string[] = [];
   const secrets: string[] = [];
-  let url: URL | undefined;
-  try {
-    url = new URL(args.url);
-  } catch {
-    problems.push(`--url is not a valid URL (expected https://host/path)`);
+  // Problems name the flag (and the variable), never the URL: only its origin or a scheme made of letters.
+  let urlFlag = "--url";
+  let text = args.url;
+  if (args.urlEnv !== undefined) {
+    // Not echoed when it is not a variable name: it may be the URL itself, pasted in the wrong place.
+    const named = VARIABLE_NAME.test(args.urlEnv);
+    urlFlag = named ? `--url-env ${args.urlEnv}` : "--url-env";
+    text = named ? env[args.urlEnv] : undefined;
+    if (!named) problems.push(`--url-env must name an environment variable (letters, digits, _)`);
+    else if (text === undefined) problems.push(`--url-env names ${args.urlEnv}, which is not set in the environment`);
+    else if (text === "") problems.push(`--url-env names ${args.urlEnv}, which is empty`);
   }
+  let url: URL | undefined;
+  if (text !== undefined && text !== "") {
+    try {
+      url = new URL(text);
+    } catch {
+      problems.push(`${urlFlag} is not a valid URL (expected https://host/path)`);
+    }
+  } else if (args.urlEnv === undefined) problems.push(`--url is not a valid URL (expected https://host/path)`);
   if (url !== undefined) {
     if (url.protocol !== "https:" && url.protocol !== "http:")
-      problems.push(`--url must be http(s):// (got "${url.protocol}")`);
+      problems.push(
+        `${urlFlag} must be http(s)://${/^[a-z]{1,16}:$/i.test(url.protocol) ? ` (got "${url.protocol}")` : ""}`,
+      );
     else if (url.protocol === "http:" && !isLoopback(url.hostname) && !args.allowHttp) {
       problems.push(
-        `--url ${url.origin} is plain http to a non-local host: use https, or add --allow-http if you accept sending credentials in clear`,
+        `${urlFlag} ${url.origin} is plain http to a non-local host: use https, or add --allow-http if you accept sending credentials in clear`,
       );
     }
     if (url.username !== "" || url.password !== "")
@@ -134,7 +159,16 @@ export function resolveRemoteTarget(
     accept("--header-env", name, value);
   }
   if (problems.length > 0 || url === undefined) return { ok: false, problems };
-  return { ok: true, target: { url, origin: displayOrigin(url), headers, secrets: secrets.filter((s) => s !== "") } };
+  return {
+    ok: true,
+    target: {
+      url,
+      origin: displayOrigin(url),
+      headers,
+      secrets: secrets.filter((s) => s !== ""),
+      ...(args.urlEnv === undefined ? {} : { urlEnv: args.urlEnv }),
+    },
+  };
 }
 
 /** True for a header the proxy sets itself, which `--header`/`--header-env` may not set. */

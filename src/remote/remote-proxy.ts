@@ -12,7 +12,7 @@ import { resolveRemoteTarget, type RemoteTarget } from "./remote-options.ts";
 import { sameOriginFetch } from "./same-origin-fetch.ts";
 import type { Authorizer } from "./upstream-types.ts";
 
-/** The `--url`, `--header`, `--header-env` and `--allow-http` options as a checked target, or the problems (reported with the configuration's). */
+/** The `--url` (or `--url-env`), `--header`, `--header-env` and `--allow-http` options as a checked target, or the problems (reported with the configuration's). */
 export function prepareRemote(
   options: Readonly<Record<string, OptionValue>>,
   env: Readonly<Record<string, string | undefined>>,
@@ -21,7 +21,8 @@ export function prepareRemote(
     Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
   return resolveRemoteTarget(
     {
-      url: String(options.url),
+      ...(typeof options.url === "string" ? { url: options.url } : {}),
+      ...(typeof options["url-env"] === "string" ? { urlEnv: options["url-env"] } : {}),
       headers: list(options.header),
       headerEnv: list(options["header-env"]),
       allowHttp: options["allow-http"] === true,

@@ -95,12 +95,17 @@ export async function errorFailure(origin: string, response: Response): Promise<
 /**
  * A 401 nobody can resolve: tell the user the one command that fixes it. The URL is masked like
  * every printed URL: this text reaches the client (the model's context), the log and events, and
- * servers that take a key in the URL's userinfo or query would have it quoted there.
+ * servers that take a key in the URL's userinfo or query would have it quoted there. A URL from
+ * `--url-env` (what wrap writes) is not quoted at all: its path may be the key (`…/mcp/<key>/sse`).
  */
 export function unauthorizedFailure(target: RemoteTarget): UpstreamFailure {
+  const login =
+    target.urlEnv === undefined
+      ? `run \`baton-proxy auth login --url ${maskUrl(target.url.href)}\``
+      : `run \`baton-proxy auth login --url …\` with the URL in ${target.urlEnv}`;
   return {
     errorType: "upstream_auth",
-    reason: `${target.origin} requires authorization (HTTP 401): run \`baton-proxy auth login --url ${maskUrl(target.url.href)}\`, or set the credentials the server expects (--header, BATON_UPSTREAM_AUTH_TOKEN)`,
+    reason: `${target.origin} requires authorization (HTTP 401): ${login}, or set the credentials the server expects (--header, BATON_UPSTREAM_AUTH_TOKEN)`,
   };
 }
 

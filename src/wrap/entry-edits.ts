@@ -104,10 +104,10 @@ export function unwrapEntryEdits(text: string, entry: ServerEntry, dropEmptyArgs
 }
 
 /**
- * A remote entry as a stdio one: `command` = the proxy, `args` = `--url URL` (plus `--allow-http`
- * for plain http to a host that is not loopback, as the entry already had it) and one
- * `--header-env Name=MCP_HEADER_NAME` per header, whose value moves (as written, references
- * and all: hosts expand those in `env`) into `env`: secrets never land in args. The args name
+ * A remote entry as a stdio one: `command` = the proxy, `args` = `--url-env MCP_URL` with the URL
+ * in `env` (plus `--allow-http` for plain http to a host that is not loopback, as the entry already
+ * had it) and one `--header-env Name=MCP_HEADER_NAME` per header, whose value moves (as written,
+ * references and all: hosts expand those in `env`) into `env`: secrets never land in args. The args name
  * the variable rather than writing `${MCP_HEADER_NAME}`, which hosts expand in args from their
  * own environment, not the entry's `env` (Claude Code warns "Missing environment variables").
  * `env[BATON_WRAPPED_REMOTE]` keeps the entry's original text so unwrap restores it byte for
@@ -119,9 +119,15 @@ export function wrapRemoteEntryValue(
   execPath: string,
   originalText: string,
 ): Record<string, unknown> {
-  // The host already sent this entry's requests in clear: the proxy may too, and the args say so.
-  const args = ["--url", target.url, ...(target.allowHttp ? ["--allow-http"] : [])];
   const env: Record<string, unknown> = { ...(isPlainObject(value.env) ? value.env : {}) };
+  // The URL always moves to env: args are readable by every local user (`ps`, /proc/PID/cmdline),
+  // and a URL's path can be its key (`…/mcp/sk-…/sse`) as well as its userinfo or query, which no
+  // rule can tell from an ordinary path. In env it also gets the host's `${…}` expansion it had in `url`.
+  let urlKey = "MCP_URL";
+  for (let n = 2; Object.hasOwn(env, urlKey); n++) urlKey = `MCP_URL_${n}`;
+  env[urlKey] = target.url;
+  // The host already sent this entry's requests in clear: the proxy may too, and the args say so.
+  const args = ["--url-env", urlKey, ...(target.allowHttp ? ["--allow-http"] : [])];
   for (const [name, headerValue] of Object.entries(target.headers)) {
     // `X-Api-Key` and `X_Api_Key` map to one name: a suffix keeps each value (else the last one wins for both).
     let key = headerEnvName(name);

@@ -17,7 +17,7 @@ export interface OriginalCommand {
   readonly args: readonly string[];
 }
 
-/** A remote (url) entry that `wrap` can turn into `baton-proxy --url …`. */
+/** A remote (url) entry that `wrap` can turn into `baton-proxy --url-env MCP_URL …`. */
 export interface RemoteTarget {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -121,7 +121,7 @@ export function classifyEntry(value: Readonly<Record<string, unknown>>, execPath
   if (!isProxyCommand(command, execPath)) return { kind: "stdio" };
   const env = value.env as Record<string, unknown> | undefined;
   const remoteText =
-    typeof env?.[REMOTE_ORIGINAL_KEY] === "string" && (args ?? []).includes("--url")
+    typeof env?.[REMOTE_ORIGINAL_KEY] === "string" && isRemoteArgs(args ?? [])
       ? (env[REMOTE_ORIGINAL_KEY] as string)
       : undefined;
   return {
@@ -213,13 +213,15 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === "string");
 }
 
-/** A proxy entry running `--url` without the original entry `wrap` keeps: the user wrote it so. */
+/** A proxy entry running `--url`/`--url-env` without the original entry `wrap` keeps: the user wrote it so. */
 export function isHandWrittenRemote(entry: ServerEntry): boolean {
   const { args } = entry.value;
   return (
-    entry.status.kind === "wrapped" &&
-    entry.status.original === undefined &&
-    Array.isArray(args) &&
-    args.includes("--url")
+    entry.status.kind === "wrapped" && entry.status.original === undefined && Array.isArray(args) && isRemoteArgs(args)
   );
+}
+
+/** Proxy args for a remote server: `--url URL` (by hand, or by earlier versions of wrap) or `--url-env VARIABLE` (wrap now). */
+function isRemoteArgs(args: readonly unknown[]): boolean {
+  return args.includes("--url") || args.includes("--url-env");
 }
