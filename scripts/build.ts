@@ -52,7 +52,7 @@ export async function compile(outfile: string, target?: string): Promise<void> {
   if (code !== 0) throw new Error(`bun build failed for ${target ?? "host"} (exit ${code}):\n${out}${err}`);
 }
 
-/** The host binary that tests, the demo and the bench run. */
+/** The host binary that `npm run build` writes and tests, the demo and the bench run (Bun names a Windows one *.exe). */
 export const HOST_BINARY = join(DIST, process.platform === "win32" ? "baton-proxy.exe" : "baton-proxy");
 
 function newestMtime(dir: string): number {
@@ -76,13 +76,22 @@ export function isStale(outfile: string = HOST_BINARY): boolean {
 }
 
 /**
+ * The file to compile `outfile` into before renaming it: beside it, ending as it does. Bun appends
+ * ".exe" to a Windows outfile that lacks it, so `baton-proxy.exe.partial-1` would come out as
+ * `baton-proxy.exe.partial-1.exe` and the rename would find nothing.
+ */
+export function partialPath(outfile: string, pid: number): string {
+  return outfile.replace(/(\.exe)?$/, `.partial-${pid}$1`);
+}
+
+/**
  * Builds the host binary when stale; returns whether it built. Compiles next to it and renames,
  * so a proxy that is running meanwhile (tests, the demo) never sees a half-written file.
  */
 export async function buildIfStale(outfile: string = HOST_BINARY): Promise<boolean> {
   if (!isStale(outfile)) return false;
   mkdirSync(DIST, { recursive: true });
-  const partial = `${outfile}.partial-${process.pid}`;
+  const partial = partialPath(outfile, process.pid);
   try {
     await compile(partial);
     renameSync(partial, outfile);
@@ -101,7 +110,8 @@ async function sha256(path: string): Promise<string> {
 async function main(argv: readonly string[]): Promise<void> {
   mkdirSync(DIST, { recursive: true });
   if (!argv.includes("--all")) {
-    const outfile = join(DIST, "baton-proxy");
+    // HOST_BINARY, not dist/baton-proxy: on Windows Bun writes baton-proxy.exe.
+    const outfile = HOST_BINARY;
     await compile(outfile);
     process.stderr.write(
       `built ${outfile} (baton-proxy ${pkg.version}, ${(statSync(outfile).size / 1048576).toFixed(1)} MiB)\n`,
