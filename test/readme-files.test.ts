@@ -1,0 +1,43 @@
+// The README's "Files" tree: every source file of src/, scripts/ and test/support/ is named in it (by name or a
+// `prefix-*.ts` pattern), and every file name it gives exists.
+
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { ROOT } from "./support/binary.ts";
+
+function filesBlock(): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("\n## Files"));
+  const start = section.indexOf("```\n") + 4;
+  return section.slice(start, section.indexOf("```", start));
+}
+
+const NAME = /[\w.*-]+\.(?:ts|mjs|c|h|sh)\b/g;
+const names = [...new Set(filesBlock().match(NAME) ?? [])];
+const patterns = names.map((name) => new RegExp(`^${name.replace(/\./g, "\\.").replace(/\*/g, "[\\w.-]+")}$`));
+
+const listed = (dir: string, pattern: string): string[] =>
+  [...new Bun.Glob(pattern).scanSync({ cwd: join(ROOT, dir) })].map((path) => join(dir, path));
+const sources = [
+  ...listed("src", "**/*.ts"),
+  ...listed("scripts", "*"),
+  ...listed(join("test", "support"), "*.ts"),
+].sort();
+const everyBasename = new Set(
+  [...new Bun.Glob("**/*").scanSync({ cwd: ROOT, dot: true })]
+    .filter((path) => !path.startsWith("node_modules/") && !path.startsWith(".git/"))
+    .map((path) => basename(path)),
+);
+
+describe("README Files", () => {
+  test("names every file of src/, scripts/ and test/support/", () => {
+    const missing = sources.filter((path) => !patterns.some((pattern) => pattern.test(basename(path))));
+    expect(missing).toEqual([]);
+  });
+
+  test("every file name it gives exists (a pattern matches at least one file)", () => {
+    const absent = names.filter((_name, i) => ![...everyBasename].some((file) => patterns[i]?.test(file)));
+    expect(absent).toEqual([]);
+  });
+});
