@@ -58,9 +58,9 @@ describe.each(["ci.yml", "release.yml"])("%s", (name) => {
     expect(String(setup?.with?.["node-version"])).toBe("20");
   });
 
-  test("every scripts/… and .ci/… path it runs exists", () => {
+  test("every scripts/…, test/… and .ci/… path it runs exists", () => {
     const paths = runs(workflow)
-      .flatMap((run) => run.match(/(?:^|[\s"'])((?:scripts|\.ci)\/[\w./-]+)/g) ?? [])
+      .flatMap((run) => run.match(/(?:^|[\s"'])((?:scripts|test|\.ci)\/[\w./-]+)/g) ?? [])
       .map((m) => m.trim().replace(/^["']/, ""));
     for (const path of paths)
       expect(existsSync(join(ROOT, path)), `${name} runs ${path}, which does not exist`).toBe(true);
