@@ -142,10 +142,12 @@ function parseS3Location(url: URL, entry: string, problems: string[]): SinkSpec 
 /**
  * Masks what in a URL-ish string may be a credential: `user:pass@` becomes `***@`, and a query or
  * fragment (`?api_key=…`, `#access_token=…`) becomes `?***` / `#***`. Every URL we print goes through here.
+ * The userinfo is found wherever its `scheme://` starts, so a URL behind another scheme
+ * (`otlp:https://user:pw@host`, a natural misspelling of a sink) is masked too.
  */
 export function maskUrl(text: string): string {
   return text
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@")
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@")
     .replace(/\?[^#]*/, "?***")
     .replace(/#.*$/s, "#***");
 }

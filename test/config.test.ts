@@ -149,6 +149,15 @@ describe("loadConfig", () => {
     expect(maskUrl("https://h.example/p")).toBe("https://h.example/p");
   });
 
+  test("a URL behind another scheme (otlp:https://user:pw@host) is masked too: its userinfo is never echoed", () => {
+    expect(maskUrl("otlp:https://a:b@h.example/p")).toBe("otlp:https://***@h.example/p");
+    const result = loadConfig({ BATON_EVENT_SINK: "otlp:https://user:SECRET9@collector.example:4318" });
+    const text = !result.ok ? result.problems.join("\n") : "";
+    expect(result.ok).toBe(false);
+    expect(text).toContain('"otlp:https://***@collector.example:4318"');
+    expect(text).not.toContain("SECRET9");
+  });
+
   test("secrets are collected for log redaction; the placeholder is not a secret", () => {
     const remote = loadConfig({
       BATON_EVENT_SINK: "https://c.example",
