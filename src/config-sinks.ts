@@ -44,12 +44,23 @@ export function parseSinks(list: string, problems: string[], refused?: Set<SinkS
 function knownKind(entry: string): SinkSpec["kind"] | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(entry)?.[1]?.toLowerCase();
   if (scheme === "http" || scheme === "https") return "http";
-  return scheme === "s3" || scheme === "file" ? scheme : undefined;
+  return scheme === "s3" || scheme === "file" || scheme === "otlp" ? scheme : undefined;
 }
 
 function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
   if (entry === "stderr:") return { kind: "stderr" };
   if (entry === "otlp:") return { kind: "otlp" };
+  // "otlp:http://collector:4318", "OTLP:", "stderr:x": the kind is clear, the spelling is not (as a URL
+  // it would be refused for an "unsupported scheme" the same message lists as supported).
+  const exact = /^(otlp|stderr):/i.exec(entry)?.[1]?.toLowerCase();
+  if (exact !== undefined) {
+    const where =
+      exact === "otlp"
+        ? ": the collector comes from OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)"
+        : "";
+    problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" must be exactly "${exact}:"${where}`);
+    return undefined;
+  }
   let url: URL;
   try {
     url = new URL(entry);

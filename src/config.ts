@@ -150,7 +150,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   }
   const perRequest = consentModeRaw === "per-request";
   const s3 = wants("s3") ? parseS3Settings(env, problems) : undefined;
-  const otlp = sinks.some((s) => s.kind === "otlp") ? parseOtlpSettings(env, problems) : undefined;
+  const otlp = wants("otlp") ? parseOtlpSettings(env, problems) : undefined;
   // A bad BATON_S3_*/BATON_OTEL_* value no configured sink reads is likely a typo that would refuse
   // the run that adds the sink: warned, not refused (one environment may serve runs with and without it).
   const unused = (kind: string, check: (into: string[]) => void): void => {
@@ -165,7 +165,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }
   // Per-request mode: each request's own token is checked instead (requests without one emit nothing).
-  if ((hasRemote || wants("http") || wants("s3")) && consentToken === PLACEHOLDER && !perRequest) {
+  if ((hasRemote || wants("http") || wants("s3") || wants("otlp")) && consentToken === PLACEHOLDER && !perRequest) {
     problems.push(
       `BATON_CONSENT_TOKEN is still the placeholder "${PLACEHOLDER}": set a real consent token before sending events to a remote sink`,
     );

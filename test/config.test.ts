@@ -177,3 +177,16 @@ test("a Windows path as a sink gets its file:/// spelling", () => {
     'BATON_EVENT_SINK entry "C:\\Users\\me\\events.jsonl" has unsupported scheme "c:" (supported: stderr:, file://, http://, https://, s3://, otlp:): did you mean "file:///C:/Users/me/events.jsonl"?',
   ]);
 });
+
+test("otlp: and stderr: with anything after the colon: told the exact spelling (not an 'unsupported scheme' the list supports), otlp:'s settings checked in the same round", () => {
+  const otlp = loadConfig({ BATON_EVENT_SINK: "otlp:http://127.0.0.1:4318", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" });
+  expect(!otlp.ok && otlp.problems.filter((p) => !p.startsWith("OTEL_"))).toEqual([
+    'BATON_EVENT_SINK entry "otlp:http://127.0.0.1:4318" must be exactly "otlp:": the collector comes from OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)',
+    'BATON_CONSENT_TOKEN is still the placeholder "local": set a real consent token before sending events to a remote sink',
+  ]);
+  expect(!otlp.ok && otlp.problems.some((p) => p.startsWith("OTEL_EXPORTER_OTLP_PROTOCOL"))).toBe(true);
+  const upper = loadConfig({ BATON_EVENT_SINK: "OTLP:", BATON_CONSENT_TOKEN: "ct-1" });
+  expect(!upper.ok && upper.problems[0]).toStartWith('BATON_EVENT_SINK entry "OTLP:" must be exactly "otlp:"');
+  const stderr = loadConfig({ BATON_EVENT_SINK: "stderr:x" });
+  expect(!stderr.ok && stderr.problems).toEqual(['BATON_EVENT_SINK entry "stderr:x" must be exactly "stderr:"']);
+});
