@@ -2,7 +2,7 @@
 // `prefix-*.ts` pattern), and every file name it gives exists.
 
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ROOT } from "./support/binary.ts";
 
@@ -33,6 +33,20 @@ const everyBasename = new Set(
 describe("README Files", () => {
   test("names every file of src/, scripts/ and test/support/", () => {
     const missing = sources.filter((path) => !patterns.some((pattern) => pattern.test(basename(path))));
+    expect(missing).toEqual([]);
+  });
+
+  test("names every top-level file and folder of the repository", () => {
+    const block = filesBlock();
+    // What git ignores (node_modules/, dist/, *.log…) is no part of the tree.
+    const ignored = readFileSync(join(ROOT, ".gitignore"), "utf8").split("\n").filter(Boolean);
+    const isIgnored = (name: string): boolean =>
+      name === ".git" ||
+      ignored.some(
+        (line) => line === name || line === `${name}/` || (line.startsWith("*.") && name.endsWith(line.slice(1))),
+      );
+    const top = readdirSync(ROOT).filter((name) => !isIgnored(name));
+    const missing = top.filter((name) => !new RegExp(`^${name.replace(/\./g, "\\.")}(?:/|\\s)`, "m").test(block));
     expect(missing).toEqual([]);
   });
 
