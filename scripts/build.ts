@@ -132,14 +132,20 @@ async function main(argv: readonly string[]): Promise<void> {
   if (failures > 0) throw new Error(`${failures} release binary(ies) failed the --version smoke check`);
 }
 
-/** How a Linux binary can be run here: natively, or the other architecture through qemu-user. */
-function runnerFor(suffix: string): string[] | undefined {
-  const native = `${process.platform}-${process.arch}`;
+/**
+ * How a Linux binary can be run here: natively, or the other architecture through qemu-user with
+ * that architecture's C library (without it qemu cannot start the binary: a false failure).
+ */
+export function runnerFor(
+  suffix: string,
+  native = `${process.platform}-${process.arch}`,
+  which: (command: string) => string | null = Bun.which,
+  exists: (path: string) => boolean = existsSync,
+): string[] | undefined {
   if (suffix === native) return [];
-  const qemu =
-    suffix === "linux-arm64" ? Bun.which("qemu-aarch64") : suffix === "linux-x64" ? Bun.which("qemu-x86_64") : null;
-  if (!qemu) return undefined;
+  const qemu = suffix === "linux-arm64" ? which("qemu-aarch64") : suffix === "linux-x64" ? which("qemu-x86_64") : null;
   const sysroot = suffix === "linux-arm64" ? "/usr/aarch64-linux-gnu" : "/usr/x86_64-linux-gnu";
+  if (!qemu || !exists(sysroot)) return undefined;
   return [qemu, "-L", sysroot];
 }
 
@@ -157,7 +163,7 @@ async function smokeCheck(): Promise<number> {
     const size = `${(statSync(path).size / 1048576).toFixed(1)} MiB`;
     const runner = suffix.startsWith("linux") ? runnerFor(suffix) : undefined;
     let verdict = suffix.startsWith("linux")
-      ? "not run (no qemu-user for this architecture)"
+      ? "not run (no qemu-user or no C library for this architecture)"
       : "not run (not a Linux binary)";
     if (runner !== undefined) {
       const proc = Bun.spawn([...runner, path, "--version"], { stdout: "pipe", stderr: "pipe", env: {} });
