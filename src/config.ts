@@ -221,6 +221,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
 
   // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.
   const remarks = describeUnknownVariables(env, KNOWN_VARIABLES);
+  // The binary is Bun: its runtime reads BUN_OPTIONS before our code runs (no build flag turns that
+  // off), so a developer's `--preload` runs inside the proxy and may print on stdout. Too late to
+  // refuse; naming it makes such a break explicable. The value is never quoted.
+  if ((env.BUN_OPTIONS ?? "").trim() !== "")
+    remarks.push(
+      "BUN_OPTIONS is set: Bun applied it to this binary before the proxy started (a --preload there can write to stdout, which must carry only MCP messages); unset it for baton-proxy",
+    );
   if (problems.length > 0) return { ok: false, problems: [...problems, ...remarks] };
   warnings.push(...remarks);
 

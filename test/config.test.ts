@@ -105,6 +105,16 @@ describe("loadConfig", () => {
     ]);
   });
 
+  test("BUN_OPTIONS (read by the Bun runtime before the proxy runs) is named in a warning, its value never quoted", () => {
+    const result = loadConfig({ BUN_OPTIONS: "--preload /home/me/secret-hook.ts" });
+    const warnings = result.ok ? result.config.warnings : [];
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toStartWith("BUN_OPTIONS is set: Bun applied it to this binary");
+    expect(warnings.join("\n")).not.toContain("secret-hook");
+    const blank = loadConfig({ BUN_OPTIONS: "  " });
+    expect(blank.ok && blank.config.warnings).toEqual([]);
+  });
+
   test("a misspelt name is reported together with the refusal it probably caused", () => {
     const result = loadConfig({
       BATON_EVENT_SINK: "https://c.example",
