@@ -1,7 +1,7 @@
 // Black-box: the lifecycle faults of issue 9 §2 against the compiled binary: process trees, exit detection, a client that stops reading, an event file that disappears.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, renameSync, rmSync, unlinkSync } from "node:fs";
+import { existsSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { binaryPath } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
@@ -105,6 +105,44 @@ describe.skipIf(process.platform === "win32")("exit detection", () => {
     const all = readValidatedEvents(events);
     checkCallPairs(all);
     expect(all.map((e) => e.payload.error_type ?? e.event_type)).toEqual(["tool_call_start", "upstream_exit"]);
+  });
+});
+
+describe.skipIf(process.platform === "win32")("the server's last output", () => {
+  test("a large answer written just before exiting, with the client paused past the exit: it arrives whole", async () => {
+    const go = join(newDir(), "go");
+    // Our stdout is a real pipe (as Python and Go hosts give) to a client that reads only when told.
+    const client = 'while [ ! -e "$GO" ]; do sleep 0.01; done; exec cat';
+    const proc = Bun.spawn(["sh", "-c", `"$@" | { ${client}; }`, "sh", await binaryPath(), "--", ...fixture("echo")], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: cleanEnv({ GO: go }),
+    });
+    leftovers.push(proc.pid);
+    let stderr = "";
+    const stderrDone = (async () => {
+      for await (const chunk of proc.stderr) stderr += new TextDecoder().decode(chunk);
+    })();
+    const stdout = new Response(proc.stdout).text();
+    // Bigger than what the proxy takes in while the client pauses, small enough for the server to finish writing.
+    const bytes = 512 * 1024;
+    const call = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "last-words", arguments: { bytes } } };
+    proc.stdin.write(`${JSON.stringify(call)}\n`);
+    proc.stdin.flush();
+    await eventually(() => stderr.includes("fixture pid"), 5_000, "the server to start");
+    const server = pidFrom(stderr, "fixture");
+    await eventually(() => !isAlive(server), 5_000, "the server to exit");
+    await Bun.sleep(200); // the client's pause goes on past the exit, longer than the output may stay silent
+    writeFileSync(go, "");
+    const lines = (await stdout).split("\n").filter((l) => l !== "");
+    proc.stdin.end();
+    expect(await proc.exited).toBe(0);
+    await stderrDone;
+    expect(lines.length).toBe(1);
+    const answer = JSON.parse(lines[0] as string);
+    expect(answer.id).toBe(1);
+    expect(answer.result.content[0].text).toBe("w".repeat(bytes));
   });
 });
 

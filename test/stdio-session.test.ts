@@ -345,6 +345,51 @@ describe("shutdown paths", () => {
     expect(s.server.calls).toEqual(["release"]); // no close: the server is gone; release stops its group
   });
 
+  test("the server writes its last answer and exits while the client is not reading: the answer still arrives whole", async () => {
+    const serverOut = handFed(); // never ended: a descendant holds the pipe
+    const s = session(serverOut.stream);
+    s.client.push(line(call(7, "big")));
+    await settle();
+    const release = s.clientOut.hold(); // the client pauses reading
+    serverOut.push(line({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "x" } }));
+    await settle();
+    const answer = line({ jsonrpc: "2.0", id: 7, result: { content: [{ type: "text", text: "y".repeat(100_000) }] } });
+    serverOut.push(answer); // still in the pipe: the pump waits for the client to take the line before
+    s.server.exit(0);
+    await Bun.sleep(300); // the client's pause, longer than the server's output may stay silent
+    release();
+    expect(await s.done).toBe(0);
+    expect(s.clientOut.lines().map((m) => [m.id ?? m.method, m.error?.code ?? "ok"])).toEqual([
+      ["notifications/message", "ok"],
+      [7, "ok"],
+    ]);
+    expect(s.clientOut.text().endsWith(answer)).toBe(true);
+  });
+
+  test("after the server's exit, a client that takes nothing does not hold the session", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    s.client.push(line(call(8, "never")));
+    await settle();
+    s.clientOut.hold(); // never released
+    serverOut.push(line({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "x" } }));
+    await settle();
+    serverOut.push(line({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "z" } }));
+    s.server.exit(0);
+    expect(await s.done).toBe(0);
+  });
+
+  test("after the server's exit, a descendant flooding its pipe does not hold the session", async () => {
+    const flood = new TextEncoder().encode(
+      line({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "f".repeat(65_000) } }),
+    );
+    const serverOut = new ReadableStream<Uint8Array>({ pull: (controller) => controller.enqueue(flood) });
+    const s = session(serverOut);
+    s.server.exit(0);
+    expect(await s.done).toBe(0);
+    expect(s.logger.lines.some((l) => l.includes("floods its stdout"))).toBe(true);
+  });
+
   test("the client stops reading (EPIPE on our output): the upstream is closed and the session ends in order", async () => {
     const serverOut = handFed();
     const s = session(serverOut.stream);

@@ -3,6 +3,13 @@
 import { LineSplitter, MAX_LINE_BYTES, type Frame } from "../wire/framing.ts";
 import type { WireWriter } from "./wire-writer.ts";
 
+/** Told around each read of the source: lets a caller time the source's silences apart from the writers' waits. */
+export interface ReadWatch {
+  readStarted(): void;
+  /** The read returned `bytes` (0 at the end). */
+  readEnded(bytes: number): void;
+}
+
 export interface PumpOptions {
   /** Asked when a line does not finish in its first chunk: may it go out while still arriving? */
   readonly cutThrough?: () => boolean;
@@ -19,6 +26,7 @@ export interface PumpOptions {
   readonly afterHandOver?: () => void;
   /** Ends the pump early (its read is cancelled): for a stream a descendant may hold open forever. */
   readonly stop?: AbortSignal;
+  readonly reads?: ReadWatch;
 }
 
 /**
@@ -27,13 +35,15 @@ export interface PumpOptions {
  * and for `afterChunk`.
  */
 export async function pump(source: ReadableStream<Uint8Array>, options: PumpOptions): Promise<void> {
-  const { onFrame, writers, afterChunk, stop } = options;
+  const { onFrame, writers, afterChunk, stop, reads } = options;
   const splitter = new LineSplitter(MAX_LINE_BYTES, options.cutThrough);
   const frames: Frame[] = [];
   const streamReader = source.getReader();
   stop?.addEventListener("abort", () => void streamReader.cancel().catch(() => undefined), { once: true });
   for (;;) {
+    reads?.readStarted();
     const { value, done } = await streamReader.read();
+    reads?.readEnded(done ? 0 : value.length);
     if (done) break;
     splitter.push(value, frames);
     for (const frame of frames) onFrame(frame);

@@ -6,18 +6,17 @@ import type { Logger } from "../log.ts";
 import { LINE_EDGE_BYTES, type Frame } from "../wire/framing.ts";
 import { classifyLine } from "../wire/jsonrpc.ts";
 import { JunkReporter } from "./junk-reporter.ts";
+import { ExitDrain } from "./exit-drain.ts";
 import { pump, withDeadline } from "./pump.ts";
 import type { ByteSink, Upstream } from "./upstream.ts";
 import { WireWriter } from "./wire-writer.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
-/** How long shutdown waits for the client to take our last bytes before giving up on them. */
-export const FINAL_WRITE_DEADLINE_MS = 500;
 /**
- * After the server itself has exited, how long its output is still read: what it wrote before
- * dying is normally there at once, and a descendant holding the pipe open must not hold us.
+ * How long shutdown waits for the client to take our last bytes before giving up on them (also
+ * while the server's last output is still being passed on: see exit-drain.ts).
  */
-export const DRAIN_AFTER_EXIT_MS = 100;
+export const FINAL_WRITE_DEADLINE_MS = 500;
 
 /** Our side facing the client: newline-delimited JSON-RPC in, the same out. */
 export interface FrontDoor {
@@ -222,6 +221,7 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
       upstream.close();
     });
   const stopReading = new AbortController();
+  const drainAfterExit = new ExitDrain(FINAL_WRITE_DEADLINE_MS);
   const serverPump = pump(upstream.output, {
     cutThrough: () => engine.serverLinesPassUnchanged(),
     afterChunk,
@@ -229,7 +229,10 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     afterHandOver: afterServerHandOver,
     writers: [toClient],
     stop: stopReading.signal,
-  }).catch((error) => logger.warn(`reading from the server failed: ${String(error)}`));
+    reads: drainAfterExit,
+  })
+    .catch((error) => logger.warn(`reading from the server failed: ${String(error)}`))
+    .finally(() => drainAfterExit.close());
 
   // The session ends with the server itself, not with its output: a descendant may hold that open.
   const first = await Promise.race([
@@ -237,9 +240,15 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     upstream.exited.then(() => "exit" as const),
   ]);
   if (first === "exit") {
-    await withDeadline(serverPump, DRAIN_AFTER_EXIT_MS);
+    // What it wrote before dying is read to the end, however slowly the client takes it; only
+    // silence (a descendant holding the pipe), a client taking nothing, or a flood stop it early.
+    drainAfterExit.serverExited();
+    const why = await Promise.race([serverPump, drainAfterExit.stopped]);
     stopReading.abort();
-    await withDeadline(serverPump, FINAL_WRITE_DEADLINE_MS);
+    if (why === "too-much")
+      logger.warn("something the MCP server started still floods its stdout after its exit: not read");
+    // A pump waiting on a client that takes nothing stays stuck: the final write below is bounded.
+    if (why !== "client") await withDeadline(serverPump, FINAL_WRITE_DEADLINE_MS);
   }
   const initiated = shutdownBy;
   // The server closed its output: whatever it does next, it can no longer answer us.
