@@ -13,6 +13,7 @@ import {
   postOnSession,
 } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
+import { MAX_REQUEST_HEAD_BYTES } from "../src/serve/serve-flags.ts";
 
 let upstream: Upstream;
 let proxy: ServeHandle;
@@ -492,6 +493,97 @@ describe("the idle timeout is about silent clients, not a slow upstream", () => 
     } finally {
       expect(await local.stop()).toBe(0);
       raw.stop(true);
+    }
+  }, 30_000);
+});
+
+describe("slow clients and large heads never reach the upstream", () => {
+  /** An upstream counting what reaches it, and the proxy in front of it with `args`. */
+  async function counted(args: string[]) {
+    let hits = 0;
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        hits++;
+        await request.arrayBuffer();
+        return new Response("{}", { headers: { "content-type": "application/json" } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`, ...args]);
+    return {
+      local,
+      hits: () => hits,
+      stop: async () => {
+        expect(await local.stop()).toBe(0);
+        raw.stop(true);
+      },
+    };
+  }
+
+  /** Writes `head`, then drips `drip` one byte every 200 ms; resolves with what came back once the connection closes. */
+  async function drip(url: string, head: string, drip: string): Promise<string> {
+    const { connect } = await import("node:net");
+    const socket = connect(Number(new URL(url).port), "127.0.0.1");
+    let received = "";
+    let closed = false;
+    socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+    socket.on("close", () => (closed = true));
+    socket.on("error", () => undefined);
+    socket.write(head);
+    for (const byte of drip) {
+      if (closed) break;
+      await Bun.sleep(200);
+      socket.write(byte);
+    }
+    await waitFor(() => closed, "the connection closed", 15_000);
+    return received;
+  }
+
+  test("a body dripped a byte at a time gets 408 after --body-timeout-ms and the connection closes (MCP path, fixed length; other path, chunked)", async () => {
+    const proxy = await counted(["--body-timeout-ms", "1500", "--idle-timeout-ms", "30000"]);
+    try {
+      const body = initialize(3);
+      const mcp = await drip(
+        proxy.local.url,
+        `POST /mcp HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${body.length}\r\n\r\n`,
+        body,
+      );
+      expect(mcp).toStartWith("HTTP/1.1 408");
+      expect(mcp).toContain("--body-timeout-ms");
+      const other = await drip(
+        proxy.local.url,
+        "POST /token HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "1\r\na\r\n".repeat(40),
+      );
+      expect(other).toStartWith("HTTP/1.1 408");
+      expect(proxy.hits()).toBe(0);
+      const metrics = await (await fetch(`${proxy.local.adminUrl}/metrics`)).text();
+      expect(metrics).toMatch(/baton_http_requests_refused_total\{reason="body_timeout"\} 2/);
+    } finally {
+      await proxy.stop();
+    }
+  }, 30_000);
+
+  test(`request heads: about ${MAX_REQUEST_HEAD_BYTES} bytes is Bun's fixed bound (431 above it, the upstream never asked)`, async () => {
+    const proxy = await counted([]);
+    try {
+      const head = (size: number) => {
+        const start = "GET /page HTTP/1.1\r\nHost: p\r\nX-Big: ";
+        return `${start}${"a".repeat(size - start.length - 4)}\r\n\r\n`;
+      };
+      const below = await drip(
+        proxy.local.url,
+        `${head(MAX_REQUEST_HEAD_BYTES - 512).replace("HTTP/1.1", "HTTP/1.0")}`,
+        "",
+      );
+      expect(below).toStartWith("HTTP/1.1 200");
+      expect(proxy.hits()).toBe(1);
+      const above = await drip(proxy.local.url, head(MAX_REQUEST_HEAD_BYTES + 1), "");
+      expect(above).toStartWith("HTTP/1.1 431");
+      expect(proxy.hits()).toBe(1);
+    } finally {
+      await proxy.stop();
     }
   }, 30_000);
 });

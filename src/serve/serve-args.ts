@@ -7,6 +7,7 @@ import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_LISTEN,
+  DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_SESSION_IDLE_MS,
   MAX_IDLE_TIMEOUT_MS,
@@ -32,6 +33,8 @@ export interface ServeConfig {
   /** Allowed `Origin` values (lower-cased, no trailing slash); `"loopback"` = any port on localhost/127.0.0.1/[::1]; `"*"` in the list allows all. */
   readonly allowedOrigins: "loopback" | readonly string[];
   readonly maxBodyBytes: number;
+  /** A request body must arrive whole within this long (a client dripping bytes resets the idle timeout, not this). */
+  readonly bodyTimeoutMs: number;
   readonly drainTimeoutMs: number;
   readonly sessionIdleMs: number;
   /** A client connection with no bytes either way for this long is closed (slow or stalled clients). */
@@ -105,6 +108,10 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
   const origins = pick("allowedOrigins");
   const allowedOrigins = origins === undefined ? "loopback" : parseOrigins(origins, label("allowedOrigins"), problems);
   const maxBodyBytes = parseWhole(pick("maxBodyBytes"), DEFAULT_MAX_BODY_BYTES, label("maxBodyBytes"), 1, problems);
+  const bodyTimeoutMs = parseWhole(pick("bodyTimeoutMs"), DEFAULT_BODY_TIMEOUT_MS, label("bodyTimeoutMs"), 1, problems);
+  // Timers fire at once beyond 2^31-1 ms: a larger deadline would refuse every body.
+  if (bodyTimeoutMs > MAX_TIMER_MS)
+    problems.push(`${label("bodyTimeoutMs")} must be at most ${MAX_TIMER_MS} (got ${bodyTimeoutMs})`);
   const drainTimeoutMs = parseWhole(
     pick("drainTimeoutMs"),
     DEFAULT_DRAIN_TIMEOUT_MS,
@@ -152,6 +159,7 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
     adminListen: Object.freeze(adminListen),
     allowedOrigins: allowedOrigins === "loopback" ? allowedOrigins : Object.freeze(allowedOrigins),
     maxBodyBytes,
+    bodyTimeoutMs,
     drainTimeoutMs,
     sessionIdleMs,
     idleTimeoutMs,
@@ -219,6 +227,8 @@ function parseOrigins(raw: string, label: string, problems: string[]): string[] 
   }
   return list;
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function parseWhole(raw: string | undefined, fallback: number, label: string, min: number, problems: string[]): number {
   if (raw === undefined) return fallback;

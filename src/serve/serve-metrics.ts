@@ -28,7 +28,7 @@ export interface ServeMetrics {
   readonly toolCalls: Counter;
   /** Consent tokens treated as absent, by reason (`malformed`, `placeholder`). */
   readonly consentRejected: Counter;
-  /** Requests refused before reaching the upstream, by reason (`origin`, `body_too_large`, `content_type`, `malformed_json`, `draining`, ...). */
+  /** Requests refused before reaching the upstream, by reason (`origin`, `body_too_large`, `content_type`, `malformed_json`, `body_timeout`, `draining`, ...). */
   readonly refused: Counter;
   /** Upstream requests that failed without an HTTP answer, by reason. */
   readonly upstreamFailures: Counter;
