@@ -49,6 +49,7 @@ describe("parseServeArgs", () => {
       BATON_SESSION_IDLE_MS: "60000",
       BATON_IDLE_TIMEOUT_MS: "30000",
       BATON_BODY_TIMEOUT_MS: "7000",
+      BATON_MAX_SESSIONS: "50",
     };
     const fromEnv = ok([], env);
     expect(fromEnv.upstream.href).toBe("https://mcp.example/v1/mcp");
@@ -59,6 +60,8 @@ describe("parseServeArgs", () => {
       1024, 5000, 60000, 30000,
     ]);
     expect(fromEnv.bodyTimeoutMs).toBe(7000);
+    expect([fromEnv.maxSessions, ok(["--max-sessions", "5"], env).maxSessions]).toEqual([50, 5]);
+    expect(ok([], { BATON_UPSTREAM: "http://127.0.0.1:1/mcp" }).maxSessions).toBe(10_000);
     expect(ok(["--body-timeout-ms", "2500"], env).bodyTimeoutMs).toBe(2500);
     expect(ok([], { BATON_UPSTREAM: "http://127.0.0.1:1/mcp" }).bodyTimeoutMs).toBe(30_000);
     const flagged = ok(
@@ -86,6 +89,8 @@ describe("parseServeArgs", () => {
         "999999",
         "--body-timeout-ms",
         "0",
+        "--max-sessions",
+        "0",
       ],
       { BATON_UPSTREAM: "ftp://x", BATON_SCRUB: "maybe", BATON_API_KEY: "sk-secret-value" },
     );
@@ -99,6 +104,7 @@ describe("parseServeArgs", () => {
       'entry "https://a.example/path" is not an origin',
       "--idle-timeout-ms must be at most",
       '--body-timeout-ms must be a whole number ≥ 1 (got "0")',
+      '--max-sessions must be a whole number ≥ 1 (got "0")',
       'BATON_SCRUB must be "on" or "off"',
     ]) {
       expect(text).toContain(part);

@@ -497,7 +497,7 @@ describe("the idle timeout is about silent clients, not a slow upstream", () => 
   }, 30_000);
 });
 
-describe("slow clients and large heads never reach the upstream", () => {
+describe("bounds: slow clients, large heads, many sessions", () => {
   /** An upstream counting what reaches it, and the proxy in front of it with `args`. */
   async function counted(args: string[]) {
     let hits = 0;
@@ -582,6 +582,25 @@ describe("slow clients and large heads never reach the upstream", () => {
       const above = await drip(proxy.local.url, head(MAX_REQUEST_HEAD_BYTES + 1), "");
       expect(above).toStartWith("HTTP/1.1 431");
       expect(proxy.hits()).toBe(1);
+    } finally {
+      await proxy.stop();
+    }
+  }, 30_000);
+
+  test("--max-sessions: a session past the cap evicts the least recently used idle one, counted in /metrics; its next request is still forwarded", async () => {
+    const proxy = await counted(["--max-sessions", "1"]);
+    try {
+      const post = (sessionId: string, id: number) =>
+        fetch(proxy.local.url, {
+          method: "POST",
+          headers: { ...MCP_HEADERS, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" },
+          body: JSON.stringify({ jsonrpc: "2.0", id, method: "ping" }),
+        });
+      for (const [i, sid] of ["s1", "s2", "s1"].entries()) expect((await post(sid, i)).status).toBe(200);
+      expect(proxy.hits()).toBe(3);
+      const metrics = await (await fetch(`${proxy.local.adminUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^baton_sessions_evicted_total 2$/m);
+      expect(metrics).toMatch(/^baton_sessions_open 1$/m);
     } finally {
       await proxy.stop();
     }

@@ -9,6 +9,7 @@ import {
   DEFAULT_LISTEN,
   DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_SESSIONS,
   DEFAULT_SESSION_IDLE_MS,
   MAX_IDLE_TIMEOUT_MS,
   SERVE_FLAGS,
@@ -37,6 +38,8 @@ export interface ServeConfig {
   readonly bodyTimeoutMs: number;
   readonly drainTimeoutMs: number;
   readonly sessionIdleMs: number;
+  /** Sessions tracked at most (with Mcp-Session-Id and stateless groups together); the least recently used idle one makes room. */
+  readonly maxSessions: number;
   /** A client connection with no bytes either way for this long is closed (slow or stalled clients). */
   readonly idleTimeoutMs: number;
   /**
@@ -120,6 +123,7 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
     problems,
   );
   const sessionIdleMs = parseWhole(pick("sessionIdleMs"), DEFAULT_SESSION_IDLE_MS, label("sessionIdleMs"), 1, problems);
+  const maxSessions = parseWhole(pick("maxSessions"), DEFAULT_MAX_SESSIONS, label("maxSessions"), 1, problems);
   const idleTimeoutMs = parseWhole(
     pick("idleTimeoutMs"),
     DEFAULT_IDLE_TIMEOUT_MS,
@@ -162,6 +166,7 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
     bodyTimeoutMs,
     drainTimeoutMs,
     sessionIdleMs,
+    maxSessions,
     idleTimeoutMs,
     upstreamViaFetch: upstream.protocol !== "http:" || hasForwardProxy(env),
     baton: loaded.config,

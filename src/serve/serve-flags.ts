@@ -9,6 +9,7 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 20_000;
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_SESSIONS = 10_000;
 /** Bun's HTTP parser answers 431 to a request head (request line and headers) over this; it cannot be raised in a compiled binary. */
 export const MAX_REQUEST_HEAD_BYTES = 16 * 1024;
 /** Bun closes idle connections in whole seconds, at most 255 s. */
@@ -76,6 +77,12 @@ export const SERVE_FLAGS = {
     value: "MS",
     env: "BATON_SESSION_IDLE_MS",
     summary: `an MCP session unused this long is forgotten (default ${DEFAULT_SESSION_IDLE_MS})`,
+  },
+  maxSessions: {
+    flag: "--max-sessions",
+    value: "N",
+    env: "BATON_MAX_SESSIONS",
+    summary: `at most this many MCP sessions are tracked; past it the least recently used idle one is forgotten (default ${DEFAULT_MAX_SESSIONS})`,
   },
   idleTimeoutMs: {
     flag: "--idle-timeout-ms",
