@@ -606,3 +606,40 @@ describe("bounds: slow clients, large heads, many sessions", () => {
     }
   }, 30_000);
 });
+
+describe("the upstream URL's query string", () => {
+  test("is kept on the MCP path (POST, GET, DELETE, preflight) with the client's query appended; other paths take the client's only", async () => {
+    const seen: string[] = [];
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => {
+        const url = new URL(request.url);
+        seen.push(`${request.method} ${url.pathname}${url.search}`);
+        return new Response("{}", { headers: { "content-type": "application/json" } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp?api_key=K&v=2`]);
+    try {
+      const ping = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+      const session = { "mcp-session-id": "s1", "mcp-protocol-version": "2025-11-25" };
+      await fetch(`${local.url}?x=1&y=%2F`, { method: "POST", headers: { ...MCP_HEADERS, ...session }, body: ping });
+      await fetch(local.url, { method: "POST", headers: { ...MCP_HEADERS, ...session }, body: ping });
+      await fetch(`${local.url}?z=3`, { headers: { ...session, accept: "text/event-stream" } });
+      await fetch(`${local.url}?w=4`, { method: "DELETE", headers: session });
+      await fetch(local.url, { method: "OPTIONS", headers: { origin: "http://localhost:1" } });
+      await fetch(`${local.origin}/.well-known/oauth-protected-resource?q=5`);
+      expect(seen).toEqual([
+        "POST /mcp?api_key=K&v=2&x=1&y=%2F",
+        "POST /mcp?api_key=K&v=2",
+        "GET /mcp?api_key=K&v=2&z=3",
+        "DELETE /mcp?api_key=K&v=2&w=4",
+        "OPTIONS /mcp?api_key=K&v=2",
+        "GET /.well-known/oauth-protected-resource?q=5",
+      ]);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});
