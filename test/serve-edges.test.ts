@@ -643,3 +643,43 @@ describe("the upstream URL's query string", () => {
     }
   });
 });
+
+describe("DELETE", () => {
+  test("ends the proxy's session only when the upstream ended it (2xx) or does not know it (404); a 401 or 405 leaves it open", async () => {
+    let deleteStatus = 401;
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) =>
+        request.method === "DELETE"
+          ? new Response(null, { status: deleteStatus })
+          : new Response("{}", { headers: { "content-type": "application/json" } }),
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`]);
+    const open = async () => {
+      const metrics = await (await fetch(`${local.adminUrl}/metrics`)).text();
+      return Number(/^baton_sessions_open (\d+)$/m.exec(metrics)?.[1]);
+    };
+    try {
+      const session = (id: string) => ({ "mcp-session-id": id, "mcp-protocol-version": "2025-11-25" });
+      const ping = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+      await fetch(local.url, { method: "POST", headers: { ...MCP_HEADERS, ...session("s1") }, body: ping });
+      expect(await open()).toBe(1);
+      for (const status of [401, 405, 403]) {
+        deleteStatus = status;
+        expect((await fetch(local.url, { method: "DELETE", headers: session("s1") })).status).toBe(status);
+        expect(await open()).toBe(1);
+      }
+      deleteStatus = 204;
+      expect((await fetch(local.url, { method: "DELETE", headers: session("s1") })).status).toBe(204);
+      expect(await open()).toBe(0);
+      await fetch(local.url, { method: "POST", headers: { ...MCP_HEADERS, ...session("s2") }, body: ping });
+      deleteStatus = 404;
+      expect((await fetch(local.url, { method: "DELETE", headers: session("s2") })).status).toBe(404);
+      expect(await open()).toBe(0);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});
