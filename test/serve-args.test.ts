@@ -48,6 +48,8 @@ describe("parseServeArgs", () => {
       BATON_DRAIN_TIMEOUT_MS: "5000",
       BATON_SESSION_IDLE_MS: "60000",
       BATON_IDLE_TIMEOUT_MS: "30000",
+      BATON_BODY_TIMEOUT_MS: "7000",
+      BATON_MAX_SESSIONS: "50",
     };
     const fromEnv = ok([], env);
     expect(fromEnv.upstream.href).toBe("https://mcp.example/v1/mcp");
@@ -57,6 +59,11 @@ describe("parseServeArgs", () => {
     expect([fromEnv.maxBodyBytes, fromEnv.drainTimeoutMs, fromEnv.sessionIdleMs, fromEnv.idleTimeoutMs]).toEqual([
       1024, 5000, 60000, 30000,
     ]);
+    expect(fromEnv.bodyTimeoutMs).toBe(7000);
+    expect([fromEnv.maxSessions, ok(["--max-sessions", "5"], env).maxSessions]).toEqual([50, 5]);
+    expect(ok([], { BATON_UPSTREAM: "http://127.0.0.1:1/mcp" }).maxSessions).toBe(10_000);
+    expect(ok(["--body-timeout-ms", "2500"], env).bodyTimeoutMs).toBe(2500);
+    expect(ok([], { BATON_UPSTREAM: "http://127.0.0.1:1/mcp" }).bodyTimeoutMs).toBe(30_000);
     const flagged = ok(
       ["--upstream=http://127.0.0.1:1/x", "--listen", "[::1]:0", "--path", "/flag", "--max-body-bytes", "2048"],
       env,
@@ -80,6 +87,10 @@ describe("parseServeArgs", () => {
         "https://a.example/path",
         "--idle-timeout-ms",
         "999999",
+        "--body-timeout-ms",
+        "0",
+        "--max-sessions",
+        "0",
       ],
       { BATON_UPSTREAM: "ftp://x", BATON_SCRUB: "maybe", BATON_API_KEY: "sk-secret-value" },
     );
@@ -92,11 +103,20 @@ describe("parseServeArgs", () => {
       "--drain-timeout-ms must be a whole number",
       'entry "https://a.example/path" is not an origin',
       "--idle-timeout-ms must be at most",
+      '--body-timeout-ms must be a whole number ≥ 1 (got "0")',
+      '--max-sessions must be a whole number ≥ 1 (got "0")',
       'BATON_SCRUB must be "on" or "off"',
     ]) {
       expect(text).toContain(part);
     }
     expect(text).not.toContain("sk-secret-value");
+  });
+
+  test("--body-timeout-ms beyond what a timer can wait is refused", () => {
+    const result = parseServeArgs(["--body-timeout-ms", "2147483648"], { BATON_UPSTREAM: "http://127.0.0.1:1/mcp" });
+    expect(result.kind === "problems" ? result.problems.join("\n") : "").toContain(
+      "--body-timeout-ms must be at most 2147483647",
+    );
   });
 
   test("usage errors: unknown option, stray argument, missing value", () => {

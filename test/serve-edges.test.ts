@@ -13,6 +13,7 @@ import {
   postOnSession,
 } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
+import { MAX_REQUEST_HEAD_BYTES } from "../src/serve/serve-flags.ts";
 
 let upstream: Upstream;
 let proxy: ServeHandle;
@@ -494,4 +495,191 @@ describe("the idle timeout is about silent clients, not a slow upstream", () => 
       raw.stop(true);
     }
   }, 30_000);
+});
+
+describe("bounds: slow clients, large heads, many sessions", () => {
+  /** An upstream counting what reaches it, and the proxy in front of it with `args`. */
+  async function counted(args: string[]) {
+    let hits = 0;
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        hits++;
+        await request.arrayBuffer();
+        return new Response("{}", { headers: { "content-type": "application/json" } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`, ...args]);
+    return {
+      local,
+      hits: () => hits,
+      stop: async () => {
+        expect(await local.stop()).toBe(0);
+        raw.stop(true);
+      },
+    };
+  }
+
+  /** Writes `head`, then drips `drip` one byte every 200 ms; resolves with what came back once the connection closes. */
+  async function drip(url: string, head: string, drip: string): Promise<string> {
+    const { connect } = await import("node:net");
+    const socket = connect(Number(new URL(url).port), "127.0.0.1");
+    let received = "";
+    let closed = false;
+    socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+    socket.on("close", () => (closed = true));
+    socket.on("error", () => undefined);
+    socket.write(head);
+    for (const byte of drip) {
+      if (closed) break;
+      await Bun.sleep(200);
+      socket.write(byte);
+    }
+    await waitFor(() => closed, "the connection closed", 15_000);
+    return received;
+  }
+
+  test("a body dripped a byte at a time gets 408 after --body-timeout-ms and the connection closes (MCP path, fixed length; other path, chunked)", async () => {
+    const proxy = await counted(["--body-timeout-ms", "1500", "--idle-timeout-ms", "30000"]);
+    try {
+      const body = initialize(3);
+      const mcp = await drip(
+        proxy.local.url,
+        `POST /mcp HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${body.length}\r\n\r\n`,
+        body,
+      );
+      expect(mcp).toStartWith("HTTP/1.1 408");
+      expect(mcp).toContain("--body-timeout-ms");
+      const other = await drip(
+        proxy.local.url,
+        "POST /token HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "1\r\na\r\n".repeat(40),
+      );
+      expect(other).toStartWith("HTTP/1.1 408");
+      expect(proxy.hits()).toBe(0);
+      const metrics = await (await fetch(`${proxy.local.adminUrl}/metrics`)).text();
+      expect(metrics).toMatch(/baton_http_requests_refused_total\{reason="body_timeout"\} 2/);
+    } finally {
+      await proxy.stop();
+    }
+  }, 30_000);
+
+  test(`request heads: about ${MAX_REQUEST_HEAD_BYTES} bytes is Bun's fixed bound (431 above it, the upstream never asked)`, async () => {
+    const proxy = await counted([]);
+    try {
+      const head = (size: number) => {
+        const start = "GET /page HTTP/1.1\r\nHost: p\r\nX-Big: ";
+        return `${start}${"a".repeat(size - start.length - 4)}\r\n\r\n`;
+      };
+      const below = await drip(
+        proxy.local.url,
+        `${head(MAX_REQUEST_HEAD_BYTES - 512).replace("HTTP/1.1", "HTTP/1.0")}`,
+        "",
+      );
+      expect(below).toStartWith("HTTP/1.1 200");
+      expect(proxy.hits()).toBe(1);
+      const above = await drip(proxy.local.url, head(MAX_REQUEST_HEAD_BYTES + 1), "");
+      expect(above).toStartWith("HTTP/1.1 431");
+      expect(proxy.hits()).toBe(1);
+    } finally {
+      await proxy.stop();
+    }
+  }, 30_000);
+
+  test("--max-sessions: a session past the cap evicts the least recently used idle one, counted in /metrics; its next request is still forwarded", async () => {
+    const proxy = await counted(["--max-sessions", "1"]);
+    try {
+      const post = (sessionId: string, id: number) =>
+        fetch(proxy.local.url, {
+          method: "POST",
+          headers: { ...MCP_HEADERS, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" },
+          body: JSON.stringify({ jsonrpc: "2.0", id, method: "ping" }),
+        });
+      for (const [i, sid] of ["s1", "s2", "s1"].entries()) expect((await post(sid, i)).status).toBe(200);
+      expect(proxy.hits()).toBe(3);
+      const metrics = await (await fetch(`${proxy.local.adminUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^baton_sessions_evicted_total 2$/m);
+      expect(metrics).toMatch(/^baton_sessions_open 1$/m);
+    } finally {
+      await proxy.stop();
+    }
+  }, 30_000);
+});
+
+describe("the upstream URL's query string", () => {
+  test("is kept on the MCP path (POST, GET, DELETE, preflight) with the client's query appended; other paths take the client's only", async () => {
+    const seen: string[] = [];
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => {
+        const url = new URL(request.url);
+        seen.push(`${request.method} ${url.pathname}${url.search}`);
+        return new Response("{}", { headers: { "content-type": "application/json" } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp?api_key=K&v=2`]);
+    try {
+      const ping = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+      const session = { "mcp-session-id": "s1", "mcp-protocol-version": "2025-11-25" };
+      await fetch(`${local.url}?x=1&y=%2F`, { method: "POST", headers: { ...MCP_HEADERS, ...session }, body: ping });
+      await fetch(local.url, { method: "POST", headers: { ...MCP_HEADERS, ...session }, body: ping });
+      await fetch(`${local.url}?z=3`, { headers: { ...session, accept: "text/event-stream" } });
+      await fetch(`${local.url}?w=4`, { method: "DELETE", headers: session });
+      await fetch(local.url, { method: "OPTIONS", headers: { origin: "http://localhost:1" } });
+      await fetch(`${local.origin}/.well-known/oauth-protected-resource?q=5`);
+      expect(seen).toEqual([
+        "POST /mcp?api_key=K&v=2&x=1&y=%2F",
+        "POST /mcp?api_key=K&v=2",
+        "GET /mcp?api_key=K&v=2&z=3",
+        "DELETE /mcp?api_key=K&v=2&w=4",
+        "OPTIONS /mcp?api_key=K&v=2",
+        "GET /.well-known/oauth-protected-resource?q=5",
+      ]);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});
+
+describe("DELETE", () => {
+  test("ends the proxy's session only when the upstream ended it (2xx) or does not know it (404); a 401 or 405 leaves it open", async () => {
+    let deleteStatus = 401;
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) =>
+        request.method === "DELETE"
+          ? new Response(null, { status: deleteStatus })
+          : new Response("{}", { headers: { "content-type": "application/json" } }),
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`]);
+    const open = async () => {
+      const metrics = await (await fetch(`${local.adminUrl}/metrics`)).text();
+      return Number(/^baton_sessions_open (\d+)$/m.exec(metrics)?.[1]);
+    };
+    try {
+      const session = (id: string) => ({ "mcp-session-id": id, "mcp-protocol-version": "2025-11-25" });
+      const ping = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+      await fetch(local.url, { method: "POST", headers: { ...MCP_HEADERS, ...session("s1") }, body: ping });
+      expect(await open()).toBe(1);
+      for (const status of [401, 405, 403]) {
+        deleteStatus = status;
+        expect((await fetch(local.url, { method: "DELETE", headers: session("s1") })).status).toBe(status);
+        expect(await open()).toBe(1);
+      }
+      deleteStatus = 204;
+      expect((await fetch(local.url, { method: "DELETE", headers: session("s1") })).status).toBe(204);
+      expect(await open()).toBe(0);
+      await fetch(local.url, { method: "POST", headers: { ...MCP_HEADERS, ...session("s2") }, body: ping });
+      deleteStatus = 404;
+      expect((await fetch(local.url, { method: "DELETE", headers: session("s2") })).status).toBe(404);
+      expect(await open()).toBe(0);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
 });

@@ -145,4 +145,30 @@ describe("engine exchange", () => {
       ["tool_call_end", "ct_late_token1"],
     ]);
   });
+  test("per-request mode, an injected tool called without a token: the agent is told nothing was recorded, and why", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx("ct_handshake_1"));
+    roundTrip(exchange, initialize, initialized, ctx("ct_handshake_1"));
+    const annotate = (id: number) =>
+      bytes({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "baton_annotate", arguments: { intent: "x", signal_type: "other" } },
+      });
+    const report = bytes({ jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "baton_session_report" } });
+    const unconsented = JSON.stringify(exchange.fromClient(annotate(7), classifyLine(annotate(7)), ctx()).answers);
+    expect(unconsented).not.toContain("Annotation recorded");
+    expect(unconsented).toContain("not recorded");
+    expect(unconsented).toContain("consent token");
+    expect(unconsented).toContain('"isError":true');
+    const consented = exchange.fromClient(annotate(8), classifyLine(annotate(8)), ctx("ct_caller_0001"));
+    expect(JSON.stringify(consented.answers)).toContain("Annotation recorded");
+    const reportText = JSON.stringify(exchange.fromClient(report, classifyLine(report), ctx()).answers);
+    expect(reportText).toContain("carried no valid consent token");
+    const consentedReport = exchange.fromClient(report, classifyLine(report), ctx("ct_caller_0001"));
+    expect(JSON.stringify(consentedReport.answers)).not.toContain("consent token");
+    const events = await delivered();
+    expect(events.map((e) => [e.event_type, e.consent_token])).toEqual([["annotation", "ct_caller_0001"]]);
+  });
 });

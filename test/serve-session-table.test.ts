@@ -5,8 +5,9 @@ import { SessionTable, statelessKey, type SessionOrigin } from "../src/serve/ses
 
 const context: RequestContext = { remoteAddress: "10.0.0.1", consentToken: undefined, principal: undefined };
 
-function table(idleMs = 1000) {
+function table(idleMs = 1000, maxSessions = 10_000) {
   let now = 0;
+  let evicted = 0;
   const created: SessionOrigin[] = [];
   const closed: string[] = [];
   const lifetimes: number[] = [];
@@ -17,10 +18,12 @@ function table(idleMs = 1000) {
       return { ...IDENTITY_EXCHANGE, close: (reason) => closed.push(`${n}:${reason}`) };
     },
     idleMs,
+    maxSessions,
+    evicted: () => evicted++,
     now: () => now,
     ended: (ms) => lifetimes.push(ms),
   });
-  return { sessions, created, closed, lifetimes, advance: (ms: number) => (now += ms) };
+  return { sessions, created, closed, lifetimes, evicted: () => evicted, advance: (ms: number) => (now += ms) };
 }
 
 describe("SessionTable", () => {
@@ -38,6 +41,35 @@ describe("SessionTable", () => {
     const entry = t.sessions.forSession("never-seen", context);
     expect(t.sessions.forSession("never-seen", context)).toBe(entry);
     expect(t.created).toEqual(["adopted"]);
+  });
+
+  test("past --max-sessions the least recently used idle session is evicted (ids and stateless groups alike); busy ones never", () => {
+    const t = table(60_000, 3);
+    const a = t.sessions.forSession("a", context); // 1
+    t.advance(1);
+    t.sessions.forStateless(statelessKey(context, { name: "invented-1" }), context); // 2
+    t.advance(1);
+    const c = t.sessions.forSession("c", context); // 3
+    t.advance(1);
+    expect(t.sessions.forSession("a", context)).toBe(a); // "a" used again: the group is now the oldest
+    t.advance(1);
+    t.sessions.forStateless(statelessKey(context, { name: "invented-2" }), context); // 4 evicts the group
+    expect(t.closed).toEqual(["2:the proxy holds too many sessions (--max-sessions)"]);
+    expect([t.sessions.size, t.evicted(), t.lifetimes.length]).toEqual([3, 1, 1]);
+    c.active = 1; // busy: skipped
+    t.advance(1);
+    t.sessions.adopt("e", t.sessions.open(context)); // 5 evicts "a", the oldest idle one
+    expect(t.closed[1]).toBe("1:the proxy holds too many sessions (--max-sessions)");
+    expect(t.sessions.size).toBe(3);
+    // An evicted session's next request is still served: a fresh entry, as for a session another replica opened.
+    const again = t.sessions.forSession("a", context);
+    expect(again).not.toBe(a);
+    expect(t.created.at(-1)).toBe("adopted");
+    expect([t.sessions.size, t.evicted()]).toEqual([3, 3]);
+    // Every entry busy: none is evicted, the table goes over the cap rather than end a request in flight.
+    for (const id of ["a", "e"]) t.sessions.forSession(id, context).active = 1;
+    t.sessions.forSession("f", context).active = 1;
+    expect([t.sessions.size, t.evicted()]).toEqual([4, 3]);
   });
 
   test("idle sessions are forgotten after the bound, busy ones never", () => {

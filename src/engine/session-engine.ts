@@ -55,6 +55,8 @@ export interface SessionEngineDeps {
   readonly telemetry: TelemetryHub;
   /** Names the server in events whatever it calls itself (`--url`: the remote origin). */
   readonly serverLabel?: string;
+  /** Why a request's events will not be recorded (hosted per-request mode: no consent token); undefined when they will be. */
+  readonly unrecorded?: (context: RequestContext | undefined) => string | undefined;
 }
 
 export interface SessionEngine {
@@ -147,15 +149,20 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   /** Contexts of calls in flight, by call id, so a call's outcome carries its request's context. */
   const callContexts = new Map<string, RequestContext>();
 
-  const answerReport = (id: WireId, modern: boolean): WireAction => {
+  const answerReport = (id: WireId, modern: boolean, unrecorded: string | undefined): WireAction => {
     telemetry.settle();
+    // The report holds only what was recorded: a caller whose own calls are not must be told why they are missing.
+    const caveat =
+      unrecorded === undefined ? "" : `Note: ${unrecorded}; calls made without one are not in this report.\n\n`;
     // The transforms ask for a report only when the tool is offered, i.e. when the fold exists.
-    const text = renderReport(report ?? createReportState(), {
-      slowCallMs: config.slowCallMs,
-      eventsLocation,
-      live: true,
-      now: new Date(events.now()),
-    });
+    const text =
+      caveat +
+      renderReport(report ?? createReportState(), {
+        slowCallMs: config.slowCallMs,
+        eventsLocation,
+        live: true,
+        now: new Date(events.now()),
+      });
     return { to: "client", message: wireResult(id, injectedResult(text, modern, false)) };
   };
 
@@ -222,7 +229,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
           logger[action.level](action.text);
           break;
         case "report":
-          wire.push(answerReport(action.id, action.modern));
+          wire.push(answerReport(action.id, action.modern, deps.unrecorded?.(context)));
           break;
       }
     }
@@ -232,12 +239,15 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const engine: SessionEngine = {
     sessionId: events.sessionId,
     fromClient: (raw, line, context) => {
+      const unrecorded = deps.unrecorded?.(context);
       const actions = fromClient(
         state,
         raw,
         line,
         now(),
-        context?.principal === undefined ? undefined : { principal: context.principal },
+        context?.principal === undefined && unrecorded === undefined
+          ? undefined
+          : { principal: context?.principal, unrecorded },
       );
       return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context, false, raw.length);
     },

@@ -80,7 +80,7 @@ function clientRequest(
     const name = params.name;
     if (typeof name === "string" && isInjected(state, name)) {
       const id = exactId(message.id, message.idText);
-      answerInjectedCall(state, id, name, params, modern, userIdFor(state, facts, actions), actions);
+      answerInjectedCall(state, id, name, params, modern, userIdFor(state, facts, actions), actions, facts?.unrecorded);
       return "handled";
     }
     return toolCall(

@@ -129,6 +129,7 @@ export function answerInjectedCall(
   modern: boolean,
   userId: string | null,
   actions: Action[],
+  unrecorded?: string,
 ): void {
   if (name === REPORT_TOOL) {
     actions.push({ type: "report", id, modern });
@@ -137,6 +138,12 @@ export function answerInjectedCall(
   const parsed = parseAnnotateArguments(params.arguments);
   if (!parsed.ok) {
     const text = `${ANNOTATE_TOOL} was not recorded: ${parsed.problems.join("; ")}.`;
+    actions.push({ type: "send", to: "client", message: wireResult(id, injectedResult(text, modern, true)) });
+    return;
+  }
+  if (unrecorded !== undefined) {
+    // Its event would be dropped: saying "recorded" would be a lie the agent passes on to the user.
+    const text = `${ANNOTATE_TOOL} was not recorded: ${unrecorded}.`;
     actions.push({ type: "send", to: "client", message: wireResult(id, injectedResult(text, modern, true)) });
     return;
   }

@@ -70,6 +70,8 @@ export interface TransformOptions {
 /** Per-request facts a transport knows; events of the request are stamped with them. */
 export interface RequestFacts {
   readonly principal?: Principal;
+  /** Why nothing this request does is recorded (hosted per-request mode, no consent token): the proxy's own tools say so. */
+  readonly unrecorded?: string;
 }
 
 export interface PendingCall {

@@ -16,6 +16,7 @@ export const SERVE_WIRE_ERROR = {
 export type RefusalReason =
   | "origin"
   | "body_too_large"
+  | "body_timeout"
   | "content_type"
   | "malformed_json"
   | "not_jsonrpc"
@@ -25,6 +26,7 @@ export type RefusalReason =
 const STATUS: Record<RefusalReason, number> = {
   origin: 403,
   body_too_large: 413,
+  body_timeout: 408,
   content_type: 415,
   malformed_json: 400,
   not_jsonrpc: 400,
@@ -58,6 +60,14 @@ export function refuse(
         : SERVE_WIRE_ERROR.INVALID_REQUEST;
   headers.set("content-type", "application/json");
   return new Response(JSON.stringify(wireError(null, code, text)), { status, headers });
+}
+
+/** 408 for a body that did not arrive in time; the connection closes (the rest of the body is unread). */
+export function slowBody(timeoutMs: number, mcp: boolean): Response {
+  return refuse("body_timeout", `the request body did not arrive within ${timeoutMs} ms (--body-timeout-ms)`, {
+    mcp,
+    close: true,
+  });
 }
 
 /** The text a client sees when the upstream is down: what happened, never where (the client may be anyone). */

@@ -20,6 +20,9 @@ export interface EngineExchangeDeps {
 /** The error type of calls whose POST got no answer from the upstream. */
 export const UPSTREAM_UNREACHABLE = "upstream_unreachable";
 
+/** What the proxy's own tools tell a caller whose request carried no usable token (never the token itself). */
+const UNRECORDED = "this request carried no valid consent token (this proxy records only requests that do)";
+
 /**
  * In per-request mode an event is recorded only when its request carried a valid consent token
  * (the context of the request that started the call, for a call's end/error). Everything else
@@ -73,6 +76,11 @@ export function createEngineExchange(
     logger: deps.logger,
     now: deps.now,
     telemetry: deps.telemetry,
+    // The gate drops such requests' events (consentGatedHub); the proxy's own tools must not claim otherwise.
+    unrecorded:
+      deps.config.consentMode === "per-request"
+        ? (context) => (context?.consentToken === undefined ? UNRECORDED : undefined)
+        : undefined,
   });
   const inject = sessionShowsInjection(deps.config, opening);
   // The engine hashes the principal into user_id (with BATON_USER_ID_HMAC_KEY); the raw value never reaches an event.

@@ -9,6 +9,7 @@ import type { SessionExchange } from "./exchange.ts";
 import type { CallerPrincipal } from "./principal.ts";
 import type { ServeConfig } from "./serve-args.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
+import { joinQuery } from "./passthrough.ts";
 import type { SessionTable } from "./session-table.ts";
 import type { StreamRegistry } from "./stream-registry.ts";
 import { renderSseEvent, type SseEvent } from "../wire/sse.ts";
@@ -188,11 +189,11 @@ export function forgetUnknownSession(
     deps.sessions.end(sessionId, "the upstream does not know the session");
 }
 
-/** The MCP path maps to the upstream URL; the client's query string, when any, replaces the upstream's. */
+/** The MCP path maps to the upstream URL: its query string is kept, the client's (as sent) appended. */
 export function upstreamUrl(config: ServeConfig, request: Request): URL {
   const query = request.url.indexOf("?");
   if (query === -1) return config.upstream; // fetch only reads it
   const url = new URL(config.upstream);
-  url.search = request.url.slice(query);
+  url.search = joinQuery(config.upstream.search, request.url.slice(query));
   return url;
 }

@@ -2,7 +2,7 @@
 
 import { classifyLine, decodeUtf8, isObject, scannedFacts, type JsonObject, type Message } from "../wire/jsonrpc.ts";
 import { FACT } from "../wire/line-facts.ts";
-import { refuse } from "./answers.ts";
+import { refuse, slowBody } from "./answers.ts";
 import {
   judgeConsent,
   mayCarryMetaToken,
@@ -91,7 +91,11 @@ async function checkPost(request: Request, deps: McpRouteDeps): Promise<Checked 
       { mcp: true, close: true },
     );
   }
-  const read = await readBoundedBody(request, deps.config.maxBodyBytes);
+  const read = await readBoundedBody(request, deps.config.maxBodyBytes, deps.config.bodyTimeoutMs);
+  if (read.kind === "too_slow") {
+    deps.metrics.refused.inc({ reason: "body_timeout" });
+    return slowBody(deps.config.bodyTimeoutMs, true);
+  }
   if (read.kind === "too_large") {
     deps.metrics.refused.inc({ reason: "body_too_large" });
     return refuse(

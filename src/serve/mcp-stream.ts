@@ -51,7 +51,9 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   if (request.method === "DELETE") {
     if (entry !== undefined) entry.active--;
     deps.restoreIdle(request);
-    if (sessionId !== null && response.status < 500) deps.sessions.end(sessionId, "the client ended the session");
+    // Only an accepted DELETE (2xx) or an unknown session (404) ends it upstream; a 401 or 405 leaves it alive there.
+    if (sessionId !== null && (response.ok || response.status === 404))
+      deps.sessions.end(sessionId, "the client ended the session");
     return new Response(response.body, {
       status: response.status,
       headers: response.clientHeaders(true),

@@ -1,7 +1,7 @@
 // Forwards a non-MCP request (OAuth discovery, /authorize, /token, /register, health pages) to the same path on the upstream's origin, byte for byte.
 
 import type { Logger } from "../log.ts";
-import { refuse, upstreamDown } from "./answers.ts";
+import { refuse, slowBody, upstreamDown } from "./answers.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { readBoundedBody } from "./request-body.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
@@ -10,9 +10,10 @@ import { fetchUpstream, UpstreamUnreachable, type UpstreamAnswer } from "./upstr
 export interface PassthroughDeps {
   readonly upstream: URL;
   readonly maxBodyBytes: number;
+  readonly bodyTimeoutMs: number;
   readonly metrics: ServeMetrics;
   readonly logger: Logger;
-  /** The upstream path to use instead of the request's own (the MCP path maps to the upstream URL's path). */
+  /** The upstream path to use instead of the request's own (the MCP path maps to the upstream URL's path, and its query comes first). */
   readonly path?: string;
   /** See ServeConfig.upstreamViaFetch. */
   readonly viaFetch: boolean;
@@ -28,10 +29,15 @@ export interface PassthroughDeps {
  */
 export async function passThrough(request: Request, hop: ClientHop, deps: PassthroughDeps): Promise<Response> {
   const incoming = new URL(request.url);
-  const target = new URL((deps.path ?? incoming.pathname) + incoming.search, deps.upstream.origin);
+  const search = deps.path === undefined ? incoming.search : joinQuery(deps.upstream.search, incoming.search);
+  const target = new URL((deps.path ?? incoming.pathname) + search, deps.upstream.origin);
   let body: Uint8Array | undefined;
   if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) {
-    const read = await readBoundedBody(request, deps.maxBodyBytes);
+    const read = await readBoundedBody(request, deps.maxBodyBytes, deps.bodyTimeoutMs);
+    if (read.kind === "too_slow") {
+      deps.metrics.refused.inc({ reason: "body_timeout" });
+      return slowBody(deps.bodyTimeoutMs, false);
+    }
     if (read.kind === "too_large") {
       deps.metrics.refused.inc({ reason: "body_too_large" });
       return refuse("body_too_large", `the request body is larger than ${deps.maxBodyBytes} bytes (--max-body-bytes)`, {
@@ -70,4 +76,15 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
     statusText: response.statusText,
     headers: response.clientHeaders(false),
   });
+}
+
+/**
+ * The query for a request to the upstream URL itself (the MCP path): the upstream's parameters
+ * (e.g. an API key the operator put there) first, then the client's. Either may be empty or "?".
+ */
+export function joinQuery(upstream: string, client: string): string {
+  const mine = upstream.length > 1 ? upstream.slice(1) : "";
+  const theirs = client.length > 1 ? client.slice(1) : "";
+  if (mine === "" || theirs === "") return mine === theirs ? "" : `?${mine}${theirs}`;
+  return `?${mine}&${theirs}`;
 }

@@ -7,7 +7,9 @@ import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_LISTEN,
+  DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_SESSIONS,
   DEFAULT_SESSION_IDLE_MS,
   MAX_IDLE_TIMEOUT_MS,
   SERVE_FLAGS,
@@ -32,8 +34,12 @@ export interface ServeConfig {
   /** Allowed `Origin` values (lower-cased, no trailing slash); `"loopback"` = any port on localhost/127.0.0.1/[::1]; `"*"` in the list allows all. */
   readonly allowedOrigins: "loopback" | readonly string[];
   readonly maxBodyBytes: number;
+  /** A request body must arrive whole within this long (a client dripping bytes resets the idle timeout, not this). */
+  readonly bodyTimeoutMs: number;
   readonly drainTimeoutMs: number;
   readonly sessionIdleMs: number;
+  /** Sessions tracked at most (with Mcp-Session-Id and stateless groups together); the least recently used idle one makes room. */
+  readonly maxSessions: number;
   /** A client connection with no bytes either way for this long is closed (slow or stalled clients). */
   readonly idleTimeoutMs: number;
   /**
@@ -105,6 +111,10 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
   const origins = pick("allowedOrigins");
   const allowedOrigins = origins === undefined ? "loopback" : parseOrigins(origins, label("allowedOrigins"), problems);
   const maxBodyBytes = parseWhole(pick("maxBodyBytes"), DEFAULT_MAX_BODY_BYTES, label("maxBodyBytes"), 1, problems);
+  const bodyTimeoutMs = parseWhole(pick("bodyTimeoutMs"), DEFAULT_BODY_TIMEOUT_MS, label("bodyTimeoutMs"), 1, problems);
+  // Timers fire at once beyond 2^31-1 ms: a larger deadline would refuse every body.
+  if (bodyTimeoutMs > MAX_TIMER_MS)
+    problems.push(`${label("bodyTimeoutMs")} must be at most ${MAX_TIMER_MS} (got ${bodyTimeoutMs})`);
   const drainTimeoutMs = parseWhole(
     pick("drainTimeoutMs"),
     DEFAULT_DRAIN_TIMEOUT_MS,
@@ -113,6 +123,7 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
     problems,
   );
   const sessionIdleMs = parseWhole(pick("sessionIdleMs"), DEFAULT_SESSION_IDLE_MS, label("sessionIdleMs"), 1, problems);
+  const maxSessions = parseWhole(pick("maxSessions"), DEFAULT_MAX_SESSIONS, label("maxSessions"), 1, problems);
   const idleTimeoutMs = parseWhole(
     pick("idleTimeoutMs"),
     DEFAULT_IDLE_TIMEOUT_MS,
@@ -152,8 +163,10 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
     adminListen: Object.freeze(adminListen),
     allowedOrigins: allowedOrigins === "loopback" ? allowedOrigins : Object.freeze(allowedOrigins),
     maxBodyBytes,
+    bodyTimeoutMs,
     drainTimeoutMs,
     sessionIdleMs,
+    maxSessions,
     idleTimeoutMs,
     upstreamViaFetch: upstream.protocol !== "http:" || hasForwardProxy(env),
     baton: loaded.config,
@@ -219,6 +232,8 @@ function parseOrigins(raw: string, label: string, problems: string[]): string[] 
   }
   return list;
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function parseWhole(raw: string | undefined, fallback: number, label: string, min: number, problems: string[]): number {
   if (raw === undefined) return fallback;

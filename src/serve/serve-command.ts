@@ -107,6 +107,8 @@ export async function runServeCommand(
   const sessions = new SessionTable({
     create: (origin, context) => createExchange(origin, context, shared),
     idleMs: config.sessionIdleMs,
+    maxSessions: config.maxSessions,
+    evicted: () => metricsRef?.sessionsEvicted.inc({}),
     now: io.now,
     ended: (lifetimeMs) => metricsRef?.sessionDuration.observe({}, lifetimeMs / 1000),
   });

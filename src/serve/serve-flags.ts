@@ -8,6 +8,10 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 20_000;
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_SESSIONS = 10_000;
+/** Bun's HTTP parser answers 431 to a request head (request line and headers) over this; it cannot be raised in a compiled binary. */
+export const MAX_REQUEST_HEAD_BYTES = 16 * 1024;
 /** Bun closes idle connections in whole seconds, at most 255 s. */
 export const MAX_IDLE_TIMEOUT_MS = 255_000;
 
@@ -54,7 +58,13 @@ export const SERVE_FLAGS = {
     flag: "--max-body-bytes",
     value: "N",
     env: "BATON_MAX_BODY_BYTES",
-    summary: `largest request body accepted (default ${DEFAULT_MAX_BODY_BYTES}); larger gets 413`,
+    summary: `largest request body accepted (default ${DEFAULT_MAX_BODY_BYTES}); larger gets 413 (request heads: fixed ${MAX_REQUEST_HEAD_BYTES / 1024} KiB, larger gets 431)`,
+  },
+  bodyTimeoutMs: {
+    flag: "--body-timeout-ms",
+    value: "MS",
+    env: "BATON_BODY_TIMEOUT_MS",
+    summary: `a request body not fully received this long after its head gets 408 and the connection closes (default ${DEFAULT_BODY_TIMEOUT_MS})`,
   },
   drainTimeoutMs: {
     flag: "--drain-timeout-ms",
@@ -67,6 +77,12 @@ export const SERVE_FLAGS = {
     value: "MS",
     env: "BATON_SESSION_IDLE_MS",
     summary: `an MCP session unused this long is forgotten (default ${DEFAULT_SESSION_IDLE_MS})`,
+  },
+  maxSessions: {
+    flag: "--max-sessions",
+    value: "N",
+    env: "BATON_MAX_SESSIONS",
+    summary: `at most this many MCP sessions are tracked; past it the least recently used idle one is forgotten (default ${DEFAULT_MAX_SESSIONS})`,
   },
   idleTimeoutMs: {
     flag: "--idle-timeout-ms",

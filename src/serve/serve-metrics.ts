@@ -24,11 +24,13 @@ export interface ServeMetrics {
   readonly operationDuration: Histogram;
   /** `mcp.server.session.duration`: MCP sessions that ended (DELETE, idle expiry, shutdown). */
   readonly sessionDuration: Histogram;
+  /** Idle sessions forgotten to stay within --max-sessions. */
+  readonly sessionsEvicted: Counter;
   /** Tool calls by outcome (`ok`, `tool_error`, `error`, `upstream_unreachable`, …). */
   readonly toolCalls: Counter;
   /** Consent tokens treated as absent, by reason (`malformed`, `placeholder`). */
   readonly consentRejected: Counter;
-  /** Requests refused before reaching the upstream, by reason (`origin`, `body_too_large`, `content_type`, `malformed_json`, `draining`, ...). */
+  /** Requests refused before reaching the upstream, by reason (`origin`, `body_too_large`, `content_type`, `malformed_json`, `body_timeout`, `draining`, ...). */
   readonly refused: Counter;
   /** Upstream requests that failed without an HTTP answer, by reason. */
   readonly upstreamFailures: Counter;
@@ -89,6 +91,10 @@ export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
       "mcp_server_session_duration_seconds",
       "Lifetime of MCP sessions that ended (OTel mcp.server.session.duration).",
       SESSION_BUCKETS_SECONDS,
+    ),
+    sessionsEvicted: registry.counter(
+      "baton_sessions_evicted_total",
+      "Idle MCP sessions forgotten to stay within --max-sessions (least recently used first).",
     ),
     toolCalls: registry.counter("baton_tool_calls_total", "tools/call requests by outcome."),
     consentRejected: registry.counter(

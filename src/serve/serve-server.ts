@@ -25,6 +25,7 @@ export function startServeServer(deps: ServeServerDeps) {
     restoreIdle,
     upstream: config.upstream,
     maxBodyBytes: config.maxBodyBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
     metrics,
     logger: deps.logger,
     viaFetch: config.upstreamViaFetch,

@@ -18,6 +18,14 @@ export interface SessionTableOptions {
   /** Builds a session's exchange; `handshakeContext` is the context of its opening request. */
   readonly create: (origin: SessionOrigin, handshakeContext: RequestContext) => SessionExchange;
   readonly idleMs: number;
+  /**
+   * At most this many sessions are kept (with Mcp-Session-Id and stateless groups together): a
+   * new one past it evicts the least recently used idle one. A client can invent session ids and
+   * client names at will; each entry holds an engine (~8 KiB) until the idle bound.
+   */
+  readonly maxSessions: number;
+  /** Told about every session evicted to make room. */
+  readonly evicted: () => void;
   readonly now: () => number;
   /** Told about every session that ends, with its lifetime in ms. */
   readonly ended: (lifetimeMs: number) => void;
@@ -46,6 +54,7 @@ export class SessionTable {
 
   /** Files a handshake's entry under the session id the upstream gave it. */
   adopt(sessionId: string, entry: SessionEntry): void {
+    if (!this.byId.has(sessionId)) this.makeRoom();
     this.byId.set(sessionId, entry);
   }
 
@@ -53,6 +62,7 @@ export class SessionTable {
   adoptStateless(key: string, entry: SessionEntry): void {
     const previous = this.stateless.get(key);
     if (previous !== undefined && previous !== entry) this.close(previous, "the client opened a new session");
+    else if (previous === undefined) this.makeRoom();
     this.stateless.set(key, entry);
   }
 
@@ -64,6 +74,7 @@ export class SessionTable {
   forSession(sessionId: string, context: RequestContext): SessionEntry {
     let entry = this.byId.get(sessionId);
     if (entry === undefined) {
+      this.makeRoom();
       entry = this.entry(this.options.create("adopted", context));
       this.byId.set(sessionId, entry);
     }
@@ -75,6 +86,7 @@ export class SessionTable {
   forStateless(key: string, context: RequestContext): SessionEntry {
     let entry = this.stateless.get(key);
     if (entry === undefined) {
+      this.makeRoom();
       entry = this.entry(this.options.create("stateless", context));
       this.stateless.set(key, entry);
     }
@@ -110,6 +122,26 @@ export class SessionTable {
     for (const map of [this.byId, this.stateless]) {
       for (const entry of map.values()) this.close(entry, reason);
       map.clear();
+    }
+  }
+
+  /**
+   * Before a new entry is filed: at the cap, ends the least recently used idle session (a later
+   * request of it is forwarded as one this replica never saw). Busy sessions are never evicted,
+   * so the table may exceed the cap while they all are.
+   */
+  private makeRoom(): void {
+    while (this.size >= this.options.maxSessions) {
+      // A scan, only at the cap: cheaper overall than keeping an order of use on every request.
+      let victim: { map: Map<string, SessionEntry>; key: string; entry: SessionEntry } | undefined;
+      for (const map of [this.byId, this.stateless])
+        for (const [key, entry] of map)
+          if (entry.active === 0 && (victim === undefined || entry.lastUsedAt < victim.entry.lastUsedAt))
+            victim = { map, key, entry };
+      if (victim === undefined) return;
+      victim.map.delete(victim.key);
+      this.options.evicted();
+      this.close(victim.entry, "the proxy holds too many sessions (--max-sessions)");
     }
   }
 

@@ -149,6 +149,10 @@ or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
       value: {{ int64 .Values.serve.sessionIdleMs | toString | quote }}
     - name: BATON_IDLE_TIMEOUT_MS
       value: {{ int64 .Values.serve.idleTimeoutMs | toString | quote }}
+    - name: BATON_MAX_SESSIONS
+      value: {{ int64 .Values.serve.maxSessions | toString | quote }}
+    - name: BATON_BODY_TIMEOUT_MS
+      value: {{ int64 .Values.serve.bodyTimeoutMs | toString | quote }}
     - name: BATON_CONSENT_MODE
       value: {{ .Values.consent.mode | quote }}
     - name: BATON_EVENT_SINK
