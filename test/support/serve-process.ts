@@ -29,19 +29,15 @@ export interface ServeHandle {
 export async function startServe(args: readonly string[], env: Record<string, string> = {}): Promise<ServeHandle> {
   const dir = mkdtempSync(join(tmpdir(), "baton-serve-"));
   const eventsFile = join(dir, "events.jsonl");
-  // A short drain by default (its SIGTERM floor is capped by it); tests of the drain give their own (the last flag wins).
+  // Loopback on free ports and a short drain (its SIGTERM floor is capped by it) unless the test
+  // gives its own: serve refuses a flag given twice.
+  const defaults = [
+    ["--listen", "127.0.0.1:0"],
+    ["--admin-listen", "127.0.0.1:0"],
+    ["--drain-timeout-ms", "300"],
+  ].flatMap(([flag, value]) => (args.includes(flag as string) ? [] : [flag as string, value as string]));
   const proc = Bun.spawn(
-    [
-      await binaryPath(),
-      "serve",
-      "--listen",
-      "127.0.0.1:0",
-      "--admin-listen",
-      "127.0.0.1:0",
-      "--drain-timeout-ms",
-      "300",
-      ...args,
-    ],
+    [await binaryPath(), "serve", ...defaults, ...args],
     {
       env: { PATH: process.env.PATH ?? "", BATON_EVENT_SINK: `file://${eventsFile}`, ...env },
       stdin: "ignore",
