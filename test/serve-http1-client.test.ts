@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import type { Socket, TCPSocketListener } from "bun";
 import { requestHttp1 } from "../src/serve/http1-client.ts";
-import { Http1Pool } from "../src/serve/http1-pool.ts";
+import { Http1Pool, IDLE_CLOSE_MS, idleLimitMs } from "../src/serve/http1-pool.ts";
 import {
   fetchUpstream,
   UpstreamUnreachable,
@@ -88,6 +88,25 @@ function request(url: URL, init: Partial<UpstreamRequest> = {}): UpstreamRequest
 const text = async (answer: UpstreamAnswer) => new TextDecoder().decode(await answer.bytes());
 const json = async (answer: UpstreamAnswer) => JSON.parse(await text(answer)) as unknown;
 
+describe("idleLimitMs: how long a connection is kept idle", () => {
+  test.each([
+    [undefined, IDLE_CLOSE_MS],
+    ["timeout=5", 4_000],
+    ["timeout=5, max=1000", 4_000],
+    ["max=5, timeout=3", 2_000],
+    ["Timeout = 2", 1_000],
+    ['timeout="3"', 2_000],
+    ["timeout=1", 0],
+    ["timeout=0", 0],
+    ["timeout=600", IDLE_CLOSE_MS],
+    ["max=5", IDLE_CLOSE_MS],
+    ["xtimeout=1", IDLE_CLOSE_MS],
+    ["timeout=abc", IDLE_CLOSE_MS],
+  ])("Keep-Alive %p -> %p ms", (field, expected) => {
+    expect(idleLimitMs(field)).toBe(expected);
+  });
+});
+
 describe("requests and reuse", () => {
   test("one buffer per request: request line with path and query, Host, the given fields, Content-Length; the connection is reused", async () => {
     const server = scriptedServer((socket, _request, index) => socket.write(OK(`{"n":${index}}`)));
@@ -145,12 +164,31 @@ describe("requests and reuse", () => {
       socket.write(OK(`{"connection":${connection}}`));
       setTimeout(() => socket.end(), 20); // a short keep-alive timeout
     });
-    expect(await json(await fetchUpstream(request(server.url)))).toEqual({ connection: 0 });
+    // The pool the requests use is the one watched (fetchUpstream's own pool is another).
+    expect(await json(await requestHttp1(server.pool, request(server.url), true))).toEqual({ connection: 0 });
+    expect(server.pool.idleCount).toBe(1);
     await waitFor(
       () => server.connections[0]?.closed === true && server.pool.idleCount === 0,
       "the upstream closed the idle connection and the pool dropped it",
     );
-    expect(await json(await fetchUpstream(request(server.url)))).toEqual({ connection: 1 });
+    expect(await json(await requestHttp1(server.pool, request(server.url), true))).toEqual({ connection: 1 });
+  });
+
+  test("an idle timeout the upstream announces (Keep-Alive: timeout=N) is met first: such a connection is not reused past N - 1 s", async () => {
+    const announced = (seconds: string) =>
+      scriptedServer((socket, _request, _index, connection) =>
+        socket.write(OK(`{"connection":${connection}}`, `keep-alive: ${seconds}\r\n`)),
+      );
+    // timeout=1: 1 s minus our margin leaves nothing: the connection is closed, not kept; the next request opens another.
+    const short = announced("timeout=1");
+    expect(await json(await requestHttp1(short.pool, request(short.url), true))).toEqual({ connection: 0 });
+    expect(short.pool.idleCount).toBe(0);
+    expect(await json(await requestHttp1(short.pool, request(short.url), true))).toEqual({ connection: 1 });
+    // timeout=5 (Node's default): kept and reused.
+    const node = announced("timeout=5, max=100");
+    expect(await json(await requestHttp1(node.pool, request(node.url), true))).toEqual({ connection: 0 });
+    expect(await json(await requestHttp1(node.pool, request(node.url), true))).toEqual({ connection: 0 });
+    expect(node.connections).toHaveLength(1);
   });
 
   test("a new connection closed without an answer is an error (not retried): the request may have been acted on", async () => {

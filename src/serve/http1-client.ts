@@ -1,7 +1,7 @@
 // Sends one request over a pooled HTTP/1.1 connection and answers a fetch-style Response: small bodies buffered whole, others (SSE) streamed as they arrive.
 
 import { clientResponseFields, renderUpstreamFields } from "./forward-headers.ts";
-import { ConnectionError, type Http1Connection, type Http1Pool } from "./http1-pool.ts";
+import { ConnectionError, idleLimitMs, type Http1Connection, type Http1Pool } from "./http1-pool.ts";
 import { HttpResponseParser, type ResponseHead } from "./http1-response-parser.ts";
 import type { UpstreamAnswer, UpstreamRequest } from "./upstream-client.ts";
 import { concatBytes } from "../wire/bytes.ts";
@@ -112,7 +112,7 @@ function exchange(connection: Http1Connection, reused: boolean, request: Http1Re
           if (finished) return;
           flush();
           finish(undefined);
-          if (reusable) connection.release();
+          if (reusable) connection.release(idleLimitMs(head?.headers.find(([name]) => name === "keep-alive")?.[1]));
           else connection.destroy();
           if (stream !== undefined) stream.close();
           else if (head !== undefined && parts !== undefined)

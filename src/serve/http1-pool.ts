@@ -4,6 +4,8 @@ import type { Socket, SocketHandler } from "bun";
 
 /** Idle connections are closed after this long: below Node's default keepAliveTimeout (5 s), so we close first and the race is rare. */
 export const IDLE_CLOSE_MS = 4_000;
+/** How far below an idle timeout the upstream announces (`Keep-Alive: timeout=N`) we close first. */
+export const ANNOUNCED_IDLE_MARGIN_MS = 1_000;
 /** A connection attempt that neither succeeds nor fails within this is abandoned (ETIMEDOUT). */
 export const CONNECT_TIMEOUT_MS = 10_000;
 /** Idle connections kept beyond this are closed at once (connections in use are not limited). */
@@ -29,10 +31,26 @@ export class ConnectionError extends Error {
 /** Bun's TCP socket also pauses and resumes reading (not in its type declarations yet). */
 type PausableSocket = Socket<Http1Connection | undefined> & { pause(): boolean; resume(): boolean };
 
+/**
+ * How long a connection may wait idle before reuse, from the upstream's `Keep-Alive` field (sent by
+ * Node servers: `timeout=5`): our own limit, or less when the upstream announces a shorter idle
+ * timeout, so we close first. A request sent just as the upstream closes an idle connection fails,
+ * and a POST is never sent again (it may have been acted on): not meeting that close is the only
+ * way to keep it from reaching the client. 0: do not keep the connection at all.
+ */
+export function idleLimitMs(keepAliveField: string | undefined): number {
+  const announced =
+    keepAliveField === undefined ? undefined : /(?:^|[,;\s])timeout\s*=\s*"?(\d{1,9})/i.exec(keepAliveField);
+  if (announced === undefined || announced === null) return IDLE_CLOSE_MS;
+  return Math.max(0, Math.min(IDLE_CLOSE_MS, Number(announced[1]) * 1000 - ANNOUNCED_IDLE_MARGIN_MS));
+}
+
 /** One TCP connection; carries one request at a time. */
 export class Http1Connection {
   user: ConnectionUser | undefined;
   idleSince = 0;
+  /** How long it may stay idle (see {@link idleLimitMs}). */
+  idleLimit = IDLE_CLOSE_MS;
   closed = false;
   private unsent: Uint8Array | undefined;
   private paused = false;
@@ -69,9 +87,10 @@ export class Http1Connection {
     this.socket.terminate();
   }
 
-  /** Returns a connection whose response completed cleanly to the pool. */
-  release(): void {
+  /** Returns a connection whose response completed cleanly to the pool, to be kept idle at most `idleLimit` ms. */
+  release(idleLimit = IDLE_CLOSE_MS): void {
     this.user = undefined;
+    this.idleLimit = idleLimit;
     this.resume(); // a body that ended while its reader was behind left the socket paused
     this.pool.keep(this);
   }
@@ -126,7 +145,7 @@ export class Http1Pool {
     const now = performance.now();
     while (this.idle.length > 0) {
       const connection = this.idle.pop() as Http1Connection;
-      if (!connection.closed && now - connection.idleSince < IDLE_CLOSE_MS) return connection;
+      if (!connection.closed && now - connection.idleSince < connection.idleLimit) return connection;
       connection.destroy();
     }
     return undefined;
@@ -141,7 +160,7 @@ export class Http1Pool {
   /** @internal */
   keep(connection: Http1Connection): void {
     if (connection.closed) return;
-    if (this.idle.length >= MAX_IDLE_CONNECTIONS) {
+    if (this.idle.length >= MAX_IDLE_CONNECTIONS || connection.idleLimit <= 0) {
       connection.destroy();
       return;
     }
@@ -159,9 +178,11 @@ export class Http1Pool {
 
   private sweep(): void {
     const now = performance.now();
-    // Oldest first: the list is in release order.
-    while (this.idle.length > 0 && now - (this.idle[0] as Http1Connection).idleSince >= IDLE_CLOSE_MS)
-      (this.idle.shift() as Http1Connection).destroy();
+    // Limits differ per connection (announced by the upstream): every one is looked at (at most 256).
+    for (const connection of this.idle.filter((c) => now - c.idleSince >= c.idleLimit)) {
+      this.forget(connection);
+      connection.destroy();
+    }
     if (this.idle.length === 0) this.stopSweeper();
   }
 

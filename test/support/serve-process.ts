@@ -36,15 +36,12 @@ export async function startServe(args: readonly string[], env: Record<string, st
     ["--admin-listen", "127.0.0.1:0"],
     ["--drain-timeout-ms", "300"],
   ].flatMap(([flag, value]) => (args.includes(flag as string) ? [] : [flag as string, value as string]));
-  const proc = Bun.spawn(
-    [await binaryPath(), "serve", ...defaults, ...args],
-    {
-      env: { PATH: process.env.PATH ?? "", BATON_EVENT_SINK: `file://${eventsFile}`, ...env },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
+  const proc = Bun.spawn([await binaryPath(), "serve", ...defaults, ...args], {
+    env: { PATH: process.env.PATH ?? "", BATON_EVENT_SINK: `file://${eventsFile}`, ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const log: string[] = [];
   let started!: (line: string) => void;
   const ready = new Promise<string>((resolve) => (started = resolve));
