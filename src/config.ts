@@ -76,6 +76,17 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
  */
 export const UPSTREAM_TIMEOUT_RANGE_MS = [1, 2_147_483_647] as const;
 
+/** Variables of `--url` (the remote upstream's credentials and timeout) and of `wrap`: `serve` does not read them. */
+export const URL_ONLY_VARIABLES = [
+  "BATON_UPSTREAM_AUTH_TOKEN",
+  "BATON_UPSTREAM_TIMEOUT",
+  "BATON_OAUTH_OPENER",
+  "BATON_OAUTH_CLIENT_ID",
+  "BATON_CONFIG_DIR",
+  // Not read: `wrap` keeps a wrapped remote entry's original text there (for unwrap), so it is no typo.
+  "BATON_WRAPPED_REMOTE",
+] as const;
+
 /** Every variable the proxy reads; any other BATON_* name is reported as a likely typo. */
 export const KNOWN_VARIABLES = [
   "BATON_EVENT_SINK",
@@ -92,13 +103,7 @@ export const KNOWN_VARIABLES = [
   "BATON_USER_ID_HMAC_KEY",
   "BATON_PRINCIPAL",
   "BATON_PRINCIPAL_HEADER",
-  "BATON_UPSTREAM_AUTH_TOKEN",
-  "BATON_UPSTREAM_TIMEOUT",
-  "BATON_OAUTH_OPENER",
-  "BATON_OAUTH_CLIENT_ID",
-  "BATON_CONFIG_DIR",
-  // Not read: `wrap` keeps a wrapped remote entry's original text there (for unwrap), so it is no typo.
-  "BATON_WRAPPED_REMOTE",
+  ...URL_ONLY_VARIABLES,
   ...S3_VARIABLES,
   ...OTLP_VARIABLES,
   "BATON_CONSENT_MODE",

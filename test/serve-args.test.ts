@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { renderCommandHelp } from "../src/command-spec.ts";
-import { KNOWN_VARIABLES } from "../src/config.ts";
+import { KNOWN_VARIABLES, URL_ONLY_VARIABLES } from "../src/config.ts";
 import { parseServeArgs, SERVE_FLAGS } from "../src/serve/serve-args.ts";
-import { SERVE_SPEC, URL_ONLY_VARIABLES } from "../src/serve/serve-spec.ts";
+import { SERVE_SPEC } from "../src/serve/serve-spec.ts";
 
 const ok = (argv: string[], env: Record<string, string> = {}) => {
   const result = parseServeArgs(argv, env);
@@ -199,7 +199,9 @@ describe("parseServeArgs", () => {
   test("serve --help lists every BATON_* setting it shares with the stdio proxy (the README says it does)", () => {
     const usage = renderCommandHelp(SERVE_SPEC);
     const own = new Set<string>(Object.values(SERVE_FLAGS).map((spec) => spec.env));
-    for (const name of KNOWN_VARIABLES.filter((n) => !own.has(n) && !URL_ONLY_VARIABLES.includes(n)))
+    for (const name of KNOWN_VARIABLES.filter(
+      (n) => !own.has(n) && !(URL_ONLY_VARIABLES as readonly string[]).includes(n),
+    ))
       expect(usage).toContain(name);
     for (const name of URL_ONLY_VARIABLES) expect(usage).not.toContain(name);
   });

@@ -2,25 +2,17 @@
 
 import type { CommandContext } from "../command-context.ts";
 import { type CommandSpec, fill } from "../command-spec.ts";
-import { KNOWN_VARIABLES } from "../config.ts";
+import { KNOWN_VARIABLES, URL_ONLY_VARIABLES } from "../config.ts";
 import { LocalError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import { SERVE_FLAGS, SERVE_OPTIONS } from "./serve-flags.ts";
 import type { ServeIo } from "./serve-command.ts";
 
-/** Variables of `--url` (the remote upstream's credentials and timeout) and of `wrap`: serve does not read them. */
-export const URL_ONLY_VARIABLES: readonly string[] = [
-  "BATON_UPSTREAM_AUTH_TOKEN",
-  "BATON_UPSTREAM_TIMEOUT",
-  "BATON_OAUTH_OPENER",
-  "BATON_OAUTH_CLIENT_ID",
-  "BATON_CONFIG_DIR",
-  "BATON_WRAPPED_REMOTE",
-];
-
+/** Variables of `--url` and `wrap`: serve does not read them. */
+const URL_ONLY = new Set<string>(URL_ONLY_VARIABLES);
 const SERVE_ENV = new Set<string>(Object.values(SERVE_FLAGS).map((spec) => spec.env));
 /** The stdio proxy's settings that apply to serve too (sinks, tenant, scrubbing...). */
-const SHARED_VARIABLES = KNOWN_VARIABLES.filter((name) => !SERVE_ENV.has(name) && !URL_ONLY_VARIABLES.includes(name));
+const SHARED_VARIABLES = KNOWN_VARIABLES.filter((name) => !SERVE_ENV.has(name) && !URL_ONLY.has(name));
 
 export const SERVE_SPEC: CommandSpec = {
   name: "serve",
