@@ -10,6 +10,41 @@ import { freePort, startRemoteFixture, type RemoteServer } from "./support/remot
 
 const SECRET = "sk-test-4f9a8b7c6d5e";
 
+type RpcBody = { id?: number; method: string };
+
+/**
+ * A scripted remote server on loopback for the tests below: notifications get 202 and `initialize`
+ * a handshake result (with `Mcp-Session-Id: s-1` when `session` is set); other POSTs go to `call`,
+ * other methods (GET, DELETE) to `other` (405 without one).
+ */
+function scriptedRemote(script: {
+  name: string;
+  protocolVersion?: string;
+  session?: boolean;
+  call: (body: RpcBody) => Response | Promise<Response>;
+  other?: (request: Request) => Response;
+  seen?: (request: Request) => void;
+}) {
+  return Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: async (request) => {
+      script.seen?.(request);
+      if (request.method !== "POST") return script.other?.(request) ?? new Response(null, { status: 405 });
+      const body = (await request.json()) as RpcBody;
+      if (body.id === undefined) return new Response(null, { status: 202 });
+      if (body.method !== "initialize") return script.call(body);
+      const result = {
+        protocolVersion: script.protocolVersion ?? "2025-06-18",
+        capabilities: { tools: {} },
+        serverInfo: { name: script.name, version: "1" },
+      };
+      const headers: Record<string, string> = script.session === true ? { "mcp-session-id": "s-1" } : {};
+      return Response.json({ jsonrpc: "2.0", id: body.id, result }, { headers });
+    },
+  });
+}
+
 async function handshake(proxy: ProxyProcess): Promise<Record<string, any>> {
   const init = await proxy.request(0, "initialize", { ...INIT_PARAMS, capabilities: { roots: {} } });
   proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
@@ -271,30 +306,19 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     // (the SDK server's closeSSEStream does this); only the eighth brings the answer. Nothing broke.
     const sse = { "content-type": "text/event-stream" };
     let polls = 0;
-    const server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch: async (request) => {
+    const server = scriptedRemote({
+      name: "poller",
+      protocolVersion: "2025-11-25",
+      session: true,
+      other: (request) => {
         if (request.method === "DELETE") return new Response(null);
-        if (request.method === "GET") {
-          if (request.headers.get("last-event-id") === null) return new Response(null, { status: 405 });
-          polls++;
-          if (polls < 8) return new Response(": still working\n\n", { headers: sse });
-          const answer = { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "done" }] } };
-          return new Response(`id: e2\ndata: ${JSON.stringify(answer)}\n\n`, { headers: sse });
-        }
-        const body = (await request.json()) as { id?: number; method: string };
-        if (body.method === "initialize") {
-          const result = {
-            protocolVersion: "2025-11-25",
-            capabilities: { tools: {} },
-            serverInfo: { name: "poller", version: "1" },
-          };
-          return Response.json({ jsonrpc: "2.0", id: body.id, result }, { headers: { "mcp-session-id": "s-1" } });
-        }
-        if (body.id === undefined) return new Response(null, { status: 202 });
-        return new Response("id: e1\nretry: 10\ndata:\n\n", { headers: sse });
+        if (request.headers.get("last-event-id") === null) return new Response(null, { status: 405 });
+        polls++;
+        if (polls < 8) return new Response(": still working\n\n", { headers: sse });
+        const answer = { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "done" }] } };
+        return new Response(`id: e2\ndata: ${JSON.stringify(answer)}\n\n`, { headers: sse });
       },
+      call: () => new Response("id: e1\nretry: 10\ndata:\n\n", { headers: sse }),
     });
     const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
     await handshake(proxy);
@@ -311,26 +335,18 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     // idle connections: every open succeeds and ends empty; the seventh brings a notification.
     const sse = { "content-type": "text/event-stream" };
     let opens = 0;
-    const server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch: async (request) => {
+    const server = scriptedRemote({
+      name: "g",
+      protocolVersion: "2025-11-25",
+      session: true,
+      other: (request) => {
         if (request.method === "DELETE") return new Response(null);
-        if (request.method === "GET") {
-          opens++;
-          if (opens < 7) return new Response("retry: 10\n: nothing yet\n\n", { headers: sse });
-          const note = { jsonrpc: "2.0", method: "notifications/tools/list_changed" };
-          return new Response(`data: ${JSON.stringify(note)}\n\n`, { headers: sse });
-        }
-        const body = (await request.json()) as { id?: number; method: string };
-        if (body.id === undefined) return new Response(null, { status: 202 });
-        const result = {
-          protocolVersion: "2025-11-25",
-          capabilities: { tools: {} },
-          serverInfo: { name: "g", version: "1" },
-        };
-        return Response.json({ jsonrpc: "2.0", id: body.id, result }, { headers: { "mcp-session-id": "s-1" } });
+        opens++;
+        if (opens < 7) return new Response("retry: 10\n: nothing yet\n\n", { headers: sse });
+        const note = { jsonrpc: "2.0", method: "notifications/tools/list_changed" };
+        return new Response(`data: ${JSON.stringify(note)}\n\n`, { headers: sse });
       },
+      call: () => new Response(null, { status: 500 }),
     });
     const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
     await handshake(proxy);
@@ -343,21 +359,9 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
   test("a call's stream that breaks after it began, with no event id to resume from, is upstream_stream_lost, not unreachable", async () => {
     const dir = tempDir();
     const events = join(dir, "events.jsonl");
-    const server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch: async (request) => {
-        if (request.method !== "POST") return new Response(null, { status: 405 });
-        const body = (await request.json()) as { id?: number; method: string };
-        if (body.id === undefined) return new Response(null, { status: 202 });
-        if (body.method === "initialize") {
-          const result = {
-            protocolVersion: "2025-06-18",
-            capabilities: { tools: {} },
-            serverInfo: { name: "b", version: "1" },
-          };
-          return Response.json({ jsonrpc: "2.0", id: body.id, result });
-        }
+    const server = scriptedRemote({
+      name: "b",
+      call: () => {
         const progress = {
           jsonrpc: "2.0",
           method: "notifications/progress",
@@ -446,24 +450,11 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
 
   test("--url-env: the URL (a key in its path and query) is read from the environment, reaches the server, and is in no argv, log or event", async () => {
     const seen: string[] = [];
-    const server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch: async (request) => {
-        seen.push(`${request.method} ${new URL(request.url).pathname}${new URL(request.url).search}`);
-        if (request.method !== "POST") return new Response(null, { status: 405 });
-        const body = (await request.json()) as { id?: number; method: string };
-        if (body.id === undefined) return new Response(null, { status: 202 });
-        const result =
-          body.method === "initialize"
-            ? {
-                protocolVersion: "2025-06-18",
-                capabilities: { tools: {} },
-                serverInfo: { name: "keyed", version: "1" },
-              }
-            : { content: [{ type: "text", text: "ok" }] };
-        return Response.json({ jsonrpc: "2.0", id: body.id, result });
-      },
+    const server = scriptedRemote({
+      name: "keyed",
+      seen: (request) => seen.push(`${request.method} ${new URL(request.url).pathname}${new URL(request.url).search}`),
+      call: (body) =>
+        Response.json({ jsonrpc: "2.0", id: body.id, result: { content: [{ type: "text", text: "ok" }] } }),
     });
     const pathKey = "zk-path-key-7890abcd";
     const queryKey = "sk-live-query-5566778899";
