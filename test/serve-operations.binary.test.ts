@@ -142,24 +142,7 @@ describe("sessions", () => {
   });
 
   test("a session whose POST answer is still streaming (a subscriptions/listen stream) is busy, never forgotten while it streams", async () => {
-    const encoder = new TextEncoder();
-    const upstream = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      idleTimeout: 0,
-      fetch: async (request) => {
-        const message = (await request.json()) as { id: number; method: string };
-        if (message.method !== "subscriptions/listen")
-          return Response.json({ jsonrpc: "2.0", id: message.id, result: { tools: [] } });
-        const acknowledged = { jsonrpc: "2.0", method: "notifications/subscriptions/acknowledged", params: {} };
-        return new Response(
-          new ReadableStream({
-            start: (controller) => controller.enqueue(encoder.encode(`data: ${JSON.stringify(acknowledged)}\n\n`)),
-          }),
-          { headers: { "content-type": "text/event-stream" } },
-        );
-      },
-    });
+    const upstream = listenUpstream({ tools: [] });
     const proxy = await startServe(["--upstream", `http://127.0.0.1:${upstream.port}/mcp`, "--session-idle-ms", "300"]);
     const post = (id: number, method: string, client: string, signal?: AbortSignal) =>
       fetch(proxy.url, {
@@ -344,29 +327,7 @@ describe("SIGTERM drain", () => {
 
 describe("SIGTERM drain, modern era", () => {
   test("an open subscriptions/listen stream (the 2026 GET stream) is closed by the proxy itself, cleanly; a new one gets 503", async () => {
-    const encoder = new TextEncoder();
-    const upstream = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      idleTimeout: 0,
-      fetch: async (request) => {
-        const message = (await request.json()) as { id: number; method: string };
-        if (message.method !== "subscriptions/listen")
-          return Response.json({ jsonrpc: "2.0", id: message.id, result: {} });
-        const acknowledged = {
-          jsonrpc: "2.0",
-          method: "notifications/subscriptions/acknowledged",
-          params: { _meta: { "io.modelcontextprotocol/subscriptionId": message.id } },
-        };
-        // Stays open until the client (the proxy) goes away, as a listen stream does.
-        return new Response(
-          new ReadableStream({
-            start: (controller) => controller.enqueue(encoder.encode(`data: ${JSON.stringify(acknowledged)}\n\n`)),
-          }),
-          { headers: { "content-type": "text/event-stream" } },
-        );
-      },
-    });
+    const upstream = listenUpstream({});
     const proxy = await startServe([
       "--upstream",
       `http://127.0.0.1:${upstream.port}/mcp`,
@@ -424,3 +385,34 @@ describe("SIGTERM drain, modern era", () => {
     }
   }, 20_000);
 });
+
+/**
+ * A 2026-era upstream: `subscriptions/listen` gets an SSE answer that acknowledges the subscription
+ * and stays open until the client (the proxy) goes away, as a listen stream does; any other request
+ * gets `result`; anything but a POST gets 405.
+ */
+function listenUpstream(result: Record<string, unknown>) {
+  const encoder = new TextEncoder();
+  return Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    fetch: async (request) => {
+      // The proxy's readiness probe (HEAD) has no body: reading one would throw in the test.
+      if (request.method !== "POST") return new Response(null, { status: 405 });
+      const message = (await request.json()) as { id: number; method: string };
+      if (message.method !== "subscriptions/listen") return Response.json({ jsonrpc: "2.0", id: message.id, result });
+      const acknowledged = {
+        jsonrpc: "2.0",
+        method: "notifications/subscriptions/acknowledged",
+        params: { _meta: { "io.modelcontextprotocol/subscriptionId": message.id } },
+      };
+      return new Response(
+        new ReadableStream({
+          start: (controller) => controller.enqueue(encoder.encode(`data: ${JSON.stringify(acknowledged)}\n\n`)),
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    },
+  });
+}
