@@ -125,6 +125,62 @@ function recorded(log: string): { c2s: string[]; s2c: string[] } {
   return { c2s: lines(text.c2s), s2c: lines(text.s2c) };
 }
 
+type Recorded = ReturnType<typeof recorded>;
+
+/** Client side `c` against server side `s` of the proxy: the server got every client line but our tools' calls, stripped of intent params only. */
+function checkClientToServer(c: Recorded, s: Recorded): void {
+  const forwarded = c.c2s.filter((l) => !isOurCall(l));
+  expect(s.c2s.length).toBe(forwarded.length);
+  for (const [i, line] of forwarded.entries()) {
+    const m = parse(line);
+    const args = m.params?.arguments;
+    if (m.method === "tools/call" && INTENT.some((k) => args !== undefined && k in args)) {
+      const stripped = structuredClone(m);
+      for (const k of INTENT) delete stripped.params.arguments[k];
+      expect(parse(s.c2s[i] ?? "")).toEqual(stripped);
+    } else expect(s.c2s[i]).toBe(line);
+  }
+}
+
+/**
+ * The client got every server line in order, byte for byte, plus our answers; a line that differs is
+ * a handshake with our paragraph or a tool list with our additions, and nothing else in it changed.
+ * Returns how many lines were rewritten.
+ */
+function checkServerToClient(c: Recorded, s: Recorded): number {
+  const ours = new Set(c.c2s.filter(isOurCall).map((l) => parse(l).id));
+  // Our answers are responses with our calls' ids; a server request may reuse an id (its own id space).
+  const theirs = c.s2c.filter((l) => {
+    const m = parse(l);
+    return "method" in m || !ours.has(m.id);
+  });
+  expect(c.s2c.length - theirs.length).toBe(ours.size);
+  expect(theirs.length).toBe(s.s2c.length);
+  let rewritten = 0;
+  for (const [i, line] of theirs.entries()) {
+    const own = s.s2c[i] ?? "";
+    if (line === own) continue;
+    rewritten++;
+    const [got, sent] = [parse(line), parse(own)];
+    if (Array.isArray(sent.result?.tools)) {
+      const tools = got.result.tools as Record<string, any>[];
+      expect(tools.slice(sent.result.tools.length).map((t) => t.name)).toEqual(INJECTED);
+      for (const tool of tools.slice(0, sent.result.tools.length))
+        for (const k of INTENT) delete tool.inputSchema.properties[k];
+      got.result.tools = tools.slice(0, sent.result.tools.length);
+      expect(got).toEqual(sent);
+    } else {
+      const own = sent.result?.instructions;
+      expect(got.result.instructions).toBe(
+        typeof own === "string" ? `${own.trimEnd()}\n\n${INSTRUCTIONS_SUFFIX}` : INSTRUCTIONS_SUFFIX,
+      );
+      const unchanged: Record<string, any> = { ...got, result: { ...got.result, instructions: own } };
+      expect(unchanged).toEqual(sent);
+    }
+  }
+  return rewritten;
+}
+
 const parse = (line: string): Record<string, any> => JSON.parse(line);
 const isOurCall = (line: string): boolean => {
   const m = parse(line);
@@ -160,53 +216,15 @@ describe("differential: SDK v1 client ↔ server-everything, directly and throug
   });
 
   test("what the client sent reaches the server unchanged, but for our tools' calls (answered by the proxy) and intent params (stripped)", () => {
-    const forwarded = c.c2s.filter((l) => !isOurCall(l));
-    expect(s.c2s.length).toBe(forwarded.length);
-    for (const [i, line] of forwarded.entries()) {
-      const m = parse(line);
-      const args = m.params?.arguments;
-      if (m.method === "tools/call" && INTENT.some((k) => args !== undefined && k in args)) {
-        const stripped = structuredClone(m);
-        for (const k of INTENT) delete stripped.params.arguments[k];
-        expect(parse(s.c2s[i] ?? "")).toEqual(stripped);
-      } else expect(s.c2s[i]).toBe(line);
-    }
+    checkClientToServer(c, s);
     // And the client, seeing the proxy, sent what it sends without it (same ids, same bytes).
     expect(c.c2s).toEqual(d.c2s);
   });
 
   test("what the server wrote reaches the client unchanged, but for the instructions paragraph, the tools/list additions and our answers", () => {
-    const ours = new Set(c.c2s.filter(isOurCall).map((l) => parse(l).id));
-    // Our answers are responses with our calls' ids; a server request may reuse an id (its own id space).
-    const theirs = c.s2c.filter((l) => {
-      const m = parse(l);
-      return "method" in m || !ours.has(m.id);
-    });
-    expect(c.s2c.length - theirs.length).toBe(ours.size);
-    expect(theirs.length).toBe(s.s2c.length);
-    let rewritten = 0;
-    for (const [i, line] of theirs.entries()) {
-      const own = s.s2c[i] ?? "";
-      if (line === own) continue;
-      rewritten++;
-      const [got, sent] = [parse(line), parse(own)];
-      if (typeof sent.result?.instructions === "string") {
-        expect(got.result.instructions).toBe(`${sent.result.instructions.trimEnd()}\n\n${INSTRUCTIONS_SUFFIX}`);
-        expect({ ...got, result: { ...got.result, instructions: 0 } }).toEqual({
-          ...sent,
-          result: { ...sent.result, instructions: 0 },
-        });
-      } else {
-        const tools = got.result.tools as Record<string, any>[];
-        expect(tools.slice(sent.result.tools.length).map((t) => t.name)).toEqual(INJECTED);
-        for (const tool of tools.slice(0, sent.result.tools.length))
-          for (const k of INTENT) delete tool.inputSchema.properties[k];
-        got.result.tools = tools.slice(0, sent.result.tools.length);
-        expect(got).toEqual(sent);
-      }
-    }
-    expect(rewritten).toBe(2); // initialize and the one tools/list
+    expect(checkServerToClient(c, s)).toBe(2); // initialize and the one tools/list
     // The server said the same things with and without the proxy (its own late progress may interleave differently).
+    const ours = new Set(c.c2s.filter(isOurCall).map((l) => parse(l).id));
     const direct = d.s2c.filter((l) => {
       const m = parse(l);
       return "method" in m || !ours.has(m.id);
@@ -278,5 +296,57 @@ describe("differential: SDK v1 client ↔ server-everything, directly and throug
       ["baton_annotate", "compare"],
     ]);
     expect(typed("surface_snapshot")).toBe(1);
+  });
+});
+
+describe("differential: SDK v2 client (stateless era) ↔ SDK v2 multi-round server, through baton-proxy", () => {
+  test("both sides of the proxy differ only by our additions; one start and one end for the multi-round call", async () => {
+    const { Client: V2Client } = await import("@modelcontextprotocol/client");
+    const { StdioClientTransport: V2Transport } = await import("@modelcontextprotocol/client/stdio");
+    const dir = tempDir();
+    const events = join(dir, "events.jsonl");
+    const [clientSide, serverSide] = [join(dir, "client-side.jsonl"), join(dir, "server-side.jsonl")];
+    const server = [process.execPath, join(ROOT, "test", "fixtures", "servers", "sdk-v2-mrtr-server.ts")];
+    const transport = new V2Transport({
+      command: process.execPath,
+      args: [TAP, clientSide, "--", await binaryPath(), "--", process.execPath, TAP, serverSide, "--", ...server],
+      env: cleanEnv({ BATON_EVENT_SINK: `file://${events}` }),
+      stderr: "ignore",
+    });
+    const client = new V2Client(
+      { name: "differential-v2", version: "2.0.0" },
+      { versionNegotiation: { mode: "auto" }, capabilities: { elicitation: { form: {} } } },
+    );
+    client.setRequestHandler("elicitation/create", async () => ({ action: "accept", content: { confirm: true } }));
+    await client.connect(transport);
+    try {
+      expect(client.getProtocolEra()).toBe("modern");
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["deploy", ...INJECTED]);
+      const deployed = await client.callTool({ name: "deploy", arguments: { env: "prod", user_goal: "ship it" } });
+      expect(deployed.content).toEqual([{ type: "text", text: "deployed to prod" }]);
+      await client.getPrompt({ name: "greet", arguments: { who: "Ann" } });
+      await client.callTool({ name: "baton_annotate", arguments: { intent: "compare eras", signal_type: "failure" } });
+      await expect(client.callTool({ name: "deploy", arguments: { env: "x" } }, { timeout: 1 })).rejects.toThrow();
+    } finally {
+      await client.close();
+    }
+    const [c, s] = [recorded(clientSide), recorded(serverSide)];
+    checkClientToServer(c, s);
+    // The tools/list: the client probed server/discover on a sibling process (whose relay log this one's start emptied).
+    expect(checkServerToClient(c, s)).toBe(1);
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    expect(
+      all
+        .filter((e) => e.event_type.startsWith("tool_call_") || e.event_type.startsWith("prompt_get"))
+        .map((e) => [e.event_type, e.payload.error_type ?? null, e.runtime_meta["baton/rounds"] ?? null]),
+    ).toEqual([
+      ["tool_call_start", null, null],
+      ["tool_call_end", null, 2],
+      ["prompt_get_start", null, null],
+      ["prompt_get_end", null, null],
+      ["tool_call_start", null, null],
+      ["tool_call_error", "cancelled", null],
+    ]);
   });
 });
