@@ -41,6 +41,22 @@ describe("multi-round (input_required) calls", () => {
     ]);
   });
 
+  test("the client cancelling the round it got input_required for (SDK timeout or abort) ends the call as cancelled, once", () => {
+    const state = createProxyState({ includeReportTool: false });
+    client(state, call(1, "book"), 0);
+    server(state, answer(1, INPUT("s1")), 10);
+    client(state, call(2, "book", { inputResponses: { k: {} }, requestState: "s1" }), 20);
+    server(state, answer(2, INPUT("s2")), 30);
+    const cancel = { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 2, reason: "timed out" } };
+    const cancelled = client(state, cancel, 70);
+    expect(summary(cancelled)).toEqual([["tool_call_error", 70, "c1", 3, "cancelled"]]);
+    expect((drafts(cancelled)[0]?.payload as any)?.error_body).toBe("cancelled by the client: timed out");
+    expect(cancelled.filter((a) => a.type === "forward")).toHaveLength(1); // the server still gets it
+    // Nothing is left to close: no second outcome at shutdown, and a cancel of an earlier round is a no-op.
+    expect(summary(client(state, { ...cancel, params: { requestId: 1 } }, 80))).toEqual([]);
+    expect(summary(failPending(state, "proxy_shutdown", "stopping", 90))).toEqual([]);
+  });
+
   test.each([
     [
       "error in the last round",

@@ -101,6 +101,17 @@ describe("resource and prompt events", () => {
     for (const draft of all) assertValidEvent(JSON.parse(JSON.stringify(scrub(envelope.stamp(draft)))));
   });
 
+  test("a read's start keeps every parameter the server got, one named __proto__ too", () => {
+    const state = fresh();
+    // JSON.parse makes "__proto__" an own key, as on the wire (an object literal would set the prototype).
+    const read = JSON.parse(
+      '{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"a://b","__proto__":{"v":1},"_meta":{}}}',
+    );
+    const [start] = drafts(client(state, read));
+    expect(start?.event_type).toBe("resource_read_start");
+    expect(JSON.stringify(start?.payload)).toBe('{"uri":"a://b","params":{"uri":"a://b","__proto__":{"v":1}}}');
+  });
+
   test("cancel, eviction by sweep and upstream exit close them with the tool vocabulary", () => {
     const state = fresh();
     client(state, req(1, "prompts/get", { name: "p" }));

@@ -224,6 +224,14 @@ describe("createEventScrubber", () => {
     assertValidEvent(out);
   });
 
+  test("runtime_meta: a client key named __proto__ survives the scrub of the other client keys", () => {
+    const event = vector("tool_call_start");
+    event.runtime_meta = JSON.parse('{"__proto__":{"a":1},"email":"bob@x.com","baton/call_id":"c1"}');
+    const out = scrubEvent(event) as typeof event;
+    expect(Object.keys(out.runtime_meta ?? {})).toContain("__proto__");
+    expect(Object.getPrototypeOf(out.runtime_meta)).toBe(Object.prototype);
+  });
+
   test("tool_call_end: a huge result is truncated and marked; envelope fields are untouched", () => {
     const event = vector("tool_call_end");
     event.payload.result = [{ type: "text", text: "x".repeat(2 * 1024 * 1024) }];

@@ -507,6 +507,14 @@ describe("runtime_meta hygiene", () => {
     const note = events(client(state, call(2, "baton_annotate", { intent: "x" }, { _meta: { "baton/x": "secret" } })));
     expect(note[0]?.runtime_meta).toEqual({});
   });
+
+  test("a client _meta key named __proto__ is kept in runtime_meta (JSON.parse makes it an own key)", () => {
+    const state = fresh();
+    const line =
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{},"_meta":{"__proto__":{"a":1},"x":"y"}}}';
+    const start = events(client(state, JSON.parse(line)));
+    expect(JSON.stringify(start[0]?.runtime_meta)).toBe('{"__proto__":{"a":1},"x":"y","baton/call_id":"c1"}');
+  });
 });
 
 describe("hot-path bounding", () => {

@@ -2,6 +2,7 @@
 
 import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
 import { META_CALL_ID, META_ROUNDS, META_SERVER, META_TRUNCATED } from "../telemetry/event-types.ts";
+import { setOwn } from "../telemetry/scrub-walk.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import type { Action, EventDraft, PendingCall, PendingRequest, ProxyState, RequestFacts } from "./proxy-state.ts";
@@ -138,7 +139,7 @@ export function callDraft<T extends EventType>(
 ): EventDraft {
   // A copy key by key, not a spread: most calls have no _meta, and a spread costs a clone even then.
   const meta: Record<string, unknown> = {};
-  for (const key of Object.keys(call.meta)) meta[key] = call.meta[key];
+  for (const key of Object.keys(call.meta)) setOwn(meta, key, call.meta[key]);
   meta[META_CALL_ID] = call.callId;
   if (serverLabel !== null) meta[META_SERVER] = serverLabel;
   if (truncated > 0) meta[META_TRUNCATED] = truncated;
@@ -185,7 +186,8 @@ export function withServer(state: ProxyState, meta: Record<string, unknown>): Re
 export function clientMeta(meta: JsonObject | undefined): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
   if (meta === undefined) return copy;
-  for (const key of Object.keys(meta)) if (!key.startsWith("baton/")) copy[key] = meta[key];
+  // setOwn: a plain assignment of a "__proto__" key would set the prototype and lose the key.
+  for (const key of Object.keys(meta)) if (!key.startsWith("baton/")) setOwn(copy, key, meta[key]);
   return copy;
 }
 

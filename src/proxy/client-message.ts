@@ -12,7 +12,7 @@ import {
   listOnlyInjected,
 } from "./injection.ts";
 import { stripIntentParams } from "./intent-params.ts";
-import { followedTask, resumeCall } from "./multi-round.ts";
+import { followedTask, resumeCall, takeCancelledRound } from "./multi-round.ts";
 import { track, trackUnobserved, untrack } from "./pending.ts";
 import {
   elapsedMs,
@@ -194,7 +194,8 @@ function toolCall(
 
 function cancelled(state: ProxyState, params: unknown, now: number, actions: Action[]): void {
   if (!isObject(params)) return;
-  const request = untrack(state, params.requestId as JsonRpcId);
+  const id = params.requestId as JsonRpcId;
+  const request = untrack(state, id) ?? (state.rounds.waiting.size > 0 ? takeCancelledRound(state, id) : undefined);
   if (request === undefined) return;
   const reason =
     typeof params.reason === "string" ? `cancelled by the client: ${params.reason}` : "cancelled by the client";

@@ -1,6 +1,6 @@
 // Requests that outlive their first answer: multi-round (`input_required`) tool calls, reads and gets, and task handles; bounded in count and time. Pure.
 
-import type { JsonObject } from "../wire/jsonrpc.ts";
+import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { callError, callOutcome } from "./call-events.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
@@ -21,6 +21,8 @@ interface Held {
   readonly request: PendingRequest;
   readonly since: number;
   readonly ttlMs: number;
+  /** The id of the round the server answered `input_required`: a client that gives up cancels that id. */
+  readonly roundId?: JsonRpcId;
 }
 
 export interface OpenRounds {
@@ -42,6 +44,7 @@ export function roundKey(method: string, subject: string, requestState: unknown)
 export function holdCall(
   state: ProxyState,
   request: PendingRequest,
+  roundId: JsonRpcId,
   result: JsonObject,
   now: number,
   actions: Action[],
@@ -55,7 +58,7 @@ export function holdCall(
       state,
       state.rounds.waiting,
       roundKey(request.method, subject, result.requestState),
-      { request, since: now, ttlMs: ROUND_TTL_MS },
+      { request, since: now, ttlMs: ROUND_TTL_MS, roundId },
       MAX_WAITING_ROUNDS,
       now,
       actions,
@@ -84,6 +87,20 @@ export function resumeCall(
   if (held === undefined) return undefined;
   state.rounds.waiting.delete(key);
   return held.request;
+}
+
+/**
+ * The call waiting for its next round after the server answered `requestId` with `input_required`,
+ * taken out of the waiting rounds: the client's `notifications/cancelled` for that round (an SDK
+ * timeout or abort while it gathers the input) ends the call, which no round will continue.
+ */
+export function takeCancelledRound(state: ProxyState, requestId: JsonRpcId): PendingRequest | undefined {
+  for (const [key, held] of state.rounds.waiting) {
+    if (held.roundId !== requestId) continue;
+    state.rounds.waiting.delete(key);
+    return held.request;
+  }
+  return undefined;
 }
 
 /** The task id a client request (`tasks/get`, `tasks/result`, `tasks/cancel`) is about, if we follow it. */

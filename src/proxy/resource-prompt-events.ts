@@ -3,6 +3,7 @@
 import type { CaptureGroup } from "../config.ts";
 import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
 import { META_CALL_ID, META_ROUNDS, META_TRUNCATED } from "../telemetry/event-types.ts";
+import { setOwn } from "../telemetry/scrub-walk.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { bound, callError, errorFacts, withServer } from "./call-events.ts";
@@ -156,7 +157,8 @@ export function subjectOf(method: SubjectMethod, params: JsonObject | undefined)
 
 function withoutMeta(params: JsonObject | undefined): Record<string, unknown> {
   const rest: Record<string, unknown> = {};
-  if (params !== undefined) for (const key of Object.keys(params)) if (key !== "_meta") rest[key] = params[key];
+  // setOwn: a plain assignment of a "__proto__" key would set the prototype and lose the parameter.
+  if (params !== undefined) for (const key of Object.keys(params)) if (key !== "_meta") setOwn(rest, key, params[key]);
   return rest;
 }
 

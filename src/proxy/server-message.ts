@@ -89,12 +89,12 @@ export function serverMessage(
   if (state.serverLabel === null && result !== undefined && isObject(result._meta))
     noteServer(state, result._meta[MODERN_SERVER_INFO_KEY]);
   if (request.call) {
-    if (result === undefined || !holdCall(state, request, result, now, actions))
+    if (result === undefined || !holdCall(state, request, message.id, result, now, actions))
       actions.push(callOutcome(state, request, message.value, result, now, lineBytes));
     return undefined;
   }
   if (request.subject) {
-    if (result === undefined || !holdCall(state, request, result, now, actions))
+    if (result === undefined || !holdCall(state, request, message.id, result, now, actions))
       actions.push(subjectOutcome(state, request, message.value, result, now, lineBytes));
     return undefined;
   }

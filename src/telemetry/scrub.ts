@@ -176,7 +176,8 @@ function scrubMetaEntries(meta: Record<string, unknown> | null, walk: Walk): Rec
   // The rest is the client's `_meta`: scrubbed like params (key rule, patterns, caps).
   const scrubbed = visitGuarded(rest, walk);
   if (scrubbed === rest) return meta; // nothing changed: keep the original object
-  return isObject(scrubbed) ? Object.assign(out, scrubbed) : out;
+  if (isObject(scrubbed)) for (const key of Object.keys(scrubbed)) setOwn(out, key, scrubbed[key]); // not Object.assign: "__proto__"
+  return out;
 }
 // Called from scrubEvent (kept in DFG, which inlines them): no FTL compile of their own.
 keepOutOfFtl(hasOwnKeys, scrubFields, scrubMetaEntries);
