@@ -2,6 +2,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
+import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
+import { waitFor } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
 
 const MAX_BODY = 4096;
@@ -65,6 +67,13 @@ describe("serve: compressed request bodies", () => {
       expect(((await response.json()) as { id: number }).id).toBe(index + 1);
       expect(seen).toEqual([{ encoding: null, body: call(index + 1) }]);
     }
+    // Each decoded call is recorded like any other: a start and an end, schema-valid.
+    let ends: Record<string, unknown>[] = [];
+    await waitFor(() => {
+      ends = readValidatedEvents(proxy.eventsFile).filter((e) => e.event_type === "tool_call_end");
+      return ends.length === codings.length;
+    }, "the calls' events");
+    checkCallPairs(readValidatedEvents(proxy.eventsFile));
   });
 
   test("an unknown coding gets 415, a body that inflates past --max-body-bytes 413, a corrupt one 400; none reaches the upstream", async () => {
