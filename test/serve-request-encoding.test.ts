@@ -1,7 +1,7 @@
 // serve with compressed request bodies (Content-Encoding) on the MCP path: what the upstream would accept directly, the proxy accepts too.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
+import { brotliCompressSync, deflateSync, gzipSync, zstdCompressSync } from "node:zlib";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { waitFor } from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
@@ -52,12 +52,13 @@ function post(body: Uint8Array, encoding: string): Promise<Response> {
 }
 
 describe("serve: compressed request bodies", () => {
-  test("gzip, x-gzip, deflate and br bodies are decoded, answered, and reach the upstream decoded (no Content-Encoding)", async () => {
+  test("gzip, x-gzip, deflate, br and zstd bodies are decoded, answered, and reach the upstream decoded (no Content-Encoding)", async () => {
     const codings: [string, (b: Buffer) => Uint8Array][] = [
       ["gzip", gzipSync],
       ["x-gzip", gzipSync],
       ["deflate", deflateSync],
       ["br", brotliCompressSync],
+      ["zstd", zstdCompressSync],
       ["gzip, br", (b) => brotliCompressSync(gzipSync(b))],
     ];
     for (const [index, [coding, encode]] of codings.entries()) {

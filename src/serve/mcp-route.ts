@@ -138,7 +138,7 @@ function refuseCoding(decoded: Exclude<DecodeResult, { kind: "ok" }>, deps: McpR
   deps.metrics.refused.inc({ reason });
   const text =
     decoded.kind === "unsupported"
-      ? `Content-Encoding ${JSON.stringify(decoded.coding.slice(0, 80))} is not supported (use gzip, deflate, br or none)`
+      ? `Content-Encoding ${JSON.stringify(decoded.coding.slice(0, 80))} is not supported (use gzip, deflate, br, zstd or none)`
       : decoded.kind === "too_large"
         ? `the decoded request body is larger than ${deps.config.maxBodyBytes} bytes (--max-body-bytes)`
         : "the body is not valid JSON (its Content-Encoding could not be decoded)";

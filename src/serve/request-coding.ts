@@ -1,6 +1,6 @@
-// Decodes a request body's Content-Encoding (gzip, deflate, br) so the MCP path can read the JSON-RPC inside, bounded against inflation bombs.
+// Decodes a request body's Content-Encoding (gzip, deflate, br, zstd: what serve's upstream client decodes too) so the MCP path can read the JSON-RPC inside, bounded against inflation bombs.
 
-import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
+import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from "node:zlib";
 
 export type DecodeResult =
   | { readonly kind: "ok"; readonly bytes: Uint8Array }
@@ -13,6 +13,7 @@ const DECODERS: Record<string, (bytes: Uint8Array, options: { maxOutputLength: n
   "x-gzip": gunzipSync,
   deflate: inflateSync,
   br: brotliDecompressSync,
+  zstd: zstdDecompressSync,
 };
 
 /**
