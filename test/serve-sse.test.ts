@@ -192,6 +192,24 @@ describe("relaySse", () => {
     expect(outcomes).toEqual(["complete"]);
   });
 
+  test("a stream quiet past HEAD_COMMIT_MS starts with one comment (so the head goes out); a byte order mark after it is dropped", async () => {
+    let push!: (chunk: string) => void;
+    const source = new ReadableStream<Uint8Array>({
+      start(controller) {
+        push = (chunk) => controller.enqueue(bytes(chunk));
+      },
+    });
+    const reader = relaySse(source, { rewrite: () => undefined, finished: () => undefined }).getReader();
+    // Nothing from the upstream: the first read resolves only through the timer.
+    expect(text((await reader.read()).value!)).toBe(":\n\n");
+    push("\ufeffid: 1\ndata: a\n\n");
+    // Compared as bytes: TextDecoder would hide a byte order mark.
+    expect([...(await reader.read()).value!]).toEqual([...bytes("id: 1\ndata: a\n\n")]);
+    push("id: 2\ndata: b\n\n");
+    expect(text((await reader.read()).value!)).toBe("id: 2\ndata: b\n\n");
+    await reader.cancel();
+  });
+
   test("a throwing rewrite forwards the event unchanged (fail-open); cancel reaches the upstream", async () => {
     let cancelled: unknown;
     const source = new ReadableStream<Uint8Array>({

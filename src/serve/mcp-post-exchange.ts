@@ -34,6 +34,8 @@ export interface Checked {
   readonly line: Classified;
   readonly messages: readonly Message[];
   readonly requestIds: readonly JsonRpcId[];
+  /** The body arrived with a Content-Encoding that was undone: it is forwarded decoded. */
+  readonly decoded?: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function exchangePost(
     response = await fetchUpstream({
       url: upstreamUrl(deps.config, request),
       method: "POST",
-      headers: request.headers,
+      headers: checked.decoded === true ? withoutContentEncoding(request.headers) : request.headers,
       hop,
       viaFetch: deps.config.upstreamViaFetch,
       body: verdict.forward,
@@ -218,4 +220,11 @@ function jsonResponse(value: unknown, status: number): Response {
     status,
     headers: { "content-type": "application/json", via: "1.1 baton-proxy" },
   });
+}
+
+/** The request's headers less Content-Encoding, for a body forwarded decoded. */
+function withoutContentEncoding(headers: Headers): Headers {
+  const out = new Headers(headers);
+  out.delete("content-encoding");
+  return out;
 }

@@ -18,6 +18,7 @@ import { LISTEN_METHOD, SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts
 import { exchangePost, type Checked } from "./mcp-post-exchange.ts";
 import { handleStreamOrDelete } from "./mcp-stream.ts";
 import { readBoundedBody } from "./request-body.ts";
+import { decodeRequestBody, type DecodeResult } from "./request-coding.ts";
 import { statelessKey, type SessionEntry, type SessionTable } from "./session-table.ts";
 
 export type { McpRouteDeps } from "./mcp-relay.ts";
@@ -104,7 +105,11 @@ async function checkPost(request: Request, deps: McpRouteDeps): Promise<Checked 
       { mcp: true, close: !read.drained },
     );
   }
-  const line = classifyLine(read.bytes);
+  const coding = request.headers.get("content-encoding");
+  const decoded = coding === null ? undefined : decodeRequestBody(read.bytes, coding, deps.config.maxBodyBytes);
+  if (decoded !== undefined && decoded.kind !== "ok") return refuseCoding(decoded, deps);
+  const bytes = decoded === undefined ? read.bytes : decoded.bytes;
+  const line = classifyLine(bytes);
   if (line.kind === "junk") {
     const reason = line.reason === "not_jsonrpc" ? "not_jsonrpc" : "malformed_json";
     deps.metrics.refused.inc({ reason });
@@ -118,7 +123,26 @@ async function checkPost(request: Request, deps: McpRouteDeps): Promise<Checked 
   }
   const messages = line.kind === "message" ? [line.message] : line.members.filter((m): m is Message => m !== undefined);
   const requestIds = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
-  return { body: read.bytes, line, messages, requestIds };
+  // A decoded body is forwarded decoded (the exchange may rewrite it), so without its Content-Encoding (`identity` keeps its bytes and header).
+  return { body: bytes, line, messages, requestIds, decoded: bytes !== read.bytes };
+}
+
+/** A compressed body the proxy cannot read: the answers an upstream's body parser gives (RFC 9110 §15.5.16 for an unknown coding). */
+function refuseCoding(decoded: Exclude<DecodeResult, { kind: "ok" }>, deps: McpRouteDeps): Response {
+  const reason =
+    decoded.kind === "unsupported"
+      ? "content_type"
+      : decoded.kind === "too_large"
+        ? "body_too_large"
+        : "malformed_json";
+  deps.metrics.refused.inc({ reason });
+  const text =
+    decoded.kind === "unsupported"
+      ? `Content-Encoding ${JSON.stringify(decoded.coding.slice(0, 80))} is not supported (use gzip, deflate, br, zstd or none)`
+      : decoded.kind === "too_large"
+        ? `the decoded request body is larger than ${deps.config.maxBodyBytes} bytes (--max-body-bytes)`
+        : "the body is not valid JSON (its Content-Encoding could not be decoded)";
+  return refuse(reason, text, { mcp: true });
 }
 
 /** Reads (and strips) the consent token in per-request mode; the body is re-serialised only when `_meta` carried one. */

@@ -15,6 +15,17 @@ export interface RelayHooks {
 }
 
 /**
+ * How long a stream may stay without bytes before the proxy sends a comment line: Bun sends a
+ * response's head only with its body's first bytes (oven-sh/bun#33660), so without it a client
+ * would not see the head of a stream the upstream opened until the first event, however late
+ * (a GET stream waits for the server's first notification: `fetch` does not resolve, and Node's
+ * fetch gives up after 300 s with no head, where a direct client keeps its open stream).
+ */
+export const HEAD_COMMIT_MS = 250;
+/** An SSE comment: every SSE parser skips it (HTML spec, "event stream interpretation"). */
+const HEAD_COMMENT = new TextEncoder().encode(":\n\n");
+
+/**
  * A pull-driven stream: each pull reads the upstream until at least one whole event is ready,
  * so a slow client slows the upstream read (backpressure) and nothing is buffered beyond the
  * event being assembled. Cancelling (client disconnect) cancels the upstream body, which aborts
@@ -25,20 +36,37 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
   const splitter = new SseSplitter();
   const events: SseEvent[] = [];
   let done = false;
+  // Until the first bytes go out: the timer that sends the head with a comment, and whether it did.
+  let headTimer: ReturnType<typeof setTimeout> | undefined;
+  let commented = false;
   const finish = (outcome: "complete" | "error" | "cancelled", error?: unknown): Uint8Array | undefined => {
+    clearTimeout(headTimer);
     if (done) return undefined;
     done = true;
     return hooks.finished(outcome, error);
   };
+  const firstBytes = (chunk: Uint8Array): Uint8Array => {
+    if (headTimer === undefined) return chunk;
+    clearTimeout(headTimer);
+    headTimer = undefined;
+    // A byte order mark is read only at a stream's very start: after our comment it would corrupt the first field name.
+    return commented && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? chunk.subarray(3) : chunk;
+  };
   return new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        headTimer = setTimeout(() => {
+          commented = true;
+          controller.enqueue(HEAD_COMMENT);
+        }, HEAD_COMMIT_MS);
+      },
       async pull(controller) {
         try {
           for (;;) {
             const { value, done: ended } = await reader.read();
             if (ended) {
               const rest = splitter.rest();
-              if (rest !== undefined) controller.enqueue(rest);
+              if (rest !== undefined) controller.enqueue(firstBytes(rest));
               controller.close();
               finish("complete");
               return;
@@ -46,8 +74,8 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
             splitter.push(value, events);
             if (events.length === 0) continue;
             // One chunk for what one upstream read completed: each chunk is a write to the client.
-            if (events.length === 1) controller.enqueue(rewriteOrPass(hooks, events[0] as SseEvent));
-            else controller.enqueue(concatBytes(events.map((event) => rewriteOrPass(hooks, event))));
+            if (events.length === 1) controller.enqueue(firstBytes(rewriteOrPass(hooks, events[0] as SseEvent)));
+            else controller.enqueue(firstBytes(concatBytes(events.map((event) => rewriteOrPass(hooks, event)))));
             events.length = 0;
             return;
           }
@@ -57,7 +85,7 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
             controller.error(error);
             return;
           }
-          controller.enqueue(last);
+          controller.enqueue(firstBytes(last));
           controller.close();
         }
       },
