@@ -101,6 +101,25 @@ describe("engine exchange", () => {
     ]);
   });
 
+  test("hosted: a request without a principal has no user_id, even with BATON_PRINCIPAL set (it names the stdio proxy's one user)", async () => {
+    const { open, delivered } = setup({
+      BATON_CONSENT_TOKEN: "ct_process_01",
+      BATON_USER_ID_HMAC_KEY: "k",
+      BATON_PRINCIPAL: "operator",
+    });
+    const exchange = open(ctx());
+    roundTrip(exchange, initialize, initialized, ctx());
+    roundTrip(exchange, call(1), answer(1), ctx());
+    roundTrip(exchange, call(2), answer(2), { ...ctx(), principal: { id: "alice" } });
+    const calls = (await delivered()).filter((e) => e.event_type.startsWith("tool_call_"));
+    expect(calls.map((e) => [e.event_type, e.user_id !== undefined && e.user_id !== null])).toEqual([
+      ["tool_call_start", false],
+      ["tool_call_end", false],
+      ["tool_call_start", true],
+      ["tool_call_end", true],
+    ]);
+  });
+
   test("per-request mode: events only for requests with a token, each stamped with its own; upstream_unreachable ends just the failed ids", async () => {
     const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
     const exchange = open(ctx("ct_handshake_1"));

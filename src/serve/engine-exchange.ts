@@ -72,7 +72,9 @@ export function createEngineExchange(
   opening: RequestContext,
 ): SessionExchange {
   const engine: SessionEngine = createSessionEngine({
-    config: deps.config,
+    // BATON_PRINCIPAL names the one user of a stdio proxy; here each request names its own, and one
+    // without a principal is nobody's (never the operator's: that would merge every anonymous caller).
+    config: { ...deps.config, principal: undefined },
     logger: deps.logger,
     now: deps.now,
     telemetry: deps.telemetry,
