@@ -142,6 +142,24 @@ describe("engine exchange", () => {
     ]);
   });
 
+  test("per-request mode: the intent-made annotation comes from the first recorded call's user_goal, not an unrecorded one's", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx("ct_handshake_1"));
+    roundTrip(exchange, initialize, initialized, ctx("ct_handshake_1"));
+    const goal = (id: number, userGoal: string) => ({
+      ...call(id),
+      params: { name: "echo", arguments: { message: "m", user_goal: userGoal } },
+    });
+    roundTrip(exchange, goal(1, "unrecorded goal"), answer(1), ctx());
+    roundTrip(exchange, goal(2, "recorded goal"), answer(2), ctx("ct_caller_0001"));
+    const events = await delivered();
+    expect(events.map((e) => [e.event_type, (e.payload as { intent?: string }).intent ?? null])).toEqual([
+      ["annotation", "recorded goal"],
+      ["tool_call_start", null],
+      ["tool_call_end", null],
+    ]);
+  });
+
   test("per-request mode, handshake without a token: every body passes unchanged both ways, later consented calls still recorded", async () => {
     const { config, open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
     expect(sessionShowsInjection(config, ctx())).toBe(false);
