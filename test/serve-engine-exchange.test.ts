@@ -160,6 +160,31 @@ describe("engine exchange", () => {
     ]);
   });
 
+  test("per-request mode: a tools/list with a token records its surface snapshot, with that token; one without records none", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx("ct_handshake_1"));
+    roundTrip(exchange, initialize, initialized, ctx("ct_handshake_1"));
+    const list = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/list" });
+    const listed = (id: number, tool: string) => ({
+      jsonrpc: "2.0",
+      id,
+      result: { tools: [{ name: tool, inputSchema: { type: "object" } }] },
+    });
+    // The unrecorded listing does not use up its surface: the same one listed with a token is recorded, once.
+    roundTrip(exchange, list(1), listed(1, "same"), ctx());
+    roundTrip(exchange, list(2), listed(2, "same"), ctx("ct_lister_001"));
+    roundTrip(exchange, list(3), listed(3, "same"), ctx("ct_lister_002"));
+    roundTrip(exchange, list(4), listed(4, "other"), ctx());
+    const events = await delivered();
+    expect(
+      events.map((e) => [
+        e.event_type,
+        e.consent_token,
+        (e.payload as { tools?: { name: string }[] }).tools?.map((t) => t.name),
+      ]),
+    ).toEqual([["surface_snapshot", "ct_lister_001", ["same"]]]);
+  });
+
   test("per-request mode, handshake without a token: every body passes unchanged both ways, later consented calls still recorded", async () => {
     const { config, open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
     expect(sessionShowsInjection(config, ctx())).toBe(false);

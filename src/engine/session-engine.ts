@@ -34,6 +34,9 @@ import {
 
 export type { RequestContext } from "../telemetry/envelope.ts";
 
+/** `tools/list` requests whose context is kept until answered; past this the oldest is forgotten. */
+const MAX_LIST_CONTEXTS = 64;
+
 /** How often a transport should call `sweep()` (requests unanswered for PENDING_TTL_MS are evicted). */
 export const SWEEP_INTERVAL_MS = 30_000;
 
@@ -148,6 +151,33 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const eventsLocation = fileSink?.kind === "file" ? fileSink.path : config.sinks.map((s) => s.kind).join(", ");
   /** Contexts of calls in flight, by call id, so a call's outcome carries its request's context. */
   const callContexts = new Map<string, RequestContext>();
+  /** Contexts of `tools/list` requests in flight, by id: the surface snapshot their answer completes is theirs. */
+  const listContexts = new Map<JsonRpcId, RequestContext>();
+
+  function noteListings(line: Classified, context: RequestContext): void {
+    const members = line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members : [];
+    for (const message of members) {
+      if (message?.kind !== "request" || message.method !== "tools/list") continue;
+      listContexts.delete(message.id);
+      listContexts.set(message.id, context);
+      // Unanswered listings must not pile up: the oldest go first.
+      if (listContexts.size > MAX_LIST_CONTEXTS) listContexts.delete(listContexts.keys().next().value as JsonRpcId);
+    }
+  }
+
+  /** The context of the listing a server line answers (none for other lines). */
+  function listingContext(line: Classified): RequestContext | undefined {
+    if (listContexts.size === 0) return undefined;
+    const members = line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members : [];
+    for (const message of members) {
+      if (message?.kind !== "response" || message.id === null) continue;
+      const context = listContexts.get(message.id);
+      if (context === undefined) continue;
+      listContexts.delete(message.id);
+      return context;
+    }
+    return undefined;
+  }
 
   const answerReport = (id: WireId, modern: boolean, unrecorded: string | undefined): WireAction => {
     telemetry.settle();
@@ -249,11 +279,13 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
           ? undefined
           : { principal: context?.principal, unrecorded },
       );
+      if (context !== undefined) noteListings(line, context);
       return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context, false, raw.length);
     },
     fromServer: (raw, line, streamed = false, at) => {
       tracer?.fromServer(line);
-      return perform(fromServer(state, raw, line, at ?? now()), undefined, streamed, raw.length);
+      // A listing's answer: its surface snapshot carries the listing request's context (hosted: its consent token).
+      return perform(fromServer(state, raw, line, at ?? now()), listingContext(line), streamed, raw.length);
     },
     fromServerLongLine: (edges) =>
       perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),

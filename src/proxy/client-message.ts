@@ -129,7 +129,15 @@ function clientRequest(
   track(
     state,
     message.id,
-    { method: message.method, startedAt: now, firstPage, call: undefined, taskId, modern },
+    {
+      method: message.method,
+      startedAt: now,
+      firstPage,
+      call: undefined,
+      taskId,
+      modern,
+      unrecorded: facts?.unrecorded !== undefined,
+    },
     now,
     actions,
   );

@@ -114,6 +114,8 @@ export interface PendingRequest {
   readonly taskId?: string;
   /** Sent in the stateless era (its `_meta` carries the protocol version): answers the proxy builds take that shape. */
   readonly modern?: boolean;
+  /** A `tools/list` whose events are not recorded (hosted per-request mode, no consent token). */
+  readonly unrecorded?: boolean;
 }
 
 export interface ProxyState {

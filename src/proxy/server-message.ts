@@ -165,7 +165,11 @@ function snapshotSurface(
   const injectedTools = offeredToolNames(state).filter((name) => !listed.has(name));
   let payload: SurfaceSnapshotPayload | undefined;
   try {
-    payload = notePage(state.surface, text.surface(), firstPage, { mode: intentMode(state), injectedTools });
+    payload = notePage(state.surface, text.surface(), firstPage, {
+      mode: intentMode(state),
+      injectedTools,
+      unrecorded: request.unrecorded,
+    });
   } catch {
     state.surface.pages = undefined; // the text already parsed once: cannot happen, but never break the pipe
   }

@@ -48,6 +48,8 @@ export interface SeamFacts {
   readonly mode: IntentParamMode;
   /** The proxy's tools that this listing gets (names the server defines itself stay out). */
   readonly injectedTools: readonly string[];
+  /** The listing's last page came in a request whose events are not recorded: no snapshot, and its hash stays new. */
+  readonly unrecorded?: boolean;
 }
 
 /**
@@ -83,6 +85,7 @@ export function notePage(
     instructions: handshake.instructions,
     tools,
   };
+  if (seam.unrecorded === true) return undefined;
   const hash = canonicalHash(surface);
   if (capture.emitted.has(hash)) return undefined;
   capture.emitted.add(hash);
