@@ -185,6 +185,44 @@ describe("engine exchange", () => {
     ).toEqual([["surface_snapshot", "ct_lister_001", ["same"]]]);
   });
 
+  test("per-request mode, handshake without a token: a recorded snapshot says nothing was added, and a user_goal goes through unread", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx());
+    roundTrip(exchange, initialize, initialized, ctx());
+    const list = { jsonrpc: "2.0", id: 1, method: "tools/list" };
+    const listed = { jsonrpc: "2.0", id: 1, result: { tools: [{ name: "echo", inputSchema: { type: "object" } }] } };
+    expect(text(roundTrip(exchange, list, listed, ctx("ct_lister_001")).reply)).toBeUndefined(); // passed unchanged
+    const goal = { ...call(2), params: { name: "echo", arguments: { message: "m", user_goal: "mine" } } };
+    const { verdict, body } = roundTrip(exchange, goal, answer(2), ctx("ct_caller_0001"));
+    expect(verdict.forward).toBe(body); // forwarded as sent, user_goal included
+    const events = await delivered();
+    expect(events.map((e) => e.event_type)).toEqual(["surface_snapshot", "tool_call_start", "tool_call_end"]);
+    expect(events[0]?.payload).toMatchObject({
+      seam_augmentations: { injected_tools: [], intent_param: null, instructions_suffix: false },
+    });
+    // What the server got is what the event says it got.
+    expect(events[1]?.payload).toEqual({ tool_name: "echo", params: { message: "m", user_goal: "mine" } });
+  });
+
+  test("per-request mode, handshake without a token: a baton_annotate call goes to the server, and is no annotation", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx());
+    roundTrip(exchange, initialize, initialized, ctx());
+    const note = {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: { name: "baton_annotate", arguments: { intent: "x" } },
+    };
+    const unknown = { jsonrpc: "2.0", id: 3, error: { code: -32602, message: "Unknown tool: baton_annotate" } };
+    const { verdict, body } = roundTrip(exchange, note, unknown, ctx("ct_caller_0001"));
+    expect(verdict.forward).toBe(body);
+    expect((await delivered()).map((e) => [e.event_type, (e.payload as { tool_name?: string }).tool_name])).toEqual([
+      ["tool_call_start", "baton_annotate"],
+      ["tool_call_error", "baton_annotate"],
+    ]);
+  });
+
   test("per-request mode, handshake without a token: every body passes unchanged both ways, later consented calls still recorded", async () => {
     const { config, open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
     expect(sessionShowsInjection(config, ctx())).toBe(false);

@@ -58,6 +58,11 @@ export interface SessionEngineDeps {
   readonly telemetry: TelemetryHub;
   /** Names the server in events whatever it calls itself (`--url`: the remote origin). */
   readonly serverLabel?: string;
+  /**
+   * The client sees none of the proxy's additions (hosted per-request mode, a handshake without a
+   * token: bodies pass unchanged): nothing is stripped, and snapshots say nothing was added.
+   */
+  readonly observeOnly?: boolean;
   /** Why a request's events will not be recorded (hosted per-request mode: no consent token); undefined when they will be. */
   readonly unrecorded?: (context: RequestContext | undefined) => string | undefined;
 }
@@ -125,7 +130,9 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const state = createProxyState({
     includeReportTool: config.allSinksLocal,
     boundValue: bound,
-    intentParam: config.intentParam,
+    // Observed only: arguments reach the server as sent, so none of them is read as an intent.
+    intentParam: deps.observeOnly === true ? "off" : config.intentParam,
+    injects: deps.observeOnly !== true,
     capture: config.capture,
     // Raw principals stay in here: only their hash reaches events (and so the dispatcher).
     hashPrincipal: userIdKey === undefined ? undefined : (principal) => hashUserId(principal, tenantId, userIdKey),

@@ -162,12 +162,14 @@ function snapshotSurface(
   if (!firstPage && state.surface.pages === undefined) return;
   const listed = new Set<unknown>(firstPage ? [] : state.listedNames);
   for (const tool of result.tools) if (isObject(tool)) listed.add(tool.name);
-  const injectedTools = offeredToolNames(state).filter((name) => !listed.has(name));
+  const injects = state.options.injects !== false;
+  const injectedTools = injects ? offeredToolNames(state).filter((name) => !listed.has(name)) : [];
   let payload: SurfaceSnapshotPayload | undefined;
   try {
     payload = notePage(state.surface, text.surface(), firstPage, {
       mode: intentMode(state),
       injectedTools,
+      instructionsSuffix: injects,
       unrecorded: request.unrecorded,
     });
   } catch {
