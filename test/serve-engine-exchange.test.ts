@@ -23,14 +23,19 @@ function setup(env: Record<string, string>) {
   const sink: Sink = memorySink(events);
   const hub = createTelemetryHub({ config, logger: createMemoryLogger(), sinks: [sink] });
   const telemetry = config.consentMode === "per-request" ? consentGatedHub(hub) : hub;
+  const clock = { now: 0 };
   const open = (opening: RequestContext) =>
-    createEngineExchange({ config, logger: createMemoryLogger(), now: () => 0, telemetry }, "handshake", opening);
+    createEngineExchange(
+      { config, logger: createMemoryLogger(), now: () => clock.now, telemetry },
+      "handshake",
+      opening,
+    );
   const delivered = async () => {
     await hub.shutdown(1_000);
     for (const event of events) assertValidEvent(event);
     return events;
   };
-  return { config, open, delivered };
+  return { config, open, delivered, clock };
 }
 
 const ctx = (consentToken?: string): RequestContext => ({
@@ -117,6 +122,25 @@ describe("engine exchange", () => {
       ["tool_call_end", false],
       ["tool_call_start", true],
       ["tool_call_end", true],
+    ]);
+  });
+
+  test("sweep: a task never seen to finish and a multi-round call never continued are evicted, as over stdio", async () => {
+    const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
+    const exchange = open(ctx());
+    roundTrip(exchange, initialize, initialized, ctx());
+    const task = { task: { taskId: "t1", status: "working", createdAt: "x", lastUpdatedAt: "x", ttl: 60_000 } };
+    roundTrip(exchange, call(1), { jsonrpc: "2.0", id: 1, result: task }, ctx());
+    const input = { resultType: "input_required", requestState: "s1" };
+    roundTrip(exchange, call(2), { jsonrpc: "2.0", id: 2, result: input }, ctx());
+    clock.now = 16 * 60_000;
+    exchange.sweep();
+    const events = await delivered();
+    expect(events.map((e) => [e.event_type, (e.payload as { error_type?: string }).error_type ?? null])).toEqual([
+      ["tool_call_start", null],
+      ["tool_call_start", null],
+      ["tool_call_error", "evicted"],
+      ["tool_call_error", "evicted"],
     ]);
   });
 

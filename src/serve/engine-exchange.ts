@@ -122,6 +122,10 @@ export function createEngineExchange(
       engine.failPending("proxy_shutdown", reason);
       engine.close();
     },
+    sweep(): void {
+      // Only events come of it: a request evicted here still has its POST, which the upstream answers or fails.
+      engine.sweep();
+    },
   };
 }
 
