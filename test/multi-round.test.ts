@@ -210,6 +210,70 @@ describe("task handles", () => {
     expect(state.rounds.tasks.size).toBe(0);
   });
 
+  // The tasks extension of 2026-07-28 (@modelcontextprotocol/ext-tasks, "v2"): the handle is the
+  // result itself (`resultType: "task"`, `ttlMs`), status arrives as `notifications/tasks` carrying the
+  // detailed task (a failed one with its `error`), and `tasks/cancel` answers an empty complete result.
+  const V2_TASK = {
+    resultType: "task",
+    taskId: "t1",
+    status: "working",
+    createdAt: "x",
+    lastUpdatedAt: "x",
+    ttlMs: 60_000,
+  };
+
+  test.each([
+    [
+      "notifications/tasks: completed with its result",
+      undefined,
+      {
+        jsonrpc: "2.0",
+        method: "notifications/tasks",
+        params: { ...V2_TASK, resultType: undefined, status: "completed", result: { content: [] } },
+      },
+      ["tool_call_end", 40, "c1", null, null],
+    ],
+    [
+      "notifications/tasks: cancelled",
+      undefined,
+      { jsonrpc: "2.0", method: "notifications/tasks", params: { taskId: "t1", status: "cancelled" } },
+      ["tool_call_error", 40, "c1", null, "cancelled"],
+    ],
+    [
+      "tasks/cancel answered with an empty complete result",
+      { jsonrpc: "2.0", id: 2, method: "tasks/cancel", params: { taskId: "t1" } },
+      answer(2, { resultType: "complete" }),
+      ["tool_call_error", 40, "c1", null, "cancelled"],
+    ],
+  ])("tasks extension: %s", (_name, poll, reply, expected) => {
+    const state = createProxyState({ includeReportTool: false });
+    client(state, call(1, "research"), 0);
+    server(state, answer(1, V2_TASK), 5);
+    if (poll !== undefined) client(state, poll, 10);
+    expect(summary(server(state, reply, 40))).toEqual([expected]);
+    expect(state.rounds.tasks.size).toBe(0);
+  });
+
+  test("tasks extension: a failed task's error message is the error body", () => {
+    const state = createProxyState({ includeReportTool: false });
+    client(state, call(1, "research"), 0);
+    server(state, answer(1, V2_TASK), 5);
+    const failed = {
+      jsonrpc: "2.0",
+      method: "notifications/tasks",
+      params: { taskId: "t1", status: "failed", error: { code: -32000, message: "quota exceeded" } },
+    };
+    const [draft] = drafts(server(state, failed, 40));
+    expect(draft?.payload).toMatchObject({ error_type: "task_failed", error_body: "quota exceeded" });
+  });
+
+  test("tasks extension: a task never seen to finish is closed after its ttlMs", () => {
+    const state = createProxyState({ includeReportTool: false });
+    client(state, call(1, "research"), 0);
+    server(state, answer(1, V2_TASK), 5);
+    expect(summary(sweepPending(state, 60_006))).toEqual([["tool_call_error", 60_006, "c1", null, "evicted"]]);
+  });
+
   test("a task never seen to finish is closed after its ttl", () => {
     const state = createProxyState({ includeReportTool: false });
     client(state, call(1, "research"), 0);

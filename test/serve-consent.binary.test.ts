@@ -58,10 +58,12 @@ describe("per-request consent", () => {
     await metaClient.close();
 
     await waitFor(
-      () => eventsOf("consenting-agent").length >= 2 && eventsOf("meta-agent").length >= 2,
+      () => eventsOf("consenting-agent").length >= 3 && eventsOf("meta-agent").length >= 2,
       "the calls' events",
     );
+    // The listing carried the token too: its surface snapshot is recorded with it.
     expect(eventsOf("consenting-agent").map((e) => [e.event_type, e.consent_token])).toEqual([
+      ["surface_snapshot", TOKEN_A],
       ["tool_call_start", TOKEN_A],
       ["tool_call_end", TOKEN_A],
     ]);

@@ -23,14 +23,19 @@ function setup(env: Record<string, string>) {
   const sink: Sink = memorySink(events);
   const hub = createTelemetryHub({ config, logger: createMemoryLogger(), sinks: [sink] });
   const telemetry = config.consentMode === "per-request" ? consentGatedHub(hub) : hub;
+  const clock = { now: 0 };
   const open = (opening: RequestContext) =>
-    createEngineExchange({ config, logger: createMemoryLogger(), now: () => 0, telemetry }, "handshake", opening);
+    createEngineExchange(
+      { config, logger: createMemoryLogger(), now: () => clock.now, telemetry },
+      "handshake",
+      opening,
+    );
   const delivered = async () => {
     await hub.shutdown(1_000);
     for (const event of events) assertValidEvent(event);
     return events;
   };
-  return { config, open, delivered };
+  return { config, open, delivered, clock };
 }
 
 const ctx = (consentToken?: string): RequestContext => ({
@@ -101,6 +106,44 @@ describe("engine exchange", () => {
     ]);
   });
 
+  test("hosted: a request without a principal has no user_id, even with BATON_PRINCIPAL set (it names the stdio proxy's one user)", async () => {
+    const { open, delivered } = setup({
+      BATON_CONSENT_TOKEN: "ct_process_01",
+      BATON_USER_ID_HMAC_KEY: "k",
+      BATON_PRINCIPAL: "operator",
+    });
+    const exchange = open(ctx());
+    roundTrip(exchange, initialize, initialized, ctx());
+    roundTrip(exchange, call(1), answer(1), ctx());
+    roundTrip(exchange, call(2), answer(2), { ...ctx(), principal: { id: "alice" } });
+    const calls = (await delivered()).filter((e) => e.event_type.startsWith("tool_call_"));
+    expect(calls.map((e) => [e.event_type, e.user_id !== undefined && e.user_id !== null])).toEqual([
+      ["tool_call_start", false],
+      ["tool_call_end", false],
+      ["tool_call_start", true],
+      ["tool_call_end", true],
+    ]);
+  });
+
+  test("sweep: a task never seen to finish and a multi-round call never continued are evicted, as over stdio", async () => {
+    const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
+    const exchange = open(ctx());
+    roundTrip(exchange, initialize, initialized, ctx());
+    const task = { task: { taskId: "t1", status: "working", createdAt: "x", lastUpdatedAt: "x", ttl: 60_000 } };
+    roundTrip(exchange, call(1), { jsonrpc: "2.0", id: 1, result: task }, ctx());
+    const input = { resultType: "input_required", requestState: "s1" };
+    roundTrip(exchange, call(2), { jsonrpc: "2.0", id: 2, result: input }, ctx());
+    clock.now = 16 * 60_000;
+    exchange.sweep();
+    const events = await delivered();
+    expect(events.map((e) => [e.event_type, (e.payload as { error_type?: string }).error_type ?? null])).toEqual([
+      ["tool_call_start", null],
+      ["tool_call_start", null],
+      ["tool_call_error", "evicted"],
+      ["tool_call_error", "evicted"],
+    ]);
+  });
+
   test("per-request mode: events only for requests with a token, each stamped with its own; upstream_unreachable ends just the failed ids", async () => {
     const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
     const exchange = open(ctx("ct_handshake_1"));
@@ -120,6 +163,87 @@ describe("engine exchange", () => {
       ["tool_call_start", "ct_caller_0002", null],
       ["tool_call_error", "ct_caller_0002", "upstream_unreachable"],
       ["tool_call_end", "ct_caller_0002", null],
+    ]);
+  });
+
+  test("per-request mode: the intent-made annotation comes from the first recorded call's user_goal, not an unrecorded one's", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx("ct_handshake_1"));
+    roundTrip(exchange, initialize, initialized, ctx("ct_handshake_1"));
+    const goal = (id: number, userGoal: string) => ({
+      ...call(id),
+      params: { name: "echo", arguments: { message: "m", user_goal: userGoal } },
+    });
+    roundTrip(exchange, goal(1, "unrecorded goal"), answer(1), ctx());
+    roundTrip(exchange, goal(2, "recorded goal"), answer(2), ctx("ct_caller_0001"));
+    const events = await delivered();
+    expect(events.map((e) => [e.event_type, (e.payload as { intent?: string }).intent ?? null])).toEqual([
+      ["annotation", "recorded goal"],
+      ["tool_call_start", null],
+      ["tool_call_end", null],
+    ]);
+  });
+
+  test("per-request mode: a tools/list with a token records its surface snapshot, with that token; one without records none", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx("ct_handshake_1"));
+    roundTrip(exchange, initialize, initialized, ctx("ct_handshake_1"));
+    const list = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/list" });
+    const listed = (id: number, tool: string) => ({
+      jsonrpc: "2.0",
+      id,
+      result: { tools: [{ name: tool, inputSchema: { type: "object" } }] },
+    });
+    // The unrecorded listing does not use up its surface: the same one listed with a token is recorded, once.
+    roundTrip(exchange, list(1), listed(1, "same"), ctx());
+    roundTrip(exchange, list(2), listed(2, "same"), ctx("ct_lister_001"));
+    roundTrip(exchange, list(3), listed(3, "same"), ctx("ct_lister_002"));
+    roundTrip(exchange, list(4), listed(4, "other"), ctx());
+    const events = await delivered();
+    expect(
+      events.map((e) => [
+        e.event_type,
+        e.consent_token,
+        (e.payload as { tools?: { name: string }[] }).tools?.map((t) => t.name),
+      ]),
+    ).toEqual([["surface_snapshot", "ct_lister_001", ["same"]]]);
+  });
+
+  test("per-request mode, handshake without a token: a recorded snapshot says nothing was added, and a user_goal goes through unread", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx());
+    roundTrip(exchange, initialize, initialized, ctx());
+    const list = { jsonrpc: "2.0", id: 1, method: "tools/list" };
+    const listed = { jsonrpc: "2.0", id: 1, result: { tools: [{ name: "echo", inputSchema: { type: "object" } }] } };
+    expect(text(roundTrip(exchange, list, listed, ctx("ct_lister_001")).reply)).toBeUndefined(); // passed unchanged
+    const goal = { ...call(2), params: { name: "echo", arguments: { message: "m", user_goal: "mine" } } };
+    const { verdict, body } = roundTrip(exchange, goal, answer(2), ctx("ct_caller_0001"));
+    expect(verdict.forward).toBe(body); // forwarded as sent, user_goal included
+    const events = await delivered();
+    expect(events.map((e) => e.event_type)).toEqual(["surface_snapshot", "tool_call_start", "tool_call_end"]);
+    expect(events[0]?.payload).toMatchObject({
+      seam_augmentations: { injected_tools: [], intent_param: null, instructions_suffix: false },
+    });
+    // What the server got is what the event says it got.
+    expect(events[1]?.payload).toEqual({ tool_name: "echo", params: { message: "m", user_goal: "mine" } });
+  });
+
+  test("per-request mode, handshake without a token: a baton_annotate call goes to the server, and is no annotation", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx());
+    roundTrip(exchange, initialize, initialized, ctx());
+    const note = {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: { name: "baton_annotate", arguments: { intent: "x" } },
+    };
+    const unknown = { jsonrpc: "2.0", id: 3, error: { code: -32602, message: "Unknown tool: baton_annotate" } };
+    const { verdict, body } = roundTrip(exchange, note, unknown, ctx("ct_caller_0001"));
+    expect(verdict.forward).toBe(body);
+    expect((await delivered()).map((e) => [e.event_type, (e.payload as { tool_name?: string }).tool_name])).toEqual([
+      ["tool_call_start", "baton_annotate"],
+      ["tool_call_error", "baton_annotate"],
     ]);
   });
 

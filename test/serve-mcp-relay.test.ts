@@ -21,6 +21,7 @@ function setup() {
     },
     upstreamFailed: () => undefined,
     close: () => undefined,
+    sweep: () => undefined,
   };
   const methods = new Map<JsonRpcId, string>([[1, "tools/call"]]);
   return { deps, exchange, methods, seenUnparsed, rendered: () => metrics.registry.render() };
@@ -94,6 +95,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       },
       upstreamFailed: () => undefined,
       close: () => undefined,
+      sweep: () => undefined,
     };
     const pending = new Set<JsonRpcId>([1]);
     const progress = { method: "notifications/progress", params: { progressToken: 1, progress: 2 }, jsonrpc: "2.0" };
@@ -144,6 +146,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       fromServer: () => encodeUtf8('{"jsonrpc":"2.0","id":1,"result":{}}'),
       upstreamFailed: () => undefined,
       close: () => undefined,
+      sweep: () => undefined,
     };
     const event = sse({ id: "7", event: "message", data: JSON.stringify(answers.ok) });
     const out = fromServerEvent(deps, rewriting, event, methods, new Set<JsonRpcId>([1]), 0);

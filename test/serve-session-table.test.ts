@@ -10,12 +10,13 @@ function table(idleMs = 1000, maxSessions = 10_000) {
   let evicted = 0;
   const created: SessionOrigin[] = [];
   const closed: string[] = [];
+  const swept: number[] = [];
   const lifetimes: number[] = [];
   const sessions = new SessionTable({
     create: (origin): SessionExchange => {
       created.push(origin);
       const n = created.length;
-      return { ...IDENTITY_EXCHANGE, close: (reason) => closed.push(`${n}:${reason}`) };
+      return { ...IDENTITY_EXCHANGE, close: (reason) => closed.push(`${n}:${reason}`), sweep: () => swept.push(n) };
     },
     idleMs,
     maxSessions,
@@ -23,10 +24,29 @@ function table(idleMs = 1000, maxSessions = 10_000) {
     now: () => now,
     ended: (ms) => lifetimes.push(ms),
   });
-  return { sessions, created, closed, lifetimes, evicted: () => evicted, advance: (ms: number) => (now += ms) };
+  return {
+    sessions,
+    created,
+    closed,
+    swept,
+    lifetimes,
+    evicted: () => evicted,
+    advance: (ms: number) => (now += ms),
+  };
 }
 
 describe("SessionTable", () => {
+  test("the sweep also sweeps each remaining session's engine (its time bounds: unanswered requests, rounds, tasks)", () => {
+    const t = table(1000);
+    t.sessions.adopt("sid-1", t.sessions.open(context));
+    t.advance(500);
+    t.sessions.adopt("sid-2", t.sessions.open(context));
+    t.advance(600);
+    expect(t.sessions.sweep()).toBe(1); // sid-1 idle too long: closed, not swept
+    expect(t.closed).toEqual(["1:the session was idle too long"]);
+    expect(t.swept).toEqual([2]);
+  });
+
   test("a handshake is adopted under the upstream's id; later requests find it", () => {
     const t = table();
     const entry = t.sessions.open(context);

@@ -34,6 +34,9 @@ import {
 
 export type { RequestContext } from "../telemetry/envelope.ts";
 
+/** `tools/list` requests whose context is kept until answered; past this the oldest is forgotten. */
+const MAX_LIST_CONTEXTS = 64;
+
 /** How often a transport should call `sweep()` (requests unanswered for PENDING_TTL_MS are evicted). */
 export const SWEEP_INTERVAL_MS = 30_000;
 
@@ -55,6 +58,11 @@ export interface SessionEngineDeps {
   readonly telemetry: TelemetryHub;
   /** Names the server in events whatever it calls itself (`--url`: the remote origin). */
   readonly serverLabel?: string;
+  /**
+   * The client sees none of the proxy's additions (hosted per-request mode, a handshake without a
+   * token: bodies pass unchanged): nothing is stripped, and snapshots say nothing was added.
+   */
+  readonly observeOnly?: boolean;
   /** Why a request's events will not be recorded (hosted per-request mode: no consent token); undefined when they will be. */
   readonly unrecorded?: (context: RequestContext | undefined) => string | undefined;
 }
@@ -122,7 +130,9 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const state = createProxyState({
     includeReportTool: config.allSinksLocal,
     boundValue: bound,
-    intentParam: config.intentParam,
+    // Observed only: arguments reach the server as sent, so none of them is read as an intent.
+    intentParam: deps.observeOnly === true ? "off" : config.intentParam,
+    injects: deps.observeOnly !== true,
     capture: config.capture,
     // Raw principals stay in here: only their hash reaches events (and so the dispatcher).
     hashPrincipal: userIdKey === undefined ? undefined : (principal) => hashUserId(principal, tenantId, userIdKey),
@@ -148,6 +158,33 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const eventsLocation = fileSink?.kind === "file" ? fileSink.path : config.sinks.map((s) => s.kind).join(", ");
   /** Contexts of calls in flight, by call id, so a call's outcome carries its request's context. */
   const callContexts = new Map<string, RequestContext>();
+  /** Contexts of `tools/list` requests in flight, by id: the surface snapshot their answer completes is theirs. */
+  const listContexts = new Map<JsonRpcId, RequestContext>();
+
+  function noteListings(line: Classified, context: RequestContext): void {
+    const members = line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members : [];
+    for (const message of members) {
+      if (message?.kind !== "request" || message.method !== "tools/list") continue;
+      listContexts.delete(message.id);
+      listContexts.set(message.id, context);
+      // Unanswered listings must not pile up: the oldest go first.
+      if (listContexts.size > MAX_LIST_CONTEXTS) listContexts.delete(listContexts.keys().next().value as JsonRpcId);
+    }
+  }
+
+  /** The context of the listing a server line answers (none for other lines). */
+  function listingContext(line: Classified): RequestContext | undefined {
+    if (listContexts.size === 0) return undefined;
+    const members = line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members : [];
+    for (const message of members) {
+      if (message?.kind !== "response" || message.id === null) continue;
+      const context = listContexts.get(message.id);
+      if (context === undefined) continue;
+      listContexts.delete(message.id);
+      return context;
+    }
+    return undefined;
+  }
 
   const answerReport = (id: WireId, modern: boolean, unrecorded: string | undefined): WireAction => {
     telemetry.settle();
@@ -249,11 +286,13 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
           ? undefined
           : { principal: context?.principal, unrecorded },
       );
+      if (context !== undefined) noteListings(line, context);
       return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context, false, raw.length);
     },
     fromServer: (raw, line, streamed = false, at) => {
       tracer?.fromServer(line);
-      return perform(fromServer(state, raw, line, at ?? now()), undefined, streamed, raw.length);
+      // A listing's answer: its surface snapshot carries the listing request's context (hosted: its consent token).
+      return perform(fromServer(state, raw, line, at ?? now()), listingContext(line), streamed, raw.length);
     },
     fromServerLongLine: (edges) =>
       perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now())),

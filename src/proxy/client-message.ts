@@ -129,7 +129,15 @@ function clientRequest(
   track(
     state,
     message.id,
-    { method: message.method, startedAt: now, firstPage, call: undefined, taskId, modern },
+    {
+      method: message.method,
+      startedAt: now,
+      firstPage,
+      call: undefined,
+      taskId,
+      modern,
+      unrecorded: facts?.unrecorded !== undefined,
+    },
     now,
     actions,
   );
@@ -179,7 +187,8 @@ function toolCall(
     rounds: 0,
   };
   track(state, id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
-  if (intent.intent !== undefined && !state.proactiveFiled) {
+  // An unrecorded request's note would be dropped (hosted per-request consent): the first recorded intent makes it.
+  if (intent.intent !== undefined && !state.proactiveFiled && facts?.unrecorded === undefined) {
     state.proactiveFiled = true;
     actions.push(intentAnnotation(state, call, intent.intent, intent.expected));
   }

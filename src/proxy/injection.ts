@@ -181,7 +181,8 @@ export function listOnlyInjected(state: ProxyState, modern: boolean): JsonObject
 }
 
 export function isInjected(state: ProxyState, name: string): boolean {
-  if (state.shadowed.has(name)) return false;
+  // A session shown none of our tools (observed only): every call is the server's.
+  if (state.shadowed.has(name) || state.options.injects === false) return false;
   return name === ANNOTATE_TOOL || (name === REPORT_TOOL && state.options.includeReportTool);
 }
 

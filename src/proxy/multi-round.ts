@@ -130,11 +130,16 @@ export function taskAnswer(
     return callOutcome(state, held.request, response, result, now, lineBytes);
   }
   if (result === undefined) return undefined; // e.g. a failed poll: the task itself may still finish
+  // The tasks extension (2026-07-28) answers a cancel with an empty complete result, no status: the task is cancelled.
+  if (method === "tasks/cancel" && result.status === undefined && !isObject(result.task)) {
+    state.rounds.tasks.delete(taskId);
+    return callError(state, held.request, "cancelled", "cancelled by the client (tasks/cancel)", now);
+  }
   return taskStatus(state, taskId, isObject(result.task) ? { ...result, ...result.task } : result, now, lineBytes);
 }
 
 /**
- * A task status (from a `tasks/get` answer or `notifications/tasks/status`); closes the call when
+ * A task status (from a `tasks/get` answer, `notifications/tasks/status` or `notifications/tasks`); closes the call when
  * terminal. `lineBytes` is the size of the server line that carried the status.
  */
 export function taskStatus(
@@ -160,7 +165,13 @@ export function taskStatus(
   }
   if (typeof status.status !== "string" || !TERMINAL_FAILURES.has(status.status)) return undefined;
   state.rounds.tasks.delete(taskId);
-  const message = typeof status.statusMessage === "string" ? status.statusMessage : `the task ended ${status.status}`;
+  // A failed task of the tasks extension carries its JSON-RPC-style error: its message says most.
+  const message =
+    isObject(status.error) && typeof status.error.message === "string"
+      ? status.error.message
+      : typeof status.statusMessage === "string"
+        ? status.statusMessage
+        : `the task ended ${status.status}`;
   return callError(state, held.request, status.status === "cancelled" ? "cancelled" : "task_failed", message, now);
 }
 
@@ -216,11 +227,12 @@ function hold(
   }
 }
 
-/** A task handle: `{task: {taskId, ttl?}}` (2025-11-25 CreateTaskResult, and the tasks extension). */
+/** A task handle: `{task: {taskId, ttl?}}` (2025-11-25 CreateTaskResult), or `{resultType: "task", taskId, ttlMs}` (the tasks extension). */
 function taskOf(result: JsonObject): { taskId: string; ttl?: unknown } | undefined {
   if (isObject(result.task) && typeof result.task.taskId === "string")
     return { taskId: result.task.taskId, ttl: result.task.ttl };
+  // The tasks extension names its lifetime `ttlMs` (null: none).
   if (result.resultType === "task" && typeof result.taskId === "string")
-    return { taskId: result.taskId, ttl: result.ttl };
+    return { taskId: result.taskId, ttl: result.ttl ?? result.ttlMs };
   return undefined;
 }

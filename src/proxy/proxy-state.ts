@@ -51,6 +51,11 @@ export interface TransformOptions {
   readonly maxPending?: number;
   /** BATON_INTENT_PARAM; defaults to `optional`. */
   readonly intentParam?: IntentParamMode;
+  /**
+   * False when the client sees none of the proxy's additions (a hosted session passed through
+   * unchanged and only observed): surface snapshots then say nothing was added. Defaults to true.
+   */
+  readonly injects?: boolean;
   /** BATON_CAPTURE: event groups recorded; defaults to all. */
   readonly capture?: ReadonlySet<CaptureGroup>;
   /** Hashes a principal into `user_id` (BATON_USER_ID_HMAC_KEY); absent without a key. */
@@ -114,6 +119,8 @@ export interface PendingRequest {
   readonly taskId?: string;
   /** Sent in the stateless era (its `_meta` carries the protocol version): answers the proxy builds take that shape. */
   readonly modern?: boolean;
+  /** A `tools/list` whose events are not recorded (hosted per-request mode, no consent token). */
+  readonly unrecorded?: boolean;
 }
 
 export interface ProxyState {

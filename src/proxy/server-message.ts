@@ -41,8 +41,11 @@ export function receivedText(raw: Uint8Array, index: number | undefined): Receiv
 /** JSON-RPC "Method not found". */
 const METHOD_NOT_FOUND = -32601;
 
-/** The one server notification the proxy reads (a task's progress); every other one passes unread. */
-const TASK_STATUS = "notifications/tasks/status";
+/**
+ * The server notifications the proxy reads (a task's status: 2025-11-25's name, and the 2026-07-28
+ * tasks extension's, which carries the detailed task); every other one passes unread.
+ */
+const TASK_STATUS = new Set(["notifications/tasks/status", "notifications/tasks"]);
 
 /**
  * True for a message {@link serverMessage} may act on: an answer, or a notification it reads. The
@@ -54,7 +57,7 @@ export function observesServerMessage(message: Message): boolean {
 
 /** A server request or notification with this method may matter to {@link serverMessage}. */
 export function observesServerMethod(method: string): boolean {
-  return method === TASK_STATUS;
+  return TASK_STATUS.has(method);
 }
 
 /**
@@ -71,7 +74,7 @@ export function serverMessage(
 ): JsonObject | undefined {
   if (message.kind === "notification") {
     if (
-      message.method === TASK_STATUS &&
+      TASK_STATUS.has(message.method) &&
       isObject(message.value.params) &&
       typeof message.value.params.taskId === "string"
     ) {
@@ -159,10 +162,16 @@ function snapshotSurface(
   if (!firstPage && state.surface.pages === undefined) return;
   const listed = new Set<unknown>(firstPage ? [] : state.listedNames);
   for (const tool of result.tools) if (isObject(tool)) listed.add(tool.name);
-  const injectedTools = offeredToolNames(state).filter((name) => !listed.has(name));
+  const injects = state.options.injects !== false;
+  const injectedTools = injects ? offeredToolNames(state).filter((name) => !listed.has(name)) : [];
   let payload: SurfaceSnapshotPayload | undefined;
   try {
-    payload = notePage(state.surface, text.surface(), firstPage, { mode: intentMode(state), injectedTools });
+    payload = notePage(state.surface, text.surface(), firstPage, {
+      mode: intentMode(state),
+      injectedTools,
+      instructionsSuffix: injects,
+      unrecorded: request.unrecorded,
+    });
   } catch {
     state.surface.pages = undefined; // the text already parsed once: cannot happen, but never break the pipe
   }

@@ -48,6 +48,10 @@ export interface SeamFacts {
   readonly mode: IntentParamMode;
   /** The proxy's tools that this listing gets (names the server defines itself stay out). */
   readonly injectedTools: readonly string[];
+  /** The client sees our paragraph after the server's instructions (defaults to true). */
+  readonly instructionsSuffix?: boolean;
+  /** The listing's last page came in a request whose events are not recorded: no snapshot, and its hash stays new. */
+  readonly unrecorded?: boolean;
 }
 
 /**
@@ -83,6 +87,7 @@ export function notePage(
     instructions: handshake.instructions,
     tools,
   };
+  if (seam.unrecorded === true) return undefined;
   const hash = canonicalHash(surface);
   if (capture.emitted.has(hash)) return undefined;
   capture.emitted.add(hash);
@@ -93,7 +98,7 @@ export function notePage(
     seam_augmentations: {
       injected_tools: [...seam.injectedTools].sort(),
       intent_param: seam.mode === "off" ? null : { names: [...INTENT_PARAMS].sort(), mode: seam.mode },
-      instructions_suffix: true,
+      instructions_suffix: seam.instructionsSuffix !== false,
     },
   };
 }

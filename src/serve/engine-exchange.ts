@@ -71,18 +71,21 @@ export function createEngineExchange(
   _origin: SessionOrigin,
   opening: RequestContext,
 ): SessionExchange {
+  const inject = sessionShowsInjection(deps.config, opening);
   const engine: SessionEngine = createSessionEngine({
-    config: deps.config,
+    // BATON_PRINCIPAL names the one user of a stdio proxy; here each request names its own, and one
+    // without a principal is nobody's (never the operator's: that would merge every anonymous caller).
+    config: { ...deps.config, principal: undefined },
     logger: deps.logger,
     now: deps.now,
     telemetry: deps.telemetry,
+    observeOnly: !inject,
     // The gate drops such requests' events (consentGatedHub); the proxy's own tools must not claim otherwise.
     unrecorded:
       deps.config.consentMode === "per-request"
         ? (context) => (context?.consentToken === undefined ? UNRECORDED : undefined)
         : undefined,
   });
-  const inject = sessionShowsInjection(deps.config, opening);
   // The engine hashes the principal into user_id (with BATON_USER_ID_HMAC_KEY); the raw value never reaches an event.
   const engineContext = (context: RequestContext) => ({
     consentToken: context.consentToken,
@@ -118,6 +121,10 @@ export function createEngineExchange(
     close(reason: string): void {
       engine.failPending("proxy_shutdown", reason);
       engine.close();
+    },
+    sweep(): void {
+      // Only events come of it: a request evicted here still has its POST, which the upstream answers or fails.
+      engine.sweep();
     },
   };
 }

@@ -30,6 +30,8 @@ export interface SessionExchange {
   upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind?: string): void;
   /** The session ended (DELETE, idle expiry, shutdown): pending calls end, the engine is released. */
   close(reason: string): void;
+  /** Ends what the engine bounds in time (unanswered requests, rounds never continued, tasks never seen to finish). */
+  sweep(): void;
 }
 
 /** Forwards everything unchanged and records nothing (no consent, or telemetry off). */
@@ -38,4 +40,5 @@ export const IDENTITY_EXCHANGE: SessionExchange = {
   fromServer: () => undefined,
   upstreamFailed: () => undefined,
   close: () => undefined,
+  sweep: () => undefined,
 };

@@ -102,13 +102,19 @@ export class SessionTable {
     this.close(entry, reason);
   }
 
-  /** Forgets sessions idle longer than the bound; returns how many ended. */
+  /**
+   * Forgets sessions idle longer than the bound, and sweeps the others' engines (a session kept busy,
+   * or open by a GET stream, must still end its abandoned rounds and tasks); returns how many ended.
+   */
   sweep(): number {
     const cutoff = this.options.now() - this.options.idleMs;
     let ended = 0;
     for (const map of [this.byId, this.stateless]) {
       for (const [key, entry] of map) {
-        if (entry.active > 0 || entry.lastUsedAt > cutoff) continue;
+        if (entry.active > 0 || entry.lastUsedAt > cutoff) {
+          entry.exchange.sweep();
+          continue;
+        }
         map.delete(key);
         this.close(entry, "the session was idle too long");
         ended++;
