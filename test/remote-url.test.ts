@@ -638,6 +638,56 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     }
   });
 
+  test("a client line that is not JSON-RPC is POSTed unchanged, as the log says; a request among them gets the server's refusal, never a hang", async () => {
+    const posted: string[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const text = await request.text();
+        posted.push(text);
+        let body: { id?: unknown; method?: unknown };
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return Response.json(
+            { jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } },
+            { status: 400 },
+          );
+        }
+        if (typeof body.method !== "string")
+          return Response.json(
+            { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request" } },
+            { status: 400 },
+          );
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        const result =
+          body.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "r", version: "1" } }
+            : {};
+        return Response.json({ jsonrpc: "2.0", id: body.id, result });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`] });
+    try {
+      await handshake(proxy);
+      proxy.send('{"jsonrpc":"2.0","id":5,"method":7}\n{not json\n');
+      const refused = await proxy.next((m) => m.id === 5);
+      expect(refused.error.code).toBe(-32603);
+      expect(refused.error.data["baton/error_type"]).toBe("http_400");
+      expect(refused.error.message).toContain("Invalid Request");
+      expect((await proxy.request(6, "ping")).result).toEqual({});
+      expect(posted).toContain('{"jsonrpc":"2.0","id":5,"method":7}');
+      expect(posted).toContain("{not json");
+      await proxy.waitForStderr("was not delivered");
+      expect(proxy.stderr()).toContain("forwarded a line that is not JSON from the client unchanged");
+    } finally {
+      await proxy.close();
+      server.stop(true);
+    }
+  });
+
   test("stdin closes while a slow initialize is in flight: its late answer still arrives and its session is DELETEd", async () => {
     let posted: () => void = () => undefined;
     const arrived = new Promise<void>((resolve) => (posted = resolve));

@@ -1,7 +1,7 @@
 // The remote server as an upstream over Streamable HTTP: one concurrent POST per client message, answers become lines as they arrive.
 
 import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { classifyLine } from "../wire/jsonrpc.ts";
+import { classifyLine, decodeUtf8, isObject } from "../wire/jsonrpc.ts";
 import { sessionHeaders, type SessionFacts } from "./http-wire.ts";
 import { LegacySseUpstream } from "./legacy-sse.ts";
 import { postExchange, type PostExchangeSession } from "./post-exchange.ts";
@@ -73,8 +73,9 @@ export class StreamableHttpUpstream {
 
   /**
    * Sends one client line (with or without its newline); the promise settles when its exchange is
-   * over (answered, failed, or accepted). Lines that are not JSON cannot be POSTed and are dropped
-   * (the session logs junk).
+   * over (answered, failed, or accepted). Junk (not JSON-RPC, logged by the session as forwarded) is
+   * POSTed unchanged like any line, so the server's refusal reaches a request among it rather than
+   * leaving it unanswered; only blank lines are dropped.
    */
   send(raw: Uint8Array): Promise<void> {
     if (this.closing) return Promise.resolve();
@@ -82,10 +83,15 @@ export class StreamableHttpUpstream {
     while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
     const body = raw.subarray(0, end);
     const line = classifyLine(body);
-    if (line.kind === "junk") return Promise.resolve();
+    if (line.kind === "junk" && line.reason === "blank") return Promise.resolve();
     const messages =
-      line.kind === "message" ? [line.message] : line.members.filter((m): m is Message => m !== undefined);
-    const ids = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
+      line.kind === "junk"
+        ? []
+        : line.kind === "message"
+          ? [line.message]
+          : line.members.filter((m): m is Message => m !== undefined);
+    const ids =
+      line.kind === "junk" ? junkRequestIds(body) : messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
     const first = messages[0];
     const isInitialize = line.kind === "message" && first?.kind === "request" && first.method === "initialize";
     const start = (): Promise<void> =>
@@ -212,5 +218,20 @@ export class StreamableHttpUpstream {
     this.deps.logger.info(`${this.deps.target.origin} speaks the older HTTP+SSE transport (2024-11-05): using it`);
     this.legacy = legacy;
     await legacy.send(body, ids);
+  }
+}
+
+/**
+ * The id of a request the junk policy could not accept (an object with a usable `id` and a `method`
+ * that is not a string): the server refuses the line, and that refusal is its answer.
+ */
+function junkRequestIds(body: Uint8Array): JsonRpcId[] {
+  try {
+    const value: unknown = JSON.parse(decodeUtf8(body));
+    if (!isObject(value) || !("method" in value)) return [];
+    const { id } = value;
+    return typeof id === "string" || (typeof id === "number" && Number.isSafeInteger(id)) ? [id] : [];
+  } catch {
+    return [];
   }
 }
