@@ -677,6 +677,10 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       expect(refused.error.code).toBe(-32603);
       expect(refused.error.data["baton/error_type"]).toBe("http_400");
       expect(refused.error.message).toContain("Invalid Request");
+      // In a batch too: the server refuses the whole POST, so both of its requests get that answer.
+      proxy.send('[{"jsonrpc":"2.0","id":"b1","method":[]},{"jsonrpc":"2.0","id":"b2","method":"ping"}]\n');
+      for (const id of ["b1", "b2"])
+        expect((await proxy.next((m) => m.id === id)).error.data["baton/error_type"]).toBe("http_400");
       expect((await proxy.request(6, "ping")).result).toEqual({});
       expect(posted).toContain('{"jsonrpc":"2.0","id":5,"method":7}');
       expect(posted).toContain("{not json");

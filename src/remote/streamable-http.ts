@@ -90,8 +90,11 @@ export class StreamableHttpUpstream {
         : line.kind === "message"
           ? [line.message]
           : line.members.filter((m): m is Message => m !== undefined);
-    const ids =
-      line.kind === "junk" ? junkRequestIds(body) : messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
+    const ids = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
+    if (line.kind === "junk") ids.push(...refusedRequestId(parsedOrUndefined(body)));
+    else if (line.kind === "batch")
+      for (const [i, member] of line.members.entries())
+        if (member === undefined) ids.push(...refusedRequestId(line.values[i]));
     const first = messages[0];
     const isInitialize = line.kind === "message" && first?.kind === "request" && first.method === "initialize";
     const start = (): Promise<void> =>
@@ -223,15 +226,18 @@ export class StreamableHttpUpstream {
 
 /**
  * The id of a request the junk policy could not accept (an object with a usable `id` and a `method`
- * that is not a string): the server refuses the line, and that refusal is its answer.
+ * that is not a string, alone or in a batch): the server refuses the line, and that refusal is its answer.
  */
-function junkRequestIds(body: Uint8Array): JsonRpcId[] {
+function refusedRequestId(value: unknown): JsonRpcId[] {
+  if (!isObject(value) || !("method" in value)) return [];
+  const { id } = value;
+  return typeof id === "string" || (typeof id === "number" && Number.isSafeInteger(id)) ? [id] : [];
+}
+
+function parsedOrUndefined(body: Uint8Array): unknown {
   try {
-    const value: unknown = JSON.parse(decodeUtf8(body));
-    if (!isObject(value) || !("method" in value)) return [];
-    const { id } = value;
-    return typeof id === "string" || (typeof id === "number" && Number.isSafeInteger(id)) ? [id] : [];
+    return JSON.parse(decodeUtf8(body));
   } catch {
-    return [];
+    return undefined;
   }
 }
