@@ -686,6 +686,13 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       expect(posted).toContain("{not json");
       await proxy.waitForStderr("was not delivered");
       expect(proxy.stderr()).toContain("forwarded a line that is not JSON from the client unchanged");
+      // A client sending junk in a loop does not flood the host's log: five lines, then a count at the end.
+      proxy.send("{not json either\n".repeat(20));
+      await proxy.waitForStderr("further ones are counted, not logged");
+      expect((await proxy.request(7, "ping")).result).toEqual({});
+      await proxy.close();
+      expect(proxy.stderr().split("was not delivered:").length - 1).toBe(5);
+      expect(proxy.stderr()).toContain("21 messages to");
     } finally {
       await proxy.close();
       server.stop(true);

@@ -22,6 +22,8 @@ export const DELETE_TIMEOUT_MS = 1_000;
  * bound, so the whole stop stays within STOP_GRACE_MS + DELETE_TIMEOUT_MS.
  */
 export const HANDSHAKE_EXTRA_GRACE_MS = 500;
+/** Undelivered messages (notifications, junk lines, answers to the server) logged one by one; later ones are counted. */
+export const MAX_UNDELIVERED_LOGGED = 5;
 
 /**
  * Streamable HTTP (2025-03-26 … 2025-11-25, and stateless 2026-07-28 POSTs) toward one server.
@@ -44,6 +46,7 @@ export class StreamableHttpUpstream {
   private standing = false;
   private expiredLogged = false;
   private closing = false;
+  private undelivered = 0;
   /** What a POST exchange (and reading its SSE answer) needs of this session. */
   private readonly exchange: PostExchangeSession;
 
@@ -122,6 +125,8 @@ export class StreamableHttpUpstream {
   async stop(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    if (this.undelivered > MAX_UNDELIVERED_LOGGED)
+      this.deps.logger.warn(`${this.undelivered} messages to ${this.deps.target.origin} were not delivered in all`);
     if (this.inflight.size > 0) await Promise.race([Promise.allSettled([...this.inflight]), Bun.sleep(STOP_GRACE_MS)]);
     let deleteTimeoutMs = DELETE_TIMEOUT_MS;
     if (this.gate !== undefined && this.facts.sessionId === undefined) {
@@ -169,9 +174,12 @@ export class StreamableHttpUpstream {
   private fail(ids: readonly JsonRpcId[], failure: UpstreamFailure, controller?: AbortController): void {
     if (this.closing) return; // the session answers what is left when it shuts down
     if (controller !== undefined && this.cancelled.has(controller)) return; // the client gave up on it
-    // A notification or a response to the server has nobody to answer: say it was lost.
-    if (ids.length === 0 && failure.errorType !== "session_expired")
-      this.deps.logger.warn(`a message to ${this.deps.target.origin} was not delivered: ${failure.reason}`);
+    // A notification or a response to the server has nobody to answer: say it was lost (the first
+    // few one by one: a client sending junk in a loop must not flood the host's log; `stop` sums up).
+    if (ids.length === 0 && failure.errorType !== "session_expired" && ++this.undelivered <= MAX_UNDELIVERED_LOGGED) {
+      const more = this.undelivered === MAX_UNDELIVERED_LOGGED ? " (further ones are counted, not logged)" : "";
+      this.deps.logger.warn(`a message to ${this.deps.target.origin} was not delivered: ${failure.reason}${more}`);
+    }
     for (const id of ids) this.deps.sink.failure(id, failure);
   }
 
