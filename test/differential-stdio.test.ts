@@ -14,6 +14,7 @@ import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { cleanEnv, tempDir } from "./support/proxy-process.ts";
+import { type Outcome, stepsInto } from "./support/session-steps.ts";
 
 const EVERYTHING = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
 const TAP = join(ROOT, "test", "fixtures", "wire-tap.ts");
@@ -22,7 +23,6 @@ const INJECTED = ["baton_annotate", "baton_session_report"];
 const INTENT = ["user_goal", "expected_result"];
 
 /** What the client saw of one step: its result, or the error's code and message. */
-type Outcome = { readonly step: string; readonly value: unknown };
 
 /** The scripted session: every kind of traffic server-everything offers, each step deterministic. */
 async function drive(command: string, args: string[], env: Record<string, string>): Promise<Outcome[]> {
@@ -40,14 +40,7 @@ async function drive(command: string, args: string[], env: Record<string, string
   client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }));
   client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: "file:///tmp/r", name: "r" }] }));
   const outcomes: Outcome[] = [];
-  const step = async (name: string, run: () => Promise<unknown>): Promise<void> => {
-    try {
-      outcomes.push({ step: name, value: await run() });
-    } catch (error) {
-      const e = error as { code?: unknown; message?: unknown };
-      outcomes.push({ step: name, value: { code: e.code, message: e.message } });
-    }
-  };
+  const step = stepsInto(outcomes);
   const call = (name: string, args: Record<string, unknown>) => client.callTool({ name, arguments: args });
   await client.connect(transport);
   await step("ping", () => client.ping());

@@ -15,13 +15,13 @@ import { binaryPath } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { cleanEnv, tempDir } from "./support/proxy-process.ts";
 import { type RemoteServer, startEverythingHttp } from "./support/remote-server.ts";
+import { type Outcome, stepsInto } from "./support/session-steps.ts";
 
 const INJECTED = ["baton_annotate", "baton_session_report"];
 const DOC = "demo://resource/static/document/architecture.md";
 
 /** One HTTP request as the server received it: the MCP headers that matter, and the body. */
 type Received = { method: string; headers: Record<string, string>; body: string };
-type Outcome = { step: string; value: unknown };
 
 /** A relay in front of server-everything that records every request it passes on. */
 function recordingRelay(upstream: string, received: Received[]) {
@@ -75,14 +75,7 @@ async function drive(
     while (!seen.some((s) => s.includes(what))) await Bun.sleep(10);
   };
   const out: Outcome[] = [];
-  const step = async (name: string, run: () => Promise<unknown>): Promise<void> => {
-    try {
-      out.push({ step: name, value: await run() });
-    } catch (error) {
-      const e = error as { code?: unknown; message?: unknown };
-      out.push({ step: name, value: { code: e.code, message: e.message } });
-    }
-  };
+  const step = stepsInto(out);
   const call = (name: string, args: Record<string, unknown>, options?: Record<string, unknown>) =>
     client.callTool({ name, arguments: args }, undefined, options);
   await client.connect(transport);
