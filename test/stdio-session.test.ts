@@ -132,6 +132,20 @@ const call = (id: number, name: string) => ({
   params: { name, arguments: {} },
 });
 
+/** The first piece of the server's answer to call 1, its line not ended yet. */
+const ANSWER_HEAD = '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa';
+
+/** A session where the client sent `clientLines` and the server has written {@link ANSWER_HEAD} so far. */
+async function answerHalfWritten(clientLines: string) {
+  const serverOut = handFed();
+  const s = session(serverOut.stream);
+  s.client.push(clientLines);
+  await settle();
+  serverOut.push(ANSWER_HEAD);
+  await settle();
+  return { serverOut, s };
+}
+
 describe("ordering", () => {
   test("client lines reach the server byte for byte; answers reach the client in the server's order", async () => {
     const serverOut = handFed();
@@ -157,13 +171,8 @@ describe("ordering", () => {
   });
 
   test("a server line still arriving goes out before its end when nothing pending could need a rewrite (cut-through)", async () => {
-    const serverOut = handFed();
-    const s = session(serverOut.stream);
-    s.client.push(line(call(1, "huge")));
-    await settle();
-    serverOut.push('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa');
-    await settle();
-    expect(s.clientOut.text()).toBe('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa');
+    const { serverOut, s } = await answerHalfWritten(line(call(1, "huge")));
+    expect(s.clientOut.text()).toBe(ANSWER_HEAD);
     serverOut.push('bbbb"}]}}\n');
     await settle();
     expect(JSON.parse(s.clientOut.text()).result.content[0].text).toBe("aaaabbbb");
@@ -185,12 +194,7 @@ describe("a server line going out in pieces is never cut by the proxy's own mess
   });
 
   test("an injected tool's answer made while a server line streams through waits for that line's end", async () => {
-    const serverOut = handFed();
-    const s = session(serverOut.stream);
-    s.client.push(line(call(1, "huge")));
-    await settle();
-    serverOut.push('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa');
-    await settle();
+    const { serverOut, s } = await answerHalfWritten(line(call(1, "huge")));
     s.client.push(line(annotate(2))); // a parallel call of our own tool, answered by the proxy
     await settle();
     serverOut.push('bbbb"}]}}\n');
@@ -206,17 +210,12 @@ describe("a server line going out in pieces is never cut by the proxy's own mess
   });
 
   test("the server dies in the middle of a line: the broken line is ended before the proxy's errors, each on its own line", async () => {
-    const serverOut = handFed();
-    const s = session(serverOut.stream);
-    s.client.push(line(call(1, "huge")) + line(call(2, "echo")));
-    await settle();
-    serverOut.push('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa');
-    await settle();
+    const { serverOut, s } = await answerHalfWritten(line(call(1, "huge")) + line(call(2, "echo")));
     serverOut.end();
     s.server.exit(3);
     expect(await s.done).toBe(3);
     const [broken, ...rest] = s.clientOut.text().split("\n");
-    expect(broken).toBe('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"aaaa');
+    expect(broken).toBe(ANSWER_HEAD);
     expect(rest.filter((l) => l !== "").map((l) => [JSON.parse(l).id, JSON.parse(l).error.code])).toEqual([
       [1, -32603],
       [2, -32603],
