@@ -14,8 +14,8 @@ type RpcBody = { id?: number; method: string };
 
 /**
  * A scripted remote server on loopback for the tests below: notifications get 202 and `initialize`
- * a handshake result (with `Mcp-Session-Id: s-1` when `session` is set); other POSTs go to `call`,
- * other methods (GET, DELETE) to `other` (405 without one).
+ * a handshake result (with `Mcp-Session-Id: s-1` when `session` is set, whose DELETE is then
+ * accepted); other POSTs go to `call`, other methods (GET) to `other` (405 without one).
  */
 function scriptedRemote(script: {
   name: string;
@@ -30,6 +30,7 @@ function scriptedRemote(script: {
     port: 0,
     fetch: async (request) => {
       script.seen?.(request);
+      if (request.method === "DELETE" && script.session === true) return new Response(null);
       if (request.method !== "POST") return script.other?.(request) ?? new Response(null, { status: 405 });
       const body = (await request.json()) as RpcBody;
       if (body.id === undefined) return new Response(null, { status: 202 });
@@ -311,7 +312,6 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       protocolVersion: "2025-11-25",
       session: true,
       other: (request) => {
-        if (request.method === "DELETE") return new Response(null);
         if (request.headers.get("last-event-id") === null) return new Response(null, { status: 405 });
         polls++;
         if (polls < 8) return new Response(": still working\n\n", { headers: sse });
@@ -339,8 +339,7 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       name: "g",
       protocolVersion: "2025-11-25",
       session: true,
-      other: (request) => {
-        if (request.method === "DELETE") return new Response(null);
+      other: () => {
         opens++;
         if (opens < 7) return new Response("retry: 10\n: nothing yet\n\n", { headers: sse });
         const note = { jsonrpc: "2.0", method: "notifications/tools/list_changed" };
