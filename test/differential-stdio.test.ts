@@ -14,7 +14,13 @@ import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { cleanEnv, tempDir } from "./support/proxy-process.ts";
-import { differingSteps, everythingToolSteps, type Outcome, stepsInto } from "./support/session-steps.ts";
+import {
+  differingSteps,
+  everythingPromptSteps,
+  everythingToolSteps,
+  type Outcome,
+  stepsInto,
+} from "./support/session-steps.ts";
 
 const EVERYTHING = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
 const TAP = join(ROOT, "test", "fixtures", "wire-tap.ts");
@@ -59,15 +65,7 @@ async function drive(command: string, args: string[], env: Record<string, string
   await step("unsubscribe", () =>
     client.unsubscribeResource({ uri: "demo://resource/static/document/architecture.md" }),
   );
-  await step("prompts", () => client.listPrompts());
-  await step("prompt", () => client.getPrompt({ name: "args-prompt", arguments: { city: "Paris", state: "TX" } }));
-  await step("prompt-missing", () => client.getPrompt({ name: "nope" }));
-  await step("complete", () =>
-    client.complete({
-      ref: { type: "ref/prompt", name: "completable-prompt" },
-      argument: { name: "department", value: "E" },
-    }),
-  );
+  await everythingPromptSteps(step, client);
   await step("concurrent", () => Promise.all([1, 2, 3].map((n) => call("get-sum", { a: n, b: n }))));
   // Cancelled at its first progress notification (no clock involved); the server keeps running it.
   await step("cancel", async () => {

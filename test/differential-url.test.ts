@@ -15,7 +15,13 @@ import { binaryPath } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { cleanEnv, tempDir } from "./support/proxy-process.ts";
 import { type RemoteServer, startEverythingHttp } from "./support/remote-server.ts";
-import { differingSteps, everythingToolSteps, type Outcome, stepsInto } from "./support/session-steps.ts";
+import {
+  differingSteps,
+  everythingPromptSteps,
+  everythingToolSteps,
+  type Outcome,
+  stepsInto,
+} from "./support/session-steps.ts";
 
 const INJECTED = ["baton_annotate", "baton_session_report"];
 const DOC = "demo://resource/static/document/architecture.md";
@@ -101,15 +107,7 @@ async function drive(
   await step("templates", () => client.listResourceTemplates());
   await step("read", () => client.readResource({ uri: DOC }));
   await step("read-missing", () => client.readResource({ uri: "demo://nope" }));
-  await step("prompts", () => client.listPrompts());
-  await step("prompt", () => client.getPrompt({ name: "args-prompt", arguments: { city: "Paris", state: "TX" } }));
-  await step("prompt-missing", () => client.getPrompt({ name: "nope" }));
-  await step("complete", () =>
-    client.complete({
-      ref: { type: "ref/prompt", name: "completable-prompt" },
-      argument: { name: "department", value: "E" },
-    }),
-  );
+  await everythingPromptSteps(step, client);
   await step("concurrent", () => Promise.all([1, 2, 3, 4, 5].map((n) => call("get-sum", { a: n, b: n }))));
   await step("cancel", async () => {
     const abort = new AbortController();

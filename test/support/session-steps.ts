@@ -1,5 +1,7 @@
 // The scripted client sessions of the differential tests: each step's value, or its error's code and message, in order.
 
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+
 /** What one step gave: its value, or the error's code and message (compared between direct and proxied runs). */
 export type Outcome = { readonly step: string; readonly value: unknown };
 
@@ -42,6 +44,19 @@ export async function everythingToolSteps(
   await step("unknown", () => call("no-such-tool", {}));
   await step("invalid", () => call("get-sum", { a: "x" }));
   await step("level", setLoggingLevel);
+}
+
+/** The prompt steps both differential tests take with server-everything: list, get with arguments, a missing one, completion. */
+export async function everythingPromptSteps(step: Step, client: Client): Promise<void> {
+  await step("prompts", () => client.listPrompts());
+  await step("prompt", () => client.getPrompt({ name: "args-prompt", arguments: { city: "Paris", state: "TX" } }));
+  await step("prompt-missing", () => client.getPrompt({ name: "nope" }));
+  await step("complete", () =>
+    client.complete({
+      ref: { type: "ref/prompt", name: "completable-prompt" },
+      argument: { name: "department", value: "E" },
+    }),
+  );
 }
 
 /** The steps whose outcomes differ between two runs of one script, compared after `normalise`. */
