@@ -83,15 +83,6 @@ export function encodeHeaderValue(value: string): string {
 }
 
 /**
- * A JSON body without its leading UTF-8 byte order mark: fetch's `json()` (what SDK clients read
- * answers with) decodes bodies as UTF-8, which drops it, so such a server works for them; kept, it
- * made the answer unreadable to the proxy and its client.
- */
-export function withoutBom(body: Uint8Array): Uint8Array {
-  return body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
-}
-
-/**
  * One JSON body (an `application/json` response, or an SSE `message` event's data) as one stdio
  * line: the server's bytes plus a newline. Raw line breaks inside valid JSON can only be
  * whitespace, so a pretty-printed body (or multi-line data) is flattened by turning them into

@@ -1,7 +1,8 @@
 // One POST exchange of a Streamable HTTP session: headers, one retry after a 401, session expiry, the HTTP+SSE fallback, a JSON or SSE answer.
 
 import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { bodyToLine, postHeaders, withoutBom } from "./http-wire.ts";
+import { withoutBom } from "../wire/utf8.ts";
+import { bodyToLine, postHeaders } from "./http-wire.ts";
 import type { LegacySseUpstream } from "./legacy-sse.ts";
 import { readPostStream, type PostStreamSession } from "./post-stream.ts";
 import { ResponseReader } from "./response-reader.ts";
@@ -101,6 +102,8 @@ export async function postExchange(
     } else {
       const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
       try {
+        // Without a leading byte order mark: fetch's `json()` (what SDK clients read answers with)
+        // decodes bodies as UTF-8, which drops it, so such a server works for them.
         reader.line(bodyToLine(withoutBom(new Uint8Array(await response.arrayBuffer()))));
       } catch (error) {
         return session.fail(

@@ -2,6 +2,7 @@
 
 import { concatBytes } from "../wire/bytes.ts";
 import { SseSplitter, type SseEvent } from "../wire/sse.ts";
+import { withoutBom } from "../wire/utf8.ts";
 
 export interface RelayHooks {
   /** Replacement bytes for an event, or undefined to forward its original bytes. */
@@ -50,7 +51,7 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
     clearTimeout(headTimer);
     headTimer = undefined;
     // A byte order mark is read only at a stream's very start: after our comment it would corrupt the first field name.
-    return commented && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? chunk.subarray(3) : chunk;
+    return commented ? withoutBom(chunk) : chunk;
   };
   return new ReadableStream<Uint8Array>(
     {

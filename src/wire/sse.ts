@@ -1,6 +1,6 @@
 // Server-Sent Events framing: splits a byte stream into events (keeping each event's raw bytes and its fields as the spec reads them) and renders new ones. Pure; `serve` relays with it, `--url` dispatches with it.
 
-import { decodeUtf8, encodeUtf8 } from "./utf8.ts";
+import { BOM_BYTES, decodeUtf8, encodeUtf8, startsWithBom } from "./utf8.ts";
 import { concatBytes } from "./bytes.ts";
 
 /** One SSE event as it arrived. `raw` includes its terminating blank line; forward it when nothing changes. */
@@ -84,7 +84,7 @@ export class SseSplitter {
     this.parts.push(chunk.subarray(start, end));
     const raw = concatBytes(this.parts);
     // The spec decodes the stream as UTF-8, which drops a leading BOM: its fields are read past it; `raw` keeps it.
-    out.push(parseSseEvent(raw, this.first && startsWithBom(raw) ? BOM.length : 0));
+    out.push(parseSseEvent(raw, this.first && startsWithBom(raw) ? BOM_BYTES : 0));
     this.first = false;
     this.parts = [];
     return end;
@@ -117,8 +117,6 @@ class ParsedSseEvent implements SseEvent {
 }
 
 /** UTF-8's byte order mark: a stream may start with it. */
-const BOM = [0xef, 0xbb, 0xbf];
-const startsWithBom = (raw: Uint8Array): boolean => raw[0] === BOM[0] && raw[1] === BOM[1] && raw[2] === BOM[2];
 
 /** The `event` value nearly every MCP server sends, recognised without decoding it. */
 const MESSAGE = "message";

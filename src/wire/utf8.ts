@@ -25,5 +25,18 @@ export function encodeUtf8(text: string): Uint8Array {
   return utf8Out.encode(text);
 }
 
+/** The UTF-8 byte order mark's length in bytes. */
+export const BOM_BYTES = 3;
+
+/** Whether `bytes` start with the UTF-8 byte order mark (EF BB BF). */
+export function startsWithBom(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
+/** `bytes` without a leading UTF-8 byte order mark (a view, no copy). */
+export function withoutBom(bytes: Uint8Array): Uint8Array {
+  return startsWithBom(bytes) ? bytes.subarray(BOM_BYTES) : bytes;
+}
+
 // Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
 keepOutOfFtl(decodeUtf8);
