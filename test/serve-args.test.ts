@@ -205,4 +205,12 @@ describe("parseServeArgs", () => {
       expect(usage).toContain(name);
     for (const name of URL_ONLY_VARIABLES) expect(usage).not.toContain(name);
   });
+
+  test("every serve flag's environment form is a known variable (else the proxy warns that the setting it uses is ignored)", () => {
+    const known = new Set<string>(KNOWN_VARIABLES);
+    const unknown = Object.values(SERVE_FLAGS)
+      .map((spec) => spec.env)
+      .filter((name) => !known.has(name));
+    expect(unknown).toEqual([]);
+  });
 });
