@@ -28,7 +28,7 @@ export const DEFAULT_SERVICE_NAME = "baton-proxy";
 /** A request slower than this is abandoned (the OTel default is 10 s; the dispatcher allows 2 s per flush). */
 export const MAX_OTLP_TIMEOUT_MS = 1_800;
 
-/** The BATON_* variables this module reads (added to config.ts's KNOWN_VARIABLES). */
+/** The BATON_* variables this module reads (added to config-variables.ts's KNOWN_VARIABLES). */
 export const OTLP_VARIABLES = ["BATON_OTEL_CAPTURE_CONTENT", "BATON_OTEL_PROPAGATE"] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;

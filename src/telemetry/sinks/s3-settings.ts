@@ -24,7 +24,7 @@ export const DEFAULT_S3_BATCH_BYTES = 8 * 1024 * 1024;
 /** Used when neither AWS_REGION, AWS_DEFAULT_REGION nor S3_REGION is set (MinIO ignores it; AWS needs the bucket's). */
 export const DEFAULT_S3_REGION = "us-east-1";
 
-/** The BATON_* variables this module reads (added to config.ts's KNOWN_VARIABLES). */
+/** The BATON_* variables this module reads (added to config-variables.ts's KNOWN_VARIABLES). */
 export const S3_VARIABLES = ["BATON_S3_BATCH_MS", "BATON_S3_BATCH_BYTES", "BATON_S3_GZIP"] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
