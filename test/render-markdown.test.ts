@@ -306,6 +306,42 @@ describe("renderReport header, table and error wording", () => {
     expect(failing).not.toContain("a dash means");
   });
 
+  test("a rate that rounds to 0.0% or 100.0% is never printed as such: 1 error in 3,000 calls is not 0.0%, 2,999 in 3,000 not 100.0%", () => {
+    const session = (failing: (i: number) => boolean) =>
+      fold(
+        Array.from({ length: 3000 }, (_, i) =>
+          makeCall(i * 2 + 1, `c${i}`, "t", {}, { durationMs: 1, ...(failing(i) ? { errorType: "tool_error" } : {}) }),
+        ).flat(),
+      );
+    const rare = renderReport(
+      session((i) => i === 0),
+      { slowCallMs: 1000 },
+    );
+    expect(rare).toContain("| t | 3,000 | 1 | <0.1% | 1 | 1 | 1 |");
+    expect(rare).toContain("- **Calls:** 3,000 · **Errors:** 1 (<0.1%)");
+    expect(factsOf(rare)[0]).toBe("- Only `t` failed, 1 of 3,000 calls (<0.1%): tool error (isError).");
+    const nearlyAll = renderReport(
+      session((i) => i !== 0),
+      { slowCallMs: 1000 },
+    );
+    expect(nearlyAll).toContain("| t | 3,000 | 2,999 | >99.9% | 1 | 1 | 1 |");
+    expect(nearlyAll).toContain("- **Calls:** 3,000 · **Errors:** 2,999 (>99.9%)");
+    expect(nearlyAll).not.toContain("0.0%");
+    // The table reads the counts, not the JSON summary's rate rounded to 4 places (1 in 30,000 is 0 there).
+    const rows = (errors: number) =>
+      fold([
+        ...makeCall(1, "e", "t", {}, { durationMs: 1, errorType: "tool_error" }),
+        ...Array.from({ length: 30_000 - errors }, (_, i) =>
+          makeCall(i * 2 + 3, `c${i}`, "t", {}, { durationMs: 1 }),
+        ).flat(),
+        ...Array.from({ length: errors - 1 }, (_, i) =>
+          makeCall(i * 2 + 70_000, `d${i}`, "t", {}, { durationMs: 1, errorType: "tool_error" }),
+        ).flat(),
+      ]);
+    expect(renderReport(rows(1), { slowCallMs: 1000 })).toContain("| t | 30,000 | 1 | <0.1% |");
+    expect(renderReport(rows(29_999), { slowCallMs: 1000 })).toContain("| t | 30,000 | 29,999 | >99.9% |");
+  });
+
   test("errored calls keep the raw type in the heading, name it in words, and drop a repeated MCP error prefix", () => {
     const markdown = renderReport(fold(demoLikeSession()), { slowCallMs: 1000 });
     expect(markdown).toContain("`search_invoices` — `jsonrpc_-32602` after 1 ms");
