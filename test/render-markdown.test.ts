@@ -226,6 +226,26 @@ describe("What stands out", () => {
     );
   });
 
+  test("--url: calls that never reached a tool (server unreachable, stream lost, HTTP 503) are said to be the connection's, named in words", () => {
+    const state = fold([
+      ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
+      ...makeCall(3, "b", "slow", {}, { durationMs: 8000, errorType: "upstream_stream_lost", errorBody: "broke" }),
+      ...makeCall(5, "c", "echo", {}, { durationMs: 0, errorType: "upstream_unreachable", errorBody: "down" }),
+      ...makeCall(7, "d", "echo", {}, { durationMs: 0, errorType: "upstream_unreachable", errorBody: "down" }),
+      ...makeCall(9, "e", "echo", {}, { durationMs: 3, errorType: "http_503", errorBody: "busy" }),
+    ]);
+    const markdown = renderReport(state, { slowCallMs: 1000 });
+    const facts = factsOf(markdown);
+    expect(facts[0]).toBe(
+      "- `echo` had the most errors, 3 of 4 calls (75.0%): server unreachable ×2 and HTTP 503 from the server ×1.",
+    );
+    expect(facts).toContain(
+      "- 4 calls failed on the way to the server, not in its tools: server unreachable ×2, HTTP 503 from the server ×1 and connection to the server lost ×1.",
+    );
+    expect(markdown).toContain("   - Error: server unreachable — `down`\n");
+    expect(markdown).toContain("took **8.0 s** at 12:00:08 and failed: connection to the server lost");
+  });
+
   test("an annotation before the first error says so; a third annotated tool is only named", () => {
     const events = [
       annotate(1, "a", null, null, "try a"),
@@ -369,6 +389,16 @@ describe("error names", () => {
     ["proxy_shutdown", "proxy shut down"],
     ["cancelled", "cancelled by the client"],
     ["evicted", "no answer (stopped tracking)"],
+    ["upstream_unreachable", "server unreachable"],
+    ["upstream_tls", "TLS error reaching the server"],
+    ["upstream_timeout", "server timed out"],
+    ["upstream_auth", "not authorized by the server"],
+    ["session_expired", "server session expired"],
+    ["upstream_no_response", "no answer from the server"],
+    ["upstream_stream_lost", "connection to the server lost"],
+    ["upstream_protocol", "unreadable answer from the server"],
+    ["http_503", "HTTP 503 from the server"],
+    ["http_abc", null],
     ["something_new", null],
     ["jsonrpc_abc", null],
   ])("describeErrorType(%p) is %p", (type, expected) => {

@@ -21,7 +21,32 @@ const LOCAL_NAMES = new Map<string, string>([
   ["proxy_shutdown", "proxy shut down"],
   ["cancelled", "cancelled by the client"],
   ["evicted", "no answer (stopped tracking)"],
+  // `--url` (and `serve`) failures reaching the server: the call never got to the tool.
+  ["upstream_unreachable", "server unreachable"],
+  ["upstream_tls", "TLS error reaching the server"],
+  ["upstream_timeout", "server timed out"],
+  ["upstream_auth", "not authorized by the server"],
+  ["session_expired", "server session expired"],
+  ["upstream_no_response", "no answer from the server"],
+  ["upstream_stream_lost", "connection to the server lost"],
+  ["upstream_protocol", "unreadable answer from the server"],
 ]);
+
+/** `--url`'s `http_<status>`: the server's HTTP answer was an error status, not an MCP message. */
+const HTTP_STATUS_TYPE = /^http_(\d{3})$/;
+
+/**
+ * True for error types that say the call failed between the proxy and a remote server (`--url`,
+ * `serve`): unreachable, TLS, timeout, auth, lost stream, an HTTP error status. Such a call never
+ * reached a tool, so the report does not leave it to read as the tool's failure.
+ */
+export function isConnectionFailure(errorType: string): boolean {
+  return (
+    (LOCAL_NAMES.has(errorType) && errorType.startsWith("upstream_") && errorType !== "upstream_exit") ||
+    errorType === "session_expired" ||
+    HTTP_STATUS_TYPE.test(errorType)
+  );
+}
 
 /** The JSON-RPC code of a `jsonrpc_<code>` error type, or null for any other type. */
 export function jsonRpcCode(errorType: string): number | null {
@@ -36,6 +61,8 @@ export function jsonRpcCode(errorType: string): number | null {
  */
 export function describeErrorType(errorType: string): string | null {
   const code = jsonRpcCode(errorType);
+  const status = HTTP_STATUS_TYPE.exec(errorType)?.[1];
+  if (status !== undefined) return `HTTP ${status} from the server`;
   if (code === null) return LOCAL_NAMES.get(errorType) ?? null;
   const name =
     JSONRPC_NAMES.get(code) ?? (code >= SERVER_ERROR_MIN && code <= SERVER_ERROR_MAX ? "Server error" : null);

@@ -1,6 +1,6 @@
 // The report's "What stands out" bullets: short, true sentences built only from the summary and the fold's kept records. Pure; returns text.
 
-import { describeErrorType, jsonRpcCode } from "./error-names.ts";
+import { describeErrorType, isConnectionFailure, jsonRpcCode } from "./error-names.ts";
 import { OTHER_TOOLS } from "./fold-calls.ts";
 import {
   formatCount,
@@ -47,6 +47,8 @@ export function renderFacts(
   const facts: string[] = [];
   if (failing.length > 0) facts.push(renderErrorFact(failing));
   else if (totals.calls > 0) facts.push("- No call returned an error.");
+  const connection = renderConnectionFact(summary.error_types);
+  if (connection !== null) facts.push(connection);
   facts.push(...renderLinkedAnnotations(state, failing));
   const signals = renderSignalFact(state, totals.annotations);
   if (signals !== null) facts.push(signals);
@@ -76,6 +78,18 @@ function renderPendingFact(n: number, pending: PendingFacts): string {
   const age =
     pending.longestMs === null ? "" : ` (${n === 1 ? "for" : "the longest for"} ${formatMs(pending.longestMs)} so far)`;
   return `- ${formatPlural(n, "call")} ${n === 1 ? "was" : "were"} still running when this report was made${age}.`;
+}
+
+/** Calls that failed reaching a remote server (`--url`, `serve`), by type: the tools' error counts include them, so the report says what they were. */
+function renderConnectionFact(errorTypes: Readonly<Record<string, number>>): string | null {
+  const failures = Object.entries(errorTypes).filter(([type]) => isConnectionFailure(type));
+  if (failures.length === 0) return null;
+  const total = failures.reduce((n, [, count]) => n + count, 0);
+  const types = joinList(
+    failures.map(([type, n]) => `${describeErrorType(type) ?? renderCode(type, 60)} ×${formatCount(n)}`),
+    MAX_TYPES_LISTED,
+  );
+  return `- ${formatPlural(total, "call")} failed on the way to the server, not in its tools: ${types}.`;
 }
 
 /** Tools with errors: most errors first, then highest error rate, then the summary's order (most calls, name). */
