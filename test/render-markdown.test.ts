@@ -14,6 +14,7 @@ import {
 import { readEventsText } from "./support/read-events-text.ts";
 import { MAX_TABLE_ROWS, renderReport } from "../src/report/render-markdown.ts";
 import { createReportState, foldEvent } from "../src/report/report-state.ts";
+import { summarizeReport } from "../src/report/summarize-json.ts";
 import type { ReportState } from "../src/report/report-types.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { generateManyCallsSession, makeCall, makeEvent } from "./fixtures/report/build-events.ts";
@@ -186,11 +187,49 @@ describe("What stands out", () => {
     const facts = factsOf(renderReport(fold(demoLikeSession()), { slowCallMs: 1000 }));
     expect(facts).toEqual([
       "- `send_email` and `search_invoices` each failed once (of 1 and 3 calls).",
+      "- After an error, the agent called the same tool again: `search_invoices` once (its last call succeeded).",
       "- The agent annotated `send_email` after its tool error (isError): `feature_gap` — ‘Offer invoice links instead of PDFs’.",
       "- The agent annotated `search_invoices` after its JSON-RPC error -32602 (Invalid params): `parameter_confusion` — ‘Declare status as an enum’.",
       "- The agent flagged `parameter_confusion` and `feature_gap` once each.",
       "- 1 call took 1,000 ms or longer; the slowest was `export_report` at 1.2 s.",
     ]);
+  });
+
+  test("retries: a tool called again after its error is named, with the same input or not, and whether its last call succeeded; overlapping calls are no retries", () => {
+    const params = (priority: string) => ({ title: "Refund", priority });
+    const state = fold([
+      // create_ticket: fails twice, the agent changes the input each time, the third call succeeds.
+      ...makeCall(1, "a", "create_ticket", params("urgent"), { durationMs: 1, errorType: "tool_error" }),
+      ...makeCall(3, "b", "create_ticket", params("URGENT"), { durationMs: 1, errorType: "tool_error" }),
+      ...makeCall(5, "c", "create_ticket", params("high"), { durationMs: 1 }),
+      // charge: the same input three times, failing every time.
+      ...makeCall(7, "d", "charge", { amount: 500 }, { durationMs: 1, errorType: "jsonrpc_-32602" }),
+      ...makeCall(9, "e", "charge", { amount: 500 }, { durationMs: 1, errorType: "jsonrpc_-32602" }),
+      ...makeCall(11, "f", "charge", { amount: 500 }, { durationMs: 1, errorType: "jsonrpc_-32602" }),
+      // search: two calls in flight together; the second started before the first failed.
+      makeEvent("tool_call_start", 13, { tool_name: "search", params: { q: 1 } }, { callId: "g" }),
+      makeEvent("tool_call_start", 14, { tool_name: "search", params: { q: 2 } }, { callId: "h" }),
+      makeEvent(
+        "tool_call_error",
+        15,
+        { tool_name: "search", error_type: "tool_error", duration_ms: 1 },
+        { callId: "g" },
+      ),
+      makeEvent("tool_call_end", 16, { tool_name: "search", duration_ms: 1 }, { callId: "h" }),
+    ]);
+    const markdown = renderReport(state, { slowCallMs: 1000 });
+    expect(factsOf(markdown)).toContain(
+      "- After an error, the agent called the same tool again: `charge` twice (each time with the same input; its last call failed too) and `create_ticket` twice (its last call succeeded).",
+    );
+    const json = summarizeReport(state);
+    const byTool = Object.fromEntries(
+      json.tools.map((t) => [t.tool, [t.retries, t.retries_same_input, t.last_failed]]),
+    );
+    expect(byTool).toEqual({
+      charge: [2, 2, true],
+      create_ticket: [2, 0, false],
+      search: [0, 0, false],
+    });
   });
 
   test('one leader: its figures and error types, no "all" for a single error, "Only" when no other tool failed', () => {

@@ -51,6 +51,7 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
   const stats = toolStats(state, start?.tool ?? call.tool);
   // An outcome seen before its start keeps its records for the start to complete (see foldStart).
   const kept: CallRecord[] | undefined = start === undefined && callId !== null ? [] : undefined;
+  noteRetry(stats, call, start);
   if (call.outcome === "ok") stats.ok += 1;
   else {
     stats.errors += 1;
@@ -77,6 +78,23 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
     state.orphans.set(callId, kept);
     if (state.orphans.size > MAX_PENDING_CALLS) takeOldest(state.orphans);
   }
+}
+
+/**
+ * Counts `call` as a retry when it started after its tool's latest outcome and that outcome was an
+ * error (the agent saw the error, then called again); calls that overlapped another call of the
+ * tool are not counted, since what they followed is unknown. Then makes `call` the latest outcome.
+ */
+function noteRetry(stats: ToolStats, call: CallRecord, start: PendingCall | undefined): void {
+  const params = start?.paramsJson ?? null;
+  if (stats.lastFailed && start !== undefined && start.seq > stats.lastSeq) {
+    stats.retries += 1;
+    if (params !== null && params === stats.lastErrorParams) stats.sameInputRetries += 1;
+  }
+  if (call.seq < stats.lastSeq) return;
+  stats.lastSeq = call.seq;
+  stats.lastFailed = call.outcome !== "ok";
+  stats.lastErrorParams = stats.lastFailed ? params : null;
 }
 
 /** An outcome with its start's tool, params and intent (an outcome alone knows only its tool). */
@@ -111,6 +129,11 @@ function toolStats(state: ReportState, name: string): ToolStats {
       firstErrorSeq: null,
       errorTypes: new Map(),
       durations: createDurationStats(),
+      retries: 0,
+      sameInputRetries: 0,
+      lastSeq: -1,
+      lastFailed: false,
+      lastErrorParams: null,
     };
     state.tools.set(key, stats);
   }
@@ -165,4 +188,4 @@ function slowRank(slowest: readonly CallRecord[], ms: number): number {
 }
 
 // Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
-keepOutOfFtl(foldStart, foldOutcome, toolKey, toolStats, slowRank);
+keepOutOfFtl(foldStart, foldOutcome, toolKey, toolStats, slowRank, noteRetry);

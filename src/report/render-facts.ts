@@ -49,6 +49,8 @@ export function renderFacts(
   else if (totals.calls > 0) facts.push("- No call returned an error.");
   const connection = renderConnectionFact(summary.error_types);
   if (connection !== null) facts.push(connection);
+  const retries = renderRetryFact(summary.tools);
+  if (retries !== null) facts.push(retries);
   facts.push(...renderLinkedAnnotations(state, failing));
   const signals = renderSignalFact(state, totals.annotations);
   if (signals !== null) facts.push(signals);
@@ -78,6 +80,32 @@ function renderPendingFact(n: number, pending: PendingFacts): string {
   const age =
     pending.longestMs === null ? "" : ` (${n === 1 ? "for" : "the longest for"} ${formatMs(pending.longestMs)} so far)`;
   return `- ${formatPlural(n, "call")} ${n === 1 ? "was" : "were"} still running when this report was made${age}.`;
+}
+
+/**
+ * Which tools the agent called again after an error (most retries first), whether with the same
+ * input, and whether the tool's last call then succeeded: a retry loop, or an error it got past.
+ */
+function renderRetryFact(tools: readonly ToolSummary[]): string | null {
+  const retried = tools
+    .filter((t) => t.retries > 0 && t.tool !== OTHER_TOOLS)
+    .sort((a, b) => b.retries - a.retries || b.errors - a.errors);
+  if (retried.length === 0) return null;
+  const described = retried.map((t) => {
+    const same =
+      t.retries_same_input === 0
+        ? []
+        : [
+            t.retries_same_input === t.retries
+              ? t.retries === 1
+                ? "with the same input"
+                : "each time with the same input"
+              : `${formatTimes(t.retries_same_input)} with the same input`,
+          ];
+    const last = t.last_failed === true ? "its last call failed too" : "its last call succeeded";
+    return `${renderCode(t.tool)} ${formatTimes(t.retries)} (${[...same, last].join("; ")})`;
+  });
+  return `- After an error, the agent called the same tool again: ${joinList(described, MAX_NAMED)}.`;
 }
 
 /** Calls that failed reaching a remote server (`--url`, `serve`), by type: the tools' error counts include them, so the report says what they were. */

@@ -11,6 +11,14 @@ export interface ToolStats {
   firstErrorSeq: number | null;
   readonly errorTypes: Map<string, number>;
   readonly durations: DurationStats;
+  /** Calls started after the tool's latest outcome was an error: the agent trying again. */
+  retries: number;
+  /** Of those, calls with the same input as the error they followed. */
+  sameInputRetries: number;
+  /** The tool's latest outcome (sequence number, whether it failed, the failed call's input). */
+  lastSeq: number;
+  lastFailed: boolean;
+  lastErrorParams: string | null;
 }
 
 /** One finished call as kept for the lists. `outcome` is "ok" or the error type. */

@@ -22,6 +22,11 @@ export interface ToolSummary {
   /** False once the tool had more durations than the fold keeps: p50/p95 then come from a sample. */
   percentiles_exact: boolean;
   error_types: Record<string, number>;
+  /** Calls started after the tool's latest outcome was an error (the agent trying again), and of those, with the same input. */
+  retries: number;
+  retries_same_input: number;
+  /** Whether the tool's latest outcome was an error (null without outcomes). */
+  last_failed: boolean | null;
 }
 
 /** Everything numeric about a session, as a JSON-ready object (snake_case like the event schema). */
@@ -165,6 +170,9 @@ function summarizeTool(name: string, stats: ToolStats | undefined, noOutcome: nu
         : Math.round((durations.sumMs / durations.count) * 10) / 10,
     percentiles_exact: durations === undefined || isExact(durations),
     error_types: sortedCounts(stats?.errorTypes ?? new Map()),
+    retries: stats?.retries ?? 0,
+    retries_same_input: stats?.sameInputRetries ?? 0,
+    last_failed: stats === undefined || stats.ok + stats.errors === 0 ? null : stats.lastFailed,
   };
 }
 
