@@ -449,6 +449,14 @@ describe("error names", () => {
     expect(stripCodePrefix("jsonrpc_-32603", "MCP error -32602: bad status")).toBe("MCP error -32602: bad status");
     expect(stripCodePrefix("tool_error", "MCP error -32602: bad status")).toBe("MCP error -32602: bad status");
     expect(stripCodePrefix("jsonrpc_-32602", "MCP error -32602: ")).toBe("MCP error -32602: ");
+    // A cancelled call's body starts with the type's own name: "cancelled by the client — `cancelled by the client: …`" said it twice.
+    expect(stripCodePrefix("cancelled", "cancelled by the client: McpError: MCP error -32001: Request timed out")).toBe(
+      "McpError: MCP error -32001: Request timed out",
+    );
+    expect(stripCodePrefix("cancelled", "cancelled by the client (tasks/cancel)")).toBe(
+      "cancelled by the client (tasks/cancel)",
+    );
+    expect(stripCodePrefix("tool_error", "tool error (isError): x")).toBe("tool error (isError): x");
   });
 });
 

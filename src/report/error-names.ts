@@ -32,6 +32,9 @@ const LOCAL_NAMES = new Map<string, string>([
   ["upstream_protocol", "unreadable answer from the server"],
 ]);
 
+/** How the proxy's body of a `cancelled` call starts when the client gave a reason (proxy/client-message.ts). */
+const CANCELLED_PREFIX = `${LOCAL_NAMES.get("cancelled")}: `;
+
 /** `--url`'s `http_<status>`: the server's HTTP answer was an error status, not an MCP message. */
 const HTTP_STATUS_TYPE = /^http_(\d{3})$/;
 
@@ -71,9 +74,13 @@ export function describeErrorType(errorType: string): string | null {
 
 /**
  * The error body without leading "MCP error <code>: " prefixes (the TypeScript SDK adds one per hop)
- * when they repeat the error type's own code; any other body is returned unchanged.
+ * when they repeat the error type's own code, or a cancelled call's "cancelled by the client: "; any
+ * other body is returned unchanged.
  */
 export function stripCodePrefix(errorType: string, body: string): string {
+  // The proxy's own "cancelled by the client: <reason>" would repeat the type's name beside it.
+  if (errorType === "cancelled" && body.startsWith(CANCELLED_PREFIX) && body.length > CANCELLED_PREFIX.length)
+    return body.slice(CANCELLED_PREFIX.length);
   const code = jsonRpcCode(errorType);
   if (code === null) return body;
   const prefix = `MCP error ${code}: `;
