@@ -401,6 +401,59 @@ describe("renderReport header, table and error wording", () => {
     expect(renderReport(rows(29_999), { slowCallMs: 1000 })).toContain("| t | 30,000 | 29,999 | >99.9% |");
   });
 
+  test("identical errors (same tool, input and error) are listed once with their count, so a flood of one error does not push the others out", () => {
+    const events = [
+      ...makeCall(1, "crash", "crash_tool", {}, { durationMs: 2, errorType: "tool_error", errorBody: "db down" }),
+      ...Array.from({ length: 600 }, (_, i) =>
+        makeCall(
+          i * 2 + 3,
+          `l${i}`,
+          "lookup_customer",
+          { email: "bad" },
+          {
+            durationMs: 5,
+            errorType: "tool_error",
+            errorBody: "not an email: bad",
+          },
+        ),
+      ).flat(),
+      ...makeCall(
+        1300,
+        "other",
+        "lookup_customer",
+        { email: "worse" },
+        {
+          durationMs: 5,
+          errorType: "tool_error",
+          errorBody: "not an email: worse",
+        },
+      ),
+    ];
+    const markdown = renderReport(fold(events), { slowCallMs: 1000 });
+    const errored = markdown.slice(markdown.indexOf("### Errored calls"), markdown.indexOf("\n---"));
+    expect(errored).toContain("### Errored calls (602)");
+    expect(errored).toContain("Identical errors (same tool, input and error) are listed once, with their count.");
+    expect(errored).toContain("1. `crash_tool` — `tool_error` after 2 ms at 12:00:00\n");
+    expect(errored).toContain(
+      '2. `lookup_customer` — `tool_error` ×600, the last after 5 ms at 12:00:01\n   - Error: tool error (isError) — `not an email: bad`\n   - Input: `{"email":"bad"}`',
+    );
+    expect(errored).toContain("3. `lookup_customer` — `tool_error` after 5 ms at 12:00:01\n");
+    expect(errored).not.toContain("4. ");
+    expect(errored).not.toContain("Showing");
+    // 30 distinct errors, then 5 identical ones: 19 distinct + 1 entry of 5 are kept, 24 of 35 calls.
+    const many = fold([
+      ...Array.from({ length: 30 }, (_, i) =>
+        makeCall(i * 2 + 1, `d${i}`, "t", { i }, { durationMs: 1, errorType: "tool_error", errorBody: `e${i}` }),
+      ).flat(),
+      ...Array.from({ length: 5 }, (_, i) =>
+        makeCall(i * 2 + 101, `s${i}`, "t", {}, { durationMs: 1, errorType: "tool_error", errorBody: "same" }),
+      ).flat(),
+    ]);
+    expect(renderReport(many, { slowCallMs: 1000 })).toContain(
+      "Showing 24 of 35, the latest kept. Identical errors (same tool, input and error) are listed once, with their count.",
+    );
+  });
+
   test("errored calls keep the raw type in the heading, name it in words, and drop a repeated MCP error prefix", () => {
     const markdown = renderReport(fold(demoLikeSession()), { slowCallMs: 1000 });
     expect(markdown).toContain("`search_invoices` — `jsonrpc_-32602` after 1 ms");

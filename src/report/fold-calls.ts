@@ -60,8 +60,7 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
     addCount(state.errorTypes, call.outcome);
     state.erroredTotal += 1;
     record = start === undefined ? call : withStart(call, start);
-    state.errored.push(record);
-    if (state.errored.length > MAX_ERRORED_CALLS) state.errored.shift();
+    keepErrored(state.errored, record);
     kept?.push(record);
   }
   if (call.durationMs !== null) {
@@ -109,7 +108,30 @@ function withStart(call: CallRecord, start: PendingCall): CallRecord {
     errorBody: call.errorBody,
     intent: start.intent,
     expected: start.expected,
+    repeats: 1,
   };
+}
+
+/**
+ * Keeps `record` as the latest errored call. An identical error already kept (same tool, input,
+ * type and body) is taken out and counted into it, so a flood of one error fills one entry and the
+ * other errors stay listed. At most MAX_ERRORED_CALLS entries; the oldest goes.
+ */
+function keepErrored(errored: CallRecord[], record: CallRecord): void {
+  const same = errored.findIndex(
+    (kept) =>
+      kept.tool === record.tool &&
+      kept.outcome === record.outcome &&
+      kept.errorBody === record.errorBody &&
+      kept.paramsJson !== null &&
+      kept.paramsJson === record.paramsJson,
+  );
+  if (same !== -1) {
+    record.repeats += errored[same]?.repeats ?? 0;
+    errored.splice(same, 1);
+  }
+  errored.push(record);
+  if (errored.length > MAX_ERRORED_CALLS) errored.shift();
 }
 
 /** The key `tool`'s calls are counted under: its own name, or OTHER_TOOLS once MAX_TRACKED_TOOLS names are taken. */
@@ -188,4 +210,4 @@ function slowRank(slowest: readonly CallRecord[], ms: number): number {
 }
 
 // Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
-keepOutOfFtl(foldStart, foldOutcome, toolKey, toolStats, slowRank, noteRetry);
+keepOutOfFtl(foldStart, foldOutcome, toolKey, toolStats, slowRank, noteRetry, keepErrored);

@@ -128,17 +128,27 @@ function renderToolTable(summary: ReportSummary): string {
 }
 
 function renderErrored(state: ReportState, day: string | null): string {
-  const shown = state.errored.length;
+  const shown = state.errored.reduce((n, call) => n + call.repeats, 0);
   const lines = [`### Errored calls (${formatCount(state.erroredTotal)})`, ""];
+  const merged = shown > state.errored.length;
+  const identical = "Identical errors (same tool, input and error) are listed once, with their count.";
+  // Merged entries keep counting while they stay listed, so the calls shown are the latest kept, not strictly the most recent.
   if (state.erroredTotal > shown)
-    lines.push(`Showing the ${formatCount(shown)} most recent of ${formatCount(state.erroredTotal)}.`, "");
+    lines.push(
+      merged
+        ? `Showing ${formatCount(shown)} of ${formatCount(state.erroredTotal)}, the latest kept. ${identical}`
+        : `Showing the ${formatCount(shown)} most recent of ${formatCount(state.erroredTotal)}.`,
+      "",
+    );
+  else if (merged) lines.push(identical, "");
   state.errored.forEach((call, i) => {
     const body = stripCodePrefix(call.outcome, call.errorBody ?? "");
     const message = body.trim() === "" ? "_no message_" : renderCode(body, MAX_ERROR_BODY_CHARS);
     const name = describeErrorType(call.outcome);
     const error = name === null ? message : `${name} — ${message}`;
     // The raw type stays in the heading: it is what the event file and the JSON summary say.
-    const head = `${renderCode(call.tool)} — ${renderCode(call.outcome)}${after(call)} at ${renderTimeOfDay(call.capturedAt, day)}`;
+    const times = call.repeats > 1 ? ` ×${formatCount(call.repeats)}, the last` : "";
+    const head = `${renderCode(call.tool)} — ${renderCode(call.outcome)}${times}${after(call)} at ${renderTimeOfDay(call.capturedAt, day)}`;
     const said = [
       ...(call.intent === null ? [] : [`The agent wanted: ${renderText(call.intent, MAX_ANNOTATION_FIELD_CHARS)}`]),
       ...(call.expected === null ? [] : [`It expected: ${renderText(call.expected, MAX_ANNOTATION_FIELD_CHARS)}`]),

@@ -116,6 +116,7 @@ function readOutcome(payload: Record<string, unknown>, isError: boolean, seq: nu
     errorBody: isError ? clipText(readText(payload.error_body) ?? "", MAX_TEXT_CHARS) : null,
     intent: null,
     expected: null,
+    repeats: 1,
   };
 }
 

@@ -33,6 +33,8 @@ export interface CallRecord {
   /** What the agent said it wanted (`call_intent`) and expected (`call_expected`) with this call, from its start. */
   intent: string | null;
   expected: string | null;
+  /** In the errored list: how many identical errors (same tool, input, type and body) this entry stands for, the latest kept. */
+  repeats: number;
 }
 
 export interface PendingCall {
