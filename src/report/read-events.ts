@@ -1,6 +1,6 @@
 // Reads Baton JSONL: lines into events, sessions indexed and chosen. Pure over text and byte streams; never opens files itself.
 
-import type { BatonEvent } from "../telemetry/event-types.ts";
+import { META_SERVER, type BatonEvent } from "../telemetry/event-types.ts";
 import { compareInstants } from "./fold-values.ts";
 
 /** One line's verdict. Blank lines are not events and not counted as malformed. */
@@ -23,6 +23,9 @@ export interface SessionInfo {
   surfaceSeq: number;
   /** The server name (`server_info.name`) of that snapshot: surfaces are compared only within one server. */
   surfaceServer: string | null;
+  /** The server as the report's header names it: the latest `baton/server`, else the snapshot's name and version. */
+  server: string | null;
+  serverFromMeta: boolean;
 }
 
 /** Sessions by id plus the count of malformed lines seen while indexing. */
@@ -81,6 +84,8 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
       surfaceHash: null,
       surfaceSeq: -1,
       surfaceServer: null,
+      server: null,
+      serverFromMeta: false,
     };
     index.sessions.set(event.session_id, info);
   }
@@ -96,6 +101,17 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
     const server: unknown = (event.payload as { server_info?: unknown }).server_info;
     const name = typeof server === "object" && server !== null ? (server as { name?: unknown }).name : undefined;
     info.surfaceServer = typeof name === "string" && name !== "" ? name : null;
+    const version =
+      typeof server === "object" && server !== null ? (server as { version?: unknown }).version : undefined;
+    if (!info.serverFromMeta && info.surfaceServer !== null)
+      info.server =
+        typeof version === "string" && version !== "" ? `${info.surfaceServer} ${version}` : info.surfaceServer;
+  }
+  const meta = event.runtime_meta;
+  const label = typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>)[META_SERVER] : undefined;
+  if (typeof label === "string" && label !== "") {
+    info.server = label;
+    info.serverFromMeta = true;
   }
   const at = event.captured_at;
   if (typeof at === "string" && at !== "") {

@@ -201,7 +201,7 @@ function renderSessionList(index: SessionIndex): string {
   const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
   const lines = sessions.map(
     (s) =>
-      `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}  ${s.surfaceHash ?? "no surface"}`,
+      `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}  ${s.server ?? "unknown server"}  ${s.surfaceHash ?? "no surface"}`,
   );
   return `${lines.join("\n")}\n`;
 }
@@ -214,6 +214,7 @@ function publicInfo(s: SessionInfo): Record<string, unknown> {
     events: s.events,
     calls: s.calls,
     client: s.client,
+    server: s.server,
     surface_hash: s.surfaceHash,
   };
 }
