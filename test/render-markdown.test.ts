@@ -285,6 +285,35 @@ describe("What stands out", () => {
     expect(markdown).toContain("took **8.0 s** at 12:00:08 and failed: connection to the server lost");
   });
 
+  test("failing resource reads and prompt gets stand out too; with no tool error the bullet says tool call", () => {
+    const state = fold([
+      ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
+      makeEvent("resource_read_error", 3, {
+        uri: "demo://nope",
+        error_type: "jsonrpc_-32002",
+        error_body: "not found",
+        duration_ms: 1,
+      }),
+      makeEvent("resource_read_error", 4, {
+        uri: "demo://gone",
+        error_type: "jsonrpc_-32002",
+        error_body: "not found",
+        duration_ms: 1,
+      }),
+      makeEvent("resource_read_end", 5, { uri: "demo://ok", duration_ms: 1 }),
+      makeEvent("prompt_get_error", 6, {
+        name: "nope",
+        error_type: "jsonrpc_-32602",
+        error_body: "unknown",
+        duration_ms: 1,
+      }),
+    ]);
+    expect(factsOf(renderReport(state, { slowCallMs: 1000 }))).toEqual([
+      "- No tool call returned an error.",
+      "- Resource and prompt requests failed 3 times: resources/read 2 of 3 and prompts/get 1 of 1.",
+    ]);
+  });
+
   test("an annotation before the first error says so; a third annotated tool is only named", () => {
     const events = [
       annotate(1, "a", null, null, "try a"),

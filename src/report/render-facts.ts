@@ -12,9 +12,16 @@ import {
   renderCode,
   renderText,
 } from "./markdown-text.ts";
-import type { AnnotationRecord, CallRecord, ReportState } from "./report-types.ts";
+import type { AnnotationRecord, CallRecord, ReportState, SubjectKind } from "./report-types.ts";
 import type { ReportSummary, ToolSummary } from "./summarize-json.ts";
 
+/** Resources and prompts methods, in the order the report's table lists them. */
+const SUBJECT_KINDS: readonly (readonly [SubjectKind, string])[] = [
+  ["resource_read", "resources/read"],
+  ["resource_list", "resources/list"],
+  ["prompt_get", "prompts/get"],
+  ["prompt_list", "prompts/list"],
+];
 /** Tools (or signals) named in one bullet; the rest are counted. */
 const MAX_NAMED = 3;
 /** Signals named in the "flagged … each" bullet (a fourth fits better than "and 1 more"). */
@@ -46,7 +53,9 @@ export function renderFacts(
   const failing = rankFailingTools(summary.tools);
   const facts: string[] = [];
   if (failing.length > 0) facts.push(renderErrorFact(failing));
-  else if (totals.calls > 0) facts.push("- No call returned an error.");
+  else if (totals.calls > 0) facts.push("- No tool call returned an error.");
+  const subjects = renderSubjectFact(state);
+  if (subjects !== null) facts.push(subjects);
   const connection = renderConnectionFact(summary.error_types);
   if (connection !== null) facts.push(connection);
   const retries = renderRetryFact(summary.tools);
@@ -106,6 +115,18 @@ function renderRetryFact(tools: readonly ToolSummary[]): string | null {
     return `${renderCode(t.tool)} ${formatTimes(t.retries)} (${[...same, last].join("; ")})`;
   });
   return `- After an error, the agent called the same tool again: ${joinList(described, MAX_NAMED)}.`;
+}
+
+/** Failed resources/prompts requests, per method (`resources/read 2 of 3`), or null when none failed. */
+function renderSubjectFact(state: ReportState): string | null {
+  const failed = SUBJECT_KINDS.flatMap(([kind, method]) => {
+    const c = state.subjects.counts.get(kind);
+    return c === undefined || c.errors === 0 ? [] : [{ method, errors: c.errors, total: c.ok + c.errors }];
+  });
+  if (failed.length === 0) return null;
+  const total = failed.reduce((n, f) => n + f.errors, 0);
+  const each = joinList(failed.map((f) => `${f.method} ${formatCount(f.errors)} of ${formatCount(f.total)}`));
+  return `- Resource and prompt requests failed ${formatTimes(total)}: ${each}.`;
 }
 
 /** Calls that failed reaching a remote server (`--url`, `serve`), by type: the tools' error counts include them, so the report says what they were. */
