@@ -251,7 +251,10 @@ describe("What stands out", () => {
     expect(facts[0]).toBe(
       "- `t` had the most errors, 3 of 3 calls (100.0%): JSON-RPC error -32602 (Invalid params) ×2 and server exited ×1.",
     );
-    expect(facts.at(-1)).toBe("- The server exited with 1 call still in flight.");
+    expect(facts.slice(-2)).toEqual([
+      "- The server exited with 1 call still in flight.",
+      "- The client cancelled 1 call.",
+    ]);
   });
 
   test('more tied tools than are named are counted; equal call counts say "each"', () => {
@@ -311,6 +314,24 @@ describe("What stands out", () => {
     expect(factsOf(renderReport(state, { slowCallMs: 1000 }))).toEqual([
       "- No tool call returned an error.",
       "- Resource and prompt requests failed 3 times: resources/read 2 of 3 and prompts/get 1 of 1.",
+    ]);
+  });
+
+  test("calls cancelled by the client are said even while another call is still running or the server exited", () => {
+    const state = fold([
+      ...makeCall(1, "a", "slow", {}, { durationMs: 300, errorType: "cancelled" }),
+      makeEvent("tool_call_start", 3, { tool_name: "slow", params: {} }, { callId: "b" }),
+    ]);
+    const facts = factsOf(renderReport(state, { slowCallMs: 1000, live: true }));
+    expect(facts).toContain("- 1 call was still running when this report was made.");
+    expect(facts).toContain("- The client cancelled 1 call.");
+    const exited = fold([
+      ...makeCall(1, "a", "slow", {}, { durationMs: 300, errorType: "cancelled" }),
+      ...makeCall(3, "b", "slow", {}, { durationMs: 300, errorType: "upstream_exit" }),
+    ]);
+    expect(factsOf(renderReport(exited, { slowCallMs: 1000 })).slice(-2)).toEqual([
+      "- The server exited with 1 call still in flight.",
+      "- The client cancelled 1 call.",
     ]);
   });
 

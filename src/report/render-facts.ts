@@ -74,8 +74,9 @@ export function renderFacts(
   const cancelled = summary.error_types.cancelled ?? 0;
   if (exited > 0) facts.push(`- The server exited with ${formatPlural(exited, "call")} still in flight.`);
   else if (shutdown > 0) facts.push(`- The proxy shut down with ${formatPlural(shutdown, "call")} still in flight.`);
-  else if (totals.no_outcome > 0) facts.push(renderPendingFact(totals.no_outcome, pending));
-  else if (cancelled > 0) facts.push(`- The client cancelled ${formatPlural(cancelled, "call")}.`);
+  if (totals.no_outcome > 0) facts.push(renderPendingFact(totals.no_outcome, pending));
+  // The client giving up on calls is its own fact: a call still running or a server exit does not make it less true.
+  if (cancelled > 0) facts.push(`- The client cancelled ${formatPlural(cancelled, "call")}.`);
   return facts;
 }
 
