@@ -168,6 +168,15 @@ describe("report output", () => {
     expect((await run([path, "--session=sess-old-1"])).stdout).toContain("`sess-old-1`");
   });
 
+  test("the latest session's report says the file holds other sessions (several servers share the default file)", async () => {
+    const path = await writeTwoSessions("others.jsonl");
+    expect((await run([path])).stdout).toEndWith(
+      `_Raw events: \`${path}\`; it holds 1 more session (\`baton-proxy report --list\`)._\n`,
+    );
+    // Asked for by --session, the report is the one the user chose: no hint.
+    expect((await run([path, "--session", "sess-old-1"])).stdout).toEndWith(`_Raw events: \`${path}\`._\n`);
+  });
+
   test("an ambiguous or unknown --session is exit 1 with the reason", async () => {
     const path = await writeTwoSessions("ambiguous.jsonl");
     const ambiguous = await run([path, "--session", "sess-"]);

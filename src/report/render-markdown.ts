@@ -45,6 +45,8 @@ export interface RenderOptions {
   live?: boolean;
   /** The surface of the previous session in the same event file, to say what changed. */
   previousSurface?: PreviousSurface;
+  /** Sessions in the event file besides this one, when the reader did not choose this one (the closing line points at `--list`). */
+  otherSessions?: number;
 }
 
 /** The whole report as GitHub-flavoured Markdown ending in a newline. Never throws on odd data. */
@@ -80,7 +82,9 @@ export function renderReport(state: ReportState, options: RenderOptions): string
     options.eventsLocation === undefined
       ? "the event sinks configured in `BATON_EVENT_SINK`"
       : renderCode(options.eventsLocation);
-  blocks.push(`---\n_Raw events: ${where}._`);
+  const others = options.otherSessions ?? 0;
+  const more = others > 0 ? `; it holds ${formatPlural(others, "more session")} (\`baton-proxy report --list\`)` : "";
+  blocks.push(`---\n_Raw events: ${where}${more}._`);
   return `${blocks.join("\n\n")}\n`;
 }
 

@@ -115,7 +115,13 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   ctx.stdout(
     request.format === "json"
       ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n`
-      : renderReport(state, { slowCallMs, eventsLocation: path, previousSurface }),
+      : renderReport(state, {
+          slowCallMs,
+          eventsLocation: path,
+          previousSurface,
+          // The latest session by default: several wrapped servers share one file, so say the others are there.
+          otherSessions: request.session === undefined ? index.sessions.size - 1 : 0,
+        }),
   );
   return EXIT.OK;
 }
