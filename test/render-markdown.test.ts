@@ -366,6 +366,35 @@ describe("What stands out", () => {
 });
 
 describe("renderReport header, table and error wording", () => {
+  test("--url: the header names the server by its name and version and by the origin its events carry", () => {
+    const surface = makeEvent("surface_snapshot", 1, {
+      surface_hash: "sha256:abc",
+      server_info: { name: "mcp-servers/everything", version: "2.0.0" },
+      capabilities: { tools: {} },
+      instructions: null,
+      tools: [],
+    });
+    const origin = { meta: { "baton/server": "http://127.0.0.1:18931" } };
+    const [start, end] = makeCall(2, "a", "echo", {}, { durationMs: 1 });
+    const remote = fold([
+      surface,
+      { ...start, runtime_meta: { ...start.runtime_meta, ...origin.meta } },
+      {
+        ...end,
+        runtime_meta: { ...end.runtime_meta, ...origin.meta },
+      },
+    ] as BatonEvent[]);
+    expect(renderReport(remote, { slowCallMs: 1000 })).toContain(
+      "- **Server:** mcp-servers/everything 2.0.0 at http://127.0.0.1:18931\n",
+    );
+    // Over stdio both say the same: once.
+    const local = fold([
+      surface,
+      { ...start, runtime_meta: { ...start.runtime_meta, "baton/server": "mcp-servers/everything 2.0.0" } },
+    ] as BatonEvent[]);
+    expect(renderReport(local, { slowCallMs: 1000 })).toContain("- **Server:** mcp-servers/everything 2.0.0\n");
+  });
+
   test("the window shows milliseconds under a minute, whole seconds from a minute on", () => {
     const short = fold([
       makeEvent("annotation", 1, { intent: "a" }, { at: 26_977 }),

@@ -23,9 +23,9 @@ export interface SessionInfo {
   surfaceSeq: number;
   /** The server name (`server_info.name`) of that snapshot: surfaces are compared only within one server. */
   surfaceServer: string | null;
-  /** The server as the report's header names it: the latest `baton/server`, else the snapshot's name and version. */
-  server: string | null;
-  serverFromMeta: boolean;
+  /** The latest `baton/server` (under `--url`, the origin) and the latest snapshot's name and version: the server as the report names it is describeServer of both. */
+  serverLabel: string | null;
+  serverName: string | null;
 }
 
 /** Sessions by id plus the count of malformed lines seen while indexing. */
@@ -84,8 +84,8 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
       surfaceHash: null,
       surfaceSeq: -1,
       surfaceServer: null,
-      server: null,
-      serverFromMeta: false,
+      serverLabel: null,
+      serverName: null,
     };
     index.sessions.set(event.session_id, info);
   }
@@ -103,16 +103,13 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
     info.surfaceServer = typeof name === "string" && name !== "" ? name : null;
     const version =
       typeof server === "object" && server !== null ? (server as { version?: unknown }).version : undefined;
-    if (!info.serverFromMeta && info.surfaceServer !== null)
-      info.server =
+    if (info.surfaceServer !== null)
+      info.serverName =
         typeof version === "string" && version !== "" ? `${info.surfaceServer} ${version}` : info.surfaceServer;
   }
   const meta = event.runtime_meta;
   const label = typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>)[META_SERVER] : undefined;
-  if (typeof label === "string" && label !== "") {
-    info.server = label;
-    info.serverFromMeta = true;
-  }
+  if (typeof label === "string" && label !== "") info.serverLabel = label;
   const at = event.captured_at;
   if (typeof at === "string" && at !== "") {
     if (info.firstAt === null || compareInstants(at, info.firstAt) < 0) info.firstAt = at;

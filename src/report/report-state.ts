@@ -28,6 +28,7 @@ export function createReportState(): ReportState {
     sessionId: null,
     client: null,
     server: null,
+    serverName: null,
     firstAt: null,
     lastAt: null,
     events: 0,
@@ -89,7 +90,7 @@ export function foldEvent(state: ReportState, event: BatonEvent): void {
       return foldAnnotation(state, { seq, capturedAt, ...readAnnotation(payload) });
     case "surface_snapshot": {
       const digest = digestSurface(payload);
-      if (state.server === null && digest?.server != null) state.server = digest.server;
+      if (digest?.server != null) state.serverName = digest.server;
       if (digest !== null && digest.hash !== state.surface?.hash) state.surfaceCount += 1;
       if (digest !== null) state.surface = digest;
       return;

@@ -124,6 +124,8 @@ export interface ReportState {
   readonly anonymousByTool: Map<string, string[]>;
   anonymousSeq: number;
   readonly subjects: SubjectState;
+  /** The server's name and version from its latest surface_snapshot (`server` is what the events' `baton/server` says: under `--url`, the origin). */
+  serverName: string | null;
   /** The latest surface_snapshot of the session, digested. */
   surface: SurfaceDigest | null;
   /** Distinct surfaces seen in the session (the server's tools changed while it ran when > 1). */

@@ -3,6 +3,7 @@
 import { DEFAULT_SLOW_CALL_MS } from "../config.ts";
 import { countAtLeast, isExact, percentile, sortedSamples } from "./duration-stats.ts";
 import { toolKey } from "./fold-calls.ts";
+import { describeServer } from "./fold-values.ts";
 import type { ReportState, SubjectKind, ToolStats } from "./report-types.ts";
 
 /** Figures for one tool. Durations cover every call with an outcome and a duration (successes and errors). */
@@ -96,7 +97,7 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
   return {
     session_id: state.sessionId,
     client: state.client,
-    server: state.server,
+    server: describeServer(state.server, state.serverName),
     window: {
       first: state.firstAt,
       last: state.lastAt,
