@@ -21,6 +21,10 @@ const LOCAL_NAMES = new Map<string, string>([
   ["proxy_shutdown", "proxy shut down"],
   ["cancelled", "cancelled by the client"],
   ["evicted", "no answer (stopped tracking)"],
+  ["task_failed", "task failed"],
+  ["jsonrpc_invalid", "JSON-RPC error without a code"],
+  ["request_too_large", "request too large to send"],
+  ["proxy_internal", "proxy failure"],
   // `--url` (and `serve`) failures reaching the server: the call never got to the tool.
   ["upstream_unreachable", "server unreachable"],
   ["upstream_tls", "TLS error reaching the server"],
