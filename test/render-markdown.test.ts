@@ -128,6 +128,12 @@ describe("renderReport details", () => {
     const markdown = renderReport(fold(events), { slowCallMs: 1000 });
     expect(markdown).toContain("| busy | 10,001 | 0 | — |");
     expect(markdown).toContain("For tools with more than 10,000 timed calls, p50/p95 come from a uniform sample.");
+    // No call reached the threshold (the max says so): the count of slow calls is exact, not an estimate.
+    expect(summarizeReport(fold(events), { slowCallMs: 1000 }).totals).toMatchObject({
+      slow_calls: 0,
+      slow_calls_exact: true,
+    });
+    expect(summarizeReport(fold(events), { slowCallMs: 50 }).totals.slow_calls_exact).toBe(false);
   });
 
   test("the slow threshold is the caller's: the same state lists more calls under a lower one", () => {

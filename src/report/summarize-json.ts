@@ -87,7 +87,8 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
     const stats = state.tools.get(name);
     tools.push(summarizeTool(name, stats, pendingByTool.get(name) ?? 0));
     if (stats === undefined) continue;
-    slowExact &&= isExact(stats.durations);
+    // A sampled tool's count is exact still when none of its calls reached the threshold (its max is exact).
+    slowExact &&= isExact(stats.durations) || (stats.durations.maxMs ?? 0) < slowCallMs;
     slowCalls += countAtLeast(stats.durations, slowCallMs);
   }
   tools.sort((a, b) => b.errors - a.errors || b.calls - a.calls || (a.tool < b.tool ? -1 : a.tool > b.tool ? 1 : 0));
