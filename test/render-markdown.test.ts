@@ -14,6 +14,7 @@ import {
 import { readEventsText } from "./support/read-events-text.ts";
 import { MAX_TABLE_ROWS, renderReport } from "../src/report/render-markdown.ts";
 import { createReportState, foldEvent } from "../src/report/report-state.ts";
+import { summarizeReport } from "../src/report/summarize-json.ts";
 import type { ReportState } from "../src/report/report-types.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { generateManyCallsSession, makeCall, makeEvent } from "./fixtures/report/build-events.ts";
@@ -127,6 +128,12 @@ describe("renderReport details", () => {
     const markdown = renderReport(fold(events), { slowCallMs: 1000 });
     expect(markdown).toContain("| busy | 10,001 | 0 | — |");
     expect(markdown).toContain("For tools with more than 10,000 timed calls, p50/p95 come from a uniform sample.");
+    // No call reached the threshold (the max says so): the count of slow calls is exact, not an estimate.
+    expect(summarizeReport(fold(events), { slowCallMs: 1000 }).totals).toMatchObject({
+      slow_calls: 0,
+      slow_calls_exact: true,
+    });
+    expect(summarizeReport(fold(events), { slowCallMs: 50 }).totals.slow_calls_exact).toBe(false);
   });
 
   test("the slow threshold is the caller's: the same state lists more calls under a lower one", () => {
@@ -186,11 +193,49 @@ describe("What stands out", () => {
     const facts = factsOf(renderReport(fold(demoLikeSession()), { slowCallMs: 1000 }));
     expect(facts).toEqual([
       "- `send_email` and `search_invoices` each failed once (of 1 and 3 calls).",
+      "- After an error, the agent called the same tool again: `search_invoices` once (its last call succeeded).",
       "- The agent annotated `send_email` after its tool error (isError): `feature_gap` — ‘Offer invoice links instead of PDFs’.",
       "- The agent annotated `search_invoices` after its JSON-RPC error -32602 (Invalid params): `parameter_confusion` — ‘Declare status as an enum’.",
       "- The agent flagged `parameter_confusion` and `feature_gap` once each.",
       "- 1 call took 1,000 ms or longer; the slowest was `export_report` at 1.2 s.",
     ]);
+  });
+
+  test("retries: a tool called again after its error is named, with the same input or not, and whether its last call succeeded; overlapping calls are no retries", () => {
+    const params = (priority: string) => ({ title: "Refund", priority });
+    const state = fold([
+      // create_ticket: fails twice, the agent changes the input each time, the third call succeeds.
+      ...makeCall(1, "a", "create_ticket", params("urgent"), { durationMs: 1, errorType: "tool_error" }),
+      ...makeCall(3, "b", "create_ticket", params("URGENT"), { durationMs: 1, errorType: "tool_error" }),
+      ...makeCall(5, "c", "create_ticket", params("high"), { durationMs: 1 }),
+      // charge: the same input three times, failing every time.
+      ...makeCall(7, "d", "charge", { amount: 500 }, { durationMs: 1, errorType: "jsonrpc_-32602" }),
+      ...makeCall(9, "e", "charge", { amount: 500 }, { durationMs: 1, errorType: "jsonrpc_-32602" }),
+      ...makeCall(11, "f", "charge", { amount: 500 }, { durationMs: 1, errorType: "jsonrpc_-32602" }),
+      // search: two calls in flight together; the second started before the first failed.
+      makeEvent("tool_call_start", 13, { tool_name: "search", params: { q: 1 } }, { callId: "g" }),
+      makeEvent("tool_call_start", 14, { tool_name: "search", params: { q: 2 } }, { callId: "h" }),
+      makeEvent(
+        "tool_call_error",
+        15,
+        { tool_name: "search", error_type: "tool_error", duration_ms: 1 },
+        { callId: "g" },
+      ),
+      makeEvent("tool_call_end", 16, { tool_name: "search", duration_ms: 1 }, { callId: "h" }),
+    ]);
+    const markdown = renderReport(state, { slowCallMs: 1000 });
+    expect(factsOf(markdown)).toContain(
+      "- After an error, the agent called the same tool again: `charge` twice (each time with the same input; its last call failed too) and `create_ticket` twice (its last call succeeded).",
+    );
+    const json = summarizeReport(state);
+    const byTool = Object.fromEntries(
+      json.tools.map((t) => [t.tool, [t.retries, t.retries_same_input, t.last_failed]]),
+    );
+    expect(byTool).toEqual({
+      charge: [2, 2, true],
+      create_ticket: [2, 0, false],
+      search: [0, 0, false],
+    });
   });
 
   test('one leader: its figures and error types, no "all" for a single error, "Only" when no other tool failed', () => {
@@ -212,7 +257,10 @@ describe("What stands out", () => {
     expect(facts[0]).toBe(
       "- `t` had the most errors, 3 of 3 calls (100.0%): JSON-RPC error -32602 (Invalid params) ×2 and server exited ×1.",
     );
-    expect(facts.at(-1)).toBe("- The server exited with 1 call still in flight.");
+    expect(facts.slice(-2)).toEqual([
+      "- The server exited with 1 call still in flight.",
+      "- The client cancelled 1 call.",
+    ]);
   });
 
   test('more tied tools than are named are counted; equal call counts say "each"', () => {
@@ -224,6 +272,73 @@ describe("What stands out", () => {
     expect(factsOf(renderReport(calls(["a", "b", "c", "d", "e"]), { slowCallMs: 1000 }))[0]).toBe(
       "- 5 tools each failed once: `a`, `b`, `c` and 2 more.",
     );
+  });
+
+  test("--url: calls that never reached a tool (server unreachable, stream lost, HTTP 503) are said to be the connection's, named in words", () => {
+    const state = fold([
+      ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
+      ...makeCall(3, "b", "slow", {}, { durationMs: 8000, errorType: "upstream_stream_lost", errorBody: "broke" }),
+      ...makeCall(5, "c", "echo", {}, { durationMs: 0, errorType: "upstream_unreachable", errorBody: "down" }),
+      ...makeCall(7, "d", "echo", {}, { durationMs: 0, errorType: "upstream_unreachable", errorBody: "down" }),
+      ...makeCall(9, "e", "echo", {}, { durationMs: 3, errorType: "http_503", errorBody: "busy" }),
+    ]);
+    const markdown = renderReport(state, { slowCallMs: 1000 });
+    const facts = factsOf(markdown);
+    expect(facts[0]).toBe(
+      "- `echo` had the most errors, 3 of 4 calls (75.0%): server unreachable ×2 and HTTP 503 from the server ×1.",
+    );
+    expect(facts).toContain(
+      "- 4 calls failed on the way to the server, not in its tools: server unreachable ×2, HTTP 503 from the server ×1 and connection to the server lost ×1.",
+    );
+    expect(markdown).toContain("   - Error: server unreachable — `down`\n");
+    expect(markdown).toContain("took **8.0 s** at 12:00:08 and failed: connection to the server lost");
+  });
+
+  test("failing resource reads and prompt gets stand out too; with no tool error the bullet says tool call", () => {
+    const state = fold([
+      ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
+      makeEvent("resource_read_error", 3, {
+        uri: "demo://nope",
+        error_type: "jsonrpc_-32002",
+        error_body: "not found",
+        duration_ms: 1,
+      }),
+      makeEvent("resource_read_error", 4, {
+        uri: "demo://gone",
+        error_type: "jsonrpc_-32002",
+        error_body: "not found",
+        duration_ms: 1,
+      }),
+      makeEvent("resource_read_end", 5, { uri: "demo://ok", duration_ms: 1 }),
+      makeEvent("prompt_get_error", 6, {
+        name: "nope",
+        error_type: "jsonrpc_-32602",
+        error_body: "unknown",
+        duration_ms: 1,
+      }),
+    ]);
+    expect(factsOf(renderReport(state, { slowCallMs: 1000 }))).toEqual([
+      "- No tool call returned an error.",
+      "- Resource and prompt requests failed 3 times: resources/read 2 of 3 and prompts/get 1 of 1.",
+    ]);
+  });
+
+  test("calls cancelled by the client are said even while another call is still running or the server exited", () => {
+    const state = fold([
+      ...makeCall(1, "a", "slow", {}, { durationMs: 300, errorType: "cancelled" }),
+      makeEvent("tool_call_start", 3, { tool_name: "slow", params: {} }, { callId: "b" }),
+    ]);
+    const facts = factsOf(renderReport(state, { slowCallMs: 1000, live: true }));
+    expect(facts).toContain("- 1 call was still running when this report was made.");
+    expect(facts).toContain("- The client cancelled 1 call.");
+    const exited = fold([
+      ...makeCall(1, "a", "slow", {}, { durationMs: 300, errorType: "cancelled" }),
+      ...makeCall(3, "b", "slow", {}, { durationMs: 300, errorType: "upstream_exit" }),
+    ]);
+    expect(factsOf(renderReport(exited, { slowCallMs: 1000 })).slice(-2)).toEqual([
+      "- The server exited with 1 call still in flight.",
+      "- The client cancelled 1 call.",
+    ]);
   });
 
   test("an annotation before the first error says so; a third annotated tool is only named", () => {
@@ -257,6 +372,35 @@ describe("What stands out", () => {
 });
 
 describe("renderReport header, table and error wording", () => {
+  test("--url: the header names the server by its name and version and by the origin its events carry", () => {
+    const surface = makeEvent("surface_snapshot", 1, {
+      surface_hash: "sha256:abc",
+      server_info: { name: "mcp-servers/everything", version: "2.0.0" },
+      capabilities: { tools: {} },
+      instructions: null,
+      tools: [],
+    });
+    const origin = { meta: { "baton/server": "http://127.0.0.1:18931" } };
+    const [start, end] = makeCall(2, "a", "echo", {}, { durationMs: 1 });
+    const remote = fold([
+      surface,
+      { ...start, runtime_meta: { ...start.runtime_meta, ...origin.meta } },
+      {
+        ...end,
+        runtime_meta: { ...end.runtime_meta, ...origin.meta },
+      },
+    ] as BatonEvent[]);
+    expect(renderReport(remote, { slowCallMs: 1000 })).toContain(
+      "- **Server:** mcp-servers/everything 2.0.0 at http://127.0.0.1:18931\n",
+    );
+    // Over stdio both say the same: once.
+    const local = fold([
+      surface,
+      { ...start, runtime_meta: { ...start.runtime_meta, "baton/server": "mcp-servers/everything 2.0.0" } },
+    ] as BatonEvent[]);
+    expect(renderReport(local, { slowCallMs: 1000 })).toContain("- **Server:** mcp-servers/everything 2.0.0\n");
+  });
+
   test("the window shows milliseconds under a minute, whole seconds from a minute on", () => {
     const short = fold([
       makeEvent("annotation", 1, { intent: "a" }, { at: 26_977 }),
@@ -306,6 +450,95 @@ describe("renderReport header, table and error wording", () => {
     expect(failing).not.toContain("a dash means");
   });
 
+  test("a rate that rounds to 0.0% or 100.0% is never printed as such: 1 error in 3,000 calls is not 0.0%, 2,999 in 3,000 not 100.0%", () => {
+    const session = (failing: (i: number) => boolean) =>
+      fold(
+        Array.from({ length: 3000 }, (_, i) =>
+          makeCall(i * 2 + 1, `c${i}`, "t", {}, { durationMs: 1, ...(failing(i) ? { errorType: "tool_error" } : {}) }),
+        ).flat(),
+      );
+    const rare = renderReport(
+      session((i) => i === 0),
+      { slowCallMs: 1000 },
+    );
+    expect(rare).toContain("| t | 3,000 | 1 | <0.1% | 1 | 1 | 1 |");
+    expect(rare).toContain("- **Calls:** 3,000 · **Errors:** 1 (<0.1%)");
+    expect(factsOf(rare)[0]).toBe("- Only `t` failed, 1 of 3,000 calls (<0.1%): tool error (isError).");
+    const nearlyAll = renderReport(
+      session((i) => i !== 0),
+      { slowCallMs: 1000 },
+    );
+    expect(nearlyAll).toContain("| t | 3,000 | 2,999 | >99.9% | 1 | 1 | 1 |");
+    expect(nearlyAll).toContain("- **Calls:** 3,000 · **Errors:** 2,999 (>99.9%)");
+    expect(nearlyAll).not.toContain("0.0%");
+    // The table reads the counts, not the JSON summary's rate rounded to 4 places (1 in 30,000 is 0 there).
+    const rows = (errors: number) =>
+      fold([
+        ...makeCall(1, "e", "t", {}, { durationMs: 1, errorType: "tool_error" }),
+        ...Array.from({ length: 30_000 - errors }, (_, i) =>
+          makeCall(i * 2 + 3, `c${i}`, "t", {}, { durationMs: 1 }),
+        ).flat(),
+        ...Array.from({ length: errors - 1 }, (_, i) =>
+          makeCall(i * 2 + 70_000, `d${i}`, "t", {}, { durationMs: 1, errorType: "tool_error" }),
+        ).flat(),
+      ]);
+    expect(renderReport(rows(1), { slowCallMs: 1000 })).toContain("| t | 30,000 | 1 | <0.1% |");
+    expect(renderReport(rows(29_999), { slowCallMs: 1000 })).toContain("| t | 30,000 | 29,999 | >99.9% |");
+  });
+
+  test("identical errors (same tool, input and error) are listed once with their count, so a flood of one error does not push the others out", () => {
+    const events = [
+      ...makeCall(1, "crash", "crash_tool", {}, { durationMs: 2, errorType: "tool_error", errorBody: "db down" }),
+      ...Array.from({ length: 600 }, (_, i) =>
+        makeCall(
+          i * 2 + 3,
+          `l${i}`,
+          "lookup_customer",
+          { email: "bad" },
+          {
+            durationMs: 5,
+            errorType: "tool_error",
+            errorBody: "not an email: bad",
+          },
+        ),
+      ).flat(),
+      ...makeCall(
+        1300,
+        "other",
+        "lookup_customer",
+        { email: "worse" },
+        {
+          durationMs: 5,
+          errorType: "tool_error",
+          errorBody: "not an email: worse",
+        },
+      ),
+    ];
+    const markdown = renderReport(fold(events), { slowCallMs: 1000 });
+    const errored = markdown.slice(markdown.indexOf("### Errored calls"), markdown.indexOf("\n---"));
+    expect(errored).toContain("### Errored calls (602)");
+    expect(errored).toContain("Identical errors (same tool, input and error) are listed once, with their count.");
+    expect(errored).toContain("1. `crash_tool` — `tool_error` after 2 ms at 12:00:00\n");
+    expect(errored).toContain(
+      '2. `lookup_customer` — `tool_error` ×600, the last after 5 ms at 12:00:01\n   - Error: tool error (isError) — `not an email: bad`\n   - Input: `{"email":"bad"}`',
+    );
+    expect(errored).toContain("3. `lookup_customer` — `tool_error` after 5 ms at 12:00:01\n");
+    expect(errored).not.toContain("4. ");
+    expect(errored).not.toContain("Showing");
+    // 30 distinct errors, then 5 identical ones: 19 distinct + 1 entry of 5 are kept, 24 of 35 calls.
+    const many = fold([
+      ...Array.from({ length: 30 }, (_, i) =>
+        makeCall(i * 2 + 1, `d${i}`, "t", { i }, { durationMs: 1, errorType: "tool_error", errorBody: `e${i}` }),
+      ).flat(),
+      ...Array.from({ length: 5 }, (_, i) =>
+        makeCall(i * 2 + 101, `s${i}`, "t", {}, { durationMs: 1, errorType: "tool_error", errorBody: "same" }),
+      ).flat(),
+    ]);
+    expect(renderReport(many, { slowCallMs: 1000 })).toContain(
+      "Showing 24 of 35, the latest kept. Identical errors (same tool, input and error) are listed once, with their count.",
+    );
+  });
+
   test("errored calls keep the raw type in the heading, name it in words, and drop a repeated MCP error prefix", () => {
     const markdown = renderReport(fold(demoLikeSession()), { slowCallMs: 1000 });
     expect(markdown).toContain("`search_invoices` — `jsonrpc_-32602` after 1 ms");
@@ -333,6 +566,20 @@ describe("error names", () => {
     ["proxy_shutdown", "proxy shut down"],
     ["cancelled", "cancelled by the client"],
     ["evicted", "no answer (stopped tracking)"],
+    ["task_failed", "task failed"],
+    ["jsonrpc_invalid", "JSON-RPC error without a code"],
+    ["request_too_large", "request too large to send"],
+    ["proxy_internal", "proxy failure"],
+    ["upstream_unreachable", "server unreachable"],
+    ["upstream_tls", "TLS error reaching the server"],
+    ["upstream_timeout", "server timed out"],
+    ["upstream_auth", "not authorized by the server"],
+    ["session_expired", "server session expired"],
+    ["upstream_no_response", "no answer from the server"],
+    ["upstream_stream_lost", "connection to the server lost"],
+    ["upstream_protocol", "unreadable answer from the server"],
+    ["http_503", "HTTP 503 from the server"],
+    ["http_abc", null],
     ["something_new", null],
     ["jsonrpc_abc", null],
   ])("describeErrorType(%p) is %p", (type, expected) => {
@@ -344,6 +591,14 @@ describe("error names", () => {
     expect(stripCodePrefix("jsonrpc_-32603", "MCP error -32602: bad status")).toBe("MCP error -32602: bad status");
     expect(stripCodePrefix("tool_error", "MCP error -32602: bad status")).toBe("MCP error -32602: bad status");
     expect(stripCodePrefix("jsonrpc_-32602", "MCP error -32602: ")).toBe("MCP error -32602: ");
+    // A cancelled call's body starts with the type's own name: "cancelled by the client — `cancelled by the client: …`" said it twice.
+    expect(stripCodePrefix("cancelled", "cancelled by the client: McpError: MCP error -32001: Request timed out")).toBe(
+      "McpError: MCP error -32001: Request timed out",
+    );
+    expect(stripCodePrefix("cancelled", "cancelled by the client (tasks/cancel)")).toBe(
+      "cancelled by the client (tasks/cancel)",
+    );
+    expect(stripCodePrefix("tool_error", "tool error (isError): x")).toBe("tool error (isError): x");
   });
 });
 

@@ -168,6 +168,15 @@ describe("report output", () => {
     expect((await run([path, "--session=sess-old-1"])).stdout).toContain("`sess-old-1`");
   });
 
+  test("the latest session's report says the file holds other sessions (several servers share the default file)", async () => {
+    const path = await writeTwoSessions("others.jsonl");
+    expect((await run([path])).stdout).toEndWith(
+      `_Raw events: \`${path}\`; it holds 1 more session (\`baton-proxy report --list\`)._\n`,
+    );
+    // Asked for by --session, the report is the one the user chose: no hint.
+    expect((await run([path, "--session", "sess-old-1"])).stdout).toEndWith(`_Raw events: \`${path}\`._\n`);
+  });
+
   test("an ambiguous or unknown --session is exit 1 with the reason", async () => {
     const path = await writeTwoSessions("ambiguous.jsonl");
     const ambiguous = await run([path, "--session", "sess-"]);
@@ -288,8 +297,8 @@ describe("report --list", () => {
     const result = await run(["--list", path]);
     expect(result.code).toBe(0);
     expect(result.stdout.trimEnd().split("\n")).toEqual([
-      "sess-old-1  2026-08-10T12:00:00.000000Z → 2026-08-10T12:00:00.010000Z  2 events  1 call  claude-code  no surface",
-      "sess-new-2  2026-08-10T12:01:00.000000Z → 2026-08-10T12:01:01.500000Z  2 events  1 call  claude-code  no surface",
+      "sess-old-1  2026-08-10T12:00:00.000000Z → 2026-08-10T12:00:00.010000Z  2 events  1 call  claude-code  unknown server  no surface",
+      "sess-new-2  2026-08-10T12:01:00.000000Z → 2026-08-10T12:01:01.500000Z  2 events  1 call  claude-code  unknown server  no surface",
     ]);
   });
 
@@ -303,6 +312,26 @@ describe("report --list", () => {
     ]);
     const json = JSON.parse((await run(["--list", "--format=json", path])).stdout) as { surface_hash: string | null }[];
     expect(json.map((s) => s.surface_hash)).toEqual(["sha256:aaa", "sha256:bbb", "sha256:ccc"]);
+  });
+
+  test("each session's server is listed, so sessions of different servers sharing one file can be told apart", async () => {
+    const path = join(dir, "list-servers.jsonl");
+    const crm = makeCall(1, "a", "lookup", {}, { durationMs: 1 }, 0).map((e) => ({
+      ...e,
+      session_id: "sess-crm",
+      runtime_meta: { ...e.runtime_meta, "baton/server": "flaky-crm 1.0.0" },
+    }));
+    const docs = [surfaceEvent("sess-docs", 1, 1000, "sha256:ddd", [tool("search")])];
+    const bare = makeCall(1, "b", "x", {}, { durationMs: 1 }, 2000).map((e) => ({ ...e, session_id: "sess-bare" }));
+    await Bun.write(path, [...crm, ...docs, ...bare].map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const lines = (await run(["--list", path])).stdout.trimEnd().split("\n");
+    expect(lines.map((l) => l.split("  ").slice(-2).join(" | "))).toEqual([
+      "flaky-crm 1.0.0 | no surface",
+      "docs 1 | sha256:ddd",
+      "unknown server | no surface",
+    ]);
+    const json = JSON.parse((await run(["--list", "--format=json", path])).stdout) as { server: string | null }[];
+    expect(json.map((s) => s.server)).toEqual(["flaky-crm 1.0.0", "docs 1", null]);
   });
 
   test("--list --format json is an array of sessions", async () => {

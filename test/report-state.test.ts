@@ -366,7 +366,7 @@ describe("foldEvent: envelope and tolerance", () => {
       surface_hash: "h",
       server_info: { name: "weather", version: "0.4.0" },
     });
-    expect(fold([snapshot]).server).toBe("weather 0.4.0");
+    expect(summarizeReport(fold([snapshot])).server).toBe("weather 0.4.0");
   });
 
   test.each([

@@ -21,7 +21,39 @@ const LOCAL_NAMES = new Map<string, string>([
   ["proxy_shutdown", "proxy shut down"],
   ["cancelled", "cancelled by the client"],
   ["evicted", "no answer (stopped tracking)"],
+  ["task_failed", "task failed"],
+  ["jsonrpc_invalid", "JSON-RPC error without a code"],
+  ["request_too_large", "request too large to send"],
+  ["proxy_internal", "proxy failure"],
+  // `--url` (and `serve`) failures reaching the server: the call never got to the tool.
+  ["upstream_unreachable", "server unreachable"],
+  ["upstream_tls", "TLS error reaching the server"],
+  ["upstream_timeout", "server timed out"],
+  ["upstream_auth", "not authorized by the server"],
+  ["session_expired", "server session expired"],
+  ["upstream_no_response", "no answer from the server"],
+  ["upstream_stream_lost", "connection to the server lost"],
+  ["upstream_protocol", "unreadable answer from the server"],
 ]);
+
+/** How the proxy's body of a `cancelled` call starts when the client gave a reason (proxy/client-message.ts). */
+const CANCELLED_PREFIX = `${LOCAL_NAMES.get("cancelled")}: `;
+
+/** `--url`'s `http_<status>`: the server's HTTP answer was an error status, not an MCP message. */
+const HTTP_STATUS_TYPE = /^http_(\d{3})$/;
+
+/**
+ * True for error types that say the call failed between the proxy and a remote server (`--url`,
+ * `serve`): unreachable, TLS, timeout, auth, lost stream, an HTTP error status. Such a call never
+ * reached a tool, so the report does not leave it to read as the tool's failure.
+ */
+export function isConnectionFailure(errorType: string): boolean {
+  return (
+    (LOCAL_NAMES.has(errorType) && errorType.startsWith("upstream_") && errorType !== "upstream_exit") ||
+    errorType === "session_expired" ||
+    HTTP_STATUS_TYPE.test(errorType)
+  );
+}
 
 /** The JSON-RPC code of a `jsonrpc_<code>` error type, or null for any other type. */
 export function jsonRpcCode(errorType: string): number | null {
@@ -36,6 +68,8 @@ export function jsonRpcCode(errorType: string): number | null {
  */
 export function describeErrorType(errorType: string): string | null {
   const code = jsonRpcCode(errorType);
+  const status = HTTP_STATUS_TYPE.exec(errorType)?.[1];
+  if (status !== undefined) return `HTTP ${status} from the server`;
   if (code === null) return LOCAL_NAMES.get(errorType) ?? null;
   const name =
     JSONRPC_NAMES.get(code) ?? (code >= SERVER_ERROR_MIN && code <= SERVER_ERROR_MAX ? "Server error" : null);
@@ -44,9 +78,13 @@ export function describeErrorType(errorType: string): string | null {
 
 /**
  * The error body without leading "MCP error <code>: " prefixes (the TypeScript SDK adds one per hop)
- * when they repeat the error type's own code; any other body is returned unchanged.
+ * when they repeat the error type's own code, or a cancelled call's "cancelled by the client: "; any
+ * other body is returned unchanged.
  */
 export function stripCodePrefix(errorType: string, body: string): string {
+  // The proxy's own "cancelled by the client: <reason>" would repeat the type's name beside it.
+  if (errorType === "cancelled" && body.startsWith(CANCELLED_PREFIX) && body.length > CANCELLED_PREFIX.length)
+    return body.slice(CANCELLED_PREFIX.length);
   const code = jsonRpcCode(errorType);
   if (code === null) return body;
   const prefix = `MCP error ${code}: `;

@@ -51,6 +51,7 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
   const stats = toolStats(state, start?.tool ?? call.tool);
   // An outcome seen before its start keeps its records for the start to complete (see foldStart).
   const kept: CallRecord[] | undefined = start === undefined && callId !== null ? [] : undefined;
+  noteRetry(stats, call, start);
   if (call.outcome === "ok") stats.ok += 1;
   else {
     stats.errors += 1;
@@ -59,8 +60,7 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
     addCount(state.errorTypes, call.outcome);
     state.erroredTotal += 1;
     record = start === undefined ? call : withStart(call, start);
-    state.errored.push(record);
-    if (state.errored.length > MAX_ERRORED_CALLS) state.errored.shift();
+    keepErrored(state.errored, record);
     kept?.push(record);
   }
   if (call.durationMs !== null) {
@@ -79,6 +79,23 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
   }
 }
 
+/**
+ * Counts `call` as a retry when it started after its tool's latest outcome and that outcome was an
+ * error (the agent saw the error, then called again); calls that overlapped another call of the
+ * tool are not counted, since what they followed is unknown. Then makes `call` the latest outcome.
+ */
+function noteRetry(stats: ToolStats, call: CallRecord, start: PendingCall | undefined): void {
+  const params = start?.paramsJson ?? null;
+  if (stats.lastFailed && start !== undefined && start.seq > stats.lastSeq) {
+    stats.retries += 1;
+    if (params !== null && params === stats.lastErrorParams) stats.sameInputRetries += 1;
+  }
+  if (call.seq < stats.lastSeq) return;
+  stats.lastSeq = call.seq;
+  stats.lastFailed = call.outcome !== "ok";
+  stats.lastErrorParams = stats.lastFailed ? params : null;
+}
+
 /** An outcome with its start's tool, params and intent (an outcome alone knows only its tool). */
 function withStart(call: CallRecord, start: PendingCall): CallRecord {
   return {
@@ -91,7 +108,30 @@ function withStart(call: CallRecord, start: PendingCall): CallRecord {
     errorBody: call.errorBody,
     intent: start.intent,
     expected: start.expected,
+    repeats: 1,
   };
+}
+
+/**
+ * Keeps `record` as the latest errored call. An identical error already kept (same tool, input,
+ * type and body) is taken out and counted into it, so a flood of one error fills one entry and the
+ * other errors stay listed. At most MAX_ERRORED_CALLS entries; the oldest goes.
+ */
+function keepErrored(errored: CallRecord[], record: CallRecord): void {
+  const same = errored.findIndex(
+    (kept) =>
+      kept.tool === record.tool &&
+      kept.outcome === record.outcome &&
+      kept.errorBody === record.errorBody &&
+      kept.paramsJson !== null &&
+      kept.paramsJson === record.paramsJson,
+  );
+  if (same !== -1) {
+    record.repeats += errored[same]?.repeats ?? 0;
+    errored.splice(same, 1);
+  }
+  errored.push(record);
+  if (errored.length > MAX_ERRORED_CALLS) errored.shift();
 }
 
 /** The key `tool`'s calls are counted under: its own name, or OTHER_TOOLS once MAX_TRACKED_TOOLS names are taken. */
@@ -111,6 +151,11 @@ function toolStats(state: ReportState, name: string): ToolStats {
       firstErrorSeq: null,
       errorTypes: new Map(),
       durations: createDurationStats(),
+      retries: 0,
+      sameInputRetries: 0,
+      lastSeq: -1,
+      lastFailed: false,
+      lastErrorParams: null,
     };
     state.tools.set(key, stats);
   }
@@ -165,4 +210,4 @@ function slowRank(slowest: readonly CallRecord[], ms: number): number {
 }
 
 // Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
-keepOutOfFtl(foldStart, foldOutcome, toolKey, toolStats, slowRank);
+keepOutOfFtl(foldStart, foldOutcome, toolKey, toolStats, slowRank, noteRetry, keepErrored);

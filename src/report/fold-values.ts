@@ -71,3 +71,12 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 
 // Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).
 keepOutOfFtl(clipText, compareInstants);
+
+/**
+ * The server as the report names it: the events' label (`baton/server`), with the snapshot's name
+ * and version in front when the label is `--url`'s origin; either alone when the other is missing.
+ */
+export function describeServer(label: string | null, name: string | null): string | null {
+  if (label === null || name === null || label === name) return label ?? name;
+  return /^https?:\/\//.test(label) ? `${name} at ${label}` : label;
+}

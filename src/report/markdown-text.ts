@@ -69,9 +69,15 @@ export function formatPlural(n: number, noun: string, pluralNoun = `${noun}s`): 
   return `${formatCount(n)} ${n === 1 ? noun : pluralNoun}`;
 }
 
-/** A fraction 0..1 as a percentage with one decimal: `33.3%`. */
+/**
+ * A fraction 0..1 as a percentage with one decimal: `33.3%`. Only none is `0.0%` and only all is
+ * `100.0%`: 1 error in 3,000 calls is `<0.1%`, 2,999 in 3,000 `>99.9%` (rounded, each said the opposite).
+ */
 export function formatRate(fraction: number): string {
-  return `${(fraction * 100).toFixed(1)}%`;
+  const text = (fraction * 100).toFixed(1);
+  if (text === "0.0" && fraction > 0) return "<0.1%";
+  if (text === "100.0" && fraction < 1) return ">99.9%";
+  return `${text}%`;
 }
 
 /** How often, in words: `once`, `twice`, `3 times`. */

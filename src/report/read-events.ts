@@ -1,6 +1,6 @@
 // Reads Baton JSONL: lines into events, sessions indexed and chosen. Pure over text and byte streams; never opens files itself.
 
-import type { BatonEvent } from "../telemetry/event-types.ts";
+import { META_SERVER, type BatonEvent } from "../telemetry/event-types.ts";
 import { compareInstants } from "./fold-values.ts";
 
 /** One line's verdict. Blank lines are not events and not counted as malformed. */
@@ -23,6 +23,9 @@ export interface SessionInfo {
   surfaceSeq: number;
   /** The server name (`server_info.name`) of that snapshot: surfaces are compared only within one server. */
   surfaceServer: string | null;
+  /** The latest `baton/server` (under `--url`, the origin) and the latest snapshot's name and version: the server as the report names it is describeServer of both. */
+  serverLabel: string | null;
+  serverName: string | null;
 }
 
 /** Sessions by id plus the count of malformed lines seen while indexing. */
@@ -81,6 +84,8 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
       surfaceHash: null,
       surfaceSeq: -1,
       surfaceServer: null,
+      serverLabel: null,
+      serverName: null,
     };
     index.sessions.set(event.session_id, info);
   }
@@ -96,7 +101,15 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
     const server: unknown = (event.payload as { server_info?: unknown }).server_info;
     const name = typeof server === "object" && server !== null ? (server as { name?: unknown }).name : undefined;
     info.surfaceServer = typeof name === "string" && name !== "" ? name : null;
+    const version =
+      typeof server === "object" && server !== null ? (server as { version?: unknown }).version : undefined;
+    if (info.surfaceServer !== null)
+      info.serverName =
+        typeof version === "string" && version !== "" ? `${info.surfaceServer} ${version}` : info.surfaceServer;
   }
+  const meta = event.runtime_meta;
+  const label = typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>)[META_SERVER] : undefined;
+  if (typeof label === "string" && label !== "") info.serverLabel = label;
   const at = event.captured_at;
   if (typeof at === "string" && at !== "") {
     if (info.firstAt === null || compareInstants(at, info.firstAt) < 0) info.firstAt = at;

@@ -1,6 +1,6 @@
 // The report's "What stands out" bullets: short, true sentences built only from the summary and the fold's kept records. Pure; returns text.
 
-import { describeErrorType, jsonRpcCode } from "./error-names.ts";
+import { describeErrorType, isConnectionFailure, jsonRpcCode } from "./error-names.ts";
 import { OTHER_TOOLS } from "./fold-calls.ts";
 import {
   formatCount,
@@ -12,9 +12,16 @@ import {
   renderCode,
   renderText,
 } from "./markdown-text.ts";
-import type { AnnotationRecord, CallRecord, ReportState } from "./report-types.ts";
+import type { AnnotationRecord, CallRecord, ReportState, SubjectKind } from "./report-types.ts";
 import type { ReportSummary, ToolSummary } from "./summarize-json.ts";
 
+/** Resources and prompts methods, in the order the report's table lists them. */
+const SUBJECT_KINDS: readonly (readonly [SubjectKind, string])[] = [
+  ["resource_read", "resources/read"],
+  ["resource_list", "resources/list"],
+  ["prompt_get", "prompts/get"],
+  ["prompt_list", "prompts/list"],
+];
 /** Tools (or signals) named in one bullet; the rest are counted. */
 const MAX_NAMED = 3;
 /** Signals named in the "flagged … each" bullet (a fourth fits better than "and 1 more"). */
@@ -46,7 +53,13 @@ export function renderFacts(
   const failing = rankFailingTools(summary.tools);
   const facts: string[] = [];
   if (failing.length > 0) facts.push(renderErrorFact(failing));
-  else if (totals.calls > 0) facts.push("- No call returned an error.");
+  else if (totals.calls > 0) facts.push("- No tool call returned an error.");
+  const subjects = renderSubjectFact(state);
+  if (subjects !== null) facts.push(subjects);
+  const connection = renderConnectionFact(summary.error_types);
+  if (connection !== null) facts.push(connection);
+  const retries = renderRetryFact(summary.tools);
+  if (retries !== null) facts.push(retries);
   facts.push(...renderLinkedAnnotations(state, failing));
   const signals = renderSignalFact(state, totals.annotations);
   if (signals !== null) facts.push(signals);
@@ -61,8 +74,9 @@ export function renderFacts(
   const cancelled = summary.error_types.cancelled ?? 0;
   if (exited > 0) facts.push(`- The server exited with ${formatPlural(exited, "call")} still in flight.`);
   else if (shutdown > 0) facts.push(`- The proxy shut down with ${formatPlural(shutdown, "call")} still in flight.`);
-  else if (totals.no_outcome > 0) facts.push(renderPendingFact(totals.no_outcome, pending));
-  else if (cancelled > 0) facts.push(`- The client cancelled ${formatPlural(cancelled, "call")}.`);
+  if (totals.no_outcome > 0) facts.push(renderPendingFact(totals.no_outcome, pending));
+  // The client giving up on calls is its own fact: a call still running or a server exit does not make it less true.
+  if (cancelled > 0) facts.push(`- The client cancelled ${formatPlural(cancelled, "call")}.`);
   return facts;
 }
 
@@ -76,6 +90,56 @@ function renderPendingFact(n: number, pending: PendingFacts): string {
   const age =
     pending.longestMs === null ? "" : ` (${n === 1 ? "for" : "the longest for"} ${formatMs(pending.longestMs)} so far)`;
   return `- ${formatPlural(n, "call")} ${n === 1 ? "was" : "were"} still running when this report was made${age}.`;
+}
+
+/**
+ * Which tools the agent called again after an error (most retries first), whether with the same
+ * input, and whether the tool's last call then succeeded: a retry loop, or an error it got past.
+ */
+function renderRetryFact(tools: readonly ToolSummary[]): string | null {
+  const retried = tools
+    .filter((t) => t.retries > 0 && t.tool !== OTHER_TOOLS)
+    .sort((a, b) => b.retries - a.retries || b.errors - a.errors);
+  if (retried.length === 0) return null;
+  const described = retried.map((t) => {
+    const same =
+      t.retries_same_input === 0
+        ? []
+        : [
+            t.retries_same_input === t.retries
+              ? t.retries === 1
+                ? "with the same input"
+                : "each time with the same input"
+              : `${formatTimes(t.retries_same_input)} with the same input`,
+          ];
+    const last = t.last_failed === true ? "its last call failed too" : "its last call succeeded";
+    return `${renderCode(t.tool)} ${formatTimes(t.retries)} (${[...same, last].join("; ")})`;
+  });
+  return `- After an error, the agent called the same tool again: ${joinList(described, MAX_NAMED)}.`;
+}
+
+/** Failed resources/prompts requests, per method (`resources/read 2 of 3`), or null when none failed. */
+function renderSubjectFact(state: ReportState): string | null {
+  const failed = SUBJECT_KINDS.flatMap(([kind, method]) => {
+    const c = state.subjects.counts.get(kind);
+    return c === undefined || c.errors === 0 ? [] : [{ method, errors: c.errors, total: c.ok + c.errors }];
+  });
+  if (failed.length === 0) return null;
+  const total = failed.reduce((n, f) => n + f.errors, 0);
+  const each = joinList(failed.map((f) => `${f.method} ${formatCount(f.errors)} of ${formatCount(f.total)}`));
+  return `- Resource and prompt requests failed ${formatTimes(total)}: ${each}.`;
+}
+
+/** Calls that failed reaching a remote server (`--url`, `serve`), by type: the tools' error counts include them, so the report says what they were. */
+function renderConnectionFact(errorTypes: Readonly<Record<string, number>>): string | null {
+  const failures = Object.entries(errorTypes).filter(([type]) => isConnectionFailure(type));
+  if (failures.length === 0) return null;
+  const total = failures.reduce((n, [, count]) => n + count, 0);
+  const types = joinList(
+    failures.map(([type, n]) => `${describeErrorType(type) ?? renderCode(type, 60)} ×${formatCount(n)}`),
+    MAX_TYPES_LISTED,
+  );
+  return `- ${formatPlural(total, "call")} failed on the way to the server, not in its tools: ${types}.`;
 }
 
 /** Tools with errors: most errors first, then highest error rate, then the summary's order (most calls, name). */

@@ -45,6 +45,8 @@ export interface RenderOptions {
   live?: boolean;
   /** The surface of the previous session in the same event file, to say what changed. */
   previousSurface?: PreviousSurface;
+  /** Sessions in the event file besides this one, when the reader did not choose this one (the closing line points at `--list`). */
+  otherSessions?: number;
 }
 
 /** The whole report as GitHub-flavoured Markdown ending in a newline. Never throws on odd data. */
@@ -80,7 +82,9 @@ export function renderReport(state: ReportState, options: RenderOptions): string
     options.eventsLocation === undefined
       ? "the event sinks configured in `BATON_EVENT_SINK`"
       : renderCode(options.eventsLocation);
-  blocks.push(`---\n_Raw events: ${where}._`);
+  const others = options.otherSessions ?? 0;
+  const more = others > 0 ? `; it holds ${formatPlural(others, "more session")} (\`baton-proxy report --list\`)` : "";
+  blocks.push(`---\n_Raw events: ${where}${more}._`);
   return `${blocks.join("\n\n")}\n`;
 }
 
@@ -96,7 +100,8 @@ function renderToolTable(summary: ReportSummary): string {
   const shown = summary.tools.slice(0, MAX_TABLE_ROWS);
   for (const t of shown) {
     // A dash rather than "0.0%": rows with errors stand out, and a zero rate is no information.
-    const rate = t.error_rate === null || t.errors === 0 ? "—" : formatRate(t.error_rate);
+    // From the counts, not the JSON's 4-place error_rate (1 error in 30,000 calls rounds to 0 there).
+    const rate = t.error_rate === null || t.errors === 0 ? "—" : formatRate(t.errors / t.calls);
     lines.push(
       `| ${renderText(t.tool, 80)} | ${formatCount(t.calls)} | ${formatCount(t.errors)} | ${rate} | ${ms(t.p50_ms)} | ${ms(t.p95_ms)} | ${ms(t.max_ms)} |`,
     );
@@ -127,17 +132,27 @@ function renderToolTable(summary: ReportSummary): string {
 }
 
 function renderErrored(state: ReportState, day: string | null): string {
-  const shown = state.errored.length;
+  const shown = state.errored.reduce((n, call) => n + call.repeats, 0);
   const lines = [`### Errored calls (${formatCount(state.erroredTotal)})`, ""];
+  const merged = shown > state.errored.length;
+  const identical = "Identical errors (same tool, input and error) are listed once, with their count.";
+  // Merged entries keep counting while they stay listed, so the calls shown are the latest kept, not strictly the most recent.
   if (state.erroredTotal > shown)
-    lines.push(`Showing the ${formatCount(shown)} most recent of ${formatCount(state.erroredTotal)}.`, "");
+    lines.push(
+      merged
+        ? `Showing ${formatCount(shown)} of ${formatCount(state.erroredTotal)}, the latest kept. ${identical}`
+        : `Showing the ${formatCount(shown)} most recent of ${formatCount(state.erroredTotal)}.`,
+      "",
+    );
+  else if (merged) lines.push(identical, "");
   state.errored.forEach((call, i) => {
     const body = stripCodePrefix(call.outcome, call.errorBody ?? "");
     const message = body.trim() === "" ? "_no message_" : renderCode(body, MAX_ERROR_BODY_CHARS);
     const name = describeErrorType(call.outcome);
     const error = name === null ? message : `${name} — ${message}`;
     // The raw type stays in the heading: it is what the event file and the JSON summary say.
-    const head = `${renderCode(call.tool)} — ${renderCode(call.outcome)}${after(call)} at ${renderTimeOfDay(call.capturedAt, day)}`;
+    const times = call.repeats > 1 ? ` ×${formatCount(call.repeats)}, the last` : "";
+    const head = `${renderCode(call.tool)} — ${renderCode(call.outcome)}${times}${after(call)} at ${renderTimeOfDay(call.capturedAt, day)}`;
     const said = [
       ...(call.intent === null ? [] : [`The agent wanted: ${renderText(call.intent, MAX_ANNOTATION_FIELD_CHARS)}`]),
       ...(call.expected === null ? [] : [`It expected: ${renderText(call.expected, MAX_ANNOTATION_FIELD_CHARS)}`]),

@@ -25,6 +25,7 @@ import { createReportState, foldEvent } from "./report-state.ts";
 import type { PreviousSurface } from "./render-surface.ts";
 import { summarizeReport } from "./summarize-json.ts";
 import { digestSurface } from "./surface-diff.ts";
+import { describeServer } from "./fold-values.ts";
 
 /** Candidates named when a --session prefix is ambiguous. */
 const MAX_CANDIDATES_SHOWN = 5;
@@ -115,7 +116,13 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   ctx.stdout(
     request.format === "json"
       ? `${JSON.stringify(summarizeReport(state, { slowCallMs }), null, 2)}\n`
-      : renderReport(state, { slowCallMs, eventsLocation: path, previousSurface }),
+      : renderReport(state, {
+          slowCallMs,
+          eventsLocation: path,
+          previousSurface,
+          // The latest session by default: several wrapped servers share one file, so say the others are there.
+          otherSessions: request.session === undefined ? index.sessions.size - 1 : 0,
+        }),
   );
   return EXIT.OK;
 }
@@ -201,7 +208,7 @@ function renderSessionList(index: SessionIndex): string {
   const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
   const lines = sessions.map(
     (s) =>
-      `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}  ${s.surfaceHash ?? "no surface"}`,
+      `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}  ${describeServer(s.serverLabel, s.serverName) ?? "unknown server"}  ${s.surfaceHash ?? "no surface"}`,
   );
   return `${lines.join("\n")}\n`;
 }
@@ -214,6 +221,7 @@ function publicInfo(s: SessionInfo): Record<string, unknown> {
     events: s.events,
     calls: s.calls,
     client: s.client,
+    server: describeServer(s.serverLabel, s.serverName),
     surface_hash: s.surfaceHash,
   };
 }

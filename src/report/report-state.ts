@@ -28,6 +28,7 @@ export function createReportState(): ReportState {
     sessionId: null,
     client: null,
     server: null,
+    serverName: null,
     firstAt: null,
     lastAt: null,
     events: 0,
@@ -89,7 +90,7 @@ export function foldEvent(state: ReportState, event: BatonEvent): void {
       return foldAnnotation(state, { seq, capturedAt, ...readAnnotation(payload) });
     case "surface_snapshot": {
       const digest = digestSurface(payload);
-      if (state.server === null && digest?.server != null) state.server = digest.server;
+      if (digest?.server != null) state.serverName = digest.server;
       if (digest !== null && digest.hash !== state.surface?.hash) state.surfaceCount += 1;
       if (digest !== null) state.surface = digest;
       return;
@@ -116,6 +117,7 @@ function readOutcome(payload: Record<string, unknown>, isError: boolean, seq: nu
     errorBody: isError ? clipText(readText(payload.error_body) ?? "", MAX_TEXT_CHARS) : null,
     intent: null,
     expected: null,
+    repeats: 1,
   };
 }
 

@@ -11,6 +11,14 @@ export interface ToolStats {
   firstErrorSeq: number | null;
   readonly errorTypes: Map<string, number>;
   readonly durations: DurationStats;
+  /** Calls started after the tool's latest outcome was an error: the agent trying again. */
+  retries: number;
+  /** Of those, calls with the same input as the error they followed. */
+  sameInputRetries: number;
+  /** The tool's latest outcome (sequence number, whether it failed, the failed call's input). */
+  lastSeq: number;
+  lastFailed: boolean;
+  lastErrorParams: string | null;
 }
 
 /** One finished call as kept for the lists. `outcome` is "ok" or the error type. */
@@ -25,6 +33,8 @@ export interface CallRecord {
   /** What the agent said it wanted (`call_intent`) and expected (`call_expected`) with this call, from its start. */
   intent: string | null;
   expected: string | null;
+  /** In the errored list: how many identical errors (same tool, input, type and body) this entry stands for, the latest kept. */
+  repeats: number;
 }
 
 export interface PendingCall {
@@ -114,6 +124,8 @@ export interface ReportState {
   readonly anonymousByTool: Map<string, string[]>;
   anonymousSeq: number;
   readonly subjects: SubjectState;
+  /** The server's name and version from its latest surface_snapshot (`server` is what the events' `baton/server` says: under `--url`, the origin). */
+  serverName: string | null;
   /** The latest surface_snapshot of the session, digested. */
   surface: SurfaceDigest | null;
   /** Distinct surfaces seen in the session (the server's tools changed while it ran when > 1). */

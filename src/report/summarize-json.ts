@@ -3,6 +3,7 @@
 import { DEFAULT_SLOW_CALL_MS } from "../config.ts";
 import { countAtLeast, isExact, percentile, sortedSamples } from "./duration-stats.ts";
 import { toolKey } from "./fold-calls.ts";
+import { describeServer } from "./fold-values.ts";
 import type { ReportState, SubjectKind, ToolStats } from "./report-types.ts";
 
 /** Figures for one tool. Durations cover every call with an outcome and a duration (successes and errors). */
@@ -22,6 +23,11 @@ export interface ToolSummary {
   /** False once the tool had more durations than the fold keeps: p50/p95 then come from a sample. */
   percentiles_exact: boolean;
   error_types: Record<string, number>;
+  /** Calls started after the tool's latest outcome was an error (the agent trying again), and of those, with the same input. */
+  retries: number;
+  retries_same_input: number;
+  /** Whether the tool's latest outcome was an error (null without outcomes). */
+  last_failed: boolean | null;
 }
 
 /** Everything numeric about a session, as a JSON-ready object (snake_case like the event schema). */
@@ -81,7 +87,8 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
     const stats = state.tools.get(name);
     tools.push(summarizeTool(name, stats, pendingByTool.get(name) ?? 0));
     if (stats === undefined) continue;
-    slowExact &&= isExact(stats.durations);
+    // A sampled tool's count is exact still when none of its calls reached the threshold (its max is exact).
+    slowExact &&= isExact(stats.durations) || (stats.durations.maxMs ?? 0) < slowCallMs;
     slowCalls += countAtLeast(stats.durations, slowCallMs);
   }
   tools.sort((a, b) => b.errors - a.errors || b.calls - a.calls || (a.tool < b.tool ? -1 : a.tool > b.tool ? 1 : 0));
@@ -91,7 +98,7 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
   return {
     session_id: state.sessionId,
     client: state.client,
-    server: state.server,
+    server: describeServer(state.server, state.serverName),
     window: {
       first: state.firstAt,
       last: state.lastAt,
@@ -165,6 +172,9 @@ function summarizeTool(name: string, stats: ToolStats | undefined, noOutcome: nu
         : Math.round((durations.sumMs / durations.count) * 10) / 10,
     percentiles_exact: durations === undefined || isExact(durations),
     error_types: sortedCounts(stats?.errorTypes ?? new Map()),
+    retries: stats?.retries ?? 0,
+    retries_same_input: stats?.sameInputRetries ?? 0,
+    last_failed: stats === undefined || stats.ok + stats.errors === 0 ? null : stats.lastFailed,
   };
 }
 
