@@ -53,6 +53,9 @@ const REDACTED: [string, string][] = [
   ["id_token=eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.", "id_token=[jwt]"], // unsigned JWT
   ["key sk-proj-Abc123def456GHI789jkl012MNO", "key [token]"],
   ["sk-ant-api03-AbCdEf0123456789abcdefGHIJ", "[token]"],
+  // A vendor prefix is a key by itself, whatever the letters after it (the entropy check is for bare `sk-`).
+  ["sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123", "[token]"],
+  ["sk-proj-abcdefghijklmnopqrstuvwxyz", "[token]"],
   ["sk-Abcdefghij0123456789KLMNOPQRSTUVWXYZabcdefgh", "[token]"],
   ["ghp_abcdefghijklmnopqrstuvwxyz0123456789", "[token]"],
   ["gho_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", "[token]"],

@@ -27,6 +27,8 @@ const MIN_CANDIDATE_CHARS = 4;
  */
 const ANY_TRIGGER = /[\d@:_-]/;
 const DIGIT = /\d/;
+/** The `sk-` keys whose prefix names their vendor (Anthropic, OpenAI project, service and admin keys). */
+const SK_VENDOR = /^sk-(?:ant|proj|svcacct|admin)-/;
 interface ValuePattern {
   readonly label: RedactionLabel;
   /**
@@ -58,8 +60,10 @@ const JWT: ValuePattern = {
 const PREFIXED_TOKEN: ValuePattern = {
   label: "token",
   source: String.raw`(?<![\w-])(?:sk-(?:ant-|proj-|svcacct-|admin-)?[\w-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,}|xox[abeoprs]-[A-Za-z0-9-]{10,}|A(?:KI|SI)A[0-9A-Z]{16}(?![A-Za-z0-9])|AIza[\w-]{35}|glpat-[\w-]{20,}|npm_[A-Za-z0-9]{36}|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,})`,
-  // `sk-` alone is a common word start (`sk-button-primary-large`): demand key-like entropy.
-  replace: (m) => (m.startsWith("sk-") && !(DIGIT.test(m) && /[A-Z]/.test(m)) ? undefined : "[token]"),
+  // `sk-` alone is a common word start (`sk-button-primary-large`): demand key-like entropy. A vendor's
+  // prefix (`sk-ant-`, `sk-proj-`…) is a key by itself: some keys of that shape are all lower case.
+  replace: (m) =>
+    m.startsWith("sk-") && !SK_VENDOR.test(m) && !(DIGIT.test(m) && /[A-Z]/.test(m)) ? undefined : "[token]",
 };
 const AUTH_HEADER: ValuePattern = {
   label: "token",
