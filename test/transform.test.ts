@@ -406,8 +406,8 @@ describe("injected tool calls", () => {
     const state = fresh();
     const actions = client(state, [call(1, "baton_annotate", { intent: "x" }), call(2, "echo")]);
     expect(sent(actions).find((m) => m.id === 1)?.result.content[0].text).toContain("recorded");
-    const forwarded = of(actions, "send").find((a) => a.to === "server")?.message as unknown[];
-    expect(forwarded).toEqual([call(2, "echo")]);
+    const forwarded = of(actions, "forward").find((a) => a.to === "server")?.bytes;
+    expect(JSON.parse(new TextDecoder().decode(forwarded))).toEqual([call(2, "echo")]);
   });
 });
 
@@ -460,8 +460,8 @@ describe("batches the proxy changes keep every other member's numbers as written
       state,
       `[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"x"}}},${rest}]`,
     );
-    const forwarded = of(actions, "send").find((a) => a.to === "server")?.message;
-    expect(json(forwarded)).toBe(`[${rest}]`);
+    const forwarded = of(actions, "forward").find((a) => a.to === "server")?.bytes;
+    expect(new TextDecoder().decode(forwarded)).toBe(`[${rest}]`);
   });
 
   test("server batch with a rewritten tools/list: the other answers keep 1.0 and big integers", () => {
