@@ -2,6 +2,7 @@
 
 import { fstatSync, statSync } from "node:fs";
 import type { FileSink } from "bun";
+import { resolveHomeDir } from "./command-context.ts";
 import { EXIT } from "./exit-codes.ts";
 import { run } from "./run.ts";
 
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     platform: process.platform,
     // node:os costs milliseconds to load; only `wrap` needs a home directory, and HOME is nearly always set.
     get homeDir() {
-      return env.HOME ?? env.USERPROFILE ?? (require("node:os") as typeof import("node:os")).homedir();
+      return resolveHomeDir(env, process.platform, () => (require("node:os") as typeof import("node:os")).homedir());
     },
     // Getters: only the proxy mode touches the real stdin stream.
     get stdin() {

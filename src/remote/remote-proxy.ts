@@ -45,7 +45,7 @@ export function openRemoteUpstream(target: RemoteTarget, config: Config, logger:
     authorizer = oauthAuthorizer(target, config.upstreamTimeoutMs, logger, async () => {
       const { configDir, TokenStore } = await import("./token-store.ts");
       return {
-        store: new TokenStore(configDir(io.env, io.homeDir, io.platform)),
+        store: new TokenStore(configDir(io.env, () => io.homeDir, io.platform)),
         server: target.url,
         env: io.env,
         platform: io.platform,

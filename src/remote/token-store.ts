@@ -26,11 +26,11 @@ export interface ServerAuthRecord {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** `$BATON_CONFIG_DIR`, else `$XDG_CONFIG_HOME/baton-proxy`, else `%APPDATA%\baton-proxy` (Windows) or `~/.config/baton-proxy`. */
-export function configDir(env: Env, homeDir: string, platform: NodeJS.Platform): string {
+export function configDir(env: Env, homeDir: () => string, platform: NodeJS.Platform): string {
   if (env.BATON_CONFIG_DIR) return env.BATON_CONFIG_DIR;
   if (env.XDG_CONFIG_HOME) return join(env.XDG_CONFIG_HOME, "baton-proxy");
   if (platform === "win32" && env.APPDATA) return join(env.APPDATA, "baton-proxy");
-  return join(homeDir, ".config", "baton-proxy");
+  return join(homeDir(), ".config", "baton-proxy");
 }
 
 /** The key a server is cached under: its URL without query or fragment. */
