@@ -73,3 +73,33 @@ function only(members: readonly Member[], key: string): Member | undefined {
   const named = members.filter((member) => member.key === key);
   return named.length === 1 ? named[0] : undefined;
 }
+
+/**
+ * The message (one, not a batch) with `params._meta[key]` set to the JSON text `valueText`, made in
+ * its bytes: an existing member's value replaced (every copy of a key given twice), else the
+ * member put first in `_meta`, else a `_meta` holding it put first in `params`. Undefined when
+ * unsure (no `params` object, `params` or `_meta` given twice, `_meta` not an object).
+ */
+export function withMetaMember(raw: Uint8Array, key: string, valueText: string): Uint8Array | undefined {
+  const start = skipSpace(raw, 0);
+  if (!isObjectAt(raw, start)) return undefined;
+  const params = only(membersOf(raw, start), "params");
+  if (params === undefined || !isObjectAt(raw, params.valueAt)) return undefined;
+  const inParams = membersOf(raw, params.valueAt);
+  const member = JSON.stringify(key);
+  if (!inParams.some((m) => m.key === "_meta")) {
+    const comma = inParams.length > 0 ? "," : "";
+    return withCuts(raw, [[params.valueAt + 1, params.valueAt + 1, `"_meta":{${member}:${valueText}}${comma}`]]);
+  }
+  const meta = only(inParams, "_meta");
+  if (meta === undefined || !isObjectAt(raw, meta.valueAt)) return undefined;
+  const inMeta = membersOf(raw, meta.valueAt);
+  const given = inMeta.filter((m) => m.key === key);
+  if (given.length > 0)
+    return withCuts(
+      raw,
+      given.map((m): Cut => [m.valueAt, m.valueEnd, valueText]),
+    );
+  const comma = inMeta.length > 0 ? "," : "";
+  return withCuts(raw, [[meta.valueAt + 1, meta.valueAt + 1, `${member}:${valueText}${comma}`]]);
+}

@@ -10,8 +10,8 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 
-/** A byte range [from, to) to remove. */
-export type Cut = [number, number];
+/** A byte range [from, to) to remove, and the text to put in its place, if any (`from === to`: a pure insertion). */
+export type Cut = [number, number] | [number, number, string];
 
 /** An element of an array or a member of an object: where it starts and where its value starts and ends. */
 export interface Span {
@@ -85,14 +85,15 @@ export function spanCuts(spans: readonly Span[], gone: ReadonlySet<number>): Cut
   return cuts;
 }
 
-/** `body` without the byte ranges `cuts` (which must not overlap); `body` itself when there are none. */
+/** `body` without the byte ranges `cuts` (which must not overlap), their replacements put in; `body` itself when there are none. */
 export function withCuts(body: Uint8Array, cuts: Cut[]): Uint8Array {
   if (cuts.length === 0) return body;
   cuts.sort((a, b) => a[0] - b[0]);
   const parts: Uint8Array[] = [];
   let at = 0;
-  for (const [from, to] of cuts) {
+  for (const [from, to, insert] of cuts) {
     parts.push(body.subarray(at, from));
+    if (insert !== undefined) parts.push(Buffer.from(insert, "utf8"));
     at = to;
   }
   parts.push(body.subarray(at));
