@@ -637,6 +637,32 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     }
   });
 
+  test("out of file descriptors (ulimit -n 64, 150 calls at once): the POSTs wait for sockets, none fails", async () => {
+    const server = scriptedRemote({
+      name: "fds",
+      call: async (body) => {
+        await Bun.sleep(100);
+        return Response.json({
+          jsonrpc: "2.0",
+          id: body.id,
+          result: { content: [{ type: "text", text: `r${body.id}` }] },
+        });
+      },
+    });
+    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`], fdLimit: 64 });
+    try {
+      await handshake(proxy);
+      const ids = Array.from({ length: 150 }, (_, i) => 100 + i);
+      for (const id of ids) proxy.send(call(id, "echo", {}));
+      const answers = await Promise.all(ids.map((id) => proxy.next((m) => m.id === id, 20_000)));
+      expect(answers.filter((a) => "error" in a).map((a) => a.error.message)).toEqual([]);
+      expect(answers.map((a) => a.result.content[0].text)).toEqual(ids.map((id) => `r${id}`));
+    } finally {
+      await proxy.close();
+      server.stop(true);
+    }
+  });
+
   test("a malformed line reusing the id of a request in flight gets the server's refusal with a null id; the request in flight keeps its own answer", async () => {
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => {
