@@ -20,6 +20,14 @@ function lazyOutput(open: () => FileSink) {
   let pending: Promise<unknown> | undefined;
   return {
     sink: () => (sink ??= open()),
+    /** Creates the writer now if it can (a failure is tried again at the first write). */
+    open(): void {
+      try {
+        sink ??= open();
+      } catch {
+        // stderr closed or no descriptor left: the first write tries again
+      }
+    },
     write(text: string): Promise<unknown> | undefined {
       try {
         const out = (sink ??= open());
@@ -42,6 +50,9 @@ async function main(): Promise<void> {
   const env = { ...process.env };
   const stdout = lazyOutput(() => Bun.stdout.writer());
   const stderr = lazyOutput(() => Bun.stderr.writer());
+  // Made now, not at the first line: the writer takes a descriptor of its own, and a session that
+  // runs out of them (ulimit -n, every socket of a burst kept alive) could then never say so.
+  stderr.open();
   const code = await run(process.argv.slice(2), {
     env,
     stdout: (text) => void stdout.write(text),

@@ -649,7 +649,12 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
         });
       },
     });
-    const proxy = await startProxy([], { args: ["--url", `http://127.0.0.1:${server.port}/mcp`], fdLimit: 64 });
+    const dir = tempDir();
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_EVENT_SINK: `file://${join(dir, "events.jsonl")}` },
+      fdLimit: 64,
+    });
     try {
       await handshake(proxy);
       const ids = Array.from({ length: 150 }, (_, i) => 100 + i);
@@ -657,9 +662,13 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       const answers = await Promise.all(ids.map((id) => proxy.next((m) => m.id === id, 20_000)));
       expect(answers.filter((a) => "error" in a).map((a) => a.error.message)).toEqual([]);
       expect(answers.map((a) => a.result.content[0].text)).toEqual(ids.map((id) => `r${id}`));
+      // The sockets kept alive hold every descriptor left: the event file cannot be opened, and that is said.
+      await proxy.close();
+      expect(proxy.stderr()).toContain("EMFILE");
     } finally {
       await proxy.close();
       server.stop(true);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
