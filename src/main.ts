@@ -2,6 +2,7 @@
 
 import { fstatSync, statSync } from "node:fs";
 import type { FileSink } from "bun";
+import { resolveHomeDir } from "./command-context.ts";
 import { EXIT } from "./exit-codes.ts";
 import { run } from "./run.ts";
 
@@ -19,6 +20,14 @@ function lazyOutput(open: () => FileSink) {
   let pending: Promise<unknown> | undefined;
   return {
     sink: () => (sink ??= open()),
+    /** Creates the writer now if it can (a failure is tried again at the first write). */
+    open(): void {
+      try {
+        sink ??= open();
+      } catch {
+        // stderr closed or no descriptor left: the first write tries again
+      }
+    },
     write(text: string): Promise<unknown> | undefined {
       try {
         const out = (sink ??= open());
@@ -41,6 +50,9 @@ async function main(): Promise<void> {
   const env = { ...process.env };
   const stdout = lazyOutput(() => Bun.stdout.writer());
   const stderr = lazyOutput(() => Bun.stderr.writer());
+  // Made now, not at the first line: the writer takes a descriptor of its own, and a session that
+  // runs out of them (ulimit -n, every socket of a burst kept alive) could then never say so.
+  stderr.open();
   const code = await run(process.argv.slice(2), {
     env,
     stdout: (text) => void stdout.write(text),
@@ -51,7 +63,7 @@ async function main(): Promise<void> {
     platform: process.platform,
     // node:os costs milliseconds to load; only `wrap` needs a home directory, and HOME is nearly always set.
     get homeDir() {
-      return env.HOME ?? env.USERPROFILE ?? (require("node:os") as typeof import("node:os")).homedir();
+      return resolveHomeDir(env, process.platform, () => (require("node:os") as typeof import("node:os")).homedir());
     },
     // Getters: only the proxy mode touches the real stdin stream.
     get stdin() {

@@ -117,6 +117,24 @@ describe("file sink", () => {
     expect(fs.readFileSync(path.join(parent, "events.jsonl"), "utf8")).toBe(`${line(2)}\n`);
   });
 
+  test("out of file descriptors (EMFILE) is the process's own, passing state: the next batch tries again, no interval", async () => {
+    const file = freshPath();
+    let exhausted = true;
+    const { sink, logger } = setup({
+      path: file,
+      openFile: (p) => {
+        if (exhausted) throw Object.assign(new Error("EMFILE: too many open files, open"), { code: "EMFILE" });
+        return fs.openSync(p, FILE_OPEN_FLAGS, 0o600);
+      },
+    });
+    await expect(send(sink, 0, 1)).rejects.toThrow("EMFILE");
+    exhausted = false; // the burst's sockets closed, no time passed
+    await send(sink, 1, 2);
+    await sink.close();
+    expect(fs.readFileSync(file, "utf8")).toBe(`${line(1)}\n`);
+    expect(logger.lines.filter((l) => l.includes("EMFILE"))).toHaveLength(1);
+  });
+
   test.each([
     ["EACCES on open", "EACCES"],
     ["a FIFO at the path (no reader: O_NONBLOCK fails the open instead of blocking)", "ENXIO"],

@@ -186,6 +186,11 @@ const client = (state: ProxyState, message: unknown) => clientAt(state, message,
 const server = (state: ProxyState, message: unknown) => serverAt(state, message, 5);
 const toServer = (actions: Action[]) =>
   actions.filter((a) => a.type !== "emit" && a.type !== "log" && (a as { to?: string }).to === "server");
+/** The text of each line the server gets (cut bytes or a re-serialised message alike). */
+const serverTexts = (actions: Action[]) =>
+  toServer(actions).map((a) =>
+    a.type === "forward" ? new TextDecoder().decode(a.bytes) : a.type === "send" ? JSON.stringify(a.message) : a.type,
+  );
 const call = (id: number, name: string, args: unknown) => ({
   jsonrpc: "2.0",
   id,
@@ -215,7 +220,7 @@ describe("calls through the transform", () => {
       state,
       call(1, "find", { q: "x", user_goal: "find the invoice", expected_result: "one invoice" }),
     );
-    expect(toServer(first)).toEqual([{ type: "send", to: "server", message: call(1, "find", { q: "x" }) }]);
+    expect(serverTexts(first)).toEqual([JSON.stringify(call(1, "find", { q: "x" }))]);
     expect(drafts(first).map((e) => [e.event_type, e.payload])).toEqual([
       [
         "annotation",
@@ -282,7 +287,7 @@ describe("calls through the transform", () => {
     const state = createProxyState({ includeReportTool: true });
     const a = client(state, call(1, "never-listed", { user_goal: "g" }));
     const b = client(state, call(2, "never-listed", { user_goal: "g" }));
-    expect(toServer(a)).toEqual([{ type: "send", to: "server", message: call(1, "never-listed", {}) }]);
+    expect(serverTexts(a)).toEqual([JSON.stringify(call(1, "never-listed", {}))]);
     expect([...a, ...b].filter((x) => x.type === "log")).toHaveLength(1);
   });
 
@@ -292,18 +297,47 @@ describe("calls through the transform", () => {
       '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find","arguments":{"n":1.0,"id":12345678901234567890,"user_goal":"g"}}}',
     );
     const actions = fromClient(state, raw, classifyLine(raw), 0);
-    const out = actions.find((a) => a.type === "send") as Extract<Action, { type: "send" }>;
-    expect(JSON.stringify(out.message)).toBe(
+    expect(serverTexts(actions)).toEqual([
       '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find","arguments":{"n":1.0,"id":12345678901234567890}}}',
-    );
+    ]);
   });
 
-  test("a batch member that was stripped is re-serialised with the rest", () => {
+  test.each([
+    [
+      "escapes, spaces and numbers elsewhere in the message",
+      '{ "jsonrpc" : "2.0", "id" : 1, "method" : "tools/call", "params" : { "name" : "find", "arguments" : { "s" : "caf\\u00e9 \\/ \\ud83d\\ude00", "user_goal" : "g" , "n" : 1.0E+2 }, "_meta" : { "k" : "\\u0041" } } }\n',
+      '{ "jsonrpc" : "2.0", "id" : 1, "method" : "tools/call", "params" : { "name" : "find", "arguments" : { "s" : "caf\\u00e9 \\/ \\ud83d\\ude00" , "n" : 1.0E+2 }, "_meta" : { "k" : "\\u0041" } } }\n',
+    ],
+    [
+      "both names, first and last, the arguments left empty",
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{"user_goal":"g","expected_result":"e"},"name":"f\\u0069nd"}}\r\n',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{},"name":"f\\u0069nd"}}\r\n',
+    ],
+    [
+      "a batch: the stripped member cut, the proxy's own call taken out, the rest as written",
+      '[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"x"}}} , {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"find","arguments":{"q":"\\u00e9","user_goal":"g"}}},{"jsonrpc":"2.0","method":"notifications/x","params":{"v":2.50}}]\n',
+      '[{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"find","arguments":{"q":"\\u00e9"}}},{"jsonrpc":"2.0","method":"notifications/x","params":{"v":2.50}}]\n',
+    ],
+  ])("a stripped call is cut from the line's bytes: %s", (_name, line, expected) => {
+    const state = listed();
+    const raw = new TextEncoder().encode(line);
+    expect(serverTexts(fromClient(state, raw, classifyLine(raw), 0))).toEqual([expected]);
+  });
+
+  test("a cut it cannot be sure of (params given twice) falls back to the message re-serialised", () => {
+    const state = listed();
+    const line =
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"},"params":{"name":"find","arguments":{"n":1.0,"user_goal":"g"}}}';
+    const raw = new TextEncoder().encode(line);
+    expect(serverTexts(fromClient(state, raw, classifyLine(raw), 0))).toEqual([
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find","arguments":{"n":1.0}}}',
+    ]);
+  });
+
+  test("a batch member that was stripped goes with the rest", () => {
     const state = listed();
     const actions = client(state, [call(1, "find", { user_goal: "g" }), call(2, "find", { q: 1 })]);
-    expect(toServer(actions)).toEqual([
-      { type: "send", to: "server", message: [call(1, "find", {}), call(2, "find", { q: 1 })] },
-    ]);
+    expect(serverTexts(actions)).toEqual([JSON.stringify([call(1, "find", {}), call(2, "find", { q: 1 })])]);
   });
 
   test("off: listings and calls pass byte for byte, nothing is captured", () => {

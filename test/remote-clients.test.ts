@@ -2,7 +2,7 @@
 // OAuth flow end to end against the SDK's OAuth router (the browser step driven by BATON_OAUTH_OPENER): login, cache, refresh.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -252,5 +252,37 @@ test("BATON_OAUTH_CLIENT_ID: a pre-registered client logs in without registering
   } finally {
     await server.stop();
     rmSync(configDir, { recursive: true, force: true });
+  }
+});
+
+test("a config directory that cannot be written: the proxy's sign-in is kept for the session, said once", async () => {
+  const server = await startRemoteFixture(["--oauth"]);
+  const dir = tempDir();
+  const notADirectory = join(dir, "file");
+  writeFileSync(notADirectory, "");
+  const transport = new StdioClientTransport({
+    command: await binaryPath(),
+    args: ["--url", server.url],
+    env: cleanEnv({
+      BATON_CONFIG_DIR: join(notADirectory, "baton-proxy"),
+      BATON_OAUTH_OPENER: OPENER,
+      BATON_EVENT_SINK: "stderr:",
+    }),
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const client = new Client({ name: "oauth-readonly", version: "1.0.0" });
+  try {
+    await client.connect(transport);
+    for (const text of ["one", "two", "three"])
+      expect(textOf(await client.callTool({ name: "echo", arguments: { text } }))).toBe(`echo: ${text}`);
+    expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, codeExchanges: 1 });
+    expect(stderr.split("kept for this session only").length - 1).toBe(1);
+    expect(stderr).toContain("ENOTDIR");
+  } finally {
+    await client.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

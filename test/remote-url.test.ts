@@ -637,6 +637,95 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     }
   });
 
+  test("out of file descriptors (ulimit -n 64, 150 calls at once): the POSTs wait for sockets, none fails", async () => {
+    const server = scriptedRemote({
+      name: "fds",
+      call: async (body) => {
+        await Bun.sleep(100);
+        return Response.json({
+          jsonrpc: "2.0",
+          id: body.id,
+          result: { content: [{ type: "text", text: `r${body.id}` }] },
+        });
+      },
+    });
+    const dir = tempDir();
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_EVENT_SINK: `file://${join(dir, "events.jsonl")}` },
+      fdLimit: 64,
+    });
+    try {
+      await handshake(proxy);
+      const ids = Array.from({ length: 150 }, (_, i) => 100 + i);
+      for (const id of ids) proxy.send(call(id, "echo", {}));
+      const answers = await Promise.all(ids.map((id) => proxy.next((m) => m.id === id, 20_000)));
+      expect(answers.filter((a) => "error" in a).map((a) => a.error.message)).toEqual([]);
+      expect(answers.map((a) => a.result.content[0].text)).toEqual(ids.map((id) => `r${id}`));
+      // The sockets kept alive hold every descriptor left: the event file cannot be opened, and that is said.
+      await proxy.close();
+      expect(proxy.stderr()).toContain("EMFILE");
+    } finally {
+      await proxy.close();
+      server.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a malformed line reusing the id of a request in flight gets the server's refusal with a null id; the request in flight keeps its own answer", async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const dir = tempDir();
+    const events = join(dir, "events.jsonl");
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = JSON.parse(await request.text()) as { id?: unknown; method?: unknown };
+        if (typeof body.method !== "string")
+          return Response.json(
+            { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request" } },
+            { status: 400 },
+          );
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        if (body.method === "tools/call") await released;
+        const result =
+          body.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "r", version: "1" } }
+            : { content: [{ type: "text", text: "its own answer" }] };
+        return Response.json({ jsonrpc: "2.0", id: body.id, result });
+      },
+    });
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_EVENT_SINK: `file://${events}` },
+    });
+    try {
+      await handshake(proxy);
+      proxy.send(call(5, "echo", { text: "x" }));
+      proxy.send('{"jsonrpc":"2.0","id":5,"method":7}\n');
+      const refused = await proxy.next((m) => "error" in m);
+      expect(refused.id).toBeNull();
+      expect(refused.error.data["baton/error_type"]).toBe("http_400");
+      expect(refused.error.message).toContain("Invalid Request");
+      release();
+      const answer = await proxy.next((m) => m.id === 5);
+      expect(answer.result.content[0].text).toBe("its own answer");
+      expect(await proxy.close()).toBe(0);
+      expect(proxy.lines.filter((l) => JSON.parse(l).id === 5)).toHaveLength(1);
+      const ends = readValidatedEvents(events).filter((e) => e.event_type.startsWith("tool_call_"));
+      expect(ends.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
+    } finally {
+      release();
+      await proxy.close();
+      server.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a client line that is not JSON-RPC is POSTed unchanged, as the log says; a request among them gets the server's refusal, never a hang", async () => {
     const posted: string[] = [];
     const server = Bun.serve({

@@ -102,3 +102,65 @@ describe("SDK v2 client -> serve -> SDK v2 dual-era HTTP server", () => {
     ]);
   });
 });
+
+describe("stateless-era clients of one group share a session: their paginated listings stay apart", () => {
+  test("two walks at once through serve: each last page gets the proxy's tools only if its own pages lack them", async () => {
+    const MODERN = "2026-07-28";
+    // The server's list changed between the two walks: the first one's page 1 has its own baton_annotate.
+    let firstPages = 0;
+    const upstream = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id: number; method: string; params?: { cursor?: string } };
+        const page = (names: string[], nextCursor?: string) =>
+          Response.json({
+            jsonrpc: "2.0",
+            id: body.id,
+            result: {
+              tools: names.map((name) => ({ name, inputSchema: { type: "object" } })),
+              ...(nextCursor === undefined ? {} : { nextCursor }),
+              resultType: "complete",
+            },
+          });
+        if (body.method !== "tools/list") return Response.json({ jsonrpc: "2.0", id: body.id, result: {} });
+        if (body.params?.cursor === "p2") return page(["b"]);
+        return firstPages++ === 0 ? page(["baton_annotate", "a"], "p2") : page(["x"], "p2");
+      },
+    });
+    const serve = await startServe(["--upstream", `http://127.0.0.1:${upstream.port}/mcp`], {
+      BATON_INTENT_PARAM: "off",
+    });
+    const list = async (id: number, cursor?: string): Promise<string[]> => {
+      const response = await fetch(serve.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          method: "tools/list",
+          params: {
+            ...(cursor === undefined ? {} : { cursor }),
+            _meta: {
+              "io.modelcontextprotocol/protocolVersion": MODERN,
+              "io.modelcontextprotocol/clientCapabilities": {},
+              "io.modelcontextprotocol/clientInfo": { name: "twin-agent", version: "1" },
+            },
+          },
+        }),
+      });
+      const answer = (await response.json()) as { result: { tools: { name: string }[] } };
+      return answer.result.tools.map((t) => t.name);
+    };
+    try {
+      expect(await list(1)).toEqual(["baton_annotate", "a"]);
+      expect(await list(2)).toEqual(["x"]);
+      expect(await list(3, "p2")).toEqual(["b", "baton_session_report"]); // the server's own baton_annotate was on page 1
+      expect(await list(4, "p2")).toEqual(["b", "baton_annotate", "baton_session_report"]);
+    } finally {
+      expect(await serve.stop()).toBe(0);
+      upstream.stop(true);
+    }
+  });
+});

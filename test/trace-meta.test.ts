@@ -37,6 +37,16 @@ function session(propagate: boolean) {
   };
 }
 
+/** The text of each line the server gets (bytes as they go, or a message serialised). */
+const serverTexts = (actions: Action[]) =>
+  actions.flatMap((a) =>
+    a.type === "forward" && a.to === "server"
+      ? [new TextDecoder().decode(a.bytes)]
+      : a.type === "send" && a.to === "server"
+        ? [JSON.stringify(a.message)]
+        : [],
+  );
+
 const startMeta = (actions: Action[]) =>
   actions.flatMap((a) =>
     a.type === "emit" && a.draft.event_type === "tool_call_start" ? [a.draft.runtime_meta] : [],
@@ -83,9 +93,7 @@ describe("createTraceTracker", () => {
     expect(meta["baton/trace_id"]).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
     expect(meta["baton/span_id"]).toBe("0000000000000001");
     expect(meta.traceparent).toBe(HOST); // the event records what the host sent
-    const forwarded = actions
-      .filter((a) => a.type === "send" && a.to === "server")
-      .map((a) => (a as { message: any }).message);
+    const forwarded = serverTexts(actions).map((text) => JSON.parse(text));
     expect(forwarded).toEqual([
       {
         ...call(5, "search"),
@@ -100,7 +108,36 @@ describe("createTraceTracker", () => {
         },
       },
     ]);
-    expect(actions.some((a) => a.type === "forward" && a.to === "server")).toBe(false);
+  });
+
+  test("propagation edits the call's bytes: every other byte as the client wrote it", () => {
+    const state = createProxyState({ includeReportTool: true });
+    const tracker = createTraceTracker({ propagate: true, randomHex: counterHex() });
+    const ours = "00-00000000000000000000000000000001-0000000000000002-01";
+    const through = (text: string) => {
+      const raw = new TextEncoder().encode(text);
+      const line = classifyLine(raw);
+      return serverTexts(tracker.fromClient(line, fromClient(state, raw, line, 0)));
+    };
+    const args = '"arguments" : {"n":1.0,"big":12345678901234567890,"s":"caf\\u00e9 \\/"}';
+    expect(through(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search", ${args}}}`)).toEqual([
+      `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"traceparent":"${ours}"},"name":"search", ${args}}}`,
+    ]);
+    expect(
+      through(
+        `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{${args},"name":"search","_meta":{"a":2.50,"traceparent":"${HOST}"}}}`,
+      ),
+    ).toEqual([
+      `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{${args},"name":"search","_meta":{"a":2.50,"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000003-01"}}}`,
+    ]);
+    // Stripped intent params and the traceparent, both edits in the bytes.
+    expect(
+      through(
+        `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search","arguments":{"n":1.0,"user_goal":"g"},"_meta":{}}}`,
+      ),
+    ).toEqual([
+      `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search","arguments":{"n":1.0},"_meta":{"traceparent":"00-00000000000000000000000000000004-0000000000000005-01"}}}`,
+    ]);
   });
 
   test("propagation without a host trace starts one", () => {
@@ -108,8 +145,8 @@ describe("createTraceTracker", () => {
     const actions = s.client(call(6, "search"));
     const meta = startMeta(actions) as Record<string, unknown>;
     expect(meta["baton/trace_id"]).toBe("00000000000000000000000000000001");
-    const forwarded = actions.find((a) => a.type === "send" && a.to === "server") as { message: any };
-    expect(forwarded.message.params._meta).toEqual({
+    const forwarded = JSON.parse(serverTexts(actions)[0] as string);
+    expect(forwarded.params._meta).toEqual({
       traceparent: `00-${meta["baton/trace_id"]}-${meta["baton/span_id"]}-01`,
     });
   });

@@ -143,6 +143,32 @@ describe("tools/list injection", () => {
     ]);
   });
 
+  test("two paginated walks in flight at once: each page joins its own walk (injection and the surface snapshot)", () => {
+    // The server's list changed between the walks: walk 1 sees its own baton_annotate on page 1, walk 2 does not.
+    const state = createProxyState({ includeReportTool: false, intentParam: "off" });
+    const names = (actions: Action[]) =>
+      (
+        sent(actions)[0]?.result.tools ??
+        JSON.parse(new TextDecoder().decode(of(actions, "forward")[0]?.bytes)).result.tools
+      ).map((t: { name: string }) => t.name);
+    const snapshots = (actions: Action[]) =>
+      events(actions)
+        .filter((d) => d.event_type === "surface_snapshot")
+        .map((d) => (d.payload as unknown as { tools: { name: string }[] }).tools.map((t) => t.name));
+    client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+    client(state, { jsonrpc: "2.0", id: 2, method: "tools/list" });
+    server(state, { jsonrpc: "2.0", id: 1, result: { tools: tools(["baton_annotate", "a"]), nextCursor: "p2" } });
+    server(state, { jsonrpc: "2.0", id: 2, result: { tools: tools(["x"]), nextCursor: "p2" } });
+    client(state, { jsonrpc: "2.0", id: 3, method: "tools/list", params: { cursor: "p2" } });
+    client(state, { jsonrpc: "2.0", id: 4, method: "tools/list", params: { cursor: "p2" } });
+    const last1 = server(state, { jsonrpc: "2.0", id: 3, result: { tools: tools(["b"]) } });
+    expect(names(last1)).toEqual(["b"]); // the server's own baton_annotate was on this walk's first page
+    expect(snapshots(last1)).toEqual([["baton_annotate", "a", "b"]]);
+    const last2 = server(state, { jsonrpc: "2.0", id: 4, result: { tools: tools(["y"]) } });
+    expect(names(last2)).toEqual(["y", "baton_annotate"]);
+    expect(snapshots(last2)).toEqual([["x", "y"]]);
+  });
+
   test("a server tool of the same name is not shadowed: ours stay out, calls go to the server, it is logged", () => {
     const state = fresh();
     client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
@@ -380,8 +406,8 @@ describe("injected tool calls", () => {
     const state = fresh();
     const actions = client(state, [call(1, "baton_annotate", { intent: "x" }), call(2, "echo")]);
     expect(sent(actions).find((m) => m.id === 1)?.result.content[0].text).toContain("recorded");
-    const forwarded = of(actions, "send").find((a) => a.to === "server")?.message as unknown[];
-    expect(forwarded).toEqual([call(2, "echo")]);
+    const forwarded = of(actions, "forward").find((a) => a.to === "server")?.bytes;
+    expect(JSON.parse(new TextDecoder().decode(forwarded))).toEqual([call(2, "echo")]);
   });
 });
 
@@ -434,8 +460,8 @@ describe("batches the proxy changes keep every other member's numbers as written
       state,
       `[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"x"}}},${rest}]`,
     );
-    const forwarded = of(actions, "send").find((a) => a.to === "server")?.message;
-    expect(json(forwarded)).toBe(`[${rest}]`);
+    const forwarded = of(actions, "forward").find((a) => a.to === "server")?.bytes;
+    expect(new TextDecoder().decode(forwarded)).toBe(`[${rest}]`);
   });
 
   test("server batch with a rewritten tools/list: the other answers keep 1.0 and big integers", () => {

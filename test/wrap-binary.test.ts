@@ -50,6 +50,18 @@ describe("baton-proxy wrap/unwrap (compiled binary)", () => {
     expect(existsSync(`${file}.baton-backup`)).toBe(false);
   });
 
+  test("an empty HOME is no home: ~/.claude.json is never taken from the current directory", async () => {
+    const box = sandbox();
+    const file = box.put("claude-code.claude.json", ".claude.json"); // in the project: where an empty HOME would point
+    const result = await runBinary(
+      ["wrap", "--client", "claude-code", "--list"],
+      {},
+      { cwd: box.project, exactEnv: { HOME: "", USERPROFILE: "", PATH: process.env.PATH ?? "" } },
+    );
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/^\.claude\.json/m);
+    expect(read(file)).toBe(read(join(FIXTURES, "claude-code.claude.json")));
+  });
+
   test("wrap writes the binary's absolute path, a backup, keeps permissions; again is a no-op; unwrap restores", async () => {
     const box = sandbox();
     const file = box.put("claude-code.mcp.json", ".mcp.json", 0o600);

@@ -110,7 +110,7 @@ export interface SessionEngine {
    * `serve`: one POST got no answer), their calls as `kind` (e.g. `upstream_unreachable`); other
    * requests stay pending. `answerUntracked`: also answer ids no longer tracked (see failRequests).
    */
-  failRequests(ids: readonly JsonRpcId[], kind: string, text: string, answerUntracked?: boolean): WireAction[];
+  failRequests(ids: readonly (JsonRpcId | null)[], kind: string, text: string, answerUntracked?: boolean): WireAction[];
   /** Evicts requests older than the pending TTL (call every SWEEP_INTERVAL_MS). */
   sweep(): WireAction[];
   /** The session is over: stop folding its live report. Events already emitted are still delivered. */

@@ -12,6 +12,7 @@ import {
   listOnlyInjected,
 } from "./injection.ts";
 import { stripIntentParams } from "./intent-params.ts";
+import { startWalk, takeWalk } from "./listing-walks.ts";
 import { followedTask, resumeCall, takeCancelledRound } from "./multi-round.ts";
 import { track, trackUnobserved, untrack } from "./pending.ts";
 import {
@@ -126,6 +127,8 @@ function clientRequest(
   const taskId = followedTask(state, message.method, params);
   const firstPage =
     message.method === "tools/list" && (params?.cursor === undefined || params.cursor === null || params.cursor === "");
+  const walk =
+    message.method !== "tools/list" ? undefined : firstPage ? startWalk() : takeWalk(state.walks, params?.cursor);
   track(
     state,
     message.id,
@@ -133,6 +136,7 @@ function clientRequest(
       method: message.method,
       startedAt: now,
       firstPage,
+      walk,
       call: undefined,
       taskId,
       modern,

@@ -56,9 +56,8 @@ export function injectToolList(
   actions: Action[],
 ): boolean {
   if (!Array.isArray(result.tools)) return false;
-  if (request.firstPage) state.listedNames = new Set();
-  for (const tool of result.tools)
-    if (isObject(tool) && typeof tool.name === "string") state.listedNames.add(tool.name);
+  // The server's names on every page of this walk so far (this one included); only this page's when its start was not seen.
+  const listed = request.walk?.names ?? new Set(result.tools.flatMap((t) => (isObject(t) ? [t.name] : [])));
   // Every page's tools get the intent params; the proxy's own tools (appended below) never do.
   const withIntent = injectIntentParams(result.tools, intentMode(state), state.intentRegistry, (name) =>
     isInjected(state, name),
@@ -67,7 +66,7 @@ export function injectToolList(
   if (!lastPage) return withIntent;
   const added = [];
   for (const tool of injectedTools(state.options.includeReportTool)) {
-    if (state.listedNames.has(tool.name)) {
+    if (listed.has(tool.name)) {
       if (!state.shadowed.has(tool.name)) {
         actions.push({
           type: "log",

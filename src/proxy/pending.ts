@@ -51,11 +51,12 @@ export function failPending(
  * each gets a JSON-RPC error naming the reason (`data["baton/error_type"]` = `errorType`), its tool
  * call a `tool_call_error` of `errorType` (a read, get or list its `*_error`); other requests stay pending. An id the proxy no longer
  * tracks is skipped (it may have been answered already), unless `answerUntracked`: a request whose
- * delivery failed was answered by nobody, even if it was evicted meanwhile.
+ * delivery failed was answered by nobody, even if it was evicted meanwhile. A null id (a refused
+ * malformed request reusing the id of one in flight, `--url`) is answered with a null id, ending nothing.
  */
 export function failRequests(
   state: ProxyState,
-  ids: readonly JsonRpcId[],
+  ids: readonly (JsonRpcId | null)[],
   errorType: string,
   reason: string,
   now: number,
@@ -63,6 +64,14 @@ export function failRequests(
 ): Action[] {
   const actions: Action[] = [];
   for (const id of ids) {
+    if (id === null) {
+      actions.push({
+        type: "send",
+        to: "client",
+        message: wireError(null, WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }),
+      });
+      continue;
+    }
     const idText = state.idTexts.get(id);
     const request = untrack(state, id);
     if (request === undefined && !answerUntracked) continue;

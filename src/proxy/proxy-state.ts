@@ -1,5 +1,6 @@
 // The proxy's state and the vocabulary of its transforms: actions, event drafts, pending requests. No I/O.
 
+import type { ListingWalk, WaitingWalks } from "./listing-walks.ts";
 import type { EventDraft } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId, WireId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
@@ -113,6 +114,8 @@ export interface PendingRequest {
   readonly startedAt: number;
   /** `tools/list` without a cursor: the start of a (possibly paginated) listing. */
   readonly firstPage: boolean;
+  /** A `tools/list`: the walk its page belongs to; undefined for a cursor no page of this session gave. */
+  readonly walk?: ListingWalk;
   readonly call: PendingCall | undefined;
   readonly subject?: PendingSubject;
   /** A `tasks/get` / `tasks/result` about a task a tool call turned into. */
@@ -138,8 +141,8 @@ export interface ProxyState {
   readonly evictedIds: Map<JsonRpcId, string | undefined>;
   /** The upstream declared no tools capability; the proxy added it and answers `tools/list` itself. */
   answerToolsList: boolean;
-  /** Server tool names seen so far in the listing being paged through. */
-  listedNames: Set<string>;
+  /** Paginated listings waiting for their next page, by cursor (each walk's pages its own). */
+  readonly walks: WaitingWalks;
   /** Injected names the server defines itself: ours stay out and such calls go to the server. */
   readonly shadowed: Set<string>;
   nextCallId: number;
@@ -177,7 +180,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
     idTexts: new Map(),
     evictedIds: new Map(),
     answerToolsList: false,
-    listedNames: new Set(),
+    walks: new Map(),
     shadowed: new Set(),
     nextCallId: 1,
     evicted: 0,

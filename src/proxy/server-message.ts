@@ -17,6 +17,7 @@ import {
   type ProxyState,
 } from "./proxy-state.ts";
 import { subjectOutcome } from "./resource-prompt-events.ts";
+import { notePageNames } from "./listing-walks.ts";
 import { notePage, noteHandshake } from "./surface-snapshot.ts";
 
 /**
@@ -154,26 +155,26 @@ function snapshotSurface(
   text: ReceivedText,
   actions: Action[],
 ): void {
-  const firstPage = request.firstPage;
+  const walk = request.walk;
+  if (walk === undefined) return; // a page of a listing this session did not see start
   if (result === undefined || !Array.isArray(result.tools)) {
-    state.surface.pages = undefined;
+    walk.tools = undefined;
     return;
   }
-  if (!firstPage && state.surface.pages === undefined) return;
-  const listed = new Set<unknown>(firstPage ? [] : state.listedNames);
-  for (const tool of result.tools) if (isObject(tool)) listed.add(tool.name);
+  notePageNames(state.walks, walk, result.tools, result.nextCursor);
+  if (walk.tools === undefined) return;
   const injects = state.options.injects !== false;
-  const injectedTools = injects ? offeredToolNames(state).filter((name) => !listed.has(name)) : [];
+  const injectedTools = injects ? offeredToolNames(state).filter((name) => !walk.names.has(name)) : [];
   let payload: SurfaceSnapshotPayload | undefined;
   try {
-    payload = notePage(state.surface, text.surface(), firstPage, {
+    payload = notePage(state.surface, walk, text.surface(), {
       mode: intentMode(state),
       injectedTools,
       instructionsSuffix: injects,
       unrecorded: request.unrecorded,
     });
   } catch {
-    state.surface.pages = undefined; // the text already parsed once: cannot happen, but never break the pipe
+    walk.tools = undefined; // the text already parsed once: cannot happen, but never break the pipe
   }
   if (payload !== undefined) {
     actions.push({

@@ -3,6 +3,7 @@
 import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
 import { canonicalHash, isPlainObject as isObject } from "./canonical-json.ts";
 import { INTENT_PARAMS, type IntentParamMode } from "./intent-params.ts";
+import type { ListingWalk } from "./listing-walks.ts";
 
 const MODERN_SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
 
@@ -18,14 +19,12 @@ export interface SurfaceCapture {
         instructions: string | null;
       }
     | undefined;
-  /** Tools of the listing being paged through (first page onwards), as received; undefined when none is. */
-  pages: unknown[] | undefined;
   /** Hashes already emitted in this session. */
   readonly emitted: Set<string>;
 }
 
 export function createSurfaceCapture(): SurfaceCapture {
-  return { handshake: undefined, pages: undefined, emitted: new Set() };
+  return { handshake: undefined, emitted: new Set() };
 }
 
 /** Remembers the handshake facts of an initialize / server/discover result (parsed keeping numbers). */
@@ -55,31 +54,30 @@ export interface SeamFacts {
 }
 
 /**
- * Adds one `tools/list` page (parsed keeping numbers). A first page starts a listing; later pages
- * extend the one in progress. When the page is the last, returns the snapshot payload if its
- * hash is new to this session. Error answers end the listing without a snapshot.
+ * Adds one `tools/list` page (parsed keeping numbers) to its walk. When the page is the last,
+ * returns the snapshot payload if its hash is new to this session. Error answers end the walk
+ * without a snapshot.
  */
 export function notePage(
   capture: SurfaceCapture,
+  walk: ListingWalk,
   received: unknown,
-  firstPage: boolean,
   seam: SeamFacts,
 ): SurfaceSnapshotPayload | undefined {
   const result = isObject(received) && isObject(received.result) ? received.result : undefined;
   if (result === undefined || !Array.isArray(result.tools)) {
-    capture.pages = undefined;
+    walk.tools = undefined;
     return undefined;
   }
-  if (firstPage) capture.pages = [];
-  if (capture.pages === undefined) return undefined; // a continuation page of a listing we did not see start
-  capture.pages.push(...result.tools);
-  if (capture.pages.length > MAX_SURFACE_TOOLS) {
-    capture.pages = undefined;
+  if (walk.tools === undefined) return undefined;
+  walk.tools.push(...result.tools);
+  if (walk.tools.length > MAX_SURFACE_TOOLS) {
+    walk.tools = undefined;
     return undefined;
   }
   if (result.nextCursor !== undefined && result.nextCursor !== null) return undefined;
-  const tools = capture.pages;
-  capture.pages = undefined;
+  const tools = walk.tools;
+  walk.tools = undefined;
   const handshake = capture.handshake ?? { server_info: null, capabilities: null, instructions: null };
   const surface = {
     server_info: handshake.server_info,

@@ -4,6 +4,7 @@ import type { Classified, JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { formatTraceparent, parseTraceparent, type RandomHex } from "../telemetry/otlp/trace-context.ts";
 import { META_PROTOCOL_VERSION, META_REQUEST_ID, META_SPAN_ID, META_TRACE_ID } from "../telemetry/otlp/span-builder.ts";
+import { withMetaMember } from "./client-bytes.ts";
 import type { Action } from "./proxy-state.ts";
 
 export interface TraceOptions {
@@ -25,9 +26,10 @@ export interface TraceTracker {
  * real call, not an injected tool), the event's runtime_meta gains `baton/request_id` and
  * `baton/protocol_version` (our own `baton/` keys, which clients cannot forge). With `propagate`,
  * our CLIENT span gets a fresh id in the host's trace (or a new trace), recorded as
- * `baton/trace_id` / `baton/span_id`, and the request goes to the server re-serialised with
- * `_meta.traceparent` set to it; every other key (the host's `tracestate` included) is kept.
- * Batches are left as they are.
+ * `baton/trace_id` / `baton/span_id`, and the request goes to the server with `_meta.traceparent`
+ * set to it in its bytes (every other byte as the client wrote it; re-serialised only when that
+ * edit is unsure); every other key (the host's `tracestate` included) is kept. Batches are left
+ * as they are.
  */
 export function createTraceTracker(options: TraceOptions): TraceTracker {
   let initializeId: JsonRpcId | undefined;
@@ -79,6 +81,10 @@ function withTraceparent(
   traceId: string,
   spanId: string,
 ): Action {
+  if (action.type === "forward") {
+    const bytes = withMetaMember(action.bytes, "traceparent", JSON.stringify(formatTraceparent(traceId, spanId)));
+    if (bytes !== undefined) return { type: "forward", to: "server", bytes };
+  }
   const message = action.type === "send" && isObject(action.message) ? action.message : original;
   const params = isObject(message.params) ? message.params : {};
   const meta = isObject(params._meta) ? params._meta : {};

@@ -4,6 +4,7 @@
 import type { Classified, JsonObject } from "../wire/jsonrpc.ts";
 import { decodeUtf8 } from "../wire/jsonrpc.ts";
 import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
+import { cutClientLine, type MessageFate } from "./client-bytes.ts";
 import { clientMessage } from "./client-message.ts";
 import { plainAnswer, plainToolCall } from "./fast-path.ts";
 import type { Action, ProxyState, RequestFacts } from "./proxy-state.ts";
@@ -37,31 +38,48 @@ export function fromClient(
     }
     const disposition = clientMessage(state, line.message, now, raw.length, facts, actions);
     if (disposition === "forward") actions.push({ type: "forward", to: "server", bytes: raw });
-    else if (disposition !== "handled")
-      actions.push({
-        type: "send",
-        to: "server",
-        message: withoutArguments(raw, undefined, disposition.strip) ?? line.message.value,
-      });
+    else if (disposition !== "handled") {
+      // The intent params cut from the line's bytes; re-serialised only when the cut is unsure.
+      const cut = cutClientLine(raw, [disposition], false);
+      actions.push(
+        cut !== undefined
+          ? { type: "forward", to: "server", bytes: cut }
+          : {
+              type: "send",
+              to: "server",
+              message: withoutArguments(raw, undefined, disposition.strip) ?? line.message.value,
+            },
+      );
+    }
   } else {
-    let changed = false;
-    // Built only if the batch must be written again: members sent on as they were come from its text, numbers as written.
-    const kept: (() => unknown)[] = [];
-    const asWritten = lazyMembers(raw, line.values);
-    line.values.forEach((value, i) => {
+    const fates: MessageFate[] = line.values.map((_, i) => {
       const member = line.members[i];
       const disposition =
         member === undefined ? "forward" : clientMessage(state, member, now, raw.length, facts, actions);
-      if (disposition === "handled") return;
-      if (disposition !== "forward") changed = true;
-      kept.push(
-        disposition === "forward" ? () => asWritten(i) : () => withoutArguments(raw, i, disposition.strip) ?? value,
-      );
+      return disposition === "forward" ? "keep" : disposition === "handled" ? "drop" : disposition;
     });
-    if (kept.length === line.values.length && !changed) actions.push({ type: "forward", to: "server", bytes: raw });
-    else if (kept.length > 0) actions.push({ type: "send", to: "server", message: kept.map((member) => member()) });
+    if (fates.every((fate) => fate === "keep")) actions.push({ type: "forward", to: "server", bytes: raw });
+    else if (fates.some((fate) => fate !== "drop")) {
+      const cut = cutClientLine(raw, fates, true);
+      actions.push(
+        cut !== undefined
+          ? { type: "forward", to: "server", bytes: cut }
+          : { type: "send", to: "server", message: resentBatch(raw, line.values, fates) },
+      );
+    }
   }
   return actions;
+}
+
+/**
+ * The batch again from its text when its bytes could not be cut: members sent on as they were
+ * come from it with numbers as written (`1.0`, big integers), stripped calls without their keys.
+ */
+function resentBatch(raw: Uint8Array, values: readonly unknown[], fates: readonly MessageFate[]): unknown[] {
+  const asWritten = lazyMembers(raw, values);
+  return fates.flatMap((fate, i) =>
+    fate === "drop" ? [] : fate === "keep" ? [asWritten(i)] : [withoutArguments(raw, i, fate.strip) ?? values[i]],
+  );
 }
 
 /**

@@ -19,7 +19,7 @@ export async function runAuthCommand(
 ): Promise<number> {
   const [action, ...extra] = args.positionals;
   if (extra.length > 0) throw new LocalError("E_USAGE", `unexpected argument "${extra[0]}"`);
-  const store = new TokenStore(configDir(io.env, io.homeDir, io.platform));
+  const store = new TokenStore(configDir(io.env, () => io.homeDir, io.platform));
   const url = typeof args.values.url === "string" ? args.values.url : undefined;
   switch (action) {
     case "login":

@@ -29,6 +29,27 @@ export interface PostExchangeSession extends PostStreamSession {
   readonly stopReading: (params: unknown) => void;
 }
 
+/** How long a POST that found no file descriptor for its socket waits before it tries again. */
+export const NO_FD_RETRY_MS = 25;
+const NO_FD_CODES = new Set(["EMFILE", "ENFILE"]);
+
+/**
+ * `send` again while it fails for want of a file descriptor (`ulimit -n` reached: many requests in
+ * flight at once, each on its own socket): such a POST never had a socket, so nothing of it was
+ * sent and trying again cannot run it twice. It waits for sockets of other requests to close,
+ * bounded by the exchange's own timeout (`signal`).
+ */
+async function whenSocketsAllow(send: () => Promise<Response>, signal: AbortSignal): Promise<Response> {
+  for (;;) {
+    try {
+      return await send();
+    } catch (error) {
+      if (signal.aborted || !NO_FD_CODES.has(String((error as { code?: unknown }).code))) throw error;
+      await Bun.sleep(NO_FD_RETRY_MS);
+    }
+  }
+}
+
 /**
  * POSTs one client line (`message` when it is a single message; `ids` the requests it carries) and
  * passes on the answer; every request it does not answer is failed through the session.
@@ -53,7 +74,10 @@ export async function postExchange(
     const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
     let response: Response;
     try {
-      response = await fetch(target.url, { method: "POST", headers, body, signal: controller.signal });
+      response = await whenSocketsAllow(
+        () => fetch(target.url, { method: "POST", headers, body, signal: controller.signal }),
+        controller.signal,
+      );
     } catch (error) {
       return session.fail(ids, fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs), controller);
     } finally {

@@ -3,6 +3,7 @@
 import type { CommandContext } from "../command-context.ts";
 import type { OptionValue } from "../command-spec.ts";
 import type { Config } from "../config.ts";
+import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Upstream } from "../transport/upstream.ts";
 import { SDK_VERSION } from "../version.ts";
@@ -45,7 +46,13 @@ export function openRemoteUpstream(target: RemoteTarget, config: Config, logger:
     authorizer = oauthAuthorizer(target, config.upstreamTimeoutMs, logger, async () => {
       const { configDir, TokenStore } = await import("./token-store.ts");
       return {
-        store: new TokenStore(configDir(io.env, io.homeDir, io.platform)),
+        store: new TokenStore(
+          configDir(io.env, () => io.homeDir, io.platform),
+          (error) =>
+            logger.warn(
+              `cannot save the sign-in to ${target.url.origin} (${describeError(error)}): kept for this session only`,
+            ),
+        ),
         server: target.url,
         env: io.env,
         platform: io.platform,

@@ -94,21 +94,41 @@ export class StreamableHttpUpstream {
           ? [line.message]
           : line.members.filter((m): m is Message => m !== undefined);
     const ids = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
-    if (line.kind === "junk") ids.push(...refusedRequestId(parsedOrUndefined(body)));
+    const refused: JsonRpcId[] = [];
+    if (line.kind === "junk") refused.push(...refusedRequestId(parsedOrUndefined(body)));
     else if (line.kind === "batch")
       for (const [i, member] of line.members.entries())
-        if (member === undefined) ids.push(...refusedRequestId(line.values[i]));
+        if (member === undefined) refused.push(...refusedRequestId(line.values[i]));
+    ids.push(...refused);
+    // A refused request reusing the id of one in flight: its refusal must not end that request.
+    const shadowing = refused.filter((id) => this.byId.has(id));
+    const exchange = shadowing.length === 0 ? this.exchange : this.shadowingExchange(shadowing);
     const first = messages[0];
     const isInitialize = line.kind === "message" && first?.kind === "request" && first.method === "initialize";
     const start = (): Promise<void> =>
       this.track(
-        postExchange(this.exchange, body, line.kind === "message" ? first : undefined, ids, isInitialize),
+        postExchange(exchange, body, line.kind === "message" ? first : undefined, ids, isInitialize),
         ids,
+        shadowing,
       );
     // Behind a handshake in flight, messages wait for it (they need its session id), in send order.
     const sent = this.gate === undefined ? start() : this.gate.then(start);
     if (isInitialize) this.setGate(sent);
     return sent;
+  }
+
+  /**
+   * The exchange of a line whose refused requests reuse ids of requests in flight (`shadowing`):
+   * their refusal is answered with a null id, as JSON-RPC answers a request whose id cannot be
+   * used, so the client's request of that id still gets its own answer. Its POST is not the one a
+   * cancellation of that id stops.
+   */
+  private shadowingExchange(shadowing: readonly JsonRpcId[]): PostExchangeSession {
+    return {
+      ...this.exchange,
+      byId: new Map(),
+      fail: (ids, failure, controller) => this.fail(ids, failure, controller, shadowing),
+    };
   }
 
   private setGate(handshake: Promise<void>): void {
@@ -155,11 +175,11 @@ export class StreamableHttpUpstream {
   }
 
   /** Keeps the exchange in flight until it ends; a bug of ours still answers its requests (never a hang). */
-  private track(work: Promise<void>, ids: readonly JsonRpcId[]): Promise<void> {
+  private track(work: Promise<void>, ids: readonly JsonRpcId[], shadowing: readonly JsonRpcId[]): Promise<void> {
     const done = work.catch((error: unknown) => {
       const reason = `baton-proxy failed talking to ${this.deps.target.origin}: ${error instanceof Error ? error.message : String(error)}`;
       this.deps.logger.error(reason);
-      this.fail(ids, { errorType: "proxy_internal", reason });
+      this.fail(ids, { errorType: "proxy_internal", reason }, undefined, shadowing);
     });
     this.inflight.add(done);
     void done.finally(() => this.inflight.delete(done));
@@ -171,7 +191,13 @@ export class StreamableHttpUpstream {
     return value === undefined ? this.base : { ...this.base, Authorization: value };
   }
 
-  private fail(ids: readonly JsonRpcId[], failure: UpstreamFailure, controller?: AbortController): void {
+  /** Answers `ids` with `failure` through the sink; those in `shadowing` with a null id (see shadowingExchange). */
+  private fail(
+    ids: readonly JsonRpcId[],
+    failure: UpstreamFailure,
+    controller?: AbortController,
+    shadowing: readonly JsonRpcId[] = [],
+  ): void {
     if (this.closing) return; // the session answers what is left when it shuts down
     if (controller !== undefined && this.cancelled.has(controller)) return; // the client gave up on it
     // A notification or a response to the server has nobody to answer: say it was lost (the first
@@ -180,7 +206,7 @@ export class StreamableHttpUpstream {
       const more = this.undelivered === MAX_UNDELIVERED_LOGGED ? " (further ones are counted, not logged)" : "";
       this.deps.logger.warn(`a message to ${this.deps.target.origin} was not delivered: ${failure.reason}${more}`);
     }
-    for (const id of ids) this.deps.sink.failure(id, failure);
+    for (const id of ids) this.deps.sink.failure(shadowing.includes(id) ? null : id, failure);
   }
 
   /** The optional server→client GET stream, opened once after the handshake. */

@@ -26,11 +26,11 @@ export interface ServerAuthRecord {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** `$BATON_CONFIG_DIR`, else `$XDG_CONFIG_HOME/baton-proxy`, else `%APPDATA%\baton-proxy` (Windows) or `~/.config/baton-proxy`. */
-export function configDir(env: Env, homeDir: string, platform: NodeJS.Platform): string {
+export function configDir(env: Env, homeDir: () => string, platform: NodeJS.Platform): string {
   if (env.BATON_CONFIG_DIR) return env.BATON_CONFIG_DIR;
   if (env.XDG_CONFIG_HOME) return join(env.XDG_CONFIG_HOME, "baton-proxy");
   if (platform === "win32" && env.APPDATA) return join(env.APPDATA, "baton-proxy");
-  return join(homeDir, ".config", "baton-proxy");
+  return join(homeDir(), ".config", "baton-proxy");
 }
 
 /** The key a server is cached under: its URL without query or fragment. */
@@ -41,12 +41,25 @@ export function serverKey(url: URL): string {
 /** Reads and writes records under `<configDir>/oauth/`. Every write is atomic (temp file + rename) and private. */
 export class TokenStore {
   readonly dir: string;
+  /** Records that could not be written, kept for this process (see `unsaved` in the constructor). */
+  private readonly kept = new Map<string, ServerAuthRecord>();
 
-  constructor(configDirectory: string) {
+  /**
+   * `unsaved`: when given, a record that cannot be written (read-only or missing home, a path
+   * through a file) is kept in memory for this process instead of failing, and `unsaved` is told
+   * the first time. The proxy passes it, so a sign-in still serves its session; `auth login`
+   * does not: its point is the cache, and it must fail.
+   */
+  constructor(
+    configDirectory: string,
+    private readonly unsaved?: (error: unknown) => void,
+  ) {
     this.dir = join(configDirectory, "oauth");
   }
 
   load(server: string): ServerAuthRecord {
+    const kept = this.kept.get(server);
+    if (kept !== undefined) return kept;
     const path = this.pathOf(server);
     if (!existsSync(path)) return { server };
     try {
@@ -58,6 +71,17 @@ export class TokenStore {
   }
 
   save(record: ServerAuthRecord): void {
+    if (this.unsaved === undefined) return this.write(record);
+    try {
+      this.write(record);
+      this.kept.delete(record.server);
+    } catch (error) {
+      if (this.kept.size === 0) this.unsaved(error);
+      this.kept.set(record.server, record);
+    }
+  }
+
+  private write(record: ServerAuthRecord): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.dir, 0o700);
     const path = this.pathOf(record.server);

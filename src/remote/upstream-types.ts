@@ -9,8 +9,12 @@ import type { UpstreamFailure } from "./upstream-failure.ts";
 export interface UpstreamSink {
   /** One server message as a newline-terminated line, in arrival order. */
   line(bytes: Uint8Array): void;
-  /** A client request the server will not answer: the session answers it with an error. */
-  failure(id: JsonRpcId, failure: UpstreamFailure): void;
+  /**
+   * A client request the server will not answer: the session answers it with an error. A null id:
+   * a refused malformed request whose id belongs to another request in flight; the error goes out
+   * with a null id and no request is ended.
+   */
+  failure(id: JsonRpcId | null, failure: UpstreamFailure): void;
   /** The server side is gone for good (the HTTP+SSE stream ended): the session should end as if a stdio server exited. */
   lost?(reason: string): void;
 }

@@ -48,7 +48,8 @@ export interface Upstream {
 
 /** One request the upstream could not deliver: `errorType` names it in events (`http_503`), `reason` tells the user. */
 export interface RequestFailure {
-  readonly id: string | number;
+  /** Null: answer with a null id and end no request (see UpstreamSink.failure). */
+  readonly id: string | number | null;
   readonly errorType: string;
   readonly reason: string;
 }

@@ -15,6 +15,8 @@ export interface LaunchOptions {
   /** `false` launches as hosts whose parsers eat `--` do: `baton-proxy [args] <command>`. */
   readonly separator?: boolean;
   readonly cwd?: string;
+  /** Starts the proxy under `ulimit -n` this low (through bash, which execs it). */
+  readonly fdLimit?: number;
 }
 
 /**
@@ -55,8 +57,18 @@ export class WireClient {
       ...(options.separator === false ? [] : ["--"]),
       ...command,
     ];
+    const limited =
+      options.fdLimit === undefined
+        ? argv
+        : ["bash", "-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "bash", ...argv];
     return new WireClient(
-      Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: cleanEnv(options.env), cwd: options.cwd }),
+      Bun.spawn(limited, {
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "pipe",
+        env: cleanEnv(options.env),
+        cwd: options.cwd,
+      }),
     );
   }
 

@@ -21,6 +21,12 @@ export const FILE_OPEN_FLAGS = O_WRONLY | O_APPEND | O_CREAT | (O_NOFOLLOW ?? 0)
 export const FILE_MODE = 0o600;
 /** After an open or write failure the sink drops events and tries again at most this often. */
 export const FILE_REOPEN_INTERVAL_MS = 10_000;
+/**
+ * Open failures of this process's own passing state, not of the path: out of file descriptors
+ * (ulimit -n, a burst's sockets). Tried again at the next batch: waiting the interval would drop
+ * every event of a session shorter than it, even once the descriptors are back.
+ */
+const TRANSIENT_OPEN_CODES = new Set(["EMFILE", "ENFILE"]);
 
 /** The part of Bun's FileSink we use; injectable so tests can count writes. */
 export type EventWriter = Pick<FileSink, "write" | "flush" | "end">;
@@ -88,14 +94,15 @@ export function createFileSink(options: FileSinkOptions): Sink {
     const code = (error as { code?: unknown }).code;
     const reason = code === "ELOOP" ? "the path is a symbolic link (refused, never followed)" : describeError(error);
     const key = `${stage}:${typeof code === "string" ? code : reason}`;
+    const transient = TRANSIENT_OPEN_CODES.has(String(code));
     if (failure?.key !== key) {
-      const every = FILE_REOPEN_INTERVAL_MS / 1000;
-      logger.warn(
-        `file sink ${path}: cannot ${stage}: ${reason}; its events are dropped, retrying at most every ${every} s`,
-      );
+      const retry = transient
+        ? "trying again with the next batch"
+        : `retrying at most every ${FILE_REOPEN_INTERVAL_MS / 1000} s`;
+      logger.warn(`file sink ${path}: cannot ${stage}: ${reason}; its events are dropped, ${retry}`);
     }
     failure = { key, reason };
-    retryAt = now() + FILE_REOPEN_INTERVAL_MS;
+    retryAt = transient ? -Infinity : now() + FILE_REOPEN_INTERVAL_MS;
     release();
     return new LocalError("E_SINK", `${label}: cannot ${stage} (${reason}); ${count} event(s) dropped`, {
       cause: error,
