@@ -192,6 +192,11 @@ export function jsonRpcLine(pick: Pick): string {
     members.push(
       `${stringLiteral(pick, pick.one(pick.chance(0.2) ? TOP_KEYS : OTHER_TOP_KEYS))}${space()}:${space()}${jsonValue(pick, 1, space)}`,
     );
+  // A recorded key twice, plainly spelt (JSON.parse keeps the last).
+  if (pick.chance(0.08))
+    members.push(
+      `"${pick.one(["id", "method", "params", "result"])}":${space()}${pick.chance(0.5) ? stringLiteral(pick, pick.one(METHODS)) : jsonValue(pick, 1, space)}`,
+    );
   for (let k = members.length - 1; k > 0; k--) {
     const j = pick.int(k + 1);
     [members[k], members[j]] = [members[j] as string, members[k] as string];
