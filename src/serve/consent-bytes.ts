@@ -49,14 +49,20 @@ function cutMessage(body: Uint8Array, at: number, key: string, cuts: [number, nu
   for (const params of membersOf(body, at)) {
     if (params.key !== "params" || body[params.valueAt] !== OPEN_BRACE) continue;
     const inParams = membersOf(body, params.valueAt);
+    const metas = inParams.flatMap((member, index) => (member.key === "_meta" ? [index] : []));
+    const inMetas = new Map<number, { members: Member[]; gone: Set<number> }>();
     const emptied = new Set<number>();
-    inParams.forEach((meta, index) => {
-      if (meta.key !== "_meta" || body[meta.valueAt] !== OPEN_BRACE) return;
-      const inMeta = membersOf(body, meta.valueAt);
-      const gone = new Set(inMeta.flatMap((member, k) => (member.key === key ? [k] : [])));
-      if (gone.size === inMeta.length && gone.size > 0) emptied.add(index);
-      else cuts.push(...memberCuts(inMeta, gone));
-    });
+    for (const index of metas) {
+      const meta = inParams[index] as Member;
+      if (body[meta.valueAt] !== OPEN_BRACE) continue;
+      const members = membersOf(body, meta.valueAt);
+      const gone = new Set(members.flatMap((member, k) => (member.key === key ? [k] : [])));
+      if (gone.size === members.length && gone.size > 0) emptied.add(index);
+      else inMetas.set(index, { members, gone });
+    }
+    // `_meta` twice: JSON.parse reads the last; when that one goes, so do the others (else one would take its place).
+    if (emptied.has(metas[metas.length - 1] as number)) for (const index of metas) emptied.add(index);
+    for (const [index, { members, gone }] of inMetas) if (!emptied.has(index)) cuts.push(...memberCuts(members, gone));
     cuts.push(...memberCuts(inParams, emptied));
   }
 }
