@@ -10,15 +10,18 @@ import { subjectError, subjectUninspected } from "./resource-prompt-events.ts";
 import type { Action, PendingCall, ProxyState } from "./proxy-state.ts";
 import { captures, elapsedMs } from "./proxy-state.ts";
 
-const HEAD_ID = /^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")/;
+/** A JSON string, or a number as a peer may write an id (`1`, `1.0`, `-0`, `1e3`): read whole, `1.5` is not `1`. */
+const ID_VALUE = String.raw`"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+
+const HEAD_ID = new RegExp(String.raw`^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(${ID_VALUE})`);
 
 /** `"id": <value>` as the last member of the outermost object: exactly one `}` may follow it. */
-const TAIL_ID = /[{,]\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*\r?$/;
+const TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})\s*\}\s*\r?$`);
 
 const IS_ERROR_TRUE = /"isError"\s*:\s*true/;
 
-/** A JSON string or integer, as the `jsonrpc` and `id` members hold. */
-const SCALAR = String.raw`(?:"(?:[^"\\]|\\.)*"|-?\d+)`;
+/** A JSON string or number, as the `jsonrpc` and `id` members hold. */
+const SCALAR = `(?:${ID_VALUE})`;
 /** A top-level `"error": {` (nothing but `jsonrpc` and `id` before it), with its code when that comes first. */
 const HEAD_ERROR = new RegExp(
   String.raw`^\s*\{(?:\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR}\s*,)*\s*"error"\s*:\s*\{(?:\s*"code"\s*:\s*(-?\d+))?`,
@@ -101,8 +104,6 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
 /** The start's only `params` key: the scrub walk's key for an object it cut, as the arguments were not read. */
 const NOT_INSPECTED_KEY = "[truncated]";
 
-/** A JSON string, or a number as a client may write an id (`1`, `1.0`, `-0`, `1e3`). */
-const ID_VALUE = String.raw`"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 /** A client request's top-level id before its first nested value (after `jsonrpc` and `method`, as Python SDKs write it). */
 const CLIENT_HEAD_ID = new RegExp(
   String.raw`^\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"(?:[^"\\]|\\.)*"\s*,)*\s*"id"\s*:\s*(${ID_VALUE})`,
