@@ -746,6 +746,11 @@ describe("answers too long to inspect", () => {
       '{"jsonrpc":"2.0","id":5,"method":"sampling/createMessage","params":{"messages":[{"content":{"data":"AAAA',
       'AAAA"}}]}}',
     ],
+    [
+      "params before method",
+      '{"jsonrpc":"2.0","params":{"messages":[{"content":{"data":"AAAA',
+      'AAAA"}}]},"method":"sampling/createMessage","id":5}',
+    ],
   ])(
     "a long server→client request (%s) is not an answer: the client's request of the same id stays in flight",
     (_name, head, tail) => {

@@ -46,6 +46,13 @@ function errorTypeOf(head: string, tail: string): string | undefined {
 const HEAD_METHOD = /^\s*\{[^{[]*"method"\s*:/;
 
 /**
+ * A top-level `result` or `error` after nothing but `jsonrpc` and `id`, as every SDK writes an
+ * answer. Without it a line is not taken for one: a server request whose `method` follows its
+ * bulky `params` shows no method in its head, and its id would close the client's request.
+ */
+const HEAD_ANSWER = new RegExp(String.raw`^\s*\{(?:\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR}\s*,)*\s*"(?:result|error)"\s*:`);
+
+/**
  * The id of a client request too long to send, from its first and last bytes (SDKs put `id` first
  * or last), so it can be answered; undefined for a notification, an answer to the server (its id is
  * the server's), or an id that cannot be read exactly (not found, or an integer beyond 2^53).
@@ -64,7 +71,7 @@ export function requestIdOfLongLine(head: string, tail: string): JsonRpcId | und
  * is closed: never answered twice, never reported as lost. The event says it was not inspected.
  */
 export function fromServerLongLine(state: ProxyState, head: string, tail: string, size: number, now: number): Action[] {
-  if (HEAD_METHOD.test(head)) return [];
+  if (!HEAD_ANSWER.test(head)) return [];
   const match = HEAD_ID.exec(head) ?? TAIL_ID.exec(tail);
   if (match === null) return [];
   const id = JSON.parse(match[1] as string) as JsonRpcId;
