@@ -2,6 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { FACT, scanLineFacts, type LineFacts } from "../src/wire/line-facts.ts";
+import { classifyLine, classifyText, type Classified } from "../src/wire/jsonrpc.ts";
 import { decodeUtf8 } from "../src/wire/utf8.ts";
 import { jsonRpcLine, mutate, picker } from "./support/jsonrpc-fuzz.ts";
 
@@ -81,9 +82,19 @@ function disagreements(body: Uint8Array): string[] {
   return wrong;
 }
 
+/** A classification as plain data (its value read, so a scanned message's lazy parse runs too). */
+function plain(classified: Classified): unknown {
+  if (classified.kind !== "message") return classified;
+  const { message } = classified;
+  return { ...message, value: message.value };
+}
+
 function check(body: Uint8Array): LineFacts | undefined {
+  const line = decodeUtf8(body);
   const wrong = disagreements(body);
-  if (wrong.length > 0) expect({ line: decodeUtf8(body), wrong }).toEqual({ line: decodeUtf8(body), wrong: [] });
+  if (wrong.length > 0) expect({ line, wrong }).toEqual({ line, wrong: [] });
+  // The scanned path of classifyLine makes the message the full parse makes (kind, id, method, idText).
+  expect({ line, classified: plain(classifyLine(body)) }).toEqual({ line, classified: plain(classifyText(line)) });
   return scanLineFacts(body);
 }
 
