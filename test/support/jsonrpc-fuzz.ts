@@ -168,7 +168,7 @@ export function jsonRpcLine(pick: Pick): string {
   if (pick.chance(0.9)) members.push(`"jsonrpc":${space()}"2.0"`);
   if (shape !== 1 && pick.chance(0.95))
     members.push(
-      `${stringLiteral(pick, "id")}${space()}:${space()}${pick.chance(0.5) ? pick.one(NUMBERS) : pick.chance(0.8) ? stringLiteral(pick, pick.one(["a-1", "s", "é", "", 'x"y'])) : jsonValue(pick, 2, space)}`,
+      `${stringLiteral(pick, "id")}${space()}:${space()}${pick.chance(0.5) ? pick.one(NUMBERS) : pick.chance(0.8) ? stringLiteral(pick, pick.one(["a-1", "s", "é", "", 'x"y'])) : pick.chance(0.5) ? "null" : jsonValue(pick, 2, space)}`,
     );
   if (shape <= 1) {
     members.push(
