@@ -52,7 +52,7 @@ function specDispatched(blocks: readonly Block[]): { type: string; data: string;
   let lastId: string | undefined;
   const out: { type: string; data: string; id: string | undefined }[] = [];
   for (const block of blocks) {
-    if (block.id !== undefined) lastId = block.id;
+    if (block.id !== undefined) lastId = block.id === "" ? undefined : block.id; // the empty id: none (no Last-Event-ID)
     if (block.data !== undefined) out.push({ type: block.event || "message", data: block.data, id: lastId });
   }
   return out;
