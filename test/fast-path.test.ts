@@ -12,7 +12,7 @@ import {
   type TransformOptions,
 } from "../src/proxy/transform.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
-import { jsonObject, jsonValue, picker, type Pick } from "./support/jsonrpc-fuzz.ts";
+import { callSession, picker } from "./support/jsonrpc-fuzz.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(`${text}\n`);
 const line = (message: unknown): string => JSON.stringify(message);
@@ -156,49 +156,6 @@ const MODERN: readonly ["client" | "server", string][] = [
   ]),
 ];
 
-/** Plain tool calls and their answers, spelt as generated JSON (key order, spacing, `_meta`, extra members, empty or nested values). */
-function generatedCalls(pick: Pick, count: number): ["client" | "server", string][] {
-  const space = (): string => pick.one(["", "", " ", "\t"]);
-  const shuffled = (members: string[]): string => {
-    for (let k = members.length - 1; k > 0; k--) {
-      const j = pick.int(k + 1);
-      [members[k], members[j]] = [members[j] as string, members[k] as string];
-    }
-    return `{${members.join(`,${space()}`)}}`;
-  };
-  const extra = (): string[] => (pick.chance(0.3) ? [`"x":${jsonValue(pick, 1, space)}`] : []);
-  const lines: ["client" | "server", string][] = [];
-  for (let k = 0; k < count; k++) {
-    const id = pick.chance(0.7) ? String(100 + k) : JSON.stringify(`g-${k}`);
-    const params = [`"name":${pick.one(['"echo"', '"echo"', '"other"'])}`];
-    if (pick.chance(0.8))
-      params.push(
-        `"arguments":${pick.chance(0.8) ? jsonObject(pick, 1, space, ["a", "text", "id", "_meta"]) : jsonValue(pick, 2, space)}`,
-      );
-    if (pick.chance(0.3))
-      params.push(
-        `"_meta":${pick.chance(0.8) ? jsonObject(pick, 1, space, ["progressToken", "x"]) : jsonValue(pick, 2, space)}`,
-      );
-    lines.push([
-      "client",
-      shuffled(['"jsonrpc":"2.0"', `"id":${id}`, '"method":"tools/call"', `"params":${shuffled(params)}`, ...extra()]),
-    ]);
-    if (pick.chance(0.1)) continue; // never answered
-    const result: string[] = [];
-    if (pick.chance(0.8))
-      result.push(
-        `"content":${pick.chance(0.8) ? `[${pick.chance(0.5) ? '{"type":"text","text":"t"}' : ""}]` : jsonValue(pick, 2, space)}`,
-      );
-    if (pick.chance(0.4)) result.push(`"isError":${pick.one(["true", "false", "null", '"true"'])}`);
-    if (pick.chance(0.3)) result.push(`"structuredContent":${jsonValue(pick, 1, space)}`);
-    const answer = pick.chance(0.15)
-      ? `"error":{"code":-32000,"message":"m"${pick.chance(0.5) ? `,"data":${jsonValue(pick, 1, space)}` : ""}}`
-      : `"result":${pick.chance(0.9) ? shuffled(result) : jsonValue(pick, 1, space)}`;
-    lines.push(["server", shuffled(['"jsonrpc":"2.0"', `"id":${id}`, answer, ...extra()])]);
-  }
-  return lines;
-}
-
 function run(
   options: TransformOptions,
   session: readonly ["client" | "server", string][] = SESSION,
@@ -250,7 +207,7 @@ describe("fast path vs full path", () => {
   test("seeded sessions of generated calls and answers (any spelling, extra members, nested containers): the same as the full path", () => {
     const pick = picker(1202);
     for (let n = 0; n < 40; n++) {
-      const session = [...SESSION.slice(0, 4), ...generatedCalls(pick, 40)];
+      const session = [...SESSION.slice(0, 4), ...callSession(pick, 40)];
       const options = pick.one(STATES)[1];
       const full = run(options, session);
       const fast = run({ ...options, lazyDrafts: true }, session);
