@@ -432,8 +432,8 @@ describe("a batch the proxy answers in part", () => {
   });
 });
 
-describe("an upstream whose JSON answers start with a byte order mark", () => {
-  test("they are read past it (tools injected, the call closed, merged with the proxy's own answers) and an unchanged one is forwarded with its mark", async () => {
+describe("JSON bodies that start with a byte order mark", () => {
+  test("the upstream's answers are read past it (tools injected, the call closed, merged with the proxy's own answers); an unchanged one is forwarded with its mark", async () => {
     const BOM = [0xef, 0xbb, 0xbf];
     const resultOf = (method: string): unknown =>
       method === "initialize"
@@ -477,6 +477,35 @@ describe("an upstream whose JSON answers start with a byte order mark", () => {
       };
       const batch = await postOnSession(local.url, "bom-session", [annotate, { ...call, id: 4 }]);
       expect(((await batch.json()) as { id: number }[]).map((a) => a.id).sort()).toEqual([3, 4]);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+
+  test("a client's body is read past it, as SDK servers read it: answered, not refused; forwarded without it", async () => {
+    const received: string[] = [];
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const text = await request.text();
+        received.push(text);
+        const body = JSON.parse(text) as { id: number };
+        return Response.json({ jsonrpc: "2.0", id: body.id, result: {} });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`]);
+    try {
+      const ping = new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"ping"}');
+      const answer = await fetch(local.url, {
+        method: "POST",
+        headers: MCP_HEADERS,
+        body: new Uint8Array([0xef, 0xbb, 0xbf, ...ping]),
+      });
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ jsonrpc: "2.0", id: 1, result: {} });
+      expect(received).toEqual(['{"jsonrpc":"2.0","id":1,"method":"ping"}']);
     } finally {
       expect(await local.stop()).toBe(0);
       raw.stop(true);
