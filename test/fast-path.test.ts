@@ -12,6 +12,7 @@ import {
   type TransformOptions,
 } from "../src/proxy/transform.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
+import { callSession, picker } from "./support/jsonrpc-fuzz.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(`${text}\n`);
 const line = (message: unknown): string => JSON.stringify(message);
@@ -201,6 +202,18 @@ describe("fast path vs full path", () => {
     expect(fast.out).toEqual(full.out);
     expect(fast.state.pending.size).toBe(full.state.pending.size);
     expect(fast.state.nextCallId).toBe(full.state.nextCallId);
+  });
+
+  test("seeded sessions of generated calls and answers (any spelling, extra members, nested containers): the same as the full path", () => {
+    const pick = picker(1202);
+    for (let n = 0; n < 40; n++) {
+      const session = [...SESSION.slice(0, 4), ...callSession(pick, 40)];
+      const options = pick.one(STATES)[1];
+      const full = run(options, session);
+      const fast = run({ ...options, lazyDrafts: true }, session);
+      expect(fast.out).toEqual(full.out);
+      expect(fast.state.pending.size).toBe(full.state.pending.size);
+    }
   });
 
   test("a modern session: the agent and server named by calls and answers, as on the full path", () => {

@@ -94,6 +94,10 @@ const CORPUS: readonly string[] = [
   `{"id":1,"result":[1,2]}`,
   `{"id":1,"result":"ok"}`,
   `{"id":1,"error":{"code":1,"message":"m","data":{"content":[1]}},"result":{"content":[3]}}`,
+  // An empty recorded container, then a container closing two levels down outside params/result: its range stays put.
+  `{"id":1,"method":"tools/call","params":{"name":"e","arguments":{}},"x":{"y":{"z":1}}}`,
+  `{"id":1,"method":"m","params":{"_meta":{}},"x":[[1]]}`,
+  `{"id":1,"result":{"content":[]},"error":{"code":1,"message":"m","data":{"a":1}}}`,
   `not json`,
   ``,
   `   `,

@@ -8,6 +8,17 @@ import { createMemoryLogger } from "./support/memory-logger.ts";
 import { clientLinePassesUnchanged } from "../src/proxy/pass-through.ts";
 import { createProxyState, fromClient, fromServer, type ProxyState } from "../src/proxy/transform.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
+import { jsonRpcLine, mutate, picker } from "./support/jsonrpc-fuzz.ts";
+
+/** Tool names and argument members the transforms act on (our tools, intent parameters), plainly and escaped. */
+const INTERESTING_NAMES = ["baton_annotate", "baton_session_report", "baton\u005fannotate", "echo", "Baton_annotate"];
+const INTENT_MEMBERS = [
+  '"user_goal":"g"',
+  '"expected_result":"r"',
+  '"user\\u005fgoal":"g"',
+  '"x_user_goal":1',
+  '"task":{}',
+];
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const line = (message: unknown): string => JSON.stringify(message);
@@ -133,13 +144,36 @@ describe("clientLinePassesUnchanged", () => {
         if (!clientLinePassesUnchanged(body)) continue;
         passed++;
         const raw = bytes(`${text}\n`);
-        const wire = fromClient(state, raw, classifyLine(body), 0).filter(
+        const wire = fromClient(state, raw, classifyLine(raw.subarray(0, body.length)), 0).filter(
           (a) => a.type === "forward" || a.type === "send" || a.type === "report",
         );
         expect({ name, text, wire }).toEqual({ name, text, wire: [{ type: "forward", to: "server", bytes: raw }] });
       }
     }
     expect(passed).toBeGreaterThan(20); // plain calls, handshakes, notifications, resources, ping in each state
+  });
+
+  test("seeded generated and mutated lines it lets go first are forwarded unchanged too, in every state", () => {
+    const pick = picker(31);
+    const all = states();
+    let passed = 0;
+    for (let n = 0; n < 1500; n++) {
+      let text = jsonRpcLine(pick);
+      if (pick.chance(0.3))
+        text = text.replace(/"name"\s*:\s*"[^"]*"/, `"name":${JSON.stringify(pick.one(INTERESTING_NAMES))}`);
+      if (pick.chance(0.2)) text = text.replace(/"arguments"\s*:\s*\{/, `"arguments":{${pick.one(INTENT_MEMBERS)},`);
+      const body = pick.chance(0.3) ? mutate(pick, bytes(text)) : bytes(text);
+      if (!clientLinePassesUnchanged(body)) continue;
+      passed++;
+      const raw = new Uint8Array([...body, 0x0a]);
+      const [name, state] = pick.one(all);
+      const wire = fromClient(state, raw, classifyLine(raw.subarray(0, body.length)), 0).filter(
+        (a) => a.type === "forward" || a.type === "send" || a.type === "report",
+      );
+      const shown = new TextDecoder().decode(body);
+      expect({ name, shown, wire }).toEqual({ name, shown, wire: [{ type: "forward", to: "server", bytes: raw }] });
+    }
+    expect(passed).toBeGreaterThan(150);
   });
 
   test.each<[string, boolean]>([

@@ -103,6 +103,27 @@ describe("junk", () => {
     expect(await p.close()).toBe(0);
   });
 
+  test("a call with an empty _meta then a nested top-level member keeps the proxy up, its start and end recorded", async () => {
+    // The byte scan once took the end of "x"'s inner object for the end of `_meta` (fixed in line-facts.ts): the proxy exited 70.
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    p.send(
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a"},"_meta":{}},"x":{"y":{"z":1}}}\n',
+    );
+    p.send('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{}},"x":[[1]]}\n');
+    expect((await p.next((m) => m?.id === 2)).result).toBeDefined();
+    expect((await p.request(3, "tools/call", { name: "echo", arguments: { text: "after" } })).result).toBeDefined();
+    expect(await p.close()).toBe(0);
+    const all = readValidatedEvents(events);
+    checkCallPairs(all);
+    expect(all.filter((e) => e.event_type === "tool_call_start").map((e) => e.payload.params)).toEqual([
+      { text: "a" },
+      {},
+      { text: "after" },
+    ]);
+  });
+
   test("a junk line's excerpt in the proxy's own log has its secrets redacted; the line reaches the server unchanged", async () => {
     const log = join(tempDir(), "proxy.log");
     const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: "stderr:", BATON_PROXY_LOG_FILE: log } });

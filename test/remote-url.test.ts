@@ -392,6 +392,46 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test("an empty event id resets the stream's last event id (WHATWG): a broken stream after it is not resumed with an empty Last-Event-ID", async () => {
+    const resumes: (string | null)[] = [];
+    const server = scriptedRemote({
+      name: "e",
+      call: () => {
+        const stream = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            const progress = {
+              jsonrpc: "2.0",
+              method: "notifications/progress",
+              params: { progressToken: "t", progress: 1 },
+            };
+            controller.enqueue(
+              new TextEncoder().encode(
+                `id: ev-1\ndata: ${JSON.stringify(progress)}\n\nid:\ndata: ${JSON.stringify(progress)}\n\n`,
+              ),
+            );
+            await Bun.sleep(50);
+            controller.error(new Error("the server process died"));
+          },
+        });
+        return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+      },
+      seen: (request) => {
+        if (request.method === "GET") resumes.push(request.headers.get("last-event-id"));
+      },
+    });
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_EVENT_SINK: "stderr:" },
+    });
+    await handshake(proxy);
+    const answer = await proxy.request(1, "tools/call", { name: "work", arguments: {}, _meta: { progressToken: "t" } });
+    expect(answer.error.data["baton/error_type"]).toBe("upstream_stream_lost");
+    expect(answer.error.message).toContain("gave no event id to resume it from");
+    expect(resumes.filter((id) => id !== null)).toEqual([]);
+    await proxy.close();
+    server.stop(true);
+  });
+
   test("otlp: spans of a --url call: the SERVER span toward the host is pipe, its CLIENT child toward the server tcp", async () => {
     const server = await startRemoteFixture();
     const otlp = startOtlpReceiver();

@@ -16,6 +16,7 @@ import { SseParser, type SseEvent } from "../src/remote/sse-parser.ts";
 import { ResponseReader } from "../src/remote/response-reader.ts";
 import type { UpstreamSink } from "../src/remote/upstream-types.ts";
 import { resumeDelayMs } from "../src/remote/sse-stream.ts";
+import { jsonRpcLine, picker } from "./support/jsonrpc-fuzz.ts";
 import { fetchFailure, httpFailure, unauthorizedFailure, UpstreamTimeout } from "../src/remote/upstream-failure.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -183,6 +184,20 @@ describe("bodies become single lines", () => {
     expect(text(bodyToLine(bytes('{"a":\r\n1}')))).toBe('{"a":  1}\n');
     expect(text(bodyToLine(bytes('{"a":\r1}')))).toBe('{"a": 1}\n');
     expect(text(bodyToLine(bytes('\t{"a":"é"} ')))).toBe('{"a":"é"}\n');
+  });
+
+  test("seeded generated bodies (any spacing, CR and LF between tokens, escapes): one line that parses to the body's value", () => {
+    const pick = picker(65);
+    for (let n = 0; n < 2000; n++) {
+      const body = jsonRpcLine(pick);
+      const line = text(bodyToLine(bytes(body))) ?? "";
+      expect({ body, breaks: line.slice(0, -1).search(/[\r\n]/), end: line.at(-1) }).toEqual({
+        body,
+        breaks: -1,
+        end: "\n",
+      });
+      expect({ body, value: JSON.parse(line) }).toEqual({ body, value: JSON.parse(body) });
+    }
   });
 });
 

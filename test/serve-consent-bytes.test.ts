@@ -39,6 +39,11 @@ describe("withoutMetaMember", () => {
       '{"id":1,"method":"x","params":{"_meta":{"k":"}{"}}}',
     ],
     [
+      "an _meta given twice, the last one emptied: the earlier one goes too (JSON.parse reads only the last)",
+      '{"id":1,"method":"x","params":{"_meta":{"progressToken":1},"n":1.0,"_meta":{"baton/consent_token":"ct_abcdefgh"}}}',
+      '{"id":1,"method":"x","params":{"n":1.0}}',
+    ],
+    [
       "a batch: each member cut, others untouched",
       '[{"jsonrpc":"2.0","method":"n","params":{"x":[1.0,{"_meta":{"baton/consent_token":"nested_is_kept"}}]}},{"id":2,"method":"x","params":{"_meta":{"p":2.0,"baton/consent_token":"ct_abcdefgh"}}}]',
       '[{"jsonrpc":"2.0","method":"n","params":{"x":[1.0,{"_meta":{"baton/consent_token":"nested_is_kept"}}]}},{"id":2,"method":"x","params":{"_meta":{"p":2.0}}}]',

@@ -432,6 +432,87 @@ describe("a batch the proxy answers in part", () => {
   });
 });
 
+describe("JSON bodies that start with a byte order mark", () => {
+  test("the upstream's answers are read past it (tools injected, the call closed, merged with the proxy's own answers); an unchanged one is forwarded with its mark", async () => {
+    const BOM = [0xef, 0xbb, 0xbf];
+    const resultOf = (method: string): unknown =>
+      method === "initialize"
+        ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "bom", version: "1" } }
+        : method === "tools/list"
+          ? { tools: [{ name: "echo", inputSchema: { type: "object" } }] }
+          : { content: [{ type: "text", text: "hi" }] };
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const body = (await request.json()) as { id?: number; method: string } | { id?: number; method: string }[];
+        const answers = (Array.isArray(body) ? body : [body])
+          .filter((m) => m.id !== undefined)
+          .map((m) => ({ jsonrpc: "2.0", id: m.id, result: resultOf(m.method) }));
+        if (answers.length === 0) return new Response(null, { status: 202 });
+        const json = new TextEncoder().encode(JSON.stringify(Array.isArray(body) ? answers : answers[0]));
+        return new Response(new Uint8Array([...BOM, ...json]), {
+          headers: { "content-type": "application/json", "mcp-session-id": "bom-session" },
+        });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`]);
+    try {
+      const opened = await fetch(local.url, { method: "POST", headers: MCP_HEADERS, body: initialize() });
+      expect(((await opened.json()) as { result: { instructions?: string } }).result.instructions).toBeString();
+      const listed = await postOnSession(local.url, "bom-session", { jsonrpc: "2.0", id: 1, method: "tools/list" });
+      const names = ((await listed.json()) as { result: { tools: { name: string }[] } }).result.tools.map(
+        (t) => t.name,
+      );
+      expect(names).toEqual(["echo", "baton_annotate", "baton_session_report"]);
+      const call = { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "echo", arguments: {} } };
+      const answered = new Uint8Array(await (await postOnSession(local.url, "bom-session", call)).arrayBuffer());
+      expect([...answered.subarray(0, 3)]).toEqual(BOM);
+      await waitFor(() => local.events().some((e) => e.event_type === "tool_call_end"), "the call's end event");
+      const annotate = {
+        jsonrpc: "2.0",
+        id: 3,
+        method: "tools/call",
+        params: { name: "baton_annotate", arguments: { signal_type: "friction", text: "batched" } },
+      };
+      const batch = await postOnSession(local.url, "bom-session", [annotate, { ...call, id: 4 }]);
+      expect(((await batch.json()) as { id: number }[]).map((a) => a.id).sort()).toEqual([3, 4]);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+
+  test("a client's body is read past it, as SDK servers read it: answered, not refused; forwarded without it", async () => {
+    const received: string[] = [];
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const text = await request.text();
+        received.push(text);
+        const body = JSON.parse(text) as { id: number };
+        return Response.json({ jsonrpc: "2.0", id: body.id, result: {} });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`]);
+    try {
+      const ping = new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"ping"}');
+      const answer = await fetch(local.url, {
+        method: "POST",
+        headers: MCP_HEADERS,
+        body: new Uint8Array([0xef, 0xbb, 0xbf, ...ping]),
+      });
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ jsonrpc: "2.0", id: 1, result: {} });
+      expect(received).toEqual(['{"jsonrpc":"2.0","id":1,"method":"ping"}']);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});
+
 describe("the idle timeout is about silent clients, not a slow upstream", () => {
   test("an event stream on another path (a legacy HTTP+SSE /sse endpoint) is an open stream: exempt while it lasts", async () => {
     const encoder = new TextEncoder();

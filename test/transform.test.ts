@@ -11,6 +11,7 @@ import {
 } from "../src/proxy/transform.ts";
 import { INSTRUCTIONS_SUFFIX } from "../src/proxy/injected-tools.ts";
 import { HOT_BOUND_MIN_LINE_BYTES } from "../src/proxy/call-events.ts";
+import { requestIdOfLongLine } from "../src/proxy/long-lines.ts";
 import { client, server } from "./support/transform-driver.ts";
 import { classifyLine, scannedFacts } from "../src/wire/jsonrpc.ts";
 
@@ -771,6 +772,11 @@ describe("answers too long to inspect", () => {
       '{"jsonrpc":"2.0","id":5,"method":"sampling/createMessage","params":{"messages":[{"content":{"data":"AAAA',
       'AAAA"}}]}}',
     ],
+    [
+      "params before method",
+      '{"jsonrpc":"2.0","params":{"messages":[{"content":{"data":"AAAA',
+      'AAAA"}}]},"method":"sampling/createMessage","id":5}',
+    ],
   ])(
     "a long server→client request (%s) is not an answer: the client's request of the same id stays in flight",
     (_name, head, tail) => {
@@ -786,6 +792,19 @@ describe("answers too long to inspect", () => {
     client(state, call(5, "huge"));
     expect(fromServerLongLine(state, '{"result":{"content":[', 'x"}],"meta":{"id":5}}}', 100, 1)).toEqual([]);
     expect(state.pending.size).toBe(1);
+  });
+
+  test("an id with a fraction or an exponent is read whole: its own request is closed (as an error when it is one), not the integer's", () => {
+    const state = fresh();
+    client(state, call(1, "a"));
+    client(state, call(1.5, "b"));
+    const head = '{"jsonrpc":"2.0","id":1.5,"error":{"code":-32000,"message":"dump xxxx';
+    const actions = fromServerLongLine(state, head, 'xxxx"}}', 40 * 1048576, 10);
+    expect([...state.pending.keys()]).toEqual([1]);
+    expect(events(actions)[0]?.payload).toMatchObject({ tool_name: "b", error_type: "jsonrpc_-32000" });
+    expect(requestIdOfLongLine('{"jsonrpc":"2.0","id":1e3,"method":"tools/call","params":{"a":"xxxx', 'xxxx"}}}')).toBe(
+      1000,
+    );
   });
 });
 

@@ -10,15 +10,18 @@ import { subjectError, subjectUninspected } from "./resource-prompt-events.ts";
 import type { Action, PendingCall, ProxyState } from "./proxy-state.ts";
 import { captures, elapsedMs } from "./proxy-state.ts";
 
-const HEAD_ID = /^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")/;
+/** A JSON string, or a number as a peer may write an id (`1`, `1.0`, `-0`, `1e3`): read whole, `1.5` is not `1`. */
+const ID_VALUE = String.raw`"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+
+const HEAD_ID = new RegExp(String.raw`^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(${ID_VALUE})`);
 
 /** `"id": <value>` as the last member of the outermost object: exactly one `}` may follow it. */
-const TAIL_ID = /[{,]\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*\r?$/;
+const TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})\s*\}\s*\r?$`);
 
 const IS_ERROR_TRUE = /"isError"\s*:\s*true/;
 
-/** A JSON string or integer, as the `jsonrpc` and `id` members hold. */
-const SCALAR = String.raw`(?:"(?:[^"\\]|\\.)*"|-?\d+)`;
+/** A JSON string or number, as the `jsonrpc` and `id` members hold. */
+const SCALAR = `(?:${ID_VALUE})`;
 /** A top-level `"error": {` (nothing but `jsonrpc` and `id` before it), with its code when that comes first. */
 const HEAD_ERROR = new RegExp(
   String.raw`^\s*\{(?:\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR}\s*,)*\s*"error"\s*:\s*\{(?:\s*"code"\s*:\s*(-?\d+))?`,
@@ -43,6 +46,13 @@ function errorTypeOf(head: string, tail: string): string | undefined {
 const HEAD_METHOD = /^\s*\{[^{[]*"method"\s*:/;
 
 /**
+ * A top-level `result` or `error` after nothing but `jsonrpc` and `id`, as every SDK writes an
+ * answer. Without it a line is not taken for one: a server request whose `method` follows its
+ * bulky `params` shows no method in its head, and its id would close the client's request.
+ */
+const HEAD_ANSWER = new RegExp(String.raw`^\s*\{(?:\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR}\s*,)*\s*"(?:result|error)"\s*:`);
+
+/**
  * The id of a client request too long to send, from its first and last bytes (SDKs put `id` first
  * or last), so it can be answered; undefined for a notification, an answer to the server (its id is
  * the server's), or an id that cannot be read exactly (not found, or an integer beyond 2^53).
@@ -61,7 +71,7 @@ export function requestIdOfLongLine(head: string, tail: string): JsonRpcId | und
  * is closed: never answered twice, never reported as lost. The event says it was not inspected.
  */
 export function fromServerLongLine(state: ProxyState, head: string, tail: string, size: number, now: number): Action[] {
-  if (HEAD_METHOD.test(head)) return [];
+  if (!HEAD_ANSWER.test(head)) return [];
   const match = HEAD_ID.exec(head) ?? TAIL_ID.exec(tail);
   if (match === null) return [];
   const id = JSON.parse(match[1] as string) as JsonRpcId;
@@ -101,8 +111,6 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
 /** The start's only `params` key: the scrub walk's key for an object it cut, as the arguments were not read. */
 const NOT_INSPECTED_KEY = "[truncated]";
 
-/** A JSON string, or a number as a client may write an id (`1`, `1.0`, `-0`, `1e3`). */
-const ID_VALUE = String.raw`"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 /** A client request's top-level id before its first nested value (after `jsonrpc` and `method`, as Python SDKs write it). */
 const CLIENT_HEAD_ID = new RegExp(
   String.raw`^\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"(?:[^"\\]|\\.)*"\s*,)*\s*"id"\s*:\s*(${ID_VALUE})`,

@@ -34,7 +34,7 @@ class DispatchedEvent implements SseEvent {
 export class SseParser {
   private readonly splitter = new SseSplitter();
   private readonly received: ReceivedEvent[] = [];
-  /** The last event id seen on this stream (survives events, as resumption needs). */
+  /** The last event id seen on this stream (survives events, as resumption needs); an empty `id:` resets it (WHATWG: no Last-Event-ID then). */
   lastEventId: string | undefined;
   /** The server's `retry:` advice in milliseconds, when it gave one. */
   retryMs: number | undefined;
@@ -43,7 +43,7 @@ export class SseParser {
     this.splitter.push(chunk, this.received);
     const events: SseEvent[] = [];
     for (const event of this.received) {
-      if (event.id !== undefined) this.lastEventId = event.id;
+      if (event.id !== undefined) this.lastEventId = event.id === "" ? undefined : event.id;
       if (event.retry !== undefined) this.retryMs = Number(event.retry);
       const data = event.dataBytes;
       if (data === undefined) continue;

@@ -1,7 +1,16 @@
 // Removes the `_meta` consent token from a request body's bytes, leaving every other byte as the client sent it. Pure.
 
 import { skipSpace } from "../wire/json-bytes.ts";
-import { type Cut, elementsOf, isArrayAt, isObjectAt, membersOf, spanCuts, withCuts } from "../wire/json-cuts.ts";
+import {
+  type Cut,
+  elementsOf,
+  isArrayAt,
+  isObjectAt,
+  type Member,
+  membersOf,
+  spanCuts,
+  withCuts,
+} from "../wire/json-cuts.ts";
 
 /**
  * `body` (a JSON-RPC message or batch JSON.parse accepts) without the member `key` of each
@@ -25,14 +34,20 @@ function cutMessage(body: Uint8Array, at: number, key: string, cuts: Cut[]): voi
   for (const params of membersOf(body, at)) {
     if (params.key !== "params" || !isObjectAt(body, params.valueAt)) continue;
     const inParams = membersOf(body, params.valueAt);
+    const metas = inParams.flatMap((member, index) => (member.key === "_meta" ? [index] : []));
+    const inMetas = new Map<number, { members: Member[]; gone: Set<number> }>();
     const emptied = new Set<number>();
-    inParams.forEach((meta, index) => {
-      if (meta.key !== "_meta" || !isObjectAt(body, meta.valueAt)) return;
-      const inMeta = membersOf(body, meta.valueAt);
-      const gone = new Set(inMeta.flatMap((member, k) => (member.key === key ? [k] : [])));
-      if (gone.size === inMeta.length && gone.size > 0) emptied.add(index);
-      else cuts.push(...spanCuts(inMeta, gone));
-    });
+    for (const index of metas) {
+      const meta = inParams[index] as Member;
+      if (!isObjectAt(body, meta.valueAt)) continue;
+      const members = membersOf(body, meta.valueAt);
+      const gone = new Set(members.flatMap((member, k) => (member.key === key ? [k] : [])));
+      if (gone.size === members.length && gone.size > 0) emptied.add(index);
+      else inMetas.set(index, { members, gone });
+    }
+    // `_meta` twice: JSON.parse reads the last; when that one goes, so do the others (else one would take its place).
+    if (emptied.has(metas[metas.length - 1] as number)) for (const index of metas) emptied.add(index);
+    for (const [index, { members, gone }] of inMetas) if (!emptied.has(index)) cuts.push(...spanCuts(members, gone));
     cuts.push(...spanCuts(inParams, emptied));
   }
 }

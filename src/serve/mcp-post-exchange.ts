@@ -9,6 +9,7 @@ import {
   type JsonRpcId,
   type Message,
 } from "../wire/jsonrpc.ts";
+import { withoutBom } from "../wire/utf8.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
@@ -136,18 +137,19 @@ export async function exchangePost(
   }
   if (response.ok && type === "application/json") {
     const bytes = await response.bytes();
-    const out =
-      fromServer(
-        deps,
-        exchange,
-        bytes,
-        classifyLine(bytes),
-        methods,
-        new Set(checked.requestIds),
-        startedAt,
-        undefined,
-      ) ?? bytes;
-    const merged = local.length === 0 ? out : mergeJson(out, local);
+    // A JSON body may start with a byte order mark (RFC 8259 §8.1; clients' JSON readers skip it): read past it, forwarded as it came.
+    const json = withoutBom(bytes);
+    const out = fromServer(
+      deps,
+      exchange,
+      json,
+      classifyLine(json),
+      methods,
+      new Set(checked.requestIds),
+      startedAt,
+      undefined,
+    );
+    const merged = local.length === 0 ? (out ?? bytes) : mergeJson(out ?? json, local);
     return new Response(merged, { status: response.status, headers: response.clientHeaders(true) });
   }
   if (response.ok && local.length > 0) {

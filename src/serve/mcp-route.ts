@@ -2,6 +2,7 @@
 
 import { classifyLine, decodeUtf8, isObject, scannedFacts, type JsonObject, type Message } from "../wire/jsonrpc.ts";
 import { FACT } from "../wire/line-facts.ts";
+import { withoutBom } from "../wire/utf8.ts";
 import { refuse, slowBody } from "./answers.ts";
 import {
   judgeConsent,
@@ -108,7 +109,8 @@ async function checkPost(request: Request, deps: McpRouteDeps): Promise<Checked 
   const coding = request.headers.get("content-encoding");
   const decoded = coding === null ? undefined : decodeRequestBody(read.bytes, coding, deps.config.maxBodyBytes);
   if (decoded !== undefined && decoded.kind !== "ok") return refuseCoding(decoded, deps);
-  const bytes = decoded === undefined ? read.bytes : decoded.bytes;
+  // A leading byte order mark is read past, as SDK servers' JSON readers do (RFC 8259 §8.1), and not forwarded.
+  const bytes = withoutBom(decoded === undefined ? read.bytes : decoded.bytes);
   const line = classifyLine(bytes);
   if (line.kind === "junk") {
     const reason = line.reason === "not_jsonrpc" ? "not_jsonrpc" : "malformed_json";
@@ -123,7 +125,7 @@ async function checkPost(request: Request, deps: McpRouteDeps): Promise<Checked 
   }
   const messages = line.kind === "message" ? [line.message] : line.members.filter((m): m is Message => m !== undefined);
   const requestIds = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
-  // A decoded body is forwarded decoded (the exchange may rewrite it), so without its Content-Encoding (`identity` keeps its bytes and header).
+  // A decoded body (or one read past its mark) is forwarded as read here (the exchange may rewrite it), so without its Content-Encoding (`identity` keeps its bytes and header).
   return { body: bytes, line, messages, requestIds, decoded: bytes !== read.bytes };
 }
 

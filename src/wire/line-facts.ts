@@ -182,6 +182,7 @@ export function scanLineFacts(body: Uint8Array): LineFacts | undefined {
         depth--;
         valueEnd = i + 1;
         if (depth === 0) return undefined; // `{}`: no message
+        if (depth === 2) rangeMember = NONE; // closed already: a later close at this depth (outside params/result) is not its end
       } else {
         member = NONE;
         expectKey = byte === OPEN_BRACE;

@@ -1,0 +1,111 @@
+// Differential, seeded: the id (and request or answer) read from the first and last bytes of a line over the inspection cap is what JSON.parse reads from the whole line, or nothing; never another request's.
+
+import { describe, expect, test } from "bun:test";
+import { LINE_EDGE_BYTES } from "../src/wire/framing.ts";
+import { requestIdOfLongLine } from "../src/proxy/long-lines.ts";
+import { createProxyState, fromClientLongLine, fromServerLongLine, type Action } from "../src/proxy/transform.ts";
+import { client } from "./support/transform-driver.ts";
+import { picker, type Pick } from "./support/jsonrpc-fuzz.ts";
+
+const CASES = 2000;
+const MiB = 1048576;
+/** Ids as a peer may write them; the pending requests in the tests use their values. */
+const ID_TEXTS = [
+  "1",
+  "5",
+  "-3",
+  "0",
+  "1.5",
+  "1e3",
+  "1.0",
+  "5E0",
+  '"a"',
+  '"5"',
+  '"a\\"b"',
+  '"\\u0061"',
+  "12345678901234567890",
+];
+const PAD = "x".repeat(3 * LINE_EDGE_BYTES);
+
+/** A long line (its bulk in the middle): an answer, a server request or a client tools/call, members in any order, nested ids in the way. */
+function longLine(pick: Pick): string {
+  const space = (): string => pick.one(["", "", " ", "\n "]);
+  const member = (key: string, value: string): string => `"${key}"${space()}:${space()}${value}`;
+  const members: string[] = [];
+  if (pick.chance(0.9)) members.push(member("jsonrpc", '"2.0"'));
+  if (pick.chance(0.95)) members.push(member("id", pick.one(ID_TEXTS)));
+  const kind = pick.int(4);
+  if (kind === 0)
+    members.push(member("result", `{"content":[{"type":"text","text":"${PAD}"}],"meta":{"id":${pick.one(ID_TEXTS)}}}`));
+  else if (kind === 1)
+    members.push(
+      member("error", `{"code":-32000,"message":"${PAD}","data":{"id":${pick.one(ID_TEXTS)},"method":"x"}}`),
+    );
+  else {
+    members.push(member("method", kind === 2 ? '"tools/call"' : '"sampling/createMessage"'));
+    members.push(member("params", `{"name":"huge","arguments":{"id":${pick.one(ID_TEXTS)},"text":"${PAD}"}}`));
+  }
+  for (let k = members.length - 1; k > 0; k--) {
+    const j = pick.int(k + 1);
+    [members[k], members[j]] = [members[j] as string, members[k] as string];
+  }
+  return `{${members.join(`,${space()}`)}}`;
+}
+
+/** The line's first and last bytes as the framing keeps them. */
+function edges(text: string): { head: string; tail: string } {
+  const bytes = new TextEncoder().encode(text);
+  const decode = (part: Uint8Array): string => new TextDecoder().decode(part);
+  return {
+    head: decode(bytes.subarray(0, LINE_EDGE_BYTES)),
+    tail: decode(bytes.subarray(bytes.length - LINE_EDGE_BYTES)),
+  };
+}
+
+const idOf = (value: Record<string, unknown>): string | number => value.id as string | number;
+const isRequest = (value: Record<string, unknown>): boolean =>
+  typeof value.method === "string" && (typeof value.id === "string" || typeof value.id === "number");
+
+describe("ids read from a long line's edges against JSON.parse", () => {
+  test("a server's long line closes the request it answers, or none: never another one", () => {
+    const pick = picker(4096);
+    for (let n = 0; n < CASES; n++) {
+      const text = longLine(pick);
+      const value = JSON.parse(text) as Record<string, unknown>;
+      const state = createProxyState({ includeReportTool: true });
+      const ids = [...new Set(ID_TEXTS.map((id) => JSON.parse(id) as string | number))];
+      ids.forEach((id, k) => client(state, { jsonrpc: "2.0", id, method: "tools/call", params: { name: `t${k}` } }));
+      const { head, tail } = edges(text);
+      fromServerLongLine(state, head, tail, 9 * MiB, 1);
+      const closed = ids.filter((id) => !state.pending.has(id));
+      const answers = !("method" in value) && ("result" in value || "error" in value);
+      expect({ text, closed }).toEqual({ text, closed: closed.length === 0 || !answers ? [] : [idOf(value)] });
+    }
+  });
+
+  test("a client's long request: the id tracked or answered is the line's, as written", () => {
+    const pick = picker(4097);
+    for (let n = 0; n < CASES; n++) {
+      const text = longLine(pick);
+      const value = JSON.parse(text) as Record<string, unknown>;
+      const { head, tail } = edges(text);
+      const request = requestIdOfLongLine(head, tail);
+      if (request !== undefined)
+        expect({ text, request }).toEqual({ text, request: isRequest(value) ? idOf(value) : "none" });
+      const state = createProxyState({ includeReportTool: true });
+      fromClientLongLine(state, head, tail, 9 * MiB, false, 1);
+      const tracked = [...state.pending.keys()];
+      if (tracked.length > 0)
+        expect({ text, tracked }).toEqual({
+          text,
+          tracked: value.method === "tools/call" ? [idOf(value)] : [],
+        });
+      const answered = fromClientLongLine(createProxyState({ includeReportTool: true }), head, tail, 9 * MiB, true, 1)
+        .filter((a): a is Extract<Action, { type: "send" }> => a.type === "send")
+        .map((a) => JSON.stringify(a.message).match(/"id":((?:"(?:[^"\\]|\\.)*")|[^,}]*)/)?.[1]);
+      const written =
+        text.match(/^\{(?:[^{]*?,)?\s*"id"\s*:\s*([^,}\s]+)/)?.[1] ?? text.match(/,\s*"id"\s*:\s*([^,}\s]+)\}$/)?.[1];
+      for (const id of answered) expect({ text, id }).toEqual({ text, id: written });
+    }
+  });
+});
