@@ -241,3 +241,47 @@ describe("many sessions on one hub", () => {
     expect(listed).toEqual(["baton_annotate"]);
   });
 });
+
+describe("fail-open: a bug of ours while handling one message", () => {
+  /** A line whose message throws when the engine reads it: stands in for any bug in the transforms. */
+  const throwing = (text: string) => ({
+    kind: "message" as const,
+    get message(): never {
+      throw new SyntaxError(`JSON Parse error: Unexpected identifier "${text}"`);
+    },
+  });
+
+  test("a client message is passed on to the server unchanged, the error logged without quoting it, and the session goes on", async () => {
+    const { engine: make, hub, sink, logger } = setup();
+    const engine = make();
+    const raw = enc(call(1, "echo"));
+    const actions = engine.fromClient(raw, throwing("sk-secret-in-the-message"));
+    expect(actions).toEqual([{ to: "server", bytes: raw }]);
+    expect(logger.lines.join("\n")).toContain("internal error handling a client message (SyntaxError");
+    expect(logger.lines.join("\n")).not.toContain("sk-secret-in-the-message");
+    // The next call is handled as ever: forwarded, answered, its events emitted.
+    expect(messages(fromClient(engine, call(2, "echo")))).toEqual([call(2, "echo")]);
+    expect(messages(fromServer(engine, answer(2)))).toEqual([answer(2)]);
+    const events = await delivered(hub, sink);
+    expect(events.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
+  });
+
+  test("a server message is passed on to the client unchanged, or not again when it already went out (streamed)", () => {
+    const { engine: make, logger } = setup();
+    const engine = make();
+    const raw = enc(answer(7));
+    expect(engine.fromServer(raw, throwing("x"))).toEqual([{ to: "client", bytes: raw }]);
+    expect(engine.fromServer(raw, throwing("x"), true)).toEqual([]);
+    expect(logger.lines.filter((l) => l.includes("internal error handling a server message"))).toHaveLength(2);
+  });
+
+  test("after five such errors the rest are not logged (one bug must not flood the host's log)", () => {
+    const { engine: make, logger } = setup();
+    const engine = make();
+    const raw = enc(answer(7));
+    for (let i = 0; i < 50; i++) expect(engine.fromServer(raw, throwing("x"))).toEqual([{ to: "client", bytes: raw }]);
+    const logged = logger.lines.filter((l) => l.includes("internal error handling"));
+    expect(logged).toHaveLength(5);
+    expect(logged[4]).toContain("further ones are not logged");
+  });
+});
