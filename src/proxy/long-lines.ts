@@ -12,8 +12,11 @@ import { captures, elapsedMs } from "./proxy-state.ts";
 
 const HEAD_ID = /^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")/;
 
-/** `"id": <value>` as the last member of the outermost object: exactly one `}` may follow it. */
-const TAIL_ID = /[{,]\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*\r?$/;
+/** After an id at a line's end: its `jsonrpc` member may still follow (`{"result":…,"id":5,"jsonrpc":"2.0"}`). */
+const AFTER_TAIL_ID = String.raw`(?:\s*,\s*"jsonrpc"\s*:\s*"2\.0")?\s*\}\s*\r?$`;
+
+/** `"id": <value>` as the last member of the outermost object but `jsonrpc`: exactly one `}` may follow them. */
+const TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")${AFTER_TAIL_ID}`);
 
 const IS_ERROR_TRUE = /"isError"\s*:\s*true/;
 
@@ -107,8 +110,8 @@ const ID_VALUE = String.raw`"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 const CLIENT_HEAD_ID = new RegExp(
   String.raw`^\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"(?:[^"\\]|\\.)*"\s*,)*\s*"id"\s*:\s*(${ID_VALUE})`,
 );
-/** The id as the outermost object's last member (as the TypeScript SDK writes it). */
-const CLIENT_TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})\s*\}\s*\r?$`);
+/** The id as the outermost object's last member but `jsonrpc` (the TypeScript SDK writes it last). */
+const CLIENT_TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})${AFTER_TAIL_ID}`);
 /**
  * Top-level scalar members, then `"params": {"name": …`: SDKs put the tool's name before its
  * arguments, after a flat `_meta` at most (the Python SDK writes `_meta` first when it has one).
