@@ -811,6 +811,11 @@ describe("client lines too long to inspect", () => {
       '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":7},"name":"baton_annotate","arguments":{"x":"',
       true,
     ],
+    [
+      "a _meta holding objects before the name (Python SDK order, 2026-07-28 era)",
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"py","icons":[{"src":"a.png"}]}},"name":"baton_annotate","arguments":{"x":"',
+      true,
+    ],
     ["a server tool", '{"method":"tools/call","params":{"name":"echo","arguments":{"text":"xx', false],
     ["another method", '{"method":"prompts/get","params":{"name":"baton_annotate","arguments":{"x":"', false],
     [
@@ -913,6 +918,15 @@ describe("client lines too long to inspect", () => {
     const ours = '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"xx';
     const [answer] = of(fromClientLongLine(fresh(), ours, 'xx"}},"id":7,"jsonrpc":"2.0"}', 9 * MiB, true, 0), "send");
     expect(JSON.parse(JSON.stringify(answer?.message)).id).toBe(7);
+  });
+
+  test("a server tool's call with a modern _meta first is tracked from its edges", () => {
+    const state = fresh();
+    const head =
+      '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/clientInfo":{"name":"py"}},"name":"upload","arguments":{"data":"xx';
+    const [start] = events(fromClientLongLine(state, head, 'xx"}}}', 9 * MiB, false, 0));
+    expect(start?.payload).toMatchObject({ tool_name: "upload" });
+    expect([...state.pending.keys()]).toEqual([8]);
   });
 
   test("an uninspected line that is no tools/call, or whose id cannot be read, is not tracked", () => {
