@@ -69,8 +69,9 @@ interface Run {
 async function runSession(
   session: GeneratedSession,
   formOf: (message: unknown, index: number) => string,
+  env: Record<string, string> = {},
 ): Promise<Run> {
-  const loaded = loadConfig({ BATON_EVENT_SINK: "file:/dev/null" });
+  const loaded = loadConfig({ BATON_EVENT_SINK: "file:/dev/null", ...env });
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   const logger = createMemoryLogger();
   const events: BatonEvent[] = [];
@@ -150,14 +151,18 @@ function reportOf(events: readonly BatonEvent[]): string {
 }
 
 /** Both runs of one seed; the second's forms drawn from `formSeed`. */
-async function bothPaths(seed: number, options: { big?: boolean; huge?: boolean } = {}) {
+async function bothPaths(
+  seed: number,
+  options: { big?: boolean; huge?: boolean } = {},
+  env: Record<string, string> = {},
+) {
   const session = generateSession(seed, options);
-  const fast = await runSession(session, (message) => render(message, FAST));
+  const fast = await runSession(session, (message) => render(message, FAST), env);
   const random = seededRandom(seed * 7919 + 1);
   const forms = session.steps.map((step) =>
     parsedForm(step.message, random, session.batches, render(step.message, FAST).length > 8 * 1024 * 1024),
   );
-  const parsed = await runSession(session, (message, index) => render(message, forms[index] ?? FAST));
+  const parsed = await runSession(session, (message, index) => render(message, forms[index] ?? FAST), env);
   return { session, fast, parsed, forms };
 }
 
@@ -193,6 +198,11 @@ function expectSame(seed: number, result: Awaited<ReturnType<typeof bothPaths>>)
 describe("the hot path and the full parse give the same events, report and wire", () => {
   test("seeded sessions of every era", async () => {
     for (let seed = 1; seed <= 24; seed++) expectSame(seed, await bothPaths(seed));
+  });
+
+  test("with an otlp: sink (drafts built at once, trace facts on call starts)", async () => {
+    const otlp = { BATON_EVENT_SINK: "file:/dev/null,otlp:", BATON_CONSENT_TOKEN: "ct_1" };
+    for (let seed = 1; seed <= 6; seed++) expectSame(seed, await bothPaths(seed, {}, otlp));
   });
 
   test("with answers over 64 KiB (inspected in an idle turn)", async () => {

@@ -395,7 +395,10 @@ export function parsedForm(message: unknown, random: () => number, batches: bool
     { space: "", duplicateInner: true },
   ];
   if (hasId) choices.push({ space: "", duplicateId: true });
-  if (batches) choices.push({ space: "", batch: true });
+  // initialize must not be part of a batch (2025-03-26), nor is its answer
+  const value = message as { method?: unknown; result?: { protocolVersion?: unknown } };
+  const handshake = value.method === "initialize" || value.result?.protocolVersion !== undefined;
+  if (batches && !handshake) choices.push({ space: "", batch: true });
   const base = choices[Math.floor(random() * choices.length)] as Form;
   return {
     ...base,
