@@ -43,10 +43,8 @@ function recordingSink() {
     write: (bytes) => (chunks.push(bytes.slice()), bytes.length),
     flush: () => 0,
     take: () => {
-      const text = chunks
-        .slice(read)
-        .map((c) => decoder.decode(c))
-        .join("");
+      // Decoded together: a line written in pieces may cut a character.
+      const text = decoder.decode(Buffer.concat(chunks.slice(read)));
       read = chunks.length;
       return text;
     },
@@ -65,11 +63,24 @@ interface Run {
   readonly logs: string[];
 }
 
+/** How a run's bytes arrive: which steps come in one read with the next, and the sizes of the reads. */
+interface Chunks {
+  readonly joinNext: readonly boolean[];
+  sizes(length: number): number[];
+}
+
+/** In reads of at most 64 KiB, as from a pipe. */
+const pipeReads = (length: number): number[] =>
+  Array.from({ length: Math.ceil(length / 65_536) }, (_, i) => Math.min(65_536, length - i * 65_536));
+
+const WHOLE_LINES: Chunks = { joinNext: [], sizes: pipeReads };
+
 /** Runs `session` with each message written by `formOf` through the stdio session loop with a fake server. */
 async function runSession(
   session: GeneratedSession,
   formOf: (message: unknown, index: number) => string,
   env: Record<string, string> = {},
+  chunks: Chunks = WHOLE_LINES,
 ): Promise<Run> {
   const loaded = loadConfig({ BATON_EVENT_SINK: "file:/dev/null", ...env });
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
@@ -109,20 +120,28 @@ async function runSession(
     now,
   });
   const arrivals: Run["arrivals"] = [];
-  const note = (step: number, to: Side, text: string, sent: string): void => {
+  const note = (step: number, to: Side, text: string, sent: readonly string[]): void => {
     for (const line of text.split("\n").filter((l) => l !== ""))
-      arrivals.push({ step, to, what: arrivalOf(line, sent) });
+      arrivals.push({ step, to, what: sent.includes(line) ? "sent" : arrivalOf(line, "") });
   };
+  let group: { from: Side; lines: string[]; first: number } | undefined;
   for (const [index, step] of session.steps.entries()) {
-    clock += 7;
     const line = formOf(step.message, index);
-    // In reads of at most 64 KiB, as from a pipe.
-    const bytes = encoder.encode(`${line}\n`);
-    for (let at = 0; at < bytes.length; at += 65_536)
-      (step.from === "client" ? client : serverOut).push(bytes.subarray(at, at + 65_536));
+    group ??= { from: step.from, lines: [], first: index };
+    group.lines.push(line);
+    // Consecutive lines of one side may arrive in one read: they go together.
+    if (chunks.joinNext[index] === true && session.steps[index + 1]?.from === step.from) continue;
+    clock += 7;
+    const bytes = encoder.encode(group.lines.map((l) => `${l}\n`).join(""));
+    let at = 0;
+    for (const size of chunks.sizes(bytes.length)) {
+      (group.from === "client" ? client : serverOut).push(bytes.subarray(at, at + size));
+      at += size;
+    }
     await settle();
-    note(index, "server", toServer.take(), line);
-    note(index, "client", toClient.take(), line);
+    note(group.first, "server", toServer.take(), group.lines);
+    note(group.first, "client", toClient.take(), group.lines);
+    group = undefined;
   }
   clock += 7;
   client.end();
@@ -130,7 +149,7 @@ async function runSession(
   serverOut.end();
   exit(0);
   await done;
-  note(session.steps.length, "client", toClient.take(), "");
+  note(session.steps.length, "client", toClient.take(), []);
   await hub.shutdown(1_000);
   for (const event of events) assertValidEvent(event);
   return { arrivals, events, logs: logger.lines };
@@ -157,12 +176,26 @@ async function bothPaths(
   env: Record<string, string> = {},
 ) {
   const session = generateSession(seed, options);
-  const fast = await runSession(session, (message) => render(message, FAST), env);
   const random = seededRandom(seed * 7919 + 1);
+  const joinNext = session.steps.map(() => random() < 0.3);
+  const fast = await runSession(session, (message) => render(message, FAST), env, { joinNext, sizes: pipeReads });
+  // The parsed form also arrives in reads cut anywhere: a line in pieces, several in one.
+  const pieces = (length: number): number[] => {
+    const sizes: number[] = [];
+    for (let left = length; left > 0; ) {
+      const size = Math.min(left, random() < 0.5 ? 1 + Math.floor(random() * 64) : 1 + Math.floor(random() * 65_536));
+      sizes.push(size);
+      left -= size;
+    }
+    return sizes;
+  };
   const forms = session.steps.map((step) =>
     parsedForm(step.message, random, session.batches, render(step.message, FAST).length > 8 * 1024 * 1024),
   );
-  const parsed = await runSession(session, (message, index) => render(message, forms[index] ?? FAST), env);
+  const parsed = await runSession(session, (message, index) => render(message, forms[index] ?? FAST), env, {
+    joinNext,
+    sizes: pieces,
+  });
   return { session, fast, parsed, forms };
 }
 
@@ -194,6 +227,24 @@ function expectSame(seed: number, result: Awaited<ReturnType<typeof bothPaths>>)
   }
   expect(reportOf(parsed.events)).toBe(reportOf(fast.events));
 }
+
+test.skipIf(process.env.PATHS_TO === undefined)(
+  "exploration",
+  async () => {
+    const env = JSON.parse(process.env.PATHS_ENV ?? "{}");
+    const options = { big: process.env.PATHS_BIG === "1", huge: process.env.PATHS_HUGE === "1" };
+    const failures: string[] = [];
+    for (let seed = Number(process.env.PATHS_FROM ?? 1); seed <= Number(process.env.PATHS_TO); seed++) {
+      try {
+        expectSame(seed, await bothPaths(seed, options, env));
+      } catch (e) {
+        failures.push(String(e).slice(0, 1500));
+      }
+    }
+    if (failures.length > 0) throw new Error(failures.join("\n\n"));
+  },
+  600_000,
+);
 
 describe("the hot path and the full parse give the same events, report and wire", () => {
   test("seeded sessions of every era", async () => {

@@ -210,8 +210,18 @@ export function generateSession(seed: number, options: { big?: boolean; huge?: b
   const calls = 10 + Math.floor(random() * 12);
   let serverRequestId = 1000;
   let hugeDone = options.huge !== true;
+  /** A re-listing in flight (while it is, server lines wait for their newline and are inspected at once). */
+  let listing: unknown;
   for (let n = 0; n < calls; n++) {
     const roll = random();
+    if (listing === undefined && chance(0.08)) {
+      if (chance(0.5)) server({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
+      listing = newId();
+      client({ jsonrpc: "2.0", id: listing, method: "tools/list", params: params({}) });
+    } else if (listing !== undefined && chance(0.3)) {
+      server({ jsonrpc: "2.0", id: listing, result: complete({ tools: chance(0.5) ? tools : tools.slice(1) }) });
+      listing = undefined;
+    }
     if (roll < 0.07) {
       const id = newId();
       client({
@@ -341,6 +351,7 @@ export function generateSession(seed: number, options: { big?: boolean; huge?: b
     params: params({ name: "baton_session_report", arguments: {} }),
   });
   for (const call of open.slice(0, 2)) answer(call);
+  if (listing !== undefined) server({ jsonrpc: "2.0", id: listing, result: complete({ tools }) });
   return { era, batches: era === "2025-03-26", steps };
 }
 
