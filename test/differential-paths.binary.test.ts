@@ -191,4 +191,13 @@ describe("the compiled proxy: the hot path and the full parse give the same wire
   test("seeded sessions", async () => {
     for (const seed of [1, 2]) await expectSameThroughBinary(seed);
   }, 60_000);
+
+  test.skipIf(process.env.PATHS_TO === undefined)(
+    "exploration",
+    async () => {
+      for (let seed = Number(process.env.PATHS_FROM ?? 1); seed <= Number(process.env.PATHS_TO); seed++)
+        await expectSameThroughBinary(seed);
+    },
+    600_000,
+  );
 });

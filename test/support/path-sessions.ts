@@ -372,14 +372,19 @@ export interface Form {
   readonly paramsOrder?: readonly string[];
   /** Escape the first letter of this top-level key (`"\u006asonrpc"`): the scan gives up on escaped top-level keys. */
   readonly escapeKey?: string;
-  /** Escape one letter of every string value (`\u0061`). */
-  readonly escapeValues?: boolean;
+  /**
+   * Escapes in every string value: one letter (`\u0061`), every `/` (`\/`, as PHP's json_encode
+   * writes), or every non-ASCII character (`\u00e9`, surrogate pairs for emoji: Python's json.dumps).
+   */
+  readonly escapeValues?: "letter" | "slash" | "ascii";
   /** Escape the first letter of every key below the top level (`"n\u0061me"`): the scan reads params and results no further. */
   readonly escapeInnerKeys?: boolean;
   /** Write the first member of `params` / `result` twice (JSON.parse keeps the last). */
   readonly duplicateInner?: boolean;
   /** Write the top-level `id` twice (JSON.parse keeps the last). */
   readonly duplicateId?: boolean;
+  /** End the line with CR LF (a Windows writer) and start it with spaces. */
+  readonly crlf?: boolean;
   /** Wrap the message in a one-member batch. */
   readonly batch?: boolean;
   /** Pad the line with this many spaces after its first `{` (lines over 32 KiB are parsed, not scanned). */
@@ -413,9 +418,10 @@ export function parsedForm(message: unknown, random: () => number, batches: bool
   const base = choices[Math.floor(random() * choices.length)] as Form;
   return {
     ...base,
-    space: random() < 0.5 ? " " : random() < 0.5 ? "\t" : "",
+    space: random() < 0.5 ? " " : random() < 0.5 ? "\t" : random() < 0.5 ? "\r" : "",
+    crlf: random() < 0.2,
     order: random() < 0.5 ? [...keys].reverse() : undefined,
-    escapeValues: random() < 0.4,
+    escapeValues: random() < 0.4 ? (["letter", "slash", "ascii"] as const)[Math.floor(random() * 3)] : undefined,
   };
 }
 
@@ -437,6 +443,7 @@ function longForm(keys: readonly string[], random: () => number): Form {
     space: random() < 0.5 ? " " : "",
     order: [...order.filter((k) => keys.includes(k)), ...keys.filter((k) => !order.includes(k))],
     paramsOrder: random() < 0.5 ? ["_meta"] : undefined,
+    crlf: random() < 0.3,
   };
 }
 
@@ -445,7 +452,10 @@ export function render(message: unknown, form: Form): string {
   const sp = form.space;
   const text = (value: string): string => {
     const json = JSON.stringify(value);
-    if (form.escapeValues !== true) return json;
+    if (form.escapeValues === "slash") return json.replaceAll("/", "\\/");
+    if (form.escapeValues === "ascii")
+      return json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    if (form.escapeValues !== "letter") return json;
     const at = json.search(/[a-z]/);
     return at < 0 ? json : `${json.slice(0, at)}\\u00${json.charCodeAt(at).toString(16)}${json.slice(at + 1)}`;
   };
@@ -473,7 +483,8 @@ export function render(message: unknown, form: Form): string {
   };
   let line = write(message, true);
   if (form.pad !== undefined) line = `{${" ".repeat(form.pad)}${line.slice(1)}`;
-  return form.batch === true ? `[${line}]` : line;
+  if (form.batch === true) line = `[${line}]`;
+  return form.crlf === true ? `  ${line}\r` : line;
 }
 
 /** What reached a peer after one step: `sent` when it was the step's own bytes, else the message as parsed. */
