@@ -27,6 +27,7 @@ async function runServe(
   session: GeneratedSession,
   formOf: (index: number) => string,
   sse: (index: number) => boolean,
+  env: Record<string, string> = {},
 ): Promise<PathRun> {
   const arrivals: PathRun["arrivals"] = [];
   let step = 0;
@@ -35,6 +36,7 @@ async function runServe(
   const eventsFile = join(dir, "events.jsonl");
   const serve = await startServe(["--upstream", `http://127.0.0.1:${upstream.port}/mcp`], {
     BATON_EVENT_SINK: `file:${eventsFile}`,
+    ...env,
   });
   let sessionId: string | undefined;
   try {
@@ -65,7 +67,11 @@ async function runServe(
   return { arrivals, ...(await eventsAndReport(dir, eventsFile)) };
 }
 
-async function expectSameThroughServe(seed: number, options: { big?: boolean; huge?: boolean } = {}): Promise<void> {
+async function expectSameThroughServe(
+  seed: number,
+  options: { big?: boolean; huge?: boolean; consentToken?: string } = {},
+  env: Record<string, string> = {},
+): Promise<void> {
   const session = generateSession(seed, options);
   const random = seededRandom(seed * 7919 + 1);
   const forms = session.steps.map((step) =>
@@ -76,11 +82,13 @@ async function expectSameThroughServe(seed: number, options: { big?: boolean; hu
     session,
     (i) => render(session.steps[i]?.message, FAST),
     (i) => sse[i] === true,
+    env,
   );
   const parsed = await runServe(
     session,
     (i) => render(session.steps[i]?.message, forms[i] ?? FAST),
     (i) => sse[i] === true,
+    env,
   );
   expectSameRuns(seed, session, forms, fast, parsed);
 }
@@ -90,12 +98,21 @@ describe("serve: the hot path and the full parse give the same wire, events and 
     for (const seed of [1, 2]) await expectSameThroughServe(seed);
   }, 60_000);
 
+  test("per-request consent, the token in each request's _meta (cut from the bytes, or from the parsed body)", async () => {
+    await expectSameThroughServe(3, { consentToken: "ct_consent_12345" }, { BATON_CONSENT_MODE: "per-request" });
+  }, 60_000);
+
   test.skipIf(process.env.PATHS_TO === undefined)(
     "exploration",
     async () => {
-      const options = { big: process.env.PATHS_BIG === "1", huge: process.env.PATHS_HUGE === "1" };
+      const options = {
+        big: process.env.PATHS_BIG === "1",
+        huge: process.env.PATHS_HUGE === "1",
+        consentToken: process.env.PATHS_CONSENT,
+      };
+      const env: Record<string, string> = JSON.parse(process.env.PATHS_ENV ?? "{}");
       for (let seed = Number(process.env.PATHS_FROM ?? 1); seed <= Number(process.env.PATHS_TO); seed++)
-        await expectSameThroughServe(seed, options);
+        await expectSameThroughServe(seed, options, env);
     },
     600_000,
   );

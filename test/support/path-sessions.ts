@@ -30,7 +30,10 @@ const ERAS = ["2025-03-26", "2025-06-18", "2025-11-25", MODERN];
  * requests, intent params, the proxy's own tools, resource and prompt reads, and calls left open.
  * `big`: also answers over 64 KiB (parsed in an idle turn); `huge`: one over the 8 MiB cap.
  */
-export function generateSession(seed: number, options: { big?: boolean; huge?: boolean } = {}): GeneratedSession {
+export function generateSession(
+  seed: number,
+  options: { big?: boolean; huge?: boolean; consentToken?: string } = {},
+): GeneratedSession {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const chance = (p: number): boolean => random() < p;
@@ -41,14 +44,19 @@ export function generateSession(seed: number, options: { big?: boolean; huge?: b
   const server = (message: unknown) => steps.push({ from: "server", message });
   const clientInfo = { name: pick(["claude-code", "cursor", "inspector"]), version: "1.2.3" };
   /** A request's params in this era (the modern era's per-request `_meta`). */
+  // `consentToken`: every request carries it in `_meta` (serve's per-request consent, for clients without headers).
+  const consent = options.consentToken === undefined ? undefined : { "baton/consent_token": options.consentToken };
   const params = (value: Record<string, unknown>, meta?: Record<string, unknown>): Record<string, unknown> => {
     const all = modern
       ? {
           ...meta,
           "io.modelcontextprotocol/protocolVersion": era,
           "io.modelcontextprotocol/clientInfo": clientInfo,
+          ...consent,
         }
-      : meta;
+      : meta === undefined && consent === undefined
+        ? undefined
+        : { ...meta, ...consent };
     return all === undefined ? value : { ...value, _meta: all };
   };
   const serverInfo = { name: "fixture-server", version: "0.9" };
@@ -85,7 +93,12 @@ export function generateSession(seed: number, options: { big?: boolean; huge?: b
       jsonrpc: "2.0",
       id: handshakeId,
       method: "initialize",
-      params: { protocolVersion: era, capabilities: { sampling: {}, roots: {} }, clientInfo },
+      params: {
+        protocolVersion: era,
+        capabilities: { sampling: {}, roots: {} },
+        clientInfo,
+        ...(consent === undefined ? {} : { _meta: consent }),
+      },
     });
     server({
       jsonrpc: "2.0",
