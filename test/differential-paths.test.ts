@@ -238,7 +238,7 @@ test.skipIf(process.env.PATHS_TO === undefined)(
       try {
         expectSame(seed, await bothPaths(seed, options, env));
       } catch (e) {
-        failures.push(String(e).slice(0, 1500));
+        failures.push(`seed ${seed}: ${String(e).slice(0, 1500)}`);
       }
     }
     if (failures.length > 0) throw new Error(failures.join("\n\n"));
@@ -261,6 +261,6 @@ describe("the hot path and the full parse give the same events, report and wire"
   });
 
   test("with messages over the 8 MiB inspection cap (read from their edges)", async () => {
-    for (const seed of [3, 19, 21]) expectSame(seed, await bothPaths(seed, { huge: true }));
+    for (const seed of [5, 8, 10, 21]) expectSame(seed, await bothPaths(seed, { huge: true }));
   });
 });
