@@ -55,10 +55,13 @@ async function runServe(
       });
       sessionId = response.headers.get("mcp-session-id") ?? sessionId;
       const text = await response.text();
-      const sent = answerSent(session, formOf, index, body);
+      let sent = answerSent(session, formOf, sse, index, body);
       arrivals.push({ step: index, to: "client", what: response.status });
-      for (const line of answerLines(response.headers.get("content-type") ?? "", text))
-        arrivals.push({ step: index, to: "client", what: arrivalOf(line, sent) });
+      const type = response.headers.get("content-type") ?? "";
+      // An SSE event's data lines are joined with LFs (see scriptedUpstream).
+      if (type.includes("text/event-stream")) sent = sent.map((line) => line.replaceAll("\r", "\n"));
+      for (const line of answerLines(type, text))
+        arrivals.push({ step: index, to: "client", what: sent.includes(line) ? "sent" : arrivalOf(line, "") });
     }
   } finally {
     await serve.stop();

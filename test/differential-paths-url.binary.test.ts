@@ -59,16 +59,20 @@ async function runUrl(
       proc.stdin.write(encoder.encode(`${body}\n`));
       await proc.stdin.flush();
       const request = "method" in (s.message as object) && "id" in (s.message as object);
-      // A request waits for its answer; anything else for its POST (or a moment, should there be none).
+      // A body becomes one line: its edges trimmed, its CRs (whitespace in JSON) made spaces.
+      const sent = answerSent(session, formOf, sse, index, body).map((line) => line.replaceAll("\r", " ").trim());
+      // A request waits for its answer (and the notifications before it; the proxy's own answer is one
+      // line); anything else for its POST (or a moment, should there be none).
       await until(
-        () => (request ? toClient.lines.length > seen : arrivals.length + toClient.lines.length > before),
+        () =>
+          request
+            ? toClient.lines.length - seen >= Math.max(1, sent.length)
+            : arrivals.length + toClient.lines.length > before,
         1_000,
       );
       await Bun.sleep(5);
-      // A body becomes one line: its edges trimmed, its CRs (whitespace in JSON) made spaces.
-      const sent = answerSent(session, formOf, index, body).replaceAll("\r", " ").trim();
       for (const line of toClient.lines.slice(seen))
-        arrivals.push({ step: index, to: "client", what: arrivalOf(line, sent) });
+        arrivals.push({ step: index, to: "client", what: sent.includes(line) ? "sent" : arrivalOf(line, "") });
       seen = toClient.lines.length;
     }
     await proc.stdin.end();

@@ -65,11 +65,33 @@ export function answerOf(session: GeneratedSession, id: unknown, after: number):
   );
 }
 
-/** The line a client gets for its request of step `index` (`body` as it sent it): a batch is answered with a batch. */
-export function answerSent(session: GeneratedSession, formOf: (index: number) => string, index: number, body: string) {
+/** The server's notifications (progress, task status, list changes) between steps `from` and `to`. */
+function notificationsBetween(session: GeneratedSession, from: number, to: number): number[] {
+  const found: number[] = [];
+  for (let i = from + 1; i < to; i++) {
+    const message = session.steps[i]?.message as object | undefined;
+    if (session.steps[i]?.from === "server" && message !== undefined && "method" in message && !("id" in message))
+      found.push(i);
+  }
+  return found;
+}
+
+/**
+ * The lines a client gets for its request of step `index` (`body` as it sent it): the answer (a
+ * batch for a batch), after the notifications an SSE answer (`sse`) carries.
+ */
+export function answerSent(
+  session: GeneratedSession,
+  formOf: (index: number) => string,
+  sse: (index: number) => boolean,
+  index: number,
+  body: string,
+): string[] {
   const answer = answerOf(session, (session.steps[index]?.message as { id?: unknown } | undefined)?.id, index);
-  const line = answer < 0 ? "" : formOf(answer);
-  return body.trimStart().startsWith("[") && !line.trimStart().startsWith("[") ? `[${line}]` : line;
+  if (answer < 0) return [];
+  const line = formOf(answer);
+  const batched = body.trimStart().startsWith("[") && !line.trimStart().startsWith("[") ? `[${line}]` : line;
+  return sse(answer) ? [...notificationsBetween(session, index, answer).map(formOf), batched] : [batched];
 }
 
 /**
@@ -107,9 +129,12 @@ export function scriptedUpstream(
           ? JSON.stringify({ jsonrpc: "2.0", id: message.id, error: { code: -32000, message: "no answer" } })
           : formOf(index);
       if (Array.isArray(parsed) && !line.trimStart().startsWith("[")) line = `[${line}]`;
-      // A CR would end an SSE line (JSON.stringify never writes one): such a form is sent as JSON.
-      if (index >= 0 && sse(index) && !line.includes("\r"))
-        return new Response(`event: message\ndata: ${line}\n\n`, {
+      // A stream carries the server's notifications from before the answer too (progress, task
+      // status). A CR ends an SSE line: a form with CRs between its tokens goes in several data lines,
+      // which the reader joins with LFs (whitespace either way).
+      const lines = index < 0 ? [] : [...notificationsBetween(session, step(), index).map(formOf), line];
+      if (index >= 0 && sse(index))
+        return new Response(lines.map((l) => `event: message\ndata: ${l.split("\r").join("\ndata: ")}\n\n`).join(""), {
           headers: { ...headers, "content-type": "text/event-stream" },
         });
       return new Response(line, { headers: { ...headers, "content-type": "application/json" } });
@@ -155,7 +180,7 @@ function timeless(arrival: unknown): string {
   return withoutPorts(JSON.stringify(arrival))
     .replace(/\d\d:\d\d:\d\d(\.\d+)?/g, "<time>")
     .replace(/\d{4}-\d\d-\d\d/g, "<date>")
-    .replace(/#?\d+(\.\d+)? ms/g, "<n> ms")
+    .replace(/#?\d+(?:\.\d+)? (ms|s|min|h)\b/g, "<n> $1")
     .replace(/\|(?: [\d.]+ \|){3}(\\n)/g, "| <p50> | <p95> | <max> |$1")
     .replace(/\/tmp\/baton-paths[\w-]*\//g, "<dir>/")
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "<id>");
