@@ -531,7 +531,7 @@ export function render(message: unknown, form: Form): string {
     const json = JSON.stringify(value);
     if (form.escapeValues === "slash") return json.replaceAll("/", "\\/");
     if (form.escapeValues === "ascii")
-      return json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+      return json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
     if (form.escapeValues !== "letter") return json;
     const at = json.search(/[a-z]/);
     return at < 0 ? json : `${json.slice(0, at)}\\u00${json.charCodeAt(at).toString(16)}${json.slice(at + 1)}`;
