@@ -50,6 +50,13 @@ async function runUrl(
     for await (const chunk of proc.stdout) toClient.push(chunk);
   })();
   let seen = 0;
+  // A body becomes one line: its edges trimmed, its CRs (whitespace in JSON) made spaces.
+  const flat = (line: string) => line.replaceAll("\r", " ").trim();
+  // What the server sent, as any of its lines (a batch's answer in a batch): which step an answer is
+  // noted after depends on when it arrived.
+  const serverLines = new Set(
+    session.steps.flatMap((s, i) => (s.from === "server" ? [flat(formOf(i)), flat(`[${formOf(i)}]`)] : [])),
+  );
   try {
     for (const [index, s] of session.steps.entries()) {
       if (s.from !== "client") continue;
@@ -59,8 +66,7 @@ async function runUrl(
       proc.stdin.write(encoder.encode(`${body}\n`));
       await proc.stdin.flush();
       const request = "method" in (s.message as object) && "id" in (s.message as object);
-      // A body becomes one line: its edges trimmed, its CRs (whitespace in JSON) made spaces.
-      const sent = answerSent(session, formOf, sse, index, body).map((line) => line.replaceAll("\r", " ").trim());
+      const sent = answerSent(session, formOf, sse, index, body).map(flat);
       // A request waits for its answer (and the notifications before it; the proxy's own answer is one
       // line); anything else for its POST (or a moment, should there be none).
       await until(
@@ -72,7 +78,7 @@ async function runUrl(
       );
       await Bun.sleep(5);
       for (const line of toClient.lines.slice(seen))
-        arrivals.push({ step: index, to: "client", what: sent.includes(line) ? "sent" : arrivalOf(line, "") });
+        arrivals.push({ step: index, to: "client", what: serverLines.has(line) ? "sent" : arrivalOf(line, "") });
       seen = toClient.lines.length;
     }
     await proc.stdin.end();
@@ -109,7 +115,7 @@ async function expectSameThroughUrl(seed: number, options: { big?: boolean; huge
 
 describe("--url: the hot path and the full parse give the same wire, events and report", () => {
   test("seeded sessions", async () => {
-    for (const seed of [1, 2]) await expectSameThroughUrl(seed);
+    for (const seed of [3, 4]) await expectSameThroughUrl(seed);
   }, 60_000);
 
   test.skipIf(process.env.PATHS_TO === undefined)(

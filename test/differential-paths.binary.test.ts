@@ -54,12 +54,15 @@ async function runBinary(session: GeneratedSession, lines: readonly string[]): P
   const stderr = new Response(proc.stderr).text();
   const arrivals: PathRun["arrivals"] = [];
   const seen = { client: 0, server: 0 };
-  const note = (step: number, sent: string): void => {
+  // A line is the one some step sent when it equals any of them: which step it is noted after depends on timing.
+  const sent = new Set(lines);
+  const note = (step: number): void => {
     for (const [to, collected] of [
       ["server", toServer],
       ["client", toClient],
     ] as const) {
-      for (const line of collected.lines.slice(seen[to])) arrivals.push({ step, to, what: arrivalOf(line, sent) });
+      for (const line of collected.lines.slice(seen[to]))
+        arrivals.push({ step, to, what: sent.has(line) ? "sent" : arrivalOf(line, "") });
       seen[to] = collected.lines.length;
     }
   };
@@ -76,14 +79,14 @@ async function runBinary(session: GeneratedSession, lines: readonly string[]): P
       }
       await until(() => toClient.lines.length + toServer.lines.length > before, 1_000);
       await Bun.sleep(5); // a step may make more than one line (a proxy answer and a forwarded notification)
-      note(index, line);
+      note(index);
     }
     await proc.stdin.end();
     await until(() => serverEnded);
     socket?.destroy();
     await proc.exited;
     await reading;
-    note(session.steps.length, "");
+    note(session.steps.length);
   } finally {
     proc.kill();
     listener.close();
@@ -111,7 +114,7 @@ async function expectSameThroughBinary(seed: number): Promise<void> {
 
 describe("the compiled proxy: the hot path and the full parse give the same wire, events and report", () => {
   test("seeded sessions", async () => {
-    for (const seed of [1, 2]) await expectSameThroughBinary(seed);
+    for (const seed of [3, 4]) await expectSameThroughBinary(seed);
   }, 60_000);
 
   test.skipIf(process.env.PATHS_TO === undefined)(

@@ -194,17 +194,31 @@ export function expectSameRuns(
   fast: PathRun,
   parsed: PathRun,
 ): void {
-  for (let i = 0; i < Math.max(fast.arrivals.length, parsed.arrivals.length); i++) {
-    const [a, b] = [timeless(fast.arrivals[i]), timeless(parsed.arrivals[i])];
+  // Side by side, in order: which step a line is noted after depends on when it arrived.
+  for (const side of ["server", "client"] as const) {
+    const ours = (run: PathRun) => run.arrivals.filter((arrival) => arrival.to === side);
+    expectSameArrivals(seed, session, forms, ours(fast), ours(parsed));
+  }
+  expect(parsed.events.map(normalised)).toEqual(fast.events.map(normalised));
+  expect(parsed.report).toBe(fast.report);
+}
+
+function expectSameArrivals(
+  seed: number,
+  session: GeneratedSession,
+  forms: readonly Form[],
+  fast: PathRun["arrivals"],
+  parsed: PathRun["arrivals"],
+): void {
+  for (let i = 0; i < Math.max(fast.length, parsed.length); i++) {
+    const [a, b] = [timeless(fast[i]?.what), timeless(parsed[i]?.what)];
     if (a === b) continue;
-    const step = fast.arrivals[i]?.step ?? parsed.arrivals[i]?.step ?? -1;
+    const step = fast[i]?.step ?? parsed[i]?.step ?? -1;
     let at = 0;
     while (a[at] === b[at]) at++;
     const from = Math.max(0, at - 300);
     throw new Error(
-      `seed ${seed} (${session.era}), step ${step} (${JSON.stringify(session.steps[step]?.message)?.slice(0, 300)} as ${JSON.stringify(forms[step])}):\nfast:   …${a.slice(from, at + 300)}\nparsed: …${b.slice(from, at + 300)}`,
+      `seed ${seed} (${session.era}), to the ${fast[i]?.to ?? parsed[i]?.to}, after step ${step} (${JSON.stringify(session.steps[step]?.message)?.slice(0, 300)} as ${JSON.stringify(forms[step])}):\nfast:   …${a.slice(from, at + 300)}\nparsed: …${b.slice(from, at + 300)}`,
     );
   }
-  expect(parsed.events.map(normalised)).toEqual(fast.events.map(normalised));
-  expect(parsed.report).toBe(fast.report);
 }
