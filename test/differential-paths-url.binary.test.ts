@@ -19,6 +19,7 @@ import {
   generateSession,
   parsedForm,
   render,
+  seedsOr,
   type GeneratedSession,
 } from "./support/path-sessions.ts";
 import { seededRandom } from "./support/seeded-random.ts";
@@ -115,16 +116,7 @@ async function expectSameThroughUrl(seed: number, options: { big?: boolean; huge
 
 describe("--url: the hot path and the full parse give the same wire, events and report", () => {
   test("seeded sessions", async () => {
-    for (const seed of [3, 4]) await expectSameThroughUrl(seed);
-  }, 60_000);
-
-  test.skipIf(process.env.PATHS_TO === undefined)(
-    "exploration",
-    async () => {
-      const options = { big: process.env.PATHS_BIG === "1", huge: process.env.PATHS_HUGE === "1" };
-      for (let seed = Number(process.env.PATHS_FROM ?? 1); seed <= Number(process.env.PATHS_TO); seed++)
-        await expectSameThroughUrl(seed, options);
-    },
-    600_000,
-  );
+    // PATHS_FROM / PATHS_TO run other seeds (see differential-paths.test.ts).
+    for (const seed of seedsOr([3, 4])) await expectSameThroughUrl(seed);
+  }, 600_000);
 });

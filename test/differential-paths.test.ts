@@ -19,6 +19,7 @@ import {
   parseExact,
   parsedForm,
   render,
+  seedsOr,
   type Arrival,
   type GeneratedSession,
   type Side,
@@ -262,13 +263,13 @@ function expectSame(seed: number, result: Awaited<ReturnType<typeof bothPaths>>)
   expect(fast.logs.filter((line) => line.includes("internal:"))).toEqual([]);
 }
 
-test.skipIf(process.env.PATHS_TO === undefined)(
-  "exploration",
-  async () => {
-    const env = JSON.parse(process.env.PATHS_ENV ?? "{}");
+describe("the hot path and the full parse give the same events, report and wire", () => {
+  test("seeded sessions of every era", async () => {
+    // PATHS_FROM / PATHS_TO run other seeds, PATHS_BIG=1 / PATHS_HUGE=1 with large answers, PATHS_ENV with other settings (JSON).
     const options = { big: process.env.PATHS_BIG === "1", huge: process.env.PATHS_HUGE === "1" };
+    const env = JSON.parse(process.env.PATHS_ENV ?? "{}");
     const failures: string[] = [];
-    for (let seed = Number(process.env.PATHS_FROM ?? 1); seed <= Number(process.env.PATHS_TO); seed++) {
+    for (const seed of seedsOr(Array.from({ length: 24 }, (_, i) => i + 1))) {
       try {
         expectSame(seed, await bothPaths(seed, options, env));
       } catch (e) {
@@ -276,14 +277,7 @@ test.skipIf(process.env.PATHS_TO === undefined)(
       }
     }
     if (failures.length > 0) throw new Error(failures.join("\n\n"));
-  },
-  600_000,
-);
-
-describe("the hot path and the full parse give the same events, report and wire", () => {
-  test("seeded sessions of every era", async () => {
-    for (let seed = 1; seed <= 24; seed++) expectSame(seed, await bothPaths(seed));
-  });
+  }, 600_000);
 
   test("with an otlp: sink (drafts built at once, trace facts on call starts)", async () => {
     const otlp = { BATON_EVENT_SINK: "file:/dev/null,otlp:", BATON_CONSENT_TOKEN: "ct_1" };

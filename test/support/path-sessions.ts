@@ -564,6 +564,14 @@ export function render(message: unknown, form: Form): string {
   return form.crlf === true ? `  ${line}\r` : line;
 }
 
+/** The seeds a differential test runs: PATHS_FROM..PATHS_TO when set (to explore), else `defaults`. */
+export function seedsOr(defaults: readonly number[]): readonly number[] {
+  const to = process.env.PATHS_TO;
+  if (to === undefined) return defaults;
+  const from = Number(process.env.PATHS_FROM ?? 1);
+  return Array.from({ length: Math.max(0, Number(to) - from + 1) }, (_, i) => from + i);
+}
+
 /** What reached a peer after one step: `sent` when it was the step's own bytes, else the message as parsed. */
 export type Arrival = "sent" | unknown;
 
