@@ -104,7 +104,8 @@ describe("ids read from a long line's edges against JSON.parse", () => {
         .filter((a): a is Extract<Action, { type: "send" }> => a.type === "send")
         .map((a) => JSON.stringify(a.message).match(/"id":((?:"(?:[^"\\]|\\.)*")|[^,}]*)/)?.[1]);
       const written =
-        text.match(/^\{(?:[^{]*?,)?\s*"id"\s*:\s*([^,}\s]+)/)?.[1] ?? text.match(/,\s*"id"\s*:\s*([^,}\s]+)\}$/)?.[1];
+        text.match(/^\{(?:[^{]*?,)?\s*"id"\s*:\s*([^,}\s]+)/)?.[1] ??
+        text.match(/,\s*"id"\s*:\s*([^,}\s]+)(?:\s*,\s*"jsonrpc"\s*:\s*"2\.0")?\s*\}$/)?.[1];
       for (const id of answered) expect({ text, id }).toEqual({ text, id: written });
     }
   });

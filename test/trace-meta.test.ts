@@ -86,6 +86,24 @@ describe("createTraceTracker", () => {
     expect(tracker.fromClient(classifyLine(batch), actions)).toBe(actions);
   });
 
+  test("calls in a batch get their request ids too (the batch itself is forwarded as it came)", () => {
+    const s = session(true);
+    const batch = [
+      call(8, "search"),
+      call(9, "baton_annotate"),
+      { jsonrpc: "2.0", method: "ping", id: 10 },
+      call("x", "fetch"),
+    ];
+    const actions = s.client(batch);
+    const starts = actions.flatMap((a) =>
+      a.type === "emit" && a.draft.event_type === "tool_call_start" ? [a.draft.runtime_meta] : [],
+    );
+    expect(starts.map((meta) => meta?.["baton/request_id"])).toEqual(["8", "x"]);
+    expect(
+      actions.some((a) => a.type === "send" && a.to === "server" && JSON.stringify(a.message).includes("traceparent")),
+    ).toBe(false);
+  });
+
   test("propagation: our CLIENT span joins the host's trace and rides in the forwarded _meta, other keys kept", () => {
     const s = session(true);
     const actions = s.client(call(5, "search", { traceparent: HOST, tracestate: "k=v", progressToken: 9 }));

@@ -723,6 +723,13 @@ describe("answers too long to inspect", () => {
       null,
     ],
     [
+      "id, then jsonrpc, last",
+      '{"result":{"content":[{"type":"text","text":"xxxx',
+      'xxxx"}]},"id":5,"jsonrpc":"2.0"}',
+      "tool_call_end",
+      null,
+    ],
+    [
       "isError near the end",
       '{"result":{"content":[{"type":"text","text":"xxxx',
       'xxxx"}],"isError":true},"jsonrpc":"2.0","id":5}',
@@ -849,6 +856,11 @@ describe("client lines too long to inspect", () => {
       '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":7},"name":"baton_annotate","arguments":{"x":"',
       true,
     ],
+    [
+      "a _meta holding objects before the name (Python SDK order, 2026-07-28 era)",
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"py","icons":[{"src":"a.png"}]}},"name":"baton_annotate","arguments":{"x":"',
+      true,
+    ],
     ["a server tool", '{"method":"tools/call","params":{"name":"echo","arguments":{"text":"xx', false],
     ["another method", '{"method":"prompts/get","params":{"name":"baton_annotate","arguments":{"x":"', false],
     [
@@ -941,6 +953,25 @@ describe("client lines too long to inspect", () => {
     // Left open, it is answered with the client's id as written when the server exits.
     const [error] = of(failPending(state, "upstream_exit", "gone", 5), "send");
     expect(JSON.stringify(error?.message)).toContain('"id":12345678901234567891,');
+  });
+
+  test("a call whose id is followed by jsonrpc at its end is tracked and, for our tool, answered", () => {
+    const head = '{"method":"tools/call","params":{"name":"upload","arguments":{"data":"xx';
+    const state = fresh();
+    fromClientLongLine(state, head, 'xx"}},"id":7,"jsonrpc":"2.0"}', 9 * MiB, false, 0);
+    expect([...state.pending.keys()]).toEqual([7]);
+    const ours = '{"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"xx';
+    const [answer] = of(fromClientLongLine(fresh(), ours, 'xx"}},"id":7,"jsonrpc":"2.0"}', 9 * MiB, true, 0), "send");
+    expect(JSON.parse(JSON.stringify(answer?.message)).id).toBe(7);
+  });
+
+  test("a server tool's call with a modern _meta first is tracked from its edges", () => {
+    const state = fresh();
+    const head =
+      '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/clientInfo":{"name":"py"}},"name":"upload","arguments":{"data":"xx';
+    const [start] = events(fromClientLongLine(state, head, 'xx"}}}', 9 * MiB, false, 0));
+    expect(start?.payload).toMatchObject({ tool_name: "upload" });
+    expect([...state.pending.keys()]).toEqual([8]);
   });
 
   test("an uninspected line that is no tools/call, or whose id cannot be read, is not tracked", () => {

@@ -15,8 +15,11 @@ const ID_VALUE = String.raw`"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 
 const HEAD_ID = new RegExp(String.raw`^\s*\{(?:\s*"jsonrpc"\s*:\s*"2\.0"\s*,)?\s*"id"\s*:\s*(${ID_VALUE})`);
 
-/** `"id": <value>` as the last member of the outermost object: exactly one `}` may follow it. */
-const TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})\s*\}\s*\r?$`);
+/** After an id at a line's end: its `jsonrpc` member may still follow (`{"result":…,"id":5,"jsonrpc":"2.0"}`). */
+const AFTER_TAIL_ID = String.raw`(?:\s*,\s*"jsonrpc"\s*:\s*"2\.0")?\s*\}\s*\r?$`;
+
+/** `"id": <value>` as the last member of the outermost object but `jsonrpc`: exactly one `}` may follow them. */
+const TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})${AFTER_TAIL_ID}`);
 
 const IS_ERROR_TRUE = /"isError"\s*:\s*true/;
 
@@ -115,14 +118,21 @@ const NOT_INSPECTED_KEY = "[truncated]";
 const CLIENT_HEAD_ID = new RegExp(
   String.raw`^\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"(?:[^"\\]|\\.)*"\s*,)*\s*"id"\s*:\s*(${ID_VALUE})`,
 );
-/** The id as the outermost object's last member (as the TypeScript SDK writes it). */
-const CLIENT_TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})\s*\}\s*\r?$`);
+/** The id as the outermost object's last member but `jsonrpc` (the TypeScript SDK writes it last). */
+const CLIENT_TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})${AFTER_TAIL_ID}`);
+/**
+ * An object holding objects at most three deep and no braces in its strings: a request's `_meta`
+ * (the 2026-07-28 era's carries the client's info, which may list icons). Its alternatives start
+ * with different bytes, so matching never backtracks.
+ */
+const META_OBJECT = [1, 2, 3].reduce((inner) => String.raw`\{(?:[^{}]|${inner})*\}`, String.raw`\{[^{}]*\}`);
+
 /**
  * Top-level scalar members, then `"params": {"name": …`: SDKs put the tool's name before its
- * arguments, after a flat `_meta` at most (the Python SDK writes `_meta` first when it has one).
+ * arguments, after a `_meta` at most (the Python SDK writes `_meta` first when it has one).
  */
 const HEAD_CALL = new RegExp(
-  String.raw`^\s*\{((?:\s*"(?:jsonrpc|id|method)"\s*:\s*(?:${ID_VALUE})\s*,)*)\s*"params"\s*:\s*\{(?:\s*"_meta"\s*:\s*\{[^{}]*\}\s*,)?\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")`,
+  String.raw`^\s*\{((?:\s*"(?:jsonrpc|id|method)"\s*:\s*(?:${ID_VALUE})\s*,)*)\s*"params"\s*:\s*\{(?:\s*"_meta"\s*:\s*${META_OBJECT}\s*,)?\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")`,
 );
 const METHOD_MEMBER = /"method"\s*:\s*("(?:[^"\\]|\\.)*")/;
 

@@ -1,6 +1,6 @@
 // With an `otlp:` sink: adds trace facts to tool-call start events (request id, protocol version, our span ids) and, when asked, a traceparent to the forwarded call. Works on the transforms' actions, never inside them. No I/O.
 
-import type { Classified, JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
+import type { Classified, JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { formatTraceparent, parseTraceparent, type RandomHex } from "../telemetry/otlp/trace-context.ts";
 import { META_PROTOCOL_VERSION, META_REQUEST_ID, META_SPAN_ID, META_TRACE_ID } from "../telemetry/otlp/span-builder.ts";
@@ -28,8 +28,9 @@ export interface TraceTracker {
  * our CLIENT span gets a fresh id in the host's trace (or a new trace), recorded as
  * `baton/trace_id` / `baton/span_id`, and the request goes to the server with `_meta.traceparent`
  * set to it in its bytes (every other byte as the client wrote it; re-serialised only when that
- * edit is unsure); every other key (the host's `tracestate` included) is kept. Batches are left
- * as they are.
+ * edit is unsure); every other key (the host's `tracestate` included) is kept. A batch's calls
+ * get their request ids and the protocol version too (the events of a call must not depend on
+ * how it was sent), but the batch goes on as it came, without a traceparent.
  */
 export function createTraceTracker(options: TraceOptions): TraceTracker {
   let initializeId: JsonRpcId | undefined;
@@ -37,6 +38,7 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
 
   return {
     fromClient(line, actions) {
+      if (line.kind === "batch") return stampBatch(line.members, actions, protocolVersion);
       if (line.kind !== "message" || line.message.kind !== "request") return actions;
       const { id, method, value } = line.message;
       if (method === "initialize") initializeId = id;
@@ -72,6 +74,37 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       if (isObject(result) && typeof result.protocolVersion === "string") protocolVersion = result.protocolVersion;
     },
   };
+}
+
+/**
+ * Stamps the start events of a batch's tool calls (in place; `actions` is returned). The
+ * transforms emit them in the members' order, so each call takes the next start of its tool's
+ * name; a call that made none (an injected tool, another round of a held call) is skipped.
+ */
+function stampBatch(
+  members: readonly (Message | undefined)[],
+  actions: Action[],
+  protocolVersion: string | undefined,
+): Action[] {
+  const starts = actions.flatMap((a) =>
+    a.type === "emit" && a.draft.event_type === "tool_call_start" ? [a.draft] : [],
+  );
+  let next = 0;
+  for (const member of members) {
+    const draft = starts[next];
+    if (draft === undefined) break;
+    if (member?.kind !== "request" || member.method !== "tools/call") continue;
+    const params = member.value.params;
+    const name = isObject(params) ? params.name : undefined;
+    const payload = draft.payload as { tool_name?: unknown };
+    if (name === undefined || payload.tool_name !== (typeof name === "string" ? name : String(name))) continue;
+    next++;
+    const meta = draft.runtime_meta;
+    if (meta === undefined || meta === null) continue;
+    meta[META_REQUEST_ID] = String(member.id);
+    if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
+  }
+  return actions;
 }
 
 /** The server-bound copy of the call (as the transforms would send it) with our traceparent in `params._meta`. */
