@@ -81,7 +81,9 @@ describe("createSpanBuilder", () => {
     // A tool_error's body is the result's text: content, left out without capture (see below).
     expect(client.status).toEqual({ code: clientCode, message: errorType === "tool_error" ? "" : "went wrong" });
     for (const span of spans) {
-      expect(span.attributes["error.type"]).toBe(type);
+      // error.type if and only if the span failed (ERROR): the caller's own mistake (-32602…) or a
+      // cancellation is not the SERVER span's failure, so it keeps only rpc.response.status_code.
+      expect(span.attributes["error.type"]).toBe((span.status.code === 2 ? type : undefined) as never);
       expect(span.attributes["rpc.response.status_code"]).toBe(rpcCode as never);
     }
   });
@@ -202,9 +204,10 @@ describe("createSpanBuilder", () => {
     expect(spans[2]?.attributes).toMatchObject({
       "mcp.method.name": "prompts/get",
       "gen_ai.prompt.name": "summarize",
-      "error.type": "-32602",
+      "rpc.response.status_code": "-32602",
     });
     expect([spans[2]?.status.code, spans[3]?.status.code]).toEqual([0, 2]); // the caller's mistake: an error on the CLIENT side only
+    expect([spans[2]?.attributes["error.type"], spans[3]?.attributes["error.type"]]).toEqual([undefined, "-32602"]);
     expect(spans[4]?.attributes["mcp.method.name"]).toBe("resources/list");
   });
 

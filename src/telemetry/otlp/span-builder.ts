@@ -2,7 +2,7 @@
 
 import type { BatonEvent, EventOf } from "../event-types.ts";
 import { META_CALL_ID } from "../event-types.ts";
-import { mapErrorOutcome, STATUS_UNSET } from "./span-outcome.ts";
+import { mapErrorOutcome, STATUS_ERROR, STATUS_UNSET } from "./span-outcome.ts";
 import { describeOperation, parseOperationEvent } from "./span-operations.ts";
 import {
   parseTraceparent,
@@ -139,6 +139,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     const attributes = { ...call.attributes };
     let server: FinishedSpan["status"] = { code: STATUS_UNSET };
     let client: FinishedSpan["status"] = { code: STATUS_UNSET };
+    let failure: string | undefined;
     const payload = event.payload as Record<string, unknown>;
     if (failed) {
       const errorType = String(payload.error_type ?? "");
@@ -146,6 +147,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       const body = errorType === "tool_error" && !options.captureContent ? "" : String(payload.error_body ?? "");
       const outcome = mapErrorOutcome(errorType, body);
       Object.assign(attributes, outcome.attributes);
+      failure = outcome.errorType;
       server = outcome.server;
       client = outcome.client;
     } else if (options.captureContent && event.event_type === "tool_call_end") {
@@ -158,14 +160,17 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       name: call.name,
       start: call.start,
       end,
-      attributes,
     };
+    // error.type only where the status is ERROR: a caller's mistake or a cancellation is not the SERVER span's failure.
+    const failedWith = (status: FinishedSpan["status"]): Record<string, string> =>
+      status.code === STATUS_ERROR && failure !== undefined ? { "error.type": failure } : {};
     return [
       {
         ...common,
         spanId: call.serverSpanId,
         parent: call.parent,
         kind: "server",
+        attributes: { ...attributes, ...failedWith(server) },
         events: call.events,
         status: server,
       },
@@ -174,7 +179,11 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
         spanId: call.clientSpanId,
         parent: { spanId: call.serverSpanId, remote: false },
         kind: "client",
-        attributes: { ...attributes, "network.transport": options.upstreamTransport ?? options.transport },
+        attributes: {
+          ...attributes,
+          ...failedWith(client),
+          "network.transport": options.upstreamTransport ?? options.transport,
+        },
         events: [],
         status: client,
       },
