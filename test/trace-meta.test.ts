@@ -64,6 +64,36 @@ describe("createTraceTracker", () => {
     expect(after.some((a) => a.type === "send")).toBe(false);
   });
 
+  test("resource and prompt requests (which become spans too) get their request id and protocol version; bytes untouched", () => {
+    const s = session(true);
+    s.client({
+      jsonrpc: "2.0",
+      id: "init",
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+    });
+    s.server({
+      jsonrpc: "2.0",
+      id: "init",
+      result: { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "s", version: "1" } },
+    });
+    const requests = [
+      ["resources/read", { uri: "file:///a" }, "resource_read_start"],
+      ["resources/list", {}, "resource_list_start"],
+      ["prompts/get", { name: "p" }, "prompt_get_start"],
+      ["prompts/list", {}, "prompt_list_start"],
+    ] as const;
+    for (const [i, [method, params, type]] of requests.entries()) {
+      const actions = s.client({ jsonrpc: "2.0", id: 10 + i, method, params });
+      const meta = actions.flatMap((a) =>
+        a.type === "emit" && a.draft.event_type === type ? [a.draft.runtime_meta] : [],
+      )[0];
+      expect(meta).toMatchObject({ "baton/request_id": String(10 + i), "baton/protocol_version": "2025-06-18" });
+      // BATON_OTEL_PROPAGATE=on is documented for tools/call: these go out as sent.
+      expect(actions.some((a) => a.type === "send" && a.to === "server")).toBe(false);
+    }
+  });
+
   test("injected tools, other methods and batches are left alone", () => {
     const s = session(true);
     const injected = s.client(call(1, "baton_annotate"));

@@ -1,4 +1,4 @@
-// With an `otlp:` sink: adds trace facts to tool-call start events (request id, protocol version, our span ids) and, when asked, a traceparent to the forwarded call. Works on the transforms' actions, never inside them. No I/O.
+// With an `otlp:` sink: adds trace facts to start events (request id, protocol version; our span ids for tool calls) and, when asked, a traceparent to the forwarded call. Works on the transforms' actions, never inside them. No I/O.
 
 import type { Classified, JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
@@ -20,10 +20,20 @@ export interface TraceTracker {
   fromServer(line: Classified): void;
 }
 
+/** The start event of each request method the span builder makes spans of. */
+const START_EVENTS: Readonly<Record<string, string>> = {
+  "tools/call": "tool_call_start",
+  "resources/read": "resource_read_start",
+  "resources/list": "resource_list_start",
+  "prompts/get": "prompt_get_start",
+  "prompts/list": "prompt_list_start",
+};
+
 /**
- * A tracker. For a single `tools/call` request whose actions hold a `tool_call_start` event (a
- * real call, not an injected tool), the event's runtime_meta gains `baton/request_id` and
- * `baton/protocol_version` (our own `baton/` keys, which clients cannot forge). With `propagate`,
+ * A tracker. For a single request whose actions hold its start event (a real `tools/call`, not an
+ * injected tool; a resource or prompt request), the event's runtime_meta gains `baton/request_id`
+ * (`jsonrpc.request.id`, conditionally required on every request's spans) and
+ * `baton/protocol_version` (our own `baton/` keys, which clients cannot forge). For a tool call, with `propagate`,
  * our CLIENT span gets a fresh id in the host's trace (or a new trace), recorded as
  * `baton/trace_id` / `baton/span_id`, and the request goes to the server re-serialised with
  * `_meta.traceparent` set to it; every other key (the host's `tracestate` included) is kept.
@@ -38,13 +48,14 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       if (line.kind !== "message" || line.message.kind !== "request") return actions;
       const { id, method, value } = line.message;
       if (method === "initialize") initializeId = id;
-      if (method !== "tools/call") return actions;
-      const start = actions.find((a) => a.type === "emit" && a.draft.event_type === "tool_call_start");
+      const startType = START_EVENTS[method];
+      if (startType === undefined) return actions;
+      const start = actions.find((a) => a.type === "emit" && a.draft.event_type === startType);
       const meta = start?.type === "emit" ? start.draft.runtime_meta : null;
       if (meta === null) return actions;
       meta[META_REQUEST_ID] = String(id);
       if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
-      if (!options.propagate) return actions;
+      if (!options.propagate || method !== "tools/call") return actions;
       const params = isObject(value.params) ? value.params : {};
       const requestMeta = isObject(params._meta) ? params._meta : {};
       const traceId = parseTraceparent(requestMeta.traceparent)?.traceId ?? options.randomHex(16);

@@ -1,0 +1,76 @@
+// Black-box: the spans the compiled proxy sends to a local OTLP receiver, checked attribute by attribute against the MCP semantic conventions, with the official SDK client and server-everything.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { binaryPath, ROOT } from "./support/binary.ts";
+import { startOtlpReceiver, type DecodedSpan } from "./support/otlp-receiver.ts";
+import { cleanEnv, eventually, tempDir } from "./support/proxy-process.ts";
+
+const EVERYTHING = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
+const HOST_TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+let cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+describe("otlp: spans follow the MCP conventions (SDK client → proxy → server-everything, stdio)", () => {
+  test("resource and prompt requests: their spans carry jsonrpc.request.id and mcp.protocol.version, as tool calls' do", async () => {
+    const otlp = startOtlpReceiver();
+    cleanup.push(() => otlp.stop());
+    const dir = tempDir();
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const transport = new StdioClientTransport({
+      command: await binaryPath(),
+      args: ["--", "node", EVERYTHING, "stdio"],
+      env: cleanEnv({
+        BATON_EVENT_SINK: "otlp:",
+        BATON_CONSENT_TOKEN: "consent-for-tests",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        BATON_PROXY_LOG_FILE: join(dir, "proxy.log"),
+      }),
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "otlp-conventions-test", version: "0.0.1" });
+    await client.connect(transport);
+    cleanup.push(() => client.close());
+    await client.callTool({ name: "echo", arguments: { message: "hi" } });
+    const uri = "demo://resource/static/document/architecture.md";
+    await client.readResource({ uri, _meta: { traceparent: HOST_TRACEPARENT } });
+    await client.getPrompt({ name: "simple-prompt" });
+    await client.listResources();
+    await client.listPrompts();
+    await client.close();
+    await eventually(() => otlp.spans().length >= 10, 10_000, "ten spans");
+
+    const spans = otlp.spans();
+    const byMethod = (method: string): DecodedSpan[] => spans.filter((s) => s.attributes["mcp.method.name"] === method);
+    const version = byMethod("tools/call")[0]?.attributes["mcp.protocol.version"];
+    expect(typeof version).toBe("string");
+    const ids = new Set<unknown>();
+    for (const method of ["tools/call", "resources/read", "prompts/get", "resources/list", "prompts/list"]) {
+      const pair = byMethod(method);
+      expect(pair.map((s) => s.kind).sort()).toEqual([2, 3]);
+      for (const span of pair) {
+        // Conditionally required for every request: the id as a string (the SDK numbers its requests).
+        expect(span.attributes["jsonrpc.request.id"]).toMatch(/^\d+$/);
+        expect(span.attributes["mcp.protocol.version"]).toBe(version as string);
+        expect(span.attributes["network.transport"]).toBe("pipe");
+      }
+      ids.add(pair[0]?.attributes["jsonrpc.request.id"]);
+    }
+    expect(ids.size).toBe(5);
+    const read = byMethod("resources/read").find((s) => s.kind === 2) as DecodedSpan;
+    expect(read.name).toBe("resources/read");
+    expect(read.attributes["mcp.resource.uri"]).toBe(uri);
+    expect(read.parentSpanId).toBe("00f067aa0ba902b7");
+    expect(byMethod("prompts/get")[0]?.name).toBe("prompts/get simple-prompt");
+    expect(byMethod("prompts/get")[0]?.attributes["gen_ai.prompt.name"]).toBe("simple-prompt");
+    for (const span of spans.filter((s) => s.attributes["mcp.method.name"] !== "tools/call"))
+      expect(span.attributes["gen_ai.operation.name"]).toBeUndefined();
+  }, 30_000);
+});
