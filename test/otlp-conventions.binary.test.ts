@@ -5,9 +5,12 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { startOtlpReceiver, type DecodedSpan } from "./support/otlp-receiver.ts";
 import { cleanEnv, eventually, tempDir } from "./support/proxy-process.ts";
+import { startEverything } from "./support/serve-harness.ts";
+import { startServe } from "./support/serve-process.ts";
 
 const EVERYTHING = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
 const HOST_TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -72,5 +75,51 @@ describe("otlp: spans follow the MCP conventions (SDK client → proxy → serve
     expect(byMethod("prompts/get")[0]?.attributes["gen_ai.prompt.name"]).toBe("simple-prompt");
     for (const span of spans.filter((s) => s.attributes["mcp.method.name"] !== "tools/call"))
       expect(span.attributes["gen_ai.operation.name"]).toBeUndefined();
+  }, 30_000);
+});
+
+describe("serve: spans and /metrics follow the MCP conventions (SDK client → serve → server-everything)", () => {
+  test("a caller's mistake (-32602) is not a server failure: status code recorded, no error_type / error.type on the server side", async () => {
+    const otlp = startOtlpReceiver();
+    cleanup.push(() => otlp.stop());
+    const everything = await startEverything();
+    cleanup.push(() => everything.stop());
+    const proxy = await startServe(["--upstream", everything.url], {
+      BATON_EVENT_SINK: "otlp:",
+      BATON_CONSENT_TOKEN: "consent-for-tests",
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+    });
+    let stopped = false;
+    cleanup.push(async () => {
+      if (!stopped) await proxy.stop();
+    });
+    const client = new Client({ name: "otlp-conventions-serve", version: "0.0.1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url)));
+    await client.callTool({ name: "echo", arguments: { message: "hi" } });
+    await expect(client.getPrompt({ name: "no-such-prompt" })).rejects.toThrow("-32602");
+    await client.close();
+
+    const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
+    const promtool = Bun.spawnSync([Bun.which("promtool") ?? "promtool", "check", "metrics"], {
+      stdin: new TextEncoder().encode(metrics),
+    });
+    expect(`${promtool.stdout.toString()}${promtool.stderr.toString()}`).toBe("");
+    expect(metrics).toContain(
+      'mcp_server_operation_duration_seconds_count{mcp_method_name="prompts/get",rpc_response_status_code="-32602"} 1',
+    );
+    expect(metrics).toContain('mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call"} 1');
+    expect(metrics).not.toContain('error_type="-32602"');
+
+    stopped = true;
+    expect(await proxy.stop()).toBe(0);
+    await eventually(() => otlp.spans().length >= 4, 10_000, "four spans");
+    const prompt = otlp.spans().filter((s) => s.attributes["mcp.method.name"] === "prompts/get");
+    const server = prompt.find((s) => s.kind === 2) as DecodedSpan;
+    const client_ = prompt.find((s) => s.kind === 3) as DecodedSpan;
+    expect(server.attributes).toMatchObject({ "rpc.response.status_code": "-32602", "network.transport": "tcp" });
+    expect(server.attributes["error.type"]).toBeUndefined();
+    expect(server.status.code).toBe(0);
+    expect(client_.attributes).toMatchObject({ "rpc.response.status_code": "-32602", "error.type": "-32602" });
+    expect(client_.status.code).toBe(2);
   }, 30_000);
 });
