@@ -8,7 +8,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { startOtlpReceiver, type DecodedSpan } from "./support/otlp-receiver.ts";
-import { cleanEnv, eventually, tempDir } from "./support/proxy-process.ts";
+import { cleanEnv, eventually, fixture, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
 import { startEverything } from "./support/serve-harness.ts";
 import { startServe } from "./support/serve-process.ts";
 
@@ -75,6 +75,28 @@ describe("otlp: spans follow the MCP conventions (SDK client → proxy → serve
     expect(byMethod("prompts/get")[0]?.attributes["gen_ai.prompt.name"]).toBe("simple-prompt");
     for (const span of spans.filter((s) => s.attributes["mcp.method.name"] !== "tools/call"))
       expect(span.attributes["gen_ai.operation.name"]).toBeUndefined();
+  }, 30_000);
+});
+
+describe("otlp: jsonrpc.request.id (compiled proxy over stdio)", () => {
+  test("an id beyond 2^53 is the id the client wrote, not JSON.parse's rounding", async () => {
+    const otlp = startOtlpReceiver();
+    cleanup.push(() => otlp.stop());
+    const proxy = await startProxy(fixture("echo"), {
+      env: {
+        BATON_EVENT_SINK: "otlp:",
+        BATON_CONSENT_TOKEN: "consent-for-tests",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      },
+    });
+    await proxy.request(1, "initialize", INIT_PARAMS);
+    proxy.send(
+      '{"jsonrpc":"2.0","id":12345678901234567890,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a"}}}\n',
+    );
+    await proxy.next((m) => m?.result !== undefined && m.id !== 1);
+    expect(await proxy.close()).toBe(0);
+    await eventually(() => otlp.spans().length >= 2, 10_000, "two spans");
+    for (const span of otlp.spans()) expect(span.attributes["jsonrpc.request.id"]).toBe("12345678901234567890");
   }, 30_000);
 });
 

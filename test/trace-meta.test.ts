@@ -94,6 +94,20 @@ describe("createTraceTracker", () => {
     }
   });
 
+  test("an id beyond 2^53 is recorded as the client wrote it, not as JSON.parse rounded it", () => {
+    const s = session(false);
+    const raw = new TextEncoder().encode(
+      '{"jsonrpc":"2.0","id":12345678901234567890,"method":"tools/call","params":{"name":"x","arguments":{}}}',
+    );
+    const tracker = createTraceTracker({ propagate: false, randomHex: counterHex() });
+    const state: ProxyState = createProxyState({ includeReportTool: true });
+    const line = classifyLine(raw);
+    expect(startMeta(tracker.fromClient(line, fromClient(state, raw, line, 0)))).toMatchObject({
+      "baton/request_id": "12345678901234567890",
+    });
+    expect(startMeta(s.client(call(12, "x")))).toMatchObject({ "baton/request_id": "12" });
+  });
+
   test("injected tools, other methods and batches are left alone", () => {
     const s = session(true);
     const injected = s.client(call(1, "baton_annotate"));

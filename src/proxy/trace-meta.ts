@@ -53,7 +53,8 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       const start = actions.find((a) => a.type === "emit" && a.draft.event_type === startType);
       const meta = start?.type === "emit" ? start.draft.runtime_meta : null;
       if (meta === null) return actions;
-      meta[META_REQUEST_ID] = String(id);
+      // As the client wrote it: JSON.parse rounds an integer beyond 2^53 (then idText holds the digits).
+      meta[META_REQUEST_ID] = line.message.idText ?? String(id);
       if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
       if (!options.propagate || method !== "tools/call") return actions;
       const params = isObject(value.params) ? value.params : {};
