@@ -1,5 +1,7 @@
 // Reads the `otlp:` sink's settings from the standard OTEL_* variables and BATON_OTEL_*. Pure; header values are secrets and never appear in a problem.
 
+import { HEADER_NAME } from "../../remote/remote-options.ts";
+
 export type OtlpProtocol = "http/protobuf" | "http/json";
 
 /** Everything the OTLP sink needs, read once by `loadConfig`. */
@@ -53,8 +55,8 @@ export function parseOtlpSettings(env: Env, problems: string[]): OtlpSettings | 
     );
   }
   const headers = {
-    ...parseList(get("OTEL_EXPORTER_OTLP_HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS", problems),
-    ...parseList(get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), "OTEL_EXPORTER_OTLP_TRACES_HEADERS", problems),
+    ...parseHeaders(get("OTEL_EXPORTER_OTLP_HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS", problems),
+    ...parseHeaders(get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), "OTEL_EXPORTER_OTLP_TRACES_HEADERS", problems),
   };
   const compression = (
     get("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION") ??
@@ -117,6 +119,22 @@ function tracesEndpoint(traces: string | undefined, base: string | undefined, pr
     return undefined;
   }
   return traces !== undefined ? url.href : `${url.href.replace(/\/+$/, "")}${TRACES_PATH}`;
+}
+
+/**
+ * The headers list, each one checked as fetch will check it at every export: a name that is not
+ * an HTTP token (never echoed: it may be a pasted secret), or a value with a line break, NUL or a
+ * character beyond U+00FF, is a problem now rather than a failed export for the whole session.
+ */
+function parseHeaders(raw: string | undefined, name: string, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parseList(raw, name, problems))) {
+    if (!HEADER_NAME.test(key)) problems.push(`${name} has a header name that is not a valid HTTP header name`);
+    else if (/[\r\n\0\u0100-\uffff]/.test(value))
+      problems.push(`${name}: header ${key} has a line break, NUL or a character beyond U+00FF in its value`);
+    else out[key] = value;
+  }
+  return out;
 }
 
 /** `k1=v1,k2=v2` with percent-encoded keys and values (W3C Baggage-like, as the OTel env spec says). */
