@@ -100,6 +100,37 @@ describe("otlp: jsonrpc.request.id (compiled proxy over stdio)", () => {
   }, 30_000);
 });
 
+describe("otlp: the host's sampling decision (compiled proxy over stdio)", () => {
+  test("a traceparent with flags 00 gets no spans, and with BATON_OTEL_PROPAGATE=on the server is told 00 too", async () => {
+    const otlp = startOtlpReceiver();
+    cleanup.push(() => otlp.stop());
+    const dir = tempDir();
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const forwarded = join(dir, "to-server.jsonl");
+    const proxy = await startProxy(["sh", "-c", `tee "${forwarded}" | "$0" "$1"`, ...fixture("echo")], {
+      env: {
+        BATON_EVENT_SINK: "otlp:",
+        BATON_CONSENT_TOKEN: "consent-for-tests",
+        BATON_OTEL_PROPAGATE: "on",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      },
+    });
+    await proxy.request(1, "initialize", INIT_PARAMS);
+    const trace = (flags: string) => ({ traceparent: `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-${flags}` });
+    await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "a" }, _meta: trace("00") });
+    await proxy.request(3, "tools/call", { name: "echo", arguments: { text: "b" }, _meta: trace("01") });
+    expect(await proxy.close()).toBe(0);
+    await eventually(() => otlp.spans().length >= 2, 10_000, "two spans");
+    expect(otlp.spans().map((s) => s.attributes["jsonrpc.request.id"])).toEqual(["3", "3"]);
+    const sent = (await Bun.file(forwarded).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const flags = (id: number) => sent.find((m) => m.id === id)?.params._meta.traceparent.slice(-3);
+    expect([flags(2), flags(3)]).toEqual(["-00", "-01"]);
+  }, 30_000);
+});
+
 describe("serve: spans and /metrics follow the MCP conventions (SDK client → serve → server-everything)", () => {
   test("a caller's mistake (-32602) is not a server failure: status code recorded, no error_type / error.type on the server side", async () => {
     const otlp = startOtlpReceiver();

@@ -136,6 +136,17 @@ describe("createSpanBuilder", () => {
     expect(client.traceId).toBe(server.traceId);
   });
 
+  test("a host trace it did not sample (flags 00) gets no spans of ours: the parent-based default, no orphans in the backend", () => {
+    const call = (callId: string, flags: string) => {
+      const [start, end] = makeCall(1, callId, "t", {}, { durationMs: 1 });
+      const traceparent = `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-${flags}`;
+      return [{ ...start, runtime_meta: { ...start.runtime_meta, traceparent } } as BatonEvent, end];
+    };
+    expect(build(call("c1", "00"))).toEqual([]);
+    expect(build(call("c2", "01"))).toHaveLength(2);
+    expect(build(call("c3", "03"))).toHaveLength(2); // other flag bits: the sampled bit decides
+  });
+
   test("an invalid traceparent starts a new trace", () => {
     const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
     const meta = { ...start.runtime_meta, traceparent: "00-00000000000000000000000000000000-00f067aa0ba902b7-01" };

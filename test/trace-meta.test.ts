@@ -147,6 +147,14 @@ describe("createTraceTracker", () => {
     expect(actions.some((a) => a.type === "forward" && a.to === "server")).toBe(false);
   });
 
+  test("propagation keeps the host's decision not to sample (flags 00): the server is not told to record", () => {
+    const s = session(true);
+    const unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    const actions = s.client(call(7, "search", { traceparent: unsampled }));
+    const forwarded = actions.find((a) => a.type === "send" && a.to === "server") as { message: any };
+    expect(forwarded.message.params._meta.traceparent).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000001-00");
+  });
+
   test("propagation without a host trace starts one", () => {
     const s = session(true);
     const actions = s.client(call(6, "search"));

@@ -59,13 +59,16 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       if (!options.propagate || method !== "tools/call") return actions;
       const params = isObject(value.params) ? value.params : {};
       const requestMeta = isObject(params._meta) ? params._meta : {};
-      const traceId = parseTraceparent(requestMeta.traceparent)?.traceId ?? options.randomHex(16);
+      const host = parseTraceparent(requestMeta.traceparent);
+      const traceId = host?.traceId ?? options.randomHex(16);
       const spanId = options.randomHex(8);
       meta[META_TRACE_ID] = traceId;
       meta[META_SPAN_ID] = spanId;
+      // The host's decision not to sample is kept: the server must not record a trace nobody else does.
+      const traceparent = formatTraceparent(traceId, spanId, host?.sampled ?? true);
       return actions.map((action) =>
         (action.type === "forward" || action.type === "send") && action.to === "server"
-          ? withTraceparent(action, value, traceId, spanId)
+          ? withTraceparent(action, value, traceparent)
           : action,
       );
     },
@@ -88,8 +91,7 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
 function withTraceparent(
   action: Extract<Action, { type: "forward" | "send" }>,
   original: JsonObject,
-  traceId: string,
-  spanId: string,
+  traceparent: string,
 ): Action {
   const message = action.type === "send" && isObject(action.message) ? action.message : original;
   const params = isObject(message.params) ? message.params : {};
@@ -97,6 +99,6 @@ function withTraceparent(
   return {
     type: "send",
     to: "server",
-    message: { ...message, params: { ...params, _meta: { ...meta, traceparent: formatTraceparent(traceId, spanId) } } },
+    message: { ...message, params: { ...params, _meta: { ...meta, traceparent } } },
   };
 }

@@ -47,6 +47,8 @@ interface OpenCall {
   readonly clientSpanId: string;
   readonly parent: { spanId: string; remote: boolean } | undefined;
   readonly traceState: string | undefined;
+  /** False in a host trace it did not sample (traceparent flags 00): no span of it is exported. */
+  readonly sampled: boolean;
   readonly start: HrTime;
   readonly attributes: Record<string, AttributeValue>;
   readonly events: SpanEventRecord[];
@@ -89,6 +91,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     parent: OpenCall["parent"];
     traceState: string | undefined;
     clientSpanId: string;
+    sampled: boolean;
   } {
     const meta = event.runtime_meta ?? {};
     const incoming = parseTraceparent(meta[TRACEPARENT_KEY]);
@@ -104,6 +107,8 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       parent,
       traceState: parent === undefined ? undefined : parseTracestate(meta[TRACESTATE_KEY]),
       clientSpanId,
+      // Parent-based, as OpenTelemetry's default sampler: the host's unsampled trace stays unrecorded.
+      sampled: parent === undefined || incoming?.sampled !== false,
     };
   }
 
@@ -121,6 +126,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       clientSpanId: where.clientSpanId,
       parent: where.parent,
       traceState: where.traceState,
+      sampled: where.sampled,
       start: toHrTime(event.captured_at),
       attributes,
       events: [],
@@ -134,8 +140,8 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   function finish(event: BatonEvent, failed: boolean): FinishedSpan[] {
     const key = `${event.session_id}\n${String(event.runtime_meta?.[META_CALL_ID] ?? "")}`;
     const call = open.get(key);
-    if (call === undefined) return [];
     open.delete(key);
+    if (call === undefined || !call.sampled) return [];
     const attributes = { ...call.attributes };
     let server: FinishedSpan["status"] = { code: STATUS_UNSET };
     let client: FinishedSpan["status"] = { code: STATUS_UNSET };
@@ -212,6 +218,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       return [];
     }
     const where = placement(event);
+    if (!where.sampled) return [];
     return [
       {
         traceId: where.traceId,
