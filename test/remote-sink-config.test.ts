@@ -239,6 +239,20 @@ describe("otlp: sink", () => {
     expect(ok.ok && ok.config.otlp?.headers).toEqual({ "x-ok": "café\ttab" });
   });
 
+  test("a bad _TRACES_ value is named by its own variable (the one the user set)", () => {
+    const text = problems({
+      BATON_EVENT_SINK: "otlp:",
+      BATON_CONSENT_TOKEN: "ct_1",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc",
+      OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "zstd",
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "soon",
+    });
+    expect(text).toHaveLength(3);
+    expect(text[0]).toStartWith("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be");
+    expect(text[1]).toStartWith("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION must be");
+    expect(text[2]).toStartWith("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT must be");
+  });
+
   test("OTEL_* variables are not read without an otlp: sink", () => {
     const result = loadConfig({ BATON_EVENT_SINK: "stderr:", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" });
     expect(result.ok && result.config.otlp).toBeUndefined();

@@ -47,30 +47,32 @@ export function parseOtlpSettings(env: Env, problems: string[]): OtlpSettings | 
     get("OTEL_EXPORTER_OTLP_ENDPOINT"),
     problems,
   );
-  const protocolRaw =
-    get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ?? get("OTEL_EXPORTER_OTLP_PROTOCOL") ?? "http/protobuf";
+  /** The `_TRACES_` form wins; a problem names the variable the value came from. */
+  const pick = (option: string): [string, string | undefined] => {
+    const traces = `OTEL_EXPORTER_OTLP_TRACES_${option}`;
+    return get(traces) !== undefined
+      ? [traces, get(traces)]
+      : [`OTEL_EXPORTER_OTLP_${option}`, get(`OTEL_EXPORTER_OTLP_${option}`)];
+  };
+  const [protocolName, protocolGiven] = pick("PROTOCOL");
+  const protocolRaw = protocolGiven ?? "http/protobuf";
   if (protocolRaw !== "http/protobuf" && protocolRaw !== "http/json") {
     problems.push(
-      `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (got "${protocolRaw.slice(0, 40)}"; grpc is not supported)`,
+      `${protocolName} must be http/protobuf or http/json (got "${protocolRaw.slice(0, 40)}"; grpc is not supported)`,
     );
   }
   const headers = {
     ...parseHeaders(get("OTEL_EXPORTER_OTLP_HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS", problems),
     ...parseHeaders(get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), "OTEL_EXPORTER_OTLP_TRACES_HEADERS", problems),
   };
-  const compression = (
-    get("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION") ??
-    get("OTEL_EXPORTER_OTLP_COMPRESSION") ??
-    "none"
-  ).toLowerCase();
+  const [compressionName, compressionGiven] = pick("COMPRESSION");
+  const compression = (compressionGiven ?? "none").toLowerCase();
   if (compression !== "gzip" && compression !== "none")
-    problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION must be gzip or none (got "${compression.slice(0, 40)}")`);
-  const timeoutRaw = get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ?? get("OTEL_EXPORTER_OTLP_TIMEOUT");
+    problems.push(`${compressionName} must be gzip or none (got "${compression.slice(0, 40)}")`);
+  const [timeoutName, timeoutRaw] = pick("TIMEOUT");
   const timeout = timeoutRaw === undefined ? MAX_OTLP_TIMEOUT_MS : Number(timeoutRaw);
   if (timeoutRaw !== undefined && (!/^\d+$/.test(timeoutRaw) || !Number.isSafeInteger(timeout) || timeout <= 0)) {
-    problems.push(
-      `OTEL_EXPORTER_OTLP_TIMEOUT must be a positive whole number of milliseconds (got "${timeoutRaw.slice(0, 40)}")`,
-    );
+    problems.push(`${timeoutName} must be a positive whole number of milliseconds (got "${timeoutRaw.slice(0, 40)}")`);
   }
   const resource: Record<string, string> = {
     ...parseList(get("OTEL_RESOURCE_ATTRIBUTES"), "OTEL_RESOURCE_ATTRIBUTES", problems),
