@@ -131,6 +131,32 @@ describe("otlp: the host's sampling decision (compiled proxy over stdio)", () =>
   }, 30_000);
 });
 
+describe("otlp: the collector's answer (compiled proxy over stdio)", () => {
+  test("a partial success (HTTP 200 with rejected spans) is logged as a loss, never silently counted as delivered", async () => {
+    const otlp = startOtlpReceiver();
+    cleanup.push(() => otlp.stop());
+    otlp.setBody(
+      JSON.stringify({ partialSuccess: { rejectedSpans: "2", errorMessage: "span limit reached" } }),
+      "application/json",
+    );
+    const proxy = await startProxy(fixture("echo"), {
+      env: {
+        BATON_EVENT_SINK: "otlp:",
+        BATON_CONSENT_TOKEN: "consent-for-tests",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      },
+    });
+    await proxy.request(1, "initialize", INIT_PARAMS);
+    await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "a" } });
+    expect(await proxy.close()).toBe(0);
+    expect(otlp.requests.length).toBeGreaterThan(0);
+    expect(proxy.stderr()).toMatch(
+      /dropped 2 event\(s\) for otlp:\S+: rejected by the collector: 2 of 2 span\(s\) in one export: span limit reached/,
+    );
+  }, 30_000);
+});
+
 describe("serve: spans and /metrics follow the MCP conventions (SDK client → serve → server-everything)", () => {
   test("a caller's mistake (-32602) is not a server failure: status code recorded, no error_type / error.type on the server side", async () => {
     const otlp = startOtlpReceiver();
