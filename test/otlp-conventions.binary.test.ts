@@ -47,11 +47,13 @@ describe("otlp: spans follow the MCP conventions (SDK client → proxy → serve
     await client.getPrompt({ name: "simple-prompt" });
     await client.listResources();
     await client.listPrompts();
+    await client.callTool({ name: "baton_annotate", arguments: { intent: "read the docs", signal_type: "other" } });
     await client.close();
-    await eventually(() => otlp.spans().length >= 10, 10_000, "ten spans");
+    await eventually(() => otlp.spans().length >= 11, 10_000, "eleven spans");
 
     const spans = otlp.spans();
-    const byMethod = (method: string): DecodedSpan[] => spans.filter((s) => s.attributes["mcp.method.name"] === method);
+    const byMethod = (method: string): DecodedSpan[] =>
+      spans.filter((s) => s.attributes["mcp.method.name"] === method && s.name !== "tools/call baton_annotate");
     const version = byMethod("tools/call")[0]?.attributes["mcp.protocol.version"];
     expect(typeof version).toBe("string");
     const ids = new Set<unknown>();
@@ -73,6 +75,11 @@ describe("otlp: spans follow the MCP conventions (SDK client → proxy → serve
     expect(read.parentSpanId).toBe("00f067aa0ba902b7");
     expect(byMethod("prompts/get")[0]?.name).toBe("prompts/get simple-prompt");
     expect(byMethod("prompts/get")[0]?.attributes["gen_ai.prompt.name"]).toBe("simple-prompt");
+    // The proxy answers baton_annotate itself: one SERVER span, with its request's id too.
+    const annotate = spans.filter((s) => s.name === "tools/call baton_annotate");
+    expect(annotate.map((s) => s.kind)).toEqual([2]);
+    expect(annotate[0]?.attributes["jsonrpc.request.id"]).toMatch(/^\d+$/);
+    expect(annotate[0]?.attributes["mcp.protocol.version"]).toBe(version as string);
     for (const span of spans.filter((s) => s.attributes["mcp.method.name"] !== "tools/call"))
       expect(span.attributes["gen_ai.operation.name"]).toBeUndefined();
   }, 30_000);

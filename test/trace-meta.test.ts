@@ -108,6 +108,22 @@ describe("createTraceTracker", () => {
     expect(startMeta(s.client(call(12, "x")))).toMatchObject({ "baton/request_id": "12" });
   });
 
+  test("a baton_annotate call the proxy answers itself: its annotation (a span of its own) gets the request id", () => {
+    const s = session(true);
+    const actions = s.client({
+      jsonrpc: "2.0",
+      id: 41,
+      method: "tools/call",
+      params: { name: "baton_annotate", arguments: { intent: "check", signal_type: "other" } },
+    });
+    const meta = actions.flatMap((a) =>
+      a.type === "emit" && a.draft.event_type === "annotation" ? [a.draft.runtime_meta] : [],
+    )[0];
+    expect(meta?.["baton/request_id"]).toBe("41");
+    expect(meta?.["baton/span_id"]).toBeUndefined(); // nothing is forwarded: no CLIENT span
+    expect(actions.some((a) => a.type === "send" && a.to === "server")).toBe(false);
+  });
+
   test("injected tools, other methods and batches are left alone", () => {
     const s = session(true);
     const injected = s.client(call(1, "baton_annotate"));

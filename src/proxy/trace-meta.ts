@@ -50,13 +50,18 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       if (method === "initialize") initializeId = id;
       const startType = START_EVENTS[method];
       if (startType === undefined) return actions;
-      const start = actions.find((a) => a.type === "emit" && a.draft.event_type === startType);
+      const start =
+        actions.find((a) => a.type === "emit" && a.draft.event_type === startType) ??
+        // A baton_annotate call the proxy answers: its annotation becomes the request's own span.
+        (method === "tools/call"
+          ? actions.find((a) => a.type === "emit" && a.draft.event_type === "annotation")
+          : undefined);
       const meta = start?.type === "emit" ? start.draft.runtime_meta : null;
-      if (meta === null) return actions;
+      if (start?.type !== "emit" || meta === null) return actions;
       // As the client wrote it: JSON.parse rounds an integer beyond 2^53 (then idText holds the digits).
       meta[META_REQUEST_ID] = line.message.idText ?? String(id);
       if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
-      if (!options.propagate || method !== "tools/call") return actions;
+      if (!options.propagate || start.draft.event_type !== "tool_call_start") return actions;
       const params = isObject(value.params) ? value.params : {};
       const requestMeta = isObject(params._meta) ? params._meta : {};
       const host = parseTraceparent(requestMeta.traceparent);
