@@ -36,6 +36,7 @@ const answers = {
   toolError: { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "no" }], isError: true } },
   rpcError: { jsonrpc: "2.0", id: 1, error: { code: -32602, message: "bad params" } },
   internalError: { jsonrpc: "2.0", id: 1, error: { code: -32603, message: "internal" } },
+  oddCode: { jsonrpc: "2.0", id: 1, error: { code: `E${"x".repeat(4000)}`, message: "not a JSON-RPC code" } },
 };
 
 describe("upstream answers reach the exchange unparsed and are counted from their scan", () => {
@@ -63,6 +64,14 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       true,
       'outcome="error"',
       'mcp_method_name="tools/call",error_type="-32603",rpc_response_status_code="-32603"} 1',
+    ],
+    // A code that is no JSON-RPC integer (an upstream's own string) would be a label of any length and number.
+    [
+      "an error whose code is not an integer",
+      answers.oddCode,
+      true,
+      'outcome="error"',
+      'mcp_method_name="tools/call",error_type="_OTHER"} 1',
     ],
   ])("%s in a JSON body", (_name, answer, unparsed, outcome, duration) => {
     const { deps, exchange, methods, seenUnparsed, rendered } = setup();

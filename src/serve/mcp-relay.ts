@@ -131,14 +131,18 @@ export function observeAnswer(
   if (!isObject(answer)) return;
   const method = methods.get(answer.id as JsonRpcId);
   if (method === undefined) return;
-  if (isObject(answer.error)) return recordOperation(deps, method, "error", startedAt, String(answer.error.code));
+  if (isObject(answer.error)) {
+    // Only an integer is a JSON-RPC code; anything else (an upstream's own string) would be a label of any length.
+    const code = Number.isSafeInteger(answer.error.code) ? String(answer.error.code) : undefined;
+    return recordOperation(deps, method, "error", startedAt, code);
+  }
   const toolError = isObject(answer.result) && answer.result.isError === true;
   recordOperation(deps, method, toolError ? "tool_error" : undefined, startedAt);
 }
 
 /**
- * One answered request: `error` is `tool_error`, `error` (a JSON-RPC error, whose `code` is given)
- * or undefined. The histogram follows the conventions' server side: `rpc_response_status_code` for
+ * One answered request: `error` is `tool_error`, `error` (a JSON-RPC error, with its integer `code`
+ * when it has one; `_OTHER` otherwise) or undefined. The histogram follows the conventions' server side: `rpc_response_status_code` for
  * every error code, `error_type` only when the operation failed, and the caller's own mistakes
  * (-32700, -32600, -32601, -32602, -32002) are not failures of the server.
  */
@@ -151,7 +155,8 @@ function recordOperation(
 ): void {
   const labels: Record<string, string> = { mcp_method_name: method };
   if (error === "tool_error") labels.error_type = error;
-  if (code !== undefined) {
+  else if (error === "error" && code === undefined) labels.error_type = "_OTHER";
+  else if (code !== undefined) {
     if (!CALLER_FAULT_CODES.has(Number(code))) labels.error_type = code;
     labels.rpc_response_status_code = code;
   }
