@@ -7,6 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { binaryPath, ROOT } from "./support/binary.ts";
+import { readValidatedEvents } from "./support/events.ts";
 import { startOtlpReceiver, type DecodedSpan } from "./support/otlp-receiver.ts";
 import { cleanEnv, eventually, fixture, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
 import { startEverything } from "./support/serve-harness.ts";
@@ -207,5 +208,44 @@ describe("serve: spans and /metrics follow the MCP conventions (SDK client → s
     expect(server.status.code).toBe(0);
     expect(client_.attributes).toMatchObject({ "rpc.response.status_code": "-32602", "error.type": "-32602" });
     expect(client_.status.code).toBe(2);
+  }, 30_000);
+});
+
+describe("serve: a call cut by the drain deadline", () => {
+  test("ends as proxy_shutdown (spans and events), not as the client going away", async () => {
+    const otlp = startOtlpReceiver();
+    cleanup.push(() => otlp.stop());
+    const everything = await startEverything();
+    cleanup.push(() => everything.stop());
+    const dir = tempDir();
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const events = join(dir, "events.jsonl");
+    const proxy = await startServe(["--upstream", everything.url, "--drain-timeout-ms", "300"], {
+      BATON_EVENT_SINK: `file://${events},otlp:`,
+      BATON_CONSENT_TOKEN: "consent-for-tests",
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+    });
+    const client = new Client({ name: "drain-cut", version: "0.0.1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url)));
+    const call = client
+      .callTool({ name: "trigger-long-running-operation", arguments: { duration: 5, steps: 5 } })
+      .catch(() => undefined);
+    const started = (): boolean => {
+      try {
+        return readValidatedEvents(events).some((e) => e.event_type === "tool_call_start");
+      } catch {
+        return false; // no event file yet
+      }
+    };
+    await eventually(started, 10_000, "the call's start event");
+    expect(await proxy.stop()).toBe(0);
+    void call;
+    const outcome = readValidatedEvents(events).filter((e) => e.event_type === "tool_call_error");
+    expect(outcome.map((e) => e.payload.error_type)).toEqual(["proxy_shutdown"]);
+    await eventually(() => otlp.spans().length >= 2, 10_000, "two spans");
+    for (const span of otlp.spans()) {
+      expect(span.attributes["error.type"]).toBe("proxy_shutdown");
+      expect(span.status.code).toBe(2);
+    }
   }, 30_000);
 });
