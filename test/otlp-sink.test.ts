@@ -2,6 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { createDispatcher } from "../src/telemetry/dispatcher.ts";
+import type { OtlpSettings } from "../src/telemetry/otlp/otlp-settings.ts";
 import { MAX_OPEN_CALLS } from "../src/telemetry/otlp/span-builder.ts";
 import { createOtlpSink } from "../src/telemetry/sinks/otlp-sink.ts";
 import { makeCall } from "./fixtures/report/build-events.ts";
@@ -125,6 +126,51 @@ describe("createOtlpSink", () => {
       await collector.stop(true);
       await other.stop(true);
     }
+  });
+
+  test("spans the collector rejects in a partial success (HTTP 200) are handed to the dispatcher as drops, protobuf or JSON", async () => {
+    const protobuf = new Uint8Array([
+      0x0a,
+      0x17,
+      0x08,
+      0x02,
+      0x12,
+      0x13,
+      ...new TextEncoder().encode("too many attributes"),
+    ]);
+    const json = JSON.stringify({
+      partialSuccess: { rejectedSpans: "1", errorMessage: "bad key-that-is-secret span" },
+    });
+    const answers: [OtlpSettings, Response, { count: number; detail: string }][] = [
+      [
+        settings,
+        new Response(protobuf, { headers: { "Content-Type": "application/x-protobuf" } }),
+        { count: 2, detail: "too many attributes" },
+      ],
+      [
+        { ...settings, protocol: "http/json" as const },
+        new Response(json, { headers: { "Content-Type": "application/json" } }),
+        { count: 1, detail: "bad [redacted] span" },
+      ],
+    ];
+    for (const [own, answer, drop] of answers) {
+      const sink = createOtlpSink({ settings: own, transport: "pipe", fetch: async () => answer });
+      for (const e of call) sink.write(e, "");
+      await sink.flush(); // a partial success is a success: the flush resolves (the OTLP spec: no retry)
+      expect(sink.takeDrops?.()).toEqual([
+        { count: drop.count, kind: "rejected by the collector", detail: expect.stringContaining(drop.detail) },
+      ]);
+      expect(sink.takeDrops?.()).toEqual([]);
+    }
+    // An empty partial_success (or none) is a full success.
+    const sink = createOtlpSink({
+      settings,
+      transport: "pipe",
+      fetch: async () => new Response(new Uint8Array([0x0a, 0x00])),
+    });
+    for (const e of call) sink.write(e, "");
+    await sink.flush();
+    expect(sink.takeDrops?.()).toEqual([]);
   });
 
   test("calls forgotten by the span builder's bound are handed to the dispatcher as drops, once", () => {

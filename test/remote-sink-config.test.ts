@@ -218,6 +218,41 @@ describe("otlp: sink", () => {
     expect(text).not.toContain("hunter22");
   });
 
+  test("headers fetch would refuse at every export are refused at start (name never echoed when malformed, value never)", () => {
+    const text = problems({
+      BATON_EVENT_SINK: "otlp:",
+      BATON_CONSENT_TOKEN: "ct_1",
+      OTEL_EXPORTER_OTLP_HEADERS: "api-key=abc%0Ahunter22,my%20hunter33=v,x-ok=fine",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-wide=%C4%80hunter44",
+    });
+    expect(text).toEqual([
+      "OTEL_EXPORTER_OTLP_HEADERS: header api-key has a line break, NUL or a character beyond U+00FF in its value",
+      "OTEL_EXPORTER_OTLP_HEADERS has a header name that is not a valid HTTP header name",
+      "OTEL_EXPORTER_OTLP_TRACES_HEADERS: header x-wide has a line break, NUL or a character beyond U+00FF in its value",
+    ]);
+    expect(text.join("\n")).not.toContain("hunter");
+    const ok = loadConfig({
+      BATON_EVENT_SINK: "otlp:",
+      BATON_CONSENT_TOKEN: "ct_1",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-ok=caf%C3%A9%09tab",
+    });
+    expect(ok.ok && ok.config.otlp?.headers).toEqual({ "x-ok": "café\ttab" });
+  });
+
+  test("a bad _TRACES_ value is named by its own variable (the one the user set)", () => {
+    const text = problems({
+      BATON_EVENT_SINK: "otlp:",
+      BATON_CONSENT_TOKEN: "ct_1",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc",
+      OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "zstd",
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "soon",
+    });
+    expect(text).toHaveLength(3);
+    expect(text[0]).toStartWith("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be");
+    expect(text[1]).toStartWith("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION must be");
+    expect(text[2]).toStartWith("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT must be");
+  });
+
   test("OTEL_* variables are not read without an otlp: sink", () => {
     const result = loadConfig({ BATON_EVENT_SINK: "stderr:", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" });
     expect(result.ok && result.config.otlp).toBeUndefined();

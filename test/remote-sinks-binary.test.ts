@@ -185,6 +185,7 @@ describe("file://, s3:// and otlp: in fan-out", () => {
     expect(client("5").attributes["error.type"]).toBe("cancelled");
     expect(client("5").status.code).toBe(2);
     expect(server("5").status.code).toBe(0);
+    expect(server("5").attributes["error.type"]).toBeUndefined(); // if and only if the span failed
     // Upstream crash: both spans fail with upstream_exit.
     for (const span of [server("7"), client("7")]) {
       expect(span.attributes["error.type"]).toBe("upstream_exit");

@@ -35,6 +35,8 @@ const answers = {
   ok: { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "hi" }] } },
   toolError: { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "no" }], isError: true } },
   rpcError: { jsonrpc: "2.0", id: 1, error: { code: -32602, message: "bad params" } },
+  internalError: { jsonrpc: "2.0", id: 1, error: { code: -32603, message: "internal" } },
+  oddCode: { jsonrpc: "2.0", id: 1, error: { code: `E${"x".repeat(4000)}`, message: "not a JSON-RPC code" } },
 };
 
 describe("upstream answers reach the exchange unparsed and are counted from their scan", () => {
@@ -47,13 +49,29 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       'outcome="tool_error"',
       'mcp_method_name="tools/call",error_type="tool_error"} 1',
     ],
-    // The error code is a label: only a parse reads it (after the exchange has seen the bytes).
+    // The error code is a label: only a parse reads it (after the exchange has seen the bytes). On the
+    // server side the caller's own mistakes (-32602 …) are not errors: rpc_response_status_code, no error_type.
     [
-      "a JSON-RPC error",
+      "a JSON-RPC error the caller made",
       answers.rpcError,
       true,
       'outcome="error"',
-      'mcp_method_name="tools/call",error_type="-32602"} 1',
+      'mcp_method_name="tools/call",rpc_response_status_code="-32602"} 1',
+    ],
+    [
+      "a JSON-RPC error of the server",
+      answers.internalError,
+      true,
+      'outcome="error"',
+      'mcp_method_name="tools/call",error_type="-32603",rpc_response_status_code="-32603"} 1',
+    ],
+    // A code that is no JSON-RPC integer (an upstream's own string) would be a label of any length and number.
+    [
+      "an error whose code is not an integer",
+      answers.oddCode,
+      true,
+      'outcome="error"',
+      'mcp_method_name="tools/call",error_type="_OTHER"} 1',
     ],
   ])("%s in a JSON body", (_name, answer, unparsed, outcome, duration) => {
     const { deps, exchange, methods, seenUnparsed, rendered } = setup();

@@ -60,6 +60,29 @@ describe("metrics", () => {
   });
 });
 
+describe("bucket boundaries", () => {
+  /** The MCP conventions' ExplicitBucketBoundaries advice, the same for all four mcp.* duration histograms. */
+  const ADVICE = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+  const bounds = (text: string, family: string): number[] =>
+    [
+      ...new Set(
+        [...text.matchAll(new RegExp(`^${family}_bucket\\{.*le="([^"]+)"\\}`, "gm"))].map((m) => m[1] as string),
+      ),
+    ]
+      .filter((le) => le !== "+Inf")
+      .map(Number);
+
+  test("every boundary the MCP conventions advise is a bucket of both histograms (finer below 10 ms, longer for sessions)", () => {
+    const text = sample().registry.render();
+    for (const family of ["mcp_server_operation_duration_seconds", "mcp_server_session_duration_seconds"]) {
+      const les = bounds(text, family);
+      expect(les.length).toBeGreaterThan(0);
+      for (const bound of ADVICE) expect(les).toContain(bound);
+      expect([...les].sort((a, b) => a - b)).toEqual(les);
+    }
+  });
+});
+
 describe("mcp_method_name stays bounded", () => {
   test("method names outside the MCP spec count as _OTHER: a client inventing names cannot grow /metrics", () => {
     const metrics = createServeMetrics({ sessionsOpen: () => 0, draining: () => false, eventsBySink: () => [] });

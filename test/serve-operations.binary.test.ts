@@ -416,3 +416,30 @@ function listenUpstream(result: Record<string, unknown>) {
     },
   });
 }
+
+describe("sinks' own losses", () => {
+  test("an S3 upload given up after its retries is logged and counted in serve, as over stdio", async () => {
+    const upstream = await startHttpFixture();
+    const s3 = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("no", { status: 500 }) });
+    const proxy = await startServe(["--upstream", upstream.url], {
+      BATON_EVENT_SINK: "s3://events/x",
+      BATON_CONSENT_TOKEN: "consent-for-tests",
+      AWS_ACCESS_KEY_ID: "AKIAEXAMPLEEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "example-secret-access-key",
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${s3.port}`,
+    });
+    try {
+      const client = new Client({ name: "s3-loss", version: "1" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url)));
+      await client.callTool({ name: "echo", arguments: { text: "hi" } });
+      await client.close();
+      // At SIGTERM the sink seals its object and retries quickly; every attempt gets a 500.
+      expect(await proxy.stop()).toBe(0);
+      expect(proxy.log.join("\n")).toMatch(/dropped \d+ event\(s\) for s3:\/\/events\/x: upload failed/);
+    } finally {
+      s3.stop(true);
+      await upstream.stop();
+    }
+  }, 30_000);
+});

@@ -81,7 +81,9 @@ describe("createSpanBuilder", () => {
     // A tool_error's body is the result's text: content, left out without capture (see below).
     expect(client.status).toEqual({ code: clientCode, message: errorType === "tool_error" ? "" : "went wrong" });
     for (const span of spans) {
-      expect(span.attributes["error.type"]).toBe(type);
+      // error.type if and only if the span failed (ERROR): the caller's own mistake (-32602…) or a
+      // cancellation is not the SERVER span's failure, so it keeps only rpc.response.status_code.
+      expect(span.attributes["error.type"]).toBe((span.status.code === 2 ? type : undefined) as never);
       expect(span.attributes["rpc.response.status_code"]).toBe(rpcCode as never);
     }
   });
@@ -132,6 +134,17 @@ describe("createSpanBuilder", () => {
     expect(server.parent).toEqual({ spanId: "00f067aa0ba902b7", remote: true });
     expect(server.traceState).toBe("k=v");
     expect(client.traceId).toBe(server.traceId);
+  });
+
+  test("a host trace it did not sample (flags 00) gets no spans of ours: the parent-based default, no orphans in the backend", () => {
+    const call = (callId: string, flags: string) => {
+      const [start, end] = makeCall(1, callId, "t", {}, { durationMs: 1 });
+      const traceparent = `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-${flags}`;
+      return [{ ...start, runtime_meta: { ...start.runtime_meta, traceparent } } as BatonEvent, end];
+    };
+    expect(build(call("c1", "00"))).toEqual([]);
+    expect(build(call("c2", "01"))).toHaveLength(2);
+    expect(build(call("c3", "03"))).toHaveLength(2); // other flag bits: the sampled bit decides
   });
 
   test("an invalid traceparent starts a new trace", () => {
@@ -202,9 +215,10 @@ describe("createSpanBuilder", () => {
     expect(spans[2]?.attributes).toMatchObject({
       "mcp.method.name": "prompts/get",
       "gen_ai.prompt.name": "summarize",
-      "error.type": "-32602",
+      "rpc.response.status_code": "-32602",
     });
     expect([spans[2]?.status.code, spans[3]?.status.code]).toEqual([0, 2]); // the caller's mistake: an error on the CLIENT side only
+    expect([spans[2]?.attributes["error.type"], spans[3]?.attributes["error.type"]]).toEqual([undefined, "-32602"]);
     expect(spans[4]?.attributes["mcp.method.name"]).toBe("resources/list");
   });
 

@@ -74,6 +74,66 @@ describe("createTraceTracker", () => {
     expect(after.some((a) => a.type === "send")).toBe(false);
   });
 
+  test("resource and prompt requests (which become spans too) get their request id and protocol version; bytes untouched", () => {
+    const s = session(true);
+    s.client({
+      jsonrpc: "2.0",
+      id: "init",
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+    });
+    s.server({
+      jsonrpc: "2.0",
+      id: "init",
+      result: { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "s", version: "1" } },
+    });
+    const requests = [
+      ["resources/read", { uri: "file:///a" }, "resource_read_start"],
+      ["resources/list", {}, "resource_list_start"],
+      ["prompts/get", { name: "p" }, "prompt_get_start"],
+      ["prompts/list", {}, "prompt_list_start"],
+    ] as const;
+    for (const [i, [method, params, type]] of requests.entries()) {
+      const actions = s.client({ jsonrpc: "2.0", id: 10 + i, method, params });
+      const meta = actions.flatMap((a) =>
+        a.type === "emit" && a.draft.event_type === type ? [a.draft.runtime_meta] : [],
+      )[0];
+      expect(meta).toMatchObject({ "baton/request_id": String(10 + i), "baton/protocol_version": "2025-06-18" });
+      // BATON_OTEL_PROPAGATE=on is documented for tools/call: these go out as sent.
+      expect(actions.some((a) => a.type === "send" && a.to === "server")).toBe(false);
+    }
+  });
+
+  test("an id beyond 2^53 is recorded as the client wrote it, not as JSON.parse rounded it", () => {
+    const s = session(false);
+    const raw = new TextEncoder().encode(
+      '{"jsonrpc":"2.0","id":12345678901234567890,"method":"tools/call","params":{"name":"x","arguments":{}}}',
+    );
+    const tracker = createTraceTracker({ propagate: false, randomHex: counterHex() });
+    const state: ProxyState = createProxyState({ includeReportTool: true });
+    const line = classifyLine(raw);
+    expect(startMeta(tracker.fromClient(line, fromClient(state, raw, line, 0)))).toMatchObject({
+      "baton/request_id": "12345678901234567890",
+    });
+    expect(startMeta(s.client(call(12, "x")))).toMatchObject({ "baton/request_id": "12" });
+  });
+
+  test("a baton_annotate call the proxy answers itself: its annotation (a span of its own) gets the request id", () => {
+    const s = session(true);
+    const actions = s.client({
+      jsonrpc: "2.0",
+      id: 41,
+      method: "tools/call",
+      params: { name: "baton_annotate", arguments: { intent: "check", signal_type: "other" } },
+    });
+    const meta = actions.flatMap((a) =>
+      a.type === "emit" && a.draft.event_type === "annotation" ? [a.draft.runtime_meta] : [],
+    )[0];
+    expect(meta?.["baton/request_id"]).toBe("41");
+    expect(meta?.["baton/span_id"]).toBeUndefined(); // nothing is forwarded: no CLIENT span
+    expect(actions.some((a) => a.type === "send" && a.to === "server")).toBe(false);
+  });
+
   test("injected tools, other methods and batches are left alone", () => {
     const s = session(true);
     const injected = s.client(call(1, "baton_annotate"));
@@ -156,6 +216,14 @@ describe("createTraceTracker", () => {
     ).toEqual([
       `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search","arguments":{"n":1.0},"_meta":{"traceparent":"00-00000000000000000000000000000004-0000000000000005-01"}}}`,
     ]);
+  });
+
+  test("propagation keeps the host's decision not to sample (flags 00): the server is not told to record", () => {
+    const s = session(true);
+    const unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    const actions = s.client(call(7, "search", { traceparent: unsampled }));
+    const forwarded = JSON.parse(serverTexts(actions)[0] as string);
+    expect(forwarded.params._meta.traceparent).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000001-00");
   });
 
   test("propagation without a host trace starts one", () => {

@@ -1,4 +1,4 @@
-// With an `otlp:` sink: adds trace facts to tool-call start events (request id, protocol version, our span ids) and, when asked, a traceparent to the forwarded call. Works on the transforms' actions, never inside them. No I/O.
+// With an `otlp:` sink: adds trace facts to start events (request id, protocol version; our span ids for tool calls) and, when asked, a traceparent to the forwarded call. Works on the transforms' actions, never inside them. No I/O.
 
 import type { Classified, JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
@@ -21,10 +21,20 @@ export interface TraceTracker {
   fromServer(line: Classified): void;
 }
 
+/** The start event of each request method the span builder makes spans of. */
+const START_EVENTS: Readonly<Record<string, string>> = {
+  "tools/call": "tool_call_start",
+  "resources/read": "resource_read_start",
+  "resources/list": "resource_list_start",
+  "prompts/get": "prompt_get_start",
+  "prompts/list": "prompt_list_start",
+};
+
 /**
- * A tracker. For a single `tools/call` request whose actions hold a `tool_call_start` event (a
- * real call, not an injected tool), the event's runtime_meta gains `baton/request_id` and
- * `baton/protocol_version` (our own `baton/` keys, which clients cannot forge). With `propagate`,
+ * A tracker. For a single request whose actions hold its start event (a real `tools/call`, not an
+ * injected tool; a resource or prompt request), the event's runtime_meta gains `baton/request_id`
+ * (`jsonrpc.request.id`, conditionally required on every request's spans) and
+ * `baton/protocol_version` (our own `baton/` keys, which clients cannot forge). For a tool call, with `propagate`,
  * our CLIENT span gets a fresh id in the host's trace (or a new trace), recorded as
  * `baton/trace_id` / `baton/span_id`, and the request goes to the server with `_meta.traceparent`
  * set to it in its bytes (every other byte as the client wrote it; re-serialised only when that
@@ -42,22 +52,32 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       if (line.kind !== "message" || line.message.kind !== "request") return actions;
       const { id, method, value } = line.message;
       if (method === "initialize") initializeId = id;
-      if (method !== "tools/call") return actions;
-      const start = actions.find((a) => a.type === "emit" && a.draft.event_type === "tool_call_start");
+      const startType = START_EVENTS[method];
+      if (startType === undefined) return actions;
+      const start =
+        actions.find((a) => a.type === "emit" && a.draft.event_type === startType) ??
+        // A baton_annotate call the proxy answers: its annotation becomes the request's own span.
+        (method === "tools/call"
+          ? actions.find((a) => a.type === "emit" && a.draft.event_type === "annotation")
+          : undefined);
       const meta = start?.type === "emit" ? start.draft.runtime_meta : null;
-      if (meta === null) return actions;
-      meta[META_REQUEST_ID] = String(id);
+      if (start?.type !== "emit" || meta === null) return actions;
+      // As the client wrote it: JSON.parse rounds an integer beyond 2^53 (then idText holds the digits).
+      meta[META_REQUEST_ID] = line.message.idText ?? String(id);
       if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
-      if (!options.propagate) return actions;
+      if (!options.propagate || start.draft.event_type !== "tool_call_start") return actions;
       const params = isObject(value.params) ? value.params : {};
       const requestMeta = isObject(params._meta) ? params._meta : {};
-      const traceId = parseTraceparent(requestMeta.traceparent)?.traceId ?? options.randomHex(16);
+      const host = parseTraceparent(requestMeta.traceparent);
+      const traceId = host?.traceId ?? options.randomHex(16);
       const spanId = options.randomHex(8);
       meta[META_TRACE_ID] = traceId;
       meta[META_SPAN_ID] = spanId;
+      // The host's decision not to sample is kept: the server must not record a trace nobody else does.
+      const traceparent = formatTraceparent(traceId, spanId, host?.sampled ?? true);
       return actions.map((action) =>
         (action.type === "forward" || action.type === "send") && action.to === "server"
-          ? withTraceparent(action, value, traceId, spanId)
+          ? withTraceparent(action, value, traceparent)
           : action,
       );
     },
@@ -101,7 +121,7 @@ function stampBatch(
     next++;
     const meta = draft.runtime_meta;
     if (meta === undefined || meta === null) continue;
-    meta[META_REQUEST_ID] = String(member.id);
+    meta[META_REQUEST_ID] = member.idText ?? String(member.id);
     if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
   }
   return actions;
@@ -111,11 +131,10 @@ function stampBatch(
 function withTraceparent(
   action: Extract<Action, { type: "forward" | "send" }>,
   original: JsonObject,
-  traceId: string,
-  spanId: string,
+  traceparent: string,
 ): Action {
   if (action.type === "forward") {
-    const bytes = withMetaMember(action.bytes, "traceparent", JSON.stringify(formatTraceparent(traceId, spanId)));
+    const bytes = withMetaMember(action.bytes, "traceparent", JSON.stringify(traceparent));
     if (bytes !== undefined) return { type: "forward", to: "server", bytes };
   }
   const message = action.type === "send" && isObject(action.message) ? action.message : original;
@@ -124,6 +143,6 @@ function withTraceparent(
   return {
     type: "send",
     to: "server",
-    message: { ...message, params: { ...params, _meta: { ...meta, traceparent: formatTraceparent(traceId, spanId) } } },
+    message: { ...message, params: { ...params, _meta: { ...meta, traceparent } } },
   };
 }

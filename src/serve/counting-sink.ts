@@ -7,11 +7,15 @@ export interface SinkCounts {
   readonly label: string;
   /** Events in flushes that succeeded. */
   emitted: number;
-  /** Events in flushes that failed or were abandoned. */
+  /** Events in flushes that failed or were abandoned, and those the sink lost on its own later. */
   failed: number;
 }
 
-/** Returns counting wrappers of `sinks` (same order) and pushes one live {@link SinkCounts} per sink onto `counts`. */
+/**
+ * Returns counting wrappers of `sinks` (same order) and pushes one live {@link SinkCounts} per sink
+ * onto `counts`. A wrapper passes on every optional member the dispatcher reads (without
+ * `takeDrops`, an S3 upload given up in `serve` was neither logged nor counted).
+ */
 export function countingSinks(sinks: readonly Sink[], counts: SinkCounts[]): Sink[] {
   return sinks.map((sink) => {
     const count: SinkCounts = { label: sink.label, emitted: 0, failed: 0 };
@@ -28,14 +32,29 @@ export function countingSinks(sinks: readonly Sink[], counts: SinkCounts[]): Sin
         throw error;
       }
     };
+    const takeDrops = sink.takeDrops?.bind(sink);
     return {
       label: sink.label,
+      // What the dispatcher reads from the sink itself: its queue shape and batch size.
+      usesEvent: sink.usesEvent,
+      usesLine: sink.usesLine,
+      batchEvents: sink.batchEvents,
       write(event: BatonEvent, line: string) {
         buffered++;
         sink.write(event, line);
       },
       flush: () => settle(sink.flush()),
       close: () => settle(sink.close()),
+      // Losses the sink has on its own (an S3 upload given up, an OTLP call forgotten) are dropped events too.
+      ...(takeDrops === undefined
+        ? {}
+        : {
+            takeDrops: () => {
+              const drops = takeDrops();
+              for (const drop of drops) count.failed += drop.count;
+              return drops;
+            },
+          }),
     };
   });
 }

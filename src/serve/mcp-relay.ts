@@ -16,6 +16,7 @@ import { renderSseEvent, type SseEvent } from "../wire/sse.ts";
 import { UpstreamUnreachable } from "./upstream-client.ts";
 import { observesServerMethod } from "../proxy/server-message.ts";
 import { scanMethod } from "../wire/line-scan.ts";
+import { CALLER_FAULT_CODES } from "../telemetry/otlp/span-outcome.ts";
 
 export const SESSION_HEADER = "mcp-session-id";
 /** The modern era's server→client stream (a POST answered by an SSE stream that stays open), successor of the GET stream. */
@@ -130,22 +131,37 @@ export function observeAnswer(
   if (!isObject(answer)) return;
   const method = methods.get(answer.id as JsonRpcId);
   if (method === undefined) return;
-  const error = isObject(answer.error)
-    ? String(answer.error.code)
-    : isObject(answer.result) && answer.result.isError === true
-      ? "tool_error"
-      : undefined;
-  recordOperation(deps, method, error, startedAt);
+  if (isObject(answer.error)) {
+    // Only an integer is a JSON-RPC code; anything else (an upstream's own string) would be a label of any length.
+    const code = Number.isSafeInteger(answer.error.code) ? String(answer.error.code) : undefined;
+    return recordOperation(deps, method, "error", startedAt, code);
+  }
+  const toolError = isObject(answer.result) && answer.result.isError === true;
+  recordOperation(deps, method, toolError ? "tool_error" : undefined, startedAt);
 }
 
-function recordOperation(deps: McpRouteDeps, method: string, error: string | undefined, startedAt: number): void {
+/**
+ * One answered request: `error` is `tool_error`, `error` (a JSON-RPC error, with its integer `code`
+ * when it has one; `_OTHER` otherwise) or undefined. The histogram follows the conventions' server side: `rpc_response_status_code` for
+ * every error code, `error_type` only when the operation failed, and the caller's own mistakes
+ * (-32700, -32600, -32601, -32602, -32002) are not failures of the server.
+ */
+function recordOperation(
+  deps: McpRouteDeps,
+  method: string,
+  error: "tool_error" | "error" | undefined,
+  startedAt: number,
+  code?: string,
+): void {
   const labels: Record<string, string> = { mcp_method_name: method };
-  if (error !== undefined) labels.error_type = error;
+  if (error === "tool_error") labels.error_type = error;
+  else if (error === "error" && code === undefined) labels.error_type = "_OTHER";
+  else if (code !== undefined) {
+    if (!CALLER_FAULT_CODES.has(Number(code))) labels.error_type = code;
+    labels.rpc_response_status_code = code;
+  }
   deps.metrics.operationDuration.observe(labels, (deps.now() - startedAt) / 1000);
-  if (method === "tools/call")
-    deps.metrics.toolCalls.inc({
-      outcome: error === undefined ? "ok" : error === "tool_error" ? "tool_error" : "error",
-    });
+  if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: error ?? "ok" });
 }
 
 export function upstreamFailed(

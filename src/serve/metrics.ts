@@ -2,12 +2,12 @@
 
 type Labels = Readonly<Record<string, string>>;
 
-/** Seconds. OTel's advice for MCP durations, with finer steps below 10 ms (a proxy hop is sub-millisecond). */
-export const DURATION_BUCKETS_SECONDS = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
-] as const;
-/** Session lifetimes run from seconds to hours. */
-export const SESSION_BUCKETS_SECONDS = [1, 10, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400] as const;
+/** Seconds: the MCP conventions' advice for every mcp.* duration (0.01 … 300), kept whole so series aggregate with other instrumentations. */
+const MCP_ADVICE = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] as const;
+/** The advice with finer steps below 10 ms (a proxy hop is sub-millisecond). */
+export const DURATION_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, ...MCP_ADVICE] as const;
+/** The advice, then on to a day: session lifetimes run from seconds to hours. */
+export const SESSION_BUCKETS_SECONDS = [...MCP_ADVICE, 900, 1800, 3600, 7200, 14400, 28800, 86400] as const;
 
 interface Family {
   readonly name: string;

@@ -166,9 +166,11 @@ export async function runServeCommand(
   const unfinished = server.pendingRequests;
   if (unfinished > 0) logger.warn(`drain timeout: closing ${unfinished} request(s) still in flight`);
   clearInterval(sweep);
+  // Requests still in flight end as proxy_shutdown first: cutting their connections would otherwise
+  // read as the client going away (cancelled), blaming the client for the proxy's own stop.
+  sessions.closeAll("the proxy is shutting down");
   await server.stop(true);
   closeUpstreamPools();
-  sessions.closeAll("the proxy is shutting down");
   await hub.shutdown(EVENT_FLUSH_DEADLINE_MS);
   await admin.stop(true);
   logger.info("drained; exiting");

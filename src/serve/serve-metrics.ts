@@ -20,7 +20,7 @@ export interface ServeMetrics {
   readonly registry: MetricsRegistry;
   /** Every HTTP request the proxy answered, by route (`mcp`, `passthrough`), HTTP method and status. */
   readonly httpRequests: Counter;
-  /** `mcp.server.operation.duration`: every JSON-RPC request the proxy answers or forwards, by method (and error type when it failed). */
+  /** `mcp.server.operation.duration`: every JSON-RPC request the proxy answers or forwards, by method (error type when it failed, the JSON-RPC error code when there was one). */
   readonly operationDuration: Histogram;
   /** `mcp.server.session.duration`: MCP sessions that ended (DELETE, idle expiry, shutdown). */
   readonly sessionDuration: Histogram;
@@ -69,7 +69,7 @@ export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
   const registry = new MetricsRegistry();
   const operations = registry.histogram(
     "mcp_server_operation_duration_seconds",
-    "Duration of MCP requests the proxy answered or forwarded (OTel mcp.server.operation.duration), by mcp_method_name and error_type.",
+    "Duration of MCP requests the proxy answered or forwarded (OTel mcp.server.operation.duration), by mcp_method_name, error_type (failures only) and rpc_response_status_code.",
     DURATION_BUCKETS_SECONDS,
   );
   const metrics: ServeMetrics = {

@@ -38,6 +38,8 @@ export interface OtlpReceiver {
   readonly requests: ReceivedRequest[];
   /** Answer with this status from now on (default 200). */
   setStatus(status: number): void;
+  /** Answer a 200 with this body and Content-Type from now on (an OTLP partial success; default empty). */
+  setBody(body: Uint8Array | string, contentType: string): void;
   /** Every span received so far, decoded. */
   spans(): DecodedSpan[];
   stop(): Promise<void>;
@@ -46,6 +48,10 @@ export interface OtlpReceiver {
 export function startOtlpReceiver(): OtlpReceiver {
   const requests: ReceivedRequest[] = [];
   let status = 200;
+  let okBody: { body: Uint8Array | string; contentType: string } = {
+    body: new Uint8Array(0),
+    contentType: "application/x-protobuf",
+  };
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -53,9 +59,9 @@ export function startOtlpReceiver(): OtlpReceiver {
       if (new URL(request.url).pathname !== "/v1/traces" || request.method !== "POST")
         return new Response("not found", { status: 404 });
       requests.push({ headers: request.headers, body: new Uint8Array(await request.arrayBuffer()) });
-      return new Response(status === 200 ? new Uint8Array(0) : "no", {
+      return new Response(status === 200 ? okBody.body : "no", {
         status,
-        headers: { "Content-Type": "application/x-protobuf" },
+        headers: { "Content-Type": status === 200 ? okBody.contentType : "application/x-protobuf" },
       });
     },
   });
@@ -64,6 +70,9 @@ export function startOtlpReceiver(): OtlpReceiver {
     requests,
     setStatus: (s) => {
       status = s;
+    },
+    setBody: (body, contentType) => {
+      okBody = { body, contentType };
     },
     spans: () => requests.flatMap(decodeRequest),
     stop: () => server.stop(true),

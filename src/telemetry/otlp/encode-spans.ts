@@ -32,6 +32,27 @@ export function createSpanEncoder(
   };
 }
 
+/**
+ * The spans a collector's 200 answer says it rejected (OTLP partial success), with its message;
+ * undefined for a full success or a body that does not decode (never throws). The collector
+ * answers in the request's encoding; its Content-Type says which.
+ */
+export function rejectedSpans(
+  body: Uint8Array,
+  contentType: string | null,
+): { readonly count: number; readonly message: string } | undefined {
+  if (body.length === 0) return undefined;
+  try {
+    const json = contentType?.toLowerCase().startsWith("application/json") === true;
+    const partial = (json ? JsonTraceSerializer : ProtobufTraceSerializer).deserializeResponse(body).partialSuccess;
+    const count = Number(partial?.rejectedSpans ?? 0);
+    if (!Number.isSafeInteger(count) || count <= 0) return undefined;
+    return { count, message: String(partial?.errorMessage ?? "") };
+  } catch {
+    return undefined;
+  }
+}
+
 function toReadable(span: FinishedSpan, resource: ReadableSpanLike["resource"]): ReadableSpanLike {
   const traceState = span.traceState === undefined ? undefined : { serialize: () => span.traceState as string };
   const context = { traceId: span.traceId, spanId: span.spanId, traceFlags: 1, traceState };

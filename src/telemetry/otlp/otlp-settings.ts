@@ -1,5 +1,7 @@
 // Reads the `otlp:` sink's settings from the standard OTEL_* variables and BATON_OTEL_*. Pure; header values are secrets and never appear in a problem.
 
+import { HEADER_NAME } from "../../remote/remote-options.ts";
+
 export type OtlpProtocol = "http/protobuf" | "http/json";
 
 /** Everything the OTLP sink needs, read once by `loadConfig`. */
@@ -45,30 +47,32 @@ export function parseOtlpSettings(env: Env, problems: string[]): OtlpSettings | 
     get("OTEL_EXPORTER_OTLP_ENDPOINT"),
     problems,
   );
-  const protocolRaw =
-    get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ?? get("OTEL_EXPORTER_OTLP_PROTOCOL") ?? "http/protobuf";
+  /** The `_TRACES_` form wins; a problem names the variable the value came from. */
+  const pick = (option: string): [string, string | undefined] => {
+    const traces = `OTEL_EXPORTER_OTLP_TRACES_${option}`;
+    return get(traces) !== undefined
+      ? [traces, get(traces)]
+      : [`OTEL_EXPORTER_OTLP_${option}`, get(`OTEL_EXPORTER_OTLP_${option}`)];
+  };
+  const [protocolName, protocolGiven] = pick("PROTOCOL");
+  const protocolRaw = protocolGiven ?? "http/protobuf";
   if (protocolRaw !== "http/protobuf" && protocolRaw !== "http/json") {
     problems.push(
-      `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (got "${protocolRaw.slice(0, 40)}"; grpc is not supported)`,
+      `${protocolName} must be http/protobuf or http/json (got "${protocolRaw.slice(0, 40)}"; grpc is not supported)`,
     );
   }
   const headers = {
-    ...parseList(get("OTEL_EXPORTER_OTLP_HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS", problems),
-    ...parseList(get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), "OTEL_EXPORTER_OTLP_TRACES_HEADERS", problems),
+    ...parseHeaders(get("OTEL_EXPORTER_OTLP_HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS", problems),
+    ...parseHeaders(get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), "OTEL_EXPORTER_OTLP_TRACES_HEADERS", problems),
   };
-  const compression = (
-    get("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION") ??
-    get("OTEL_EXPORTER_OTLP_COMPRESSION") ??
-    "none"
-  ).toLowerCase();
+  const [compressionName, compressionGiven] = pick("COMPRESSION");
+  const compression = (compressionGiven ?? "none").toLowerCase();
   if (compression !== "gzip" && compression !== "none")
-    problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION must be gzip or none (got "${compression.slice(0, 40)}")`);
-  const timeoutRaw = get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ?? get("OTEL_EXPORTER_OTLP_TIMEOUT");
+    problems.push(`${compressionName} must be gzip or none (got "${compression.slice(0, 40)}")`);
+  const [timeoutName, timeoutRaw] = pick("TIMEOUT");
   const timeout = timeoutRaw === undefined ? MAX_OTLP_TIMEOUT_MS : Number(timeoutRaw);
   if (timeoutRaw !== undefined && (!/^\d+$/.test(timeoutRaw) || !Number.isSafeInteger(timeout) || timeout <= 0)) {
-    problems.push(
-      `OTEL_EXPORTER_OTLP_TIMEOUT must be a positive whole number of milliseconds (got "${timeoutRaw.slice(0, 40)}")`,
-    );
+    problems.push(`${timeoutName} must be a positive whole number of milliseconds (got "${timeoutRaw.slice(0, 40)}")`);
   }
   const resource: Record<string, string> = {
     ...parseList(get("OTEL_RESOURCE_ATTRIBUTES"), "OTEL_RESOURCE_ATTRIBUTES", problems),
@@ -117,6 +121,22 @@ function tracesEndpoint(traces: string | undefined, base: string | undefined, pr
     return undefined;
   }
   return traces !== undefined ? url.href : `${url.href.replace(/\/+$/, "")}${TRACES_PATH}`;
+}
+
+/**
+ * The headers list, each one checked as fetch will check it at every export: a name that is not
+ * an HTTP token (never echoed: it may be a pasted secret), or a value with a line break, NUL or a
+ * character beyond U+00FF, is a problem now rather than a failed export for the whole session.
+ */
+function parseHeaders(raw: string | undefined, name: string, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parseList(raw, name, problems))) {
+    if (!HEADER_NAME.test(key)) problems.push(`${name} has a header name that is not a valid HTTP header name`);
+    else if (/[\r\n\0\u0100-\uffff]/.test(value))
+      problems.push(`${name}: header ${key} has a line break, NUL or a character beyond U+00FF in its value`);
+    else out[key] = value;
+  }
+  return out;
 }
 
 /** `k1=v1,k2=v2` with percent-encoded keys and values (W3C Baggage-like, as the OTel env spec says). */

@@ -2,7 +2,7 @@
 
 import type { BatonEvent, EventOf } from "../event-types.ts";
 import { META_CALL_ID } from "../event-types.ts";
-import { mapErrorOutcome, STATUS_UNSET } from "./span-outcome.ts";
+import { mapErrorOutcome, STATUS_ERROR, STATUS_UNSET } from "./span-outcome.ts";
 import { describeOperation, parseOperationEvent } from "./span-operations.ts";
 import {
   parseTraceparent,
@@ -47,6 +47,8 @@ interface OpenCall {
   readonly clientSpanId: string;
   readonly parent: { spanId: string; remote: boolean } | undefined;
   readonly traceState: string | undefined;
+  /** False in a host trace it did not sample (traceparent flags 00): no span of it is exported. */
+  readonly sampled: boolean;
   readonly start: HrTime;
   readonly attributes: Record<string, AttributeValue>;
   readonly events: SpanEventRecord[];
@@ -89,6 +91,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     parent: OpenCall["parent"];
     traceState: string | undefined;
     clientSpanId: string;
+    sampled: boolean;
   } {
     const meta = event.runtime_meta ?? {};
     const incoming = parseTraceparent(meta[TRACEPARENT_KEY]);
@@ -104,6 +107,8 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       parent,
       traceState: parent === undefined ? undefined : parseTracestate(meta[TRACESTATE_KEY]),
       clientSpanId,
+      // Parent-based, as OpenTelemetry's default sampler: the host's unsampled trace stays unrecorded.
+      sampled: parent === undefined || incoming?.sampled !== false,
     };
   }
 
@@ -121,6 +126,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       clientSpanId: where.clientSpanId,
       parent: where.parent,
       traceState: where.traceState,
+      sampled: where.sampled,
       start: toHrTime(event.captured_at),
       attributes,
       events: [],
@@ -134,11 +140,12 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   function finish(event: BatonEvent, failed: boolean): FinishedSpan[] {
     const key = `${event.session_id}\n${String(event.runtime_meta?.[META_CALL_ID] ?? "")}`;
     const call = open.get(key);
-    if (call === undefined) return [];
     open.delete(key);
+    if (call === undefined || !call.sampled) return [];
     const attributes = { ...call.attributes };
     let server: FinishedSpan["status"] = { code: STATUS_UNSET };
     let client: FinishedSpan["status"] = { code: STATUS_UNSET };
+    let failure: string | undefined;
     const payload = event.payload as Record<string, unknown>;
     if (failed) {
       const errorType = String(payload.error_type ?? "");
@@ -146,6 +153,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       const body = errorType === "tool_error" && !options.captureContent ? "" : String(payload.error_body ?? "");
       const outcome = mapErrorOutcome(errorType, body);
       Object.assign(attributes, outcome.attributes);
+      failure = outcome.errorType;
       server = outcome.server;
       client = outcome.client;
     } else if (options.captureContent && event.event_type === "tool_call_end") {
@@ -158,14 +166,17 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       name: call.name,
       start: call.start,
       end,
-      attributes,
     };
+    // error.type only where the status is ERROR: a caller's mistake or a cancellation is not the SERVER span's failure.
+    const failedWith = (status: FinishedSpan["status"]): Record<string, string> =>
+      status.code === STATUS_ERROR && failure !== undefined ? { "error.type": failure } : {};
     return [
       {
         ...common,
         spanId: call.serverSpanId,
         parent: call.parent,
         kind: "server",
+        attributes: { ...attributes, ...failedWith(server) },
         events: call.events,
         status: server,
       },
@@ -174,7 +185,11 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
         spanId: call.clientSpanId,
         parent: { spanId: call.serverSpanId, remote: false },
         kind: "client",
-        attributes: { ...attributes, "network.transport": options.upstreamTransport ?? options.transport },
+        attributes: {
+          ...attributes,
+          ...failedWith(client),
+          "network.transport": options.upstreamTransport ?? options.transport,
+        },
         events: [],
         status: client,
       },
@@ -203,6 +218,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       return [];
     }
     const where = placement(event);
+    if (!where.sampled) return [];
     return [
       {
         traceId: where.traceId,

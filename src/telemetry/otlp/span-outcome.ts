@@ -33,7 +33,10 @@ const KNOWN_ERROR_TYPES = new Set([
 export const MAX_STATUS_MESSAGE_CHARS = 1_024;
 
 export interface SpanOutcome {
+  /** On both spans: `rpc.response.status_code` when the answer carried a JSON-RPC error code. */
   readonly attributes: Record<string, string>;
+  /** `error.type`, set only on a span whose status is ERROR (the conventions: if and only if it failed). */
+  readonly errorType: string;
   readonly server: { code: number; message?: string };
   readonly client: { code: number; message?: string };
 }
@@ -41,7 +44,8 @@ export interface SpanOutcome {
 /**
  * Maps a `tool_call_error` to span fields. `jsonrpc_<code>`: `error.type` and
  * `rpc.response.status_code` are the code as a string; ERROR on the CLIENT span always, on the
- * SERVER span unless the caller was at fault. `tool_error`: ERROR on both. `cancelled`: the host
+ * SERVER span unless the caller was at fault (that span then keeps the status code but no
+ * `error.type`, which the conventions set only when the operation failed). `tool_error`: ERROR on both. `cancelled`: the host
  * gave up, so only the CLIENT span (the request we sent) failed. Proxy-side endings
  * (`upstream_exit`, `proxy_shutdown`, `evicted`, and `--url`'s `upstream_*`, `http_<status>`) fail both.
  */
@@ -56,13 +60,14 @@ export function mapErrorOutcome(errorType: string, errorBody: string): SpanOutco
     const code = rpc[1] as string;
     const callerFault = CALLER_FAULT_CODES.has(Number(code));
     return {
-      attributes: { "error.type": code, "rpc.response.status_code": code },
+      attributes: { "rpc.response.status_code": code },
+      errorType: code,
       server: callerFault ? { code: STATUS_UNSET } : error,
       client: error,
     };
   }
   if (errorType === "cancelled")
-    return { attributes: { "error.type": "cancelled" }, server: { code: STATUS_UNSET }, client: error };
+    return { attributes: {}, errorType: "cancelled", server: { code: STATUS_UNSET }, client: error };
   const known = KNOWN_ERROR_TYPES.has(errorType) || /^http_\d{3}$/.test(errorType);
-  return { attributes: { "error.type": known ? errorType : "_OTHER" }, server: error, client: error };
+  return { attributes: {}, errorType: known ? errorType : "_OTHER", server: error, client: error };
 }

@@ -31,9 +31,9 @@ export function parseTraceparent(value: unknown): TraceParent | undefined {
   return { traceId, spanId, sampled: (Number.parseInt(flags, 16) & 1) === 1 };
 }
 
-/** `00-<trace>-<span>-01` (we export every span we make, so it is sampled). */
-export function formatTraceparent(traceId: string, spanId: string): string {
-  return `00-${traceId}-${spanId}-01`;
+/** `00-<trace>-<span>-01`, or `-00` in a host trace it did not sample (we then export none of its spans either). */
+export function formatTraceparent(traceId: string, spanId: string, sampled = true): string {
+  return `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`;
 }
 
 /** A `tracestate` worth carrying: a short printable string (the spec caps it at 32 members, 512 chars is the practical bound). */

@@ -1,4 +1,4 @@
-// The `otlp:` sink: derives MCP spans from events and POSTs them to an OTLP/HTTP traces endpoint; never retries, never logs a header value.
+// The `otlp:` sink: derives MCP spans from events and POSTs them to an OTLP/HTTP traces endpoint; never retries, never logs a header value, reports spans a collector rejects.
 
 import { describeError, LocalError } from "../../errors.ts";
 import type { OtlpSettings } from "../otlp/otlp-settings.ts";
@@ -45,12 +45,12 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   });
   // The official serializers load on the first export, not at start: importing them costs tens of
   // milliseconds, which every proxy launch would pay even when no span is ever sent.
-  let encoder: Promise<(spans: readonly FinishedSpan[]) => Uint8Array> | undefined;
+  let codec: Promise<typeof import("../otlp/encode-spans.ts")> | undefined;
+  let encoder: ((spans: readonly FinishedSpan[]) => Uint8Array) | undefined;
   const encode = async (spans: readonly FinishedSpan[]): Promise<Uint8Array> => {
-    encoder ??= import("../otlp/encode-spans.ts").then((m) =>
-      m.createSpanEncoder(settings.protocol, settings.resource),
-    );
-    return (await encoder)(spans);
+    codec ??= import("../otlp/encode-spans.ts");
+    encoder ??= (await codec).createSpanEncoder(settings.protocol, settings.resource);
+    return encoder(spans);
   };
   const headers: Record<string, string> = {
     ...settings.headers,
@@ -62,6 +62,8 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   let finished: FinishedSpan[] = [];
   let closed = false;
   let evictedReported = 0;
+  /** Partial successes not yet handed to the dispatcher. */
+  let refused: SinkDrop[] = [];
 
   async function post(spans: readonly FinishedSpan[]): Promise<void> {
     const encoded = await encode(spans);
@@ -81,8 +83,17 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
       const reason = timedOut ? `no answer within ${settings.timeoutMs} ms` : hide(describeError(error));
       throw new LocalError("E_SINK", `${label}: export of ${spans.length} span(s) failed: ${reason}`, { cause: error });
     }
-    // Read and discard the body (a partial-success message at most) so the connection can be reused.
-    await response.arrayBuffer().catch(() => undefined);
+    // Read the body (a partial-success message at most), which also lets the connection be reused.
+    const answer = await response.bytes().catch(() => new Uint8Array(0));
+    if (response.ok && codec !== undefined) {
+      // OTLP partial success: HTTP 200, yet the collector dropped some spans (never retried, as the spec says).
+      const rejected = (await codec).rejectedSpans(answer, response.headers.get("content-type"));
+      if (rejected !== undefined) {
+        const why = rejected.message === "" ? "" : `: ${hide(rejected.message).slice(0, 200)}`;
+        const detail = `${rejected.count} of ${spans.length} span(s) in one export${why}`;
+        refused.push({ count: rejected.count, kind: "rejected by the collector", detail });
+      }
+    }
     if (!response.ok) {
       const redirect = describeUnfollowedRedirect(response, settings.endpoint);
       const why = redirect === undefined ? "" : hide(`: ${redirect} (spans and headers go only to ${endpoint.origin})`);
@@ -112,7 +123,9 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
       const evicted = builder.evicted - evictedReported;
       evictedReported = builder.evicted;
       const detail = "more tool calls open at once than the span builder keeps; the oldest never gets its spans";
-      return evicted > 0 ? [{ count: evicted, kind: "open calls forgotten", detail }] : [];
+      const drops = refused;
+      refused = [];
+      return evicted > 0 ? [{ count: evicted, kind: "open calls forgotten", detail }, ...drops] : drops;
     },
     async close(): Promise<void> {
       if (closed) return;
