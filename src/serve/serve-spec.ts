@@ -44,7 +44,8 @@ export const SERVE_SPEC: CommandSpec = {
     ),
     "SIGTERM/SIGINT: readiness 503 at once, no new sessions, requests in flight finish (--drain-timeout-ms),",
     "open GET and subscriptions/listen streams are closed, events flushed, exit 0. After SIGTERM the listener stays open (unready)",
-    "for min(--drain-timeout-ms, 5000) ms while load balancers stop routing here; a second signal stops at once.",
+    "for min(--drain-timeout-ms, 5000) ms while load balancers stop routing here; a second signal stops at once",
+    "(ended by that signal: 143 for SIGTERM, 130 for SIGINT as a shell reports it; events not yet flushed are lost).",
   ],
   exits: [
     [EXIT.OK, "drained after SIGTERM or SIGINT"],
