@@ -200,10 +200,18 @@ describe("parseServeArgs", () => {
     const usage = renderCommandHelp(SERVE_SPEC);
     const own = new Set<string>(Object.values(SERVE_FLAGS).map((spec) => spec.env));
     for (const name of KNOWN_VARIABLES.filter(
-      (n) => !own.has(n) && !(URL_ONLY_VARIABLES as readonly string[]).includes(n),
+      (n) => !own.has(n) && !(URL_ONLY_VARIABLES as readonly string[]).includes(n) && n !== "BATON_PRINCIPAL",
     ))
       expect(usage).toContain(name);
     for (const name of URL_ONLY_VARIABLES) expect(usage).not.toContain(name);
+  });
+
+  test("serve --help does not list BATON_PRINCIPAL among the settings that apply: serve never uses it", () => {
+    const usage = renderCommandHelp(SERVE_SPEC).replace(/\s+/g, " ");
+    const shared = /settings apply too: (.*?)\(see README\)/.exec(usage)?.[1] ?? "";
+    expect(shared).toContain("BATON_PRINCIPAL_HEADER");
+    expect(shared).not.toMatch(/BATON_PRINCIPAL(?!_)/);
+    expect(usage).toMatch(/BATON_PRINCIPAL(?!_)[^.]* not used/);
   });
 
   test("every serve flag's environment form is a known variable (else the proxy warns that the setting it uses is ignored)", () => {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { binaryPath } from "./support/binary.ts";
 import { readValidatedEvents } from "./support/events.ts";
 import { freePort, startHttpFixture, waitFor, postOnSession } from "./support/serve-harness.ts";
 import { startServe } from "./support/serve-process.ts";
@@ -113,6 +114,32 @@ describe("admin listener", () => {
       await upstream.stop();
     }
   }, 40_000);
+});
+
+describe("listen addresses", () => {
+  // Bun.serve sets SO_REUSEPORT unless told otherwise when `development` is false: a second serve
+  // then shared the port (the kernel splitting connections, so sessions, between two processes).
+  test.each(["--listen", "--admin-listen"])(
+    "%s on an address another serve holds: exit 1, cannot listen",
+    async (flag) => {
+      const first = await startServe(["--upstream", "http://127.0.0.1:1/mcp"]);
+      try {
+        const taken = new URL(flag === "--listen" ? first.url : first.adminUrl).host;
+        const other = flag === "--listen" ? "--admin-listen" : "--listen";
+        const second = Bun.spawn(
+          [await binaryPath(), "serve", "--upstream", "http://127.0.0.1:1/mcp", flag, taken, other, "127.0.0.1:0"],
+          { env: { PATH: process.env.PATH ?? "", BATON_EVENT_SINK: "stderr:" }, stdout: "pipe", stderr: "pipe" },
+        );
+        const timer = setTimeout(() => second.kill("SIGINT"), 5_000);
+        const code = await second.exited;
+        clearTimeout(timer);
+        expect(await new Response(second.stderr).text()).toContain("cannot listen");
+        expect(code).toBe(1);
+      } finally {
+        expect(await first.stop()).toBe(0);
+      }
+    },
+  );
 });
 
 describe("sessions", () => {

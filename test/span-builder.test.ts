@@ -261,6 +261,31 @@ describe("createSpanBuilder", () => {
     expect(detached.events[0]?.attributes["baton.annotation.tool_name"]).toBe("other");
   });
 
+  test("the annotation made from a call's user_goal (emitted just before its start) lands on that call, not on a span of its own", () => {
+    const [start, end] = makeCall(2, "c1", "search", {}, { durationMs: 10 });
+    const fromGoal = (seq: number) =>
+      ({
+        ...makeEvent("annotation", seq, {
+          intent: "find unpaid invoices",
+          expected_outcome: null,
+          signal_type: null,
+          workflow: null,
+          suggested_improvement: null,
+          context: null,
+          intent_source: "injected_param",
+          tool_name: "search",
+        }),
+        runtime_meta: { "baton/call_id": "c1" },
+      }) as BatonEvent;
+    const spans = build([fromGoal(1), start, end]);
+    expect(spans.map((s) => s.name)).toEqual(["tools/call search", "tools/call search"]);
+    expect(spans[0]?.events.map((e) => e.attributes["baton.annotation.intent"])).toEqual(["find unpaid invoices"]);
+    // Its call never started (BATON_CAPTURE without tools): the next event of the session lets it go on its own span.
+    const other = makeCall(2, "c9", "list", {}, { durationMs: 5 });
+    const lone = build([fromGoal(1), ...other]);
+    expect(lone.map((s) => s.name)).toEqual(["tools/call baton_annotate", "tools/call list", "tools/call list"]);
+  });
+
   test("open calls are bounded: the oldest is forgotten and counted", () => {
     const builder = createSpanBuilder({ transport: "tcp", captureContent: false, randomHex: counterHex(), maxOpen: 2 });
     const calls = [1, 3, 5].map((seq) => makeCall(seq, `c${seq}`, "t", {}, { durationMs: 1 }));

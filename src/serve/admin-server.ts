@@ -37,6 +37,8 @@ export function startAdminServer(listen: ListenAddress, deps: AdminDeps) {
     hostname: listen.host,
     port: listen.port,
     development: false,
+    // As for the MCP listener: an address already taken must fail to listen, not be shared.
+    reusePort: false,
     fetch: (request) => handleAdmin(request, deps),
   });
 }

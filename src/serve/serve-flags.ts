@@ -34,7 +34,7 @@ export const SERVE_FLAGS = {
     flag: "--listen",
     value: "HOST:PORT",
     env: "BATON_LISTEN",
-    summary: `HOST:PORT to serve MCP on (default ${DEFAULT_LISTEN}; 0.0.0.0:8080 in containers)`,
+    summary: `HOST:PORT to serve MCP on (default ${DEFAULT_LISTEN}; the container image passes 0.0.0.0:8080)`,
   },
   path: {
     flag: "--path",

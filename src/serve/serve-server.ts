@@ -34,6 +34,9 @@ export function startServeServer(deps: ServeServerDeps) {
     hostname: config.listen.host,
     port: config.listen.port,
     development: false,
+    // Bun turns SO_REUSEPORT on with `development: false`: a second serve on this address would share
+    // it (the kernel splitting connections, so sessions, between the two) instead of failing to listen.
+    reusePort: false,
     // Our own limit answers 413 readably; Bun's cap only stops a body far beyond it.
     maxRequestBodySize: config.maxBodyBytes * OVERSIZE_DRAIN_FACTOR + 1,
     idleTimeout: idleSeconds,

@@ -12,7 +12,10 @@ import type { ServeIo } from "./serve-command.ts";
 const URL_ONLY = new Set<string>(URL_ONLY_VARIABLES);
 const SERVE_ENV = new Set<string>(Object.values(SERVE_FLAGS).map((spec) => spec.env));
 /** The stdio proxy's settings that apply to serve too (sinks, tenant, scrubbing...). */
-const SHARED_VARIABLES = KNOWN_VARIABLES.filter((name) => !SERVE_ENV.has(name) && !URL_ONLY.has(name));
+const SHARED_VARIABLES = KNOWN_VARIABLES.filter(
+  // BATON_PRINCIPAL is the one user of a stdio proxy: serve takes each request's own (engine-exchange.ts).
+  (name) => !SERVE_ENV.has(name) && !URL_ONLY.has(name) && name !== "BATON_PRINCIPAL",
+);
 
 export const SERVE_SPEC: CommandSpec = {
   name: "serve",
@@ -29,7 +32,10 @@ export const SERVE_SPEC: CommandSpec = {
   options: SERVE_OPTIONS,
   notes: [
     "Every flag has an environment form (named after it); the flag wins. The stdio proxy's settings apply too:",
-    fill(`${SHARED_VARIABLES.join(", ")} (see README).`),
+    fill(
+      `${SHARED_VARIABLES.join(", ")} (see README). BATON_PRINCIPAL is not used: each request names its own ` +
+        "user (the BATON_PRINCIPAL_HEADER header, or the bearer JWT's sub and iss), and one without is nobody's.",
+    ),
     fill(
       "BATON_CONSENT_MODE=static (default: BATON_CONSENT_TOKEN for every event) or per-request: each " +
         'request\'s Baton-Consent-Token header, or its params._meta["baton/consent_token"], decides whether ' +
@@ -38,7 +44,8 @@ export const SERVE_SPEC: CommandSpec = {
     ),
     "SIGTERM/SIGINT: readiness 503 at once, no new sessions, requests in flight finish (--drain-timeout-ms),",
     "open GET and subscriptions/listen streams are closed, events flushed, exit 0. After SIGTERM the listener stays open (unready)",
-    "for min(--drain-timeout-ms, 5000) ms while load balancers stop routing here; a second signal stops at once.",
+    "for min(--drain-timeout-ms, 5000) ms while load balancers stop routing here; a second signal stops at once",
+    "(ended by that signal: 143 for SIGTERM, 130 for SIGINT as a shell reports it; events not yet flushed are lost).",
   ],
   exits: [
     [EXIT.OK, "drained after SIGTERM or SIGINT"],

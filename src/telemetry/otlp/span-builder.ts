@@ -68,6 +68,9 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   const random = options.randomHex ?? RANDOM_HEX;
   const maxOpen = options.maxOpen ?? MAX_OPEN_CALLS;
   const open = new Map<string, OpenCall>(); // insertion order = age
+  // The annotation the engine makes from a call's `user_goal` comes just before that call's start:
+  // held (one per session) until the session's next event, so it lands on the call it describes.
+  const held = new Map<string, { readonly key: string; readonly event: EventOf<"annotation"> }>();
   let evicted = 0;
 
   /** Attributes every MCP span of this operation carries, on top of the operation's own. */
@@ -117,7 +120,10 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     const facts = describeOperation(method, event.payload as Record<string, unknown>, options.captureContent);
     const attributes = baseAttributes(event, facts.attributes);
     const where = placement(event);
-    open.set(`${event.session_id}\n${callId}`, {
+    const key = `${event.session_id}\n${callId}`;
+    const note = held.get(event.session_id);
+    if (note?.key === key) held.delete(event.session_id);
+    open.set(key, {
       sessionId: event.session_id,
       toolName: facts.toolName,
       name: facts.name,
@@ -129,7 +135,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       sampled: where.sampled,
       start: toHrTime(event.captured_at),
       attributes,
-      events: [],
+      events: note?.key === key ? [annotationRecord(note.event)] : [],
     });
     if (open.size > maxOpen) {
       open.delete(open.keys().next().value as string);
@@ -196,8 +202,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     ];
   }
 
-  /** On the newest open call of the same session and tool; else its own span for the `baton_annotate` call that carried it. */
-  function annotate(event: EventOf<"annotation">): FinishedSpan[] {
+  function annotationRecord(event: EventOf<"annotation">): SpanEventRecord {
     const p = event.payload;
     const record: SpanEventRecord = { name: "baton.annotation", time: toHrTime(event.captured_at), attributes: {} };
     const fields = {
@@ -210,6 +215,23 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     };
     for (const [key, value] of Object.entries(fields))
       if (typeof value === "string") record.attributes[`baton.annotation.${key}`] = value;
+    return record;
+  }
+
+  /**
+   * On the newest open call of the same session and tool; one made from a `user_goal` waits for its
+   * call's start; else its own span for the `baton_annotate` call that carried it.
+   */
+  function annotate(event: EventOf<"annotation">): FinishedSpan[] {
+    const p = event.payload;
+    const record = annotationRecord(event);
+    const callId = event.runtime_meta?.[META_CALL_ID];
+    if (p.intent_source === "injected_param" && typeof callId === "string") {
+      held.set(event.session_id, { key: `${event.session_id}\n${callId}`, event });
+      // Sessions that end on such a note (tool events not captured) must not pile up in a long serve.
+      if (held.size > maxOpen) held.delete(held.keys().next().value as string);
+      return [];
+    }
     let target: OpenCall | undefined;
     for (const call of open.values())
       if (call.sessionId === event.session_id && call.toolName === p.tool_name) target = call;
@@ -217,6 +239,10 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       target.events.push(record);
       return [];
     }
+    return detached(event, record);
+  }
+
+  function detached(event: EventOf<"annotation">, record: SpanEventRecord): FinishedSpan[] {
     const where = placement(event);
     if (!where.sampled) return [];
     return [
@@ -241,17 +267,29 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
 
   return {
     add(event) {
-      if (event.event_type === "annotation") return annotate(event);
-      const operation = parseOperationEvent(event.event_type);
-      if (operation === undefined) return [];
-      if (operation.phase === "start") {
-        start(event, operation.method);
-        return [];
+      // A held note whose call never started (tool events not captured) gets its own span after all.
+      const note = held.get(event.session_id);
+      const key = `${event.session_id}\n${String(event.runtime_meta?.[META_CALL_ID] ?? "")}`;
+      const stray: FinishedSpan[] = [];
+      if (note !== undefined && !(event.event_type.endsWith("_start") && note.key === key)) {
+        held.delete(event.session_id);
+        stray.push(...detached(note.event, annotationRecord(note.event)));
       }
-      return finish(event, operation.phase === "error");
+      return [...stray, ...route(event)];
     },
     get evicted() {
       return evicted;
     },
   };
+
+  function route(event: BatonEvent): FinishedSpan[] {
+    if (event.event_type === "annotation") return annotate(event);
+    const operation = parseOperationEvent(event.event_type);
+    if (operation === undefined) return [];
+    if (operation.phase === "start") {
+      start(event, operation.method);
+      return [];
+    }
+    return finish(event, operation.phase === "error");
+  }
 }
