@@ -248,6 +248,63 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test("2026-07-28 protocol errors sent with a 4xx (404 + -32601, 400 + -32022) reach the client as the server's own answer, as over stdio; a 4xx for another id stays an http_ error", async () => {
+    const modern = {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientInfo": { name: "modern-client", version: "1" },
+      "io.modelcontextprotocol/clientCapabilities": {},
+    };
+    // The bodies as a 2026-07-28 server writes them (SDK v2 createMcpHandler: unknown method → 404).
+    const notFound = '{"jsonrpc":"2.0","id":"m1","error":{"code":-32601,"message":"Method not found"}}';
+    const badVersion =
+      '{"jsonrpc":"2.0","id":2,"error":{"code":-32022,"message":"Unsupported protocol version","data":{"supported":["2026-07-28"],"requested":"2099-01-01"}}}';
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const body = (await request.json()) as { id?: unknown; method: string; params?: any };
+        const json = { "content-type": "application/json" };
+        if (body.method === "foo/bar") return new Response(notFound, { status: 404, headers: json });
+        if (body.method === "tools/call" && body.params?.name === "elsewhere")
+          return new Response('{"jsonrpc":"2.0","id":"other","error":{"code":-32602,"message":"not yours"}}', {
+            status: 400,
+            headers: json,
+          });
+        if (body.params?._meta?.["io.modelcontextprotocol/protocolVersion"] === "2099-01-01")
+          return new Response(badVersion, { status: 400, headers: json });
+        return Response.json({ jsonrpc: "2.0", id: body.id, result: { content: [], resultType: "complete" } });
+      },
+    });
+    const dir = tempDir();
+    const events = join(dir, "e.jsonl");
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_EVENT_SINK: `file://${events}` },
+    });
+    try {
+      const unknown = await proxy.request("m1", "foo/bar", { _meta: modern });
+      expect(unknown.error).toEqual({ code: -32601, message: "Method not found" });
+      expect(proxy.lines).toContain(notFound);
+      const refused = await proxy.request(2, "tools/call", {
+        name: "echo",
+        arguments: {},
+        _meta: { ...modern, "io.modelcontextprotocol/protocolVersion": "2099-01-01" },
+      });
+      expect(refused.error.code).toBe(-32022); // what an SDK v2 client corrects its version from
+      expect(proxy.lines).toContain(badVersion);
+      const other = await proxy.request(3, "tools/call", { name: "elsewhere", arguments: {}, _meta: modern });
+      expect(other.error.code).toBe(-32603);
+      expect(other.error.data["baton/error_type"]).toBe("http_400");
+      expect(await proxy.close()).toBe(0);
+      const errors = readValidatedEvents(events).filter((e) => e.event_type === "tool_call_error");
+      expect(errors.map((e) => e.payload.error_type)).toEqual(["jsonrpc_-32022", "http_400"]);
+    } finally {
+      await proxy.close();
+      server.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a 401 with no way to authorize answers within seconds with the auth login hint", async () => {
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("no", { status: 401 }) });
     const home = tempDir();

@@ -101,6 +101,49 @@ describe("SDK v2 client -> serve -> SDK v2 dual-era HTTP server", () => {
       1, 2, 3, 4,
     ]);
   });
+
+  test("stateless era: a call the upstream refuses with 400 + its JSON-RPC error (-32022) passes unchanged and ends as that error, as over stdio and --url", async () => {
+    const name = "raw-modern-refused";
+    const meta = {
+      "io.modelcontextprotocol/protocolVersion": "2099-01-01",
+      "io.modelcontextprotocol/clientInfo": { name, version: "1.0.0" },
+      "io.modelcontextprotocol/clientCapabilities": {},
+    };
+    const post = (url: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-protocol-version": "2099-01-01",
+          "mcp-method": "tools/call",
+          "mcp-name": "add",
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 9,
+          method: "tools/call",
+          params: { name: "add", arguments: { a: 1, b: 2 }, _meta: meta },
+        }),
+      });
+    const direct = await post(upstream.url);
+    const proxied = await post(proxy.url);
+    expect(proxied.status).toBe(400);
+    expect(proxied.status).toBe(direct.status);
+    const body = await proxied.text();
+    expect(body).toBe(await direct.text());
+    expect(JSON.parse(body).error.code).toBe(-32022);
+    let events: Record<string, any>[] = [];
+    await waitFor(() => {
+      events = readValidatedEvents(proxy.eventsFile).filter((e) => e.agent_runtime === name);
+      return events.length >= 2;
+    }, "the refused call's events");
+    expect(events.map((e) => [e.event_type, e.payload.error_type ?? null])).toEqual([
+      ["tool_call_start", null],
+      ["tool_call_error", "jsonrpc_-32022"],
+    ]);
+    expect(events[1]?.payload.error_body).toContain("Unsupported protocol version");
+  });
 });
 
 describe("stateless-era clients of one group share a session: their paginated listings stay apart", () => {

@@ -1,6 +1,6 @@
 // One POST exchange of a Streamable HTTP session: headers, one retry after a 401, session expiry, the HTTP+SSE fallback, a JSON or SSE answer.
 
-import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
+import { isObject, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { withoutBom } from "../wire/utf8.ts";
 import { bodyToLine, postHeaders } from "./http-wire.ts";
 import type { LegacySseUpstream } from "./legacy-sse.ts";
@@ -8,6 +8,7 @@ import { readPostStream, type PostStreamSession } from "./post-stream.ts";
 import { ResponseReader } from "./response-reader.ts";
 import {
   errorFailure,
+  errorRefusal,
   fetchFailure,
   unauthorizedFailure,
   UpstreamTimeout,
@@ -103,7 +104,17 @@ export async function postExchange(
     ) {
       return session.fallBack(body, ids, await errorFailure(target.origin, response));
     }
-    if (!response.ok) return session.fail(ids, await errorFailure(target.origin, response), controller);
+    if (!response.ok) {
+      const refusal = await errorRefusal(target.origin, response);
+      // 2026-07-28 servers send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …): a
+      // body that is the JSON-RPC error of a request here is the server's answer, as over stdio.
+      if (!answersWithError(refusal.body, ids)) return session.fail(ids, refusal.failure, controller);
+      const reader = new ResponseReader(ids, false, session.facts, session.deps.sink);
+      reader.line(bodyToLine(refusal.body));
+      const unanswered = reader.unanswered();
+      if (unanswered.length > 0) session.fail(unanswered, refusal.failure, controller);
+      return;
+    }
     if (isInitialize) session.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
     const reader = new ResponseReader(ids, isInitialize, session.facts, session.deps.sink);
     const type = (response.headers.get("content-type") ?? "").toLowerCase();
@@ -156,4 +167,22 @@ export async function postExchange(
     session.controllers.delete(controller);
     for (const id of ids) if (session.byId.get(id) === controller) session.byId.delete(id);
   }
+}
+
+/** The body is one JSON-RPC error answer (a whole one: the first read may end early) to a request of this exchange. */
+function answersWithError(body: Uint8Array, ids: readonly JsonRpcId[]): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return false;
+  }
+  return (
+    isObject(parsed) &&
+    parsed.jsonrpc === "2.0" &&
+    !("result" in parsed) &&
+    isObject(parsed.error) &&
+    typeof parsed.error.code === "number" &&
+    ids.includes(parsed.id as JsonRpcId)
+  );
 }

@@ -61,8 +61,19 @@ export function httpFailure(origin: string, status: number, statusText: string, 
   return { errorType: `http_${status}`, reason: `${origin} answered HTTP ${status}${text}${detail}` };
 }
 
+/** A non-2xx answer: the failure it means, and the start of its body (empty for a redirect). */
+export interface Refusal {
+  readonly failure: UpstreamFailure;
+  readonly body: Uint8Array;
+}
+
 /** A non-2xx answer, explained from the start of its body (a redirect by where it points: it was not followed). */
 export async function errorFailure(origin: string, response: Response): Promise<UpstreamFailure> {
+  return (await errorRefusal(origin, response)).failure;
+}
+
+/** `errorFailure`, keeping the start of the body read to explain it (at most ERROR_BODY_BYTES). */
+export async function errorRefusal(origin: string, response: Response): Promise<Refusal> {
   const location = response.status >= 300 && response.status < 400 ? response.headers.get("location") : null;
   if (location !== null) {
     await response.body?.cancel().catch(() => undefined);
@@ -74,22 +85,28 @@ export async function errorFailure(origin: string, response: Response): Promise<
     }
     const failure = httpFailure(origin, response.status, response.statusText, "");
     return {
-      errorType: failure.errorType,
-      reason: `${failure.reason}: a redirect to ${clip(maskUrl(where))}, another origin, not followed (headers stay with ${origin}); use that URL if you trust it`,
+      failure: {
+        errorType: failure.errorType,
+        reason: `${failure.reason}: a redirect to ${clip(maskUrl(where))}, another origin, not followed (headers stay with ${origin}); use that URL if you trust it`,
+      },
+      body: new Uint8Array(0),
     };
   }
-  let text = "";
+  const body = await readStart(response);
+  return { failure: httpFailure(origin, response.status, response.statusText, new TextDecoder().decode(body)), body };
+}
+
+/** The first read of a body, at most ERROR_BODY_BYTES; the rest is cancelled. */
+async function readStart(response: Response): Promise<Uint8Array> {
   try {
     const reader = response.body?.getReader();
-    if (reader !== undefined) {
-      const { value } = await reader.read();
-      text = value === undefined ? "" : new TextDecoder().decode(value.subarray(0, ERROR_BODY_BYTES));
-      void reader.cancel().catch(() => undefined);
-    }
+    if (reader === undefined) return new Uint8Array(0);
+    const { value } = await reader.read();
+    void reader.cancel().catch(() => undefined);
+    return value === undefined ? new Uint8Array(0) : value.subarray(0, ERROR_BODY_BYTES);
   } catch {
-    // The status alone explains it.
+    return new Uint8Array(0); // The status alone explains it.
   }
-  return httpFailure(origin, response.status, response.statusText, text);
 }
 
 /**

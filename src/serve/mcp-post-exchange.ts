@@ -159,6 +159,20 @@ export async function exchangePost(
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return jsonResponse(local.length === 1 ? local[0] : local, 200);
   }
+  let body: ReadableStream<Uint8Array> | Uint8Array | null = response.body;
+  if (!response.ok && type === "application/json" && local.length === 0 && !initialize) {
+    // 2026-07-28 upstreams send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …):
+    // a body that is the JSON-RPC error of this request is its answer, so the call ends as that
+    // error, as over stdio (and the proxy may answer it, like a toolless server's -32601 to tools/list).
+    const bytes = await response.bytes();
+    const line = classifyLine(bytes);
+    if (answersWithError(line, checked.requestIds)) {
+      const out = fromServer(deps, exchange, bytes, line, methods, new Set(checked.requestIds), startedAt, undefined);
+      const status = out === undefined ? response.status : 200;
+      return new Response(out ?? bytes, { status, headers: response.clientHeaders(out !== undefined) });
+    }
+    body = bytes;
+  }
   // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
   // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
   for (const method of methods.values())
@@ -173,10 +187,17 @@ export async function exchangePost(
       `upstream_http_${response.status}`,
     );
   if (!initialize) forgetUnknownSession(deps, request.headers.get(SESSION_HEADER), response.status, entry.active - 1);
-  return new Response(response.body, {
+  return new Response(body, {
     status: response.status,
     headers: response.clientHeaders(true),
   });
+}
+
+/** A JSON body answering one of `ids` with a JSON-RPC error. */
+function answersWithError(line: Classified, ids: readonly JsonRpcId[]): boolean {
+  if (line.kind !== "message" || line.message.kind !== "response" || line.message.id === null) return false;
+  const value = line.message.value;
+  return "error" in value && !("result" in value) && ids.includes(line.message.id);
 }
 
 function safeFromClient(exchange: SessionExchange, checked: Checked, context: RequestContext) {
