@@ -214,6 +214,24 @@ describe("parseServeArgs", () => {
     expect(usage).toMatch(/BATON_PRINCIPAL(?!_)[^.]* not used/);
   });
 
+  test("a variable its flag overrides with another value is named in a warning (the image's default command passes --listen)", () => {
+    const result = parseServeArgs(["--upstream", "http://127.0.0.1:3000/mcp", "--listen", "0.0.0.0:8080"], {
+      BATON_LISTEN: "0.0.0.0:9000",
+      BATON_ADMIN_LISTEN: "0.0.0.0:9465",
+    });
+    if (result.kind !== "ok") throw new Error(result.kind);
+    expect(result.config.listen.port).toBe(8080);
+    expect(result.config.baton.warnings).toEqual([
+      "BATON_LISTEN is set but --listen is given, and the flag wins: BATON_LISTEN is ignored",
+    ]);
+    // The same value twice, or only one of them: nothing to say.
+    for (const env of [{ BATON_LISTEN: "0.0.0.0:8080" }, {}]) {
+      const same = parseServeArgs(["--upstream", "http://127.0.0.1:3000/mcp", "--listen", "0.0.0.0:8080"], env);
+      if (same.kind !== "ok") throw new Error(same.kind);
+      expect(same.config.baton.warnings).toEqual([]);
+    }
+  });
+
   test("every serve flag's environment form is a known variable (else the proxy warns that the setting it uses is ignored)", () => {
     const known = new Set<string>(KNOWN_VARIABLES);
     const unknown = Object.values(SERVE_FLAGS)

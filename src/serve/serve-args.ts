@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_SESSIONS,
   DEFAULT_SESSION_IDLE_MS,
   MAX_IDLE_TIMEOUT_MS,
+  overriddenVariables,
   SERVE_FLAGS,
   SERVE_OPTIONS,
 } from "./serve-flags.ts";
@@ -156,6 +157,11 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
   ) {
     return { kind: "problems", problems: Object.freeze(problems) };
   }
+  const overridden = overriddenVariables(given, env);
+  const baton =
+    overridden.length === 0
+      ? loaded.config
+      : Object.freeze({ ...loaded.config, warnings: Object.freeze([...loaded.config.warnings, ...overridden]) });
   const config: ServeConfig = {
     upstream,
     listen: Object.freeze(listen),
@@ -169,7 +175,7 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
     maxSessions,
     idleTimeoutMs,
     upstreamViaFetch: upstream.protocol !== "http:" || hasForwardProxy(env),
-    baton: loaded.config,
+    baton,
   };
   return { kind: "ok", config: Object.freeze(config) };
 }

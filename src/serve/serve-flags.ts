@@ -98,3 +98,22 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = Object.values(SERVE_FLAGS).m
   value: spec.value,
   help: `${spec.summary}; env ${spec.env}`,
 }));
+
+/**
+ * A warning for each variable whose flag is given with another value: the flag wins, and the
+ * variable would be ignored without a word (the image's default command passes --listen and
+ * --admin-listen, so `-e BATON_LISTEN=…` did nothing). Values are not quoted.
+ */
+export function overriddenVariables(
+  given: (key: keyof typeof SERVE_FLAGS) => string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  return (Object.keys(SERVE_FLAGS) as (keyof typeof SERVE_FLAGS)[]).flatMap((key) => {
+    const { flag, env: name } = SERVE_FLAGS[key];
+    const fromFlag = given(key)?.trim();
+    const fromEnv = env[name]?.trim();
+    return fromFlag === undefined || fromEnv === undefined || fromEnv === "" || fromEnv === fromFlag
+      ? []
+      : [`${name} is set but ${flag} is given, and the flag wins: ${name} is ignored`];
+  });
+}

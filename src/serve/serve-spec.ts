@@ -31,7 +31,8 @@ export const SERVE_SPEC: CommandSpec = {
   operands: [],
   options: SERVE_OPTIONS,
   notes: [
-    "Every flag has an environment form (named after it); the flag wins. The stdio proxy's settings apply too:",
+    "Every flag has an environment form (named after it); the flag wins (a variable it overrides is warned about).",
+    "The stdio proxy's settings apply too:",
     fill(
       `${SHARED_VARIABLES.join(", ")} (see README). BATON_PRINCIPAL is not used: each request names its own ` +
         "user (the BATON_PRINCIPAL_HEADER header, or the bearer JWT's sub and iss), and one without is nobody's.",
