@@ -217,6 +217,16 @@ describe("report output", () => {
     }
   });
 
+  test("runs in a serve environment: BATON_CONSENT_MODE=per-request is not refused (kubectl exec … report)", async () => {
+    const path = await writeTwoSessions("per-request.jsonl");
+    const result = await run(["--format", "json"], {
+      BATON_EVENT_SINK: `file://${path}`,
+      BATON_CONSENT_MODE: "per-request",
+    });
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect((JSON.parse(result.stdout) as ReportSummary).session_id).toBe("sess-new-2");
+  });
+
   test("FILE defaults to the configured file sink", async () => {
     const path = await writeTwoSessions("configured.jsonl");
     const result = await run(["--format", "json"], { BATON_EVENT_SINK: `stderr:,file://${path}` });

@@ -73,7 +73,8 @@ function toRequest(args: ParsedArgs): ReportRequest {
  */
 export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const request = toRequest(args);
-  const loaded = loadConfig(ctx.env);
+  // A serve container's environment (BATON_CONSENT_MODE=per-request) must not keep its operator from reading the events.
+  const loaded = loadConfig(ctx.env, { perRequestConsentAllowed: true });
   if (!loaded.ok) throw new LocalError("E_CONFIG", `refusing to run, ${describeConfigProblems(loaded.problems)}`);
   const config = loaded.config;
   for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${warning}\n`);
