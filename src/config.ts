@@ -153,6 +153,15 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     .split(",")
     .map((g) => g.trim().toLowerCase())
     .filter((g) => g !== "");
+  // `none` says it outright; a list of only commas is refused, as an empty value means all three.
+  if (captureList.length === 0)
+    problems.push(
+      "BATON_CAPTURE lists no group (to record no tool, resource or prompt events write none; unset, it records all three)",
+    );
+  else if (captureList.includes("none")) {
+    if (captureList.length > 1) problems.push('BATON_CAPTURE "none" cannot be listed with groups');
+    captureList.length = 0;
+  }
   for (const group of captureList) {
     if (!(CAPTURE_GROUPS as readonly string[]).includes(group))
       problems.push(`BATON_CAPTURE lists unknown group "${clip(group)}" (known: ${CAPTURE_GROUPS.join(", ")})`);

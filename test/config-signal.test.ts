@@ -22,6 +22,7 @@ describe("issue 13 variables", () => {
     [{ BATON_INTENT_PARAM: "REQUIRED" }, "intentParam", "required"],
     [{ BATON_INTENT_PARAM: " off " }, "intentParam", "off"],
     [{ BATON_CAPTURE: "Tools, prompts," }, "capture", new Set(["tools", "prompts"])],
+    [{ BATON_CAPTURE: "None" }, "capture", new Set()],
     [{ BATON_PRINCIPAL_HEADER: "X-Forwarded-User" }, "principalHeader", "X-Forwarded-User"],
   ] as const)("%j", (env, key, value) => {
     const loaded = loadConfig(env);
@@ -38,6 +39,19 @@ describe("issue 13 variables", () => {
       'BATON_CAPTURE lists unknown group "logs" (known: tools, resources, prompts)',
       'BATON_CAPTURE lists unknown group "sampling" (known: tools, resources, prompts)',
     ]);
+  });
+
+  test("a BATON_CAPTURE that lists no group is refused: an empty value means every group, so `,` meaning none would be a trap", () => {
+    for (const value of [",", " , ,"]) {
+      const loaded = loadConfig({ BATON_CAPTURE: value });
+      expect(loaded.ok).toBe(false);
+      if (loaded.ok) return;
+      expect(loaded.problems).toEqual([
+        "BATON_CAPTURE lists no group (to record no tool, resource or prompt events write none; unset, it records all three)",
+      ]);
+    }
+    const mixed = loadConfig({ BATON_CAPTURE: "none,tools" });
+    expect(mixed.ok ? [] : mixed.problems).toEqual(['BATON_CAPTURE "none" cannot be listed with groups']);
   });
 
   test("the HMAC key is the variable's bytes as given, as upstream keys it: a Secret with a trailing newline still joins", () => {
