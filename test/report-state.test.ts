@@ -141,6 +141,15 @@ describe("foldEvent: calls and durations", () => {
   });
 });
 
+describe("summarizeReport: error_rate", () => {
+  test("a rare error keeps a non-zero rate (four significant digits, not four decimal places: 1 in 30 000 read 0)", () => {
+    const events = [...makeCall(1, "1", "t", {}, { durationMs: 1, errorType: "jsonrpc_-32602" })];
+    for (let i = 0; i < 29_999; i++) events.push(...makeCall(3 + 2 * i, `ok-${i}`, "t", {}, { durationMs: 1 }));
+    const [tool] = summarizeReport(fold(events)).tools;
+    expect(tool).toMatchObject({ calls: 30_000, errors: 1, error_rate: 0.00003333 });
+  });
+});
+
 describe("foldEvent: privacy counts and what annotations follow", () => {
   test("baton/scrubbed and baton/truncated add up over events into the summary; odd values are ignored", () => {
     const events = [

@@ -94,7 +94,7 @@ function renderToolTable(summary: ReportSummary): string {
   const shown = summary.tools.slice(0, MAX_TABLE_ROWS);
   for (const t of shown) {
     // A dash rather than "0.0%": rows with errors stand out, and a zero rate is no information.
-    // From the counts, not the JSON's 4-place error_rate (1 error in 30,000 calls rounds to 0 there).
+    // From the counts, not the JSON's rounded error_rate.
     const rate = t.error_rate === null || t.errors === 0 ? "—" : formatRate(t.errors / t.calls);
     lines.push(
       `| ${renderText(t.tool, 80)} | ${formatCount(t.calls)} | ${formatCount(t.errors)} | ${rate} | ${ms(t.p50_ms)} | ${ms(t.p95_ms)} | ${ms(t.max_ms)} |`,
