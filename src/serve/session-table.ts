@@ -12,6 +12,11 @@ export interface SessionEntry {
   lastUsedAt: number;
   /** Requests in flight on this session (an entry with one is never expired). */
   active: number;
+  /**
+   * A stateless-era group (see {@link statelessKey}): several clients may share it, each numbering
+   * its requests alike, so each POST's requests are tracked on their own (SessionExchange.forPost).
+   */
+  shared: boolean;
 }
 
 export interface SessionTableOptions {
@@ -63,6 +68,7 @@ export class SessionTable {
     const previous = this.stateless.get(key);
     if (previous !== undefined && previous !== entry) this.close(previous, "the client opened a new session");
     else if (previous === undefined) this.makeRoom();
+    entry.shared = true;
     this.stateless.set(key, entry);
   }
 
@@ -88,6 +94,7 @@ export class SessionTable {
     if (entry === undefined) {
       this.makeRoom();
       entry = this.entry(this.options.create("stateless", context));
+      entry.shared = true;
       this.stateless.set(key, entry);
     }
     entry.lastUsedAt = this.options.now();
@@ -153,7 +160,7 @@ export class SessionTable {
 
   private entry(exchange: SessionExchange): SessionEntry {
     const now = this.options.now();
-    return { exchange, openedAt: now, lastUsedAt: now, active: 0 };
+    return { exchange, openedAt: now, lastUsedAt: now, active: 0, shared: false };
   }
 
   private close(entry: SessionEntry, reason: string): void {
