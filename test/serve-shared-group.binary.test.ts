@@ -124,4 +124,29 @@ describe("serve: clients of one stateless group reusing request ids", () => {
     ]);
     expect(outcomes[1]?.duration).toBeGreaterThan(outcomes[0]?.duration as number);
   });
+
+  test("stateless legacy upstream: another client's handshake from the same address while a call is in flight: that call still ends with its answer", async () => {
+    const initialize = (name: string) =>
+      fetch(legacyProxy.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 0,
+          method: "initialize",
+          params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name, version: "1.0.0" } },
+        }),
+      }).then((r) => r.text());
+    expect(await initialize("first-legacy-agent")).toContain("baton_annotate");
+    const slow = legacyCall(legacyProxy.url, 2, "slow", { steps: 2, ms: 200 });
+    await Bun.sleep(100);
+    expect(await initialize("second-legacy-agent")).toContain("baton_annotate");
+    expect(await slow).toContain("done after 2 steps");
+    let events: Record<string, any>[] = [];
+    await waitFor(() => {
+      events = readValidatedEvents(legacyProxy.eventsFile).filter((e) => e.agent_runtime === "first-legacy-agent");
+      return events.some((e) => e.event_type !== "tool_call_start" && e.payload.tool_name === "slow");
+    }, "the first client's call outcome");
+    expect(callOutcomes(events).map((o) => [o.type, o.tool, o.error])).toEqual([["tool_call_end", "slow", undefined]]);
+  });
 });
