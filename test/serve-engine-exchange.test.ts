@@ -296,3 +296,131 @@ describe("engine exchange", () => {
     expect(events.map((e) => [e.event_type, e.consent_token])).toEqual([["annotation", "ct_caller_0001"]]);
   });
 });
+
+describe("engine exchange: one POST of a stateless group (forPost), each client numbering its requests alike", () => {
+  type Exchange = ReturnType<ReturnType<typeof setup>["open"]>;
+  const modernMeta = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientInfo": { name: "group-agent", version: "1" },
+  };
+  const toolCall = (id: number, name: string) => ({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name, arguments: {}, _meta: modernMeta },
+  });
+  const send = (exchange: Exchange, message: unknown, context = ctx()) => {
+    const body = bytes(message);
+    return exchange.fromClient(body, classifyLine(body), context);
+  };
+  const reply = (exchange: Exchange, message: unknown) => {
+    const body = bytes(message);
+    return exchange.fromServer(body, classifyLine(body));
+  };
+  const outcomes = (events: readonly BatonEvent[]) =>
+    events
+      .filter((e) => e.event_type === "tool_call_end" || e.event_type === "tool_call_error")
+      .map((e) => {
+        const payload = e.payload as { tool_name: string; duration_ms: number; error_type?: string };
+        return [e.event_type, payload.tool_name, payload.duration_ms, payload.error_type ?? null];
+      });
+
+  test("two POSTs with id 1 at once: each call ends with its own answer and its own duration, in one event session", async () => {
+    const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
+    const group = open(ctx());
+    const slow = group.forPost();
+    const fast = group.forPost();
+    send(slow, toolCall(1, "slow"));
+    clock.now = 100;
+    send(fast, toolCall(1, "add"));
+    clock.now = 110;
+    expect(reply(fast, answer(1))).toBeUndefined();
+    clock.now = 400;
+    expect(reply(slow, answer(1))).toBeUndefined();
+    const events = await delivered();
+    expect(new Set(events.map((e) => e.session_id)).size).toBe(1);
+    expect(outcomes(events)).toEqual([
+      ["tool_call_end", "add", 10, null],
+      ["tool_call_end", "slow", 400, null],
+    ]);
+  });
+
+  test("a failed POST ends only its own call; the other client's call of the same id still ends with its answer", async () => {
+    const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
+    const group = open(ctx());
+    const first = group.forPost();
+    const second = group.forPost();
+    send(first, toolCall(1, "slow"));
+    send(second, toolCall(1, "add"));
+    clock.now = 50;
+    second.upstreamFailed([1], "the client went away", "cancelled");
+    clock.now = 70;
+    reply(first, answer(1));
+    expect(outcomes(await delivered())).toEqual([
+      ["tool_call_error", "add", 50, "cancelled"],
+      ["tool_call_end", "slow", 70, null],
+    ]);
+  });
+
+  test("a cancel POSTed on its own reaches the one POST holding that id; with two holding it, neither is guessed at", async () => {
+    const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
+    const group = open(ctx());
+    const cancel = (id: number) => ({
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: id, reason: "timeout" },
+    });
+    const alone = group.forPost();
+    send(alone, toolCall(7, "alone"));
+    clock.now = 30;
+    expect(send(group.forPost(), cancel(7)).forward).toBeDefined(); // forwarded unchanged
+    const one = group.forPost();
+    const other = group.forPost();
+    send(one, toolCall(1, "one"));
+    send(other, toolCall(1, "other"));
+    clock.now = 60;
+    send(group.forPost(), cancel(1));
+    clock.now = 90;
+    reply(other, answer(1));
+    reply(one, answer(1));
+    expect(outcomes(await delivered())).toEqual([
+      ["tool_call_error", "alone", 30, "cancelled"],
+      ["tool_call_end", "other", 60, null],
+      ["tool_call_end", "one", 60, null],
+    ]);
+  });
+
+  test("close and sweep reach every POST's calls; the session's own ids (no forPost) stay one space, a reused id evicting as before", async () => {
+    const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
+    const group = open(ctx());
+    send(group.forPost(), toolCall(1, "old"));
+    clock.now = 16 * 60_000;
+    send(group.forPost(), toolCall(1, "young"));
+    group.sweep();
+    send(group, toolCall(2, "first"));
+    send(group, toolCall(2, "reuser"));
+    group.close("the proxy is stopping");
+    const events = await delivered();
+    expect(outcomes(events).map(([type, tool, , error]) => [type, tool, error])).toEqual([
+      ["tool_call_error", "old", "evicted"],
+      ["tool_call_error", "first", "evicted"],
+      ["tool_call_error", "reuser", "proxy_shutdown"],
+      ["tool_call_error", "young", "proxy_shutdown"],
+    ]);
+  });
+
+  test("per-request mode: two POSTs listing tools with id 1 at once: the snapshot carries the token of the listing its answer came back to", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const group = open(ctx("ct_opening_01"));
+    const list = { jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: modernMeta } };
+    const listed = { jsonrpc: "2.0", id: 1, result: { tools: [{ name: "t", inputSchema: { type: "object" } }] } };
+    const alice = group.forPost();
+    const bob = group.forPost();
+    send(alice, list, ctx("ct_alice_0001"));
+    send(bob, list, ctx("ct_bob_000001"));
+    reply(alice, listed);
+    reply(bob, listed);
+    const events = await delivered();
+    expect(events.map((e) => [e.event_type, e.consent_token])).toEqual([["surface_snapshot", "ct_alice_0001"]]);
+  });
+});

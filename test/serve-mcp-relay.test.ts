@@ -1,7 +1,7 @@
 // Unit: how the MCP route hands upstream answers (JSON bodies, SSE events) to a session's exchange and records their metrics, without parsing what the engine's fast path reads unparsed.
 
 import { describe, expect, test } from "bun:test";
-import type { SessionExchange } from "../src/serve/exchange.ts";
+import { IDENTITY_EXCHANGE, type SessionExchange } from "../src/serve/exchange.ts";
 import { fromServer, fromServerEvent, type McpRouteDeps } from "../src/serve/mcp-relay.ts";
 import { parseSseEvent, renderSseEvent } from "../src/wire/sse.ts";
 import { createServeMetrics } from "../src/serve/serve-metrics.ts";
@@ -22,6 +22,7 @@ function setup() {
     upstreamFailed: () => undefined,
     close: () => undefined,
     sweep: () => undefined,
+    forPost: () => exchange,
   };
   const methods = new Map<JsonRpcId, string>([[1, "tools/call"]]);
   return { deps, exchange, methods, seenUnparsed, rendered: () => metrics.registry.render() };
@@ -114,6 +115,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       upstreamFailed: () => undefined,
       close: () => undefined,
       sweep: () => undefined,
+      forPost: () => IDENTITY_EXCHANGE,
     };
     const pending = new Set<JsonRpcId>([1]);
     const progress = { method: "notifications/progress", params: { progressToken: 1, progress: 2 }, jsonrpc: "2.0" };
@@ -165,6 +167,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       upstreamFailed: () => undefined,
       close: () => undefined,
       sweep: () => undefined,
+      forPost: () => IDENTITY_EXCHANGE,
     };
     const event = sse({ id: "7", event: "message", data: JSON.stringify(answers.ok) });
     const out = fromServerEvent(deps, rewriting, event, methods, new Set<JsonRpcId>([1]), 0);

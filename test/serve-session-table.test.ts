@@ -47,6 +47,32 @@ describe("SessionTable", () => {
     expect(t.swept).toEqual([2]);
   });
 
+  test("stateless upstream: a newer handshake of the group replaces it, but a busy one is closed only once its requests are done", () => {
+    const t = table(1000);
+    const key = statelessKey(context, undefined);
+    const first = t.sessions.open(context);
+    t.sessions.adoptStateless(key, first);
+    first.active++; // another client's call is in flight on it
+    const second = t.sessions.open(context);
+    t.sessions.adoptStateless(key, second);
+    expect(t.sessions.forStateless(key, context)).toBe(second);
+    expect(t.closed).toEqual([]);
+    t.sessions.sweep();
+    expect(t.closed).toEqual([]);
+    expect(t.swept).toContain(1); // still swept while busy
+    first.active--;
+    t.sessions.sweep();
+    expect(t.closed).toEqual(["1:the client opened a new session"]);
+    // An idle one is closed at once, as before; shutdown closes a busy retired one too.
+    const third = t.sessions.open(context);
+    t.sessions.adoptStateless(key, third);
+    expect(t.closed).toEqual(["1:the client opened a new session", "2:the client opened a new session"]);
+    third.active++;
+    t.sessions.adoptStateless(key, t.sessions.open(context));
+    t.sessions.closeAll("bye");
+    expect(t.closed.slice(2).sort()).toEqual(["3:bye", "4:bye"]);
+  });
+
   test("a handshake is adopted under the upstream's id; later requests find it", () => {
     const t = table();
     const entry = t.sessions.open(context);

@@ -285,3 +285,62 @@ describe("fail-open: a bug of ours while handling one message", () => {
     expect(logged[4]).toContain("further ones are not logged");
   });
 });
+
+describe("request scopes (one exchange each of a session several clients share)", () => {
+  const scoped = (engine: SessionEngine, message: unknown, scope: ReturnType<SessionEngine["openScope"]>) => {
+    const raw = enc(message);
+    return engine.fromClient(raw, classifyLine(raw.subarray(0, raw.length - 1)), undefined, scope);
+  };
+  const answered = (engine: SessionEngine, message: unknown, scope: ReturnType<SessionEngine["openScope"]>) => {
+    const raw = enc(message);
+    return engine.fromServer(raw, classifyLine(raw.subarray(0, raw.length - 1)), false, undefined, scope);
+  };
+  const outcomes = (events: readonly BatonEvent[]) =>
+    events
+      .filter((e) => e.event_type !== "tool_call_start")
+      .map((e) => [e.event_type, (e.payload as { tool_name: string }).tool_name, (e.payload as any).duration_ms]);
+
+  test("the same id in two scopes and in the session's own space: three calls, each ended by its own answer; bytes pass as they came", async () => {
+    const { hub, sink, engine, tick } = setup();
+    const e = engine();
+    const a = e.openScope();
+    const b = e.openScope();
+    const sent = scoped(e, call(1, "in_a"), a);
+    expect(messages(sent)).toEqual([call(1, "in_a")]);
+    tick(10);
+    scoped(e, call(1, "in_b"), b);
+    tick(10);
+    fromClient(e, call(1, "own"));
+    tick(10);
+    const back = answered(e, answer(1, "for b"), b);
+    expect(messages(back)).toEqual([answer(1, "for b")]);
+    tick(10);
+    fromServer(e, answer(1));
+    tick(10);
+    answered(e, answer(1), a);
+    // A client's answer to a server request, POSTed on an exchange of its own, is the server's: forwarded unchanged.
+    const reply = { jsonrpc: "2.0", id: 0, result: { action: "accept" } };
+    expect(messages(scoped(e, reply, e.openScope()))).toEqual([reply]);
+    expect(outcomes(await delivered(hub, sink))).toEqual([
+      ["tool_call_end", "in_b", 20],
+      ["tool_call_end", "own", 20],
+      ["tool_call_end", "in_a", 50],
+    ]);
+  });
+
+  test("failRequests in a scope ends only that scope's request; failPending ends every scope's, answering each with its own id", async () => {
+    const { hub, sink, engine } = setup();
+    const e = engine();
+    const a = e.openScope();
+    const b = e.openScope();
+    scoped(e, call(3, "in_a"), a);
+    scoped(e, call(3, "in_b"), b);
+    e.failRequests([3], "upstream_unreachable", "down", false, a);
+    const wire = messages(e.failPending("upstream_exit", "gone"));
+    expect(wire.map((m) => m.id)).toEqual([3]);
+    const events = await delivered(hub, sink);
+    expect(
+      events.filter((ev) => ev.event_type === "tool_call_error").map((ev) => (ev.payload as any).error_type),
+    ).toEqual(["upstream_unreachable", "upstream_exit"]);
+  });
+});

@@ -2,7 +2,8 @@
 
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Side } from "../proxy/transform.ts";
+import type { PendingBook, Side } from "../proxy/transform.ts";
+import type { ListingContexts } from "./listing-contexts.ts";
 import type { RequestContext } from "../telemetry/envelope.ts";
 import type { TelemetryHub } from "../telemetry/telemetry-hub.ts";
 import type { LineEdges } from "../wire/framing.ts";
@@ -38,6 +39,16 @@ export interface SessionEngineDeps {
   readonly unrecorded?: (context: RequestContext | undefined) => string | undefined;
 }
 
+/**
+ * One exchange of a session shared by several clients (hosted: a stateless-era group, one POST):
+ * the ids of its requests are its client's own, unique within it only, so its requests are
+ * tracked apart from the other exchanges' (made by {@link SessionEngine.openScope}).
+ */
+export interface RequestScope {
+  readonly book: PendingBook;
+  readonly listings: ListingContexts;
+}
+
 export interface SessionEngine {
   /** The session id its events carry. */
   readonly sessionId: string;
@@ -45,14 +56,15 @@ export interface SessionEngine {
    * A complete message from the client: `raw` is its JSON text (a stdio line with its newline, or an
    * HTTP body), handed back as is when nothing changes. `context` stamps the events of the request(s) it carries.
    */
-  fromClient(raw: Uint8Array, line: Classified, context?: RequestContext): WireAction[];
+  fromClient(raw: Uint8Array, line: Classified, context?: RequestContext, scope?: RequestScope): WireAction[];
   /**
    * A complete message from the server: `raw` is its JSON text (a line, an HTTP body, an SSE event's
    * data), read again when an answer is rewritten (numbers as written) and handed back as is otherwise.
    * `streamed`: its bytes already went out (cut-through): only observe it. `at`: when it arrived (the
-   * engine's `now` clock), for a transport that inspects it later.
+   * engine's `now` clock), for a transport that inspects it later. `scope`: the exchange it came back
+   * on, when the client's message went in with one.
    */
-  fromServer(raw: Uint8Array, line: Classified, streamed?: boolean, at?: number): WireAction[];
+  fromServer(raw: Uint8Array, line: Classified, streamed?: boolean, at?: number, scope?: RequestScope): WireAction[];
   /** A server line over the inspection cap has gone out: close the request it answers from its edges. */
   fromServerLongLine(edges: LineEdges): WireAction[];
   /**
@@ -81,7 +93,19 @@ export interface SessionEngine {
    * `serve`: one POST got no answer), their calls as `kind` (e.g. `upstream_unreachable`); other
    * requests stay pending. `answerUntracked`: also answer ids no longer tracked (see failRequests).
    */
-  failRequests(ids: readonly (JsonRpcId | null)[], kind: string, text: string, answerUntracked?: boolean): WireAction[];
+  failRequests(
+    ids: readonly (JsonRpcId | null)[],
+    kind: string,
+    text: string,
+    answerUntracked?: boolean,
+    scope?: RequestScope,
+  ): WireAction[];
+  /**
+   * A new exchange's own request ids, for a session several clients share: its client messages,
+   * the answers that come back on it and its failures are handed in with it. Without one (stdio,
+   * `--url`, a session of one client) the session's ids are one space.
+   */
+  openScope(): RequestScope;
   /** Evicts requests older than the pending TTL (call every SWEEP_INTERVAL_MS). */
   sweep(): WireAction[];
   /** The session is over: stop folding its live report. Events already emitted are still delivered. */

@@ -8,15 +8,17 @@ import type { LazyDraft, SessionEvents } from "../telemetry/telemetry-hub.ts";
 import { scrubValue } from "../telemetry/scrub.ts";
 import { hashUserId } from "../identity/user-id.ts";
 import type { WireId } from "../wire/jsonrpc.ts";
-import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
+import type { Classified } from "../wire/jsonrpc.ts";
+import { decodeUtf8, isObject, wireResult } from "../wire/jsonrpc.ts";
 import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
 import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
 import { createTraceTracker } from "../proxy/trace-meta.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 import { createFailOpen } from "./fail-open.ts";
-import type { SessionEngine, SessionEngineDeps, WireAction } from "./engine-contract.ts";
-import { createListingContexts } from "./listing-contexts.ts";
+import type { RequestScope, SessionEngine, SessionEngineDeps, WireAction } from "./engine-contract.ts";
+import { createListingContexts, type ListingContexts } from "./listing-contexts.ts";
 import {
+  createPendingBook,
   createProxyState,
   failPending,
   failRequests,
@@ -28,6 +30,7 @@ import {
   injectedResult,
   serverLinesPassUnchanged,
   sweepPending,
+  usePendingBook,
   type Action,
 } from "../proxy/transform.ts";
 
@@ -35,6 +38,7 @@ export type { RequestContext } from "../telemetry/envelope.ts";
 
 export {
   SWEEP_INTERVAL_MS,
+  type RequestScope,
   type SessionEngine,
   type SessionEngineDeps,
   type WireAction,
@@ -83,6 +87,58 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   /** Contexts of calls in flight, by call id, so a call's outcome carries its request's context. */
   const callContexts = new Map<string, RequestContext>();
   const listings = createListingContexts();
+  /**
+   * The session's own request ids, and the exchanges of a shared session that have requests in
+   * flight (each its own ids; see RequestScope). The transforms see one book at a time.
+   */
+  const own: RequestScope = {
+    book: { pending: state.pending, idTexts: state.idTexts, evictedIds: state.evictedIds },
+    listings,
+  };
+  const scopes = new Set<RequestScope>();
+
+  /**
+   * Runs `work` on `scope`'s requests. A scope left with none pending is forgotten here (its
+   * exchange may still bring more): ids evicted from it are owed no answer by the engine, since
+   * the exchange's transport answers its own requests.
+   */
+  function inScope(scope: RequestScope, work: (listings: ListingContexts) => WireAction[]) {
+    if (scope === own) return work(listings);
+    scopes.add(scope);
+    usePendingBook(state, scope.book);
+    try {
+      return work(scope.listings);
+    } finally {
+      usePendingBook(state, own.book);
+      if (scope.book.pending.size === 0) scopes.delete(scope);
+    }
+  }
+
+  /** Session-wide work (exit, sweep) on every book in turn. */
+  function everyScope(work: () => WireAction[]): WireAction[] {
+    const wire = work();
+    for (const scope of [...scopes]) wire.push(...inScope(scope, work));
+    return wire;
+  }
+
+  /**
+   * A client's cancel names one of its own requests, but reaches a shared session on an exchange
+   * of its own: it goes to the one exchange holding that id (to none when several do).
+   */
+  function cancelScope(line: Classified, scope: RequestScope): RequestScope {
+    if (line.kind !== "message" || line.message.kind !== "notification") return scope;
+    if (line.message.method !== "notifications/cancelled") return scope;
+    const params = line.message.value.params;
+    const id = isObject(params) ? params.requestId : undefined;
+    if (typeof id !== "string" && typeof id !== "number") return scope;
+    let holder: RequestScope | undefined;
+    for (const other of [own, ...scopes]) {
+      if (!other.book.pending.has(id)) continue;
+      if (holder !== undefined) return scope;
+      holder = other;
+    }
+    return holder ?? scope;
+  }
 
   const answerReport = (id: WireId, modern: boolean, unrecorded: string | undefined): WireAction => {
     telemetry.settle();
@@ -171,35 +227,55 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     return wire;
   }
 
+  const clientLine = (
+    raw: Uint8Array,
+    line: Classified,
+    context: RequestContext | undefined,
+    listings: ListingContexts,
+  ): WireAction[] => {
+    try {
+      const unrecorded = deps.unrecorded?.(context);
+      const actions = fromClient(
+        state,
+        raw,
+        line,
+        now(),
+        context?.principal === undefined && unrecorded === undefined
+          ? undefined
+          : { principal: context?.principal, unrecorded },
+      );
+      if (context !== undefined) listings.note(line, context);
+      return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context, false, raw.length);
+    } catch (error) {
+      return failOpen.passOn(error, "a client message", "server", raw, false);
+    }
+  };
+  const serverLine = (
+    raw: Uint8Array,
+    line: Classified,
+    streamed: boolean,
+    at: number | undefined,
+    listings: ListingContexts,
+  ): WireAction[] => {
+    try {
+      tracer?.fromServer(line);
+      // A listing's answer: its surface snapshot carries the listing request's context (hosted: its consent token).
+      return perform(fromServer(state, raw, line, at ?? now()), listings.take(line), streamed, raw.length);
+    } catch (error) {
+      return failOpen.passOn(error, "a server message", "client", raw, streamed);
+    }
+  };
+
   const engine: SessionEngine = {
     sessionId: events.sessionId,
-    fromClient: (raw, line, context) => {
-      try {
-        const unrecorded = deps.unrecorded?.(context);
-        const actions = fromClient(
-          state,
-          raw,
-          line,
-          now(),
-          context?.principal === undefined && unrecorded === undefined
-            ? undefined
-            : { principal: context?.principal, unrecorded },
-        );
-        if (context !== undefined) listings.note(line, context);
-        return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context, false, raw.length);
-      } catch (error) {
-        return failOpen.passOn(error, "a client message", "server", raw, false);
-      }
-    },
-    fromServer: (raw, line, streamed = false, at) => {
-      try {
-        tracer?.fromServer(line);
-        // A listing's answer: its surface snapshot carries the listing request's context (hosted: its consent token).
-        return perform(fromServer(state, raw, line, at ?? now()), listings.take(line), streamed, raw.length);
-      } catch (error) {
-        return failOpen.passOn(error, "a server message", "client", raw, streamed);
-      }
-    },
+    fromClient: (raw, line, context, scope) =>
+      scope === undefined
+        ? clientLine(raw, line, context, listings)
+        : inScope(cancelScope(line, scope), (its) => clientLine(raw, line, context, its)),
+    fromServer: (raw, line, streamed = false, at, scope) =>
+      scope === undefined
+        ? serverLine(raw, line, streamed, at, listings)
+        : inScope(scope, (its) => serverLine(raw, line, streamed, at, its)),
     // A long line's bytes went out as they came: a failure costs its events (a held call to our own tool goes unanswered).
     fromServerLongLine: (edges) => {
       try {
@@ -221,14 +297,15 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     // Propagating trace context rewrites every forwarded call: nothing may go out before it is parsed.
     clientLinePassesUnchanged: (body) => !propagatesTrace && clientLinePassesUnchanged(body),
-    failPending: (kind, text) => perform(failPending(state, kind, text, now())),
-    failRequests: (ids, kind, text, answerUntracked) =>
-      perform(failRequests(state, ids, kind, text, now(), answerUntracked)),
-    sweep: () => perform(sweepPending(state, now())),
+    failPending: (kind, text) => everyScope(() => perform(failPending(state, kind, text, now()))),
+    failRequests: (ids, kind, text, answerUntracked, scope = own) =>
+      inScope(scope, () => perform(failRequests(state, ids, kind, text, now(), answerUntracked))),
+    sweep: () => everyScope(() => perform(sweepPending(state, now()))),
+    openScope: () => ({ book: createPendingBook(), listings: createListingContexts() }),
     close: () => events.close(),
   };
   // Once per line or event, straight-line glue: FTL would compile them with the transforms inlined,
   // the largest compiles left (see runtime/jit-tiers.ts). Marks every engine's closures at once.
-  keepOutOfFtl(engine.fromClient, engine.fromServer, perform, emitForCall);
+  keepOutOfFtl(engine.fromClient, engine.fromServer, clientLine, serverLine, perform, emitForCall);
   return engine;
 }

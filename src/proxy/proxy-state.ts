@@ -130,15 +130,19 @@ export interface ProxyState {
   readonly options: TransformOptions;
   agentRuntime: string;
   serverLabel: string | null;
-  /** Client→server requests awaiting the server's answer, keyed by exact id (1 and "1" differ). */
-  readonly pending: Map<JsonRpcId, PendingRequest>;
+  /**
+   * Client→server requests awaiting the server's answer, keyed by exact id (1 and "1" differ).
+   * This and the two maps below are the session's {@link PendingBook}; the engine swaps in another
+   * while it handles one exchange of a shared group (see session-engine.ts).
+   */
+  pending: Map<JsonRpcId, PendingRequest>;
   /** The ids of pending requests as written, for those JSON.parse changed (beyond 2^53): errors must carry them. */
-  readonly idTexts: Map<JsonRpcId, string>;
+  idTexts: Map<JsonRpcId, string>;
   /**
    * Requests evicted from `pending` (too old, too many) and not answered since, with their id's text
    * when JSON.parse changed it: a server exit still answers them. Bounded like `pending`.
    */
-  readonly evictedIds: Map<JsonRpcId, string | undefined>;
+  evictedIds: Map<JsonRpcId, string | undefined>;
   /** The upstream declared no tools capability; the proxy added it and answers `tools/list` itself. */
   answerToolsList: boolean;
   /** Paginated listings waiting for their next page, by cursor (each walk's pages its own). */
@@ -159,6 +163,28 @@ export interface ProxyState {
   warnedNoUserKey: boolean;
   readonly surface: SurfaceCapture;
   readonly rounds: OpenRounds;
+}
+
+/**
+ * The bookkeeping of requests awaiting the server, by id: a session's own, or one exchange's of a
+ * group of clients sharing a session (hosted stateless era: one POST), whose ids are unique only
+ * within that exchange.
+ */
+export interface PendingBook {
+  readonly pending: Map<JsonRpcId, PendingRequest>;
+  readonly idTexts: Map<JsonRpcId, string>;
+  readonly evictedIds: Map<JsonRpcId, string | undefined>;
+}
+
+export function createPendingBook(): PendingBook {
+  return { pending: new Map(), idTexts: new Map(), evictedIds: new Map() };
+}
+
+/** Makes `book` the one the transforms read and write (the others keep their entries). */
+export function usePendingBook(state: ProxyState, book: PendingBook): void {
+  state.pending = book.pending;
+  state.idTexts = book.idTexts;
+  state.evictedIds = book.evictedIds;
 }
 
 export const REWRITTEN_METHODS = new Set(["initialize", "server/discover", "tools/list"]);

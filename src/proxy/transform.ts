@@ -11,8 +11,24 @@ import type { Action, ProxyState, RequestFacts } from "./proxy-state.ts";
 import { observesServerMessage, receivedText, serverMessage } from "./server-message.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
-export { createProxyState, serverLinesPassUnchanged, MAX_PENDING_REQUESTS, PENDING_TTL_MS } from "./proxy-state.ts";
-export type { Action, EventDraft, Principal, ProxyState, RequestFacts, Side, TransformOptions } from "./proxy-state.ts";
+export {
+  createPendingBook,
+  createProxyState,
+  serverLinesPassUnchanged,
+  usePendingBook,
+  MAX_PENDING_REQUESTS,
+  PENDING_TTL_MS,
+} from "./proxy-state.ts";
+export type {
+  Action,
+  EventDraft,
+  PendingBook,
+  Principal,
+  ProxyState,
+  RequestFacts,
+  Side,
+  TransformOptions,
+} from "./proxy-state.ts";
 export { failPending, failRequests, sweepPending } from "./pending.ts";
 export { injectedResult } from "./injection.ts";
 export { fromClientLongLine, fromServerLongLine, holdsClientLongLine } from "./long-lines.ts";

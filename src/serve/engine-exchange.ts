@@ -2,7 +2,13 @@
 
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { createSessionEngine, type SessionEngine, type WireAction } from "../engine/session-engine.ts";
+import {
+  createSessionEngine,
+  type RequestContext as EngineRequestContext,
+  type RequestScope,
+  type SessionEngine,
+  type WireAction,
+} from "../engine/session-engine.ts";
 import type { TelemetryHub } from "../telemetry/telemetry-hub.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, encodeUtf8 } from "../wire/jsonrpc.ts";
@@ -91,9 +97,19 @@ export function createEngineExchange(
     consentToken: context.consentToken,
     principal: context.principal,
   });
+  return exchangeOver(engine, inject, engineContext, undefined);
+}
+
+/** The exchange over `engine`; `scope`: the POST of a stateless group it stands for (see SessionExchange.forPost). */
+function exchangeOver(
+  engine: SessionEngine,
+  inject: boolean,
+  engineContext: (context: RequestContext) => EngineRequestContext,
+  scope: RequestScope | undefined,
+): SessionExchange {
   return {
     fromClient(body: Uint8Array, line: Classified, context: RequestContext): ClientVerdict {
-      const actions = engine.fromClient(body, line, engineContext(context));
+      const actions = engine.fromClient(body, line, engineContext(context), scope);
       if (!inject) return { forward: body, answers: [] };
       const toServer = actions.filter((a) => a.to === "server");
       const answers = actions.filter((a) => a.to === "client").map(messageOf);
@@ -101,10 +117,10 @@ export function createEngineExchange(
     },
     fromServer(data: Uint8Array, line: Classified): Uint8Array | undefined {
       if (!inject) {
-        engine.fromServer(data, line, true);
+        engine.fromServer(data, line, true, undefined, scope);
         return undefined;
       }
-      const actions = engine.fromServer(data, line).filter((a) => a.to === "client");
+      const actions = engine.fromServer(data, line, false, undefined, scope).filter((a) => a.to === "client");
       if (
         actions.length === 1 &&
         "bytes" in (actions[0] as WireAction) &&
@@ -116,7 +132,7 @@ export function createEngineExchange(
     },
     upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind = UPSTREAM_UNREACHABLE): void {
       // The client's answer is the proxy's 502 / stream error / the upstream's own HTTP answer; only the events matter here.
-      engine.failRequests(ids, kind, reason);
+      engine.failRequests(ids, kind, reason, false, scope);
     },
     close(reason: string): void {
       engine.failPending("proxy_shutdown", reason);
@@ -126,6 +142,7 @@ export function createEngineExchange(
       // Only events come of it: a request evicted here still has its POST, which the upstream answers or fails.
       engine.sweep();
     },
+    forPost: () => exchangeOver(engine, inject, engineContext, engine.openScope()),
   };
 }
 

@@ -32,6 +32,12 @@ export interface SessionExchange {
   close(reason: string): void;
   /** Ends what the engine bounds in time (unanswered requests, rounds never continued, tasks never seen to finish). */
   sweep(): void;
+  /**
+   * This session as one POST of a stateless-era group sees it: the clients of a group each number
+   * their requests from 0 or 1, so a POST's request ids, its answers and its failures are matched
+   * within that POST only (the HTTP answer tells which POST an answer belongs to).
+   */
+  forPost(): SessionExchange;
 }
 
 /** Forwards everything unchanged and records nothing (no consent, or telemetry off). */
@@ -41,4 +47,5 @@ export const IDENTITY_EXCHANGE: SessionExchange = {
   upstreamFailed: () => undefined,
   close: () => undefined,
   sweep: () => undefined,
+  forPost: () => IDENTITY_EXCHANGE,
 };

@@ -52,7 +52,8 @@ export async function exchangePost(
   context: RequestContext,
   initialize: boolean,
 ): Promise<Response> {
-  const exchange = entry.exchange;
+  // A stateless-era group is shared by clients that each number their requests alike: this POST's are its own.
+  const exchange = entry.shared ? entry.exchange.forPost() : entry.exchange;
   const startedAt = deps.now();
   const verdict = safeFromClient(exchange, checked, context);
   const methods = new Map(checked.messages.flatMap((m) => (m.kind === "request" ? [[m.id, m.method] as const] : [])));

@@ -3,6 +3,8 @@
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import { principalKey } from "./principal.ts";
 
+const REPLACED = "the client opened a new session";
+
 /** How a session came to be known; decides nothing on the wire, only what events can say. */
 export type SessionOrigin = "handshake" | "adopted" | "stateless";
 
@@ -12,6 +14,11 @@ export interface SessionEntry {
   lastUsedAt: number;
   /** Requests in flight on this session (an entry with one is never expired). */
   active: number;
+  /**
+   * A stateless-era group (see {@link statelessKey}): several clients may share it, each numbering
+   * its requests alike, so each POST's requests are tracked on their own (SessionExchange.forPost).
+   */
+  shared: boolean;
 }
 
 export interface SessionTableOptions {
@@ -40,6 +47,12 @@ export interface SessionTableOptions {
 export class SessionTable {
   private readonly byId = new Map<string, SessionEntry>();
   private readonly stateless = new Map<string, SessionEntry>();
+  /**
+   * Group entries a newer handshake replaced (a stateless session-era upstream: every client at
+   * one address shares a group) while requests of theirs were still in flight: those requests'
+   * answers come back to them, so they are closed only once idle (at a sweep, or at shutdown).
+   */
+  private readonly replaced = new Set<SessionEntry>();
 
   constructor(private readonly options: SessionTableOptions) {}
 
@@ -61,8 +74,11 @@ export class SessionTable {
   /** Files a handshake the upstream answered without a session id (a stateless legacy server) under its client group. */
   adoptStateless(key: string, entry: SessionEntry): void {
     const previous = this.stateless.get(key);
-    if (previous !== undefined && previous !== entry) this.close(previous, "the client opened a new session");
-    else if (previous === undefined) this.makeRoom();
+    if (previous !== undefined && previous !== entry) {
+      if (previous.active > 0) this.replaced.add(previous);
+      else this.close(previous, REPLACED);
+    } else if (previous === undefined) this.makeRoom();
+    entry.shared = true;
     this.stateless.set(key, entry);
   }
 
@@ -88,6 +104,7 @@ export class SessionTable {
     if (entry === undefined) {
       this.makeRoom();
       entry = this.entry(this.options.create("stateless", context));
+      entry.shared = true;
       this.stateless.set(key, entry);
     }
     entry.lastUsedAt = this.options.now();
@@ -109,6 +126,14 @@ export class SessionTable {
   sweep(): number {
     const cutoff = this.options.now() - this.options.idleMs;
     let ended = 0;
+    for (const entry of this.replaced) {
+      if (entry.active > 0) {
+        entry.exchange.sweep();
+        continue;
+      }
+      this.replaced.delete(entry);
+      this.close(entry, REPLACED);
+    }
     for (const map of [this.byId, this.stateless]) {
       for (const [key, entry] of map) {
         if (entry.active > 0 || entry.lastUsedAt > cutoff) {
@@ -129,6 +154,8 @@ export class SessionTable {
       for (const entry of map.values()) this.close(entry, reason);
       map.clear();
     }
+    for (const entry of this.replaced) this.close(entry, reason);
+    this.replaced.clear();
   }
 
   /**
@@ -153,7 +180,7 @@ export class SessionTable {
 
   private entry(exchange: SessionExchange): SessionEntry {
     const now = this.options.now();
-    return { exchange, openedAt: now, lastUsedAt: now, active: 0 };
+    return { exchange, openedAt: now, lastUsedAt: now, active: 0, shared: false };
   }
 
   private close(entry: SessionEntry, reason: string): void {
