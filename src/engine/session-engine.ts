@@ -9,7 +9,7 @@ import { scrubValue } from "../telemetry/scrub.ts";
 import { hashUserId } from "../identity/user-id.ts";
 import type { WireId } from "../wire/jsonrpc.ts";
 import type { Classified } from "../wire/jsonrpc.ts";
-import { decodeUtf8, isObject, wireResult } from "../wire/jsonrpc.ts";
+import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
 import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
 import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
 import { createTraceTracker } from "../proxy/trace-meta.ts";
@@ -17,6 +17,7 @@ import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 import { createFailOpen } from "./fail-open.ts";
 import type { RequestScope, SessionEngine, SessionEngineDeps, WireAction } from "./engine-contract.ts";
 import { createListingContexts, type ListingContexts } from "./listing-contexts.ts";
+import { createRequestScopes } from "./request-scopes.ts";
 import {
   createPendingBook,
   createProxyState,
@@ -30,7 +31,6 @@ import {
   injectedResult,
   serverLinesPassUnchanged,
   sweepPending,
-  usePendingBook,
   type Action,
 } from "../proxy/transform.ts";
 
@@ -87,58 +87,12 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   /** Contexts of calls in flight, by call id, so a call's outcome carries its request's context. */
   const callContexts = new Map<string, RequestContext>();
   const listings = createListingContexts();
-  /**
-   * The session's own request ids, and the exchanges of a shared session that have requests in
-   * flight (each its own ids; see RequestScope). The transforms see one book at a time.
-   */
+  // The session's own request ids, and the exchanges of a shared session with requests in flight.
   const own: RequestScope = {
     book: { pending: state.pending, idTexts: state.idTexts, evictedIds: state.evictedIds },
     listings,
   };
-  const scopes = new Set<RequestScope>();
-
-  /**
-   * Runs `work` on `scope`'s requests. A scope left with none pending is forgotten here (its
-   * exchange may still bring more): ids evicted from it are owed no answer by the engine, since
-   * the exchange's transport answers its own requests.
-   */
-  function inScope(scope: RequestScope, work: (listings: ListingContexts) => WireAction[]) {
-    if (scope === own) return work(listings);
-    scopes.add(scope);
-    usePendingBook(state, scope.book);
-    try {
-      return work(scope.listings);
-    } finally {
-      usePendingBook(state, own.book);
-      if (scope.book.pending.size === 0) scopes.delete(scope);
-    }
-  }
-
-  /** Session-wide work (exit, sweep) on every book in turn. */
-  function everyScope(work: () => WireAction[]): WireAction[] {
-    const wire = work();
-    for (const scope of [...scopes]) wire.push(...inScope(scope, work));
-    return wire;
-  }
-
-  /**
-   * A client's cancel names one of its own requests, but reaches a shared session on an exchange
-   * of its own: it goes to the one exchange holding that id (to none when several do).
-   */
-  function cancelScope(line: Classified, scope: RequestScope): RequestScope {
-    if (line.kind !== "message" || line.message.kind !== "notification") return scope;
-    if (line.message.method !== "notifications/cancelled") return scope;
-    const params = line.message.value.params;
-    const id = isObject(params) ? params.requestId : undefined;
-    if (typeof id !== "string" && typeof id !== "number") return scope;
-    let holder: RequestScope | undefined;
-    for (const other of [own, ...scopes]) {
-      if (!other.book.pending.has(id)) continue;
-      if (holder !== undefined) return scope;
-      holder = other;
-    }
-    return holder ?? scope;
-  }
+  const scopes = createRequestScopes(state, own);
 
   const answerReport = (id: WireId, modern: boolean, unrecorded: string | undefined): WireAction => {
     telemetry.settle();
@@ -271,11 +225,11 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     fromClient: (raw, line, context, scope) =>
       scope === undefined
         ? clientLine(raw, line, context, listings)
-        : inScope(cancelScope(line, scope), (its) => clientLine(raw, line, context, its)),
+        : scopes.run(scopes.ofCancel(line, scope), (its) => clientLine(raw, line, context, its)),
     fromServer: (raw, line, streamed = false, at, scope) =>
       scope === undefined
         ? serverLine(raw, line, streamed, at, listings)
-        : inScope(scope, (its) => serverLine(raw, line, streamed, at, its)),
+        : scopes.run(scope, (its) => serverLine(raw, line, streamed, at, its)),
     // A long line's bytes went out as they came: a failure costs its events (a held call to our own tool goes unanswered).
     fromServerLongLine: (edges) => {
       try {
@@ -297,10 +251,10 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
     // Propagating trace context rewrites every forwarded call: nothing may go out before it is parsed.
     clientLinePassesUnchanged: (body) => !propagatesTrace && clientLinePassesUnchanged(body),
-    failPending: (kind, text) => everyScope(() => perform(failPending(state, kind, text, now()))),
+    failPending: (kind, text) => scopes.every(() => perform(failPending(state, kind, text, now()))),
     failRequests: (ids, kind, text, answerUntracked, scope = own) =>
-      inScope(scope, () => perform(failRequests(state, ids, kind, text, now(), answerUntracked))),
-    sweep: () => everyScope(() => perform(sweepPending(state, now()))),
+      scopes.run(scope, () => perform(failRequests(state, ids, kind, text, now(), answerUntracked))),
+    sweep: () => scopes.every(() => perform(sweepPending(state, now()))),
     openScope: () => ({ book: createPendingBook(), listings: createListingContexts() }),
     close: () => events.close(),
   };
