@@ -5,6 +5,7 @@ import { createDispatcher } from "../src/telemetry/dispatcher.ts";
 import type { OtlpSettings } from "../src/telemetry/otlp/otlp-settings.ts";
 import { MAX_OPEN_CALLS } from "../src/telemetry/otlp/span-builder.ts";
 import { createOtlpSink } from "../src/telemetry/sinks/otlp-sink.ts";
+import { VERSION } from "../src/version.ts";
 import { makeCall } from "./fixtures/report/build-events.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import { decodeRequest } from "./support/otlp-receiver.ts";
@@ -37,6 +38,7 @@ describe("createOtlpSink", () => {
     expect(seen[0]?.url).toBe(settings.endpoint);
     expect(headers.get("x-api-key")).toBe("key-that-is-secret");
     expect(headers.get("content-encoding")).toBe("gzip");
+    expect(headers.get("user-agent")).toBe(`baton-proxy/${VERSION}`); // names the exporter (OTLP spec)
     const spans = decodeRequest({ headers, body: seen[0]?.init.body as Uint8Array });
     expect(spans.map((s) => [s.name, s.kind])).toEqual([
       ["tools/call t", 2],

@@ -7,6 +7,7 @@ import type { FinishedSpan } from "../otlp/span-types.ts";
 import { describeUnfollowedRedirect, sameOriginFetch } from "../../remote/same-origin-fetch.ts";
 import type { RandomHex } from "../otlp/trace-context.ts";
 import type { BatonEvent } from "../event-types.ts";
+import { SDK_VERSION } from "../../version.ts";
 import type { FetchLike } from "./http-sink.ts";
 import type { Sink, SinkDrop } from "./sink.ts";
 
@@ -53,6 +54,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     return encoder(spans);
   };
   const headers: Record<string, string> = {
+    "User-Agent": SDK_VERSION, // names the exporter, as the OTLP spec asks; OTEL_EXPORTER_OTLP_HEADERS may override it
     ...settings.headers,
     "Content-Type": settings.protocol === "http/json" ? "application/json" : "application/x-protobuf",
   };
