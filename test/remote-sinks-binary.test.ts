@@ -191,6 +191,9 @@ describe("file://, s3:// and otlp: in fan-out", () => {
       expect(span.attributes["error.type"]).toBe("upstream_exit");
       expect(span.status.code).toBe(2);
     }
+    // The host got the proxy's own -32603 for it (the server never answered): on the SERVER span only.
+    expect(server("7").attributes["rpc.response.status_code"]).toBe("-32603");
+    expect(client("7").attributes["rpc.response.status_code"]).toBeUndefined();
 
     // Secrets never logged.
     for (const secret of [S3_SECRET_ACCESS_KEY, OTLP_SECRET, "otlp-secret-value-123"])

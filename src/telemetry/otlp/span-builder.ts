@@ -152,13 +152,15 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     let server: FinishedSpan["status"] = { code: STATUS_UNSET };
     let client: FinishedSpan["status"] = { code: STATUS_UNSET };
     let failure: string | undefined;
+    let serverOnly: Record<string, string> = {};
     const payload = event.payload as Record<string, unknown>;
     if (failed) {
       const errorType = String(payload.error_type ?? "");
       // An isError result's body is the tool's result text: content, sent only when capture is on (as .result is).
       const body = errorType === "tool_error" && !options.captureContent ? "" : String(payload.error_body ?? "");
-      const outcome = mapErrorOutcome(errorType, body);
+      const outcome = mapErrorOutcome(errorType, body, options.transport === "pipe");
       Object.assign(attributes, outcome.attributes);
+      serverOnly = outcome.serverAttributes;
       failure = outcome.errorType;
       server = outcome.server;
       client = outcome.client;
@@ -182,7 +184,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
         spanId: call.serverSpanId,
         parent: call.parent,
         kind: "server",
-        attributes: { ...attributes, ...failedWith(server) },
+        attributes: { ...attributes, ...serverOnly, ...failedWith(server) },
         events: call.events,
         status: server,
       },
