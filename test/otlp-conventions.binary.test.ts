@@ -208,6 +208,16 @@ describe("serve: spans and /metrics follow the MCP conventions (SDK client → s
     expect(server.status.code).toBe(0);
     expect(client_.attributes).toMatchObject({ "rpc.response.status_code": "-32602", "error.type": "-32602" });
     expect(client_.status.code).toBe(2);
+    // HTTP on both hops; the CLIENT span names the upstream (the real server), the SERVER span has no server.*.
+    const upstream = new URL(everything.url);
+    const http = { "network.protocol.name": "http", "network.protocol.version": "1.1" };
+    expect(server.attributes).toMatchObject(http);
+    expect(server.attributes["server.address"]).toBeUndefined();
+    expect(client_.attributes).toMatchObject({
+      ...http,
+      "server.address": upstream.hostname,
+      "server.port": Number(upstream.port),
+    });
   }, 30_000);
 });
 

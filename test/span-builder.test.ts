@@ -320,6 +320,37 @@ describe("createSpanBuilder", () => {
     expect([client.kind, client.attributes["network.transport"]]).toEqual(["client", "tcp"]);
   });
 
+  test("HTTP hops say http/1.1; the CLIENT span names the real server behind the proxy (server.address/.port)", () => {
+    const hop = (span: FinishedSpan) =>
+      ["network.protocol.name", "network.protocol.version", "server.address", "server.port"].map(
+        (key) => span.attributes[key],
+      );
+    // --url behind a stdio host: the stdio hop has no HTTP version nor server.*; the default port is the scheme's.
+    const url = createSpanBuilder({
+      transport: "pipe",
+      upstreamTransport: "tcp",
+      upstreamOrigin: "https://mcp.example.com",
+      captureContent: false,
+      randomHex: counterHex(),
+    });
+    const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
+    url.add(start);
+    const [server, client] = url.add(end) as [FinishedSpan, FinishedSpan];
+    expect(hop(server)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(hop(client)).toEqual(["http", "1.1", "mcp.example.com", 443]);
+    // serve: HTTP on both hops; an IPv6 literal without its brackets.
+    const serve = createSpanBuilder({
+      transport: "tcp",
+      upstreamOrigin: "http://[::1]:8081",
+      captureContent: false,
+      randomHex: counterHex(),
+    });
+    serve.add(start);
+    const [served, forwarded] = serve.add(end) as [FinishedSpan, FinishedSpan];
+    expect(hop(served)).toEqual(["http", "1.1", undefined, undefined]);
+    expect(hop(forwarded)).toEqual(["http", "1.1", "::1", 8081]);
+  });
+
   test("traceparent parsing follows W3C", () => {
     expect(parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual({
       traceId: "4bf92f3577b34da6a3ce929d0e0e4736",

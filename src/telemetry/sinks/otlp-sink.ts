@@ -33,6 +33,8 @@ export interface OtlpSinkOptions {
   readonly transport: "pipe" | "tcp";
   /** How the server is reached (the CLIENT span), when it differs: `tcp` for `--url`. */
   readonly upstreamTransport?: "pipe" | "tcp";
+  /** The server's origin when reached over HTTP (`--url`, serve's upstream): the CLIENT span's server.address/.port. */
+  readonly upstreamOrigin?: string;
   readonly fetch?: FetchLike;
   readonly randomHex?: RandomHex;
   /** Default {@link SYSTEM_CLOCK} (retry timers are unref'd: they never keep the process alive). */
@@ -85,6 +87,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   const builder = createSpanBuilder({
     transport: options.transport,
     upstreamTransport: options.upstreamTransport,
+    upstreamOrigin: options.upstreamOrigin,
     captureContent: settings.captureContent,
     randomHex: options.randomHex,
   });
