@@ -163,6 +163,28 @@ describe("otlp: the collector's answer (compiled proxy over stdio)", () => {
       /dropped 2 event\(s\) for otlp:\S+: rejected by the collector: 2 of 2 span\(s\) in one export: span limit reached/,
     );
   }, 30_000);
+
+  test("a collector pushing back (503, then 429 with Retry-After) gets the spans later: retried, nothing lost", async () => {
+    const otlp = startOtlpReceiver();
+    cleanup.push(() => otlp.stop());
+    otlp.pushBack(1, 503);
+    const proxy = await startProxy(fixture("echo"), {
+      env: {
+        BATON_EVENT_SINK: "otlp:",
+        BATON_CONSENT_TOKEN: "consent-for-tests",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      },
+    });
+    await proxy.request(1, "initialize", INIT_PARAMS);
+    await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "a" } });
+    await eventually(() => otlp.spans().length >= 2, 10_000, "the first call's spans, after the 503"); // in the background
+    otlp.pushBack(1, 429, { "Retry-After": "1" });
+    await proxy.request(3, "tools/call", { name: "echo", arguments: { text: "b" } });
+    expect(await proxy.close()).toBe(0); // the retry after 1 s fits in the exit's 2 s
+    const ids = otlp.spans().map((span) => span.attributes["jsonrpc.request.id"]);
+    expect(ids.sort()).toEqual(["2", "2", "3", "3"]);
+    expect(proxy.stderr()).not.toContain("dropped");
+  }, 30_000);
 });
 
 describe("serve: spans and /metrics follow the MCP conventions (SDK client → serve → server-everything)", () => {
@@ -208,6 +230,16 @@ describe("serve: spans and /metrics follow the MCP conventions (SDK client → s
     expect(server.status.code).toBe(0);
     expect(client_.attributes).toMatchObject({ "rpc.response.status_code": "-32602", "error.type": "-32602" });
     expect(client_.status.code).toBe(2);
+    // HTTP on both hops; the CLIENT span names the upstream (the real server), the SERVER span has no server.*.
+    const upstream = new URL(everything.url);
+    const http = { "network.protocol.name": "http", "network.protocol.version": "1.1" };
+    expect(server.attributes).toMatchObject(http);
+    expect(server.attributes["server.address"]).toBeUndefined();
+    expect(client_.attributes).toMatchObject({
+      ...http,
+      "server.address": upstream.hostname,
+      "server.port": Number(upstream.port),
+    });
   }, 30_000);
 });
 

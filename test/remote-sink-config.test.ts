@@ -2,6 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { loadConfig, sinkLabel } from "../src/config.ts";
+import { VERSION } from "../src/version.ts";
 import { DEFAULT_S3_BATCH_BYTES, DEFAULT_S3_BATCH_MS } from "../src/telemetry/sinks/s3-settings.ts";
 
 const AWS = {
@@ -142,6 +143,12 @@ describe("s3:// sink", () => {
 });
 
 describe("otlp: sink", () => {
+  // Required on the resource of any telemetry SDK; one that is not OpenTelemetry's names itself (semconv: telemetry.sdk.*).
+  const SDK_RESOURCE = {
+    "telemetry.sdk.name": "baton-proxy",
+    "telemetry.sdk.language": "nodejs",
+    "telemetry.sdk.version": VERSION,
+  };
   test("defaults: local collector, protobuf, service name baton-proxy", () => {
     const result = loadConfig({ BATON_EVENT_SINK: "file:///tmp/x.jsonl,otlp:", BATON_CONSENT_TOKEN: "ct_1" });
     if (!result.ok) throw new Error(result.problems.join("\n"));
@@ -153,7 +160,7 @@ describe("otlp: sink", () => {
       headers: {},
       gzip: false,
       timeoutMs: 1800,
-      resource: { "service.name": "baton-proxy" },
+      resource: { ...SDK_RESOURCE, "service.name": "baton-proxy" },
       captureContent: false,
       propagate: false,
     });
@@ -182,7 +189,7 @@ describe("otlp: sink", () => {
       headers: { "x-api-key": "abc==xyz", "x-team": "payments" },
       gzip: true,
       timeoutMs: 500,
-      resource: { "service.name": "invoices", "deployment.environment": "prod eu" },
+      resource: { ...SDK_RESOURCE, "service.name": "invoices", "deployment.environment": "prod eu" },
       captureContent: true,
       propagate: true,
     });

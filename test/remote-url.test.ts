@@ -509,6 +509,13 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       [2, "pipe"],
       [3, "tcp"],
     ]);
+    // The CLIENT span names the remote server and its HTTP version; the stdio hop has neither.
+    const keys = ["server.address", "server.port", "network.protocol.name", "network.protocol.version"];
+    const remote = new URL(server.url);
+    expect(spans.map((span) => [span.kind, ...keys.map((key) => span.attributes[key])]).sort()).toEqual([
+      [2, undefined, undefined, undefined, undefined],
+      [3, remote.hostname, Number(remote.port), "http", "1.1"],
+    ]);
     await otlp.stop();
     await server.stop();
   });

@@ -58,23 +58,24 @@ describe("createSpanBuilder", () => {
   });
 
   test.each([
-    // error_type, server status, client status, error.type, rpc.response.status_code
-    ["jsonrpc_-32000", 2, 2, "-32000", "-32000"],
-    ["jsonrpc_-32603", 2, 2, "-32603", "-32603"],
-    ["jsonrpc_-32602", 0, 2, "-32602", "-32602"],
-    ["jsonrpc_-32601", 0, 2, "-32601", "-32601"],
-    ["jsonrpc_-32002", 0, 2, "-32002", "-32002"],
-    ["tool_error", 2, 2, "tool_error", undefined],
-    ["cancelled", 0, 2, "cancelled", undefined],
-    ["upstream_exit", 2, 2, "upstream_exit", undefined],
-    ["proxy_shutdown", 2, 2, "proxy_shutdown", undefined],
-    ["evicted", 2, 2, "evicted", undefined],
+    // error_type, server status, client status, error.type, rpc.response.status_code (CLIENT, SERVER)
+    ["jsonrpc_-32000", 2, 2, "-32000", "-32000", "-32000"],
+    ["jsonrpc_-32603", 2, 2, "-32603", "-32603", "-32603"],
+    ["jsonrpc_-32602", 0, 2, "-32602", "-32602", "-32602"],
+    ["jsonrpc_-32601", 0, 2, "-32601", "-32601", "-32601"],
+    ["jsonrpc_-32002", 0, 2, "-32002", "-32002", "-32002"],
+    ["tool_error", 2, 2, "tool_error", undefined, undefined],
+    ["cancelled", 0, 2, "cancelled", undefined, undefined],
+    // The server never answered; over stdio the proxy answers the host -32603 itself (pending.ts).
+    ["upstream_exit", 2, 2, "upstream_exit", undefined, "-32603"],
+    ["proxy_shutdown", 2, 2, "proxy_shutdown", undefined, "-32603"],
+    ["evicted", 2, 2, "evicted", undefined, undefined], // no answer to the host yet (a late one is still forwarded)
     // --url failures keep their name, as in the events: a timeout is not a 401.
-    ["http_503", 2, 2, "http_503", undefined],
-    ["upstream_timeout", 2, 2, "upstream_timeout", undefined],
-    ["session_expired", 2, 2, "session_expired", undefined],
-    ["jsonrpc_invalid", 2, 2, "_OTHER", undefined],
-  ])("%s: SERVER %d, CLIENT %d", (errorType, serverCode, clientCode, type, rpcCode) => {
+    ["http_503", 2, 2, "http_503", undefined, "-32603"],
+    ["upstream_timeout", 2, 2, "upstream_timeout", undefined, "-32603"],
+    ["session_expired", 2, 2, "session_expired", undefined, "-32603"],
+    ["jsonrpc_invalid", 2, 2, "_OTHER", undefined, undefined],
+  ])("%s: SERVER %d, CLIENT %d", (errorType, serverCode, clientCode, type, clientRpc, serverRpc) => {
     const spans = build(makeCall(1, "c1", "t", {}, { durationMs: 5, errorType, errorBody: "went wrong" }));
     const [server, client] = spans as [FinishedSpan, FinishedSpan];
     expect(server.status.code).toBe(serverCode);
@@ -84,8 +85,18 @@ describe("createSpanBuilder", () => {
       // error.type if and only if the span failed (ERROR): the caller's own mistake (-32602…) or a
       // cancellation is not the SERVER span's failure, so it keeps only rpc.response.status_code.
       expect(span.attributes["error.type"]).toBe((span.status.code === 2 ? type : undefined) as never);
-      expect(span.attributes["rpc.response.status_code"]).toBe(rpcCode as never);
     }
+    expect(client.attributes["rpc.response.status_code"]).toBe(clientRpc as never);
+    expect(server.attributes["rpc.response.status_code"]).toBe(serverRpc as never);
+  });
+
+  test("serve answers its hosts' failed calls in several ways (HTTP 502, -32001, a closed stream): no status code it did not send", () => {
+    const builder = createSpanBuilder({ transport: "tcp", captureContent: false, randomHex: counterHex() });
+    const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 5, errorType: "proxy_shutdown", errorBody: "x" });
+    builder.add(start);
+    const [server] = builder.add(end) as [FinishedSpan, FinishedSpan];
+    expect(server.attributes["rpc.response.status_code"]).toBeUndefined();
+    expect(server.attributes["error.type"]).toBe("proxy_shutdown");
   });
 
   test("an isError result's text is content: in the status description only with content capture on", () => {
@@ -307,6 +318,37 @@ describe("createSpanBuilder", () => {
     const [server, client] = builder.add(end) as [FinishedSpan, FinishedSpan];
     expect([server.kind, server.attributes["network.transport"]]).toEqual(["server", "pipe"]);
     expect([client.kind, client.attributes["network.transport"]]).toEqual(["client", "tcp"]);
+  });
+
+  test("HTTP hops say http/1.1; the CLIENT span names the real server behind the proxy (server.address/.port)", () => {
+    const hop = (span: FinishedSpan) =>
+      ["network.protocol.name", "network.protocol.version", "server.address", "server.port"].map(
+        (key) => span.attributes[key],
+      );
+    // --url behind a stdio host: the stdio hop has no HTTP version nor server.*; the default port is the scheme's.
+    const url = createSpanBuilder({
+      transport: "pipe",
+      upstreamTransport: "tcp",
+      upstreamOrigin: "https://mcp.example.com",
+      captureContent: false,
+      randomHex: counterHex(),
+    });
+    const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
+    url.add(start);
+    const [server, client] = url.add(end) as [FinishedSpan, FinishedSpan];
+    expect(hop(server)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(hop(client)).toEqual(["http", "1.1", "mcp.example.com", 443]);
+    // serve: HTTP on both hops; an IPv6 literal without its brackets.
+    const serve = createSpanBuilder({
+      transport: "tcp",
+      upstreamOrigin: "http://[::1]:8081",
+      captureContent: false,
+      randomHex: counterHex(),
+    });
+    serve.add(start);
+    const [served, forwarded] = serve.add(end) as [FinishedSpan, FinishedSpan];
+    expect(hop(served)).toEqual(["http", "1.1", undefined, undefined]);
+    expect(hop(forwarded)).toEqual(["http", "1.1", "::1", 8081]);
   });
 
   test("traceparent parsing follows W3C", () => {

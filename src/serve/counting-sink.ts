@@ -44,7 +44,7 @@ export function countingSinks(sinks: readonly Sink[], counts: SinkCounts[]): Sin
         sink.write(event, line);
       },
       flush: () => settle(sink.flush()),
-      close: () => settle(sink.close()),
+      close: (msLeft?: number) => settle(sink.close(msLeft)),
       // Losses the sink has on its own (an S3 upload given up, an OTLP call forgotten) are dropped events too.
       ...(takeDrops === undefined
         ? {}

@@ -91,7 +91,11 @@ export async function runServeCommand(
     config: config.baton,
     logger,
     sinks: countingSinks(
-      createSinks(config.baton, logger, { writeStderr: io.writeStderrEvents, transport: "http" }),
+      createSinks(config.baton, logger, {
+        writeStderr: io.writeStderrEvents,
+        transport: "http",
+        upstreamOrigin: config.upstream.origin,
+      }),
       counts,
     ),
   });

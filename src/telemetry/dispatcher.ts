@@ -238,7 +238,8 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
           resolve();
         };
         deadline = clock.setTimeout(done, deadlineMs);
-        void Promise.all(lanes.map((lane) => lane.finish())).then(done, done);
+        const endsAt = clock.now() + deadlineMs;
+        void Promise.all(lanes.map((lane) => lane.finish(endsAt))).then(done, done);
       });
       return shutdownPromise;
     },

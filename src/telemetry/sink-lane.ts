@@ -51,8 +51,11 @@ export interface SinkLane {
   pumpSoon(): void;
   /** A whole batch waits: `maxBatch` events, or the sink's smaller `batchEvents`, or a quarter of `maxQueueBytes`. */
   full(): boolean;
-  /** Flushes until empty (waiting out a running flush), then closes the sink; a close failure is logged. Stops early if abandoned. */
-  finish(): Promise<void>;
+  /**
+   * Flushes until empty (waiting out a running flush), then closes the sink, telling it what is
+   * left until `endsAt` (the shutdown deadline, a clock time); a close failure is logged. Stops early if abandoned.
+   */
+  finish(endsAt?: number): Promise<void>;
   /** Events queued, not counting the batch in flight. */
   size(): number;
   /** Events are queued and no flush is running. */
@@ -183,7 +186,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     });
   }
 
-  async function finish(): Promise<void> {
+  async function finish(endsAt = Infinity): Promise<void> {
     for (;;) {
       if (abandoned) return;
       if (running !== undefined) await running;
@@ -191,7 +194,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
       else pump();
     }
     try {
-      await sink.close();
+      await sink.close(endsAt === Infinity ? undefined : Math.max(0, endsAt - clock.now()));
     } catch (error) {
       context.logger.warn(`closing sink ${sink.label} failed: ${describeError(error)}`);
     }

@@ -38,7 +38,12 @@ export async function runStdioProxy(
   // Paced: its background work goes on one step per message the pumps handle (see background-turns.ts).
   // A `--url` session (the only one with a serverLabel) reaches its server over HTTP: its CLIENT spans say so.
   const reach = serverLabel === undefined ? "stdio" : "http";
-  const telemetry = createConfiguredHub(config, logger, { writeStderr: io.writeStderr, upstream: reach }, true);
+  const telemetry = createConfiguredHub(
+    config,
+    logger,
+    { writeStderr: io.writeStderr, upstream: reach, upstreamOrigin: serverLabel },
+    true,
+  );
   const engine = createSessionEngine({ config, logger, now: io.now, telemetry, serverLabel });
   const code = await runStdioSession({
     engine,

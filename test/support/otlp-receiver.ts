@@ -38,6 +38,8 @@ export interface OtlpReceiver {
   readonly requests: ReceivedRequest[];
   /** Answer with this status from now on (default 200). */
   setStatus(status: number): void;
+  /** Answer the next `count` requests with `status` and `headers` (a collector pushing back), then as before. */
+  pushBack(count: number, status: number, headers?: Record<string, string>): void;
   /** Answer a 200 with this body and Content-Type from now on (an OTLP partial success; default empty). */
   setBody(body: Uint8Array | string, contentType: string): void;
   /** Every span received so far, decoded. */
@@ -48,6 +50,7 @@ export interface OtlpReceiver {
 export function startOtlpReceiver(): OtlpReceiver {
   const requests: ReceivedRequest[] = [];
   let status = 200;
+  let pushback: { count: number; status: number; headers: Record<string, string> } | undefined;
   let okBody: { body: Uint8Array | string; contentType: string } = {
     body: new Uint8Array(0),
     contentType: "application/x-protobuf",
@@ -58,7 +61,12 @@ export function startOtlpReceiver(): OtlpReceiver {
     async fetch(request) {
       if (new URL(request.url).pathname !== "/v1/traces" || request.method !== "POST")
         return new Response("not found", { status: 404 });
-      requests.push({ headers: request.headers, body: new Uint8Array(await request.arrayBuffer()) });
+      const body = new Uint8Array(await request.arrayBuffer());
+      if (pushback !== undefined && pushback.count > 0) {
+        pushback.count--;
+        return new Response("busy", { status: pushback.status, headers: pushback.headers });
+      }
+      requests.push({ headers: request.headers, body });
       return new Response(status === 200 ? okBody.body : "no", {
         status,
         headers: { "Content-Type": status === 200 ? okBody.contentType : "application/x-protobuf" },
@@ -70,6 +78,9 @@ export function startOtlpReceiver(): OtlpReceiver {
     requests,
     setStatus: (s) => {
       status = s;
+    },
+    pushBack: (count, s, headers = {}) => {
+      pushback = { count, status: s, headers };
     },
     setBody: (body, contentType) => {
       okBody = { body, contentType };

@@ -1,6 +1,7 @@
 // Reads the `otlp:` sink's settings from the standard OTEL_* variables and BATON_OTEL_*. Pure; header values are secrets and never appear in a problem.
 
 import { HEADER_NAME } from "../../remote/remote-options.ts";
+import { VERSION } from "../../version.ts";
 
 export type OtlpProtocol = "http/protobuf" | "http/json";
 
@@ -29,6 +30,18 @@ export const TRACES_PATH = "/v1/traces";
 export const DEFAULT_SERVICE_NAME = "baton-proxy";
 /** A request slower than this is abandoned (the OTel default is 10 s; the dispatcher allows 2 s per flush). */
 export const MAX_OTLP_TIMEOUT_MS = 1_800;
+
+/**
+ * The telemetry SDK resource attributes, Required for whatever SDK made the telemetry: one that is
+ * not OpenTelemetry's names itself (`opentelemetry` is reserved). `nodejs` is the well-known value
+ * for server-side JavaScript (OpenTelemetry's own JS SDK reports it under Bun too). Like the SDKs'
+ * defaults, OTEL_RESOURCE_ATTRIBUTES may override them.
+ */
+export const SDK_RESOURCE: Readonly<Record<string, string>> = Object.freeze({
+  "telemetry.sdk.name": "baton-proxy",
+  "telemetry.sdk.language": "nodejs",
+  "telemetry.sdk.version": VERSION,
+});
 
 /** The BATON_* variables this module reads (added to config-variables.ts's KNOWN_VARIABLES). */
 export const OTLP_VARIABLES = ["BATON_OTEL_CAPTURE_CONTENT", "BATON_OTEL_PROPAGATE"] as const;
@@ -75,6 +88,7 @@ export function parseOtlpSettings(env: Env, problems: string[]): OtlpSettings | 
     problems.push(`${timeoutName} must be a positive whole number of milliseconds (got "${timeoutRaw.slice(0, 40)}")`);
   }
   const resource: Record<string, string> = {
+    ...SDK_RESOURCE,
     ...parseList(get("OTEL_RESOURCE_ATTRIBUTES"), "OTEL_RESOURCE_ATTRIBUTES", problems),
   };
   resource["service.name"] = get("OTEL_SERVICE_NAME") ?? resource["service.name"] ?? DEFAULT_SERVICE_NAME;

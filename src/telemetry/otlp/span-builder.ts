@@ -31,6 +31,8 @@ export interface SpanBuilderOptions {
   readonly transport: "pipe" | "tcp";
   /** How we reach the server, on the CLIENT span (default `transport`): `tcp` for `--url` behind a stdio host. */
   readonly upstreamTransport?: "pipe" | "tcp";
+  /** The server's origin when it is reached over HTTP (`--url`, serve's upstream): the CLIENT span's server.address/.port. */
+  readonly upstreamOrigin?: string;
   /** Record `gen_ai.tool.call.arguments` / `.result` (already scrubbed: spans are built from prepared events). */
   readonly captureContent: boolean;
   readonly randomHex?: RandomHex;
@@ -72,13 +74,15 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   // held (one per session) until the session's next event, so it lands on the call it describes.
   const held = new Map<string, { readonly key: string; readonly event: EventOf<"annotation"> }>();
   let evicted = 0;
+  const serverHop = hopAttributes(options.transport, undefined);
+  const clientHop = hopAttributes(options.upstreamTransport ?? options.transport, options.upstreamOrigin);
 
   /** Attributes every MCP span of this operation carries, on top of the operation's own. */
   function baseAttributes(event: BatonEvent, own: Record<string, string>): Record<string, AttributeValue> {
     const meta = event.runtime_meta ?? {};
     const attributes: Record<string, AttributeValue> = {
       ...own,
-      "network.transport": options.transport,
+      ...serverHop,
       "baton.session.id": event.session_id,
     };
     const requestId = meta[META_REQUEST_ID];
@@ -152,13 +156,15 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     let server: FinishedSpan["status"] = { code: STATUS_UNSET };
     let client: FinishedSpan["status"] = { code: STATUS_UNSET };
     let failure: string | undefined;
+    let serverOnly: Record<string, string> = {};
     const payload = event.payload as Record<string, unknown>;
     if (failed) {
       const errorType = String(payload.error_type ?? "");
       // An isError result's body is the tool's result text: content, sent only when capture is on (as .result is).
       const body = errorType === "tool_error" && !options.captureContent ? "" : String(payload.error_body ?? "");
-      const outcome = mapErrorOutcome(errorType, body);
+      const outcome = mapErrorOutcome(errorType, body, options.transport === "pipe");
       Object.assign(attributes, outcome.attributes);
+      serverOnly = outcome.serverAttributes;
       failure = outcome.errorType;
       server = outcome.server;
       client = outcome.client;
@@ -182,7 +188,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
         spanId: call.serverSpanId,
         parent: call.parent,
         kind: "server",
-        attributes: { ...attributes, ...failedWith(server) },
+        attributes: { ...attributes, ...serverOnly, ...failedWith(server) },
         events: call.events,
         status: server,
       },
@@ -191,11 +197,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
         spanId: call.clientSpanId,
         parent: { spanId: call.serverSpanId, remote: false },
         kind: "client",
-        attributes: {
-          ...attributes,
-          ...failedWith(client),
-          "network.transport": options.upstreamTransport ?? options.transport,
-        },
+        attributes: { ...withoutHop(attributes), ...clientHop, ...failedWith(client) },
         events: [],
         status: client,
       },
@@ -292,4 +294,31 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     }
     return finish(event, operation.phase === "error");
   }
+}
+
+/**
+ * One hop's network attributes: `network.transport`, and for an HTTP hop `network.protocol.name`/
+ * `.version` (HTTP/1.1: Bun.serve toward hosts, and the proxy's HTTP clients, which offer no h2)
+ * plus, toward the server, `server.address`/`server.port` (the conventions: the real server
+ * behind the intermediary). A stdio hop has no address.
+ */
+function hopAttributes(transport: "pipe" | "tcp", origin: string | undefined): Record<string, AttributeValue> {
+  if (transport === "pipe") return { "network.transport": "pipe" };
+  const hop: Record<string, AttributeValue> = {
+    "network.transport": "tcp",
+    "network.protocol.name": "http",
+    "network.protocol.version": "1.1",
+  };
+  const url = origin === undefined ? undefined : URL.parse(origin);
+  if (url !== null && url !== undefined) {
+    hop["server.address"] = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    hop["server.port"] = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
+  }
+  return hop;
+}
+
+/** The SERVER hop's network attributes taken out, so the CLIENT span carries only its own. */
+function withoutHop(attributes: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  const { "network.protocol.name": _name, "network.protocol.version": _version, ...rest } = attributes;
+  return rest;
 }

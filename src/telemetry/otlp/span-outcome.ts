@@ -35,6 +35,8 @@ export const MAX_STATUS_MESSAGE_CHARS = 1_024;
 export interface SpanOutcome {
   /** On both spans: `rpc.response.status_code` when the answer carried a JSON-RPC error code. */
   readonly attributes: Record<string, string>;
+  /** On the SERVER span only: the code the proxy itself answered the host with, when the server never answered. */
+  readonly serverAttributes: Record<string, string>;
   /** `error.type`, set only on a span whose status is ERROR (the conventions: if and only if it failed). */
   readonly errorType: string;
   readonly server: { code: number; message?: string };
@@ -47,9 +49,12 @@ export interface SpanOutcome {
  * SERVER span unless the caller was at fault (that span then keeps the status code but no
  * `error.type`, which the conventions set only when the operation failed). `tool_error`: ERROR on both. `cancelled`: the host
  * gave up, so only the CLIENT span (the request we sent) failed. Proxy-side endings
- * (`upstream_exit`, `proxy_shutdown`, `evicted`, and `--url`'s `upstream_*`, `http_<status>`) fail both.
+ * (`upstream_exit`, `proxy_shutdown`, `evicted`, and `--url`'s `upstream_*`, `http_<status>`) fail both;
+ * with `proxyAnswersInternal` (a stdio host, which the proxy answers -32603 for each of them but
+ * `evicted`: proxy/pending.ts) the SERVER span also gets that code. serve answers its hosts in
+ * several ways (HTTP 502, -32001, a stream closed for a retry), so it passes false.
  */
-export function mapErrorOutcome(errorType: string, errorBody: string): SpanOutcome {
+export function mapErrorOutcome(errorType: string, errorBody: string, proxyAnswersInternal = false): SpanOutcome {
   const message =
     errorBody.length > MAX_STATUS_MESSAGE_CHARS
       ? `${errorBody.slice(0, codePointCut(errorBody, MAX_STATUS_MESSAGE_CHARS - 1))}…`
@@ -61,13 +66,23 @@ export function mapErrorOutcome(errorType: string, errorBody: string): SpanOutco
     const callerFault = CALLER_FAULT_CODES.has(Number(code));
     return {
       attributes: { "rpc.response.status_code": code },
+      serverAttributes: {},
       errorType: code,
       server: callerFault ? { code: STATUS_UNSET } : error,
       client: error,
     };
   }
   if (errorType === "cancelled")
-    return { attributes: {}, errorType: "cancelled", server: { code: STATUS_UNSET }, client: error };
+    return {
+      attributes: {},
+      serverAttributes: {},
+      errorType: "cancelled",
+      server: { code: STATUS_UNSET },
+      client: error,
+    };
   const known = KNOWN_ERROR_TYPES.has(errorType) || /^http_\d{3}$/.test(errorType);
-  return { attributes: {}, errorType: known ? errorType : "_OTHER", server: error, client: error };
+  // The server never answered these; the proxy answered the host itself (evicted: not yet, a late answer still goes through).
+  const answered = proxyAnswersInternal && known && errorType !== "tool_error" && errorType !== "evicted";
+  const serverAttributes: Record<string, string> = answered ? { "rpc.response.status_code": "-32603" } : {};
+  return { attributes: {}, serverAttributes, errorType: known ? errorType : "_OTHER", server: error, client: error };
 }

@@ -25,6 +25,8 @@ export interface SinkDeps {
   transport?: "stdio" | "http";
   /** How this process reaches the server, when it differs (`--url`: "http"); default: as `transport`. */
   upstream?: "stdio" | "http";
+  /** The server's origin when it is reached over HTTP (`--url`, serve's `--upstream`), for the `otlp:` sink's server.address. */
+  upstreamOrigin?: string;
   /** Default: Bun's S3 client per bucket (tests may pass another uploader). */
   s3Put?: (bucket: string) => S3Put;
 }
@@ -67,6 +69,7 @@ export function createSinks(config: Config, logger: Logger, deps: SinkDeps): Sin
           settings: config.otlp,
           transport: deps.transport === "http" ? "tcp" : "pipe",
           upstreamTransport: deps.upstream === undefined ? undefined : deps.upstream === "http" ? "tcp" : "pipe",
+          upstreamOrigin: deps.upstreamOrigin,
           fetch: deps.fetch,
         });
       }

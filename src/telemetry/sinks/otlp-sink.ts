@@ -1,4 +1,4 @@
-// The `otlp:` sink: derives MCP spans from events and POSTs them to an OTLP/HTTP traces endpoint; never retries, never logs a header value, reports spans a collector rejects.
+// The `otlp:` sink: derives MCP spans from events and POSTs them to an OTLP/HTTP traces endpoint; retries what the OTLP spec calls retryable, bounded in time and memory; never logs a header value, reports spans a collector rejects.
 
 import { describeError, LocalError } from "../../errors.ts";
 import type { OtlpSettings } from "../otlp/otlp-settings.ts";
@@ -7,11 +7,25 @@ import type { FinishedSpan } from "../otlp/span-types.ts";
 import { describeUnfollowedRedirect, sameOriginFetch } from "../../remote/same-origin-fetch.ts";
 import type { RandomHex } from "../otlp/trace-context.ts";
 import type { BatonEvent } from "../event-types.ts";
+import { type Clock, SYSTEM_CLOCK } from "../clock.ts";
+import { MAX_QUEUE_BYTES } from "../dispatcher-contract.ts";
+import {
+  backoffMs,
+  isRetryableStatus,
+  MAX_EXPORT_ATTEMPTS,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+} from "../otlp/export-retry.ts";
+import { SDK_VERSION } from "../../version.ts";
 import type { FetchLike } from "./http-sink.ts";
 import type { Sink, SinkDrop } from "./sink.ts";
 
 /** Spans per export request; a flush with more sends several. */
 export const MAX_SPANS_PER_REQUEST = 1_024;
+/** While closing there is a deadline: a retry without Retry-After comes this soon. */
+export const CLOSING_RETRY_DELAY_MS = 100;
+/** `close` gives up this long before the time it was given, so its drops are reported before the dispatcher's deadline. */
+export const CLOSE_MARGIN_MS = 100;
 
 export interface OtlpSinkOptions {
   readonly settings: OtlpSettings;
@@ -19,20 +33,53 @@ export interface OtlpSinkOptions {
   readonly transport: "pipe" | "tcp";
   /** How the server is reached (the CLIENT span), when it differs: `tcp` for `--url`. */
   readonly upstreamTransport?: "pipe" | "tcp";
+  /** The server's origin when reached over HTTP (`--url`, serve's upstream): the CLIENT span's server.address/.port. */
+  readonly upstreamOrigin?: string;
   readonly fetch?: FetchLike;
   readonly randomHex?: RandomHex;
+  /** Default {@link SYSTEM_CLOCK} (retry timers are unref'd: they never keep the process alive). */
+  readonly clock?: Clock;
+  /** Backoff jitter, default `Math.random`. */
+  readonly random?: () => number;
+  /** Bytes of request bodies held for a retry, default the dispatcher's per-sink byte bound ({@link MAX_QUEUE_BYTES}). */
+  readonly maxWaitingBytes?: number;
+}
+
+/** An encoded request waiting for its next attempt. */
+interface Waiting {
+  readonly body: Uint8Array<ArrayBuffer>;
+  readonly spans: number;
+  attempts: number;
+  notBefore: number;
+  /** Why the last attempt failed (for the drop's detail). */
+  reason: string;
+}
+
+/** A retryable failure: what went wrong, and the collector's Retry-After when it sent one. */
+interface Pushback {
+  readonly reason: string;
+  readonly retryAfterMs: number | undefined;
 }
 
 /**
  * Creates the sink. Redirects are followed only within the endpoint's origin; one elsewhere fails
  * like any non-2xx answer. `write` feeds the span builder (cheap: a map entry per open call); `flush`
- * encodes the finished spans and POSTs them, rejecting with `E_SINK` (status, network error or
- * timeout) so the dispatcher counts the batch as dropped. Like every sink it does not retry: a sick
- * collector would otherwise get growing bursts. Calls still open at `close` get their error event
- * from the proxy first (proxy_shutdown / upstream_exit), so their spans are in the last flush.
+ * encodes the finished spans and POSTs them, rejecting with `E_SINK` on a final failure (another
+ * 4xx, a redirect elsewhere, a timeout: the collector may have the spans) so the dispatcher counts
+ * the batch as dropped. What the OTLP spec calls retryable (429, 502, 503, 504, a network error)
+ * waits instead, encoded, and is retried in the background like the s3:// sink's uploads: after
+ * Retry-After when the collector sends one, else with doubling backoff and jitter, at most
+ * MAX_EXPORT_ATTEMPTS times, one request at a time; newer spans queue behind it rather than go into
+ * the push-back. Given-up requests are reported through `takeDrops`, as are the oldest waiting
+ * ones beyond `maxWaitingBytes`. `close(msLeft)` retries only within the time it is given and
+ * counts what is still waiting then. Calls still open at `close` get their error event from the
+ * proxy first (proxy_shutdown / upstream_exit), so their spans are in the last flush.
  */
 export function createOtlpSink(options: OtlpSinkOptions): Sink {
   const { settings } = options;
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const random = options.random ?? Math.random;
+  const maxWaitingBytes = options.maxWaitingBytes ?? MAX_QUEUE_BYTES;
   const endpoint = new URL(settings.endpoint);
   const label = `otlp:${endpoint.origin}`;
   // Redirects only within the collector's origin: elsewhere, OTEL_EXPORTER_OTLP_HEADERS (API keys) would follow.
@@ -40,6 +87,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   const builder = createSpanBuilder({
     transport: options.transport,
     upstreamTransport: options.upstreamTransport,
+    upstreamOrigin: options.upstreamOrigin,
     captureContent: settings.captureContent,
     randomHex: options.randomHex,
   });
@@ -53,6 +101,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     return encoder(spans);
   };
   const headers: Record<string, string> = {
+    "User-Agent": SDK_VERSION, // names the exporter, as the OTLP spec asks; OTEL_EXPORTER_OTLP_HEADERS may override it
     ...settings.headers,
     "Content-Type": settings.protocol === "http/json" ? "application/json" : "application/x-protobuf",
   };
@@ -62,26 +111,38 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   let finished: FinishedSpan[] = [];
   let closed = false;
   let evictedReported = 0;
-  /** Partial successes not yet handed to the dispatcher. */
+  /** Partial successes and given-up requests not yet handed to the dispatcher. */
   let refused: SinkDrop[] = [];
+  /** Requests waiting for a retry, oldest first; the head is the one being retried. */
+  const waiting: Waiting[] = [];
+  let waitingBytes = 0;
+  let retrying: Promise<void> | undefined;
+  let timer: unknown;
+  /** Set by `close`: retries stop there. */
+  let deadline = Infinity;
 
-  async function post(spans: readonly FinishedSpan[]): Promise<void> {
-    const encoded = await encode(spans);
-    const body = settings.gzip
-      ? Bun.gzipSync(encoded as Uint8Array<ArrayBuffer>)
-      : (encoded as Uint8Array<ArrayBuffer>);
+  const drop = (spans: number, kind: string, detail: string): void => void refused.push({ count: spans, kind, detail });
+
+  /**
+   * One request. Resolves undefined when delivered, a {@link Pushback} when the OTLP spec says to
+   * try again; rejects with E_SINK on a final failure.
+   */
+  async function post(body: Uint8Array<ArrayBuffer>, spans: number): Promise<Pushback | undefined> {
+    const timeoutMs = Math.max(1, Math.min(settings.timeoutMs, deadline - clock.now()));
     let response: Response;
     try {
       response = await doFetch(settings.endpoint, {
         method: "POST",
         headers,
         body,
-        signal: AbortSignal.timeout(settings.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       const timedOut = error instanceof Error && error.name === "TimeoutError";
-      const reason = timedOut ? `no answer within ${settings.timeoutMs} ms` : hide(describeError(error));
-      throw new LocalError("E_SINK", `${label}: export of ${spans.length} span(s) failed: ${reason}`, { cause: error });
+      const reason = timedOut ? `no answer within ${timeoutMs} ms` : hide(describeError(error));
+      // A timeout is final: the collector may have the spans, and a hanging one would hold every later batch.
+      if (!timedOut) return { reason, retryAfterMs: undefined };
+      throw new LocalError("E_SINK", `${label}: export of ${spans} span(s) failed: ${reason}`, { cause: error });
     }
     // Read the body (a partial-success message at most), which also lets the connection be reused.
     const answer = await response.bytes().catch(() => new Uint8Array(0));
@@ -90,17 +151,94 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
       const rejected = (await codec).rejectedSpans(answer, response.headers.get("content-type"));
       if (rejected !== undefined) {
         const why = rejected.message === "" ? "" : `: ${hide(rejected.message).slice(0, 200)}`;
-        const detail = `${rejected.count} of ${spans.length} span(s) in one export${why}`;
+        const detail = `${rejected.count} of ${spans} span(s) in one export${why}`;
         refused.push({ count: rejected.count, kind: "rejected by the collector", detail });
       }
+    }
+    if (isRetryableStatus(response.status)) {
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), clock.now());
+      return { reason: `HTTP ${response.status}`, retryAfterMs };
     }
     if (!response.ok) {
       const redirect = describeUnfollowedRedirect(response, settings.endpoint);
       const why = redirect === undefined ? "" : hide(`: ${redirect} (spans and headers go only to ${endpoint.origin})`);
-      throw new LocalError(
-        "E_SINK",
-        `${label}: export of ${spans.length} span(s) answered HTTP ${response.status}${why}`,
-      );
+      throw new LocalError("E_SINK", `${label}: export of ${spans} span(s) answered HTTP ${response.status}${why}`);
+    }
+    return undefined;
+  }
+
+  /** Queues a request for a retry (after `pushback`, or behind the ones waiting), within the byte bound. */
+  function wait(body: Uint8Array<ArrayBuffer>, spans: number, pushback: Pushback | undefined): void {
+    const entry: Waiting = { body, spans, attempts: pushback === undefined ? 0 : 1, notBefore: 0, reason: "" };
+    if (pushback !== undefined && !retryLater(entry, pushback)) return;
+    // The head may be in flight: only the ones behind it are dropped for room, then the new one itself.
+    while (waitingBytes + body.length > maxWaitingBytes && waiting.length > 1) {
+      const oldest = waiting.splice(1, 1)[0] as Waiting;
+      waitingBytes -= oldest.body.length;
+      drop(oldest.spans, "memory bound", `more than ${maxWaitingBytes} bytes waiting for a retry; oldest dropped`);
+    }
+    if (waitingBytes + body.length > maxWaitingBytes) {
+      drop(spans, "memory bound", `more than ${maxWaitingBytes} bytes waiting for a retry`);
+      return;
+    }
+    waiting.push(entry);
+    waitingBytes += body.length;
+    schedule();
+  }
+
+  /** Sets when `entry` is tried next after a pushback; false (dropped, counted) when it is given up instead. */
+  function retryLater(entry: Waiting, pushback: Pushback): boolean {
+    entry.reason = pushback.reason;
+    const { retryAfterMs } = pushback;
+    const failed = `${entry.spans} span(s) not exported`;
+    if (entry.attempts >= MAX_EXPORT_ATTEMPTS) {
+      drop(entry.spans, "export failed", `${failed} after ${entry.attempts} attempts: ${pushback.reason}`);
+      return false;
+    }
+    if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) {
+      const asked = `${pushback.reason} asked to wait ${Math.round(retryAfterMs / 1_000)} s`;
+      drop(entry.spans, "export failed", `${failed}: ${asked} (at most ${MAX_RETRY_AFTER_MS / 1_000} s are waited)`);
+      return false;
+    }
+    const closing = deadline !== Infinity;
+    entry.notBefore =
+      clock.now() + (retryAfterMs ?? (closing ? CLOSING_RETRY_DELAY_MS : backoffMs(entry.attempts, random)));
+    return true;
+  }
+
+  /** Arms the timer for the head's next attempt (none while one runs or while closing: close drives the retries then). */
+  function schedule(): void {
+    if (retrying !== undefined || timer !== undefined || waiting.length === 0 || deadline !== Infinity) return;
+    const head = waiting[0] as Waiting;
+    timer = clock.setTimeout(
+      () => {
+        timer = undefined;
+        retrying = retryDue().finally(() => {
+          retrying = undefined;
+          schedule();
+        });
+      },
+      Math.max(0, head.notBefore - clock.now()),
+    );
+  }
+
+  /** Sends the waiting requests in order while they are due; stops at the first that must wait. */
+  async function retryDue(): Promise<void> {
+    for (let head = waiting[0]; head !== undefined && head.notBefore <= clock.now(); head = waiting[0]) {
+      if (clock.now() >= deadline) return;
+      head.attempts++;
+      let pushback: Pushback | undefined;
+      let failure: unknown;
+      try {
+        pushback = await post(head.body, head.spans);
+      } catch (error) {
+        failure = error;
+      }
+      if (waiting[0] !== head) return; // given up at the close deadline meanwhile (and counted there)
+      if (failure !== undefined) drop(head.spans, "export failed", hide(describeError(failure)));
+      else if (pushback !== undefined && retryLater(head, pushback)) continue;
+      waiting.shift();
+      waitingBytes -= head.body.length;
     }
   }
 
@@ -108,8 +246,38 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     if (finished.length === 0) return;
     const spans = finished;
     finished = [];
-    for (let i = 0; i < spans.length; i += MAX_SPANS_PER_REQUEST) await post(spans.slice(i, i + MAX_SPANS_PER_REQUEST));
+    for (let i = 0; i < spans.length; i += MAX_SPANS_PER_REQUEST) {
+      const chunk = spans.slice(i, i + MAX_SPANS_PER_REQUEST);
+      const encoded = (await encode(chunk)) as Uint8Array<ArrayBuffer>;
+      const body = settings.gzip ? Bun.gzipSync(encoded) : encoded;
+      // While the collector pushes back, newer spans wait behind the ones it refused.
+      if (waiting.length > 0) wait(body, chunk.length, undefined);
+      else {
+        const pushback = await post(body, chunk.length);
+        if (pushback !== undefined) wait(body, chunk.length, pushback);
+      }
+    }
   }
+
+  /** At close: retries what fits before the deadline, then counts what still waits. */
+  async function retryUntilDeadline(): Promise<void> {
+    if (retrying !== undefined) await Promise.race([retrying, sleep(deadline - clock.now())]);
+    while (retrying === undefined && waiting.length > 0 && clock.now() < deadline) {
+      const head = waiting[0] as Waiting;
+      if (head.notBefore >= deadline) break;
+      if (head.notBefore > clock.now()) await sleep(head.notBefore - clock.now());
+      retrying = retryDue();
+      await retrying;
+      retrying = undefined;
+    }
+    const spans = waiting.reduce((n, entry) => n + entry.spans, 0);
+    if (spans > 0) drop(spans, "shutdown deadline", `${waiting.length} export request(s) not exported before exit`);
+    waiting.length = 0;
+    waitingBytes = 0;
+  }
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => void clock.setTimeout(resolve, Math.max(0, ms)));
 
   return {
     label,
@@ -127,10 +295,17 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
       refused = [];
       return evicted > 0 ? [{ count: evicted, kind: "open calls forgotten", detail }, ...drops] : drops;
     },
-    async close(): Promise<void> {
+    async close(msLeft = settings.timeoutMs): Promise<void> {
       if (closed) return;
       closed = true;
-      await flush();
+      deadline = clock.now() + Math.max(0, msLeft - CLOSE_MARGIN_MS);
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      try {
+        await flush();
+      } finally {
+        await retryUntilDeadline();
+      }
     },
   };
 }

@@ -33,7 +33,11 @@ export interface Sink {
   readonly batchEvents?: number;
   write(event: BatonEvent, line: string): void;
   flush(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * `msLeft`: what is left of the dispatcher's shutdown deadline when it is called (undefined
+   * outside a shutdown); a sink that retries must not go on past it.
+   */
+  close(msLeft?: number): Promise<void>;
   /**
    * Optional, for sinks that deliver in the background (s3://) or keep state (otlp:): the events
    * they lost on their own since the last call, which the dispatcher counts and logs like its own drops.
