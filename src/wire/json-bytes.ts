@@ -1,9 +1,7 @@
 // The JSON grammar over bytes, piece by piece (whitespace, strings, numbers, literals): what the line scan validates with, no decoding.
 
+import { BACKSLASH, QUOTE } from "./json-codes.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 /** Index of the first byte at or after `from` that is not JSON whitespace (the length at the end). */
 export function skipSpace(body: Uint8Array, from: number): number {

@@ -1,14 +1,8 @@
 // Cuts members and elements out of a JSON text's bytes, leaving every other byte as written (numbers, escapes, spaces). Pure.
 
+import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "./json-codes.ts";
 import { scalarEnd, scanString, skipSpace } from "./json-bytes.ts";
 import { decodeUtf8 } from "./jsonrpc.ts";
-
-const QUOTE = 0x22;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
 
 /** A byte range [from, to) to remove, and the text to put in its place, if any (`from === to`: a pure insertion). */
 export type Cut = [number, number] | [number, number, string];

@@ -1,5 +1,6 @@
 // A validating byte scan of one JSON-RPC line: whether JSON.parse would accept it, and the few facts the hot path needs (id, method, a handful of keys under params/result), without decoding or parsing it.
 
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "./json-codes.ts";
 import { ESCAPED, matches, NON_ASCII, scalarEnd, scanString, shortInteger, skipSpace } from "./json-bytes.ts";
 import { asciiText } from "./line-scan.ts";
 import {
@@ -57,14 +58,6 @@ export interface LineFacts {
 export const MAX_FACT_LINE_BYTES = 32 * 1024;
 /** Deeper nesting is left to the parser (one bit per level records object or array). */
 const MAX_DEPTH = 30;
-
-const QUOTE = 0x22;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
 
 /**
  * The facts of `body` (one line, without its newline) when it is exactly one JSON object that

@@ -1,20 +1,22 @@
 // A cheap look at one line's top level without parsing it (the `method` string, the presence of byte strings); never decides what a message is, only when its full parse may wait until its bytes are out.
 
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COLON,
+  COMMA,
+  CR,
+  LF,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
+  SPACE,
+  TAB,
+} from "./json-codes.ts";
 import { decodeUtf8 } from "./utf8.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
-const SPACE = 0x20;
-const TAB = 0x09;
-const CR = 0x0d;
-const LF = 0x0a;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COLON = 0x3a;
-const COMMA = 0x2c;
 /** `method` as bytes. */
 const METHOD_KEY = [0x6d, 0x65, 0x74, 0x68, 0x6f, 0x64];
 
