@@ -6,7 +6,7 @@ import { LocalError } from "../src/errors.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import { createDispatcher } from "../src/telemetry/dispatcher.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
-import { buildBodies, createHttpSink, EVENTS_PATH } from "../src/telemetry/sinks/http-sink.ts";
+import { buildBodies, createHttpSink, EVENTS_PATH, MAX_HTTP_BODY_BYTES } from "../src/telemetry/sinks/http-sink.ts";
 import { SDK_VERSION } from "../src/version.ts";
 
 const API_KEY = "sk-test-5f3c9a1e-do-not-log";
@@ -78,6 +78,23 @@ describe("http sink", () => {
     mood = "ok";
     expect(await send(`http://127.0.0.1:${server.port}`, 1_200)).toBeUndefined();
     expect(seen.map((s) => (JSON.parse(s.body) as { events: unknown[] }).events.length)).toEqual([500, 500, 200]);
+  });
+
+  test("no body is over 1 MiB on the wire, whatever the script (UTF-8 bytes counted, the wrapper too)", async () => {
+    seen.length = 0;
+    mood = "ok";
+    const sink = sinkFor(`http://127.0.0.1:${server.port}`);
+    // Events the privacy stage lets through (64 KiB per field): 3 bytes per UTF-16 unit in CJK text.
+    const lines = Array.from({ length: 60 }, (_, i) =>
+      JSON.stringify({ sequence_number: i, text: "漢".repeat(21_000) }),
+    );
+    for (const text of lines) sink.write(event, text);
+    await sink.flush();
+    const sizes = seen.map((s) => Buffer.byteLength(s.body));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_HTTP_BODY_BYTES);
+    expect(seen.flatMap((s) => (JSON.parse(s.body) as { events: unknown[] }).events)).toEqual(
+      lines.map((l) => JSON.parse(l)),
+    );
   });
 
   test.each([
@@ -178,12 +195,13 @@ describe("buildBodies", () => {
     ["empty", [], 500, 1_000, []],
     ["one", ["1"], 500, 1_000, ['{"events":[1]}']],
     ["split by count", ["1", "2", "3"], 2, 1_000, ['{"events":[1,2]}', '{"events":[3]}']],
-    ["split by size", ["11", "22", "33"], 10, 6, ['{"events":[11,22]}', '{"events":[33]}']],
+    ["split by size (of the whole body)", ["11", "22", "33"], 10, 18, ['{"events":[11,22]}', '{"events":[33]}']],
+    ["UTF-8 bytes, not UTF-16 units", ['"漢漢"', '"漢漢"'], 10, 24, ['{"events":["漢漢"]}', '{"events":["漢漢"]}']],
     [
       "an oversized event goes alone",
       ["1", "x".repeat(20), "2"],
       10,
-      6,
+      16,
       ['{"events":[1]}', `{"events":[${"x".repeat(20)}]}`, '{"events":[2]}'],
     ],
   ])("%s", (_name, lines, maxEvents, maxBytes, expected) => {

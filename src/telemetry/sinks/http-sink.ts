@@ -10,7 +10,10 @@ import type { Sink } from "./sink.ts";
 export const HTTP_TIMEOUT_MS = 1_500;
 /** Events per request body; a larger batch is split. */
 export const MAX_HTTP_BATCH_EVENTS = 500;
-/** Approximate body size per request (UTF-16 units of the JSON lines); a single larger event goes alone. */
+/**
+ * Body size per request in UTF-8 bytes, `{"events":[` and `]}` included (a console behind nginx
+ * refuses a body over its default 1 MiB with 413); a single larger event goes alone.
+ */
 export const MAX_HTTP_BODY_BYTES = 1_048_576;
 /** Appended to the configured URL. */
 export const EVENTS_PATH = "/v0/events";
@@ -33,9 +36,12 @@ export interface HttpSinkOptions {
   maxBodyBytes?: number;
 }
 
+/** `{"events":[` and `]}` around a body's lines, less the comma the first line does not need. */
+const WRAPPER_BYTES = '{"events":[]}'.length - 1;
+
 /**
  * Builds `{"events":[…]}` bodies from already-serialised lines by concatenation (no re-stringify),
- * each holding at most `maxEvents` lines and about `maxBodyBytes`; a line larger than that alone.
+ * each holding at most `maxEvents` lines and at most `maxBodyBytes` (UTF-8); a line larger than that alone.
  */
 export function buildBodies(lines: readonly string[], maxEvents: number, maxBodyBytes: number): string[] {
   return bodyRanges(lines, maxEvents, maxBodyBytes).map(([start, end]) => wrapEvents(lines.slice(start, end)));
@@ -45,13 +51,14 @@ export function buildBodies(lines: readonly string[], maxEvents: number, maxBody
 function bodyRanges(lines: readonly string[], maxEvents: number, maxBodyBytes: number): [number, number][] {
   const ranges: [number, number][] = [];
   let start = 0;
-  let size = 0;
+  let size = WRAPPER_BYTES;
   for (let i = 0; i < lines.length; i++) {
-    const length = (lines[i] as string).length + 1;
+    // Bytes, not the line's UTF-16 length: CJK text is 3 bytes a unit, and bodies came out three times the bound.
+    const length = Buffer.byteLength(lines[i] as string) + 1;
     if (i - start >= maxEvents || (i > start && size + length > maxBodyBytes)) {
       ranges.push([start, i]);
       start = i;
-      size = 0;
+      size = WRAPPER_BYTES;
     }
     size += length;
   }
