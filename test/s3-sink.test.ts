@@ -148,6 +148,20 @@ describe("createS3Sink", () => {
     expect(store.objects.map((o) => o.key.split("/").at(-1))).toContain("000000000005-000000000005.jsonl");
   });
 
+  test("the size bound counts the object's UTF-8 bytes (CJK text is 3 bytes a UTF-16 unit)", async () => {
+    const { sink, store } = makeSink({ batchBytes: 4_000 });
+    for (let seq = 1; seq <= 6; seq++) {
+      const e = { ...event(seq), payload: { tool_name: "漢".repeat(500) } } as unknown as BatonEvent;
+      sink.write(e, JSON.stringify(e));
+    }
+    await sink.close();
+    expect(store.objects.length).toBeGreaterThan(1);
+    for (const object of store.objects) expect(Buffer.byteLength(object.text)).toBeLessThanOrEqual(4_000);
+    expect(store.objects.flatMap((o) => o.text.trim().split("\n")).map((l) => JSON.parse(l).sequence_number)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
+  });
+
   test("a failed upload is retried with doubling backoff, then succeeds", async () => {
     const { sink, clock, store, write } = makeSink({ batchMs: 1 });
     store.fail(2);

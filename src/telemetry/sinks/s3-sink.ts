@@ -212,11 +212,13 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     },
     write(event: BatonEvent, line: string): void {
       if (closing) return;
-      if (!makeRoom(line.length + 1)) {
+      // UTF-8 bytes, as the object will have them: BATON_S3_BATCH_BYTES bounds what is stored (CJK text is 3 per UTF-16 unit).
+      const size = Buffer.byteLength(line) + 1;
+      if (!makeRoom(size)) {
         drop(1, "memory bound", `more than ${maxBuffered} bytes buffered (uploads failing or too slow)`);
         return;
       }
-      const sealed = batches.add(event, line, clock.now());
+      const sealed = batches.add(event, line, size, clock.now());
       if (sealed !== undefined) enqueue(sealed);
       if (timer === undefined) schedule(); // a new batch must be written by its deadline even if no flush comes
     },
