@@ -131,6 +131,30 @@ describe("http sink", () => {
     expect(logger.lines.join("\n")).not.toContain(API_KEY);
   });
 
+  test("a batch cut short after the console accepted some of its requests counts only the rest as dropped", async () => {
+    let posts = 0;
+    const accepted: number[] = [];
+    const flaky = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(request) {
+        const { events } = (await request.json()) as { events: { sequence_number: number }[] };
+        if (posts++ === 1) return new Response("busy", { status: 503 });
+        accepted.push(...events.map((e) => e.sequence_number));
+        return new Response(null, { status: 204 });
+      },
+    });
+    const logger = createMemoryLogger();
+    const dispatcher = createDispatcher({ sinks: [sinkFor(`http://127.0.0.1:${flaky.port}`)], logger });
+    // 512 events make one dispatcher batch: requests of 500 (accepted) and 12 (refused).
+    for (let i = 1; i <= 512; i++) dispatcher.enqueue({ ...event, sequence_number: i } as BatonEvent);
+    await dispatcher.shutdown();
+    await flaky.stop(true);
+    expect(accepted).toHaveLength(500);
+    expect(dispatcher.dropped).toBe(12);
+    expect(logger.lines.join("\n")).toContain("dropped 12 event(s)");
+  });
+
   test("redirects: followed within the console's origin, never to another (events and key stay home); one log line, counted as dropped", async () => {
     const elsewhere: string[] = [];
     const other = Bun.serve({

@@ -4,7 +4,7 @@ import { describeError, LocalError } from "../../errors.ts";
 import { describeUnfollowedRedirect, sameOriginFetch } from "../../remote/same-origin-fetch.ts";
 import { SDK_VERSION } from "../../version.ts";
 import { createLineBatchSink } from "./line-batch-sink.ts";
-import type { Sink } from "./sink.ts";
+import type { Sink, SinkDrop } from "./sink.ts";
 
 /** Per request; the dispatcher's export timeout bounds the whole flush on top of it. */
 export const HTTP_TIMEOUT_MS = 1_500;
@@ -82,7 +82,8 @@ function wrapEvents(lines: string[]): string {
  * Creates the HTTP sink. Redirects are followed only within the URL's origin; one elsewhere fails
  * like any non-2xx answer. `flush` sends the buffered batch as one or more sequential requests and
  * rejects with `E_SINK` on the first non-2xx status (with the status), network error or timeout;
- * the remaining requests of that batch are not tried. Retry policy: none. A failed batch is dropped
+ * the remaining requests of that batch are not tried (when earlier ones were accepted, flush
+ * resolves and `takeDrops` reports only the lines not sent). Retry policy: none. A failed batch is dropped
  * and counted by the dispatcher (a console that is down would otherwise receive growing bursts).
  * Error messages carry the label, never the URL's credentials, the API key or any event content.
  */
@@ -119,6 +120,9 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     }
   }
 
+  // Lines of a batch cut short after some of its requests were accepted: only those are lost, reported as the sink's own drops.
+  let unreported: SinkDrop[] = [];
+
   async function deliver(lines: string[]): Promise<void> {
     const ranges = bodyRanges(
       lines,
@@ -131,12 +135,24 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         await post(wrapEvents(lines.slice(start, end)));
       } catch (error) {
         if (index === 0) throw error;
-        // The dispatcher counts the whole batch as dropped: an upper bound when earlier requests got through.
+        // A rejected flush would count the whole batch, though the console has the earlier requests' events.
         const note = `request ${index + 1} of ${ranges.length}; earlier ones were accepted`;
-        throw new LocalError("E_SINK", `${(error as Error).message} (${note})`, { cause: error });
+        unreported.push({
+          count: lines.length - start,
+          kind: "flush failed",
+          detail: `${(error as Error).message} (${note})`,
+        });
+        return;
       }
     }
   }
 
-  return createLineBatchSink(label, deliver);
+  return {
+    ...createLineBatchSink(label, deliver),
+    takeDrops(): SinkDrop[] {
+      const taken = unreported;
+      unreported = [];
+      return taken;
+    },
+  };
 }
