@@ -147,5 +147,8 @@ describe("report s3://", () => {
     expect(down.stderr).toContain("cannot list s3://events/plain: ConnectionRefused");
     expect(parseS3Location("s3://")).toBeUndefined();
     expect(parseS3Location("s3://b//p/q/")).toEqual({ bucket: "b", prefix: "p/q" });
+    // Decoded as BATON_EVENT_SINK's prefix is, so the sink's own location finds its objects.
+    expect(parseS3Location("s3://b/team%20a/x%2By")).toEqual({ bucket: "b", prefix: "team a/x+y" });
+    expect(parseS3Location("s3://b/bad%zz")).toBeUndefined();
   });
 });

@@ -22,11 +22,18 @@ export function isS3Location(location: string): boolean {
   return location.startsWith("s3://");
 }
 
-/** `s3://bucket[/prefix…]` → bucket and prefix (without outer slashes); undefined when there is no bucket. */
+/**
+ * `s3://bucket[/prefix…]` → bucket and prefix (without outer slashes, percent-decoded as the sink's
+ * BATON_EVENT_SINK entry is); undefined when there is no bucket or the encoding is bad.
+ */
 export function parseS3Location(location: string): { bucket: string; prefix: string } | undefined {
   const match = /^s3:\/\/([^/?#]+)\/*([^?#]*)$/.exec(location);
   if (match === null) return undefined;
-  return { bucket: match[1] as string, prefix: (match[2] as string).replace(/\/+$/, "") };
+  try {
+    return { bucket: match[1] as string, prefix: decodeURIComponent(match[2] as string).replace(/\/+$/, "") };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
