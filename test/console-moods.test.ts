@@ -205,3 +205,41 @@ describe("remote sink refusals", () => {
     },
   );
 });
+
+describe("exit flush", () => {
+  test("a stop signal during the exit flush (MCP SDK 1.x sends SIGTERM 2 s after EOF) neither loses the last events nor the server's exit status", async () => {
+    const received: number[] = [];
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let posts = 0;
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(request) {
+        const { events } = (await request.json()) as { events: { sequence_number: number }[] };
+        if (posts++ === 0) await released; // the first batch is still in flight when the session ends
+        received.push(...events.map((e) => e.sequence_number));
+        return new Response(null, { status: 204 });
+      },
+    });
+    servers.push(server);
+    const p = await startProxy(fixture("echo"), {
+      env: {
+        BATON_EVENT_SINK: `http://127.0.0.1:${server.port}`,
+        BATON_API_KEY: `sk-test-${crypto.randomUUID()}`,
+        BATON_CONSENT_TOKEN: `consent-${crypto.randomUUID()}`,
+      },
+    });
+    await p.request(1, "initialize", INIT_PARAMS);
+    await p.request(2, "tools/call", { name: "echo", arguments: { text: "first" } });
+    await eventually(() => posts === 1, 5000, "the first batch at the console");
+    await p.request(3, "tools/call", { name: "echo", arguments: { text: "second" } });
+    const closing = p.close();
+    await eventually(() => p.stderr().includes("fixture stdin closed"), 5000, "the server told of EOF");
+    await Bun.sleep(100); // the server has exited: the proxy is delivering its last events
+    p.proc.kill("SIGTERM");
+    release();
+    expect(await closing).toBe(0);
+    expect(received.sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
+  });
+});

@@ -6,7 +6,7 @@ import { LocalError } from "../src/errors.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import { createDispatcher } from "../src/telemetry/dispatcher.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
-import { buildBodies, createHttpSink, EVENTS_PATH } from "../src/telemetry/sinks/http-sink.ts";
+import { buildBodies, createHttpSink, EVENTS_PATH, MAX_HTTP_BODY_BYTES } from "../src/telemetry/sinks/http-sink.ts";
 import { SDK_VERSION } from "../src/version.ts";
 
 const API_KEY = "sk-test-5f3c9a1e-do-not-log";
@@ -80,6 +80,23 @@ describe("http sink", () => {
     expect(seen.map((s) => (JSON.parse(s.body) as { events: unknown[] }).events.length)).toEqual([500, 500, 200]);
   });
 
+  test("no body is over 1 MiB on the wire, whatever the script (UTF-8 bytes counted, the wrapper too)", async () => {
+    seen.length = 0;
+    mood = "ok";
+    const sink = sinkFor(`http://127.0.0.1:${server.port}`);
+    // Events the privacy stage lets through (64 KiB per field): 3 bytes per UTF-16 unit in CJK text.
+    const lines = Array.from({ length: 60 }, (_, i) =>
+      JSON.stringify({ sequence_number: i, text: "漢".repeat(21_000) }),
+    );
+    for (const text of lines) sink.write(event, text);
+    await sink.flush();
+    const sizes = seen.map((s) => Buffer.byteLength(s.body));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_HTTP_BODY_BYTES);
+    expect(seen.flatMap((s) => (JSON.parse(s.body) as { events: unknown[] }).events)).toEqual(
+      lines.map((l) => JSON.parse(l)),
+    );
+  });
+
   test.each([
     ["500", () => `http://127.0.0.1:${server.port}`, "HTTP 500", 1_500],
     ["connection refused", () => deadUrl, "POST /v0/events failed", 1_500],
@@ -112,6 +129,30 @@ describe("http sink", () => {
     expect(dispatcher.dropped).toBe(10);
     expect(logger.lines.length).toBeGreaterThan(0);
     expect(logger.lines.join("\n")).not.toContain(API_KEY);
+  });
+
+  test("a batch cut short after the console accepted some of its requests counts only the rest as dropped", async () => {
+    let posts = 0;
+    const accepted: number[] = [];
+    const flaky = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(request) {
+        const { events } = (await request.json()) as { events: { sequence_number: number }[] };
+        if (posts++ === 1) return new Response("busy", { status: 503 });
+        accepted.push(...events.map((e) => e.sequence_number));
+        return new Response(null, { status: 204 });
+      },
+    });
+    const logger = createMemoryLogger();
+    const dispatcher = createDispatcher({ sinks: [sinkFor(`http://127.0.0.1:${flaky.port}`)], logger });
+    // 512 events make one dispatcher batch: requests of 500 (accepted) and 12 (refused).
+    for (let i = 1; i <= 512; i++) dispatcher.enqueue({ ...event, sequence_number: i } as BatonEvent);
+    await dispatcher.shutdown();
+    await flaky.stop(true);
+    expect(accepted).toHaveLength(500);
+    expect(dispatcher.dropped).toBe(12);
+    expect(logger.lines.join("\n")).toContain("dropped 12 event(s)");
   });
 
   test("redirects: followed within the console's origin, never to another (events and key stay home); one log line, counted as dropped", async () => {
@@ -178,12 +219,13 @@ describe("buildBodies", () => {
     ["empty", [], 500, 1_000, []],
     ["one", ["1"], 500, 1_000, ['{"events":[1]}']],
     ["split by count", ["1", "2", "3"], 2, 1_000, ['{"events":[1,2]}', '{"events":[3]}']],
-    ["split by size", ["11", "22", "33"], 10, 6, ['{"events":[11,22]}', '{"events":[33]}']],
+    ["split by size (of the whole body)", ["11", "22", "33"], 10, 18, ['{"events":[11,22]}', '{"events":[33]}']],
+    ["UTF-8 bytes, not UTF-16 units", ['"漢漢"', '"漢漢"'], 10, 24, ['{"events":["漢漢"]}', '{"events":["漢漢"]}']],
     [
       "an oversized event goes alone",
       ["1", "x".repeat(20), "2"],
       10,
-      6,
+      16,
       ['{"events":[1]}', `{"events":[${"x".repeat(20)}]}`, '{"events":[2]}'],
     ],
   ])("%s", (_name, lines, maxEvents, maxBytes, expected) => {

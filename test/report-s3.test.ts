@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
 import { parseS3Location } from "../src/report/read-s3.ts";
+import { createS3Client } from "../src/telemetry/sinks/s3-settings.ts";
 import { runSubcommand } from "../src/commands.ts";
 import { REPORT_SPEC } from "../src/report/report-spec.ts";
 import { SYSTEM_CLOCK } from "../src/telemetry/clock.ts";
@@ -101,6 +102,34 @@ describe("report s3://", () => {
     ).toEqual(["019a5e7c-3f10-7b2e-9d44-2c1f0a8b7e61", "second-session"]);
   });
 
+  test("a damaged object (a cut gzip stream) is skipped and named; the other objects still make the report", async () => {
+    const settings = {
+      accessKeyId: S3_ACCESS_KEY_ID,
+      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      sessionToken: undefined,
+      region: S3_REGION,
+      endpoint: s3.endpoint,
+      batchMs: 1,
+      batchBytes: 1,
+      gzip: false,
+    };
+    const client = createS3Client("events", settings);
+    const events = [
+      ...makeCall(1, "c1", "first_tool", {}, { durationMs: 3 }),
+      ...makeCall(3, "c2", "second_tool", {}, { durationMs: 4 }),
+    ].map((e) => JSON.stringify({ ...e, session_id: "damaged-session" }));
+    const folder = "damaged/t/2026/08/10/damaged-session";
+    const cut = Bun.gzipSync(Buffer.from(`${events.slice(0, 2).join("\n")}\n`)).subarray(0, 40);
+    await client.write(`${folder}/000000000001-000000000002.jsonl.gz`, cut);
+    await client.write(`${folder}/000000000003-000000000004.jsonl`, `${events.slice(2).join("\n")}\n`);
+    const report = await run(["s3://events/damaged", "--format", "json"]);
+    expect(report.code).toBe(0);
+    expect(report.stderr).toBe(
+      `baton-proxy report: skipped what could not be read of ${folder}/000000000001-000000000002.jsonl.gz (unexpected end of file)\n`,
+    );
+    expect(JSON.parse(report.stdout).tools.map((t: { tool: string }) => t.tool)).toEqual(["second_tool"]);
+  });
+
   test("clear errors: nothing there, no credentials, bad location", async () => {
     const empty = await run(["s3://events/nothing-here"]);
     expect(empty.code).toBe(1);
@@ -118,5 +147,8 @@ describe("report s3://", () => {
     expect(down.stderr).toContain("cannot list s3://events/plain: ConnectionRefused");
     expect(parseS3Location("s3://")).toBeUndefined();
     expect(parseS3Location("s3://b//p/q/")).toEqual({ bucket: "b", prefix: "p/q" });
+    // Decoded as BATON_EVENT_SINK's prefix is, so the sink's own location finds its objects.
+    expect(parseS3Location("s3://b/team%20a/x%2By")).toEqual({ bucket: "b", prefix: "team a/x+y" });
+    expect(parseS3Location("s3://b/bad%zz")).toBeUndefined();
   });
 });

@@ -13,7 +13,10 @@ import {
   CLOSE_DEADLINE_MS,
   createS3Sink,
   FIRST_RETRY_DELAY_MS,
+  MAX_CONCURRENT_UPLOADS,
+  MAX_RETRY_DELAY_MS,
   MAX_UPLOAD_ATTEMPTS,
+  UPLOAD_TIMEOUT_MS,
 } from "../src/telemetry/sinks/s3-sink.ts";
 import { makeEvent } from "./fixtures/report/build-events.ts";
 import { assertValidEvent } from "./support/events.ts";
@@ -148,6 +151,20 @@ describe("createS3Sink", () => {
     expect(store.objects.map((o) => o.key.split("/").at(-1))).toContain("000000000005-000000000005.jsonl");
   });
 
+  test("the size bound counts the object's UTF-8 bytes (CJK text is 3 bytes a UTF-16 unit)", async () => {
+    const { sink, store } = makeSink({ batchBytes: 4_000 });
+    for (let seq = 1; seq <= 6; seq++) {
+      const e = { ...event(seq), payload: { tool_name: "漢".repeat(500) } } as unknown as BatonEvent;
+      sink.write(e, JSON.stringify(e));
+    }
+    await sink.close();
+    expect(store.objects.length).toBeGreaterThan(1);
+    for (const object of store.objects) expect(Buffer.byteLength(object.text)).toBeLessThanOrEqual(4_000);
+    expect(store.objects.flatMap((o) => o.text.trim().split("\n")).map((l) => JSON.parse(l).sequence_number)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
+  });
+
   test("a failed upload is retried with doubling backoff, then succeeds", async () => {
     const { sink, clock, store, write } = makeSink({ batchMs: 1 });
     store.fail(2);
@@ -227,6 +244,32 @@ describe("createS3Sink", () => {
     }
     expect(sink.droppedEvents).toBeGreaterThan(0);
     expect(sink.droppedEvents).toBeLessThanOrEqual(20 - 4); // what fits stays: uploads in flight plus the newest
+  });
+
+  test("a PUT that timed out keeps its slot until it ends (it cannot be aborted): never more than 4 PUTs open", async () => {
+    const clock = createFakeClock(1_000_000);
+    let open = 0;
+    const sink = createS3Sink({
+      label: "s3://events/baton",
+      prefix: "baton",
+      settings: { batchMs: 1_000, batchBytes: 8 * 1024 * 1024, gzip: false },
+      // An endpoint that accepts and never answers: each PUT holds its body until the connection dies.
+      put: () => {
+        open++;
+        return new Promise<void>(() => {});
+      },
+      clock,
+    });
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 8; i++) {
+        const e = event(round * 8 + i + 1, `s-${i}`);
+        sink.write(e, JSON.stringify(e));
+      }
+      await sink.flush();
+      clock.advance(UPLOAD_TIMEOUT_MS + MAX_RETRY_DELAY_MS);
+      await settle();
+    }
+    expect(open).toBe(MAX_CONCURRENT_UPLOADS);
   });
 
   test("close gives up at its deadline on uploads that hang, counting what they held", async () => {

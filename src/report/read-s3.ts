@@ -22,22 +22,32 @@ export function isS3Location(location: string): boolean {
   return location.startsWith("s3://");
 }
 
-/** `s3://bucket[/prefix…]` → bucket and prefix (without outer slashes); undefined when there is no bucket. */
+/**
+ * `s3://bucket[/prefix…]` → bucket and prefix (without outer slashes, percent-decoded as the sink's
+ * BATON_EVENT_SINK entry is); undefined when there is no bucket or the encoding is bad.
+ */
 export function parseS3Location(location: string): { bucket: string; prefix: string } | undefined {
   const match = /^s3:\/\/([^/?#]+)\/*([^?#]*)$/.exec(location);
   if (match === null) return undefined;
-  return { bucket: match[1] as string, prefix: (match[2] as string).replace(/\/+$/, "") };
+  try {
+    return { bucket: match[1] as string, prefix: decodeURIComponent(match[2] as string).replace(/\/+$/, "") };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Lists the objects under the location (credentials and endpoint from the same AWS_* / S3_*
  * variables as the sink) and returns a line reader over them. Keys not written by the S3 sink
  * are ignored. Throws LocalError E_IO for a bad location, missing credentials, or a failed listing.
+ * An object that cannot be read to its end (a cut or corrupt gzip stream, one deleted since the
+ * listing) gives the lines read before the failure; `warn` names it once, and the other objects are read.
  */
 export async function openS3Lines(
   location: string,
   env: Readonly<Record<string, string | undefined>>,
   reader?: S3Reader,
+  warn: (text: string) => void = () => undefined,
 ): Promise<ReadLines> {
   const parsed = parseS3Location(location);
   if (parsed === undefined) throw new LocalError("E_IO", `${location} is not s3://bucket/prefix`);
@@ -50,16 +60,25 @@ export async function openS3Lines(
   }
   const keys = await listKeys(client, parsed.prefix === "" ? undefined : `${parsed.prefix}/`, location);
   const s3 = client;
+  const unreadable = new Set<string>(); // warned once, though the report reads the objects several times
   return async function* lines(sessionId?: string): AsyncGenerator<string> {
     for (const key of keys) {
       const info = parseObjectKey(key);
       if (info === undefined || (sessionId !== undefined && info.sessionId !== sessionId)) continue;
-      const raw = s3.file(key).stream();
-      yield* splitLines(
-        info.gzip
-          ? raw.pipeThrough(new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
-          : raw,
-      );
+      try {
+        const raw = s3.file(key).stream();
+        yield* splitLines(
+          info.gzip
+            ? raw.pipeThrough(
+                new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,
+              )
+            : raw,
+        );
+      } catch (error) {
+        // One damaged object must not cost the report every other object of the bucket.
+        if (!unreadable.has(key)) warn(`skipped what could not be read of ${key} (${describeError(error)})`);
+        unreadable.add(key);
+      }
     }
   };
 }

@@ -80,7 +80,8 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${warning}\n`);
   const location = request.file ?? defaultEventFile(config);
   const path = isS3Location(location) ? location : toPath(location, ctx.cwd);
-  const readLines = isS3Location(path) ? await openS3Lines(path, ctx.env) : await openFileLines(path);
+  const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${text}\n`);
+  const readLines = isS3Location(path) ? await openS3Lines(path, ctx.env, undefined, warn) : await openFileLines(path);
   const index = createSessionIndex();
   try {
     for await (const line of readLines()) {

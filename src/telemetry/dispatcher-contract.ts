@@ -8,8 +8,7 @@ import type { Logger } from "../log.ts";
 /** Per-sink queue bound (events); beyond it the OLDEST queued event is dropped and counted. */
 export const MAX_QUEUE_EVENTS = 10_000;
 /**
- * Per-sink queue bound in bytes of serialised events (UTF-16 units of their lines, as the HTTP
- * sink's body bound counts); beyond it the OLDEST are dropped and counted, once the sink is behind
+ * Per-sink queue bound in bytes of serialised events (UTF-16 units of their lines); beyond it the OLDEST are dropped and counted, once the sink is behind
  * (a flush pending for sink-lane's SLOW_FLUSH_MS: a healthy sink may be handed more at once, at
  * shutdown or in a burst, and loses none of it); a quarter of it makes a sink batch. Why a byte
  * bound beside the count: an event may be 256 KiB (scrub-walk's MAX_EVENT_BYTES), so 10 000 of them behind a

@@ -55,6 +55,15 @@ export async function runStdioProxy(
     telemetryPoke: () => telemetry.poke(),
     now: io.now,
   });
-  await telemetry.shutdown(EVENT_FLUSH_DEADLINE_MS);
+  // The server is gone and the flush is bounded: a host's stop signal now (MCP SDK 1.x sends SIGTERM 2 s
+  // after EOF) must not end the process with the signal's default action, losing the last events and the status.
+  const keepFlushing = io.onSignal((signal) =>
+    logger.info(`received ${signal} while delivering the last events (at most ${EVENT_FLUSH_DEADLINE_MS} ms)`),
+  );
+  try {
+    await telemetry.shutdown(EVENT_FLUSH_DEADLINE_MS);
+  } finally {
+    keepFlushing();
+  }
   return code;
 }

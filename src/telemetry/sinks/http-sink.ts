@@ -4,13 +4,16 @@ import { describeError, LocalError } from "../../errors.ts";
 import { describeUnfollowedRedirect, sameOriginFetch } from "../../remote/same-origin-fetch.ts";
 import { SDK_VERSION } from "../../version.ts";
 import { createLineBatchSink } from "./line-batch-sink.ts";
-import type { Sink } from "./sink.ts";
+import type { Sink, SinkDrop } from "./sink.ts";
 
 /** Per request; the dispatcher's export timeout bounds the whole flush on top of it. */
 export const HTTP_TIMEOUT_MS = 1_500;
 /** Events per request body; a larger batch is split. */
 export const MAX_HTTP_BATCH_EVENTS = 500;
-/** Approximate body size per request (UTF-16 units of the JSON lines); a single larger event goes alone. */
+/**
+ * Body size per request in UTF-8 bytes, `{"events":[` and `]}` included (a console behind nginx
+ * refuses a body over its default 1 MiB with 413); a single larger event goes alone.
+ */
 export const MAX_HTTP_BODY_BYTES = 1_048_576;
 /** Appended to the configured URL. */
 export const EVENTS_PATH = "/v0/events";
@@ -33,9 +36,12 @@ export interface HttpSinkOptions {
   maxBodyBytes?: number;
 }
 
+/** `{"events":[` and `]}` around a body's lines, less the comma the first line does not need. */
+const WRAPPER_BYTES = '{"events":[]}'.length - 1;
+
 /**
  * Builds `{"events":[…]}` bodies from already-serialised lines by concatenation (no re-stringify),
- * each holding at most `maxEvents` lines and about `maxBodyBytes`; a line larger than that alone.
+ * each holding at most `maxEvents` lines and at most `maxBodyBytes` (UTF-8); a line larger than that alone.
  */
 export function buildBodies(lines: readonly string[], maxEvents: number, maxBodyBytes: number): string[] {
   return bodyRanges(lines, maxEvents, maxBodyBytes).map(([start, end]) => wrapEvents(lines.slice(start, end)));
@@ -45,13 +51,14 @@ export function buildBodies(lines: readonly string[], maxEvents: number, maxBody
 function bodyRanges(lines: readonly string[], maxEvents: number, maxBodyBytes: number): [number, number][] {
   const ranges: [number, number][] = [];
   let start = 0;
-  let size = 0;
+  let size = WRAPPER_BYTES;
   for (let i = 0; i < lines.length; i++) {
-    const length = (lines[i] as string).length + 1;
+    // Bytes, not the line's UTF-16 length: CJK text is 3 bytes a unit, and bodies came out three times the bound.
+    const length = Buffer.byteLength(lines[i] as string) + 1;
     if (i - start >= maxEvents || (i > start && size + length > maxBodyBytes)) {
       ranges.push([start, i]);
       start = i;
-      size = 0;
+      size = WRAPPER_BYTES;
     }
     size += length;
   }
@@ -75,7 +82,8 @@ function wrapEvents(lines: string[]): string {
  * Creates the HTTP sink. Redirects are followed only within the URL's origin; one elsewhere fails
  * like any non-2xx answer. `flush` sends the buffered batch as one or more sequential requests and
  * rejects with `E_SINK` on the first non-2xx status (with the status), network error or timeout;
- * the remaining requests of that batch are not tried. Retry policy: none. A failed batch is dropped
+ * the remaining requests of that batch are not tried (when earlier ones were accepted, flush
+ * resolves and `takeDrops` reports only the lines not sent). Retry policy: none. A failed batch is dropped
  * and counted by the dispatcher (a console that is down would otherwise receive growing bursts).
  * Error messages carry the label, never the URL's credentials, the API key or any event content.
  */
@@ -112,6 +120,9 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     }
   }
 
+  // Lines of a batch cut short after some of its requests were accepted: only those are lost, reported as the sink's own drops.
+  let unreported: SinkDrop[] = [];
+
   async function deliver(lines: string[]): Promise<void> {
     const ranges = bodyRanges(
       lines,
@@ -124,12 +135,24 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         await post(wrapEvents(lines.slice(start, end)));
       } catch (error) {
         if (index === 0) throw error;
-        // The dispatcher counts the whole batch as dropped: an upper bound when earlier requests got through.
+        // A rejected flush would count the whole batch, though the console has the earlier requests' events.
         const note = `request ${index + 1} of ${ranges.length}; earlier ones were accepted`;
-        throw new LocalError("E_SINK", `${(error as Error).message} (${note})`, { cause: error });
+        unreported.push({
+          count: lines.length - start,
+          kind: "flush failed",
+          detail: `${(error as Error).message} (${note})`,
+        });
+        return;
       }
     }
   }
 
-  return createLineBatchSink(label, deliver);
+  return {
+    ...createLineBatchSink(label, deliver),
+    takeDrops(): SinkDrop[] {
+      const taken = unreported;
+      unreported = [];
+      return taken;
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { buildObjectKey } from "./s3-keys.ts";
 export interface SealedObject {
   readonly key: string;
   readonly lines: readonly string[];
-  /** Approximate body size (UTF-16 units + newlines), for the memory bound. */
+  /** Body size before gzip (UTF-8 bytes and newlines), for the size and memory bounds. */
   readonly bytes: number;
 }
 
@@ -31,8 +31,11 @@ export interface BatchSettings {
 
 /** The open batches of every session the process serves (one shared sink, many sessions in hosted mode). */
 export interface S3Batches {
-  /** Appends a line to its session's batch; returns the batch sealed first when this line would overflow it. */
-  add(event: BatonEvent, line: string, now: number): SealedObject | undefined;
+  /**
+   * Appends a line (`size`: its UTF-8 bytes and newline) to its session's batch; returns the batch
+   * sealed first when this line would overflow it.
+   */
+  add(event: BatonEvent, line: string, size: number, now: number): SealedObject | undefined;
   /** Seals every batch at least `batchMs` old (or all of them). */
   sealRipe(now: number, all?: boolean): SealedObject[];
   /** When the oldest open batch becomes ripe, or undefined when none is open. */
@@ -61,9 +64,8 @@ export function createS3Batches(settings: BatchSettings): S3Batches {
   };
 
   return {
-    add(event, line, now) {
+    add(event, line, size, now) {
       const id = `${event.tenant_id}\n${event.session_id}`;
-      const size = line.length + 1;
       let sealed: SealedObject | undefined;
       let batch = open.get(id);
       if (batch !== undefined && batch.bytes + size > settings.batchBytes) {

@@ -108,42 +108,50 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     if (idle !== undefined && uploading === 0 && waiting.length === 0 && batches.bytes() === 0) idle();
   }
 
+  /**
+   * One attempt. A PUT slower than UPLOAD_TIMEOUT_MS fails the attempt (retried like any failure),
+   * but Bun's S3 client takes no signal: the request goes on, holding its body, so it keeps its slot
+   * and its bytes until it really ends. Freeing them at the timeout let a hanging endpoint collect
+   * four more open PUTs (and their bodies, unbounded) every 30 s.
+   */
   function start(upload: Upload): void {
     uploading++;
     inFlight.add(upload);
     uploadingBytes += upload.bytes;
     upload.attempts++;
+    let timedOut = false;
+    const timeout = clock.setTimeout(() => {
+      timedOut = true;
+      finished(upload, new Error(`no answer within ${UPLOAD_TIMEOUT_MS} ms`));
+    }, UPLOAD_TIMEOUT_MS);
     void attempt(upload).then(
-      () => finished(upload, undefined),
-      (error: unknown) => finished(upload, error),
+      (error) => {
+        clock.clearTimeout(timeout);
+        uploading--;
+        uploadingBytes -= upload.bytes;
+        if (timedOut) pump();
+        else finished(upload, error);
+      },
+      () => undefined,
     );
   }
 
-  async function attempt(upload: Upload): Promise<void> {
-    const text = joinLines(upload.lines);
-    const body = settings.gzip ? Bun.gzipSync(Buffer.from(text)) : Buffer.from(text);
-    let timeout: unknown;
+  /** Resolves when the PUT ends: undefined on success, else its error. */
+  async function attempt(upload: Upload): Promise<unknown> {
     try {
-      await Promise.race([
-        options.put(upload.key, body, contentType),
-        new Promise(
-          (_, reject) =>
-            (timeout = clock.setTimeout(
-              () => reject(new Error(`no answer within ${UPLOAD_TIMEOUT_MS} ms`)),
-              UPLOAD_TIMEOUT_MS,
-            )),
-        ),
-      ]);
-    } finally {
-      clock.clearTimeout(timeout);
+      const text = joinLines(upload.lines);
+      const body = settings.gzip ? Bun.gzipSync(Buffer.from(text)) : Buffer.from(text);
+      await options.put(upload.key, body, contentType);
+      return undefined;
+    } catch (error) {
+      return error ?? new Error("upload failed");
     }
   }
 
+  /** The attempt's outcome (its slot is released apart, once the PUT has ended): retried, dropped or done. */
   function finished(upload: Upload, error: unknown): void {
     if (gaveUp) return; // already counted as lost at the close deadline
-    uploading--;
     inFlight.delete(upload);
-    uploadingBytes -= upload.bytes;
     if (error !== undefined) {
       if (upload.attempts >= MAX_UPLOAD_ATTEMPTS) {
         drop(
@@ -212,11 +220,13 @@ export function createS3Sink(options: S3SinkOptions): S3Sink {
     },
     write(event: BatonEvent, line: string): void {
       if (closing) return;
-      if (!makeRoom(line.length + 1)) {
+      // UTF-8 bytes, as the object will have them: BATON_S3_BATCH_BYTES bounds what is stored (CJK text is 3 per UTF-16 unit).
+      const size = Buffer.byteLength(line) + 1;
+      if (!makeRoom(size)) {
         drop(1, "memory bound", `more than ${maxBuffered} bytes buffered (uploads failing or too slow)`);
         return;
       }
-      const sealed = batches.add(event, line, clock.now());
+      const sealed = batches.add(event, line, size, clock.now());
       if (sealed !== undefined) enqueue(sealed);
       if (timer === undefined) schedule(); // a new batch must be written by its deadline even if no flush comes
     },
