@@ -1,9 +1,9 @@
 // The remote server as an upstream over Streamable HTTP: one concurrent POST per client message, answers become lines as they arrive.
 
-import type { JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { classifyLine, decodeUtf8, isObject } from "../wire/jsonrpc.ts";
+import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { sessionHeaders, type SessionFacts } from "./http-wire.ts";
 import { LegacySseUpstream } from "./legacy-sse.ts";
+import { readOutgoingLine } from "./outgoing-line.ts";
 import { postExchange, type PostExchangeSession } from "./post-exchange.ts";
 import { runStandingStream } from "./standing-stream.ts";
 import type { UpstreamFailure } from "./upstream-failure.ts";
@@ -82,24 +82,9 @@ export class StreamableHttpUpstream {
    */
   send(raw: Uint8Array): Promise<void> {
     if (this.closing) return Promise.resolve();
-    let end = raw.length;
-    while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
-    const body = raw.subarray(0, end);
-    const line = classifyLine(body);
-    if (line.kind === "junk" && line.reason === "blank") return Promise.resolve();
-    const messages =
-      line.kind === "junk"
-        ? []
-        : line.kind === "message"
-          ? [line.message]
-          : line.members.filter((m): m is Message => m !== undefined);
-    const ids = messages.flatMap((m) => (m.kind === "request" ? [m.id] : []));
-    const refused: JsonRpcId[] = [];
-    if (line.kind === "junk") refused.push(...refusedRequestId(parsedOrUndefined(body)));
-    else if (line.kind === "batch")
-      for (const [i, member] of line.members.entries())
-        if (member === undefined) refused.push(...refusedRequestId(line.values[i]));
-    ids.push(...refused);
+    const outgoing = readOutgoingLine(raw);
+    if (outgoing === undefined) return Promise.resolve();
+    const { body, line, messages, ids, refused } = outgoing;
     // A refused request reusing the id of one in flight: its refusal must not end that request.
     const shadowing = refused.filter((id) => this.byId.has(id));
     const exchange = shadowing.length === 0 ? this.exchange : this.shadowingExchange(shadowing);
@@ -255,23 +240,5 @@ export class StreamableHttpUpstream {
     this.deps.logger.info(`${this.deps.target.origin} speaks the older HTTP+SSE transport (2024-11-05): using it`);
     this.legacy = legacy;
     await legacy.send(body, ids);
-  }
-}
-
-/**
- * The id of a request the junk policy could not accept (an object with a usable `id` and a `method`
- * that is not a string, alone or in a batch): the server refuses the line, and that refusal is its answer.
- */
-function refusedRequestId(value: unknown): JsonRpcId[] {
-  if (!isObject(value) || !("method" in value)) return [];
-  const { id } = value;
-  return typeof id === "string" || (typeof id === "number" && Number.isSafeInteger(id)) ? [id] : [];
-}
-
-function parsedOrUndefined(body: Uint8Array): unknown {
-  try {
-    return JSON.parse(decodeUtf8(body));
-  } catch {
-    return undefined;
   }
 }

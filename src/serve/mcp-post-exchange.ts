@@ -1,18 +1,11 @@
 // A checked MCP POST through its session's exchange: local answers, the forward upstream, and the answer relayed back as JSON, SSE or unchanged.
 
-import {
-  classifyLine,
-  decodeUtf8,
-  encodeUtf8,
-  wireError,
-  type Classified,
-  type JsonRpcId,
-  type Message,
-} from "../wire/jsonrpc.ts";
+import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { withoutBom } from "../wire/utf8.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
+import { jsonResponse, mergeJson, prependEvents } from "./local-answers.ts";
 import {
   CLIENT_GONE,
   fromServer,
@@ -207,43 +200,6 @@ function safeFromClient(exchange: SessionExchange, checked: Checked, context: Re
   } catch {
     return { forward: checked.body, answers: [] }; // fail-open: telemetry never breaks the pipe
   }
-}
-
-function prependEvents(messages: readonly unknown[], body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const head = encodeUtf8(messages.map((m) => `event: message\ndata: ${JSON.stringify(m)}\n\n`).join(""));
-  const reader = body.getReader();
-  let sentHead = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!sentHead) {
-        sentHead = true;
-        controller.enqueue(head);
-        return;
-      }
-      const { value, done } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-}
-
-function mergeJson(upstream: Uint8Array, local: readonly unknown[]): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decodeUtf8(upstream));
-  } catch {
-    parsed = undefined;
-  }
-  const fromUpstream = Array.isArray(parsed) ? parsed : parsed === undefined ? [] : [parsed];
-  return JSON.stringify([...fromUpstream, ...local]);
-}
-
-function jsonResponse(value: unknown, status: number): Response {
-  return new Response(JSON.stringify(value), {
-    status,
-    headers: { "content-type": "application/json", via: "1.1 baton-proxy" },
-  });
 }
 
 /** The request's headers less Content-Encoding, for a body forwarded decoded. */

@@ -16,14 +16,20 @@ import {
   SERVE_FLAGS,
   SERVE_OPTIONS,
 } from "./serve-flags.ts";
+import {
+  clip,
+  type ListenAddress,
+  MAX_TIMER_MS,
+  parseListen,
+  parseOrigins,
+  parseUpstream,
+  parseWhole,
+  sameHost,
+} from "./serve-values.ts";
 
 // Re-exported so callers and tests keep reading the flag table and its defaults from here.
 export * from "./serve-flags.ts";
-
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
+export { type ListenAddress, parseListen } from "./serve-values.ts";
 
 export interface ServeConfig {
   /** The upstream MCP endpoint, e.g. `http://127.0.0.1:3000/mcp`. */
@@ -178,83 +184,4 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
     baton,
   };
   return { kind: "ok", config: Object.freeze(config) };
-}
-
-function parseUpstream(raw: string | undefined, label: string, problems: string[]): URL | undefined {
-  if (raw === undefined) {
-    problems.push(
-      `${SERVE_FLAGS.upstream.flag} (or ${SERVE_FLAGS.upstream.env}) is required: the URL of the MCP server to proxy`,
-    );
-    return undefined;
-  }
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    problems.push(`${label} "${clip(raw)}" is not a valid URL`);
-    return undefined;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    problems.push(`${label} must be an http:// or https:// URL (got "${url.protocol}")`);
-    return undefined;
-  }
-  if (url.username !== "" || url.password !== "" || url.hash !== "") {
-    problems.push(
-      `${label} must not carry credentials or a fragment (credentials go in the client's Authorization header)`,
-    );
-    return undefined;
-  }
-  return url;
-}
-
-/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). Port 0 picks a free port. */
-export function parseListen(raw: string, label: string, problems: string[]): ListenAddress | undefined {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(raw);
-  const port = Number(match?.[3]);
-  if (match === null || port > 65_535) {
-    problems.push(`${label} must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080 (got "${clip(raw)}")`);
-    return undefined;
-  }
-  const host = match[1] ?? (match[2] === "" ? "0.0.0.0" : (match[2] ?? ""));
-  return { host, port };
-}
-
-function parseOrigins(raw: string, label: string, problems: string[]): string[] {
-  const list = raw
-    .split(",")
-    .map((o) => o.trim().toLowerCase().replace(/\/+$/, ""))
-    .filter((o) => o !== "");
-  for (const origin of list) {
-    if (origin === "*") continue;
-    let url: URL | undefined;
-    try {
-      url = new URL(origin);
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined || url.origin === "null" || url.origin !== origin) {
-      problems.push(`${label} entry "${clip(origin)}" is not an origin (scheme://host[:port], no path), or "*"`);
-    }
-  }
-  return list;
-}
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function parseWhole(raw: string | undefined, fallback: number, label: string, min: number, problems: string[]): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
-    problems.push(`${label} must be a whole number ≥ ${min} (got "${clip(raw)}")`);
-    return fallback;
-  }
-  return value;
-}
-
-function sameHost(a: string, b: string): boolean {
-  return a === b || a === "0.0.0.0" || b === "0.0.0.0" || a === "::" || b === "::";
-}
-
-function clip(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

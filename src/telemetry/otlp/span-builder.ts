@@ -4,24 +4,13 @@ import type { BatonEvent, EventOf } from "../event-types.ts";
 import { META_CALL_ID } from "../event-types.ts";
 import { mapErrorOutcome, STATUS_ERROR, STATUS_UNSET } from "./span-outcome.ts";
 import { describeOperation, parseOperationEvent } from "./span-operations.ts";
-import {
-  parseTraceparent,
-  parseTracestate,
-  RANDOM_HEX,
-  TRACEPARENT_KEY,
-  TRACESTATE_KEY,
-  type RandomHex,
-} from "./trace-context.ts";
+import { annotationRecord, baseAttributes, hopAttributes, withoutHop } from "./span-attributes.ts";
+import { placement } from "./span-placement.ts";
+import { RANDOM_HEX, type RandomHex } from "./trace-context.ts";
 import { toHrTime, type AttributeValue, type FinishedSpan, type HrTime, type SpanEventRecord } from "./span-types.ts";
 
-/** Set by the transform when BATON_OTEL_PROPAGATE=on: the trace and CLIENT span ids it wrote into the forwarded request. */
-export const META_TRACE_ID = "baton/trace_id";
-export const META_SPAN_ID = "baton/span_id";
-/** The JSON-RPC id of the request, as a string (set by the transform for tool calls). */
-export const META_REQUEST_ID = "baton/request_id";
-/** The negotiated protocol version when the request itself does not carry one (set by the transform). */
-export const META_PROTOCOL_VERSION = "baton/protocol_version";
-const MODERN_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
+export { META_PROTOCOL_VERSION, META_REQUEST_ID } from "./span-attributes.ts";
+export { META_SPAN_ID, META_TRACE_ID } from "./span-placement.ts";
 
 /** Open calls kept at once; beyond this the oldest is forgotten (its spans are never sent) and counted. */
 export const MAX_OPEN_CALLS = 10_000;
@@ -77,53 +66,11 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   const serverHop = hopAttributes(options.transport, undefined);
   const clientHop = hopAttributes(options.upstreamTransport ?? options.transport, options.upstreamOrigin);
 
-  /** Attributes every MCP span of this operation carries, on top of the operation's own. */
-  function baseAttributes(event: BatonEvent, own: Record<string, string>): Record<string, AttributeValue> {
-    const meta = event.runtime_meta ?? {};
-    const attributes: Record<string, AttributeValue> = {
-      ...own,
-      ...serverHop,
-      "baton.session.id": event.session_id,
-    };
-    const requestId = meta[META_REQUEST_ID];
-    if (typeof requestId === "string") attributes["jsonrpc.request.id"] = requestId;
-    const version = meta[MODERN_VERSION_KEY] ?? meta[META_PROTOCOL_VERSION];
-    if (typeof version === "string") attributes["mcp.protocol.version"] = version;
-    return attributes;
-  }
-
-  /** Trace placement from `_meta`: the host's traceparent makes our SERVER span its child. */
-  function placement(event: BatonEvent): {
-    traceId: string;
-    parent: OpenCall["parent"];
-    traceState: string | undefined;
-    clientSpanId: string;
-    sampled: boolean;
-  } {
-    const meta = event.runtime_meta ?? {};
-    const incoming = parseTraceparent(meta[TRACEPARENT_KEY]);
-    const ownTrace = meta[META_TRACE_ID];
-    const ownSpan = meta[META_SPAN_ID];
-    const traceId =
-      typeof ownTrace === "string" && /^[0-9a-f]{32}$/.test(ownTrace) ? ownTrace : (incoming?.traceId ?? random(16));
-    const clientSpanId = typeof ownSpan === "string" && /^[0-9a-f]{16}$/.test(ownSpan) ? ownSpan : random(8);
-    const parent =
-      incoming !== undefined && incoming.traceId === traceId ? { spanId: incoming.spanId, remote: true } : undefined;
-    return {
-      traceId,
-      parent,
-      traceState: parent === undefined ? undefined : parseTracestate(meta[TRACESTATE_KEY]),
-      clientSpanId,
-      // Parent-based, as OpenTelemetry's default sampler: the host's unsampled trace stays unrecorded.
-      sampled: parent === undefined || incoming?.sampled !== false,
-    };
-  }
-
   function start(event: BatonEvent, method: string): void {
     const callId = String(event.runtime_meta?.[META_CALL_ID] ?? "");
     const facts = describeOperation(method, event.payload as Record<string, unknown>, options.captureContent);
-    const attributes = baseAttributes(event, facts.attributes);
-    const where = placement(event);
+    const attributes = baseAttributes(event, facts.attributes, serverHop);
+    const where = placement(event, random);
     const key = `${event.session_id}\n${callId}`;
     const note = held.get(event.session_id);
     if (note?.key === key) held.delete(event.session_id);
@@ -204,22 +151,6 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     ];
   }
 
-  function annotationRecord(event: EventOf<"annotation">): SpanEventRecord {
-    const p = event.payload;
-    const record: SpanEventRecord = { name: "baton.annotation", time: toHrTime(event.captured_at), attributes: {} };
-    const fields = {
-      intent: p.intent,
-      signal_type: p.signal_type,
-      expected_outcome: p.expected_outcome,
-      workflow: p.workflow,
-      suggested_improvement: p.suggested_improvement,
-      tool_name: p.tool_name,
-    };
-    for (const [key, value] of Object.entries(fields))
-      if (typeof value === "string") record.attributes[`baton.annotation.${key}`] = value;
-    return record;
-  }
-
   /**
    * On the newest open call of the same session and tool; one made from a `user_goal` waits for its
    * call's start; else its own span for the `baton_annotate` call that carried it.
@@ -245,7 +176,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   }
 
   function detached(event: EventOf<"annotation">, record: SpanEventRecord): FinishedSpan[] {
-    const where = placement(event);
+    const where = placement(event, random);
     if (!where.sampled) return [];
     return [
       {
@@ -260,6 +191,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
         attributes: baseAttributes(
           event,
           describeOperation("tools/call", { tool_name: "baton_annotate" }, false).attributes,
+          serverHop,
         ),
         events: [record],
         status: { code: STATUS_UNSET },
@@ -294,31 +226,4 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     }
     return finish(event, operation.phase === "error");
   }
-}
-
-/**
- * One hop's network attributes: `network.transport`, and for an HTTP hop `network.protocol.name`/
- * `.version` (HTTP/1.1: Bun.serve toward hosts, and the proxy's HTTP clients, which offer no h2)
- * plus, toward the server, `server.address`/`server.port` (the conventions: the real server
- * behind the intermediary). A stdio hop has no address.
- */
-function hopAttributes(transport: "pipe" | "tcp", origin: string | undefined): Record<string, AttributeValue> {
-  if (transport === "pipe") return { "network.transport": "pipe" };
-  const hop: Record<string, AttributeValue> = {
-    "network.transport": "tcp",
-    "network.protocol.name": "http",
-    "network.protocol.version": "1.1",
-  };
-  const url = origin === undefined ? undefined : URL.parse(origin);
-  if (url !== null && url !== undefined) {
-    hop["server.address"] = url.hostname.replace(/^\[(.*)\]$/, "$1");
-    hop["server.port"] = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
-  }
-  return hop;
-}
-
-/** The SERVER hop's network attributes taken out, so the CLIENT span carries only its own. */
-function withoutHop(attributes: Record<string, AttributeValue>): Record<string, AttributeValue> {
-  const { "network.protocol.name": _name, "network.protocol.version": _version, ...rest } = attributes;
-  return rest;
 }

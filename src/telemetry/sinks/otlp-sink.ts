@@ -9,23 +9,18 @@ import type { RandomHex } from "../otlp/trace-context.ts";
 import type { BatonEvent } from "../event-types.ts";
 import { type Clock, SYSTEM_CLOCK } from "../clock.ts";
 import { MAX_QUEUE_BYTES } from "../dispatcher-contract.ts";
-import {
-  backoffMs,
-  isRetryableStatus,
-  MAX_EXPORT_ATTEMPTS,
-  MAX_RETRY_AFTER_MS,
-  parseRetryAfter,
-} from "../otlp/export-retry.ts";
+import { isRetryableStatus, parseRetryAfter } from "../otlp/export-retry.ts";
+import { createExportQueue, type Pushback } from "../otlp/export-queue.ts";
 import { SDK_VERSION } from "../../version.ts";
 import type { FetchLike } from "./http-sink.ts";
 import type { Sink, SinkDrop } from "./sink.ts";
 
 /** Spans per export request; a flush with more sends several. */
 export const MAX_SPANS_PER_REQUEST = 1_024;
-/** While closing there is a deadline: a retry without Retry-After comes this soon. */
-export const CLOSING_RETRY_DELAY_MS = 100;
 /** `close` gives up this long before the time it was given, so its drops are reported before the dispatcher's deadline. */
 export const CLOSE_MARGIN_MS = 100;
+
+export { CLOSING_RETRY_DELAY_MS } from "../otlp/export-queue.ts";
 
 export interface OtlpSinkOptions {
   readonly settings: OtlpSettings;
@@ -43,22 +38,6 @@ export interface OtlpSinkOptions {
   readonly random?: () => number;
   /** Bytes of request bodies held for a retry, default the dispatcher's per-sink byte bound ({@link MAX_QUEUE_BYTES}). */
   readonly maxWaitingBytes?: number;
-}
-
-/** An encoded request waiting for its next attempt. */
-interface Waiting {
-  readonly body: Uint8Array<ArrayBuffer>;
-  readonly spans: number;
-  attempts: number;
-  notBefore: number;
-  /** Why the last attempt failed (for the drop's detail). */
-  reason: string;
-}
-
-/** A retryable failure: what went wrong, and the collector's Retry-After when it sent one. */
-interface Pushback {
-  readonly reason: string;
-  readonly retryAfterMs: number | undefined;
 }
 
 /**
@@ -113,22 +92,16 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   let evictedReported = 0;
   /** Partial successes and given-up requests not yet handed to the dispatcher. */
   let refused: SinkDrop[] = [];
-  /** Requests waiting for a retry, oldest first; the head is the one being retried. */
-  const waiting: Waiting[] = [];
-  let waitingBytes = 0;
-  let retrying: Promise<void> | undefined;
-  let timer: unknown;
-  /** Set by `close`: retries stop there. */
-  let deadline = Infinity;
 
   const drop = (spans: number, kind: string, detail: string): void => void refused.push({ count: spans, kind, detail });
+  const queue = createExportQueue({ send: post, drop, hide, clock, random, maxWaitingBytes });
 
   /**
    * One request. Resolves undefined when delivered, a {@link Pushback} when the OTLP spec says to
    * try again; rejects with E_SINK on a final failure.
    */
   async function post(body: Uint8Array<ArrayBuffer>, spans: number): Promise<Pushback | undefined> {
-    const timeoutMs = Math.max(1, Math.min(settings.timeoutMs, deadline - clock.now()));
+    const timeoutMs = Math.max(1, Math.min(settings.timeoutMs, queue.deadline - clock.now()));
     let response: Response;
     try {
       response = await doFetch(settings.endpoint, {
@@ -167,81 +140,6 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     return undefined;
   }
 
-  /** Queues a request for a retry (after `pushback`, or behind the ones waiting), within the byte bound. */
-  function wait(body: Uint8Array<ArrayBuffer>, spans: number, pushback: Pushback | undefined): void {
-    const entry: Waiting = { body, spans, attempts: pushback === undefined ? 0 : 1, notBefore: 0, reason: "" };
-    if (pushback !== undefined && !retryLater(entry, pushback)) return;
-    // The head may be in flight: only the ones behind it are dropped for room, then the new one itself.
-    while (waitingBytes + body.length > maxWaitingBytes && waiting.length > 1) {
-      const oldest = waiting.splice(1, 1)[0] as Waiting;
-      waitingBytes -= oldest.body.length;
-      drop(oldest.spans, "memory bound", `more than ${maxWaitingBytes} bytes waiting for a retry; oldest dropped`);
-    }
-    if (waitingBytes + body.length > maxWaitingBytes) {
-      drop(spans, "memory bound", `more than ${maxWaitingBytes} bytes waiting for a retry`);
-      return;
-    }
-    waiting.push(entry);
-    waitingBytes += body.length;
-    schedule();
-  }
-
-  /** Sets when `entry` is tried next after a pushback; false (dropped, counted) when it is given up instead. */
-  function retryLater(entry: Waiting, pushback: Pushback): boolean {
-    entry.reason = pushback.reason;
-    const { retryAfterMs } = pushback;
-    const failed = `${entry.spans} span(s) not exported`;
-    if (entry.attempts >= MAX_EXPORT_ATTEMPTS) {
-      drop(entry.spans, "export failed", `${failed} after ${entry.attempts} attempts: ${pushback.reason}`);
-      return false;
-    }
-    if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) {
-      const asked = `${pushback.reason} asked to wait ${Math.round(retryAfterMs / 1_000)} s`;
-      drop(entry.spans, "export failed", `${failed}: ${asked} (at most ${MAX_RETRY_AFTER_MS / 1_000} s are waited)`);
-      return false;
-    }
-    const closing = deadline !== Infinity;
-    entry.notBefore =
-      clock.now() + (retryAfterMs ?? (closing ? CLOSING_RETRY_DELAY_MS : backoffMs(entry.attempts, random)));
-    return true;
-  }
-
-  /** Arms the timer for the head's next attempt (none while one runs or while closing: close drives the retries then). */
-  function schedule(): void {
-    if (retrying !== undefined || timer !== undefined || waiting.length === 0 || deadline !== Infinity) return;
-    const head = waiting[0] as Waiting;
-    timer = clock.setTimeout(
-      () => {
-        timer = undefined;
-        retrying = retryDue().finally(() => {
-          retrying = undefined;
-          schedule();
-        });
-      },
-      Math.max(0, head.notBefore - clock.now()),
-    );
-  }
-
-  /** Sends the waiting requests in order while they are due; stops at the first that must wait. */
-  async function retryDue(): Promise<void> {
-    for (let head = waiting[0]; head !== undefined && head.notBefore <= clock.now(); head = waiting[0]) {
-      if (clock.now() >= deadline) return;
-      head.attempts++;
-      let pushback: Pushback | undefined;
-      let failure: unknown;
-      try {
-        pushback = await post(head.body, head.spans);
-      } catch (error) {
-        failure = error;
-      }
-      if (waiting[0] !== head) return; // given up at the close deadline meanwhile (and counted there)
-      if (failure !== undefined) drop(head.spans, "export failed", hide(describeError(failure)));
-      else if (pushback !== undefined && retryLater(head, pushback)) continue;
-      waiting.shift();
-      waitingBytes -= head.body.length;
-    }
-  }
-
   async function flush(): Promise<void> {
     if (finished.length === 0) return;
     const spans = finished;
@@ -251,33 +149,13 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
       const encoded = (await encode(chunk)) as Uint8Array<ArrayBuffer>;
       const body = settings.gzip ? Bun.gzipSync(encoded) : encoded;
       // While the collector pushes back, newer spans wait behind the ones it refused.
-      if (waiting.length > 0) wait(body, chunk.length, undefined);
+      if (queue.pending > 0) queue.wait(body, chunk.length, undefined);
       else {
         const pushback = await post(body, chunk.length);
-        if (pushback !== undefined) wait(body, chunk.length, pushback);
+        if (pushback !== undefined) queue.wait(body, chunk.length, pushback);
       }
     }
   }
-
-  /** At close: retries what fits before the deadline, then counts what still waits. */
-  async function retryUntilDeadline(): Promise<void> {
-    if (retrying !== undefined) await Promise.race([retrying, sleep(deadline - clock.now())]);
-    while (retrying === undefined && waiting.length > 0 && clock.now() < deadline) {
-      const head = waiting[0] as Waiting;
-      if (head.notBefore >= deadline) break;
-      if (head.notBefore > clock.now()) await sleep(head.notBefore - clock.now());
-      retrying = retryDue();
-      await retrying;
-      retrying = undefined;
-    }
-    const spans = waiting.reduce((n, entry) => n + entry.spans, 0);
-    if (spans > 0) drop(spans, "shutdown deadline", `${waiting.length} export request(s) not exported before exit`);
-    waiting.length = 0;
-    waitingBytes = 0;
-  }
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => void clock.setTimeout(resolve, Math.max(0, ms)));
 
   return {
     label,
@@ -298,13 +176,11 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     async close(msLeft = settings.timeoutMs): Promise<void> {
       if (closed) return;
       closed = true;
-      deadline = clock.now() + Math.max(0, msLeft - CLOSE_MARGIN_MS);
-      if (timer !== undefined) clock.clearTimeout(timer);
-      timer = undefined;
+      queue.close(clock.now() + Math.max(0, msLeft - CLOSE_MARGIN_MS));
       try {
         await flush();
       } finally {
-        await retryUntilDeadline();
+        await queue.retryUntilDeadline();
       }
     },
   };

@@ -1,0 +1,100 @@
+// Reads one `serve` setting's text (upstream URL, listen address, allowed origins, whole numbers): each reader pushes its problem, worded with the flag or variable it came from, and never throws. Pure; which setting reads what is serve-args.ts's business.
+
+import { SERVE_FLAGS } from "./serve-flags.ts";
+
+/** Where a listener binds (port 0: a free one is picked). */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Timers fire at once beyond this many ms (2^31-1): no deadline may be longer. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The upstream MCP endpoint: required, an absolute http:// or https:// URL without credentials or fragment. */
+export function parseUpstream(raw: string | undefined, label: string, problems: string[]): URL | undefined {
+  if (raw === undefined) {
+    problems.push(
+      `${SERVE_FLAGS.upstream.flag} (or ${SERVE_FLAGS.upstream.env}) is required: the URL of the MCP server to proxy`,
+    );
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${label} "${clip(raw)}" is not a valid URL`);
+    return undefined;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    problems.push(`${label} must be an http:// or https:// URL (got "${url.protocol}")`);
+    return undefined;
+  }
+  if (url.username !== "" || url.password !== "" || url.hash !== "") {
+    problems.push(
+      `${label} must not carry credentials or a fragment (credentials go in the client's Authorization header)`,
+    );
+    return undefined;
+  }
+  return url;
+}
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). Port 0 picks a free port. */
+export function parseListen(raw: string, label: string, problems: string[]): ListenAddress | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[3]);
+  if (match === null || port > 65_535) {
+    problems.push(`${label} must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080 (got "${clip(raw)}")`);
+    return undefined;
+  }
+  const host = match[1] ?? (match[2] === "" ? "0.0.0.0" : (match[2] ?? ""));
+  return { host, port };
+}
+
+/** A comma-separated list of origins (lower-cased, trailing slashes cut; `*` kept): each must be scheme://host[:port]. */
+export function parseOrigins(raw: string, label: string, problems: string[]): string[] {
+  const list = raw
+    .split(",")
+    .map((o) => o.trim().toLowerCase().replace(/\/+$/, ""))
+    .filter((o) => o !== "");
+  for (const origin of list) {
+    if (origin === "*") continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || url.origin === "null" || url.origin !== origin) {
+      problems.push(`${label} entry "${clip(origin)}" is not an origin (scheme://host[:port], no path), or "*"`);
+    }
+  }
+  return list;
+}
+
+/** A whole number at least `min`; absent or invalid gives `fallback` (a problem for the invalid one). */
+export function parseWhole(
+  raw: string | undefined,
+  fallback: number,
+  label: string,
+  min: number,
+  problems: string[],
+): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+    problems.push(`${label} must be a whole number ≥ ${min} (got "${clip(raw)}")`);
+    return fallback;
+  }
+  return value;
+}
+
+/** Two listen hosts that may share a port: the same, or either is every interface. */
+export function sameHost(a: string, b: string): boolean {
+  return a === b || a === "0.0.0.0" || b === "0.0.0.0" || a === "::" || b === "::";
+}
+
+/** `text` cut to 80 characters for a problem message. */
+export function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
