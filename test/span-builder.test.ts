@@ -295,6 +295,11 @@ describe("createSpanBuilder", () => {
     const other = makeCall(2, "c9", "list", {}, { durationMs: 5 });
     const lone = build([fromGoal(1), ...other]);
     expect(lone.map((s) => s.name)).toEqual(["tools/call baton_annotate", "tools/call list", "tools/call list"]);
+    // The session's last event: released at shutdown, not lost with the process.
+    const builder = createSpanBuilder({ transport: "pipe", captureContent: false, randomHex: counterHex() });
+    expect(builder.add(fromGoal(1))).toEqual([]);
+    expect(builder.release().map((s) => s.name)).toEqual(["tools/call baton_annotate"]);
+    expect(builder.release()).toEqual([]);
   });
 
   test("open calls are bounded: the oldest is forgotten and counted", () => {

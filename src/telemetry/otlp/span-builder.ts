@@ -51,6 +51,11 @@ export interface SpanBuilder {
    * annotation). Operations: tool calls, and the resource/prompt events when the proxy emits them.
    */
   add(event: BatonEvent): FinishedSpan[];
+  /**
+   * The spans of notes still held for a call's start that never came (the session's last events:
+   * tool events not captured), at shutdown; they would be lost with the process otherwise.
+   */
+  release(): FinishedSpan[];
   /** Calls forgotten because more than `maxOpen` were open. */
   readonly evicted: number;
 }
@@ -210,6 +215,11 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
         stray.push(...detached(note.event, annotationRecord(note.event)));
       }
       return [...stray, ...route(event)];
+    },
+    release() {
+      const notes = [...held.values()];
+      held.clear();
+      return notes.flatMap((note) => detached(note.event, annotationRecord(note.event)));
     },
     get evicted() {
       return evicted;

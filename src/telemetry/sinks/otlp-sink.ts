@@ -176,6 +176,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     async close(msLeft = settings.timeoutMs): Promise<void> {
       if (closed) return;
       closed = true;
+      for (const span of builder.release()) finished.push(span);
       queue.close(clock.now() + Math.max(0, msLeft - CLOSE_MARGIN_MS));
       try {
         await flush();
