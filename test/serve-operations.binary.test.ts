@@ -8,6 +8,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { readValidatedEvents } from "./support/events.ts";
 import { freePort, startHttpFixture, waitFor, postOnSession } from "./support/serve-harness.ts";
+import { binaryPath } from "./support/binary.ts";
 import { startServe } from "./support/serve-process.ts";
 
 const metricValue = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? Number.NaN);
@@ -113,6 +114,36 @@ describe("admin listener", () => {
       await upstream.stop();
     }
   }, 40_000);
+});
+
+describe("addresses in use", () => {
+  // Bun.serve with `development: false` sets SO_REUSEPORT unless told not to: a second proxy on the
+  // same address then started silently and the kernel split connections (and sessions) between the two.
+  test.each([
+    ["--listen", (proxy: { url: string }) => new URL(proxy.url).host],
+    ["--admin-listen", (proxy: { adminUrl: string }) => new URL(proxy.adminUrl).host],
+  ])("a %s address another serve holds: exit 1, cannot listen", async (flag, addressOf) => {
+    // Nothing is sent upstream: the second proxy must fail before it serves anything.
+    const upstream = "http://127.0.0.1:9/mcp";
+    const first = await startServe(["--upstream", upstream]);
+    try {
+      const args = ["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"];
+      args[args.indexOf(flag) + 1] = addressOf(first);
+      const second = Bun.spawn([await binaryPath(), "serve", "--upstream", upstream, ...args], {
+        env: { PATH: process.env.PATH ?? "", BATON_EVENT_SINK: "stderr:" },
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      // A second proxy that did listen would run until stopped: end it so the assertion below reports, not times out.
+      const code = await Promise.race([second.exited, Bun.sleep(5_000).then(() => undefined)]);
+      if (code === undefined) second.kill("SIGKILL");
+      expect(code).toBe(1);
+      expect(await new Response(second.stderr).text()).toContain("cannot listen");
+    } finally {
+      await first.stop();
+    }
+  });
 });
 
 describe("sessions", () => {

@@ -37,6 +37,7 @@ export function startAdminServer(listen: ListenAddress, deps: AdminDeps) {
     hostname: listen.host,
     port: listen.port,
     development: false,
+    reusePort: false, // see serve-server.ts: an address in use is an error, not a shared port
     fetch: (request) => handleAdmin(request, deps),
   });
 }

@@ -34,6 +34,8 @@ export function startServeServer(deps: ServeServerDeps) {
     hostname: config.listen.host,
     port: config.listen.port,
     development: false,
+    // Bun sets SO_REUSEPORT when `development` is false: a second proxy on this address would start and take half the connections.
+    reusePort: false,
     // Our own limit answers 413 readably; Bun's cap only stops a body far beyond it.
     maxRequestBodySize: config.maxBodyBytes * OVERSIZE_DRAIN_FACTOR + 1,
     idleTimeout: idleSeconds,
