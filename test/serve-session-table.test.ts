@@ -82,6 +82,16 @@ describe("SessionTable", () => {
     expect(t.sessions.size).toBe(1);
   });
 
+  test("a handshake the upstream names with an id it already gave ends the session filed under it (one engine per id)", () => {
+    // A server with one fixed session id, or one that reuses ids, answers every initialize with the same one.
+    const t = table();
+    for (let i = 0; i < 3; i++) t.sessions.adopt("fixed", t.sessions.open(context));
+    expect(t.created).toHaveLength(3);
+    expect(t.closed).toEqual(["1:the client opened a new session", "2:the client opened a new session"]);
+    expect(t.lifetimes).toHaveLength(2);
+    expect(t.sessions.size).toBe(1);
+  });
+
   test("an unknown session id (another replica's) gets an entry on the spot", () => {
     const t = table();
     const entry = t.sessions.forSession("never-seen", context);

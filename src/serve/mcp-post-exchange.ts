@@ -73,11 +73,16 @@ export async function exchangePost(
     });
   } catch (error) {
     release?.();
-    if (drainer?.signal.aborted && !request.signal.aborted) {
-      exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
-      return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
+    try {
+      if (drainer?.signal.aborted && !request.signal.aborted) {
+        exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
+        return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
+      }
+      return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
+    } finally {
+      // A handshake never answered is in no table: ending it here is the only end its engine gets (it held the hub's observer).
+      if (initialize) exchange.close("the upstream never answered the handshake");
     }
-    return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
   }
   const newSessionId = response.header(SESSION_HEADER);
   if (initialize && response.ok) {

@@ -67,7 +67,10 @@ export class SessionTable {
 
   /** Files a handshake's entry under the session id the upstream gave it. */
   adopt(sessionId: string, entry: SessionEntry): void {
-    if (!this.byId.has(sessionId)) this.makeRoom();
+    // An upstream may hand out the same id again (one fixed id for every client): the entry filed under it ends, or its engine would live on unreachable.
+    const previous = this.byId.get(sessionId);
+    if (previous !== undefined && previous !== entry) this.close(previous, "the client opened a new session");
+    else if (previous === undefined) this.makeRoom();
     this.byId.set(sessionId, entry);
   }
 
