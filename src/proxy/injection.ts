@@ -8,7 +8,7 @@ import { isPlainObject as isObject } from "./canonical-json.ts";
 import { parseAnnotateArguments } from "./annotate.ts";
 import { clientMeta, withServer } from "./call-events.ts";
 import { ANNOTATE_TOOL, REPORT_TOOL, injectedTools, withInstructionsSuffix } from "./injected-tools.ts";
-import { injectIntentParams } from "./intent-params.ts";
+import { forgetLeastRecentlyListed, injectIntentParams } from "./intent-params.ts";
 import {
   intentMode,
   MODERN_SERVER_INFO_KEY,
@@ -62,6 +62,7 @@ export function injectToolList(
   const withIntent = injectIntentParams(result.tools, intentMode(state), state.intentRegistry, (name) =>
     isInjected(state, name),
   );
+  forgetLeastRecentlyListed(state.intentRegistry, listed);
   const lastPage = result.nextCursor === undefined || result.nextCursor === null;
   if (!lastPage) return withIntent;
   const added = [];
