@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import {
   INTENT_PARAM_DESCRIPTIONS,
   injectIntentParams,
+  MAX_INTENT_REGISTRY_NAMES,
   stripIntentParams,
   type IntentRegistry,
 } from "../src/proxy/intent-params.ts";
@@ -281,6 +282,33 @@ describe("calls through the transform", () => {
         drafts(client(state, call(2, "find", { user_goal: "g" }))).filter((e) => e.event_type === "annotation"),
       ).toHaveLength(annotations);
     }
+  });
+
+  test("the registry is bounded: least recently listed names forgotten first, never one on an earlier page of the listing in progress", () => {
+    const state = listed(); // "own" defines user_goal itself
+    const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ name: `${prefix}-${i}` }));
+    // A server whose names change on every listing: the oldest names go, the registry stays at the cap.
+    for (const [id, prefix] of [
+      [1, "churn"],
+      [2, "again"],
+    ] as const) {
+      client(state, { jsonrpc: "2.0", id, method: "tools/list" });
+      server(state, { jsonrpc: "2.0", id, result: { tools: names(prefix, MAX_INTENT_REGISTRY_NAMES) } });
+    }
+    expect(state.intentRegistry.size).toBe(MAX_INTENT_REGISTRY_NAMES);
+    expect(state.intentRegistry.has("churn-0")).toBe(false);
+    // One listing larger than the cap, over two pages: the first page's tools stay known.
+    client(state, { jsonrpc: "2.0", id: 3, method: "tools/list" });
+    const first = [
+      { name: "own", inputSchema: { type: "object", properties: { user_goal: { type: "string" } } } },
+      ...names("p1", MAX_INTENT_REGISTRY_NAMES - 1),
+    ];
+    server(state, { jsonrpc: "2.0", id: 3, result: { tools: first, nextCursor: "c" } });
+    client(state, { jsonrpc: "2.0", id: 4, method: "tools/list", params: { cursor: "c" } });
+    server(state, { jsonrpc: "2.0", id: 4, result: { tools: names("p2", 10) } });
+    expect(state.intentRegistry.size).toBe(MAX_INTENT_REGISTRY_NAMES + 10);
+    const actions = client(state, call(5, "own", { user_goal: "vendor meaning" }));
+    expect(toServer(actions)[0]?.type).toBe("forward"); // still its own parameter, not stripped
   });
 
   test("an unlisted tool is stripped too, logged once", () => {

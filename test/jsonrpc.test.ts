@@ -32,6 +32,14 @@ describe("decodeUtf8", () => {
     expect(classifyLine(line)).toEqual({ kind: "junk", reason: "not_json" });
   });
 
+  test("a line of a BOM alone is not JSON, not blank; only JSON's whitespace makes a blank line", () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    for (const bytes of [bom, [0x20, ...bom, 0x20], [0xc2, 0xa0]])
+      expect(classifyLine(new Uint8Array(bytes))).toEqual({ kind: "junk", reason: "not_json" });
+    for (const text of ["", " \t \r"])
+      expect(classifyLine(new TextEncoder().encode(text))).toEqual({ kind: "junk", reason: "blank" });
+  });
+
   test("random byte strings decode exactly as Buffer decodes them", () => {
     let seed = 7;
     const rand = (n: number): number => {

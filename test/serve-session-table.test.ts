@@ -92,6 +92,27 @@ describe("SessionTable", () => {
     expect(t.sessions.size).toBe(1);
   });
 
+  test("a reused session id whose engine has calls in flight: that engine is closed only once they are done (their answers still come back)", () => {
+    const t = table(1000);
+    const first = t.sessions.open(context);
+    t.sessions.adopt("fixed", first);
+    first.active++; // a call of the first client is in flight on it
+    const second = t.sessions.open(context);
+    t.sessions.adopt("fixed", second);
+    expect(t.sessions.forSession("fixed", context)).toBe(second);
+    expect(t.closed).toEqual([]);
+    t.sessions.sweep();
+    expect(t.closed).toEqual([]);
+    expect(t.swept).toContain(1);
+    first.active--;
+    t.sessions.sweep();
+    expect(t.closed).toEqual(["1:the client opened a new session"]);
+    second.active++;
+    t.sessions.adopt("fixed", t.sessions.open(context));
+    t.sessions.closeAll("bye");
+    expect(t.closed.slice(1).sort()).toEqual(["2:bye", "3:bye"]);
+  });
+
   test("an unknown session id (another replica's) gets an entry on the spot", () => {
     const t = table();
     const entry = t.sessions.forSession("never-seen", context);

@@ -130,6 +130,30 @@ describe("tools/list injection", () => {
     }
   });
 
+  test("negotiated 2024-11-05: our tools are listed without title and annotations (that version's Tool has neither); later versions keep them", () => {
+    for (const [version, fields] of [
+      ["2024-11-05", ["description", "inputSchema", "name"]],
+      ["2025-06-18", ["annotations", "description", "inputSchema", "name", "title"]],
+    ] as const) {
+      for (const serverTools of [true, false]) {
+        const state = fresh();
+        client(state, { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: version } });
+        const capabilities = serverTools ? { tools: {} } : {};
+        server(state, {
+          jsonrpc: "2.0",
+          id: 0,
+          result: { protocolVersion: version, capabilities, serverInfo: { name: "s" } },
+        });
+        const list = client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+        const out = serverTools
+          ? sent(server(state, { jsonrpc: "2.0", id: 1, result: { tools: tools(["a"]) } }))
+          : sent(list);
+        const ours = out[0]?.result.tools.filter((t: { name: string }) => t.name.startsWith("baton_"));
+        expect(ours.map((t: object) => Object.keys(t).sort())).toEqual([[...fields], [...fields]]);
+      }
+    }
+  });
+
   test("paginated: only the last page gets them, exactly once", () => {
     const state = createProxyState({ includeReportTool: true, intentParam: "off" });
     client(state, { jsonrpc: "2.0", id: 1, method: "tools/list" });

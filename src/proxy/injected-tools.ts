@@ -75,8 +75,22 @@ export const REPORT_TOOL_DEFINITION = Object.freeze({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
 });
 
-/** The injected tools in listing order. */
-export function injectedTools(includeReport: boolean): readonly { readonly name: string }[] {
+/** The first protocol version: its Tool had neither `title` nor `annotations`. */
+export const FIRST_PROTOCOL_VERSION = "2024-11-05";
+
+/** A definition as listed in a session that negotiated {@link FIRST_PROTOCOL_VERSION}: only that version's fields. */
+function firstVersionDefinition(definition: typeof ANNOTATE_TOOL_DEFINITION | typeof REPORT_TOOL_DEFINITION) {
+  const { title: _title, annotations: _annotations, ...rest } = definition;
+  return Object.freeze(rest);
+}
+
+const FIRST_VERSION_ANNOTATE = firstVersionDefinition(ANNOTATE_TOOL_DEFINITION);
+const FIRST_VERSION_REPORT = firstVersionDefinition(REPORT_TOOL_DEFINITION);
+
+/** The injected tools in listing order, in the shape of the negotiated protocol version (undefined: the latest). */
+export function injectedTools(includeReport: boolean, protocolVersion?: string): readonly { readonly name: string }[] {
+  if (protocolVersion === FIRST_PROTOCOL_VERSION)
+    return includeReport ? [FIRST_VERSION_ANNOTATE, FIRST_VERSION_REPORT] : [FIRST_VERSION_ANNOTATE];
   return includeReport ? [ANNOTATE_TOOL_DEFINITION, REPORT_TOOL_DEFINITION] : [ANNOTATE_TOOL_DEFINITION];
 }
 

@@ -8,7 +8,7 @@ import { isPlainObject as isObject } from "./canonical-json.ts";
 import { parseAnnotateArguments } from "./annotate.ts";
 import { clientMeta, withServer } from "./call-events.ts";
 import { ANNOTATE_TOOL, REPORT_TOOL, injectedTools, withInstructionsSuffix } from "./injected-tools.ts";
-import { injectIntentParams } from "./intent-params.ts";
+import { forgetLeastRecentlyListed, injectIntentParams } from "./intent-params.ts";
 import {
   intentMode,
   MODERN_SERVER_INFO_KEY,
@@ -32,6 +32,8 @@ export function injectHandshake(state: ProxyState, result: JsonObject, actions: 
         ? result._meta[MODERN_SERVER_INFO_KEY]
         : undefined,
   );
+  // The version the server agreed to (an initialize answer): our tools are listed in its shape.
+  if (typeof result.protocolVersion === "string") state.protocolVersion = result.protocolVersion;
   result.instructions = withInstructionsSuffix(result.instructions);
   const capabilities = isObject(result.capabilities) ? result.capabilities : (result.capabilities = {});
   if (!isObject(capabilities.tools)) {
@@ -62,10 +64,11 @@ export function injectToolList(
   const withIntent = injectIntentParams(result.tools, intentMode(state), state.intentRegistry, (name) =>
     isInjected(state, name),
   );
+  forgetLeastRecentlyListed(state.intentRegistry, listed);
   const lastPage = result.nextCursor === undefined || result.nextCursor === null;
   if (!lastPage) return withIntent;
   const added = [];
-  for (const tool of injectedTools(state.options.includeReportTool)) {
+  for (const tool of injectedTools(state.options.includeReportTool, state.protocolVersion)) {
     if (listed.has(tool.name)) {
       if (!state.shadowed.has(tool.name)) {
         actions.push({
@@ -174,7 +177,7 @@ export function injectedResult(text: string, modern: boolean, isError: boolean):
 }
 
 export function listOnlyInjected(state: ProxyState, modern: boolean): JsonObject {
-  const result: JsonObject = { tools: [...injectedTools(state.options.includeReportTool)] };
+  const result: JsonObject = { tools: [...injectedTools(state.options.includeReportTool, state.protocolVersion)] };
   if (modern) Object.assign(result, { resultType: "complete", ttlMs: 0, cacheScope: "private" });
   return result;
 }

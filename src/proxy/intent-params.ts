@@ -18,8 +18,16 @@ export const INTENT_PARAM_DESCRIPTIONS: Record<(typeof INTENT_PARAMS)[number], s
     "One sentence on what a successful result looks like for the user, so a silent or thin failure can be told apart from success; recorded for the server's maintainers, never passed to the tool.",
 };
 
-/** Per tool: which of the two names the server defines itself (`native`: never injected, stripped or read). */
+/** Per tool: which of the two names the server defines itself (`native`: never injected, stripped or read); least recently listed first. */
 export type IntentRegistry = Map<string, ReadonlySet<string>>;
+
+/**
+ * At most this many tool names are remembered in an {@link IntentRegistry}. Real servers list tens
+ * to a few hundred tools; this leaves room for the largest and for renames over a long session,
+ * while a server whose names change on every listing cannot grow a session's memory without
+ * bound (an entry is ~100 bytes: well under a MiB). A name forgotten is only stripped as unlisted.
+ */
+export const MAX_INTENT_REGISTRY_NAMES = 4096;
 
 /**
  * Adds the two parameters to every tool of a listing page that does not define them itself,
@@ -41,6 +49,7 @@ export function injectIntentParams(
     const schema = isObject(tool.inputSchema) ? tool.inputSchema : undefined;
     const properties = isObject(schema?.properties) ? schema.properties : undefined;
     const native = new Set(INTENT_PARAMS.filter((name) => properties !== undefined && Object.hasOwn(properties, name)));
+    registry.delete(tool.name); // re-listed: now the most recently listed
     registry.set(tool.name, native);
     if (native.size === INTENT_PARAMS.length) continue;
     const target: JsonObject = schema ?? (tool.inputSchema = { type: "object" });
@@ -59,6 +68,22 @@ export function injectIntentParams(
     changed = true;
   }
   return changed;
+}
+
+/**
+ * Past {@link MAX_INTENT_REGISTRY_NAMES}, forgets the least recently listed names, but never one in
+ * `keep` (the tools on the pages of the listing in progress: its earlier pages are still current),
+ * so a single listing larger than the cap is remembered whole.
+ */
+export function forgetLeastRecentlyListed(
+  registry: IntentRegistry,
+  keep: ReadonlySet<unknown>,
+  max = MAX_INTENT_REGISTRY_NAMES,
+): void {
+  for (const name of registry.keys()) {
+    if (registry.size <= max) return;
+    if (!keep.has(name)) registry.delete(name);
+  }
 }
 
 export interface StrippedIntent {

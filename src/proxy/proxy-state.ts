@@ -145,6 +145,8 @@ export interface ProxyState {
   evictedIds: Map<JsonRpcId, string | undefined>;
   /** The upstream declared no tools capability; the proxy added it and answers `tools/list` itself. */
   answerToolsList: boolean;
+  /** The protocol version the server's `initialize` answer negotiated; undefined before one (or in the stateless era). */
+  protocolVersion: string | undefined;
   /** Paginated listings waiting for their next page, by cursor (each walk's pages its own). */
   readonly walks: WaitingWalks;
   /** Injected names the server defines itself: ours stay out and such calls go to the server. */
@@ -206,6 +208,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
     idTexts: new Map(),
     evictedIds: new Map(),
     answerToolsList: false,
+    protocolVersion: undefined,
     walks: new Map(),
     shadowed: new Set(),
     nextCallId: 1,

@@ -48,9 +48,10 @@ export class SessionTable {
   private readonly byId = new Map<string, SessionEntry>();
   private readonly stateless = new Map<string, SessionEntry>();
   /**
-   * Group entries a newer handshake replaced (a stateless session-era upstream: every client at
-   * one address shares a group) while requests of theirs were still in flight: those requests'
-   * answers come back to them, so they are closed only once idle (at a sweep, or at shutdown).
+   * Entries a newer handshake replaced (a stateless session-era upstream: every client at one
+   * address shares a group; or an upstream handing out one session id again) while requests of
+   * theirs were still in flight: those requests' answers come back to them, so they are closed
+   * only once idle (at a sweep, or at shutdown).
    */
   private readonly replaced = new Set<SessionEntry>();
 
@@ -69,7 +70,7 @@ export class SessionTable {
   adopt(sessionId: string, entry: SessionEntry): void {
     // An upstream may hand out the same id again (one fixed id for every client): the entry filed under it ends, or its engine would live on unreachable.
     const previous = this.byId.get(sessionId);
-    if (previous !== undefined && previous !== entry) this.close(previous, "the client opened a new session");
+    if (previous !== undefined && previous !== entry) this.retire(previous);
     else if (previous === undefined) this.makeRoom();
     this.byId.set(sessionId, entry);
   }
@@ -77,10 +78,8 @@ export class SessionTable {
   /** Files a handshake the upstream answered without a session id (a stateless legacy server) under its client group. */
   adoptStateless(key: string, entry: SessionEntry): void {
     const previous = this.stateless.get(key);
-    if (previous !== undefined && previous !== entry) {
-      if (previous.active > 0) this.replaced.add(previous);
-      else this.close(previous, REPLACED);
-    } else if (previous === undefined) this.makeRoom();
+    if (previous !== undefined && previous !== entry) this.retire(previous);
+    else if (previous === undefined) this.makeRoom();
     entry.shared = true;
     this.stateless.set(key, entry);
   }
@@ -179,6 +178,12 @@ export class SessionTable {
       this.options.evicted();
       this.close(victim.entry, "the proxy holds too many sessions (--max-sessions)");
     }
+  }
+
+  /** An entry a newer handshake replaced: closed now if idle, else once its requests are done (see {@link replaced}). */
+  private retire(previous: SessionEntry): void {
+    if (previous.active > 0) this.replaced.add(previous);
+    else this.close(previous, REPLACED);
   }
 
   private entry(exchange: SessionExchange): SessionEntry {

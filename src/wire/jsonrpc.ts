@@ -149,9 +149,15 @@ class ScannedResponse extends ScannedMessage {
   }
 }
 
+/**
+ * A blank line holds only JSON's whitespace (RFC 8259 §2). Not `trim()`: it also drops U+FEFF (a
+ * byte order mark) and Unicode spaces, and a line of those is not JSON rather than blank.
+ */
+const BLANK = /^[ \t\n\r]*$/;
+
 /** Classifies text already decoded (an SSE event's data). Never throws. */
 export function classifyText(text: string): Classified {
-  if (text.trim() === "") return { kind: "junk", reason: "blank" };
+  if (BLANK.test(text)) return { kind: "junk", reason: "blank" };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
