@@ -11,7 +11,7 @@ export const MAX_QUEUE_EVENTS = 10_000;
  * Per-sink queue bound in bytes of serialised events (UTF-16 units of their lines); beyond it the OLDEST are dropped and counted, once the sink is behind
  * (a flush pending for sink-lane's SLOW_FLUSH_MS: a healthy sink may be handed more at once, at
  * shutdown or in a burst, and loses none of it); a quarter of it makes a sink batch. Why a byte
- * bound beside the count: an event may be 256 KiB (scrub-walk's MAX_EVENT_BYTES), so 10 000 of them behind a
+ * bound beside the count: an event may be 256 KiB (scrub-walk-state's MAX_EVENT_BYTES), so 10 000 of them behind a
  * dead console could hold 2.5 GiB; and small ones cost far more than their bytes: on the 2-core
  * bench, each 1 000 echo-call lines (~0.5 MiB) a hanging console's queue held raised the proxy's
  * peak RSS by ~3.5 MiB (the collector lets the heap grow with what is live). 4 MiB, like the

@@ -6,18 +6,6 @@ import { scrubString } from "./scrub-string.ts";
 import { isCardNumber } from "./scrub-validators.ts";
 import { count, MAX_DEPTH, MAX_ITEMS, TRUNCATED, truncated, type Walk } from "./scrub-walk-state.ts";
 
-export {
-  MAX_DEPTH,
-  MAX_EVENT_BYTES,
-  MAX_EVENT_NODES,
-  MAX_FIELD_BYTES,
-  MAX_ITEMS,
-  type ScrubOptions,
-  type ScrubStats,
-  startWalk,
-  type Walk,
-} from "./scrub-walk-state.ts";
-
 /** Object keys are cut to this many characters (keys are not charged to the byte budget). */
 const MAX_KEY_CHARS = 256;
 /** The last entry of an array / the value of the TRUNCATED key of an object this stage already cut. */

@@ -2,17 +2,8 @@
 
 import { META_SCRUBBED, META_TRUNCATED, type BatonEvent, type EventType } from "./event-types.ts";
 import { createKeyMatcher } from "./scrub-keys.ts";
-import {
-  guarded,
-  MAX_EVENT_NODES,
-  setOwn,
-  startWalk,
-  visit,
-  visitGuarded,
-  type ScrubOptions,
-  type ScrubStats,
-  type Walk,
-} from "./scrub-walk.ts";
+import { guarded, setOwn, visit, visitGuarded } from "./scrub-walk.ts";
+import { MAX_EVENT_NODES, startWalk, type ScrubOptions, type ScrubStats, type Walk } from "./scrub-walk-state.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 export {
@@ -23,7 +14,7 @@ export {
   MAX_ITEMS,
   type ScrubOptions,
   type ScrubStats,
-} from "./scrub-walk.ts";
+} from "./scrub-walk-state.ts";
 
 /** `_meta` keys that are correlation handles, not data: kept verbatim (as are the proxy's own `baton/` keys). */
 const VERBATIM_META_KEYS = new Set(["progressToken", "traceparent", "tracestate"]);
