@@ -81,7 +81,16 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
         );
         return undefined;
       }
-      const path = decodeURIComponent(url.pathname);
+      let path: string;
+      try {
+        path = decodeURIComponent(url.pathname);
+      } catch {
+        // `file:///%APPDATA%/x.jsonl`: nothing expands variables here, and a stray % is no escape.
+        problems.push(
+          `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" has a badly percent-encoded path (write "%" as %25; variables such as %APPDATA% are not expanded)`,
+        );
+        return undefined;
+      }
       if (path === "/" || path.endsWith("/")) {
         problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" names a directory, not a file`);
         return undefined;

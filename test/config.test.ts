@@ -200,3 +200,11 @@ test("otlp: and stderr: with anything after the colon: told the exact spelling (
   const stderr = loadConfig({ BATON_EVENT_SINK: "stderr:x" });
   expect(!stderr.ok && stderr.problems).toEqual(['BATON_EVENT_SINK entry "stderr:x" must be exactly "stderr:"']);
 });
+
+test("a file sink path with a % that is no escape (a Windows %APPDATA% written into the URL) is a listed problem, not a crash", () => {
+  const result = loadConfig({ BATON_EVENT_SINK: "file:///%APPDATA%/baton/events.jsonl,file:///tmp/%E0.jsonl" });
+  expect(!result.ok && result.problems).toEqual([
+    'BATON_EVENT_SINK entry "file:///%APPDATA%/baton/events.jsonl" has a badly percent-encoded path (write "%" as %25; variables such as %APPDATA% are not expanded)',
+    'BATON_EVENT_SINK entry "file:///tmp/%E0.jsonl" has a badly percent-encoded path (write "%" as %25; variables such as %APPDATA% are not expanded)',
+  ]);
+});
