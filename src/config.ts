@@ -76,6 +76,8 @@ export const UPSTREAM_TIMEOUT_RANGE_MS = [1, 2_147_483_647] as const;
 /** What the caller runs: only `serve` can take a consent token per request. */
 export interface LoadOptions {
   readonly perRequestConsentAllowed?: boolean;
+  /** Whose paths a `file:` sink names (`file:///C:/x.jsonl` is `C:/x.jsonl` on Windows); default: this process's. */
+  readonly platform?: NodeJS.Platform;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -93,7 +95,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   };
 
   const refused = new Set<SinkSpec["kind"]>();
-  const sinks = parseSinks(value("BATON_EVENT_SINK") ?? DEFAULT_SINKS, problems, refused);
+  const sinks = parseSinks(value("BATON_EVENT_SINK") ?? DEFAULT_SINKS, problems, refused, options.platform);
   const hasRemote = sinks.some((s) => s.kind !== "stderr" && s.kind !== "file");
   /** A sink of this kind is configured, or meant (its entry was refused): its settings are checked either way. */
   const wants = (kind: SinkSpec["kind"]): boolean => refused.has(kind) || sinks.some((s) => s.kind === kind);

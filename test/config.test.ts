@@ -208,3 +208,14 @@ test("a file sink path with a % that is no escape (a Windows %APPDATA% written i
     'BATON_EVENT_SINK entry "file:///tmp/%E0.jsonl" has a badly percent-encoded path (write "%" as %25; variables such as %APPDATA% are not expanded)',
   ]);
 });
+
+test("file:///C:/x.jsonl, the spelling the refusal of C:\\x.jsonl suggests, names C:/x.jsonl on Windows (the URL's path keeps a slash before the drive)", () => {
+  const sink = "file:///C:/Users/me/My%20Events/events.jsonl";
+  const windows = loadConfig({ BATON_EVENT_SINK: sink }, { platform: "win32" });
+  expect(windows.ok && windows.config.sinks).toEqual([{ kind: "file", path: "C:/Users/me/My Events/events.jsonl" }]);
+  const lower = loadConfig({ BATON_EVENT_SINK: "file://localhost/d:/x.jsonl" }, { platform: "win32" });
+  expect(lower.ok && lower.config.sinks).toEqual([{ kind: "file", path: "d:/x.jsonl" }]);
+  // Elsewhere /C:/… is an ordinary absolute path (a directory named "C:").
+  const linux = loadConfig({ BATON_EVENT_SINK: sink }, { platform: "linux" });
+  expect(linux.ok && linux.config.sinks).toEqual([{ kind: "file", path: "/C:/Users/me/My Events/events.jsonl" }]);
+});
