@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { KNOWN_VARIABLES, loadConfig, maskUrl } from "../src/config.ts";
+import { defaultFileSinkPath, KNOWN_VARIABLES, loadConfig, maskUrl } from "../src/config.ts";
 
 describe("loadConfig", () => {
   test("defaults: stderr + /tmp file, placeholders, scrubbing on", () => {
@@ -218,4 +218,15 @@ test("file:///C:/x.jsonl, the spelling the refusal of C:\\x.jsonl suggests, name
   // Elsewhere /C:/… is an ordinary absolute path (a directory named "C:").
   const linux = loadConfig({ BATON_EVENT_SINK: sink }, { platform: "linux" });
   expect(linux.ok && linux.config.sinks).toEqual([{ kind: "file", path: "/C:/Users/me/My Events/events.jsonl" }]);
+});
+
+test("Windows: the default file sink is in %TEMP% (/tmp there names \\tmp on the current drive, which rarely exists: every event was lost)", () => {
+  const windows = loadConfig({ TEMP: "C:\\Users\\me\\AppData\\Local\\Temp" }, { platform: "win32" });
+  expect(windows.ok && windows.config.sinks).toEqual([
+    { kind: "stderr" },
+    { kind: "file", path: "C:\\Users\\me\\AppData\\Local\\Temp\\baton-proxy.jsonl" },
+  ]);
+  const noTemp = loadConfig({ SystemRoot: "D:\\Windows" }, { platform: "win32" });
+  expect(noTemp.ok && noTemp.config.sinks[1]).toEqual({ kind: "file", path: "D:\\Windows\\Temp\\baton-proxy.jsonl" });
+  expect(defaultFileSinkPath({ TEMP: "C:\\T" }, "darwin")).toBe("/tmp/baton-proxy.jsonl");
 });

@@ -249,6 +249,11 @@ describe("report output", () => {
     }
   });
 
+  test("Windows: without a file sink configured, FILE defaults to %TEMP%\\baton-proxy.jsonl", async () => {
+    const result = await run([], { BATON_EVENT_SINK: "stderr:", TEMP: "C:\\Users\\me\\Temp" }, "win32");
+    expect(result.stderr).toContain("no event file at C:\\Users\\me\\Temp\\baton-proxy.jsonl (");
+  });
+
   test("a misspelt BATON_ name is reported as a warning with the likely name", async () => {
     const result = await run([REALISTIC, "--format", "json"], { BATON_SLOW_CAL_MS: "5" });
     expect(result.code).toBe(0);

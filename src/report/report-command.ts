@@ -3,7 +3,7 @@
 import path from "node:path";
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
-import { type Config, DEFAULT_FILE_SINK_PATH, describeConfigProblems, loadConfig } from "../config.ts";
+import { type Config, defaultFileSinkPath, describeConfigProblems, loadConfig } from "../config.ts";
 import { fileUrlPath } from "../config-sinks.ts";
 import { LocalError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
@@ -79,7 +79,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   if (!loaded.ok) throw new LocalError("E_CONFIG", `refusing to run, ${describeConfigProblems(loaded.problems)}`);
   const config = loaded.config;
   for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${warning}\n`);
-  const location = request.file ?? defaultEventFile(config);
+  const location = request.file ?? defaultEventFile(config, ctx);
   const path = isS3Location(location) ? location : toPath(location, ctx.cwd, ctx.platform);
   const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${text}\n`);
   const readLines = isS3Location(path) ? await openS3Lines(path, ctx.env, undefined, warn) : await openFileLines(path);
@@ -131,9 +131,9 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
 }
 
 /** The configured file sink (the first one), else the default file sink's path. */
-function defaultEventFile(config: Config): string {
+function defaultEventFile(config: Config, ctx: CommandContext): string {
   for (const sink of config.sinks) if (sink.kind === "file") return sink.path;
-  return DEFAULT_FILE_SINK_PATH;
+  return defaultFileSinkPath(ctx.env, ctx.platform);
 }
 
 /** A local event file as a line reader (read again for each pass); LocalError E_IO when it is missing. */
