@@ -31,9 +31,11 @@ export function parseSinks(
       if (kind !== undefined) refused?.add(kind);
       continue;
     }
-    const key = sinkLabel(sink);
+    const label = sinkLabel(sink);
+    // macOS's and Windows' file systems ignore case by default: /tmp/A.jsonl is /tmp/a.jsonl there.
+    const key = sink.kind === "file" && (platform === "darwin" || platform === "win32") ? label.toLowerCase() : label;
     if (seen.has(key)) {
-      problems.push(`BATON_EVENT_SINK lists ${key} twice`);
+      problems.push(`BATON_EVENT_SINK lists ${label} twice`);
       continue;
     }
     seen.add(key);

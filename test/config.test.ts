@@ -230,3 +230,12 @@ test("Windows: the default file sink is in %TEMP% (/tmp there names \\tmp on the
   expect(noTemp.ok && noTemp.config.sinks[1]).toEqual({ kind: "file", path: "D:\\Windows\\Temp\\baton-proxy.jsonl" });
   expect(defaultFileSinkPath({ TEMP: "C:\\T" }, "darwin")).toBe("/tmp/baton-proxy.jsonl");
 });
+
+test("macOS and Windows: two file sinks whose paths differ only by case are one file there (every event written twice): refused as listed twice", () => {
+  const env = { BATON_EVENT_SINK: "file:///tmp/Events.jsonl,file:///tmp/events.jsonl" };
+  for (const platform of ["darwin", "win32"] as const) {
+    const result = loadConfig(env, { platform });
+    expect(!result.ok && result.problems).toEqual(["BATON_EVENT_SINK lists file:///tmp/events.jsonl twice"]);
+  }
+  expect(loadConfig(env, { platform: "linux" }).ok).toBe(true);
+});
