@@ -21,7 +21,9 @@ export interface CommandContext {
 
 /**
  * The home directory: HOME (then USERPROFILE) when it is an absolute path, else the system's
- * (`systemHome`, the password database). An empty or relative HOME is no home: `~/.claude.json`
+ * (`systemHome`, the password database). On Windows only USERPROFILE, then the system's: hosts
+ * (Node, Electron: libuv) never read HOME there, which Git for Windows or a domain profile may
+ * point elsewhere, and `wrap` must edit the files they read. An empty or relative HOME is no home: `~/.claude.json`
  * would name a file in the current directory (wrap would edit it, the OAuth cache would be
  * written there). Throws LocalError E_CONFIG when there is none (a container user without a
  * passwd entry and no HOME), naming what to set.
@@ -32,7 +34,8 @@ export function resolveHomeDir(
   systemHome: () => string,
 ): string {
   const isAbsolute = platform === "win32" ? path.win32.isAbsolute : path.posix.isAbsolute;
-  for (const given of [env.HOME, env.USERPROFILE]) if (given !== undefined && isAbsolute(given)) return given;
+  const candidates = platform === "win32" ? [env.USERPROFILE] : [env.HOME, env.USERPROFILE];
+  for (const given of candidates) if (given !== undefined && isAbsolute(given)) return given;
   let system = "";
   try {
     system = systemHome();

@@ -15,20 +15,27 @@ export type SinkSpec =
  * of each entry refused for its shape (`https://c/?q`, `s3://x`), so the settings that kind needs
  * are checked in the same round, not only once the entry is fixed.
  */
-export function parseSinks(list: string, problems: string[], refused?: Set<SinkSpec["kind"]>): SinkSpec[] {
+export function parseSinks(
+  list: string,
+  problems: string[],
+  refused?: Set<SinkSpec["kind"]>,
+  platform: NodeJS.Platform = process.platform,
+): SinkSpec[] {
   const sinks: SinkSpec[] = [];
   const seen = new Set<string>();
   for (const entry of list.split(",").map((s) => s.trim())) {
     if (entry === "") continue; // a trailing comma is harmless
-    const sink = parseSink(entry, problems);
+    const sink = parseSink(entry, problems, platform);
     if (sink === undefined) {
       const kind = knownKind(entry);
       if (kind !== undefined) refused?.add(kind);
       continue;
     }
-    const key = sinkLabel(sink);
+    const label = sinkLabel(sink);
+    // macOS's and Windows' file systems ignore case by default: /tmp/A.jsonl is /tmp/a.jsonl there.
+    const key = sink.kind === "file" && (platform === "darwin" || platform === "win32") ? label.toLowerCase() : label;
     if (seen.has(key)) {
-      problems.push(`BATON_EVENT_SINK lists ${key} twice`);
+      problems.push(`BATON_EVENT_SINK lists ${label} twice`);
       continue;
     }
     seen.add(key);
@@ -47,7 +54,7 @@ function knownKind(entry: string): SinkSpec["kind"] | undefined {
   return scheme === "s3" || scheme === "file" || scheme === "otlp" ? scheme : undefined;
 }
 
-function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
+function parseSink(entry: string, problems: string[], platform: NodeJS.Platform): SinkSpec | undefined {
   if (entry === "stderr:") return { kind: "stderr" };
   if (entry === "otlp:") return { kind: "otlp" };
   // "otlp:http://collector:4318", "OTLP:", "stderr:x": the kind is clear, the spelling is not (as a URL
@@ -81,12 +88,21 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
         );
         return undefined;
       }
-      const path = decodeURIComponent(url.pathname);
+      let path: string;
+      try {
+        path = decodeURIComponent(url.pathname);
+      } catch {
+        // `file:///%APPDATA%/x.jsonl`: nothing expands variables here, and a stray % is no escape.
+        problems.push(
+          `BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" has a badly percent-encoded path (write "%" as %25; variables such as %APPDATA% are not expanded)`,
+        );
+        return undefined;
+      }
       if (path === "/" || path.endsWith("/")) {
         problems.push(`BATON_EVENT_SINK entry "${clip(maskUrl(entry))}" names a directory, not a file`);
         return undefined;
       }
-      return { kind: "file", path };
+      return { kind: "file", path: fileUrlPath(path, platform) };
     }
     case "http:":
     case "https:": {
@@ -110,6 +126,14 @@ function parseSink(entry: string, problems: string[]): SinkSpec | undefined {
       return undefined;
     }
   }
+}
+
+/**
+ * The file a `file:` URL's decoded path names: on Windows `/C:/x.jsonl` is `C:/x.jsonl` (the URL
+ * keeps a slash before the drive; opened as is it would name `\C:\x.jsonl` on the current drive).
+ */
+export function fileUrlPath(path: string, platform: NodeJS.Platform): string {
+  return platform === "win32" && /^\/[A-Za-z]:\//.test(path) ? path.slice(1) : path;
 }
 
 /** A log-safe name for a sink: credentials embedded in a URL are masked. */

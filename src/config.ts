@@ -1,5 +1,6 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
+import path from "node:path";
 import { describeUnknownVariables } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
 import { KNOWN_VARIABLES } from "./config-variables.ts";
@@ -60,7 +61,6 @@ export interface Config {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-const DEFAULT_SINKS = "stderr:,file:///tmp/baton-proxy.jsonl";
 export const DEFAULT_FILE_SINK_PATH = "/tmp/baton-proxy.jsonl";
 export const PLACEHOLDER = "local";
 export const DEFAULT_SLOW_CALL_MS = 1000;
@@ -76,9 +76,21 @@ export const UPSTREAM_TIMEOUT_RANGE_MS = [1, 2_147_483_647] as const;
 /** What the caller runs: only `serve` can take a consent token per request. */
 export interface LoadOptions {
   readonly perRequestConsentAllowed?: boolean;
+  /** Whose paths a `file:` sink names (`file:///C:/x.jsonl` is `C:/x.jsonl` on Windows); default: this process's. */
+  readonly platform?: NodeJS.Platform;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The default file sink's path: /tmp/baton-proxy.jsonl; on Windows in the temp directory, found as
+ * node's os.tmpdir() finds it (there /tmp names \tmp on the current drive, which rarely exists).
+ */
+export function defaultFileSinkPath(env: Env, platform: NodeJS.Platform = process.platform): string {
+  if (platform !== "win32") return DEFAULT_FILE_SINK_PATH;
+  const temp = env.TEMP || env.TMP || `${env.SystemRoot || env.windir || "C:\\Windows"}\\Temp`;
+  return path.win32.join(temp, "baton-proxy.jsonl");
+}
 
 /**
  * Reads the configuration from `env` (a plain object; only `src/main.ts` passes `process.env`).
@@ -93,7 +105,14 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   };
 
   const refused = new Set<SinkSpec["kind"]>();
-  const sinks = parseSinks(value("BATON_EVENT_SINK") ?? DEFAULT_SINKS, problems, refused);
+  const sinkList = value("BATON_EVENT_SINK");
+  const sinks =
+    sinkList === undefined
+      ? [
+          Object.freeze<SinkSpec>({ kind: "stderr" }),
+          Object.freeze<SinkSpec>({ kind: "file", path: defaultFileSinkPath(env, options.platform) }),
+        ]
+      : parseSinks(sinkList, problems, refused, options.platform);
   const hasRemote = sinks.some((s) => s.kind !== "stderr" && s.kind !== "file");
   /** A sink of this kind is configured, or meant (its entry was refused): its settings are checked either way. */
   const wants = (kind: SinkSpec["kind"]): boolean => refused.has(kind) || sinks.some((s) => s.kind === kind);

@@ -14,6 +14,10 @@ describe("resolveHomeDir", () => {
     ["an empty HOME falls to the system's", { HOME: "" }, "linux", "/home/sys", "/home/sys"],
     ["a relative HOME falls to USERPROFILE", { HOME: "me", USERPROFILE: "/u/me" }, "linux", "/x", "/u/me"],
     ["Windows paths", { HOME: "", USERPROFILE: "C:\\Users\\me" }, "win32", "", "C:\\Users\\me"],
+    // Hosts on Windows (Node, Electron: libuv) read USERPROFILE and never HOME, which Git for Windows,
+    // MSYS or a domain profile may set elsewhere: ~/.claude.json and ~/.cursor are where they look.
+    ["Windows: USERPROFILE, not HOME", { HOME: "H:\\", USERPROFILE: "C:\\Users\\me" }, "win32", "", "C:\\Users\\me"],
+    ["Windows: HOME alone is not the home", { HOME: "H:\\" }, "win32", "C:\\Users\\sys", "C:\\Users\\sys"],
   ];
   test.each(cases)("%s", (_name, env, platform, system, expected) => {
     expect(resolveHomeDir(env, platform, () => system)).toBe(expected);

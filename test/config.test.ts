@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { KNOWN_VARIABLES, loadConfig, maskUrl } from "../src/config.ts";
+import { defaultFileSinkPath, KNOWN_VARIABLES, loadConfig, maskUrl } from "../src/config.ts";
 
 describe("loadConfig", () => {
   test("defaults: stderr + /tmp file, placeholders, scrubbing on", () => {
@@ -199,4 +199,43 @@ test("otlp: and stderr: with anything after the colon: told the exact spelling (
   expect(!upper.ok && upper.problems[0]).toStartWith('BATON_EVENT_SINK entry "OTLP:" must be exactly "otlp:"');
   const stderr = loadConfig({ BATON_EVENT_SINK: "stderr:x" });
   expect(!stderr.ok && stderr.problems).toEqual(['BATON_EVENT_SINK entry "stderr:x" must be exactly "stderr:"']);
+});
+
+test("a file sink path with a % that is no escape (a Windows %APPDATA% written into the URL) is a listed problem, not a crash", () => {
+  const result = loadConfig({ BATON_EVENT_SINK: "file:///%APPDATA%/baton/events.jsonl,file:///tmp/%E0.jsonl" });
+  expect(!result.ok && result.problems).toEqual([
+    'BATON_EVENT_SINK entry "file:///%APPDATA%/baton/events.jsonl" has a badly percent-encoded path (write "%" as %25; variables such as %APPDATA% are not expanded)',
+    'BATON_EVENT_SINK entry "file:///tmp/%E0.jsonl" has a badly percent-encoded path (write "%" as %25; variables such as %APPDATA% are not expanded)',
+  ]);
+});
+
+test("file:///C:/x.jsonl, the spelling the refusal of C:\\x.jsonl suggests, names C:/x.jsonl on Windows (the URL's path keeps a slash before the drive)", () => {
+  const sink = "file:///C:/Users/me/My%20Events/events.jsonl";
+  const windows = loadConfig({ BATON_EVENT_SINK: sink }, { platform: "win32" });
+  expect(windows.ok && windows.config.sinks).toEqual([{ kind: "file", path: "C:/Users/me/My Events/events.jsonl" }]);
+  const lower = loadConfig({ BATON_EVENT_SINK: "file://localhost/d:/x.jsonl" }, { platform: "win32" });
+  expect(lower.ok && lower.config.sinks).toEqual([{ kind: "file", path: "d:/x.jsonl" }]);
+  // Elsewhere /C:/… is an ordinary absolute path (a directory named "C:").
+  const linux = loadConfig({ BATON_EVENT_SINK: sink }, { platform: "linux" });
+  expect(linux.ok && linux.config.sinks).toEqual([{ kind: "file", path: "/C:/Users/me/My Events/events.jsonl" }]);
+});
+
+test("Windows: the default file sink is in %TEMP% (/tmp there names \\tmp on the current drive, which rarely exists: every event was lost)", () => {
+  const windows = loadConfig({ TEMP: "C:\\Users\\me\\AppData\\Local\\Temp" }, { platform: "win32" });
+  expect(windows.ok && windows.config.sinks).toEqual([
+    { kind: "stderr" },
+    { kind: "file", path: "C:\\Users\\me\\AppData\\Local\\Temp\\baton-proxy.jsonl" },
+  ]);
+  const noTemp = loadConfig({ SystemRoot: "D:\\Windows" }, { platform: "win32" });
+  expect(noTemp.ok && noTemp.config.sinks[1]).toEqual({ kind: "file", path: "D:\\Windows\\Temp\\baton-proxy.jsonl" });
+  expect(defaultFileSinkPath({ TEMP: "C:\\T" }, "darwin")).toBe("/tmp/baton-proxy.jsonl");
+});
+
+test("macOS and Windows: two file sinks whose paths differ only by case are one file there (every event written twice): refused as listed twice", () => {
+  const env = { BATON_EVENT_SINK: "file:///tmp/Events.jsonl,file:///tmp/events.jsonl" };
+  for (const platform of ["darwin", "win32"] as const) {
+    const result = loadConfig(env, { platform });
+    expect(!result.ok && result.problems).toEqual(["BATON_EVENT_SINK lists file:///tmp/events.jsonl twice"]);
+  }
+  expect(loadConfig(env, { platform: "linux" }).ok).toBe(true);
 });

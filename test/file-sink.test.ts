@@ -78,6 +78,16 @@ describe("file sink", () => {
     expect(logger.lines.filter((l) => l.includes("mode 644"))).toHaveLength(1);
   });
 
+  test("Windows: no mode warning (every writable file there stats as 666 and chmod cannot narrow it: it fired at every start)", async () => {
+    const { sink, file, logger } = setup({ platform: "win32" });
+    fs.writeFileSync(file, "existing\n", { mode: 0o666 });
+    fs.chmodSync(file, 0o666);
+    await send(sink, 0, 2);
+    await sink.close();
+    expect(fs.readFileSync(file, "utf8")).toBe(`existing\n${line(0)}\n${line(1)}\n`);
+    expect(logger.lines).toEqual([]);
+  });
+
   test("refuses a symlink planted at the path, leaves the target untouched, survives", async () => {
     const { sink, file, logger, advance } = setup();
     const target = path.join(dir, "victim.txt");

@@ -342,6 +342,14 @@ describe("the --url target", () => {
     expect(withUser.ok && withUser.target.secrets).toEqual(["user", "pa55word"]);
     expect(withUser.ok && withUser.target.origin).toBe("http://mcp.internal");
   });
+
+  test("a password with a % that is no escape (pasted as is) is a secret as written, not a URIError crash (exit 70)", () => {
+    const result = resolveRemoteTarget(
+      { url: "https://me:50%off@mcp.example.com/mcp", headers: [], allowHttp: false },
+      {},
+    );
+    expect(result.ok && result.target.secrets).toEqual(["me", "50%off"]);
+  });
 });
 
 describe("failure names", () => {

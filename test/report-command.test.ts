@@ -21,7 +21,11 @@ interface Run {
   stderr: string;
 }
 
-async function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+async function run(
+  args: string[],
+  env: Record<string, string> = {},
+  platform: NodeJS.Platform = "linux",
+): Promise<Run> {
   let stdout = "";
   let stderr = "";
   const ctx: CommandContext = {
@@ -30,7 +34,7 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<Ru
     stderr: (t) => void (stderr += t),
     execPath: "/usr/local/bin/baton-proxy",
     cwd: dir,
-    platform: "linux",
+    platform,
     homeDir: dir,
   };
   const code = await runSubcommand(REPORT_SPEC, args, ctx);
@@ -232,6 +236,22 @@ describe("report output", () => {
     const result = await run(["--format", "json"], { BATON_EVENT_SINK: `stderr:,file://${path}` });
     expect(result.code).toBe(0);
     expect((JSON.parse(result.stdout) as ReportSummary).session_id).toBe("sess-new-2");
+  });
+
+  test("Windows: file:///C:/… (as FILE or as the file sink) is read from C:/…, not /C:/…", async () => {
+    for (const [args, env] of [
+      [["file:///C:/Users/me/events.jsonl"], {}],
+      [[], { BATON_EVENT_SINK: "file:///C:/Users/me/events.jsonl" }],
+    ] as const) {
+      const result = await run([...args], env, "win32");
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain("no event file at C:/Users/me/events.jsonl (");
+    }
+  });
+
+  test("Windows: without a file sink configured, FILE defaults to %TEMP%\\baton-proxy.jsonl", async () => {
+    const result = await run([], { BATON_EVENT_SINK: "stderr:", TEMP: "C:\\Users\\me\\Temp" }, "win32");
+    expect(result.stderr).toContain("no event file at C:\\Users\\me\\Temp\\baton-proxy.jsonl (");
   });
 
   test("a misspelt BATON_ name is reported as a warning with the likely name", async () => {

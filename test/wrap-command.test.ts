@@ -228,6 +228,28 @@ describe("wrap", () => {
     expect(result.stderr).toContain("not the compiled baton-proxy binary");
   });
 
+  test("Homebrew: the proxy path written is the opt/ link, not the versioned Cellar keg the next brew upgrade deletes", async () => {
+    const where = { execPath: EXEC };
+    const box = sandbox(where);
+    const brew = join(box.home, "homebrew");
+    const keg = join(brew, "Cellar", "baton-proxy", "0.1.0");
+    mkdirSync(join(keg, "bin"), { recursive: true });
+    writeFileSync(join(keg, "bin", "baton-proxy"), "");
+    // What the running binary reports as its path (the kernel resolves bin/baton-proxy's symlinks to the keg).
+    where.execPath = join(keg, "bin", "baton-proxy");
+    const file = box.put("cursor.json", "~/.cursor/mcp.json");
+    expect((await box.run("wrap", "python", "--dry-run")).stdout).toContain(JSON.stringify(where.execPath));
+    mkdirSync(join(brew, "opt"));
+    symlinkSync(keg, join(brew, "opt", "baton-proxy"));
+    expect((await box.run("wrap", "python")).code).toBe(0);
+    expect(JSON.parse(read(file)).mcpServers.python.command).toBe(
+      join(brew, "opt", "baton-proxy", "bin", "baton-proxy"),
+    );
+    expect((await box.run("wrap", "python")).stdout).toContain("already wrapped");
+    expect((await box.run("unwrap", "python")).code).toBe(0);
+    expect(read(file)).toBe(read(join(FIXTURES, "cursor.json")));
+  });
+
   test("--all with no config files anywhere has nothing to do", async () => {
     const result = await sandbox().run("wrap", "--all");
     expect(result.code).toBe(0);

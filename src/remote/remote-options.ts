@@ -93,7 +93,7 @@ export function resolveRemoteTarget(
       );
     }
     if (url.username !== "" || url.password !== "")
-      secrets.push(decodeURIComponent(url.username), decodeURIComponent(url.password));
+      secrets.push(decodedOrAsIs(url.username), decodedOrAsIs(url.password));
     url.hash = "";
   }
   const headers: Record<string, string> = {};
@@ -185,4 +185,13 @@ export function isLoopback(hostname: string): boolean {
   return (
     hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127\.\d+\.\d+\.\d+$/.test(hostname)
   );
+}
+
+/** A URL part percent-decoded; as written when a `%` in it starts no escape (a password pasted as is). */
+function decodedOrAsIs(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }

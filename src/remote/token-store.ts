@@ -10,7 +10,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 
 /** What is kept for one server. Shapes are the SDK's (OAuthTokens, client information, discovery state), stored as received. */
 export interface ServerAuthRecord {
@@ -25,10 +25,14 @@ export interface ServerAuthRecord {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `$BATON_CONFIG_DIR`, else `$XDG_CONFIG_HOME/baton-proxy`, else `%APPDATA%\baton-proxy` (Windows) or `~/.config/baton-proxy`. */
+/**
+ * `$BATON_CONFIG_DIR`, else `$XDG_CONFIG_HOME/baton-proxy`, else `%APPDATA%\baton-proxy` (Windows) or
+ * `~/.config/baton-proxy`. A relative XDG_CONFIG_HOME is ignored, as the XDG spec says: it would put the
+ * tokens under whatever directory the host started the proxy in (a project, a repository).
+ */
 export function configDir(env: Env, homeDir: () => string, platform: NodeJS.Platform): string {
   if (env.BATON_CONFIG_DIR) return env.BATON_CONFIG_DIR;
-  if (env.XDG_CONFIG_HOME) return join(env.XDG_CONFIG_HOME, "baton-proxy");
+  if (env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME)) return join(env.XDG_CONFIG_HOME, "baton-proxy");
   if (platform === "win32" && env.APPDATA) return join(env.APPDATA, "baton-proxy");
   return join(homeDir(), ".config", "baton-proxy");
 }

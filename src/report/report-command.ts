@@ -1,9 +1,10 @@
 // The offline `baton-proxy report` subcommand: reads a JSONL event file, picks a session, prints the report through ctx.
 
-import { isAbsolute, resolve } from "node:path";
+import path from "node:path";
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
-import { type Config, DEFAULT_FILE_SINK_PATH, describeConfigProblems, loadConfig } from "../config.ts";
+import { type Config, defaultFileSinkPath, describeConfigProblems, loadConfig } from "../config.ts";
+import { fileUrlPath } from "../config-sinks.ts";
 import { LocalError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { BatonEvent } from "../telemetry/event-types.ts";
@@ -74,12 +75,12 @@ function toRequest(args: ParsedArgs): ReportRequest {
 export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const request = toRequest(args);
   // A serve container's environment (BATON_CONSENT_MODE=per-request) must not keep its operator from reading the events.
-  const loaded = loadConfig(ctx.env, { perRequestConsentAllowed: true });
+  const loaded = loadConfig(ctx.env, { perRequestConsentAllowed: true, platform: ctx.platform });
   if (!loaded.ok) throw new LocalError("E_CONFIG", `refusing to run, ${describeConfigProblems(loaded.problems)}`);
   const config = loaded.config;
   for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${warning}\n`);
-  const location = request.file ?? defaultEventFile(config);
-  const path = isS3Location(location) ? location : toPath(location, ctx.cwd);
+  const location = request.file ?? defaultEventFile(config, ctx);
+  const path = isS3Location(location) ? location : toPath(location, ctx.cwd, ctx.platform);
   const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${text}\n`);
   const readLines = isS3Location(path) ? await openS3Lines(path, ctx.env, undefined, warn) : await openFileLines(path);
   const index = createSessionIndex();
@@ -130,9 +131,9 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
 }
 
 /** The configured file sink (the first one), else the default file sink's path. */
-function defaultEventFile(config: Config): string {
+function defaultEventFile(config: Config, ctx: CommandContext): string {
   for (const sink of config.sinks) if (sink.kind === "file") return sink.path;
-  return DEFAULT_FILE_SINK_PATH;
+  return defaultFileSinkPath(ctx.env, ctx.platform);
 }
 
 /** A local event file as a line reader (read again for each pass); LocalError E_IO when it is missing. */
@@ -234,13 +235,14 @@ function parsePositiveInt(raw: string): number | undefined {
 }
 
 /** FILE as an absolute path: relative to the caller's cwd; a file:// URL is accepted too. */
-function toPath(file: string, cwd: string): string {
+function toPath(file: string, cwd: string, platform: NodeJS.Platform): string {
   if (file.startsWith("file://")) {
     try {
-      return decodeURIComponent(new URL(file).pathname);
+      return fileUrlPath(decodeURIComponent(new URL(file).pathname), platform);
     } catch {
       // Not a valid URL after all: treat it as a (strange) relative path below.
     }
   }
-  return isAbsolute(file) ? file : resolve(cwd, file);
+  const p = platform === "win32" ? path.win32 : path.posix;
+  return p.isAbsolute(file) ? file : p.resolve(cwd, file);
 }

@@ -12,7 +12,7 @@ export const REPORT_SPEC: CommandSpec = {
   operands: [
     [
       "FILE",
-      `the event file (default: the file sink of BATON_EVENT_SINK, else ${DEFAULT_FILE_SINK_PATH}), or s3://bucket/prefix written by the s3:// sink (credentials from AWS_* variables)`,
+      `the event file (default: the file sink of BATON_EVENT_SINK, else ${DEFAULT_FILE_SINK_PATH}; on Windows %TEMP%\\baton-proxy.jsonl), or s3://bucket/prefix written by the s3:// sink (credentials from AWS_* variables)`,
     ],
   ],
   options: [

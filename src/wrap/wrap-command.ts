@@ -1,5 +1,6 @@
 // `baton-proxy wrap|unwrap`: selects files and servers, plans every edit before writing any, prints diffs, writes safely. Output via ctx; files via load-configs and rewrite-file.
 
+import { statSync } from "node:fs";
 import path from "node:path";
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
@@ -25,7 +26,8 @@ const NOT_A_PROXY = /^(?:bun|node|deno)(?:\.exe)?$/i;
  */
 export async function runWrapCommand(args: ParsedArgs, ctx: CommandContext, mode: WrapMode): Promise<number> {
   const options = toWrapOptions(args);
-  const { loaded, missing, problems } = await loadConfigs(selectLocations(options, ctx), ctx.execPath, ctx.homeDir);
+  const execPath = stableProxyPath(ctx.execPath, isFile);
+  const { loaded, missing, problems } = await loadConfigs(selectLocations(options, ctx), execPath, ctx.homeDir);
   for (const problem of problems) ctx.stderr(`baton-proxy ${mode}: ${problem}\n`);
   if (options.list) {
     ctx.stdout(renderListing(loaded, missing, ctx.homeDir));
@@ -58,7 +60,7 @@ export async function runWrapCommand(args: ParsedArgs, ctx: CommandContext, mode
     const selected = config.entries.filter((entry) => options.all || options.names.includes(entry.name));
     if (selected.length === 0) continue;
     const backup = mode === "unwrap" ? await readBackup(config.file.path) : undefined;
-    const argsHints = backup === undefined ? undefined : readArgsHints(backup, config.location.format, ctx.execPath);
+    const argsHints = backup === undefined ? undefined : readArgsHints(backup, config.location.format, execPath);
     try {
       plans.push({
         config,
@@ -67,7 +69,7 @@ export async function runWrapCommand(args: ParsedArgs, ctx: CommandContext, mode
           root: config.root,
           selected,
           mode,
-          execPath: ctx.execPath,
+          execPath,
           argsHints,
         }),
       });
@@ -144,6 +146,27 @@ function selectLocations(options: WrapOptions, ctx: CommandContext): ConfigLocat
     return [{ client: "custom", path: p.resolve(ctx.cwd, options.configPath), format: "mcpServers" }];
   }
   return knownConfigLocations(ctx, options.client);
+}
+
+/**
+ * The proxy path to write into configs. Homebrew runs the binary from its versioned keg
+ * (`<prefix>/Cellar/baton-proxy/0.1.0/bin/baton-proxy`, where the kernel resolves `bin/`'s links),
+ * which `brew upgrade` deletes: every wrapped server would then fail to start. Its `opt/` link
+ * follows upgrades; used when it is there.
+ */
+export function stableProxyPath(execPath: string, isFile: (path: string) => boolean): string {
+  const keg = /^(.*)\/Cellar\/([^/]+)\/[^/]+\/bin\/([^/]+)$/.exec(execPath);
+  if (keg === null) return execPath;
+  const opt = `${keg[1]}/opt/${keg[2]}/bin/${keg[3]}`;
+  return isFile(opt) ? opt : execPath;
+}
+
+function isFile(filePath: string): boolean {
+  try {
+    return statSync(filePath).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Hosts spawn without a shell or PATH search guarantees: the proxy path must be absolute and be the proxy. */

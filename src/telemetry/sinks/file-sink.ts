@@ -40,6 +40,8 @@ export interface FileSinkOptions {
   openFile?: (path: string) => number;
   /** Default `Bun.file(fd).writer()`. */
   createWriter?: (fd: number) => EventWriter;
+  /** Default `process.platform`: Windows has no mode bits to warn about. */
+  platform?: NodeJS.Platform;
 }
 
 /**
@@ -86,7 +88,9 @@ export function createFileSink(options: FileSinkOptions): Sink {
   let identity: { dev: number; ino: number } | undefined;
   let retryAt = -Infinity;
   let failure: { key: string; reason: string } | undefined;
-  let warnedMode = false;
+  // Windows stats every writable file as 666 and chmod cannot narrow it (ACLs decide who reads):
+  // the warning would fire at every start, asking for a command that does nothing there.
+  let warnedMode = (options.platform ?? process.platform) === "win32";
   /** The open file ends inside a line: the next batch starts with a line break. */
   let midLine = false;
 

@@ -1,0 +1,18 @@
+// Where the OAuth cache lives (src/remote/token-store.ts configDir), per platform and environment.
+
+import { describe, expect, test } from "bun:test";
+import { configDir } from "../src/remote/token-store.ts";
+
+describe("configDir", () => {
+  const home = () => "/home/me";
+  test.each([
+    ["BATON_CONFIG_DIR wins", { BATON_CONFIG_DIR: "/etc/bp", XDG_CONFIG_HOME: "/xdg" }, "linux", "/etc/bp"],
+    ["XDG_CONFIG_HOME", { XDG_CONFIG_HOME: "/xdg" }, "linux", "/xdg/baton-proxy"],
+    ["the default", {}, "linux", "/home/me/.config/baton-proxy"],
+    // The XDG spec: a relative path in these variables is invalid and ignored. Taken as is, it put
+    // the sign-in tokens in whatever directory the host started the proxy in (a project, a repository).
+    ["a relative XDG_CONFIG_HOME is ignored", { XDG_CONFIG_HOME: ".config" }, "linux", "/home/me/.config/baton-proxy"],
+  ] as const)("%s", (_name, env, platform, expected) => {
+    expect(configDir(env, home, platform)).toBe(expected);
+  });
+});
