@@ -30,7 +30,11 @@ export interface PassthroughDeps {
 export async function passThrough(request: Request, hop: ClientHop, deps: PassthroughDeps): Promise<Response> {
   const incoming = new URL(request.url);
   const search = deps.path === undefined ? incoming.search : joinQuery(deps.upstream.search, incoming.search);
-  const target = new URL((deps.path ?? incoming.pathname) + search, deps.upstream.origin);
+  // The path is set on the upstream's origin, never resolved against it: a path like `//host/x`
+  // or `/\\host/x` read as a relative reference names another authority (an open proxy to any host).
+  const target = new URL(deps.upstream.origin);
+  target.pathname = deps.path ?? incoming.pathname;
+  target.search = search;
   let body: Uint8Array | undefined;
   if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) {
     const read = await readBoundedBody(request, deps.maxBodyBytes, deps.bodyTimeoutMs);

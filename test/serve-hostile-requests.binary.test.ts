@@ -1,0 +1,107 @@
+// serve against hostile request targets and upstream answers, probed with raw sockets (an HTTP library would normalise what is sent).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect, createServer, type AddressInfo, type Server } from "node:net";
+import { startServe, type ServeHandle } from "./support/serve-process.ts";
+
+/** A raw HTTP/1.1 listener that records each request head it gets and answers `200 ok` to each. */
+interface RawUpstream {
+  readonly port: number;
+  readonly heads: string[];
+  stop(): Promise<void>;
+}
+
+async function rawUpstream(): Promise<RawUpstream> {
+  const heads: string[] = [];
+  const server: Server = createServer((socket) => {
+    let pending = "";
+    socket.on("data", (chunk) => {
+      pending += chunk.toString("latin1");
+      let end = pending.indexOf("\r\n\r\n");
+      while (end !== -1) {
+        heads.push(pending.slice(0, end));
+        pending = pending.slice(end + 4);
+        socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        end = pending.indexOf("\r\n\r\n");
+      }
+    });
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    heads,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Sends `text` as written on a new connection and returns everything read until the proxy closes it. */
+function rawRequest(origin: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let answer = "";
+    socket.on("data", (chunk) => (answer += chunk.toString("latin1")));
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
+    socket.write(text);
+  });
+}
+
+let upstream: RawUpstream;
+let elsewhere: RawUpstream;
+let proxy: ServeHandle;
+
+beforeAll(async () => {
+  upstream = await rawUpstream();
+  elsewhere = await rawUpstream();
+  proxy = await startServe(["--upstream", `http://127.0.0.1:${upstream.port}/mcp`]);
+});
+
+afterAll(async () => {
+  expect(await proxy.stop()).toBe(0);
+  await upstream.stop();
+  await elsewhere.stop();
+});
+
+describe("request targets never leave the upstream's origin", () => {
+  test("a path that reads as another authority (//host, /..//host, /\\host, ///host) goes to that path on the upstream", async () => {
+    const other = `127.0.0.1:${elsewhere.port}`;
+    const targets = [
+      `//${other}/x`,
+      `/..//${other}/x`,
+      `/%2e%2e//${other}/x`,
+      `/\\${other}/x`,
+      `//user@${other}/x`,
+      `///${other}/x`,
+      `/a/..//${other}/x`,
+    ];
+    for (const target of targets) {
+      const before = upstream.heads.length;
+      const answer = await rawRequest(
+        proxy.origin,
+        `GET ${target} HTTP/1.1\r\nhost: ${new URL(proxy.origin).host}\r\nconnection: close\r\n\r\n`,
+      );
+      expect(answer.startsWith("HTTP/1.1 200"), target).toBe(true);
+      expect(upstream.heads.length, target).toBe(before + 1);
+      const head = upstream.heads.at(-1) as string;
+      expect(head.split("\r\n")[0], target).toMatch(
+        new RegExp(`^GET //+(user@)?${other.replace(/\./g, "\\.")}/x HTTP/1\\.1$`),
+      );
+      expect(head, target).toContain(`\r\nhost: 127.0.0.1:${upstream.port}\r\n`);
+    }
+    expect(elsewhere.heads).toEqual([]);
+  });
+
+  test("an absolute-form target names the proxy, not where the request goes", async () => {
+    const before = upstream.heads.length;
+    const answer = await rawRequest(
+      proxy.origin,
+      `GET http://127.0.0.1:${elsewhere.port}/abs HTTP/1.1\r\nhost: 127.0.0.1:${elsewhere.port}\r\nconnection: close\r\n\r\n`,
+    );
+    expect(answer.startsWith("HTTP/1.1 200")).toBe(true);
+    expect(upstream.heads.length).toBe(before + 1);
+    expect(upstream.heads.at(-1)?.split("\r\n")[0]).toBe("GET /abs HTTP/1.1");
+    expect(elsewhere.heads).toEqual([]);
+  });
+});
