@@ -87,6 +87,13 @@ class CachedProvider implements OAuthClientProvider {
   redirectToAuthorization(url: URL): void {
     this.needsLogin = true;
     if (!this.interactive) return;
+    // The URL is the authorization server's to name (its metadata): the system opener would hand a
+    // file:, smb: or custom-scheme URL to whatever handles it, i.e. run what a hostile server chose.
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new LocalError(
+        "E_AUTH",
+        `the authorization server's authorization endpoint is not an http:// or https:// URL (${url.protocol}); not opening it`,
+      );
     this.deps.tell(
       `baton-proxy: to authorize access to ${this.deps.server.origin}, open this URL in a browser (opening it now):\n\n  ${url.href}\n\n`,
     );
