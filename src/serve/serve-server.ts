@@ -63,7 +63,13 @@ export function startServeServer(deps: ServeServerDeps) {
 
   async function answer(request: Request, mcp: boolean): Promise<Response> {
     // The MCP endpoint is what DNS rebinding would reach; other paths (OAuth discovery, /token...) keep the upstream's own CORS policy.
-    if (mcp && !isOriginAllowed(request.headers.get("origin"), config.allowedOrigins)) {
+    // So do the MCP path's spellings an upstream may serve as that endpoint too (Express matches `/MCP` and `/mcp/` to `/mcp`).
+    const origin = request.headers.get("origin");
+    if (
+      origin !== null &&
+      (mcp || mayReachMcpPath(request.url, config.path)) &&
+      !isOriginAllowed(origin, config.allowedOrigins)
+    ) {
       metrics.refused.inc({ reason: "origin" });
       await request.body?.cancel().catch(() => undefined);
       return refuse(
@@ -88,6 +94,12 @@ export function startServeServer(deps: ServeServerDeps) {
   }
 
   return server;
+}
+
+/** Whether a request path is the MCP path up to ASCII case and a trailing slash: Express's default routing (and others') takes it for that path. */
+export function mayReachMcpPath(url: string, path: string): boolean {
+  const loose = (text: string) => text.toLowerCase().replace(/\/$/, "");
+  return loose(new URL(url).pathname) === loose(path);
 }
 
 /** A path WHATWG URL parsing leaves as it is (no dot segments, escapes or characters it would encode). */
