@@ -123,3 +123,27 @@ describe("forwarding headers a client wrote itself (README: what the upstream ma
     expect(fields.filter((f) => f.startsWith("x-secret") || f.startsWith("connection"))).toEqual([]);
   });
 });
+
+describe("requests whose URL Bun cannot make absolute (HTTP/1.0 without Host, a malformed Host)", () => {
+  test("HTTP/1.0 without Host (HAProxy's default health check): the admin listener answers, the MCP listener forwards", async () => {
+    const health = await rawRequest(proxy.adminUrl, "GET /healthz HTTP/1.0\r\n\r\n");
+    expect(health.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+    const metrics = await rawRequest(proxy.adminUrl, "GET /metrics HTTP/1.0\r\n\r\n");
+    expect(metrics.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+    const before = upstream.heads.length;
+    const passed = await rawRequest(proxy.origin, "GET /old-client HTTP/1.0\r\n\r\n");
+    expect(passed.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+    expect(upstream.heads.length).toBe(before + 1);
+    expect(upstream.heads.at(-1)?.split("\r\n")[0]).toBe("GET /old-client HTTP/1.1");
+  });
+
+  test("a Host no URL can hold gets 400 on both listeners, and nothing is logged", async () => {
+    const logged = proxy.log.length;
+    for (const origin of [proxy.origin, proxy.adminUrl]) {
+      const answer = await rawRequest(origin, "GET /healthz HTTP/1.1\r\nhost: [::1\r\nconnection: close\r\n\r\n");
+      expect(answer.split("\r\n")[0], origin).toBe("HTTP/1.1 400 Bad Request");
+    }
+    await Bun.sleep(100); // a log line would be written before the answer; this only lets stderr be read
+    expect(proxy.log.slice(logged)).toEqual([]);
+  });
+});
