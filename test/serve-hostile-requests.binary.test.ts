@@ -1,27 +1,34 @@
 // serve against hostile request targets and upstream answers, probed with raw sockets (an HTTP library would normalise what is sent).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connect, createServer, type AddressInfo, type Server } from "node:net";
+import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
 
-/** A raw HTTP/1.1 listener that records each request head it gets and answers `200 ok` to each. */
+/** How a raw upstream answers one request head on its connection (default: `200 ok`). */
+type Respond = (head: string, socket: Socket) => void;
+
+const answerOk: Respond = (_head, socket) => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+
+/** A raw HTTP/1.1 listener that records each request head it gets and answers each with `respond`. */
 interface RawUpstream {
   readonly port: number;
   readonly heads: string[];
   stop(): Promise<void>;
 }
 
-async function rawUpstream(): Promise<RawUpstream> {
+async function rawUpstream(respond: () => Respond = () => answerOk): Promise<RawUpstream> {
   const heads: string[] = [];
   const server: Server = createServer((socket) => {
+    const answer = respond(); // one per connection: it may keep state about what it sent there
     let pending = "";
     socket.on("data", (chunk) => {
       pending += chunk.toString("latin1");
       let end = pending.indexOf("\r\n\r\n");
       while (end !== -1) {
-        heads.push(pending.slice(0, end));
+        const head = pending.slice(0, end);
+        heads.push(head);
         pending = pending.slice(end + 4);
-        socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        answer(head, socket);
         end = pending.indexOf("\r\n\r\n");
       }
     });
@@ -145,5 +152,35 @@ describe("requests whose URL Bun cannot make absolute (HTTP/1.0 without Host, a 
     }
     await Bun.sleep(100); // a log line would be written before the answer; this only lets stderr be read
     expect(proxy.log.slice(logged)).toEqual([]);
+  });
+});
+
+describe("an upstream that sends a body after a HEAD answer's head (non-conforming, but met)", () => {
+  test("the next request is not answered with those bytes: a connection is not reused after a HEAD whose head announced a body", async () => {
+    // The late body goes out when the next request arrives on that connection: ahead of that request's own answer.
+    const quirky = await rawUpstream(() => {
+      let owesBody = false;
+      return (head, socket) => {
+        if (head.startsWith("HEAD ")) {
+          socket.write("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n");
+          owesBody = true;
+          return;
+        }
+        socket.write(`${owesBody ? "late" : ""}HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nmine`);
+        owesBody = false;
+      };
+    });
+    const quirkyProxy = await startServe(["--upstream", `http://127.0.0.1:${quirky.port}/mcp`]);
+    try {
+      const head = await fetch(`${quirkyProxy.origin}/doc`, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(head.headers.get("content-length")).toBe("4");
+      const next = await fetch(`${quirkyProxy.origin}/doc`);
+      expect(next.status).toBe(200);
+      expect(await next.text()).toBe("mine");
+    } finally {
+      expect(await quirkyProxy.stop()).toBe(0);
+      await quirky.stop();
+    }
   });
 });
