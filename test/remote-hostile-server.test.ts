@@ -3,7 +3,8 @@
 import { afterEach, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runBinary, tempDir } from "./support/proxy-process.ts";
+import { binaryPath } from "./support/binary.ts";
+import { cleanEnv, runBinary, tempDir } from "./support/proxy-process.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -82,3 +83,96 @@ test.skipIf(process.platform === "win32")(
     }
   },
 );
+
+/** Control characters a terminal acts on (ESC sequences: clear screen, OSC 52 clipboard writes) or that start a new line. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not reach stderr
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+/** Words a hostile server puts in its error texts: an OSC 52 clipboard write, then a forged line of ours. */
+const HOSTILE_TEXT = "bad\u001b]52;c;ZXZpbA==\u0007\nbaton-proxy: signed in\r\u001b[2J";
+
+test("auth login: an error description from the server reaches the terminal without its escape sequences or line breaks", async () => {
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(request) {
+      const url = new URL(request.url);
+      const origin = url.origin;
+      if (url.pathname.startsWith("/.well-known/oauth-protected-resource"))
+        return Response.json({ resource: `${origin}/mcp`, authorization_servers: [origin] });
+      if (url.pathname.startsWith("/.well-known/oauth-authorization-server"))
+        return Response.json({
+          issuer: origin,
+          authorization_endpoint: `${origin}/authorize`,
+          token_endpoint: `${origin}/token`,
+          registration_endpoint: `${origin}/register`,
+          response_types_supported: ["code"],
+          code_challenge_methods_supported: ["S256"],
+        });
+      if (url.pathname === "/register")
+        return Response.json({ error: "invalid_client_metadata", error_description: HOSTILE_TEXT }, { status: 400 });
+      return new Response("unauthorized", {
+        status: 401,
+        headers: {
+          "www-authenticate": `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
+        },
+      });
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  const dir = tempDir();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const login = await runBinary(["auth", "login", "--url", `http://127.0.0.1:${server.port}/mcp`], {
+    BATON_CONFIG_DIR: dir,
+    BATON_OAUTH_OPENER: "true",
+  });
+  expect(login.code).toBe(1);
+  expect(login.stderr).toContain("login to");
+  expect(login.stderr).toContain("ZXZpbA=="); // the text is kept, its control characters escaped
+  for (const line of login.stderr.split("\n").filter((l) => l !== "")) {
+    expect(line).not.toMatch(CONTROL);
+    expect(line.startsWith("baton-proxy auth: login to")).toBe(true);
+  }
+});
+
+test("--url: a JSON-RPC error message from the server reaches the log without its escape sequences or line breaks", async () => {
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: () =>
+      Response.json({ jsonrpc: "2.0", id: null, error: { code: -32000, message: HOSTILE_TEXT } }, { status: 400 }),
+  });
+  cleanups.push(() => server.stop(true));
+  const dir = tempDir();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const proc = Bun.spawn([await binaryPath(), "--url", `http://127.0.0.1:${server.port}/mcp`], {
+    env: cleanEnv({
+      BATON_EVENT_SINK: `file://${join(dir, "events.jsonl")}`,
+      BATON_UPSTREAM_AUTH_TOKEN: "t0ken-value",
+    }),
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  proc.stdin.write(
+    `${JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } } })}\n`,
+  );
+  proc.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
+  // stdin stays open until the answer is out: at EOF the proxy stops waiting for the server.
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  let stdout = "";
+  while (!stdout.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stdout += new TextDecoder().decode(value);
+  }
+  proc.stdin.end();
+  const stderr = await new Response(proc.stderr).text();
+  await proc.exited;
+  expect(JSON.parse(stdout.split("\n")[0] as string).error.message).toContain(HOSTILE_TEXT.replace(/\s+/g, " ")); // the client gets it as JSON
+  const lines = stderr.split("\n").filter((l) => l !== "");
+  expect(lines.some((l) => l.includes("ZXZpbA=="))).toBe(true);
+  for (const line of lines) {
+    expect(line).not.toMatch(CONTROL);
+    expect(line.startsWith("baton-proxy: ")).toBe(true);
+  }
+});
