@@ -33,7 +33,7 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
   if (incoming === undefined) return badTarget();
   const search = deps.path === undefined ? incoming.search : joinQuery(deps.upstream.search, incoming.search);
   // The path is set on the upstream's origin, never resolved against it: a path like `//host/x`
-  // or `/\\host/x` read as a relative reference names another authority (an open proxy to any host).
+  // or `/\host/x` read as a relative reference names another authority (an open proxy to any host).
   const target = new URL(deps.upstream.origin);
   target.pathname = deps.path ?? incoming.pathname;
   target.search = search;

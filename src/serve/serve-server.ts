@@ -64,7 +64,7 @@ export function startServeServer(deps: ServeServerDeps) {
 
   async function answer(request: Request, mcp: boolean): Promise<Response> {
     // The MCP endpoint is what DNS rebinding would reach; other paths (OAuth discovery, /token...) keep the upstream's own CORS policy.
-    // So do the MCP path's spellings an upstream may serve as that endpoint too (Express matches `/MCP` and `/mcp/` to `/mcp`).
+    // The MCP path's spellings an upstream may serve as that endpoint (Express matches `/MCP` and `/mcp/` to `/mcp`) are checked too.
     const origin = request.headers.get("origin");
     if (
       origin !== null &&
