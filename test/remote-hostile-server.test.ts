@@ -176,3 +176,32 @@ test("--url: a JSON-RPC error message from the server reaches the log without it
     expect(line.startsWith("baton-proxy: ")).toBe(true);
   }
 });
+
+test("auth login: an authorization server on plain http to a non-local host is refused, as the server itself would be without --allow-http", async () => {
+  // The MCP server is loopback (plain http is fine there); it names an authorization server that is not.
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(request) {
+      const url = new URL(request.url);
+      if (url.pathname.startsWith("/.well-known/oauth-protected-resource"))
+        return Response.json({ resource: `${url.origin}/mcp`, authorization_servers: ["http://auth.invalid"] });
+      return new Response("unauthorized", {
+        status: 401,
+        headers: {
+          "www-authenticate": `Bearer resource_metadata="${url.origin}/.well-known/oauth-protected-resource/mcp"`,
+        },
+      });
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  const dir = tempDir();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const login = await runBinary(["auth", "login", "--url", `http://127.0.0.1:${server.port}/mcp`], {
+    BATON_CONFIG_DIR: dir,
+    BATON_OAUTH_OPENER: "true",
+  });
+  expect(login.code).toBe(1);
+  expect(login.stderr).toContain("http://auth.invalid is plain http to a non-local host");
+  expect(login.stderr).toContain("--allow-http");
+});

@@ -77,6 +77,7 @@ async function loginCommand(
         platform: io.platform,
         tell: io.stderr,
         fetch: withHeaders,
+        allowHttp: target.allowHttp === true,
         now: Date.now,
       },
       { timeoutMs: LOGIN_TIMEOUT_MS },
