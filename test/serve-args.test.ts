@@ -138,6 +138,14 @@ describe("parseServeArgs", () => {
     expect(withUser.kind === "problems" && withUser.problems.join("\n")).toContain("must not carry credentials");
   });
 
+  test("an upstream URL refused as invalid is quoted masked: its password and query (an API key) never echoed", () => {
+    const result = parseServeArgs(["--upstream", "https://u:pw-secret@mcp example/mcp?api_key=key-secret"], {});
+    const text = result.kind === "problems" ? result.problems.join("\n") : "";
+    expect(text).toContain('--upstream "https://***@mcp example/mcp?***" is not a valid URL');
+    expect(text).not.toContain("pw-secret");
+    expect(text).not.toContain("key-secret");
+  });
+
   test("--path must be written as requests arrive (URL parsing would never match it otherwise): refused, with the spelling that works", () => {
     const problems = (path: string) => {
       const result = parseServeArgs(["--upstream", "http://127.0.0.1:1/mcp", "--path", path], {});

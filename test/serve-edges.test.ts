@@ -133,6 +133,24 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
     expect(((await response.json()) as { headers: Record<string, string> }).headers.origin).toBe("https://app.example");
   });
 
+  test("the MCP path in another case or with a trailing slash (which an Express upstream serves as its MCP endpoint) gets the same Origin check", async () => {
+    for (const path of ["/MCP", "/mcp/", "/Mcp/"]) {
+      await neverReachesUpstream(async () => {
+        const response = await fetch(`${proxy.origin}${path}`, {
+          method: "POST",
+          headers: { ...MCP_HEADERS, origin: "https://evil.example" },
+          body: initialize(),
+        });
+        expect(response.status, path).toBe(403);
+        await response.body?.cancel();
+      });
+    }
+    // Without a foreign Origin such a path still passes through as before.
+    const plain = await fetch(`${proxy.origin}/mcp/`, { method: "POST", headers: MCP_HEADERS, body: initialize() });
+    expect(plain.status).toBe(200);
+    await plain.body?.cancel();
+  });
+
   test("other methods on the MCP path get 405 with Allow", async () => {
     const response = await fetch(proxy.url, { method: "PUT", headers: MCP_HEADERS, body: "{}" });
     expect(response.status).toBe(405);

@@ -86,17 +86,20 @@ describe("framing", () => {
     expect(out.ended).toBe(true);
   });
 
-  test("no body on 204, 304 or a HEAD answer, whatever Content-Length says; the connection stays reusable", () => {
-    for (const [status, method] of [
-      ["204 No Content", "POST"],
-      ["304 Not Modified", "GET"],
-      ["200 OK", "HEAD"],
+  test("no body on 204, 304 or a HEAD answer, whatever Content-Length says; the connection stays reusable but after a HEAD that announced a body", () => {
+    for (const [status, method, reusable] of [
+      ["204 No Content", "POST", true],
+      ["304 Not Modified", "GET", true],
+      // A server that sends the announced body anyway would answer the next request with it.
+      ["200 OK", "HEAD", false],
     ] as const) {
       const out = parse([`HTTP/1.1 ${status}\r\nContent-Length: 120\r\n\r\n`], { method });
       expect(out.heads[0]?.bodiless).toBe(true);
       expect(out.body).toBe("");
-      expect(out.ended).toBe(true);
+      expect(out.ended).toBe(reusable);
     }
+    expect(parse(["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"], { method: "HEAD" }).ended).toBe(false);
+    expect(parse(["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"], { method: "HEAD" }).ended).toBe(true);
   });
 
   test("no Content-Length nor chunked: the body runs until the close, and the connection is not reused", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { MetricsRegistry } from "../src/serve/metrics.ts";
-import { createServeMetrics } from "../src/serve/serve-metrics.ts";
+import { createServeMetrics, MAX_ERROR_CODES } from "../src/serve/serve-metrics.ts";
 
 /** promtool comes from Debian's `prometheus` package (.ci/run installs it). */
 function promtool(): string {
@@ -95,6 +95,40 @@ describe("mcp_method_name stays bounded", () => {
     expect(text).toContain('mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call"} 1');
     expect(text).toContain(
       'mcp_server_operation_duration_seconds_count{mcp_method_name="server/discover",error_type="-32601"} 1',
+    );
+  });
+});
+
+describe("rpc_response_status_code stays bounded", () => {
+  test("past MAX_ERROR_CODES distinct codes outside JSON-RPC's reserved range, new ones count as _OTHER: an upstream answering random codes cannot grow /metrics", () => {
+    const metrics = createServeMetrics({ sessionsOpen: () => 0, draining: () => false, eventsBySink: () => [] });
+    const observe = (code: number) =>
+      metrics.operationDuration.observe(
+        { mcp_method_name: "tools/call", error_type: String(code), rpc_response_status_code: String(code) },
+        0.001,
+      );
+    for (let i = 0; i < MAX_ERROR_CODES; i++) observe(-40000 - i);
+    for (let i = 0; i < 1000; i++) observe(1_000_000 + i);
+    observe(-40000); // a code already labelled keeps its label
+    // The JSON-RPC reserved range is labelled whatever came before.
+    metrics.operationDuration.observe({ mcp_method_name: "tools/call", rpc_response_status_code: "-32602" }, 0.001);
+    const text = metrics.registry.render();
+    const series = new Set(
+      text
+        .split("\n")
+        .filter((line) => line.startsWith("mcp_server_operation_duration_seconds_count"))
+        .map((line) => line.slice(0, line.lastIndexOf(" "))),
+    );
+    expect(series.size).toBe(MAX_ERROR_CODES + 2);
+    expect(text).not.toContain("1000000");
+    expect(text).toContain(
+      'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="_OTHER",rpc_response_status_code="_OTHER"} 1000',
+    );
+    expect(text).toContain(
+      'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="-40000",rpc_response_status_code="-40000"} 2',
+    );
+    expect(text).toContain(
+      'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",rpc_response_status_code="-32602"} 1',
     );
   });
 });

@@ -33,4 +33,13 @@ describe("isMcpPath", () => {
     expect(isMcpPath("http://h/x/../mcp", "/mcp", true)).toBe(true); // normalised by the parse, as before
     expect(isMcpPath("http://h/mcp/", "/mcp", true)).toBe(false);
   });
+
+  test("a bare path (Bun's request.url for a request without Host) is read whole; a Host no URL holds gives no path to parse", () => {
+    for (const plain of [true, false]) {
+      expect(isMcpPath("/mcp", "/mcp", plain)).toBe(true);
+      expect(isMcpPath("/mcp?x=1", "/mcp", plain)).toBe(true);
+      expect(isMcpPath("/x/mcp", "/mcp", plain)).toBe(false);
+    }
+    expect(isMcpPath("http://[::1/v1/../mcp", "/mcp", false)).toBe(false);
+  });
 });

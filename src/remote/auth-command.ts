@@ -3,6 +3,7 @@
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
 import { describeError, LocalError } from "../errors.ts";
+import { printable } from "../log.ts";
 import { login } from "./oauth-flow.ts";
 import { resolveRemoteTarget } from "./remote-options.ts";
 import { describeUnfollowedRedirect, sameOriginFetch } from "./same-origin-fetch.ts";
@@ -76,6 +77,7 @@ async function loginCommand(
         platform: io.platform,
         tell: io.stderr,
         fetch: withHeaders,
+        allowHttp: target.allowHttp === true,
         now: Date.now,
       },
       { timeoutMs: LOGIN_TIMEOUT_MS },
@@ -83,7 +85,8 @@ async function loginCommand(
   } catch (error) {
     throw new LocalError(
       "E_AUTH",
-      `login to ${target.origin} failed: ${error instanceof LocalError ? error.message : describeError(error)}`,
+      // The reason may quote the authorization server (an error_description): printed, it is our line.
+      `login to ${target.origin} failed: ${printable(error instanceof LocalError ? error.message : describeError(error))}`,
       { cause: error },
     );
   }

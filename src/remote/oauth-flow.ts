@@ -8,6 +8,7 @@ import type {
 } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { LocalError } from "../errors.ts";
 import { listenForRedirect, openBrowser } from "./loopback-redirect.ts";
+import { isLoopback } from "./remote-options.ts";
 import { serverKey, type ServerAuthRecord, type TokenStore } from "./token-store.ts";
 
 export interface OAuthDeps {
@@ -19,6 +20,8 @@ export interface OAuthDeps {
   /** Where the authorization URL is printed for the user (stderr). */
   readonly tell: (text: string) => void;
   readonly fetch: typeof fetch;
+  /** `--allow-http`: the flow may speak plain http to a host that is not loopback (see {@link clearTextRefused}). */
+  readonly allowHttp?: boolean;
   /** Epoch milliseconds (token expiry bookkeeping). */
   readonly now: () => number;
 }
@@ -87,6 +90,13 @@ class CachedProvider implements OAuthClientProvider {
   redirectToAuthorization(url: URL): void {
     this.needsLogin = true;
     if (!this.interactive) return;
+    // The URL is the authorization server's to name (its metadata): the system opener would hand a
+    // file:, smb: or custom-scheme URL to whatever handles it, i.e. run what a hostile server chose.
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new LocalError(
+        "E_AUTH",
+        `the authorization server's authorization endpoint is not an http:// or https:// URL (${url.protocol}); not opening it`,
+      );
     this.deps.tell(
       `baton-proxy: to authorize access to ${this.deps.server.origin}, open this URL in a browser (opening it now):\n\n  ${url.href}\n\n`,
     );
@@ -148,8 +158,8 @@ export async function refreshTokens(deps: OAuthDeps, resourceMetadataUrl?: URL):
   const provider = new CachedProvider(deps, redirect, false);
   try {
     return (
-      (await auth(provider, { serverUrl: deps.server, resourceMetadataUrl, fetchFn: deps.fetch })) === "AUTHORIZED" &&
-      !provider.needsLogin
+      (await auth(provider, { serverUrl: deps.server, resourceMetadataUrl, fetchFn: clearTextRefused(deps) })) ===
+        "AUTHORIZED" && !provider.needsLogin
     );
   } catch {
     return false;
@@ -169,7 +179,7 @@ export async function login(deps: OAuthDeps, options: { resourceMetadataUrl?: UR
     const provider = new CachedProvider(deps, loopback.redirectUrl, true);
     const serverUrl = deps.server;
     const first = await wrap(() =>
-      auth(provider, { serverUrl, resourceMetadataUrl: options.resourceMetadataUrl, fetchFn: deps.fetch }),
+      auth(provider, { serverUrl, resourceMetadataUrl: options.resourceMetadataUrl, fetchFn: clearTextRefused(deps) }),
     );
     if (first === "AUTHORIZED") return;
     const code = await loopback.waitForCode(provider.stateValue, options.timeoutMs);
@@ -178,13 +188,32 @@ export async function login(deps: OAuthDeps, options: { resourceMetadataUrl?: UR
         serverUrl,
         authorizationCode: code,
         resourceMetadataUrl: options.resourceMetadataUrl,
-        fetchFn: deps.fetch,
+        fetchFn: clearTextRefused(deps),
       }),
     );
     if (second !== "AUTHORIZED") throw new LocalError("E_AUTH", "the authorization server did not issue tokens");
   } finally {
     loopback.close();
   }
+}
+
+/**
+ * The flow's fetch: a plain-http request to a host that is not loopback is refused unless
+ * `--allow-http` was given, as for the server itself. The authorization server is the resource's
+ * metadata's to name; over plain http the code, its PKCE verifier and the tokens would cross the
+ * network in clear.
+ */
+function clearTextRefused(deps: OAuthDeps): typeof fetch {
+  if (deps.allowHttp === true) return deps.fetch;
+  return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.protocol === "http:" && !isLoopback(url.hostname))
+      throw new LocalError(
+        "E_AUTH",
+        `${url.origin} is plain http to a non-local host: the sign-in's codes and tokens would travel in clear (use https, or --allow-http)`,
+      );
+    return deps.fetch(input, init);
+  }) as typeof fetch;
 }
 
 async function wrap<T>(step: () => Promise<T>): Promise<T> {

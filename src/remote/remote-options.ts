@@ -29,6 +29,8 @@ export interface RemoteTarget {
   readonly secrets: readonly string[];
   /** The `--url-env` variable the URL came from: messages name it instead of quoting the URL. */
   readonly urlEnv?: string;
+  /** `--allow-http` was given: plain http to a non-local host is accepted, the OAuth endpoints' included. */
+  readonly allowHttp?: boolean;
 }
 
 /** Headers the proxy owns on the wire: a `--header` may not set them. */
@@ -167,6 +169,7 @@ export function resolveRemoteTarget(
       headers,
       secrets: secrets.filter((s) => s !== ""),
       ...(args.urlEnv === undefined ? {} : { urlEnv: args.urlEnv }),
+      ...(args.allowHttp ? { allowHttp: true } : {}),
     },
   };
 }

@@ -58,6 +58,7 @@ export function openRemoteUpstream(target: RemoteTarget, config: Config, logger:
         platform: io.platform,
         tell: io.stderr,
         fetch,
+        allowHttp: target.allowHttp === true,
         now: Date.now,
       };
     });

@@ -2,6 +2,7 @@
 
 import type { ReadinessProbe } from "./readiness.ts";
 import type { MetricsRegistry } from "./metrics.ts";
+import { requestUrl } from "./request-url.ts";
 import type { ListenAddress } from "./serve-args.ts";
 
 /** The content type Prometheus expects for the text exposition format. */
@@ -17,7 +18,9 @@ export interface AdminDeps {
 export async function handleAdmin(request: Request, deps: AdminDeps): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD")
     return text(405, "method not allowed\n", { allow: "GET, HEAD" });
-  switch (new URL(request.url).pathname) {
+  const url = requestUrl(request.url);
+  if (url === undefined) return text(400, "the request's Host does not form a URL\n");
+  switch (url.pathname) {
     case "/healthz":
       return text(200, "ok");
     case "/readyz": {

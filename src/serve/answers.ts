@@ -70,6 +70,14 @@ export function slowBody(timeoutMs: number, mcp: boolean): Response {
   });
 }
 
+/** 400 for a request whose Host (or CONNECT target) does not form a URL: there is nothing to forward. */
+export function badTarget(): Response {
+  return new Response("baton-proxy: the request's Host does not form a URL\n", {
+    status: 400,
+    headers: { "content-type": "text/plain; charset=utf-8", via: VIA_ENTRY },
+  });
+}
+
 /** The text a client sees when the upstream is down: what happened, never where (the client may be anyone). */
 export const UPSTREAM_DOWN_TEXT = "the upstream MCP server is unavailable (no answer from it); try again later";
 

@@ -38,7 +38,8 @@ const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 /**
  * Reads a head's lines (the status line first). An interim 1xx gives undefined (the real answer follows);
  * 101 is refused (the proxy never asks to upgrade). Transfer-Encoding wins over Content-Length, and then the
- * connection is not reused; differing Content-Length values are an error. Throws {@link HttpResponseError}.
+ * connection is not reused, nor after a HEAD answer that announces a body; differing Content-Length values are
+ * an error. Throws {@link HttpResponseError}.
  */
 export function parseResponseHead(lines: readonly string[], method: string): ParsedHead | undefined {
   const status = STATUS_LINE.exec(lines[0] as string);
@@ -71,6 +72,10 @@ export function parseResponseHead(lines: readonly string[], method: string): Par
     .map((t) => t.trim());
   let keepAlive = status[1] === "1" ? !tokens.includes("close") : tokens.includes("keep-alive");
   const bodiless = method === "HEAD" || code === 204 || code === 304;
+  // A HEAD answer that announces a body: a server that sends the body anyway (non-conforming, but met)
+  // would put those bytes ahead of the next request's answer on this connection, so it is not reused.
+  if (method === "HEAD" && (transferEncoding !== undefined || (contentLength !== undefined && contentLength !== "0")))
+    keepAlive = false;
   let length: number | undefined;
   let framing: BodyFraming = "none";
   if (!bodiless && transferEncoding !== undefined) {

@@ -1,9 +1,10 @@
 // Forwards a non-MCP request (OAuth discovery, /authorize, /token, /register, health pages) to the same path on the upstream's origin, byte for byte.
 
 import type { Logger } from "../log.ts";
-import { refuse, slowBody, upstreamDown } from "./answers.ts";
+import { badTarget, refuse, slowBody, upstreamDown } from "./answers.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { readBoundedBody } from "./request-body.ts";
+import { requestUrl } from "./request-url.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
 import { fetchUpstream, UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -28,9 +29,14 @@ export interface PassthroughDeps {
  * upstream sent them; only hop-by-hop fields change and Via/X-Forwarded-* are added.
  */
 export async function passThrough(request: Request, hop: ClientHop, deps: PassthroughDeps): Promise<Response> {
-  const incoming = new URL(request.url);
+  const incoming = requestUrl(request.url);
+  if (incoming === undefined) return badTarget();
   const search = deps.path === undefined ? incoming.search : joinQuery(deps.upstream.search, incoming.search);
-  const target = new URL((deps.path ?? incoming.pathname) + search, deps.upstream.origin);
+  // The path is set on the upstream's origin, never resolved against it: a path like `//host/x`
+  // or `/\host/x` read as a relative reference names another authority (an open proxy to any host).
+  const target = new URL(deps.upstream.origin);
+  target.pathname = deps.path ?? incoming.pathname;
+  target.search = search;
   let body: Uint8Array | undefined;
   if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) {
     const read = await readBoundedBody(request, deps.maxBodyBytes, deps.bodyTimeoutMs);

@@ -64,6 +64,20 @@ export const MCP_REQUEST_METHODS: ReadonlySet<string> = new Set([
   "tasks/update",
 ]);
 
+/**
+ * Distinct JSON-RPC error codes outside the reserved range labelled (`rpc_response_status_code`, and
+ * `error_type` when it is the code) before further ones count as `_OTHER`: the codes are the upstream's
+ * to choose, any integer, and one series per code would let an upstream answering random codes grow
+ * /metrics without bound. Codes in the range JSON-RPC reserves (−32768…−32000, the MCP ones among
+ * them) are always labelled: there are few of them.
+ */
+export const MAX_ERROR_CODES = 64;
+
+function isReservedCode(code: string): boolean {
+  const value = Number(code);
+  return value >= -32768 && value <= -32000;
+}
+
 /** Registers every family in a new registry. */
 export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
   const registry = new MetricsRegistry();
@@ -72,6 +86,7 @@ export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
     "Duration of MCP requests the proxy answered or forwarded (OTel mcp.server.operation.duration), by mcp_method_name, error_type (failures only) and rpc_response_status_code.",
     DURATION_BUCKETS_SECONDS,
   );
+  const codes = new Set<string>();
   const metrics: ServeMetrics = {
     registry,
     httpRequests: registry.counter(
@@ -81,10 +96,19 @@ export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
     operationDuration: {
       observe: (labels, value) => {
         const method = labels.mcp_method_name;
-        operations.observe(
-          method === undefined || MCP_REQUEST_METHODS.has(method) ? labels : { ...labels, mcp_method_name: "_OTHER" },
-          value,
-        );
+        let bounded =
+          method === undefined || MCP_REQUEST_METHODS.has(method) ? labels : { ...labels, mcp_method_name: "_OTHER" };
+        const code = labels.rpc_response_status_code;
+        if (code !== undefined && !isReservedCode(code) && !codes.has(code)) {
+          if (codes.size < MAX_ERROR_CODES) codes.add(code);
+          else
+            bounded = {
+              ...bounded,
+              rpc_response_status_code: "_OTHER",
+              ...(labels.error_type === code ? { error_type: "_OTHER" } : {}),
+            };
+        }
+        operations.observe(bounded, value);
       },
     },
     sessionDuration: registry.histogram(

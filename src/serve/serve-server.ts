@@ -7,6 +7,7 @@ import { handleMcp, type McpRouteDeps } from "./mcp-route.ts";
 import { isOriginAllowed } from "./origin-policy.ts";
 import { passThrough, type PassthroughDeps } from "./passthrough.ts";
 import { OVERSIZE_DRAIN_FACTOR } from "./request-body.ts";
+import { requestUrl } from "./request-url.ts";
 
 export interface ServeServerDeps extends Omit<McpRouteDeps, "keepOpen" | "restoreIdle"> {
   readonly logger: Logger;
@@ -44,7 +45,7 @@ export function startServeServer(deps: ServeServerDeps) {
       const mcp = isMcpPath(request.url, config.path, plainPath);
       const route = mcp ? "mcp" : "passthrough";
       const response = await answer(request, mcp).catch((error: unknown) => {
-        const path = new URL(request.url).pathname;
+        const path = requestUrl(request.url)?.pathname;
         deps.logger.error(`internal error while handling ${request.method} ${path}: ${String(error)}`);
         return new Response("baton-proxy: internal error\n", { status: 500 });
       });
@@ -63,7 +64,13 @@ export function startServeServer(deps: ServeServerDeps) {
 
   async function answer(request: Request, mcp: boolean): Promise<Response> {
     // The MCP endpoint is what DNS rebinding would reach; other paths (OAuth discovery, /token...) keep the upstream's own CORS policy.
-    if (mcp && !isOriginAllowed(request.headers.get("origin"), config.allowedOrigins)) {
+    // The MCP path's spellings an upstream may serve as that endpoint (Express matches `/MCP` and `/mcp/` to `/mcp`) are checked too.
+    const origin = request.headers.get("origin");
+    if (
+      origin !== null &&
+      (mcp || mayReachMcpPath(request.url, config.path)) &&
+      !isOriginAllowed(origin, config.allowedOrigins)
+    ) {
       metrics.refused.inc({ reason: "origin" });
       await request.body?.cancel().catch(() => undefined);
       return refuse(
@@ -90,6 +97,12 @@ export function startServeServer(deps: ServeServerDeps) {
   return server;
 }
 
+/** Whether a request path is the MCP path up to ASCII case and a trailing slash: Express's default routing (and others') takes it for that path. */
+export function mayReachMcpPath(url: string, path: string): boolean {
+  const loose = (text: string | undefined) => text?.toLowerCase().replace(/\/$/, "");
+  return loose(requestUrl(url)?.pathname) === loose(path);
+}
+
 /** A path WHATWG URL parsing leaves as it is (no dot segments, escapes or characters it would encode). */
 const PLAIN_PATH = /^\/[A-Za-z0-9/_~-]*$/;
 
@@ -100,7 +113,8 @@ const PLAIN_PATH = /^\/[A-Za-z0-9/_~-]*$/;
  */
 export function isMcpPath(url: string, path: string, plain: boolean): boolean {
   if (plain) {
-    const start = url.indexOf("/", url.indexOf("//") + 2);
+    // A bare path (a request without Host) starts at 0; otherwise after the authority.
+    const start = url.charCodeAt(0) === 0x2f ? 0 : url.indexOf("/", url.indexOf("//") + 2);
     if (start !== -1) {
       let end = url.length;
       for (let i = start; i < url.length; i++) {
@@ -113,5 +127,5 @@ export function isMcpPath(url: string, path: string, plain: boolean): boolean {
       if (end - start === path.length && url.startsWith(path, start)) return true;
     }
   }
-  return new URL(url).pathname === path;
+  return requestUrl(url)?.pathname === path;
 }

@@ -1,5 +1,6 @@
 // Reads one `serve` setting's text (upstream URL, listen address, allowed origins, whole numbers): each reader pushes its problem, worded with the flag or variable it came from, and never throws. Pure; which setting reads what is serve-args.ts's business.
 
+import { maskUrl } from "../config-sinks.ts";
 import { SERVE_FLAGS } from "./serve-flags.ts";
 
 /** Where a listener binds (port 0: a free one is picked). */
@@ -23,7 +24,8 @@ export function parseUpstream(raw: string | undefined, label: string, problems: 
   try {
     url = new URL(raw);
   } catch {
-    problems.push(`${label} "${clip(raw)}" is not a valid URL`);
+    // Masked as --url's are: a URL too broken to parse may still hold a password or an API key in its query.
+    problems.push(`${label} "${clip(maskUrl(raw))}" is not a valid URL`);
     return undefined;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {

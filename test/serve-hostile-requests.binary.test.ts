@@ -1,0 +1,186 @@
+// serve against hostile request targets and upstream answers, probed with raw sockets (an HTTP library would normalise what is sent).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { startServe, type ServeHandle } from "./support/serve-process.ts";
+
+/** How a raw upstream answers one request head on its connection (default: `200 ok`). */
+type Respond = (head: string, socket: Socket) => void;
+
+const answerOk: Respond = (_head, socket) => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+
+/** A raw HTTP/1.1 listener that records each request head it gets and answers each with `respond`. */
+interface RawUpstream {
+  readonly port: number;
+  readonly heads: string[];
+  stop(): Promise<void>;
+}
+
+async function rawUpstream(respond: () => Respond = () => answerOk): Promise<RawUpstream> {
+  const heads: string[] = [];
+  const server: Server = createServer((socket) => {
+    const answer = respond(); // one per connection: it may keep state about what it sent there
+    let pending = "";
+    socket.on("data", (chunk) => {
+      pending += chunk.toString("latin1");
+      let end = pending.indexOf("\r\n\r\n");
+      while (end !== -1) {
+        const head = pending.slice(0, end);
+        heads.push(head);
+        pending = pending.slice(end + 4);
+        answer(head, socket);
+        end = pending.indexOf("\r\n\r\n");
+      }
+    });
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    heads,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Sends `text` as written on a new connection and returns everything read until the proxy closes it. */
+function rawRequest(origin: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let answer = "";
+    socket.on("data", (chunk) => (answer += chunk.toString("latin1")));
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
+    socket.write(text);
+  });
+}
+
+let upstream: RawUpstream;
+let elsewhere: RawUpstream;
+let proxy: ServeHandle;
+
+beforeAll(async () => {
+  upstream = await rawUpstream();
+  elsewhere = await rawUpstream();
+  proxy = await startServe(["--upstream", `http://127.0.0.1:${upstream.port}/mcp`]);
+});
+
+afterAll(async () => {
+  expect(await proxy.stop()).toBe(0);
+  await upstream.stop();
+  await elsewhere.stop();
+});
+
+describe("request targets never leave the upstream's origin", () => {
+  test("a path that reads as another authority (//host, /..//host, /\\host, ///host) goes to that path on the upstream", async () => {
+    const other = `127.0.0.1:${elsewhere.port}`;
+    const targets = [
+      `//${other}/x`,
+      `/..//${other}/x`,
+      `/%2e%2e//${other}/x`,
+      `/\\${other}/x`,
+      `//user@${other}/x`,
+      `///${other}/x`,
+      `/a/..//${other}/x`,
+    ];
+    for (const target of targets) {
+      const before = upstream.heads.length;
+      const answer = await rawRequest(
+        proxy.origin,
+        `GET ${target} HTTP/1.1\r\nhost: ${new URL(proxy.origin).host}\r\nconnection: close\r\n\r\n`,
+      );
+      expect(answer.startsWith("HTTP/1.1 200"), target).toBe(true);
+      expect(upstream.heads.length, target).toBe(before + 1);
+      const head = upstream.heads.at(-1) as string;
+      expect(head.split("\r\n")[0], target).toMatch(
+        new RegExp(`^GET //+(user@)?${other.replace(/\./g, "\\.")}/x HTTP/1\\.1$`),
+      );
+      expect(head, target).toContain(`\r\nhost: 127.0.0.1:${upstream.port}\r\n`);
+    }
+    expect(elsewhere.heads).toEqual([]);
+  });
+
+  test("an absolute-form target names the proxy, not where the request goes", async () => {
+    const before = upstream.heads.length;
+    const answer = await rawRequest(
+      proxy.origin,
+      `GET http://127.0.0.1:${elsewhere.port}/abs HTTP/1.1\r\nhost: 127.0.0.1:${elsewhere.port}\r\nconnection: close\r\n\r\n`,
+    );
+    expect(answer.startsWith("HTTP/1.1 200")).toBe(true);
+    expect(upstream.heads.length).toBe(before + 1);
+    expect(upstream.heads.at(-1)?.split("\r\n")[0]).toBe("GET /abs HTTP/1.1");
+    expect(elsewhere.heads).toEqual([]);
+  });
+});
+
+describe("forwarding headers a client wrote itself (README: what the upstream may trust)", () => {
+  test("X-Forwarded-For gets the client's address after the client's own chain; its -Proto/-Host are kept; fields Connection names are dropped", async () => {
+    const before = upstream.heads.length;
+    const host = new URL(proxy.origin).host;
+    await rawRequest(
+      proxy.origin,
+      `GET /h HTTP/1.1\r\nhost: ${host}\r\nx-forwarded-for: 203.0.113.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: forged.example\r\nx-secret: s\r\nconnection: close, x-secret\r\n\r\n`,
+    );
+    expect(upstream.heads.length).toBe(before + 1);
+    const fields = (upstream.heads.at(-1) as string).split("\r\n").slice(1);
+    expect(fields).toContain("x-forwarded-for: 203.0.113.9, 127.0.0.1");
+    expect(fields).toContain("x-forwarded-proto: https");
+    expect(fields).toContain("x-forwarded-host: forged.example");
+    expect(fields).toContain("via: 1.1 baton-proxy");
+    expect(fields.filter((f) => f.startsWith("x-secret") || f.startsWith("connection"))).toEqual([]);
+  });
+});
+
+describe("requests whose URL Bun cannot make absolute (HTTP/1.0 without Host, a malformed Host)", () => {
+  test("HTTP/1.0 without Host (HAProxy's default health check): the admin listener answers, the MCP listener forwards", async () => {
+    const health = await rawRequest(proxy.adminUrl, "GET /healthz HTTP/1.0\r\n\r\n");
+    expect(health.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+    const metrics = await rawRequest(proxy.adminUrl, "GET /metrics HTTP/1.0\r\n\r\n");
+    expect(metrics.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+    const before = upstream.heads.length;
+    const passed = await rawRequest(proxy.origin, "GET /old-client HTTP/1.0\r\n\r\n");
+    expect(passed.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+    expect(upstream.heads.length).toBe(before + 1);
+    expect(upstream.heads.at(-1)?.split("\r\n")[0]).toBe("GET /old-client HTTP/1.1");
+  });
+
+  test("a Host no URL can hold gets 400 on both listeners, and nothing is logged", async () => {
+    const logged = proxy.log.length;
+    for (const origin of [proxy.origin, proxy.adminUrl]) {
+      const answer = await rawRequest(origin, "GET /healthz HTTP/1.1\r\nhost: [::1\r\nconnection: close\r\n\r\n");
+      expect(answer.split("\r\n")[0], origin).toBe("HTTP/1.1 400 Bad Request");
+    }
+    await Bun.sleep(100); // a log line would be written before the answer; this only lets stderr be read
+    expect(proxy.log.slice(logged)).toEqual([]);
+  });
+});
+
+describe("an upstream that sends a body after a HEAD answer's head (non-conforming, but met)", () => {
+  test("the next request is not answered with those bytes: a connection is not reused after a HEAD whose head announced a body", async () => {
+    // The late body goes out when the next request arrives on that connection: ahead of that request's own answer.
+    const quirky = await rawUpstream(() => {
+      let owesBody = false;
+      return (head, socket) => {
+        if (head.startsWith("HEAD ")) {
+          socket.write("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n");
+          owesBody = true;
+          return;
+        }
+        socket.write(`${owesBody ? "late" : ""}HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nmine`);
+        owesBody = false;
+      };
+    });
+    const quirkyProxy = await startServe(["--upstream", `http://127.0.0.1:${quirky.port}/mcp`]);
+    try {
+      const head = await fetch(`${quirkyProxy.origin}/doc`, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(head.headers.get("content-length")).toBe("4");
+      const next = await fetch(`${quirkyProxy.origin}/doc`);
+      expect(next.status).toBe(200);
+      expect(await next.text()).toBe("mine");
+    } finally {
+      expect(await quirkyProxy.stop()).toBe(0);
+      await quirky.stop();
+    }
+  });
+});
