@@ -28,6 +28,8 @@ export interface PostExchangeSession extends PostStreamSession {
   readonly openStanding: () => Promise<void>;
   /** After `notifications/cancelled`: stop waiting on the cancelled call's stream. */
   readonly stopReading: (params: unknown) => void;
+  /** A request of the exchange `controller` got its answer: it is no longer in flight. */
+  readonly answered: (id: JsonRpcId, controller: AbortController) => void;
 }
 
 /** How long a POST that found no file descriptor for its socket waits before it tries again. */
@@ -70,6 +72,7 @@ export async function postExchange(
   const controller = new AbortController();
   session.controllers.add(controller);
   for (const id of ids) session.byId.set(id, controller);
+  const answered = (id: JsonRpcId): void => session.answered(id, controller);
   try {
     const headers = postHeaders(await session.authorized(), session.facts, message?.value);
     const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
@@ -109,14 +112,14 @@ export async function postExchange(
       // 2026-07-28 servers send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …): a
       // body that is the JSON-RPC error of a request here is the server's answer, as over stdio.
       if (!answersWithError(refusal.body, ids)) return session.fail(ids, refusal.failure, controller);
-      const reader = new ResponseReader(ids, false, session.facts, session.deps.sink);
+      const reader = new ResponseReader(ids, false, session.facts, session.deps.sink, answered);
       reader.line(bodyToLine(refusal.body));
       const unanswered = reader.unanswered();
       if (unanswered.length > 0) session.fail(unanswered, refusal.failure, controller);
       return;
     }
     if (isInitialize) session.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
-    const reader = new ResponseReader(ids, isInitialize, session.facts, session.deps.sink);
+    const reader = new ResponseReader(ids, isInitialize, session.facts, session.deps.sink, answered);
     const type = (response.headers.get("content-type") ?? "").toLowerCase();
     if (response.status === 202 || response.status === 204 || response.body === null) {
       await response.body?.cancel().catch(() => undefined);

@@ -23,6 +23,8 @@ export class ResponseReader {
     private readonly isInitialize: boolean,
     private readonly facts: SessionFacts,
     private readonly sink: UpstreamSink,
+    /** Told each request of this exchange as its answer arrives. */
+    private readonly answered: (id: JsonRpcId) => void = () => {},
   ) {
     this.waiting = new Map(ids.map((id) => [id, true]));
   }
@@ -59,6 +61,7 @@ export class ResponseReader {
       const id = message.id as JsonRpcId;
       if (!this.waiting.has(id)) continue;
       this.waiting.delete(id);
+      this.answered(id);
       const result = message.result;
       if (this.isInitialize && isObject(result) && typeof result.protocolVersion === "string")
         this.facts.protocolVersion = result.protocolVersion;
