@@ -73,6 +73,7 @@ export async function postExchange(
   session.controllers.add(controller);
   for (const id of ids) session.byId.set(id, controller);
   const answered = (id: JsonRpcId): void => session.answered(id, controller);
+  const asked = (id: JsonRpcId): void => void session.owed.set(id, controller);
   try {
     const headers = postHeaders(await session.authorized(), session.facts, message?.value);
     const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
@@ -112,14 +113,14 @@ export async function postExchange(
       // 2026-07-28 servers send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …): a
       // body that is the JSON-RPC error of a request here is the server's answer, as over stdio.
       if (!answersWithError(refusal.body, ids)) return session.fail(ids, refusal.failure, controller);
-      const reader = new ResponseReader(ids, false, session.facts, session.deps.sink, answered);
+      const reader = new ResponseReader(ids, false, session.facts, session.deps.sink, answered, asked);
       reader.line(bodyToLine(refusal.body));
       const unanswered = reader.unanswered();
       if (unanswered.length > 0) session.fail(unanswered, refusal.failure, controller);
       return;
     }
     if (isInitialize) session.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
-    const reader = new ResponseReader(ids, isInitialize, session.facts, session.deps.sink, answered);
+    const reader = new ResponseReader(ids, isInitialize, session.facts, session.deps.sink, answered, asked);
     const type = (response.headers.get("content-type") ?? "").toLowerCase();
     if (response.status === 202 || response.status === 204 || response.body === null) {
       await response.body?.cancel().catch(() => undefined);
@@ -169,6 +170,7 @@ export async function postExchange(
   } finally {
     session.controllers.delete(controller);
     for (const id of ids) if (session.byId.get(id) === controller) session.byId.delete(id);
+    for (const [id, owner] of session.owed) if (owner === controller) session.owed.delete(id);
   }
 }
 

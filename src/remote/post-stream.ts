@@ -21,6 +21,8 @@ export interface PostStreamSession {
   readonly fail: (ids: readonly JsonRpcId[], failure: UpstreamFailure, controller?: AbortController) => void;
   /** The session expired (HTTP 404): the failure to report, warned about once. */
   readonly expired: () => UpstreamFailure;
+  /** Requests the server sent the client that the client has not answered yet, by the POST whose stream carried them. */
+  readonly owed: Map<JsonRpcId, AbortController>;
 }
 
 /** Reads a POST's SSE answer; when the stream breaks before the answer, resumes it by GET with Last-Event-ID. */
@@ -47,6 +49,11 @@ export async function readPostStream(
       await consumeSse(response.body, parser, (event) => reader.event(event), {
         ms: timeoutMs,
         abort: (why) => controller.abort(why),
+        // The server waits for the client's answer to its request (a person filling in a form): not the server's silence.
+        paused: () => {
+          for (const owner of session.owed.values()) if (owner === controller) return true;
+          return false;
+        },
       });
     } catch (error) {
       broken = error;

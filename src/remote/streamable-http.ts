@@ -42,6 +42,8 @@ export class StreamableHttpUpstream {
   private readonly cancelled = new WeakSet<AbortController>();
   /** Requests the client cancelled, by exchange: a batch's other requests still wait on its stream. */
   private readonly cancelledIds = new WeakMap<AbortController, Set<JsonRpcId>>();
+  /** The server's requests on a POST's stream that the client has not answered (its silence is then the client's). */
+  private readonly owed = new Map<JsonRpcId, AbortController>();
   private readonly standingAbort = new AbortController();
   private gate: Promise<void> | undefined;
   private legacy: LegacySseUpstream | undefined;
@@ -69,6 +71,7 @@ export class StreamableHttpUpstream {
       openStanding: () => this.openStanding(),
       stopReading: (params) => this.stopReading(params),
       answered: (id, controller) => this.answered(id, controller),
+      owed: this.owed,
     };
   }
 
@@ -88,6 +91,8 @@ export class StreamableHttpUpstream {
     const outgoing = readOutgoingLine(raw);
     if (outgoing === undefined) return Promise.resolve();
     const { body, line, messages, ids, refused } = outgoing;
+    for (const message of messages)
+      if (message.kind === "response" && message.id !== null) this.owed.delete(message.id);
     // A refused request reusing the id of one in flight: its refusal must not end that request.
     const shadowing = refused.filter((id) => this.byId.has(id));
     const exchange = shadowing.length === 0 ? this.exchange : this.shadowingExchange(shadowing);
