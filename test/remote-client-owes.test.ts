@@ -72,3 +72,35 @@ test("a user who takes longer than BATON_UPSTREAM_TIMEOUT to answer an elicitati
   ]);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test("a call whose stream stays silent past BATON_UPSTREAM_TIMEOUT gets one error answer, not two", async () => {
+  const dir = tempDir();
+  const events = join(dir, "e.jsonl");
+  const proxy = await startProxy([], {
+    args: ["--url", everything.url],
+    env: { BATON_EVENT_SINK: `file://${events}`, BATON_UPSTREAM_TIMEOUT: "0.4" },
+  });
+  await proxy.request(0, "initialize", {
+    protocolVersion: "2025-11-25",
+    capabilities: {},
+    clientInfo: { name: "impatient", version: "1.0.0" },
+  });
+  proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  // No progress token: the server says nothing on the call's stream for 2 s.
+  const silent = await proxy.request(5, "tools/call", {
+    name: "trigger-long-running-operation",
+    arguments: { duration: 2, steps: 1 },
+  });
+  expect(silent.error.data["baton/error_type"]).toBe("upstream_timeout");
+  // A round trip after the first answer: a second answer to id 5 would have come before this one.
+  await proxy.request(6, "ping");
+  const answersTo5 = proxy.lines.filter((line) => {
+    const message = JSON.parse(line);
+    return message.id === 5 && !("method" in message);
+  });
+  expect(answersTo5).toHaveLength(1);
+  expect(await proxy.close()).toBe(0);
+  const errors = readValidatedEvents(events).filter((e) => e.event_type === "tool_call_error");
+  expect(errors.map((e) => e.payload.error_type)).toEqual(["upstream_timeout"]);
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -70,13 +70,13 @@ export async function readPostStream(
                 errorType: "upstream_stream_lost",
                 reason: `the stream from ${target.origin} broke before the answer (${describeBreak(broken)}) and gave no event id to resume it from`,
               };
-      return session.fail(reader.unanswered(), failure, controller);
+      return session.fail(reader.giveUp(), failure, controller);
     }
     attempts = reader.events > before || reopened ? 1 : attempts + 1;
     reopened = false;
     if (attempts > MAX_RESUME_ATTEMPTS) {
       return session.fail(
-        reader.unanswered(),
+        reader.giveUp(),
         {
           errorType: "upstream_stream_lost",
           reason: `the stream from ${target.origin} broke and could not be resumed after ${MAX_RESUME_ATTEMPTS} attempts`,
@@ -95,7 +95,7 @@ export async function readPostStream(
     if (response.status === 405 || (response.status === 404 && session.facts.sessionId !== undefined)) {
       await response.body?.cancel().catch(() => undefined);
       return session.fail(
-        reader.unanswered(),
+        reader.giveUp(),
         response.status === 404
           ? session.expired()
           : {

@@ -49,6 +49,13 @@ export class ResponseReader {
     return [...this.waiting.keys()];
   }
 
+  /** The unanswered requests, for the caller to fail now: none is left to fail a second time. */
+  giveUp(): JsonRpcId[] {
+    const ids = this.unanswered();
+    this.waiting.clear();
+    return ids;
+  }
+
   private inspect(line: Uint8Array): void {
     // A top-level method makes it a request or notification, never an answer (progress: most of a
     // long stream, never parsed); a request (sampling, elicitation…) is read for its id.
