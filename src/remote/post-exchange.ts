@@ -32,6 +32,9 @@ export interface PostExchangeSession extends PostStreamSession {
   readonly answered: (id: JsonRpcId, controller: AbortController) => void;
 }
 
+/** The 2026-07-28 request whose answer stream stays open for change notifications (no answer ends it). */
+const LISTEN_METHOD = "subscriptions/listen";
+
 /** How long a POST that found no file descriptor for its socket waits before it tries again. */
 export const NO_FD_RETRY_MS = 25;
 const NO_FD_CODES = new Set(["EMFILE", "ENFILE"]);
@@ -125,7 +128,8 @@ export async function postExchange(
     if (response.status === 202 || response.status === 204 || response.body === null) {
       await response.body?.cancel().catch(() => undefined);
     } else if (type.includes("text/event-stream")) {
-      await readPostStream(session, response, reader, controller);
+      const listen = message?.kind === "request" && message.method === LISTEN_METHOD;
+      await readPostStream(session, response, reader, controller, listen);
     } else if (type !== "" && !type.includes("json")) {
       // An HTML login page or a proxy's text, not JSON-RPC: it must not become a line on the client's stdout.
       await response.body?.cancel().catch(() => undefined);

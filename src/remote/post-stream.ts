@@ -25,14 +25,30 @@ export interface PostStreamSession {
   readonly owed: Map<JsonRpcId, AbortController>;
 }
 
-/** Reads a POST's SSE answer; when the stream breaks before the answer, resumes it by GET with Last-Event-ID. */
+/**
+ * Reads a POST's SSE answer; when the stream breaks before the answer, resumes it by GET with
+ * Last-Event-ID. `quietIsFine`: a stream meant to stay open and silent between events (a
+ * `subscriptions/listen`, the 2026-07-28 successor of the GET stream) has no idle deadline.
+ */
 export async function readPostStream(
   session: PostStreamSession,
   first: Response,
   reader: ResponseReader,
   controller: AbortController,
+  quietIsFine = false,
 ): Promise<void> {
   const { target, fetch, timeoutMs } = session.deps;
+  const idle = quietIsFine
+    ? undefined
+    : {
+        ms: timeoutMs,
+        abort: (why: unknown) => controller.abort(why),
+        // The server waits for the client's answer to its request (a person filling in a form): not the server's silence.
+        paused: () => {
+          for (const owner of session.owed.values()) if (owner === controller) return true;
+          return false;
+        },
+      };
   const parser = new SseParser();
   let response = first;
   let attempts = 0;
@@ -46,15 +62,7 @@ export async function readPostStream(
     let broken: unknown;
     const before = reader.events;
     try {
-      await consumeSse(response.body, parser, (event) => reader.event(event), {
-        ms: timeoutMs,
-        abort: (why) => controller.abort(why),
-        // The server waits for the client's answer to its request (a person filling in a form): not the server's silence.
-        paused: () => {
-          for (const owner of session.owed.values()) if (owner === controller) return true;
-          return false;
-        },
-      });
+      await consumeSse(response.body, parser, (event) => reader.event(event), idle);
     } catch (error) {
       broken = error;
     }
