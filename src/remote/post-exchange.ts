@@ -28,7 +28,12 @@ export interface PostExchangeSession extends PostStreamSession {
   readonly openStanding: () => Promise<void>;
   /** After `notifications/cancelled`: stop waiting on the cancelled call's stream. */
   readonly stopReading: (params: unknown) => void;
+  /** A request of the exchange `controller` got its answer: it is no longer in flight. */
+  readonly answered: (id: JsonRpcId, controller: AbortController) => void;
 }
+
+/** The 2026-07-28 request whose answer stream stays open for change notifications (no answer ends it). */
+const LISTEN_METHOD = "subscriptions/listen";
 
 /** How long a POST that found no file descriptor for its socket waits before it tries again. */
 export const NO_FD_RETRY_MS = 25;
@@ -70,6 +75,8 @@ export async function postExchange(
   const controller = new AbortController();
   session.controllers.add(controller);
   for (const id of ids) session.byId.set(id, controller);
+  const answered = (id: JsonRpcId): void => session.answered(id, controller);
+  const asked = (id: JsonRpcId): void => void session.owed.set(id, controller);
   try {
     const headers = postHeaders(await session.authorized(), session.facts, message?.value);
     const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
@@ -109,19 +116,20 @@ export async function postExchange(
       // 2026-07-28 servers send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …): a
       // body that is the JSON-RPC error of a request here is the server's answer, as over stdio.
       if (!answersWithError(refusal.body, ids)) return session.fail(ids, refusal.failure, controller);
-      const reader = new ResponseReader(ids, false, session.facts, session.deps.sink);
+      const reader = new ResponseReader(ids, false, session.facts, session.deps.sink, answered, asked);
       reader.line(bodyToLine(refusal.body));
       const unanswered = reader.unanswered();
       if (unanswered.length > 0) session.fail(unanswered, refusal.failure, controller);
       return;
     }
     if (isInitialize) session.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
-    const reader = new ResponseReader(ids, isInitialize, session.facts, session.deps.sink);
+    const reader = new ResponseReader(ids, isInitialize, session.facts, session.deps.sink, answered, asked);
     const type = (response.headers.get("content-type") ?? "").toLowerCase();
     if (response.status === 202 || response.status === 204 || response.body === null) {
       await response.body?.cancel().catch(() => undefined);
     } else if (type.includes("text/event-stream")) {
-      await readPostStream(session, response, reader, controller);
+      const listen = message?.kind === "request" && message.method === LISTEN_METHOD;
+      await readPostStream(session, response, reader, controller, listen);
     } else if (type !== "" && !type.includes("json")) {
       // An HTML login page or a proxy's text, not JSON-RPC: it must not become a line on the client's stdout.
       await response.body?.cancel().catch(() => undefined);
@@ -166,6 +174,7 @@ export async function postExchange(
   } finally {
     session.controllers.delete(controller);
     for (const id of ids) if (session.byId.get(id) === controller) session.byId.delete(id);
+    for (const [id, owner] of session.owed) if (owner === controller) session.owed.delete(id);
   }
 }
 

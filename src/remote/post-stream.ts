@@ -21,16 +21,34 @@ export interface PostStreamSession {
   readonly fail: (ids: readonly JsonRpcId[], failure: UpstreamFailure, controller?: AbortController) => void;
   /** The session expired (HTTP 404): the failure to report, warned about once. */
   readonly expired: () => UpstreamFailure;
+  /** Requests the server sent the client that the client has not answered yet, by the POST whose stream carried them. */
+  readonly owed: Map<JsonRpcId, AbortController>;
 }
 
-/** Reads a POST's SSE answer; when the stream breaks before the answer, resumes it by GET with Last-Event-ID. */
+/**
+ * Reads a POST's SSE answer; when the stream breaks before the answer, resumes it by GET with
+ * Last-Event-ID. `quietIsFine`: a stream meant to stay open and silent between events (a
+ * `subscriptions/listen`, the 2026-07-28 successor of the GET stream) has no idle deadline.
+ */
 export async function readPostStream(
   session: PostStreamSession,
   first: Response,
   reader: ResponseReader,
   controller: AbortController,
+  quietIsFine = false,
 ): Promise<void> {
   const { target, fetch, timeoutMs } = session.deps;
+  const idle = quietIsFine
+    ? undefined
+    : {
+        ms: timeoutMs,
+        abort: (why: unknown) => controller.abort(why),
+        // The server waits for the client's answer to its request (a person filling in a form): not the server's silence.
+        paused: () => {
+          for (const owner of session.owed.values()) if (owner === controller) return true;
+          return false;
+        },
+      };
   const parser = new SseParser();
   let response = first;
   let attempts = 0;
@@ -44,10 +62,7 @@ export async function readPostStream(
     let broken: unknown;
     const before = reader.events;
     try {
-      await consumeSse(response.body, parser, (event) => reader.event(event), {
-        ms: timeoutMs,
-        abort: (why) => controller.abort(why),
-      });
+      await consumeSse(response.body, parser, (event) => reader.event(event), idle);
     } catch (error) {
       broken = error;
     }
@@ -63,13 +78,13 @@ export async function readPostStream(
                 errorType: "upstream_stream_lost",
                 reason: `the stream from ${target.origin} broke before the answer (${describeBreak(broken)}) and gave no event id to resume it from`,
               };
-      return session.fail(reader.unanswered(), failure, controller);
+      return session.fail(reader.giveUp(), failure, controller);
     }
     attempts = reader.events > before || reopened ? 1 : attempts + 1;
     reopened = false;
     if (attempts > MAX_RESUME_ATTEMPTS) {
       return session.fail(
-        reader.unanswered(),
+        reader.giveUp(),
         {
           errorType: "upstream_stream_lost",
           reason: `the stream from ${target.origin} broke and could not be resumed after ${MAX_RESUME_ATTEMPTS} attempts`,
@@ -88,7 +103,7 @@ export async function readPostStream(
     if (response.status === 405 || (response.status === 404 && session.facts.sessionId !== undefined)) {
       await response.body?.cancel().catch(() => undefined);
       return session.fail(
-        reader.unanswered(),
+        reader.giveUp(),
         response.status === 404
           ? session.expired()
           : {

@@ -23,6 +23,10 @@ export class ResponseReader {
     private readonly isInitialize: boolean,
     private readonly facts: SessionFacts,
     private readonly sink: UpstreamSink,
+    /** Told each request of this exchange as its answer arrives. */
+    private readonly answered: (id: JsonRpcId) => void = () => {},
+    /** Told the id of each request the server sends the client on this stream (it now waits for the client). */
+    private readonly asked: (id: JsonRpcId) => void = () => {},
   ) {
     this.waiting = new Map(ids.map((id) => [id, true]));
   }
@@ -45,23 +49,44 @@ export class ResponseReader {
     return [...this.waiting.keys()];
   }
 
+  /** The unanswered requests, for the caller to fail now: none is left to fail a second time. */
+  giveUp(): JsonRpcId[] {
+    const ids = this.unanswered();
+    this.waiting.clear();
+    return ids;
+  }
+
   private inspect(line: Uint8Array): void {
-    // A top-level method makes it a request or notification, never an answer (progress: most of a long stream).
-    if (scanMethod(line) !== undefined) return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8"));
-    } catch {
+    // A top-level method makes it a request or notification, never an answer (progress: most of a
+    // long stream, never parsed); a request (sampling, elicitation…) is read for its id.
+    const method = scanMethod(line);
+    if (method !== undefined) {
+      if (!method.startsWith("notifications/")) this.noteRequest(line);
       return;
     }
+    const parsed = parseLine(line);
     for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
       if (!isObject(message) || !("result" in message || "error" in message)) continue;
       const id = message.id as JsonRpcId;
       if (!this.waiting.has(id)) continue;
       this.waiting.delete(id);
+      this.answered(id);
       const result = message.result;
       if (this.isInitialize && isObject(result) && typeof result.protocolVersion === "string")
         this.facts.protocolVersion = result.protocolVersion;
     }
+  }
+
+  private noteRequest(line: Uint8Array): void {
+    const request = parseLine(line);
+    if (isObject(request) && (typeof request.id === "string" || typeof request.id === "number")) this.asked(request.id);
+  }
+}
+
+function parseLine(line: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8"));
+  } catch {
+    return undefined;
   }
 }

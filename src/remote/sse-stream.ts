@@ -4,25 +4,38 @@ import type { SseParser, SseEvent } from "./sse-parser.ts";
 import { UpstreamTimeout } from "./upstream-failure.ts";
 
 /**
- * Feeds `body` through `parser`, calling `onEvent` for each event as it completes. With `idleMs`,
- * a stream that sends nothing (not even a keep-alive comment) for that long is aborted through
- * `abort` and the promise rejects with UpstreamTimeout. Resolves when the server ends the stream;
- * rejects when the connection breaks (the parser keeps the last event id for resuming).
+ * Feeds `body` through `parser`, calling `onEvent` for each event as it completes. With `idle`,
+ * a stream that sends nothing (not even a keep-alive comment) for `ms` is aborted through `abort`
+ * and the promise rejects with UpstreamTimeout, unless `paused` says the wait is the client's.
+ * Resolves when the server ends the stream; rejects when the connection breaks (the parser keeps
+ * the last event id for resuming).
  */
 export async function consumeSse(
   body: ReadableStream<Uint8Array> | null,
   parser: SseParser,
   onEvent: (event: SseEvent) => void,
-  idle?: { readonly ms: number; readonly abort: (reason: unknown) => void },
+  idle?: {
+    readonly ms: number;
+    readonly abort: (reason: unknown) => void;
+    /** True while the silence is the client's (it owes the server an answer): the deadline starts again. */
+    readonly paused?: () => boolean;
+  },
 ): Promise<void> {
   if (body === null) return;
   const reader = body.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timedOut = false;
+  let wasPaused = false;
   const arm = (): void => {
     if (idle === undefined) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
+      // Paused now, or since the last check (the client just answered): the server gets a whole deadline from here.
+      const paused = idle.paused?.() === true;
+      if (paused || wasPaused) {
+        wasPaused = paused;
+        return arm();
+      }
       timedOut = true;
       idle.abort(new UpstreamTimeout());
       void reader.cancel().catch(() => undefined);

@@ -40,6 +40,10 @@ export class StreamableHttpUpstream {
   private readonly byId = new Map<JsonRpcId, AbortController>();
   /** Exchanges the client cancelled: their end is not a failure to report. */
   private readonly cancelled = new WeakSet<AbortController>();
+  /** Requests the client cancelled, by exchange: a batch's other requests still wait on its stream. */
+  private readonly cancelledIds = new WeakMap<AbortController, Set<JsonRpcId>>();
+  /** The server's requests on a POST's stream that the client has not answered (its silence is then the client's). */
+  private readonly owed = new Map<JsonRpcId, AbortController>();
   private readonly standingAbort = new AbortController();
   private gate: Promise<void> | undefined;
   private legacy: LegacySseUpstream | undefined;
@@ -66,6 +70,8 @@ export class StreamableHttpUpstream {
       fallBack: (body, ids, refused) => this.fallBack(body, ids, refused),
       openStanding: () => this.openStanding(),
       stopReading: (params) => this.stopReading(params),
+      answered: (id, controller) => this.answered(id, controller),
+      owed: this.owed,
     };
   }
 
@@ -85,6 +91,8 @@ export class StreamableHttpUpstream {
     const outgoing = readOutgoingLine(raw);
     if (outgoing === undefined) return Promise.resolve();
     const { body, line, messages, ids, refused } = outgoing;
+    for (const message of messages)
+      if (message.kind === "response" && message.id !== null) this.owed.delete(message.id);
     // A refused request reusing the id of one in flight: its refusal must not end that request.
     const shadowing = refused.filter((id) => this.byId.has(id));
     const exchange = shadowing.length === 0 ? this.exchange : this.shadowingExchange(shadowing);
@@ -185,13 +193,17 @@ export class StreamableHttpUpstream {
   ): void {
     if (this.closing) return; // the session answers what is left when it shuts down
     if (controller !== undefined && this.cancelled.has(controller)) return; // the client gave up on it
+    const gaveUp = controller === undefined ? undefined : this.cancelledIds.get(controller);
     // A notification or a response to the server has nobody to answer: say it was lost (the first
     // few one by one: a client sending junk in a loop must not flood the host's log; `stop` sums up).
     if (ids.length === 0 && failure.errorType !== "session_expired" && ++this.undelivered <= MAX_UNDELIVERED_LOGGED) {
       const more = this.undelivered === MAX_UNDELIVERED_LOGGED ? " (further ones are counted, not logged)" : "";
       this.deps.logger.warn(`a message to ${this.deps.target.origin} was not delivered: ${failure.reason}${more}`);
     }
-    for (const id of ids) this.deps.sink.failure(shadowing.includes(id) ? null : id, failure);
+    for (const id of ids) {
+      if (gaveUp?.has(id)) continue; // cancelled: the client expects no answer
+      this.deps.sink.failure(shadowing.includes(id) ? null : id, failure);
+    }
   }
 
   /** The optional server→client GET stream, opened once after the handshake. */
@@ -207,13 +219,32 @@ export class StreamableHttpUpstream {
     });
   }
 
-  /** The server knows the call is cancelled (it will not answer): stop waiting on its stream. */
+  /**
+   * The server knows the call is cancelled (it will not answer): stop waiting on its stream, once
+   * no other request of that POST (a batch) is still waiting on it.
+   */
   private stopReading(params: unknown): void {
     const id =
       typeof params === "object" && params !== null ? (params as { requestId?: JsonRpcId }).requestId : undefined;
     const controller = id === undefined ? undefined : this.byId.get(id);
     if (controller === undefined || id === undefined) return;
     this.byId.delete(id);
+    const gaveUp = this.cancelledIds.get(controller) ?? new Set<JsonRpcId>();
+    this.cancelledIds.set(controller, gaveUp.add(id));
+    this.letGoIfCancelled(controller);
+  }
+
+  /** An answered request is no longer in flight: a batch whose other requests were cancelled may now be let go. */
+  private answered(id: JsonRpcId, controller: AbortController): void {
+    if (this.byId.get(id) !== controller) return;
+    this.byId.delete(id);
+    this.letGoIfCancelled(controller);
+  }
+
+  /** Stops reading a POST the client cancelled a request of, once none of its requests still waits (a batch's others get their answers on it). */
+  private letGoIfCancelled(controller: AbortController): void {
+    if (!this.cancelledIds.has(controller)) return;
+    for (const other of this.byId.values()) if (other === controller) return;
     this.cancelled.add(controller);
     controller.abort();
   }
