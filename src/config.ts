@@ -3,6 +3,7 @@
 import { describeUnknownVariables } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
 import { KNOWN_VARIABLES } from "./config-variables.ts";
+import { printable } from "./log.ts";
 import { parseOtlpSettings, parseOtlpSwitches, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
 import { parseS3Knobs, parseS3Settings, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
 
@@ -238,5 +239,6 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
 
 /** The whole refusal, the same for the proxy and `report`: "the configuration has 2 problem(s):\n  - …". */
 export function describeConfigProblems(problems: readonly string[]): string {
-  return `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`;
+  // A problem quotes the value it refuses, which may come from someone else's config file: one printable line each.
+  return `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${printable(p)}`).join("\n")}`;
 }

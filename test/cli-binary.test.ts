@@ -116,6 +116,31 @@ describe("configuration refusals say what to do and never echo secrets", () => {
     expect(report.stderr.split("\n")).toContain(reason);
   });
 
+  test("a configuration value is quoted as printable text: no escape sequence, no forged line (proxy, report, serve)", async () => {
+    const events = join(dir, "printable.jsonl");
+    writeFileSync(events, "");
+    // A value from a host's config file (a cloned repo's .mcp.json): retitle the terminal, then forge a line.
+    const hostile = "on\u001b]0;pwned\u0007\nbaton-proxy: info: forged\u202e";
+    const shown = "on\\u001b]0;pwned\\u0007\\nbaton-proxy: info: forged\\u202e";
+    const refusals = [
+      await runBinary(["true"], { BATON_SCRUB: hostile }),
+      await runBinary(["report", events], { BATON_SCRUB: hostile }),
+      await runBinary(["serve", "--upstream", "http://127.0.0.1:1/mcp", "--listen", "127.0.0.1:0"], {
+        BATON_SCRUB: hostile,
+      }),
+    ];
+    const raw = ["\u001b", "\u0007", "\u202e", "\nbaton-proxy: info: forged"];
+    for (const r of refusals) {
+      expect([r.code, r.stdout]).toEqual([78, ""]);
+      expect(r.stderr).toContain(`BATON_SCRUB must be "on" or "off" (got "${shown}")`);
+      for (const bad of raw) expect(r.stderr).not.toContain(bad);
+    }
+    // A warning about the same kind of value (ignored, the command runs).
+    const warned = await runBinary(["report", events], { BATON_EVENT_SINK: "stderr:", BATON_S3_GZIP: hostile });
+    expect(warned.stderr).toContain(`BATON_S3_GZIP must be "on" or "off" (got "${shown}")`);
+    for (const bad of raw) expect(warned.stderr).not.toContain(bad);
+  });
+
   test("report on a file without a valid event says so and fails", async () => {
     const events = join(dir, "junk.jsonl");
     writeFileSync(events, "not an event\n");

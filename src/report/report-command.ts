@@ -26,6 +26,7 @@ import type { PreviousSurface } from "./render-surface.ts";
 import { summarizeReport } from "./summarize-json.ts";
 import { digestSurface } from "./surface-diff.ts";
 import { describeServer } from "./fold-values.ts";
+import { printable } from "../log.ts";
 
 /** Candidates named when a --session prefix is ambiguous. */
 const MAX_CANDIDATES_SHOWN = 5;
@@ -77,7 +78,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   const loaded = loadConfig(ctx.env, { perRequestConsentAllowed: true });
   if (!loaded.ok) throw new LocalError("E_CONFIG", `refusing to run, ${describeConfigProblems(loaded.problems)}`);
   const config = loaded.config;
-  for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${warning}\n`);
+  for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${printable(warning)}\n`);
   const location = request.file ?? defaultEventFile(config);
   const path = isS3Location(location) ? location : toPath(location, ctx.cwd);
   const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${text}\n`);
