@@ -344,6 +344,26 @@ describe("report --list", () => {
     expect(json.map((s) => s.server)).toEqual(["flaky-crm 1.0.0", "docs 1", null]);
   });
 
+  test("a client or server name cannot drive the terminal or add a line to the list (text); JSON keeps it exact", async () => {
+    const path = join(dir, "list-hostile.jsonl");
+    // clientInfo.name and serverInfo.name reach the events as given; a crafted file can hold anything.
+    const client = "cli\u001b]0;pwned\u0007\u001b[2J\nsess-forged  2026-01-01T00:00:00Z";
+    const server = "srv\u009b31m\u202eevil";
+    const events = makeCall(1, "a", "lookup", {}, { durationMs: 1 }, 0).map((e) => ({
+      ...e,
+      session_id: "sess-\u001b[1mbold",
+      agent_runtime: client,
+      runtime_meta: { ...e.runtime_meta, "baton/server": server },
+    }));
+    await Bun.write(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const text = (await run(["--list", path])).stdout;
+    expect(text.trimEnd().split("\n")).toEqual([
+      "sess-\\u001b[1mbold  2026-08-10T12:00:00.000000Z → 2026-08-10T12:00:00.001000Z  2 events  1 call  cli\\u001b]0;pwned\\u0007\\u001b[2J\\nsess-forged  2026-01-01T00:00:00Z  srv\\u009b31m\\u202eevil  no surface",
+    ]);
+    const json = JSON.parse((await run(["--list", "--format=json", path])).stdout) as Record<string, unknown>[];
+    expect(json[0]).toMatchObject({ session_id: "sess-\u001b[1mbold", client, server });
+  });
+
   test("--list --format json is an array of sessions", async () => {
     const path = await writeTwoSessions("list-json.jsonl");
     const sessions = JSON.parse((await run(["--list", "--format=json", path])).stdout) as {

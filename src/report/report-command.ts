@@ -209,9 +209,11 @@ async function findPreviousSurface(
 function renderSessionList(index: SessionIndex): string {
   const sessions = listSessions(index);
   const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
-  const lines = sessions.map(
-    (s) =>
+  // Every field is the event file's text (client and server names as their peers gave them): printable, one line per session.
+  const lines = sessions.map((s) =>
+    printable(
       `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}  ${describeServer(s.serverLabel, s.serverName) ?? "unknown server"}  ${s.surfaceHash ?? "no surface"}`,
+    ),
   );
   return `${lines.join("\n")}\n`;
 }
