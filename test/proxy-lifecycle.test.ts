@@ -1,7 +1,7 @@
 // Black-box: the compiled binary's CLI, config refusals, spawn failures, shutdown paths and exit statuses.
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { binaryPath } from "./support/binary.ts";
@@ -117,6 +117,36 @@ describe("stdout carries only MCP messages", () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).toStartWith('{"jsonrpc":"2.0"');
     expect(stderr).toContain("BATON_PROXY_LOG_FILE");
+  });
+});
+
+describe("BATON_PROXY_LOG_FILE is opened like the event file", () => {
+  // The log file is often put in /tmp, where another user can plant a FIFO or a symlink first.
+  test("a FIFO there does not hang the proxy, and a symlink there is not followed: the log stays on stderr", async () => {
+    const dir = tempDir();
+    const fifo = join(dir, "fifo.log");
+    Bun.spawnSync(["mkfifo", fifo]);
+    const victim = join(dir, "victim");
+    writeFileSync(victim, "untouched\n");
+    const link = join(dir, "link.log");
+    symlinkSync(victim, link);
+    for (const [log, reason] of [
+      [fifo, /ENXIO|not a regular file/], // no reader yet: the non-blocking open fails; with one: not a file
+      [link, /symbolic link/],
+    ] as const) {
+      const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: "stderr:", BATON_PROXY_LOG_FILE: log } });
+      try {
+        p.send("this line is not JSON\n"); // logged: the first log line opens the file
+        expect((await p.request(1, "ping", undefined)).result).toEqual({});
+        expect(await p.close()).toBe(0);
+        expect(p.stderr()).toContain("forwarded a line that is not JSON");
+        expect(p.stderr()).toContain(`cannot write the log file ${log}`);
+        expect(p.stderr()).toMatch(reason);
+      } finally {
+        p.proc.kill("SIGKILL"); // a proxy stuck opening the FIFO ignores SIGTERM
+      }
+    }
+    expect(readFileSync(victim, "utf8")).toBe("untouched\n");
   });
 });
 
