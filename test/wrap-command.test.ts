@@ -236,6 +236,19 @@ describe("wrap", () => {
 });
 
 describe("unwrap and --list", () => {
+  test("server names from a cloned repo's .mcp.json cannot drive the terminal in --list or the usage hint", async () => {
+    const box = sandbox();
+    const name = "evil\u001b]0;pwned\u0007\u001b[2J\nbaton-proxy wrap: forged\u202e";
+    const shown = "evil\\u001b]0;pwned\\u0007\\u001b[2J\\nbaton-proxy wrap: forged\\u202e";
+    writeFileSync(join(box.project, ".mcp.json"), JSON.stringify({ mcpServers: { [name]: { command: "x" } } }));
+    const listed = await box.run("wrap", "--list");
+    expect(listed.stdout.split("\n")).toContain(`  ${shown}  not wrapped`);
+    const hinted = await box.run("wrap");
+    expect(hinted.stderr).toContain(`(servers found: ${shown} (`);
+    for (const out of [listed.stdout, hinted.stderr])
+      for (const raw of ["\u001b", "\u0007", "\u202e", "\nbaton-proxy wrap: forged"]) expect(out).not.toContain(raw);
+  });
+
   test("--list shows every server with its state and notes missing files", async () => {
     const box = sandbox();
     box.put("claude-code.claude.json", "~/.claude.json");
