@@ -49,7 +49,7 @@ export function renderListing(
     if (config.entries.length === 0) lines.push("  (no MCP servers)");
     const width = Math.max(0, ...config.entries.map((entry) => describeEntryName(entry).length));
     for (const entry of config.entries)
-      lines.push(`  ${describeEntryName(entry).padEnd(width)}  ${describeStatus(entry)}`);
+      lines.push(`  ${describeEntryName(entry).padEnd(width)}  ${printable(describeStatus(entry))}`);
   }
   if (loaded.length === 0) lines.push("No MCP client config files found.");
   if (missing.length > 0)
