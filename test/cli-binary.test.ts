@@ -3,9 +3,11 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { binaryPath } from "./support/binary.ts";
 import { fixture, INIT_PARAMS, runBinary, startProxy, tempDir } from "./support/proxy-process.ts";
 
 const dir = tempDir("baton-cli-binary-");
+const REALISTIC = join(import.meta.dir, "fixtures/report/realistic.jsonl");
 
 describe("launching without --", () => {
   test("the first non-option argument starts the server command; its own flags stay its own", async () => {
@@ -139,6 +141,27 @@ describe("configuration refusals say what to do and never echo secrets", () => {
     const warned = await runBinary(["report", events], { BATON_EVENT_SINK: "stderr:", BATON_S3_GZIP: hostile });
     expect(warned.stderr).toContain(`BATON_S3_GZIP must be "on" or "off" (got "${shown}")`);
     for (const bad of raw) expect(warned.stderr).not.toContain(bad);
+  });
+
+  test("report on a FIFO (one planted at the default /tmp path, or a pipe) refuses it instead of waiting forever or reading it once", async () => {
+    const fifo = join(dir, "planted.jsonl");
+    Bun.spawnSync(["mkfifo", fifo]);
+    const proc = Bun.spawn([await binaryPath(), "report", fifo], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    try {
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+        proc.exited,
+      ]);
+      expect([code, stdout]).toEqual([1, ""]);
+      expect(stderr).toContain(`${fifo} is not a regular file`);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+    // A pipe with events in it: the second pass used to read nothing and report "Nothing captured yet".
+    const piped = Bun.spawnSync(["sh", "-c", `cat "$1" | "$2" report /dev/stdin`, "sh", REALISTIC, await binaryPath()]);
+    expect([piped.exitCode, piped.stdout.toString()]).toEqual([1, ""]);
+    expect(piped.stderr.toString()).toContain("is not a regular file");
   });
 
   test("report on a file without a valid event says so and fails", async () => {

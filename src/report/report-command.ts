@@ -1,5 +1,6 @@
 // The offline `baton-proxy report` subcommand: reads a JSONL event file, picks a session, prints the report through ctx.
 
+import { stat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
@@ -140,6 +141,14 @@ function defaultEventFile(config: Config): string {
 async function openFileLines(path: string): Promise<ReadLines> {
   if (!(await Bun.file(path).exists()))
     throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
+  // The file is read in several passes, which a pipe (`<(zcat …)`) cannot give: its second pass read
+  // nothing, and the report said "Nothing captured yet". A FIFO (anyone can plant one at the default
+  // path in /tmp) was waited on forever.
+  if (!(await stat(path)).isFile())
+    throw new LocalError(
+      "E_IO",
+      `${path} is not a regular file (a pipe, a FIFO or a device): the report reads it more than once; save it to a file first`,
+    );
   return () => splitLines(Bun.file(path).stream());
 }
 
