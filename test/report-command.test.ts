@@ -1,7 +1,7 @@
 // Tests of `baton-proxy report` through the subcommand dispatcher (src/commands.ts) with a fake context over temporary files.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
@@ -378,6 +378,22 @@ describe("report --list", () => {
 });
 
 describe("report errors and usage", () => {
+  // The default file is in world-writable /tmp: another user can create it first, with sessions of their making.
+  test.skipIf(process.getuid?.() !== 0)(
+    "a file owned by another user is read with a warning that your proxy did not write it (the file sink refuses such a file)",
+    async () => {
+      const path = await writeTwoSessions("foreign.jsonl");
+      chownSync(path, 65534, 65534);
+      const result = await run([path]);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(
+        `baton-proxy report: warn: ${path} is owned by uid 65534, not by this user: the proxy's file sink refuses such a file, so these events were not written by your proxy\n`,
+      );
+      chownSync(path, 0, 0);
+      expect((await run([path])).stderr).toBe("");
+    },
+  );
+
   test("a missing file is exit 1 naming the path", async () => {
     const path = join(dir, "does-not-exist.jsonl");
     const result = await run([path]);

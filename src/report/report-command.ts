@@ -83,7 +83,9 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   const location = request.file ?? defaultEventFile(config);
   const path = isS3Location(location) ? location : toPath(location, ctx.cwd);
   const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${text}\n`);
-  const readLines = isS3Location(path) ? await openS3Lines(path, ctx.env, undefined, warn) : await openFileLines(path);
+  const readLines = isS3Location(path)
+    ? await openS3Lines(path, ctx.env, undefined, warn)
+    : await openFileLines(path, (text) => ctx.stderr(`baton-proxy report: warn: ${text}\n`));
   const index = createSessionIndex();
   try {
     for await (const line of readLines()) {
@@ -137,17 +139,25 @@ function defaultEventFile(config: Config): string {
   return DEFAULT_FILE_SINK_PATH;
 }
 
-/** A local event file as a line reader (read again for each pass); LocalError E_IO when it is missing. */
-async function openFileLines(path: string): Promise<ReadLines> {
+/** A local event file as a line reader (read again for each pass); LocalError E_IO when it is missing or not a regular file; `warn` when another user owns it. */
+async function openFileLines(path: string, warn: (text: string) => void): Promise<ReadLines> {
   if (!(await Bun.file(path).exists()))
     throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
   // The file is read in several passes, which a pipe (`<(zcat …)`) cannot give: its second pass read
   // nothing, and the report said "Nothing captured yet". A FIFO (anyone can plant one at the default
   // path in /tmp) was waited on forever.
-  if (!(await stat(path)).isFile())
+  const info = await stat(path);
+  if (!info.isFile())
     throw new LocalError(
       "E_IO",
       `${path} is not a regular file (a pipe, a FIFO or a device): the report reads it more than once; save it to a file first`,
+    );
+  // Another user may have created the default /tmp file first: the proxy's sink refuses to write to
+  // it, so whatever sessions it holds are theirs, not the user's (an operator may still read it).
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid)
+    warn(
+      `${path} is owned by uid ${info.uid}, not by this user: the proxy's file sink refuses such a file, so these events were not written by your proxy`,
     );
   return () => splitLines(Bun.file(path).stream());
 }
