@@ -120,6 +120,49 @@ describe("stdout carries only MCP messages", () => {
   });
 });
 
+describe("stdout carries only MCP messages, even when it is a file", () => {
+  test("a file:// sink naming the file our stdout is redirected to is refused loudly; no event lands on stdout", async () => {
+    const out = join(tempDir(), "stdout.jsonl");
+    const input = [
+      JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: INIT_PARAMS }),
+      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "echo", arguments: { text: "x" } },
+      }),
+    ].join("\n");
+    const proc = Bun.spawn(
+      [
+        "sh",
+        "-c",
+        '(printf "%s\\n" "$INPUT"; sleep 1) | "$@" > "$OUT"',
+        "sh",
+        await binaryPath(),
+        "--",
+        ...fixture("echo"),
+      ],
+      {
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        env: cleanEnv({ INPUT: input, OUT: out, BATON_EVENT_SINK: `file://${out}` }),
+      },
+    );
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(0);
+    const lines = readFileSync(out, "utf8")
+      .split("\n")
+      .filter((l) => l !== "");
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toStartWith('{"jsonrpc":"2.0"');
+    expect(stderr).toContain(
+      `file sink ${out}: cannot open: E_SINK: the proxy's own stdout, which carries only MCP messages`,
+    );
+  });
+});
+
 describe("BATON_PROXY_LOG_FILE is opened like the event file", () => {
   // The log file is often put in /tmp, where another user can plant a FIFO or a symlink first.
   test("a FIFO there does not hang the proxy, and a symlink there is not followed: the log stays on stderr", async () => {
