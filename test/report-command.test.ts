@@ -188,6 +188,19 @@ describe("report output", () => {
     expect(unknown.stdout).toBe("");
   });
 
+  test("session ids quoted in the ambiguous-prefix refusal are printable (a crafted file's ids)", async () => {
+    const path = join(dir, "ambiguous-hostile.jsonl");
+    const events = ["sess-\u001b]0;pwned\u0007\nbaton-proxy report: forged", "sess-2"].flatMap((session, i) =>
+      makeCall(1, `c${i}`, "t", {}, { durationMs: 1 }, i * 1000).map((e) => ({ ...e, session_id: session })),
+    );
+    await Bun.write(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const result = await run([path, "--session", "sess-"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'baton-proxy report: session prefix "sess-" is ambiguous: sess-\\u001b]0;pwned\\u0007\\nbaton-proxy report: forged, sess-2\n',
+    );
+  });
+
   test("--format json prints the summary as JSON", async () => {
     const result = await run([REALISTIC, "--format", "json"]);
     expect(result.code).toBe(0);

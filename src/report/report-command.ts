@@ -172,7 +172,7 @@ function chooseSession(index: SessionIndex, query: string | undefined): SessionI
   if (match.kind === "found") return match.session;
   if (match.kind === "none")
     throw new LocalError("E_REPORT", `no session matches "${query}" (${index.sessions.size} in the file; see --list)`);
-  const shown = match.candidates.slice(0, MAX_CANDIDATES_SHOWN).map((s) => s.sessionId);
+  const shown = match.candidates.slice(0, MAX_CANDIDATES_SHOWN).map((s) => printable(s.sessionId)); // the file's text
   const more = match.candidates.length > shown.length ? `, and ${match.candidates.length - shown.length} more` : "";
   throw new LocalError("E_REPORT", `session prefix "${query}" is ambiguous: ${shown.join(", ")}${more}`);
 }
