@@ -3,6 +3,7 @@
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
 import { describeError, LocalError } from "../errors.ts";
+import { printable } from "../log.ts";
 import { login } from "./oauth-flow.ts";
 import { resolveRemoteTarget } from "./remote-options.ts";
 import { describeUnfollowedRedirect, sameOriginFetch } from "./same-origin-fetch.ts";
@@ -129,7 +130,8 @@ export function renderAuthList(records: readonly ServerAuthRecord[], now: number
     const refresh = typeof record.tokens?.refresh_token === "string" ? ", refreshable" : "";
     const client =
       typeof record.clientInformation?.client_id === "string" ? `, client ${record.clientInformation.client_id}` : "";
-    return `${record.server}  ${token}${refresh}${client}`;
+    // The client id is the authorization server's registration answer, stored as given.
+    return printable(`${record.server}  ${token}${refresh}${client}`);
   });
   return `${lines.join("\n")}\n`;
 }
