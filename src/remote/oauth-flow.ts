@@ -87,6 +87,13 @@ class CachedProvider implements OAuthClientProvider {
   redirectToAuthorization(url: URL): void {
     this.needsLogin = true;
     if (!this.interactive) return;
+    // The URL is the server's choice (its metadata's authorization_endpoint), and `open`, xdg-open and
+    // FileProtocolHandler run a file:, smb: or custom-scheme URL's target: only a web page is opened.
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new LocalError(
+        "E_AUTH",
+        `the authorization server's login page is a ${url.protocol} URL, not http(s): not opened (is this server trusted?)`,
+      );
     this.deps.tell(
       `baton-proxy: to authorize access to ${this.deps.server.origin}, open this URL in a browser (opening it now):\n\n  ${url.href}\n\n`,
     );
