@@ -1,5 +1,6 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
+import { isAbsolute } from "node:path";
 import { describeUnknownVariables } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
 import { KNOWN_VARIABLES } from "./config-variables.ts";
@@ -108,6 +109,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
       `BATON_CONSENT_MODE=per-request only applies to "baton-proxy serve" (a stdio proxy has no requests to take tokens from)`,
     );
   }
+  // Where OAuth tokens go (remote/token-store.ts reads it): a relative path, such as a "~" a host never
+  // expands, would put them under the host's working directory, often the user's repository.
+  const configDirRaw = env.BATON_CONFIG_DIR;
+  if (configDirRaw && !isAbsolute(configDirRaw))
+    problems.push(`BATON_CONFIG_DIR must be an absolute path (got "${clip(configDirRaw)}"; a "~" is not expanded)`);
   const perRequest = consentModeRaw === "per-request";
   const s3 = wants("s3") ? parseS3Settings(env, problems) : undefined;
   const otlp = wants("otlp") ? parseOtlpSettings(env, problems) : undefined;

@@ -200,3 +200,11 @@ test("otlp: and stderr: with anything after the colon: told the exact spelling (
   const stderr = loadConfig({ BATON_EVENT_SINK: "stderr:x" });
   expect(!stderr.ok && stderr.problems).toEqual(['BATON_EVENT_SINK entry "stderr:x" must be exactly "stderr:"']);
 });
+
+test("a relative BATON_CONFIG_DIR (a ~ no shell expanded) refuses the start: tokens would land under the working directory", () => {
+  const loaded = loadConfig({ BATON_CONFIG_DIR: "~/.config/baton" });
+  expect(!loaded.ok && loaded.problems).toEqual([
+    'BATON_CONFIG_DIR must be an absolute path (got "~/.config/baton"; a "~" is not expanded)',
+  ]);
+  expect(loadConfig({ BATON_CONFIG_DIR: "/home/me/.config/baton" }).ok).toBe(true);
+});
