@@ -44,7 +44,7 @@ export interface FileSinkOptions {
 
 /**
  * Opens `path` for appending events with {@link FILE_OPEN_FLAGS} and {@link FILE_MODE}. Throws
- * (`ELOOP` for a symlink, `ENOENT`, `EACCES`, or `E_SINK` for a non-regular file, the file our
+ * (`ELOOP` for a symlink, `ENOENT`, `EACCES`, or `E_SINK` for a non-regular or hard-linked file, the file our
  * stdout goes to, or one owned by another user, whose owner could read every event) and never
  * leaves a descriptor open on failure.
  */
@@ -53,6 +53,9 @@ export function openEventFile(path: string): number {
   try {
     const stat = fs.fstatSync(fd);
     if (!stat.isFile()) throw new LocalError("E_SINK", "not a regular file (refused)");
+    // A hard link is another name of someone's file (O_NOFOLLOW cannot see it): one planted at the /tmp
+    // path would have us append events to, say, the user's shell profile.
+    if (stat.nlink > 1) throw new LocalError("E_SINK", "has other hard links (refused: it is another file's name too)");
     if (isOurStdout(stat))
       throw new LocalError("E_SINK", "the proxy's own stdout, which carries only MCP messages (refused)");
     const uid = process.getuid?.();
