@@ -1,7 +1,7 @@
 // Tests of `baton-proxy report` through the subcommand dispatcher (src/commands.ts) with a fake context over temporary files.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
@@ -10,6 +10,7 @@ import { renderSynopsis } from "../src/command-spec.ts";
 import { REPORT_SPEC } from "../src/report/report-spec.ts";
 import type { ReportSummary } from "../src/report/summarize-json.ts";
 import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
+import { giveToAnotherUser } from "./support/users.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "baton-report-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -392,18 +393,22 @@ describe("report --list", () => {
 
 describe("report errors and usage", () => {
   // The default file is in world-writable /tmp: another user can create it first, with sessions of their making.
-  test.skipIf(process.getuid?.() !== 0)(
+  // Root chowns directly; anyone else through passwordless sudo (CI runners); skipped only where neither works.
+  const probe = join(dir, "owner-probe");
+  writeFileSync(probe, "");
+  const otherUid = giveToAnotherUser(probe);
+  test.skipIf(otherUid === undefined)(
     "a file owned by another user is read with a warning that your proxy did not write it (the file sink refuses such a file)",
     async () => {
+      const mine = await writeTwoSessions("mine.jsonl");
+      expect((await run([mine])).stderr).toBe("");
       const path = await writeTwoSessions("foreign.jsonl");
-      chownSync(path, 65534, 65534);
+      giveToAnotherUser(path);
       const result = await run([path]);
       expect(result.code).toBe(0);
       expect(result.stderr).toBe(
-        `baton-proxy report: warn: ${path} is owned by uid 65534, not by this user: the proxy's file sink refuses such a file, so these events were not written by your proxy\n`,
+        `baton-proxy report: warn: ${path} is owned by uid ${otherUid}, not by this user: the proxy's file sink refuses such a file, so these events were not written by your proxy\n`,
       );
-      chownSync(path, 0, 0);
-      expect((await run([path])).stderr).toBe("");
     },
   );
 
