@@ -4,6 +4,7 @@ import type { CommandContext } from "./command-context.ts";
 import { type CommandSpec, parseCommandArgs, renderCommandHelp, renderSynopsis } from "./command-spec.ts";
 import { LocalError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
+import { printable } from "./log.ts";
 import { AUTH_SPEC } from "./remote/auth-spec.ts";
 import { REPORT_SPEC } from "./report/report-spec.ts";
 import { SERVE_SPEC } from "./serve/serve-spec.ts";
@@ -35,13 +36,16 @@ export async function runSubcommand(spec: CommandSpec, args: readonly string[], 
     return await run(parsed, ctx);
   } catch (error) {
     if (!(error instanceof LocalError)) throw error;
+    // A message may quote a peer (an authorization server's error, a file's text): one printable
+    // line. A configuration refusal is one problem per line, each already printable.
+    const message = error.code === "E_CONFIG" ? error.message : printable(error.message);
     if (error.code === "E_USAGE") {
       ctx.stderr(
-        `baton-proxy ${spec.name}: ${error.message}\n${renderSynopsis(spec)}\nRun "baton-proxy ${spec.name} --help" for details.\n`,
+        `baton-proxy ${spec.name}: ${message}\n${renderSynopsis(spec)}\nRun "baton-proxy ${spec.name} --help" for details.\n`,
       );
       return EXIT.USAGE;
     }
-    ctx.stderr(`baton-proxy ${spec.name}: ${error.message}\n`);
+    ctx.stderr(`baton-proxy ${spec.name}: ${message}\n`);
     return error.code === "E_CONFIG" ? EXIT.CONFIG : EXIT.FAILED;
   }
 }

@@ -1,9 +1,10 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
-import path from "node:path";
+import path, { isAbsolute } from "node:path";
 import { describeUnknownVariables } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
 import { KNOWN_VARIABLES } from "./config-variables.ts";
+import { printable } from "./log.ts";
 import { parseOtlpSettings, parseOtlpSwitches, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
 import { parseS3Knobs, parseS3Settings, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
 
@@ -126,6 +127,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
       `BATON_CONSENT_MODE=per-request only applies to "baton-proxy serve" (a stdio proxy has no requests to take tokens from)`,
     );
   }
+  // Where OAuth tokens go (remote/token-store.ts reads it): a relative path, such as a "~" a host never
+  // expands, would put them under the host's working directory, often the user's repository.
+  const configDirRaw = env.BATON_CONFIG_DIR;
+  if (configDirRaw && !isAbsolute(configDirRaw))
+    problems.push(`BATON_CONFIG_DIR must be an absolute path (got "${clip(configDirRaw)}"; a "~" is not expanded)`);
   const perRequest = consentModeRaw === "per-request";
   const s3 = wants("s3") ? parseS3Settings(env, problems) : undefined;
   const otlp = wants("otlp") ? parseOtlpSettings(env, problems) : undefined;
@@ -257,5 +263,6 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
 
 /** The whole refusal, the same for the proxy and `report`: "the configuration has 2 problem(s):\n  - …". */
 export function describeConfigProblems(problems: readonly string[]): string {
-  return `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`;
+  // A problem quotes the value it refuses, which may come from someone else's config file: one printable line each.
+  return `the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${printable(p)}`).join("\n")}`;
 }

@@ -1,6 +1,6 @@
 // The program behind main.ts: dispatches the invocation and returns an exit code. Never calls process.exit.
 
-import { appendFileSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import type { FileSink } from "bun";
 import { parseArgs, renderUsage } from "./cli.ts";
 import type { OptionValue } from "./command-spec.ts";
@@ -11,6 +11,7 @@ import { LocalError, describeError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
 import { createLogger } from "./log.ts";
 import { childEnvironment, spawnChild } from "./transport/child-process.ts";
+import { openEventFile } from "./telemetry/sinks/file-sink.ts";
 import { runStdioProxy } from "./transport/stdio-proxy.ts";
 import { VERSION } from "./version.ts";
 
@@ -82,7 +83,14 @@ async function runProxy(
       io.stderr(line);
       if (logFile === undefined || teeBroken) return;
       try {
-        appendFileSync(logFile, line, { mode: 0o600 });
+        // The event file's rules (often both live in /tmp): a planted FIFO would block this open for
+        // good and a planted symlink would have us append to whatever it names, so both are refused.
+        const fd = openEventFile(logFile);
+        try {
+          writeSync(fd, line);
+        } finally {
+          closeSync(fd);
+        }
       } catch (error) {
         teeBroken = true;
         io.stderr(

@@ -3,9 +3,11 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { binaryPath } from "./support/binary.ts";
 import { fixture, INIT_PARAMS, runBinary, startProxy, tempDir } from "./support/proxy-process.ts";
 
 const dir = tempDir("baton-cli-binary-");
+const REALISTIC = join(import.meta.dir, "fixtures/report/realistic.jsonl");
 
 describe("launching without --", () => {
   test("the first non-option argument starts the server command; its own flags stay its own", async () => {
@@ -114,6 +116,52 @@ describe("configuration refusals say what to do and never echo secrets", () => {
     expect([proxy.code, report.code]).toEqual([78, 78]);
     expect(proxy.stderr.split("\n")).toContain(reason);
     expect(report.stderr.split("\n")).toContain(reason);
+  });
+
+  test("a configuration value is quoted as printable text: no escape sequence, no forged line (proxy, report, serve)", async () => {
+    const events = join(dir, "printable.jsonl");
+    writeFileSync(events, "");
+    // A value from a host's config file (a cloned repo's .mcp.json): retitle the terminal, then forge a line.
+    const hostile = "on\u001b]0;pwned\u0007\nbaton-proxy: info: forged\u202e";
+    const shown = "on\\u001b]0;pwned\\u0007\\nbaton-proxy: info: forged\\u202e";
+    const refusals = [
+      await runBinary(["true"], { BATON_SCRUB: hostile }),
+      await runBinary(["report", events], { BATON_SCRUB: hostile }),
+      await runBinary(["serve", "--upstream", "http://127.0.0.1:1/mcp", "--listen", "127.0.0.1:0"], {
+        BATON_SCRUB: hostile,
+      }),
+    ];
+    const raw = ["\u001b", "\u0007", "\u202e", "\nbaton-proxy: info: forged"];
+    for (const r of refusals) {
+      expect([r.code, r.stdout]).toEqual([78, ""]);
+      expect(r.stderr).toContain(`BATON_SCRUB must be "on" or "off" (got "${shown}")`);
+      for (const bad of raw) expect(r.stderr).not.toContain(bad);
+    }
+    // A warning about the same kind of value (ignored, the command runs).
+    const warned = await runBinary(["report", events], { BATON_EVENT_SINK: "stderr:", BATON_S3_GZIP: hostile });
+    expect(warned.stderr).toContain(`BATON_S3_GZIP must be "on" or "off" (got "${shown}")`);
+    for (const bad of raw) expect(warned.stderr).not.toContain(bad);
+  });
+
+  test("report on a FIFO (one planted at the default /tmp path, or a pipe) refuses it instead of waiting forever or reading it once", async () => {
+    const fifo = join(dir, "planted.jsonl");
+    Bun.spawnSync(["mkfifo", fifo]);
+    const proc = Bun.spawn([await binaryPath(), "report", fifo], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    try {
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+        proc.exited,
+      ]);
+      expect([code, stdout]).toEqual([1, ""]);
+      expect(stderr).toContain(`${fifo} is not a regular file`);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+    // A pipe with events in it: the second pass used to read nothing and report "Nothing captured yet".
+    const piped = Bun.spawnSync(["sh", "-c", `cat "$1" | "$2" report /dev/stdin`, "sh", REALISTIC, await binaryPath()]);
+    expect([piped.exitCode, piped.stdout.toString()]).toEqual([1, ""]);
+    expect(piped.stderr.toString()).toContain("is not a regular file");
   });
 
   test("report on a file without a valid event says so and fails", async () => {

@@ -239,3 +239,11 @@ test("macOS and Windows: two file sinks whose paths differ only by case are one 
   }
   expect(loadConfig(env, { platform: "linux" }).ok).toBe(true);
 });
+
+test("a relative BATON_CONFIG_DIR (a ~ no shell expanded) refuses the start: tokens would land under the working directory", () => {
+  const loaded = loadConfig({ BATON_CONFIG_DIR: "~/.config/baton" });
+  expect(!loaded.ok && loaded.problems).toEqual([
+    'BATON_CONFIG_DIR must be an absolute path (got "~/.config/baton"; a "~" is not expanded)',
+  ]);
+  expect(loadConfig({ BATON_CONFIG_DIR: "/home/me/.config/baton" }).ok).toBe(true);
+});

@@ -107,6 +107,21 @@ describe("file sink", () => {
     await sink.close();
   });
 
+  // O_NOFOLLOW does not see a hard link: where the OS lets a user link another's file (macOS, Linux
+  // with fs.protected_hardlinks=0), one planted at the /tmp path names the victim's own file.
+  test("refuses a hard link planted at the path (a second name of another file), leaves that file untouched", async () => {
+    const { sink, file, logger } = setup();
+    const target = path.join(dir, "victim-rc");
+    fs.writeFileSync(target, "precious\n");
+    fs.linkSync(target, file);
+    sink.write(event, line(0));
+    const error = await sink.flush().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LocalError);
+    expect(fs.readFileSync(target, "utf8")).toBe("precious\n");
+    expect(logger.lines.filter((l) => l.includes("hard link"))).toHaveLength(1);
+    await sink.close();
+  });
+
   test("a missing directory is logged once, survived, and retried at most every interval", async () => {
     const parent = path.join(dir, `later-${counter++}`);
     let opens = 0;

@@ -1,7 +1,7 @@
 // Black-box: the compiled binary's CLI, config refusals, spawn failures, shutdown paths and exit statuses.
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { binaryPath } from "./support/binary.ts";
@@ -117,6 +117,79 @@ describe("stdout carries only MCP messages", () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).toStartWith('{"jsonrpc":"2.0"');
     expect(stderr).toContain("BATON_PROXY_LOG_FILE");
+  });
+});
+
+describe("stdout carries only MCP messages, even when it is a file", () => {
+  test("a file:// sink naming the file our stdout is redirected to is refused loudly; no event lands on stdout", async () => {
+    const out = join(tempDir(), "stdout.jsonl");
+    const input = [
+      JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: INIT_PARAMS }),
+      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "echo", arguments: { text: "x" } },
+      }),
+    ].join("\n");
+    const proc = Bun.spawn(
+      [
+        "sh",
+        "-c",
+        '(printf "%s\\n" "$INPUT"; sleep 1) | "$@" > "$OUT"',
+        "sh",
+        await binaryPath(),
+        "--",
+        ...fixture("echo"),
+      ],
+      {
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        env: cleanEnv({ INPUT: input, OUT: out, BATON_EVENT_SINK: `file://${out}` }),
+      },
+    );
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(0);
+    const lines = readFileSync(out, "utf8")
+      .split("\n")
+      .filter((l) => l !== "");
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toStartWith('{"jsonrpc":"2.0"');
+    expect(stderr).toContain(
+      `file sink ${out}: cannot open: E_SINK: the proxy's own stdout, which carries only MCP messages`,
+    );
+  });
+});
+
+describe("BATON_PROXY_LOG_FILE is opened like the event file", () => {
+  // The log file is often put in /tmp, where another user can plant a FIFO or a symlink first.
+  test("a FIFO there does not hang the proxy, and a symlink there is not followed: the log stays on stderr", async () => {
+    const dir = tempDir();
+    const fifo = join(dir, "fifo.log");
+    Bun.spawnSync(["mkfifo", fifo]);
+    const victim = join(dir, "victim");
+    writeFileSync(victim, "untouched\n");
+    const link = join(dir, "link.log");
+    symlinkSync(victim, link);
+    for (const [log, reason] of [
+      [fifo, /ENXIO|not a regular file/], // no reader yet: the non-blocking open fails; with one: not a file
+      [link, /symbolic link/],
+    ] as const) {
+      const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: "stderr:", BATON_PROXY_LOG_FILE: log } });
+      try {
+        p.send("this line is not JSON\n"); // logged: the first log line opens the file
+        expect((await p.request(1, "ping", undefined)).result).toEqual({});
+        expect(await p.close()).toBe(0);
+        expect(p.stderr()).toContain("forwarded a line that is not JSON");
+        expect(p.stderr()).toContain(`cannot write the log file ${log}`);
+        expect(p.stderr()).toMatch(reason);
+      } finally {
+        p.proc.kill("SIGKILL"); // a proxy stuck opening the FIFO ignores SIGTERM
+      }
+    }
+    expect(readFileSync(victim, "utf8")).toBe("untouched\n");
   });
 });
 

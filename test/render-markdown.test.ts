@@ -613,6 +613,9 @@ describe("inline text helpers", () => {
     ["R&D &amp; co", "R&D \\&amp; co"],
     ["back\\slash", "back\\\\slash"],
     ["tab\there\u0000", "tab here "],
+    // Bidi embeddings, overrides and isolates reorder what a viewer or terminal shows ("Trojan Source").
+    ["ok\u202egnp.exe", "ok gnp.exe"],
+    ["a\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069b", "a        b"],
   ])("renderText(%j) is %j", (input, expected) => {
     expect(renderText(input, 100)).toBe(expected);
   });
@@ -623,6 +626,7 @@ describe("inline text helpers", () => {
     ["`a``", "``` `a`` ```"],
     ["multi\nline", "`multi line`"],
     ["   ", "_(empty)_"],
+    ["delete_\u202eelif", "`delete_ elif`"],
   ])("renderCode(%j) is %j", (input, expected) => {
     expect(renderCode(input)).toBe(expected);
   });

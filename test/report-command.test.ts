@@ -1,7 +1,7 @@
 // Tests of `baton-proxy report` through the subcommand dispatcher (src/commands.ts) with a fake context over temporary files.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
@@ -10,6 +10,7 @@ import { renderSynopsis } from "../src/command-spec.ts";
 import { REPORT_SPEC } from "../src/report/report-spec.ts";
 import type { ReportSummary } from "../src/report/summarize-json.ts";
 import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
+import { giveToAnotherUser } from "./support/users.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "baton-report-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -192,6 +193,19 @@ describe("report output", () => {
     expect(unknown.stdout).toBe("");
   });
 
+  test("session ids quoted in the ambiguous-prefix refusal are printable (a crafted file's ids)", async () => {
+    const path = join(dir, "ambiguous-hostile.jsonl");
+    const events = ["sess-\u001b]0;pwned\u0007\nbaton-proxy report: forged", "sess-2"].flatMap((session, i) =>
+      makeCall(1, `c${i}`, "t", {}, { durationMs: 1 }, i * 1000).map((e) => ({ ...e, session_id: session })),
+    );
+    await Bun.write(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const result = await run([path, "--session", "sess-"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'baton-proxy report: session prefix "sess-" is ambiguous: sess-\\u001b]0;pwned\\u0007\\nbaton-proxy report: forged, sess-2\n',
+    );
+  });
+
   test("--format json prints the summary as JSON", async () => {
     const result = await run([REALISTIC, "--format", "json"]);
     expect(result.code).toBe(0);
@@ -364,6 +378,26 @@ describe("report --list", () => {
     expect(json.map((s) => s.server)).toEqual(["flaky-crm 1.0.0", "docs 1", null]);
   });
 
+  test("a client or server name cannot drive the terminal or add a line to the list (text); JSON keeps it exact", async () => {
+    const path = join(dir, "list-hostile.jsonl");
+    // clientInfo.name and serverInfo.name reach the events as given; a crafted file can hold anything.
+    const client = "cli\u001b]0;pwned\u0007\u001b[2J\nsess-forged  2026-01-01T00:00:00Z";
+    const server = "srv\u009b31m\u202eevil";
+    const events = makeCall(1, "a", "lookup", {}, { durationMs: 1 }, 0).map((e) => ({
+      ...e,
+      session_id: "sess-\u001b[1mbold",
+      agent_runtime: client,
+      runtime_meta: { ...e.runtime_meta, "baton/server": server },
+    }));
+    await Bun.write(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const text = (await run(["--list", path])).stdout;
+    expect(text.trimEnd().split("\n")).toEqual([
+      "sess-\\u001b[1mbold  2026-08-10T12:00:00.000000Z → 2026-08-10T12:00:00.001000Z  2 events  1 call  cli\\u001b]0;pwned\\u0007\\u001b[2J\\nsess-forged  2026-01-01T00:00:00Z  srv\\u009b31m\\u202eevil  no surface",
+    ]);
+    const json = JSON.parse((await run(["--list", "--format=json", path])).stdout) as Record<string, unknown>[];
+    expect(json[0]).toMatchObject({ session_id: "sess-\u001b[1mbold", client, server });
+  });
+
   test("--list --format json is an array of sessions", async () => {
     const path = await writeTwoSessions("list-json.jsonl");
     const sessions = JSON.parse((await run(["--list", "--format=json", path])).stdout) as {
@@ -378,6 +412,26 @@ describe("report --list", () => {
 });
 
 describe("report errors and usage", () => {
+  // The default file is in world-writable /tmp: another user can create it first, with sessions of their making.
+  // Root chowns directly; anyone else through passwordless sudo (CI runners); skipped only where neither works.
+  const probe = join(dir, "owner-probe");
+  writeFileSync(probe, "");
+  const otherUid = giveToAnotherUser(probe);
+  test.skipIf(otherUid === undefined)(
+    "a file owned by another user is read with a warning that your proxy did not write it (the file sink refuses such a file)",
+    async () => {
+      const mine = await writeTwoSessions("mine.jsonl");
+      expect((await run([mine])).stderr).toBe("");
+      const path = await writeTwoSessions("foreign.jsonl");
+      giveToAnotherUser(path);
+      const result = await run([path]);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(
+        `baton-proxy report: warn: ${path} is owned by uid ${otherUid}, not by this user: the proxy's file sink refuses such a file, so these events were not written by your proxy\n`,
+      );
+    },
+  );
+
   test("a missing file is exit 1 naming the path", async () => {
     const path = join(dir, "does-not-exist.jsonl");
     const result = await run([path]);

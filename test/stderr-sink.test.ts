@@ -26,6 +26,22 @@ function createSlowWriter() {
 }
 
 describe("stderr sink", () => {
+  // JSON.stringify escapes C0 only; VTE (GNOME Terminal) and screen act on UTF-8 C1 controls, and stderr
+  // is a terminal or a host log someone tails. The same JSON value, spelled with escapes.
+  test("C1 controls, DEL, U+2028/9 and bidi controls in an event are written as JSON escapes", async () => {
+    const texts: string[] = [];
+    const sink = createStderrSink({ write: (t) => void texts.push(t), logger: createMemoryLogger() });
+    const value = { tool_name: "t\u009d0;pwned\u009c", params: { q: "\u009b2J\u007f\u2028\u202eevil\u2066" } };
+    sink.write(event, JSON.stringify(value));
+    await sink.close();
+    expect(texts).toHaveLength(1);
+    const written = texts[0] as string;
+    expect(written).toBe(
+      '{"tool_name":"t\\u009d0;pwned\\u009c","params":{"q":"\\u009b2J\\u007f\\u2028\\u202eevil\\u2066"}}\n',
+    );
+    expect(JSON.parse(written)).toEqual(value);
+  });
+
   test("one write per flush, one JSON line per event, nothing on an empty flush", async () => {
     const texts: string[] = [];
     const sink = createStderrSink({ write: (t) => void texts.push(t), logger: createMemoryLogger() });

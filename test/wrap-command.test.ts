@@ -258,6 +258,32 @@ describe("wrap", () => {
 });
 
 describe("unwrap and --list", () => {
+  test("server names from a cloned repo's .mcp.json cannot drive the terminal in --list or the usage hint", async () => {
+    const box = sandbox();
+    const name = "evil\u001b]0;pwned\u0007\u001b[2J\nbaton-proxy wrap: forged\u202e";
+    const shown = "evil\\u001b]0;pwned\\u0007\\u001b[2J\\nbaton-proxy wrap: forged\\u202e";
+    writeFileSync(join(box.project, ".mcp.json"), JSON.stringify({ mcpServers: { [name]: { command: "x" } } }));
+    const listed = await box.run("wrap", "--list");
+    expect(listed.stdout.split("\n")).toContain(`  ${shown}  not wrapped`);
+    const hinted = await box.run("wrap");
+    expect(hinted.stderr).toContain(`(servers found: ${shown} (`);
+    // A type or a command with control characters: the --list state, a skip reason, a diff line.
+    const odd = "x\u001b[31m\u202e\u009b2J";
+    writeFileSync(
+      join(box.project, ".mcp.json"),
+      JSON.stringify({
+        mcpServers: { [name]: { command: "x" }, ws: { type: odd, url: "ws://h" }, cmd: { command: odd } },
+      }),
+    );
+    const listedTypes = await box.run("wrap", "--list");
+    expect(listedTypes.stdout).toContain('remote (skipped: type "x\\u001b[31m\\u202e\\u009b2J"');
+    const dry = await box.run("wrap", "--all", "--dry-run");
+    expect(dry.stdout).toContain('"command": "x\\u001b[31m\\u202e\\u009b2J"');
+    for (const out of [listed.stdout, hinted.stderr, listedTypes.stdout, dry.stdout, dry.stderr])
+      for (const raw of ["\u001b", "\u0007", "\u202e", "\u009b", "\nbaton-proxy wrap: forged"])
+        expect(out).not.toContain(raw);
+  });
+
   test("--list shows every server with its state and notes missing files", async () => {
     const box = sandbox();
     box.put("claude-code.claude.json", "~/.claude.json");

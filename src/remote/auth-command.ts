@@ -132,7 +132,8 @@ export function renderAuthList(records: readonly ServerAuthRecord[], now: number
     const refresh = typeof record.tokens?.refresh_token === "string" ? ", refreshable" : "";
     const client =
       typeof record.clientInformation?.client_id === "string" ? `, client ${record.clientInformation.client_id}` : "";
-    return `${record.server}  ${token}${refresh}${client}`;
+    // The client id is the authorization server's registration answer, stored as given.
+    return printable(`${record.server}  ${token}${refresh}${client}`);
   });
   return `${lines.join("\n")}\n`;
 }

@@ -10,7 +10,8 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { isAbsolute, join } from "node:path";
+import { join, posix, win32 } from "node:path";
+import { LocalError } from "../errors.ts";
 
 /** What is kept for one server. Shapes are the SDK's (OAuthTokens, client information, discovery state), stored as received. */
 export interface ServerAuthRecord {
@@ -31,9 +32,20 @@ type Env = Readonly<Record<string, string | undefined>>;
  * tokens under whatever directory the host started the proxy in (a project, a repository).
  */
 export function configDir(env: Env, homeDir: () => string, platform: NodeJS.Platform): string {
-  if (env.BATON_CONFIG_DIR) return env.BATON_CONFIG_DIR;
-  if (env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME)) return join(env.XDG_CONFIG_HOME, "baton-proxy");
-  if (platform === "win32" && env.APPDATA) return join(env.APPDATA, "baton-proxy");
+  // Host configs pass env unexpanded: "~/.baton" or "cfg" would cache tokens under the host's working
+  // directory, often the user's repository. A relative XDG/APPDATA is invalid per their specs: skipped.
+  const absolute = (dir: string | undefined): dir is string =>
+    dir !== undefined && dir !== "" && (platform === "win32" ? win32 : posix).isAbsolute(dir);
+  if (env.BATON_CONFIG_DIR) {
+    if (!absolute(env.BATON_CONFIG_DIR))
+      throw new LocalError(
+        "E_CONFIG",
+        `BATON_CONFIG_DIR must be an absolute path (got "${env.BATON_CONFIG_DIR}"; a "~" is not expanded)`,
+      );
+    return env.BATON_CONFIG_DIR;
+  }
+  if (absolute(env.XDG_CONFIG_HOME)) return join(env.XDG_CONFIG_HOME, "baton-proxy");
+  if (platform === "win32" && absolute(env.APPDATA)) return join(env.APPDATA, "baton-proxy");
   return join(homeDir(), ".config", "baton-proxy");
 }
 

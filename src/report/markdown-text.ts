@@ -4,8 +4,12 @@ import { clipText } from "./fold-values.ts";
 
 /** Line breaks of every kind (CR, LF, NEL, LS, PS), collapsed to one space in inline text. */
 const LINE_BREAKS = /\r\n|[\r\n\u0085\u2028\u2029]/g;
-/** C0/C1 control characters (other than the line breaks above), shown as spaces. */
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+/**
+ * C0/C1 control characters (other than the line breaks above) and the bidi embeddings, overrides
+ * and isolates (a tool name or error with U+202E shows reversed text in a viewer or terminal),
+ * shown as spaces.
+ */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 /** ASCII punctuation that could start Markdown syntax mid-line or end a table cell; `&` only where it would start an entity. */
 const MARKDOWN_SPECIALS = /[\\`*_[\]<>|~]|&(?=#?[0-9A-Za-z]+;)/g;
 

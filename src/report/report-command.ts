@@ -1,5 +1,6 @@
 // The offline `baton-proxy report` subcommand: reads a JSONL event file, picks a session, prints the report through ctx.
 
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
@@ -27,6 +28,7 @@ import type { PreviousSurface } from "./render-surface.ts";
 import { summarizeReport } from "./summarize-json.ts";
 import { digestSurface } from "./surface-diff.ts";
 import { describeServer } from "./fold-values.ts";
+import { printable } from "../log.ts";
 
 /** Candidates named when a --session prefix is ambiguous. */
 const MAX_CANDIDATES_SHOWN = 5;
@@ -78,11 +80,13 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   const loaded = loadConfig(ctx.env, { perRequestConsentAllowed: true, platform: ctx.platform });
   if (!loaded.ok) throw new LocalError("E_CONFIG", `refusing to run, ${describeConfigProblems(loaded.problems)}`);
   const config = loaded.config;
-  for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${warning}\n`);
+  for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${printable(warning)}\n`);
   const location = request.file ?? defaultEventFile(config, ctx);
   const path = isS3Location(location) ? location : toPath(location, ctx.cwd, ctx.platform);
   const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${text}\n`);
-  const readLines = isS3Location(path) ? await openS3Lines(path, ctx.env, undefined, warn) : await openFileLines(path);
+  const readLines = isS3Location(path)
+    ? await openS3Lines(path, ctx.env, undefined, warn)
+    : await openFileLines(path, (text) => ctx.stderr(`baton-proxy report: warn: ${text}\n`));
   const index = createSessionIndex();
   try {
     for await (const line of readLines()) {
@@ -136,10 +140,26 @@ function defaultEventFile(config: Config, ctx: CommandContext): string {
   return defaultFileSinkPath(ctx.env, ctx.platform);
 }
 
-/** A local event file as a line reader (read again for each pass); LocalError E_IO when it is missing. */
-async function openFileLines(path: string): Promise<ReadLines> {
+/** A local event file as a line reader (read again for each pass); LocalError E_IO when it is missing or not a regular file; `warn` when another user owns it. */
+async function openFileLines(path: string, warn: (text: string) => void): Promise<ReadLines> {
   if (!(await Bun.file(path).exists()))
     throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
+  // The file is read in several passes, which a pipe (`<(zcat …)`) cannot give: its second pass read
+  // nothing, and the report said "Nothing captured yet". A FIFO (anyone can plant one at the default
+  // path in /tmp) was waited on forever.
+  const info = await stat(path);
+  if (!info.isFile())
+    throw new LocalError(
+      "E_IO",
+      `${path} is not a regular file (a pipe, a FIFO or a device): the report reads it more than once; save it to a file first`,
+    );
+  // Another user may have created the default /tmp file first: the proxy's sink refuses to write to
+  // it, so whatever sessions it holds are theirs, not the user's (an operator may still read it).
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid)
+    warn(
+      `${path} is owned by uid ${info.uid}, not by this user: the proxy's file sink refuses such a file, so these events were not written by your proxy`,
+    );
   return () => splitLines(Bun.file(path).stream());
 }
 
@@ -153,7 +173,7 @@ function chooseSession(index: SessionIndex, query: string | undefined): SessionI
   if (match.kind === "found") return match.session;
   if (match.kind === "none")
     throw new LocalError("E_REPORT", `no session matches "${query}" (${index.sessions.size} in the file; see --list)`);
-  const shown = match.candidates.slice(0, MAX_CANDIDATES_SHOWN).map((s) => s.sessionId);
+  const shown = match.candidates.slice(0, MAX_CANDIDATES_SHOWN).map((s) => printable(s.sessionId)); // the file's text
   const more = match.candidates.length > shown.length ? `, and ${match.candidates.length - shown.length} more` : "";
   throw new LocalError("E_REPORT", `session prefix "${query}" is ambiguous: ${shown.join(", ")}${more}`);
 }
@@ -209,9 +229,11 @@ async function findPreviousSurface(
 function renderSessionList(index: SessionIndex): string {
   const sessions = listSessions(index);
   const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
-  const lines = sessions.map(
-    (s) =>
+  // Every field is the event file's text (client and server names as their peers gave them): printable, one line per session.
+  const lines = sessions.map((s) =>
+    printable(
       `${s.sessionId}  ${s.firstAt ?? "?"} → ${s.lastAt ?? "?"}  ${plural(s.events, "event")}  ${plural(s.calls, "call")}  ${s.client ?? "unknown"}  ${describeServer(s.serverLabel, s.serverName) ?? "unknown server"}  ${s.surfaceHash ?? "no surface"}`,
+    ),
   );
   return `${lines.join("\n")}\n`;
 }

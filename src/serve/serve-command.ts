@@ -3,7 +3,7 @@
 import type { OptionValue } from "../command-spec.ts";
 import type { Config } from "../config.ts";
 import { EXIT } from "../exit-codes.ts";
-import { createLogger, type Logger } from "../log.ts";
+import { createLogger, type Logger, printable } from "../log.ts";
 import { describeError } from "../errors.ts";
 import { createSinks } from "../telemetry/sinks/create-sinks.ts";
 import { createTelemetryHub, type TelemetryHub } from "../telemetry/telemetry-hub.ts";
@@ -69,7 +69,7 @@ export async function runServeCommand(
   const parsed = resolveServeConfig(values, io.env);
   if (parsed.kind !== "ok") {
     const problems = parsed.kind === "problems" ? parsed.problems : [];
-    const list = problems.map((p) => `  - ${p}`).join("\n");
+    const list = problems.map((p) => `  - ${printable(p)}`).join("\n");
     io.stderr(
       `baton-proxy serve: refusing to start, ${problems.length} problem(s):\n${list}\nSee "baton-proxy serve --help".\n`,
     );

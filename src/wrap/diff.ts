@@ -1,5 +1,7 @@
 // Renders before/after diffs of server entries with secrets masked (env/headers values, secret-looking args). Pure: returns text.
 
+import { printable } from "../log.ts";
+
 /** What a masked value is shown as. */
 export const MASK = "***";
 
@@ -70,7 +72,8 @@ function maskField(key: string, item: unknown): unknown {
 export function renderEntryDiff(title: string, before: unknown, after: unknown): string {
   const a = entryLines(maskEntry(before));
   const b = entryLines(maskEntry(after));
-  return [title, ...diffLines(a, b)].join("\n") + "\n";
+  // JSON escapes C0 controls but not C1 or bidi controls, and a project's .mcp.json may hold them.
+  return [title, ...diffLines(a, b)].map(printable).join("\n") + "\n";
 }
 
 /** Renders a JSON value on one line with `", "` and `": "` spacing, as a person would write it. */

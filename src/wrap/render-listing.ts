@@ -1,5 +1,6 @@
 // Renders the `wrap --list` table and the "servers found" hint of usage errors. Pure: returns text, prints nothing.
 
+import { printable } from "../log.ts";
 import { displayPath, type ConfigLocation } from "./config-locations.ts";
 import type { LoadedConfig } from "./load-configs.ts";
 import { isHandWrittenRemote, type ServerEntry } from "./server-entries.ts";
@@ -20,9 +21,12 @@ function describeStatus(entry: ServerEntry): string {
   }
 }
 
-/** `github`, or `db (project /home/me/app)` for a per-project entry of `.claude.json`. */
+/**
+ * `github`, or `db (project /home/me/app)` for a per-project entry of `.claude.json`. Printable: a
+ * project's `.mcp.json` comes with a cloned repository, and its names must not drive the terminal.
+ */
 function describeEntryName(entry: ServerEntry): string {
-  return entry.project === undefined ? entry.name : `${entry.name} (project ${entry.project})`;
+  return printable(entry.project === undefined ? entry.name : `${entry.name} (project ${entry.project})`);
 }
 
 /** `~/.cursor/mcp.json (cursor)`: how a file is named in all output. */
@@ -45,7 +49,7 @@ export function renderListing(
     if (config.entries.length === 0) lines.push("  (no MCP servers)");
     const width = Math.max(0, ...config.entries.map((entry) => describeEntryName(entry).length));
     for (const entry of config.entries)
-      lines.push(`  ${describeEntryName(entry).padEnd(width)}  ${describeStatus(entry)}`);
+      lines.push(`  ${describeEntryName(entry).padEnd(width)}  ${printable(describeStatus(entry))}`);
   }
   if (loaded.length === 0) lines.push("No MCP client config files found.");
   if (missing.length > 0)
@@ -59,7 +63,7 @@ export function renderServersFound(loaded: readonly LoadedConfig[], homeDir: str
     .filter((config) => config.entries.length > 0)
     .map(
       (config) =>
-        `${[...new Set(config.entries.map((entry) => entry.name))].join(", ")} (${displayPath(config.location.path, homeDir)})`,
+        `${[...new Set(config.entries.map((entry) => printable(entry.name)))].join(", ")} (${displayPath(config.location.path, homeDir)})`,
     );
   return groups.length === 0 ? "none" : groups.join("; ");
 }

@@ -6,6 +6,7 @@ import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
 import { describeError, LocalError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
+import { printable } from "../log.ts";
 import { displayPath, knownConfigLocations, type ConfigLocation } from "./config-locations.ts";
 import { renderEntryDiff } from "./diff.ts";
 import { planFileEdit, readArgsHints, type EntryOutcome, type FilePlan, type WrapMode } from "./file-plan.ts";
@@ -28,7 +29,7 @@ export async function runWrapCommand(args: ParsedArgs, ctx: CommandContext, mode
   const options = toWrapOptions(args);
   const execPath = stableProxyPath(ctx.execPath, isFile);
   const { loaded, missing, problems } = await loadConfigs(selectLocations(options, ctx), execPath, ctx.homeDir);
-  for (const problem of problems) ctx.stderr(`baton-proxy ${mode}: ${problem}\n`);
+  for (const problem of problems) ctx.stderr(`baton-proxy ${mode}: ${printable(problem)}\n`);
   if (options.list) {
     ctx.stdout(renderListing(loaded, missing, ctx.homeDir));
     return problems.length > 0 ? EXIT.FAILED : EXIT.OK;
@@ -98,9 +99,9 @@ async function carryOut(
     for (const outcome of plan.outcomes) {
       const where = `${fileName} ${describeJsonPath(outcome.entry.path)}`;
       if (outcome.kind === "changed") ctx.stdout(renderEntryDiff(where, outcome.before, outcome.after));
-      else if (outcome.kind === "skipped") ctx.stdout(`${where}: ${outcome.reason}\n`);
+      else if (outcome.kind === "skipped") ctx.stdout(`${printable(`${where}: ${outcome.reason}`)}\n`);
       else {
-        ctx.stderr(`baton-proxy ${mode}: ${where}: ${outcome.reason}\n`);
+        ctx.stderr(`baton-proxy ${mode}: ${printable(`${where}: ${outcome.reason}`)}\n`);
         exitCode = EXIT.FAILED;
       }
     }

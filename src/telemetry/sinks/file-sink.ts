@@ -46,14 +46,20 @@ export interface FileSinkOptions {
 
 /**
  * Opens `path` for appending events with {@link FILE_OPEN_FLAGS} and {@link FILE_MODE}. Throws
- * (`ELOOP` for a symlink, `ENOENT`, `EACCES`, or `E_SINK` for a non-regular file or one owned by
- * another user, whose owner could read every event) and never leaves a descriptor open on failure.
+ * (`ELOOP` for a symlink, `ENOENT`, `EACCES`, or `E_SINK` for a non-regular or hard-linked file, the file our
+ * stdout goes to, or one owned by another user, whose owner could read every event) and never
+ * leaves a descriptor open on failure.
  */
 export function openEventFile(path: string): number {
   const fd = fs.openSync(path, FILE_OPEN_FLAGS, FILE_MODE);
   try {
     const stat = fs.fstatSync(fd);
     if (!stat.isFile()) throw new LocalError("E_SINK", "not a regular file (refused)");
+    // A hard link is another name of someone's file (O_NOFOLLOW cannot see it): one planted at the /tmp
+    // path would have us append events to, say, the user's shell profile.
+    if (stat.nlink > 1) throw new LocalError("E_SINK", "has other hard links (refused: it is another file's name too)");
+    if (isOurStdout(stat))
+      throw new LocalError("E_SINK", "the proxy's own stdout, which carries only MCP messages (refused)");
     const uid = process.getuid?.();
     if (uid !== undefined && stat.uid !== uid) {
       throw new LocalError(
@@ -65,6 +71,20 @@ export function openEventFile(path: string): number {
   } catch (error) {
     fs.closeSync(fd);
     throw error;
+  }
+}
+
+/**
+ * Whether `file` is the regular file our stdout is redirected to (`> out.jsonl`): appending events
+ * there would put them between the MCP messages. A pipe or terminal has no path to open: /dev/stdout
+ * and /proc/self/fd/1 are symlinks, already refused.
+ */
+function isOurStdout(file: fs.Stats): boolean {
+  try {
+    const out = fs.fstatSync(1);
+    return out.isFile() && out.dev === file.dev && out.ino === file.ino;
+  } catch {
+    return false; // no stdout at all: nothing to protect
   }
 }
 

@@ -22,6 +22,18 @@ export interface StderrSinkOptions {
   maxBacklogBytes?: number;
 }
 
+/**
+ * What JSON.stringify leaves raw but a terminal acts on: DEL, the C1 controls (VTE and screen read
+ * UTF-8 U+009B as CSI, U+009D as OSC), U+2028/9 and the bidi controls. stderr is a terminal, or a
+ * host's log someone tails, and event strings come from clients and servers.
+ */
+const TERMINAL_ACTIVE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` (JSON lines) with TERMINAL_ACTIVE spelled as JSON escapes: the same JSON values. */
+function escapeForTerminal(text: string): string {
+  return text.replace(TERMINAL_ACTIVE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** The minimal Node-style writable we need (`process.stderr`). */
 export interface CallbackWritable {
   write(chunk: string, callback: (error?: Error | null) => void): boolean;
@@ -62,7 +74,7 @@ export function createStderrSink(options: StderrSinkOptions): Sink & { readonly 
 
   async function deliver(lines: string[]): Promise<void> {
     const count = lines.length;
-    const text = batchText(lines); // shared with the other sinks flushing the same batch
+    const text = escapeForTerminal(batchText(lines)); // the batch text is shared with the other sinks: not changed
     if (backlogBytes > 0 && backlogBytes + text.length > maxBacklog) {
       throw new LocalError(
         "E_SINK",
