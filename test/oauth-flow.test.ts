@@ -51,7 +51,7 @@ describe("login", () => {
       failure = error;
     }
     expect(failure).toBeInstanceOf(LocalError);
-    expect((failure as LocalError).message).toContain("file: URL, not http(s)");
+    expect((failure as LocalError).message).toContain("not an http:// or https:// URL (file:)");
     expect(told.join("")).not.toContain("opening it now");
     expect(existsSync(marker)).toBe(false);
   });
