@@ -130,6 +130,34 @@ describe("report s3://", () => {
     expect(JSON.parse(report.stdout).tools.map((t: { tool: string }) => t.tool)).toEqual(["second_tool"]);
   });
 
+  test("an object key is the bucket writer's text: a damaged object's key is named with its terminal controls escaped", async () => {
+    const client = createS3Client("events", {
+      accessKeyId: S3_ACCESS_KEY_ID,
+      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      sessionToken: undefined,
+      region: S3_REGION,
+      endpoint: s3.endpoint,
+      batchMs: 1,
+      batchBytes: 1,
+      gzip: false,
+    });
+    const events = makeCall(1, "c1", "first_tool", {}, { durationMs: 3 }).map((e) =>
+      JSON.stringify({ ...e, session_id: "hostile-key" }),
+    );
+    // U+009B is CSI on terminals that read C1 controls; U+202E reverses what follows.
+    const key = "hostile/t/2026/08/10/\u009b2J\u202ekey/000000000001-000000000002.jsonl.gz";
+    await client.write(key, Bun.gzipSync(Buffer.from(`${events.join("\n")}\n`)).subarray(0, 40));
+    await client.write(
+      "hostile/t/2026/08/10/\u009b2J\u202ekey/000000000003-000000000004.jsonl",
+      `${events.join("\n")}\n`,
+    );
+    const report = await run(["s3://events/hostile", "--format", "json"]);
+    expect(report.code).toBe(0);
+    expect(report.stderr).toBe(
+      "baton-proxy report: skipped what could not be read of hostile/t/2026/08/10/\\u009b2J\\u202ekey/000000000001-000000000002.jsonl.gz (unexpected end of file)\n",
+    );
+  });
+
   test("clear errors: nothing there, no credentials, bad location", async () => {
     const empty = await run(["s3://events/nothing-here"]);
     expect(empty.code).toBe(1);

@@ -83,7 +83,8 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   for (const warning of config.warnings) ctx.stderr(`baton-proxy report: warn: ${printable(warning)}\n`);
   const location = request.file ?? defaultEventFile(config, ctx);
   const path = isS3Location(location) ? location : toPath(location, ctx.cwd, ctx.platform);
-  const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${text}\n`);
+  // S3 object keys in these lines are whoever wrote the bucket's text: one printable line each.
+  const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${printable(text)}\n`);
   const readLines = isS3Location(path)
     ? await openS3Lines(path, ctx.env, undefined, warn)
     : await openFileLines(path, (text) => ctx.stderr(`baton-proxy report: warn: ${text}\n`));
