@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { MetricsRegistry } from "../src/serve/metrics.ts";
-import { createServeMetrics } from "../src/serve/serve-metrics.ts";
+import { createServeMetrics, MAX_ERROR_CODE_LABELS } from "../src/serve/serve-metrics.ts";
 
 /** promtool comes from Debian's `prometheus` package (.ci/run installs it). */
 function promtool(): string {
@@ -96,5 +96,31 @@ describe("mcp_method_name stays bounded", () => {
     expect(text).toContain(
       'mcp_server_operation_duration_seconds_count{mcp_method_name="server/discover",error_type="-32601"} 1',
     );
+  });
+});
+
+describe("JSON-RPC error codes stay bounded", () => {
+  test("an upstream answering ever new integer codes cannot grow /metrics: codes past the cap count as _OTHER", () => {
+    const metrics = createServeMetrics({ sessionsOpen: () => 0, draining: () => false, eventsBySink: () => [] });
+    const observe = (code: number) =>
+      metrics.operationDuration.observe(
+        { mcp_method_name: "tools/call", error_type: String(code), rpc_response_status_code: String(code) },
+        0.001,
+      );
+    for (let i = 0; i < MAX_ERROR_CODE_LABELS; i++) observe(1000 + i);
+    for (let i = 0; i < 1000; i++) observe(100_000 + i);
+    observe(1000); // a code kept before the cap was reached keeps its own series
+    const counts = metrics.registry
+      .render()
+      .split("\n")
+      .filter((l) => l.startsWith("mcp_server_operation_duration_seconds_count"));
+    expect(counts.length).toBe(MAX_ERROR_CODE_LABELS + 1);
+    expect(counts).toContain(
+      'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="1000",rpc_response_status_code="1000"} 2',
+    );
+    expect(counts).toContain(
+      'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="_OTHER",rpc_response_status_code="_OTHER"} 1000',
+    );
+    expect(counts.join("\n")).not.toContain("100000");
   });
 });

@@ -64,9 +64,16 @@ export const MCP_REQUEST_METHODS: ReadonlySet<string> = new Set([
   "tasks/update",
 ]);
 
+/**
+ * Distinct JSON-RPC error codes given their own `rpc_response_status_code` / `error_type` series;
+ * later new codes count as `_OTHER`. The codes come from the upstream, which may send any integer.
+ */
+export const MAX_ERROR_CODE_LABELS = 50;
+
 /** Registers every family in a new registry. */
 export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
   const registry = new MetricsRegistry();
+  const codes = new Set<string>();
   const operations = registry.histogram(
     "mcp_server_operation_duration_seconds",
     "Duration of MCP requests the proxy answered or forwarded (OTel mcp.server.operation.duration), by mcp_method_name, error_type (failures only) and rpc_response_status_code.",
@@ -81,10 +88,9 @@ export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
     operationDuration: {
       observe: (labels, value) => {
         const method = labels.mcp_method_name;
-        operations.observe(
-          method === undefined || MCP_REQUEST_METHODS.has(method) ? labels : { ...labels, mcp_method_name: "_OTHER" },
-          value,
-        );
+        const named =
+          method === undefined || MCP_REQUEST_METHODS.has(method) ? labels : { ...labels, mcp_method_name: "_OTHER" };
+        operations.observe(boundedCode(named, codes), value);
       },
     },
     sessionDuration: registry.histogram(
@@ -126,4 +132,17 @@ export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
     () => gauges.eventsBySink().map((s) => [{ sink: s.sink }, s.dropped] as const),
   );
   return metrics;
+}
+
+/** `labels` with a JSON-RPC code past the first MAX_ERROR_CODE_LABELS distinct ones (`seen`) as `_OTHER`. */
+function boundedCode(labels: Record<string, string>, seen: Set<string>): Record<string, string> {
+  const code = labels.rpc_response_status_code;
+  if (code === undefined || seen.has(code)) return labels;
+  if (seen.size < MAX_ERROR_CODE_LABELS) {
+    seen.add(code);
+    return labels;
+  }
+  const bounded: Record<string, string> = { ...labels, rpc_response_status_code: "_OTHER" };
+  if (labels.error_type === code) bounded.error_type = "_OTHER";
+  return bounded;
 }
