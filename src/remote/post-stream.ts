@@ -44,10 +44,13 @@ export async function readPostStream(
     let broken: unknown;
     const before = reader.events;
     try {
-      await consumeSse(response.body, parser, (event) => reader.event(event), {
-        ms: timeoutMs,
-        abort: (why) => controller.abort(why),
-      });
+      await consumeSse(
+        response.body,
+        parser,
+        (event) => reader.event(event),
+        { ms: timeoutMs, abort: (why) => controller.abort(why) },
+        () => session.deps.sink.room?.(),
+      );
     } catch (error) {
       broken = error;
     }

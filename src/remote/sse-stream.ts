@@ -4,7 +4,8 @@ import type { SseParser, SseEvent } from "./sse-parser.ts";
 import { UpstreamTimeout } from "./upstream-failure.ts";
 
 /**
- * Feeds `body` through `parser`, calling `onEvent` for each event as it completes. With `idleMs`,
+ * Feeds `body` through `parser`, calling `onEvent` for each event as it completes, and waiting for
+ * `room` (the client taking what was passed on) before reading more. With `idleMs`,
  * a stream that sends nothing (not even a keep-alive comment) for that long is aborted through
  * `abort` and the promise rejects with UpstreamTimeout. Resolves when the server ends the stream;
  * rejects when the connection breaks (the parser keeps the last event id for resuming).
@@ -14,6 +15,7 @@ export async function consumeSse(
   parser: SseParser,
   onEvent: (event: SseEvent) => void,
   idle?: { readonly ms: number; readonly abort: (reason: unknown) => void },
+  room?: () => Promise<void> | undefined,
 ): Promise<void> {
   if (body === null) return;
   const reader = body.getReader();
@@ -35,6 +37,12 @@ export async function consumeSse(
       if (done) break;
       arm();
       for (const event of parser.push(value)) onEvent(event);
+      const wait = room?.();
+      if (wait === undefined) continue;
+      // The client is slow, not the server: its wait does not count toward the idle deadline.
+      clearTimeout(timer);
+      await wait;
+      arm();
     }
     for (const event of parser.end()) onEvent(event);
   } catch (error) {
