@@ -1,7 +1,7 @@
 // Unit: `--url`'s server→client lines wait for the client: a server flooding its GET stream while the client reads nothing must not grow our memory.
 
 import { describe, expect, test } from "bun:test";
-import { createHttpUpstream, MAX_QUEUED_OUTPUT_BYTES } from "../src/remote/http-upstream.ts";
+import { createHttpUpstream, MAX_IN_FLIGHT, MAX_QUEUED_OUTPUT_BYTES } from "../src/remote/http-upstream.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 
 const encoder = new TextEncoder();
@@ -70,6 +70,46 @@ describe("--url output backpressure", () => {
     expect(server.taken.bytes).toBeGreaterThan(bound);
     reader.releaseLock();
     upstream.close();
+    await upstream.release();
+  });
+
+  test("JSON answers to a client that reads nothing: the client's requests stop being read once MAX_IN_FLIGHT answers wait", async () => {
+    const answer = { bytes: 0 };
+    const text = "w".repeat(10_000);
+    const fetch = (async (_url: unknown, init?: RequestInit) => {
+      const headers = { "mcp-session-id": "s1" };
+      if (init?.method !== "POST") return new Response(null, { status: 405, headers });
+      const message = JSON.parse(new TextDecoder().decode(init?.body as Uint8Array));
+      if (message.id === undefined) return new Response(null, { status: 202, headers });
+      const body = JSON.stringify({ jsonrpc: "2.0", id: message.id, result: { content: [{ type: "text", text }] } });
+      answer.bytes += body.length;
+      return new Response(body, { headers: { ...headers, "content-type": "application/json" } });
+    }) as typeof globalThis.fetch;
+    const upstream = createHttpUpstream({
+      target: { url: new URL(`${ORIGIN}/mcp`), origin: ORIGIN, headers: {}, secrets: [] },
+      timeoutMs: 60_000,
+      userAgent: "test",
+      authorizer: undefined,
+      logger: createMemoryLogger(),
+      fetch,
+      secrets: [],
+    });
+    const calls = 5000;
+    let accepted = 0;
+    // As the session's client pump does: write a line, then wait for flush() before reading on.
+    for (; accepted < calls; accepted++) {
+      const call = { jsonrpc: "2.0", id: accepted, method: "tools/call", params: { name: "t", arguments: {} } };
+      upstream.input.write(encoder.encode(`${JSON.stringify(call)}\n`));
+      const wait = upstream.input.flush();
+      if (typeof wait === "number") continue;
+      const outcome = await Promise.race([wait.then(() => "room"), turns(200).then(() => "blocked")]);
+      if (outcome === "blocked") break;
+    }
+    expect(accepted).toBeLessThan(calls);
+    expect(answer.bytes).toBeLessThanOrEqual(MAX_QUEUED_OUTPUT_BYTES + (MAX_IN_FLIGHT + 1) * 10_100);
+    upstream.close();
+    const reader = upstream.output.getReader(); // the close waits for nothing of ours
+    void reader.cancel();
     await upstream.release();
   });
 });

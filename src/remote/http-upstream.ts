@@ -70,6 +70,11 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   let inFlight = 0;
   let waiters: Array<() => void> = [];
 
+  /** Settles once the client has taken enough of what waits for it (undefined: there is room). */
+  const room = (): Promise<void> | undefined =>
+    outputOpen && (output.desiredSize ?? 1) <= 0
+      ? new Promise<void>((resolve) => roomWaiters.push(resolve))
+      : undefined;
   const endOutput = (): void => {
     if (!outputOpen) return;
     outputOpen = false;
@@ -82,10 +87,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
       line: (bytes) => {
         if (outputOpen) output.enqueue(bytes);
       },
-      room: () =>
-        outputOpen && (output.desiredSize ?? 1) <= 0
-          ? new Promise<void>((resolve) => roomWaiters.push(resolve))
-          : undefined,
+      room,
       failure: (id, failure) => {
         const report = { id, errorType: failure.errorType, reason: redact(failure.reason) };
         if (failed === undefined) early.push(report);
@@ -132,14 +134,19 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   const onFrame = (frame: Frame): void => {
     if (frame.kind === "line") {
       inFlight++;
-      void http.send(frame.raw).finally(() => {
-        inFlight--;
-        if (inFlight < MAX_IN_FLIGHT && waiters.length > 0) {
-          const wake = waiters;
-          waiters = [];
-          for (const w of wake) w();
-        }
-      });
+      // A request keeps its in-flight slot until the client has room for its answer: a client that
+      // reads nothing then stops being read (flush below), instead of its answers piling up here.
+      void http
+        .send(frame.raw)
+        .then(room)
+        .finally(() => {
+          inFlight--;
+          if (inFlight < MAX_IN_FLIGHT && waiters.length > 0) {
+            const wake = waiters;
+            waiters = [];
+            for (const w of wake) w();
+          }
+        });
     } else if (frame.kind === "overflow" && frame.edges !== undefined) refuseLong(frame.edges);
   };
 
