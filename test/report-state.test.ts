@@ -13,6 +13,7 @@ import {
   MAX_ANNOTATIONS,
   MAX_PARAMS_CHARS,
   MAX_REDACTION_LABELS,
+  MAX_TOOL_NAME_CHARS,
   createReportState,
   foldEvent,
 } from "../src/report/report-state.ts";
@@ -176,6 +177,24 @@ describe("foldEvent: privacy counts and what annotations follow", () => {
     expect(summary.redactions).toEqual({ token: 3, email: 1 });
     expect(summary.totals.truncated_values).toBe(3);
     expect(summarizeReport(createReportState())).toMatchObject({ redactions: {}, totals: { truncated_values: 0 } });
+  });
+
+  test("tool names are clipped to MAX_TOOL_NAME_CHARS: 10 000 calls in flight with 64 KiB names (the scrub's field cap) cannot pin 640 MB", () => {
+    const name = (i: number) => `${i}-${"n".repeat(64 * 1024)}`;
+    const state = fold(
+      Array.from({ length: 50 }, (_, i) =>
+        makeEvent("tool_call_start", i, { tool_name: name(i), params: {} }, { callId: `c${i}` }),
+      ),
+    );
+    const held = [...state.pending.values()].map((call) => call.tool.length);
+    expect(held).toHaveLength(50);
+    expect(Math.max(...held)).toBeLessThanOrEqual(MAX_TOOL_NAME_CHARS);
+    // A start and its outcome still meet under the clipped name.
+    foldEvent(
+      state,
+      makeEvent("tool_call_end", 99, { tool_name: name(0), result: [], duration_ms: 1 }, { callId: "c0" }),
+    );
+    expect(state.tools.get(clipText(name(0), MAX_TOOL_NAME_CHARS))?.ok).toBe(1);
   });
 
   test("redaction labels are capped at MAX_REDACTION_LABELS; further labels pool under OTHER_KEY", () => {

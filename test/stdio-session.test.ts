@@ -7,6 +7,7 @@ import { createMemoryLogger } from "./support/memory-logger.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
 import { runStdioSession } from "../src/transport/stdio-session.ts";
+import { MAX_QUEUED_BYTES } from "../src/transport/wire-writer.ts";
 import type { ByteSink, Upstream } from "../src/transport/upstream.ts";
 import { memorySink } from "./support/memory-sink.ts";
 
@@ -203,6 +204,26 @@ describe("a server line going out in pieces is never cut by the proxy's own mess
     expect(lines.map((m) => m.id)).toEqual([1, 2]);
     expect(lines[0].result.content[0].text).toBe("aaaabbbb");
     expect(lines[1].result.content[0].text).toContain("Annotation recorded");
+    s.client.end();
+    serverOut.end();
+    s.server.exit(0);
+    expect(await s.done).toBe(0);
+  });
+
+  test("answers held for an unfinished server line stop the client's reading past MAX_QUEUED_BYTES, until the line ends", async () => {
+    const { serverOut, s } = await answerHalfWritten(line(call(1, "huge")));
+    // Each answer is over 100 bytes: more than MAX_QUEUED_BYTES of them wait for the line's end.
+    const count = Math.ceil(MAX_QUEUED_BYTES / 100);
+    s.client.push(Array.from({ length: count }, (_, i) => line(annotate(2 + i))).join(""));
+    await settle();
+    s.client.push(line(call(1_000_000, "after")));
+    await settle(20);
+    expect(s.server.input.text()).not.toContain('"id":1000000'); // not read: the held answers bound our memory
+    serverOut.push('bbbb"}]}}\n');
+    await settle(20);
+    expect(s.server.input.text()).toContain('"id":1000000');
+    const ids = s.clientOut.lines().map((m) => m.id); // every line parses, in order
+    expect(ids).toEqual(Array.from({ length: count + 1 }, (_, i) => 1 + i));
     s.client.end();
     serverOut.end();
     s.server.exit(0);

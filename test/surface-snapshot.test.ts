@@ -8,6 +8,7 @@ import {
   type ProxyState,
   type TransformOptions,
 } from "../src/proxy/transform.ts";
+import { MAX_EMITTED_SURFACES } from "../src/proxy/surface-snapshot.ts";
 import { createEventScrubber } from "../src/telemetry/scrub.ts";
 import { createEnvelope } from "../src/telemetry/envelope.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
@@ -76,6 +77,16 @@ describe("surface_snapshot", () => {
     expect(snapshots(list(state, 2, toolsText(SEARCH)))).toHaveLength(0);
     expect(snapshots(list(state, 3, toolsText(`${SEARCH},${FETCH}`)))).toHaveLength(1);
     expect(snapshots(list(state, 4, toolsText(SEARCH)))).toHaveLength(0);
+  });
+
+  test("a server whose list changes at every listing: the hashes remembered stay bounded, the latest still silent when listed again", () => {
+    const state = fresh();
+    handshake(state);
+    const named = (i: number) => toolsText(`{"name":"tool-${i}","inputSchema":{"type":"object"}}`);
+    const count = MAX_EMITTED_SURFACES + 100;
+    for (let i = 0; i < count; i++) expect(snapshots(list(state, i + 1, named(i)))).toHaveLength(1);
+    expect(state.surface.emitted.size).toBeLessThanOrEqual(MAX_EMITTED_SURFACES);
+    expect(snapshots(list(state, count + 1, named(count - 1)))).toHaveLength(0);
   });
 
   test("paginated lists are snapshotted once complete, all pages in order", () => {

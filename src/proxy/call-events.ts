@@ -83,10 +83,8 @@ export function errorFacts(
   const error = response.error;
   const code = isObject(error) && typeof error.code === "number" ? error.code : undefined;
   const text =
-    isObject(error) && typeof error.message === "string"
-      ? error.message
-      : JSON.stringify(error ?? response.result ?? null);
-  const data = isObject(error) && error.data !== undefined ? ` (data: ${JSON.stringify(error.data)})` : "";
+    isObject(error) && typeof error.message === "string" ? error.message : jsonText(error ?? response.result ?? null);
+  const data = isObject(error) && error.data !== undefined ? ` (data: ${jsonText(error.data)})` : "";
   const body = bound(state, text + data, lineBytes);
   return {
     errorType: code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`,
@@ -215,7 +213,20 @@ export function textOf(content: unknown): string {
       .map((c) => (c as JsonObject).text as string);
     if (texts.length > 0) return texts.join("\n");
   }
-  return JSON.stringify(content ?? null);
+  return jsonText(content ?? null);
+}
+
+/**
+ * The JSON text of a parsed answer's value, or a marker when JSON.stringify cannot write it:
+ * JSON.parse reads nesting far deeper than the recursive JSON.stringify can (RangeError past a few
+ * thousand levels), and the call's event must still be made.
+ */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return "[not serialisable: nested too deep]";
+  }
 }
 
 // Once per message or event: an FTL compile of it costs more JIT CPU than a stdio session wins back (see runtime/jit-tiers.ts).

@@ -112,7 +112,7 @@ export function plainAnswer(
   if ((scanned.flags & FACT.RESULT_META) !== 0 && state.serverLabel === null) return false;
   const request = state.pending.get(message.id);
   if (request === undefined) {
-    if (state.evictedIds.size > 0) state.evictedIds.delete(message.id); // an evicted request answered late
+    if (state.evictedIds.size > 0) untrack(state, message.id); // an evicted request answered late: nothing owed
     return true;
   }
   const call = request.call;

@@ -15,6 +15,33 @@ import {
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /**
+ * Characters of the client's long strings (string ids, tool names, uris) the requests awaiting the
+ * server may hold, and as many for the ids of evicted ones still owed an answer; beyond it the
+ * oldest is evicted (forgotten). The count bound alone let 100 000 requests of 1 MiB ids each pin
+ * 100 GB; 32 Mi characters is far beyond any real session's need.
+ */
+export const MAX_PENDING_CHARS = 32 * 1024 * 1024;
+/** Strings up to this long are not counted (the count bound covers them): the common request costs no bookkeeping. */
+const COUNTED_STRING_CHARS = 256;
+/** Characters counted per map (a pending book's `pending` or `evictedIds`: the engine swaps books). */
+const heldChars = new WeakMap<object, number>();
+
+function longChars(value: unknown): number {
+  return typeof value === "string" && value.length > COUNTED_STRING_CHARS ? value.length : 0;
+}
+
+function requestChars(id: JsonRpcId, request: PendingRequest): number {
+  return longChars(id) + longChars(request.call?.toolName) + longChars(request.subject?.subject);
+}
+
+/** Adds `chars` to what `map` holds; returns the new total. */
+function addChars(map: object, chars: number): number {
+  const total = (heldChars.get(map) ?? 0) + chars;
+  if (chars !== 0) heldChars.set(map, total);
+  return total;
+}
+
+/**
  * Ends every request still awaiting the server: the client gets a JSON-RPC error (so it is never
  * left waiting) and each tool call gets a `tool_call_error` of `errorType`.
  */
@@ -37,8 +64,10 @@ export function failPending(
   for (const [id, idText] of state.evictedIds)
     actions.push({ type: "send", to: "client", message: wireError(exactId(id, idText), WIRE_ERROR.INTERNAL, reason) });
   state.evictedIds.clear();
+  heldChars.delete(state.evictedIds);
   failRounds(state, errorType, reason, now, actions);
   state.pending.clear();
+  heldChars.delete(state.pending);
   state.idTexts.clear();
   state.rewritablePending = 0;
   return actions;
@@ -115,6 +144,16 @@ export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest,
     const [oldId, oldest] = state.pending.entries().next().value as [JsonRpcId, PendingRequest];
     evict(state, oldId, oldest, `more than ${max} requests awaiting the server`, now, actions);
   }
+  const chars = requestChars(id, request);
+  if (chars === 0) return;
+  // The newest request stays tracked, however long its strings (a line is at most the inspection cap).
+  let total = addChars(state.pending, chars);
+  while (total > MAX_PENDING_CHARS && state.pending.size > 1) {
+    const [oldId, oldest] = state.pending.entries().next().value as [JsonRpcId, PendingRequest];
+    const why = "the requests awaiting the server hold more than 32 Mi characters of ids and names";
+    evict(state, oldId, oldest, why, now, actions);
+    total = heldChars.get(state.pending) ?? 0;
+  }
 }
 
 /**
@@ -135,10 +174,12 @@ export function trackUnobserved(
 export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | undefined {
   const request = state.pending.get(id);
   if (request === undefined) {
-    if (state.evictedIds.size > 0) state.evictedIds.delete(id); // answered late, cancelled or reused: nothing owed
+    // answered late, cancelled or reused: nothing owed
+    if (state.evictedIds.size > 0 && state.evictedIds.delete(id)) addChars(state.evictedIds, -longChars(id));
     return undefined;
   }
   state.pending.delete(id);
+  addChars(state.pending, -requestChars(id, request));
   if (state.idTexts.size > 0) state.idTexts.delete(id);
   if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending--;
   return request;
@@ -155,9 +196,14 @@ export function evict(
   const idText = state.idTexts.get(id);
   untrack(state, id);
   state.evictedIds.set(id, idText);
-  if (state.evictedIds.size > (state.options.maxPending ?? MAX_PENDING_REQUESTS)) {
+  let chars = addChars(state.evictedIds, longChars(id));
+  while (
+    state.evictedIds.size > (state.options.maxPending ?? MAX_PENDING_REQUESTS) ||
+    (chars > MAX_PENDING_CHARS && state.evictedIds.size > 1)
+  ) {
     const oldest = state.evictedIds.keys().next().value as JsonRpcId;
     state.evictedIds.delete(oldest);
+    chars = addChars(state.evictedIds, -longChars(oldest));
   }
   state.evicted++;
   closeRequest(

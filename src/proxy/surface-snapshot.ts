@@ -9,6 +9,12 @@ const MODERN_SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
 
 /** Tools gathered over a paginated listing; a listing longer than this is not snapshotted. */
 export const MAX_SURFACE_TOOLS = 10_000;
+/**
+ * Distinct surface hashes remembered per session, the oldest forgotten first: a server whose list
+ * changes at every listing (tools made per task) must not grow the set for the session's life. A
+ * surface older than that seen again is snapshotted again, once.
+ */
+export const MAX_EMITTED_SURFACES = 1024;
 
 export interface SurfaceCapture {
   /** From the latest initialize / server/discover result, as received (numbers as written). */
@@ -89,6 +95,8 @@ export function notePage(
   const hash = canonicalHash(surface);
   if (capture.emitted.has(hash)) return undefined;
   capture.emitted.add(hash);
+  if (capture.emitted.size > MAX_EMITTED_SURFACES)
+    capture.emitted.delete(capture.emitted.values().next().value as string);
   return {
     surface_hash: hash,
     ...surface,

@@ -14,6 +14,8 @@ import type { Authorizer } from "./upstream-types.ts";
  * whole in memory. A request's id is read from the line's edges and answered with `request_too_large`.
  */
 export const MAX_REMOTE_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Server→client bytes waiting for the client beyond which the server's streams are not read on (backpressure). */
+export const MAX_QUEUED_OUTPUT_BYTES = 1024 * 1024;
 /** Requests in flight beyond which the session stops reading the client until some finish (backpressure). */
 export const MAX_IN_FLIGHT = 1024;
 
@@ -42,7 +44,24 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   const redact = (text: string): string => hide.reduce((t, s) => t.split(s).join("[redacted]"), text);
   let output!: ReadableStreamDefaultController<Uint8Array>;
   let outputOpen = true;
-  const stream = new ReadableStream<Uint8Array>({ start: (controller) => void (output = controller) });
+  let roomWaiters: Array<() => void> = [];
+  const wakeRoom = (): void => {
+    const wake = roomWaiters;
+    roomWaiters = [];
+    for (const w of wake) w();
+  };
+  // Counted in bytes: `pull` runs when the client's reads bring the queue under the bound.
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start: (controller) => void (output = controller),
+      pull: wakeRoom,
+      cancel: () => {
+        outputOpen = false;
+        wakeRoom();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: MAX_QUEUED_OUTPUT_BYTES }),
+  );
   let failed: ((failure: RequestFailure) => void) | undefined;
   const early: RequestFailure[] = [];
   let ended: (code: number) => void = () => undefined;
@@ -51,10 +70,16 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   let inFlight = 0;
   let waiters: Array<() => void> = [];
 
+  /** Settles once the client has taken enough of what waits for it (undefined: there is room). */
+  const room = (): Promise<void> | undefined =>
+    outputOpen && (output.desiredSize ?? 1) <= 0
+      ? new Promise<void>((resolve) => roomWaiters.push(resolve))
+      : undefined;
   const endOutput = (): void => {
     if (!outputOpen) return;
     outputOpen = false;
     output.close();
+    wakeRoom();
   };
   const http = new StreamableHttpUpstream({
     ...options,
@@ -62,6 +87,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
       line: (bytes) => {
         if (outputOpen) output.enqueue(bytes);
       },
+      room,
       failure: (id, failure) => {
         const report = { id, errorType: failure.errorType, reason: redact(failure.reason) };
         if (failed === undefined) early.push(report);
@@ -108,14 +134,19 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   const onFrame = (frame: Frame): void => {
     if (frame.kind === "line") {
       inFlight++;
-      void http.send(frame.raw).finally(() => {
-        inFlight--;
-        if (inFlight < MAX_IN_FLIGHT && waiters.length > 0) {
-          const wake = waiters;
-          waiters = [];
-          for (const w of wake) w();
-        }
-      });
+      // A request keeps its in-flight slot until the client has room for its answer: a client that
+      // reads nothing then stops being read (flush below), instead of its answers piling up here.
+      void http
+        .send(frame.raw)
+        .then(room)
+        .finally(() => {
+          inFlight--;
+          if (inFlight < MAX_IN_FLIGHT && waiters.length > 0) {
+            const wake = waiters;
+            waiters = [];
+            for (const w of wake) w();
+          }
+        });
     } else if (frame.kind === "overflow" && frame.edges !== undefined) refuseLong(frame.edges);
   };
 

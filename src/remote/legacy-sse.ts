@@ -3,7 +3,7 @@
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { ACCEPT_SSE } from "./http-wire.ts";
 import { ResponseReader } from "./response-reader.ts";
-import { SseParser } from "./sse-parser.ts";
+import { SseParser, type SseEvent } from "./sse-parser.ts";
 import { consumeSse } from "./sse-stream.ts";
 import type { HttpUpstreamDeps } from "./upstream-types.ts";
 import { fetchFailure, httpFailure, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
@@ -49,7 +49,7 @@ export class LegacySseUpstream {
     let announced: (value: true | UpstreamFailure) => void = () => undefined;
     const ready = new Promise<true | UpstreamFailure>((resolve) => (announced = resolve));
     const parser = new SseParser();
-    void consumeSse(response.body, parser, (event) => {
+    const onEvent = (event: SseEvent): void => {
       if (event.event === "endpoint" && this.endpoint === undefined) {
         const endpoint = safeEndpoint(target.url, event.data);
         if (endpoint === undefined)
@@ -64,7 +64,8 @@ export class LegacySseUpstream {
       } else {
         reader.event(event);
       }
-    })
+    };
+    void consumeSse(response.body, parser, onEvent, undefined, () => sink.room?.())
       .catch(() => undefined)
       .then(() => {
         clearTimeout(timer);

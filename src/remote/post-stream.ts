@@ -62,7 +62,13 @@ export async function readPostStream(
     let broken: unknown;
     const before = reader.events;
     try {
-      await consumeSse(response.body, parser, (event) => reader.event(event), idle);
+      await consumeSse(
+        response.body,
+        parser,
+        (event) => reader.event(event),
+        idle,
+        () => session.deps.sink.room?.(),
+      );
     } catch (error) {
       broken = error;
     }

@@ -4,11 +4,12 @@ import type { SseParser, SseEvent } from "./sse-parser.ts";
 import { UpstreamTimeout } from "./upstream-failure.ts";
 
 /**
- * Feeds `body` through `parser`, calling `onEvent` for each event as it completes. With `idle`,
- * a stream that sends nothing (not even a keep-alive comment) for `ms` is aborted through `abort`
- * and the promise rejects with UpstreamTimeout, unless `paused` says the wait is the client's.
- * Resolves when the server ends the stream; rejects when the connection breaks (the parser keeps
- * the last event id for resuming).
+ * Feeds `body` through `parser`, calling `onEvent` for each event as it completes, and waiting for
+ * `room` (the client taking what was passed on) before reading more. With `idle`, a stream that
+ * sends nothing (not even a keep-alive comment) for `ms` is aborted through `abort` and the promise
+ * rejects with UpstreamTimeout, unless `paused` says the wait is the client's. Resolves when the
+ * server ends the stream; rejects when the connection breaks (the parser keeps the last event id
+ * for resuming).
  */
 export async function consumeSse(
   body: ReadableStream<Uint8Array> | null,
@@ -20,6 +21,7 @@ export async function consumeSse(
     /** True while the silence is the client's (it owes the server an answer): the deadline starts again. */
     readonly paused?: () => boolean;
   },
+  room?: () => Promise<void> | undefined,
 ): Promise<void> {
   if (body === null) return;
   const reader = body.getReader();
@@ -48,6 +50,12 @@ export async function consumeSse(
       if (done) break;
       arm();
       for (const event of parser.push(value)) onEvent(event);
+      const wait = room?.();
+      if (wait === undefined) continue;
+      // The client is slow, not the server: its wait does not count toward the idle deadline.
+      clearTimeout(timer);
+      await wait;
+      arm();
     }
     for (const event of parser.end()) onEvent(event);
   } catch (error) {

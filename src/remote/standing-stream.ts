@@ -44,7 +44,13 @@ export async function runStandingStream(options: StandingStreamOptions): Promise
         if (response.status < 500 && response.status !== 429) return;
       } else {
         opened = true;
-        await consumeSse(response.body, parser, (event) => reader.event(event));
+        await consumeSse(
+          response.body,
+          parser,
+          (event) => reader.event(event),
+          undefined,
+          () => deps.sink.room?.(),
+        );
       }
     } catch {
       // Dropped or refused: retried below with backoff.

@@ -10,6 +10,11 @@ export interface UpstreamSink {
   /** One server message as a newline-terminated line, in arrival order. */
   line(bytes: Uint8Array): void;
   /**
+   * While the lines given so far wait for the client beyond a bound, a promise that settles once it
+   * has taken enough of them; else undefined. Server streams are not read on meanwhile (backpressure).
+   */
+  room?(): Promise<void> | undefined;
+  /**
    * A client request the server will not answer: the session answers it with an error. A null id:
    * a refused malformed request whose id belongs to another request in flight; the error goes out
    * with a null id and no request is ended.

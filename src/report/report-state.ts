@@ -19,6 +19,11 @@ export const MAX_PARAMS_CHARS = 4096;
 const MAX_TEXT_CHARS = 2000;
 /** Distinct redaction labels counted (the scrubber has about ten); further labels pool under OTHER_KEY. */
 export const MAX_REDACTION_LABELS = 20;
+/**
+ * Characters kept of a tool name: names come from the client (the scrub lets 64 KiB through), and
+ * each of MAX_PENDING_CALLS calls in flight holds its own.
+ */
+export const MAX_TOOL_NAME_CHARS = 200;
 /** Characters kept of a redaction label. */
 const MAX_LABEL_CHARS = 40;
 
@@ -128,7 +133,7 @@ function readAnnotation(payload: Record<string, unknown>): Omit<AnnotationRecord
   };
   const context = isObject(payload.context) && Object.keys(payload.context).length > 0 ? payload.context : null;
   return {
-    tool: field(payload.tool_name),
+    tool: clippedName(payload.tool_name),
     intent: field(payload.intent),
     expectedOutcome: field(payload.expected_outcome),
     signalType: field(payload.signal_type),
@@ -181,6 +186,14 @@ function foldAnnotation(state: ReportState, annotation: AnnotationRecord): void 
   if (state.annotations.length < MAX_ANNOTATIONS) state.annotations.push(annotation);
 }
 
+/** An annotation's tool, clipped as calls' names are: the report links the two by name. */
+function clippedName(value: unknown): string | null {
+  const name = readText(value);
+  return name === null ? null : clipText(name, MAX_TOOL_NAME_CHARS);
+}
+
 function toolName(payload: Record<string, unknown>): string {
-  return typeof payload.tool_name === "string" && payload.tool_name !== "" ? payload.tool_name : "(unnamed tool)";
+  return typeof payload.tool_name === "string" && payload.tool_name !== ""
+    ? clipText(payload.tool_name, MAX_TOOL_NAME_CHARS)
+    : "(unnamed tool)";
 }

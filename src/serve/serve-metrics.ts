@@ -81,12 +81,12 @@ function isReservedCode(code: string): boolean {
 /** Registers every family in a new registry. */
 export function createServeMetrics(gauges: ServeGauges): ServeMetrics {
   const registry = new MetricsRegistry();
+  const codes = new Set<string>();
   const operations = registry.histogram(
     "mcp_server_operation_duration_seconds",
     "Duration of MCP requests the proxy answered or forwarded (OTel mcp.server.operation.duration), by mcp_method_name, error_type (failures only) and rpc_response_status_code.",
     DURATION_BUCKETS_SECONDS,
   );
-  const codes = new Set<string>();
   const metrics: ServeMetrics = {
     registry,
     httpRequests: registry.counter(

@@ -209,8 +209,15 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
     afterServerHandOver,
     afterChunk,
   );
+  // The client's reading also waits while our answers to it are held for an unfinished server line.
+  const afterClientChunk = (): Promise<void> | undefined => {
+    const turn = afterChunk();
+    const room = toClient.heldRoom();
+    if (room === undefined) return turn;
+    return turn === undefined ? room : Promise.all([turn, room]).then(() => undefined);
+  };
   const clientPump = pump(client.input, {
-    afterChunk,
+    afterChunk: afterClientChunk,
     onFrame: fromClient,
     afterHandOver: inspectClientLines,
     writers: [toServer, toClient],

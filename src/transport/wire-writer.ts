@@ -30,6 +30,9 @@ export class WireWriter {
   private midLine = false;
   /** Messages of the proxy's own that came while a line was going out: they follow its end. */
   private held: Uint8Array[] | undefined;
+  private heldBytes = 0;
+  /** Settles once the held messages are written (or the peer is gone): see heldRoom. */
+  private room: { readonly promise: Promise<void>; readonly open: () => void } | undefined;
 
   constructor(
     private readonly sink: ByteSink,
@@ -54,8 +57,25 @@ export class WireWriter {
    */
   send(message: unknown): void {
     const bytes = encoder.encode(`${JSON.stringify(message)}\n`);
-    if (this.midLine) (this.held ??= []).push(bytes);
-    else this.write(bytes);
+    if (!this.midLine) return this.write(bytes);
+    (this.held ??= []).push(bytes);
+    this.heldBytes += bytes.length;
+  }
+
+  /**
+   * While more than MAX_QUEUED_BYTES of the proxy's own messages wait for a line's end, a promise
+   * that settles once they are written (or the peer is gone); else undefined. The reader whose
+   * messages they answer (the client's: baton_annotate calls) waits for it, as for a slow peer: a
+   * server that leaves a line unfinished must not make us hold every answer made meanwhile.
+   */
+  heldRoom(): Promise<void> | undefined {
+    if (this.held === undefined || this.heldBytes < MAX_QUEUED_BYTES || this.broken) return undefined;
+    if (this.room === undefined) {
+      let open!: () => void;
+      const promise = new Promise<void>((resolve) => (open = resolve));
+      this.room = { promise, open };
+    }
+    return this.room.promise;
   }
 
   /**
@@ -112,7 +132,14 @@ export class WireWriter {
   private release(): void {
     const held = this.held ?? [];
     this.held = undefined;
+    this.heldBytes = 0;
     for (const bytes of held) this.enqueue(bytes);
+    this.openRoom();
+  }
+
+  private openRoom(): void {
+    this.room?.open();
+    this.room = undefined;
   }
 
   /** Gives everything queued to the FileSink as one buffer. */
@@ -136,6 +163,7 @@ export class WireWriter {
   private fail(error: unknown): void {
     if (this.broken) return;
     this.broken = true;
+    this.openRoom();
     // EPIPE after a peer exits is normal during shutdown; say it once, never crash.
     this.logger.info(`stopped writing to the ${this.peer}: ${describeError(error)}`);
     this.onBroken();
