@@ -12,6 +12,10 @@ describe("configDir", () => {
     // The XDG spec: a relative path in these variables is invalid and ignored. Taken as is, it put
     // the sign-in tokens in whatever directory the host started the proxy in (a project, a repository).
     ["a relative XDG_CONFIG_HOME is ignored", { XDG_CONFIG_HOME: ".config" }, "linux", "/home/me/.config/baton-proxy"],
+    // Read like every other BATON_* value (surrounding blanks dropped, blank = unset): taken as is,
+    // " /etc/bp" or "  " was a relative path, and the tokens went under the host's working directory.
+    ["BATON_CONFIG_DIR's surrounding blanks are dropped", { BATON_CONFIG_DIR: " /etc/bp\n" }, "linux", "/etc/bp"],
+    ["a blank BATON_CONFIG_DIR is unset", { BATON_CONFIG_DIR: "  " }, "linux", "/home/me/.config/baton-proxy"],
   ] as const)("%s", (_name, env, platform, expected) => {
     expect(configDir(env, home, platform)).toBe(expected);
   });

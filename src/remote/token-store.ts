@@ -31,7 +31,9 @@ type Env = Readonly<Record<string, string | undefined>>;
  * tokens under whatever directory the host started the proxy in (a project, a repository).
  */
 export function configDir(env: Env, homeDir: () => string, platform: NodeJS.Platform): string {
-  if (env.BATON_CONFIG_DIR) return env.BATON_CONFIG_DIR;
+  // Trimmed as every BATON_* value is: " /etc/bp" (or a blank value) would be a path relative to the host's working directory.
+  const chosen = env.BATON_CONFIG_DIR?.trim();
+  if (chosen) return chosen;
   if (env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME)) return join(env.XDG_CONFIG_HOME, "baton-proxy");
   if (platform === "win32" && env.APPDATA) return join(env.APPDATA, "baton-proxy");
   return join(homeDir(), ".config", "baton-proxy");
