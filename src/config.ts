@@ -4,6 +4,7 @@ import path from "node:path";
 import { describeUnknownVariables } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
 import { KNOWN_VARIABLES } from "./config-variables.ts";
+import { HEADER_NAME } from "./remote/remote-options.ts";
 import { parseOtlpSettings, parseOtlpSwitches, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
 import { parseS3Knobs, parseS3Settings, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
 
@@ -189,6 +190,12 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   // Secret gives the same user_id here and in upstream's producers, trailing newline and all.
   const userIdKey = value("BATON_USER_ID_HMAC_KEY") === undefined ? undefined : env.BATON_USER_ID_HMAC_KEY;
   const principal = value("BATON_PRINCIPAL");
+  const principalHeader = value("BATON_PRINCIPAL_HEADER");
+  // Looked up in every serve request's headers, where a name that is not a header name throws (a 500 for each).
+  if (principalHeader !== undefined && !HEADER_NAME.test(principalHeader))
+    problems.push(
+      "BATON_PRINCIPAL_HEADER must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~; no colon, no space)",
+    );
 
   const upstreamAuthToken = value("BATON_UPSTREAM_AUTH_TOKEN");
   const timeoutRaw = value("BATON_UPSTREAM_TIMEOUT");
@@ -246,7 +253,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     capture: Object.freeze(new Set(captureList as CaptureGroup[])),
     userIdKey,
     principal,
-    principalHeader: value("BATON_PRINCIPAL_HEADER"),
+    principalHeader,
     upstreamAuthToken,
     upstreamTimeoutMs,
     secrets: Object.freeze(secrets),

@@ -96,6 +96,17 @@ describe("loadConfig", () => {
     expect(text).not.toContain("ct-secret-token");
   });
 
+  test("BATON_PRINCIPAL_HEADER must be an HTTP header name: one that is not (X-User:, X User) made every serve request a 500", () => {
+    for (const name of ["X-User:", "X User", "x-üser"]) {
+      const result = loadConfig({ BATON_PRINCIPAL_HEADER: name });
+      expect(!result.ok && result.problems).toEqual([
+        "BATON_PRINCIPAL_HEADER must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~; no colon, no space)",
+      ]);
+    }
+    const fine = loadConfig({ BATON_PRINCIPAL_HEADER: " X-Forwarded-User " });
+    expect(fine.ok && fine.config.principalHeader).toBe("X-Forwarded-User");
+  });
+
   test("unknown BATON_ variables are warnings naming the likely intended variable", () => {
     const result = loadConfig({ BATON_EVENT_SINKS: "stderr:", BATON_NONSENSE_THING: "1", baton_scrub: "off" });
     expect(result.ok && result.config.warnings).toEqual([
