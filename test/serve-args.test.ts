@@ -75,6 +75,21 @@ describe("parseServeArgs", () => {
     expect(flagged.drainTimeoutMs).toBe(5000);
   });
 
+  test("an origin list of only commas is refused: it allowed no browser origin at all, not even the loopback default", () => {
+    for (const [argv, env, label] of [
+      [["--allowed-origins", ","], {}, "--allowed-origins"],
+      [[], { BATON_ALLOWED_ORIGINS: " , ," }, "BATON_ALLOWED_ORIGINS"],
+    ] as const) {
+      const result = parseServeArgs([...argv, "--upstream", "http://127.0.0.1:1/mcp"], env);
+      expect(result.kind === "problems" && result.problems).toEqual([
+        `${label} lists no origin (unset, it allows the loopback origins; * allows all)`,
+      ]);
+    }
+    expect(
+      ok(["--upstream", "http://127.0.0.1:1/mcp"], { BATON_ALLOWED_ORIGINS: "https://a.example," }).allowedOrigins,
+    ).toEqual(["https://a.example"]);
+  });
+
   test("every problem at once, secrets never echoed", () => {
     const result = parseServeArgs(
       [

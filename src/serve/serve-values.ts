@@ -59,6 +59,9 @@ export function parseOrigins(raw: string, label: string, problems: string[]): st
     .split(",")
     .map((o) => o.trim().toLowerCase().replace(/\/+$/, ""))
     .filter((o) => o !== "");
+  // Only separators: an empty value means the loopback default, but an empty list would allow no browser origin at all.
+  if (list.length === 0)
+    problems.push(`${label} lists no origin (unset, it allows the loopback origins; * allows all)`);
   for (const origin of list) {
     if (origin === "*") continue;
     let url: URL | undefined;
