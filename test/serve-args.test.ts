@@ -219,6 +219,18 @@ describe("parseServeArgs", () => {
     expect(usage).toContain("BATON_CONSENT_MODE");
   });
 
+  test("serve --help states the range the parser enforces for bounded flags", () => {
+    const row = (flag: string) =>
+      renderCommandHelp(SERVE_SPEC)
+        .split("\n")
+        .find((line) => line.includes(` ${flag} `)) ?? "";
+    const upstream = ["--upstream", "http://127.0.0.1:1/mcp"];
+    expect(parseServeArgs([...upstream, "--idle-timeout-ms", "999"], {}).kind).toBe("problems");
+    expect(row("--idle-timeout-ms")).toContain("from 1000 to 255000");
+    expect(parseServeArgs([...upstream, "--body-timeout-ms", "2147483648"], {}).kind).toBe("problems");
+    expect(row("--body-timeout-ms")).toContain("at most 2147483647");
+  });
+
   test("serve --help lists every BATON_* setting it shares with the stdio proxy (the README says it does)", () => {
     const usage = renderCommandHelp(SERVE_SPEC);
     const own = new Set<string>(Object.values(SERVE_FLAGS).map((spec) => spec.env));

@@ -9,8 +9,8 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-/** Timers fire at once beyond this many ms (2^31-1): no deadline may be longer. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+// Defined with the flags, whose help states it.
+export { MAX_TIMER_MS } from "./serve-flags.ts";
 
 /** The upstream MCP endpoint: required, an absolute http:// or https:// URL without credentials or fragment. */
 export function parseUpstream(raw: string | undefined, label: string, problems: string[]): URL | undefined {
