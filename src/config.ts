@@ -143,6 +143,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   if (wants("http") && apiKey === undefined) {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }
+  // fetch throws on such a header value at every send: the sink would drop every event.
+  if (wants("http") && apiKey !== undefined && !headerSafe(apiKey)) problems.push(unsendable("BATON_API_KEY"));
   // Per-request mode: each request's own token is checked instead (requests without one emit nothing).
   if ((hasRemote || wants("http") || wants("s3") || wants("otlp")) && consentToken === PLACEHOLDER && !perRequest) {
     problems.push(
@@ -198,6 +200,9 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     );
 
   const upstreamAuthToken = value("BATON_UPSTREAM_AUTH_TOKEN");
+  // Sent as --url's Authorization header: fetch would throw at every request ("unreachable").
+  if (upstreamAuthToken !== undefined && !headerSafe(upstreamAuthToken))
+    problems.push(unsendable("BATON_UPSTREAM_AUTH_TOKEN"));
   const timeoutRaw = value("BATON_UPSTREAM_TIMEOUT");
   let upstreamTimeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS;
   if (timeoutRaw !== undefined) {
@@ -260,6 +265,16 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     warnings: Object.freeze(warnings),
   };
   return { ok: true, config: Object.freeze(config) };
+}
+
+/** True when an HTTP header can carry `text` (fetch refuses a line break, NUL or a character beyond U+00FF). */
+function headerSafe(text: string): boolean {
+  return !/[\r\n\0\u0100-\uffff]/.test(text);
+}
+
+/** The problem of a secret an HTTP header cannot carry (the value is never quoted). */
+function unsendable(name: string): string {
+  return `${name} has a line break, NUL or a character beyond U+00FF (it is sent in an HTTP header, which cannot carry it)`;
 }
 
 /** The whole refusal, the same for the proxy and `report`: "the configuration has 2 problem(s):\n  - …". */

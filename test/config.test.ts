@@ -107,6 +107,22 @@ describe("loadConfig", () => {
     expect(fine.ok && fine.config.principalHeader).toBe("X-Forwarded-User");
   });
 
+  test("a token sent in an HTTP header must be one a header can carry (else every request or flush failed), never quoted", () => {
+    const http = { BATON_EVENT_SINK: "https://c.example", BATON_CONSENT_TOKEN: "ct-1" };
+    const result = loadConfig({
+      ...http,
+      BATON_API_KEY: "sk-\u2192secret",
+      BATON_UPSTREAM_AUTH_TOKEN: "tok-\u2192secret",
+    });
+    expect(!result.ok && result.problems).toEqual([
+      "BATON_API_KEY has a line break, NUL or a character beyond U+00FF (it is sent in an HTTP header, which cannot carry it)",
+      "BATON_UPSTREAM_AUTH_TOKEN has a line break, NUL or a character beyond U+00FF (it is sent in an HTTP header, which cannot carry it)",
+    ]);
+    expect(loadConfig({ BATON_UPSTREAM_AUTH_TOKEN: "line-one\nline-two" }).ok).toBe(false);
+    // Without an http(s):// sink the key is not sent anywhere: not refused.
+    expect(loadConfig({ BATON_API_KEY: "sk-\u2192secret" }).ok).toBe(true);
+  });
+
   test("unknown BATON_ variables are warnings naming the likely intended variable", () => {
     const result = loadConfig({ BATON_EVENT_SINKS: "stderr:", BATON_NONSENSE_THING: "1", baton_scrub: "off" });
     expect(result.ok && result.config.warnings).toEqual([
