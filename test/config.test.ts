@@ -266,3 +266,13 @@ test("macOS and Windows: two file sinks whose paths differ only by case are one 
   }
   expect(loadConfig(env, { platform: "linux" }).ok).toBe(true);
 });
+
+test("two file sinks whose paths differ only by a doubled slash are one file (every event written twice): refused as listed twice", () => {
+  for (const [platform, list] of [
+    ["linux", "file:///tmp/x//a.jsonl,file:///tmp/x/a.jsonl"],
+    ["win32", "file:///C:/x//a.jsonl,file:///C:/x/a.jsonl"],
+  ] as const) {
+    const result = loadConfig({ BATON_EVENT_SINK: list }, { platform });
+    expect(!result.ok && result.problems.length === 1 && result.problems[0]).toEndWith("twice");
+  }
+});
