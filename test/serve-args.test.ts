@@ -139,7 +139,9 @@ describe("parseServeArgs", () => {
       const result = parseServeArgs(argv, { BATON_UPSTREAM: "http://127.0.0.1:1/mcp" });
       return result.kind === "problems" ? result.problems.join("\n") : "";
     };
-    expect(problems(["--bogus"])).toContain("unknown option --bogus");
+    expect(problems(["--bogus"])).toBe("unknown option --bogus");
+    expect(problems(["--lisen", "0.0.0.0:8080"])).toBe("unknown option --lisen (did you mean --listen?)");
+    expect(problems(["--max-session", "5"])).toBe("unknown option --max-session (did you mean --max-sessions?)");
     expect(problems(["stray"])).toContain('unexpected argument "stray"');
     expect(problems(["--listen"])).toContain("--listen needs a value");
   });
