@@ -74,6 +74,10 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
  */
 export const UPSTREAM_TIMEOUT_RANGE_MS = [1, 2_147_483_647] as const;
 
+/** The refusal of a relative BATON_CONFIG_DIR (also thrown by the token store, for `auth`). */
+export const RELATIVE_CONFIG_DIR =
+  "BATON_CONFIG_DIR must be an absolute path (~ is expanded by shells only, not in a host's env): a relative one puts the sign-in tokens under whatever directory the host starts the proxy in";
+
 /** What the caller runs: only `serve` can take a consent token per request. */
 export interface LoadOptions {
   readonly perRequestConsentAllowed?: boolean;
@@ -199,6 +203,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
       "BATON_PRINCIPAL_HEADER must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~; no colon, no space)",
     );
 
+  const configDir = value("BATON_CONFIG_DIR");
+  if (configDir !== undefined && !isAbsolutePath(configDir, options.platform)) problems.push(RELATIVE_CONFIG_DIR);
   const upstreamAuthToken = value("BATON_UPSTREAM_AUTH_TOKEN");
   // Sent as --url's Authorization header: fetch would throw at every request ("unreachable").
   if (upstreamAuthToken !== undefined && !headerSafe(upstreamAuthToken))
@@ -265,6 +271,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     warnings: Object.freeze(warnings),
   };
   return { ok: true, config: Object.freeze(config) };
+}
+
+/** `text` is an absolute path on `platform` (default: this process's). */
+export function isAbsolutePath(text: string, platform: NodeJS.Platform = process.platform): boolean {
+  return (platform === "win32" ? path.win32 : path.posix).isAbsolute(text);
 }
 
 /** True when an HTTP header can carry `text` (fetch refuses a line break, NUL or a character beyond U+00FF). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { defaultFileSinkPath, KNOWN_VARIABLES, loadConfig, maskUrl } from "../src/config.ts";
+import { defaultFileSinkPath, KNOWN_VARIABLES, loadConfig, maskUrl, RELATIVE_CONFIG_DIR } from "../src/config.ts";
 
 describe("loadConfig", () => {
   test("defaults: stderr + /tmp file, placeholders, scrubbing on", () => {
@@ -275,4 +275,13 @@ test("two file sinks whose paths differ only by a doubled slash are one file (ev
     const result = loadConfig({ BATON_EVENT_SINK: list }, { platform });
     expect(!result.ok && result.problems.length === 1 && result.problems[0]).toEndWith("twice");
   }
+});
+
+test("a relative BATON_CONFIG_DIR (~ is expanded by shells only, not by a host's env block) is refused: the sign-in tokens went under the host's working directory", () => {
+  for (const dir of ["~/.baton", "baton"]) {
+    const result = loadConfig({ BATON_CONFIG_DIR: dir }, { platform: "linux" });
+    expect(!result.ok && result.problems).toEqual([RELATIVE_CONFIG_DIR]);
+  }
+  expect(loadConfig({ BATON_CONFIG_DIR: "/home/me/.baton" }, { platform: "linux" }).ok).toBe(true);
+  expect(loadConfig({ BATON_CONFIG_DIR: "C:\\Users\\me\\baton" }, { platform: "win32" }).ok).toBe(true);
 });

@@ -1,6 +1,7 @@
 // Where the OAuth cache lives (src/remote/token-store.ts configDir), per platform and environment.
 
 import { describe, expect, test } from "bun:test";
+import { RELATIVE_CONFIG_DIR } from "../src/config.ts";
 import { configDir } from "../src/remote/token-store.ts";
 
 describe("configDir", () => {
@@ -18,5 +19,9 @@ describe("configDir", () => {
     ["a blank BATON_CONFIG_DIR is unset", { BATON_CONFIG_DIR: "  " }, "linux", "/home/me/.config/baton-proxy"],
   ] as const)("%s", (_name, env, platform, expected) => {
     expect(configDir(env, home, platform)).toBe(expected);
+  });
+
+  test("a relative BATON_CONFIG_DIR (~/.baton from a host's env block) is a configuration error, not a directory under the working directory", () => {
+    expect(() => configDir({ BATON_CONFIG_DIR: "~/.baton" }, home, "linux")).toThrow(RELATIVE_CONFIG_DIR);
   });
 });

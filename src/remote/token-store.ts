@@ -11,6 +11,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import { isAbsolutePath, RELATIVE_CONFIG_DIR } from "../config.ts";
+import { LocalError } from "../errors.ts";
 
 /** What is kept for one server. Shapes are the SDK's (OAuthTokens, client information, discovery state), stored as received. */
 export interface ServerAuthRecord {
@@ -33,6 +35,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function configDir(env: Env, homeDir: () => string, platform: NodeJS.Platform): string {
   // Trimmed as every BATON_* value is: " /etc/bp" (or a blank value) would be a path relative to the host's working directory.
   const chosen = env.BATON_CONFIG_DIR?.trim();
+  if (chosen && !isAbsolutePath(chosen, platform)) throw new LocalError("E_CONFIG", RELATIVE_CONFIG_DIR);
   if (chosen) return chosen;
   if (env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME)) return join(env.XDG_CONFIG_HOME, "baton-proxy");
   if (platform === "win32" && env.APPDATA) return join(env.APPDATA, "baton-proxy");
