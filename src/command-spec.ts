@@ -2,6 +2,7 @@
 
 import { parseArgs } from "node:util";
 import type { CommandContext } from "./command-context.ts";
+import { closestName } from "./config-hints.ts";
 import { LocalError } from "./errors.ts";
 
 export interface OptionSpec {
@@ -119,7 +120,16 @@ function describeParseError(error: unknown, table: readonly OptionSpec[]): strin
     /Option '(?:-\w, )?(-{1,2}[^' <,]+)/.exec(message)?.[1] ?? /Unknown option '([^']+)'/.exec(message)?.[1];
   const option = named === undefined ? undefined : named.startsWith("-") ? named : `-${named}`;
   const known = table.find((o) => option === `--${o.name}` || option === `-${o.short}`);
-  if (message.startsWith("Unknown option")) return `unknown option ${option ?? message}`;
+  if (message.startsWith("Unknown option")) {
+    // A near miss names the option meant, as a misspelt BATON_* variable does (`--lisen` → --listen).
+    const meant = option?.startsWith("--")
+      ? closestName(
+          option.slice(2).toLowerCase(),
+          table.map((o) => o.name),
+        )
+      : undefined;
+    return `unknown option ${option ?? message}${meant === undefined ? "" : ` (did you mean --${meant}?)`}`;
+  }
   if (message.includes("does not take an argument")) return `${option} takes no value`;
   if (message.includes("argument missing") || message.includes("argument is ambiguous")) {
     return `${option} needs a value${known?.value === undefined ? "" : ` (${known.value})`}`;

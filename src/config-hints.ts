@@ -28,7 +28,7 @@ export function suggestSinkSpelling(entry: string): string | undefined {
 }
 
 /** The candidate within a small edit distance of `name` (a typo, a missing or extra letter or underscore). */
-function closestName(name: string, candidates: readonly string[]): string | undefined {
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const candidate of candidates) {
     const distance = editDistance(name, candidate);

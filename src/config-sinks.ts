@@ -1,5 +1,6 @@
 // BATON_EVENT_SINK -> the list of SinkSpecs (a problem per bad entry), their log-safe labels, and the URL masking every printed URL goes through. Pure.
 
+import path from "node:path";
 import { suggestSinkSpelling } from "./config-hints.ts";
 
 /** One event destination, as configured in BATON_EVENT_SINK. */
@@ -32,8 +33,10 @@ export function parseSinks(
       continue;
     }
     const label = sinkLabel(sink);
-    // macOS's and Windows' file systems ignore case by default: /tmp/A.jsonl is /tmp/a.jsonl there.
-    const key = sink.kind === "file" && (platform === "darwin" || platform === "win32") ? label.toLowerCase() : label;
+    // One file however its path is spelt (/tmp//a.jsonl is /tmp/a.jsonl), and macOS's and Windows' file
+    // systems ignore case by default: /tmp/A.jsonl is /tmp/a.jsonl there.
+    const spelt = sink.kind === "file" ? (platform === "win32" ? path.win32 : path.posix).normalize(sink.path) : label;
+    const key = sink.kind === "file" && (platform === "darwin" || platform === "win32") ? spelt.toLowerCase() : spelt;
     if (seen.has(key)) {
       problems.push(`BATON_EVENT_SINK lists ${label} twice`);
       continue;

@@ -1,10 +1,11 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
-import path, { isAbsolute } from "node:path";
+import path from "node:path";
 import { describeUnknownVariables } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
 import { KNOWN_VARIABLES } from "./config-variables.ts";
 import { printable } from "./log.ts";
+import { HEADER_NAME } from "./remote/remote-options.ts";
 import { parseOtlpSettings, parseOtlpSwitches, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
 import { parseS3Knobs, parseS3Settings, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
 
@@ -74,6 +75,10 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
  */
 export const UPSTREAM_TIMEOUT_RANGE_MS = [1, 2_147_483_647] as const;
 
+/** The refusal of a relative BATON_CONFIG_DIR (also thrown by the token store, for `auth`). */
+export const RELATIVE_CONFIG_DIR =
+  "BATON_CONFIG_DIR must be an absolute path (~ is expanded by shells only, not in a host's env): a relative one puts the sign-in tokens under whatever directory the host starts the proxy in";
+
 /** What the caller runs: only `serve` can take a consent token per request. */
 export interface LoadOptions {
   readonly perRequestConsentAllowed?: boolean;
@@ -129,9 +134,6 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   }
   // Where OAuth tokens go (remote/token-store.ts reads it): a relative path, such as a "~" a host never
   // expands, would put them under the host's working directory, often the user's repository.
-  const configDirRaw = env.BATON_CONFIG_DIR;
-  if (configDirRaw && !isAbsolute(configDirRaw))
-    problems.push(`BATON_CONFIG_DIR must be an absolute path (got "${clip(configDirRaw)}"; a "~" is not expanded)`);
   const perRequest = consentModeRaw === "per-request";
   const s3 = wants("s3") ? parseS3Settings(env, problems) : undefined;
   const otlp = wants("otlp") ? parseOtlpSettings(env, problems) : undefined;
@@ -148,6 +150,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   if (wants("http") && apiKey === undefined) {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }
+  // fetch throws on such a header value at every send: the sink would drop every event.
+  if (wants("http") && apiKey !== undefined && !headerSafe(apiKey)) problems.push(unsendable("BATON_API_KEY"));
   // Per-request mode: each request's own token is checked instead (requests without one emit nothing).
   if ((hasRemote || wants("http") || wants("s3") || wants("otlp")) && consentToken === PLACEHOLDER && !perRequest) {
     problems.push(
@@ -195,8 +199,19 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   // Secret gives the same user_id here and in upstream's producers, trailing newline and all.
   const userIdKey = value("BATON_USER_ID_HMAC_KEY") === undefined ? undefined : env.BATON_USER_ID_HMAC_KEY;
   const principal = value("BATON_PRINCIPAL");
+  const principalHeader = value("BATON_PRINCIPAL_HEADER");
+  // Looked up in every serve request's headers, where a name that is not a header name throws (a 500 for each).
+  if (principalHeader !== undefined && !HEADER_NAME.test(principalHeader))
+    problems.push(
+      "BATON_PRINCIPAL_HEADER must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~; no colon, no space)",
+    );
 
+  const configDir = value("BATON_CONFIG_DIR");
+  if (configDir !== undefined && !isAbsolutePath(configDir, options.platform)) problems.push(RELATIVE_CONFIG_DIR);
   const upstreamAuthToken = value("BATON_UPSTREAM_AUTH_TOKEN");
+  // Sent as --url's Authorization header: fetch would throw at every request ("unreachable").
+  if (upstreamAuthToken !== undefined && !headerSafe(upstreamAuthToken))
+    problems.push(unsendable("BATON_UPSTREAM_AUTH_TOKEN"));
   const timeoutRaw = value("BATON_UPSTREAM_TIMEOUT");
   let upstreamTimeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS;
   if (timeoutRaw !== undefined) {
@@ -252,13 +267,28 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     capture: Object.freeze(new Set(captureList as CaptureGroup[])),
     userIdKey,
     principal,
-    principalHeader: value("BATON_PRINCIPAL_HEADER"),
+    principalHeader,
     upstreamAuthToken,
     upstreamTimeoutMs,
     secrets: Object.freeze(secrets),
     warnings: Object.freeze(warnings),
   };
   return { ok: true, config: Object.freeze(config) };
+}
+
+/** `text` is an absolute path on `platform` (default: this process's). */
+export function isAbsolutePath(text: string, platform: NodeJS.Platform = process.platform): boolean {
+  return (platform === "win32" ? path.win32 : path.posix).isAbsolute(text);
+}
+
+/** True when an HTTP header can carry `text` (fetch refuses a line break, NUL or a character beyond U+00FF). */
+function headerSafe(text: string): boolean {
+  return !/[\r\n\0\u0100-\uffff]/.test(text);
+}
+
+/** The problem of a secret an HTTP header cannot carry (the value is never quoted). */
+function unsendable(name: string): string {
+  return `${name} has a line break, NUL or a character beyond U+00FF (it is sent in an HTTP header, which cannot carry it)`;
 }
 
 /** The whole refusal, the same for the proxy and `report`: "the configuration has 2 problem(s):\n  - …". */

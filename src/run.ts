@@ -5,7 +5,8 @@ import type { FileSink } from "bun";
 import { parseArgs, renderUsage } from "./cli.ts";
 import type { OptionValue } from "./command-spec.ts";
 import type { CommandContext } from "./command-context.ts";
-import { runSubcommand } from "./commands.ts";
+import { runSubcommand, SUBCOMMANDS } from "./commands.ts";
+import { closestName } from "./config-hints.ts";
 import { describeConfigProblems, loadConfig } from "./config.ts";
 import { LocalError, describeError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -122,9 +123,18 @@ async function runProxy(
     return await runStdioProxy(config, logger, stdio, () => spawnChild(command, childEnvironment(io.env)));
   } catch (error) {
     if (error instanceof LocalError && error.code === "E_SPAWN") {
-      logger.error(error.message);
       const cause = error.cause as { code?: string } | undefined;
-      return cause?.code === "ENOENT" ? EXIT.NOT_FOUND : EXIT.NOT_EXECUTABLE;
+      const notFound = cause?.code === "ENOENT";
+      // `baton-proxy serv …`: a misspelt subcommand is taken for a server command; name the one meant.
+      const meant =
+        notFound && command[0] !== undefined
+          ? closestName(
+              command[0],
+              SUBCOMMANDS.map((spec) => spec.name),
+            )
+          : undefined;
+      logger.error(meant === undefined ? error.message : `${error.message} (did you mean "baton-proxy ${meant}"?)`);
+      return notFound ? EXIT.NOT_FOUND : EXIT.NOT_EXECUTABLE;
     }
     throw error;
   }

@@ -69,6 +69,15 @@ describe("launching without --", () => {
     await proxy.close();
   });
 
+  test("a misspelt subcommand, taken for a server command that is not found, is named (exit 127 as before)", async () => {
+    const r = await runBinary(["serv", "--upstream", "http://127.0.0.1:1/mcp"], { BATON_EVENT_SINK: "stderr:" });
+    expect([r.code, r.stdout]).toEqual([127, ""]);
+    expect(r.stderr).toContain('cannot start "serv"');
+    expect(r.stderr).toContain('did you mean "baton-proxy serve"?');
+    const other = await runBinary(["no-such-server-xyz"], { BATON_EVENT_SINK: "stderr:" });
+    expect([other.code, other.stderr.includes("did you mean")]).toEqual([127, false]);
+  });
+
   test("serve without an upstream refuses to start: every problem listed, exit 78, nothing on stdout", async () => {
     const r = await runBinary(["serve", "--listen", "nowhere"]);
     expect(r.code).toBe(78);

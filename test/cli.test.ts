@@ -87,6 +87,12 @@ describe("parseArgs", () => {
     [["--frobnicate", "--", "x"], "unknown option --frobnicate"],
     [["--frobnicate", "node"], "unknown option --frobnicate"],
     [["-x"], "unknown option -x"],
+    // A near miss of one of our options names it (as a misspelt BATON_* variable does).
+    [["--URL", "https://x.example/mcp"], "unknown option --URL (did you mean --url?)"],
+    [
+      ["--header_env", "X=Y", "--url", "https://x.example/mcp"],
+      "unknown option --header_env (did you mean --header-env?)",
+    ],
     [["--version=2", "node"], "--version takes no value"],
     [["-V", "report"], '"report" is a subcommand: give it first'],
     [["--header-env", "X-Api-Key=KEY", "node"], "--header, --header-env and --allow-http go with --url or --url-env"],

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { defaultFileSinkPath, KNOWN_VARIABLES, loadConfig, maskUrl } from "../src/config.ts";
+import { defaultFileSinkPath, KNOWN_VARIABLES, loadConfig, maskUrl, RELATIVE_CONFIG_DIR } from "../src/config.ts";
 
 describe("loadConfig", () => {
   test("defaults: stderr + /tmp file, placeholders, scrubbing on", () => {
@@ -94,6 +94,33 @@ describe("loadConfig", () => {
     expect(text).not.toContain("hunter2");
     expect(text).not.toContain("sk-supersecret-key");
     expect(text).not.toContain("ct-secret-token");
+  });
+
+  test("BATON_PRINCIPAL_HEADER must be an HTTP header name: one that is not (X-User:, X User) made every serve request a 500", () => {
+    for (const name of ["X-User:", "X User", "x-üser"]) {
+      const result = loadConfig({ BATON_PRINCIPAL_HEADER: name });
+      expect(!result.ok && result.problems).toEqual([
+        "BATON_PRINCIPAL_HEADER must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~; no colon, no space)",
+      ]);
+    }
+    const fine = loadConfig({ BATON_PRINCIPAL_HEADER: " X-Forwarded-User " });
+    expect(fine.ok && fine.config.principalHeader).toBe("X-Forwarded-User");
+  });
+
+  test("a token sent in an HTTP header must be one a header can carry (else every request or flush failed), never quoted", () => {
+    const http = { BATON_EVENT_SINK: "https://c.example", BATON_CONSENT_TOKEN: "ct-1" };
+    const result = loadConfig({
+      ...http,
+      BATON_API_KEY: "sk-\u2192secret",
+      BATON_UPSTREAM_AUTH_TOKEN: "tok-\u2192secret",
+    });
+    expect(!result.ok && result.problems).toEqual([
+      "BATON_API_KEY has a line break, NUL or a character beyond U+00FF (it is sent in an HTTP header, which cannot carry it)",
+      "BATON_UPSTREAM_AUTH_TOKEN has a line break, NUL or a character beyond U+00FF (it is sent in an HTTP header, which cannot carry it)",
+    ]);
+    expect(loadConfig({ BATON_UPSTREAM_AUTH_TOKEN: "line-one\nline-two" }).ok).toBe(false);
+    // Without an http(s):// sink the key is not sent anywhere: not refused.
+    expect(loadConfig({ BATON_API_KEY: "sk-\u2192secret" }).ok).toBe(true);
   });
 
   test("unknown BATON_ variables are warnings naming the likely intended variable", () => {
@@ -240,10 +267,21 @@ test("macOS and Windows: two file sinks whose paths differ only by case are one 
   expect(loadConfig(env, { platform: "linux" }).ok).toBe(true);
 });
 
-test("a relative BATON_CONFIG_DIR (a ~ no shell expanded) refuses the start: tokens would land under the working directory", () => {
-  const loaded = loadConfig({ BATON_CONFIG_DIR: "~/.config/baton" });
-  expect(!loaded.ok && loaded.problems).toEqual([
-    'BATON_CONFIG_DIR must be an absolute path (got "~/.config/baton"; a "~" is not expanded)',
-  ]);
-  expect(loadConfig({ BATON_CONFIG_DIR: "/home/me/.config/baton" }).ok).toBe(true);
+test("two file sinks whose paths differ only by a doubled slash are one file (every event written twice): refused as listed twice", () => {
+  for (const [platform, list] of [
+    ["linux", "file:///tmp/x//a.jsonl,file:///tmp/x/a.jsonl"],
+    ["win32", "file:///C:/x//a.jsonl,file:///C:/x/a.jsonl"],
+  ] as const) {
+    const result = loadConfig({ BATON_EVENT_SINK: list }, { platform });
+    expect(!result.ok && result.problems.length === 1 && result.problems[0]).toEndWith("twice");
+  }
+});
+
+test("a relative BATON_CONFIG_DIR (~ is expanded by shells only, not by a host's env block) is refused: the sign-in tokens went under the host's working directory", () => {
+  for (const dir of ["~/.baton", "baton"]) {
+    const result = loadConfig({ BATON_CONFIG_DIR: dir }, { platform: "linux" });
+    expect(!result.ok && result.problems).toEqual([RELATIVE_CONFIG_DIR]);
+  }
+  expect(loadConfig({ BATON_CONFIG_DIR: "/home/me/.baton" }, { platform: "linux" }).ok).toBe(true);
+  expect(loadConfig({ BATON_CONFIG_DIR: "C:\\Users\\me\\baton" }, { platform: "win32" }).ok).toBe(true);
 });

@@ -294,6 +294,24 @@ describe("the --url target", () => {
     expect(bad.problems.join("\n")).not.toContain("sk-live");
   });
 
+  test("a header value HTTP cannot carry (a character beyond U+00FF) is refused at start, never quoted: every request failed as 'unreachable'", () => {
+    const headers = new Headers();
+    expect(() => headers.set("X-Key", "k\u2192secret")).toThrow(); // what fetch does with it at each request
+    const bad = resolveRemoteTarget(
+      { url: "https://mcp.example.com/mcp", headers: ["X-Emoji: a😀b"], headerEnv: ["X-Key=KEY"], allowHttp: false },
+      { KEY: "k\u2192secret" },
+    );
+    expect(!bad.ok && bad.problems).toEqual([
+      "--header X-Emoji has a character beyond U+00FF in its value (an HTTP header cannot carry it)",
+      "--header-env X-Key has a character beyond U+00FF in its value (an HTTP header cannot carry it)",
+    ]);
+    const latin1 = resolveRemoteTarget(
+      { url: "https://mcp.example.com/mcp", headers: [], headerEnv: ["X-Key=KEY"], allowHttp: false },
+      { KEY: "caf\u00e9" },
+    );
+    expect(latin1.ok && latin1.target.headers).toEqual({ "X-Key": "caf\u00e9" });
+  });
+
   test("--url-env VARIABLE reads the URL from the environment, with every --url rule; problems never quote the URL", () => {
     const ok = resolveRemoteTarget(
       { urlEnv: "MCP_URL", headers: [], allowHttp: false },

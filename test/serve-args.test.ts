@@ -75,6 +75,21 @@ describe("parseServeArgs", () => {
     expect(flagged.drainTimeoutMs).toBe(5000);
   });
 
+  test("an origin list of only commas is refused: it allowed no browser origin at all, not even the loopback default", () => {
+    for (const [argv, env, label] of [
+      [["--allowed-origins", ","], {}, "--allowed-origins"],
+      [[], { BATON_ALLOWED_ORIGINS: " , ," }, "BATON_ALLOWED_ORIGINS"],
+    ] as const) {
+      const result = parseServeArgs([...argv, "--upstream", "http://127.0.0.1:1/mcp"], env);
+      expect(result.kind === "problems" && result.problems).toEqual([
+        `${label} lists no origin (unset, it allows the loopback origins; * allows all)`,
+      ]);
+    }
+    expect(
+      ok(["--upstream", "http://127.0.0.1:1/mcp"], { BATON_ALLOWED_ORIGINS: "https://a.example," }).allowedOrigins,
+    ).toEqual(["https://a.example"]);
+  });
+
   test("every problem at once, secrets never echoed", () => {
     const result = parseServeArgs(
       [
@@ -124,7 +139,9 @@ describe("parseServeArgs", () => {
       const result = parseServeArgs(argv, { BATON_UPSTREAM: "http://127.0.0.1:1/mcp" });
       return result.kind === "problems" ? result.problems.join("\n") : "";
     };
-    expect(problems(["--bogus"])).toContain("unknown option --bogus");
+    expect(problems(["--bogus"])).toBe("unknown option --bogus");
+    expect(problems(["--lisen", "0.0.0.0:8080"])).toBe("unknown option --lisen (did you mean --listen?)");
+    expect(problems(["--max-session", "5"])).toBe("unknown option --max-session (did you mean --max-sessions?)");
     expect(problems(["stray"])).toContain('unexpected argument "stray"');
     expect(problems(["--listen"])).toContain("--listen needs a value");
   });
@@ -202,6 +219,18 @@ describe("parseServeArgs", () => {
       expect(usage).toContain(spec.env);
     }
     expect(usage).toContain("BATON_CONSENT_MODE");
+  });
+
+  test("serve --help states the range the parser enforces for bounded flags", () => {
+    const row = (flag: string) =>
+      renderCommandHelp(SERVE_SPEC)
+        .split("\n")
+        .find((line) => line.includes(` ${flag} `)) ?? "";
+    const upstream = ["--upstream", "http://127.0.0.1:1/mcp"];
+    expect(parseServeArgs([...upstream, "--idle-timeout-ms", "999"], {}).kind).toBe("problems");
+    expect(row("--idle-timeout-ms")).toContain("from 1000 to 255000");
+    expect(parseServeArgs([...upstream, "--body-timeout-ms", "2147483648"], {}).kind).toBe("problems");
+    expect(row("--body-timeout-ms")).toContain("at most 2147483647");
   });
 
   test("serve --help lists every BATON_* setting it shares with the stdio proxy (the README says it does)", () => {

@@ -282,6 +282,7 @@ describe("exact text of edits", () => {
         own: { type: "http", url: "https://x.example/mcp", headers: { "Content-Type": "application/json" } },
         odd: { type: "http", url: "https://x.example/mcp", headers: { "X Api Key": "k-secret-9" } },
         split: { type: "http", url: "https://x.example/mcp", headers: { "X-Api-Key": "k-secret-9\r\nX-Other: 1" } },
+        wide: { type: "http", url: "https://x.example/mcp", headers: { "X-Api-Key": "k-secret-9\u2192" } },
       },
     });
     const result = plan(text, "mcpServers", "wrap");
@@ -291,6 +292,7 @@ describe("exact text of edits", () => {
       'remote server (type "http", header Content-Type is set by the proxy itself) that --url cannot carry, left as is',
       'remote server (type "http", a header name that is not a valid HTTP header name) that --url cannot carry, left as is',
       'remote server (type "http", header X-Api-Key has a line break or NUL in its value) that --url cannot carry, left as is',
+      'remote server (type "http", header X-Api-Key has a character beyond U+00FF in its value) that --url cannot carry, left as is',
     ]);
     expect(reasons.join("\n")).not.toContain("k-secret-9");
   });

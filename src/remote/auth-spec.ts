@@ -34,6 +34,7 @@ export const AUTH_SPEC: CommandSpec = {
     [EXIT.OK, "done"],
     [EXIT.FAILED, "login failed, or nothing cached for that server"],
     [EXIT.USAGE, "usage error"],
+    [EXIT.CONFIG, "configuration refused (a relative BATON_CONFIG_DIR)"],
   ],
   load: async () => (await import("./auth-command.ts")).runAuthCommand,
 };

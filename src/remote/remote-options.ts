@@ -104,6 +104,11 @@ export function resolveRemoteTarget(
       problems.push(`${flag} ${name} has a line break or NUL in its value`);
       return;
     }
+    // fetch throws on such a value at every request, which read as the server being unreachable.
+    if (/[\u0100-\uffff]/.test(value)) {
+      problems.push(`${flag} ${name} has a character beyond U+00FF in its value (an HTTP header cannot carry it)`);
+      return;
+    }
     headers[name] = value;
     if (value !== "") secrets.push(value, ...value.split(/\s+/).filter((part) => part.length >= 8));
   };

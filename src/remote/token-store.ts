@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, posix, win32 } from "node:path";
+import { isAbsolutePath, RELATIVE_CONFIG_DIR } from "../config.ts";
 import { LocalError } from "../errors.ts";
 
 /** What is kept for one server. Shapes are the SDK's (OAuthTokens, client information, discovery state), stored as received. */
@@ -32,18 +33,14 @@ type Env = Readonly<Record<string, string | undefined>>;
  * tokens under whatever directory the host started the proxy in (a project, a repository).
  */
 export function configDir(env: Env, homeDir: () => string, platform: NodeJS.Platform): string {
-  // Host configs pass env unexpanded: "~/.baton" or "cfg" would cache tokens under the host's working
-  // directory, often the user's repository. A relative XDG/APPDATA is invalid per their specs: skipped.
+  // Trimmed as every BATON_* value is: " /etc/bp" (or a blank value) would be a path relative to the host's working
+  // directory, as would "~/.baton" (host configs pass env unexpanded), often the user's repository.
+  const chosen = env.BATON_CONFIG_DIR?.trim();
+  if (chosen && !isAbsolutePath(chosen, platform)) throw new LocalError("E_CONFIG", RELATIVE_CONFIG_DIR);
+  if (chosen) return chosen;
+  // A relative XDG_CONFIG_HOME or APPDATA is invalid per their specs: skipped.
   const absolute = (dir: string | undefined): dir is string =>
     dir !== undefined && dir !== "" && (platform === "win32" ? win32 : posix).isAbsolute(dir);
-  if (env.BATON_CONFIG_DIR) {
-    if (!absolute(env.BATON_CONFIG_DIR))
-      throw new LocalError(
-        "E_CONFIG",
-        `BATON_CONFIG_DIR must be an absolute path (got "${env.BATON_CONFIG_DIR}"; a "~" is not expanded)`,
-      );
-    return env.BATON_CONFIG_DIR;
-  }
   if (absolute(env.XDG_CONFIG_HOME)) return join(env.XDG_CONFIG_HOME, "baton-proxy");
   if (platform === "win32" && absolute(env.APPDATA)) return join(env.APPDATA, "baton-proxy");
   return join(homeDir(), ".config", "baton-proxy");

@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_SESSIONS,
   DEFAULT_SESSION_IDLE_MS,
   MAX_IDLE_TIMEOUT_MS,
+  MIN_IDLE_TIMEOUT_MS,
   overriddenVariables,
   SERVE_FLAGS,
   SERVE_OPTIONS,
@@ -135,7 +136,7 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
     pick("idleTimeoutMs"),
     DEFAULT_IDLE_TIMEOUT_MS,
     label("idleTimeoutMs"),
-    1_000,
+    MIN_IDLE_TIMEOUT_MS,
     problems,
   );
   if (idleTimeoutMs > MAX_IDLE_TIMEOUT_MS)

@@ -14,6 +14,10 @@ export const DEFAULT_MAX_SESSIONS = 10_000;
 export const MAX_REQUEST_HEAD_BYTES = 16 * 1024;
 /** Bun closes idle connections in whole seconds, at most 255 s. */
 export const MAX_IDLE_TIMEOUT_MS = 255_000;
+/** The idle timeout's least value: Bun's unit is a whole second. */
+export const MIN_IDLE_TIMEOUT_MS = 1_000;
+/** Timers fire at once beyond this many ms (2^31-1): no deadline may be longer. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface FlagSpec {
   readonly flag: string;
@@ -64,7 +68,7 @@ export const SERVE_FLAGS = {
     flag: "--body-timeout-ms",
     value: "MS",
     env: "BATON_BODY_TIMEOUT_MS",
-    summary: `a request body not fully received this long after its head gets 408 and the connection closes (default ${DEFAULT_BODY_TIMEOUT_MS})`,
+    summary: `a request body not fully received this long after its head gets 408 and the connection closes (default ${DEFAULT_BODY_TIMEOUT_MS}, at most ${MAX_TIMER_MS})`,
   },
   drainTimeoutMs: {
     flag: "--drain-timeout-ms",
@@ -88,7 +92,7 @@ export const SERVE_FLAGS = {
     flag: "--idle-timeout-ms",
     value: "MS",
     env: "BATON_IDLE_TIMEOUT_MS",
-    summary: `a client connection silent this long is closed (default ${DEFAULT_IDLE_TIMEOUT_MS}, at most ${MAX_IDLE_TIMEOUT_MS}; open streams are exempt)`,
+    summary: `a client connection silent this long is closed (default ${DEFAULT_IDLE_TIMEOUT_MS}, from ${MIN_IDLE_TIMEOUT_MS} to ${MAX_IDLE_TIMEOUT_MS}, in whole seconds; open streams are exempt)`,
   },
 } as const satisfies Record<string, FlagSpec>;
 

@@ -9,8 +9,8 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-/** Timers fire at once beyond this many ms (2^31-1): no deadline may be longer. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+// Defined with the flags, whose help states it.
+export { MAX_TIMER_MS } from "./serve-flags.ts";
 
 /** The upstream MCP endpoint: required, an absolute http:// or https:// URL without credentials or fragment. */
 export function parseUpstream(raw: string | undefined, label: string, problems: string[]): URL | undefined {
@@ -59,6 +59,9 @@ export function parseOrigins(raw: string, label: string, problems: string[]): st
     .split(",")
     .map((o) => o.trim().toLowerCase().replace(/\/+$/, ""))
     .filter((o) => o !== "");
+  // Only separators: an empty value means the loopback default, but an empty list would allow no browser origin at all.
+  if (list.length === 0)
+    problems.push(`${label} lists no origin (unset, it allows the loopback origins; * allows all)`);
   for (const origin of list) {
     if (origin === "*") continue;
     let url: URL | undefined;

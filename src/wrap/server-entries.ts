@@ -163,6 +163,7 @@ function remoteTarget(value: Readonly<Record<string, unknown>>): RemoteTarget | 
     if (!HEADER_NAME.test(name)) return "a header name that is not a valid HTTP header name";
     if (isReservedHeader(name)) return `header ${name} is set by the proxy itself`;
     if (/[\r\n\0]/.test(headerValue)) return `header ${name} has a line break or NUL in its value`;
+    if (/[\u0100-\uffff]/.test(headerValue)) return `header ${name} has a character beyond U+00FF in its value`;
   }
   const parsed = new URL(url);
   return {
