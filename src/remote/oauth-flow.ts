@@ -9,6 +9,7 @@ import type {
 import { LocalError } from "../errors.ts";
 import { listenForRedirect, openBrowser } from "./loopback-redirect.ts";
 import { serverKey, type ServerAuthRecord, type TokenStore } from "./token-store.ts";
+import { formatSeconds } from "./upstream-failure.ts";
 
 export interface OAuthDeps {
   readonly store: TokenStore;
@@ -21,6 +22,25 @@ export interface OAuthDeps {
   readonly fetch: typeof fetch;
   /** Epoch milliseconds (token expiry bookkeeping). */
   readonly now: () => number;
+}
+
+/**
+ * `base` with each request bounded by `timeoutMs`: the SDK sets no timeout on discovery,
+ * registration or token requests, and an authorization server that never answers would hold
+ * every request of the proxy (a refresh) or the one that met the 401 (a login) forever.
+ */
+export function boundedFetch(base: typeof fetch, timeoutMs: number, setting: string): typeof fetch {
+  return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    try {
+      return await base(input, { ...init, signal });
+    } catch (error) {
+      if (!timeout.aborted) throw error;
+      const origin = new URL(input instanceof Request ? input.url : String(input)).origin;
+      throw new Error(`${origin} did not answer within ${formatSeconds(timeoutMs)} (${setting})`, { cause: error });
+    }
+  }) as typeof fetch;
 }
 
 /** The SDK's auth module, loaded on first use: a proxy that never meets a 401 never pays for it. */
