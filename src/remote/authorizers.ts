@@ -23,7 +23,7 @@ export function staticAuthorizer(target: RemoteTarget, bearer: string | undefine
 /**
  * OAuth for the proxy: sends the cached access token, refreshes it before it expires, and on a
  * 401 refreshes or runs the login flow (browser + loopback, bounded by `timeoutMs`). Concurrent
- * 401s share one flow. A server without discoverable authorization fails at once with the
+ * 401s share one flow, and a 401 for a token already replaced just retries with the new one. A server without discoverable authorization fails at once with the
  * `auth login` hint. The OAuth modules load only when a server asks for authorization.
  */
 export function oauthAuthorizer(
@@ -68,9 +68,13 @@ export function oauthAuthorizer(
       }
       return cached?.token === undefined ? undefined : `Bearer ${cached.token}`;
     },
-    unauthorized(response) {
+    unauthorized(response, sentWith) {
       const resourceMetadataUrl = metadataUrlOf(response);
       resolving ??= (async (): Promise<"retry" | UpstreamFailure> => {
+        // Sent before a sign-in or refresh finished (here, or by another proxy or `auth login`):
+        // the refusal is of the old token, and the new one is tried instead of a flow of its own.
+        await reload();
+        if (cached?.token !== undefined && `Bearer ${cached.token}` !== sentWith) return "retry";
         if (await refresh(resourceMetadataUrl)) return "retry";
         const { login } = await import("./oauth-flow.ts");
         try {

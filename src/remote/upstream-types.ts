@@ -23,8 +23,11 @@ export interface UpstreamSink {
 export interface Authorizer {
   /** The `Authorization` value for the next request, if any (may refresh a token first). */
   header(): Promise<string | undefined>;
-  /** The server refused the credentials: "retry" when new ones were obtained, else why not. */
-  unauthorized(response: Response): Promise<"retry" | UpstreamFailure>;
+  /**
+   * The server refused the credentials the request carried (`sentWith`, the `header()` value it
+   * was sent with): "retry" when new ones were obtained, else why not.
+   */
+  unauthorized(response: Response, sentWith: string | undefined): Promise<"retry" | UpstreamFailure>;
 }
 
 export interface HttpUpstreamDeps {

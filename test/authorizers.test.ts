@@ -1,0 +1,79 @@
+// The proxy's OAuth authorizer in process, against the SDK's OAuth router on loopback (test/fixtures/servers/remote-http-server.ts
+// --oauth, its browser step driven by BATON_OAUTH_OPENER): how concurrent and late 401s share one sign-in or refresh.
+
+import { afterEach, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { createLogger } from "../src/log.ts";
+import { oauthAuthorizer } from "../src/remote/authorizers.ts";
+import type { OAuthDeps } from "../src/remote/oauth-flow.ts";
+import { resolveRemoteTarget } from "../src/remote/remote-options.ts";
+import { TokenStore } from "../src/remote/token-store.ts";
+import type { Authorizer } from "../src/remote/upstream-types.ts";
+import { ROOT } from "./support/binary.ts";
+import { tempDir } from "./support/proxy-process.ts";
+import { startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
+
+const OPENER = `${process.execPath} ${join(ROOT, "test", "fixtures", "oauth-browser.ts")}`;
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+/** An authorizer for `server` over a fresh cache, with what it logged. */
+function authorizerFor(server: RemoteServer): { authorizer: Authorizer; log: string[]; deps: OAuthDeps } {
+  const dir = tempDir();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { BATON_OAUTH_OPENER: OPENER };
+  const resolved = resolveRemoteTarget({ url: server.url, headers: [], allowHttp: false }, env);
+  if (!resolved.ok) throw new Error(resolved.problems.join("; "));
+  const log: string[] = [];
+  const deps: OAuthDeps = {
+    store: new TokenStore(dir),
+    server: resolved.target.url,
+    env,
+    platform: process.platform,
+    tell: (text) => log.push(text),
+    fetch,
+    now: Date.now,
+  };
+  const authorizer = oauthAuthorizer(
+    resolved.target,
+    10_000,
+    createLogger((line) => log.push(line)),
+    async () => deps,
+  );
+  return { authorizer, log, deps };
+}
+
+/** A POST to the MCP endpoint with `authorization` (or none): the server's answer, a 401 when it is missing or stale. */
+const post = (server: RemoteServer, authorization: string | undefined) =>
+  fetch(server.url, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      ...(authorization === undefined ? {} : { Authorization: authorization }),
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+    }),
+  });
+
+test("a 401 for a request sent before a sign-in finished retries with the new token: no second sign-in", async () => {
+  const server = await startRemoteFixture(["--oauth", "--no-refresh-token"]);
+  cleanups.push(() => server.stop());
+  const { authorizer } = authorizerFor(server);
+  // Two requests go out with no token; the first 401 signs in, the second arrives after that sign-in.
+  const sent = await authorizer.header();
+  const [first, second] = [await post(server, sent), await post(server, sent)];
+  expect([first.status, second.status]).toEqual([401, 401]);
+  expect(await authorizer.unauthorized(first, sent)).toBe("retry");
+  expect(await authorizer.unauthorized(second, sent)).toBe("retry");
+  expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, codeExchanges: 1 });
+  expect((await post(server, await authorizer.header())).status).toBe(200);
+});
