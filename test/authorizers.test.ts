@@ -77,3 +77,21 @@ test("a 401 for a request sent before a sign-in finished retries with the new to
   expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, codeExchanges: 1 });
   expect((await post(server, await authorizer.header())).status).toBe(200);
 });
+
+test("a 401 while a refresh before expiry is in flight shares that refresh: the rotated refresh token is never spent twice", async () => {
+  const server = await startRemoteFixture(["--oauth", "--token-ttl", "2"]);
+  cleanups.push(() => server.stop());
+  const { authorizer } = authorizerFor(server);
+  const none = await authorizer.header();
+  expect(await authorizer.unauthorized(await post(server, none), none)).toBe("retry");
+  const token = await authorizer.header();
+  await server.control("revoke-tokens"); // the server refuses the token from now on
+  const refused = await post(server, token);
+  expect(refused.status).toBe(401);
+  await Bun.sleep(1_200); // into the second half of the 2 s lifetime: the next header() refreshes
+  const [header, outcome] = await Promise.all([authorizer.header(), authorizer.unauthorized(refused, token)]);
+  expect(outcome).toBe("retry");
+  expect(header).not.toBe(token);
+  expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, refreshes: 1 });
+  expect((await post(server, await authorizer.header())).status).toBe(200);
+});

@@ -34,7 +34,7 @@ export function oauthAuthorizer(
 ): Authorizer {
   let deps: import("./oauth-flow.ts").OAuthDeps | undefined;
   let cached: { token: string | undefined; expiresAt: number | undefined; margin: number } | undefined;
-  let refreshing: Promise<unknown> | undefined;
+  let refreshing: Promise<boolean> | undefined;
   let resolving: Promise<"retry" | UpstreamFailure> | undefined;
   const ready = async () => (deps ??= await makeDeps());
   const reload = async (): Promise<void> => {
@@ -51,20 +51,22 @@ export function oauthAuthorizer(
       margin: Math.min(REFRESH_MARGIN_MS, lifetime / 2),
     };
   };
-  const refresh = async (resourceMetadataUrl?: URL): Promise<boolean> => {
-    const { refreshTokens } = await import("./oauth-flow.ts");
-    const ok = await refreshTokens(await ready(), resourceMetadataUrl);
-    await reload();
-    return ok;
-  };
+  // One refresh at a time, whether a request found the token near its expiry or a 401 asked for it:
+  // with refresh-token rotation a second refresh would spend the used token, fail, and start a login.
+  const refresh = (resourceMetadataUrl?: URL): Promise<boolean> =>
+    (refreshing ??= (async () => {
+      const { refreshTokens } = await import("./oauth-flow.ts");
+      const ok = await refreshTokens(await ready(), resourceMetadataUrl);
+      await reload();
+      return ok;
+    })().finally(() => (refreshing = undefined)));
 
   return {
     async header() {
       if (cached === undefined) await reload();
       const now = Date.now();
       if (cached?.token !== undefined && cached.expiresAt !== undefined && cached.expiresAt - now < cached.margin) {
-        refreshing ??= refresh().finally(() => (refreshing = undefined));
-        await refreshing;
+        await refresh();
       }
       return cached?.token === undefined ? undefined : `Bearer ${cached.token}`;
     },
