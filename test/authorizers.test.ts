@@ -21,9 +21,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/** An authorizer for `server` over a fresh cache, with what it logged. */
-function authorizerFor(server: RemoteServer): { authorizer: Authorizer; log: string[]; deps: OAuthDeps } {
-  const dir = tempDir();
+/** An authorizer for `server` over the cache in `dir` (a fresh one by default), with what it logged. */
+function authorizerFor(
+  server: RemoteServer,
+  dir = tempDir(),
+): { authorizer: Authorizer; log: string[]; deps: OAuthDeps } {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const env = { BATON_OAUTH_OPENER: OPENER };
   const resolved = resolveRemoteTarget({ url: server.url, headers: [], allowHttp: false }, env);
@@ -94,4 +96,18 @@ test("a 401 while a refresh before expiry is in flight shares that refresh: the 
   expect(header).not.toBe(token);
   expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, refreshes: 1 });
   expect((await post(server, await authorizer.header())).status).toBe(200);
+});
+
+test("two proxies refreshing the same cached token at once: the one refused (a spent refresh token) takes the other's new tokens", async () => {
+  const server = await startRemoteFixture(["--oauth", "--token-ttl", "2"]);
+  cleanups.push(() => server.stop());
+  const dir = tempDir();
+  const first = authorizerFor(server, dir).authorizer;
+  const none = await first.header();
+  expect(await first.unauthorized(await post(server, none), none)).toBe("retry");
+  const second = authorizerFor(server, dir).authorizer; // another process on the same cache
+  await Bun.sleep(1_200); // into the second half of the 2 s lifetime: both refresh before their next request
+  const headers = await Promise.all([first.header(), second.header()]);
+  for (const header of headers) expect((await post(server, header)).status).toBe(200);
+  expect((await server.stats()).oauth.authorizations).toBe(1); // no browser sign-in
 });

@@ -132,11 +132,25 @@ class CachedProvider implements OAuthClientProvider {
   }
 
   invalidateCredentials(scope: "all" | "client" | "tokens" | "verifier" | "discovery"): void {
+    if (scope === "tokens" && this.adoptNewerTokens()) return;
     if (scope === "all" || scope === "client") delete this.record.clientInformation;
     if (scope === "all" || scope === "tokens") delete this.record.tokens;
     if (scope === "all" || scope === "discovery") delete this.record.discovery;
     if (scope === "verifier") this.verifier = undefined;
     this.persist();
+  }
+
+  /**
+   * A refused refresh token may have been spent by another proxy (or `auth login`) since this
+   * record was read: with rotation, that is why it was refused. Its newer tokens are then taken,
+   * not deleted from the cache (which would start a browser sign-in here and undo its refresh).
+   */
+  private adoptNewerTokens(): boolean {
+    const stored = this.deps.store.load(this.record.server);
+    if (stored.tokens === undefined || stored.tokens.refresh_token === this.record.tokens?.refresh_token) return false;
+    this.record.tokens = stored.tokens;
+    this.record.obtainedAt = stored.obtainedAt;
+    return true;
   }
 
   private persist(): void {
