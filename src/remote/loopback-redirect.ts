@@ -18,7 +18,8 @@ const CALLBACK_PATH = "/callback";
  * redirect URI stays valid), else any free port.
  */
 export function listenForRedirect(preferredPort: number | undefined): LoopbackRedirect {
-  let deliver: ((outcome: { code?: string; error?: string; state?: string }) => void) | undefined;
+  /** Hands a callback to the waiting login; false when it is not the one awaited (another state, or none). */
+  let deliver: ((outcome: { code?: string; error?: string; state?: string }) => boolean) | undefined;
   const serve = (port: number) =>
     Bun.serve({
       hostname: "127.0.0.1",
@@ -29,7 +30,7 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
         const code = url.searchParams.get("code") ?? undefined;
         const error = url.searchParams.get("error") ?? undefined;
         const state = url.searchParams.get("state") ?? undefined;
-        deliver?.({
+        const accepted = deliver?.({
           code,
           error:
             error === undefined
@@ -37,11 +38,15 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
               : `${error}${url.searchParams.get("error_description") ? `: ${url.searchParams.get("error_description")}` : ""}`,
           state,
         });
+        // A stale tab of an earlier attempt, or a forged link, must not be told it signed anything in.
         const text =
-          code !== undefined
-            ? "baton-proxy is signed in. You can close this window."
-            : "baton-proxy could not sign in; see the terminal.";
+          accepted !== true
+            ? "This sign-in redirect is not the one baton-proxy is waiting for (an old or foreign link): nothing was done."
+            : code !== undefined
+              ? "baton-proxy is signed in. You can close this window."
+              : "baton-proxy could not sign in; see the terminal.";
         return new Response(`<!doctype html><meta charset="utf-8"><title>baton-proxy</title><p>${text}</p>`, {
+          status: accepted === true ? 200 : 400,
           headers: { "Content-Type": "text/html; charset=utf-8" },
         });
       },
@@ -63,7 +68,7 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
           timeoutMs,
         );
         deliver = (outcome) => {
-          if (outcome.state !== state) return; // a stale or forged callback: keep waiting for ours
+          if (outcome.state !== state) return false; // a stale or forged callback: keep waiting for ours
           clearTimeout(timer);
           if (outcome.code !== undefined) resolve(outcome.code);
           else
@@ -73,6 +78,7 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
                 `the authorization server refused: ${outcome.error ?? "no code in the redirect"}`,
               ),
             );
+          return true;
         };
       });
     },
