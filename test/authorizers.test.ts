@@ -5,7 +5,7 @@ import { afterEach, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../src/log.ts";
-import { oauthAuthorizer } from "../src/remote/authorizers.ts";
+import { oauthAuthorizer, scopeOf } from "../src/remote/authorizers.ts";
 import type { OAuthDeps } from "../src/remote/oauth-flow.ts";
 import { resolveRemoteTarget } from "../src/remote/remote-options.ts";
 import { TokenStore } from "../src/remote/token-store.ts";
@@ -110,4 +110,33 @@ test("two proxies refreshing the same cached token at once: the one refused (a s
   const headers = await Promise.all([first.header(), second.header()]);
   for (const header of headers) expect((await post(server, header)).status).toBe(200);
   expect((await server.stats()).oauth.authorizations).toBe(1); // no browser sign-in
+});
+
+test("the scope named by the 401's challenge is the one asked for, not every scope the server supports", async () => {
+  const server = await startRemoteFixture([
+    "--oauth",
+    "--scopes-supported",
+    "mcp:tools mcp:admin",
+    "--required-scopes",
+    "mcp:tools",
+  ]);
+  cleanups.push(() => server.stop());
+  const { authorizer } = authorizerFor(server);
+  const refused = await post(server, undefined);
+  expect(refused.headers.get("www-authenticate")).toContain('scope="mcp:tools"');
+  expect(await authorizer.unauthorized(refused, undefined)).toBe("retry");
+  expect((await server.stats()).oauth.scopes).toEqual(["mcp:tools"]);
+  expect((await post(server, await authorizer.header())).status).toBe(200);
+});
+
+test("scopeOf reads a challenge's scope, quoted or not, and nothing else", () => {
+  const challenge = (value: string) => new Response(null, { status: 401, headers: { "WWW-Authenticate": value } });
+  expect(scopeOf(challenge('Bearer error="insufficient_scope", scope="a b", resource_metadata="https://x/y"'))).toBe(
+    "a b",
+  );
+  expect(scopeOf(challenge("Bearer realm=x,scope=files:read"))).toBe("files:read");
+  expect(
+    scopeOf(challenge('Bearer error="insufficient_scope", resource_metadata="https://x/?scope=z"')),
+  ).toBeUndefined();
+  expect(scopeOf(challenge('Bearer scope=""'))).toBeUndefined();
 });

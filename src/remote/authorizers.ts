@@ -80,7 +80,7 @@ export function oauthAuthorizer(
         if (await refresh(resourceMetadataUrl)) return "retry";
         const { login } = await import("./oauth-flow.ts");
         try {
-          await login(await ready(), { resourceMetadataUrl, timeoutMs });
+          await login(await ready(), { resourceMetadataUrl, scope: scopeOf(response), timeoutMs });
           await reload();
           logger.info(`authorized with ${target.origin}; tokens cached for later runs`);
           return "retry";
@@ -94,6 +94,17 @@ export function oauthAuthorizer(
       return resolving;
     },
   };
+}
+
+/**
+ * The `scope` of a Bearer challenge (RFC 6750 §3): what the server needs, which MCP clients ask for
+ * in preference to every scope in `scopes_supported` (the MCP authorization spec's scope selection).
+ */
+export function scopeOf(response: Response): string | undefined {
+  const challenge = response.headers.get("www-authenticate") ?? "";
+  const match = /(?:^|[\s,])scope=(?:"([^"]*)"|([^\s,"]+))/i.exec(challenge);
+  const scope = (match?.[1] ?? match?.[2])?.trim();
+  return scope === "" ? undefined : scope;
 }
 
 /** The `resource_metadata` URL of a Bearer challenge (RFC 9728 §5.1), when the server gave one. */

@@ -192,26 +192,30 @@ export async function refreshTokens(deps: OAuthDeps, resourceMetadataUrl?: URL):
 
 /**
  * The whole flow: discovery (RFC 9728, RFC 8414 / OIDC), registration (RFC 7591) unless
- * BATON_OAUTH_CLIENT_ID is set, authorization code + PKCE S256 with the resource indicator,
+ * BATON_OAUTH_CLIENT_ID is set, authorization code + PKCE S256 with the resource indicator and
+ * `scope` (a 401 challenge's, else the SDK takes the resource's `scopes_supported`),
  * the browser sent to a loopback redirect on 127.0.0.1. Throws LocalError(E_AUTH) with the
  * reason; protocol errors from the SDK are wrapped with theirs.
  */
-export async function login(deps: OAuthDeps, options: { resourceMetadataUrl?: URL; timeoutMs: number }): Promise<void> {
+export async function login(
+  deps: OAuthDeps,
+  options: { resourceMetadataUrl?: URL; scope?: string; timeoutMs: number },
+): Promise<void> {
   const { auth } = await loadSdk();
   const loopback = listenForRedirect(registeredPort(deps.store.load(serverKey(deps.server))));
   try {
     const provider = new CachedProvider(deps, loopback.redirectUrl, true);
     const serverUrl = deps.server;
-    const first = await wrap(() =>
-      auth(provider, { serverUrl, resourceMetadataUrl: options.resourceMetadataUrl, fetchFn: deps.fetch }),
-    );
+    const { resourceMetadataUrl, scope } = options;
+    const first = await wrap(() => auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn: deps.fetch }));
     if (first === "AUTHORIZED") return;
     const code = await loopback.waitForCode(provider.stateValue, options.timeoutMs);
     const second = await wrap(() =>
       auth(provider, {
         serverUrl,
         authorizationCode: code,
-        resourceMetadataUrl: options.resourceMetadataUrl,
+        resourceMetadataUrl,
+        scope,
         fetchFn: deps.fetch,
       }),
     );
