@@ -286,3 +286,33 @@ test("a config directory that cannot be written: the proxy's sign-in is kept for
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("step-up: a 403 insufficient_scope signs in again asking for the scope it names, with the scope held before, then retries", async () => {
+  const server = await startRemoteFixture([
+    "--oauth",
+    "--scopes-supported",
+    "mcp:read",
+    "--required-scopes",
+    "mcp:tools",
+  ]);
+  const configDir = tempDir();
+  const env = cleanEnv({ BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER, BATON_EVENT_SINK: "stderr:" });
+  try {
+    // Signed in ahead of time with what the server advertised (mcp:read), which its tools turn out not to accept.
+    const login = Bun.spawn([await binaryPath(), "auth", "login", "--url", server.url], {
+      env,
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    expect(await login.exited).toBe(0);
+    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", server.url], env });
+    const client = new Client({ name: "oauth-step-up", version: "1.0.0" });
+    await client.connect(transport);
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "up" } }))).toBe("echo: up");
+    await client.close();
+    expect((await server.stats()).oauth.scopes).toEqual(["mcp:read", "mcp:read mcp:tools"]);
+  } finally {
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});

@@ -23,8 +23,10 @@ export function staticAuthorizer(target: RemoteTarget, bearer: string | undefine
 /**
  * OAuth for the proxy: sends the cached access token, refreshes it before it expires, and on a
  * 401 refreshes or runs the login flow (browser + loopback, bounded by `timeoutMs`). Concurrent
- * 401s share one flow, and a 401 for a token already replaced just retries with the new one. A server without discoverable authorization fails at once with the
- * `auth login` hint. The OAuth modules load only when a server asks for authorization.
+ * 401s share one flow, and a 401 for a token already replaced just retries with the new one. A 403
+ * `insufficient_scope` signs in again for the wider scope (step-up). A server without discoverable
+ * authorization fails at once with the `auth login` hint. The OAuth modules load only when a server
+ * asks for authorization.
  */
 export function oauthAuthorizer(
   target: RemoteTarget,
@@ -61,6 +63,30 @@ export function oauthAuthorizer(
       return ok;
     })().finally(() => (refreshing = undefined)));
 
+  /** The browser sign-in, or why it failed (`refused` says what the server answered). */
+  const signIn = async (
+    options: { resourceMetadataUrl?: URL; scope?: string; fresh?: boolean },
+    refused: UpstreamFailure,
+  ): Promise<"retry" | UpstreamFailure> => {
+    const { login } = await import("./oauth-flow.ts");
+    try {
+      await login(await ready(), { ...options, timeoutMs });
+      await reload();
+      logger.info(`authorized with ${target.origin}; tokens cached for later runs`);
+      return "retry";
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      logger.warn(`authorization with ${target.origin} failed: ${why}`);
+      return { errorType: refused.errorType, reason: `${refused.reason} (automatic authorization failed: ${why})` };
+    }
+  };
+  // Sent before a sign-in or refresh finished (here, or by another proxy or `auth login`): the
+  // refusal is of the old token, and the new one is tried instead of a flow of its own.
+  const replaced = async (sentWith: string | undefined): Promise<boolean> => {
+    await reload();
+    return cached?.token !== undefined && `Bearer ${cached.token}` !== sentWith;
+  };
+
   return {
     async header() {
       if (cached === undefined) await reload();
@@ -73,23 +99,33 @@ export function oauthAuthorizer(
     unauthorized(response, sentWith) {
       const resourceMetadataUrl = metadataUrlOf(response);
       resolving ??= (async (): Promise<"retry" | UpstreamFailure> => {
-        // Sent before a sign-in or refresh finished (here, or by another proxy or `auth login`):
-        // the refusal is of the old token, and the new one is tried instead of a flow of its own.
-        await reload();
-        if (cached?.token !== undefined && `Bearer ${cached.token}` !== sentWith) return "retry";
+        if (await replaced(sentWith)) return "retry";
         if (await refresh(resourceMetadataUrl)) return "retry";
-        const { login } = await import("./oauth-flow.ts");
-        try {
-          await login(await ready(), { resourceMetadataUrl, scope: scopeOf(response), timeoutMs });
-          await reload();
-          logger.info(`authorized with ${target.origin}; tokens cached for later runs`);
-          return "retry";
-        } catch (error) {
-          const why = error instanceof Error ? error.message : String(error);
-          logger.warn(`authorization with ${target.origin} failed: ${why}`);
-          const hint = unauthorizedFailure(target);
-          return { errorType: hint.errorType, reason: `${hint.reason} (automatic authorization failed: ${why})` };
-        }
+        return signIn({ resourceMetadataUrl, scope: scopeOf(response) }, unauthorizedFailure(target));
+      })().finally(() => (resolving = undefined));
+      return resolving;
+    },
+    insufficientScope(response, sentWith) {
+      if (!/error="?insufficient_scope/i.test(response.headers.get("www-authenticate") ?? "")) return undefined;
+      const needed = scopeOf(response);
+      resolving ??= (async (): Promise<"retry" | UpstreamFailure> => {
+        if (await replaced(sentWith)) return "retry";
+        // Step-up: a refresh cannot widen the grant, so the user signs in again, for the scope held
+        // so far plus the one named (the cached tokens are not refreshed in its place).
+        const { store } = await ready();
+        const { serverKey } = await import("./token-store.ts");
+        const held = store.load(serverKey(target.url)).tokens?.scope;
+        const scope = [...new Set(`${typeof held === "string" ? held : ""} ${needed ?? ""}`.split(/\s+/))]
+          .filter(Boolean)
+          .join(" ");
+        const refused: UpstreamFailure = {
+          errorType: "upstream_auth",
+          reason: `${target.origin} needs more access (HTTP 403 insufficient_scope${needed === undefined ? "" : `, scope "${needed}"`})`,
+        };
+        return signIn(
+          { resourceMetadataUrl: metadataUrlOf(response), scope: scope || undefined, fresh: true },
+          refused,
+        );
       })().finally(() => (resolving = undefined));
       return resolving;
     },

@@ -56,10 +56,15 @@ class CachedProvider implements OAuthClientProvider {
   readonly stateValue = crypto.randomUUID();
   needsLogin = false;
 
+  /**
+   * `fresh`: the cached tokens are not offered to the SDK, which would refresh them and stop there
+   * (a step-up needs the user to grant more; a refresh keeps the old grant).
+   */
   constructor(
     private readonly deps: OAuthDeps,
     readonly redirectUrl: string,
     private readonly interactive: boolean,
+    private readonly fresh = false,
   ) {
     this.record = deps.store.load(serverKey(deps.server));
   }
@@ -95,6 +100,7 @@ class CachedProvider implements OAuthClientProvider {
   }
 
   tokens(): OAuthTokens | undefined {
+    if (this.fresh) return undefined;
     return this.record.tokens as OAuthTokens | undefined;
   }
 
@@ -199,12 +205,12 @@ export async function refreshTokens(deps: OAuthDeps, resourceMetadataUrl?: URL):
  */
 export async function login(
   deps: OAuthDeps,
-  options: { resourceMetadataUrl?: URL; scope?: string; timeoutMs: number },
+  options: { resourceMetadataUrl?: URL; scope?: string; fresh?: boolean; timeoutMs: number },
 ): Promise<void> {
   const { auth } = await loadSdk();
   const loopback = listenForRedirect(registeredPort(deps.store.load(serverKey(deps.server))));
   try {
-    const provider = new CachedProvider(deps, loopback.redirectUrl, true);
+    const provider = new CachedProvider(deps, loopback.redirectUrl, true, options.fresh);
     const serverUrl = deps.server;
     const { resourceMetadataUrl, scope } = options;
     const first = await wrap(() => auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn: deps.fetch }));

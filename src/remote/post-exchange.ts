@@ -93,6 +93,16 @@ export async function postExchange(
       if (outcome === "retry") return postExchange(session, body, message, ids, isInitialize, true);
       return session.fail(ids, outcome, controller);
     }
+    const stepUp =
+      response.status === 403 && !retried
+        ? session.deps.authorizer?.insufficientScope?.(response, headers.Authorization)
+        : undefined;
+    if (stepUp !== undefined) {
+      const outcome = await stepUp;
+      await response.body?.cancel().catch(() => undefined);
+      if (outcome === "retry") return postExchange(session, body, message, ids, isInitialize, true);
+      return session.fail(ids, outcome, controller);
+    }
     if (response.status === 404 && session.facts.sessionId !== undefined) {
       await response.body?.cancel().catch(() => undefined);
       return session.fail(ids, session.expired(), controller);

@@ -28,6 +28,11 @@ export interface Authorizer {
    * was sent with): "retry" when new ones were obtained, else why not.
    */
   unauthorized(response: Response, sentWith: string | undefined): Promise<"retry" | UpstreamFailure>;
+  /**
+   * A 403: when it is a Bearer `insufficient_scope` challenge this authorizer can answer (OAuth's
+   * step-up), "retry" once wider credentials were obtained, else why not; undefined for any other 403.
+   */
+  insufficientScope?(response: Response, sentWith: string | undefined): Promise<"retry" | UpstreamFailure> | undefined;
 }
 
 export interface HttpUpstreamDeps {
