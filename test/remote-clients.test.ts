@@ -15,7 +15,7 @@ import { Client as ClientV2 } from "@modelcontextprotocol/client";
 import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
-import { cleanEnv, tempDir } from "./support/proxy-process.ts";
+import { cleanEnv, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
 import { startEverythingHttp, startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
 import { textOf } from "./support/tool-text.ts";
 
@@ -312,6 +312,41 @@ test("step-up: a 403 insufficient_scope signs in again asking for the scope it n
     await client.close();
     expect((await server.stats()).oauth.scopes).toEqual(["mcp:read", "mcp:read mcp:tools"]);
   } finally {
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});
+
+test("the server's GET stream, dropped and then refused with a 401 (a revoked token), is reopened after a refresh", async () => {
+  const server = await startRemoteFixture(["--oauth"]);
+  const configDir = tempDir();
+  const proxy = await startProxy([], {
+    args: ["--url", server.url],
+    env: { BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER },
+  });
+  /** Polls the fixture's counters until `done` holds (bounded). */
+  const until = async (done: (stats: Record<string, any>) => boolean) => {
+    for (let i = 0; i < 500; i++) {
+      if (done(await server.stats())) return;
+      await Bun.sleep(20);
+    }
+    throw new Error(`the fixture's counters never matched: ${JSON.stringify(await server.stats())}`);
+  };
+  try {
+    expect((await proxy.request(0, "initialize", INIT_PARAMS)).result.serverInfo.name).toBe("remote-fixture");
+    proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await until((stats) => stats.gets >= 1);
+    const before = await server.stats();
+    await server.control("revoke-tokens");
+    // Dropped once its answer has started (the only event stream open: no call is in flight).
+    let dropped = 0;
+    for (let i = 0; i < 500 && dropped === 0; i++) dropped = (await server.control("drop-streams")).dropped;
+    expect(dropped).toBe(1);
+    // The reconnect is refused (401), the proxy refreshes, and opens the stream again with the new token.
+    await until((stats) => stats.oauth.refreshes === before.oauth.refreshes + 1 && stats.gets >= before.gets + 2);
+    expect((await server.stats()).oauth.authorizations).toBe(before.oauth.authorizations);
+  } finally {
+    await proxy.close();
     await server.stop();
     rmSync(configDir, { recursive: true, force: true });
   }
