@@ -13,6 +13,8 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { Client as ClientV2 } from "@modelcontextprotocol/client";
 import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
+import { login } from "../src/remote/oauth-flow.ts";
+import { TokenStore } from "../src/remote/token-store.ts";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
 import { cleanEnv, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
@@ -298,13 +300,19 @@ test("step-up: a 403 insufficient_scope signs in again asking for the scope it n
   const configDir = tempDir();
   const env = cleanEnv({ BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER, BATON_EVENT_SINK: "stderr:" });
   try {
-    // Signed in ahead of time with what the server advertised (mcp:read), which its tools turn out not to accept.
-    const login = Bun.spawn([await binaryPath(), "auth", "login", "--url", server.url], {
-      env,
-      stdout: "ignore",
-      stderr: "ignore",
-    });
-    expect(await login.exited).toBe(0);
+    // Signed in earlier for mcp:read only, which the server's tools turn out not to accept.
+    await login(
+      {
+        store: new TokenStore(configDir),
+        server: new URL(server.url),
+        env,
+        platform: process.platform,
+        tell: () => undefined,
+        fetch,
+        now: Date.now,
+      },
+      { scope: "mcp:read", timeoutMs: 10_000 },
+    );
     const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", server.url], env });
     const client = new Client({ name: "oauth-step-up", version: "1.0.0" });
     await client.connect(transport);
@@ -347,6 +355,29 @@ test("the server's GET stream, dropped and then refused with a 401 (a revoked to
     expect((await server.stats()).oauth.authorizations).toBe(before.oauth.authorizations);
   } finally {
     await proxy.close();
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});
+
+test("auth login starts from the server's 401 as the proxy does: the scope its challenge names is the one asked for", async () => {
+  const server = await startRemoteFixture([
+    "--oauth",
+    "--scopes-supported",
+    "mcp:tools mcp:admin",
+    "--required-scopes",
+    "mcp:tools",
+  ]);
+  const configDir = tempDir();
+  try {
+    const login = Bun.spawn([await binaryPath(), "auth", "login", "--url", server.url], {
+      env: cleanEnv({ BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER }),
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    expect(await login.exited).toBe(0);
+    expect((await server.stats()).oauth.scopes).toEqual(["mcp:tools"]);
+  } finally {
     await server.stop();
     rmSync(configDir, { recursive: true, force: true });
   }

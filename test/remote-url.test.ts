@@ -987,7 +987,7 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       expect(login.stdout).toBe("");
       const said = login.stderr.split("\n").filter((l) => l.includes("another origin, not followed"));
       expect(said).toEqual([
-        `baton-proxy: http://127.0.0.1:${server.port} answered HTTP 307, a redirect to http://localhost:${other.port}/.well-known/oauth-protected-resource/mcp, another origin, not followed (--header values go only to http://127.0.0.1:${server.port})`,
+        `baton-proxy: http://127.0.0.1:${server.port} answered HTTP 307, a redirect to http://localhost:${other.port}/mcp, another origin, not followed (--header values go only to http://127.0.0.1:${server.port})`,
       ]);
       expect(login.stderr).not.toContain("gateway-key-27182818");
       expect(elsewhere).toEqual([]);
