@@ -8,7 +8,7 @@ import { createLogger } from "../src/log.ts";
 import { oauthAuthorizer, scopeOf } from "../src/remote/authorizers.ts";
 import type { OAuthDeps } from "../src/remote/oauth-flow.ts";
 import { resolveRemoteTarget } from "../src/remote/remote-options.ts";
-import { TokenStore } from "../src/remote/token-store.ts";
+import { serverKey, TokenStore } from "../src/remote/token-store.ts";
 import type { Authorizer } from "../src/remote/upstream-types.ts";
 import { ROOT } from "./support/binary.ts";
 import { tempDir } from "./support/proxy-process.ts";
@@ -139,4 +139,22 @@ test("scopeOf reads a challenge's scope, quoted or not, and nothing else", () =>
     scopeOf(challenge('Bearer error="insufficient_scope", resource_metadata="https://x/?scope=z"')),
   ).toBeUndefined();
   expect(scopeOf(challenge('Bearer scope=""'))).toBeUndefined();
+});
+
+test("a refresh refused with another error than invalid_grant leads to a browser sign-in, and the refusal's text (with the refresh token) is not quoted", async () => {
+  const server = await startRemoteFixture(["--oauth"]);
+  cleanups.push(() => server.stop());
+  const { authorizer, log, deps } = authorizerFor(server);
+  const none = await authorizer.header();
+  expect(await authorizer.unauthorized(await post(server, none), none)).toBe("retry");
+  const refreshToken = String(deps.store.load(serverKey(deps.server)).tokens?.refresh_token);
+  const token = await authorizer.header();
+  await server.control("revoke-tokens");
+  await server.control("refuse-refresh");
+  const outcome = await authorizer.unauthorized(await post(server, token), token);
+  expect(JSON.stringify(outcome)).not.toContain(refreshToken);
+  expect(log.join("")).not.toContain(refreshToken);
+  expect(outcome).toBe("retry");
+  expect((await server.stats()).oauth.authorizations).toBe(2);
+  expect((await post(server, await authorizer.header())).status).toBe(200);
 });

@@ -65,7 +65,7 @@ export function oauthAuthorizer(
 
   /** The browser sign-in, or why it failed (`refused` says what the server answered). */
   const signIn = async (
-    options: { resourceMetadataUrl?: URL; scope?: string; fresh?: boolean },
+    options: { resourceMetadataUrl?: URL; scope?: string },
     refused: UpstreamFailure,
   ): Promise<"retry" | UpstreamFailure> => {
     const { login } = await import("./oauth-flow.ts");
@@ -110,8 +110,8 @@ export function oauthAuthorizer(
       const needed = scopeOf(response);
       resolving ??= (async (): Promise<"retry" | UpstreamFailure> => {
         if (await replaced(sentWith)) return "retry";
-        // Step-up: a refresh cannot widen the grant, so the user signs in again, for the scope held
-        // so far plus the one named (the cached tokens are not refreshed in its place).
+        // Step-up: a refresh cannot widen the grant, so the user signs in again (`login` never
+        // refreshes), for the scope held so far plus the one named.
         const { store } = await ready();
         const { serverKey } = await import("./token-store.ts");
         const held = store.load(serverKey(target.url)).tokens?.scope;
@@ -122,10 +122,7 @@ export function oauthAuthorizer(
           errorType: "upstream_auth",
           reason: `${target.origin} needs more access (HTTP 403 insufficient_scope${needed === undefined ? "" : `, scope "${needed}"`})`,
         };
-        return signIn(
-          { resourceMetadataUrl: metadataUrlOf(response), scope: scope || undefined, fresh: true },
-          refused,
-        );
+        return signIn({ resourceMetadataUrl: metadataUrlOf(response), scope: scope || undefined }, refused);
       })().finally(() => (resolving = undefined));
       return resolving;
     },

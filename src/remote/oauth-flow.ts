@@ -57,8 +57,8 @@ class CachedProvider implements OAuthClientProvider {
   needsLogin = false;
 
   /**
-   * `fresh`: the cached tokens are not offered to the SDK, which would refresh them and stop there
-   * (a step-up needs the user to grant more; a refresh keeps the old grant).
+   * `fresh`: the cached tokens are not offered to the SDK, which would refresh them instead of
+   * signing in (see `login`).
    */
   constructor(
     private readonly deps: OAuthDeps,
@@ -205,12 +205,16 @@ export async function refreshTokens(deps: OAuthDeps, resourceMetadataUrl?: URL):
  */
 export async function login(
   deps: OAuthDeps,
-  options: { resourceMetadataUrl?: URL; scope?: string; fresh?: boolean; timeoutMs: number },
+  options: { resourceMetadataUrl?: URL; scope?: string; timeoutMs: number },
 ): Promise<void> {
   const { auth } = await loadSdk();
   const loopback = listenForRedirect(registeredPort(deps.store.load(serverKey(deps.server))));
   try {
-    const provider = new CachedProvider(deps, loopback.redirectUrl, true, options.fresh);
+    // Always a sign-in, never the cached refresh token: the proxy comes here once a refresh failed (a
+    // refresh refused with another error than invalid_grant would fail this login the same way, for
+    // good, quoting the server's text), a step-up needs a wider grant than a refresh keeps, and
+    // `auth login` is asked for by a user who means to sign in.
+    const provider = new CachedProvider(deps, loopback.redirectUrl, true, true);
     const serverUrl = deps.server;
     const { resourceMetadataUrl, scope } = options;
     const first = await wrap(() => auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn: deps.fetch }));
