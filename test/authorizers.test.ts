@@ -2,7 +2,7 @@
 // --oauth, its browser step driven by BATON_OAUTH_OPENER): how concurrent and late 401s share one sign-in or refresh.
 
 import { afterEach, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../src/log.ts";
 import { oauthAuthorizer, scopeOf } from "../src/remote/authorizers.ts";
@@ -157,4 +157,56 @@ test("a refresh refused with another error than invalid_grant leads to a browser
   expect(outcome).toBe("retry");
   expect((await server.stats()).oauth.authorizations).toBe(2);
   expect((await post(server, await authorizer.header())).status).toBe(200);
+});
+
+test("an authorization endpoint that is not http(s) (file:, a custom scheme) is never handed to the browser opener", async () => {
+  const dir = tempDir();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const opened = join(dir, "opened");
+  const opener = join(dir, "opener.sh");
+  writeFileSync(opener, `#!/bin/sh\necho "$1" >> ${opened}\n`, { mode: 0o755 });
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (request) => {
+      const { pathname, origin } = new URL(request.url);
+      if (pathname === "/.well-known/oauth-protected-resource/mcp")
+        return Response.json({ resource: `${origin}/mcp`, authorization_servers: [origin] });
+      if (pathname === "/.well-known/oauth-authorization-server")
+        return Response.json({
+          issuer: origin,
+          authorization_endpoint: "file:///usr/bin/xcalc",
+          token_endpoint: `${origin}/token`,
+          registration_endpoint: `${origin}/register`,
+          response_types_supported: ["code"],
+          code_challenge_methods_supported: ["S256"],
+        });
+      if (pathname === "/register") return Response.json({ client_id: "c", redirect_uris: [] }, { status: 201 });
+      return new Response(null, { status: 401 });
+    },
+  });
+  cleanups.push(() => void server.stop(true));
+  const url = `http://127.0.0.1:${server.port}/mcp`;
+  const resolved = resolveRemoteTarget({ url, headers: [], allowHttp: false }, {});
+  if (!resolved.ok) throw new Error(resolved.problems.join("; "));
+  const env = { BATON_OAUTH_OPENER: opener };
+  const deps: OAuthDeps = {
+    store: new TokenStore(dir),
+    server: resolved.target.url,
+    env,
+    platform: process.platform,
+    tell: () => undefined,
+    fetch,
+    now: Date.now,
+  };
+  const authorizer = oauthAuthorizer(
+    resolved.target,
+    1_000,
+    createLogger(() => undefined),
+    async () => deps,
+  );
+  const outcome = await authorizer.unauthorized(await fetch(url, { method: "POST" }), undefined);
+  expect(outcome).not.toBe("retry");
+  expect(JSON.stringify(outcome)).toContain("not an http(s) URL");
+  expect(existsSync(opened)).toBe(false);
 });

@@ -113,6 +113,13 @@ class CachedProvider implements OAuthClientProvider {
   redirectToAuthorization(url: URL): void {
     this.needsLogin = true;
     if (!this.interactive) return;
+    // The endpoint comes from the server's metadata: the opener (xdg-open, open, rundll32's
+    // FileProtocolHandler) would launch a file: path or any registered scheme handler as readily.
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new LocalError(
+        "E_AUTH",
+        `the authorization server's authorization endpoint is not an http(s) URL (${url.protocol}): not opened`,
+      );
     this.deps.tell(
       `baton-proxy: to authorize access to ${this.deps.server.origin}, open this URL in a browser (opening it now):\n\n  ${url.href}\n\n`,
     );
