@@ -20,10 +20,11 @@ test("a callback with another state (or none) completes nothing, and its page do
       expect(page.status).toBe(400);
       expect(page.text).not.toContain("signed in");
     }
-    const ours = await visit(loopback.redirectUrl, { code: "real", state: "our-state" });
-    expect(ours.status).toBe(200);
-    expect(ours.text).toContain("is signed in");
+    const ours = visit(loopback.redirectUrl, { code: "real", state: "our-state" });
     expect(await code).toBe("real");
+    loopback.finish(true); // the code was exchanged for tokens
+    expect((await ours).status).toBe(200);
+    expect((await ours).text).toContain("is signed in");
   } finally {
     loopback.close();
   }
@@ -46,4 +47,17 @@ test("an error redirect with our state ends the wait with the server's reason; t
   }
   // Closed: nothing listens on the port any more.
   await expect(fetch(loopback.redirectUrl)).rejects.toThrow();
+});
+
+test("a code the token endpoint then refuses: the page says the sign-in failed, not that it succeeded", async () => {
+  const loopback = listenForRedirect(undefined);
+  try {
+    const code = loopback.waitForCode("s", 10_000);
+    const page = visit(loopback.redirectUrl, { code: "c", state: "s" });
+    expect(await code).toBe("c");
+    loopback.close(); // the login failed after the redirect (its finally closes without finish(true))
+    expect((await page).text).toContain("could not sign in");
+  } finally {
+    loopback.close();
+  }
 });

@@ -237,6 +237,7 @@ export async function login(
       }),
     );
     if (second !== "AUTHORIZED") throw new LocalError("E_AUTH", "the authorization server did not issue tokens");
+    loopback.finish(true);
   } finally {
     loopback.close();
   }
