@@ -90,9 +90,16 @@ export class TokenStore {
     chmodSync(this.dir, 0o700);
     const path = this.pathOf(record.server);
     const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-    chmodSync(temp, 0o600);
-    renameSync(temp, path);
+    try {
+      writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+      chmodSync(temp, 0o600);
+      renameSync(temp, path);
+    } catch (error) {
+      // A write cut short (a full disk) or a rename refused must not leave the tokens in a file
+      // nothing reads again and `auth logout` does not remove.
+      rmSync(temp, { force: true });
+      throw error;
+    }
   }
 
   /** Removes one server's record; true when there was one. */
