@@ -385,3 +385,29 @@ test("auth login starts from the server's 401 as the proxy does: the scope its c
     rmSync(configDir, { recursive: true, force: true });
   }
 });
+
+test("a call's stream, dropped and then refused with a 401 on resume (a revoked token), is resumed after a refresh: its answer arrives", async () => {
+  // No standing GET stream, whose own 401 would have renewed the token for the resume.
+  const server = await startRemoteFixture(["--oauth", "--no-standing-get"]);
+  const configDir = tempDir();
+  const proxy = await startProxy([], {
+    args: ["--url", server.url],
+    env: { BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER },
+  });
+  try {
+    expect((await proxy.request(0, "initialize", INIT_PARAMS)).result.serverInfo.name).toBe("remote-fixture");
+    proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    const params = { name: "slow", arguments: { ms: 1500, steps: 5 }, _meta: { progressToken: "p" } };
+    proxy.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params });
+    await proxy.next((m) => m.method === "notifications/progress");
+    await server.control("revoke-tokens");
+    expect((await server.control("drop-streams")).dropped).toBe(1);
+    const answer = await proxy.next((m) => m.id === 1, 20_000);
+    expect(JSON.stringify(answer)).toContain("slept 1500 ms");
+    expect((await server.stats()).oauth.refreshes).toBe(1);
+  } finally {
+    await proxy.close();
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});
