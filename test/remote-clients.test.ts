@@ -411,3 +411,27 @@ test("a call's stream, dropped and then refused with a 401 on resume (a revoked 
     rmSync(configDir, { recursive: true, force: true });
   }
 });
+
+test("ten calls refused at once (a revoked token, no refresh token): one browser sign-in, every call answered", async () => {
+  const server = await startRemoteFixture(["--oauth", "--no-refresh-token"]);
+  const configDir = tempDir();
+  const proxy = await startProxy([], {
+    args: ["--url", server.url],
+    env: { BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER },
+  });
+  try {
+    expect((await proxy.request(0, "initialize", INIT_PARAMS)).result.serverInfo.name).toBe("remote-fixture");
+    proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await server.control("revoke-tokens");
+    const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    for (const id of ids)
+      proxy.send({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { text: `t${id}` } } });
+    for (const id of ids)
+      expect(JSON.stringify(await proxy.next((m) => m.id === id, 20_000))).toContain(`echo: t${id}`);
+    expect((await server.stats()).oauth.authorizations).toBe(2); // the first sign-in and one more
+  } finally {
+    await proxy.close();
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});
