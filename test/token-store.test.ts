@@ -36,3 +36,33 @@ test("a write that fails (the record's path taken by a directory) leaves no temp
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("auth logout --all leaves no file that may hold a token: damaged records and stray temp files go too", async () => {
+  const dir = tempDir();
+  try {
+    const store = new TokenStore(dir);
+    store.save({ server: "https://a.example/mcp", tokens: { refresh_token: "rt-a" } });
+    writeFileSync(
+      join(store.dir, "b.example-0123456789ab.json"),
+      '{"server":"https://b.example/mcp","tokens":{"refresh_',
+    ); // cut short
+    writeFileSync(join(store.dir, "c.example-0123456789ab.json.4242.tmp"), '{"tokens":{"refresh_token":"rt-c"}}');
+    const { runAuthCommand } = await import("../src/remote/auth-command.ts");
+    const said: string[] = [];
+    const io = {
+      env: { BATON_CONFIG_DIR: dir },
+      stdout: () => undefined,
+      stderr: (text: string) => void said.push(text),
+      execPath: "/bin/baton-proxy",
+      cwd: dir,
+      platform: process.platform,
+      homeDir: dir,
+    };
+    const code = await runAuthCommand({ positionals: ["logout"], values: { all: true } }, io);
+    expect(code).toBe(0);
+    expect(readdirSync(store.dir)).toEqual([]);
+    expect(said.join("")).toContain("forgot credentials for 1 server(s)");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -125,9 +125,7 @@ function logoutCommand(url: string | undefined, all: boolean, io: CommandContext
   if (all === (url !== undefined))
     throw new LocalError("E_USAGE", "auth logout needs --url URL or --all (one of them)");
   if (all) {
-    const records = store.list();
-    for (const record of records) store.remove(record.server);
-    io.stderr(`baton-proxy: forgot credentials for ${records.length} server(s)\n`);
+    io.stderr(`baton-proxy: forgot credentials for ${store.removeAll()} server(s)\n`);
     return 0;
   }
   let key: string;

@@ -110,6 +110,18 @@ export class TokenStore {
     return true;
   }
 
+  /**
+   * Removes every file of the cache, damaged records and temp files of an interrupted write
+   * included (either may still hold a token); returns how many readable records there were.
+   */
+  removeAll(): number {
+    const records = this.list().length;
+    if (!existsSync(this.dir)) return records;
+    for (const name of readdirSync(this.dir))
+      if (name.endsWith(".json") || name.endsWith(".tmp")) rmSync(join(this.dir, name), { force: true });
+    return records;
+  }
+
   /** Every cached record (unreadable files are skipped). */
   list(): ServerAuthRecord[] {
     if (!existsSync(this.dir)) return [];
