@@ -281,6 +281,7 @@ test("a config directory that cannot be written: the proxy's sign-in is kept for
       expect(textOf(await client.callTool({ name: "echo", arguments: { text } }))).toBe(`echo: ${text}`);
     expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, codeExchanges: 1 });
     expect(stderr.split("kept for this session only").length - 1).toBe(1);
+    expect(stderr).not.toContain("cached for later runs"); // they are not
     expect(stderr).toContain("ENOTDIR");
   } finally {
     await client.close();

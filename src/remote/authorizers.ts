@@ -70,9 +70,15 @@ export function oauthAuthorizer(
   ): Promise<"retry" | UpstreamFailure> => {
     const { login } = await import("./oauth-flow.ts");
     try {
-      await login(await ready(), { ...options, timeoutMs });
+      const oauth = await ready();
+      await login(oauth, { ...options, timeoutMs });
       await reload();
-      logger.info(`authorized with ${target.origin}; tokens cached for later runs`);
+      const { serverKey } = await import("./token-store.ts");
+      // Not "cached" when the cache could not be written (said once already): only this session has them.
+      const kept = oauth.store.isUnsaved(serverKey(target.url))
+        ? "for this session only"
+        : "tokens cached for later runs";
+      logger.info(`authorized with ${target.origin}; ${kept}`);
       return "retry";
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);

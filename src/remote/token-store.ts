@@ -74,6 +74,11 @@ export class TokenStore {
     }
   }
 
+  /** True when `server`'s record could not be written and lives in this process only. */
+  isUnsaved(server: string): boolean {
+    return this.kept.has(server);
+  }
+
   save(record: ServerAuthRecord): void {
     if (this.unsaved === undefined) return this.write(record);
     try {
