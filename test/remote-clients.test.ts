@@ -13,9 +13,11 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { Client as ClientV2 } from "@modelcontextprotocol/client";
 import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
+import { login } from "../src/remote/oauth-flow.ts";
+import { TokenStore } from "../src/remote/token-store.ts";
 import { binaryPath, ROOT } from "./support/binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
-import { cleanEnv, tempDir } from "./support/proxy-process.ts";
+import { cleanEnv, INIT_PARAMS, startProxy, tempDir } from "./support/proxy-process.ts";
 import { startEverythingHttp, startRemoteFixture, type RemoteServer } from "./support/remote-server.ts";
 import { textOf } from "./support/tool-text.ts";
 
@@ -279,10 +281,158 @@ test("a config directory that cannot be written: the proxy's sign-in is kept for
       expect(textOf(await client.callTool({ name: "echo", arguments: { text } }))).toBe(`echo: ${text}`);
     expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, codeExchanges: 1 });
     expect(stderr.split("kept for this session only").length - 1).toBe(1);
+    expect(stderr).not.toContain("cached for later runs"); // they are not
     expect(stderr).toContain("ENOTDIR");
   } finally {
     await client.close();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("step-up: a 403 insufficient_scope signs in again asking for the scope it names, with the scope held before, then retries", async () => {
+  const server = await startRemoteFixture([
+    "--oauth",
+    "--scopes-supported",
+    "mcp:read",
+    "--required-scopes",
+    "mcp:tools",
+  ]);
+  const configDir = tempDir();
+  const env = cleanEnv({ BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER, BATON_EVENT_SINK: "stderr:" });
+  try {
+    // Signed in earlier for mcp:read only, which the server's tools turn out not to accept.
+    await login(
+      {
+        store: new TokenStore(configDir),
+        server: new URL(server.url),
+        env,
+        platform: process.platform,
+        tell: () => undefined,
+        fetch,
+        now: Date.now,
+      },
+      { scope: "mcp:read", timeoutMs: 10_000 },
+    );
+    const transport = new StdioClientTransport({ command: await binaryPath(), args: ["--url", server.url], env });
+    const client = new Client({ name: "oauth-step-up", version: "1.0.0" });
+    await client.connect(transport);
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "up" } }))).toBe("echo: up");
+    await client.close();
+    expect((await server.stats()).oauth.scopes).toEqual(["mcp:read", "mcp:read mcp:tools"]);
+  } finally {
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});
+
+test("the server's GET stream, dropped and then refused with a 401 (a revoked token), is reopened after a refresh", async () => {
+  const server = await startRemoteFixture(["--oauth"]);
+  const configDir = tempDir();
+  const proxy = await startProxy([], {
+    args: ["--url", server.url],
+    env: { BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER },
+  });
+  /** Polls the fixture's counters until `done` holds (bounded). */
+  const until = async (done: (stats: Record<string, any>) => boolean) => {
+    for (let i = 0; i < 500; i++) {
+      if (done(await server.stats())) return;
+      await Bun.sleep(20);
+    }
+    throw new Error(`the fixture's counters never matched: ${JSON.stringify(await server.stats())}`);
+  };
+  try {
+    expect((await proxy.request(0, "initialize", INIT_PARAMS)).result.serverInfo.name).toBe("remote-fixture");
+    proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await until((stats) => stats.gets >= 1);
+    const before = await server.stats();
+    await server.control("revoke-tokens");
+    // Dropped once its answer has started (the only event stream open: no call is in flight).
+    let dropped = 0;
+    for (let i = 0; i < 500 && dropped === 0; i++) {
+      dropped = (await server.control("drop-streams")).dropped;
+      if (dropped === 0) await Bun.sleep(20);
+    }
+    expect(dropped).toBe(1);
+    // The reconnect is refused (401), the proxy refreshes, and opens the stream again with the new token.
+    await until((stats) => stats.oauth.refreshes === before.oauth.refreshes + 1 && stats.gets >= before.gets + 2);
+    expect((await server.stats()).oauth.authorizations).toBe(before.oauth.authorizations);
+  } finally {
+    await proxy.close();
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});
+
+test("auth login starts from the server's 401 as the proxy does: the scope its challenge names is the one asked for", async () => {
+  const server = await startRemoteFixture([
+    "--oauth",
+    "--scopes-supported",
+    "mcp:tools mcp:admin",
+    "--required-scopes",
+    "mcp:tools",
+  ]);
+  const configDir = tempDir();
+  try {
+    const login = Bun.spawn([await binaryPath(), "auth", "login", "--url", server.url], {
+      env: cleanEnv({ BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER }),
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    expect(await login.exited).toBe(0);
+    expect((await server.stats()).oauth.scopes).toEqual(["mcp:tools"]);
+  } finally {
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});
+
+test("a call's stream, dropped and then refused with a 401 on resume (a revoked token), is resumed after a refresh: its answer arrives", async () => {
+  // No standing GET stream, whose own 401 would have renewed the token for the resume.
+  const server = await startRemoteFixture(["--oauth", "--no-standing-get"]);
+  const configDir = tempDir();
+  const proxy = await startProxy([], {
+    args: ["--url", server.url],
+    env: { BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER },
+  });
+  try {
+    expect((await proxy.request(0, "initialize", INIT_PARAMS)).result.serverInfo.name).toBe("remote-fixture");
+    proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    const params = { name: "slow", arguments: { ms: 1500, steps: 5 }, _meta: { progressToken: "p" } };
+    proxy.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params });
+    await proxy.next((m) => m.method === "notifications/progress");
+    await server.control("revoke-tokens");
+    expect((await server.control("drop-streams")).dropped).toBe(1);
+    const answer = await proxy.next((m) => m.id === 1, 20_000);
+    expect(JSON.stringify(answer)).toContain("slept 1500 ms");
+    expect((await server.stats()).oauth.refreshes).toBe(1);
+  } finally {
+    await proxy.close();
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});
+
+test("ten calls refused at once (a revoked token, no refresh token): one browser sign-in, every call answered", async () => {
+  const server = await startRemoteFixture(["--oauth", "--no-refresh-token"]);
+  const configDir = tempDir();
+  const proxy = await startProxy([], {
+    args: ["--url", server.url],
+    env: { BATON_CONFIG_DIR: configDir, BATON_OAUTH_OPENER: OPENER },
+  });
+  try {
+    expect((await proxy.request(0, "initialize", INIT_PARAMS)).result.serverInfo.name).toBe("remote-fixture");
+    proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await server.control("revoke-tokens");
+    const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    for (const id of ids)
+      proxy.send({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { text: `t${id}` } } });
+    for (const id of ids)
+      expect(JSON.stringify(await proxy.next((m) => m.id === id, 20_000))).toContain(`echo: t${id}`);
+    expect((await server.stats()).oauth.authorizations).toBe(2); // the first sign-in and one more
+  } finally {
+    await proxy.close();
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
   }
 });

@@ -318,6 +318,44 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     rmSync(home, { recursive: true, force: true });
   });
 
+  test("an authorization server that never answers: the request still gets its error (the OAuth requests are bounded too)", async () => {
+    const seen: string[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: (request): Response | Promise<Response> => {
+        const { pathname, origin } = new URL(request.url);
+        seen.push(pathname);
+        if (pathname === "/mcp") {
+          const metadata = `${origin}/.well-known/oauth-protected-resource/mcp`;
+          return new Response(null, {
+            status: 401,
+            headers: { "WWW-Authenticate": `Bearer resource_metadata="${metadata}"` },
+          });
+        }
+        if (pathname.startsWith("/.well-known/oauth-protected-resource"))
+          return Response.json({ resource: `${origin}/mcp`, authorization_servers: [`${origin}/as`] });
+        return new Promise<Response>(() => undefined); // the authorization server's metadata never comes
+      },
+    });
+    const home = tempDir();
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_CONFIG_DIR: home, BATON_UPSTREAM_TIMEOUT: "1", BATON_OAUTH_OPENER: "true" },
+    });
+    try {
+      const init = await proxy.request(0, "initialize", INIT_PARAMS);
+      expect(seen).toContain("/.well-known/oauth-authorization-server/as");
+      expect(init.error.data["baton/error_type"]).toBe("upstream_auth");
+      expect(init.error.message).toContain("did not answer within 1 s");
+    } finally {
+      await proxy.close();
+      server.stop(true);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   for (const mode of [["--json"], ["--stateless"], ["--stateless", "--json"]]) {
     test(`a ${mode.join(" ")} server: every answer arrives; the session is DELETEd only when there is one`, async () => {
       const server = await startRemoteFixture(mode);
@@ -949,7 +987,7 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
       expect(login.stdout).toBe("");
       const said = login.stderr.split("\n").filter((l) => l.includes("another origin, not followed"));
       expect(said).toEqual([
-        `baton-proxy: http://127.0.0.1:${server.port} answered HTTP 307, a redirect to http://localhost:${other.port}/.well-known/oauth-protected-resource/mcp, another origin, not followed (--header values go only to http://127.0.0.1:${server.port})`,
+        `baton-proxy: http://127.0.0.1:${server.port} answered HTTP 307, a redirect to http://localhost:${other.port}/mcp, another origin, not followed (--header values go only to http://127.0.0.1:${server.port})`,
       ]);
       expect(login.stderr).not.toContain("gateway-key-27182818");
       expect(elsewhere).toEqual([]);

@@ -4,6 +4,7 @@ import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
 import { describeError, LocalError } from "../errors.ts";
 import { printable } from "../log.ts";
+import { metadataUrlOf, scopeOf } from "./authorizers.ts";
 import { login } from "./oauth-flow.ts";
 import { resolveRemoteTarget } from "./remote-options.ts";
 import { describeUnfollowedRedirect, sameOriginFetch } from "./same-origin-fetch.ts";
@@ -11,6 +12,8 @@ import { configDir, expiresAt, serverKey, TokenStore, type ServerAuthRecord } fr
 
 /** How long `auth login` waits for the user to finish in the browser. */
 export const LOGIN_TIMEOUT_MS = 300_000;
+/** How long the first, tokenless request may take to be refused. */
+const PROBE_TIMEOUT_MS = 30_000;
 
 /** Runs `auth login|logout|list`; returns an exit code. Misuse throws LocalError(E_USAGE). */
 export async function runAuthCommand(
@@ -68,6 +71,7 @@ async function loginCommand(
     }
     return response;
   }) as typeof fetch;
+  const challenge = await challengeOf(withHeaders, target.url);
   try {
     await login(
       {
@@ -80,7 +84,7 @@ async function loginCommand(
         allowHttp: target.allowHttp === true,
         now: Date.now,
       },
-      { timeoutMs: LOGIN_TIMEOUT_MS },
+      { ...challenge, timeoutMs: LOGIN_TIMEOUT_MS },
     );
   } catch (error) {
     throw new LocalError(
@@ -96,13 +100,35 @@ async function loginCommand(
   return 0;
 }
 
+/**
+ * The MCP authorization flow starts from the server's 401 to a request without a token, as the
+ * proxy's does: its challenge names the resource metadata (which a server may publish nowhere
+ * else) and the scope to ask for. A `ping` creates no session; no 401 (or no answer) leaves both
+ * to discovery.
+ */
+async function challengeOf(fetchFn: typeof fetch, url: URL): Promise<{ resourceMetadataUrl?: URL; scope?: string }> {
+  try {
+    const response = await fetchFn(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 0, method: "ping" }),
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    await response.body?.cancel().catch(() => undefined);
+    if (response.status !== 401) return {};
+    const resourceMetadataUrl = metadataUrlOf(response);
+    const scope = scopeOf(response);
+    return { ...(resourceMetadataUrl && { resourceMetadataUrl }), ...(scope && { scope }) };
+  } catch {
+    return {};
+  }
+}
+
 function logoutCommand(url: string | undefined, all: boolean, io: CommandContext, store: TokenStore): number {
   if (all === (url !== undefined))
     throw new LocalError("E_USAGE", "auth logout needs --url URL or --all (one of them)");
   if (all) {
-    const records = store.list();
-    for (const record of records) store.remove(record.server);
-    io.stderr(`baton-proxy: forgot credentials for ${records.length} server(s)\n`);
+    io.stderr(`baton-proxy: forgot credentials for ${store.removeAll()} server(s)\n`);
     return 0;
   }
   let key: string;

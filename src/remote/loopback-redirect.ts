@@ -8,28 +8,36 @@ export interface LoopbackRedirect {
   readonly port: number;
   /** Resolves with the authorization code; rejects on an error callback or after `timeoutMs`. */
   waitForCode(state: string, timeoutMs: number): Promise<string>;
+  /** The code was exchanged for tokens (true) or not: the browser's page, held until now, says which. */
+  finish(signedIn: boolean): void;
+  /** Stops listening (a page still held says the sign-in failed). */
   close(): void;
 }
 
 const CALLBACK_PATH = "/callback";
+/** How long the browser's page waits for the token exchange before saying to look at the terminal. */
+const PAGE_WAIT_MS = 30_000;
 
 /**
  * Listens on 127.0.0.1 (never all interfaces): `preferredPort` when it is free (a registered
  * redirect URI stays valid), else any free port.
  */
 export function listenForRedirect(preferredPort: number | undefined): LoopbackRedirect {
-  let deliver: ((outcome: { code?: string; error?: string; state?: string }) => void) | undefined;
+  /** Hands a callback to the waiting login; false when it is not the one awaited (another state, or none). */
+  let deliver: ((outcome: { code?: string; error?: string; state?: string }) => boolean) | undefined;
+  let finish: (signedIn: boolean) => void = () => undefined;
+  const finished = new Promise<boolean>((resolve) => (finish = resolve));
   const serve = (port: number) =>
     Bun.serve({
       hostname: "127.0.0.1",
       port,
-      fetch(request) {
+      async fetch(request) {
         const url = new URL(request.url);
         if (url.pathname !== CALLBACK_PATH) return new Response("Not found", { status: 404 });
         const code = url.searchParams.get("code") ?? undefined;
         const error = url.searchParams.get("error") ?? undefined;
         const state = url.searchParams.get("state") ?? undefined;
-        deliver?.({
+        const accepted = deliver?.({
           code,
           error:
             error === undefined
@@ -37,11 +45,22 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
               : `${error}${url.searchParams.get("error_description") ? `: ${url.searchParams.get("error_description")}` : ""}`,
           state,
         });
+        // A stale tab of an earlier attempt, or a forged link, must not be told it signed anything in;
+        // the awaited code is only a sign-in once the token endpoint has exchanged it.
+        const signedIn =
+          accepted === true && code !== undefined
+            ? await Promise.race([finished, Bun.sleep(PAGE_WAIT_MS).then(() => undefined)])
+            : false;
         const text =
-          code !== undefined
-            ? "baton-proxy is signed in. You can close this window."
-            : "baton-proxy could not sign in; see the terminal.";
+          accepted !== true
+            ? "This sign-in redirect is not the one baton-proxy is waiting for (an old or foreign link): nothing was done."
+            : signedIn === true
+              ? "baton-proxy is signed in. You can close this window."
+              : signedIn === undefined
+                ? "baton-proxy received the sign-in and is still finishing it; see the terminal."
+                : "baton-proxy could not sign in; see the terminal.";
         return new Response(`<!doctype html><meta charset="utf-8"><title>baton-proxy</title><p>${text}</p>`, {
+          status: accepted === true ? 200 : 400,
           headers: { "Content-Type": "text/html; charset=utf-8" },
         });
       },
@@ -63,7 +82,7 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
           timeoutMs,
         );
         deliver = (outcome) => {
-          if (outcome.state !== state) return; // a stale or forged callback: keep waiting for ours
+          if (outcome.state !== state) return false; // a stale or forged callback: keep waiting for ours
           clearTimeout(timer);
           if (outcome.code !== undefined) resolve(outcome.code);
           else
@@ -73,11 +92,15 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
                 `the authorization server refused: ${outcome.error ?? "no code in the redirect"}`,
               ),
             );
+          return true;
         };
       });
     },
+    finish,
     close() {
-      server.stop(true);
+      finish(false);
+      // Not forced: a page held for the exchange's outcome is still sent.
+      void server.stop();
     },
   };
 }

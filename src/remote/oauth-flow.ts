@@ -10,6 +10,7 @@ import { LocalError } from "../errors.ts";
 import { listenForRedirect, openBrowser } from "./loopback-redirect.ts";
 import { isLoopback } from "./remote-options.ts";
 import { serverKey, type ServerAuthRecord, type TokenStore } from "./token-store.ts";
+import { formatSeconds } from "./upstream-failure.ts";
 
 export interface OAuthDeps {
   readonly store: TokenStore;
@@ -26,6 +27,25 @@ export interface OAuthDeps {
   readonly now: () => number;
 }
 
+/**
+ * `base` with each request bounded by `timeoutMs`: the SDK sets no timeout on discovery,
+ * registration or token requests, and an authorization server that never answers would hold
+ * every request of the proxy (a refresh) or the one that met the 401 (a login) forever.
+ */
+export function boundedFetch(base: typeof fetch, timeoutMs: number, setting: string): typeof fetch {
+  return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    try {
+      return await base(input, { ...init, signal });
+    } catch (error) {
+      if (!timeout.aborted) throw error;
+      const origin = new URL(input instanceof Request ? input.url : String(input)).origin;
+      throw new Error(`${origin} did not answer within ${formatSeconds(timeoutMs)} (${setting})`, { cause: error });
+    }
+  }) as typeof fetch;
+}
+
 /** The SDK's auth module, loaded on first use: a proxy that never meets a 401 never pays for it. */
 const loadSdk = () => import("@modelcontextprotocol/sdk/client/auth.js");
 
@@ -39,10 +59,15 @@ class CachedProvider implements OAuthClientProvider {
   readonly stateValue = crypto.randomUUID();
   needsLogin = false;
 
+  /**
+   * `fresh`: the cached tokens are not offered to the SDK, which would refresh them instead of
+   * signing in (see `login`).
+   */
   constructor(
     private readonly deps: OAuthDeps,
     readonly redirectUrl: string,
     private readonly interactive: boolean,
+    private readonly fresh = false,
   ) {
     this.record = deps.store.load(serverKey(deps.server));
   }
@@ -78,6 +103,7 @@ class CachedProvider implements OAuthClientProvider {
   }
 
   tokens(): OAuthTokens | undefined {
+    if (this.fresh) return undefined;
     return this.record.tokens as OAuthTokens | undefined;
   }
 
@@ -122,11 +148,25 @@ class CachedProvider implements OAuthClientProvider {
   }
 
   invalidateCredentials(scope: "all" | "client" | "tokens" | "verifier" | "discovery"): void {
+    if (scope === "tokens" && this.adoptNewerTokens()) return;
     if (scope === "all" || scope === "client") delete this.record.clientInformation;
     if (scope === "all" || scope === "tokens") delete this.record.tokens;
     if (scope === "all" || scope === "discovery") delete this.record.discovery;
     if (scope === "verifier") this.verifier = undefined;
     this.persist();
+  }
+
+  /**
+   * A refused refresh token may have been spent by another proxy (or `auth login`) since this
+   * record was read: with rotation, that is why it was refused. Its newer tokens are then taken,
+   * not deleted from the cache (which would start a browser sign-in here and undo its refresh).
+   */
+  private adoptNewerTokens(): boolean {
+    const stored = this.deps.store.load(this.record.server);
+    if (stored.tokens === undefined || stored.tokens.refresh_token === this.record.tokens?.refresh_token) return false;
+    this.record.tokens = stored.tokens;
+    this.record.obtainedAt = stored.obtainedAt;
+    return true;
   }
 
   private persist(): void {
@@ -168,18 +208,27 @@ export async function refreshTokens(deps: OAuthDeps, resourceMetadataUrl?: URL):
 
 /**
  * The whole flow: discovery (RFC 9728, RFC 8414 / OIDC), registration (RFC 7591) unless
- * BATON_OAUTH_CLIENT_ID is set, authorization code + PKCE S256 with the resource indicator,
+ * BATON_OAUTH_CLIENT_ID is set, authorization code + PKCE S256 with the resource indicator and
+ * `scope` (a 401 challenge's, else the SDK takes the resource's `scopes_supported`),
  * the browser sent to a loopback redirect on 127.0.0.1. Throws LocalError(E_AUTH) with the
  * reason; protocol errors from the SDK are wrapped with theirs.
  */
-export async function login(deps: OAuthDeps, options: { resourceMetadataUrl?: URL; timeoutMs: number }): Promise<void> {
+export async function login(
+  deps: OAuthDeps,
+  options: { resourceMetadataUrl?: URL; scope?: string; timeoutMs: number },
+): Promise<void> {
   const { auth } = await loadSdk();
   const loopback = listenForRedirect(registeredPort(deps.store.load(serverKey(deps.server))));
   try {
-    const provider = new CachedProvider(deps, loopback.redirectUrl, true);
+    // Always a sign-in, never the cached refresh token: the proxy comes here once a refresh failed (a
+    // refresh refused with another error than invalid_grant would fail this login the same way, for
+    // good, quoting the server's text), a step-up needs a wider grant than a refresh keeps, and
+    // `auth login` is asked for by a user who means to sign in.
+    const provider = new CachedProvider(deps, loopback.redirectUrl, true, true);
     const serverUrl = deps.server;
+    const { resourceMetadataUrl, scope } = options;
     const first = await wrap(() =>
-      auth(provider, { serverUrl, resourceMetadataUrl: options.resourceMetadataUrl, fetchFn: clearTextRefused(deps) }),
+      auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn: clearTextRefused(deps) }),
     );
     if (first === "AUTHORIZED") return;
     const code = await loopback.waitForCode(provider.stateValue, options.timeoutMs);
@@ -187,11 +236,13 @@ export async function login(deps: OAuthDeps, options: { resourceMetadataUrl?: UR
       auth(provider, {
         serverUrl,
         authorizationCode: code,
-        resourceMetadataUrl: options.resourceMetadataUrl,
+        resourceMetadataUrl,
+        scope,
         fetchFn: clearTextRefused(deps),
       }),
     );
     if (second !== "AUTHORIZED") throw new LocalError("E_AUTH", "the authorization server did not issue tokens");
+    loopback.finish(true);
   } finally {
     loopback.close();
   }

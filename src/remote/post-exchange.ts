@@ -95,7 +95,17 @@ export async function postExchange(
       const outcome =
         session.deps.authorizer === undefined || retried
           ? unauthorizedFailure(target)
-          : await session.deps.authorizer.unauthorized(response);
+          : await session.deps.authorizer.unauthorized(response, headers.Authorization);
+      await response.body?.cancel().catch(() => undefined);
+      if (outcome === "retry") return postExchange(session, body, message, ids, isInitialize, true);
+      return session.fail(ids, outcome, controller);
+    }
+    const stepUp =
+      response.status === 403 && !retried
+        ? session.deps.authorizer?.insufficientScope?.(response, headers.Authorization)
+        : undefined;
+    if (stepUp !== undefined) {
+      const outcome = await stepUp;
       await response.body?.cancel().catch(() => undefined);
       if (outcome === "retry") return postExchange(session, body, message, ids, isInitialize, true);
       return session.fail(ids, outcome, controller);

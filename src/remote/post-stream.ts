@@ -100,8 +100,9 @@ export async function readPostStream(
     }
     await Bun.sleep(resumeDelayMs(attempts, parser.retryMs));
     if (session.isClosing()) return;
+    let headers: Record<string, string>;
     try {
-      const headers = sessionHeaders(await session.authorized(), session.facts, ACCEPT_SSE, parser.lastEventId);
+      headers = sessionHeaders(await session.authorized(), session.facts, ACCEPT_SSE, parser.lastEventId);
       response = await fetch(target.url, { method: "GET", headers, signal: controller.signal });
     } catch {
       continue; // counted as an attempt; the server may be restarting
@@ -119,7 +120,12 @@ export async function readPostStream(
         controller,
       );
     }
-    if (!response.ok) await response.body?.cancel().catch(() => undefined);
+    if (response.status === 401) {
+      await response.body?.cancel().catch(() => undefined);
+      // The token was revoked or expired while the call ran: the next attempt carries the new one
+      // (an attempt is still counted, so a server that keeps refusing ends the call as before).
+      await session.deps.authorizer?.unauthorized(response, headers.Authorization);
+    } else if (!response.ok) await response.body?.cancel().catch(() => undefined);
     else reopened = (response.headers.get("content-type") ?? "").includes("text/event-stream");
   }
 }

@@ -45,6 +45,7 @@ export function openRemoteUpstream(target: RemoteTarget, config: Config, logger:
   else {
     authorizer = oauthAuthorizer(target, config.upstreamTimeoutMs, logger, async () => {
       const { configDir, TokenStore } = await import("./token-store.ts");
+      const { boundedFetch } = await import("./oauth-flow.ts");
       return {
         store: new TokenStore(
           configDir(io.env, () => io.homeDir, io.platform),
@@ -57,7 +58,7 @@ export function openRemoteUpstream(target: RemoteTarget, config: Config, logger:
         env: io.env,
         platform: io.platform,
         tell: io.stderr,
-        fetch,
+        fetch: boundedFetch(fetch, config.upstreamTimeoutMs, "BATON_UPSTREAM_TIMEOUT"),
         allowHttp: target.allowHttp === true,
         now: Date.now,
       };

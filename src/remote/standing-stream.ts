@@ -16,7 +16,8 @@ export interface StandingStreamOptions {
 }
 
 /**
- * Runs until the session closes: 405, 404 or another refusal below 500 ends it quietly;
+ * Runs until the session closes: 405, 404 or another refusal below 500 ends it quietly (a 401
+ * only when no new token can be had);
  * a drop is resumed with Last-Event-ID after the server's `retry:` or a capped backoff; after
  * MAX_RESUME_ATTEMPTS reconnects in a row that failed, it gives up with one warning (calls are
  * unaffected: their answers come on their own streams). A stream the server accepted and closed
@@ -40,8 +41,12 @@ export async function runStandingStream(options: StandingStreamOptions): Promise
       const isStream = response.ok && (response.headers.get("content-type") ?? "").includes("text/event-stream");
       if (!isStream) {
         await response.body?.cancel().catch(() => undefined);
+        // A 401 (the token was revoked or expired while the stream was open): reopened once the
+        // authorizer has a new token, as a POST would be retried; else, like the refusals below, it ends.
+        const renewed =
+          response.status === 401 && (await deps.authorizer?.unauthorized(response, headers.Authorization)) === "retry";
         // 405 (none offered), 404 (session gone: the next POST says so), other refusals: not worth retrying.
-        if (response.status < 500 && response.status !== 429) return;
+        if (!renewed && response.status < 500 && response.status !== 429) return;
       } else {
         opened = true;
         await consumeSse(

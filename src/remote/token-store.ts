@@ -83,6 +83,11 @@ export class TokenStore {
     }
   }
 
+  /** True when `server`'s record could not be written and lives in this process only. */
+  isUnsaved(server: string): boolean {
+    return this.kept.has(server);
+  }
+
   save(record: ServerAuthRecord): void {
     if (this.unsaved === undefined) return this.write(record);
     try {
@@ -99,9 +104,16 @@ export class TokenStore {
     chmodSync(this.dir, 0o700);
     const path = this.pathOf(record.server);
     const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-    chmodSync(temp, 0o600);
-    renameSync(temp, path);
+    try {
+      writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+      chmodSync(temp, 0o600);
+      renameSync(temp, path);
+    } catch (error) {
+      // A write cut short (a full disk) or a rename refused must not leave the tokens in a file
+      // nothing reads again and `auth logout` does not remove.
+      rmSync(temp, { force: true });
+      throw error;
+    }
   }
 
   /** Removes one server's record; true when there was one. */
@@ -110,6 +122,18 @@ export class TokenStore {
     if (!existsSync(path)) return false;
     rmSync(path);
     return true;
+  }
+
+  /**
+   * Removes every file of the cache, damaged records and temp files of an interrupted write
+   * included (either may still hold a token); returns how many readable records there were.
+   */
+  removeAll(): number {
+    const records = this.list().length;
+    if (!existsSync(this.dir)) return records;
+    for (const name of readdirSync(this.dir))
+      if (name.endsWith(".json") || name.endsWith(".tmp")) rmSync(join(this.dir, name), { force: true });
+    return records;
   }
 
   /** Every cached record (unreadable files are skipped). */

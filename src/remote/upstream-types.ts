@@ -28,8 +28,16 @@ export interface UpstreamSink {
 export interface Authorizer {
   /** The `Authorization` value for the next request, if any (may refresh a token first). */
   header(): Promise<string | undefined>;
-  /** The server refused the credentials: "retry" when new ones were obtained, else why not. */
-  unauthorized(response: Response): Promise<"retry" | UpstreamFailure>;
+  /**
+   * The server refused the credentials the request carried (`sentWith`, the `header()` value it
+   * was sent with): "retry" when new ones were obtained, else why not.
+   */
+  unauthorized(response: Response, sentWith: string | undefined): Promise<"retry" | UpstreamFailure>;
+  /**
+   * A 403: when it is a Bearer `insufficient_scope` challenge this authorizer can answer (OAuth's
+   * step-up), "retry" once wider credentials were obtained, else why not; undefined for any other 403.
+   */
+  insufficientScope?(response: Response, sentWith: string | undefined): Promise<"retry" | UpstreamFailure> | undefined;
 }
 
 export interface HttpUpstreamDeps {
