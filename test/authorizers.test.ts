@@ -207,6 +207,6 @@ test("an authorization endpoint that is not http(s) (file:, a custom scheme) is 
   );
   const outcome = await authorizer.unauthorized(await fetch(url, { method: "POST" }), undefined);
   expect(outcome).not.toBe("retry");
-  expect(JSON.stringify(outcome)).toContain("not an http(s) URL");
+  expect(JSON.stringify(outcome)).toContain("not an http:// or https:// URL");
   expect(existsSync(opened)).toBe(false);
 });
