@@ -15,8 +15,8 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 type Manifest = Record<string, any>;
 
 /** `helm template` of the chart with `args`; throws with Helm's stderr when it refuses. */
-function render(args: readonly string[]): Manifest[] {
-  const result = runHelm(helm ?? "helm", ["template", "rel", CHART_DIR, "--namespace", "mcp", ...args], home);
+function render(args: readonly string[], release = "rel"): Manifest[] {
+  const result = runHelm(helm ?? "helm", ["template", release, CHART_DIR, "--namespace", "mcp", ...args], home);
   if (result.code !== 0) throw new Error(`helm template failed (${result.code}):\n${result.stderr}`);
   const parsed = Bun.YAML.parse(result.stdout) as Manifest[] | Manifest;
   return (Array.isArray(parsed) ? parsed : [parsed]).filter((m) => m !== null);
@@ -140,6 +140,23 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
       "ServiceAccount",
       "ServiceMonitor",
     ]);
+  });
+
+  test("the longest release name Helm allows (53) still gives names Kubernetes accepts (Services: at most 63)", () => {
+    const release = `r${"x".repeat(52)}`;
+    const args = [
+      ...GATEWAY,
+      "--set",
+      "metrics.serviceMonitor.enabled=true",
+      "--set",
+      "podDisruptionBudget.enabled=true",
+    ];
+    for (const extra of [[], ["--set", `fullnameOverride=${"f".repeat(63)}`]]) {
+      for (const doc of render([...args, ...extra], release)) {
+        expect(doc.metadata.name.length, `${doc.kind} ${doc.metadata.name}`).toBeLessThanOrEqual(63);
+        expect(doc.metadata.name).toMatch(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+      }
+    }
   });
 
   test("extraEnv reaches the container as plain env (for BATON_* variables this chart predates)", () => {

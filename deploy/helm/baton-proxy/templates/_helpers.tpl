@@ -17,6 +17,11 @@
 {{- end -}}
 {{- end -}}
 
+{{/* The metrics Service's name: the full name cut so that "-metrics" still fits a Service name's 63 characters. */}}
+{{- define "baton-proxy.metricsName" -}}
+{{- printf "%s-metrics" (include "baton-proxy.fullname" . | trunc 55 | trimSuffix "-") -}}
+{{- end -}}
+
 {{- define "baton-proxy.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
