@@ -159,6 +159,21 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
     }
   });
 
+  test("extraEnv refuses every variable the chart sets itself (a second entry of the same name: which one wins is not the value's)", () => {
+    const args = [...GATEWAY, "--set", "serve.path=/mcp", "--set", "tenantId=t", "--set", "vendorId=v"];
+    const names = one(render(args), "Deployment").spec.template.spec.containers[0].env.map((e: Manifest) => e.name);
+    expect(names).toContain("BATON_MAX_SESSIONS");
+    for (const name of names) {
+      const result = runHelm(
+        helm ?? "helm",
+        ["template", "rel", CHART_DIR, ...args, "--set", `extraEnv.${name}=1`],
+        home,
+      );
+      expect(result.code, `extraEnv.${name} was accepted`).not.toBe(0);
+      expect(result.stderr).toContain("extraEnv");
+    }
+  });
+
   test("extraEnv reaches the container as plain env (for BATON_* variables this chart predates)", () => {
     const docs = render([...GATEWAY, "--set", "extraEnv.BATON_PROXY_LOG_FILE=/tmp/proxy.log"]);
     const env = one(docs, "Deployment").spec.template.spec.containers[0].env;
