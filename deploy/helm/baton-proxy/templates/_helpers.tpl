@@ -121,6 +121,19 @@ or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
 {{- if eq (int .Values.serve.port) (int .Values.serve.adminPort) -}}
 {{- fail "serve.port and serve.adminPort must differ" -}}
 {{- end -}}
+{{- /* A budget that lets no pod be evicted makes every `kubectl drain` of the pod's node hang. */ -}}
+{{- with .Values.podDisruptionBudget -}}
+{{- if .enabled -}}
+{{- $replicas := int (ternary $.Values.autoscaling.minReplicas $.Values.replicaCount $.Values.autoscaling.enabled) -}}
+{{- if not (kindIs "invalid" .maxUnavailable) -}}
+{{- if or (eq (toString .maxUnavailable) "0") (eq (toString .maxUnavailable) "0%") -}}
+{{- fail (printf "podDisruptionBudget.maxUnavailable (%v) lets no pod be evicted: node drains would hang; allow at least 1" .maxUnavailable) -}}
+{{- end -}}
+{{- else if and (gt $replicas 0) (or (eq (toString .minAvailable) "100%") (and (not (kindIs "string" .minAvailable)) (ge (int .minAvailable) $replicas))) -}}
+{{- fail (printf "podDisruptionBudget.minAvailable (%v) with %d replica(s) lets no pod be evicted: node drains would hang; run more replicas (%s) or lower minAvailable" .minAvailable $replicas (ternary "autoscaling.minReplicas" "replicaCount" $.Values.autoscaling.enabled)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The proxy container, shared by both modes. */}}
