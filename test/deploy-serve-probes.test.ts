@@ -173,6 +173,36 @@ describe.skipIf(findHelm() === undefined)("serve accepts the environment of ever
   });
 });
 
+describe.skipIf(findHelm() === undefined)("serve's other remote sinks through the chart", () => {
+  test("an s3:// and an otlp: sink, credentials in the chart's Secret: rendered, serve starts with them", async () => {
+    const env =
+      chartEnv([
+        "--set",
+        "upstream.url=http://placeholder:1/mcp",
+        "--set",
+        "events.sinks={s3://baton-events/prod,otlp:}",
+        "--set",
+        "consent.token=consent-token-123",
+        "--set",
+        "secret.extraEnv.AWS_ACCESS_KEY_ID=test-key-id",
+        "--set",
+        "secret.extraEnv.AWS_SECRET_ACCESS_KEY=test-secret-key",
+        "--set",
+        "secret.extraEnv.OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer test-otlp-token",
+        "--set",
+        "extraEnv.AWS_ENDPOINT_URL=http://127.0.0.1:9",
+        "--set",
+        "extraEnv.OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
+      ]) ?? {};
+    expect(env.BATON_EVENT_SINK).toBe("s3://baton-events/prod,otlp:");
+    delete env.BATON_UPSTREAM;
+    const serve = await startServe(["--upstream", "http://127.0.0.1:9/mcp"], env); // throws with serve's refusal if any
+    expect((await fetch(`${serve.adminUrl}/healthz`)).status).toBe(200);
+    expect(await serve.stop()).toBe(0);
+    expect(serve.log.join("\n")).not.toContain("ignoring unknown variable");
+  });
+});
+
 // The schema refuses these values (deploy-chart-render checks that); rendered without it, they give a pod whose
 // serve refuses to start (exit 78, CrashLoopBackOff): so the schema's rule is the binary's, not an extra one.
 const refusedAtStart = badValues().filter((b) => b.serve !== undefined);
