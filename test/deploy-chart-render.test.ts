@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { badValues, CHART_DIR, examples } from "./support/chart.ts";
+import { badValues, CHART_DIR, examples, readYaml } from "./support/chart.ts";
 import { DOCKERFILE, execForm, parseDockerfile } from "./support/dockerfile.ts";
 import { findHelm, runHelm } from "./support/helm.ts";
 
@@ -155,6 +155,30 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
       for (const doc of render([...args, ...extra], release)) {
         expect(doc.metadata.name.length, `${doc.kind} ${doc.metadata.name}`).toBeLessThanOrEqual(63);
         expect(doc.metadata.name).toMatch(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+      }
+    }
+  });
+
+  test("an example's Ingress also routes the paths serve passes through (OAuth discovery, /authorize, /token, /register)", () => {
+    const passThrough = [
+      "/mcp",
+      "/.well-known/oauth-protected-resource/mcp",
+      "/.well-known/oauth-authorization-server",
+      "/authorize",
+      "/token",
+      "/register",
+    ];
+    const routed = (paths: Manifest[], path: string) =>
+      paths.some((p) =>
+        p.pathType === "Exact"
+          ? p.path === path
+          : p.path === "/" || path === p.path || path.startsWith(`${p.path.replace(/\/$/, "")}/`),
+      );
+    const withIngress = [...examples()].filter(([, path]) => (readYaml(path).ingress as Manifest | undefined)?.enabled);
+    expect(withIngress.length).toBeGreaterThan(0);
+    for (const [name, path] of withIngress) {
+      for (const rule of one(render(["-f", path]), "Ingress").spec.rules) {
+        for (const p of passThrough) expect(routed(rule.http.paths, p), `${name}: ${rule.host}${p}`).toBe(true);
       }
     }
   });
