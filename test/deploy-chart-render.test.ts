@@ -1,7 +1,7 @@
 // Renders the chart with a real Helm (pinned, from the npm registry) for the defaults and every documented example: lint, secure pod specs, secrets only in a Secret, probes and args as serve expects; bad values refused with their message.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { badValues, CHART_DIR, examples, readYaml } from "./support/chart.ts";
@@ -180,6 +180,22 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
       for (const rule of one(render(["-f", path]), "Ingress").spec.rules) {
         for (const p of passThrough) expect(routed(rule.http.paths, p), `${name}: ${rule.host}${p}`).toBe(true);
       }
+    }
+  });
+
+  test("the install notes give the Ingress URL with the MCP path clients must use", () => {
+    // helm template leaves NOTES.txt out: render a copy of it as an ordinary template (--debug prints it although it is no YAML).
+    const chart = mkdtempSync(join(tmpdir(), "baton-chart-notes-"));
+    try {
+      cpSync(CHART_DIR, chart, { recursive: true });
+      cpSync(join(chart, "templates", "NOTES.txt"), join(chart, "templates", "notes-as-template.txt"));
+      const args = ["-f", join(CHART_DIR, "examples", "console.yaml")];
+      const result = runHelm(helm ?? "helm", ["template", "rel", chart, "--debug", ...args], home);
+      const notes = result.stdout.slice(result.stdout.indexOf("notes-as-template.txt"));
+      expect(notes).toContain("In the cluster:  http://rel-baton-proxy.default.svc:8080/mcp");
+      expect(notes).toMatch(/Ingress: +https:\/\/mcp\.example\.com\/mcp\n/);
+    } finally {
+      rmSync(chart, { recursive: true, force: true });
     }
   });
 
