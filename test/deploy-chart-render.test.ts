@@ -199,7 +199,7 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
     }
   });
 
-  test("extraEnv refuses every variable the chart sets itself (a second entry of the same name: which one wins is not the value's)", () => {
+  test("extraEnv and secret.extraEnv refuse every variable the chart sets itself (a second entry of the same name: which one wins is not the value's)", () => {
     const args = [...GATEWAY, "--set", "serve.path=/mcp", "--set", "tenantId=t", "--set", "vendorId=v"];
     const names = one(render(args), "Deployment").spec.template.spec.containers[0].env.map((e: Manifest) => e.name);
     expect(names).toContain("BATON_MAX_SESSIONS");
@@ -211,6 +211,14 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
       );
       expect(result.code, `extraEnv.${name} was accepted`).not.toBe(0);
       expect(result.stderr).toContain("extraEnv");
+      // In the Secret it would be silently ignored: Kubernetes lets a container's env win over its envFrom.
+      const hidden = runHelm(
+        helm ?? "helm",
+        ["template", "rel", CHART_DIR, ...args, "--set", `secret.extraEnv.${name}=1`],
+        home,
+      );
+      expect(hidden.code, `secret.extraEnv.${name} was accepted`).not.toBe(0);
+      expect(hidden.stderr).toContain("secret.extraEnv");
     }
   });
 
