@@ -1,10 +1,10 @@
 // Renders the chart with a real Helm (pinned, from the npm registry) for the defaults and every documented example: lint, secure pod specs, secrets only in a Secret, probes and args as serve expects; bad values refused with their message.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { badValues, CHART_DIR, examples } from "./support/chart.ts";
+import { badValues, CHART_DIR, examples, readYaml } from "./support/chart.ts";
 import { DOCKERFILE, execForm, parseDockerfile } from "./support/dockerfile.ts";
 import { findHelm, runHelm } from "./support/helm.ts";
 
@@ -15,8 +15,8 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 type Manifest = Record<string, any>;
 
 /** `helm template` of the chart with `args`; throws with Helm's stderr when it refuses. */
-function render(args: readonly string[]): Manifest[] {
-  const result = runHelm(helm ?? "helm", ["template", "rel", CHART_DIR, "--namespace", "mcp", ...args], home);
+function render(args: readonly string[], release = "rel"): Manifest[] {
+  const result = runHelm(helm ?? "helm", ["template", release, CHART_DIR, "--namespace", "mcp", ...args], home);
   if (result.code !== 0) throw new Error(`helm template failed (${result.code}):\n${result.stderr}`);
   const parsed = Bun.YAML.parse(result.stdout) as Manifest[] | Manifest;
   return (Array.isArray(parsed) ? parsed : [parsed]).filter((m) => m !== null);
@@ -140,6 +140,86 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
       "ServiceAccount",
       "ServiceMonitor",
     ]);
+  });
+
+  test("the longest release name Helm allows (53) still gives names Kubernetes accepts (Services: at most 63)", () => {
+    const release = `r${"x".repeat(52)}`;
+    const args = [
+      ...GATEWAY,
+      "--set",
+      "metrics.serviceMonitor.enabled=true",
+      "--set",
+      "podDisruptionBudget.enabled=true",
+    ];
+    for (const extra of [[], ["--set", `fullnameOverride=${"f".repeat(63)}`]]) {
+      for (const doc of render([...args, ...extra], release)) {
+        expect(doc.metadata.name.length, `${doc.kind} ${doc.metadata.name}`).toBeLessThanOrEqual(63);
+        expect(doc.metadata.name).toMatch(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+      }
+    }
+  });
+
+  test("an example's Ingress also routes the paths serve passes through (OAuth discovery, /authorize, /token, /register)", () => {
+    const passThrough = [
+      "/mcp",
+      "/.well-known/oauth-protected-resource/mcp",
+      "/.well-known/oauth-authorization-server",
+      "/authorize",
+      "/token",
+      "/register",
+    ];
+    const routed = (paths: Manifest[], path: string) =>
+      paths.some((p) =>
+        p.pathType === "Exact"
+          ? p.path === path
+          : p.path === "/" || path === p.path || path.startsWith(`${p.path.replace(/\/$/, "")}/`),
+      );
+    const withIngress = [...examples()].filter(([, path]) => (readYaml(path).ingress as Manifest | undefined)?.enabled);
+    expect(withIngress.length).toBeGreaterThan(0);
+    for (const [name, path] of withIngress) {
+      for (const rule of one(render(["-f", path]), "Ingress").spec.rules) {
+        for (const p of passThrough) expect(routed(rule.http.paths, p), `${name}: ${rule.host}${p}`).toBe(true);
+      }
+    }
+  });
+
+  test("the install notes give the Ingress URL with the MCP path clients must use", () => {
+    // helm template leaves NOTES.txt out: render a copy of it as an ordinary template (--debug prints it although it is no YAML).
+    const chart = mkdtempSync(join(tmpdir(), "baton-chart-notes-"));
+    try {
+      cpSync(CHART_DIR, chart, { recursive: true });
+      cpSync(join(chart, "templates", "NOTES.txt"), join(chart, "templates", "notes-as-template.txt"));
+      const args = ["-f", join(CHART_DIR, "examples", "console.yaml")];
+      const result = runHelm(helm ?? "helm", ["template", "rel", chart, "--debug", ...args], home);
+      const notes = result.stdout.slice(result.stdout.indexOf("notes-as-template.txt"));
+      expect(notes).toContain("In the cluster:  http://rel-baton-proxy.default.svc:8080/mcp");
+      expect(notes).toMatch(/Ingress: +https:\/\/mcp\.example\.com\/mcp\n/);
+    } finally {
+      rmSync(chart, { recursive: true, force: true });
+    }
+  });
+
+  test("extraEnv and secret.extraEnv refuse every variable the chart sets itself (a second entry of the same name: which one wins is not the value's)", () => {
+    const args = [...GATEWAY, "--set", "serve.path=/mcp", "--set", "tenantId=t", "--set", "vendorId=v"];
+    const names = one(render(args), "Deployment").spec.template.spec.containers[0].env.map((e: Manifest) => e.name);
+    expect(names).toContain("BATON_MAX_SESSIONS");
+    for (const name of names) {
+      const result = runHelm(
+        helm ?? "helm",
+        ["template", "rel", CHART_DIR, ...args, "--set", `extraEnv.${name}=1`],
+        home,
+      );
+      expect(result.code, `extraEnv.${name} was accepted`).not.toBe(0);
+      expect(result.stderr).toContain("extraEnv");
+      // In the Secret it would be silently ignored: Kubernetes lets a container's env win over its envFrom.
+      const hidden = runHelm(
+        helm ?? "helm",
+        ["template", "rel", CHART_DIR, ...args, "--set", `secret.extraEnv.${name}=1`],
+        home,
+      );
+      expect(hidden.code, `secret.extraEnv.${name} was accepted`).not.toBe(0);
+      expect(hidden.stderr).toContain("secret.extraEnv");
+    }
   });
 
   test("extraEnv reaches the container as plain env (for BATON_* variables this chart predates)", () => {

@@ -26,7 +26,7 @@ describe("values.schema.json", () => {
     // The defaults alone are deliberately incomplete: gateway mode needs upstream.url.
     expect(schemaProblems(chartValues())).toEqual([
       "/upstream/url must NOT have fewer than 1 characters",
-      '/upstream/url must match pattern "^https?://[^\\s/]+(/\\S*)?$"',
+      '/upstream/url must match pattern "^https?://[^\\s/?#@]+([/?][^\\s#]*)?$"',
       'must match "then" schema',
     ]);
     expect(

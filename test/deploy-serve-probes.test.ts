@@ -1,11 +1,11 @@
 // Black-box: the compiled binary run with exactly the image's default command and the chart's environment before a real upstream (server-everything, streamableHttp) answers the probe and scrape paths, proxies MCP and drains on SIGTERM; serve accepts every example's environment.
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binaryPath, ROOT } from "./support/binary.ts";
-import { CHART_DIR, chartValues, examples, readYaml } from "./support/chart.ts";
+import { badValues, CHART_DIR, chartValues, examples, readYaml } from "./support/chart.ts";
 import { DOCKERFILE, execForm, parseDockerfile } from "./support/dockerfile.ts";
 import { findHelm, runHelm } from "./support/helm.ts";
 import { LONG_CALL_S, type ProbeRunConfig, type ProbeRunReport } from "./support/serve-probe-run.ts";
@@ -44,12 +44,13 @@ type Rendered = {
  */
 function chartEnv(
   args: readonly string[] = ["--set", "upstream.url=http://placeholder:1/mcp"],
+  chartDir = CHART_DIR,
 ): Record<string, string> | undefined {
   const helm = findHelm();
   if (helm === undefined) return undefined;
   const home = mkdtempSync(join(tmpdir(), "baton-helm-home-"));
   try {
-    const result = runHelm(helm, ["template", "rel", CHART_DIR, ...args], home);
+    const result = runHelm(helm, ["template", "rel", chartDir, ...args], home);
     if (result.code !== 0) throw new Error(result.stderr);
     const docs = (Bun.YAML.parse(result.stdout) as (Rendered | null)[]).filter((d): d is Rendered => d !== null);
     const proxy = docs
@@ -171,3 +172,58 @@ describe.skipIf(findHelm() === undefined)("serve accepts the environment of ever
     }
   });
 });
+
+describe.skipIf(findHelm() === undefined)("serve's other remote sinks through the chart", () => {
+  test("an s3:// and an otlp: sink, credentials in the chart's Secret: rendered, serve starts with them", async () => {
+    const env =
+      chartEnv([
+        "--set",
+        "upstream.url=http://placeholder:1/mcp",
+        "--set",
+        "events.sinks={s3://baton-events/prod,otlp:}",
+        "--set",
+        "consent.token=consent-token-123",
+        "--set",
+        "secret.extraEnv.AWS_ACCESS_KEY_ID=test-key-id",
+        "--set",
+        "secret.extraEnv.AWS_SECRET_ACCESS_KEY=test-secret-key",
+        "--set",
+        "secret.extraEnv.OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer test-otlp-token",
+        "--set",
+        "extraEnv.AWS_ENDPOINT_URL=http://127.0.0.1:9",
+        "--set",
+        "extraEnv.OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
+      ]) ?? {};
+    expect(env.BATON_EVENT_SINK).toBe("s3://baton-events/prod,otlp:");
+    delete env.BATON_UPSTREAM;
+    const serve = await startServe(["--upstream", "http://127.0.0.1:9/mcp"], env); // throws with serve's refusal if any
+    expect((await fetch(`${serve.adminUrl}/healthz`)).status).toBe(200);
+    expect(await serve.stop()).toBe(0);
+    expect(serve.log.join("\n")).not.toContain("ignoring unknown variable");
+  });
+});
+
+// The schema refuses these values (deploy-chart-render checks that); rendered without it, they give a pod whose
+// serve refuses to start (exit 78, CrashLoopBackOff): so the schema's rule is the binary's, not an extra one.
+const refusedAtStart = badValues().filter((b) => b.serve !== undefined);
+describe.skipIf(findHelm() === undefined)(
+  "values the schema refuses because serve would refuse them at pod start",
+  () => {
+    test.each(refusedAtStart.map((b) => [b.name, b] as const))("%s", async (_name, b) => {
+      const chart = mkdtempSync(join(tmpdir(), "baton-chart-noschema-"));
+      try {
+        cpSync(CHART_DIR, chart, { recursive: true });
+        rmSync(join(chart, "values.schema.json"));
+        const env = chartEnv(["-f", b.path], chart) ?? {};
+        const run = Bun.spawnSync(
+          [await binaryPath(), "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
+          { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 20_000 },
+        );
+        expect(run.exitCode, run.stderr.toString()).toBe(78);
+        expect(run.stderr.toString()).toContain(b.serve ?? "");
+      } finally {
+        rmSync(chart, { recursive: true, force: true });
+      }
+    });
+  },
+);

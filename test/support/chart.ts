@@ -48,6 +48,8 @@ export interface BadValues {
   readonly field: string | undefined;
   /** Text of the templates' `fail` message, when the templates are what refuses it. */
   readonly helm: string | undefined;
+  /** Text of serve's own refusal (exit 78) when the values are rendered without the schema: why the schema refuses them. */
+  readonly serve: string | undefined;
 }
 
 /** The bad-value fixtures with their `# ajv:`, `# field:` and `# helm:` header expectations. */
@@ -66,6 +68,7 @@ export function badValues(): BadValues[] {
         ajv: header("ajv"),
         field: header("field"),
         helm: header("helm"),
+        serve: header("serve"),
       };
     });
 }

@@ -17,6 +17,11 @@
 {{- end -}}
 {{- end -}}
 
+{{/* The metrics Service's name: the full name cut so that "-metrics" still fits a Service name's 63 characters. */}}
+{{- define "baton-proxy.metricsName" -}}
+{{- printf "%s-metrics" (include "baton-proxy.fullname" . | trunc 55 | trimSuffix "-") -}}
+{{- end -}}
+
 {{- define "baton-proxy.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
@@ -115,6 +120,19 @@ or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
 {{- end -}}
 {{- if eq (int .Values.serve.port) (int .Values.serve.adminPort) -}}
 {{- fail "serve.port and serve.adminPort must differ" -}}
+{{- end -}}
+{{- /* A budget that lets no pod be evicted makes every `kubectl drain` of the pod's node hang. */ -}}
+{{- with .Values.podDisruptionBudget -}}
+{{- if .enabled -}}
+{{- $replicas := int (ternary $.Values.autoscaling.minReplicas $.Values.replicaCount $.Values.autoscaling.enabled) -}}
+{{- if not (kindIs "invalid" .maxUnavailable) -}}
+{{- if or (eq (toString .maxUnavailable) "0") (eq (toString .maxUnavailable) "0%") -}}
+{{- fail (printf "podDisruptionBudget.maxUnavailable (%v) lets no pod be evicted: node drains would hang; allow at least 1" .maxUnavailable) -}}
+{{- end -}}
+{{- else if and (gt $replicas 0) (or (eq (toString .minAvailable) "100%") (and (not (kindIs "string" .minAvailable)) (ge (int .minAvailable) $replicas))) -}}
+{{- fail (printf "podDisruptionBudget.minAvailable (%v) with %d replica(s) lets no pod be evicted: node drains would hang; run more replicas (%s) or lower minAvailable" .minAvailable $replicas (ternary "autoscaling.minReplicas" "replicaCount" $.Values.autoscaling.enabled)) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
