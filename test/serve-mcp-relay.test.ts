@@ -19,6 +19,7 @@ function setup() {
       seenUnparsed.push(line.kind === "message" && scannedFacts(line.message, data) !== undefined);
       return undefined;
     },
+    fromServerLongLine: () => undefined,
     upstreamFailed: () => undefined,
     close: () => undefined,
     sweep: () => undefined,
@@ -112,6 +113,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
         });
         return undefined;
       },
+      fromServerLongLine: () => undefined,
       upstreamFailed: () => undefined,
       close: () => undefined,
       sweep: () => undefined,
@@ -164,6 +166,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
     const rewriting: SessionExchange = {
       fromClient: (body) => ({ forward: body, answers: [] }),
       fromServer: () => encodeUtf8('{"jsonrpc":"2.0","id":1,"result":{}}'),
+      fromServerLongLine: () => undefined,
       upstreamFailed: () => undefined,
       close: () => undefined,
       sweep: () => undefined,

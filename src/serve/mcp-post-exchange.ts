@@ -1,5 +1,6 @@
 // A checked MCP POST through its session's exchange: local answers, the forward upstream, and the answer relayed back as JSON, SSE or unchanged.
 
+import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { withoutBom } from "../wire/utf8.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
@@ -19,6 +20,7 @@ import {
   type McpRouteDeps,
 } from "./mcp-relay.ts";
 import { statelessKey, type SessionEntry } from "./session-table.ts";
+import { localAnswersFirst, readCapped, relayLong, type CappedBody } from "./long-answer.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -135,7 +137,9 @@ export async function exchangePost(
     });
   }
   if (response.ok && type === "application/json") {
-    const bytes = await response.bytes();
+    const capped = await readCapped(response);
+    if (capped.whole === undefined) return longJsonAnswer(deps, exchange, entry, checked, local, capped, response);
+    const bytes = capped.whole;
     // A JSON body may start with a byte order mark (RFC 8259 §8.1; clients' JSON readers skip it): read past it, forwarded as it came.
     const json = withoutBom(bytes);
     const out = fromServer(
@@ -190,6 +194,52 @@ export async function exchangePost(
     status: response.status,
     headers: response.clientHeaders(true),
   });
+}
+
+/**
+ * A JSON answer over the inspection cap (MAX_LINE_BYTES) goes to the client as it arrives, unread
+ * and unchanged (a tools/list that long is not given the proxy's tools), as a stdio line that long
+ * does: the request it answers is closed from its first and last bytes; those of this POST it does
+ * not show (a batch's others) are closed too, as the answer is all there is of them.
+ */
+function longJsonAnswer(
+  deps: McpRouteDeps,
+  exchange: SessionExchange,
+  entry: SessionEntry,
+  checked: Checked,
+  local: readonly unknown[],
+  capped: Extract<CappedBody, { whole?: undefined }>,
+  response: UpstreamAnswer,
+): Response {
+  // The session is busy while its answer streams: never expired meanwhile.
+  entry.active++;
+  const frame = local.length === 0 ? undefined : localAnswersFirst(capped.read, local);
+  const body = relayLong(
+    capped.read,
+    capped.rest,
+    (outcome, edges, error) => {
+      entry.active--;
+      entry.lastUsedAt = deps.now();
+      if (outcome === "cancelled")
+        return exchange.upstreamFailed(checked.requestIds, "the client went away", CLIENT_GONE);
+      if (outcome === "error") {
+        deps.metrics.upstreamFailures.inc({ reason: "stream_broken" });
+        return exchange.upstreamFailed(checked.requestIds, `the upstream's answer broke: ${String(error)}`);
+      }
+      try {
+        exchange.fromServerLongLine(edges);
+      } catch (failure) {
+        deps.logger.warn(`could not inspect an upstream message (forwarded unchanged): ${String(failure)}`);
+      }
+      exchange.upstreamFailed(
+        checked.requestIds,
+        `the upstream's answer of ${edges.size} bytes went to the client uninspected (over the ${MAX_LINE_BYTES / 1048576} MiB limit) and did not show this request's id in its first and last bytes`,
+        "evicted",
+      );
+    },
+    frame,
+  );
+  return new Response(body, { status: response.status, headers: response.clientHeaders(true) });
 }
 
 /** A JSON body answering one of `ids` with a JSON-RPC error. */

@@ -1,0 +1,127 @@
+// An upstream JSON answer over the inspection cap: relayed to the client as it arrives, unread and unchanged, keeping only its first and last bytes (memory per answer stays bounded).
+
+import { concatBytes } from "../wire/bytes.ts";
+import { addToEdges, MAX_LINE_BYTES, type LineEdges } from "../wire/framing.ts";
+import { encodeUtf8 } from "../wire/jsonrpc.ts";
+import type { UpstreamAnswer } from "./upstream-client.ts";
+
+/** The reader of a body's stream, as this file uses it. */
+interface BodyReader {
+  read(): Promise<{ done: true; value?: Uint8Array } | { done: false; value: Uint8Array }>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/** A body read up to the cap: `whole` when it ended within it; else the pieces read so far and the reader of the rest. */
+export type CappedBody =
+  | { readonly whole: Uint8Array }
+  | {
+      readonly whole?: undefined;
+      readonly read: Uint8Array[];
+      readonly rest: BodyReader;
+    };
+
+/**
+ * The answer's body, read whole only up to `cap`: a body already read (the HTTP/1.1 client's small
+ * ones) or announced within the cap without a coding to undo is read as before; any other stops
+ * being read at the cap (a 200 MB tool result must not be held: one such answer would take a
+ * pod's memory, and every session on it, down).
+ */
+export async function readCapped(answer: UpstreamAnswer, cap: number = MAX_LINE_BYTES): Promise<CappedBody> {
+  const body = answer.body;
+  if (body === null || body instanceof Uint8Array) return { whole: await answer.bytes() };
+  const length = Number(answer.header("content-length") ?? Number.NaN);
+  if (length <= cap && answer.header("content-encoding") === null) return { whole: await answer.bytes() };
+  const rest: BodyReader = body.getReader();
+  const read: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await rest.read();
+    if (done) return { whole: read.length === 0 ? new Uint8Array(0) : concatBytes(read) };
+    read.push(value);
+    size += value.length;
+    if (size > cap) return { read, rest };
+  }
+}
+
+/** How a long answer's relay ended: `edges` holds its size and first and last bytes as the upstream sent them. */
+export type LongEnd = (outcome: "complete" | "error" | "cancelled", edges: LineEdges, error?: unknown) => void;
+
+/**
+ * The pieces read, then the rest as it arrives, each forwarded as it is; pull-driven, so a slow
+ * client slows the upstream read and nothing more is held. `frame`: bytes put before and after the
+ * upstream's (the proxy's own answers merged in, see {@link localAnswersFirst}); `ended` is called once.
+ */
+export function relayLong(
+  read: Uint8Array[],
+  rest: BodyReader,
+  ended: LongEnd,
+  frame?: { readonly before: Uint8Array; readonly after: Uint8Array },
+): ReadableStream<Uint8Array> {
+  const edges = { size: 0, head: new Uint8Array(0), tail: new Uint8Array(0) };
+  for (const piece of read) addToEdges(edges, piece);
+  if (frame !== undefined) read.unshift(frame.before);
+  let done = false;
+  const finish = (outcome: "complete" | "error" | "cancelled", error?: unknown): void => {
+    if (done) return;
+    done = true;
+    ended(outcome, edges, error);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = read.shift();
+        if (next !== undefined) {
+          controller.enqueue(next);
+          return;
+        }
+        let chunk: Awaited<ReturnType<BodyReader["read"]>>;
+        try {
+          chunk = await rest.read();
+        } catch (error) {
+          finish("error", error);
+          controller.error(error);
+          return;
+        }
+        if (chunk.done) {
+          if (frame !== undefined) controller.enqueue(frame.after);
+          controller.close();
+          finish("complete");
+          return;
+        }
+        addToEdges(edges, chunk.value);
+        controller.enqueue(chunk.value);
+      },
+      async cancel(reason) {
+        finish("cancelled", reason);
+        await rest.cancel(reason).catch(() => undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+const BOM = [0xef, 0xbb, 0xbf];
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+
+/**
+ * The proxy's own answers to a batch put before a long upstream answer (the order of a batch's
+ * answers is free; after it would mean finding its end): `[` + them + `,` then the upstream's
+ * answers, its opening `[` dropped (a batch) or followed by a closing `]` (one answer). The
+ * upstream's bytes are otherwise untouched. Undefined when its first bytes are neither: the answers are then not merged.
+ */
+export function localAnswersFirst(
+  read: Uint8Array[],
+  local: readonly unknown[],
+): { readonly before: Uint8Array; readonly after: Uint8Array } | undefined {
+  const first = read[0];
+  if (first === undefined) return undefined;
+  let at = BOM.every((byte, i) => first[i] === byte) ? BOM.length : 0;
+  while (at < first.length && (first[at] === 0x20 || first[at] === 0x0a || first[at] === 0x0d || first[at] === 0x09))
+    at++;
+  const before = encodeUtf8(`[${local.map((answer) => JSON.stringify(answer)).join(",")},`);
+  if (first[at] === OPEN_OBJECT) return { before, after: encodeUtf8("]") };
+  if (first[at] !== OPEN_ARRAY) return undefined;
+  read[0] = first.subarray(at + 1);
+  return { before, after: new Uint8Array(0) };
+}

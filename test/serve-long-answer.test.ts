@@ -1,0 +1,135 @@
+// Unit: an upstream JSON answer over the inspection cap goes through serve's POST exchange as it arrives (the proxy holds a bounded part of it), unchanged, and still closes its call.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { SessionExchange } from "../src/serve/exchange.ts";
+import type { McpRouteDeps } from "../src/serve/mcp-relay.ts";
+import { exchangePost } from "../src/serve/mcp-post-exchange.ts";
+import { createServeMetrics } from "../src/serve/serve-metrics.ts";
+import type { SessionEntry } from "../src/serve/session-table.ts";
+import { MAX_LINE_BYTES, type LineEdges } from "../src/wire/framing.ts";
+import { classifyLine, encodeUtf8, type JsonRpcId, type Message } from "../src/wire/jsonrpc.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
+
+const MiB = 1024 * 1024;
+const PIECE = new Uint8Array(256 * 1024).fill(0x78); // "x"
+const PIECES = 384; // 96 MiB of result text
+const HEAD = encodeUtf8('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"');
+const TAIL = encodeUtf8('"}]}}');
+const SIZE = HEAD.length + PIECES * PIECE.length + TAIL.length;
+
+/** Bytes the upstream has handed to its socket so far, for the answer being sent. */
+let produced = 0;
+let upstream: ReturnType<typeof Bun.serve>;
+
+beforeAll(() => {
+  upstream = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(request) {
+      produced = 0;
+      let sent = -1;
+      const body = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            const piece = sent === -1 ? HEAD : sent < PIECES ? PIECE : sent === PIECES ? TAIL : undefined;
+            sent++;
+            if (piece === undefined) return controller.close();
+            produced += piece.length;
+            controller.enqueue(piece);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      // With a Content-Length (the HTTP/1.1 client streams bodies announced over 256 KiB) and chunked.
+      if (new URL(request.url).searchParams.has("length")) headers["content-length"] = String(SIZE);
+      return new Response(body, { headers });
+    },
+  });
+});
+
+afterAll(() => upstream.stop(true));
+
+function setup(query: string) {
+  const ended: string[] = [];
+  const longLines: LineEdges[] = [];
+  const exchange: SessionExchange = {
+    fromClient: (body) => ({ forward: body, answers: [] }),
+    fromServer: () => undefined,
+    fromServerLongLine: (edges) => void longLines.push(edges),
+    upstreamFailed: (ids, _reason, kind) => void ended.push(`${ids.join(",")}:${kind}`),
+    close: () => undefined,
+    sweep: () => undefined,
+    forPost: () => exchange,
+  };
+  const deps = {
+    config: { upstream: new URL(`http://127.0.0.1:${upstream.port}/mcp${query}`), upstreamViaFetch: false },
+    metrics: createServeMetrics({ sessionsOpen: () => 0, draining: () => false, eventsBySink: () => [] }),
+    logger: createMemoryLogger(),
+    now: () => 5,
+    streams: { add: () => () => undefined },
+    keepOpen: () => undefined,
+  } as unknown as McpRouteDeps;
+  const entry: SessionEntry = { exchange, openedAt: 0, lastUsedAt: 0, active: 0, shared: false };
+  const body = encodeUtf8(
+    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "big", arguments: {} } }),
+  );
+  const line = classifyLine(body);
+  const checked = {
+    body,
+    line,
+    messages: line.kind === "message" ? [line.message as Message] : [],
+    requestIds: [1 as JsonRpcId],
+  };
+  const request = new Request(`http://127.0.0.1/mcp${query}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body,
+  });
+  const hop = { remoteAddress: "127.0.0.1", proto: "http", host: "127.0.0.1" };
+  const context = { remoteAddress: "127.0.0.1", consentToken: undefined, principal: undefined };
+  const post = () => exchangePost(request, hop, deps, entry, checked, context, false);
+  return { post, ended, longLines, entry };
+}
+
+describe("serve: a JSON answer over the inspection cap", () => {
+  test.each([
+    ["chunked", ""],
+    ["with a Content-Length", "?length"],
+  ])(
+    "%s streams through with a bounded part of it held, unchanged, and its call closed from its edges",
+    async (_name, query) => {
+      const { post, ended, longLines, entry } = setup(query);
+      const response = await post();
+      expect(response.status).toBe(200);
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      let received = 0;
+      let held = produced;
+      let first: Uint8Array | undefined;
+      let last: Uint8Array = new Uint8Array(0);
+      let xs = 0;
+      for (;;) {
+        // What the upstream sent and the client has not yet had: in the proxy (and the sockets' buffers).
+        held = Math.max(held, produced - received);
+        const { value, done } = await reader.read();
+        if (done) break;
+        first ??= value.slice(0, HEAD.length);
+        for (let i = 0; i < value.length; i++) if (value[i] === 0x78) xs++;
+        last = value.slice(Math.max(0, value.length - TAIL.length));
+        received += value.length;
+      }
+      expect(received).toBe(SIZE);
+      expect(first).toEqual(HEAD);
+      expect(last).toEqual(TAIL);
+      expect(xs).toBe(PIECES * PIECE.length + 2); // and the x of "text" twice
+      // The cap and the sockets' buffers, never the whole answer.
+      expect(held).toBeLessThan(MAX_LINE_BYTES + 16 * MiB);
+      expect(longLines.map((edges) => edges.size)).toEqual([SIZE]);
+      expect(new TextDecoder().decode(longLines[0]?.head.subarray(0, 30))).toBe('{"jsonrpc":"2.0","id":1,"resul');
+      expect(new TextDecoder().decode(longLines[0]?.tail)).toEndWith('xx"}]}}');
+      // Ids the edges did not close are closed too (the exchange skips those already closed).
+      expect(ended).toEqual(["1:evicted"]);
+      expect(entry.active).toBe(0);
+    },
+  );
+});
