@@ -2,6 +2,7 @@
 
 import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
+import { sseDataEdges } from "../wire/sse.ts";
 import { withoutBom } from "../wire/utf8.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
@@ -103,6 +104,11 @@ export async function exchangePost(
     entry.active++;
     const body = relaySse(stream, {
       rewrite: (event) => fromServerEvent(deps, exchange, event, methods, pending, startedAt),
+      // Over the inspection cap: forwarded unread and unchanged, its request closed from its data's edges, as a stdio line that long.
+      longEvent: (edges) => {
+        const data = sseDataEdges(edges);
+        if (data !== undefined) exchange.fromServerLongLine(data);
+      },
       finished: (outcome, error) => {
         release?.();
         entry.active--;
