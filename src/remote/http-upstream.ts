@@ -42,7 +42,16 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   const redact = (text: string): string => hide.reduce((t, s) => t.split(s).join("[redacted]"), text);
   let output!: ReadableStreamDefaultController<Uint8Array>;
   let outputOpen = true;
-  const stream = new ReadableStream<Uint8Array>({ start: (controller) => void (output = controller) });
+  /** While a long line is being written: the lines that wait for its end, and the wake-up of its writer. */
+  let held: Uint8Array[] | undefined;
+  let drained: (() => void) | undefined;
+  let longLines: Promise<void> = Promise.resolve();
+  const wake = (): void => {
+    const resume = drained;
+    drained = undefined;
+    resume?.();
+  };
+  const stream = new ReadableStream<Uint8Array>({ start: (controller) => void (output = controller), pull: wake });
   let failed: ((failure: RequestFailure) => void) | undefined;
   const early: RequestFailure[] = [];
   let ended: (code: number) => void = () => undefined;
@@ -55,12 +64,35 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
     if (!outputOpen) return;
     outputOpen = false;
     output.close();
+    wake();
   };
   const http = new StreamableHttpUpstream({
     ...options,
     sink: {
       line: (bytes) => {
-        if (outputOpen) output.enqueue(bytes);
+        if (held !== undefined) held.push(bytes);
+        else if (outputOpen) output.enqueue(bytes);
+      },
+      // One long line at a time, written alone: a line of another answer must not land inside it.
+      longLine: async () => {
+        const previous = longLines;
+        let release!: () => void;
+        longLines = new Promise<void>((resolve) => (release = resolve));
+        await previous;
+        held = [];
+        return {
+          write: async (piece) => {
+            if (!outputOpen) return;
+            output.enqueue(piece);
+            if ((output.desiredSize ?? 1) <= 0) await new Promise<void>((resolve) => (drained = resolve));
+          },
+          end: () => {
+            const waited = held ?? [];
+            held = undefined;
+            if (outputOpen) for (const line of waited) output.enqueue(line);
+            release();
+          },
+        };
       },
       failure: (id, failure) => {
         const report = { id, errorType: failure.errorType, reason: redact(failure.reason) };

@@ -1,6 +1,9 @@
 // Follows one HTTP answer (a JSON body or SSE events): passes each server message on as a line and notes which requests it answered.
 
+import { answerIdOfLongLine } from "../proxy/long-lines.ts";
+import type { LineEdges } from "../wire/framing.ts";
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
+import { decodeUtf8 } from "../wire/utf8.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { scanMethod } from "../wire/line-scan.ts";
 import { bodyToLine } from "./http-wire.ts";
@@ -15,6 +18,8 @@ import type { UpstreamSink } from "./upstream-types.ts";
  */
 export class ResponseReader {
   private readonly waiting: Map<JsonRpcId, true>;
+  /** Requests this exchange carried. */
+  private readonly asked: number;
   /** Messages seen so far (resumption counts progress by it). */
   events = 0;
 
@@ -25,6 +30,7 @@ export class ResponseReader {
     private readonly sink: UpstreamSink,
   ) {
     this.waiting = new Map(ids.map((id) => [id, true]));
+    this.asked = ids.length;
   }
 
   /** An SSE event: only `message` events carry JSON-RPC (an empty priming event only moves the resume point). */
@@ -38,6 +44,18 @@ export class ResponseReader {
     this.events++;
     if (this.waiting.size > 0) this.inspect(line);
     this.sink.line(line);
+  }
+
+  /**
+   * A JSON answer too long to inspect went out as a line in pieces: the request it answers is read
+   * from its edges; when they show none, a body answering a POST of one request can only answer it.
+   */
+  longLine(edges: LineEdges): void {
+    this.events++;
+    if (this.waiting.size === 0) return;
+    const id = answerIdOfLongLine(decodeUtf8(edges.head), decodeUtf8(edges.tail));
+    if (id !== undefined) this.waiting.delete(id);
+    else if (this.asked === 1) this.waiting.clear();
   }
 
   /** Requests of this exchange that got no answer (yet). */

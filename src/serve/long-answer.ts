@@ -1,24 +1,9 @@
 // An upstream JSON answer over the inspection cap: relayed to the client as it arrives, unread and unchanged, keeping only its first and last bytes (memory per answer stays bounded).
 
-import { concatBytes } from "../wire/bytes.ts";
+import { readStreamCapped, type BodyReader, type CappedBody } from "../wire/capped-body.ts";
 import { addToEdges, MAX_LINE_BYTES, type LineEdges } from "../wire/framing.ts";
 import { encodeUtf8 } from "../wire/jsonrpc.ts";
 import type { UpstreamAnswer } from "./upstream-client.ts";
-
-/** The reader of a body's stream, as this file uses it. */
-interface BodyReader {
-  read(): Promise<{ done: true; value?: Uint8Array } | { done: false; value: Uint8Array }>;
-  cancel(reason?: unknown): Promise<void>;
-}
-
-/** A body read up to the cap: `whole` when it ended within it; else the pieces read so far and the reader of the rest. */
-export type CappedBody =
-  | { readonly whole: Uint8Array }
-  | {
-      readonly whole?: undefined;
-      readonly read: Uint8Array[];
-      readonly rest: BodyReader;
-    };
 
 /**
  * The answer's body, read whole only up to `cap`: a body already read (the HTTP/1.1 client's small
@@ -31,16 +16,7 @@ export async function readCapped(answer: UpstreamAnswer, cap: number = MAX_LINE_
   if (body === null || body instanceof Uint8Array) return { whole: await answer.bytes() };
   const length = Number(answer.header("content-length") ?? Number.NaN);
   if (length <= cap && answer.header("content-encoding") === null) return { whole: await answer.bytes() };
-  const rest: BodyReader = body.getReader();
-  const read: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { value, done } = await rest.read();
-    if (done) return { whole: read.length === 0 ? new Uint8Array(0) : concatBytes(read) };
-    read.push(value);
-    size += value.length;
-    if (size > cap) return { read, rest };
-  }
+  return readStreamCapped(body, cap);
 }
 
 /** How a long answer's relay ended: `edges` holds its size and first and last bytes as the upstream sent them. */

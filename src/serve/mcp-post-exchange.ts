@@ -21,7 +21,8 @@ import {
   type McpRouteDeps,
 } from "./mcp-relay.ts";
 import { statelessKey, type SessionEntry } from "./session-table.ts";
-import { localAnswersFirst, readCapped, relayLong, type CappedBody } from "./long-answer.ts";
+import type { CappedBody } from "../wire/capped-body.ts";
+import { localAnswersFirst, readCapped, relayLong } from "./long-answer.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 

@@ -1,0 +1,109 @@
+// Unit: `--url` passes a JSON answer over the inspection cap to the client's side as one line as it arrives (the proxy holds a bounded part of it), and knows its request answered.
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createHttpUpstream } from "../src/remote/http-upstream.ts";
+import { MAX_LINE_BYTES } from "../src/wire/framing.ts";
+import { encodeUtf8 } from "../src/wire/jsonrpc.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
+
+const MiB = 1024 * 1024;
+const PIECE = new Uint8Array(256 * 1024).fill(0x78); // "x"
+const PIECES = 384; // 96 MiB of result text
+// Pretty-printed, as some servers write JSON: its line ends become spaces in the line.
+const HEAD = encodeUtf8('{\n  "jsonrpc": "2.0",\n  "id": 1,\n  "result": {"content": [{"type": "text", "text": "');
+const TAIL = encodeUtf8('"}]}\n}\n');
+const SMALL = '{"jsonrpc":"2.0","id":2,"result":{}}';
+
+let produced = 0;
+let upstream: ReturnType<typeof Bun.serve>;
+
+beforeAll(() => {
+  upstream = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(request) {
+      const message = (await request.json()) as { id: number };
+      // Another request's answer arrives while the long one is going out: it must not land inside it.
+      if (message.id === 2) return new Response(SMALL, { headers: { "content-type": "application/json" } });
+      produced = 0;
+      let sent = -1;
+      const body = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            const piece = sent === -1 ? HEAD : sent < PIECES ? PIECE : sent === PIECES ? TAIL : undefined;
+            sent++;
+            if (piece === undefined) return controller.close();
+            produced += piece.length;
+            controller.enqueue(piece);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return new Response(body, { headers: { "content-type": "application/json" } });
+    },
+  });
+});
+
+afterAll(() => upstream.stop(true));
+
+test("a 96 MiB JSON answer becomes one line as it arrives, a bounded part of it held; a line of another answer waits for its end; its request is not failed", async () => {
+  const origin = `http://127.0.0.1:${upstream.port}`;
+  const remote = createHttpUpstream({
+    target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
+    timeoutMs: 60_000,
+    userAgent: "test",
+    authorizer: undefined,
+    logger: createMemoryLogger(),
+    fetch,
+    secrets: [],
+  });
+  const failures: unknown[] = [];
+  remote.onRequestFailed?.((failure) => failures.push(failure));
+  const call = (id: number) =>
+    encodeUtf8(
+      `${JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "t", arguments: {} } })}\n`,
+    );
+  remote.input.write(call(1));
+  const reader = remote.output.getReader();
+  let received = 0;
+  let held = 0;
+  const lines: { size: number; head: string; tail: string }[] = [];
+  let current = { size: 0, head: "", tail: "" };
+  let sentSecond = false;
+  while (lines.length < 2) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    // What the upstream had sent when this piece came, less what the client had before it: held by the proxy (or the sockets).
+    held = Math.max(held, produced - received);
+    received += value.length;
+    if (!sentSecond && received > 16 * MiB) {
+      sentSecond = true;
+      remote.input.write(call(2));
+      await Bun.sleep(50); // its answer is back and waiting meanwhile
+    }
+    let from = 0;
+    for (let nl = value.indexOf(0x0a); nl !== -1; nl = value.indexOf(0x0a, from)) {
+      add(current, value.subarray(from, nl));
+      lines.push(current);
+      current = { size: 0, head: "", tail: "" };
+      from = nl + 1;
+    }
+    add(current, value.subarray(from));
+  }
+  remote.close();
+  await remote.release();
+  // The cap and the sockets' buffers, never the whole answer.
+  expect(held).toBeLessThan(MAX_LINE_BYTES + 16 * MiB);
+  // Every byte of the body, its line ends made spaces, then the line's own newline.
+  expect(lines[0]?.size).toBe(HEAD.length + PIECES * PIECE.length + TAIL.length);
+  expect(lines[0]?.head).toStartWith('{   "jsonrpc": "2.0",   "id": 1,');
+  expect(lines[0]?.tail).toEndWith('xx"}]} } ');
+  expect(lines[1]).toEqual({ size: SMALL.length, head: SMALL, tail: SMALL });
+  expect(failures).toEqual([]);
+});
+
+function add(line: { size: number; head: string; tail: string }, piece: Uint8Array): void {
+  line.size += piece.length;
+  if (line.head.length < 64) line.head += new TextDecoder().decode(piece.subarray(0, 64));
+  line.tail = (line.tail + new TextDecoder().decode(piece.subarray(Math.max(0, piece.length - 64)))).slice(-64);
+}
