@@ -2,6 +2,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHttpUpstream } from "../src/remote/http-upstream.ts";
+import { LongEventData } from "../src/remote/long-event.ts";
 import { MAX_LINE_BYTES } from "../src/wire/framing.ts";
 import { encodeUtf8 } from "../src/wire/jsonrpc.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
@@ -12,6 +13,11 @@ const PIECES = 384; // 96 MiB of result text
 // Pretty-printed, as some servers write JSON: its line ends become spaces in the line.
 const HEAD = encodeUtf8('{\n  "jsonrpc": "2.0",\n  "id": 1,\n  "result": {"content": [{"type": "text", "text": "');
 const TAIL = encodeUtf8('"}]}\n}\n');
+// An SSE event whose data runs over two data lines (joined by the spec with LF: a space in the line), CRLF line ends.
+const SSE_HEAD = encodeUtf8(
+  'event: message\r\nid: e-1\r\ndata: {"jsonrpc":"2.0","id":1,\r\ndata:"result": {"content": [{"type": "text", "text": "',
+);
+const SSE_TAIL = encodeUtf8('"}]}}\r\n\r\n');
 const SMALL = '{"jsonrpc":"2.0","id":2,"result":{}}';
 
 let produced = 0;
@@ -22,15 +28,28 @@ beforeAll(() => {
     port: 0,
     hostname: "127.0.0.1",
     async fetch(request) {
-      const message = (await request.json()) as { id: number };
+      if (request.method !== "POST") return new Response(null, { status: 405 });
+      const message = (await request.json()) as { id: number; params: { name: string } };
       // Another request's answer arrives while the long one is going out: it must not land inside it.
       if (message.id === 2) return new Response(SMALL, { headers: { "content-type": "application/json" } });
+      const sse = message.params.name === "sse";
       produced = 0;
       let sent = -1;
       const body = new ReadableStream<Uint8Array>(
         {
           pull(controller) {
-            const piece = sent === -1 ? HEAD : sent < PIECES ? PIECE : sent === PIECES ? TAIL : undefined;
+            const piece =
+              sent === -1
+                ? sse
+                  ? SSE_HEAD
+                  : HEAD
+                : sent < PIECES
+                  ? PIECE
+                  : sent === PIECES
+                    ? sse
+                      ? SSE_TAIL
+                      : TAIL
+                    : undefined;
             sent++;
             if (piece === undefined) return controller.close();
             produced += piece.length;
@@ -39,71 +58,103 @@ beforeAll(() => {
         },
         { highWaterMark: 0 },
       );
-      return new Response(body, { headers: { "content-type": "application/json" } });
+      return new Response(body, { headers: { "content-type": sse ? "text/event-stream" : "application/json" } });
     },
   });
 });
 
 afterAll(() => upstream.stop(true));
 
-test("a 96 MiB JSON answer becomes one line as it arrives, a bounded part of it held; a line of another answer waits for its end; its request is not failed", async () => {
-  const origin = `http://127.0.0.1:${upstream.port}`;
-  const remote = createHttpUpstream({
-    target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
-    timeoutMs: 60_000,
-    userAgent: "test",
-    authorizer: undefined,
-    logger: createMemoryLogger(),
-    fetch,
-    secrets: [],
-  });
-  const failures: unknown[] = [];
-  remote.onRequestFailed?.((failure) => failures.push(failure));
-  const call = (id: number) =>
-    encodeUtf8(
-      `${JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "t", arguments: {} } })}\n`,
-    );
-  remote.input.write(call(1));
-  const reader = remote.output.getReader();
-  let received = 0;
-  let held = 0;
-  const lines: { size: number; head: string; tail: string }[] = [];
-  let current = { size: 0, head: "", tail: "" };
-  let sentSecond = false;
-  while (lines.length < 2) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    // What the upstream had sent when this piece came, less what the client had before it: held by the proxy (or the sockets).
-    held = Math.max(held, produced - received);
-    received += value.length;
-    if (!sentSecond && received > 16 * MiB) {
-      sentSecond = true;
-      remote.input.write(call(2));
-      await Bun.sleep(50); // its answer is back and waiting meanwhile
+test.each([
+  ["a 96 MiB JSON answer", "json"],
+  ["a 96 MiB SSE event", "sse"],
+])(
+  "%s becomes one line as it arrives, a bounded part of it held; a line of another answer waits for its end; its request is not failed",
+  async (_name, tool) => {
+    const origin = `http://127.0.0.1:${upstream.port}`;
+    const remote = createHttpUpstream({
+      target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
+      timeoutMs: 60_000,
+      userAgent: "test",
+      authorizer: undefined,
+      logger: createMemoryLogger(),
+      fetch,
+      secrets: [],
+    });
+    const failures: unknown[] = [];
+    remote.onRequestFailed?.((failure) => failures.push(failure));
+    const call = (id: number) =>
+      encodeUtf8(
+        `${JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: tool, arguments: {} } })}\n`,
+      );
+    remote.input.write(call(1));
+    const reader = remote.output.getReader();
+    let received = 0;
+    let held = 0;
+    const lines: { size: number; head: string; tail: string }[] = [];
+    let current = { size: 0, head: "", tail: "" };
+    let sentSecond = false;
+    while (lines.length < 2) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      // What the upstream had sent when this piece came, less what the client had before it: held by the proxy (or the sockets).
+      held = Math.max(held, produced - received);
+      received += value.length;
+      if (!sentSecond && received > 16 * MiB) {
+        sentSecond = true;
+        remote.input.write(call(2));
+        await Bun.sleep(50); // its answer is back and waiting meanwhile
+      }
+      let from = 0;
+      for (let nl = value.indexOf(0x0a); nl !== -1; nl = value.indexOf(0x0a, from)) {
+        add(current, value.subarray(from, nl));
+        lines.push(current);
+        current = { size: 0, head: "", tail: "" };
+        from = nl + 1;
+      }
+      add(current, value.subarray(from));
     }
-    let from = 0;
-    for (let nl = value.indexOf(0x0a); nl !== -1; nl = value.indexOf(0x0a, from)) {
-      add(current, value.subarray(from, nl));
-      lines.push(current);
-      current = { size: 0, head: "", tail: "" };
-      from = nl + 1;
+    remote.close();
+    await remote.release();
+    // The cap and the sockets' buffers, never the whole answer.
+    expect(held).toBeLessThan(MAX_LINE_BYTES + 16 * MiB);
+    if (tool === "json") {
+      // Every byte of the body, its line ends made spaces, then the line's own newline.
+      expect(lines[0]?.size).toBe(HEAD.length + PIECES * PIECE.length + TAIL.length);
+      expect(lines[0]?.head).toStartWith('{   "jsonrpc": "2.0",   "id": 1,');
+      expect(lines[0]?.tail).toEndWith('xx"}]} } ');
+    } else {
+      // The data, its two lines joined by a space; no field, no line end of the event.
+      const data = '{"jsonrpc":"2.0","id":1, "result": {"content": [{"type": "text", "text": "';
+      expect(lines[0]?.size).toBe(data.length + PIECES * PIECE.length + '"}]}}'.length);
+      expect(lines[0]?.head).toStartWith(data);
+      expect(lines[0]?.tail).toEndWith('xx"}]}}');
     }
-    add(current, value.subarray(from));
-  }
-  remote.close();
-  await remote.release();
-  // The cap and the sockets' buffers, never the whole answer.
-  expect(held).toBeLessThan(MAX_LINE_BYTES + 16 * MiB);
-  // Every byte of the body, its line ends made spaces, then the line's own newline.
-  expect(lines[0]?.size).toBe(HEAD.length + PIECES * PIECE.length + TAIL.length);
-  expect(lines[0]?.head).toStartWith('{   "jsonrpc": "2.0",   "id": 1,');
-  expect(lines[0]?.tail).toEndWith('xx"}]} } ');
-  expect(lines[1]).toEqual({ size: SMALL.length, head: SMALL, tail: SMALL });
-  expect(failures).toEqual([]);
-});
+    expect(lines[1]).toEqual({ size: SMALL.length, head: SMALL, tail: SMALL });
+    expect(failures).toEqual([]);
+  },
+);
 
 function add(line: { size: number; head: string; tail: string }, piece: Uint8Array): void {
   line.size += piece.length;
   if (line.head.length < 64) line.head += new TextDecoder().decode(piece.subarray(0, 64));
   line.tail = (line.tail + new TextDecoder().decode(piece.subarray(Math.max(0, piece.length - 64)))).slice(-64);
 }
+
+test("a long event's data is read the same however its bytes are cut: fields skipped, one space dropped, data lines joined, any line ends; another type is dropped", () => {
+  const cases: [string, string, boolean][] = [
+    ['event: message\r\nid: 7\r\ndata: {"a":\r\ndata:1}\r\n\r\n', '{"a": 1}', false],
+    ['id: 7\ndata:{"a":1}\n: comment\nretry: 5\n\n', '{"a":1}', false],
+    ['data: {"a"\rdata:  :1}\r\r', '{"a"  :1}', false],
+    ["event: progress\ndata: {}\n\n", "{}", true],
+  ];
+  for (const [event, data, dropped] of cases) {
+    for (const size of [1, 2, 5, event.length]) {
+      const reader = new LongEventData();
+      let out = "";
+      for (let i = 0; i < event.length; i += size)
+        for (const bytes of reader.take(encodeUtf8(event.slice(i, i + size)))) out += new TextDecoder().decode(bytes);
+      expect([out, reader.dropped]).toEqual([data, dropped]);
+    }
+  }
+});

@@ -1,6 +1,6 @@
 // Reads one SSE response body to its end, event by event, with an optional idle deadline. The only place a stream body is read.
 
-import type { SseParser, SseEvent } from "./sse-parser.ts";
+import type { SseParser, SseEvent, SseLongPiece } from "./sse-parser.ts";
 import { UpstreamTimeout } from "./upstream-failure.ts";
 
 /**
@@ -14,6 +14,8 @@ export async function consumeSse(
   parser: SseParser,
   onEvent: (event: SseEvent) => void,
   idle?: { readonly ms: number; readonly abort: (reason: unknown) => void },
+  /** The pieces of an event over the parser's cap, each written before the next is read (backpressure). */
+  onLong?: (piece: SseLongPiece) => Promise<void>,
 ): Promise<void> {
   if (body === null) return;
   const reader = body.getReader();
@@ -34,7 +36,10 @@ export async function consumeSse(
       const { value, done } = await reader.read();
       if (done) break;
       arm();
-      for (const event of parser.push(value)) onEvent(event);
+      for (const event of parser.read(value)) {
+        if (!("long" in event)) onEvent(event);
+        else if (onLong !== undefined) await onLong(event);
+      }
     }
     for (const event of parser.end()) onEvent(event);
   } catch (error) {
