@@ -42,8 +42,10 @@ beforeAll(() => {
       );
       const headers: Record<string, string> = { "content-type": "application/json" };
       // With a Content-Length (the HTTP/1.1 client streams bodies announced over 256 KiB) and chunked.
-      if (new URL(request.url).searchParams.has("length")) headers["content-length"] = String(SIZE);
-      return new Response(body, { headers });
+      const query = new URL(request.url).searchParams;
+      if (query.has("length")) headers["content-length"] = String(SIZE);
+      // An error status with a JSON body (the 2026-07-28 era's protocol errors come so): read to see whether it is one.
+      return new Response(body, { headers, status: query.has("error") ? 400 : 200 });
     },
   });
 });
@@ -132,4 +134,20 @@ describe("serve: a JSON answer over the inspection cap", () => {
       expect(entry.active).toBe(0);
     },
   );
+
+  test("with an error status: passed on as it arrives, a bounded part of it held, the call ended as the status", async () => {
+    const { post, ended, longLines } = setup("?error");
+    const response = await post();
+    expect(response.status).toBe(400);
+    let received = 0;
+    let held = produced;
+    for await (const chunk of response.body as ReadableStream<Uint8Array>) {
+      held = Math.max(held, produced - received);
+      received += chunk.length;
+    }
+    expect(received).toBe(SIZE);
+    expect(held).toBeLessThan(MAX_LINE_BYTES + 16 * MiB);
+    expect(longLines).toEqual([]);
+    expect(ended).toEqual(["1:upstream_http_400"]);
+  });
 });

@@ -19,6 +19,14 @@ export async function readCapped(answer: UpstreamAnswer, cap: number = MAX_LINE_
   return readStreamCapped(body, cap);
 }
 
+/** Reads a body the client will not get to its end without holding it (a small one was read already). */
+export async function discardBody(answer: UpstreamAnswer): Promise<void> {
+  const body = answer.body;
+  if (!(body instanceof ReadableStream)) return;
+  const reader: BodyReader = body.getReader();
+  for (let next = await reader.read(); !next.done; next = await reader.read());
+}
+
 /** How a long answer's relay ended: `edges` holds its size and first and last bytes as the upstream sent them. */
 export type LongEnd = (outcome: "complete" | "error" | "cancelled", edges: LineEdges, error?: unknown) => void;
 

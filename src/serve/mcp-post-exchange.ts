@@ -22,7 +22,7 @@ import {
 } from "./mcp-relay.ts";
 import { statelessKey, type SessionEntry } from "./session-table.ts";
 import type { CappedBody } from "../wire/capped-body.ts";
-import { localAnswersFirst, readCapped, relayLong } from "./long-answer.ts";
+import { discardBody, localAnswersFirst, readCapped, relayLong } from "./long-answer.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -165,7 +165,7 @@ export async function exchangePost(
   if (response.ok && local.length > 0) {
     // The upstream took what was forwarded without a JSON-RPC body (202 for a batch's notifications):
     // the answers the proxy gave to the rest are then the whole answer, or the client would wait for them forever.
-    await response.bytes();
+    await discardBody(response);
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return jsonResponse(local.length === 1 ? local[0] : local, 200);
   }
@@ -174,14 +174,19 @@ export async function exchangePost(
     // 2026-07-28 upstreams send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …):
     // a body that is the JSON-RPC error of this request is its answer, so the call ends as that
     // error, as over stdio (and the proxy may answer it, like a toolless server's -32601 to tools/list).
-    const bytes = await response.bytes();
-    const line = classifyLine(bytes);
-    if (answersWithError(line, checked.requestIds)) {
-      const out = fromServer(deps, exchange, bytes, line, methods, new Set(checked.requestIds), startedAt, undefined);
-      const status = out === undefined ? response.status : 200;
-      return new Response(out ?? bytes, { status, headers: response.clientHeaders(out !== undefined) });
+    const capped = await readCapped(response);
+    const bytes = capped.whole;
+    // One over the inspection cap is no error answer to inspect: it passes unread, as it arrives.
+    if (bytes === undefined) body = relayLong(capped.read, capped.rest, () => undefined);
+    else {
+      const line = classifyLine(bytes);
+      if (answersWithError(line, checked.requestIds)) {
+        const out = fromServer(deps, exchange, bytes, line, methods, new Set(checked.requestIds), startedAt, undefined);
+        const status = out === undefined ? response.status : 200;
+        return new Response(out ?? bytes, { status, headers: response.clientHeaders(out !== undefined) });
+      }
+      body = bytes;
     }
-    body = bytes;
   }
   // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
   // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
