@@ -158,3 +158,74 @@ test("a long event's data is read the same however its bytes are cut: fields ski
     }
   }
 });
+
+test("a 96 MiB event on the server's GET stream becomes one line as it arrives, a bounded part of it held", async () => {
+  let streamed = 0;
+  let gets = 0;
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(request) {
+      if (request.method === "DELETE") return new Response(null);
+      if (request.method === "GET") {
+        if (gets++ > 0) return new Response(null, { status: 405 });
+        let sent = -1;
+        const head = encodeUtf8(
+          'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"data":"',
+        );
+        const body = new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              const piece =
+                sent === -1 ? head : sent < PIECES ? PIECE : sent === PIECES ? encodeUtf8('"}}\n\n') : undefined;
+              sent++;
+              if (piece === undefined) return controller.close();
+              streamed += piece.length;
+              controller.enqueue(piece);
+            },
+          },
+          { highWaterMark: 0 },
+        );
+        return new Response(body, { headers: { "content-type": "text/event-stream" } });
+      }
+      const message = (await request.json()) as { id?: number };
+      if (message.id === undefined) return new Response(null, { status: 202 });
+      const result = { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "s", version: "1" } };
+      return Response.json({ jsonrpc: "2.0", id: message.id, result }, { headers: { "mcp-session-id": "s-1" } });
+    },
+  });
+  const origin = `http://127.0.0.1:${server.port}`;
+  const remote = createHttpUpstream({
+    target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
+    timeoutMs: 60_000,
+    userAgent: "test",
+    authorizer: undefined,
+    logger: createMemoryLogger(),
+    fetch,
+    secrets: [],
+  });
+  const line = (message: unknown) => encodeUtf8(`${JSON.stringify(message)}\n`);
+  remote.input.write(line({ jsonrpc: "2.0", id: 0, method: "initialize", params: {} }));
+  const reader = remote.output.getReader();
+  let received = 0;
+  let held = 0;
+  let newlines = 0;
+  let initialized = false;
+  while (newlines < 2) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    held = Math.max(held, streamed - received);
+    received += value.length;
+    for (let at = value.indexOf(0x0a); at !== -1; at = value.indexOf(0x0a, at + 1)) newlines++;
+    if (!initialized) {
+      initialized = true;
+      remote.input.write(line({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    }
+  }
+  remote.close();
+  await remote.release();
+  server.stop(true);
+  expect(held).toBeLessThan(MAX_LINE_BYTES + 16 * MiB);
+  expect(streamed).toBeGreaterThan(PIECES * PIECE.length);
+  expect(newlines).toBe(2); // the handshake's answer, then the notification's line
+});
