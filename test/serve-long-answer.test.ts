@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SessionExchange } from "../src/serve/exchange.ts";
 import type { McpRouteDeps } from "../src/serve/mcp-relay.ts";
+import { localAnswersFirst, relayLong } from "../src/serve/long-answer.ts";
 import { exchangePost } from "../src/serve/mcp-post-exchange.ts";
 import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import type { SessionEntry } from "../src/serve/session-table.ts";
@@ -149,5 +150,37 @@ describe("serve: a JSON answer over the inspection cap", () => {
     expect(held).toBeLessThan(MAX_LINE_BYTES + 16 * MiB);
     expect(longLines).toEqual([]);
     expect(ended).toEqual(["1:upstream_http_400"]);
+  });
+});
+
+describe("the proxy's own answers to a batch whose upstream answer is over the cap", () => {
+  const relayed = async (pieces: string[], local: unknown[]) => {
+    const read = pieces.slice(0, 1).map(encodeUtf8);
+    const rest = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const piece of pieces.slice(1)) controller.enqueue(encodeUtf8(piece));
+        controller.close();
+      },
+    }).getReader();
+    const frame = localAnswersFirst(read, local);
+    const ends: LineEdges[] = [];
+    const body = relayLong(read, rest, (_outcome, edges) => void ends.push(edges), frame);
+    return { text: await new Response(body).text(), frame, ends };
+  };
+
+  test("come first in the JSON array: before one answer, or in the upstream's batch; its bytes otherwise untouched", async () => {
+    const mine = { jsonrpc: "2.0", id: 9, result: {} };
+    const one = await relayed(['\ufeff {"jsonrpc":"2.0",', '"id":1,"result":{}}'], [mine]);
+    expect(JSON.parse(one.text)).toEqual([mine, { jsonrpc: "2.0", id: 1, result: {} }]);
+    expect(one.text).toEndWith(',{"jsonrpc":"2.0","id":1,"result":{}}]');
+    const batch = await relayed([' [{"id":1,"result":1},', '{"id":2,"result":2}]'], [mine]);
+    expect(JSON.parse(batch.text)).toEqual([mine, { id: 1, result: 1 }, { id: 2, result: 2 }]);
+    // The edges are the upstream's own bytes, whatever was put around them.
+    expect(one.ends.map((edges) => edges.size)).toEqual([
+      encodeUtf8('\ufeff {"jsonrpc":"2.0","id":1,"result":{}}').length,
+    ]);
+    // Neither an object nor an array: nothing to merge into, passed as it came.
+    const odd = await relayed(["nonsense", "!"], [mine]);
+    expect([odd.frame, odd.text]).toEqual([undefined, "nonsense!"]);
   });
 });

@@ -39,11 +39,14 @@ export function relayLong(
   read: Uint8Array[],
   rest: BodyReader,
   ended: LongEnd,
-  frame?: { readonly before: Uint8Array; readonly after: Uint8Array },
+  frame?: LocalFrame,
 ): ReadableStream<Uint8Array> {
   const edges = { size: 0, head: new Uint8Array(0), tail: new Uint8Array(0) };
   for (const piece of read) addToEdges(edges, piece);
-  if (frame !== undefined) read.unshift(frame.before);
+  if (frame !== undefined) {
+    read[0] = (read[0] as Uint8Array).subarray(frame.skip);
+    read.unshift(frame.before);
+  }
   let done = false;
   const finish = (outcome: "complete" | "error" | "cancelled", error?: unknown): void => {
     if (done) return;
@@ -88,24 +91,29 @@ const BOM = [0xef, 0xbb, 0xbf];
 const OPEN_ARRAY = 0x5b;
 const OPEN_OBJECT = 0x7b;
 
+/** Bytes put around a long upstream answer: `skip` bytes of its first piece are dropped, `before` and `after` added. */
+export interface LocalFrame {
+  readonly before: Uint8Array;
+  readonly skip: number;
+  readonly after: Uint8Array;
+}
+
 /**
  * The proxy's own answers to a batch put before a long upstream answer (the order of a batch's
  * answers is free; after it would mean finding its end): `[` + them + `,` then the upstream's
- * answers, its opening `[` dropped (a batch) or followed by a closing `]` (one answer). The
- * upstream's bytes are otherwise untouched. Undefined when its first bytes are neither: the answers are then not merged.
+ * answers, its byte order mark, leading whitespace and opening `[` dropped (a batch) or followed
+ * by a closing `]` (one answer). The upstream's bytes are otherwise untouched. Undefined when its
+ * first bytes are neither: the answers are then not merged.
  */
-export function localAnswersFirst(
-  read: Uint8Array[],
-  local: readonly unknown[],
-): { readonly before: Uint8Array; readonly after: Uint8Array } | undefined {
+export function localAnswersFirst(read: readonly Uint8Array[], local: readonly unknown[]): LocalFrame | undefined {
   const first = read[0];
   if (first === undefined) return undefined;
   let at = BOM.every((byte, i) => first[i] === byte) ? BOM.length : 0;
   while (at < first.length && (first[at] === 0x20 || first[at] === 0x0a || first[at] === 0x0d || first[at] === 0x09))
     at++;
   const before = encodeUtf8(`[${local.map((answer) => JSON.stringify(answer)).join(",")},`);
-  if (first[at] === OPEN_OBJECT) return { before, after: encodeUtf8("]") };
+  // Inside the array a byte order mark would be no JSON: dropped with the whitespace.
+  if (first[at] === OPEN_OBJECT) return { before, skip: at, after: encodeUtf8("]") };
   if (first[at] !== OPEN_ARRAY) return undefined;
-  read[0] = first.subarray(at + 1);
-  return { before, after: new Uint8Array(0) };
+  return { before, skip: at + 1, after: new Uint8Array(0) };
 }
