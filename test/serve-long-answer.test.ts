@@ -17,6 +17,8 @@ const PIECES = 384; // 96 MiB of result text
 const HEAD = encodeUtf8('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"');
 const TAIL = encodeUtf8('"}]}}');
 const SIZE = HEAD.length + PIECES * PIECE.length + TAIL.length;
+const SSE_HEAD = encodeUtf8(`event: message\ndata: ${new TextDecoder().decode(HEAD)}`);
+const SSE_TAIL = encodeUtf8(`${new TextDecoder().decode(TAIL)}\n\n`);
 
 /** Bytes the upstream has handed to its socket so far, for the answer being sent. */
 let produced = 0;
@@ -31,9 +33,25 @@ beforeAll(() => {
       let sent = -1;
       const body = new ReadableStream<Uint8Array>(
         {
-          pull(controller) {
-            const piece = sent === -1 ? HEAD : sent < PIECES ? PIECE : sent === PIECES ? TAIL : undefined;
+          async pull(controller) {
+            const piece =
+              sent === -1
+                ? sse
+                  ? SSE_HEAD
+                  : HEAD
+                : sent < PIECES
+                  ? PIECE
+                  : sent === PIECES
+                    ? sse
+                      ? SSE_TAIL
+                      : TAIL
+                    : undefined;
             sent++;
+            // The SSE upstream then breaks its stream, once its answer is out.
+            if (piece === undefined && sse) {
+              await Bun.sleep(200);
+              return controller.error(new Error("the upstream broke"));
+            }
             if (piece === undefined) return controller.close();
             produced += piece.length;
             controller.enqueue(piece);
@@ -41,9 +59,12 @@ beforeAll(() => {
         },
         { highWaterMark: 0 },
       );
-      const headers: Record<string, string> = { "content-type": "application/json" };
+      const headers: Record<string, string> = {
+        "content-type": new URL(request.url).searchParams.has("sse") ? "text/event-stream" : "application/json",
+      };
       // With a Content-Length (the HTTP/1.1 client streams bodies announced over 256 KiB) and chunked.
       const query = new URL(request.url).searchParams;
+      const sse = query.has("sse");
       if (query.has("length")) headers["content-length"] = String(SIZE);
       // An error status with a JSON body (the 2026-07-28 era's protocol errors come so): read to see whether it is one.
       return new Response(body, { headers, status: query.has("error") ? 400 : 200 });
@@ -151,6 +172,26 @@ describe("serve: a JSON answer over the inspection cap", () => {
     expect(longLines).toEqual([]);
     expect(ended).toEqual(["1:upstream_http_400"]);
   });
+});
+
+test("an SSE answer over the cap closes its call from its edges; a stream that then breaks owes the client no error for it", async () => {
+  const { post, ended, longLines } = setup("?sse");
+  const response = await post();
+  // The break reaches the client as a broken stream (nothing is owed): what came before it is the answer.
+  let text = "";
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of response.body as ReadableStream<Uint8Array>)
+      text += decoder.decode(chunk, { stream: true });
+  } catch {
+    // the upstream's break, passed on
+  }
+  expect(text.length).toBe(SSE_HEAD.length + PIECES * PIECE.length + SSE_TAIL.length);
+  expect(text).toEndWith('xx"}]}}\n\n'); // and no error event after it
+  expect(longLines.map((edges) => new TextDecoder().decode(edges.head.subarray(0, 24)))).toEqual([
+    '{"jsonrpc":"2.0","id":1,',
+  ]);
+  expect(ended).toEqual([]);
 });
 
 describe("the proxy's own answers to a batch whose upstream answer is over the cap", () => {

@@ -1,9 +1,10 @@
 // A checked MCP POST through its session's exchange: local answers, the forward upstream, and the answer relayed back as JSON, SSE or unchanged.
 
+import { answerIdOfLongLine } from "../proxy/long-lines.ts";
 import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { sseDataEdges } from "../wire/sse.ts";
-import { withoutBom } from "../wire/utf8.ts";
+import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
@@ -108,7 +109,11 @@ export async function exchangePost(
       // Over the inspection cap: forwarded unread and unchanged, its request closed from its data's edges, as a stdio line that long.
       longEvent: (edges) => {
         const data = sseDataEdges(edges);
-        if (data !== undefined) exchange.fromServerLongLine(data);
+        if (data === undefined) return;
+        exchange.fromServerLongLine(data);
+        // Answered: a stream that breaks later owes the client no error for it.
+        const id = answerIdOfLongLine(decodeUtf8(data.head), decodeUtf8(data.tail));
+        if (id !== undefined) pending.delete(id);
       },
       finished: (outcome, error) => {
         release?.();
