@@ -86,9 +86,10 @@ function setup(query: string) {
     sweep: () => undefined,
     forPost: () => exchange,
   };
+  const metrics = createServeMetrics({ sessionsOpen: () => 0, draining: () => false, eventsBySink: () => [] });
   const deps = {
     config: { upstream: new URL(`http://127.0.0.1:${upstream.port}/mcp${query}`), upstreamViaFetch: false },
-    metrics: createServeMetrics({ sessionsOpen: () => 0, draining: () => false, eventsBySink: () => [] }),
+    metrics,
     logger: createMemoryLogger(),
     now: () => 5,
     streams: { add: () => () => undefined },
@@ -113,7 +114,7 @@ function setup(query: string) {
   const hop = { remoteAddress: "127.0.0.1", proto: "http", host: "127.0.0.1" };
   const context = { remoteAddress: "127.0.0.1", consentToken: undefined, principal: undefined };
   const post = () => exchangePost(request, hop, deps, entry, checked, context, false);
-  return { post, ended, longLines, entry };
+  return { post, ended, longLines, entry, rendered: () => metrics.registry.render() };
 }
 
 describe("serve: a JSON answer over the inspection cap", () => {
@@ -123,7 +124,7 @@ describe("serve: a JSON answer over the inspection cap", () => {
   ])(
     "%s streams through with a bounded part of it held, unchanged, and its call closed from its edges",
     async (_name, query) => {
-      const { post, ended, longLines, entry } = setup(query);
+      const { post, ended, longLines, entry, rendered } = setup(query);
       const response = await post();
       expect(response.status).toBe(200);
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -154,6 +155,8 @@ describe("serve: a JSON answer over the inspection cap", () => {
       // Ids the edges did not close are closed too (the exchange skips those already closed).
       expect(ended).toEqual(["1:evicted"]);
       expect(entry.active).toBe(0);
+      // Counted as the engine reads it from the edges: a result.
+      expect(rendered()).toContain('baton_tool_calls_total{outcome="ok"} 1');
     },
   );
 
@@ -175,7 +178,7 @@ describe("serve: a JSON answer over the inspection cap", () => {
 });
 
 test("an SSE answer over the cap closes its call from its edges; a stream that then breaks owes the client no error for it", async () => {
-  const { post, ended, longLines } = setup("?sse");
+  const { post, ended, longLines, rendered } = setup("?sse");
   const response = await post();
   // The break reaches the client as a broken stream (nothing is owed): what came before it is the answer.
   let text = "";
@@ -192,6 +195,7 @@ test("an SSE answer over the cap closes its call from its edges; a stream that t
     '{"jsonrpc":"2.0","id":1,',
   ]);
   expect(ended).toEqual([]);
+  expect(rendered()).toContain('baton_tool_calls_total{outcome="ok"} 1');
 });
 
 describe("the proxy's own answers to a batch whose upstream answer is over the cap", () => {

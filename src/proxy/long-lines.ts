@@ -116,6 +116,11 @@ export function answerIdOfLongLine(head: string, tail: string): JsonRpcId | unde
   return match === null ? undefined : (JSON.parse(match[1] as string) as JsonRpcId);
 }
 
+/** How a server line too long to inspect ends its request, from its edges: `jsonrpc_<code>` (an error), `tool_error` (isError), or undefined (a result). */
+export function outcomeOfLongLine(head: string, tail: string): string | undefined {
+  return errorTypeOf(head, tail) ?? (IS_ERROR_TRUE.test(tail) || IS_ERROR_TRUE.test(head) ? "tool_error" : undefined);
+}
+
 /** The start's only `params` key: the scrub walk's key for an object it cut, as the arguments were not read. */
 const NOT_INSPECTED_KEY = "[truncated]";
 

@@ -16,6 +16,7 @@ import {
   fromServerEvent,
   LISTEN_METHOD,
   observeAnswer,
+  observeLongAnswer,
   SESSION_HEADER,
   upstreamFailed,
   upstreamUrl,
@@ -111,9 +112,10 @@ export async function exchangePost(
         const data = sseDataEdges(edges);
         if (data === undefined) return;
         exchange.fromServerLongLine(data);
-        // Answered: a stream that breaks later owes the client no error for it.
-        const id = answerIdOfLongLine(decodeUtf8(data.head), decodeUtf8(data.tail));
-        if (id !== undefined) pending.delete(id);
+        // Answered: counted, and a stream that breaks later owes the client no error for it.
+        const text = { head: decodeUtf8(data.head), tail: decodeUtf8(data.tail) };
+        const id = answerIdOfLongLine(text.head, text.tail);
+        if (id !== undefined && pending.delete(id)) observeLongAnswer(deps, methods, id, text, startedAt);
       },
       finished: (outcome, error) => {
         release?.();
@@ -150,7 +152,8 @@ export async function exchangePost(
   }
   if (response.ok && type === "application/json") {
     const capped = await readCapped(response);
-    if (capped.whole === undefined) return longJsonAnswer(deps, exchange, entry, checked, local, capped, response);
+    if (capped.whole === undefined)
+      return longJsonAnswer(deps, exchange, entry, checked, local, capped, response, { methods, startedAt });
     const bytes = capped.whole;
     // A JSON body may start with a byte order mark (RFC 8259 §8.1; clients' JSON readers skip it): read past it, forwarded as it came.
     const json = withoutBom(bytes);
@@ -227,6 +230,7 @@ function longJsonAnswer(
   local: readonly unknown[],
   capped: Extract<CappedBody, { whole?: undefined }>,
   response: UpstreamAnswer,
+  asked: { readonly methods: ReadonlyMap<JsonRpcId, string>; readonly startedAt: number },
 ): Response {
   // The session is busy while its answer streams: never expired meanwhile.
   entry.active++;
@@ -245,6 +249,9 @@ function longJsonAnswer(
       }
       try {
         exchange.fromServerLongLine(edges);
+        const text = { head: decodeUtf8(edges.head), tail: decodeUtf8(edges.tail) };
+        const id = answerIdOfLongLine(text.head, text.tail);
+        if (id !== undefined) observeLongAnswer(deps, asked.methods, id, text, asked.startedAt);
       } catch (failure) {
         deps.logger.warn(`could not inspect an upstream message (forwarded unchanged): ${String(failure)}`);
       }
