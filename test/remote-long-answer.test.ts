@@ -229,3 +229,73 @@ test("a 96 MiB event on the server's GET stream becomes one line as it arrives, 
   expect(streamed).toBeGreaterThan(PIECES * PIECE.length);
   expect(newlines).toBe(2); // the handshake's answer, then the notification's line
 });
+
+test("old HTTP+SSE transport: a 96 MiB answer event becomes one line as it arrives, a bounded part of it held", async () => {
+  let streamed = 0;
+  let answer: ((id: number) => void) | undefined;
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(request) {
+      const path = new URL(request.url).pathname;
+      if (request.method === "GET" && path === "/mcp") {
+        // The old transport: the endpoint first, then each answer as an event on this stream.
+        const queue: Uint8Array[] = [encodeUtf8("event: endpoint\ndata: /messages\n\n")];
+        let wake: (() => void) | undefined;
+        answer = (id) => {
+          const head = `event: message\ndata: {"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"`;
+          queue.push(encodeUtf8(head));
+          for (let i = 0; i < PIECES; i++) queue.push(PIECE);
+          queue.push(encodeUtf8('"}]}}\n\n'));
+          wake?.();
+        };
+        const body = new ReadableStream<Uint8Array>(
+          {
+            async pull(controller) {
+              while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+              const piece = queue.shift() as Uint8Array;
+              streamed += piece.length;
+              controller.enqueue(piece);
+            },
+          },
+          { highWaterMark: 0 },
+        );
+        return new Response(body, { headers: { "content-type": "text/event-stream" } });
+      }
+      if (path === "/mcp") return new Response(null, { status: 405 }); // no Streamable HTTP here
+      const message = (await request.json()) as { id?: number };
+      if (message.id !== undefined) answer?.(message.id);
+      return new Response(null, { status: 202 });
+    },
+  });
+  const origin = `http://127.0.0.1:${server.port}`;
+  const remote = createHttpUpstream({
+    target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
+    timeoutMs: 60_000,
+    userAgent: "test",
+    authorizer: undefined,
+    logger: createMemoryLogger(),
+    fetch,
+    secrets: [],
+  });
+  remote.input.write(encodeUtf8(`${JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: {} })}\n`));
+  const reader = remote.output.getReader();
+  let received = 0;
+  let held = 0;
+  let newline = false;
+  let head = "";
+  while (!newline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    held = Math.max(held, streamed - received);
+    received += value.length;
+    if (head.length < 40) head += new TextDecoder().decode(value.subarray(0, 40));
+    newline = value.indexOf(0x0a) !== -1;
+  }
+  remote.close();
+  await remote.release();
+  server.stop(true);
+  expect(head).toStartWith('{"jsonrpc":"2.0","id":0,"result"');
+  expect(received).toBeGreaterThan(PIECES * PIECE.length);
+  expect(held).toBeLessThan(MAX_LINE_BYTES + 16 * MiB);
+});
