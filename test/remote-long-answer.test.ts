@@ -299,3 +299,28 @@ test("old HTTP+SSE transport: a 96 MiB answer event becomes one line as it arriv
   expect(received).toBeGreaterThan(PIECES * PIECE.length);
   expect(held).toBeLessThan(MAX_LINE_BYTES + 16 * MiB);
 });
+
+test("a client side that stops reading midway (its stream cancelled) leaves no long answer waiting on it: the exchange finishes", async () => {
+  const origin = `http://127.0.0.1:${upstream.port}`;
+  const remote = createHttpUpstream({
+    target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
+    timeoutMs: 60_000,
+    userAgent: "test",
+    authorizer: undefined,
+    logger: createMemoryLogger(),
+    fetch,
+    secrets: [],
+  });
+  const call = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "json", arguments: {} } };
+  remote.input.write(encodeUtf8(`${JSON.stringify(call)}\n`));
+  const reader = remote.output.getReader();
+  let received = 0;
+  while (received < 16 * MiB) received += (await reader.read()).value?.length ?? Number.POSITIVE_INFINITY;
+  await reader.cancel();
+  // The rest of the answer is read and let go (nobody to write it to), and the POST ends.
+  const size = HEAD.length + PIECES * PIECE.length + TAIL.length;
+  while (produced < size) await Bun.sleep(10);
+  remote.close();
+  await remote.release();
+  expect(produced).toBe(size);
+});

@@ -51,7 +51,15 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
     drained = undefined;
     resume?.();
   };
-  const stream = new ReadableStream<Uint8Array>({ start: (controller) => void (output = controller), pull: wake });
+  const stream = new ReadableStream<Uint8Array>({
+    start: (controller) => void (output = controller),
+    pull: wake,
+    // Nobody reads any more: a long line's writer must not wait for that.
+    cancel: () => {
+      outputOpen = false;
+      wake();
+    },
+  });
   let failed: ((failure: RequestFailure) => void) | undefined;
   const early: RequestFailure[] = [];
   let ended: (code: number) => void = () => undefined;
