@@ -362,6 +362,30 @@ describe("engine exchange: one POST of a stateless group (forPost), each client 
     ]);
   });
 
+  test("an answer over the inspection cap closes its own POST's call from its edges, as a stdio line that long; the other POST's call of that id stays open", async () => {
+    const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
+    const group = open(ctx());
+    const first = group.forPost();
+    const second = group.forPost();
+    send(first, toolCall(1, "slow"));
+    send(second, toolCall(1, "big"));
+    clock.now = 30;
+    const head = new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"xxx');
+    const tail = new TextEncoder().encode('xxx"}]}}');
+    second.fromServerLongLine({ size: 9 * 1048576, head, tail });
+    second.upstreamFailed([1], "not shown by its edges", "evicted"); // what the POST does next: already closed, skipped
+    clock.now = 70;
+    reply(first, answer(1));
+    const events = await delivered();
+    expect(outcomes(events)).toEqual([
+      ["tool_call_end", "big", 30, null],
+      ["tool_call_end", "slow", 70, null],
+    ]);
+    expect(JSON.stringify(events[2]?.payload)).toContain(
+      "over the inspection limit; forwarded unchanged, not inspected",
+    );
+  });
+
   test("a cancel POSTed on its own reaches the one POST holding that id; with two holding it, neither is guessed at", async () => {
     const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
     const group = open(ctx());

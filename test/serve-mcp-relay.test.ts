@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { IDENTITY_EXCHANGE, type SessionExchange } from "../src/serve/exchange.ts";
-import { fromServer, fromServerEvent, type McpRouteDeps } from "../src/serve/mcp-relay.ts";
+import { fromServer, fromServerEvent, observeLongAnswer, type McpRouteDeps } from "../src/serve/mcp-relay.ts";
 import { parseSseEvent, renderSseEvent } from "../src/wire/sse.ts";
 import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import { classifyLine, encodeUtf8, scannedFacts, type Classified, type JsonRpcId } from "../src/wire/jsonrpc.ts";
@@ -19,6 +19,7 @@ function setup() {
       seenUnparsed.push(line.kind === "message" && scannedFacts(line.message, data) !== undefined);
       return undefined;
     },
+    fromServerLongLine: () => undefined,
     upstreamFailed: () => undefined,
     close: () => undefined,
     sweep: () => undefined,
@@ -112,6 +113,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
         });
         return undefined;
       },
+      fromServerLongLine: () => undefined,
       upstreamFailed: () => undefined,
       close: () => undefined,
       sweep: () => undefined,
@@ -164,6 +166,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
     const rewriting: SessionExchange = {
       fromClient: (body) => ({ forward: body, answers: [] }),
       fromServer: () => encodeUtf8('{"jsonrpc":"2.0","id":1,"result":{}}'),
+      fromServerLongLine: () => undefined,
       upstreamFailed: () => undefined,
       close: () => undefined,
       sweep: () => undefined,
@@ -183,5 +186,39 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       fromServer(deps, throwing, raw, classifyLine(raw), methods, new Set<JsonRpcId>([1]), 0, undefined),
     ).toBeUndefined();
     expect(rendered()).toContain('baton_tool_calls_total{outcome="ok"} 2');
+  });
+});
+
+describe("an answer over the inspection cap is counted from its edges", () => {
+  test.each([
+    [
+      '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"xx',
+      'xx"}]}}',
+      'outcome="ok"',
+      'mcp_method_name="tools/call"} 1',
+    ],
+    [
+      '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"xx',
+      'xx"}],"isError":true}}',
+      'outcome="tool_error"',
+      'error_type="tool_error"} 1',
+    ],
+    [
+      '{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"xx',
+      'xx"}}',
+      'outcome="error"',
+      'error_type="-32603",rpc_response_status_code="-32603"} 1',
+    ],
+    [
+      '{"jsonrpc":"2.0","id":1,"error":{"message":"xx',
+      'xx","code":"E1"}}',
+      'outcome="error"',
+      'error_type="_OTHER"} 1',
+    ],
+  ])("%s … %s", (head, tail, outcome, duration) => {
+    const { deps, methods, rendered } = setup();
+    observeLongAnswer(deps, methods, 1, { head, tail }, 0);
+    expect(rendered()).toContain(`baton_tool_calls_total{${outcome}} 1`);
+    expect(rendered()).toContain(duration);
   });
 });

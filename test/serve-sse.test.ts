@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { parseSseEvent, renderSseEvent, SseSplitter, type SseEvent } from "../src/wire/sse.ts";
+import { MAX_LINE_BYTES, type LineEdges } from "../src/wire/framing.ts";
+import {
+  parseSseEvent,
+  renderSseEvent,
+  sseDataEdges,
+  SseSplitter,
+  type SseEvent,
+  type SseOverflow,
+} from "../src/wire/sse.ts";
 import { relaySse } from "../src/serve/sse-relay.ts";
 import { seededRandom } from "./support/seeded-random.ts";
 
@@ -248,5 +256,98 @@ describe("relaySse", () => {
     });
     expect(await new Response(relayed).text()).toBe("data: one\n\ndata: farewell\n\n");
     expect(seen).toEqual(["error: Error: upstream died"]);
+  });
+});
+
+describe("an SSE event over the inspection cap", () => {
+  const MiB = 1024 * 1024;
+  const PIECE = new Uint8Array(256 * 1024).fill(0x78); // "x"
+  const head = bytes(
+    'event: message\nid: 9\ndata: {"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"',
+  );
+  const tail = bytes('"}]}}\n\n');
+  const after = bytes('event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{}}\n\n');
+
+  test("goes through the relay as it arrives, unchanged, with a bounded part of it held; its edges reach the hook, the next event is read as before", async () => {
+    const pieces = 384; // 96 MiB
+    let produced = 0;
+    let sent = -1;
+    const source = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          const piece =
+            sent === -1
+              ? head
+              : sent < pieces
+                ? PIECE
+                : sent === pieces
+                  ? tail
+                  : sent === pieces + 1
+                    ? after
+                    : undefined;
+          sent++;
+          if (piece === undefined) return controller.close();
+          produced += piece.length;
+          controller.enqueue(piece);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const longEvents: LineEdges[] = [];
+    const rewritten: (string | undefined)[] = [];
+    const relayed = relaySse(source, {
+      rewrite: (event) => void rewritten.push(event.data),
+      finished: () => undefined,
+      longEvent: (edges) => void longEvents.push(edges),
+    });
+    let received = 0;
+    let held = 0;
+    let xs = 0;
+    let last = "";
+    for await (const chunk of relayed) {
+      held = Math.max(held, produced - received);
+      received += chunk.length;
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0x78) xs++;
+      last = (last + text(chunk.subarray(Math.max(0, chunk.length - 200)))).slice(-200);
+    }
+    const size = head.length + pieces * PIECE.length + tail.length;
+    expect(received).toBe(size + after.length);
+    expect(xs).toBe(pieces * PIECE.length + 2);
+    expect(last).toEndWith(text(tail) + text(after));
+    // The cap and the relay's reads, never the whole event.
+    expect(held).toBeLessThan(MAX_LINE_BYTES + 2 * MiB);
+    expect(longEvents.map((edges) => edges.size)).toEqual([size]);
+    expect(rewritten).toEqual([text(after).slice(21, -2)]);
+    const data = sseDataEdges(longEvents[0] as LineEdges);
+    expect(text(data?.head as Uint8Array).slice(0, 33)).toBe('{"jsonrpc":"2.0","id":1,"result":');
+    expect(text(data?.tail as Uint8Array)).toEndWith('xx"}]}}');
+  });
+
+  test("the splitter keeps events up to its cap whole; a longer one's pieces join to its bytes, its edges its first and last", () => {
+    const stream = 'data: {"a":1}\n\nid: 4\ndata: ' + "y".repeat(100) + "\n\ndata: 2\n\n";
+    // Chunks under the cap, as socket reads are (an event inside one chunk is already held: it is handed out whole, as a stdio line is).
+    for (const size of [1, 7, 30]) {
+      const splitter = new SseSplitter(50);
+      const out: (SseEvent | SseOverflow)[] = [];
+      for (let i = 0; i < stream.length; i += size) splitter.push(bytes(stream.slice(i, i + size)), out);
+      expect(out.map((item) => text(item.raw)).join("")).toBe(stream);
+      const whole = out.filter((item): item is SseEvent => !("overflow" in item)).map((event) => event.data);
+      expect(whole).toEqual(['{"a":1}', "2"]);
+      const edges = out.flatMap((item) => ("overflow" in item && item.edges !== undefined ? [item.edges] : []));
+      expect(edges.map((e) => [e.size, text(e.head).slice(0, 12), text(e.tail).slice(-4)])).toEqual([
+        [114, "id: 4\ndata: ", "yy\n\n"],
+      ]);
+      expect(text(sseDataEdges(edges[0] as LineEdges)?.head as Uint8Array).slice(0, 3)).toBe("yyy");
+    }
+  });
+
+  test("the data's edges: past the fields before it; none for another event type", () => {
+    const edges = (head: string, tail: string) => ({ size: 1, head: bytes(head), tail: bytes(tail) });
+    expect(text(sseDataEdges(edges("event: message\r\nid: 1\r\ndata:{x", "x}\r\n\r\n"))?.head as Uint8Array)).toBe(
+      "{x",
+    );
+    expect(text(sseDataEdges(edges("data: {x", "x}\n\n"))?.tail as Uint8Array)).toBe("x}");
+    expect(sseDataEdges(edges("event: other\ndata: {x", "x}\n\n"))).toBeUndefined();
+    expect(sseDataEdges(edges("id: 1", "x}\n\n"))).toBeUndefined();
   });
 });

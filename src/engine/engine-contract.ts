@@ -65,8 +65,11 @@ export interface SessionEngine {
    * on, when the client's message went in with one.
    */
   fromServer(raw: Uint8Array, line: Classified, streamed?: boolean, at?: number, scope?: RequestScope): WireAction[];
-  /** A server line over the inspection cap has gone out: close the request it answers from its edges. */
-  fromServerLongLine(edges: LineEdges): WireAction[];
+  /**
+   * A server line (serve: a JSON body or an SSE event's data) over the inspection cap has gone out:
+   * close the request it answers from its edges. `scope`: the exchange it came back on, as for `fromServer`.
+   */
+  fromServerLongLine(edges: LineEdges, scope?: RequestScope): WireAction[];
   /**
    * A client line has just gone over the inspection cap (`head`: its first bytes, none forwarded
    * yet). True when it must not reach the server (a call to one of the proxy's own tools): the

@@ -231,12 +231,15 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
         ? serverLine(raw, line, streamed, at, listings)
         : scopes.run(scope, (its) => serverLine(raw, line, streamed, at, its)),
     // A long line's bytes went out as they came: a failure costs its events (a held call to our own tool goes unanswered).
-    fromServerLongLine: (edges) => {
-      try {
-        return perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now()));
-      } catch (error) {
-        return failOpen.passOn(error, "a long server message", "client", edges.head, true);
-      }
+    fromServerLongLine: (edges, scope) => {
+      const longLine = (): WireAction[] => {
+        try {
+          return perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now()));
+        } catch (error) {
+          return failOpen.passOn(error, "a long server message", "client", edges.head, true);
+        }
+      };
+      return scope === undefined ? longLine() : scopes.run(scope, longLine);
     },
     holdsClientLongLine: (head) => holdsClientLongLine(state, decodeUtf8(head)),
     fromClientLongLine: (edges, held) => {

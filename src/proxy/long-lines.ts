@@ -74,10 +74,8 @@ export function requestIdOfLongLine(head: string, tail: string): JsonRpcId | und
  * is closed: never answered twice, never reported as lost. The event says it was not inspected.
  */
 export function fromServerLongLine(state: ProxyState, head: string, tail: string, size: number, now: number): Action[] {
-  if (!HEAD_ANSWER.test(head)) return [];
-  const match = HEAD_ID.exec(head) ?? TAIL_ID.exec(tail);
-  if (match === null) return [];
-  const id = JSON.parse(match[1] as string) as JsonRpcId;
+  const id = answerIdOfLongLine(head, tail);
+  if (id === undefined) return [];
   const request = untrack(state, id);
   if (request === undefined) return [];
   const note = `[baton-proxy: a ${Math.round(size / 1048576)} MiB answer, over the inspection limit; forwarded unchanged, not inspected]`;
@@ -109,6 +107,18 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
       duration_ms: elapsedMs(request.startedAt, now),
     }),
   ];
+}
+
+/** The id a server line too long to inspect answers, from its first and last bytes; undefined when it shows none (or is no answer). */
+export function answerIdOfLongLine(head: string, tail: string): JsonRpcId | undefined {
+  if (!HEAD_ANSWER.test(head)) return undefined;
+  const match = HEAD_ID.exec(head) ?? TAIL_ID.exec(tail);
+  return match === null ? undefined : (JSON.parse(match[1] as string) as JsonRpcId);
+}
+
+/** How a server line too long to inspect ends its request, from its edges: `jsonrpc_<code>` (an error), `tool_error` (isError), or undefined (a result). */
+export function outcomeOfLongLine(head: string, tail: string): string | undefined {
+  return errorTypeOf(head, tail) ?? (IS_ERROR_TRUE.test(tail) || IS_ERROR_TRUE.test(head) ? "tool_error" : undefined);
 }
 
 /** The start's only `params` key: the scrub walk's key for an object it cut, as the arguments were not read. */

@@ -45,19 +45,27 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   let output!: ReadableStreamDefaultController<Uint8Array>;
   let outputOpen = true;
   let roomWaiters: Array<() => void> = [];
-  const wakeRoom = (): void => {
-    const wake = roomWaiters;
+  /** While a long line is being written: the lines that wait for its end, and the wake-up of its writer. */
+  let held: Uint8Array[] | undefined;
+  let drained: (() => void) | undefined;
+  let longLines: Promise<void> = Promise.resolve();
+  const wake = (): void => {
+    const resume = drained;
+    drained = undefined;
+    resume?.();
+    const waiting = roomWaiters;
     roomWaiters = [];
-    for (const w of wake) w();
+    for (const w of waiting) w();
   };
   // Counted in bytes: `pull` runs when the client's reads bring the queue under the bound.
   const stream = new ReadableStream<Uint8Array>(
     {
       start: (controller) => void (output = controller),
-      pull: wakeRoom,
+      pull: wake,
+      // Nobody reads any more: a long line's writer and the streams waiting for room must not wait for that.
       cancel: () => {
         outputOpen = false;
-        wakeRoom();
+        wake();
       },
     },
     new ByteLengthQueuingStrategy({ highWaterMark: MAX_QUEUED_OUTPUT_BYTES }),
@@ -79,13 +87,35 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
     if (!outputOpen) return;
     outputOpen = false;
     output.close();
-    wakeRoom();
+    wake();
   };
   const http = new StreamableHttpUpstream({
     ...options,
     sink: {
       line: (bytes) => {
-        if (outputOpen) output.enqueue(bytes);
+        if (held !== undefined) held.push(bytes);
+        else if (outputOpen) output.enqueue(bytes);
+      },
+      // One long line at a time, written alone: a line of another answer must not land inside it.
+      longLine: async () => {
+        const previous = longLines;
+        let release!: () => void;
+        longLines = new Promise<void>((resolve) => (release = resolve));
+        await previous;
+        held = [];
+        return {
+          write: async (piece) => {
+            if (!outputOpen) return;
+            output.enqueue(piece);
+            if ((output.desiredSize ?? 1) <= 0) await new Promise<void>((resolve) => (drained = resolve));
+          },
+          end: () => {
+            const waited = held ?? [];
+            held = undefined;
+            if (outputOpen) for (const line of waited) output.enqueue(line);
+            release();
+          },
+        };
       },
       room,
       failure: (id, failure) => {

@@ -3,10 +3,11 @@
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { ACCEPT_SSE } from "./http-wire.ts";
 import { ResponseReader } from "./response-reader.ts";
-import { SseParser, type SseEvent } from "./sse-parser.ts";
+import { SseParser } from "./sse-parser.ts";
+import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import { consumeSse } from "./sse-stream.ts";
 import type { HttpUpstreamDeps } from "./upstream-types.ts";
-import { fetchFailure, httpFailure, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
+import { fetchFailure, httpFailure, readStart, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
 
 /**
  * Every server message (answers included) arrives on the one GET stream; POSTs are answered
@@ -48,25 +49,34 @@ export class LegacySseUpstream {
     const reader = new ResponseReader([], false, { sessionId: undefined, protocolVersion: undefined }, sink);
     let announced: (value: true | UpstreamFailure) => void = () => undefined;
     const ready = new Promise<true | UpstreamFailure>((resolve) => (announced = resolve));
-    const parser = new SseParser();
-    const onEvent = (event: SseEvent): void => {
-      if (event.event === "endpoint" && this.endpoint === undefined) {
-        const endpoint = safeEndpoint(target.url, event.data);
-        if (endpoint === undefined)
-          announced({
-            errorType: "upstream_protocol",
-            reason: `${target.origin} announced an endpoint on another origin; refusing it`,
-          });
-        else {
-          this.endpoint = endpoint;
-          announced(true);
+    // An event is held whole only up to the inspection cap: a longer one goes out as it arrives.
+    const parser = new SseParser(MAX_LINE_BYTES);
+    const events = consumeSse(
+      response.body,
+      parser,
+      (event) => {
+        if (event.event === "endpoint" && this.endpoint === undefined) {
+          const endpoint = safeEndpoint(target.url, event.data);
+          if (endpoint === undefined)
+            announced({
+              errorType: "upstream_protocol",
+              reason: `${target.origin} announced an endpoint on another origin; refusing it`,
+            });
+          else {
+            this.endpoint = endpoint;
+            announced(true);
+          }
+        } else {
+          reader.event(event);
         }
-      } else {
-        reader.event(event);
-      }
-    };
-    void consumeSse(response.body, parser, onEvent, undefined, () => sink.room?.())
+      },
+      undefined,
+      () => sink.room?.(),
+      (piece) => reader.longPiece(piece),
+    );
+    void events
       .catch(() => undefined)
+      .then(() => reader.endLong()) // a stream that ended inside a long event: its line is ended
       .then(() => {
         clearTimeout(timer);
         announced({
@@ -96,7 +106,8 @@ export class LegacySseUpstream {
         body,
         signal: controller.signal,
       });
-      const text = response.ok ? "" : await response.text().catch(() => "");
+      // An error's text is quoted from its first bytes only: the body is not held whole.
+      const text = response.ok ? "" : new TextDecoder().decode(await readStart(response));
       if (response.ok) await response.body?.cancel().catch(() => undefined);
       else fail(httpFailure(target.origin, response.status, response.statusText, text));
     } catch (error) {

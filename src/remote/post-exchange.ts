@@ -1,9 +1,12 @@
 // One POST exchange of a Streamable HTTP session: headers, one retry after a 401, session expiry, the HTTP+SSE fallback, a JSON or SSE answer.
 
 import { isObject, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
+import { readStreamCapped } from "../wire/capped-body.ts";
+import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import { withoutBom } from "../wire/utf8.ts";
 import { bodyToLine, postHeaders } from "./http-wire.ts";
 import type { LegacySseUpstream } from "./legacy-sse.ts";
+import { passLongBody } from "./long-body.ts";
 import { readPostStream, type PostStreamSession } from "./post-stream.ts";
 import { ResponseReader } from "./response-reader.ts";
 import {
@@ -157,7 +160,10 @@ export async function postExchange(
       try {
         // Without a leading byte order mark: fetch's `json()` (what SDK clients read answers with)
         // decodes bodies as UTF-8, which drops it, so such a server works for them.
-        reader.line(bodyToLine(withoutBom(new Uint8Array(await response.arrayBuffer()))));
+        // Read whole only up to the inspection cap: a longer answer goes out as it arrives (memory stays bounded).
+        const body = await readStreamCapped(response.body, MAX_LINE_BYTES);
+        if (body.whole !== undefined) reader.line(bodyToLine(withoutBom(body.whole)));
+        else await passLongBody(session.deps.sink, reader, body.read, body.rest);
       } catch (error) {
         return session.fail(
           reader.unanswered(),

@@ -3,6 +3,7 @@
 import { ACCEPT_SSE, sessionHeaders, type SessionFacts } from "./http-wire.ts";
 import type { ResponseReader } from "./response-reader.ts";
 import { SseParser } from "./sse-parser.ts";
+import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import { consumeSse, MAX_RESUME_ATTEMPTS, resumeDelayMs } from "./sse-stream.ts";
 import { fetchFailure, UpstreamTimeout, type UpstreamFailure } from "./upstream-failure.ts";
 import type { HttpUpstreamDeps } from "./upstream-types.ts";
@@ -49,7 +50,8 @@ export async function readPostStream(
           return false;
         },
       };
-  const parser = new SseParser();
+  // An event is held whole only up to the inspection cap: a longer one (a huge tool result) goes out as it arrives.
+  const parser = new SseParser(MAX_LINE_BYTES);
   let response = first;
   let attempts = 0;
   /**
@@ -68,10 +70,14 @@ export async function readPostStream(
         (event) => reader.event(event),
         idle,
         () => session.deps.sink.room?.(),
+        (piece) => reader.longPiece(piece),
       );
     } catch (error) {
       broken = error;
+      parser.end(); // a resumed stream starts a new event, not the rest of this one
     }
+    // A stream that ended inside a long event: its line is ended, and its request not taken as answered.
+    await reader.endLong();
     if (reader.unanswered().length === 0 || session.isClosing() || session.isCancelled(controller)) return;
     if (broken instanceof UpstreamTimeout || parser.lastEventId === undefined) {
       // The server answered and its stream began: a break now is the stream lost, not the server unreachable.

@@ -1,12 +1,17 @@
 // Follows one HTTP answer (a JSON body or SSE events): passes each server message on as a line and notes which requests it answered.
 
+import { answerIdOfLongLine } from "../proxy/long-lines.ts";
+import { concatBytes } from "../wire/bytes.ts";
+import { addToEdges, type LineEdges } from "../wire/framing.ts";
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
+import { decodeUtf8 } from "../wire/utf8.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { scanMethod } from "../wire/line-scan.ts";
 import { bodyToLine } from "./http-wire.ts";
 import type { SessionFacts } from "./http-wire.ts";
-import type { SseEvent } from "./sse-parser.ts";
-import type { UpstreamSink } from "./upstream-types.ts";
+import { LongEventData } from "./long-event.ts";
+import type { SseEvent, SseLongPiece } from "./sse-parser.ts";
+import type { LongLineWriter, UpstreamSink } from "./upstream-types.ts";
 
 /**
  * Messages are parsed only while some request of this exchange is unanswered (the answer is
@@ -15,6 +20,17 @@ import type { UpstreamSink } from "./upstream-types.ts";
  */
 export class ResponseReader {
   private readonly waiting: Map<JsonRpcId, true>;
+  /** Requests this exchange carried. */
+  private readonly requestCount: number;
+  /** The SSE event too long to hold whose pieces are going out, when one is. */
+  private long:
+    | {
+        data: LongEventData;
+        parts: Uint8Array[];
+        writer: LongLineWriter | undefined;
+        edges: LineEdges & { size: number };
+      }
+    | undefined;
   /** Messages seen so far (resumption counts progress by it). */
   events = 0;
 
@@ -29,6 +45,7 @@ export class ResponseReader {
     private readonly asked: (id: JsonRpcId) => void = () => {},
   ) {
     this.waiting = new Map(ids.map((id) => [id, true]));
+    this.requestCount = ids.length;
   }
 
   /** An SSE event: only `message` events carry JSON-RPC (an empty priming event only moves the resume point). */
@@ -42,6 +59,57 @@ export class ResponseReader {
     this.events++;
     if (this.waiting.size > 0) this.inspect(line);
     this.sink.line(line);
+  }
+
+  /**
+   * A JSON answer too long to inspect went out as a line in pieces: the request it answers is read
+   * from its edges; when they show none, a body answering a POST of one request can only answer it.
+   */
+  longLine(edges: LineEdges): void {
+    this.events++;
+    if (this.waiting.size === 0) return;
+    const id = answerIdOfLongLine(decodeUtf8(edges.head), decodeUtf8(edges.tail));
+    if (id !== undefined) this.settle(id);
+    else if (this.requestCount === 1) for (const only of this.unanswered()) this.settle(only);
+  }
+
+  /**
+   * A piece of an SSE event too long to hold (in arrival order): its data goes out as one line as it
+   * comes, alone on the client's side; at its last piece the request it answers is read from the
+   * line's edges, as for a long JSON answer (never guessed: the stream may carry other messages).
+   */
+  async longPiece(piece: SseLongPiece): Promise<void> {
+    const long = (this.long ??= { data: new LongEventData(), parts: [], writer: undefined, edges: emptyEdges() });
+    for (const bytes of long.data.take(piece.raw)) {
+      if (long.data.dropped) break;
+      addToEdges(long.edges, bytes);
+      if (this.sink.longLine === undefined) long.parts.push(bytes.slice());
+      else await (long.writer ??= await this.sink.longLine()).write(bytes);
+    }
+    if (piece.edges !== undefined) await this.endLong(true);
+  }
+
+  /** The stream ended or broke inside a long event: its line is ended (so the next message starts on its own line). */
+  async endLong(complete = false): Promise<void> {
+    const long = this.long;
+    this.long = undefined;
+    if (long === undefined || long.edges.size === 0) return;
+    if (long.writer === undefined) {
+      if (complete && !long.data.dropped) this.line(bodyToLine(concatBytes(long.parts)));
+      return;
+    }
+    await long.writer.write(NEWLINE);
+    long.writer.end();
+    if (!complete) return;
+    this.events++;
+    if (this.waiting.size === 0) return;
+    const id = answerIdOfLongLine(decodeUtf8(long.edges.head), decodeUtf8(long.edges.tail));
+    if (id !== undefined) this.settle(id);
+  }
+
+  /** `id` was answered by a long line: off the waiting list, and the caller told (as for an inspected answer). */
+  private settle(id: JsonRpcId): void {
+    if (this.waiting.delete(id)) this.answered(id);
   }
 
   /** Requests of this exchange that got no answer (yet). */
@@ -89,4 +157,10 @@ function parseLine(line: Uint8Array): unknown {
   } catch {
     return undefined;
   }
+}
+
+const NEWLINE = new Uint8Array([0x0a]);
+
+function emptyEdges(): { size: number; head: Uint8Array; tail: Uint8Array } {
+  return { size: 0, head: new Uint8Array(0), tail: new Uint8Array(0) };
 }

@@ -1,6 +1,7 @@
 // Incremental Server-Sent Events parser (WHATWG "event stream" rules): bytes in, dispatched events out, over the shared SSE framing (wire/sse.ts). No I/O.
 
-import { SseSplitter, type SseEvent as ReceivedEvent } from "../wire/sse.ts";
+import type { LineEdges } from "../wire/framing.ts";
+import { parseSseEvent, SseSplitter, type SseEvent as ReceivedEvent, type SseOverflow } from "../wire/sse.ts";
 
 /** One dispatched event. `id` is the stream's last event id at dispatch time (sticky, per the SSE rules). */
 export interface SseEvent {
@@ -31,18 +32,45 @@ class DispatchedEvent implements SseEvent {
  * reconnect delay; an `id` holding NUL is ignored and an event without data is not dispatched, as
  * the standard says.
  */
+/**
+ * A piece of an event over the parser's cap, in arrival order (its fields unread); the event's
+ * last piece carries its `edges`. The event counts as dispatched then (its id, when its first
+ * bytes show one, is the stream's last event id from there).
+ */
+export interface SseLongPiece {
+  readonly long: true;
+  readonly raw: Uint8Array;
+  readonly edges?: LineEdges;
+}
+
 export class SseParser {
-  private readonly splitter = new SseSplitter();
-  private readonly received: ReceivedEvent[] = [];
+  private readonly splitter: SseSplitter;
+  private readonly received: (ReceivedEvent | SseOverflow)[] = [];
   /** The last event id seen on this stream (survives events, as resumption needs); an empty `id:` resets it (WHATWG: no Last-Event-ID then). */
   lastEventId: string | undefined;
   /** The server's `retry:` advice in milliseconds, when it gave one. */
   retryMs: number | undefined;
 
+  /** `maxEventBytes`: an event longer than this is handed out in pieces (SseLongPiece) as it arrives, not held. */
+  constructor(maxEventBytes = Number.POSITIVE_INFINITY) {
+    this.splitter = new SseSplitter(maxEventBytes);
+  }
+
+  /** The events `chunk` completes (a parser without a cap never hands out long pieces). */
   push(chunk: Uint8Array): SseEvent[] {
+    return this.read(chunk) as SseEvent[];
+  }
+
+  /** The events `chunk` completes, and the pieces of an event over the cap, in order. */
+  read(chunk: Uint8Array): (SseEvent | SseLongPiece)[] {
     this.splitter.push(chunk, this.received);
-    const events: SseEvent[] = [];
+    const events: (SseEvent | SseLongPiece)[] = [];
     for (const event of this.received) {
+      if ("overflow" in event) {
+        events.push({ long: true, raw: event.raw, edges: event.edges });
+        if (event.edges !== undefined) this.fieldsOfLong(event.edges.head);
+        continue;
+      }
       if (event.id !== undefined) this.lastEventId = event.id === "" ? undefined : event.id;
       if (event.retry !== undefined) this.retryMs = Number(event.retry);
       const data = event.dataBytes;
@@ -52,6 +80,15 @@ export class SseParser {
     }
     this.received.length = 0;
     return events;
+  }
+
+  /** A long event's `id` and `retry`, from the lines its first bytes hold whole (servers write them before the data). */
+  private fieldsOfLong(head: Uint8Array): void {
+    let end = head.length;
+    while (end > 0 && head[end - 1] !== 0x0a && head[end - 1] !== 0x0d) end--;
+    const fields = parseSseEvent(head.subarray(0, end));
+    if (fields.id !== undefined) this.lastEventId = fields.id === "" ? undefined : fields.id;
+    if (fields.retry !== undefined) this.retryMs = Number(fields.retry);
   }
 
   /** The stream ended: a final event without its blank line is dropped, as the standard says. */

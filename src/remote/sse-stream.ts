@@ -1,6 +1,6 @@
 // Reads one SSE response body to its end, event by event, with an optional idle deadline. The only place a stream body is read.
 
-import type { SseParser, SseEvent } from "./sse-parser.ts";
+import type { SseParser, SseEvent, SseLongPiece } from "./sse-parser.ts";
 import { UpstreamTimeout } from "./upstream-failure.ts";
 
 /**
@@ -22,6 +22,8 @@ export async function consumeSse(
     readonly paused?: () => boolean;
   },
   room?: () => Promise<void> | undefined,
+  /** The pieces of an event over the parser's cap, each written before the next is read (backpressure). */
+  onLong?: (piece: SseLongPiece) => Promise<void>,
 ): Promise<void> {
   if (body === null) return;
   const reader = body.getReader();
@@ -49,7 +51,15 @@ export async function consumeSse(
       const { value, done } = await reader.read();
       if (done) break;
       arm();
-      for (const event of parser.push(value)) onEvent(event);
+      for (const event of parser.read(value)) {
+        if (!("long" in event)) onEvent(event);
+        else if (onLong !== undefined) {
+          // The piece waits for the client to take it: the client's slowness, not the server's silence.
+          clearTimeout(timer);
+          await onLong(event);
+          arm();
+        }
+      }
       const wait = room?.();
       if (wait === undefined) continue;
       // The client is slow, not the server: its wait does not count toward the idle deadline.

@@ -3,6 +3,7 @@
 import { ACCEPT_SSE, sessionHeaders, type SessionFacts } from "./http-wire.ts";
 import { ResponseReader } from "./response-reader.ts";
 import { SseParser } from "./sse-parser.ts";
+import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import { consumeSse, MAX_RESUME_ATTEMPTS, resumeDelayMs } from "./sse-stream.ts";
 import type { HttpUpstreamDeps } from "./upstream-types.ts";
 
@@ -27,7 +28,8 @@ export interface StandingStreamOptions {
 export async function runStandingStream(options: StandingStreamOptions): Promise<void> {
   const { deps, facts, signal, isClosing } = options;
   const { target, fetch, logger } = deps;
-  const parser = new SseParser();
+  // An event is held whole only up to the inspection cap: a longer one goes out as it arrives.
+  const parser = new SseParser(MAX_LINE_BYTES);
   const reader = new ResponseReader([], false, facts, deps.sink);
   /** Opens in a row that failed (these end the stream), and opens in a row that brought nothing (these slow it). */
   let misses = 0;
@@ -55,11 +57,14 @@ export async function runStandingStream(options: StandingStreamOptions): Promise
           (event) => reader.event(event),
           undefined,
           () => deps.sink.room?.(),
+          (piece) => reader.longPiece(piece),
         );
       }
     } catch {
-      // Dropped or refused: retried below with backoff.
+      // Dropped or refused: retried below with backoff (a resumed stream starts a new event).
+      parser.end();
     }
+    await reader.endLong(); // a stream that ended inside a long event: its line is ended
     if (isClosing()) return;
     if (reader.events > before) [misses, quiet] = [0, 0];
     else if (opened) [misses, quiet] = [0, quiet + 1];

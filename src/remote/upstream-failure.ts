@@ -97,7 +97,7 @@ export async function errorRefusal(origin: string, response: Response): Promise<
 }
 
 /** The first read of a body, at most ERROR_BODY_BYTES; the rest is cancelled. */
-async function readStart(response: Response): Promise<Uint8Array> {
+export async function readStart(response: Response): Promise<Uint8Array> {
   try {
     const reader = response.body?.getReader();
     if (reader === undefined) return new Uint8Array(0);

@@ -20,8 +20,21 @@ export interface UpstreamSink {
    * with a null id and no request is ended.
    */
   failure(id: JsonRpcId | null, failure: UpstreamFailure): void;
+  /**
+   * A line too long to hold (an answer over the inspection cap): its bytes are written in pieces as
+   * they arrive. Resolves once no other long line is being written; until `end`, other lines wait.
+   */
+  longLine?(): Promise<LongLineWriter>;
   /** The server side is gone for good (the HTTP+SSE stream ended): the session should end as if a stdio server exited. */
   lost?(reason: string): void;
+}
+
+/** Writes one long line's pieces (its newline included) to the client's side, in order and alone. */
+export interface LongLineWriter {
+  /** Resolves when the client's side can take more (backpressure: nothing piles up in the proxy). */
+  write(piece: Uint8Array): Promise<void>;
+  /** The line is complete: lines that waited go out, the next long line may start. */
+  end(): void;
 }
 
 /** Supplies credentials and resolves a 401 (a static bearer, or the OAuth flow). */

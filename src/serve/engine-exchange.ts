@@ -10,6 +10,7 @@ import {
   type WireAction,
 } from "../engine/session-engine.ts";
 import type { TelemetryHub } from "../telemetry/telemetry-hub.ts";
+import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, encodeUtf8 } from "../wire/jsonrpc.ts";
 import type { ClientVerdict, RequestContext, SessionExchange } from "./exchange.ts";
@@ -129,6 +130,10 @@ function exchangeOver(
         return undefined;
       if (actions.length === 0) return undefined;
       return encodeUtf8(actions.length === 1 ? textOf(actions[0] as WireAction) : `[${actions.map(textOf).join(",")}]`);
+    },
+    fromServerLongLine(edges: LineEdges): void {
+      // Only events and logs come of it: its bytes already went out, unchanged (nothing is rewritten past the cap).
+      engine.fromServerLongLine(edges, scope);
     },
     upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind = UPSTREAM_UNREACHABLE): void {
       // The client's answer is the proxy's 502 / stream error / the upstream's own HTTP answer; only the events matter here.

@@ -1,5 +1,6 @@
 // The seam between the HTTP edges and the per-session engine: what the MCP route asks of a session. Types only, plus the identity exchange.
 
+import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import type { CallerPrincipal } from "./principal.ts";
 
@@ -26,6 +27,11 @@ export interface SessionExchange {
   fromClient(body: Uint8Array, line: Classified, context: RequestContext): ClientVerdict;
   /** A message from the upstream (JSON body or one SSE event's data); returns replacement bytes, or undefined to pass it unchanged. */
   fromServer(data: Uint8Array, line: Classified): Uint8Array | undefined;
+  /**
+   * A message from the upstream over the inspection cap (see MAX_LINE_BYTES) went to the client
+   * unread and unchanged: the request it answers is closed from its first and last bytes.
+   */
+  fromServerLongLine(edges: LineEdges): void;
   /** The upstream gave no JSON-RPC answer for these client request ids: their calls end as `kind` (default `upstream_unreachable`). */
   upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind?: string): void;
   /** The session ended (DELETE, idle expiry, shutdown): pending calls end, the engine is released. */
@@ -44,6 +50,7 @@ export interface SessionExchange {
 export const IDENTITY_EXCHANGE: SessionExchange = {
   fromClient: (body) => ({ forward: body, answers: [] }),
   fromServer: () => undefined,
+  fromServerLongLine: () => undefined,
   upstreamFailed: () => undefined,
   close: () => undefined,
   sweep: () => undefined,

@@ -1,7 +1,10 @@
 // A checked MCP POST through its session's exchange: local answers, the forward upstream, and the answer relayed back as JSON, SSE or unchanged.
 
+import { answerIdOfLongLine } from "../proxy/long-lines.ts";
+import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
-import { withoutBom } from "../wire/utf8.ts";
+import { sseDataEdges } from "../wire/sse.ts";
+import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
@@ -13,12 +16,15 @@ import {
   fromServerEvent,
   LISTEN_METHOD,
   observeAnswer,
+  observeLongAnswer,
   SESSION_HEADER,
   upstreamFailed,
   upstreamUrl,
   type McpRouteDeps,
 } from "./mcp-relay.ts";
 import { statelessKey, type SessionEntry } from "./session-table.ts";
+import type { CappedBody } from "../wire/capped-body.ts";
+import { discardBody, localAnswersFirst, readCapped, relayLong } from "./long-answer.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -101,6 +107,16 @@ export async function exchangePost(
     entry.active++;
     const body = relaySse(stream, {
       rewrite: (event) => fromServerEvent(deps, exchange, event, methods, pending, startedAt),
+      // Over the inspection cap: forwarded unread and unchanged, its request closed from its data's edges, as a stdio line that long.
+      longEvent: (edges) => {
+        const data = sseDataEdges(edges);
+        if (data === undefined) return;
+        exchange.fromServerLongLine(data);
+        // Answered: counted, and a stream that breaks later owes the client no error for it.
+        const text = { head: decodeUtf8(data.head), tail: decodeUtf8(data.tail) };
+        const id = answerIdOfLongLine(text.head, text.tail);
+        if (id !== undefined && pending.delete(id)) observeLongAnswer(deps, methods, id, text, startedAt);
+      },
       finished: (outcome, error) => {
         release?.();
         entry.active--;
@@ -135,7 +151,10 @@ export async function exchangePost(
     });
   }
   if (response.ok && type === "application/json") {
-    const bytes = await response.bytes();
+    const capped = await readCapped(response);
+    if (capped.whole === undefined)
+      return longJsonAnswer(deps, exchange, entry, checked, local, capped, response, { methods, startedAt });
+    const bytes = capped.whole;
     // A JSON body may start with a byte order mark (RFC 8259 §8.1; clients' JSON readers skip it): read past it, forwarded as it came.
     const json = withoutBom(bytes);
     const out = fromServer(
@@ -154,7 +173,7 @@ export async function exchangePost(
   if (response.ok && local.length > 0) {
     // The upstream took what was forwarded without a JSON-RPC body (202 for a batch's notifications):
     // the answers the proxy gave to the rest are then the whole answer, or the client would wait for them forever.
-    await response.bytes();
+    await discardBody(response);
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return jsonResponse(local.length === 1 ? local[0] : local, 200);
   }
@@ -163,14 +182,19 @@ export async function exchangePost(
     // 2026-07-28 upstreams send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …):
     // a body that is the JSON-RPC error of this request is its answer, so the call ends as that
     // error, as over stdio (and the proxy may answer it, like a toolless server's -32601 to tools/list).
-    const bytes = await response.bytes();
-    const line = classifyLine(bytes);
-    if (answersWithError(line, checked.requestIds)) {
-      const out = fromServer(deps, exchange, bytes, line, methods, new Set(checked.requestIds), startedAt, undefined);
-      const status = out === undefined ? response.status : 200;
-      return new Response(out ?? bytes, { status, headers: response.clientHeaders(out !== undefined) });
+    const capped = await readCapped(response);
+    const bytes = capped.whole;
+    // One over the inspection cap is no error answer to inspect: it passes unread, as it arrives.
+    if (bytes === undefined) body = relayLong(capped.read, capped.rest, () => undefined);
+    else {
+      const line = classifyLine(bytes);
+      if (answersWithError(line, checked.requestIds)) {
+        const out = fromServer(deps, exchange, bytes, line, methods, new Set(checked.requestIds), startedAt, undefined);
+        const status = out === undefined ? response.status : 200;
+        return new Response(out ?? bytes, { status, headers: response.clientHeaders(out !== undefined) });
+      }
+      body = bytes;
     }
-    body = bytes;
   }
   // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
   // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
@@ -190,6 +214,56 @@ export async function exchangePost(
     status: response.status,
     headers: response.clientHeaders(true),
   });
+}
+
+/**
+ * A JSON answer over the inspection cap (MAX_LINE_BYTES) goes to the client as it arrives, unread
+ * and unchanged (a tools/list that long is not given the proxy's tools), as a stdio line that long
+ * does: the request it answers is closed from its first and last bytes; those of this POST it does
+ * not show (a batch's others) are closed too, as the answer is all there is of them.
+ */
+function longJsonAnswer(
+  deps: McpRouteDeps,
+  exchange: SessionExchange,
+  entry: SessionEntry,
+  checked: Checked,
+  local: readonly unknown[],
+  capped: Extract<CappedBody, { whole?: undefined }>,
+  response: UpstreamAnswer,
+  asked: { readonly methods: ReadonlyMap<JsonRpcId, string>; readonly startedAt: number },
+): Response {
+  // The session is busy while its answer streams: never expired meanwhile.
+  entry.active++;
+  const frame = local.length === 0 ? undefined : localAnswersFirst(capped.read, local);
+  const body = relayLong(
+    capped.read,
+    capped.rest,
+    (outcome, edges, error) => {
+      entry.active--;
+      entry.lastUsedAt = deps.now();
+      if (outcome === "cancelled")
+        return exchange.upstreamFailed(checked.requestIds, "the client went away", CLIENT_GONE);
+      if (outcome === "error") {
+        deps.metrics.upstreamFailures.inc({ reason: "stream_broken" });
+        return exchange.upstreamFailed(checked.requestIds, `the upstream's answer broke: ${String(error)}`);
+      }
+      try {
+        exchange.fromServerLongLine(edges);
+        const text = { head: decodeUtf8(edges.head), tail: decodeUtf8(edges.tail) };
+        const id = answerIdOfLongLine(text.head, text.tail);
+        if (id !== undefined) observeLongAnswer(deps, asked.methods, id, text, asked.startedAt);
+      } catch (failure) {
+        deps.logger.warn(`could not inspect an upstream message (forwarded unchanged): ${String(failure)}`);
+      }
+      exchange.upstreamFailed(
+        checked.requestIds,
+        `the upstream's answer of ${edges.size} bytes went to the client uninspected (over the ${MAX_LINE_BYTES / 1048576} MiB limit) and did not show this request's id in its first and last bytes`,
+        "evicted",
+      );
+    },
+    frame,
+  );
+  return new Response(body, { status: response.status, headers: response.clientHeaders(true) });
 }
 
 /** A JSON body answering one of `ids` with a JSON-RPC error. */

@@ -15,6 +15,7 @@ import type { StreamRegistry } from "./stream-registry.ts";
 import { renderSseEvent, type SseEvent } from "../wire/sse.ts";
 import { UpstreamUnreachable } from "./upstream-client.ts";
 import { observesServerMethod } from "../proxy/server-message.ts";
+import { outcomeOfLongLine } from "../proxy/long-lines.ts";
 import { scanMethod } from "../wire/line-scan.ts";
 import { CALLER_FAULT_CODES } from "../telemetry/otlp/span-outcome.ts";
 
@@ -120,6 +121,26 @@ export function fromServerEvent(
   if (method !== undefined && !observesServerMethod(method)) return undefined;
   const line = method !== undefined ? classifyText(event.data as string) : classifyLine(data);
   return fromServer(deps, exchange, data, line, methods, pending, startedAt, event);
+}
+
+/**
+ * An answer over the inspection cap, counted from its edges (what the engine closes its call from):
+ * `id` the request it answers, its outcome read as the engine reads it.
+ */
+export function observeLongAnswer(
+  deps: McpRouteDeps,
+  methods: ReadonlyMap<JsonRpcId, string>,
+  id: JsonRpcId,
+  edges: { readonly head: string; readonly tail: string },
+  startedAt: number,
+): void {
+  const method = methods.get(id);
+  if (method === undefined) return;
+  const outcome = outcomeOfLongLine(edges.head, edges.tail);
+  if (outcome === undefined || outcome === "tool_error") return recordOperation(deps, method, outcome, startedAt);
+  // `jsonrpc_<code>`, or `jsonrpc_invalid` when its code could not be read (counted as `_OTHER`).
+  const code = /^jsonrpc_(-?\d+)$/.exec(outcome)?.[1];
+  recordOperation(deps, method, "error", startedAt, code);
 }
 
 export function observeAnswer(

@@ -1,7 +1,8 @@
 // Relays an upstream SSE body to the client event by event as each arrives (ids kept), letting chosen events be rewritten.
 
 import { concatBytes } from "../wire/bytes.ts";
-import { SseSplitter, type SseEvent } from "../wire/sse.ts";
+import { MAX_LINE_BYTES, type LineEdges } from "../wire/framing.ts";
+import { SseSplitter, type SseEvent, type SseOverflow } from "../wire/sse.ts";
 import { withoutBom } from "../wire/utf8.ts";
 
 export interface RelayHooks {
@@ -13,6 +14,11 @@ export interface RelayHooks {
    * before the client's stream closes cleanly, so the client fails those calls at once.
    */
   finished(outcome: "complete" | "error" | "cancelled", error?: unknown): Uint8Array | undefined;
+  /**
+   * An event over the inspection cap (MAX_LINE_BYTES) went to the client as it arrived, unread and
+   * unchanged: `edges` are its size and first and last bytes (its fields and data as they were sent).
+   */
+  longEvent?(edges: LineEdges): void;
 }
 
 /**
@@ -34,8 +40,9 @@ const HEAD_COMMENT = new TextEncoder().encode(":\n\n");
  */
 export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks): ReadableStream<Uint8Array> {
   const reader = source.getReader();
-  const splitter = new SseSplitter();
-  const events: SseEvent[] = [];
+  // An event is kept whole up to the inspection cap; a longer one goes out in pieces as it comes (memory stays bounded).
+  const splitter = new SseSplitter(MAX_LINE_BYTES);
+  const events: (SseEvent | SseOverflow)[] = [];
   let done = false;
   // Until the first bytes go out: the timer that sends the head with a comment, and whether it did.
   let headTimer: ReturnType<typeof setTimeout> | undefined;
@@ -75,7 +82,8 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
             splitter.push(value, events);
             if (events.length === 0) continue;
             // One chunk for what one upstream read completed: each chunk is a write to the client.
-            if (events.length === 1) controller.enqueue(firstBytes(rewriteOrPass(hooks, events[0] as SseEvent)));
+            if (events.length === 1)
+              controller.enqueue(firstBytes(rewriteOrPass(hooks, events[0] as SseEvent | SseOverflow)));
             else controller.enqueue(firstBytes(concatBytes(events.map((event) => rewriteOrPass(hooks, event)))));
             events.length = 0;
             return;
@@ -99,10 +107,12 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
   );
 }
 
-/** Fail-open: an exception while looking at an event forwards it unchanged. */
-function rewriteOrPass(hooks: RelayHooks, event: SseEvent): Uint8Array {
+/** Fail-open: an exception while looking at an event forwards it unchanged. A long event's pieces are forwarded as they are. */
+function rewriteOrPass(hooks: RelayHooks, event: SseEvent | SseOverflow): Uint8Array {
   try {
-    return hooks.rewrite(event) ?? event.raw;
+    if (!("overflow" in event)) return hooks.rewrite(event) ?? event.raw;
+    if (event.edges !== undefined) hooks.longEvent?.(event.edges);
+    return event.raw;
   } catch {
     return event.raw;
   }

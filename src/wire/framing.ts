@@ -185,7 +185,7 @@ class StreamedLine {
 }
 
 /** Counts `piece` into a long line's size and edges (the head fills up first, the tail rolls). */
-function addToEdges(long: { size: number; head: Uint8Array; tail: Uint8Array }, piece: Uint8Array): void {
+export function addToEdges(long: { size: number; head: Uint8Array; tail: Uint8Array }, piece: Uint8Array): void {
   long.size += piece.length;
   if (long.head.length < LINE_EDGE_BYTES) {
     const grown = new Uint8Array(Math.min(LINE_EDGE_BYTES, long.head.length + piece.length));
