@@ -4,7 +4,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readValidatedEvents } from "./support/events.ts";
-import { eventually, fixture, INIT_PARAMS, isAlive, startProxy, tempDir } from "./support/proxy-process.ts";
+import { ROOT } from "./support/binary.ts";
+import { eventually, fixture, INIT_PARAMS, isAlive, runBinary, startProxy, tempDir } from "./support/proxy-process.ts";
 
 const leftovers: number[] = [];
 afterAll(() => {
@@ -24,6 +25,48 @@ const malformed = (path: string): string[] =>
         return true;
       }
     });
+
+const FAKE_SERVER = [process.execPath, join(ROOT, "scripts", "bench-fake-server.mjs")];
+
+describe("several proxies appending at once", () => {
+  test("batches of megabytes from four proxies never tear or interleave a line; each session is whole and listed", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const CALLS = 40;
+    // Arguments and results near the 64 KiB per-field bound, several fields: events of about 256 KiB.
+    const field = "é".repeat(40_000);
+    const proxies = await Promise.all(
+      [0, 1, 2, 3].map(() => startProxy(FAKE_SERVER, { env: { BATON_EVENT_SINK: `file://${events}` } })),
+    );
+    for (const p of proxies) leftovers.push(p.proc.pid);
+    await Promise.all(
+      proxies.map(async (p, k) => {
+        await p.request(0, "initialize", { ...INIT_PARAMS, clientInfo: { name: `client-${k}`, version: "1" } });
+        const calls = [];
+        for (let i = 1; i <= CALLS; i++) {
+          const args = i % 2 === 0 ? { bytes: 200_000 } : { text: field, b: field, c: field, d: field };
+          calls.push(p.request(i, "tools/call", { name: i % 2 === 0 ? "blob" : "echo", arguments: args }));
+        }
+        await Promise.all(calls);
+        expect(await p.close()).toBe(0);
+      }),
+    );
+    expect(malformed(events)).toEqual([]);
+    const bySession = new Map<string, number[]>();
+    for (const event of readValidatedEvents(events)) {
+      const seqs = bySession.get(event.session_id) ?? [];
+      seqs.push(event.sequence_number);
+      bySession.set(event.session_id, seqs);
+    }
+    expect(bySession.size).toBe(4);
+    const whole = Array.from({ length: 2 * CALLS }, (_, i) => i + 1);
+    for (const seqs of bySession.values()) expect(seqs).toEqual(whole);
+    const list = await runBinary(["report", events, "--list", "--format", "json"]);
+    expect(list.stderr).toBe(""); // no malformed line counted
+    const listed = JSON.parse(list.stdout) as { session_id: string; calls: number }[];
+    expect(listed.map((s) => s.calls)).toEqual([CALLS, CALLS, CALLS, CALLS]);
+    expect(new Set(listed.map((s) => s.session_id))).toEqual(new Set(bySession.keys()));
+  }, 30_000);
+});
 
 describe("another writer's unfinished line", () => {
   test("a fragment left by another proxy (killed mid-write, or cut short by a full disk) is not glued to this proxy's next event", async () => {
