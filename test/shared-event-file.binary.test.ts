@@ -1,7 +1,7 @@
 // Black-box: the default deployment's one event file, shared by every proxy a host launches (one per configured server), written and read at the same time.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { readValidatedEvents } from "./support/events.ts";
 import { ROOT } from "./support/binary.ts";
@@ -91,5 +91,28 @@ describe("another writer's unfinished line", () => {
       .filter((l) => l.trim() !== "" && l !== fragment)
       .map((l) => JSON.parse(l) as Record<string, any>);
     expect(ours.map((e) => e.sequence_number)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe("the file deleted under a running session (a /tmp cleaner)", () => {
+  test("the report of the recreated file counts the session's first events as missing, not a whole session", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    leftovers.push(p.proc.pid);
+    await p.request(0, "initialize", INIT_PARAMS);
+    await p.request(1, "tools/call", { name: "echo", arguments: { text: "before" } });
+    await eventually(
+      () => existsSync(events) && readValidatedEvents(events).length === 2,
+      5_000,
+      "the first call's events",
+    );
+    unlinkSync(events);
+    await p.request(2, "tools/call", { name: "echo", arguments: { text: "after" } });
+    expect(await p.close()).toBe(0);
+    const report = await runBinary(["report", events]);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain("- **Dropped events:** 2 (missing from the events read");
+    const json = JSON.parse((await runBinary(["report", events, "--format", "json"])).stdout);
+    expect(json.totals.dropped_events).toBe(2);
   });
 });
