@@ -175,9 +175,14 @@ describe("report output", () => {
 
   test("the latest session's report says the file holds other sessions (several servers share the default file)", async () => {
     const path = await writeTwoSessions("others.jsonl");
+    // The command names the file read: a bare `report --list` would list the default file instead.
     expect((await run([path])).stdout).toEndWith(
-      `_Raw events: \`${path}\`; it holds 1 more session (\`baton-proxy report --list\`)._\n`,
+      `_Raw events: \`${path}\`; it holds 1 more session (\`baton-proxy report ${path} --list\`)._\n`,
     );
+    const spaced = await writeTwoSessions("other's sessions.jsonl");
+    expect((await run([spaced])).stdout).toContain(`(\`baton-proxy report '${spaced.replace("'", "'\\''")}' --list\`)`);
+    // The default file (none named): the bare command lists the same file.
+    expect((await run([], { BATON_EVENT_SINK: `file://${path}` })).stdout).toContain("(`baton-proxy report --list`)");
     // Asked for by --session, the report is the one the user chose: no hint.
     expect((await run([path, "--session", "sess-old-1"])).stdout).toEndWith(`_Raw events: \`${path}\`._\n`);
   });

@@ -377,7 +377,10 @@ describe("foldEvent: envelope and tolerance", () => {
     const at = (seq: number) => makeEvent("annotation", seq, { intent: "x" });
     expect(summarizeReport(fold([at(1), at(2), at(6), at(7), at(9)])).totals.dropped_events).toBe(4);
     expect(summarizeReport(fold([at(0), at(1), at(2)])).totals.dropped_events).toBe(0); // a producer counting from 0
-    expect(summarizeReport(fold([at(3), at(3), at(4)])).totals.dropped_events).toBe(0); // a line written twice
+    expect(summarizeReport(fold([at(1), at(2), at(2), at(3)])).totals.dropped_events).toBe(0); // a line written twice
+    // The first events missing (a full disk at the start; the shared event file deleted or rotated
+    // under the sink): the session's first sequence number is 1, so they are missing too.
+    expect(summarizeReport(fold([at(4), at(5)])).totals.dropped_events).toBe(3);
   });
 
   test("baton/dropped_events counts deliveries any sink lost, not events missing here: a complete file shows none", () => {

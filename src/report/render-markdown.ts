@@ -41,6 +41,8 @@ export interface RenderOptions {
   previousSurface?: PreviousSurface;
   /** Sessions in the event file besides this one, when the reader did not choose this one (the closing line points at `--list`). */
   otherSessions?: number;
+  /** The FILE (or s3:// location) the reader named, repeated in that `--list` command; none for the default file. */
+  namedLocation?: string;
 }
 
 /** The whole report as GitHub-flavoured Markdown ending in a newline. Never throws on odd data. */
@@ -77,9 +79,19 @@ export function renderReport(state: ReportState, options: RenderOptions): string
       ? "the event sinks configured in `BATON_EVENT_SINK`"
       : renderCode(options.eventsLocation);
   const others = options.otherSessions ?? 0;
-  const more = others > 0 ? `; it holds ${formatPlural(others, "more session")} (\`baton-proxy report --list\`)` : "";
+  const list = [
+    "baton-proxy report",
+    ...(options.namedLocation === undefined ? [] : [shellWord(options.namedLocation)]),
+  ];
+  const more =
+    others > 0 ? `; it holds ${formatPlural(others, "more session")} (${renderCode(`${list.join(" ")} --list`)})` : "";
   blocks.push(`---\n_Raw events: ${where}${more}._`);
   return `${blocks.join("\n\n")}\n`;
+}
+
+/** `word` as one POSIX shell word: as it is when it needs no quoting, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w./:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 function renderToolTable(summary: ReportSummary): string {

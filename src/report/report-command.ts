@@ -130,6 +130,8 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
           previousSurface,
           // The latest session by default: several wrapped servers share one file, so say the others are there.
           otherSessions: request.session === undefined ? index.sessions.size - 1 : 0,
+          // A bare `report --list` reads the default file, not the one named here.
+          ...(request.file === undefined ? {} : { namedLocation: path }),
         }),
   );
   return EXIT.OK;

@@ -134,13 +134,15 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
 }
 
 /**
- * Events missing between the session's first and last sequence numbers (each event has its own,
- * one apart): what the proxy dropped on the way to where these were read from. A line read twice
+ * Events missing up to the session's last sequence number (each event has its own, one apart,
+ * from 1, or from 0 in a producer counting from there): what the proxy dropped on the way to where
+ * these were read from. Missing first events count too: a full disk at the start, or the event
+ * file deleted or rotated under the sink, leaves a session that starts later. A line read twice
  * cannot make it negative.
  */
 function missingEvents(state: ReportState): number {
   if (state.minSeq === null || state.maxSeq === null) return 0;
-  return Math.max(0, state.maxSeq - state.minSeq + 1 - state.sequenced);
+  return Math.max(0, state.maxSeq - Math.min(state.minSeq, 1) + 1 - state.sequenced);
 }
 
 const SUBJECT_METHODS: Record<SubjectKind, string> = {

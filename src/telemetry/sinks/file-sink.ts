@@ -93,8 +93,9 @@ function isOurStdout(file: fs.Stats): boolean {
  * (symlink, missing directory, EACCES, ENOSPC) is logged once per distinct reason, the batch is
  * dropped (`flush` rejects with `E_SINK`, the dispatcher counts it), the descriptor is released and
  * no reopen is tried for {@link FILE_REOPEN_INTERVAL_MS}; batches in between are dropped the same
- * way. Recovery is logged once. A write cut short by ENOSPC may leave a partial last line; the
- * next batch then starts on a new line, so only the events of the failed batch are lost.
+ * way. Recovery is logged once. A write cut short by ENOSPC (ours, or another process's sharing
+ * the file) may leave a partial last line; the next batch then starts on a new line, so only the
+ * events of the failed batch are lost.
  */
 export function createFileSink(options: FileSinkOptions): Sink {
   const { path, logger } = options;
@@ -106,6 +107,8 @@ export function createFileSink(options: FileSinkOptions): Sink {
   let writer: EventWriter | undefined;
   /** Device and inode of the open file, to notice when the path no longer names it. */
   let identity: { dev: number; ino: number } | undefined;
+  /** A read-only descriptor of the same file (the sink's own is write-only), to read its last byte. */
+  let reader: number | undefined;
   let retryAt = -Infinity;
   let failure: { key: string; reason: string } | undefined;
   // Windows stats every writable file as 666 and chmod cannot narrow it (ACLs decide who reads):
@@ -134,10 +137,11 @@ export function createFileSink(options: FileSinkOptions): Sink {
   }
 
   function release(): void {
-    const [w, d] = [writer, fd];
+    const [w, d, r] = [writer, fd, reader];
     writer = undefined;
     fd = undefined;
     identity = undefined;
+    reader = undefined;
     try {
       // Bun writes through its own dup of `d` and closes that one; closing `d` is ours to do.
       void Promise.resolve(w?.end()).catch(() => {});
@@ -148,6 +152,11 @@ export function createFileSink(options: FileSinkOptions): Sink {
       if (d !== undefined) fs.closeSync(d);
     } catch {
       // Already closed or never valid: nothing left to release.
+    }
+    try {
+      if (r !== undefined) fs.closeSync(r);
+    } catch {
+      // Same.
     }
   }
 
@@ -168,7 +177,8 @@ export function createFileSink(options: FileSinkOptions): Sink {
         warnedMode = true;
         logger.warn(`file sink ${path}: mode ${mode.toString(8)} lets other users read events; run chmod 600 on it`);
       }
-      midLine = endsMidLine(path, stat);
+      reader = openReader(path, stat);
+      midLine = reader !== undefined && endsMidLine(reader, stat.size);
       writer = createWriter(fd);
     } catch (error) {
       throw fail("open", error, count);
@@ -189,7 +199,12 @@ export function createFileSink(options: FileSinkOptions): Sink {
     } catch {
       current = undefined;
     }
-    if (current !== undefined && current.dev === identity.dev && current.ino === identity.ino) return;
+    if (current !== undefined && current.dev === identity.dev && current.ino === identity.ino) {
+      // Other proxies append to the same file (a host launches one per server): one killed inside
+      // its write, or cut short by a full disk, left a fragment our next line would be glued to.
+      if (!midLine && reader !== undefined) midLine = endsMidLine(reader, current.size);
+      return;
+    }
     logger.warn(
       `file sink ${path}: the file was ${current === undefined ? "deleted" : "replaced"} since it was opened (a /tmp cleaner or log rotation?); reopening the path`,
     );
@@ -218,23 +233,36 @@ export function createFileSink(options: FileSinkOptions): Sink {
 }
 
 /**
- * Whether the file just opened (`opened`, its stat) ends inside a line: a write cut short by a
- * full disk (or a crash) leaves a fragment, and the next batch appended to it would glue its first
- * event onto that fragment. Read through a read-only descriptor of the same file (the sink's own is
- * write-only); false when that cannot be done (nothing to repair then).
+ * A read-only descriptor of the file just opened (`opened`, its stat), or undefined when the path
+ * no longer names it or cannot be read (nothing to repair then).
  */
-function endsMidLine(path: string, opened: fs.Stats): boolean {
-  if (opened.size === 0) return false;
+function openReader(path: string, opened: fs.Stats): number | undefined {
   let fd: number | undefined;
   try {
     fd = fs.openSync(path, O_RDONLY | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0));
     const stat = fs.fstatSync(fd);
-    if (stat.dev !== opened.dev || stat.ino !== opened.ino || stat.size === 0) return false;
+    if (stat.dev === opened.dev && stat.ino === opened.ino) return fd;
+  } catch {
+    // Unreadable (a write-only mode): no repair.
+  }
+  if (fd !== undefined) fs.closeSync(fd);
+  return undefined;
+}
+
+/**
+ * Whether the file (`reader`, `size` bytes) ends inside a line: a write cut short by a full disk
+ * (or a crash) leaves a fragment, and the next batch appended to it would glue its first event
+ * onto that fragment. False when it cannot be read, and when the file grew meanwhile: that is
+ * another process's batch being written (readers see it page by page), which ends its own line;
+ * a line break added after it would only leave a blank line.
+ */
+function endsMidLine(reader: number, size: number): boolean {
+  if (size === 0) return false;
+  try {
     const last = Buffer.alloc(1);
-    return fs.readSync(fd, last, 0, 1, stat.size - 1) === 1 && last[0] !== 0x0a;
+    if (fs.readSync(reader, last, 0, 1, size - 1) !== 1 || last[0] === 0x0a) return false;
+    return fs.fstatSync(reader).size === size;
   } catch {
     return false;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }
