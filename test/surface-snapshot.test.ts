@@ -97,6 +97,17 @@ describe("surface_snapshot", () => {
     expect(payload?.tools.map((t: any) => t.name)).toEqual(["search", "fetch"]);
   });
 
+  test("an empty nextCursor ends the listing (as upstream reads it): snapshot and our tools on that page", () => {
+    const state = fresh();
+    handshake(state);
+    const actions = list(state, 1, toolsText(SEARCH, ',"nextCursor":""'));
+    const [payload] = snapshots(actions);
+    expect(payload?.tools.map((t: any) => t.name)).toEqual(["search"]);
+    const out = actions.find((a): a is Extract<Action, { type: "send" }> => a.type === "send");
+    const tools = JSON.parse(JSON.stringify(out?.message)).result.tools;
+    expect(tools.map((t: any) => t.name)).toEqual(["search", "baton_annotate", "baton_session_report"]);
+  });
+
   test("a continuation page without its first page, an error answer, or a non-list result: no snapshot", () => {
     const state = fresh();
     expect(snapshots(list(state, 1, toolsText(FETCH), "p9"))).toHaveLength(0);
