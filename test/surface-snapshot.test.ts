@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { canonicalHash, parseKeepingNumbers } from "../src/proxy/canonical-json.ts";
 import {
   createProxyState,
@@ -68,6 +69,27 @@ describe("surface_snapshot", () => {
       `{"server_info":{"name":"café","version":"1.0"},"capabilities":{"tools":{"listChanged":true}},"instructions":"Use search first.","tools":[${SEARCH}]}`,
     );
     expect(payload?.surface_hash).toBe(canonicalHash(surface));
+  });
+
+  test("the baton-spec vector's surface, received as a handshake and a listing, gives the vector's own surface_hash", () => {
+    const vector = JSON.parse(
+      readFileSync(`${import.meta.dir}/fixtures/baton-spec/vectors/surface_snapshot.json`, "utf8"),
+    );
+    const { capabilities, server_info, tools } = vector.payload;
+    const state = fresh();
+    client(state, { jsonrpc: "2.0", id: 0, method: "initialize", params: {} });
+    server(
+      state,
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        result: { protocolVersion: "2025-06-18", capabilities, serverInfo: server_info },
+      }),
+    );
+    const [payload] = snapshots(
+      list(state, 1, JSON.stringify({ jsonrpc: "2.0", id: "ID", result: { tools } }).replace('"ID"', "ID")),
+    );
+    expect(payload?.surface_hash).toBe(vector.payload.surface_hash);
   });
 
   test("one event per distinct surface per session: same list again is silent, a change emits, going back is silent", () => {
