@@ -179,6 +179,18 @@ describe("surface_snapshot", () => {
   });
 });
 
+test("non-object entries in a server's tools are left out of the stored surface, and baton/truncated says so (it no longer re-hashes)", () => {
+  const state = fresh();
+  const [action] = list(state, 1, toolsText('{"name":"a"},null,"x"')).filter(
+    (a): a is Extract<Action, { type: "emit" }> => a.type === "emit",
+  );
+  const envelope = createEnvelope({ tenantId: "t", vendorId: "v", consentToken: "c", sdkVersion: "baton-proxy/0.1.0" });
+  const event = createEventScrubber({ mode: "on", extraKeys: [] })(envelope.stamp(action!.draft));
+  assertValidEvent(JSON.parse(JSON.stringify(event)));
+  expect((event.payload as { tools: unknown[] }).tools).toEqual([{ name: "a" }]);
+  expect((event.runtime_meta as Record<string, unknown>)["baton/truncated"]).toBe(2);
+});
+
 describe("rewritten answers keep the server's numbers", () => {
   test("a tools/list answer the proxy changes goes out with 1.0 and big integers as written", () => {
     const state = fresh();
