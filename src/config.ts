@@ -198,7 +198,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   // A key is bytes: used as given (upstream encodes the variable's value untouched), so the same
   // Secret gives the same user_id here and in upstream's producers, trailing newline and all.
   const userIdKey = value("BATON_USER_ID_HMAC_KEY") === undefined ? undefined : env.BATON_USER_ID_HMAC_KEY;
-  const principal = value("BATON_PRINCIPAL");
+  // Untrimmed: hashing canonicalises it with Python's strip, which keeps a BOM that JS trim() drops (another user_id).
+  const principal = value("BATON_PRINCIPAL") === undefined ? undefined : env.BATON_PRINCIPAL;
   const principalHeader = value("BATON_PRINCIPAL_HEADER");
   // Looked up in every serve request's headers, where a name that is not a header name throws (a 500 for each).
   if (principalHeader !== undefined && !HEADER_NAME.test(principalHeader))

@@ -26,6 +26,9 @@ describe("numbers as Python re-prints them", () => {
     ["1.7976931348623157e308", "1.7976931348623157e+308"],
     ["100", "100"],
     ["-12.50", "-12.5"],
+    ["1e+21", "1e+21"],
+    ["1.5e+300", "1.5e+300"],
+    ["-2e+25", "-2e+25"],
   ])("%s -> %s", (lexeme, python) => {
     expect(pythonNumber(lexeme)).toBe(python);
     expect(canonicalJson(parseKeepingNumbers(`[${lexeme}]`))).toBe(`[${python}]`);

@@ -75,6 +75,20 @@ describe("user_id through the engine", () => {
     ]);
   });
 
+  test("stdio: BATON_PRINCIPAL is hashed as upstream canonicalises it (Python strip keeps a BOM: the §6 parity vector)", async () => {
+    const { events } = await run(
+      {
+        BATON_TENANT_ID: "tenant-parity",
+        BATON_USER_ID_HMAC_KEY: "parity-corpus-key-🔑",
+        BATON_PRINCIPAL: "\ufeffemployee-4417",
+      },
+      (engine) => send(engine, "client", call(1)),
+    );
+    expect(events.find((e) => e.event_type === "tool_call_start")?.user_id).toBe(
+      "h1:8cd2644e70b39a343b6abd57a6a5a436292d3c41955b5a0b473a97a5e85030e0",
+    );
+  });
+
   test("no key: no user_id, one warning, the principal is never logged", async () => {
     const { events, logger } = await run({ BATON_PRINCIPAL: "U123" }, (engine) => {
       send(engine, "client", call(1), { principal: { id: "carol" } });

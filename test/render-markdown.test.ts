@@ -294,6 +294,22 @@ describe("What stands out", () => {
     expect(markdown).toContain("took **8.0 s** at 12:00:08 and failed: connection to the server lost");
   });
 
+  test("events the Python proxy wrote: its bare codes and proxy_* types are named, its --url failures are the connection's", () => {
+    // Upstream 0.5.3: error_type is str(error.code), and its bridge's failures are proxy_upstream_unreachable / proxy_no_response.
+    const state = fold([
+      ...makeCall(1, "a", "echo", {}, { durationMs: 5, errorType: "-32602", errorBody: "MCP error -32602: bad" }),
+      ...makeCall(3, "b", "echo", {}, { durationMs: 0, errorType: "proxy_upstream_unreachable", errorBody: "down" }),
+      ...makeCall(5, "c", "echo", {}, { durationMs: 0, errorType: "proxy_no_response", errorBody: "none" }),
+      ...makeCall(7, "d", "echo", {}, { durationMs: 9, errorType: "proxy_pending_evicted", errorBody: "gone" }),
+    ]);
+    const markdown = renderReport(state, { slowCallMs: 1000 });
+    expect(factsOf(markdown)).toContain(
+      "- 2 calls failed on the way to the server, not in its tools: no answer from the server ×1 and server unreachable ×1.",
+    );
+    expect(markdown).toContain("   - Error: JSON-RPC error -32602 (Invalid params) — `bad`\n");
+    expect(markdown).toContain("   - Error: no answer (stopped tracking) — `gone`\n");
+  });
+
   test("failing resource reads and prompt gets stand out too; with no tool error the bullet says tool call", () => {
     const state = fold([
       ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),

@@ -129,6 +129,41 @@ describe("report output", () => {
     expect(a).not.toContain("previous session");
   });
 
+  test("a previous session written by the Python proxy (which stores the surface redacted): redacted tools are not called changed", async () => {
+    // Upstream scrubs the snapshot after hashing: any `email`/`token`… property's string leaves become markers.
+    const withEmail = (type: string) => ({
+      name: "invite",
+      inputSchema: { type: "object", properties: { email: { type } } },
+    });
+    const path = join(dir, "python-surface.jsonl");
+    const events = [
+      surfaceEvent(
+        "sess-py",
+        1,
+        0,
+        "sha256:py",
+        [tool("search"), withEmail("[REDACTED:field-email]")],
+        "Mail [REDACTED:email].",
+      ),
+      surfaceEvent(
+        "sess-ts",
+        1,
+        60_000,
+        "sha256:ts",
+        [tool("search"), withEmail("string"), tool("list")],
+        "Mail a@b.example.",
+      ),
+    ];
+    await Bun.write(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const out = (await run([path, "--session", "sess-ts"])).stdout;
+    expect(out).toContain("- Tools added: `list`\n");
+    expect(out).not.toContain("Tools changed");
+    expect(out).not.toContain("instructions changed");
+    expect(out).toContain(
+      "- Not compared, stored redacted by the Python proxy: `invite`; server info, capabilities or instructions",
+    );
+  });
+
   test("compares with the previous session of the same server: other servers sharing the file are skipped", async () => {
     // Several wrapped servers share the default event file; another server's tools are no change of this one's.
     const path = join(dir, "shared-surfaces.jsonl");

@@ -158,6 +158,31 @@ describe("report s3://", () => {
     );
   });
 
+  test("objects the Python proxy wrote (one per event, prefix/tenant/session/<event_id>.json) give the file's report", async () => {
+    const client = createS3Client("events", {
+      accessKeyId: S3_ACCESS_KEY_ID,
+      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      sessionToken: undefined,
+      region: S3_REGION,
+      endpoint: s3.endpoint,
+      batchMs: 1,
+      batchBytes: 1,
+      gzip: false,
+    });
+    const realistic = readFileSync(REALISTIC, "utf8").trim().split("\n");
+    // Upstream's body is Python's json.dumps(event): default separators, no newline; event ids are not in sequence order.
+    for (const [i, line] of realistic.entries()) {
+      const event = JSON.parse(line) as BatonEvent;
+      const body = JSON.stringify(event).replaceAll('","', '", "').replaceAll('":', '": ');
+      await client.write(`python/customer:acme/${event.session_id}/${String(99 - i).padStart(4, "0")}.json`, body);
+    }
+    const fromFile = await run([REALISTIC, "--format", "json"]);
+    const fromS3 = await run(["s3://events/python", "--format", "json"]);
+    expect(fromS3.stderr).toBe("");
+    expect(fromS3.code).toBe(0);
+    expect(fromS3.stdout).toBe(fromFile.stdout);
+  });
+
   test("clear errors: nothing there, no credentials, bad location", async () => {
     const empty = await run(["s3://events/nothing-here"]);
     expect(empty.code).toBe(1);

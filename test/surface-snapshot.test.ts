@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { canonicalHash, parseKeepingNumbers } from "../src/proxy/canonical-json.ts";
 import {
   createProxyState,
@@ -70,6 +71,27 @@ describe("surface_snapshot", () => {
     expect(payload?.surface_hash).toBe(canonicalHash(surface));
   });
 
+  test("the baton-spec vector's surface, received as a handshake and a listing, gives the vector's own surface_hash", () => {
+    const vector = JSON.parse(
+      readFileSync(`${import.meta.dir}/fixtures/baton-spec/vectors/surface_snapshot.json`, "utf8"),
+    );
+    const { capabilities, server_info, tools } = vector.payload;
+    const state = fresh();
+    client(state, { jsonrpc: "2.0", id: 0, method: "initialize", params: {} });
+    server(
+      state,
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        result: { protocolVersion: "2025-06-18", capabilities, serverInfo: server_info },
+      }),
+    );
+    const [payload] = snapshots(
+      list(state, 1, JSON.stringify({ jsonrpc: "2.0", id: "ID", result: { tools } }).replace('"ID"', "ID")),
+    );
+    expect(payload?.surface_hash).toBe(vector.payload.surface_hash);
+  });
+
   test("one event per distinct surface per session: same list again is silent, a change emits, going back is silent", () => {
     const state = fresh();
     handshake(state);
@@ -95,6 +117,17 @@ describe("surface_snapshot", () => {
     expect(snapshots(list(state, 1, toolsText(SEARCH, ',"nextCursor":"p2"')))).toHaveLength(0);
     const [payload] = snapshots(list(state, 2, toolsText(FETCH), "p2"));
     expect(payload?.tools.map((t: any) => t.name)).toEqual(["search", "fetch"]);
+  });
+
+  test("an empty nextCursor ends the listing (as upstream reads it): snapshot and our tools on that page", () => {
+    const state = fresh();
+    handshake(state);
+    const actions = list(state, 1, toolsText(SEARCH, ',"nextCursor":""'));
+    const [payload] = snapshots(actions);
+    expect(payload?.tools.map((t: any) => t.name)).toEqual(["search"]);
+    const out = actions.find((a): a is Extract<Action, { type: "send" }> => a.type === "send");
+    const tools = JSON.parse(JSON.stringify(out?.message)).result.tools;
+    expect(tools.map((t: any) => t.name)).toEqual(["search", "baton_annotate", "baton_session_report"]);
   });
 
   test("a continuation page without its first page, an error answer, or a non-list result: no snapshot", () => {
@@ -144,6 +177,18 @@ describe("surface_snapshot", () => {
     expect(canonicalHash({ server_info, capabilities, instructions, tools })).toBe(surface_hash as string);
     expect(JSON.stringify(tools)).toContain("help@example.com");
   });
+});
+
+test("non-object entries in a server's tools are left out of the stored surface, and baton/truncated says so (it no longer re-hashes)", () => {
+  const state = fresh();
+  const [action] = list(state, 1, toolsText('{"name":"a"},null,"x"')).filter(
+    (a): a is Extract<Action, { type: "emit" }> => a.type === "emit",
+  );
+  const envelope = createEnvelope({ tenantId: "t", vendorId: "v", consentToken: "c", sdkVersion: "baton-proxy/0.1.0" });
+  const event = createEventScrubber({ mode: "on", extraKeys: [] })(envelope.stamp(action!.draft));
+  assertValidEvent(JSON.parse(JSON.stringify(event)));
+  expect((event.payload as { tools: unknown[] }).tools).toEqual([{ name: "a" }]);
+  expect((event.runtime_meta as Record<string, unknown>)["baton/truncated"]).toBe(2);
 });
 
 describe("rewritten answers keep the server's numbers", () => {

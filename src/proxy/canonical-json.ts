@@ -15,9 +15,13 @@ const RawJson = JSON as unknown as {
  */
 export function parseKeepingNumbers(text: string): unknown {
   // Only numbers JavaScript would write differently (1.0, 1e5, -0, big integers) become raw values:
-  // the rest stay plain numbers, which print the same and surprise no consumer.
+  // the rest stay plain numbers, which print the same and surprise no consumer. A float lexeme JS
+  // writes back unchanged yet holding an integer (`1e+21`) is raw too: as a plain number it would
+  // be hashed as an integer, where Python keeps a float.
   return JSON.parse(text, (_key, value, context?: { source?: string }) =>
-    typeof value === "number" && typeof context?.source === "string" && String(value) !== context.source
+    typeof value === "number" &&
+    typeof context?.source === "string" &&
+    (String(value) !== context.source || (Number.isInteger(value) && /[.eE]/.test(context.source)))
       ? RawJson.rawJSON(context.source)
       : value,
   );

@@ -9,6 +9,7 @@ import { parseAnnotateArguments } from "./annotate.ts";
 import { clientMeta, withServer } from "./call-events.ts";
 import { ANNOTATE_TOOL, REPORT_TOOL, injectedTools, withInstructionsSuffix } from "./injected-tools.ts";
 import { forgetLeastRecentlyListed, injectIntentParams } from "./intent-params.ts";
+import { endsListing } from "./listing-walks.ts";
 import {
   intentMode,
   MODERN_SERVER_INFO_KEY,
@@ -65,7 +66,7 @@ export function injectToolList(
     isInjected(state, name),
   );
   forgetLeastRecentlyListed(state.intentRegistry, listed);
-  const lastPage = result.nextCursor === undefined || result.nextCursor === null;
+  const lastPage = endsListing(result.nextCursor);
   if (!lastPage) return withIntent;
   const added = [];
   for (const tool of injectedTools(state.options.includeReportTool, state.protocolVersion)) {

@@ -30,6 +30,14 @@ export function takeWalk(waiting: WaitingWalks, cursor: unknown): ListingWalk | 
   return walk;
 }
 
+/**
+ * True when a page's `nextCursor` says the listing is complete: absent, null, or empty. An empty
+ * cursor ends it as upstream reads it (falsy) and as clients paginating `while (cursor)` stop.
+ */
+export function endsListing(nextCursor: unknown): boolean {
+  return nextCursor === undefined || nextCursor === null || nextCursor === "";
+}
+
 /** Adds a page's tool names to its walk, and makes the walk wait for the page at `nextCursor`, if any. */
 export function notePageNames(
   waiting: WaitingWalks,

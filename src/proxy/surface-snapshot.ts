@@ -3,7 +3,7 @@
 import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
 import { canonicalHash, isPlainObject as isObject } from "./canonical-json.ts";
 import { INTENT_PARAMS, type IntentParamMode } from "./intent-params.ts";
-import type { ListingWalk } from "./listing-walks.ts";
+import { endsListing, type ListingWalk } from "./listing-walks.ts";
 
 const MODERN_SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
 
@@ -81,7 +81,7 @@ export function notePage(
     walk.tools = undefined;
     return undefined;
   }
-  if (result.nextCursor !== undefined && result.nextCursor !== null) return undefined;
+  if (!endsListing(result.nextCursor)) return undefined;
   const tools = walk.tools;
   walk.tools = undefined;
   const handshake = capture.handshake ?? { server_info: null, capabilities: null, instructions: null };

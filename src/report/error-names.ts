@@ -34,7 +34,15 @@ const LOCAL_NAMES = new Map<string, string>([
   ["upstream_no_response", "no answer from the server"],
   ["upstream_stream_lost", "connection to the server lost"],
   ["upstream_protocol", "unreadable answer from the server"],
+  // What the Python proxy (upstream 0.5.3) writes for its own failures: `report` reads its files too.
+  ["proxy_upstream_unreachable", "server unreachable"],
+  ["proxy_no_response", "no answer from the server"],
+  ["proxy_upstream_closed", "server connection closed"],
+  ["proxy_pending_evicted", "no answer (stopped tracking)"],
 ]);
+
+/** The Python proxy's `--url` failures: like ours, the call never reached a tool. */
+const PYTHON_CONNECTION_FAILURES = new Set(["proxy_upstream_unreachable", "proxy_no_response"]);
 
 /** How the proxy's body of a `cancelled` call starts when the client gave a reason (proxy/client-message.ts). */
 const CANCELLED_PREFIX = `${LOCAL_NAMES.get("cancelled")}: `;
@@ -51,13 +59,14 @@ export function isConnectionFailure(errorType: string): boolean {
   return (
     (LOCAL_NAMES.has(errorType) && errorType.startsWith("upstream_") && errorType !== "upstream_exit") ||
     errorType === "session_expired" ||
+    PYTHON_CONNECTION_FAILURES.has(errorType) ||
     HTTP_STATUS_TYPE.test(errorType)
   );
 }
 
-/** The JSON-RPC code of a `jsonrpc_<code>` error type, or null for any other type. */
+/** The JSON-RPC code of a `jsonrpc_<code>` error type (or the Python proxy's bare `<code>`), or null for any other type. */
 export function jsonRpcCode(errorType: string): number | null {
-  const match = /^jsonrpc_(-?\d{1,9})$/.exec(errorType);
+  const match = /^(?:jsonrpc_)?(-?\d{1,9})$/.exec(errorType);
   return match === null ? null : Number(match[1]);
 }
 

@@ -17,6 +17,20 @@ export interface S3Reader {
   file(key: string): { stream(): ReadableStream<Uint8Array> };
 }
 
+/**
+ * The Python proxy's key (upstream 0.5.3, one object per event): `prefix/tenant/session/<event_id>.json`,
+ * its body one JSON event. Events from both proxies share buckets, so the report reads both layouts.
+ */
+const PYTHON_KEY = /(?:^|\/)([^/]+)\/[^/]+\.json$/;
+
+/** The session and encoding of an event object, in this sink's layout or the Python proxy's; undefined for any other key. */
+function eventObject(key: string): { sessionId: string; gzip: boolean } | undefined {
+  const ours = parseObjectKey(key);
+  if (ours !== undefined) return ours;
+  const python = PYTHON_KEY.exec(key);
+  return python === null ? undefined : { sessionId: python[1] as string, gzip: false };
+}
+
 /** True for `s3://…` report locations. */
 export function isS3Location(location: string): boolean {
   return location.startsWith("s3://");
@@ -39,7 +53,7 @@ export function parseS3Location(location: string): { bucket: string; prefix: str
 /**
  * Lists the objects under the location (credentials and endpoint from the same AWS_* / S3_*
  * variables as the sink) and returns a line reader over them. Keys not written by the S3 sink
- * are ignored. Throws LocalError E_IO for a bad location, missing credentials, or a failed listing.
+ * (and the Python proxy's) are ignored. Throws LocalError E_IO for a bad location, missing credentials, or a failed listing.
  * An object that cannot be read to its end (a cut or corrupt gzip stream, one deleted since the
  * listing) gives the lines read before the failure; `warn` names it once, and the other objects are read.
  */
@@ -63,7 +77,7 @@ export async function openS3Lines(
   const unreadable = new Set<string>(); // warned once, though the report reads the objects several times
   return async function* lines(sessionId?: string): AsyncGenerator<string> {
     for (const key of keys) {
-      const info = parseObjectKey(key);
+      const info = eventObject(key);
       if (info === undefined || (sessionId !== undefined && info.sessionId !== sessionId)) continue;
       try {
         const raw = s3.file(key).stream();
@@ -89,7 +103,7 @@ async function listKeys(client: S3Reader, prefix: string | undefined, location: 
   try {
     do {
       const page = await client.list({ prefix, continuationToken: token });
-      for (const item of page.contents ?? []) if (parseObjectKey(item.key) !== undefined) keys.push(item.key);
+      for (const item of page.contents ?? []) if (eventObject(item.key) !== undefined) keys.push(item.key);
       token = page.isTruncated ? page.nextContinuationToken : undefined;
     } while (token !== undefined);
   } catch (error) {

@@ -44,7 +44,15 @@ export function renderSurface(
       if (change.changed.length > 0)
         lines.push(`- Tools changed (description, schema or annotations): ${names(change.changed)}`);
       if (change.metaChanged) lines.push("- Server info, capabilities or instructions changed");
-      if (change.added.length + change.removed.length + change.changed.length === 0 && !change.metaChanged) {
+      if (change.redacted.length > 0 || change.metaRedacted) {
+        const what = [
+          ...(change.redacted.length > 0 ? [names(change.redacted)] : []),
+          ...(change.metaRedacted ? ["server info, capabilities or instructions"] : []),
+        ];
+        lines.push(`- Not compared, stored redacted by the Python proxy: ${what.join("; ")}`);
+      }
+      const unsaid = change.redacted.length === 0 && !change.metaRedacted;
+      if (change.added.length + change.removed.length + change.changed.length === 0 && !change.metaChanged && unsaid) {
         lines.push(
           "- No difference in what the event file keeps (the hashes cover the surface as the server wrote it, e.g. `1.0` vs `1`)",
         );

@@ -83,7 +83,10 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
     payload = scrubFields(source, keys, verbatim, true, walk, payload);
     if (event.event_type === "surface_snapshot" && Array.isArray(source.tools) && !source.tools.every(isObject)) {
       payload ??= { ...source };
-      payload.tools = (payload.tools as unknown[]).filter(isObject); // schema: objects only
+      const tools = payload.tools as unknown[];
+      payload.tools = tools.filter(isObject); // schema: objects only
+      // Counted as cut: the stored surface no longer re-hashes to surface_hash, and the mark says why.
+      walk.stats.truncated += tools.length - (payload.tools as unknown[]).length;
     }
     walk.redact = options.mode === "on";
     let meta = scrubMeta(event.runtime_meta, walk);
