@@ -228,3 +228,57 @@ describe("per-request consent: the _meta token is cut from the bytes", () => {
     }
   });
 });
+
+describe("per-request consent with BATON_OTEL_PROPAGATE=on", () => {
+  test("a request without a token is forwarded unchanged: no traceparent for a span that is never recorded", async () => {
+    const bodies: string[] = [];
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const message = JSON.parse(await request.text()) as { id: number; method: string };
+        bodies.push(JSON.stringify(message));
+        const result =
+          message.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "raw", version: "1" } }
+            : { content: [] };
+        return Response.json({ jsonrpc: "2.0", id: message.id, result }, { headers: { "mcp-session-id": "s-1" } });
+      },
+    });
+    const collector = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(null, { status: 200 }) });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`], {
+      BATON_CONSENT_MODE: "per-request",
+      BATON_EVENT_SINK: "otlp:",
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}`,
+      BATON_OTEL_PROPAGATE: "on",
+    });
+    const post = (body: unknown, headers: Record<string, string>) =>
+      fetch(local.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+        body: JSON.stringify(body),
+      }).then((r) => r.text());
+    try {
+      const handshake = { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } };
+      await post(
+        { jsonrpc: "2.0", id: 0, method: "initialize", params: handshake },
+        { "baton-consent-token": TOKEN_A },
+      );
+      const call = (id: number) => ({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "echo", arguments: {} },
+      });
+      await post(call(1), { "mcp-session-id": "s-1" });
+      await post(call(2), { "mcp-session-id": "s-1", "baton-consent-token": TOKEN_A });
+      expect(bodies[1]).toBe(JSON.stringify(call(1)));
+      // The consented call still carries our span's traceparent (the check above is not vacuous).
+      expect(bodies[2]).toContain('"traceparent":"00-');
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+      collector.stop(true);
+    }
+  });
+});

@@ -199,7 +199,12 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
           : { principal: context?.principal, unrecorded },
       );
       if (context !== undefined) listings.note(line, context);
-      return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context, false, raw.length);
+      return perform(
+        tracer === undefined ? actions : tracer.fromClient(line, actions, unrecorded !== undefined),
+        context,
+        false,
+        raw.length,
+      );
     } catch (error) {
       return failOpen.passOn(error, "a client message", "server", raw, false);
     }
