@@ -282,3 +282,55 @@ describe("per-request consent with BATON_OTEL_PROPAGATE=on", () => {
     }
   });
 });
+
+describe("per-request consent: a batch's _meta tokens", () => {
+  test("a message without a token is never recorded under another message's token; a batch all of one token is", async () => {
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const batch = JSON.parse(await request.text()) as { id: number; params: { arguments: unknown } }[];
+        return Response.json(
+          batch.map((m) => ({ jsonrpc: "2.0", id: m.id, result: { content: [{ type: "text", text: "ok" }] } })),
+        );
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`], {
+      BATON_CONSENT_MODE: "per-request",
+    });
+    const call = (id: number, text: string, token?: string) => ({
+      jsonrpc: "2.0",
+      id,
+      method: "tools/call",
+      params: {
+        name: "echo",
+        arguments: { text },
+        ...(token === undefined ? {} : { _meta: { "baton/consent_token": token } }),
+      },
+    });
+    const post = (batch: unknown[]) =>
+      fetch(local.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json", "mcp-session-id": "batch-session" },
+        body: JSON.stringify(batch),
+      }).then((r) => r.json());
+    try {
+      expect(await post([call(1, "with A", TOKEN_A), call(2, "without a token")])).toHaveLength(2);
+      expect(await post([call(3, "without a token too"), call(4, "with B", TOKEN_B)])).toHaveLength(2);
+      expect(await post([call(5, "with A again", TOKEN_A), call(6, "with B again", TOKEN_B)])).toHaveLength(2);
+      expect(await post([call(7, "both A", TOKEN_A), call(8, "both A", TOKEN_A)])).toHaveLength(2);
+      await waitFor(() => local.events().length >= 4, "the consented batch's events");
+      await Bun.sleep(200);
+      const events = readValidatedEvents(local.eventsFile);
+      expect(events.map((e) => [e.event_type, e.consent_token, JSON.stringify(e.payload).includes("both A")])).toEqual([
+        ["tool_call_start", TOKEN_A, true],
+        ["tool_call_start", TOKEN_A, true],
+        ["tool_call_end", TOKEN_A, false],
+        ["tool_call_end", TOKEN_A, false],
+      ]);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});

@@ -157,10 +157,9 @@ function readConsent(
   if (baton.consentMode !== "per-request") return { token: baton.consentToken, body: checked.body };
   // Most bodies cannot hold the `_meta` key: they stay unparsed (the engine's fast path reads their bytes).
   const inMeta = mayCarryMetaToken(checked.body);
-  const first = inMeta ? checked.messages.find((m) => m.kind === "request" || m.kind === "notification") : undefined;
   const verdict = judgeConsent(
     request.headers.get(CONSENT_HEADER),
-    first === undefined ? undefined : metaConsentToken(first.value),
+    inMeta ? batchMetaToken(checked.messages) : undefined,
     !baton.allSinksLocal,
   );
   if (verdict.kind === "rejected") deps.metrics.consentRejected.inc({ reason: verdict.reason });
@@ -169,6 +168,18 @@ function readConsent(
   // Cut from the bytes, not re-serialised: everything else reaches the upstream as the client wrote it.
   const body = stripped ? withoutMetaMember(checked.body, CONSENT_META_KEY) : checked.body;
   return { token: verdict.kind === "token" ? verdict.token : undefined, body };
+}
+
+/**
+ * The `_meta` token of a POST's messages. A `_meta` token is its own message's: a batch's stands
+ * for the whole POST (whose events share one context) only when every request and notification in
+ * it carries the same one, else some would be recorded without consent or under another's token.
+ */
+function batchMetaToken(messages: readonly Message[]): unknown {
+  const tokens = messages.flatMap((m) =>
+    m.kind === "request" || m.kind === "notification" ? [metaConsentToken(m.value)] : [],
+  );
+  return tokens.every((token) => token === tokens[0]) ? tokens[0] : undefined;
 }
 
 function pickSession(
