@@ -334,3 +334,55 @@ describe("per-request consent: a batch's _meta tokens", () => {
     }
   });
 });
+
+describe("per-request consent: the live report", () => {
+  test("baton_session_report shows a caller only what was recorded with its own token", async () => {
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const message = JSON.parse(await request.text()) as { id: number; method: string };
+        const result =
+          message.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "raw", version: "1" } }
+            : { content: [{ type: "text", text: "ok" }] };
+        return Response.json({ jsonrpc: "2.0", id: message.id, result }, { headers: { "mcp-session-id": "s-r" } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`], {
+      BATON_CONSENT_MODE: "per-request",
+    });
+    const post = (id: number, method: string, params: unknown, token?: string) =>
+      fetch(local.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-session-id": "s-r",
+          ...(token === undefined ? {} : { "baton-consent-token": token }),
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+      }).then((r) => r.text());
+    const report = (id: number, token?: string) =>
+      post(id, "tools/call", { name: "baton_session_report", arguments: {} }, token);
+    try {
+      const handshake = { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } };
+      await post(0, "initialize", handshake, TOKEN_A);
+      await post(1, "tools/call", { name: "echo", arguments: {} }, TOKEN_A);
+      const note = { intent: "the intent A filed", expected_outcome: "an outcome" };
+      expect(await post(2, "tools/call", { name: "baton_annotate", arguments: note }, TOKEN_A)).toContain("recorded");
+      await waitFor(() => local.events().length >= 3, "A's events");
+      const own = await report(3, TOKEN_A);
+      expect(own).toContain("the intent A filed");
+      expect(own).toContain("| echo | 1 |");
+      for (const other of [await report(4, TOKEN_B), await report(5)]) {
+        expect(other).toContain("Baton friction report");
+        expect(other).not.toContain("the intent A filed");
+        expect(other).not.toContain("| echo |");
+      }
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});

@@ -37,6 +37,11 @@ export interface SessionEngineDeps {
   readonly observeOnly?: boolean;
   /** Why a request's events will not be recorded (hosted per-request mode: no consent token); undefined when they will be. */
   readonly unrecorded?: (context: RequestContext | undefined) => string | undefined;
+  /**
+   * The live report shows a caller only the events recorded with its request's own consent token
+   * (hosted per-request mode: one session, or a stateless group several clients share, may carry many).
+   */
+  readonly reportByToken?: boolean;
 }
 
 /**
