@@ -386,3 +386,50 @@ describe("per-request consent: the live report", () => {
     }
   });
 });
+
+describe("static consent mode", () => {
+  test("BATON_CONSENT_TOKEN stamps every event; a request's own token (header or _meta) is ignored and never reaches the upstream", async () => {
+    const seen: { body: string; header: string | null }[] = [];
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const body = await request.text();
+        seen.push({ body, header: request.headers.get("baton-consent-token") });
+        const { id } = JSON.parse(body) as { id: number };
+        return Response.json({ jsonrpc: "2.0", id, result: { content: [] } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`], {
+      BATON_CONSENT_TOKEN: "ct_static_deployment",
+    });
+    try {
+      const sent = `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"n":1.0},"_meta":{"progressToken":1,"baton/consent_token":"${TOKEN_B}"}}}`;
+      const response = await fetch(local.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "mcp-session-id": "static-session",
+          "baton-consent-token": TOKEN_A,
+        },
+        body: sent,
+      });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      expect(seen).toEqual([
+        {
+          body: '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"n":1.0},"_meta":{"progressToken":1}}}',
+          header: null,
+        },
+      ]);
+      await waitFor(() => local.events().length >= 2, "the call's events");
+      expect(readValidatedEvents(local.eventsFile).map((e) => e.consent_token)).toEqual([
+        "ct_static_deployment",
+        "ct_static_deployment",
+      ]);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});
