@@ -5,7 +5,14 @@ import { readFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { readValidatedEvents } from "./support/events.ts";
-import { fixtureStats, startHttpFixture, waitFor, type Upstream, postOnSession } from "./support/serve-harness.ts";
+import {
+  fixtureStats,
+  startHttpFixture,
+  startHttpV2Fixture,
+  waitFor,
+  type Upstream,
+  postOnSession,
+} from "./support/serve-harness.ts";
 import { startServe, type ServeHandle } from "./support/serve-process.ts";
 
 const TOKEN_A = "ct_live_alpha_0001";
@@ -430,6 +437,56 @@ describe("static consent mode", () => {
     } finally {
       expect(await local.stop()).toBe(0);
       raw.stop(true);
+    }
+  });
+});
+
+describe("per-request consent in the 2026-07-28 stateless era (no handshake)", () => {
+  test("each request's own token decides what it is shown: a client without one never sees the proxy's additions because another client of its group brought one, and the reverse", async () => {
+    const modern = await startHttpV2Fixture();
+    const local = await startServe(["--upstream", modern.url], { BATON_CONSENT_MODE: "per-request" });
+    // Two clients behind one address (an ingress) with the same client name and version: one group.
+    const send = async (id: number, method: string, token?: string) => {
+      const response = await fetch(local.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-protocol-version": "2026-07-28",
+          "mcp-method": method,
+          ...(token === undefined ? {} : { "baton-consent-token": token }),
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          method,
+          params: {
+            _meta: {
+              "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+              "io.modelcontextprotocol/clientInfo": { name: "shared-app", version: "1.0.0" },
+              "io.modelcontextprotocol/clientCapabilities": {},
+            },
+          },
+        }),
+      });
+      return await response.text();
+    };
+    try {
+      // The group's first request has no token; a consenting client's requests are still shown the additions.
+      expect(await send(1, "tools/list")).not.toContain("baton_annotate");
+      expect(await send(2, "tools/list", TOKEN_A)).toContain("baton_annotate");
+      expect(await send(3, "server/discover", TOKEN_A)).toContain("baton_annotate");
+      // And a client without a token sees the upstream as it is, though a consenting one came before it.
+      expect(await send(4, "tools/list")).not.toContain("baton_annotate");
+      expect(await send(5, "server/discover")).not.toContain("baton_annotate");
+      await waitFor(() => local.events().length >= 1, "the consented listing's snapshot");
+      await Bun.sleep(200);
+      expect(readValidatedEvents(local.eventsFile).map((e) => [e.event_type, e.consent_token])).toEqual([
+        ["surface_snapshot", TOKEN_A],
+      ]);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      await modern.stop();
     }
   });
 });
