@@ -129,6 +129,46 @@ describe("per-request consent", () => {
     expect(JSON.stringify(events)).not.toContain("no token");
   });
 
+  test("a session this replica never saw, whose first request here is the client's GET stream with its token: shown the additions", async () => {
+    // A session opened elsewhere (another replica, or this one before a restart): its client reopens the GET stream first.
+    const opened = await fetch(upstream.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-11-25",
+          capabilities: {},
+          clientInfo: { name: "elsewhere-agent", version: "1" },
+        },
+      }),
+    });
+    await opened.text();
+    const sessionId = opened.headers.get("mcp-session-id") as string;
+    await (
+      await postOnSession(upstream.url, sessionId, { jsonrpc: "2.0", method: "notifications/initialized" })
+    ).text();
+    const stream = new AbortController();
+    const get = await fetch(proxy.url, {
+      headers: { accept: "text/event-stream", "mcp-session-id": sessionId, "baton-consent-token": TOKEN_A },
+      signal: stream.signal,
+    });
+    expect(get.status).toBe(200);
+    const listed = await postOnSession(
+      proxy.url,
+      sessionId,
+      { jsonrpc: "2.0", id: 5, method: "tools/list", params: {} },
+      { "baton-consent-token": TOKEN_A },
+    );
+    const text = await listed.text();
+    stream.abort();
+    await get.body?.cancel().catch(() => undefined);
+    await fetch(proxy.url, { method: "DELETE", headers: { "mcp-session-id": sessionId } });
+    expect(text).toContain("baton_annotate");
+  });
+
   test("malformed tokens count as absent and are counted in /metrics; tokens never appear in the log", async () => {
     const { client } = await connect("malformed-agent", { "baton-consent-token": "short" });
     expect((await client.listTools()).tools.map((t) => t.name)).not.toContain("baton_annotate");
