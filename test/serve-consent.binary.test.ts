@@ -530,3 +530,59 @@ describe("per-request consent in the 2026-07-28 stateless era (no handshake)", (
     }
   });
 });
+
+describe("per-request consent: surface snapshots", () => {
+  test("each token's record gets the surface once, though another token listed it first in the session", async () => {
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const message = JSON.parse(await request.text()) as { id: number; method: string };
+        const result =
+          message.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "raw", version: "1" } }
+            : { tools: [{ name: "echo", inputSchema: { type: "object" } }] };
+        return Response.json({ jsonrpc: "2.0", id: message.id, result }, { headers: { "mcp-session-id": "s-snap" } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`], {
+      BATON_CONSENT_MODE: "per-request",
+    });
+    const post = (id: number, method: string, token: string) =>
+      fetch(local.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-session-id": "s-snap",
+          "baton-consent-token": token,
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          method,
+          params:
+            method === "initialize"
+              ? { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } }
+              : {},
+        }),
+      }).then((r) => r.text());
+    try {
+      await post(0, "initialize", TOKEN_A);
+      await post(1, "tools/list", TOKEN_A);
+      await post(2, "tools/list", TOKEN_B);
+      await post(3, "tools/list", TOKEN_A);
+      await post(4, "tools/list", TOKEN_B);
+      await waitFor(() => local.events().length >= 2, "the snapshots");
+      await Bun.sleep(200);
+      const events = readValidatedEvents(local.eventsFile);
+      expect(events.map((e) => [e.event_type, e.consent_token])).toEqual([
+        ["surface_snapshot", TOKEN_A],
+        ["surface_snapshot", TOKEN_B],
+      ]);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});

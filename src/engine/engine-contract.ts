@@ -38,10 +38,11 @@ export interface SessionEngineDeps {
   /** Why a request's events will not be recorded (hosted per-request mode: no consent token); undefined when they will be. */
   readonly unrecorded?: (context: RequestContext | undefined) => string | undefined;
   /**
-   * The live report shows a caller only the events recorded with its request's own consent token
-   * (hosted per-request mode: one session, or a stateless group several clients share, may carry many).
+   * Hosted per-request mode: one session (or a stateless group several clients share) is recorded
+   * under many consent tokens, and each token's record stands alone: the live report shows a caller
+   * only what its own token recorded, and each token's record gets the surface snapshot once.
    */
-  readonly reportByToken?: boolean;
+  readonly perTokenRecords?: boolean;
 }
 
 /**

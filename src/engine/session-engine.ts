@@ -82,7 +82,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const report = config.allSinksLocal ? createReportState() : undefined;
   // Hosted per-request consent: one fold per token, so a caller sees only what its own token recorded (never another's).
   const reportsByToken =
-    report !== undefined && deps.reportByToken === true ? new Map<string, ReportState>() : undefined;
+    report !== undefined && deps.perTokenRecords === true ? new Map<string, ReportState>() : undefined;
   const fold = (event: BatonEvent): void => {
     if (reportsByToken === undefined) return foldEvent(report as ReportState, event);
     let its = reportsByToken.get(event.consent_token);
@@ -211,9 +211,13 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
         raw,
         line,
         now(),
-        context?.principal === undefined && unrecorded === undefined
+        context?.principal === undefined && unrecorded === undefined && !deps.perTokenRecords
           ? undefined
-          : { principal: context?.principal, unrecorded },
+          : {
+              principal: context?.principal,
+              unrecorded,
+              recordedFor: deps.perTokenRecords ? context?.consentToken : undefined,
+            },
       );
       if (context !== undefined) listings.note(line, context);
       return perform(

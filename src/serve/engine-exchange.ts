@@ -91,7 +91,7 @@ export function createEngineExchange(
       deps.config.consentMode === "per-request"
         ? (context) => (context?.consentToken === undefined ? UNRECORDED : undefined)
         : undefined,
-    reportByToken: deps.config.consentMode === "per-request",
+    perTokenRecords: deps.config.consentMode === "per-request",
   });
   // The engine hashes the principal into user_id (with BATON_USER_ID_HMAC_KEY); the raw value never reaches an event.
   const engineContext = (context: RequestContext) => ({
