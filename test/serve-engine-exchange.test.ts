@@ -194,11 +194,13 @@ describe("engine exchange", () => {
       id,
       result: { tools: [{ name: tool, inputSchema: { type: "object" } }] },
     });
-    // The unrecorded listing does not use up its surface: the same one listed with a token is recorded, once.
+    // The unrecorded listing does not use up its surface: the same one listed with a token is recorded, once per token
+    // (the console keeps each token's record apart).
     roundTrip(exchange, list(1), listed(1, "same"), ctx());
     roundTrip(exchange, list(2), listed(2, "same"), ctx("ct_lister_001"));
     roundTrip(exchange, list(3), listed(3, "same"), ctx("ct_lister_002"));
     roundTrip(exchange, list(4), listed(4, "other"), ctx());
+    roundTrip(exchange, list(5), listed(5, "same"), ctx("ct_lister_001"));
     const events = await delivered();
     expect(
       events.map((e) => [
@@ -206,7 +208,10 @@ describe("engine exchange", () => {
         e.consent_token,
         (e.payload as { tools?: { name: string }[] }).tools?.map((t) => t.name),
       ]),
-    ).toEqual([["surface_snapshot", "ct_lister_001", ["same"]]]);
+    ).toEqual([
+      ["surface_snapshot", "ct_lister_001", ["same"]],
+      ["surface_snapshot", "ct_lister_002", ["same"]],
+    ]);
   });
 
   test("per-request mode, handshake without a token: a recorded snapshot says nothing was added, and a user_goal goes through unread", async () => {
@@ -445,6 +450,10 @@ describe("engine exchange: one POST of a stateless group (forPost), each client 
     reply(alice, listed);
     reply(bob, listed);
     const events = await delivered();
-    expect(events.map((e) => [e.event_type, e.consent_token])).toEqual([["surface_snapshot", "ct_alice_0001"]]);
+    // Each answer's snapshot carries its own listing's token (each token's record gets the surface once).
+    expect(events.map((e) => [e.event_type, e.consent_token])).toEqual([
+      ["surface_snapshot", "ct_alice_0001"],
+      ["surface_snapshot", "ct_bob_000001"],
+    ]);
   });
 });

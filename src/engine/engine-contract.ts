@@ -37,6 +37,12 @@ export interface SessionEngineDeps {
   readonly observeOnly?: boolean;
   /** Why a request's events will not be recorded (hosted per-request mode: no consent token); undefined when they will be. */
   readonly unrecorded?: (context: RequestContext | undefined) => string | undefined;
+  /**
+   * Hosted per-request mode: one session (or a stateless group several clients share) is recorded
+   * under many consent tokens, and each token's record stands alone: the live report shows a caller
+   * only what its own token recorded, and each token's record gets the surface snapshot once.
+   */
+  readonly perTokenRecords?: boolean;
 }
 
 /**

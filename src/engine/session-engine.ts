@@ -1,9 +1,10 @@
 // One MCP session, whatever carries it: runs the pure transforms and turns their actions into wire actions; events, logs and the live report stay inside. No sockets, no processes, no timers.
 
 import { createReportState, foldEvent } from "../report/report-state.ts";
+import type { ReportState } from "../report/report-types.ts";
 import { renderReport } from "../report/render-markdown.ts";
 import type { RequestContext } from "../telemetry/envelope.ts";
-import { META_CALL_ID } from "../telemetry/event-types.ts";
+import { META_CALL_ID, type BatonEvent } from "../telemetry/event-types.ts";
 import type { LazyDraft, SessionEvents } from "../telemetry/telemetry-hub.ts";
 import { scrubValue } from "../telemetry/scrub.ts";
 import { hashUserId } from "../identity/user-id.ts";
@@ -79,9 +80,16 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const failOpen = createFailOpen(logger);
   // Only the report tool reads the fold, and it is offered only when every sink is local.
   const report = config.allSinksLocal ? createReportState() : undefined;
-  const events: SessionEvents = telemetry.openSession(
-    report === undefined ? undefined : (event) => foldEvent(report, event),
-  );
+  // Hosted per-request consent: one fold per token, so a caller sees only what its own token recorded (never another's).
+  const reportsByToken =
+    report !== undefined && deps.perTokenRecords === true ? new Map<string, ReportState>() : undefined;
+  const fold = (event: BatonEvent): void => {
+    if (reportsByToken === undefined) return foldEvent(report as ReportState, event);
+    let its = reportsByToken.get(event.consent_token);
+    if (its === undefined) reportsByToken.set(event.consent_token, (its = createReportState()));
+    foldEvent(its, event);
+  };
+  const events: SessionEvents = telemetry.openSession(report === undefined ? undefined : fold);
   const fileSink = config.sinks.find((s) => s.kind === "file");
   const eventsLocation = fileSink?.kind === "file" ? fileSink.path : config.sinks.map((s) => s.kind).join(", ");
   /** Contexts of calls in flight, by call id, so a call's outcome carries its request's context. */
@@ -94,7 +102,12 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   };
   const scopes = createRequestScopes(state, own);
 
-  const answerReport = (id: WireId, modern: boolean, unrecorded: string | undefined): WireAction => {
+  const answerReport = (
+    id: WireId,
+    modern: boolean,
+    unrecorded: string | undefined,
+    context: RequestContext | undefined,
+  ): WireAction => {
     telemetry.settle();
     // The report holds only what was recorded: a caller whose own calls are not must be told why they are missing.
     const caveat =
@@ -102,12 +115,16 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     // The transforms ask for a report only when the tool is offered, i.e. when the fold exists.
     const text =
       caveat +
-      renderReport(report ?? createReportState(), {
-        slowCallMs: config.slowCallMs,
-        eventsLocation,
-        live: true,
-        now: new Date(events.now()),
-      });
+      renderReport(
+        (reportsByToken === undefined ? report : reportsByToken.get(context?.consentToken ?? "")) ??
+          createReportState(),
+        {
+          slowCallMs: config.slowCallMs,
+          eventsLocation,
+          live: true,
+          now: new Date(events.now()),
+        },
+      );
     return { to: "client", message: wireResult(id, injectedResult(text, modern, false)) };
   };
 
@@ -174,7 +191,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
           logger[action.level](action.text);
           break;
         case "report":
-          wire.push(answerReport(action.id, action.modern, deps.unrecorded?.(context)));
+          wire.push(answerReport(action.id, action.modern, deps.unrecorded?.(context), context));
           break;
       }
     }
@@ -194,12 +211,21 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
         raw,
         line,
         now(),
-        context?.principal === undefined && unrecorded === undefined
+        context?.principal === undefined && unrecorded === undefined && !deps.perTokenRecords
           ? undefined
-          : { principal: context?.principal, unrecorded },
+          : {
+              principal: context?.principal,
+              unrecorded,
+              recordedFor: deps.perTokenRecords ? context?.consentToken : undefined,
+            },
       );
       if (context !== undefined) listings.note(line, context);
-      return perform(tracer === undefined ? actions : tracer.fromClient(line, actions), context, false, raw.length);
+      return perform(
+        tracer === undefined ? actions : tracer.fromClient(line, actions, unrecorded !== undefined),
+        context,
+        false,
+        raw.length,
+      );
     } catch (error) {
       return failOpen.passOn(error, "a client message", "server", raw, false);
     }

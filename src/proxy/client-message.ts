@@ -141,6 +141,7 @@ function clientRequest(
       taskId,
       modern,
       unrecorded: facts?.unrecorded !== undefined,
+      recordedFor: facts?.recordedFor,
     },
     now,
     actions,

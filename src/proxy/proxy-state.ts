@@ -78,6 +78,8 @@ export interface RequestFacts {
   readonly principal?: Principal;
   /** Why nothing this request does is recorded (hosted per-request mode, no consent token): the proxy's own tools say so. */
   readonly unrecorded?: string;
+  /** Hosted per-request mode: the consent token the request is recorded with (each token's record gets the surface once). */
+  readonly recordedFor?: string;
 }
 
 export interface PendingCall {
@@ -124,6 +126,8 @@ export interface PendingRequest {
   readonly modern?: boolean;
   /** A `tools/list` whose events are not recorded (hosted per-request mode, no consent token). */
   readonly unrecorded?: boolean;
+  /** A `tools/list`'s consent token (hosted per-request mode): see RequestFacts.recordedFor. */
+  readonly recordedFor?: string;
 }
 
 export interface ProxyState {

@@ -172,6 +172,7 @@ function snapshotSurface(
       injectedTools,
       instructionsSuffix: injects,
       unrecorded: request.unrecorded,
+      recordedFor: request.recordedFor,
     });
   } catch {
     walk.tools = undefined; // the text already parsed once: cannot happen, but never break the pipe

@@ -57,6 +57,8 @@ export interface SeamFacts {
   readonly instructionsSuffix?: boolean;
   /** The listing's last page came in a request whose events are not recorded: no snapshot, and its hash stays new. */
   readonly unrecorded?: boolean;
+  /** Hosted per-request mode: the token the snapshot is recorded with; each token's record gets a surface once. */
+  readonly recordedFor?: string;
 }
 
 /**
@@ -93,8 +95,10 @@ export function notePage(
   };
   if (seam.unrecorded === true) return undefined;
   const hash = canonicalHash(surface);
-  if (capture.emitted.has(hash)) return undefined;
-  capture.emitted.add(hash);
+  // Per token in hosted per-request mode: the console keeps each token's events apart, so another's snapshot is not this one's.
+  const key = seam.recordedFor === undefined ? hash : `${hash}\u0000${seam.recordedFor}`;
+  if (capture.emitted.has(key)) return undefined;
+  capture.emitted.add(key);
   if (capture.emitted.size > MAX_EMITTED_SURFACES)
     capture.emitted.delete(capture.emitted.values().next().value as string);
   return {

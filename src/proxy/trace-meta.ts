@@ -15,8 +15,11 @@ export interface TraceOptions {
 
 /** Follows one session's lines beside the transforms; created only when an `otlp:` sink is configured. */
 export interface TraceTracker {
-  /** Returns the actions for a client line, with the call's start event (and, propagating, its forwarded bytes) amended. */
-  fromClient(line: Classified, actions: Action[]): Action[];
+  /**
+   * Returns the actions for a client line, with the call's start event (and, propagating, its forwarded bytes) amended;
+   * `unrecorded`: its events will be dropped (hosted per-request consent, no token), so it goes on as the client sent it.
+   */
+  fromClient(line: Classified, actions: Action[], unrecorded?: boolean): Action[];
   /** Notes the protocol version the server answers `initialize` with. */
   fromServer(line: Classified): void;
 }
@@ -47,7 +50,7 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
   let protocolVersion: string | undefined;
 
   return {
-    fromClient(line, actions) {
+    fromClient(line, actions, unrecorded = false) {
       if (line.kind === "batch") return stampBatch(line.members, actions, protocolVersion);
       if (line.kind !== "message" || line.message.kind !== "request") return actions;
       const { id, method, value } = line.message;
@@ -65,7 +68,8 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       // As the client wrote it: JSON.parse rounds an integer beyond 2^53 (then idText holds the digits).
       meta[META_REQUEST_ID] = line.message.idText ?? String(id);
       if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
-      if (!options.propagate || start.draft.event_type !== "tool_call_start") return actions;
+      // An unrecorded call makes no span: a traceparent would name one nobody exports, and the request must pass unchanged.
+      if (!options.propagate || unrecorded || start.draft.event_type !== "tool_call_start") return actions;
       const params = isObject(value.params) ? value.params : {};
       const requestMeta = isObject(params._meta) ? params._meta : {};
       const host = parseTraceparent(requestMeta.traceparent);

@@ -92,6 +92,7 @@ export function createEngineExchange(
       deps.config.consentMode === "per-request"
         ? (context) => (context?.consentToken === undefined ? UNRECORDED : undefined)
         : undefined,
+    perTokenRecords: deps.config.consentMode === "per-request",
   });
   // The engine hashes the principal into user_id (with BATON_USER_ID_HMAC_KEY); the raw value never reaches an event.
   const engineContext = (context: RequestContext) => ({

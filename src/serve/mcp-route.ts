@@ -147,28 +147,46 @@ function refuseCoding(decoded: Exclude<DecodeResult, { kind: "ok" }>, deps: McpR
   return refuse(reason, text, { mcp: true });
 }
 
-/** Reads (and strips) the consent token in per-request mode; the body is re-serialised only when `_meta` carried one. */
+/**
+ * Reads (and strips) the consent token in per-request mode; the body changes only when `_meta` carried one.
+ * Static mode ignores a request's own token but strips it all the same: like the header, it is the caller's credential.
+ */
 function readConsent(
   request: Request,
   checked: Checked,
   deps: McpRouteDeps,
 ): { token: string | undefined; body: Uint8Array } {
   const baton = deps.config.baton;
-  if (baton.consentMode !== "per-request") return { token: baton.consentToken, body: checked.body };
   // Most bodies cannot hold the `_meta` key: they stay unparsed (the engine's fast path reads their bytes).
   const inMeta = mayCarryMetaToken(checked.body);
-  const first = inMeta ? checked.messages.find((m) => m.kind === "request" || m.kind === "notification") : undefined;
+  if (baton.consentMode !== "per-request")
+    return { token: baton.consentToken, body: withoutMetaToken(checked, inMeta) };
   const verdict = judgeConsent(
     request.headers.get(CONSENT_HEADER),
-    first === undefined ? undefined : metaConsentToken(first.value),
+    inMeta ? batchMetaToken(checked.messages) : undefined,
     !baton.allSinksLocal,
   );
   if (verdict.kind === "rejected") deps.metrics.consentRejected.inc({ reason: verdict.reason });
+  return { token: verdict.kind === "token" ? verdict.token : undefined, body: withoutMetaToken(checked, inMeta) };
+}
+
+/** The body without any `_meta` consent key, cut from the bytes, not re-serialised: everything else reaches the upstream as the client wrote it. */
+function withoutMetaToken(checked: Checked, inMeta: boolean): Uint8Array {
   let stripped = false;
   if (inMeta) for (const message of checked.messages) if (stripConsentMeta(message.value)) stripped = true;
-  // Cut from the bytes, not re-serialised: everything else reaches the upstream as the client wrote it.
-  const body = stripped ? withoutMetaMember(checked.body, CONSENT_META_KEY) : checked.body;
-  return { token: verdict.kind === "token" ? verdict.token : undefined, body };
+  return stripped ? withoutMetaMember(checked.body, CONSENT_META_KEY) : checked.body;
+}
+
+/**
+ * The `_meta` token of a POST's messages. A `_meta` token is its own message's: a batch's stands
+ * for the whole POST (whose events share one context) only when every request and notification in
+ * it carries the same one, else some would be recorded without consent or under another's token.
+ */
+function batchMetaToken(messages: readonly Message[]): unknown {
+  const tokens = messages.flatMap((m) =>
+    m.kind === "request" || m.kind === "notification" ? [metaConsentToken(m.value)] : [],
+  );
+  return tokens.every((token) => token === tokens[0]) ? tokens[0] : undefined;
 }
 
 function pickSession(

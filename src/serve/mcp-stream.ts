@@ -1,5 +1,6 @@
 // GET (the server->client stream) and DELETE (end of session) on the MCP path: forwarded, the stream relayed through the session's exchange.
 
+import { CONSENT_HEADER, judgeConsent } from "./consent.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import {
   forgetUnknownSession,
@@ -23,7 +24,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
       ? undefined
       : deps.sessions.forSession(sessionId, {
           remoteAddress: hop.remoteAddress,
-          consentToken: undefined,
+          consentToken: headerConsent(request, deps),
           principal: deps.principalOf(request.headers),
         });
   const aborter = new AbortController();
@@ -84,4 +85,17 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
     },
   });
   return new Response(body, { status: response.status, headers: response.clientHeaders(true) });
+}
+
+/**
+ * A GET's or DELETE's consent: its header's (it has no body). It matters when the request is the
+ * first this replica sees of a session (a GET stream reopened after a restart): that decides
+ * whether the session is shown the proxy's additions, as a handshake's token would.
+ */
+function headerConsent(request: Request, deps: McpRouteDeps): string | undefined {
+  const baton = deps.config.baton;
+  if (baton.consentMode !== "per-request") return baton.consentToken;
+  const verdict = judgeConsent(request.headers.get(CONSENT_HEADER), undefined, !baton.allSinksLocal);
+  if (verdict.kind === "rejected") deps.metrics.consentRejected.inc({ reason: verdict.reason });
+  return verdict.kind === "token" ? verdict.token : undefined;
 }

@@ -204,11 +204,15 @@ export class SessionTable {
  * The stateless-era grouping rule: requests belong to one event session when they share the
  * principal (from the credential) if there is one, else the remote address, and the client's
  * name and version from `_meta["io.modelcontextprotocol/clientInfo"]`; a group unused for the
- * idle window starts afresh.
+ * idle window starts afresh. A 2026-era request (one naming its client) has no handshake to
+ * decide what it is shown: requests with and without a consent token (per-request mode) fall
+ * into separate groups, so one client's consent never shows the proxy's additions to another's
+ * requests, nor does a first request without one hide them from the consenting.
  */
 export function statelessKey(context: RequestContext, clientInfo: unknown): string {
   const info = typeof clientInfo === "object" && clientInfo !== null ? (clientInfo as Record<string, unknown>) : {};
   const who =
     context.principal !== undefined ? `p:${principalKey(context.principal)}` : `a:${context.remoteAddress ?? "?"}`;
-  return `${who}\u0000${String(info.name ?? "")}\u0000${String(info.version ?? "")}`;
+  const key = `${who}\u0000${String(info.name ?? "")}\u0000${String(info.version ?? "")}`;
+  return info === clientInfo && context.consentToken === undefined ? `${key}\u0000unconsented` : key;
 }
