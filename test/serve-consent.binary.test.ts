@@ -1,7 +1,9 @@
 // Black-box: per-request consent through the compiled `serve` (tokens in header or _meta, no token no trace, handshake decides injection).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { readValidatedEvents } from "./support/events.ts";
@@ -238,6 +240,46 @@ describe("per-request consent with a remote sink", () => {
     } finally {
       expect(await remote.stop()).toBe(0);
       console.stop(true);
+    }
+  });
+});
+
+describe("per-request consent: callers' tokens stay out of the log", () => {
+  // Each event carries its caller's token; the stderr: sink (the default's first) is serve's log,
+  // which the issue says a token never reaches. The file (and any remote) sink keeps it, as the schema asks.
+  test("a stderr: sink writes consent_token masked; the file sink keeps the caller's token", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "consent-stderr-"));
+    const file = join(dir, "events.jsonl");
+    const local = await startServe(["--upstream", upstream.url], {
+      BATON_CONSENT_MODE: "per-request",
+      BATON_EVENT_SINK: `stderr:,file://${file}`,
+    });
+    try {
+      const client = new Client({ name: "logged-agent", version: "1" });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(local.url), {
+          requestInit: { headers: { "baton-consent-token": TOKEN_A } },
+        }),
+      );
+      await client.callTool({ name: "echo", arguments: { message: "in the log" } });
+      await client.close();
+      await waitFor(
+        () => local.log.filter((l) => l.includes('"tool_call_end"')).length >= 1,
+        "the call's events on stderr",
+        15_000,
+      );
+      expect(local.log.join("\n")).not.toContain(TOKEN_A);
+      expect(local.log.filter((l) => l.includes('"consent_token":"[masked]"')).length).toBeGreaterThanOrEqual(2);
+      await waitFor(
+        () => existsSync(file) && readFileSync(file, "utf8").includes("tool_call_end"),
+        "the file's events",
+      );
+      const filed = readValidatedEvents(file).filter((e) => e.agent_runtime === "logged-agent");
+      expect(filed.length).toBeGreaterThanOrEqual(2);
+      expect(filed.every((e) => e.consent_token === TOKEN_A)).toBe(true);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { LocalError } from "../src/errors.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
-import { createStderrSink, createStreamWriter } from "../src/telemetry/sinks/stderr-sink.ts";
+import { createStderrSink, createStreamWriter, maskConsentTokens } from "../src/telemetry/sinks/stderr-sink.ts";
 
 const event = {} as BatonEvent; // the sink only writes the pre-serialised line
 const line = (i: number): string => JSON.stringify({ sequence_number: i });
@@ -26,6 +26,38 @@ function createSlowWriter() {
 }
 
 describe("stderr sink", () => {
+  test("maskConsentTokens: the consent_token member is masked, escapes included; the same words inside a string are not a member", () => {
+    const line = JSON.stringify({
+      consent_token: 'ct_"quoted\\token',
+      payload: { params: { note: '"consent_token":"inside"', consent_token: "arg-token" } },
+    });
+    expect(maskConsentTokens(line)).toBe(
+      JSON.stringify({
+        consent_token: "[masked]",
+        payload: { params: { note: '"consent_token":"inside"', consent_token: "[masked]" } },
+      }),
+    );
+    expect(maskConsentTokens('{"sequence_number":1}')).toBe('{"sequence_number":1}');
+  });
+
+  test("with maskConsentTokens (per-request consent) the written lines carry no token; without it they are as given", async () => {
+    const masked: string[] = [];
+    const plain: string[] = [];
+    const withMask = createStderrSink({
+      write: (t) => void masked.push(t),
+      logger: createMemoryLogger(),
+      maskConsentTokens: true,
+    });
+    const without = createStderrSink({ write: (t) => void plain.push(t), logger: createMemoryLogger() });
+    const given = JSON.stringify({ consent_token: "ct_live_secret_1", sequence_number: 1 });
+    withMask.write(event, given);
+    without.write(event, given);
+    await withMask.close();
+    await without.close();
+    expect(masked.join("")).toBe('{"consent_token":"[masked]","sequence_number":1}\n');
+    expect(plain.join("")).toBe(`${given}\n`);
+  });
+
   // JSON.stringify escapes C0 only; VTE (GNOME Terminal) and screen act on UTF-8 C1 controls, and stderr
   // is a terminal or a host log someone tails. The same JSON value, spelled with escapes.
   test("C1 controls, DEL, U+2028/9 and bidi controls in an event are written as JSON escapes", async () => {

@@ -40,7 +40,11 @@ export function createSinks(config: Config, logger: Logger, deps: SinkDeps): Sin
   return config.sinks.map((spec): Sink => {
     switch (spec.kind) {
       case "stderr":
-        return createStderrSink({ write: deps.writeStderr, logger });
+        return createStderrSink({
+          write: deps.writeStderr,
+          logger,
+          maskConsentTokens: config.consentMode === "per-request",
+        });
       case "file":
         return createFileSink({ path: spec.path, logger });
       case "http": {

@@ -20,6 +20,22 @@ export interface StderrSinkOptions {
   logger: Logger;
   /** Default {@link MAX_STDERR_BACKLOG_BYTES}. */
   maxBacklogBytes?: number;
+  /**
+   * Write every `consent_token` as `[masked]`: with per-request consent each event carries its caller's
+   * token, and stderr is the proxy's log, which a caller's token must never reach (the other sinks keep it).
+   */
+  maskConsentTokens?: boolean;
+}
+
+/**
+ * A `"consent_token":"…"` member: only unescaped quotes delimit it, so the same words inside a string
+ * value (written `\"consent_token\":…`) never match; a member of that name in arguments is masked too.
+ */
+const CONSENT_TOKEN_MEMBER = /"consent_token":"(?:[^"\\]|\\.)*"/g;
+
+/** `line` with each consent token replaced by `[masked]`. */
+export function maskConsentTokens(line: string): string {
+  return line.includes('"consent_token":"') ? line.replace(CONSENT_TOKEN_MEMBER, '"consent_token":"[masked]"') : line;
 }
 
 /**
@@ -74,7 +90,10 @@ export function createStderrSink(options: StderrSinkOptions): Sink & { readonly 
 
   async function deliver(lines: string[]): Promise<void> {
     const count = lines.length;
-    const text = escapeForTerminal(batchText(lines)); // the batch text is shared with the other sinks: not changed
+    // The batch's lines are shared with the other sinks: not changed in place.
+    const text = escapeForTerminal(
+      batchText(options.maskConsentTokens === true ? lines.map(maskConsentTokens) : lines),
+    );
     if (backlogBytes > 0 && backlogBytes + text.length > maxBacklog) {
       throw new LocalError(
         "E_SINK",
