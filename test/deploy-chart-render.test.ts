@@ -1,7 +1,7 @@
 // Renders the chart with a real Helm (pinned, from the npm registry) for the defaults and every documented example: lint, secure pod specs, secrets only in a Secret, probes and args as serve expects; bad values refused with their message.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { badValues, CHART_DIR, examples, readYaml } from "./support/chart.ts";
@@ -219,6 +219,20 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
       );
       expect(hidden.code, `secret.extraEnv.${name} was accepted`).not.toBe(0);
       expect(hidden.stderr).toContain("secret.extraEnv");
+    }
+  });
+
+  test("an image tag keeps its spelling: quoted in a values file, or an integer from --set (which Helm keeps as one)", () => {
+    const image = (args: string[]) =>
+      one(render([...GATEWAY, ...args]), "Deployment").spec.template.spec.containers[0].image;
+    expect(image(["--set", "image.tag=20240101"])).toBe("ghcr.io/baton-dev/baton-proxy:20240101");
+    expect(image(["--set", "image.tag=1.10"])).toBe("ghcr.io/baton-dev/baton-proxy:1.10");
+    const dir = mkdtempSync(join(tmpdir(), "baton-chart-tag-"));
+    try {
+      writeFileSync(join(dir, "values.yaml"), 'image:\n  tag: "1.10"\n');
+      expect(image(["-f", join(dir, "values.yaml")])).toBe("ghcr.io/baton-dev/baton-proxy:1.10");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
