@@ -312,6 +312,35 @@ describe("the --url target", () => {
     expect(latin1.ok && latin1.target.headers).toEqual({ "X-Key": "caf\u00e9" });
   });
 
+  test("a header name given twice (--header or --header-env, any case) is refused naming it: fetch merged them as 'a, b', or the last silently won", () => {
+    const merged = new Headers({ "x-k": "a", "X-K": "b" });
+    expect(merged.get("x-k")).toBe("a, b"); // what the server got before
+    const bad = resolveRemoteTarget(
+      {
+        url: "https://mcp.example.com/mcp",
+        headers: ["x-k: a-secret-1", "X-K: b-secret-2", "X-Same: one", "X-Same: two", "Authorization: Bearer t-1"],
+        headerEnv: ["authorization=TOKEN", "X-Other=OTHER"],
+        allowHttp: false,
+      },
+      { TOKEN: "t-2", OTHER: "o" },
+    );
+    expect(!bad.ok && bad.problems).toEqual([
+      "--header X-K is given twice (also as --header x-k; header names ignore case): give it once",
+      "--header X-Same is given twice (also as --header X-Same; header names ignore case): give it once",
+      "--header-env authorization is given twice (also as --header Authorization; header names ignore case): give it once",
+    ]);
+    expect(JSON.stringify(bad)).not.toContain("secret");
+    // A first spelling that is refused for another reason still counts: every problem comes at once.
+    const both = resolveRemoteTarget(
+      { url: "https://mcp.example.com/mcp", headers: ["X-K: ${MISSING}", "x-k: b"], allowHttp: false },
+      {},
+    );
+    expect(!both.ok && both.problems).toEqual([
+      "--header X-K refers to ${MISSING}, which is not set in the environment",
+      "--header x-k is given twice (also as --header X-K; header names ignore case): give it once",
+    ]);
+  });
+
   test("--url-env VARIABLE reads the URL from the environment, with every --url rule; problems never quote the URL", () => {
     const ok = resolveRemoteTarget(
       { urlEnv: "MCP_URL", headers: [], allowHttp: false },
