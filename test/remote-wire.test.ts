@@ -496,6 +496,22 @@ describe("--url configuration", () => {
         `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds, from 0.001 to 2147483 (got "${bad}")`,
       );
     }
+    // Every decimal spelling Python's float() reads (the Python proxy's parser): a fleet's shared env must not stop the binary (78).
+    const python: [string, number][] = [
+      ["5.", 5000],
+      ["+2.5", 2500],
+      ["1e3", 1_000_000],
+      ["1E-3", 1],
+      [".5e1", 5000],
+      ["2.5e+1", 25_000],
+    ];
+    expect(python.map(([raw]) => edge(raw)).map((r) => r.ok && r.config.upstreamTimeoutMs)).toEqual(
+      python.map(([, ms]) => ms),
+    );
+    // Still refused: what float() refuses, its inf/nan (no timer), and its digit separators (documented).
+    for (const bad of ["infinity", "0x10", "1_000", "5ms", "1e", "e3", ".", "1e400", "1e-400", "- 5"]) {
+      expect(edge(bad).ok, bad).toBe(false);
+    }
     // The OAuth and wrap variables are known names, not typos.
     const quiet = loadConfig({
       BATON_OAUTH_OPENER: "x",
