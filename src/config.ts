@@ -216,12 +216,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   const timeoutRaw = value("BATON_UPSTREAM_TIMEOUT");
   let upstreamTimeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS;
   if (timeoutRaw !== undefined) {
-    // Seconds as a float, as upstream reads it; unlike upstream (which warns and uses the default) a bad
-    // value is refused like every other BATON_* value: a typo must not silently change a timeout.
+    // Seconds as a float, in every decimal spelling upstream's float() reads (5., 1e3, +2.5: a fleet shares
+    // this env); unlike upstream (which warns and uses the default) a bad value is refused like every other
+    // BATON_* value: a typo must not silently change a timeout. inf/nan give no timer; `_` separators are refused.
     const seconds = Number(timeoutRaw);
     const ms = Math.round(seconds * 1000);
     const [least, most] = UPSTREAM_TIMEOUT_RANGE_MS;
-    if (/^\d*\.?\d+$/.test(timeoutRaw) && ms >= least && ms <= most) upstreamTimeoutMs = ms;
+    if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(timeoutRaw) && ms >= least && ms <= most) upstreamTimeoutMs = ms;
     else
       problems.push(
         `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds, from ${least / 1000} to ${Math.floor(most / 1000)} (got "${clip(timeoutRaw)}")`,

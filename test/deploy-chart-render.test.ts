@@ -1,7 +1,7 @@
 // Renders the chart with a real Helm (pinned, from the npm registry) for the defaults and every documented example: lint, secure pod specs, secrets only in a Secret, probes and args as serve expects; bad values refused with their message.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { badValues, CHART_DIR, examples, readYaml } from "./support/chart.ts";
@@ -183,20 +183,46 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
     }
   });
 
-  test("the install notes give the Ingress URL with the MCP path clients must use", () => {
-    // helm template leaves NOTES.txt out: render a copy of it as an ordinary template (--debug prints it although it is no YAML).
+  /** The install notes for `args`: helm template leaves NOTES.txt out, so a copy of it is rendered as an ordinary template (--debug prints it although it is no YAML). */
+  function notes(args: readonly string[]): string {
     const chart = mkdtempSync(join(tmpdir(), "baton-chart-notes-"));
     try {
       cpSync(CHART_DIR, chart, { recursive: true });
       cpSync(join(chart, "templates", "NOTES.txt"), join(chart, "templates", "notes-as-template.txt"));
-      const args = ["-f", join(CHART_DIR, "examples", "console.yaml")];
       const result = runHelm(helm ?? "helm", ["template", "rel", chart, "--debug", ...args], home);
-      const notes = result.stdout.slice(result.stdout.indexOf("notes-as-template.txt"));
-      expect(notes).toContain("In the cluster:  http://rel-baton-proxy.default.svc:8080/mcp");
-      expect(notes).toMatch(/Ingress: +https:\/\/mcp\.example\.com\/mcp\n/);
+      // Helm then fails on the notes (no YAML) after printing them: what matters is that they were rendered.
+      const at = result.stdout.indexOf("notes-as-template.txt");
+      expect(at, result.stderr).toBeGreaterThanOrEqual(0);
+      return result.stdout.slice(at);
     } finally {
       rmSync(chart, { recursive: true, force: true });
     }
+  }
+
+  test("the install notes give the Ingress URL with the MCP path clients must use", () => {
+    const text = notes(["-f", join(CHART_DIR, "examples", "console.yaml")]);
+    expect(text).toContain("In the cluster:  http://rel-baton-proxy.default.svc:8080/mcp");
+    expect(text).toMatch(/Ingress: +https:\/\/mcp\.example\.com\/mcp\n/);
+  });
+
+  test("the install notes warn of several replicas without session affinity, counting the autoscaler's replicas when it is on", () => {
+    const noAffinity = [...GATEWAY, "--set", "service.sessionAffinity=None"];
+    const warning = "replicas without session affinity";
+    expect(notes([...noAffinity, "--set", "replicaCount=3"])).toContain(`WARNING: 3 ${warning}`);
+    expect(notes([...noAffinity, "--set", "replicaCount=1"])).not.toContain(warning);
+    // With autoscaling the Deployment has no replica count: the HPA runs up to maxReplicas, whatever replicaCount says.
+    const autoscaled = [...noAffinity, "--set", "replicaCount=1", "--set", "autoscaling.enabled=true"];
+    expect(notes([...autoscaled, "--set", "autoscaling.maxReplicas=4"])).toContain(`WARNING: up to 4 ${warning}`);
+    const single = [
+      "--set",
+      "autoscaling.minReplicas=1",
+      "--set",
+      "autoscaling.maxReplicas=1",
+      "--set",
+      "replicaCount=3",
+    ];
+    expect(notes([...autoscaled, ...single])).not.toContain(warning);
+    expect(notes([...GATEWAY, "--set", "replicaCount=3"])).not.toContain(warning); // ClientIP affinity, the default
   });
 
   test("extraEnv and secret.extraEnv refuse every variable the chart sets itself (a second entry of the same name: which one wins is not the value's)", () => {
@@ -219,6 +245,20 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
       );
       expect(hidden.code, `secret.extraEnv.${name} was accepted`).not.toBe(0);
       expect(hidden.stderr).toContain("secret.extraEnv");
+    }
+  });
+
+  test("an image tag keeps its spelling: quoted in a values file, or an integer from --set (which Helm keeps as one)", () => {
+    const image = (args: string[]) =>
+      one(render([...GATEWAY, ...args]), "Deployment").spec.template.spec.containers[0].image;
+    expect(image(["--set", "image.tag=20240101"])).toBe("ghcr.io/baton-dev/baton-proxy:20240101");
+    expect(image(["--set", "image.tag=1.10"])).toBe("ghcr.io/baton-dev/baton-proxy:1.10");
+    const dir = mkdtempSync(join(tmpdir(), "baton-chart-tag-"));
+    try {
+      writeFileSync(join(dir, "values.yaml"), 'image:\n  tag: "1.10"\n');
+      expect(image(["-f", join(dir, "values.yaml")])).toBe("ghcr.io/baton-dev/baton-proxy:1.10");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -312,6 +312,35 @@ describe("the --url target", () => {
     expect(latin1.ok && latin1.target.headers).toEqual({ "X-Key": "caf\u00e9" });
   });
 
+  test("a header name given twice (--header or --header-env, any case) is refused naming it: fetch merged them as 'a, b', or the last silently won", () => {
+    const merged = new Headers({ "x-k": "a", "X-K": "b" });
+    expect(merged.get("x-k")).toBe("a, b"); // what the server got before
+    const bad = resolveRemoteTarget(
+      {
+        url: "https://mcp.example.com/mcp",
+        headers: ["x-k: a-secret-1", "X-K: b-secret-2", "X-Same: one", "X-Same: two", "Authorization: Bearer t-1"],
+        headerEnv: ["authorization=TOKEN", "X-Other=OTHER"],
+        allowHttp: false,
+      },
+      { TOKEN: "t-2", OTHER: "o" },
+    );
+    expect(!bad.ok && bad.problems).toEqual([
+      "--header X-K is given twice (also as --header x-k; header names ignore case): give it once",
+      "--header X-Same is given twice (also as --header X-Same; header names ignore case): give it once",
+      "--header-env authorization is given twice (also as --header Authorization; header names ignore case): give it once",
+    ]);
+    expect(JSON.stringify(bad)).not.toContain("secret");
+    // A first spelling that is refused for another reason still counts: every problem comes at once.
+    const both = resolveRemoteTarget(
+      { url: "https://mcp.example.com/mcp", headers: ["X-K: ${MISSING}", "x-k: b"], allowHttp: false },
+      {},
+    );
+    expect(!both.ok && both.problems).toEqual([
+      "--header X-K refers to ${MISSING}, which is not set in the environment",
+      "--header x-k is given twice (also as --header X-K; header names ignore case): give it once",
+    ]);
+  });
+
   test("--url-env VARIABLE reads the URL from the environment, with every --url rule; problems never quote the URL", () => {
     const ok = resolveRemoteTarget(
       { urlEnv: "MCP_URL", headers: [], allowHttp: false },
@@ -466,6 +495,22 @@ describe("--url configuration", () => {
       expect(result.ok ? "" : result.problems.join("\n")).toContain(
         `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds, from 0.001 to 2147483 (got "${bad}")`,
       );
+    }
+    // Every decimal spelling Python's float() reads (the Python proxy's parser): a fleet's shared env must not stop the binary (78).
+    const python: [string, number][] = [
+      ["5.", 5000],
+      ["+2.5", 2500],
+      ["1e3", 1_000_000],
+      ["1E-3", 1],
+      [".5e1", 5000],
+      ["2.5e+1", 25_000],
+    ];
+    expect(python.map(([raw]) => edge(raw)).map((r) => r.ok && r.config.upstreamTimeoutMs)).toEqual(
+      python.map(([, ms]) => ms),
+    );
+    // Still refused: what float() refuses, its inf/nan (no timer), and its digit separators (documented).
+    for (const bad of ["infinity", "0x10", "1_000", "5ms", "1e", "e3", ".", "1e400", "1e-400", "- 5"]) {
+      expect(edge(bad).ok, bad).toBe(false);
     }
     // The OAuth and wrap variables are known names, not typos.
     const quiet = loadConfig({

@@ -276,13 +276,18 @@ describe("exact text of edits", () => {
     expect(plan(wrapped.newText, "mcpServers", "unwrap").newText).toBe(text);
   });
 
-  test("remote entries with headers the proxy refuses (its own, or not a header name) are skipped with a reason, not broken", () => {
+  test("remote entries with headers the proxy refuses (its own, not a header name, one name twice) are skipped with a reason, not broken", () => {
     const text = JSON.stringify({
       mcpServers: {
         own: { type: "http", url: "https://x.example/mcp", headers: { "Content-Type": "application/json" } },
         odd: { type: "http", url: "https://x.example/mcp", headers: { "X Api Key": "k-secret-9" } },
         split: { type: "http", url: "https://x.example/mcp", headers: { "X-Api-Key": "k-secret-9\r\nX-Other: 1" } },
         wide: { type: "http", url: "https://x.example/mcp", headers: { "X-Api-Key": "k-secret-9\u2192" } },
+        twice: {
+          type: "http",
+          url: "https://x.example/mcp",
+          headers: { "X-Api-Key": "k-secret-9", "x-api-key": "k-2" },
+        },
       },
     });
     const result = plan(text, "mcpServers", "wrap");
@@ -293,6 +298,7 @@ describe("exact text of edits", () => {
       'remote server (type "http", a header name that is not a valid HTTP header name) that --url cannot carry, left as is',
       'remote server (type "http", header X-Api-Key has a line break or NUL in its value) that --url cannot carry, left as is',
       'remote server (type "http", header X-Api-Key has a character beyond U+00FF in its value) that --url cannot carry, left as is',
+      'remote server (type "http", header x-api-key is given twice (header names ignore case)) that --url cannot carry, left as is',
     ]);
     expect(reasons.join("\n")).not.toContain("k-secret-9");
   });

@@ -99,6 +99,15 @@ export function resolveRemoteTarget(
     url.hash = "";
   }
   const headers: Record<string, string> = {};
+  // A name given twice would reach the server merged ("a, b", which no credential is) or the last would win unseen.
+  const given = new Map<string, string>();
+  const firstTime = (flag: string, name: string): boolean => {
+    const earlier = given.get(name.toLowerCase());
+    if (earlier !== undefined)
+      problems.push(`${flag} ${name} is given twice (also as ${earlier}; header names ignore case): give it once`);
+    else given.set(name.toLowerCase(), `${flag} ${name}`);
+    return earlier === undefined;
+  };
   const accept = (flag: string, name: string, value: string): void => {
     if (/[\r\n\0]/.test(value)) {
       problems.push(`${flag} ${name} has a line break or NUL in its value`);
@@ -124,6 +133,7 @@ export function resolveRemoteTarget(
       problems.push(`--header ${name} is set by the proxy itself and cannot be overridden`);
       continue;
     }
+    if (!firstTime("--header", name)) continue;
     const missing: string[] = [];
     const value = line
       .slice(colon + 1)
@@ -157,6 +167,7 @@ export function resolveRemoteTarget(
       problems.push(`--header-env ${name} is set by the proxy itself and cannot be overridden`);
       continue;
     }
+    if (!firstTime("--header-env", name)) continue;
     // Set but empty is a value (the entry's header was ""); only a missing variable is a problem.
     const value = env[variable];
     if (value === undefined) {

@@ -142,7 +142,7 @@ function remoteStatus(value: Readonly<Record<string, unknown>>, remote: string):
 /**
  * Streamable HTTP and SSE entries with a URL and plain string headers can be proxied; others (ws,
  * odd shapes) stay remote (undefined). A header the proxy would refuse to start with (its own, not a
- * header name, a line break in the value) is a reason (never quoting the value): wrapping would break
+ * header name, one name twice, a line break in the value) is a reason (never quoting the value): wrapping would break
  * an entry that works.
  */
 function remoteTarget(value: Readonly<Record<string, unknown>>): RemoteTarget | string | undefined {
@@ -158,10 +158,13 @@ function remoteTarget(value: Readonly<Record<string, unknown>>): RemoteTarget | 
       !Object.values(headers).every((v) => typeof v === "string"))
   )
     return undefined;
+  const seen = new Set<string>();
   for (const [name, headerValue] of Object.entries((headers ?? {}) as Record<string, string>)) {
     // Not quoted: a name that is not a header name may be a value pasted in the wrong place.
     if (!HEADER_NAME.test(name)) return "a header name that is not a valid HTTP header name";
     if (isReservedHeader(name)) return `header ${name} is set by the proxy itself`;
+    if (seen.has(name.toLowerCase())) return `header ${name} is given twice (header names ignore case)`;
+    seen.add(name.toLowerCase());
     if (/[\r\n\0]/.test(headerValue)) return `header ${name} has a line break or NUL in its value`;
     if (/[\u0100-\uffff]/.test(headerValue)) return `header ${name} has a character beyond U+00FF in its value`;
   }

@@ -49,6 +49,10 @@ app.kubernetes.io/component: {{ .Values.mode }}
 
 {{/* The image reference: repository@digest when a digest is given, else repository:tag (tag defaults to appVersion). */}}
 {{- define "baton-proxy.image" -}}
+{{- /* A values file's numbers reach templates as doubles: 1.10 is 1.1, 20240101 prints as 2.0240101e+07, 010 is 8 (--set keeps integers as integers). */ -}}
+{{- if kindIs "float64" .image.tag -}}
+{{- fail (printf "%s must be a string: a number in a values file loses its spelling (1.10 is read as 1.1); quote it" .name) -}}
+{{- end -}}
 {{- if .image.digest -}}
 {{- printf "%s@%s" .image.repository .image.digest -}}
 {{- else -}}
@@ -139,7 +143,7 @@ or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
 {{/* The proxy container, shared by both modes. */}}
 {{- define "baton-proxy.proxyContainer" -}}
 - name: baton-proxy
-  image: {{ include "baton-proxy.image" (dict "image" .Values.image "appVersion" .Chart.AppVersion) | quote }}
+  image: {{ include "baton-proxy.image" (dict "image" .Values.image "appVersion" .Chart.AppVersion "name" "image.tag") | quote }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
   # The image's default command, with the chart's ports: flags win over BATON_LISTEN/BATON_ADMIN_LISTEN.
   args:
@@ -252,7 +256,7 @@ or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
 {{- define "baton-proxy.serverContainer" -}}
 {{- $server := .Values.sidecar.server -}}
 - name: mcp-server
-  image: {{ include "baton-proxy.image" (dict "image" $server.image "appVersion" "latest") | quote }}
+  image: {{ include "baton-proxy.image" (dict "image" $server.image "appVersion" "latest" "name" "sidecar.server.image.tag") | quote }}
   imagePullPolicy: {{ $server.image.pullPolicy }}
   {{- with $server.command }}
   command:
