@@ -11,6 +11,8 @@ import {
   spanCuts,
   withCuts,
 } from "../wire/json-cuts.ts";
+import { isObject } from "../wire/jsonrpc.ts";
+import { CONSENT_META_KEY, mayCarryMetaToken, stripConsentMeta } from "./consent.ts";
 
 /**
  * `body` (a JSON-RPC message or batch JSON.parse accepts) without the member `key` of each
@@ -50,4 +52,23 @@ function cutMessage(body: Uint8Array, at: number, key: string, cuts: Cut[]): voi
     for (const [index, { members, gone }] of inMetas) if (!emptied.has(index)) cuts.push(...spanCuts(members, gone));
     cuts.push(...spanCuts(inParams, emptied));
   }
+}
+
+/**
+ * A body passed through unparsed (the MCP path's near spellings, which an upstream may serve as its
+ * MCP endpoint) without its messages' `_meta` consent token: the caller's credential, as on the MCP
+ * path. Any other body, JSON or not, is returned as it is.
+ */
+export function withoutConsentMetaToken(body: Uint8Array): Uint8Array {
+  if (!mayCarryMetaToken(body)) return body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return body;
+  }
+  let carried = false;
+  for (const message of Array.isArray(parsed) ? parsed : [parsed])
+    if (isObject(message) && stripConsentMeta(message)) carried = true;
+  return carried ? withoutMetaMember(body, CONSENT_META_KEY) : body;
 }
