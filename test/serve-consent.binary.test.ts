@@ -636,7 +636,10 @@ describe("the MCP path's near spellings (/MCP, /mcp/: an Express upstream's MCP 
       hostname: "127.0.0.1",
       port: 0,
       fetch: async (request) => {
-        seen.push({ path: new URL(request.url).pathname, body: await request.text() });
+        seen.push({
+          path: new URL(request.url).pathname,
+          body: new TextDecoder("utf-8", { ignoreBOM: true }).decode(await request.arrayBuffer()),
+        });
         return Response.json({ jsonrpc: "2.0", id: 3, result: { content: [] } });
       },
     });
@@ -654,6 +657,7 @@ describe("the MCP path's near spellings (/MCP, /mcp/: an Express upstream's MCP 
     try {
       for (const path of ["/MCP", "/mcp/", "/Mcp/"]) await post(path, withToken);
       await post("/mcp/", batch);
+      await post("/mcp/", `\ufeff${withToken}`);
       await post("/mcp/", '{"not json"');
       await post("/elsewhere", withToken);
       expect(seen).toEqual([
@@ -662,6 +666,8 @@ describe("the MCP path's near spellings (/MCP, /mcp/: an Express upstream's MCP 
           path: "/mcp/",
           body: '[{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"n":1.0}}} , {"jsonrpc":"2.0","method":"x"}]',
         },
+        // A byte order mark (RFC 8259 §8.1) stays, as the client sent it.
+        { path: "/mcp/", body: `\ufeff${call('"progressToken":1')}` },
         { path: "/mcp/", body: '{"not json"' },
         // Not the MCP endpoint under any spelling: the upstream's own, byte for byte.
         { path: "/elsewhere", body: withToken },

@@ -11,7 +11,9 @@ import {
   spanCuts,
   withCuts,
 } from "../wire/json-cuts.ts";
+import { concatBytes } from "../wire/bytes.ts";
 import { isObject } from "../wire/jsonrpc.ts";
+import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
 import { CONSENT_META_KEY, mayCarryMetaToken, stripConsentMeta } from "./consent.ts";
 
 /**
@@ -61,14 +63,18 @@ function cutMessage(body: Uint8Array, at: number, key: string, cuts: Cut[]): voi
  */
 export function withoutConsentMetaToken(body: Uint8Array): Uint8Array {
   if (!mayCarryMetaToken(body)) return body;
+  // A byte order mark (RFC 8259 §8.1) is read past and kept: the body goes on as the client wrote it.
+  const json = withoutBom(body);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(body));
+    parsed = JSON.parse(decodeUtf8(json));
   } catch {
     return body;
   }
   let carried = false;
   for (const message of Array.isArray(parsed) ? parsed : [parsed])
     if (isObject(message) && stripConsentMeta(message)) carried = true;
-  return carried ? withoutMetaMember(body, CONSENT_META_KEY) : body;
+  if (!carried) return body;
+  const cut = withoutMetaMember(json, CONSENT_META_KEY);
+  return json === body ? cut : concatBytes([body.subarray(0, body.length - json.length), cut]);
 }
