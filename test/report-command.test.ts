@@ -325,6 +325,25 @@ describe("report output", () => {
     expect(result.stdout).toContain("### Errored calls (6)");
   });
 
+  test("a last line without its newline (a proxy still writing it) is said to be unfinished, not counted as malformed", async () => {
+    const path = join(dir, "mid-write.jsonl");
+    await Bun.write(path, `not json\n${await Bun.file(REALISTIC).text()}{"schema_version":"0.1","event_ty`);
+    const result = await run([path]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `baton-proxy report: skipped 1 malformed line in ${path}\nbaton-proxy report: the last line of ${path} is unfinished (still being written): not read\n`,
+    );
+    expect(result.stdout).toContain("### Errored calls (6)");
+    // Only an unfinished line: no valid events, and not "malformed".
+    const only = join(dir, "first-write.jsonl");
+    await Bun.write(only, '{"schema_version":"0.1"');
+    const alone = await run([only]);
+    expect(alone).toMatchObject({ code: 1, stdout: "" });
+    expect(alone.stderr).toBe(
+      `baton-proxy report: the last line of ${only} is unfinished (still being written): not read\nbaton-proxy report: no valid events in ${only} (only an unfinished last line)\n`,
+    );
+  });
+
   test("a relative FILE is read from the context's cwd; an empty file is a failure that says so", async () => {
     await Bun.write(join(dir, "empty.jsonl"), "");
     const result = await run(["empty.jsonl"]);

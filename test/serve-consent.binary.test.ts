@@ -628,3 +628,54 @@ describe("per-request consent: surface snapshots", () => {
     }
   });
 });
+
+describe("the MCP path's near spellings (/MCP, /mcp/: an Express upstream's MCP endpoint too)", () => {
+  test("pass through unseen, but a _meta consent token is cut from the body as on the MCP path; everything else byte for byte", async () => {
+    const seen: { path: string; body: string }[] = [];
+    const raw = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        seen.push({
+          path: new URL(request.url).pathname,
+          body: new TextDecoder("utf-8", { ignoreBOM: true }).decode(await request.arrayBuffer()),
+        });
+        return Response.json({ jsonrpc: "2.0", id: 3, result: { content: [] } });
+      },
+    });
+    const local = await startServe(["--upstream", `http://127.0.0.1:${raw.port}/mcp`], {
+      BATON_CONSENT_MODE: "per-request",
+    });
+    const call = (meta: string) =>
+      `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"n":1.0},"_meta":{${meta}}}}`;
+    const withToken = call(`"progressToken":1,"baton/consent_token":"${TOKEN_A}"`);
+    const batch = `[${call(`"baton\\/consent_token":"${TOKEN_B}"`)} , {"jsonrpc":"2.0","method":"x"}]`;
+    const post = (path: string, body: string) =>
+      fetch(`${local.origin}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body }).then(
+        (r) => r.arrayBuffer(),
+      );
+    try {
+      for (const path of ["/MCP", "/mcp/", "/Mcp/"]) await post(path, withToken);
+      await post("/mcp/", batch);
+      await post("/mcp/", `\ufeff${withToken}`);
+      await post("/mcp/", '{"not json"');
+      await post("/elsewhere", withToken);
+      expect(seen).toEqual([
+        ...["/MCP", "/mcp/", "/Mcp/"].map((path) => ({ path, body: call('"progressToken":1') })),
+        {
+          path: "/mcp/",
+          body: '[{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"n":1.0}}} , {"jsonrpc":"2.0","method":"x"}]',
+        },
+        // A byte order mark (RFC 8259 §8.1) stays, as the client sent it.
+        { path: "/mcp/", body: `\ufeff${call('"progressToken":1')}` },
+        { path: "/mcp/", body: '{"not json"' },
+        // Not the MCP endpoint under any spelling: the upstream's own, byte for byte.
+        { path: "/elsewhere", body: withToken },
+      ]);
+      expect(local.events()).toEqual([]);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      raw.stop(true);
+    }
+  });
+});

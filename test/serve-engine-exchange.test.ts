@@ -184,6 +184,37 @@ describe("engine exchange", () => {
     ]);
   });
 
+  test("per-request mode: each token's record gets its own intent-made annotation, once, though another token's came first", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx("ct_handshake_1"));
+    roundTrip(exchange, initialize, initialized, ctx("ct_handshake_1"));
+    const goal = (id: number, userGoal: string) => ({
+      ...call(id),
+      params: { name: "echo", arguments: { message: "m", user_goal: userGoal } },
+    });
+    const proactive = {
+      jsonrpc: "2.0",
+      id: 5,
+      method: "tools/call",
+      params: { name: "baton_annotate", arguments: { intent: "C's own note" } },
+    };
+    roundTrip(exchange, goal(1, "A's goal"), answer(1), ctx("ct_caller_000A"));
+    roundTrip(exchange, goal(2, "B's goal"), answer(2), ctx("ct_caller_000B"));
+    roundTrip(exchange, goal(3, "A's second goal"), answer(3), ctx("ct_caller_000A"));
+    exchange.fromClient(bytes(proactive), classifyLine(bytes(proactive)), ctx("ct_caller_000C"));
+    roundTrip(exchange, goal(6, "C's goal"), answer(6), ctx("ct_caller_000C"));
+    const events = await delivered();
+    expect(
+      events
+        .filter((e) => e.event_type === "annotation")
+        .map((e) => [e.consent_token, (e.payload as { intent?: string }).intent]),
+    ).toEqual([
+      ["ct_caller_000A", "A's goal"],
+      ["ct_caller_000B", "B's goal"],
+      ["ct_caller_000C", "C's own note"],
+    ]);
+  });
+
   test("per-request mode: a tools/list with a token records its surface snapshot, with that token; one without records none", async () => {
     const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
     const exchange = open(ctx("ct_handshake_1"));

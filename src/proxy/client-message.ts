@@ -22,6 +22,7 @@ import {
   MODERN_CLIENT_INFO_KEY,
   MODERN_VERSION_KEY,
   noteClient,
+  noteProactive,
   type Action,
   type PendingCall,
   type PendingSubject,
@@ -81,7 +82,7 @@ function clientRequest(
     const name = params.name;
     if (typeof name === "string" && isInjected(state, name)) {
       const id = exactId(message.id, message.idText);
-      answerInjectedCall(state, id, name, params, modern, userIdFor(state, facts, actions), actions, facts?.unrecorded);
+      answerInjectedCall(state, id, name, params, modern, userIdFor(state, facts, actions), actions, facts);
       return "handled";
     }
     return toolCall(
@@ -193,8 +194,11 @@ function toolCall(
   };
   track(state, id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
   // An unrecorded request's note would be dropped (hosted per-request consent): the first recorded intent makes it.
-  if (intent.intent !== undefined && !state.proactiveFiled && facts?.unrecorded === undefined) {
-    state.proactiveFiled = true;
+  if (
+    intent.intent !== undefined &&
+    facts?.unrecorded === undefined &&
+    noteProactive(state, facts?.recordedFor ?? "")
+  ) {
     actions.push(intentAnnotation(state, call, intent.intent, intent.expected));
   }
   const args = bound(state, isObject(params.arguments) ? params.arguments : {}, lineBytes);

@@ -13,11 +13,13 @@ import { endsListing } from "./listing-walks.ts";
 import {
   intentMode,
   MODERN_SERVER_INFO_KEY,
+  noteProactive,
   noteServer,
   type Action,
   type PendingCall,
   type PendingRequest,
   type ProxyState,
+  type RequestFacts,
 } from "./proxy-state.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
@@ -132,8 +134,9 @@ export function answerInjectedCall(
   modern: boolean,
   userId: string | null,
   actions: Action[],
-  unrecorded?: string,
+  facts?: RequestFacts,
 ): void {
+  const unrecorded = facts?.unrecorded;
   if (name === REPORT_TOOL) {
     actions.push({ type: "report", id, modern });
     return;
@@ -152,7 +155,7 @@ export function answerInjectedCall(
   }
   const meta = clientMeta(isObject(params._meta) ? params._meta : undefined);
   // A proactive note (an intent, no signal) means the session needs no intent-made one.
-  if (parsed.payload.signal_type === null) state.proactiveFiled = true;
+  if (parsed.payload.signal_type === null) noteProactive(state, facts?.recordedFor ?? "");
   actions.push({
     type: "emit",
     draft: {

@@ -163,8 +163,11 @@ export interface ProxyState {
   readonly intentRegistry: IntentRegistry;
   /** Tools whose calls were stripped without a listing (logged once each). */
   readonly unlistedStripped: Set<string>;
-  /** A proactive annotation exists this session (filed by the agent or made from a first intent). */
-  proactiveFiled: boolean;
+  /**
+   * The records holding a proactive annotation (filed by the agent or made from a first intent): "" is
+   * the session's; in hosted per-request mode each consent token's own, as the console keeps them apart.
+   */
+  readonly proactiveFiled: Set<string>;
   /** Per-request principals arrived but there is no key to hash them (logged once). */
   warnedNoUserKey: boolean;
   readonly surface: SurfaceCapture;
@@ -191,6 +194,18 @@ export function usePendingBook(state: ProxyState, book: PendingBook): void {
   state.pending = book.pending;
   state.idTexts = book.idTexts;
   state.evictedIds = book.evictedIds;
+}
+
+/** Records remembered as holding a proactive annotation; past this the oldest is forgotten (many tokens in one group). */
+const MAX_PROACTIVE_RECORDS = 1024;
+
+/** Notes that `record` ("" or a consent token, see `proactiveFiled`) holds a proactive annotation; true if it held none. */
+export function noteProactive(state: ProxyState, record: string): boolean {
+  if (state.proactiveFiled.has(record)) return false;
+  state.proactiveFiled.add(record);
+  if (state.proactiveFiled.size > MAX_PROACTIVE_RECORDS)
+    state.proactiveFiled.delete(state.proactiveFiled.values().next().value as string);
+  return true;
 }
 
 export const REWRITTEN_METHODS = new Set(["initialize", "server/discover", "tools/list"]);
@@ -220,7 +235,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
     rewritablePending: 0,
     intentRegistry: new Map(),
     unlistedStripped: new Set(),
-    proactiveFiled: false,
+    proactiveFiled: new Set(),
     warnedNoUserKey: false,
     surface: createSurfaceCapture(),
     rounds: { waiting: new Map(), tasks: new Map() },

@@ -154,9 +154,10 @@ export function sortBySequence(events: readonly BatonEvent[]): BatonEvent[] {
 /**
  * Splits a byte stream into lines (without `\n` or a trailing `\r`), decoding each line only
  * once it is complete, so a multi-byte character split across chunks is never mangled. The last
- * line is yielded even without a final newline. Invalid UTF-8 becomes U+FFFD.
+ * line is yielded even without a final newline (`ending` then says so). Invalid UTF-8 becomes U+FFFD.
  */
-export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+export async function* splitLines(chunks: AsyncIterable<Uint8Array>, ending?: LineEnding): AsyncGenerator<string> {
+  if (ending !== undefined) ending.unterminated = false;
   const decoder = new TextDecoder();
   let partial: Uint8Array[] = [];
   const finish = (tail: Uint8Array): string => {
@@ -173,5 +174,12 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGener
     }
     if (start < chunk.length) partial.push(chunk.slice(start)); // a copy: the producer may reuse its buffer
   }
-  if (partial.length > 0) yield finish(new Uint8Array(0));
+  if (partial.length === 0) return;
+  if (ending !== undefined) ending.unterminated = true; // set before the line is handed over: its reader can tell
+  yield finish(new Uint8Array(0));
+}
+
+/** Whether the line {@link splitLines} has just yielded is a last one with no newline (a writer may be mid-line). */
+export interface LineEnding {
+  unterminated: boolean;
 }

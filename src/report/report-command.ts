@@ -17,6 +17,7 @@ import {
   matchSession,
   parseEventLine,
   sortBySequence,
+  type LineEnding,
   splitLines,
   type SessionIndex,
   type SessionInfo,
@@ -85,14 +86,18 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   const path = isS3Location(location) ? location : toPath(location, ctx.cwd, ctx.platform);
   // S3 object keys in these lines are whoever wrote the bucket's text: one printable line each.
   const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${printable(text)}\n`);
+  const ending: LineEnding = { unterminated: false };
   const readLines = isS3Location(path)
     ? await openS3Lines(path, ctx.env, undefined, warn)
-    : await openFileLines(path, (text) => ctx.stderr(`baton-proxy report: warn: ${text}\n`));
+    : await openFileLines(path, (text) => ctx.stderr(`baton-proxy report: warn: ${text}\n`), ending);
   const index = createSessionIndex();
+  let unfinished = false;
   try {
     for await (const line of readLines()) {
       const result = parseEventLine(line);
-      if (result.kind === "malformed") index.malformedLines += 1;
+      // A file's last line without its newline is one a proxy is still writing (one write per batch): not malformed.
+      if (result.kind === "malformed" && ending.unterminated) unfinished = true;
+      else if (result.kind === "malformed") index.malformedLines += 1;
       else if (result.kind === "event") indexEvent(index, result.event);
     }
   } catch (error) {
@@ -102,10 +107,13 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   }
   const skipped = index.malformedLines === 1 ? "1 malformed line" : `${index.malformedLines} malformed lines`;
   if (index.malformedLines > 0) ctx.stderr(`baton-proxy report: skipped ${skipped} in ${path}\n`);
+  if (unfinished)
+    ctx.stderr(`baton-proxy report: the last line of ${path} is unfinished (still being written): not read\n`);
   if (index.sessions.size === 0) {
+    const only = [...(index.malformedLines > 0 ? [skipped] : []), ...(unfinished ? ["an unfinished last line"] : [])];
     throw new LocalError(
       "E_REPORT",
-      `no valid events in ${path}${index.malformedLines > 0 ? ` (only ${skipped})` : " (the file is empty)"}`,
+      `no valid events in ${path}${only.length > 0 ? ` (only ${only.join(" and ")})` : " (the file is empty)"}`,
     );
   }
   if (request.list) {
@@ -144,7 +152,7 @@ function defaultEventFile(config: Config, ctx: CommandContext): string {
 }
 
 /** A local event file as a line reader (read again for each pass); LocalError E_IO when it is missing or not a regular file; `warn` when another user owns it. */
-async function openFileLines(path: string, warn: (text: string) => void): Promise<ReadLines> {
+async function openFileLines(path: string, warn: (text: string) => void, ending: LineEnding): Promise<ReadLines> {
   if (!(await Bun.file(path).exists()))
     throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
   // The file is read in several passes, which a pipe (`<(zcat …)`) cannot give: its second pass read
@@ -163,7 +171,7 @@ async function openFileLines(path: string, warn: (text: string) => void): Promis
     warn(
       `${path} is owned by uid ${info.uid}, not by this user: the proxy's file sink refuses such a file, so these events were not written by your proxy`,
     );
-  return () => splitLines(Bun.file(path).stream());
+  return () => splitLines(Bun.file(path).stream(), ending);
 }
 
 function chooseSession(index: SessionIndex, query: string | undefined): SessionInfo {

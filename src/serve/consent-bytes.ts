@@ -11,6 +11,10 @@ import {
   spanCuts,
   withCuts,
 } from "../wire/json-cuts.ts";
+import { concatBytes } from "../wire/bytes.ts";
+import { isObject } from "../wire/jsonrpc.ts";
+import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
+import { CONSENT_META_KEY, mayCarryMetaToken, stripConsentMeta } from "./consent.ts";
 
 /**
  * `body` (a JSON-RPC message or batch JSON.parse accepts) without the member `key` of each
@@ -50,4 +54,27 @@ function cutMessage(body: Uint8Array, at: number, key: string, cuts: Cut[]): voi
     for (const [index, { members, gone }] of inMetas) if (!emptied.has(index)) cuts.push(...spanCuts(members, gone));
     cuts.push(...spanCuts(inParams, emptied));
   }
+}
+
+/**
+ * A body passed through unparsed (the MCP path's near spellings, which an upstream may serve as its
+ * MCP endpoint) without its messages' `_meta` consent token: the caller's credential, as on the MCP
+ * path. Any other body, JSON or not, is returned as it is.
+ */
+export function withoutConsentMetaToken(body: Uint8Array): Uint8Array {
+  if (!mayCarryMetaToken(body)) return body;
+  // A byte order mark (RFC 8259 §8.1) is read past and kept: the body goes on as the client wrote it.
+  const json = withoutBom(body);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decodeUtf8(json));
+  } catch {
+    return body;
+  }
+  let carried = false;
+  for (const message of Array.isArray(parsed) ? parsed : [parsed])
+    if (isObject(message) && stripConsentMeta(message)) carried = true;
+  if (!carried) return body;
+  const cut = withoutMetaMember(json, CONSENT_META_KEY);
+  return json === body ? cut : concatBytes([body.subarray(0, body.length - json.length), cut]);
 }

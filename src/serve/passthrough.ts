@@ -2,6 +2,7 @@
 
 import type { Logger } from "../log.ts";
 import { badTarget, refuse, slowBody, upstreamDown } from "./answers.ts";
+import { withoutConsentMetaToken } from "./consent-bytes.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { readBoundedBody } from "./request-body.ts";
 import { requestUrl } from "./request-url.ts";
@@ -16,6 +17,8 @@ export interface PassthroughDeps {
   readonly logger: Logger;
   /** The upstream path to use instead of the request's own (the MCP path maps to the upstream URL's path, and its query comes first). */
   readonly path?: string;
+  /** The path is one of the MCP path's near spellings (mayReachMcpPath): a `_meta` consent token is cut from the body. */
+  readonly cutConsentMeta?: boolean;
   /** See ServeConfig.upstreamViaFetch. */
   readonly viaFetch: boolean;
   /** While the upstream works the client is silent by right: the connection idle timeout is off until the answer (McpRouteDeps). */
@@ -51,7 +54,7 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
         close: !read.drained,
       });
     }
-    body = read.bytes;
+    body = deps.cutConsentMeta === true ? withoutConsentMetaToken(read.bytes) : read.bytes;
   }
   let response: UpstreamAnswer;
   deps.keepOpen(request);

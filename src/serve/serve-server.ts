@@ -84,7 +84,15 @@ export function startServeServer(deps: ServeServerDeps) {
       proto: request.url.startsWith("https:") ? "https" : "http",
       host: request.headers.get("host"),
     };
-    if (!mcp) return passThrough(request, hop, passDeps);
+    // A near spelling stays unrouted (a Starlette upstream redirects `/mcp` to `/mcp/`), but its `_meta` consent token is the caller's credential.
+    if (!mcp)
+      return passThrough(
+        request,
+        hop,
+        request.method === "POST" && mayReachMcpPath(request.url, config.path)
+          ? { ...passDeps, cutConsentMeta: true }
+          : passDeps,
+      );
     // CORS preflights of browser clients are the upstream's to answer (on its MCP path).
     if (request.method === "OPTIONS") return passThrough(request, hop, { ...passDeps, path: config.upstream.pathname });
     if (request.method === "GET" && deps.isDraining()) {

@@ -5,6 +5,11 @@ import type { Clock } from "./clock.ts";
 
 /** After the first drop of a kind is logged, further drops are summarised at most this often. */
 export const DROP_LOG_INTERVAL_MS = 10_000;
+/**
+ * While each summary names the same kinds as the one before (a file owned by another user is refused
+ * for the whole session), the wait doubles up to this: ~12 lines an hour in the host's log, not 360.
+ */
+export const MAX_DROP_LOG_INTERVAL_MS = 600_000;
 
 /** A byte bound as a drop's detail names it: whole MiB where it is one, else bytes. */
 export function describeBound(bytes: number): string {
@@ -17,7 +22,7 @@ export interface DropLog {
   total(): number;
   /** Counts `count` drops (ignored if not positive or after {@link DropLog.final}); logs the first of its key at once, queues the rest for a summary. */
   add(label: string, kind: string, count: number, detail: string): void;
-  /** Logs one line for the queued drops if {@link DROP_LOG_INTERVAL_MS} has passed since the last summary. */
+  /** Logs one line for the queued drops once the wait since the last summary has passed ({@link DROP_LOG_INTERVAL_MS}, doubling while the kinds repeat). */
   summarise(): void;
   /** Once: logs the session totals if anything was dropped, then ignores further drops. */
   final(): void;
@@ -30,6 +35,8 @@ export function createDropLog(logger: Logger, clock: Clock): DropLog {
   const totals = new Map<string, number>();
   let total = 0;
   let lastSummaryAt = clock.now();
+  let interval = DROP_LOG_INTERVAL_MS;
+  let lastKinds = "";
   let closed = false;
   const render = (map: Map<string, { count: number; detail: string }>): string =>
     [...map].map(([key, v]) => `${key} ×${v.count} (${v.detail})`).join("; ");
@@ -43,6 +50,7 @@ export function createDropLog(logger: Logger, clock: Clock): DropLog {
       totals.set(key, (totals.get(key) ?? 0) + count);
       if (!seen.has(key)) {
         seen.add(key);
+        interval = DROP_LOG_INTERVAL_MS; // something new went wrong: its sequel is worth hearing soon
         const later = `further drops are summarised at most every ${DROP_LOG_INTERVAL_MS / 1000} s`;
         logger.warn(`dropped ${count} event(s) for ${label}: ${kind}: ${detail}; ${later}`);
         return;
@@ -53,8 +61,11 @@ export function createDropLog(logger: Logger, clock: Clock): DropLog {
       pending.set(key, entry);
     },
     summarise(): void {
-      if (pending.size === 0 || clock.now() - lastSummaryAt < DROP_LOG_INTERVAL_MS) return;
+      if (pending.size === 0 || clock.now() - lastSummaryAt < interval) return;
       lastSummaryAt = clock.now();
+      const kinds = [...pending.keys()].sort().join("\n");
+      interval = kinds === lastKinds ? Math.min(interval * 2, MAX_DROP_LOG_INTERVAL_MS) : DROP_LOG_INTERVAL_MS;
+      lastKinds = kinds;
       logger.warn(`dropped more events: ${render(pending)}`);
       pending.clear();
     },

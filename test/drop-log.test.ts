@@ -1,0 +1,58 @@
+// Unit: the drop log's rate limit, driven by an injected clock (a permanent refusal must not fill the host's log).
+
+import { describe, expect, test } from "bun:test";
+import type { Clock } from "../src/telemetry/clock.ts";
+import { createDropLog, MAX_DROP_LOG_INTERVAL_MS } from "../src/telemetry/drop-log.ts";
+import { createMemoryLogger } from "./support/memory-logger.ts";
+
+function setup() {
+  let now = 0;
+  const clock: Clock = { now: () => now, setTimeout: () => undefined, clearTimeout: () => undefined };
+  const logger = createMemoryLogger();
+  const drops = createDropLog(logger, clock);
+  /** One flush every 10 s for `seconds`, each dropping `count` of (file, kind). */
+  const run = (seconds: number, kind = "flush failed", count = 2) => {
+    for (let s = 0; s < seconds; s += 10) {
+      now += 10_000;
+      drops.add("file", kind, count, "EACCES");
+      drops.summarise();
+    }
+  };
+  const later = (ms: number) => {
+    now += ms;
+    drops.summarise();
+  };
+  return { drops, logger, run, later };
+}
+
+const countsIn = (lines: string[]) =>
+  lines.flatMap((line) => [...line.matchAll(/×(\d+)/g)].map((match) => Number(match[1])));
+
+describe("drop log", () => {
+  test("the same drops repeating for an hour: summaries back off (doubling, up to a cap), counts stay exact", () => {
+    const { drops, logger, run, later } = setup();
+    run(3_600);
+    later(MAX_DROP_LOG_INTERVAL_MS); // the drops still queued
+    const summaries = logger.lines.filter((line) => line.includes("dropped more events"));
+    expect(summaries.length).toBeGreaterThan(3);
+    expect(summaries.length).toBeLessThanOrEqual(15);
+    // First drop logged at once (2), every other one in exactly one summary.
+    expect(2 + countsIn(summaries).reduce((a, b) => a + b, 0)).toBe(drops.total());
+    expect(drops.total()).toBe(720);
+    drops.final();
+    expect(logger.lines.at(-1)).toContain(
+      "telemetry dropped 720 event deliveries this session: file: flush failed ×720",
+    );
+  });
+
+  test("a new kind of drop brings the summaries back to every 10 s", () => {
+    const { logger, run } = setup();
+    run(1_800);
+    const before = logger.lines.length;
+    run(60, "body too large");
+    // "body too large" is new: logged at once, then summaries of the changed set come at the short interval again.
+    const after = logger.lines.slice(before);
+    expect(after[0]).toContain("body too large");
+    expect(after.filter((line) => line.includes("dropped more events")).length).toBeGreaterThanOrEqual(1);
+  });
+});
