@@ -175,7 +175,15 @@ export async function postExchange(
         // Read whole only up to the inspection cap: a longer answer goes out as it arrives (memory stays bounded).
         const body = await readStreamCapped(response.body, MAX_LINE_BYTES);
         if (body.whole !== undefined) reader.line(bodyToLine(withoutBom(body.whole)));
-        else await passLongBody(session.deps.sink, reader, body.read, body.rest);
+        // Broken midway: its requests are failed before its line ends (see passLongBody).
+        else
+          await passLongBody(session.deps.sink, reader, body.read, body.rest, (error) =>
+            session.fail(
+              reader.giveUp(),
+              fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs),
+              controller,
+            ),
+          );
       } catch (error) {
         return session.fail(
           reader.unanswered(),
