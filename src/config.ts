@@ -75,6 +75,21 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
  */
 export const UPSTREAM_TIMEOUT_RANGE_MS = [1, 2_147_483_647] as const;
 
+/**
+ * BATON_UPSTREAM_TIMEOUT in milliseconds (the default when unset), or the problem with its value
+ * (also read alone by `auth login`, which bounds its OAuth requests by it).
+ */
+export function upstreamTimeoutOf(raw: string | undefined): number | string {
+  if (raw === undefined) return DEFAULT_UPSTREAM_TIMEOUT_MS;
+  // Seconds as a float, in every decimal spelling upstream's float() reads (5., 1e3, +2.5: a fleet shares
+  // this env); unlike upstream (which warns and uses the default) a bad value is refused like every other
+  // BATON_* value: a typo must not silently change a timeout. inf/nan give no timer; `_` separators are refused.
+  const ms = Math.round(Number(raw) * 1000);
+  const [least, most] = UPSTREAM_TIMEOUT_RANGE_MS;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw) && ms >= least && ms <= most) return ms;
+  return `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds, from ${least / 1000} to ${Math.floor(most / 1000)} (got "${clip(raw)}")`;
+}
+
 /** The refusal of a relative BATON_CONFIG_DIR (also thrown by the token store, for `auth`). */
 export const RELATIVE_CONFIG_DIR =
   "BATON_CONFIG_DIR must be an absolute path (~ is expanded by shells only, not in a host's env): a relative one puts the sign-in tokens under whatever directory the host starts the proxy in";
@@ -213,21 +228,9 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   // Sent as --url's Authorization header: fetch would throw at every request ("unreachable").
   if (upstreamAuthToken !== undefined && !headerSafe(upstreamAuthToken))
     problems.push(unsendable("BATON_UPSTREAM_AUTH_TOKEN"));
-  const timeoutRaw = value("BATON_UPSTREAM_TIMEOUT");
-  let upstreamTimeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS;
-  if (timeoutRaw !== undefined) {
-    // Seconds as a float, in every decimal spelling upstream's float() reads (5., 1e3, +2.5: a fleet shares
-    // this env); unlike upstream (which warns and uses the default) a bad value is refused like every other
-    // BATON_* value: a typo must not silently change a timeout. inf/nan give no timer; `_` separators are refused.
-    const seconds = Number(timeoutRaw);
-    const ms = Math.round(seconds * 1000);
-    const [least, most] = UPSTREAM_TIMEOUT_RANGE_MS;
-    if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(timeoutRaw) && ms >= least && ms <= most) upstreamTimeoutMs = ms;
-    else
-      problems.push(
-        `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds, from ${least / 1000} to ${Math.floor(most / 1000)} (got "${clip(timeoutRaw)}")`,
-      );
-  }
+  const timeout = upstreamTimeoutOf(value("BATON_UPSTREAM_TIMEOUT"));
+  const upstreamTimeoutMs = typeof timeout === "number" ? timeout : DEFAULT_UPSTREAM_TIMEOUT_MS;
+  if (typeof timeout === "string") problems.push(timeout);
 
   // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.
   const remarks = describeUnknownVariables(env, KNOWN_VARIABLES);

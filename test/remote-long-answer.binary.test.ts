@@ -89,3 +89,71 @@ test.each([
     }
   },
 );
+
+test.each([
+  ["a JSON answer", false],
+  ["an SSE event (no event id: no resuming)", true],
+])(
+  "%s over the cap that breaks midway: the call is recorded as failed with the connection's failure, not ended by the partial line",
+  async (_name, sse) => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        const body = (await request.json()) as { id?: number; method: string };
+        if (body.id === undefined) return new Response(null, { status: 202 });
+        if (body.method !== "tools/call") {
+          const result = {
+            protocolVersion: "2025-06-18",
+            capabilities: { tools: {} },
+            serverInfo: { name: "b", version: "1" },
+          };
+          return Response.json({ jsonrpc: "2.0", id: body.id, result });
+        }
+        // 12 MiB of the answer (past the 8 MiB cap: it is going out as its line), then the connection breaks.
+        let sent = -1;
+        const stream = new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              sent++;
+              if (sent === 0)
+                controller.enqueue(
+                  encode(
+                    `${sse ? "event: message\ndata: " : ""}{"jsonrpc":"2.0","id":${body.id},"result":{"content":[{"type":"text","text":"`,
+                  ),
+                );
+              else if (sent <= 48) controller.enqueue(PIECE);
+              else controller.error(new Error("the server fell over"));
+            },
+          },
+          { highWaterMark: 0 },
+        );
+        return new Response(stream, { headers: { "content-type": sse ? "text/event-stream" : "application/json" } });
+      },
+    });
+    const dir = tempDir();
+    const events = join(dir, "events.jsonl");
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_EVENT_SINK: `file://${events}` },
+    });
+    try {
+      await proxy.request(0, "initialize", INIT_PARAMS);
+      proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+      const answer = await proxy.request(5, "tools/call", { name: "dump", arguments: {} });
+      expect(answer.error.code).toBe(-32603);
+      const failure = answer.error.data["baton/error_type"];
+      expect(await proxy.close()).toBe(0);
+      const all = readValidatedEvents(events);
+      checkCallPairs(all);
+      const ends = all.filter((e) => e.event_type === "tool_call_end" || e.event_type === "tool_call_error");
+      expect(ends.map((e) => [e.event_type, e.payload.error_type])).toEqual([["tool_call_error", failure]]);
+    } finally {
+      proxy.proc.kill();
+      await proxy.proc.exited;
+      server.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

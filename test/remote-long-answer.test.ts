@@ -324,3 +324,65 @@ test("a client side that stops reading midway (its stream cancelled) leaves no l
   await remote.release();
   expect(produced).toBe(size);
 });
+
+test.each([
+  ["a JSON answer", false],
+  ["an SSE event without an event id", true],
+])(
+  "%s over the cap that breaks midway: its request's failure is reported before its line ends (the stdio side closes the call at the line's end)",
+  async (_name, sse) => {
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      idleTimeout: 0,
+      async fetch(request) {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        let sent = -1;
+        const head = `${sse ? "event: message\ndata: " : ""}{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"`;
+        const body = new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              sent++;
+              if (sent === 0) controller.enqueue(encodeUtf8(head));
+              else if (sent <= 48)
+                controller.enqueue(PIECE); // 12 MiB: past the cap, the line is going out
+              else controller.error(new Error("the server fell over"));
+            },
+          },
+          { highWaterMark: 0 },
+        );
+        return new Response(body, { headers: { "content-type": sse ? "text/event-stream" : "application/json" } });
+      },
+      error: () => new Response(null, { status: 500 }),
+    });
+    const origin = `http://127.0.0.1:${server.port}`;
+    const remote = createHttpUpstream({
+      target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
+      timeoutMs: 60_000,
+      userAgent: "test",
+      authorizer: undefined,
+      logger: createMemoryLogger(),
+      fetch,
+      secrets: [],
+    });
+    const failures: { id: unknown; errorType: string }[] = [];
+    remote.onRequestFailed?.((failure) => failures.push(failure));
+    const call = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "t", arguments: {} } };
+    remote.input.write(encodeUtf8(`${JSON.stringify(call)}\n`));
+    const reader = remote.output.getReader();
+    let failedAtLineEnd: unknown[] | undefined;
+    while (failedAtLineEnd === undefined) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      // Read at once, as the stdio side reads: what it knows when the line's end reaches it.
+      if (value.includes(0x0a)) failedAtLineEnd = failures.map((f) => f.id);
+    }
+    remote.close();
+    await remote.release();
+    server.stop(true);
+    expect(failedAtLineEnd).toEqual([1]);
+    expect(failures.map((f) => [f.id, f.errorType])).toEqual([
+      [1, sse ? "upstream_stream_lost" : "upstream_unreachable"],
+    ]);
+  },
+);

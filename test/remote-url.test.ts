@@ -356,6 +356,44 @@ describe("baton-proxy --url: other server shapes, and failures", () => {
     }
   });
 
+  test("auth login: an authorization server that never answers fails the login with its origin named (BATON_UPSTREAM_TIMEOUT)", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: (request): Response | Promise<Response> => {
+        const { pathname, origin } = new URL(request.url);
+        if (pathname === "/mcp")
+          return new Response(null, {
+            status: 401,
+            headers: {
+              "WWW-Authenticate": `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
+            },
+          });
+        if (pathname.startsWith("/.well-known/oauth-protected-resource"))
+          return Response.json({ resource: `${origin}/mcp`, authorization_servers: [`${origin}/as`] });
+        return new Promise<Response>(() => undefined); // the authorization server's metadata never comes
+      },
+    });
+    const dir = tempDir();
+    const url = `http://127.0.0.1:${server.port}/mcp`;
+    const env = { BATON_CONFIG_DIR: dir, BATON_OAUTH_OPENER: "true", BATON_UPSTREAM_TIMEOUT: "1" };
+    try {
+      const login = await runBinary(["auth", "login", "--url", url], env);
+      expect(login.code).toBe(1);
+      expect(login.stderr).toContain(
+        `http://127.0.0.1:${server.port} did not answer within 1 s (BATON_UPSTREAM_TIMEOUT)`,
+      );
+      // A bad value is refused as the proxy refuses it, not silently replaced by the default.
+      const refused = await runBinary(["auth", "login", "--url", url], { ...env, BATON_UPSTREAM_TIMEOUT: "soon" });
+      expect(refused.code).toBe(78);
+      expect(refused.stderr).toContain("BATON_UPSTREAM_TIMEOUT must be a positive number of seconds");
+    } finally {
+      server.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   for (const mode of [["--json"], ["--stateless"], ["--stateless", "--json"]]) {
     test(`a ${mode.join(" ")} server: every answer arrives; the session is DELETEd only when there is one`, async () => {
       const server = await startRemoteFixture(mode);

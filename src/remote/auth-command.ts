@@ -2,10 +2,11 @@
 
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
+import { upstreamTimeoutOf } from "../config.ts";
 import { describeError, LocalError } from "../errors.ts";
 import { printable } from "../log.ts";
 import { metadataUrlOf, scopeOf } from "./authorizers.ts";
-import { login } from "./oauth-flow.ts";
+import { boundedFetch, login } from "./oauth-flow.ts";
 import { resolveRemoteTarget } from "./remote-options.ts";
 import { describeUnfollowedRedirect, sameOriginFetch } from "./same-origin-fetch.ts";
 import { configDir, expiresAt, serverKey, TokenStore, type ServerAuthRecord } from "./token-store.ts";
@@ -52,13 +53,18 @@ async function loginCommand(
   const resolved = resolveRemoteTarget({ url, headers, allowHttp: args.values["allow-http"] === true }, io.env);
   if (!resolved.ok) throw new LocalError("E_USAGE", resolved.problems.join("; "));
   const { target } = resolved;
+  // Each request of the flow is bounded as the proxy's are: the SDK sets no timeout on discovery,
+  // registration or token requests, and an authorization server that never answers would hold the login forever.
+  const timeout = upstreamTimeoutOf(io.env.BATON_UPSTREAM_TIMEOUT?.trim() || undefined);
+  if (typeof timeout === "string") throw new LocalError("E_CONFIG", timeout);
+  const bounded = boundedFetch(fetchFn, timeout, "BATON_UPSTREAM_TIMEOUT");
   // Headers the server needs besides OAuth (an API gateway key) ride along on requests to its origin,
   // and only there: such a request follows redirects within that origin, one elsewhere is refused.
-  const toOrigin = sameOriginFetch(fetchFn, target.url.origin);
+  const toOrigin = sameOriginFetch(bounded, target.url.origin);
   let toldRedirect = false;
   const withHeaders = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const address = new URL(input instanceof Request ? input.url : String(input));
-    if (address.origin !== target.url.origin || Object.keys(target.headers).length === 0) return fetchFn(input, init);
+    if (address.origin !== target.url.origin || Object.keys(target.headers).length === 0) return bounded(input, init);
     const merged = new Headers(init?.headers);
     for (const [name, value] of Object.entries(target.headers)) if (!merged.has(name)) merged.set(name, value);
     const response = await toOrigin(address, { ...init, headers: merged });

@@ -47,14 +47,18 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   let roomWaiters: Array<() => void> = [];
   /** While a long line is being written: the lines that wait for its end, and the wake-up of its writer. */
   let held: Uint8Array[] | undefined;
+  let heldBytes = 0;
+  /** Streams waiting for the held lines to go out (woken at the long line's end, not by the client's reads). */
+  let heldWaiters: Array<() => void> = [];
   let drained: (() => void) | undefined;
   let longLines: Promise<void> = Promise.resolve();
   const wake = (): void => {
     const resume = drained;
     drained = undefined;
     resume?.();
-    const waiting = roomWaiters;
+    const waiting = outputOpen ? roomWaiters : [...roomWaiters, ...heldWaiters];
     roomWaiters = [];
+    if (!outputOpen) heldWaiters = [];
     for (const w of waiting) w();
   };
   // Counted in bytes: `pull` runs when the client's reads bring the queue under the bound.
@@ -78,11 +82,19 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
   let inFlight = 0;
   let waiters: Array<() => void> = [];
 
-  /** Settles once the client has taken enough of what waits for it (undefined: there is room). */
+  /**
+   * Settles once the client has taken enough of what waits for it (undefined: there is room). Lines
+   * held behind a long line count too, and only its end makes room for them: the client's reads
+   * take the long line, so a server flooding its other streams would otherwise grow them without bound.
+   */
   const room = (): Promise<void> | undefined =>
-    outputOpen && (output.desiredSize ?? 1) <= 0
-      ? new Promise<void>((resolve) => roomWaiters.push(resolve))
-      : undefined;
+    !outputOpen
+      ? undefined
+      : held !== undefined && heldBytes >= MAX_QUEUED_OUTPUT_BYTES
+        ? new Promise<void>((resolve) => heldWaiters.push(resolve))
+        : (output.desiredSize ?? 1) <= 0
+          ? new Promise<void>((resolve) => roomWaiters.push(resolve))
+          : undefined;
   const endOutput = (): void => {
     if (!outputOpen) return;
     outputOpen = false;
@@ -93,8 +105,10 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
     ...options,
     sink: {
       line: (bytes) => {
-        if (held !== undefined) held.push(bytes);
-        else if (outputOpen) output.enqueue(bytes);
+        if (held !== undefined) {
+          held.push(bytes);
+          heldBytes += bytes.length;
+        } else if (outputOpen) output.enqueue(bytes);
       },
       // One long line at a time, written alone: a line of another answer must not land inside it.
       longLine: async () => {
@@ -112,7 +126,11 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
           end: () => {
             const waited = held ?? [];
             held = undefined;
+            heldBytes = 0;
             if (outputOpen) for (const line of waited) output.enqueue(line);
+            const waiting = heldWaiters;
+            heldWaiters = [];
+            for (const w of waiting) w();
             release();
           },
         };

@@ -15,13 +15,16 @@ const NEWLINE = new Uint8Array([0x0a]);
  * (leading whitespace and a byte order mark dropped, line ends inside it made spaces), through the
  * sink's long-line writer (backpressure: a slow client slows the read). Its request is then known
  * answered from the line's edges; the stdio side closes its call from the same edges (framing.ts).
- * A body that breaks still ends its line, so the next message starts on a line of its own.
+ * A body that breaks still ends its line, so the next message starts on a line of its own; `broke`
+ * (when given) is told first: the stdio side closes a call from its line's end, and a cut line's
+ * first bytes would record a failed call as a success.
  */
 export async function passLongBody(
   sink: UpstreamSink,
   reader: ResponseReader,
   read: Uint8Array[],
   rest: BodyReader,
+  broke?: (error: unknown) => void,
 ): Promise<void> {
   if (sink.longLine === undefined) {
     // A sink that cannot take a line in pieces gets it whole (in-process uses only).
@@ -46,6 +49,10 @@ export async function passLongBody(
   try {
     for (let piece = read.shift(); piece !== undefined; piece = read.shift()) await put(piece);
     for (let next = await rest.read(); !next.done; next = await rest.read()) await put(next.value);
+  } catch (error) {
+    if (broke === undefined) throw error;
+    broke(error);
+    return;
   } finally {
     if (started) await writer.write(NEWLINE);
     writer.end();

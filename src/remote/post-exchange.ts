@@ -19,6 +19,12 @@ import {
 } from "./upstream-failure.ts";
 
 /** What an exchange needs of its session (built once per session). */
+/** A cancelled request and the POST it was sent on. */
+export interface CancelledPost {
+  readonly id: JsonRpcId;
+  readonly controller: AbortController;
+}
+
 export interface PostExchangeSession extends PostStreamSession {
   /** The POSTs in flight, and the POST of each request in flight (so a cancelled one stops being read). */
   readonly controllers: Set<AbortController>;
@@ -29,8 +35,10 @@ export interface PostExchangeSession extends PostStreamSession {
   readonly fallBack: (body: Uint8Array, ids: readonly JsonRpcId[], refused: UpstreamFailure) => Promise<void>;
   /** After `notifications/initialized`: the optional server→client GET stream. */
   readonly openStanding: () => Promise<void>;
-  /** After `notifications/cancelled`: stop waiting on the cancelled call's stream. */
-  readonly stopReading: (params: unknown) => void;
+  /** When `notifications/cancelled` is POSTed: the POST of the request it names (later, another request may take the id). */
+  readonly cancelledPost: (params: unknown) => CancelledPost | undefined;
+  /** After `notifications/cancelled` was accepted: stop waiting on the cancelled call's stream. */
+  readonly stopReading: (cancelled: CancelledPost | undefined) => void;
   /** A request of the exchange `controller` got its answer: it is no longer in flight. */
   readonly answered: (id: JsonRpcId, controller: AbortController) => void;
 }
@@ -80,6 +88,10 @@ export async function postExchange(
   for (const id of ids) session.byId.set(id, controller);
   const answered = (id: JsonRpcId): void => session.answered(id, controller);
   const asked = (id: JsonRpcId): void => void session.owed.set(id, controller);
+  const cancels =
+    message?.kind === "notification" && message.method === "notifications/cancelled"
+      ? session.cancelledPost(message.value.params)
+      : undefined;
   try {
     const headers = postHeaders(await session.authorized(), session.facts, message?.value);
     const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), timeoutMs);
@@ -163,7 +175,15 @@ export async function postExchange(
         // Read whole only up to the inspection cap: a longer answer goes out as it arrives (memory stays bounded).
         const body = await readStreamCapped(response.body, MAX_LINE_BYTES);
         if (body.whole !== undefined) reader.line(bodyToLine(withoutBom(body.whole)));
-        else await passLongBody(session.deps.sink, reader, body.read, body.rest);
+        // Broken midway: its requests are failed before its line ends (see passLongBody).
+        else
+          await passLongBody(session.deps.sink, reader, body.read, body.rest, (error) =>
+            session.fail(
+              reader.giveUp(),
+              fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs),
+              controller,
+            ),
+          );
       } catch (error) {
         return session.fail(
           reader.unanswered(),
@@ -185,8 +205,7 @@ export async function postExchange(
         controller,
       );
     if (message?.kind === "notification" && message.method === "notifications/initialized") void session.openStanding();
-    if (message?.kind === "notification" && message.method === "notifications/cancelled")
-      session.stopReading(message.value.params);
+    if (cancels !== undefined) session.stopReading(cancels);
   } finally {
     session.controllers.delete(controller);
     for (const id of ids) if (session.byId.get(id) === controller) session.byId.delete(id);

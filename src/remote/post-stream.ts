@@ -77,8 +77,8 @@ export async function readPostStream(
       parser.end(); // a resumed stream starts a new event, not the rest of this one
     }
     // A stream that ended inside a long event: its line is ended, and its request not taken as answered.
-    await reader.endLong();
-    if (reader.unanswered().length === 0 || session.isClosing() || session.isCancelled(controller)) return;
+    if (reader.unanswered().length === 0 || session.isClosing() || session.isCancelled(controller))
+      return reader.endLong();
     if (broken instanceof UpstreamTimeout || parser.lastEventId === undefined) {
       // The server answered and its stream began: a break now is the stream lost, not the server unreachable.
       const failure =
@@ -90,8 +90,11 @@ export async function readPostStream(
                 errorType: "upstream_stream_lost",
                 reason: `the stream from ${target.origin} broke before the answer (${describeBreak(broken)}) and gave no event id to resume it from`,
               };
-      return session.fail(reader.giveUp(), failure, controller);
+      // Failed before the cut line ends: the stdio side closes a call at its line's end, from its first bytes.
+      session.fail(reader.giveUp(), failure, controller);
+      return reader.endLong();
     }
+    await reader.endLong();
     attempts = reader.events > before || reopened ? 1 : attempts + 1;
     reopened = false;
     if (attempts > MAX_RESUME_ATTEMPTS) {

@@ -30,6 +30,8 @@ export async function consumeSse(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timedOut = false;
   let wasPaused = false;
+  /** Inside an event over the cap: its pieces wait for the client themselves, and `room` may wait for its end. */
+  let inLong = false;
   const arm = (): void => {
     if (idle === undefined) return;
     clearTimeout(timer);
@@ -54,13 +56,14 @@ export async function consumeSse(
       for (const event of parser.read(value)) {
         if (!("long" in event)) onEvent(event);
         else if (onLong !== undefined) {
+          inLong = event.edges === undefined;
           // The piece waits for the client to take it: the client's slowness, not the server's silence.
           clearTimeout(timer);
           await onLong(event);
           arm();
         }
       }
-      const wait = room?.();
+      const wait = inLong ? undefined : room?.();
       if (wait === undefined) continue;
       // The client is slow, not the server: its wait does not count toward the idle deadline.
       clearTimeout(timer);

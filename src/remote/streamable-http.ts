@@ -4,7 +4,7 @@ import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { sessionHeaders, type SessionFacts } from "./http-wire.ts";
 import { LegacySseUpstream } from "./legacy-sse.ts";
 import { readOutgoingLine } from "./outgoing-line.ts";
-import { postExchange, type PostExchangeSession } from "./post-exchange.ts";
+import { type CancelledPost, postExchange, type PostExchangeSession } from "./post-exchange.ts";
 import { runStandingStream } from "./standing-stream.ts";
 import type { UpstreamFailure } from "./upstream-failure.ts";
 import type { HttpUpstreamDeps } from "./upstream-types.ts";
@@ -69,7 +69,8 @@ export class StreamableHttpUpstream {
       legacy: () => this.legacy,
       fallBack: (body, ids, refused) => this.fallBack(body, ids, refused),
       openStanding: () => this.openStanding(),
-      stopReading: (params) => this.stopReading(params),
+      cancelledPost: (params) => this.cancelledPost(params),
+      stopReading: (cancelled) => this.stopReading(cancelled),
       answered: (id, controller) => this.answered(id, controller),
       owed: this.owed,
     };
@@ -220,15 +221,25 @@ export class StreamableHttpUpstream {
   }
 
   /**
-   * The server knows the call is cancelled (it will not answer): stop waiting on its stream, once
-   * no other request of that POST (a batch) is still waiting on it.
+   * The POST of the request a `notifications/cancelled` names, looked up when the cancellation is
+   * POSTed: a client reusing the id at once (MCP forbids it, clients do it) has its new request on
+   * another POST by the time the cancellation is accepted, and that one must not be let go.
    */
-  private stopReading(params: unknown): void {
+  private cancelledPost(params: unknown): CancelledPost | undefined {
     const id =
       typeof params === "object" && params !== null ? (params as { requestId?: JsonRpcId }).requestId : undefined;
     const controller = id === undefined ? undefined : this.byId.get(id);
-    if (controller === undefined || id === undefined) return;
-    this.byId.delete(id);
+    return controller === undefined || id === undefined ? undefined : { id, controller };
+  }
+
+  /**
+   * The server knows the call is cancelled (it will not answer): stop waiting on its stream, once
+   * no other request of that POST (a batch) is still waiting on it.
+   */
+  private stopReading(cancelled: CancelledPost | undefined): void {
+    if (cancelled === undefined || !this.controllers.has(cancelled.controller)) return;
+    const { id, controller } = cancelled;
+    if (this.byId.get(id) === controller) this.byId.delete(id);
     const gaveUp = this.cancelledIds.get(controller) ?? new Set<JsonRpcId>();
     this.cancelledIds.set(controller, gaveUp.add(id));
     this.letGoIfCancelled(controller);
