@@ -36,9 +36,13 @@ export async function run(argv: readonly string[], io: RunIo): Promise<number> {
     case "version":
       io.stdout(`baton-proxy ${VERSION}\n`);
       return EXIT.OK;
-    case "usage-error":
-      io.stderr(`baton-proxy: ${invocation.reason}\n\n${renderUsage()}`);
+    case "usage-error": {
+      // Every problem at once: the configuration's too, so one fix-up run suffices. The usage error decides the status.
+      const loaded = loadConfig(io.env);
+      const also = loaded.ok ? "" : `baton-proxy: also, ${describeConfigProblems(loaded.problems)}\n`;
+      io.stderr(`baton-proxy: ${invocation.reason}\n${also}\n${renderUsage()}`);
       return EXIT.USAGE;
+    }
     // Subcommands load on demand (see src/commands.ts): their modules (node:crypto among them)
     // would otherwise add tens of milliseconds to every proxy start, paid on each server launch.
     case "subcommand":

@@ -37,6 +37,22 @@ describe("launching without --", () => {
     expect(asSubcommand.stderr).toContain("no event file at");
   });
 
+  test("a usage error is reported with the configuration's problems, every one at once (exit 2)", async () => {
+    const env = { BATON_EVENT_SINK: "ftp://events.example/x", BATON_UPSTREAM_TIMEOUT: "soon" };
+    const r = await runBinary(["--bogus", "--", "cat"], env);
+    expect([r.code, r.stdout]).toEqual([2, ""]);
+    const lines = r.stderr.split("\n");
+    expect(lines[0]).toContain("unknown option --bogus");
+    expect(lines[1]).toBe("baton-proxy: also, the configuration has 2 problem(s):");
+    expect(r.stderr).toContain("BATON_EVENT_SINK");
+    expect(r.stderr).toContain("BATON_UPSTREAM_TIMEOUT");
+    expect(r.stderr).toContain("Usage:");
+    // A sound configuration adds nothing to the usage error.
+    const alone = await runBinary(["--bogus", "--", "cat"], { BATON_EVENT_SINK: "stderr:" });
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).not.toContain("also, the configuration");
+  });
+
   test("a single-valued option given twice is a usage error (its values never echoed); repeatable ones repeat", async () => {
     const cases = [
       [

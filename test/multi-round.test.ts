@@ -114,6 +114,47 @@ describe("multi-round (input_required) calls", () => {
     ]);
   });
 
+  test("a requestState nested deeper than JSON.stringify can write still pairs its retry (the round was lost)", () => {
+    const state = createProxyState({ includeReportTool: false });
+    const deep = (depth: number, leaf: string) => `${"[".repeat(depth)}"${leaf}"${"]".repeat(depth)}`;
+    const input = (id: number, leaf: string) =>
+      `{"jsonrpc":"2.0","id":${id},"result":{"resultType":"input_required","inputRequests":{},"requestState":${deep(100_000, leaf)}}}`;
+    const retry = (id: number, leaf: string) =>
+      `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"a","arguments":{},"inputResponses":{},"requestState":${deep(100_000, leaf)}}}`;
+    client(state, call(1, "a"));
+    client(state, call(2, "a"));
+    server(state, input(1, "x"));
+    server(state, input(2, "y"));
+    // Paired by the whole state: the two differ only at the bottom.
+    client(state, retry(3, "y"));
+    client(state, retry(4, "x"));
+    const done = [...server(state, answer(3, { content: [] }), 9), ...server(state, answer(4, { content: [] }), 9)];
+    expect(summary(done)).toEqual([
+      ["tool_call_end", 9, "c2", 2, null],
+      ["tool_call_end", 9, "c1", 2, null],
+    ]);
+  });
+
+  test("a large requestState is not held as the key (hashed), and still pairs only its own retry", () => {
+    const state = createProxyState({ includeReportTool: false });
+    const big = "s".repeat(4 * 1024 * 1024);
+    client(state, call(1, "a"));
+    client(state, call(2, "a"));
+    server(state, answer(1, INPUT(`${big}1`)));
+    server(state, answer(2, INPUT(`${big}2`)));
+    for (const key of state.rounds.waiting.keys()) expect(key.length).toBeLessThan(1_000);
+    client(state, call(3, "a", { requestState: `${big}2`, inputResponses: {} }));
+    client(state, call(4, "a", { requestState: `${big}1`, inputResponses: {} }));
+    const done = [...server(state, answer(3, { content: [] }), 9), ...server(state, answer(4, { content: [] }), 9)];
+    expect(summary(done).map((s) => s[2])).toEqual(["c2", "c1"]);
+    // A short state is keyed as before, and a retry of another tool's large state is not paired.
+    client(state, call(5, "a"));
+    server(state, answer(5, INPUT(big)));
+    expect(summary(client(state, call(6, "b", { requestState: big, inputResponses: {} })))).toEqual([
+      ["tool_call_start", null, "c4", null, null],
+    ]);
+  });
+
   test("bounded in count: the oldest waiting call is evicted past the cap", () => {
     const state = createProxyState({ includeReportTool: false });
     const all: Action[] = [];

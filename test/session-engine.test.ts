@@ -275,6 +275,41 @@ describe("fail-open: a bug of ours while handling one message", () => {
     expect(logger.lines.filter((l) => l.includes("internal error handling a server message"))).toHaveLength(2);
   });
 
+  test("a call whose outcome event was lost with the message keeps no request context (the session's memory does not grow)", async () => {
+    const { engine: make, hub, sink } = setup();
+    const engine = make();
+    const alice = { consentToken: "consent-alice", userId: "alice" };
+    /** An answer to `id` whose body throws once the engine has taken its request off the books. */
+    const answerThrowing = (id: number) => ({
+      kind: "message" as const,
+      message: {
+        kind: "response" as const,
+        id,
+        get value(): never {
+          throw new TypeError("a bug while reading the answer");
+        },
+      },
+    });
+    // A call open on another exchange of a shared session (its own book) is not ended by these failures.
+    const scope = engine.openScope();
+    const inScope = enc(call(1, "echo"));
+    engine.fromClient(inScope, classifyLine(inScope.subarray(0, inScope.length - 1)), alice, scope);
+    for (let id = 1; id <= 100; id++) {
+      fromClient(engine, call(id, "echo"), alice);
+      const raw = enc(answer(id));
+      expect(engine.fromServer(raw, answerThrowing(id))).toEqual([{ to: "client", bytes: raw }]);
+    }
+    // A call still in flight keeps its context, and its outcome carries it.
+    fromClient(engine, call(101, "echo"), alice);
+    expect(engine.openCallContexts()).toBe(2);
+    fromServer(engine, answer(101));
+    const answered = enc(answer(1));
+    engine.fromServer(answered, classifyLine(answered.subarray(0, answered.length - 1)), false, undefined, scope);
+    expect(engine.openCallContexts()).toBe(0);
+    const events = await delivered(hub, sink);
+    expect(events.at(-1)).toMatchObject({ event_type: "tool_call_end", consent_token: "consent-alice" });
+  });
+
   test("after five such errors the rest are not logged (one bug must not flood the host's log)", () => {
     const { engine: make, logger } = setup();
     const engine = make();

@@ -311,6 +311,30 @@ describe("createSpanBuilder", () => {
     expect(builder.add(calls[2]![1])[0]?.attributes["network.transport"]).toBe("tcp");
   });
 
+  test("captured arguments held by open calls are bounded: past the budget a span goes without them and says so", () => {
+    const builder = createSpanBuilder({
+      transport: "pipe",
+      captureContent: true,
+      randomHex: counterHex(),
+      maxHeldContentChars: 100,
+    });
+    const args = { q: "x".repeat(30) }; // 39 characters as JSON
+    const calls = [1, 3, 5, 7, 9].map((seq) => makeCall(seq, `c${seq}`, "t", args, { durationMs: 1 }));
+    const server = (end: BatonEvent) => builder.add(end)[0]?.attributes ?? {};
+    for (const [start] of calls.slice(0, 3)) builder.add(start);
+    expect(server(calls[0]![1])).toMatchObject({ "gen_ai.tool.call.arguments": JSON.stringify(args) });
+    expect(server(calls[1]![1])).toMatchObject({ "gen_ai.tool.call.arguments": JSON.stringify(args) });
+    const omitted = server(calls[2]![1]);
+    expect(omitted["gen_ai.tool.call.arguments"]).toBeUndefined();
+    expect(omitted["baton.tool.call.arguments_omitted"]).toBe(true);
+    expect(omitted["gen_ai.tool.call.result"]).toBeDefined(); // the result is not held: it is sent at once
+    // Ended calls gave their share back.
+    builder.add(calls[3]![0]);
+    builder.add(calls[4]![0]);
+    expect(server(calls[3]![1])).toMatchObject({ "gen_ai.tool.call.arguments": JSON.stringify(args) });
+    expect(server(calls[4]![1])["baton.tool.call.arguments_omitted"]).toBeUndefined();
+  });
+
   test("each span names its own hop's transport: stdio toward the host, HTTP toward a --url server", () => {
     const builder = createSpanBuilder({
       transport: "pipe",

@@ -111,8 +111,29 @@ describe("wrap", () => {
     expect(second.stdout).toContain("Nothing to do: every selected server is already wrapped or remote.");
     expect(read(file)).toBe(afterFirst);
 
-    await box.run("wrap", "filesystem");
+    expect(first.stdout).toContain(`backup: ${DESKTOP}.baton-backup\n`);
+    const third = await box.run("wrap", "filesystem");
     expect(read(`${file}.baton-backup`)).toBe(original); // the first backup is never overwritten
+    // ...and wrap says so, rather than nothing: the backup shown is not this run's file.
+    expect(third.stdout).toContain(
+      `backup: ${DESKTOP}.baton-backup already exists (from an earlier run): kept as it is, not replaced\n`,
+    );
+  });
+
+  test("unwrap works from the file as it is now: edits made after the wrap are kept, whatever the backup holds", async () => {
+    const box = sandbox();
+    const file = box.put("claude-desktop.json", DESKTOP);
+    expect((await box.run("wrap", "github")).code).toBe(0);
+    const config = JSON.parse(read(file));
+    config.mcpServers.github.args.push("--read-only");
+    config.mcpServers.github.env.GITHUB_HOST = "github.example.com";
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    expect((await box.run("unwrap", "github")).code).toBe(0);
+    expect(JSON.parse(read(file)).mcpServers.github).toEqual({
+      command: "npx",
+      args: ["-y", "@modelcontextprotocol/server-github", "--api-key=sk-live-abcdef123456", "--read-only"],
+      env: { GITHUB_PERSONAL_ACCESS_TOKEN: "ghp_0123456789abcdefSECRET", GITHUB_HOST: "github.example.com" },
+    });
   });
 
   test("unwrap --all after wrap --all restores the same bytes", async () => {

@@ -54,10 +54,10 @@ test("reads keep a BOM and the permission bits", async () => {
 test("the backup is written once, with the original's permissions", async () => {
   const path = fresh("backup.json", '{"v": 1}', 0o600);
   const file = (await readConfigFile(path))!;
-  expect(await writeBackupOnce(file)).toBe(path + BACKUP_SUFFIX);
+  expect(await writeBackupOnce(file)).toEqual({ path: path + BACKUP_SUFFIX, kept: false });
   expect(statSync(path + BACKUP_SUFFIX).mode & 0o777).toBe(0o600);
   const later = { ...file, text: '{"v": 2}' };
-  expect(await writeBackupOnce(later)).toBeUndefined();
+  expect(await writeBackupOnce(later)).toEqual({ path: path + BACKUP_SUFFIX, kept: true });
   expect(await readBackup(path)).toBe('{"v": 1}');
   expect(await readBackup(join(dir, "nothing.json"))).toBeUndefined();
 });

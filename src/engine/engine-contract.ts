@@ -119,4 +119,6 @@ export interface SessionEngine {
   sweep(): WireAction[];
   /** The session is over: stop folding its live report. Events already emitted are still delivered. */
   close(): void;
+  /** How many calls in flight hold their request's context (each is released with its call: a bound's witness). */
+  openCallContexts(): number;
 }

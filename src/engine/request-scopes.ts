@@ -1,6 +1,6 @@
 // The request books of a shared session (serve's stateless groups): each exchange's requests apart, so clients reusing ids never close each other's calls.
 
-import { usePendingBook, type ProxyState } from "../proxy/transform.ts";
+import { usePendingBook, type PendingBook, type ProxyState } from "../proxy/transform.ts";
 import type { Classified } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import type { RequestScope, WireAction } from "./engine-contract.ts";
@@ -15,6 +15,8 @@ export interface RequestScopes {
   run(scope: RequestScope, work: (listings: ListingContexts) => WireAction[]): WireAction[];
   /** Session-wide work (exit, sweep) on every book in turn. */
   every(work: () => WireAction[]): WireAction[];
+  /** Every book with requests in flight: the session's own and each exchange's (the one in use included). */
+  books(): PendingBook[];
   /**
    * The scope a client line goes to: a client's cancel names one of its own requests but reaches a
    * shared session on an exchange of its own, so it goes to the one exchange holding that id (to
@@ -44,6 +46,7 @@ export function createRequestScopes(state: ProxyState, own: RequestScope): Reque
       for (const scope of [...scopes]) wire.push(...run(scope, work));
       return wire;
     },
+    books: () => [own.book, ...[...scopes].map((scope) => scope.book)],
     ofCancel(line, scope) {
       if (line.kind !== "message" || line.message.kind !== "notification") return scope;
       if (line.message.method !== "notifications/cancelled") return scope;

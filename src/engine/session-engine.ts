@@ -33,6 +33,8 @@ import {
   serverLinesPassUnchanged,
   sweepPending,
   type Action,
+  type PendingRequest,
+  type Side,
 } from "../proxy/transform.ts";
 
 export type { RequestContext } from "../telemetry/envelope.ts";
@@ -77,7 +79,6 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
       ? undefined
       : createTraceTracker({ propagate: config.otlp.propagate, randomHex: RANDOM_HEX });
   const propagatesTrace = config.otlp?.propagate === true;
-  const failOpen = createFailOpen(logger);
   // Only the report tool reads the fold, and it is offered only when every sink is local.
   const report = config.allSinksLocal ? createReportState() : undefined;
   // Hosted per-request consent: one fold per token, so a caller sees only what its own token recorded (never another's).
@@ -101,6 +102,28 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     listings,
   };
   const scopes = createRequestScopes(state, own);
+  const failOpen = createFailOpen(logger);
+  /**
+   * Fail-open: the message is passed on, and a call it ended is released here too. Its outcome
+   * event was lost with the message, and that event is what releases a call's context, so a
+   * repeating bug would otherwise pin one context per call for the session's life.
+   */
+  const passOn = (error: unknown, what: string, to: Side, raw: Uint8Array, sent: boolean) => {
+    if (callContexts.size > 0) releaseEndedCalls();
+    return failOpen.passOn(error, what, to, raw, sent);
+  };
+  /** Drops the contexts of calls no longer open anywhere: in no book's requests, in no held round or task. */
+  function releaseEndedCalls(): void {
+    const open = new Set<string>();
+    const note = (request: PendingRequest): void => {
+      const callId = request.call?.callId ?? request.subject?.callId;
+      if (callId !== undefined) open.add(callId);
+    };
+    for (const book of scopes.books()) for (const request of book.pending.values()) note(request);
+    for (const held of state.rounds.waiting.values()) note(held.request);
+    for (const held of state.rounds.tasks.values()) note(held.request);
+    for (const callId of callContexts.keys()) if (!open.has(callId)) callContexts.delete(callId);
+  }
 
   const answerReport = (
     id: WireId,
@@ -227,7 +250,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
         raw.length,
       );
     } catch (error) {
-      return failOpen.passOn(error, "a client message", "server", raw, false);
+      return passOn(error, "a client message", "server", raw, false);
     }
   };
   const serverLine = (
@@ -242,7 +265,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
       // A listing's answer: its surface snapshot carries the listing request's context (hosted: its consent token).
       return perform(fromServer(state, raw, line, at ?? now()), listings.take(line), streamed, raw.length);
     } catch (error) {
-      return failOpen.passOn(error, "a server message", "client", raw, streamed);
+      return passOn(error, "a server message", "client", raw, streamed);
     }
   };
 
@@ -262,7 +285,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
         try {
           return perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now()));
         } catch (error) {
-          return failOpen.passOn(error, "a long server message", "client", edges.head, true);
+          return passOn(error, "a long server message", "client", edges.head, true);
         }
       };
       return scope === undefined ? longLine() : scopes.run(scope, longLine);
@@ -274,7 +297,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
           fromClientLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, held, now()),
         );
       } catch (error) {
-        return failOpen.passOn(error, "a long client message", "server", edges.head, true);
+        return passOn(error, "a long client message", "server", edges.head, true);
       }
     },
     serverLinesPassUnchanged: () => serverLinesPassUnchanged(state),
@@ -286,6 +309,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     sweep: () => scopes.every(() => perform(sweepPending(state, now()))),
     openScope: () => ({ book: createPendingBook(), listings: createListingContexts() }),
     close: () => events.close(),
+    openCallContexts: () => callContexts.size,
   };
   // Once per line or event, straight-line glue: FTL would compile them with the transforms inlined,
   // the largest compiles left (see runtime/jit-tiers.ts). Marks every engine's closures at once.

@@ -5,6 +5,7 @@ import { isObject } from "../wire/jsonrpc.ts";
 import { callError, callOutcome } from "./call-events.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
 import type { Action, PendingRequest, ProxyState } from "./proxy-state.ts";
+import { roundKey } from "./round-key.ts";
 
 /** Calls waiting for the client's next round; beyond this the oldest is closed as `evicted`. */
 export const MAX_WAITING_ROUNDS = 1_000;
@@ -30,11 +31,6 @@ export interface OpenRounds {
   readonly waiting: Map<string, Held>;
   /** Calls answered with a task handle, keyed by task id. */
   readonly tasks: Map<string, Held>;
-}
-
-/** Waiting rounds are keyed by what the retry repeats: method, tool name / uri / prompt name, and the echoed state. */
-export function roundKey(method: string, subject: string, requestState: unknown): string {
-  return `${method}\u0000${subject}\u0000${JSON.stringify(requestState ?? null)}`;
 }
 
 /**

@@ -23,6 +23,7 @@ export type {
   Action,
   EventDraft,
   PendingBook,
+  PendingRequest,
   Principal,
   ProxyState,
   RequestFacts,

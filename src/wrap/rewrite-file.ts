@@ -58,16 +58,18 @@ export async function readBackup(filePath: string): Promise<string | undefined> 
 /**
  * Writes `<path>.baton-backup` with the original text and permissions, only if no backup exists
  * (the first backup is the true original; later runs must not overwrite it). Returns the backup
- * path when one was written, undefined when one already existed.
+ * path and whether it was already there (`kept`: not written by this run).
  */
-export async function writeBackupOnce(file: ConfigFileText): Promise<string | undefined> {
+export async function writeBackupOnce(
+  file: ConfigFileText,
+): Promise<{ readonly path: string; readonly kept: boolean }> {
   const backupPath = file.path + BACKUP_SUFFIX;
   try {
     await fs.writeFile(backupPath, file.text, { flag: "wx", mode: file.mode });
     await fs.chmod(backupPath, file.mode); // the umask may have narrowed the mode; a backup holds the same secrets
-    return backupPath;
+    return { path: backupPath, kept: false };
   } catch (error) {
-    if (codeOf(error) === "EEXIST") return undefined;
+    if (codeOf(error) === "EEXIST") return { path: backupPath, kept: true };
     throw new LocalError("E_IO", `${backupPath}: cannot write the backup: ${describeError(error)}`, { cause: error });
   }
 }

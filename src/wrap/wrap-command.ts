@@ -115,8 +115,10 @@ async function carryOut(
     }
     if (options.dryRun) continue;
     try {
-      const backupPath = await writeBackupOnce(config.file);
-      if (backupPath !== undefined) ctx.stdout(`backup: ${displayPath(backupPath, ctx.homeDir)}\n`);
+      const backup = await writeBackupOnce(config.file);
+      // A backup already there is not this file as it is now: say so, or the user takes it for this run's.
+      const kept = backup.kept ? " already exists (from an earlier run): kept as it is, not replaced" : "";
+      ctx.stdout(`${printable(`backup: ${displayPath(backup.path, ctx.homeDir)}${kept}`)}\n`);
       await writeFileAtomic(config.file, plan.newText);
       writtenFiles++;
     } catch (error) {

@@ -14,6 +14,15 @@ export { META_SPAN_ID, META_TRACE_ID } from "./span-placement.ts";
 
 /** Open calls kept at once; beyond this the oldest is forgotten (its spans are never sent) and counted. */
 export const MAX_OPEN_CALLS = 10_000;
+/**
+ * Characters of captured arguments (`BATON_OTEL_CAPTURE_CONTENT=on`) the open calls may hold
+ * together: each may hold 256 KiB after the scrub, 2.5 GB over MAX_OPEN_CALLS. Beyond it a new
+ * call's span goes without its arguments and says so (ARGUMENTS_OMITTED).
+ */
+export const MAX_HELD_CONTENT_CHARS = 32 * 1024 * 1024;
+/** On a span whose arguments were not kept: the open calls held MAX_HELD_CONTENT_CHARS already. */
+export const ARGUMENTS_OMITTED = "baton.tool.call.arguments_omitted";
+const ARGUMENTS = "gen_ai.tool.call.arguments";
 
 export interface SpanBuilderOptions {
   /** How the host reaches us, on the SERVER span: `pipe` for stdio, `tcp` for HTTP (network.transport). */
@@ -26,6 +35,7 @@ export interface SpanBuilderOptions {
   readonly captureContent: boolean;
   readonly randomHex?: RandomHex;
   readonly maxOpen?: number;
+  readonly maxHeldContentChars?: number;
 }
 
 interface OpenCall {
@@ -43,6 +53,8 @@ interface OpenCall {
   readonly start: HrTime;
   readonly attributes: Record<string, AttributeValue>;
   readonly events: SpanEventRecord[];
+  /** Characters of captured arguments it holds (counted in `heldContent`). */
+  readonly contentChars: number;
 }
 
 export interface SpanBuilder {
@@ -68,6 +80,8 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   // held (one per session) until the session's next event, so it lands on the call it describes.
   const held = new Map<string, { readonly key: string; readonly event: EventOf<"annotation"> }>();
   let evicted = 0;
+  const maxHeldContent = options.maxHeldContentChars ?? MAX_HELD_CONTENT_CHARS;
+  let heldContent = 0;
   const serverHop = hopAttributes(options.transport, undefined);
   const clientHop = hopAttributes(options.upstreamTransport ?? options.transport, options.upstreamOrigin);
 
@@ -75,10 +89,19 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     const callId = String(event.runtime_meta?.[META_CALL_ID] ?? "");
     const facts = describeOperation(method, event.payload as Record<string, unknown>, options.captureContent);
     const attributes = baseAttributes(event, facts.attributes, serverHop);
+    const args = attributes[ARGUMENTS];
+    let contentChars = typeof args === "string" ? args.length : 0;
+    if (contentChars > 0 && heldContent + contentChars > maxHeldContent) {
+      delete attributes[ARGUMENTS];
+      attributes[ARGUMENTS_OMITTED] = true;
+      contentChars = 0;
+    }
+    heldContent += contentChars;
     const where = placement(event, random);
     const key = `${event.session_id}\n${callId}`;
     const note = held.get(event.session_id);
     if (note?.key === key) held.delete(event.session_id);
+    heldContent -= open.get(key)?.contentChars ?? 0; // a start seen again replaces its call
     open.set(key, {
       sessionId: event.session_id,
       toolName: facts.toolName,
@@ -92,17 +115,26 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       start: toHrTime(event.captured_at),
       attributes,
       events: note?.key === key ? [annotationRecord(note.event)] : [],
+      contentChars,
     });
     if (open.size > maxOpen) {
-      open.delete(open.keys().next().value as string);
+      forget(open.keys().next().value as string);
       evicted++;
     }
   }
 
+  /** Takes a call off the open ones (its content no longer held); undefined when it is not open. */
+  function forget(key: string): OpenCall | undefined {
+    const call = open.get(key);
+    if (call === undefined) return undefined;
+    open.delete(key);
+    heldContent -= call.contentChars;
+    return call;
+  }
+
   function finish(event: BatonEvent, failed: boolean): FinishedSpan[] {
     const key = `${event.session_id}\n${String(event.runtime_meta?.[META_CALL_ID] ?? "")}`;
-    const call = open.get(key);
-    open.delete(key);
+    const call = forget(key);
     if (call === undefined || !call.sampled) return [];
     const attributes = { ...call.attributes };
     let server: FinishedSpan["status"] = { code: STATUS_UNSET };
