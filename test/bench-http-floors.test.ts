@@ -1,14 +1,13 @@
 // bench:http's floors relay HTTP byte for byte: the C TCP relay and the Bun sockets relay, with keep-alive, concurrent connections and bodies larger than a socket takes at once. No timing asserts.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileC } from "../scripts/bench-c.ts";
 import { portOf, start } from "../scripts/bench-http.ts";
 import { ROOT } from "./support/binary.ts";
+import { tempDir } from "./support/temp.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "baton-bench-floors-"));
+const dir = tempDir("baton-bench-floors-");
 const BIG = 3 * 1024 * 1024;
 const BIG_GET = 32 * 1024 * 1024;
 let upstream: ReturnType<typeof Bun.serve>;
@@ -30,7 +29,6 @@ beforeAll(() => {
 
 afterAll(() => {
   upstream.stop(true);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Starts a floor as bench:http does; returns its base URL and a stop function. */

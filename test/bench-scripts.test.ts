@@ -1,18 +1,16 @@
 // The benchmark's own parts work from a clone: the driver and fake server, both relays, and the table. No timing asserts (figures are printed, not judged).
 
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { compileC } from "../scripts/bench-c.ts";
 import { renderTable, renderTargets } from "../scripts/bench.ts";
 import { binaryPath, ROOT } from "./support/binary.ts";
+import { tempDir } from "./support/temp.ts";
 
 const SCRIPTS = join(ROOT, "scripts");
 const NODE = Bun.which("node") ?? process.execPath;
 const FAKE = [NODE, join(SCRIPTS, "bench-fake-server.mjs")];
-const dir = mkdtempSync(join(tmpdir(), "baton-bench-test-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("baton-bench-test-");
 
 async function drive(command: readonly string[], env: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const proc = Bun.spawn(

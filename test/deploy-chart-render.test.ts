@@ -1,16 +1,16 @@
 // Renders the chart with a real Helm (pinned, from the npm registry) for the defaults and every documented example: lint, secure pod specs, secrets only in a Secret, probes and args as serve expects; bad values refused with their message.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { badValues, CHART_DIR, examples, readYaml } from "./support/chart.ts";
 import { DOCKERFILE, execForm, parseDockerfile } from "./support/dockerfile.ts";
 import { findHelm, runHelm } from "./support/helm.ts";
+import { tempDir } from "./support/temp.ts";
 
 const helm = findHelm();
-const home = mkdtempSync(join(tmpdir(), "baton-helm-home-"));
-afterAll(() => rmSync(home, { recursive: true, force: true }));
+const home = tempDir("baton-helm-home-");
 
 type Manifest = Record<string, any>;
 

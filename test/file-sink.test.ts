@@ -1,8 +1,7 @@
 // Unit tests for src/telemetry/sinks/file-sink.ts against a real temp directory.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { LocalError } from "../src/errors.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
@@ -14,9 +13,9 @@ import {
   FILE_REOPEN_INTERVAL_MS,
   type FileSinkOptions,
 } from "../src/telemetry/sinks/file-sink.ts";
+import { tempDir } from "./support/temp.ts";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-file-sink-"));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("baton-file-sink-");
 let counter = 0;
 const freshPath = (): string => path.join(dir, `events-${counter++}.jsonl`);
 const event = {} as BatonEvent; // the sink only writes the pre-serialised line

@@ -1,18 +1,17 @@
 // Tests scripts/homebrew.ts: checksum parsing, the rendered formula, `ruby -c` where ruby exists, and the CLI.
 
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { DEFAULT_REPO, FORMULA_ASSETS, parseChecksums, renderFormula } from "../scripts/homebrew.ts";
+import { tempDir } from "./support/temp.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const SUMS_TEXT = readFileSync(join(import.meta.dir, "fixtures", "homebrew", "SHA256SUMS"), "utf8");
 const SUMS = parseChecksums(SUMS_TEXT);
 const RUBY = Bun.which("ruby");
-const dir = mkdtempSync(join(tmpdir(), "baton-brew-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("baton-brew-");
 
 describe("parseChecksums", () => {
   test("reads every line of the fixture", () => {

@@ -1,7 +1,8 @@
-// Tests of the proxy's own log lines (src/log.ts): one line per message, and nothing a quoted peer wrote can drive the terminal.
+// Tests of the proxy's own log lines (src/log.ts): one line per message, nothing a quoted peer wrote can drive the terminal, and no configured secret is printed.
 
 import { describe, expect, test } from "bun:test";
-import { printable } from "../src/log.ts";
+import { loadConfig } from "../src/config.ts";
+import { createLogger, printable } from "../src/log.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 
 /** A server's error message as an attacker would write it: set the title, erase the line, forge a log line, reverse the text. */
@@ -48,5 +49,34 @@ describe("log lines", () => {
       const out = printable(`a${String.fromCharCode(code)}b`);
       expect(out).toMatch(/^a\\(u[0-9a-f]{4}|[nr])b$/);
     }
+  });
+});
+
+describe("configured secrets", () => {
+  test("every secret of 4 characters or more is [redacted] in every level's line, each time it occurs", () => {
+    const lines: string[] = [];
+    const logger = createLogger((line) => lines.push(line), ["sk-live-123456", "ct_consent_token", "abc"]);
+    logger.info("sent with sk-live-123456");
+    logger.warn("token=ct_consent_token&again=ct_consent_token\nsk-live-123456");
+    logger.error("abc is too short to hide: sk-live-123456");
+    expect(lines).toEqual([
+      "baton-proxy: info: sent with [redacted]\n",
+      "baton-proxy: warn: token=[redacted]&again=[redacted]\\n[redacted]\n",
+      "baton-proxy: error: abc is too short to hide: [redacted]\n",
+    ]);
+  });
+
+  test("the secrets the configuration collects are the ones hidden (the API key, the consent token, the user id HMAC key)", () => {
+    const loaded = loadConfig({
+      BATON_EVENT_SINK: "https://console.example/",
+      BATON_API_KEY: "k-live-4242",
+      BATON_CONSENT_TOKEN: "ct_consent_9999",
+      BATON_USER_ID_HMAC_KEY: "uid-key-7777",
+    });
+    if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
+    const lines: string[] = [];
+    const logger = createLogger((line) => lines.push(line), loaded.config.secrets);
+    logger.warn("k-live-4242 ct_consent_9999 uid-key-7777");
+    expect(lines).toEqual(["baton-proxy: warn: [redacted] [redacted] [redacted]\n"]);
   });
 });

@@ -1,8 +1,7 @@
 // Tests of `baton-proxy report` through the subcommand dispatcher (src/commands.ts) with a fake context over temporary files.
 
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
 import { runSubcommand } from "../src/commands.ts";
@@ -11,9 +10,9 @@ import { REPORT_SPEC } from "../src/report/report-spec.ts";
 import type { ReportSummary } from "../src/report/summarize-json.ts";
 import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
 import { giveToAnotherUser } from "./support/users.ts";
+import { tempDir } from "./support/temp.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "baton-report-test-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("baton-report-test-");
 const REALISTIC = join(import.meta.dir, "fixtures/report/realistic.jsonl");
 
 interface Run {

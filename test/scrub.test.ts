@@ -110,20 +110,19 @@ describe("scrubValue: structure", () => {
 });
 
 describe("scrubValue: bounds", () => {
-  test("a 1 MiB string keeps a 64 KiB prefix plus a marker, is scrubbed, and is fast", () => {
+  test("a 1 MiB string keeps a 64 KiB prefix plus a marker, is scrubbed, and only the prefix is redacted", () => {
     const huge = `bob@x.com ${"lorem ipsum 42 dolor ".repeat(60_000)}`.slice(0, 1024 * 1024);
     const { out, stats } = scrub(huge);
     expect(out.startsWith("[email] lorem")).toBe(true);
     expect(out).toEndWith(`...[truncated ${1024 * 1024 - MAX_FIELD_BYTES} bytes]`);
     expect(stats.truncated).toBe(1);
-    const times: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const start = performance.now();
-      scrubValue(huge, ON);
-      times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    expect(times[7]).toBeLessThan(10); // typically ~0.5 ms; the ceiling only catches a regression to full-length scans
+    // The regex work is bounded by the cut, not the input (shown by what was redacted, not by a clock:
+    // no timing asserts): an address every 64 characters, and only the kept prefix's are counted.
+    const spaced = "alice@example.com lorem ipsum dolor sit amet consectetur adipis ".repeat(16_384);
+    const prefixed = scrub(spaced);
+    const kept = prefixed.out.slice(0, prefixed.out.lastIndexOf("...[truncated"));
+    expect(kept.match(/\[email\]/g)?.length).toBe(MAX_FIELD_BYTES / 64);
+    expect(prefixed.stats.redactions).toEqual({ email: MAX_FIELD_BYTES / 64 });
   });
 
   test("a key cut to 256 characters never ends in half a surrogate pair (JSON would carry a lone \\ud83d)", () => {

@@ -118,10 +118,11 @@ describe.skipIf(process.platform === "win32")(
         { at: 100, action: "SIGINT" },
         { at: 200, action: "SIGINT" },
       ];
-      const at = performance.now();
+      // "At once" shows in what the server saw, not in a clock (no timing assert): had the proxy passed the
+      // third SIGINT on or waited for its grace (SIGTERM 1 s later), the server would have recorded it, or
+      // ended its 800 ms cleanup and exited 0.
       const proxied = await drive([await binaryPath(), "--", ...SERVER], steps);
       expect(proxied).toEqual({ record: "SIGINT\nSIGINT\n", status: 137 });
-      expect(performance.now() - at).toBeLessThan(800);
     });
   },
 );

@@ -1,18 +1,7 @@
 // Tests src/wrap/rewrite-file.ts on a temp directory: strict reads, backup once, atomic writes with permissions.
 
-import { afterAll, expect, test } from "bun:test";
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalError } from "../src/errors.ts";
 import {
@@ -23,9 +12,9 @@ import {
   writeFileAtomic,
 } from "../src/wrap/rewrite-file.ts";
 import { nobody, unprivilegedPrefix } from "./support/users.ts";
+import { tempDir } from "./support/temp.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "baton-rewrite-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("baton-rewrite-");
 
 function fresh(name: string, content: string | Uint8Array, mode = 0o644): string {
   const path = join(dir, name);
