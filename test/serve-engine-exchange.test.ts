@@ -2,6 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { loadConfig, type Config } from "../src/config.ts";
+import { MAX_TOKEN_REPORTS } from "../src/engine/session-engine.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import { consentGatedHub, createEngineExchange, sessionShowsInjection } from "../src/serve/engine-exchange.ts";
 import type { RequestContext } from "../src/serve/exchange.ts";
@@ -330,6 +331,38 @@ describe("engine exchange", () => {
     expect(JSON.stringify(consentedReport.answers)).not.toContain("consent token");
     const events = await delivered();
     expect(events.map((e) => [e.event_type, e.consent_token])).toEqual([["annotation", "ct_caller_0001"]]);
+  });
+});
+
+describe("engine exchange: the per-token live reports stay bounded", () => {
+  // A stateless group shared by an app's users may see a new consent token with every user: one fold
+  // each, kept for the session's life, grew without bound. The least recently used are let go.
+  test(`past ${MAX_TOKEN_REPORTS} tokens in one session, the least recently used token's report is let go; the others keep theirs`, async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx("ct_handshake_1"));
+    roundTrip(exchange, initialize, initialized, ctx("ct_handshake_1"));
+    const token = (i: number) => `ct_user_${String(i).padStart(5, "0")}`;
+    const annotate = (id: number, intent: string) =>
+      bytes({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "baton_annotate", arguments: { intent, signal_type: "other" } },
+      });
+    const reportFor = (who: string) => {
+      const report = bytes({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "baton_session_report" } });
+      return JSON.stringify(exchange.fromClient(report, classifyLine(report), ctx(who)).answers);
+    };
+    for (let i = 0; i <= MAX_TOKEN_REPORTS; i++) {
+      const body = annotate(10 + i, `note of user ${i}`);
+      exchange.fromClient(body, classifyLine(body), ctx(token(i)));
+      if (i === 5) expect(reportFor(token(1))).toContain("note of user 1"); // used again: kept
+    }
+    expect(reportFor(token(0))).not.toContain("note of user 0");
+    expect(reportFor(token(1))).toContain("note of user 1");
+    expect(reportFor(token(MAX_TOKEN_REPORTS))).toContain(`note of user ${MAX_TOKEN_REPORTS}`);
+    // Every annotation was recorded all the same: only the live report's memory is bounded.
+    expect((await delivered()).filter((e) => e.event_type === "annotation")).toHaveLength(MAX_TOKEN_REPORTS + 1);
   });
 });
 

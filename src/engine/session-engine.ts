@@ -39,6 +39,13 @@ import {
 
 export type { RequestContext } from "../telemetry/envelope.ts";
 
+/**
+ * Live reports kept per consent token in one session (hosted per-request consent). A stateless group
+ * an app's users share may bring a new token with every user; past this many, the least recently used
+ * token's report is let go (its events are recorded all the same).
+ */
+export const MAX_TOKEN_REPORTS = 256;
+
 export {
   SWEEP_INTERVAL_MS,
   type RequestScope,
@@ -87,7 +94,11 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const fold = (event: BatonEvent): void => {
     if (reportsByToken === undefined) return foldEvent(report as ReportState, event);
     let its = reportsByToken.get(event.consent_token);
-    if (its === undefined) reportsByToken.set(event.consent_token, (its = createReportState()));
+    if (its === undefined) {
+      its = createReportState();
+      if (reportsByToken.size >= MAX_TOKEN_REPORTS) reportsByToken.delete(reportsByToken.keys().next().value as string);
+    } else reportsByToken.delete(event.consent_token); // re-inserted below: the Map's order is its use order
+    reportsByToken.set(event.consent_token, its);
     foldEvent(its, event);
   };
   const events: SessionEvents = telemetry.openSession(report === undefined ? undefined : fold);
