@@ -1,6 +1,6 @@
 // Start/end/error events of resources/read, resources/list, prompts/get and prompts/list (names, counts, timings; never contents). Pure.
 
-import type { CaptureGroup } from "../config.ts";
+import type { CaptureGroup } from "../config-values.ts";
 import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
 import { META_CALL_ID, META_ROUNDS, META_TRUNCATED } from "../telemetry/event-types.ts";
 import { setOwn } from "../telemetry/scrub-walk.ts";
