@@ -1,7 +1,7 @@
 // The transforms' state for one session, set up from the config: the hot-path bound, principal hashing, intent param, captures. No I/O.
 
 import { hashUserId } from "../identity/user-id.ts";
-import { createProxyState, type ProxyState } from "../proxy/proxy-state.ts";
+import { createProxyState, type ProxyState } from "../proxy/transform.ts";
 import { scrubValue } from "../telemetry/scrub.ts";
 import type { SessionEngineDeps } from "./engine-contract.ts";
 
