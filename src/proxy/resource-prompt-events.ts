@@ -7,7 +7,8 @@ import { setOwn } from "../telemetry/scrub-walk.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { bound, callError, errorFacts, withServer } from "./call-events.ts";
-import type { Action, EventDraft, PendingRequest, PendingSubject, ProxyState } from "./proxy-state.ts";
+import type { Action, EventDraft, ProxyState } from "./proxy-state.ts";
+import type { PendingRequest, PendingSubject } from "./pending-book.ts";
 import { elapsedMs } from "./proxy-state.ts";
 
 export type { CaptureGroup };
