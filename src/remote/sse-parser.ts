@@ -1,4 +1,4 @@
-// Incremental Server-Sent Events parser (WHATWG "event stream" rules): bytes in, dispatched events out, over the shared SSE framing (wire/sse.ts). No I/O.
+// Incremental Server-Sent Events parser (WHATWG "event stream" rules): bytes in, dispatched events out, over the shared SSE framing (wire/sse-splitter.ts). No I/O.
 
 import type { LineEdges } from "../wire/framing.ts";
 import { parseSseEvent, type SseEvent as ReceivedEvent } from "../wire/sse.ts";
