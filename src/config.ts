@@ -1,8 +1,18 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
-import path from "node:path";
 import { describeUnknownVariables } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
+import {
+  type CaptureGroup,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  RELATIVE_CONFIG_DIR,
+  defaultFileSinkPath,
+  headerSafe,
+  isAbsolutePath,
+  parseCapture,
+  unsendable,
+  upstreamTimeoutOf,
+} from "./config-values.ts";
 import { KNOWN_VARIABLES } from "./config-variables.ts";
 import { printable } from "./log.ts";
 import { HEADER_NAME } from "./remote/remote-options.ts";
@@ -15,9 +25,7 @@ export { KNOWN_VARIABLES, URL_ONLY_VARIABLES } from "./config-variables.ts";
 
 export type ScrubMode = "on" | "off";
 export type IntentParamMode = "optional" | "required" | "off";
-export type CaptureGroup = "tools" | "resources" | "prompts";
 const INTENT_PARAM_MODES: readonly IntentParamMode[] = ["optional", "required", "off"];
-const CAPTURE_GROUPS: readonly CaptureGroup[] = ["tools", "resources", "prompts"];
 
 /** `static`: one BATON_CONSENT_TOKEN per process; `per-request`: each HTTP request brings its own (serve only). */
 export type ConsentMode = "static" | "per-request";
@@ -63,37 +71,8 @@ export interface Config {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-export const DEFAULT_FILE_SINK_PATH = "/tmp/baton-proxy.jsonl";
 export const PLACEHOLDER = "local";
 export const DEFAULT_SLOW_CALL_MS = 1000;
-/** BATON_UPSTREAM_TIMEOUT's default, as upstream's (60 s). */
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
-/**
- * BATON_UPSTREAM_TIMEOUT's bounds in milliseconds: it is a timer, and a value that rounds to 0 ms,
- * or one past setTimeout's limit (2^31 - 1 ms, ~24.8 days: a longer delay fires after 1 ms), would
- * time every request out at once.
- */
-export const UPSTREAM_TIMEOUT_RANGE_MS = [1, 2_147_483_647] as const;
-
-/**
- * BATON_UPSTREAM_TIMEOUT in milliseconds (the default when unset), or the problem with its value
- * (also read alone by `auth login`, which bounds its OAuth requests by it).
- */
-export function upstreamTimeoutOf(raw: string | undefined): number | string {
-  if (raw === undefined) return DEFAULT_UPSTREAM_TIMEOUT_MS;
-  // Seconds as a float, in every decimal spelling upstream's float() reads (5., 1e3, +2.5: a fleet shares
-  // this env); unlike upstream (which warns and uses the default) a bad value is refused like every other
-  // BATON_* value: a typo must not silently change a timeout. inf/nan give no timer; `_` separators are refused.
-  const ms = Math.round(Number(raw) * 1000);
-  const [least, most] = UPSTREAM_TIMEOUT_RANGE_MS;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw) && ms >= least && ms <= most) return ms;
-  return `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds, from ${least / 1000} to ${Math.floor(most / 1000)} (got "${clip(raw)}")`;
-}
-
-/** The refusal of a relative BATON_CONFIG_DIR (also thrown by the token store, for `auth`). */
-export const RELATIVE_CONFIG_DIR =
-  "BATON_CONFIG_DIR must be an absolute path (~ is expanded by shells only, not in a host's env): a relative one puts the sign-in tokens under whatever directory the host starts the proxy in";
-
 /** What the caller runs: only `serve` can take a consent token per request. */
 export interface LoadOptions {
   readonly perRequestConsentAllowed?: boolean;
@@ -102,16 +81,6 @@ export interface LoadOptions {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * The default file sink's path: /tmp/baton-proxy.jsonl; on Windows in the temp directory, found as
- * node's os.tmpdir() finds it (there /tmp names \tmp on the current drive, which rarely exists).
- */
-export function defaultFileSinkPath(env: Env, platform: NodeJS.Platform = process.platform): string {
-  if (platform !== "win32") return DEFAULT_FILE_SINK_PATH;
-  const temp = env.TEMP || env.TMP || `${env.SystemRoot || env.windir || "C:\\Windows"}\\Temp`;
-  return path.win32.join(temp, "baton-proxy.jsonl");
-}
 
 /**
  * Reads the configuration from `env` (a plain object; only `src/main.ts` passes `process.env`).
@@ -193,23 +162,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   if (!(INTENT_PARAM_MODES as readonly string[]).includes(intentRaw)) {
     problems.push(`BATON_INTENT_PARAM must be one of ${INTENT_PARAM_MODES.join(", ")} (got "${clip(intentRaw)}")`);
   }
-  const captureList = (value("BATON_CAPTURE") ?? CAPTURE_GROUPS.join(","))
-    .split(",")
-    .map((g) => g.trim().toLowerCase())
-    .filter((g) => g !== "");
-  // `none` says it outright; a list of only commas is refused, as an empty value means all three.
-  if (captureList.length === 0)
-    problems.push(
-      "BATON_CAPTURE lists no group (to record no tool, resource or prompt events write none; unset, it records all three)",
-    );
-  else if (captureList.includes("none")) {
-    if (captureList.length > 1) problems.push('BATON_CAPTURE "none" cannot be listed with groups');
-    captureList.length = 0;
-  }
-  for (const group of captureList) {
-    if (!(CAPTURE_GROUPS as readonly string[]).includes(group))
-      problems.push(`BATON_CAPTURE lists unknown group "${clip(group)}" (known: ${CAPTURE_GROUPS.join(", ")})`);
-  }
+  const captureList = parseCapture(value("BATON_CAPTURE"), problems);
   // A key is bytes: used as given (upstream encodes the variable's value untouched), so the same
   // Secret gives the same user_id here and in upstream's producers, trailing newline and all.
   const userIdKey = value("BATON_USER_ID_HMAC_KEY") === undefined ? undefined : env.BATON_USER_ID_HMAC_KEY;
@@ -279,21 +232,6 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     warnings: Object.freeze(warnings),
   };
   return { ok: true, config: Object.freeze(config) };
-}
-
-/** `text` is an absolute path on `platform` (default: this process's). */
-export function isAbsolutePath(text: string, platform: NodeJS.Platform = process.platform): boolean {
-  return (platform === "win32" ? path.win32 : path.posix).isAbsolute(text);
-}
-
-/** True when an HTTP header can carry `text` (fetch refuses a line break, NUL or a character beyond U+00FF). */
-function headerSafe(text: string): boolean {
-  return !/[\r\n\0\u0100-\uffff]/.test(text);
-}
-
-/** The problem of a secret an HTTP header cannot carry (the value is never quoted). */
-function unsendable(name: string): string {
-  return `${name} has a line break, NUL or a character beyond U+00FF (it is sent in an HTTP header, which cannot carry it)`;
 }
 
 /** The whole refusal, the same for the proxy and `report`: "the configuration has 2 problem(s):\n  - …". */

@@ -12,7 +12,7 @@ import { LocalError, describeError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
 import { createLogger } from "./log.ts";
 import { childEnvironment, spawnChild } from "./transport/child-process.ts";
-import { openEventFile } from "./telemetry/sinks/file-sink.ts";
+import { openEventFile } from "./telemetry/sinks/event-file.ts";
 import { runStdioProxy } from "./transport/stdio-proxy.ts";
 import { VERSION } from "./version.ts";
 

@@ -6,7 +6,7 @@ import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../src/log.ts";
 import { oauthAuthorizer, scopeOf } from "../src/remote/authorizers.ts";
-import type { OAuthDeps } from "../src/remote/oauth-flow.ts";
+import type { OAuthDeps } from "../src/remote/oauth-provider.ts";
 import { resolveRemoteTarget } from "../src/remote/remote-options.ts";
 import { serverKey, TokenStore } from "../src/remote/token-store.ts";
 import type { Authorizer } from "../src/remote/upstream-types.ts";

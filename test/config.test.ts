@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { defaultFileSinkPath, KNOWN_VARIABLES, loadConfig, maskUrl, RELATIVE_CONFIG_DIR } from "../src/config.ts";
+import { KNOWN_VARIABLES, loadConfig, maskUrl } from "../src/config.ts";
+import { defaultFileSinkPath, RELATIVE_CONFIG_DIR } from "../src/config-values.ts";
 
 describe("loadConfig", () => {
   test("defaults: stderr + /tmp file, placeholders, scrubbing on", () => {

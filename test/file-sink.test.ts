@@ -7,12 +7,8 @@ import { LocalError } from "../src/errors.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import { giveToAnotherUser } from "./support/users.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
-import {
-  createFileSink,
-  FILE_OPEN_FLAGS,
-  FILE_REOPEN_INTERVAL_MS,
-  type FileSinkOptions,
-} from "../src/telemetry/sinks/file-sink.ts";
+import { FILE_OPEN_FLAGS } from "../src/telemetry/sinks/event-file.ts";
+import { createFileSink, FILE_REOPEN_INTERVAL_MS, type FileSinkOptions } from "../src/telemetry/sinks/file-sink.ts";
 import { tempDir } from "./support/temp.ts";
 
 const dir = tempDir("baton-file-sink-");

@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { loadConfig, type Config } from "../src/config.ts";
-import { MAX_TOKEN_REPORTS } from "../src/engine/session-engine.ts";
+import { MAX_TOKEN_REPORTS } from "../src/engine/live-reports.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import { consentGatedHub, createEngineExchange, sessionShowsInjection } from "../src/serve/engine-exchange.ts";
 import type { RequestContext } from "../src/serve/exchange.ts";

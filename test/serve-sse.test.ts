@@ -1,13 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_LINE_BYTES, type LineEdges } from "../src/wire/framing.ts";
-import {
-  parseSseEvent,
-  renderSseEvent,
-  sseDataEdges,
-  SseSplitter,
-  type SseEvent,
-  type SseOverflow,
-} from "../src/wire/sse.ts";
+import { parseSseEvent, renderSseEvent, sseDataEdges, type SseEvent } from "../src/wire/sse.ts";
+import { SseSplitter, type SseOverflow } from "../src/wire/sse-splitter.ts";
 import { relaySse } from "../src/serve/sse-relay.ts";
 import { seededRandom } from "./support/seeded-random.ts";
 

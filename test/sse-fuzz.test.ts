@@ -3,7 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { createParser } from "eventsource-parser";
 import { SseParser } from "../src/remote/sse-parser.ts";
-import { SseSplitter, type SseEvent } from "../src/wire/sse.ts";
+import type { SseEvent } from "../src/wire/sse.ts";
+import { SseSplitter } from "../src/wire/sse-splitter.ts";
 import { picker, type Pick } from "./support/jsonrpc-fuzz.ts";
 
 const utf8 = (text: string): number[] => [...new TextEncoder().encode(text)];

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RELATIVE_CONFIG_DIR } from "../src/config.ts";
+import { RELATIVE_CONFIG_DIR } from "../src/config-values.ts";
 import { LocalError } from "../src/errors.ts";
 import { configDir, TokenStore } from "../src/remote/token-store.ts";
 import { tempDir } from "./support/proxy-process.ts";

@@ -1,13 +1,7 @@
 // One MCP session, whatever carries it: runs the pure transforms and turns their actions into wire actions; events, logs and the live report stay inside. No sockets, no processes, no timers.
 
-import { createReportState, foldEvent } from "../report/report-state.ts";
-import type { ReportState } from "../report/report-types.ts";
-import { renderReport } from "../report/render-markdown.ts";
 import type { RequestContext } from "../telemetry/envelope.ts";
-import { META_CALL_ID, type BatonEvent } from "../telemetry/event-types.ts";
-import type { LazyDraft, SessionEvents } from "../telemetry/telemetry-hub.ts";
-import { scrubValue } from "../telemetry/scrub.ts";
-import { hashUserId } from "../identity/user-id.ts";
+import type { SessionEvents } from "../telemetry/telemetry-hub.ts";
 import type { WireId } from "../wire/jsonrpc.ts";
 import type { Classified } from "../wire/jsonrpc.ts";
 import { decodeUtf8, wireResult } from "../wire/jsonrpc.ts";
@@ -15,13 +9,15 @@ import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
 import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
 import { createTraceTracker } from "../proxy/trace-meta.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+import { createCallContexts } from "./call-contexts.ts";
 import { createFailOpen } from "./fail-open.ts";
+import { createLiveReports } from "./live-reports.ts";
 import type { RequestScope, SessionEngine, SessionEngineDeps, WireAction } from "./engine-contract.ts";
 import { createListingContexts, type ListingContexts } from "./listing-contexts.ts";
 import { createRequestScopes } from "./request-scopes.ts";
+import { createSessionState } from "./session-state.ts";
 import {
   createPendingBook,
-  createProxyState,
   failPending,
   failRequests,
   fromClient,
@@ -39,13 +35,6 @@ import {
 
 export type { RequestContext } from "../telemetry/envelope.ts";
 
-/**
- * Live reports kept per consent token in one session (hosted per-request consent). A stateless group
- * an app's users share may bring a new token with every user; past this many, the least recently used
- * token's report is let go (its events are recorded all the same).
- */
-export const MAX_TOKEN_REPORTS = 256;
-
 export {
   SWEEP_INTERVAL_MS,
   type RequestScope,
@@ -57,55 +46,16 @@ export {
 /** One engine per MCP session; a process may hold many, all feeding one telemetry hub. */
 export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const { config, logger, now, telemetry } = deps;
-  // The hot-path bound only caps sizes (the background scrubber applies the privacy mode).
-  const bound = (value: unknown) => {
-    const stats = { redactions: {}, truncated: 0 };
-    return { value: scrubValue(value, { mode: "off", extraKeys: [] }, stats), truncated: stats.truncated };
-  };
-  const userIdKey = config.userIdKey;
-  const tenantId = config.tenantId ?? "local";
-  const state = createProxyState({
-    includeReportTool: config.allSinksLocal,
-    boundValue: bound,
-    // Observed only: arguments reach the server as sent, so none of them is read as an intent.
-    intentParam: deps.observeOnly === true ? "off" : config.intentParam,
-    injects: deps.observeOnly !== true,
-    capture: config.capture,
-    // Raw principals stay in here: only their hash reaches events (and so the dispatcher).
-    hashPrincipal: userIdKey === undefined ? undefined : (principal) => hashUserId(principal, tenantId, userIdKey),
-    defaultPrincipal: config.principal === undefined ? undefined : { id: config.principal },
-    serverLabel: deps.serverLabel,
-    // The trace tracker edits start drafts as they are emitted: it needs them built at once.
-    lazyDrafts: config.otlp === undefined,
-  });
-  if (config.principal !== undefined && userIdKey === undefined)
-    logger.warn("BATON_PRINCIPAL is set but BATON_USER_ID_HMAC_KEY is not: events carry no user_id");
+  const state = createSessionState(deps);
   // Only with an otlp: sink: trace facts on tool-call starts (and BATON_OTEL_PROPAGATE=on: traceparent into forwarded calls).
   const tracer =
     config.otlp === undefined
       ? undefined
       : createTraceTracker({ propagate: config.otlp.propagate, randomHex: RANDOM_HEX });
   const propagatesTrace = config.otlp?.propagate === true;
-  // Only the report tool reads the fold, and it is offered only when every sink is local.
-  const report = config.allSinksLocal ? createReportState() : undefined;
-  // Hosted per-request consent: one fold per token, so a caller sees only what its own token recorded (never another's).
-  const reportsByToken =
-    report !== undefined && deps.perTokenRecords === true ? new Map<string, ReportState>() : undefined;
-  const fold = (event: BatonEvent): void => {
-    if (reportsByToken === undefined) return foldEvent(report as ReportState, event);
-    let its = reportsByToken.get(event.consent_token);
-    if (its === undefined) {
-      its = createReportState();
-      if (reportsByToken.size >= MAX_TOKEN_REPORTS) reportsByToken.delete(reportsByToken.keys().next().value as string);
-    } else reportsByToken.delete(event.consent_token); // re-inserted below: the Map's order is its use order
-    reportsByToken.set(event.consent_token, its);
-    foldEvent(its, event);
-  };
-  const events: SessionEvents = telemetry.openSession(report === undefined ? undefined : fold);
-  const fileSink = config.sinks.find((s) => s.kind === "file");
-  const eventsLocation = fileSink?.kind === "file" ? fileSink.path : config.sinks.map((s) => s.kind).join(", ");
-  /** Contexts of calls in flight, by call id, so a call's outcome carries its request's context. */
-  const callContexts = new Map<string, RequestContext>();
+  const reports = createLiveReports(config, deps.perTokenRecords);
+  const events: SessionEvents = telemetry.openSession(reports.fold);
+  const calls = createCallContexts(events);
   const listings = createListingContexts();
   // The session's own request ids, and the exchanges of a shared session with requests in flight.
   const own: RequestScope = {
@@ -120,7 +70,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
    * repeating bug would otherwise pin one context per call for the session's life.
    */
   const passOn = (error: unknown, what: string, to: Side, raw: Uint8Array, sent: boolean) => {
-    if (callContexts.size > 0) releaseEndedCalls();
+    if (calls.size() > 0) releaseEndedCalls();
     return failOpen.passOn(error, what, to, raw, sent);
   };
   /** Drops the contexts of calls no longer open anywhere: in no book's requests, in no held round or task. */
@@ -133,7 +83,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     for (const book of scopes.books()) for (const request of book.pending.values()) note(request);
     for (const held of state.rounds.waiting.values()) note(held.request);
     for (const held of state.rounds.tasks.values()) note(held.request);
-    for (const callId of callContexts.keys()) if (!open.has(callId)) callContexts.delete(callId);
+    calls.keepOnly(open);
   }
 
   const answerReport = (
@@ -143,52 +93,9 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     context: RequestContext | undefined,
   ): WireAction => {
     telemetry.settle();
-    // The report holds only what was recorded: a caller whose own calls are not must be told why they are missing.
-    const caveat =
-      unrecorded === undefined ? "" : `Note: ${unrecorded}; calls made without one are not in this report.\n\n`;
-    // The transforms ask for a report only when the tool is offered, i.e. when the fold exists.
-    const text =
-      caveat +
-      renderReport(
-        (reportsByToken === undefined ? report : reportsByToken.get(context?.consentToken ?? "")) ??
-          createReportState(),
-        {
-          slowCallMs: config.slowCallMs,
-          eventsLocation,
-          live: true,
-          now: new Date(events.now()),
-        },
-      );
+    const text = reports.text(context, unrecorded, new Date(events.now()));
     return { to: "client", message: wireResult(id, injectedResult(text, modern, false)) };
   };
-
-  function emit(
-    draft: Extract<Action, { type: "emit" }>["draft"],
-    context: RequestContext | undefined,
-    bytes: number,
-  ): void {
-    const callId = draft.runtime_meta?.[META_CALL_ID];
-    if (typeof callId !== "string") return events.emit(draft, context, bytes);
-    // tool calls, resource reads/lists, prompt gets/lists
-    emitForCall(draft, { callId }, draft.event_type.endsWith("_start"), context, bytes);
-  }
-
-  /** A call's events carry the context of the request that started it. */
-  function emitForCall(
-    draft: LazyDraft,
-    call: { readonly callId: string },
-    opens: boolean,
-    context: RequestContext | undefined,
-    bytes: number,
-  ): void {
-    if (opens) {
-      if (context !== undefined) callContexts.set(call.callId, context);
-      return events.emit(draft, context, bytes);
-    }
-    const started = callContexts.size === 0 ? undefined : callContexts.get(call.callId);
-    if (started !== undefined) callContexts.delete(call.callId);
-    events.emit(draft, started ?? context, bytes);
-  }
 
   /**
    * Carries out observations and collects wire actions; `streamed` drops the wire part of a line
@@ -216,10 +123,10 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
           if (!streamed) wire.push({ to: action.to, message: action.message });
           break;
         case "emit":
-          emit(action.draft, context, bytes);
+          calls.emit(action.draft, context, bytes);
           break;
         case "emitLater":
-          emitForCall(action.build, action.call, action.opens, context, bytes);
+          calls.emitForCall(action.build, action.call, action.opens, context, bytes);
           break;
         case "log":
           logger[action.level](action.text);
@@ -320,10 +227,10 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     sweep: () => scopes.every(() => perform(sweepPending(state, now()))),
     openScope: () => ({ book: createPendingBook(), listings: createListingContexts() }),
     close: () => events.close(),
-    openCallContexts: () => callContexts.size,
+    openCallContexts: () => calls.size(),
   };
   // Once per line or event, straight-line glue: FTL would compile them with the transforms inlined,
   // the largest compiles left (see runtime/jit-tiers.ts). Marks every engine's closures at once.
-  keepOutOfFtl(engine.fromClient, engine.fromServer, clientLine, serverLine, perform, emitForCall);
+  keepOutOfFtl(engine.fromClient, engine.fromServer, clientLine, serverLine, perform, calls.emitForCall);
   return engine;
 }

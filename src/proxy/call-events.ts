@@ -5,7 +5,8 @@ import { META_CALL_ID, META_ROUNDS, META_SERVER, META_TRUNCATED } from "../telem
 import { setOwn } from "../telemetry/scrub-walk.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
-import type { Action, EventDraft, PendingCall, PendingRequest, ProxyState, RequestFacts } from "./proxy-state.ts";
+import type { Action, EventDraft, ProxyState, RequestFacts } from "./proxy-state.ts";
+import type { PendingCall, PendingRequest } from "./pending-book.ts";
 import { elapsedMs } from "./proxy-state.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 

@@ -24,11 +24,10 @@ import {
   noteClient,
   noteProactive,
   type Action,
-  type PendingCall,
-  type PendingSubject,
   type ProxyState,
   type RequestFacts,
 } from "./proxy-state.ts";
+import type { PendingCall, PendingSubject } from "./pending-book.ts";
 import { captureGroupOf, isSubjectMethod, subjectError, subjectOf, subjectStart } from "./resource-prompt-events.ts";
 
 /** What handling a message decided: forward its bytes, drop it (answered or consumed), or send it without `strip`ped arguments. */

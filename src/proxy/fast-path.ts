@@ -15,10 +15,10 @@ import {
   MODERN_CLIENT_INFO_KEY,
   noteClient,
   type Action,
-  type PendingCall,
   type ProxyState,
   type RequestFacts,
 } from "./proxy-state.ts";
+import type { PendingCall } from "./pending-book.ts";
 import { gettersOf, keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** Facts of a call line that send it down the full path: another round, doubt. */

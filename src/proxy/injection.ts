@@ -16,11 +16,10 @@ import {
   noteProactive,
   noteServer,
   type Action,
-  type PendingCall,
-  type PendingRequest,
   type ProxyState,
   type RequestFacts,
 } from "./proxy-state.ts";
+import type { PendingCall, PendingRequest } from "./pending-book.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** `intent_source` of intents the agent gave through the injected parameters. */

@@ -7,7 +7,8 @@ import { callError, emit, userIdFor } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
 import { track, trackUnobserved, untrack } from "./pending.ts";
 import { subjectError, subjectUninspected } from "./resource-prompt-events.ts";
-import type { Action, PendingCall, ProxyState } from "./proxy-state.ts";
+import type { Action, ProxyState } from "./proxy-state.ts";
+import type { PendingCall } from "./pending-book.ts";
 import { captures, elapsedMs } from "./proxy-state.ts";
 
 /** A JSON string, or a number as a peer may write an id (`1`, `1.0`, `-0`, `1e3`): read whole, `1.5` is not `1`. */

@@ -4,7 +4,8 @@ import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { callError, callOutcome } from "./call-events.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
-import type { Action, PendingRequest, ProxyState } from "./proxy-state.ts";
+import type { Action, ProxyState } from "./proxy-state.ts";
+import type { PendingRequest } from "./pending-book.ts";
 import { roundKey } from "./round-key.ts";
 
 /** Calls waiting for the client's next round; beyond this the oldest is closed as `evicted`. */

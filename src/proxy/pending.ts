@@ -9,9 +9,9 @@ import {
   PENDING_TTL_MS,
   REWRITTEN_METHODS,
   type Action,
-  type PendingRequest,
   type ProxyState,
 } from "./proxy-state.ts";
+import type { PendingRequest } from "./pending-book.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /**

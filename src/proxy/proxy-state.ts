@@ -1,6 +1,7 @@
-// The proxy's state and the vocabulary of its transforms: actions, event drafts, pending requests. No I/O.
+// The proxy's state and the vocabulary of its transforms: actions, event drafts, options, the pending requests' bounds (what each holds: pending-book.ts). No I/O.
 
-import type { ListingWalk, WaitingWalks } from "./listing-walks.ts";
+import type { WaitingWalks } from "./listing-walks.ts";
+import type { PendingBook, PendingRequest } from "./pending-book.ts";
 import type { EventDraft } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId, WireId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
@@ -82,52 +83,12 @@ export interface RequestFacts {
   readonly recordedFor?: string;
 }
 
-export interface PendingCall {
-  readonly toolName: string;
-  readonly callId: string;
-  readonly meta: Record<string, unknown>;
-  readonly userId: string | null;
-  /** `input_required` answers so far (multi-round calls); counted in runtime_meta. */
-  rounds: number;
-}
-
-/** A resources/prompts request being timed (its start event is out). */
-export interface PendingSubject {
-  readonly method: "resources/read" | "resources/list" | "prompts/get" | "prompts/list";
-  /** The uri or prompt name; "" for lists. */
-  readonly subject: string;
-  readonly callId: string;
-  readonly meta: Record<string, unknown>;
-  readonly userId: string | null;
-  /** `input_required` answers so far (multi-round reads and gets). */
-  rounds: number;
-}
-
 /**
  * Whole milliseconds from `startedAt` to `now` on the transforms' clock: every event's `duration_ms`.
  * Never negative (the schema's durations are not), whatever clock a transport or test hands in.
  */
 export function elapsedMs(startedAt: number, now: number): number {
   return Math.max(0, Math.round(now - startedAt));
-}
-
-export interface PendingRequest {
-  readonly method: string;
-  readonly startedAt: number;
-  /** `tools/list` without a cursor: the start of a (possibly paginated) listing. */
-  readonly firstPage: boolean;
-  /** A `tools/list`: the walk its page belongs to; undefined for a cursor no page of this session gave. */
-  readonly walk?: ListingWalk;
-  readonly call: PendingCall | undefined;
-  readonly subject?: PendingSubject;
-  /** A `tasks/get` / `tasks/result` about a task a tool call turned into. */
-  readonly taskId?: string;
-  /** Sent in the stateless era (its `_meta` carries the protocol version): answers the proxy builds take that shape. */
-  readonly modern?: boolean;
-  /** A `tools/list` whose events are not recorded (hosted per-request mode, no consent token). */
-  readonly unrecorded?: boolean;
-  /** A `tools/list`'s consent token (hosted per-request mode): see RequestFacts.recordedFor. */
-  readonly recordedFor?: string;
 }
 
 export interface ProxyState {
@@ -172,21 +133,6 @@ export interface ProxyState {
   warnedNoUserKey: boolean;
   readonly surface: SurfaceCapture;
   readonly rounds: OpenRounds;
-}
-
-/**
- * The bookkeeping of requests awaiting the server, by id: a session's own, or one exchange's of a
- * group of clients sharing a session (hosted stateless era: one POST), whose ids are unique only
- * within that exchange.
- */
-export interface PendingBook {
-  readonly pending: Map<JsonRpcId, PendingRequest>;
-  readonly idTexts: Map<JsonRpcId, string>;
-  readonly evictedIds: Map<JsonRpcId, string | undefined>;
-}
-
-export function createPendingBook(): PendingBook {
-  return { pending: new Map(), idTexts: new Map(), evictedIds: new Map() };
 }
 
 /** Makes `book` the one the transforms read and write (the others keep their entries). */

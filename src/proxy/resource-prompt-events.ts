@@ -1,13 +1,14 @@
 // Start/end/error events of resources/read, resources/list, prompts/get and prompts/list (names, counts, timings; never contents). Pure.
 
-import type { CaptureGroup } from "../config.ts";
+import type { CaptureGroup } from "../config-values.ts";
 import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
 import { META_CALL_ID, META_ROUNDS, META_TRUNCATED } from "../telemetry/event-types.ts";
 import { setOwn } from "../telemetry/scrub-walk.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { bound, callError, errorFacts, withServer } from "./call-events.ts";
-import type { Action, EventDraft, PendingRequest, PendingSubject, ProxyState } from "./proxy-state.ts";
+import type { Action, EventDraft, ProxyState } from "./proxy-state.ts";
+import type { PendingRequest, PendingSubject } from "./pending-book.ts";
 import { elapsedMs } from "./proxy-state.ts";
 
 export type { CaptureGroup };

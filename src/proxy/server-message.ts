@@ -8,14 +8,8 @@ import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
 import { injectHandshake, injectToolList, listOnlyInjected, offeredToolNames } from "./injection.ts";
 import { holdCall, taskAnswer, taskStatus } from "./multi-round.ts";
 import { untrack } from "./pending.ts";
-import {
-  intentMode,
-  MODERN_SERVER_INFO_KEY,
-  noteServer,
-  type Action,
-  type PendingRequest,
-  type ProxyState,
-} from "./proxy-state.ts";
+import { intentMode, MODERN_SERVER_INFO_KEY, noteServer, type Action, type ProxyState } from "./proxy-state.ts";
+import type { PendingRequest } from "./pending-book.ts";
 import { subjectOutcome } from "./resource-prompt-events.ts";
 import { notePageNames } from "./listing-walks.ts";
 import { notePage, noteHandshake } from "./surface-snapshot.ts";

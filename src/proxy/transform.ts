@@ -12,24 +12,15 @@ import { observesServerMessage, receivedText, serverMessage } from "./server-mes
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 export {
-  createPendingBook,
   createProxyState,
   serverLinesPassUnchanged,
   usePendingBook,
   MAX_PENDING_REQUESTS,
   PENDING_TTL_MS,
 } from "./proxy-state.ts";
-export type {
-  Action,
-  EventDraft,
-  PendingBook,
-  PendingRequest,
-  Principal,
-  ProxyState,
-  RequestFacts,
-  Side,
-  TransformOptions,
-} from "./proxy-state.ts";
+export { createPendingBook } from "./pending-book.ts";
+export type { Action, EventDraft, Principal, ProxyState, RequestFacts, Side, TransformOptions } from "./proxy-state.ts";
+export type { PendingBook, PendingRequest } from "./pending-book.ts";
 export { failPending, failRequests, sweepPending } from "./pending.ts";
 export { injectedResult } from "./injection.ts";
 export { fromClientLongLine, fromServerLongLine, holdsClientLongLine } from "./long-lines.ts";

@@ -2,7 +2,7 @@
 
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
-import { upstreamTimeoutOf } from "../config.ts";
+import { upstreamTimeoutOf } from "../config-values.ts";
 import { describeError, LocalError } from "../errors.ts";
 import { printable } from "../log.ts";
 import { metadataUrlOf, scopeOf } from "./authorizers.ts";

@@ -32,9 +32,9 @@ export function oauthAuthorizer(
   target: RemoteTarget,
   timeoutMs: number,
   logger: Logger,
-  makeDeps: () => Promise<import("./oauth-flow.ts").OAuthDeps>,
+  makeDeps: () => Promise<import("./oauth-provider.ts").OAuthDeps>,
 ): Authorizer {
-  let deps: import("./oauth-flow.ts").OAuthDeps | undefined;
+  let deps: import("./oauth-provider.ts").OAuthDeps | undefined;
   let cached: { token: string | undefined; expiresAt: number | undefined; margin: number } | undefined;
   let refreshing: Promise<boolean> | undefined;
   let resolving: Promise<"retry" | UpstreamFailure> | undefined;

@@ -1,7 +1,8 @@
-// Incremental Server-Sent Events parser (WHATWG "event stream" rules): bytes in, dispatched events out, over the shared SSE framing (wire/sse.ts). No I/O.
+// Incremental Server-Sent Events parser (WHATWG "event stream" rules): bytes in, dispatched events out, over the shared SSE framing (wire/sse-splitter.ts). No I/O.
 
 import type { LineEdges } from "../wire/framing.ts";
-import { parseSseEvent, SseSplitter, type SseEvent as ReceivedEvent, type SseOverflow } from "../wire/sse.ts";
+import { parseSseEvent, type SseEvent as ReceivedEvent } from "../wire/sse.ts";
+import { SseSplitter, type SseOverflow } from "../wire/sse-splitter.ts";
 
 /** One dispatched event. `id` is the stream's last event id at dispatch time (sticky, per the SSE rules). */
 export interface SseEvent {

@@ -4,7 +4,8 @@ import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { sessionHeaders, type SessionFacts } from "./http-wire.ts";
 import { LegacySseUpstream } from "./legacy-sse.ts";
 import { readOutgoingLine } from "./outgoing-line.ts";
-import { type CancelledPost, postExchange, type PostExchangeSession } from "./post-exchange.ts";
+import { PostCancellations } from "./post-cancellations.ts";
+import { postExchange, type PostExchangeSession } from "./post-exchange.ts";
 import { runStandingStream } from "./standing-stream.ts";
 import type { UpstreamFailure } from "./upstream-failure.ts";
 import type { HttpUpstreamDeps } from "./upstream-types.ts";
@@ -36,12 +37,8 @@ export class StreamableHttpUpstream {
   private readonly base: Record<string, string>;
   private readonly inflight = new Set<Promise<void>>();
   private readonly controllers = new Set<AbortController>();
-  /** The POST of each request in flight, so a cancelled one stops being read. */
-  private readonly byId = new Map<JsonRpcId, AbortController>();
-  /** Exchanges the client cancelled: their end is not a failure to report. */
-  private readonly cancelled = new WeakSet<AbortController>();
-  /** Requests the client cancelled, by exchange: a batch's other requests still wait on its stream. */
-  private readonly cancelledIds = new WeakMap<AbortController, Set<JsonRpcId>>();
+  /** Which POST carries each request in flight, and which the client cancelled. */
+  private readonly cancellations = new PostCancellations(this.controllers);
   /** The server's requests on a POST's stream that the client has not answered (its silence is then the client's). */
   private readonly owed = new Map<JsonRpcId, AbortController>();
   private readonly standingAbort = new AbortController();
@@ -61,17 +58,17 @@ export class StreamableHttpUpstream {
       facts: this.facts,
       authorized: () => this.authorized(),
       isClosing: () => this.closing,
-      isCancelled: (controller) => this.cancelled.has(controller),
+      isCancelled: (controller) => this.cancellations.isCancelled(controller),
       fail: (ids, failure, controller) => this.fail(ids, failure, controller),
       expired: () => this.expired(),
       controllers: this.controllers,
-      byId: this.byId,
+      byId: this.cancellations.byId,
       legacy: () => this.legacy,
       fallBack: (body, ids, refused) => this.fallBack(body, ids, refused),
       openStanding: () => this.openStanding(),
-      cancelledPost: (params) => this.cancelledPost(params),
-      stopReading: (cancelled) => this.stopReading(cancelled),
-      answered: (id, controller) => this.answered(id, controller),
+      cancelledPost: (params) => this.cancellations.cancelledPost(params),
+      stopReading: (cancelled) => this.cancellations.stopReading(cancelled),
+      answered: (id, controller) => this.cancellations.answered(id, controller),
       owed: this.owed,
     };
   }
@@ -95,7 +92,7 @@ export class StreamableHttpUpstream {
     for (const message of messages)
       if (message.kind === "response" && message.id !== null) this.owed.delete(message.id);
     // A refused request reusing the id of one in flight: its refusal must not end that request.
-    const shadowing = refused.filter((id) => this.byId.has(id));
+    const shadowing = refused.filter((id) => this.cancellations.byId.has(id));
     const exchange = shadowing.length === 0 ? this.exchange : this.shadowingExchange(shadowing);
     const first = messages[0];
     const isInitialize = line.kind === "message" && first?.kind === "request" && first.method === "initialize";
@@ -193,8 +190,8 @@ export class StreamableHttpUpstream {
     shadowing: readonly JsonRpcId[] = [],
   ): void {
     if (this.closing) return; // the session answers what is left when it shuts down
-    if (controller !== undefined && this.cancelled.has(controller)) return; // the client gave up on it
-    const gaveUp = controller === undefined ? undefined : this.cancelledIds.get(controller);
+    if (controller !== undefined && this.cancellations.isCancelled(controller)) return; // the client gave up on it
+    const gaveUp = controller === undefined ? undefined : this.cancellations.gaveUp(controller);
     // A notification or a response to the server has nobody to answer: say it was lost (the first
     // few one by one: a client sending junk in a loop must not flood the host's log; `stop` sums up).
     if (ids.length === 0 && failure.errorType !== "session_expired" && ++this.undelivered <= MAX_UNDELIVERED_LOGGED) {
@@ -218,46 +215,6 @@ export class StreamableHttpUpstream {
       signal: this.standingAbort.signal,
       isClosing: () => this.closing,
     });
-  }
-
-  /**
-   * The POST of the request a `notifications/cancelled` names, looked up when the cancellation is
-   * POSTed: a client reusing the id at once (MCP forbids it, clients do it) has its new request on
-   * another POST by the time the cancellation is accepted, and that one must not be let go.
-   */
-  private cancelledPost(params: unknown): CancelledPost | undefined {
-    const id =
-      typeof params === "object" && params !== null ? (params as { requestId?: JsonRpcId }).requestId : undefined;
-    const controller = id === undefined ? undefined : this.byId.get(id);
-    return controller === undefined || id === undefined ? undefined : { id, controller };
-  }
-
-  /**
-   * The server knows the call is cancelled (it will not answer): stop waiting on its stream, once
-   * no other request of that POST (a batch) is still waiting on it.
-   */
-  private stopReading(cancelled: CancelledPost | undefined): void {
-    if (cancelled === undefined || !this.controllers.has(cancelled.controller)) return;
-    const { id, controller } = cancelled;
-    if (this.byId.get(id) === controller) this.byId.delete(id);
-    const gaveUp = this.cancelledIds.get(controller) ?? new Set<JsonRpcId>();
-    this.cancelledIds.set(controller, gaveUp.add(id));
-    this.letGoIfCancelled(controller);
-  }
-
-  /** An answered request is no longer in flight: a batch whose other requests were cancelled may now be let go. */
-  private answered(id: JsonRpcId, controller: AbortController): void {
-    if (this.byId.get(id) !== controller) return;
-    this.byId.delete(id);
-    this.letGoIfCancelled(controller);
-  }
-
-  /** Stops reading a POST the client cancelled a request of, once none of its requests still waits (a batch's others get their answers on it). */
-  private letGoIfCancelled(controller: AbortController): void {
-    if (!this.cancelledIds.has(controller)) return;
-    for (const other of this.byId.values()) if (other === controller) return;
-    this.cancelled.add(controller);
-    controller.abort();
   }
 
   private expired(): UpstreamFailure {

@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, posix, win32 } from "node:path";
-import { isAbsolutePath, RELATIVE_CONFIG_DIR } from "../config.ts";
+import { isAbsolutePath, RELATIVE_CONFIG_DIR } from "../config-values.ts";
 import { LocalError } from "../errors.ts";
 
 /** What is kept for one server. Shapes are the SDK's (OAuthTokens, client information, discovery state), stored as received. */

@@ -4,19 +4,16 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
-import { type Config, defaultFileSinkPath, describeConfigProblems, loadConfig } from "../config.ts";
+import { type Config, describeConfigProblems, loadConfig } from "../config.ts";
+import { defaultFileSinkPath } from "../config-values.ts";
 import { fileUrlPath } from "../config-sinks.ts";
 import { LocalError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
-import type { BatonEvent } from "../telemetry/event-types.ts";
 import {
   createSessionIndex,
-  findLatestSession,
   indexEvent,
   listSessions,
-  matchSession,
   parseEventLine,
-  sortBySequence,
   type LineEnding,
   splitLines,
   type SessionIndex,
@@ -25,14 +22,10 @@ import {
 import { isS3Location, openS3Lines, type ReadLines } from "./read-s3.ts";
 import { renderReport } from "./render-markdown.ts";
 import { createReportState, foldEvent } from "./report-state.ts";
-import type { PreviousSurface } from "./render-surface.ts";
+import { chooseSession, collectSession, findPreviousSurface } from "./session-passes.ts";
 import { summarizeReport } from "./summarize-json.ts";
-import { digestSurface } from "./surface-diff.ts";
 import { describeServer } from "./fold-values.ts";
 import { printable } from "../log.ts";
-
-/** Candidates named when a --session prefix is ambiguous. */
-const MAX_CANDIDATES_SHOWN = 5;
 
 /** What `report` was asked for, checked (see REPORT_SPEC in report-spec.ts for the options). */
 interface ReportRequest {
@@ -172,69 +165,6 @@ async function openFileLines(path: string, warn: (text: string) => void, ending:
       `${path} is owned by uid ${info.uid}, not by this user: the proxy's file sink refuses such a file, so these events were not written by your proxy`,
     );
   return () => splitLines(Bun.file(path).stream(), ending);
-}
-
-function chooseSession(index: SessionIndex, query: string | undefined): SessionInfo {
-  if (query === undefined) {
-    const latest = findLatestSession(index);
-    if (latest === undefined) throw new LocalError("E_REPORT", "no session in the file");
-    return latest;
-  }
-  const match = matchSession(index, query);
-  if (match.kind === "found") return match.session;
-  if (match.kind === "none")
-    throw new LocalError("E_REPORT", `no session matches "${query}" (${index.sessions.size} in the file; see --list)`);
-  const shown = match.candidates.slice(0, MAX_CANDIDATES_SHOWN).map((s) => printable(s.sessionId)); // the file's text
-  const more = match.candidates.length > shown.length ? `, and ${match.candidates.length - shown.length} more` : "";
-  throw new LocalError("E_REPORT", `session prefix "${query}" is ambiguous: ${shown.join(", ")}${more}`);
-}
-
-/** Second pass: only this session's events, in sequence order, results dropped. Lines that cannot mention the id are skipped unparsed. */
-async function collectSession(readLines: ReadLines, sessionId: string): Promise<BatonEvent[]> {
-  const canPrefilter = !/["\\]/.test(sessionId) && /^[\x20-\x7e]+$/.test(sessionId);
-  const events: BatonEvent[] = [];
-  for await (const line of readLines(sessionId)) {
-    if (canPrefilter && !line.includes(sessionId)) continue;
-    const result = parseEventLine(line);
-    if (result.kind !== "event" || result.event.session_id !== sessionId) continue;
-    // The fold never reads results, and they are the bulk of a session: do not hold them.
-    // (A line from another writer may carry no payload object: the fold reads it as it is.)
-    const payload: unknown = result.event.payload;
-    if (result.event.event_type === "tool_call_end" && typeof payload === "object" && payload !== null)
-      result.event.payload.result = null;
-    events.push(result.event);
-  }
-  return sortBySequence(events);
-}
-
-/**
- * The latest surface of the closest earlier session of the same server (another pass over the
- * file). Several wrapped servers often share one event file: another server's tools are no change.
- */
-async function findPreviousSurface(
-  readLines: ReadLines,
-  index: SessionIndex,
-  session: SessionInfo,
-): Promise<PreviousSurface | undefined> {
-  const sessions = listSessions(index);
-  const previous = sessions
-    .slice(0, sessions.indexOf(session))
-    .reverse()
-    .find((s) => s.surfaceHash !== null && s.surfaceServer !== null && s.surfaceServer === session.surfaceServer);
-  if (previous === undefined || previous.surfaceHash === null) return undefined;
-  for await (const line of readLines(previous.sessionId)) {
-    if (!line.includes(previous.surfaceHash)) continue;
-    const result = parseEventLine(line);
-    if (
-      result.kind !== "event" ||
-      result.event.session_id !== previous.sessionId ||
-      result.event.event_type !== "surface_snapshot"
-    )
-      continue;
-    const surface = digestSurface(result.event.payload as unknown as Record<string, unknown>);
-    if (surface !== null && surface.hash === previous.surfaceHash) return { sessionId: previous.sessionId, surface };
-  }
-  return undefined;
 }
 
 function renderSessionList(index: SessionIndex): string {

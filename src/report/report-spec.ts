@@ -1,7 +1,8 @@
 // The `report` subcommand's arguments, help and exit statuses (parsed and rendered by src/command-spec.ts).
 
 import type { CommandSpec } from "../command-spec.ts";
-import { DEFAULT_FILE_SINK_PATH, DEFAULT_SLOW_CALL_MS } from "../config.ts";
+import { DEFAULT_SLOW_CALL_MS } from "../config.ts";
+import { DEFAULT_FILE_SINK_PATH } from "../config-values.ts";
 import { EXIT } from "../exit-codes.ts";
 
 export const REPORT_SPEC: CommandSpec = {

@@ -2,7 +2,8 @@
 
 import { concatBytes } from "../wire/bytes.ts";
 import { MAX_LINE_BYTES, type LineEdges } from "../wire/framing.ts";
-import { SseSplitter, type SseEvent, type SseOverflow } from "../wire/sse.ts";
+import type { SseEvent } from "../wire/sse.ts";
+import { SseSplitter, type SseOverflow } from "../wire/sse-splitter.ts";
 import { withoutBom } from "../wire/utf8.ts";
 
 export interface RelayHooks {

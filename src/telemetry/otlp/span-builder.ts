@@ -2,12 +2,13 @@
 
 import type { BatonEvent, EventOf } from "../event-types.ts";
 import { META_CALL_ID } from "../event-types.ts";
-import { mapErrorOutcome, STATUS_ERROR, STATUS_UNSET } from "./span-outcome.ts";
+import { STATUS_UNSET } from "./span-outcome.ts";
 import { describeOperation, parseOperationEvent } from "./span-operations.ts";
-import { annotationRecord, baseAttributes, hopAttributes, withoutHop } from "./span-attributes.ts";
+import { annotationRecord, baseAttributes, hopAttributes } from "./span-attributes.ts";
+import { finishedSpans, type OpenCall, type SpanEnds } from "./span-pair.ts";
 import { placement } from "./span-placement.ts";
 import { RANDOM_HEX, type RandomHex } from "./trace-context.ts";
-import { toHrTime, type AttributeValue, type FinishedSpan, type HrTime, type SpanEventRecord } from "./span-types.ts";
+import { toHrTime, type FinishedSpan, type SpanEventRecord } from "./span-types.ts";
 
 export { META_PROTOCOL_VERSION, META_REQUEST_ID } from "./span-attributes.ts";
 export { META_SPAN_ID, META_TRACE_ID } from "./span-placement.ts";
@@ -38,25 +39,6 @@ export interface SpanBuilderOptions {
   readonly maxHeldContentChars?: number;
 }
 
-interface OpenCall {
-  readonly sessionId: string;
-  /** The tool of a `tools/call` (annotations attach by it); undefined for other operations. */
-  readonly toolName: string | undefined;
-  readonly name: string;
-  readonly traceId: string;
-  readonly serverSpanId: string;
-  readonly clientSpanId: string;
-  readonly parent: { spanId: string; remote: boolean } | undefined;
-  readonly traceState: string | undefined;
-  /** False in a host trace it did not sample (traceparent flags 00): no span of it is exported. */
-  readonly sampled: boolean;
-  readonly start: HrTime;
-  readonly attributes: Record<string, AttributeValue>;
-  readonly events: SpanEventRecord[];
-  /** Characters of captured arguments it holds (counted in `heldContent`). */
-  readonly contentChars: number;
-}
-
 export interface SpanBuilder {
   /**
    * Feeds one event; returns the spans it finished (two per operation outcome, one for a detached
@@ -83,7 +65,11 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
   const maxHeldContent = options.maxHeldContentChars ?? MAX_HELD_CONTENT_CHARS;
   let heldContent = 0;
   const serverHop = hopAttributes(options.transport, undefined);
-  const clientHop = hopAttributes(options.upstreamTransport ?? options.transport, options.upstreamOrigin);
+  const ends: SpanEnds = {
+    transport: options.transport,
+    captureContent: options.captureContent,
+    clientHop: hopAttributes(options.upstreamTransport ?? options.transport, options.upstreamOrigin),
+  };
 
   function start(event: BatonEvent, method: string): void {
     const callId = String(event.runtime_meta?.[META_CALL_ID] ?? "");
@@ -136,56 +122,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
     const key = `${event.session_id}\n${String(event.runtime_meta?.[META_CALL_ID] ?? "")}`;
     const call = forget(key);
     if (call === undefined || !call.sampled) return [];
-    const attributes = { ...call.attributes };
-    let server: FinishedSpan["status"] = { code: STATUS_UNSET };
-    let client: FinishedSpan["status"] = { code: STATUS_UNSET };
-    let failure: string | undefined;
-    let serverOnly: Record<string, string> = {};
-    const payload = event.payload as Record<string, unknown>;
-    if (failed) {
-      const errorType = String(payload.error_type ?? "");
-      // An isError result's body is the tool's result text: content, sent only when capture is on (as .result is).
-      const body = errorType === "tool_error" && !options.captureContent ? "" : String(payload.error_body ?? "");
-      const outcome = mapErrorOutcome(errorType, body, options.transport === "pipe");
-      Object.assign(attributes, outcome.attributes);
-      serverOnly = outcome.serverAttributes;
-      failure = outcome.errorType;
-      server = outcome.server;
-      client = outcome.client;
-    } else if (options.captureContent && event.event_type === "tool_call_end") {
-      attributes["gen_ai.tool.call.result"] = JSON.stringify(payload.result ?? null);
-    }
-    const end = toHrTime(event.captured_at);
-    const common = {
-      traceId: call.traceId,
-      traceState: call.traceState,
-      name: call.name,
-      start: call.start,
-      end,
-    };
-    // error.type only where the status is ERROR: a caller's mistake or a cancellation is not the SERVER span's failure.
-    const failedWith = (status: FinishedSpan["status"]): Record<string, string> =>
-      status.code === STATUS_ERROR && failure !== undefined ? { "error.type": failure } : {};
-    return [
-      {
-        ...common,
-        spanId: call.serverSpanId,
-        parent: call.parent,
-        kind: "server",
-        attributes: { ...attributes, ...serverOnly, ...failedWith(server) },
-        events: call.events,
-        status: server,
-      },
-      {
-        ...common,
-        spanId: call.clientSpanId,
-        parent: { spanId: call.serverSpanId, remote: false },
-        kind: "client",
-        attributes: { ...withoutHop(attributes), ...clientHop, ...failedWith(client) },
-        events: [],
-        status: client,
-      },
-    ];
+    return finishedSpans(call, event, failed, ends);
   }
 
   /**

@@ -1,0 +1,84 @@
+// The report's passes over an event file after the index: the session asked for (or the latest), its events in order, the previous surface of the same server.
+
+import { LocalError } from "../errors.ts";
+import { printable } from "../log.ts";
+import type { BatonEvent } from "../telemetry/event-types.ts";
+import {
+  findLatestSession,
+  listSessions,
+  matchSession,
+  parseEventLine,
+  sortBySequence,
+  type SessionIndex,
+  type SessionInfo,
+} from "./read-events.ts";
+import type { ReadLines } from "./read-s3.ts";
+import type { PreviousSurface } from "./render-surface.ts";
+import { digestSurface } from "./surface-diff.ts";
+
+/** Candidates named when a --session prefix is ambiguous. */
+const MAX_CANDIDATES_SHOWN = 5;
+
+/** The session `query` (an id prefix) names, else the latest; LocalError E_REPORT when none or several match. */
+export function chooseSession(index: SessionIndex, query: string | undefined): SessionInfo {
+  if (query === undefined) {
+    const latest = findLatestSession(index);
+    if (latest === undefined) throw new LocalError("E_REPORT", "no session in the file");
+    return latest;
+  }
+  const match = matchSession(index, query);
+  if (match.kind === "found") return match.session;
+  if (match.kind === "none")
+    throw new LocalError("E_REPORT", `no session matches "${query}" (${index.sessions.size} in the file; see --list)`);
+  const shown = match.candidates.slice(0, MAX_CANDIDATES_SHOWN).map((s) => printable(s.sessionId)); // the file's text
+  const more = match.candidates.length > shown.length ? `, and ${match.candidates.length - shown.length} more` : "";
+  throw new LocalError("E_REPORT", `session prefix "${query}" is ambiguous: ${shown.join(", ")}${more}`);
+}
+
+/** Second pass: only this session's events, in sequence order, results dropped. Lines that cannot mention the id are skipped unparsed. */
+export async function collectSession(readLines: ReadLines, sessionId: string): Promise<BatonEvent[]> {
+  const canPrefilter = !/["\\]/.test(sessionId) && /^[\x20-\x7e]+$/.test(sessionId);
+  const events: BatonEvent[] = [];
+  for await (const line of readLines(sessionId)) {
+    if (canPrefilter && !line.includes(sessionId)) continue;
+    const result = parseEventLine(line);
+    if (result.kind !== "event" || result.event.session_id !== sessionId) continue;
+    // The fold never reads results, and they are the bulk of a session: do not hold them.
+    // (A line from another writer may carry no payload object: the fold reads it as it is.)
+    const payload: unknown = result.event.payload;
+    if (result.event.event_type === "tool_call_end" && typeof payload === "object" && payload !== null)
+      result.event.payload.result = null;
+    events.push(result.event);
+  }
+  return sortBySequence(events);
+}
+
+/**
+ * The latest surface of the closest earlier session of the same server (another pass over the
+ * file). Several wrapped servers often share one event file: another server's tools are no change.
+ */
+export async function findPreviousSurface(
+  readLines: ReadLines,
+  index: SessionIndex,
+  session: SessionInfo,
+): Promise<PreviousSurface | undefined> {
+  const sessions = listSessions(index);
+  const previous = sessions
+    .slice(0, sessions.indexOf(session))
+    .reverse()
+    .find((s) => s.surfaceHash !== null && s.surfaceServer !== null && s.surfaceServer === session.surfaceServer);
+  if (previous === undefined || previous.surfaceHash === null) return undefined;
+  for await (const line of readLines(previous.sessionId)) {
+    if (!line.includes(previous.surfaceHash)) continue;
+    const result = parseEventLine(line);
+    if (
+      result.kind !== "event" ||
+      result.event.session_id !== previous.sessionId ||
+      result.event.event_type !== "surface_snapshot"
+    )
+      continue;
+    const surface = digestSurface(result.event.payload as unknown as Record<string, unknown>);
+    if (surface !== null && surface.hash === previous.surfaceHash) return { sessionId: previous.sessionId, surface };
+  }
+  return undefined;
+}

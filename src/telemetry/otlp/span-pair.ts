@@ -1,0 +1,87 @@
+// An operation's outcome as its two finished spans: the SERVER span toward the host and its CLIENT child toward the server, each side with its own status. Pure.
+
+import type { BatonEvent } from "../event-types.ts";
+import { withoutHop } from "./span-attributes.ts";
+import { mapErrorOutcome, STATUS_ERROR, STATUS_UNSET } from "./span-outcome.ts";
+import { toHrTime, type AttributeValue, type FinishedSpan, type HrTime, type SpanEventRecord } from "./span-types.ts";
+
+/** An operation whose start was seen, waiting for its outcome. */
+export interface OpenCall {
+  readonly sessionId: string;
+  /** The tool of a `tools/call` (annotations attach by it); undefined for other operations. */
+  readonly toolName: string | undefined;
+  readonly name: string;
+  readonly traceId: string;
+  readonly serverSpanId: string;
+  readonly clientSpanId: string;
+  readonly parent: { spanId: string; remote: boolean } | undefined;
+  readonly traceState: string | undefined;
+  /** False in a host trace it did not sample (traceparent flags 00): no span of it is exported. */
+  readonly sampled: boolean;
+  readonly start: HrTime;
+  readonly attributes: Record<string, AttributeValue>;
+  readonly events: SpanEventRecord[];
+  /** Characters of captured arguments it holds (counted in the span builder's `heldContent`). */
+  readonly contentChars: number;
+}
+
+/** What the ends of every call share: how the host reaches us, whether content is captured, the CLIENT span's hop attributes. */
+export interface SpanEnds {
+  readonly transport: "pipe" | "tcp";
+  readonly captureContent: boolean;
+  readonly clientHop: Record<string, AttributeValue>;
+}
+
+/** The two spans of `call`, ended by `event` (`failed`: an error event). */
+export function finishedSpans(call: OpenCall, event: BatonEvent, failed: boolean, ends: SpanEnds): FinishedSpan[] {
+  const attributes = { ...call.attributes };
+  let server: FinishedSpan["status"] = { code: STATUS_UNSET };
+  let client: FinishedSpan["status"] = { code: STATUS_UNSET };
+  let failure: string | undefined;
+  let serverOnly: Record<string, string> = {};
+  const payload = event.payload as Record<string, unknown>;
+  if (failed) {
+    const errorType = String(payload.error_type ?? "");
+    // An isError result's body is the tool's result text: content, sent only when capture is on (as .result is).
+    const body = errorType === "tool_error" && !ends.captureContent ? "" : String(payload.error_body ?? "");
+    const outcome = mapErrorOutcome(errorType, body, ends.transport === "pipe");
+    Object.assign(attributes, outcome.attributes);
+    serverOnly = outcome.serverAttributes;
+    failure = outcome.errorType;
+    server = outcome.server;
+    client = outcome.client;
+  } else if (ends.captureContent && event.event_type === "tool_call_end") {
+    attributes["gen_ai.tool.call.result"] = JSON.stringify(payload.result ?? null);
+  }
+  const end = toHrTime(event.captured_at);
+  const common = {
+    traceId: call.traceId,
+    traceState: call.traceState,
+    name: call.name,
+    start: call.start,
+    end,
+  };
+  // error.type only where the status is ERROR: a caller's mistake or a cancellation is not the SERVER span's failure.
+  const failedWith = (status: FinishedSpan["status"]): Record<string, string> =>
+    status.code === STATUS_ERROR && failure !== undefined ? { "error.type": failure } : {};
+  return [
+    {
+      ...common,
+      spanId: call.serverSpanId,
+      parent: call.parent,
+      kind: "server",
+      attributes: { ...attributes, ...serverOnly, ...failedWith(server) },
+      events: call.events,
+      status: server,
+    },
+    {
+      ...common,
+      spanId: call.clientSpanId,
+      parent: { spanId: call.serverSpanId, remote: false },
+      kind: "client",
+      attributes: { ...withoutHop(attributes), ...ends.clientHop, ...failedWith(client) },
+      events: [],
+      status: client,
+    },
+  ];
+}
