@@ -101,8 +101,10 @@ test("while a slow client reads a long line, the server's other streams are not 
   remote.close();
   await remote.release();
   server.stop(true);
-  // 1 MiB of waiting lines and the sockets' buffers, not what the server sent meanwhile.
-  expect(floodedDuringLongLine).toBeLessThan(16 * MiB);
+  // 1 MiB of waiting lines and the sockets' buffers, not the whole 64 MiB flood (read whole before the
+  // bound: 70.7 MB). The loopback socket's receive buffer alone may grow to tcp_rmem's maximum (32 MiB
+  // on the development machine; 16.1 MiB was seen once under load), so the margin is that, not less.
+  expect(floodedDuringLongLine).toBeLessThan(40 * MiB);
   // The long line, every notification and call 2's answer.
   expect(newlines).toBe(FLOOD_EVENTS + 2);
   expect(received).toBe(lineBytes);
