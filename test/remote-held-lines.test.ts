@@ -1,9 +1,8 @@
 // Unit: `--url`, lines of other answers that wait behind a long line being written are bounded: a server flooding a slow client does not grow the proxy's memory.
 
 import { expect, test } from "bun:test";
-import { createHttpUpstream } from "../src/remote/http-upstream.ts";
 import { encodeUtf8 } from "../src/wire/jsonrpc.ts";
-import { createMemoryLogger } from "./support/memory-logger.ts";
+import { createTestUpstream } from "./support/remote-upstream.ts";
 
 const MiB = 1024 * 1024;
 const LONG_PIECES = 256; // a 64 MiB answer, over the 8 MiB cap
@@ -60,15 +59,7 @@ test("while a slow client reads a long line, the server's other streams are not 
     },
   });
   const origin = `http://127.0.0.1:${server.port}`;
-  const remote = createHttpUpstream({
-    target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
-    timeoutMs: 60_000,
-    userAgent: "test",
-    authorizer: undefined,
-    logger: createMemoryLogger(),
-    fetch,
-    secrets: [],
-  });
+  const remote = createTestUpstream(origin);
   const failures: unknown[] = [];
   remote.onRequestFailed?.((failure) => failures.push(failure));
   const call = (id: number) =>

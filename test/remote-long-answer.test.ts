@@ -1,11 +1,10 @@
 // Unit: `--url` passes a JSON answer over the inspection cap to the client's side as one line as it arrives (the proxy holds a bounded part of it), and knows its request answered.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createHttpUpstream } from "../src/remote/http-upstream.ts";
 import { LongEventData } from "../src/remote/long-event.ts";
 import { MAX_LINE_BYTES } from "../src/wire/framing.ts";
 import { encodeUtf8 } from "../src/wire/jsonrpc.ts";
-import { createMemoryLogger } from "./support/memory-logger.ts";
+import { createTestUpstream } from "./support/remote-upstream.ts";
 
 const MiB = 1024 * 1024;
 const PIECE = new Uint8Array(256 * 1024).fill(0x78); // "x"
@@ -72,15 +71,7 @@ test.each([
   "%s becomes one line as it arrives, a bounded part of it held; a line of another answer waits for its end; its request is not failed",
   async (_name, tool) => {
     const origin = `http://127.0.0.1:${upstream.port}`;
-    const remote = createHttpUpstream({
-      target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
-      timeoutMs: 60_000,
-      userAgent: "test",
-      authorizer: undefined,
-      logger: createMemoryLogger(),
-      fetch,
-      secrets: [],
-    });
+    const remote = createTestUpstream(origin);
     const failures: unknown[] = [];
     remote.onRequestFailed?.((failure) => failures.push(failure));
     const call = (id: number) =>
@@ -195,15 +186,7 @@ test("a 96 MiB event on the server's GET stream becomes one line as it arrives, 
     },
   });
   const origin = `http://127.0.0.1:${server.port}`;
-  const remote = createHttpUpstream({
-    target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
-    timeoutMs: 60_000,
-    userAgent: "test",
-    authorizer: undefined,
-    logger: createMemoryLogger(),
-    fetch,
-    secrets: [],
-  });
+  const remote = createTestUpstream(origin);
   const line = (message: unknown) => encodeUtf8(`${JSON.stringify(message)}\n`);
   remote.input.write(line({ jsonrpc: "2.0", id: 0, method: "initialize", params: {} }));
   const reader = remote.output.getReader();
@@ -269,15 +252,7 @@ test("old HTTP+SSE transport: a 96 MiB answer event becomes one line as it arriv
     },
   });
   const origin = `http://127.0.0.1:${server.port}`;
-  const remote = createHttpUpstream({
-    target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
-    timeoutMs: 60_000,
-    userAgent: "test",
-    authorizer: undefined,
-    logger: createMemoryLogger(),
-    fetch,
-    secrets: [],
-  });
+  const remote = createTestUpstream(origin);
   remote.input.write(encodeUtf8(`${JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: {} })}\n`));
   const reader = remote.output.getReader();
   let received = 0;
@@ -302,15 +277,7 @@ test("old HTTP+SSE transport: a 96 MiB answer event becomes one line as it arriv
 
 test("a client side that stops reading midway (its stream cancelled) leaves no long answer waiting on it: the exchange finishes", async () => {
   const origin = `http://127.0.0.1:${upstream.port}`;
-  const remote = createHttpUpstream({
-    target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
-    timeoutMs: 60_000,
-    userAgent: "test",
-    authorizer: undefined,
-    logger: createMemoryLogger(),
-    fetch,
-    secrets: [],
-  });
+  const remote = createTestUpstream(origin);
   const call = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "json", arguments: {} } };
   remote.input.write(encodeUtf8(`${JSON.stringify(call)}\n`));
   const reader = remote.output.getReader();
@@ -356,15 +323,7 @@ test.each([
       error: () => new Response(null, { status: 500 }),
     });
     const origin = `http://127.0.0.1:${server.port}`;
-    const remote = createHttpUpstream({
-      target: { url: new URL(`${origin}/mcp`), origin, headers: {}, secrets: [] },
-      timeoutMs: 60_000,
-      userAgent: "test",
-      authorizer: undefined,
-      logger: createMemoryLogger(),
-      fetch,
-      secrets: [],
-    });
+    const remote = createTestUpstream(origin);
     const failures: { id: unknown; errorType: string }[] = [];
     remote.onRequestFailed?.((failure) => failures.push(failure));
     const call = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "t", arguments: {} } };

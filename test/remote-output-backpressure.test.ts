@@ -1,8 +1,8 @@
 // Unit: `--url`'s server→client lines wait for the client: a server flooding its GET stream while the client reads nothing must not grow our memory.
 
 import { describe, expect, test } from "bun:test";
-import { createHttpUpstream, MAX_IN_FLIGHT, MAX_QUEUED_OUTPUT_BYTES } from "../src/remote/http-upstream.ts";
-import { createMemoryLogger } from "./support/memory-logger.ts";
+import { MAX_IN_FLIGHT, MAX_QUEUED_OUTPUT_BYTES } from "../src/remote/http-upstream.ts";
+import { createTestUpstream } from "./support/remote-upstream.ts";
 
 const encoder = new TextEncoder();
 const ORIGIN = "http://127.0.0.1:9";
@@ -45,15 +45,7 @@ const turns = async (n: number) => {
 describe("--url output backpressure", () => {
   test("a GET stream flooding a client that reads nothing is read only while the client's queue has room", async () => {
     const server = floodingServer();
-    const upstream = createHttpUpstream({
-      target: { url: new URL(`${ORIGIN}/mcp`), origin: ORIGIN, headers: {}, secrets: [] },
-      timeoutMs: 60_000,
-      userAgent: "test",
-      authorizer: undefined,
-      logger: createMemoryLogger(),
-      fetch: server.fetch,
-      secrets: [],
-    });
+    const upstream = createTestUpstream(ORIGIN, server.fetch);
     const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18" } };
     upstream.input.write(encoder.encode(`${JSON.stringify(initialize)}\n`));
     upstream.input.write(
@@ -85,15 +77,7 @@ describe("--url output backpressure", () => {
       answer.bytes += body.length;
       return new Response(body, { headers: { ...headers, "content-type": "application/json" } });
     }) as typeof globalThis.fetch;
-    const upstream = createHttpUpstream({
-      target: { url: new URL(`${ORIGIN}/mcp`), origin: ORIGIN, headers: {}, secrets: [] },
-      timeoutMs: 60_000,
-      userAgent: "test",
-      authorizer: undefined,
-      logger: createMemoryLogger(),
-      fetch,
-      secrets: [],
-    });
+    const upstream = createTestUpstream(ORIGIN, fetch);
     const calls = 5000;
     let accepted = 0;
     // As the session's client pump does: write a line, then wait for flush() before reading on.
