@@ -1,6 +1,6 @@
 // The I/O a subcommand may use, passed in by src/main.ts so commands stay testable without processes.
 
-import path from "node:path";
+import { isAbsolutePath } from "./config-values.ts";
 import { LocalError } from "./errors.ts";
 
 /** What every subcommand gets from the entry point. Only main.ts builds one from the real process. */
@@ -33,7 +33,7 @@ export function resolveHomeDir(
   platform: NodeJS.Platform,
   systemHome: () => string,
 ): string {
-  const isAbsolute = platform === "win32" ? path.win32.isAbsolute : path.posix.isAbsolute;
+  const isAbsolute = (text: string): boolean => isAbsolutePath(text, platform);
   const candidates = platform === "win32" ? [env.USERPROFILE] : [env.HOME, env.USERPROFILE];
   for (const given of candidates) if (given !== undefined && isAbsolute(given)) return given;
   let system = "";

@@ -10,7 +10,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { join, posix, win32 } from "node:path";
+import { join } from "node:path";
 import { isAbsolutePath, RELATIVE_CONFIG_DIR } from "../config-values.ts";
 import { LocalError } from "../errors.ts";
 
@@ -40,7 +40,7 @@ export function configDir(env: Env, homeDir: () => string, platform: NodeJS.Plat
   if (chosen) return chosen;
   // A relative XDG_CONFIG_HOME or APPDATA is invalid per their specs: skipped.
   const absolute = (dir: string | undefined): dir is string =>
-    dir !== undefined && dir !== "" && (platform === "win32" ? win32 : posix).isAbsolute(dir);
+    dir !== undefined && dir !== "" && isAbsolutePath(dir, platform);
   if (absolute(env.XDG_CONFIG_HOME)) return join(env.XDG_CONFIG_HOME, "baton-proxy");
   if (platform === "win32" && absolute(env.APPDATA)) return join(env.APPDATA, "baton-proxy");
   return join(homeDir(), ".config", "baton-proxy");
