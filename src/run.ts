@@ -56,12 +56,10 @@ async function runProxy(
   options: Readonly<Record<string, OptionValue>>,
   io: RunIo,
 ): Promise<number> {
-  const loaded = loadConfig(io.env);
+  const remoteMode = typeof options.url === "string" || typeof options["url-env"] === "string";
+  const loaded = loadConfig(io.env, { mode: remoteMode ? "url" : "stdio" });
   // --url/--url-env: the target is checked (and its ${NAME} references resolved) with the configuration, every problem at once.
-  const remote =
-    typeof options.url === "string" || typeof options["url-env"] === "string"
-      ? (await import("./remote/remote-proxy.ts")).prepareRemote(options, io.env)
-      : undefined;
+  const remote = remoteMode ? (await import("./remote/remote-proxy.ts")).prepareRemote(options, io.env) : undefined;
   const problems = [
     ...(loaded.ok ? [] : loaded.problems),
     ...(remote === undefined || remote.ok ? [] : remote.problems),

@@ -3,8 +3,9 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { binaryPath } from "./support/binary.ts";
 import { startServe } from "./support/serve-process.ts";
-import { tempDir } from "./support/temp.ts";
+import { cleanEnv, tempDir } from "./support/temp.ts";
 
 describe("BATON_PROXY_LOG_FILE in serve (README: every stdio setting applies; serve --help lists it)", () => {
   test("serve's own log lines are appended to the file as well as to stderr", async () => {
@@ -14,5 +15,64 @@ describe("BATON_PROXY_LOG_FILE in serve (README: every stdio setting applies; se
     const lines = readFileSync(log, "utf8");
     expect(lines).toContain("baton-proxy: info: serving MCP on http://127.0.0.1:");
     expect(lines).toContain("baton-proxy: info: drained; exiting");
+  });
+});
+
+/** The proxy (stdio or --url) run to its end with stdin closed: its stderr. */
+async function proxyStderr(args: readonly string[], env: Record<string, string>): Promise<string> {
+  const proc = Bun.spawn([await binaryPath(), ...args], {
+    env: cleanEnv(env),
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const stderr = await new Response(proc.stderr).text();
+  expect(await proc.exited).toBe(0);
+  return stderr;
+}
+
+describe("a variable documented as not read in a mode is named there in a warning, not silently ignored", () => {
+  test("serve: BATON_PRINCIPAL (each request names its own user) and --url's upstream token and timeout", async () => {
+    const serve = await startServe(["--upstream", "http://127.0.0.1:9/mcp"], {
+      BATON_PRINCIPAL: "alice-principal",
+      BATON_UPSTREAM_AUTH_TOKEN: "tok-never-printed",
+      BATON_UPSTREAM_TIMEOUT: "5",
+    });
+    expect(await serve.stop()).toBe(0);
+    const log = serve.log.join("\n");
+    for (const name of ["BATON_PRINCIPAL", "BATON_UPSTREAM_AUTH_TOKEN", "BATON_UPSTREAM_TIMEOUT"])
+      expect(log).toContain(`warn: ${name} is set, but serve does not read it`);
+    expect(log).not.toContain("alice-principal");
+    expect(log).not.toContain("tok-never-printed");
+  });
+
+  test("the stdio proxy: serve's variables, BATON_PRINCIPAL_HEADER, and --url's upstream token and timeout", async () => {
+    const stderr = await proxyStderr(["--", "true"], {
+      BATON_MAX_SESSIONS: "5",
+      BATON_LISTEN: "0.0.0.0:8080",
+      BATON_PRINCIPAL_HEADER: "x-user",
+      BATON_UPSTREAM_TIMEOUT: "5",
+      BATON_UPSTREAM_AUTH_TOKEN: "tok-never-printed",
+    });
+    for (const name of [
+      "BATON_MAX_SESSIONS",
+      "BATON_LISTEN",
+      "BATON_PRINCIPAL_HEADER",
+      "BATON_UPSTREAM_TIMEOUT",
+      "BATON_UPSTREAM_AUTH_TOKEN",
+    ])
+      expect(stderr).toContain(`warn: ${name} is set, but the stdio proxy does not read it`);
+    expect(stderr).not.toContain("tok-never-printed");
+  });
+
+  test("--url: serve's variables are named; its own upstream timeout and token are read, so not named", async () => {
+    const stderr = await proxyStderr(["--url", "http://127.0.0.1:9/mcp"], {
+      BATON_IDLE_TIMEOUT_MS: "5000",
+      BATON_UPSTREAM_TIMEOUT: "5",
+      BATON_UPSTREAM_AUTH_TOKEN: "tok-never-printed",
+    });
+    expect(stderr).toContain("warn: BATON_IDLE_TIMEOUT_MS is set, but --url does not read it");
+    expect(stderr).not.toContain("BATON_UPSTREAM_TIMEOUT");
+    expect(stderr).not.toContain("BATON_UPSTREAM_AUTH_TOKEN");
   });
 });
