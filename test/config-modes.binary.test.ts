@@ -76,3 +76,25 @@ describe("a variable documented as not read in a mode is named there in a warnin
     expect(stderr).not.toContain("BATON_UPSTREAM_AUTH_TOKEN");
   });
 });
+
+describe("auth: an option documented for another action is refused, not silently ignored", () => {
+  test.each([
+    [["list", "--url", "https://mcp.example/mcp"], "auth list takes no --url"],
+    [["list", "--all"], "auth list takes no --all"],
+    [["login", "--url", "https://mcp.example/mcp", "--all"], "auth login takes no --all"],
+    [["logout", "--all", "-H", "X-Api-Key: k"], "auth logout takes no --header"],
+    [["logout", "--url", "http://mcp.example/mcp", "--allow-http"], "auth logout takes no --allow-http"],
+  ])("auth %j: exit 2", async (args, reason) => {
+    const dir = tempDir();
+    const proc = Bun.spawn([await binaryPath(), "auth", ...args], {
+      env: cleanEnv({ HOME: dir, BATON_CONFIG_DIR: dir }),
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    expect(await proc.exited).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain(`baton-proxy auth: ${reason}`);
+  });
+});
