@@ -98,3 +98,19 @@ describe("auth: an option documented for another action is refused, not silently
     expect(stderr).toContain(`baton-proxy auth: ${reason}`);
   });
 });
+
+test("auth: a misspelt BATON_* name is named with the one meant, as the proxy names it (BATON_OAUTH_CLIENTID would mean registration)", async () => {
+  const dir = tempDir();
+  const proc = Bun.spawn([await binaryPath(), "auth", "list"], {
+    env: cleanEnv({ HOME: dir, BATON_CONFIG_DIR: dir, BATON_OAUTH_CLIENTID: "client-never-printed" }),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const stderr = await new Response(proc.stderr).text();
+  expect(await proc.exited).toBe(0);
+  expect(stderr).toContain(
+    "baton-proxy: warn: unknown variable BATON_OAUTH_CLIENTID is ignored: did you mean BATON_OAUTH_CLIENT_ID?",
+  );
+  expect(stderr).not.toContain("client-never-printed");
+});

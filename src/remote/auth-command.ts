@@ -2,7 +2,9 @@
 
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
+import { describeUnknownVariables } from "../config-hints.ts";
 import { upstreamTimeoutOf } from "../config-values.ts";
+import { KNOWN_VARIABLES } from "../config-variables.ts";
 import { describeError, LocalError } from "../errors.ts";
 import { printable } from "../log.ts";
 import { metadataUrlOf, scopeOf } from "./authorizers.ts";
@@ -32,6 +34,9 @@ export async function runAuthCommand(
 ): Promise<number> {
   const [action, ...extra] = args.positionals;
   if (extra.length > 0) throw new LocalError("E_USAGE", `unexpected argument "${extra[0]}"`);
+  // A misspelt BATON_OAUTH_CLIENT_ID or BATON_CONFIG_DIR would change what login does without a word: named, as the proxy names it.
+  for (const remark of describeUnknownVariables(io.env, KNOWN_VARIABLES))
+    io.stderr(`baton-proxy: warn: ${printable(remark)}\n`);
   const store = new TokenStore(configDir(io.env, () => io.homeDir, io.platform));
   const url = typeof args.values.url === "string" ? args.values.url : undefined;
   // Each action reads only its own options (auth --help): one given for another would do nothing without a word.
