@@ -192,6 +192,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     ...describeUnknownVariables(env, KNOWN_VARIABLES),
     ...(options.mode === undefined ? [] : describeUnreadVariables(env, options.mode)),
   ];
+  // Per-request mode takes each request's own token: a static one is no fallback for requests without one.
+  if (perRequest && options.mode === "serve" && value("BATON_CONSENT_TOKEN") !== undefined)
+    remarks.push(
+      "BATON_CONSENT_TOKEN is set, but BATON_CONSENT_MODE=per-request does not use it (each request brings its own; one without records no events): ignored",
+    );
   // The binary is Bun: its runtime reads BUN_OPTIONS before our code runs (no build flag turns that
   // off), so a developer's `--preload` runs inside the proxy and may print on stdout. Too late to
   // refuse; naming it makes such a break explicable. The value is never quoted.

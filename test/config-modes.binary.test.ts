@@ -46,6 +46,17 @@ describe("a variable documented as not read in a mode is named there in a warnin
     expect(log).not.toContain("tok-never-printed");
   });
 
+  test("serve with BATON_CONSENT_MODE=per-request: a BATON_CONSENT_TOKEN (no fallback for requests without one)", async () => {
+    const serve = await startServe(["--upstream", "http://127.0.0.1:9/mcp"], {
+      BATON_CONSENT_MODE: "per-request",
+      BATON_CONSENT_TOKEN: "consent-never-printed",
+    });
+    expect(await serve.stop()).toBe(0);
+    const log = serve.log.join("\n");
+    expect(log).toContain("warn: BATON_CONSENT_TOKEN is set, but BATON_CONSENT_MODE=per-request does not use it");
+    expect(log).not.toContain("consent-never-printed");
+  });
+
   test("the stdio proxy: serve's variables, BATON_PRINCIPAL_HEADER, and --url's upstream token and timeout", async () => {
     const stderr = await proxyStderr(["--", "true"], {
       BATON_MAX_SESSIONS: "5",
