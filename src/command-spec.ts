@@ -67,7 +67,7 @@ function optionsOf(spec: CommandSpec): readonly OptionSpec[] {
 /**
  * Parses a subcommand's arguments with node:util's parseArgs (strict: unknown options, missing
  * values and a single-valued option given twice are errors; `--` ends the options). Throws LocalError `E_USAGE` with a short
- * reason; an empty value (`--session=`) counts as missing.
+ * reason; an empty or blank value (`--session=`, `--session " "`) counts as missing.
  */
 export function parseCommandArgs(spec: CommandSpec, args: readonly string[]): ParsedArgs {
   return parseOptionList(optionsOf(spec), args, spec.operands.length > 0);
@@ -103,9 +103,14 @@ export function parseOptionList(
     if (times > 1)
       throw new LocalError("E_USAGE", `--${option.name} is given ${times} times; it takes one ${option.value}`);
   }
+  // Blank counts as empty: `--listen "$LISTEN"` with LISTEN unset must not quietly mean "the default".
+  const blank = (text: string): boolean => text.trim() === "";
   for (const option of table) {
     const value = parsed.values[option.name];
-    if (option.value !== undefined && (value === "" || (Array.isArray(value) && value.includes(""))))
+    if (
+      option.value !== undefined &&
+      ((typeof value === "string" && blank(value)) || (Array.isArray(value) && value.some(blank)))
+    )
       throw new LocalError("E_USAGE", `--${option.name} needs a value (${option.value})`);
   }
   if (!allowPositionals && parsed.positionals.length > 0)

@@ -1,4 +1,6 @@
-// Hints for configuration mistakes people make: the known variable a misspelt BATON_* name meant, the sink spelling that works. Pure.
+// Hints for configuration mistakes people make: the known variable a misspelt BATON_* name meant, one this mode does not read, the sink spelling that works. Pure.
+
+import { type ConfigMode, UNREAD_VARIABLES } from "./config-variables.ts";
 
 /** One remark per BATON_* name (any case) not in `known`, naming the closest known one when it is a likely typo. */
 export function describeUnknownVariables(
@@ -17,6 +19,14 @@ export function describeUnknownVariables(
     );
   }
   return remarks;
+}
+
+/** One remark per variable set (not blank) that `mode` does not read (UNREAD_VARIABLES); values are not quoted. */
+export function describeUnreadVariables(env: Readonly<Record<string, string | undefined>>, mode: ConfigMode): string[] {
+  const label = mode === "stdio" ? "the stdio proxy" : mode === "url" ? "--url" : "serve";
+  return UNREAD_VARIABLES[mode]
+    .filter(([name]) => (env[name] ?? "").trim() !== "")
+    .map(([name, why]) => `${name} is set, but ${label} does not read it (${why}): ignored`);
 }
 
 /** What a sink entry that is not a URL was probably meant to be: `stderr` → `stderr:`, a bare absolute path → `file://…`. */

@@ -1,6 +1,6 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
-import { describeUnknownVariables } from "./config-hints.ts";
+import { describeUnknownVariables, describeUnreadVariables } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
 import {
   type CaptureGroup,
@@ -13,7 +13,7 @@ import {
   unsendable,
   upstreamTimeoutOf,
 } from "./config-values.ts";
-import { KNOWN_VARIABLES } from "./config-variables.ts";
+import { type ConfigMode, KNOWN_VARIABLES } from "./config-variables.ts";
 import { printable } from "./log.ts";
 import { HEADER_NAME } from "./remote/remote-options.ts";
 import { parseOtlpSettings, parseOtlpSwitches, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
@@ -21,7 +21,7 @@ import { parseS3Knobs, parseS3Settings, type S3Settings } from "./telemetry/sink
 
 // Re-exported so callers keep importing the configuration's whole surface from here.
 export { maskUrl, sinkLabel, type SinkSpec } from "./config-sinks.ts";
-export { KNOWN_VARIABLES, URL_ONLY_VARIABLES } from "./config-variables.ts";
+export { type ConfigMode, KNOWN_VARIABLES, URL_ONLY_VARIABLES } from "./config-variables.ts";
 
 export type ScrubMode = "on" | "off";
 export type IntentParamMode = "optional" | "required" | "off";
@@ -76,6 +76,8 @@ export const DEFAULT_SLOW_CALL_MS = 1000;
 /** What the caller runs: only `serve` can take a consent token per request. */
 export interface LoadOptions {
   readonly perRequestConsentAllowed?: boolean;
+  /** Who reads the configuration: a variable documented as not read there is named in a warning (none when absent: report). */
+  readonly mode?: ConfigMode;
   /** Whose paths a `file:` sink names (`file:///C:/x.jsonl` is `C:/x.jsonl` on Windows); default: this process's. */
   readonly platform?: NodeJS.Platform;
 }
@@ -186,7 +188,15 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   if (typeof timeout === "string") problems.push(timeout);
 
   // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.
-  const remarks = describeUnknownVariables(env, KNOWN_VARIABLES);
+  const remarks = [
+    ...describeUnknownVariables(env, KNOWN_VARIABLES),
+    ...(options.mode === undefined ? [] : describeUnreadVariables(env, options.mode)),
+  ];
+  // Per-request mode takes each request's own token: a static one is no fallback for requests without one.
+  if (perRequest && options.mode === "serve" && value("BATON_CONSENT_TOKEN") !== undefined)
+    remarks.push(
+      "BATON_CONSENT_TOKEN is set, but BATON_CONSENT_MODE=per-request does not use it (each request brings its own; one without records no events): ignored",
+    );
   // The binary is Bun: its runtime reads BUN_OPTIONS before our code runs (no build flag turns that
   // off), so a developer's `--preload` runs inside the proxy and may print on stdout. Too late to
   // refuse; naming it makes such a break explicable. The value is never quoted.

@@ -1,6 +1,5 @@
 // The program behind main.ts: dispatches the invocation and returns an exit code. Never calls process.exit.
 
-import { closeSync, writeSync } from "node:fs";
 import type { FileSink } from "bun";
 import { parseArgs, renderUsage } from "./cli.ts";
 import type { OptionValue } from "./command-spec.ts";
@@ -8,11 +7,11 @@ import type { CommandContext } from "./command-context.ts";
 import { runSubcommand, SUBCOMMANDS } from "./commands.ts";
 import { closestName } from "./config-hints.ts";
 import { describeConfigProblems, loadConfig } from "./config.ts";
-import { LocalError, describeError } from "./errors.ts";
+import { LocalError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
 import { createLogger } from "./log.ts";
+import { logLineWriter } from "./log-file.ts";
 import { childEnvironment, spawnChild } from "./transport/child-process.ts";
-import { openEventFile } from "./telemetry/sinks/event-file.ts";
 import { runStdioProxy } from "./transport/stdio-proxy.ts";
 import { VERSION } from "./version.ts";
 
@@ -57,12 +56,10 @@ async function runProxy(
   options: Readonly<Record<string, OptionValue>>,
   io: RunIo,
 ): Promise<number> {
-  const loaded = loadConfig(io.env);
+  const remoteMode = typeof options.url === "string" || typeof options["url-env"] === "string";
+  const loaded = loadConfig(io.env, { mode: remoteMode ? "url" : "stdio" });
   // --url/--url-env: the target is checked (and its ${NAME} references resolved) with the configuration, every problem at once.
-  const remote =
-    typeof options.url === "string" || typeof options["url-env"] === "string"
-      ? (await import("./remote/remote-proxy.ts")).prepareRemote(options, io.env)
-      : undefined;
+  const remote = remoteMode ? (await import("./remote/remote-proxy.ts")).prepareRemote(options, io.env) : undefined;
   const problems = [
     ...(loaded.ok ? [] : loaded.problems),
     ...(remote === undefined || remote.ok ? [] : remote.problems),
@@ -75,36 +72,11 @@ async function runProxy(
   }
   const config = loaded.config;
   const target = remote?.ok === true ? remote.target : undefined;
-  const logFile = config.logFile;
   // Our stdout carries only MCP messages: a log file that is our stdout is not written at all.
-  const logToStdout = logFile !== undefined && io.isStdout(logFile);
-  if (logToStdout)
-    io.stderr(
-      `baton-proxy: warn: BATON_PROXY_LOG_FILE ${logFile} is the proxy's stdout, which carries only MCP messages; logging to stderr only\n`,
-    );
-  let teeBroken = logToStdout;
-  const logger = createLogger(
-    (line) => {
-      io.stderr(line);
-      if (logFile === undefined || teeBroken) return;
-      try {
-        // The event file's rules (often both live in /tmp): a planted FIFO would block this open for
-        // good and a planted symlink would have us append to whatever it names, so both are refused.
-        const fd = openEventFile(logFile);
-        try {
-          writeSync(fd, line);
-        } finally {
-          closeSync(fd);
-        }
-      } catch (error) {
-        teeBroken = true;
-        io.stderr(
-          `baton-proxy: warn: cannot write the log file ${logFile}: ${describeError(error)}; logging to stderr only\n`,
-        );
-      }
-    },
-    [...config.secrets, ...(target?.secrets ?? [])],
-  );
+  const logger = createLogger(logLineWriter(config.logFile, io.stderr, io.isStdout), [
+    ...config.secrets,
+    ...(target?.secrets ?? []),
+  ]);
   for (const warning of config.warnings) logger.warn(warning);
   try {
     const stdio = {

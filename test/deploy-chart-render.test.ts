@@ -268,6 +268,23 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
     expect(env).toContainEqual({ name: "BATON_PROXY_LOG_FILE", value: "/tmp/proxy.log" });
   });
 
+  test("a whole number in extraEnv or secret.extraEnv keeps its digits (Helm reads a values file's numbers as doubles: 8388608 rendered 8.388608e+06)", () => {
+    const file = join(tempDir(), "numbers.yaml");
+    writeFileSync(
+      file,
+      "extraEnv:\n  BATON_S3_BATCH_BYTES: 8388608\n  BATON_S3_BATCH_MS: 2500\n  OTEL_BSP_SCHEDULE_DELAY: 0.5\n" +
+        "secret:\n  extraEnv:\n    AWS_ACCESS_KEY_ID: 1234567890123\n",
+    );
+    const docs = render([...GATEWAY, "-f", file, "--set", "extraEnv.OTEL_BSP_MAX_QUEUE_SIZE=4096000"]);
+    const env = one(docs, "Deployment").spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: "BATON_S3_BATCH_BYTES", value: "8388608" });
+    expect(env).toContainEqual({ name: "BATON_S3_BATCH_MS", value: "2500" });
+    expect(env).toContainEqual({ name: "OTEL_BSP_SCHEDULE_DELAY", value: "0.5" });
+    expect(env).toContainEqual({ name: "OTEL_BSP_MAX_QUEUE_SIZE", value: "4096000" });
+    const data = one(docs, "Secret").data as Record<string, string>;
+    expect(Buffer.from(data.AWS_ACCESS_KEY_ID ?? "", "base64").toString()).toBe("1234567890123");
+  });
+
   test.each(badValues().map((b) => [b.name, b] as const))(
     "bad values %s are refused by helm with a message naming the problem",
     (_name, b) => {

@@ -505,6 +505,8 @@ describe("report errors and usage", () => {
     [["--slow-ms", "0"], '--slow-ms must be a positive whole number of milliseconds (got "0")'],
     [["--slow-ms", "1.5"], '--slow-ms must be a positive whole number of milliseconds (got "1.5")'],
     [["--session"], "--session needs a value (ID)"],
+    [["--list", "--session", "abc"], "--list takes no --session (it lists every session)"],
+    [["--list", "--slow-ms", "5"], "--list takes no --slow-ms (it lists every session)"],
     [["a.jsonl", "b.jsonl"], 'unexpected argument "b.jsonl" (only one FILE may be given)'],
   ])("%j is a usage error (exit 2)", async (args, reason) => {
     const result = await run(args);

@@ -146,6 +146,19 @@ describe("parseServeArgs", () => {
     expect(problems(["--listen"])).toContain("--listen needs a value");
   });
 
+  test("a flag given a blank value is refused as missing, not read as unset (the default, or its variable's value)", () => {
+    // `--listen "$LISTEN"` with LISTEN unset must not listen on the default and call BATON_LISTEN overridden.
+    const env = { BATON_UPSTREAM: "http://127.0.0.1:1/mcp", BATON_LISTEN: "127.0.0.1:0", BATON_MAX_SESSIONS: "5" };
+    for (const [argv, message] of [
+      [["--listen", " "], "--listen needs a value (HOST:PORT)"],
+      [["--max-sessions=\t"], "--max-sessions needs a value (N)"],
+      [["--upstream", "  "], "--upstream needs a value (URL)"],
+    ] as const) {
+      const result = parseServeArgs(argv, env);
+      expect(result.kind === "problems" && result.problems.join("\n")).toBe(message);
+    }
+  });
+
   test("the upstream is required and may not carry credentials", () => {
     const missing = parseServeArgs([], {});
     expect(missing.kind === "problems" && missing.problems.join("\n")).toContain(

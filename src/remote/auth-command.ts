@@ -2,7 +2,9 @@
 
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
+import { describeUnknownVariables } from "../config-hints.ts";
 import { upstreamTimeoutOf } from "../config-values.ts";
+import { KNOWN_VARIABLES } from "../config-variables.ts";
 import { describeError, LocalError } from "../errors.ts";
 import { printable } from "../log.ts";
 import { metadataUrlOf, scopeOf } from "./authorizers.ts";
@@ -16,6 +18,14 @@ export const LOGIN_TIMEOUT_MS = 300_000;
 /** How long the first, tokenless request may take to be refused. */
 const PROBE_TIMEOUT_MS = 30_000;
 
+/** The options of `auth` (auth-spec.ts) and which of them each action reads. */
+const AUTH_OPTIONS = ["url", "header", "allow-http", "all"] as const;
+const ACTION_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  login: ["url", "header", "allow-http"],
+  logout: ["url", "all"],
+  list: [],
+};
+
 /** Runs `auth login|logout|list`; returns an exit code. Misuse throws LocalError(E_USAGE). */
 export async function runAuthCommand(
   args: ParsedArgs,
@@ -24,8 +34,17 @@ export async function runAuthCommand(
 ): Promise<number> {
   const [action, ...extra] = args.positionals;
   if (extra.length > 0) throw new LocalError("E_USAGE", `unexpected argument "${extra[0]}"`);
+  // A misspelt BATON_OAUTH_CLIENT_ID or BATON_CONFIG_DIR would change what login does without a word: named, as the proxy names it.
+  for (const remark of describeUnknownVariables(io.env, KNOWN_VARIABLES))
+    io.stderr(`baton-proxy: warn: ${printable(remark)}\n`);
   const store = new TokenStore(configDir(io.env, () => io.homeDir, io.platform));
   const url = typeof args.values.url === "string" ? args.values.url : undefined;
+  // Each action reads only its own options (auth --help): one given for another would do nothing without a word.
+  const own = action !== undefined && Object.hasOwn(ACTION_OPTIONS, action) ? ACTION_OPTIONS[action] : undefined;
+  const stray =
+    own === undefined ? [] : AUTH_OPTIONS.filter((name) => args.values[name] !== undefined && !own.includes(name));
+  if (stray.length > 0)
+    throw new LocalError("E_USAGE", `auth ${action} takes no ${stray.map((name) => `--${name}`).join(" or ")}`);
   switch (action) {
     case "login":
       if (url === undefined) throw new LocalError("E_USAGE", "auth login needs --url URL");

@@ -52,6 +52,13 @@ function toRequest(args: ParsedArgs): ReportRequest {
         `--slow-ms must be a positive whole number of milliseconds (got "${values["slow-ms"]}")`,
       );
   }
+  // A listing reads neither (report --help): given with --list they would do nothing without a word.
+  const unread = ["session", "slow-ms"].filter((name) => values.list === true && values[name] !== undefined);
+  if (unread.length > 0)
+    throw new LocalError(
+      "E_USAGE",
+      `--list takes no ${unread.map((name) => `--${name}`).join(" or ")} (it lists every session)`,
+    );
   const session = values.session;
   return {
     file: positionals[0],

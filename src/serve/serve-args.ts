@@ -153,7 +153,7 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
     );
   }
 
-  const loaded = loadConfig(env, { perRequestConsentAllowed: true });
+  const loaded = loadConfig(env, { perRequestConsentAllowed: true, mode: "serve" });
   if (!loaded.ok) problems.push(...loaded.problems);
   if (
     problems.length > 0 ||

@@ -4,6 +4,7 @@ import type { OptionValue } from "../command-spec.ts";
 import type { Config } from "../config.ts";
 import { EXIT } from "../exit-codes.ts";
 import { createLogger, type Logger, printable } from "../log.ts";
+import { logLineWriter } from "../log-file.ts";
 import { describeError } from "../errors.ts";
 import { createSinks } from "../telemetry/sinks/create-sinks.ts";
 import { createTelemetryHub, type TelemetryHub } from "../telemetry/telemetry-hub.ts";
@@ -84,7 +85,11 @@ export async function runServeCommand(
     unregister();
     stop(signal);
   });
-  const logger = createLogger(io.stderr, config.baton.secrets);
+  const logger = createLogger(
+    // serve's stdout carries no MCP messages (nothing at all): any path will do, /dev/stdout included.
+    logLineWriter(config.baton.logFile, io.stderr),
+    config.baton.secrets,
+  );
   for (const warning of config.baton.warnings) logger.warn(warning);
   const counts: SinkCounts[] = [];
   const hub = createTelemetryHub({

@@ -60,12 +60,25 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- end -}}
 {{- end -}}
 
+{{/*
+An extraEnv value as text. Helm reads every number of a values file as a double, which toString
+writes as 8.388608e+06 from 1000000 on: a whole number is written with its digits instead.
+*/}}
+{{- define "baton-proxy.envValue" -}}
+{{- $text := toString . -}}
+{{- /* Nested, not `and`: the Go of older Helm evaluates both operands, and eq refuses a string beside a float. */ -}}
+{{- if kindIs "float64" . -}}
+{{- if eq . (float64 (int64 .)) }}{{ $text = toString (int64 .) }}{{ end -}}
+{{- end -}}
+{{- $text -}}
+{{- end -}}
+
 {{/* Secret values set in values.yaml, as env name -> value; the chart creates a Secret only when this is non-empty and no existingSecret is named. */}}
 {{- define "baton-proxy.secretData" -}}
 {{- $data := dict -}}
 {{- if .Values.events.apiKey }}{{- $_ := set $data "BATON_API_KEY" .Values.events.apiKey -}}{{- end -}}
 {{- if .Values.consent.token }}{{- $_ := set $data "BATON_CONSENT_TOKEN" .Values.consent.token -}}{{- end -}}
-{{- range $name, $value := .Values.secret.extraEnv }}{{- $_ := set $data $name (toString $value) -}}{{- end -}}
+{{- range $name, $value := .Values.secret.extraEnv }}{{- $_ := set $data $name (include "baton-proxy.envValue" $value) -}}{{- end -}}
 {{- toJson $data -}}
 {{- end -}}
 
@@ -197,7 +210,7 @@ or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
       value: {{ int64 .Values.events.slowCallMs | toString | quote }}
     {{- range $name, $value := .Values.extraEnv }}
     - name: {{ $name }}
-      value: {{ toString $value | quote }}
+      value: {{ include "baton-proxy.envValue" $value | quote }}
     {{- end }}
   {{- if or (include "baton-proxy.secretName" .) .Values.extraEnvFrom }}
   envFrom:
