@@ -195,6 +195,21 @@ describe.skipIf(process.platform === "win32")("the client stops reading", () => 
   });
 });
 
+describe.skipIf(process.platform === "win32")("the server closes its stdout and keeps running", () => {
+  test("the proxy stops it, and the log and the pending request's error say so (not that it exited by itself)", async () => {
+    // The shell's stdout closed, then `sleep` in its place: alive, mute, never reading its stdin.
+    const p = await startProxy(["sh", "-c", "exec >&-; exec sleep 30"], { env: { BATON_EVENT_SINK: "stderr:" } });
+    leftovers.push(p.proc.pid);
+    p.send({ jsonrpc: "2.0", id: 1, method: "ping" });
+    const answer = await p.next((m) => m.id === 1);
+    expect(answer.error.code).toBe(-32603);
+    expect(answer.error.message).toContain("closed its stdout");
+    expect(await p.proc.exited).toBe(143); // the server's status: the proxy's SIGTERM ended it
+    await p.waitForStderr("the MCP server closed its stdout but kept running; the proxy stopped it (signal SIGTERM)");
+    expect(p.stderr()).not.toContain("exited by itself");
+  });
+});
+
 describe("the event file disappears mid-session", () => {
   test.each([
     ["deleted", (path: string) => unlinkSync(path)],

@@ -45,3 +45,24 @@ describe("one buffer per drain", () => {
     expect(sink.given).toHaveLength(0);
   });
 });
+
+describe("a peer whose input the proxy closed", () => {
+  test("writes after Bun's FileSink was ended (the client goes on after the server's stdin was closed) are dropped with a plain reason, not a TypeError", async () => {
+    const child = Bun.spawn(["sleep", "30"], { stdin: "pipe", stdout: "ignore", stderr: "ignore" });
+    try {
+      await child.stdin.end(); // what upstream.close() does when the server closed its stdout or the client stopped reading
+      const logger = createMemoryLogger();
+      let broken = 0;
+      const writer = new WireWriter(child.stdin, "server", logger, () => broken++);
+      writer.write(new TextEncoder().encode('{"jsonrpc":"2.0","id":5,"method":"ping"}\n'));
+      await writer.drain();
+      writer.write(new TextEncoder().encode('{"jsonrpc":"2.0","id":6,"method":"ping"}\n'));
+      await writer.drain();
+      expect(logger.lines).toEqual(["baton-proxy: info: stopped writing to the server: its input is closed"]);
+      expect(broken).toBe(1);
+    } finally {
+      child.kill("SIGKILL");
+      await child.exited;
+    }
+  });
+});

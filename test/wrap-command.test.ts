@@ -271,6 +271,20 @@ describe("wrap", () => {
     expect(read(file)).toBe(read(join(FIXTURES, "cursor.json")));
   });
 
+  test("a file that cannot be written: the summary counts only the servers wrapped in files that were", async () => {
+    const box = sandbox();
+    // Its backup's name (and the temp file's) passes NAME_MAX: refused even for root, which file modes are not.
+    const unwritable = box.put("cursor.json", `./${"c".repeat(245)}.json`);
+    const original = read(unwritable);
+    const result = await box.run("wrap", "--config", unwritable, "--all");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("ENAMETOOLONG");
+    expect(read(unwritable)).toBe(original);
+    expect(result.stdout.trimEnd().split("\n").at(-1)).toBe(
+      "No server was wrapped: 3 servers not wrapped: their file could not be written (see above).",
+    );
+  });
+
   test("--all with no config files anywhere has nothing to do", async () => {
     const result = await sandbox().run("wrap", "--all");
     expect(result.code).toBe(0);

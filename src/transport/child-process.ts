@@ -108,6 +108,8 @@ export function spawnChild(
   const state = createStopState(system.platform);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let childGone = false;
+  /** A signal the stop steps sent on their own (a timer, not one passed on) while the child still ran. */
+  let stoppedByUs = false;
 
   /** Signals the whole tree (the process group; on Windows a tree kill while its root lives). */
   const signalTree = (signal: NodeJS.Signals): void => {
@@ -131,7 +133,10 @@ export function spawnChild(
         // stdin already closed (EPIPE): the signals still apply.
       }
     }
-    if (step.send !== undefined) signalTree(step.send);
+    if (step.send !== undefined) {
+      if (input.kind === "timer" && !childGone) stoppedByUs = true;
+      signalTree(step.send);
+    }
     if (step.timerMs !== undefined) {
       clearTimeout(timer);
       timer = step.timerMs === null ? undefined : setTimeout(() => apply({ kind: "timer" }), step.timerMs);
@@ -157,6 +162,7 @@ export function spawnChild(
     output: proc.stdout,
     exited,
     describeExit: () => (proc.signalCode ? `signal ${proc.signalCode}` : `exit code ${proc.exitCode}`),
+    stoppedByProxy: () => stoppedByUs,
     close: () => apply({ kind: "close" }),
     signal: (signal) => apply({ kind: "signal", signal }),
     release() {

@@ -34,6 +34,36 @@ export async function runStdioProxy(
   openUpstream: () => Upstream,
   serverLabel?: string,
 ): Promise<number> {
+  // One handler from before the server starts to the last event: with none registered (between the
+  // spawn and the session's own, or while the last answers go out) a stop signal's default action
+  // kills the proxy, leaving the server (its own process group) running and the last events unsent.
+  const early: NodeJS.Signals[] = [];
+  let onStop = (signal: NodeJS.Signals): void => void early.push(signal);
+  const finalStop = (signal: NodeJS.Signals): void =>
+    logger.info(`received ${signal} while delivering the last events (at most ${EVENT_FLUSH_DEADLINE_MS} ms)`);
+  const unregister = io.onSignal((signal) => onStop(signal));
+  try {
+    return await runSession(config, logger, io, openUpstream, serverLabel, (handler) => {
+      onStop = handler;
+      for (const signal of early.splice(0)) handler(signal); // came while the server was starting
+      return () => {
+        onStop = finalStop;
+      };
+    });
+  } finally {
+    unregister();
+  }
+}
+
+/** The run itself; `onSignal` hands the session the signals runStdioProxy holds for it. */
+async function runSession(
+  config: Config,
+  logger: Logger,
+  io: StdioProxyIo,
+  openUpstream: () => Upstream,
+  serverLabel: string | undefined,
+  onSignal: StdioProxyIo["onSignal"],
+): Promise<number> {
   const upstream = openUpstream();
   // Paced: its background work goes on one step per message the pumps handle (see background-turns.ts).
   // A `--url` session (the only one with a serverLabel) reaches its server over HTTP: its CLIENT spans say so.
@@ -50,20 +80,13 @@ export async function runStdioProxy(
     upstream,
     client: { input: io.stdin, output: io.stdout },
     logger,
-    onSignal: io.onSignal,
+    onSignal,
     telemetryNeedsTurn: () => telemetry.needsTurn,
     telemetryPoke: () => telemetry.poke(),
     now: io.now,
   });
   // The server is gone and the flush is bounded: a host's stop signal now (MCP SDK 1.x sends SIGTERM 2 s
-  // after EOF) must not end the process with the signal's default action, losing the last events and the status.
-  const keepFlushing = io.onSignal((signal) =>
-    logger.info(`received ${signal} while delivering the last events (at most ${EVENT_FLUSH_DEADLINE_MS} ms)`),
-  );
-  try {
-    await telemetry.shutdown(EVENT_FLUSH_DEADLINE_MS);
-  } finally {
-    keepFlushing();
-  }
+  // after EOF) is only logged (the session's unregistering handed it to finalStop), never fatal.
+  await telemetry.shutdown(EVENT_FLUSH_DEADLINE_MS);
   return code;
 }

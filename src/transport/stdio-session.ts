@@ -263,10 +263,17 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   const code = await upstream.exited;
   inspectClientLines(); // lines still waiting for inspection close their requests before the rest fail
   if (initiated === undefined) {
-    logger.warn(`the MCP server exited by itself (${upstream.describeExit()})`);
-    carryOut(
-      engine.failPending("upstream_exit", `the MCP server exited (${upstream.describeExit()}) before answering`),
+    const how = upstream.describeExit();
+    // Its output closed first and our stop steps ended it: "exited by itself (signal SIGTERM)" would
+    // send its maintainer looking for whoever sent that signal.
+    const muted = first === "output" && upstream.stoppedByProxy?.() === true;
+    logger.warn(
+      muted
+        ? `the MCP server closed its stdout but kept running; the proxy stopped it (${how})`
+        : `the MCP server exited by itself (${how})`,
     );
+    const reason = muted ? `closed its stdout (then stopped by the proxy: ${how})` : `exited (${how})`;
+    carryOut(engine.failPending("upstream_exit", `the MCP server ${reason} before answering`));
   } else {
     carryOut(
       engine.failPending("proxy_shutdown", `the proxy is shutting down (${initiated}) before the server answered`),

@@ -30,6 +30,11 @@ export interface Upstream {
   readonly exited: Promise<number>;
   /** How it ended (`exit code 3`, `signal SIGKILL`); meaningful once `exited` resolved. */
   describeExit(): string;
+  /**
+   * Once `exited` resolved: true when the proxy's own stop steps (not a signal passed on from the
+   * host) had signalled the server before it ended. Upstreams without signals leave it out.
+   */
+  stoppedByProxy?(): boolean;
   /** The client is done or gone: close the server's input, then stop it in steps. Idempotent. */
   close(): void;
   /** A stop signal the proxy itself received (SIGINT, SIGTERM, SIGHUP), passed on as it comes. */

@@ -10,6 +10,17 @@ const encoder = new TextEncoder();
 const NEWLINE = 0x0a;
 const LINE_END = new Uint8Array([NEWLINE]);
 
+/**
+ * Bun's FileSink once ended (upstream.close() ends the server's input while the client may still
+ * write) returns a boolean, neither a count nor a promise: the bytes go nowhere, and saying so
+ * plainly beats the TypeError of calling `.then` on it.
+ */
+const INPUT_CLOSED = new Error("its input is closed");
+
+function isThenable(value: unknown): value is Promise<number> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
 /** Queued bytes handed to the pipe at once even before the end of the chunk (bounds the queue). */
 export const MAX_QUEUED_BYTES = 1024 * 1024;
 
@@ -102,6 +113,7 @@ export class WireWriter {
     try {
       const pending = this.sink.flush();
       if (typeof pending === "number") return undefined;
+      if (!isThenable(pending)) return void this.fail(INPUT_CLOSED);
       return pending.then(
         () => undefined,
         (error: unknown) => this.fail(error),
@@ -152,6 +164,7 @@ export class WireWriter {
     if (this.broken) return;
     try {
       const written = this.sink.write(bytes);
+      if (typeof written !== "number" && !isThenable(written)) return this.fail(INPUT_CLOSED);
       // A write the pipe could not take at once settles later, and may fail then (EPIPE): never unhandled.
       if (typeof written !== "number") written.then(undefined, (error: unknown) => this.fail(error));
       this.dirty = true;

@@ -93,6 +93,8 @@ async function carryOut(
 ): Promise<number> {
   let exitCode: number = EXIT.OK;
   let changedEntries = 0;
+  /** Changed entries of files that could not be written: not wrapped, whatever the diff above showed. */
+  let unwrittenEntries = 0;
   let writtenFiles = 0;
   for (const { config, plan } of plans) {
     const fileName = describeFile(config.location, ctx.homeDir);
@@ -107,13 +109,15 @@ async function carryOut(
     }
     const changed = plan.outcomes.filter((outcome: EntryOutcome) => outcome.kind === "changed");
     if (changed.length === 0) continue;
-    changedEntries += changed.length;
     if (config.location.format === "claude-json") {
       ctx.stderr(
         `baton-proxy ${mode}: warning: ${displayPath(config.file.path, ctx.homeDir)} is Claude Code's state file and Claude Code rewrites it while running: quit Claude Code first, or it may overwrite this change\n`,
       );
     }
-    if (options.dryRun) continue;
+    if (options.dryRun) {
+      changedEntries += changed.length;
+      continue;
+    }
     try {
       const backup = await writeBackupOnce(config.file);
       // A backup already there is not this file as it is now: say so, or the user takes it for this run's.
@@ -121,18 +125,32 @@ async function carryOut(
       ctx.stdout(`${printable(`backup: ${displayPath(backup.path, ctx.homeDir)}${kept}`)}\n`);
       await writeFileAtomic(config.file, plan.newText);
       writtenFiles++;
+      changedEntries += changed.length;
     } catch (error) {
       ctx.stderr(`baton-proxy ${mode}: ${describeError(error)}\n`);
       exitCode = EXIT.FAILED;
+      unwrittenEntries += changed.length;
     }
   }
-  ctx.stdout(`${renderSummary(mode, options.dryRun, changedEntries, writtenFiles, plans.length)}\n`);
+  ctx.stdout(`${renderSummary(mode, options.dryRun, changedEntries, writtenFiles, plans.length, unwrittenEntries)}\n`);
   return exitCode;
 }
 
-function renderSummary(mode: WrapMode, dryRun: boolean, entries: number, files: number, planned: number): string {
+function renderSummary(
+  mode: WrapMode,
+  dryRun: boolean,
+  entries: number,
+  files: number,
+  planned: number,
+  unwritten: number,
+): string {
   const past = mode === "wrap" ? "wrapped" : "unwrapped";
   const servers = (n: number): string => `${n} server${n === 1 ? "" : "s"}`;
+  if (unwritten > 0) {
+    const lost = `${servers(unwritten)} not ${past}: ${unwritten === 1 ? "its" : "their"} file could not be written (see above).`;
+    if (entries === 0) return `No server was ${past}: ${lost}`;
+    return `${servers(entries)} ${past} in ${files} file${files === 1 ? "" : "s"}; ${lost} Restart or reload the client(s) to apply.`;
+  }
   if (entries === 0) {
     return planned === 0
       ? "Nothing to do: no servers selected."
