@@ -123,6 +123,36 @@ describe.skipIf(helm === undefined)(`chart rendered by helm (${helm ?? "no helm 
     expect(after).not.toBe(before);
   });
 
+  test("an upstream URL with a query (hosted servers that take their API key there) goes into the Secret, never the pod spec or the notes", () => {
+    const args = ["--set", "upstream.url=https://mcp.vendor.example/mcp?api_key=sk-query-secret-42&region=eu"];
+    const docs = render(args);
+    const secret = one(docs, "Secret");
+    expect(Buffer.from(secret.data.BATON_UPSTREAM, "base64").toString()).toBe(
+      "https://mcp.vendor.example/mcp?api_key=sk-query-secret-42&region=eu",
+    );
+    const proxy = one(docs, "Deployment").spec.template.spec.containers[0];
+    expect(proxy.env.map((e: Manifest) => e.name)).not.toContain("BATON_UPSTREAM");
+    expect(proxy.envFrom).toEqual([{ secretRef: { name: secret.metadata.name } }]);
+    expect(JSON.stringify(docs.filter((d) => d.kind !== "Secret"))).not.toContain("sk-query-secret-42");
+    const text = notes(args);
+    expect(text).not.toContain("sk-query-secret-42");
+    expect(text).toContain("MCP traffic goes to https://mcp.vendor.example/mcp (its query is kept in the Secret)");
+    // Without a query the URL stays plain env, as before (nothing secret in it).
+    const plain = one(render(GATEWAY), "Deployment").spec.template.spec.containers[0];
+    expect(plain.env).toContainEqual({ name: "BATON_UPSTREAM", value: "http://mcp.vendor.svc:3000/mcp" });
+  });
+
+  test("an upstream URL with a query and secret.existingSecret is refused: the chart would have no Secret to keep it in", () => {
+    expect(() =>
+      render([
+        "--set",
+        "upstream.url=https://mcp.vendor.example/mcp?api_key=sk-query-secret-42",
+        "--set",
+        "secret.existingSecret=mine",
+      ]),
+    ).toThrow(/upstream\.url has a query/);
+  });
+
   test("with existingSecret the chart creates no Secret and reads that one", () => {
     const docs = render(["-f", join(CHART_DIR, "examples", "console.yaml")]);
     expect(docs.map((d) => d.kind)).not.toContain("Secret");

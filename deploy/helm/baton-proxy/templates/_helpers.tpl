@@ -76,6 +76,7 @@ writes as 8.388608e+06 from 1000000 on: a whole number is written with its digit
 {{/* Secret values set in values.yaml, as env name -> value; the chart creates a Secret only when this is non-empty and no existingSecret is named. */}}
 {{- define "baton-proxy.secretData" -}}
 {{- $data := dict -}}
+{{- if include "baton-proxy.upstreamIsSecret" . }}{{- $_ := set $data "BATON_UPSTREAM" (include "baton-proxy.upstream" .) -}}{{- end -}}
 {{- if .Values.events.apiKey }}{{- $_ := set $data "BATON_API_KEY" .Values.events.apiKey -}}{{- end -}}
 {{- if .Values.consent.token }}{{- $_ := set $data "BATON_CONSENT_TOKEN" .Values.consent.token -}}{{- end -}}
 {{- range $name, $value := .Values.secret.extraEnv }}{{- $_ := set $data $name (include "baton-proxy.envValue" $value) -}}{{- end -}}
@@ -96,6 +97,29 @@ writes as 8.388608e+06 from 1000000 on: a whole number is written with its digit
 {{- printf "http://127.0.0.1:%d%s" (int .Values.sidecar.server.port) .Values.sidecar.server.path -}}
 {{- else -}}
 {{- required "upstream.url is required in gateway mode (the MCP endpoint to put the proxy in front of, e.g. http://my-mcp.vendor.svc:3000/mcp)" .Values.upstream.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+"true" when the upstream URL has a query: hosted servers take API keys there (serve sends it on every
+request), so the whole URL is kept in the chart's Secret, never in the pod spec or the install notes.
+*/}}
+{{- define "baton-proxy.upstreamIsSecret" -}}
+{{- if and (ne .Values.mode "sidecar") (contains "?" (.Values.upstream.url | default "")) -}}
+{{- if .Values.secret.existingSecret -}}
+{{- fail "upstream.url has a query, which may hold a credential: the chart keeps such a URL in its own Secret, and with secret.existingSecret it creates none (leave secret.existingSecret empty and put your keys in secret.extraEnv, or drop the query)" -}}
+{{- end -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The upstream as the install notes show it: without its query when that is kept in the Secret. */}}
+{{- define "baton-proxy.upstreamShown" -}}
+{{- if include "baton-proxy.upstreamIsSecret" . -}}
+{{- $url := urlParse (include "baton-proxy.upstream" .) -}}
+{{- printf "%s://%s%s (its query is kept in the Secret)" $url.scheme $url.host $url.path -}}
+{{- else -}}
+{{- include "baton-proxy.upstream" . -}}
 {{- end -}}
 {{- end -}}
 
@@ -166,8 +190,10 @@ or Kubernetes SIGKILLs the proxy mid-drain and its last events are lost.
     - --admin-listen
     - {{ printf "0.0.0.0:%d" (int .Values.serve.adminPort) | quote }}
   env:
+    {{- if not (include "baton-proxy.upstreamIsSecret" .) }}
     - name: BATON_UPSTREAM
       value: {{ include "baton-proxy.upstream" . | quote }}
+    {{- end }}
     {{- with .Values.serve.path }}
     - name: BATON_PATH
       value: {{ . | quote }}
