@@ -136,6 +136,12 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   if (wants("http") && apiKey === undefined) {
     problems.push("BATON_API_KEY is required with an http(s):// sink (it is sent as the Bearer token)");
   }
+  // A key with no console to send it to usually means the console sink was forgotten: events then stay local.
+  if (!wants("http") && apiKey !== undefined) {
+    warnings.push(
+      "BATON_API_KEY is set but no http(s):// sink is configured (BATON_EVENT_SINK): it is not used, and no event goes to a console",
+    );
+  }
   // fetch throws on such a header value at every send: the sink would drop every event.
   if (wants("http") && apiKey !== undefined && !headerSafe(apiKey)) problems.push(unsendable("BATON_API_KEY"));
   // Per-request mode: each request's own token is checked instead (requests without one emit nothing).

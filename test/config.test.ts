@@ -124,6 +124,19 @@ describe("loadConfig", () => {
     expect(loadConfig({ BATON_API_KEY: "sk-\u2192secret" }).ok).toBe(true);
   });
 
+  test("BATON_API_KEY without an http(s):// sink is named in a warning (a forgotten console sink would otherwise send nothing, silently), never its value", () => {
+    const result = loadConfig({ BATON_API_KEY: "sk-live-abc123" });
+    expect(result.ok && result.config.warnings).toEqual([
+      "BATON_API_KEY is set but no http(s):// sink is configured (BATON_EVENT_SINK): it is not used, and no event goes to a console",
+    ]);
+    const withSink = loadConfig({
+      BATON_API_KEY: "sk-live-abc123",
+      BATON_EVENT_SINK: "https://console.example",
+      BATON_CONSENT_TOKEN: "consent-123",
+    });
+    expect(withSink.ok && withSink.config.warnings).toEqual([]);
+  });
+
   test("unknown BATON_ variables are warnings naming the likely intended variable", () => {
     const result = loadConfig({ BATON_EVENT_SINKS: "stderr:", BATON_NONSENSE_THING: "1", baton_scrub: "off" });
     expect(result.ok && result.config.warnings).toEqual([
