@@ -119,7 +119,12 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   }
   const session = chooseSession(index, request.session);
   const state = createReportState();
-  for (const event of await collectSession(readLines, session.sessionId)) foldEvent(state, event);
+  const { events, duplicates } = await collectSession(readLines, session.sessionId);
+  for (const event of events) foldEvent(state, event);
+  if (duplicates > 0)
+    ctx.stderr(
+      `baton-proxy report: skipped ${duplicates === 1 ? "1 duplicate event" : `${duplicates} duplicate events`} in ${path} (an event_id read more than once)\n`,
+    );
   const slowCallMs = request.slowMs ?? config.slowCallMs;
   const previousSurface = request.format === "json" ? undefined : await findPreviousSurface(readLines, index, session);
   ctx.stdout(

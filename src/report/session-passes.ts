@@ -35,14 +35,34 @@ export function chooseSession(index: SessionIndex, query: string | undefined): S
   throw new LocalError("E_REPORT", `session prefix "${query}" is ambiguous: ${shown.join(", ")}${more}`);
 }
 
-/** Second pass: only this session's events, in sequence order, results dropped. Lines that cannot mention the id are skipped unparsed. */
-export async function collectSession(readLines: ReadLines, sessionId: string): Promise<BatonEvent[]> {
+/**
+ * Second pass: only this session's events, in sequence order, results dropped, each event once
+ * (`duplicates` counts the lines skipped because their `event_id` was read already). Lines that
+ * cannot mention the id are skipped unparsed.
+ */
+export async function collectSession(
+  readLines: ReadLines,
+  sessionId: string,
+): Promise<{ events: BatonEvent[]; duplicates: number }> {
   const canPrefilter = !/["\\]/.test(sessionId) && /^[\x20-\x7e]+$/.test(sessionId);
   const events: BatonEvent[] = [];
+  // A file concatenated with itself (or with a copy of part of it), a bucket holding a backup copy
+  // under the same prefix: the same event twice counted every call, error and note twice, and hid
+  // the gaps that are the dropped events. The schema gives each event its own id.
+  const seen = new Set<string>();
+  let duplicates = 0;
   for await (const line of readLines(sessionId)) {
     if (canPrefilter && !line.includes(sessionId)) continue;
     const result = parseEventLine(line);
     if (result.kind !== "event" || result.event.session_id !== sessionId) continue;
+    const id: unknown = result.event.event_id;
+    if (typeof id === "string" && id !== "") {
+      if (seen.has(id)) {
+        duplicates += 1;
+        continue;
+      }
+      seen.add(id);
+    }
     // The fold never reads results, and they are the bulk of a session: do not hold them.
     // (A line from another writer may carry no payload object: the fold reads it as it is.)
     const payload: unknown = result.event.payload;
@@ -50,7 +70,7 @@ export async function collectSession(readLines: ReadLines, sessionId: string): P
       result.event.payload.result = null;
     events.push(result.event);
   }
-  return sortBySequence(events);
+  return { events: sortBySequence(events), duplicates };
 }
 
 /**
