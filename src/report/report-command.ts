@@ -21,8 +21,7 @@ import {
 } from "./read-events.ts";
 import { isS3Location, openS3Lines, type ReadLines } from "./read-s3.ts";
 import { renderReport } from "./render-markdown.ts";
-import { createReportState, foldEvent } from "./report-state.ts";
-import { chooseSession, collectSession, findPreviousSurface } from "./session-passes.ts";
+import { chooseSession, findPreviousSurface, foldSession } from "./session-passes.ts";
 import { summarizeReport } from "./summarize-json.ts";
 import { describeServer } from "./fold-values.ts";
 import { printable } from "../log.ts";
@@ -118,9 +117,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
     return EXIT.OK;
   }
   const session = chooseSession(index, request.session);
-  const state = createReportState();
-  const { events, duplicates } = await collectSession(readLines, session.sessionId);
-  for (const event of events) foldEvent(state, event);
+  const { state, duplicates } = await foldSession(readLines, session.sessionId);
   if (duplicates > 0)
     ctx.stderr(
       `baton-proxy report: skipped ${duplicates === 1 ? "1 duplicate event" : `${duplicates} duplicate events`} in ${path} (an event_id read more than once)\n`,
