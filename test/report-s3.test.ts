@@ -183,6 +183,27 @@ describe("report s3://", () => {
     expect(fromS3.stdout).toBe(fromFile.stdout);
   });
 
+  test("event objects with no line in them (empty, or unreadable) are not called an empty file", async () => {
+    const client = createS3Client("events", {
+      accessKeyId: S3_ACCESS_KEY_ID,
+      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      sessionToken: undefined,
+      region: S3_REGION,
+      endpoint: s3.endpoint,
+      batchMs: 1,
+      batchBytes: 1,
+      gzip: false,
+    });
+    await client.write("hollow/t/2026/08/10/s/000000000001-000000000002.jsonl", "");
+    await client.write("hollow/t/2026/08/10/s/000000000003-000000000004.jsonl.gz", "not gzip");
+    const report = await run(["s3://events/hollow"]);
+    expect(report).toMatchObject({ code: 1, stdout: "" });
+    expect(report.stderr).toBe(
+      "baton-proxy report: skipped what could not be read of hollow/t/2026/08/10/s/000000000003-000000000004.jsonl.gz (inflate failed)\n" +
+        "baton-proxy report: no valid events in s3://events/hollow (no line was read from its event objects)\n",
+    );
+  });
+
   test("clear errors: nothing there, no credentials, bad location", async () => {
     const empty = await run(["s3://events/nothing-here"]);
     expect(empty.code).toBe(1);

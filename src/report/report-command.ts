@@ -105,7 +105,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
     const only = [...(index.malformedLines > 0 ? [skipped] : []), ...(unfinished ? ["an unfinished last line"] : [])];
     throw new LocalError(
       "E_REPORT",
-      `no valid events in ${path}${only.length > 0 ? ` (only ${only.join(" and ")})` : " (the file is empty)"}`,
+      `no valid events in ${path}${only.length > 0 ? ` (only ${only.join(" and ")})` : isS3Location(path) ? " (no line was read from its event objects)" : " (the file is empty)"}`,
     );
   }
   if (request.list) {
