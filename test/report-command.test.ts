@@ -382,6 +382,25 @@ describe("report output", () => {
     expect((await run([gapped])).stdout).toContain("**Dropped events:** 1 ");
   });
 
+  test("events of types the report does not read (a newer producer's) are named on stderr, not left out silently", async () => {
+    const path = join(dir, "newer-types.jsonl");
+    const [start] = makeCall(1, "c1", "alpha", {}, { durationMs: 5 });
+    const cancelled = { ...makeEvent("annotation", 2, {}, { callId: "c1" }), event_type: "tool_call_cancelled" };
+    const heartbeat = (seq: number) => ({ ...makeEvent("annotation", seq, {}), event_type: "heartbeat" });
+    const resourceStart = makeEvent("resource_read_start", 5, { uri: "file:///a" });
+    await Bun.write(
+      path,
+      `${[start, cancelled, heartbeat(3), heartbeat(4), resourceStart].map((e) => JSON.stringify(e)).join("\n")}\n`,
+    );
+    for (const format of ["md", "json"]) {
+      const result = await run([path, "--format", format]);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(
+        "baton-proxy report: 3 events of types the report does not read were left out: heartbeat ×2 and tool_call_cancelled ×1\n",
+      );
+    }
+  });
+
   test("a tool_call_end without a payload object (another writer, a hand edit) is read, never a crash", async () => {
     const path = join(dir, "payloadless.jsonl");
     const [start, end] = makeCall(1, "c1", "alpha", {}, { durationMs: 5 });

@@ -24,7 +24,11 @@ import { renderReport } from "./render-markdown.ts";
 import { chooseSession, findPreviousSurface, foldSession } from "./session-passes.ts";
 import { summarizeReport } from "./summarize-json.ts";
 import { describeServer } from "./fold-values.ts";
+import { joinList } from "./markdown-text.ts";
 import { printable } from "../log.ts";
+
+/** Unknown event types named on stderr; the rest are counted. */
+const MAX_TYPES_NAMED = 3;
 
 /** What `report` was asked for, checked (see REPORT_SPEC in report-spec.ts for the options). */
 interface ReportRequest {
@@ -118,6 +122,18 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   }
   const session = chooseSession(index, request.session);
   const { state, duplicates } = await foldSession(readLines, session.sessionId);
+  const unread = [...state.otherTypes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  if (unread.length > 0) {
+    const count = unread.reduce((n, [, times]) => n + times, 0);
+    const types = joinList(
+      unread.map(([type, times]) => `${type} ×${times}`),
+      MAX_TYPES_NAMED,
+    );
+    // The file's text: one printable line.
+    ctx.stderr(
+      `baton-proxy report: ${printable(`${count === 1 ? "1 event" : `${count} events`} of types the report does not read ${count === 1 ? "was" : "were"} left out: ${types}`)}\n`,
+    );
+  }
   if (duplicates > 0)
     ctx.stderr(
       `baton-proxy report: skipped ${duplicates === 1 ? "1 duplicate event" : `${duplicates} duplicate events`} in ${path} (an event_id read more than once)\n`,
