@@ -92,6 +92,20 @@ describe("renderReport details", () => {
     expect(markdown).toContain("…and 3 more tools (3 calls, 0 errors).");
   });
 
+  test("rows summed up below the table never count the (other tools) pool as one tool", () => {
+    // 200 tools failing once each fill the named rows; 30 more tools, called once without error, share the pool.
+    const named = Array.from({ length: MAX_TRACKED_TOOLS }, (_, i) =>
+      makeCall(i * 2, `n${i}`, `t${i}`, {}, { durationMs: 5, errorType: "tool_error" }),
+    );
+    const pooled = Array.from({ length: 30 }, (_, i) =>
+      makeCall(1000 + i * 2, `p${i}`, `late${i}`, {}, { durationMs: 5 }),
+    );
+    const markdown = renderReport(fold([...named, ...pooled].flat()), { slowCallMs: 1000 });
+    expect(markdown).toContain(
+      `…and ${MAX_TRACKED_TOOLS - MAX_TABLE_ROWS} more tools and \`(other tools)\`, the tools past the first ${MAX_TRACKED_TOOLS} (${MAX_TRACKED_TOOLS - MAX_TABLE_ROWS + 30} calls, ${MAX_TRACKED_TOOLS - MAX_TABLE_ROWS} errors).`,
+    );
+  });
+
   test("events missing from the session are counted in the header; now gives pending calls an age", () => {
     const first = makeEvent("annotation", 1, { intent: "x" }, { at: 0 });
     const start = makeEvent("tool_call_start", 4, { tool_name: "slow", params: {} }, { callId: "p", at: 0 });
