@@ -13,6 +13,7 @@ import {
 } from "../src/report/markdown-text.ts";
 import { readEventsText } from "./support/read-events-text.ts";
 import { MAX_TABLE_ROWS, renderReport } from "../src/report/render-markdown.ts";
+import { MAX_TRACKED_TOOLS } from "../src/report/fold-calls.ts";
 import { createReportState, foldEvent } from "../src/report/report-state.ts";
 import { summarizeReport } from "../src/report/summarize-json.ts";
 import type { ReportState } from "../src/report/report-types.ts";
@@ -89,6 +90,20 @@ describe("renderReport details", () => {
     const markdown = renderReport(fold(events), { slowCallMs: 1000 });
     expect(markdown.split("\n").filter((l) => /^\| t\d+ \|/.test(l))).toHaveLength(MAX_TABLE_ROWS);
     expect(markdown).toContain("…and 3 more tools (3 calls, 0 errors).");
+  });
+
+  test("rows summed up below the table never count the (other tools) pool as one tool", () => {
+    // 200 tools failing once each fill the named rows; 30 more tools, called once without error, share the pool.
+    const named = Array.from({ length: MAX_TRACKED_TOOLS }, (_, i) =>
+      makeCall(i * 2, `n${i}`, `t${i}`, {}, { durationMs: 5, errorType: "tool_error" }),
+    );
+    const pooled = Array.from({ length: 30 }, (_, i) =>
+      makeCall(1000 + i * 2, `p${i}`, `late${i}`, {}, { durationMs: 5 }),
+    );
+    const markdown = renderReport(fold([...named, ...pooled].flat()), { slowCallMs: 1000 });
+    expect(markdown).toContain(
+      `…and ${MAX_TRACKED_TOOLS - MAX_TABLE_ROWS} more tools and \`(other tools)\`, the tools past the first ${MAX_TRACKED_TOOLS} (${MAX_TRACKED_TOOLS - MAX_TABLE_ROWS + 30} calls, ${MAX_TRACKED_TOOLS - MAX_TABLE_ROWS} errors).`,
+    );
   });
 
   test("events missing from the session are counted in the header; now gives pending calls an age", () => {
@@ -260,6 +275,29 @@ describe("What stands out", () => {
     expect(facts.slice(-2)).toEqual([
       "- The server exited with 1 call still in flight.",
       "- The client cancelled 1 call.",
+    ]);
+  });
+
+  test("tools past the tracked 200, counted together as (other tools), are never called one tool that failed most or did not fail", () => {
+    // 200 tools called once each, then 100 more tools that fail once each: no single tool failed more than once.
+    const named = Array.from({ length: MAX_TRACKED_TOOLS }, (_, i) =>
+      makeCall(i * 2 + 1, `n${i}`, `tool_${i}`, {}, { durationMs: 1 }),
+    );
+    const pooled = Array.from({ length: 100 }, (_, i) =>
+      makeCall(1000 + i * 2, `p${i}`, `late_${i}`, {}, { durationMs: 1, errorType: "tool_error" }),
+    );
+    const onlyPooled = factsOf(renderReport(fold([...named, ...pooled].flat()), { slowCallMs: 1000 }));
+    expect(onlyPooled[0]).toBe(
+      "- The tools past the first 200 named in this session are counted together as `(other tools)`: 100 of their 100 calls failed (100.0%).",
+    );
+    expect(onlyPooled.join("\n")).not.toContain("No tool call returned an error");
+    expect(onlyPooled.join("\n")).not.toContain("`(other tools)` had the most errors");
+    // A named tool failing once besides: not "Only", and not the most errors outright (one pooled tool may have more).
+    const failing = makeCall(2000, "x", "tool_5", {}, { durationMs: 1, errorType: "tool_error" });
+    const both = factsOf(renderReport(fold([...named, ...pooled, failing].flat()), { slowCallMs: 1000 }));
+    expect(both.slice(0, 2)).toEqual([
+      "- `tool_5` had the most errors of the tools tracked by name, 1 of 2 calls (50.0%): tool error (isError).",
+      "- The tools past the first 200 named in this session are counted together as `(other tools)`: 100 of their 100 calls failed (100.0%).",
     ]);
   });
 

@@ -362,10 +362,49 @@ describe("report output", () => {
     );
   });
 
+  test("an event read twice (the file concatenated with itself, a copy under the same s3 prefix) counts once, and a gap still shows", async () => {
+    const once = await run([REALISTIC, "--format", "json"]);
+    const text = await Bun.file(REALISTIC).text();
+    const twice = join(dir, "twice.jsonl");
+    await Bun.write(twice, text + text);
+    const doubled = await run([twice, "--format", "json"]);
+    expect(doubled.code).toBe(0);
+    expect(JSON.parse(doubled.stdout)).toEqual(JSON.parse(once.stdout));
+    expect(doubled.stderr).toBe(
+      `baton-proxy report: skipped ${text.trim().split("\n").length} duplicate events in ${twice} (an event_id read more than once)\n`,
+    );
+    // One event lost and another written twice: the duplicate does not fill the gap.
+    const lines = text.trim().split("\n");
+    const gapped = join(dir, "gap-and-duplicate.jsonl");
+    await Bun.write(gapped, `${[...lines.slice(0, 4), ...lines.slice(5), lines[2]].join("\n")}\n`);
+    const summary = JSON.parse((await run([gapped, "--format", "json"])).stdout) as ReportSummary;
+    expect(summary.totals).toMatchObject({ events: lines.length - 1, dropped_events: 1 });
+    expect((await run([gapped])).stdout).toContain("**Dropped events:** 1 ");
+  });
+
+  test("events of types the report does not read (a newer producer's) are named on stderr, not left out silently", async () => {
+    const path = join(dir, "newer-types.jsonl");
+    const [start] = makeCall(1, "c1", "alpha", {}, { durationMs: 5 });
+    const cancelled = { ...makeEvent("annotation", 2, {}, { callId: "c1" }), event_type: "tool_call_cancelled" };
+    const heartbeat = (seq: number) => ({ ...makeEvent("annotation", seq, {}), event_type: "heartbeat" });
+    const resourceStart = makeEvent("resource_read_start", 5, { uri: "file:///a" });
+    await Bun.write(
+      path,
+      `${[start, cancelled, heartbeat(3), heartbeat(4), resourceStart].map((e) => JSON.stringify(e)).join("\n")}\n`,
+    );
+    for (const format of ["md", "json"]) {
+      const result = await run([path, "--format", format]);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(
+        "baton-proxy report: 3 events of types the report does not read were left out: heartbeat ×2 and tool_call_cancelled ×1\n",
+      );
+    }
+  });
+
   test("a tool_call_end without a payload object (another writer, a hand edit) is read, never a crash", async () => {
     const path = join(dir, "payloadless.jsonl");
     const [start, end] = makeCall(1, "c1", "alpha", {}, { durationMs: 5 });
-    const { payload: _, ...payloadless } = { ...end, sequence_number: 3 };
+    const { payload: _, ...payloadless } = { ...end, sequence_number: 3, event_id: `${end.event_id}-3` };
     await Bun.write(
       path,
       `${[start, { ...end, payload: null }, payloadless].map((e) => JSON.stringify(e)).join("\n")}\n`,

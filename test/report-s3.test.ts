@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
-import { parseS3Location } from "../src/report/read-s3.ts";
+import { openS3Lines, parseS3Location, type S3Reader } from "../src/report/read-s3.ts";
 import { createS3Client } from "../src/telemetry/sinks/s3-settings.ts";
 import { runSubcommand } from "../src/commands.ts";
 import { REPORT_SPEC } from "../src/report/report-spec.ts";
@@ -183,6 +183,27 @@ describe("report s3://", () => {
     expect(fromS3.stdout).toBe(fromFile.stdout);
   });
 
+  test("event objects with no line in them (empty, or unreadable) are not called an empty file", async () => {
+    const client = createS3Client("events", {
+      accessKeyId: S3_ACCESS_KEY_ID,
+      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      sessionToken: undefined,
+      region: S3_REGION,
+      endpoint: s3.endpoint,
+      batchMs: 1,
+      batchBytes: 1,
+      gzip: false,
+    });
+    await client.write("hollow/t/2026/08/10/s/000000000001-000000000002.jsonl", "");
+    await client.write("hollow/t/2026/08/10/s/000000000003-000000000004.jsonl.gz", "not gzip");
+    const report = await run(["s3://events/hollow"]);
+    expect(report).toMatchObject({ code: 1, stdout: "" });
+    expect(report.stderr).toBe(
+      "baton-proxy report: skipped what could not be read of hollow/t/2026/08/10/s/000000000003-000000000004.jsonl.gz (inflate failed)\n" +
+        "baton-proxy report: no valid events in s3://events/hollow (no line was read from its event objects)\n",
+    );
+  });
+
   test("clear errors: nothing there, no credentials, bad location", async () => {
     const empty = await run(["s3://events/nothing-here"]);
     expect(empty.code).toBe(1);
@@ -203,5 +224,37 @@ describe("report s3://", () => {
     // Decoded as BATON_EVENT_SINK's prefix is, so the sink's own location finds its objects.
     expect(parseS3Location("s3://b/team%20a/x%2By")).toEqual({ bucket: "b", prefix: "team a/x+y" });
     expect(parseS3Location("s3://b/bad%zz")).toBeUndefined();
+  });
+});
+
+// s3rver cannot answer a truncated listing under Bun (its continuation token is DES, which Bun's crypto lacks), so the pages come from a reader here.
+describe("openS3Lines over a listing of several pages", () => {
+  test("every page is followed to its end; objects are read in key order, other keys ignored", async () => {
+    const key = (session: string, first: number): string =>
+      `p/t/2026/08/10/${session}/${String(first).padStart(12, "0")}-${String(first).padStart(12, "0")}.jsonl`;
+    const keys = [key("b", 2), "p/readme.txt", key("a", 1), key("b", 1), key("a", 2), "p/t/2026/08/10/a/"];
+    const pages = [keys.slice(0, 2), keys.slice(2, 4), keys.slice(4)];
+    const tokens: (string | undefined)[] = [];
+    const reader: S3Reader = {
+      async list({ continuationToken }) {
+        tokens.push(continuationToken);
+        const at = continuationToken === undefined ? 0 : Number(continuationToken);
+        const last = at === pages.length - 1;
+        return {
+          contents: (pages[at] ?? []).map((k) => ({ key: k })),
+          isTruncated: !last,
+          ...(last ? {} : { nextContinuationToken: String(at + 1) }),
+        };
+      },
+      file: (k) => ({ stream: () => new Response(`${k}\n`).body as ReadableStream<Uint8Array> }),
+    };
+    const read = await openS3Lines("s3://bucket/p", {}, reader);
+    const lines: string[] = [];
+    for await (const line of read()) lines.push(line);
+    expect(tokens).toEqual([undefined, "1", "2"]);
+    expect(lines).toEqual([key("a", 1), key("a", 2), key("b", 1), key("b", 2)]);
+    const onlyB: string[] = [];
+    for await (const line of read("b")) onlyB.push(line);
+    expect(onlyB).toEqual([key("b", 1), key("b", 2)]);
   });
 });

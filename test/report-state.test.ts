@@ -344,6 +344,18 @@ describe("foldEvent: bounds", () => {
     expect(summarizeReport(state).totals.calls).toBe(MAX_TRACKED_TOOLS + 10);
   });
 
+  test("the pool of tools past MAX_TRACKED_TOOLS has no retries and no last outcome: its calls are of different tools", () => {
+    const named = Array.from({ length: MAX_TRACKED_TOOLS }, (_, i) =>
+      makeCall(i * 2, `c${i}`, `tool${i}`, {}, { durationMs: 1 }),
+    ).flat();
+    // Ten different late tools, each failing once with the same (empty) input: nobody called a tool again.
+    const late = Array.from({ length: 10 }, (_, i) =>
+      makeCall(1000 + i * 2, `l${i}`, `late${i}`, {}, { durationMs: 1, errorType: "tool_error" }),
+    ).flat();
+    const pool = summarizeReport(fold([...named, ...late])).tools.find((t) => t.tool === OTHER_TOOLS);
+    expect(pool).toMatchObject({ calls: 10, errors: 10, retries: 0, retries_same_input: 0, last_failed: null });
+  });
+
   test("params are kept as compact JSON of at most MAX_PARAMS_CHARS characters", () => {
     const state = fold([
       makeEvent("tool_call_start", 1, { tool_name: "t", params: { blob: "x".repeat(10_000) } }, { callId: "big" }),

@@ -51,7 +51,8 @@ export function foldOutcome(state: ReportState, callId: string | null, call: Cal
   const stats = toolStats(state, start?.tool ?? call.tool);
   // An outcome seen before its start keeps its records for the start to complete (see foldStart).
   const kept: CallRecord[] | undefined = start === undefined && callId !== null ? [] : undefined;
-  noteRetry(stats, call, start);
+  // The pool's calls are of different tools: one failing and another called next is no retry.
+  if (stats.name !== OTHER_TOOLS) noteRetry(stats, call, start);
   if (call.outcome === "ok") stats.ok += 1;
   else {
     stats.errors += 1;

@@ -1,7 +1,7 @@
 // The report's "What stands out" bullets: short, true sentences built only from the summary and the fold's kept records. Pure; returns text.
 
 import { describeErrorType, isConnectionFailure } from "./error-names.ts";
-import { OTHER_TOOLS } from "./fold-calls.ts";
+import { MAX_TRACKED_TOOLS, OTHER_TOOLS } from "./fold-calls.ts";
 import { formatCount, formatMs, formatPlural, formatRate, formatTimes, joinList, renderCode } from "./markdown-text.ts";
 import type { CallRecord, ReportState, SubjectKind } from "./report-types.ts";
 import { MAX_NAMED, renderLinkedAnnotations, renderSignalFact } from "./render-note-facts.ts";
@@ -35,9 +35,15 @@ export function renderFacts(
 ): string[] {
   const { totals } = summary;
   const failing = rankFailingTools(summary.tools);
+  // Tools past the tracked ones share one row: its errors may be many tools' single errors, so it is never "a tool".
+  const pooled = summary.tools.find((t) => t.tool === OTHER_TOOLS && t.errors > 0);
   const facts: string[] = [];
-  if (failing.length > 0) facts.push(renderErrorFact(failing));
-  else if (totals.calls > 0) facts.push("- No tool call returned an error.");
+  if (failing.length > 0) facts.push(renderErrorFact(failing, pooled !== undefined));
+  else if (totals.calls > 0 && pooled === undefined) facts.push("- No tool call returned an error.");
+  if (pooled !== undefined)
+    facts.push(
+      `- The tools past the first ${formatCount(MAX_TRACKED_TOOLS)} named in this session are counted together as ${renderCode(OTHER_TOOLS)}: ${formatCount(pooled.errors)} of their ${formatPlural(pooled.calls, "call")} failed (${formatRate(pooled.errors / pooled.calls)}).`,
+    );
   const subjects = renderSubjectFact(state);
   if (subjects !== null) facts.push(subjects);
   const connection = renderConnectionFact(summary.error_types);
@@ -126,18 +132,22 @@ function renderConnectionFact(errorTypes: Readonly<Record<string, number>>): str
   return `- ${formatPlural(total, "call")} failed on the way to the server, not in its tools: ${types}.`;
 }
 
-/** Tools with errors: most errors first, then highest error rate, then the summary's order (most calls, name). */
+/** Tools with errors (the pooled OTHER_TOOLS row is not one): most errors first, then highest error rate, then the summary's order (most calls, name). */
 function rankFailingTools(tools: readonly ToolSummary[]): ToolSummary[] {
   const rate = (t: ToolSummary): number => t.errors / Math.max(1, t.calls);
-  return tools.filter((t) => t.errors > 0).sort((a, b) => b.errors - a.errors || rate(b) - rate(a));
+  return tools
+    .filter((t) => t.errors > 0 && t.tool !== OTHER_TOOLS)
+    .sort((a, b) => b.errors - a.errors || rate(b) - rate(a));
 }
 
-function renderErrorFact(failing: readonly ToolSummary[]): string {
+/** `pooledFailed`: tools past the tracked ones failed too, so no named tool is the only one, nor surely the worst. */
+function renderErrorFact(failing: readonly ToolSummary[], pooledFailed: boolean): string {
   const [top] = failing;
   if (top === undefined) return "";
   const leaders = failing.filter((t) => t.errors === top.errors);
   if (leaders.length === 1) {
     const figures = `${formatCount(top.errors)} of ${formatPlural(top.calls, "call")} (${formatRate(top.errors / top.calls)}): ${describeTypes(top)}`;
+    if (pooledFailed) return `- ${renderCode(top.tool)} had the most errors of the tools tracked by name, ${figures}.`;
     return failing.length === 1
       ? `- Only ${renderCode(top.tool)} failed, ${figures}.`
       : `- ${renderCode(top.tool)} had the most errors, ${figures}.`;

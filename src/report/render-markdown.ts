@@ -1,6 +1,7 @@
 // Renders a ReportState as the shareable Markdown friction report (SPEC §7). Pure: returns text, never writes it; no HTML.
 
 import { MAX_DURATION_SAMPLES_PER_TOOL } from "./duration-stats.ts";
+import { MAX_TRACKED_TOOLS, OTHER_TOOLS } from "./fold-calls.ts";
 import {
   formatCount,
   formatInstant,
@@ -116,10 +117,15 @@ function renderToolTable(summary: ReportSummary): string {
   if (rest.length > 0) {
     const calls = rest.reduce((n, t) => n + t.calls, 0);
     const errors = rest.reduce((n, t) => n + t.errors, 0);
-    lines.push(
-      "",
-      `…and ${formatPlural(rest.length, "more tool")} (${formatPlural(calls, "call")}, ${formatPlural(errors, "error")}).`,
-    );
+    // The pool row stands for any number of tools: it is named, not counted as one more.
+    const named = rest.filter((t) => t.tool !== OTHER_TOOLS).length;
+    const tools = [
+      ...(named > 0 ? [formatPlural(named, "more tool")] : []),
+      ...(named < rest.length
+        ? [`${renderCode(OTHER_TOOLS)}, the tools past the first ${formatCount(MAX_TRACKED_TOOLS)}`]
+        : []),
+    ].join(" and ");
+    lines.push("", `…and ${tools} (${formatPlural(calls, "call")}, ${formatPlural(errors, "error")}).`);
   }
   const sampled = summary.tools.some((t) => !t.percentiles_exact);
   const note = sampled

@@ -21,11 +21,14 @@ import {
 } from "./read-events.ts";
 import { isS3Location, openS3Lines, type ReadLines } from "./read-s3.ts";
 import { renderReport } from "./render-markdown.ts";
-import { createReportState, foldEvent } from "./report-state.ts";
-import { chooseSession, collectSession, findPreviousSurface } from "./session-passes.ts";
+import { chooseSession, findPreviousSurface, foldSession } from "./session-passes.ts";
 import { summarizeReport } from "./summarize-json.ts";
 import { describeServer } from "./fold-values.ts";
+import { joinList } from "./markdown-text.ts";
 import { printable } from "../log.ts";
+
+/** Unknown event types named on stderr; the rest are counted. */
+const MAX_TYPES_NAMED = 3;
 
 /** What `report` was asked for, checked (see REPORT_SPEC in report-spec.ts for the options). */
 interface ReportRequest {
@@ -113,7 +116,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
     const only = [...(index.malformedLines > 0 ? [skipped] : []), ...(unfinished ? ["an unfinished last line"] : [])];
     throw new LocalError(
       "E_REPORT",
-      `no valid events in ${path}${only.length > 0 ? ` (only ${only.join(" and ")})` : " (the file is empty)"}`,
+      `no valid events in ${path}${only.length > 0 ? ` (only ${only.join(" and ")})` : isS3Location(path) ? " (no line was read from its event objects)" : " (the file is empty)"}`,
     );
   }
   if (request.list) {
@@ -125,8 +128,23 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
     return EXIT.OK;
   }
   const session = chooseSession(index, request.session);
-  const state = createReportState();
-  for (const event of await collectSession(readLines, session.sessionId)) foldEvent(state, event);
+  const { state, duplicates } = await foldSession(readLines, session.sessionId);
+  const unread = [...state.otherTypes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  if (unread.length > 0) {
+    const count = unread.reduce((n, [, times]) => n + times, 0);
+    const types = joinList(
+      unread.map(([type, times]) => `${type} ×${times}`),
+      MAX_TYPES_NAMED,
+    );
+    // The file's text: one printable line.
+    ctx.stderr(
+      `baton-proxy report: ${printable(`${count === 1 ? "1 event" : `${count} events`} of types the report does not read ${count === 1 ? "was" : "were"} left out: ${types}`)}\n`,
+    );
+  }
+  if (duplicates > 0)
+    ctx.stderr(
+      `baton-proxy report: skipped ${duplicates === 1 ? "1 duplicate event" : `${duplicates} duplicate events`} in ${path} (an event_id read more than once)\n`,
+    );
   const slowCallMs = request.slowMs ?? config.slowCallMs;
   const previousSurface = request.format === "json" ? undefined : await findPreviousSurface(readLines, index, session);
   ctx.stdout(

@@ -1,6 +1,13 @@
 // The report's fold: folds one session's events into bounded aggregates. Pure data, no I/O, no rendering, no clock.
 
-import { META_CALL_ID, META_SCRUBBED, META_SERVER, META_TRUNCATED, type BatonEvent } from "../telemetry/event-types.ts";
+import {
+  EXTENSION_EVENT_TYPES,
+  META_CALL_ID,
+  META_SCRUBBED,
+  META_SERVER,
+  META_TRUNCATED,
+  type BatonEvent,
+} from "../telemetry/event-types.ts";
 import { foldOutcome, foldStart } from "./fold-calls.ts";
 import { createSubjectState, foldSubject, isSubjectEvent } from "./fold-subjects.ts";
 import { digestSurface } from "./surface-diff.ts";
@@ -24,7 +31,7 @@ export const MAX_REDACTION_LABELS = 20;
  * each of MAX_PENDING_CALLS calls in flight holds its own.
  */
 export const MAX_TOOL_NAME_CHARS = 200;
-/** Characters kept of a redaction label. */
+/** Characters kept of a redaction label or of an unknown event type. */
 const MAX_LABEL_CHARS = 40;
 
 /** A fresh, empty state. */
@@ -59,6 +66,7 @@ export function createReportState(): ReportState {
     subjects: createSubjectState(),
     surface: null,
     surfaceCount: 0,
+    otherTypes: new Map(),
   };
 }
 
@@ -102,6 +110,9 @@ export function foldEvent(state: ReportState, event: BatonEvent): void {
     }
     default:
       if (isSubjectEvent(event.event_type)) foldSubject(state.subjects, event.event_type, payload, { seq, capturedAt });
+      // Resource and prompt starts are known, and not needed (their outcomes carry everything).
+      else if (!EXTENSION_EVENT_TYPES.has(event.event_type))
+        addCount(state.otherTypes, clipText(event.event_type, MAX_LABEL_CHARS));
   }
 }
 

@@ -130,4 +130,6 @@ export interface ReportState {
   surface: SurfaceDigest | null;
   /** Distinct surfaces seen in the session (the server's tools changed while it ran when > 1). */
   surfaceCount: number;
+  /** Events of types the fold does not read (a newer producer's), by type: the offline report names them. */
+  readonly otherTypes: Map<string, number>;
 }

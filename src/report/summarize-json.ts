@@ -2,7 +2,7 @@
 
 import { DEFAULT_SLOW_CALL_MS } from "../config.ts";
 import { countAtLeast, isExact, percentile, sortedSamples } from "./duration-stats.ts";
-import { toolKey } from "./fold-calls.ts";
+import { OTHER_TOOLS, toolKey } from "./fold-calls.ts";
 import { describeServer } from "./fold-values.ts";
 import type { ReportState, SubjectKind, ToolStats } from "./report-types.ts";
 
@@ -23,10 +23,10 @@ export interface ToolSummary {
   /** False once the tool had more durations than the fold keeps: p50/p95 then come from a sample. */
   percentiles_exact: boolean;
   error_types: Record<string, number>;
-  /** Calls started after the tool's latest outcome was an error (the agent trying again), and of those, with the same input. */
+  /** Calls started after the tool's latest outcome was an error (the agent trying again), and of those, with the same input (0 for the pool of tools past the tracked ones). */
   retries: number;
   retries_same_input: number;
-  /** Whether the tool's latest outcome was an error (null without outcomes). */
+  /** Whether the tool's latest outcome was an error (null without outcomes, and for the pool of tools past the tracked ones). */
   last_failed: boolean | null;
 }
 
@@ -177,7 +177,7 @@ function summarizeTool(name: string, stats: ToolStats | undefined, noOutcome: nu
     error_types: sortedCounts(stats?.errorTypes ?? new Map()),
     retries: stats?.retries ?? 0,
     retries_same_input: stats?.sameInputRetries ?? 0,
-    last_failed: stats === undefined || stats.ok + stats.errors === 0 ? null : stats.lastFailed,
+    last_failed: stats === undefined || stats.ok + stats.errors === 0 || name === OTHER_TOOLS ? null : stats.lastFailed,
   };
 }
 
