@@ -10,6 +10,8 @@ import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { FILE_OPEN_FLAGS } from "../src/telemetry/sinks/event-file.ts";
 import { createFileSink, FILE_REOPEN_INTERVAL_MS, type FileSinkOptions } from "../src/telemetry/sinks/file-sink.ts";
 import { tempDir } from "./support/temp.ts";
+import { createDispatcher } from "../src/telemetry/dispatcher.ts";
+import { createFakeClock } from "./support/fake-clock.ts";
 
 const dir = tempDir("baton-file-sink-");
 let counter = 0;
@@ -256,6 +258,73 @@ describe("file sink", () => {
     });
     expect(parsed).toEqual([0, 3, 4]);
   });
+
+  test.each([
+    ["inside the third line", (ends: number[]) => (ends[1] as number) + 1 + 10, [0, 1]],
+    ["just before the second line's newline", (ends: number[]) => ends[1] as number, [0, 1]],
+    ["inside the first line", () => 5, []],
+  ])(
+    "a write cut short (EFBIG, ENOSPC) counts as dropped only the events that did not land whole, in the log and the dispatcher's count (cut %s)",
+    async (_where, cutAt, landed) => {
+      let failNext = false;
+      const { sink, file, logger, advance } = setup({
+        createWriter: (fd) => {
+          const real = Bun.file(fd).writer();
+          return {
+            write: (chunk) => {
+              if (!failNext) return real.write(chunk);
+              failNext = false;
+              // The file took the batch's first bytes, then its size limit was reached.
+              const bytes = Buffer.from(String(chunk));
+              const ends: number[] = [];
+              for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) ends.push(i);
+              real.write(bytes.subarray(0, cutAt(ends)));
+              real.flush();
+              return Promise.reject(Object.assign(new Error("EFBIG: file too large, write"), { code: "EFBIG" }));
+            },
+            flush: () => real.flush(),
+            end: (e) => real.end(e),
+          };
+        },
+      });
+      const clock = createFakeClock();
+      const dispatcher = createDispatcher({
+        sinks: [sink],
+        logger,
+        clock,
+        maxBatch: 8,
+        maxQueue: 100,
+        flushIntervalMs: 100,
+        exportTimeoutMs: 1_000,
+      });
+      const batch = Array.from({ length: 4 }, (_, i) => ({ ...({} as BatonEvent), sequence_number: i }));
+      failNext = true;
+      for (const e of batch) dispatcher.enqueue(e, 1);
+      clock.advance(100);
+      const dropLine = () => logger.lines.find((l) => l.includes(` event(s) for ${sink.label}: flush failed: `));
+      for (let i = 0; i < 100 && dropLine() === undefined; i++) await new Promise((resolve) => setImmediate(resolve));
+      const lost = 4 - landed.length;
+      expect(dispatcher.dropped).toBe(lost);
+      expect(dropLine()).toContain(`dropped ${lost} event(s) for ${sink.label}: flush failed: `);
+      expect(dropLine()).toContain(`EFBIG`);
+      expect(dropLine()).toContain(`; ${lost} event(s) dropped`);
+      // The next batch starts on a new line: the fragment (a prefix of a JSON object) stays unreadable.
+      advance(FILE_REOPEN_INTERVAL_MS);
+      await send(sink, 10, 11);
+      await sink.close();
+      const parsed = fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l).sequence_number as number];
+          } catch {
+            return [];
+          }
+        });
+      expect(parsed).toEqual([...landed, 10]);
+    },
+  );
 
   test("writes after close are ignored", async () => {
     const { sink, file } = setup();

@@ -26,6 +26,12 @@ function run(chunks: readonly Uint8Array[], max: number, cutThrough: () => boole
     if (frame.kind === "line") {
       if (frame.streamed === true) expect(frame.size).toBe(frame.raw.length);
       else forwarded.push(frame.raw);
+      if (frame.streamed === true && frame.raw.at(-1) !== 0x0a) {
+        // The stream's unfinished last line, its bytes already out: handed over once more to be inspected.
+        expect(hex(frame.raw)).toBe(hex(frame.body));
+        tail = hex(frame.raw);
+        continue;
+      }
       expect(hex(frame.raw)).toBe(`${hex(frame.body)}0a`);
       lines.push(`line ${hex(frame.body)}`);
     } else {
@@ -87,7 +93,7 @@ function agree(data: Uint8Array, chunks: Uint8Array[], max: number, pick: Pick):
   const reference = expected(data, max, (body) => !inOneRead.has(`line ${hex(body)}`));
   const last = data.lastIndexOf(0x0a);
   const rest = data.subarray(last + 1);
-  if (seen.tail !== "") expect(seen.tail).toBe(hex(rest)); // a buffered unfinished line comes out at the end
+  if (seen.tail !== "") expect(seen.tail).toBe(hex(rest)); // an unfinished line (buffered or streamed) comes out at the end
   expect({ ...seen, tail: "" }).toEqual(reference);
 }
 

@@ -124,6 +124,14 @@ describe("LineSplitter with cut-through", () => {
     expect(dec(line.body)).toBe('{"b":"xyz"}');
   });
 
+  test("a last line without its newline, already streamed out, comes once more at the end for inspection", () => {
+    const frames = cutThrough([enc('{"id":1,'), enc('"result":{}}')]);
+    expect(frames.map((f) => f.kind)).toEqual(["partial", "partial", "line"]);
+    const last = frames[2];
+    if (last?.kind !== "line" || last.streamed !== true) throw new Error("no streamed line");
+    expect([dec(last.raw), dec(last.body), last.size]).toEqual(['{"id":1,"result":{}}', '{"id":1,"result":{}}', 20]);
+  });
+
   test("lines that fit in one chunk are never cut through", () => {
     expect(cutThrough([enc("a\nb\n")]).map((f) => f.kind)).toEqual(["line", "line"]);
   });

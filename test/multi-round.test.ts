@@ -1,6 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { MAX_WAITING_ROUNDS, ROUND_TTL_MS } from "../src/proxy/multi-round.ts";
-import { createProxyState, failPending, sweepPending, type Action } from "../src/proxy/transform.ts";
+import { MAX_WAITING_ROUNDS, ROUND_TTL_MS, TASK_TTL_MS } from "../src/proxy/multi-round.ts";
+import {
+  createProxyState,
+  failPending,
+  PENDING_MAX_AGE_MS,
+  sweepPending,
+  type Action,
+} from "../src/proxy/transform.ts";
 import { client, server, drafts } from "./support/transform-driver.ts";
 
 const summary = (actions: Action[]) =>
@@ -313,6 +319,48 @@ describe("task handles", () => {
     client(state, call(1, "research"), 0);
     server(state, answer(1, V2_TASK), 5);
     expect(summary(sweepPending(state, 60_006))).toEqual([["tool_call_error", 60_006, "c1", null, "evicted"]]);
+  });
+
+  const minutes = (n: number) => n * 60_000;
+  const status = (taskId: string, value: string) => ({
+    jsonrpc: "2.0",
+    method: "notifications/tasks/status",
+    params: { taskId, status: value, createdAt: "x", lastUpdatedAt: "x", ttl: null },
+  });
+
+  test("a working task the server keeps reporting on (status notification, tasks/get answer) is followed past the hour; silence for an hour ends it", () => {
+    const state = createProxyState({ includeReportTool: false });
+    const unbounded = { task: { taskId: "t9", status: "working", createdAt: "x", ttl: null } };
+    const all: Action[] = [];
+    all.push(...client(state, call(1, "long-build"), 0));
+    all.push(...server(state, answer(1, unbounded), 0));
+    all.push(...server(state, status("t9", "working"), minutes(50)));
+    all.push(...sweepPending(state, minutes(70)));
+    all.push(...client(state, { jsonrpc: "2.0", id: 2, method: "tasks/get", params: { taskId: "t9" } }, minutes(100)));
+    all.push(...server(state, answer(2, { taskId: "t9", status: "working", ttl: null }), minutes(100)));
+    all.push(...sweepPending(state, minutes(150)));
+    expect(summary(all)).toEqual([["tool_call_start", null, "c1", null, null]]);
+    expect(summary(sweepPending(state, minutes(161)))).toEqual([
+      ["tool_call_error", minutes(161), "c1", null, "evicted"],
+    ]);
+  });
+
+  test("signs of life keep a task followed no longer than its own ttl, nor than a day without one", () => {
+    for (const [ttl, limit] of [
+      [minutes(90), minutes(90)],
+      [null, PENDING_MAX_AGE_MS],
+    ] as const) {
+      const state = createProxyState({ includeReportTool: false });
+      client(state, call(1, "endless"), 0);
+      server(state, answer(1, { task: { taskId: "t1", status: "working", createdAt: "x", ttl } }), 0);
+      let evictedAt: number | undefined;
+      for (let at = minutes(10); evictedAt === undefined && at <= limit + minutes(120); at += minutes(10)) {
+        server(state, status("t1", "working"), at);
+        if (summary(sweepPending(state, at)).length > 0) evictedAt = at;
+      }
+      expect(evictedAt).toBeGreaterThan(limit - TASK_TTL_MS);
+      expect(evictedAt).toBeLessThanOrEqual(limit);
+    }
   });
 
   test("a task never seen to finish is closed after its ttl", () => {

@@ -334,12 +334,20 @@ describe("routing", () => {
   test("shadowing server: its own baton_annotate is listed once (ours kept out), calls reach the server, a warning is logged", async () => {
     const events = join(tempDir(), "events.jsonl");
     const p = await startProxy(fixture("shadowing"), { env: { BATON_EVENT_SINK: `file://${events}` } });
-    await p.request(0, "initialize", INIT_PARAMS);
+    const init = await p.request(0, "initialize", INIT_PARAMS);
     const listed = await p.request(1, "tools/list", {});
     const tools = listed.result.tools as { name: string; description: string }[];
     expect(tools.filter((t) => t.name === "baton_annotate")).toEqual([
       { name: "baton_annotate", description: "the server's own", inputSchema: { type: "object" } } as never,
     ]);
+    // The instructions came before the list: they name our tool by its description too, which the
+    // server's own tool of that name lacks, and say what to do then (no note to the server's tool).
+    const instructions = init.result.instructions as string;
+    const named = /`baton_annotate` tool whose description begins "([^"]+)"/.exec(instructions)?.[1];
+    expect(named).toBeDefined();
+    expect(tools.some((t) => t.description.startsWith(named as string))).toBe(false);
+    expect(instructions).toContain("if no listed tool has that description");
+    expect(instructions).toContain("leave no notes then");
     expect(tools.filter((t) => t.name === "baton_session_report").length).toBe(1);
     await p.waitForStderr(/has its own tool named "baton_annotate"/);
     const call = await p.request(2, "tools/call", { name: "baton_annotate", arguments: { intent: "for the server" } });

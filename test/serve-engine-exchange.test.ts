@@ -145,6 +145,34 @@ describe("engine exchange", () => {
     ]);
   });
 
+  test.each([false, true])(
+    "sweep: progress on the call's stream keeps it tracked past 15 min, as over stdio (one POST of a stateless group: %p)",
+    async (perPost) => {
+      const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
+      const session = open(ctx());
+      roundTrip(session, initialize, initialized, ctx());
+      const exchange = perPost ? session.forPost() : session;
+      const send = (message: unknown) => exchange.fromServer(bytes(message), classifyLine(bytes(message)));
+      for (const id of [1, 2]) {
+        const request = bytes({ ...call(id), params: { ...call(id).params, _meta: { progressToken: `p${id}` } } });
+        exchange.fromClient(request, classifyLine(request), ctx());
+      }
+      clock.now = 10 * 60_000;
+      send({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "p1", progress: 1 } });
+      clock.now = 20 * 60_000;
+      session.sweep();
+      clock.now = 21 * 60_000;
+      send(answer(1));
+      const events = await delivered();
+      expect(events.map((e) => [e.event_type, (e.payload as { error_type?: string }).error_type ?? null])).toEqual([
+        ["tool_call_start", null],
+        ["tool_call_start", null],
+        ["tool_call_error", "evicted"],
+        ["tool_call_end", null],
+      ]);
+    },
+  );
+
   test("per-request mode: events only for requests with a token, each stamped with its own; upstream_unreachable ends just the failed ids", async () => {
     const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
     const exchange = open(ctx("ct_handshake_1"));

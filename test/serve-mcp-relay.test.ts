@@ -98,7 +98,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
     expect(rendered()).toContain('baton_tool_calls_total{outcome="tool_error"} 1');
   });
 
-  test("a notification or request the engine does not read (progress, logs, the server's requests) never reaches the exchange; one it reads is parsed from its text", () => {
+  test("a notification or request the engine does not read (logs, the server's requests) never reaches the exchange; one it reads (a task's status, progress) is parsed from its text", () => {
     const { deps, methods } = setup();
     const seen: { kind: string; method?: string; bytes: string; scanned: boolean }[] = [];
     const exchange: SessionExchange = {
@@ -123,11 +123,18 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
     const progress = { method: "notifications/progress", params: { progressToken: 1, progress: 2 }, jsonrpc: "2.0" };
     const log = { jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "x" } };
     const sampling = { jsonrpc: "2.0", method: "sampling/createMessage", id: 3, params: {} };
-    for (const message of [progress, log, sampling]) {
+    for (const message of [log, sampling]) {
       const event = sse({ id: "8", event: "message", data: JSON.stringify(message) });
       expect(fromServerEvent(deps, exchange, event, methods, pending, 0)).toBeUndefined();
     }
     expect(seen).toEqual([]);
+    // Progress keeps its call tracked past the 15 min bound: the engine must see it.
+    const progressData = JSON.stringify(progress);
+    expect(fromServerEvent(deps, exchange, sse({ data: progressData }), methods, pending, 0)).toBeUndefined();
+    expect(seen).toEqual([
+      { kind: "notification", method: "notifications/progress", bytes: progressData, scanned: false },
+    ]);
+    seen.length = 0;
     const status = {
       jsonrpc: "2.0",
       method: "notifications/tasks/status",
@@ -141,12 +148,12 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
     // Any key order or spacing is read; a method the cheap scan doubts (an escape in it) takes the
     // full path, as any body; an answer whose result holds a "method" key is an answer.
     seen.length = 0;
-    const spaced = '{"params": {"method": "x"}, "method": "notifications/progress", "jsonrpc": "2.0"}';
+    const spaced = '{"params": {"method": "x"}, "method": "notifications/message", "jsonrpc": "2.0"}';
     fromServerEvent(deps, exchange, sse({ data: spaced }), methods, pending, 0);
     expect(seen).toEqual([]);
-    const escaped = '{"jsonrpc":"2.0","method":"notifications\\/progress","params":{}}';
+    const escaped = '{"jsonrpc":"2.0","method":"notifications\\/message","params":{}}';
     fromServerEvent(deps, exchange, sse({ data: escaped }), methods, pending, 0);
-    expect(seen.map((x) => [x.kind, x.method])).toEqual([["notification", "notifications/progress"]]);
+    expect(seen.map((x) => [x.kind, x.method])).toEqual([["notification", "notifications/message"]]);
     seen.length = 0;
     const answer = '{"jsonrpc":"2.0","id":1,"result":{"method":"x","content":[]}}';
     fromServerEvent(deps, exchange, sse({ data: answer }), methods, pending, 0);

@@ -436,3 +436,79 @@ describe("shutdown paths", () => {
     expect(await s.done).toBe(130);
   });
 });
+
+describe("a last line without its newline (most stdio readers still take it as a message)", () => {
+  const kinds = (events: BatonEvent[]) =>
+    events.map((e) => [e.event_type, (e.payload as { error_type?: string }).error_type ?? null]);
+
+  test("the client's last line, a call to baton_annotate: answered by the proxy, never sent to the server", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    const note = {
+      jsonrpc: "2.0",
+      id: 5,
+      method: "tools/call",
+      params: { name: "baton_annotate", arguments: { intent: "the last thing I say", signal_type: "other" } },
+    };
+    s.client.push(line(call(1, "echo")) + JSON.stringify(note));
+    s.client.end();
+    await settle();
+    expect(s.server.input.text()).toBe(line(call(1, "echo")));
+    serverOut.push(line({ jsonrpc: "2.0", id: 1, result: { content: [] } }));
+    serverOut.end();
+    s.server.exit(0);
+    await s.done;
+    expect(s.clientOut.lines().map((m) => [m.id, m.result?.content?.[0]?.text ?? null])).toEqual([
+      [5, expect.stringContaining("Annotation recorded")],
+      [1, null],
+    ]);
+    await s.hub.shutdown(500);
+    expect(kinds(s.events)).toEqual([
+      ["tool_call_start", null],
+      ["annotation", null],
+      ["tool_call_end", null],
+    ]);
+  });
+
+  test("the client's last line, a server call: passed on byte for byte (still without a newline) and tracked", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    const last = JSON.stringify(call(7, "echo"));
+    s.client.push(last);
+    s.client.end();
+    await settle();
+    expect(s.server.input.text()).toBe(last);
+    serverOut.push(line({ jsonrpc: "2.0", id: 7, result: { content: [] } }));
+    serverOut.end();
+    s.server.exit(0);
+    await s.done;
+    expect(s.clientOut.lines().map((m) => m.id)).toEqual([7]);
+    await s.hub.shutdown(500);
+    expect(kinds(s.events)).toEqual([
+      ["tool_call_start", null],
+      ["tool_call_end", null],
+    ]);
+  });
+
+  test("the server's last line, an answer: its call ends with it, and gets no second answer when the server exits", async () => {
+    const serverOut = handFed();
+    const s = session(serverOut.stream);
+    s.client.push(line(call(1, "slow")) + line(call(2, "echo")));
+    await settle();
+    serverOut.push(JSON.stringify({ jsonrpc: "2.0", id: 2, result: { content: [] } }));
+    serverOut.end();
+    s.server.exit(0);
+    await s.done;
+    expect(s.clientOut.lines().map((m) => [m.id, m.error?.code ?? null])).toEqual([
+      [2, null],
+      [1, -32603],
+    ]);
+    await s.hub.shutdown(500);
+    expect(kinds(s.events)).toEqual([
+      ["tool_call_start", null],
+      ["tool_call_start", null],
+      ["tool_call_end", null],
+      ["tool_call_error", "upstream_exit"],
+    ]);
+  });
+});

@@ -6,6 +6,8 @@ import {
   fromServer,
   fromServerLongLine,
   holdsClientLongLine,
+  PENDING_MAX_AGE_MS,
+  PENDING_TTL_MS,
   sweepPending,
   type Action,
 } from "../src/proxy/transform.ts";
@@ -348,6 +350,67 @@ describe("tool call events", () => {
     const actions = sweepPending(state, 1000, 500);
     expect(events(actions).map((e) => (e.payload as { tool_name: string }).tool_name)).toEqual(["old"]);
     expect([...state.pending.keys()]).toEqual([2]);
+  });
+
+  const minutes = (n: number) => n * 60_000;
+  /** Every draft, those the fast path builds later included. */
+  const built = (actions: Action[]) =>
+    actions.flatMap((a) => (a.type === "emit" ? [a.draft] : a.type === "emitLater" ? [a.build()] : []));
+  const progress = (progressToken: unknown, at: number) => ({
+    jsonrpc: "2.0",
+    method: "notifications/progress",
+    params: { progressToken, progress: at, message: "working" },
+  });
+
+  test.each([false, true])(
+    "progress for a call keeps it tracked past the TTL (its clock restarts); a call without progress is evicted (fast path: %p)",
+    (lazyDrafts) => {
+      const state = createProxyState({ includeReportTool: true, lazyDrafts });
+      const all: Action[] = [];
+      all.push(...client(state, call(1, "long-build", {}, { _meta: { progressToken: "build-1" } }), 0));
+      all.push(...client(state, call(2, "quiet", {}, { _meta: { progressToken: 7 } }), 0));
+      all.push(...client(state, call(3, "counted", {}, { _meta: { progressToken: 8 } }), 0));
+      all.push(...server(state, progress("build-1", 1), minutes(10)));
+      // A batch member counts too, and a token no pending request holds changes nothing.
+      all.push(...server(state, [progress(8, 1), progress("unknown", 1)], minutes(10)));
+      all.push(...sweepPending(state, minutes(20)));
+      all.push(...server(state, progress("build-1", 2), minutes(30)));
+      all.push(...sweepPending(state, minutes(40)));
+      all.push(...server(state, { jsonrpc: "2.0", id: 1, result: { content: [] } }, minutes(44)));
+      all.push(...server(state, { jsonrpc: "2.0", id: 3, result: { content: [] } }, minutes(44)));
+      expect(
+        built(all).map((e) => [
+          e.event_type,
+          (e.payload as { tool_name: string }).tool_name,
+          (e.payload as { error_type?: string }).error_type ?? null,
+        ]),
+      ).toEqual([
+        ["tool_call_start", "long-build", null],
+        ["tool_call_start", "quiet", null],
+        ["tool_call_start", "counted", null],
+        ["tool_call_error", "quiet", "evicted"],
+        ["tool_call_error", "counted", "evicted"],
+        ["tool_call_end", "long-build", null],
+      ]);
+      // Its duration still runs from the call, not from the last progress.
+      const end = built(all).find((e) => e.event_type === "tool_call_end");
+      expect(end?.payload).toMatchObject({ duration_ms: minutes(44) });
+      expect(state.pending.size).toBe(0);
+    },
+  );
+
+  test("progress keeps a call tracked for at most PENDING_MAX_AGE_MS from its start (a server may send it forever)", () => {
+    const state = fresh();
+    client(state, call(1, "endless", {}, { _meta: { progressToken: "p" } }), 0);
+    let evictedAt: number | undefined;
+    for (let at = minutes(10); evictedAt === undefined && at <= PENDING_MAX_AGE_MS + minutes(60); at += minutes(10)) {
+      server(state, progress("p", at), at);
+      const swept = events(sweepPending(state, at));
+      if (swept.some((e) => e.event_type === "tool_call_error")) evictedAt = at;
+    }
+    expect(evictedAt).toBeDefined();
+    expect(evictedAt as number).toBeGreaterThan(PENDING_MAX_AGE_MS - PENDING_TTL_MS);
+    expect(evictedAt as number).toBeLessThanOrEqual(PENDING_MAX_AGE_MS);
   });
 });
 

@@ -2,6 +2,8 @@
 
 export const ANNOTATE_TOOL = "baton_annotate";
 export const REPORT_TOOL = "baton_session_report";
+/** How our `baton_annotate` description begins: the instructions name the tool by it (see INSTRUCTIONS_SUFFIX). */
+export const ANNOTATE_LEAD = "Leave a short note for the maintainers of this MCP server";
 
 export const SIGNAL_TYPES = [
   "failure",
@@ -20,14 +22,16 @@ export const SIGNAL_TYPES = [
  */
 export const INSTRUCTIONS_SUFFIX = [
   "This server is instrumented by baton-proxy so its maintainers can learn where agents struggle with it.",
-  `Use the \`${ANNOTATE_TOOL}\` tool to leave short notes for them:`,
+  // The handshake comes before tools/list: a server with its own tool of that name (ours then stays
+  // out) is not known yet, so our tool is named by its description too, and the sentence stays true.
+  `Use the \`${ANNOTATE_TOOL}\` tool whose description begins "${ANNOTATE_LEAD}" to leave short notes for them (if no listed tool has that description, the server's own tool has that name: leave no notes then):`,
   "- Proactively, before a multi-step piece of work with this server's tools: say what you are trying to do (`intent`) and what you expect to get (`expected_outcome`).",
   "- Reactively, right after a tool call errors, times out, returns something unhelpful or confusing, makes you retry or guess parameters, or when the user gives up: set `signal_type`, name the tool in `tool_name`, and say what would have helped in `suggested_improvement`.",
   "Keep notes factual and brief, and leave out personal data and secrets. Annotating never replaces answering the user: file the note, then carry on with the task.",
 ].join("\n");
 
 const ANNOTATE_DESCRIPTION = [
-  "Leave a short note for the maintainers of this MCP server about how well its tools worked for the task at hand. It does not change anything and its result is only an acknowledgement.",
+  `${ANNOTATE_LEAD} about how well its tools worked for the task at hand. It does not change anything and its result is only an acknowledgement.`,
   "Call it proactively before a multi-step task (intent + expected_outcome), and reactively when a tool call failed, returned something unhelpful, was slow, needed retries or guessed parameters, or when the user abandoned the task (signal_type + suggested_improvement + tool_name).",
   "Never use it instead of answering the user; never put personal data or secrets in it.",
 ].join(" ");

@@ -4,7 +4,7 @@ import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { callError, callOutcome } from "./call-events.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
-import type { Action, ProxyState } from "./proxy-state.ts";
+import { PENDING_MAX_AGE_MS, type Action, type ProxyState } from "./proxy-state.ts";
 import type { PendingRequest } from "./pending-book.ts";
 import { roundKey } from "./round-key.ts";
 
@@ -14,15 +14,23 @@ export const MAX_WAITING_ROUNDS = 1_000;
 export const ROUND_TTL_MS = 15 * 60_000;
 /** Tasks followed at once; beyond this the oldest is closed as `evicted`. */
 export const MAX_OPEN_TASKS = 1_000;
-/** A task not seen to finish within this long is closed as `evicted` (a server's own ttl is capped by it). */
+/**
+ * A task not seen to finish, nor reported on, within this long is closed as `evicted` (a server's
+ * own ttl is capped by it). A status that is not final (a `tasks/get` answer, a status
+ * notification) restarts it, never past the task's own ttl nor PENDING_MAX_AGE_MS from its start.
+ */
 export const TASK_TTL_MS = 60 * 60_000;
 
 const TERMINAL_FAILURES = new Set(["failed", "cancelled"]);
 
 interface Held {
   readonly request: PendingRequest;
-  readonly since: number;
+  /** When it was held, or (a task) last reported on: its `ttlMs` runs from then. */
+  since: number;
   readonly ttlMs: number;
+  /** A task: how long after it was held signs of life may keep it followed (see TASK_TTL_MS). */
+  readonly maxAgeMs?: number;
+  readonly heldAt?: number;
   /** The id of the round the server answered `input_required`: a client that gives up cancels that id. */
   readonly roundId?: JsonRpcId;
 }
@@ -66,8 +74,11 @@ export function holdCall(
   if (call === undefined) return false; // only tool calls become tasks
   const task = taskOf(result);
   if (task === undefined) return false;
-  const ttlMs = typeof task.ttl === "number" && task.ttl > 0 ? Math.min(task.ttl, TASK_TTL_MS) : TASK_TTL_MS;
-  hold(state, state.rounds.tasks, task.taskId, { request, since: now, ttlMs }, MAX_OPEN_TASKS, now, actions);
+  const own = typeof task.ttl === "number" && task.ttl > 0 ? task.ttl : undefined;
+  const ttlMs = Math.min(own ?? TASK_TTL_MS, TASK_TTL_MS);
+  const maxAgeMs = Math.min(own ?? PENDING_MAX_AGE_MS, PENDING_MAX_AGE_MS);
+  const followed = { request, since: now, ttlMs, maxAgeMs, heldAt: now };
+  hold(state, state.rounds.tasks, task.taskId, followed, MAX_OPEN_TASKS, now, actions);
   return true;
 }
 
@@ -160,7 +171,12 @@ export function taskStatus(
       lineBytes,
     );
   }
-  if (typeof status.status !== "string" || !TERMINAL_FAILURES.has(status.status)) return undefined;
+  if (typeof status.status !== "string" || !TERMINAL_FAILURES.has(status.status)) {
+    // Not final: the server still reports on it, so its clock restarts (within its own ttl and a day).
+    const { heldAt = held.since, maxAgeMs = held.ttlMs } = held;
+    if (now - heldAt + held.ttlMs <= maxAgeMs) held.since = now;
+    return undefined;
+  }
   state.rounds.tasks.delete(taskId);
   // A failed task of the tasks extension carries its JSON-RPC-style error: its message says most.
   const message =

@@ -27,6 +27,8 @@ export interface PendingSubject {
 export interface PendingRequest {
   readonly method: string;
   readonly startedAt: number;
+  /** When the server last sent progress for it (its eviction clock runs from then): see pending.ts keepAlive. */
+  readonly aliveAt?: number;
   /** `tools/list` without a cursor: the start of a (possibly paginated) listing. */
   readonly firstPage: boolean;
   /** A `tools/list`: the walk its page belongs to; undefined for a cursor no page of this session gave. */

@@ -6,6 +6,7 @@ import { failRounds, sweepRounds } from "./multi-round.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
 import {
   MAX_PENDING_REQUESTS,
+  PENDING_MAX_AGE_MS,
   PENDING_TTL_MS,
   REWRITTEN_METHODS,
   type Action,
@@ -25,6 +26,37 @@ export const MAX_PENDING_CHARS = 32 * 1024 * 1024;
 const COUNTED_STRING_CHARS = 256;
 /** Characters counted per map (a pending book's `pending` or `evictedIds`: the engine swaps books). */
 const heldChars = new WeakMap<object, number>();
+/**
+ * The id of each pending request that carries a progress token, per `pending` map (the engine swaps
+ * books): a server's `notifications/progress` names only the token (unique among requests in flight).
+ */
+const progressIds = new WeakMap<object, Map<string | number, JsonRpcId>>();
+
+function progressTokenOf(request: PendingRequest): string | number | undefined {
+  const token = (request.call?.meta ?? request.subject?.meta)?.progressToken;
+  return typeof token === "string" || typeof token === "number" ? token : undefined;
+}
+
+/** True while some pending request has a progress token (else a progress notification need not be read). */
+export function tracksProgress(state: ProxyState): boolean {
+  return (progressIds.get(state.pending)?.size ?? 0) > 0;
+}
+
+/**
+ * The server sent progress for `token`: its request's eviction clock restarts (MCP lets a receiver
+ * reset its timeout on progress), as long as that keeps it within PENDING_MAX_AGE_MS of its start
+ * (the maximum MCP asks for regardless of progress). It moves to the end of `pending`, which stays
+ * ordered by last sign of life for the sweep (and the count bound evicts the longest silent first).
+ */
+export function keepAlive(state: ProxyState, token: unknown, now: number): void {
+  if (typeof token !== "string" && typeof token !== "number") return;
+  const id = progressIds.get(state.pending)?.get(token);
+  const request = id === undefined ? undefined : state.pending.get(id);
+  if (id === undefined || request === undefined) return;
+  if (now - request.startedAt + PENDING_TTL_MS > PENDING_MAX_AGE_MS) return;
+  state.pending.delete(id);
+  state.pending.set(id, { ...request, aliveAt: now });
+}
 
 function longChars(value: unknown): number {
   return typeof value === "string" && value.length > COUNTED_STRING_CHARS ? value.length : 0;
@@ -68,6 +100,7 @@ export function failPending(
   failRounds(state, errorType, reason, now, actions);
   state.pending.clear();
   heldChars.delete(state.pending);
+  progressIds.delete(state.pending);
   state.idTexts.clear();
   state.rewritablePending = 0;
   return actions;
@@ -119,8 +152,14 @@ export function failRequests(
 export function sweepPending(state: ProxyState, now: number, ttlMs: number = PENDING_TTL_MS): Action[] {
   const actions: Action[] = [];
   for (const [id, request] of state.pending) {
-    if (now - request.startedAt < ttlMs) break; // insertion order = age order
-    evict(state, id, request, `no answer from the server after ${Math.round(ttlMs / 1000)} s`, now, actions);
+    const aliveAt = request.aliveAt ?? request.startedAt;
+    if (now - aliveAt < ttlMs) break; // insertion order = order of the last sign of life (see keepAlive)
+    const seconds = Math.round(ttlMs / 1000);
+    const why =
+      request.aliveAt === undefined
+        ? `no answer from the server after ${seconds} s`
+        : `no answer or progress from the server for ${seconds} s (its last progress came ${Math.round((aliveAt - request.startedAt) / 1000)} s after the call)`;
+    evict(state, id, request, why, now, actions);
   }
   sweepRounds(state, now, actions);
   return actions;
@@ -138,6 +177,12 @@ export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest,
       actions,
     );
   state.pending.set(id, request);
+  const token = progressTokenOf(request);
+  if (token !== undefined) {
+    let ids = progressIds.get(state.pending);
+    if (ids === undefined) progressIds.set(state.pending, (ids = new Map()));
+    ids.set(token, id);
+  }
   if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending++;
   const max = state.options.maxPending ?? MAX_PENDING_REQUESTS;
   if (state.pending.size > max) {
@@ -180,6 +225,11 @@ export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | unde
   }
   state.pending.delete(id);
   addChars(state.pending, -requestChars(id, request));
+  const tokens = progressIds.get(state.pending);
+  if (tokens !== undefined && tokens.size > 0) {
+    const token = progressTokenOf(request);
+    if (token !== undefined && tokens.get(token) === id) tokens.delete(token);
+  }
   if (state.idTexts.size > 0) state.idTexts.delete(id);
   if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending--;
   return request;

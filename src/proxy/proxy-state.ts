@@ -14,8 +14,18 @@ import { createSurfaceCapture, type SurfaceCapture } from "./surface-snapshot.ts
 /** Calls (and other requests) tracked at once; beyond this the oldest is evicted with an `evicted` event. */
 export const MAX_PENDING_REQUESTS = 100_000;
 
-/** A request with no answer after this long is evicted by `sweepPending` (it is still forwarded if it comes). */
+/**
+ * A request with no answer after this long is evicted by `sweepPending` (it is still forwarded if it
+ * comes); a `notifications/progress` for it restarts this clock (MCP: a receiver MAY reset its
+ * timeout on progress).
+ */
 export const PENDING_TTL_MS = 15 * 60_000;
+
+/**
+ * However much progress a request gets, it is evicted this long after it was sent: MCP asks for a
+ * maximum timeout regardless of progress, so a server sending progress forever pins nothing forever.
+ */
+export const PENDING_MAX_AGE_MS = 24 * 60 * 60_000;
 
 export const MODERN_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
 export const MODERN_CLIENT_INFO_KEY = "io.modelcontextprotocol/clientInfo";

@@ -7,7 +7,7 @@ import { callOutcome, withServer } from "./call-events.ts";
 import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
 import { injectHandshake, injectToolList, listOnlyInjected, offeredToolNames } from "./injection.ts";
 import { holdCall, taskAnswer, taskStatus } from "./multi-round.ts";
-import { untrack } from "./pending.ts";
+import { keepAlive, tracksProgress, untrack } from "./pending.ts";
 import { intentMode, MODERN_SERVER_INFO_KEY, noteServer, type Action, type ProxyState } from "./proxy-state.ts";
 import type { PendingRequest } from "./pending-book.ts";
 import { subjectOutcome } from "./resource-prompt-events.ts";
@@ -42,9 +42,13 @@ const METHOD_NOT_FOUND = -32601;
  */
 const TASK_STATUS = new Set(["notifications/tasks/status", "notifications/tasks"]);
 
+/** Progress for a request in flight: it keeps that request tracked (see pending.ts keepAlive). */
+const PROGRESS = "notifications/progress";
+
 /**
  * True for a message {@link serverMessage} may act on: an answer, or a notification it reads. The
- * rest (progress and log notifications, the server's own requests) pass unread, whatever they hold.
+ * rest (log notifications, the server's own requests) pass unread, whatever they hold; progress is
+ * read only while some request in flight has a progress token.
  */
 export function observesServerMessage(message: Message): boolean {
   return message.kind === "response" || observesServerMethod(message.method);
@@ -52,7 +56,7 @@ export function observesServerMessage(message: Message): boolean {
 
 /** A server request or notification with this method may matter to {@link serverMessage}. */
 export function observesServerMethod(method: string): boolean {
-  return TASK_STATUS.has(method);
+  return TASK_STATUS.has(method) || method === PROGRESS;
 }
 
 /**
@@ -68,6 +72,12 @@ export function serverMessage(
   actions: Action[],
 ): JsonObject | undefined {
   if (message.kind === "notification") {
+    if (message.method === PROGRESS) {
+      // Its params are parsed only when a request could match (a long stream is mostly progress).
+      if (tracksProgress(state) && isObject(message.value.params))
+        keepAlive(state, message.value.params.progressToken, now);
+      return undefined;
+    }
     if (
       TASK_STATUS.has(message.method) &&
       isObject(message.value.params) &&

@@ -16,6 +16,7 @@ export {
   serverLinesPassUnchanged,
   usePendingBook,
   MAX_PENDING_REQUESTS,
+  PENDING_MAX_AGE_MS,
   PENDING_TTL_MS,
 } from "./proxy-state.ts";
 export { createPendingBook } from "./pending-book.ts";
@@ -114,7 +115,7 @@ export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified,
       actions.push({ type: "forward", to: "client", bytes: raw });
       return actions;
     }
-    // Most of a long stream is progress and log notifications: nothing to read in them.
+    // Most of a long stream is log and progress notifications: nothing to read in them (progress: see observesServerMethod).
     if (!observesServerMessage(line.message)) {
       actions.push({ type: "forward", to: "client", bytes: raw });
       return actions;

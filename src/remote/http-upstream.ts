@@ -152,6 +152,13 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
 
   let closing: Promise<void> | undefined;
   const close = (): void => {
+    if (closing === undefined) {
+      // The client's last line may have come without its newline: most stdio readers still take
+      // it as a message (the session read it as one), so it is posted like any line.
+      splitter.end(frames);
+      for (const frame of frames) if (frame.kind === "tail") onFrame({ kind: "line", body: frame.raw, raw: frame.raw });
+      frames.length = 0;
+    }
     closing ??= http.stop().finally(() => {
       endOutput();
       ended(0);

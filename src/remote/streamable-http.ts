@@ -47,6 +47,8 @@ export class StreamableHttpUpstream {
   private standing = false;
   private expiredLogged = false;
   private closing = false;
+  /** stop() has begun (closing follows once the lines waiting for the handshake went out). */
+  private stopping = false;
   private undelivered = 0;
   /** What a POST exchange (and reading its SSE answer) needs of this session. */
   private readonly exchange: PostExchangeSession;
@@ -134,11 +136,18 @@ export class StreamableHttpUpstream {
    * session id it brings), aborts the rest, DELETEs the session. Idempotent.
    */
   async stop(): Promise<void> {
-    if (this.closing) return;
+    if (this.stopping) return;
+    this.stopping = true;
+    const graceEnds = performance.now() + STOP_GRACE_MS;
+    // Lines the client sent before it left may wait behind the handshake (`--url … < requests.jsonl`):
+    // a server reading the same pipe would still read them, so they go out once it is answered
+    // (its `then` callbacks run before this wait ends), within the same grace as those in flight.
+    if (this.gate !== undefined) await Promise.race([this.gate, Bun.sleep(STOP_GRACE_MS)]);
     this.closing = true;
     if (this.undelivered > MAX_UNDELIVERED_LOGGED)
       this.deps.logger.warn(`${this.undelivered} messages to ${this.deps.target.origin} were not delivered in all`);
-    if (this.inflight.size > 0) await Promise.race([Promise.allSettled([...this.inflight]), Bun.sleep(STOP_GRACE_MS)]);
+    const left = Math.max(0, graceEnds - performance.now());
+    if (this.inflight.size > 0) await Promise.race([Promise.allSettled([...this.inflight]), Bun.sleep(left)]);
     let deleteTimeoutMs = DELETE_TIMEOUT_MS;
     if (this.gate !== undefined && this.facts.sessionId === undefined) {
       const started = performance.now();

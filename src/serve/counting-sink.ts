@@ -1,11 +1,11 @@
 // Wraps sinks to count, per sink, events delivered and events lost in failed flushes (for /metrics). Adds no I/O.
 
 import type { BatonEvent } from "../telemetry/event-types.ts";
-import type { Sink } from "../telemetry/sinks/sink.ts";
+import { eventsLost, type Sink } from "../telemetry/sinks/sink.ts";
 
 export interface SinkCounts {
   readonly label: string;
-  /** Events in flushes that succeeded. */
+  /** Events in flushes that succeeded, and those a failed flush delivered before it failed. */
   emitted: number;
   /** Events in flushes that failed or were abandoned, and those the sink lost on its own later. */
   failed: number;
@@ -28,7 +28,10 @@ export function countingSinks(sinks: readonly Sink[], counts: SinkCounts[]): Sin
         await work;
         count.emitted += batch;
       } catch (error) {
-        count.failed += batch;
+        // A write cut short may have delivered part of the batch (see PartialFlushError).
+        const lost = eventsLost(error, batch);
+        count.emitted += batch - lost;
+        count.failed += lost;
         throw error;
       }
     };

@@ -103,7 +103,8 @@ function observeUpstreamAnswer(
 /**
  * {@link fromServer} for one SSE event (undefined for one without data). A request or notification
  * (a top-level `method` the cheap scan reads) is looked at no further when the engine does not read
- * its kind (progress and log notifications: most of a long stream), else parsed from its text
+ * its kind (log notifications, the server's requests), else parsed from its text (progress, which
+ * keeps its call tracked: small)
  * (cheaper than the validating scan for those); anything else, an answer above all, is scanned from
  * its bytes like a JSON body, so a plain tool call's answer stays on the engine's unparsed fast path.
  */

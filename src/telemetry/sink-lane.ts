@@ -5,7 +5,7 @@ import type { Logger } from "../log.ts";
 import type { Clock } from "./clock.ts";
 import { describeBound, type DropLog } from "./drop-log.ts";
 import type { BatonEvent } from "./event-types.ts";
-import type { Sink } from "./sinks/sink.ts";
+import { eventsLost, type Sink } from "./sinks/sink.ts";
 import { SizedQueue } from "./sized-queue.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
@@ -146,11 +146,11 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     const flight: InFlight = { size: count, settled: false, timer: undefined };
     current = flight;
     flightStartedAt = clock.now();
-    const settleOnce = (kind: string, detail: string | undefined): void => {
+    const settleOnce = (kind: string, detail: string | undefined, lost = flight.size): void => {
       if (flight.settled) return;
       flight.settled = true;
       clock.clearTimeout(flight.timer);
-      if (detail !== undefined) drops.add(sink.label, kind, flight.size, detail);
+      if (detail !== undefined) drops.add(sink.label, kind, lost, detail);
     };
     flight.timer = clock.setTimeout(
       () => settleOnce("flush timed out", `no answer within ${exportTimeoutMs} ms (later batches wait for it)`),
@@ -162,7 +162,7 @@ export function createSinkLane(sink: Sink, context: LaneContext): SinkLane {
     };
     running = attempt().then(
       () => settleOnce("", undefined),
-      (error: unknown) => settleOnce("flush failed", describeError(error)),
+      (error: unknown) => settleOnce("flush failed", describeError(error), eventsLost(error, flight.size)),
     );
     void running.then(() => {
       running = undefined;

@@ -40,11 +40,11 @@ export class JunkReporter {
     this.logger.warn(`forwarded ${REASONS[reason]} from the ${this.from} unchanged: ${excerpt}${more}`);
   }
 
-  /** An overflow piece or an unterminated tail: forwarded as-is, logged once per long line. */
+  /** An overflow piece (forwarded as-is, logged once per long line) or an unterminated tail (read as a last line). */
   frame(frame: Exclude<Frame, { kind: "line" | "partial" }>): void {
     if (frame.kind === "tail") {
       this.logger.warn(
-        `the ${this.from} ended its output with ${frame.raw.length} bytes and no newline; forwarded them as-is`,
+        `the ${this.from} ended its output with ${frame.raw.length} bytes and no newline; read them as its last line (whatever of them is passed on goes as it came)`,
       );
       return;
     }

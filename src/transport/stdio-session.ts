@@ -4,7 +4,7 @@ import type { SessionEngine, WireAction } from "../engine/session-engine.ts";
 import { SWEEP_INTERVAL_MS } from "../engine/session-engine.ts";
 import type { Logger } from "../log.ts";
 import { LINE_EDGE_BYTES, type Frame } from "../wire/framing.ts";
-import { classifyLine } from "../wire/jsonrpc.ts";
+import { classifyLine, type Classified } from "../wire/jsonrpc.ts";
 import { JunkReporter } from "./junk-reporter.ts";
 import { ExitDrain } from "./exit-drain.ts";
 import { pump, withDeadline } from "./pump.ts";
@@ -130,6 +130,9 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
       carryOut(engine.fromClient(frame.raw, line));
     } else if (frame.kind === "partial") {
       toServer.write(frame.raw);
+    } else if (frame.kind === "tail") {
+      clientJunk.frame(frame);
+      carryOut(engine.fromClient(frame.raw, lastLine(frame.raw, clientJunk)));
     } else if (frame.kind === "overflow") {
       clientLongLine ??= engine.holdsClientLongLine(frame.raw.subarray(0, LINE_EDGE_BYTES)) ? "hold" : "forward";
       const held = clientLongLine === "hold";
@@ -142,9 +145,6 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
         clientLongLine = undefined;
         carryOut(engine.fromClientLongLine(frame.edges, held)); // all of it is on its way: track it (or answer it)
       }
-    } else {
-      clientJunk.frame(frame);
-      toServer.write(frame.raw);
     }
   };
   // Server lines the engine cannot change (nothing pending it rewrites) go to the client first and
@@ -192,10 +192,13 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
       const line = classifyLine(frame.body);
       if (line.kind === "junk") serverJunk.report(line.reason, frame.body);
       carryOut(engine.fromServer(frame.raw, line, frame.streamed === true));
+    } else if (frame.kind === "tail") {
+      serverJunk.frame(frame);
+      carryOut(engine.fromServer(frame.raw, lastLine(frame.raw, serverJunk)));
     } else {
       serverJunk.frame(frame);
       toClient.write(frame.raw);
-      if (frame.kind === "overflow" && frame.edges !== undefined) carryOut(engine.fromServerLongLine(frame.edges));
+      if (frame.edges !== undefined) carryOut(engine.fromServerLongLine(frame.edges));
     }
   };
 
@@ -290,4 +293,16 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   // The client pump may still wait on stdin (a server that exited by itself): main exits the process.
   void clientPump;
   return code;
+}
+
+/**
+ * Bytes a peer left without a newline when its output ended, read as its last line: most stdio
+ * readers (Python's, Go's bufio.Scanner, Node's readline) still take them as a message (the TS
+ * SDK's drops them), so a call to our own tool is answered, a server call tracked, an answer ends
+ * its call. Whatever goes on is those bytes as they came, still without a newline.
+ */
+function lastLine(raw: Uint8Array, junk: JunkReporter): Classified {
+  const line = classifyLine(raw);
+  if (line.kind === "junk") junk.report(line.reason, raw);
+  return line;
 }

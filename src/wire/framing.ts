@@ -26,7 +26,8 @@ export interface LineEdges {
  * - `line`: one complete line. `body` excludes the `\n`; `raw` is `body` plus the `\n`, ready to
  *   forward untouched (a view into the input chunk when the line did not straddle chunks).
  *   `streamed`: its bytes already went out as `partial` frames; it is here for inspection only,
- *   and its pieces are joined only when `raw` or `body` is first read (`size` needs no join).
+ *   and its pieces are joined only when `raw` or `body` is first read (`size` needs no join); the
+ *   last line of a stream that ended without a newline comes so too, `raw` then equal to `body`.
  * - `partial`: with cut-through on, a piece of a line still arriving, to be forwarded at once.
  * - `overflow`: a piece of a line over the cap, to be forwarded as-is (it may be empty when the
  *   bytes already went out as `partial` frames). The last piece carries the line's `edges`.
@@ -82,11 +83,18 @@ export class LineSplitter {
     }
   }
 
-  /** Call once at end of stream: flushes a final line that had no newline. */
+  /**
+   * Call once at end of stream: flushes a final line that had no newline. A long tail has already
+   * gone out; a streamed one too, and comes once more for inspection (a streamed line without its
+   * newline); a buffered one goes out now.
+   */
   end(out: Frame[]): void {
-    // A streamed or long tail has already gone out; a buffered one goes out now.
-    if (this.size > 0 && !this.streaming && this.long === undefined)
-      out.push({ kind: "tail", raw: joinParts(this.parts, this.size, EMPTY) });
+    if (this.size > 0 && this.long === undefined)
+      out.push(
+        this.streaming
+          ? new StreamedLine(this.parts, this.size, false)
+          : { kind: "tail", raw: joinParts(this.parts, this.size, EMPTY) },
+      );
     this.reset();
   }
 
@@ -167,6 +175,8 @@ class StreamedLine {
     parts: readonly Uint8Array[],
     /** Bytes in the line, newline included (known without the join). */
     readonly size: number,
+    /** False for the last bytes of a stream that ended without a newline. */
+    private readonly ended = true,
   ) {
     this.#parts = parts;
   }
@@ -180,7 +190,7 @@ class StreamedLine {
   }
 
   get body(): Uint8Array {
-    return this.raw.subarray(0, this.size - 1);
+    return this.ended ? this.raw.subarray(0, this.size - 1) : this.raw;
   }
 }
 

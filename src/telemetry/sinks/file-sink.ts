@@ -7,7 +7,7 @@ import { describeError, LocalError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { endsMidLine, openEventFile, openReader } from "./event-file.ts";
 import { batchText, createLineBatchSink, LOCAL_WRITE_BATCH_EVENTS } from "./line-batch-sink.ts";
-import type { Sink } from "./sink.ts";
+import { PartialFlushError, type Sink } from "./sink.ts";
 
 /** After an open or write failure the sink drops events and tries again at most this often. */
 export const FILE_REOPEN_INTERVAL_MS = 10_000;
@@ -39,9 +39,10 @@ export interface FileSinkOptions {
  * (symlink, missing directory, EACCES, ENOSPC) is logged once per distinct reason, the batch is
  * dropped (`flush` rejects with `E_SINK`, the dispatcher counts it), the descriptor is released and
  * no reopen is tried for {@link FILE_REOPEN_INTERVAL_MS}; batches in between are dropped the same
- * way. Recovery is logged once. A write cut short by ENOSPC (ours, or another process's sharing
- * the file) may leave a partial last line; the next batch then starts on a new line, so only the
- * events of the failed batch are lost.
+ * way. Recovery is logged once. A write cut short by ENOSPC or EFBIG (ours, or another process's
+ * sharing the file) may leave a partial last line; the next batch then starts on a new line, so
+ * the fragment (a prefix of a JSON object, never valid JSON) stays a line of its own. Only the
+ * events of the failed batch that did not reach the file whole are lost and counted.
  */
 export function createFileSink(options: FileSinkOptions): Sink {
   const { path, logger } = options;
@@ -62,8 +63,11 @@ export function createFileSink(options: FileSinkOptions): Sink {
   let warnedMode = (options.platform ?? process.platform) === "win32";
   /** The open file ends inside a line: the next batch starts with a line break. */
   let midLine = false;
+  /** The open file's size when last looked at (before each batch): a write cut short is measured from it. */
+  let sizeBefore = 0;
 
-  function fail(stage: "open" | "write", error: unknown, count: number): LocalError {
+  /** `lost` of a batch of `count` (fewer when a write cut short delivered some whole: a PartialFlushError). */
+  function fail(stage: "open" | "write", error: unknown, count: number, lost = count): LocalError {
     const code = (error as { code?: unknown }).code;
     const reason = code === "ELOOP" ? "the path is a symbolic link (refused, never followed)" : describeError(error);
     const key = `${stage}:${typeof code === "string" ? code : reason}`;
@@ -77,9 +81,10 @@ export function createFileSink(options: FileSinkOptions): Sink {
     failure = { key, reason };
     retryAt = transient ? -Infinity : now() + FILE_REOPEN_INTERVAL_MS;
     release();
-    return new LocalError("E_SINK", `${label}: cannot ${stage} (${reason}); ${count} event(s) dropped`, {
-      cause: error,
-    });
+    const message = `${label}: cannot ${stage} (${reason}); ${lost} event(s) dropped`;
+    if (lost < count)
+      return new PartialFlushError(`${message} (the ${count - lost} before them were written)`, lost, { cause: error });
+    return new LocalError("E_SINK", message, { cause: error });
   }
 
   function release(): void {
@@ -118,6 +123,7 @@ export function createFileSink(options: FileSinkOptions): Sink {
       fd = openFile(path);
       const stat = fs.fstatSync(fd);
       identity = { dev: stat.dev, ino: stat.ino };
+      sizeBefore = stat.size;
       const mode = stat.mode & 0o777;
       if ((mode & 0o044) !== 0 && !warnedMode) {
         warnedMode = true;
@@ -146,6 +152,7 @@ export function createFileSink(options: FileSinkOptions): Sink {
       current = undefined;
     }
     if (current !== undefined && current.dev === identity.dev && current.ino === identity.ino) {
+      sizeBefore = current.size;
       // Other proxies append to the same file (a host launches one per server): one killed inside
       // its write, or cut short by a full disk, left a fragment our next line would be glued to.
       if (!midLine && reader !== undefined) midLine = endsMidLine(reader, current.size);
@@ -167,7 +174,7 @@ export function createFileSink(options: FileSinkOptions): Sink {
       await w.write(midLine ? `\n${text}` : text);
       await w.flush();
     } catch (error) {
-      throw fail("write", error, count);
+      throw fail("write", error, count, count - linesWritten(lines, writtenSince(sizeBefore), midLine));
     }
     midLine = false;
     // Recovery is declared after a successful write, not an open, so an open-then-ENOSPC cycle stays quiet.
@@ -175,5 +182,35 @@ export function createFileSink(options: FileSinkOptions): Sink {
     failure = undefined;
   }
 
+  /**
+   * Bytes the file grew by since `before` (what a failed write still put there: a file size limit
+   * or a full disk takes the batch's first bytes). Another proxy appending meanwhile would count
+   * as ours; 0 when the descriptor cannot be read.
+   */
+  function writtenSince(before: number): number {
+    try {
+      return fd === undefined ? 0 : Math.max(0, fs.fstatSync(fd).size - before);
+    } catch {
+      return 0;
+    }
+  }
+
   return createLineBatchSink(label, deliver, release, LOCAL_WRITE_BATCH_EVENTS);
+}
+
+/**
+ * How many of `lines` (written as one text, each ending in a newline, after a line break when
+ * `afterBreak`) reached the file whole when only its first `bytes` did. A line whose newline alone
+ * is missing counts: the next batch starts with that line break (the file then ends mid-line).
+ */
+export function linesWritten(lines: readonly string[], bytes: number, afterBreak: boolean): number {
+  let end = afterBreak ? 1 : 0;
+  let whole = 0;
+  for (const line of lines) {
+    end += Buffer.byteLength(line);
+    if (end > bytes) break;
+    whole++;
+    end++; // its newline
+  }
+  return whole;
 }

@@ -1,5 +1,6 @@
 // The one interface every event sink implements; the dispatcher is the only caller.
 
+import { LocalError } from "../../errors.ts";
 import type { BatonEvent } from "../event-types.ts";
 
 /**
@@ -8,7 +9,8 @@ import type { BatonEvent } from "../event-types.ts";
  * - `write` never blocks and never throws for I/O reasons: it buffers (`line` is the event
  *   already serialised as one JSON line without the trailing newline, shared by every sink).
  * - `flush` delivers what was buffered; it rejects with a `LocalError` (`E_SINK`) on failure and
- *   the dispatcher logs and counts it. Events of a failed flush are gone (counted as dropped).
+ *   the dispatcher logs and counts it. Events of a failed flush are gone (counted as dropped),
+ *   all of them unless it rejects with a {@link PartialFlushError} telling how many.
  * - `close` flushes what it can and releases the resource; later writes are ignored.
  */
 export interface Sink {
@@ -52,4 +54,22 @@ export interface SinkDrop {
   readonly kind: string;
   /** One line of detail, never a secret. */
   readonly detail: string;
+}
+
+/**
+ * A flush that failed after part of its batch reached the destination whole (a file write cut
+ * short by a full disk or a file size limit): only `lost` of its events are gone, and only those
+ * are counted as dropped.
+ */
+export class PartialFlushError extends LocalError {
+  readonly lost: number;
+  constructor(message: string, lost: number, options?: { cause?: unknown }) {
+    super("E_SINK", message, options);
+    this.lost = lost;
+  }
+}
+
+/** The events of a batch of `batch` that the flush failing with `error` lost. */
+export function eventsLost(error: unknown, batch: number): number {
+  return error instanceof PartialFlushError ? Math.min(Math.max(error.lost, 0), batch) : batch;
 }
