@@ -156,16 +156,17 @@ export async function exchangePost(
     const bytes = capped.whole;
     // A JSON body may start with a byte order mark (RFC 8259 §8.1; clients' JSON readers skip it): read past it, forwarded as it came.
     const json = withoutBom(bytes);
-    const out = fromServer(
-      deps,
-      exchange,
-      json,
-      classifyLine(json),
-      methods,
-      new Set(checked.requestIds),
-      startedAt,
-      undefined,
-    );
+    const pending = new Set(checked.requestIds);
+    const out = fromServer(deps, exchange, json, classifyLine(json), methods, pending, startedAt, undefined);
+    // A JSON body is the whole answer (no stream to resume): a request it does not answer never gets one, so its
+    // call ends now, as a 200 that is not JSON does, rather than waiting for eviction.
+    for (const answer of local) pending.delete((answer as { id?: JsonRpcId }).id as JsonRpcId);
+    if (pending.size > 0 && !initialize)
+      exchange.upstreamFailed(
+        [...pending],
+        `the upstream answered HTTP ${response.status} without a JSON-RPC answer`,
+        `upstream_http_${response.status}`,
+      );
     const merged = local.length === 0 ? (out ?? bytes) : mergeJson(out ?? json, local);
     return new Response(merged, { status: response.status, headers: response.clientHeaders(true) });
   }

@@ -1,0 +1,95 @@
+// serve against an upstream whose HTTP answer to a call is not that call's JSON-RPC answer (a 200 that answers nothing): each call still gets its outcome event at once, as --url gives one.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readValidatedEvents } from "./support/events.ts";
+import { postOnSession, waitFor } from "./support/serve-harness.ts";
+import { startServe, type ServeHandle } from "./support/serve-process.ts";
+
+const JSON_TYPE = { "content-type": "application/json" };
+let upstream: ReturnType<typeof Bun.serve>;
+let proxy: ServeHandle;
+let sessionId: string;
+
+beforeAll(async () => {
+  upstream = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(request) {
+      const message = (await request.json()) as { id?: number; method: string; params?: { name?: string } };
+      const answer = (result: unknown) => Response.json({ jsonrpc: "2.0", id: message.id, result });
+      if (message.method === "initialize")
+        return Response.json(
+          {
+            jsonrpc: "2.0",
+            id: message.id,
+            result: {
+              protocolVersion: "2025-11-25",
+              capabilities: { tools: {} },
+              serverInfo: { name: "broken", version: "1" },
+            },
+          },
+          { headers: { "mcp-session-id": "upstream-session" } },
+        );
+      if (message.id === undefined) return new Response(null, { status: 202 });
+      switch (message.params?.name) {
+        case "empty":
+          return new Response("", { headers: JSON_TYPE });
+        case "other-id":
+          return Response.json({ jsonrpc: "2.0", id: 999, result: {} });
+        case "not-json":
+          return new Response("{not json", { headers: JSON_TYPE });
+        default:
+          return answer({ content: [{ type: "text", text: "ok" }] });
+      }
+    },
+  });
+  proxy = await startServe(["--upstream", `http://127.0.0.1:${upstream.port}/mcp`]);
+  const opened = await fetch(proxy.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "broken-answers", version: "1" } },
+    }),
+  });
+  await opened.text();
+  sessionId = opened.headers.get("mcp-session-id") as string;
+});
+
+afterAll(async () => {
+  expect(await proxy.stop()).toBe(0);
+  upstream.stop(true);
+});
+
+/** The call's outcome event, once written (the proxy still runs: a call left open has none). */
+async function outcomeOf(name: string): Promise<Record<string, any>> {
+  let outcome: Record<string, any> | undefined;
+  await waitFor(() => {
+    outcome = readValidatedEvents(proxy.eventsFile).find(
+      (e) => e.event_type !== "tool_call_start" && e.payload?.tool_name === name,
+    );
+    return outcome !== undefined;
+  }, `the outcome event of ${name}`);
+  return outcome as Record<string, any>;
+}
+
+describe("serve: an upstream answer that is not the call's JSON-RPC answer", () => {
+  test.each([["empty"], ["other-id"], ["not-json"]])(
+    "a 200 JSON body that answers nothing (%s) passes unchanged and ends the call as upstream_http_200, as a 200 that is not JSON does",
+    async (name) => {
+      const response = await postOnSession(proxy.url, sessionId, {
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: { name, arguments: {} },
+      });
+      expect(response.status).toBe(200);
+      await response.text();
+      const outcome = await outcomeOf(name);
+      expect(outcome.event_type).toBe("tool_call_error");
+      expect(outcome.payload.error_type).toBe("upstream_http_200");
+    },
+  );
+});
