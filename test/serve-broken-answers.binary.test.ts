@@ -1,4 +1,4 @@
-// serve against an upstream whose HTTP answer to a call is not that call's JSON-RPC answer (a 200 that answers nothing): each call still gets its outcome event at once, as --url gives one.
+// serve against an upstream whose HTTP answer to a call is not that call's JSON-RPC answer (a body that breaks, a 200 that answers nothing): each call still gets its outcome event at once, as --url gives one.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readValidatedEvents } from "./support/events.ts";
@@ -38,6 +38,16 @@ beforeAll(async () => {
           return Response.json({ jsonrpc: "2.0", id: 999, result: {} });
         case "not-json":
           return new Response("{not json", { headers: JSON_TYPE });
+        case "breaks": {
+          // The head and the first bytes of the answer, then the connection is reset.
+          const body = new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode(`{"jsonrpc":"2.0","id":${message.id},"result":{"content":[`));
+              setTimeout(() => controller.error(new Error("the upstream broke")), 50);
+            },
+          });
+          return new Response(body, { headers: JSON_TYPE });
+        }
         default:
           return answer({ content: [{ type: "text", text: "ok" }] });
       }
@@ -92,4 +102,21 @@ describe("serve: an upstream answer that is not the call's JSON-RPC answer", () 
       expect(outcome.payload.error_type).toBe("upstream_http_200");
     },
   );
+
+  test("an answer whose connection breaks mid-body: a 502 answering the call with -32001, and the call ends as upstream_unreachable", async () => {
+    const response = await postOnSession(proxy.url, sessionId, {
+      jsonrpc: "2.0",
+      id: 8,
+      method: "tools/call",
+      params: { name: "breaks", arguments: {} },
+    });
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as { id: number; error: { code: number } };
+    expect(body.id).toBe(8);
+    expect(body.error.code).toBe(-32001);
+    const outcome = await outcomeOf("breaks");
+    expect(outcome.event_type).toBe("tool_call_error");
+    expect(outcome.payload.error_type).toBe("upstream_unreachable");
+    expect(proxy.log.join("\n")).not.toContain("internal error");
+  });
 });

@@ -1,5 +1,6 @@
 // A checked MCP POST through its session's exchange: local answers, the forward upstream, and the answer relayed back as JSON, SSE or unchanged.
 
+import { describeError } from "../errors.ts";
 import { answerIdOfLongLine } from "../proxy/long-lines.ts";
 import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { sseDataEdges } from "../wire/sse.ts";
@@ -22,10 +23,11 @@ import {
   type McpRouteDeps,
 } from "./mcp-relay.ts";
 import { statelessKey, type SessionEntry } from "./session-table.ts";
+import type { CappedBody } from "../wire/capped-body.ts";
 import { discardBody, readCapped, relayLong } from "./long-answer.ts";
 import { longJsonAnswer } from "./long-json-answer.ts";
 import { relaySse } from "./sse-relay.ts";
-import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
+import { bodyStream, fetchUpstream, UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
 
 /** What a request looks like once checked: one parsed body and the facts needed to route it. */
 export interface Checked {
@@ -150,7 +152,8 @@ export async function exchangePost(
     });
   }
   if (response.ok && type === "application/json") {
-    const capped = await readCapped(response);
+    const capped = await readAnswer(response, request, deps, exchange, checked.requestIds, methods, startedAt);
+    if (capped instanceof Response) return capped;
     if (capped.whole === undefined)
       return longJsonAnswer(deps, exchange, entry, checked.requestIds, local, capped, response, { methods, startedAt });
     const bytes = capped.whole;
@@ -182,7 +185,8 @@ export async function exchangePost(
     // 2026-07-28 upstreams send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …):
     // a body that is the JSON-RPC error of this request is its answer, so the call ends as that
     // error, as over stdio (and the proxy may answer it, like a toolless server's -32601 to tools/list).
-    const capped = await readCapped(response);
+    const capped = await readAnswer(response, request, deps, exchange, checked.requestIds, methods, startedAt);
+    if (capped instanceof Response) return capped;
     const bytes = capped.whole;
     // One over the inspection cap is no error answer to inspect: it passes unread, as it arrives.
     if (bytes === undefined) body = relayLong(capped.read, capped.rest, () => undefined);
@@ -214,6 +218,34 @@ export async function exchangePost(
     status: response.status,
     headers: response.clientHeaders(true),
   });
+}
+
+/**
+ * A JSON answer's body (whole, or its first part when long). One that breaks before its end is the
+ * upstream's failure like a connection refused: the POST's requests get the 502 and end as
+ * `upstream_unreachable` (a client that went away meanwhile: `cancelled`), never a 500 "internal error".
+ */
+async function readAnswer(
+  response: UpstreamAnswer,
+  request: Request,
+  deps: McpRouteDeps,
+  exchange: SessionExchange,
+  ids: readonly JsonRpcId[],
+  methods: ReadonlyMap<JsonRpcId, string>,
+  startedAt: number,
+): Promise<CappedBody | Response> {
+  try {
+    return await readCapped(response);
+  } catch (error) {
+    const failure = request.signal.aborted
+      ? error
+      : new UpstreamUnreachable(
+          "reset",
+          `upstream ${deps.config.upstream.origin} broke its answer: ${describeError(error)}`,
+          { cause: error },
+        );
+    return upstreamFailed(failure, deps, exchange, ids, methods, startedAt);
+  }
 }
 
 /** A JSON body answering one of `ids` with a JSON-RPC error. */
