@@ -1,4 +1,4 @@
-// serve against an upstream whose HTTP answer to a call is not that call's JSON-RPC answer (a body that breaks, a 200 that answers nothing): each call still gets its outcome event at once, as --url gives one.
+// serve against an upstream whose HTTP answer to a call is not that call's JSON-RPC answer (a body that breaks, a 200 that answers nothing, a stream that ends without the answer): each call still gets its outcome event at once, as --url gives one.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readValidatedEvents } from "./support/events.ts";
@@ -48,6 +48,12 @@ beforeAll(async () => {
           });
           return new Response(body, { headers: JSON_TYPE });
         }
+        case "stream-without-answer":
+          // An event stream that ends after a notification, with no event id a client could resume from.
+          return new Response(
+            'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}}\n\n',
+            { headers: { "content-type": "text/event-stream" } },
+          );
         default:
           return answer({ content: [{ type: "text", text: "ok" }] });
       }
@@ -102,6 +108,20 @@ describe("serve: an upstream answer that is not the call's JSON-RPC answer", () 
       expect(outcome.payload.error_type).toBe("upstream_http_200");
     },
   );
+
+  test("an event stream that ends without the answer and without an event id to resume from ends the call as upstream_http_200", async () => {
+    const response = await postOnSession(proxy.url, sessionId, {
+      jsonrpc: "2.0",
+      id: 9,
+      method: "tools/call",
+      params: { name: "stream-without-answer", arguments: {} },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("notifications/message");
+    const outcome = await outcomeOf("stream-without-answer");
+    expect(outcome.event_type).toBe("tool_call_error");
+    expect(outcome.payload.error_type).toBe("upstream_http_200");
+  });
 
   test("an answer whose connection breaks mid-body: a 502 answering the call with -32001, and the call ends as upstream_unreachable", async () => {
     const response = await postOnSession(proxy.url, sessionId, {

@@ -106,10 +106,16 @@ export async function exchangePost(
     deps.keepOpen(request);
     // The session is busy while its answer streams (a long call, a listen stream): never expired meanwhile.
     entry.active++;
+    // An event id lets the client resume (GET + Last-Event-ID) and get its answers there; without one, the stream's end is final.
+    let resumable = false;
     const body = relaySse(stream, {
-      rewrite: (event) => fromServerEvent(deps, exchange, event, methods, pending, startedAt),
+      rewrite: (event) => {
+        if (event.id !== undefined) resumable = true;
+        return fromServerEvent(deps, exchange, event, methods, pending, startedAt);
+      },
       // Over the inspection cap: forwarded unread and unchanged, its request closed from its data's edges, as a stdio line that long.
       longEvent: (edges) => {
+        resumable = true; // its fields went unread: it may have carried an id
         const data = sseDataEdges(edges);
         if (data === undefined) return;
         exchange.fromServerLongLine(data);
@@ -127,7 +133,17 @@ export async function exchangePost(
           exchange.upstreamFailed([...pending], "the proxy is shutting down", "proxy_shutdown");
           return new Uint8Array(0);
         }
-        if (pending.size === 0 || outcome === "complete") return undefined;
+        if (pending.size === 0) return undefined;
+        if (outcome === "complete") {
+          // The requests it never answered get no answer now (nothing to resume from), so their calls end here.
+          if (!resumable)
+            exchange.upstreamFailed(
+              [...pending],
+              `the upstream ended its event stream (HTTP ${response.status}) without a JSON-RPC answer`,
+              `upstream_http_${response.status}`,
+            );
+          return undefined;
+        }
         const ids = [...pending];
         if (outcome === "error") exchange.upstreamFailed(ids, `the upstream stream broke: ${String(error)}`);
         else exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE);
