@@ -48,6 +48,8 @@ beforeAll(async () => {
           });
           return new Response(body, { headers: JSON_TYPE });
         }
+        case "busy":
+          return new Response("try later", { status: 503 });
         case "stream-without-answer":
           // An event stream that ends after a notification, with no event id a client could resume from.
           return new Response(
@@ -121,6 +123,38 @@ describe("serve: an upstream answer that is not the call's JSON-RPC answer", () 
     const outcome = await outcomeOf("stream-without-answer");
     expect(outcome.event_type).toBe("tool_call_error");
     expect(outcome.payload.error_type).toBe("upstream_http_200");
+  });
+
+  test("such calls, and one the upstream refuses with an HTTP error, count in baton_tool_calls_total as the events count them", async () => {
+    const toolCalls = async (): Promise<number> => {
+      const text = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
+      return text
+        .split("\n")
+        .filter((line) => line.startsWith("baton_tool_calls_total{"))
+        .reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+    };
+    const before = await toolCalls();
+    for (const [id, name] of [
+      [20, "busy"],
+      [21, "empty"],
+      [22, "stream-without-answer"],
+    ] as const) {
+      const response = await postOnSession(proxy.url, sessionId, {
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name, arguments: {} },
+      });
+      await response.text();
+    }
+    await waitFor(
+      () =>
+        readValidatedEvents(proxy.eventsFile).filter(
+          (e) => e.event_type === "tool_call_error" && String(e.payload.error_type).startsWith("upstream_http_"),
+        ).length >= 6,
+      "the three calls' outcome events",
+    );
+    expect((await toolCalls()) - before).toBe(3);
   });
 
   test("an answer whose connection breaks mid-body: a 502 answering the call with -32001, and the call ends as upstream_unreachable", async () => {

@@ -136,12 +136,13 @@ export async function exchangePost(
         if (pending.size === 0) return undefined;
         if (outcome === "complete") {
           // The requests it never answered get no answer now (nothing to resume from), so their calls end here.
-          if (!resumable)
-            exchange.upstreamFailed(
-              [...pending],
-              `the upstream ended its event stream (HTTP ${response.status}) without a JSON-RPC answer`,
-              `upstream_http_${response.status}`,
-            );
+          if (resumable) return undefined;
+          countUnanswered(deps, methods, [...pending], response.status, startedAt);
+          exchange.upstreamFailed(
+            [...pending],
+            `the upstream ended its event stream (HTTP ${response.status}) without a JSON-RPC answer`,
+            `upstream_http_${response.status}`,
+          );
           return undefined;
         }
         const ids = [...pending];
@@ -180,12 +181,14 @@ export async function exchangePost(
     // A JSON body is the whole answer (no stream to resume): a request it does not answer never gets one, so its
     // call ends now, as a 200 that is not JSON does, rather than waiting for eviction.
     for (const answer of local) pending.delete((answer as { id?: JsonRpcId }).id as JsonRpcId);
-    if (pending.size > 0 && !initialize)
+    if (pending.size > 0 && !initialize) {
+      countUnanswered(deps, methods, [...pending], response.status, startedAt);
       exchange.upstreamFailed(
         [...pending],
         `the upstream answered HTTP ${response.status} without a JSON-RPC answer`,
         `upstream_http_${response.status}`,
       );
+    }
     const merged = local.length === 0 ? (out ?? bytes) : mergeJson(out ?? json, local);
     return new Response(merged, { status: response.status, headers: response.clientHeaders(true) });
   }
@@ -218,11 +221,7 @@ export async function exchangePost(
   }
   // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
   // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
-  for (const method of methods.values())
-    deps.metrics.operationDuration.observe(
-      { mcp_method_name: method, error_type: String(response.status) },
-      (deps.now() - startedAt) / 1000,
-    );
+  countUnanswered(deps, methods, [...methods.keys()], response.status, startedAt);
   if (checked.requestIds.length > 0 && !initialize)
     exchange.upstreamFailed(
       checked.requestIds,
@@ -261,6 +260,28 @@ async function readAnswer(
           { cause: error },
         );
     return upstreamFailed(failure, deps, exchange, ids, methods, startedAt);
+  }
+}
+
+/**
+ * Requests the upstream's HTTP answer left without a JSON-RPC answer, in the metrics as in the events:
+ * the status as their error type, and a tool call counted as failed (`error`) among the tool calls.
+ */
+function countUnanswered(
+  deps: McpRouteDeps,
+  methods: ReadonlyMap<JsonRpcId, string>,
+  ids: readonly JsonRpcId[],
+  status: number,
+  startedAt: number,
+): void {
+  for (const id of ids) {
+    const method = methods.get(id);
+    if (method === undefined) continue;
+    deps.metrics.operationDuration.observe(
+      { mcp_method_name: method, error_type: String(status) },
+      (deps.now() - startedAt) / 1000,
+    );
+    if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "error" });
   }
 }
 
