@@ -15,7 +15,22 @@ beforeAll(async () => {
     hostname: "127.0.0.1",
     port: 0,
     async fetch(request) {
-      const message = (await request.json()) as { id?: number; method: string; params?: { name?: string } };
+      const body = (await request.json()) as unknown;
+      if (Array.isArray(body)) {
+        // A batch: a notification on its event stream, then the connection breaks before any answer.
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(
+              new TextEncoder().encode(
+                'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}}\n\n',
+              ),
+            );
+            setTimeout(() => controller.error(new Error("the upstream broke")), 50);
+          },
+        });
+        return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+      }
+      const message = body as { id?: number; method: string; params?: { name?: string } };
       const answer = (result: unknown) => Response.json({ jsonrpc: "2.0", id: message.id, result });
       if (message.method === "initialize")
         return Response.json(
@@ -155,6 +170,21 @@ describe("serve: an upstream answer that is not the call's JSON-RPC answer", () 
       "the three calls' outcome events",
     );
     expect((await toolCalls()) - before).toBe(3);
+  });
+
+  test("a batch whose event stream breaks: the proxy's own answer (baton_annotate) is the only answer its id gets; the forwarded call gets the -32001", async () => {
+    const response = await postOnSession(proxy.url, sessionId, [
+      { jsonrpc: "2.0", id: 30, method: "tools/call", params: { name: "baton_annotate", arguments: { intent: "x" } } },
+      { jsonrpc: "2.0", id: 31, method: "tools/call", params: { name: "echo", arguments: {} } },
+    ]);
+    const answers = (await response.text())
+      .split("\n")
+      .filter((line) => line.startsWith("data: "))
+      .map((line) => JSON.parse(line.slice(6)) as { id?: number; result?: unknown; error?: { code: number } })
+      .filter((message) => message.id !== undefined);
+    expect(answers.filter((a) => a.id === 30)).toHaveLength(1);
+    expect(answers.find((a) => a.id === 30)?.result).toBeDefined();
+    expect(answers.filter((a) => a.id === 31).map((a) => a.error?.code)).toEqual([-32001]);
   });
 
   test("an answer whose connection breaks mid-body: a 502 answering the call with -32001, and the call ends as upstream_unreachable", async () => {

@@ -2,7 +2,15 @@
 
 import { describeError } from "../errors.ts";
 import { answerIdOfLongLine } from "../proxy/long-lines.ts";
-import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
+import {
+  classifyLine,
+  encodeUtf8,
+  isObject,
+  wireError,
+  type Classified,
+  type JsonRpcId,
+  type Message,
+} from "../wire/jsonrpc.ts";
 import { sseDataEdges } from "../wire/sse.ts";
 import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
@@ -102,7 +110,8 @@ export async function exchangePost(
   const stream = type === "text/event-stream" ? bodyStream(response) : null;
   if (!response.ok || stream === null) release?.();
   if (response.ok && stream !== null) {
-    const pending = new Set(checked.requestIds);
+    // The requests the upstream owes an answer: those the proxy answered itself already have theirs.
+    const pending = unansweredIds(checked.requestIds, local);
     deps.keepOpen(request);
     // The session is busy while its answer streams (a long call, a listen stream): never expired meanwhile.
     entry.active++;
@@ -176,11 +185,10 @@ export async function exchangePost(
     const bytes = capped.whole;
     // A JSON body may start with a byte order mark (RFC 8259 §8.1; clients' JSON readers skip it): read past it, forwarded as it came.
     const json = withoutBom(bytes);
-    const pending = new Set(checked.requestIds);
+    const pending = unansweredIds(checked.requestIds, local);
     const out = fromServer(deps, exchange, json, classifyLine(json), methods, pending, startedAt, undefined);
     // A JSON body is the whole answer (no stream to resume): a request it does not answer never gets one, so its
     // call ends now, as a 200 that is not JSON does, rather than waiting for eviction.
-    for (const answer of local) pending.delete((answer as { id?: JsonRpcId }).id as JsonRpcId);
     if (pending.size > 0 && !initialize) {
       countUnanswered(deps, methods, [...pending], response.status, startedAt);
       exchange.upstreamFailed(
@@ -283,6 +291,13 @@ function countUnanswered(
     );
     if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "error" });
   }
+}
+
+/** The ids of `ids` that none of the proxy's own answers (`local`) answers. */
+function unansweredIds(ids: readonly JsonRpcId[], local: readonly unknown[]): Set<JsonRpcId> {
+  const pending = new Set(ids);
+  for (const answer of local) if (isObject(answer)) pending.delete(answer.id as JsonRpcId);
+  return pending;
 }
 
 /** A JSON body answering one of `ids` with a JSON-RPC error. */
