@@ -204,3 +204,66 @@ describe("serve: an upstream answer that is not the call's JSON-RPC answer", () 
     expect(proxy.log.join("\n")).not.toContain("internal error");
   });
 });
+
+describe("serve: an upstream gone when a batch mixes the proxy's own calls with forwarded ones", () => {
+  let gone: ReturnType<typeof Bun.serve>;
+  let front: ServeHandle;
+  let session: string;
+
+  beforeAll(async () => {
+    gone = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const message = (await request.json()) as { id: number };
+        return Response.json(
+          {
+            jsonrpc: "2.0",
+            id: message.id,
+            result: {
+              protocolVersion: "2025-03-26",
+              capabilities: { tools: {} },
+              serverInfo: { name: "gone", version: "1" },
+            },
+          },
+          { headers: { "mcp-session-id": "gone-session" } },
+        );
+      },
+    });
+    front = await startServe(["--upstream", `http://127.0.0.1:${gone.port}/mcp`]);
+    const opened = await fetch(front.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "batcher", version: "1" } },
+      }),
+    });
+    await opened.text();
+    session = opened.headers.get("mcp-session-id") as string;
+    gone.stop(true);
+  });
+
+  afterAll(async () => {
+    expect(await front.stop()).toBe(0);
+  });
+
+  test("the proxy's recorded answer stands (not replaced by -32001); the forwarded call gets the -32001", async () => {
+    const response = await postOnSession(front.url, session, [
+      { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "baton_annotate", arguments: { intent: "x" } } },
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "echo", arguments: {} } },
+    ]);
+    expect(response.status).toBe(502);
+    const answers = (await response.json()) as { id: number; result?: unknown; error?: { code: number } }[];
+    expect(answers.map((a) => a.id).sort()).toEqual([1, 2]);
+    // The note was recorded (its annotation event is written): the agent is told so, not that it failed.
+    expect(answers.find((a) => a.id === 1)?.result).toBeDefined();
+    expect(answers.find((a) => a.id === 2)?.error?.code).toBe(-32001);
+    await waitFor(
+      () => readValidatedEvents(front.eventsFile).some((e) => e.event_type === "annotation"),
+      "the annotation event",
+    );
+  });
+});

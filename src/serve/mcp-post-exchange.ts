@@ -93,7 +93,8 @@ export async function exchangePost(
         exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
-      return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
+      if (local.length === 0) return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
+      return withLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt);
     } finally {
       // A handshake never answered is in no table: ending it here is the only end its engine gets (it held the hub's observer).
       if (initialize) exchange.close("the upstream never answered the handshake");
@@ -291,6 +292,35 @@ function countUnanswered(
     );
     if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "error" });
   }
+}
+
+/**
+ * {@link upstreamFailed} for a batch the proxy answered in part itself: those answers stand (their
+ * events are recorded, an annotation's among them), merged with the failure's -32001 for the
+ * forwarded requests, rather than replaced by it.
+ */
+function withLocalAnswers(
+  error: unknown,
+  deps: McpRouteDeps,
+  exchange: SessionExchange,
+  ids: readonly JsonRpcId[],
+  local: readonly unknown[],
+  methods: ReadonlyMap<JsonRpcId, string>,
+  startedAt: number,
+): Response {
+  const forwarded = [...unansweredIds(ids, local)];
+  const failed = upstreamFailed(
+    error,
+    deps,
+    exchange,
+    forwarded,
+    new Map([...methods].filter(([id]) => forwarded.includes(id))),
+    startedAt,
+  );
+  if (failed.status !== 502) return failed; // the client went away: nobody to answer
+  for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
+  const errors = forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT));
+  return new Response(JSON.stringify([...local, ...errors]), { status: 502, headers: failed.headers });
 }
 
 /** The ids of `ids` that none of the proxy's own answers (`local`) answers. */
