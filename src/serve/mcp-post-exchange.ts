@@ -1,16 +1,7 @@
 // A checked MCP POST through its session's exchange: local answers, the forward upstream, and the answer relayed back as JSON, SSE or unchanged.
 
-import { describeError } from "../errors.ts";
 import { answerIdOfLongLine } from "../proxy/long-lines.ts";
-import {
-  classifyLine,
-  encodeUtf8,
-  isObject,
-  wireError,
-  type Classified,
-  type JsonRpcId,
-  type Message,
-} from "../wire/jsonrpc.ts";
+import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { sseDataEdges } from "../wire/sse.ts";
 import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
 import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
@@ -26,16 +17,15 @@ import {
   observeAnswer,
   observeLongAnswer,
   SESSION_HEADER,
-  upstreamFailed,
   upstreamUrl,
   type McpRouteDeps,
 } from "./mcp-relay.ts";
 import { statelessKey, type SessionEntry } from "./session-table.ts";
-import type { CappedBody } from "../wire/capped-body.ts";
-import { discardBody, readCapped, relayLong } from "./long-answer.ts";
+import { discardBody, relayLong } from "./long-answer.ts";
 import { longJsonAnswer } from "./long-json-answer.ts";
 import { relaySse } from "./sse-relay.ts";
-import { bodyStream, fetchUpstream, UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
+import { countUnanswered, failedWithLocalAnswers, readAnswer, unansweredIds } from "./unanswered-requests.ts";
+import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
 /** What a request looks like once checked: one parsed body and the facts needed to route it. */
 export interface Checked {
@@ -93,8 +83,7 @@ export async function exchangePost(
         exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
-      if (local.length === 0) return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
-      return withLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt);
+      return failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt);
     } finally {
       // A handshake never answered is in no table: ending it here is the only end its engine gets (it held the hub's observer).
       if (initialize) exchange.close("the upstream never answered the handshake");
@@ -179,7 +168,12 @@ export async function exchangePost(
     });
   }
   if (response.ok && type === "application/json") {
-    const capped = await readAnswer(response, request, deps, exchange, checked.requestIds, methods, startedAt);
+    const capped = await readAnswer(response, request, deps, exchange, {
+      ids: checked.requestIds,
+      local,
+      methods,
+      startedAt,
+    });
     if (capped instanceof Response) return capped;
     if (capped.whole === undefined)
       return longJsonAnswer(deps, exchange, entry, checked.requestIds, local, capped, response, { methods, startedAt });
@@ -213,7 +207,12 @@ export async function exchangePost(
     // 2026-07-28 upstreams send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …):
     // a body that is the JSON-RPC error of this request is its answer, so the call ends as that
     // error, as over stdio (and the proxy may answer it, like a toolless server's -32601 to tools/list).
-    const capped = await readAnswer(response, request, deps, exchange, checked.requestIds, methods, startedAt);
+    const capped = await readAnswer(response, request, deps, exchange, {
+      ids: checked.requestIds,
+      local,
+      methods,
+      startedAt,
+    });
     if (capped instanceof Response) return capped;
     const bytes = capped.whole;
     // One over the inspection cap is no error answer to inspect: it passes unread, as it arrives.
@@ -242,92 +241,6 @@ export async function exchangePost(
     status: response.status,
     headers: response.clientHeaders(true),
   });
-}
-
-/**
- * A JSON answer's body (whole, or its first part when long). One that breaks before its end is the
- * upstream's failure like a connection refused: the POST's requests get the 502 and end as
- * `upstream_unreachable` (a client that went away meanwhile: `cancelled`), never a 500 "internal error".
- */
-async function readAnswer(
-  response: UpstreamAnswer,
-  request: Request,
-  deps: McpRouteDeps,
-  exchange: SessionExchange,
-  ids: readonly JsonRpcId[],
-  methods: ReadonlyMap<JsonRpcId, string>,
-  startedAt: number,
-): Promise<CappedBody | Response> {
-  try {
-    return await readCapped(response);
-  } catch (error) {
-    const failure = request.signal.aborted
-      ? error
-      : new UpstreamUnreachable(
-          "reset",
-          `upstream ${deps.config.upstream.origin} broke its answer: ${describeError(error)}`,
-          { cause: error },
-        );
-    return upstreamFailed(failure, deps, exchange, ids, methods, startedAt);
-  }
-}
-
-/**
- * Requests the upstream's HTTP answer left without a JSON-RPC answer, in the metrics as in the events:
- * the status as their error type, and a tool call counted as failed (`error`) among the tool calls.
- */
-function countUnanswered(
-  deps: McpRouteDeps,
-  methods: ReadonlyMap<JsonRpcId, string>,
-  ids: readonly JsonRpcId[],
-  status: number,
-  startedAt: number,
-): void {
-  for (const id of ids) {
-    const method = methods.get(id);
-    if (method === undefined) continue;
-    deps.metrics.operationDuration.observe(
-      { mcp_method_name: method, error_type: String(status) },
-      (deps.now() - startedAt) / 1000,
-    );
-    if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "error" });
-  }
-}
-
-/**
- * {@link upstreamFailed} for a batch the proxy answered in part itself: those answers stand (their
- * events are recorded, an annotation's among them), merged with the failure's -32001 for the
- * forwarded requests, rather than replaced by it.
- */
-function withLocalAnswers(
-  error: unknown,
-  deps: McpRouteDeps,
-  exchange: SessionExchange,
-  ids: readonly JsonRpcId[],
-  local: readonly unknown[],
-  methods: ReadonlyMap<JsonRpcId, string>,
-  startedAt: number,
-): Response {
-  const forwarded = [...unansweredIds(ids, local)];
-  const failed = upstreamFailed(
-    error,
-    deps,
-    exchange,
-    forwarded,
-    new Map([...methods].filter(([id]) => forwarded.includes(id))),
-    startedAt,
-  );
-  if (failed.status !== 502) return failed; // the client went away: nobody to answer
-  for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-  const errors = forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT));
-  return new Response(JSON.stringify([...local, ...errors]), { status: 502, headers: failed.headers });
-}
-
-/** The ids of `ids` that none of the proxy's own answers (`local`) answers. */
-function unansweredIds(ids: readonly JsonRpcId[], local: readonly unknown[]): Set<JsonRpcId> {
-  const pending = new Set(ids);
-  for (const answer of local) if (isObject(answer)) pending.delete(answer.id as JsonRpcId);
-  return pending;
 }
 
 /** A JSON body answering one of `ids` with a JSON-RPC error. */
