@@ -16,6 +16,16 @@ beforeAll(async () => {
     port: 0,
     async fetch(request) {
       const body = (await request.json()) as unknown;
+      if (Array.isArray(body) && body.some((m) => m?.params?.name === "breaks")) {
+        // A batch whose JSON answer's connection resets mid-body.
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('[{"jsonrpc":"2.0","id":41,"result":{"content":['));
+            setTimeout(() => controller.error(new Error("the upstream broke")), 50);
+          },
+        });
+        return new Response(stream, { headers: JSON_TYPE });
+      }
       if (Array.isArray(body)) {
         // A batch: a notification on its event stream, then the connection breaks before any answer.
         const stream = new ReadableStream<Uint8Array>({
@@ -185,6 +195,17 @@ describe("serve: an upstream answer that is not the call's JSON-RPC answer", () 
     expect(answers.filter((a) => a.id === 30)).toHaveLength(1);
     expect(answers.find((a) => a.id === 30)?.result).toBeDefined();
     expect(answers.filter((a) => a.id === 31).map((a) => a.error?.code)).toEqual([-32001]);
+  });
+
+  test("a batch whose JSON answer breaks mid-body: the proxy's own answer stands beside the forwarded call's -32001", async () => {
+    const response = await postOnSession(proxy.url, sessionId, [
+      { jsonrpc: "2.0", id: 40, method: "tools/call", params: { name: "baton_annotate", arguments: { intent: "y" } } },
+      { jsonrpc: "2.0", id: 41, method: "tools/call", params: { name: "breaks", arguments: {} } },
+    ]);
+    expect(response.status).toBe(502);
+    const answers = (await response.json()) as { id: number; result?: unknown; error?: { code: number } }[];
+    expect(answers.find((a) => a.id === 40)?.result).toBeDefined();
+    expect(answers.filter((a) => a.id === 41).map((a) => a.error?.code)).toEqual([-32001]);
   });
 
   test("an answer whose connection breaks mid-body: a 502 answering the call with -32001, and the call ends as upstream_unreachable", async () => {

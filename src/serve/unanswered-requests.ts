@@ -39,7 +39,7 @@ export async function readAnswer(
           `upstream ${deps.config.upstream.origin} broke its answer: ${describeError(error)}`,
           { cause: error },
         );
-    return upstreamFailed(failure, deps, exchange, post.ids, post.methods, post.startedAt);
+    return failedWithLocalAnswers(failure, deps, exchange, post.ids, post.local, post.methods, post.startedAt);
   }
 }
 
