@@ -243,8 +243,21 @@ describe("task handles", () => {
       ["tool_call_error", 40, "c1", null, "task_failed"],
     ],
     [
-      "status notification: cancelled",
+      // The client never asked (no tasks/cancel): the server cancelled it, which is no cancellation by the client.
+      "status notification: cancelled by the server",
       undefined,
+      { jsonrpc: "2.0", method: "notifications/tasks/status", params: { taskId: "t1", status: "cancelled" } },
+      ["tool_call_error", 40, "c1", null, "task_failed"],
+    ],
+    [
+      "tasks/cancel answered with the cancelled task (legacy tasks)",
+      { jsonrpc: "2.0", id: 2, method: "tasks/cancel", params: { taskId: "t1" } },
+      answer(2, { taskId: "t1", status: "cancelled" }),
+      ["tool_call_error", 40, "c1", null, "cancelled"],
+    ],
+    [
+      "status notification: cancelled after the client's tasks/cancel",
+      { jsonrpc: "2.0", id: 2, method: "tasks/cancel", params: { taskId: "t1" } },
       { jsonrpc: "2.0", method: "notifications/tasks/status", params: { taskId: "t1", status: "cancelled" } },
       ["tool_call_error", 40, "c1", null, "cancelled"],
     ],
@@ -281,10 +294,10 @@ describe("task handles", () => {
       ["tool_call_end", 40, "c1", null, null],
     ],
     [
-      "notifications/tasks: cancelled",
+      "notifications/tasks: cancelled by the server",
       undefined,
       { jsonrpc: "2.0", method: "notifications/tasks", params: { taskId: "t1", status: "cancelled" } },
-      ["tool_call_error", 40, "c1", null, "cancelled"],
+      ["tool_call_error", 40, "c1", null, "task_failed"],
     ],
     [
       "tasks/cancel answered with an empty complete result",
@@ -299,6 +312,26 @@ describe("task handles", () => {
     if (poll !== undefined) client(state, poll, 10);
     expect(summary(server(state, reply, 40))).toEqual([expected]);
     expect(state.rounds.tasks.size).toBe(0);
+  });
+
+  test("a task the server cancelled says so in its error body; one the client cancelled says the client did", () => {
+    const ended = (cancelFirst: boolean) => {
+      const state = createProxyState({ includeReportTool: false });
+      client(state, call(1, "research"), 0);
+      server(state, answer(1, TASK), 5);
+      if (cancelFirst) client(state, { jsonrpc: "2.0", id: 2, method: "tasks/cancel", params: { taskId: "t1" } }, 10);
+      const actions = server(
+        state,
+        { jsonrpc: "2.0", method: "notifications/tasks/status", params: { taskId: "t1", status: "cancelled" } },
+        40,
+      );
+      return drafts(actions).find((d) => d.event_type === "tool_call_error")?.payload;
+    };
+    expect(ended(false)).toMatchObject({ error_type: "task_failed", error_body: "the server cancelled the task" });
+    expect(ended(true)).toMatchObject({
+      error_type: "cancelled",
+      error_body: "cancelled by the client (tasks/cancel)",
+    });
   });
 
   test("tasks extension: a failed task's error message is the error body", () => {

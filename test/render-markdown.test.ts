@@ -332,6 +332,19 @@ describe("What stands out", () => {
     expect(markdown).toContain("took **8.0 s** at 12:00:08 and failed: connection to the server lost");
   });
 
+  test("serve: an upstream's HTTP error (upstream_http_<status>) is the connection's, named as --url's http_<status> is", () => {
+    const state = fold([
+      ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
+      ...makeCall(3, "b", "echo", {}, { durationMs: 3, errorType: "upstream_http_503", errorBody: "busy" }),
+      ...makeCall(5, "c", "echo", {}, { durationMs: 0, errorType: "upstream_unreachable", errorBody: "down" }),
+    ]);
+    const facts = factsOf(renderReport(state, { slowCallMs: 1000 }));
+    expect(facts).toContain(
+      "- 2 calls failed on the way to the server, not in its tools: HTTP 503 from the server ×1 and server unreachable ×1.",
+    );
+    expect(describeErrorType("upstream_http_401")).toBe("HTTP 401 from the server");
+  });
+
   test("events the Python proxy wrote: its bare codes and proxy_* types are named, its --url failures are the connection's", () => {
     // Upstream 0.5.3: error_type is str(error.code), and its bridge's failures are proxy_upstream_unreachable / proxy_no_response.
     const state = fold([

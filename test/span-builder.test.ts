@@ -74,6 +74,11 @@ describe("createSpanBuilder", () => {
     ["http_503", 2, 2, "http_503", undefined, "-32603"],
     ["upstream_timeout", 2, 2, "upstream_timeout", undefined, "-32603"],
     ["session_expired", 2, 2, "session_expired", undefined, "-32603"],
+    ["request_too_large", 2, 2, "request_too_large", undefined, "-32603"],
+    // serve's names for the same failures (its host is never answered -32603 over a pipe; see the serve test below).
+    ["upstream_http_503", 2, 2, "upstream_http_503", undefined, "-32603"],
+    // The server itself reported the task failed (tasks/get, tasks/result): the host got that answer, not one of ours.
+    ["task_failed", 2, 2, "task_failed", undefined, undefined],
     ["jsonrpc_invalid", 2, 2, "_OTHER", undefined, undefined],
   ])("%s: SERVER %d, CLIENT %d", (errorType, serverCode, clientCode, type, clientRpc, serverRpc) => {
     const spans = build(makeCall(1, "c1", "t", {}, { durationMs: 5, errorType, errorBody: "went wrong" }));

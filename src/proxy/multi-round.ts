@@ -22,6 +22,8 @@ export const MAX_OPEN_TASKS = 1_000;
 export const TASK_TTL_MS = 60 * 60_000;
 
 const TERMINAL_FAILURES = new Set(["failed", "cancelled"]);
+/** The error body of a followed task the client cancelled (`tasks/cancel`). */
+const CLIENT_CANCELLED_TASK = "cancelled by the client (tasks/cancel)";
 
 interface Held {
   readonly request: PendingRequest;
@@ -33,6 +35,8 @@ interface Held {
   readonly heldAt?: number;
   /** The id of the round the server answered `input_required`: a client that gives up cancels that id. */
   readonly roundId?: JsonRpcId;
+  /** The client sent `tasks/cancel` for this task: a cancelled status is then its doing, not the server's. */
+  cancelAsked?: boolean;
 }
 
 export interface OpenRounds {
@@ -111,10 +115,16 @@ export function takeCancelledRound(state: ProxyState, requestId: JsonRpcId): Pen
   return undefined;
 }
 
-/** The task id a client request (`tasks/get`, `tasks/result`, `tasks/cancel`) is about, if we follow it. */
+/**
+ * The task id a client request (`tasks/get`, `tasks/result`, `tasks/cancel`) is about, if we follow it.
+ * A `tasks/cancel` is remembered: a task that then ends cancelled was cancelled by the client.
+ */
 export function followedTask(state: ProxyState, method: string, params: JsonObject | undefined): string | undefined {
   if (!method.startsWith("tasks/") || typeof params?.taskId !== "string") return undefined;
-  return state.rounds.tasks.has(params.taskId) ? params.taskId : undefined;
+  const held = state.rounds.tasks.get(params.taskId);
+  if (held === undefined) return undefined;
+  if (method === "tasks/cancel") held.cancelAsked = true;
+  return params.taskId;
 }
 
 /**
@@ -141,7 +151,7 @@ export function taskAnswer(
   // The tasks extension (2026-07-28) answers a cancel with an empty complete result, no status: the task is cancelled.
   if (method === "tasks/cancel" && result.status === undefined && !isObject(result.task)) {
     state.rounds.tasks.delete(taskId);
-    return callError(state, held.request, "cancelled", "cancelled by the client (tasks/cancel)", now);
+    return callError(state, held.request, "cancelled", CLIENT_CANCELLED_TASK, now);
   }
   return taskStatus(state, taskId, isObject(result.task) ? { ...result, ...result.task } : result, now, lineBytes);
 }
@@ -185,7 +195,12 @@ export function taskStatus(
       : typeof status.statusMessage === "string"
         ? status.statusMessage
         : `the task ended ${status.status}`;
-  return callError(state, held.request, status.status === "cancelled" ? "cancelled" : "task_failed", message, now);
+  if (status.status !== "cancelled") return callError(state, held.request, "task_failed", message, now);
+  // `cancelled` is the client's giving up (its tasks/cancel); a task the server cancelled on its own failed.
+  if (held.cancelAsked === true) return callError(state, held.request, "cancelled", CLIENT_CANCELLED_TASK, now);
+  const why =
+    typeof status.statusMessage === "string" && status.statusMessage !== "" ? `: ${status.statusMessage}` : "";
+  return callError(state, held.request, "task_failed", `the server cancelled the task${why}`, now);
 }
 
 /** Closes held calls older than their limit (called by the pending sweep). */

@@ -47,8 +47,11 @@ const PYTHON_CONNECTION_FAILURES = new Set(["proxy_upstream_unreachable", "proxy
 /** How the proxy's body of a `cancelled` call starts when the client gave a reason (proxy/client-message.ts). */
 const CANCELLED_PREFIX = `${LOCAL_NAMES.get("cancelled")}: `;
 
-/** `--url`'s `http_<status>`: the server's HTTP answer was an error status, not an MCP message. */
-const HTTP_STATUS_TYPE = /^http_(\d{3})$/;
+/**
+ * `--url`'s `http_<status>` and `serve`'s `upstream_http_<status>`: the server's HTTP answer was an
+ * error status (or carried no answer), not an MCP message. One failure, one name in both modes.
+ */
+const HTTP_STATUS_TYPE = /^(?:upstream_)?http_(\d{3})$/;
 
 /**
  * True for error types that say the call failed between the proxy and a remote server (`--url`,

@@ -17,14 +17,14 @@ import {
   observeAnswer,
   observeLongAnswer,
   SESSION_HEADER,
-  upstreamFailed,
   upstreamUrl,
   type McpRouteDeps,
 } from "./mcp-relay.ts";
 import { statelessKey, type SessionEntry } from "./session-table.ts";
-import { discardBody, readCapped, relayLong } from "./long-answer.ts";
+import { discardBody, relayLong } from "./long-answer.ts";
 import { longJsonAnswer } from "./long-json-answer.ts";
 import { relaySse } from "./sse-relay.ts";
+import { countUnanswered, failedWithLocalAnswers, readAnswer, unansweredIds } from "./unanswered-requests.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
 /** What a request looks like once checked: one parsed body and the facts needed to route it. */
@@ -83,7 +83,7 @@ export async function exchangePost(
         exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
-      return upstreamFailed(error, deps, exchange, checked.requestIds, methods, startedAt);
+      return failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt);
     } finally {
       // A handshake never answered is in no table: ending it here is the only end its engine gets (it held the hub's observer).
       if (initialize) exchange.close("the upstream never answered the handshake");
@@ -100,14 +100,21 @@ export async function exchangePost(
   const stream = type === "text/event-stream" ? bodyStream(response) : null;
   if (!response.ok || stream === null) release?.();
   if (response.ok && stream !== null) {
-    const pending = new Set(checked.requestIds);
+    // The requests the upstream owes an answer: those the proxy answered itself already have theirs.
+    const pending = unansweredIds(checked.requestIds, local);
     deps.keepOpen(request);
     // The session is busy while its answer streams (a long call, a listen stream): never expired meanwhile.
     entry.active++;
+    // An event id lets the client resume (GET + Last-Event-ID) and get its answers there; without one, the stream's end is final.
+    let resumable = false;
     const body = relaySse(stream, {
-      rewrite: (event) => fromServerEvent(deps, exchange, event, methods, pending, startedAt),
+      rewrite: (event) => {
+        if (event.id !== undefined) resumable = true;
+        return fromServerEvent(deps, exchange, event, methods, pending, startedAt);
+      },
       // Over the inspection cap: forwarded unread and unchanged, its request closed from its data's edges, as a stdio line that long.
       longEvent: (edges) => {
+        resumable = true; // its fields went unread: it may have carried an id
         const data = sseDataEdges(edges);
         if (data === undefined) return;
         exchange.fromServerLongLine(data);
@@ -125,7 +132,18 @@ export async function exchangePost(
           exchange.upstreamFailed([...pending], "the proxy is shutting down", "proxy_shutdown");
           return new Uint8Array(0);
         }
-        if (pending.size === 0 || outcome === "complete") return undefined;
+        if (pending.size === 0) return undefined;
+        if (outcome === "complete") {
+          // The requests it never answered get no answer now (nothing to resume from), so their calls end here.
+          if (resumable) return undefined;
+          countUnanswered(deps, methods, [...pending], response.status, startedAt);
+          exchange.upstreamFailed(
+            [...pending],
+            `the upstream ended its event stream (HTTP ${response.status}) without a JSON-RPC answer`,
+            `upstream_http_${response.status}`,
+          );
+          return undefined;
+        }
         const ids = [...pending];
         if (outcome === "error") exchange.upstreamFailed(ids, `the upstream stream broke: ${String(error)}`);
         else exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE);
@@ -150,22 +168,30 @@ export async function exchangePost(
     });
   }
   if (response.ok && type === "application/json") {
-    const capped = await readCapped(response);
+    const capped = await readAnswer(response, request, deps, exchange, {
+      ids: checked.requestIds,
+      local,
+      methods,
+      startedAt,
+    });
+    if (capped instanceof Response) return capped;
     if (capped.whole === undefined)
       return longJsonAnswer(deps, exchange, entry, checked.requestIds, local, capped, response, { methods, startedAt });
     const bytes = capped.whole;
     // A JSON body may start with a byte order mark (RFC 8259 §8.1; clients' JSON readers skip it): read past it, forwarded as it came.
     const json = withoutBom(bytes);
-    const out = fromServer(
-      deps,
-      exchange,
-      json,
-      classifyLine(json),
-      methods,
-      new Set(checked.requestIds),
-      startedAt,
-      undefined,
-    );
+    const pending = unansweredIds(checked.requestIds, local);
+    const out = fromServer(deps, exchange, json, classifyLine(json), methods, pending, startedAt, undefined);
+    // A JSON body is the whole answer (no stream to resume): a request it does not answer never gets one, so its
+    // call ends now, as a 200 that is not JSON does, rather than waiting for eviction.
+    if (pending.size > 0 && !initialize) {
+      countUnanswered(deps, methods, [...pending], response.status, startedAt);
+      exchange.upstreamFailed(
+        [...pending],
+        `the upstream answered HTTP ${response.status} without a JSON-RPC answer`,
+        `upstream_http_${response.status}`,
+      );
+    }
     const merged = local.length === 0 ? (out ?? bytes) : mergeJson(out ?? json, local);
     return new Response(merged, { status: response.status, headers: response.clientHeaders(true) });
   }
@@ -181,7 +207,13 @@ export async function exchangePost(
     // 2026-07-28 upstreams send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …):
     // a body that is the JSON-RPC error of this request is its answer, so the call ends as that
     // error, as over stdio (and the proxy may answer it, like a toolless server's -32601 to tools/list).
-    const capped = await readCapped(response);
+    const capped = await readAnswer(response, request, deps, exchange, {
+      ids: checked.requestIds,
+      local,
+      methods,
+      startedAt,
+    });
+    if (capped instanceof Response) return capped;
     const bytes = capped.whole;
     // One over the inspection cap is no error answer to inspect: it passes unread, as it arrives.
     if (bytes === undefined) body = relayLong(capped.read, capped.rest, () => undefined);
@@ -197,11 +229,7 @@ export async function exchangePost(
   }
   // Any other answer (401 for an expired token, 404 for a session the upstream forgot...) passes
   // unchanged; the requests it carried will get no JSON-RPC answer, so their calls end here.
-  for (const method of methods.values())
-    deps.metrics.operationDuration.observe(
-      { mcp_method_name: method, error_type: String(response.status) },
-      (deps.now() - startedAt) / 1000,
-    );
+  countUnanswered(deps, methods, [...methods.keys()], response.status, startedAt);
   if (checked.requestIds.length > 0 && !initialize)
     exchange.upstreamFailed(
       checked.requestIds,

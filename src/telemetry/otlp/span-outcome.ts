@@ -11,10 +11,13 @@ export const CALLER_FAULT_CODES = new Set([-32700, -32600, -32601, -32602, -3200
 
 /**
  * The proxy's own error types, low-cardinality names kept as `error.type` (anything else is
- * `_OTHER`); `--url` adds its failures (and `http_<status>`), named as in the events.
+ * `_OTHER`); `--url` adds its failures (and `http_<status>`), serve its `upstream_http_<status>`,
+ * named as in the events: one failure gets one name in the events and the spans, in every mode.
  */
 const KNOWN_ERROR_TYPES = new Set([
   "tool_error",
+  "task_failed",
+  "request_too_large",
   "upstream_exit",
   "proxy_shutdown",
   "evicted",
@@ -28,6 +31,9 @@ const KNOWN_ERROR_TYPES = new Set([
   "upstream_tls",
   "upstream_unreachable",
 ]);
+
+/** Known error types whose host got an answer that is not the proxy's own -32603. */
+const SERVER_ANSWERED = new Set(["tool_error", "task_failed", "evicted"]);
 
 /** Longest status description we send (error bodies can be long; backends truncate anyway). */
 export const MAX_STATUS_MESSAGE_CHARS = 1_024;
@@ -80,9 +86,10 @@ export function mapErrorOutcome(errorType: string, errorBody: string, proxyAnswe
       server: { code: STATUS_UNSET },
       client: error,
     };
-  const known = KNOWN_ERROR_TYPES.has(errorType) || /^http_\d{3}$/.test(errorType);
-  // The server never answered these; the proxy answered the host itself (evicted: not yet, a late answer still goes through).
-  const answered = proxyAnswersInternal && known && errorType !== "tool_error" && errorType !== "evicted";
+  const known = KNOWN_ERROR_TYPES.has(errorType) || /^(upstream_)?http_\d{3}$/.test(errorType);
+  // The server never answered these; the proxy answered the host itself (evicted: not yet, a late answer still
+  // goes through; tool_error and task_failed are the server's own answers).
+  const answered = proxyAnswersInternal && known && !SERVER_ANSWERED.has(errorType);
   const serverAttributes: Record<string, string> = answered ? { "rpc.response.status_code": "-32603" } : {};
   return { attributes: {}, serverAttributes, errorType: known ? errorType : "_OTHER", server: error, client: error };
 }

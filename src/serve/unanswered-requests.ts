@@ -1,0 +1,103 @@
+// Requests an upstream's HTTP answer leaves without their JSON-RPC answer (a body that breaks, a 2xx that answers nothing, an upstream gone): their events, metrics and the client's answer.
+
+import { describeError } from "../errors.ts";
+import type { CappedBody } from "../wire/capped-body.ts";
+import { isObject, wireError, type JsonRpcId } from "../wire/jsonrpc.ts";
+import { SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
+import type { SessionExchange } from "./exchange.ts";
+import { readCapped } from "./long-answer.ts";
+import { observeAnswer, upstreamFailed, type McpRouteDeps } from "./mcp-relay.ts";
+import { UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
+
+/** A POST's requests as the failure paths need them: ids, the proxy's own answers, methods, start time. */
+export interface PostRequests {
+  readonly ids: readonly JsonRpcId[];
+  readonly local: readonly unknown[];
+  readonly methods: ReadonlyMap<JsonRpcId, string>;
+  readonly startedAt: number;
+}
+
+/**
+ * A JSON answer's body (whole, or its first part when long). One that breaks before its end is the
+ * upstream's failure like a connection refused: the POST's requests get the 502 and end as
+ * `upstream_unreachable` (a client that went away meanwhile: `cancelled`), never a 500 "internal error".
+ */
+export async function readAnswer(
+  response: UpstreamAnswer,
+  request: Request,
+  deps: McpRouteDeps,
+  exchange: SessionExchange,
+  post: PostRequests,
+): Promise<CappedBody | Response> {
+  try {
+    return await readCapped(response);
+  } catch (error) {
+    const failure = request.signal.aborted
+      ? error
+      : new UpstreamUnreachable(
+          "reset",
+          `upstream ${deps.config.upstream.origin} broke its answer: ${describeError(error)}`,
+          { cause: error },
+        );
+    return failedWithLocalAnswers(failure, deps, exchange, post.ids, post.local, post.methods, post.startedAt);
+  }
+}
+
+/**
+ * Requests the upstream's HTTP answer left without a JSON-RPC answer, in the metrics as in the events:
+ * the status as their error type, and a tool call counted as failed (`error`) among the tool calls.
+ */
+export function countUnanswered(
+  deps: McpRouteDeps,
+  methods: ReadonlyMap<JsonRpcId, string>,
+  ids: readonly JsonRpcId[],
+  status: number,
+  startedAt: number,
+): void {
+  for (const id of ids) {
+    const method = methods.get(id);
+    if (method === undefined) continue;
+    deps.metrics.operationDuration.observe(
+      { mcp_method_name: method, error_type: String(status) },
+      (deps.now() - startedAt) / 1000,
+    );
+    if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "error" });
+  }
+}
+
+/**
+ * {@link upstreamFailed} for a POST the upstream gave no answer to. In a batch the proxy answered in
+ * part itself, those answers stand (their events are recorded, an annotation's among them), merged
+ * with the failure's -32001 for the forwarded requests, rather than replaced by it.
+ */
+export function failedWithLocalAnswers(
+  error: unknown,
+  deps: McpRouteDeps,
+  exchange: SessionExchange,
+  ids: readonly JsonRpcId[],
+  local: readonly unknown[],
+  methods: ReadonlyMap<JsonRpcId, string>,
+  startedAt: number,
+): Response {
+  if (local.length === 0) return upstreamFailed(error, deps, exchange, ids, methods, startedAt);
+  const forwarded = [...unansweredIds(ids, local)];
+  const failed = upstreamFailed(
+    error,
+    deps,
+    exchange,
+    forwarded,
+    new Map([...methods].filter(([id]) => forwarded.includes(id))),
+    startedAt,
+  );
+  if (failed.status !== 502) return failed; // the client went away: nobody to answer
+  for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
+  const errors = forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT));
+  return new Response(JSON.stringify([...local, ...errors]), { status: 502, headers: failed.headers });
+}
+
+/** The ids of `ids` that none of the proxy's own answers (`local`) answers. */
+export function unansweredIds(ids: readonly JsonRpcId[], local: readonly unknown[]): Set<JsonRpcId> {
+  const pending = new Set(ids);
+  for (const answer of local) if (isObject(answer)) pending.delete(answer.id as JsonRpcId);
+  return pending;
+}
