@@ -881,6 +881,30 @@ describe("answers too long to inspect", () => {
     },
   );
 
+  test("an error code that is not an integer (JSON-RPC's codes are) is jsonrpc_invalid, on long lines as on others", () => {
+    for (const [code, expected] of [
+      ["-32000.5", "jsonrpc_invalid"],
+      ["1e300", "jsonrpc_invalid"],
+      ['"E42"', "jsonrpc_invalid"],
+      ["-3.2e4", "jsonrpc_-32000"], // an integer, in another spelling
+    ]) {
+      const state = fresh();
+      client(state, call(1, "a"));
+      const [short] = events(server(state, `{"jsonrpc":"2.0","id":1,"error":{"code":${code},"message":"m"}}`));
+      expect(short?.payload, code).toMatchObject({ tool_name: "a", error_type: expected });
+      client(state, call(2, "b"));
+      const head = `{"jsonrpc":"2.0","id":2,"error":{"code":${code},"message":"dump xxxx`;
+      const [long] = events(fromServerLongLine(state, head, 'xxxx"}}', 40 * 1048576, 10));
+      expect(long?.payload, code).toMatchObject({ tool_name: "b", error_type: expected });
+      client(state, call(3, "c"));
+      const tail = `xxxx","code":${code}}}`;
+      const [longTail] = events(
+        fromServerLongLine(state, '{"jsonrpc":"2.0","id":3,"error":{"message":"dump xxxx', tail, 40 * 1048576, 10),
+      );
+      expect(longTail?.payload, code).toMatchObject({ tool_name: "c", error_type: expected });
+    }
+  });
+
   test("a nested id is not mistaken for the answer's id", () => {
     const state = fresh();
     client(state, call(5, "huge"));

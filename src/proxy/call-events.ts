@@ -82,7 +82,8 @@ export function errorFacts(
   lineBytes: number,
 ): { errorType: string; body: string; truncated: number } {
   const error = response.error;
-  const code = isObject(error) && typeof error.code === "number" ? error.code : undefined;
+  // Only an integer is a JSON-RPC code (as /metrics reads it): `-32000.5` or `1e300` would name a class no peer uses.
+  const code = isObject(error) && Number.isSafeInteger(error.code) ? (error.code as number) : undefined;
   const text =
     isObject(error) && typeof error.message === "string" ? error.message : jsonText(error ?? response.result ?? null);
   const data = isObject(error) && error.data !== undefined ? ` (data: ${jsonText(error.data)})` : "";

@@ -26,21 +26,23 @@ const IS_ERROR_TRUE = /"isError"\s*:\s*true/;
 
 /** A JSON string or number, as the `jsonrpc` and `id` members hold. */
 const SCALAR = `(?:${ID_VALUE})`;
+/** A JSON number, whole: only one whose value is an integer is a JSON-RPC code (`-3.2e4` is -32000, `-32000.5` none). */
+const NUMBER = String.raw`-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 /** A top-level `"error": {` (nothing but `jsonrpc` and `id` before it), with its code when that comes first. */
 const HEAD_ERROR = new RegExp(
-  String.raw`^\s*\{(?:\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR}\s*,)*\s*"error"\s*:\s*\{(?:\s*"code"\s*:\s*(-?\d+))?`,
+  String.raw`^\s*\{(?:\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR}\s*,)*\s*"error"\s*:\s*\{(?:\s*"code"\s*:\s*(${NUMBER}))?`,
 );
 /** The error's code as its last member, the error object then followed only by `jsonrpc` and `id`. */
 const TAIL_CODE = new RegExp(
-  String.raw`"code"\s*:\s*(-?\d+)\s*\}(?:\s*,\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR})*\s*\}\s*\r?$`,
+  String.raw`"code"\s*:\s*(${NUMBER})\s*\}(?:\s*,\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR})*\s*\}\s*\r?$`,
 );
 
 /** `jsonrpc_<code>` when the line is a JSON-RPC error answer (`jsonrpc_invalid` if its code cannot be read), else undefined. */
 function errorTypeOf(head: string, tail: string): string | undefined {
   const error = HEAD_ERROR.exec(head);
   if (error === null) return undefined;
-  const code = error[1] ?? TAIL_CODE.exec(tail)?.[1];
-  return code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`;
+  const code = Number(error[1] ?? TAIL_CODE.exec(tail)?.[1]);
+  return Number.isSafeInteger(code) ? `jsonrpc_${code}` : "jsonrpc_invalid";
 }
 
 /**
