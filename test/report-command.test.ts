@@ -495,6 +495,33 @@ describe("report --list", () => {
     expect(json[0]).toMatchObject({ session_id: "sess-\u001b[1mbold", client, server });
   });
 
+  test("an event read twice counts once in --list too, as in the report (same event_id rule)", async () => {
+    const text = await Bun.file(REALISTIC).text();
+    const twice = join(dir, "list-twice.jsonl");
+    await Bun.write(twice, text + text);
+    const report = JSON.parse((await run([twice, "--format", "json"])).stdout) as ReportSummary;
+    const [once] = JSON.parse((await run(["--list", "--format=json", REALISTIC])).stdout) as Record<string, unknown>[];
+    const listed = await run(["--list", "--format=json", twice]);
+    expect(listed.code).toBe(0);
+    const [doubled] = JSON.parse(listed.stdout) as { events: number; calls: number }[];
+    expect(doubled).toEqual(once as typeof doubled);
+    expect(doubled).toMatchObject({ events: report.totals.events, calls: report.totals.calls });
+    expect(listed.stderr).toBe(
+      `baton-proxy report: skipped ${text.trim().split("\n").length} duplicate events in ${twice} (an event_id read more than once)\n`,
+    );
+    // Another session in order beside it keeps its counts; the Markdown listing says the same.
+    const other = makeCall(1, "z1", "zeta", {}, { durationMs: 3 }, 90_000_000).map((e) => ({
+      ...e,
+      session_id: "other",
+    }));
+    const mixed = join(dir, "list-twice-mixed.jsonl");
+    await Bun.write(mixed, `${text}${other.map((e) => JSON.stringify(e)).join("\n")}\n${text}`);
+    const lines = (await run(["--list", mixed])).stdout;
+    expect(lines).toContain(`  ${report.totals.events} events  ${report.totals.calls} calls  `);
+    expect(lines).toContain("other  ");
+    expect(lines).toContain("  2 events  1 call  ");
+  });
+
   test("--list --format json is an array of sessions", async () => {
     const path = await writeTwoSessions("list-json.jsonl");
     const sessions = JSON.parse((await run(["--list", "--format=json", path])).stdout) as {

@@ -18,6 +18,9 @@ export interface SessionInfo {
   client: string | null;
   /** Position of the session's first line among all sessions (file order), for stable ties. */
   order: number;
+  /** The sequence number of the session's latest line read, and whether every line so far came in increasing sequence order (then no line was read twice). */
+  lastSeq: number;
+  inOrder: boolean;
   /** The surface_hash of the session's latest surface_snapshot (highest sequence), if any. */
   surfaceHash: string | null;
   surfaceSeq: number;
@@ -81,6 +84,8 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
       calls: 0,
       client: null,
       order: index.sessions.size,
+      lastSeq: Number.NEGATIVE_INFINITY,
+      inOrder: true,
       surfaceHash: null,
       surfaceSeq: -1,
       surfaceServer: null,
@@ -91,6 +96,9 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
   }
   info.events += 1;
   if (event.event_type === "tool_call_start") info.calls += 1;
+  // The report's rule (session-passes.ts): a session in sequence order is counted as read; one out of order once per event_id.
+  if (event.sequence_number <= info.lastSeq) info.inOrder = false;
+  info.lastSeq = event.sequence_number;
   const hash =
     event.event_type === "surface_snapshot" && typeof event.payload === "object" && event.payload !== null
       ? event.payload.surface_hash

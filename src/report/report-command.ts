@@ -21,7 +21,7 @@ import {
 } from "./read-events.ts";
 import { isS3Location, openS3Lines, type ReadLines } from "./read-s3.ts";
 import { renderReport } from "./render-markdown.ts";
-import { chooseSession, findPreviousSurface, foldSession } from "./session-passes.ts";
+import { chooseSession, countOnce, findPreviousSurface, foldSession, MAX_IDS_CHECKED } from "./session-passes.ts";
 import { summarizeReport } from "./summarize-json.ts";
 import { describeServer } from "./fold-values.ts";
 import { joinList } from "./markdown-text.ts";
@@ -120,6 +120,12 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
     );
   }
   if (request.list) {
+    const { duplicates, unchecked } = await countOnce(readLines, index);
+    if (duplicates > 0) ctx.stderr(duplicatesNote(duplicates, path));
+    if (unchecked > 0)
+      ctx.stderr(
+        `baton-proxy report: the counts of ${unchecked === 1 ? "1 session" : `${unchecked} sessions`} out of sequence order may include events read more than once (over the ${MAX_IDS_CHECKED.toLocaleString("en-US")} event ids held to check)\n`,
+      );
     ctx.stdout(
       request.format === "json"
         ? `${JSON.stringify(listSessions(index).map(publicInfo), null, 2)}\n`
@@ -141,10 +147,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
       `baton-proxy report: ${printable(`${count === 1 ? "1 event" : `${count} events`} of types the report does not read ${count === 1 ? "was" : "were"} left out: ${types}`)}\n`,
     );
   }
-  if (duplicates > 0)
-    ctx.stderr(
-      `baton-proxy report: skipped ${duplicates === 1 ? "1 duplicate event" : `${duplicates} duplicate events`} in ${path} (an event_id read more than once)\n`,
-    );
+  if (duplicates > 0) ctx.stderr(duplicatesNote(duplicates, path));
   const slowCallMs = request.slowMs ?? config.slowCallMs;
   const previousSurface = request.format === "json" ? undefined : await findPreviousSurface(readLines, index, session);
   ctx.stdout(
@@ -161,6 +164,10 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
         }),
   );
   return EXIT.OK;
+}
+
+function duplicatesNote(duplicates: number, path: string): string {
+  return `baton-proxy report: skipped ${duplicates === 1 ? "1 duplicate event" : `${duplicates} duplicate events`} in ${path} (an event_id read more than once)\n`;
 }
 
 /** The configured file sink (the first one), else the default file sink's path. */
