@@ -258,3 +258,74 @@ describe("openS3Lines over a listing of several pages", () => {
     expect(onlyB).toEqual([key("b", 1), key("b", 2)]);
   });
 });
+
+describe("openS3Lines reads several objects at once", () => {
+  /** 30 objects; each answers on a later timer turn, as a network GET does; `failAt` cuts that object's stream after its first line. */
+  function slowBucket(failAt: number) {
+    const key = (i: number): string =>
+      `p/t/2026/08/10/s/${String(i * 2 + 1).padStart(12, "0")}-${String(i * 2 + 2).padStart(12, "0")}.jsonl`;
+    const keys = Array.from({ length: 30 }, (_, i) => key(i));
+    const state = { open: 0, most: 0, opened: 0 };
+    const reader: S3Reader = {
+      list: async () => ({ contents: [...keys].reverse().map((k) => ({ key: k })), isTruncated: false }),
+      file: (k) => ({
+        stream: () => {
+          state.open += 1;
+          state.opened += 1;
+          state.most = Math.max(state.most, state.open);
+          const i = keys.indexOf(k);
+          let sent = 0;
+          let closed = false;
+          const close = (): void => {
+            if (!closed) state.open -= 1;
+            closed = true;
+          };
+          return new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              await new Promise((resolve) => setTimeout(resolve, 1));
+              if (sent === 2) {
+                close();
+                return controller.close();
+              }
+              if (sent === 1 && i === failAt) {
+                close();
+                return controller.error(new Error("connection reset"));
+              }
+              controller.enqueue(new TextEncoder().encode(`${k} line ${sent}\n`));
+              sent += 1;
+            },
+            cancel: close,
+          });
+        },
+      }),
+    };
+    return { keys, state, reader };
+  }
+
+  test("up to 8 GETs in flight, lines still in key order, a failed object's lines before the failure kept and named once", async () => {
+    const { keys, state, reader } = slowBucket(4);
+    const warnings: string[] = [];
+    const read = await openS3Lines("s3://bucket/p", {}, reader, (text) => warnings.push(text));
+    const lines: string[] = [];
+    for await (const line of read()) lines.push(line);
+    expect(lines).toEqual(keys.flatMap((k, i) => (i === 4 ? [`${k} line 0`] : [`${k} line 0`, `${k} line 1`])));
+    expect(warnings).toEqual([`skipped what could not be read of ${keys[4]} (connection reset)`]);
+    expect(state.most).toBeGreaterThan(1);
+    expect(state.most).toBeLessThanOrEqual(8);
+    expect(state.open).toBe(0);
+  });
+
+  test("a reader that stops early (the fold meeting an event out of order) leaves no GET open", async () => {
+    const { keys, state, reader } = slowBucket(-1);
+    const read = await openS3Lines("s3://bucket/p", {}, reader);
+    const lines: string[] = [];
+    for await (const line of read()) {
+      lines.push(line);
+      if (lines.length === 5) break;
+    }
+    expect(lines[4]).toBe(`${keys[2]} line 0`);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the cancelled reads' pending pulls settle
+    expect(state.open).toBe(0);
+    expect(state.opened).toBeLessThanOrEqual(10);
+  });
+});
