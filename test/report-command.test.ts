@@ -207,6 +207,25 @@ describe("report output", () => {
     expect((await run([path, "--session=sess-old-1"])).stdout).toContain("`sess-old-1`");
   });
 
+  test("the latest session is the one written last, not the one whose clock reads latest (a clock set back between sessions)", async () => {
+    const path = join(dir, "clock-jump.jsonl");
+    const before = makeCall(1, "b1", "alpha", {}, { durationMs: 5 }, 3_600_000).map((e) => ({
+      ...e,
+      session_id: "sess-before",
+    }));
+    // The machine's clock went back an hour (a VM resumed, NTP corrected it), then this session ran.
+    const after = makeCall(1, "a1", "beta", {}, { durationMs: 5 }, 0).map((e) => ({ ...e, session_id: "sess-after" }));
+    await Bun.write(path, `${[...before, ...after].map((e) => JSON.stringify(e)).join("\n")}\n`);
+    const result = await run([path]);
+    expect(result.stdout).toContain("`sess-after`");
+    expect(
+      (await run([path, "--list"])).stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.split(" ")[0]),
+    ).toEqual(["sess-before", "sess-after"]);
+  });
+
   test("the latest session's report says the file holds other sessions (several servers share the default file)", async () => {
     const path = await writeTwoSessions("others.jsonl");
     // The command names the file read: a bare `report --list` would list the default file instead.

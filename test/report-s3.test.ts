@@ -102,6 +102,19 @@ describe("report s3://", () => {
     ).toEqual(["019a5e7c-3f10-7b2e-9d44-2c1f0a8b7e61", "second-session"]);
   });
 
+  test("the latest session is the one the store got last (its clock, one for every writer), not the one whose writer's clock reads latest", async () => {
+    const session = (id: string, at: number): string[] =>
+      makeCall(1, `${id}-c`, "alpha", {}, { durationMs: 1 }, at).map((e) => JSON.stringify({ ...e, session_id: id }));
+    // A machine whose clock runs two hours ahead wrote first; another, on time, wrote a second later.
+    await upload("clocks", session("ahead-machine", 7_200_000), false);
+    const second = Math.floor(Date.now() / 1000);
+    while (Math.floor(Date.now() / 1000) === second) await Bun.sleep(50); // the store's times are whole seconds
+    await upload("clocks", session("on-time-machine", 0), false);
+    const listed = JSON.parse((await run(["s3://events/clocks", "--list", "--format", "json"])).stdout);
+    expect(listed.map((s: { session_id: string }) => s.session_id)).toEqual(["ahead-machine", "on-time-machine"]);
+    expect((await run(["s3://events/clocks"])).stdout).toContain("`on-time-machine`");
+  });
+
   test("a damaged object (a cut gzip stream) is skipped and named; the other objects still make the report", async () => {
     const settings = {
       accessKeyId: S3_ACCESS_KEY_ID,

@@ -3,17 +3,22 @@
 import { describeError, LocalError } from "../errors.ts";
 import { parseObjectKey } from "../telemetry/sinks/s3-keys.ts";
 import { createS3Client, parseS3Settings } from "../telemetry/sinks/s3-settings.ts";
+import { compareInstants } from "./fold-values.ts";
 import { splitLines } from "./read-events.ts";
 
 /** Lines of every object (or only one session's objects), objects in key order. */
 export type ReadLines = (sessionId?: string) => AsyncIterable<string>;
 
+/** An s3:// prefix's lines, with each session's newest object time (LastModified; empty when the store gave none for some object). */
+export type S3Lines = ReadLines & { readonly writtenAt: ReadonlyMap<string, string> };
+
 /** What the reader needs from an S3 client; Bun.S3Client fits. */
 export interface S3Reader {
-  list(options: {
-    prefix?: string;
-    continuationToken?: string;
-  }): Promise<{ contents?: { key: string }[]; isTruncated?: boolean; nextContinuationToken?: string }>;
+  list(options: { prefix?: string; continuationToken?: string }): Promise<{
+    contents?: { key: string; lastModified?: string }[];
+    isTruncated?: boolean;
+    nextContinuationToken?: string;
+  }>;
   file(key: string): { stream(): ReadableStream<Uint8Array> };
 }
 
@@ -62,7 +67,7 @@ export async function openS3Lines(
   env: Readonly<Record<string, string | undefined>>,
   reader?: S3Reader,
   warn: (text: string) => void = () => undefined,
-): Promise<ReadLines> {
+): Promise<S3Lines> {
   const parsed = parseS3Location(location);
   if (parsed === undefined) throw new LocalError("E_IO", `${location} is not s3://bucket/prefix`);
   let client = reader;
@@ -72,10 +77,10 @@ export async function openS3Lines(
     if (settings === undefined) throw new LocalError("E_IO", `cannot read ${location}: ${problems.join("; ")}`);
     client = createS3Client(parsed.bucket, settings);
   }
-  const keys = await listKeys(client, parsed.prefix === "" ? undefined : `${parsed.prefix}/`, location);
+  const { keys, writtenAt } = await listKeys(client, parsed.prefix === "" ? undefined : `${parsed.prefix}/`, location);
   const s3 = client;
   const unreadable = new Set<string>(); // warned once, though the report reads the objects several times
-  return async function* lines(sessionId?: string): AsyncGenerator<string> {
+  async function* lines(sessionId?: string): AsyncGenerator<string> {
     const objects = keys.flatMap((key) => {
       const info = eventObject(key);
       return info === undefined || (sessionId !== undefined && info.sessionId !== sessionId) ? [] : [{ key, ...info }];
@@ -108,7 +113,8 @@ export async function openS3Lines(
       // A reader that stops early (the fold meeting an event out of order) leaves no GET open.
       for (const read of ahead) stopRead(read);
     }
-  };
+  }
+  return Object.assign(lines, { writtenAt });
 }
 
 /** GETs in flight at once while a prefix's objects are read. */
@@ -202,13 +208,26 @@ function stopRead(read: ObjectRead): void {
   });
 }
 
-async function listKeys(client: S3Reader, prefix: string | undefined, location: string): Promise<string[]> {
+async function listKeys(
+  client: S3Reader,
+  prefix: string | undefined,
+  location: string,
+): Promise<{ keys: string[]; writtenAt: Map<string, string> }> {
   const keys: string[] = [];
+  const writtenAt = new Map<string, string>();
+  let timed = true;
   let token: string | undefined;
   try {
     do {
       const page = await client.list({ prefix, continuationToken: token });
-      for (const item of page.contents ?? []) if (eventObject(item.key) !== undefined) keys.push(item.key);
+      for (const item of page.contents ?? []) {
+        const info = eventObject(item.key);
+        if (info === undefined) continue;
+        keys.push(item.key);
+        const at = item.lastModified;
+        if (typeof at !== "string" || at === "") timed = false;
+        else if (compareInstants(at, writtenAt.get(info.sessionId) ?? "") > 0) writtenAt.set(info.sessionId, at);
+      }
       token = page.isTruncated ? page.nextContinuationToken : undefined;
     } while (token !== undefined);
   } catch (error) {
@@ -217,6 +236,7 @@ async function listKeys(client: S3Reader, prefix: string | undefined, location: 
   }
   if (keys.length === 0)
     throw new LocalError("E_IO", `no event objects under ${location} (check the bucket, prefix and AWS_* variables)`);
+  if (!timed) writtenAt.clear();
   // Key order is tenant, day, session, first sequence (zero-padded): a session's objects in event order.
-  return keys.sort();
+  return { keys: keys.sort(), writtenAt };
 }

@@ -14,6 +14,7 @@ import {
   indexEvent,
   listSessions,
   parseEventLine,
+  rankByStoreTime,
   type LineEnding,
   splitLines,
   type SessionIndex,
@@ -90,9 +91,9 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   // S3 object keys in these lines are whoever wrote the bucket's text: one printable line each.
   const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${printable(text)}\n`);
   const ending: LineEnding = { unterminated: false };
-  const readLines = isS3Location(path)
-    ? await openS3Lines(path, ctx.env, undefined, warn)
-    : await openFileLines(path, (text) => ctx.stderr(`baton-proxy report: warn: ${text}\n`), ending);
+  const s3Lines = isS3Location(path) ? await openS3Lines(path, ctx.env, undefined, warn) : undefined;
+  const readLines =
+    s3Lines ?? (await openFileLines(path, (text) => ctx.stderr(`baton-proxy report: warn: ${text}\n`), ending));
   const index = createSessionIndex();
   let unfinished = false;
   try {
@@ -108,6 +109,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
       cause: error,
     });
   }
+  if (s3Lines !== undefined && s3Lines.writtenAt.size > 0) rankByStoreTime(index, s3Lines.writtenAt);
   const skipped = index.malformedLines === 1 ? "1 malformed line" : `${index.malformedLines} malformed lines`;
   if (index.malformedLines > 0) ctx.stderr(`baton-proxy report: skipped ${skipped} in ${path}\n`);
   if (unfinished)
