@@ -310,6 +310,15 @@ describe("report output", () => {
     expect((JSON.parse(result.stdout) as ReportSummary).session_id).toBe("sess-new-2");
   });
 
+  test("FILE as a file:// URL in any case, as the sink reads it (FILE:///…, File://…)", async () => {
+    const path = await writeTwoSessions("upper-scheme.jsonl");
+    for (const scheme of ["file", "FILE", "File"]) {
+      const result = await run([`${scheme}://${path}`, "--format", "json"]);
+      expect(result.code).toBe(0);
+      expect((JSON.parse(result.stdout) as ReportSummary).session_id).toBe("sess-new-2");
+    }
+  });
+
   test("Windows: file:///C:/… (as FILE or as the file sink) is read from C:/…, not /C:/…", async () => {
     for (const [args, env] of [
       [["file:///C:/Users/me/events.jsonl"], {}],

@@ -217,6 +217,13 @@ describe("report s3://", () => {
     );
   });
 
+  test("an s3:// location in any case (S3://, as the sink reads it) is the bucket, not a local path", async () => {
+    const lower = await run(["s3://events/plain", "--list"]);
+    const upper = await run(["S3://events/plain", "--list"]);
+    expect(upper).toEqual({ ...lower, stderr: lower.stderr.replaceAll("s3://", "S3://") });
+    expect(upper.code).toBe(0);
+  });
+
   test("clear errors: nothing there, no credentials, bad location", async () => {
     const empty = await run(["s3://events/nothing-here"]);
     expect(empty.code).toBe(1);

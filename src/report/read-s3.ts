@@ -38,7 +38,7 @@ function eventObject(key: string): { sessionId: string; gzip: boolean } | undefi
 
 /** True for `s3://…` report locations. */
 export function isS3Location(location: string): boolean {
-  return location.startsWith("s3://");
+  return /^s3:\/\//i.test(location); // a scheme in any case, as the sink reads S3:// (RFC 3986)
 }
 
 /**
@@ -46,7 +46,7 @@ export function isS3Location(location: string): boolean {
  * BATON_EVENT_SINK entry is); undefined when there is no bucket or the encoding is bad.
  */
 export function parseS3Location(location: string): { bucket: string; prefix: string } | undefined {
-  const match = /^s3:\/\/([^/?#]+)\/*([^?#]*)$/.exec(location);
+  const match = /^s3:\/\/([^/?#]+)\/*([^?#]*)$/i.exec(location);
   if (match === null) return undefined;
   try {
     return { bucket: match[1] as string, prefix: decodeURIComponent(match[2] as string).replace(/\/+$/, "") };

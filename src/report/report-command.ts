@@ -233,7 +233,7 @@ function parsePositiveInt(raw: string): number | undefined {
 
 /** FILE as an absolute path: relative to the caller's cwd; a file:// URL is accepted too. */
 function toPath(file: string, cwd: string, platform: NodeJS.Platform): string {
-  if (file.startsWith("file://")) {
+  if (/^file:\/\//i.test(file)) {
     try {
       return fileUrlPath(decodeURIComponent(new URL(file).pathname), platform);
     } catch {
