@@ -34,6 +34,8 @@ describe("wrap arguments", () => {
     [["-x"], "unknown option -x"],
     [["--dry-run=yes"], "--dry-run takes no value"],
     [["--bogus", "--help"], "unknown option --bogus"],
+    [["--all", "--all"], "--all is given 2 times"],
+    [["x", "--dry-run", "--dry-run", "--dry-run"], "--dry-run is given 3 times"],
   ])("%j is a usage error", (args, error) => {
     let thrown: unknown;
     try {
