@@ -66,7 +66,7 @@ function optionsOf(spec: CommandSpec): readonly OptionSpec[] {
 
 /**
  * Parses a subcommand's arguments with node:util's parseArgs (strict: unknown options, missing
- * values and a single-valued option given twice are errors; `--` ends the options). Throws LocalError `E_USAGE` with a short
+ * values and an option given twice, unless it repeats, are errors; `--` ends the options). Throws LocalError `E_USAGE` with a short
  * reason; an empty or blank value (`--session=`, `--session " "`) counts as missing.
  */
 export function parseCommandArgs(spec: CommandSpec, args: readonly string[]): ParsedArgs {
@@ -96,12 +96,16 @@ export function parseOptionList(
     throw new LocalError("E_USAGE", describeParseError(error, table), { cause: error });
   }
   // parseArgs keeps the last of a repeated option: `--url A --url B` would silently drop A. The
-  // values are not quoted (a URL may hold credentials).
+  // values are not quoted (a URL may hold credentials). A flag given twice is refused by the same
+  // rule (every option once, README), not read as something a second one could mean.
   for (const option of table) {
-    if (option.value === undefined || option.multiple === true) continue;
+    if (option.multiple === true) continue;
     const times = parsed.tokens.filter((t) => t.kind === "option" && t.name === option.name).length;
     if (times > 1)
-      throw new LocalError("E_USAGE", `--${option.name} is given ${times} times; it takes one ${option.value}`);
+      throw new LocalError(
+        "E_USAGE",
+        `--${option.name} is given ${times} times${option.value === undefined ? "" : `; it takes one ${option.value}`}`,
+      );
   }
   // Blank counts as empty: `--listen "$LISTEN"` with LISTEN unset must not quietly mean "the default".
   const blank = (text: string): boolean => text.trim() === "";

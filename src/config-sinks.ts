@@ -58,9 +58,11 @@ function knownKind(entry: string): SinkSpec["kind"] | undefined {
 }
 
 function parseSink(entry: string, problems: string[], platform: NodeJS.Platform): SinkSpec | undefined {
-  if (entry === "stderr:") return { kind: "stderr" };
-  if (entry === "otlp:") return { kind: "otlp" };
-  // "otlp:http://collector:4318", "OTLP:", "stderr:x": the kind is clear, the spelling is not (as a URL
+  // A URL scheme is read in any case (RFC 3986 §3.1), as `new URL` reads HTTPS:// and S3:// below.
+  const lower = entry.toLowerCase();
+  if (lower === "stderr:") return { kind: "stderr" };
+  if (lower === "otlp:") return { kind: "otlp" };
+  // "otlp:http://collector:4318", "stderr:x": the kind is clear, the spelling is not (as a URL
   // it would be refused for an "unsupported scheme" the same message lists as supported).
   const exact = /^(otlp|stderr):/i.exec(entry)?.[1]?.toLowerCase();
   if (exact !== undefined) {

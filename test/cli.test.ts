@@ -99,6 +99,8 @@ describe("parseArgs", () => {
     [["--url", "https://x.example/mcp", "--url-env", "MCP_URL"], "--url and --url-env are mutually exclusive"],
     [["--url-env", "MCP_URL", "node"], '--url-env and a server command are mutually exclusive (got "node")'],
     [["--url-env", "A", "--url-env", "B"], "--url-env"],
+    // Every option is given once (README), flags too: only --header/-H and --header-env repeat.
+    [["--url", "http://x.example/mcp", "--allow-http", "--allow-http"], "--allow-http is given 2 times"],
   ])("usage error for %j", (argv, reason) => {
     const result = parseArgs(argv);
     expect(result.kind).toBe("usage-error");

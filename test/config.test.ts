@@ -236,10 +236,23 @@ test("otlp: and stderr: with anything after the colon: told the exact spelling (
     'BATON_CONSENT_TOKEN is still the placeholder "local": set a real consent token before sending events to a remote sink',
   ]);
   expect(!otlp.ok && otlp.problems.some((p) => p.startsWith("OTEL_EXPORTER_OTLP_PROTOCOL"))).toBe(true);
-  const upper = loadConfig({ BATON_EVENT_SINK: "OTLP:", BATON_CONSENT_TOKEN: "ct-1" });
-  expect(!upper.ok && upper.problems[0]).toStartWith('BATON_EVENT_SINK entry "OTLP:" must be exactly "otlp:"');
+  const upper = loadConfig({ BATON_EVENT_SINK: "OTLP:x", BATON_CONSENT_TOKEN: "ct-1" });
+  expect(!upper.ok && upper.problems[0]).toStartWith('BATON_EVENT_SINK entry "OTLP:x" must be exactly "otlp:"');
   const stderr = loadConfig({ BATON_EVENT_SINK: "stderr:x" });
   expect(!stderr.ok && stderr.problems).toEqual(['BATON_EVENT_SINK entry "stderr:x" must be exactly "stderr:"']);
+});
+
+test("a sink's scheme is read in any case (RFC 3986), for every sink alike: STDERR: and OTLP: as HTTPS:// and S3:// are", () => {
+  const result = loadConfig({
+    BATON_EVENT_SINK: "STDERR:,Otlp:,FILE:///tmp/a.jsonl,HTTPS://console.example,S3://bucket/p",
+    BATON_CONSENT_TOKEN: "ct-1",
+    BATON_API_KEY: "k",
+    AWS_ACCESS_KEY_ID: "a",
+    AWS_SECRET_ACCESS_KEY: "b",
+  });
+  expect(result.ok && result.config.sinks.map((s) => s.kind)).toEqual(["stderr", "otlp", "file", "http", "s3"]);
+  const twice = loadConfig({ BATON_EVENT_SINK: "stderr:,STDERR:" });
+  expect(!twice.ok && twice.problems).toEqual(["BATON_EVENT_SINK lists stderr: twice"]);
 });
 
 test("a file sink path with a % that is no escape (a Windows %APPDATA% written into the URL) is a listed problem, not a crash", () => {

@@ -102,7 +102,7 @@ describe("session index", () => {
     ].join("\n"),
   );
 
-  test("lists sessions by last captured_at; the latest is the last one", () => {
+  test("lists sessions by when each was last written (its latest line); the latest is the last one", () => {
     expect(listSessions(index).map((s) => s.sessionId)).toEqual(["aaa-1", "bbb", "aaa-2"]);
     expect(findLatestSession(index)?.sessionId).toBe("aaa-2");
   });

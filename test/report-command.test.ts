@@ -207,6 +207,25 @@ describe("report output", () => {
     expect((await run([path, "--session=sess-old-1"])).stdout).toContain("`sess-old-1`");
   });
 
+  test("the latest session is the one written last, not the one whose clock reads latest (a clock set back between sessions)", async () => {
+    const path = join(dir, "clock-jump.jsonl");
+    const before = makeCall(1, "b1", "alpha", {}, { durationMs: 5 }, 3_600_000).map((e) => ({
+      ...e,
+      session_id: "sess-before",
+    }));
+    // The machine's clock went back an hour (a VM resumed, NTP corrected it), then this session ran.
+    const after = makeCall(1, "a1", "beta", {}, { durationMs: 5 }, 0).map((e) => ({ ...e, session_id: "sess-after" }));
+    await Bun.write(path, `${[...before, ...after].map((e) => JSON.stringify(e)).join("\n")}\n`);
+    const result = await run([path]);
+    expect(result.stdout).toContain("`sess-after`");
+    expect(
+      (await run([path, "--list"])).stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.split(" ")[0]),
+    ).toEqual(["sess-before", "sess-after"]);
+  });
+
   test("the latest session's report says the file holds other sessions (several servers share the default file)", async () => {
     const path = await writeTwoSessions("others.jsonl");
     // The command names the file read: a bare `report --list` would list the default file instead.
@@ -289,6 +308,15 @@ describe("report output", () => {
     const result = await run(["--format", "json"], { BATON_EVENT_SINK: `stderr:,file://${path}` });
     expect(result.code).toBe(0);
     expect((JSON.parse(result.stdout) as ReportSummary).session_id).toBe("sess-new-2");
+  });
+
+  test("FILE as a file:// URL in any case, as the sink reads it (FILE:///…, File://…)", async () => {
+    const path = await writeTwoSessions("upper-scheme.jsonl");
+    for (const scheme of ["file", "FILE", "File"]) {
+      const result = await run([`${scheme}://${path}`, "--format", "json"]);
+      expect(result.code).toBe(0);
+      expect((JSON.parse(result.stdout) as ReportSummary).session_id).toBe("sess-new-2");
+    }
   });
 
   test("Windows: file:///C:/… (as FILE or as the file sink) is read from C:/…, not /C:/…", async () => {
@@ -493,6 +521,33 @@ describe("report --list", () => {
     ]);
     const json = JSON.parse((await run(["--list", "--format=json", path])).stdout) as Record<string, unknown>[];
     expect(json[0]).toMatchObject({ session_id: "sess-\u001b[1mbold", client, server });
+  });
+
+  test("an event read twice counts once in --list too, as in the report (same event_id rule)", async () => {
+    const text = await Bun.file(REALISTIC).text();
+    const twice = join(dir, "list-twice.jsonl");
+    await Bun.write(twice, text + text);
+    const report = JSON.parse((await run([twice, "--format", "json"])).stdout) as ReportSummary;
+    const [once] = JSON.parse((await run(["--list", "--format=json", REALISTIC])).stdout) as Record<string, unknown>[];
+    const listed = await run(["--list", "--format=json", twice]);
+    expect(listed.code).toBe(0);
+    const [doubled] = JSON.parse(listed.stdout) as { events: number; calls: number }[];
+    expect(doubled).toEqual(once as typeof doubled);
+    expect(doubled).toMatchObject({ events: report.totals.events, calls: report.totals.calls });
+    expect(listed.stderr).toBe(
+      `baton-proxy report: skipped ${text.trim().split("\n").length} duplicate events in ${twice} (an event_id read more than once)\n`,
+    );
+    // Another session in order beside it keeps its counts; the Markdown listing says the same.
+    const other = makeCall(1, "z1", "zeta", {}, { durationMs: 3 }, 90_000_000).map((e) => ({
+      ...e,
+      session_id: "other",
+    }));
+    const mixed = join(dir, "list-twice-mixed.jsonl");
+    await Bun.write(mixed, `${text}${other.map((e) => JSON.stringify(e)).join("\n")}\n${text}`);
+    const lines = (await run(["--list", mixed])).stdout;
+    expect(lines).toContain(`  ${report.totals.events} events  ${report.totals.calls} calls  `);
+    expect(lines).toContain("other  ");
+    expect(lines).toContain("  2 events  1 call  ");
   });
 
   test("--list --format json is an array of sessions", async () => {

@@ -102,6 +102,19 @@ describe("report s3://", () => {
     ).toEqual(["019a5e7c-3f10-7b2e-9d44-2c1f0a8b7e61", "second-session"]);
   });
 
+  test("the latest session is the one the store got last (its clock, one for every writer), not the one whose writer's clock reads latest", async () => {
+    const session = (id: string, at: number): string[] =>
+      makeCall(1, `${id}-c`, "alpha", {}, { durationMs: 1 }, at).map((e) => JSON.stringify({ ...e, session_id: id }));
+    // A machine whose clock runs two hours ahead wrote first; another, on time, wrote a second later.
+    await upload("clocks", session("ahead-machine", 7_200_000), false);
+    const second = Math.floor(Date.now() / 1000);
+    while (Math.floor(Date.now() / 1000) === second) await Bun.sleep(50); // the store's times are whole seconds
+    await upload("clocks", session("on-time-machine", 0), false);
+    const listed = JSON.parse((await run(["s3://events/clocks", "--list", "--format", "json"])).stdout);
+    expect(listed.map((s: { session_id: string }) => s.session_id)).toEqual(["ahead-machine", "on-time-machine"]);
+    expect((await run(["s3://events/clocks"])).stdout).toContain("`on-time-machine`");
+  });
+
   test("a damaged object (a cut gzip stream) is skipped and named; the other objects still make the report", async () => {
     const settings = {
       accessKeyId: S3_ACCESS_KEY_ID,
@@ -204,6 +217,13 @@ describe("report s3://", () => {
     );
   });
 
+  test("an s3:// location in any case (S3://, as the sink reads it) is the bucket, not a local path", async () => {
+    const lower = await run(["s3://events/plain", "--list"]);
+    const upper = await run(["S3://events/plain", "--list"]);
+    expect(upper).toEqual({ ...lower, stderr: lower.stderr.replaceAll("s3://", "S3://") });
+    expect(upper.code).toBe(0);
+  });
+
   test("clear errors: nothing there, no credentials, bad location", async () => {
     const empty = await run(["s3://events/nothing-here"]);
     expect(empty.code).toBe(1);
@@ -256,5 +276,76 @@ describe("openS3Lines over a listing of several pages", () => {
     const onlyB: string[] = [];
     for await (const line of read("b")) onlyB.push(line);
     expect(onlyB).toEqual([key("b", 1), key("b", 2)]);
+  });
+});
+
+describe("openS3Lines reads several objects at once", () => {
+  /** 30 objects; each answers on a later timer turn, as a network GET does; `failAt` cuts that object's stream after its first line. */
+  function slowBucket(failAt: number) {
+    const key = (i: number): string =>
+      `p/t/2026/08/10/s/${String(i * 2 + 1).padStart(12, "0")}-${String(i * 2 + 2).padStart(12, "0")}.jsonl`;
+    const keys = Array.from({ length: 30 }, (_, i) => key(i));
+    const state = { open: 0, most: 0, opened: 0 };
+    const reader: S3Reader = {
+      list: async () => ({ contents: [...keys].reverse().map((k) => ({ key: k })), isTruncated: false }),
+      file: (k) => ({
+        stream: () => {
+          state.open += 1;
+          state.opened += 1;
+          state.most = Math.max(state.most, state.open);
+          const i = keys.indexOf(k);
+          let sent = 0;
+          let closed = false;
+          const close = (): void => {
+            if (!closed) state.open -= 1;
+            closed = true;
+          };
+          return new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              await new Promise((resolve) => setTimeout(resolve, 1));
+              if (sent === 2) {
+                close();
+                return controller.close();
+              }
+              if (sent === 1 && i === failAt) {
+                close();
+                return controller.error(new Error("connection reset"));
+              }
+              controller.enqueue(new TextEncoder().encode(`${k} line ${sent}\n`));
+              sent += 1;
+            },
+            cancel: close,
+          });
+        },
+      }),
+    };
+    return { keys, state, reader };
+  }
+
+  test("up to 8 GETs in flight, lines still in key order, a failed object's lines before the failure kept and named once", async () => {
+    const { keys, state, reader } = slowBucket(4);
+    const warnings: string[] = [];
+    const read = await openS3Lines("s3://bucket/p", {}, reader, (text) => warnings.push(text));
+    const lines: string[] = [];
+    for await (const line of read()) lines.push(line);
+    expect(lines).toEqual(keys.flatMap((k, i) => (i === 4 ? [`${k} line 0`] : [`${k} line 0`, `${k} line 1`])));
+    expect(warnings).toEqual([`skipped what could not be read of ${keys[4]} (connection reset)`]);
+    expect(state.most).toBeGreaterThan(1);
+    expect(state.most).toBeLessThanOrEqual(8);
+    expect(state.open).toBe(0);
+  });
+
+  test("a reader that stops early (the fold meeting an event out of order) leaves no GET open", async () => {
+    const { keys, state, reader } = slowBucket(-1);
+    const read = await openS3Lines("s3://bucket/p", {}, reader);
+    const lines: string[] = [];
+    for await (const line of read()) {
+      lines.push(line);
+      if (lines.length === 5) break;
+    }
+    expect(lines[4]).toBe(`${keys[2]} line 0`);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the cancelled reads' pending pulls settle
+    expect(state.open).toBe(0);
+    expect(state.opened).toBeLessThanOrEqual(10);
   });
 });

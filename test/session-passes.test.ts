@@ -4,7 +4,8 @@ import { describe, expect, test } from "bun:test";
 import type { ReadLines } from "../src/report/read-s3.ts";
 import { createReportState, foldEvent } from "../src/report/report-state.ts";
 import type { ReportState } from "../src/report/report-types.ts";
-import { foldSession } from "../src/report/session-passes.ts";
+import { countOnce, foldSession } from "../src/report/session-passes.ts";
+import { readEventsText } from "./support/read-events-text.ts";
 import { summarizeReport } from "../src/report/summarize-json.ts";
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
@@ -74,5 +75,23 @@ describe("foldSession", () => {
     const twice = await foldSession(readerOf([...lines, ...lines.slice(0, 50)]), session);
     expect(twice.duplicates).toBe(50);
     expect(summarizeReport(twice.state)).toEqual(summarizeReport(sortedFold(events)));
+  });
+});
+
+describe("countOnce", () => {
+  test("sessions out of order are recounted once per event_id, the latest first, within the ids it may hold; the rest say so", async () => {
+    const session = (id: string, at: number): string[] =>
+      makeCall(1, `${id}-c`, "alpha", {}, { durationMs: 1 }, at).map((e) =>
+        JSON.stringify({ ...e, session_id: id, event_id: `${id}-${e.sequence_number}` }),
+      );
+    const [old, recent, tidy] = [session("old", 0), session("recent", 60_000), session("tidy", 30_000)];
+    const lines = [...old, ...old, ...recent, ...recent, ...tidy];
+    const { index } = readEventsText(lines.join("\n"));
+    expect(await countOnce(readerOf(lines), index, 4)).toEqual({ duplicates: 2, unchecked: 1 });
+    expect([...index.sessions.values()].map((s) => [s.sessionId, s.events, s.calls])).toEqual([
+      ["old", 4, 2],
+      ["recent", 2, 1],
+      ["tidy", 2, 1],
+    ]);
   });
 });

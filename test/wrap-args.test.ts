@@ -15,6 +15,10 @@ describe("wrap arguments", () => {
     [["--all", "--dry-run"], { all: true, dryRun: true }],
     [["--client", "cursor", "x"], { client: "cursor", names: ["x"] }],
     [["--client=vscode", "--all"], { client: "vscode", all: true }],
+    // The names are fixed identifiers: any case names the same client (as BATON_* enums ignore case).
+    [["--client", "Cursor", "x"], { client: "cursor", names: ["x"] }],
+    [["--client=VSCode", "--all"], { client: "vscode", all: true }],
+    [["--client", "Claude-Desktop", "--all"], { client: "claude-desktop", all: true }],
     [["--config", "./a.json", "--all"], { configPath: "./a.json" }],
     [["--config=b.json", "x"], { configPath: "b.json" }],
     [["--list", "--client", "claude-code"], { list: true, client: "claude-code" }],
@@ -34,6 +38,8 @@ describe("wrap arguments", () => {
     [["-x"], "unknown option -x"],
     [["--dry-run=yes"], "--dry-run takes no value"],
     [["--bogus", "--help"], "unknown option --bogus"],
+    [["--all", "--all"], "--all is given 2 times"],
+    [["x", "--dry-run", "--dry-run", "--dry-run"], "--dry-run is given 3 times"],
   ])("%j is a usage error", (args, error) => {
     let thrown: unknown;
     try {

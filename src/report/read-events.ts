@@ -18,6 +18,15 @@ export interface SessionInfo {
   client: string | null;
   /** Position of the session's first line among all sessions (file order), for stable ties. */
   order: number;
+  /**
+   * When the session was last written, as a rank (higher is later): the position of its latest event
+   * in the file (a proxy appends, so this holds when the writer's clock was set back between two
+   * sessions), or for s3:// its newest object's place by the store's own clock ({@link rankByStoreTime}).
+   */
+  written: number;
+  /** The sequence number of the session's latest line read, and whether every line so far came in increasing sequence order (then no line was read twice). */
+  lastSeq: number;
+  inOrder: boolean;
   /** The surface_hash of the session's latest surface_snapshot (highest sequence), if any. */
   surfaceHash: string | null;
   surfaceSeq: number;
@@ -32,6 +41,8 @@ export interface SessionInfo {
 export interface SessionIndex {
   readonly sessions: Map<string, SessionInfo>;
   malformedLines: number;
+  /** Events indexed so far (the next one's position). */
+  eventsRead: number;
 }
 
 export type SessionMatch =
@@ -66,7 +77,7 @@ export function parseEventLine(line: string): ParsedLine {
 
 /** An empty index. */
 export function createSessionIndex(): SessionIndex {
-  return { sessions: new Map(), malformedLines: 0 };
+  return { sessions: new Map(), malformedLines: 0, eventsRead: 0 };
 }
 
 /** Counts `event` into its session's entry (mutates `index`; O(1), keeps no event). */
@@ -81,6 +92,9 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
       calls: 0,
       client: null,
       order: index.sessions.size,
+      written: 0,
+      lastSeq: Number.NEGATIVE_INFINITY,
+      inOrder: true,
       surfaceHash: null,
       surfaceSeq: -1,
       surfaceServer: null,
@@ -90,7 +104,11 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
     index.sessions.set(event.session_id, info);
   }
   info.events += 1;
+  info.written = index.eventsRead++;
   if (event.event_type === "tool_call_start") info.calls += 1;
+  // The report's rule (session-passes.ts): a session in sequence order is counted as read; one out of order once per event_id.
+  if (event.sequence_number <= info.lastSeq) info.inOrder = false;
+  info.lastSeq = event.sequence_number;
   const hash =
     event.event_type === "surface_snapshot" && typeof event.payload === "object" && event.payload !== null
       ? event.payload.surface_hash
@@ -120,17 +138,36 @@ export function indexEvent(index: SessionIndex, event: BatonEvent): void {
     info.client = client;
 }
 
-/** Sessions oldest first: by last captured_at, then by file order. The latest session is the last one. */
+/**
+ * Sessions oldest first: by when each was last written (see {@link SessionInfo.written}), not by the
+ * events' captured_at, which is the writing machine's clock: one set back between two sessions, or
+ * several machines writing one bucket, made an older session the latest. The latest is the last one.
+ */
 export function listSessions(index: SessionIndex): SessionInfo[] {
-  return [...index.sessions.values()].sort((a, b) => {
-    if (a.lastAt !== null && b.lastAt !== null) return compareInstants(a.lastAt, b.lastAt) || a.order - b.order;
-    return (a.lastAt === null ? 0 : 1) - (b.lastAt === null ? 0 : 1) || a.order - b.order;
-  });
+  return [...index.sessions.values()].sort((a, b) => a.written - b.written || a.order - b.order);
 }
 
-/** The session with the greatest last captured_at (ties: the one that appeared later in the file). */
+/** The session written last (see {@link listSessions}). */
 export function findLatestSession(index: SessionIndex): SessionInfo | undefined {
   return listSessions(index).at(-1);
+}
+
+/**
+ * Ranks the sessions of an s3:// prefix by their newest object's LastModified (`writtenAt`, ISO
+ * times of the store's clock, one for every writer, which the key order is not: it starts with the
+ * tenant and the writer's date). The store gives whole seconds: sessions last written in the same
+ * second go by their last captured_at, then by their place in the listing. Mutates `index`.
+ */
+export function rankByStoreTime(index: SessionIndex, writtenAt: ReadonlyMap<string, string>): void {
+  const sessions = [...index.sessions.values()].sort(
+    (a, b) =>
+      compareInstants(writtenAt.get(a.sessionId) ?? "", writtenAt.get(b.sessionId) ?? "") ||
+      (a.lastAt !== null && b.lastAt !== null ? compareInstants(a.lastAt, b.lastAt) : 0) ||
+      a.written - b.written,
+  );
+  sessions.forEach((session, rank) => {
+    session.written = rank;
+  });
 }
 
 /** Finds a session by full id, or else by a prefix matching exactly one id. */

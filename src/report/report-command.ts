@@ -14,6 +14,7 @@ import {
   indexEvent,
   listSessions,
   parseEventLine,
+  rankByStoreTime,
   type LineEnding,
   splitLines,
   type SessionIndex,
@@ -21,7 +22,7 @@ import {
 } from "./read-events.ts";
 import { isS3Location, openS3Lines, type ReadLines } from "./read-s3.ts";
 import { renderReport } from "./render-markdown.ts";
-import { chooseSession, findPreviousSurface, foldSession } from "./session-passes.ts";
+import { chooseSession, countOnce, findPreviousSurface, foldSession, MAX_IDS_CHECKED } from "./session-passes.ts";
 import { summarizeReport } from "./summarize-json.ts";
 import { describeServer } from "./fold-values.ts";
 import { joinList } from "./markdown-text.ts";
@@ -90,9 +91,9 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   // S3 object keys in these lines are whoever wrote the bucket's text: one printable line each.
   const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${printable(text)}\n`);
   const ending: LineEnding = { unterminated: false };
-  const readLines = isS3Location(path)
-    ? await openS3Lines(path, ctx.env, undefined, warn)
-    : await openFileLines(path, (text) => ctx.stderr(`baton-proxy report: warn: ${text}\n`), ending);
+  const s3Lines = isS3Location(path) ? await openS3Lines(path, ctx.env, undefined, warn) : undefined;
+  const readLines =
+    s3Lines ?? (await openFileLines(path, (text) => ctx.stderr(`baton-proxy report: warn: ${text}\n`), ending));
   const index = createSessionIndex();
   let unfinished = false;
   try {
@@ -108,6 +109,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
       cause: error,
     });
   }
+  if (s3Lines !== undefined && s3Lines.writtenAt.size > 0) rankByStoreTime(index, s3Lines.writtenAt);
   const skipped = index.malformedLines === 1 ? "1 malformed line" : `${index.malformedLines} malformed lines`;
   if (index.malformedLines > 0) ctx.stderr(`baton-proxy report: skipped ${skipped} in ${path}\n`);
   if (unfinished)
@@ -120,6 +122,12 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
     );
   }
   if (request.list) {
+    const { duplicates, unchecked } = await countOnce(readLines, index);
+    if (duplicates > 0) ctx.stderr(duplicatesNote(duplicates, path));
+    if (unchecked > 0)
+      ctx.stderr(
+        `baton-proxy report: the counts of ${unchecked === 1 ? "1 session" : `${unchecked} sessions`} out of sequence order may include events read more than once (over the ${MAX_IDS_CHECKED.toLocaleString("en-US")} event ids held to check)\n`,
+      );
     ctx.stdout(
       request.format === "json"
         ? `${JSON.stringify(listSessions(index).map(publicInfo), null, 2)}\n`
@@ -141,10 +149,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
       `baton-proxy report: ${printable(`${count === 1 ? "1 event" : `${count} events`} of types the report does not read ${count === 1 ? "was" : "were"} left out: ${types}`)}\n`,
     );
   }
-  if (duplicates > 0)
-    ctx.stderr(
-      `baton-proxy report: skipped ${duplicates === 1 ? "1 duplicate event" : `${duplicates} duplicate events`} in ${path} (an event_id read more than once)\n`,
-    );
+  if (duplicates > 0) ctx.stderr(duplicatesNote(duplicates, path));
   const slowCallMs = request.slowMs ?? config.slowCallMs;
   const previousSurface = request.format === "json" ? undefined : await findPreviousSurface(readLines, index, session);
   ctx.stdout(
@@ -161,6 +166,10 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
         }),
   );
   return EXIT.OK;
+}
+
+function duplicatesNote(duplicates: number, path: string): string {
+  return `baton-proxy report: skipped ${duplicates === 1 ? "1 duplicate event" : `${duplicates} duplicate events`} in ${path} (an event_id read more than once)\n`;
 }
 
 /** The configured file sink (the first one), else the default file sink's path. */
@@ -224,7 +233,7 @@ function parsePositiveInt(raw: string): number | undefined {
 
 /** FILE as an absolute path: relative to the caller's cwd; a file:// URL is accepted too. */
 function toPath(file: string, cwd: string, platform: NodeJS.Platform): string {
-  if (file.startsWith("file://")) {
+  if (/^file:\/\//i.test(file)) {
     try {
       return fileUrlPath(decodeURIComponent(new URL(file).pathname), platform);
     } catch {

@@ -20,7 +20,7 @@ export const REPORT_SPEC: CommandSpec = {
     {
       name: "session",
       value: "ID",
-      help: "a session id, or a prefix matching exactly one (default: the latest session)",
+      help: "a session id, or a prefix matching exactly one (default: the latest session, the one written last)",
     },
     { name: "format", value: "md|json", help: "Markdown report (default) or the aggregated numbers as JSON" },
     { name: "list", help: "list the sessions in FILE instead (id, first → last, events, calls, client, surface hash)" },

@@ -68,6 +68,58 @@ export async function foldSession(
   return { state: sorted, duplicates };
 }
 
+/** Event ids held at most by {@link countOnce} (about 100 bytes each); sessions beyond it keep the counts of their lines. */
+export const MAX_IDS_CHECKED = 1_000_000;
+
+/**
+ * Recounts the events and calls of the sessions the index read out of sequence order, each
+ * `event_id` once, as the report counts them (a session in order holds no line read twice, and its
+ * counts stand). Ids are held per event of those sessions, the latest sessions first, up to
+ * MAX_IDS_CHECKED; `unchecked` counts the sessions left with the counts of their lines.
+ */
+export async function countOnce(
+  readLines: ReadLines,
+  index: SessionIndex,
+  maxIds = MAX_IDS_CHECKED,
+): Promise<{ duplicates: number; unchecked: number }> {
+  const seen = new Map<string, Set<string>>();
+  let budget = maxIds;
+  let unchecked = 0;
+  for (const session of listSessions(index).reverse()) {
+    if (session.inOrder) continue;
+    if (session.events > budget) {
+      unchecked += 1;
+      continue;
+    }
+    budget -= session.events;
+    seen.set(session.sessionId, new Set());
+    session.events = 0;
+    session.calls = 0;
+  }
+  let duplicates = 0;
+  if (seen.size === 0) return { duplicates, unchecked };
+  // One session's objects only, when that is all there is to check (an s3:// prefix lists them apart).
+  const only = seen.size === 1 ? [...seen.keys()][0] : undefined;
+  for await (const line of readLines(only)) {
+    const result = parseEventLine(line);
+    if (result.kind !== "event") continue;
+    const ids = seen.get(result.event.session_id);
+    if (ids === undefined) continue;
+    const id: unknown = result.event.event_id;
+    if (typeof id === "string" && id !== "") {
+      if (ids.has(id)) {
+        duplicates += 1;
+        continue;
+      }
+      ids.add(id);
+    }
+    const session = index.sessions.get(result.event.session_id) as SessionInfo;
+    session.events += 1;
+    if (result.event.event_type === "tool_call_start") session.calls += 1;
+  }
+  return { duplicates, unchecked };
+}
+
 /** The session's events as read. Lines that cannot mention the id are skipped unparsed. */
 async function* readSession(readLines: ReadLines, sessionId: string): AsyncGenerator<BatonEvent> {
   const canPrefilter = !/["\\]/.test(sessionId) && /^[\x20-\x7e]+$/.test(sessionId);

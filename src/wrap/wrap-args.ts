@@ -19,9 +19,11 @@ export function toWrapOptions(args: ParsedArgs): WrapOptions {
   const { values, positionals: names } = args;
   const text = (name: string): string | undefined =>
     typeof values[name] === "string" ? (values[name] as string) : undefined;
-  const client = text("client");
+  // The names are fixed identifiers: `Cursor` or `VSCode` names the client as its lower-case spelling does.
+  const given = text("client");
+  const client = given?.toLowerCase();
   if (client !== undefined && !isClientName(client))
-    throw usage(`unknown client "${client}" (known: ${CLIENT_NAMES.join(", ")})`);
+    throw usage(`unknown client "${given}" (known: ${CLIENT_NAMES.join(", ")})`);
   const options: WrapOptions = {
     list: values.list === true,
     all: values.all === true,

@@ -39,7 +39,7 @@ function wrapSpec(mode: WrapMode): CommandSpec {
           ],
     operands: [["SERVER", 'a server name as in the config (one that starts with "-" goes after "--")']],
     options: [
-      { name: "client", value: "NAME", help: `only this client's files: ${CLIENT_NAMES.join(", ")}` },
+      { name: "client", value: "NAME", help: `only this client's files: ${CLIENT_NAMES.join(", ")} (any case)` },
       {
         name: "config",
         value: "PATH",
