@@ -47,3 +47,25 @@ describe("privacy on the real binary", () => {
     expect(off.events.find((e) => e.event_type === "tool_call_start")?.runtime_meta["baton/scrubbed"]).toBeUndefined();
   });
 });
+
+describe("privacy on the real binary: a result written as JSON text", () => {
+  test("a secret-named key inside the result's text is redacted like the same key in the arguments", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    // The fixture's `args` tool answers with its arguments as JSON text, as many real tools answer with records.
+    const args = { account: "acme", api_key: "k-9f8e7d6c5b4a", password: "hunter2-Winter" };
+    const reply = await p.request(1, "tools/call", { name: "args", arguments: args });
+    expect(await p.close()).toBe(0);
+    expect(reply.result.content[0].text).toBe(JSON.stringify(args)); // the wire is untouched
+    const raw = readFileSync(events, "utf8");
+    expect(raw).not.toContain("k-9f8e7d6c5b4a");
+    expect(raw).not.toContain("hunter2-Winter");
+    const end = readValidatedEvents(events).find((e) => e.event_type === "tool_call_end");
+    expect(JSON.parse(end?.payload.result[0].text)).toEqual({
+      account: "acme",
+      api_key: "[redacted:api_key]",
+      password: "[redacted:password]",
+    });
+  });
+});

@@ -1,0 +1,131 @@
+// The privacy stage against a realistic, seeded corpus of tool results: every secret planted must go (recall), and ordinary data the report needs must stay (precision).
+
+import { describe, expect, test } from "bun:test";
+import { scrubValue, type ScrubOptions, type ScrubStats } from "../src/telemetry/scrub.ts";
+
+const ON: ScrubOptions = { mode: "on", extraKeys: [] };
+
+function scrub(value: unknown, options: ScrubOptions = ON): { out: any; stats: ScrubStats } {
+  const stats: ScrubStats = { redactions: {}, truncated: 0 };
+  return { out: scrubValue(value, options, stats), stats };
+}
+
+/** mulberry32: the corpus is random in shape but the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SECRET_VALUES = ["hunter2-Winter!", "p@55w0rd", "s3cr3t value", "tok_9f8e7d6c5b4a", "x"];
+const SECRET_KEYS = ["password", "api_key", "apiKey", "client_secret", "access_token", "Authorization", "DB_PASSWORD"];
+/** Data the report needs, under names the key rule must leave alone. */
+const PLAIN = {
+  id: "0190a3c2-7b1e-7c3d-8e4f-123456789abc",
+  created_ms: 1733140800123,
+  commit: "3f2a1b4c5d6e7f8091a2b3c4d5e6f708192a3b4c",
+  version: "v1.2.3",
+  path: "/usr/local/lib/node_modules/foo/index.js",
+  max_tokens: 4096,
+  token_count: 812,
+  tokenizer_name: "cl100k",
+  note: "the token expired; ask for a new one",
+};
+
+/** One tool result the way servers write them: a record as JSON text (compact, pretty, or itself a JSON string), an env dump, a URL. */
+function corpusEntry(random: () => number, secret: string, key: string): string {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const record = { ...PLAIN, [key]: secret, nested: { items: [{ [key]: secret }] } };
+  switch (pick(["compact", "pretty", "twice", "env", "query", "yaml"] as const)) {
+    case "compact":
+      return JSON.stringify(record);
+    case "pretty":
+      return JSON.stringify(record, null, 2);
+    case "twice":
+      return JSON.stringify({ body: JSON.stringify(record) });
+    case "env":
+      return `HOME=/home/app\n${key.toUpperCase()}=${secret.replace(/\s/g, "_")}\nNODE_ENV=production`;
+    case "query":
+      return `GET https://api.example.com/v1/items?page=2&${key}=${encodeURIComponent(secret)}&max_tokens=4096 failed`;
+    case "yaml":
+      return `db:\n  host: db.internal\n  ${key}: ${secret}\n  pool: 5`;
+  }
+}
+
+describe("the key-name rule inside text (tool results are mostly JSON text)", () => {
+  test("a secret-named key's value is redacted in JSON text, escaped JSON text, env dumps, query strings and YAML", () => {
+    const random = seeded(6);
+    for (let i = 0; i < 300; i++) {
+      const secret = SECRET_VALUES[i % SECRET_VALUES.length] as string;
+      const key = SECRET_KEYS[i % SECRET_KEYS.length] as string;
+      const text = corpusEntry(random, secret, key);
+      const { out, stats } = scrub({ content: [{ type: "text", text }] });
+      const kept: string = out.content[0].text;
+      for (const form of [
+        secret,
+        JSON.stringify(secret).slice(1, -1),
+        encodeURIComponent(secret),
+        secret.replace(/\s/g, "_"),
+      ])
+        if (form.length > 1) expect({ text, kept, leaked: kept.includes(form) }).toMatchObject({ leaked: false });
+      expect(stats.redactions.key).toBeGreaterThan(0);
+      // What the report needs is still there, and JSON text is still JSON.
+      for (const plain of [PLAIN.id, PLAIN.commit, PLAIN.version, PLAIN.path])
+        if (text.includes(plain)) expect(kept).toContain(plain);
+      if (text.startsWith("{")) expect(() => JSON.parse(kept)).not.toThrow();
+    }
+  });
+
+  test.each([
+    ['{"password": "hunter2", "max_tokens": 512}', '{"password": "[redacted:password]", "max_tokens": 512}'],
+    ['{"token":12345,"token_count":3}', '{"token":"[redacted:token]","token_count":3}'],
+    [
+      '{"body":"{\\"api_key\\":\\"abc\\",\\"page\\":2}"}',
+      '{"body":"{\\"api_key\\":\\"[redacted:api_key]\\",\\"page\\":2}"}',
+    ],
+    ["mysql --password=hunter2 -h db", "mysql --password=[redacted:password] -h db"],
+    ["Config(user='bob', password='hunter 2')", "Config(user='bob', password=[redacted:password])"],
+    ["Cookie: session=abc123", "Cookie: [redacted:cookie]"],
+    ["HTTP/1.1 401\r\nx-api-key: 0123456789abcdef\r\n", "HTTP/1.1 401\r\nx-api-key: [redacted:api_key]\r\n"],
+    ['cut here: {"secret":"abcd', 'cut here: {"secret":"[redacted:secret]"'],
+  ])("%s", (text, expected) => {
+    expect(scrub(text).out).toBe(expected);
+  });
+
+  test.each([
+    '{"max_tokens": 512, "token_count": 3, "tokenizer_name": "cl100k", "author": "bob"}',
+    '{"type": "password", "name": "password", "description": "the user\'s password"}',
+    "https://example.com/search?q=token&page=2&sort=asc",
+    '<input type="password" name="password">',
+    "the token expired: ask for a new one",
+    "max_tokens=4096 temperature=0.2",
+    "sha256=3f2a1b4c5d6e7f8091a2b3c4d5e6f708192a3b4c",
+  ])("leaves ordinary text alone: %s", (text) => {
+    expect(scrub(text).out).toBe(text);
+  });
+
+  test("off mode leaves the text as it is", () => {
+    const text = '{"password":"hunter2"}';
+    expect(scrub(text, { mode: "off", extraKeys: [] }).out).toBe(text);
+  });
+
+  test("BATON_SCRUB_KEYS names are matched inside text too", () => {
+    expect(scrub('{"member_no":"M-991"}', { mode: "on", extraKeys: ["member_no"] }).out).toBe(
+      '{"member_no":"[redacted:member_no]"}',
+    );
+  });
+});
+
+describe("the key-name rule inside text, and cuts", () => {
+  test("a value cut on the hot path keeps its marker when its key is secret-named", () => {
+    const text = `{"password":"${"p".repeat(70_000)}"}`;
+    const hot = scrubValue(text, { mode: "off", extraKeys: [] }) as string;
+    expect(hot).toMatch(/\.\.\.\[truncated \d+ bytes\]$/);
+    const { out } = scrub(hot);
+    expect(out).toBe(`{"password":"[redacted:password]"${hot.slice(hot.indexOf("..."))}`);
+  });
+});
