@@ -69,3 +69,27 @@ describe("privacy on the real binary: a result written as JSON text", () => {
     });
   });
 });
+
+describe("privacy on the real binary: headers as a list of name/value pairs", () => {
+  test("the value of an Authorization pair in the arguments reaches the server but not the event file", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    const headers = [
+      { name: "Authorization", value: "Token 9f8e7d6c5b4a" },
+      { name: "Accept", value: "application/json" },
+    ];
+    const reply = await p.request(1, "tools/call", {
+      name: "args",
+      arguments: { url: "https://example.com", headers },
+    });
+    expect(await p.close()).toBe(0);
+    expect(JSON.parse(reply.result.content[0].text).headers).toEqual(headers);
+    expect(readFileSync(events, "utf8")).not.toContain("9f8e7d6c5b4a");
+    const start = readValidatedEvents(events).find((e) => e.event_type === "tool_call_start");
+    expect(start?.payload.params.headers).toEqual([
+      { name: "Authorization", value: "[redacted:authorization]" },
+      { name: "Accept", value: "application/json" },
+    ]);
+  });
+});

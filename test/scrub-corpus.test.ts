@@ -129,3 +129,63 @@ describe("the key-name rule inside text, and cuts", () => {
     expect(out).toBe(`{"password":"[redacted:password]"${hot.slice(hot.indexOf("..."))}`);
   });
 });
+
+describe("name/value pairs (headers, env vars, form fields as lists)", () => {
+  test.each([
+    [
+      {
+        headers: [
+          { name: "Authorization", value: "Token abc" },
+          { name: "Accept", value: "text/html" },
+        ],
+      },
+      {
+        headers: [
+          { name: "Authorization", value: "[redacted:authorization]" },
+          { name: "Accept", value: "text/html" },
+        ],
+      },
+    ],
+    [
+      {
+        env: [
+          { name: "DB_PASSWORD", value: "hunter2" },
+          { name: "MAX_TOKENS", value: "512" },
+        ],
+      },
+      {
+        env: [
+          { name: "DB_PASSWORD", value: "[redacted:password]" },
+          { name: "MAX_TOKENS", value: "512" },
+        ],
+      },
+    ],
+    [{ form: [{ key: "api_key", value: { v: 1 } }] }, { form: [{ key: "api_key", value: "[redacted:api_key]" }] }],
+  ])("the value of a secret-named pair is redacted: %j", (input, expected) => {
+    const { out, stats } = scrub(input);
+    expect(out).toEqual(expected);
+    expect(stats.redactions.key).toBe(1);
+  });
+
+  test("a pair whose name is ordinary, or an object with only a value, stays", () => {
+    const input = { a: { name: "token_count", value: 3 }, b: { value: "x" }, c: { name: 7, value: "y" } };
+    expect(scrub(input).out).toBe(input);
+  });
+});
+
+test("name/value pairs written as JSON text: the secret-named pair's value is redacted", () => {
+  const text = JSON.stringify({
+    headers: [
+      { name: "Authorization", value: "Token abc" },
+      { name: "Accept", value: "text/html" },
+    ],
+    env: [{ key: "DB_PASSWORD", value: "hunter2" }],
+  });
+  expect(JSON.parse(scrub(text).out)).toEqual({
+    headers: [
+      { name: "Authorization", value: "[redacted:authorization]" },
+      { name: "Accept", value: "text/html" },
+    ],
+    env: [{ key: "DB_PASSWORD", value: "[redacted:password]" }],
+  });
+});

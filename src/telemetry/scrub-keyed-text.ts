@@ -12,13 +12,15 @@ import type { RedactionCounts } from "./scrub-patterns.ts";
  * - `key=value` (query strings, env dumps, DSNs, `--password=x`), a value quoted or up to the next
  *   separator;
  * - `Key: value` at the start of a line (YAML, HTTP headers, `.netrc`-like dumps), to the line's end.
- * A value cut by truncation (no closing quote) is taken to the end of the text. Groups: 1, 4 and
- * 6 are what stays before the value, 3, 5 and 7 the key.
+ * A value cut by truncation (no closing quote) is taken to the end of the text. Groups: 1, 5 and
+ * 7 are what stays before the value, 3, 6 and 8 the key, 4 a JSON string value.
  * Containers as values are not matched: their own keys are, one by one.
  */
 const KEYED_VALUE =
-  /((\\?)"([^"\\\r\n]{1,128})\2"[ \t]*:[ \t]*)(?:\2"(?:[^"\\]|\\.)*?(?:\2"|$)|-?\d[\d.eE+-]*|true|false)|((?<![\w.-])(-{0,2}[A-Za-z_][\w.-]{0,127})=)(?:'[^'\r\n]*(?:'|$)|"[^"\r\n]*(?:"|$)|[^\s&;,"'<>)\]}]+)|((?<=^|[\r\n])[ \t]*(?:- )?([A-Za-z_][\w.-]{0,127}):[ \t]+)[^\s][^\r\n]*/g;
+  /((\\?)"([^"\\\r\n]{1,128})\2"[ \t]*:[ \t]*)(?:\2"((?:[^"\\]|\\.)*?)(?:\2"|$)|-?\d[\d.eE+-]*|true|false)|((?<![\w.-])(-{0,2}[A-Za-z_][\w.-]{0,127})=)(?:'[^'\r\n]*(?:'|$)|"[^"\r\n]*(?:"|$)|[^\s&;,"'<>)\]}]+)|((?<=^|[\r\n])[ \t]*(?:- )?([A-Za-z_][\w.-]{0,127}):[ \t]+)[^\s][^\r\n]*/g;
 
+/** Between a pair's name and its value: a comma. */
+const PAIR_GAP = /^\s*,\s*$/;
 /** The marker scrub-string.ts puts after a cut value. */
 const CUT_MARKER = /\.\.\.\[truncated \d+ bytes\]$/;
 
@@ -43,11 +45,20 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
     return text;
   let out = "";
   let copied = 0;
+  let pairKeyword: string | undefined;
+  let pairEnd = 0;
   KEYED_VALUE.lastIndex = 0;
   for (let match = KEYED_VALUE.exec(text); match !== null; match = KEYED_VALUE.exec(text)) {
-    const [whole, jsonKept, backslash = "", jsonKey, textKept, textKey, lineKept, lineKey] = match;
+    const [whole, jsonKept, backslash = "", jsonKey, jsonString, textKept, textKey, lineKept, lineKey] = match;
     const kept = jsonKept ?? textKept ?? lineKept ?? "";
-    const keyword = matchKey(jsonKey ?? textKey ?? lineKey ?? "");
+    let keyword = matchKey(jsonKey ?? textKey ?? lineKey ?? "");
+    // `{"name": "Authorization", "value": …}`: the pair's name says what its value is (as in the walk).
+    if (keyword === undefined && jsonKey === "value" && PAIR_GAP.test(text.slice(pairEnd, match.index)))
+      keyword = pairKeyword;
+    if ((jsonKey === "name" || jsonKey === "key") && jsonString !== undefined) {
+      pairKeyword = matchKey(jsonString);
+      pairEnd = match.index + whole.length;
+    }
     if (keyword === undefined) {
       // Its value may hold keys of its own (`"text":"{\\"password\\":…}"`): scan on from the value's start.
       KEYED_VALUE.lastIndex = match.index + kept.length;

@@ -89,7 +89,7 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
       let name = key.length > MAX_KEY_CHARS ? `${key.slice(0, codePointCut(key, MAX_KEY_CHARS))}...` : key;
       if (walk.redact) name = redactText(name, walk.stats.redactions); // maps keyed by email address
       const item = source[key];
-      const next = visitEntry(key, item, depth + 1, walk);
+      const next = visitEntry(key, item, depth + 1, walk, source);
       if (out === undefined && (next !== item || name !== key)) out = copyKeys(source, keys, i);
       if (out === undefined) continue;
       for (let n = 2, base = name; Object.hasOwn(out, name); n++) name = `${base}#${n}`; // two emails both became [email]
@@ -107,10 +107,21 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
 // (scrubString, marked with them before, is marked in scrub-string.ts.)
 keepOutOfFtl(visit, visitEntry);
 
-/** One object entry: the key-name rule first (an `undefined` value is absent from JSON: nothing to hide), then the value. */
-function visitEntry(key: string, value: unknown, depth: number, walk: Walk): unknown {
-  const keyword = walk.redact && value !== undefined ? walk.matchKey(key) : undefined;
+/** One object entry of `source`: the key-name rule first (an `undefined` value is absent from JSON: nothing to hide), then the value. */
+function visitEntry(key: string, value: unknown, depth: number, walk: Walk, source: Record<string, unknown>): unknown {
+  let keyword = walk.redact && value !== undefined ? walk.matchKey(key) : undefined;
+  if (keyword === undefined && key === "value" && walk.redact) keyword = pairKeyword(source, walk);
   return keyword === undefined ? visit(value, depth, walk) : count(walk, "key", `[redacted:${keyword}]`);
+}
+
+/**
+ * The keyword of a name/value pair's secret name: headers, env vars and form fields are often
+ * lists of `{"name": "Authorization", "value": …}` (HAR, fetch tools, Kubernetes env) or
+ * `{"key": "password", "value": …}` (Postman), where the secret's name is data, not a key.
+ */
+function pairKeyword(source: Record<string, unknown>, walk: Walk): string | undefined {
+  const name = typeof source.name === "string" ? source.name : source.key;
+  return typeof name === "string" ? walk.matchKey(name) : undefined;
 }
 /** Where `text` is cut to keep at most `cut` UTF-16 units: `cut`, or one before when that would split a surrogate pair (a lone half is not valid Unicode). */
 export function codePointCut(text: string, cut: number): number {
