@@ -93,3 +93,19 @@ describe("privacy on the real binary: headers as a list of name/value pairs", ()
     ]);
   });
 });
+
+describe("privacy on the real binary: internationalised email addresses", () => {
+  test("an address with non-ASCII letters reaches the server but not the event file", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    const text = "write to jörg.weiß@müller.de and иван@пример.рф";
+    const reply = await p.request(1, "tools/call", { name: "echo", arguments: { text } });
+    expect(await p.close()).toBe(0);
+    expect(reply.result.content[0].text).toBe(text);
+    const raw = readFileSync(events, "utf8");
+    for (const part of ["jörg", "weiß", "müller", "иван", "пример"]) expect(raw).not.toContain(part);
+    const start = readValidatedEvents(events).find((e) => e.event_type === "tool_call_start");
+    expect(start?.payload.params.text).toBe("write to [email] and [email]");
+  });
+});

@@ -189,3 +189,21 @@ test("name/value pairs written as JSON text: the secret-named pair's value is re
     env: [{ key: "DB_PASSWORD", value: "[redacted:password]" }],
   });
 });
+
+describe("internationalised email addresses (RFC 6530)", () => {
+  test.each([
+    ["contact jörg@müller.de please", "contact [email] please"],
+    ["contact jörg@example.de please", "contact [email] please"],
+    ["écrire à andré.dupont@exemple.fr.", "écrire à [email]."],
+    ["почта: иван@пример.рф", "почта: [email]"],
+    ["mail 用户@例子.中国 now", "mail [email] now"],
+  ])("%s", (text, expected) => {
+    const { out, stats } = scrub(text);
+    expect(out).toBe(expected);
+    expect(stats.redactions.email).toBe(1);
+  });
+
+  test.each(["größe@2x.png", "nutzer@localhost", "Grüße @ Müller"])("near misses stay: %s", (text) => {
+    expect(scrub(text).out).toBe(text);
+  });
+});

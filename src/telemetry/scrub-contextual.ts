@@ -15,7 +15,9 @@ const FILE_EXTENSIONS = new Set(
   ),
 );
 
-const EMAIL_DOMAIN = /@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}([A-Za-z]{2,24}))(?![A-Za-z0-9-])/g;
+/** Labels and TLD may be internationalised (`müller.de`, `пример.рф`): letters and digits of any script. */
+const EMAIL_DOMAIN =
+  /@((?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(\p{L}[\p{L}\p{M}]{1,23}))(?![\p{L}\p{N}\p{M}-])/gu;
 const MAX_EMAIL_LOCAL_CHARS = 64;
 const DIGIT = /\d/;
 
@@ -80,9 +82,16 @@ export function redactIpv6(text: string, counts: RedactionCounts): string {
   return copied === 0 ? text : out + text.slice(copied);
 }
 
-/** `[A-Za-z0-9_.%+-]`, the local-part characters the email rule accepts. */
+/** `[A-Za-z0-9_.%+-]` and letters of any script (`jörg@…`, RFC 6531), the local-part characters the email rule accepts. */
 const isEmailLocalCode = (code: number): boolean =>
-  isWordCode(code) || code === 46 || code === 37 || code === 43 || code === 45;
+  isWordCode(code) ||
+  code === 46 ||
+  code === 37 ||
+  code === 43 ||
+  code === 45 ||
+  (code >= 0xc0 && NON_ASCII_LETTER.test(String.fromCharCode(code)));
+/** A letter or combining mark outside ASCII (a surrogate half stands for an astral letter: kept with its pair). */
+const NON_ASCII_LETTER = /[\p{L}\p{M}\p{N}\ud800-\udfff]/u;
 const isWordCode = (code: number): boolean =>
   (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
 function hasColons(text: string, wanted: number): boolean {
