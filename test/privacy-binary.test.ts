@@ -109,3 +109,18 @@ describe("privacy on the real binary: internationalised email addresses", () => 
     expect(start?.payload.params.text).toBe("write to [email] and [email]");
   });
 });
+
+describe("privacy on the real binary: URL-encoded email addresses", () => {
+  test("an address in a query string reaches the server but not the event file", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    const text = "GET https://api.example.com/v1/users?email=bob.smith%40example.com failed: 404";
+    const reply = await p.request(1, "tools/call", { name: "echo", arguments: { text } });
+    expect(await p.close()).toBe(0);
+    expect(reply.result.content[0].text).toBe(text);
+    expect(readFileSync(events, "utf8")).not.toContain("bob.smith");
+    const end = readValidatedEvents(events).find((e) => e.event_type === "tool_call_end");
+    expect(end?.payload.result[0].text).toBe("GET https://api.example.com/v1/users?email=[email] failed: 404");
+  });
+});

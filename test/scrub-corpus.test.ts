@@ -207,3 +207,18 @@ describe("internationalised email addresses (RFC 6530)", () => {
     expect(scrub(text).out).toBe(text);
   });
 });
+
+describe("URL-encoded email addresses", () => {
+  test.each([
+    ["GET /v1/users?email=bob%40example.com&page=2 404", "GET /v1/users?email=[email]&page=2 404"],
+    ["https://x.example/u?to=bob.smith%2Btag%40mail.example.co.uk", "https://x.example/u?to=[email]"],
+  ])("%s", (text, expected) => {
+    const { out, stats } = scrub(text);
+    expect(out).toBe(expected);
+    expect(stats.redactions.email).toBe(1);
+  });
+
+  test.each(["https://cdn.example/icon%402x.png", "size%40", "100%40 of them"])("near misses stay: %s", (text) => {
+    expect(scrub(text).out).toBe(text);
+  });
+});

@@ -15,13 +15,13 @@ const FILE_EXTENSIONS = new Set(
   ),
 );
 
-/** Labels and TLD may be internationalised (`müller.de`, `пример.рф`): letters and digits of any script. */
+/** Labels and TLD may be internationalised (`müller.de`, `пример.рф`): letters and digits of any script. The `@` may be URL-encoded (`?email=bob%40example.com`). */
 const EMAIL_DOMAIN =
-  /@((?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(\p{L}[\p{L}\p{M}]{1,23}))(?![\p{L}\p{N}\p{M}-])/gu;
+  /(?:@|%40)((?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(\p{L}[\p{L}\p{M}]{1,23}))(?![\p{L}\p{N}\p{M}-])/gu;
 const MAX_EMAIL_LOCAL_CHARS = 64;
 const DIGIT = /\d/;
 
-/** Emails: a dotted domain with an alphabetic TLD (`user@localhost`, `a@b`, `pkg@1.2.3` stay), not a file name (`icon@2x.png`). */
+/** Emails (`@` or `%40`): a dotted domain with an alphabetic TLD (`user@localhost`, `a@b`, `pkg@1.2.3` stay), not a file name (`icon@2x.png`). */
 export function redactEmails(text: string, counts: RedactionCounts): string {
   let out = "";
   let copied = 0;
