@@ -1,4 +1,4 @@
-// The key-name rule inside text: a secret-named key written in a string (JSON text, its escaped form, `name=value`) has its value redacted. Pure text in, text out.
+// The key-name rule inside text: a secret-named key written in a string (JSON text, its escaped form, `name=value`, `Key: value` lines) has its value redacted. Pure text in, text out.
 
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 import type { KeyMatcher } from "./scrub-keys.ts";
@@ -6,19 +6,29 @@ import type { RedactionCounts } from "./scrub-patterns.ts";
 
 /**
  * A key and its scalar value as text carries them. Tool results are mostly JSON text
- * (`content[0].text` = `JSON.stringify(record)`), so the walk's key rule never sees their keys:
- * - `"key": "value"` or `"key": 12` (JSON, JS), and `\"key\":\"value\"` (JSON text inside a JSON
- *   string: group 2 is the escaping backslash, used again for the value's quotes);
- * - `key=value` (query strings, env dumps, DSNs, `--password=x`), a value quoted or up to the next
- *   separator;
- * - `Key: value` at the start of a line (YAML, HTTP headers, `.netrc`-like dumps), to the line's end.
- * A value cut by truncation (no closing quote) is taken to the end of the text. Groups: 1, 5 and
- * 7 are what stays before the value, 3, 6 and 8 the key, 4 a JSON string value.
- * Containers as values are not matched: their own keys are, one by one.
+ * (`content[0].text` = `JSON.stringify(record)`), so the walk's key rule never sees their keys.
+ * Each alternative captures what stays before the value, then the key:
+ * - 1, 2 (3: a string value): `"key": "value"` or `"key": 12` (JSON, JS);
+ * - 4, 5 (6: a string value): `\"key\":\"value\"` (JSON text inside a JSON string);
+ * - 7, 8: `key=value` (query strings, env dumps, DSNs, `--password=x`);
+ * - 9, 10: `Key: value` at the start of a line (YAML, HTTP headers).
+ * The last two match the key only (see {@link textValueEnd}): a scan that took every value whole
+ * would go over the rest of `a=a=a=…` from every `=`. Loops are unrolled (`[^"\\]*(?:\\.[^"\\]*)*`),
+ * never a lazy alternation: a 64 KiB string value costs one pass. A value cut by truncation (no
+ * closing quote) is taken to the end of the text. Containers as values are not matched: their own
+ * keys are, one by one.
  */
-const KEYED_VALUE =
-  /((\\?)"([^"\\\r\n]{1,128})\2"[ \t]*:[ \t]*)(?:\2"((?:[^"\\]|\\.)*?)(?:\2"|$)|-?\d[\d.eE+-]*|true|false)|((?<![\w.-])(-{0,2}[A-Za-z_][\w.-]{0,127})=)(?:'[^'\r\n]*(?:'|$)|"[^"\r\n]*(?:"|$)|[^\s&;,"'<>)\]}]+)|((?<=^|[\r\n])[ \t]*(?:- )?([A-Za-z_][\w.-]{0,127}):[ \t]+)[^\s][^\r\n]*/g;
-
+const KEYED_VALUE = new RegExp(
+  [
+    String.raw`("([^"\\\r\n]{1,128})"[ \t]*:[ \t]*)(?:"([^"\\]*(?:\\.[^"\\]*)*)(?:"|$)|-?\d[\d.eE+-]*|true|false)`,
+    String.raw`(\\"([^"\\\r\n]{1,128})\\"[ \t]*:[ \t]*)(?:\\"([^"\\]*(?:\\[^"][^"\\]*)*)(?:\\"|$)|-?\d[\d.eE+-]*|true|false)`,
+    String.raw`((?<![\w.-])(-{0,2}[A-Za-z_][\w.-]{0,127})=)`,
+    String.raw`((?<=^|[\r\n])[ \t]*(?:- )?([A-Za-z_][\w.-]{0,127}):[ \t]+)(?=\S)`,
+  ].join("|"),
+  "g",
+);
+/** Where an unquoted `key=value` value ends. */
+const VALUE_END = /[\s&;,"'<>)\]}]/;
 /** Between a pair's name and its value: a comma. */
 const PAIR_GAP = /^\s*,\s*$/;
 /** The marker scrub-string.ts puts after a cut value. */
@@ -49,28 +59,55 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
   let pairEnd = 0;
   KEYED_VALUE.lastIndex = 0;
   for (let match = KEYED_VALUE.exec(text); match !== null; match = KEYED_VALUE.exec(text)) {
-    const [whole, jsonKept, backslash = "", jsonKey, jsonString, textKept, textKey, lineKept, lineKey] = match;
-    const kept = jsonKept ?? textKept ?? lineKept ?? "";
-    let keyword = matchKey(jsonKey ?? textKey ?? lineKey ?? "");
+    const [whole, jsonKept, jsonKey, jsonString, escapedKept, escapedKey, escapedString, textKept, textKey, lineKept] =
+      match;
+    const key = jsonKey ?? escapedKey ?? textKey ?? match[10] ?? "";
+    const kept = jsonKept ?? escapedKept ?? textKept ?? lineKept ?? "";
+    let keyword = matchKey(key);
     // `{"name": "Authorization", "value": …}`: the pair's name says what its value is (as in the walk).
-    if (keyword === undefined && jsonKey === "value" && PAIR_GAP.test(text.slice(pairEnd, match.index)))
+    if (
+      keyword === undefined &&
+      key === "value" &&
+      kept !== textKept &&
+      PAIR_GAP.test(text.slice(pairEnd, match.index))
+    )
       keyword = pairKeyword;
-    if ((jsonKey === "name" || jsonKey === "key") && jsonString !== undefined) {
-      pairKeyword = matchKey(jsonString);
+    const string = jsonString ?? escapedString;
+    if ((key === "name" || key === "key") && string !== undefined) {
+      pairKeyword = matchKey(string);
       pairEnd = match.index + whole.length;
     }
+    const valueStart = match.index + kept.length;
     if (keyword === undefined) {
-      // Its value may hold keys of its own (`"text":"{\\"password\\":…}"`): scan on from the value's start.
-      KEYED_VALUE.lastIndex = match.index + kept.length;
+      // Its value may hold keys of its own (`"text":"{\"password\":…}"`, `url=…?token=…`): scan on from there.
+      KEYED_VALUE.lastIndex = valueStart;
       continue;
     }
     const redacted = `[redacted:${keyword}]`;
-    const replacement = jsonKept === undefined ? `${kept}${redacted}` : `${kept}${backslash}"${redacted}${backslash}"`;
+    let end = match.index + whole.length;
+    let replacement = `${kept}${redacted}`;
+    if (escapedKept !== undefined) replacement = `${kept}\\"${redacted}\\"`;
+    else if (jsonKept !== undefined) replacement = `${kept}"${redacted}"`;
+    else end = textValueEnd(text, valueStart, lineKept !== undefined);
     out += text.slice(copied, match.index) + replacement;
-    copied = match.index + whole.length;
+    copied = end;
+    KEYED_VALUE.lastIndex = end;
     counts.key = (counts.key ?? 0) + 1;
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
+
+/** The end of a `key=value` value (quoted, or up to a separator) or of a `Key: value` line's value. */
+function textValueEnd(text: string, start: number, line: boolean): number {
+  const quote = text[start];
+  let end = start;
+  if (line || quote === '"' || quote === "'") {
+    if (!line) end++;
+    while (end < text.length && text[end] !== "\n" && text[end] !== "\r" && (line || text[end] !== quote)) end++;
+    return line || end === text.length ? end : end + 1;
+  }
+  while (end < text.length && !VALUE_END.test(text.charAt(end))) end++;
+  return end;
+}
 // Called from the scrub walk for every string that holds `=` or a quoted key: no FTL compile of its own.
-keepOutOfFtl(redactKeyedText);
+keepOutOfFtl(redactKeyedText, textValueEnd);
