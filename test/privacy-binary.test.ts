@@ -124,3 +124,19 @@ describe("privacy on the real binary: URL-encoded email addresses", () => {
     expect(end?.payload.result[0].text).toBe("GET https://api.example.com/v1/users?email=[email] failed: 404");
   });
 });
+
+describe("privacy on the real binary: more provider credentials", () => {
+  test("a Slack webhook URL and a Stripe webhook secret reach the server but not the event file", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    const text =
+      "webhook https://hooks.slack.com/services/T0123ABCD/B0456EFGH/AbCdEfGhIjKlMnOpQrStUvWx signed with whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const reply = await p.request(1, "tools/call", { name: "echo", arguments: { text } });
+    expect(await p.close()).toBe(0);
+    expect(reply.result.content[0].text).toBe(text);
+    const raw = readFileSync(events, "utf8");
+    expect(raw).not.toContain("AbCdEfGhIjKlMnOpQrStUvWx");
+    expect(raw).not.toContain("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  });
+});

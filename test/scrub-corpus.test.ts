@@ -222,3 +222,31 @@ describe("URL-encoded email addresses", () => {
     expect(scrub(text).out).toBe(text);
   });
 });
+
+describe("more provider credentials", () => {
+  test.each([
+    ["STRIPE_WEBHOOK whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "STRIPE_WEBHOOK [token]"],
+    ["hf token hf_abcdefghijklmnopqrstuvwxyzABCDEFGH", "hf token [token]"],
+    [
+      "post to https://hooks.slack.com/services/T0123ABCD/B0456EFGH/AbCdEfGhIjKlMnOpQrStUvWx now",
+      "post to https://hooks.slack.com/services/[token] now",
+    ],
+    ["xapp-1-A0123ABCD-1234567890123-abcdef0123456789abcdef", "[token]"],
+    ["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", "[token]"],
+    ["shpat_0123456789abcdef0123456789abcdef", "[token]"],
+    [`dop_v1_${"a1".repeat(32)}`, "[token]"],
+    ["lin_api_abcdefghijklmnopqrstuvwxyz0123456789", "[token]"],
+    [`pypi-AgEIcHlwaS5vcmc${"x".repeat(60)}`, "[token]"],
+  ])("%s", (text, expected) => {
+    const { out, stats } = scrub(text);
+    expect(out).toBe(expected);
+    expect(stats.redactions.token).toBe(1);
+  });
+
+  test.each(["hf_hub_download", "the whsec_ prefix", "SG.example", "shpat_ is Shopify's prefix", "TEAM/BOARD/x"])(
+    "near misses stay: %s",
+    (text) => {
+      expect(scrub(text).out).toBe(text);
+    },
+  );
+});
