@@ -108,6 +108,22 @@ describe("the key-name rule inside text (tool results are mostly JSON text)", ()
     expect(scrub(text).out).toBe(text);
   });
 
+  test("JSON text stays JSON, at one level of escaping or two, whatever the secret holds (quotes, backslashes, newlines)", () => {
+    const secret = 'said "hi" \\ then\nleft \u00e9 \\"';
+    const record = { user: "bob", password: secret, api_key: `k-${secret}`, tail: 'x"y' };
+    for (const text of [JSON.stringify(record), JSON.stringify({ body: JSON.stringify(record) })]) {
+      const out: string = scrub(text).out;
+      const inner = JSON.parse(out);
+      const parsed = typeof inner.body === "string" ? JSON.parse(inner.body) : inner;
+      expect(parsed).toEqual({
+        user: "bob",
+        password: "[redacted:password]",
+        api_key: "[redacted:api_key]",
+        tail: 'x"y',
+      });
+    }
+  });
+
   test("off mode leaves the text as it is", () => {
     const text = '{"password":"hunter2"}';
     expect(scrub(text, { mode: "off", extraKeys: [] }).out).toBe(text);

@@ -9,7 +9,8 @@ import type { RedactionCounts } from "./scrub-patterns.ts";
  * (`content[0].text` = `JSON.stringify(record)`), so the walk's key rule never sees their keys.
  * Each alternative captures what stays before the value, then the key:
  * - 1, 2 (3: a string value): `"key": "value"` or `"key": 12` (JSON, JS);
- * - 4, 5 (6: a string value): `\"key\":\"value\"` (JSON text inside a JSON string);
+ * - 4, 5 (6: a string value): `\"key\":\"value\"` (JSON text inside a JSON string: there the
+ *   value's own escapes are doubled, `\\\"` for a quote in it, and `\"` ends it);
  * - 7, 8: `key=value` (query strings, env dumps, DSNs, `--password=x`);
  * - 9, 10: `Key: value` at the start of a line (YAML, HTTP headers).
  * The last two match the key only (see {@link textValueEnd}): a scan that took every value whole
@@ -20,8 +21,8 @@ import type { RedactionCounts } from "./scrub-patterns.ts";
  */
 const KEYED_VALUE = new RegExp(
   [
-    String.raw`("([^"\\\r\n]{1,128})"[ \t]*:[ \t]*)(?:"([^"\\]*(?:\\.[^"\\]*)*)(?:"|$)|-?\d[\d.eE+-]*|true|false)`,
-    String.raw`(\\"([^"\\\r\n]{1,128})\\"[ \t]*:[ \t]*)(?:\\"([^"\\]*(?:\\[^"][^"\\]*)*)(?:\\"|$)|-?\d[\d.eE+-]*|true|false)`,
+    String.raw`("([^"\\\r\n]{1,128})"[ \t]*:[ \t]*)(?:"([^"\\]*(?:\\.[^"\\]*)*)(?:"|\\?$)|-?\d[\d.eE+-]*|true|false)`,
+    String.raw`(\\"([^"\\\r\n]{1,128})\\"[ \t]*:[ \t]*)(?:\\"([^"\\]*(?:\\\\(?:\\"|\\\\|[^"\\])[^"\\]*)*)(?:\\"|\\*$)|-?\d[\d.eE+-]*|true|false)`,
     String.raw`((?<![\w.-])(-{0,2}[A-Za-z_][\w.-]{0,127})=)`,
     String.raw`((?<=^|[\r\n])[ \t]*(?:- )?([A-Za-z_][\w.-]{0,127}):[ \t]+)(?=\S)`,
   ].join("|"),
