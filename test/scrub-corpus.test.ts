@@ -266,3 +266,8 @@ describe("more provider credentials", () => {
     },
   );
 });
+
+test("a quoted key=value inside JSON text is redacted to its escaped closing quote", () => {
+  const text = JSON.stringify({ cmd: 'export DB_PASSWORD="s3cr3t value" && run' });
+  expect(JSON.parse(scrub(text).out)).toEqual({ cmd: "export DB_PASSWORD=[redacted:password] && run" });
+});

@@ -100,6 +100,11 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
 
 /** The end of a `key=value` value (quoted, or up to a separator) or of a `Key: value` line's value. */
 function textValueEnd(text: string, start: number, line: boolean): number {
+  if (!line && text.startsWith('\\"', start)) {
+    // Quoted inside JSON text (`"cmd": "export PASSWORD=\"x y\""`): to the escaped closing quote.
+    const close = text.indexOf('\\"', start + 2);
+    return close === -1 ? text.length : close + 2;
+  }
   const quote = text[start];
   let end = start;
   if (line || quote === '"' || quote === "'") {
