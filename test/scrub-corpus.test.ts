@@ -271,3 +271,11 @@ test("a quoted key=value inside JSON text is redacted to its escaped closing quo
   const text = JSON.stringify({ cmd: 'export DB_PASSWORD="s3cr3t value" && run' });
   expect(JSON.parse(scrub(text).out)).toEqual({ cmd: "export DB_PASSWORD=[redacted:password] && run" });
 });
+
+test("INI files: `key = value` lines (an AWS credentials file) have secret-named values redacted to the line's end", () => {
+  const text =
+    "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nregion = eu-west-1\n";
+  expect(scrub(text).out).toBe(
+    "[default]\naws_access_key_id = [token]\naws_secret_access_key = [redacted:access_key]\nregion = eu-west-1\n",
+  );
+});

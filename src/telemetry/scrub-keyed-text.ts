@@ -12,7 +12,8 @@ import type { RedactionCounts } from "./scrub-patterns.ts";
  * - 4, 5 (6: a string value): `\"key\":\"value\"` (JSON text inside a JSON string: there the
  *   value's own escapes are doubled, `\\\"` for a quote in it, and `\"` ends it);
  * - 7, 8: `key=value` (query strings, env dumps, DSNs, `--password=x`);
- * - 9, 10: `Key: value` at the start of a line (YAML, HTTP headers).
+ * - 9, 10: `Key: value` or `key = value` at the start of a line (YAML, HTTP headers, INI files
+ *   such as `~/.aws/credentials`), to the line's end.
  * The last two match the key only (see {@link textValueEnd}): a scan that took every value whole
  * would go over the rest of `a=a=a=…` from every `=`. Loops are unrolled (`[^"\\]*(?:\\.[^"\\]*)*`),
  * never a lazy alternation: a 64 KiB string value costs one pass. A value cut by truncation (no
@@ -24,7 +25,7 @@ const KEYED_VALUE = new RegExp(
     String.raw`("([^"\\\r\n]{1,128})"[ \t]*:[ \t]*)(?:"([^"\\]*(?:\\.[^"\\]*)*)(?:"|\\?$)|-?\d[\d.eE+-]*|true|false)`,
     String.raw`(\\"([^"\\\r\n]{1,128})\\"[ \t]*:[ \t]*)(?:\\"([^"\\]*(?:\\\\(?:\\"|\\\\|[^"\\])[^"\\]*)*)(?:\\"|\\*$)|-?\d[\d.eE+-]*|true|false)`,
     String.raw`((?<![\w.-])(-{0,2}[A-Za-z_][\w.-]{0,127})=)`,
-    String.raw`((?<=^|[\r\n])[ \t]*(?:- )?([A-Za-z_][\w.-]{0,127}):[ \t]+)(?=\S)`,
+    String.raw`((?<=^|[\r\n])[ \t]*(?:- |export )?([A-Za-z_][\w.-]{0,127})(?::[ \t]+|[ \t]*=[ \t]*))(?=\S)`,
   ].join("|"),
   "g",
 );
