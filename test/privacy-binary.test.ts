@@ -140,3 +140,15 @@ describe("privacy on the real binary: more provider credentials", () => {
     expect(raw).not.toContain("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
   });
 });
+
+describe("privacy on the real binary: long keys", () => {
+  test("an argument keyed by a long URL with a token crossing the 256-character key cut keeps no part of it", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    const url = `https://api.example.com/${"v1/items/".repeat(24)}?access ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8`;
+    await p.request(1, "tools/call", { name: "echo", arguments: { text: "x", status: { [url]: 200 } } });
+    expect(await p.close()).toBe(0);
+    expect(readFileSync(events, "utf8")).not.toContain("ghp_A1b2");
+  });
+});

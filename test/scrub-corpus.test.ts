@@ -279,3 +279,17 @@ test("INI files: `key = value` lines (an AWS credentials file) have secret-named
     "[default]\naws_access_key_id = [token]\naws_secret_access_key = [redacted:access_key]\nregion = eu-west-1\n",
   );
 });
+
+describe("long keys", () => {
+  test.each([
+    ["a token", `${"x".repeat(230)} ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 tail`, "ghp_A1b2"],
+    ["a card", `${"y".repeat(240)} 4111 1111 1111 1111`, "4111 1111"],
+    ["an email", `${"z".repeat(245)} bob.smith@example.com`, "bob.smith"],
+  ])("a key cut to 256 characters never keeps part of %s crossing the cut", (_, key, part) => {
+    const { out, stats } = scrub({ [key]: 1 });
+    const [name] = Object.keys(out);
+    expect(name).not.toContain(part);
+    expect(name?.endsWith("...")).toBe(true);
+    expect(stats.redactions).toEqual({});
+  });
+});

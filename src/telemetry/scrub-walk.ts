@@ -1,7 +1,7 @@
 // The privacy stage's walk over one value: depth, item and node caps, cycles, key-name redaction, numbers that are card numbers; strings are scrub-string.ts's, budgets scrub-walk-state.ts's. Pure, copy on write.
 
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
-import { redactText } from "./scrub-patterns.ts";
+import { redactText, secretSafeCut } from "./scrub-patterns.ts";
 import { scrubString } from "./scrub-string.ts";
 import { isCardNumber } from "./scrub-validators.ts";
 import { count, MAX_DEPTH, MAX_ITEMS, TRUNCATED, truncated, type Walk } from "./scrub-walk-state.ts";
@@ -86,7 +86,7 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
     let out: Record<string, unknown> | undefined = proto === Object.prototype || proto === null ? undefined : {};
     for (let i = 0; i < kept; i++) {
       const key = keys[i] as string;
-      let name = key.length > MAX_KEY_CHARS ? `${key.slice(0, codePointCut(key, MAX_KEY_CHARS))}...` : key;
+      let name = key.length > MAX_KEY_CHARS ? cutKey(key) : key;
       if (walk.redact) name = redactText(name, walk.stats.redactions); // maps keyed by email address
       const item = source[key];
       const next = visitEntry(key, item, depth + 1, walk, source);
@@ -123,6 +123,11 @@ function pairKeyword(source: Record<string, unknown>, walk: Walk): string | unde
   const name = typeof source.name === "string" ? source.name : source.key;
   return typeof name === "string" ? walk.matchKey(name) : undefined;
 }
+/** A key cut to MAX_KEY_CHARS, never inside a secret (a map keyed by URLs or messages: half a token would no longer match its pattern). */
+function cutKey(key: string): string {
+  return `${key.slice(0, secretSafeCut(key, codePointCut(key, MAX_KEY_CHARS)))}...`;
+}
+
 /** Where `text` is cut to keep at most `cut` UTF-16 units: `cut`, or one before when that would split a surrogate pair (a lone half is not valid Unicode). */
 export function codePointCut(text: string, cut: number): number {
   const code = text.charCodeAt(cut - 1);
