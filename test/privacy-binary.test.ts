@@ -152,3 +152,45 @@ describe("privacy on the real binary: long keys", () => {
     expect(readFileSync(events, "utf8")).not.toContain("ghp_A1b2");
   });
 });
+
+describe("privacy on the real binary: a remote server's error text in the proxy's log", () => {
+  test("an HTTP error's message quoting a token and an email is logged without them", async () => {
+    const quoted = "unknown session for bob.smith@example.com (key ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8)";
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (request) => {
+        const body = JSON.parse(await request.text());
+        if (body.method === "initialize")
+          return Response.json({
+            jsonrpc: "2.0",
+            id: body.id,
+            result: { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "r", version: "1" } },
+          });
+        return Response.json(
+          { jsonrpc: "2.0", id: body.id ?? null, error: { code: -32600, message: quoted } },
+          { status: 400 },
+        );
+      },
+    });
+    const log = join(tempDir(), "proxy.log");
+    const p = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_EVENT_SINK: "stderr:", BATON_PROXY_LOG_FILE: log },
+    });
+    try {
+      await p.request(0, "initialize", INIT_PARAMS);
+      p.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+      await p.waitForStderr("was not delivered");
+      // A request's JSON-RPC error is the server's answer: relayed as it came (the wire is not scrubbed).
+      expect((await p.request(1, "ping")).error.message).toBe(quoted);
+      await p.close();
+      const logged = readFileSync(log, "utf8");
+      expect(logged).toContain("unknown session for [email] (key [token])");
+      for (const part of ["bob.smith", "ghp_A1b2"]) expect(logged).not.toContain(part);
+    } finally {
+      await p.close();
+      server.stop(true);
+    }
+  });
+});
