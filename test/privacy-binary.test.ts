@@ -194,3 +194,17 @@ describe("privacy on the real binary: a remote server's error text in the proxy'
     }
   });
 });
+
+describe("privacy on the real binary: what the report needs stays", () => {
+  test("a UUID and a hash whose leading digits pass a card's checks reach the event file whole", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    const text = "order 46957166-1177-4678-9dd7-f089fcafff57 at 3230436328066bc7fb6380ff88400558aa526ccc";
+    await p.request(1, "tools/call", { name: "echo", arguments: { text } });
+    expect(await p.close()).toBe(0);
+    const all = readValidatedEvents(events);
+    expect(all.find((e) => e.event_type === "tool_call_start")?.payload.params.text).toBe(text);
+    expect(all.find((e) => e.event_type === "tool_call_end")?.payload.result[0].text).toBe(text);
+  });
+});

@@ -293,3 +293,25 @@ describe("long keys", () => {
     expect(stats.redactions).toEqual({});
   });
 });
+
+describe("identifiers the report needs stay whole", () => {
+  const hex = (random: () => number, n: number) =>
+    Array.from({ length: n }, () => "0123456789abcdef"[Math.floor(random() * 16)]).join("");
+
+  test("UUIDs and hashes (20 000 of each, seeded) are never taken for a card, alone or in a sentence", () => {
+    const random = seeded(42);
+    const changed: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const h = hex(random, 32);
+      const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20)}`;
+      for (const text of [uuid, `request ${uuid} failed`, hex(random, 40), hex(random, 64)])
+        if (scrub(text).out !== text) changed.push(text);
+    }
+    expect(changed).toEqual([]);
+  });
+
+  test("a card glued to letters on either side is one word, like one glued to digits", () => {
+    expect(scrub("46957166-1177-4678-9dd7-f089fcafff57").out).toBe("46957166-1177-4678-9dd7-f089fcafff57");
+    expect(scrub("card 4111 1111 1111 1111, exp 12/27").out).toBe("card [card], exp 12/27");
+  });
+});

@@ -84,8 +84,9 @@ const IBAN: ValuePattern = {
 };
 const CARD: ValuePattern = {
   label: "card",
-  // 13-19 digits, single spaces/dashes allowed; not glued to a longer number, an id or a decimal.
-  source: String.raw`(?<![\w.+]|\d[ -])[2-6](?:[ -]?\d){12,18}(?![ -]?\d)`,
+  // 13-19 digits, single spaces/dashes allowed; not glued to a longer number, an id or a decimal,
+  // on either side (a UUID's `46957166-1177-4678-9dd7-…` or a hash's `3230436328066bc7…` is one word).
+  source: String.raw`(?<![\w.+]|\d[ -])[2-6](?:[ -]?\d){12,18}(?![ -]?\d|\w)`,
   replace: (m) => redactValidPrefix(m, "[card]", (p) => isCardNumber(p.replace(/\D/g, ""))),
 };
 const IPV4: ValuePattern = {
