@@ -208,3 +208,14 @@ describe("privacy on the real binary: what the report needs stays", () => {
     expect(all.find((e) => e.event_type === "tool_call_end")?.payload.result[0].text).toBe(text);
   });
 });
+
+test("privacy on the real binary: a git remote in scp form reaches the event file whole", async () => {
+  const events = join(tempDir(), "events.jsonl");
+  const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+  await p.request(0, "initialize", INIT_PARAMS);
+  const text = "fatal: could not read from git@github.com:acme/billing.git";
+  await p.request(1, "tools/call", { name: "echo", arguments: { text } });
+  expect(await p.close()).toBe(0);
+  const end = readValidatedEvents(events).find((e) => e.event_type === "tool_call_end");
+  expect(end?.payload.result[0].text).toBe(text);
+});

@@ -315,3 +315,12 @@ describe("identifiers the report needs stay whole", () => {
     expect(scrub("card 4111 1111 1111 1111, exp 12/27").out).toBe("card [card], exp 12/27");
   });
 });
+
+test("a git remote in scp form names a repository, not a person: it stays", () => {
+  for (const text of ["git@github.com:org/repo.git", "cloning git@gitlab.example.com:team/app.git failed"])
+    expect(scrub(text).out).toBe(text);
+  expect(scrub("mail git@example.com: the bot").out).toBe(
+    "mail git@example.com: the bot".replace("git@example.com", "[email]"),
+  );
+  expect(scrub("bob@github.com:org/repo.git").out).toBe("[email]:org/repo.git");
+});

@@ -21,7 +21,10 @@ const EMAIL_DOMAIN =
 const MAX_EMAIL_LOCAL_CHARS = 64;
 const DIGIT = /\d/;
 
-/** Emails (`@` or `%40`): a dotted domain with an alphabetic TLD (`user@localhost`, `a@b`, `pkg@1.2.3` stay), not a file name (`icon@2x.png`). */
+/**
+ * Emails (`@` or `%40`): a dotted domain with an alphabetic TLD (`user@localhost`, `a@b`, `pkg@1.2.3`
+ * stay), not a file name (`icon@2x.png`), nor a git remote (`git@github.com:org/repo.git` names a repository, not a person).
+ */
 export function redactEmails(text: string, counts: RedactionCounts): string {
   let out = "";
   let copied = 0;
@@ -37,7 +40,8 @@ export function redactEmails(text: string, counts: RedactionCounts): string {
       start === at ||
       at - start > MAX_EMAIL_LOCAL_CHARS ||
       FILE_EXTENSIONS.has(tld.toLowerCase()) ||
-      /^\d+x\./i.test(domain)
+      /^\d+x\./i.test(domain) ||
+      isGitRemote(text, start, at + match[0].length)
     )
       continue;
     out += `${text.slice(copied, start)}[email]`;
@@ -81,6 +85,10 @@ export function redactIpv6(text: string, counts: RedactionCounts): string {
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
+
+/** `git@host:path`, the scp form of a git remote (the path right after the colon). */
+const isGitRemote = (text: string, start: number, end: number): boolean =>
+  text.startsWith("git@", start) && text[end] === ":" && /[\w~./-]/.test(text.charAt(end + 1));
 
 /** `[A-Za-z0-9_.%+-]` and letters of any script (`jörg@…`, RFC 6531), the local-part characters the email rule accepts. */
 const isEmailLocalCode = (code: number): boolean =>
