@@ -2,6 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { scrubValue, type ScrubOptions, type ScrubStats } from "../src/telemetry/scrub.ts";
+import { createKeyMatcher } from "../src/telemetry/scrub-keys.ts";
 
 const ON: ScrubOptions = { mode: "on", extraKeys: [] };
 
@@ -323,4 +324,18 @@ test("a git remote in scp form names a repository, not a person: it stays", () =
     "mail git@example.com: the bot".replace("git@example.com", "[email]"),
   );
   expect(scrub("bob@github.com:org/repo.git").out).toBe("[email]:org/repo.git");
+});
+
+test("the key rule's text hint is found in every secret key name it matches, built-in or extra", () => {
+  const matchKey = createKeyMatcher(["member_no", "SSN"]);
+  const names = (
+    "password passwd pwd secret token api_key apiKey API-KEY x-api-key authorization Proxy-Authorization auth oauth " +
+    "cookie Set-Cookie cookies session private_key privateKey client_secret clientSecret access_token refresh_token " +
+    "credentials credential passphrase secret_key access_key aws_secret_access_key sessionToken user_password " +
+    "password_hash secret_name cookie_jar api_key_id memberNo MEMBER-NO ssn"
+  ).split(" ");
+  for (const name of names) {
+    expect({ name, keyword: matchKey(name) !== undefined }).toEqual({ name, keyword: true });
+    expect({ name, hinted: matchKey.hint?.test(name) }).toEqual({ name, hinted: true });
+  }
 });

@@ -55,6 +55,8 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
     !(text.includes(":") && (text.includes('"') || text.includes(": ") || text.includes(":\t")))
   )
     return text;
+  if (matchKey.hint !== undefined && !matchKey.hint.test(text)) return text; // log lines with `x=1`: one scan
+
   let out = "";
   let copied = 0;
   let pairKeyword: string | undefined;
