@@ -219,3 +219,18 @@ test("privacy on the real binary: a git remote in scp form reaches the event fil
   const end = readValidatedEvents(events).find((e) => e.event_type === "tool_call_end");
   expect(end?.payload.result[0].text).toBe(text);
 });
+
+test("privacy on the real binary: a Python dict printed as a tool's text keeps no secret-named value", async () => {
+  const events = join(tempDir(), "events.jsonl");
+  const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+  await p.request(0, "initialize", INIT_PARAMS);
+  const text = "[{'id': 7, 'user': 'bob', 'password': 'hunter2-Winter', 'api_key': 'k-9f8e7d6c5b4a'}]";
+  await p.request(1, "tools/call", { name: "echo", arguments: { text } });
+  expect(await p.close()).toBe(0);
+  const raw = readFileSync(events, "utf8");
+  for (const secret of ["hunter2-Winter", "k-9f8e7d6c5b4a"]) expect(raw).not.toContain(secret);
+  const end = readValidatedEvents(events).find((e) => e.event_type === "tool_call_end");
+  expect(end?.payload.result[0].text).toBe(
+    "[{'id': 7, 'user': 'bob', 'password': '[redacted:password]', 'api_key': '[redacted:api_key]'}]",
+  );
+});

@@ -339,3 +339,29 @@ test("the key rule's text hint is found in every secret key name it matches, bui
     expect({ name, hinted: matchKey.hint?.test(name) }).toEqual({ name, hinted: true });
   }
 });
+
+describe("records printed by Python and Node (str(dict), console.log)", () => {
+  test.each([
+    [
+      "[{'id': 1, 'active': True, 'password': 'hunter2', 'api_key': \"it's-k3y\", 'token': 12345}]",
+      "[{'id': 1, 'active': True, 'password': '[redacted:password]', 'api_key': \"[redacted:api_key]\", 'token': '[redacted:token]'}]",
+    ],
+    [
+      "{ user: 'bob', password: 'hunter2', apiKey: \"k-123\", max_tokens: 4096 }",
+      "{ user: 'bob', password: '[redacted:password]', apiKey: \"[redacted:api_key]\", max_tokens: 4096 }",
+    ],
+    [
+      "{'name': 'Authorization', 'value': 'Token abc'}",
+      "{'name': 'Authorization', 'value': '[redacted:authorization]'}",
+    ],
+  ])("%s", (text, expected) => {
+    expect(scrub(text).out).toBe(expected);
+  });
+
+  test.each(["reset your password: click the link", "Note: 'token' is a word here", "ratio: '16:9'"])(
+    "prose stays: %s",
+    (text) => {
+      expect(scrub(text).out).toBe(text);
+    },
+  );
+});

@@ -7,12 +7,15 @@ import type { RedactionCounts } from "./scrub-patterns.ts";
 /**
  * A key and its scalar value as text carries them. Tool results are mostly JSON text
  * (`content[0].text` = `JSON.stringify(record)`), so the walk's key rule never sees their keys.
- * Each alternative captures what stays before the value, then the key:
- * - 1, 2 (3: a string value): `"key": "value"` or `"key": 12` (JSON, JS);
- * - 4, 5 (6: a string value): `\"key\":\"value\"` (JSON text inside a JSON string: there the
- *   value's own escapes are doubled, `\\\"` for a quote in it, and `\"` ends it);
- * - 7, 8: `key=value` (query strings, env dumps, DSNs, `--password=x`);
- * - 9, 10: `Key: value` or `key = value` at the start of a line (YAML, HTTP headers, INI files
+ * Each alternative captures what stays before the value, then the key, then a string value:
+ * - 1, 2, 3: `"key": "value"` or `"key": 12` (JSON);
+ * - 4, 5, 6: `\"key\":\"value\"` (JSON text inside a JSON string: there the value's own escapes
+ *   are doubled, `\\\"` for a quote in it, and `\"` ends it);
+ * - 7, 8, 9 or 10: `'key': 'value'` or `"value"` (a Python dict printed with `str()`);
+ * - 11, 12, 13 or 14: `key: 'value'` or `"value"` (a JS object printed by `console.log`), the
+ *   value quoted so that prose (`reset your password: click…`) stays;
+ * - 15, 16: `key=value` (query strings, env dumps, DSNs, `--password=x`);
+ * - 17, 18: `Key: value` or `key = value` at the start of a line (YAML, HTTP headers, INI files
  *   such as `~/.aws/credentials`), to the line's end.
  * The last two match the key only (see {@link textValueEnd}): a scan that took every value whole
  * would go over the rest of `a=a=a=…` from every `=`. Loops are unrolled (`[^"\\]*(?:\\.[^"\\]*)*`),
@@ -20,10 +23,14 @@ import type { RedactionCounts } from "./scrub-patterns.ts";
  * closing quote) is taken to the end of the text. Containers as values are not matched: their own
  * keys are, one by one.
  */
+const SINGLE = String.raw`'([^'\\]*(?:\\.[^'\\]*)*)(?:'|\\?$)`;
+const DOUBLE = String.raw`"([^"\\]*(?:\\.[^"\\]*)*)(?:"|\\?$)`;
 const KEYED_VALUE = new RegExp(
   [
-    String.raw`("([^"\\\r\n]{1,128})"[ \t]*:[ \t]*)(?:"([^"\\]*(?:\\.[^"\\]*)*)(?:"|\\?$)|-?\d[\d.eE+-]*|true|false)`,
+    String.raw`("([^"\\\r\n]{1,128})"[ \t]*:[ \t]*)(?:${DOUBLE}|-?\d[\d.eE+-]*|true|false)`,
     String.raw`(\\"([^"\\\r\n]{1,128})\\"[ \t]*:[ \t]*)(?:\\"([^"\\]*(?:\\\\(?:\\"|\\\\|[^"\\])[^"\\]*)*)(?:\\"|\\*$)|-?\d[\d.eE+-]*|true|false)`,
+    String.raw`('([^'\\\r\n]{1,128})'[ \t]*:[ \t]*)(?:${SINGLE}|${DOUBLE}|-?\d[\d.eE+-]*|True|False)`,
+    String.raw`((?<![\w$.'"-])([A-Za-z_$][\w$]{0,127})[ \t]*:[ \t]*)(?:${SINGLE}|${DOUBLE})`,
     String.raw`((?<![\w.-])(-{0,2}[A-Za-z_][\w.-]{0,127})=)`,
     String.raw`((?<=^|[\r\n])[ \t]*(?:- |export )?([A-Za-z_][\w.-]{0,127})(?::[ \t]+|[ \t]*=[ \t]*))(?=\S)`,
   ].join("|"),
@@ -63,20 +70,20 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
   let pairEnd = 0;
   KEYED_VALUE.lastIndex = 0;
   for (let match = KEYED_VALUE.exec(text); match !== null; match = KEYED_VALUE.exec(text)) {
-    const [whole, jsonKept, jsonKey, jsonString, escapedKept, escapedKey, escapedString, textKept, textKey, lineKept] =
-      match;
-    const key = jsonKey ?? escapedKey ?? textKey ?? match[10] ?? "";
-    const kept = jsonKept ?? escapedKept ?? textKept ?? lineKept ?? "";
+    const whole = match[0];
+    const kept = match[1] ?? match[4] ?? match[7] ?? match[11] ?? match[15] ?? match[17] ?? "";
+    const key = match[2] ?? match[5] ?? match[8] ?? match[12] ?? match[16] ?? match[18] ?? "";
+    const single = match[9] ?? match[13];
+    const string = match[3] ?? match[6] ?? single ?? match[10] ?? match[14];
     let keyword = matchKey(key);
     // `{"name": "Authorization", "value": …}`: the pair's name says what its value is (as in the walk).
     if (
       keyword === undefined &&
       key === "value" &&
-      kept !== textKept &&
+      match[15] === undefined &&
       PAIR_GAP.test(text.slice(pairEnd, match.index))
     )
       keyword = pairKeyword;
-    const string = jsonString ?? escapedString;
     if ((key === "name" || key === "key") && string !== undefined) {
       pairKeyword = matchKey(string);
       pairEnd = match.index + whole.length;
@@ -89,10 +96,16 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
     }
     const redacted = `[redacted:${keyword}]`;
     let end = match.index + whole.length;
-    let replacement = `${kept}${redacted}`;
-    if (escapedKept !== undefined) replacement = `${kept}\\"${redacted}\\"`;
-    else if (jsonKept !== undefined) replacement = `${kept}"${redacted}"`;
-    else end = textValueEnd(text, valueStart, lineKept !== undefined);
+    let replacement: string;
+    if (match[1] !== undefined) replacement = `${kept}"${redacted}"`;
+    else if (match[4] !== undefined) replacement = `${kept}\\"${redacted}\\"`;
+    else if (match[7] !== undefined || match[11] !== undefined) {
+      const quote = single !== undefined || string === undefined ? "'" : '"'; // a number: quoted as Python would a str
+      replacement = `${kept}${quote}${redacted}${quote}`;
+    } else {
+      replacement = `${kept}${redacted}`;
+      end = textValueEnd(text, valueStart, match[17] !== undefined);
+    }
     out += text.slice(copied, match.index) + replacement;
     copied = end;
     KEYED_VALUE.lastIndex = end;
