@@ -234,3 +234,17 @@ test("privacy on the real binary: a Python dict printed as a tool's text keeps n
     "[{'id': 7, 'user': 'bob', 'password': '[redacted:password]', 'api_key': '[redacted:api_key]'}]",
   );
 });
+
+test("privacy on the real binary: a query result as CSV keeps no cell of a secret-named column", async () => {
+  const events = join(tempDir(), "events.jsonl");
+  const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+  await p.request(0, "initialize", INIT_PARAMS);
+  const text = "id,login,api_key\n1,bob,k-9f8e7d6c5b4a\n2,ann,k-1a2b3c4d5e6f\n";
+  const reply = await p.request(1, "tools/call", { name: "echo", arguments: { text } });
+  expect(await p.close()).toBe(0);
+  expect(reply.result.content[0].text).toBe(text);
+  const raw = readFileSync(events, "utf8");
+  for (const secret of ["k-9f8e7d6c5b4a", "k-1a2b3c4d5e6f"]) expect(raw).not.toContain(secret);
+  const end = readValidatedEvents(events).find((e) => e.event_type === "tool_call_end");
+  expect(end?.payload.result[0].text).toBe("id,login,api_key\n1,bob,[redacted:api_key]\n2,ann,[redacted:api_key]\n");
+});

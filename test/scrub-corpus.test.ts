@@ -365,3 +365,35 @@ describe("records printed by Python and Node (str(dict), console.log)", () => {
     },
   );
 });
+
+describe("tables written as text (CSV, TSV, Markdown): a secret-named column's cells", () => {
+  test.each([
+    [
+      'id,email,password_hash,created\n1,bob@x.com,$2b$10$abc,2026-01-01\n2,"ann, jr","$2b$10$d,ef",2026-01-02\n',
+      'id,email,password_hash,created\n1,[email],[redacted:password],2026-01-01\n2,"ann, jr",[redacted:password],2026-01-02\n',
+    ],
+    [
+      "| id | user | api_key |\n|---|---|---|\n| 1 | bob | k-123 |\n| 2 | ann | k-456 |\n\n2 rows",
+      "| id | user | api_key |\n|---|---|---|\n| 1 | bob | [redacted:api_key] |\n| 2 | ann | [redacted:api_key] |\n\n2 rows",
+    ],
+    [
+      "name\ttoken\r\nbob\tabc123\r\nann\tdef456\r\n",
+      "name\ttoken\r\nbob\t[redacted:token]\r\nann\t[redacted:token]\r\n",
+    ],
+  ])("%s", (text, expected) => {
+    expect(scrub(text).out).toBe(expected);
+  });
+
+  test.each(["id,max_tokens,token_count\n1,4096,12\n", "Hello, world\nfoo, bar", "Fields: token, session\nfoo, bar"])(
+    "other tables and prose stay: %s",
+    (text) => {
+      expect(scrub(text).out).toBe(text);
+    },
+  );
+
+  test("a row cut on the hot path keeps its marker", () => {
+    const text = `id,password\n1,${"p".repeat(70_000)}`;
+    const hot = scrubValue(text, { mode: "off", extraKeys: [] }) as string;
+    expect(scrub(hot).out).toBe(`id,password\n1,[redacted:password]${hot.slice(hot.lastIndexOf("..."))}`);
+  });
+});

@@ -3,6 +3,7 @@
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 import { redactKeyedText } from "./scrub-keyed-text.ts";
 import { redactText, secretSafeCut } from "./scrub-patterns.ts";
+import { redactTableText } from "./scrub-table-text.ts";
 import { MAX_FIELD_BYTES, TRUNCATED, truncated, type Walk } from "./scrub-walk-state.ts";
 
 /** A budget remainder smaller than this is not worth a prefix plus marker. */
@@ -51,9 +52,10 @@ export function scrubString(text: string, walk: Walk): string {
   return truncated(walk, decodeScratch(written + exactMarker.length));
 }
 
-/** The key-name rule inside the text first (a secret-named key's value goes whole, not as a `[token]` in it), then the value patterns. */
+/** The key-name rule inside the text first (keys, then table columns: a secret-named value goes whole, not as a `[token]` in it), then the value patterns. */
 function redact(text: string, walk: Walk): string {
-  return redactText(redactKeyedText(text, walk.matchKey, walk.stats.redactions), walk.stats.redactions);
+  const counts = walk.stats.redactions;
+  return redactText(redactTableText(redactKeyedText(text, walk.matchKey, counts), walk.matchKey, counts), counts);
 }
 
 function decodeScratch(length: number): string {
