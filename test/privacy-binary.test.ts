@@ -248,3 +248,18 @@ test("privacy on the real binary: a query result as CSV keeps no cell of a secre
   const end = readValidatedEvents(events).find((e) => e.event_type === "tool_call_end");
   expect(end?.payload.result[0].text).toBe("id,login,api_key\n1,bob,[redacted:api_key]\n2,ann,[redacted:api_key]\n");
 });
+
+test("privacy on the real binary: a shell command's credentials are not in the event file", async () => {
+  const events = join(tempDir(), "events.jsonl");
+  const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+  await p.request(0, "initialize", INIT_PARAMS);
+  const text = `curl -u bob:hunter2-Winter -H "X-Api-Key: k-9f8e7d6c5b4a" https://api.example.com/v1/items`;
+  await p.request(1, "tools/call", { name: "echo", arguments: { text } });
+  expect(await p.close()).toBe(0);
+  const raw = readFileSync(events, "utf8");
+  for (const secret of ["hunter2-Winter", "k-9f8e7d6c5b4a"]) expect(raw).not.toContain(secret);
+  const start = readValidatedEvents(events).find((e) => e.event_type === "tool_call_start");
+  expect(start?.payload.params.text).toBe(
+    `curl -u bob:[redacted:password] -H "X-Api-Key: [redacted:api_key]" https://api.example.com/v1/items`,
+  );
+});

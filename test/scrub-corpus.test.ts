@@ -397,3 +397,28 @@ describe("tables written as text (CSV, TSV, Markdown): a secret-named column's c
     expect(scrub(hot).out).toBe(`id,password\n1,[redacted:password]${hot.slice(hot.lastIndexOf("..."))}`);
   });
 });
+
+describe("command lines (a shell tool's command, a CI log)", () => {
+  test.each([
+    [
+      `curl -H "Authorization: Token abc123" -H 'X-Api-Key: k-9f8e' https://api.example.com/v1`,
+      `curl -H "Authorization: [redacted:authorization]" -H 'X-Api-Key: [redacted:api_key]' https://api.example.com/v1`,
+    ],
+    ["curl -u bob:hunter2 https://x.example", "curl -u bob:[redacted:password] https://x.example"],
+    ["curl --user bob:hunter2 -X POST", "curl --user bob:[redacted:password] -X POST"],
+    ["mysql --user root --password hunter2 db", "mysql --user root --password [redacted:password] db"],
+    ["app --api-key k-123 --verbose", "app --api-key [redacted:api_key] --verbose"],
+    ['{"h":"Authorization: Token abc"}', '{"h":"Authorization: [redacted:authorization]"}'],
+  ])("%s", (text, expected) => {
+    expect(scrub(text).out).toBe(expected);
+  });
+
+  test.each([
+    "tool --token-file /run/t --max-tokens 5 --verbose",
+    "ls -la --color auto",
+    "git log --author bob --since 2026-01-01",
+    '"Note: this is fine"',
+  ])("other flags stay: %s", (text) => {
+    expect(scrub(text).out).toBe(text);
+  });
+});

@@ -16,7 +16,10 @@ import type { RedactionCounts } from "./scrub-patterns.ts";
  *   value quoted so that prose (`reset your password: click…`) stays;
  * - 15, 16: `key=value` (query strings, env dumps, DSNs, `--password=x`);
  * - 17, 18: `Key: value` or `key = value` at the start of a line (YAML, HTTP headers, INI files
- *   such as `~/.aws/credentials`), to the line's end.
+ *   such as `~/.aws/credentials`), to the line's end;
+ * - 19 (20 the quote), 21: a header in quotes, `-H "X-Api-Key: …"` (a curl command), to the quote;
+ * - 22: `-u user:` or `--user user:` (curl, the password after the colon), no key: `password`;
+ * - 23, 24: `--password value`, `--api-key value` (a command line's flag and the next word).
  * The last two match the key only (see {@link textValueEnd}): a scan that took every value whole
  * would go over the rest of `a=a=a=…` from every `=`. Loops are unrolled (`[^"\\]*(?:\\.[^"\\]*)*`),
  * never a lazy alternation: a 64 KiB string value costs one pass. A value cut by truncation (no
@@ -33,6 +36,9 @@ const KEYED_VALUE = new RegExp(
     String.raw`((?<![\w$.'"-])([A-Za-z_$][\w$]{0,127})[ \t]*:[ \t]*)(?:${SINGLE}|${DOUBLE})`,
     String.raw`((?<![\w.-])(-{0,2}[A-Za-z_][\w.-]{0,127})=)`,
     String.raw`((?<=^|[\r\n])[ \t]*(?:- |export )?([A-Za-z_][\w.-]{0,127})(?::[ \t]+|[ \t]*=[ \t]*))(?=\S)`,
+    String.raw`((["'])([A-Za-z_][\w-]{0,127}):[ \t]*)(?=[^\s"'])`,
+    String.raw`((?<![\w-])(?:-u|--user)[ \t]+[^\s:'"]+:)(?=\S)`,
+    String.raw`((?<![\w-])--([A-Za-z][\w-]{0,63})[ \t]+)(?=[^\s-])`,
   ].join("|"),
   "g",
 );
@@ -59,10 +65,13 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
   // No shape can occur without these (`includes` is a memchr: most strings stop here).
   if (
     !text.includes("=") &&
+    !text.includes("-") &&
     !(text.includes(":") && (text.includes('"') || text.includes(": ") || text.includes(":\t")))
   )
     return text;
-  if (matchKey.hint !== undefined && !matchKey.hint.test(text)) return text; // log lines with `x=1`: one scan
+  // Log lines with `x=1`: one scan (curl's `-u user:password` names no key).
+  if (matchKey.hint !== undefined && !matchKey.hint.test(text) && !text.includes("-u ") && !text.includes("--user "))
+    return text;
 
   let out = "";
   let copied = 0;
@@ -71,11 +80,21 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
   KEYED_VALUE.lastIndex = 0;
   for (let match = KEYED_VALUE.exec(text); match !== null; match = KEYED_VALUE.exec(text)) {
     const whole = match[0];
-    const kept = match[1] ?? match[4] ?? match[7] ?? match[11] ?? match[15] ?? match[17] ?? "";
-    const key = match[2] ?? match[5] ?? match[8] ?? match[12] ?? match[16] ?? match[18] ?? "";
+    const kept =
+      match[1] ??
+      match[4] ??
+      match[7] ??
+      match[11] ??
+      match[15] ??
+      match[17] ??
+      match[19] ??
+      match[22] ??
+      match[23] ??
+      "";
+    const key = match[2] ?? match[5] ?? match[8] ?? match[12] ?? match[16] ?? match[18] ?? match[21] ?? match[24] ?? "";
     const single = match[9] ?? match[13];
     const string = match[3] ?? match[6] ?? single ?? match[10] ?? match[14];
-    let keyword = matchKey(key);
+    let keyword = match[22] !== undefined ? "password" : matchKey(key);
     // `{"name": "Authorization", "value": …}`: the pair's name says what its value is (as in the walk).
     if (
       keyword === undefined &&
@@ -102,6 +121,11 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
     else if (match[7] !== undefined || match[11] !== undefined) {
       const quote = single !== undefined || string === undefined ? "'" : '"'; // a number: quoted as Python would a str
       replacement = `${kept}${quote}${redacted}${quote}`;
+    } else if (match[19] !== undefined) {
+      const close = text.indexOf(match[20] as string, valueStart);
+      const line = text.indexOf("\n", valueStart);
+      replacement = `${kept}${redacted}`;
+      end = close === -1 || (line !== -1 && line < close) ? textValueEnd(text, valueStart, true) : close;
     } else {
       replacement = `${kept}${redacted}`;
       end = textValueEnd(text, valueStart, match[17] !== undefined);
