@@ -422,3 +422,13 @@ describe("command lines (a shell tool's command, a CI log)", () => {
     expect(scrub(text).out).toBe(text);
   });
 });
+
+test("labelled lines as people and Markdown write them: list items, emphasis, two-word names", () => {
+  const text =
+    "Created the app.\n- **API key:** 0123abcdef\n- **Client secret:** s3cr3t\n- **Name:** demo\n1. Password: hunter2";
+  expect(scrub(text).out).toBe(
+    "Created the app.\n- **API key:** [redacted:api_key]\n- **Client secret:** [redacted:client_secret]\n- **Name:** demo\n1. Password: [redacted:password]",
+  );
+  for (const kept of ["Token limit: 4096", "Max tokens: 4096", "Session closed: bye", "**Note:** the token is fine"])
+    expect(scrub(kept).out).toBe(kept);
+});

@@ -16,7 +16,8 @@ import type { RedactionCounts } from "./scrub-patterns.ts";
  *   value quoted so that prose (`reset your password: click…`) stays;
  * - 15, 16: `key=value` (query strings, env dumps, DSNs, `--password=x`);
  * - 17, 18: `Key: value` or `key = value` at the start of a line (YAML, HTTP headers, INI files
- *   such as `~/.aws/credentials`), to the line's end;
+ *   such as `~/.aws/credentials`), to the line's end; a list item or Markdown emphasis may come
+ *   first and the key may be two words (`- **API key:** …`, `Client secret: …`);
  * - 19 (20 the quote), 21: a header in quotes, `-H "X-Api-Key: …"` (a curl command), to the quote;
  * - 22: `-u user:` or `--user user:` (curl, the password after the colon), no key: `password`;
  * - 23, 24: `--password value`, `--api-key value` (a command line's flag and the next word).
@@ -35,7 +36,7 @@ const KEYED_VALUE = new RegExp(
     String.raw`('([^'\\\r\n]{1,128})'[ \t]*:[ \t]*)(?:${SINGLE}|${DOUBLE}|-?\d[\d.eE+-]*|True|False)`,
     String.raw`((?<![\w$.'"-])([A-Za-z_$][\w$]{0,127})[ \t]*:[ \t]*)(?:${SINGLE}|${DOUBLE})`,
     String.raw`((?<![\w.-])(-{0,2}[A-Za-z_][\w.-]{0,127})=)`,
-    String.raw`((?<=^|[\r\n])[ \t]*(?:- |export )?([A-Za-z_][\w.-]{0,127})(?::[ \t]+|[ \t]*=[ \t]*))(?=\S)`,
+    String.raw`((?<=^|[\r\n])[ \t]*(?:[-*•] |\d{1,3}\. |export )?(?:\*\*|__)?([A-Za-z_][\w.-]{0,63}(?: [A-Za-z_][\w.-]{0,63})?)(?:\*\*|__)?(?::(?:\*\*|__)?[ \t]+|[ \t]*=[ \t]*))(?=\S)`,
     String.raw`((["'])([A-Za-z_][\w-]{0,127}):[ \t]*)(?=[^\s"'])`,
     String.raw`((?<![\w-])(?:-u|--user)[ \t]+[^\s:'"]+:)(?=\S)`,
     String.raw`((?<![\w-])--([A-Za-z][\w-]{0,63})[ \t]+)(?=[^\s-])`,
