@@ -1,4 +1,4 @@
-// The key-name rule inside text: a secret-named key written in a string (JSON text, its escaped form, `name=value`, `Key: value` lines) has its value redacted. Pure text in, text out.
+// The key-name rule inside text: a secret-named key written in a string (JSON text, printed records, `name=value`, `Key: value` lines, command-line flags) has its value redacted. Pure text in, text out.
 
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 import type { KeyMatcher } from "./scrub-keys.ts";
@@ -21,8 +21,9 @@ import type { RedactionCounts } from "./scrub-patterns.ts";
  * - 19 (20 the quote), 21: a header in quotes, `-H "X-Api-Key: …"` (a curl command), to the quote;
  * - 22: `-u user:` or `--user user:` (curl, the password after the colon), no key: `password`;
  * - 23, 24: `--password value`, `--api-key value` (a command line's flag and the next word).
- * The last two match the key only (see {@link textValueEnd}): a scan that took every value whole
- * would go over the rest of `a=a=a=…` from every `=`. Loops are unrolled (`[^"\\]*(?:\\.[^"\\]*)*`),
+ * From 15 on, only the key is matched (the value's end is found once it is to go, see
+ * {@link textValueEnd}): a scan that took every value whole would go over the rest of `a=a=a=…`
+ * from every `=`. Loops are unrolled (`[^"\\]*(?:\\.[^"\\]*)*`),
  * never a lazy alternation: a 64 KiB string value costs one pass. A value cut by truncation (no
  * closing quote) is taken to the end of the text. Containers as values are not matched: their own
  * keys are, one by one.
