@@ -432,3 +432,9 @@ test("labelled lines as people and Markdown write them: list items, emphasis, tw
   for (const kept of ["Token limit: 4096", "Max tokens: 4096", "Session closed: bye", "**Note:** the token is fine"])
     expect(scrub(kept).out).toBe(kept);
 });
+
+test("an extra key written without separators still finds its other spellings inside text", () => {
+  const options = { mode: "on" as const, extraKeys: ["memberno"] };
+  expect(scrub("member_no=M-991 and MEMBER-NO: x", options).out).toBe("member_no=[redacted:memberno] and MEMBER-NO: x");
+  expect(scrub('{"memberNo":"M-991"}', options).out).toBe('{"memberNo":"[redacted:memberno]"}');
+});

@@ -59,8 +59,9 @@ export function createKeyMatcher(extraKeys: readonly string[]): KeyMatcher {
   };
   // Once per object key of every event: no FTL compile (see runtime/jit-tiers.ts); every matcher's at once.
   keepOutOfFtl(match);
-  // An extra key's first word (`member` of `member_no`) is in every spelling of it (`memberNo`, `MEMBER-NO`).
-  const hints = [...KEY_HINTS, ...extraKeys.map((k) => splitKeyWords(k)[0] ?? "").filter((w) => w !== "")];
+  // An extra key matches on its normalised name, so `memberno` matches `member_no`: the first two
+  // letters of that name are in every spelling of it (`memberNo`, `MEMBER-NO`).
+  const hints = [...KEY_HINTS, ...[...extras.keys()].map((n) => n.slice(0, 2))];
   return Object.assign(match, { hint: new RegExp(hints.join("|"), "i") });
 }
 
