@@ -438,3 +438,15 @@ test("an extra key written without separators still finds its other spellings in
   expect(scrub("member_no=M-991 and MEMBER-NO: x", options).out).toBe("member_no=[redacted:memberno] and MEMBER-NO: x");
   expect(scrub('{"memberNo":"M-991"}', options).out).toBe('{"memberNo":"[redacted:memberno]"}');
 });
+
+test("a table cut inside a secret cell keeps no part of it", () => {
+  const rows = Array.from({ length: 3000 }, (_, i) => `${i},hunter-${i}-Winter,user${i}@example.com`).join("\n");
+  const { out } = scrub(`id,password,email\n${rows}`);
+  expect(out).toMatch(/\.\.\.\[truncated \d+ bytes\]$/);
+  expect(out).not.toMatch(/hunter|Winter|user\d/);
+  // Every cut offset through one row: the kept part of the row never shows its password.
+  for (let cut = 1; cut < 18; cut++) {
+    const text = `id,password,name\n1,${"hunter2-Winter,bob".slice(0, cut)}`;
+    expect(scrub(text).out).not.toMatch(/hun|ter|Win/);
+  }
+});

@@ -41,9 +41,12 @@ export function redactTableText(text: string, matchKey: KeyMatcher, counts: Reda
     if (table.separator === "|" && MARKDOWN_RULE.test(lines[row] ?? "")) row++;
     for (; row < lines.length; row++) {
       const cells = splitCells(lines[row] as string, table.separator);
-      if (cells.length !== table.width) break;
+      // The text's last line may be a row cut short (a size cut): its cells so far are a row's.
+      const last = row === lines.length - 1;
+      if (cells.length !== table.width && !(last && cells.length < table.width)) break;
       for (const [column, keyword] of table.secret) {
-        const cell = cells[column] as string;
+        const cell = cells[column];
+        if (cell === undefined) continue;
         const redacted = redactCell(cell, keyword);
         if (redacted === cell) continue;
         cells[column] = redacted;
