@@ -139,6 +139,20 @@ describe("junk", () => {
     for (const secret of ["alice@", "hunter2", "ghp_A1"]) expect(logged).not.toContain(secret);
   });
 
+  test("a junk line that is a JSON log record has its secret-named values redacted in the proxy's log", async () => {
+    const log = join(tempDir(), "proxy.log");
+    const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: "stderr:", BATON_PROXY_LOG_FILE: log } });
+    await p.request(0, "initialize", INIT_PARAMS);
+    // JSON, but not JSON-RPC: a structured logger writing to the wrong stream.
+    p.send('{"level":"debug","msg":"login","password":"hunter2-Winter","db":"DB_PASSWORD=s3cr3t-db"}\n');
+    expect((await p.request(1, "ping")).result).toEqual({});
+    expect(await p.close()).toBe(0);
+    const logged = readFileSync(log, "utf8");
+    expect(logged).toContain("JSON that is not a JSON-RPC message from the client unchanged");
+    expect(logged).toContain("[redacted:password]");
+    for (const secret of ["hunter2-Winter", "s3cr3t-db"]) expect(logged).not.toContain(secret);
+  });
+
   test("client batches: [ping, ping] and [ping, tools/call] are forwarded and every member answered; calls observed; an injected member is answered by the proxy", async () => {
     const events = join(tempDir(), "events.jsonl");
     const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });

@@ -1,8 +1,13 @@
 // Names what went wrong talking to a remote MCP server: an error_type for events and a reason naming the origin.
 
 import { maskUrl } from "../config-sinks.ts";
+import { redactKeyedText } from "../telemetry/scrub-keyed-text.ts";
+import { createKeyMatcher } from "../telemetry/scrub-keys.ts";
+import { redactText, secretSafeCut } from "../telemetry/scrub-patterns.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 
+/** The privacy stage's built-in secret key names, for quoted server text. */
+const SECRET_KEYS = createKeyMatcher([]);
 /** Bytes of an error response body read to explain it. */
 const ERROR_BODY_BYTES = 4096;
 
@@ -53,7 +58,7 @@ export function httpFailure(origin: string, status: number, statusText: string, 
     const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; error_description?: unknown };
     const message =
       typeof parsed.error === "object" ? parsed.error?.message : (parsed.error_description ?? parsed.error);
-    if (typeof message === "string" && message !== "") detail = `: ${clip(message)}`;
+    if (typeof message === "string" && message !== "") detail = `: ${quote(message)}`;
   } catch {
     // Not JSON (an HTML error page, a proxy's text): the status says enough.
   }
@@ -136,6 +141,17 @@ export class UpstreamTimeout extends Error {
 
 export function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * The server's own words for the client and the log: a server may quote a token, a user's email or
+ * what it was sent, so the privacy stage's key rule and value patterns apply (whatever BATON_SCRUB
+ * says: it governs events), after a cut that keeps no part of a secret.
+ */
+function quote(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  const kept = line.length > 200 ? `${line.slice(0, secretSafeCut(line, 197))}...` : line;
+  return redactText(redactKeyedText(kept, SECRET_KEYS, {}), {});
 }
 
 function clip(text: string): string {

@@ -15,11 +15,16 @@ const FILE_EXTENSIONS = new Set(
   ),
 );
 
-const EMAIL_DOMAIN = /@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}([A-Za-z]{2,24}))(?![A-Za-z0-9-])/g;
+/** Labels and TLD may be internationalised (`müller.de`, `пример.рф`): letters and digits of any script. The `@` may be URL-encoded (`?email=bob%40example.com`). */
+const EMAIL_DOMAIN =
+  /(?:@|%40)((?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(\p{L}[\p{L}\p{M}]{1,23}))(?![\p{L}\p{N}\p{M}-])/gu;
 const MAX_EMAIL_LOCAL_CHARS = 64;
 const DIGIT = /\d/;
 
-/** Emails: a dotted domain with an alphabetic TLD (`user@localhost`, `a@b`, `pkg@1.2.3` stay), not a file name (`icon@2x.png`). */
+/**
+ * Emails (`@` or `%40`): a dotted domain with an alphabetic TLD (`user@localhost`, `a@b`, `pkg@1.2.3`
+ * stay), not a file name (`icon@2x.png`), nor a git remote (`git@github.com:org/repo.git` names a repository, not a person).
+ */
 export function redactEmails(text: string, counts: RedactionCounts): string {
   let out = "";
   let copied = 0;
@@ -35,7 +40,8 @@ export function redactEmails(text: string, counts: RedactionCounts): string {
       start === at ||
       at - start > MAX_EMAIL_LOCAL_CHARS ||
       FILE_EXTENSIONS.has(tld.toLowerCase()) ||
-      /^\d+x\./i.test(domain)
+      /^\d+x\./i.test(domain) ||
+      isGitRemote(text, start, at + match[0].length)
     )
       continue;
     out += `${text.slice(copied, start)}[email]`;
@@ -80,9 +86,20 @@ export function redactIpv6(text: string, counts: RedactionCounts): string {
   return copied === 0 ? text : out + text.slice(copied);
 }
 
-/** `[A-Za-z0-9_.%+-]`, the local-part characters the email rule accepts. */
+/** `git@host:path`, the scp form of a git remote (the path right after the colon). */
+const isGitRemote = (text: string, start: number, end: number): boolean =>
+  text.startsWith("git@", start) && text[end] === ":" && /[\w~./-]/.test(text.charAt(end + 1));
+
+/** `[A-Za-z0-9_.%+-]` and letters of any script (`jörg@…`, RFC 6531), the local-part characters the email rule accepts. */
 const isEmailLocalCode = (code: number): boolean =>
-  isWordCode(code) || code === 46 || code === 37 || code === 43 || code === 45;
+  isWordCode(code) ||
+  code === 46 ||
+  code === 37 ||
+  code === 43 ||
+  code === 45 ||
+  (code >= 0xc0 && NON_ASCII_LETTER.test(String.fromCharCode(code)));
+/** A letter or combining mark outside ASCII (a surrogate half stands for an astral letter: kept with its pair). */
+const NON_ASCII_LETTER = /[\p{L}\p{M}\p{N}\ud800-\udfff]/u;
 const isWordCode = (code: number): boolean =>
   (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
 function hasColons(text: string, wanted: number): boolean {

@@ -22,8 +22,17 @@ const MAX_MATCHED_KEY_CHARS = 128;
 /** Keys repeat across events, so answers are cached; the cache is dropped whole when full. */
 const KEY_CACHE_ENTRIES = 4096;
 
-/** Returns the keyword a key name matches (`"password"`, `"api_key"`, or a configured extra key), else undefined. */
-export type KeyMatcher = (key: string) => string | undefined;
+/**
+ * Every built-in secret key name holds one of these (case aside): text without any cannot write
+ * such a key, and the key rule inside text (scrub-keyed-text.ts) skips it with one scan.
+ */
+const KEY_HINTS = ["pass", "pwd", "secret", "token", "auth", "cookie", "session", "credential", "key"];
+
+/**
+ * Returns the keyword a key name matches (`"password"`, `"api_key"`, or a configured extra key),
+ * else undefined. `hint` finds text that may hold such a key name (a matcher's own, extra keys included).
+ */
+export type KeyMatcher = ((key: string) => string | undefined) & { readonly hint?: RegExp };
 
 /**
  * Builds the key-name rule. `extraKeys` (from `Config.scrubKeys`) match on the whole normalised key
@@ -50,7 +59,10 @@ export function createKeyMatcher(extraKeys: readonly string[]): KeyMatcher {
   };
   // Once per object key of every event: no FTL compile (see runtime/jit-tiers.ts); every matcher's at once.
   keepOutOfFtl(match);
-  return match;
+  // An extra key matches on its normalised name, so `memberno` matches `member_no`: the first two
+  // letters of that name are in every spelling of it (`memberNo`, `MEMBER-NO`).
+  const hints = [...KEY_HINTS, ...[...extras.keys()].map((n) => n.slice(0, 2))];
+  return Object.assign(match, { hint: new RegExp(hints.join("|"), "i") });
 }
 
 /** `X-Api-Key` / `sessionToken` / `HTTP_AUTH` → lower-case words, split on separators and camelCase humps. */

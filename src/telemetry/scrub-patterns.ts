@@ -59,9 +59,12 @@ const JWT: ValuePattern = {
 };
 const PREFIXED_TOKEN: ValuePattern = {
   label: "token",
-  source: String.raw`(?<![\w-])(?:sk-(?:ant-|proj-|svcacct-|admin-)?[\w-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,}|xox[abeoprs]-[A-Za-z0-9-]{10,}|A(?:KI|SI)A[0-9A-Z]{16}(?![A-Za-z0-9])|AIza[\w-]{35}|glpat-[\w-]{20,}|npm_[A-Za-z0-9]{36}|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,})`,
-  // `sk-` alone is a common word start (`sk-button-primary-large`): demand key-like entropy. A vendor's
-  // prefix (`sk-ant-`, `sk-proj-`…) is a key by itself: some keys of that shape are all lower case.
+  source: String.raw`(?<![\w-])(?:sk-(?:ant-|proj-|svcacct-|admin-)?[\w-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,}|xox[abeoprs]-[A-Za-z0-9-]{10,}|A(?:KI|SI)A[0-9A-Z]{16}(?![A-Za-z0-9])|AIza[\w-]{35}|glpat-[\w-]{20,}|npm_[A-Za-z0-9]{36}|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9+/=]{24,}|hf_[A-Za-z0-9]{30,}|xapp-\d-[A-Za-z0-9-]{20,}|SG\.[\w-]{16,}\.[\w-]{30,}|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|dop_v1_[a-f0-9]{64}|lin_api_[A-Za-z0-9]{30,}|pypi-AgE[\w-]{50,}|T[A-Z0-9]{8,}\/B[A-Z0-9]{8,}\/[A-Za-z0-9]{24}(?![A-Za-z0-9]))`,
+  // Also Stripe webhook secrets, Hugging Face, Slack app tokens and webhook paths
+  // (`hooks.slack.com/services/T…/B…/…`: the URL is the credential), SendGrid, Shopify,
+  // DigitalOcean, Linear and PyPI tokens. `sk-` alone is a common word start
+  // (`sk-button-primary-large`): demand key-like entropy. A vendor's prefix (`sk-ant-`,
+  // `sk-proj-`…) is a key by itself: some keys of that shape are all lower case.
   replace: (m) =>
     m.startsWith("sk-") && !SK_VENDOR.test(m) && !(DIGIT.test(m) && /[A-Z]/.test(m)) ? undefined : "[token]",
 };
@@ -81,8 +84,9 @@ const IBAN: ValuePattern = {
 };
 const CARD: ValuePattern = {
   label: "card",
-  // 13-19 digits, single spaces/dashes allowed; not glued to a longer number, an id or a decimal.
-  source: String.raw`(?<![\w.+]|\d[ -])[2-6](?:[ -]?\d){12,18}(?![ -]?\d)`,
+  // 13-19 digits, single spaces/dashes allowed; not glued to a longer number, an id or a decimal,
+  // on either side (a UUID's `46957166-1177-4678-9dd7-…` or a hash's `3230436328066bc7…` is one word).
+  source: String.raw`(?<![\w.+]|\d[ -])[2-6](?:[ -]?\d){12,18}(?![ -]?\d|\w)`,
   replace: (m) => redactValidPrefix(m, "[card]", (p) => isCardNumber(p.replace(/\D/g, ""))),
 };
 const IPV4: ValuePattern = {
@@ -142,6 +146,7 @@ const PASSES: readonly Pass[] = [
   regexPass({ minChars: 15 }, PREFIXED_TOKEN),
   regexPass({ minChars: 18 }, AUTH_HEADER),
   { minChars: 6, needs: ["@"], run: redactEmails },
+  { minChars: 8, needs: ["%40"], needsDigit: true, run: redactEmails }, // in a URL: `?email=bob%40example.com`
   { minChars: 4, needs: [":"], needsDigit: true, run: redactIpv6 },
   regexPass({ minChars: 7, needsDigit: true }, IBAN, CARD, IPV4, PHONE),
 ];

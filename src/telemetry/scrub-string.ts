@@ -1,7 +1,9 @@
 // One string value of the scrub walk: cut to the field and event budgets (never inside a secret, an earlier cut's marker kept), then redacted. Pure apart from a reused scratch buffer; walks no containers.
 
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+import { redactKeyedText } from "./scrub-keyed-text.ts";
 import { redactText, secretSafeCut } from "./scrub-patterns.ts";
+import { redactTableText } from "./scrub-table-text.ts";
 import { MAX_FIELD_BYTES, TRUNCATED, truncated, type Walk } from "./scrub-walk-state.ts";
 
 /** A budget remainder smaller than this is not worth a prefix plus marker. */
@@ -25,7 +27,7 @@ export function scrubString(text: string, walk: Walk): string {
   const alreadyCut = bytes > limit && bytes <= limit + MARKER_MAX_BYTES && TRUNCATION_MARKER.test(text);
   if (bytes <= limit || alreadyCut) {
     walk.bytesLeft -= Math.min(bytes, walk.bytesLeft);
-    return walk.redact ? redactText(text, walk.stats.redactions) : text;
+    return walk.redact ? redact(text, walk) : text;
   }
   if (limit < MIN_PREFIX_BYTES) {
     walk.bytesLeft = 0;
@@ -44,10 +46,16 @@ export function scrubString(text: string, walk: Walk): string {
   // ASCII two bytes per char, and a rope (kept + marker) is flattened again by every
   // JSON.stringify; either makes each write of the event 10-30x slower (measured 200 µs vs 6 µs).
   const prefix = decodeScratch(written);
-  const kept = walk.redact ? redactText(prefix, walk.stats.redactions) : prefix;
+  const kept = walk.redact ? redact(prefix, walk) : prefix;
   if (kept !== prefix) return truncated(walk, Buffer.from(`${kept}${exactMarker}`).toString("utf8"));
   encoder.encodeInto(exactMarker, scratch.subarray(written));
   return truncated(walk, decodeScratch(written + exactMarker.length));
+}
+
+/** The key-name rule inside the text first (keys, then table columns: a secret-named value goes whole, not as a `[token]` in it), then the value patterns. */
+function redact(text: string, walk: Walk): string {
+  const counts = walk.stats.redactions;
+  return redactText(redactTableText(redactKeyedText(text, walk.matchKey, counts), walk.matchKey, counts), counts);
 }
 
 function decodeScratch(length: number): string {
@@ -55,4 +63,4 @@ function decodeScratch(length: number): string {
 }
 
 // Once per string value of every event, inlined into the walk: out of FTL with it (see scrub-walk.ts).
-keepOutOfFtl(scrubString);
+keepOutOfFtl(scrubString, redact);

@@ -1,7 +1,7 @@
 // The privacy stage's walk over one value: depth, item and node caps, cycles, key-name redaction, numbers that are card numbers; strings are scrub-string.ts's, budgets scrub-walk-state.ts's. Pure, copy on write.
 
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
-import { redactText } from "./scrub-patterns.ts";
+import { redactText, secretSafeCut } from "./scrub-patterns.ts";
 import { scrubString } from "./scrub-string.ts";
 import { isCardNumber } from "./scrub-validators.ts";
 import { count, MAX_DEPTH, MAX_ITEMS, TRUNCATED, truncated, type Walk } from "./scrub-walk-state.ts";
@@ -86,10 +86,10 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
     let out: Record<string, unknown> | undefined = proto === Object.prototype || proto === null ? undefined : {};
     for (let i = 0; i < kept; i++) {
       const key = keys[i] as string;
-      let name = key.length > MAX_KEY_CHARS ? `${key.slice(0, codePointCut(key, MAX_KEY_CHARS))}...` : key;
+      let name = key.length > MAX_KEY_CHARS ? cutKey(key) : key;
       if (walk.redact) name = redactText(name, walk.stats.redactions); // maps keyed by email address
       const item = source[key];
-      const next = visitEntry(key, item, depth + 1, walk);
+      const next = visitEntry(key, item, depth + 1, walk, source);
       if (out === undefined && (next !== item || name !== key)) out = copyKeys(source, keys, i);
       if (out === undefined) continue;
       for (let n = 2, base = name; Object.hasOwn(out, name); n++) name = `${base}#${n}`; // two emails both became [email]
@@ -107,11 +107,27 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
 // (scrubString, marked with them before, is marked in scrub-string.ts.)
 keepOutOfFtl(visit, visitEntry);
 
-/** One object entry: the key-name rule first (an `undefined` value is absent from JSON: nothing to hide), then the value. */
-function visitEntry(key: string, value: unknown, depth: number, walk: Walk): unknown {
-  const keyword = walk.redact && value !== undefined ? walk.matchKey(key) : undefined;
+/** One object entry of `source`: the key-name rule first (an `undefined` value is absent from JSON: nothing to hide), then the value. */
+function visitEntry(key: string, value: unknown, depth: number, walk: Walk, source: Record<string, unknown>): unknown {
+  let keyword = walk.redact && value !== undefined ? walk.matchKey(key) : undefined;
+  if (keyword === undefined && key === "value" && walk.redact) keyword = pairKeyword(source, walk);
   return keyword === undefined ? visit(value, depth, walk) : count(walk, "key", `[redacted:${keyword}]`);
 }
+
+/**
+ * The keyword of a name/value pair's secret name: headers, env vars and form fields are often
+ * lists of `{"name": "Authorization", "value": …}` (HAR, fetch tools, Kubernetes env) or
+ * `{"key": "password", "value": …}` (Postman), where the secret's name is data, not a key.
+ */
+function pairKeyword(source: Record<string, unknown>, walk: Walk): string | undefined {
+  const name = typeof source.name === "string" ? source.name : source.key;
+  return typeof name === "string" ? walk.matchKey(name) : undefined;
+}
+/** A key cut to MAX_KEY_CHARS, never inside a secret (a map keyed by URLs or messages: half a token would no longer match its pattern). */
+function cutKey(key: string): string {
+  return `${key.slice(0, secretSafeCut(key, codePointCut(key, MAX_KEY_CHARS)))}...`;
+}
+
 /** Where `text` is cut to keep at most `cut` UTF-16 units: `cut`, or one before when that would split a surrogate pair (a lone half is not valid Unicode). */
 export function codePointCut(text: string, cut: number): number {
   const code = text.charCodeAt(cut - 1);

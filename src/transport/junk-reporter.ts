@@ -1,6 +1,8 @@
 // Reports lines that are not JSON-RPC (and over-long or unterminated lines) to the log without flooding it.
 
 import type { Logger } from "../log.ts";
+import { redactKeyedText } from "../telemetry/scrub-keyed-text.ts";
+import { createKeyMatcher } from "../telemetry/scrub-keys.ts";
 import { redactText, secretSafeCut } from "../telemetry/scrub-patterns.ts";
 import { MAX_LINE_BYTES, type Frame } from "../wire/framing.ts";
 
@@ -17,6 +19,8 @@ const REASONS = {
 } as const;
 
 const decoder = new TextDecoder();
+/** The privacy stage's key-name rule (its built-in names): junk is often a JSON log line, `{"password": …}`. */
+const SECRET_KEYS = createKeyMatcher([]);
 
 /** One per direction. Everything reported here was still forwarded unchanged. */
 export class JunkReporter {
@@ -32,10 +36,12 @@ export class JunkReporter {
   report(reason: keyof typeof REASONS, body: Uint8Array): void {
     this.count++;
     if (this.count > MAX_JUNK_LINES_LOGGED) return;
-    // Junk is often a debug print (a connection string, a token): the log gets the privacy stage's
-    // value patterns, cut where no secret crosses, like an event (the line itself passes unchanged).
+    // Junk is often a debug print (a connection string, a token, a JSON log record): the log gets
+    // the privacy stage's key rule and value patterns, cut where no secret crosses, like an event
+    // (the line itself passes unchanged).
     const text = decoder.decode(body.subarray(0, EXCERPT_SCAN_BYTES));
-    const excerpt = JSON.stringify(redactText(text.slice(0, secretSafeCut(text, EXCERPT_CHARS)), {}));
+    const kept = redactKeyedText(text.slice(0, secretSafeCut(text, EXCERPT_CHARS)), SECRET_KEYS, {});
+    const excerpt = JSON.stringify(redactText(kept, {}));
     const more = this.count === MAX_JUNK_LINES_LOGGED ? " (further junk lines are counted, not logged)" : "";
     this.logger.warn(`forwarded ${REASONS[reason]} from the ${this.from} unchanged: ${excerpt}${more}`);
   }
