@@ -221,6 +221,26 @@ describe("report output", () => {
     expect((await run([path, "--session", "sess-old-1"])).stdout).toEndWith(`_Raw events: \`${path}\`._\n`);
   });
 
+  test("the latest session without calls (a host's health check, `claude mcp list`) names the latest session that has them, not 'use the server's tools'", async () => {
+    const path = join(dir, "health-check.jsonl");
+    const used = makeCall(1, "u1", "search", { q: 1 }, { durationMs: 5 }, 0).map((e) => ({
+      ...e,
+      session_id: "sess-used-1",
+    }));
+    const check = surfaceEvent("sess-check-2", 1, 60_000, "sha256:aa", [tool("search")]);
+    await Bun.write(path, [...used, check].map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const latest = await run([path]);
+    expect(latest.code).toBe(0);
+    expect(latest.stdout).toContain("`sess-check-2`");
+    expect(latest.stdout).not.toContain("Use the server's tools");
+    expect(latest.stdout).toContain(`baton-proxy report ${path} --session sess-used-1`);
+    // A file whose sessions all lack calls still gets the advice to use the tools; so does a session chosen by --session.
+    const alone = join(dir, "health-check-only.jsonl");
+    await Bun.write(alone, `${JSON.stringify(check)}\n`);
+    expect((await run([alone])).stdout).toContain("Use the server's tools");
+    expect((await run([path, "--session", "sess-check"])).stdout).not.toContain("--session sess-used-1");
+  });
+
   test("an ambiguous or unknown --session is exit 1 with the reason", async () => {
     const path = await writeTwoSessions("ambiguous.jsonl");
     const ambiguous = await run([path, "--session", "sess-"]);

@@ -156,11 +156,18 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
           previousSurface,
           // The latest session by default: several wrapped servers share one file, so say the others are there.
           otherSessions: request.session === undefined ? index.sessions.size - 1 : 0,
+          ...(request.session === undefined && session.calls === 0 ? latestWithCalls(index) : {}),
           // A bare `report --list` reads the default file, not the one named here.
           ...(request.file === undefined ? {} : { namedLocation: path }),
         }),
   );
   return EXIT.OK;
+}
+
+/** The latest session that has tool calls, for a latest session without any (a host's health check), when there is one. */
+function latestWithCalls(index: SessionIndex): { latestWithCalls?: { sessionId: string; calls: number } } {
+  const used = listSessions(index).findLast((s) => s.calls > 0);
+  return used === undefined ? {} : { latestWithCalls: { sessionId: used.sessionId, calls: used.calls } };
 }
 
 /** The configured file sink (the first one), else the default file sink's path. */
