@@ -168,6 +168,13 @@ describe("parseServeArgs", () => {
     expect(withUser.kind === "problems" && withUser.problems.join("\n")).toContain("must not carry credentials");
   });
 
+  test("an upstream written without its scheme (localhost:3000/mcp, read as the scheme 'localhost:') is said to lack http(s)://, not to be of scheme \"localhost:\"", () => {
+    const result = parseServeArgs(["--upstream", "localhost:3000/mcp"], {});
+    const text = result.kind === "problems" ? result.problems.join("\n") : "";
+    expect(text).toContain("has no http:// or https:// in front");
+    expect(text).not.toContain('got "localhost:"');
+  });
+
   test("an upstream URL refused as invalid is quoted masked: its password and query (an API key) never echoed", () => {
     const result = parseServeArgs(["--upstream", "https://u:pw-secret@mcp example/mcp?api_key=key-secret"], {});
     const text = result.kind === "problems" ? result.problems.join("\n") : "";

@@ -1,6 +1,6 @@
 // Reads one `serve` setting's text (upstream URL, listen address, allowed origins, whole numbers): each reader pushes its problem, worded with the flag or variable it came from, and never throws. Pure; which setting reads what is serve-args.ts's business.
 
-import { maskUrl } from "../config-sinks.ts";
+import { MISSING_SCHEME, maskUrl } from "../config-sinks.ts";
 import { SERVE_FLAGS } from "./serve-flags.ts";
 
 /** Where a listener binds (port 0: a free one is picked). */
@@ -29,7 +29,12 @@ export function parseUpstream(raw: string | undefined, label: string, problems: 
     return undefined;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    problems.push(`${label} must be an http:// or https:// URL (got "${url.protocol}")`);
+    // `localhost:3000/mcp` parses, as the scheme "localhost:": the scheme is what is missing.
+    problems.push(
+      raw.includes("://")
+        ? `${label} must be an http:// or https:// URL (got "${url.protocol}")`
+        : `${label} ${MISSING_SCHEME}`,
+    );
     return undefined;
   }
   if (url.username !== "" || url.password !== "" || url.hash !== "") {
