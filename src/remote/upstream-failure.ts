@@ -1,6 +1,7 @@
 // Names what went wrong talking to a remote MCP server: an error_type for events and a reason naming the origin.
 
 import { maskUrl } from "../config-sinks.ts";
+import { certificateTrustHint } from "../errors.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 
 /** Bytes of an error response body read to explain it. */
@@ -29,7 +30,7 @@ export function fetchFailure(origin: string, error: unknown, timeoutMs: number):
   if (TLS_CODES.test(code)) {
     return {
       errorType: "upstream_tls",
-      reason: `TLS with ${origin} failed (${code}${code === "EPROTO" ? ": does the server speak TLS on this port?" : ""})`,
+      reason: `TLS with ${origin} failed (${code}${code === "EPROTO" ? ": does the server speak TLS on this port?" : ""})${certificateTrustHint(code)}`,
     };
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
