@@ -1,7 +1,7 @@
 // Tests of `baton-proxy report` through the subcommand dispatcher (src/commands.ts) with a fake context over temporary files.
 
 import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
 import { runSubcommand } from "../src/commands.ts";
@@ -548,6 +548,17 @@ describe("report errors and usage", () => {
       );
     },
   );
+
+  test("a directory given as FILE is said to be one, with the event files in it, not 'no event file at' a path that exists", async () => {
+    const folder = join(dir, "events-folder");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "events.jsonl"), "");
+    const result = await run([folder]);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toContain(`${folder} is a directory`);
+    expect(result.stderr).toContain(join(folder, "events.jsonl"));
+    expect(result.stderr).not.toContain("no event file at");
+  });
 
   test("a missing file is exit 1 naming the path", async () => {
     const path = join(dir, "does-not-exist.jsonl");
