@@ -12,6 +12,10 @@ export interface ListenAddress {
 // Defined with the flags, whose help states it.
 export { MAX_TIMER_MS } from "./serve-flags.ts";
 
+/** For a server command given to serve: where a stdio server goes instead. */
+export const STDIO_SERVER_HINT =
+  "serve fronts a server that already answers MCP over HTTP (its Streamable HTTP URL); a server started as a command (stdio) goes behind `baton-proxy -- <command>`, or start it with its HTTP transport and give that URL";
+
 /** The upstream MCP endpoint: required, an absolute http:// or https:// URL without credentials or fragment. */
 export function parseUpstream(raw: string | undefined, label: string, problems: string[]): URL | undefined {
   if (raw === undefined) {
@@ -25,7 +29,9 @@ export function parseUpstream(raw: string | undefined, label: string, problems: 
     url = new URL(raw);
   } catch {
     // Masked as --url's are: a URL too broken to parse may still hold a password or an API key in its query.
-    problems.push(`${label} "${clip(maskUrl(raw))}" is not a valid URL`);
+    problems.push(
+      `${label} "${clip(maskUrl(raw))}" is not a valid URL${/\s/.test(raw.trim()) ? `: ${STDIO_SERVER_HINT}` : ""}`,
+    );
     return undefined;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
