@@ -107,7 +107,12 @@ describe("command line", () => {
     const windows = await runBinary(["--", "C:\\Program Files\\nodejs\\npx.cmd", "-y", "pkg"]);
     expect(windows.code).toBe(127);
     expect(windows.stderr).toContain("Windows command");
-    for (const r of [bare, relative, noShebang, directory, windows]) expect(r.stdout).toBe("");
+    // Our options written after the `--` that ends them.
+    const late = await runBinary(["--", "--url", "https://mcp.example.com/mcp"]);
+    expect(late.code).toBe(127);
+    expect(late.stderr).toContain('options go before "--"');
+    expect(late.stderr).not.toContain("absolute path");
+    for (const r of [bare, relative, noShebang, directory, windows, late]) expect(r.stdout).toBe("");
   });
 
   test("the compiled binary ignores .env and bunfig.toml in its working directory", async () => {

@@ -19,6 +19,7 @@ test.each<[Partial<SpawnFailure>, string[]]>([
   [{ command: "./server.sh" }, ["in /, the working directory", "absolute path"]],
   [{ command: "bin/server" }, ["in /, the working directory"]],
   [{ command: "/opt/none/server" }, ["ENOENT: the runtime's words"]],
+  [{ command: "--url" }, ['own options go before "--"']],
   [{ command: "C:\\tools\\server.exe" }, ["Windows command"]],
   [{ command: "cmd" }, ["Windows command"]],
   [{ command: "C:\\tools\\server.exe", platform: "win32" }, ["ENOENT: the runtime's words"]],

@@ -28,6 +28,9 @@ export function describeSpawnFailure(failure: SpawnFailure): string {
   const { command, code } = failure;
   const head = `cannot start "${command}"`;
   const windowsShaped = failure.platform !== "win32" && isWindowsCommand(command);
+  // `baton-proxy -- --url …`: our options written after the `--` that ends them.
+  if (code === "ENOENT" && command.startsWith("-"))
+    return `${head}: not found (ENOENT): everything after "--" is the server's command line, so this option was taken for a command; baton-proxy's own options go before "--" (baton-proxy --url URL, baton-proxy [options] -- <command> [args...])`;
   if (code === "ENOENT" && windowsShaped)
     return `${head}: not found (ENOENT): it is a Windows command (a config entry copied from Windows?); on this system name the program itself (npx, node, uvx, python…) and its arguments`;
   if (code === "ENOENT" && !hasSeparator(command, failure.platform))
