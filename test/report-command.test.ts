@@ -234,6 +234,7 @@ describe("report output", () => {
     expect(latest.stdout).toContain("`sess-check-2`");
     expect(latest.stdout).not.toContain("Use the server's tools");
     expect(latest.stdout).toContain(`baton-proxy report ${path} --session sess-used-1`);
+    expect(latest.stdout).toContain("1 call)");
     // A file whose sessions all lack calls still gets the advice to use the tools; so does a session chosen by --session.
     const alone = join(dir, "health-check-only.jsonl");
     await Bun.write(alone, `${JSON.stringify(check)}\n`);

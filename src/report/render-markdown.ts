@@ -45,7 +45,7 @@ export interface RenderOptions {
   /** The FILE (or s3:// location) the reader named, repeated in that `--list` command; none for the default file. */
   namedLocation?: string;
   /** The latest session of the file with tool calls, when this one (picked as the latest) has none. */
-  latestWithCalls?: { sessionId: string; calls: number };
+  latestWithCalls?: { sessionId: string; calls: number; server: string | null };
 }
 
 /** The whole report as GitHub-flavoured Markdown ending in a newline. Never throws on odd data. */
@@ -66,7 +66,7 @@ export function renderReport(state: ReportState, options: RenderOptions): string
         ? // A host starts the server to check it (`claude mcp list`, a restart): that session is the latest, yet the calls are in another.
           "Nothing captured in this session, the latest in the file: it has no tool calls and no annotations (a host " +
             "that starts the server only to check it, such as `claude mcp list`, makes such a session). The latest " +
-            `session with tool calls is ${renderCode(used.sessionId)} (${formatPlural(used.calls, "call")}): ` +
+            `session with tool calls is ${renderCode(used.sessionId)} (${used.server === null ? "" : `${renderCode(used.server)}, `}${formatPlural(used.calls, "call")}): ` +
             renderCode(`${list.join(" ")} --session ${shellWord(used.sessionId)}`) +
             "."
         : "Nothing captured yet: this session has no tool calls and no annotations. Use the server's tools through " +

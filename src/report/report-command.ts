@@ -168,9 +168,14 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
 }
 
 /** The latest session that has tool calls, for a latest session without any (a host's health check), when there is one. */
-function latestWithCalls(index: SessionIndex): { latestWithCalls?: { sessionId: string; calls: number } } {
+function latestWithCalls(index: SessionIndex): {
+  latestWithCalls?: { sessionId: string; calls: number; server: string | null };
+} {
   const used = listSessions(index).findLast((s) => s.calls > 0);
-  return used === undefined ? {} : { latestWithCalls: { sessionId: used.sessionId, calls: used.calls } };
+  if (used === undefined) return {};
+  // Several servers share the default file: name the server, so another server's session is not taken for this one's.
+  const server = describeServer(used.serverLabel, used.serverName);
+  return { latestWithCalls: { sessionId: used.sessionId, calls: used.calls, server } };
 }
 
 /** The configured file sink (the first one), else the default file sink's path. */
