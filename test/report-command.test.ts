@@ -228,7 +228,20 @@ describe("report output", () => {
       session_id: "sess-used-1",
     }));
     const check = surfaceEvent("sess-check-2", 1, 60_000, "sha256:aa", [tool("search")]);
-    await Bun.write(path, [...used, check].map((e) => JSON.stringify(e)).join("\n") + "\n");
+    // The same server's session with calls first, though another server's is later.
+    const usedSnapshot = surfaceEvent("sess-used-1", 3, 10, "sha256:aa", [tool("search")]);
+    const other = makeCall(1, "x1", "other", {}, { durationMs: 5 }, 30_000).map((e) => ({
+      ...e,
+      session_id: "sess-other-server",
+    }));
+    const otherSnapshot = {
+      ...surfaceEvent("sess-other-server", 3, 30_010, "sha256:bb", [tool("other")]),
+      payload: { ...surfaceEvent("x", 3, 0, "sha256:bb", []).payload, server_info: { name: "another", version: "1" } },
+    };
+    await Bun.write(
+      path,
+      [...used, usedSnapshot, ...other, otherSnapshot, check].map((e) => JSON.stringify(e)).join("\n") + "\n",
+    );
     const latest = await run([path]);
     expect(latest.code).toBe(0);
     expect(latest.stdout).toContain("`sess-check-2`");

@@ -159,7 +159,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
           previousSurface,
           // The latest session by default: several wrapped servers share one file, so say the others are there.
           otherSessions: request.session === undefined ? index.sessions.size - 1 : 0,
-          ...(request.session === undefined && session.calls === 0 ? latestWithCalls(index) : {}),
+          ...(request.session === undefined && session.calls === 0 ? latestWithCalls(index, session) : {}),
           // A bare `report --list` reads the default file, not the one named here.
           ...(request.file === undefined ? {} : { namedLocation: path }),
         }),
@@ -168,10 +168,17 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
 }
 
 /** The latest session that has tool calls, for a latest session without any (a host's health check), when there is one. */
-function latestWithCalls(index: SessionIndex): {
+function latestWithCalls(
+  index: SessionIndex,
+  picked: SessionInfo,
+): {
   latestWithCalls?: { sessionId: string; calls: number; server: string | null };
 } {
-  const used = listSessions(index).findLast((s) => s.calls > 0);
+  const sessions = listSessions(index);
+  // The same server's first: the health check was of that server.
+  const used =
+    sessions.findLast((s) => s.calls > 0 && s.serverName !== null && s.serverName === picked.serverName) ??
+    sessions.findLast((s) => s.calls > 0);
   if (used === undefined) return {};
   // Several servers share the default file: name the server, so another server's session is not taken for this one's.
   const server = describeServer(used.serverLabel, used.serverName);
