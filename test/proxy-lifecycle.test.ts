@@ -112,7 +112,11 @@ describe("command line", () => {
     expect(late.code).toBe(127);
     expect(late.stderr).toContain('options go before "--"');
     expect(late.stderr).not.toContain("absolute path");
-    for (const r of [bare, relative, noShebang, directory, windows, late]) expect(r.stdout).toBe("");
+    // A whole command line in one argument, as `"args": ["--", "npx -y pkg"]`.
+    const joined = await runBinary(["--", "npx -y @modelcontextprotocol/server-everything"]);
+    expect(joined.code).toBe(127);
+    expect(joined.stderr).toContain('"npx", "-y", "@modelcontextprotocol/server-everything"');
+    for (const r of [bare, relative, noShebang, directory, windows, late, joined]) expect(r.stdout).toBe("");
   });
 
   test("the compiled binary ignores .env and bunfig.toml in its working directory", async () => {

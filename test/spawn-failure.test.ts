@@ -20,6 +20,8 @@ test.each<[Partial<SpawnFailure>, string[]]>([
   [{ command: "bin/server" }, ["in /, the working directory"]],
   [{ command: "/opt/none/server" }, ["ENOENT: the runtime's words"]],
   [{ command: "--url" }, ['own options go before "--"']],
+  [{ command: "npx -y @scope/pkg" }, ['"npx", "-y", "@scope/pkg"']],
+  [{ command: "/Applications/My Server/run" }, ["ENOENT: the runtime's words"]],
   [{ command: "C:\\tools\\server.exe" }, ["Windows command"]],
   [{ command: "cmd" }, ["Windows command"]],
   [{ command: "C:\\tools\\server.exe", platform: "win32" }, ["ENOENT: the runtime's words"]],

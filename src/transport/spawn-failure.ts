@@ -31,6 +31,14 @@ export function describeSpawnFailure(failure: SpawnFailure): string {
   // `baton-proxy -- --url …`: our options written after the `--` that ends them.
   if (code === "ENOENT" && command.startsWith("-"))
     return `${head}: not found (ENOENT): everything after "--" is the server's command line, so this option was taken for a command; baton-proxy's own options go before "--" (baton-proxy --url URL, baton-proxy [options] -- <command> [args...])`;
+  // `"args": ["--", "npx -y pkg"]`: a whole command line in one argument (a path with spaces is absolute).
+  if (code === "ENOENT" && /\s/.test(command.trim()) && !isAbsolutePath(command, failure.platform) && !windowsShaped) {
+    const words = command
+      .trim()
+      .split(/\s+/)
+      .map((word) => JSON.stringify(word));
+    return `${head}: not found (ENOENT): this is a whole command line in one argument; give the command and each argument as separate strings in the entry's args (${words.join(", ")})`;
+  }
   if (code === "ENOENT" && windowsShaped)
     return `${head}: not found (ENOENT): it is a Windows command (a config entry copied from Windows?); on this system name the program itself (npx, node, uvx, python…) and its arguments`;
   if (code === "ENOENT" && !hasSeparator(command, failure.platform))
