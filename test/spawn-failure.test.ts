@@ -25,7 +25,7 @@ test.each<[Partial<SpawnFailure>, string[]]>([
   [{ command: "C:\\tools\\server.exe" }, ["Windows command"]],
   [{ command: "cmd" }, ["Windows command"]],
   [{ command: "C:\\tools\\server.exe", platform: "win32" }, ["ENOENT: the runtime's words"]],
-  [{ command: "server", platform: "win32", path: "C:\\Windows" }, ["PATH=C:\\Windows"]],
+  [{ command: "server", platform: "win32", path: "C:\\Windows" }, ["PATH=C:\\Windows", "`where server`"]],
   [
     { command: "tools\\server.exe", platform: "win32", cwd: "C:\\Users\\me" },
     ["in C:\\Users\\me, the working directory"],

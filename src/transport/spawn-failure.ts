@@ -42,7 +42,7 @@ export function describeSpawnFailure(failure: SpawnFailure): string {
   if (code === "ENOENT" && windowsShaped)
     return `${head}: not found (ENOENT): it is a Windows command (a config entry copied from Windows?); on this system name the program itself (npx, node, uvx, python…) and its arguments`;
   if (code === "ENOENT" && !hasSeparator(command, failure.platform))
-    return `${head}: not found in PATH (ENOENT; PATH=${failure.path ?? "(not set)"}, the PATH the host started the proxy with, often shorter than a terminal's): give the command's absolute path in the entry (\`command -v ${command}\` in a terminal prints it), or set PATH in the entry's "env"`;
+    return `${head}: not found in PATH (ENOENT; PATH=${failure.path ?? "(not set)"}, the PATH the host started the proxy with, often shorter than a terminal's): give the command's absolute path in the entry (\`${failure.platform === "win32" ? "where" : "command -v"} ${command}\` in a terminal prints it), or set PATH in the entry's "env"`;
   if (code === "ENOENT" && !isAbsolutePath(command, failure.platform))
     return `${head}: no such file (ENOENT) in ${failure.cwd}, the working directory the host started the proxy in, which a relative path is read from: give the absolute path`;
   if (code === "ENOEXEC")
