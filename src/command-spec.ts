@@ -51,6 +51,8 @@ export interface CommandSpec {
   readonly operands: ReadonlyArray<readonly [string, string]>;
   readonly options: readonly OptionSpec[];
   readonly notes?: readonly string[];
+  /** Said after "unexpected argument" when the command takes no operands: what the user likely meant. */
+  readonly operandHint?: string;
   /** Exit statuses and their meaning in this command. */
   readonly exits: ReadonlyArray<readonly [number, string]>;
   /** Loads the implementation on demand: a proxy start must not pay for subcommand modules. */
@@ -70,7 +72,7 @@ function optionsOf(spec: CommandSpec): readonly OptionSpec[] {
  * reason; an empty or blank value (`--session=`, `--session " "`) counts as missing.
  */
 export function parseCommandArgs(spec: CommandSpec, args: readonly string[]): ParsedArgs {
-  return parseOptionList(optionsOf(spec), args, spec.operands.length > 0);
+  return parseOptionList(optionsOf(spec), args, spec.operands.length > 0, spec.operandHint);
 }
 
 /** parseArgs over a table of options; LocalError `E_USAGE` in our words for every misuse. */
@@ -78,6 +80,7 @@ export function parseOptionList(
   table: readonly OptionSpec[],
   args: readonly string[],
   allowPositionals: boolean,
+  operandHint?: string,
 ): ParsedArgs {
   let parsed: {
     values: Record<string, OptionValue>;
@@ -118,7 +121,10 @@ export function parseOptionList(
       throw new LocalError("E_USAGE", `--${option.name} needs a value (${option.value})`);
   }
   if (!allowPositionals && parsed.positionals.length > 0)
-    throw new LocalError("E_USAGE", `unexpected argument "${parsed.positionals[0]}"`);
+    throw new LocalError(
+      "E_USAGE",
+      `unexpected argument "${parsed.positionals[0]}"${operandHint === undefined ? "" : `: ${operandHint}`}`,
+    );
   return { values: parsed.values, positionals: parsed.positionals };
 }
 

@@ -179,6 +179,10 @@ function parseS3Location(url: URL, entry: string, problems: string[]): SinkSpec 
   return { kind: "s3", bucket: url.hostname, prefix };
 }
 
+/** A URL written as host:port/path (`localhost:3000/mcp`), which parses with the host as its scheme: what is missing is said. */
+export const MISSING_SCHEME =
+  "has no http:// or https:// in front: write https://… (http:// for a server on this machine)";
+
 /**
  * Masks what in a URL-ish string may be a credential: `user:pass@` becomes `***@`, and a query or
  * fragment (`?api_key=…`, `#access_token=…`) becomes `?***` / `#***`. Every URL we print goes through here.

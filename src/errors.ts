@@ -20,3 +20,14 @@ export function describeError(error: unknown): string {
   }
   return String(error);
 }
+
+/** Codes of a certificate no CA of this machine signed (a private CA, a self-signed development server). */
+const UNTRUSTED_CERTIFICATE =
+  /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|UNABLE_TO_VERIFY_LEAF_SIGNATURE)$/;
+
+/** How to trust such a certificate, appended to a TLS failure's reason; "" for any other code. */
+export function certificateTrustHint(code: string): string {
+  return UNTRUSTED_CERTIFICATE.test(code)
+    ? "; its certificate is not signed by a CA this machine trusts: to trust that CA (or the certificate), set NODE_EXTRA_CA_CERTS to its PEM file in the proxy's environment"
+    : "";
+}

@@ -102,12 +102,15 @@ async function runProxy(
       const cause = error.cause as { code?: string } | undefined;
       const notFound = cause?.code === "ENOENT";
       // `baton-proxy serv …`: a misspelt subcommand is taken for a server command; name the one meant.
+      // `baton-proxy help` / `version`: the flags meant.
+      const flag = command[0] === "help" ? "--help" : command[0] === "version" ? "--version" : undefined;
       const meant =
         notFound && command[0] !== undefined
-          ? closestName(
+          ? (flag ??
+            closestName(
               command[0],
               SUBCOMMANDS.map((spec) => spec.name),
-            )
+            ))
           : undefined;
       logger.error(meant === undefined ? error.message : `${error.message} (did you mean "baton-proxy ${meant}"?)`);
       return notFound ? EXIT.NOT_FOUND : EXIT.NOT_EXECUTABLE;

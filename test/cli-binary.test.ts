@@ -94,6 +94,17 @@ describe("launching without --", () => {
     expect([other.code, other.stderr.includes("did you mean")]).toEqual([127, false]);
   });
 
+  test("`baton-proxy help` / `version`, taken for a server command that is not found, point at --help / --version", async () => {
+    for (const [word, flag] of [
+      ["help", "--help"],
+      ["version", "--version"],
+    ]) {
+      const r = await runBinary([word as string], { PATH: "/nonexistent" });
+      expect([r.code, r.stdout]).toEqual([127, ""]);
+      expect(r.stderr).toContain(`did you mean "baton-proxy ${flag}"?`);
+    }
+  });
+
   test("serve without an upstream refuses to start: every problem listed, exit 78, nothing on stdout", async () => {
     const r = await runBinary(["serve", "--listen", "nowhere"]);
     expect(r.code).toBe(78);

@@ -82,6 +82,43 @@ describe("command line", () => {
     expect(r.stderr).toMatch(/EACCES|permission denied/i);
   });
 
+  test("a failed start says what to change in the host's entry: the PATH searched, the directory a relative path is read from, a script without #!, a directory, a Windows command", async () => {
+    const dir = tempDir();
+    const script = join(dir, "server.js");
+    writeFileSync(script, 'console.log("no shebang line")\n');
+    chmodSync(script, 0o755);
+    // Hosts such as Claude Desktop start servers with a short PATH: `npx` is not found where the terminal finds it.
+    const bare = await runBinary(["--", "npx-missing-here", "-y", "pkg"], { PATH: "/usr/bin:/bin" });
+    expect(bare.code).toBe(127);
+    expect(bare.stderr).toContain("PATH=/usr/bin:/bin");
+    expect(bare.stderr).toContain("absolute path");
+    // A host starts the proxy in a directory of its choosing (`/` for Claude Desktop): say which.
+    const relative = await runBinary(["--", "./server.js"], {}, { cwd: "/" });
+    expect(relative.code).toBe(127);
+    expect(relative.stderr).toMatch(/in \/, the working directory/);
+    const noShebang = await runBinary(["--", script]);
+    expect(noShebang.code).toBe(126);
+    expect(noShebang.stderr).toContain("#!/usr/bin/env node");
+    expect(noShebang.stderr).not.toContain("unknown error");
+    const directory = await runBinary(["--", dir]);
+    expect(directory.code).toBe(126);
+    expect(directory.stderr).toContain("is a directory");
+    expect(directory.stderr).not.toContain("permission denied");
+    const windows = await runBinary(["--", "C:\\Program Files\\nodejs\\npx.cmd", "-y", "pkg"]);
+    expect(windows.code).toBe(127);
+    expect(windows.stderr).toContain("Windows command");
+    // Our options written after the `--` that ends them.
+    const late = await runBinary(["--", "--url", "https://mcp.example.com/mcp"]);
+    expect(late.code).toBe(127);
+    expect(late.stderr).toContain('options go before "--"');
+    expect(late.stderr).not.toContain("absolute path");
+    // A whole command line in one argument, as `"args": ["--", "npx -y pkg"]`.
+    const joined = await runBinary(["--", "npx -y @modelcontextprotocol/server-everything"]);
+    expect(joined.code).toBe(127);
+    expect(joined.stderr).toContain('"npx", "-y", "@modelcontextprotocol/server-everything"');
+    for (const r of [bare, relative, noShebang, directory, windows, late, joined]) expect(r.stdout).toBe("");
+  });
+
   test("the compiled binary ignores .env and bunfig.toml in its working directory", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, ".env"), "BATON_EVENT_SINK=s3://from-dotenv\n");

@@ -436,3 +436,41 @@ test("ten calls refused at once (a revoked token, no refresh token): one browser
     rmSync(configDir, { recursive: true, force: true });
   }
 });
+
+test("auth login on a machine with no browser opener (SSH, a container): not told 'opening it now'; told where the sign-in ends, and loading that address here finishes it", async () => {
+  const server = await startRemoteFixture(["--oauth"]);
+  const configDir = tempDir();
+  const emptyPath = tempDir(); // no xdg-open/open here, even on a desktop
+  const proc = Bun.spawn([await binaryPath(), "auth", "login", "--url", server.url], {
+    env: { PATH: emptyPath, HOME: configDir, BATON_CONFIG_DIR: configDir },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  try {
+    const reader = proc.stderr.getReader();
+    let told = "";
+    while (!/\/authorize\?\S+\n/.test(told)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`auth login ended before printing the URL: ${told}`);
+      told += new TextDecoder().decode(value);
+    }
+    void proc.stderr.pipeTo(new WritableStream()).catch(() => undefined);
+    expect(told).not.toContain("opening it now");
+    const authorize = told.match(/https?:\/\/\S+\/authorize\?\S+/)?.[0] ?? "";
+    const callback = new URL(authorize).searchParams.get("redirect_uri") ?? "";
+    expect(told).toContain(callback);
+    expect(told).toContain(`ssh -L ${new URL(callback).port}:127.0.0.1:${new URL(callback).port}`);
+    // The browser on another machine signs in, then fails to load the callback there: the user loads that address here.
+    const approved = await fetch(authorize, { redirect: "manual" });
+    const landing = approved.headers.get("location") ?? "";
+    expect(landing.startsWith(callback)).toBe(true);
+    expect((await fetch(landing)).ok).toBe(true);
+    expect(await proc.exited).toBe(0);
+  } finally {
+    proc.kill();
+    await server.stop();
+    rmSync(configDir, { recursive: true, force: true });
+    rmSync(emptyPath, { recursive: true, force: true });
+  }
+});

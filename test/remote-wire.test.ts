@@ -369,8 +369,15 @@ describe("the --url target", () => {
     expect(problems("MCP_URL", "ws://mcp.example.com/mcp?api_key=QUERYSECRET123")).toEqual([
       '--url-env MCP_URL must be http(s):// (got "ws:")',
     ]);
+    // host:port without a scheme is read as the scheme "localhost:": say what is missing, not that scheme.
+    expect(problems("MCP_URL", "localhost:3000/mcp")).toEqual([
+      "--url-env MCP_URL has no http:// or https:// in front: write https://… (http:// for a server on this machine)",
+    ]);
     // A scheme that is not letters only may be the start of a pasted token (sk-live-…:…): not quoted.
-    expect(problems("MCP_URL", "sk-live-4f9a8b7c:QUERYSECRET123")).toEqual(["--url-env MCP_URL must be http(s)://"]);
+    expect(problems("MCP_URL", "sk-live-4f9a8b7c:QUERYSECRET123")).toEqual([
+      "--url-env MCP_URL has no http:// or https:// in front: write https://… (http:// for a server on this machine)",
+    ]);
+    expect(problems("MCP_URL", "sk-live-4f9a8b7c://QUERYSECRET123")).toEqual(["--url-env MCP_URL must be http(s)://"]);
     expect(
       problems("MCP_URL", "http://user:pw-secret-1@mcp.internal/mcp/sk-path-secret?api_key=QUERYSECRET123"),
     ).toEqual([

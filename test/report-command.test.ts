@@ -1,7 +1,7 @@
 // Tests of `baton-proxy report` through the subcommand dispatcher (src/commands.ts) with a fake context over temporary files.
 
 import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
 import { runSubcommand } from "../src/commands.ts";
@@ -238,6 +238,40 @@ describe("report output", () => {
     expect((await run([], { BATON_EVENT_SINK: `file://${path}` })).stdout).toContain("(`baton-proxy report --list`)");
     // Asked for by --session, the report is the one the user chose: no hint.
     expect((await run([path, "--session", "sess-old-1"])).stdout).toEndWith(`_Raw events: \`${path}\`._\n`);
+  });
+
+  test("the latest session without calls (a host's health check, `claude mcp list`) names the latest session that has them, not 'use the server's tools'", async () => {
+    const path = join(dir, "health-check.jsonl");
+    const used = makeCall(1, "u1", "search", { q: 1 }, { durationMs: 5 }, 0).map((e) => ({
+      ...e,
+      session_id: "sess-used-1",
+    }));
+    const check = surfaceEvent("sess-check-2", 1, 60_000, "sha256:aa", [tool("search")]);
+    // The same server's session with calls first, though another server's is later.
+    const usedSnapshot = surfaceEvent("sess-used-1", 3, 10, "sha256:aa", [tool("search")]);
+    const other = makeCall(1, "x1", "other", {}, { durationMs: 5 }, 30_000).map((e) => ({
+      ...e,
+      session_id: "sess-other-server",
+    }));
+    const otherSnapshot = {
+      ...surfaceEvent("sess-other-server", 3, 30_010, "sha256:bb", [tool("other")]),
+      payload: { ...surfaceEvent("x", 3, 0, "sha256:bb", []).payload, server_info: { name: "another", version: "1" } },
+    };
+    await Bun.write(
+      path,
+      [...used, usedSnapshot, ...other, otherSnapshot, check].map((e) => JSON.stringify(e)).join("\n") + "\n",
+    );
+    const latest = await run([path]);
+    expect(latest.code).toBe(0);
+    expect(latest.stdout).toContain("`sess-check-2`");
+    expect(latest.stdout).not.toContain("Use the server's tools");
+    expect(latest.stdout).toContain(`baton-proxy report ${path} --session sess-used-1`);
+    expect(latest.stdout).toContain("1 call)");
+    // A file whose sessions all lack calls still gets the advice to use the tools; so does a session chosen by --session.
+    const alone = join(dir, "health-check-only.jsonl");
+    await Bun.write(alone, `${JSON.stringify(check)}\n`);
+    expect((await run([alone])).stdout).toContain("Use the server's tools");
+    expect((await run([path, "--session", "sess-check"])).stdout).not.toContain("--session sess-used-1");
   });
 
   test("an ambiguous or unknown --session is exit 1 with the reason", async () => {
@@ -583,6 +617,17 @@ describe("report errors and usage", () => {
       );
     },
   );
+
+  test("a directory given as FILE is said to be one, with the event files in it, not 'no event file at' a path that exists", async () => {
+    const folder = join(dir, "events-folder");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "events.jsonl"), "");
+    const result = await run([folder]);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toContain(`${folder} is a directory`);
+    expect(result.stderr).toContain(join(folder, "events.jsonl"));
+    expect(result.stderr).not.toContain("no event file at");
+  });
 
   test("a missing file is exit 1 naming the path", async () => {
     const path = join(dir, "does-not-exist.jsonl");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { renderCommandHelp } from "../src/command-spec.ts";
+import { parseCommandArgs, renderCommandHelp } from "../src/command-spec.ts";
 import { KNOWN_VARIABLES, URL_ONLY_VARIABLES } from "../src/config.ts";
 import { parseServeArgs, SERVE_FLAGS } from "../src/serve/serve-args.ts";
 import { SERVE_SPEC } from "../src/serve/serve-spec.ts";
@@ -166,6 +166,27 @@ describe("parseServeArgs", () => {
     );
     const withUser = parseServeArgs(["--upstream", "https://u:p@mcp.example/mcp"], {});
     expect(withUser.kind === "problems" && withUser.problems.join("\n")).toContain("must not carry credentials");
+  });
+
+  test("a server command given to serve (as --upstream, or after it) is told where a stdio server goes", () => {
+    for (const argv of [
+      ["--upstream", "npx -y @modelcontextprotocol/server-everything"],
+      ["--", "npx", "-y", "@modelcontextprotocol/server-everything"],
+      ["npx", "@modelcontextprotocol/server-everything"],
+    ]) {
+      const result = parseServeArgs(argv, {});
+      const text = result.kind === "problems" ? result.problems.join("\n") : "";
+      expect(text).toContain("baton-proxy -- <command>");
+    }
+    // The binary parses the subcommand's spec first: the same hint there.
+    expect(() => parseCommandArgs(SERVE_SPEC, ["--", "npx", "server"])).toThrow("baton-proxy -- <command>");
+  });
+
+  test("an upstream written without its scheme (localhost:3000/mcp, read as the scheme 'localhost:') is said to lack http(s)://, not to be of scheme \"localhost:\"", () => {
+    const result = parseServeArgs(["--upstream", "localhost:3000/mcp"], {});
+    const text = result.kind === "problems" ? result.problems.join("\n") : "";
+    expect(text).toContain("has no http:// or https:// in front");
+    expect(text).not.toContain('got "localhost:"');
   });
 
   test("an upstream URL refused as invalid is quoted masked: its password and query (an API key) never echoed", () => {

@@ -108,13 +108,13 @@ export function listenForRedirect(preferredPort: number | undefined): LoopbackRe
 /**
  * Opens `url` for the user: `BATON_OAUTH_OPENER` (a command line, split on spaces, run with the
  * URL appended) when set, else the platform's opener. Failing to open is not fatal: the caller
- * prints the URL too.
+ * prints the URL too. False when no opener could be started (none on this machine).
  */
 export function openBrowser(
   url: string,
   env: Readonly<Record<string, string | undefined>>,
   platform: NodeJS.Platform,
-): void {
+): boolean {
   const custom = env.BATON_OAUTH_OPENER?.trim();
   const command = custom
     ? [...custom.split(/\s+/), url]
@@ -131,7 +131,9 @@ export function openBrowser(
       env: { ...env } as Record<string, string>,
     });
     child.unref();
+    return true;
   } catch {
     // No opener on this machine (a server, a container): the printed URL is the way.
+    return false;
   }
 }

@@ -100,10 +100,15 @@ export class CachedProvider implements OAuthClientProvider {
         "E_AUTH",
         `the authorization server's authorization endpoint is not an http:// or https:// URL (${url.protocol}); not opening it`,
       );
+    const opened = openBrowser(url.href, this.deps.env, this.deps.platform);
+    // Signed in from another machine's browser (SSH, a container), the sign-in ends at this
+    // machine's loopback callback, which that browser cannot reach: say how to finish it here.
+    const port = new URL(this.redirectUrl).port;
     this.deps.tell(
-      `baton-proxy: to authorize access to ${this.deps.server.origin}, open this URL in a browser (opening it now):\n\n  ${url.href}\n\n`,
+      `baton-proxy: to authorize access to ${this.deps.server.origin}, open this URL in a browser (${opened ? "opening it now" : "no browser opener on this machine"}):\n\n  ${url.href}\n\n` +
+        `The sign-in ends at ${this.redirectUrl} on this machine. From a browser elsewhere, forward that port first ` +
+        `(ssh -L ${port}:127.0.0.1:${port} …), or copy the address it then fails to load and load it here (curl '<address>').\n\n`,
     );
-    openBrowser(url.href, this.deps.env, this.deps.platform);
   }
 
   saveCodeVerifier(verifier: string): void {

@@ -1,5 +1,7 @@
 // The `--url` target: the remote server's URL (given, or read from `--url-env`'s variable) checked, `--header` lines with ${NAME} references and `--header-env` variables resolved. Pure: options/env in, a target or problems out.
 
+import { MISSING_SCHEME } from "../config-sinks.ts";
+
 /** What `baton-proxy (--url URL | --url-env VARIABLE) [--header "Name: value"]… [--header-env Name=VARIABLE]… [--allow-http]` asks for, before env references are resolved. */
 export interface RemoteArgs {
   /** `--url` as written; unused when `urlEnv` is given. */
@@ -85,7 +87,10 @@ export function resolveRemoteTarget(
     }
   } else if (args.urlEnv === undefined) problems.push(`--url is not a valid URL (expected https://host/path)`);
   if (url !== undefined) {
-    if (url.protocol !== "https:" && url.protocol !== "http:")
+    // `localhost:3000/mcp` parses, as the scheme "localhost:": the scheme is what is missing.
+    if (url.protocol !== "https:" && url.protocol !== "http:" && !text?.includes("://"))
+      problems.push(`${urlFlag} ${MISSING_SCHEME}`);
+    else if (url.protocol !== "https:" && url.protocol !== "http:")
       problems.push(
         `${urlFlag} must be http(s)://${/^[a-z]{1,16}:$/i.test(url.protocol) ? ` (got "${url.protocol}")` : ""}`,
       );

@@ -4,6 +4,7 @@ import { maskUrl } from "../config-sinks.ts";
 import { redactKeyedText } from "../telemetry/scrub-keyed-text.ts";
 import { createKeyMatcher } from "../telemetry/scrub-keys.ts";
 import { redactText, secretSafeCut } from "../telemetry/scrub-patterns.ts";
+import { certificateTrustHint } from "../errors.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 
 /** The privacy stage's built-in secret key names, for quoted server text. */
@@ -34,7 +35,7 @@ export function fetchFailure(origin: string, error: unknown, timeoutMs: number):
   if (TLS_CODES.test(code)) {
     return {
       errorType: "upstream_tls",
-      reason: `TLS with ${origin} failed (${code}${code === "EPROTO" ? ": does the server speak TLS on this port?" : ""})`,
+      reason: `TLS with ${origin} failed (${code}${code === "EPROTO" ? ": does the server speak TLS on this port?" : ""})${certificateTrustHint(code)}`,
     };
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {

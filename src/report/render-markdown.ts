@@ -44,6 +44,8 @@ export interface RenderOptions {
   otherSessions?: number;
   /** The FILE (or s3:// location) the reader named, repeated in that `--list` command; none for the default file. */
   namedLocation?: string;
+  /** The latest session of the file with tool calls, when this one (picked as the latest) has none. */
+  latestWithCalls?: { sessionId: string; calls: number; server: string | null };
 }
 
 /** The whole report as GitHub-flavoured Markdown ending in a newline. Never throws on odd data. */
@@ -53,11 +55,23 @@ export function renderReport(state: ReportState, options: RenderOptions): string
   const blocks = [renderHeader(summary, options.live === true)];
   const subjects = renderSubjects(state.subjects, options.slowCallMs, day);
   const surface = renderSurface(state.surface, state.surfaceCount, options.previousSurface);
+  const list = [
+    "baton-proxy report",
+    ...(options.namedLocation === undefined ? [] : [shellWord(options.namedLocation)]),
+  ];
+  const used = options.latestWithCalls;
   if (summary.totals.calls === 0 && summary.totals.annotations === 0 && subjectTotal(state.subjects) === 0) {
     blocks.push(
-      "Nothing captured yet: this session has no tool calls and no annotations. Use the server's tools through " +
-        "your MCP client (every call is recorded) and ask the agent to call `baton_annotate` when something goes " +
-        "wrong, then produce this report again.",
+      used !== undefined
+        ? // A host starts the server to check it (`claude mcp list`, a restart): that session is the latest, yet the calls are in another.
+          "Nothing captured in this session, the latest in the file: it has no tool calls and no annotations (a host " +
+            "that starts the server only to check it, such as `claude mcp list`, makes such a session). The latest " +
+            `session with tool calls is ${renderCode(used.sessionId)} (${used.server === null ? "" : `${renderCode(used.server)}, `}${formatPlural(used.calls, "call")}): ` +
+            renderCode(`${list.join(" ")} --session ${shellWord(used.sessionId)}`) +
+            "."
+        : "Nothing captured yet: this session has no tool calls and no annotations. Use the server's tools through " +
+            "your MCP client (every call is recorded) and ask the agent to call `baton_annotate` when something goes " +
+            "wrong, then produce this report again.",
     );
   } else {
     const facts = renderFacts(state, summary, state.slowest[0], {
@@ -80,10 +94,6 @@ export function renderReport(state: ReportState, options: RenderOptions): string
       ? "the event sinks configured in `BATON_EVENT_SINK`"
       : renderCode(options.eventsLocation);
   const others = options.otherSessions ?? 0;
-  const list = [
-    "baton-proxy report",
-    ...(options.namedLocation === undefined ? [] : [shellWord(options.namedLocation)]),
-  ];
   const more =
     others > 0 ? `; it holds ${formatPlural(others, "more session")} (${renderCode(`${list.join(" ")} --list`)})` : "";
   blocks.push(`---\n_Raw events: ${where}${more}._`);

@@ -1,6 +1,6 @@
 // The offline `baton-proxy report` subcommand: reads a JSONL event file, picks a session, prints the report through ctx.
 
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
@@ -27,6 +27,9 @@ import { summarizeReport } from "./summarize-json.ts";
 import { describeServer } from "./fold-values.ts";
 import { joinList } from "./markdown-text.ts";
 import { printable } from "../log.ts";
+
+/** Event files named when a directory is given as FILE. */
+const MAX_FILES_NAMED = 3;
 
 /** Unknown event types named on stderr; the rest are counted. */
 const MAX_TYPES_NAMED = 3;
@@ -161,6 +164,7 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
           previousSurface,
           // The latest session by default: several wrapped servers share one file, so say the others are there.
           otherSessions: request.session === undefined ? index.sessions.size - 1 : 0,
+          ...(request.session === undefined && session.calls === 0 ? latestWithCalls(index, session) : {}),
           // A bare `report --list` reads the default file, not the one named here.
           ...(request.file === undefined ? {} : { namedLocation: path }),
         }),
@@ -172,6 +176,24 @@ function duplicatesNote(duplicates: number, path: string): string {
   return `baton-proxy report: skipped ${duplicates === 1 ? "1 duplicate event" : `${duplicates} duplicate events`} in ${path} (an event_id read more than once)\n`;
 }
 
+/** The latest session that has tool calls, for a latest session without any (a host's health check), when there is one. */
+function latestWithCalls(
+  index: SessionIndex,
+  picked: SessionInfo,
+): {
+  latestWithCalls?: { sessionId: string; calls: number; server: string | null };
+} {
+  const sessions = listSessions(index);
+  // The same server's first: the health check was of that server.
+  const used =
+    sessions.findLast((s) => s.calls > 0 && s.serverName !== null && s.serverName === picked.serverName) ??
+    sessions.findLast((s) => s.calls > 0);
+  if (used === undefined) return {};
+  // Several servers share the default file: name the server, so another server's session is not taken for this one's.
+  const server = describeServer(used.serverLabel, used.serverName);
+  return { latestWithCalls: { sessionId: used.sessionId, calls: used.calls, server } };
+}
+
 /** The configured file sink (the first one), else the default file sink's path. */
 function defaultEventFile(config: Config, ctx: CommandContext): string {
   for (const sink of config.sinks) if (sink.kind === "file") return sink.path;
@@ -180,6 +202,19 @@ function defaultEventFile(config: Config, ctx: CommandContext): string {
 
 /** A local event file as a line reader (read again for each pass); LocalError E_IO when it is missing or not a regular file; `warn` when another user owns it. */
 async function openFileLines(path: string, warn: (text: string) => void, ending: LineEnding): Promise<ReadLines> {
+  const found = await stat(path).catch(() => undefined);
+  // Bun.file(dir).exists() is false: a directory was said to be "no event file at" a path the user sees exists.
+  if (found?.isDirectory() === true) {
+    const files = (await readdir(path).catch(() => [] as string[])).filter((name) => name.endsWith(".jsonl")).sort();
+    const separator = path.includes("\\") && !path.includes("/") ? "\\" : "/"; // a Windows path as the user wrote it
+    const base = path.endsWith(separator) ? path : path + separator;
+    const named = files.slice(0, MAX_FILES_NAMED).map((name) => base + name);
+    const more = files.length > named.length ? `, and ${files.length - named.length} more` : "";
+    throw new LocalError(
+      "E_IO",
+      `${path} is a directory, not an event file: pass the file${files.length === 0 ? " (it holds no .jsonl file)" : ` (in it: ${named.join(", ")}${more})`}`,
+    );
+  }
   if (!(await Bun.file(path).exists()))
     throw new LocalError("E_IO", `no event file at ${path} (pass FILE, or check BATON_EVENT_SINK)`);
   // The file is read in several passes, which a pipe (`<(zcat …)`) cannot give: its second pass read

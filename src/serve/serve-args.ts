@@ -26,6 +26,7 @@ import {
   parseUpstream,
   parseWhole,
   sameHost,
+  STDIO_SERVER_HINT,
 } from "./serve-values.ts";
 
 // Re-exported so callers and tests keep reading the flag table and its defaults from here.
@@ -83,7 +84,12 @@ function hasForwardProxy(env: Env): boolean {
 export function parseServeArgs(argv: readonly string[], env: Env): ServeArgsResult {
   let values: Readonly<Record<string, OptionValue>>;
   try {
-    values = parseOptionList([...SERVE_OPTIONS, { name: "help", short: "h", help: "" }], argv, false).values;
+    values = parseOptionList(
+      [...SERVE_OPTIONS, { name: "help", short: "h", help: "" }],
+      argv,
+      false,
+      STDIO_SERVER_HINT,
+    ).values;
   } catch (error) {
     return { kind: "problems", problems: [error instanceof Error ? error.message : String(error)] };
   }

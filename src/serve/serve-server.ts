@@ -61,6 +61,7 @@ export function startServeServer(deps: ServeServerDeps) {
 
   // Request heads are bounded by Bun's HTTP parser (it answers 431 beyond its limit): counting them here cost 17% of a call.
   const routeDeps: McpRouteDeps = { ...deps, keepOpen, restoreIdle };
+  let warnedOtherPath = false;
 
   async function answer(request: Request, mcp: boolean): Promise<Response> {
     // The MCP endpoint is what DNS rebinding would reach; other paths (OAuth discovery, /token...) keep the upstream's own CORS policy.
@@ -85,7 +86,20 @@ export function startServeServer(deps: ServeServerDeps) {
       host: request.headers.get("host"),
     };
     // A near spelling stays unrouted (a Starlette upstream redirects `/mcp` to `/mcp/`), but its `_meta` consent token is the caller's credential.
-    if (!mcp)
+    if (!mcp) {
+      // A client given another path (`/`, `/v1/mcp`) against an upstream that answers there too works,
+      // unobserved: say so once, or the empty report would be the only sign. The path is not quoted: it may hold a key.
+      // MCP clients accept text/event-stream on every POST (Streamable HTTP); OAuth's JSON POSTs (/register) do not.
+      if (
+        !warnedOtherPath &&
+        request.method === "POST" &&
+        request.headers.get("accept")?.includes("text/event-stream")
+      ) {
+        warnedOtherPath = true;
+        deps.logger.warn(
+          `an MCP POST arrived on a path that is not the MCP path ${config.path}: it was passed to the upstream unobserved (no events, no added tools); give clients the URL ending in ${config.path}`,
+        );
+      }
       return passThrough(
         request,
         hop,
@@ -93,6 +107,7 @@ export function startServeServer(deps: ServeServerDeps) {
           ? { ...passDeps, cutConsentMeta: true }
           : passDeps,
       );
+    }
     // CORS preflights of browser clients are the upstream's to answer (on its MCP path).
     if (request.method === "OPTIONS") return passThrough(request, hop, { ...passDeps, path: config.upstream.pathname });
     if (request.method === "GET" && deps.isDraining()) {

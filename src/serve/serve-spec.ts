@@ -7,6 +7,7 @@ import { LocalError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import { SERVE_FLAGS, SERVE_OPTIONS } from "./serve-flags.ts";
 import type { ServeIo } from "./serve-command.ts";
+import { STDIO_SERVER_HINT } from "./serve-values.ts";
 
 /** Variables of `--url` and `wrap`: serve does not read them. */
 const URL_ONLY = new Set<string>(URL_ONLY_VARIABLES);
@@ -29,6 +30,8 @@ export const SERVE_SPEC: CommandSpec = {
     "/healthz, /readyz and /metrics (Prometheus) are on the separate --admin-listen address.",
   ],
   operands: [],
+  // `baton-proxy serve -- npx server`: a stdio server's command, which serve does not run.
+  operandHint: STDIO_SERVER_HINT,
   options: SERVE_OPTIONS,
   notes: [
     "Every flag has an environment form (named after it); the flag wins (a variable it overrides is warned about).",

@@ -1,6 +1,6 @@
 // Reads one `serve` setting's text (upstream URL, listen address, allowed origins, whole numbers): each reader pushes its problem, worded with the flag or variable it came from, and never throws. Pure; which setting reads what is serve-args.ts's business.
 
-import { maskUrl } from "../config-sinks.ts";
+import { MISSING_SCHEME, maskUrl } from "../config-sinks.ts";
 import { SERVE_FLAGS } from "./serve-flags.ts";
 
 /** Where a listener binds (port 0: a free one is picked). */
@@ -11,6 +11,10 @@ export interface ListenAddress {
 
 // Defined with the flags, whose help states it.
 export { MAX_TIMER_MS } from "./serve-flags.ts";
+
+/** For a server command given to serve: where a stdio server goes instead. */
+export const STDIO_SERVER_HINT =
+  "serve fronts a server that already answers MCP over HTTP (its Streamable HTTP URL); a server started as a command (stdio) goes behind `baton-proxy -- <command>`, or start it with its HTTP transport and give that URL";
 
 /** The upstream MCP endpoint: required, an absolute http:// or https:// URL without credentials or fragment. */
 export function parseUpstream(raw: string | undefined, label: string, problems: string[]): URL | undefined {
@@ -25,11 +29,18 @@ export function parseUpstream(raw: string | undefined, label: string, problems: 
     url = new URL(raw);
   } catch {
     // Masked as --url's are: a URL too broken to parse may still hold a password or an API key in its query.
-    problems.push(`${label} "${clip(maskUrl(raw))}" is not a valid URL`);
+    problems.push(
+      `${label} "${clip(maskUrl(raw))}" is not a valid URL${/\s/.test(raw.trim()) ? `: ${STDIO_SERVER_HINT}` : ""}`,
+    );
     return undefined;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    problems.push(`${label} must be an http:// or https:// URL (got "${url.protocol}")`);
+    // `localhost:3000/mcp` parses, as the scheme "localhost:": the scheme is what is missing.
+    problems.push(
+      raw.includes("://")
+        ? `${label} must be an http:// or https:// URL (got "${url.protocol}")`
+        : `${label} ${MISSING_SCHEME}`,
+    );
     return undefined;
   }
   if (url.username !== "" || url.password !== "" || url.hash !== "") {

@@ -1,6 +1,6 @@
 // Sends one request to the upstream over pooled connections; retries once on a fresh connection when a reused one was already closed.
 
-import { describeError } from "../errors.ts";
+import { certificateTrustHint, describeError } from "../errors.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
 import { requestHttp1 } from "./http1-client.ts";
 import { Http1Pool } from "./http1-pool.ts";
@@ -155,7 +155,11 @@ function classify(error: unknown, url: URL): UpstreamUnreachable {
           : code === "ENOTFOUND" || code === "DNSError"
             ? "dns"
             : "other";
-  return new UpstreamUnreachable(kind, `upstream ${where} unreachable: ${describeError(error)}`, { cause: error });
+  return new UpstreamUnreachable(
+    kind,
+    `upstream ${where} unreachable: ${describeError(error)}${certificateTrustHint(code)}`,
+    { cause: error },
+  );
 }
 
 function errorCode(error: unknown): string {

@@ -2,9 +2,20 @@
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { LocalError, describeError } from "../errors.ts";
+import { describeSpawnFailure, type SpawnFailure } from "./spawn-failure.ts";
 import { createStopState, planStop, SIGNAL_GRACE_MS, type StopInput } from "./stop-plan.ts";
 import type { Upstream } from "./upstream.ts";
 import { resolveWindowsCommand, treeKillCommand } from "./windows-command.ts";
+
+/** What is at a command given as a path (a bare name is looked up in PATH: "missing" says nothing then). */
+function kindOf(command: string): SpawnFailure["kind"] {
+  try {
+    const info = statSync(command);
+    return info.isDirectory() ? "directory" : info.isFile() ? "file" : "other";
+  } catch {
+    return "missing";
+  }
+}
 
 /** How often `release()` looks whether the process group is empty. */
 const GROUP_POLL_MS = 20;
@@ -102,7 +113,17 @@ export function spawnChild(
       windowsVerbatimArguments: launch.verbatim,
     });
   } catch (error) {
-    throw new LocalError("E_SPAWN", `cannot start "${command[0]}": ${describeError(error)}`, { cause: error });
+    const name = command[0] ?? "";
+    const message = describeSpawnFailure({
+      command: name,
+      code: (error as { code?: string }).code,
+      reason: describeError(error),
+      path: env.PATH ?? env.Path,
+      cwd: cwd ?? process.cwd(),
+      platform: system.platform,
+      kind: kindOf(name),
+    });
+    throw new LocalError("E_SPAWN", message, { cause: error });
   }
   const pid = proc.pid;
   const state = createStopState(system.platform);
