@@ -352,6 +352,59 @@ describe("SIGTERM drain", () => {
   });
 });
 
+describe("SIGTERM drain past its timeout", () => {
+  test("calls still streaming their answers at the drain timeout are answered with an error each, on a stream that ends cleanly (not cut: a client would wait for them until its own timeout)", async () => {
+    const upstream = await startHttpFixture();
+    const proxy = await startServe(["--upstream", upstream.url, "--drain-timeout-ms", "1000"]);
+    try {
+      // Two sessions, each with a call far longer than the drain; its progress makes the answer an SSE stream.
+      const calls = await Promise.all(
+        [1, 2].map(async (n) => {
+          const client = new Client({ name: `cut-agent-${n}`, version: "1" });
+          const transport = new StreamableHTTPClientTransport(new URL(proxy.url));
+          await client.connect(transport);
+          const response = await postOnSession(proxy.url, transport.sessionId as string, {
+            jsonrpc: "2.0",
+            id: 40 + n,
+            method: "tools/call",
+            params: { name: "slow", arguments: { steps: 200, ms: 100 }, _meta: { progressToken: n } },
+          });
+          expect(response.headers.get("content-type")).toContain("text/event-stream");
+          const reader = response.body!.getReader();
+          const first = new TextDecoder().decode((await reader.read()).value);
+          const rest = (async () => {
+            let text = first;
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) return { clean: true, text };
+              text += new TextDecoder().decode(value);
+            }
+          })().catch((error: unknown) => ({ clean: false, text: String(error) }));
+          return { id: 40 + n, rest, client };
+        }),
+      );
+      proxy.process.kill("SIGTERM");
+      for (const call of calls) {
+        const { clean, text } = await call.rest;
+        expect(clean).toBe(true);
+        const answers = text
+          .split("\n")
+          .filter((line) => line.startsWith("data: "))
+          .map((line) => JSON.parse(line.slice(6)) as { id?: unknown; error?: { message: string } });
+        const answer = answers.find((a) => a.id === call.id);
+        expect(answer?.error?.message).toContain("shutting down");
+      }
+      expect(await proxy.process.exited).toBe(0);
+      const errors = readValidatedEvents(proxy.eventsFile).filter((e) => e.event_type === "tool_call_error");
+      expect(errors.map((e) => e.payload.error_type)).toEqual(["proxy_shutdown", "proxy_shutdown"]);
+      for (const call of calls) await call.client.close().catch(() => undefined);
+    } finally {
+      await proxy.stop();
+      await upstream.stop();
+    }
+  }, 20_000);
+});
+
 describe("SIGTERM drain, modern era", () => {
   test("an open subscriptions/listen stream (the 2026 GET stream) is closed by the proxy itself, cleanly; a new one gets 503", async () => {
     const upstream = listenUpstream({});

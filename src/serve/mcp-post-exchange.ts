@@ -4,7 +4,7 @@ import { answerIdOfLongLine } from "../proxy/long-lines.ts";
 import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { sseDataEdges } from "../wire/sse.ts";
 import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
-import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
+import { DRAIN_CUT_TEXT, refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { jsonResponse, mergeJson, prependEvents } from "./local-answers.ts";
@@ -101,6 +101,9 @@ export async function exchangePost(
   if (!response.ok || stream === null) release?.();
   if (response.ok && stream !== null) {
     const pending = new Set(checked.requestIds);
+    // Cut at the drain's deadline (a listen stream was closed at its start): the client is then told its calls failed, not left waiting.
+    const cut = drainer === undefined ? new AbortController() : undefined;
+    const releaseCut = cut === undefined ? undefined : deps.answers.add(cut);
     deps.keepOpen(request);
     // The session is busy while its answer streams (a long call, a listen stream): never expired meanwhile.
     entry.active++;
@@ -116,10 +119,24 @@ export async function exchangePost(
         const id = answerIdOfLongLine(text.head, text.tail);
         if (id !== undefined && pending.delete(id)) observeLongAnswer(deps, methods, id, text, startedAt);
       },
+      cut: cut?.signal,
       finished: (outcome, error) => {
         release?.();
+        releaseCut?.();
         entry.active--;
         entry.lastUsedAt = deps.now();
+        if (cut?.signal.aborted && outcome === "error") {
+          const ids = [...pending];
+          exchange.upstreamFailed(ids, "the proxy is shutting down", "proxy_shutdown");
+          return encodeUtf8(
+            ids
+              .map(
+                (id) =>
+                  `event: message\ndata: ${JSON.stringify(wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT))}\n\n`,
+              )
+              .join(""),
+          );
+        }
         if (drainer?.signal.aborted && outcome === "error") {
           // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
           exchange.upstreamFailed([...pending], "the proxy is shutting down", "proxy_shutdown");

@@ -31,6 +31,8 @@ export interface McpRouteDeps {
   readonly metrics: ServeMetrics;
   readonly logger: Logger;
   readonly streams: StreamRegistry;
+  /** POSTs' SSE answers still streaming: at the drain's deadline each ends with an error for every request it has not answered. */
+  readonly answers: StreamRegistry;
   /** Monotonic milliseconds. */
   readonly now: () => number;
   readonly isDraining: () => boolean;

@@ -26,6 +26,8 @@ export const SESSION_SWEEP_INTERVAL_MS = 10_000;
 export const DRAIN_POLL_MS = 50;
 /** After SIGTERM the listener stays open (unready) at least this long, capped by the drain timeout, while endpoints are withdrawn. */
 export const DRAIN_FLOOR_MS = 5_000;
+/** After the drain's deadline, how long the errors that end streamed answers get to reach their clients. */
+export const DRAIN_CUT_FLUSH_MS = 500;
 /** Budget for delivering the last events at exit. */
 export const EVENT_FLUSH_DEADLINE_MS = 2_000;
 
@@ -107,6 +109,7 @@ export async function runServeCommand(
   };
   let draining = false;
   const streams = new StreamRegistry();
+  const answers = new StreamRegistry();
   let metricsRef: ReturnType<typeof createServeMetrics> | undefined;
   const sessions = new SessionTable({
     create: (origin, context) => createExchange(origin, context, shared),
@@ -132,6 +135,7 @@ export async function runServeCommand(
       metrics,
       logger,
       streams,
+      answers,
       now: io.now,
       isDraining: () => draining,
       principalOf: (headers) => principalOf(headers, config.baton),
@@ -168,7 +172,14 @@ export async function runServeCommand(
   while (io.now() < deadline && (server.pendingRequests > 0 || io.now() < start + floorMs))
     await Bun.sleep(DRAIN_POLL_MS);
   const unfinished = server.pendingRequests;
-  if (unfinished > 0) logger.warn(`drain timeout: closing ${unfinished} request(s) still in flight`);
+  if (unfinished > 0) {
+    logger.warn(`drain timeout: closing ${unfinished} request(s) still in flight`);
+    // A streamed answer cut with its connection leaves the client waiting for its calls (SDK clients try
+    // to resume, then wait until their own timeout): each ends instead with an error per unanswered request.
+    answers.closeAll();
+    const flushed = io.now() + DRAIN_CUT_FLUSH_MS;
+    while (io.now() < flushed && server.pendingRequests > 0) await Bun.sleep(DRAIN_POLL_MS);
+  }
   clearInterval(sweep);
   // Requests still in flight end as proxy_shutdown first: cutting their connections would otherwise
   // read as the client going away (cancelled), blaming the client for the proxy's own stop.
