@@ -10,6 +10,7 @@ import {
   upstreamUrl,
   type McpRouteDeps,
 } from "./mcp-relay.ts";
+import type { SessionEntry } from "./session-table.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -45,7 +46,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
       decompress: true,
     });
   } catch (error) {
-    if (entry !== undefined) entry.active--;
+    if (entry !== undefined) used(entry, deps);
     deps.restoreIdle(request);
     return upstreamFailed(error, deps, undefined, [], new Map(), deps.now());
   }
@@ -63,7 +64,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const type = (response.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   const stream = type === "text/event-stream" ? bodyStream(response) : null;
   if (!response.ok || stream === null) {
-    if (entry !== undefined) entry.active--;
+    if (entry !== undefined) used(entry, deps);
     deps.restoreIdle(request);
     if (entry !== undefined) forgetUnknownSession(deps, sessionId, response.status, entry.active);
     return new Response(response.body, {
@@ -78,13 +79,19 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
       exchange === undefined ? undefined : fromServerEvent(deps, exchange, event, new Map(), new Set(), 0),
     finished: () => {
       release();
-      if (entry !== undefined) entry.active--;
+      if (entry !== undefined) used(entry, deps);
       aborter.abort();
       // A broken or drained stream ends cleanly: the client reconnects (with Last-Event-ID) if it wants.
       return new Uint8Array(0);
     },
   });
   return new Response(body, { status: response.status, headers: response.clientHeaders(true) });
+}
+
+/** A request of the session ended; its end is use (a stream open longer than --session-idle-ms must not leave the session to the next sweep). */
+function used(entry: SessionEntry, deps: McpRouteDeps): void {
+  entry.active--;
+  entry.lastUsedAt = deps.now();
 }
 
 /**
