@@ -405,6 +405,48 @@ describe("SIGTERM drain past its timeout", () => {
   }, 20_000);
 });
 
+describe("SIGTERM drain, a GET stream still waiting for its head", () => {
+  test("a GET stream whose upstream has not sent its head yet (a Bun server sends it with the first event) is closed by the drain too, cleanly, not held to the timeout", async () => {
+    // The upstream takes the GET and says nothing (no head, no event) until it goes away.
+    let reached!: () => void;
+    const waiting = new Promise<void>((resolve) => (reached = resolve));
+    const upstream = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: (request) => {
+        if (request.method !== "GET") return new Response(null, { status: 405 });
+        reached();
+        return new Promise<Response>(() => undefined);
+      },
+    });
+    const proxy = await startServe([
+      "--upstream",
+      `http://127.0.0.1:${upstream.port}/mcp`,
+      "--drain-timeout-ms",
+      "3000",
+    ]);
+    try {
+      const stream = fetch(proxy.url, {
+        headers: { accept: "text/event-stream", "mcp-session-id": "s-1", "mcp-protocol-version": "2025-11-25" },
+      });
+      // Answered when the proxy gives up on it: an end of stream (or any answer) rather than a connection cut.
+      const outcome = stream.then(
+        async (response) => `${response.status} ${await response.text()}`,
+        (error: unknown) => `cut: ${String(error)}`,
+      );
+      await waiting;
+      proxy.process.kill("SIGTERM");
+      expect(await proxy.process.exited).toBe(0);
+      expect(await outcome).not.toStartWith("cut");
+      expect(proxy.log.join("\n")).not.toContain("drain timeout");
+    } finally {
+      await proxy.stop();
+      upstream.stop(true);
+    }
+  }, 20_000);
+});
+
 describe("SIGTERM drain, modern era", () => {
   test("an open subscriptions/listen stream (the 2026 GET stream) is closed by the proxy itself, cleanly; a new one gets 503", async () => {
     const upstream = listenUpstream({});

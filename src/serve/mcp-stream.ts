@@ -1,5 +1,6 @@
 // GET (the server->client stream) and DELETE (end of session) on the MCP path: forwarded, the stream relayed through the session's exchange.
 
+import { refuse } from "./answers.ts";
 import { CONSENT_HEADER, judgeConsent } from "./consent.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import {
@@ -32,6 +33,8 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const signal = AbortSignal.any([request.signal, aborter.signal]);
   let response: UpstreamAnswer;
   if (entry !== undefined) entry.active++;
+  // A GET is the drain's to close from the start: a server may hold a stream's head until its first event, however late.
+  const release = request.method === "GET" ? deps.streams.add(aborter) : undefined;
   // Waiting for the upstream (a server may hold a stream's head until its first event) is not client idleness.
   deps.keepOpen(request);
   try {
@@ -46,8 +49,13 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
       decompress: true,
     });
   } catch (error) {
+    release?.();
     if (entry !== undefined) used(entry, deps);
     deps.restoreIdle(request);
+    if (aborter.signal.aborted && !request.signal.aborted) {
+      deps.metrics.refused.inc({ reason: "draining" });
+      return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
+    }
     return upstreamFailed(error, deps, undefined, [], new Map(), deps.now());
   }
   if (request.method === "DELETE") {
@@ -64,6 +72,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const type = (response.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   const stream = type === "text/event-stream" ? bodyStream(response) : null;
   if (!response.ok || stream === null) {
+    release?.();
     if (entry !== undefined) used(entry, deps);
     deps.restoreIdle(request);
     if (entry !== undefined) forgetUnknownSession(deps, sessionId, response.status, entry.active);
@@ -72,13 +81,12 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
       headers: response.clientHeaders(true),
     });
   }
-  const release = deps.streams.add(aborter);
   const exchange = entry?.exchange;
   const body = relaySse(stream, {
     rewrite: (event) =>
       exchange === undefined ? undefined : fromServerEvent(deps, exchange, event, new Map(), new Set(), 0),
     finished: () => {
-      release();
+      release?.();
       if (entry !== undefined) used(entry, deps);
       aborter.abort();
       // A broken or drained stream ends cleanly: the client reconnects (with Last-Event-ID) if it wants.
