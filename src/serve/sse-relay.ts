@@ -70,9 +70,9 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
     {
       start(controller) {
         // A pending read then ends (done): the pull below tells that end from the upstream's by the signal.
-        hooks.cut?.addEventListener("abort", () => void reader.cancel(hooks.cut?.reason).catch(() => undefined), {
-          once: true,
-        });
+        const cut = () => void reader.cancel(hooks.cut?.reason).catch(() => undefined);
+        if (hooks.cut?.aborted === true) cut();
+        else hooks.cut?.addEventListener("abort", cut, { once: true });
         headTimer = setTimeout(() => {
           commented = true;
           controller.enqueue(HEAD_COMMENT);
