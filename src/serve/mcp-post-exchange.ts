@@ -16,6 +16,7 @@ import {
   LISTEN_METHOD,
   observeAnswer,
   observeLongAnswer,
+  observeUnanswered,
   SESSION_HEADER,
   upstreamFailed,
   upstreamUrl,
@@ -151,6 +152,11 @@ export async function exchangePost(
           `upstream ${deps.config.upstream.origin} broke a response stream with ${ids.length} request(s) unanswered: ${String(error)}`,
         );
         deps.metrics.upstreamFailures.inc({ reason: "stream_broken" });
+        observeUnanswered(
+          deps,
+          ids.flatMap((id) => methods.get(id) ?? []),
+          startedAt,
+        );
         return encodeUtf8(
           ids
             .map(
