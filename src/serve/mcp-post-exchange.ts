@@ -108,8 +108,13 @@ export async function exchangePost(
     deps.keepOpen(request);
     // The session is busy while its answer streams (a long call, a listen stream): never expired meanwhile.
     entry.active++;
+    // Events with ids can be replayed to a client that resumes the stream (GET with Last-Event-ID).
+    let resumable = false;
     const body = relaySse(stream, {
-      rewrite: (event) => fromServerEvent(deps, exchange, event, methods, pending, startedAt),
+      rewrite: (event) => {
+        if (event.id !== undefined) resumable = true;
+        return fromServerEvent(deps, exchange, event, methods, pending, startedAt);
+      },
       // Over the inspection cap: forwarded unread and unchanged, its request closed from its data's edges, as a stdio line that long.
       longEvent: (edges) => {
         const data = sseDataEdges(edges);
@@ -146,6 +151,7 @@ export async function exchangePost(
         if (pending.size === 0 || outcome === "complete") return undefined;
         const ids = [...pending];
         if (outcome === "error") exchange.upstreamFailed(ids, `the upstream stream broke: ${String(error)}`);
+        else if (resumable && !entry.shared) awaitResumption(exchange, ids, deps.now());
         else exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE);
         if (outcome !== "error") return undefined;
         deps.logger.warn(
@@ -236,6 +242,18 @@ export async function exchangePost(
     status: response.status,
     headers: response.clientHeaders(true),
   });
+}
+
+/**
+ * How long the calls of a resumable stream the client dropped wait for it to resume (GET with
+ * Last-Event-ID; SDK clients retry within seconds): the answer replayed there ends them as it
+ * would have on the POST. Those still pending then end as cancelled.
+ */
+export const RESUME_GRACE_MS = 60_000;
+
+/** Ends `ids` as cancelled after {@link RESUME_GRACE_MS} unless answered meanwhile; a request reusing one of the ids after `at` is left alone. */
+function awaitResumption(exchange: SessionExchange, ids: readonly JsonRpcId[], at: number): void {
+  setTimeout(() => exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE, at), RESUME_GRACE_MS).unref();
 }
 
 /** A JSON body answering one of `ids` with a JSON-RPC error. */
