@@ -358,6 +358,41 @@ describe("faults", () => {
     await doomed.stop();
   });
 
+  test("calls an upstream's broken SSE stream leaves unanswered are counted in /metrics, as calls it never answered are (upstream_unreachable)", async () => {
+    const doomed = await startHttpFixture();
+    const local = await startServe(["--upstream", doomed.url]);
+    try {
+      const client = new Client({ name: "counted", version: "1" });
+      const transport = new StreamableHTTPClientTransport(new URL(local.url));
+      await client.connect(transport);
+      const response = await postOnSession(local.url, transport.sessionId as string, {
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: { name: "slow", arguments: { steps: 100, ms: 50 }, _meta: { progressToken: 7 } },
+      });
+      const reader = response.body!.getReader();
+      await reader.read();
+      doomed.process.kill("SIGKILL");
+      let text = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toContain('"id":7');
+      const metrics = await (await fetch(`${local.adminUrl}/metrics`)).text();
+      expect(metrics).toContain('baton_tool_calls_total{outcome="upstream_unreachable"} 1');
+      expect(metrics).toContain(
+        'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="upstream_unreachable"} 1',
+      );
+      await client.close().catch(() => undefined);
+    } finally {
+      expect(await local.stop()).toBe(0);
+      await doomed.stop();
+    }
+  });
+
   test("upstream down: a prompt 502 with a JSON-RPC error naming no internal address; the log names the upstream and the reason", async () => {
     const port = await freePort();
     const local = await startServe(["--upstream", `http://127.0.0.1:${port}/mcp`]);

@@ -459,6 +459,28 @@ describe("engine exchange: one POST of a stateless group (forPost), each client 
     ]);
   });
 
+  test("a failure meant for requests started by a time leaves a later request that reused the id (a call resumed, then a new call id 1)", async () => {
+    const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
+    const session = open(ctx());
+    send(session, toolCall(1, "resumed"));
+    clock.now = 20;
+    reply(session, answer(1)); // answered on the resumed stream
+    clock.now = 40;
+    send(session, toolCall(1, "next")); // the client numbers a new call 1
+    clock.now = 60;
+    session.upstreamFailed([1], "the client went away", "cancelled", 30); // the first POST's deferred failure
+    clock.now = 90;
+    reply(session, answer(1));
+    send(session, toolCall(2, "dropped"));
+    clock.now = 100;
+    session.upstreamFailed([2], "the client went away", "cancelled", 100);
+    expect(outcomes(await delivered())).toEqual([
+      ["tool_call_end", "resumed", 20, null],
+      ["tool_call_end", "next", 50, null],
+      ["tool_call_error", "dropped", 10, "cancelled"],
+    ]);
+  });
+
   test("an answer over the inspection cap closes its own POST's call from its edges, as a stdio line that long; the other POST's call of that id stays open", async () => {
     const { open, delivered, clock } = setup({ BATON_CONSENT_TOKEN: "ct_process_01" });
     const group = open(ctx());

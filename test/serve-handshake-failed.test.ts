@@ -42,6 +42,7 @@ function setup(upstream: URL) {
     metrics: createServeMetrics({ sessionsOpen: () => sessions.size, draining: () => false, eventsBySink: () => [] }),
     logger: createMemoryLogger(),
     streams: new StreamRegistry(),
+    answers: new StreamRegistry(),
     now: () => 0,
     isDraining: () => false,
     principalOf: () => undefined,

@@ -93,6 +93,7 @@ function setup(query: string) {
     logger: createMemoryLogger(),
     now: () => 5,
     streams: { add: () => () => undefined },
+    answers: { add: () => () => undefined },
     keepOpen: () => undefined,
   } as unknown as McpRouteDeps;
   const entry: SessionEntry = { exchange, openedAt: 0, lastUsedAt: 0, active: 0, shared: false };

@@ -352,6 +352,101 @@ describe("SIGTERM drain", () => {
   });
 });
 
+describe("SIGTERM drain past its timeout", () => {
+  test("calls still streaming their answers at the drain timeout are answered with an error each, on a stream that ends cleanly (not cut: a client would wait for them until its own timeout)", async () => {
+    const upstream = await startHttpFixture();
+    const proxy = await startServe(["--upstream", upstream.url, "--drain-timeout-ms", "1000"]);
+    try {
+      // Two sessions, each with a call far longer than the drain; its progress makes the answer an SSE stream.
+      const calls = await Promise.all(
+        [1, 2].map(async (n) => {
+          const client = new Client({ name: `cut-agent-${n}`, version: "1" });
+          const transport = new StreamableHTTPClientTransport(new URL(proxy.url));
+          await client.connect(transport);
+          const response = await postOnSession(proxy.url, transport.sessionId as string, {
+            jsonrpc: "2.0",
+            id: 40 + n,
+            method: "tools/call",
+            params: { name: "slow", arguments: { steps: 200, ms: 100 }, _meta: { progressToken: n } },
+          });
+          expect(response.headers.get("content-type")).toContain("text/event-stream");
+          const reader = response.body!.getReader();
+          const first = new TextDecoder().decode((await reader.read()).value);
+          const rest = (async () => {
+            let text = first;
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) return { clean: true, text };
+              text += new TextDecoder().decode(value);
+            }
+          })().catch((error: unknown) => ({ clean: false, text: String(error) }));
+          return { id: 40 + n, rest, client };
+        }),
+      );
+      proxy.process.kill("SIGTERM");
+      for (const call of calls) {
+        const { clean, text } = await call.rest;
+        expect(clean).toBe(true);
+        const answers = text
+          .split("\n")
+          .filter((line) => line.startsWith("data: "))
+          .map((line) => JSON.parse(line.slice(6)) as { id?: unknown; error?: { message: string } });
+        const answer = answers.find((a) => a.id === call.id);
+        expect(answer?.error?.message).toContain("shutting down");
+      }
+      expect(await proxy.process.exited).toBe(0);
+      const errors = readValidatedEvents(proxy.eventsFile).filter((e) => e.event_type === "tool_call_error");
+      expect(errors.map((e) => e.payload.error_type)).toEqual(["proxy_shutdown", "proxy_shutdown"]);
+      for (const call of calls) await call.client.close().catch(() => undefined);
+    } finally {
+      await proxy.stop();
+      await upstream.stop();
+    }
+  }, 20_000);
+});
+
+describe("SIGTERM drain, a GET stream still waiting for its head", () => {
+  test("a GET stream whose upstream has not sent its head yet (a Bun server sends it with the first event) is closed by the drain too, cleanly, not held to the timeout", async () => {
+    // The upstream takes the GET and says nothing (no head, no event) until it goes away.
+    let reached!: () => void;
+    const waiting = new Promise<void>((resolve) => (reached = resolve));
+    const upstream = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: (request) => {
+        if (request.method !== "GET") return new Response(null, { status: 405 });
+        reached();
+        return new Promise<Response>(() => undefined);
+      },
+    });
+    const proxy = await startServe([
+      "--upstream",
+      `http://127.0.0.1:${upstream.port}/mcp`,
+      "--drain-timeout-ms",
+      "3000",
+    ]);
+    try {
+      const stream = fetch(proxy.url, {
+        headers: { accept: "text/event-stream", "mcp-session-id": "s-1", "mcp-protocol-version": "2025-11-25" },
+      });
+      // Answered when the proxy gives up on it: an end of stream (or any answer) rather than a connection cut.
+      const outcome = stream.then(
+        async (response) => `${response.status} ${await response.text()}`,
+        (error: unknown) => `cut: ${String(error)}`,
+      );
+      await waiting;
+      proxy.process.kill("SIGTERM");
+      expect(await proxy.process.exited).toBe(0);
+      expect(await outcome).not.toStartWith("cut");
+      expect(proxy.log.join("\n")).not.toContain("drain timeout");
+    } finally {
+      await proxy.stop();
+      upstream.stop(true);
+    }
+  }, 20_000);
+});
+
 describe("SIGTERM drain, modern era", () => {
   test("an open subscriptions/listen stream (the 2026 GET stream) is closed by the proxy itself, cleanly; a new one gets 503", async () => {
     const upstream = listenUpstream({});

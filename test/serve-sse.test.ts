@@ -235,6 +235,49 @@ describe("relaySse", () => {
     expect(outcomes).toEqual(["cancelled"]);
   });
 
+  test.each([
+    ["while it waits for the upstream", false],
+    ["before it starts (a stream registered after the drain's deadline)", true],
+  ])(
+    "a cut %s ends the client's stream cleanly after the bytes finished() returns, and cancels the upstream",
+    async (_, early) => {
+      let cancelled = false;
+      // One event, then an upstream that stays open and silent.
+      const source = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes("data: one\n\n"));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      const cut = new AbortController();
+      if (early) cut.abort();
+      const outcomes: string[] = [];
+      const reader = relaySse(source, {
+        rewrite: () => undefined,
+        cut: cut.signal,
+        finished: (outcome) => {
+          outcomes.push(outcome);
+          return bytes("data: last\n\n");
+        },
+      }).getReader();
+      let got = "";
+      if (!early) {
+        got += text((await reader.read()).value!);
+        cut.abort();
+      }
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        got += text(value);
+      }
+      expect(got).toEndWith("data: last\n\n");
+      expect(outcomes).toEqual(["error"]);
+      expect(cancelled).toBe(true);
+    },
+  );
+
   test("a broken upstream ends the client's stream cleanly after the bytes finished() returns", async () => {
     let step = 0;
     const source = new ReadableStream<Uint8Array>({

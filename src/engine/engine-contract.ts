@@ -101,6 +101,7 @@ export interface SessionEngine {
    * Ends just these requests, which the upstream will never answer (`--url`: delivery failed;
    * `serve`: one POST got no answer), their calls as `kind` (e.g. `upstream_unreachable`); other
    * requests stay pending. `answerUntracked`: also answer ids no longer tracked (see failRequests).
+   * `startedBefore`: only requests started at or before it (a later request reusing an id is another's).
    */
   failRequests(
     ids: readonly (JsonRpcId | null)[],
@@ -108,6 +109,7 @@ export interface SessionEngine {
     text: string,
     answerUntracked?: boolean,
     scope?: RequestScope,
+    startedBefore?: number,
   ): WireAction[];
   /**
    * A new exchange's own request ids, for a session several clients share: its client messages,

@@ -222,8 +222,8 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     // Propagating trace context rewrites every forwarded call: nothing may go out before it is parsed.
     clientLinePassesUnchanged: (body) => !propagatesTrace && clientLinePassesUnchanged(body),
     failPending: (kind, text) => scopes.every(() => perform(failPending(state, kind, text, now()))),
-    failRequests: (ids, kind, text, answerUntracked, scope = own) =>
-      scopes.run(scope, () => perform(failRequests(state, ids, kind, text, now(), answerUntracked))),
+    failRequests: (ids, kind, text, answerUntracked, scope = own, startedBefore) =>
+      scopes.run(scope, () => perform(failRequests(state, ids, kind, text, now(), answerUntracked, startedBefore))),
     sweep: () => scopes.every(() => perform(sweepPending(state, now()))),
     openScope: () => ({ book: createPendingBook(), listings: createListingContexts() }),
     close: () => events.close(),

@@ -115,6 +115,7 @@ export function failPending(
  * tracks is skipped (it may have been answered already), unless `answerUntracked`: a request whose
  * delivery failed was answered by nobody, even if it was evicted meanwhile. A null id (a refused
  * malformed request reusing the id of one in flight, `--url`) is answered with a null id, ending nothing.
+ * `startedBefore`: only requests started at or before it are ended (a later one reused the id).
  */
 export function failRequests(
   state: ProxyState,
@@ -123,9 +124,12 @@ export function failRequests(
   reason: string,
   now: number,
   answerUntracked = false,
+  startedBefore?: number,
 ): Action[] {
   const actions: Action[] = [];
   for (const id of ids) {
+    // A request that reuses the id of one this failure is about (started after it) is another's: left pending.
+    if (startedBefore !== undefined && id !== null && (state.pending.get(id)?.startedAt ?? 0) > startedBefore) continue;
     if (id === null) {
       actions.push({
         type: "send",

@@ -79,6 +79,9 @@ export function badTarget(): Response {
 }
 
 /** The text a client sees when the upstream is down: what happened, never where (the client may be anyone). */
+/** A request the upstream had not answered when the drain's deadline came (see serve-command.ts). */
+export const DRAIN_CUT_TEXT = "the proxy is shutting down before the upstream answered; try again";
+
 export const UPSTREAM_DOWN_TEXT = "the upstream MCP server is unavailable (no answer from it); try again later";
 
 /**

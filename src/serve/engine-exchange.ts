@@ -136,9 +136,14 @@ function exchangeOver(
       // Only events and logs come of it: its bytes already went out, unchanged (nothing is rewritten past the cap).
       engine.fromServerLongLine(edges, scope);
     },
-    upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind = UPSTREAM_UNREACHABLE): void {
+    upstreamFailed(
+      ids: readonly JsonRpcId[],
+      reason: string,
+      kind = UPSTREAM_UNREACHABLE,
+      startedBefore?: number,
+    ): void {
       // The client's answer is the proxy's 502 / stream error / the upstream's own HTTP answer; only the events matter here.
-      engine.failRequests(ids, kind, reason, false, scope);
+      engine.failRequests(ids, kind, reason, false, scope, startedBefore);
     },
     close(reason: string): void {
       engine.failPending("proxy_shutdown", reason);

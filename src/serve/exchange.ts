@@ -32,8 +32,11 @@ export interface SessionExchange {
    * unread and unchanged: the request it answers is closed from its first and last bytes.
    */
   fromServerLongLine(edges: LineEdges): void;
-  /** The upstream gave no JSON-RPC answer for these client request ids: their calls end as `kind` (default `upstream_unreachable`). */
-  upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind?: string): void;
+  /**
+   * The upstream gave no JSON-RPC answer for these client request ids: their calls end as `kind` (default
+   * `upstream_unreachable`); with `startedBefore`, only requests started at or before it (see SessionEngine.failRequests).
+   */
+  upstreamFailed(ids: readonly JsonRpcId[], reason: string, kind?: string, startedBefore?: number): void;
   /** The session ended (DELETE, idle expiry, shutdown): pending calls end, the engine is released. */
   close(reason: string): void;
   /** Ends what the engine bounds in time (unanswered requests, rounds never continued, tasks never seen to finish). */

@@ -4,7 +4,7 @@ import { answerIdOfLongLine } from "../proxy/long-lines.ts";
 import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { sseDataEdges } from "../wire/sse.ts";
 import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
-import { refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
+import { DRAIN_CUT_TEXT, refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { jsonResponse, mergeJson, prependEvents } from "./local-answers.ts";
@@ -16,6 +16,7 @@ import {
   LISTEN_METHOD,
   observeAnswer,
   observeLongAnswer,
+  observeUnanswered,
   SESSION_HEADER,
   upstreamUrl,
   type McpRouteDeps,
@@ -102,6 +103,9 @@ export async function exchangePost(
   if (response.ok && stream !== null) {
     // The requests the upstream owes an answer: those the proxy answered itself already have theirs.
     const pending = unansweredIds(checked.requestIds, local);
+    // Cut at the drain's deadline (a listen stream was closed at its start): the client is then told its calls failed, not left waiting.
+    const cut = drainer === undefined ? new AbortController() : undefined;
+    const releaseCut = cut === undefined ? undefined : deps.answers.add(cut);
     deps.keepOpen(request);
     // The session is busy while its answer streams (a long call, a listen stream): never expired meanwhile.
     entry.active++;
@@ -123,10 +127,24 @@ export async function exchangePost(
         const id = answerIdOfLongLine(text.head, text.tail);
         if (id !== undefined && pending.delete(id)) observeLongAnswer(deps, methods, id, text, startedAt);
       },
+      cut: cut?.signal,
       finished: (outcome, error) => {
         release?.();
+        releaseCut?.();
         entry.active--;
         entry.lastUsedAt = deps.now();
+        if (cut?.signal.aborted && outcome === "error") {
+          const ids = [...pending];
+          exchange.upstreamFailed(ids, "the proxy is shutting down", "proxy_shutdown");
+          return encodeUtf8(
+            ids
+              .map(
+                (id) =>
+                  `event: message\ndata: ${JSON.stringify(wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT))}\n\n`,
+              )
+              .join(""),
+          );
+        }
         if (drainer?.signal.aborted && outcome === "error") {
           // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
           exchange.upstreamFailed([...pending], "the proxy is shutting down", "proxy_shutdown");
@@ -146,12 +164,18 @@ export async function exchangePost(
         }
         const ids = [...pending];
         if (outcome === "error") exchange.upstreamFailed(ids, `the upstream stream broke: ${String(error)}`);
+        else if (resumable && !entry.shared) awaitResumption(exchange, ids, deps.now());
         else exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE);
         if (outcome !== "error") return undefined;
         deps.logger.warn(
           `upstream ${deps.config.upstream.origin} broke a response stream with ${ids.length} request(s) unanswered: ${String(error)}`,
         );
         deps.metrics.upstreamFailures.inc({ reason: "stream_broken" });
+        observeUnanswered(
+          deps,
+          ids.flatMap((id) => methods.get(id) ?? []),
+          startedAt,
+        );
         return encodeUtf8(
           ids
             .map(
@@ -241,6 +265,18 @@ export async function exchangePost(
     status: response.status,
     headers: response.clientHeaders(true),
   });
+}
+
+/**
+ * How long the calls of a resumable stream the client dropped wait for it to resume (GET with
+ * Last-Event-ID; SDK clients retry within seconds): the answer replayed there ends them as it
+ * would have on the POST. Those still pending then end as cancelled.
+ */
+export const RESUME_GRACE_MS = 60_000;
+
+/** Ends `ids` as cancelled after {@link RESUME_GRACE_MS} unless answered meanwhile; a request reusing one of the ids after `at` is left alone. */
+function awaitResumption(exchange: SessionExchange, ids: readonly JsonRpcId[], at: number): void {
+  setTimeout(() => exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE, at), RESUME_GRACE_MS).unref();
 }
 
 /** A JSON body answering one of `ids` with a JSON-RPC error. */

@@ -31,6 +31,8 @@ export interface McpRouteDeps {
   readonly metrics: ServeMetrics;
   readonly logger: Logger;
   readonly streams: StreamRegistry;
+  /** POSTs' SSE answers still streaming: at the drain's deadline each ends with an error for every request it has not answered. */
+  readonly answers: StreamRegistry;
   /** Monotonic milliseconds. */
   readonly now: () => number;
   readonly isDraining: () => boolean;
@@ -202,14 +204,19 @@ export function upstreamFailed(
   deps.logger.warn(`${error.message} (answered 502)`);
   deps.metrics.upstreamFailures.inc({ reason: error.kind });
   exchange?.upstreamFailed(ids, error.message);
-  for (const method of methods.values()) {
+  observeUnanswered(deps, methods.values(), startedAt);
+  return upstreamDown(exchange === undefined ? undefined : ids);
+}
+
+/** Requests the upstream never answered (no HTTP answer, or a stream that broke first), answered by the proxy with its -32001 error. */
+export function observeUnanswered(deps: McpRouteDeps, methods: Iterable<string>, startedAt: number): void {
+  for (const method of methods) {
     deps.metrics.operationDuration.observe(
       { mcp_method_name: method, error_type: "upstream_unreachable" },
       (deps.now() - startedAt) / 1000,
     );
     if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "upstream_unreachable" });
   }
-  return upstreamDown(exchange === undefined ? undefined : ids);
 }
 
 /**

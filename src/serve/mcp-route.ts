@@ -79,6 +79,8 @@ async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps):
     );
   } finally {
     entry.active--;
+    // Its answer going out is use: a call that outlasted --session-idle-ms must not leave the session to the next sweep.
+    entry.lastUsedAt = deps.now();
   }
 }
 

@@ -1,5 +1,6 @@
 // GET (the server->client stream) and DELETE (end of session) on the MCP path: forwarded, the stream relayed through the session's exchange.
 
+import { refuse } from "./answers.ts";
 import { CONSENT_HEADER, judgeConsent } from "./consent.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import {
@@ -10,6 +11,7 @@ import {
   upstreamUrl,
   type McpRouteDeps,
 } from "./mcp-relay.ts";
+import type { SessionEntry } from "./session-table.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -31,6 +33,8 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const signal = AbortSignal.any([request.signal, aborter.signal]);
   let response: UpstreamAnswer;
   if (entry !== undefined) entry.active++;
+  // A GET is the drain's to close from the start: a server may hold a stream's head until its first event, however late.
+  const release = request.method === "GET" ? deps.streams.add(aborter) : undefined;
   // Waiting for the upstream (a server may hold a stream's head until its first event) is not client idleness.
   deps.keepOpen(request);
   try {
@@ -45,8 +49,13 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
       decompress: true,
     });
   } catch (error) {
-    if (entry !== undefined) entry.active--;
+    release?.();
+    if (entry !== undefined) used(entry, deps);
     deps.restoreIdle(request);
+    if (aborter.signal.aborted && !request.signal.aborted) {
+      deps.metrics.refused.inc({ reason: "draining" });
+      return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
+    }
     return upstreamFailed(error, deps, undefined, [], new Map(), deps.now());
   }
   if (request.method === "DELETE") {
@@ -63,7 +72,8 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const type = (response.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   const stream = type === "text/event-stream" ? bodyStream(response) : null;
   if (!response.ok || stream === null) {
-    if (entry !== undefined) entry.active--;
+    release?.();
+    if (entry !== undefined) used(entry, deps);
     deps.restoreIdle(request);
     if (entry !== undefined) forgetUnknownSession(deps, sessionId, response.status, entry.active);
     return new Response(response.body, {
@@ -71,20 +81,25 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
       headers: response.clientHeaders(true),
     });
   }
-  const release = deps.streams.add(aborter);
   const exchange = entry?.exchange;
   const body = relaySse(stream, {
     rewrite: (event) =>
       exchange === undefined ? undefined : fromServerEvent(deps, exchange, event, new Map(), new Set(), 0),
     finished: () => {
-      release();
-      if (entry !== undefined) entry.active--;
+      release?.();
+      if (entry !== undefined) used(entry, deps);
       aborter.abort();
       // A broken or drained stream ends cleanly: the client reconnects (with Last-Event-ID) if it wants.
       return new Uint8Array(0);
     },
   });
   return new Response(body, { status: response.status, headers: response.clientHeaders(true) });
+}
+
+/** A request of the session ended; its end is use (a stream open longer than --session-idle-ms must not leave the session to the next sweep). */
+function used(entry: SessionEntry, deps: McpRouteDeps): void {
+  entry.active--;
+  entry.lastUsedAt = deps.now();
 }
 
 /**

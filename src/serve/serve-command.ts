@@ -27,6 +27,8 @@ export const SESSION_SWEEP_INTERVAL_MS = 10_000;
 export const DRAIN_POLL_MS = 50;
 /** After SIGTERM the listener stays open (unready) at least this long, capped by the drain timeout, while endpoints are withdrawn. */
 export const DRAIN_FLOOR_MS = 5_000;
+/** How long before the drain's deadline streamed answers still open are ended (a tenth of a shorter drain), for their errors to reach their clients. */
+export const DRAIN_CUT_FLUSH_MS = 500;
 /** Budget for delivering the last events at exit. */
 export const EVENT_FLUSH_DEADLINE_MS = 2_000;
 
@@ -112,6 +114,7 @@ export async function runServeCommand(
   };
   let draining = false;
   const streams = new StreamRegistry();
+  const answers = new StreamRegistry();
   let metricsRef: ReturnType<typeof createServeMetrics> | undefined;
   const sessions = new SessionTable({
     create: (origin, context) => createExchange(origin, context, shared),
@@ -137,6 +140,7 @@ export async function runServeCommand(
       metrics,
       logger,
       streams,
+      answers,
       now: io.now,
       isDraining: () => draining,
       principalOf: (headers) => principalOf(headers, config.baton),
@@ -170,6 +174,16 @@ export async function runServeCommand(
   streams.closeAll();
   const start = io.now();
   const deadline = start + config.drainTimeoutMs;
+  // Streamed answers still open are ended a moment before the deadline, so their last bytes go out
+  // within --drain-timeout-ms (the chart's grace period allows for the drain and the event flush only).
+  const cutAt = deadline - Math.min(DRAIN_CUT_FLUSH_MS, config.drainTimeoutMs / 10);
+  while (io.now() < cutAt && (server.pendingRequests > 0 || io.now() < start + floorMs)) await Bun.sleep(DRAIN_POLL_MS);
+  if (server.pendingRequests > 0) {
+    logger.warn(`drain timeout: ending ${server.pendingRequests} request(s) still in flight`);
+    // A streamed answer cut with its connection leaves the client waiting for its calls (SDK clients try
+    // to resume, then wait until their own timeout): each ends instead with an error per unanswered request.
+    answers.closeAll();
+  }
   while (io.now() < deadline && (server.pendingRequests > 0 || io.now() < start + floorMs))
     await Bun.sleep(DRAIN_POLL_MS);
   const unfinished = server.pendingRequests;

@@ -20,6 +20,11 @@ export interface RelayHooks {
    * unchanged: `edges` are its size and first and last bytes (its fields and data as they were sent).
    */
   longEvent?(edges: LineEdges): void;
+  /**
+   * Aborted to end the stream before the upstream does (the drain's deadline): the upstream body is
+   * cancelled and `finished("error", reason)` gives the stream's last bytes, then it ends cleanly.
+   */
+  readonly cut?: AbortSignal;
 }
 
 /**
@@ -64,6 +69,10 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
+        // A pending read then ends (done): the pull below tells that end from the upstream's by the signal.
+        const cut = () => void reader.cancel(hooks.cut?.reason).catch(() => undefined);
+        if (hooks.cut?.aborted === true) cut();
+        else hooks.cut?.addEventListener("abort", cut, { once: true });
         headTimer = setTimeout(() => {
           commented = true;
           controller.enqueue(HEAD_COMMENT);
@@ -73,6 +82,12 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
         try {
           for (;;) {
             const { value, done: ended } = await reader.read();
+            if (ended && hooks.cut?.aborted === true) {
+              const last = finish("error", hooks.cut.reason);
+              if (last !== undefined) controller.enqueue(firstBytes(last));
+              controller.close();
+              return;
+            }
             if (ended) {
               const rest = splitter.rest();
               if (rest !== undefined) controller.enqueue(firstBytes(rest));
