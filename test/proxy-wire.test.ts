@@ -153,6 +153,21 @@ describe("junk", () => {
     for (const secret of ["hunter2-Winter", "s3cr3t-db"]) expect(logged).not.toContain(secret);
   });
 
+  test("a junk line's key named in BATON_SCRUB_KEYS is redacted in the proxy's log, as in events", async () => {
+    const log = join(tempDir(), "proxy.log");
+    const p = await startProxy(fixture("echo"), {
+      env: { BATON_EVENT_SINK: "stderr:", BATON_PROXY_LOG_FILE: log, BATON_SCRUB_KEYS: "member_no" },
+    });
+    await p.request(0, "initialize", INIT_PARAMS);
+    p.send('{"level":"debug","msg":"lookup","member_no":"M-7781-2290"}\n');
+    expect((await p.request(1, "ping")).result).toEqual({});
+    expect(await p.close()).toBe(0);
+    const logged = readFileSync(log, "utf8");
+    expect(logged).toContain("JSON that is not a JSON-RPC message from the client unchanged");
+    expect(logged).toContain("[redacted:member_no]");
+    expect(logged).not.toContain("M-7781-2290");
+  });
+
   test("client batches: [ping, ping] and [ping, tools/call] are forwarded and every member answered; calls observed; an injected member is answered by the proxy", async () => {
     const events = join(tempDir(), "events.jsonl");
     const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
