@@ -274,6 +274,7 @@ describe("framing", () => {
     expect({ late, outcomes }).toEqual({ late: [], outcomes: ["tool_call_end", "tool_call_end"] });
     expect(JSON.stringify(ends[0]?.payload.result)).not.toContain("not inspected");
     expect(JSON.stringify(ends[1]?.payload.result)).toContain("not inspected");
+    expect(ends[1]?.runtime_meta["baton/truncated"]).toBe(1); // the placeholder is a cut, like the 4 MiB one's 64 KiB cut
     for (const event of all) expect(JSON.stringify(event).length).toBeLessThan(MiB); // events stay bounded
   }, 60_000);
 });
