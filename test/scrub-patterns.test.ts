@@ -33,6 +33,10 @@ const REDACTED: [string, string][] = [
   ["unionpay 620000000000000005", "unionpay [card]"], // UnionPay 18 digits
   ["maestro 675955555555555", "maestro [card]"], // Maestro 15 digits
   ["mir 220000000000000004", "mir [card]"], // Mir 18 digits
+  // JSON text from a serialiser that escapes `@` (HTML-safe encoders): `\u0040`, once or twice escaped.
+  [String.raw`{"owner":"bob.smith\u0040example.com","n":1}`, `{"owner":"[email]","n":1}`],
+  [String.raw`{\"owner\":\"bob.smith\\u0040example.com\"}`, String.raw`{\"owner\":\"[email]\"}`],
+  [String.raw`to: Bob <BOB\u0040Mail.Example.org>`, "to: Bob <[email]>"],
   ["DE89 3704 0044 0532 0130 00", "[iban]"],
   ["iban: GB82WEST12345698765432.", "iban: [iban]."],
   ["DE89 3704 0044 0532 0130 00 AND MORE", "[iban] AND MORE"],
@@ -94,6 +98,7 @@ const KEPT: string[] = [
   "npm i left-pad@1.3.0",
   "@scope/pkg@latest",
   "order 4111111111111112", // 16 digits, fails Luhn
+  String.raw`{"tag":"\u0040Component","at":"pkg\u00401.2.3"}`, // an escaped `@` without a dotted domain
   "1234567812345678", // 16 digits, no card issuer starts with 1
   // Luhn-valid ids of a length no issuer gives that prefix (snowflakes, long numeric ids):
   "id 41234567890123458", // 17 digits starting with 4: Visa is 13, 16 or 19
