@@ -433,6 +433,24 @@ test("labelled lines as people and Markdown write them: list items, emphasis, tw
     expect(scrub(kept).out).toBe(kept);
 });
 
+test("a two-word label followed by a sentence is prose, not a secret; a value that is no sentence is still redacted", () => {
+  for (const kept of [
+    "Your account.\nReset password: click the link below.\nThanks",
+    "Forgot password: use the reset link we sent you",
+    "- **Client secret:** rotate it from the dashboard every month",
+  ])
+    expect(scrub(kept).out).toBe(kept);
+  for (const [text, expected] of [
+    ["Reset password: hunter2-Winter", "Reset password: [redacted:password]"],
+    ["User password: correct horse", "User password: [redacted:password]"],
+    ["Client secret: s3cr3t and more", "Client secret: [redacted:client_secret]"],
+    ["API key: sk 1234 abcd efgh", "API key: [redacted:api_key]"],
+    ["Password: correct horse battery staple", "Password: [redacted:password]"], // one-word key: a passphrase
+    ["password: click the link below", "password: [redacted:password]"], // YAML-like key: its value whatever it says
+  ])
+    expect(scrub(text as string).out).toBe(expected);
+});
+
 test("an extra key written without separators still finds its other spellings inside text", () => {
   const options = { mode: "on" as const, extraKeys: ["memberno"] };
   expect(scrub("member_no=M-991 and MEMBER-NO: x", options).out).toBe("member_no=[redacted:memberno] and MEMBER-NO: x");
