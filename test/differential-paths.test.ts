@@ -25,6 +25,7 @@ import {
   type Side,
 } from "./support/path-sessions.ts";
 import { seededRandom } from "./support/seeded-random.ts";
+import { createKeyMatcher } from "../src/telemetry/scrub-keys.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -116,6 +117,7 @@ async function runSession(
     upstream,
     client: { input: client.stream, output: toClient },
     logger,
+    secretKeys: createKeyMatcher([]),
     onSignal: () => () => undefined,
     telemetryNeedsTurn: () => hub.needsTurn,
     now,

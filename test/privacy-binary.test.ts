@@ -195,6 +195,41 @@ describe("privacy on the real binary: a remote server's error text in the proxy'
   });
 });
 
+test("privacy on the real binary: a remote server's error text keeps no value of a BATON_SCRUB_KEYS name in the log", async () => {
+  const quoted = "unknown session for member_no=M-7781-2290";
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: async (request) => {
+      const body = JSON.parse(await request.text());
+      if (body.method === "initialize")
+        return Response.json({
+          jsonrpc: "2.0",
+          id: body.id,
+          result: { protocolVersion: "2025-06-18", capabilities: {}, serverInfo: { name: "r", version: "1" } },
+        });
+      return Response.json({ jsonrpc: "2.0", error: { code: -32600, message: quoted } }, { status: 400 });
+    },
+  });
+  const log = join(tempDir(), "proxy.log");
+  const p = await startProxy([], {
+    args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+    env: { BATON_EVENT_SINK: "stderr:", BATON_PROXY_LOG_FILE: log, BATON_SCRUB_KEYS: "member_no" },
+  });
+  try {
+    await p.request(0, "initialize", INIT_PARAMS);
+    p.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await p.waitForStderr("was not delivered");
+    await p.close();
+    const logged = readFileSync(log, "utf8");
+    expect(logged).toContain("unknown session for member_no=[redacted:member_no]");
+    expect(logged).not.toContain("M-7781");
+  } finally {
+    await p.close();
+    server.stop(true);
+  }
+});
+
 describe("privacy on the real binary: what the report needs stays", () => {
   test("a UUID and a hash whose leading digits pass a card's checks reach the event file whole", async () => {
     const events = join(tempDir(), "events.jsonl");

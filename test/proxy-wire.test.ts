@@ -153,6 +153,21 @@ describe("junk", () => {
     for (const secret of ["hunter2-Winter", "s3cr3t-db"]) expect(logged).not.toContain(secret);
   });
 
+  test("a junk line's key named in BATON_SCRUB_KEYS is redacted in the proxy's log, as in events", async () => {
+    const log = join(tempDir(), "proxy.log");
+    const p = await startProxy(fixture("echo"), {
+      env: { BATON_EVENT_SINK: "stderr:", BATON_PROXY_LOG_FILE: log, BATON_SCRUB_KEYS: "member_no" },
+    });
+    await p.request(0, "initialize", INIT_PARAMS);
+    p.send('{"level":"debug","msg":"lookup","member_no":"M-7781-2290"}\n');
+    expect((await p.request(1, "ping")).result).toEqual({});
+    expect(await p.close()).toBe(0);
+    const logged = readFileSync(log, "utf8");
+    expect(logged).toContain("JSON that is not a JSON-RPC message from the client unchanged");
+    expect(logged).toContain("[redacted:member_no]");
+    expect(logged).not.toContain("M-7781-2290");
+  });
+
   test("client batches: [ping, ping] and [ping, tools/call] are forwarded and every member answered; calls observed; an injected member is answered by the proxy", async () => {
     const events = join(tempDir(), "events.jsonl");
     const p = await startProxy(fixture("echo"), { env: { BATON_EVENT_SINK: `file://${events}` } });
@@ -259,6 +274,7 @@ describe("framing", () => {
     expect({ late, outcomes }).toEqual({ late: [], outcomes: ["tool_call_end", "tool_call_end"] });
     expect(JSON.stringify(ends[0]?.payload.result)).not.toContain("not inspected");
     expect(JSON.stringify(ends[1]?.payload.result)).toContain("not inspected");
+    expect(ends[1]?.runtime_meta["baton/truncated"]).toBe(1); // the placeholder is a cut, like the 4 MiB one's 64 KiB cut
     for (const event of all) expect(JSON.stringify(event).length).toBeLessThan(MiB); // events stay bounded
   }, 60_000);
 });

@@ -80,6 +80,7 @@ test.each([
       expect(JSON.stringify(end?.payload.result)).toContain(
         "over the inspection limit; forwarded unchanged, not inspected",
       );
+      expect(end?.runtime_meta["baton/truncated"]).toBe(1); // the placeholder is a cut, as in stdio and serve
       expect(all.some((e) => e.event_type === "tool_call_error")).toBe(false);
     } finally {
       proxy.proc.kill();

@@ -18,6 +18,7 @@ import type { UpstreamSink } from "../src/remote/upstream-types.ts";
 import { resumeDelayMs } from "../src/remote/sse-stream.ts";
 import { jsonRpcLine, picker } from "./support/jsonrpc-fuzz.ts";
 import { fetchFailure, httpFailure, unauthorizedFailure, UpstreamTimeout } from "../src/remote/upstream-failure.ts";
+import { createKeyMatcher } from "../src/telemetry/scrub-keys.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -430,7 +431,7 @@ describe("failure names", () => {
   });
 
   test("HTTP statuses quote a JSON-RPC error message from the body", () => {
-    expect(httpFailure(origin, 503, "Service Unavailable", "<html>busy</html>")).toEqual({
+    expect(httpFailure(origin, 503, "Service Unavailable", "<html>busy</html>", createKeyMatcher([]))).toEqual({
       errorType: "http_503",
       reason: `${origin} answered HTTP 503 Service Unavailable`,
     });
@@ -440,6 +441,7 @@ describe("failure names", () => {
         400,
         "",
         '{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID"},"id":null}',
+        createKeyMatcher([]),
       ).reason,
     ).toBe(`${origin} answered HTTP 400: Bad Request: No valid session ID`);
   });
@@ -562,6 +564,7 @@ describe("StreamableHttpUpstream in-process (fake fetch)", () => {
       authorizer: undefined,
       logger: createMemoryLogger(),
       fetch: fakeFetch,
+      secretKeys: createKeyMatcher([]),
       sink: { line: (b) => lines.push(text(b) as string), failure: () => undefined },
     });
     const init = upstream.send(line({ jsonrpc: "2.0", id: 0, method: "initialize", params: {} }));
@@ -591,6 +594,7 @@ describe("StreamableHttpUpstream in-process (fake fetch)", () => {
       authorizer,
       logger: createMemoryLogger(),
       fetch: fetch,
+      secretKeys: createKeyMatcher([]),
       sink: { line: () => undefined, failure: (id, f) => failures.push({ id, errorType: f.errorType }) },
     });
     await upstream.send(line({ jsonrpc: "2.0", id: 7, method: "tools/list" }));

@@ -166,6 +166,8 @@ describe("resource and prompt events", () => {
     expect(drafts(actions).map((d) => [d.event_type, (d.payload as { error_type?: string }).error_type])).toEqual([
       ["resource_read_error", "jsonrpc_-32002"],
     ]);
+    // Its error body is the proxy's note in place of the server's: a value cut, so the event says so.
+    expect(drafts(actions)[0]?.runtime_meta?.["baton/truncated"]).toBe(1);
   });
 
   test("reads and lists the upstream never answers (--url unreachable, serve) end with their error event", () => {

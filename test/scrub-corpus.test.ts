@@ -380,16 +380,27 @@ describe("tables written as text (CSV, TSV, Markdown): a secret-named column's c
       "name\ttoken\r\nbob\tabc123\r\nann\tdef456\r\n",
       "name\ttoken\r\nbob\t[redacted:token]\r\nann\t[redacted:token]\r\n",
     ],
+    // Written with ", " (by hand or `", ".join(row)`): a table as long as it names a column that is not a secret.
+    ["user, password\nbob, hunter2", "user, password\nbob, [redacted:password]"],
+    // Only secret columns: a CSV writer's (no space after the comma) is still a table.
+    [
+      "access_token,refresh_token\nat-1,rt-1",
+      "access_token,refresh_token\n[redacted:access_token],[redacted:refresh_token]",
+    ],
   ])("%s", (text, expected) => {
     expect(scrub(text).out).toBe(expected);
   });
 
-  test.each(["id,max_tokens,token_count\n1,4096,12\n", "Hello, world\nfoo, bar", "Fields: token, session\nfoo, bar"])(
-    "other tables and prose stay: %s",
-    (text) => {
-      expect(scrub(text).out).toBe(text);
-    },
-  );
+  test.each([
+    "id,max_tokens,token_count\n1,4096,12\n",
+    "Hello, world\nfoo, bar",
+    "Fields: token, session\nfoo, bar",
+    // A prose line that lists secret words (written with ", ", every word a secret name) is no header.
+    "We keep two cookies:\ntoken, session\nboth expire, after a day",
+    "password, secret, cookie\nare, never, logged",
+  ])("other tables and prose stay: %s", (text) => {
+    expect(scrub(text).out).toBe(text);
+  });
 
   test("a row cut on the hot path keeps its marker", () => {
     const text = `id,password\n1,${"p".repeat(70_000)}`;
@@ -431,6 +442,24 @@ test("labelled lines as people and Markdown write them: list items, emphasis, tw
   );
   for (const kept of ["Token limit: 4096", "Max tokens: 4096", "Session closed: bye", "**Note:** the token is fine"])
     expect(scrub(kept).out).toBe(kept);
+});
+
+test("a two-word label followed by a sentence is prose, not a secret; a value that is no sentence is still redacted", () => {
+  for (const kept of [
+    "Your account.\nReset password: click the link below.\nThanks",
+    "Forgot password: use the reset link we sent you",
+    "- **Client secret:** rotate it from the dashboard every month",
+  ])
+    expect(scrub(kept).out).toBe(kept);
+  for (const [text, expected] of [
+    ["Reset password: hunter2-Winter", "Reset password: [redacted:password]"],
+    ["User password: correct horse", "User password: [redacted:password]"],
+    ["Client secret: s3cr3t and more", "Client secret: [redacted:client_secret]"],
+    ["API key: sk 1234 abcd efgh", "API key: [redacted:api_key]"],
+    ["Password: correct horse battery staple", "Password: [redacted:password]"], // one-word key: a passphrase
+    ["password: click the link below", "password: [redacted:password]"], // YAML-like key: its value whatever it says
+  ])
+    expect(scrub(text as string).out).toBe(expected);
 });
 
 test("an extra key written without separators still finds its other spellings inside text", () => {

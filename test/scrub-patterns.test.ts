@@ -25,6 +25,18 @@ const REDACTED: [string, string][] = [
   ["pan=5500005555555559;", "pan=[card];"],
   ["amex 378282246310005", "amex [card]"],
   ["4111 1111 1111 1111 12/27", "[card] 12/27"], // the trailing expiry is not part of the number
+  ["visa 4222222222222 old", "visa [card] old"], // Visa's 13 digits
+  ["visa 4111111111111111110", "visa [card]"], // Visa's 19 digits
+  ["amex 3782 822463 10005", "amex [card]"], // Amex 4-6-5
+  ["diners 3056 9309 0259 04", "diners [card]"], // Diners 14 digits
+  ["discover 6011000000000000001", "discover [card]"], // Discover 19 digits
+  ["unionpay 620000000000000005", "unionpay [card]"], // UnionPay 18 digits
+  ["maestro 675955555555555", "maestro [card]"], // Maestro 15 digits
+  ["mir 220000000000000004", "mir [card]"], // Mir 18 digits
+  // JSON text from a serialiser that escapes `@` (HTML-safe encoders): `\u0040`, once or twice escaped.
+  [String.raw`{"owner":"bob.smith\u0040example.com","n":1}`, `{"owner":"[email]","n":1}`],
+  [String.raw`{\"owner\":\"bob.smith\\u0040example.com\"}`, String.raw`{\"owner\":\"[email]\"}`],
+  [String.raw`to: Bob <BOB\u0040Mail.Example.org>`, "to: Bob <[email]>"],
   ["DE89 3704 0044 0532 0130 00", "[iban]"],
   ["iban: GB82WEST12345698765432.", "iban: [iban]."],
   ["DE89 3704 0044 0532 0130 00 AND MORE", "[iban] AND MORE"],
@@ -86,7 +98,13 @@ const KEPT: string[] = [
   "npm i left-pad@1.3.0",
   "@scope/pkg@latest",
   "order 4111111111111112", // 16 digits, fails Luhn
+  String.raw`{"tag":"\u0040Component","at":"pkg\u00401.2.3"}`, // an escaped `@` without a dotted domain
   "1234567812345678", // 16 digits, no card issuer starts with 1
+  // Luhn-valid ids of a length no issuer gives that prefix (snowflakes, long numeric ids):
+  "id 41234567890123458", // 17 digits starting with 4: Visa is 13, 16 or 19
+  "user 412345678901234561", // 18 digits starting with 4
+  "order 550000555555555553", // 18 digits in Mastercard's 51-55: Mastercard is 16
+  "ref 37123456789012349", // 17 digits in Amex's 37: Amex is 15
   "1732406400000", // epoch milliseconds
   "20261124103000123", // compact timestamp
   "DE89 3704 0044 0532 0130 01", // IBAN with a wrong check
@@ -219,6 +237,16 @@ describe("validators", () => {
     ["2026112410300012", false], // `20…` is no issuer, even when Luhn passes
     ["1111111111111117", false],
     ["411111111111", false], // 12 digits
+    ["4222222222222", true], // Visa 13
+    ["4111111111111111110", true], // Visa 19
+    ["41234567890123458", false], // 17 digits: no Visa length
+    ["412345678901234561", false], // 18 digits: no Visa length
+    ["550000555555555553", false], // Mastercard is 16 only
+    ["2223003122003222002", false], // nor in its 2-series (19 digits, Luhn-valid)
+    ["37123456789012349", false], // Amex is 15 only
+    ["378282246310005", true],
+    ["30569309025904", true], // Diners 14
+    ["6011000000000000001", true], // Discover 19
   ] as const)("isCardNumber(%p) is %p", (digits, ok) => expect(isCardNumber(digits)).toBe(ok));
 
   test.each([

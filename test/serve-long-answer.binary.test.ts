@@ -128,5 +128,6 @@ test.each([
     expect(JSON.stringify(end?.payload.result)).toContain(
       "over the inspection limit; forwarded unchanged, not inspected",
     );
+    expect(end?.runtime_meta["baton/truncated"]).toBe(1); // the placeholder is a cut, as in stdio and --url
   },
 );

@@ -10,6 +10,7 @@ import { runStdioSession } from "../src/transport/stdio-session.ts";
 import { MAX_QUEUED_BYTES } from "../src/transport/wire-writer.ts";
 import type { ByteSink, Upstream } from "../src/transport/upstream.ts";
 import { memorySink } from "./support/memory-sink.ts";
+import { createKeyMatcher } from "../src/telemetry/scrub-keys.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -103,6 +104,7 @@ function session(
     upstream: server.upstream,
     client: { input: client.stream, output: clientOut },
     logger,
+    secretKeys: createKeyMatcher([]),
     onSignal: (handler) => ((signalHandler = handler), () => (signalHandler = undefined)),
     telemetryNeedsTurn: () => hub.needsTurn,
     telemetryPoke: () => void pokes.count++,

@@ -851,6 +851,8 @@ describe("answers too long to inspect", () => {
     expect(events(actions).map((e) => e.event_type as string)).toEqual([type]);
     if (errorType !== null) expect(events(actions)[0]?.payload).toMatchObject({ error_type: errorType });
     expect(JSON.stringify(events(actions)[0]?.payload)).toContain("not inspected");
+    // The result or error body is the proxy's note in place of the server's: the event says a value was cut.
+    expect(events(actions)[0]?.runtime_meta?.["baton/truncated"]).toBe(1);
     expect(state.pending.size).toBe(0);
     expect(failPending(state, "proxy_shutdown", "bye", 20)).toEqual([]);
   });

@@ -101,14 +101,21 @@ export function callError(
   errorType: string,
   body: string,
   now: number,
+  truncated = 0,
 ): Action {
   const call = request.call as PendingCall;
-  return emit(state, "tool_call_error", call, {
-    tool_name: call.toolName,
-    error_type: errorType,
-    error_body: body,
-    duration_ms: elapsedMs(request.startedAt, now),
-  });
+  return emit(
+    state,
+    "tool_call_error",
+    call,
+    {
+      tool_name: call.toolName,
+      error_type: errorType,
+      error_body: body,
+      duration_ms: elapsedMs(request.startedAt, now),
+    },
+    truncated,
+  );
 }
 
 export function emit<T extends EventType>(

@@ -74,7 +74,9 @@ export function requestIdOfLongLine(head: string, tail: string): JsonRpcId | und
 /**
  * A server line too long to inspect (see MAX_LINE_BYTES) has already gone to the client. Its id
  * is read from its first or last bytes (SDKs put `id` first or last) so the request it answers
- * is closed: never answered twice, never reported as lost. The event says it was not inspected.
+ * is closed: never answered twice, never reported as lost. The event says it was not inspected,
+ * and a result or error body replaced by that note counts as a value cut (`baton/truncated`), as
+ * the start of a call over the cap does.
  */
 export function fromServerLongLine(state: ProxyState, head: string, tail: string, size: number, now: number): Action[] {
   const id = answerIdOfLongLine(head, tail);
@@ -88,7 +90,7 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
     return [
       errorType === undefined
         ? subjectUninspected(state, request.subject, request.startedAt, now)
-        : subjectError(state, request.subject, errorType, note, elapsedMs(request.startedAt, now)),
+        : subjectError(state, request.subject, errorType, note, elapsedMs(request.startedAt, now), 1),
     ];
   if (request.call === undefined) {
     return request.method === "tools/list"
@@ -101,14 +103,21 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
         ]
       : [];
   }
-  if (errorType !== undefined) return [callError(state, request, errorType, note, now)];
-  if (IS_ERROR_TRUE.test(tail) || IS_ERROR_TRUE.test(head)) return [callError(state, request, "tool_error", note, now)];
+  if (errorType !== undefined) return [callError(state, request, errorType, note, now, 1)];
+  if (IS_ERROR_TRUE.test(tail) || IS_ERROR_TRUE.test(head))
+    return [callError(state, request, "tool_error", note, now, 1)];
   return [
-    emit(state, "tool_call_end", request.call, {
-      tool_name: request.call.toolName,
-      result: [{ type: "text", text: note }],
-      duration_ms: elapsedMs(request.startedAt, now),
-    }),
+    emit(
+      state,
+      "tool_call_end",
+      request.call,
+      {
+        tool_name: request.call.toolName,
+        result: [{ type: "text", text: note }],
+        duration_ms: elapsedMs(request.startedAt, now),
+      },
+      1,
+    ),
   ];
 }
 

@@ -5,6 +5,7 @@ import { requestIdOfLongLine } from "../proxy/long-lines.ts";
 import type { RequestFailure, Upstream } from "../transport/upstream.ts";
 import { decodeUtf8 } from "../wire/utf8.ts";
 import { LineSplitter, type Frame, type LineEdges } from "../wire/framing.ts";
+import type { KeyMatcher } from "../telemetry/scrub-keys.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 import { StreamableHttpUpstream } from "./streamable-http.ts";
 import type { Authorizer } from "./upstream-types.ts";
@@ -31,6 +32,8 @@ export interface HttpUpstreamOptions {
    * quotes the server's error text, and a server may echo the credentials it refused there.
    */
   readonly secrets: readonly string[];
+  /** The privacy stage's key rule with BATON_SCRUB_KEYS (the same reason quotes that text). */
+  readonly secretKeys: KeyMatcher;
 }
 
 /**

@@ -44,7 +44,7 @@ export class LegacySseUpstream {
       await response.body?.cancel().catch(() => undefined);
       return response.ok
         ? { errorType: "upstream_protocol", reason: `${target.origin} answered the SSE GET without an event stream` }
-        : httpFailure(target.origin, response.status, response.statusText, "");
+        : httpFailure(target.origin, response.status, response.statusText, "", this.deps.secretKeys);
     }
     const reader = new ResponseReader([], false, { sessionId: undefined, protocolVersion: undefined }, sink);
     let announced: (value: true | UpstreamFailure) => void = () => undefined;
@@ -109,7 +109,7 @@ export class LegacySseUpstream {
       // An error's text is quoted from its first bytes only: the body is not held whole.
       const text = response.ok ? "" : new TextDecoder().decode(await readStart(response));
       if (response.ok) await response.body?.cancel().catch(() => undefined);
-      else fail(httpFailure(target.origin, response.status, response.statusText, text));
+      else fail(httpFailure(target.origin, response.status, response.statusText, text, this.deps.secretKeys));
     } catch (error) {
       fail(fetchFailure(target.origin, controller.signal.reason ?? error, timeoutMs));
     } finally {

@@ -134,10 +134,10 @@ export async function postExchange(
       session.facts.sessionId === undefined &&
       (response.status === 400 || response.status === 404 || response.status === 405)
     ) {
-      return session.fallBack(body, ids, await errorFailure(target.origin, response));
+      return session.fallBack(body, ids, await errorFailure(target.origin, response, session.deps.secretKeys));
     }
     if (!response.ok) {
-      const refusal = await errorRefusal(target.origin, response);
+      const refusal = await errorRefusal(target.origin, response, session.deps.secretKeys);
       // 2026-07-28 servers send protocol errors with a 4xx status (404 + -32601, 400 + -32022 …): a
       // body that is the JSON-RPC error of a request here is the server's answer, as over stdio.
       if (!answersWithError(refusal.body, ids)) return session.fail(ids, refusal.failure, controller);

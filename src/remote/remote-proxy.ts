@@ -5,6 +5,7 @@ import type { OptionValue } from "../command-spec.ts";
 import type { Config } from "../config.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { createKeyMatcher } from "../telemetry/scrub-keys.ts";
 import type { Upstream } from "../transport/upstream.ts";
 import { SDK_VERSION } from "../version.ts";
 import { oauthAuthorizer, staticAuthorizer } from "./authorizers.ts";
@@ -72,5 +73,6 @@ export function openRemoteUpstream(target: RemoteTarget, config: Config, logger:
     logger,
     fetch: sameOriginFetch(fetch, target.url.origin),
     secrets: [...target.secrets, ...config.secrets],
+    secretKeys: createKeyMatcher(config.scrubKeys),
   });
 }

@@ -2,13 +2,11 @@
 
 import { maskUrl } from "../config-sinks.ts";
 import { redactKeyedText } from "../telemetry/scrub-keyed-text.ts";
-import { createKeyMatcher } from "../telemetry/scrub-keys.ts";
+import type { KeyMatcher } from "../telemetry/scrub-keys.ts";
 import { redactText, secretSafeCut } from "../telemetry/scrub-patterns.ts";
 import { certificateTrustHint } from "../errors.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 
-/** The privacy stage's built-in secret key names, for quoted server text. */
-const SECRET_KEYS = createKeyMatcher([]);
 /** Bytes of an error response body read to explain it. */
 const ERROR_BODY_BYTES = 4096;
 
@@ -51,15 +49,22 @@ export function fetchFailure(origin: string, error: unknown, timeoutMs: number):
 
 /**
  * A non-2xx answer as a failure. `body` is the start of the response body: a JSON-RPC error
- * message in it is quoted (servers explain 4xx that way), anything else only by status.
+ * message in it is quoted (servers explain 4xx that way), anything else only by status. `keys` is
+ * the privacy stage's key rule with BATON_SCRUB_KEYS: the quote reaches the log.
  */
-export function httpFailure(origin: string, status: number, statusText: string, body: string): UpstreamFailure {
+export function httpFailure(
+  origin: string,
+  status: number,
+  statusText: string,
+  body: string,
+  keys: KeyMatcher,
+): UpstreamFailure {
   let detail = "";
   try {
     const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; error_description?: unknown };
     const message =
       typeof parsed.error === "object" ? parsed.error?.message : (parsed.error_description ?? parsed.error);
-    if (typeof message === "string" && message !== "") detail = `: ${quote(message)}`;
+    if (typeof message === "string" && message !== "") detail = `: ${quote(message, keys)}`;
   } catch {
     // Not JSON (an HTML error page, a proxy's text): the status says enough.
   }
@@ -74,12 +79,12 @@ export interface Refusal {
 }
 
 /** A non-2xx answer, explained from the start of its body (a redirect by where it points: it was not followed). */
-export async function errorFailure(origin: string, response: Response): Promise<UpstreamFailure> {
-  return (await errorRefusal(origin, response)).failure;
+export async function errorFailure(origin: string, response: Response, keys: KeyMatcher): Promise<UpstreamFailure> {
+  return (await errorRefusal(origin, response, keys)).failure;
 }
 
 /** `errorFailure`, keeping the start of the body read to explain it (at most ERROR_BODY_BYTES). */
-export async function errorRefusal(origin: string, response: Response): Promise<Refusal> {
+export async function errorRefusal(origin: string, response: Response, keys: KeyMatcher): Promise<Refusal> {
   const location = response.status >= 300 && response.status < 400 ? response.headers.get("location") : null;
   if (location !== null) {
     await response.body?.cancel().catch(() => undefined);
@@ -89,7 +94,7 @@ export async function errorRefusal(origin: string, response: Response): Promise<
     } catch {
       // shown as the server wrote it
     }
-    const failure = httpFailure(origin, response.status, response.statusText, "");
+    const failure = httpFailure(origin, response.status, response.statusText, "", keys);
     return {
       failure: {
         errorType: failure.errorType,
@@ -99,7 +104,8 @@ export async function errorRefusal(origin: string, response: Response): Promise<
     };
   }
   const body = await readStart(response);
-  return { failure: httpFailure(origin, response.status, response.statusText, new TextDecoder().decode(body)), body };
+  const text = new TextDecoder().decode(body);
+  return { failure: httpFailure(origin, response.status, response.statusText, text, keys), body };
 }
 
 /** The first read of a body, at most ERROR_BODY_BYTES; the rest is cancelled. */
@@ -149,10 +155,10 @@ export function formatSeconds(ms: number): string {
  * what it was sent, so the privacy stage's key rule and value patterns apply (whatever BATON_SCRUB
  * says: it governs events), after a cut that keeps no part of a secret.
  */
-function quote(text: string): string {
+function quote(text: string, keys: KeyMatcher): string {
   const line = text.replace(/\s+/g, " ").trim();
   const kept = line.length > 200 ? `${line.slice(0, secretSafeCut(line, 197))}...` : line;
-  return redactText(redactKeyedText(kept, SECRET_KEYS, {}), {});
+  return redactText(redactKeyedText(kept, keys, {}), {});
 }
 
 function clip(text: string): string {

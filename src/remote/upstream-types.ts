@@ -1,6 +1,7 @@
 // The shapes the HTTP upstream is built from: where it delivers (UpstreamSink), who supplies credentials (Authorizer), its deps. Types only.
 
 import type { Logger } from "../log.ts";
+import type { KeyMatcher } from "../telemetry/scrub-keys.ts";
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 import type { UpstreamFailure } from "./upstream-failure.ts";
@@ -61,4 +62,6 @@ export interface HttpUpstreamDeps {
   readonly logger: Logger;
   readonly sink: UpstreamSink;
   readonly fetch: typeof fetch;
+  /** The privacy stage's key rule with BATON_SCRUB_KEYS, for the server's error text quoted in the log. */
+  readonly secretKeys: KeyMatcher;
 }

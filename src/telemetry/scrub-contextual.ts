@@ -15,14 +15,18 @@ const FILE_EXTENSIONS = new Set(
   ),
 );
 
-/** Labels and TLD may be internationalised (`müller.de`, `пример.рф`): letters and digits of any script. The `@` may be URL-encoded (`?email=bob%40example.com`). */
+/**
+ * Labels and TLD may be internationalised (`müller.de`, `пример.рф`): letters and digits of any script.
+ * The `@` may be URL-encoded (`?email=bob%40example.com`) or a JSON escape in JSON text, once or
+ * twice escaped (`bob\u0040example.com`: HTML-safe serialisers write it so).
+ */
 const EMAIL_DOMAIN =
-  /(?:@|%40)((?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(\p{L}[\p{L}\p{M}]{1,23}))(?![\p{L}\p{N}\p{M}-])/gu;
+  /(?:@|%40|\\+u0040)((?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(\p{L}[\p{L}\p{M}]{1,23}))(?![\p{L}\p{N}\p{M}-])/gu;
 const MAX_EMAIL_LOCAL_CHARS = 64;
 const DIGIT = /\d/;
 
 /**
- * Emails (`@` or `%40`): a dotted domain with an alphabetic TLD (`user@localhost`, `a@b`, `pkg@1.2.3`
+ * Emails (`@`, `%40` or `\u0040`): a dotted domain with an alphabetic TLD (`user@localhost`, `a@b`, `pkg@1.2.3`
  * stay), not a file name (`icon@2x.png`), nor a git remote (`git@github.com:org/repo.git` names a repository, not a person).
  */
 export function redactEmails(text: string, counts: RedactionCounts): string {

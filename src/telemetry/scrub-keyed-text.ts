@@ -50,6 +50,11 @@ const VALUE_END = /[\s&;,"'<>)\]}]/;
 const PAIR_GAP = /^\s*,\s*$/;
 /** The marker scrub-string.ts puts after a cut value. */
 const CUT_MARKER = /\.\.\.\[truncated \d+ bytes\]$/;
+/** Three or more words of letters, as a sentence has (a passphrase too, hence {@link FUNCTION_WORD}). */
+const SENTENCE = /^\p{L}+(?:[ \t]*[,;:'’-]?[ \t]+\p{L}+){2,}[ \t]*[.!?…]?[ \t]*$/u;
+/** A word prose has and a passphrase (`correct horse battery staple`) rarely does. */
+const FUNCTION_WORD =
+  /(?:^|[ \t])(?:the|a|an|to|your|you|it|its|is|are|be|was|we|our|this|that|for|with|from|of|in|on|by|and|or|not|please|here|below|above)(?=[ \t,.!?…]|$)/i;
 
 /**
  * Replaces the value of every secret-named key (per `matchKey`, the walk's key rule) written in
@@ -129,8 +134,14 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
       replacement = `${kept}${redacted}`;
       end = close === -1 || (line !== -1 && line < close) ? textValueEnd(text, valueStart, true) : close;
     } else {
-      replacement = `${kept}${redacted}`;
       end = textValueEnd(text, valueStart, match[17] !== undefined);
+      // `Reset password: click the link below`: a label of two words before a sentence is prose,
+      // not a key and its value (one word, `Password: …`, is a key whatever follows it).
+      if (match[17] !== undefined && key.includes(" ") && isSentence(text.slice(valueStart, end))) {
+        KEYED_VALUE.lastIndex = valueStart;
+        continue;
+      }
+      replacement = `${kept}${redacted}`;
     }
     out += text.slice(copied, match.index) + replacement;
     copied = end;
@@ -138,6 +149,10 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
     counts.key = (counts.key ?? 0) + 1;
   }
   return copied === 0 ? text : out + text.slice(copied);
+}
+
+function isSentence(value: string): boolean {
+  return SENTENCE.test(value) && FUNCTION_WORD.test(value);
 }
 
 /** The end of a `key=value` value (quoted, or up to a separator) or of a `Key: value` line's value. */

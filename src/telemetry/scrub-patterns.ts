@@ -147,6 +147,7 @@ const PASSES: readonly Pass[] = [
   regexPass({ minChars: 18 }, AUTH_HEADER),
   { minChars: 6, needs: ["@"], run: redactEmails },
   { minChars: 8, needs: ["%40"], needsDigit: true, run: redactEmails }, // in a URL: `?email=bob%40example.com`
+  { minChars: 11, needs: ["\\u0040"], needsDigit: true, run: redactEmails }, // in JSON text: `bob\u0040example.com`
   { minChars: 4, needs: [":"], needsDigit: true, run: redactIpv6 },
   regexPass({ minChars: 7, needsDigit: true }, IBAN, CARD, IPV4, PHONE),
 ];

@@ -82,7 +82,11 @@ function readHeader(line: string, matchKey: KeyMatcher): TableHeader | undefined
       const keyword = matchKey(name);
       if (keyword !== undefined) secret.set(c, keyword);
     }
-    return names >= 2 && secret.size > 0 ? { separator, width: cells.length, secret } : undefined;
+    if (names < 2 || secret.size === 0) return undefined;
+    // `token, session`: words listed in prose, every one a secret name, not a table's columns (a
+    // table names an id or a user next to its secrets; a CSV writer puts no space after the comma).
+    if (separator === "," && secret.size === names && line.includes(", ")) return undefined;
+    return { separator, width: cells.length, secret };
   }
   return undefined;
 }

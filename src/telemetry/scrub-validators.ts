@@ -26,17 +26,39 @@ export function isLuhnValid(digits: string): boolean {
 }
 
 /**
- * A payment card number: 13-19 digits, an issuer prefix in use (Visa 4, Mastercard 51-55 and 2221-2720,
- * Amex/Diners/JCB 3, Discover/UnionPay/Maestro 5-6, Mir 2200-2204) and a valid Luhn digit.
- * The prefix rule keeps epoch-millisecond timestamps (`1…`) and `20…` date stamps out.
+ * A payment card number: an issuer prefix in use, a length that issuer gives it, and a valid Luhn digit.
+ * The prefix rule keeps epoch-millisecond timestamps (`1…`) and `20…` date stamps out; the length
+ * rule keeps Luhn-valid long ids (a 17- or 18-digit snowflake starting with 4) whole.
  */
 export function isCardNumber(digits: string): boolean {
-  if (digits.length < 13 || digits.length > 19 || !/^[2-6]/.test(digits)) return false;
-  if (digits.startsWith("2")) {
-    const iin = Number(digits.slice(0, 4));
-    if (!((iin >= 2221 && iin <= 2720) || (iin >= 2200 && iin <= 2204))) return false;
+  return isCardLength(digits) && isLuhnValid(digits);
+}
+
+/** Lengths by issuer prefix (ISO/IEC 7812 IINs as the networks publish them); 13 is the shortest the scrub looks at. */
+function isCardLength(digits: string): boolean {
+  const n = digits.length;
+  if (n < 13 || n > 19) return false;
+  const two = Number(digits.slice(0, 2));
+  switch (digits.charCodeAt(0) - 48) {
+    case 2: {
+      const iin = Number(digits.slice(0, 4));
+      if (iin >= 2221 && iin <= 2720) return n === 16; // Mastercard 2-series
+      return iin >= 2200 && iin <= 2204 && n >= 16; // Mir
+    }
+    case 3:
+      if (two === 34 || two === 37) return n === 15; // Amex
+      return n === 14 || n >= 16; // Diners (14-19), JCB (16-19)
+    case 4:
+      return n === 13 || n === 16 || n === 19; // Visa
+    case 5:
+      if (two >= 51 && two <= 55) return n === 16; // Mastercard
+      return true; // Maestro (50, 56-58: 12-19)
+    case 6:
+      if (two === 63 || two === 67) return true; // Maestro (12-19)
+      return n >= 16; // Discover, UnionPay, RuPay, Maestro 6x (16-19)
+    default:
+      return false;
   }
-  return isLuhnValid(digits);
 }
 
 /** ISO 13616 IBAN check: known country, its exact length, and mod-97 == 1. Spaces are ignored. */

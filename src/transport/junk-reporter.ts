@@ -2,7 +2,7 @@
 
 import type { Logger } from "../log.ts";
 import { redactKeyedText } from "../telemetry/scrub-keyed-text.ts";
-import { createKeyMatcher } from "../telemetry/scrub-keys.ts";
+import type { KeyMatcher } from "../telemetry/scrub-keys.ts";
 import { redactText, secretSafeCut } from "../telemetry/scrub-patterns.ts";
 import { MAX_LINE_BYTES, type Frame } from "../wire/framing.ts";
 
@@ -19,17 +19,17 @@ const REASONS = {
 } as const;
 
 const decoder = new TextDecoder();
-/** The privacy stage's key-name rule (its built-in names): junk is often a JSON log line, `{"password": …}`. */
-const SECRET_KEYS = createKeyMatcher([]);
 
 /** One per direction. Everything reported here was still forwarded unchanged. */
 export class JunkReporter {
   private count = 0;
   private inLongLine = false;
 
+  /** `keys`: the privacy stage's key rule with BATON_SCRUB_KEYS; junk is often a JSON log line, `{"password": …}`. */
   constructor(
     private readonly from: "client" | "server",
     private readonly logger: Logger,
+    private readonly keys: KeyMatcher,
   ) {}
 
   /** A complete line the junk policy classified as junk. */
@@ -40,7 +40,7 @@ export class JunkReporter {
     // the privacy stage's key rule and value patterns, cut where no secret crosses, like an event
     // (the line itself passes unchanged).
     const text = decoder.decode(body.subarray(0, EXCERPT_SCAN_BYTES));
-    const kept = redactKeyedText(text.slice(0, secretSafeCut(text, EXCERPT_CHARS)), SECRET_KEYS, {});
+    const kept = redactKeyedText(text.slice(0, secretSafeCut(text, EXCERPT_CHARS)), this.keys, {});
     const excerpt = JSON.stringify(redactText(kept, {}));
     const more = this.count === MAX_JUNK_LINES_LOGGED ? " (further junk lines are counted, not logged)" : "";
     this.logger.warn(`forwarded ${REASONS[reason]} from the ${this.from} unchanged: ${excerpt}${more}`);

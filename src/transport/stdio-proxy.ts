@@ -3,6 +3,7 @@
 import type { Config } from "../config.ts";
 import { createSessionEngine } from "../engine/session-engine.ts";
 import type { Logger } from "../log.ts";
+import { createKeyMatcher } from "../telemetry/scrub-keys.ts";
 import { createConfiguredHub } from "../telemetry/telemetry-hub.ts";
 import { runStdioSession } from "./stdio-session.ts";
 import type { ByteSink, Upstream } from "./upstream.ts";
@@ -80,6 +81,7 @@ async function runSession(
     upstream,
     client: { input: io.stdin, output: io.stdout },
     logger,
+    secretKeys: createKeyMatcher(config.scrubKeys),
     onSignal,
     telemetryNeedsTurn: () => telemetry.needsTurn,
     telemetryPoke: () => telemetry.poke(),

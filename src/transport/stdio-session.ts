@@ -3,6 +3,7 @@
 import type { SessionEngine, WireAction } from "../engine/session-engine.ts";
 import { SWEEP_INTERVAL_MS } from "../engine/session-engine.ts";
 import type { Logger } from "../log.ts";
+import type { KeyMatcher } from "../telemetry/scrub-keys.ts";
 import { LINE_EDGE_BYTES, type Frame } from "../wire/framing.ts";
 import { classifyLine, type Classified } from "../wire/jsonrpc.ts";
 import { JunkReporter } from "./junk-reporter.ts";
@@ -29,6 +30,8 @@ export interface StdioSessionDeps {
   readonly upstream: Upstream;
   readonly client: FrontDoor;
   readonly logger: Logger;
+  /** The privacy stage's key rule with BATON_SCRUB_KEYS, for junk lines quoted in the log. */
+  readonly secretKeys: KeyMatcher;
   /** Registers a handler for SIGINT/SIGTERM/SIGHUP; returns an unregister function. */
   readonly onSignal: (handler: (signal: NodeJS.Signals) => void) => () => void;
   /** True when telemetry has a full batch waiting: the pumps then yield one macrotask between chunks. */
@@ -82,8 +85,8 @@ export async function runStdioSession(deps: StdioSessionDeps): Promise<number> {
   }, SWEEP_INTERVAL_MS);
   sweep.unref();
 
-  const clientJunk = new JunkReporter("client", logger);
-  const serverJunk = new JunkReporter("server", logger);
+  const clientJunk = new JunkReporter("client", logger, deps.secretKeys);
+  const serverJunk = new JunkReporter("server", logger, deps.secretKeys);
   // Between chunks, give telemetry a turn of the event loop when it has a full batch waiting.
   const afterChunk = (): Promise<void> | undefined => {
     deps.telemetryPoke?.();

@@ -2,6 +2,7 @@
 
 import { createHttpUpstream } from "../../src/remote/http-upstream.ts";
 import { createMemoryLogger } from "./memory-logger.ts";
+import { createKeyMatcher } from "../../src/telemetry/scrub-keys.ts";
 
 /** The upstream for `${origin}/mcp`: no auth, no headers or secrets, a 60 s timeout; `fetch` may be a test's own. */
 export function createTestUpstream(origin: string, fetch: typeof globalThis.fetch = globalThis.fetch) {
@@ -13,5 +14,6 @@ export function createTestUpstream(origin: string, fetch: typeof globalThis.fetc
     logger: createMemoryLogger(),
     fetch,
     secrets: [],
+    secretKeys: createKeyMatcher([]),
   });
 }
