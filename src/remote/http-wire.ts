@@ -28,8 +28,8 @@ export interface SessionFacts {
 }
 
 /**
- * Headers of one POST. Legacy era: `Mcp-Session-Id` once latched, `MCP-Protocol-Version` after the
- * handshake (never on `initialize`). Stateless era (the body carries its version in `_meta`): the
+ * Headers of one POST. Legacy era: `Mcp-Session-Id` once latched and `MCP-Protocol-Version` after the
+ * handshake (neither on `initialize`). Stateless era (the body carries its version in `_meta`): the
  * version from the body, `Mcp-Method`, and `Mcp-Name` where the method names a target.
  */
 export function postHeaders(
@@ -38,8 +38,9 @@ export function postHeaders(
   message: JsonObject | undefined,
 ): Record<string, string> {
   const headers: Record<string, string> = { ...base, "Content-Type": "application/json", Accept: ACCEPT_POST };
-  if (facts.sessionId !== undefined) headers["Mcp-Session-Id"] = facts.sessionId;
   const method = typeof message?.method === "string" ? message.method : undefined;
+  // An `initialize` starts a new session: MCP sends it without a session id (after a 404, the dead one would be refused again).
+  if (facts.sessionId !== undefined && method !== "initialize") headers["Mcp-Session-Id"] = facts.sessionId;
   const params = isObject(message?.params) ? message.params : undefined;
   const meta = isObject(params?._meta) ? params._meta : undefined;
   const modernVersion = meta?.[MODERN_VERSION_KEY];

@@ -41,10 +41,11 @@ export class StreamableHttpUpstream {
   private readonly cancellations = new PostCancellations(this.controllers);
   /** The server's requests on a POST's stream that the client has not answered (its silence is then the client's). */
   private readonly owed = new Map<JsonRpcId, AbortController>();
-  private readonly standingAbort = new AbortController();
+  private standingAbort = new AbortController();
   private gate: Promise<void> | undefined;
   private legacy: LegacySseUpstream | undefined;
-  private standing = false;
+  /** The session whose server→client GET stream was opened (null: none yet). */
+  private standingFor: string | undefined | null = null;
   private expiredLogged = false;
   private closing = false;
   /** stop() has begun (closing follows once the lines waiting for the handshake went out). */
@@ -215,8 +216,13 @@ export class StreamableHttpUpstream {
 
   /** The optional server→client GET stream, opened once after the handshake. */
   private async openStanding(): Promise<void> {
-    if (this.standing || this.closing) return;
-    this.standing = true;
+    if (this.standingFor === this.facts.sessionId || this.closing) return;
+    if (this.standingFor !== null) {
+      // A new handshake made a new session (the old one expired): its stream replaces the old session's.
+      this.standingAbort.abort();
+      this.standingAbort = new AbortController();
+    }
+    this.standingFor = this.facts.sessionId;
     await runStandingStream({
       deps: this.deps,
       facts: this.facts,
