@@ -189,6 +189,26 @@ describe("baton-proxy --url → SDK Streamable HTTP server", () => {
     }
   });
 
+  test("a second initialize on a live session: the new session is used and the one it replaces is DELETEd (MCP: end sessions no longer needed)", async () => {
+    const server = await startRemoteFixture();
+    const proxy = await startProxy([], { args: ["--url", server.url] });
+    try {
+      await handshake(proxy);
+      const again = await proxy.request(1, "initialize", INIT_PARAMS);
+      expect(again.result.serverInfo.name).toBe("remote-fixture");
+      proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+      expect((await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "x" } })).result).toBeDefined();
+      // The first session is ended on the server while the proxy runs on (not left until it times out).
+      while ((await server.stats()).deletes < 1) await Bun.sleep(20);
+      expect((await server.stats()).sessions).toBe(1);
+      expect(await proxy.close()).toBe(0);
+      expect((await server.stats()).sessions).toBe(0);
+    } finally {
+      proxy.proc.kill();
+      await server.stop();
+    }
+  });
+
   test("on exit the session is DELETEd; events name the server by origin and never carry the header value", async () => {
     const before = (await server.stats()).deletes;
     expect(await proxy.close()).toBe(0);

@@ -69,6 +69,8 @@ export class StreamableHttpUpstream {
       legacy: () => this.legacy,
       fallBack: (body, ids, refused) => this.fallBack(body, ids, refused),
       openStanding: () => this.openStanding(),
+      // A session the client handshook again on (or one that expired: its DELETE is refused, harmlessly).
+      replaced: (sessionId) => void this.deleteSession(sessionId, DELETE_TIMEOUT_MS),
       cancelledPost: (params) => this.cancellations.cancelledPost(params),
       stopReading: (cancelled) => this.cancellations.stopReading(cancelled),
       answered: (id, controller) => this.cancellations.answered(id, controller),
@@ -162,12 +164,17 @@ export class StreamableHttpUpstream {
       return;
     }
     if (this.facts.sessionId === undefined) return;
+    await this.deleteSession(this.facts.sessionId, deleteTimeoutMs);
+  }
+
+  /** DELETEs session `sessionId` on the server, within `timeoutMs`. */
+  private async deleteSession(sessionId: string, timeoutMs: number): Promise<void> {
     try {
-      const headers = sessionHeaders(await this.authorized(), this.facts);
+      const headers = sessionHeaders(await this.authorized(), { ...this.facts, sessionId });
       const response = await this.deps.fetch(this.deps.target.url, {
         method: "DELETE",
         headers,
-        signal: AbortSignal.timeout(Math.max(1, deleteTimeoutMs)),
+        signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
       });
       await response.body?.cancel().catch(() => undefined);
     } catch {
