@@ -221,7 +221,7 @@ export class StreamableHttpUpstream {
     }
   }
 
-  /** The optional server→client GET stream, opened once after the handshake. */
+  /** The optional server→client GET stream, opened once per session after its handshake. */
   private async openStanding(): Promise<void> {
     if (this.standingFor === this.facts.sessionId || this.closing) return;
     if (this.standingFor !== null) {
