@@ -129,6 +129,13 @@ test("SDK v2 (auto) → --url → SDK v2 HTTP server: the stateless era (server/
     expect(textOf(await client.callTool({ name: "add", arguments: { a: 2, b: 40 } }))).toBe("42");
     // A tool name outside plain ASCII travels in Mcp-Name in the Base64 sentinel form; the server checks it against the body.
     expect(textOf(await client.callTool({ name: "café", arguments: {} }))).toBe("served");
+    // An x-mcp-header argument goes in its Mcp-Param-* header too (the server refuses the call without it), Base64 when not plain ASCII.
+    expect(textOf(await client.callTool({ name: "regional", arguments: { region: "us-west1", query: "q" } }))).toBe(
+      "q in us-west1",
+    );
+    expect(textOf(await client.callTool({ name: "regional", arguments: { region: " Zürich", query: "q" } }))).toBe(
+      "q in  Zürich",
+    );
     await client.close();
   } finally {
     await server.stop();

@@ -162,6 +162,53 @@ describe("baton-proxy --url → SDK Streamable HTTP server", () => {
     expect(proxy.stderr().match(/expired \(HTTP 404\)/g)?.length).toBe(1);
   });
 
+  test("after a 404, an initialize starts a new session: sent without the dead session id (MCP), its GET stream opened", async () => {
+    const server = await startRemoteFixture();
+    const proxy = await startProxy([], { args: ["--url", server.url] });
+    try {
+      await handshake(proxy);
+      expect((await proxy.request(1, "tools/call", { name: "echo", arguments: { text: "a" } })).result).toBeDefined();
+      // The standing GET stream of the first session is open before the session ends.
+      while ((await server.stats()).gets < 1) await Bun.sleep(20);
+      await server.control("expire-sessions");
+      const expired = await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "b" } });
+      expect(expired.error.data["baton/error_type"]).toBe("session_expired");
+      // A client that handshakes again on the same pipe gets the server's new session, not a second 404.
+      const again = await proxy.request(3, "initialize", INIT_PARAMS);
+      expect(again.error).toBeUndefined();
+      expect(again.result.serverInfo.name).toBe("remote-fixture");
+      proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+      const answer = await proxy.request(4, "tools/call", { name: "echo", arguments: { text: "c" } });
+      expect(answer.result.content[0].text).toBe("echo: c");
+      // The new session gets its own server-to-client stream (the first one ended with the old session).
+      while ((await server.stats()).sessions !== 1 || (await server.stats()).gets < 2) await Bun.sleep(20);
+      expect(await proxy.close()).toBe(0);
+    } finally {
+      proxy.proc.kill();
+      await server.stop();
+    }
+  });
+
+  test("a second initialize on a live session: the new session is used and the one it replaces is DELETEd (MCP: end sessions no longer needed)", async () => {
+    const server = await startRemoteFixture();
+    const proxy = await startProxy([], { args: ["--url", server.url] });
+    try {
+      await handshake(proxy);
+      const again = await proxy.request(1, "initialize", INIT_PARAMS);
+      expect(again.result.serverInfo.name).toBe("remote-fixture");
+      proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+      expect((await proxy.request(2, "tools/call", { name: "echo", arguments: { text: "x" } })).result).toBeDefined();
+      // The first session is ended on the server while the proxy runs on (not left until it times out).
+      while ((await server.stats()).deletes < 1) await Bun.sleep(20);
+      expect((await server.stats()).sessions).toBe(1);
+      expect(await proxy.close()).toBe(0);
+      expect((await server.stats()).sessions).toBe(0);
+    } finally {
+      proxy.proc.kill();
+      await server.stop();
+    }
+  });
+
   test("on exit the session is DELETEd; events name the server by origin and never carry the header value", async () => {
     const before = (await server.stats()).deletes;
     expect(await proxy.close()).toBe(0);

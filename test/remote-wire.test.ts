@@ -162,6 +162,63 @@ describe("request headers", () => {
     expect(encodeHeaderValue(" padded")).toStartWith("=?base64?");
   });
 
+  test("stateless era: a call's x-mcp-header arguments (as listed, nested too) become Mcp-Param-* headers; absent, null and non-primitive ones none", () => {
+    const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28" };
+    const facts: SessionFacts = { sessionId: undefined, protocolVersion: undefined };
+    const listing = {
+      jsonrpc: "2.0",
+      id: 1,
+      result: {
+        tools: [
+          {
+            name: "q",
+            inputSchema: {
+              type: "object",
+              properties: {
+                region: { type: "string", "x-mcp-header": "Region" },
+                n: { type: "integer", "x-mcp-header": "N" },
+                on: { type: "boolean", "x-mcp-header": "On" },
+                gone: { type: "string", "x-mcp-header": "Gone" },
+                bad: { type: "string", "x-mcp-header": "Not a token" },
+                where: { type: "object", properties: { zone: { type: "string", "x-mcp-header": "Zone" } } },
+                list: { type: "array", items: { type: "string", "x-mcp-header": "Item" } },
+              },
+            },
+          },
+          { name: "plain", inputSchema: { type: "object", properties: { region: { type: "string" } } } },
+        ],
+      },
+    };
+    const reader = new ResponseReader([1], false, facts, {
+      line: () => {},
+      failure: () => {},
+    } as unknown as UpstreamSink);
+    reader.line(bytes(JSON.stringify(listing)));
+    const call = (name: string, args: unknown) =>
+      postHeaders(base, facts, {
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name, arguments: args, _meta: meta },
+      });
+    const headers = call("q", {
+      region: "Zürich",
+      n: 42,
+      on: false,
+      gone: null,
+      bad: "x",
+      where: { zone: "a" },
+      list: ["i"],
+    });
+    expect(Object.entries(headers).filter(([key]) => key.startsWith("Mcp-Param-"))).toEqual([
+      ["Mcp-Param-Region", `=?base64?${Buffer.from("Zürich").toString("base64")}?=`],
+      ["Mcp-Param-N", "42"],
+      ["Mcp-Param-On", "false"],
+      ["Mcp-Param-Zone", "a"],
+    ]);
+    expect(Object.keys(call("plain", { region: "r" })).some((key) => key.startsWith("Mcp-Param-"))).toBe(false);
+  });
+
   test("resumption GET carries Last-Event-ID and the session", () => {
     expect(
       sessionHeaders(base, { sessionId: "s", protocolVersion: "2025-11-25" }, "text/event-stream", "ev-9"),

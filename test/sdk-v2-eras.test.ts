@@ -286,6 +286,10 @@ describe("raw modern wire (2026-07-28)", () => {
     expect(listed.error).toBeUndefined();
     expect(listed.result.tools.map((t: { name: string }) => t.name)).toEqual(INJECTED);
     expect(listed.result.resultType).toBeUndefined(); // legacy shape
+    // The proxy's list has one page and hands out no cursor: a request with one is not the start of a listing,
+    // and gets the server's answer (as in the modern era), not the first page again.
+    const paged = await p.request(2, "tools/list", { cursor: "c2" });
+    expect(paged.error.code).toBe(-32601);
     expect(await p.close()).toBe(0);
     await p.waitForStderr("declares no tools");
   });

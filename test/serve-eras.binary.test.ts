@@ -146,6 +146,79 @@ describe("SDK v2 client -> serve -> SDK v2 dual-era HTTP server", () => {
   });
 });
 
+describe("calls of the proxy's own tools get the header checks the upstream makes on every other call", () => {
+  const name = "raw-header-checks";
+  const post = (url: string, tool: string, headers: Record<string, string>, modern = true) =>
+    fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: {
+          name: tool,
+          arguments: tool === "add" ? { a: 1, b: 2 } : { intent: "header check" },
+          ...(modern
+            ? {
+                _meta: {
+                  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                  "io.modelcontextprotocol/clientInfo": { name, version: "1.0.0" },
+                  "io.modelcontextprotocol/clientCapabilities": {},
+                },
+              }
+            : {}),
+        },
+      }),
+    });
+  const modern = (tool: string, overrides: Record<string, string> = {}) => ({
+    "mcp-protocol-version": "2026-07-28",
+    "mcp-method": "tools/call",
+    "mcp-name": tool,
+    ...overrides,
+  });
+
+  test("2026-07-28: Mcp-Name or MCP-Protocol-Version not the body's is 400 + -32020 (HeaderMismatch), as the upstream answers for its own tools", async () => {
+    const cases: { proxied: Record<string, string>; direct: Record<string, string> }[] = [
+      { proxied: { "mcp-name": "add" }, direct: { "mcp-name": "other" } },
+      { proxied: { "mcp-protocol-version": "2025-11-25" }, direct: { "mcp-protocol-version": "2025-11-25" } },
+    ];
+    for (const { proxied: wrong, direct: wrongDirect } of cases) {
+      const direct = await post(upstream.url, "add", modern("add", wrongDirect));
+      expect(direct.status).toBe(400);
+      expect(((await direct.json()) as { error: { code: number } }).error.code).toBe(-32020);
+      const proxied = await post(proxy.url, "baton_annotate", modern("baton_annotate", wrong));
+      expect(proxied.status).toBe(400);
+      const body = (await proxied.json()) as { id: number; error: { code: number; message: string } };
+      expect(body.id).toBe(7);
+      expect(body.error.code).toBe(-32020);
+      expect(body.error.message).toStartWith("baton-proxy: header mismatch");
+    }
+    const consistent = await post(proxy.url, "baton_annotate", modern("baton_annotate"));
+    expect(consistent.status).toBe(200);
+    expect(await consistent.text()).toContain("Annotation recorded");
+    // Only the consistent call's note is recorded.
+    let notes: Record<string, any>[] = [];
+    await waitFor(() => {
+      notes = readValidatedEvents(proxy.eventsFile).filter(
+        (e) => e.event_type === "annotation" && e.payload.intent === "header check",
+      );
+      return notes.length >= 1;
+    }, "the consistent call's note");
+    expect(notes.length).toBe(1);
+  });
+
+  test("handshake era: an MCP-Protocol-Version that is no MCP version is 400, as the upstream answers (a known one is answered)", async () => {
+    const direct = await post(upstream.url, "add", { "mcp-protocol-version": "bogus" }, false);
+    expect(direct.status).toBe(400);
+    const proxied = await post(proxy.url, "baton_session_report", { "mcp-protocol-version": "bogus" }, false);
+    expect(proxied.status).toBe(400);
+    expect(((await proxied.json()) as { error: { message: string } }).error.message).toContain("MCP-Protocol-Version");
+    const known = await post(proxy.url, "baton_session_report", { "mcp-protocol-version": "2025-06-18" }, false);
+    expect(known.status).toBe(200);
+  });
+});
+
 describe("stateless-era clients of one group share a session: their paginated listings stay apart", () => {
   test("two walks at once through serve: each last page gets the proxy's tools only if its own pages lack them", async () => {
     const MODERN = "2026-07-28";

@@ -69,7 +69,8 @@ function clientRequest(
   const modern = meta !== undefined && MODERN_VERSION_KEY in meta;
   noteClient(state, message.method === "initialize" ? params?.clientInfo : meta?.[MODERN_CLIENT_INFO_KEY]);
 
-  if (message.method === "tools/list" && state.answerToolsList) {
+  // Our list is one page and hands out no cursor: a request with one is no listing's start, and gets the server's answer.
+  if (message.method === "tools/list" && state.answerToolsList && isFirstPage(params)) {
     actions.push({
       type: "send",
       to: "client",
@@ -125,8 +126,7 @@ function clientRequest(
     return "forward";
   }
   const taskId = followedTask(state, message.method, params);
-  const firstPage =
-    message.method === "tools/list" && (params?.cursor === undefined || params.cursor === null || params.cursor === "");
+  const firstPage = message.method === "tools/list" && isFirstPage(params);
   const walk =
     message.method !== "tools/list" ? undefined : firstPage ? startWalk() : takeWalk(state.walks, params?.cursor);
   track(
@@ -207,6 +207,11 @@ function toolCall(
   if (intent.intent !== undefined || intent.expected !== undefined) payload.intent_source = INTENT_SOURCE_PARAM;
   actions.push(emit(state, "tool_call_start", call, payload, args.truncated));
   return disposition;
+}
+
+/** A listing's first page is asked for without a cursor (null or empty counts as none). */
+function isFirstPage(params: JsonObject | undefined): boolean {
+  return params?.cursor === undefined || params.cursor === null || params.cursor === "";
 }
 
 function cancelled(state: ProxyState, params: unknown, now: number, actions: Action[]): void {

@@ -2,6 +2,7 @@
 
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
+import { paramHeaders, type ParamHeader } from "./param-headers.ts";
 
 export const ACCEPT_POST = "application/json, text/event-stream";
 export const ACCEPT_SSE = "text/event-stream";
@@ -21,16 +22,19 @@ const BASE64_SUFFIX = "?=";
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
 
-/** What the session knows that shapes headers: the session id and the negotiated version (legacy era). */
+/** What the session knows that shapes headers: the session id and the negotiated version (legacy era), tools' `x-mcp-header`s. */
 export interface SessionFacts {
   sessionId: string | undefined;
   protocolVersion: string | undefined;
+  /** By tool name, the `x-mcp-header` declarations of the tools listed so far (2026-07-28); only tools that declare some. */
+  paramHeaders?: Map<string, readonly ParamHeader[]>;
 }
 
 /**
- * Headers of one POST. Legacy era: `Mcp-Session-Id` once latched, `MCP-Protocol-Version` after the
- * handshake (never on `initialize`). Stateless era (the body carries its version in `_meta`): the
- * version from the body, `Mcp-Method`, and `Mcp-Name` where the method names a target.
+ * Headers of one POST. Legacy era: `Mcp-Session-Id` once latched and `MCP-Protocol-Version` after the
+ * handshake (neither on `initialize`). Stateless era (the body carries its version in `_meta`): the
+ * version from the body, `Mcp-Method`, `Mcp-Name` where the method names a target, and a call's
+ * `Mcp-Param-*` for the arguments its tool's schema marks with `x-mcp-header`.
  */
 export function postHeaders(
   base: Readonly<Record<string, string>>,
@@ -38,8 +42,9 @@ export function postHeaders(
   message: JsonObject | undefined,
 ): Record<string, string> {
   const headers: Record<string, string> = { ...base, "Content-Type": "application/json", Accept: ACCEPT_POST };
-  if (facts.sessionId !== undefined) headers["Mcp-Session-Id"] = facts.sessionId;
   const method = typeof message?.method === "string" ? message.method : undefined;
+  // An `initialize` starts a new session: MCP sends it without a session id (after a 404, the dead one would be refused again).
+  if (facts.sessionId !== undefined && method !== "initialize") headers["Mcp-Session-Id"] = facts.sessionId;
   const params = isObject(message?.params) ? message.params : undefined;
   const meta = isObject(params?._meta) ? params._meta : undefined;
   const modernVersion = meta?.[MODERN_VERSION_KEY];
@@ -50,6 +55,8 @@ export function postHeaders(
       const source = NAME_SOURCE[method];
       const name = source === undefined ? undefined : params?.[source];
       if (typeof name === "string") headers["Mcp-Name"] = encodeHeaderValue(name);
+      const declared = method === "tools/call" && typeof name === "string" ? facts.paramHeaders?.get(name) : undefined;
+      if (declared !== undefined) Object.assign(headers, paramHeaders(declared, params?.arguments, encodeHeaderValue));
     }
   } else if (facts.protocolVersion !== undefined && method !== "initialize") {
     headers["MCP-Protocol-Version"] = facts.protocolVersion;

@@ -35,6 +35,8 @@ export interface PostExchangeSession extends PostStreamSession {
   readonly fallBack: (body: Uint8Array, ids: readonly JsonRpcId[], refused: UpstreamFailure) => Promise<void>;
   /** After `notifications/initialized`: the optional server→client GET stream. */
   readonly openStanding: () => Promise<void>;
+  /** A new handshake replaced session `sessionId`: end it on the server. */
+  readonly replaced: (sessionId: string) => void;
   /** When `notifications/cancelled` is POSTed: the POST of the request it names (later, another request may take the id). */
   readonly cancelledPost: (params: unknown) => CancelledPost | undefined;
   /** After `notifications/cancelled` was accepted: stop waiting on the cancelled call's stream. */
@@ -147,7 +149,11 @@ export async function postExchange(
       if (unanswered.length > 0) session.fail(unanswered, refusal.failure, controller);
       return;
     }
-    if (isInitialize) session.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
+    if (isInitialize) {
+      const previous = session.facts.sessionId;
+      session.facts.sessionId = response.headers.get("mcp-session-id") ?? undefined;
+      if (previous !== undefined && previous !== session.facts.sessionId) session.replaced(previous);
+    }
     const reader = new ResponseReader(ids, isInitialize, session.facts, session.deps.sink, answered, asked);
     const type = (response.headers.get("content-type") ?? "").toLowerCase();
     if (response.status === 202 || response.status === 204 || response.body === null) {

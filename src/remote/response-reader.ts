@@ -10,6 +10,7 @@ import { scanMethod } from "../wire/line-scan.ts";
 import { bodyToLine } from "./http-wire.ts";
 import type { SessionFacts } from "./http-wire.ts";
 import { LongEventData } from "./long-event.ts";
+import { noteToolList } from "./param-headers.ts";
 import type { SseEvent, SseLongPiece } from "./sse-parser.ts";
 import type { LongLineWriter, UpstreamSink } from "./upstream-types.ts";
 
@@ -142,6 +143,9 @@ export class ResponseReader {
       const result = message.result;
       if (this.isInitialize && isObject(result) && typeof result.protocolVersion === "string")
         this.facts.protocolVersion = result.protocolVersion;
+      // A tool listing: the arguments its tools mirror into headers (2026-07-28), for their calls' POSTs.
+      if (isObject(result) && Array.isArray(result.tools))
+        noteToolList((this.facts.paramHeaders ??= new Map()), result);
     }
   }
 

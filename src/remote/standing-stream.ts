@@ -34,7 +34,7 @@ export async function runStandingStream(options: StandingStreamOptions): Promise
   /** Opens in a row that failed (these end the stream), and opens in a row that brought nothing (these slow it). */
   let misses = 0;
   let quiet = 0;
-  while (!isClosing()) {
+  while (!isClosing() && !signal.aborted) {
     const before = reader.events;
     let opened = false;
     try {
@@ -65,7 +65,7 @@ export async function runStandingStream(options: StandingStreamOptions): Promise
       parser.end();
     }
     await reader.endLong(); // a stream that ended inside a long event: its line is ended
-    if (isClosing()) return;
+    if (isClosing() || signal.aborted) return; // aborted: the session ended or was replaced by a new one
     if (reader.events > before) [misses, quiet] = [0, 0];
     else if (opened) [misses, quiet] = [0, quiet + 1];
     else misses++;

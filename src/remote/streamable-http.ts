@@ -41,10 +41,11 @@ export class StreamableHttpUpstream {
   private readonly cancellations = new PostCancellations(this.controllers);
   /** The server's requests on a POST's stream that the client has not answered (its silence is then the client's). */
   private readonly owed = new Map<JsonRpcId, AbortController>();
-  private readonly standingAbort = new AbortController();
+  private standingAbort = new AbortController();
   private gate: Promise<void> | undefined;
   private legacy: LegacySseUpstream | undefined;
-  private standing = false;
+  /** The session whose server→client GET stream was opened (null: none yet). */
+  private standingFor: string | undefined | null = null;
   private expiredLogged = false;
   private closing = false;
   /** stop() has begun (closing follows once the lines waiting for the handshake went out). */
@@ -68,6 +69,8 @@ export class StreamableHttpUpstream {
       legacy: () => this.legacy,
       fallBack: (body, ids, refused) => this.fallBack(body, ids, refused),
       openStanding: () => this.openStanding(),
+      // A session the client handshook again on (or one that expired: its DELETE is refused, harmlessly).
+      replaced: (sessionId) => void this.deleteSession(sessionId, DELETE_TIMEOUT_MS),
       cancelledPost: (params) => this.cancellations.cancelledPost(params),
       stopReading: (cancelled) => this.cancellations.stopReading(cancelled),
       answered: (id, controller) => this.cancellations.answered(id, controller),
@@ -161,12 +164,17 @@ export class StreamableHttpUpstream {
       return;
     }
     if (this.facts.sessionId === undefined) return;
+    await this.deleteSession(this.facts.sessionId, deleteTimeoutMs);
+  }
+
+  /** DELETEs session `sessionId` on the server, within `timeoutMs`. */
+  private async deleteSession(sessionId: string, timeoutMs: number): Promise<void> {
     try {
-      const headers = sessionHeaders(await this.authorized(), this.facts);
+      const headers = sessionHeaders(await this.authorized(), { ...this.facts, sessionId });
       const response = await this.deps.fetch(this.deps.target.url, {
         method: "DELETE",
         headers,
-        signal: AbortSignal.timeout(Math.max(1, deleteTimeoutMs)),
+        signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
       });
       await response.body?.cancel().catch(() => undefined);
     } catch {
@@ -213,10 +221,15 @@ export class StreamableHttpUpstream {
     }
   }
 
-  /** The optional server→client GET stream, opened once after the handshake. */
+  /** The optional server→client GET stream, opened once per session after its handshake. */
   private async openStanding(): Promise<void> {
-    if (this.standing || this.closing) return;
-    this.standing = true;
+    if (this.standingFor === this.facts.sessionId || this.closing) return;
+    if (this.standingFor !== null) {
+      // A new handshake made a new session (the old one expired): its stream replaces the old session's.
+      this.standingAbort.abort();
+      this.standingAbort = new AbortController();
+    }
+    this.standingFor = this.facts.sessionId;
     await runStandingStream({
       deps: this.deps,
       facts: this.facts,

@@ -9,8 +9,11 @@ export const SERVE_WIRE_ERROR = {
   INVALID_REQUEST: -32600,
   /** Implementation-defined server error range: the upstream could not be reached. */
   UPSTREAM_UNAVAILABLE: -32001,
-  /** The proxy is shutting down and takes no new sessions. */
-  DRAINING: -32002,
+  /**
+   * The proxy is shutting down and takes no new sessions (the 503 says so): JSON-RPC's internal
+   * error. Not -32002: MCP 2025-11-25 gives it "resource not found", and 2026-07-28 forbids emitting it.
+   */
+  DRAINING: -32603,
 } as const;
 
 export type RefusalReason =

@@ -1,6 +1,14 @@
 // The MCP endpoint (POST, GET, DELETE): checks the request, routes it to its session's exchange, forwards it, and relays the answer.
 
-import { classifyLine, decodeUtf8, isObject, scannedFacts, type JsonObject, type Message } from "../wire/jsonrpc.ts";
+import {
+  classifyLine,
+  decodeUtf8,
+  isObject,
+  scannedFacts,
+  wireError,
+  type JsonObject,
+  type Message,
+} from "../wire/jsonrpc.ts";
 import { FACT } from "../wire/line-facts.ts";
 import { withoutBom } from "../wire/utf8.ts";
 import { refuse, slowBody } from "./answers.ts";
@@ -18,6 +26,8 @@ import type { ClientHop } from "./forward-headers.ts";
 import { LISTEN_METHOD, SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts";
 import { exchangePost, type Checked } from "./mcp-post-exchange.ts";
 import { handleStreamOrDelete } from "./mcp-stream.ts";
+import { jsonResponse } from "./local-answers.ts";
+import { ownToolHeaderProblem } from "./own-tool-headers.ts";
 import { readBoundedBody } from "./request-body.ts";
 import { decodeRequestBody, type DecodeResult } from "./request-coding.ts";
 import { statelessKey, type SessionEntry, type SessionTable } from "./session-table.ts";
@@ -57,6 +67,13 @@ async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps):
   if (deps.isDraining() && messages.some((m) => m.kind === "request" && m.method === LISTEN_METHOD)) {
     deps.metrics.refused.inc({ reason: "draining" });
     return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
+  }
+  // A call of our own tool is answered here: the header checks the upstream makes on every other call are ours to make.
+  const headerProblem = ownToolHeaderProblem(request.headers, messages);
+  if (headerProblem !== undefined) {
+    deps.metrics.refused.inc({ reason: "header_mismatch" });
+    const { id, code, text } = headerProblem;
+    return jsonResponse(wireError(id, code, text), 400);
   }
   const consent = readConsent(request, checked, deps);
   const context: RequestContext = {
