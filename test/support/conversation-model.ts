@@ -1,0 +1,625 @@
+// A seeded generator of long MCP conversations for the whole-binary model test, and the model of what the proxy must make of each: the lines each peer gets (byte for byte but for the README's rewrites), every tracked call's one start and one outcome, and the report's totals at any point.
+
+import { picker, type Pick } from "./jsonrpc-fuzz.ts";
+
+export type Side = "client" | "server";
+
+/** How a delivered line is compared with what its sender wrote. */
+export type Check =
+  /** byte for byte */
+  | "bytes"
+  /** an `initialize` / `server/discover` result: the instructions paragraph appended, nothing else */
+  | "handshake"
+  /** a `tools/list` page: intent params on every tool (unless off), our tools appended to the last page of a complete list */
+  | "page"
+  | "last-page"
+  /** a `tools/call` with intent params: the same message without them */
+  | "cut";
+
+export interface Expected {
+  readonly text: string;
+  readonly check: Check;
+}
+
+export interface Step {
+  readonly from: Side;
+  readonly text: string;
+  /** Forwarded lines the sender must have received before it writes (the request it answers has arrived). */
+  readonly after: number;
+  /** Lines each peer must have got first (a report call reads a settled state). */
+  readonly settle?: { server: number; client: number; answers: number };
+  /** A `baton_session_report` call: the model's totals by then. */
+  readonly report?: ReportTotals;
+}
+
+export interface ReportTotals {
+  readonly calls: number;
+  readonly errors: number;
+  readonly inFlight: number;
+  readonly annotations: number;
+}
+
+export interface ModelCall {
+  readonly tool: string;
+  /** The arguments the server gets (what the start event records). */
+  readonly params: unknown;
+  /** `end`, or the error type of the `tool_call_error` (`exit` for a call open when the script ends). */
+  outcome: string | undefined;
+}
+
+export interface Scenario {
+  readonly seed: number;
+  readonly era: string;
+  readonly intentOff: boolean;
+  readonly steps: Step[];
+  readonly toServer: Expected[];
+  readonly toClient: Expected[];
+  /** Calls in the order of their starts. */
+  readonly calls: ModelCall[];
+  /** `baton_annotate` calls the proxy answers (their ids are strings starting `inj-`). */
+  readonly annotations: number;
+  /** The annotation made from the first `user_goal` (intent params on). */
+  readonly goalAnnotation: boolean;
+  /** The id texts of requests the server still owes when the script ends (the proxy answers them). */
+  readonly owedAtEnd: string[];
+  /** How the conversation ends. */
+  readonly end: "eof" | "server-exit";
+}
+
+export const ERAS = ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"] as const;
+const MODERN = "2026-07-28";
+export const INJECTED_ID_PREFIX = "inj-";
+
+interface Owed {
+  readonly idText: string;
+  readonly method: string;
+  /** Index in `toServer` of the request: the server answers only once it has it. */
+  readonly at: number;
+  /** A task-augmented call: answered with a task handle. */
+  readonly task?: boolean;
+  /** Lines the server must have got before it answers: the client's cancellation of it. */
+  cancelledAt?: number;
+  /** The call's task id, for tasks/get and tasks/result. */
+  readonly taskId?: string;
+  /** A modern-era call that will ask for input once before completing. */
+  rounds?: number;
+  /** Tool name (a call): for the MRTR retry. */
+  readonly tool?: string;
+}
+
+interface Tracked {
+  readonly method: string;
+  readonly call?: ModelCall;
+}
+
+/** A generated conversation of about `actions` steps; `huge` adds one answer over the 8 MiB inspection cap. */
+export function generateScenario(seed: number, actions: number, options: { huge?: boolean } = {}): Scenario {
+  const pick = picker(seed);
+  const era = pick.one(ERAS);
+  const modern = era === MODERN;
+  const batches = era === "2025-03-26";
+  const tasks = era === "2025-11-25";
+  const intentOff = pick.chance(0.3);
+  const steps: Step[] = [];
+  const toServer: Expected[] = [];
+  const toClient: Expected[] = [];
+  const calls: ModelCall[] = [];
+  let annotations = 0;
+  /** Requests the server has been sent and not answered yet (duplicates of one id included). */
+  const owed: Owed[] = [];
+  /** What the proxy tracks, by id text: the latest request of that id. */
+  const tracked = new Map<string, Tracked>();
+  /** Requests of the server the client still owes an answer. */
+  const clientOwes: { idText: string; method: string; at: number }[] = [];
+  /** Tasks whose call waits for them. */
+  const tasksOpen = new Map<string, { call: ModelCall; at: number }>();
+  /** Ids the client used that were answered (fit for reuse and late cancellation). */
+  const answered = new Map<string, number>();
+  /** Client lines a client step must have got first: the answer it reuses an id of, the task it follows (a real client has them). */
+  let waitClient = 0;
+  /** The client has got the answer to `idText` before its next step. */
+  const seen = (idText: string): void => {
+    waitClient = Math.max(waitClient, answered.get(idText) ?? 0);
+  };
+  /** Ids cancelled before their answer: never reused (a late answer could not be told apart). */
+  const cancelledIds = new Set<string>();
+  let nextId = 1;
+  let nextServerId = 0;
+  let nextTask = 1;
+  let listing: { cursor: string | undefined; pages: number; page: number } | undefined;
+  let listingOwed = false;
+  let injected = 0;
+  let goalAnnotation = false;
+  let huge = options.huge === true;
+
+  const client = (text: string, expected: Expected | undefined, after = 0, extra: Partial<Step> = {}): void => {
+    steps.push({ from: "client", text, after: Math.max(after, waitClient), ...extra });
+    waitClient = 0;
+    if (expected !== undefined) toServer.push(expected);
+  };
+  const server = (text: string, expected: Expected | undefined, after: number): void => {
+    steps.push({ from: "server", text, after });
+    if (expected !== undefined) toClient.push(expected);
+  };
+  const meta = (own?: Record<string, unknown>): Record<string, unknown> | undefined =>
+    modern
+      ? {
+          ...own,
+          "io.modelcontextprotocol/protocolVersion": era,
+          "io.modelcontextprotocol/clientInfo": { name: "model-client", version: "1" },
+        }
+      : own;
+  const request = (idText: string, method: string, params?: Record<string, unknown>, own?: Record<string, unknown>) => {
+    const m = meta(own);
+    const all = m === undefined ? params : { ...params, _meta: m };
+    return `{"jsonrpc":"2.0","id":${idText},"method":${JSON.stringify(method)}${all === undefined ? "" : `,"params":${JSON.stringify(all)}`}}`;
+  };
+  const result = (idText: string, value: Record<string, unknown>): string =>
+    `{"jsonrpc":"2.0","id":${idText},"result":${JSON.stringify(modern ? { ...value, resultType: value.resultType ?? "complete" } : value)}}`;
+  const error = (idText: string, code: number, message: string): string =>
+    `{"jsonrpc":"2.0","id":${idText},"error":{"code":${code},"message":${JSON.stringify(message)}}}`;
+
+  /** A fresh id text: numbers and strings, "7" beside 7, reuse of answered ids. */
+  const freshId = (): string => {
+    const n = nextId++;
+    const roll = pick.int(10);
+    if (roll < 5) return String(n);
+    if (roll < 7) return JSON.stringify(`r-${n}`);
+    if (roll < 8) {
+      // The other type's twin of an id in flight: "7" beside 7.
+      for (const idText of tracked.keys()) {
+        const twin = idText.startsWith('"') ? idText.slice(1, -1) : JSON.stringify(idText);
+        if (/^"?\d+"?$/.test(twin) && !tracked.has(twin) && !cancelledIds.has(twin) && !owedHas(twin)) {
+          seen(twin);
+          return twin;
+        }
+      }
+      return JSON.stringify(String(n));
+    }
+    // Reuse right after an answer.
+    const reusable = [...answered.keys()].filter((id) => !tracked.has(id) && !owedHas(id) && !cancelledIds.has(id));
+    if (reusable.length === 0) return String(n);
+    const id = pick.one(reusable);
+    seen(id);
+    return id;
+  };
+  const owedHas = (idText: string): boolean => owed.some((o) => o.idText === idText);
+
+  const toolArgs = (): Record<string, unknown> => {
+    const args: Record<string, unknown> = { n: pick.int(1000) };
+    if (pick.chance(0.3)) args.s = pick.one(["ünï", "tab\there", 'q"q', "😀", "\u2028", "x".repeat(200)]);
+    return args;
+  };
+
+  /** The client calls a server tool (maybe with intent params, maybe as a task, maybe reusing an id in flight). */
+  const callTool = (duplicate: boolean): void => {
+    const inFlightCalls = [...tracked].filter(([, t]) => t.call !== undefined).map(([id]) => id);
+    const idText = duplicate && inFlightCalls.length > 0 ? pick.one(inFlightCalls) : freshId();
+    const tool = pick.one(["alpha", "beta", "gamma"]);
+    const args = toolArgs();
+    const withIntent = pick.chance(0.3);
+    const sent = withIntent ? { ...args, user_goal: "find the thing", expected_result: "the thing" } : args;
+    const asTask = tasks && pick.chance(0.25);
+    const params: Record<string, unknown> = { name: tool, arguments: sent };
+    if (asTask) params.task = { ttl: 60_000 };
+    const own = pick.chance(0.3) ? { progressToken: `p-${nextId}` } : undefined;
+    const text = request(idText, "tools/call", params, own);
+    const forwarded = withIntent && !intentOff ? JSON.parse(text) : undefined;
+    if (forwarded !== undefined) forwarded.params.arguments = args;
+    const call: ModelCall = { tool, params: withIntent && !intentOff ? args : sent, outcome: undefined };
+    if (withIntent && !intentOff) goalAnnotation = true;
+    const previous = tracked.get(idText);
+    if (previous?.call !== undefined && previous.call.outcome === undefined) previous.call.outcome = "evicted";
+    calls.push(call);
+    tracked.set(idText, { method: "tools/call", call });
+    client(text, forwarded === undefined ? { text, check: "bytes" } : { text: JSON.stringify(forwarded), check: "cut" });
+    owed.push({
+      idText,
+      method: "tools/call",
+      at: toServer.length - 1,
+      task: asTask,
+      tool,
+      rounds: modern && pick.chance(0.2) ? 1 : 0,
+    });
+  };
+
+  /** The server answers one request it owes, picked at random (out of order). */
+  const answerOne = (): void => {
+    const index = pick.int(owed.length);
+    const o = owed.splice(index, 1)[0] as Owed;
+    // Once the server has every request of that id and the client's cancellation of it: the proxy then knows which the answer is for.
+    const answerAfter = Math.max(o.at + 1, o.cancelledAt ?? 0, ...owed.filter((x) => x.idText === o.idText).map((x) => x.at + 1));
+    const t = tracked.get(o.idText);
+    // The proxy ties the answer to the latest request of that id (a duplicate's first answer closes the second call).
+    if (t !== undefined) tracked.delete(o.idText);
+    let text: string;
+    const callOf = t?.call;
+    if (o.method === "tools/call") {
+      const roll = pick.int(10);
+      if (o.task && t !== undefined) {
+        const taskId = `task-${nextTask++}`;
+        text = result(o.idText, {
+          task: { taskId, status: "working", createdAt: "2026-01-01T00:00:00Z", lastUpdatedAt: "2026-01-01T00:00:00Z", ttl: 60_000 },
+        });
+        if (callOf !== undefined) tasksOpen.set(taskId, { call: callOf, at: toClient.length + 1 });
+      } else if (o.rounds !== undefined && o.rounds > 0 && t !== undefined && callOf !== undefined) {
+        // Multi-round (2026-07-28): the client retries with a new id, the same tool and the request state.
+        text = result(o.idText, {
+          resultType: "input_required",
+          inputRequests: { q: { method: "elicitation/create", params: { message: "which?", requestedSchema: { type: "object", properties: {} } } } },
+          requestState: `state-${o.idText}`,
+        });
+        server(text, { text, check: "bytes" }, answerAfter);
+        answered.set(o.idText, toClient.length);
+        const retryId = String(nextId++);
+        const retry = request(retryId, "tools/call", {
+          name: callOf.tool,
+          arguments: callOf.params,
+          inputResponses: { q: { action: "accept", content: {} } },
+          requestState: `state-${o.idText}`,
+        });
+        client(retry, { text: retry, check: "bytes" }, toClient.length);
+        tracked.set(retryId, { method: "tools/call", call: callOf });
+        owed.push({ idText: retryId, method: "tools/call", at: toServer.length - 1, tool: callOf.tool, rounds: 0 });
+        return;
+      } else if (huge && pick.chance(0.3)) {
+        huge = false;
+        text = result(o.idText, { content: [{ type: "text", text: "h".repeat(9 * 1024 * 1024) }] });
+        if (callOf !== undefined) callOf.outcome ??= "end";
+      } else if (roll < 5) {
+        const long = pick.chance(0.1) ? "L".repeat(70_000) : "ok";
+        text = result(o.idText, { content: [{ type: "text", text: long }] });
+        if (callOf !== undefined) callOf.outcome ??= "end";
+      } else if (roll < 7) {
+        text = result(o.idText, { content: [{ type: "text", text: "it broke" }], isError: true });
+        if (callOf !== undefined) callOf.outcome ??= "tool_error";
+      } else {
+        const code = pick.one([-32602, -32603, -32000, 42]);
+        text = error(o.idText, code, "no such thing");
+        if (callOf !== undefined) callOf.outcome ??= `jsonrpc_${code}`;
+      }
+    } else if (o.method === "tasks/result" && o.taskId !== undefined) {
+      const waiting = t === undefined ? undefined : tasksOpen.get(o.taskId);
+      const roll = pick.int(4);
+      let outcome = "end";
+      if (roll === 0) {
+        text = error(o.idText, -32603, "the task broke");
+        outcome = "jsonrpc_-32603";
+      } else {
+        const isError = roll === 1;
+        if (isError) outcome = "tool_error";
+        text = result(o.idText, {
+          content: [{ type: "text", text: "task done" }],
+          ...(isError ? { isError: true } : {}),
+          _meta: { "io.modelcontextprotocol/related-task": { taskId: o.taskId } },
+        });
+      }
+      if (waiting !== undefined) {
+        waiting.call.outcome ??= outcome;
+        tasksOpen.delete(o.taskId);
+      }
+    } else if (o.method === "tasks/get" && o.taskId !== undefined) {
+      const waiting = t === undefined ? undefined : tasksOpen.get(o.taskId);
+      const status = pick.one(["working", "working", "input_required", "failed", "cancelled"]);
+      text = result(o.idText, {
+        taskId: o.taskId,
+        status,
+        ...(status === "failed" ? { statusMessage: "it fell over" } : {}),
+        createdAt: "2026-01-01T00:00:00Z",
+        lastUpdatedAt: "2026-01-01T00:00:00Z",
+        ttl: 60_000,
+      });
+      if (waiting !== undefined && (status === "failed" || status === "cancelled")) {
+        waiting.call.outcome ??= status === "failed" ? "task_failed" : "cancelled";
+        tasksOpen.delete(o.taskId);
+      }
+    } else if (o.method === "tools/list") {
+      text = listPage(o.idText);
+      server(text, { text, check: text.includes('"nextCursor"') ? "page" : "last-page" }, answerAfter);
+      if (t === undefined) toClient[toClient.length - 1] = { text, check: "bytes" };
+      answered.set(o.idText, toClient.length);
+      return;
+    } else {
+      text = pick.chance(0.8) ? result(o.idText, {}) : error(o.idText, -32601, "Method not found");
+    }
+    server(text, { text, check: "bytes" }, answerAfter);
+    answered.set(o.idText, toClient.length);
+  };
+
+  /** A page of the listing in progress (pages walk `c1`, `c2`…; the last has no cursor). */
+  const listPage = (idText: string): string => {
+    const walk = listing as { cursor: string | undefined; pages: number; page: number };
+    listingOwed = false;
+    walk.page++;
+    const last = walk.page >= walk.pages;
+    const tools = ["alpha", "beta", "gamma"].slice(0, walk.page === 1 ? 2 : 1).map((name, i) => ({
+      name: walk.page === 1 ? name : `${name}-${walk.page}-${i}`,
+      description: `The ${name} tool.`,
+      inputSchema: { type: "object", properties: { n: { type: "number" }, s: { type: "string" } } },
+    }));
+    walk.cursor = last ? undefined : `c${walk.page}`;
+    if (last) listing = undefined;
+    return result(idText, last ? { tools } : { tools, nextCursor: walk.cursor });
+  };
+
+  // The handshake (sometimes after a request that comes before it).
+  const handshake = (): void => {
+    const idText = freshId();
+    const text = modern
+      ? request(idText, "server/discover", {})
+      : request(idText, "initialize", {
+          protocolVersion: era,
+          capabilities: { sampling: {}, roots: { listChanged: true }, elicitation: {} },
+          clientInfo: { name: "model-client", version: "1" },
+        });
+    client(text, { text, check: "bytes" });
+    const at = toServer.length - 1;
+    const instructions = pick.chance(0.6) ? { instructions: "Use the tools.  \n" } : {};
+    const answer = result(
+      idText,
+      modern
+        ? {
+            supportedVersions: [era],
+            capabilities: { tools: { listChanged: true } },
+            serverInfo: { name: "model-server", version: "1" },
+            ...instructions,
+          }
+        : {
+            protocolVersion: era,
+            capabilities: { tools: { listChanged: true }, logging: {}, ...(tasks ? { tasks: { requests: { tools: { call: {} } } } } : {}) },
+            serverInfo: { name: "model-server", version: "1" },
+            ...instructions,
+          },
+    );
+    server(answer, { text: answer, check: "handshake" }, at + 1);
+    answered.set(idText, toClient.length);
+    if (!modern) {
+      const initialized = '{"jsonrpc":"2.0","method":"notifications/initialized"}';
+      client(initialized, { text: initialized, check: "bytes" }, toClient.length);
+    }
+  };
+
+  /** Rarer ingredients: junk lines, answers to nothing, task status notices, mixed batches, long calls, walks cut short. */
+  const extra = (kind: number): void => {
+    if (kind === 0) {
+      // A line that is not JSON-RPC, from either side: passed on as it is.
+      const text = pick.one(["", "not json at all", '{"x":1}', "[]", "  ", "[1,2]"]);
+      if (pick.chance(0.5)) client(text, { text, check: "bytes" });
+      else server(text, { text, check: "bytes" }, 0);
+    } else if (kind === 1) {
+      // An answer to a request nobody made.
+      const text = result(JSON.stringify(`ghost-${nextId++}`), { content: [] });
+      server(text, { text, check: "bytes" }, 0);
+    } else if (kind === 2 && tasksOpen.size > 0) {
+      // The server says a task failed (or was cancelled) on its own.
+      const taskId = pick.one([...tasksOpen.keys()]);
+      const status = pick.one(["failed", "cancelled", "working"]);
+      const text = `{"jsonrpc":"2.0","method":"notifications/tasks/status","params":${JSON.stringify({ taskId, status, createdAt: "2026-01-01T00:00:00Z", lastUpdatedAt: "2026-01-01T00:00:00Z", ttl: 60_000 })}}`;
+      server(text, { text, check: "bytes" }, 0);
+      const waiting = tasksOpen.get(taskId);
+      if (waiting !== undefined && status !== "working") {
+        waiting.call.outcome ??= status === "failed" ? "task_failed" : "cancelled";
+        tasksOpen.delete(taskId);
+      }
+    } else if (kind === 3 && batches) {
+      // A batch mixing one of our tools' calls, a server tool's call with intent params, and a notification.
+      const injectedId = JSON.stringify(`${INJECTED_ID_PREFIX}${injected++}`);
+      annotations++;
+      const idText = String(nextId++);
+      const args = toolArgs();
+      const members = [
+        `{"jsonrpc":"2.0","id":${injectedId},"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"batched note","signal_type":"friction"}}}`,
+        `{"jsonrpc":"2.0","id":${idText},"method":"tools/call","params":${JSON.stringify({ name: "alpha", arguments: { ...args, user_goal: "batch goal" } })}}`,
+        '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}',
+      ];
+      const order = pick.chance(0.5) ? [0, 1, 2] : [1, 0, 2];
+      const text = `[${order.map((i) => members[i]).join(",")}]`;
+      const forwarded = order
+        .filter((i) => i !== 0)
+        .map((i) => JSON.parse(members[i] as string));
+      if (!intentOff) forwarded[order.filter((i) => i !== 0).indexOf(1)].params.arguments = args;
+      else forwarded[order.filter((i) => i !== 0).indexOf(1)].params.arguments = { ...args, user_goal: "batch goal" };
+      if (!intentOff) goalAnnotation = true;
+      client(text, { text: JSON.stringify(forwarded), check: "cut" });
+      const call: ModelCall = { tool: "alpha", params: intentOff ? { ...args, user_goal: "batch goal" } : args, outcome: undefined };
+      calls.push(call);
+      tracked.set(idText, { method: "tools/call", call });
+      owed.push({ idText, method: "tools/call", at: toServer.length - 1, tool: "alpha", rounds: 0 });
+    } else if (kind === 4) {
+      // A long call (over 64 KiB), sometimes with intent params to cut from it.
+      const idText = freshId();
+      const args = { n: 1, s: "y".repeat(70_000 + pick.int(1000)) };
+      const withIntent = pick.chance(0.5);
+      const sent = withIntent ? { ...args, user_goal: "long goal" } : args;
+      const text = request(idText, "tools/call", { name: "beta", arguments: sent });
+      const cut = withIntent && !intentOff;
+      const forwarded = cut ? JSON.parse(text) : undefined;
+      if (forwarded !== undefined) forwarded.params.arguments = args;
+      if (cut) goalAnnotation = true;
+      const previous = tracked.get(idText);
+      if (previous?.call !== undefined && previous.call.outcome === undefined) previous.call.outcome = "evicted";
+      const call: ModelCall = { tool: "beta", params: cut ? args : sent, outcome: undefined };
+      calls.push(call);
+      tracked.set(idText, { method: "tools/call", call });
+      client(text, forwarded === undefined ? { text, check: "bytes" } : { text: JSON.stringify(forwarded), check: "cut" });
+      owed.push({ idText, method: "tools/call", at: toServer.length - 1, tool: "beta", rounds: 0 });
+    } else if (kind === 5 && !modern) {
+      // A line with a CRLF ending, from either side: passed on with it.
+      const text = '{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"debug","data":"crlf"}}\r';
+      if (pick.chance(0.5)) server(text, { text, check: "bytes" }, 0);
+      else {
+        const note = '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}\r';
+        client(note, { text: note, check: "bytes" });
+      }
+    } else if (kind === 6 && listing !== undefined && !listingOwed) {
+      // A walk cut short: the client starts again from the first page.
+      listing = undefined;
+    }
+  };
+
+  if (pick.chance(0.2)) {
+    // A request before the handshake.
+    const idText = freshId();
+    const text = request(idText, "ping");
+    client(text, { text, check: "bytes" });
+    tracked.set(idText, { method: "ping" });
+    owed.push({ idText, method: "ping", at: toServer.length - 1 });
+  }
+  handshake();
+
+  for (let n = 0; n < actions; n++) {
+    const roll = pick.int(100);
+    if (roll < 22) callTool(false);
+    else if (roll < 24) callTool(true);
+    else if (roll < 44) {
+      if (owed.length > 0) answerOne();
+    } else if (roll < 50) {
+      // Server notifications.
+      const text = pick.one([
+        '{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"working"}}',
+        '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p-1","progress":1,"total":2}}',
+        '{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}',
+        '{"jsonrpc":"2.0","method":"notifications/resources/list_changed"}',
+      ]);
+      server(text, { text, check: "bytes" }, 0);
+    } else if (roll < 56 && !modern) {
+      // A request of the server's own (its id space collides with the client's).
+      const idText = pick.chance(0.7) ? String(nextServerId++) : JSON.stringify(`s-${nextServerId++}`);
+      const method = pick.one(["sampling/createMessage", "elicitation/create", "roots/list", "ping"]);
+      const params =
+        method === "sampling/createMessage"
+          ? { messages: [{ role: "user", content: { type: "text", text: "hi" } }], maxTokens: 10 }
+          : method === "elicitation/create"
+            ? { message: "name?", requestedSchema: { type: "object", properties: {} } }
+            : undefined;
+      const text = `{"jsonrpc":"2.0","id":${idText},"method":"${method}"${params === undefined ? "" : `,"params":${JSON.stringify(params)}`}}`;
+      server(text, { text, check: "bytes" }, 0);
+      clientOwes.push({ idText, method, at: toClient.length - 1 });
+    } else if (roll < 62 && clientOwes.length > 0) {
+      // The client answers the server (with errors too; sometimes two answers in one batch).
+      const count = batches && clientOwes.length > 1 && pick.chance(0.4) ? 2 : 1;
+      const answers = clientOwes.splice(0, count);
+      const texts = answers.map((a) =>
+        pick.chance(0.25)
+          ? error(a.idText, -1, "User rejected")
+          : result(a.idText, a.method === "roots/list" ? { roots: [{ uri: "file:///tmp/r" }] } : a.method === "ping" ? {} : { action: "decline" }),
+      );
+      const text = count === 2 ? `[${texts.join(",")}]` : (texts[0] as string);
+      client(text, { text, check: "bytes" }, Math.max(...answers.map((a) => a.at)) + 1);
+    } else if (roll < 64 && !modern && clientOwes.length > 0) {
+      // The server cancels its own request; the client then never answers it.
+      const gone = clientOwes.splice(pick.int(clientOwes.length), 1)[0] as { idText: string };
+      const text = `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":${gone.idText},"reason":"no longer needed"}}`;
+      server(text, { text, check: "bytes" }, 0);
+    } else if (roll < 70) {
+      // The client cancels: a call in flight, an answered id, or one of our tools' calls.
+      const inFlight = [...tracked].filter(([, t]) => t.call !== undefined && t.call.outcome === undefined);
+      const kind = pick.int(3);
+      let idText: string;
+      if (kind === 0 && inFlight.length > 0) {
+        const [id, t] = pick.one(inFlight);
+        idText = id;
+        (t.call as ModelCall).outcome = "cancelled";
+        tracked.delete(id);
+        cancelledIds.add(id);
+        for (const o of owed) if (o.idText === id) o.cancelledAt = toServer.length + 1;
+        // The server may still answer (a late answer is forwarded, with no event).
+      } else if (kind === 1 && [...answered.keys()].some((id) => !tracked.has(id) && !owedHas(id))) {
+        idText = pick.one([...answered.keys()].filter((id) => !tracked.has(id) && !owedHas(id)));
+        seen(idText);
+      }
+      else if (injected > 0) idText = JSON.stringify(`${INJECTED_ID_PREFIX}${pick.int(injected)}`);
+      else continue;
+      const text = request("0", "notifications/cancelled", { requestId: JSON.parse(idText), reason: "user gave up" })
+        .replace('"id":0,', "");
+      client(text, { text, check: "bytes" });
+    } else if (roll < 75) {
+      // A listing: start one, or ask for the next page.
+      if (listingOwed) continue;
+      if (listing === undefined) listing = { cursor: undefined, pages: 1 + pick.int(3), page: 0 };
+      const idText = freshId();
+      const text = request(idText, "tools/list", listing.cursor === undefined ? {} : { cursor: listing.cursor });
+      client(text, { text, check: "bytes" });
+      tracked.set(idText, { method: "tools/list" });
+      owed.push({ idText, method: "tools/list", at: toServer.length - 1 });
+      listingOwed = true;
+    } else if (roll < 80) {
+      // baton_annotate: answered by the proxy, never forwarded.
+      const idText = JSON.stringify(`${INJECTED_ID_PREFIX}${injected++}`);
+      const text = request(idText, "tools/call", {
+        name: "baton_annotate",
+        arguments: { intent: "check the model", signal_type: "friction", expected_outcome: "green" },
+      });
+      annotations++;
+      client(text, undefined);
+    } else if (roll < 83) {
+      // baton_session_report once everything so far has been delivered.
+      const idText = JSON.stringify(`${INJECTED_ID_PREFIX}${injected++}`);
+      const text = request(idText, "tools/call", { name: "baton_session_report", arguments: {} });
+      const report: ReportTotals = {
+        calls: calls.length,
+        errors: calls.filter((c) => c.outcome !== undefined && c.outcome !== "end").length,
+        inFlight: calls.filter((c) => c.outcome === undefined).length,
+        annotations: annotations + (goalAnnotation ? 1 : 0),
+      };
+      client(text, undefined, 0, { settle: { server: toServer.length, client: toClient.length, answers: injected - 1 }, report });
+    } else if (roll < 87) {
+      // A request of no interest to the proxy.
+      const idText = freshId();
+      const method = pick.one(["ping", "logging/setLevel", "completion/complete"]);
+      const text = request(idText, method, method === "logging/setLevel" ? { level: "debug" } : {});
+      client(text, { text, check: "bytes" });
+      tracked.set(idText, { method });
+      owed.push({ idText, method, at: toServer.length - 1 });
+    } else if (roll < 90 && batches) {
+      // A batch of two calls (2025-03-26); the server answers it whole, as a batch.
+      const ids = [freshId(), String(nextId++)];
+      if (ids[0] === ids[1] || tracked.has(ids[0] as string) || tracked.has(ids[1] as string) || owedHas(ids[0] as string)) continue;
+      const members = ids.map((id) => ({ id, tool: pick.one(["alpha", "beta"]), args: toolArgs() }));
+      const text = `[${members.map((m) => `{"jsonrpc":"2.0","id":${m.id},"method":"tools/call","params":${JSON.stringify({ name: m.tool, arguments: m.args })}}`).join(",")}]`;
+      client(text, { text, check: "bytes" });
+      const at = toServer.length - 1;
+      const answers = members.map((m) => {
+        const call: ModelCall = { tool: m.tool, params: m.args, outcome: "end" };
+        calls.push(call);
+        return result(m.id, { content: [{ type: "text", text: "batched" }] });
+      });
+      const answer = `[${answers.join(",")}]`;
+      server(answer, { text: answer, check: "bytes" }, at + 1);
+      for (const m of members) answered.set(m.id, toClient.length);
+    } else if (roll < 93 && tasksOpen.size > 0) {
+      // Follow a task: tasks/get (still working) or tasks/result (its payload ends the call).
+      const taskId = pick.one([...tasksOpen.keys()]);
+      waitClient = Math.max(waitClient, tasksOpen.get(taskId)?.at ?? 0);
+      const method = pick.chance(0.5) ? "tasks/get" : "tasks/result";
+      const idText = freshId();
+      const text = request(idText, method, { taskId });
+      client(text, { text, check: "bytes" });
+      tracked.set(idText, { method });
+      owed.push({ idText, method, at: toServer.length - 1, taskId });
+    } else if (roll === 93 && !modern) {
+      // A second initialize on the same pipe.
+      handshake();    } else if (roll >= 94) {
+      extra(pick.int(7));
+    }
+  }
+  // Some requests are left owed: the proxy answers them when the server goes.
+  const owedAtEnd = [...tracked.keys()];
+  for (const t of tracked.values()) if (t.call !== undefined) t.call.outcome ??= "exit";
+  for (const { call } of tasksOpen.values()) call.outcome ??= "exit";
+  return {
+    seed,
+    era,
+    intentOff,
+    steps,
+    toServer,
+    toClient,
+    calls,
+    annotations,
+    goalAnnotation,
+    owedAtEnd,
+    end: pick.chance(0.5) ? "eof" : "server-exit",
+  };
+}
+
+export type { Pick };

@@ -1,0 +1,328 @@
+// Plays a generated conversation (conversation-model.ts) through the compiled stdio proxy, or with no proxy at all, the test being both the client (the proxy's stdin/stdout) and the server (over socket-relay-server.ts), and checks what arrived against the model.
+
+import { expect } from "bun:test";
+import { createServer, type Socket } from "node:net";
+import { join } from "node:path";
+import { INSTRUCTIONS_SUFFIX } from "../../src/proxy/injected-tools.ts";
+import { binaryPath } from "./binary.ts";
+import { checkCallPairs, readValidatedEvents } from "./events.ts";
+import { INJECTED_ID_PREFIX, type Expected, type ReportTotals, type Scenario } from "./conversation-model.ts";
+import { cleanEnv, FIXTURES, tempDir } from "./proxy-process.ts";
+
+const NEWLINE = 0x0a;
+const INTENT = ["user_goal", "expected_result"];
+const OURS = ["baton_annotate", "baton_session_report"];
+/** Lines past this are never parsed here (the model never makes proxy answers this long). */
+const PARSE_LIMIT = 1024 * 1024;
+
+/** Splits a byte stream into lines (Buffers, newline cut off). */
+function lineSplitter() {
+  const lines: Buffer[] = [];
+  let partial: Buffer[] = [];
+  return {
+    lines,
+    push(chunk: Uint8Array): void {
+      let start = 0;
+      const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      for (let nl = buf.indexOf(NEWLINE); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
+        partial.push(Buffer.from(buf.subarray(start, nl)));
+        lines.push(Buffer.concat(partial));
+        partial = [];
+        start = nl + 1;
+      }
+      if (start < buf.length) partial.push(Buffer.from(buf.subarray(start)));
+    },
+    rest: (): number => partial.reduce((n, p) => n + p.length, 0),
+  };
+}
+
+async function until(done: () => boolean, what: string, ms = 8_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(1);
+  }
+}
+
+/** A line the proxy wrote of its own: an answer to a request it answers itself (ids `"inj-…"`) or one it owes at the end. */
+function proxyAnswer(line: Buffer): Record<string, any> | undefined {
+  if (line.length > PARSE_LIMIT) return undefined;
+  try {
+    const m = JSON.parse(line.toString("utf8"));
+    if (m && typeof m === "object" && !Array.isArray(m) && !("method" in m) && typeof m.id === "string" && m.id.startsWith(INJECTED_ID_PREFIX))
+      return m;
+  } catch {
+    // not JSON: a forwarded line
+  }
+  return undefined;
+}
+
+export interface ConversationRun {
+  readonly toServer: Buffer[];
+  /** The client's lines that the server wrote (the proxy's own answers taken out). */
+  readonly toClient: Buffer[];
+  /** The proxy's own answers, in order. */
+  readonly answers: Record<string, any>[];
+  /** Lines after the script's end: the answers the proxy owed at exit. */
+  readonly tail: Buffer[];
+  readonly events: Record<string, any>[];
+  readonly reports: { text: string; expected: ReportTotals }[];
+  readonly exitCode: number;
+  readonly stderr: string;
+}
+
+/** Runs `scenario` through the proxy (`proxy: true`) or straight into the relay (no proxy: the reference). */
+export async function runConversation(
+  scenario: Scenario,
+  proxy: boolean,
+  env: Record<string, string> = {},
+): Promise<ConversationRun> {
+  const dir = tempDir("baton-model-");
+  const eventsFile = join(dir, "events.jsonl");
+  const fromProxyToServer = lineSplitter();
+  let socket: Socket | undefined;
+  let serverEnded = false;
+  const listener = createServer((s) => {
+    socket = s;
+    s.on("data", (chunk: Buffer) => fromProxyToServer.push(chunk));
+    s.on("end", () => {
+      serverEnded = true;
+      s.end();
+    });
+    s.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+  const port = (listener.address() as { port: number }).port;
+  const relay = [process.execPath, join(FIXTURES, "socket-relay-server.ts"), String(port)];
+  const proc = Bun.spawn(proxy ? [await binaryPath(), "--", ...relay] : relay, {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: cleanEnv({
+      BATON_EVENT_SINK: `file://${eventsFile}`,
+      ...(scenario.intentOff ? { BATON_INTENT_PARAM: "off" } : {}),
+      ...env,
+    }),
+  });
+  const toClient = lineSplitter();
+  const reading = (async () => {
+    for await (const chunk of proc.stdout) toClient.push(chunk);
+  })();
+  const stderr = new Response(proc.stderr).text();
+  const forwarded: Buffer[] = [];
+  const answers: Record<string, any>[] = [];
+  let sorted = 0;
+  /** Sorts newly arrived client lines into forwarded ones and the proxy's own answers. */
+  const sort = (): void => {
+    for (; sorted < toClient.lines.length; sorted++) {
+      const line = toClient.lines[sorted] as Buffer;
+      const own = proxy ? proxyAnswer(line) : undefined;
+      if (own === undefined) forwarded.push(line);
+      else answers.push(own);
+    }
+  };
+  const reports: ConversationRun["reports"] = [];
+  let exitCode = -1;
+  try {
+    await until(() => socket !== undefined, "the relay's connection");
+    const server = socket as Socket;
+    let clientSteps = 0;
+    let serverSteps = 0;
+    for (const step of scenario.steps) {
+      if (step.from === "server") {
+        // Without the proxy the server gets every client line, ours included: count those instead.
+        const need = proxy ? step.after : clientStepsBefore(scenario, step.after);
+        await until(() => fromProxyToServer.lines.length >= need, `server input ${need} before: ${step.text.slice(0, 200)}`);
+        server.write(`${step.text}\n`);
+        serverSteps++;
+        continue;
+      }
+      await until(() => (sort(), forwarded.length >= step.after), `client input ${step.after} before: ${step.text.slice(0, 200)}`);
+      const settle = step.settle;
+      if (proxy && settle !== undefined)
+        await until(
+          () => (sort(), fromProxyToServer.lines.length >= settle.server && forwarded.length >= settle.client && answers.length >= settle.answers),
+          "a settled state before a report call",
+        );
+      proc.stdin.write(`${step.text}\n`);
+      await proc.stdin.flush();
+      clientSteps++;
+      if (proxy && step.report !== undefined) {
+        await until(() => (sort(), answers.length >= (settle?.answers ?? 0) + 1), "the report's answer");
+        const answer = answers[answers.length - 1] as Record<string, any>;
+        reports.push({ text: String(answer.result?.content?.[0]?.text ?? JSON.stringify(answer)), expected: step.report });
+      }
+    }
+    // Everything the script made must arrive before it ends.
+    const wantServer = proxy ? scenario.toServer.length : clientSteps;
+    const wantClient = proxy ? scenario.toClient.length : serverSteps;
+    const wantAnswers = proxy ? injectedCalls(scenario) : 0;
+    await until(
+      () => (sort(), fromProxyToServer.lines.length >= wantServer && forwarded.length >= wantClient && answers.length >= wantAnswers),
+      `every line (server ${fromProxyToServer.lines.length}/${wantServer}, client ${forwarded.length}/${wantClient}, answers ${answers.length}/${wantAnswers})`,
+    );
+    const before = toClient.lines.length;
+    if (scenario.end === "eof") {
+      proc.stdin.end();
+      await until(() => serverEnded, "the server's stdin to close");
+    } else {
+      // The server dies with the client still there: the proxy must exit on its own.
+      server.destroy();
+      await proc.exited;
+      try {
+        proc.stdin.end();
+      } catch {
+        // the pipe is already gone
+      }
+    }
+    exitCode = await proc.exited;
+    await reading;
+    sort();
+    const tail = toClient.lines.slice(before);
+    const serverLines = [...fromProxyToServer.lines];
+    return {
+      toServer: serverLines,
+      toClient: forwarded.slice(0, wantClient),
+      answers,
+      tail,
+      events: proxy ? readValidatedEvents(eventsFile) : [],
+      reports,
+      exitCode,
+      stderr: await stderr,
+    };
+  } finally {
+    proc.kill();
+    socket?.destroy();
+    listener.close();
+  }
+}
+
+/** Calls of our tools in the script (each answered by the proxy). */
+export function injectedCalls(scenario: Scenario): number {
+  return scenario.steps
+    .filter((s) => s.from === "client" && !s.text.includes('"notifications/cancelled"'))
+    .reduce((n, s) => n + s.text.split(`"id":"${INJECTED_ID_PREFIX}`).length - 1, 0);
+}
+
+/** A line the proxy answers itself and never forwards (a batch loses only those members). */
+const isInjected = (text: string): boolean =>
+  text.startsWith("{") && text.includes(`"id":"${INJECTED_ID_PREFIX}`) && !text.includes('"notifications/cancelled"');
+
+/** How many client lines a server without the proxy has got once `forwarded` of them would have passed the proxy. */
+function clientStepsBefore(scenario: Scenario, forwarded: number): number {
+  let all = 0;
+  let passed = 0;
+  for (const s of scenario.steps) {
+    if (s.from !== "client") continue;
+    if (passed >= forwarded) break;
+    all++;
+    if (!isInjected(s.text)) passed++;
+  }
+  return all;
+}
+
+const parse = (text: string | Buffer): any => JSON.parse(typeof text === "string" ? text : text.toString("utf8"));
+
+/** The line the peer got against what its sender wrote, as the README's table allows. */
+export function checkLine(got: Buffer, expected: Expected, intentOff: boolean, where: string): void {
+  if (expected.check === "bytes") {
+    if (!got.equals(Buffer.from(expected.text))) {
+      expect(`${where}: ${got.toString("utf8").slice(0, 600)}`).toBe(`${where}: ${expected.text.slice(0, 600)}`);
+    }
+    return;
+  }
+  const actual = parse(got);
+  const sent = parse(expected.text);
+  if (expected.check === "cut") {
+    expect(actual, where).toEqual(sent);
+    return;
+  }
+  if (expected.check === "handshake") {
+    const own = sent.result.instructions;
+    const want = typeof own === "string" && own.trim() !== "" ? `${own.trimEnd()}\n\n${INSTRUCTIONS_SUFFIX}` : INSTRUCTIONS_SUFFIX;
+    expect(actual, where).toEqual({ ...sent, result: { ...sent.result, instructions: want } });
+    return;
+  }
+  // A tools/list page.
+  const last = expected.check === "last-page";
+  const tools = actual.result.tools as Record<string, any>[];
+  const theirs = sent.result.tools as Record<string, any>[];
+  expect(tools.slice(theirs.length).map((t) => t.name), where).toEqual(last ? OURS : []);
+  const withIntent = theirs.map((t) =>
+    intentOff
+      ? t
+      : {
+          ...t,
+          inputSchema: {
+            ...t.inputSchema,
+            properties: { ...t.inputSchema.properties, ...Object.fromEntries(INTENT.map((k) => [k, tools[0]?.inputSchema.properties[k]])) },
+          },
+        },
+  );
+  for (const t of tools.slice(0, theirs.length))
+    if (!intentOff) for (const k of INTENT) expect(t.inputSchema.properties[k]?.type, `${where}: ${k}`).toBe("string");
+  expect({ ...actual, result: { ...actual.result, tools: tools.slice(0, theirs.length) } }, where).toEqual({
+    ...sent,
+    result: { ...sent.result, tools: withIntent },
+  });
+}
+
+/** Every invariant of one run through the proxy against the model. */
+export function checkRun(scenario: Scenario, run: ConversationRun): void {
+  const label = `seed ${scenario.seed} (${scenario.era}${scenario.intentOff ? ", intent off" : ""}, ${scenario.end})`;
+  // Each direction: exactly the model's lines, in order, nothing more.
+  expect(run.toServer.length, `${label}: lines to the server`).toBe(scenario.toServer.length);
+  scenario.toServer.forEach((e, i) => checkLine(run.toServer[i] as Buffer, e, scenario.intentOff, `${label}: to server #${i}`));
+  scenario.toClient.forEach((e, i) => checkLine(run.toClient[i] as Buffer, e, scenario.intentOff, `${label}: to client #${i}`));
+  // The proxy's own answers: one per call of our tools, none an error.
+  expect(run.answers.length, `${label}: answers to our tools' calls`).toBe(injectedCalls(scenario));
+  for (const a of run.answers) expect(a.error, `${label}: ${JSON.stringify(a).slice(0, 300)}`).toBeUndefined();
+  // After the script: one error for each request still owed, nothing else.
+  const tailIds = run.tail.map((l) => {
+    const m = parse(l);
+    expect(m.error?.code, `${label}: the tail ${l.toString().slice(0, 300)}`).toBe(-32603);
+    return JSON.stringify(m.id);
+  });
+  expect(tailIds.sort(), `${label}: requests answered at exit`).toEqual([...scenario.owedAtEnd].sort());
+  expect(run.exitCode, `${label}: exit status`).toBe(0);
+  expect(run.stderr, label).not.toContain("internal:");
+
+  // Events: one start per call in order, one outcome each of the model's kind.
+  checkCallPairs(run.events);
+  const starts = run.events.filter((e) => e.event_type === "tool_call_start");
+  expect(
+    starts.map((e) => e.payload.tool_name),
+    `${label}: the calls started`,
+  ).toEqual(scenario.calls.map((c) => c.tool));
+  const outcomes = new Map<string, Record<string, any>>();
+  for (const e of run.events)
+    if (e.event_type === "tool_call_end" || e.event_type === "tool_call_error") outcomes.set(e.runtime_meta["baton/call_id"], e);
+  const exitTypes = scenario.end === "eof" ? ["upstream_exit", "proxy_shutdown"] : ["upstream_exit"];
+  scenario.calls.forEach((call, i) => {
+    const start = starts[i] as Record<string, any>;
+    const where = `${label}: call #${i} (${call.tool}, ${call.outcome})`;
+    // Long strings are cut in events (the privacy stage's size caps, marked in baton/truncated).
+    if (JSON.stringify(call.params).length < 32_768) expect(start.payload.params, where).toEqual(call.params);
+    else expect(start.runtime_meta["baton/truncated"], where).toBeDefined();
+    const outcome = outcomes.get(start.runtime_meta["baton/call_id"]) as Record<string, any>;
+    expect(outcome.payload.tool_name, where).toBe(call.tool);
+    const got = outcome.event_type === "tool_call_end" ? "end" : outcome.payload.error_type;
+    if (call.outcome === "exit") expect(exitTypes, `${where}: ${got}`).toContain(got);
+    else expect(got, where).toBe(call.outcome);
+  });
+  expect(run.events.filter((e) => e.event_type === "annotation" && e.payload.intent_source === "baton_annotate").length, label).toBe(
+    scenario.annotations,
+  );
+  expect(run.events.filter((e) => e.event_type === "annotation" && e.payload.intent_source === "injected_param").length, label).toBe(
+    scenario.goalAnnotation ? 1 : 0,
+  );
+  // The report at each point: its totals are the model's.
+  for (const report of run.reports) {
+    const { calls, errors, inFlight, annotations } = report.expected;
+    const line = /\*\*Calls:\*\* .*/.exec(report.text)?.[0];
+    const want = `**Calls:** ${calls} · **Errors:** ${errors}`;
+    expect(line?.replace(/ \([^)]*\)/, "").replace(/ · \*\*In flight:\*\* \d+/, ""), `${label}: report`).toBe(want);
+    expect(/\*\*In flight:\*\* (\d+)/.exec(line ?? "")?.[1] ?? "0", `${label}: in flight`).toBe(String(inFlight));
+    expect(/\*\*Annotations:\*\* (\d+)/.exec(report.text)?.[1], `${label}: annotations`).toBe(String(annotations));
+  }
+}
