@@ -10,7 +10,9 @@ const SEEDS = (process.env.MODEL_SEEDS ?? "1,2,3,4,5,6")
   .filter((s) => s !== "")
   .flatMap((s) => {
     const [from, to] = s.split("-").map(Number);
-    return to === undefined ? [from as number] : Array.from({ length: to - (from as number) + 1 }, (_, i) => (from as number) + i);
+    return to === undefined
+      ? [from as number]
+      : Array.from({ length: to - (from as number) + 1 }, (_, i) => (from as number) + i);
   });
 
 describe("seeded conversations through the stdio proxy, against the model", () => {
@@ -22,4 +24,12 @@ describe("seeded conversations through the stdio proxy, against the model", () =
     expect(bare.toClient.map(String)).toEqual(scenario.steps.filter((s) => s.from === "server").map((s) => s.text));
     checkRun(scenario, await runConversation(scenario, true));
   });
+
+  test.each((process.env.MODEL_HUGE_SEEDS ?? "5,8").split(",").map(Number))(
+    "seed %d, with lines over the 8 MiB inspection cap",
+    async (seed) => {
+      const scenario = generateScenario(seed, 60, { huge: true });
+      checkRun(scenario, await runConversation(scenario, true));
+    },
+  );
 });

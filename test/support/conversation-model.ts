@@ -60,6 +60,8 @@ export interface Scenario {
   readonly annotations: number;
   /** The annotation made from the first `user_goal` (intent params on). */
   readonly goalAnnotation: boolean;
+  /** Distinct surfaces seen whole (one surface_snapshot each). */
+  readonly snapshots: number;
   /** The id texts of requests the server still owes when the script ends (the proxy answers them). */
   readonly owedAtEnd: string[];
   /** How the conversation ends. */
@@ -69,6 +71,8 @@ export interface Scenario {
 export const ERAS = ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"] as const;
 const MODERN = "2026-07-28";
 export const INJECTED_ID_PREFIX = "inj-";
+/** What the start of a call line over the inspection cap records as its arguments. */
+export const UNREAD = "unread";
 
 interface Owed {
   readonly idText: string;
@@ -126,11 +130,25 @@ export function generateScenario(seed: number, actions: number, options: { huge?
   let nextId = 1;
   let nextServerId = 0;
   let nextTask = 1;
-  let listing: { cursor: string | undefined; pages: number; page: number } | undefined;
+  /** The listing in progress; `at`: client lines by the time its last page arrived (the next page's request waits for it). */
+  let listing: { cursor: string | undefined; pages: number; page: number; at: number; unread?: boolean } | undefined;
   let listingOwed = false;
   let injected = 0;
   let goalAnnotation = false;
-  let huge = options.huge === true;
+  /** The surfaces completed walks showed (what surface_snapshot events are deduplicated by). */
+  const surfaces = new Set<string>();
+  /** The handshake answer's instructions the current surface has. */
+  let handshakeSurface = "";
+  /** The next page is over the 8 MiB inspection cap: forwarded as it is, no snapshot. */
+  let hugePage = false;
+  /** Lines over the cap still to make (each is 9 MiB: a few are enough). */
+  let hugeLeft = options.huge === true ? 3 : 0;
+  /** Whether the next candidate line goes over the cap (and uses one up). */
+  const goHuge = (p = 0.3): boolean => {
+    if (hugeLeft === 0 || !pick.chance(p)) return false;
+    hugeLeft--;
+    return true;
+  };
 
   const client = (text: string, expected: Expected | undefined, after = 0, extra: Partial<Step> = {}): void => {
     steps.push({ from: "client", text, after: Math.max(after, waitClient), ...extra });
@@ -212,7 +230,10 @@ export function generateScenario(seed: number, actions: number, options: { huge?
     if (previous?.call !== undefined && previous.call.outcome === undefined) previous.call.outcome = "evicted";
     calls.push(call);
     tracked.set(idText, { method: "tools/call", call });
-    client(text, forwarded === undefined ? { text, check: "bytes" } : { text: JSON.stringify(forwarded), check: "cut" });
+    client(
+      text,
+      forwarded === undefined ? { text, check: "bytes" } : { text: JSON.stringify(forwarded), check: "cut" },
+    );
     owed.push({
       idText,
       method: "tools/call",
@@ -228,7 +249,11 @@ export function generateScenario(seed: number, actions: number, options: { huge?
     const index = pick.int(owed.length);
     const o = owed.splice(index, 1)[0] as Owed;
     // Once the server has every request of that id and the client's cancellation of it: the proxy then knows which the answer is for.
-    const answerAfter = Math.max(o.at + 1, o.cancelledAt ?? 0, ...owed.filter((x) => x.idText === o.idText).map((x) => x.at + 1));
+    const answerAfter = Math.max(
+      o.at + 1,
+      o.cancelledAt ?? 0,
+      ...owed.filter((x) => x.idText === o.idText).map((x) => x.at + 1),
+    );
     const t = tracked.get(o.idText);
     // The proxy ties the answer to the latest request of that id (a duplicate's first answer closes the second call).
     if (t !== undefined) tracked.delete(o.idText);
@@ -239,14 +264,25 @@ export function generateScenario(seed: number, actions: number, options: { huge?
       if (o.task && t !== undefined) {
         const taskId = `task-${nextTask++}`;
         text = result(o.idText, {
-          task: { taskId, status: "working", createdAt: "2026-01-01T00:00:00Z", lastUpdatedAt: "2026-01-01T00:00:00Z", ttl: 60_000 },
+          task: {
+            taskId,
+            status: "working",
+            createdAt: "2026-01-01T00:00:00Z",
+            lastUpdatedAt: "2026-01-01T00:00:00Z",
+            ttl: 60_000,
+          },
         });
         if (callOf !== undefined) tasksOpen.set(taskId, { call: callOf, at: toClient.length + 1 });
       } else if (o.rounds !== undefined && o.rounds > 0 && t !== undefined && callOf !== undefined) {
         // Multi-round (2026-07-28): the client retries with a new id, the same tool and the request state.
         text = result(o.idText, {
           resultType: "input_required",
-          inputRequests: { q: { method: "elicitation/create", params: { message: "which?", requestedSchema: { type: "object", properties: {} } } } },
+          inputRequests: {
+            q: {
+              method: "elicitation/create",
+              params: { message: "which?", requestedSchema: { type: "object", properties: {} } },
+            },
+          },
           requestState: `state-${o.idText}`,
         });
         server(text, { text, check: "bytes" }, answerAfter);
@@ -262,8 +298,7 @@ export function generateScenario(seed: number, actions: number, options: { huge?
         tracked.set(retryId, { method: "tools/call", call: callOf });
         owed.push({ idText: retryId, method: "tools/call", at: toServer.length - 1, tool: callOf.tool, rounds: 0 });
         return;
-      } else if (huge && pick.chance(0.3)) {
-        huge = false;
+      } else if (goHuge()) {
         text = result(o.idText, { content: [{ type: "text", text: "h".repeat(9 * 1024 * 1024) }] });
         if (callOf !== undefined) callOf.outcome ??= "end";
       } else if (roll < 5) {
@@ -313,8 +348,21 @@ export function generateScenario(seed: number, actions: number, options: { huge?
         waiting.call.outcome ??= status === "failed" ? "task_failed" : "cancelled";
         tasksOpen.delete(o.taskId);
       }
+    } else if (o.method === "tools/list" && pick.chance(0.1)) {
+      // A page that fails: the walk is over, the next listing starts again.
+      text = error(o.idText, -32603, "listing failed");
+      listing = undefined;
+      listingOwed = false;
     } else if (o.method === "tools/list") {
+      hugePage = goHuge();
       text = listPage(o.idText);
+      if (hugePage) {
+        // Over the inspection cap: forwarded as it came, without our additions (README), no snapshot.
+        server(text, { text, check: "bytes" }, answerAfter);
+        answered.set(o.idText, toClient.length);
+        hugePage = false;
+        return;
+      }
       server(text, { text, check: text.includes('"nextCursor"') ? "page" : "last-page" }, answerAfter);
       if (t === undefined) toClient[toClient.length - 1] = { text, check: "bytes" };
       answered.set(o.idText, toClient.length);
@@ -328,17 +376,31 @@ export function generateScenario(seed: number, actions: number, options: { huge?
 
   /** A page of the listing in progress (pages walk `c1`, `c2`…; the last has no cursor). */
   const listPage = (idText: string): string => {
-    const walk = listing as { cursor: string | undefined; pages: number; page: number };
+    const walk = listing as { cursor: string | undefined; pages: number; page: number; at: number; unread?: boolean };
+    // A page over the cap is never read: its walk cannot be snapshotted.
+    if (hugePage) walk.unread = true;
+    walk.at = toClient.length + 1;
     listingOwed = false;
     walk.page++;
     const last = walk.page >= walk.pages;
-    const tools = ["alpha", "beta", "gamma"].slice(0, walk.page === 1 ? 2 : 1).map((name, i) => ({
-      name: walk.page === 1 ? name : `${name}-${walk.page}-${i}`,
-      description: `The ${name} tool.`,
-      inputSchema: { type: "object", properties: { n: { type: "number" }, s: { type: "string" } } },
-    }));
+    const tools: { name: string; description: string; inputSchema: unknown }[] = ["alpha", "beta", "gamma"]
+      .slice(0, walk.page === 1 ? 2 : 1)
+      .map((name, i) => ({
+        name: walk.page === 1 ? name : `${name}-${walk.page}-${i}`,
+        description: `The ${name} tool.`,
+        inputSchema: { type: "object", properties: { n: { type: "number" }, s: { type: "string" } } },
+      }));
     walk.cursor = last ? undefined : `c${walk.page}`;
-    if (last) listing = undefined;
+    if (last) {
+      listing = undefined;
+      if (walk.unread !== true) surfaces.add(`${handshakeSurface}|${walk.pages}`);
+    }
+    if (hugePage)
+      tools.push({
+        name: "huge",
+        description: "d".repeat(9 * 1024 * 1024),
+        inputSchema: { type: "object", properties: {} },
+      });
     return result(idText, last ? { tools } : { tools, nextCursor: walk.cursor });
   };
 
@@ -355,6 +417,7 @@ export function generateScenario(seed: number, actions: number, options: { huge?
     client(text, { text, check: "bytes" });
     const at = toServer.length - 1;
     const instructions = pick.chance(0.6) ? { instructions: "Use the tools.  \n" } : {};
+    handshakeSurface = JSON.stringify(instructions);
     const answer = result(
       idText,
       modern
@@ -366,7 +429,11 @@ export function generateScenario(seed: number, actions: number, options: { huge?
           }
         : {
             protocolVersion: era,
-            capabilities: { tools: { listChanged: true }, logging: {}, ...(tasks ? { tasks: { requests: { tools: { call: {} } } } } : {}) },
+            capabilities: {
+              tools: { listChanged: true },
+              logging: {},
+              ...(tasks ? { tasks: { requests: { tools: { call: {} } } } } : {}),
+            },
             serverInfo: { name: "model-server", version: "1" },
             ...instructions,
           },
@@ -414,34 +481,41 @@ export function generateScenario(seed: number, actions: number, options: { huge?
       ];
       const order = pick.chance(0.5) ? [0, 1, 2] : [1, 0, 2];
       const text = `[${order.map((i) => members[i]).join(",")}]`;
-      const forwarded = order
-        .filter((i) => i !== 0)
-        .map((i) => JSON.parse(members[i] as string));
+      const forwarded = order.filter((i) => i !== 0).map((i) => JSON.parse(members[i] as string));
       if (!intentOff) forwarded[order.filter((i) => i !== 0).indexOf(1)].params.arguments = args;
       else forwarded[order.filter((i) => i !== 0).indexOf(1)].params.arguments = { ...args, user_goal: "batch goal" };
       if (!intentOff) goalAnnotation = true;
       client(text, { text: JSON.stringify(forwarded), check: "cut" });
-      const call: ModelCall = { tool: "alpha", params: intentOff ? { ...args, user_goal: "batch goal" } : args, outcome: undefined };
+      const call: ModelCall = {
+        tool: "alpha",
+        params: intentOff ? { ...args, user_goal: "batch goal" } : args,
+        outcome: undefined,
+      };
       calls.push(call);
       tracked.set(idText, { method: "tools/call", call });
       owed.push({ idText, method: "tools/call", at: toServer.length - 1, tool: "alpha", rounds: 0 });
     } else if (kind === 4) {
       // A long call (over 64 KiB), sometimes with intent params to cut from it.
       const idText = freshId();
-      const args = { n: 1, s: "y".repeat(70_000 + pick.int(1000)) };
+      const args = { n: 1, s: "y".repeat((goHuge(0.8) ? 9 * 1024 * 1024 : 70_000) + pick.int(1000)) };
+      // Over the inspection cap the line passes unread: nothing is cut from it, and its start records no arguments.
+      const unread = args.s.length > 8 * 1024 * 1024;
       const withIntent = pick.chance(0.5);
       const sent = withIntent ? { ...args, user_goal: "long goal" } : args;
       const text = request(idText, "tools/call", { name: "beta", arguments: sent });
-      const cut = withIntent && !intentOff;
+      const cut = withIntent && !intentOff && !unread;
       const forwarded = cut ? JSON.parse(text) : undefined;
       if (forwarded !== undefined) forwarded.params.arguments = args;
       if (cut) goalAnnotation = true;
       const previous = tracked.get(idText);
       if (previous?.call !== undefined && previous.call.outcome === undefined) previous.call.outcome = "evicted";
-      const call: ModelCall = { tool: "beta", params: cut ? args : sent, outcome: undefined };
+      const call: ModelCall = { tool: "beta", params: unread ? UNREAD : cut ? args : sent, outcome: undefined };
       calls.push(call);
       tracked.set(idText, { method: "tools/call", call });
-      client(text, forwarded === undefined ? { text, check: "bytes" } : { text: JSON.stringify(forwarded), check: "cut" });
+      client(
+        text,
+        forwarded === undefined ? { text, check: "bytes" } : { text: JSON.stringify(forwarded), check: "cut" },
+      );
       owed.push({ idText, method: "tools/call", at: toServer.length - 1, tool: "beta", rounds: 0 });
     } else if (kind === 5 && !modern) {
       // A line with a CRLF ending, from either side: passed on with it.
@@ -502,7 +576,14 @@ export function generateScenario(seed: number, actions: number, options: { huge?
       const texts = answers.map((a) =>
         pick.chance(0.25)
           ? error(a.idText, -1, "User rejected")
-          : result(a.idText, a.method === "roots/list" ? { roots: [{ uri: "file:///tmp/r" }] } : a.method === "ping" ? {} : { action: "decline" }),
+          : result(
+              a.idText,
+              a.method === "roots/list"
+                ? { roots: [{ uri: "file:///tmp/r" }] }
+                : a.method === "ping"
+                  ? {}
+                  : { action: "decline" },
+            ),
       );
       const text = count === 2 ? `[${texts.join(",")}]` : (texts[0] as string);
       client(text, { text, check: "bytes" }, Math.max(...answers.map((a) => a.at)) + 1);
@@ -527,16 +608,18 @@ export function generateScenario(seed: number, actions: number, options: { huge?
       } else if (kind === 1 && [...answered.keys()].some((id) => !tracked.has(id) && !owedHas(id))) {
         idText = pick.one([...answered.keys()].filter((id) => !tracked.has(id) && !owedHas(id)));
         seen(idText);
-      }
-      else if (injected > 0) idText = JSON.stringify(`${INJECTED_ID_PREFIX}${pick.int(injected)}`);
+      } else if (injected > 0) idText = JSON.stringify(`${INJECTED_ID_PREFIX}${pick.int(injected)}`);
       else continue;
-      const text = request("0", "notifications/cancelled", { requestId: JSON.parse(idText), reason: "user gave up" })
-        .replace('"id":0,', "");
+      const text = request("0", "notifications/cancelled", {
+        requestId: JSON.parse(idText),
+        reason: "user gave up",
+      }).replace('"id":0,', "");
       client(text, { text, check: "bytes" });
     } else if (roll < 75) {
       // A listing: start one, or ask for the next page.
       if (listingOwed) continue;
-      if (listing === undefined) listing = { cursor: undefined, pages: 1 + pick.int(3), page: 0 };
+      if (listing === undefined) listing = { cursor: undefined, pages: 1 + pick.int(3), page: 0, at: 0 };
+      waitClient = Math.max(waitClient, listing.at);
       const idText = freshId();
       const text = request(idText, "tools/list", listing.cursor === undefined ? {} : { cursor: listing.cursor });
       client(text, { text, check: "bytes" });
@@ -562,7 +645,10 @@ export function generateScenario(seed: number, actions: number, options: { huge?
         inFlight: calls.filter((c) => c.outcome === undefined).length,
         annotations: annotations + (goalAnnotation ? 1 : 0),
       };
-      client(text, undefined, 0, { settle: { server: toServer.length, client: toClient.length, answers: injected - 1 }, report });
+      client(text, undefined, 0, {
+        settle: { server: toServer.length, client: toClient.length, answers: injected - 1 },
+        report,
+      });
     } else if (roll < 87) {
       // A request of no interest to the proxy.
       const idText = freshId();
@@ -574,7 +660,13 @@ export function generateScenario(seed: number, actions: number, options: { huge?
     } else if (roll < 90 && batches) {
       // A batch of two calls (2025-03-26); the server answers it whole, as a batch.
       const ids = [freshId(), String(nextId++)];
-      if (ids[0] === ids[1] || tracked.has(ids[0] as string) || tracked.has(ids[1] as string) || owedHas(ids[0] as string)) continue;
+      if (
+        ids[0] === ids[1] ||
+        tracked.has(ids[0] as string) ||
+        tracked.has(ids[1] as string) ||
+        owedHas(ids[0] as string)
+      )
+        continue;
       const members = ids.map((id) => ({ id, tool: pick.one(["alpha", "beta"]), args: toolArgs() }));
       const text = `[${members.map((m) => `{"jsonrpc":"2.0","id":${m.id},"method":"tools/call","params":${JSON.stringify({ name: m.tool, arguments: m.args })}}`).join(",")}]`;
       client(text, { text, check: "bytes" });
@@ -599,8 +691,9 @@ export function generateScenario(seed: number, actions: number, options: { huge?
       owed.push({ idText, method, at: toServer.length - 1, taskId });
     } else if (roll === 93 && !modern) {
       // A second initialize on the same pipe.
-      handshake();    } else if (roll >= 94) {
-      extra(pick.int(7));
+      handshake();
+    } else if (roll >= 94) {
+      extra(hugeLeft > 0 && pick.chance(0.6) ? 4 : pick.int(7));
     }
   }
   // Some requests are left owed: the proxy answers them when the server goes.
@@ -617,6 +710,7 @@ export function generateScenario(seed: number, actions: number, options: { huge?
     calls,
     annotations,
     goalAnnotation,
+    snapshots: surfaces.size,
     owedAtEnd,
     end: pick.chance(0.5) ? "eof" : "server-exit",
   };

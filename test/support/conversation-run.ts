@@ -1,12 +1,14 @@
 // Plays a generated conversation (conversation-model.ts) through the compiled stdio proxy, or with no proxy at all, the test being both the client (the proxy's stdin/stdout) and the server (over socket-relay-server.ts), and checks what arrived against the model.
 
 import { expect } from "bun:test";
+import { existsSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { INSTRUCTIONS_SUFFIX } from "../../src/proxy/injected-tools.ts";
 import { binaryPath } from "./binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./events.ts";
-import { INJECTED_ID_PREFIX, type Expected, type ReportTotals, type Scenario } from "./conversation-model.ts";
+import { picker, type Pick } from "./jsonrpc-fuzz.ts";
+import { INJECTED_ID_PREFIX, UNREAD, type Expected, type ReportTotals, type Scenario } from "./conversation-model.ts";
 import { cleanEnv, FIXTURES, tempDir } from "./proxy-process.ts";
 
 const NEWLINE = 0x0a;
@@ -49,7 +51,14 @@ function proxyAnswer(line: Buffer): Record<string, any> | undefined {
   if (line.length > PARSE_LIMIT) return undefined;
   try {
     const m = JSON.parse(line.toString("utf8"));
-    if (m && typeof m === "object" && !Array.isArray(m) && !("method" in m) && typeof m.id === "string" && m.id.startsWith(INJECTED_ID_PREFIX))
+    if (
+      m &&
+      typeof m === "object" &&
+      !Array.isArray(m) &&
+      !("method" in m) &&
+      typeof m.id === "string" &&
+      m.id.startsWith(INJECTED_ID_PREFIX)
+    )
       return m;
   } catch {
     // not JSON: a forwarded line
@@ -122,6 +131,8 @@ export async function runConversation(
     }
   };
   const reports: ConversationRun["reports"] = [];
+  // How lines are cut into writes: seeded too, so a run can be repeated.
+  const pick = picker(scenario.seed ^ 0x5eed);
   let exitCode = -1;
   try {
     await until(() => socket !== undefined, "the relay's connection");
@@ -132,25 +143,43 @@ export async function runConversation(
       if (step.from === "server") {
         // Without the proxy the server gets every client line, ours included: count those instead.
         const need = proxy ? step.after : clientStepsBefore(scenario, step.after);
-        await until(() => fromProxyToServer.lines.length >= need, `server input ${need} before: ${step.text.slice(0, 200)}`);
-        server.write(`${step.text}\n`);
+        await until(
+          () => fromProxyToServer.lines.length >= need,
+          `server input ${need} before: ${step.text.slice(0, 200)}`,
+        );
+        await writePieces(Buffer.from(`${step.text}\n`), pick, async (piece) => {
+          server.write(piece);
+        });
         serverSteps++;
         continue;
       }
-      await until(() => (sort(), forwarded.length >= step.after), `client input ${step.after} before: ${step.text.slice(0, 200)}`);
+      await until(
+        () => (sort(), forwarded.length >= step.after),
+        `client input ${step.after} before: ${step.text.slice(0, 200)}`,
+      );
       const settle = step.settle;
       if (proxy && settle !== undefined)
         await until(
-          () => (sort(), fromProxyToServer.lines.length >= settle.server && forwarded.length >= settle.client && answers.length >= settle.answers),
+          () => (
+            sort(),
+            fromProxyToServer.lines.length >= settle.server &&
+              forwarded.length >= settle.client &&
+              answers.length >= settle.answers
+          ),
           "a settled state before a report call",
         );
-      proc.stdin.write(`${step.text}\n`);
-      await proc.stdin.flush();
+      await writePieces(Buffer.from(`${step.text}\n`), pick, async (piece) => {
+        proc.stdin.write(piece);
+        await proc.stdin.flush();
+      });
       clientSteps++;
       if (proxy && step.report !== undefined) {
         await until(() => (sort(), answers.length >= (settle?.answers ?? 0) + 1), "the report's answer");
         const answer = answers[answers.length - 1] as Record<string, any>;
-        reports.push({ text: String(answer.result?.content?.[0]?.text ?? JSON.stringify(answer)), expected: step.report });
+        reports.push({
+          text: String(answer.result?.content?.[0]?.text ?? JSON.stringify(answer)),
+          expected: step.report,
+        });
       }
     }
     // Everything the script made must arrive before it ends.
@@ -158,7 +187,10 @@ export async function runConversation(
     const wantClient = proxy ? scenario.toClient.length : serverSteps;
     const wantAnswers = proxy ? injectedCalls(scenario) : 0;
     await until(
-      () => (sort(), fromProxyToServer.lines.length >= wantServer && forwarded.length >= wantClient && answers.length >= wantAnswers),
+      () => (
+        sort(),
+        fromProxyToServer.lines.length >= wantServer && forwarded.length >= wantClient && answers.length >= wantAnswers
+      ),
       `every line (server ${fromProxyToServer.lines.length}/${wantServer}, client ${forwarded.length}/${wantClient}, answers ${answers.length}/${wantAnswers})`,
     );
     const before = toClient.lines.length;
@@ -185,7 +217,7 @@ export async function runConversation(
       toClient: forwarded.slice(0, wantClient),
       answers,
       tail,
-      events: proxy ? readValidatedEvents(eventsFile) : [],
+      events: proxy && existsSync(eventsFile) ? readValidatedEvents(eventsFile) : [],
       reports,
       exitCode,
       stderr: await stderr,
@@ -194,6 +226,19 @@ export async function runConversation(
     proc.kill();
     socket?.destroy();
     listener.close();
+  }
+}
+
+/** Writes `bytes` whole, or (one line in four) in two or three pieces cut anywhere, a macrotask apart, so reads end mid-line and mid-character. */
+async function writePieces(bytes: Buffer, pick: Pick, write: (piece: Buffer) => Promise<void>): Promise<void> {
+  if (bytes.length < 2 || !pick.chance(0.25)) return write(bytes);
+  const cuts = [1 + pick.int(bytes.length - 1), 1 + pick.int(bytes.length - 1)].sort((a, b) => a - b);
+  let at = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    if (cut <= at) continue;
+    await write(bytes.subarray(at, cut));
+    at = cut;
+    await Bun.sleep(0);
   }
 }
 
@@ -239,7 +284,8 @@ export function checkLine(got: Buffer, expected: Expected, intentOff: boolean, w
   }
   if (expected.check === "handshake") {
     const own = sent.result.instructions;
-    const want = typeof own === "string" && own.trim() !== "" ? `${own.trimEnd()}\n\n${INSTRUCTIONS_SUFFIX}` : INSTRUCTIONS_SUFFIX;
+    const want =
+      typeof own === "string" && own.trim() !== "" ? `${own.trimEnd()}\n\n${INSTRUCTIONS_SUFFIX}` : INSTRUCTIONS_SUFFIX;
     expect(actual, where).toEqual({ ...sent, result: { ...sent.result, instructions: want } });
     return;
   }
@@ -247,7 +293,10 @@ export function checkLine(got: Buffer, expected: Expected, intentOff: boolean, w
   const last = expected.check === "last-page";
   const tools = actual.result.tools as Record<string, any>[];
   const theirs = sent.result.tools as Record<string, any>[];
-  expect(tools.slice(theirs.length).map((t) => t.name), where).toEqual(last ? OURS : []);
+  expect(
+    tools.slice(theirs.length).map((t) => t.name),
+    where,
+  ).toEqual(last ? OURS : []);
   const withIntent = theirs.map((t) =>
     intentOff
       ? t
@@ -255,7 +304,10 @@ export function checkLine(got: Buffer, expected: Expected, intentOff: boolean, w
           ...t,
           inputSchema: {
             ...t.inputSchema,
-            properties: { ...t.inputSchema.properties, ...Object.fromEntries(INTENT.map((k) => [k, tools[0]?.inputSchema.properties[k]])) },
+            properties: {
+              ...t.inputSchema.properties,
+              ...Object.fromEntries(INTENT.map((k) => [k, tools[0]?.inputSchema.properties[k]])),
+            },
           },
         },
   );
@@ -272,8 +324,12 @@ export function checkRun(scenario: Scenario, run: ConversationRun): void {
   const label = `seed ${scenario.seed} (${scenario.era}${scenario.intentOff ? ", intent off" : ""}, ${scenario.end})`;
   // Each direction: exactly the model's lines, in order, nothing more.
   expect(run.toServer.length, `${label}: lines to the server`).toBe(scenario.toServer.length);
-  scenario.toServer.forEach((e, i) => checkLine(run.toServer[i] as Buffer, e, scenario.intentOff, `${label}: to server #${i}`));
-  scenario.toClient.forEach((e, i) => checkLine(run.toClient[i] as Buffer, e, scenario.intentOff, `${label}: to client #${i}`));
+  scenario.toServer.forEach((e, i) =>
+    checkLine(run.toServer[i] as Buffer, e, scenario.intentOff, `${label}: to server #${i}`),
+  );
+  scenario.toClient.forEach((e, i) =>
+    checkLine(run.toClient[i] as Buffer, e, scenario.intentOff, `${label}: to client #${i}`),
+  );
   // The proxy's own answers: one per call of our tools, none an error.
   expect(run.answers.length, `${label}: answers to our tools' calls`).toBe(injectedCalls(scenario));
   for (const a of run.answers) expect(a.error, `${label}: ${JSON.stringify(a).slice(0, 300)}`).toBeUndefined();
@@ -296,13 +352,15 @@ export function checkRun(scenario: Scenario, run: ConversationRun): void {
   ).toEqual(scenario.calls.map((c) => c.tool));
   const outcomes = new Map<string, Record<string, any>>();
   for (const e of run.events)
-    if (e.event_type === "tool_call_end" || e.event_type === "tool_call_error") outcomes.set(e.runtime_meta["baton/call_id"], e);
+    if (e.event_type === "tool_call_end" || e.event_type === "tool_call_error")
+      outcomes.set(e.runtime_meta["baton/call_id"], e);
   const exitTypes = scenario.end === "eof" ? ["upstream_exit", "proxy_shutdown"] : ["upstream_exit"];
   scenario.calls.forEach((call, i) => {
     const start = starts[i] as Record<string, any>;
     const where = `${label}: call #${i} (${call.tool}, ${call.outcome})`;
     // Long strings are cut in events (the privacy stage's size caps, marked in baton/truncated).
-    if (JSON.stringify(call.params).length < 32_768) expect(start.payload.params, where).toEqual(call.params);
+    if (call.params === UNREAD) expect(Object.keys(start.payload.params), where).toEqual(["[truncated]"]);
+    else if (JSON.stringify(call.params).length < 32_768) expect(start.payload.params, where).toEqual(call.params);
     else expect(start.runtime_meta["baton/truncated"], where).toBeDefined();
     const outcome = outcomes.get(start.runtime_meta["baton/call_id"]) as Record<string, any>;
     expect(outcome.payload.tool_name, where).toBe(call.tool);
@@ -310,11 +368,16 @@ export function checkRun(scenario: Scenario, run: ConversationRun): void {
     if (call.outcome === "exit") expect(exitTypes, `${where}: ${got}`).toContain(got);
     else expect(got, where).toBe(call.outcome);
   });
-  expect(run.events.filter((e) => e.event_type === "annotation" && e.payload.intent_source === "baton_annotate").length, label).toBe(
-    scenario.annotations,
-  );
-  expect(run.events.filter((e) => e.event_type === "annotation" && e.payload.intent_source === "injected_param").length, label).toBe(
-    scenario.goalAnnotation ? 1 : 0,
+  expect(
+    run.events.filter((e) => e.event_type === "annotation" && e.payload.intent_source === "baton_annotate").length,
+    label,
+  ).toBe(scenario.annotations);
+  expect(
+    run.events.filter((e) => e.event_type === "annotation" && e.payload.intent_source === "injected_param").length,
+    label,
+  ).toBe(scenario.goalAnnotation ? 1 : 0);
+  expect(run.events.filter((e) => e.event_type === "surface_snapshot").length, `${label}: snapshots`).toBe(
+    scenario.snapshots,
   );
   // The report at each point: its totals are the model's.
   for (const report of run.reports) {
