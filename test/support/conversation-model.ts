@@ -28,6 +28,8 @@ export interface Step {
   readonly after: number;
   /** Lines each peer must have got first (a report call reads a settled state). */
   readonly settle?: { server: number; client: number; answers: number };
+  /** Written by the server once the client has closed its stdin (a server may still answer then). */
+  readonly afterEof?: boolean;
   /** A `baton_session_report` call: the model's totals by then. */
   readonly report?: ReportTotals;
 }
@@ -135,6 +137,8 @@ export function generateScenario(seed: number, actions: number, options: { huge?
   let listingOwed = false;
   let injected = 0;
   let goalAnnotation = false;
+  /** The client has closed stdin: the server's last answers (no more rounds or tasks). */
+  let closing = false;
   /** The surfaces completed walks showed (what surface_snapshot events are deduplicated by). */
   const surfaces = new Set<string>();
   /** The handshake answer's instructions the current surface has. */
@@ -156,7 +160,7 @@ export function generateScenario(seed: number, actions: number, options: { huge?
     if (expected !== undefined) toServer.push(expected);
   };
   const server = (text: string, expected: Expected | undefined, after: number): void => {
-    steps.push({ from: "server", text, after });
+    steps.push({ from: "server", text, after, ...(closing ? { afterEof: true } : {}) });
     if (expected !== undefined) toClient.push(expected);
   };
   const meta = (own?: Record<string, unknown>): Record<string, unknown> | undefined =>
@@ -261,7 +265,7 @@ export function generateScenario(seed: number, actions: number, options: { huge?
     const callOf = t?.call;
     if (o.method === "tools/call") {
       const roll = pick.int(10);
-      if (o.task && t !== undefined) {
+      if (o.task && t !== undefined && !closing) {
         const taskId = `task-${nextTask++}`;
         text = result(o.idText, {
           task: {
@@ -273,7 +277,7 @@ export function generateScenario(seed: number, actions: number, options: { huge?
           },
         });
         if (callOf !== undefined) tasksOpen.set(taskId, { call: callOf, at: toClient.length + 1 });
-      } else if (o.rounds !== undefined && o.rounds > 0 && t !== undefined && callOf !== undefined) {
+      } else if (o.rounds !== undefined && o.rounds > 0 && t !== undefined && callOf !== undefined && !closing) {
         // Multi-round (2026-07-28): the client retries with a new id, the same tool and the request state.
         text = result(o.idText, {
           resultType: "input_required",
@@ -696,6 +700,12 @@ export function generateScenario(seed: number, actions: number, options: { huge?
       extra(hugeLeft > 0 && pick.chance(0.6) ? 4 : pick.int(7));
     }
   }
+  const end = pick.chance(0.5) ? "eof" : "server-exit";
+  if (end === "eof") {
+    // The server answers a few of its requests after the client's EOF: they still reach the client, and count.
+    closing = true;
+    for (let late = pick.int(4); late > 0 && owed.length > 0; late--) answerOne();
+  }
   // Some requests are left owed: the proxy answers them when the server goes.
   const owedAtEnd = [...tracked.keys()];
   for (const t of tracked.values()) if (t.call !== undefined) t.call.outcome ??= "exit";
@@ -712,7 +722,7 @@ export function generateScenario(seed: number, actions: number, options: { huge?
     goalAnnotation,
     snapshots: surfaces.size,
     owedAtEnd,
-    end: pick.chance(0.5) ? "eof" : "server-exit",
+    end,
   };
 }
 

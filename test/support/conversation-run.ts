@@ -91,12 +91,12 @@ export async function runConversation(
   const fromProxyToServer = lineSplitter();
   let socket: Socket | undefined;
   let serverEnded = false;
-  const listener = createServer((s) => {
+  // Half-open: the server still answers after the client's EOF reached it.
+  const listener = createServer({ allowHalfOpen: true }, (s) => {
     socket = s;
     s.on("data", (chunk: Buffer) => fromProxyToServer.push(chunk));
     s.on("end", () => {
       serverEnded = true;
-      s.end();
     });
     s.on("error", () => {});
   });
@@ -140,6 +140,7 @@ export async function runConversation(
     let clientSteps = 0;
     let serverSteps = 0;
     for (const step of scenario.steps) {
+      if (step.afterEof) continue;
       if (step.from === "server") {
         // Without the proxy the server gets every client line, ours included: count those instead.
         const need = proxy ? step.after : clientStepsBefore(scenario, step.after);
@@ -184,7 +185,8 @@ export async function runConversation(
     }
     // Everything the script made must arrive before it ends.
     const wantServer = proxy ? scenario.toServer.length : clientSteps;
-    const wantClient = proxy ? scenario.toClient.length : serverSteps;
+    const late = scenario.steps.filter((step) => step.afterEof);
+    const wantClient = proxy ? scenario.toClient.length - late.length : serverSteps;
     const wantAnswers = proxy ? injectedCalls(scenario) : 0;
     await until(
       () => (
@@ -193,10 +195,14 @@ export async function runConversation(
       ),
       `every line (server ${fromProxyToServer.lines.length}/${wantServer}, client ${forwarded.length}/${wantClient}, answers ${answers.length}/${wantAnswers})`,
     );
+    sort();
     const before = toClient.lines.length;
+    const forwardedBefore = forwarded.slice(0, wantClient);
     if (scenario.end === "eof") {
       proc.stdin.end();
       await until(() => serverEnded, "the server's stdin to close");
+      for (const step of late) server.write(`${step.text}\n`);
+      server.end();
     } else {
       // The server dies with the client still there: the proxy must exit on its own.
       server.destroy();
@@ -210,11 +216,13 @@ export async function runConversation(
     exitCode = await proc.exited;
     await reading;
     sort();
-    const tail = toClient.lines.slice(before);
+    // After the end: the server's late lines first (written before it went), then what the proxy owed.
+    const after = toClient.lines.slice(before);
+    const tail = after.slice(late.length);
     const serverLines = [...fromProxyToServer.lines];
     return {
       toServer: serverLines,
-      toClient: forwarded.slice(0, wantClient),
+      toClient: [...forwardedBefore, ...after.slice(0, late.length)],
       answers,
       tail,
       events: proxy && existsSync(eventsFile) ? readValidatedEvents(eventsFile) : [],
