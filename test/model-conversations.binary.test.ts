@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { generateScenario } from "./support/conversation-model.ts";
 import { checkRun, runConversation } from "./support/conversation-run.ts";
+import { runConversationUrl } from "./support/conversation-url.ts";
 
 const SEEDS = (process.env.MODEL_SEEDS ?? "1,2,3,4,5,6")
   .split(",")
@@ -32,4 +33,11 @@ describe("seeded conversations through the stdio proxy, against the model", () =
       checkRun(scenario, await runConversation(scenario, true));
     },
   );
+});
+
+describe("seeded conversations through --url, against the model", () => {
+  test.each((process.env.MODEL_URL_SEEDS ?? "1,2,3").split(",").map(Number))("seed %d", async (seed) => {
+    const scenario = generateScenario(seed, Number(process.env.MODEL_ACTIONS ?? 120), { url: true });
+    checkRun(scenario, await runConversationUrl(scenario), true);
+  });
 });

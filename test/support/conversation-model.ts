@@ -99,7 +99,13 @@ interface Tracked {
 }
 
 /** A generated conversation of about `actions` steps; `huge` adds one answer over the 8 MiB inspection cap. */
-export function generateScenario(seed: number, actions: number, options: { huge?: boolean } = {}): Scenario {
+export function generateScenario(
+  seed: number,
+  actions: number,
+  options: { huge?: boolean; url?: boolean } = {},
+): Scenario {
+  // `url`: what an HTTP upstream can play: no line that is not JSON, no id in flight twice (each POST has its own answer), no answer after the end.
+  const url = options.url === true;
   const pick = picker(seed);
   const era = pick.one(ERAS);
   const modern = era === MODERN;
@@ -548,10 +554,11 @@ export function generateScenario(seed: number, actions: number, options: { huge?
   for (let n = 0; n < actions; n++) {
     const roll = pick.int(100);
     if (roll < 22) callTool(false);
-    else if (roll < 24) callTool(true);
+    else if (roll < 24) callTool(!url);
     else if (roll < 44) {
       if (owed.length > 0) answerOne();
-    } else if (roll < 50) {
+    } else if (roll < 50 && !(url && modern)) {
+      // (A stateless-era upstream has no GET stream to send them on.)
       // Server notifications.
       const text = pick.one([
         '{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"working"}}',
@@ -608,6 +615,8 @@ export function generateScenario(seed: number, actions: number, options: { huge?
         tracked.delete(id);
         cancelledIds.add(id);
         for (const o of owed) if (o.idText === id) o.cancelledAt = toServer.length + 1;
+        // Through --url the cancelled call's stream is let go (README): a late answer has nowhere to go.
+        if (url) for (let i = owed.length - 1; i >= 0; i--) if (owed[i]?.idText === id) owed.splice(i, 1);
         // The server may still answer (a late answer is forwarded, with no event).
       } else if (kind === 1 && [...answered.keys()].some((id) => !tracked.has(id) && !owedHas(id))) {
         idText = pick.one([...answered.keys()].filter((id) => !tracked.has(id) && !owedHas(id)));
@@ -697,11 +706,12 @@ export function generateScenario(seed: number, actions: number, options: { huge?
       // A second initialize on the same pipe.
       handshake();
     } else if (roll >= 94) {
-      extra(hugeLeft > 0 && pick.chance(0.6) ? 4 : pick.int(7));
+      const kind = hugeLeft > 0 && pick.chance(0.6) ? 4 : pick.int(7);
+      if (!url || (kind !== 0 && kind !== 5 && !(modern && kind === 1))) extra(kind);
     }
   }
-  const end = pick.chance(0.5) ? "eof" : "server-exit";
-  if (end === "eof") {
+  const end = url || pick.chance(0.5) ? "eof" : "server-exit";
+  if (end === "eof" && !url) {
     // The server answers a few of its requests after the client's EOF: they still reach the client, and count.
     closing = true;
     for (let late = pick.int(4); late > 0 && owed.length > 0; late--) answerOne();
