@@ -47,6 +47,8 @@ export interface ModelCall {
   readonly params: unknown;
   /** `end`, or the error type of the `tool_call_error` (`exit` for a call open when the script ends). */
   outcome: string | undefined;
+  /** What the outcome event must carry, when the model knows: the end's `result`, the error's `error_body`. */
+  detail?: unknown;
 }
 
 export interface Scenario {
@@ -187,6 +189,13 @@ export function generateScenario(
   const error = (idText: string, code: number, message: string): string =>
     `{"jsonrpc":"2.0","id":${idText},"error":{"code":${code},"message":${JSON.stringify(message)}}}`;
 
+  /** Closes `call` with `outcome` unless something closed it before. */
+  const close = (call: ModelCall, outcome: string, detail?: unknown): void => {
+    if (call.outcome !== undefined) return;
+    call.outcome = outcome;
+    call.detail = detail;
+  };
+
   /** A fresh id text: numbers and strings, "7" beside 7, reuse of answered ids. */
   const freshId = (): string => {
     const n = nextId++;
@@ -297,6 +306,14 @@ export function generateScenario(
         });
         server(text, { text, check: "bytes" }, answerAfter);
         answered.set(o.idText, toClient.length);
+        if (pick.chance(0.25)) {
+          // The client gives up on the round instead (a timeout crossing the answer): the call ends cancelled.
+          seen(o.idText);
+          const cancel = `{"jsonrpc":"2.0","method":"notifications/cancelled","params":${JSON.stringify({ requestId: JSON.parse(o.idText), reason: "timed out", _meta: meta() })}}`;
+          client(cancel, { text: cancel, check: "bytes" });
+          close(callOf, "cancelled");
+          return;
+        }
         const retryId = String(nextId++);
         const retry = request(retryId, "tools/call", {
           name: callOf.tool,
@@ -313,26 +330,32 @@ export function generateScenario(
         if (callOf !== undefined) callOf.outcome ??= "end";
       } else if (roll < 5) {
         const long = pick.chance(0.1) ? "L".repeat(70_000) : "ok";
-        text = result(o.idText, { content: [{ type: "text", text: long }] });
-        if (callOf !== undefined) callOf.outcome ??= "end";
+        const content = [{ type: "text", text: long }];
+        text = result(o.idText, { content });
+        if (callOf !== undefined) close(callOf, "end", long === "ok" ? content : undefined);
       } else if (roll < 7) {
         text = result(o.idText, { content: [{ type: "text", text: "it broke" }], isError: true });
         if (callOf !== undefined) callOf.outcome ??= "tool_error";
       } else {
         const code = pick.one([-32602, -32603, -32000, 42]);
         text = error(o.idText, code, "no such thing");
-        if (callOf !== undefined) callOf.outcome ??= `jsonrpc_${code}`;
+        if (callOf !== undefined) close(callOf, `jsonrpc_${code}`, "no such thing");
       }
     } else if (o.method === "tasks/result" && o.taskId !== undefined) {
       const waiting = t === undefined ? undefined : tasksOpen.get(o.taskId);
       const roll = pick.int(4);
       let outcome = "end";
+      let detail: unknown = [{ type: "text", text: "task done" }];
       if (roll === 0) {
         text = error(o.idText, -32603, "the task broke");
         outcome = "jsonrpc_-32603";
+        detail = "the task broke";
       } else {
         const isError = roll === 1;
-        if (isError) outcome = "tool_error";
+        if (isError) {
+          outcome = "tool_error";
+          detail = undefined;
+        }
         text = result(o.idText, {
           content: [{ type: "text", text: "task done" }],
           ...(isError ? { isError: true } : {}),
@@ -340,7 +363,7 @@ export function generateScenario(
         });
       }
       if (waiting !== undefined) {
-        waiting.call.outcome ??= outcome;
+        close(waiting.call, outcome, detail);
         tasksOpen.delete(o.taskId);
       }
     } else if (o.method === "tasks/get" && o.taskId !== undefined) {
@@ -357,6 +380,22 @@ export function generateScenario(
       if (waiting !== undefined && (status === "failed" || status === "cancelled")) {
         waiting.call.outcome ??= status === "failed" ? "task_failed" : "cancelled";
         tasksOpen.delete(o.taskId);
+      }
+    } else if (o.method === "tasks/cancel" && o.taskId !== undefined) {
+      const waiting = t === undefined ? undefined : tasksOpen.get(o.taskId);
+      if (pick.chance(0.3)) text = error(o.idText, -32602, "the task is already finished");
+      else {
+        text = result(o.idText, {
+          taskId: o.taskId,
+          status: "cancelled",
+          createdAt: "2026-01-01T00:00:00Z",
+          lastUpdatedAt: "2026-01-01T00:00:00Z",
+          ttl: 60_000,
+        });
+        if (waiting !== undefined) {
+          close(waiting.call, "cancelled");
+          tasksOpen.delete(o.taskId);
+        }
       }
     } else if (o.method === "tools/list" && pick.chance(0.1)) {
       // A page that fails: the walk is over, the next listing starts again.
@@ -696,7 +735,7 @@ export function generateScenario(
       // Follow a task: tasks/get (still working) or tasks/result (its payload ends the call).
       const taskId = pick.one([...tasksOpen.keys()]);
       waitClient = Math.max(waitClient, tasksOpen.get(taskId)?.at ?? 0);
-      const method = pick.chance(0.5) ? "tasks/get" : "tasks/result";
+      const method = pick.one(["tasks/get", "tasks/get", "tasks/result", "tasks/result", "tasks/cancel"]);
       const idText = freshId();
       const text = request(idText, method, { taskId });
       client(text, { text, check: "bytes" });

@@ -357,7 +357,11 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
   );
   // The proxy's own answers: one per call of our tools, none an error.
   expect(run.answers.length, `${label}: answers to our tools' calls`).toBe(injectedCalls(scenario));
-  for (const a of run.answers) expect(a.error, `${label}: ${JSON.stringify(a).slice(0, 300)}`).toBeUndefined();
+  for (const a of run.answers) {
+    expect(a.error, `${label}: ${JSON.stringify(a).slice(0, 300)}`).toBeUndefined();
+    // A stateless-era result says it is complete (MCP-NOTES §1.3).
+    if (scenario.era === "2026-07-28") expect(a.result.resultType, `${label}: ${JSON.stringify(a).slice(0, 300)}`).toBe("complete");
+  }
   // After the script: one error for each request still owed, nothing else.
   const tailIds = run.tail.map((l) => {
     const m = parse(l);
@@ -392,6 +396,8 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
     const got = outcome.event_type === "tool_call_end" ? "end" : outcome.payload.error_type;
     if (call.outcome === "exit") expect(exitTypes, `${where}: ${got}`).toContain(got);
     else expect(got, where).toBe(call.outcome);
+    if (call.detail !== undefined)
+      expect(got === "end" ? outcome.payload.result : outcome.payload.error_body, where).toEqual(call.detail);
   });
   expect(
     run.events.filter((e) => e.event_type === "annotation" && e.payload.intent_source === "baton_annotate").length,
