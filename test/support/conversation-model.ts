@@ -41,7 +41,12 @@ export interface ReportTotals {
   readonly annotations: number;
 }
 
+/** What a tracked request is: a tool call, or a resource or prompt request (their own events). */
+export type Tracked = "tools/call" | "resources/read" | "resources/list" | "prompts/get" | "prompts/list";
+
 export interface ModelCall {
+  readonly method: Tracked;
+  /** The tool's name (a read's uri, a get's prompt name, "" for lists). */
   readonly tool: string;
   /** The arguments the server gets (what the start event records). */
   readonly params: unknown;
@@ -95,7 +100,7 @@ interface Owed {
   readonly tool?: string;
 }
 
-interface Tracked {
+interface TrackedRequest {
   readonly method: string;
   readonly call?: ModelCall;
 }
@@ -122,7 +127,7 @@ export function generateScenario(
   /** Requests the server has been sent and not answered yet (duplicates of one id included). */
   const owed: Owed[] = [];
   /** What the proxy tracks, by id text: the latest request of that id. */
-  const tracked = new Map<string, Tracked>();
+  const tracked = new Map<string, TrackedRequest>();
   /** Requests of the server the client still owes an answer. */
   const clientOwes: { idText: string; method: string; at: number }[] = [];
   /** Tasks whose call waits for them. */
@@ -189,6 +194,8 @@ export function generateScenario(
   const error = (idText: string, code: number, message: string): string =>
     `{"jsonrpc":"2.0","id":${idText},"error":{"code":${code},"message":${JSON.stringify(message)}}}`;
 
+  const toolCalls = (): ModelCall[] => calls.filter((c) => c.method === "tools/call");
+
   /** Closes `call` with `outcome` unless something closed it before. */
   const close = (call: ModelCall, outcome: string, detail?: unknown): void => {
     if (call.outcome !== undefined) return;
@@ -230,7 +237,7 @@ export function generateScenario(
 
   /** The client calls a server tool (maybe with intent params, maybe as a task, maybe reusing an id in flight). */
   const callTool = (duplicate: boolean): void => {
-    const inFlightCalls = [...tracked].filter(([, t]) => t.call !== undefined).map(([id]) => id);
+    const inFlightCalls = [...tracked].filter(([, t]) => t.call?.method === "tools/call").map(([id]) => id);
     const idText = duplicate && inFlightCalls.length > 0 ? pick.one(inFlightCalls) : freshId();
     const tool = pick.one(["alpha", "beta", "gamma"]);
     const args = toolArgs();
@@ -243,7 +250,12 @@ export function generateScenario(
     const text = request(idText, "tools/call", params, own);
     const forwarded = withIntent && !intentOff ? JSON.parse(text) : undefined;
     if (forwarded !== undefined) forwarded.params.arguments = args;
-    const call: ModelCall = { tool, params: withIntent && !intentOff ? args : sent, outcome: undefined };
+    const call: ModelCall = {
+      method: "tools/call",
+      tool,
+      params: withIntent && !intentOff ? args : sent,
+      outcome: undefined,
+    };
     if (withIntent && !intentOff) goalAnnotation = true;
     const previous = tracked.get(idText);
     if (previous?.call !== undefined && previous.call.outcome === undefined) previous.call.outcome = "evicted";
@@ -416,6 +428,26 @@ export function generateScenario(
       if (t === undefined) toClient[toClient.length - 1] = { text, check: "bytes" };
       answered.set(o.idText, toClient.length);
       return;
+    } else if (callOf !== undefined && o.method !== "tools/call") {
+      // A resource or prompt request.
+      if (pick.chance(0.3)) {
+        text = error(o.idText, -32002, "not found");
+        close(callOf, "jsonrpc_-32002", "not found");
+      } else {
+        const count = pick.int(3);
+        const items = Array.from({ length: count }, (_, i) => ({ uri: `file:///r/${i}`, name: `r${i}` }));
+        text = result(
+          o.idText,
+          o.method === "resources/read"
+            ? { contents: [{ uri: callOf.tool, text: "secret contents" }] }
+            : o.method === "resources/list"
+              ? { resources: items }
+              : o.method === "prompts/get"
+                ? { messages: [{ role: "user", content: { type: "text", text: "hi" } }] }
+                : { prompts: items.map((r) => ({ name: r.name })) },
+        );
+        close(callOf, "end", o.method.endsWith("/list") ? count : undefined);
+      }
     } else {
       text = pick.chance(0.8) ? result(o.idText, {}) : error(o.idText, -32601, "Method not found");
     }
@@ -536,6 +568,7 @@ export function generateScenario(
       if (!intentOff) goalAnnotation = true;
       client(text, { text: JSON.stringify(forwarded), check: "cut" });
       const call: ModelCall = {
+        method: "tools/call",
         tool: "alpha",
         params: intentOff ? { ...args, user_goal: "batch goal" } : args,
         outcome: undefined,
@@ -558,7 +591,12 @@ export function generateScenario(
       if (cut) goalAnnotation = true;
       const previous = tracked.get(idText);
       if (previous?.call !== undefined && previous.call.outcome === undefined) previous.call.outcome = "evicted";
-      const call: ModelCall = { tool: "beta", params: unread ? UNREAD : cut ? args : sent, outcome: undefined };
+      const call: ModelCall = {
+        method: "tools/call",
+        tool: "beta",
+        params: unread ? UNREAD : cut ? args : sent,
+        outcome: undefined,
+      };
       calls.push(call);
       tracked.set(idText, { method: "tools/call", call });
       client(
@@ -692,9 +730,9 @@ export function generateScenario(
       const idText = JSON.stringify(`${INJECTED_ID_PREFIX}${injected++}`);
       const text = request(idText, "tools/call", { name: "baton_session_report", arguments: {} });
       const report: ReportTotals = {
-        calls: calls.length,
-        errors: calls.filter((c) => c.outcome !== undefined && c.outcome !== "end").length,
-        inFlight: calls.filter((c) => c.outcome === undefined).length,
+        calls: toolCalls().length,
+        errors: toolCalls().filter((c) => c.outcome !== undefined && c.outcome !== "end").length,
+        inFlight: toolCalls().filter((c) => c.outcome === undefined).length,
         annotations: annotations + (goalAnnotation ? 1 : 0),
       };
       client(text, undefined, 0, {
@@ -708,6 +746,26 @@ export function generateScenario(
       const text = request(idText, method, method === "logging/setLevel" ? { level: "debug" } : {});
       client(text, { text, check: "bytes" });
       tracked.set(idText, { method });
+      owed.push({ idText, method, at: toServer.length - 1 });
+    } else if (roll < 88) {
+      // A resource or prompt request: its own start and outcome events.
+      const idText = freshId();
+      const method = pick.one(["resources/read", "resources/list", "prompts/get", "prompts/list"] as const);
+      const subject =
+        method === "resources/read" ? `file:///r/${pick.int(5)}` : method === "prompts/get" ? `p${pick.int(3)}` : "";
+      const params =
+        method === "resources/read"
+          ? { uri: subject }
+          : method === "prompts/get"
+            ? { name: subject, arguments: { a: "1" } }
+            : {};
+      const text = request(idText, method, params);
+      client(text, { text, check: "bytes" });
+      const previous = tracked.get(idText);
+      if (previous?.call !== undefined) close(previous.call, "evicted");
+      const call: ModelCall = { method, tool: subject, params: undefined, outcome: undefined };
+      calls.push(call);
+      tracked.set(idText, { method, call });
       owed.push({ idText, method, at: toServer.length - 1 });
     } else if (roll < 90 && batches) {
       // A batch of two calls (2025-03-26); the server answers it whole, as a batch.
@@ -724,7 +782,7 @@ export function generateScenario(
       client(text, { text, check: "bytes" });
       const at = toServer.length - 1;
       const answers = members.map((m) => {
-        const call: ModelCall = { tool: m.tool, params: m.args, outcome: "end" };
+        const call: ModelCall = { method: "tools/call", tool: m.tool, params: m.args, outcome: "end" };
         calls.push(call);
         return result(m.id, { content: [{ type: "text", text: "batched" }] });
       });

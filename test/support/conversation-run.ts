@@ -8,7 +8,14 @@ import { INSTRUCTIONS_SUFFIX } from "../../src/proxy/injected-tools.ts";
 import { binaryPath } from "./binary.ts";
 import { checkCallPairs, readValidatedEvents } from "./events.ts";
 import { picker, type Pick } from "./jsonrpc-fuzz.ts";
-import { INJECTED_ID_PREFIX, UNREAD, type Expected, type ReportTotals, type Scenario } from "./conversation-model.ts";
+import {
+  INJECTED_ID_PREFIX,
+  type ModelCall,
+  UNREAD,
+  type Expected,
+  type ReportTotals,
+  type Scenario,
+} from "./conversation-model.ts";
 import { cleanEnv, FIXTURES, tempDir } from "./proxy-process.ts";
 
 const NEWLINE = 0x0a;
@@ -327,6 +334,21 @@ export function checkLine(got: Buffer, expected: Expected, intentOff: boolean, w
   });
 }
 
+/** The event names of each tracked kind of request. */
+const EVENT_PREFIX: Record<ModelCall["method"], string> = {
+  "tools/call": "tool_call",
+  "resources/read": "resource_read",
+  "resources/list": "resource_list",
+  "prompts/get": "prompt_get",
+  "prompts/list": "prompt_list",
+};
+const STARTS = new Set(Object.values(EVENT_PREFIX).map((p) => `${p}_start`));
+
+/** What a start or outcome event is about: the tool, the uri, the prompt ("" for a list). */
+function subjectOf(event: Record<string, any>): string {
+  return event.payload.tool_name ?? event.payload.uri ?? event.payload.name ?? "";
+}
+
 /** `got` rearranged to the model's order where a line matches (the rest left in their order, for the comparison to show). */
 function inModelOrder(got: readonly Buffer[], expected: readonly Expected[]): Buffer[] {
   const left = [...got];
@@ -360,7 +382,8 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
   for (const a of run.answers) {
     expect(a.error, `${label}: ${JSON.stringify(a).slice(0, 300)}`).toBeUndefined();
     // A stateless-era result says it is complete (MCP-NOTES §1.3).
-    if (scenario.era === "2026-07-28") expect(a.result.resultType, `${label}: ${JSON.stringify(a).slice(0, 300)}`).toBe("complete");
+    if (scenario.era === "2026-07-28")
+      expect(a.result.resultType, `${label}: ${JSON.stringify(a).slice(0, 300)}`).toBe("complete");
   }
   // After the script: one error for each request still owed, nothing else.
   const tailIds = run.tail.map((l) => {
@@ -372,32 +395,45 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
   expect(run.exitCode, `${label}: exit status`).toBe(0);
   expect(run.stderr, label).not.toContain("internal:");
 
-  // Events: one start per call in order, one outcome each of the model's kind.
+  // Events: one start per call (and resource or prompt request) in order, one outcome each of the model's kind.
   checkCallPairs(run.events);
-  const starts = run.events.filter((e) => e.event_type === "tool_call_start");
+  const starts = run.events.filter((e) => STARTS.has(e.event_type));
   expect(
-    starts.map((e) => e.payload.tool_name),
+    starts.map((e) => `${e.event_type} ${subjectOf(e)}`),
     `${label}: the calls started`,
-  ).toEqual(scenario.calls.map((c) => c.tool));
-  const outcomes = new Map<string, Record<string, any>>();
+  ).toEqual(scenario.calls.map((c) => `${EVENT_PREFIX[c.method]}_start ${c.tool}`));
+  const outcomes = new Map<string, Record<string, any>[]>();
   for (const e of run.events)
-    if (e.event_type === "tool_call_end" || e.event_type === "tool_call_error")
-      outcomes.set(e.runtime_meta["baton/call_id"], e);
+    if (/_(end|error)$/.test(e.event_type)) {
+      const id = e.runtime_meta["baton/call_id"];
+      outcomes.set(id, [...(outcomes.get(id) ?? []), e]);
+    }
   const exitTypes = scenario.end === "eof" ? ["upstream_exit", "proxy_shutdown"] : ["upstream_exit"];
   scenario.calls.forEach((call, i) => {
     const start = starts[i] as Record<string, any>;
-    const where = `${label}: call #${i} (${call.tool}, ${call.outcome})`;
+    const where = `${label}: call #${i} (${call.method} ${call.tool}, ${call.outcome})`;
     // Long strings are cut in events (the privacy stage's size caps, marked in baton/truncated).
-    if (call.params === UNREAD) expect(Object.keys(start.payload.params), where).toEqual(["[truncated]"]);
+    if (call.method !== "tools/call") {
+      // a resource or prompt start has no tool arguments to compare
+    } else if (call.params === UNREAD) expect(Object.keys(start.payload.params), where).toEqual(["[truncated]"]);
     else if (JSON.stringify(call.params).length < 32_768) expect(start.payload.params, where).toEqual(call.params);
     else expect(start.runtime_meta["baton/truncated"], where).toBeDefined();
-    const outcome = outcomes.get(start.runtime_meta["baton/call_id"]) as Record<string, any>;
-    expect(outcome.payload.tool_name, where).toBe(call.tool);
-    const got = outcome.event_type === "tool_call_end" ? "end" : outcome.payload.error_type;
+    const ends = outcomes.get(start.runtime_meta["baton/call_id"]) ?? [];
+    expect(ends.length, `${where}: outcome events`).toBe(1);
+    const outcome = ends[0] as Record<string, any>;
+    const prefix = EVENT_PREFIX[call.method];
+    expect([`${prefix}_end`, `${prefix}_error`], where).toContain(outcome.event_type);
+    expect(subjectOf(outcome), where).toBe(call.tool);
+    const got = outcome.event_type.endsWith("_end") ? "end" : outcome.payload.error_type;
     if (call.outcome === "exit") expect(exitTypes, `${where}: ${got}`).toContain(got);
     else expect(got, where).toBe(call.outcome);
-    if (call.detail !== undefined)
-      expect(got === "end" ? outcome.payload.result : outcome.payload.error_body, where).toEqual(call.detail);
+    const detail =
+      got !== "end"
+        ? outcome.payload.error_body
+        : call.method === "tools/call"
+          ? outcome.payload.result
+          : outcome.payload.count;
+    if (call.detail !== undefined) expect(detail, where).toEqual(call.detail);
   });
   expect(
     run.events.filter((e) => e.event_type === "annotation" && e.payload.intent_source === "baton_annotate").length,
