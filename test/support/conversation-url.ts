@@ -42,8 +42,12 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
   const eventsFile = join(dir, "events.jsonl");
   const pick = picker(scenario.seed ^ 0x0e1);
   const posts: string[] = [];
-  /** POSTs waiting for their answer, by request id, oldest first. */
+  /** POSTs waiting for their answer, by request id, oldest first: each takes its answer line. */
   const held = new Map<string, ((line: string) => void)[]>();
+  /** The event streams of POSTs still open: the server's own messages may go down one of them. */
+  const openStreams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  /** Those streams by request id: a cancelled request's stream is let go by the proxy (README), so nothing is sent there. */
+  const streamOf = new Map<string, ReadableStreamDefaultController<Uint8Array>>();
   let getStream: ReadableStreamDefaultController<Uint8Array> | undefined;
   const upstream = Bun.serve({
     port: 0,
@@ -69,14 +73,34 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
       posts.push(body);
       const key = requestKey(body);
       if (key === undefined) return new Response(null, { status: 202 });
-      const line = await new Promise<string>((resolve) => {
+      const hold = (resolve: (line: string) => void): void => {
         const queue = held.get(key) ?? [];
         queue.push(resolve);
         held.set(key, queue);
+      };
+      // The answer as JSON once it comes, or an SSE stream open at once that the server's own
+      // messages may use before the answer ends it.
+      if (pick.chance(0.5)) {
+        const line = await new Promise<string>(hold);
+        return new Response(line, { headers: { "content-type": "application/json" } });
+      }
+      let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+      const events = new ReadableStream<Uint8Array>({
+        start(controller) {
+          stream = controller;
+          openStreams.add(controller);
+          streamOf.set(key, controller);
+        },
+        cancel() {
+          if (stream !== undefined) openStreams.delete(stream);
+        },
       });
-      // The answer as JSON, or as an SSE stream of one event.
-      if (pick.chance(0.5)) return new Response(line, { headers: { "content-type": "application/json" } });
-      return new Response(`event: message\ndata: ${line}\n\n`, { headers: { "content-type": "text/event-stream" } });
+      hold((line) => {
+        if (stream === undefined || !openStreams.delete(stream)) return;
+        stream.enqueue(encoder.encode(`event: message\ndata: ${line}\n\n`));
+        stream.close();
+      });
+      return new Response(events, { headers: { "content-type": "text/event-stream" } });
     },
   });
   const proc = Bun.spawn([await binaryPath(), "--url", `http://127.0.0.1:${upstream.port}/mcp`], {
@@ -138,12 +162,19 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
         );
         lastServer = step.text;
         const key = answerKey(step.text);
+        // POSTs race each other: the count can be reached before the very request this answers is in.
+        if (key !== undefined && !key.startsWith('"ghost-'))
+          await until(() => (held.get(key)?.length ?? 0) > 0, `the POST of ${key}`);
         const queue = key === undefined ? undefined : held.get(key);
         const resolve = queue?.shift();
         if (queue !== undefined && queue.length === 0) held.delete(key as string);
         if (resolve !== undefined) resolve(step.text);
-        else {
-          await until(() => getStream !== undefined, "the GET stream");
+        else if (openStreams.size > 0 && pick.chance(0.5)) {
+          // On a call's stream, before its answer (progress, sampling during a tool call).
+          const stream = pick.one([...openStreams]);
+          stream.enqueue(encoder.encode(`event: message\ndata: ${step.text}\n\n`));
+        } else {
+          await until(() => getStream !== undefined, `the GET stream for ${step.text.slice(0, 300)}`);
           getStream?.enqueue(encoder.encode(`event: message\ndata: ${step.text}\n\n`));
         }
         serverSteps++;
@@ -159,6 +190,9 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
           ),
           "a settled state before a report call",
         );
+      const cancelled = /"method":"notifications\/cancelled","params":\{"requestId":("[^"]*"|\d+)/.exec(step.text)?.[1];
+      const letGo = cancelled === undefined ? undefined : streamOf.get(cancelled);
+      if (letGo !== undefined) openStreams.delete(letGo);
       proc.stdin.write(`${step.text}\n`);
       await proc.stdin.flush();
       if (step.report !== undefined) {
