@@ -54,6 +54,9 @@ export interface ModelCall {
   outcome: string | undefined;
   /** What the outcome event must carry, when the model knows: the end's `result`, the error's `error_body`. */
   detail?: unknown;
+  /** The start's `call_intent` / `call_expected` (the agent's non-blank `user_goal` / `expected_result`). */
+  readonly intent?: string;
+  readonly expected?: string;
 }
 
 export interface Scenario {
@@ -103,6 +106,15 @@ interface Owed {
 interface TrackedRequest {
   readonly method: string;
   readonly call?: ModelCall;
+}
+
+/** The intent a start records from the arguments the agent gave: non-blank values only. */
+function givenIntent(given: Record<string, string>): { intent?: string; expected?: string } {
+  const keep = (value: string | undefined): string | undefined =>
+    value === undefined || value.trim() === "" ? undefined : value;
+  const intent = keep(given.user_goal);
+  const expected = keep(given.expected_result);
+  return { ...(intent === undefined ? {} : { intent }), ...(expected === undefined ? {} : { expected }) };
 }
 
 /** A generated conversation of about `actions` steps; `huge` adds one answer over the 8 MiB inspection cap. */
@@ -242,7 +254,14 @@ export function generateScenario(
     const tool = pick.one(["alpha", "beta", "gamma"]);
     const args = toolArgs();
     const withIntent = pick.chance(0.3);
-    const sent = withIntent ? { ...args, user_goal: "find the thing", expected_result: "the thing" } : args;
+    // Both, one of the two, or a blank goal (recorded as not given).
+    const intent = pick.one<Record<string, string>>([
+      { user_goal: "find the thing", expected_result: "the thing" },
+      { user_goal: "find the thing" },
+      { expected_result: "the thing" },
+      { user_goal: "   ", expected_result: "the thing" },
+    ]);
+    const sent = withIntent ? { ...args, ...intent } : args;
     const asTask = tasks && pick.chance(0.25);
     const params: Record<string, unknown> = { name: tool, arguments: sent };
     if (asTask) params.task = { ttl: 60_000 };
@@ -255,8 +274,9 @@ export function generateScenario(
       tool,
       params: withIntent && !intentOff ? args : sent,
       outcome: undefined,
+      ...(withIntent && !intentOff ? givenIntent(intent) : {}),
     };
-    if (withIntent && !intentOff) goalAnnotation = true;
+    if (withIntent && !intentOff && call.intent !== undefined) goalAnnotation = true;
     const previous = tracked.get(idText);
     if (previous?.call !== undefined && previous.call.outcome === undefined) previous.call.outcome = "evicted";
     calls.push(call);
@@ -572,6 +592,7 @@ export function generateScenario(
         tool: "alpha",
         params: intentOff ? { ...args, user_goal: "batch goal" } : args,
         outcome: undefined,
+        ...(intentOff ? {} : { intent: "batch goal" }),
       };
       calls.push(call);
       tracked.set(idText, { method: "tools/call", call });
@@ -596,6 +617,7 @@ export function generateScenario(
         tool: "beta",
         params: unread ? UNREAD : cut ? args : sent,
         outcome: undefined,
+        ...(cut ? { intent: "long goal" } : {}),
       };
       calls.push(call);
       tracked.set(idText, { method: "tools/call", call });

@@ -418,6 +418,14 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
     } else if (call.params === UNREAD) expect(Object.keys(start.payload.params), where).toEqual(["[truncated]"]);
     else if (JSON.stringify(call.params).length < 32_768) expect(start.payload.params, where).toEqual(call.params);
     else expect(start.runtime_meta["baton/truncated"], where).toBeDefined();
+    if (call.method === "tools/call") {
+      expect([start.payload.call_intent, start.payload.call_expected], `${where}: intent`).toEqual([
+        call.intent,
+        call.expected,
+      ]);
+      const fromParams = call.intent !== undefined || call.expected !== undefined ? "injected_param" : undefined;
+      expect(start.payload.intent_source, `${where}: intent_source`).toBe(fromParams);
+    }
     const ends = outcomes.get(start.runtime_meta["baton/call_id"]) ?? [];
     expect(ends.length, `${where}: outcome events`).toBe(1);
     const outcome = ends[0] as Record<string, any>;
