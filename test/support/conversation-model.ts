@@ -131,6 +131,10 @@ export function generateScenario(
   const batches = era === "2025-03-26";
   const tasks = era === "2025-11-25";
   const intentOff = pick.chance(0.3);
+  // A server with no tools: the proxy adds the capability and answers tools/list itself.
+  const toolless = pick.chance(0.15);
+  /** Client lines by the time the latest handshake answer arrived. */
+  let handshakeAt = 0;
   const steps: Step[] = [];
   const toServer: Expected[] = [];
   const toClient: Expected[] = [];
@@ -524,14 +528,14 @@ export function generateScenario(
       modern
         ? {
             supportedVersions: [era],
-            capabilities: { tools: { listChanged: true } },
+            capabilities: toolless ? {} : { tools: { listChanged: true } },
             serverInfo: { name: "model-server", version: "1" },
             ...instructions,
           }
         : {
             protocolVersion: era,
             capabilities: {
-              tools: { listChanged: true },
+              ...(toolless ? {} : { tools: { listChanged: true } }),
               logging: {},
               ...(tasks ? { tasks: { requests: { tools: { call: {} } } } } : {}),
             },
@@ -540,6 +544,7 @@ export function generateScenario(
           },
     );
     server(answer, { text: answer, check: "handshake" }, at + 1);
+    handshakeAt = toClient.length;
     answered.set(idText, toClient.length);
     if (!modern) {
       const initialized = '{"jsonrpc":"2.0","method":"notifications/initialized"}';
@@ -729,6 +734,13 @@ export function generateScenario(
       client(text, { text, check: "bytes" });
     } else if (roll < 75) {
       // A listing: start one, or ask for the next page.
+      if (toolless) {
+        // Answered by the proxy with its tools alone, once it has seen the handshake say so.
+        waitClient = Math.max(waitClient, handshakeAt);
+        const text = request(JSON.stringify(`${INJECTED_ID_PREFIX}${injected++}`), "tools/list", {});
+        client(text, undefined);
+        continue;
+      }
       if (listingOwed) continue;
       if (listing === undefined) listing = { cursor: undefined, pages: 1 + pick.int(3), page: 0, at: 0 };
       waitClient = Math.max(waitClient, listing.at);

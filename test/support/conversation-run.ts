@@ -301,7 +301,9 @@ export function checkLine(got: Buffer, expected: Expected, intentOff: boolean, w
     const own = sent.result.instructions;
     const want =
       typeof own === "string" && own.trim() !== "" ? `${own.trimEnd()}\n\n${INSTRUCTIONS_SUFFIX}` : INSTRUCTIONS_SUFFIX;
-    expect(actual, where).toEqual({ ...sent, result: { ...sent.result, instructions: want } });
+    // A server with no tools gets the capability (the proxy then answers tools/list).
+    const capabilities = { tools: {}, ...sent.result.capabilities };
+    expect(actual, where).toEqual({ ...sent, result: { ...sent.result, capabilities, instructions: want } });
     return;
   }
   // A tools/list page.
