@@ -57,6 +57,8 @@ export interface ModelCall {
   /** The start's `call_intent` / `call_expected` (the agent's non-blank `user_goal` / `expected_result`). */
   readonly intent?: string;
   readonly expected?: string;
+  /** `input_required` answers the call had (2026-07-28 multi-round): its outcome says `baton/rounds` = this + 1. */
+  inputRounds?: number;
 }
 
 export interface Scenario {
@@ -342,6 +344,7 @@ export function generateScenario(
         });
         server(text, { text, check: "bytes" }, answerAfter);
         answered.set(o.idText, toClient.length);
+        if (callOf.outcome === undefined) callOf.inputRounds = (callOf.inputRounds ?? 0) + 1;
         if (pick.chance(0.25)) {
           // The client gives up on the round instead (a timeout crossing the answer): the call ends cancelled.
           seen(o.idText);

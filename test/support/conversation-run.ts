@@ -444,6 +444,8 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
           ? outcome.payload.result
           : outcome.payload.count;
     if (call.detail !== undefined) expect(detail, where).toEqual(call.detail);
+    const rounds = call.inputRounds === undefined ? undefined : call.inputRounds + 1;
+    expect(outcome.runtime_meta["baton/rounds"], `${where}: rounds`).toBe(rounds);
   });
   expect(
     run.events.filter((e) => e.event_type === "annotation" && e.payload.intent_source === "baton_annotate").length,
@@ -456,6 +458,13 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
   expect(run.events.filter((e) => e.event_type === "surface_snapshot").length, `${label}: snapshots`).toBe(
     scenario.snapshots,
   );
+  // The annotation made from the first goal comes just before that call's start.
+  const goal = run.events.findIndex((e) => e.event_type === "annotation" && e.payload.intent_source === "injected_param");
+  if (goal !== -1) {
+    const next = run.events[goal + 1] as Record<string, any>;
+    expect(next.event_type, `${label}: after the goal's annotation`).toBe("tool_call_start");
+    expect(next.payload.call_intent, label).toBe(run.events[goal]?.payload.intent);
+  }
   // The report at each point: its totals are the model's.
   for (const report of run.reports) {
     const { calls, errors, inFlight, annotations } = report.expected;
