@@ -28,7 +28,7 @@ export interface Step {
   readonly after: number;
   /** Lines each peer must have got first (a report call reads a settled state). */
   readonly settle?: { server: number; client: number; answers: number };
-  /** Written by the server once the client has closed its stdin (a server may still answer then). */
+  /** Written by the server at the end: after the client's EOF, or just before it exits. */
   readonly afterEof?: boolean;
   /** A `baton_session_report` call: the model's totals by then. */
   readonly report?: ReportTotals;
@@ -845,8 +845,9 @@ export function generateScenario(
     }
   }
   const end = url || pick.chance(0.5) ? "eof" : "server-exit";
-  if (end === "eof" && !url) {
-    // The server answers a few of its requests after the client's EOF: they still reach the client, and count.
+  if (!url) {
+    // The server answers a few of its requests after the client's EOF, or as its dying words just
+    // before it exits: they still reach the client, and count.
     closing = true;
     for (let late = pick.int(4); late > 0 && owed.length > 0; late--) answerOne();
   }

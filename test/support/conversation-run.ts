@@ -211,8 +211,11 @@ export async function runConversation(
       for (const step of late) server.write(`${step.text}\n`);
       server.end();
     } else {
-      // The server dies with the client still there: the proxy must exit on its own.
-      server.destroy();
+      // The server dies with the client still there (its last words written just before, not waited
+      // for): the proxy must pass them on, then exit on its own.
+      for (const step of late) server.write(`${step.text}\n`);
+      if (late.length > 0) server.end();
+      else server.destroy();
       await proc.exited;
       try {
         proc.stdin.end();
