@@ -37,6 +37,7 @@ export interface Step {
 export interface ReportTotals {
   readonly calls: number;
   readonly errors: number;
+  readonly errorsMin: number;
   readonly inFlight: number;
   readonly annotations: number;
 }
@@ -57,6 +58,10 @@ export interface ModelCall {
   /** The start's `call_intent` / `call_expected` (the agent's non-blank `user_goal` / `expected_result`). */
   readonly intent?: string;
   readonly expected?: string;
+  /** A cancellation that crossed the server's answer: the outcome may be this (the answer's) instead. */
+  alternative?: { outcome: string; detail?: unknown };
+  /** Cancelled with the server's answer on its way: the answer decides `alternative`. */
+  racing?: boolean;
   /** `input_required` answers the call had (2026-07-28 multi-round): its outcome says `baton/rounds` = this + 1. */
   inputRounds?: number;
 }
@@ -97,6 +102,8 @@ interface Owed {
   readonly task?: boolean;
   /** Lines the server must have got before it answers: the client's cancellation of it. */
   cancelledAt?: number;
+  /** A cancelled call the server answers without waiting for the cancellation. */
+  racing?: ModelCall;
   /** The call's task id, for tasks/get and tasks/result. */
   readonly taskId?: string;
   /** A modern-era call that will ask for input once before completing. */
@@ -216,6 +223,11 @@ export function generateScenario(
 
   /** Closes `call` with `outcome` unless something closed it before. */
   const close = (call: ModelCall, outcome: string, detail?: unknown): void => {
+    if (call.racing === true) {
+      call.racing = false;
+      call.alternative = { outcome, detail };
+      return;
+    }
     if (call.outcome !== undefined) return;
     call.outcome = outcome;
     call.detail = detail;
@@ -315,7 +327,8 @@ export function generateScenario(
     // The proxy ties the answer to the latest request of that id (a duplicate's first answer closes the second call).
     if (t !== undefined) tracked.delete(o.idText);
     let text: string;
-    const callOf = t?.call;
+    // A cancelled call whose answer races the cancellation: either may reach the proxy first.
+    const callOf = t?.call ?? o.racing;
     if (o.method === "tools/call") {
       const roll = pick.int(10);
       if (o.task && t !== undefined && !closing) {
@@ -366,7 +379,7 @@ export function generateScenario(
         return;
       } else if (goHuge()) {
         text = result(o.idText, { content: [{ type: "text", text: "h".repeat(9 * 1024 * 1024) }] });
-        if (callOf !== undefined) callOf.outcome ??= "end";
+        if (callOf !== undefined) close(callOf, "end");
       } else if (roll < 5) {
         const long = pick.chance(0.1) ? "L".repeat(70_000) : "ok";
         const content = [{ type: "text", text: long }];
@@ -374,7 +387,7 @@ export function generateScenario(
         if (callOf !== undefined) close(callOf, "end", long === "ok" ? content : undefined);
       } else if (roll < 7) {
         text = result(o.idText, { content: [{ type: "text", text: "it broke" }], isError: true });
-        if (callOf !== undefined) callOf.outcome ??= "tool_error";
+        if (callOf !== undefined) close(callOf, "tool_error");
       } else {
         const code = pick.one([-32602, -32603, -32000, 42]);
         text = error(o.idText, code, "no such thing");
@@ -718,10 +731,17 @@ export function generateScenario(
       if (kind === 0 && inFlight.length > 0) {
         const [id, t] = pick.one(inFlight);
         idText = id;
-        (t.call as ModelCall).outcome = "cancelled";
+        const call = t.call as ModelCall;
+        call.outcome = "cancelled";
         tracked.delete(id);
         cancelledIds.add(id);
-        for (const o of owed) if (o.idText === id) o.cancelledAt = toServer.length + 1;
+        const its = owed.filter((o) => o.idText === id);
+        const only = its.length === 1 ? (its[0] as Owed) : undefined;
+        if (!url && only !== undefined && call.method === "tools/call" && !only.task && !only.rounds && pick.chance(0.4)) {
+          // The server answers without waiting for the cancellation: the two cross.
+          only.racing = call;
+          call.racing = true;
+        } else for (const o of its) o.cancelledAt = toServer.length + 1;
         // Through --url the cancelled call's stream is let go (README): a late answer has nowhere to go.
         if (url) for (let i = owed.length - 1; i >= 0; i--) if (owed[i]?.idText === id) owed.splice(i, 1);
         // The server may still answer (a late answer is forwarded, with no event).
@@ -769,6 +789,10 @@ export function generateScenario(
       const report: ReportTotals = {
         calls: toolCalls().length,
         errors: toolCalls().filter((c) => c.outcome !== undefined && c.outcome !== "end").length,
+        // A cancellation that crossed an answer may have lost to it.
+        errorsMin: toolCalls().filter(
+          (c) => c.outcome !== undefined && c.outcome !== "end" && c.alternative?.outcome !== "end",
+        ).length,
         inFlight: toolCalls().filter((c) => c.outcome === undefined).length,
         annotations: annotations + (goalAnnotation ? 1 : 0),
       };

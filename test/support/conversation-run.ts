@@ -438,7 +438,10 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
     expect([`${prefix}_end`, `${prefix}_error`], where).toContain(outcome.event_type);
     expect(subjectOf(outcome), where).toBe(call.tool);
     const got = outcome.event_type.endsWith("_end") ? "end" : outcome.payload.error_type;
+    // A cancellation that crossed the answer: whichever reached the proxy first.
+    const crossed = call.alternative !== undefined && got === call.alternative.outcome && got !== call.outcome;
     if (call.outcome === "exit") expect(exitTypes, `${where}: ${got}`).toContain(got);
+    else if (call.alternative !== undefined) expect([call.outcome, call.alternative.outcome], where).toContain(got);
     else expect(got, where).toBe(call.outcome);
     const detail =
       got !== "end"
@@ -446,7 +449,8 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
         : call.method === "tools/call"
           ? outcome.payload.result
           : outcome.payload.count;
-    if (call.detail !== undefined) expect(detail, where).toEqual(call.detail);
+    const wanted = crossed ? call.alternative?.detail : call.detail;
+    if (wanted !== undefined) expect(detail, where).toEqual(wanted);
     const rounds = call.inputRounds === undefined ? undefined : call.inputRounds + 1;
     expect(outcome.runtime_meta["baton/rounds"], `${where}: rounds`).toBe(rounds);
   });
@@ -470,11 +474,16 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
   }
   // The report at each point: its totals are the model's.
   for (const report of run.reports) {
-    const { calls, errors, inFlight, annotations } = report.expected;
-    const line = /\*\*Calls:\*\* .*/.exec(report.text)?.[0];
-    const want = `**Calls:** ${calls} · **Errors:** ${errors}`;
-    expect(line?.replace(/ \([^)]*\)/, "").replace(/ · \*\*In flight:\*\* \d+/, ""), `${label}: report`).toBe(want);
-    expect(/\*\*In flight:\*\* (\d+)/.exec(line ?? "")?.[1] ?? "0", `${label}: in flight`).toBe(String(inFlight));
-    expect(/\*\*Annotations:\*\* (\d+)/.exec(report.text)?.[1], `${label}: annotations`).toBe(String(annotations));
+    const { calls, errors, errorsMin, inFlight, annotations } = report.expected;
+    const where = `${label}: report ${report.text.slice(0, 600)}`;
+    const number = (name: string): number | undefined => {
+      const found = new RegExp(`\\*\\*${name}:\\*\\* (\\d+)`).exec(report.text)?.[1];
+      return found === undefined ? undefined : Number(found);
+    };
+    expect(number("Calls"), where).toBe(calls);
+    const got = number("Errors") ?? -1;
+    expect(got >= errorsMin && got <= errors, `${where}\nerrors ${got}, model ${errorsMin}..${errors}`).toBe(true);
+    expect(number("In flight") ?? 0, where).toBe(inFlight);
+    expect(number("Annotations"), where).toBe(annotations);
   }
 }
