@@ -197,9 +197,33 @@ export function generateScenario(
     waitClient = 0;
     if (expected !== undefined) toServer.push(expected);
   };
+  /** While set, the server's lines are gathered here (to go out as one batch) instead of written. */
+  let gathering: { text: string; expected: Expected | undefined; after: number }[] | undefined;
   const server = (text: string, expected: Expected | undefined, after: number): void => {
+    if (gathering !== undefined) {
+      gathering.push({ text, expected, after });
+      return;
+    }
     steps.push({ from: "server", text, after, ...(closing ? { afterEof: true } : {}) });
     if (expected !== undefined) toClient.push(expected);
+  };
+  /** Two answers of separate requests in one batch line (2025-03-26), when both pass byte for byte. */
+  const answerTwoAsBatch = (): void => {
+    gathering = [];
+    const ids = [owed[0]?.idText, owed[1]?.idText];
+    answerOne(0);
+    answerOne(0);
+    const gathered = gathering;
+    gathering = undefined;
+    const together = gathered.length === 2 && gathered.every((g) => g.expected?.check === "bytes");
+    if (!together) {
+      for (const g of gathered) server(g.text, g.expected, g.after);
+    } else {
+      const text = `[${gathered.map((g) => g.text).join(",")}]`;
+      server(text, { text, check: "bytes" }, Math.max(...gathered.map((g) => g.after)));
+    }
+    // The client has them once the line(s) arrived.
+    for (const id of ids) if (id !== undefined && answered.has(id)) answered.set(id, toClient.length);
   };
   const meta = (own?: Record<string, unknown>): Record<string, unknown> | undefined =>
     modern
@@ -314,8 +338,9 @@ export function generateScenario(
   };
 
   /** The server answers one request it owes, picked at random (out of order). */
-  const answerOne = (): void => {
-    const index = pick.int(owed.length);
+  /** The server answers the request it owes at `at` (by default one picked at random: out of order). */
+  const answerOne = (at?: number): void => {
+    const index = at ?? pick.int(owed.length);
     const o = owed.splice(index, 1)[0] as Owed;
     // Once the server has every request of that id and the client's cancellation of it: the proxy then knows which the answer is for.
     const answerAfter = Math.max(
@@ -464,8 +489,9 @@ export function generateScenario(
         hugePage = false;
         return;
       }
-      server(text, { text, check: text.includes('"nextCursor"') ? "page" : "last-page" }, answerAfter);
-      if (t === undefined) toClient[toClient.length - 1] = { text, check: "bytes" };
+      // A page of a listing the proxy no longer tracks passes as it came.
+      const check = t === undefined ? "bytes" : text.includes('"nextCursor"') ? "page" : "last-page";
+      server(text, { text, check }, answerAfter);
       answered.set(o.idText, toClient.length);
       return;
     } else if (callOf !== undefined && o.method !== "tools/call") {
@@ -676,7 +702,8 @@ export function generateScenario(
     if (roll < 22) callTool(false);
     else if (roll < 24) callTool(!url);
     else if (roll < 44) {
-      if (owed.length > 0) answerOne();
+      if (batches && !url && owed.length > 1 && pick.chance(0.2)) answerTwoAsBatch();
+      else if (owed.length > 0) answerOne();
     } else if (roll < 50 && !(url && modern)) {
       // (A stateless-era upstream has no GET stream to send them on.)
       // Server notifications.
@@ -737,7 +764,14 @@ export function generateScenario(
         cancelledIds.add(id);
         const its = owed.filter((o) => o.idText === id);
         const only = its.length === 1 ? (its[0] as Owed) : undefined;
-        if (!url && only !== undefined && call.method === "tools/call" && !only.task && !only.rounds && pick.chance(0.4)) {
+        if (
+          !url &&
+          only !== undefined &&
+          call.method === "tools/call" &&
+          !only.task &&
+          !only.rounds &&
+          pick.chance(0.4)
+        ) {
           // The server answers without waiting for the cancellation: the two cross.
           only.racing = call;
           call.racing = true;

@@ -466,7 +466,9 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
     scenario.snapshots,
   );
   // The annotation made from the first goal comes just before that call's start.
-  const goal = run.events.findIndex((e) => e.event_type === "annotation" && e.payload.intent_source === "injected_param");
+  const goal = run.events.findIndex(
+    (e) => e.event_type === "annotation" && e.payload.intent_source === "injected_param",
+  );
   if (goal !== -1) {
     const next = run.events[goal + 1] as Record<string, any>;
     expect(next.event_type, `${label}: after the goal's annotation`).toBe("tool_call_start");
