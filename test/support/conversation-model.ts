@@ -175,6 +175,14 @@ export function generateScenario(
   let listingOwed = false;
   let injected = 0;
   let goalAnnotation = false;
+  /** A proactive note was filed; a goal was given. */
+  let proactive = false;
+  let goalSeen = false;
+  /** The first goal makes an annotation, unless a proactive note came first. */
+  const noteGoal = (): void => {
+    if (!goalSeen && !proactive) goalAnnotation = true;
+    goalSeen = true;
+  };
   /** The client has closed stdin: the server's last answers (no more rounds or tasks). */
   let closing = false;
   /** The surfaces completed walks showed (what surface_snapshot events are deduplicated by). */
@@ -318,7 +326,7 @@ export function generateScenario(
       outcome: undefined,
       ...(withIntent && !intentOff ? givenIntent(intent) : {}),
     };
-    if (withIntent && !intentOff && call.intent !== undefined) goalAnnotation = true;
+    if (withIntent && !intentOff && call.intent !== undefined) noteGoal();
     const previous = tracked.get(idText);
     if (previous?.call !== undefined && previous.call.outcome === undefined) previous.call.outcome = "evicted";
     calls.push(call);
@@ -632,7 +640,7 @@ export function generateScenario(
       const forwarded = order.filter((i) => i !== 0).map((i) => JSON.parse(members[i] as string));
       if (!intentOff) forwarded[order.filter((i) => i !== 0).indexOf(1)].params.arguments = args;
       else forwarded[order.filter((i) => i !== 0).indexOf(1)].params.arguments = { ...args, user_goal: "batch goal" };
-      if (!intentOff) goalAnnotation = true;
+      if (!intentOff) noteGoal();
       client(text, { text: JSON.stringify(forwarded), check: "cut" });
       const call: ModelCall = {
         method: "tools/call",
@@ -656,7 +664,7 @@ export function generateScenario(
       const cut = withIntent && !intentOff && !unread;
       const forwarded = cut ? JSON.parse(text) : undefined;
       if (forwarded !== undefined) forwarded.params.arguments = args;
-      if (cut) goalAnnotation = true;
+      if (cut) noteGoal();
       const previous = tracked.get(idText);
       if (previous?.call !== undefined && previous.call.outcome === undefined) previous.call.outcome = "evicted";
       const call: ModelCall = {
@@ -810,9 +818,12 @@ export function generateScenario(
     } else if (roll < 80) {
       // baton_annotate: answered by the proxy, never forwarded.
       const idText = JSON.stringify(`${INJECTED_ID_PREFIX}${injected++}`);
+      // A note with a signal, or a proactive one (no signal: the session then needs no note made from a goal).
+      const signal = pick.chance(0.8) ? { signal_type: "friction" } : {};
+      if (!("signal_type" in signal)) proactive = true;
       const text = request(idText, "tools/call", {
         name: "baton_annotate",
-        arguments: { intent: "check the model", signal_type: "friction", expected_outcome: "green" },
+        arguments: { intent: "check the model", ...signal, expected_outcome: "green" },
       });
       annotations++;
       client(text, undefined);
