@@ -115,6 +115,13 @@ interface Owed {
 interface TrackedRequest {
   readonly method: string;
   readonly call?: ModelCall;
+  /** A `tools/list`: the walk the proxy adds its page to (undefined: a cursor no page it read gave). */
+  readonly walk?: ProxyWalk;
+}
+
+/** The proxy's view of a paginated listing (src/proxy/listing-walks.ts): the pages it read, by their content. */
+interface ProxyWalk {
+  readonly pages: number[];
 }
 
 /** The intent a start records from the arguments the agent gave: non-blank values only. */
@@ -191,6 +198,10 @@ export function generateScenario(
   let handshakeSurface = "";
   /** The next page is over the 8 MiB inspection cap: forwarded as it is, no snapshot. */
   let hugePage = false;
+  /** Walks waiting for their next page, by cursor, oldest first (the proxy's, as far as it read them). */
+  const waitingWalks = new Map<string, ProxyWalk[]>();
+  /** The content of the page last made (its number in its listing: page n always lists the same tools). */
+  let pageNumber = 0;
   /** Lines over the cap still to make (each is 9 MiB: a few are enough). */
   let hugeLeft = options.huge === true ? 3 : 0;
   /** Whether the next candidate line goes over the cap (and uses one up). */
@@ -499,6 +510,13 @@ export function generateScenario(
       }
       // A page of a listing the proxy no longer tracks passes as it came.
       const check = t === undefined ? "bytes" : text.includes('"nextCursor"') ? "page" : "last-page";
+      const walk = t?.walk;
+      if (walk !== undefined) {
+        walk.pages.push(pageNumber);
+        const cursor = (JSON.parse(text) as { result: { nextCursor?: string } }).result.nextCursor;
+        if (cursor !== undefined) waitingWalks.set(cursor, [...(waitingWalks.get(cursor) ?? []), walk]);
+        else surfaces.add(`${handshakeSurface}|${walk.pages.join(",")}`);
+      }
       server(text, { text, check }, answerAfter);
       answered.set(o.idText, toClient.length);
       return;
@@ -546,10 +564,8 @@ export function generateScenario(
         inputSchema: { type: "object", properties: { n: { type: "number" }, s: { type: "string" } } },
       }));
     walk.cursor = last ? undefined : `c${walk.page}`;
-    if (last) {
-      listing = undefined;
-      if (walk.unread !== true) surfaces.add(`${handshakeSurface}|${walk.pages}`);
-    }
+    pageNumber = walk.page;
+    if (last) listing = undefined;
     if (hugePage)
       tools.push({
         name: "huge",
@@ -761,7 +777,8 @@ export function generateScenario(
     } else if (roll < 70) {
       // The client cancels: a call in flight, an answered id, or one of our tools' calls.
       const inFlight = [...tracked].filter(([, t]) => t.call !== undefined && t.call.outcome === undefined);
-      const kind = pick.int(3);
+      const kind = pick.int(4);
+      const otherInFlight = [...tracked].filter(([, t]) => t.call === undefined);
       let idText: string;
       if (kind === 0 && inFlight.length > 0) {
         const [id, t] = pick.one(inFlight);
@@ -790,6 +807,19 @@ export function generateScenario(
       } else if (kind === 1 && [...answered.keys()].some((id) => !tracked.has(id) && !owedHas(id))) {
         idText = pick.one([...answered.keys()].filter((id) => !tracked.has(id) && !owedHas(id)));
         seen(idText);
+      } else if (kind === 3 && otherInFlight.length > 0) {
+        // A request that is not a call (a ping, a task poll, a page): no event either way.
+        const [id, t] = pick.one(otherInFlight);
+        idText = id;
+        tracked.delete(id);
+        cancelledIds.add(id);
+        // A page the proxy is told to forget: its walk can no longer be snapshotted.
+        if (t.method === "tools/list" && listing !== undefined) listing.unread = true;
+        for (const o of owed) if (o.idText === id) o.cancelledAt = toServer.length + 1;
+        if (url) {
+          for (let i = owed.length - 1; i >= 0; i--) if (owed[i]?.idText === id) owed.splice(i, 1);
+          if (t.method === "tools/list") listingOwed = true; // its page never comes: no more listings
+        }
       } else if (injected > 0) idText = JSON.stringify(`${INJECTED_ID_PREFIX}${pick.int(injected)}`);
       else continue;
       const text = request("0", "notifications/cancelled", {
@@ -812,7 +842,9 @@ export function generateScenario(
       const idText = freshId();
       const text = request(idText, "tools/list", listing.cursor === undefined ? {} : { cursor: listing.cursor });
       client(text, { text, check: "bytes" });
-      tracked.set(idText, { method: "tools/list" });
+      // As the proxy does: a first page starts a walk; a cursor continues the walk that waited longest on it.
+      const walk = listing.cursor === undefined ? { pages: [] } : waitingWalks.get(listing.cursor)?.shift();
+      tracked.set(idText, { method: "tools/list", walk });
       owed.push({ idText, method: "tools/list", at: toServer.length - 1 });
       listingOwed = true;
     } else if (roll < 80) {
