@@ -711,7 +711,10 @@ export function generateScenario(
     }
   };
 
-  if (pick.chance(0.2)) {
+  if (pick.chance(0.1)) {
+    // A call before the handshake: tracked all the same.
+    callTool(false);
+  } else if (pick.chance(0.15)) {
     // A request before the handshake.
     const idText = freshId();
     const text = request(idText, "ping");
