@@ -201,7 +201,10 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     fromServerLongLine: (edges, scope) => {
       const longLine = (): WireAction[] => {
         try {
-          return perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now()));
+          // A batch: each answer in it closes its own request (its edges found as the line went by).
+          return (edges.members ?? [edges]).flatMap((one) =>
+            perform(fromServerLongLine(state, decodeUtf8(one.head), decodeUtf8(one.tail), one.size, now())),
+          );
         } catch (error) {
           return passOn(error, "a long server message", "client", edges.head, true);
         }
@@ -211,8 +214,9 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     holdsClientLongLine: (head) => holdsClientLongLine(state, decodeUtf8(head)),
     fromClientLongLine: (edges, held) => {
       try {
-        return perform(
-          fromClientLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, held, now()),
+        // A batch (never held: its head shows no call of ours): each call in it is tracked from its own edges.
+        return (held ? [edges] : (edges.members ?? [edges])).flatMap((one) =>
+          perform(fromClientLongLine(state, decodeUtf8(one.head), decodeUtf8(one.tail), one.size, held, now())),
         );
       } catch (error) {
         return passOn(error, "a long client message", "server", edges.head, true);
