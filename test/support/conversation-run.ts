@@ -146,27 +146,52 @@ export async function runConversation(
     const server = socket as Socket;
     let clientSteps = 0;
     let serverSteps = 0;
+    // Lines held back to go out together with the next ones of their side (several lines in one
+    // read); written before any wait, so nothing waits on a held line.
+    const held: Record<"client" | "server", string[]> = { client: [], server: [] };
+    const writeSide = async (side: "client" | "server", text: string): Promise<void> => {
+      const bytes = Buffer.from(text);
+      if (side === "server") await writePieces(bytes, pick, async (piece) => void server.write(piece));
+      else
+        await writePieces(bytes, pick, async (piece) => {
+          proc.stdin.write(piece);
+          await proc.stdin.flush();
+        });
+    };
+    const flush = async (): Promise<void> => {
+      for (const side of ["client", "server"] as const) {
+        if (held[side].length === 0) continue;
+        const text = held[side].join("");
+        held[side] = [];
+        await writeSide(side, text);
+      }
+    };
+    const wait = async (done: () => boolean, what: string): Promise<void> => {
+      if (done()) return;
+      await flush();
+      await until(done, what);
+    };
     for (const step of scenario.steps) {
       if (step.afterEof) continue;
       if (step.from === "server") {
         // Without the proxy the server gets every client line, ours included: count those instead.
         const need = proxy ? step.after : clientStepsBefore(scenario, step.after);
-        await until(
+        await wait(
           () => fromProxyToServer.lines.length >= need,
           `server input ${need} before: ${step.text.slice(0, 200)}`,
         );
-        await writePieces(Buffer.from(`${step.text}\n`), pick, async (piece) => {
-          server.write(piece);
-        });
+        held.server.push(`${step.text}\n`);
+        if (!pick.chance(0.4)) await flush();
         serverSteps++;
         continue;
       }
-      await until(
+      await wait(
         () => (sort(), forwarded.length >= step.after),
         `client input ${step.after} before: ${step.text.slice(0, 200)}`,
       );
       const settle = step.settle;
-      if (proxy && settle !== undefined)
+      if (proxy && settle !== undefined) {
+        await flush();
         await until(
           () => (
             sort(),
@@ -176,10 +201,9 @@ export async function runConversation(
           ),
           "a settled state before a report call",
         );
-      await writePieces(Buffer.from(`${step.text}\n`), pick, async (piece) => {
-        proc.stdin.write(piece);
-        await proc.stdin.flush();
-      });
+      }
+      held.client.push(`${step.text}\n`);
+      if (step.report !== undefined || !pick.chance(0.4)) await flush();
       clientSteps++;
       if (proxy && step.report !== undefined) {
         await until(() => (sort(), answers.length >= (settle?.answers ?? 0) + 1), "the report's answer");
@@ -190,6 +214,7 @@ export async function runConversation(
         });
       }
     }
+    await flush();
     // Everything the script made must arrive before it ends.
     const wantServer = proxy ? scenario.toServer.length : clientSteps;
     const late = scenario.steps.filter((step) => step.afterEof);
