@@ -201,9 +201,10 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     fromServerLongLine: (edges, scope) => {
       const longLine = (): WireAction[] => {
         try {
-          // A batch: each answer in it closes its own request (its edges found as the line went by).
+          // A batch: each answer in it closes its own request (its edges found as the line went by; the
+          // size its event names is the line's, the one over the limit).
           return (edges.members ?? [edges]).flatMap((one) =>
-            perform(fromServerLongLine(state, decodeUtf8(one.head), decodeUtf8(one.tail), one.size, now())),
+            perform(fromServerLongLine(state, decodeUtf8(one.head), decodeUtf8(one.tail), edges.size, now())),
           );
         } catch (error) {
           return passOn(error, "a long server message", "client", edges.head, true);
@@ -216,7 +217,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
       try {
         // A batch (never held: its head shows no call of ours): each call in it is tracked from its own edges.
         return (held ? [edges] : (edges.members ?? [edges])).flatMap((one) =>
-          perform(fromClientLongLine(state, decodeUtf8(one.head), decodeUtf8(one.tail), one.size, held, now())),
+          perform(fromClientLongLine(state, decodeUtf8(one.head), decodeUtf8(one.tail), edges.size, held, now())),
         );
       } catch (error) {
         return passOn(error, "a long client message", "server", edges.head, true);
