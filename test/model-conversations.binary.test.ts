@@ -29,7 +29,7 @@ describe("seeded conversations through the stdio proxy, against the model", () =
   test.each((process.env.MODEL_HUGE_SEEDS ?? "5,8").split(",").map(Number))(
     "seed %d, with lines over the 8 MiB inspection cap",
     async (seed) => {
-      const scenario = generateScenario(seed, 60, { huge: true, lateHuge: process.env.MODEL_LATE_HUGE === "1" });
+      const scenario = generateScenario(seed, 60, { huge: true });
       checkRun(scenario, await runConversation(scenario, true));
     },
   );

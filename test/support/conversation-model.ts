@@ -137,7 +137,7 @@ function givenIntent(given: Record<string, string>): { intent?: string; expected
 export function generateScenario(
   seed: number,
   actions: number,
-  options: { huge?: boolean; url?: boolean; lateHuge?: boolean } = {},
+  options: { huge?: boolean; url?: boolean } = {},
 ): Scenario {
   // `url`: what an HTTP upstream can play: no line that is not JSON, no id in flight twice (each POST has its own answer), no answer after the end.
   const url = options.url === true;
@@ -206,9 +206,7 @@ export function generateScenario(
   let hugeLeft = options.huge === true ? 3 : 0;
   /** Whether the next candidate line goes over the cap (and uses one up). */
   const goHuge = (p = 0.3): boolean => {
-    // An answer over the cap written after the client's EOF loses its outcome at times (see
-    // NOTE-rv-model.md, not fixed): only with `lateHuge`, so the suite stays deterministic.
-    if (hugeLeft === 0 || (closing && options.lateHuge !== true) || !pick.chance(p)) return false;
+    if (hugeLeft === 0 || !pick.chance(p)) return false;
     hugeLeft--;
     return true;
   };
