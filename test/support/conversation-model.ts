@@ -252,8 +252,11 @@ export function generateScenario(
         }
       server(text, { text, check: "bytes" }, Math.max(...gathered.map((g) => g.after)));
     }
-    // The client has them once the line(s) arrived.
+    // The client has them once the line(s) arrived (a page's next request waits for it too: while
+    // gathering, the lines' places were not known yet).
     for (const id of ids) if (id !== undefined && answered.has(id)) answered.set(id, toClient.length);
+    if (listing !== undefined && gathered.some((g) => g.text.includes(`"tools":[`)))
+      listing.at = Math.max(listing.at, toClient.length);
   };
   const meta = (own?: Record<string, unknown>): Record<string, unknown> | undefined =>
     modern
