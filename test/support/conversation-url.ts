@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { binaryPath } from "./binary.ts";
-import type { ConversationRun } from "./conversation-run.ts";
+import { type ConversationRun, injectedCalls } from "./conversation-run.ts";
 import { INJECTED_ID_PREFIX, type Scenario } from "./conversation-model.ts";
 import { readValidatedEvents } from "./events.ts";
 import { picker } from "./jsonrpc-fuzz.ts";
@@ -48,6 +48,10 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
   const openStreams = new Set<ReadableStreamDefaultController<Uint8Array>>();
   /** Those streams by request id: a cancelled request's stream is let go by the proxy (README), so nothing is sent there. */
   const streamOf = new Map<string, ReadableStreamDefaultController<Uint8Array>>();
+  /** Requests the client cancelled (the model never reuses their ids). */
+  const cancelledKeys = new Set<string>();
+  /** Open streams the proxy lets go (their requests were cancelled): the server's own messages avoid them. */
+  const letGo = new Set<ReadableStreamDefaultController<Uint8Array>>();
   let getStream: ReadableStreamDefaultController<Uint8Array> | undefined;
   const upstream = Bun.serve({
     port: 0,
@@ -89,6 +93,8 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
         start(controller) {
           stream = controller;
           openStreams.add(controller);
+          // A cancellation may overtake its own POST (README): its stream is let go all the same.
+          if (cancelledKeys.has(key)) letGo.add(controller);
           streamOf.set(key, controller);
         },
         cancel() {
@@ -148,6 +154,8 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
   const reports: ConversationRun["reports"] = [];
   let serverSteps = 0;
   let lastServer = "";
+  /** The request whose stream carried the last server message sent on one (for a failure's message). */
+  let lastStream: string | undefined;
   try {
     for (const step of scenario.steps) {
       if (step.from === "server") {
@@ -155,7 +163,7 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
         // One server line at a time: lines on different HTTP streams have no order between them.
         await until(
           () => (sort(), forwarded.length >= serverSteps),
-          `client line ${serverSteps} (${lastServer.slice(0, 200)}); got ${forwarded.length}: ${forwarded
+          `client line ${serverSteps} (${lastServer.slice(0, 200)}, on the stream of ${lastStream}); got ${forwarded.length}: ${forwarded
             .slice(-2)
             .map((l) => l.toString().slice(0, 200))
             .join(" | ")}\nproxy stderr: ${stderrText.slice(-1500)}`,
@@ -168,10 +176,12 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
         const queue = key === undefined ? undefined : held.get(key);
         const resolve = queue?.shift();
         if (queue !== undefined && queue.length === 0) held.delete(key as string);
+        lastStream = undefined;
         if (resolve !== undefined) resolve(step.text);
-        else if (openStreams.size > 0 && pick.chance(0.5)) {
+        else if ([...openStreams].some((c) => !letGo.has(c)) && pick.chance(0.5)) {
           // On a call's stream, before its answer (progress, sampling during a tool call).
-          const stream = pick.one([...openStreams]);
+          const stream = pick.one([...openStreams].filter((c) => !letGo.has(c)));
+          lastStream = [...streamOf].find(([, c]) => c === stream)?.[0];
           stream.enqueue(encoder.encode(`event: message\ndata: ${step.text}\n\n`));
         } else {
           await until(() => getStream !== undefined, `the GET stream for ${step.text.slice(0, 300)}`);
@@ -191,8 +201,9 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
           "a settled state before a report call",
         );
       const cancelled = /"method":"notifications\/cancelled","params":\{"requestId":("[^"]*"|\d+)/.exec(step.text)?.[1];
-      const letGo = cancelled === undefined ? undefined : streamOf.get(cancelled);
-      if (letGo !== undefined) openStreams.delete(letGo);
+      if (cancelled !== undefined) cancelledKeys.add(cancelled);
+      const gone = cancelled === undefined ? undefined : streamOf.get(cancelled);
+      if (gone !== undefined) letGo.add(gone);
       proc.stdin.write(`${step.text}\n`);
       await proc.stdin.flush();
       if (step.report !== undefined) {
@@ -204,9 +215,15 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
         });
       }
     }
+    const wantAnswers = injectedCalls(scenario);
     await until(
-      () => (sort(), posts.length >= scenario.toServer.length && forwarded.length >= scenario.toClient.length),
-      `every line (POSTs ${posts.length}/${scenario.toServer.length}, client ${forwarded.length}/${scenario.toClient.length})`,
+      () => (
+        sort(),
+        posts.length >= scenario.toServer.length &&
+          forwarded.length >= scenario.toClient.length &&
+          answers.length >= wantAnswers
+      ),
+      `every line (POSTs ${posts.length}/${scenario.toServer.length}, client ${forwarded.length}/${scenario.toClient.length}, answers ${answers.length}/${wantAnswers})`,
     );
     sort();
     const before = lines.length;
