@@ -59,8 +59,10 @@ describe("a batch line over the inspection cap", () => {
     checkRun(scenario, await runConversation(scenario, true));
   }, 30_000);
 
-  test("from the client: each call in it is tracked, and closed by its answer", async () => {
-    const batch = `[${call(1, "a")},${call(2, "b", BIG)}]`;
+  test("from the client: each call in it is tracked, and closed by its answer (a call of our tools in it is not the server's)", async () => {
+    const ours =
+      '{"jsonrpc":"2.0","id":"ours","method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"x"}}}';
+    const batch = `[${call(1, "a")},${ours},${call(2, "b", BIG)}]`;
     const scenario = session(
       [
         { from: "client", text: batch, after: 1 },
