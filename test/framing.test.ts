@@ -178,3 +178,28 @@ describe("edges of long lines", () => {
     }
   });
 });
+
+describe("members of long batch lines", () => {
+  test("each object of a batch over the cap gets its own edges, whatever the chunking; braces and quotes in strings do not count", () => {
+    const members = [
+      `{"jsonrpc":"2.0","id":1,"result":{"text":"a } ] \\" { ["}}`,
+      `{"jsonrpc":"2.0","id":"two","result":{"content":[{"text":"${"q".repeat(20_000)}"}]}}`,
+      `{"jsonrpc":"2.0","id":3,"error":{"code":-1,"message":"x"}}`,
+    ];
+    const body = ` [${members.join(" , ")}] `;
+    for (const size of [1, 977, 4096, 7000]) {
+      const frames = feed(pieces(enc(`${body}\n`), size), 10_000);
+      const last = frames.at(-1);
+      if (last?.kind !== "overflow" || !last.edges) throw new Error("no edges");
+      expect(last.edges.members?.map((m) => [m.size, dec(m.head), dec(m.tail)])).toEqual(
+        members.map((m) => [m.length, m.slice(0, 4096), m.slice(-4096)]),
+      );
+    }
+  });
+
+  test("a long line that is no batch has no members", () => {
+    const frames = feed(pieces(enc(`{"id":1,"result":"${"q".repeat(20_000)}"}\n`), 1000), 10_000);
+    const last = frames.at(-1);
+    expect(last?.kind === "overflow" && last.edges !== undefined && last.edges.members === undefined).toBe(true);
+  });
+});

@@ -201,7 +201,11 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     fromServerLongLine: (edges, scope) => {
       const longLine = (): WireAction[] => {
         try {
-          return perform(fromServerLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, now()));
+          // A batch: each answer in it closes its own request (its edges found as the line went by; the
+          // size its event names is the line's, the one over the limit).
+          return (edges.members ?? [edges]).flatMap((one) =>
+            perform(fromServerLongLine(state, decodeUtf8(one.head), decodeUtf8(one.tail), edges.size, now())),
+          );
         } catch (error) {
           return passOn(error, "a long server message", "client", edges.head, true);
         }
@@ -211,9 +215,15 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
     holdsClientLongLine: (head) => holdsClientLongLine(state, decodeUtf8(head)),
     fromClientLongLine: (edges, held) => {
       try {
-        return perform(
-          fromClientLongLine(state, decodeUtf8(edges.head), decodeUtf8(edges.tail), edges.size, held, now()),
-        );
+        // A batch (never held: its head shows no call of ours): each call in it is tracked from its own
+        // edges, but a call of our tools, which went on with the rest (the server will refuse it): it
+        // is no call of the server's tool.
+        const parts = held || edges.members === undefined ? [edges] : edges.members;
+        return parts.flatMap((one) => {
+          const head = decodeUtf8(one.head);
+          if (one !== edges && holdsClientLongLine(state, head)) return [];
+          return perform(fromClientLongLine(state, head, decodeUtf8(one.tail), edges.size, held, now()));
+        });
       } catch (error) {
         return passOn(error, "a long client message", "server", edges.head, true);
       }

@@ -165,6 +165,6 @@ function parseLine(line: Uint8Array): unknown {
 
 const NEWLINE = new Uint8Array([0x0a]);
 
-function emptyEdges(): { size: number; head: Uint8Array; tail: Uint8Array } {
+function emptyEdges(): LineEdges & { size: number } {
   return { size: 0, head: new Uint8Array(0), tail: new Uint8Array(0) };
 }

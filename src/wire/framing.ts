@@ -20,6 +20,33 @@ export interface LineEdges {
   readonly size: number;
   readonly head: Uint8Array;
   readonly tail: Uint8Array;
+  /**
+   * A batch (`[…]`): the edges of each of its objects, so every request a huge batch answers (or
+   * makes) can still be found, not only its first and last (at most MAX_BATCH_MEMBERS).
+   */
+  readonly members?: readonly LineEdges[];
+}
+
+/** Members of a long batch whose edges are kept; a batch of more answers leaves the rest to the pending bounds. */
+export const MAX_BATCH_MEMBERS = 1024;
+
+/** Edges being gathered (a batch's get `members` once its first byte shows it is one). */
+interface GrowingEdges {
+  size: number;
+  head: Uint8Array;
+  tail: Uint8Array;
+}
+
+/** The member scan of each long line being gathered: null when the line is no batch. */
+const batchScans = new WeakMap<GrowingEdges, BatchScan | null>();
+
+/** Where a pass over a long batch's bytes is: JSON nesting outside strings, and the member being read. */
+interface BatchScan {
+  depth: number;
+  inString: boolean;
+  escaped: boolean;
+  member: GrowingEdges | undefined;
+  readonly members: LineEdges[];
 }
 
 /**
@@ -57,7 +84,7 @@ export class LineSplitter {
   /** The current line's bytes are going out as they arrive (cut-through). */
   private streaming = false;
   /** The current line is over the cap: only its edges are kept. */
-  private long: { size: number; head: Uint8Array; tail: Uint8Array } | undefined;
+  private long: GrowingEdges | undefined;
 
   /**
    * @param cutThrough asked when a line does not finish in the chunk where it starts: true lets
@@ -141,11 +168,8 @@ export class LineSplitter {
   /** The line is over the cap: what was kept goes out (unless already streamed); only edges stay. */
   private goLong(out: Frame[]): void {
     const buffered = joinParts(this.parts, this.size, EMPTY);
-    this.long = {
-      size: buffered.length,
-      head: buffered.slice(0, LINE_EDGE_BYTES),
-      tail: buffered.slice(Math.max(0, buffered.length - LINE_EDGE_BYTES)),
-    };
+    this.long = { size: 0, head: EMPTY, tail: EMPTY };
+    addToEdges(this.long, buffered);
     out.push({ kind: "overflow", raw: this.streaming ? EMPTY : buffered });
     this.parts = [];
     this.size = 0;
@@ -194,8 +218,15 @@ class StreamedLine {
   }
 }
 
-/** Counts `piece` into a long line's size and edges (the head fills up first, the tail rolls). */
-export function addToEdges(long: { size: number; head: Uint8Array; tail: Uint8Array }, piece: Uint8Array): void {
+/** Counts `piece` into a long line's size and edges (the head fills up first, the tail rolls), and a batch's into its members'. */
+export function addToEdges(long: GrowingEdges, piece: Uint8Array): void {
+  let scan = batchScans.get(long);
+  if (scan === undefined) scan = startBatchScan(long, piece);
+  if (scan) scanBatch(scan, piece);
+  addToOwnEdges(long, piece);
+}
+
+function addToOwnEdges(long: GrowingEdges, piece: Uint8Array): void {
   long.size += piece.length;
   if (long.head.length < LINE_EDGE_BYTES) {
     const grown = new Uint8Array(Math.min(LINE_EDGE_BYTES, long.head.length + piece.length));
@@ -204,6 +235,47 @@ export function addToEdges(long: { size: number; head: Uint8Array; tail: Uint8Ar
     long.head = grown;
   }
   long.tail = keepTail(long.tail, piece);
+}
+
+/** Decides from the line's first byte that is not whitespace whether it is a batch (undecided while there is none). */
+function startBatchScan(long: GrowingEdges, piece: Uint8Array): BatchScan | null | undefined {
+  for (const byte of piece) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0d) continue;
+    const scan = byte === 0x5b ? { depth: 0, inString: false, escaped: false, member: undefined, members: [] } : null;
+    batchScans.set(long, scan);
+    if (scan !== null) (long as { members?: readonly LineEdges[] }).members = scan.members;
+    return scan;
+  }
+  return undefined;
+}
+
+/** One pass over a piece of a long batch: each object at its top level becomes a member with its own edges. */
+function scanBatch(scan: BatchScan, piece: Uint8Array): void {
+  let from = scan.member === undefined ? -1 : 0;
+  for (let i = 0; i < piece.length; i++) {
+    const byte = piece[i] as number;
+    if (scan.inString) {
+      if (scan.escaped) scan.escaped = false;
+      else if (byte === 0x5c) scan.escaped = true;
+      else if (byte === 0x22) scan.inString = false;
+    } else if (byte === 0x22) scan.inString = true;
+    else if (byte === 0x7b || byte === 0x5b) {
+      scan.depth++;
+      if (scan.depth === 2 && byte === 0x7b) {
+        scan.member = { size: 0, head: EMPTY, tail: EMPTY };
+        from = i;
+      }
+    } else if (byte === 0x7d || byte === 0x5d) {
+      if (scan.depth === 2 && scan.member !== undefined) {
+        addToOwnEdges(scan.member, piece.subarray(from, i + 1));
+        if (scan.members.length < MAX_BATCH_MEMBERS) scan.members.push(scan.member);
+        scan.member = undefined;
+        from = -1;
+      }
+      scan.depth--;
+    }
+  }
+  if (scan.member !== undefined && from !== -1) addToOwnEdges(scan.member, piece.subarray(from));
 }
 
 /** The last LINE_EDGE_BYTES of `tail` followed by `piece`. */
