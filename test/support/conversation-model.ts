@@ -164,6 +164,8 @@ export function generateScenario(
   const clientOwes: { idText: string; method: string; at: number }[] = [];
   /** Tasks whose call waits for them. */
   const tasksOpen = new Map<string, { call: ModelCall; at: number }>();
+  /** Tasks the client sent `tasks/cancel` for: a cancelled status is then its doing (`cancelled`), else the task failed. */
+  const cancelAsked = new Set<string>();
   /** Ids the client used that were answered (fit for reuse and late cancellation). */
   const answered = new Map<string, number>();
   /** Client lines a client step must have got first: the answer it reuses an id of, the task it follows (a real client has them). */
@@ -489,7 +491,7 @@ export function generateScenario(
         ttl: 60_000,
       });
       if (waiting !== undefined && (status === "failed" || status === "cancelled")) {
-        waiting.call.outcome ??= status === "failed" ? "task_failed" : "cancelled";
+        waiting.call.outcome ??= status === "cancelled" && cancelAsked.has(o.taskId) ? "cancelled" : "task_failed";
         tasksOpen.delete(o.taskId);
       }
     } else if (o.method === "tasks/cancel" && o.taskId !== undefined) {
@@ -652,7 +654,7 @@ export function generateScenario(
       server(text, { text, check: "bytes" }, 0);
       const waiting = tasksOpen.get(taskId);
       if (waiting !== undefined && status !== "working") {
-        waiting.call.outcome ??= status === "failed" ? "task_failed" : "cancelled";
+        waiting.call.outcome ??= status === "cancelled" && cancelAsked.has(taskId) ? "cancelled" : "task_failed";
         tasksOpen.delete(taskId);
       }
     } else if (kind === 3 && batches) {
@@ -953,6 +955,7 @@ export function generateScenario(
       const idText = freshId();
       const text = request(idText, method, { taskId });
       client(text, { text, check: "bytes" });
+      if (method === "tasks/cancel") cancelAsked.add(taskId);
       tracked.set(idText, { method });
       owed.push({ idText, method, at: toServer.length - 1, taskId });
     } else if (roll === 93 && !modern) {
