@@ -82,6 +82,12 @@ export async function exchangePost(
     try {
       if (drainer?.signal.aborted && !request.signal.aborted) {
         exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
+        observeUnanswered(
+          deps,
+          [...unansweredIds(checked.requestIds, local)].flatMap((id) => methods.get(id) ?? []),
+          startedAt,
+          "proxy_shutdown",
+        );
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
       return failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt);
@@ -136,6 +142,12 @@ export async function exchangePost(
         if (cut?.signal.aborted && outcome === "error") {
           const ids = [...pending];
           exchange.upstreamFailed(ids, "the proxy is shutting down", "proxy_shutdown");
+          observeUnanswered(
+            deps,
+            ids.flatMap((id) => methods.get(id) ?? []),
+            startedAt,
+            "proxy_shutdown",
+          );
           return encodeUtf8(
             ids
               .map(
@@ -148,6 +160,12 @@ export async function exchangePost(
         if (drainer?.signal.aborted && outcome === "error") {
           // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
           exchange.upstreamFailed([...pending], "the proxy is shutting down", "proxy_shutdown");
+          observeUnanswered(
+            deps,
+            [...pending].flatMap((id) => methods.get(id) ?? []),
+            startedAt,
+            "proxy_shutdown",
+          );
           return new Uint8Array(0);
         }
         if (pending.size === 0) return undefined;
