@@ -21,7 +21,7 @@ import {
   upstreamUrl,
   type McpRouteDeps,
 } from "./mcp-relay.ts";
-import { statelessKey, type SessionEntry } from "./session-table.ts";
+import { statelessKey, type ResumingCall, type SessionEntry } from "./session-table.ts";
 import { discardBody, relayLong } from "./long-answer.ts";
 import { longJsonAnswer } from "./long-json-answer.ts";
 import { relaySse } from "./sse-relay.ts";
@@ -182,7 +182,7 @@ export async function exchangePost(
         }
         const ids = [...pending];
         if (outcome === "error") exchange.upstreamFailed(ids, `the upstream stream broke: ${String(error)}`);
-        else if (resumable && !entry.shared) awaitResumption(exchange, ids, deps.now());
+        else if (resumable && !entry.shared) awaitResumption(entry, ids, methods, startedAt, deps.now());
         else exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE);
         if (outcome !== "error") return undefined;
         deps.logger.warn(
@@ -292,9 +292,30 @@ export async function exchangePost(
  */
 export const RESUME_GRACE_MS = 60_000;
 
-/** Ends `ids` as cancelled after {@link RESUME_GRACE_MS} unless answered meanwhile; a request reusing one of the ids after `at` is left alone. */
-function awaitResumption(exchange: SessionExchange, ids: readonly JsonRpcId[], at: number): void {
-  setTimeout(() => exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE, at), RESUME_GRACE_MS).unref();
+/**
+ * Ends `ids` as cancelled after {@link RESUME_GRACE_MS} unless answered meanwhile; a request reusing one of the ids after `at` is left alone.
+ * Meanwhile they are the entry's `resuming` calls: an answer replayed on a GET stream is counted with their method and start.
+ */
+function awaitResumption(
+  entry: SessionEntry,
+  ids: readonly JsonRpcId[],
+  methods: ReadonlyMap<JsonRpcId, string>,
+  startedAt: number,
+  at: number,
+): void {
+  const resuming = (entry.resuming ??= new Map());
+  const calls = ids.flatMap((id) => {
+    const method = methods.get(id);
+    if (method === undefined) return [];
+    const call: ResumingCall = { method, startedAt };
+    resuming.set(id, call);
+    return [[id, call] as const];
+  });
+  setTimeout(() => {
+    entry.exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE, at);
+    // Not counted, as a call whose client went away is not; a later call reusing the id keeps its own.
+    for (const [id, call] of calls) if (resuming.get(id) === call) resuming.delete(id);
+  }, RESUME_GRACE_MS).unref();
 }
 
 /** A JSON body answering one of `ids` with a JSON-RPC error. */
