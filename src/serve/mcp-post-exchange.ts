@@ -96,6 +96,7 @@ export async function exchangePost(
       if (initialize) exchange.close("the upstream never answered the handshake");
     }
   }
+  if (response.ok) entry.confirmed = true;
   const newSessionId = response.header(SESSION_HEADER);
   if (initialize && response.ok) {
     if (newSessionId !== null) deps.sessions.adopt(newSessionId, entry);

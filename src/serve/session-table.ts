@@ -26,6 +26,11 @@ export interface SessionEntry {
    * start, as on their POST. Each leaves it when so counted or when its wait ends.
    */
   resuming?: Map<JsonRpcId, ResumingCall>;
+  /**
+   * The upstream answered a request of this session (its handshake among them) with a 2xx: it knows
+   * the session. Until then the proxy answers no call of its own tools on it without asking.
+   */
+  confirmed?: boolean;
 }
 
 /** A call of {@link SessionEntry.resuming}. */
