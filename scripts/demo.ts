@@ -76,6 +76,28 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
+/**
+ * The demo's own directory under the system's temp directory. One that cannot be made (a TMPDIR
+ * naming a directory that does not exist) is named with the variable it came from: mkdtemp's
+ * ENOENT names only the path it tried.
+ */
+function makeDemoDir(): string {
+  const base = tmpdir();
+  try {
+    return mkdtempSync(join(base, "baton-demo-"));
+  } catch (error) {
+    const names = process.platform === "win32" ? ["TEMP", "TMP"] : ["TMPDIR", "TMP", "TEMP"];
+    const from = names.find((name) => process.env[name] !== undefined && process.env[name] !== "");
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const source = from === undefined ? "the system's temp directory" : `${from}, the temp directory`;
+    const fix =
+      from === undefined
+        ? "set TMPDIR to a directory that exists"
+        : `set ${from} to a directory that exists, or unset it`;
+    throw new Error(`cannot create the demo's directory in ${base} (${source}): ${code}; ${fix}`, { cause: error });
+  }
+}
+
 /** Runs the whole demo, writing the transcript to `out`. Throws (after cleaning up) when any step does not go as scripted. */
 export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> {
   const started = performance.now();
@@ -88,7 +110,7 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
 
   out.line(bold("baton-proxy demo: a scripted agent session with the example acme-invoices server"));
   const build = await ensureBinary();
-  const dir = mkdtempSync(join(tmpdir(), "baton-demo-"));
+  const dir = makeDemoDir();
   const eventsFile = join(dir, EVENTS_FILE_NAME);
   out.line(`proxy   ${shown(BINARY)} (${build})`);
   out.line(`server  bun ${shown(DEMO_SERVER)}`);

@@ -90,3 +90,18 @@ describe("bun run demo", () => {
     );
   });
 });
+
+test("a TMPDIR that does not exist: the demo says which directory and which variable, not only mkdtemp's ENOENT", async () => {
+  const missing = join(ROOT, "no-such-temp-dir-for-the-demo");
+  const proc = Bun.spawn([process.execPath, join(ROOT, "scripts", "demo.ts")], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...cleanEnv(), TMPDIR: missing },
+  });
+  const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  expect(code).toBe(1);
+  expect(stderr).toContain(`demo failed: cannot create the demo's directory in ${missing}`);
+  expect(stderr).toContain("TMPDIR");
+  expect(existsSync(missing)).toBe(false);
+}, 30_000);

@@ -88,6 +88,10 @@ describe("resumption", () => {
         return calls.length === 2;
       }, "the call's start and end");
       expect(calls.map((e) => e.event_type)).toEqual(["tool_call_start", "tool_call_end"]);
+      // Counted once, as its event ends it, though the answer came on a GET stream (which asked nothing itself).
+      const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^baton_tool_calls_total\{outcome="ok"\} 1$/m);
+      expect(metrics).toMatch(/^mcp_server_operation_duration_seconds_count\{mcp_method_name="tools\/call"\} 1$/m);
     } finally {
       await proxy.stop();
       await upstream.stop();

@@ -7,7 +7,8 @@ import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { decodeUtf8 } from "../wire/utf8.ts";
 import type { SessionExchange } from "./exchange.ts";
 import { localAnswersFirst, relayLong } from "./long-answer.ts";
-import { CLIENT_GONE, observeLongAnswer, type McpRouteDeps } from "./mcp-relay.ts";
+import { CLIENT_GONE, observeLongAnswer, observeUnanswered, type McpRouteDeps } from "./mcp-relay.ts";
+import { unansweredIds } from "./unanswered-requests.ts";
 import type { SessionEntry } from "./session-table.ts";
 import type { UpstreamAnswer } from "./upstream-client.ts";
 
@@ -39,6 +40,12 @@ export function longJsonAnswer(
       if (outcome === "cancelled") return exchange.upstreamFailed(requestIds, "the client went away", CLIENT_GONE);
       if (outcome === "error") {
         deps.metrics.upstreamFailures.inc({ reason: "stream_broken" });
+        // Counted as the events end them (the proxy's own answers among them are answered already).
+        observeUnanswered(
+          deps,
+          [...unansweredIds(requestIds, local)].flatMap((id) => asked.methods.get(id) ?? []),
+          asked.startedAt,
+        );
         return exchange.upstreamFailed(requestIds, `the upstream's answer broke: ${String(error)}`);
       }
       try {

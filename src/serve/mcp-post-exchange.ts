@@ -21,7 +21,7 @@ import {
   upstreamUrl,
   type McpRouteDeps,
 } from "./mcp-relay.ts";
-import { statelessKey, type SessionEntry } from "./session-table.ts";
+import { statelessKey, type ResumingCall, type SessionEntry } from "./session-table.ts";
 import { discardBody, relayLong } from "./long-answer.ts";
 import { longJsonAnswer } from "./long-json-answer.ts";
 import { relaySse } from "./sse-relay.ts";
@@ -82,6 +82,12 @@ export async function exchangePost(
     try {
       if (drainer?.signal.aborted && !request.signal.aborted) {
         exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
+        observeUnanswered(
+          deps,
+          [...unansweredIds(checked.requestIds, local)].flatMap((id) => methods.get(id) ?? []),
+          startedAt,
+          "proxy_shutdown",
+        );
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
       return failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt);
@@ -90,6 +96,7 @@ export async function exchangePost(
       if (initialize) exchange.close("the upstream never answered the handshake");
     }
   }
+  if (response.ok) entry.confirmed = true;
   const newSessionId = response.header(SESSION_HEADER);
   if (initialize && response.ok) {
     if (newSessionId !== null) deps.sessions.adopt(newSessionId, entry);
@@ -136,6 +143,12 @@ export async function exchangePost(
         if (cut?.signal.aborted && outcome === "error") {
           const ids = [...pending];
           exchange.upstreamFailed(ids, "the proxy is shutting down", "proxy_shutdown");
+          observeUnanswered(
+            deps,
+            ids.flatMap((id) => methods.get(id) ?? []),
+            startedAt,
+            "proxy_shutdown",
+          );
           return encodeUtf8(
             ids
               .map(
@@ -148,6 +161,12 @@ export async function exchangePost(
         if (drainer?.signal.aborted && outcome === "error") {
           // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
           exchange.upstreamFailed([...pending], "the proxy is shutting down", "proxy_shutdown");
+          observeUnanswered(
+            deps,
+            [...pending].flatMap((id) => methods.get(id) ?? []),
+            startedAt,
+            "proxy_shutdown",
+          );
           return new Uint8Array(0);
         }
         if (pending.size === 0) return undefined;
@@ -164,7 +183,7 @@ export async function exchangePost(
         }
         const ids = [...pending];
         if (outcome === "error") exchange.upstreamFailed(ids, `the upstream stream broke: ${String(error)}`);
-        else if (resumable && !entry.shared) awaitResumption(exchange, ids, deps.now());
+        else if (resumable && !entry.shared) awaitResumption(entry, ids, methods, startedAt, deps.now());
         else exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE);
         if (outcome !== "error") return undefined;
         deps.logger.warn(
@@ -274,9 +293,30 @@ export async function exchangePost(
  */
 export const RESUME_GRACE_MS = 60_000;
 
-/** Ends `ids` as cancelled after {@link RESUME_GRACE_MS} unless answered meanwhile; a request reusing one of the ids after `at` is left alone. */
-function awaitResumption(exchange: SessionExchange, ids: readonly JsonRpcId[], at: number): void {
-  setTimeout(() => exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE, at), RESUME_GRACE_MS).unref();
+/**
+ * Ends `ids` as cancelled after {@link RESUME_GRACE_MS} unless answered meanwhile; a request reusing one of the ids after `at` is left alone.
+ * Meanwhile they are the entry's `resuming` calls: an answer replayed on a GET stream is counted with their method and start.
+ */
+function awaitResumption(
+  entry: SessionEntry,
+  ids: readonly JsonRpcId[],
+  methods: ReadonlyMap<JsonRpcId, string>,
+  startedAt: number,
+  at: number,
+): void {
+  const resuming = (entry.resuming ??= new Map());
+  const calls = ids.flatMap((id) => {
+    const method = methods.get(id);
+    if (method === undefined) return [];
+    const call: ResumingCall = { method, startedAt };
+    resuming.set(id, call);
+    return [[id, call] as const];
+  });
+  setTimeout(() => {
+    entry.exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE, at);
+    // Not counted, as a call whose client went away is not; a later call reusing the id keeps its own.
+    for (const [id, call] of calls) if (resuming.get(id) === call) resuming.delete(id);
+  }, RESUME_GRACE_MS).unref();
 }
 
 /** A JSON body answering one of `ids` with a JSON-RPC error. */

@@ -208,14 +208,23 @@ export function upstreamFailed(
   return upstreamDown(exchange === undefined ? undefined : ids);
 }
 
-/** Requests the upstream never answered (no HTTP answer, or a stream that broke first), answered by the proxy with its -32001 error. */
-export function observeUnanswered(deps: McpRouteDeps, methods: Iterable<string>, startedAt: number): void {
+/**
+ * Requests the proxy ended itself without the upstream's answer: by default those the upstream never
+ * answered (no HTTP answer, or a stream that broke first), answered with its -32001 error; `errorType`
+ * is the error type their events carry otherwise (`proxy_shutdown` for those the drain ends).
+ */
+export function observeUnanswered(
+  deps: McpRouteDeps,
+  methods: Iterable<string>,
+  startedAt: number,
+  errorType = "upstream_unreachable",
+): void {
   for (const method of methods) {
     deps.metrics.operationDuration.observe(
-      { mcp_method_name: method, error_type: "upstream_unreachable" },
+      { mcp_method_name: method, error_type: errorType },
       (deps.now() - startedAt) / 1000,
     );
-    if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "upstream_unreachable" });
+    if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: errorType });
   }
 }
 

@@ -23,12 +23,14 @@ import {
 import { withoutMetaMember } from "./consent-bytes.ts";
 import type { RequestContext } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
-import { LISTEN_METHOD, SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts";
+import { forgetUnknownSession, LISTEN_METHOD, SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts";
 import { exchangePost, type Checked } from "./mcp-post-exchange.ts";
 import { handleStreamOrDelete } from "./mcp-stream.ts";
 import { jsonResponse } from "./local-answers.ts";
 import { ownToolHeaderProblem } from "./own-tool-headers.ts";
 import { readBoundedBody } from "./request-body.ts";
+import { callsOwnToolOnSession, probeSession } from "./session-probe.ts";
+import { countUnanswered } from "./unanswered-requests.ts";
 import { decodeRequestBody, type DecodeResult } from "./request-coding.ts";
 import { statelessKey, type SessionEntry, type SessionTable } from "./session-table.ts";
 
@@ -83,6 +85,17 @@ async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps):
   };
   const sessionId = request.headers.get(SESSION_HEADER);
   const entry = pickSession(sessionId, initialize !== undefined, messages, consent.body, context, deps.sessions);
+  if (entry.confirmed !== true && initialize === undefined && callsOwnToolOnSession(messages)) {
+    // Answered here, a call of our own tool would otherwise be recorded on a session the upstream refuses every other call of.
+    const probed = await probeSession(request, hop, deps);
+    if (probed === true) entry.confirmed = true;
+    else if (probed !== undefined) {
+      const methods = new Map(messages.flatMap((m) => (m.kind === "request" ? [[m.id, m.method] as const] : [])));
+      countUnanswered(deps, methods, checked.requestIds, probed.status, deps.now());
+      forgetUnknownSession(deps, sessionId, probed.status, entry.active);
+      return probed;
+    }
+  }
   entry.active++;
   try {
     return await exchangePost(

@@ -6,12 +6,15 @@ import type { ClientHop } from "./forward-headers.ts";
 import {
   forgetUnknownSession,
   fromServerEvent,
+  observeAnswer,
   SESSION_HEADER,
   upstreamFailed,
   upstreamUrl,
   type McpRouteDeps,
 } from "./mcp-relay.ts";
-import type { SessionEntry } from "./session-table.ts";
+import type { ResumingCall, SessionEntry } from "./session-table.ts";
+import { classifyLine, type JsonRpcId } from "../wire/jsonrpc.ts";
+import type { SseEvent } from "../wire/sse.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -83,8 +86,12 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   }
   const exchange = entry?.exchange;
   const body = relaySse(stream, {
-    rewrite: (event) =>
-      exchange === undefined ? undefined : fromServerEvent(deps, exchange, event, new Map(), new Set(), 0),
+    rewrite: (event) => {
+      if (exchange === undefined) return undefined;
+      const out = fromServerEvent(deps, exchange, event, new Map(), new Set(), 0);
+      if (entry?.resuming !== undefined && entry.resuming.size > 0) observeResumed(deps, entry.resuming, event);
+      return out;
+    },
     finished: () => {
       release?.();
       if (entry !== undefined) used(entry, deps);
@@ -94,6 +101,24 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
     },
   });
   return new Response(body, { status: response.status, headers: response.clientHeaders(true) });
+}
+
+/**
+ * An answer a resumed stream replays for a call whose POST stream was dropped: counted as on its POST
+ * (the GET asked nothing itself), once, however often the client resumes.
+ */
+function observeResumed(deps: McpRouteDeps, resuming: Map<JsonRpcId, ResumingCall>, event: SseEvent): void {
+  if (event.dataBytes === undefined) return;
+  const line = classifyLine(event.dataBytes);
+  const messages =
+    line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members.filter((m) => m !== undefined) : [];
+  for (const message of messages) {
+    if (message.kind !== "response" || message.id === null) continue;
+    const call = resuming.get(message.id);
+    if (call === undefined) continue;
+    resuming.delete(message.id);
+    observeAnswer(deps, new Map([[message.id, call.method]]), message.value, call.startedAt);
+  }
 }
 
 /** A request of the session ended; its end is use (a stream open longer than --session-idle-ms must not leave the session to the next sweep). */

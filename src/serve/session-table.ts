@@ -1,5 +1,6 @@
 // Maps requests to MCP sessions (the upstream's Mcp-Session-Id, or a stateless-era client group) and forgets idle ones. No sockets.
 
+import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import { principalKey } from "./principal.ts";
 
@@ -19,6 +20,23 @@ export interface SessionEntry {
    * its requests alike, so each POST's requests are tracked on their own (SessionExchange.forPost).
    */
   shared: boolean;
+  /**
+   * Calls whose POST stream the client dropped while the upstream keeps its events for a resume
+   * (GET with Last-Event-ID): the answer replayed there is counted in /metrics with their method and
+   * start, as on their POST. Each leaves it when so counted or when its wait ends.
+   */
+  resuming?: Map<JsonRpcId, ResumingCall>;
+  /**
+   * The upstream answered a request of this session (its handshake among them) with a 2xx: it knows
+   * the session. Until then the proxy answers no call of its own tools on it without asking.
+   */
+  confirmed?: boolean;
+}
+
+/** A call of {@link SessionEntry.resuming}. */
+export interface ResumingCall {
+  readonly method: string;
+  readonly startedAt: number;
 }
 
 export interface SessionTableOptions {
