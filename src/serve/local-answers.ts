@@ -2,12 +2,17 @@
 
 import { decodeUtf8, encodeUtf8 } from "../wire/jsonrpc.ts";
 
+/** `messages` as SSE `message` events, one each: the proxy's own answers on a stream the client reads. */
+export function messageEvents(messages: readonly unknown[]): Uint8Array {
+  return encodeUtf8(messages.map((m) => `event: message\ndata: ${JSON.stringify(m)}\n\n`).join(""));
+}
+
 /** `messages` as SSE `message` events, sent before the upstream's stream `body`; cancelling the result cancels `body`. */
 export function prependEvents(
   messages: readonly unknown[],
   body: ReadableStream<Uint8Array>,
 ): ReadableStream<Uint8Array> {
-  const head = encodeUtf8(messages.map((m) => `event: message\ndata: ${JSON.stringify(m)}\n\n`).join(""));
+  const head = messageEvents(messages);
   const reader = body.getReader();
   let sentHead = false;
   return new ReadableStream<Uint8Array>({

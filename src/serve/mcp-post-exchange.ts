@@ -1,13 +1,13 @@
 // A checked MCP POST through its session's exchange: local answers, the forward upstream, and the answer relayed back as JSON, SSE or unchanged.
 
 import { answerIdOfLongLine } from "../proxy/long-lines.ts";
-import { classifyLine, encodeUtf8, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
+import { classifyLine, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { sseDataEdges } from "../wire/sse.ts";
 import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
 import { DRAIN_CUT_TEXT, refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
-import { jsonResponse, mergeJson, prependEvents } from "./local-answers.ts";
+import { jsonResponse, mergeJson, messageEvents, prependEvents } from "./local-answers.ts";
 import {
   CLIENT_GONE,
   fromServer,
@@ -149,14 +149,7 @@ export async function exchangePost(
             startedAt,
             "proxy_shutdown",
           );
-          return encodeUtf8(
-            ids
-              .map(
-                (id) =>
-                  `event: message\ndata: ${JSON.stringify(wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT))}\n\n`,
-              )
-              .join(""),
-          );
+          return messageEvents(ids.map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT)));
         }
         if (drainer?.signal.aborted && outcome === "error") {
           // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
@@ -195,14 +188,7 @@ export async function exchangePost(
           ids.flatMap((id) => methods.get(id) ?? []),
           startedAt,
         );
-        return encodeUtf8(
-          ids
-            .map(
-              (id) =>
-                `event: message\ndata: ${JSON.stringify(wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT))}\n\n`,
-            )
-            .join(""),
-        );
+        return messageEvents(ids.map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT)));
       },
     });
     return new Response(local.length === 0 ? body : prependEvents(local, body), {
