@@ -468,6 +468,16 @@ test("an extra key written without separators still finds its other spellings in
   expect(scrub('{"memberNo":"M-991"}', options).out).toBe('{"memberNo":"[redacted:memberno]"}');
 });
 
+test("a word before an extra key's key=value at a line start is no two-word label: the key is still found", () => {
+  const options = { mode: "on" as const, extraKeys: ["member_no"] };
+  for (const [text, expected] of [
+    ["lookup member_no=M-991 ok", "lookup member_no=[redacted:member_no] ok"],
+    ["done.\nfound member_no=M-991", "done.\nfound member_no=[redacted:member_no]"],
+    ["- checked member_no=M-991", "- checked member_no=[redacted:member_no]"],
+  ])
+    expect(scrub(text as string, options).out).toBe(expected);
+});
+
 test("a table cut inside a secret cell keeps no part of it", () => {
   const rows = Array.from({ length: 3000 }, (_, i) => `${i},hunter-${i}-Winter,user${i}@example.com`).join("\n");
   const { out } = scrub(`id,password,email\n${rows}`);

@@ -117,7 +117,11 @@ export function redactKeyedText(text: string, matchKey: KeyMatcher, counts: Reda
     const valueStart = match.index + kept.length;
     if (keyword === undefined) {
       // Its value may hold keys of its own (`"text":"{\"password\":…}"`, `url=…?token=…`): scan on from there.
-      KEYED_VALUE.lastIndex = valueStart;
+      // Two words at a line start that name no key (`lookup member_no=…`): the second may be a key by itself.
+      KEYED_VALUE.lastIndex =
+        match[17] !== undefined && key.includes(" ")
+          ? match.index + match[17].indexOf(key) + key.indexOf(" ") + 1
+          : valueStart;
       continue;
     }
     const redacted = `[redacted:${keyword}]`;
