@@ -9,7 +9,7 @@ import { isObject } from "../wire/jsonrpc.ts";
 import { scanMethod } from "../wire/line-scan.ts";
 import { bodyToLine } from "./http-wire.ts";
 import type { SessionFacts } from "./http-wire.ts";
-import { LongEventData } from "./long-event.ts";
+import { LongEventData } from "../wire/long-event.ts";
 import { noteToolList } from "./param-headers.ts";
 import type { SseEvent, SseLongPiece } from "./sse-parser.ts";
 import type { LongLineWriter, UpstreamSink } from "./upstream-types.ts";
