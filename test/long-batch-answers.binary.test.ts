@@ -1,7 +1,10 @@
 // Black-box: a 2025-03-26 upstream answering a batch POST with one array over the 8 MiB inspection cap (a JSON body or one SSE event), through `serve` and `--url`: every call in it gets its own outcome from its own answer (none ends as evicted, proxy_shutdown or a second answer), and `/metrics` counts each once.
 
 import { afterEach, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { checkCallPairs, readValidatedEvents } from "./support/events.ts";
+import { startProxy, tempDir } from "./support/proxy-process.ts";
 import { waitFor } from "./support/serve-harness.ts";
 import { startServe } from "./support/serve-process.ts";
 
@@ -90,5 +93,36 @@ describe.each([
       'baton_tool_calls_total{outcome="ok"} 2',
       'baton_tool_calls_total{outcome="tool_error"} 1',
     ]);
+  }, 30_000);
+
+  test("--url: each call closed by its own answer, none answered a second time", async () => {
+    const server = upstream(sse);
+    cleanup.push(async () => void server.stop(true));
+    const dir = tempDir();
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const eventsFile = join(dir, "events.jsonl");
+    const proxy = await startProxy([], {
+      args: ["--url", `http://127.0.0.1:${server.port}/mcp`],
+      env: { BATON_EVENT_SINK: `file://${eventsFile}` },
+    });
+    cleanup.push(async () => {
+      proxy.proc.kill();
+      await proxy.proc.exited;
+    });
+    await proxy.request(0, "initialize", {
+      protocolVersion: VERSION,
+      capabilities: {},
+      clientInfo: { name: "c", version: "1" },
+    });
+    proxy.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    proxy.send(BATCH);
+    const got = await proxy.next((message) => Array.isArray(message), 20_000);
+    expect(got.map((m: { id: number }) => m.id)).toEqual([1, 2, 3]);
+    expect(await proxy.close()).toBe(0);
+    // Nothing but the handshake's answer and the batch reached the client (no error for an id of the batch).
+    expect(proxy.lines.filter((line) => line.trim() !== "").length).toBe(2);
+    const events = readValidatedEvents(eventsFile);
+    checkCallPairs(events);
+    expect(outcomes(events)).toEqual(EXPECTED);
   }, 30_000);
 });
