@@ -306,6 +306,20 @@ describe("tool call events", () => {
     expect(events(late)).toHaveLength(0);
   });
 
+  test("a cancellation of a call the proxy answered itself is not forwarded (the server never saw that id); once the id goes to the server, it is", () => {
+    const state = fresh();
+    const cancel = (id: unknown) => ({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id } });
+    expect(sent(client(state, call(5, "baton_annotate", { intent: "x" })))).toHaveLength(1); // answered here
+    expect(of(client(state, cancel(5)), "forward")).toHaveLength(0);
+    expect(of(client(state, cancel(5)), "forward")).toHaveLength(0); // a second one alike
+    expect(of(client(state, cancel("5")), "forward")).toHaveLength(1); // another id
+    client(state, call(5, "echo"));
+    const reused = client(state, cancel(5));
+    expect(of(reused, "forward")).toHaveLength(1);
+    expect(events(reused)[0]).toMatchObject({ payload: { tool_name: "echo", error_type: "cancelled" } });
+    expect(of(client(state, cancel(5)), "forward")).toHaveLength(1); // the server saw id 5: its cancels are its own
+  });
+
   test("upstream exit answers every pending request and closes every call", () => {
     const state = fresh();
     client(state, call(1, "a"));

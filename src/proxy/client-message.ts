@@ -46,11 +46,12 @@ export function clientMessage(
   actions: Action[],
 ): Disposition {
   if (message.kind === "notification") {
-    if (message.method === "notifications/cancelled") cancelled(state, message.value.params, now, actions);
+    if (message.method === "notifications/cancelled") return cancelled(state, message.value.params, now, actions);
     return "forward";
   }
   if (message.kind === "response") return "forward"; // answers a server→client request: not ours to look at
   const disposition = clientRequest(state, message, now, lineBytes, facts, actions);
+  noteAnsweredHere(state, message.id, disposition === "handled");
   // An id JSON.parse changed: the error answering it, should the server never do so, carries it as written.
   if (message.idText !== undefined && state.pending.has(message.id)) state.idTexts.set(message.id, message.idText);
   return disposition;
@@ -214,14 +215,34 @@ function isFirstPage(params: JsonObject | undefined): boolean {
   return params?.cursor === undefined || params.cursor === null || params.cursor === "";
 }
 
-function cancelled(state: ProxyState, params: unknown, now: number, actions: Action[]): void {
-  if (!isObject(params)) return;
+/** Requests answered here whose ids are remembered (a cancellation races its answer: only the latest matter). */
+const MAX_ANSWERED_HERE = 256;
+
+/** Remembers a request the proxy answered itself (`here`), or forgets its id once a request of that id went on to the server. */
+function noteAnsweredHere(state: ProxyState, id: JsonRpcId, here: boolean): void {
+  if (!here) {
+    if (state.answeredHere.size > 0) state.answeredHere.delete(id);
+    return;
+  }
+  state.answeredHere.delete(id); // re-added as the latest
+  state.answeredHere.add(id);
+  if (state.answeredHere.size > MAX_ANSWERED_HERE)
+    state.answeredHere.delete(state.answeredHere.values().next().value as JsonRpcId);
+}
+
+/**
+ * The client cancels a request: its call or read ends as cancelled, and the notification goes on
+ * to the server, but for a request the proxy answered itself (the server never saw its id).
+ */
+function cancelled(state: ProxyState, params: unknown, now: number, actions: Action[]): Disposition {
+  if (!isObject(params)) return "forward";
   const id = params.requestId as JsonRpcId;
   const request = untrack(state, id) ?? (state.rounds.waiting.size > 0 ? takeCancelledRound(state, id) : undefined);
-  if (request === undefined) return;
+  if (request === undefined) return state.answeredHere.has(id) ? "handled" : "forward";
   const reason =
     typeof params.reason === "string" ? `cancelled by the client: ${params.reason}` : "cancelled by the client";
   if (request.call) actions.push(callError(state, request, "cancelled", reason, now));
   else if (request.subject)
     actions.push(subjectError(state, request.subject, "cancelled", reason, elapsedMs(request.startedAt, now)));
+  return "forward";
 }

@@ -118,6 +118,12 @@ export interface ProxyState {
    * when JSON.parse changed it: a server exit still answers them. Bounded like `pending`.
    */
   evictedIds: Map<JsonRpcId, string | undefined>;
+  /**
+   * Requests the proxy answered itself (its own tools' calls, its tools/list), never forwarded: a
+   * client's cancellation of one is no business of the server's, which never saw that id. The
+   * latest MAX_ANSWERED_HERE; an id forwarded since is dropped from it.
+   */
+  answeredHere: Set<JsonRpcId>;
   /** The upstream declared no tools capability; the proxy added it and answers `tools/list` itself. */
   answerToolsList: boolean;
   /** The protocol version the server's `initialize` answer negotiated; undefined before one (or in the stateless era). */
@@ -150,6 +156,7 @@ export function usePendingBook(state: ProxyState, book: PendingBook): void {
   state.pending = book.pending;
   state.idTexts = book.idTexts;
   state.evictedIds = book.evictedIds;
+  state.answeredHere = book.answeredHere;
 }
 
 /** Records remembered as holding a proactive annotation; past this the oldest is forgotten (many tokens in one group). */
@@ -182,6 +189,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
     pending: new Map(),
     idTexts: new Map(),
     evictedIds: new Map(),
+    answeredHere: new Set(),
     answerToolsList: false,
     protocolVersion: undefined,
     walks: new Map(),

@@ -58,6 +58,8 @@ export async function exchangePost(
   const methods = new Map(checked.messages.flatMap((m) => (m.kind === "request" ? [[m.id, m.method] as const] : [])));
   const local = verdict.answers;
   if (verdict.forward === undefined) {
+    // Nothing to forward and nothing to answer (a cancellation of a call the proxy answered itself): accepted, as the upstream would.
+    if (local.length === 0) return new Response(null, { status: 202, headers: { via: "1.1 baton-proxy" } });
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return jsonResponse(local.length === 1 ? local[0] : local, 200);
   }
