@@ -95,6 +95,43 @@ describe("handshake injection", () => {
     expect(modern[0]?.result).toMatchObject({ resultType: "complete", ttlMs: 0 });
   });
 
+  test("a task-augmented call of our tools: -32601 when the server takes task-augmented tools/call (ours declare no taskSupport), answered as usual when it does not (2025-11-25 tasks)", () => {
+    const handshake = (capabilities: unknown) => {
+      const state = fresh();
+      client(state, { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25" } });
+      server(state, {
+        jsonrpc: "2.0",
+        id: 0,
+        result: { protocolVersion: "2025-11-25", capabilities, serverInfo: { name: "s" } },
+      });
+      return state;
+    };
+    const asTask = (id: number, name: string) =>
+      call(id, name, { intent: "x", signal_type: "friction" }, { task: { ttl: 1000 } });
+    const tasking = handshake({ tools: {}, tasks: { requests: { tools: { call: {} } } } });
+    for (const [id, name] of [
+      [1, "baton_annotate"],
+      [2, "baton_session_report"],
+    ] as const) {
+      const out = client(tasking, asTask(id, name));
+      expect(of(out, "forward")).toHaveLength(0);
+      expect(events(out)).toHaveLength(0); // not recorded
+      expect(of(out, "report")).toHaveLength(0);
+      expect(sent(out)).toEqual([
+        expect.objectContaining({
+          id,
+          error: expect.objectContaining({ code: -32601, message: expect.stringContaining(name) }),
+        }),
+      ]);
+    }
+    // A server without task-augmented tools/call: the task is ignored (receivers MUST), the call answered as any other.
+    for (const capabilities of [{ tools: {} }, { tools: {}, tasks: { list: {}, requests: { sampling: {} } } }]) {
+      const out = client(handshake(capabilities), asTask(3, "baton_annotate"));
+      expect(sent(out)[0]?.result.content[0].text).toContain("Annotation recorded");
+      expect(events(out).map((e) => e.event_type)).toEqual(["annotation"]);
+    }
+  });
+
   test("an error answer to initialize or discover passes untouched", () => {
     const state = fresh();
     client(state, { jsonrpc: "2.0", id: "server-discover-probe-1", method: "server/discover", params: {} });

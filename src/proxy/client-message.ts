@@ -2,7 +2,7 @@
 
 import type { ToolCallStartPayload } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { exactId, isObject, wireResult } from "../wire/jsonrpc.ts";
+import { exactId, isObject, WIRE_ERROR, wireError, wireResult } from "../wire/jsonrpc.ts";
 import { bound, callError, clientMeta, emit, userIdFor } from "./call-events.ts";
 import {
   answerInjectedCall,
@@ -83,6 +83,13 @@ function clientRequest(
     const name = params.name;
     if (typeof name === "string" && isInjected(state, name)) {
       const id = exactId(message.id, message.idText);
+      // 2025-11-25 tasks: with the server taking task-augmented calls, a tool without taskSupport (ours) SHOULD get -32601;
+      // a server that does not take them has receivers ignore `task` (MUST), so the call is answered as any other.
+      if (params.task !== undefined && state.serverTaskCalls) {
+        const text = `${name} cannot be called as a task (it declares no execution.taskSupport); call it without "task"`;
+        actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.METHOD_NOT_FOUND, text) });
+        return "handled";
+      }
       answerInjectedCall(state, id, name, params, modern, userIdFor(state, facts, actions), actions, facts);
       return "handled";
     }

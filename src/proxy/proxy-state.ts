@@ -126,6 +126,11 @@ export interface ProxyState {
   answeredHere: Set<JsonRpcId>;
   /** The upstream declared no tools capability; the proxy added it and answers `tools/list` itself. */
   answerToolsList: boolean;
+  /**
+   * The upstream declared `tasks.requests.tools.call` (2025-11-25 tasks): a task-augmented call of
+   * the proxy's tools, which declare no `execution.taskSupport` (forbidden), is then refused.
+   */
+  serverTaskCalls: boolean;
   /** The protocol version the server's `initialize` answer negotiated; undefined before one (or in the stateless era). */
   protocolVersion: string | undefined;
   /** Paginated listings waiting for their next page, by cursor (each walk's pages its own). */
@@ -191,6 +196,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
     evictedIds: new Map(),
     answeredHere: new Set(),
     answerToolsList: false,
+    serverTaskCalls: false,
     protocolVersion: undefined,
     walks: new Map(),
     shadowed: new Set(),
