@@ -126,8 +126,20 @@ function states(): [string, ProxyState][] {
     hashPrincipal: (p) => `h1:${p.id}`,
     defaultPrincipal: { id: "u" },
   });
+  // The corpus's cancellation names id 1: a call the proxy answered itself, so not forwarded.
+  const answeredHere = createProxyState({ includeReportTool: true });
+  const own = bytes(
+    line({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "baton_annotate", arguments: { intent: "x" } },
+    }),
+  );
+  fromClient(answeredHere, own, classifyLine(own), 0);
   return [
     ["fresh", fresh],
+    ["answered its own tool's call 1", answeredHere],
     ["proxy answers tools/list", noTools],
     ["after a listing", listed],
     ["intent params required, listed", required],
@@ -180,6 +192,7 @@ describe("clientLinePassesUnchanged", () => {
     [line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } }), true],
     [line({ jsonrpc: "2.0", id: 1, method: "notifications/initialized" }), true],
     [line({ jsonrpc: "2.0", id: 1, method: "tools/list" }), false],
+    [line({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } }), false],
     [line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "baton_annotate" } }), false],
     [
       line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { user_goal: "g" } } }),

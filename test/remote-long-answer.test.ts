@@ -1,7 +1,7 @@
 // Unit: `--url` passes a JSON answer over the inspection cap to the client's side as one line as it arrives (the proxy holds a bounded part of it), and knows its request answered.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { LongEventData } from "../src/remote/long-event.ts";
+import { LongEventData } from "../src/wire/long-event.ts";
 import { MAX_LINE_BYTES } from "../src/wire/framing.ts";
 import { encodeUtf8 } from "../src/wire/jsonrpc.ts";
 import { createTestUpstream } from "./support/remote-upstream.ts";

@@ -95,6 +95,43 @@ describe("handshake injection", () => {
     expect(modern[0]?.result).toMatchObject({ resultType: "complete", ttlMs: 0 });
   });
 
+  test("a task-augmented call of our tools: -32601 when the server takes task-augmented tools/call (ours declare no taskSupport), answered as usual when it does not (2025-11-25 tasks)", () => {
+    const handshake = (capabilities: unknown) => {
+      const state = fresh();
+      client(state, { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25" } });
+      server(state, {
+        jsonrpc: "2.0",
+        id: 0,
+        result: { protocolVersion: "2025-11-25", capabilities, serverInfo: { name: "s" } },
+      });
+      return state;
+    };
+    const asTask = (id: number, name: string) =>
+      call(id, name, { intent: "x", signal_type: "friction" }, { task: { ttl: 1000 } });
+    const tasking = handshake({ tools: {}, tasks: { requests: { tools: { call: {} } } } });
+    for (const [id, name] of [
+      [1, "baton_annotate"],
+      [2, "baton_session_report"],
+    ] as const) {
+      const out = client(tasking, asTask(id, name));
+      expect(of(out, "forward")).toHaveLength(0);
+      expect(events(out)).toHaveLength(0); // not recorded
+      expect(of(out, "report")).toHaveLength(0);
+      expect(sent(out)).toEqual([
+        expect.objectContaining({
+          id,
+          error: expect.objectContaining({ code: -32601, message: expect.stringContaining(name) }),
+        }),
+      ]);
+    }
+    // A server without task-augmented tools/call: the task is ignored (receivers MUST), the call answered as any other.
+    for (const capabilities of [{ tools: {} }, { tools: {}, tasks: { list: {}, requests: { sampling: {} } } }]) {
+      const out = client(handshake(capabilities), asTask(3, "baton_annotate"));
+      expect(sent(out)[0]?.result.content[0].text).toContain("Annotation recorded");
+      expect(events(out).map((e) => e.event_type)).toEqual(["annotation"]);
+    }
+  });
+
   test("an error answer to initialize or discover passes untouched", () => {
     const state = fresh();
     client(state, { jsonrpc: "2.0", id: "server-discover-probe-1", method: "server/discover", params: {} });
@@ -304,6 +341,20 @@ describe("tool call events", () => {
     const late = server(state, { jsonrpc: "2.0", id: 3, result: { content: [] } });
     expect(of(late, "forward")).toHaveLength(1);
     expect(events(late)).toHaveLength(0);
+  });
+
+  test("a cancellation of a call the proxy answered itself is not forwarded (the server never saw that id); once the id goes to the server, it is", () => {
+    const state = fresh();
+    const cancel = (id: unknown) => ({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id } });
+    expect(sent(client(state, call(5, "baton_annotate", { intent: "x" })))).toHaveLength(1); // answered here
+    expect(of(client(state, cancel(5)), "forward")).toHaveLength(0);
+    expect(of(client(state, cancel(5)), "forward")).toHaveLength(0); // a second one alike
+    expect(of(client(state, cancel("5")), "forward")).toHaveLength(1); // another id
+    client(state, call(5, "echo"));
+    const reused = client(state, cancel(5));
+    expect(of(reused, "forward")).toHaveLength(1);
+    expect(events(reused)[0]).toMatchObject({ payload: { tool_name: "echo", error_type: "cancelled" } });
+    expect(of(client(state, cancel(5)), "forward")).toHaveLength(1); // the server saw id 5: its cancels are its own
   });
 
   test("upstream exit answers every pending request and closes every call", () => {

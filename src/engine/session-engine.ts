@@ -59,7 +59,12 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const listings = createListingContexts();
   // The session's own request ids, and the exchanges of a shared session with requests in flight.
   const own: RequestScope = {
-    book: { pending: state.pending, idTexts: state.idTexts, evictedIds: state.evictedIds },
+    book: {
+      pending: state.pending,
+      idTexts: state.idTexts,
+      evictedIds: state.evictedIds,
+      answeredHere: state.answeredHere,
+    },
     listings,
   };
   const scopes = createRequestScopes(state, own);

@@ -2,7 +2,7 @@
 
 import type { ToolCallStartPayload } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { exactId, isObject, wireResult } from "../wire/jsonrpc.ts";
+import { exactId, isObject, WIRE_ERROR, wireError, wireResult } from "../wire/jsonrpc.ts";
 import { bound, callError, clientMeta, emit, userIdFor } from "./call-events.ts";
 import {
   answerInjectedCall,
@@ -46,11 +46,12 @@ export function clientMessage(
   actions: Action[],
 ): Disposition {
   if (message.kind === "notification") {
-    if (message.method === "notifications/cancelled") cancelled(state, message.value.params, now, actions);
+    if (message.method === "notifications/cancelled") return cancelled(state, message.value.params, now, actions);
     return "forward";
   }
   if (message.kind === "response") return "forward"; // answers a server→client request: not ours to look at
   const disposition = clientRequest(state, message, now, lineBytes, facts, actions);
+  noteAnsweredHere(state, message.id, disposition === "handled");
   // An id JSON.parse changed: the error answering it, should the server never do so, carries it as written.
   if (message.idText !== undefined && state.pending.has(message.id)) state.idTexts.set(message.id, message.idText);
   return disposition;
@@ -82,6 +83,13 @@ function clientRequest(
     const name = params.name;
     if (typeof name === "string" && isInjected(state, name)) {
       const id = exactId(message.id, message.idText);
+      // 2025-11-25 tasks: with the server taking task-augmented calls, a tool without taskSupport (ours) SHOULD get -32601;
+      // a server that does not take them has receivers ignore `task` (MUST), so the call is answered as any other.
+      if (params.task !== undefined && state.serverTaskCalls) {
+        const text = `${name} cannot be called as a task (it declares no execution.taskSupport); call it without "task"`;
+        actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.METHOD_NOT_FOUND, text) });
+        return "handled";
+      }
       answerInjectedCall(state, id, name, params, modern, userIdFor(state, facts, actions), actions, facts);
       return "handled";
     }
@@ -214,14 +222,34 @@ function isFirstPage(params: JsonObject | undefined): boolean {
   return params?.cursor === undefined || params.cursor === null || params.cursor === "";
 }
 
-function cancelled(state: ProxyState, params: unknown, now: number, actions: Action[]): void {
-  if (!isObject(params)) return;
+/** Requests answered here whose ids are remembered (a cancellation races its answer: only the latest matter). */
+const MAX_ANSWERED_HERE = 256;
+
+/** Remembers a request the proxy answered itself (`here`), or forgets its id once a request of that id went on to the server. */
+function noteAnsweredHere(state: ProxyState, id: JsonRpcId, here: boolean): void {
+  if (!here) {
+    if (state.answeredHere.size > 0) state.answeredHere.delete(id);
+    return;
+  }
+  state.answeredHere.delete(id); // re-added as the latest
+  state.answeredHere.add(id);
+  if (state.answeredHere.size > MAX_ANSWERED_HERE)
+    state.answeredHere.delete(state.answeredHere.values().next().value as JsonRpcId);
+}
+
+/**
+ * The client cancels a request: its call or read ends as cancelled, and the notification goes on
+ * to the server, but for a request the proxy answered itself (the server never saw its id).
+ */
+function cancelled(state: ProxyState, params: unknown, now: number, actions: Action[]): Disposition {
+  if (!isObject(params)) return "forward";
   const id = params.requestId as JsonRpcId;
   const request = untrack(state, id) ?? (state.rounds.waiting.size > 0 ? takeCancelledRound(state, id) : undefined);
-  if (request === undefined) return;
+  if (request === undefined) return state.answeredHere.has(id) ? "handled" : "forward";
   const reason =
     typeof params.reason === "string" ? `cancelled by the client: ${params.reason}` : "cancelled by the client";
   if (request.call) actions.push(callError(state, request, "cancelled", reason, now));
   else if (request.subject)
     actions.push(subjectError(state, request.subject, "cancelled", reason, elapsedMs(request.startedAt, now)));
+  return "forward";
 }

@@ -38,6 +38,7 @@ export function injectHandshake(state: ProxyState, result: JsonObject, actions: 
   if (typeof result.protocolVersion === "string") state.protocolVersion = result.protocolVersion;
   result.instructions = withInstructionsSuffix(result.instructions);
   const capabilities = isObject(result.capabilities) ? result.capabilities : (result.capabilities = {});
+  state.serverTaskCalls = takesTaskCalls(capabilities.tasks);
   if (!isObject(capabilities.tools)) {
     capabilities.tools = {};
     if (!state.answerToolsList)
@@ -51,6 +52,12 @@ export function injectHandshake(state: ProxyState, result: JsonObject, actions: 
     state.answerToolsList = false;
   }
   return true;
+}
+
+/** `tasks.requests.tools.call` is declared (an object in the spec; any value but null or false read as one). */
+function takesTaskCalls(tasks: unknown): boolean {
+  const tools = isObject(tasks) && isObject(tasks.requests) ? tasks.requests.tools : undefined;
+  return isObject(tools) && tools.call !== undefined && tools.call !== null && tools.call !== false;
 }
 
 export function injectToolList(

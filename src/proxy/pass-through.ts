@@ -16,14 +16,15 @@ const TOOLS_CALL_MARKERS: readonly Uint8Array[] = ["baton_", "user_goal", "expec
 /**
  * True when the client line `body` (without its newline) is certain to be forwarded unchanged by
  * `fromClient`, whatever the proxy's state: one JSON object whose top-level `method` is plainly
- * readable and is neither `tools/list` (the proxy may answer it) nor a `tools/call` holding any of
+ * readable and is neither `tools/list` (the proxy may answer it), `notifications/cancelled` (it may name a request the proxy answered) nor a `tools/call` holding any of
  * the marker bytes. False means only "look first" (batches, junk, responses, escapes, long lines).
  * Keep in step with `clientMessage` in transform.ts: a new rewrite of a client message must make
  * its lines fail here (test/pass-through.test.ts cross-checks the two on a corpus).
  */
 export function clientLinePassesUnchanged(body: Uint8Array): boolean {
   const method = scanMethod(body);
-  if (method === undefined || method === "tools/list") return false;
+  // A cancellation of a request the proxy answered itself is not forwarded (client-message.ts).
+  if (method === undefined || method === "tools/list" || method === "notifications/cancelled") return false;
   if (method !== "tools/call") return true;
   return !containsMarker(body);
 }

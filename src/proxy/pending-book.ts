@@ -54,8 +54,9 @@ export interface PendingBook {
   readonly pending: Map<JsonRpcId, PendingRequest>;
   readonly idTexts: Map<JsonRpcId, string>;
   readonly evictedIds: Map<JsonRpcId, string | undefined>;
+  readonly answeredHere: Set<JsonRpcId>;
 }
 
 export function createPendingBook(): PendingBook {
-  return { pending: new Map(), idTexts: new Map(), evictedIds: new Map() };
+  return { pending: new Map(), idTexts: new Map(), evictedIds: new Map(), answeredHere: new Set() };
 }

@@ -118,8 +118,19 @@ export interface ProxyState {
    * when JSON.parse changed it: a server exit still answers them. Bounded like `pending`.
    */
   evictedIds: Map<JsonRpcId, string | undefined>;
+  /**
+   * Requests the proxy answered itself (its own tools' calls, its tools/list), never forwarded: a
+   * client's cancellation of one is no business of the server's, which never saw that id. The
+   * latest MAX_ANSWERED_HERE; an id forwarded since is dropped from it.
+   */
+  answeredHere: Set<JsonRpcId>;
   /** The upstream declared no tools capability; the proxy added it and answers `tools/list` itself. */
   answerToolsList: boolean;
+  /**
+   * The upstream declared `tasks.requests.tools.call` (2025-11-25 tasks): a task-augmented call of
+   * the proxy's tools, which declare no `execution.taskSupport` (forbidden), is then refused.
+   */
+  serverTaskCalls: boolean;
   /** The protocol version the server's `initialize` answer negotiated; undefined before one (or in the stateless era). */
   protocolVersion: string | undefined;
   /** Paginated listings waiting for their next page, by cursor (each walk's pages its own). */
@@ -150,6 +161,7 @@ export function usePendingBook(state: ProxyState, book: PendingBook): void {
   state.pending = book.pending;
   state.idTexts = book.idTexts;
   state.evictedIds = book.evictedIds;
+  state.answeredHere = book.answeredHere;
 }
 
 /** Records remembered as holding a proactive annotation; past this the oldest is forgotten (many tokens in one group). */
@@ -182,7 +194,9 @@ export function createProxyState(options: TransformOptions): ProxyState {
     pending: new Map(),
     idTexts: new Map(),
     evictedIds: new Map(),
+    answeredHere: new Set(),
     answerToolsList: false,
+    serverTaskCalls: false,
     protocolVersion: undefined,
     walks: new Map(),
     shadowed: new Set(),

@@ -9,7 +9,7 @@ import { isObject } from "../wire/jsonrpc.ts";
 import { scanMethod } from "../wire/line-scan.ts";
 import { bodyToLine } from "./http-wire.ts";
 import type { SessionFacts } from "./http-wire.ts";
-import { LongEventData } from "./long-event.ts";
+import { LongEventData } from "../wire/long-event.ts";
 import { noteToolList } from "./param-headers.ts";
 import type { SseEvent, SseLongPiece } from "./sse-parser.ts";
 import type { LongLineWriter, UpstreamSink } from "./upstream-types.ts";
@@ -64,14 +64,14 @@ export class ResponseReader {
 
   /**
    * A JSON answer too long to inspect went out as a line in pieces: the request it answers is read
-   * from its edges; when they show none, a body answering a POST of one request can only answer it.
+   * from its edges (a batch's, each from its own); when they show none, a body answering a POST of
+   * one request can only answer it.
    */
   longLine(edges: LineEdges): void {
     this.events++;
     if (this.waiting.size === 0) return;
-    const id = answerIdOfLongLine(decodeUtf8(edges.head), decodeUtf8(edges.tail));
-    if (id !== undefined) this.settle(id);
-    else if (this.requestCount === 1) for (const only of this.unanswered()) this.settle(only);
+    const showed = this.settleMembers(edges.members ?? [edges]);
+    if (!showed && this.requestCount === 1) for (const only of this.unanswered()) this.settle(only);
   }
 
   /**
@@ -104,8 +104,19 @@ export class ResponseReader {
     if (!complete) return;
     this.events++;
     if (this.waiting.size === 0) return;
-    const id = answerIdOfLongLine(decodeUtf8(long.edges.head), decodeUtf8(long.edges.tail));
-    if (id !== undefined) this.settle(id);
+    this.settleMembers(long.edges.members ?? [long.edges]);
+  }
+
+  /** Each answer of a long line (a batch's, 2025-03-26, from its own edges: framing.ts found them as it went by) settles its request; false when none showed an id. */
+  private settleMembers(members: readonly LineEdges[]): boolean {
+    let showed = false;
+    for (const one of members) {
+      const id = answerIdOfLongLine(decodeUtf8(one.head), decodeUtf8(one.tail));
+      if (id === undefined) continue;
+      showed = true;
+      this.settle(id);
+    }
+    return showed;
   }
 
   /** `id` was answered by a long line: off the waiting list, and the caller told (as for an inspected answer). */

@@ -15,7 +15,7 @@ import type { UpstreamAnswer } from "./upstream-client.ts";
 /**
  * A JSON answer over the inspection cap (MAX_LINE_BYTES) goes to the client as it arrives, unread
  * and unchanged (a tools/list that long is not given the proxy's tools), as a stdio line that long
- * does: the request it answers is closed from its first and last bytes; those of this POST it does
+ * does: the request it answers is closed from its first and last bytes (a batch's, each from its own); those of this POST it does
  * not show (a batch's others) are closed too, as the answer is all there is of them. `requestIds`: the POST's requests.
  */
 export function longJsonAnswer(
@@ -50,9 +50,12 @@ export function longJsonAnswer(
       }
       try {
         exchange.fromServerLongLine(edges);
-        const text = { head: decodeUtf8(edges.head), tail: decodeUtf8(edges.tail) };
-        const id = answerIdOfLongLine(text.head, text.tail);
-        if (id !== undefined) observeLongAnswer(deps, asked.methods, id, text, asked.startedAt);
+        // A batch (2025-03-26): each answer in it is counted from its own edges (found as it went by).
+        for (const one of edges.members ?? [edges]) {
+          const text = { head: decodeUtf8(one.head), tail: decodeUtf8(one.tail) };
+          const id = answerIdOfLongLine(text.head, text.tail);
+          if (id !== undefined) observeLongAnswer(deps, asked.methods, id, text, asked.startedAt);
+        }
       } catch (failure) {
         deps.logger.warn(`could not inspect an upstream message (forwarded unchanged): ${String(failure)}`);
       }

@@ -58,6 +58,8 @@ export async function exchangePost(
   const methods = new Map(checked.messages.flatMap((m) => (m.kind === "request" ? [[m.id, m.method] as const] : [])));
   const local = verdict.answers;
   if (verdict.forward === undefined) {
+    // Nothing to forward and nothing to answer (a cancellation of a call the proxy answered itself): accepted, as the upstream would.
+    if (local.length === 0) return new Response(null, { status: 202, headers: { via: "1.1 baton-proxy" } });
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return jsonResponse(local.length === 1 ? local[0] : local, 200);
   }
@@ -124,15 +126,19 @@ export async function exchangePost(
         return fromServerEvent(deps, exchange, event, methods, pending, startedAt);
       },
       // Over the inspection cap: forwarded unread and unchanged, its request closed from its data's edges, as a stdio line that long.
-      longEvent: (edges) => {
+      longEvent: (edges, dataRead) => {
         resumable = true; // its fields went unread: it may have carried an id
-        const data = sseDataEdges(edges);
-        if (data === undefined) return;
+        const found = sseDataEdges(edges);
+        if (found === undefined) return;
+        // A batch (2025-03-26): each answer in it closes its own request, as a stdio line that long does.
+        const data = dataRead.members === undefined ? found : { ...found, members: dataRead.members };
         exchange.fromServerLongLine(data);
         // Answered: counted, and a stream that breaks later owes the client no error for it.
-        const text = { head: decodeUtf8(data.head), tail: decodeUtf8(data.tail) };
-        const id = answerIdOfLongLine(text.head, text.tail);
-        if (id !== undefined && pending.delete(id)) observeLongAnswer(deps, methods, id, text, startedAt);
+        for (const one of data.members ?? [data]) {
+          const text = { head: decodeUtf8(one.head), tail: decodeUtf8(one.tail) };
+          const id = answerIdOfLongLine(text.head, text.tail);
+          if (id !== undefined && pending.delete(id)) observeLongAnswer(deps, methods, id, text, startedAt);
+        }
       },
       cut: cut?.signal,
       finished: (outcome, error) => {

@@ -1,7 +1,8 @@
 // Relays an upstream SSE body to the client event by event as each arrives (ids kept), letting chosen events be rewritten.
 
 import { concatBytes } from "../wire/bytes.ts";
-import { MAX_LINE_BYTES, type LineEdges } from "../wire/framing.ts";
+import { addToEdges, MAX_LINE_BYTES, type LineEdges } from "../wire/framing.ts";
+import { LongEventData } from "../wire/long-event.ts";
 import type { SseEvent } from "../wire/sse.ts";
 import { SseSplitter, type SseOverflow } from "../wire/sse-splitter.ts";
 import { withoutBom } from "../wire/utf8.ts";
@@ -17,9 +18,10 @@ export interface RelayHooks {
   finished(outcome: "complete" | "error" | "cancelled", error?: unknown): Uint8Array | undefined;
   /**
    * An event over the inspection cap (MAX_LINE_BYTES) went to the client as it arrived, unread and
-   * unchanged: `edges` are its size and first and last bytes (its fields and data as they were sent).
+   * unchanged: `edges` are its size and first and last bytes (its fields and data as they were sent);
+   * `data`, those of its data, with each member's when the data is a batch (framing.ts reads them as it goes by).
    */
-  longEvent?(edges: LineEdges): void;
+  longEvent?(edges: LineEdges, data: LineEdges): void;
   /**
    * Aborted to end the stream before the upstream does (the drain's deadline): the upstream body is
    * cancelled and `finished("error", reason)` gives the stream's last bytes, then it ends cleanly.
@@ -49,6 +51,7 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
   // An event is kept whole up to the inspection cap; a longer one goes out in pieces as it comes (memory stays bounded).
   const splitter = new SseSplitter(MAX_LINE_BYTES);
   const events: (SseEvent | SseOverflow)[] = [];
+  const long = new LongData();
   let done = false;
   // Until the first bytes go out: the timer that sends the head with a comment, and whether it did.
   let headTimer: ReturnType<typeof setTimeout> | undefined;
@@ -99,8 +102,8 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
             if (events.length === 0) continue;
             // One chunk for what one upstream read completed: each chunk is a write to the client.
             if (events.length === 1)
-              controller.enqueue(firstBytes(rewriteOrPass(hooks, events[0] as SseEvent | SseOverflow)));
-            else controller.enqueue(firstBytes(concatBytes(events.map((event) => rewriteOrPass(hooks, event)))));
+              controller.enqueue(firstBytes(rewriteOrPass(hooks, events[0] as SseEvent | SseOverflow, long)));
+            else controller.enqueue(firstBytes(concatBytes(events.map((event) => rewriteOrPass(hooks, event, long)))));
             events.length = 0;
             return;
           }
@@ -124,12 +127,31 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks):
 }
 
 /** Fail-open: an exception while looking at an event forwards it unchanged. A long event's pieces are forwarded as they are. */
-function rewriteOrPass(hooks: RelayHooks, event: SseEvent | SseOverflow): Uint8Array {
+function rewriteOrPass(hooks: RelayHooks, event: SseEvent | SseOverflow, long: LongData): Uint8Array {
   try {
     if (!("overflow" in event)) return hooks.rewrite(event) ?? event.raw;
-    if (event.edges !== undefined) hooks.longEvent?.(event.edges);
+    long.take(event.raw);
+    if (event.edges !== undefined) hooks.longEvent?.(event.edges, long.end());
     return event.raw;
   } catch {
     return event.raw;
+  }
+}
+
+/** The data of the long event going by, read as it passes: its edges, and a batch's members' (a 2025-03-26 batch POST's answers in one event). */
+class LongData {
+  private data = new LongEventData();
+  private edges = { size: 0, head: new Uint8Array(0), tail: new Uint8Array(0) };
+
+  take(piece: Uint8Array): void {
+    for (const bytes of this.data.take(piece)) if (!this.data.dropped) addToEdges(this.edges, bytes);
+  }
+
+  /** The event ended: its data's edges, and a fresh start for the next long event. */
+  end(): LineEdges {
+    const edges = this.edges;
+    this.data = new LongEventData();
+    this.edges = { size: 0, head: new Uint8Array(0), tail: new Uint8Array(0) };
+    return edges;
   }
 }

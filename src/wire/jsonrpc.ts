@@ -219,6 +219,7 @@ export function isObject(value: unknown): value is JsonObject {
 export const WIRE_ERROR = {
   INTERNAL: -32603,
   INVALID_PARAMS: -32602,
+  METHOD_NOT_FOUND: -32601,
 } as const;
 
 /**

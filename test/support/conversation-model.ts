@@ -840,13 +840,15 @@ export function generateScenario(
           for (let i = owed.length - 1; i >= 0; i--) if (owed[i]?.idText === id) owed.splice(i, 1);
           if (t.method === "tools/list") listingOwed = true; // its page never comes: no more listings
         }
-      } else if (injected > 0) idText = JSON.stringify(`${INJECTED_ID_PREFIX}${pick.int(injected)}`);
-      else continue;
+      } else if (injected > 0) {
+        // One of the latest 256 the proxy answered itself (it remembers as many): the server never saw that id, nor its cancellation.
+        idText = JSON.stringify(`${INJECTED_ID_PREFIX}${injected - 1 - pick.int(Math.min(injected, 256))}`);
+      } else continue;
       const text = request("0", "notifications/cancelled", {
         requestId: JSON.parse(idText),
         reason: "user gave up",
       }).replace('"id":0,', "");
-      client(text, { text, check: "bytes" });
+      client(text, idText.startsWith(`"${INJECTED_ID_PREFIX}`) ? undefined : { text, check: "bytes" });
     } else if (roll < 75) {
       // A listing: start one, or ask for the next page.
       if (toolless) {

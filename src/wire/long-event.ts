@@ -1,4 +1,4 @@
-// `--url`: the data of one SSE event too long to hold, as it arrives: its pieces in, the bytes of its stdout line out. No I/O.
+// The data of one SSE event too long to hold, as it arrives: its pieces in, its data bytes out (`--url` writes them as its stdout line, `serve` reads a batch's members from them). No I/O.
 
 const LF = 0x0a;
 const CR = 0x0d;
