@@ -13,7 +13,8 @@ import {
 } from "./injection.ts";
 import { stripIntentParams } from "./intent-params.ts";
 import { startWalk, takeWalk } from "./listing-walks.ts";
-import { followedTask, resumeCall, takeCancelledRound } from "./multi-round.ts";
+import { resumeCall, takeCancelledRound } from "./multi-round.ts";
+import { followedTask } from "./task-answers.ts";
 import { track, trackUnobserved, untrack } from "./pending.ts";
 import {
   elapsedMs,
