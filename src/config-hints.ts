@@ -1,6 +1,6 @@
 // Hints for configuration mistakes people make: the known variable a misspelt BATON_* name meant, one this mode does not read, the sink spelling that works. Pure.
 
-import { type ConfigMode, UNREAD_VARIABLES } from "./config-variables.ts";
+import { type ConfigMode, KNOWN_VARIABLES, UNREAD_VARIABLES } from "./config-variables.ts";
 
 /** One remark per BATON_* name (any case) not in `known`, naming the closest known one when it is a likely typo. */
 export function describeUnknownVariables(
@@ -27,6 +27,36 @@ export function describeUnreadVariables(env: Readonly<Record<string, string | un
   return UNREAD_VARIABLES[mode]
     .filter(([name]) => (env[name] ?? "").trim() !== "")
     .map(([name, why]) => `${name} is set, but ${label} does not read it (${why}): ignored`);
+}
+
+/**
+ * The non-fatal remarks on `env`: misspelt BATON_* names, variables `mode` does not read (none named when absent), a
+ * static consent token per-request serve ignores (`staticToken`: BATON_CONSENT_TOKEN is set), BUN_OPTIONS. Values are not quoted.
+ */
+export function describeRemarks(
+  env: Readonly<Record<string, string | undefined>>,
+  mode: ConfigMode | undefined,
+  perRequest: boolean,
+  staticToken: boolean,
+): string[] {
+  // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.
+  const remarks = [
+    ...describeUnknownVariables(env, KNOWN_VARIABLES),
+    ...(mode === undefined ? [] : describeUnreadVariables(env, mode)),
+  ];
+  // Per-request mode takes each request's own token: a static one is no fallback for requests without one.
+  if (perRequest && mode === "serve" && staticToken)
+    remarks.push(
+      "BATON_CONSENT_TOKEN is set, but BATON_CONSENT_MODE=per-request does not use it (each request brings its own; one without records no events): ignored",
+    );
+  // The binary is Bun: its runtime reads BUN_OPTIONS before our code runs (no build flag turns that
+  // off), so a developer's `--preload` runs inside the proxy and may print on stdout. Too late to
+  // refuse; naming it makes such a break explicable. The value is never quoted.
+  if ((env.BUN_OPTIONS ?? "").trim() !== "")
+    remarks.push(
+      "BUN_OPTIONS is set: Bun applied it to this binary before the proxy started (a --preload there can write to stdout, which must carry only MCP messages); unset it for baton-proxy",
+    );
+  return remarks;
 }
 
 /** What a sink entry that is not a URL was probably meant to be: `stderr` → `stderr:`, a bare absolute path → `file://…`. */

@@ -1,6 +1,6 @@
 // Parses the BATON_* environment once into a frozen, typed Config, or the full list of problems. Pure: no I/O.
 
-import { describeUnknownVariables, describeUnreadVariables } from "./config-hints.ts";
+import { describeRemarks } from "./config-hints.ts";
 import { clip, parseSinks, type SinkSpec } from "./config-sinks.ts";
 import {
   type CaptureGroup,
@@ -13,7 +13,7 @@ import {
   unsendable,
   upstreamTimeoutOf,
 } from "./config-values.ts";
-import { type ConfigMode, KNOWN_VARIABLES } from "./config-variables.ts";
+import type { ConfigMode, KNOWN_VARIABLES } from "./config-variables.ts";
 import { printable } from "./log.ts";
 import { HEADER_NAME } from "./remote/remote-options.ts";
 import { parseOtlpSettings, parseOtlpSwitches, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
@@ -193,23 +193,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   const upstreamTimeoutMs = typeof timeout === "number" ? timeout : DEFAULT_UPSTREAM_TIMEOUT_MS;
   if (typeof timeout === "string") problems.push(timeout);
 
-  // A misspelt name is most likely why a setting "did nothing": name it, beside any refusal too.
-  const remarks = [
-    ...describeUnknownVariables(env, KNOWN_VARIABLES),
-    ...(options.mode === undefined ? [] : describeUnreadVariables(env, options.mode)),
-  ];
-  // Per-request mode takes each request's own token: a static one is no fallback for requests without one.
-  if (perRequest && options.mode === "serve" && value("BATON_CONSENT_TOKEN") !== undefined)
-    remarks.push(
-      "BATON_CONSENT_TOKEN is set, but BATON_CONSENT_MODE=per-request does not use it (each request brings its own; one without records no events): ignored",
-    );
-  // The binary is Bun: its runtime reads BUN_OPTIONS before our code runs (no build flag turns that
-  // off), so a developer's `--preload` runs inside the proxy and may print on stdout. Too late to
-  // refuse; naming it makes such a break explicable. The value is never quoted.
-  if ((env.BUN_OPTIONS ?? "").trim() !== "")
-    remarks.push(
-      "BUN_OPTIONS is set: Bun applied it to this binary before the proxy started (a --preload there can write to stdout, which must carry only MCP messages); unset it for baton-proxy",
-    );
+  const remarks = describeRemarks(env, options.mode, perRequest, value("BATON_CONSENT_TOKEN") !== undefined);
   if (problems.length > 0) return { ok: false, problems: [...problems, ...remarks] };
   warnings.push(...remarks);
 

@@ -14,7 +14,7 @@ import {
   type ScrubOptions,
   type ScrubStats,
 } from "../src/telemetry/scrub.ts";
-import { secretSafeCut } from "../src/telemetry/scrub-patterns.ts";
+import { secretSafeCut } from "../src/telemetry/scrub-cut.ts";
 import { assertValidEvent } from "./support/events.ts";
 
 const ON: ScrubOptions = { mode: "on", extraKeys: [] };

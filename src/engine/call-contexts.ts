@@ -1,9 +1,10 @@
-// Each call in flight's request context, so the call's later events carry the context of the request that started it. No I/O.
+// Each call in flight's request context, so the call's later events carry the context of the request that started it; released when the call is open nowhere. No I/O.
 
 import type { RequestContext } from "../telemetry/envelope.ts";
 import { META_CALL_ID } from "../telemetry/event-types.ts";
 import type { LazyDraft, SessionEvents } from "../telemetry/telemetry-hub.ts";
-import type { Action } from "../proxy/transform.ts";
+import type { OpenRounds } from "../proxy/multi-round.ts";
+import type { Action, PendingBook, PendingRequest } from "../proxy/transform.ts";
 
 export interface CallContexts {
   /** Emits a draft; a call's draft (tool calls, resource reads/lists, prompt gets/lists) goes through {@link emitForCall}. */
@@ -62,4 +63,17 @@ export function createCallContexts(events: SessionEvents): CallContexts {
       for (const callId of callContexts.keys()) if (!open.has(callId)) callContexts.delete(callId);
     },
   };
+}
+
+/** Drops the contexts of calls no longer open anywhere: in no book's requests, in no held round or task. */
+export function releaseEndedCalls(calls: CallContexts, books: readonly PendingBook[], rounds: OpenRounds): void {
+  const open = new Set<string>();
+  const note = (request: PendingRequest): void => {
+    const callId = request.call?.callId ?? request.subject?.callId;
+    if (callId !== undefined) open.add(callId);
+  };
+  for (const book of books) for (const request of book.pending.values()) note(request);
+  for (const held of rounds.waiting.values()) note(held.request);
+  for (const held of rounds.tasks.values()) note(held.request);
+  calls.keepOnly(open);
 }

@@ -9,7 +9,7 @@ import { RANDOM_HEX } from "../telemetry/otlp/trace-context.ts";
 import { clientLinePassesUnchanged } from "../proxy/pass-through.ts";
 import { createTraceTracker } from "../proxy/trace-meta.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
-import { createCallContexts } from "./call-contexts.ts";
+import { createCallContexts, releaseEndedCalls } from "./call-contexts.ts";
 import { createFailOpen } from "./fail-open.ts";
 import { createLiveReports } from "./live-reports.ts";
 import type { RequestScope, SessionEngine, SessionEngineDeps, WireAction } from "./engine-contract.ts";
@@ -29,7 +29,6 @@ import {
   serverLinesPassUnchanged,
   sweepPending,
   type Action,
-  type PendingRequest,
   type Side,
 } from "../proxy/transform.ts";
 
@@ -75,21 +74,9 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
    * repeating bug would otherwise pin one context per call for the session's life.
    */
   const passOn = (error: unknown, what: string, to: Side, raw: Uint8Array, sent: boolean) => {
-    if (calls.size() > 0) releaseEndedCalls();
+    if (calls.size() > 0) releaseEndedCalls(calls, scopes.books(), state.rounds);
     return failOpen.passOn(error, what, to, raw, sent);
   };
-  /** Drops the contexts of calls no longer open anywhere: in no book's requests, in no held round or task. */
-  function releaseEndedCalls(): void {
-    const open = new Set<string>();
-    const note = (request: PendingRequest): void => {
-      const callId = request.call?.callId ?? request.subject?.callId;
-      if (callId !== undefined) open.add(callId);
-    };
-    for (const book of scopes.books()) for (const request of book.pending.values()) note(request);
-    for (const held of state.rounds.waiting.values()) note(held.request);
-    for (const held of state.rounds.tasks.values()) note(held.request);
-    calls.keepOnly(open);
-  }
 
   const answerReport = (
     id: WireId,

@@ -1,37 +1,27 @@
 // One client message decided: tool calls stripped, tracked and started, injected tools answered, reads tracked, cancellations closed. Pure.
 
-import type { ToolCallStartPayload } from "../telemetry/event-types.ts";
 import type { JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { exactId, isObject, WIRE_ERROR, wireError, wireResult } from "../wire/jsonrpc.ts";
-import { bound, callError, clientMeta, emit, userIdFor } from "./call-events.ts";
-import {
-  answerInjectedCall,
-  INTENT_SOURCE_PARAM,
-  intentAnnotation,
-  isInjected,
-  listOnlyInjected,
-} from "./injection.ts";
-import { stripIntentParams } from "./intent-params.ts";
+import { callError, clientMeta, userIdFor } from "./call-events.ts";
+import { answerInjectedCall, isInjected, listOnlyInjected } from "./injection.ts";
 import { startWalk, takeWalk } from "./listing-walks.ts";
-import { followedTask, resumeCall, takeCancelledRound } from "./multi-round.ts";
+import { resumeCall, takeCancelledRound } from "./multi-round.ts";
+import { followedTask } from "./task-answers.ts";
 import { track, trackUnobserved, untrack } from "./pending.ts";
 import {
   elapsedMs,
   captures,
-  intentMode,
+  type Disposition,
   MODERN_CLIENT_INFO_KEY,
   MODERN_VERSION_KEY,
   noteClient,
-  noteProactive,
   type Action,
   type ProxyState,
   type RequestFacts,
 } from "./proxy-state.ts";
-import type { PendingCall, PendingSubject } from "./pending-book.ts";
+import type { PendingSubject } from "./pending-book.ts";
 import { captureGroupOf, isSubjectMethod, subjectError, subjectOf, subjectStart } from "./resource-prompt-events.ts";
-
-/** What handling a message decided: forward its bytes, drop it (answered or consumed), or send it without `strip`ped arguments. */
-export type Disposition = "forward" | "handled" | { readonly strip: readonly string[] };
+import { toolCall } from "./server-tool-call.ts";
 
 /**
  * One message of a client line. `lineBytes` is the whole line's size (a batch's members share it):
@@ -155,66 +145,6 @@ function clientRequest(
     actions,
   );
   return "forward";
-}
-
-/**
- * A call of a server tool: strip the intent params, then track it and emit its start (or continue a
- * held call). Its `_meta` is read from `params` here, which keeps the list of inputs short now that
- * the line's size (`lineBytes`) is one of them.
- */
-function toolCall(
-  state: ProxyState,
-  id: JsonRpcId,
-  toolName: string,
-  params: JsonObject,
-  now: number,
-  lineBytes: number,
-  facts: RequestFacts | undefined,
-  actions: Action[],
-): Disposition {
-  const meta = isObject(params._meta) ? params._meta : undefined;
-  const intent = stripIntentParams(params.arguments, toolName, intentMode(state), state.intentRegistry);
-  if (intent.unlisted && !state.unlistedStripped.has(toolName) && state.unlistedStripped.size < 1000) {
-    state.unlistedStripped.add(toolName);
-    actions.push({
-      type: "log",
-      level: "info",
-      text: `stripped user_goal/expected_result from a call of "${toolName}", a tool not listed through the proxy (the names are reserved for it)`,
-    });
-  }
-  const disposition: Disposition = intent.stripped ? { strip: intent.removed } : "forward";
-  const resumed = resumeCall(state, "tools/call", toolName, params);
-  if (resumed !== undefined) {
-    track(state, id, resumed, now, actions); // the same call, one more round: no second start
-    return disposition;
-  }
-  if (!captures(state, "tools")) {
-    trackUnobserved(state, id, "tools/call", now, actions);
-    return disposition;
-  }
-  const call: PendingCall = {
-    toolName,
-    callId: `c${state.nextCallId++}`,
-    meta: clientMeta(meta),
-    userId: userIdFor(state, facts, actions),
-    rounds: 0,
-  };
-  track(state, id, { method: "tools/call", startedAt: now, firstPage: false, call }, now, actions);
-  // An unrecorded request's note would be dropped (hosted per-request consent): the first recorded intent makes it.
-  if (
-    intent.intent !== undefined &&
-    facts?.unrecorded === undefined &&
-    noteProactive(state, facts?.recordedFor ?? "")
-  ) {
-    actions.push(intentAnnotation(state, call, intent.intent, intent.expected));
-  }
-  const args = bound(state, isObject(params.arguments) ? params.arguments : {}, lineBytes);
-  const payload: ToolCallStartPayload = { tool_name: call.toolName, params: args.value as Record<string, unknown> };
-  if (intent.intent !== undefined) payload.call_intent = intent.intent;
-  if (intent.expected !== undefined) payload.call_expected = intent.expected;
-  if (intent.intent !== undefined || intent.expected !== undefined) payload.intent_source = INTENT_SOURCE_PARAM;
-  actions.push(emit(state, "tool_call_start", call, payload, args.truncated));
-  return disposition;
 }
 
 /** A listing's first page is asked for without a cursor (null or empty counts as none). */

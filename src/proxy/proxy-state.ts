@@ -52,6 +52,9 @@ export type Action =
   | { readonly type: "log"; readonly level: "info" | "warn"; readonly text: string }
   | { readonly type: "report"; readonly id: WireId; readonly modern: boolean };
 
+/** What handling a message decided: forward its bytes, drop it (answered or consumed), or send it without `strip`ped arguments. */
+export type Disposition = "forward" | "handled" | { readonly strip: readonly string[] };
+
 export interface TransformOptions {
   /** Inject and answer `baton_session_report` (only when every sink is local). */
   readonly includeReportTool: boolean;

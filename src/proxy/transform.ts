@@ -22,7 +22,8 @@ export {
 export { createPendingBook } from "./pending-book.ts";
 export type { Action, EventDraft, Principal, ProxyState, RequestFacts, Side, TransformOptions } from "./proxy-state.ts";
 export type { PendingBook, PendingRequest } from "./pending-book.ts";
-export { failPending, failRequests, sweepPending } from "./pending.ts";
+export { failPending } from "./pending.ts";
+export { failRequests, sweepPending } from "./pending-failures.ts";
 export { injectedResult } from "./injection.ts";
 export { fromClientLongLine, fromServerLongLine, holdsClientLongLine } from "./long-lines.ts";
 

@@ -1,28 +1,16 @@
 // The remote server as an upstream over Streamable HTTP: one concurrent POST per client message, answers become lines as they arrive.
 
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
-import { sessionHeaders, type SessionFacts } from "./http-wire.ts";
+import type { SessionFacts } from "./http-wire.ts";
 import { LegacySseUpstream } from "./legacy-sse.ts";
 import { readOutgoingLine } from "./outgoing-line.ts";
 import { PostCancellations } from "./post-cancellations.ts";
 import { postExchange, type PostExchangeSession } from "./post-exchange.ts";
+import { DELETE_TIMEOUT_MS, deleteSession, HANDSHAKE_EXTRA_GRACE_MS, STOP_GRACE_MS } from "./session-end.ts";
 import { runStandingStream } from "./standing-stream.ts";
 import type { UpstreamFailure } from "./upstream-failure.ts";
 import type { HttpUpstreamDeps } from "./upstream-types.ts";
 
-/**
- * After the client leaves, how long requests still in flight may finish before they are aborted.
- * With the DELETE's own bound this stays under the 2 s after EOF at which hosts may SIGKILL us.
- */
-export const STOP_GRACE_MS = 500;
-/** The closing DELETE of the session gets this long (less what a late handshake took, see below). */
-export const DELETE_TIMEOUT_MS = 1_000;
-/**
- * A handshake still in flight at the end of STOP_GRACE_MS gets this much longer: the server has
- * likely created a session, and only its answer names it, to be DELETEd. Taken from the DELETE's
- * bound, so the whole stop stays within STOP_GRACE_MS + DELETE_TIMEOUT_MS.
- */
-export const HANDSHAKE_EXTRA_GRACE_MS = 500;
 /** Undelivered messages (notifications, junk lines, answers to the server) logged one by one; later ones are counted. */
 export const MAX_UNDELIVERED_LOGGED = 5;
 
@@ -70,7 +58,8 @@ export class StreamableHttpUpstream {
       fallBack: (body, ids, refused) => this.fallBack(body, ids, refused),
       openStanding: () => this.openStanding(),
       // A session the client handshook again on (or one that expired: its DELETE is refused, harmlessly).
-      replaced: (sessionId) => void this.deleteSession(sessionId, DELETE_TIMEOUT_MS),
+      replaced: (sessionId) =>
+        void deleteSession(this.deps, this.facts, () => this.authorized(), sessionId, DELETE_TIMEOUT_MS),
       cancelledPost: (params) => this.cancellations.cancelledPost(params),
       stopReading: (cancelled) => this.cancellations.stopReading(cancelled),
       answered: (id, controller) => this.cancellations.answered(id, controller),
@@ -164,22 +153,7 @@ export class StreamableHttpUpstream {
       return;
     }
     if (this.facts.sessionId === undefined) return;
-    await this.deleteSession(this.facts.sessionId, deleteTimeoutMs);
-  }
-
-  /** DELETEs session `sessionId` on the server, within `timeoutMs`. */
-  private async deleteSession(sessionId: string, timeoutMs: number): Promise<void> {
-    try {
-      const headers = sessionHeaders(await this.authorized(), { ...this.facts, sessionId });
-      const response = await this.deps.fetch(this.deps.target.url, {
-        method: "DELETE",
-        headers,
-        signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
-      });
-      await response.body?.cancel().catch(() => undefined);
-    } catch {
-      // The server is gone or slow: the session will expire on its own.
-    }
+    await deleteSession(this.deps, this.facts, () => this.authorized(), this.facts.sessionId, deleteTimeoutMs);
   }
 
   /** Keeps the exchange in flight until it ends; a bug of ours still answers its requests (never a hang). */

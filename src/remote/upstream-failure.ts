@@ -3,7 +3,8 @@
 import { maskUrl } from "../config-sinks.ts";
 import { redactKeyedText } from "../telemetry/scrub-keyed-text.ts";
 import type { KeyMatcher } from "../telemetry/scrub-keys.ts";
-import { redactText, secretSafeCut } from "../telemetry/scrub-patterns.ts";
+import { secretSafeCut } from "../telemetry/scrub-cut.ts";
+import { redactText } from "../telemetry/scrub-patterns.ts";
 import { certificateTrustHint } from "../errors.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 

@@ -2,7 +2,8 @@
 
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 import { redactKeyedText } from "./scrub-keyed-text.ts";
-import { redactText, secretSafeCut } from "./scrub-patterns.ts";
+import { secretSafeCut } from "./scrub-cut.ts";
+import { redactText } from "./scrub-patterns.ts";
 import { redactTableText } from "./scrub-table-text.ts";
 import { MAX_FIELD_BYTES, TRUNCATED, truncated, type Walk } from "./scrub-walk-state.ts";
 

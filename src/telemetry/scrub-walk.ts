@@ -1,7 +1,8 @@
 // The privacy stage's walk over one value: depth, item and node caps, cycles, key-name redaction, numbers that are card numbers; strings are scrub-string.ts's, budgets scrub-walk-state.ts's. Pure, copy on write.
 
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
-import { redactText, secretSafeCut } from "./scrub-patterns.ts";
+import { secretSafeCut } from "./scrub-cut.ts";
+import { redactText } from "./scrub-patterns.ts";
 import { scrubString } from "./scrub-string.ts";
 import { isCardNumber } from "./scrub-validators.ts";
 import { count, MAX_DEPTH, MAX_ITEMS, TRUNCATED, truncated, type Walk } from "./scrub-walk-state.ts";

@@ -3,7 +3,8 @@
 import type { Logger } from "../log.ts";
 import { redactKeyedText } from "../telemetry/scrub-keyed-text.ts";
 import type { KeyMatcher } from "../telemetry/scrub-keys.ts";
-import { redactText, secretSafeCut } from "../telemetry/scrub-patterns.ts";
+import { secretSafeCut } from "../telemetry/scrub-cut.ts";
+import { redactText } from "../telemetry/scrub-patterns.ts";
 import { MAX_LINE_BYTES, type Frame } from "../wire/framing.ts";
 
 /** Junk lines logged one by one per direction; after that they are only counted. */
