@@ -205,6 +205,8 @@ export async function exchangePost(
         );
       },
     });
+    // Our own answers go out ahead of the upstream's events: counted as they are given.
+    for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return new Response(local.length === 0 ? body : prependEvents(local, body), {
       status: response.status,
       headers: response.clientHeaders(true),
@@ -236,6 +238,7 @@ export async function exchangePost(
       );
     }
     const merged = local.length === 0 ? (out ?? bytes) : mergeJson(out ?? json, local);
+    for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return new Response(merged, { status: response.status, headers: response.clientHeaders(true) });
   }
   if (response.ok && local.length > 0) {
