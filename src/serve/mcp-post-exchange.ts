@@ -197,6 +197,8 @@ export async function exchangePost(
         return messageEvents(ids.map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT)));
       },
     });
+    // Our own answers go out ahead of the upstream's events: counted as they are given.
+    for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return new Response(local.length === 0 ? body : prependEvents(local, body), {
       status: response.status,
       headers: response.clientHeaders(true),
@@ -228,6 +230,7 @@ export async function exchangePost(
       );
     }
     const merged = local.length === 0 ? (out ?? bytes) : mergeJson(out ?? json, local);
+    for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
     return new Response(merged, { status: response.status, headers: response.clientHeaders(true) });
   }
   if (response.ok && local.length > 0) {

@@ -12,7 +12,7 @@ import {
   upstreamUrl,
   type McpRouteDeps,
 } from "./mcp-relay.ts";
-import type { ResumingCall, SessionEntry } from "./session-table.ts";
+import { statelessKey, type ResumingCall, type SessionEntry } from "./session-table.ts";
 import { classifyLine, type JsonRpcId } from "../wire/jsonrpc.ts";
 import type { SseEvent } from "../wire/sse.ts";
 import { relaySse } from "./sse-relay.ts";
@@ -24,14 +24,19 @@ import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-clien
  */
 export async function handleStreamOrDelete(request: Request, hop: ClientHop, deps: McpRouteDeps): Promise<Response> {
   const sessionId = request.headers.get(SESSION_HEADER);
+  const context = {
+    remoteAddress: hop.remoteAddress,
+    consentToken: headerConsent(request, deps),
+    principal: deps.principalOf(request.headers),
+  };
+  // Without a session id (an upstream that gives none), the GET stream is the client group's: the
+  // server's task statuses, progress and requests there concern that group's calls.
   const entry =
-    sessionId === null
-      ? undefined
-      : deps.sessions.forSession(sessionId, {
-          remoteAddress: hop.remoteAddress,
-          consentToken: headerConsent(request, deps),
-          principal: deps.principalOf(request.headers),
-        });
+    sessionId !== null
+      ? deps.sessions.forSession(sessionId, context)
+      : request.method === "GET"
+        ? deps.sessions.findStateless(statelessKey(context, undefined))
+        : undefined;
   const aborter = new AbortController();
   const signal = AbortSignal.any([request.signal, aborter.signal]);
   let response: UpstreamAnswer;

@@ -177,7 +177,10 @@ export async function runServeCommand(
   // Streamed answers still open are ended a moment before the deadline, so their last bytes go out
   // within --drain-timeout-ms (the chart's grace period allows for the drain and the event flush only).
   const cutAt = deadline - Math.min(DRAIN_CUT_FLUSH_MS, config.drainTimeoutMs / 10);
-  while (io.now() < cutAt && (server.pendingRequests > 0 || io.now() < start + floorMs)) await Bun.sleep(DRAIN_POLL_MS);
+  // Polled, but never past `cutAt`: with a drain under 500 ms the flush window (a tenth) is shorter
+  // than a poll, and a cut made at the deadline would have no time left to go out.
+  while (io.now() < cutAt && (server.pendingRequests > 0 || io.now() < start + floorMs))
+    await Bun.sleep(Math.min(DRAIN_POLL_MS, cutAt - io.now()));
   if (server.pendingRequests > 0) {
     logger.warn(`drain timeout: ending ${server.pendingRequests} request(s) still in flight`);
     // A streamed answer cut with its connection leaves the client waiting for its calls (SDK clients try

@@ -131,6 +131,13 @@ export class SessionTable {
     return entry;
   }
 
+  /** The stateless-era group for this client if it exists (a GET stream joins a group; it starts none). */
+  findStateless(key: string): SessionEntry | undefined {
+    const entry = this.stateless.get(key);
+    if (entry !== undefined) entry.lastUsedAt = this.options.now();
+    return entry;
+  }
+
   /** Ends a session (DELETE answered by the upstream). */
   end(sessionId: string, reason: string): void {
     const entry = this.byId.get(sessionId);

@@ -137,10 +137,13 @@ function givenIntent(given: Record<string, string>): { intent?: string; expected
 export function generateScenario(
   seed: number,
   actions: number,
-  options: { huge?: boolean; url?: boolean } = {},
+  options: { huge?: boolean; url?: boolean; serve?: boolean } = {},
 ): Scenario {
   // `url`: what an HTTP upstream can play: no line that is not JSON, no id in flight twice (each POST has its own answer), no answer after the end.
-  const url = options.url === true;
+  // `serve` (implies `url`): nothing before the handshake and no second one: behind an upstream without
+  // `Mcp-Session-Id` each `initialize` starts a new event session (README, Hosted mode).
+  const serve = options.serve === true;
+  const url = options.url === true || serve;
   const pick = picker(seed);
   const era = pick.one(ERAS);
   const modern = era === MODERN;
@@ -730,8 +733,8 @@ export function generateScenario(
 
   if (pick.chance(0.1)) {
     // A call before the handshake: tracked all the same.
-    callTool(false);
-  } else if (pick.chance(0.15)) {
+    if (!serve) callTool(false);
+  } else if (pick.chance(0.15) && !serve) {
     // A request before the handshake.
     const idText = freshId();
     const text = request(idText, "ping");
@@ -960,7 +963,7 @@ export function generateScenario(
       if (method === "tasks/cancel") cancelAsked.add(taskId);
       tracked.set(idText, { method });
       owed.push({ idText, method, at: toServer.length - 1, taskId });
-    } else if (roll === 93 && !modern) {
+    } else if (roll === 93 && !modern && !serve) {
       // A second initialize on the same pipe.
       handshake();
     } else if (roll >= 94) {

@@ -380,7 +380,7 @@ function subjectOf(event: Record<string, any>): string {
 }
 
 /** `got` rearranged to the model's order where a line matches (the rest left in their order, for the comparison to show). */
-function inModelOrder(got: readonly Buffer[], expected: readonly Expected[]): Buffer[] {
+export function inModelOrder(got: readonly Buffer[], expected: readonly Expected[]): Buffer[] {
   const left = [...got];
   const placed = expected.map((e) => {
     const at = left.findIndex((line) =>
@@ -391,12 +391,42 @@ function inModelOrder(got: readonly Buffer[], expected: readonly Expected[]): Bu
   return placed.map((line) => line ?? (left.shift() as Buffer));
 }
 
+/** `starts` rearranged to the model's calls: each call's the first left with its subject and arguments. */
+function startsInModelOrder(
+  starts: readonly Record<string, any>[],
+  calls: readonly ModelCall[],
+): Record<string, any>[] {
+  const left = [...starts];
+  const placed = calls.map((c) => {
+    const same = (e: Record<string, any>): boolean =>
+      `${e.event_type} ${subjectOf(e)}` === `${EVENT_PREFIX[c.method]}_start ${c.tool}`;
+    // Long arguments are cut in events: their `n` tells the calls apart.
+    const n = (c.params as { n?: unknown } | undefined)?.n;
+    let at = left.findIndex(
+      (e) =>
+        same(e) &&
+        (c.method !== "tools/call" ||
+          Bun.deepEquals(e.payload.params, c.params) ||
+          (n !== undefined && e.runtime_meta["baton/truncated"] !== undefined && e.payload.params?.n === n)),
+    );
+    if (at === -1) at = left.findIndex(same);
+    return at === -1 ? undefined : left.splice(at, 1)[0];
+  });
+  return placed.map((e) => e ?? (left.shift() as Record<string, any>));
+}
+
 /** Every invariant of one run through the proxy against the model. */
 /**
  * `posted`: the server's side is POSTs, each sent at once, which may reach the upstream in any
  * order (README, --url): every line must arrive exactly once, in whatever order.
  */
-export function checkRun(scenario: Scenario, run: ConversationRun, posted = false): void {
+export function checkRun(
+  scenario: Scenario,
+  run: ConversationRun,
+  posted = false,
+  owedAtEnd: readonly string[] = scenario.owedAtEnd,
+  concurrent = false,
+): void {
   const label = `seed ${scenario.seed} (${scenario.era}${scenario.intentOff ? ", intent off" : ""}, ${scenario.end})`;
   // Each direction: exactly the model's lines, in order, nothing more.
   expect(run.toServer.length, `${label}: lines to the server`).toBe(scenario.toServer.length);
@@ -421,13 +451,15 @@ export function checkRun(scenario: Scenario, run: ConversationRun, posted = fals
     expect(m.error?.code, `${label}: the tail ${l.toString().slice(0, 300)}`).toBe(-32603);
     return JSON.stringify(m.id);
   });
-  expect(tailIds.sort(), `${label}: requests answered at exit`).toEqual([...scenario.owedAtEnd].sort());
+  expect(tailIds.sort(), `${label}: requests answered at exit`).toEqual([...owedAtEnd].sort());
   expect(run.exitCode, `${label}: exit status`).toBe(0);
   expect(run.stderr, label).not.toContain("internal:");
 
   // Events: one start per call (and resource or prompt request) in order, one outcome each of the model's kind.
   checkCallPairs(run.events);
   const starts = run.events.filter((e) => STARTS.has(e.event_type));
+  // `concurrent` (serve): each call is its own HTTP request, started in whatever order they reach the proxy.
+  if (concurrent) starts.splice(0, starts.length, ...startsInModelOrder(starts, scenario.calls));
   expect(
     starts.map((e) => `${e.event_type} ${subjectOf(e)}`),
     `${label}: the calls started`,
