@@ -6,22 +6,13 @@ import { INJECTED_ID_PREFIX, type Scenario } from "./conversation-model.ts";
 import { readValidatedEvents } from "./events.ts";
 import { picker } from "./jsonrpc-fuzz.ts";
 import { startServe } from "./serve-process.ts";
+import { idKey, until } from "./conversation-url.ts";
 
 const encoder = new TextEncoder();
-/** The ping the proxy sends before answering a call of its own tools (src/serve/session-probe.ts). */
 /** Long enough for the drain's last writes to go out before its deadline (a tenth of it, at least one 50 ms poll). */
 const DRAIN_MS = process.env.MODEL_SERVE_DRAIN_MS ?? "1000";
+/** The ping the proxy sends before answering a call of its own tools (src/serve/session-probe.ts). */
 const PROBE_ID = '"baton-proxy-session-probe"';
-
-async function until(done: () => boolean, what: string, ms = 8_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(1);
-  }
-}
-
-const idKey = (id: unknown): string => JSON.stringify(id);
 
 function requestKey(body: string): string | undefined {
   const parsed = JSON.parse(body);

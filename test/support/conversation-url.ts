@@ -11,7 +11,8 @@ import { cleanEnv, tempDir } from "./proxy-process.ts";
 
 const encoder = new TextEncoder();
 
-async function until(done: () => boolean, what: string, ms = 8_000): Promise<void> {
+/** Polls `done` every millisecond until it holds; throws naming `what` after `ms`. */
+export async function until(done: () => boolean, what: string, ms = 8_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -20,7 +21,7 @@ async function until(done: () => boolean, what: string, ms = 8_000): Promise<voi
 }
 
 /** The key of a JSON-RPC id as written (1 and "1" apart). */
-const idKey = (id: unknown): string => JSON.stringify(id);
+export const idKey = (id: unknown): string => JSON.stringify(id);
 
 /** The first request id of a POST body (a batch's first request), if any. */
 function requestKey(body: string): string | undefined {
