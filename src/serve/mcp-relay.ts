@@ -211,20 +211,22 @@ export function upstreamFailed(
 /**
  * Requests the proxy ended itself without the upstream's answer: by default those the upstream never
  * answered (no HTTP answer, or a stream that broke first), answered with its -32001 error; `errorType`
- * is the error type their events carry otherwise (`proxy_shutdown` for those the drain ends).
+ * is the error type their events carry otherwise (`proxy_shutdown` for those the drain ends), and
+ * `outcome` a tool call's among the tool calls (the error type itself unless said).
  */
 export function observeUnanswered(
   deps: McpRouteDeps,
   methods: Iterable<string>,
   startedAt: number,
   errorType = "upstream_unreachable",
+  outcome = errorType,
 ): void {
   for (const method of methods) {
     deps.metrics.operationDuration.observe(
       { mcp_method_name: method, error_type: errorType },
       (deps.now() - startedAt) / 1000,
     );
-    if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: errorType });
+    if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome });
   }
 }
 

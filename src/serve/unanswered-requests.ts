@@ -6,7 +6,7 @@ import { isObject, wireError, type JsonRpcId } from "../wire/jsonrpc.ts";
 import { SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { SessionExchange } from "./exchange.ts";
 import { readCapped } from "./long-answer.ts";
-import { observeAnswer, upstreamFailed, type McpRouteDeps } from "./mcp-relay.ts";
+import { observeAnswer, observeUnanswered, upstreamFailed, type McpRouteDeps } from "./mcp-relay.ts";
 import { UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
 
 /** A POST's requests as the failure paths need them: ids, the proxy's own answers, methods, start time. */
@@ -54,15 +54,8 @@ export function countUnanswered(
   status: number,
   startedAt: number,
 ): void {
-  for (const id of ids) {
-    const method = methods.get(id);
-    if (method === undefined) continue;
-    deps.metrics.operationDuration.observe(
-      { mcp_method_name: method, error_type: String(status) },
-      (deps.now() - startedAt) / 1000,
-    );
-    if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: "error" });
-  }
+  const unanswered = ids.flatMap((id) => methods.get(id) ?? []);
+  observeUnanswered(deps, unanswered, startedAt, String(status), "error");
 }
 
 /**
