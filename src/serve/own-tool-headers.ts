@@ -1,9 +1,9 @@
 // The request headers MCP has a server check against the body, for calls of the proxy's own tools: answered here, they never reach the upstream that checks them for every other call. Pure.
 
 import { ANNOTATE_TOOL, REPORT_TOOL } from "../proxy/injected-tools.ts";
+import { MODERN_VERSION_KEY } from "../proxy/proxy-state.ts";
 import { isObject, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 
-const MODERN_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
 /** The versions a handshake-era request may name in MCP-Protocol-Version (2024-10-07: SDK servers accept it too). */
 const KNOWN_VERSIONS = new Set(["2024-10-07", "2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"]);
 /** 2026-07-28 `HeaderMismatch`. */

@@ -1,12 +1,12 @@
 // Before the proxy answers a call of its own tool on a session the upstream has not yet vouched for to this replica: a ping on that session, whose refusal is the client's answer.
 
 import { ANNOTATE_TOOL, REPORT_TOOL } from "../proxy/injected-tools.ts";
+import { MODERN_VERSION_KEY } from "../proxy/proxy-state.ts";
 import { isObject, type Message } from "../wire/jsonrpc.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
 import { fetchUpstream } from "./upstream-client.ts";
 
-const MODERN_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
 const PROBE = new TextEncoder().encode('{"jsonrpc":"2.0","id":"baton-proxy-session-probe","method":"ping"}');
 
 /**
