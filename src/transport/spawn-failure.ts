@@ -1,5 +1,7 @@
 // Why the server command could not start, said so the user can fix the host's config entry: the PATH searched, the directory a relative path was read from, a script without "#!", a directory, a Windows command. Pure.
 
+import { isAbsolutePath } from "../config-values.ts";
+
 /** What is known about one failed start. */
 export interface SpawnFailure {
   /** The command as the entry gives it (`npx`, `./server.sh`, `C:\…\npx.cmd`). */
@@ -56,10 +58,6 @@ export function describeSpawnFailure(failure: SpawnFailure): string {
 
 function hasSeparator(command: string, platform: NodeJS.Platform): boolean {
   return command.includes("/") || (platform === "win32" && command.includes("\\"));
-}
-
-function isAbsolutePath(command: string, platform: NodeJS.Platform): boolean {
-  return command.startsWith("/") || (platform === "win32" && /^([A-Za-z]:)?[\\/]/.test(command));
 }
 
 /** `C:\…`, `npx.cmd`, `server.exe`, `cmd` (of `cmd /c npx …`): names only Windows runs. */
