@@ -1,6 +1,7 @@
 // The 2026-07-28 `x-mcp-header` mirroring (SEP-2243) toward a remote server: each tool's declarations, read from the tools/list answers passed on, and a call's `Mcp-Param-*` headers built from its arguments. Pure.
 
 import { isObject, type JsonObject } from "../wire/jsonrpc.ts";
+import { HEADER_NAME } from "./remote-options.ts";
 
 /** One `x-mcp-header` declaration: the property's path of `properties` keys, and the header's name part. */
 export interface ParamHeader {
@@ -10,8 +11,6 @@ export interface ParamHeader {
 
 const X_MCP_HEADER = "x-mcp-header";
 const PREFIX = "Mcp-Param-";
-/** RFC 9110 `token`: what a header name part must be (a tool declaring another is invalid, and sends nothing). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Declarations held at most: a listing's tools, whatever their number, cost one entry each only when they declare some. */
 const MAX_TOOLS = 10_000;
 
@@ -36,7 +35,8 @@ function declarations(schema: unknown, path: readonly string[] = [], out: ParamH
   for (const [key, property] of Object.entries(schema.properties)) {
     if (!isObject(property)) continue;
     const name = property[X_MCP_HEADER];
-    if (typeof name === "string" && TOKEN.test(name)) out.push({ path: [...path, key], name });
+    // RFC 9110 `token` (HEADER_NAME): what a header name part must be (a tool declaring another is invalid, and sends nothing).
+    if (typeof name === "string" && HEADER_NAME.test(name)) out.push({ path: [...path, key], name });
     declarations(property, [...path, key], out);
   }
   return out;
