@@ -50,6 +50,27 @@ describe("README Files", () => {
     expect(missing).toEqual([]);
   });
 
+  test("the top level holds only what the product card allows (tool settings go in dotfiles)", () => {
+    const allowed = new Set([
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "bunfig.toml",
+      "src",
+      "test",
+      "scripts",
+      "deploy",
+      "README.md",
+      "CHANGELOG.md",
+      "LICENSE",
+      // Ignored by git, so never in a clone: installed packages and the build output.
+      "node_modules",
+      "dist",
+    ]);
+    const tracked = readdirSync(ROOT).filter((name) => !name.startsWith(".") && !allowed.has(name));
+    expect(tracked).toEqual([]);
+  });
+
   test("every file name it gives exists (a pattern matches at least one file)", () => {
     const absent = names.filter((_name, i) => ![...everyBasename].some((file) => patterns[i]?.test(file)));
     expect(absent).toEqual([]);
