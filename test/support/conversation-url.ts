@@ -11,11 +11,11 @@ import { cleanEnv, tempDir } from "./proxy-process.ts";
 
 const encoder = new TextEncoder();
 
-/** Polls `done` every millisecond until it holds; throws naming `what` after `ms`. */
-export async function until(done: () => boolean, what: string, ms = 8_000): Promise<void> {
+/** Polls `done` every millisecond until it holds; throws naming `what` (read when it times out, so it tells the state then) after `ms`. */
+export async function until(done: () => boolean, what: string | (() => string), ms = 8_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
     await Bun.sleep(1);
   }
 }
