@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { generateScenario } from "./support/conversation-model.ts";
 import { checkServeRun, runConversationServe } from "./support/conversation-serve.ts";
 
-const SEEDS = (process.env.MODEL_SERVE_SEEDS ?? "1,2,3,4")
+const SEEDS = (process.env.MODEL_SERVE_SEEDS ?? "1,2,3,4,15")
   .split(",")
   .map((s) => s.trim())
   .filter((s) => s !== "")

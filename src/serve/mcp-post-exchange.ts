@@ -25,7 +25,13 @@ import { statelessKey, type ResumingCall, type SessionEntry } from "./session-ta
 import { discardBody, relayLong } from "./long-answer.ts";
 import { longJsonAnswer } from "./long-json-answer.ts";
 import { relaySse } from "./sse-relay.ts";
-import { countUnanswered, failedWithLocalAnswers, readAnswer, unansweredIds } from "./unanswered-requests.ts";
+import {
+  countUnanswered,
+  drainCutAnswer,
+  failedWithLocalAnswers,
+  readAnswer,
+  unansweredIds,
+} from "./unanswered-requests.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
 /** What a request looks like once checked: one parsed body and the facts needed to route it. */
@@ -66,6 +72,10 @@ export async function exchangePost(
   // A listen stream (the modern era's GET stream) never ends by itself: the drain closes it, as it does GET streams.
   const drainer = [...methods.values()].includes(LISTEN_METHOD) ? new AbortController() : undefined;
   const release = drainer === undefined ? undefined : deps.streams.add(drainer);
+  // Aborted by the drain's deadline while the upstream has sent no head: the proxy then answers the requests itself.
+  const headCut = drainer === undefined && checked.requestIds.length > 0 ? new AbortController() : undefined;
+  const releaseHeadCut = headCut === undefined ? undefined : deps.answers.add(headCut);
+  const extra = drainer ?? headCut;
   let response: UpstreamAnswer;
   try {
     // The client's own signal: its disconnect aborts the upstream request (a relayed stream also cancels its upstream body).
@@ -76,12 +86,23 @@ export async function exchangePost(
       hop,
       viaFetch: deps.config.upstreamViaFetch,
       body: verdict.forward,
-      signal: drainer === undefined ? request.signal : AbortSignal.any([request.signal, drainer.signal]),
+      signal: extra === undefined ? request.signal : AbortSignal.any([request.signal, extra.signal]),
       decompress: true,
     });
   } catch (error) {
     release?.();
+    releaseHeadCut?.();
     try {
+      if (headCut?.signal.aborted && !request.signal.aborted)
+        return drainCutAnswer(
+          deps,
+          exchange,
+          checked.requestIds,
+          local,
+          methods,
+          startedAt,
+          checked.line.kind === "batch",
+        );
       if (drainer?.signal.aborted && !request.signal.aborted) {
         exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
         observeUnanswered(
@@ -98,6 +119,7 @@ export async function exchangePost(
       if (initialize) exchange.close("the upstream never answered the handshake");
     }
   }
+  releaseHeadCut?.();
   if (response.ok) entry.confirmed = true;
   const newSessionId = response.header(SESSION_HEADER);
   if (initialize && response.ok) {

@@ -3,7 +3,7 @@
 import { describeError } from "../errors.ts";
 import type { CappedBody } from "../wire/capped-body.ts";
 import { isObject, wireError, type JsonRpcId } from "../wire/jsonrpc.ts";
-import { SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
+import { DRAIN_CUT_TEXT, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { SessionExchange } from "./exchange.ts";
 import { readCapped } from "./long-answer.ts";
 import { observeAnswer, observeUnanswered, upstreamFailed, type McpRouteDeps } from "./mcp-relay.ts";
@@ -86,6 +86,37 @@ export function failedWithLocalAnswers(
   for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
   const errors = forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT));
   return new Response(JSON.stringify([...local, ...errors]), { status: 502, headers: failed.headers });
+}
+
+/**
+ * The answer to a POST whose upstream had sent no head when the drain's deadline came: an error per request it
+ * carried that the proxy did not answer itself (−32603, try again), beside the proxy's own answers, as one 200
+ * JSON body (an array for a batch). Resetting the connection instead would lose the own answers too, and leave
+ * an SDK client waiting on its own timeout.
+ */
+export function drainCutAnswer(
+  deps: McpRouteDeps,
+  exchange: SessionExchange,
+  ids: readonly JsonRpcId[],
+  local: readonly unknown[],
+  methods: ReadonlyMap<JsonRpcId, string>,
+  startedAt: number,
+  batch: boolean,
+): Response {
+  const forwarded = [...unansweredIds(ids, local)];
+  exchange.upstreamFailed(forwarded, "the proxy is shutting down", "proxy_shutdown");
+  observeUnanswered(
+    deps,
+    forwarded.flatMap((id) => methods.get(id) ?? []),
+    startedAt,
+    "proxy_shutdown",
+  );
+  for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
+  const all = [...local, ...forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT))];
+  return new Response(JSON.stringify(batch ? all : all[0]), {
+    status: 200,
+    headers: { "content-type": "application/json", via: "1.1 baton-proxy" },
+  });
 }
 
 /** The ids of `ids` that none of the proxy's own answers (`local`) answers. */
