@@ -281,10 +281,11 @@ export async function runConversationServe(scenario: Scenario, direct = false): 
         await until(() => posts.length >= step.after, `POST ${step.after} before: ${step.text.slice(0, 200)}`);
         await until(
           () => forwarded.length >= serverSteps,
-          `client message ${serverSteps}; got ${forwarded.length}: ${forwarded
-            .slice(-2)
-            .map((l) => l.toString().slice(0, 200))
-            .join(" | ")}`,
+          () =>
+            `client message ${serverSteps}; got ${forwarded.length}: ${forwarded
+              .slice(-2)
+              .map((l) => l.toString().slice(0, 200))
+              .join(" | ")}`,
         );
         const key = answerKey(step.text);
         if (key !== undefined && !key.startsWith('"ghost-'))
@@ -312,7 +313,8 @@ export async function runConversationServe(scenario: Scenario, direct = false): 
             posts.length >= settle.server &&
             forwarded.length >= settle.client &&
             answers.length + heldOwn >= settle.answers,
-          `a settled state before a report call (POSTs ${posts.length}/${settle.server}, client ${forwarded.length}/${settle.client}, answers ${answers.length}/${settle.answers})`,
+          () =>
+            `a settled state before a report call (POSTs ${posts.length}/${settle.server}, client ${forwarded.length}/${settle.client}, answers ${answers.length}/${settle.answers})`,
         );
       const cancelled = /"method":"notifications\/cancelled","params":\{"requestId":("[^"]*"|\d+)/.exec(step.text)?.[1];
       // A client cancels a request it sent a while ago: over HTTP its POST could otherwise still be on

@@ -164,10 +164,11 @@ export async function runConversationUrl(scenario: Scenario): Promise<Conversati
         // One server line at a time: lines on different HTTP streams have no order between them.
         await until(
           () => (sort(), forwarded.length >= serverSteps),
-          `client line ${serverSteps} (${lastServer.slice(0, 200)}, on the stream of ${lastStream}); got ${forwarded.length}: ${forwarded
-            .slice(-2)
-            .map((l) => l.toString().slice(0, 200))
-            .join(" | ")}\nproxy stderr: ${stderrText.slice(-1500)}`,
+          () =>
+            `client line ${serverSteps} (${lastServer.slice(0, 200)}, on the stream of ${lastStream}); got ${forwarded.length}: ${forwarded
+              .slice(-2)
+              .map((l) => l.toString().slice(0, 200))
+              .join(" | ")}\nproxy stderr: ${stderrText.slice(-1500)}`,
         );
         lastServer = step.text;
         const key = answerKey(step.text);
