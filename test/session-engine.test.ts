@@ -244,6 +244,20 @@ describe("many sessions on one hub", () => {
     expect(report).toContain("**Annotations:** 1");
   });
 
+  test("with BATON_CAPTURE leaving tool calls out, tools are not given user_goal / expected_result (their descriptions say they are recorded; they would not be)", () => {
+    const { engine } = setup({ BATON_EVENT_SINK: "stderr:", BATON_CAPTURE: "resources" });
+    const e = engine();
+    fromClient(e, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+    const tool = { name: "get_invoice", inputSchema: { type: "object", properties: { status: { type: "string" } } } };
+    const listed = messages(fromServer(e, { jsonrpc: "2.0", id: 1, result: { tools: [tool] } }))[0]?.result.tools;
+    expect(listed.map((t: { name: string }) => t.name)).toEqual([
+      "get_invoice",
+      "baton_annotate",
+      "baton_session_report",
+    ]);
+    expect(Object.keys(listed[0].inputSchema.properties)).toEqual(["status"]);
+  });
+
   test("with a remote sink there is no report tool and no fold", () => {
     const { engine } = setup({
       BATON_EVENT_SINK: "https://console.example",
