@@ -278,6 +278,27 @@ describe("What stands out", () => {
     ]);
   });
 
+  test("with events missing (gaps in the sequence), no error and a single failing tool are said of the events read, not of the session", () => {
+    // Events 3 and 4 never reached the file: either may have been an error of any tool.
+    const clean = fold([
+      ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
+      ...makeCall(5, "b", "echo", {}, { durationMs: 5 }),
+    ]);
+    const cleanFacts = factsOf(renderReport(clean, { slowCallMs: 1000 }));
+    expect(cleanFacts).not.toContain("- No tool call returned an error.");
+    expect(cleanFacts).toContain("- No tool call in these events returned an error (2 events are missing from them).");
+    const one = fold([
+      ...makeCall(1, "a", "echo", {}, { durationMs: 5, errorType: "tool_error" }),
+      ...makeCall(4, "b", "other", {}, { durationMs: 5 }),
+    ]);
+    expect(factsOf(renderReport(one, { slowCallMs: 1000 }))[0]).toBe(
+      "- Of the calls in these events (1 event is missing from them), only `echo` failed, 1 of 1 call (100.0%): tool error (isError).",
+    );
+    // Nothing missing: as before.
+    const whole = fold(makeCall(1, "a", "echo", {}, { durationMs: 5 }));
+    expect(factsOf(renderReport(whole, { slowCallMs: 1000 }))).toContain("- No tool call returned an error.");
+  });
+
   test("tools past the tracked 200, counted together as (other tools), are never called one tool that failed most or did not fail", () => {
     // 200 tools called once each, then 100 more tools that fail once each: no single tool failed more than once.
     const named = Array.from({ length: MAX_TRACKED_TOOLS }, (_, i) =>

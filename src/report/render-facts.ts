@@ -38,8 +38,18 @@ export function renderFacts(
   // Tools past the tracked ones share one row: its errors may be many tools' single errors, so it is never "a tool".
   const pooled = summary.tools.find((t) => t.tool === OTHER_TOOLS && t.errors > 0);
   const facts: string[] = [];
-  if (failing.length > 0) facts.push(renderErrorFact(failing, pooled !== undefined));
-  else if (totals.calls > 0 && pooled === undefined) facts.push("- No tool call returned an error.");
+  // Events missing from the file may have been errors: "no error" and "only" are then said of the events read.
+  const missing =
+    totals.dropped_events === 0
+      ? null
+      : `${formatPlural(totals.dropped_events, "event")} ${totals.dropped_events === 1 ? "is" : "are"} missing from them`;
+  if (failing.length > 0) facts.push(renderErrorFact(failing, pooled !== undefined, missing));
+  else if (totals.calls > 0 && pooled === undefined)
+    facts.push(
+      missing === null
+        ? "- No tool call returned an error."
+        : `- No tool call in these events returned an error (${missing}).`,
+    );
   if (pooled !== undefined)
     facts.push(
       `- The tools past the first ${formatCount(MAX_TRACKED_TOOLS)} named in this session are counted together as ${renderCode(OTHER_TOOLS)}: ${formatCount(pooled.errors)} of their ${formatPlural(pooled.calls, "call")} failed (${formatRate(pooled.errors / pooled.calls)}).`,
@@ -140,14 +150,19 @@ function rankFailingTools(tools: readonly ToolSummary[]): ToolSummary[] {
     .sort((a, b) => b.errors - a.errors || rate(b) - rate(a));
 }
 
-/** `pooledFailed`: tools past the tracked ones failed too, so no named tool is the only one, nor surely the worst. */
-function renderErrorFact(failing: readonly ToolSummary[], pooledFailed: boolean): string {
+/**
+ * `pooledFailed`: tools past the tracked ones failed too, so no named tool is the only one, nor surely the worst.
+ * `missing`: events are missing (said as "N events are missing from them"), so "only" holds only for the events read.
+ */
+function renderErrorFact(failing: readonly ToolSummary[], pooledFailed: boolean, missing: string | null): string {
   const [top] = failing;
   if (top === undefined) return "";
   const leaders = failing.filter((t) => t.errors === top.errors);
   if (leaders.length === 1) {
     const figures = `${formatCount(top.errors)} of ${formatPlural(top.calls, "call")} (${formatRate(top.errors / top.calls)}): ${describeTypes(top)}`;
     if (pooledFailed) return `- ${renderCode(top.tool)} had the most errors of the tools tracked by name, ${figures}.`;
+    if (failing.length === 1 && missing !== null)
+      return `- Of the calls in these events (${missing}), only ${renderCode(top.tool)} failed, ${figures}.`;
     return failing.length === 1
       ? `- Only ${renderCode(top.tool)} failed, ${figures}.`
       : `- ${renderCode(top.tool)} had the most errors, ${figures}.`;
