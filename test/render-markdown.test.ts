@@ -333,7 +333,7 @@ describe("What stands out", () => {
     );
   });
 
-  test("--url: calls that never reached a tool (server unreachable, stream lost, HTTP 503) are said to be the connection's, named in words", () => {
+  test("--url: calls that failed between proxy and server (unreachable: never reached a tool; stream lost, HTTP 503: no MCP answer) are said to be the connection's, named in words", () => {
     const state = fold([
       ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
       ...makeCall(3, "b", "slow", {}, { durationMs: 8000, errorType: "upstream_stream_lost", errorBody: "broke" }),
@@ -346,11 +346,31 @@ describe("What stands out", () => {
     expect(facts[0]).toBe(
       "- `echo` had the most errors, 3 of 4 calls (75.0%): server unreachable ×2 and HTTP 503 from the server ×1.",
     );
+    expect(facts).toContain("- 2 calls failed on the way to the server, not in its tools: server unreachable ×2.");
     expect(facts).toContain(
-      "- 4 calls failed on the way to the server, not in its tools: server unreachable ×2, HTTP 503 from the server ×1 and connection to the server lost ×1.",
+      "- 2 calls were sent to the server but got no MCP answer from it (not an error a tool returned; the tool may have run): HTTP 503 from the server ×1 and connection to the server lost ×1.",
     );
     expect(markdown).toContain("   - Error: server unreachable — `down`\n");
     expect(markdown).toContain("took **8.0 s** at 12:00:08 and failed: connection to the server lost");
+  });
+
+  test("--url: a call the server got but did not answer in time is not said to have failed on the way to it (its tool may have run)", () => {
+    // BATON_UPSTREAM_TIMEOUT=1 and a tool that takes 2.5 s: the server received the call and ran the tool.
+    const state = fold([
+      ...makeCall(1, "a", "fail", {}, { durationMs: 56, errorType: "tool_error", errorBody: "it failed" }),
+      ...makeCall(
+        3,
+        "b",
+        "slow",
+        { ms: 2500 },
+        { durationMs: 1056, errorType: "upstream_timeout", errorBody: "did not answer within 1 s" },
+      ),
+    ]);
+    const facts = factsOf(renderReport(state, { slowCallMs: 1000 }));
+    expect(facts.join("\n")).not.toContain("on the way to the server");
+    expect(facts).toContain(
+      "- 1 call was sent to the server but got no MCP answer from it (not an error a tool returned; the tool may have run): server timed out ×1.",
+    );
   });
 
   test("serve: an upstream's HTTP error (upstream_http_<status>) is the connection's, named as --url's http_<status> is", () => {
@@ -360,8 +380,9 @@ describe("What stands out", () => {
       ...makeCall(5, "c", "echo", {}, { durationMs: 0, errorType: "upstream_unreachable", errorBody: "down" }),
     ]);
     const facts = factsOf(renderReport(state, { slowCallMs: 1000 }));
+    expect(facts).toContain("- 1 call failed on the way to the server, not in its tools: server unreachable ×1.");
     expect(facts).toContain(
-      "- 2 calls failed on the way to the server, not in its tools: HTTP 503 from the server ×1 and server unreachable ×1.",
+      "- 1 call was sent to the server but got no MCP answer from it (not an error a tool returned; the tool may have run): HTTP 503 from the server ×1.",
     );
     expect(describeErrorType("upstream_http_401")).toBe("HTTP 401 from the server");
   });
@@ -376,7 +397,10 @@ describe("What stands out", () => {
     ]);
     const markdown = renderReport(state, { slowCallMs: 1000 });
     expect(factsOf(markdown)).toContain(
-      "- 2 calls failed on the way to the server, not in its tools: no answer from the server ×1 and server unreachable ×1.",
+      "- 1 call failed on the way to the server, not in its tools: server unreachable ×1.",
+    );
+    expect(factsOf(markdown)).toContain(
+      "- 1 call was sent to the server but got no MCP answer from it (not an error a tool returned; the tool may have run): no answer from the server ×1.",
     );
     expect(markdown).toContain("   - Error: JSON-RPC error -32602 (Invalid params) — `bad`\n");
     expect(markdown).toContain("   - Error: no answer (stopped tracking) — `gone`\n");

@@ -1,6 +1,6 @@
 // The report's "What stands out" bullets: short, true sentences built only from the summary and the fold's kept records. Pure; returns text.
 
-import { describeErrorType, isConnectionFailure } from "./error-names.ts";
+import { describeErrorType, isConnectionFailure, isNeverDelivered } from "./error-names.ts";
 import { MAX_TRACKED_TOOLS, OTHER_TOOLS } from "./fold-calls.ts";
 import { formatCount, formatMs, formatPlural, formatRate, formatTimes, joinList, renderCode } from "./markdown-text.ts";
 import type { CallRecord, ReportState, SubjectKind } from "./report-types.ts";
@@ -56,8 +56,7 @@ export function renderFacts(
     );
   const subjects = renderSubjectFact(state);
   if (subjects !== null) facts.push(subjects);
-  const connection = renderConnectionFact(summary.error_types);
-  if (connection !== null) facts.push(connection);
+  facts.push(...renderConnectionFacts(summary.error_types));
   const retries = renderRetryFact(summary.tools);
   if (retries !== null) facts.push(retries);
   facts.push(...renderLinkedAnnotations(state, failing));
@@ -130,16 +129,34 @@ function renderSubjectFact(state: ReportState): string | null {
   return `- Resource and prompt requests failed ${formatTimes(total)}: ${each}.`;
 }
 
-/** Calls that failed reaching a remote server (`--url`, `serve`), by type: the tools' error counts include them, so the report says what they were. */
-function renderConnectionFact(errorTypes: Readonly<Record<string, number>>): string | null {
+/**
+ * Calls that failed between the proxy and a remote server (`--url`, `serve`), by type: the tools'
+ * error counts include them, so the report says what they were. Those the server never took in
+ * are apart from those it had (a timeout, a lost stream, an HTTP error status): their tool may have run.
+ */
+function renderConnectionFacts(errorTypes: Readonly<Record<string, number>>): string[] {
   const failures = Object.entries(errorTypes).filter(([type]) => isConnectionFailure(type));
-  if (failures.length === 0) return null;
-  const total = failures.reduce((n, [, count]) => n + count, 0);
-  const types = joinList(
-    failures.map(([type, n]) => `${describeErrorType(type) ?? renderCode(type, 60)} ×${formatCount(n)}`),
-    MAX_TYPES_LISTED,
-  );
-  return `- ${formatPlural(total, "call")} failed on the way to the server, not in its tools: ${types}.`;
+  const listed = (group: [string, number][]): { total: number; types: string } => ({
+    total: group.reduce((n, [, count]) => n + count, 0),
+    types: joinList(
+      group.map(([type, n]) => `${describeErrorType(type) ?? renderCode(type, 60)} ×${formatCount(n)}`),
+      MAX_TYPES_LISTED,
+    ),
+  });
+  const facts: string[] = [];
+  const before = failures.filter(([type]) => isNeverDelivered(type));
+  const after = failures.filter(([type]) => !isNeverDelivered(type));
+  if (before.length > 0) {
+    const { total, types } = listed(before);
+    facts.push(`- ${formatPlural(total, "call")} failed on the way to the server, not in its tools: ${types}.`);
+  }
+  if (after.length > 0) {
+    const { total, types } = listed(after);
+    facts.push(
+      `- ${formatPlural(total, "call")} ${total === 1 ? "was" : "were"} sent to the server but got no MCP answer from it (not an error a tool returned; the tool may have run): ${types}.`,
+    );
+  }
+  return facts;
 }
 
 /** Tools with errors (the pooled OTHER_TOOLS row is not one): most errors first, then highest error rate, then the summary's order (most calls, name). */
