@@ -764,6 +764,9 @@ describe("inline text helpers", () => {
     [4870, "4.9 s"],
     [61_000, "1 min 1 s"],
     [7_380_000, "2 h 3 min"],
+    // Rounding never leaves a value in the smaller unit's form (a producer's fractional milliseconds):
+    [999.6, "1.0 s"],
+    [59_960, "1 min 0 s"],
     [-1, "—"],
   ])("formatMs(%p) is %p", (ms, expected) => {
     expect(formatMs(ms)).toBe(expected);
