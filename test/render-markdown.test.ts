@@ -469,6 +469,21 @@ describe("What stands out", () => {
     expect(facts).toContain("- The agent flagged `failure`: 2 of 3 annotations.");
   });
 
+  test("the note the proxy makes from a call's user_goal is not said to be the agent annotating the tool", () => {
+    // What the proxy writes just before the first call that carries a user_goal (intent_source "injected_param").
+    const fromGoal = makeEvent("annotation", 1, {
+      intent: "find the overdue invoices",
+      tool_name: "get_invoice",
+      intent_source: "injected_param",
+    });
+    const state = fold([fromGoal, ...makeCall(2, "a", "get_invoice", {}, { durationMs: 3, errorType: "tool_error" })]);
+    const markdown = renderReport(state, { slowCallMs: 1000 });
+    expect(factsOf(markdown).join("\n")).not.toContain("The agent annotated");
+    expect(markdown).toContain(
+      "1. Note about `get_invoice` at 12:00:00, from the call's `user_goal` (not a `baton_annotate` call)\n",
+    );
+  });
+
   test("signals: a clear leader, a tie at the top, all tied (in order of first appearance)", () => {
     const signals = (list: string[]) =>
       factsOf(renderReport(fold(list.map((s, i) => annotate(i, "x", s, null))), { slowCallMs: 1000 }));
