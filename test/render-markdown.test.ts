@@ -278,6 +278,27 @@ describe("What stands out", () => {
     ]);
   });
 
+  test("with events missing (gaps in the sequence), no error and a single failing tool are said of the events read, not of the session", () => {
+    // Events 3 and 4 never reached the file: either may have been an error of any tool.
+    const clean = fold([
+      ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
+      ...makeCall(5, "b", "echo", {}, { durationMs: 5 }),
+    ]);
+    const cleanFacts = factsOf(renderReport(clean, { slowCallMs: 1000 }));
+    expect(cleanFacts).not.toContain("- No tool call returned an error.");
+    expect(cleanFacts).toContain("- No tool call in these events returned an error (2 events are missing from them).");
+    const one = fold([
+      ...makeCall(1, "a", "echo", {}, { durationMs: 5, errorType: "tool_error" }),
+      ...makeCall(4, "b", "other", {}, { durationMs: 5 }),
+    ]);
+    expect(factsOf(renderReport(one, { slowCallMs: 1000 }))[0]).toBe(
+      "- Of the calls in these events (1 event is missing from them), only `echo` failed, 1 of 1 call (100.0%): tool error (isError).",
+    );
+    // Nothing missing: as before.
+    const whole = fold(makeCall(1, "a", "echo", {}, { durationMs: 5 }));
+    expect(factsOf(renderReport(whole, { slowCallMs: 1000 }))).toContain("- No tool call returned an error.");
+  });
+
   test("tools past the tracked 200, counted together as (other tools), are never called one tool that failed most or did not fail", () => {
     // 200 tools called once each, then 100 more tools that fail once each: no single tool failed more than once.
     const named = Array.from({ length: MAX_TRACKED_TOOLS }, (_, i) =>
@@ -312,7 +333,7 @@ describe("What stands out", () => {
     );
   });
 
-  test("--url: calls that never reached a tool (server unreachable, stream lost, HTTP 503) are said to be the connection's, named in words", () => {
+  test("--url: calls that failed between proxy and server (unreachable: never reached a tool; stream lost, HTTP 503: no MCP answer) are said to be the connection's, named in words", () => {
     const state = fold([
       ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
       ...makeCall(3, "b", "slow", {}, { durationMs: 8000, errorType: "upstream_stream_lost", errorBody: "broke" }),
@@ -325,11 +346,31 @@ describe("What stands out", () => {
     expect(facts[0]).toBe(
       "- `echo` had the most errors, 3 of 4 calls (75.0%): server unreachable ×2 and HTTP 503 from the server ×1.",
     );
+    expect(facts).toContain("- 2 calls failed on the way to the server, not in its tools: server unreachable ×2.");
     expect(facts).toContain(
-      "- 4 calls failed on the way to the server, not in its tools: server unreachable ×2, HTTP 503 from the server ×1 and connection to the server lost ×1.",
+      "- 2 calls were sent to the server but got no MCP answer from it (not an error a tool returned; the tool may have run): HTTP 503 from the server ×1 and connection to the server lost ×1.",
     );
     expect(markdown).toContain("   - Error: server unreachable — `down`\n");
     expect(markdown).toContain("took **8.0 s** at 12:00:08 and failed: connection to the server lost");
+  });
+
+  test("--url: a call the server got but did not answer in time is not said to have failed on the way to it (its tool may have run)", () => {
+    // BATON_UPSTREAM_TIMEOUT=1 and a tool that takes 2.5 s: the server received the call and ran the tool.
+    const state = fold([
+      ...makeCall(1, "a", "fail", {}, { durationMs: 56, errorType: "tool_error", errorBody: "it failed" }),
+      ...makeCall(
+        3,
+        "b",
+        "slow",
+        { ms: 2500 },
+        { durationMs: 1056, errorType: "upstream_timeout", errorBody: "did not answer within 1 s" },
+      ),
+    ]);
+    const facts = factsOf(renderReport(state, { slowCallMs: 1000 }));
+    expect(facts.join("\n")).not.toContain("on the way to the server");
+    expect(facts).toContain(
+      "- 1 call was sent to the server but got no MCP answer from it (not an error a tool returned; the tool may have run): server timed out ×1.",
+    );
   });
 
   test("serve: an upstream's HTTP error (upstream_http_<status>) is the connection's, named as --url's http_<status> is", () => {
@@ -339,8 +380,9 @@ describe("What stands out", () => {
       ...makeCall(5, "c", "echo", {}, { durationMs: 0, errorType: "upstream_unreachable", errorBody: "down" }),
     ]);
     const facts = factsOf(renderReport(state, { slowCallMs: 1000 }));
+    expect(facts).toContain("- 1 call failed on the way to the server, not in its tools: server unreachable ×1.");
     expect(facts).toContain(
-      "- 2 calls failed on the way to the server, not in its tools: HTTP 503 from the server ×1 and server unreachable ×1.",
+      "- 1 call was sent to the server but got no MCP answer from it (not an error a tool returned; the tool may have run): HTTP 503 from the server ×1.",
     );
     expect(describeErrorType("upstream_http_401")).toBe("HTTP 401 from the server");
   });
@@ -355,7 +397,10 @@ describe("What stands out", () => {
     ]);
     const markdown = renderReport(state, { slowCallMs: 1000 });
     expect(factsOf(markdown)).toContain(
-      "- 2 calls failed on the way to the server, not in its tools: no answer from the server ×1 and server unreachable ×1.",
+      "- 1 call failed on the way to the server, not in its tools: server unreachable ×1.",
+    );
+    expect(factsOf(markdown)).toContain(
+      "- 1 call was sent to the server but got no MCP answer from it (not an error a tool returned; the tool may have run): no answer from the server ×1.",
     );
     expect(markdown).toContain("   - Error: JSON-RPC error -32602 (Invalid params) — `bad`\n");
     expect(markdown).toContain("   - Error: no answer (stopped tracking) — `gone`\n");
@@ -422,6 +467,21 @@ describe("What stands out", () => {
     expect(facts).toContain("- The agent annotated `b` after its tool error (isError): `failure` — ‘do the thing’.");
     expect(facts).toContain("- The agent also annotated another failing tool: `c`.");
     expect(facts).toContain("- The agent flagged `failure`: 2 of 3 annotations.");
+  });
+
+  test("the note the proxy makes from a call's user_goal is not said to be the agent annotating the tool", () => {
+    // What the proxy writes just before the first call that carries a user_goal (intent_source "injected_param").
+    const fromGoal = makeEvent("annotation", 1, {
+      intent: "find the overdue invoices",
+      tool_name: "get_invoice",
+      intent_source: "injected_param",
+    });
+    const state = fold([fromGoal, ...makeCall(2, "a", "get_invoice", {}, { durationMs: 3, errorType: "tool_error" })]);
+    const markdown = renderReport(state, { slowCallMs: 1000 });
+    expect(factsOf(markdown).join("\n")).not.toContain("The agent annotated");
+    expect(markdown).toContain(
+      "1. Note about `get_invoice` at 12:00:00, from the call's `user_goal` (not a `baton_annotate` call)\n",
+    );
   });
 
   test("signals: a clear leader, a tie at the top, all tied (in order of first appearance)", () => {
@@ -719,6 +779,9 @@ describe("inline text helpers", () => {
     [4870, "4.9 s"],
     [61_000, "1 min 1 s"],
     [7_380_000, "2 h 3 min"],
+    // Rounding never leaves a value in the smaller unit's form (a producer's fractional milliseconds):
+    [999.6, "1.0 s"],
+    [59_960, "1 min 0 s"],
     [-1, "—"],
   ])("formatMs(%p) is %p", (ms, expected) => {
     expect(formatMs(ms)).toBe(expected);

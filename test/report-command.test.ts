@@ -662,5 +662,7 @@ describe("report errors and usage", () => {
     expect(result.stdout).toStartWith(renderSynopsis(REPORT_SPEC));
     for (const option of ["--session ID", "--format md|json", "--list", "--slow-ms N", "-h, --help"])
       expect(result.stdout).toContain(option);
+    // --list's columns as it prints them (the server's name between the client and the surface hash).
+    expect(result.stdout).toContain("(id, first → last, events, calls, client, server, surface hash)");
   });
 });

@@ -227,6 +227,37 @@ describe("many sessions on one hub", () => {
     expect(report).toContain('- `slow_tool` started at 10:00:00, running for 4.5 s so far — input: `{"q":1}`');
   });
 
+  test("with BATON_CAPTURE leaving tool calls out, the live report says they are not recorded, not that there were none", () => {
+    const { engine } = setup({ BATON_EVENT_SINK: "stderr:", BATON_CAPTURE: "resources,prompts" });
+    const e = engine();
+    const empty = messages(fromClient(e, call(8, "baton_session_report")))[0]?.result.content[0].text as string;
+    expect(empty).not.toContain("every call is recorded");
+    expect(empty).toContain("tool calls are not recorded (`BATON_CAPTURE` leaves them out)");
+    fromClient(e, call(1, "get_invoice", { status: "overdue" }));
+    fromServer(e, { jsonrpc: "2.0", id: 1, error: { code: -32602, message: "bad status" } });
+    fromClient(e, call(2, "baton_annotate", { intent: "find overdue invoices", signal_type: "parameter_confusion" }));
+    const report = messages(fromClient(e, call(9, "baton_session_report")))[0]?.result.content[0].text as string;
+    expect(report).not.toContain("**Calls:** 0");
+    expect(report).not.toContain("No tool calls recorded.");
+    expect(report).toContain("- **Calls:** not recorded (`BATON_CAPTURE` leaves them out)");
+    expect(report).toContain("Tool calls are not recorded in this session: `BATON_CAPTURE` leaves them out.");
+    expect(report).toContain("**Annotations:** 1");
+  });
+
+  test("with BATON_CAPTURE leaving tool calls out, tools are not given user_goal / expected_result (their descriptions say they are recorded; they would not be)", () => {
+    const { engine } = setup({ BATON_EVENT_SINK: "stderr:", BATON_CAPTURE: "resources" });
+    const e = engine();
+    fromClient(e, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+    const tool = { name: "get_invoice", inputSchema: { type: "object", properties: { status: { type: "string" } } } };
+    const listed = messages(fromServer(e, { jsonrpc: "2.0", id: 1, result: { tools: [tool] } }))[0]?.result.tools;
+    expect(listed.map((t: { name: string }) => t.name)).toEqual([
+      "get_invoice",
+      "baton_annotate",
+      "baton_session_report",
+    ]);
+    expect(Object.keys(listed[0].inputSchema.properties)).toEqual(["status"]);
+  });
+
   test("with a remote sink there is no report tool and no fold", () => {
     const { engine } = setup({
       BATON_EVENT_SINK: "https://console.example",

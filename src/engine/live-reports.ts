@@ -23,7 +23,7 @@ export interface LiveReports {
 
 /** `perTokenRecords`: hosted per-request consent, one fold per token. */
 export function createLiveReports(
-  config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks">,
+  config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks"> & Partial<Pick<Config, "capture">>,
   perTokenRecords: boolean | undefined,
 ): LiveReports {
   // Only the report tool reads the fold, and it is offered only when every sink is local.
@@ -42,6 +42,9 @@ export function createLiveReports(
   };
   const fileSink = config.sinks.find((s) => s.kind === "file");
   const eventsLocation = fileSink?.kind === "file" ? fileSink.path : config.sinks.map((s) => s.kind).join(", ");
+  // Without tool events the fold counts no calls: the report must not read as a session that made none.
+  const toolCallsUnrecorded =
+    config.capture === undefined || config.capture.has("tools") ? undefined : "`BATON_CAPTURE` leaves them out";
   return {
     fold: report === undefined ? undefined : fold,
     text: (context, unrecorded, now) => {
@@ -54,7 +57,7 @@ export function createLiveReports(
         renderReport(
           (reportsByToken === undefined ? report : reportsByToken.get(context?.consentToken ?? "")) ??
             createReportState(),
-          { slowCallMs: config.slowCallMs, eventsLocation, live: true, now },
+          { slowCallMs: config.slowCallMs, eventsLocation, live: true, now, toolCallsUnrecorded },
         )
       );
     },

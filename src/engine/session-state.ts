@@ -18,8 +18,9 @@ export function createSessionState(deps: SessionEngineDeps): ProxyState {
   const state = createProxyState({
     includeReportTool: config.allSinksLocal,
     boundValue: bound,
-    // Observed only: arguments reach the server as sent, so none of them is read as an intent.
-    intentParam: deps.observeOnly === true ? "off" : config.intentParam,
+    // Observed only: arguments reach the server as sent, so none of them is read as an intent. Without
+    // tool events nothing records them, and their descriptions tell the agent they are recorded.
+    intentParam: deps.observeOnly === true || config.capture?.has("tools") === false ? "off" : config.intentParam,
     injects: deps.observeOnly !== true,
     capture: config.capture,
     // Raw principals stay in here: only their hash reaches events (and so the dispatcher).

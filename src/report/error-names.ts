@@ -41,8 +41,21 @@ const LOCAL_NAMES = new Map<string, string>([
   ["proxy_pending_evicted", "no answer (stopped tracking)"],
 ]);
 
-/** The Python proxy's `--url` failures: like ours, the call never reached a tool. */
+/** The Python proxy's `--url` failures: like ours, no MCP answer came from the server. */
 const PYTHON_CONNECTION_FAILURES = new Set(["proxy_upstream_unreachable", "proxy_no_response"]);
+/**
+ * Connection failures of a call the server never took in: not connected, TLS, refused by its
+ * authorization or for an unknown session. Every other connection failure (a timeout, a lost
+ * stream, an HTTP error status, an answer that is not MCP) came after the server had the call,
+ * so its tool may have run.
+ */
+const NEVER_DELIVERED = new Set([
+  "upstream_unreachable",
+  "upstream_tls",
+  "upstream_auth",
+  "session_expired",
+  "proxy_upstream_unreachable",
+]);
 
 /** How the proxy's body of a `cancelled` call starts when the client gave a reason (proxy/client-message.ts). */
 const CANCELLED_PREFIX = `${LOCAL_NAMES.get("cancelled")}: `;
@@ -55,8 +68,8 @@ const HTTP_STATUS_TYPE = /^(?:upstream_)?http_(\d{3})$/;
 
 /**
  * True for error types that say the call failed between the proxy and a remote server (`--url`,
- * `serve`): unreachable, TLS, timeout, auth, lost stream, an HTTP error status. Such a call never
- * reached a tool, so the report does not leave it to read as the tool's failure.
+ * `serve`): unreachable, TLS, timeout, auth, lost stream, an HTTP error status. No tool returned
+ * such an error, so the report does not leave it to read as one (isNeverDelivered: nor did one run).
  */
 export function isConnectionFailure(errorType: string): boolean {
   return (
@@ -65,6 +78,11 @@ export function isConnectionFailure(errorType: string): boolean {
     PYTHON_CONNECTION_FAILURES.has(errorType) ||
     HTTP_STATUS_TYPE.test(errorType)
   );
+}
+
+/** True for the connection failures (see isConnectionFailure) of a call the server never took in, so no tool ran. */
+export function isNeverDelivered(errorType: string): boolean {
+  return NEVER_DELIVERED.has(errorType);
 }
 
 /** The JSON-RPC code of a `jsonrpc_<code>` error type (or the Python proxy's bare `<code>`), or null for any other type. */

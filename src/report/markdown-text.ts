@@ -56,9 +56,11 @@ export function renderTimeOfDay(value: string, day: string | null): string {
 /** A duration for humans: `850 ms`, `4.2 s`, `3 min 5 s`, `2 h 14 min`. */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "—";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(Math.round(ms / 100) / 10).toFixed(1)} s`;
-  const seconds = Math.floor(ms / 1000);
+  // Each unit is chosen from the rounded value, so 999.6 ms is never "1000 ms" nor 59 960 ms "60.0 s".
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
+  const seconds = Math.max(60, Math.floor(ms / 1000));
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }

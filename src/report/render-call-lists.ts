@@ -85,9 +85,11 @@ function renderAnnotation(note: AnnotationRecord, n: number, day: string | null)
   field("Workflow", note.workflow);
   field("Suggested improvement", note.suggestedImprovement);
   if (note.contextJson !== null) details.push(`Context: ${renderCode(note.contextJson, MAX_PARAMS_SNIPPET_CHARS)}`);
+  // The proxy's note from a call's user_goal: the agent wrote its text, but did not call baton_annotate.
+  const made = note.fromIntentParam ? ", from the call's `user_goal` (not a `baton_annotate` call)" : "";
   return numbered(
     n,
-    `${signal}${about} at ${renderTimeOfDay(note.capturedAt, day)}`,
+    `${signal}${about} at ${renderTimeOfDay(note.capturedAt, day)}${made}`,
     details.length > 0 ? details : ["_No details given._"],
   );
 }

@@ -1,6 +1,6 @@
 // The report's "What stands out" bullets: short, true sentences built only from the summary and the fold's kept records. Pure; returns text.
 
-import { describeErrorType, isConnectionFailure } from "./error-names.ts";
+import { describeErrorType, isConnectionFailure, isNeverDelivered } from "./error-names.ts";
 import { MAX_TRACKED_TOOLS, OTHER_TOOLS } from "./fold-calls.ts";
 import { formatCount, formatMs, formatPlural, formatRate, formatTimes, joinList, renderCode } from "./markdown-text.ts";
 import type { CallRecord, ReportState, SubjectKind } from "./report-types.ts";
@@ -38,16 +38,25 @@ export function renderFacts(
   // Tools past the tracked ones share one row: its errors may be many tools' single errors, so it is never "a tool".
   const pooled = summary.tools.find((t) => t.tool === OTHER_TOOLS && t.errors > 0);
   const facts: string[] = [];
-  if (failing.length > 0) facts.push(renderErrorFact(failing, pooled !== undefined));
-  else if (totals.calls > 0 && pooled === undefined) facts.push("- No tool call returned an error.");
+  // Events missing from the file may have been errors: "no error" and "only" are then said of the events read.
+  const missing =
+    totals.dropped_events === 0
+      ? null
+      : `${formatPlural(totals.dropped_events, "event")} ${totals.dropped_events === 1 ? "is" : "are"} missing from them`;
+  if (failing.length > 0) facts.push(renderErrorFact(failing, pooled !== undefined, missing));
+  else if (totals.calls > 0 && pooled === undefined)
+    facts.push(
+      missing === null
+        ? "- No tool call returned an error."
+        : `- No tool call in these events returned an error (${missing}).`,
+    );
   if (pooled !== undefined)
     facts.push(
       `- The tools past the first ${formatCount(MAX_TRACKED_TOOLS)} named in this session are counted together as ${renderCode(OTHER_TOOLS)}: ${formatCount(pooled.errors)} of their ${formatPlural(pooled.calls, "call")} failed (${formatRate(pooled.errors / pooled.calls)}).`,
     );
   const subjects = renderSubjectFact(state);
   if (subjects !== null) facts.push(subjects);
-  const connection = renderConnectionFact(summary.error_types);
-  if (connection !== null) facts.push(connection);
+  facts.push(...renderConnectionFacts(summary.error_types));
   const retries = renderRetryFact(summary.tools);
   if (retries !== null) facts.push(retries);
   facts.push(...renderLinkedAnnotations(state, failing));
@@ -120,16 +129,34 @@ function renderSubjectFact(state: ReportState): string | null {
   return `- Resource and prompt requests failed ${formatTimes(total)}: ${each}.`;
 }
 
-/** Calls that failed reaching a remote server (`--url`, `serve`), by type: the tools' error counts include them, so the report says what they were. */
-function renderConnectionFact(errorTypes: Readonly<Record<string, number>>): string | null {
+/**
+ * Calls that failed between the proxy and a remote server (`--url`, `serve`), by type: the tools'
+ * error counts include them, so the report says what they were. Those the server never took in
+ * are apart from those it had (a timeout, a lost stream, an HTTP error status): their tool may have run.
+ */
+function renderConnectionFacts(errorTypes: Readonly<Record<string, number>>): string[] {
   const failures = Object.entries(errorTypes).filter(([type]) => isConnectionFailure(type));
-  if (failures.length === 0) return null;
-  const total = failures.reduce((n, [, count]) => n + count, 0);
-  const types = joinList(
-    failures.map(([type, n]) => `${describeErrorType(type) ?? renderCode(type, 60)} ×${formatCount(n)}`),
-    MAX_TYPES_LISTED,
-  );
-  return `- ${formatPlural(total, "call")} failed on the way to the server, not in its tools: ${types}.`;
+  const listed = (group: [string, number][]): { total: number; types: string } => ({
+    total: group.reduce((n, [, count]) => n + count, 0),
+    types: joinList(
+      group.map(([type, n]) => `${describeErrorType(type) ?? renderCode(type, 60)} ×${formatCount(n)}`),
+      MAX_TYPES_LISTED,
+    ),
+  });
+  const facts: string[] = [];
+  const before = failures.filter(([type]) => isNeverDelivered(type));
+  const after = failures.filter(([type]) => !isNeverDelivered(type));
+  if (before.length > 0) {
+    const { total, types } = listed(before);
+    facts.push(`- ${formatPlural(total, "call")} failed on the way to the server, not in its tools: ${types}.`);
+  }
+  if (after.length > 0) {
+    const { total, types } = listed(after);
+    facts.push(
+      `- ${formatPlural(total, "call")} ${total === 1 ? "was" : "were"} sent to the server but got no MCP answer from it (not an error a tool returned; the tool may have run): ${types}.`,
+    );
+  }
+  return facts;
 }
 
 /** Tools with errors (the pooled OTHER_TOOLS row is not one): most errors first, then highest error rate, then the summary's order (most calls, name). */
@@ -140,14 +167,19 @@ function rankFailingTools(tools: readonly ToolSummary[]): ToolSummary[] {
     .sort((a, b) => b.errors - a.errors || rate(b) - rate(a));
 }
 
-/** `pooledFailed`: tools past the tracked ones failed too, so no named tool is the only one, nor surely the worst. */
-function renderErrorFact(failing: readonly ToolSummary[], pooledFailed: boolean): string {
+/**
+ * `pooledFailed`: tools past the tracked ones failed too, so no named tool is the only one, nor surely the worst.
+ * `missing`: events are missing (said as "N events are missing from them"), so "only" holds only for the events read.
+ */
+function renderErrorFact(failing: readonly ToolSummary[], pooledFailed: boolean, missing: string | null): string {
   const [top] = failing;
   if (top === undefined) return "";
   const leaders = failing.filter((t) => t.errors === top.errors);
   if (leaders.length === 1) {
     const figures = `${formatCount(top.errors)} of ${formatPlural(top.calls, "call")} (${formatRate(top.errors / top.calls)}): ${describeTypes(top)}`;
     if (pooledFailed) return `- ${renderCode(top.tool)} had the most errors of the tools tracked by name, ${figures}.`;
+    if (failing.length === 1 && missing !== null)
+      return `- Of the calls in these events (${missing}), only ${renderCode(top.tool)} failed, ${figures}.`;
     return failing.length === 1
       ? `- Only ${renderCode(top.tool)} failed, ${figures}.`
       : `- ${renderCode(top.tool)} had the most errors, ${figures}.`;

@@ -29,8 +29,8 @@ const REDACTION_NOUNS = new Map<string, readonly [string, string]>([
   [OTHER_KEY, ["other value", "other values"]],
 ]);
 
-/** `## Baton friction report` and its bullet list. */
-export function renderHeader(summary: ReportSummary, live = false): string {
+/** `## Baton friction report` and its bullet list; `toolCallsUnrecorded`: why no tool call is recorded at all (no counts are shown then). */
+export function renderHeader(summary: ReportSummary, live = false, toolCallsUnrecorded?: string): string {
   const { totals } = summary;
   const lines = ["## Baton friction report", ""];
   lines.push(`- **Session:** ${summary.session_id === null ? "—" : renderCode(summary.session_id)}`);
@@ -41,7 +41,11 @@ export function renderHeader(summary: ReportSummary, live = false): string {
   // Live, a call without an outcome is in flight (see renderFacts).
   const pendingLabel = live ? "In flight" : "No outcome";
   const pending = totals.no_outcome > 0 ? ` · **${pendingLabel}:** ${formatCount(totals.no_outcome)}` : "";
-  lines.push(`- **Calls:** ${formatCount(totals.calls)} · **Errors:** ${formatCount(totals.errors)}${rate}${pending}`);
+  lines.push(
+    toolCallsUnrecorded === undefined
+      ? `- **Calls:** ${formatCount(totals.calls)} · **Errors:** ${formatCount(totals.errors)}${rate}${pending}`
+      : `- **Calls:** not recorded (${toolCallsUnrecorded})`,
+  );
   lines.push(`- **Annotations:** ${formatCount(totals.annotations)}`);
   if (totals.dropped_events > 0) {
     lines.push(

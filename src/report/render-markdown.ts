@@ -44,6 +44,11 @@ export interface RenderOptions {
   otherSessions?: number;
   /** The FILE (or s3:// location) the reader named, repeated in that `--list` command; none for the default file. */
   namedLocation?: string;
+  /**
+   * Why tool calls are not recorded at all (live, `BATON_CAPTURE` without `tools`), as the end of
+   * "not recorded (…)": the report then says so instead of counting zero calls.
+   */
+  toolCallsUnrecorded?: string;
   /** The latest session of the file with tool calls, when this one (picked as the latest) has none. */
   latestWithCalls?: { sessionId: string; calls: number; server: string | null };
 }
@@ -52,7 +57,8 @@ export interface RenderOptions {
 export function renderReport(state: ReportState, options: RenderOptions): string {
   const summary = summarizeReport(state, { slowCallMs: options.slowCallMs });
   const day = state.firstAt === null ? null : (formatInstant(state.firstAt)?.date ?? null);
-  const blocks = [renderHeader(summary, options.live === true)];
+  const unrecorded = options.toolCallsUnrecorded;
+  const blocks = [renderHeader(summary, options.live === true, unrecorded)];
   const subjects = renderSubjects(state.subjects, options.slowCallMs, day);
   const surface = renderSurface(state.surface, state.surfaceCount, options.previousSurface);
   const list = [
@@ -69,7 +75,10 @@ export function renderReport(state: ReportState, options: RenderOptions): string
             `session with tool calls is ${renderCode(used.sessionId)} (${used.server === null ? "" : `${renderCode(used.server)}, `}${formatPlural(used.calls, "call")}): ` +
             renderCode(`${list.join(" ")} --session ${shellWord(used.sessionId)}`) +
             "."
-        : "Nothing captured yet: this session has no tool calls and no annotations. Use the server's tools through " +
+        : unrecorded !== undefined
+          ? `Nothing captured yet: this session has no annotations, and its tool calls are not recorded (${unrecorded}). ` +
+            "Ask the agent to call `baton_annotate` when something goes wrong, then produce this report again."
+          : "Nothing captured yet: this session has no tool calls and no annotations. Use the server's tools through " +
             "your MCP client (every call is recorded) and ask the agent to call `baton_annotate` when something goes " +
             "wrong, then produce this report again.",
     );
@@ -79,7 +88,11 @@ export function renderReport(state: ReportState, options: RenderOptions): string
       longestMs: longestPendingMs(state, options.now),
     });
     if (facts.length > 0) blocks.push(["### What stands out", "", ...facts].join("\n"));
-    blocks.push(renderToolTable(summary));
+    blocks.push(
+      unrecorded === undefined
+        ? renderToolTable(summary)
+        : `### Tools\n\nTool calls are not recorded in this session: ${unrecorded}.`,
+    );
     if (state.erroredTotal > 0) blocks.push(renderErrored(state, day));
     const slow = state.slowest.filter((c) => (c.durationMs ?? 0) >= options.slowCallMs);
     if (slow.length > 0) blocks.push(renderSlow(summary, slow, day));

@@ -15,11 +15,16 @@ const MAX_LINKED_TOOLS = 2;
 /** Characters quoted from an annotation. */
 const MAX_QUOTE_CHARS = 160;
 
-/** For failing tools the agent annotated: what it said (quoted), and whether it said it after the tool failed. */
+/**
+ * For failing tools the agent annotated: what it said (quoted), and whether it said it after the tool failed.
+ * A note the proxy made from a call's `user_goal` is no annotation by the agent (the errored call shows that goal).
+ */
 export function renderLinkedAnnotations(state: ReportState, failing: readonly ToolSummary[]): string[] {
-  const linked = failing.filter((t) => t.tool !== OTHER_TOOLS && state.annotations.some((a) => a.tool === t.tool));
+  const about = (tool: string): AnnotationRecord[] =>
+    state.annotations.filter((a) => a.tool === tool && !a.fromIntentParam);
+  const linked = failing.filter((t) => t.tool !== OTHER_TOOLS && about(t.tool).length > 0);
   const bullets = linked.slice(0, MAX_LINKED_TOOLS).map((tool) => {
-    const notes = state.annotations.filter((a) => a.tool === tool.tool);
+    const notes = about(tool.tool);
     const firstError = state.tools.get(tool.tool)?.firstErrorSeq ?? null;
     const after = notes.filter((a) => firstError !== null && a.seq > firstError);
     const note = pickNote(after.length > 0 ? after : notes);

@@ -23,7 +23,10 @@ export const REPORT_SPEC: CommandSpec = {
       help: "a session id, or a prefix matching exactly one (default: the latest session, the one written last)",
     },
     { name: "format", value: "md|json", help: "Markdown report (default) or the aggregated numbers as JSON" },
-    { name: "list", help: "list the sessions in FILE instead (id, first → last, events, calls, client, surface hash)" },
+    {
+      name: "list",
+      help: "list the sessions in FILE instead (id, first → last, events, calls, client, server, surface hash)",
+    },
     {
       name: "slow-ms",
       value: "N",

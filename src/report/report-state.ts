@@ -18,6 +18,8 @@ import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 export { MAX_ERRORED_CALLS, MAX_PENDING_CALLS, MAX_SLOW_CALLS, MAX_TRACKED_TOOLS, OTHER_TOOLS } from "./fold-calls.ts";
 export { MAX_COUNT_KEYS, OTHER_KEY, clipText, compactJson, compareInstants } from "./fold-values.ts";
 
+/** The `intent_source` of the annotation the proxy makes from a call's `user_goal` (proxy/injection.ts's INTENT_SOURCE_PARAM). */
+const INTENT_SOURCE_PARAM = "injected_param";
 /** Annotations kept (the first ones); the total is always counted. */
 export const MAX_ANNOTATIONS = 50;
 /** Characters of compact JSON kept per call's params. */
@@ -151,6 +153,7 @@ function readAnnotation(payload: Record<string, unknown>): Omit<AnnotationRecord
     workflow: field(payload.workflow),
     suggestedImprovement: field(payload.suggested_improvement),
     contextJson: context === null ? null : clipText(compactJson(context), MAX_PARAMS_CHARS),
+    fromIntentParam: payload.intent_source === INTENT_SOURCE_PARAM,
   };
 }
 
@@ -193,7 +196,7 @@ keepOutOfFtl(foldEvent, noteEnvelope, readOutcome, clippedText);
 function foldAnnotation(state: ReportState, annotation: AnnotationRecord): void {
   state.annotationTotal += 1;
   addCount(state.signals, annotation.signalType ?? "");
-  if (annotation.tool !== null) addCount(state.annotationsByTool, annotation.tool);
+  if (annotation.tool !== null && !annotation.fromIntentParam) addCount(state.annotationsByTool, annotation.tool);
   if (state.annotations.length < MAX_ANNOTATIONS) state.annotations.push(annotation);
 }
 

@@ -56,6 +56,8 @@ export interface AnnotationRecord {
   readonly workflow: string | null;
   readonly suggestedImprovement: string | null;
   readonly contextJson: string | null;
+  /** Made by the proxy from a call's `user_goal` (`intent_source` "injected_param"), not by a `baton_annotate` call. */
+  readonly fromIntentParam: boolean;
 }
 
 export type SubjectKind = "resource_read" | "resource_list" | "prompt_get" | "prompt_list";
@@ -110,7 +112,7 @@ export interface ReportState {
   readonly annotations: AnnotationRecord[];
   annotationTotal: number;
   readonly signals: Map<string, number>;
-  /** Annotations naming each tool (all of them, not only the kept ones). */
+  /** `baton_annotate` notes naming each tool (all of them, not only the kept ones; not those made from a `user_goal`). */
   readonly annotationsByTool: Map<string, number>;
   /** Values the privacy stage redacted before storage, by label (`email`, `token`, …), from `baton/scrubbed`. */
   readonly redactions: Map<string, number>;
