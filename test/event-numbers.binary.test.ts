@@ -57,6 +57,22 @@ describe("event payloads keep numbers as written", () => {
     expect(JSON.parse(error as string).payload.error_body).toBe(`no (data: ${SERVER_NUMBERS})`);
   });
 
+  test("a baton_annotate note's context", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    proxy = await startProxy(fixture("big-number"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    const context = '{"order":12345678901234567890,"ratio":0.50,"list":[1.0,2]}';
+    proxy.send(
+      `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"find an order","context":${context}}}}\n`,
+    );
+    await proxy.next((m) => m?.id === 1);
+    expect(await proxy.close()).toBe(0);
+    proxy = undefined;
+    const [note] = readFileSync(events, "utf8")
+      .split("\n")
+      .filter((line) => line.includes('"annotation"'));
+    expect(note).toContain(`"context":${context}`);
+  });
+
   test("a card number written as an integer past 2^53 is redacted, not kept", async () => {
     const [start] = await session([`{"name":"big","arguments":{"card":4000000000000000006}}`]);
     expect(start).not.toContain("4000000000000000006");

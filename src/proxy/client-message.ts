@@ -22,7 +22,7 @@ import {
 import type { PendingSubject } from "./pending-book.ts";
 import { captureGroupOf, isSubjectMethod, subjectError, subjectOf, subjectStart } from "./resource-prompt-events.ts";
 import type { ReceivedText } from "./server-message.ts";
-import { toolCall } from "./server-tool-call.ts";
+import { toolCall, withWrittenContainers } from "./server-tool-call.ts";
 
 /**
  * One message of a client line. `lineBytes` is the whole line's size (a batch's members share it):
@@ -84,7 +84,8 @@ function clientRequest(
         actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.METHOD_NOT_FOUND, text) });
         return "handled";
       }
-      answerInjectedCall(state, id, name, params, modern, userIdFor(state, facts, actions), actions, facts);
+      const written = withWrittenContainers(params, text);
+      answerInjectedCall(state, id, name, written, modern, userIdFor(state, facts, actions), actions, facts);
       return "handled";
     }
     return toolCall(

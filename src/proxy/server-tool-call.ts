@@ -88,10 +88,32 @@ export function toolCall(
  * integers past 2^53, which `parsed` holds rounded), less the intent params `removed` from them.
  */
 function eventArguments(parsed: unknown, text: ReceivedText, removed: readonly string[]): JsonObject {
-  const params = text.asWritten()?.params;
-  const written = isPlainObject(params) && isPlainObject(params.arguments) ? params.arguments : undefined;
+  const written = writtenArguments(text);
   if (written === undefined) return isObject(parsed) ? parsed : {};
   const args: JsonObject = {};
   for (const key of Object.keys(written)) if (!removed.includes(key)) setOwn(args, key, written[key]);
   return args;
+}
+
+/** The call's `arguments` with numbers as written, when its line holds numbers JSON.parse changes. */
+function writtenArguments(text: ReceivedText): JsonObject | undefined {
+  const params = text.asWritten()?.params;
+  return isPlainObject(params) && isPlainObject(params.arguments) ? params.arguments : undefined;
+}
+
+/**
+ * `params` of a `baton_annotate` call whose object and array arguments (its `context`, unknown
+ * fields) hold their numbers as the agent wrote them, for the annotation event. Its other
+ * arguments stay as parsed: a number where text belongs is recorded as that number's text.
+ */
+export function withWrittenContainers(params: JsonObject, text: ReceivedText): JsonObject {
+  const written = writtenArguments(text);
+  const parsed = params.arguments;
+  if (written === undefined || !isObject(parsed)) return params;
+  const args: JsonObject = {};
+  for (const key of Object.keys(parsed)) {
+    const value = written[key];
+    setOwn(args, key, isPlainObject(value) || Array.isArray(value) ? value : parsed[key]);
+  }
+  return { ...params, arguments: args };
 }
