@@ -73,6 +73,19 @@ describe("event payloads keep numbers as written", () => {
     expect(note).toContain(`"context":${context}`);
   });
 
+  test("a resources/read's params", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    proxy = await startProxy(fixture("big-number"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    proxy.send(
+      `{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"x://a","page":12345678901234567890}}\n`,
+    );
+    await proxy.next((m) => m?.id === 1);
+    expect(await proxy.close()).toBe(0);
+    proxy = undefined;
+    readValidatedEvents(events);
+    expect(readFileSync(events, "utf8")).toContain('"params":{"uri":"x://a","page":12345678901234567890}');
+  });
+
   test("a card number written as an integer past 2^53 is redacted, not kept", async () => {
     const [start] = await session([`{"name":"big","arguments":{"card":4000000000000000006}}`]);
     expect(start).not.toContain("4000000000000000006");

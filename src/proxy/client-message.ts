@@ -21,6 +21,7 @@ import {
 } from "./proxy-state.ts";
 import type { PendingSubject } from "./pending-book.ts";
 import { captureGroupOf, isSubjectMethod, subjectError, subjectOf, subjectStart } from "./resource-prompt-events.ts";
+import { isPlainObject } from "./canonical-json.ts";
 import type { ReceivedText } from "./server-message.ts";
 import { toolCall, withWrittenContainers } from "./server-tool-call.ts";
 
@@ -126,7 +127,9 @@ function clientRequest(
       now,
       actions,
     );
-    actions.push(subjectStart(state, subject, params, lineBytes));
+    // Its params as the client wrote them, numbers included (the start records them).
+    const written = text.asWritten()?.params;
+    actions.push(subjectStart(state, subject, isPlainObject(written) ? written : params, lineBytes));
     return "forward";
   }
   const taskId = followedTask(state, message.method, params);
