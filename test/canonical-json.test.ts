@@ -1,7 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { canonicalHash, canonicalJson, parseKeepingNumbers, pythonNumber } from "../src/proxy/canonical-json.ts";
+import {
+  canonicalHash,
+  canonicalJson,
+  holdsChangedNumbers,
+  parseEventValue,
+  parseKeepingNumbers,
+  pythonNumber,
+} from "../src/proxy/canonical-json.ts";
 
 // Expected texts were produced by CPython 3.11: json.dumps(json.loads(text), sort_keys=True, separators=(",",":"), ensure_ascii=True).
 describe("numbers as Python re-prints them", () => {
@@ -56,6 +63,27 @@ describe("canonical text", () => {
     expect(JSON.stringify(parseKeepingNumbers('{"minimum":1.0,"big":12345678901234567890}'))).toBe(
       '{"minimum":1.0,"big":12345678901234567890}',
     );
+  });
+});
+
+describe("event values keep the numbers JSON.parse would change", () => {
+  const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+  test.each([
+    ['{"a":1,"b":-2,"c":123456789012345}', false],
+    ['{"a":0.5,"b":-1.25,"c":1e+21,"d":1e-7}', false], // JavaScript writes them the same
+    ['{"a":1000000000000000}', false], // 16 digits, exact
+    ['{"s":"1.0 -0 12345678901234567890 1E2","t":"\\\\"}', false], // digits inside strings do not count
+    ['{"s":"a \\"1.0\\" b","n":3}', false],
+    ['{"a":1.0}', true],
+    ['{"a":1E2}', true],
+    ['{"a":-0}', true],
+    ['{"a":[1,2,12345678901234567890]}', true],
+    ['{"s":"x\\"","a":9007199254740993}', true],
+    [`{"a":0.${"0".repeat(40)}1}`, true],
+  ] as const)("%s: %p", (text, expected) => {
+    expect(holdsChangedNumbers(bytes(text))).toBe(expected);
+    const value = parseEventValue(bytes(text));
+    expect(JSON.stringify(value)).toBe(expected ? text : JSON.stringify(JSON.parse(text)));
   });
 });
 

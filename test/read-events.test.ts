@@ -47,6 +47,15 @@ describe("parseEventLine", () => {
   });
 });
 
+test("a call's params keep the numbers the proxy wrote (the report shows the inputs as sent, not JSON.parse's rounding)", () => {
+  const params = '{"order":12345678901234567890,"price":1.10,"n":2}';
+  const text = `{"event_type":"tool_call_start","session_id":"s","sequence_number":1,"payload":{"tool_name":"t","params":${params}}}`;
+  const parsed = parseEventLine(text);
+  if (parsed.kind !== "event") throw new Error("not an event");
+  expect(JSON.stringify((parsed.event.payload as { params: unknown }).params)).toBe(params);
+  expect(parsed.event.sequence_number).toBe(1); // the envelope's numbers stay numbers
+});
+
 describe("readEventsText", () => {
   test("groups by session, sorts by sequence number, skips and counts malformed lines", () => {
     const text = [

@@ -83,6 +83,16 @@ describe("scrubValue: structure", () => {
     expect(scrub(input).out).toEqual(expected);
   });
 
+  test("numbers kept as written (JSON.rawJSON) stay numbers: written as sent, a card's digits redacted", () => {
+    const raw = (text: string): unknown => (JSON as unknown as { rawJSON(t: string): unknown }).rawJSON(text);
+    const input = { id: raw("12345678901234567890"), price: raw("1.10"), card: raw("4000000000000000006") };
+    const { out, stats } = scrub(input);
+    expect(JSON.stringify(out)).toBe('{"id":12345678901234567890,"price":1.10,"card":"[card]"}');
+    expect(stats.redactions).toEqual({ card: 1 });
+    const kept = { id: input.id };
+    expect(scrub(kept).out).toBe(kept); // nothing changed: the same object back
+  });
+
   test("object keys are scrubbed by pattern too, and collisions stay distinct", () => {
     expect(scrub({ "a@x.com": 1, "b@y.com": 2 }).out).toEqual({ "[email]": 1, "[email]#2": 2 });
   });

@@ -3,6 +3,7 @@
 import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
 import { META_CALL_ID, META_ROUNDS, META_SERVER, META_TRUNCATED } from "../telemetry/event-types.ts";
 import { setOwn } from "../telemetry/scrub-walk.ts";
+import { numberOf } from "./canonical-json.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import type { Action, EventDraft, ProxyState, RequestFacts } from "./proxy-state.ts";
@@ -83,7 +84,9 @@ export function errorFacts(
 ): { errorType: string; body: string; truncated: number } {
   const error = response.error;
   // Only an integer is a JSON-RPC code (as /metrics reads it): `-32000.5` or `1e300` would name a class no peer uses.
-  const code = isObject(error) && Number.isSafeInteger(error.code) ? (error.code as number) : undefined;
+  // numberOf: a response parsed with its numbers as written holds `-32000.0` as its text.
+  const code =
+    isObject(error) && Number.isSafeInteger(numberOf(error.code)) ? (numberOf(error.code) as number) : undefined;
   const text =
     isObject(error) && typeof error.message === "string" ? error.message : jsonText(error ?? response.result ?? null);
   const data = isObject(error) && error.data !== undefined ? ` (data: ${jsonText(error.data)})` : "";

@@ -21,15 +21,19 @@ import {
 } from "./proxy-state.ts";
 import type { PendingSubject } from "./pending-book.ts";
 import { captureGroupOf, isSubjectMethod, subjectError, subjectOf, subjectStart } from "./resource-prompt-events.ts";
-import { toolCall } from "./server-tool-call.ts";
+import { isPlainObject } from "./canonical-json.ts";
+import type { ReceivedText } from "./server-message.ts";
+import { toolCall, withWrittenContainers } from "./server-tool-call.ts";
 
 /**
  * One message of a client line. `lineBytes` is the whole line's size (a batch's members share it):
  * it decides whether the values the message's events hold need the hot-path bound (see `bound`).
+ * `text` is the message's text, read again only when its numbers must be recorded as written.
  */
 export function clientMessage(
   state: ProxyState,
   message: Message,
+  text: ReceivedText,
   now: number,
   lineBytes: number,
   facts: RequestFacts | undefined,
@@ -40,7 +44,7 @@ export function clientMessage(
     return "forward";
   }
   if (message.kind === "response") return "forward"; // answers a server→client request: not ours to look at
-  const disposition = clientRequest(state, message, now, lineBytes, facts, actions);
+  const disposition = clientRequest(state, message, text, now, lineBytes, facts, actions);
   noteAnsweredHere(state, message.id, disposition === "handled");
   // An id JSON.parse changed: the error answering it, should the server never do so, carries it as written.
   if (message.idText !== undefined && state.pending.has(message.id)) state.idTexts.set(message.id, message.idText);
@@ -50,6 +54,7 @@ export function clientMessage(
 function clientRequest(
   state: ProxyState,
   message: Extract<Message, { kind: "request" }>,
+  text: ReceivedText,
   now: number,
   lineBytes: number,
   facts: RequestFacts | undefined,
@@ -80,7 +85,8 @@ function clientRequest(
         actions.push({ type: "send", to: "client", message: wireError(id, WIRE_ERROR.METHOD_NOT_FOUND, text) });
         return "handled";
       }
-      answerInjectedCall(state, id, name, params, modern, userIdFor(state, facts, actions), actions, facts);
+      const written = withWrittenContainers(params, text);
+      answerInjectedCall(state, id, name, written, modern, userIdFor(state, facts, actions), actions, facts);
       return "handled";
     }
     return toolCall(
@@ -88,6 +94,7 @@ function clientRequest(
       message.id,
       typeof name === "string" ? name : String(name),
       params,
+      text,
       now,
       lineBytes,
       facts,
@@ -120,7 +127,9 @@ function clientRequest(
       now,
       actions,
     );
-    actions.push(subjectStart(state, subject, params, lineBytes));
+    // Its params as the client wrote them, numbers included (the start records them).
+    const written = text.asWritten()?.params;
+    actions.push(subjectStart(state, subject, isPlainObject(written) ? written : params, lineBytes));
     return "forward";
   }
   const taskId = followedTask(state, message.method, params);

@@ -4,6 +4,7 @@ import type { ToolCallStartPayload } from "../telemetry/event-types.ts";
 import { FACT, type LineFacts } from "../wire/line-facts.ts";
 import type { JsonObject, Message } from "../wire/jsonrpc.ts";
 import { decodeUtf8, scannedFacts } from "../wire/jsonrpc.ts";
+import { parseEventValue } from "./canonical-json.ts";
 import { callDraft, clientMeta, outcomeOf, userIdFor, type Outcome } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
 import { containsMarker } from "./pass-through.ts";
@@ -67,7 +68,10 @@ export function plainToolCall(
   // Intent params are stripped from calls: without their names (or an escape) in the line there are none.
   if (intentMode(state) !== "off" && containsMarker(raw)) return false;
   // `_meta` (progress tokens, host keys; the client's info in the modern era) is small: read now.
-  const meta = scanned.metaIsObject ? (parsed(raw.subarray(scanned.metaAt, scanned.metaEnd)) as JsonObject) : undefined;
+  // Plain numbers: a progress token is matched against the server's notifications by value.
+  const meta = scanned.metaIsObject
+    ? (JSON.parse(decodeUtf8(raw.subarray(scanned.metaAt, scanned.metaEnd))) as JsonObject)
+    : undefined;
   noteClient(state, meta?.[MODERN_CLIENT_INFO_KEY]);
   if (!captures(state, "tools")) {
     trackUnobserved(state, message.id, "tools/call", now, actions);
@@ -177,8 +181,9 @@ function later(state: ProxyState, call: PendingCall, opens: boolean, event: () =
   };
 }
 
+/** The value of a line's bytes, numbers as written (`1.0`, big integers): events record what was sent. */
 function parsed(bytes: Uint8Array): unknown {
-  return JSON.parse(decodeUtf8(bytes));
+  return parseEventValue(bytes);
 }
 
 /** One `build` closure of {@link later}, made at load only to mark them all (closures of one source share the mark). */

@@ -4,7 +4,7 @@ import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
 import type { JsonObject, Message, WireId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, exactId, isObject, wireResult } from "../wire/jsonrpc.ts";
 import { callOutcome, withServer } from "./call-events.ts";
-import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
+import { holdsChangedNumbers, isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
 import { injectHandshake, injectToolList, listOnlyInjected, offeredToolNames } from "./injection.ts";
 import { holdCall } from "./multi-round.ts";
 import { taskAnswer, taskStatus } from "./task-answers.ts";
@@ -23,6 +23,12 @@ import { notePage, noteHandshake } from "./surface-snapshot.ts";
 export interface ReceivedText {
   surface(): unknown;
   wire(): unknown;
+  /**
+   * The message for an event's values: the surface's tree when the line holds numbers JSON.parse
+   * would change (`1.0`, big integers), so events record them as sent; undefined otherwise (the
+   * parsed message says the same, and the line is not parsed again). Never changed by a caller.
+   */
+  asWritten(): JsonObject | undefined;
 }
 
 export function receivedText(raw: Uint8Array, index: number | undefined): ReceivedText {
@@ -31,7 +37,16 @@ export function receivedText(raw: Uint8Array, index: number | undefined): Receiv
     return index === undefined ? value : Array.isArray(value) ? value[index] : undefined;
   };
   let surface: unknown;
-  return { surface: () => (surface ??= parse()), wire: parse };
+  const text: ReceivedText = {
+    surface: () => (surface ??= parse()),
+    wire: parse,
+    asWritten: () => {
+      if (!holdsChangedNumbers(raw)) return undefined;
+      const value = text.surface();
+      return isPlainObject(value) ? value : undefined;
+    },
+  };
+  return text;
 }
 
 /** JSON-RPC "Method not found". */
@@ -98,8 +113,11 @@ export function serverMessage(
   if (state.serverLabel === null && result !== undefined && isObject(result._meta))
     noteServer(state, result._meta[MODERN_SERVER_INFO_KEY]);
   if (request.call) {
-    if (result === undefined || !holdCall(state, request, message.id, result, now, actions))
-      actions.push(callOutcome(state, request, message.value, result, now, lineBytes));
+    if (result === undefined || !holdCall(state, request, message.id, result, now, actions)) {
+      const response = text.asWritten() ?? message.value;
+      const written = isPlainObject(response.result) ? response.result : undefined;
+      actions.push(callOutcome(state, request, response, written, now, lineBytes));
+    }
     return undefined;
   }
   if (request.subject) {

@@ -6,6 +6,9 @@ import { isObject } from "../wire/jsonrpc.ts";
 import { bound, clientMeta, emit, userIdFor } from "./call-events.ts";
 import { INTENT_SOURCE_PARAM, intentAnnotation } from "./injection.ts";
 import { stripIntentParams } from "./intent-params.ts";
+import { isPlainObject } from "./canonical-json.ts";
+import type { ReceivedText } from "./server-message.ts";
+import { setOwn } from "../telemetry/scrub-walk.ts";
 import { resumeCall } from "./multi-round.ts";
 import { track, trackUnobserved } from "./pending.ts";
 import {
@@ -22,13 +25,14 @@ import type { PendingCall } from "./pending-book.ts";
 /**
  * A call of a server tool: strip the intent params, then track it and emit its start (or continue a
  * held call). Its `_meta` is read from `params` here, which keeps the list of inputs short now that
- * the line's size (`lineBytes`) is one of them.
+ * the line's size (`lineBytes`) is one of them. `text` gives its start the arguments' numbers as written.
  */
 export function toolCall(
   state: ProxyState,
   id: JsonRpcId,
   toolName: string,
   params: JsonObject,
+  text: ReceivedText,
   now: number,
   lineBytes: number,
   facts: RequestFacts | undefined,
@@ -70,11 +74,46 @@ export function toolCall(
   ) {
     actions.push(intentAnnotation(state, call, intent.intent, intent.expected));
   }
-  const args = bound(state, isObject(params.arguments) ? params.arguments : {}, lineBytes);
+  const args = bound(state, eventArguments(params.arguments, text, intent.removed), lineBytes);
   const payload: ToolCallStartPayload = { tool_name: call.toolName, params: args.value as Record<string, unknown> };
   if (intent.intent !== undefined) payload.call_intent = intent.intent;
   if (intent.expected !== undefined) payload.call_expected = intent.expected;
   if (intent.intent !== undefined || intent.expected !== undefined) payload.intent_source = INTENT_SOURCE_PARAM;
   actions.push(emit(state, "tool_call_start", call, payload, args.truncated));
   return disposition;
+}
+
+/**
+ * The arguments for the call's start event: as the client wrote them, numbers included (`1.0`,
+ * integers past 2^53, which `parsed` holds rounded), less the intent params `removed` from them.
+ */
+function eventArguments(parsed: unknown, text: ReceivedText, removed: readonly string[]): JsonObject {
+  const written = writtenArguments(text);
+  if (written === undefined) return isObject(parsed) ? parsed : {};
+  const args: JsonObject = {};
+  for (const key of Object.keys(written)) if (!removed.includes(key)) setOwn(args, key, written[key]);
+  return args;
+}
+
+/** The call's `arguments` with numbers as written, when its line holds numbers JSON.parse changes. */
+function writtenArguments(text: ReceivedText): JsonObject | undefined {
+  const params = text.asWritten()?.params;
+  return isPlainObject(params) && isPlainObject(params.arguments) ? params.arguments : undefined;
+}
+
+/**
+ * `params` of a `baton_annotate` call whose object and array arguments (its `context`, unknown
+ * fields) hold their numbers as the agent wrote them, for the annotation event. Its other
+ * arguments stay as parsed: a number where text belongs is recorded as that number's text.
+ */
+export function withWrittenContainers(params: JsonObject, text: ReceivedText): JsonObject {
+  const written = writtenArguments(text);
+  const parsed = params.arguments;
+  if (written === undefined || !isObject(parsed)) return params;
+  const args: JsonObject = {};
+  for (const key of Object.keys(parsed)) {
+    const value = written[key];
+    setOwn(args, key, isPlainObject(value) || Array.isArray(value) ? value : parsed[key]);
+  }
+  return { ...params, arguments: args };
 }

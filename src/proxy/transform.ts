@@ -46,7 +46,15 @@ export function fromClient(
       actions.push({ type: "forward", to: "server", bytes: raw });
       return actions;
     }
-    const disposition = clientMessage(state, line.message, now, raw.length, facts, actions);
+    const disposition = clientMessage(
+      state,
+      line.message,
+      receivedText(raw, undefined),
+      now,
+      raw.length,
+      facts,
+      actions,
+    );
     if (disposition === "forward") actions.push({ type: "forward", to: "server", bytes: raw });
     else if (disposition !== "handled") {
       // The intent params cut from the line's bytes; re-serialised only when the cut is unsure.
@@ -65,7 +73,9 @@ export function fromClient(
     const fates: MessageFate[] = line.values.map((_, i) => {
       const member = line.members[i];
       const disposition =
-        member === undefined ? "forward" : clientMessage(state, member, now, raw.length, facts, actions);
+        member === undefined
+          ? "forward"
+          : clientMessage(state, member, receivedText(raw, i), now, raw.length, facts, actions);
       return disposition === "forward" ? "keep" : disposition === "handled" ? "drop" : disposition;
     });
     if (fates.every((fate) => fate === "keep")) actions.push({ type: "forward", to: "server", bytes: raw });

@@ -1,6 +1,8 @@
 // Reads Baton JSONL: lines into events, sessions indexed and chosen. Pure over text and byte streams; never opens files itself.
 
 import { META_SERVER, type BatonEvent } from "../telemetry/event-types.ts";
+import { holdsChangedNumbers, isPlainObject, parseKeepingNumbers } from "../proxy/canonical-json.ts";
+import { encodeUtf8 } from "../wire/utf8.ts";
 import { compareInstants } from "./fold-values.ts";
 
 /** One line's verdict. Blank lines are not events and not counted as malformed. */
@@ -72,7 +74,22 @@ export function parseEventLine(line: string): ParsedLine {
     candidate.session_id !== "" &&
     typeof candidate.sequence_number === "number" &&
     Number.isFinite(candidate.sequence_number);
-  return ok ? { kind: "event", event: value as BatonEvent } : { kind: "malformed" };
+  if (!ok) return { kind: "malformed" };
+  if (candidate.event_type === "tool_call_start") keepParamNumbers(candidate, text);
+  return { kind: "event", event: value as BatonEvent };
+}
+
+/**
+ * A call's `params` with its numbers as the proxy wrote them (`1.10`, integers past 2^53, which
+ * JSON.parse rounds), so the report shows the inputs as sent. Only they: the fold reads the
+ * envelope's numbers as numbers. The line is parsed again only when it holds such a number.
+ */
+function keepParamNumbers(event: Record<string, unknown>, text: string): void {
+  const payload = event.payload;
+  if (!isPlainObject(payload) || !isPlainObject(payload.params) || !holdsChangedNumbers(encodeUtf8(text))) return;
+  const exact = parseKeepingNumbers(text);
+  if (isPlainObject(exact) && isPlainObject(exact.payload) && isPlainObject(exact.payload.params))
+    payload.params = exact.payload.params;
 }
 
 /** An empty index. */

@@ -52,6 +52,7 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
       return value; // boolean, undefined
   }
   if (value === null) return null;
+  if (RawJson.isRawJSON(value)) return rawNumber(value, walk);
   if (depth >= MAX_DEPTH) return truncated(walk, "[truncated: depth]");
   if (walk.ancestors.includes(value)) return truncated(walk, "[truncated: cycle]");
   walk.ancestors.push(value);
@@ -107,6 +108,21 @@ export function visit(value: unknown, depth: number, walk: Walk): unknown {
 // Recursive and once per event value: its FTL compile (with what it inlines) is among the largest.
 // (scrubString, marked with them before, is marked in scrub-string.ts.)
 keepOutOfFtl(visit, visitEntry);
+
+/** JSON.parse source text access (see proxy/canonical-json.ts), not yet in TypeScript's lib. */
+const RawJson = JSON as unknown as { isRawJSON(value: unknown): value is { readonly rawJSON: string } };
+/** An integer of a card number's length (13 to 19 digits): as written, past 2^53 too. */
+const CARD_LENGTH_INTEGER = /^\d{13,19}$/;
+
+/**
+ * A number kept as written (a `JSON.rawJSON` value: `1.0`, an integer past 2^53) is a number to
+ * the walk: kept as it is, unless its digits are a card number (one past 2^53, such as a 19-digit
+ * card, would otherwise be written out whole). Never walked as an object: that would make it one.
+ */
+function rawNumber(value: { readonly rawJSON: string }, walk: Walk): unknown {
+  const lexeme = value.rawJSON;
+  return walk.redact && CARD_LENGTH_INTEGER.test(lexeme) && isCardNumber(lexeme) ? count(walk, "card") : value;
+}
 
 /** One object entry of `source`: the key-name rule first (an `undefined` value is absent from JSON: nothing to hide), then the value. */
 function visitEntry(key: string, value: unknown, depth: number, walk: Walk, source: Record<string, unknown>): unknown {
