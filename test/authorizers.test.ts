@@ -25,6 +25,7 @@ afterEach(async () => {
 function authorizerFor(
   server: RemoteServer,
   dir = tempDir(),
+  now: () => number = Date.now,
 ): { authorizer: Authorizer; log: string[]; deps: OAuthDeps } {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const env = { BATON_OAUTH_OPENER: OPENER };
@@ -38,7 +39,7 @@ function authorizerFor(
     platform: process.platform,
     tell: (text) => log.push(text),
     fetch,
-    now: Date.now,
+    now,
   };
   const authorizer = oauthAuthorizer(
     resolved.target,
@@ -80,17 +81,33 @@ test("a 401 for a request sent before a sign-in finished retries with the new to
   expect((await post(server, await authorizer.header())).status).toBe(200);
 });
 
+test("the token is refreshed a minute before it expires on the clock it was dated by (OAuthDeps.now), not on another", async () => {
+  const server = await startRemoteFixture(["--oauth", "--token-ttl", "3600"]);
+  cleanups.push(() => server.stop());
+  let now = Date.parse("2026-12-31T23:00:00Z");
+  const { authorizer } = authorizerFor(server, tempDir(), () => now);
+  const none = await authorizer.header();
+  expect(await authorizer.unauthorized(await post(server, none), none)).toBe("retry");
+  const token = await authorizer.header();
+  now += 3_600_000 - 61_000; // over a minute left: kept
+  expect(await authorizer.header()).toBe(token);
+  now += 2_000; // under a minute left: refreshed before it is sent
+  expect(await authorizer.header()).not.toBe(token);
+  expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, refreshes: 1 });
+});
+
 test("a 401 while a refresh before expiry is in flight shares that refresh: the rotated refresh token is never spent twice", async () => {
   const server = await startRemoteFixture(["--oauth", "--token-ttl", "2"]);
   cleanups.push(() => server.stop());
-  const { authorizer } = authorizerFor(server);
+  let now = Date.now();
+  const { authorizer } = authorizerFor(server, tempDir(), () => now);
   const none = await authorizer.header();
   expect(await authorizer.unauthorized(await post(server, none), none)).toBe("retry");
   const token = await authorizer.header();
   await server.control("revoke-tokens"); // the server refuses the token from now on
   const refused = await post(server, token);
   expect(refused.status).toBe(401);
-  await Bun.sleep(1_200); // into the second half of the 2 s lifetime: the next header() refreshes
+  now += 1_200; // into the second half of the 2 s lifetime: the next header() refreshes
   const [header, outcome] = await Promise.all([authorizer.header(), authorizer.unauthorized(refused, token)]);
   expect(outcome).toBe("retry");
   expect(header).not.toBe(token);
@@ -102,11 +119,12 @@ test("two proxies refreshing the same cached token at once: the one refused (a s
   const server = await startRemoteFixture(["--oauth", "--token-ttl", "2"]);
   cleanups.push(() => server.stop());
   const dir = tempDir();
-  const first = authorizerFor(server, dir).authorizer;
+  let now = Date.now();
+  const first = authorizerFor(server, dir, () => now).authorizer;
   const none = await first.header();
   expect(await first.unauthorized(await post(server, none), none)).toBe("retry");
-  const second = authorizerFor(server, dir).authorizer; // another process on the same cache
-  await Bun.sleep(1_200); // into the second half of the 2 s lifetime: both refresh before their next request
+  const second = authorizerFor(server, dir, () => now).authorizer; // another process on the same cache
+  now += 1_200; // into the second half of the 2 s lifetime: both refresh before their next request
   const headers = await Promise.all([first.header(), second.header()]);
   for (const header of headers) expect((await post(server, header)).status).toBe(200);
   expect((await server.stats()).oauth.authorizations).toBe(1); // no browser sign-in

@@ -1,6 +1,6 @@
 // Unit tests for src/telemetry/sinks/file-sink.ts against a real temp directory.
 
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { LocalError } from "../src/errors.ts";
@@ -137,6 +137,29 @@ describe("file sink", () => {
     expect(logger.lines.filter((l) => l.includes("ENOENT"))).toHaveLength(1);
     expect(logger.lines.some((l) => l.includes("writable again"))).toBe(true);
     expect(fs.readFileSync(path.join(parent, "events.jsonl"), "utf8")).toBe(`${line(2)}\n`);
+  });
+
+  test("without a clock given, the reopen is paced on the monotonic clock: the wall clock set back an hour does not hold it an hour", async () => {
+    const parent = path.join(dir, `stepped-${counter++}`);
+    const logger = createMemoryLogger();
+    const wall = Date.now();
+    const monotonic = performance.now();
+    const wallSpy = spyOn(Date, "now").mockReturnValue(wall);
+    const monotonicSpy = spyOn(performance, "now").mockReturnValue(monotonic);
+    try {
+      const sink = createFileSink({ path: path.join(parent, "events.jsonl"), logger });
+      await expect(send(sink, 0, 1)).rejects.toThrow("ENOENT");
+      fs.mkdirSync(parent);
+      // The interval has passed, and meanwhile the wall clock was set back an hour.
+      wallSpy.mockReturnValue(wall - 3_600_000 + FILE_REOPEN_INTERVAL_MS);
+      monotonicSpy.mockReturnValue(monotonic + FILE_REOPEN_INTERVAL_MS);
+      await send(sink, 1, 2);
+      await sink.close();
+    } finally {
+      wallSpy.mockRestore();
+      monotonicSpy.mockRestore();
+    }
+    expect(fs.readFileSync(path.join(parent, "events.jsonl"), "utf8")).toBe(`${line(1)}\n`);
   });
 
   test("out of file descriptors (EMFILE) is the process's own, passing state: the next batch tries again, no interval", async () => {

@@ -109,7 +109,14 @@ describe("createOtlpSink", () => {
       status(502),
       ok,
     );
-    const sink = createOtlpSink({ settings, transport: "pipe", fetch: collector.fetch, clock, random: () => 0.999 });
+    const sink = createOtlpSink({
+      settings,
+      transport: "pipe",
+      fetch: collector.fetch,
+      clock,
+      wallNow: clock.now,
+      random: () => 0.999,
+    });
     for (const e of call) sink.write(e, "");
     await sink.flush(); // the collector pushes back: the flush itself succeeds, the spans wait
     expect(collector.bodies).toHaveLength(1);
@@ -157,6 +164,15 @@ describe("createOtlpSink", () => {
       .map((span) => span.name);
     expect(names).toEqual(["tools/call t", "tools/call t", "tools/call later", "tools/call later"]);
     await sink.close();
+  });
+
+  test("with the system clock (monotonic, no date), a Retry-After HTTP date is read against the wall clock: a short wait is waited, not given up", async () => {
+    const collector = scripted(status(503, { "Retry-After": new Date(Date.now() + 2_000).toUTCString() }));
+    const sink = createOtlpSink({ settings, transport: "pipe", fetch: collector.fetch });
+    for (const e of call) sink.write(e, "");
+    await sink.flush();
+    expect(sink.takeDrops?.()).toEqual([]);
+    await sink.close(0);
   });
 
   test("given up after MAX_EXPORT_ATTEMPTS, or at once for a final answer or a too long Retry-After: counted as drops, never a header value", async () => {

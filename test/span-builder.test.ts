@@ -95,6 +95,33 @@ describe("createSpanBuilder", () => {
     expect(server.attributes["rpc.response.status_code"]).toBe(serverRpc as never);
   });
 
+  test("the clock set back (or forward) during a call: the span lasts duration_ms from its start, never ends before it", () => {
+    const nanos = (t: readonly [number, number]): bigint => BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);
+    for (const stepMs of [-3_600_000, -1_500, 3_600_000]) {
+      const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 3_000 });
+      const stepped = new Date(Date.parse(end.captured_at) + stepMs).toISOString().replace(/Z$/, "000Z");
+      const [server, client] = build([start, { ...end, captured_at: stepped } as BatonEvent]) as [
+        FinishedSpan,
+        FinishedSpan,
+      ];
+      expect(server.start).toEqual(toHrTime(start.captured_at));
+      expect(nanos(server.end) - nanos(server.start)).toBe(3_000_000_000n);
+      expect(client.end).toEqual(server.end);
+    }
+    // Without a duration the span ends at its start at the earliest.
+    const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: null });
+    const earlier = new Date(Date.parse(start.captured_at) - 60_000).toISOString().replace(/Z$/, "000Z");
+    const [server] = build([start, { ...end, captured_at: earlier } as BatonEvent]) as [FinishedSpan];
+    expect(server.end).toEqual(server.start);
+  });
+
+  test("sub-millisecond times are kept when captured_at and duration_ms agree", () => {
+    const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 0 });
+    const later = start.captured_at.replace(/\.(\d{3})000Z$/, ".$1420Z");
+    const [server] = build([start, { ...end, captured_at: later } as BatonEvent]) as [FinishedSpan];
+    expect(server.end).toEqual(toHrTime(later));
+  });
+
   test("serve answers its hosts' failed calls in several ways (HTTP 502, -32001, a closed stream): no status code it did not send", () => {
     const builder = createSpanBuilder({ transport: "tcp", captureContent: false, randomHex: counterHex() });
     const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 5, errorType: "proxy_shutdown", errorBody: "x" });

@@ -177,9 +177,12 @@ export function renderAuthList(records: readonly ServerAuthRecord[], now: number
         ? "no token"
         : until === undefined
           ? "token (no expiry given)"
-          : until > now
-            ? `token valid until ${new Date(until).toISOString()}`
-            : "token expired";
+          : until <= now
+            ? "token expired"
+            : // A Date ends in the year 275760: a server's "never" (expires_in 2^63-1) lies beyond it.
+              Number.isNaN(new Date(until).getTime())
+              ? "token valid, its expiry too far ahead to date"
+              : `token valid until ${new Date(until).toISOString()}`;
     const refresh = typeof record.tokens?.refresh_token === "string" ? ", refreshable" : "";
     const client =
       typeof record.clientInformation?.client_id === "string" ? `, client ${record.clientInformation.client_id}` : "";

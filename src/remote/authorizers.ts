@@ -96,7 +96,8 @@ export function oauthAuthorizer(
   return {
     async header() {
       if (cached === undefined) await reload();
-      const now = Date.now();
+      // The clock the tokens were dated by (obtainedAt): a second clock could only disagree with it.
+      const now = (deps ?? (await ready())).now();
       if (cached?.token !== undefined && cached.expiresAt !== undefined && cached.expiresAt - now < cached.margin) {
         await refresh();
       }

@@ -66,9 +66,9 @@ export interface DispatcherOptions<T = BatonEvent> {
   /** Default {@link SYSTEM_CLOCK}. */
   clock?: Clock;
   /**
-   * Fine-grained time in ms for the {@link PREPARE_SLICE_BUDGET_MS} of a turn. Default:
-   * `performance.now` with the system clock, else `clock.now` (a fake clock stands still within a
-   * turn, so tests see whole turns of PREPARE_SLICE_EVENTS).
+   * Fine-grained time in ms for the {@link PREPARE_SLICE_BUDGET_MS} of a turn. Default: `clock.now`
+   * (the system clock's is `performance.now`; a fake clock stands still within a turn, so tests see
+   * whole turns of PREPARE_SLICE_EVENTS).
    */
   preciseNow?: () => number;
   /**

@@ -43,7 +43,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   const clock = options.clock ?? SYSTEM_CLOCK;
   const prepare = options.prepare ?? ((item: T) => item as unknown as BatonEvent);
   const idle = options.idle ?? (clock === SYSTEM_CLOCK ? runSoon : (fn: () => void) => void clock.setTimeout(fn, 0));
-  const preciseNow = options.preciseNow ?? (clock === SYSTEM_CLOCK ? () => performance.now() : () => clock.now());
+  const preciseNow = options.preciseNow ?? (() => clock.now());
   const maxQueue = options.maxQueue ?? MAX_QUEUE_EVENTS;
   const maxBatch = options.maxBatch ?? MAX_BATCH_EVENTS;
   const intakeTurnBytes = options.intakeTurnBytes ?? INTAKE_TURN_BYTES;

@@ -43,9 +43,13 @@ export function readValidatedEvents(path: string): Record<string, any>[] {
   return events;
 }
 
-/** Per session: sequence numbers strictly increase, ids are UUIDv7 and unique, times are RFC 3339 UTC with µs. */
+/**
+ * Per session: sequence numbers strictly increase, ids are UUIDv7, unique and increasing with them (time-ordered,
+ * RFC 9562 §6.2: a store sorting by event_id keeps the session's order), times are RFC 3339 UTC with µs.
+ */
 export function checkEnvelopes(events: readonly Record<string, any>[]): void {
   const lastSeq = new Map<string, number>();
+  const lastId = new Map<string, string>();
   const ids = new Set<string>();
   for (const event of events) {
     const previous = lastSeq.get(event.session_id) ?? 0;
@@ -56,6 +60,10 @@ export function checkEnvelopes(events: readonly Record<string, any>[]): void {
       throw new Error(`event_id is not a UUIDv7: ${event.event_id}`);
     if (ids.has(event.event_id)) throw new Error(`duplicate event_id ${event.event_id}`);
     ids.add(event.event_id);
+    const previousId = lastId.get(event.session_id) ?? "";
+    if (!(event.event_id > previousId))
+      throw new Error(`event_id ${event.event_id} sorts before ${previousId}, the session's previous event's`);
+    lastId.set(event.session_id, event.event_id);
     if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(event.captured_at))
       throw new Error(`captured_at is not RFC 3339 UTC with microseconds: ${event.captured_at}`);
     if (!/^baton-proxy\/\d+\.\d+\.\d+/.test(event.sdk_version)) throw new Error(`sdk_version ${event.sdk_version}`);

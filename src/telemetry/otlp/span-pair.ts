@@ -25,6 +25,25 @@ export interface OpenCall {
   readonly contentChars: number;
 }
 
+/** Further than this from start + duration_ms, an end's captured_at was dated after the clock was set (the envelope follows steps over a second). */
+const CLOCK_STEP_MS = 1_000;
+
+/**
+ * A span's end: the end event's captured_at (µs precision), unless the wall clock was set during the
+ * call (captured_at then lies before the start, or over CLOCK_STEP_MS off start + duration_ms, which is
+ * measured on the monotonic clock): start + duration_ms then, as OpenTelemetry SDKs time spans on a
+ * monotonic clock. Never before the start: a backend shows such a span with a negative duration.
+ */
+function spanEnd(start: HrTime, capturedAt: string, durationMs: unknown): HrTime {
+  const end = toHrTime(capturedAt);
+  const elapsedMs = (end[0] - start[0]) * 1_000 + (end[1] - start[1]) / 1e6;
+  if (typeof durationMs !== "number" || !Number.isFinite(durationMs) || durationMs < 0)
+    return elapsedMs >= 0 ? end : start;
+  if (elapsedMs >= 0 && Math.abs(elapsedMs - durationMs) <= CLOCK_STEP_MS) return end;
+  const nanos = start[1] + Math.round(durationMs * 1e6);
+  return [start[0] + Math.floor(nanos / 1e9), nanos % 1e9];
+}
+
 /** What the ends of every call share: how the host reaches us, whether content is captured, the CLIENT span's hop attributes. */
 export interface SpanEnds {
   readonly transport: "pipe" | "tcp";
@@ -53,7 +72,7 @@ export function finishedSpans(call: OpenCall, event: BatonEvent, failed: boolean
   } else if (ends.captureContent && event.event_type === "tool_call_end") {
     attributes["gen_ai.tool.call.result"] = JSON.stringify(payload.result ?? null);
   }
-  const end = toHrTime(event.captured_at);
+  const end = spanEnd(call.start, event.captured_at, payload.duration_ms);
   const common = {
     traceId: call.traceId,
     traceState: call.traceState,

@@ -5,6 +5,7 @@ import type { FileSink } from "bun";
 import { sinkLabel } from "../../config.ts";
 import { describeError, LocalError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
+import { SYSTEM_CLOCK } from "../clock.ts";
 import { endsMidLine, openEventFile, openReader } from "./event-file.ts";
 import { batchText, createLineBatchSink, LOCAL_WRITE_BATCH_EVENTS } from "./line-batch-sink.ts";
 import { PartialFlushError, type Sink } from "./sink.ts";
@@ -24,7 +25,7 @@ export type EventWriter = Pick<FileSink, "write" | "flush" | "end">;
 export interface FileSinkOptions {
   path: string;
   logger: Logger;
-  /** Default `Date.now`; paces reopen attempts. */
+  /** Default {@link SYSTEM_CLOCK}'s `now` (monotonic: the wall clock set back must not hold the reopen); paces reopen attempts. */
   now?: () => number;
   /** Default {@link openEventFile}. Returns a descriptor or throws. */
   openFile?: (path: string) => number;
@@ -47,7 +48,7 @@ export interface FileSinkOptions {
 export function createFileSink(options: FileSinkOptions): Sink {
   const { path, logger } = options;
   const label = sinkLabel({ kind: "file", path });
-  const now = options.now ?? Date.now;
+  const now = options.now ?? SYSTEM_CLOCK.now;
   const openFile = options.openFile ?? openEventFile;
   const createWriter = options.createWriter ?? ((fd: number) => Bun.file(fd).writer());
   let fd: number | undefined;

@@ -34,6 +34,8 @@ export interface OtlpSinkOptions {
   readonly randomHex?: RandomHex;
   /** Default {@link SYSTEM_CLOCK} (retry timers are unref'd: they never keep the process alive). */
   readonly clock?: Clock;
+  /** Epoch milliseconds, default `Date.now`: only to read a Retry-After given as an HTTP date (`clock` is monotonic, no date). */
+  readonly wallNow?: () => number;
   /** Backoff jitter, default `Math.random`. */
   readonly random?: () => number;
   /** Bytes of request bodies held for a retry, default the dispatcher's per-sink byte bound ({@link MAX_QUEUE_BYTES}). */
@@ -57,6 +59,7 @@ export interface OtlpSinkOptions {
 export function createOtlpSink(options: OtlpSinkOptions): Sink {
   const { settings } = options;
   const clock = options.clock ?? SYSTEM_CLOCK;
+  const wallNow = options.wallNow ?? Date.now;
   const random = options.random ?? Math.random;
   const maxWaitingBytes = options.maxWaitingBytes ?? MAX_QUEUE_BYTES;
   const endpoint = new URL(settings.endpoint);
@@ -129,7 +132,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
       }
     }
     if (isRetryableStatus(response.status)) {
-      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), clock.now());
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), wallNow());
       return { reason: `HTTP ${response.status}`, retryAfterMs };
     }
     if (!response.ok) {
