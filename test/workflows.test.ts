@@ -15,6 +15,10 @@ interface Step {
 }
 interface Job {
   "runs-on"?: unknown;
+  /** A reusable workflow the job runs instead of steps (./.github/workflows/…). */
+  uses?: string;
+  needs?: string | string[];
+  permissions?: Record<string, string>;
   steps?: Step[];
   strategy?: { matrix?: { os?: string[] } };
 }
@@ -40,10 +44,14 @@ const uses = (workflow: Workflow): string[] =>
 describe.each(["ci.yml", "release.yml"])("%s", (name) => {
   const workflow = load(name);
 
-  test("has triggers and jobs, each with runs-on and steps", () => {
+  test("has triggers and jobs, each with runs-on and steps (or a local workflow it calls)", () => {
     expect(workflow.on).toBeDefined();
     expect(Object.keys(workflow.jobs ?? {}).length).toBeGreaterThan(0);
     for (const job of Object.values(workflow.jobs ?? {})) {
+      if (job.uses !== undefined) {
+        expect(existsSync(join(ROOT, job.uses)), `${name} calls ${job.uses}`).toBe(true);
+        continue;
+      }
       expect(job["runs-on"]).toBeDefined();
       expect(Array.isArray(job.steps) && job.steps.length > 0).toBe(true);
       for (const step of job.steps ?? []) expect(step.uses !== undefined || step.run !== undefined).toBe(true);
@@ -205,10 +213,27 @@ test("release.yml: pushes the image built from the published binaries to GHCR wi
   expect(String(meta?.with?.images)).toBe("ghcr.io/${{ github.repository_owner }}/baton-proxy");
 });
 
+test("release.yml publishes only a commit that passed the whole CI: ci.yml, called on the tagged commit", () => {
+  // A v* tag may sit on any commit: one whose CI failed on macOS or Windows, in the image, the chart or kind,
+  // or never ran (a later push to main cancels it). The release ran only .ci/run on Linux, then published.
+  const ci = load("ci.yml");
+  expect(Object.keys(ci.on as object)).toContain("workflow_call");
+  const release = load("release.yml");
+  const called = Object.entries(release.jobs ?? {}).filter(([, job]) => job.uses === "./.github/workflows/ci.yml");
+  expect(called.length).toBe(1);
+  const [callerName, caller] = called[0] ?? ["", {}];
+  // A called workflow may only narrow the caller's token, and CI needs no more than reading.
+  expect(caller.permissions).toEqual({ contents: "read" });
+  const needs = (job: Job | undefined): string[] => [job?.needs ?? []].flat();
+  expect(needs(release.jobs?.release)).toContain(callerName);
+  // The image is pushed from the published binaries, so after the release job (and so after CI) too.
+  expect(needs(release.jobs?.image)).toContain("release");
+});
+
 test("both workflows test through .ci/run, which runs lint, typecheck and the README's test command", () => {
+  expect(runs(load("ci.yml")).join("\n")).toContain("bash .ci/run");
   for (const name of ["ci.yml", "release.yml"]) {
     const script = runs(load(name)).join("\n");
-    expect(script, name).toContain("bash .ci/run");
     // A job that runs a subset directly (e.g. a Windows-only job) must still carry the suite's timeout.
     for (const run of script.match(/\bbun test\b[^\n]*/g) ?? []) expect(run, name).toContain("--timeout=30000");
   }
