@@ -230,6 +230,17 @@ test("release.yml publishes only a commit that passed the whole CI: ci.yml, call
   expect(needs(release.jobs?.image)).toContain("release");
 });
 
+test("release.yml leaves no token in .git/config: its jobs may write the repository or push packages", () => {
+  // actions/checkout persists the job's token by default, and the release job then runs npm ci (the install
+  // scripts of hundreds of dev dependencies) and the build with a token that can rewrite tags and releases.
+  const release = load("release.yml");
+  const checkouts = Object.values(release.jobs ?? {})
+    .flatMap((job) => job.steps ?? [])
+    .filter((step) => step.uses?.startsWith("actions/checkout@"));
+  expect(checkouts.length).toBeGreaterThan(0);
+  for (const step of checkouts) expect(step.with?.["persist-credentials"]).toBe(false);
+});
+
 test("both workflows test through .ci/run, which runs lint, typecheck and the README's test command", () => {
   expect(runs(load("ci.yml")).join("\n")).toContain("bash .ci/run");
   for (const name of ["ci.yml", "release.yml"]) {
