@@ -41,7 +41,7 @@ function publish(tag: string, exists: boolean): { code: number; calls: string[][
   writeFileSync(join(dir, "step.sh"), PUBLISH ?? "exit 99");
   const proc = Bun.spawnSync(["/bin/bash", "--noprofile", "--norc", "-eo", "pipefail", join(dir, "step.sh")], {
     cwd: dir,
-    env: { PATH: `${bin}:/usr/bin:/bin`, GITHUB_REF_NAME: tag, GH_TOKEN: "t" },
+    env: { PATH: `${bin}:/usr/bin:/bin`, GITHUB_REF_NAME: tag, GH_TOKEN: "t", RUNNER_TEMP: "/runner/temp" },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -66,6 +66,23 @@ describe("release.yml: publishing the GitHub release", () => {
     expect(create.slice(0, 3)).toEqual(["release", "create", "v1.2.3"]);
     expect(create.filter((arg) => arg.startsWith("dist/")).sort()).toEqual(ASSETS.map((a) => `dist/${a}`).sort());
     expect(create).not.toContain("--prerelease");
+  });
+
+  test("the notes are CHANGELOG.md's section of the version, written by an earlier step of the same job", () => {
+    // --generate-notes alone listed pull requests (nothing at all for a first release), never the CHANGELOG.
+    const { calls } = publish("v1.2.3", false);
+    const create = calls.find((call) => call[1] === "create") ?? [];
+    expect(create).not.toContain("--generate-notes");
+    const notesFile = create[create.indexOf("--notes-file") + 1];
+    expect(notesFile).toBe("/runner/temp/release-notes.md");
+    const steps = release.jobs.release?.steps ?? [];
+    const writer = steps.findIndex((step) => step.run?.includes("scripts/release-notes.ts"));
+    const publisher = steps.findIndex((step) => step.name === "Publish the GitHub release");
+    expect(writer).toBeGreaterThan(-1);
+    expect(writer).toBeLessThan(publisher);
+    expect(steps[writer]?.run).toContain(
+      'npx bun scripts/release-notes.ts "${GITHUB_REF_NAME#v}" > "$RUNNER_TEMP/release-notes.md"',
+    );
   });
 
   test("a pre-release tag (v1.3.0-rc.1) is published as a pre-release, never as the latest release", () => {
