@@ -11,6 +11,7 @@ import { tempDir } from "./support/temp.ts";
 interface Step {
   name?: string;
   run?: string;
+  with?: Record<string, unknown>;
 }
 const release = Bun.YAML.parse(readFileSync(join(ROOT, ".github", "workflows", "release.yml"), "utf8")) as {
   jobs: Record<string, { steps?: Step[] }>;
@@ -29,7 +30,7 @@ function publish(tag: string, exists: boolean): { code: number; calls: string[][
   const dir = tempDir("baton-publish-");
   mkdirSync(join(dir, "dist"));
   // The host binary .ci/run or a developer built sits there too and must not be published.
-  for (const name of [...ASSETS, "baton-proxy"]) writeFileSync(join(dir, "dist", name), name);
+  for (const name of [...ASSETS, "baton-proxy", "RELEASE-NOTES.md"]) writeFileSync(join(dir, "dist", name), name);
   const bin = join(dir, "bin");
   mkdirSync(bin);
   const log = join(dir, "gh.log");
@@ -41,7 +42,7 @@ function publish(tag: string, exists: boolean): { code: number; calls: string[][
   writeFileSync(join(dir, "step.sh"), PUBLISH ?? "exit 99");
   const proc = Bun.spawnSync(["/bin/bash", "--noprofile", "--norc", "-eo", "pipefail", join(dir, "step.sh")], {
     cwd: dir,
-    env: { PATH: `${bin}:/usr/bin:/bin`, GITHUB_REF_NAME: tag, GH_TOKEN: "t", RUNNER_TEMP: "/runner/temp" },
+    env: { PATH: `${bin}:/usr/bin:/bin`, GITHUB_REF_NAME: tag, GH_TOKEN: "t" },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -64,25 +65,26 @@ describe("release.yml: publishing the GitHub release", () => {
     expect(code).toBe(0);
     const create = calls.find((call) => call[1] === "create") ?? [];
     expect(create.slice(0, 3)).toEqual(["release", "create", "v1.2.3"]);
-    expect(create.filter((arg) => arg.startsWith("dist/")).sort()).toEqual(ASSETS.map((a) => `dist/${a}`).sort());
+    const notes = create[create.indexOf("--notes-file") + 1];
+    const assets = create.filter((arg) => arg.startsWith("dist/") && arg !== notes);
+    expect(assets.sort()).toEqual(ASSETS.map((a) => `dist/${a}`).sort());
     expect(create).not.toContain("--prerelease");
   });
 
-  test("the notes are CHANGELOG.md's section of the version, written by an earlier step of the same job", () => {
+  test("the notes are CHANGELOG.md's section of the version, written by the build job into the files it hands on", () => {
     // --generate-notes alone listed pull requests (nothing at all for a first release), never the CHANGELOG.
     const { calls } = publish("v1.2.3", false);
     const create = calls.find((call) => call[1] === "create") ?? [];
     expect(create).not.toContain("--generate-notes");
-    const notesFile = create[create.indexOf("--notes-file") + 1];
-    expect(notesFile).toBe("/runner/temp/release-notes.md");
-    const steps = release.jobs.release?.steps ?? [];
-    const writer = steps.findIndex((step) => step.run?.includes("scripts/release-notes.ts"));
-    const publisher = steps.findIndex((step) => step.name === "Publish the GitHub release");
-    expect(writer).toBeGreaterThan(-1);
-    expect(writer).toBeLessThan(publisher);
-    expect(steps[writer]?.run).toContain(
-      'npx bun scripts/release-notes.ts "${GITHUB_REF_NAME#v}" > "$RUNNER_TEMP/release-notes.md"',
+    expect(create[create.indexOf("--notes-file") + 1]).toBe("dist/RELEASE-NOTES.md");
+    const build = release.jobs.build?.steps ?? [];
+    const writer = build.findIndex((step) => step.run?.includes("scripts/release-notes.ts"));
+    const upload = build.findIndex((step) => String(step.with?.path ?? "").includes("dist/RELEASE-NOTES.md"));
+    expect(build[writer]?.run).toContain(
+      'npx bun scripts/release-notes.ts "${GITHUB_REF_NAME#v}" > dist/RELEASE-NOTES.md',
     );
+    expect(writer).toBeLessThan(upload);
+    expect(build[upload]?.with?.name).toBe("release-assets");
   });
 
   test("a pre-release tag (v1.3.0-rc.1) is published as a pre-release, never as the latest release", () => {

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import { RELEASE_TARGETS } from "../scripts/build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -94,7 +95,9 @@ test("ci.yml runs .ci/run on Linux and macOS for pushes and pull requests", () =
 test("release.yml publishes v* tags: build:all, checksums, gh release, homebrew formula", () => {
   const release = load("release.yml");
   expect((release.on as { push?: { tags?: string[] } }).push?.tags).toEqual(["v*"]);
-  expect(release.permissions?.contents).toBe("write");
+  // Only the job that publishes may write the repository; everything before it reads.
+  expect(release.permissions?.contents).toBe("read");
+  expect(release.jobs?.release?.permissions?.contents).toBe("write");
   const script = runs(release).join("\n");
   expect(script).toContain("npm ci");
   expect(script).toContain("npx bun run build:all");
@@ -225,9 +228,45 @@ test("release.yml publishes only a commit that passed the whole CI: ci.yml, call
   // A called workflow may only narrow the caller's token, and CI needs no more than reading.
   expect(caller.permissions).toEqual({ contents: "read" });
   const needs = (job: Job | undefined): string[] => [job?.needs ?? []].flat();
-  expect(needs(release.jobs?.release)).toContain(callerName);
+  // Everything the publishing job waits for, directly or not.
+  const waitsFor = (name: string): string[] =>
+    needs(release.jobs?.[name]).flatMap((needed) => [needed, ...waitsFor(needed)]);
+  expect(waitsFor("release")).toContain(callerName);
   // The image is pushed from the published binaries, so after the release job (and so after CI) too.
   expect(needs(release.jobs?.image)).toContain("release");
+});
+
+test("release.yml runs each binary Linux cannot run (macOS arm64 and Intel, Windows) on its own OS before publishing", () => {
+  // build:all cross-compiles them on Linux, where its smoke run can only report them "not run"; CI's macOS and
+  // Windows jobs test host builds, not these files. A binary macOS refuses (its signature) or that crashes at
+  // start would have been published untried.
+  const release = load("release.yml");
+  const smoke = release.jobs?.smoke as
+    | (Job & { strategy?: { matrix?: { include?: Record<string, string>[] } } })
+    | undefined;
+  const rows = smoke?.strategy?.matrix?.include ?? [];
+  const byAsset = new Map(rows.map((row) => [row.asset, row.os]));
+  const expected: Record<string, string> = {
+    "darwin-arm64": "macos-latest",
+    "darwin-x64": "macos-15-intel",
+    "windows-x64": "windows-latest",
+  };
+  for (const [suffix, os] of Object.entries(expected)) {
+    expect(Object.keys(RELEASE_TARGETS)).toContain(suffix);
+    const asset = `baton-proxy-${suffix}${suffix.startsWith("windows") ? ".exe" : ""}`;
+    expect(byAsset.get(asset), asset).toBe(os);
+  }
+  expect(smoke?.["runs-on"]).toBe("${{ matrix.os }}");
+  const script = (smoke?.steps ?? []).flatMap((step) => step.run ?? []).join("\n");
+  expect(script).toContain('"$ASSET" --version');
+  expect(script).toContain('"baton-proxy ${GITHUB_REF_NAME#v}"');
+  // It runs the very files that are published: the build job's artifact, which the publishing job downloads too.
+  const downloads = (name: string) =>
+    (release.jobs?.[name]?.steps ?? []).filter((step) => step.uses?.startsWith("actions/download-artifact@"));
+  expect(downloads("smoke").map((step) => step.with?.name)).toEqual(["release-assets"]);
+  expect(downloads("release").map((step) => step.with?.name)).toEqual(["release-assets"]);
+  const needs = [release.jobs?.release?.needs ?? []].flat();
+  expect(needs).toContain("smoke");
 });
 
 test("release.yml leaves no token in .git/config: its jobs may write the repository or push packages", () => {
