@@ -214,6 +214,11 @@ test("release.yml: pushes the image built from the published binaries to GHCR wi
   });
   const meta = image.steps.find((s) => s.uses?.startsWith("docker/metadata-action@"));
   expect(String(meta?.with?.images)).toBe("ghcr.io/${{ github.repository_owner }}/baton-proxy");
+  // GHCR makes a new package private: the release says so when an anonymous pull of what it pushed fails.
+  const pushed = image.steps.findIndex((s) => s.uses?.startsWith("docker/build-push-action@"));
+  const check = image.steps.findIndex((s) => s.name === "Check the image can be pulled without credentials");
+  expect(check).toBeGreaterThan(pushed);
+  expect(image.steps[check]?.run).toContain("::warning::");
 });
 
 test("release.yml publishes only a commit that passed the whole CI: ci.yml, called on the tagged commit", () => {
