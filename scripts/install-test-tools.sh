@@ -13,10 +13,24 @@ if [ "${#packages[@]}" -eq 0 ]; then
   exit 0
 fi
 SUDO=""
-if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; fi
+fi
 if command -v apt-get >/dev/null; then
-  { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${packages[@]}" >/dev/null; } \
-    || echo "could not install Debian's ${packages[*]} package(s): the tests that use them will fail or be skipped"
+  if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
+    echo "not root and no sudo to install Debian's ${packages[*]} package(s): the tests that use them will fail or be skipped"
+    exit 0
+  fi
+  # Only the binaries are wanted: no recommends (prometheus-node-exporter would serve the machine's
+  # metrics on :9100), and the Prometheus server the package starts and enables under systemd (on
+  # :9090, every interface) is stopped and disabled again; the tests run their own on a free port.
+  if { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; }; then
+    if [[ " ${packages[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+      $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    fi
+  else
+    echo "could not install Debian's ${packages[*]} package(s): the tests that use them will fail or be skipped"
+  fi
 elif command -v brew >/dev/null; then
   brew install "${packages[@]}" >/dev/null \
     || echo "could not install ${packages[*]} with brew: the tests that use them will fail or be skipped"

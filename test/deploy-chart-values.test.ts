@@ -99,6 +99,16 @@ describe("templates and values.yaml agree", () => {
     expect(chart.appVersion).toBe(pkg.version);
     expect(chart.apiVersion).toBe("v2");
   });
+
+  test("the versions the READMEs give to copy (the download, the container to paste) are package.json's", () => {
+    // Hand-written in the text: a version bump that forgot them would send users to the previous release.
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const download = [...readme.matchAll(/^VERSION=([^;\s]+);/gm)].map((m) => m[1]);
+    expect(download).toEqual([pkg.version]);
+    const chartReadme = readFileSync(join(CHART_DIR, "README.md"), "utf8");
+    const pasted = [...chartReadme.matchAll(/image: ghcr\.io\/baton-dev\/baton-proxy:(\S+)/g)].map((m) => m[1]);
+    expect(pasted).toEqual([pkg.version]);
+  });
 });
 
 test("the chart README's values table is what readme-generator-for-helm makes from values.yaml", () => {

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import { RELEASE_TARGETS } from "../scripts/build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -15,6 +16,10 @@ interface Step {
 }
 interface Job {
   "runs-on"?: unknown;
+  /** A reusable workflow the job runs instead of steps (./.github/workflows/…). */
+  uses?: string;
+  needs?: string | string[];
+  permissions?: Record<string, string>;
   steps?: Step[];
   strategy?: { matrix?: { os?: string[] } };
 }
@@ -40,10 +45,14 @@ const uses = (workflow: Workflow): string[] =>
 describe.each(["ci.yml", "release.yml"])("%s", (name) => {
   const workflow = load(name);
 
-  test("has triggers and jobs, each with runs-on and steps", () => {
+  test("has triggers and jobs, each with runs-on and steps (or a local workflow it calls)", () => {
     expect(workflow.on).toBeDefined();
     expect(Object.keys(workflow.jobs ?? {}).length).toBeGreaterThan(0);
     for (const job of Object.values(workflow.jobs ?? {})) {
+      if (job.uses !== undefined) {
+        expect(existsSync(join(ROOT, job.uses)), `${name} calls ${job.uses}`).toBe(true);
+        continue;
+      }
       expect(job["runs-on"]).toBeDefined();
       expect(Array.isArray(job.steps) && job.steps.length > 0).toBe(true);
       for (const step of job.steps ?? []) expect(step.uses !== undefined || step.run !== undefined).toBe(true);
@@ -86,7 +95,9 @@ test("ci.yml runs .ci/run on Linux and macOS for pushes and pull requests", () =
 test("release.yml publishes v* tags: build:all, checksums, gh release, homebrew formula", () => {
   const release = load("release.yml");
   expect((release.on as { push?: { tags?: string[] } }).push?.tags).toEqual(["v*"]);
-  expect(release.permissions?.contents).toBe("write");
+  // Only the job that publishes may write the repository; everything before it reads.
+  expect(release.permissions?.contents).toBe("read");
+  expect(release.jobs?.release?.permissions?.contents).toBe("write");
   const script = runs(release).join("\n");
   expect(script).toContain("npm ci");
   expect(script).toContain("npx bun run build:all");
@@ -203,12 +214,81 @@ test("release.yml: pushes the image built from the published binaries to GHCR wi
   });
   const meta = image.steps.find((s) => s.uses?.startsWith("docker/metadata-action@"));
   expect(String(meta?.with?.images)).toBe("ghcr.io/${{ github.repository_owner }}/baton-proxy");
+  // GHCR makes a new package private: the release says so when an anonymous pull of what it pushed fails.
+  const pushed = image.steps.findIndex((s) => s.uses?.startsWith("docker/build-push-action@"));
+  const check = image.steps.findIndex((s) => s.name === "Check the image can be pulled without credentials");
+  expect(check).toBeGreaterThan(pushed);
+  expect(image.steps[check]?.run).toContain("::warning::");
+});
+
+test("release.yml publishes only a commit that passed the whole CI: ci.yml, called on the tagged commit", () => {
+  // A v* tag may sit on any commit: one whose CI failed on macOS or Windows, in the image, the chart or kind,
+  // or never ran (a later push to main cancels it). The release ran only .ci/run on Linux, then published.
+  const ci = load("ci.yml");
+  expect(Object.keys(ci.on as object)).toContain("workflow_call");
+  const release = load("release.yml");
+  const called = Object.entries(release.jobs ?? {}).filter(([, job]) => job.uses === "./.github/workflows/ci.yml");
+  expect(called.length).toBe(1);
+  const [callerName, caller] = called[0] ?? ["", {}];
+  // A called workflow may only narrow the caller's token, and CI needs no more than reading.
+  expect(caller.permissions).toEqual({ contents: "read" });
+  const needs = (job: Job | undefined): string[] => [job?.needs ?? []].flat();
+  // Everything the publishing job waits for, directly or not.
+  const waitsFor = (name: string): string[] =>
+    needs(release.jobs?.[name]).flatMap((needed) => [needed, ...waitsFor(needed)]);
+  expect(waitsFor("release")).toContain(callerName);
+  // The image is pushed from the published binaries, so after the release job (and so after CI) too.
+  expect(needs(release.jobs?.image)).toContain("release");
+});
+
+test("release.yml runs each binary Linux cannot run (macOS arm64 and Intel, Windows) on its own OS before publishing", () => {
+  // build:all cross-compiles them on Linux, where its smoke run can only report them "not run"; CI's macOS and
+  // Windows jobs test host builds, not these files. A binary macOS refuses (its signature) or that crashes at
+  // start would have been published untried.
+  const release = load("release.yml");
+  const smoke = release.jobs?.smoke as
+    | (Job & { strategy?: { matrix?: { include?: Record<string, string>[] } } })
+    | undefined;
+  const rows = smoke?.strategy?.matrix?.include ?? [];
+  const byAsset = new Map(rows.map((row) => [row.asset, row.os]));
+  const expected: Record<string, string> = {
+    "darwin-arm64": "macos-latest",
+    "darwin-x64": "macos-15-intel",
+    "windows-x64": "windows-latest",
+  };
+  for (const [suffix, os] of Object.entries(expected)) {
+    expect(Object.keys(RELEASE_TARGETS)).toContain(suffix);
+    const asset = `baton-proxy-${suffix}${suffix.startsWith("windows") ? ".exe" : ""}`;
+    expect(byAsset.get(asset), asset).toBe(os);
+  }
+  expect(smoke?.["runs-on"]).toBe("${{ matrix.os }}");
+  const script = (smoke?.steps ?? []).flatMap((step) => step.run ?? []).join("\n");
+  expect(script).toContain('"$ASSET" --version');
+  expect(script).toContain('"baton-proxy ${GITHUB_REF_NAME#v}"');
+  // It runs the very files that are published: the build job's artifact, which the publishing job downloads too.
+  const downloads = (name: string) =>
+    (release.jobs?.[name]?.steps ?? []).filter((step) => step.uses?.startsWith("actions/download-artifact@"));
+  expect(downloads("smoke").map((step) => step.with?.name)).toEqual(["release-assets"]);
+  expect(downloads("release").map((step) => step.with?.name)).toEqual(["release-assets"]);
+  const needs = [release.jobs?.release?.needs ?? []].flat();
+  expect(needs).toContain("smoke");
+});
+
+test("release.yml leaves no token in .git/config: its jobs may write the repository or push packages", () => {
+  // actions/checkout persists the job's token by default, and the release job then runs npm ci (the install
+  // scripts of hundreds of dev dependencies) and the build with a token that can rewrite tags and releases.
+  const release = load("release.yml");
+  const checkouts = Object.values(release.jobs ?? {})
+    .flatMap((job) => job.steps ?? [])
+    .filter((step) => step.uses?.startsWith("actions/checkout@"));
+  expect(checkouts.length).toBeGreaterThan(0);
+  for (const step of checkouts) expect(step.with?.["persist-credentials"]).toBe(false);
 });
 
 test("both workflows test through .ci/run, which runs lint, typecheck and the README's test command", () => {
+  expect(runs(load("ci.yml")).join("\n")).toContain("bash .ci/run");
   for (const name of ["ci.yml", "release.yml"]) {
     const script = runs(load(name)).join("\n");
-    expect(script, name).toContain("bash .ci/run");
     // A job that runs a subset directly (e.g. a Windows-only job) must still carry the suite's timeout.
     for (const run of script.match(/\bbun test\b[^\n]*/g) ?? []) expect(run, name).toContain("--timeout=30000");
   }
