@@ -319,6 +319,27 @@ describe("calls through the transform", () => {
     expect([...a, ...b].filter((x) => x.type === "log")).toHaveLength(1);
   });
 
+  test("long unlisted tool names (the client's text, any length) are quoted cut in the log, and what the session keeps of them is bounded", () => {
+    // A client (in serve, anyone) calling unlisted tools with 1 MB names and a user_goal had each whole
+    // name written in a log line and kept for the session: 1 000 calls, 1 GB of log and of memory.
+    const state = createProxyState({ includeReportTool: true });
+    const NAME_CHARS = 100_000;
+    const logs: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const actions = client(state, call(i, `t${i}-${"n".repeat(NAME_CHARS)}`, { user_goal: "g" }));
+      expect(serverTexts(actions)).toEqual([JSON.stringify(call(i, `t${i}-${"n".repeat(NAME_CHARS)}`, {}))]);
+      for (const a of actions) if (a.type === "log") logs.push(a.text);
+    }
+    expect(logs.length).toBeGreaterThan(0);
+    for (const text of logs) {
+      expect(text.length).toBeLessThan(400);
+      expect(text).toMatch(/…" \(10\d{4} characters\), a tool not listed/);
+    }
+    expect(logs[0]).toStartWith(`stripped user_goal/expected_result from a call of "t0-nnn`);
+    const keptChars = [...state.unlistedStripped].reduce((sum, name) => sum + name.length, 0);
+    expect(keptChars).toBeLessThan(64 * 1024);
+  });
+
   test("a stripped call keeps the client's numbers as written (1.0, big integers) in what the server gets", () => {
     const state = listed();
     const raw = new TextEncoder().encode(

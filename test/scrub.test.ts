@@ -9,6 +9,7 @@ import {
   MAX_DEPTH,
   MAX_EVENT_BYTES,
   MAX_FIELD_BYTES,
+  MAX_IDENTIFIER_BYTES,
   MAX_ITEMS,
   scrubValue,
   type ScrubOptions,
@@ -250,6 +251,38 @@ describe("createEventScrubber", () => {
     expect(out.runtime_meta).toEqual({ "baton/call_id": "c1", "baton/server": "srv@1.2.3.4", [META_TRUNCATED]: 1 });
     expect(out.consent_token).toBe(event.consent_token);
     assertValidEvent(out);
+  });
+
+  test("identifiers a peer chose (client name, server name, tool name, progress token) are kept as they are, never redacted, but cut past 1 KiB", () => {
+    // A client named with 2 MB (clientInfo.name), or calling a tool of a 2 MB name, made every event
+    // of the session 2 MB: 100 events, 200 MB in the event file, past the 256 KiB an event may hold.
+    const huge = (c: string) => `${c}@example.com ${c.repeat(2 * 1024 * 1024)}`;
+    const event = vector("tool_call_start");
+    event.agent_runtime = huge("c");
+    event.payload.tool_name = huge("t");
+    event.runtime_meta = { progressToken: huge("p"), "baton/server": huge("s"), "baton/call_id": "c1" };
+    const out = scrubEvent(deepFreeze(event)) as typeof event;
+    const kept = [
+      out.agent_runtime,
+      out.payload.tool_name,
+      out.runtime_meta?.progressToken,
+      out.runtime_meta?.["baton/server"],
+    ];
+    for (const [i, text] of kept.entries()) {
+      expect(typeof text).toBe("string");
+      expect((text as string).length).toBeLessThanOrEqual(MAX_IDENTIFIER_BYTES + 64);
+      const first = "ctps"[i] as string;
+      expect(text as string).toStartWith(`${first}@example.com ${first}${first}`); // never redacted
+      expect(text as string).toMatch(/\.\.\.\[truncated \d+ bytes\]$/);
+    }
+    expect(out.runtime_meta?.[META_TRUNCATED]).toBe(4);
+    expect(out.runtime_meta?.["baton/call_id"]).toBe("c1");
+    assertValidEvent(out);
+
+    const short = vector("tool_call_start");
+    short.agent_runtime = "c".repeat(MAX_IDENTIFIER_BYTES);
+    short.payload.tool_name = "bob@example.com";
+    expect(scrubEvent(short)).toBe(short);
   });
 
   test("tool_call_error: error_body is scrubbed", () => {

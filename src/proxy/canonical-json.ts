@@ -18,6 +18,9 @@ const RawJson = JSON as unknown as {
  * Throws SyntaxError on invalid JSON, like JSON.parse.
  */
 export function parseKeepingNumbers(text: string): unknown {
+  // JavaScriptCore's reviver walk costs ten times the parse itself (a 2 MB list of 10 000 tools:
+  // ~230 ms against ~20): text whose every number JSON.parse keeps as written needs none.
+  if (numbersKeptByParse(text)) return JSON.parse(text);
   // Only numbers JavaScript would write differently (1.0, 1e5, -0, big integers) become raw values:
   // the rest stay plain numbers, which print the same and surprise no consumer. A float lexeme JS
   // writes back unchanged yet holding an integer (`1e+21`) is raw too: as a plain number it would
@@ -97,6 +100,40 @@ export function numberOf(value: unknown): unknown {
 export function isRawNumber(value: unknown): value is { readonly rawJSON: string } {
   return RawJson.isRawJSON(value);
 }
+
+/**
+ * Whether every number in `text` (outside strings) is an integer of at most 15 characters, sign
+ * included, other than `-0`: those JSON.parse reads exactly and JavaScript writes back as they were
+ * written, so the reviver of parseKeepingNumbers would keep them all. Anything else (a fraction, an
+ * exponent, `-0`, 16 characters or more) says no. Invalid JSON is left to JSON.parse to refuse.
+ */
+function numbersKeptByParse(text: string): boolean {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
+      let end = i + 1;
+      while (end < text.length && isNumberChar(text.charCodeAt(end))) end++;
+      for (let k = i; k < end; k++) if (!isIntegerChar(text.charCodeAt(k))) return false;
+      if (end - i > 15 || (c === MINUS && text.charCodeAt(i + 1) === DIGIT_0)) return false;
+      i = end - 1;
+    }
+  }
+  return true;
+}
+
+const MINUS = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+/** Characters of a JSON number lexeme: digits, sign, point, exponent. */
+const isNumberChar = (c: number): boolean =>
+  (c >= DIGIT_0 && c <= DIGIT_9) || c === MINUS || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
+const isIntegerChar = (c: number): boolean => (c >= DIGIT_0 && c <= DIGIT_9) || c === MINUS;
 
 /** A JSON object of a parsed tree, not a raw number (those are frozen objects too). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

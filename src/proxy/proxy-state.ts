@@ -146,7 +146,7 @@ export interface ProxyState {
   rewritablePending: number;
   /** Per tool, the intent parameter names it defines itself (upserted from every listing page). */
   readonly intentRegistry: IntentRegistry;
-  /** Tools whose calls were stripped without a listing (logged once each). */
+  /** Tools whose calls were stripped without a listing (logged once each), as quoted in the log (long names cut). */
   readonly unlistedStripped: Set<string>;
   /**
    * The records holding a proactive annotation (filed by the agent or made from a first intent): "" is

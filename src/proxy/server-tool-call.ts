@@ -22,6 +22,33 @@ import {
 } from "./proxy-state.ts";
 import type { PendingCall } from "./pending-book.ts";
 
+/** Unlisted tools whose stripped calls are logged (once each) per session; later ones are stripped silently. */
+export const MAX_UNLISTED_LOGGED = 100;
+/** A tool name is quoted in the log, and remembered, cut to this many characters (the client's text, any length). */
+export const MAX_QUOTED_NAME_CHARS = 120;
+
+/**
+ * Logs, once per tool, that a call of a tool never listed through the proxy had the reserved names
+ * stripped. The name is the client's text: quoted whole, a client calling tools of 1 MB names wrote
+ * a megabyte per log line and kept as much per name for the session (in `serve`, per session). It is
+ * quoted and remembered cut, with its length: two names alike in their first characters and length
+ * count as one.
+ */
+function noteUnlisted(state: ProxyState, toolName: string, actions: Action[]): void {
+  // The template makes a new string: a slice alone would keep the whole name alive (JSC substrings share it).
+  const quoted =
+    toolName.length <= MAX_QUOTED_NAME_CHARS
+      ? `"${toolName}"`
+      : `"${toolName.slice(0, MAX_QUOTED_NAME_CHARS)}…" (${toolName.length} characters)`;
+  if (state.unlistedStripped.has(quoted) || state.unlistedStripped.size >= MAX_UNLISTED_LOGGED) return;
+  state.unlistedStripped.add(quoted);
+  actions.push({
+    type: "log",
+    level: "info",
+    text: `stripped user_goal/expected_result from a call of ${quoted}, a tool not listed through the proxy (the names are reserved for it)`,
+  });
+}
+
 /**
  * A call of a server tool: strip the intent params, then track it and emit its start (or continue a
  * held call). Its `_meta` is read from `params` here, which keeps the list of inputs short now that
@@ -40,14 +67,7 @@ export function toolCall(
 ): Disposition {
   const meta = isObject(params._meta) ? params._meta : undefined;
   const intent = stripIntentParams(params.arguments, toolName, intentMode(state), state.intentRegistry);
-  if (intent.unlisted && !state.unlistedStripped.has(toolName) && state.unlistedStripped.size < 1000) {
-    state.unlistedStripped.add(toolName);
-    actions.push({
-      type: "log",
-      level: "info",
-      text: `stripped user_goal/expected_result from a call of "${toolName}", a tool not listed through the proxy (the names are reserved for it)`,
-    });
-  }
+  if (intent.unlisted) noteUnlisted(state, toolName, actions);
   const disposition: Disposition = intent.stripped ? { strip: intent.removed } : "forward";
   const resumed = resumeCall(state, "tools/call", toolName, params);
   if (resumed !== undefined) {

@@ -5,7 +5,7 @@ import { redactKeyedText } from "../telemetry/scrub-keyed-text.ts";
 import type { KeyMatcher } from "../telemetry/scrub-keys.ts";
 import { secretSafeCut } from "../telemetry/scrub-cut.ts";
 import { redactText } from "../telemetry/scrub-patterns.ts";
-import { certificateTrustHint } from "../errors.ts";
+import { certificateTrustHint, descriptorShortageHint } from "../errors.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 
 /** Bytes of an error response body read to explain it. */
@@ -43,7 +43,11 @@ export function fetchFailure(origin: string, error: unknown, timeoutMs: number):
       reason: `${origin} is unreachable: the host name does not resolve (${code})`,
     };
   }
-  if (code !== "") return { errorType: "upstream_unreachable", reason: `${origin} is unreachable (${code})` };
+  if (code !== "")
+    return {
+      errorType: "upstream_unreachable",
+      reason: `${origin} is unreachable (${code})${descriptorShortageHint(code)}`,
+    };
   const message = error instanceof Error ? error.message : String(error);
   return { errorType: "upstream_unreachable", reason: `${origin} is unreachable (${clip(message)})` };
 }

@@ -1,6 +1,6 @@
 // Sends one request to the upstream over pooled connections; retries once on a fresh connection when a reused one was already closed.
 
-import { certificateTrustHint, describeError } from "../errors.ts";
+import { certificateTrustHint, describeError, descriptorShortageHint } from "../errors.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
 import { requestHttp1 } from "./http1-client.ts";
 import { Http1Pool } from "./http1-pool.ts";
@@ -145,19 +145,22 @@ function poolFor(url: URL): Http1Pool {
 function classify(error: unknown, url: URL): UpstreamUnreachable {
   const code = errorCode(error);
   const where = `${url.protocol}//${url.host}`;
+  const shortage = descriptorShortageHint(code);
   const kind =
-    code === "ConnectionRefused" || code === "ECONNREFUSED"
-      ? "refused"
-      : STALE_CONNECTION_CODES.has(code)
-        ? "reset"
-        : code === "ETIMEDOUT" || code === "Timeout"
-          ? "timeout"
-          : code === "ENOTFOUND" || code === "DNSError"
-            ? "dns"
-            : "other";
+    shortage !== ""
+      ? "other"
+      : code === "ConnectionRefused" || code === "ECONNREFUSED"
+        ? "refused"
+        : STALE_CONNECTION_CODES.has(code)
+          ? "reset"
+          : code === "ETIMEDOUT" || code === "Timeout"
+            ? "timeout"
+            : code === "ENOTFOUND" || code === "DNSError"
+              ? "dns"
+              : "other";
   return new UpstreamUnreachable(
     kind,
-    `upstream ${where} unreachable: ${describeError(error)}${certificateTrustHint(code)}`,
+    `upstream ${where} unreachable: ${describeError(error)}${shortage}${certificateTrustHint(code)}`,
     { cause: error },
   );
 }

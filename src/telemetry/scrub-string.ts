@@ -5,7 +5,7 @@ import { redactKeyedText } from "./scrub-keyed-text.ts";
 import { secretSafeCut } from "./scrub-cut.ts";
 import { redactText } from "./scrub-patterns.ts";
 import { redactTableText } from "./scrub-table-text.ts";
-import { MAX_FIELD_BYTES, TRUNCATED, truncated, type Walk } from "./scrub-walk-state.ts";
+import { MAX_FIELD_BYTES, MAX_IDENTIFIER_BYTES, TRUNCATED, truncated, type Walk } from "./scrub-walk-state.ts";
 
 /** A budget remainder smaller than this is not worth a prefix plus marker. */
 const MIN_PREFIX_BYTES = 64;
@@ -53,6 +53,24 @@ export function scrubString(text: string, walk: Walk): string {
   return truncated(walk, decodeScratch(written + exactMarker.length));
 }
 
+/**
+ * `value` as an event keeps an identifier (see {@link MAX_IDENTIFIER_BYTES}): never redacted (it ties
+ * events together), but a string longer than the cap is cut to it with the `...[truncated N bytes]`
+ * marker and counted: a client named with megabytes, or calling a tool so named, made every event of
+ * its session that large. Other values, and a string this stage already cut, come back as they are.
+ */
+export function cutIdentifier(value: unknown, walk: Walk): unknown {
+  if (typeof value !== "string" || value.length * 3 <= MAX_IDENTIFIER_BYTES) return value;
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes <= MAX_IDENTIFIER_BYTES) return value;
+  if (bytes <= MAX_IDENTIFIER_BYTES + MARKER_MAX_BYTES && TRUNCATION_MARKER.test(value)) return value;
+  // Copied out (never value.slice(), which keeps the whole string alive) and stops at a whole code point.
+  const { written } = encoder.encodeInto(value, scratch.subarray(0, MAX_IDENTIFIER_BYTES));
+  const marker = `...[truncated ${bytes - written} bytes]`;
+  encoder.encodeInto(marker, scratch.subarray(written));
+  return truncated(walk, decodeScratch(written + marker.length));
+}
+
 /** The key-name rule inside the text first (keys, then table columns: a secret-named value goes whole, not as a `[token]` in it), then the value patterns. */
 function redact(text: string, walk: Walk): string {
   const counts = walk.stats.redactions;
@@ -64,4 +82,4 @@ function decodeScratch(length: number): string {
 }
 
 // Once per string value of every event, inlined into the walk: out of FTL with it (see scrub-walk.ts).
-keepOutOfFtl(scrubString, redact);
+keepOutOfFtl(scrubString, redact, cutIdentifier);

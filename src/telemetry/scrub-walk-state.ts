@@ -10,6 +10,12 @@ export const MAX_FIELD_BYTES = 64 * 1024;
  * Strings shorter than a third of the remaining budget are charged their UTF-16 length (exact for ASCII).
  */
 export const MAX_EVENT_BYTES = 256 * 1024;
+/**
+ * Longest identifier a peer chose that an event keeps verbatim (never redacted): the client's and the
+ * server's names, tool and prompt names, the JSON-RPC id, progress tokens, trace headers. Real ones are
+ * tens of characters (MCP asks at most 128 for a tool name); a longer one is cut to this many UTF-8 bytes.
+ */
+export const MAX_IDENTIFIER_BYTES = 1024;
 /** Nesting kept below a scrubbed field; deeper values become `"[truncated: depth]"`. */
 export const MAX_DEPTH = 32;
 /** Array items / object keys kept per container; a marker entry says how many were dropped. */

@@ -2,6 +2,7 @@
 
 import { META_SCRUBBED, META_TRUNCATED, type BatonEvent, type EventType } from "./event-types.ts";
 import { createKeyMatcher } from "./scrub-keys.ts";
+import { cutIdentifier } from "./scrub-string.ts";
 import { guarded, setOwn, visit, visitGuarded } from "./scrub-walk.ts";
 import { MAX_EVENT_NODES, startWalk, type ScrubOptions, type ScrubStats, type Walk } from "./scrub-walk-state.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
@@ -11,6 +12,7 @@ export {
   MAX_EVENT_BYTES,
   MAX_EVENT_NODES,
   MAX_FIELD_BYTES,
+  MAX_IDENTIFIER_BYTES,
   MAX_ITEMS,
   type ScrubOptions,
   type ScrubStats,
@@ -54,7 +56,8 @@ export function scrubValue(value: unknown, options: ScrubOptions, stats?: ScrubS
 
 /**
  * Builds the event-level scrubber the dispatcher runs on every event before the sinks. Envelope
- * fields pass unchanged; payload texts, params/result/context and `runtime_meta` (except `baton/`
+ * fields and identifiers (tool names, `_meta`'s correlation keys, `baton/` keys) are never redacted,
+ * only cut past MAX_IDENTIFIER_BYTES (`agent_runtime` is the client's text); payload texts, params/result/context and `runtime_meta` (except `baton/`
  * keys and trace handles) are scrubbed; `surface_snapshot` payloads are only size-bounded (vendor
  * text, not user data). Marks the event with `runtime_meta["baton/scrubbed"]` (counts by label, only
  * if something was redacted) and `runtime_meta["baton/truncated"]` (count, only if something was cut).
@@ -89,6 +92,7 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
       walk.stats.truncated += tools.length - (payload.tools as unknown[]).length;
     }
     walk.redact = options.mode === "on";
+    const agentRuntime = cutIdentifier(event.agent_runtime, walk) as string;
     let meta = scrubMeta(event.runtime_meta, walk);
     const { redactions, truncated } = walk.stats;
     const redacted = hasOwnKeys(redactions);
@@ -102,8 +106,8 @@ export function createEventScrubber(options: ScrubOptions): (event: BatonEvent) 
       if (truncated > 0)
         meta[META_TRUNCATED] = truncated + (typeof meta[META_TRUNCATED] === "number" ? meta[META_TRUNCATED] : 0);
     }
-    if (payload === undefined && meta === event.runtime_meta) return event;
-    return { ...event, runtime_meta: meta, payload: payload ?? source } as BatonEvent;
+    if (payload === undefined && meta === event.runtime_meta && agentRuntime === event.agent_runtime) return event;
+    return { ...event, agent_runtime: agentRuntime, runtime_meta: meta, payload: payload ?? source } as BatonEvent;
   };
   // Once per event, straight-line around copies and calls (visit does the walking): among the
   // largest FTL compiles for little gain (see runtime/jit-tiers.ts). Covers every scrubber's closure.
@@ -134,14 +138,17 @@ function scrubFields(
 ): Record<string, unknown> | undefined {
   for (const key of keys) {
     const value = source[key];
-    if ((typeof value === "object" && value !== null) !== containers || verbatim.includes(key)) continue;
-    const next = visitGuarded(value, walk);
+    if ((typeof value === "object" && value !== null) !== containers) continue;
+    const next = verbatim.includes(key) ? cutIdentifier(value, walk) : visitGuarded(value, walk);
     if (next === value) continue;
     payload ??= { ...source };
     payload[key] = next;
   }
   return payload;
 }
+
+/** The proxy's own `baton/` keys and the correlation handles: never redacted, only cut when too long. */
+const isVerbatimMetaKey = (key: string): boolean => key.startsWith("baton/") || VERBATIM_META_KEYS.has(key);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -158,18 +165,27 @@ function scrubMeta(meta: Record<string, unknown> | null, walk: Walk): Record<str
 
 function scrubMetaEntries(meta: Record<string, unknown> | null, walk: Walk): Record<string, unknown> | null {
   if (meta === null || typeof meta !== "object") return null;
-  // Usually only the proxy's own keys: nothing to copy or walk.
+  // Usually only the proxy's own keys, of identifier size: nothing to copy or walk.
   let clientKeys = false;
-  for (const key of Object.keys(meta)) if (!key.startsWith("baton/") && !VERBATIM_META_KEYS.has(key)) clientKeys = true;
-  if (!clientKeys) return meta;
+  let cuts: Record<string, unknown> | undefined;
+  for (const key of Object.keys(meta)) {
+    if (!isVerbatimMetaKey(key)) clientKeys = true;
+    else {
+      const value = cutIdentifier(meta[key], walk);
+      if (value !== meta[key]) setOwn((cuts ??= {}), key, value);
+    }
+  }
+  if (!clientKeys && cuts === undefined) return meta;
   const out: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   for (const key of Object.keys(meta)) {
-    setOwn(key.startsWith("baton/") || VERBATIM_META_KEYS.has(key) ? out : rest, key, meta[key]);
+    if (!isVerbatimMetaKey(key)) setOwn(rest, key, meta[key]);
+    else setOwn(out, key, cuts !== undefined && Object.hasOwn(cuts, key) ? cuts[key] : meta[key]);
   }
+  if (!clientKeys) return out;
   // The rest is the client's `_meta`: scrubbed like params (key rule, patterns, caps).
   const scrubbed = visitGuarded(rest, walk);
-  if (scrubbed === rest) return meta; // nothing changed: keep the original object
+  if (scrubbed === rest && cuts === undefined) return meta; // nothing changed: keep the original object
   if (isObject(scrubbed)) for (const key of Object.keys(scrubbed)) setOwn(out, key, scrubbed[key]); // not Object.assign: "__proto__"
   return out;
 }

@@ -26,7 +26,12 @@ export interface ServeHandle {
  * Starts `baton-proxy serve` with listeners on port 0 and a file event sink in a temp dir; the
  * environment holds only PATH plus `env`. Resolves once both listeners are up.
  */
-export async function startServe(args: readonly string[], env: Record<string, string> = {}): Promise<ServeHandle> {
+export async function startServe(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  /** Run under `ulimit -n` of this many descriptors (through sh, which execs the binary: same pid). */
+  options: { readonly maxOpenFiles?: number } = {},
+): Promise<ServeHandle> {
   const dir = mkdtempSync(join(tmpdir(), "baton-serve-"));
   const eventsFile = join(dir, "events.jsonl");
   // Loopback on free ports and a short drain (its SIGTERM floor is capped by it) unless the test
@@ -36,7 +41,10 @@ export async function startServe(args: readonly string[], env: Record<string, st
     ["--admin-listen", "127.0.0.1:0"],
     ["--drain-timeout-ms", "300"],
   ].flatMap(([flag, value]) => (args.includes(flag as string) ? [] : [flag as string, value as string]));
-  const proc = Bun.spawn([await binaryPath(), "serve", ...defaults, ...args], {
+  const command = [await binaryPath(), "serve", ...defaults, ...args];
+  const limited =
+    options.maxOpenFiles === undefined ? [] : ["sh", "-c", `ulimit -n ${options.maxOpenFiles} && exec "$0" "$@"`];
+  const proc = Bun.spawn([...limited, ...command], {
     env: { PATH: process.env.PATH ?? "", BATON_EVENT_SINK: `file://${eventsFile}`, ...env },
     stdin: "ignore",
     stdout: "pipe",
