@@ -38,6 +38,22 @@ describe("requests awaiting the server are bounded in size", () => {
     expect(answers.length).toBeGreaterThan(0);
   });
 
+  test("the bound evicts only the oldest needed to fit: requests with long strings under it all stay tracked", () => {
+    const state = createProxyState({ includeReportTool: false });
+    const actions = [
+      ...client(state, call(big(0), "t")),
+      ...client(state, call(1, "t")),
+      ...client(state, call(big(2), "t")),
+    ];
+    expect(drafts(actions).map((d) => d.event_type)).toEqual(["tool_call_start", "tool_call_start", "tool_call_start"]);
+    expect([...state.pending.keys()]).toEqual([big(0), 1, big(2)]);
+    // Past it, exactly as many of the newest as fit stay (1 MiB + 2 characters each, 32 Mi in all).
+    for (let i = 10; i < 50; i++) client(state, call(big(i), "t"));
+    expect(state.pending.size).toBe(Math.floor(MAX_PENDING_CHARS / (MiB + 2)));
+    expect(state.pending.has(big(49))).toBe(true);
+    expect(state.pending.has(1)).toBe(false); // the oldest went first, short or not
+  });
+
   test("1 MiB tool names, never answered: the same bound", () => {
     const state = createProxyState({ includeReportTool: false });
     for (let i = 0; i < count; i++) client(state, call(i, big(i)));
