@@ -31,6 +31,11 @@ describe("requests awaiting the server are bounded in size", () => {
     const actions = Array.from({ length: count }, (_, i) => client(state, call(big(i), "t"))).flat();
     expect(heldChars(state)).toBeLessThanOrEqual(2 * MAX_PENDING_CHARS);
     expect(state.pending.has(big(count - 1))).toBe(true); // the newest is tracked
+    // Evicted ids still owed an answer fill the bound, no less: dropping one gives its characters back.
+    let evictedChars = 0;
+    for (const id of state.evictedIds.keys()) evictedChars += typeof id === "string" ? id.length : 0;
+    expect(evictedChars).toBeLessThanOrEqual(MAX_PENDING_CHARS);
+    expect(evictedChars).toBeGreaterThan(MAX_PENDING_CHARS - (MiB + 2));
     const evicted = drafts(actions).filter((d) => (d.payload as { error_type?: string }).error_type === "evicted");
     expect(evicted.length).toBeGreaterThan(0);
     // The server's exit answers every request still tracked, and the evicted ones still kept.

@@ -72,4 +72,16 @@ describe("evicted ids still owed an answer", () => {
     expect([...state.evictedIds.keys()]).toEqual([7, 8]);
     expect(sentIds(failPending(state, "upstream_exit", "gone", 1))).toEqual(["9", "10", "7", "8"]);
   });
+
+  test("the log says so at the first eviction, then once per thousand (a stuck server must not flood it)", () => {
+    const state = createProxyState({ includeReportTool: false, maxPending: 1 });
+    const logs: string[] = [];
+    for (let i = 0; i <= 2001; i++)
+      for (const a of client(state, call(i))) if (a.type === "log" && a.level === "warn") logs.push(a.text);
+    expect(logs).toEqual([
+      "stopped tracking 1 request(s) so far: more than 1 requests awaiting the server",
+      "stopped tracking 1000 request(s) so far: more than 1 requests awaiting the server",
+      "stopped tracking 2000 request(s) so far: more than 1 requests awaiting the server",
+    ]);
+  });
 });
