@@ -72,6 +72,9 @@ const SESSION: readonly ["client" | "server", string][] = [
   ["server", line({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } })],
   ["client", line({ jsonrpc: "2.0", id: 14, method: "resources/read", params: { uri: "file:///a" } })],
   ["server", line({ jsonrpc: "2.0", id: 14, result: { contents: [] } })],
+  // a request with a plain params.name that is no tools/call: a prompt, not a tool call
+  ["client", line({ jsonrpc: "2.0", id: 16, method: "prompts/get", params: { name: "echo", arguments: {} } })],
+  ["server", line({ jsonrpc: "2.0", id: 16, result: { messages: [] } })],
   ["client", `{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"\\u0065cho","arguments":{}}}`],
   ["server", `{"jsonrpc":"2.0","id":15,"result":{"content":[],"is\\u0045rror":true}}`],
   ["client", call(17, { name: "echo", arguments: ["not", "an object"] })],
