@@ -219,6 +219,20 @@ describe("fast path vs full path", () => {
     }
   });
 
+  test("the late answer of the one evicted call is owed nothing more: at exit only the call still waiting gets an error", () => {
+    const session: ["client" | "server", string][] = [
+      ...SESSION.slice(0, 4),
+      ["client", call(1, { name: "echo", arguments: {} })],
+      ["client", call(2, { name: "echo", arguments: {} })],
+      ["server", line({ jsonrpc: "2.0", id: 1, result: { content: [] } })],
+    ];
+    const options = { includeReportTool: false, maxPending: 1 };
+    const full = run(options, session);
+    const fast = run({ ...options, lazyDrafts: true }, session);
+    expect(fast.out).toEqual(full.out);
+    expect(fast.state.evictedIds.size).toBe(0);
+  });
+
   test("a modern session: the agent and server named by calls and answers, as on the full path", () => {
     const full = run({ includeReportTool: true }, MODERN);
     const fast = run({ includeReportTool: true, lazyDrafts: true }, MODERN);
