@@ -72,6 +72,9 @@ const SESSION: readonly ["client" | "server", string][] = [
   ["server", line({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } })],
   ["client", line({ jsonrpc: "2.0", id: 14, method: "resources/read", params: { uri: "file:///a" } })],
   ["server", line({ jsonrpc: "2.0", id: 14, result: { contents: [] } })],
+  // a request with a plain params.name that is no tools/call: a prompt, not a tool call
+  ["client", line({ jsonrpc: "2.0", id: 16, method: "prompts/get", params: { name: "echo", arguments: {} } })],
+  ["server", line({ jsonrpc: "2.0", id: 16, result: { messages: [] } })],
   ["client", `{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"\\u0065cho","arguments":{}}}`],
   ["server", `{"jsonrpc":"2.0","id":15,"result":{"content":[],"is\\u0045rror":true}}`],
   ["client", call(17, { name: "echo", arguments: ["not", "an object"] })],
@@ -214,6 +217,20 @@ describe("fast path vs full path", () => {
       expect(fast.out).toEqual(full.out);
       expect(fast.state.pending.size).toBe(full.state.pending.size);
     }
+  });
+
+  test("the late answer of the one evicted call is owed nothing more: at exit only the call still waiting gets an error", () => {
+    const session: ["client" | "server", string][] = [
+      ...SESSION.slice(0, 4),
+      ["client", call(1, { name: "echo", arguments: {} })],
+      ["client", call(2, { name: "echo", arguments: {} })],
+      ["server", line({ jsonrpc: "2.0", id: 1, result: { content: [] } })],
+    ];
+    const options = { includeReportTool: false, maxPending: 1 };
+    const full = run(options, session);
+    const fast = run({ ...options, lazyDrafts: true }, session);
+    expect(fast.out).toEqual(full.out);
+    expect(fast.state.evictedIds.size).toBe(0);
   });
 
   test("a modern session: the agent and server named by calls and answers, as on the full path", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LineSplitter, type Frame } from "../src/wire/framing.ts";
+import { LineSplitter, MAX_BATCH_MEMBERS, MAX_LINE_BYTES, type Frame } from "../src/wire/framing.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -78,6 +78,32 @@ describe("LineSplitter", () => {
     expect(frames.map((f) => dec(f.raw)).join("")).toBe(input);
     const final = frames.at(-1);
     expect(final?.kind === "line" && dec(final.body)).toBe("ok");
+  });
+
+  test("the default cap is the README's 8 MiB inspection cap", () => {
+    expect(MAX_LINE_BYTES).toBe(8 * 1024 * 1024);
+  });
+
+  test("a line goes long as soon as its kept bytes pass the cap, before its newline arrives (memory stays bounded)", () => {
+    const splitter = new LineSplitter(32);
+    const out: Frame[] = [];
+    splitter.push(enc("y".repeat(20)), out);
+    expect(out).toEqual([]);
+    splitter.push(enc("y".repeat(20)), out);
+    expect(out.map((f) => [f.kind, f.raw.length])).toEqual([["overflow", 40]]);
+    splitter.push(enc("y".repeat(20)), out);
+    expect(out.map((f) => [f.kind, f.raw.length])).toEqual([
+      ["overflow", 40],
+      ["overflow", 20],
+    ]);
+  });
+
+  test("a line whose kept bytes and last piece together pass the cap is long, though each alone fits", () => {
+    const frames = feed([enc("y".repeat(20)), enc(`${"z".repeat(20)}\nok\n`)], 32);
+    expect(frames.map((f) => f.kind)).toEqual(["overflow", "overflow", "line"]);
+    const last = frames[1];
+    expect(last?.kind === "overflow" && last.edges?.size).toBe(40);
+    expect(frames.map((f) => dec(f.raw)).join("")).toBe(`${"y".repeat(20)}${"z".repeat(20)}\nok\n`);
   });
 
   test("bytes without a final newline come out as a tail at the end", () => {
@@ -195,6 +221,26 @@ describe("members of long batch lines", () => {
         members.map((m) => [m.length, m.slice(0, 4096), m.slice(-4096)]),
       );
     }
+  });
+
+  test("a batch after any JSON whitespace (tab, CR) is still a batch; an empty first string closes at its quote", () => {
+    const members = [`{"":"} {","id":1,"result":{}}`, `{"id":2,"result":{"text":"${"q".repeat(5_000)}"}}`];
+    for (const lead of ["\t", "\r", " \t\r "]) {
+      const frames = feed(pieces(enc(`${lead}[${members.join(",")}]\n`), 999), 1000);
+      const last = frames.at(-1);
+      if (last?.kind !== "overflow" || !last.edges) throw new Error("no edges");
+      expect(last.edges.members?.map((m) => dec(m.head))).toEqual(members.map((m) => m.slice(0, 4096)));
+    }
+  });
+
+  test("a long batch keeps the edges of its first 1 024 objects only, as the README says (memory stays bounded)", () => {
+    expect(MAX_BATCH_MEMBERS).toBe(1024);
+    const members = Array.from({ length: MAX_BATCH_MEMBERS + 5 }, (_, n) => `{"id":${n}}`);
+    const frames = feed(pieces(enc(`[${members.join(",")}]\n`), 1000), 1000);
+    const last = frames.at(-1);
+    if (last?.kind !== "overflow" || !last.edges) throw new Error("no edges");
+    expect(last.edges.members?.length).toBe(MAX_BATCH_MEMBERS);
+    expect(last.edges.members?.map((m) => dec(m.head))).toEqual(members.slice(0, MAX_BATCH_MEMBERS));
   });
 
   test("a long line that is no batch has no members", () => {

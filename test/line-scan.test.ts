@@ -77,20 +77,32 @@ describe("scanMethod", () => {
     ["a single-quoted key", `{'method':'ping'}`, undefined],
     ["a control byte in the method", `{"method":"pi\tng"}`, undefined],
     ["a non-ASCII method", `{"method":"pïng"}`, undefined],
+    ["not an object: a byte before the method key", `x"method":"m"}`, undefined],
+    ["a key followed by a value, not a colon", `{"a"x"b","method":"m"}`, undefined],
+    ["a method value that is no string but holds one", `{"method":[","x":1}`, undefined],
+    ["an object closed by a bracket", `{"method":"m"]`, undefined],
   ])("%s", (_name, text, expected) => {
     expect(scanMethod(bytes(text))).toBe(expected);
     // Whenever the scan answers, a full parse agrees.
     if (expected !== undefined) expect(parsedMethod(text)).toBe(expected);
   });
 
-  test("a line over the scan limit is not scanned", () => {
+  test("a line over the scan limit (64 KiB) is not scanned; one of exactly the limit is", () => {
     const text = `{"method":"ping","pad":"${"x".repeat(MAX_SCANNED_LINE_BYTES)}"}`;
     expect(parsedMethod(text)).toBe("ping");
     expect(scanMethod(bytes(text))).toBeUndefined();
+    expect(MAX_SCANNED_LINE_BYTES).toBe(64 * 1024);
+    const frame = `{"method":"ping","pad":""}`;
+    const atLimit = `{"method":"ping","pad":"${"x".repeat(MAX_SCANNED_LINE_BYTES - frame.length)}"}`;
+    expect(atLimit.length).toBe(MAX_SCANNED_LINE_BYTES);
+    expect(scanMethod(bytes(atLimit))).toBe("ping");
+    expect(scanMethod(bytes(`${atLimit} `))).toBeUndefined();
   });
 
-  test("a very long method is left to the parser", () => {
+  test("a very long method is left to the parser: 256 bytes are read, 257 are not", () => {
     expect(scanMethod(bytes(`{"method":"${"m".repeat(300)}"}`))).toBeUndefined();
+    expect(scanMethod(bytes(`{"method":"${"m".repeat(256)}"}`))).toBe("m".repeat(256));
+    expect(scanMethod(bytes(`{"method":"${"m".repeat(257)}"}`))).toBeUndefined();
   });
 
   test("randomised lines: the scan never disagrees with JSON.parse", () => {

@@ -120,6 +120,26 @@ describe("multi-round (input_required) calls", () => {
     ]);
   });
 
+  test("a round the client continues late gets the server's full 15 min: the eviction clock runs from the round, the duration from the call", () => {
+    const state = createProxyState({ includeReportTool: false });
+    const minutes = (n: number) => n * 60_000;
+    client(state, call(1, "book"), 0);
+    server(state, answer(1, INPUT("s1")), 10);
+    // The user takes 10 minutes over the elicitation; the server then works 10 more on the round.
+    client(state, call(2, "book", { inputResponses: { k: {} }, requestState: "s1" }), minutes(10));
+    expect(summary(sweepPending(state, minutes(16)))).toEqual([]);
+    const done = server(state, answer(2, { content: [{ type: "text", text: "booked" }] }), minutes(20));
+    expect(summary(done)).toEqual([["tool_call_end", minutes(20), "c1", 2, null]]);
+    // A round the server never answers is evicted 15 min after it was sent, naming the silence it had.
+    client(state, call(3, "book"), minutes(30));
+    server(state, answer(3, INPUT("s2")), minutes(30));
+    client(state, call(4, "book", { inputResponses: { k: {} }, requestState: "s2" }), minutes(40));
+    expect(summary(sweepPending(state, minutes(54)))).toEqual([]);
+    const evicted = sweepPending(state, minutes(55));
+    expect(summary(evicted)).toEqual([["tool_call_error", minutes(25), "c2", 2, "evicted"]]);
+    expect((drafts(evicted)[0]?.payload as any)?.error_body).toStartWith("no answer from the server after 900 s");
+  });
+
   test("a requestState nested deeper than JSON.stringify can write still pairs its retry (the round was lost)", () => {
     const state = createProxyState({ includeReportTool: false });
     const deep = (depth: number, leaf: string) => `${"[".repeat(depth)}"${leaf}"${"]".repeat(depth)}`;

@@ -130,6 +130,10 @@ describe("handshake injection", () => {
       expect(sent(out)[0]?.result.content[0].text).toContain("Annotation recorded");
       expect(events(out).map((e) => e.event_type)).toEqual(["annotation"]);
     }
+    // A server that takes task-augmented calls: a plain call (no `task`) of our tools is answered as usual.
+    const plain = client(tasking, call(4, "baton_annotate", { intent: "x", signal_type: "friction" }));
+    expect(sent(plain)[0]?.result.content[0].text).toContain("Annotation recorded");
+    expect(events(plain).map((e) => e.event_type)).toEqual(["annotation"]);
   });
 
   test("an error answer to initialize or discover passes untouched", () => {

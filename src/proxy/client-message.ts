@@ -107,7 +107,7 @@ function clientRequest(
       return "forward";
     }
     const name = subjectOf(message.method, params);
-    const resumed = params === undefined ? undefined : resumeCall(state, message.method, name, params);
+    const resumed = params === undefined ? undefined : resumeCall(state, message.method, name, params, now);
     if (resumed !== undefined) {
       track(state, message.id, resumed, now, actions); // one more round of the same read/get: no second start
       return "forward";

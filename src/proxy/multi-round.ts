@@ -81,19 +81,25 @@ export function holdCall(
   return true;
 }
 
-/** A request that carries `requestState` or `inputResponses` continues a held call or read/get (same call id). */
+/**
+ * A request that carries `requestState` or `inputResponses` continues a held call or read/get (same
+ * call id), as the request to track now: sent at `now` (the server gets its full time to answer this
+ * round, however long the client took over the last), its duration still counted from the first.
+ */
 export function resumeCall(
   state: ProxyState,
   method: string,
   subject: string,
   params: JsonObject,
+  now: number,
 ): PendingRequest | undefined {
   if (params.requestState === undefined && params.inputResponses === undefined) return undefined;
   const key = roundKey(method, subject, params.requestState);
   const held = state.rounds.waiting.get(key);
   if (held === undefined) return undefined;
   state.rounds.waiting.delete(key);
-  return held.request;
+  const { aliveAt: _progressOfEarlierRound, ...request } = held.request;
+  return { ...request, sentAt: now };
 }
 
 /**

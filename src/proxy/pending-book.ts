@@ -29,6 +29,8 @@ export interface PendingRequest {
   readonly startedAt: number;
   /** When the server last sent progress for it (its eviction clock runs from then): see pending.ts keepAlive. */
   readonly aliveAt?: number;
+  /** A later round of a multi-round call: when it was sent (its eviction clock runs from then, its duration still from startedAt). */
+  readonly sentAt?: number;
   /** `tools/list` without a cursor: the start of a (possibly paginated) listing. */
   readonly firstPage: boolean;
   /** A `tools/list`: the walk its page belongs to; undefined for a cursor no page of this session gave. */

@@ -56,7 +56,7 @@ export function failRequests(
 export function sweepPending(state: ProxyState, now: number, ttlMs: number = PENDING_TTL_MS): Action[] {
   const actions: Action[] = [];
   for (const [id, request] of state.pending) {
-    const aliveAt = request.aliveAt ?? request.startedAt;
+    const aliveAt = request.aliveAt ?? request.sentAt ?? request.startedAt;
     if (now - aliveAt < ttlMs) break; // insertion order = order of the last sign of life (see keepAlive)
     const seconds = Math.round(ttlMs / 1000);
     const why =

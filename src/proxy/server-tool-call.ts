@@ -69,7 +69,7 @@ export function toolCall(
   const intent = stripIntentParams(params.arguments, toolName, intentMode(state), state.intentRegistry);
   if (intent.unlisted) noteUnlisted(state, toolName, actions);
   const disposition: Disposition = intent.stripped ? { strip: intent.removed } : "forward";
-  const resumed = resumeCall(state, "tools/call", toolName, params);
+  const resumed = resumeCall(state, "tools/call", toolName, params, now);
   if (resumed !== undefined) {
     track(state, id, resumed, now, actions); // the same call, one more round: no second start
     return disposition;
