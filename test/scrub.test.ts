@@ -320,6 +320,18 @@ describe("createEventScrubber", () => {
     assertValidEvent(out);
   });
 
+  test("each event gets the whole byte and node budget again, however much the one before used", () => {
+    const scrubSmall = createEventScrubber({ ...ON, maxEventBytes: 1000 });
+    const text = "t".repeat(700); // over half the byte budget: a second event on what is left would lose it
+    const rows = Array.from({ length: 70 }, (_, i) => Array.from({ length: 999 }, (_, j) => i + j)); // ~70k of 100k nodes
+    for (let round = 0; round < 2; round++) {
+      const event = vector("tool_call_start");
+      event.payload.params = { text, rows };
+      const out = scrubSmall(event) as typeof event;
+      expect(out).toBe(event); // nothing cut, nothing marked
+    }
+  });
+
   test.each(["tool_call_start", "tool_call_end", "tool_call_error", "annotation", "surface_snapshot"] as const)(
     "the %s spec vector stays valid",
     (type) => {
