@@ -332,6 +332,25 @@ describe("createEventScrubber", () => {
     }
   });
 
+  test("counts never carry over: an event after a cut one, or after one that threw midway, is marked with nothing", () => {
+    const scrubAgain = createEventScrubber(ON);
+    const cut = vector("tool_call_start");
+    cut.payload.params = { blob: "b".repeat(MAX_FIELD_BYTES + 1) };
+    expect((scrubAgain(cut) as typeof cut).runtime_meta).toEqual({ [META_TRUNCATED]: 1 });
+    const clean = vector("tool_call_start");
+    expect(scrubAgain(clean)).toBe(clean);
+    const throwing = vector("tool_call_start");
+    // A payload getter that throws after an email was counted: the dispatcher drops that event.
+    throwing.payload = Object.defineProperty({ mail: "bob@x.com" }, "boom", {
+      enumerable: true,
+      get: () => {
+        throw new Error("unreadable");
+      },
+    }) as unknown as typeof throwing.payload;
+    expect(() => scrubAgain(throwing)).toThrow("unreadable");
+    expect(scrubAgain(clean)).toBe(clean);
+  });
+
   test.each(["tool_call_start", "tool_call_end", "tool_call_error", "annotation", "surface_snapshot"] as const)(
     "the %s spec vector stays valid",
     (type) => {
