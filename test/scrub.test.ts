@@ -351,6 +351,27 @@ describe("createEventScrubber", () => {
     expect(scrubAgain(clean)).toBe(clean);
   });
 
+  test("short texts are scrubbed before containers: params past the byte budget never cost the call intent its text", () => {
+    const scrubSmall = createEventScrubber({ ...ON, maxEventBytes: 1000 });
+    const event = vector("tool_call_start");
+    event.payload = {
+      tool_name: "t",
+      params: { a: "x".repeat(600), b: "y".repeat(600) },
+      call_intent: "find bob@x.com",
+    };
+    const out = scrubSmall(event) as typeof event;
+    expect(out.payload.call_intent).toBe("find [email]");
+    expect(out.payload.params.b).toStartWith("yyy"); // cut to what the budget had left
+    expect(out.payload.params.b).not.toBe(event.payload.params.b);
+  });
+
+  test("surface_snapshot: its runtime_meta is still scrubbed (only the vendor's payload is left unredacted)", () => {
+    const event = vector("surface_snapshot");
+    event.runtime_meta = { note: "bob@x.com", "baton/call_id": "c1" };
+    const out = scrubEvent(event) as typeof event;
+    expect(out.runtime_meta).toEqual({ "baton/call_id": "c1", note: "[email]", [META_SCRUBBED]: { email: 1 } });
+  });
+
   test.each(["tool_call_start", "tool_call_end", "tool_call_error", "annotation", "surface_snapshot"] as const)(
     "the %s spec vector stays valid",
     (type) => {
