@@ -7,6 +7,7 @@ import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import type { Sink } from "../src/telemetry/sinks/sink.ts";
 import {
   createDispatcher,
+  DROP_LOG_INTERVAL_MS,
   PREPARE_INTERVAL_MS,
   PREPARE_SLICE_BUDGET_MS,
   PREPARE_SLICE_EVENTS,
@@ -187,6 +188,55 @@ describe("delivery", () => {
     expect(logger.lines.filter((l) => l.includes("prepare failed"))).toHaveLength(1);
     expect(logger.lines.filter((l) => l.includes("report bug"))).toHaveLength(1);
   });
+});
+
+describe("prepare and observe failures, further", () => {
+  test("a prepare that returns no event drops it, counted, instead of writing a line of undefined", async () => {
+    const a = createFakeSink("a");
+    const { clock, enqueue, dispatcher, logger } = setup([a.sink], {
+      prepare: (event) => (event.sequence_number === 1 ? (undefined as unknown as BatonEvent) : event),
+    });
+    enqueue(0, 3);
+    clock.advance(100);
+    await waitFor(() => a.lines.length === 2, "the other events");
+    expect(a.seqs()).toEqual([0, 2]);
+    expect(dispatcher.dropped).toBe(1);
+    expect(logger.lines.filter((l) => l.includes("prepare failed"))).toHaveLength(1);
+  });
+
+  test("a failing observer is logged again once DROP_LOG_INTERVAL_MS has passed, not once for the session", () => {
+    const a = createFakeSink("a");
+    const { clock, enqueue, dispatcher, logger } = setup([a.sink], {
+      observe: () => {
+        throw new Error("report bug");
+      },
+    });
+    const logged = (): number => logger.lines.filter((l) => l.includes("report bug")).length;
+    enqueue(0, 2);
+    dispatcher.settle();
+    clock.advance(DROP_LOG_INTERVAL_MS - 1);
+    enqueue(2, 3);
+    dispatcher.settle();
+    expect(logged()).toBe(1);
+    clock.advance(1);
+    enqueue(3, 4);
+    dispatcher.settle();
+    expect(logged()).toBe(2);
+  });
+});
+
+test("when the next-macrotask scheduler throws, the flush timer still prepares and delivers the intake", async () => {
+  const a = createFakeSink("a");
+  const { clock, enqueue, dispatcher } = setup([a.sink], {
+    maxBatch: 1, // every event is a full batch: each asks for the next macrotask, refused
+    idle: () => {
+      throw new Error("no setImmediate here");
+    },
+  });
+  enqueue(0, 6);
+  await driveUntil(clock, () => a.lines.length === 6, "delivery by the flush timer");
+  expect(a.seqs()).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(dispatcher.dropped).toBe(0);
 });
 
 describe("a sink's own batch size (batchEvents)", () => {
