@@ -84,6 +84,25 @@ describe("loadConfig", () => {
     expect(!result.ok && result.problems.join("\n")).toContain(fragment);
   });
 
+  test("BATON_SCRUB_KEYS: names trimmed and lower-cased, empty entries dropped", () => {
+    const result = loadConfig({ BATON_SCRUB_KEYS: " SSN , Member_No ,, " });
+    expect(result.ok && result.config.scrubKeys).toEqual(["ssn", "member_no"]);
+    expect(Object.isFrozen(result.ok && result.config.scrubKeys)).toBe(true);
+    const none = loadConfig({ BATON_SCRUB_KEYS: " , " });
+    expect(none.ok && none.config.scrubKeys).toEqual([]);
+  });
+
+  test("a variable set to blanks counts as unset: a blank BATON_CONSENT_TOKEN is still the placeholder a remote sink refuses", () => {
+    const result = loadConfig({
+      BATON_EVENT_SINK: "https://console.example",
+      BATON_API_KEY: "k-1",
+      BATON_CONSENT_TOKEN: " \t ",
+    });
+    expect(!result.ok && result.problems.join("\n")).toContain("BATON_CONSENT_TOKEN is still the placeholder");
+    const blankTenant = loadConfig({ BATON_TENANT_ID: "  " });
+    expect(blankTenant.ok && blankTenant.config.tenantId).toBe("local");
+  });
+
   test("secrets never appear in problems, and URL credentials are masked", () => {
     const result = loadConfig({
       BATON_EVENT_SINK: "ftp://user:hunter2@host/x",
