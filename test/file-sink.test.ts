@@ -184,6 +184,15 @@ describe("file sink", () => {
     expect(fs.readFileSync(file, "utf8")).toBe(`${line(2)}\n`);
   });
 
+  test("once flush() resolves, its batch is in the file (a report run while the session goes on reads it), not in a buffer", async () => {
+    const { sink, file } = setup();
+    await send(sink, 0, 3);
+    expect(fs.readFileSync(file, "utf8")).toBe(`${line(0)}\n${line(1)}\n${line(2)}\n`);
+    await send(sink, 3, 4);
+    expect(fs.readFileSync(file, "utf8").endsWith(`${line(3)}\n`)).toBe(true);
+    await sink.close();
+  });
+
   test("a line left unfinished in the file, at the open or by another proxy between batches, gets one line break before ours, never an empty line", async () => {
     const file = freshPath();
     fs.writeFileSync(file, "fragment-at-open", { mode: 0o600 });
