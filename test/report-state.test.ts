@@ -105,6 +105,23 @@ describe("foldEvent: calls and durations", () => {
     expect(state.errored[0]?.paramsJson).toBe('{"late":true}');
   });
 
+  test("a slow ok call whose outcome came before its start is listed slow with the start's input", () => {
+    const [start, end] = makeCall(1, "s1", "t", { big: 1 }, { durationMs: 9_000 });
+    const state = fold([end, start]);
+    expect(state.slowest.map((c) => [c.tool, c.paramsJson, c.durationMs])).toEqual([["t", '{"big":1}', 9_000]]);
+    expect(state.orphans.size).toBe(0); // the start took its outcome's records: nothing waits for it any more
+  });
+
+  test("forgetting the oldest start without a call id also drops it from its tool's queue: the next outcome pairs with the next start", () => {
+    const events = Array.from({ length: MAX_PENDING_CALLS + 1 }, (_, i) =>
+      makeEvent("tool_call_start", i, { tool_name: "t", params: { n: i } }),
+    );
+    events.push(makeEvent("tool_call_end", MAX_PENDING_CALLS + 1, { tool_name: "t", result: [], duration_ms: 99_999 }));
+    const state = fold(events);
+    expect(state.slowest.map((c) => c.paramsJson)).toEqual(['{"n":1}']); // n 0 was forgotten
+    expect(state.pending.size).toBe(MAX_PENDING_CALLS - 1);
+  });
+
   test("a start without an outcome is reported as no outcome, with its input", () => {
     const state = fold([makeEvent("tool_call_start", 1, { tool_name: "t", params: { a: 1 } }, { callId: "open" })]);
     const summary = summarizeReport(state);
