@@ -122,6 +122,26 @@ describe("foldEvent: calls and durations", () => {
     expect(state.pending.size).toBe(MAX_PENDING_CALLS - 1);
   });
 
+  test("outcomes waiting for their start are bounded too: beyond MAX_PENDING_CALLS the oldest stops waiting, still counted", () => {
+    const events = Array.from({ length: MAX_PENDING_CALLS + 2 }, (_, i) =>
+      makeEvent(
+        "tool_call_error",
+        i,
+        { tool_name: "t", error_type: "tool_error", error_body: "x", duration_ms: 1 },
+        {
+          callId: `o${i}`,
+        },
+      ),
+    );
+    const state = fold(events);
+    expect(state.orphans.size).toBe(MAX_PENDING_CALLS);
+    expect([state.orphans.has("o0"), state.orphans.has("o1"), state.orphans.has("o2")]).toEqual([false, false, true]);
+    expect(summarizeReport(state).totals).toMatchObject({
+      calls: MAX_PENDING_CALLS + 2,
+      errors: MAX_PENDING_CALLS + 2,
+    });
+  });
+
   test("a start without an outcome is reported as no outcome, with its input", () => {
     const state = fold([makeEvent("tool_call_start", 1, { tool_name: "t", params: { a: 1 } }, { callId: "open" })]);
     const summary = summarizeReport(state);
