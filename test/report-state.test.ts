@@ -142,6 +142,36 @@ describe("foldEvent: calls and durations", () => {
     });
   });
 
+  test("two calls of a tool without call ids, both in flight, each pair with their own start", () => {
+    const start = (seq: number, n: number): BatonEvent =>
+      makeEvent("tool_call_start", seq, { tool_name: "a", params: { n } });
+    const end = (seq: number, ms: number): BatonEvent =>
+      makeEvent("tool_call_end", seq, { tool_name: "a", result: [], duration_ms: ms });
+    const state = fold([start(1, 1), start(2, 2), end(3, 900), end(4, 800)]);
+    expect(state.slowest.map((c) => c.paramsJson)).toEqual(['{"n":1}', '{"n":2}']);
+    expect(state.pending.size).toBe(0);
+  });
+
+  test("slow calls of the same duration are listed earlier call first", () => {
+    const state = fold([
+      ...makeCall(1, "c1", "t", { n: 1 }, { durationMs: 500 }),
+      ...makeCall(3, "c2", "t", { n: 2 }, { durationMs: 500 }),
+    ]);
+    expect(state.slowest.map((c) => c.paramsJson)).toEqual(['{"n":1}', '{"n":2}']);
+  });
+
+  test("a repeated error folds into its earlier entry without taking the entry after it along", () => {
+    const state = fold([
+      ...makeCall(1, "c1", "t", { x: 1 }, { durationMs: 1, errorType: "tool_error", errorBody: "A" }),
+      ...makeCall(3, "c2", "t", { y: 1 }, { durationMs: 1, errorType: "tool_error", errorBody: "B" }),
+      ...makeCall(5, "c3", "t", { x: 1 }, { durationMs: 1, errorType: "tool_error", errorBody: "A" }),
+    ]);
+    expect(state.errored.map((c) => [c.errorBody, c.repeats])).toEqual([
+      ["B", 1],
+      ["A", 2],
+    ]);
+  });
+
   test("a start without an outcome is reported as no outcome, with its input", () => {
     const state = fold([makeEvent("tool_call_start", 1, { tool_name: "t", params: { a: 1 } }, { callId: "open" })]);
     const summary = summarizeReport(state);
