@@ -695,6 +695,24 @@ describe("shutdown", () => {
     expect(logger.lines).toEqual([]);
   });
 
+  test("leaves no timer armed, and an event enqueued afterwards is neither queued nor delivered, however long the clock runs", async () => {
+    const a = createFakeSink("a");
+    const { clock, enqueue, dispatcher } = setup([a.sink]);
+    enqueue(0, 2); // arms the flush timer and a slice
+    await dispatcher.shutdown();
+    expect(a.lines).toHaveLength(2);
+    clock.advance(PREPARE_INTERVAL_MS); // the pending slice (a no-op now) fires; no flush or deadline timer is left
+    expect(clock.timers()).toBe(0);
+    enqueue(2, 12);
+    expect(dispatcher.queued).toBe(0);
+    for (let i = 0; i < 20; i++) {
+      clock.advance(100);
+      await turn();
+    }
+    expect(a.lines).toHaveLength(2);
+    expect(clock.timers()).toBe(0);
+  });
+
   test("resolves at the deadline with a never-resolving sink, counts what was left, logs one summary", async () => {
     const hung = createFakeSink("hung", "hang");
     const healthy = createFakeSink("healthy");
