@@ -693,6 +693,9 @@ describe("inline text helpers", () => {
     ["`a``", "``` `a`` ```"],
     ["multi\nline", "`multi line`"],
     ["   ", "_(empty)_"],
+    [" a", "` a`"], // one space alone is kept by a code span: no padding needed
+    [" a ", "`  a  `"], // a space on both sides would be stripped: padded
+    ["a`", "`` a` ``"],
     ["delete_\u202eelif", "`delete_ elif`"],
   ])("renderCode(%j) is %j", (input, expected) => {
     expect(renderCode(input)).toBe(expected);
@@ -717,7 +720,11 @@ describe("inline text helpers", () => {
     [999, "999 ms"],
     [1000, "1.0 s"],
     [4870, "4.9 s"],
+    [59_900, "59.9 s"],
+    [60_000, "1 min 0 s"],
     [61_000, "1 min 1 s"],
+    [3_599_999, "59 min 59 s"],
+    [3_600_000, "1 h 0 min"],
     [7_380_000, "2 h 3 min"],
     [-1, "—"],
   ])("formatMs(%p) is %p", (ms, expected) => {
