@@ -6,6 +6,7 @@ import { describeErrorType, stripCodePrefix } from "../src/report/error-names.ts
 import {
   formatInstant,
   formatMs,
+  formatRate,
   joinList,
   renderCode,
   renderText,
@@ -709,6 +710,16 @@ describe("inline text helpers", () => {
     [["a", "b", "c", "d"], 2, "a, b and 2 more"],
   ])("joinList(%j, %p) is %p", (items, max, expected) => {
     expect(joinList(items, max)).toBe(expected);
+  });
+
+  test.each([
+    [0, "0.0%"],
+    [1 / 3000, "<0.1%"],
+    [1 / 3, "33.3%"],
+    [2999 / 3000, ">99.9%"],
+    [1, "100.0%"],
+  ])("formatRate(%p) is %p: only none is 0.0%% and only all is 100.0%%", (fraction, expected) => {
+    expect(formatRate(fraction)).toBe(expected);
   });
 
   test("renderCode cuts long text with an ellipsis", () => {
