@@ -713,6 +713,31 @@ describe("shutdown", () => {
     expect(clock.timers()).toBe(0);
   });
 
+  test("waits for each sink's close (given what is left of the deadline) before it resolves", async () => {
+    const a = createFakeSink("a");
+    let closeIn: number | undefined;
+    let finishClose: () => void = () => {};
+    const slowClose: Sink = {
+      ...a.sink,
+      close: (deadlineMs) => {
+        closeIn = deadlineMs;
+        return new Promise<void>((resolve) => (finishClose = resolve));
+      },
+    };
+    const { enqueue, dispatcher } = setup([slowClose]);
+    enqueue(0, 3);
+    let resolved = false;
+    void dispatcher.shutdown(500).then(() => (resolved = true));
+    await waitFor(() => closeIn !== undefined, "close called");
+    expect(closeIn).toBeGreaterThan(0);
+    expect(closeIn).toBeLessThanOrEqual(500);
+    for (let i = 0; i < 5; i++) await turn();
+    expect(resolved).toBe(false); // the sink may still be writing its last batch
+    finishClose();
+    await waitFor(() => resolved, "shutdown after close");
+    expect(a.lines).toHaveLength(3);
+  });
+
   test("resolves at the deadline with a never-resolving sink, counts what was left, logs one summary", async () => {
     const hung = createFakeSink("hung", "hang");
     const healthy = createFakeSink("healthy");
