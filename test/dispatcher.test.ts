@@ -239,6 +239,43 @@ test("when the next-macrotask scheduler throws, the flush timer still prepares a
   expect(dispatcher.dropped).toBe(0);
 });
 
+test("what a sink lost by itself is counted and logged after each flush, during the session, not only at shutdown", async () => {
+  const a = createFakeSink("a");
+  let lost = 2;
+  const lossy: Sink = {
+    ...a.sink,
+    takeDrops: () => {
+      const drops = lost === 0 ? [] : [{ kind: "upload failed", count: lost, detail: "HTTP 500" }];
+      lost = 0;
+      return drops;
+    },
+  };
+  const { clock, enqueue, dispatcher, logger } = setup([lossy]);
+  enqueue(0, 2);
+  clock.advance(100);
+  await waitFor(() => dispatcher.dropped === 2, "the sink's own drops counted");
+  expect(logger.lines.join("\n")).toContain("upload failed");
+});
+
+test("a flush that times out and then fails is counted once", async () => {
+  let fail: (error: Error) => void = () => {};
+  const late: Sink = {
+    label: "late",
+    write: () => {},
+    flush: () => new Promise<void>((_, reject) => (fail = reject)),
+    close: async () => {},
+  };
+  const { clock, enqueue, dispatcher } = setup([late]);
+  enqueue(0, 3);
+  clock.advance(100); // flush starts
+  await turn();
+  clock.advance(1_000); // exportTimeoutMs: counted as timed out
+  expect(dispatcher.dropped).toBe(3);
+  fail(new Error("HTTP 500"));
+  for (let i = 0; i < 5; i++) await turn();
+  expect(dispatcher.dropped).toBe(3);
+});
+
 describe("a sink's own batch size (batchEvents)", () => {
   test("bounds its flushes; below a dispatcher batch each flush waits for the next macrotask, apart from the preparing", async () => {
     const nextTurn: (() => void)[] = [];
