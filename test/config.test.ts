@@ -84,6 +84,48 @@ describe("loadConfig", () => {
     expect(!result.ok && result.problems.join("\n")).toContain(fragment);
   });
 
+  test("BATON_SCRUB_KEYS: names trimmed and lower-cased, empty entries dropped", () => {
+    const result = loadConfig({ BATON_SCRUB_KEYS: " SSN , Member_No ,, " });
+    expect(result.ok && result.config.scrubKeys).toEqual(["ssn", "member_no"]);
+    expect(Object.isFrozen(result.ok && result.config.scrubKeys)).toBe(true);
+    const none = loadConfig({ BATON_SCRUB_KEYS: " , " });
+    expect(none.ok && none.config.scrubKeys).toEqual([]);
+  });
+
+  test("a variable set to blanks counts as unset: a blank BATON_CONSENT_TOKEN is still the placeholder a remote sink refuses", () => {
+    const result = loadConfig({
+      BATON_EVENT_SINK: "https://console.example",
+      BATON_API_KEY: "k-1",
+      BATON_CONSENT_TOKEN: " \t ",
+    });
+    expect(!result.ok && result.problems.join("\n")).toContain("BATON_CONSENT_TOKEN is still the placeholder");
+    const blankTenant = loadConfig({ BATON_TENANT_ID: "  " });
+    expect(blankTenant.ok && blankTenant.config.tenantId).toBe("local");
+  });
+
+  test("s3:// entries: credentials, a port or a bad prefix are refused (never dropped while the other sinks run); a 3-letter bucket is fine", () => {
+    const env = {
+      BATON_CONSENT_TOKEN: "ct-1",
+      AWS_ACCESS_KEY_ID: "AKIA1",
+      AWS_SECRET_ACCESS_KEY: "s3-secret-1",
+      AWS_REGION: "eu-west-1",
+    };
+    const refused = (entry: string): string => {
+      const result = loadConfig({ ...env, BATON_EVENT_SINK: `stderr:,${entry}` });
+      return result.ok ? "accepted" : result.problems.join("\n");
+    };
+    expect(refused("s3://key:hunter2@bucket/p")).toContain(
+      "must be s3://bucket/prefix (credentials come from AWS_* variables)",
+    );
+    expect(refused("s3://key:hunter2@bucket/p")).not.toContain("hunter2");
+    expect(refused("s3://AKIAONLY@bucket/p")).toContain("must be s3://bucket/prefix");
+    expect(refused("s3://bucket:9000/p")).toContain("must be s3://bucket/prefix");
+    expect(refused("s3://bucket/%zz")).toContain("has a badly percent-encoded prefix");
+    expect(refused("s3://ab/p")).toContain("missing a valid bucket name");
+    const ok = loadConfig({ ...env, BATON_EVENT_SINK: "s3://abc/events/" });
+    expect(ok.ok && ok.config.sinks).toEqual([{ kind: "s3", bucket: "abc", prefix: "events" }]);
+  });
+
   test("secrets never appear in problems, and URL credentials are masked", () => {
     const result = loadConfig({
       BATON_EVENT_SINK: "ftp://user:hunter2@host/x",

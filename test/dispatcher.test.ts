@@ -7,6 +7,7 @@ import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import type { Sink } from "../src/telemetry/sinks/sink.ts";
 import {
   createDispatcher,
+  DROP_LOG_INTERVAL_MS,
   PREPARE_INTERVAL_MS,
   PREPARE_SLICE_BUDGET_MS,
   PREPARE_SLICE_EVENTS,
@@ -187,6 +188,92 @@ describe("delivery", () => {
     expect(logger.lines.filter((l) => l.includes("prepare failed"))).toHaveLength(1);
     expect(logger.lines.filter((l) => l.includes("report bug"))).toHaveLength(1);
   });
+});
+
+describe("prepare and observe failures, further", () => {
+  test("a prepare that returns no event drops it, counted, instead of writing a line of undefined", async () => {
+    const a = createFakeSink("a");
+    const { clock, enqueue, dispatcher, logger } = setup([a.sink], {
+      prepare: (event) => (event.sequence_number === 1 ? (undefined as unknown as BatonEvent) : event),
+    });
+    enqueue(0, 3);
+    clock.advance(100);
+    await waitFor(() => a.lines.length === 2, "the other events");
+    expect(a.seqs()).toEqual([0, 2]);
+    expect(dispatcher.dropped).toBe(1);
+    expect(logger.lines.filter((l) => l.includes("prepare failed"))).toHaveLength(1);
+  });
+
+  test("a failing observer is logged again once DROP_LOG_INTERVAL_MS has passed, not once for the session", () => {
+    const a = createFakeSink("a");
+    const { clock, enqueue, dispatcher, logger } = setup([a.sink], {
+      observe: () => {
+        throw new Error("report bug");
+      },
+    });
+    const logged = (): number => logger.lines.filter((l) => l.includes("report bug")).length;
+    enqueue(0, 2);
+    dispatcher.settle();
+    clock.advance(DROP_LOG_INTERVAL_MS - 1);
+    enqueue(2, 3);
+    dispatcher.settle();
+    expect(logged()).toBe(1);
+    clock.advance(1);
+    enqueue(3, 4);
+    dispatcher.settle();
+    expect(logged()).toBe(2);
+  });
+});
+
+test("when the next-macrotask scheduler throws, the flush timer still prepares and delivers the intake", async () => {
+  const a = createFakeSink("a");
+  const { clock, enqueue, dispatcher } = setup([a.sink], {
+    maxBatch: 1, // every event is a full batch: each asks for the next macrotask, refused
+    idle: () => {
+      throw new Error("no setImmediate here");
+    },
+  });
+  enqueue(0, 6);
+  await driveUntil(clock, () => a.lines.length === 6, "delivery by the flush timer");
+  expect(a.seqs()).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(dispatcher.dropped).toBe(0);
+});
+
+test("what a sink lost by itself is counted and logged after each flush, during the session, not only at shutdown", async () => {
+  const a = createFakeSink("a");
+  let lost = 2;
+  const lossy: Sink = {
+    ...a.sink,
+    takeDrops: () => {
+      const drops = lost === 0 ? [] : [{ kind: "upload failed", count: lost, detail: "HTTP 500" }];
+      lost = 0;
+      return drops;
+    },
+  };
+  const { clock, enqueue, dispatcher, logger } = setup([lossy]);
+  enqueue(0, 2);
+  clock.advance(100);
+  await waitFor(() => dispatcher.dropped === 2, "the sink's own drops counted");
+  expect(logger.lines.join("\n")).toContain("upload failed");
+});
+
+test("a flush that times out and then fails is counted once", async () => {
+  let fail: (error: Error) => void = () => {};
+  const late: Sink = {
+    label: "late",
+    write: () => {},
+    flush: () => new Promise<void>((_, reject) => (fail = reject)),
+    close: async () => {},
+  };
+  const { clock, enqueue, dispatcher } = setup([late]);
+  enqueue(0, 3);
+  clock.advance(100); // flush starts
+  await turn();
+  clock.advance(1_000); // exportTimeoutMs: counted as timed out
+  expect(dispatcher.dropped).toBe(3);
+  fail(new Error("HTTP 500"));
+  for (let i = 0; i < 5; i++) await turn();
+  expect(dispatcher.dropped).toBe(3);
 });
 
 describe("a sink's own batch size (batchEvents)", () => {
@@ -643,6 +730,49 @@ describe("shutdown", () => {
     expect(a.lines).toHaveLength(10);
     expect(a.closes()).toBe(1);
     expect(logger.lines).toEqual([]);
+  });
+
+  test("leaves no timer armed, and an event enqueued afterwards is neither queued nor delivered, however long the clock runs", async () => {
+    const a = createFakeSink("a");
+    const { clock, enqueue, dispatcher } = setup([a.sink]);
+    enqueue(0, 2); // arms the flush timer and a slice
+    await dispatcher.shutdown();
+    expect(a.lines).toHaveLength(2);
+    clock.advance(PREPARE_INTERVAL_MS); // the pending slice (a no-op now) fires; no flush or deadline timer is left
+    expect(clock.timers()).toBe(0);
+    enqueue(2, 12);
+    expect(dispatcher.queued).toBe(0);
+    for (let i = 0; i < 20; i++) {
+      clock.advance(100);
+      await turn();
+    }
+    expect(a.lines).toHaveLength(2);
+    expect(clock.timers()).toBe(0);
+  });
+
+  test("waits for each sink's close (given what is left of the deadline) before it resolves", async () => {
+    const a = createFakeSink("a");
+    let closeIn: number | undefined;
+    let finishClose: () => void = () => {};
+    const slowClose: Sink = {
+      ...a.sink,
+      close: (deadlineMs) => {
+        closeIn = deadlineMs;
+        return new Promise<void>((resolve) => (finishClose = resolve));
+      },
+    };
+    const { enqueue, dispatcher } = setup([slowClose]);
+    enqueue(0, 3);
+    let resolved = false;
+    void dispatcher.shutdown(500).then(() => (resolved = true));
+    await waitFor(() => closeIn !== undefined, "close called");
+    expect(closeIn).toBeGreaterThan(0);
+    expect(closeIn).toBeLessThanOrEqual(500);
+    for (let i = 0; i < 5; i++) await turn();
+    expect(resolved).toBe(false); // the sink may still be writing its last batch
+    finishClose();
+    await waitFor(() => resolved, "shutdown after close");
+    expect(a.lines).toHaveLength(3);
   });
 
   test("resolves at the deadline with a never-resolving sink, counts what was left, logs one summary", async () => {

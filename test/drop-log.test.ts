@@ -2,7 +2,12 @@
 
 import { describe, expect, test } from "bun:test";
 import type { Clock } from "../src/telemetry/clock.ts";
-import { createDropLog, MAX_DROP_LOG_INTERVAL_MS } from "../src/telemetry/drop-log.ts";
+import {
+  createDropLog,
+  describeBound,
+  DROP_LOG_INTERVAL_MS,
+  MAX_DROP_LOG_INTERVAL_MS,
+} from "../src/telemetry/drop-log.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 
 function setup() {
@@ -54,5 +59,47 @@ describe("drop log", () => {
     const after = logger.lines.slice(before);
     expect(after[0]).toContain("body too large");
     expect(after.filter((line) => line.includes("dropped more events")).length).toBeGreaterThanOrEqual(1);
+  });
+
+  test("while the kinds repeat, summaries come 10, 10, 20, 40 and 80 s apart, each naming the latest detail", () => {
+    const { drops, logger, later } = setup();
+    drops.add("file", "flush failed", 1, "EACCES"); // logged at once
+    const summaryTimes: number[] = [];
+    let elapsed = 0;
+    for (let step = 0; step < 160; step++) {
+      drops.add("file", "flush failed", 1, `EACCES #${step}`);
+      const before = logger.lines.length;
+      later(1_000);
+      elapsed += 1_000;
+      if (logger.lines.length > before) summaryTimes.push(elapsed / 1000);
+    }
+    // The first summary sets the kinds; from the second on the same kinds double the wait.
+    expect(summaryTimes).toEqual([10, 20, 40, 80, 160]);
+    expect(logger.lines.at(-1)).toContain("(EACCES #159)");
+    expect(DROP_LOG_INTERVAL_MS).toBe(10_000);
+  });
+
+  test("nothing or a negative count is no drop; final() logs once and closes the log to later drops", () => {
+    const { drops, logger } = setup();
+    drops.add("file", "flush failed", 0, "x");
+    drops.add("file", "flush failed", -3, "x");
+    expect([drops.total(), logger.lines]).toEqual([0, []]);
+    drops.add("file", "flush failed", 2, "x");
+    drops.final();
+    drops.final();
+    drops.add("file", "flush failed", 5, "x");
+    expect(drops.total()).toBe(2);
+    expect(logger.lines.filter((l) => l.includes("this session"))).toHaveLength(1);
+  });
+
+  test("a byte bound is named in whole MiB where it is one, else in bytes", () => {
+    expect([1_048_576, 3 * 1_048_576, 1_048_575, 1_048_577, 2_500_000, 512].map(describeBound)).toEqual([
+      "1 MiB",
+      "3 MiB",
+      "1048575 bytes",
+      "1048577 bytes",
+      "2500000 bytes",
+      "512 bytes",
+    ]);
   });
 });

@@ -162,6 +162,75 @@ describe("file sink", () => {
     expect(fs.readFileSync(path.join(parent, "events.jsonl"), "utf8")).toBe(`${line(1)}\n`);
   });
 
+  test("one descriptor for the session: every flush reuses it, and recovery is logged once, not at every later batch", async () => {
+    const parent = path.join(dir, `reuse-${counter++}`);
+    let opens = 0;
+    const { sink, logger, advance } = setup({
+      path: path.join(parent, "events.jsonl"),
+      openFile: (p) => (opens++, fs.openSync(p, FILE_OPEN_FLAGS, 0o600)),
+    });
+    await expect(send(sink, 0, 1)).rejects.toThrow("ENOENT");
+    fs.mkdirSync(parent);
+    advance(FILE_REOPEN_INTERVAL_MS);
+    for (let i = 1; i < 5; i++) await send(sink, i, i + 1);
+    await sink.close();
+    expect(opens).toBe(2); // the failed open and the one that recovered
+    expect(logger.lines.filter((l) => l.includes("writable again"))).toHaveLength(1);
+  });
+
+  test("a failed write releases the descriptor and waits the interval like a failed open: the next batch is dropped unwritten", async () => {
+    let writes = 0;
+    let opens = 0;
+    const file = freshPath();
+    const { sink, advance } = setup({
+      path: file,
+      openFile: (p) => (opens++, fs.openSync(p, FILE_OPEN_FLAGS, 0o600)),
+      createWriter: (fd) => {
+        const real = Bun.file(fd).writer();
+        return {
+          write: (chunk) => {
+            if (writes++ === 0) throw Object.assign(new Error("EIO: i/o error, write"), { code: "EIO" });
+            return real.write(chunk);
+          },
+          flush: () => real.flush(),
+          end: (e) => real.end(e),
+        };
+      },
+    });
+    await expect(send(sink, 0, 1)).rejects.toThrow("EIO");
+    await expect(send(sink, 1, 2)).rejects.toThrow("not open");
+    expect([writes, opens]).toEqual([1, 1]);
+    advance(FILE_REOPEN_INTERVAL_MS);
+    await send(sink, 2, 3);
+    await sink.close();
+    expect(opens).toBe(2);
+    expect(fs.readFileSync(file, "utf8")).toBe(`${line(2)}\n`);
+  });
+
+  test("once flush() resolves, its batch is in the file (a report run while the session goes on reads it), not in a buffer", async () => {
+    const { sink, file } = setup();
+    await send(sink, 0, 3);
+    expect(fs.readFileSync(file, "utf8")).toBe(`${line(0)}\n${line(1)}\n${line(2)}\n`);
+    await send(sink, 3, 4);
+    expect(fs.readFileSync(file, "utf8").endsWith(`${line(3)}\n`)).toBe(true);
+    await sink.close();
+  });
+
+  test("a line left unfinished in the file, at the open or by another proxy between batches, gets one line break before ours, never an empty line", async () => {
+    const file = freshPath();
+    fs.writeFileSync(file, "fragment-at-open", { mode: 0o600 });
+    const { sink } = setup({ path: file });
+    await send(sink, 0, 1);
+    await send(sink, 1, 2);
+    fs.appendFileSync(file, "fragment-between");
+    await send(sink, 2, 3);
+    await send(sink, 3, 4);
+    await sink.close();
+    expect(fs.readFileSync(file, "utf8")).toBe(
+      `fragment-at-open\n${line(0)}\n${line(1)}\nfragment-between\n${line(2)}\n${line(3)}\n`,
+    );
+  });
+
   test("out of file descriptors (EMFILE) is the process's own, passing state: the next batch tries again, no interval", async () => {
     const file = freshPath();
     let exhausted = true;

@@ -119,6 +119,48 @@ describe("http sink", () => {
     expect(error.message).not.toContain(API_KEY);
   });
 
+  test("a fetch error that quotes the URL or the API key is reported with the sink's label in their place", async () => {
+    const url = `https://user:pw-in-url@console.example`;
+    const label = sinkLabel({ kind: "http", url });
+    const sink = createHttpSink({
+      url,
+      label,
+      apiKey: API_KEY,
+      fetch: async (target, init) => {
+        const auth = (init.headers as Record<string, string>).Authorization;
+        throw new TypeError(`cannot reach ${target} with ${auth}`);
+      },
+    });
+    sink.write(event, line(0));
+    const error = (await sink.flush().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as LocalError;
+    expect(error.message).toBe(
+      `${label}: POST /v0/events failed: cannot reach ${label}/v0/events with Bearer ${label}`,
+    );
+    expect(error.message).not.toContain("pw-in-url");
+  });
+
+  test("a redirect elsewhere whose path quotes the API key is reported without it", async () => {
+    const url = "https://console.example";
+    const label = sinkLabel({ kind: "http", url });
+    const sink = createHttpSink({
+      url,
+      label,
+      apiKey: API_KEY,
+      fetch: async () =>
+        new Response(null, { status: 307, headers: { location: `https://elsewhere.example/${API_KEY}` } }),
+    });
+    sink.write(event, line(0));
+    const error = (await sink.flush().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as LocalError;
+    expect(error.message).toContain("HTTP 307: a redirect to https://elsewhere.example/");
+    expect(error.message).not.toContain(API_KEY);
+  });
+
   test("through the dispatcher, failures are logged without the API key", async () => {
     mood = "fail";
     const logger = createMemoryLogger(); // deliberately without secrets: the sink itself must not leak

@@ -6,6 +6,7 @@ import { describeErrorType, stripCodePrefix } from "../src/report/error-names.ts
 import {
   formatInstant,
   formatMs,
+  formatRate,
   joinList,
   renderCode,
   renderText,
@@ -753,6 +754,9 @@ describe("inline text helpers", () => {
     ["`a``", "``` `a`` ```"],
     ["multi\nline", "`multi line`"],
     ["   ", "_(empty)_"],
+    [" a", "` a`"], // one space alone is kept by a code span: no padding needed
+    [" a ", "`  a  `"], // a space on both sides would be stripped: padded
+    ["a`", "`` a` ``"],
     ["delete_\u202eelif", "`delete_ elif`"],
   ])("renderCode(%j) is %j", (input, expected) => {
     expect(renderCode(input)).toBe(expected);
@@ -768,6 +772,16 @@ describe("inline text helpers", () => {
     expect(joinList(items, max)).toBe(expected);
   });
 
+  test.each([
+    [0, "0.0%"],
+    [1 / 3000, "<0.1%"],
+    [1 / 3, "33.3%"],
+    [2999 / 3000, ">99.9%"],
+    [1, "100.0%"],
+  ])("formatRate(%p) is %p: only none is 0.0%% and only all is 100.0%%", (fraction, expected) => {
+    expect(formatRate(fraction)).toBe(expected);
+  });
+
   test("renderCode cuts long text with an ellipsis", () => {
     expect(renderCode("abcdefghij", 5)).toBe("`abcd…`");
   });
@@ -777,7 +791,11 @@ describe("inline text helpers", () => {
     [999, "999 ms"],
     [1000, "1.0 s"],
     [4870, "4.9 s"],
+    [59_900, "59.9 s"],
+    [60_000, "1 min 0 s"],
     [61_000, "1 min 1 s"],
+    [3_599_999, "59 min 59 s"],
+    [3_600_000, "1 h 0 min"],
     [7_380_000, "2 h 3 min"],
     // Rounding never leaves a value in the smaller unit's form (a producer's fractional milliseconds):
     [999.6, "1.0 s"],

@@ -105,6 +105,73 @@ describe("foldEvent: calls and durations", () => {
     expect(state.errored[0]?.paramsJson).toBe('{"late":true}');
   });
 
+  test("a slow ok call whose outcome came before its start is listed slow with the start's input", () => {
+    const [start, end] = makeCall(1, "s1", "t", { big: 1 }, { durationMs: 9_000 });
+    const state = fold([end, start]);
+    expect(state.slowest.map((c) => [c.tool, c.paramsJson, c.durationMs])).toEqual([["t", '{"big":1}', 9_000]]);
+    expect(state.orphans.size).toBe(0); // the start took its outcome's records: nothing waits for it any more
+  });
+
+  test("forgetting the oldest start without a call id also drops it from its tool's queue: the next outcome pairs with the next start", () => {
+    const events = Array.from({ length: MAX_PENDING_CALLS + 1 }, (_, i) =>
+      makeEvent("tool_call_start", i, { tool_name: "t", params: { n: i } }),
+    );
+    events.push(makeEvent("tool_call_end", MAX_PENDING_CALLS + 1, { tool_name: "t", result: [], duration_ms: 99_999 }));
+    const state = fold(events);
+    expect(state.slowest.map((c) => c.paramsJson)).toEqual(['{"n":1}']); // n 0 was forgotten
+    expect(state.pending.size).toBe(MAX_PENDING_CALLS - 1);
+  });
+
+  test("outcomes waiting for their start are bounded too: beyond MAX_PENDING_CALLS the oldest stops waiting, still counted", () => {
+    const events = Array.from({ length: MAX_PENDING_CALLS + 2 }, (_, i) =>
+      makeEvent(
+        "tool_call_error",
+        i,
+        { tool_name: "t", error_type: "tool_error", error_body: "x", duration_ms: 1 },
+        {
+          callId: `o${i}`,
+        },
+      ),
+    );
+    const state = fold(events);
+    expect(state.orphans.size).toBe(MAX_PENDING_CALLS);
+    expect([state.orphans.has("o0"), state.orphans.has("o1"), state.orphans.has("o2")]).toEqual([false, false, true]);
+    expect(summarizeReport(state).totals).toMatchObject({
+      calls: MAX_PENDING_CALLS + 2,
+      errors: MAX_PENDING_CALLS + 2,
+    });
+  });
+
+  test("two calls of a tool without call ids, both in flight, each pair with their own start", () => {
+    const start = (seq: number, n: number): BatonEvent =>
+      makeEvent("tool_call_start", seq, { tool_name: "a", params: { n } });
+    const end = (seq: number, ms: number): BatonEvent =>
+      makeEvent("tool_call_end", seq, { tool_name: "a", result: [], duration_ms: ms });
+    const state = fold([start(1, 1), start(2, 2), end(3, 900), end(4, 800)]);
+    expect(state.slowest.map((c) => c.paramsJson)).toEqual(['{"n":1}', '{"n":2}']);
+    expect(state.pending.size).toBe(0);
+  });
+
+  test("slow calls of the same duration are listed earlier call first", () => {
+    const state = fold([
+      ...makeCall(1, "c1", "t", { n: 1 }, { durationMs: 500 }),
+      ...makeCall(3, "c2", "t", { n: 2 }, { durationMs: 500 }),
+    ]);
+    expect(state.slowest.map((c) => c.paramsJson)).toEqual(['{"n":1}', '{"n":2}']);
+  });
+
+  test("a repeated error folds into its earlier entry without taking the entry after it along", () => {
+    const state = fold([
+      ...makeCall(1, "c1", "t", { x: 1 }, { durationMs: 1, errorType: "tool_error", errorBody: "A" }),
+      ...makeCall(3, "c2", "t", { y: 1 }, { durationMs: 1, errorType: "tool_error", errorBody: "B" }),
+      ...makeCall(5, "c3", "t", { x: 1 }, { durationMs: 1, errorType: "tool_error", errorBody: "A" }),
+    ]);
+    expect(state.errored.map((c) => [c.errorBody, c.repeats])).toEqual([
+      ["B", 1],
+      ["A", 2],
+    ]);
+  });
+
   test("a start without an outcome is reported as no outcome, with its input", () => {
     const state = fold([makeEvent("tool_call_start", 1, { tool_name: "t", params: { a: 1 } }, { callId: "open" })]);
     const summary = summarizeReport(state);

@@ -315,4 +315,9 @@ describe("key-name rule", () => {
     "tenant_ref_name",
     "name",
   ])("%p is not a secret key", (key) => expect(match(key)).toBeUndefined());
+
+  test("a key name of up to 128 characters is matched; a longer one is data, not a name", () => {
+    expect(match(`${"x".repeat(119)}_password`)).toBe("password"); // 128
+    expect(match(`${"x".repeat(120)}_password`)).toBeUndefined(); // 129
+  });
 });

@@ -363,6 +363,58 @@ describe("createEventScrubber", () => {
     assertValidEvent(out);
   });
 
+  test("each event gets the whole byte and node budget again, however much the one before used", () => {
+    const scrubSmall = createEventScrubber({ ...ON, maxEventBytes: 1000 });
+    const text = "t".repeat(700); // over half the byte budget: a second event on what is left would lose it
+    const rows = Array.from({ length: 70 }, (_, i) => Array.from({ length: 999 }, (_, j) => i + j)); // ~70k of 100k nodes
+    for (let round = 0; round < 2; round++) {
+      const event = vector("tool_call_start");
+      event.payload.params = { text, rows };
+      const out = scrubSmall(event) as typeof event;
+      expect(out).toBe(event); // nothing cut, nothing marked
+    }
+  });
+
+  test("counts never carry over: an event after a cut one, or after one that threw midway, is marked with nothing", () => {
+    const scrubAgain = createEventScrubber(ON);
+    const cut = vector("tool_call_start");
+    cut.payload.params = { blob: "b".repeat(MAX_FIELD_BYTES + 1) };
+    expect((scrubAgain(cut) as typeof cut).runtime_meta).toEqual({ [META_TRUNCATED]: 1 });
+    const clean = vector("tool_call_start");
+    expect(scrubAgain(clean)).toBe(clean);
+    const throwing = vector("tool_call_start");
+    // A payload getter that throws after an email was counted: the dispatcher drops that event.
+    throwing.payload = Object.defineProperty({ mail: "bob@x.com" }, "boom", {
+      enumerable: true,
+      get: () => {
+        throw new Error("unreadable");
+      },
+    }) as unknown as typeof throwing.payload;
+    expect(() => scrubAgain(throwing)).toThrow("unreadable");
+    expect(scrubAgain(clean)).toBe(clean);
+  });
+
+  test("short texts are scrubbed before containers: params past the byte budget never cost the call intent its text", () => {
+    const scrubSmall = createEventScrubber({ ...ON, maxEventBytes: 1000 });
+    const event = vector("tool_call_start");
+    event.payload = {
+      tool_name: "t",
+      params: { a: "x".repeat(600), b: "y".repeat(600) },
+      call_intent: "find bob@x.com",
+    };
+    const out = scrubSmall(event) as typeof event;
+    expect(out.payload.call_intent).toBe("find [email]");
+    expect(out.payload.params.b).toStartWith("yyy"); // cut to what the budget had left
+    expect(out.payload.params.b).not.toBe(event.payload.params.b);
+  });
+
+  test("surface_snapshot: its runtime_meta is still scrubbed (only the vendor's payload is left unredacted)", () => {
+    const event = vector("surface_snapshot");
+    event.runtime_meta = { note: "bob@x.com", "baton/call_id": "c1" };
+    const out = scrubEvent(event) as typeof event;
+    expect(out.runtime_meta).toEqual({ "baton/call_id": "c1", note: "[email]", [META_SCRUBBED]: { email: 1 } });
+  });
+
   test.each(["tool_call_start", "tool_call_end", "tool_call_error", "annotation", "surface_snapshot"] as const)(
     "the %s spec vector stays valid",
     (type) => {

@@ -72,3 +72,27 @@ test("bytes sums the size estimates of what waits, across slices, compactions an
   queue.push(1); // no estimate: counts as nothing
   expect(queue.bytes).toBe(0);
 });
+
+test("a take that compacts a long intake hands on every later item once, in order, with its size", () => {
+  // The rounds above never let 1024 items wait, so they never reach the compaction: this one does.
+  const queue = new SizedQueue<number>();
+  for (let n = 0; n < 3000; n++) queue.push(n, n + 1);
+  const out: number[] = [];
+  expect(queue.take(1100, (n) => void out.push(n))).toBe(1100); // 1100 taken, 1900 left: no compaction yet
+  expect(queue.take(500, (n) => void out.push(n))).toBe(500); // 1600 taken of 3000: compacts
+  expect([queue.size, queue.bytesAt(0), queue.bytesAt(queue.size - 1)]).toEqual([1400, 1601, 3000]);
+  let bytes = 0;
+  for (let n = 1600; n < 3000; n++) bytes += n + 1;
+  expect(queue.bytes).toBe(bytes);
+  queue.push(3000, 3001);
+  expect(queue.take(Infinity, (n) => void out.push(n))).toBe(1401);
+  expect(out).toEqual(Array.from({ length: 3001 }, (_, i) => i));
+  expect([queue.size, queue.bytes]).toEqual([0, 0]);
+});
+
+test("a fresh queue weighs nothing", () => {
+  const queue = new SizedQueue<string>();
+  expect([queue.size, queue.bytes]).toEqual([0, 0]);
+  queue.push("a", 5);
+  expect(queue.bytes).toBe(5);
+});

@@ -56,7 +56,6 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
   let slice: SliceWhen | undefined; // the pending slice's schedule
   const turns = createBackgroundTurns(options.paced === true, idle, clock);
   let timer: unknown;
-  let timerUrgent = false;
   let shuttingDown = false;
   let shutdownPromise: Promise<void> | undefined;
   let lastObserveErrorAt = -Infinity;
@@ -70,18 +69,14 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
       maxBatch,
       exportTimeoutMs,
       isShuttingDown: () => shuttingDown,
-      scheduleFlush: () => schedule(flushIntervalMs),
+      scheduleFlush: schedule,
       later: (fn) => turns.later(fn),
     }),
   );
 
-  function schedule(ms: number): void {
-    if (timer !== undefined) {
-      if (ms > 0 || timerUrgent) return;
-      clock.clearTimeout(timer);
-    }
-    timerUrgent = ms === 0;
-    timer = clock.setTimeout(runLoop, ms);
+  /** Arms the flush timer (flushIntervalMs) unless it is armed already. */
+  function schedule(): void {
+    if (timer === undefined) timer = clock.setTimeout(runLoop, flushIntervalMs);
   }
 
   const waitingInIntake = (): number => intake.size;
@@ -99,7 +94,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     if (intakeFull()) drainIntake("now", waiting);
     else drainIntake("soon", PREPARE_SLICE_EVENTS, preciseNow() + PREPARE_SLICE_BUDGET_MS);
     if (waitingInIntake() > 0) requestSlice(true);
-    if (timer === undefined && !shuttingDown && lanes.some((l) => l.waiting())) schedule(flushIntervalMs);
+    if (timer === undefined && !shuttingDown && lanes.some((l) => l.waiting())) schedule();
   }
 
   /** A slice: at the next macrotask once a full batch waits, in a later turn to go on draining, else in PREPARE_INTERVAL_MS. */
@@ -119,13 +114,12 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
 
   function runLoop(): void {
     timer = undefined;
-    timerUrgent = false;
     // A pending slice prepares the intake in short turns (and schedules the flush of what it
     // prepared); taking it all here would be the long pause those turns avoid.
     if (slice === undefined) drainIntake("now", Infinity);
     for (const lane of lanes) lane.pump();
     drops.summarise();
-    if (!shuttingDown && (waitingInIntake() > 0 || lanes.some((l) => l.waiting()))) schedule(flushIntervalMs);
+    if (!shuttingDown && (waitingInIntake() > 0 || lanes.some((l) => l.waiting()))) schedule();
   }
 
   /**
@@ -203,7 +197,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
         }
         intake.push(item, bytes);
         requestSlice();
-        if (timer === undefined) schedule(flushIntervalMs);
+        if (timer === undefined) schedule();
       } catch {
         // A broken clock must not reach the pump; the event waits for the next scheduled loop.
       }
