@@ -130,6 +130,24 @@ test("two proxies refreshing the same cached token at once: the one refused (a s
   expect((await server.stats()).oauth.authorizations).toBe(1); // no browser sign-in
 });
 
+test("two proxies refreshing at once, the first's answer still in flight: the spent refresh token is never presented again (a server that revokes the grant on reuse keeps both signed in)", async () => {
+  const server = await startRemoteFixture(["--oauth", "--token-ttl", "2"]);
+  cleanups.push(() => server.stop());
+  const dir = tempDir();
+  let now = Date.now();
+  const first = authorizerFor(server, dir, () => now);
+  const none = await first.authorizer.header();
+  expect(await first.authorizer.unauthorized(await post(server, none), none)).toBe("retry");
+  const second = authorizerFor(server, dir, () => now); // another process on the same cache
+  await second.authorizer.header(); // it has read the cached token too
+  await server.control("revoke-on-reuse");
+  await server.control("hold-next-refresh");
+  now += 1_200; // into the second half of the 2 s lifetime: both refresh before their next request
+  const headers = await Promise.all([first.authorizer.header(), second.authorizer.header()]);
+  for (const header of headers) expect((await post(server, header)).status).toBe(200);
+  expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, refreshes: 1, refusedRefreshes: 0 });
+});
+
 test("the scope named by the 401's challenge is the one asked for, not every scope the server supports", async () => {
   const server = await startRemoteFixture([
     "--oauth",

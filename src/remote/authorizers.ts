@@ -58,7 +58,8 @@ export function oauthAuthorizer(
   const refresh = (resourceMetadataUrl?: URL): Promise<boolean> =>
     (refreshing ??= (async () => {
       const { refreshTokens } = await import("./oauth-flow.ts");
-      const ok = await refreshTokens(await ready(), resourceMetadataUrl);
+      // The token this process holds: another proxy that refreshed meanwhile has replaced it in the cache.
+      const ok = await refreshTokens(await ready(), resourceMetadataUrl, cached?.token, timeoutMs);
       await reload();
       return ok;
     })().finally(() => (refreshing = undefined)));
