@@ -5,7 +5,7 @@ import { withCacheLock } from "./cache-lock.ts";
 import { listenForRedirect } from "./loopback-redirect.ts";
 import { CachedProvider, type OAuthDeps } from "./oauth-provider.ts";
 import { isLoopback } from "./remote-options.ts";
-import { serverKey, type ServerAuthRecord } from "./token-store.ts";
+import { expiresAt, refreshMargin, serverKey, type ServerAuthRecord } from "./token-store.ts";
 import { formatSeconds } from "./upstream-failure.ts";
 
 /**
@@ -62,7 +62,9 @@ export async function refreshTokens(
   return withCacheLock(`${deps.store.pathOf(key)}.lock`, waitMs, async () => {
     const record = deps.store.load(key);
     const current = record.tokens?.access_token;
-    if (had !== undefined && typeof current === "string" && current !== had) return true;
+    const expiry = expiresAt(record);
+    const fresh = expiry === undefined || expiry - deps.now() >= refreshMargin(record);
+    if (had !== undefined && typeof current === "string" && current !== had && fresh) return true;
     // A refresh sends no redirect URI; a configured client id has no registration to take one from.
     const redirect =
       (record.clientInformation?.redirect_uris as string[] | undefined)?.[0] ?? "http://127.0.0.1/callback";

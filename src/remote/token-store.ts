@@ -169,3 +169,13 @@ export function expiresAt(record: ServerAuthRecord): number | undefined {
   if (typeof seconds !== "number" || record.obtainedAt === undefined) return undefined;
   return record.obtainedAt + seconds * 1000;
 }
+
+/** Refresh an access token this long before it expires, so no request meets an expired one. */
+export const REFRESH_MARGIN_MS = 60_000;
+
+/** How long before its expiry the record's access token is refreshed: a minute, or the last half of a shorter lifetime. */
+export function refreshMargin(record: ServerAuthRecord): number {
+  const seconds = record.tokens?.expires_in;
+  const lifetime = typeof seconds === "number" ? seconds * 1000 : Number.POSITIVE_INFINITY;
+  return Math.min(REFRESH_MARGIN_MS, lifetime / 2);
+}
