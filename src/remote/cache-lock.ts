@@ -27,7 +27,7 @@ export async function withCacheLock<T>(path: string, waitMs: number, task: () =>
     held = attempt === "held";
     if (attempt !== "busy") break;
     if (isStale(path, waitMs)) {
-      rmSync(path, { force: true });
+      if (!remove(path)) break;
       continue;
     }
     if (performance.now() >= deadline) break;
@@ -36,7 +36,7 @@ export async function withCacheLock<T>(path: string, waitMs: number, task: () =>
   try {
     return await task();
   } finally {
-    if (held && readHolder(path)?.tag === own.tag) rmSync(path, { force: true });
+    if (held && readHolder(path)?.tag === own.tag) remove(path);
   }
 }
 
@@ -50,10 +50,23 @@ function tryCreate(path: string, own: Holder): "held" | "busy" | "unlockable" {
   }
   try {
     writeSync(fd, `${own.pid} ${own.tag}\n`);
+    return "held";
+  } catch {
+    remove(path); // a full disk: a lock naming no one would hold the others up until it is stale
+    return "unlockable";
   } finally {
     closeSync(fd);
   }
-  return "held";
+}
+
+/** Never throws: the lock is a courtesy between proxies, and the refresh goes on without it. */
+function remove(path: string): boolean {
+  try {
+    rmSync(path, { force: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readHolder(path: string): Holder | undefined {
@@ -67,7 +80,12 @@ function readHolder(path: string): Holder | undefined {
 
 /** The holder's process is gone, or it has held the lock longer than any bounded refresh takes. */
 function isStale(path: string, waitMs: number): boolean {
-  const stat = statSync(path, { throwIfNoEntry: false });
+  let stat: ReturnType<typeof statSync>;
+  try {
+    stat = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return false; // cannot be looked at: waited for, up to the bound
+  }
   if (stat === undefined) return false;
   if (Date.now() - stat.mtimeMs > waitMs) return true;
   const holder = readHolder(path);
