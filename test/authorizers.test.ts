@@ -130,6 +130,43 @@ test("two proxies refreshing the same cached token at once: the one refused (a s
   expect((await server.stats()).oauth.authorizations).toBe(1); // no browser sign-in
 });
 
+test("two proxies refreshing at once, the first's answer still in flight: the spent refresh token is never presented again (a server that revokes the grant on reuse keeps both signed in)", async () => {
+  const server = await startRemoteFixture(["--oauth", "--token-ttl", "10"]);
+  cleanups.push(() => server.stop());
+  const dir = tempDir();
+  let now = Date.now();
+  const first = authorizerFor(server, dir, () => now);
+  const none = await first.authorizer.header();
+  expect(await first.authorizer.unauthorized(await post(server, none), none)).toBe("retry");
+  const second = authorizerFor(server, dir, () => now); // another process on the same cache
+  await second.authorizer.header(); // it has read the cached token too
+  await server.control("revoke-on-reuse");
+  await server.control("hold-next-refresh");
+  now += 6_000; // into the second half of the 10 s lifetime (the server's, on its own clock, is not spent by the held answer): both refresh before their next request
+  const headers = await Promise.all([first.authorizer.header(), second.authorizer.header()]);
+  for (const header of headers) expect((await post(server, header)).status).toBe(200);
+  expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, refreshes: 1, refusedRefreshes: 0 });
+});
+
+test("tokens another proxy saved that are themselves due for refresh are refreshed, not taken as they are", async () => {
+  const server = await startRemoteFixture(["--oauth", "--token-ttl", "60"]);
+  cleanups.push(() => server.stop());
+  const dir = tempDir();
+  let now = Date.now();
+  const first = authorizerFor(server, dir, () => now).authorizer;
+  const none = await first.header();
+  expect(await first.unauthorized(await post(server, none), none)).toBe("retry");
+  const second = authorizerFor(server, dir, () => now).authorizer; // another process on the same cache
+  const old = await second.header();
+  now += 31_000; // into the second half of the lifetime: the first refreshes
+  const firsts = await first.header();
+  now += 31_000; // the second's token and the first's new one are both due
+  const seconds = await second.header();
+  expect([firsts, seconds].includes(old)).toBe(false);
+  expect(seconds).not.toBe(firsts);
+  expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, refreshes: 2, refusedRefreshes: 0 });
+});
+
 test("the scope named by the 401's challenge is the one asked for, not every scope the server supports", async () => {
   const server = await startRemoteFixture([
     "--oauth",

@@ -418,6 +418,19 @@ describe("file sink", () => {
     },
   );
 
+  test("another proxy's line still being written when a batch starts is not taken for a fragment: no blank line is added", async () => {
+    const { sink, file } = setup();
+    await send(sink, 0, 1);
+    // Another proxy sharing the file is inside its write (its process stalled between pages): the
+    // file ends mid-line for a moment, then that write ends its own line.
+    fs.appendFileSync(file, '{"sequence_number":"theirs"');
+    const finished = Bun.sleep(10).then(() => fs.appendFileSync(file, "}\n"));
+    await send(sink, 1, 2);
+    await finished;
+    await sink.close();
+    expect(fs.readFileSync(file, "utf8")).toBe(`${line(0)}\n{"sequence_number":"theirs"}\n${line(1)}\n`);
+  });
+
   test("writes after close are ignored", async () => {
     const { sink, file } = setup();
     await send(sink, 0, 1);

@@ -29,7 +29,7 @@ const malformed = (path: string): string[] =>
 const FAKE_SERVER = [process.execPath, join(ROOT, "scripts", "bench-fake-server.mjs")];
 
 describe("several proxies appending at once", () => {
-  test("batches of megabytes from four proxies never tear or interleave a line; each session is whole and listed", async () => {
+  test("batches of megabytes from four proxies never tear or interleave a line, nor add a blank one; each session is whole and listed", async () => {
     const events = join(tempDir(), "events.jsonl");
     const CALLS = 40;
     // Arguments and results near the 64 KiB per-field bound, several fields: events of about 256 KiB.
@@ -51,6 +51,13 @@ describe("several proxies appending at once", () => {
       }),
     );
     expect(malformed(events)).toEqual([]);
+    // JSON Lines: every line an event. A line break added for another proxy's write in progress left blank ones.
+    expect(
+      readFileSync(events, "utf8")
+        .split("\n")
+        .slice(0, -1)
+        .filter((l) => l.trim() === ""),
+    ).toEqual([]);
     const bySession = new Map<string, number[]>();
     for (const event of readValidatedEvents(events)) {
       const seqs = bySession.get(event.session_id) ?? [];

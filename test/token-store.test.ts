@@ -2,7 +2,7 @@
 // never under the host's working directory.
 
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RELATIVE_CONFIG_DIR } from "../src/config-values.ts";
 import { LocalError } from "../src/errors.ts";
@@ -78,6 +78,24 @@ test("a write that fails (the record's path taken by a directory) leaves no temp
     expect(failures.length).toBe(1);
     expect(store.load(server).tokens?.refresh_token).toBe("rt-secret"); // kept for this process
     expect(readdirSync(store.dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a save never writes through another writer's temp file, even one named after this process id (a proxy in another container sharing the cache)", () => {
+  const dir = tempDir();
+  try {
+    const store = new TokenStore(dir);
+    const server = "https://mcp.example.com/mcp";
+    store.save({ server, tokens: { refresh_token: "rt-1" } });
+    // Another writer (pid 1 in its own container, as this one may be in its own) is halfway through its temp file.
+    const theirs = `${store.pathOf(server)}.${process.pid}.tmp`;
+    writeFileSync(theirs, '{"server":"https://mcp.example.com/mcp","tokens":{"refresh_');
+    store.save({ server, tokens: { refresh_token: "rt-2" } });
+    expect(readFileSync(theirs, "utf8")).toBe('{"server":"https://mcp.example.com/mcp","tokens":{"refresh_');
+    expect(store.load(server).tokens?.refresh_token).toBe("rt-2");
+    expect(statSync(store.pathOf(server)).mode & 0o777).toBe(0o600);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,9 +5,6 @@ import type { RemoteTarget } from "./remote-options.ts";
 import { unauthorizedFailure, type UpstreamFailure } from "./upstream-failure.ts";
 import type { Authorizer } from "./upstream-types.ts";
 
-/** Refresh an access token this long before it expires, so no request meets an expired one. */
-export const REFRESH_MARGIN_MS = 60_000;
-
 /** Credentials the user configured: sent as given; a 401 means they are wrong, which no flow can fix. */
 export function staticAuthorizer(target: RemoteTarget, bearer: string | undefined): Authorizer {
   const value = bearer === undefined ? undefined : `Bearer ${bearer}`;
@@ -41,16 +38,14 @@ export function oauthAuthorizer(
   const ready = async () => (deps ??= await makeDeps());
   const reload = async (): Promise<void> => {
     const { store } = await ready();
-    const { serverKey, expiresAt } = await import("./token-store.ts");
+    const { serverKey, expiresAt, refreshMargin } = await import("./token-store.ts");
     const record = store.load(serverKey(target.url));
     const token = record.tokens?.access_token;
-    const lifetime =
-      typeof record.tokens?.expires_in === "number" ? record.tokens.expires_in * 1000 : Number.POSITIVE_INFINITY;
     // Short-lived tokens are refreshed in their last half, not a minute early (which would be always).
     cached = {
       token: typeof token === "string" ? token : undefined,
       expiresAt: expiresAt(record),
-      margin: Math.min(REFRESH_MARGIN_MS, lifetime / 2),
+      margin: refreshMargin(record),
     };
   };
   // One refresh at a time, whether a request found the token near its expiry or a 401 asked for it:
@@ -58,7 +53,8 @@ export function oauthAuthorizer(
   const refresh = (resourceMetadataUrl?: URL): Promise<boolean> =>
     (refreshing ??= (async () => {
       const { refreshTokens } = await import("./oauth-flow.ts");
-      const ok = await refreshTokens(await ready(), resourceMetadataUrl);
+      // The token this process holds: another proxy that refreshed meanwhile has replaced it in the cache.
+      const ok = await refreshTokens(await ready(), resourceMetadataUrl, cached?.token, timeoutMs);
       await reload();
       return ok;
     })().finally(() => (refreshing = undefined)));

@@ -1,10 +1,11 @@
 // The MCP authorization flow for one remote server, driven by the official SDK's client auth module, cached by TokenStore: login, refresh, the flow's fetch.
 
 import { LocalError } from "../errors.ts";
+import { withCacheLock } from "./cache-lock.ts";
 import { listenForRedirect } from "./loopback-redirect.ts";
 import { CachedProvider, type OAuthDeps } from "./oauth-provider.ts";
 import { isLoopback } from "./remote-options.ts";
-import { serverKey, type ServerAuthRecord } from "./token-store.ts";
+import { expiresAt, refreshMargin, serverKey, type ServerAuthRecord } from "./token-store.ts";
 import { formatSeconds } from "./upstream-failure.ts";
 
 /**
@@ -42,23 +43,43 @@ function registeredPort(record: ServerAuthRecord): number | undefined {
   }
 }
 
-/** Uses the cached refresh token, without asking the user. True when new tokens were saved. */
-export async function refreshTokens(deps: OAuthDeps, resourceMetadataUrl?: URL): Promise<boolean> {
-  const record = deps.store.load(serverKey(deps.server));
-  // A refresh sends no redirect URI; a configured client id has no registration to take one from.
-  const redirect =
-    (record.clientInformation?.redirect_uris as string[] | undefined)?.[0] ?? "http://127.0.0.1/callback";
-  if (typeof record.tokens?.refresh_token !== "string") return false;
-  const { auth } = await loadSdk();
-  const provider = new CachedProvider(deps, redirect, false);
-  try {
-    return (
-      (await auth(provider, { serverUrl: deps.server, resourceMetadataUrl, fetchFn: clearTextRefused(deps) })) ===
-        "AUTHORIZED" && !provider.needsLogin
-    );
-  } catch {
-    return false;
-  }
+/**
+ * Uses the cached refresh token, without asking the user. True when new tokens were saved, here or,
+ * while this process waited for the cache's lock, by another proxy (`had`, the access token this
+ * process last held, is then no longer the cached one). Every proxy of every host session refreshes
+ * the same record when it nears expiry: with refresh-token rotation the second to present the token
+ * would be refused, and a server that detects the reuse (RFC 9700 §4.14.2) revokes the whole grant,
+ * the winner's new tokens included. So refreshes of one server take turns under a lock file, waiting
+ * at most `waitMs` (BATON_UPSTREAM_TIMEOUT, which bounds each of the refresh's requests).
+ */
+export async function refreshTokens(
+  deps: OAuthDeps,
+  resourceMetadataUrl?: URL,
+  had?: string,
+  waitMs = 60_000,
+): Promise<boolean> {
+  const key = serverKey(deps.server);
+  return withCacheLock(`${deps.store.pathOf(key)}.lock`, waitMs, async () => {
+    const record = deps.store.load(key);
+    const current = record.tokens?.access_token;
+    const expiry = expiresAt(record);
+    const fresh = expiry === undefined || expiry - deps.now() >= refreshMargin(record);
+    if (had !== undefined && typeof current === "string" && current !== had && fresh) return true;
+    // A refresh sends no redirect URI; a configured client id has no registration to take one from.
+    const redirect =
+      (record.clientInformation?.redirect_uris as string[] | undefined)?.[0] ?? "http://127.0.0.1/callback";
+    if (typeof record.tokens?.refresh_token !== "string") return false;
+    const { auth } = await loadSdk();
+    const provider = new CachedProvider(deps, redirect, false);
+    try {
+      return (
+        (await auth(provider, { serverUrl: deps.server, resourceMetadataUrl, fetchFn: clearTextRefused(deps) })) ===
+          "AUTHORIZED" && !provider.needsLogin
+      );
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**

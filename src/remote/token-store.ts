@@ -10,6 +10,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { isAbsolutePath, RELATIVE_CONFIG_DIR } from "../config-values.ts";
 import { LocalError } from "../errors.ts";
@@ -103,9 +104,11 @@ export class TokenStore {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.dir, 0o700);
     const path = this.pathOf(record.server);
-    const temp = `${path}.${process.pid}.tmp`;
+    // Not the pid alone: proxies in containers sharing the cache (each pid 1) would write one temp
+    // file at once and rename each other's half-written tokens into place. Created exclusively.
+    const temp = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
     try {
-      writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+      writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: "wx" });
       chmodSync(temp, 0o600);
       renameSync(temp, path);
     } catch (error) {
@@ -165,4 +168,14 @@ export function expiresAt(record: ServerAuthRecord): number | undefined {
   const seconds = record.tokens?.expires_in;
   if (typeof seconds !== "number" || record.obtainedAt === undefined) return undefined;
   return record.obtainedAt + seconds * 1000;
+}
+
+/** Refresh an access token this long before it expires, so no request meets an expired one. */
+export const REFRESH_MARGIN_MS = 60_000;
+
+/** How long before its expiry the record's access token is refreshed: a minute, or the last half of a shorter lifetime. */
+export function refreshMargin(record: ServerAuthRecord): number {
+  const seconds = record.tokens?.expires_in;
+  const lifetime = typeof seconds === "number" ? seconds * 1000 : Number.POSITIVE_INFINITY;
+  return Math.min(REFRESH_MARGIN_MS, lifetime / 2);
 }

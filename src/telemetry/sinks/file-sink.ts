@@ -10,6 +10,15 @@ import { endsMidLine, openEventFile, openReader } from "./event-file.ts";
 import { batchText, createLineBatchSink, LOCAL_WRITE_BATCH_EVENTS } from "./line-batch-sink.ts";
 import { PartialFlushError, type Sink } from "./sink.ts";
 
+/**
+ * A file found ending mid-line is watched this long (in steps of {@link FRAGMENT_POLL_MS}) before its
+ * last line is taken for a fragment: another proxy's write in progress (its process stalled between
+ * pages on a busy machine) shows the same for a moment, then grows and ends its own line, and a line
+ * break added before our batch would have left a blank line in the JSON Lines file.
+ */
+export const FRAGMENT_SETTLE_MS = 100;
+const FRAGMENT_POLL_MS = 5;
+
 /** After an open or write failure the sink drops events and tries again at most this often. */
 export const FILE_REOPEN_INTERVAL_MS = 10_000;
 /**
@@ -169,6 +178,7 @@ export function createFileSink(options: FileSinkOptions): Sink {
     const count = lines.length;
     noticeReplacement();
     const w = open(count);
+    if (midLine) midLine = await isSettledFragment();
     const text = batchText(lines); // shared with the other sinks flushing the same batch
     try {
       // write() returns a rejected promise (not a throw) for large chunks: always await it.
@@ -181,6 +191,27 @@ export function createFileSink(options: FileSinkOptions): Sink {
     // Recovery is declared after a successful write, not an open, so an open-then-ENOSPC cycle stays quiet.
     if (failure !== undefined) logger.info(`file sink ${path}: writable again, appending events`);
     failure = undefined;
+  }
+
+  /**
+   * Whether the file, found ending mid-line, still does after {@link FRAGMENT_SETTLE_MS} without
+   * growing: a fragment (a writer killed inside its write, a write cut short). One that grows is
+   * another proxy's write in progress, which ends its own line.
+   */
+  async function isSettledFragment(): Promise<boolean> {
+    const size = (): number | undefined => {
+      try {
+        return reader === undefined ? undefined : fs.fstatSync(reader).size;
+      } catch {
+        return undefined;
+      }
+    };
+    const first = size();
+    for (let waited = 0; waited < FRAGMENT_SETTLE_MS; waited += FRAGMENT_POLL_MS) {
+      await Bun.sleep(FRAGMENT_POLL_MS);
+      if (size() !== first) return false;
+    }
+    return first !== undefined && reader !== undefined && endsMidLine(reader, first);
   }
 
   /**
