@@ -30,6 +30,11 @@ export interface RenderOptions {
   slowCallMs: number;
   /** Where the raw events are (a file path, a sink label), named in the closing line. */
   eventsLocation?: string;
+  /**
+   * Live: events the sink at `eventsLocation` lost after this report folded them (every session of
+   * the process: the sinks are shared). The closing line says the place lacks them.
+   */
+  eventsMissing?: number;
   /** When given, calls without an outcome show how long ago they started. */
   now?: Date;
   /**
@@ -109,7 +114,13 @@ export function renderReport(state: ReportState, options: RenderOptions): string
   const others = options.otherSessions ?? 0;
   const more =
     others > 0 ? `; it holds ${formatPlural(others, "more session")} (${renderCode(`${list.join(" ")} --list`)})` : "";
-  blocks.push(`---\n_Raw events: ${where}${more}._`);
+  const missing = options.eventsMissing ?? 0;
+  // A report read back from there will not match this one: the reader must not trust it blindly.
+  const lacks =
+    missing === 0
+      ? ""
+      : ` (it lacks ${formatPlural(missing, "event")} the proxy recorded: they were dropped on the way there, so a report read from it may count less than this one)`;
+  blocks.push(`---\n_Raw events: ${where}${lacks}${more}._`);
   return `${blocks.join("\n\n")}\n`;
 }
 
