@@ -136,6 +136,39 @@ describe("renderReport details", () => {
     for (const markdown of [live, offline]) expect(markdown).not.toContain("never");
   });
 
+  test("resources and prompts requests without an outcome are in flight (live) or without one (offline), never counted as tool calls", () => {
+    const call = makeEvent("tool_call_start", 1, { tool_name: "slow", params: {} }, { callId: "c", at: 0 });
+    const read = makeEvent("resource_read_start", 2, { uri: "file:///big.log", params: {} }, { callId: "r", at: 1000 });
+    const get = makeEvent("prompt_get_start", 3, { name: "review", params: {} }, { callId: "g", at: 1000 });
+    const got = makeEvent("prompt_get_end", 4, { name: "review", duration_ms: 5 }, { callId: "g", at: 1005 });
+    // A start without a call id (an older producer) ends by its kind, oldest first.
+    const list = makeEvent("resource_list_start", 5, {}, { at: 1010 });
+    const listed = makeEvent("resource_list_end", 6, { count: 2, duration_ms: 1 }, { at: 1011 });
+    const now = new Date(Date.parse(call.captured_at) + 4500);
+    const live = renderReport(fold([call, read, get, got, list, listed]), { slowCallMs: 1000, now, live: true });
+    expect(live).toContain("**Calls:** 1 · **Errors:** 0 (0.0%) · **In flight:** 1");
+    expect(factsOf(live)).toContain(
+      "- 1 resources/prompts request (not a tool call) was still running when this report was made.",
+    );
+    expect(live).toContain("### In flight (1 tool call and 1 resources/prompts request)");
+    expect(live).toContain(
+      "Resources and prompts requests (not tool calls):\n\n- resources/read `file:///big.log` started at 12:00:01, running for 3.5 s so far",
+    );
+    expect(live).not.toContain("prompts/get `review` started");
+    // Only a request in flight: the session is not empty, and the section says what it holds.
+    const alone = fold([read]);
+    const offline = renderReport(alone, { slowCallMs: 1000 });
+    expect(offline).not.toContain("Nothing captured yet");
+    expect(offline).toContain("### No outcome recorded (1 resources/prompts request)");
+    expect(offline).toContain("- resources/read `file:///big.log` started at 12:00:01");
+    expect(factsOf(offline)).toContain(
+      "- 1 resources/prompts request (not a tool call) has no outcome in these events (still running, or the proxy stopped before writing it).",
+    );
+    expect(summarizeReport(alone).totals).toMatchObject({ calls: 0, no_outcome: 0, requests_no_outcome: 1 });
+    // An outcome read before its start (events out of order) leaves nothing pending.
+    expect(summarizeReport(fold([got, get])).totals.requests_no_outcome).toBe(0);
+  });
+
   test("a tool with more timed calls than the sample cap says its percentiles are sampled", () => {
     const events = Array.from({ length: MAX_DURATION_SAMPLES_PER_TOOL + 1 }, (_, i) =>
       makeCall(i * 2, `c${i}`, "busy", {}, { durationMs: i % 100 }),

@@ -74,6 +74,7 @@ export function renderFacts(
   if (exited > 0) facts.push(`- The server exited with ${formatPlural(exited, "call")} still in flight.`);
   else if (shutdown > 0) facts.push(`- The proxy shut down with ${formatPlural(shutdown, "call")} still in flight.`);
   if (totals.no_outcome > 0) facts.push(renderPendingFact(totals.no_outcome, pending));
+  if (totals.requests_no_outcome > 0) facts.push(renderPendingRequestFact(totals.requests_no_outcome, pending.live));
   // The client giving up on calls is its own fact: a call still running or a server exit does not make it less true.
   if (cancelled > 0) facts.push(`- The client cancelled ${formatPlural(cancelled, "call")}.`);
   return facts;
@@ -89,6 +90,14 @@ function renderPendingFact(n: number, pending: PendingFacts): string {
   const age =
     pending.longestMs === null ? "" : ` (${n === 1 ? "for" : "the longest for"} ${formatMs(pending.longestMs)} so far)`;
   return `- ${formatPlural(n, "call")} ${n === 1 ? "was" : "were"} still running when this report was made${age}.`;
+}
+
+/** Resources and prompts requests without an outcome, said apart from tool calls (they are none). */
+function renderPendingRequestFact(n: number, live: boolean): string {
+  const what = `${formatPlural(n, "resources/prompts request")} (not ${n === 1 ? "a tool call" : "tool calls"})`;
+  if (!live)
+    return `- ${what} ${n === 1 ? "has" : "have"} no outcome in these events (still running, or the proxy stopped before writing it).`;
+  return `- ${what} ${n === 1 ? "was" : "were"} still running when this report was made.`;
 }
 
 /**
