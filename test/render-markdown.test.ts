@@ -302,8 +302,9 @@ describe("What stands out", () => {
       ...makeCall(7, "d", "u", {}, { durationMs: 1, errorType: "cancelled" }),
     ]);
     const facts = factsOf(renderReport(mixed, { slowCallMs: 1000 }));
+    // The server's exit and the client's cancel are not what the tool answered: ranked without them, and said so.
     expect(facts[0]).toBe(
-      "- `t` had the most errors, 3 of 3 calls (100.0%): JSON-RPC error -32602 (Invalid params) ×2 and server exited ×1.",
+      "- Only `t` got errors from the server, 2 of 3 calls (66.7%): JSON-RPC error -32602 (Invalid params) ×2; not counted here, as no MCP error from the server: cancelled by the client ×1 and server exited ×1.",
     );
     expect(facts.slice(-2)).toEqual([
       "- The server exited with 1 call still in flight.",
@@ -366,6 +367,37 @@ describe("What stands out", () => {
     );
   });
 
+  test("the most errors are ranked by what the server answered with: a tool the client cancelled is not named for its cancels", () => {
+    const state = fold([
+      ...makeCall(1, "a", "search", {}, { durationMs: 9000, errorType: "cancelled" }),
+      ...makeCall(3, "b", "search", {}, { durationMs: 9000, errorType: "cancelled" }),
+      ...makeCall(5, "c", "search", {}, { durationMs: 9000, errorType: "cancelled" }),
+      ...makeCall(7, "d", "get", {}, { durationMs: 5, errorType: "jsonrpc_-32602" }),
+      ...makeCall(9, "e", "get", {}, { durationMs: 5, errorType: "jsonrpc_-32602" }),
+      ...makeCall(11, "f", "list", {}, { durationMs: 5, errorType: "tool_error" }),
+    ]);
+    const markdown = renderReport(state, { slowCallMs: 1000 });
+    expect(factsOf(markdown)[0]).toBe(
+      "- `get` had the most errors from the server, 2 of 2 calls (100.0%): JSON-RPC error -32602 (Invalid params) ×2; not counted here, as no MCP error from the server: cancelled by the client ×3.",
+    );
+    // The raw counts stay as they are: the header and the table still count every error.
+    expect(markdown).toContain("**Errors:** 6 (100.0%)");
+    expect(markdown).toContain("| search | 3 | 3 | 100.0% |");
+    expect(factsOf(markdown)).toContain("- The client cancelled 3 calls.");
+    const onlyCancels = fold(makeCall(1, "a", "search", {}, { durationMs: 9000, errorType: "cancelled" }));
+    expect(factsOf(renderReport(onlyCancels, { slowCallMs: 1000 }))[0]).toBe(
+      "- No tool call got an MCP error from the server; the 1 error counted for tools is cancelled by the client ×1.",
+    );
+    // With tools past the tracked ones failing too, the statement is about the named ones only.
+    const named = Array.from({ length: MAX_TRACKED_TOOLS }, (_, i) =>
+      makeCall(i * 2 + 1, `n${i}`, `tool_${i}`, {}, { durationMs: 1, errorType: i === 0 ? "cancelled" : undefined }),
+    );
+    const pooled = makeCall(MAX_TRACKED_TOOLS * 2 + 1, "p", "late", {}, { durationMs: 1, errorType: "tool_error" });
+    expect(factsOf(renderReport(fold([...named, pooled].flat()), { slowCallMs: 1000 }))[0]).toBe(
+      "- No call of a tool tracked by name got an MCP error from the server; the 1 error counted for tools is cancelled by the client ×1.",
+    );
+  });
+
   test("--url: calls that failed between proxy and server (unreachable: never reached a tool; stream lost, HTTP 503: no MCP answer) are said to be the connection's, named in words", () => {
     const state = fold([
       ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
@@ -377,7 +409,7 @@ describe("What stands out", () => {
     const markdown = renderReport(state, { slowCallMs: 1000 });
     const facts = factsOf(markdown);
     expect(facts[0]).toBe(
-      "- `echo` had the most errors, 3 of 4 calls (75.0%): server unreachable ×2 and HTTP 503 from the server ×1.",
+      "- No tool call got an MCP error from the server; the 4 errors counted for tools are server unreachable ×2, HTTP 503 from the server ×1 and connection to the server lost ×1.",
     );
     expect(facts).toContain("- 2 calls failed on the way to the server, not in its tools: server unreachable ×2.");
     expect(facts).toContain(
