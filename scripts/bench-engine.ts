@@ -28,6 +28,7 @@ function discardingHub(build: boolean): TelemetryHub {
     }),
     settle: () => void kept,
     dropped: 0,
+    droppedBy: () => 0,
     needsTurn: false,
     shutdown: async () => undefined,
   };

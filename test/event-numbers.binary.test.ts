@@ -86,6 +86,44 @@ describe("event payloads keep numbers as written", () => {
     expect(readFileSync(events, "utf8")).toContain('"params":{"uri":"x://a","page":12345678901234567890}');
   });
 
+  test("a JSON-RPC error's data in a resources/read's and a prompts/get's error event", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    proxy = await startProxy(fixture("big-number"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    proxy.send(`{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"x://err"}}\n`);
+    proxy.send(`{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"bigerr"}}\n`);
+    await proxy.next((m) => m?.id === 1);
+    await proxy.next((m) => m?.id === 2);
+    expect(await proxy.close()).toBe(0);
+    proxy = undefined;
+    readValidatedEvents(events);
+    const errors = readFileSync(events, "utf8")
+      .split("\n")
+      .filter((line) => line.includes('"resource_read_error"') || line.includes('"prompt_get_error"'));
+    expect(errors).toHaveLength(2);
+    for (const line of errors) expect(JSON.parse(line).payload.error_body).toBe(`no (data: ${SERVER_NUMBERS})`);
+  });
+
+  test("a followed task's result, from its tasks/result answer and from a completed status notification", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    proxy = await startProxy(fixture("big-number"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    proxy.send(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"bigtask","arguments":{},"task":{}}}\n`);
+    await proxy.next((m) => m?.id === 1);
+    proxy.send(`{"jsonrpc":"2.0","id":2,"method":"tasks/result","params":{"taskId":"T1"}}\n`);
+    await proxy.next((m) => m?.id === 2);
+    proxy.send(
+      `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"bigtask2","arguments":{},"task":{}}}\n`,
+    );
+    await proxy.next((m) => m?.method === "notifications/tasks/status");
+    expect(await proxy.close()).toBe(0);
+    proxy = undefined;
+    readValidatedEvents(events);
+    const ends = readFileSync(events, "utf8")
+      .split("\n")
+      .filter((line) => line.includes('"tool_call_end"'));
+    expect(ends).toHaveLength(2);
+    for (const end of ends) expect(end).toContain(`"_meta":${SERVER_NUMBERS}`);
+  });
+
   test("a card number written as an integer past 2^53 is redacted, not kept", async () => {
     const [start] = await session([`{"name":"big","arguments":{"card":4000000000000000006}}`]);
     expect(start).not.toContain("4000000000000000006");

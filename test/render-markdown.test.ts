@@ -137,6 +137,39 @@ describe("renderReport details", () => {
     for (const markdown of [live, offline]) expect(markdown).not.toContain("never");
   });
 
+  test("resources and prompts requests without an outcome are in flight (live) or without one (offline), never counted as tool calls", () => {
+    const call = makeEvent("tool_call_start", 1, { tool_name: "slow", params: {} }, { callId: "c", at: 0 });
+    const read = makeEvent("resource_read_start", 2, { uri: "file:///big.log", params: {} }, { callId: "r", at: 1000 });
+    const get = makeEvent("prompt_get_start", 3, { name: "review", params: {} }, { callId: "g", at: 1000 });
+    const got = makeEvent("prompt_get_end", 4, { name: "review", duration_ms: 5 }, { callId: "g", at: 1005 });
+    // A start without a call id (an older producer) ends by its kind, oldest first.
+    const list = makeEvent("resource_list_start", 5, {}, { at: 1010 });
+    const listed = makeEvent("resource_list_end", 6, { count: 2, duration_ms: 1 }, { at: 1011 });
+    const now = new Date(Date.parse(call.captured_at) + 4500);
+    const live = renderReport(fold([call, read, get, got, list, listed]), { slowCallMs: 1000, now, live: true });
+    expect(live).toContain("**Calls:** 1 · **Errors:** 0 (0.0%) · **In flight:** 1");
+    expect(factsOf(live)).toContain(
+      "- 1 resources/prompts request (not a tool call) was still running when this report was made.",
+    );
+    expect(live).toContain("### In flight (1 tool call and 1 resources/prompts request)");
+    expect(live).toContain(
+      "Resources and prompts requests (not tool calls):\n\n- resources/read `file:///big.log` started at 12:00:01, running for 3.5 s so far",
+    );
+    expect(live).not.toContain("prompts/get `review` started");
+    // Only a request in flight: the session is not empty, and the section says what it holds.
+    const alone = fold([read]);
+    const offline = renderReport(alone, { slowCallMs: 1000 });
+    expect(offline).not.toContain("Nothing captured yet");
+    expect(offline).toContain("### No outcome recorded (1 resources/prompts request)");
+    expect(offline).toContain("- resources/read `file:///big.log` started at 12:00:01");
+    expect(factsOf(offline)).toContain(
+      "- 1 resources/prompts request (not a tool call) has no outcome in these events (still running, or the proxy stopped before writing it).",
+    );
+    expect(summarizeReport(alone).totals).toMatchObject({ calls: 0, no_outcome: 0, requests_no_outcome: 1 });
+    // An outcome read before its start (events out of order) leaves nothing pending.
+    expect(summarizeReport(fold([got, get])).totals.requests_no_outcome).toBe(0);
+  });
+
   test("a tool with more timed calls than the sample cap says its percentiles are sampled", () => {
     const events = Array.from({ length: MAX_DURATION_SAMPLES_PER_TOOL + 1 }, (_, i) =>
       makeCall(i * 2, `c${i}`, "busy", {}, { durationMs: i % 100 }),
@@ -270,8 +303,9 @@ describe("What stands out", () => {
       ...makeCall(7, "d", "u", {}, { durationMs: 1, errorType: "cancelled" }),
     ]);
     const facts = factsOf(renderReport(mixed, { slowCallMs: 1000 }));
+    // The server's exit and the client's cancel are not what the tool answered: ranked without them, and said so.
     expect(facts[0]).toBe(
-      "- `t` had the most errors, 3 of 3 calls (100.0%): JSON-RPC error -32602 (Invalid params) ×2 and server exited ×1.",
+      "- Only `t` got errors from the server, 2 of 3 calls (66.7%): JSON-RPC error -32602 (Invalid params) ×2; not counted here, as no MCP error from the server: cancelled by the client ×1 and server exited ×1.",
     );
     expect(facts.slice(-2)).toEqual([
       "- The server exited with 1 call still in flight.",
@@ -334,6 +368,37 @@ describe("What stands out", () => {
     );
   });
 
+  test("the most errors are ranked by what the server answered with: a tool the client cancelled is not named for its cancels", () => {
+    const state = fold([
+      ...makeCall(1, "a", "search", {}, { durationMs: 9000, errorType: "cancelled" }),
+      ...makeCall(3, "b", "search", {}, { durationMs: 9000, errorType: "cancelled" }),
+      ...makeCall(5, "c", "search", {}, { durationMs: 9000, errorType: "cancelled" }),
+      ...makeCall(7, "d", "get", {}, { durationMs: 5, errorType: "jsonrpc_-32602" }),
+      ...makeCall(9, "e", "get", {}, { durationMs: 5, errorType: "jsonrpc_-32602" }),
+      ...makeCall(11, "f", "list", {}, { durationMs: 5, errorType: "tool_error" }),
+    ]);
+    const markdown = renderReport(state, { slowCallMs: 1000 });
+    expect(factsOf(markdown)[0]).toBe(
+      "- `get` had the most errors from the server, 2 of 2 calls (100.0%): JSON-RPC error -32602 (Invalid params) ×2; not counted here, as no MCP error from the server: cancelled by the client ×3.",
+    );
+    // The raw counts stay as they are: the header and the table still count every error.
+    expect(markdown).toContain("**Errors:** 6 (100.0%)");
+    expect(markdown).toContain("| search | 3 | 3 | 100.0% |");
+    expect(factsOf(markdown)).toContain("- The client cancelled 3 calls.");
+    const onlyCancels = fold(makeCall(1, "a", "search", {}, { durationMs: 9000, errorType: "cancelled" }));
+    expect(factsOf(renderReport(onlyCancels, { slowCallMs: 1000 }))[0]).toBe(
+      "- No tool call got an MCP error from the server; the 1 error counted for tools is cancelled by the client ×1.",
+    );
+    // With tools past the tracked ones failing too, the statement is about the named ones only.
+    const named = Array.from({ length: MAX_TRACKED_TOOLS }, (_, i) =>
+      makeCall(i * 2 + 1, `n${i}`, `tool_${i}`, {}, { durationMs: 1, errorType: i === 0 ? "cancelled" : undefined }),
+    );
+    const pooled = makeCall(MAX_TRACKED_TOOLS * 2 + 1, "p", "late", {}, { durationMs: 1, errorType: "tool_error" });
+    expect(factsOf(renderReport(fold([...named, pooled].flat()), { slowCallMs: 1000 }))[0]).toBe(
+      "- No call of a tool tracked by name got an MCP error from the server; the 1 error counted for tools is cancelled by the client ×1.",
+    );
+  });
+
   test("--url: calls that failed between proxy and server (unreachable: never reached a tool; stream lost, HTTP 503: no MCP answer) are said to be the connection's, named in words", () => {
     const state = fold([
       ...makeCall(1, "a", "echo", {}, { durationMs: 5 }),
@@ -345,7 +410,7 @@ describe("What stands out", () => {
     const markdown = renderReport(state, { slowCallMs: 1000 });
     const facts = factsOf(markdown);
     expect(facts[0]).toBe(
-      "- `echo` had the most errors, 3 of 4 calls (75.0%): server unreachable ×2 and HTTP 503 from the server ×1.",
+      "- No tool call got an MCP error from the server; the 4 errors counted for tools are server unreachable ×2, HTTP 503 from the server ×1 and connection to the server lost ×1.",
     );
     expect(facts).toContain("- 2 calls failed on the way to the server, not in its tools: server unreachable ×2.");
     expect(facts).toContain(

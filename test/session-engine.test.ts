@@ -10,6 +10,8 @@ import { createTelemetryHub, type TelemetryHub } from "../src/telemetry/telemetr
 import { classifyLine } from "../src/wire/jsonrpc.ts";
 import { assertValidEvent } from "./support/events.ts";
 import { memorySink } from "./support/memory-sink.ts";
+import { LocalError } from "../src/errors.ts";
+import type { Sink } from "../src/telemetry/sinks/sink.ts";
 
 const enc = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value)}\n`);
 
@@ -270,6 +272,35 @@ describe("many sessions on one hub", () => {
       (t: { name: string }) => t.name,
     );
     expect(listed).toEqual(["baton_annotate"]);
+  });
+
+  test("when the event file's sink lost events the live report folded, its closing line says the file lacks them", async () => {
+    const config = configOf({ BATON_EVENT_SINK: "file:///tmp/fu-truth/events.jsonl" });
+    const logger = createMemoryLogger();
+    // The file's sink as the dispatcher sees it (same label), its every flush failing: a full disk.
+    const failing: Sink = {
+      label: "file:///tmp/fu-truth/events.jsonl",
+      write: () => undefined,
+      flush: async () => Promise.reject(new LocalError("E_SINK", "no space left on device")),
+      close: async () => undefined,
+    };
+    const hub = createTelemetryHub({ config, logger, sinks: [failing] });
+    const e = createSessionEngine({ config, logger, now: () => 0, telemetry: hub });
+    const before = messages(fromClient(e, call(7, "baton_session_report")))[0]?.result.content[0].text as string;
+    expect(before).toEndWith("_Raw events: `/tmp/fu-truth/events.jsonl`._\n");
+    fromClient(e, call(1, "search", { q: "x" }));
+    fromServer(e, answer(1));
+    // Waits for the failed flush (logged as a drop), whatever its timing.
+    while (!logger.lines.some((l) => l.includes("flush failed"))) await Bun.sleep(10);
+    const report = messages(fromClient(e, call(8, "baton_session_report")))[0]?.result.content[0].text as string;
+    expect(report).toContain("- **Calls:** 1");
+    const said =
+      /_Raw events: `\/tmp\/fu-truth\/events\.jsonl` \(it lacks (\d+) events the proxy recorded: they were dropped on the way there, so a report read from it may count less than this one\)\._\n$/.exec(
+        report,
+      );
+    expect(said?.[1]).toBe(String(hub.droppedBy(failing.label)));
+    expect(Number(said?.[1])).toBeGreaterThanOrEqual(2); // the call's start and outcome at least
+    await hub.shutdown(1_000);
   });
 });
 

@@ -1,6 +1,7 @@
 // The session's live report for baton_session_report: the fold of its events (one per consent token when hosted, the most recently active ones kept) and the text a caller gets. No I/O.
 
 import type { Config } from "../config.ts";
+import { sinkLabel } from "../config-sinks.ts";
 import { renderReport } from "../report/render-markdown.ts";
 import { createReportState, foldEvent } from "../report/report-state.ts";
 import type { ReportState } from "../report/report-types.ts";
@@ -21,10 +22,14 @@ export interface LiveReports {
   text(context: RequestContext | undefined, unrecorded: string | undefined, now: Date): string;
 }
 
-/** `perTokenRecords`: hosted per-request consent, one fold per token. */
+/**
+ * `perTokenRecords`: hosted per-request consent, one fold per token. `droppedBy`: events a sink (by
+ * its label) lost after they were folded (TelemetryHub.droppedBy); default none.
+ */
 export function createLiveReports(
   config: Pick<Config, "allSinksLocal" | "slowCallMs" | "sinks"> & Partial<Pick<Config, "capture">>,
   perTokenRecords: boolean | undefined,
+  droppedBy: (label: string) => number = () => 0,
 ): LiveReports {
   // Only the report tool reads the fold, and it is offered only when every sink is local.
   const report = config.allSinksLocal ? createReportState() : undefined;
@@ -42,6 +47,9 @@ export function createLiveReports(
   };
   const fileSink = config.sinks.find((s) => s.kind === "file");
   const eventsLocation = fileSink?.kind === "file" ? fileSink.path : config.sinks.map((s) => s.kind).join(", ");
+  // The fold saw every event a sink lost after it: the place the report points to lacks them, and must say so.
+  const shownLabels = (fileSink === undefined ? config.sinks : [fileSink]).map(sinkLabel);
+  const eventsMissing = (): number => Math.max(0, ...shownLabels.map(droppedBy));
   // Without tool events the fold counts no calls: the report must not read as a session that made none.
   const toolCallsUnrecorded =
     config.capture === undefined || config.capture.has("tools") ? undefined : "`BATON_CAPTURE` leaves them out";
@@ -57,7 +65,14 @@ export function createLiveReports(
         renderReport(
           (reportsByToken === undefined ? report : reportsByToken.get(context?.consentToken ?? "")) ??
             createReportState(),
-          { slowCallMs: config.slowCallMs, eventsLocation, live: true, now, toolCallsUnrecorded },
+          {
+            slowCallMs: config.slowCallMs,
+            eventsLocation,
+            eventsMissing: eventsMissing(),
+            live: true,
+            now,
+            toolCallsUnrecorded,
+          },
         )
       );
     },

@@ -52,7 +52,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
       ? undefined
       : createTraceTracker({ propagate: config.otlp.propagate, randomHex: RANDOM_HEX });
   const propagatesTrace = config.otlp?.propagate === true;
-  const reports = createLiveReports(config, deps.perTokenRecords);
+  const reports = createLiveReports(config, deps.perTokenRecords, (label) => telemetry.droppedBy(label));
   const events: SessionEvents = telemetry.openSession(reports.fold);
   const calls = createCallContexts(events);
   const listings = createListingContexts();

@@ -99,7 +99,11 @@ export function serverMessage(
       isObject(message.value.params) &&
       typeof message.value.params.taskId === "string"
     ) {
-      const action = taskStatus(state, message.value.params.taskId, message.value.params, now, lineBytes);
+      // Its result goes into the call's end event: read with its numbers as written when they would change
+      // (the line is parsed again only for a task this session follows).
+      const written = state.rounds.tasks.has(message.value.params.taskId) ? text.asWritten()?.params : undefined;
+      const params = isPlainObject(written) ? written : message.value.params;
+      const action = taskStatus(state, message.value.params.taskId, params, now, lineBytes);
       if (action !== undefined) actions.push(action);
     }
     return undefined;
@@ -122,11 +126,11 @@ export function serverMessage(
   }
   if (request.subject) {
     if (result === undefined || !holdCall(state, request, message.id, result, now, actions))
-      actions.push(subjectOutcome(state, request, message.value, result, now, lineBytes));
+      actions.push(subjectOutcome(state, request, text.asWritten() ?? message.value, result, now, lineBytes));
     return undefined;
   }
   if (request.taskId !== undefined) {
-    const action = taskAnswer(state, request.method, request.taskId, message.value, now, lineBytes);
+    const action = taskAnswer(state, request.method, request.taskId, text.asWritten() ?? message.value, now, lineBytes);
     if (action !== undefined) actions.push(action);
     return undefined;
   }

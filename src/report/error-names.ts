@@ -80,6 +80,19 @@ export function isConnectionFailure(errorType: string): boolean {
   );
 }
 
+/** What the proxy records for a call no MCP answer of the server failed, yet that the server did fail (or may have). */
+const ANSWERED_LOCAL = new Set(["tool_error", "task_failed", "jsonrpc_invalid"]);
+
+/**
+ * True for an error the server answered with: a JSON-RPC error, an `isError` result, a failed task
+ * (and types the proxy does not know: a newer producer's, a Python proxy's code). False for what
+ * the client (`cancelled`), the proxy (`proxy_shutdown`, `evicted`, …), the server's process
+ * (`upstream_exit`) or the connection to it did: no tool returned those.
+ */
+export function isServerAnswer(errorType: string): boolean {
+  return ANSWERED_LOCAL.has(errorType) || (!LOCAL_NAMES.has(errorType) && !isConnectionFailure(errorType));
+}
+
 /** True for the connection failures (see isConnectionFailure) of a call the server never took in, so no tool ran. */
 export function isNeverDelivered(errorType: string): boolean {
   return NEVER_DELIVERED.has(errorType);

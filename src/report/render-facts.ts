@@ -5,6 +5,7 @@ import { MAX_TRACKED_TOOLS, OTHER_TOOLS } from "./fold-calls.ts";
 import { formatCount, formatMs, formatPlural, formatRate, formatTimes, joinList, renderCode } from "./markdown-text.ts";
 import type { CallRecord, ReportState, SubjectKind } from "./report-types.ts";
 import { MAX_NAMED, renderLinkedAnnotations, renderSignalFact } from "./render-note-facts.ts";
+import { MAX_TYPES_LISTED, rankFailingTools, renderToolErrorFact } from "./render-error-facts.ts";
 import type { ReportSummary, ToolSummary } from "./summarize-json.ts";
 
 /** Resources and prompts methods, in the order the report's table lists them. */
@@ -14,8 +15,6 @@ const SUBJECT_KINDS: readonly (readonly [SubjectKind, string])[] = [
   ["prompt_get", "prompts/get"],
   ["prompt_list", "prompts/list"],
 ];
-/** Error types listed for the worst tool. */
-const MAX_TYPES_LISTED = 3;
 
 /** Calls without an outcome: `live` (the session's own proxy is reporting) means they are in flight; `longestMs`: the oldest one's age, when known. */
 export interface PendingFacts {
@@ -43,7 +42,8 @@ export function renderFacts(
     totals.dropped_events === 0
       ? null
       : `${formatPlural(totals.dropped_events, "event")} ${totals.dropped_events === 1 ? "is" : "are"} missing from them`;
-  if (failing.length > 0) facts.push(renderErrorFact(failing, pooled !== undefined, missing));
+  const errorFact = renderToolErrorFact(summary.tools, failing, pooled !== undefined, missing);
+  if (errorFact !== null) facts.push(errorFact);
   else if (totals.calls > 0 && pooled === undefined)
     facts.push(
       missing === null
@@ -74,6 +74,7 @@ export function renderFacts(
   if (exited > 0) facts.push(`- The server exited with ${formatPlural(exited, "call")} still in flight.`);
   else if (shutdown > 0) facts.push(`- The proxy shut down with ${formatPlural(shutdown, "call")} still in flight.`);
   if (totals.no_outcome > 0) facts.push(renderPendingFact(totals.no_outcome, pending));
+  if (totals.requests_no_outcome > 0) facts.push(renderPendingRequestFact(totals.requests_no_outcome, pending.live));
   // The client giving up on calls is its own fact: a call still running or a server exit does not make it less true.
   if (cancelled > 0) facts.push(`- The client cancelled ${formatPlural(cancelled, "call")}.`);
   return facts;
@@ -89,6 +90,14 @@ function renderPendingFact(n: number, pending: PendingFacts): string {
   const age =
     pending.longestMs === null ? "" : ` (${n === 1 ? "for" : "the longest for"} ${formatMs(pending.longestMs)} so far)`;
   return `- ${formatPlural(n, "call")} ${n === 1 ? "was" : "were"} still running when this report was made${age}.`;
+}
+
+/** Resources and prompts requests without an outcome, said apart from tool calls (they are none). */
+function renderPendingRequestFact(n: number, live: boolean): string {
+  const what = `${formatPlural(n, "resources/prompts request")} (not ${n === 1 ? "a tool call" : "tool calls"})`;
+  if (!live)
+    return `- ${what} ${n === 1 ? "has" : "have"} no outcome in these events (still running, or the proxy stopped before writing it).`;
+  return `- ${what} ${n === 1 ? "was" : "were"} still running when this report was made.`;
 }
 
 /**
@@ -157,53 +166,4 @@ function renderConnectionFacts(errorTypes: Readonly<Record<string, number>>): st
     );
   }
   return facts;
-}
-
-/** Tools with errors (the pooled OTHER_TOOLS row is not one): most errors first, then highest error rate, then the summary's order (most calls, name). */
-function rankFailingTools(tools: readonly ToolSummary[]): ToolSummary[] {
-  const rate = (t: ToolSummary): number => t.errors / Math.max(1, t.calls);
-  return tools
-    .filter((t) => t.errors > 0 && t.tool !== OTHER_TOOLS)
-    .sort((a, b) => b.errors - a.errors || rate(b) - rate(a));
-}
-
-/**
- * `pooledFailed`: tools past the tracked ones failed too, so no named tool is the only one, nor surely the worst.
- * `missing`: events are missing (said as "N events are missing from them"), so "only" holds only for the events read.
- */
-function renderErrorFact(failing: readonly ToolSummary[], pooledFailed: boolean, missing: string | null): string {
-  const [top] = failing;
-  if (top === undefined) return "";
-  const leaders = failing.filter((t) => t.errors === top.errors);
-  if (leaders.length === 1) {
-    const figures = `${formatCount(top.errors)} of ${formatPlural(top.calls, "call")} (${formatRate(top.errors / top.calls)}): ${describeTypes(top)}`;
-    if (pooledFailed) return `- ${renderCode(top.tool)} had the most errors of the tools tracked by name, ${figures}.`;
-    if (failing.length === 1 && missing !== null)
-      return `- Of the calls in these events (${missing}), only ${renderCode(top.tool)} failed, ${figures}.`;
-    return failing.length === 1
-      ? `- Only ${renderCode(top.tool)} failed, ${figures}.`
-      : `- ${renderCode(top.tool)} had the most errors, ${figures}.`;
-  }
-  const times = formatTimes(top.errors);
-  if (leaders.length > MAX_NAMED)
-    return `- ${formatCount(leaders.length)} tools each failed ${times}: ${joinList(
-      leaders.map((t) => renderCode(t.tool)),
-      MAX_NAMED,
-    )}.`;
-  const calls = leaders.map((t) => t.calls);
-  const of = calls.every((n) => n === calls[0])
-    ? `of ${formatPlural(calls[0] ?? 0, "call")} each`
-    : `of ${joinList(calls.map(formatCount))} calls`;
-  return `- ${joinList(leaders.map((t) => renderCode(t.tool)))} each failed ${times} (${of}).`;
-}
-
-/** `tool error (isError)` for one error; `JSON-RPC error -32602 (Invalid params) ×2 and server exited ×1` for more. */
-function describeTypes(tool: ToolSummary): string {
-  const types = Object.entries(tool.error_types);
-  const name = (type: string): string => describeErrorType(type) ?? renderCode(type, 60);
-  if (tool.errors === 1 && types.length === 1) return name(types[0]?.[0] ?? "");
-  return joinList(
-    types.map(([type, n]) => `${name(type)} ×${formatCount(n)}`),
-    MAX_TYPES_LISTED,
-  );
 }

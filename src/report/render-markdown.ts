@@ -8,6 +8,7 @@ import {
   formatMs,
   formatPlural,
   formatRate,
+  joinList,
   renderCode,
   renderText,
   renderTimeOfDay,
@@ -15,7 +16,7 @@ import {
 import { MAX_PARAMS_SNIPPET_CHARS, renderAnnotations, renderErrored, renderSlow } from "./render-call-lists.ts";
 import { renderFacts } from "./render-facts.ts";
 import { renderHeader } from "./render-header.ts";
-import { renderSubjects, subjectTotal } from "./render-subjects.ts";
+import { describeSubject, renderSubjects, subjectTotal } from "./render-subjects.ts";
 import { renderSurface, type PreviousSurface } from "./render-surface.ts";
 import type { ReportState } from "./report-types.ts";
 import { summarizeReport, type ReportSummary } from "./summarize-json.ts";
@@ -30,6 +31,11 @@ export interface RenderOptions {
   slowCallMs: number;
   /** Where the raw events are (a file path, a sink label), named in the closing line. */
   eventsLocation?: string;
+  /**
+   * Live: events the sink at `eventsLocation` lost after this report folded them (every session of
+   * the process: the sinks are shared). The closing line says the place lacks them.
+   */
+  eventsMissing?: number;
   /** When given, calls without an outcome show how long ago they started. */
   now?: Date;
   /**
@@ -66,7 +72,12 @@ export function renderReport(state: ReportState, options: RenderOptions): string
     ...(options.namedLocation === undefined ? [] : [shellWord(options.namedLocation)]),
   ];
   const used = options.latestWithCalls;
-  if (summary.totals.calls === 0 && summary.totals.annotations === 0 && subjectTotal(state.subjects) === 0) {
+  if (
+    summary.totals.calls === 0 &&
+    summary.totals.annotations === 0 &&
+    subjectTotal(state.subjects) === 0 &&
+    summary.totals.requests_no_outcome === 0
+  ) {
     blocks.push(
       used !== undefined
         ? // A host starts the server to check it (`claude mcp list`, a restart): that session is the latest, yet the calls are in another.
@@ -97,7 +108,7 @@ export function renderReport(state: ReportState, options: RenderOptions): string
     const slow = state.slowest.filter((c) => (c.durationMs ?? 0) >= options.slowCallMs);
     if (slow.length > 0) blocks.push(renderSlow(summary, slow, day));
     if (state.annotationTotal > 0) blocks.push(renderAnnotations(state, day));
-    if (summary.totals.no_outcome + summary.totals.no_outcome_untracked > 0)
+    if (summary.totals.no_outcome + summary.totals.no_outcome_untracked + summary.totals.requests_no_outcome > 0)
       blocks.push(renderNoOutcome(state, summary, day, options));
     if (subjects !== null) blocks.push(subjects);
   }
@@ -109,7 +120,13 @@ export function renderReport(state: ReportState, options: RenderOptions): string
   const others = options.otherSessions ?? 0;
   const more =
     others > 0 ? `; it holds ${formatPlural(others, "more session")} (${renderCode(`${list.join(" ")} --list`)})` : "";
-  blocks.push(`---\n_Raw events: ${where}${more}._`);
+  const missing = options.eventsMissing ?? 0;
+  // A report read back from there will not match this one: the reader must not trust it blindly.
+  const lacks =
+    missing === 0
+      ? ""
+      : ` (it lacks ${formatPlural(missing, "event")} the proxy recorded: they were dropped on the way there, so a report read from it may count less than this one)`;
+  blocks.push(`---\n_Raw events: ${where}${lacks}${more}._`);
   return `${blocks.join("\n\n")}\n`;
 }
 
@@ -173,38 +190,55 @@ function renderNoOutcome(
   options: RenderOptions,
 ): string {
   const { live, now } = options;
+  const calls = summary.totals.no_outcome;
+  const requests = summary.totals.requests_no_outcome;
+  // Resources and prompts requests are named apart: never counted as tool calls.
+  const count =
+    requests === 0
+      ? formatCount(calls)
+      : joinList([
+          ...(calls === 0 ? [] : [formatPlural(calls, "tool call")]),
+          formatPlural(requests, "resources/prompts request"),
+        ]);
   const lines = live
-    ? [
-        `### In flight (${formatCount(summary.totals.no_outcome)})`,
-        "",
-        "Started, no result or error yet: still running when this report was made.",
-        "",
-      ]
+    ? [`### In flight (${count})`, "", "Started, no result or error yet: still running when this report was made.", ""]
     : [
-        `### No outcome recorded (${formatCount(summary.totals.no_outcome)})`,
+        `### No outcome recorded (${count})`,
         "",
         "Started, but no result or error was recorded (still running, or the event file ends before the outcome).",
         "",
       ];
+  const age = (capturedAt: string): string => {
+    const ms = ageMs(capturedAt, now);
+    return ms === null ? "" : live ? `, running for ${formatMs(ms)} so far` : ` (${formatMs(ms)} before this report)`;
+  };
   let listed = 0;
   for (const call of state.pending.values()) {
     if (listed === MAX_NO_OUTCOME_LISTED) break;
     listed += 1;
-    const ms = ageMs(call.capturedAt, now);
-    const age =
-      ms === null ? "" : live ? `, running for ${formatMs(ms)} so far` : ` (${formatMs(ms)} before this report)`;
     lines.push(
-      `- ${renderCode(call.tool)} started at ${renderTimeOfDay(call.capturedAt, day)}${age} — input: ${renderCode(call.paramsJson, MAX_PARAMS_SNIPPET_CHARS)}`,
+      `- ${renderCode(call.tool)} started at ${renderTimeOfDay(call.capturedAt, day)}${age(call.capturedAt)} — input: ${renderCode(call.paramsJson, MAX_PARAMS_SNIPPET_CHARS)}`,
     );
   }
-  if (summary.totals.no_outcome > listed)
-    lines.push("", `…and ${formatCount(summary.totals.no_outcome - listed)} more.`);
+  if (calls > listed) lines.push("", `…and ${formatCount(calls - listed)} more.`);
   const untracked = summary.totals.no_outcome_untracked;
   if (untracked > 0)
     lines.push(
       "",
       `${formatPlural(untracked, "more start")} went untracked (too many calls were awaiting an outcome at once).`,
     );
+  if (requests > 0) {
+    if (calls + untracked > 0) lines.push("", "Resources and prompts requests (not tool calls):", "");
+    let shown = 0;
+    for (const request of state.subjects.pending.values()) {
+      if (shown === MAX_NO_OUTCOME_LISTED) break;
+      shown += 1;
+      lines.push(
+        `- ${describeSubject(request.kind, request.subject)} started at ${renderTimeOfDay(request.capturedAt, day)}${age(request.capturedAt)}`,
+      );
+    }
+    if (requests > shown) lines.push("", `…and ${formatCount(requests - shown)} more.`);
+  }
   return lines.join("\n");
 }
 

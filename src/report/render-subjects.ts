@@ -55,5 +55,10 @@ export function renderSubjects(state: SubjectState, slowCallMs: number, day: str
 }
 
 function what(r: SubjectRecord): string {
-  return r.subject === null ? KIND_LABELS[r.kind] : `${KIND_LABELS[r.kind]} ${renderCode(r.subject)}`;
+  return describeSubject(r.kind, r.subject);
+}
+
+/** A request as the report names it: its method, then the uri or prompt name (none for lists). */
+export function describeSubject(kind: SubjectKind, subject: string | null): string {
+  return subject === null ? KIND_LABELS[kind] : `${KIND_LABELS[kind]} ${renderCode(subject)}`;
 }

@@ -111,8 +111,8 @@ export function foldEvent(state: ReportState, event: BatonEvent): void {
       return;
     }
     default:
-      if (isSubjectEvent(event.event_type)) foldSubject(state.subjects, event.event_type, payload, { seq, capturedAt });
-      // Resource and prompt starts are known, and not needed (their outcomes carry everything).
+      if (isSubjectEvent(event.event_type))
+        foldSubject(state.subjects, event.event_type, payload, { seq, capturedAt }, callId);
       else if (!EXTENSION_EVENT_TYPES.has(event.event_type))
         addCount(state.otherTypes, clipText(event.event_type, MAX_LABEL_CHARS));
   }

@@ -74,12 +74,30 @@ export interface SubjectRecord {
   readonly errorBody: string | null;
 }
 
-/** Resources and prompts: counts per kind, the latest failing reads/gets, the slowest requests. */
+/** A resources/prompts request started and not yet seen to end (in flight live; no outcome offline). */
+export interface PendingSubjectRecord {
+  readonly seq: number;
+  readonly capturedAt: string;
+  readonly kind: SubjectKind;
+  /** The uri or prompt name; null for lists. */
+  readonly subject: string | null;
+}
+
+/** Resources and prompts: counts per kind, the latest failing reads/gets, the slowest requests, those without an outcome. */
 export interface SubjectState {
   readonly counts: Map<SubjectKind, { ok: number; errors: number }>;
   readonly failures: SubjectRecord[];
   failuresTotal: number;
   readonly slowest: SubjectRecord[];
+  /** Started, no outcome seen yet, by call id (a private key for a start without one), oldest first. */
+  readonly pending: Map<string, PendingSubjectRecord>;
+  /** Starts forgotten because too many requests were awaiting an outcome at once. */
+  pendingForgotten: number;
+  /** Pending keys of starts without a call id, oldest first, per kind (their outcome matches by kind). */
+  readonly anonymousByKind: Map<SubjectKind, string[]>;
+  anonymousSeq: number;
+  /** Call ids of outcomes seen before their start (out of order): that start then has its outcome already. */
+  readonly earlyEnds: Set<string>;
 }
 
 /** The session's latest server surface, digested for comparison with another session's. */

@@ -44,6 +44,8 @@ export interface ReportSummary {
     no_outcome: number;
     /** Starts forgotten because too many calls were awaiting an outcome at once. */
     no_outcome_untracked: number;
+    /** resources/read, resources/list, prompts/get and prompts/list requests started without an outcome (not tool calls: in neither `calls` nor `no_outcome`). */
+    requests_no_outcome: number;
     annotations: number;
     slow_calls: number;
     /** False when slow_calls is estimated from sampled durations (very long sessions). */
@@ -111,6 +113,7 @@ export function summarizeReport(state: ReportState, options: { slowCallMs?: numb
       errors: sum((t) => t.errors),
       no_outcome: sum((t) => t.no_outcome),
       no_outcome_untracked: state.pendingForgotten,
+      requests_no_outcome: state.subjects.pending.size,
       annotations: state.annotationTotal,
       slow_calls: slowCalls,
       slow_calls_exact: slowExact,

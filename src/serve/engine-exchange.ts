@@ -52,6 +52,7 @@ export function consentGatedHub(hub: TelemetryHub): TelemetryHub {
     get dropped() {
       return hub.dropped;
     },
+    droppedBy: (label) => hub.droppedBy(label),
     get needsTurn() {
       return hub.needsTurn;
     },

@@ -113,6 +113,11 @@ export interface Dispatcher<T = BatonEvent> {
   poke(): void;
   /** (event, sink) deliveries lost so far: queue full, failed or timed-out flush, prepare failure, shutdown deadline. */
   readonly dropped: number;
+  /**
+   * Events one sink (by its label) lost after the live report's observer saw them: its queue was
+   * full, its flush failed or timed out, it lost them by itself, or the shutdown deadline passed.
+   */
+  droppedBy(label: string): number;
   /** Events waiting (intake plus every sink queue); bounded by `maxQueue × (sinks + 1)`. */
   readonly queued: number;
   /**

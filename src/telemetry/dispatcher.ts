@@ -207,6 +207,7 @@ export function createDispatcher<T = BatonEvent>(options: DispatcherOptions<T>):
     get dropped(): number {
       return drops.total() + intakeOverflow * lanes.length;
     },
+    droppedBy: (label) => drops.totalFor(label),
     get queued(): number {
       return waitingInIntake() + lanes.reduce((sum, lane) => sum + lane.size(), 0);
     },

@@ -20,6 +20,8 @@ export function describeBound(bytes: number): string {
 export interface DropLog {
   /** Every (event, sink) delivery counted so far. */
   total(): number;
+  /** Deliveries counted so far under one sink label (the dispatcher's own losses before any sink are "all sinks"). */
+  totalFor(label: string): number;
   /** Counts `count` drops (ignored if not positive or after {@link DropLog.final}); logs the first of its key at once, queues the rest for a summary. */
   add(label: string, kind: string, count: number, detail: string): void;
   /** Logs one line for the queued drops once the wait since the last summary has passed ({@link DROP_LOG_INTERVAL_MS}, doubling while the kinds repeat). */
@@ -33,6 +35,7 @@ export function createDropLog(logger: Logger, clock: Clock): DropLog {
   const seen = new Set<string>();
   const pending = new Map<string, { count: number; detail: string }>();
   const totals = new Map<string, number>();
+  const byLabel = new Map<string, number>();
   let total = 0;
   let lastSummaryAt = clock.now();
   let interval = DROP_LOG_INTERVAL_MS;
@@ -43,9 +46,11 @@ export function createDropLog(logger: Logger, clock: Clock): DropLog {
 
   return {
     total: (): number => total,
+    totalFor: (label: string): number => byLabel.get(label) ?? 0,
     add(label: string, kind: string, count: number, detail: string): void {
       if (count <= 0 || closed) return;
       total += count;
+      byLabel.set(label, (byLabel.get(label) ?? 0) + count);
       const key = `${label}: ${kind}`;
       totals.set(key, (totals.get(key) ?? 0) + count);
       if (!seen.has(key)) {

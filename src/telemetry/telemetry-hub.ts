@@ -38,6 +38,11 @@ export interface TelemetryHub {
   settle(): void;
   /** Events lost so far (every session: the sinks are shared). */
   readonly dropped: number;
+  /**
+   * Events of any session the sink labelled `label` lost after the live reports had folded them:
+   * what a report read back from that sink lacks and a live report holds (see Dispatcher.droppedBy).
+   */
+  droppedBy(label: string): number;
   /** A full batch waits: a pump reading back-to-back chunks should yield one macrotask. */
   readonly needsTurn: boolean;
   /** Exactly once, at process exit: flushes within `deadlineMs`, never rejects (see Dispatcher.shutdown). */
@@ -124,6 +129,7 @@ export function createTelemetryHub(options: TelemetryHubOptions): OwnedTelemetry
     get dropped() {
       return dispatcher.dropped;
     },
+    droppedBy: (label) => dispatcher.droppedBy(label),
     get needsTurn() {
       return dispatcher.needsTurn;
     },
