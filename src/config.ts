@@ -15,6 +15,7 @@ import {
 } from "./config-values.ts";
 import type { ConfigMode, KNOWN_VARIABLES } from "./config-variables.ts";
 import { printable } from "./log.ts";
+import { isBlankPrincipal } from "./identity/user-id.ts";
 import { HEADER_NAME } from "./remote/remote-options.ts";
 import { parseOtlpSettings, parseOtlpSwitches, type OtlpSettings } from "./telemetry/otlp/otlp-settings.ts";
 import { parseS3Knobs, parseS3Settings, type S3Settings } from "./telemetry/sinks/s3-settings.ts";
@@ -175,7 +176,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   // Secret gives the same user_id here and in upstream's producers, trailing newline and all.
   const userIdKey = value("BATON_USER_ID_HMAC_KEY") === undefined ? undefined : env.BATON_USER_ID_HMAC_KEY;
   // Untrimmed: hashing canonicalises it with Python's strip, which keeps a BOM that JS trim() drops (another user_id).
-  const principal = value("BATON_PRINCIPAL") === undefined ? undefined : env.BATON_PRINCIPAL;
+  const rawPrincipal = value("BATON_PRINCIPAL") === undefined ? undefined : env.BATON_PRINCIPAL;
+  const principal = rawPrincipal === undefined || isBlankPrincipal(rawPrincipal) ? undefined : rawPrincipal;
   const principalHeader = value("BATON_PRINCIPAL_HEADER");
   // Looked up in every serve request's headers, where a name that is not a header name throws (a 500 for each).
   if (principalHeader !== undefined && !HEADER_NAME.test(principalHeader))

@@ -89,6 +89,13 @@ describe("user_id through the engine", () => {
     );
   });
 
+  test("stdio: a BATON_PRINCIPAL blank to upstream's Python strip() (U+0085, U+001C..U+001F) is no principal, not the empty user's hash", async () => {
+    const { events } = await run({ BATON_USER_ID_HMAC_KEY: "k", BATON_PRINCIPAL: "\u0085\u001e" }, (engine) =>
+      send(engine, "client", call(1)),
+    );
+    expect(events.find((e) => e.event_type === "tool_call_start")?.user_id).toBeNull();
+  });
+
   test("no key: no user_id, one warning, the principal is never logged", async () => {
     const { events, logger } = await run({ BATON_PRINCIPAL: "U123" }, (engine) => {
       send(engine, "client", call(1), { principal: { id: "carol" } });

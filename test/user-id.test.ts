@@ -66,6 +66,19 @@ describe("principal of an HTTP request", () => {
     ["garbage payload: none", { authorization: "Bearer a.!!!.b" }, undefined, undefined],
     ["payload not an object: none", { authorization: `Bearer ${jwt(["sub"])}` }, undefined, undefined],
     ["nothing: none", {}, "x-user", undefined],
+    // Blank as upstream's Python strip() sees it (JS trim() keeps these): never hashed as the empty user.
+    [
+      "JWT sub of U+0085 and U+001C only: none",
+      { authorization: `Bearer ${jwt({ sub: "\u0085\u001c" })}` },
+      undefined,
+      undefined,
+    ],
+    [
+      "trusted header of U+001F only: the JWT's sub",
+      { "x-user": "\u001f", authorization: `Bearer ${jwt({ sub: "bob" })}` },
+      "x-user",
+      { id: "bob" },
+    ],
   ])("%s", (_name, headers, trusted, expected) => {
     expect(principalFromHeaders(headers, trusted)).toEqual(expected);
   });

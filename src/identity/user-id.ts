@@ -23,6 +23,11 @@ export function canonicalPrincipal(raw: string): string {
   return text.slice(start, end).toLowerCase();
 }
 
+/** Blank as upstream sees an id (Python `strip()`, wider than JS `trim()`): such an id is no principal, never the empty user's hash. */
+export function isBlankPrincipal(raw: string): boolean {
+  return canonicalPrincipal(raw) === "";
+}
+
 /**
  * `h1:` + hex HMAC-SHA256 over `tenant \0 canonical(id)` keyed by the UTF-8 key: byte-identical
  * to upstream 0.5.x for issuer-less principals. With an issuer, `\0 issuer` is appended (the
@@ -50,7 +55,7 @@ export function principalFromHeaders(
 ): Principal | undefined {
   if (trustedHeader !== undefined && trustedHeader !== "") {
     const value = header(headers, trustedHeader);
-    if (value !== undefined && value.trim() !== "") return { id: value.trim() };
+    if (value !== undefined && !isBlankPrincipal(value)) return { id: value.trim() };
   }
   const authorization = header(headers, "authorization");
   const match =
@@ -59,7 +64,7 @@ export function principalFromHeaders(
       : /^\s*bearer\s+([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\s*$/i.exec(authorization);
   if (match === null) return undefined;
   const claims = decodeClaims(match[2] as string);
-  if (claims === undefined || typeof claims.sub !== "string" || claims.sub.trim() === "") return undefined;
+  if (claims === undefined || typeof claims.sub !== "string" || isBlankPrincipal(claims.sub)) return undefined;
   return typeof claims.iss === "string" && claims.iss !== ""
     ? { id: claims.sub, issuer: claims.iss }
     : { id: claims.sub };
