@@ -17,13 +17,18 @@ export const MAX_SURFACE_TOOLS = 10_000;
 export const MAX_EMITTED_SURFACES = 1024;
 
 export interface SurfaceCapture {
-  /** From the latest initialize / server/discover result, as received (numbers as written). */
+  /**
+   * From the latest initialize / server/discover result, as received (numbers as written); null
+   * when that result could not be read (nested too deep): listings then get no snapshot until the
+   * next handshake, rather than one claiming the server gave no info.
+   */
   handshake:
     | {
         server_info: Record<string, unknown> | null;
         capabilities: Record<string, unknown> | null;
         instructions: string | null;
       }
+    | null
     | undefined;
   /** Hashes already emitted in this session. */
   readonly emitted: Set<string>;
@@ -77,7 +82,10 @@ export function notePage(
     walk.tools = undefined;
     return undefined;
   }
-  if (walk.tools === undefined) return undefined;
+  if (walk.tools === undefined || capture.handshake === null) {
+    walk.tools = undefined;
+    return undefined;
+  }
   walk.tools.push(...result.tools);
   if (walk.tools.length > MAX_SURFACE_TOOLS) {
     walk.tools = undefined;
