@@ -27,6 +27,8 @@ import type { PendingRequest } from "./pending-book.ts";
 import { subjectOutcome } from "./resource-prompt-events.ts";
 import { notePageNames } from "./listing-walks.ts";
 import { notePage, noteHandshake } from "./surface-snapshot.ts";
+import { skipSpace } from "../wire/json-bytes.ts";
+import { elementsOf, isObjectAt, membersOf } from "../wire/json-cuts.ts";
 
 /**
  * The line's text parsed with numbers as written, on demand: once for the surface (kept as
@@ -44,6 +46,8 @@ export interface ReceivedText {
   asWritten(): JsonObject | undefined;
   /** The line nests past {@link MAX_REWRITE_DEPTH}: too deep to parse keeping numbers, or to hash. */
   tooDeep(): boolean;
+  /** SHA-256 (hex) of the message's `result` value as its bytes came; undefined when it has none. */
+  resultDigest(): string | undefined;
 }
 
 export function receivedText(raw: Uint8Array, index: number | undefined): ReceivedText {
@@ -55,6 +59,15 @@ export function receivedText(raw: Uint8Array, index: number | undefined): Receiv
   let deep: boolean | undefined;
   const text: ReceivedText = {
     tooDeep: () => (deep ??= nestsDeeperThan(raw, MAX_REWRITE_DEPTH)),
+    resultDigest: () => {
+      const at = skipSpace(raw, 0);
+      const object = index === undefined ? at : elementsOf(raw, at)[index]?.valueAt;
+      if (object === undefined || !isObjectAt(raw, object)) return undefined;
+      // The last `result` is the one JSON.parse keeps.
+      const member = membersOf(raw, object).findLast((m) => m.key === "result");
+      if (member === undefined) return undefined;
+      return new Bun.CryptoHasher("sha256").update(raw.subarray(member.valueAt, member.valueEnd)).digest("hex");
+    },
     surface: () => (surface ??= parse()),
     wire: parse,
     asWritten: () => {
@@ -186,7 +199,7 @@ function leaveTooDeep(state: ProxyState, request: PendingRequest, result: JsonOb
   if (request.method !== "tools/list") state.surface.handshake = null;
   else if (request.walk !== undefined) {
     if (Array.isArray(result.tools)) notePageNames(state.walks, request.walk, result.tools, result.nextCursor);
-    request.walk.tools = undefined;
+    request.walk.pages = undefined;
   }
   if (state.warnedTooDeep) return;
   state.warnedTooDeep = true;
@@ -223,16 +236,25 @@ function snapshotSurface(
   const walk = request.walk;
   if (walk === undefined) return; // a page of a listing this session did not see start
   if (result === undefined || !Array.isArray(result.tools)) {
-    walk.tools = undefined;
+    walk.pages = undefined;
     return;
   }
   notePageNames(state.walks, walk, result.tools, result.nextCursor);
-  if (walk.tools === undefined) return;
+  if (walk.pages === undefined) return;
   const injects = state.options.injects !== false;
   const injectedTools = injects ? offeredToolNames(state).filter((name) => !walk.names.has(name)) : [];
   let payload: SurfaceSnapshotPayload | undefined;
   try {
-    payload = notePage(state.surface, walk, text.surface(), {
+    const page = {
+      digest: text.resultDigest(),
+      tools: (): unknown[] => {
+        const received = text.surface();
+        return isPlainObject(received) && isPlainObject(received.result) && Array.isArray(received.result.tools)
+          ? received.result.tools
+          : [];
+      },
+    };
+    payload = notePage(state.surface, walk, result, page, {
       mode: intentMode(state),
       injectedTools,
       instructionsSuffix: injects,
@@ -240,7 +262,7 @@ function snapshotSurface(
       recordedFor: request.recordedFor,
     });
   } catch {
-    walk.tools = undefined; // the text already parsed once: cannot happen, but never break the pipe
+    walk.pages = undefined; // the text already parsed once: cannot happen, but never break the pipe
   }
   if (payload !== undefined) {
     actions.push({
