@@ -431,6 +431,12 @@ describe("faults", () => {
     expect(lines.length).toBe(1);
     expect(lines[0]).toContain("further ones are summarised at most every 10 s");
     expect(await local.stop()).toBe(0);
+    // The stop tells the 502s not yet told: each request once, in the first line or a count.
+    const told = local.log
+      .filter((line) => line.includes("unreachable"))
+      .map((line) => Number(/: (\d+) more request\(s\) answered 502/.exec(line)?.[1] ?? 1));
+    expect(told.length).toBe(2);
+    expect(told.reduce((a, b) => a + b, 0)).toBe(failures.reduce((sum, match) => sum + Number(match[1]), 0));
   });
 });
 

@@ -50,4 +50,14 @@ describe("upstream down log", () => {
     expect(logger.lines).toHaveLength(4);
     expect(logger.lines[3]).toContain(`${REFUSED} (answered 502;`);
   });
+
+  test("at shutdown, flush tells the counts not yet told, at once, and leaves no timer", () => {
+    const { clock, logger, log } = setup();
+    for (let i = 0; i < 7; i++) log.failed(REFUSED, "answered 502");
+    clock.advance(3_000);
+    log.flush();
+    expect(logger.lines).toHaveLength(2);
+    expect(logger.lines[1]).toContain(`${REFUSED}: 6 more request(s) answered 502 in the last 3 s`);
+    expect(clock.timers()).toBe(0);
+  });
 });

@@ -8,9 +8,8 @@ import { isOriginAllowed } from "./origin-policy.ts";
 import { passThrough, type PassthroughDeps } from "./passthrough.ts";
 import { OVERSIZE_DRAIN_FACTOR } from "./request-body.ts";
 import { requestUrl } from "./request-url.ts";
-import { createUpstreamDownLog } from "./upstream-down-log.ts";
 
-export interface ServeServerDeps extends Omit<McpRouteDeps, "keepOpen" | "restoreIdle" | "downLog"> {
+export interface ServeServerDeps extends Omit<McpRouteDeps, "keepOpen" | "restoreIdle"> {
   readonly logger: Logger;
 }
 
@@ -22,7 +21,6 @@ export function startServeServer(deps: ServeServerDeps) {
   // `server` is bound below; these run only once it serves.
   const keepOpen = (request: Request) => server.timeout(request, 0);
   const restoreIdle = (request: Request) => server.timeout(request, idleSeconds);
-  const downLog = createUpstreamDownLog(deps.logger);
   const passDeps: PassthroughDeps = {
     keepOpen,
     restoreIdle,
@@ -31,7 +29,7 @@ export function startServeServer(deps: ServeServerDeps) {
     bodyTimeoutMs: config.bodyTimeoutMs,
     metrics,
     logger: deps.logger,
-    downLog,
+    downLog: deps.downLog,
     viaFetch: config.upstreamViaFetch,
   };
   const server: ReturnType<typeof Bun.serve> = Bun.serve({
@@ -63,7 +61,7 @@ export function startServeServer(deps: ServeServerDeps) {
   });
 
   // Request heads are bounded by Bun's HTTP parser (it answers 431 beyond its limit): counting them here cost 17% of a call.
-  const routeDeps: McpRouteDeps = { ...deps, keepOpen, restoreIdle, downLog };
+  const routeDeps: McpRouteDeps = { ...deps, keepOpen, restoreIdle };
   let warnedOtherPath = false;
 
   async function answer(request: Request, mcp: boolean): Promise<Response> {

@@ -13,6 +13,8 @@ export interface UpstreamDownLog {
    * `answered` what the line adds (`answered 502`, or `answered 502 to GET /path`).
    */
   failed(reason: string, answered: string): void;
+  /** At shutdown: tells every count not yet told, whatever the interval (the last seconds before a stop are otherwise never told). */
+  flush(): void;
 }
 
 /**
@@ -26,11 +28,11 @@ export function createUpstreamDownLog(logger: Logger, clock: Clock = SYSTEM_CLOC
   const reasons = new Map<string, { loggedAt: number; pending: number }>();
   let timer: unknown;
 
-  const flush = (): void => {
+  const tell = (all: boolean): void => {
     timer = undefined;
     const now = clock.now();
     for (const [reason, entry] of reasons) {
-      if (now - entry.loggedAt < UPSTREAM_DOWN_LOG_INTERVAL_MS) continue;
+      if (!all && now - entry.loggedAt < UPSTREAM_DOWN_LOG_INTERVAL_MS) continue;
       if (entry.pending === 0) {
         reasons.delete(reason); // quiet for an interval: its next failure is news again
         continue;
@@ -40,8 +42,9 @@ export function createUpstreamDownLog(logger: Logger, clock: Clock = SYSTEM_CLOC
       entry.loggedAt = now;
       entry.pending = 0;
     }
-    schedule();
+    if (!all) schedule();
   };
+  const flush = (): void => tell(false);
   const schedule = (): void => {
     if (timer !== undefined || reasons.size === 0) return;
     const next = Math.min(...[...reasons.values()].map((entry) => entry.loggedAt + UPSTREAM_DOWN_LOG_INTERVAL_MS));
@@ -57,6 +60,10 @@ export function createUpstreamDownLog(logger: Logger, clock: Clock = SYSTEM_CLOC
         logger.warn(`${reason} (${answered}; ${later})`);
       } else entry.pending++;
       schedule();
+    },
+    flush() {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      tell(true);
     },
   };
 }
