@@ -417,7 +417,26 @@ describe("faults", () => {
     ).toBe("failed");
     const pass = await fetch(`${local.origin}/.well-known/oauth-protected-resource`);
     expect(pass.status).toBe(502);
+    // A client flood while it is down: every request answered 502 and counted, the log not flooded
+    // (one line for the reason; the rest are told in a summary at most every 10 s).
+    for (let i = 0; i < 40; i++) {
+      const again = await fetch(local.url, { method: "POST", headers: MCP_HEADERS, body: initialize(i) });
+      expect(again.status).toBe(502);
+      await again.arrayBuffer();
+    }
+    const metrics = await (await fetch(`${local.adminUrl}/metrics`)).text();
+    const failures = [...metrics.matchAll(/^baton_upstream_failures_total\{[^}]*\} (\d+)$/gm)];
+    expect(failures.reduce((sum, match) => sum + Number(match[1]), 0)).toBeGreaterThanOrEqual(42);
+    const lines = local.log.filter((line) => line.includes("unreachable"));
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("further ones are summarised at most every 10 s");
     expect(await local.stop()).toBe(0);
+    // The stop tells the 502s not yet told: each request once, in the first line or a count.
+    const told = local.log
+      .filter((line) => line.includes("unreachable"))
+      .map((line) => Number(/: (\d+) more request\(s\) answered 502/.exec(line)?.[1] ?? 1));
+    expect(told.length).toBe(2);
+    expect(told.reduce((a, b) => a + b, 0)).toBe(failures.reduce((sum, match) => sum + Number(match[1]), 0));
   });
 });
 

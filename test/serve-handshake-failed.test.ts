@@ -9,6 +9,7 @@ import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import { SessionTable } from "../src/serve/session-table.ts";
 import { StreamRegistry } from "../src/serve/stream-registry.ts";
 import { classifyLine, encodeUtf8, type Message } from "../src/wire/jsonrpc.ts";
+import { createUpstreamDownLog } from "../src/serve/upstream-down-log.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 
 const context: RequestContext = { remoteAddress: "127.0.0.1", consentToken: undefined, principal: undefined };
@@ -41,6 +42,7 @@ function setup(upstream: URL) {
     sessions,
     metrics: createServeMetrics({ sessionsOpen: () => sessions.size, draining: () => false, eventsBySink: () => [] }),
     logger: createMemoryLogger(),
+    downLog: createUpstreamDownLog(createMemoryLogger()),
     streams: new StreamRegistry(),
     answers: new StreamRegistry(),
     now: () => 0,

@@ -8,6 +8,7 @@ import type { McpRouteDeps } from "../src/serve/mcp-relay.ts";
 import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import { SessionTable } from "../src/serve/session-table.ts";
 import { StreamRegistry } from "../src/serve/stream-registry.ts";
+import { createUpstreamDownLog } from "../src/serve/upstream-down-log.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 
 const IDLE_MS = 60_000;
@@ -62,6 +63,7 @@ function setup() {
     sessions,
     metrics: createServeMetrics({ sessionsOpen: () => sessions.size, draining: () => false, eventsBySink: () => [] }),
     logger: createMemoryLogger(),
+    downLog: createUpstreamDownLog(createMemoryLogger()),
     streams: new StreamRegistry(),
     answers: new StreamRegistry(),
     now: () => clock,

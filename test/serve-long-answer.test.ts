@@ -9,6 +9,7 @@ import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import type { SessionEntry } from "../src/serve/session-table.ts";
 import { MAX_LINE_BYTES, type LineEdges } from "../src/wire/framing.ts";
 import { classifyLine, encodeUtf8, type JsonRpcId, type Message } from "../src/wire/jsonrpc.ts";
+import { createUpstreamDownLog } from "../src/serve/upstream-down-log.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 
 const MiB = 1024 * 1024;
@@ -91,6 +92,7 @@ function setup(query: string) {
     config: { upstream: new URL(`http://127.0.0.1:${upstream.port}/mcp${query}`), upstreamViaFetch: false },
     metrics,
     logger: createMemoryLogger(),
+    downLog: createUpstreamDownLog(createMemoryLogger()),
     now: () => 5,
     streams: { add: () => () => undefined },
     answers: { add: () => () => undefined },

@@ -6,11 +6,17 @@ import { fromServer, fromServerEvent, observeLongAnswer, type McpRouteDeps } fro
 import { parseSseEvent, renderSseEvent } from "../src/wire/sse.ts";
 import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import { classifyLine, encodeUtf8, scannedFacts, type Classified, type JsonRpcId } from "../src/wire/jsonrpc.ts";
+import { createUpstreamDownLog } from "../src/serve/upstream-down-log.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 
 function setup() {
   const metrics = createServeMetrics({ sessionsOpen: () => 0, draining: () => false, eventsBySink: () => [] });
-  const deps = { metrics, logger: createMemoryLogger(), now: () => 5 } as unknown as McpRouteDeps;
+  const deps = {
+    metrics,
+    logger: createMemoryLogger(),
+    downLog: createUpstreamDownLog(createMemoryLogger()),
+    now: () => 5,
+  } as unknown as McpRouteDeps;
   /** Whether each message reached the exchange still unparsed (the engine's fast path then applies). */
   const seenUnparsed: boolean[] = [];
   const exchange: SessionExchange = {

@@ -8,6 +8,7 @@ import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import type { SessionEntry } from "../src/serve/session-table.ts";
 import { StreamRegistry } from "../src/serve/stream-registry.ts";
 import { classifyLine, encodeUtf8, type JsonRpcId, type Message } from "../src/wire/jsonrpc.ts";
+import { createUpstreamDownLog } from "../src/serve/upstream-down-log.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 
 const PIECE = new Uint8Array(256 * 1024).fill(0x78); // "x"
@@ -71,6 +72,7 @@ function setup(mode: string) {
     config: { upstream: new URL(`http://127.0.0.1:${upstream.port}/mcp?mode=${mode}`), upstreamViaFetch: false },
     metrics,
     logger: createMemoryLogger(),
+    downLog: createUpstreamDownLog(createMemoryLogger()),
     now: () => 5,
     streams: new StreamRegistry(),
     answers,

@@ -1,5 +1,6 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import * as canonical from "../src/proxy/canonical-json.ts";
 import { canonicalHash, parseKeepingNumbers } from "../src/proxy/canonical-json.ts";
 import {
   createProxyState,
@@ -231,5 +232,41 @@ describe("rewritten answers keep the server's numbers", () => {
       '{"jsonrpc":"2.0","id":2,"result":{"capabilities":1.0,"serverInfo":2.0,"protocolVersion":"2025-06-18"}}',
     );
     expect(init.filter((a) => a.type === "send" || a.type === "forward")).toHaveLength(1);
+  });
+  test("a listing whose result bytes are the last listing's is not hashed again; other bytes, numbers as written or a new handshake are", () => {
+    const state = fresh();
+    handshake(state);
+    const hashes = spyOn(canonical, "canonicalHash");
+    try {
+      const first = snapshots(list(state, 1, toolsText(SEARCH)));
+      expect(hashes).toHaveBeenCalledTimes(1);
+      // Same result under other ids (number and string): no hash, no snapshot.
+      expect(snapshots(list(state, 2, toolsText(SEARCH)))).toEqual([]);
+      client(state, { jsonrpc: "2.0", id: "x", method: "tools/list" });
+      expect(snapshots(server(state, toolsText(SEARCH).replace("ID", '"x"')))).toEqual([]);
+      expect(hashes).toHaveBeenCalledTimes(1);
+      // 1.0 written as 1 is another surface (Python keeps the float): hashed and snapshotted.
+      const plain = snapshots(list(state, 3, toolsText(SEARCH.replace("1.0", "1"))));
+      expect(plain[0]?.surface_hash).not.toBe(first[0]?.surface_hash);
+      // Back to the first bytes: hashed (they are not the last listing's), silent (already emitted).
+      expect(snapshots(list(state, 4, toolsText(SEARCH)))).toEqual([]);
+      expect(hashes).toHaveBeenCalledTimes(3);
+      // A new handshake with other facts: the same list is another surface.
+      client(state, { jsonrpc: "2.0", id: 5, method: "initialize", params: {} });
+      server(state, INIT.replace('"id":0', '"id":5').replace("Use search first.", "Use fetch first."));
+      const again = snapshots(list(state, 6, toolsText(SEARCH)));
+      expect(again[0]?.instructions).toBe("Use fetch first.");
+      expect(hashes).toHaveBeenCalledTimes(4);
+      // Paginated: the same two pages again are not hashed; the hash is the one-page list's rule (all pages in order).
+      const pages = () => [
+        snapshots(list(state, 7, toolsText(SEARCH, ',"nextCursor":"p2"'))),
+        snapshots(list(state, 8, toolsText(FETCH), "p2")),
+      ];
+      expect(pages()[1]).toHaveLength(1);
+      expect(pages().flat()).toEqual([]);
+      expect(hashes).toHaveBeenCalledTimes(5);
+    } finally {
+      hashes.mockRestore();
+    }
   });
 });

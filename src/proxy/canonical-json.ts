@@ -61,6 +61,27 @@ export function holdsChangedNumbers(bytes: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * Levels of nesting past which the proxy leaves an answer as it came (no tools or paragraph added,
+ * no surface hashed): parsing it keeping numbers and writing it canonically recurse once per level,
+ * and the compiled binary's stack ends between 3 000 and 8 000 levels. Python's json, whose text the
+ * surface hash matches, refuses about 1 000 anyway; no real schema comes near.
+ */
+export const MAX_REWRITE_DEPTH = 1_000;
+
+/** Whether the JSON `bytes` nest arrays and objects more than `limit` levels deep (brackets inside strings do not count). Never throws. */
+export function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte === QUOTE) i = closingQuote(bytes, i + 1);
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** Where the string whose content starts at `from` ends (its closing quote; the length when none): found natively, most of a result is strings. */
 function closingQuote(bytes: Uint8Array, from: number): number {
   for (let quote = bytes.indexOf(QUOTE, from); quote >= 0; quote = bytes.indexOf(QUOTE, quote + 1)) {

@@ -7,15 +7,25 @@ export const MAX_WAITING_CURSORS = 64;
 export interface ListingWalk {
   /** Server tool names on its pages so far (the proxy's tools stay out when the server has one of that name). */
   readonly names: Set<string>;
-  /** Its tools as received, for the surface snapshot; undefined once the walk cannot be snapshotted. */
-  tools: unknown[] | undefined;
+  /** Its pages so far, for the surface snapshot; undefined once the walk cannot be snapshotted. */
+  pages: ListingPage[] | undefined;
+  /** Tools on those pages. */
+  toolCount: number;
+}
+
+/** One page of a walk as the surface snapshot needs it. */
+export interface ListingPage {
+  /** A digest of the page's `result` bytes as received: pages of equal digests hold the same tools (undefined: unknown). */
+  readonly digest: string | undefined;
+  /** The page's tools as received (numbers as written): parsed only when the listing's surface must be hashed or recorded. */
+  tools(): unknown[];
 }
 
 /** Walks whose last page gave a cursor, oldest first; several walks may wait on the same cursor. */
 export type WaitingWalks = Map<string, ListingWalk[]>;
 
 export function startWalk(): ListingWalk {
-  return { names: new Set(), tools: [] };
+  return { names: new Set(), pages: [], toolCount: 0 };
 }
 
 /**

@@ -155,6 +155,8 @@ export interface ProxyState {
   readonly proactiveFiled: Set<string>;
   /** Per-request principals arrived but there is no key to hash them (logged once). */
   warnedNoUserKey: boolean;
+  /** An answer to rewrite nested past MAX_REWRITE_DEPTH and was left as it came (logged once). */
+  warnedTooDeep: boolean;
   readonly surface: SurfaceCapture;
   readonly rounds: OpenRounds;
 }
@@ -210,6 +212,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
     unlistedStripped: new Set(),
     proactiveFiled: new Set(),
     warnedNoUserKey: false,
+    warnedTooDeep: false,
     surface: createSurfaceCapture(),
     rounds: { waiting: new Map(), tasks: new Map() },
   };

@@ -4,16 +4,31 @@ import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
 import type { JsonObject, Message, WireId } from "../wire/jsonrpc.ts";
 import { decodeUtf8, exactId, isObject, wireResult } from "../wire/jsonrpc.ts";
 import { callOutcome, withServer } from "./call-events.ts";
-import { holdsChangedNumbers, isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
+import {
+  holdsChangedNumbers,
+  isPlainObject,
+  MAX_REWRITE_DEPTH,
+  nestsDeeperThan,
+  parseKeepingNumbers,
+} from "./canonical-json.ts";
 import { injectHandshake, injectToolList, listOnlyInjected, offeredToolNames } from "./injection.ts";
 import { holdCall } from "./multi-round.ts";
 import { taskAnswer, taskStatus } from "./task-answers.ts";
 import { keepAlive, tracksProgress, untrack } from "./pending.ts";
-import { intentMode, MODERN_SERVER_INFO_KEY, noteServer, type Action, type ProxyState } from "./proxy-state.ts";
+import {
+  intentMode,
+  MODERN_SERVER_INFO_KEY,
+  noteServer,
+  REWRITTEN_METHODS,
+  type Action,
+  type ProxyState,
+} from "./proxy-state.ts";
 import type { PendingRequest } from "./pending-book.ts";
 import { subjectOutcome } from "./resource-prompt-events.ts";
 import { notePageNames } from "./listing-walks.ts";
 import { notePage, noteHandshake } from "./surface-snapshot.ts";
+import { skipSpace } from "../wire/json-bytes.ts";
+import { elementsOf, isObjectAt, membersOf } from "../wire/json-cuts.ts";
 
 /**
  * The line's text parsed with numbers as written, on demand: once for the surface (kept as
@@ -29,6 +44,10 @@ export interface ReceivedText {
    * parsed message says the same, and the line is not parsed again). Never changed by a caller.
    */
   asWritten(): JsonObject | undefined;
+  /** The line nests past {@link MAX_REWRITE_DEPTH}: too deep to parse keeping numbers, or to hash. */
+  tooDeep(): boolean;
+  /** SHA-256 (hex) of the message's `result` value as its bytes came; undefined when it has none. */
+  resultDigest(): string | undefined;
 }
 
 export function receivedText(raw: Uint8Array, index: number | undefined): ReceivedText {
@@ -37,7 +56,18 @@ export function receivedText(raw: Uint8Array, index: number | undefined): Receiv
     return index === undefined ? value : Array.isArray(value) ? value[index] : undefined;
   };
   let surface: unknown;
+  let deep: boolean | undefined;
   const text: ReceivedText = {
+    tooDeep: () => (deep ??= nestsDeeperThan(raw, MAX_REWRITE_DEPTH)),
+    resultDigest: () => {
+      const at = skipSpace(raw, 0);
+      const object = index === undefined ? at : elementsOf(raw, at)[index]?.valueAt;
+      if (object === undefined || !isObjectAt(raw, object)) return undefined;
+      // The last `result` is the one JSON.parse keeps.
+      const member = membersOf(raw, object).findLast((m) => m.key === "result");
+      if (member === undefined) return undefined;
+      return new Bun.CryptoHasher("sha256").update(raw.subarray(member.valueAt, member.valueEnd)).digest("hex");
+    },
     surface: () => (surface ??= parse()),
     wire: parse,
     asWritten: () => {
@@ -134,6 +164,10 @@ export function serverMessage(
     if (action !== undefined) actions.push(action);
     return undefined;
   }
+  if (REWRITTEN_METHODS.has(request.method) && result !== undefined && text.tooDeep()) {
+    leaveTooDeep(state, request, result, actions);
+    return undefined;
+  }
   if (request.method === "tools/list") snapshotSurface(state, request, result, text, actions);
   if (result === undefined)
     return toolsListFallback(state, request, exactId(message.id, message.idText), message.value.error);
@@ -157,6 +191,27 @@ export function serverMessage(
     });
     return undefined;
   }
+}
+
+/**
+ * A handshake or listing answer nested past {@link MAX_REWRITE_DEPTH} (a bug or a hostile server):
+ * it goes to the client as it came, without the proxy's tools or paragraph, and no surface is
+ * hashed from it (a listing's names still count, so ours never shadow the server's). Its parse and
+ * canonical walk would overflow the stack, which fail-open caught as an internal error of ours.
+ */
+function leaveTooDeep(state: ProxyState, request: PendingRequest, result: JsonObject, actions: Action[]): void {
+  if (request.method !== "tools/list") state.surface.handshake = null;
+  else if (request.walk !== undefined) {
+    if (Array.isArray(result.tools)) notePageNames(state.walks, request.walk, result.tools, result.nextCursor);
+    request.walk.pages = undefined;
+  }
+  if (state.warnedTooDeep) return;
+  state.warnedTooDeep = true;
+  actions.push({
+    type: "log",
+    level: "warn",
+    text: `the server's ${request.method} answer nests deeper than ${MAX_REWRITE_DEPTH} levels: passed on as it came, without the proxy's additions, and no surface snapshot taken from it (further ones are not logged)`,
+  });
 }
 
 /**
@@ -185,16 +240,25 @@ function snapshotSurface(
   const walk = request.walk;
   if (walk === undefined) return; // a page of a listing this session did not see start
   if (result === undefined || !Array.isArray(result.tools)) {
-    walk.tools = undefined;
+    walk.pages = undefined;
     return;
   }
   notePageNames(state.walks, walk, result.tools, result.nextCursor);
-  if (walk.tools === undefined) return;
+  if (walk.pages === undefined) return;
   const injects = state.options.injects !== false;
   const injectedTools = injects ? offeredToolNames(state).filter((name) => !walk.names.has(name)) : [];
   let payload: SurfaceSnapshotPayload | undefined;
   try {
-    payload = notePage(state.surface, walk, text.surface(), {
+    const page = {
+      digest: text.resultDigest(),
+      tools: (): unknown[] => {
+        const received = text.surface();
+        return isPlainObject(received) && isPlainObject(received.result) && Array.isArray(received.result.tools)
+          ? received.result.tools
+          : [];
+      },
+    };
+    payload = notePage(state.surface, walk, result, page, {
       mode: intentMode(state),
       injectedTools,
       instructionsSuffix: injects,
@@ -202,7 +266,7 @@ function snapshotSurface(
       recordedFor: request.recordedFor,
     });
   } catch {
-    walk.tools = undefined; // the text already parsed once: cannot happen, but never break the pipe
+    walk.pages = undefined; // the text already parsed once: cannot happen, but never break the pipe
   }
   if (payload !== undefined) {
     actions.push({

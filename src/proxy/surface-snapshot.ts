@@ -3,7 +3,7 @@
 import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
 import { canonicalHash, isPlainObject as isObject } from "./canonical-json.ts";
 import { INTENT_PARAMS, type IntentParamMode } from "./intent-params.ts";
-import { endsListing, type ListingWalk } from "./listing-walks.ts";
+import { endsListing, type ListingPage, type ListingWalk } from "./listing-walks.ts";
 
 const MODERN_SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
 
@@ -17,20 +17,31 @@ export const MAX_SURFACE_TOOLS = 10_000;
 export const MAX_EMITTED_SURFACES = 1024;
 
 export interface SurfaceCapture {
-  /** From the latest initialize / server/discover result, as received (numbers as written). */
+  /**
+   * From the latest initialize / server/discover result, as received (numbers as written); null
+   * when that result could not be read (nested too deep): listings then get no snapshot until the
+   * next handshake, rather than one claiming the server gave no info.
+   */
   handshake:
     | {
         server_info: Record<string, unknown> | null;
         capabilities: Record<string, unknown> | null;
         instructions: string | null;
       }
+    | null
     | undefined;
   /** Hashes already emitted in this session. */
   readonly emitted: Set<string>;
+  /**
+   * The last hashed listing: its handshake facts (the object itself), its pages' digests and its
+   * hash. A listing of the same bytes under the same facts has that hash: re-listing a large surface
+   * costs no canonical writing and no second parse (10 000 tools: ~90 ms and ~60 ms of CPU).
+   */
+  last: { readonly handshake: SurfaceCapture["handshake"]; readonly pages: string; readonly hash: string } | undefined;
 }
 
 export function createSurfaceCapture(): SurfaceCapture {
-  return { handshake: undefined, emitted: new Set() };
+  return { handshake: undefined, emitted: new Set(), last: undefined };
 }
 
 /** Remembers the handshake facts of an initialize / server/discover result (parsed keeping numbers). */
@@ -62,39 +73,47 @@ export interface SeamFacts {
 }
 
 /**
- * Adds one `tools/list` page (parsed keeping numbers) to its walk. When the page is the last,
+ * Adds one `tools/list` page to its walk: `result` is the answer's result (any parse: only its
+ * shape, tool count and cursor are read), `page` its tools as received. When the page is the last,
  * returns the snapshot payload if its hash is new to this session. Error answers end the walk
  * without a snapshot.
  */
 export function notePage(
   capture: SurfaceCapture,
   walk: ListingWalk,
-  received: unknown,
+  result: unknown,
+  page: ListingPage,
   seam: SeamFacts,
 ): SurfaceSnapshotPayload | undefined {
-  const result = isObject(received) && isObject(received.result) ? received.result : undefined;
-  if (result === undefined || !Array.isArray(result.tools)) {
-    walk.tools = undefined;
+  if (!isObject(result) || !Array.isArray(result.tools) || walk.pages === undefined || capture.handshake === null) {
+    walk.pages = undefined;
     return undefined;
   }
-  if (walk.tools === undefined) return undefined;
-  walk.tools.push(...result.tools);
-  if (walk.tools.length > MAX_SURFACE_TOOLS) {
-    walk.tools = undefined;
+  walk.pages.push(page);
+  walk.toolCount += result.tools.length;
+  if (walk.toolCount > MAX_SURFACE_TOOLS) {
+    walk.pages = undefined;
     return undefined;
   }
   if (!endsListing(result.nextCursor)) return undefined;
-  const tools = walk.tools;
-  walk.tools = undefined;
+  const pages = walk.pages;
+  walk.pages = undefined;
+  if (seam.unrecorded === true) return undefined;
   const handshake = capture.handshake ?? { server_info: null, capabilities: null, instructions: null };
-  const surface = {
+  let tools: unknown[] | undefined;
+  const surface = () => ({
     server_info: handshake.server_info,
     capabilities: handshake.capabilities,
     instructions: handshake.instructions,
-    tools,
-  };
-  if (seam.unrecorded === true) return undefined;
-  const hash = canonicalHash(surface);
+    tools: (tools ??= pages.flatMap((p) => p.tools())),
+  });
+  const digests = pages.every((p) => p.digest !== undefined) ? pages.map((p) => p.digest).join(",") : undefined;
+  const last = capture.last;
+  const hash =
+    digests !== undefined && last !== undefined && last.pages === digests && last.handshake === capture.handshake
+      ? last.hash
+      : canonicalHash(surface());
+  capture.last = digests === undefined ? undefined : { handshake: capture.handshake, pages: digests, hash };
   // Per token in hosted per-request mode: the console keeps each token's events apart, so another's snapshot is not this one's.
   const key = seam.recordedFor === undefined ? hash : `${hash}\u0000${seam.recordedFor}`;
   if (capture.emitted.has(key)) return undefined;
@@ -103,7 +122,7 @@ export function notePage(
     capture.emitted.delete(capture.emitted.values().next().value as string);
   return {
     surface_hash: hash,
-    ...surface,
+    ...surface(),
     tools: tools as Record<string, unknown>[],
     seam_augmentations: {
       injected_tools: [...seam.injectedTools].sort(),

@@ -12,6 +12,7 @@ import type { ServeMetrics } from "./serve-metrics.ts";
 import { joinQuery } from "./passthrough.ts";
 import type { SessionTable } from "./session-table.ts";
 import type { StreamRegistry } from "./stream-registry.ts";
+import type { UpstreamDownLog } from "./upstream-down-log.ts";
 import { renderSseEvent, type SseEvent } from "../wire/sse.ts";
 import { UpstreamUnreachable } from "./upstream-client.ts";
 import { observesServerMethod } from "../proxy/server-message.ts";
@@ -30,6 +31,8 @@ export interface McpRouteDeps {
   readonly sessions: SessionTable;
   readonly metrics: ServeMetrics;
   readonly logger: Logger;
+  /** 502s for an unreachable upstream, logged without flooding (shared with the passthrough). */
+  readonly downLog: UpstreamDownLog;
   readonly streams: StreamRegistry;
   /** POSTs' SSE answers still streaming: at the drain's deadline each ends with an error for every request it has not answered. */
   readonly answers: StreamRegistry;
@@ -201,7 +204,7 @@ export function upstreamFailed(
     exchange?.upstreamFailed(ids, "the client went away", CLIENT_GONE);
     return new Response(null, { status: 499 });
   }
-  deps.logger.warn(`${error.message} (answered 502)`);
+  deps.downLog.failed(error.message, "answered 502");
   deps.metrics.upstreamFailures.inc({ reason: error.kind });
   exchange?.upstreamFailed(ids, error.message);
   observeUnanswered(deps, methods.values(), startedAt);

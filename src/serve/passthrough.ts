@@ -8,6 +8,7 @@ import { readBoundedBody } from "./request-body.ts";
 import { requestUrl } from "./request-url.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
 import { fetchUpstream, UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
+import type { UpstreamDownLog } from "./upstream-down-log.ts";
 
 export interface PassthroughDeps {
   readonly upstream: URL;
@@ -15,6 +16,8 @@ export interface PassthroughDeps {
   readonly bodyTimeoutMs: number;
   readonly metrics: ServeMetrics;
   readonly logger: Logger;
+  /** 502s for an unreachable upstream, logged without flooding (shared with the MCP route). */
+  readonly downLog: UpstreamDownLog;
   /** The upstream path to use instead of the request's own (the MCP path maps to the upstream URL's path, and its query comes first). */
   readonly path?: string;
   /** The path is one of the MCP path's near spellings (mayReachMcpPath): a `_meta` consent token is cut from the body. */
@@ -72,7 +75,7 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
   } catch (error) {
     deps.restoreIdle(request);
     if (!(error instanceof UpstreamUnreachable)) return new Response(null, { status: 499 });
-    deps.logger.warn(`${error.message} (answered 502 to ${request.method} ${incoming.pathname})`);
+    deps.downLog.failed(error.message, `answered 502 to ${request.method} ${incoming.pathname}`);
     deps.metrics.upstreamFailures.inc({ reason: error.kind });
     return upstreamDown(undefined);
   }

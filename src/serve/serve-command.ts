@@ -20,6 +20,7 @@ import { startServeServer } from "./serve-server.ts";
 import { SessionTable, type SessionOrigin } from "./session-table.ts";
 import { StreamRegistry } from "./stream-registry.ts";
 import { closeUpstreamPools } from "./upstream-client.ts";
+import { createUpstreamDownLog } from "./upstream-down-log.ts";
 
 /** How often idle sessions are looked for. */
 export const SESSION_SWEEP_INTERVAL_MS = 10_000;
@@ -131,6 +132,7 @@ export async function runServeCommand(
   });
   metricsRef = metrics;
 
+  const downLog = createUpstreamDownLog(logger);
   let server: ReturnType<typeof startServeServer>;
   let admin: ReturnType<typeof startAdminServer>;
   try {
@@ -139,6 +141,7 @@ export async function runServeCommand(
       sessions,
       metrics,
       logger,
+      downLog,
       streams,
       answers,
       now: io.now,
@@ -196,6 +199,7 @@ export async function runServeCommand(
   // read as the client going away (cancelled), blaming the client for the proxy's own stop.
   sessions.closeAll("the proxy is shutting down");
   await server.stop(true);
+  downLog.flush(); // 502s of the last seconds, not yet told
   closeUpstreamPools();
   await hub.shutdown(EVENT_FLUSH_DEADLINE_MS);
   await admin.stop(true);

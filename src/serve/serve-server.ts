@@ -29,6 +29,7 @@ export function startServeServer(deps: ServeServerDeps) {
     bodyTimeoutMs: config.bodyTimeoutMs,
     metrics,
     logger: deps.logger,
+    downLog: deps.downLog,
     viaFetch: config.upstreamViaFetch,
   };
   const server: ReturnType<typeof Bun.serve> = Bun.serve({

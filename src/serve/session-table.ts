@@ -46,7 +46,7 @@ export interface SessionTableOptions {
   /**
    * At most this many sessions are kept (with Mcp-Session-Id and stateless groups together): a
    * new one past it evicts the least recently used idle one. A client can invent session ids and
-   * client names at will; each entry holds an engine (~8 KiB) until the idle bound.
+   * client names at will; each entry holds an engine (~13 KiB idle) until the idle bound.
    */
   readonly maxSessions: number;
   /** Told about every session evicted to make room. */
