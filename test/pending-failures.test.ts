@@ -92,7 +92,8 @@ describe("failRequests", () => {
 
 describe("sweepPending", () => {
   const TTL = 15 * 60_000;
-  const errorBody = (actions: Action[]) => (drafts(actions)[0]?.payload as { error_body?: string } | undefined)?.error_body;
+  const errorBody = (actions: Action[]) =>
+    (drafts(actions)[0]?.payload as { error_body?: string } | undefined)?.error_body;
 
   test("a request unanswered for exactly 15 min is evicted, not a millisecond before, and the event says how long", () => {
     const state = fresh();
