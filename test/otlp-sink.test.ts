@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { createDispatcher } from "../src/telemetry/dispatcher.ts";
 import type { OtlpSettings } from "../src/telemetry/otlp/otlp-settings.ts";
 import { MAX_OPEN_CALLS } from "../src/telemetry/otlp/span-builder.ts";
-import { CLOSING_RETRY_DELAY_MS, createOtlpSink } from "../src/telemetry/sinks/otlp-sink.ts";
+import { CLOSING_RETRY_DELAY_MS, createOtlpSink, PROCESS_INSTANCE_ID } from "../src/telemetry/sinks/otlp-sink.ts";
 import { FIRST_RETRY_DELAY_MS, MAX_EXPORT_ATTEMPTS, MAX_RETRY_DELAY_MS } from "../src/telemetry/otlp/export-retry.ts";
 import { createFakeClock } from "./support/fake-clock.ts";
 import { VERSION } from "../src/version.ts";
@@ -46,7 +46,7 @@ describe("createOtlpSink", () => {
       ["tools/call t", 2],
       ["tools/call t", 3],
     ]);
-    expect(spans[0]?.resource).toEqual({ "service.name": "svc" });
+    expect(spans[0]?.resource).toEqual({ "service.name": "svc", "service.instance.id": PROCESS_INSTANCE_ID });
     expect(sink.label).toBe("otlp:http://collector.test:4318");
   });
 

@@ -2,6 +2,7 @@
 
 import { join } from "node:path";
 import { ROOT } from "./binary.ts";
+import { trackProcess } from "./live-processes.ts";
 import { FIXTURES } from "./proxy-process.ts";
 
 export interface RemoteServer {
@@ -25,6 +26,12 @@ export async function startRemoteFixture(args: readonly string[] = [], fixture =
     stderr: "pipe",
     stdin: "ignore",
   });
+  const stop = async (): Promise<void> => {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  };
+  // Stopped after the test even when an assertion fails first (it ignores stdin: it would outlive the run).
+  trackProcess(proc, stop);
   const reader = proc.stdout.getReader();
   let text = "";
   const deadline = setTimeout(() => proc.kill(), 15_000);
@@ -45,10 +52,7 @@ export async function startRemoteFixture(args: readonly string[] = [], fixture =
     stats: async () => (await fetch(`${base}/control/stats`)).json() as Promise<Record<string, any>>,
     control: async (name) =>
       (await fetch(`${base}/control/${name}`, { method: "POST" })).json() as Promise<Record<string, any>>,
-    stop: async () => {
-      proc.kill("SIGTERM");
-      await proc.exited;
-    },
+    stop,
   };
 }
 
@@ -70,6 +74,11 @@ export async function startEverythingHttp(): Promise<RemoteServer> {
     stderr: "pipe",
     stdin: "ignore",
   });
+  const stop = async (): Promise<void> => {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  };
+  trackProcess(proc, stop);
   void proc.stdout.pipeTo(new WritableStream()).catch(() => undefined);
   const reader = proc.stderr.getReader();
   let text = "";
@@ -86,9 +95,6 @@ export async function startEverythingHttp(): Promise<RemoteServer> {
     port,
     stats: unsupported,
     control: unsupported,
-    stop: async () => {
-      proc.kill("SIGTERM");
-      await proc.exited;
-    },
+    stop,
   };
 }

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { ROOT } from "./binary.ts";
+import { trackProcess } from "./live-processes.ts";
 
 export const HTTP_FIXTURE = resolve(ROOT, "test/fixtures/servers/http-sdk-server.mjs");
 export const HTTP_V2_FIXTURE = resolve(ROOT, "test/fixtures/servers/http-v2-server.ts");
@@ -59,7 +60,7 @@ async function waitForLine<T>(
 }
 
 function stopper(proc: Subprocess): () => Promise<void> {
-  return async () => {
+  const stop = async (): Promise<void> => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
     const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
     if (!exited) {
@@ -67,6 +68,9 @@ function stopper(proc: Subprocess): () => Promise<void> {
       await proc.exited;
     }
   };
+  // Stopped after the test even when an assertion fails first (an HTTP upstream would outlive the run).
+  trackProcess(proc, stop);
+  return stop;
 }
 
 /** The Node SDK v1 fixture (see http-sdk-server.mjs for its flags). */
@@ -87,12 +91,13 @@ async function startPortReportingFixture(argv: readonly string[], name: string):
     stderr: "inherit",
     env: { PATH: process.env.PATH ?? "" },
   });
+  const stop = stopper(proc);
   const port = await waitForLine(
     proc.stdout as ReadableStream<Uint8Array>,
     (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined),
     name,
   );
-  return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
+  return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop };
 }
 
 /** `@modelcontextprotocol/server-everything streamableHttp` on Node, on a free port. */
@@ -104,12 +109,13 @@ export async function startEverything(): Promise<Upstream> {
     stderr: "pipe",
     env: { PATH: process.env.PATH ?? "", PORT: String(port) },
   });
+  const stop = stopper(proc);
   await waitForLine(
     proc.stderr as ReadableStream<Uint8Array>,
     (line) => (line.includes("listening on port") ? true : undefined),
     "server-everything",
   );
-  return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop: stopper(proc) };
+  return { port, url: `http://127.0.0.1:${port}/mcp`, process: proc, stop };
 }
 
 /** Fetches fixture stats (requests seen on /mcp, aborted responses, last request headers). */

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { binaryPath } from "./binary.ts";
+import { trackProcess } from "./live-processes.ts";
 
 export interface ServeHandle {
   /** The MCP endpoint, e.g. http://127.0.0.1:PORT/mcp. */
@@ -50,6 +51,18 @@ export async function startServe(
     stdout: "pipe",
     stderr: "pipe",
   });
+  const stop = async (): Promise<number> => {
+    if (proc.exitCode === null) proc.kill("SIGTERM");
+    const code = await Promise.race([proc.exited, Bun.sleep(25_000).then(() => -1)]);
+    if (code === -1) {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    return code;
+  };
+  // Stopped after the test even when an assertion fails first (serve ignores stdin: it would outlive the run).
+  trackProcess(proc, stop);
   const log: string[] = [];
   let started!: (line: string) => void;
   const ready = new Promise<string>((resolve) => (started = resolve));
@@ -96,15 +109,6 @@ export async function startServe(
         .filter((l) => l !== "")
         .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
-    stop: async () => {
-      if (proc.exitCode === null) proc.kill("SIGTERM");
-      const code = await Promise.race([proc.exited, Bun.sleep(25_000).then(() => -1)]);
-      if (code === -1) {
-        proc.kill("SIGKILL");
-        await proc.exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-      return code;
-    },
+    stop,
   };
 }

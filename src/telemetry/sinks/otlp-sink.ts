@@ -22,6 +22,13 @@ export const CLOSE_MARGIN_MS = 100;
 
 export { CLOSING_RETRY_DELAY_MS } from "../otlp/export-queue.ts";
 
+/**
+ * `service.instance.id` (OpenTelemetry resource conventions, Recommended): unique per process, so
+ * that several proxies with one OTEL_SERVICE_NAME export distinct resources. Made once at load, not
+ * per sink: serve's sessions all belong to one instance.
+ */
+export const PROCESS_INSTANCE_ID: string = crypto.randomUUID();
+
 export interface OtlpSinkOptions {
   readonly settings: OtlpSettings;
   /** `pipe` for the stdio proxy, `tcp` for hosted HTTP mode. */
@@ -40,6 +47,8 @@ export interface OtlpSinkOptions {
   readonly random?: () => number;
   /** Bytes of request bodies held for a retry, default the dispatcher's per-sink byte bound ({@link MAX_QUEUE_BYTES}). */
   readonly maxWaitingBytes?: number;
+  /** The resource's `service.instance.id` unless OTEL_RESOURCE_ATTRIBUTES gives one; default {@link PROCESS_INSTANCE_ID}. */
+  readonly instanceId?: string;
 }
 
 /**
@@ -62,6 +71,8 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   const wallNow = options.wallNow ?? Date.now;
   const random = options.random ?? Math.random;
   const maxWaitingBytes = options.maxWaitingBytes ?? MAX_QUEUE_BYTES;
+  // A user-given service.instance.id (OTEL_RESOURCE_ATTRIBUTES) wins, as for every resource default.
+  const resource = { "service.instance.id": options.instanceId ?? PROCESS_INSTANCE_ID, ...settings.resource };
   const endpoint = new URL(settings.endpoint);
   const label = `otlp:${endpoint.origin}`;
   // Redirects only within the collector's origin: elsewhere, OTEL_EXPORTER_OTLP_HEADERS (API keys) would follow.
@@ -79,7 +90,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   let encoder: ((spans: readonly FinishedSpan[]) => Uint8Array) | undefined;
   const encode = async (spans: readonly FinishedSpan[]): Promise<Uint8Array> => {
     codec ??= import("../otlp/encode-spans.ts");
-    encoder ??= (await codec).createSpanEncoder(settings.protocol, settings.resource);
+    encoder ??= (await codec).createSpanEncoder(settings.protocol, resource);
     return encoder(spans);
   };
   const headers: Record<string, string> = {
