@@ -5,6 +5,7 @@ import {
   canonicalHash,
   canonicalJson,
   holdsChangedNumbers,
+  nestsDeeperThan,
   parseEventValue,
   parseKeepingNumbers,
   pythonNumber,
@@ -182,5 +183,24 @@ describe("parseKeepingNumbers without its reviver", () => {
       expect(JSON.stringify(ours)).toBe(JSON.stringify(theirs));
       expect(canonicalJson(ours)).toBe(canonicalJson(theirs));
     }
+  });
+});
+
+describe("byte scans before a parse", () => {
+  const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+  test("holdsChangedNumbers reads each number whole and skips strings after a number", () => {
+    expect(holdsChangedNumbers(bytes("[1.05]"))).toBe(false); // its tail `05` is no number of its own
+    expect(holdsChangedNumbers(bytes(`[1,"2.0"]`))).toBe(false); // the string right after a number
+    expect(holdsChangedNumbers(bytes(`[1,2.0]`))).toBe(true);
+  });
+
+  test("nestsDeeperThan counts arrays and objects, not brackets inside strings, and closes levels", () => {
+    expect(nestsDeeperThan(bytes(`[{"a":[1]}]`), 3)).toBe(false);
+    expect(nestsDeeperThan(bytes(`[{"a":[1]}]`), 2)).toBe(true);
+    expect(nestsDeeperThan(bytes(`{"a":{}}`), 1)).toBe(true);
+    expect(nestsDeeperThan(bytes(`["[[[{{{"]`), 1)).toBe(false);
+    expect(nestsDeeperThan(bytes(`[[],[],[]]`), 2)).toBe(false);
+    expect(nestsDeeperThan(bytes(`[{},{},{}]`), 2)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 // Unit tests for src/wire/line-facts.ts and the scanned path of classifyLine: the byte scan accepts exactly what JSON.parse accepts and reads the same id, method and keys (corpus and seeded mutations).
 
 import { describe, expect, test } from "bun:test";
-import { FACT, scanLineFacts, type LineFacts } from "../src/wire/line-facts.ts";
+import { FACT, MAX_FACT_LINE_BYTES, scanLineFacts, type LineFacts } from "../src/wire/line-facts.ts";
 import { classifyLine, classifyText, decodeUtf8, scannedFacts, type Classified } from "../src/wire/jsonrpc.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -240,6 +240,9 @@ describe("scanLineFacts", () => {
     expect(flags(`{"id":1,"result":{"resultType":"complete"}}`)).toBe(0);
     expect(flags(`{"id":1,"result":{"resultType":"complet\\u0065"}}`)).toBe(FACT.RESULT_SPECIAL);
     expect(flags(`{"id":1,"result":{"resultType":null}}`)).toBe(FACT.RESULT_SPECIAL);
+    // only "complete" itself: a longer word that starts with it, or another word of its length, is special
+    expect(flags(`{"id":1,"result":{"resultType":"completed"}}`)).toBe(FACT.RESULT_SPECIAL);
+    expect(flags(`{"id":1,"result":{"resultType":"finished"}}`)).toBe(FACT.RESULT_SPECIAL);
     expect(flags(`{"id":1,"result":{"resultType":"complete","resultType":"task"}}`)).toBe(
       FACT.RESULT_SPECIAL | FACT.UNSURE,
     );
@@ -250,6 +253,26 @@ describe("scanLineFacts", () => {
     expect(flags(`{"id":1,"method":"m","params":[]}`)).toBe(FACT.PARAMS_NOT_OBJECT);
     // a nested params/result is not the top-level one
     expect(flags(`{"id":1,"method":"m","params":{"x":{"_meta":{}}}}`)).toBe(0);
+  });
+
+  test("an error object's members are not read as a result's", () => {
+    const facts = scanLineFacts(
+      bytes(`{"id":1,"error":{"code":-1,"message":"m","isError":true,"task":{},"_meta":{},"content":[]}}`),
+    );
+    expect(facts?.hasError).toBe(true);
+    expect(facts?.hasResult).toBe(false);
+    expect(facts?.flags).toBe(0);
+    expect(facts?.contentAt).toBe(-1);
+    expect(facts?.resultAt).toBe(-1);
+  });
+
+  test("a line of exactly MAX_FACT_LINE_BYTES is still scanned; one byte more is left to the parser", () => {
+    const head = `{"id":1,"method":"m","params":{"a":"`;
+    const tail = `"}}`;
+    const line = `${head}${"x".repeat(MAX_FACT_LINE_BYTES - head.length - tail.length)}${tail}`;
+    expect(line.length).toBe(MAX_FACT_LINE_BYTES);
+    expect(scanLineFacts(bytes(line))?.method).toBe("m");
+    expect(scanLineFacts(bytes(`${line} `))).toBeUndefined();
   });
 
   test("gives up on what only a parse can tell, and on long lines", () => {

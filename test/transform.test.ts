@@ -133,6 +133,17 @@ describe("handshake injection", () => {
     // A server that takes task-augmented calls: a plain call (no `task`) of our tools is answered as usual.
     const plain = client(tasking, call(4, "baton_annotate", { intent: "x", signal_type: "friction" }));
     expect(sent(plain)[0]?.result.content[0].text).toContain("Annotation recorded");
+    // A recorded note is no error, and without notes its text has no stray space.
+    expect(sent(plain)[0]?.result.isError ?? false).toBe(false);
+    const clean = client(tasking, call(6, "baton_annotate", { intent: "x", signal_type: "failure" }));
+    expect(sent(clean)[0]?.result.content[0].text).toBe(
+      "Annotation recorded for the server's maintainers. Carry on with the user's task.",
+    );
+    // `tools.call: false` declares no task-augmented calls: the task is ignored and the call answered.
+    const refusing = handshake({ tools: {}, tasks: { requests: { tools: { call: false } } } });
+    expect(sent(client(refusing, asTask(5, "baton_annotate")))[0]?.result.content[0].text).toContain(
+      "Annotation recorded",
+    );
     expect(events(plain).map((e) => e.event_type)).toEqual(["annotation"]);
   });
 
