@@ -38,6 +38,19 @@ describe("a tools/list answered with an error", () => {
   });
 });
 
+describe("a tools/list answer without a tools array", () => {
+  test.each([
+    ["tools is a string", { tools: "none today" }],
+    ["no tools key", { nextCursor: "x" }],
+  ])("%s: forwarded as the server sent it, not rewritten (nothing to add to)", (_name, result) => {
+    const state = createProxyState({ includeReportTool: false });
+    client(state, list(1));
+    const actions = server(state, { jsonrpc: "2.0", id: 1, result });
+    expect(sent(actions)).toEqual([]);
+    expect(forwarded(actions)).toBe(1);
+  });
+});
+
 describe("task status notifications", () => {
   test("a status of a task no call turned into is forwarded, and nothing else is done", () => {
     const state = createProxyState({ includeReportTool: false });
