@@ -28,6 +28,7 @@ import { relaySse } from "./sse-relay.ts";
 import {
   countUnanswered,
   drainCutAnswer,
+  endAsShutdown,
   failedWithLocalAnswers,
   readAnswer,
   unansweredIds,
@@ -104,13 +105,7 @@ export async function exchangePost(
           checked.line.kind === "batch",
         );
       if (drainer?.signal.aborted && !request.signal.aborted) {
-        exchange.upstreamFailed(checked.requestIds, "the proxy is shutting down", "proxy_shutdown");
-        observeUnanswered(
-          deps,
-          [...unansweredIds(checked.requestIds, local)].flatMap((id) => methods.get(id) ?? []),
-          startedAt,
-          "proxy_shutdown",
-        );
+        endAsShutdown(deps, exchange, [...unansweredIds(checked.requestIds, local)], methods, startedAt);
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
       return failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt);
@@ -170,24 +165,12 @@ export async function exchangePost(
         entry.lastUsedAt = deps.now();
         if (cut?.signal.aborted && outcome === "error") {
           const ids = [...pending];
-          exchange.upstreamFailed(ids, "the proxy is shutting down", "proxy_shutdown");
-          observeUnanswered(
-            deps,
-            ids.flatMap((id) => methods.get(id) ?? []),
-            startedAt,
-            "proxy_shutdown",
-          );
+          endAsShutdown(deps, exchange, ids, methods, startedAt);
           return messageEvents(ids.map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT)));
         }
         if (drainer?.signal.aborted && outcome === "error") {
           // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
-          exchange.upstreamFailed([...pending], "the proxy is shutting down", "proxy_shutdown");
-          observeUnanswered(
-            deps,
-            [...pending].flatMap((id) => methods.get(id) ?? []),
-            startedAt,
-            "proxy_shutdown",
-          );
+          endAsShutdown(deps, exchange, [...pending], methods, startedAt);
           return new Uint8Array(0);
         }
         if (pending.size === 0) return undefined;

@@ -3,6 +3,7 @@
 import { describeError } from "../errors.ts";
 import type { CappedBody } from "../wire/capped-body.ts";
 import { isObject, wireError, type JsonRpcId } from "../wire/jsonrpc.ts";
+import { jsonResponse } from "./local-answers.ts";
 import { DRAIN_CUT_TEXT, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { SessionExchange } from "./exchange.ts";
 import { readCapped } from "./long-answer.ts";
@@ -104,19 +105,27 @@ export function drainCutAnswer(
   batch: boolean,
 ): Response {
   const forwarded = [...unansweredIds(ids, local)];
-  exchange.upstreamFailed(forwarded, "the proxy is shutting down", "proxy_shutdown");
+  endAsShutdown(deps, exchange, forwarded, methods, startedAt);
+  for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
+  const all = [...local, ...forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT))];
+  return jsonResponse(batch ? all : all[0], 200);
+}
+
+/** Ends `ids`' calls as the drain's (`proxy_shutdown`): in the session's events and in /metrics. */
+export function endAsShutdown(
+  deps: McpRouteDeps,
+  exchange: SessionExchange,
+  ids: readonly JsonRpcId[],
+  methods: ReadonlyMap<JsonRpcId, string>,
+  startedAt: number,
+): void {
+  exchange.upstreamFailed(ids, "the proxy is shutting down", "proxy_shutdown");
   observeUnanswered(
     deps,
-    forwarded.flatMap((id) => methods.get(id) ?? []),
+    ids.flatMap((id) => methods.get(id) ?? []),
     startedAt,
     "proxy_shutdown",
   );
-  for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-  const all = [...local, ...forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT))];
-  return new Response(JSON.stringify(batch ? all : all[0]), {
-    status: 200,
-    headers: { "content-type": "application/json", via: "1.1 baton-proxy" },
-  });
 }
 
 /** The ids of `ids` that none of the proxy's own answers (`local`) answers. */
