@@ -115,52 +115,49 @@ test("a 401 while a refresh before expiry is in flight shares that refresh: the 
   expect((await post(server, await authorizer.header())).status).toBe(200);
 });
 
-test("two proxies refreshing the same cached token at once: the one refused (a spent refresh token) takes the other's new tokens", async () => {
-  const server = await startRemoteFixture(["--oauth", "--token-ttl", "2"]);
+/**
+ * A fixture server whose tokens live `ttlSeconds`, and a first authorizer signed in to it on a fresh cache;
+ * `another()` is a second process's authorizer on the same cache. `clock.now` is both their clock.
+ */
+async function signedIn(ttlSeconds: number) {
+  const server = await startRemoteFixture(["--oauth", "--token-ttl", String(ttlSeconds)]);
   cleanups.push(() => server.stop());
   const dir = tempDir();
-  let now = Date.now();
-  const first = authorizerFor(server, dir, () => now).authorizer;
+  const clock = { now: Date.now() };
+  const first = authorizerFor(server, dir, () => clock.now).authorizer;
   const none = await first.header();
   expect(await first.unauthorized(await post(server, none), none)).toBe("retry");
-  const second = authorizerFor(server, dir, () => now).authorizer; // another process on the same cache
-  now += 1_200; // into the second half of the 2 s lifetime: both refresh before their next request
+  return { server, clock, first, another: () => authorizerFor(server, dir, () => clock.now).authorizer };
+}
+
+test("two proxies refreshing the same cached token at once: the one refused (a spent refresh token) takes the other's new tokens", async () => {
+  const { server, clock, first, another } = await signedIn(2);
+  const second = another();
+  clock.now += 1_200; // into the second half of the 2 s lifetime: both refresh before their next request
   const headers = await Promise.all([first.header(), second.header()]);
   for (const header of headers) expect((await post(server, header)).status).toBe(200);
   expect((await server.stats()).oauth.authorizations).toBe(1); // no browser sign-in
 });
 
 test("two proxies refreshing at once, the first's answer still in flight: the spent refresh token is never presented again (a server that revokes the grant on reuse keeps both signed in)", async () => {
-  const server = await startRemoteFixture(["--oauth", "--token-ttl", "10"]);
-  cleanups.push(() => server.stop());
-  const dir = tempDir();
-  let now = Date.now();
-  const first = authorizerFor(server, dir, () => now);
-  const none = await first.authorizer.header();
-  expect(await first.authorizer.unauthorized(await post(server, none), none)).toBe("retry");
-  const second = authorizerFor(server, dir, () => now); // another process on the same cache
-  await second.authorizer.header(); // it has read the cached token too
+  const { server, clock, first, another } = await signedIn(10);
+  const second = another();
+  await second.header(); // it has read the cached token too
   await server.control("revoke-on-reuse");
   await server.control("hold-next-refresh");
-  now += 6_000; // into the second half of the 10 s lifetime (the server's, on its own clock, is not spent by the held answer): both refresh before their next request
-  const headers = await Promise.all([first.authorizer.header(), second.authorizer.header()]);
+  clock.now += 6_000; // into the second half of the 10 s lifetime (the server's, on its own clock, is not spent by the held answer): both refresh before their next request
+  const headers = await Promise.all([first.header(), second.header()]);
   for (const header of headers) expect((await post(server, header)).status).toBe(200);
   expect((await server.stats()).oauth).toMatchObject({ authorizations: 1, refreshes: 1, refusedRefreshes: 0 });
 });
 
 test("tokens another proxy saved that are themselves due for refresh are refreshed, not taken as they are", async () => {
-  const server = await startRemoteFixture(["--oauth", "--token-ttl", "60"]);
-  cleanups.push(() => server.stop());
-  const dir = tempDir();
-  let now = Date.now();
-  const first = authorizerFor(server, dir, () => now).authorizer;
-  const none = await first.header();
-  expect(await first.unauthorized(await post(server, none), none)).toBe("retry");
-  const second = authorizerFor(server, dir, () => now).authorizer; // another process on the same cache
+  const { server, clock, first, another } = await signedIn(60);
+  const second = another();
   const old = await second.header();
-  now += 31_000; // into the second half of the lifetime: the first refreshes
+  clock.now += 31_000; // into the second half of the lifetime: the first refreshes
   const firsts = await first.header();
-  now += 31_000; // the second's token and the first's new one are both due
+  clock.now += 31_000; // the second's token and the first's new one are both due
   const seconds = await second.header();
   expect([firsts, seconds].includes(old)).toBe(false);
   expect(seconds).not.toBe(firsts);
