@@ -1,7 +1,7 @@
 // Events → MCP spans: names, kinds, parent links, attributes, status per side, annotations, trace context (and the transform's trace facts).
 
 import { describe, expect, test } from "bun:test";
-import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import { type BatonEvent, ERROR_DATA_MARK } from "../src/telemetry/event-types.ts";
 import { createSpanBuilder } from "../src/telemetry/otlp/span-builder.ts";
 import { toHrTime, type FinishedSpan } from "../src/telemetry/otlp/span-types.ts";
 import { mapErrorOutcome } from "../src/telemetry/otlp/span-outcome.ts";
@@ -145,6 +145,19 @@ describe("createSpanBuilder", () => {
     }
     for (const span of build(call, { captureContent: true }))
       expect(span.status.message).toBe("alice's ledger: 4 rows");
+  });
+
+  test("a JSON-RPC error's status description is its message; its data is content, there only with content capture on", () => {
+    const body = `no such row${ERROR_DATA_MARK}{"row":"alice's ledger"})`;
+    const call = makeCall(1, "c1", "t", {}, { durationMs: 5, errorType: "jsonrpc_-32000", errorBody: body });
+    for (const span of build(call)) {
+      expect(span.status).toEqual({ code: 2, message: "no such row" });
+      expect(JSON.stringify(span)).not.toContain("ledger");
+    }
+    for (const span of build(call, { captureContent: true })) expect(span.status.message).toBe(body);
+    // A message that holds the mark itself is cut there: shorter, never longer than the message.
+    const marked = makeCall(1, "c2", "t", {}, { durationMs: 5, errorType: "jsonrpc_-32603", errorBody: "a (data: b" });
+    for (const span of build(marked)) expect(span.status.message).toBe("a");
   });
 
   test("long error bodies are cut in the status description", () => {
