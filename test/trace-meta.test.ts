@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { createTraceTracker } from "../src/proxy/trace-meta.ts";
 import { createProxyState, fromClient, fromServer, type Action, type ProxyState } from "../src/proxy/transform.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
+import { parseTraceparent } from "../src/telemetry/otlp/trace-context.ts";
 
 const HOST = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const enc = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
@@ -224,6 +225,37 @@ describe("createTraceTracker", () => {
     const actions = s.client(call(7, "search", { traceparent: unsampled }));
     const forwarded = JSON.parse(serverTexts(actions)[0] as string);
     expect(forwarded.params._meta.traceparent).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000001-00");
+  });
+
+  test("propagation that starts a new trace drops the host's tracestate: without a valid traceparent it belongs to no trace (W3C)", () => {
+    const state = createProxyState({ includeReportTool: true });
+    const tracker = createTraceTracker({ propagate: true, randomHex: counterHex() });
+    const through = (text: string) => {
+      const raw = new TextEncoder().encode(text);
+      const line = classifyLine(raw);
+      return serverTexts(tracker.fromClient(line, fromClient(state, raw, line, 0)));
+    };
+    // In the bytes: the member goes, every other byte stays.
+    const [bytes] = through(
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"s","_meta":{"tracestate":"k=v","a":1.0,"traceparent":"zz"}}}',
+    );
+    expect(bytes).toBe(
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"s","_meta":{"a":1.0,"traceparent":"00-00000000000000000000000000000001-0000000000000002-01"}}}',
+    );
+    // No traceparent at all; and re-serialised (`_meta` given twice: its bytes cannot be edited surely).
+    for (const text of [
+      '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"s","_meta":{"tracestate":"k=v"}}}',
+      '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"s","_meta":{},"_meta":{"tracestate":"k=v","p":2}}}',
+    ]) {
+      const forwarded = JSON.parse(through(text)[0] as string);
+      expect(forwarded.params._meta.tracestate).toBeUndefined();
+      expect(parseTraceparent(forwarded.params._meta.traceparent)).toBeDefined();
+    }
+    expect(
+      through('{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"s","_meta":{},"_meta":{"p":2}}}'),
+    ).toEqual([
+      '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"s","_meta":{"p":2,"traceparent":"00-00000000000000000000000000000007-0000000000000008-01"}}}',
+    ]);
   });
 
   test("propagation without a host trace starts one", () => {

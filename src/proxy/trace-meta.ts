@@ -2,9 +2,15 @@
 
 import type { Classified, JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
-import { formatTraceparent, parseTraceparent, type RandomHex } from "../telemetry/otlp/trace-context.ts";
+import {
+  formatTraceparent,
+  parseTraceparent,
+  type RandomHex,
+  TRACEPARENT_KEY,
+  TRACESTATE_KEY,
+} from "../telemetry/otlp/trace-context.ts";
 import { META_PROTOCOL_VERSION, META_REQUEST_ID, META_SPAN_ID, META_TRACE_ID } from "../telemetry/otlp/span-builder.ts";
-import { withMetaMember } from "./client-bytes.ts";
+import { withMetaMember, withoutMetaMember } from "./client-bytes.ts";
 import type { Action } from "./proxy-state.ts";
 
 export interface TraceOptions {
@@ -41,7 +47,8 @@ const START_EVENTS: Readonly<Record<string, string>> = {
  * our CLIENT span gets a fresh id in the host's trace (or a new trace), recorded as
  * `baton/trace_id` / `baton/span_id`, and the request goes to the server with `_meta.traceparent`
  * set to it in its bytes (every other byte as the client wrote it; re-serialised only when that
- * edit is unsure); every other key (the host's `tracestate` included) is kept. A batch's calls
+ * edit is unsure); every other key is kept, the host's `tracestate` too unless no valid traceparent came
+ * (a new trace: W3C discards it). A batch's calls
  * get their request ids and the protocol version too (the events of a call must not depend on
  * how it was sent), but the batch goes on as it came, without a traceparent.
  */
@@ -79,9 +86,11 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       meta[META_SPAN_ID] = spanId;
       // The host's decision not to sample is kept: the server must not record a trace nobody else does.
       const traceparent = formatTraceparent(traceId, spanId, host?.sampled ?? true);
+      // A new trace (no valid traceparent came): W3C discards the host's tracestate, which belongs to no trace.
+      const dropState = host === undefined && Object.hasOwn(requestMeta, TRACESTATE_KEY);
       return actions.map((action) =>
         (action.type === "forward" || action.type === "send") && action.to === "server"
-          ? withTraceparent(action, value, traceparent)
+          ? withTraceparent(action, value, traceparent, dropState)
           : action,
       );
     },
@@ -131,22 +140,28 @@ function stampBatch(
   return actions;
 }
 
-/** The server-bound copy of the call (as the transforms would send it) with our traceparent in `params._meta`. */
+/**
+ * The server-bound copy of the call (as the transforms would send it) with our traceparent in
+ * `params._meta` (`dropState`: and the host's tracestate taken out).
+ */
 function withTraceparent(
   action: Extract<Action, { type: "forward" | "send" }>,
   original: JsonObject,
   traceparent: string,
+  dropState: boolean,
 ): Action {
   if (action.type === "forward") {
-    const bytes = withMetaMember(action.bytes, "traceparent", JSON.stringify(traceparent));
+    const kept = dropState ? withoutMetaMember(action.bytes, TRACESTATE_KEY) : action.bytes;
+    const bytes = kept === undefined ? undefined : withMetaMember(kept, TRACEPARENT_KEY, JSON.stringify(traceparent));
     if (bytes !== undefined) return { type: "forward", to: "server", bytes };
   }
   const message = action.type === "send" && isObject(action.message) ? action.message : original;
   const params = isObject(message.params) ? message.params : {};
   const meta = isObject(params._meta) ? params._meta : {};
+  const { [TRACESTATE_KEY]: _dropped, ...withoutState } = meta;
   return {
     type: "send",
     to: "server",
-    message: { ...message, params: { ...params, _meta: { ...meta, traceparent } } },
+    message: { ...message, params: { ...params, _meta: { ...(dropState ? withoutState : meta), traceparent } } },
   };
 }
