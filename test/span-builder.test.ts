@@ -231,6 +231,18 @@ describe("createSpanBuilder", () => {
     );
   });
 
+  test("a call naming no tool or prompt (an empty name) gets the method alone as its span name, no trailing space", () => {
+    const tool = build(makeCall(1, "c1", "", {}, { durationMs: 5 }));
+    expect(tool.map((s) => s.name)).toEqual(["tools/call", "tools/call"]);
+    expect(tool[0]?.attributes["gen_ai.tool.name"]).toBe("");
+    const start = makeEvent("tool_call_start", 1, {}, { callId: "p1" });
+    const prompt = build([
+      { ...start, event_type: "prompt_get_start", payload: { name: "", params: {} } },
+      { ...start, sequence_number: 2, event_type: "prompt_get_end", payload: { name: "", duration_ms: 1 } },
+    ] as unknown as BatonEvent[]);
+    expect(prompt.map((s) => s.name)).toEqual(["prompts/get", "prompts/get"]);
+  });
+
   test("resource and prompt events (when the proxy emits them) become spans of their method; URIs stay out of names", () => {
     const op = (type: string, seq: number, payload: Record<string, unknown>): BatonEvent =>
       ({
