@@ -246,6 +246,55 @@ describe("serve: spans and /metrics follow the MCP conventions (SDK client → s
   }, 30_000);
 });
 
+describe("serve: a session initialized through another replica", () => {
+  test("its spans still carry mcp.protocol.version, from the request's MCP-Protocol-Version header", async () => {
+    const otlp = startOtlpReceiver();
+    cleanup.push(() => otlp.stop());
+    const everything = await startEverything();
+    cleanup.push(() => everything.stop());
+    const env = {
+      BATON_EVENT_SINK: "otlp:",
+      BATON_CONSENT_TOKEN: "consent-for-tests",
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+    };
+    const first = await startServe(["--upstream", everything.url], env);
+    const second = await startServe(["--upstream", everything.url], env);
+    const stops = [first, second].map((proxy) => {
+      let stopped = false;
+      cleanup.push(async () => {
+        if (!stopped) await proxy.stop();
+      });
+      return async () => {
+        stopped = true;
+        return proxy.stop();
+      };
+    });
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const post = (url: string, body: unknown, extra: Record<string, string> = {}) =>
+      fetch(url, { method: "POST", headers: { ...headers, ...extra }, body: JSON.stringify(body) });
+    const opened = await post(first.url, { jsonrpc: "2.0", id: 1, method: "initialize", params: INIT_PARAMS });
+    await opened.text();
+    const session = {
+      "mcp-session-id": opened.headers.get("mcp-session-id") ?? "",
+      "mcp-protocol-version": "2025-06-18",
+    };
+    await (await post(first.url, { jsonrpc: "2.0", method: "notifications/initialized" }, session)).text();
+    // A balancer without affinity sends the call to the other replica, which never saw the handshake.
+    const call = {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "echo", arguments: { message: "hi" } },
+    };
+    expect(await (await post(second.url, call, session)).text()).toContain("Echo: hi");
+    for (const stop of stops) expect(await stop()).toBe(0);
+    await eventually(() => otlp.spans().length >= 2, 10_000, "two spans");
+    const spans = otlp.spans().filter((s) => s.attributes["mcp.method.name"] === "tools/call");
+    expect(spans.map((s) => s.kind).sort()).toEqual([2, 3]);
+    for (const span of spans) expect(span.attributes["mcp.protocol.version"]).toBe("2025-06-18");
+  }, 30_000);
+});
+
 describe("serve: a call cut by the drain deadline", () => {
   test("ends as proxy_shutdown (spans and events), not as the client going away", async () => {
     const otlp = startOtlpReceiver();

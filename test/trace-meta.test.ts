@@ -75,6 +75,33 @@ describe("createTraceTracker", () => {
     expect(after.some((a) => a.type === "send")).toBe(false);
   });
 
+  test("a session whose initialize this tracker never saw (serve: another replica's) takes the version the request names", () => {
+    const state = createProxyState({ includeReportTool: true });
+    const tracker = createTraceTracker({ propagate: false, randomHex: counterHex() });
+    const client = (message: unknown, version?: string) => {
+      const raw = enc(message);
+      const line = classifyLine(raw);
+      return tracker.fromClient(line, fromClient(state, raw, line, 0), false, version);
+    };
+    expect(startMeta(client(call(1, "search"), "2025-06-18"))).toMatchObject({
+      "baton/protocol_version": "2025-06-18",
+    });
+    const batch = [call(2, "search"), call(3, "search")];
+    const raw = enc(batch);
+    const line = classifyLine(raw);
+    const starts = tracker
+      .fromClient(line, fromClient(state, raw, line, 0), false, "2025-06-18")
+      .flatMap((a) => (a.type === "emit" && a.draft.event_type === "tool_call_start" ? [a.draft.runtime_meta] : []));
+    expect(starts.map((meta) => meta?.["baton/protocol_version"])).toEqual(["2025-06-18", "2025-06-18"]);
+    // The negotiated version, once seen, is the session's.
+    client({ jsonrpc: "2.0", id: "i", method: "initialize", params: { protocolVersion: "2025-11-25" } });
+    const answer = enc({ jsonrpc: "2.0", id: "i", result: { protocolVersion: "2025-03-26", capabilities: {} } });
+    tracker.fromServer(classifyLine(answer));
+    expect(startMeta(client(call(4, "search"), "2025-06-18"))).toMatchObject({
+      "baton/protocol_version": "2025-03-26",
+    });
+  });
+
   test("resource and prompt requests (which become spans too) get their request id and protocol version; bytes untouched", () => {
     const s = session(true);
     s.client({

@@ -23,9 +23,10 @@ export interface TraceOptions {
 export interface TraceTracker {
   /**
    * Returns the actions for a client line, with the call's start event (and, propagating, its forwarded bytes) amended;
-   * `unrecorded`: its events will be dropped (hosted per-request consent, no token), so it goes on as the client sent it.
+   * `unrecorded`: its events will be dropped (hosted per-request consent, no token), so it goes on as the client sent it;
+   * `requestVersion`: the protocol version the request names, used when no `initialize` answer was seen.
    */
-  fromClient(line: Classified, actions: Action[], unrecorded?: boolean): Action[];
+  fromClient(line: Classified, actions: Action[], unrecorded?: boolean, requestVersion?: string): Action[];
   /** Notes the protocol version the server answers `initialize` with. */
   fromServer(line: Classified): void;
 }
@@ -57,8 +58,10 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
   let protocolVersion: string | undefined;
 
   return {
-    fromClient(line, actions, unrecorded = false) {
-      if (line.kind === "batch") return stampBatch(line.members, actions, protocolVersion);
+    fromClient(line, actions, unrecorded = false, requestVersion?: string) {
+      // The negotiated version; else the one the request names (hosted: a session initialized elsewhere).
+      const version = protocolVersion ?? requestVersion;
+      if (line.kind === "batch") return stampBatch(line.members, actions, version);
       if (line.kind !== "message" || line.message.kind !== "request") return actions;
       const { id, method, value } = line.message;
       if (method === "initialize") initializeId = id;
@@ -74,7 +77,7 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       if (start?.type !== "emit" || meta === null) return actions;
       // As the client wrote it: JSON.parse rounds an integer beyond 2^53 (then idText holds the digits).
       meta[META_REQUEST_ID] = line.message.idText ?? String(id);
-      if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
+      if (version !== undefined) meta[META_PROTOCOL_VERSION] = version;
       // An unrecorded call makes no span: a traceparent would name one nobody exports, and the request must pass unchanged.
       if (!options.propagate || unrecorded || start.draft.event_type !== "tool_call_start") return actions;
       const params = isObject(value.params) ? value.params : {};

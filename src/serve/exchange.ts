@@ -12,6 +12,18 @@ export interface RequestContext {
   readonly consentToken: string | undefined;
   /** Who is calling, derived from the request's credentials (see principal.ts); undefined when unknown. */
   readonly principal: CallerPrincipal | undefined;
+  /** The request's MCP-Protocol-Version header when it has a version's form (see {@link protocolVersionOf}). */
+  readonly protocolVersion?: string | undefined;
+}
+
+/**
+ * The MCP-Protocol-Version header (sent on every request since 2025-06-18) when it has a version's
+ * form (`YYYY-MM-DD`): the spans' `mcp.protocol.version` for a session this replica never saw
+ * initialized (a restart, a balancer without affinity). Anything else is the client's text: left out.
+ */
+export function protocolVersionOf(headers: Headers): string | undefined {
+  const version = headers.get("mcp-protocol-version");
+  return version !== null && /^\d{4}-\d{2}-\d{2}$/.test(version) ? version : undefined;
 }
 
 /** What to do with a client's POST body. */

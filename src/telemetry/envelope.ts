@@ -25,6 +25,11 @@ export interface RequestContext {
    * with BATON_USER_ID_HMAC_KEY (none without a key); the raw value never reaches an event.
    */
   readonly principal?: Principal;
+  /**
+   * The protocol version the request names (hosted mode: its MCP-Protocol-Version header): the
+   * spans' `mcp.protocol.version` when the session's `initialize` went through another replica.
+   */
+  readonly protocolVersion?: string;
 }
 
 export interface EnvelopeClock {
