@@ -192,6 +192,38 @@ describe("createSpanBuilder", () => {
     expect(client.traceId).toBe(server.traceId);
   });
 
+  test("serve: the HTTP request's traceparent (the ambient context) is the parent without one in _meta, and a link beside one (MCP conventions)", () => {
+    const ambient = "00-11111111111111111111111111111111-2222222222222222-01";
+    const host = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const spansOf = (extra: Record<string, unknown>) => {
+      const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
+      return build([
+        { ...start, runtime_meta: { ...start.runtime_meta, ...extra } } as BatonEvent,
+        end,
+      ]) as FinishedSpan[];
+    };
+    const [alone, aloneClient] = spansOf({ "baton/http_traceparent": ambient, "baton/http_tracestate": "h=1" }) as [
+      FinishedSpan,
+      FinishedSpan,
+    ];
+    expect(alone.traceId).toBe("11111111111111111111111111111111");
+    expect(alone.parent).toEqual({ spanId: "2222222222222222", remote: true });
+    expect(alone.traceState).toBe("h=1");
+    expect(alone.links).toEqual([]);
+    expect(aloneClient.traceId).toBe(alone.traceId);
+    const [both, bothClient] = spansOf({ traceparent: host, "baton/http_traceparent": ambient }) as [
+      FinishedSpan,
+      FinishedSpan,
+    ];
+    expect(both.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(both.parent).toEqual({ spanId: "00f067aa0ba902b7", remote: true });
+    expect(both.links).toEqual([{ traceId: "11111111111111111111111111111111", spanId: "2222222222222222" }]);
+    expect(bothClient.links).toEqual([]);
+    // The same context both ways: the parent, no link to itself. An unsampled ambient trace: no spans.
+    expect(spansOf({ traceparent: host, "baton/http_traceparent": host })[0]?.links).toEqual([]);
+    expect(spansOf({ "baton/http_traceparent": ambient.replace(/01$/, "00") })).toEqual([]);
+  });
+
   test("a host trace it did not sample (flags 00) gets no spans of ours: the parent-based default, no orphans in the backend", () => {
     const call = (callId: string, flags: string) => {
       const [start, end] = makeCall(1, callId, "t", {}, { durationMs: 1 });

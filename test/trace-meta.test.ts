@@ -81,7 +81,7 @@ describe("createTraceTracker", () => {
     const client = (message: unknown, version?: string) => {
       const raw = enc(message);
       const line = classifyLine(raw);
-      return tracker.fromClient(line, fromClient(state, raw, line, 0), false, version);
+      return tracker.fromClient(line, fromClient(state, raw, line, 0), false, { version });
     };
     expect(startMeta(client(call(1, "search"), "2025-06-18"))).toMatchObject({
       "baton/protocol_version": "2025-06-18",
@@ -90,7 +90,7 @@ describe("createTraceTracker", () => {
     const raw = enc(batch);
     const line = classifyLine(raw);
     const starts = tracker
-      .fromClient(line, fromClient(state, raw, line, 0), false, "2025-06-18")
+      .fromClient(line, fromClient(state, raw, line, 0), false, { version: "2025-06-18" })
       .flatMap((a) => (a.type === "emit" && a.draft.event_type === "tool_call_start" ? [a.draft.runtime_meta] : []));
     expect(starts.map((meta) => meta?.["baton/protocol_version"])).toEqual(["2025-06-18", "2025-06-18"]);
     // The negotiated version, once seen, is the session's.
@@ -100,6 +100,31 @@ describe("createTraceTracker", () => {
     expect(startMeta(client(call(4, "search"), "2025-06-18"))).toMatchObject({
       "baton/protocol_version": "2025-03-26",
     });
+  });
+
+  test("serve: the HTTP request's trace context (valid only) is noted on the start; propagation joins it without one in _meta", () => {
+    const ambient = "00-11111111111111111111111111111111-2222222222222222-01";
+    for (const propagate of [false, true]) {
+      const state = createProxyState({ includeReportTool: true });
+      const tracker = createTraceTracker({ propagate, randomHex: counterHex() });
+      const client = (message: unknown, request: { traceparent?: string; tracestate?: string }) => {
+        const raw = enc(message);
+        const line = classifyLine(raw);
+        return tracker.fromClient(line, fromClient(state, raw, line, 0), false, request);
+      };
+      const actions = client(call(1, "search"), { traceparent: ambient, tracestate: "h=1" });
+      expect(startMeta(actions)).toMatchObject({
+        "baton/http_traceparent": ambient,
+        "baton/http_tracestate": "h=1",
+      });
+      if (propagate) {
+        const forwarded = JSON.parse(serverTexts(actions)[0] as string);
+        expect(forwarded.params._meta.traceparent).toBe("00-11111111111111111111111111111111-0000000000000001-01");
+      }
+      const bad = startMeta(client(call(2, "search"), { traceparent: "junk", tracestate: "h=1" }));
+      expect(bad?.["baton/http_traceparent"]).toBeUndefined();
+      expect(bad?.["baton/http_tracestate"]).toBeUndefined();
+    }
   });
 
   test("resource and prompt requests (which become spans too) get their request id and protocol version; bytes untouched", () => {

@@ -5,11 +5,20 @@ import { isObject } from "../wire/jsonrpc.ts";
 import {
   formatTraceparent,
   parseTraceparent,
+  parseTracestate,
   type RandomHex,
+  type RequestTrace,
   TRACEPARENT_KEY,
   TRACESTATE_KEY,
 } from "../telemetry/otlp/trace-context.ts";
-import { META_PROTOCOL_VERSION, META_REQUEST_ID, META_SPAN_ID, META_TRACE_ID } from "../telemetry/otlp/span-builder.ts";
+import {
+  META_HTTP_TRACEPARENT,
+  META_HTTP_TRACESTATE,
+  META_PROTOCOL_VERSION,
+  META_REQUEST_ID,
+  META_SPAN_ID,
+  META_TRACE_ID,
+} from "../telemetry/otlp/span-builder.ts";
 import { withMetaMember, withoutMetaMember } from "./client-bytes.ts";
 import type { Action } from "./proxy-state.ts";
 
@@ -24,9 +33,9 @@ export interface TraceTracker {
   /**
    * Returns the actions for a client line, with the call's start event (and, propagating, its forwarded bytes) amended;
    * `unrecorded`: its events will be dropped (hosted per-request consent, no token), so it goes on as the client sent it;
-   * `requestVersion`: the protocol version the request names, used when no `initialize` answer was seen.
+   * `request`: what the transport knows of it (see {@link RequestTrace}).
    */
-  fromClient(line: Classified, actions: Action[], unrecorded?: boolean, requestVersion?: string): Action[];
+  fromClient(line: Classified, actions: Action[], unrecorded?: boolean, request?: RequestTrace): Action[];
   /** Notes the protocol version the server answers `initialize` with. */
   fromServer(line: Classified): void;
 }
@@ -58,10 +67,18 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
   let protocolVersion: string | undefined;
 
   return {
-    fromClient(line, actions, unrecorded = false, requestVersion?: string) {
+    fromClient(line, actions, unrecorded = false, request = {}) {
       // The negotiated version; else the one the request names (hosted: a session initialized elsewhere).
-      const version = protocolVersion ?? requestVersion;
-      if (line.kind === "batch") return stampBatch(line.members, actions, version);
+      const version = protocolVersion ?? request.version;
+      const ambient = parseTraceparent(request.traceparent);
+      const ambientState = ambient === undefined ? undefined : parseTracestate(request.tracestate);
+      /** The facts every start event of this line gets. */
+      const stamp = (meta: Record<string, unknown>): void => {
+        if (version !== undefined) meta[META_PROTOCOL_VERSION] = version;
+        if (ambient !== undefined) meta[META_HTTP_TRACEPARENT] = (request.traceparent as string).trim();
+        if (ambientState !== undefined) meta[META_HTTP_TRACESTATE] = ambientState;
+      };
+      if (line.kind === "batch") return stampBatch(line.members, actions, stamp);
       if (line.kind !== "message" || line.message.kind !== "request") return actions;
       const { id, method, value } = line.message;
       if (method === "initialize") initializeId = id;
@@ -77,20 +94,22 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       if (start?.type !== "emit" || meta === null) return actions;
       // As the client wrote it: JSON.parse rounds an integer beyond 2^53 (then idText holds the digits).
       meta[META_REQUEST_ID] = line.message.idText ?? String(id);
-      if (version !== undefined) meta[META_PROTOCOL_VERSION] = version;
+      stamp(meta);
       // An unrecorded call makes no span: a traceparent would name one nobody exports, and the request must pass unchanged.
       if (!options.propagate || unrecorded || start.draft.event_type !== "tool_call_start") return actions;
       const params = isObject(value.params) ? value.params : {};
       const requestMeta = isObject(params._meta) ? params._meta : {};
-      const host = parseTraceparent(requestMeta.traceparent);
+      // The HTTP request's context when `_meta` names none: our SERVER span's parent then (span-placement.ts).
+      const extracted = parseTraceparent(requestMeta.traceparent);
+      const host = extracted ?? ambient;
       const traceId = host?.traceId ?? options.randomHex(16);
       const spanId = options.randomHex(8);
       meta[META_TRACE_ID] = traceId;
       meta[META_SPAN_ID] = spanId;
       // The host's decision not to sample is kept: the server must not record a trace nobody else does.
       const traceparent = formatTraceparent(traceId, spanId, host?.sampled ?? true);
-      // A new trace (no valid traceparent came): W3C discards the host's tracestate, which belongs to no trace.
-      const dropState = host === undefined && Object.hasOwn(requestMeta, TRACESTATE_KEY);
+      // No valid traceparent in `_meta`: a tracestate there belongs to no trace of ours (W3C discards it).
+      const dropState = extracted === undefined && Object.hasOwn(requestMeta, TRACESTATE_KEY);
       return actions.map((action) =>
         (action.type === "forward" || action.type === "send") && action.to === "server"
           ? withTraceparent(action, value, traceparent, dropState)
@@ -120,7 +139,7 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
 function stampBatch(
   members: readonly (Message | undefined)[],
   actions: Action[],
-  protocolVersion: string | undefined,
+  stamp: (meta: Record<string, unknown>) => void,
 ): Action[] {
   const starts = actions.flatMap((a) =>
     a.type === "emit" && a.draft.event_type === "tool_call_start" ? [a.draft] : [],
@@ -138,7 +157,7 @@ function stampBatch(
     const meta = draft.runtime_meta;
     if (meta === undefined || meta === null) continue;
     meta[META_REQUEST_ID] = member.idText ?? String(member.id);
-    if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
+    stamp(meta);
   }
   return actions;
 }

@@ -99,7 +99,7 @@ export function createEngineExchange(
   const engineContext = (context: RequestContext) => ({
     consentToken: context.consentToken,
     principal: context.principal,
-    protocolVersion: context.protocolVersion,
+    trace: context.trace,
   });
   return exchangeOver(engine, inject, engineContext, undefined);
 }

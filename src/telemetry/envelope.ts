@@ -3,6 +3,7 @@
 import type { Principal } from "../identity/user-id.ts";
 import { META_DROPPED_EVENTS, type BatonEvent, type EventDraft } from "./event-types.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+import type { RequestTrace } from "./otlp/trace-context.ts";
 
 export interface EnvelopeIdentity {
   readonly tenantId: string;
@@ -26,10 +27,10 @@ export interface RequestContext {
    */
   readonly principal?: Principal;
   /**
-   * The protocol version the request names (hosted mode: its MCP-Protocol-Version header): the
-   * spans' `mcp.protocol.version` when the session's `initialize` went through another replica.
+   * What the request says beyond its message, for its spans (hosted mode: its MCP-Protocol-Version,
+   * traceparent and tracestate headers; see proxy/trace-meta.ts).
    */
-  readonly protocolVersion?: string;
+  readonly trace?: RequestTrace;
 }
 
 export interface EnvelopeClock {

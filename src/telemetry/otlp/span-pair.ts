@@ -16,6 +16,8 @@ export interface OpenCall {
   readonly clientSpanId: string;
   readonly parent: { spanId: string; remote: boolean } | undefined;
   readonly traceState: string | undefined;
+  /** The SERVER span's links (see span-placement.ts). */
+  readonly links: FinishedSpan["links"];
   /** False in a host trace it did not sample (traceparent flags 00): no span of it is exported. */
   readonly sampled: boolean;
   readonly start: HrTime;
@@ -103,6 +105,7 @@ export function finishedSpans(call: OpenCall, event: BatonEvent, failed: boolean
       kind: "server",
       attributes: { ...attributes, ...serverOnly, ...failedWith(server) },
       events: call.events,
+      links: call.links,
       status: server,
     },
     {
@@ -112,6 +115,7 @@ export function finishedSpans(call: OpenCall, event: BatonEvent, failed: boolean
       kind: "client",
       attributes: { ...withoutHop(attributes), ...ends.clientHop, ...failedWith(client) },
       events: [],
+      links: [],
       status: client,
     },
   ];
