@@ -246,6 +246,110 @@ describe("serve: spans and /metrics follow the MCP conventions (SDK client → s
   }, 30_000);
 });
 
+describe("serve: a session initialized through another replica", () => {
+  test("its spans still carry mcp.protocol.version, from the request's MCP-Protocol-Version header", async () => {
+    const otlp = startOtlpReceiver();
+    cleanup.push(() => otlp.stop());
+    const everything = await startEverything();
+    cleanup.push(() => everything.stop());
+    const env = {
+      BATON_EVENT_SINK: "otlp:",
+      BATON_CONSENT_TOKEN: "consent-for-tests",
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+    };
+    const first = await startServe(["--upstream", everything.url], env);
+    const second = await startServe(["--upstream", everything.url], env);
+    const stops = [first, second].map((proxy) => {
+      let stopped = false;
+      cleanup.push(async () => {
+        if (!stopped) await proxy.stop();
+      });
+      return async () => {
+        stopped = true;
+        return proxy.stop();
+      };
+    });
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const post = (url: string, body: unknown, extra: Record<string, string> = {}) =>
+      fetch(url, { method: "POST", headers: { ...headers, ...extra }, body: JSON.stringify(body) });
+    const opened = await post(first.url, { jsonrpc: "2.0", id: 1, method: "initialize", params: INIT_PARAMS });
+    await opened.text();
+    const session = {
+      "mcp-session-id": opened.headers.get("mcp-session-id") ?? "",
+      "mcp-protocol-version": "2025-06-18",
+    };
+    await (await post(first.url, { jsonrpc: "2.0", method: "notifications/initialized" }, session)).text();
+    // A balancer without affinity sends the call to the other replica, which never saw the handshake.
+    const call = {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "echo", arguments: { message: "hi" } },
+    };
+    expect(await (await post(second.url, call, session)).text()).toContain("Echo: hi");
+    for (const stop of stops) expect(await stop()).toBe(0);
+    await eventually(() => otlp.spans().length >= 2, 10_000, "two spans");
+    const spans = otlp.spans().filter((s) => s.attributes["mcp.method.name"] === "tools/call");
+    expect(spans.map((s) => s.kind).sort()).toEqual([2, 3]);
+    for (const span of spans) expect(span.attributes["mcp.protocol.version"]).toBe("2025-06-18");
+  }, 30_000);
+});
+
+describe("serve: the HTTP request's trace context (the conventions' ambient context)", () => {
+  test("is the SERVER span's parent without a _meta.traceparent, and a link beside one", async () => {
+    const otlp = startOtlpReceiver();
+    cleanup.push(() => otlp.stop());
+    const everything = await startEverything();
+    cleanup.push(() => everything.stop());
+    const env = {
+      BATON_EVENT_SINK: "otlp:",
+      BATON_CONSENT_TOKEN: "consent-for-tests",
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+    };
+    const proxy = await startServe(["--upstream", everything.url], env);
+    let stopped = false;
+    cleanup.push(async () => {
+      if (!stopped) await proxy.stop();
+    });
+    const ambient = "00-11111111111111111111111111111111-2222222222222222-01";
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const post = (body: unknown, extra: Record<string, string> = {}) =>
+      fetch(proxy.url, { method: "POST", headers: { ...headers, ...extra }, body: JSON.stringify(body) });
+    const opened = await post({ jsonrpc: "2.0", id: 1, method: "initialize", params: INIT_PARAMS });
+    await opened.text();
+    const session = {
+      "mcp-session-id": opened.headers.get("mcp-session-id") ?? "",
+      "mcp-protocol-version": "2025-06-18",
+    };
+    await (await post({ jsonrpc: "2.0", method: "notifications/initialized" }, session)).text();
+    const echo = (id: number, meta?: Record<string, string>) => ({
+      jsonrpc: "2.0",
+      id,
+      method: "tools/call",
+      params: { name: "echo", arguments: { message: "hi" }, ...(meta === undefined ? {} : { _meta: meta }) },
+    });
+    const traced = { ...session, traceparent: ambient, tracestate: "http=1" };
+    expect(await (await post(echo(2), traced)).text()).toContain("Echo: hi");
+    expect(await (await post(echo(3, { traceparent: HOST_TRACEPARENT }), traced)).text()).toContain("Echo: hi");
+    stopped = true;
+    expect(await proxy.stop()).toBe(0);
+    await eventually(() => otlp.spans().length >= 4, 10_000, "four spans");
+    const server = (id: string) =>
+      otlp.spans().find((s) => s.kind === 2 && s.attributes["jsonrpc.request.id"] === id) as DecodedSpan;
+    expect(server("2")).toMatchObject({
+      traceId: "11111111111111111111111111111111",
+      parentSpanId: "2222222222222222",
+      traceState: "http=1",
+      links: [],
+    });
+    expect(server("3")).toMatchObject({
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      parentSpanId: "00f067aa0ba902b7",
+      links: [{ traceId: "11111111111111111111111111111111", spanId: "2222222222222222" }],
+    });
+  }, 30_000);
+});
+
 describe("serve: a call cut by the drain deadline", () => {
   test("ends as proxy_shutdown (spans and events), not as the client going away", async () => {
     const otlp = startOtlpReceiver();

@@ -1,7 +1,7 @@
 // Events → MCP spans: names, kinds, parent links, attributes, status per side, annotations, trace context (and the transform's trace facts).
 
 import { describe, expect, test } from "bun:test";
-import type { BatonEvent } from "../src/telemetry/event-types.ts";
+import { type BatonEvent, ERROR_DATA_MARK } from "../src/telemetry/event-types.ts";
 import { createSpanBuilder } from "../src/telemetry/otlp/span-builder.ts";
 import { toHrTime, type FinishedSpan } from "../src/telemetry/otlp/span-types.ts";
 import { mapErrorOutcome } from "../src/telemetry/otlp/span-outcome.ts";
@@ -147,6 +147,19 @@ describe("createSpanBuilder", () => {
       expect(span.status.message).toBe("alice's ledger: 4 rows");
   });
 
+  test("a JSON-RPC error's status description is its message; its data is content, there only with content capture on", () => {
+    const body = `no such row${ERROR_DATA_MARK}{"row":"alice's ledger"})`;
+    const call = makeCall(1, "c1", "t", {}, { durationMs: 5, errorType: "jsonrpc_-32000", errorBody: body });
+    for (const span of build(call)) {
+      expect(span.status).toEqual({ code: 2, message: "no such row" });
+      expect(JSON.stringify(span)).not.toContain("ledger");
+    }
+    for (const span of build(call, { captureContent: true })) expect(span.status.message).toBe(body);
+    // A message that holds the mark itself is cut there: shorter, never longer than the message.
+    const marked = makeCall(1, "c2", "t", {}, { durationMs: 5, errorType: "jsonrpc_-32603", errorBody: "a (data: b" });
+    for (const span of build(marked)) expect(span.status.message).toBe("a");
+  });
+
   test("long error bodies are cut in the status description", () => {
     expect(mapErrorOutcome("tool_error", "x".repeat(5000)).client.message).toHaveLength(1024);
   });
@@ -177,6 +190,38 @@ describe("createSpanBuilder", () => {
     expect(server.parent).toEqual({ spanId: "00f067aa0ba902b7", remote: true });
     expect(server.traceState).toBe("k=v");
     expect(client.traceId).toBe(server.traceId);
+  });
+
+  test("serve: the HTTP request's traceparent (the ambient context) is the parent without one in _meta, and a link beside one (MCP conventions)", () => {
+    const ambient = "00-11111111111111111111111111111111-2222222222222222-01";
+    const host = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const spansOf = (extra: Record<string, unknown>) => {
+      const [start, end] = makeCall(1, "c1", "t", {}, { durationMs: 1 });
+      return build([
+        { ...start, runtime_meta: { ...start.runtime_meta, ...extra } } as BatonEvent,
+        end,
+      ]) as FinishedSpan[];
+    };
+    const [alone, aloneClient] = spansOf({ "baton/http_traceparent": ambient, "baton/http_tracestate": "h=1" }) as [
+      FinishedSpan,
+      FinishedSpan,
+    ];
+    expect(alone.traceId).toBe("11111111111111111111111111111111");
+    expect(alone.parent).toEqual({ spanId: "2222222222222222", remote: true });
+    expect(alone.traceState).toBe("h=1");
+    expect(alone.links).toEqual([]);
+    expect(aloneClient.traceId).toBe(alone.traceId);
+    const [both, bothClient] = spansOf({ traceparent: host, "baton/http_traceparent": ambient }) as [
+      FinishedSpan,
+      FinishedSpan,
+    ];
+    expect(both.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(both.parent).toEqual({ spanId: "00f067aa0ba902b7", remote: true });
+    expect(both.links).toEqual([{ traceId: "11111111111111111111111111111111", spanId: "2222222222222222" }]);
+    expect(bothClient.links).toEqual([]);
+    // The same context both ways: the parent, no link to itself. An unsampled ambient trace: no spans.
+    expect(spansOf({ traceparent: host, "baton/http_traceparent": host })[0]?.links).toEqual([]);
+    expect(spansOf({ "baton/http_traceparent": ambient.replace(/01$/, "00") })).toEqual([]);
   });
 
   test("a host trace it did not sample (flags 00) gets no spans of ours: the parent-based default, no orphans in the backend", () => {
@@ -216,6 +261,18 @@ describe("createSpanBuilder", () => {
     expect(formatTraceparent(client.traceId, client.spanId)).toBe(
       "00-4bf92f3577b34da6a3ce929d0e0e4736-00000000000000aa-01",
     );
+  });
+
+  test("a call naming no tool or prompt (an empty name) gets the method alone as its span name, no trailing space", () => {
+    const tool = build(makeCall(1, "c1", "", {}, { durationMs: 5 }));
+    expect(tool.map((s) => s.name)).toEqual(["tools/call", "tools/call"]);
+    expect(tool[0]?.attributes["gen_ai.tool.name"]).toBe("");
+    const start = makeEvent("tool_call_start", 1, {}, { callId: "p1" });
+    const prompt = build([
+      { ...start, event_type: "prompt_get_start", payload: { name: "", params: {} } },
+      { ...start, sequence_number: 2, event_type: "prompt_get_end", payload: { name: "", duration_ms: 1 } },
+    ] as unknown as BatonEvent[]);
+    expect(prompt.map((s) => s.name)).toEqual(["prompts/get", "prompts/get"]);
   });
 
   test("resource and prompt events (when the proxy emits them) become spans of their method; URIs stay out of names", () => {

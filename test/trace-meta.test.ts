@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { createTraceTracker } from "../src/proxy/trace-meta.ts";
 import { createProxyState, fromClient, fromServer, type Action, type ProxyState } from "../src/proxy/transform.ts";
 import { classifyLine } from "../src/wire/jsonrpc.ts";
+import { parseTraceparent } from "../src/telemetry/otlp/trace-context.ts";
 
 const HOST = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const enc = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
@@ -72,6 +73,58 @@ describe("createTraceTracker", () => {
     expect(startMeta(after)).toMatchObject({ "baton/request_id": "abc", "baton/protocol_version": "2025-06-18" });
     expect(after.filter((a) => a.type === "forward")).toHaveLength(1);
     expect(after.some((a) => a.type === "send")).toBe(false);
+  });
+
+  test("a session whose initialize this tracker never saw (serve: another replica's) takes the version the request names", () => {
+    const state = createProxyState({ includeReportTool: true });
+    const tracker = createTraceTracker({ propagate: false, randomHex: counterHex() });
+    const client = (message: unknown, version?: string) => {
+      const raw = enc(message);
+      const line = classifyLine(raw);
+      return tracker.fromClient(line, fromClient(state, raw, line, 0), false, { version });
+    };
+    expect(startMeta(client(call(1, "search"), "2025-06-18"))).toMatchObject({
+      "baton/protocol_version": "2025-06-18",
+    });
+    const batch = [call(2, "search"), call(3, "search")];
+    const raw = enc(batch);
+    const line = classifyLine(raw);
+    const starts = tracker
+      .fromClient(line, fromClient(state, raw, line, 0), false, { version: "2025-06-18" })
+      .flatMap((a) => (a.type === "emit" && a.draft.event_type === "tool_call_start" ? [a.draft.runtime_meta] : []));
+    expect(starts.map((meta) => meta?.["baton/protocol_version"])).toEqual(["2025-06-18", "2025-06-18"]);
+    // The negotiated version, once seen, is the session's.
+    client({ jsonrpc: "2.0", id: "i", method: "initialize", params: { protocolVersion: "2025-11-25" } });
+    const answer = enc({ jsonrpc: "2.0", id: "i", result: { protocolVersion: "2025-03-26", capabilities: {} } });
+    tracker.fromServer(classifyLine(answer));
+    expect(startMeta(client(call(4, "search"), "2025-06-18"))).toMatchObject({
+      "baton/protocol_version": "2025-03-26",
+    });
+  });
+
+  test("serve: the HTTP request's trace context (valid only) is noted on the start; propagation joins it without one in _meta", () => {
+    const ambient = "00-11111111111111111111111111111111-2222222222222222-01";
+    for (const propagate of [false, true]) {
+      const state = createProxyState({ includeReportTool: true });
+      const tracker = createTraceTracker({ propagate, randomHex: counterHex() });
+      const client = (message: unknown, request: { traceparent?: string; tracestate?: string }) => {
+        const raw = enc(message);
+        const line = classifyLine(raw);
+        return tracker.fromClient(line, fromClient(state, raw, line, 0), false, request);
+      };
+      const actions = client(call(1, "search"), { traceparent: ambient, tracestate: "h=1" });
+      expect(startMeta(actions)).toMatchObject({
+        "baton/http_traceparent": ambient,
+        "baton/http_tracestate": "h=1",
+      });
+      if (propagate) {
+        const forwarded = JSON.parse(serverTexts(actions)[0] as string);
+        expect(forwarded.params._meta.traceparent).toBe("00-11111111111111111111111111111111-0000000000000001-01");
+      }
+      const bad = startMeta(client(call(2, "search"), { traceparent: "junk", tracestate: "h=1" }));
+      expect(bad?.["baton/http_traceparent"]).toBeUndefined();
+      expect(bad?.["baton/http_tracestate"]).toBeUndefined();
+    }
   });
 
   test("resource and prompt requests (which become spans too) get their request id and protocol version; bytes untouched", () => {
@@ -224,6 +277,37 @@ describe("createTraceTracker", () => {
     const actions = s.client(call(7, "search", { traceparent: unsampled }));
     const forwarded = JSON.parse(serverTexts(actions)[0] as string);
     expect(forwarded.params._meta.traceparent).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000001-00");
+  });
+
+  test("propagation that starts a new trace drops the host's tracestate: without a valid traceparent it belongs to no trace (W3C)", () => {
+    const state = createProxyState({ includeReportTool: true });
+    const tracker = createTraceTracker({ propagate: true, randomHex: counterHex() });
+    const through = (text: string) => {
+      const raw = new TextEncoder().encode(text);
+      const line = classifyLine(raw);
+      return serverTexts(tracker.fromClient(line, fromClient(state, raw, line, 0)));
+    };
+    // In the bytes: the member goes, every other byte stays.
+    const [bytes] = through(
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"s","_meta":{"tracestate":"k=v","a":1.0,"traceparent":"zz"}}}',
+    );
+    expect(bytes).toBe(
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"s","_meta":{"a":1.0,"traceparent":"00-00000000000000000000000000000001-0000000000000002-01"}}}',
+    );
+    // No traceparent at all; and re-serialised (`_meta` given twice: its bytes cannot be edited surely).
+    for (const text of [
+      '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"s","_meta":{"tracestate":"k=v"}}}',
+      '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"s","_meta":{},"_meta":{"tracestate":"k=v","p":2}}}',
+    ]) {
+      const forwarded = JSON.parse(through(text)[0] as string);
+      expect(forwarded.params._meta.tracestate).toBeUndefined();
+      expect(parseTraceparent(forwarded.params._meta.traceparent)).toBeDefined();
+    }
+    expect(
+      through('{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"s","_meta":{},"_meta":{"p":2}}}'),
+    ).toEqual([
+      '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"s","_meta":{"p":2,"traceparent":"00-00000000000000000000000000000007-0000000000000008-01"}}}',
+    ]);
   });
 
   test("propagation without a host trace starts one", () => {

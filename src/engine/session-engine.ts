@@ -154,7 +154,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
       );
       if (context !== undefined) listings.note(line, context);
       return perform(
-        tracer === undefined ? actions : tracer.fromClient(line, actions, unrecorded !== undefined),
+        tracer === undefined ? actions : tracer.fromClient(line, actions, unrecorded !== undefined, context?.trace),
         context,
         false,
         raw.length,

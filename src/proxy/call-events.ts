@@ -1,7 +1,7 @@
 // Builds the friction events of one tool call (start, end, error) and the runtime_meta they carry. No I/O.
 
 import type { EventType, PayloadByType } from "../telemetry/event-types.ts";
-import { META_CALL_ID, META_ROUNDS, META_SERVER, META_TRUNCATED } from "../telemetry/event-types.ts";
+import { ERROR_DATA_MARK, META_CALL_ID, META_ROUNDS, META_SERVER, META_TRUNCATED } from "../telemetry/event-types.ts";
 import { setOwn } from "../telemetry/scrub-walk.ts";
 import { numberOf } from "./canonical-json.ts";
 import type { JsonObject } from "../wire/jsonrpc.ts";
@@ -89,7 +89,7 @@ export function errorFacts(
     isObject(error) && Number.isSafeInteger(numberOf(error.code)) ? (numberOf(error.code) as number) : undefined;
   const text =
     isObject(error) && typeof error.message === "string" ? error.message : jsonText(error ?? response.result ?? null);
-  const data = isObject(error) && error.data !== undefined ? ` (data: ${jsonText(error.data)})` : "";
+  const data = isObject(error) && error.data !== undefined ? `${ERROR_DATA_MARK}${jsonText(error.data)})` : "";
   const body = bound(state, text + data, lineBytes);
   return {
     errorType: code === undefined ? "jsonrpc_invalid" : `jsonrpc_${code}`,

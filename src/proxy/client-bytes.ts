@@ -103,3 +103,22 @@ export function withMetaMember(raw: Uint8Array, key: string, valueText: string):
   const comma = inMeta.length > 0 ? "," : "";
   return withCuts(raw, [[meta.valueAt + 1, meta.valueAt + 1, `${member}:${valueText}${comma}`]]);
 }
+
+/**
+ * The message (one, not a batch) with every `params._meta[key]` member taken out of its bytes (the
+ * same bytes when there is none). Undefined when unsure, as for {@link withMetaMember}.
+ */
+export function withoutMetaMember(raw: Uint8Array, key: string): Uint8Array | undefined {
+  const start = skipSpace(raw, 0);
+  if (!isObjectAt(raw, start)) return undefined;
+  const params = only(membersOf(raw, start), "params");
+  if (params === undefined || !isObjectAt(raw, params.valueAt)) return undefined;
+  const meta = only(membersOf(raw, params.valueAt), "_meta");
+  if (meta === undefined || !isObjectAt(raw, meta.valueAt)) return undefined;
+  const members = membersOf(raw, meta.valueAt);
+  const gone = new Set<number>();
+  members.forEach((member, k) => {
+    if (member.key === key) gone.add(k);
+  });
+  return withCuts(raw, spanCuts(members, gone));
+}

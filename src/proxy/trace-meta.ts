@@ -2,9 +2,24 @@
 
 import type { Classified, JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
-import { formatTraceparent, parseTraceparent, type RandomHex } from "../telemetry/otlp/trace-context.ts";
-import { META_PROTOCOL_VERSION, META_REQUEST_ID, META_SPAN_ID, META_TRACE_ID } from "../telemetry/otlp/span-builder.ts";
-import { withMetaMember } from "./client-bytes.ts";
+import {
+  formatTraceparent,
+  parseTraceparent,
+  parseTracestate,
+  type RandomHex,
+  type RequestTrace,
+  TRACEPARENT_KEY,
+  TRACESTATE_KEY,
+} from "../telemetry/otlp/trace-context.ts";
+import {
+  META_HTTP_TRACEPARENT,
+  META_HTTP_TRACESTATE,
+  META_PROTOCOL_VERSION,
+  META_REQUEST_ID,
+  META_SPAN_ID,
+  META_TRACE_ID,
+} from "../telemetry/otlp/span-builder.ts";
+import { withMetaMember, withoutMetaMember } from "./client-bytes.ts";
 import type { Action } from "./proxy-state.ts";
 
 export interface TraceOptions {
@@ -17,9 +32,10 @@ export interface TraceOptions {
 export interface TraceTracker {
   /**
    * Returns the actions for a client line, with the call's start event (and, propagating, its forwarded bytes) amended;
-   * `unrecorded`: its events will be dropped (hosted per-request consent, no token), so it goes on as the client sent it.
+   * `unrecorded`: its events will be dropped (hosted per-request consent, no token), so it goes on as the client sent it;
+   * `request`: what the transport knows of it (see {@link RequestTrace}).
    */
-  fromClient(line: Classified, actions: Action[], unrecorded?: boolean): Action[];
+  fromClient(line: Classified, actions: Action[], unrecorded?: boolean, request?: RequestTrace): Action[];
   /** Notes the protocol version the server answers `initialize` with. */
   fromServer(line: Classified): void;
 }
@@ -41,7 +57,8 @@ const START_EVENTS: Readonly<Record<string, string>> = {
  * our CLIENT span gets a fresh id in the host's trace (or a new trace), recorded as
  * `baton/trace_id` / `baton/span_id`, and the request goes to the server with `_meta.traceparent`
  * set to it in its bytes (every other byte as the client wrote it; re-serialised only when that
- * edit is unsure); every other key (the host's `tracestate` included) is kept. A batch's calls
+ * edit is unsure); every other key is kept, the host's `tracestate` too unless no valid traceparent came
+ * (a new trace: W3C discards it). A batch's calls
  * get their request ids and the protocol version too (the events of a call must not depend on
  * how it was sent), but the batch goes on as it came, without a traceparent.
  */
@@ -50,8 +67,18 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
   let protocolVersion: string | undefined;
 
   return {
-    fromClient(line, actions, unrecorded = false) {
-      if (line.kind === "batch") return stampBatch(line.members, actions, protocolVersion);
+    fromClient(line, actions, unrecorded = false, request = {}) {
+      // The negotiated version; else the one the request names (hosted: a session initialized elsewhere).
+      const version = protocolVersion ?? request.version;
+      const ambient = parseTraceparent(request.traceparent);
+      const ambientState = ambient === undefined ? undefined : parseTracestate(request.tracestate);
+      /** The facts every start event of this line gets. */
+      const stamp = (meta: Record<string, unknown>): void => {
+        if (version !== undefined) meta[META_PROTOCOL_VERSION] = version;
+        if (ambient !== undefined) meta[META_HTTP_TRACEPARENT] = (request.traceparent as string).trim();
+        if (ambientState !== undefined) meta[META_HTTP_TRACESTATE] = ambientState;
+      };
+      if (line.kind === "batch") return stampBatch(line.members, actions, stamp);
       if (line.kind !== "message" || line.message.kind !== "request") return actions;
       const { id, method, value } = line.message;
       if (method === "initialize") initializeId = id;
@@ -67,21 +94,25 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
       if (start?.type !== "emit" || meta === null) return actions;
       // As the client wrote it: JSON.parse rounds an integer beyond 2^53 (then idText holds the digits).
       meta[META_REQUEST_ID] = line.message.idText ?? String(id);
-      if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
+      stamp(meta);
       // An unrecorded call makes no span: a traceparent would name one nobody exports, and the request must pass unchanged.
       if (!options.propagate || unrecorded || start.draft.event_type !== "tool_call_start") return actions;
       const params = isObject(value.params) ? value.params : {};
       const requestMeta = isObject(params._meta) ? params._meta : {};
-      const host = parseTraceparent(requestMeta.traceparent);
+      // The HTTP request's context when `_meta` names none: our SERVER span's parent then (span-placement.ts).
+      const extracted = parseTraceparent(requestMeta.traceparent);
+      const host = extracted ?? ambient;
       const traceId = host?.traceId ?? options.randomHex(16);
       const spanId = options.randomHex(8);
       meta[META_TRACE_ID] = traceId;
       meta[META_SPAN_ID] = spanId;
       // The host's decision not to sample is kept: the server must not record a trace nobody else does.
       const traceparent = formatTraceparent(traceId, spanId, host?.sampled ?? true);
+      // No valid traceparent in `_meta`: a tracestate there belongs to no trace of ours (W3C discards it).
+      const dropState = extracted === undefined && Object.hasOwn(requestMeta, TRACESTATE_KEY);
       return actions.map((action) =>
         (action.type === "forward" || action.type === "send") && action.to === "server"
-          ? withTraceparent(action, value, traceparent)
+          ? withTraceparent(action, value, traceparent, dropState)
           : action,
       );
     },
@@ -108,7 +139,7 @@ export function createTraceTracker(options: TraceOptions): TraceTracker {
 function stampBatch(
   members: readonly (Message | undefined)[],
   actions: Action[],
-  protocolVersion: string | undefined,
+  stamp: (meta: Record<string, unknown>) => void,
 ): Action[] {
   const starts = actions.flatMap((a) =>
     a.type === "emit" && a.draft.event_type === "tool_call_start" ? [a.draft] : [],
@@ -126,27 +157,33 @@ function stampBatch(
     const meta = draft.runtime_meta;
     if (meta === undefined || meta === null) continue;
     meta[META_REQUEST_ID] = member.idText ?? String(member.id);
-    if (protocolVersion !== undefined) meta[META_PROTOCOL_VERSION] = protocolVersion;
+    stamp(meta);
   }
   return actions;
 }
 
-/** The server-bound copy of the call (as the transforms would send it) with our traceparent in `params._meta`. */
+/**
+ * The server-bound copy of the call (as the transforms would send it) with our traceparent in
+ * `params._meta` (`dropState`: and the host's tracestate taken out).
+ */
 function withTraceparent(
   action: Extract<Action, { type: "forward" | "send" }>,
   original: JsonObject,
   traceparent: string,
+  dropState: boolean,
 ): Action {
   if (action.type === "forward") {
-    const bytes = withMetaMember(action.bytes, "traceparent", JSON.stringify(traceparent));
+    const kept = dropState ? withoutMetaMember(action.bytes, TRACESTATE_KEY) : action.bytes;
+    const bytes = kept === undefined ? undefined : withMetaMember(kept, TRACEPARENT_KEY, JSON.stringify(traceparent));
     if (bytes !== undefined) return { type: "forward", to: "server", bytes };
   }
   const message = action.type === "send" && isObject(action.message) ? action.message : original;
   const params = isObject(message.params) ? message.params : {};
   const meta = isObject(params._meta) ? params._meta : {};
+  const { [TRACESTATE_KEY]: _dropped, ...withoutState } = meta;
   return {
     type: "send",
     to: "server",
-    message: { ...message, params: { ...params, _meta: { ...meta, traceparent } } },
+    message: { ...message, params: { ...params, _meta: { ...(dropState ? withoutState : meta), traceparent } } },
   };
 }

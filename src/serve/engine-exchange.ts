@@ -99,6 +99,7 @@ export function createEngineExchange(
   const engineContext = (context: RequestContext) => ({
     consentToken: context.consentToken,
     principal: context.principal,
+    trace: context.trace,
   });
   return exchangeOver(engine, inject, engineContext, undefined);
 }

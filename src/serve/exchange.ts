@@ -3,6 +3,7 @@
 import type { LineEdges } from "../wire/framing.ts";
 import type { Classified, JsonRpcId } from "../wire/jsonrpc.ts";
 import type { CallerPrincipal } from "./principal.ts";
+import type { RequestTrace } from "../telemetry/otlp/trace-context.ts";
 
 /** Per-request facts the HTTP front door knows; events of a call are stamped with its request's context. */
 export interface RequestContext {
@@ -12,6 +13,24 @@ export interface RequestContext {
   readonly consentToken: string | undefined;
   /** Who is calling, derived from the request's credentials (see principal.ts); undefined when unknown. */
   readonly principal: CallerPrincipal | undefined;
+  /** What the request's headers say for its spans (see {@link requestTraceOf}). */
+  readonly trace?: RequestTrace | undefined;
+}
+
+/**
+ * The request's headers for its spans: MCP-Protocol-Version (sent on every request since
+ * 2025-06-18) when it has a version's form (`YYYY-MM-DD`: anything else is the client's text, left
+ * out), the spans' `mcp.protocol.version` for a session this replica never saw initialized (a
+ * restart, a balancer without affinity); `traceparent`/`tracestate`, the HTTP request's trace
+ * context (checked where they are read, proxy/trace-meta.ts).
+ */
+export function requestTraceOf(headers: Headers): RequestTrace {
+  const version = headers.get("mcp-protocol-version");
+  return {
+    version: version !== null && /^\d{4}-\d{2}-\d{2}$/.test(version) ? version : undefined,
+    traceparent: headers.get("traceparent") ?? undefined,
+    tracestate: headers.get("tracestate") ?? undefined,
+  };
 }
 
 /** What to do with a client's POST body. */

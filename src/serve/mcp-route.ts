@@ -21,7 +21,7 @@ import {
   CONSENT_META_KEY,
 } from "./consent.ts";
 import { withoutMetaMember } from "./consent-bytes.ts";
-import type { RequestContext } from "./exchange.ts";
+import { requestTraceOf, type RequestContext } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { forgetUnknownSession, LISTEN_METHOD, SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts";
 import { exchangePost, type Checked } from "./mcp-post-exchange.ts";
@@ -82,6 +82,7 @@ async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps):
     remoteAddress: hop.remoteAddress,
     consentToken: consent.token,
     principal: deps.principalOf(request.headers),
+    trace: requestTraceOf(request.headers),
   };
   const sessionId = request.headers.get(SESSION_HEADER);
   const entry = pickSession(sessionId, initialize !== undefined, messages, consent.body, context, deps.sessions);

@@ -1,5 +1,6 @@
 // GET (the server->client stream) and DELETE (end of session) on the MCP path: forwarded, the stream relayed through the session's exchange.
 
+import { requestTraceOf } from "./exchange.ts";
 import { refuse } from "./answers.ts";
 import { CONSENT_HEADER, judgeConsent } from "./consent.ts";
 import type { ClientHop } from "./forward-headers.ts";
@@ -28,6 +29,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
     remoteAddress: hop.remoteAddress,
     consentToken: headerConsent(request, deps),
     principal: deps.principalOf(request.headers),
+    trace: requestTraceOf(request.headers),
   };
   // Without a session id (an upstream that gives none), the GET stream is the client group's: the
   // server's task statuses, progress and requests there concern that group's calls.

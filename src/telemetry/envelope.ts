@@ -3,6 +3,7 @@
 import type { Principal } from "../identity/user-id.ts";
 import { META_DROPPED_EVENTS, type BatonEvent, type EventDraft } from "./event-types.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
+import type { RequestTrace } from "./otlp/trace-context.ts";
 
 export interface EnvelopeIdentity {
   readonly tenantId: string;
@@ -25,6 +26,11 @@ export interface RequestContext {
    * with BATON_USER_ID_HMAC_KEY (none without a key); the raw value never reaches an event.
    */
   readonly principal?: Principal;
+  /**
+   * What the request says beyond its message, for its spans (hosted mode: its MCP-Protocol-Version,
+   * traceparent and tracestate headers; see proxy/trace-meta.ts).
+   */
+  readonly trace?: RequestTrace;
 }
 
 export interface EnvelopeClock {

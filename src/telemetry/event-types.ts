@@ -168,3 +168,9 @@ export const META_TRUNCATED = "baton/truncated";
 export const META_ROUNDS = "baton/rounds";
 /** Events the proxy had dropped before this one (set only when > 0), so an offline report can say so. */
 export const META_DROPPED_EVENTS = "baton/dropped_events";
+
+/**
+ * Between a JSON-RPC error's message and its `data` in `error_body` (`<message> (data: <json>)`): the
+ * spans' status description is the message alone (the conventions' description; the data is content).
+ */
+export const ERROR_DATA_MARK = " (data: ";

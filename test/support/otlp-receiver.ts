@@ -21,6 +21,7 @@ export interface DecodedSpan {
   end: bigint;
   attributes: Record<string, unknown>;
   events: { name: string; time: bigint; attributes: Record<string, unknown> }[];
+  links: { traceId: string; spanId: string }[];
   status: { code: number; message: string };
   flags: number;
   resource: Record<string, unknown>;
@@ -131,6 +132,7 @@ function fromObject(object: any, id: (value: any) => string): DecodedSpan[] {
             time: BigInt(e.timeUnixNano),
             attributes: attributes(e.attributes),
           })),
+          links: (s.links ?? []).map((l: any) => ({ traceId: id(l.traceId), spanId: id(l.spanId) })),
           status: { code: Number(s.status?.code ?? 0), message: s.status?.message ?? "" },
           flags: Number(s.flags ?? 0),
           resource,

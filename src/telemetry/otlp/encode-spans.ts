@@ -70,7 +70,11 @@ function toReadable(span: FinishedSpan, resource: ReadableSpanLike["resource"]):
     duration: [0, 0],
     status: span.status,
     attributes: span.attributes,
-    links: [],
+    links: span.links.map((link) => ({
+      context: { traceId: link.traceId, spanId: link.spanId, traceFlags: 1 },
+      attributes: {},
+      droppedAttributesCount: 0,
+    })),
     events: span.events.map((e) => ({
       name: e.name,
       time: e.time,

@@ -11,7 +11,7 @@ import { RANDOM_HEX, type RandomHex } from "./trace-context.ts";
 import { toHrTime, type FinishedSpan, type SpanEventRecord } from "./span-types.ts";
 
 export { META_PROTOCOL_VERSION, META_REQUEST_ID } from "./span-attributes.ts";
-export { META_SPAN_ID, META_TRACE_ID } from "./span-placement.ts";
+export { META_HTTP_TRACEPARENT, META_HTTP_TRACESTATE, META_SPAN_ID, META_TRACE_ID } from "./span-placement.ts";
 
 /** Open calls kept at once; beyond this the oldest is forgotten (its spans are never sent) and counted. */
 export const MAX_OPEN_CALLS = 10_000;
@@ -97,6 +97,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
       clientSpanId: where.clientSpanId,
       parent: where.parent,
       traceState: where.traceState,
+      links: where.links,
       sampled: where.sampled,
       start: toHrTime(event.captured_at),
       attributes,
@@ -168,6 +169,7 @@ export function createSpanBuilder(options: SpanBuilderOptions): SpanBuilder {
           serverHop,
         ),
         events: [record],
+        links: where.links,
         status: { code: STATUS_UNSET },
       },
     ];

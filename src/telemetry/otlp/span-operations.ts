@@ -45,14 +45,19 @@ export function describeOperation(
     attributes["gen_ai.tool.name"] = tool;
     attributes["gen_ai.operation.name"] = "execute_tool";
     if (captureContent) attributes["gen_ai.tool.call.arguments"] = JSON.stringify(payload.params ?? {});
-    return { method, name: `${method} ${tool}`, toolName: tool, attributes };
+    return { method, name: named(method, tool), toolName: tool, attributes };
   }
   if (method === "prompts/get") {
     const prompt = text("name");
     if (prompt !== undefined) attributes["gen_ai.prompt.name"] = prompt;
-    return { method, name: prompt === undefined ? method : `${method} ${prompt}`, toolName: undefined, attributes };
+    return { method, name: named(method, prompt), toolName: undefined, attributes };
   }
   const uri = text("uri");
   if (uri !== undefined) attributes["mcp.resource.uri"] = uri;
   return { method, name: method, toolName: undefined, attributes };
+}
+
+/** `{method} {target}`, or the method alone when there is no target (none, or an empty name: no trailing space). */
+function named(method: string, target: string | undefined): string {
+  return target === undefined || target === "" ? method : `${method} ${target}`;
 }

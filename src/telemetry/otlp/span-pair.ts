@@ -1,6 +1,6 @@
 // An operation's outcome as its two finished spans: the SERVER span toward the host and its CLIENT child toward the server, each side with its own status. Pure.
 
-import type { BatonEvent } from "../event-types.ts";
+import { type BatonEvent, ERROR_DATA_MARK } from "../event-types.ts";
 import { withoutHop } from "./span-attributes.ts";
 import { mapErrorOutcome, STATUS_ERROR, STATUS_UNSET } from "./span-outcome.ts";
 import { toHrTime, type AttributeValue, type FinishedSpan, type HrTime, type SpanEventRecord } from "./span-types.ts";
@@ -16,6 +16,8 @@ export interface OpenCall {
   readonly clientSpanId: string;
   readonly parent: { spanId: string; remote: boolean } | undefined;
   readonly traceState: string | undefined;
+  /** The SERVER span's links (see span-placement.ts). */
+  readonly links: FinishedSpan["links"];
   /** False in a host trace it did not sample (traceparent flags 00): no span of it is exported. */
   readonly sampled: boolean;
   readonly start: HrTime;
@@ -44,6 +46,19 @@ function spanEnd(start: HrTime, capturedAt: string, durationMs: unknown): HrTime
   return [start[0] + Math.floor(nanos / 1e9), nanos % 1e9];
 }
 
+/**
+ * The part of an error event's body that becomes the status description. An isError result's body is
+ * the tool's result text, and a JSON-RPC error's `data` the server's payload: content, sent only when
+ * capture is on (as `.result` is); otherwise a JSON-RPC error gives its message, as the conventions
+ * describe the status (a message holding the mark itself is cut there: shorter, never more).
+ */
+function describedBody(errorType: string, body: string, captureContent: boolean): string {
+  if (captureContent) return body;
+  if (errorType === "tool_error") return "";
+  const mark = errorType.startsWith("jsonrpc_") ? body.indexOf(ERROR_DATA_MARK) : -1;
+  return mark === -1 ? body : body.slice(0, mark);
+}
+
 /** What the ends of every call share: how the host reaches us, whether content is captured, the CLIENT span's hop attributes. */
 export interface SpanEnds {
   readonly transport: "pipe" | "tcp";
@@ -61,8 +76,7 @@ export function finishedSpans(call: OpenCall, event: BatonEvent, failed: boolean
   const payload = event.payload as Record<string, unknown>;
   if (failed) {
     const errorType = String(payload.error_type ?? "");
-    // An isError result's body is the tool's result text: content, sent only when capture is on (as .result is).
-    const body = errorType === "tool_error" && !ends.captureContent ? "" : String(payload.error_body ?? "");
+    const body = describedBody(errorType, String(payload.error_body ?? ""), ends.captureContent);
     const outcome = mapErrorOutcome(errorType, body, ends.transport === "pipe");
     Object.assign(attributes, outcome.attributes);
     serverOnly = outcome.serverAttributes;
@@ -91,6 +105,7 @@ export function finishedSpans(call: OpenCall, event: BatonEvent, failed: boolean
       kind: "server",
       attributes: { ...attributes, ...serverOnly, ...failedWith(server) },
       events: call.events,
+      links: call.links,
       status: server,
     },
     {
@@ -100,6 +115,7 @@ export function finishedSpans(call: OpenCall, event: BatonEvent, failed: boolean
       kind: "client",
       attributes: { ...withoutHop(attributes), ...ends.clientHop, ...failedWith(client) },
       events: [],
+      links: [],
       status: client,
     },
   ];

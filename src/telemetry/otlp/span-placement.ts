@@ -1,12 +1,15 @@
 // Where a call's spans sit in a trace, read from its event's `_meta`: the host's traceparent, the span ids the transform propagated, parent-based sampling. Pure; ids from a passed-in source.
 
 import type { BatonEvent } from "../event-types.ts";
-import type { FinishedSpan } from "./span-types.ts";
+import type { FinishedSpan, SpanLink } from "./span-types.ts";
 import { parseTraceparent, parseTracestate, TRACEPARENT_KEY, TRACESTATE_KEY, type RandomHex } from "./trace-context.ts";
 
 /** Set by the transform when BATON_OTEL_PROPAGATE=on: the trace and CLIENT span ids it wrote into the forwarded request. */
 export const META_TRACE_ID = "baton/trace_id";
 export const META_SPAN_ID = "baton/span_id";
+/** Set by the tracker in hosted mode: the HTTP request's `traceparent`/`tracestate` headers (the ambient context). */
+export const META_HTTP_TRACEPARENT = "baton/http_traceparent";
+export const META_HTTP_TRACESTATE = "baton/http_tracestate";
 
 /** A call's place in a trace: its trace, its SERVER span's parent, and whether any of its spans is exported. */
 export interface TracePlacement {
@@ -15,6 +18,8 @@ export interface TracePlacement {
   traceState: string | undefined;
   clientSpanId: string;
   sampled: boolean;
+  /** The HTTP request's context when `_meta` gave another parent (the conventions: a link to the ambient context). */
+  links: SpanLink[];
 }
 
 /**
@@ -23,7 +28,12 @@ export interface TracePlacement {
  */
 export function placement(event: BatonEvent, random: RandomHex): TracePlacement {
   const meta = event.runtime_meta ?? {};
-  const incoming = parseTraceparent(meta[TRACEPARENT_KEY]);
+  const extracted = parseTraceparent(meta[TRACEPARENT_KEY]);
+  const ambient = parseTraceparent(meta[META_HTTP_TRACEPARENT]);
+  // The conventions: the context extracted from `_meta` is the parent, the ambient (HTTP) one a link;
+  // without the former, the HTTP request's context is the parent, as for any HTTP server span.
+  const incoming = extracted ?? ambient;
+  const stateKey = extracted !== undefined ? TRACESTATE_KEY : META_HTTP_TRACESTATE;
   const ownTrace = meta[META_TRACE_ID];
   const ownSpan = meta[META_SPAN_ID];
   const traceId =
@@ -34,9 +44,15 @@ export function placement(event: BatonEvent, random: RandomHex): TracePlacement 
   return {
     traceId,
     parent,
-    traceState: parent === undefined ? undefined : parseTracestate(meta[TRACESTATE_KEY]),
+    traceState: parent === undefined ? undefined : parseTracestate(meta[stateKey]),
     clientSpanId,
     // Parent-based, as OpenTelemetry's default sampler: the host's unsampled trace stays unrecorded.
     sampled: parent === undefined || incoming?.sampled !== false,
+    links:
+      extracted !== undefined &&
+      ambient !== undefined &&
+      (ambient.traceId !== extracted.traceId || ambient.spanId !== extracted.spanId)
+        ? [{ traceId: ambient.traceId, spanId: ambient.spanId }]
+        : [],
   };
 }

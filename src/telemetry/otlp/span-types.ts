@@ -24,7 +24,15 @@ export interface FinishedSpan {
   readonly end: HrTime;
   readonly attributes: Record<string, AttributeValue>;
   readonly events: readonly SpanEventRecord[];
+  /** Other contexts the span relates to: the SERVER span's HTTP request context beside a `_meta` parent. */
+  readonly links: readonly SpanLink[];
   readonly status: { code: number; message?: string };
+}
+
+/** A link to another span context (sampled: we only export spans of sampled traces). */
+export interface SpanLink {
+  readonly traceId: string;
+  readonly spanId: string;
 }
 
 /** `2026-11-24T07:01:26.123456Z` → [seconds, nanoseconds]; an unreadable time becomes the epoch (never throws). */

@@ -43,6 +43,15 @@ export function parseTracestate(value: unknown): string | undefined {
     : undefined;
 }
 
+/** What the transport knows of a request beyond its message, for its spans (hosted mode: its headers). */
+export interface RequestTrace {
+  /** The protocol version it names (MCP-Protocol-Version), used when no `initialize` answer was seen. */
+  readonly version?: string | undefined;
+  /** The HTTP request's W3C trace context (the conventions' ambient context): raw, checked where read. */
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
+}
+
 /** Returns `bytes` random bytes as lowercase hex; never all zeros. */
 export type RandomHex = (bytes: 8 | 16) => string;
 
