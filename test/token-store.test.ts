@@ -2,12 +2,13 @@
 // never under the host's working directory.
 
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RELATIVE_CONFIG_DIR } from "../src/config-values.ts";
 import { LocalError } from "../src/errors.ts";
 import { configDir, TokenStore } from "../src/remote/token-store.ts";
 import { tempDir } from "./support/proxy-process.ts";
+import { giveToAnotherUser } from "./support/users.ts";
 
 const home = () => "/home/me";
 
@@ -129,4 +130,47 @@ test("auth logout --all leaves no file that may hold a token: damaged records an
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describe("a cache another user could have written (a BATON_CONFIG_DIR in a shared place someone else made first)", () => {
+  // Records planted there were used as this user's: the planter's access token sent to the server (the
+  // agent's work landing in their account), their discovery naming the token endpoint a refresh goes to.
+  const server = "https://mcp.example.com/mcp";
+  const planted = (dir: string): TokenStore => {
+    const store = new TokenStore(dir);
+    store.save({ server, tokens: { access_token: "at-planted", refresh_token: "rt-planted" } });
+    return store;
+  };
+
+  test("a directory others can write to: no record is read from it, and this is said once", () => {
+    const dir = tempDir();
+    try {
+      const { dir: oauth } = planted(dir);
+      chmodSync(oauth, 0o777);
+      const said: string[] = [];
+      const store = new TokenStore(dir, undefined, (text) => said.push(text));
+      expect(store.load(server).tokens).toBeUndefined();
+      expect(store.list()).toEqual([]);
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain(`${oauth} is writable by every user (mode 777)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a record owned by another user is not read; the cache's own records still are", () => {
+    const dir = tempDir();
+    try {
+      const store = planted(dir);
+      if (giveToAnotherUser(store.pathOf(server)) === undefined) return; // neither root nor sudo here
+      store.save({ server: "https://mine.example/mcp", tokens: { access_token: "at-mine" } });
+      const said: string[] = [];
+      const reader = new TokenStore(dir, undefined, (text) => said.push(text));
+      expect(reader.load(server).tokens).toBeUndefined();
+      expect(reader.list().map((r) => r.server)).toEqual(["https://mine.example/mcp"]);
+      expect(said.join("")).toContain("is owned by uid");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
