@@ -1,7 +1,8 @@
 // Where the OAuth cache lives (src/remote/token-store.ts configDir), per platform and environment, and how it is written:
 // never under the host's working directory.
 
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
+import * as fs from "node:fs";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RELATIVE_CONFIG_DIR } from "../src/config-values.ts";
@@ -173,4 +174,29 @@ describe("a cache another user could have written (a BATON_CONFIG_DIR in a share
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("a saved record is on the disk before it replaces the last one, and the replacement too: a crash just after a refresh leaves the new tokens, not an empty file", () => {
+  // Without fsync a crash after the rename could leave the record empty (XFS, APFS) or the old one,
+  // whose refresh token rotation had just revoked: either way a sign-in in the browser again.
+  const dir = tempDir();
+  const order: string[] = [];
+  const realFsync = fs.fsyncSync;
+  const realRename = fs.renameSync;
+  const fsync = spyOn(fs, "fsyncSync").mockImplementation((fd) => {
+    order.push(fs.fstatSync(fd).isDirectory() ? "fsync directory" : "fsync file");
+    realFsync(fd);
+  });
+  const rename = spyOn(fs, "renameSync").mockImplementation((from, to) => {
+    order.push("rename");
+    realRename(from, to);
+  });
+  try {
+    new TokenStore(dir).save({ server: "https://mcp.example.com/mcp", tokens: { refresh_token: "rt-new" } });
+    expect(order).toEqual(["fsync file", "rename", "fsync directory"]);
+  } finally {
+    fsync.mockRestore();
+    rename.mockRestore();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -2,8 +2,12 @@
 
 import {
   chmodSync,
+  closeSync,
   existsSync,
+  fchmodSync,
+  fsyncSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -114,8 +118,16 @@ export class TokenStore {
     // file at once and rename each other's half-written tokens into place. Created exclusively.
     const temp = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
     try {
-      writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: "wx" });
-      chmodSync(temp, 0o600);
+      const fd = openSync(temp, "wx", 0o600);
+      try {
+        writeFileSync(fd, `${JSON.stringify(record, null, 2)}\n`);
+        fchmodSync(fd, 0o600); // whatever the umask
+        // On the disk before it replaces the record: a crash after the rename could otherwise leave an
+        // empty file (XFS, APFS), and the tokens it replaced were just revoked by refresh-token rotation.
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(temp, path);
     } catch (error) {
       // A write cut short (a full disk) or a rename refused must not leave the tokens in a file
@@ -123,6 +135,7 @@ export class TokenStore {
       rmSync(temp, { force: true });
       throw error;
     }
+    syncDirectory(this.dir);
   }
 
   /** Removes one server's record; true when there was one. */
@@ -186,6 +199,21 @@ export class TokenStore {
     const slug = url.host.replace(/[^A-Za-z0-9.-]/g, "_");
     const hash = new Bun.CryptoHasher("sha256").update(server).digest("hex").slice(0, 12);
     return join(this.dir, `${slug}-${hash}.json`);
+  }
+}
+
+/** Makes a rename in `dir` durable where the OS allows opening a directory (not on Windows); best effort. */
+function syncDirectory(dir: string): void {
+  if (process.platform === "win32") return;
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself has happened.
   }
 }
 
