@@ -45,6 +45,14 @@ export function defaultFileSinkPath(
   return path.win32.join(temp, "baton-proxy.jsonl");
 }
 
+/** Whether two absolute paths name one file by their text (`//` and `.` segments aside; on Windows, case too). */
+export function sameAbsolutePath(a: string, b: string, platform: NodeJS.Platform = process.platform): boolean {
+  const p = platform === "win32" ? path.win32 : path.posix;
+  if (!p.isAbsolute(a) || !p.isAbsolute(b)) return false;
+  const [x, y] = [p.normalize(a), p.normalize(b)];
+  return platform === "win32" ? x.toLowerCase() === y.toLowerCase() : x === y;
+}
+
 /** `text` is an absolute path on `platform` (default: this process's). */
 export function isAbsolutePath(text: string, platform: NodeJS.Platform = process.platform): boolean {
   return (platform === "win32" ? path.win32 : path.posix).isAbsolute(text);

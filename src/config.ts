@@ -10,6 +10,7 @@ import {
   headerSafe,
   isAbsolutePath,
   parseCapture,
+  sameAbsolutePath,
   unsendable,
   upstreamTimeoutOf,
 } from "./config-values.ts";
@@ -195,6 +196,16 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
   const upstreamTimeoutMs = typeof timeout === "number" ? timeout : DEFAULT_UPSTREAM_TIMEOUT_MS;
   if (typeof timeout === "string") problems.push(timeout);
 
+  // Log lines in the event file would break its JSON Lines: `report` skipped them as malformed without a word, jq stopped at them.
+  const logFileRaw = value("BATON_PROXY_LOG_FILE");
+  const logIsEvents =
+    logFileRaw !== undefined &&
+    sinks.some((s) => s.kind === "file" && sameAbsolutePath(s.path, logFileRaw, options.platform));
+  if (logIsEvents)
+    warnings.push(
+      `BATON_PROXY_LOG_FILE ${logFileRaw} is the event file of a file:// sink (BATON_EVENT_SINK): log lines there would break its JSON Lines; logging to stderr only`,
+    );
+
   const remarks = describeRemarks(env, options.mode, perRequest, value("BATON_CONSENT_TOKEN") !== undefined);
   if (problems.length > 0) return { ok: false, problems: [...problems, ...remarks] };
   warnings.push(...remarks);
@@ -219,7 +230,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
     apiKey,
     s3,
     otlp,
-    logFile: value("BATON_PROXY_LOG_FILE"),
+    logFile: logIsEvents ? undefined : logFileRaw,
     scrub: scrubRaw as ScrubMode,
     scrubKeys: Object.freeze(scrubKeys),
     slowCallMs,

@@ -1,8 +1,8 @@
 // BATON_PROXY_LOG_FILE: the proxy's own log lines, also appended to a file; shared by the stdio proxy and `serve`.
 
-import { closeSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, writeSync } from "node:fs";
 import { describeError } from "./errors.ts";
-import { openEventFile } from "./telemetry/sinks/event-file.ts";
+import { endsMidLine, openEventFile, openReader } from "./telemetry/sinks/event-file.ts";
 
 /** Who writes the file's lines and when: default `Date.now` (the lines' dates), `performance.now` (retry waits, which a clock step must not hold) and `process.pid`. */
 export interface LogStamp {
@@ -19,15 +19,33 @@ export const LOG_FILE_RETRY_MS = 10_000;
 /** This process's own passing shortage, not the path's: tried again with the next line. */
 const TRANSIENT_CODES = new Set(["EMFILE", "ENFILE"]);
 
+/** The part of `writeSync` the log file uses; injectable so a test can cut a write short as a full disk does. */
+export type WriteBytes = (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
+
 /**
  * Appends `line` to the file at `path`, opened under the event file's rules for each line: a planted
  * FIFO would block the open for good and a planted symlink would have us append to whatever it
- * names, so both are refused (the log file often lives in /tmp too).
+ * names, so both are refused (the log file often lives in /tmp too). A file ending inside a line (a
+ * write cut short by a full disk, ours or another proxy's) gets a line break first, so the line is
+ * not glued to that fragment. A short write is written on until it throws (ENOSPC): it said nothing,
+ * and the rest of the line was lost unsaid.
  */
-export function appendToLogFile(path: string, line: string): void {
+export function appendToLogFile(path: string, line: string, write: WriteBytes = writeSync): void {
   const fd = openEventFile(path);
   try {
-    writeSync(fd, line);
+    const stat = fstatSync(fd);
+    const reader = stat.size > 0 ? openReader(path, stat) : undefined;
+    let midLine = false;
+    if (reader !== undefined) {
+      midLine = endsMidLine(reader, stat.size);
+      closeSync(reader);
+    }
+    const bytes = Buffer.from(midLine ? `\n${line}` : line);
+    for (let done = 0; done < bytes.length; ) {
+      const n = write(fd, bytes, done, bytes.length - done);
+      if (n <= 0) throw new Error(`wrote ${done} of ${bytes.length} bytes`);
+      done += n;
+    }
   } finally {
     closeSync(fd);
   }

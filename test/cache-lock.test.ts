@@ -3,7 +3,7 @@
 import { expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { withCacheLock } from "../src/remote/cache-lock.ts";
+import { lockPlace, withCacheLock } from "../src/remote/cache-lock.ts";
 import { tempDir } from "./support/proxy-process.ts";
 
 /** Far longer than the test's own timeout: a task that waited for it would fail the test. */
@@ -75,4 +75,27 @@ test("a lock held longer than the wait is taken over, and its late holder, endin
   finish();
   await taker;
   expect(existsSync(lock)).toBe(false);
+});
+
+test("a lock held on another machine or container sharing the cache (an NFS home, a volume) is waited for: its pid means nothing here", async () => {
+  // Its pid, unknown here, was taken for a dead holder: two refreshes ran at once, and with
+  // refresh-token rotation the second presented a used token (a server detecting it revokes the grant).
+  const lock = join(tempDir(), "record.json.lock");
+  const dead = Bun.spawn([process.execPath, "-e", ""]);
+  await dead.exited;
+  writeFileSync(lock, `${dead.pid} 3f1c other-host/pid:[4026531836]\n`);
+  const waitMs = 400;
+  const started = performance.now();
+  expect(await withCacheLock(lock, waitMs, async () => "ran")).toBe("ran");
+  expect(performance.now() - started).toBeGreaterThanOrEqual(waitMs - 50);
+});
+
+test("a lock of this machine whose holder is gone is still taken over at once", async () => {
+  const lock = join(tempDir(), "record.json.lock");
+  const dead = Bun.spawn([process.execPath, "-e", ""]);
+  await dead.exited;
+  writeFileSync(lock, `${dead.pid} 3f1c ${lockPlace()}\n`);
+  const started = performance.now();
+  expect(await withCacheLock(lock, FOREVER_MS, async () => "ran")).toBe("ran");
+  expect(performance.now() - started).toBeLessThan(5_000);
 });

@@ -179,6 +179,26 @@ describe("loadConfig", () => {
     expect(withSink.ok && withSink.config.warnings).toEqual([]);
   });
 
+  test("a log file that is a file:// sink's event file is not written (its lines would break the JSON Lines every reader parses), with a warning", () => {
+    // Each log line became a line of the event file: `report` skipped it as malformed without saying why, jq stopped at it.
+    for (const env of [
+      { BATON_PROXY_LOG_FILE: "/tmp/baton-proxy.jsonl" },
+      {
+        BATON_EVENT_SINK: "stderr:,file:///var/log/baton/events.jsonl",
+        BATON_PROXY_LOG_FILE: "/var/log//baton/./events.jsonl",
+      },
+    ]) {
+      const result = loadConfig(env, { platform: "linux" });
+      expect(result.ok && result.config.logFile).toBeUndefined();
+      expect(result.ok && result.config.warnings).toEqual([
+        `BATON_PROXY_LOG_FILE ${env.BATON_PROXY_LOG_FILE} is the event file of a file:// sink (BATON_EVENT_SINK): log lines there would break its JSON Lines; logging to stderr only`,
+      ]);
+    }
+    const apart = loadConfig({ BATON_PROXY_LOG_FILE: "/tmp/baton-proxy.log" }, { platform: "linux" });
+    expect(apart.ok && apart.config.logFile).toBe("/tmp/baton-proxy.log");
+    expect(apart.ok && apart.config.warnings).toEqual([]);
+  });
+
   test("unknown BATON_ variables are warnings naming the likely intended variable", () => {
     const result = loadConfig({ BATON_EVENT_SINKS: "stderr:", BATON_NONSENSE_THING: "1", baton_scrub: "off" });
     expect(result.ok && result.config.warnings).toEqual([

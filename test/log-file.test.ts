@@ -1,9 +1,9 @@
 // BATON_PROXY_LOG_FILE's writer (src/log-file.ts): every line on stderr, and in the file (dated, with the pid) whenever the file can be written.
 
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { LOG_FILE_RETRY_MS, logLineWriter } from "../src/log-file.ts";
+import { appendToLogFile, LOG_FILE_RETRY_MS, logLineWriter } from "../src/log-file.ts";
 import { tempDir } from "./support/temp.ts";
 
 describe("a log file that cannot be written for a while", () => {
@@ -66,4 +66,43 @@ test("the file's lines carry their UTC time and the process id (proxies of sever
   expect(readFileSync(file, "utf8")).toBe(
     "2026-12-31T23:59:59.998Z [4242] baton-proxy: info: one\n2027-01-01T00:00:00.003Z [4242] baton-proxy: warn: two\n",
   );
+});
+
+describe("a line cut short in the log file", () => {
+  test("a full disk taking only part of a line is a failed write, said on stderr, not a silent fragment", () => {
+    // writeSync reports a short write by its count, not by throwing: the rest of the line was lost unsaid.
+    const path = join(tempDir(), "proxy.log");
+    const stderr: string[] = [];
+    let room = 20;
+    const fullDisk = (fd: number, buffer: Uint8Array, offset: number, length: number): number => {
+      if (room === 0) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      const n = writeSync(fd, buffer, offset, Math.min(length, room));
+      room -= n;
+      return n;
+    };
+    const write = logLineWriter(
+      path,
+      (text) => stderr.push(text),
+      undefined,
+      { monotonic: () => 0 },
+      (p, line) => appendToLogFile(p, line, fullDisk),
+    );
+    write("baton-proxy: warn: a line longer than the room left on the disk\n");
+    expect(stderr.filter((l) => l.includes(`cannot write the log file ${path}: ENOSPC`))).toHaveLength(1);
+  });
+
+  test("the next line, from this process or another, starts on a line of its own, not glued to the fragment", () => {
+    const path = join(tempDir(), "proxy.log");
+    writeFileSync(path, "2026-12-02T12:55:32.079Z [13289] baton-proxy: warn: unknown variable BATON_X is ign", {
+      mode: 0o600,
+    });
+    appendToLogFile(path, "2026-12-02T12:55:35.792Z [13425] baton-proxy: info: next\n");
+    appendToLogFile(path, "2026-12-02T12:55:35.793Z [13425] baton-proxy: info: and the one after\n");
+    expect(readFileSync(path, "utf8").split("\n")).toEqual([
+      "2026-12-02T12:55:32.079Z [13289] baton-proxy: warn: unknown variable BATON_X is ign",
+      "2026-12-02T12:55:35.792Z [13425] baton-proxy: info: next",
+      "2026-12-02T12:55:35.793Z [13425] baton-proxy: info: and the one after",
+      "",
+    ]);
+  });
 });

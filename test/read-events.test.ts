@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import {
   findLatestSession,
   listSessions,
+  MAX_LINE_BYTES,
   matchSession,
   parseEventLine,
   splitLines,
@@ -155,5 +156,42 @@ describe("splitLines", () => {
   test("no chunks, or a final newline, yield no extra empty line", async () => {
     expect(await collect(splitLines(chunksOf()))).toEqual([]);
     expect(await collect(splitLines(chunksOf("x\n")))).toEqual(["x"]);
+  });
+});
+
+describe("splitLines on a line with no end in sight (a file's zero-filled tail after a crash, binary garbage)", () => {
+  test(`a line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB is not held: it comes out cut and marked (malformed, never an event), and the lines after it whole`, async () => {
+    // Every chunk of such a line was held until its newline, then copied twice: 200 MB of NULs took 718 MB of RSS.
+    const zeros = new Uint8Array(1024 * 1024);
+    const chunks = async function* (): AsyncGenerator<Uint8Array> {
+      yield new TextEncoder().encode('{"event_type":"tool_call_start","session_id":"s","sequence_number":1}');
+      for (let i = 0; i < MAX_LINE_BYTES / zeros.length + 1; i++) yield zeros;
+      yield new TextEncoder().encode('\n{"ok":1}\n');
+    };
+    const lines = await collect(splitLines(chunks()));
+    expect(lines.length).toBe(2);
+    expect(lines[0]?.length).toBeLessThanOrEqual(4096);
+    expect(lines[0]?.startsWith('{"event_type":"tool_call_start"')).toBe(true);
+    expect(parseEventLine(lines[0] ?? "").kind).toBe("malformed");
+    expect(lines[1]).toBe('{"ok":1}');
+  });
+
+  test("a line of exactly the bound is read whole, one byte more is cut, in one chunk or across several; the next line is whole", async () => {
+    const exact = `{"x":"${"é".repeat(4)}"}`; // 16 bytes
+    expect(await collect(splitLines(chunksOf(exact, "\nok\n"), undefined, 16))).toEqual([exact, "ok"]);
+    expect(await collect(splitLines(chunksOf(exact.slice(0, 5), exact.slice(5), "\nok"), undefined, 16))).toEqual([
+      exact,
+      "ok",
+    ]);
+    const over = `${exact} `;
+    const cut = await collect(splitLines(chunksOf(`${over}\nok\n`), undefined, 16));
+    expect(cut).toEqual([`${exact}…`, "ok"]);
+    expect(parseEventLine(cut[0] ?? "").kind).toBe("malformed");
+    const ending = { unterminated: false };
+    expect(await collect(splitLines(chunksOf("ok\n", over.slice(0, 9), over.slice(9)), ending, 16))).toEqual([
+      "ok",
+      `${exact}…`,
+    ]);
+    expect(ending.unterminated).toBe(true);
   });
 });

@@ -1,11 +1,12 @@
 // Tests of `baton-proxy report` through the subcommand dispatcher (src/commands.ts) with a fake context over temporary files.
 
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandContext } from "../src/command-context.ts";
 import { runSubcommand } from "../src/commands.ts";
 import { renderSynopsis } from "../src/command-spec.ts";
+import { openFileLines } from "../src/report/event-file-path.ts";
 import { REPORT_SPEC } from "../src/report/report-spec.ts";
 import type { ReportSummary } from "../src/report/summarize-json.ts";
 import { makeCall, makeEvent } from "./fixtures/report/build-events.ts";
@@ -664,5 +665,26 @@ describe("report errors and usage", () => {
       expect(result.stdout).toContain(option);
     // --list's columns as it prints them (the server's name between the client and the surface hash).
     expect(result.stdout).toContain("(id, first → last, events, calls, client, server, surface hash)");
+  });
+});
+
+describe("the event file rotated while the report reads it", () => {
+  test("renamed and replaced between two passes (logrotate's create, a /tmp cleaner): every pass reads the file first opened", async () => {
+    // Each pass opened the path again: the index found the session in the old file, the fold read the
+    // new empty one, and the report said "Nothing captured yet" (exit 0) for a session of 32 000 calls.
+    const path = await writeTwoSessions("rotated.jsonl");
+    const lines = await openFileLines(path, () => {}, { unterminated: false });
+    try {
+      const first: string[] = [];
+      for await (const line of lines()) first.push(line);
+      expect(first.length).toBeGreaterThan(0);
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, "");
+      const second: string[] = [];
+      for await (const line of lines()) second.push(line);
+      expect(second).toEqual(first);
+    } finally {
+      await lines.close();
+    }
   });
 });

@@ -1,13 +1,15 @@
 // Where the OAuth cache lives (src/remote/token-store.ts configDir), per platform and environment, and how it is written:
 // never under the host's working directory.
 
-import { describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { describe, expect, spyOn, test } from "bun:test";
+import * as fs from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RELATIVE_CONFIG_DIR } from "../src/config-values.ts";
 import { LocalError } from "../src/errors.ts";
 import { configDir, TokenStore } from "../src/remote/token-store.ts";
 import { tempDir } from "./support/proxy-process.ts";
+import { giveToAnotherUser } from "./support/users.ts";
 
 const home = () => "/home/me";
 
@@ -127,6 +129,74 @@ test("auth logout --all leaves no file that may hold a token: damaged records an
     expect(readdirSync(store.dir)).toEqual([]);
     expect(said.join("")).toContain("forgot credentials for 1 server(s)");
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe("a cache another user could have written (a BATON_CONFIG_DIR in a shared place someone else made first)", () => {
+  // Records planted there were used as this user's: the planter's access token sent to the server (the
+  // agent's work landing in their account), their discovery naming the token endpoint a refresh goes to.
+  const server = "https://mcp.example.com/mcp";
+  const planted = (dir: string): TokenStore => {
+    const store = new TokenStore(dir);
+    store.save({ server, tokens: { access_token: "at-planted", refresh_token: "rt-planted" } });
+    return store;
+  };
+
+  test("a directory others can write to: no record is read from it, and this is said once", () => {
+    const dir = tempDir();
+    try {
+      const { dir: oauth } = planted(dir);
+      chmodSync(oauth, 0o777);
+      const said: string[] = [];
+      const store = new TokenStore(dir, undefined, (text) => said.push(text));
+      expect(store.load(server).tokens).toBeUndefined();
+      expect(store.list()).toEqual([]);
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain(`${oauth} is writable by every user (mode 777)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a record owned by another user is not read; the cache's own records still are", () => {
+    const dir = tempDir();
+    try {
+      const store = planted(dir);
+      if (giveToAnotherUser(store.pathOf(server)) === undefined) return; // neither root nor sudo here
+      store.save({ server: "https://mine.example/mcp", tokens: { access_token: "at-mine" } });
+      const said: string[] = [];
+      const reader = new TokenStore(dir, undefined, (text) => said.push(text));
+      expect(reader.load(server).tokens).toBeUndefined();
+      expect(reader.list().map((r) => r.server)).toEqual(["https://mine.example/mcp"]);
+      expect(said.join("")).toContain("is owned by uid");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test("a saved record is on the disk before it replaces the last one, and the replacement too: a crash just after a refresh leaves the new tokens, not an empty file", () => {
+  // Without fsync a crash after the rename could leave the record empty (XFS, APFS) or the old one,
+  // whose refresh token rotation had just revoked: either way a sign-in in the browser again.
+  const dir = tempDir();
+  const order: string[] = [];
+  const realFsync = fs.fsyncSync;
+  const realRename = fs.renameSync;
+  const fsync = spyOn(fs, "fsyncSync").mockImplementation((fd) => {
+    order.push(fs.fstatSync(fd).isDirectory() ? "fsync directory" : "fsync file");
+    realFsync(fd);
+  });
+  const rename = spyOn(fs, "renameSync").mockImplementation((from, to) => {
+    order.push("rename");
+    realRename(from, to);
+  });
+  try {
+    new TokenStore(dir).save({ server: "https://mcp.example.com/mcp", tokens: { refresh_token: "rt-new" } });
+    expect(order).toEqual(["fsync file", "rename", "fsync directory"]);
+  } finally {
+    fsync.mockRestore();
+    rename.mockRestore();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -37,7 +37,8 @@ test("a missing file reads as undefined; a directory or invalid UTF-8 is an E_WR
 test("reads keep a BOM and the permission bits", async () => {
   const path = fresh("bom.json", "\uFEFF{}", 0o640);
   const file = await readConfigFile(path);
-  expect(file).toEqual({ path, realPath: path, text: "\uFEFF{}", mode: 0o640 });
+  const { uid, gid } = statSync(path);
+  expect(file).toEqual({ path, realPath: path, text: "\uFEFF{}", mode: 0o640, uid, gid });
 });
 
 test("the backup is written once, with the original's permissions", async () => {
@@ -113,6 +114,32 @@ test.skipIf(unprivileged === undefined)(
       expect(readFileSync(path, "utf8")).toBe("{}");
     } finally {
       chmodSync(locked, 0o700);
+    }
+  },
+);
+
+// Only root can give a file to another user, so only root can rewrite one without taking it over.
+const asRoot = process.getuid?.() === 0;
+test.skipIf(!asRoot)(
+  `a file of another user rewritten by root (sudo wrap, a Dockerfile's RUN as root) stays that user's, and so does its backup${
+    asRoot ? "" : " (SKIPPED: not root)"
+  }`,
+  async () => {
+    // The rename put a root-owned 0600 file in its place: the user's client could no longer read its own config.
+    const path = fresh("their.json", "{}", 0o600);
+    const { uid, gid } = nobody();
+    chownSync(path, uid, gid);
+    const file = (await readConfigFile(path))!;
+    await writeBackupOnce(file);
+    await writeFileAtomic(file, '{"a": 1}');
+    for (const written of [path, path + BACKUP_SUFFIX]) {
+      const stat = statSync(written);
+      expect({ written, uid: stat.uid, gid: stat.gid, mode: stat.mode & 0o777 }).toEqual({
+        written,
+        uid,
+        gid,
+        mode: 0o600,
+      });
     }
   },
 );

@@ -37,7 +37,11 @@ export async function runAuthCommand(
   // A misspelt BATON_OAUTH_CLIENT_ID or BATON_CONFIG_DIR would change what login does without a word: named, as the proxy names it.
   for (const remark of describeUnknownVariables(io.env, KNOWN_VARIABLES))
     io.stderr(`baton-proxy: warn: ${printable(remark)}\n`);
-  const store = new TokenStore(configDir(io.env, () => io.homeDir, io.platform));
+  const store = new TokenStore(
+    configDir(io.env, () => io.homeDir, io.platform),
+    undefined,
+    (text) => io.stderr(`baton-proxy: warn: ${printable(text)}\n`),
+  );
   const url = typeof args.values.url === "string" ? args.values.url : undefined;
   // Each action reads only its own options (auth --help): one given for another would do nothing without a word.
   const own = action !== undefined && Object.hasOwn(ACTION_OPTIONS, action) ? ACTION_OPTIONS[action] : undefined;

@@ -1,14 +1,37 @@
 // A lock file beside one server's OAuth record, so the proxies of every host session (one per server, per session) refresh its tokens one at a time.
 
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
 
 /** How often a proxy waiting for another's refresh looks at the lock again. */
 const POLL_MS = 25;
 
-/** The lock's holder as written in the file: `<pid> <random tag>`. */
+/** The lock's holder as written in the file: `<pid> <random tag> <place>` (see {@link lockPlace}). */
 interface Holder {
   readonly pid: number;
   readonly tag: string;
+  /** Absent in a lock written before places were. */
+  readonly place?: string;
+}
+
+let place: string | undefined;
+
+/**
+ * Where this process's pid means something: the host name, and on Linux the pid namespace (containers
+ * on one host may share a host name). The cache may be shared by other machines (an NFS home) or
+ * containers (a volume), where a holder's pid cannot be looked up: unknown here, it would be taken
+ * for a dead holder's, and two refreshes would run at once.
+ */
+export function lockPlace(): string {
+  if (place !== undefined) return place;
+  let namespace = "";
+  try {
+    namespace = `/${readlinkSync("/proc/self/ns/pid")}`;
+  } catch {
+    // Not Linux, or no /proc: the host name alone.
+  }
+  place = `${hostname().replace(/\s/g, "_")}${namespace}`;
+  return place;
 }
 
 /**
@@ -49,7 +72,7 @@ function tryCreate(path: string, own: Holder): "held" | "busy" | "unlockable" {
     return (error as { code?: unknown }).code === "EEXIST" ? "busy" : "unlockable";
   }
   try {
-    writeSync(fd, `${own.pid} ${own.tag}\n`);
+    writeSync(fd, `${own.pid} ${own.tag} ${lockPlace()}\n`);
     return "held";
   } catch {
     remove(path); // a full disk: a lock naming no one would hold the others up until it is stale
@@ -71,14 +94,15 @@ function remove(path: string): boolean {
 
 function readHolder(path: string): Holder | undefined {
   try {
-    const [pid, tag] = readFileSync(path, "utf8").trim().split(" ");
-    return tag === undefined ? undefined : { pid: Number(pid), tag };
+    const [pid, tag, where] = readFileSync(path, "utf8").trim().split(" ");
+    if (tag === undefined) return undefined;
+    return where === undefined ? { pid: Number(pid), tag } : { pid: Number(pid), tag, place: where };
   } catch {
     return undefined;
   }
 }
 
-/** The holder's process is gone, or it has held the lock longer than any bounded refresh takes. */
+/** The holder's process (on this machine) is gone, or it has held the lock longer than any bounded refresh takes. */
 function isStale(path: string, waitMs: number): boolean {
   let stat: ReturnType<typeof statSync>;
   try {
@@ -91,6 +115,8 @@ function isStale(path: string, waitMs: number): boolean {
   const holder = readHolder(path);
   if (holder === undefined) return Date.now() - stat.mtimeMs > 1_000; // being written, or damaged
   if (holder.pid === process.pid) return false;
+  // Held on another machine or in another container: its pid cannot be looked up here, only its age tells.
+  if (holder.place !== undefined && holder.place !== lockPlace()) return false;
   try {
     process.kill(holder.pid, 0);
     return false;

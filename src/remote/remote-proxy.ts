@@ -54,6 +54,7 @@ export function openRemoteUpstream(target: RemoteTarget, config: Config, logger:
             logger.warn(
               `cannot save the sign-in to ${target.url.origin} (${describeError(error)}): kept for this session only`,
             ),
+          (text) => logger.warn(text),
         ),
         server: target.url,
         env: io.env,

@@ -2,12 +2,18 @@
 
 import {
   chmodSync,
+  closeSync,
   existsSync,
+  fchmodSync,
+  fsyncSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
+  type Stats,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -57,16 +63,20 @@ export class TokenStore {
   readonly dir: string;
   /** Records that could not be written, kept for this process (see `unsaved` in the constructor). */
   private readonly kept = new Map<string, ServerAuthRecord>();
+  /** Paths already said to be untrusted (see `warn`). */
+  private readonly distrusted = new Set<string>();
 
   /**
    * `unsaved`: when given, a record that cannot be written (read-only or missing home, a path
    * through a file) is kept in memory for this process instead of failing, and `unsaved` is told
    * the first time. The proxy passes it, so a sign-in still serves its session; `auth login`
-   * does not: its point is the cache, and it must fail.
+   * does not: its point is the cache, and it must fail. `warn` is told once per path when a record
+   * is not read because another user could have written it (see {@link untrustedBecause}).
    */
   constructor(
     configDirectory: string,
     private readonly unsaved?: (error: unknown) => void,
+    private readonly warn: (text: string) => void = () => {},
   ) {
     this.dir = join(configDirectory, "oauth");
   }
@@ -75,7 +85,7 @@ export class TokenStore {
     const kept = this.kept.get(server);
     if (kept !== undefined) return kept;
     const path = this.pathOf(server);
-    if (!existsSync(path)) return { server };
+    if (!existsSync(path) || this.untrusted(this.dir, true) || this.untrusted(path, false)) return { server };
     try {
       const parsed = JSON.parse(readFileSync(path, "utf8")) as ServerAuthRecord;
       return parsed.server === server ? parsed : { server };
@@ -108,8 +118,16 @@ export class TokenStore {
     // file at once and rename each other's half-written tokens into place. Created exclusively.
     const temp = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
     try {
-      writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: "wx" });
-      chmodSync(temp, 0o600);
+      const fd = openSync(temp, "wx", 0o600);
+      try {
+        writeFileSync(fd, `${JSON.stringify(record, null, 2)}\n`);
+        fchmodSync(fd, 0o600); // whatever the umask
+        // On the disk before it replaces the record: a crash after the rename could otherwise leave an
+        // empty file (XFS, APFS), and the tokens it replaced were just revoked by refresh-token rotation.
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(temp, path);
     } catch (error) {
       // A write cut short (a full disk) or a rename refused must not leave the tokens in a file
@@ -117,6 +135,7 @@ export class TokenStore {
       rmSync(temp, { force: true });
       throw error;
     }
+    syncDirectory(this.dir);
   }
 
   /** Removes one server's record; true when there was one. */
@@ -141,10 +160,10 @@ export class TokenStore {
 
   /** Every cached record (unreadable files are skipped). */
   list(): ServerAuthRecord[] {
-    if (!existsSync(this.dir)) return [];
+    if (!existsSync(this.dir) || this.untrusted(this.dir, true)) return [];
     const records: ServerAuthRecord[] = [];
     for (const name of readdirSync(this.dir).sort()) {
-      if (!name.endsWith(".json")) continue;
+      if (!name.endsWith(".json") || this.untrusted(join(this.dir, name), false)) continue;
       try {
         const record = JSON.parse(readFileSync(join(this.dir, name), "utf8")) as ServerAuthRecord;
         if (typeof record.server === "string") records.push(record);
@@ -155,12 +174,64 @@ export class TokenStore {
     return records;
   }
 
+  /** True (said once) when `path`, the cache directory or a record, could have been written by another user. */
+  private untrusted(path: string, isDirectory: boolean): boolean {
+    const uid = process.getuid?.();
+    if (uid === undefined) return false; // Windows: no POSIX owner; the profile's ACLs keep others out
+    let stat: Stats;
+    try {
+      stat = statSync(path);
+    } catch {
+      return false; // gone or unreadable: nothing will be read from it
+    }
+    const why = untrustedBecause(stat, uid, isDirectory);
+    if (why === undefined) return false;
+    if (!this.distrusted.has(path))
+      this.warn(
+        `the OAuth cache ${path} ${why}: its records are not used (whoever can write it could plant tokens); sign in again once it is yours alone`,
+      );
+    this.distrusted.add(path);
+    return true;
+  }
+
   pathOf(server: string): string {
     const url = new URL(server);
     const slug = url.host.replace(/[^A-Za-z0-9.-]/g, "_");
     const hash = new Bun.CryptoHasher("sha256").update(server).digest("hex").slice(0, 12);
     return join(this.dir, `${slug}-${hash}.json`);
   }
+}
+
+/** Makes a rename in `dir` durable where the OS allows opening a directory (not on Windows); best effort. */
+function syncDirectory(dir: string): void {
+  if (process.platform === "win32") return;
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself has happened.
+  }
+}
+
+/**
+ * Why a cache directory or record (`stat`) cannot be trusted by user `uid`, or undefined. Tokens read
+ * from a place another user can write would be theirs: their access token sent as ours (the agent's
+ * work landing in their account), their discovery naming where a refresh sends our refresh token.
+ * So, as ssh does for ~/.ssh: owned by us or root, and a directory not writable by group or others.
+ */
+export function untrustedBecause(
+  stat: Pick<Stats, "uid" | "mode">,
+  uid: number,
+  isDirectory: boolean,
+): string | undefined {
+  if (stat.uid !== uid && stat.uid !== 0) return `is owned by uid ${stat.uid}, not by this user`;
+  if (isDirectory && (stat.mode & 0o022) !== 0)
+    return `is writable by ${(stat.mode & 0o002) !== 0 ? "every user" : "its group"} (mode ${(stat.mode & 0o777).toString(8)})`;
+  return undefined;
 }
 
 /** Epoch ms when the record's access token expires, when the server said. */

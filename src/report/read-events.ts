@@ -206,19 +206,52 @@ export function sortBySequence(events: readonly BatonEvent[]): BatonEvent[] {
 }
 
 /**
+ * Longest line read whole: 256 times the strings an event of the proxy keeps (256 KiB), above the
+ * most its keys can add. A longer one is no event of ours (a file's zero-filled tail after a crash,
+ * binary garbage, a gzip bomb in a bucket): held to its end, 200 MB of NULs took 718 MB of memory.
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+/** What is kept of a line past {@link MAX_LINE_BYTES}: its start, to be named malformed. */
+const OVERLONG_HEAD_BYTES = 1024;
+/** Ends the head of an overlong line: no JSON text ends so, so it never reads as an event. */
+const CUT_MARK = "…";
+
+/**
  * Splits a byte stream into lines (without `\n` or a trailing `\r`), decoding each line only
  * once it is complete, so a multi-byte character split across chunks is never mangled. The last
  * line is yielded even without a final newline (`ending` then says so). Invalid UTF-8 becomes U+FFFD.
+ * A line longer than `maxLineBytes` is not held: only its first bytes are, yielded with "…" at the cut.
  */
-export async function* splitLines(chunks: AsyncIterable<Uint8Array>, ending?: LineEnding): AsyncGenerator<string> {
+export async function* splitLines(
+  chunks: AsyncIterable<Uint8Array>,
+  ending?: LineEnding,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<string> {
   if (ending !== undefined) ending.unterminated = false;
   const decoder = new TextDecoder();
   let partial: Uint8Array[] = [];
-  const finish = (tail: Uint8Array): string => {
-    const bytes = partial.length === 0 ? tail : Buffer.concat([...partial, tail]);
+  let held = 0;
+  /** The line's head once it has run past `maxLineBytes` (the rest up to its newline is dropped). */
+  let head: Uint8Array | undefined;
+  const hold = (bytes: Uint8Array): void => {
+    if (head !== undefined) return;
+    held += bytes.length;
+    partial.push(bytes.slice()); // a copy: the producer may reuse its buffer
+    if (held <= maxLineBytes) return;
+    head = Buffer.concat(partial, Math.min(maxLineBytes, OVERLONG_HEAD_BYTES)); // a copy of the first bytes only
     partial = [];
+  };
+  const finish = (tail: Uint8Array): string => {
+    // The usual line, whole in one chunk, is decoded where it lies: no copy.
+    if (partial.length === 0 && head === undefined && tail.length <= maxLineBytes) return trimCr(decoder.decode(tail));
+    if (tail.length > 0) hold(tail);
+    const cut = head;
+    const bytes = cut ?? Buffer.concat(partial);
+    partial = [];
+    held = 0;
+    head = undefined;
     const line = decoder.decode(bytes);
-    return line.endsWith("\r") ? line.slice(0, -1) : line;
+    return cut === undefined ? trimCr(line) : `${line}${CUT_MARK}`;
   };
   for await (const chunk of chunks) {
     let start = 0;
@@ -226,11 +259,15 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, ending?: Li
       yield finish(chunk.subarray(start, nl));
       start = nl + 1;
     }
-    if (start < chunk.length) partial.push(chunk.slice(start)); // a copy: the producer may reuse its buffer
+    if (start < chunk.length) hold(chunk.subarray(start));
   }
-  if (partial.length === 0) return;
+  if (held === 0 && head === undefined) return;
   if (ending !== undefined) ending.unterminated = true; // set before the line is handed over: its reader can tell
   yield finish(new Uint8Array(0));
+}
+
+function trimCr(line: string): string {
+  return line.endsWith("\r") ? line.slice(0, -1) : line;
 }
 
 /** Whether the line {@link splitLines} has just yielded is a last one with no newline (a writer may be mid-line). */

@@ -2,7 +2,7 @@
 
 import type { CommandContext } from "../command-context.ts";
 import type { ParsedArgs } from "../command-spec.ts";
-import { describeConfigProblems, loadConfig } from "../config.ts";
+import { type Config, describeConfigProblems, loadConfig } from "../config.ts";
 import { LocalError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import {
@@ -15,8 +15,8 @@ import {
   type SessionIndex,
   type SessionInfo,
 } from "./read-events.ts";
-import { defaultEventFile, openFileLines, toPath } from "./event-file-path.ts";
-import { isS3Location, openS3Lines } from "./read-s3.ts";
+import { defaultEventFile, type FileLines, openFileLines, toPath } from "./event-file-path.ts";
+import { isS3Location, openS3Lines, type ReadLines, type S3Lines } from "./read-s3.ts";
 import { renderReport } from "./render-markdown.ts";
 import { chooseSession, countOnce, findPreviousSurface, foldSession, MAX_IDS_CHECKED } from "./session-passes.ts";
 import { summarizeReport } from "./summarize-json.ts";
@@ -88,8 +88,28 @@ export async function runReportCommand(args: ParsedArgs, ctx: CommandContext): P
   const warn = (text: string): void => ctx.stderr(`baton-proxy report: ${printable(text)}\n`);
   const ending: LineEnding = { unterminated: false };
   const s3Lines = isS3Location(path) ? await openS3Lines(path, ctx.env, undefined, warn) : undefined;
-  const readLines =
+  const lines: S3Lines | FileLines =
     s3Lines ?? (await openFileLines(path, (text) => ctx.stderr(`baton-proxy report: warn: ${text}\n`), ending));
+  try {
+    return await reportFrom(lines, { request, config, ctx, path, s3Lines, ending });
+  } finally {
+    if ("close" in lines) await lines.close();
+  }
+}
+
+/** What {@link reportFrom} reads besides the lines. */
+interface ReportInput {
+  readonly request: ReportRequest;
+  readonly config: Config;
+  readonly ctx: CommandContext;
+  readonly path: string;
+  readonly s3Lines: S3Lines | undefined;
+  readonly ending: LineEnding;
+}
+
+/** The report or listing of `readLines` (every pass reads them again). */
+async function reportFrom(readLines: ReadLines, input: ReportInput): Promise<number> {
+  const { request, config, ctx, path, s3Lines, ending } = input;
   const index = createSessionIndex();
   let unfinished = false;
   try {

@@ -18,6 +18,9 @@ export interface ConfigFileText {
   readonly realPath: string;
   readonly text: string;
   readonly mode: number;
+  /** Its owner: a file replaced by rename is the writer's, so root writing another user's config gives it back (see {@link keepModeAndOwner}). */
+  readonly uid: number;
+  readonly gid: number;
 }
 
 /**
@@ -37,7 +40,7 @@ export async function readConfigFile(filePath: string): Promise<ConfigFileText |
     if (!stat.isFile()) throw new LocalError("E_WRAP", `${filePath}: not a regular file`);
     const bytes = await fs.readFile(realPath);
     const text = decodeStrict(bytes);
-    return { path: filePath, realPath, text, mode: stat.mode & PERMISSION_BITS };
+    return { path: filePath, realPath, text, mode: stat.mode & PERMISSION_BITS, uid: stat.uid, gid: stat.gid };
   } catch (error) {
     if (error instanceof LocalError) throw error;
     if (error instanceof TypeError)
@@ -65,8 +68,13 @@ export async function writeBackupOnce(
 ): Promise<{ readonly path: string; readonly kept: boolean }> {
   const backupPath = file.path + BACKUP_SUFFIX;
   try {
-    await fs.writeFile(backupPath, file.text, { flag: "wx", mode: file.mode });
-    await fs.chmod(backupPath, file.mode); // the umask may have narrowed the mode; a backup holds the same secrets
+    const handle = await fs.open(backupPath, "wx", file.mode);
+    try {
+      await handle.writeFile(file.text, "utf8");
+      await keepModeAndOwner(handle, file); // the umask may have narrowed the mode; a backup holds the same secrets
+    } finally {
+      await handle.close();
+    }
     return { path: backupPath, kept: false };
   } catch (error) {
     if (codeOf(error) === "EEXIST") return { path: backupPath, kept: true };
@@ -90,11 +98,11 @@ export async function writeFileAtomic(file: ConfigFileText, newText: string): Pr
     const handle = await fs.open(temp, "wx", file.mode);
     try {
       await handle.writeFile(newText, "utf8");
+      await keepModeAndOwner(handle, file);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await fs.chmod(temp, file.mode);
     const current = await fs.readFile(file.realPath);
     if (decodeStrict(current) !== file.text)
       throw new LocalError(
@@ -108,6 +116,25 @@ export async function writeFileAtomic(file: ConfigFileText, newText: string): Pr
     throw new LocalError("E_IO", `${file.path}: cannot write: ${describeError(error)}`, { cause: error });
   }
   await syncDirectory(dir);
+}
+
+/**
+ * Gives the new file standing for `file` (`handle`, just created) `file`'s mode, owner and group.
+ * Root rewriting another user's config (`sudo … wrap`, a Dockerfile's RUN before USER) made it
+ * root's: a 0600 one, such as ~/.claude.json, the user's client could then no longer read, let alone
+ * rewrite. Through the descriptor, never the path: that user owns the directory, and could put a
+ * symlink to /etc/shadow where the temp file or the backup was, for root to chmod and chown.
+ * The owner is best effort: only root may give a file away.
+ */
+async function keepModeAndOwner(handle: fs.FileHandle, file: ConfigFileText): Promise<void> {
+  await handle.chmod(file.mode);
+  if (process.platform === "win32") return; // no POSIX owners (stat says 0)
+  try {
+    const made = await handle.stat();
+    if (made.uid !== file.uid || made.gid !== file.gid) await handle.chown(file.uid, file.gid);
+  } catch {
+    // EPERM as a user other than root: the file is replaced as it always was, owned by its writer.
+  }
 }
 
 /** Makes the rename durable where the OS allows opening a directory (not on Windows); best effort. */
