@@ -1,4 +1,4 @@
-// Why the server command could not start, said so the user can fix the host's config entry: the PATH searched, the directory a relative path was read from, a script without "#!", a directory, a Windows command. Pure.
+// Why the server command could not start, said so the user can fix the host's config entry: the PATH searched, the directory a relative path was read from, a script without "#!" or whose "#!" interpreter is missing, a directory, a Windows command. Pure.
 
 import { isAbsolutePath } from "../config-values.ts";
 
