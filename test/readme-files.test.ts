@@ -73,6 +73,14 @@ describe("README Files", () => {
     expect(tracked).toEqual([]);
   });
 
+  test("names every file of deploy/container/ (the image's Dockerfile and its README)", () => {
+    const block = filesBlock();
+    const missing = readdirSync(join(ROOT, "deploy", "container")).filter(
+      (name) => !new RegExp(`\\bcontainer/${name.replace(/\./g, "\\.")}\\s`).test(block),
+    );
+    expect(missing).toEqual([]);
+  });
+
   test("every file name it gives exists (a pattern matches at least one file)", () => {
     const absent = names.filter((_name, i) => ![...everyBasename].some((file) => patterns[i]?.test(file)));
     expect(absent).toEqual([]);
