@@ -47,7 +47,8 @@ export function describeSpawnFailure(failure: SpawnFailure): string {
     return `${head}: not found (ENOENT): it is a Windows command (a config entry copied from Windows?); on this system name the program itself (npx, node, uvx, python…) and its arguments`;
   // The file is there, so what was not found is what it needs to start: the interpreter its "#!" line
   // names (a moved virtualenv, python3 elsewhere) or, for a binary, its loader (built for glibc, run on musl).
-  if (code === "ENOENT" && failure.kind === "file" && hasSeparator(command, failure.platform)) {
+  // Windows runs no "#!" line and resolves commands its own way (windows-command.ts): not said there.
+  if (code === "ENOENT" && failure.kind === "file" && failure.platform !== "win32" && command.includes("/")) {
     const { interpreter } = failure;
     if (interpreter === undefined)
       return `${head}: the file is there, but something it needs to start was not found (ENOENT): a program built for another system (such as a glibc binary on a musl system like Alpine) fails so; use a build for this system`;
