@@ -206,6 +206,12 @@ describe("parseServeArgs", () => {
     expect(problems("/a/../mcp")).toContain('--path "/a/../mcp" is read as "/mcp"');
     expect(problems("/%7Emcp")).toBe("");
     expect(problems("/mcp/")).toBe("");
+    // A path that starts with "/" but holds what no request path can: the refusal names what is wrong.
+    expect(problems("mcp")).toContain('--path must start with "/" (got "mcp")');
+    expect(problems("/mcp?key=1")).toContain(
+      '--path must be a path alone, without "?", "#" or spaces (got "/mcp?key=1")',
+    );
+    expect(problems("/a b")).toContain('--path must be a path alone, without "?", "#" or spaces (got "/a b")');
     expect(ok(["--upstream", "http://127.0.0.1:1/caf%C3%A9/mcp"]).path).toBe("/caf%C3%A9/mcp");
   });
 
