@@ -90,6 +90,20 @@ describe("parseServeArgs", () => {
     ).toEqual(["https://a.example"]);
   });
 
+  // A default port, an IDN host or an IPv6 address is written otherwise in a browser's Origin header, so the
+  // entry could never match: the refusal said "not an origin (scheme://host[:port], no path)" of what is one.
+  test("an origin spelt otherwise than browsers send it is refused with the spelling that works", () => {
+    const problems = (origins: string) => {
+      const result = parseServeArgs(["--upstream", "http://127.0.0.1:1/mcp", "--allowed-origins", origins], {});
+      return result.kind === "problems" ? result.problems.join("\n") : "";
+    };
+    expect(problems("https://app.example:443")).toContain(
+      'entry "https://app.example:443" is not an origin as a browser sends it, which is "https://app.example": give that form',
+    );
+    expect(problems("http://bücher.example")).toContain('which is "http://xn--bcher-kva.example"');
+    expect(problems("https://a.example/path")).toContain("is not an origin (scheme://host[:port], no path)");
+  });
+
   test("every problem at once, secrets never echoed", () => {
     const result = parseServeArgs(
       [
