@@ -104,6 +104,20 @@ describe("parseServeArgs", () => {
     expect(problems("https://a.example/path")).toContain("is not an origin (scheme://host[:port], no path)");
   });
 
+  // README: "Secrets never appear in any output: every URL printed has its credentials, query and fragment masked".
+  test("a refused origin is quoted with its credentials and query masked", () => {
+    for (const origins of [
+      "https://user:pw-secret@a.example",
+      "https://a.example/?key=pw-secret",
+      "https://a.example#pw-secret",
+    ]) {
+      const result = parseServeArgs(["--upstream", "http://127.0.0.1:1/mcp", "--allowed-origins", origins], {});
+      const text = result.kind === "problems" ? result.problems.join("\n") : "";
+      expect(text).toContain("--allowed-origins entry");
+      expect(text).not.toContain("pw-secret");
+    }
+  });
+
   test("every problem at once, secrets never echoed", () => {
     const result = parseServeArgs(
       [

@@ -86,10 +86,12 @@ export function parseOrigins(raw: string, label: string, problems: string[]): st
     const bare = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+$/.test(origin);
     if (url !== undefined && bare && url.origin !== "null" && url.origin !== origin) {
       problems.push(
-        `${label} entry "${clip(origin)}" is not an origin as a browser sends it, which is "${clip(url.origin)}": give that form`,
+        `${label} entry "${clip(maskUrl(origin))}" is not an origin as a browser sends it, which is "${clip(url.origin)}": give that form`,
       );
     } else if (url === undefined || url.origin === "null" || url.origin !== origin) {
-      problems.push(`${label} entry "${clip(origin)}" is not an origin (scheme://host[:port], no path), or "*"`);
+      problems.push(
+        `${label} entry "${clip(maskUrl(origin))}" is not an origin (scheme://host[:port], no path), or "*"`,
+      );
     }
   }
   return list;
