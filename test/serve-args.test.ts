@@ -236,9 +236,12 @@ describe("parseServeArgs", () => {
     expect(problems("/mcp/")).toBe("");
     // A path that starts with "/" but holds what no request path can: the refusal names what is wrong.
     expect(problems("mcp")).toContain('--path must start with "/" (got "mcp")');
-    expect(problems("/mcp?key=1")).toContain(
-      '--path must be a path alone, without "?", "#" or spaces (got "/mcp?key=1")',
+    // Quoted with its query and fragment masked (a key in it must not reach the log).
+    expect(problems("/mcp?key=pw-secret")).toContain(
+      '--path must be a path alone, without "?", "#" or spaces (got "/mcp?***")',
     );
+    expect(problems("/mcp#pw-secret")).not.toContain("pw-secret");
+    expect(problems("mcp?key=pw-secret")).toContain('--path must start with "/" (got "mcp?***")');
     expect(problems("/a b")).toContain('--path must be a path alone, without "?", "#" or spaces (got "/a b")');
     expect(ok(["--upstream", "http://127.0.0.1:1/caf%C3%A9/mcp"]).path).toBe("/caf%C3%A9/mcp");
   });
