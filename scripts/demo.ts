@@ -198,8 +198,12 @@ export async function runDemo(out: DemoOutput): Promise<{ eventsFile: string }> 
     const instructions = client.getInstructions() ?? "";
     const suffix = instructions.indexOf("This server is instrumented by baton-proxy");
     if (suffix <= 0) fail("expected the server's instructions followed by the proxy's suffix");
-    out.line(`instructions:     the server's own (${suffix} chars), then the proxy's note for the model:`);
-    for (const line of instructions.slice(suffix).split("\n").slice(0, 2)) out.line(dim(`  │ ${line}`));
+    // The server's own text, without the blank line the proxy joins its note after.
+    const serverText = instructions.slice(0, suffix).replace(/\n\n$/, "");
+    out.line(`instructions:     the server's own (${serverText.length} chars), then the proxy's note for the model:`);
+    const note = instructions.slice(suffix).split("\n");
+    for (const line of note.slice(0, 2)) out.line(dim(`  │ ${line}`));
+    if (note.length > 2) out.line(dim(`  │ … ${note.length - 2} more lines`));
 
     heading("2. The agent at work");
     out.line(dim("  user: Chase ACME's overdue invoices and send me Q3 receivables."));

@@ -130,6 +130,7 @@ ${renderOptionRows(GLOBAL_OPTIONS)}
 
 ${fill(`Configuration comes from BATON_* environment variables (see README): ${KNOWN_VARIABLES.join(", ")}.`)}
 ${fill(`Exit status: the server's own status in proxy mode; ${exits}.`)}
-Example (Claude config): "command": "baton-proxy", "args": ["npx", "-y", "@modelcontextprotocol/server-everything"]
+Example (Claude config; hosts start servers with a short PATH: give the path "command -v baton-proxy" prints):
+  "command": "/usr/local/bin/baton-proxy", "args": ["--", "npx", "-y", "@modelcontextprotocol/server-everything"]
 `;
 }

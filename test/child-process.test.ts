@@ -1,7 +1,10 @@
 // Unit: the child adapter carries the stop plan out on the whole tree (a recording OS seam, one short-lived real child).
 
 import { describe, expect, test } from "bun:test";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { childEnvironment, spawnChild, type ChildSystem } from "../src/transport/child-process.ts";
+import { tempDir } from "./support/temp.ts";
 
 function recordingSystem(platform: NodeJS.Platform) {
   const calls: string[] = [];
@@ -41,6 +44,28 @@ describe("the child adapter", () => {
     expect(calls).toEqual([`taskkill /T /F /PID ${child.pid}`]);
     await child.exited;
   });
+
+  // The OS says ENOENT for a script whose "#!" interpreter is missing (a moved virtualenv, python3 elsewhere):
+  // the message said the script itself was not in the working directory, and to give its absolute path.
+  test.skipIf(process.platform === "win32")(
+    "a script whose #! interpreter is missing: the message names the interpreter, not the script, as not found",
+    () => {
+      const script = join(tempDir(), "server.py");
+      writeFileSync(script, "#!/nonexistent/venv/bin/python3 -u\nprint(1)\n");
+      chmodSync(script, 0o755);
+      for (const command of [script, relative(process.cwd(), script)]) {
+        let message = "";
+        try {
+          spawnChild([command], childEnvironment({ PATH: process.env.PATH }));
+        } catch (error) {
+          message = (error as Error).message;
+        }
+        expect(message).toContain("the file is there");
+        expect(message).toContain('"#!" line names /nonexistent/venv/bin/python3');
+        expect(message).not.toContain("working directory");
+      }
+    },
+  );
 
   test("the child's environment keeps everything but BATON_* variables", () => {
     expect(childEnvironment({ PATH: "/bin", BATON_API_KEY: "secret", HOME: "/h", EMPTY: undefined })).toEqual({

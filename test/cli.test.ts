@@ -1,9 +1,12 @@
 // Unit tests for src/cli.ts: where the server command starts, reserved subcommand names, and the help text's sources.
 
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs, renderUsage } from "../src/cli.ts";
 import { SUBCOMMANDS } from "../src/commands.ts";
 import { KNOWN_VARIABLES } from "../src/config.ts";
+import { ROOT } from "./support/binary.ts";
 
 describe("parseArgs", () => {
   test.each([
@@ -106,6 +109,17 @@ describe("parseArgs", () => {
     expect(result.kind).toBe("usage-error");
     expect(result.kind === "usage-error" && result.reason).toContain(reason);
   });
+});
+
+// The README's "After" entry: hosts start servers with a short PATH, so a bare "baton-proxy" is often not found there.
+test("the help's example entry is the README's: the binary's absolute path, and the server command after --", () => {
+  const usage = renderUsage();
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const after = /"command": "(\/[^"]+)",\s+"args": \[("--", "npx"[^\]]*)\]/.exec(readme);
+  expect(after).not.toBeNull();
+  expect(usage).toContain(`"command": "${after?.[1]}"`);
+  expect(usage).toContain(`"args": [${after?.[2]}]`);
+  expect(usage).toContain("command -v baton-proxy");
 });
 
 test("the help text comes from the command table: every synopsis, every subcommand, every variable", () => {

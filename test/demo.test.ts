@@ -89,6 +89,13 @@ describe("bun run demo", () => {
       new Set(SERVER_TOOLS),
     );
   });
+
+  test("the instructions it shows: the server's own length as the snapshot records it, and the note's cut said", () => {
+    const snapshot = readValidatedEvents(eventsFile).find((e) => e.event_type === "surface_snapshot");
+    const own = snapshot?.payload.instructions as string;
+    expect(stdout).toContain(`instructions:     the server's own (${own.length} chars), then the proxy's note`);
+    expect(stdout).toMatch(/\n {2}│ … \d+ more lines\n/);
+  });
 });
 
 test("a TMPDIR that does not exist: the demo says which directory and which variable, not only mkdtemp's ENOENT", async () => {

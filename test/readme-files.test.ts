@@ -1,9 +1,9 @@
-// The README's "Files" tree: every source file of src/, scripts/ and test/support/ is named in it (by name or a
+// The README's "Files" tree: every source file of src/, scripts/, test/support/ and test/fixtures/ is named in it (by name or a
 // `prefix-*.ts` pattern), and every file name it gives exists.
 
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, sep } from "node:path";
 import { ROOT } from "./support/binary.ts";
 
 function filesBlock(): string {
@@ -23,6 +23,8 @@ const sources = [
   ...listed("src", "**/*.ts"),
   ...listed("scripts", "*"),
   ...listed(join("test", "support"), "*.ts"),
+  // The fixture servers are named by purpose (echo, noisy, …) on their own line; every other fixture's code by name.
+  ...listed(join("test", "fixtures"), "**/*.{ts,mjs}").filter((path) => !path.includes(`fixtures${sep}servers${sep}`)),
 ].sort();
 const everyBasename = new Set(
   [...new Bun.Glob("**/*").scanSync({ cwd: ROOT, dot: true })]
@@ -31,7 +33,7 @@ const everyBasename = new Set(
 );
 
 describe("README Files", () => {
-  test("names every file of src/, scripts/ and test/support/", () => {
+  test("names every file of src/, scripts/, test/support/ and test/fixtures/ (code)", () => {
     const missing = sources.filter((path) => !patterns.some((pattern) => pattern.test(basename(path))));
     expect(missing).toEqual([]);
   });
@@ -69,6 +71,14 @@ describe("README Files", () => {
     ]);
     const tracked = readdirSync(ROOT).filter((name) => !name.startsWith(".") && !allowed.has(name));
     expect(tracked).toEqual([]);
+  });
+
+  test("names every file of deploy/container/ (the image's Dockerfile and its README)", () => {
+    const block = filesBlock();
+    const missing = readdirSync(join(ROOT, "deploy", "container")).filter(
+      (name) => !new RegExp(`\\bcontainer/${name.replace(/\./g, "\\.")}\\s`).test(block),
+    );
+    expect(missing).toEqual([]);
   });
 
   test("every file name it gives exists (a pattern matches at least one file)", () => {

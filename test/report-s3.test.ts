@@ -245,6 +245,20 @@ describe("report s3://", () => {
     expect(parseS3Location("s3://b/team%20a/x%2By")).toEqual({ bucket: "b", prefix: "team a/x+y" });
     expect(parseS3Location("s3://b/bad%zz")).toBeUndefined();
   });
+
+  // README: "Secrets never appear in any output: every URL printed has its credentials, query and fragment masked".
+  test("a location that is not s3://bucket/prefix is quoted with its credentials and query masked", async () => {
+    const refused = openS3Lines("s3://AKIA:pw-secret@events/baton?token=pw-secret", {});
+    await expect(refused).rejects.toThrow("s3://***@events/baton?*** is not s3://bucket/prefix");
+    for (const location of ["s3://events/baton#pw-secret", "s3://AKIA:pw-secret@events/baton"]) {
+      const message = await openS3Lines(location, {}).then(
+        () => "",
+        (error: Error) => error.message,
+      );
+      expect(message).toContain("s3://");
+      expect(message).not.toContain("pw-secret");
+    }
+  });
 });
 
 // s3rver cannot answer a truncated listing under Bun (its continuation token is DES, which Bun's crypto lacks), so the pages come from a reader here.

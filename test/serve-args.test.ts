@@ -90,6 +90,34 @@ describe("parseServeArgs", () => {
     ).toEqual(["https://a.example"]);
   });
 
+  // A default port, an IDN host or an IPv6 address is written otherwise in a browser's Origin header, so the
+  // entry could never match: the refusal said "not an origin (scheme://host[:port], no path)" of what is one.
+  test("an origin spelt otherwise than browsers send it is refused with the spelling that works", () => {
+    const problems = (origins: string) => {
+      const result = parseServeArgs(["--upstream", "http://127.0.0.1:1/mcp", "--allowed-origins", origins], {});
+      return result.kind === "problems" ? result.problems.join("\n") : "";
+    };
+    expect(problems("https://app.example:443")).toContain(
+      'entry "https://app.example:443" is not an origin as a browser sends it, which is "https://app.example": give that form',
+    );
+    expect(problems("http://bücher.example")).toContain('which is "http://xn--bcher-kva.example"');
+    expect(problems("https://a.example/path")).toContain("is not an origin (scheme://host[:port], no path)");
+  });
+
+  // README: "Secrets never appear in any output: every URL printed has its credentials, query and fragment masked".
+  test("a refused origin is quoted with its credentials and query masked", () => {
+    for (const origins of [
+      "https://user:pw-secret@a.example",
+      "https://a.example/?key=pw-secret",
+      "https://a.example#pw-secret",
+    ]) {
+      const result = parseServeArgs(["--upstream", "http://127.0.0.1:1/mcp", "--allowed-origins", origins], {});
+      const text = result.kind === "problems" ? result.problems.join("\n") : "";
+      expect(text).toContain("--allowed-origins entry");
+      expect(text).not.toContain("pw-secret");
+    }
+  });
+
   test("every problem at once, secrets never echoed", () => {
     const result = parseServeArgs(
       [
@@ -206,6 +234,15 @@ describe("parseServeArgs", () => {
     expect(problems("/a/../mcp")).toContain('--path "/a/../mcp" is read as "/mcp"');
     expect(problems("/%7Emcp")).toBe("");
     expect(problems("/mcp/")).toBe("");
+    // A path that starts with "/" but holds what no request path can: the refusal names what is wrong.
+    expect(problems("mcp")).toContain('--path must start with "/" (got "mcp")');
+    // Quoted with its query and fragment masked (a key in it must not reach the log).
+    expect(problems("/mcp?key=pw-secret")).toContain(
+      '--path must be a path alone, without "?", "#" or spaces (got "/mcp?***")',
+    );
+    expect(problems("/mcp#pw-secret")).not.toContain("pw-secret");
+    expect(problems("mcp?key=pw-secret")).toContain('--path must start with "/" (got "mcp?***")');
+    expect(problems("/a b")).toContain('--path must be a path alone, without "?", "#" or spaces (got "/a b")');
     expect(ok(["--upstream", "http://127.0.0.1:1/caf%C3%A9/mcp"]).path).toBe("/caf%C3%A9/mcp");
   });
 

@@ -34,8 +34,21 @@ test.each<[Partial<SpawnFailure>, string[]]>([
   [{ command: "/srv", code: "EACCES", kind: "directory" }, ["is a directory"]],
   [{ command: "/srv/x.sh", code: "EACCES", kind: "file" }, ["chmod +x /srv/x.sh"]],
   [{ command: "/srv/x.sh", code: "EPERM", kind: "file" }, ["ENOENT: the runtime's words"]],
+  // The file is there: what was not found is the interpreter its "#!" line names (or a binary's loader).
+  [
+    { command: "./server.py", kind: "file", interpreter: "/opt/none/python3" },
+    ["the file is there", '"#!" line names /opt/none/python3', "python3 ./server.py"],
+  ],
+  [{ command: "/srv/server", kind: "file", interpreter: "/usr/bin/env" }, ['"#!" line names /usr/bin/env']],
+  [{ command: "bin/server", kind: "file" }, ["the file is there", "built for another system"]],
+  [
+    { command: "tools\\server.exe", kind: "file", platform: "win32", cwd: "C:\\me" },
+    ["in C:\\me, the working directory"],
+  ],
 ])("%j", (facts, parts) => {
   const text = describeSpawnFailure({ ...BASE, ...facts });
   expect(text.startsWith(`cannot start "${facts.command ?? BASE.command}": `)).toBe(true);
   for (const part of parts) expect(text).toContain(part);
+  // A file that is there is never said to be missing from the working directory.
+  if (facts.kind === "file" && facts.platform !== "win32") expect(text).not.toContain("working directory");
 });

@@ -25,9 +25,9 @@ describe("classifyEntry", () => {
     ],
     [
       { type: "sse", command: "npx" },
-      { kind: "remote", reason: 'type "sse"' },
+      { kind: "remote", reason: 'type "sse", no url' },
     ],
-    [{ type: "streamable-http" }, { kind: "remote", reason: 'type "streamable-http"' }],
+    [{ type: "streamable-http" }, { kind: "remote", reason: 'type "streamable-http", no url' }],
     [
       { type: "ws", url: "wss://x" },
       { kind: "remote", reason: 'type "ws"' },
@@ -50,9 +50,18 @@ describe("classifyEntry", () => {
     ],
     [
       { url: "https://x", headers: { A: 1 } },
-      { kind: "remote", reason: "has a url" },
+      { kind: "remote", reason: "has a url, headers that are not an object of strings" },
     ],
-    [{ url: "${BASE}/mcp" }, { kind: "remote", reason: "has a url" }],
+    // Why --url cannot carry it, never quoting the URL (it may hold a key).
+    [
+      { url: "${BASE}/mcp" },
+      { kind: "remote", reason: "has a url, a url that does not start with http:// or https://" },
+    ],
+    [{ url: "https://[x/mcp" }, { kind: "remote", reason: "has a url, a url that is not a valid URL" }],
+    [
+      { type: "http", url: 42 },
+      { kind: "remote", reason: 'type "http", a url that is not a string' },
+    ],
     [
       { command: EXEC, args: ["--url", "https://x"], env: { BATON_WRAPPED_REMOTE: '{"url": "https://x"}' } },
       { kind: "wrapped", original: undefined, remoteText: '{"url": "https://x"}' },

@@ -1,5 +1,6 @@
 // Reads the S3 sink's objects for `report s3://bucket/prefix`: lists them (all pages), streams each (gunzipped when .gz) as lines. I/O through Bun's S3 client.
 
+import { maskUrl } from "../config-sinks.ts";
 import { describeError, LocalError } from "../errors.ts";
 import { parseObjectKey } from "../telemetry/sinks/s3-keys.ts";
 import { createS3Client, parseS3Settings } from "../telemetry/sinks/s3-settings.ts";
@@ -68,16 +69,18 @@ export async function openS3Lines(
   reader?: S3Reader,
   warn: (text: string) => void = () => undefined,
 ): Promise<S3Lines> {
+  // Quoted masked in every message: a location typed with credentials or a query must not reach the output.
+  const shown = maskUrl(location);
   const parsed = parseS3Location(location);
-  if (parsed === undefined) throw new LocalError("E_IO", `${location} is not s3://bucket/prefix`);
+  if (parsed === undefined) throw new LocalError("E_IO", `${shown} is not s3://bucket/prefix`);
   let client = reader;
   if (client === undefined) {
     const problems: string[] = [];
     const settings = parseS3Settings(env, problems);
-    if (settings === undefined) throw new LocalError("E_IO", `cannot read ${location}: ${problems.join("; ")}`);
+    if (settings === undefined) throw new LocalError("E_IO", `cannot read ${shown}: ${problems.join("; ")}`);
     client = createS3Client(parsed.bucket, settings);
   }
-  const { keys, writtenAt } = await listKeys(client, parsed.prefix === "" ? undefined : `${parsed.prefix}/`, location);
+  const { keys, writtenAt } = await listKeys(client, parsed.prefix === "" ? undefined : `${parsed.prefix}/`, shown);
   const s3 = client;
   const unreadable = new Set<string>(); // warned once, though the report reads the objects several times
   async function* lines(sessionId?: string): AsyncGenerator<string> {

@@ -2,6 +2,7 @@
 
 import { type OptionValue, parseOptionList } from "../command-spec.ts";
 import { loadConfig, type Config } from "../config.ts";
+import { maskUrl } from "../config-sinks.ts";
 import {
   DEFAULT_ADMIN_LISTEN,
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -114,8 +115,9 @@ export function resolveServeConfig(values: Readonly<Record<string, OptionValue>>
   const listen = parseListen(pick("listen") ?? DEFAULT_LISTEN, label("listen"), problems);
   const adminListen = parseListen(pick("adminListen") ?? DEFAULT_ADMIN_LISTEN, label("adminListen"), problems);
   const path = pick("path") ?? upstream?.pathname ?? "/";
-  if (!path.startsWith("/") || /[?#\s]/.test(path))
-    problems.push(`${label("path")} must be a path starting with "/" (got "${clip(path)}")`);
+  if (!path.startsWith("/")) problems.push(`${label("path")} must start with "/" (got "${clip(maskUrl(path))}")`);
+  else if (/[?#\s]/.test(path))
+    problems.push(`${label("path")} must be a path alone, without "?", "#" or spaces (got "${clip(maskUrl(path))}")`);
   else if (new URL(path, "http://h").pathname !== path) {
     // Requests are matched by their parsed path: a spelling parsing changes would never match, and the MCP traffic would pass through unseen.
     problems.push(

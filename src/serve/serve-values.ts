@@ -81,8 +81,17 @@ export function parseOrigins(raw: string, label: string, problems: string[]): st
     } catch {
       url = undefined;
     }
-    if (url === undefined || url.origin === "null" || url.origin !== origin) {
-      problems.push(`${label} entry "${clip(origin)}" is not an origin (scheme://host[:port], no path), or "*"`);
+    // Only a path, query or fragment makes it no origin; otherwise it is one spelt differently from the
+    // Origin header (a default port, an IDN or IPv6 host), which could never match: give that spelling.
+    const bare = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+$/.test(origin);
+    if (url !== undefined && bare && url.origin !== "null" && url.origin !== origin) {
+      problems.push(
+        `${label} entry "${clip(maskUrl(origin))}" is not an origin as a browser sends it, which is "${clip(url.origin)}": give that form`,
+      );
+    } else if (url === undefined || url.origin === "null" || url.origin !== origin) {
+      problems.push(
+        `${label} entry "${clip(maskUrl(origin))}" is not an origin (scheme://host[:port], no path), or "*"`,
+      );
     }
   }
   return list;

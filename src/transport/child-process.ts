@@ -1,6 +1,6 @@
 // The stdio upstream: the wrapped server as a child process in its own process group. Clean environment, the stop plan carried out on the whole tree, exit status passed on.
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { LocalError, describeError } from "../errors.ts";
 import { describeSpawnFailure, type SpawnFailure } from "./spawn-failure.ts";
 import { createStopState, planStop, SIGNAL_GRACE_MS, type StopInput } from "./stop-plan.ts";
@@ -14,6 +14,22 @@ function kindOf(command: string): SpawnFailure["kind"] {
     return info.isDirectory() ? "directory" : info.isFile() ? "file" : "other";
   } catch {
     return "missing";
+  }
+}
+
+/** The program a script's `#!` line names (its first word), read from the file's first bytes; undefined for anything else. */
+function interpreterOf(command: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(command, "r");
+    const bytes = Buffer.alloc(256);
+    const head = bytes.subarray(0, readSync(fd, bytes, 0, bytes.length, 0)).toString("latin1");
+    const program = head.startsWith("#!") ? head.slice(2).trimStart().split(/\s/)[0] : undefined;
+    return program === "" ? undefined : program;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -122,6 +138,7 @@ export function spawnChild(
       cwd: cwd ?? process.cwd(),
       platform: system.platform,
       kind: kindOf(name),
+      interpreter: interpreterOf(name),
     });
     throw new LocalError("E_SPAWN", message, { cause: error });
   }

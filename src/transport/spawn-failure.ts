@@ -1,4 +1,4 @@
-// Why the server command could not start, said so the user can fix the host's config entry: the PATH searched, the directory a relative path was read from, a script without "#!", a directory, a Windows command. Pure.
+// Why the server command could not start, said so the user can fix the host's config entry: the PATH searched, the directory a relative path was read from, a script without "#!" or whose "#!" interpreter is missing, a directory, a Windows command. Pure.
 
 import { isAbsolutePath } from "../config-values.ts";
 
@@ -17,6 +17,8 @@ export interface SpawnFailure {
   readonly platform: NodeJS.Platform;
   /** What is at the command's path, for a command given as a path. */
   readonly kind: "file" | "directory" | "other" | "missing";
+  /** The program a script's `#!` line names (its first word), when the command is such a file. */
+  readonly interpreter?: string;
 }
 
 /**
@@ -43,6 +45,17 @@ export function describeSpawnFailure(failure: SpawnFailure): string {
   }
   if (code === "ENOENT" && windowsShaped)
     return `${head}: not found (ENOENT): it is a Windows command (a config entry copied from Windows?); on this system name the program itself (npx, node, uvx, python…) and its arguments`;
+  // The file is there, so what was not found is what it needs to start: the interpreter its "#!" line
+  // names (a moved virtualenv, python3 elsewhere) or, for a binary, its loader (built for glibc, run on musl).
+  // Windows runs no "#!" line and resolves commands its own way (windows-command.ts): not said there.
+  if (code === "ENOENT" && failure.kind === "file" && failure.platform !== "win32" && command.includes("/")) {
+    const { interpreter } = failure;
+    if (interpreter === undefined)
+      return `${head}: the file is there, but something it needs to start was not found (ENOENT): a program built for another system (such as a glibc binary on a musl system like Alpine) fails so; use a build for this system`;
+    const program = interpreter.split(/[\\/]/).pop() ?? "";
+    const instead = program === "" || program === "env" ? "" : ` (${program} ${command})`;
+    return `${head}: the file is there, but the interpreter its "#!" line names ${interpreter} was not found (ENOENT): correct that line, or put an interpreter this system has first in the entry${instead}`;
+  }
   if (code === "ENOENT" && !hasSeparator(command, failure.platform))
     return `${head}: not found in PATH (ENOENT; PATH=${failure.path ?? "(not set)"}, the PATH the host started the proxy with, often shorter than a terminal's): give the command's absolute path in the entry (\`${failure.platform === "win32" ? "where" : "command -v"} ${command}\` in a terminal prints it), or set PATH in the entry's "env"`;
   if (code === "ENOENT" && !isAbsolutePath(command, failure.platform))

@@ -140,16 +140,21 @@ function remoteStatus(value: Readonly<Record<string, unknown>>, remote: string):
 }
 
 /**
- * Streamable HTTP and SSE entries with a URL and plain string headers can be proxied; others (ws,
- * odd shapes) stay remote (undefined). A header the proxy would refuse to start with (its own, not a
- * header name, one name twice, a line break in the value) is a reason (never quoting the value): wrapping would break
- * an entry that works.
+ * Streamable HTTP and SSE entries with a URL and plain string headers can be proxied; another type (ws)
+ * stays remote (undefined: the type is the reason). Any other shape --url cannot carry gives its reason,
+ * never quoting the URL (it may hold a key), and so does a header the proxy would refuse to start with
+ * (its own, not a header name, one name twice, a line break in the value; never quoting the value):
+ * wrapping would break an entry that works.
  */
 function remoteTarget(value: Readonly<Record<string, unknown>>): RemoteTarget | string | undefined {
   const { type, url, headers } = value;
   if (typeof type === "string" && !["http", "streamable-http", "streamableHttp", "sse"].includes(type))
     return undefined;
-  if (typeof url !== "string" || !/^https?:\/\//i.test(url) || !URL.canParse(url)) return undefined;
+  if (url === undefined) return "no url";
+  if (typeof url !== "string") return "a url that is not a string";
+  // `${BASE}/mcp`: a host expands such a template itself; the proxy would get it as written.
+  if (!/^https?:\/\//i.test(url)) return "a url that does not start with http:// or https://";
+  if (!URL.canParse(url)) return "a url that is not a valid URL";
   if (
     headers !== undefined &&
     (typeof headers !== "object" ||
@@ -157,7 +162,7 @@ function remoteTarget(value: Readonly<Record<string, unknown>>): RemoteTarget | 
       Array.isArray(headers) ||
       !Object.values(headers).every((v) => typeof v === "string"))
   )
-    return undefined;
+    return "headers that are not an object of strings";
   const seen = new Set<string>();
   for (const [name, headerValue] of Object.entries((headers ?? {}) as Record<string, string>)) {
     // Not quoted: a name that is not a header name may be a value pasted in the wrong place.
