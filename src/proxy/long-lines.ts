@@ -5,6 +5,7 @@ import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { exactId, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { callError, emit, userIdFor } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
+import { resultIsErrorTrue } from "./long-line-is-error.ts";
 import { track, trackUnobserved, untrack } from "./pending.ts";
 import { subjectError, subjectUninspected } from "./resource-prompt-events.ts";
 import type { Action, ProxyState } from "./proxy-state.ts";
@@ -21,8 +22,6 @@ const AFTER_TAIL_ID = String.raw`(?:\s*,\s*"jsonrpc"\s*:\s*"2\.0")?\s*\}\s*\r?$`
 
 /** `"id": <value>` as the last member of the outermost object but `jsonrpc`: exactly one `}` may follow them. */
 const TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})${AFTER_TAIL_ID}`);
-
-const IS_ERROR_TRUE = /"isError"\s*:\s*true/;
 
 /** A JSON string or number, as the `jsonrpc` and `id` members hold. */
 const SCALAR = `(?:${ID_VALUE})`;
@@ -104,8 +103,7 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
       : [];
   }
   if (errorType !== undefined) return [callError(state, request, errorType, note, now, 1)];
-  if (IS_ERROR_TRUE.test(tail) || IS_ERROR_TRUE.test(head))
-    return [callError(state, request, "tool_error", note, now, 1)];
+  if (resultIsErrorTrue(head, tail)) return [callError(state, request, "tool_error", note, now, 1)];
   return [
     emit(
       state,
@@ -130,7 +128,7 @@ export function answerIdOfLongLine(head: string, tail: string): JsonRpcId | unde
 
 /** How a server line too long to inspect ends its request, from its edges: `jsonrpc_<code>` (an error), `tool_error` (isError), or undefined (a result). */
 export function outcomeOfLongLine(head: string, tail: string): string | undefined {
-  return errorTypeOf(head, tail) ?? (IS_ERROR_TRUE.test(tail) || IS_ERROR_TRUE.test(head) ? "tool_error" : undefined);
+  return errorTypeOf(head, tail) ?? (resultIsErrorTrue(head, tail) ? "tool_error" : undefined);
 }
 
 /** The start's only `params` key: the scrub walk's key for an object it cut, as the arguments were not read. */
