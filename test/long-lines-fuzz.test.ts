@@ -160,3 +160,22 @@ describe("a long answer's outcome read from its edges against JSON.parse", () =>
     }
   });
 });
+
+describe("a long line with its id given twice (JSON.parse keeps the last)", () => {
+  test("the id read from its edges is the last one: the tail's when it shows one", () => {
+    const state = createProxyState({ includeReportTool: true });
+    for (const id of [5, 6]) client(state, { jsonrpc: "2.0", id, method: "tools/call", params: { name: "t" } });
+    const answer = `{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"${PAD}"}]},"id":6}`;
+    expect((JSON.parse(answer) as { id: number }).id).toBe(6);
+    const { head, tail } = edges(answer);
+    fromServerLongLine(state, head, tail, 9 * MiB, 1);
+    expect([...state.pending.keys()]).toEqual([5]);
+
+    const call = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","arguments":{"a":"${PAD}"}},"id":8}`;
+    const sides = edges(call);
+    expect(requestIdOfLongLine(sides.head, sides.tail)).toBe(8);
+    const tracking = createProxyState({ includeReportTool: true });
+    fromClientLongLine(tracking, sides.head, sides.tail, 9 * MiB, false, 1);
+    expect([...tracking.pending.keys()]).toEqual([8]);
+  });
+});
