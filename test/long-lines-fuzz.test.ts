@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { LINE_EDGE_BYTES } from "../src/wire/framing.ts";
-import { requestIdOfLongLine } from "../src/proxy/long-lines.ts";
+import { outcomeOfLongLine, requestIdOfLongLine } from "../src/proxy/long-lines.ts";
 import { createProxyState, fromClientLongLine, fromServerLongLine, type Action } from "../src/proxy/transform.ts";
 import { client } from "./support/transform-driver.ts";
 import { picker, type Pick } from "./support/jsonrpc-fuzz.ts";
@@ -108,5 +108,74 @@ describe("ids read from a long line's edges against JSON.parse", () => {
         text.match(/,\s*"id"\s*:\s*([^,}\s]+)(?:\s*,\s*"jsonrpc"\s*:\s*"2\.0")?\s*\}$/)?.[1];
       for (const id of answered) expect({ text, id }).toEqual({ text, id: written });
     }
+  });
+});
+
+/**
+ * A long tool answer (its bulk in the middle) with `isError` where the edges show it: in `result`
+ * (true or not, sometimes twice: JSON.parse keeps the last), or nested in a content item or
+ * `structuredContent`, or inside a text; sometimes an error instead.
+ */
+function longAnswer(pick: Pick): string {
+  const space = (): string => pick.one(["", "", " ", "\r\t"]);
+  const isError = (): string =>
+    `"${pick.chance(0.2) ? "is\\u0045rror" : "isError"}"${space()}:${space()}${pick.one(["true", "false", "null", '"true"'])}`;
+  const nested = (): string =>
+    pick.one([
+      `{"type":"resource","resource":{"uri":"x",${isError()}}}`,
+      `{"type":"text","text":"{\\"isError\\":true}"}`,
+      `{"type":"text","text":"t","_meta":{${isError()}}}`,
+    ]);
+  const first: string[] = [];
+  const last: string[] = [];
+  if (pick.chance(0.3)) first.push(isError());
+  if (pick.chance(0.5)) last.push(isError());
+  const items = [nested(), `{"type":"text","text":"${PAD}"}`, ...(pick.chance(0.5) ? [nested()] : [])];
+  first.push(`"content":[${items.join(",")}]`);
+  if (pick.chance(0.5)) last.unshift(`"structuredContent":{"checks":[{"name":"a",${isError()}}],"failed":1}`);
+  const result = `{${[...first, ...last].join(`,${space()}`)}}`;
+  const answer = pick.chance(0.1)
+    ? `"error":{"code":-32000,"message":"${PAD}","data":{${isError()}}}`
+    : `"result":${space()}${result}`;
+  return `{"jsonrpc":"2.0",${space()}"id":${space()}1,${space()}${answer}}`;
+}
+
+describe("a long answer's outcome read from its edges against JSON.parse", () => {
+  test("a tool error only when the result's own isError is true (not one nested in its content, nor in a text)", () => {
+    const pick = picker(4098);
+    for (let n = 0; n < CASES; n++) {
+      const text = longAnswer(pick);
+      const value = JSON.parse(text) as { result?: { isError?: unknown }; error?: { code: number } };
+      const expected =
+        value.error !== undefined
+          ? `jsonrpc_${value.error.code}`
+          : value.result?.isError === true
+            ? "tool_error"
+            : undefined;
+      const { head, tail } = edges(text);
+      expect({ text: text.replace(PAD, "<pad>"), outcome: outcomeOfLongLine(head, tail) }).toEqual({
+        text: text.replace(PAD, "<pad>"),
+        outcome: expected,
+      });
+    }
+  });
+});
+
+describe("a long line with its id given twice (JSON.parse keeps the last)", () => {
+  test("the id read from its edges is the last one: the tail's when it shows one", () => {
+    const state = createProxyState({ includeReportTool: true });
+    for (const id of [5, 6]) client(state, { jsonrpc: "2.0", id, method: "tools/call", params: { name: "t" } });
+    const answer = `{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"${PAD}"}]},"id":6}`;
+    expect((JSON.parse(answer) as { id: number }).id).toBe(6);
+    const { head, tail } = edges(answer);
+    fromServerLongLine(state, head, tail, 9 * MiB, 1);
+    expect([...state.pending.keys()]).toEqual([5]);
+
+    const call = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","arguments":{"a":"${PAD}"}},"id":8}`;
+    const sides = edges(call);
+    expect(requestIdOfLongLine(sides.head, sides.tail)).toBe(8);
+    const tracking = createProxyState({ includeReportTool: true });
+    fromClientLongLine(tracking, sides.head, sides.tail, 9 * MiB, false, 1);
+    expect([...tracking.pending.keys()]).toEqual([8]);
   });
 });

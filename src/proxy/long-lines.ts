@@ -5,6 +5,7 @@ import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import { exactId, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { callError, emit, userIdFor } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
+import { resultIsErrorTrue } from "./long-line-is-error.ts";
 import { track, trackUnobserved, untrack } from "./pending.ts";
 import { subjectError, subjectUninspected } from "./resource-prompt-events.ts";
 import type { Action, ProxyState } from "./proxy-state.ts";
@@ -22,7 +23,11 @@ const AFTER_TAIL_ID = String.raw`(?:\s*,\s*"jsonrpc"\s*:\s*"2\.0")?\s*\}\s*\r?$`
 /** `"id": <value>` as the last member of the outermost object but `jsonrpc`: exactly one `}` may follow them. */
 const TAIL_ID = new RegExp(String.raw`[{,]\s*"id"\s*:\s*(${ID_VALUE})${AFTER_TAIL_ID}`);
 
-const IS_ERROR_TRUE = /"isError"\s*:\s*true/;
+/**
+ * The id of a line from its tail's match, else its head's: an id the tail shows is the outermost
+ * object's last member, so the one JSON.parse keeps should the line give its id twice.
+ */
+const lastId = (tail: RegExpExecArray | null, head: RegExpExecArray | null): RegExpExecArray | null => tail ?? head;
 
 /** A JSON string or number, as the `jsonrpc` and `id` members hold. */
 const SCALAR = `(?:${ID_VALUE})`;
@@ -65,7 +70,7 @@ const HEAD_ANSWER = new RegExp(String.raw`^\s*\{(?:\s*"(?:jsonrpc|id)"\s*:\s*${S
  */
 export function requestIdOfLongLine(head: string, tail: string): JsonRpcId | undefined {
   if (!HEAD_METHOD.test(head)) return undefined;
-  const match = HEAD_ID.exec(head) ?? TAIL_ID.exec(tail);
+  const match = lastId(TAIL_ID.exec(tail), HEAD_ID.exec(head));
   if (match === null) return undefined;
   const id = JSON.parse(match[1] as string) as JsonRpcId;
   return typeof id === "number" && !Number.isSafeInteger(id) ? undefined : id;
@@ -104,8 +109,7 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
       : [];
   }
   if (errorType !== undefined) return [callError(state, request, errorType, note, now, 1)];
-  if (IS_ERROR_TRUE.test(tail) || IS_ERROR_TRUE.test(head))
-    return [callError(state, request, "tool_error", note, now, 1)];
+  if (resultIsErrorTrue(head, tail)) return [callError(state, request, "tool_error", note, now, 1)];
   return [
     emit(
       state,
@@ -124,13 +128,13 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
 /** The id a server line too long to inspect answers, from its first and last bytes; undefined when it shows none (or is no answer). */
 export function answerIdOfLongLine(head: string, tail: string): JsonRpcId | undefined {
   if (!HEAD_ANSWER.test(head)) return undefined;
-  const match = HEAD_ID.exec(head) ?? TAIL_ID.exec(tail);
+  const match = lastId(TAIL_ID.exec(tail), HEAD_ID.exec(head));
   return match === null ? undefined : (JSON.parse(match[1] as string) as JsonRpcId);
 }
 
 /** How a server line too long to inspect ends its request, from its edges: `jsonrpc_<code>` (an error), `tool_error` (isError), or undefined (a result). */
 export function outcomeOfLongLine(head: string, tail: string): string | undefined {
-  return errorTypeOf(head, tail) ?? (IS_ERROR_TRUE.test(tail) || IS_ERROR_TRUE.test(head) ? "tool_error" : undefined);
+  return errorTypeOf(head, tail) ?? (resultIsErrorTrue(head, tail) ? "tool_error" : undefined);
 }
 
 /** The start's only `params` key: the scrub walk's key for an object it cut, as the arguments were not read. */
@@ -201,7 +205,7 @@ export function fromClientLongLine(
 
 function trackUninspectedCall(state: ProxyState, head: string, tail: string, size: number, now: number): Action[] {
   const toolName = toolCalledInHead(head);
-  const match = toolName === undefined ? null : (CLIENT_HEAD_ID.exec(head) ?? CLIENT_TAIL_ID.exec(tail));
+  const match = toolName === undefined ? null : lastId(CLIENT_TAIL_ID.exec(tail), CLIENT_HEAD_ID.exec(head));
   if (toolName === undefined || match === null) return [];
   const idText = match[1] as string;
   const id = JSON.parse(idText) as JsonRpcId;
@@ -230,7 +234,7 @@ function trackUninspectedCall(state: ProxyState, head: string, tail: string, siz
 /** Answers a call held back by holdsClientLongLine with a JSON-RPC error (its id from the line's edges). */
 function answerHeldCall(head: string, tail: string, size: number): Action[] {
   const tool = toolCalledInHead(head) ?? "the proxy's tool";
-  const match = CLIENT_HEAD_ID.exec(head) ?? CLIENT_TAIL_ID.exec(tail);
+  const match = lastId(CLIENT_TAIL_ID.exec(tail), CLIENT_HEAD_ID.exec(head));
   const what = `a ${tool} call of ${size} bytes, over the ${MAX_LINE_BYTES / 1048576} MiB inspection limit`;
   if (match === null)
     return [{ type: "log", level: "warn", text: `${what}, was not forwarded; its id could not be read to answer it` }];
