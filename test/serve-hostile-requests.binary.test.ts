@@ -42,7 +42,7 @@ async function rawUpstream(respond: () => Respond = () => answerOk): Promise<Raw
   };
 }
 
-/** Sends `text` as written on a new connection and returns everything read until the proxy closes it. */
+/** Sends `text` (one byte per char) on a new connection and returns everything read until the proxy closes it. */
 function rawRequest(origin: string, text: string): Promise<string> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
@@ -51,7 +51,7 @@ function rawRequest(origin: string, text: string): Promise<string> {
     socket.on("data", (chunk) => (answer += chunk.toString("latin1")));
     socket.on("close", () => resolve(answer));
     socket.on("error", reject);
-    socket.write(text);
+    socket.write(Buffer.from(text, "latin1")); // one byte per char, as a raw client writes
   });
 }
 
@@ -181,6 +181,29 @@ describe("an upstream that sends a body after a HEAD answer's head (non-conformi
     } finally {
       expect(await quirkyProxy.stop()).toBe(0);
       await quirky.stop();
+    }
+  });
+});
+
+describe("field values with bytes past ASCII (obs-text, RFC 9110 §5.5)", () => {
+  test("an upstream's UTF-8 field value (✓, whose bytes include 0x9C) reaches the client byte for byte, not a 500; a client's reaches the upstream so", async () => {
+    const mark = Buffer.from("✓ é", "utf8").toString("latin1"); // as bytes, one char each
+    const marked = await rawUpstream(
+      () => (_head, socket) =>
+        socket.write(Buffer.from(`HTTP/1.1 200 OK\r\nx-mark: ${mark}\r\ncontent-length: 2\r\n\r\nok`, "latin1")),
+    );
+    const markedProxy = await startServe(["--upstream", `http://127.0.0.1:${marked.port}/mcp`]);
+    try {
+      const answer = await rawRequest(
+        markedProxy.origin,
+        `GET /doc HTTP/1.1\r\nhost: h\r\nx-mark: ${mark}\r\nconnection: close\r\n\r\n`,
+      );
+      expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+      expect(answer.split("\r\n")).toContain(`x-mark: ${mark}`);
+      expect(marked.heads.at(-1)?.split("\r\n")).toContain(`x-mark: ${mark}`);
+    } finally {
+      expect(await markedProxy.stop()).toBe(0);
+      await marked.stop();
     }
   });
 });
