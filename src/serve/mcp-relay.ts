@@ -105,6 +105,11 @@ function observeUpstreamAnswer(
   recordOperation(deps, method, toolError ? "tool_error" : undefined, startedAt);
 }
 
+/** Only `message` events (an empty or absent type is one) carry JSON-RPC: clients skip the others, so their data answers nothing. */
+export function isMessageEvent(event: SseEvent): boolean {
+  return event.event === undefined || event.event === "" || event.event === "message";
+}
+
 /**
  * {@link fromServer} for one SSE event (undefined for one without data). A request or notification
  * (a top-level `method` the cheap scan reads) is looked at no further when the engine does not read
@@ -123,6 +128,7 @@ export function fromServerEvent(
 ): Uint8Array | undefined {
   const data = event.dataBytes;
   if (data === undefined) return undefined;
+  if (!isMessageEvent(event)) return undefined;
   const method = scanMethod(data);
   if (method !== undefined && !observesServerMethod(method)) return undefined;
   const line = method !== undefined ? classifyText(event.data as string) : classifyLine(data);
