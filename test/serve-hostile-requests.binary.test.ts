@@ -113,6 +113,25 @@ describe("request targets never leave the upstream's origin", () => {
   });
 });
 
+describe("a fragment in the request target (no client sends one; Bun takes it)", () => {
+  test("is dropped on the MCP path as on other paths, not forwarded as part of the query (`q%23f`)", async () => {
+    for (const [target, forwarded] of [
+      ["/mcp?q=1#f&x=2", "GET /mcp?q=1 HTTP/1.1"],
+      ["/mcp#f", "GET /mcp HTTP/1.1"],
+      ["/doc?q=1#f&x=2", "GET /doc?q=1 HTTP/1.1"],
+    ]) {
+      const before = upstream.heads.length;
+      const answer = await rawRequest(
+        proxy.origin,
+        `GET ${target} HTTP/1.1\r\nhost: h\r\naccept: text/event-stream\r\nconnection: close\r\n\r\n`,
+      );
+      expect(answer.split("\r\n")[0], target).toBe("HTTP/1.1 200 OK");
+      expect(upstream.heads.length, target).toBe(before + 1);
+      expect(upstream.heads.at(-1)?.split("\r\n")[0], target).toBe(forwarded);
+    }
+  });
+});
+
 describe("forwarding headers a client wrote itself (README: what the upstream may trust)", () => {
   test("X-Forwarded-For gets the client's address after the client's own chain; its -Proto/-Host are kept; fields Connection names are dropped", async () => {
     const before = upstream.heads.length;

@@ -254,11 +254,13 @@ export function forgetUnknownSession(
     deps.sessions.end(sessionId, "the upstream does not know the session");
 }
 
-/** The MCP path maps to the upstream URL: its query string is kept, the client's (as sent) appended. */
+/** The MCP path maps to the upstream URL: its query string is kept, the client's (as sent, less a fragment) appended. */
 export function upstreamUrl(config: ServeConfig, request: Request): URL {
   const query = request.url.indexOf("?");
   if (query === -1) return config.upstream; // fetch only reads it
+  // Bun takes a fragment in the request target; it is no part of the query (the `search` setter would keep it as `%23…`).
+  const fragment = request.url.indexOf("#", query);
   const url = new URL(config.upstream);
-  url.search = joinQuery(config.upstream.search, request.url.slice(query));
+  url.search = joinQuery(config.upstream.search, request.url.slice(query, fragment === -1 ? undefined : fragment));
   return url;
 }
