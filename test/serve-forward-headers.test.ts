@@ -50,6 +50,22 @@ describe("hop-by-hop handling (RFC 9110 §7.6)", () => {
     expect(out.get("x-forwarded-host")).toBe("proxy.example");
   });
 
+  test("a Forwarded header (RFC 7239) the client wrote gets the proxy's own element last, as X-Forwarded-For gets the address: an upstream that reads it (Rack 3, Spring) trusts the last hop, not the client's words", () => {
+    const hop: ClientHop = { remoteAddress: "10.0.0.7", proto: "http", host: "proxy.example:8080" };
+    const spoofed = upstreamRequestHeaders(new Headers({ forwarded: "for=203.0.113.9;proto=https" }), hop);
+    expect(spoofed.get("forwarded")).toBe(
+      'for=203.0.113.9;proto=https, for=10.0.0.7;proto=http;host="proxy.example:8080"',
+    );
+    const v6 = upstreamRequestHeaders(new Headers({ forwarded: "for=unknown" }), {
+      ...hop,
+      remoteAddress: "::1",
+      host: null,
+    });
+    expect(v6.get("forwarded")).toBe('for=unknown, for="[::1]";proto=http');
+    // None written, none added: the upstream reads X-Forwarded-For as before.
+    expect(upstreamRequestHeaders(new Headers(), hop).has("forwarded")).toBe(false);
+  });
+
   test("client response: WWW-Authenticate and every Set-Cookie kept; length dropped only for rewritten bodies", () => {
     const source = new Headers({
       "www-authenticate": 'Bearer resource_metadata="https://x/.well-known/oauth-protected-resource"',
@@ -101,6 +117,14 @@ describe("the HTTP/1.1 client's one-pass forms give the same fields as the Heade
     [
       { via: "  ", "x-forwarded-for": "" },
       { remoteAddress: "::1", proto: "https", host: "h" },
+    ],
+    [
+      { forwarded: 'for=203.0.113.9;host="a\\"b"', "x-forwarded-for": "203.0.113.9" },
+      { remoteAddress: "::ffff:10.0.0.7", proto: "http", host: "proxy.example" },
+    ],
+    [
+      { connection: "forwarded", forwarded: "for=1.2.3.4" },
+      { remoteAddress: undefined, proto: "http", host: 'we"ird' },
     ],
   ];
 

@@ -133,18 +133,19 @@ describe("a fragment in the request target (no client sends one; Bun takes it)",
 });
 
 describe("forwarding headers a client wrote itself (README: what the upstream may trust)", () => {
-  test("X-Forwarded-For gets the client's address after the client's own chain; its -Proto/-Host are kept; fields Connection names are dropped", async () => {
+  test("X-Forwarded-For gets the client's address after the client's own chain, and so does a Forwarded the client wrote; its -Proto/-Host are kept; fields Connection names are dropped", async () => {
     const before = upstream.heads.length;
     const host = new URL(proxy.origin).host;
     await rawRequest(
       proxy.origin,
-      `GET /h HTTP/1.1\r\nhost: ${host}\r\nx-forwarded-for: 203.0.113.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: forged.example\r\nx-secret: s\r\nconnection: close, x-secret\r\n\r\n`,
+      `GET /h HTTP/1.1\r\nhost: ${host}\r\nx-forwarded-for: 203.0.113.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: forged.example\r\nforwarded: for=203.0.113.9\r\nx-secret: s\r\nconnection: close, x-secret\r\n\r\n`,
     );
     expect(upstream.heads.length).toBe(before + 1);
     const fields = (upstream.heads.at(-1) as string).split("\r\n").slice(1);
     expect(fields).toContain("x-forwarded-for: 203.0.113.9, 127.0.0.1");
     expect(fields).toContain("x-forwarded-proto: https");
     expect(fields).toContain("x-forwarded-host: forged.example");
+    expect(fields).toContain(`forwarded: for=203.0.113.9, for=127.0.0.1;proto=http;host="${host}"`);
     expect(fields).toContain("via: 1.1 baton-proxy");
     expect(fields.filter((f) => f.startsWith("x-secret") || f.startsWith("connection"))).toEqual([]);
   });
