@@ -227,3 +227,27 @@ describe("field values with bytes past ASCII (obs-text, RFC 9110 §5.5)", () => 
     }
   });
 });
+
+describe("an answer without Content-Type (the SDK's HTTP+SSE transport answers a POST `202 Accepted` so)", () => {
+  test("reaches the client without one: the proxy adds no application/octet-stream of its own", async () => {
+    const untyped = await rawUpstream(
+      () => (_head, socket) => socket.write("HTTP/1.1 202 Accepted\r\ncontent-length: 8\r\n\r\nAccepted"),
+    );
+    const untypedProxy = await startServe(["--upstream", `http://127.0.0.1:${untyped.port}/mcp`]);
+    try {
+      const answer = await rawRequest(
+        untypedProxy.origin,
+        "POST /messages?sessionId=1 HTTP/1.1\r\nhost: h\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+      );
+      const [head, body] = answer.split("\r\n\r\n");
+      const fields = (head as string).toLowerCase().split("\r\n");
+      expect(fields[0]).toBe("http/1.1 202 accepted");
+      expect(fields.filter((field) => field.startsWith("content-type"))).toEqual([]);
+      expect(fields).toContain("content-length: 8");
+      expect(body).toBe("Accepted");
+    } finally {
+      expect(await untypedProxy.stop()).toBe(0);
+      await untyped.stop();
+    }
+  });
+});
