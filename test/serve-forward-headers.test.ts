@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { withCorsFields } from "../src/serve/cors-echo.ts";
 import {
   type ClientHop,
   clientResponseFields,
@@ -192,5 +193,35 @@ describe("isOriginAllowed", () => {
     expect(isOriginAllowed("https://app.example:8443", ["https://app.example"])).toBe(false);
     expect(isOriginAllowed("http://localhost:1", ["https://app.example"])).toBe(false);
     expect(isOriginAllowed("null", ["*"])).toBe(true);
+  });
+});
+
+describe("withCorsFields: the proxy's own answers repeat the upstream's CORS fields", () => {
+  const own = () => new Response("{}", { headers: { "content-type": "application/json" } });
+  test("`*` or the request's own origin: repeated (Vary: Origin for the latter); another origin, none, or no Origin: nothing added", () => {
+    const star = withCorsFields(own(), [["access-control-allow-origin", "*"]], "http://localhost:6274");
+    expect(star.headers.get("access-control-allow-origin")).toBe("*");
+    expect(star.headers.has("vary")).toBe(false);
+    const echoed = withCorsFields(
+      own(),
+      [
+        ["access-control-allow-origin", "https://app.example"],
+        ["access-control-allow-credentials", "true"],
+        ["access-control-expose-headers", "Mcp-Session-Id"],
+      ],
+      "https://app.example",
+    );
+    expect(echoed.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(echoed.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(echoed.headers.get("access-control-expose-headers")).toBe("Mcp-Session-Id");
+    expect(echoed.headers.get("vary")).toBe("Origin");
+    for (const [fields, origin] of [
+      [[["access-control-allow-origin", "https://app.example"]], "https://other.example"],
+      [undefined, "https://app.example"],
+      [[["access-control-allow-origin", "*"]], null],
+    ] as const) {
+      const out = withCorsFields(own(), fields, origin);
+      expect(out.headers.has("access-control-allow-origin")).toBe(false);
+    }
   });
 });

@@ -251,3 +251,59 @@ describe("an answer without Content-Type (the SDK's HTTP+SSE transport answers a
     }
   });
 });
+
+describe("a browser client's call of the proxy's own tools (CORS)", () => {
+  test("is answered with the CORS fields the upstream's answers on that session carry, so the browser may read it", async () => {
+    const initialized = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "s", version: "1" } },
+    });
+    // An upstream with the SDK examples' CORS setup (cors({ origin: "*", exposedHeaders: ["Mcp-Session-Id"] })).
+    const corsUpstream = await rawUpstream(
+      () => (_head, socket) =>
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nmcp-session-id: s-1\r\naccess-control-allow-origin: *\r\naccess-control-expose-headers: Mcp-Session-Id\r\ncontent-length: ${initialized.length}\r\n\r\n${initialized}`,
+        ),
+    );
+    const corsProxy = await startServe(["--upstream", `http://127.0.0.1:${corsUpstream.port}/mcp`]);
+    const headers = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      origin: "http://localhost:6274",
+    };
+    try {
+      const init = await fetch(corsProxy.url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 0,
+          method: "initialize",
+          params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "browser", version: "1" } },
+        }),
+      });
+      expect(init.headers.get("access-control-allow-origin")).toBe("*");
+      await init.body?.cancel();
+      const asked = corsUpstream.heads.length;
+      const own = await fetch(corsProxy.url, {
+        method: "POST",
+        headers: { ...headers, "mcp-session-id": "s-1" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "baton_annotate", arguments: { note: "the search tool returned stale results" } },
+        }),
+      });
+      expect(corsUpstream.heads.length).toBe(asked); // answered by the proxy itself
+      expect(own.status).toBe(200);
+      expect(own.headers.get("access-control-allow-origin")).toBe("*");
+      expect(own.headers.get("access-control-expose-headers")).toBe("Mcp-Session-Id");
+      expect(((await own.json()) as { id: number }).id).toBe(1);
+    } finally {
+      expect(await corsProxy.stop()).toBe(0);
+      await corsUpstream.stop();
+    }
+  });
+});
