@@ -253,7 +253,7 @@ describe("an answer without Content-Type (the SDK's HTTP+SSE transport answers a
 });
 
 describe("a browser client's call of the proxy's own tools (CORS)", () => {
-  test("is answered with the CORS fields the upstream's answers on that session carry, so the browser may read it", async () => {
+  test("is answered with the CORS fields the upstream's answers on that session carry (or its answer to the proxy's ping on a session unseen here), so the browser may read it", async () => {
     const initialized = JSON.stringify({
       jsonrpc: "2.0",
       id: 0,
@@ -301,6 +301,21 @@ describe("a browser client's call of the proxy's own tools (CORS)", () => {
       expect(own.headers.get("access-control-allow-origin")).toBe("*");
       expect(own.headers.get("access-control-expose-headers")).toBe("Mcp-Session-Id");
       expect(((await own.json()) as { id: number }).id).toBe(1);
+      // A session this replica never saw (a restart): the upstream's answer to the proxy's ping on it carries them.
+      const unseen = await fetch(corsProxy.url, {
+        method: "POST",
+        headers: { ...headers, "mcp-session-id": "s-2" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 2,
+          method: "tools/call",
+          params: { name: "baton_annotate", arguments: { note: "asked on a session another replica opened" } },
+        }),
+      });
+      expect(corsUpstream.heads.length).toBe(asked + 1); // the ping
+      expect(unseen.status).toBe(200);
+      expect(unseen.headers.get("access-control-allow-origin")).toBe("*");
+      await unseen.body?.cancel();
     } finally {
       expect(await corsProxy.stop()).toBe(0);
       await corsUpstream.stop();
