@@ -322,3 +322,27 @@ describe("a browser client's call of the proxy's own tools (CORS)", () => {
     }
   });
 });
+
+describe("a HEAD answer for a body of unknown length (its GET is chunked)", () => {
+  test("does not reach the client as Content-Length: 0 (RFC 9110 §8.6: a HEAD's length must be its GET's); it stays chunked", async () => {
+    const chunked = await rawUpstream(
+      () => (_head, socket) =>
+        socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"),
+    );
+    const chunkedProxy = await startServe(["--upstream", `http://127.0.0.1:${chunked.port}/mcp`]);
+    try {
+      const answer = await rawRequest(
+        chunkedProxy.origin,
+        "HEAD /sse HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n",
+      );
+      const fields = answer.toLowerCase().split("\r\n");
+      expect(fields[0]).toBe("http/1.1 200 ok");
+      expect(fields.filter((field) => field.startsWith("content-length"))).toEqual([]);
+      expect(fields).toContain("transfer-encoding: chunked");
+      expect(answer.endsWith("\r\n\r\n")).toBe(true); // and no body
+    } finally {
+      expect(await chunkedProxy.stop()).toBe(0);
+      await chunked.stop();
+    }
+  });
+});

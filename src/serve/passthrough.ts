@@ -83,10 +83,15 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
   // (Bun arms the timeout again once a streamed body ends).
   const type = response.header("content-type")?.trimStart().toLowerCase() ?? "";
   if (!type.startsWith("text/event-stream") || request.method === "HEAD") deps.restoreIdle(request);
+  const headers = response.clientHeaders(false);
+  // Bun gives a bodiless answer without Content-Length a `Content-Length: 0`, which for a HEAD states its GET's
+  // length (RFC 9110 §8.6): one whose GET is chunked says so instead, as the upstream did.
+  if (request.method === "HEAD" && !headers.has("content-length") && response.header("transfer-encoding") !== null)
+    headers.set("transfer-encoding", "chunked");
   return new Response(request.method === "HEAD" ? null : response.body, {
     status: response.status,
     statusText: response.statusText,
-    headers: response.clientHeaders(false),
+    headers,
   });
 }
 
