@@ -151,6 +151,21 @@ describe("forwarding headers a client wrote itself (README: what the upstream ma
   });
 });
 
+describe("an empty request body", () => {
+  test("a POST or PUT with Content-Length: 0 reaches the upstream with it (RFC 9110 §8.6; servers such as Google's front end answer 411 without it)", async () => {
+    for (const method of ["POST", "PUT"]) {
+      const before = upstream.heads.length;
+      const answer = await rawRequest(
+        proxy.origin,
+        `${method} /empty HTTP/1.1\r\nhost: h\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+      );
+      expect(answer.split("\r\n")[0], method).toBe("HTTP/1.1 200 OK");
+      expect(upstream.heads.length, method).toBe(before + 1);
+      expect(upstream.heads.at(-1)?.split("\r\n"), method).toContain("content-length: 0");
+    }
+  });
+});
+
 describe("requests whose URL Bun cannot make absolute (HTTP/1.0 without Host, a malformed Host)", () => {
   test("HTTP/1.0 without Host (HAProxy's default health check): the admin listener answers, the MCP listener forwards", async () => {
     const health = await rawRequest(proxy.adminUrl, "GET /healthz HTTP/1.0\r\n\r\n");

@@ -58,6 +58,10 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
       });
     }
     body = deps.cutConsentMeta === true ? withoutConsentMetaToken(read.bytes) : read.bytes;
+  } else if (request.method !== "GET" && request.method !== "HEAD" && request.headers.get("content-length") === "0") {
+    // Bun hands an empty body over as none: sent as none, a POST would lose the `Content-Length: 0` the
+    // client wrote (RFC 9110 §8.6 asks for it; some servers answer 411 without it).
+    body = new Uint8Array(0);
   }
   let response: UpstreamAnswer;
   deps.keepOpen(request);
