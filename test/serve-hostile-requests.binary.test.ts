@@ -268,7 +268,7 @@ describe("an answer without Content-Type (the SDK's HTTP+SSE transport answers a
 });
 
 describe("a browser client's call of the proxy's own tools (CORS)", () => {
-  test("is answered with the CORS fields the upstream's answers on that session carry (or its answer to the proxy's ping on a session unseen here), so the browser may read it", async () => {
+  test("is answered with the CORS fields the upstream's answers on that session carry (or its answer to the proxy's ping on a session unseen here), so the browser may read it; its 502 for an upstream gone too", async () => {
     const initialized = JSON.stringify({
       jsonrpc: "2.0",
       id: 0,
@@ -277,8 +277,8 @@ describe("a browser client's call of the proxy's own tools (CORS)", () => {
     // An upstream with the SDK examples' CORS setup (cors({ origin: "*", exposedHeaders: ["Mcp-Session-Id"] })).
     const corsUpstream = await rawUpstream(
       () => (_head, socket) =>
-        socket.write(
-          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nmcp-session-id: s-1\r\naccess-control-allow-origin: *\r\naccess-control-expose-headers: Mcp-Session-Id\r\ncontent-length: ${initialized.length}\r\n\r\n${initialized}`,
+        socket.end(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nmcp-session-id: s-1\r\naccess-control-allow-origin: *\r\naccess-control-expose-headers: Mcp-Session-Id\r\nconnection: close\r\ncontent-length: ${initialized.length}\r\n\r\n${initialized}`,
         ),
     );
     const corsProxy = await startServe(["--upstream", `http://127.0.0.1:${corsUpstream.port}/mcp`]);
@@ -331,6 +331,16 @@ describe("a browser client's call of the proxy's own tools (CORS)", () => {
       expect(unseen.status).toBe(200);
       expect(unseen.headers.get("access-control-allow-origin")).toBe("*");
       await unseen.body?.cancel();
+      // The upstream gone: the proxy's 502 answering the call with -32001 is readable too.
+      await corsUpstream.stop();
+      const down = await fetch(corsProxy.url, {
+        method: "POST",
+        headers: { ...headers, "mcp-session-id": "s-1" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "echo", arguments: {} } }),
+      });
+      expect(down.status).toBe(502);
+      expect(down.headers.get("access-control-allow-origin")).toBe("*");
+      expect(((await down.json()) as { error: { code: number } }).error.code).toBe(-32001);
     } finally {
       expect(await corsProxy.stop()).toBe(0);
       await corsUpstream.stop();

@@ -101,21 +101,22 @@ export async function exchangePost(
     release?.();
     releaseHeadCut?.();
     try {
+      // The proxy's own answer (-32603 at the drain's deadline, -32001 for an upstream gone): readable by a browser client as the upstream's are.
       if (headCut?.signal.aborted && !request.signal.aborted)
-        return drainCutAnswer(
-          deps,
-          exchange,
-          checked.requestIds,
-          local,
-          methods,
-          startedAt,
-          checked.line.kind === "batch",
+        return withCorsFields(
+          drainCutAnswer(deps, exchange, checked.requestIds, local, methods, startedAt, checked.line.kind === "batch"),
+          entry.cors,
+          origin,
         );
       if (drainer?.signal.aborted && !request.signal.aborted) {
         endAsShutdown(deps, exchange, [...unansweredIds(checked.requestIds, local)], methods, startedAt);
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
-      return failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt);
+      return withCorsFields(
+        failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt),
+        entry.cors,
+        origin,
+      );
     } finally {
       // A handshake never answered is in no table: ending it here is the only end its engine gets (it held the hub's observer).
       if (initialize) exchange.close("the upstream never answered the handshake");
