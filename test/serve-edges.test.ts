@@ -133,8 +133,8 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
     expect(((await response.json()) as { headers: Record<string, string> }).headers.origin).toBe("https://app.example");
   });
 
-  test("the MCP path in another case or with a trailing slash (which an Express upstream serves as its MCP endpoint) gets the same Origin check", async () => {
-    for (const path of ["/MCP", "/mcp/", "/Mcp/"]) {
+  test("the MCP path in another case or with a trailing slash (which an Express upstream serves as its MCP endpoint), or percent-escaped (which Hono, Go and Python upstreams decode), gets the same Origin check", async () => {
+    for (const path of ["/MCP", "/mcp/", "/Mcp/", "/%6dcp", "/mc%70", "/%6D%63%70/"]) {
       await neverReachesUpstream(async () => {
         const response = await fetch(`${proxy.origin}${path}`, {
           method: "POST",

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { withCorsFields } from "../src/serve/cors-echo.ts";
 import {
   type ClientHop,
   clientResponseFields,
@@ -48,6 +49,22 @@ describe("hop-by-hop handling (RFC 9110 §7.6)", () => {
     expect(out.get("x-forwarded-for")).toBe("203.0.113.9, 10.0.0.7");
     expect(out.get("x-forwarded-proto")).toBe("http");
     expect(out.get("x-forwarded-host")).toBe("proxy.example");
+  });
+
+  test("a Forwarded header (RFC 7239) the client wrote gets the proxy's own element last, as X-Forwarded-For gets the address: an upstream that reads it (Rack 3, Spring) trusts the last hop, not the client's words", () => {
+    const hop: ClientHop = { remoteAddress: "10.0.0.7", proto: "http", host: "proxy.example:8080" };
+    const spoofed = upstreamRequestHeaders(new Headers({ forwarded: "for=203.0.113.9;proto=https" }), hop);
+    expect(spoofed.get("forwarded")).toBe(
+      'for=203.0.113.9;proto=https, for=10.0.0.7;proto=http;host="proxy.example:8080"',
+    );
+    const v6 = upstreamRequestHeaders(new Headers({ forwarded: "for=unknown" }), {
+      ...hop,
+      remoteAddress: "::1",
+      host: null,
+    });
+    expect(v6.get("forwarded")).toBe('for=unknown, for="[::1]";proto=http');
+    // None written, none added: the upstream reads X-Forwarded-For as before.
+    expect(upstreamRequestHeaders(new Headers(), hop).has("forwarded")).toBe(false);
   });
 
   test("client response: WWW-Authenticate and every Set-Cookie kept; length dropped only for rewritten bodies", () => {
@@ -101,6 +118,14 @@ describe("the HTTP/1.1 client's one-pass forms give the same fields as the Heade
     [
       { via: "  ", "x-forwarded-for": "" },
       { remoteAddress: "::1", proto: "https", host: "h" },
+    ],
+    [
+      { forwarded: 'for=203.0.113.9;host="a\\"b"', "x-forwarded-for": "203.0.113.9" },
+      { remoteAddress: "::ffff:10.0.0.7", proto: "http", host: "proxy.example" },
+    ],
+    [
+      { connection: "forwarded", forwarded: "for=1.2.3.4" },
+      { remoteAddress: undefined, proto: "http", host: 'we"ird' },
     ],
   ];
 
@@ -168,5 +193,35 @@ describe("isOriginAllowed", () => {
     expect(isOriginAllowed("https://app.example:8443", ["https://app.example"])).toBe(false);
     expect(isOriginAllowed("http://localhost:1", ["https://app.example"])).toBe(false);
     expect(isOriginAllowed("null", ["*"])).toBe(true);
+  });
+});
+
+describe("withCorsFields: the proxy's own answers repeat the upstream's CORS fields", () => {
+  const own = () => new Response("{}", { headers: { "content-type": "application/json" } });
+  test("`*` or the request's own origin: repeated (Vary: Origin for the latter); another origin, none, or no Origin: nothing added", () => {
+    const star = withCorsFields(own(), [["access-control-allow-origin", "*"]], "http://localhost:6274");
+    expect(star.headers.get("access-control-allow-origin")).toBe("*");
+    expect(star.headers.has("vary")).toBe(false);
+    const echoed = withCorsFields(
+      own(),
+      [
+        ["access-control-allow-origin", "https://app.example"],
+        ["access-control-allow-credentials", "true"],
+        ["access-control-expose-headers", "Mcp-Session-Id"],
+      ],
+      "https://app.example",
+    );
+    expect(echoed.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(echoed.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(echoed.headers.get("access-control-expose-headers")).toBe("Mcp-Session-Id");
+    expect(echoed.headers.get("vary")).toBe("Origin");
+    for (const [fields, origin] of [
+      [[["access-control-allow-origin", "https://app.example"]], "https://other.example"],
+      [undefined, "https://app.example"],
+      [[["access-control-allow-origin", "*"]], null],
+    ] as const) {
+      const out = withCorsFields(own(), fields, origin);
+      expect(out.headers.has("access-control-allow-origin")).toBe(false);
+    }
   });
 });

@@ -42,7 +42,7 @@ async function rawUpstream(respond: () => Respond = () => answerOk): Promise<Raw
   };
 }
 
-/** Sends `text` as written on a new connection and returns everything read until the proxy closes it. */
+/** Sends `text` (one byte per char) on a new connection and returns everything read until the proxy closes it. */
 function rawRequest(origin: string, text: string): Promise<string> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
@@ -51,7 +51,7 @@ function rawRequest(origin: string, text: string): Promise<string> {
     socket.on("data", (chunk) => (answer += chunk.toString("latin1")));
     socket.on("close", () => resolve(answer));
     socket.on("error", reject);
-    socket.write(text);
+    socket.write(Buffer.from(text, "latin1")); // one byte per char, as a raw client writes
   });
 }
 
@@ -113,21 +113,56 @@ describe("request targets never leave the upstream's origin", () => {
   });
 });
 
+describe("a fragment in the request target (no client sends one; Bun takes it)", () => {
+  test("is dropped on the MCP path as on other paths, not forwarded as part of the query (`q%23f`)", async () => {
+    for (const [target, forwarded] of [
+      ["/mcp?q=1#f&x=2", "GET /mcp?q=1 HTTP/1.1"],
+      ["/mcp#f", "GET /mcp HTTP/1.1"],
+      ["/doc?q=1#f&x=2", "GET /doc?q=1 HTTP/1.1"],
+    ]) {
+      const before = upstream.heads.length;
+      const answer = await rawRequest(
+        proxy.origin,
+        `GET ${target} HTTP/1.1\r\nhost: h\r\naccept: text/event-stream\r\nconnection: close\r\n\r\n`,
+      );
+      expect(answer.split("\r\n")[0], target).toBe("HTTP/1.1 200 OK");
+      expect(upstream.heads.length, target).toBe(before + 1);
+      expect(upstream.heads.at(-1)?.split("\r\n")[0], target).toBe(forwarded);
+    }
+  });
+});
+
 describe("forwarding headers a client wrote itself (README: what the upstream may trust)", () => {
-  test("X-Forwarded-For gets the client's address after the client's own chain; its -Proto/-Host are kept; fields Connection names are dropped", async () => {
+  test("X-Forwarded-For gets the client's address after the client's own chain, and so does a Forwarded the client wrote; its -Proto/-Host are kept; fields Connection names are dropped", async () => {
     const before = upstream.heads.length;
     const host = new URL(proxy.origin).host;
     await rawRequest(
       proxy.origin,
-      `GET /h HTTP/1.1\r\nhost: ${host}\r\nx-forwarded-for: 203.0.113.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: forged.example\r\nx-secret: s\r\nconnection: close, x-secret\r\n\r\n`,
+      `GET /h HTTP/1.1\r\nhost: ${host}\r\nx-forwarded-for: 203.0.113.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: forged.example\r\nforwarded: for=203.0.113.9\r\nx-secret: s\r\nconnection: close, x-secret\r\n\r\n`,
     );
     expect(upstream.heads.length).toBe(before + 1);
     const fields = (upstream.heads.at(-1) as string).split("\r\n").slice(1);
     expect(fields).toContain("x-forwarded-for: 203.0.113.9, 127.0.0.1");
     expect(fields).toContain("x-forwarded-proto: https");
     expect(fields).toContain("x-forwarded-host: forged.example");
+    expect(fields).toContain(`forwarded: for=203.0.113.9, for=127.0.0.1;proto=http;host="${host}"`);
     expect(fields).toContain("via: 1.1 baton-proxy");
     expect(fields.filter((f) => f.startsWith("x-secret") || f.startsWith("connection"))).toEqual([]);
+  });
+});
+
+describe("an empty request body", () => {
+  test("a POST or PUT with Content-Length: 0 reaches the upstream with it (RFC 9110 §8.6; servers such as Google's front end answer 411 without it)", async () => {
+    for (const method of ["POST", "PUT"]) {
+      const before = upstream.heads.length;
+      const answer = await rawRequest(
+        proxy.origin,
+        `${method} /empty HTTP/1.1\r\nhost: h\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+      );
+      expect(answer.split("\r\n")[0], method).toBe("HTTP/1.1 200 OK");
+      expect(upstream.heads.length, method).toBe(before + 1);
+      expect(upstream.heads.at(-1)?.split("\r\n"), method).toContain("content-length: 0");
+    }
   });
 });
 
@@ -181,6 +216,158 @@ describe("an upstream that sends a body after a HEAD answer's head (non-conformi
     } finally {
       expect(await quirkyProxy.stop()).toBe(0);
       await quirky.stop();
+    }
+  });
+});
+
+describe("field values with bytes past ASCII (obs-text, RFC 9110 §5.5)", () => {
+  test("an upstream's UTF-8 field value (✓, whose bytes include 0x9C) reaches the client byte for byte, not a 500; a client's reaches the upstream so", async () => {
+    const mark = Buffer.from("✓ é", "utf8").toString("latin1"); // as bytes, one char each
+    const marked = await rawUpstream(
+      () => (_head, socket) =>
+        socket.write(Buffer.from(`HTTP/1.1 200 OK\r\nx-mark: ${mark}\r\ncontent-length: 2\r\n\r\nok`, "latin1")),
+    );
+    const markedProxy = await startServe(["--upstream", `http://127.0.0.1:${marked.port}/mcp`]);
+    try {
+      const answer = await rawRequest(
+        markedProxy.origin,
+        `GET /doc HTTP/1.1\r\nhost: h\r\nx-mark: ${mark}\r\nconnection: close\r\n\r\n`,
+      );
+      expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+      expect(answer.split("\r\n")).toContain(`x-mark: ${mark}`);
+      expect(marked.heads.at(-1)?.split("\r\n")).toContain(`x-mark: ${mark}`);
+    } finally {
+      expect(await markedProxy.stop()).toBe(0);
+      await marked.stop();
+    }
+  });
+});
+
+describe("an answer without Content-Type (the SDK's HTTP+SSE transport answers a POST `202 Accepted` so)", () => {
+  test("reaches the client without one: the proxy adds no application/octet-stream of its own", async () => {
+    const untyped = await rawUpstream(
+      () => (_head, socket) => socket.write("HTTP/1.1 202 Accepted\r\ncontent-length: 8\r\n\r\nAccepted"),
+    );
+    const untypedProxy = await startServe(["--upstream", `http://127.0.0.1:${untyped.port}/mcp`]);
+    try {
+      const answer = await rawRequest(
+        untypedProxy.origin,
+        "POST /messages?sessionId=1 HTTP/1.1\r\nhost: h\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+      );
+      const [head, body] = answer.split("\r\n\r\n");
+      const fields = (head as string).toLowerCase().split("\r\n");
+      expect(fields[0]).toBe("http/1.1 202 accepted");
+      expect(fields.filter((field) => field.startsWith("content-type"))).toEqual([]);
+      expect(fields).toContain("content-length: 8");
+      expect(body).toBe("Accepted");
+    } finally {
+      expect(await untypedProxy.stop()).toBe(0);
+      await untyped.stop();
+    }
+  });
+});
+
+describe("a browser client's call of the proxy's own tools (CORS)", () => {
+  test("is answered with the CORS fields the upstream's answers on that session carry (or its answer to the proxy's ping on a session unseen here), so the browser may read it; its 502 for an upstream gone too", async () => {
+    const initialized = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "s", version: "1" } },
+    });
+    // An upstream with the SDK examples' CORS setup (cors({ origin: "*", exposedHeaders: ["Mcp-Session-Id"] })).
+    const corsUpstream = await rawUpstream(
+      () => (_head, socket) =>
+        socket.end(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nmcp-session-id: s-1\r\naccess-control-allow-origin: *\r\naccess-control-expose-headers: Mcp-Session-Id\r\nconnection: close\r\ncontent-length: ${initialized.length}\r\n\r\n${initialized}`,
+        ),
+    );
+    const corsProxy = await startServe(["--upstream", `http://127.0.0.1:${corsUpstream.port}/mcp`]);
+    const headers = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      origin: "http://localhost:6274",
+    };
+    try {
+      const init = await fetch(corsProxy.url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 0,
+          method: "initialize",
+          params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "browser", version: "1" } },
+        }),
+      });
+      expect(init.headers.get("access-control-allow-origin")).toBe("*");
+      await init.body?.cancel();
+      const asked = corsUpstream.heads.length;
+      const own = await fetch(corsProxy.url, {
+        method: "POST",
+        headers: { ...headers, "mcp-session-id": "s-1" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "baton_annotate", arguments: { note: "the search tool returned stale results" } },
+        }),
+      });
+      expect(corsUpstream.heads.length).toBe(asked); // answered by the proxy itself
+      expect(own.status).toBe(200);
+      expect(own.headers.get("access-control-allow-origin")).toBe("*");
+      expect(own.headers.get("access-control-expose-headers")).toBe("Mcp-Session-Id");
+      expect(((await own.json()) as { id: number }).id).toBe(1);
+      // A session this replica never saw (a restart): the upstream's answer to the proxy's ping on it carries them.
+      const unseen = await fetch(corsProxy.url, {
+        method: "POST",
+        headers: { ...headers, "mcp-session-id": "s-2" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 2,
+          method: "tools/call",
+          params: { name: "baton_annotate", arguments: { note: "asked on a session another replica opened" } },
+        }),
+      });
+      expect(corsUpstream.heads.length).toBe(asked + 1); // the ping
+      expect(unseen.status).toBe(200);
+      expect(unseen.headers.get("access-control-allow-origin")).toBe("*");
+      await unseen.body?.cancel();
+      // The upstream gone: the proxy's 502 answering the call with -32001 is readable too.
+      await corsUpstream.stop();
+      const down = await fetch(corsProxy.url, {
+        method: "POST",
+        headers: { ...headers, "mcp-session-id": "s-1" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "echo", arguments: {} } }),
+      });
+      expect(down.status).toBe(502);
+      expect(down.headers.get("access-control-allow-origin")).toBe("*");
+      expect(((await down.json()) as { error: { code: number } }).error.code).toBe(-32001);
+    } finally {
+      expect(await corsProxy.stop()).toBe(0);
+      await corsUpstream.stop();
+    }
+  });
+});
+
+describe("a HEAD answer for a body of unknown length (its GET is chunked)", () => {
+  test("does not reach the client as Content-Length: 0 (RFC 9110 §8.6: a HEAD's length must be its GET's); it stays chunked", async () => {
+    const chunked = await rawUpstream(
+      () => (_head, socket) =>
+        socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"),
+    );
+    const chunkedProxy = await startServe(["--upstream", `http://127.0.0.1:${chunked.port}/mcp`]);
+    try {
+      const answer = await rawRequest(
+        chunkedProxy.origin,
+        "HEAD /sse HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n",
+      );
+      const fields = answer.toLowerCase().split("\r\n");
+      expect(fields[0]).toBe("http/1.1 200 ok");
+      expect(fields.filter((field) => field.startsWith("content-length"))).toEqual([]);
+      expect(fields).toContain("transfer-encoding: chunked");
+      expect(answer.endsWith("\r\n\r\n")).toBe(true); // and no body
+    } finally {
+      expect(await chunkedProxy.stop()).toBe(0);
+      await chunked.stop();
     }
   });
 });

@@ -140,6 +140,24 @@ describe("framing", () => {
     expect(out.heads[0]?.headers.filter(([n]) => n === "set-cookie").map(([, v]) => v)).toEqual(["a=1", "b=2"]);
   });
 
+  test("field values with bytes past ASCII (obs-text: UTF-8, 0x80-0x9F included) are read one code unit per byte, so Bun writes them back unchanged", () => {
+    // TextDecoder's "latin1" is windows-1252: 0x9C became U+0153, which no Headers value may hold (the client got a 500).
+    const bytes = new Uint8Array([
+      ...encoder.encode("HTTP/1.1 200 OK\r\nX-Mark: "),
+      0xe2,
+      0x9c,
+      0x93,
+      0x80,
+      0xe9,
+      ...encoder.encode("\r\nContent-Length: 0\r\n\r\n"),
+    ]);
+    for (const parts of [[bytes], [bytes.subarray(0, 20), bytes.subarray(20)]]) {
+      const value = parse(parts).heads[0]?.headers.find(([name]) => name === "x-mark")?.[1];
+      expect(value).toBe("\u00e2\u009c\u0093\u0080\u00e9");
+      expect(() => new Headers([["x-mark", value as string]])).not.toThrow();
+    }
+  });
+
   test("a status line without a reason phrase", () => {
     expect(parse(["HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n"]).heads[0]).toMatchObject({
       status: 404,

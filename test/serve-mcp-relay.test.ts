@@ -104,6 +104,21 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
     expect(rendered()).toContain('baton_tool_calls_total{outcome="tool_error"} 1');
   });
 
+  test("an event of another type than message (which clients skip: the SDK reads only `message` and untyped events) is not read as an answer", () => {
+    const { deps, exchange, methods, seenUnparsed, rendered } = setup();
+    const pending = new Set<JsonRpcId>([1]);
+    const other = sse({ event: "notice", data: JSON.stringify(answers.ok) });
+    expect(fromServerEvent(deps, exchange, other, methods, pending, 0)).toBeUndefined();
+    expect(seenUnparsed).toEqual([]);
+    expect(pending.has(1)).toBe(true);
+    expect(rendered()).not.toContain("baton_tool_calls_total{");
+    // An empty `event:` is the message type (HTML spec: an empty type buffer dispatches `message`).
+    const untyped = parseSseEvent(encodeUtf8(`event:\ndata: ${JSON.stringify(answers.ok)}\n\n`));
+    fromServerEvent(deps, exchange, untyped, methods, pending, 0);
+    expect(seenUnparsed).toEqual([true]);
+    expect(pending.size).toBe(0);
+  });
+
   test("a notification or request the engine does not read (logs, the server's requests) never reaches the exchange; one it reads (a task's status, progress) is parsed from its text", () => {
     const { deps, methods } = setup();
     const seen: { kind: string; method?: string; bytes: string; scanned: boolean }[] = [];

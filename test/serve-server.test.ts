@@ -1,7 +1,7 @@
-// Unit: how the listener tells the MCP path from other paths without parsing every request URL (same verdict as WHATWG URL parsing).
+// Unit: how the listener tells the MCP path from other paths without parsing every request URL (same verdict as WHATWG URL parsing), and which other spellings an upstream may serve as it.
 
 import { describe, expect, test } from "bun:test";
-import { isMcpPath } from "../src/serve/serve-server.ts";
+import { isMcpPath, mayReachMcpPath } from "../src/serve/serve-server.ts";
 
 const URLS = [
   "http://127.0.0.1:8080/mcp",
@@ -41,5 +41,39 @@ describe("isMcpPath", () => {
       expect(isMcpPath("/x/mcp", "/mcp", plain)).toBe(false);
     }
     expect(isMcpPath("http://[::1/v1/../mcp", "/mcp", false)).toBe(false);
+  });
+});
+
+describe("mayReachMcpPath: the spellings an upstream may route to its MCP endpoint (the Origin check covers them)", () => {
+  test("another case or a trailing slash (Express), percent-escapes (Hono, Go's net/http and Python's ASGI servers decode the path before routing)", () => {
+    for (const spelling of [
+      "/mcp",
+      "/MCP",
+      "/mcp/",
+      "/Mcp/",
+      "/%6dcp",
+      "/%6Dcp",
+      "/mc%70",
+      "/%6D%63%70/",
+      "/mcp%2F",
+      "/%4dcp",
+    ])
+      expect(mayReachMcpPath(`http://h${spelling}?x=1`, "/mcp"), spelling).toBe(true);
+    expect(mayReachMcpPath("http://h/v1/%6dcp", "/v1/mcp")).toBe(true);
+  });
+
+  test("other paths, and escapes that decode to something else or to nothing, are not it", () => {
+    for (const spelling of [
+      "/mcpx",
+      "/mcp//",
+      "//mcp",
+      "/%25%36dcp",
+      "/%zzmcp",
+      "/m%00cp",
+      "/%6dcp%",
+      "/%e9cp",
+      "/v1/mcp",
+    ])
+      expect(mayReachMcpPath(`http://h${spelling}`, "/mcp"), spelling).toBe(false);
   });
 });

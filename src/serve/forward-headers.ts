@@ -51,6 +51,7 @@ export function upstreamRequestHeaders(source: Headers, hop: ClientHop): Headers
   out.delete("content-length"); // the HTTP client frames the body it sends
   appendList(out, "via", VIA_ENTRY);
   if (hop.remoteAddress !== undefined) appendList(out, "x-forwarded-for", hop.remoteAddress);
+  if (out.has("forwarded")) appendList(out, "forwarded", forwardedElement(hop));
   if (!out.has("x-forwarded-proto")) out.set("x-forwarded-proto", hop.proto);
   if (!out.has("x-forwarded-host") && hop.host !== null) out.set("x-forwarded-host", hop.host);
   return out;
@@ -94,7 +95,22 @@ export function renderUpstreamFields(source: Headers, hop: ClientHop): string {
   text += `x-forwarded-proto: ${proto ?? hop.proto}\r\n`;
   const host = own("x-forwarded-host") ?? hop.host ?? undefined;
   if (host !== undefined) text += `x-forwarded-host: ${host}\r\n`;
+  const forwarded = own("forwarded");
+  if (forwarded !== undefined) text += `forwarded: ${joinValue(forwarded, forwardedElement(hop))}\r\n`;
   return text;
+}
+
+/**
+ * The proxy's own element of a `Forwarded` field (RFC 7239 §4), appended only to one the client
+ * wrote: upstreams that read that field before X-Forwarded-For (Rack 3's default, Spring's filter)
+ * would otherwise take the client's own words for its address, as its last hop.
+ */
+function forwardedElement(hop: ClientHop): string {
+  const address = hop.remoteAddress;
+  // An IPv6 node is bracketed and quoted (its colons are no token characters); none known is "unknown" (§6.3).
+  const node = address === undefined ? "unknown" : address.includes(":") ? `"[${address}]"` : address;
+  const host = hop.host === null ? "" : `;host="${hop.host.replace(/["\\]/g, "\\$&")}"`;
+  return `for=${node};proto=${hop.proto}${host}`;
 }
 
 /**
@@ -129,6 +145,7 @@ const REQUEST_DROPPED = new Set([
   "x-forwarded-for",
   "x-forwarded-proto",
   "x-forwarded-host",
+  "forwarded",
 ]);
 
 /** The field names a Connection header lists (lower case), or undefined when there is none. */

@@ -116,7 +116,7 @@ function exchange(connection: Http1Connection, reused: boolean, request: Http1Re
           else connection.destroy();
           if (stream !== undefined) stream.close();
           else if (head !== undefined && parts !== undefined)
-            resolve(new Http1Answer(head, head.bodiless ? null : concatBytes(parts)));
+            resolve(new Http1Answer(head, head.bodiless ? null : typedOrStreamed(head, concatBytes(parts))));
         },
       },
       request.method,
@@ -196,6 +196,21 @@ class Http1Answer implements UpstreamAnswer {
     if (body instanceof Uint8Array) return body;
     return new Response(body).bytes();
   }
+}
+
+/**
+ * A body read whole, as handed on. Bun gives a bytes body without Content-Type one of its own
+ * (`application/octet-stream`), which the upstream never sent (browsers sniff an untyped body):
+ * such a body goes as one chunk of a stream, which Bun sends with its length and no type.
+ */
+function typedOrStreamed(head: ResponseHead, bytes: Uint8Array): Uint8Array | ReadableStream<Uint8Array> {
+  if (bytes.length === 0 || head.headers.some(([name]) => name === "content-type")) return bytes;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
 }
 
 function isEventStream(head: ResponseHead): boolean {

@@ -23,7 +23,14 @@ type State = "head" | "fixed" | "size" | "data" | "data-end" | "trailers" | "unt
 
 const LF = 0x0a;
 const CR = 0x0d;
-const LATIN1 = new TextDecoder("latin1");
+/**
+ * A head's bytes as one code unit each (ISO-8859-1): field values may carry any byte past ASCII (obs-text,
+ * RFC 9110 §5.5), and Bun writes such a string back byte for byte. TextDecoder's "latin1" is windows-1252
+ * (0x80-0x9F become code points past U+00FF, which no Headers value may hold).
+ */
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
 const LINE_END = /\r?\n/;
 /** Byte -> hex digit value (-1: not a hex digit). */
 const HEX_VALUE: readonly number[] = Array.from({ length: 256 }, (_, byte) => {
@@ -149,7 +156,7 @@ export class HttpResponseParser {
     ) {
       const next = chunk[lf + 1] === CR ? lf + 2 : lf + 1;
       if (chunk[next] !== LF) continue;
-      const lines = LATIN1.decode(chunk.subarray(at, next + 1)).split(LINE_END);
+      const lines = latin1(chunk.subarray(at, next + 1)).split(LINE_END);
       while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
       while (lines.length > 0 && lines[0] === "") lines.shift(); // blank lines before a status line are tolerated
       if (lines.length > 0) this.onHead(lines);
@@ -196,7 +203,7 @@ export class HttpResponseParser {
     const bytes = this.line.length === 0 ? chunk.subarray(at, lf) : concatBytes([...this.line, chunk.subarray(at, lf)]);
     this.line = [];
     this.lineBytes = 0;
-    const text = LATIN1.decode(bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.subarray(0, -1) : bytes);
+    const text = latin1(bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.subarray(0, -1) : bytes);
     this.onLine(text, end - at);
     return end;
   }

@@ -6,6 +6,7 @@ import { sseDataEdges } from "../wire/sse.ts";
 import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
 import { DRAIN_CUT_TEXT, refuse, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
+import { corsFieldsOf, withCorsFields } from "./cors-echo.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { jsonResponse, mergeJson, messageEvents, prependEvents } from "./local-answers.ts";
 import {
@@ -64,11 +65,17 @@ export async function exchangePost(
   const verdict = safeFromClient(exchange, checked, context);
   const methods = new Map(checked.messages.flatMap((m) => (m.kind === "request" ? [[m.id, m.method] as const] : [])));
   const local = verdict.answers;
+  const origin = request.headers.get("origin");
   if (verdict.forward === undefined) {
     // Nothing to forward and nothing to answer (a cancellation of a call the proxy answered itself): accepted, as the upstream would.
-    if (local.length === 0) return new Response(null, { status: 202, headers: { via: "1.1 baton-proxy" } });
+    if (local.length === 0)
+      return withCorsFields(
+        new Response(null, { status: 202, headers: { via: "1.1 baton-proxy" } }),
+        entry.cors,
+        origin,
+      );
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-    return jsonResponse(local.length === 1 ? local[0] : local, 200);
+    return withCorsFields(jsonResponse(local.length === 1 ? local[0] : local, 200), entry.cors, origin);
   }
   // A listen stream (the modern era's GET stream) never ends by itself: the drain closes it, as it does GET streams.
   const drainer = [...methods.values()].includes(LISTEN_METHOD) ? new AbortController() : undefined;
@@ -94,21 +101,22 @@ export async function exchangePost(
     release?.();
     releaseHeadCut?.();
     try {
+      // The proxy's own answer (-32603 at the drain's deadline, -32001 for an upstream gone): readable by a browser client as the upstream's are.
       if (headCut?.signal.aborted && !request.signal.aborted)
-        return drainCutAnswer(
-          deps,
-          exchange,
-          checked.requestIds,
-          local,
-          methods,
-          startedAt,
-          checked.line.kind === "batch",
+        return withCorsFields(
+          drainCutAnswer(deps, exchange, checked.requestIds, local, methods, startedAt, checked.line.kind === "batch"),
+          entry.cors,
+          origin,
         );
       if (drainer?.signal.aborted && !request.signal.aborted) {
         endAsShutdown(deps, exchange, [...unansweredIds(checked.requestIds, local)], methods, startedAt);
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
-      return failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt);
+      return withCorsFields(
+        failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt),
+        entry.cors,
+        origin,
+      );
     } finally {
       // A handshake never answered is in no table: ending it here is the only end its engine gets (it held the hub's observer).
       if (initialize) exchange.close("the upstream never answered the handshake");
@@ -116,6 +124,8 @@ export async function exchangePost(
   }
   releaseHeadCut?.();
   if (response.ok) entry.confirmed = true;
+  const cors = corsFieldsOf(response);
+  if (cors !== undefined) entry.cors = cors;
   const newSessionId = response.header(SESSION_HEADER);
   if (initialize && response.ok) {
     if (newSessionId !== null) deps.sessions.adopt(newSessionId, entry);
@@ -243,7 +253,7 @@ export async function exchangePost(
     // the answers the proxy gave to the rest are then the whole answer, or the client would wait for them forever.
     await discardBody(response);
     for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-    return jsonResponse(local.length === 1 ? local[0] : local, 200);
+    return withCorsFields(jsonResponse(local.length === 1 ? local[0] : local, 200), cors, origin);
   }
   let body: ReadableStream<Uint8Array> | Uint8Array | null = response.body;
   if (!response.ok && type === "application/json" && local.length === 0 && !initialize) {

@@ -105,6 +105,11 @@ function observeUpstreamAnswer(
   recordOperation(deps, method, toolError ? "tool_error" : undefined, startedAt);
 }
 
+/** Only `message` events (an empty or absent type is one) carry JSON-RPC: clients skip the others, so their data answers nothing. */
+export function isMessageEvent(event: SseEvent): boolean {
+  return event.event === undefined || event.event === "" || event.event === "message";
+}
+
 /**
  * {@link fromServer} for one SSE event (undefined for one without data). A request or notification
  * (a top-level `method` the cheap scan reads) is looked at no further when the engine does not read
@@ -123,6 +128,7 @@ export function fromServerEvent(
 ): Uint8Array | undefined {
   const data = event.dataBytes;
   if (data === undefined) return undefined;
+  if (!isMessageEvent(event)) return undefined;
   const method = scanMethod(data);
   if (method !== undefined && !observesServerMethod(method)) return undefined;
   const line = method !== undefined ? classifyText(event.data as string) : classifyLine(data);
@@ -248,11 +254,13 @@ export function forgetUnknownSession(
     deps.sessions.end(sessionId, "the upstream does not know the session");
 }
 
-/** The MCP path maps to the upstream URL: its query string is kept, the client's (as sent) appended. */
+/** The MCP path maps to the upstream URL: its query string is kept, the client's (as sent, less a fragment) appended. */
 export function upstreamUrl(config: ServeConfig, request: Request): URL {
   const query = request.url.indexOf("?");
   if (query === -1) return config.upstream; // fetch only reads it
+  // Bun takes a fragment in the request target; it is no part of the query (the `search` setter would keep it as `%23…`).
+  const fragment = request.url.indexOf("#", query);
   const url = new URL(config.upstream);
-  url.search = joinQuery(config.upstream.search, request.url.slice(query));
+  url.search = joinQuery(config.upstream.search, request.url.slice(query, fragment === -1 ? undefined : fragment));
   return url;
 }

@@ -89,8 +89,10 @@ async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps):
   if (entry.confirmed !== true && initialize === undefined && callsOwnToolOnSession(messages)) {
     // Answered here, a call of our own tool would otherwise be recorded on a session the upstream refuses every other call of.
     const probed = await probeSession(request, hop, deps);
-    if (probed === true) entry.confirmed = true;
-    else if (probed !== undefined) {
+    if (probed !== undefined && !(probed instanceof Response)) {
+      entry.confirmed = true;
+      entry.cors = probed.cors ?? entry.cors;
+    } else if (probed !== undefined) {
       const methods = new Map(messages.flatMap((m) => (m.kind === "request" ? [[m.id, m.method] as const] : [])));
       countUnanswered(deps, methods, checked.requestIds, probed.status, deps.now());
       forgetUnknownSession(deps, sessionId, probed.status, entry.active);

@@ -7,6 +7,7 @@ import type { ClientHop } from "./forward-headers.ts";
 import {
   forgetUnknownSession,
   fromServerEvent,
+  isMessageEvent,
   observeAnswer,
   SESSION_HEADER,
   upstreamFailed,
@@ -115,7 +116,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
  * (the GET asked nothing itself), once, however often the client resumes.
  */
 function observeResumed(deps: McpRouteDeps, resuming: Map<JsonRpcId, ResumingCall>, event: SseEvent): void {
-  if (event.dataBytes === undefined) return;
+  if (event.dataBytes === undefined || !isMessageEvent(event)) return;
   const line = classifyLine(event.dataBytes);
   const messages =
     line.kind === "message" ? [line.message] : line.kind === "batch" ? line.members.filter((m) => m !== undefined) : [];

@@ -58,6 +58,10 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
       });
     }
     body = deps.cutConsentMeta === true ? withoutConsentMetaToken(read.bytes) : read.bytes;
+  } else if (request.method !== "GET" && request.method !== "HEAD" && request.headers.get("content-length") === "0") {
+    // Bun hands an empty body over as none: sent as none, a POST would lose the `Content-Length: 0` the
+    // client wrote (RFC 9110 §8.6 asks for it; some servers answer 411 without it).
+    body = new Uint8Array(0);
   }
   let response: UpstreamAnswer;
   deps.keepOpen(request);
@@ -83,10 +87,15 @@ export async function passThrough(request: Request, hop: ClientHop, deps: Passth
   // (Bun arms the timeout again once a streamed body ends).
   const type = response.header("content-type")?.trimStart().toLowerCase() ?? "";
   if (!type.startsWith("text/event-stream") || request.method === "HEAD") deps.restoreIdle(request);
+  const headers = response.clientHeaders(false);
+  // Bun gives a bodiless answer without Content-Length a `Content-Length: 0`, which for a HEAD states its GET's
+  // length (RFC 9110 §8.6): one whose GET is chunked says so instead, as the upstream did.
+  if (request.method === "HEAD" && !headers.has("content-length") && response.header("transfer-encoding") !== null)
+    headers.set("transfer-encoding", "chunked");
   return new Response(request.method === "HEAD" ? null : response.body, {
     status: response.status,
     statusText: response.statusText,
-    headers: response.clientHeaders(false),
+    headers,
   });
 }
 

@@ -121,10 +121,27 @@ export function startServeServer(deps: ServeServerDeps) {
   return server;
 }
 
-/** Whether a request path is the MCP path up to ASCII case and a trailing slash: Express's default routing (and others') takes it for that path. */
+/**
+ * Whether a request path is the MCP path up to ASCII case and a trailing slash (Express's default
+ * routing takes those for that path) and percent-escapes (Hono, Go's net/http and Python's ASGI
+ * servers route on the decoded path: `/%6dcp` reaches their `/mcp`).
+ */
 export function mayReachMcpPath(url: string, path: string): boolean {
-  const loose = (text: string | undefined) => text?.toLowerCase().replace(/\/$/, "");
+  const loose = (text: string | undefined) =>
+    text === undefined ? undefined : unescaped(text).toLowerCase().replace(/\/$/, "");
   return loose(requestUrl(url)?.pathname) === loose(path);
+}
+
+/** A path with its percent-escapes decoded, as a decoding router reads it; a run that is no UTF-8 stays as written. */
+function unescaped(path: string): string {
+  if (!path.includes("%")) return path;
+  return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
 }
 
 /** A path WHATWG URL parsing leaves as it is (no dot segments, escapes or characters it would encode). */

@@ -3,6 +3,7 @@
 import { ANNOTATE_TOOL, REPORT_TOOL } from "../proxy/injected-tools.ts";
 import { MODERN_VERSION_KEY } from "../proxy/proxy-state.ts";
 import { isObject, type Message } from "../wire/jsonrpc.ts";
+import { corsFieldsOf, type CorsFields } from "./cors-echo.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { upstreamUrl, type McpRouteDeps } from "./mcp-relay.ts";
 import { fetchUpstream } from "./upstream-client.ts";
@@ -26,15 +27,16 @@ export function callsOwnToolOnSession(messages: readonly Message[]): boolean {
 
 /**
  * Asks the upstream whether it knows the request's session (its Mcp-Session-Id, or none) with a
- * `ping` carrying the request's own headers: a 2xx vouches for it (true); any other answer is what
- * the upstream gives every other call there, handed to the client unchanged. An upstream that
- * cannot be reached decides nothing (undefined): the call is answered as before (fail-open).
+ * `ping` carrying the request's own headers: a 2xx vouches for it (with its CORS fields, which the
+ * proxy's answer repeats); any other answer is what the upstream gives every other call there, handed
+ * to the client unchanged. An upstream that cannot be reached decides nothing (undefined): the call
+ * is answered as before (fail-open).
  */
 export async function probeSession(
   request: Request,
   hop: ClientHop,
   deps: McpRouteDeps,
-): Promise<true | Response | undefined> {
+): Promise<{ readonly cors: CorsFields | undefined } | Response | undefined> {
   const headers = new Headers(request.headers);
   headers.delete("content-encoding"); // the probe's body is its own, uncompressed
   let answer: Awaited<ReturnType<typeof fetchUpstream>>;
@@ -55,5 +57,5 @@ export async function probeSession(
   if (!answer.ok) return new Response(answer.body, { status: answer.status, headers: answer.clientHeaders(true) });
   // The ping's answer is the proxy's own: not read (an SSE answer could stay open), not relayed.
   if (answer.body instanceof ReadableStream) await answer.body.cancel().catch(() => undefined);
-  return true;
+  return { cors: corsFieldsOf(answer) };
 }

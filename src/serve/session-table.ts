@@ -3,6 +3,7 @@
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
 import type { RequestContext, SessionExchange } from "./exchange.ts";
 import { principalKey } from "./principal.ts";
+import type { CorsFields } from "./cors-echo.ts";
 
 const REPLACED = "the client opened a new session";
 
@@ -31,6 +32,8 @@ export interface SessionEntry {
    * the session. Until then the proxy answers no call of its own tools on it without asking.
    */
   confirmed?: boolean;
+  /** The CORS fields of the upstream's latest answer on this session that had any: the proxy's own answers repeat them. */
+  cors?: CorsFields;
 }
 
 /** A call of {@link SessionEntry.resuming}. */
