@@ -175,12 +175,12 @@ function normalised(event: Record<string, any>): unknown {
 /** `--url` names the server by its origin, whose port is the run's own. */
 const withoutPorts = (text: string): string => text.replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>");
 
-/** An arrival without the wall clock (the live report's times and durations) and temp paths. */
+/** An arrival without the wall clock (the live report's times and durations, units included: 999 ms in one run is 1.0 s in the other) and temp paths. */
 function timeless(arrival: unknown): string {
   return withoutPorts(JSON.stringify(arrival))
     .replace(/\d\d:\d\d:\d\d(\.\d+)?/g, "<time>")
     .replace(/\d{4}-\d\d-\d\d/g, "<date>")
-    .replace(/#?\d+(?:\.\d+)? (ms|s|min|h)\b/g, "<n> $1")
+    .replace(/#?\d+(?:\.\d+)? (?:ms|s|min|h)\b/g, "<duration>")
     .replace(/\|(?: [\d.]+ \|){3}(\\n)/g, "| <p50> | <p95> | <max> |$1")
     .replace(/\/tmp\/baton-paths[\w-]*\//g, "<dir>/")
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "<id>");
