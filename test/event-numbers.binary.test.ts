@@ -131,3 +131,23 @@ describe("event payloads keep numbers as written", () => {
     expect(JSON.parse(start as string).payload.params.card).toBe("[card]");
   });
 });
+
+describe("the proxy's own answers carry the client's id as written", () => {
+  test("baton_annotate and baton_session_report called with ids 1.0, 1E2 and -0 (alone and in a batch)", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    proxy = await startProxy(fixture("big-number"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    const call = (idText: string, name: string) =>
+      `{"jsonrpc":"2.0","id":${idText},"method":"tools/call","params":{"name":"${name}","arguments":{"intent":"x"}}}`;
+    proxy.send(`${call("1.0", "baton_annotate")}\n`);
+    proxy.send(`${call("1E2", "baton_session_report")}\n`);
+    proxy.send(`[${call("2.0", "baton_annotate")},${call("-0", "baton_annotate")}]\n`);
+    await proxy.next((m) => m?.id === 1);
+    await proxy.next((m) => m?.id === 100);
+    await proxy.next((m) => m?.id === 2);
+    await proxy.next((m) => Object.is(m?.id, -0));
+    const lines = proxy.lines.join("\n");
+    expect(await proxy.close()).toBe(0);
+    proxy = undefined;
+    expect(lines.match(/"id":[^,]*/g)).toEqual(['"id":1.0', '"id":1E2', '"id":2.0', '"id":-0']);
+  });
+});
