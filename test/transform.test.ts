@@ -599,7 +599,7 @@ describe("ids beyond 2^53 in the proxy's own answers are the client's, digit for
       `{"jsonrpc":"2.0","id":${BIG},"error":{"code":-32603,"message":"baton-proxy: gone"}}`,
       true,
     ]);
-    expect(state.idTexts.size).toBe(0);
+    expect(state.pending.size).toBe(0);
   });
 });
 
