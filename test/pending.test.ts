@@ -186,3 +186,45 @@ describe("an answer whose id the server wrote back otherwise still closes its re
     expect(ended(actions)).toEqual(["tool_call_end one"]);
   });
 });
+
+describe("a server answer with neither result nor error (not JSON-RPC) ends its request at once", () => {
+  const line = (id: string, name: string) =>
+    `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${name}","arguments":{}}}`;
+
+  test.each([
+    ["a number id", "7", '{"jsonrpc":"2.0","id":7}'],
+    ["a string id, other members", '"a"', '{"jsonrpc":"2.0","id":"a","outcome":{"content":[]}}'],
+    ["an id written 1.0", "1.0", '{"id":1.0,"jsonrpc":"2.0"}'],
+  ])("%s: a jsonrpc_invalid error, the bytes forwarded unchanged", (_name, id, answer) => {
+    const state = createProxyState({ includeReportTool: false });
+    client(state, line(id, "one"));
+    const actions = server(state, answer, 4);
+    const [error] = drafts(actions);
+    expect(error?.event_type).toBe("tool_call_error");
+    expect(error?.payload).toMatchObject({
+      tool_name: "one",
+      error_type: "jsonrpc_invalid",
+      error_body: "the server's answer has neither result nor error (not JSON-RPC); forwarded unchanged",
+      duration_ms: 4,
+    });
+    const forwarded = actions.flatMap((a) => (a.type === "forward" ? [new TextDecoder().decode(a.bytes)] : []));
+    expect(forwarded).toEqual([answer]);
+    expect(state.pending.size).toBe(0);
+  });
+
+  test("nor one whose id no request awaits, a server request or other JSON", () => {
+    const state = createProxyState({ includeReportTool: false });
+    client(state, line("7", "one"));
+    for (const junk of ['{"jsonrpc":"2.0","id":8}', '{"jsonrpc":"2.0","id":7,"method":7}', "[7]", '"x"', "{"])
+      expect(drafts(server(state, junk, 4))).toEqual([]);
+    expect(state.pending.size).toBe(1);
+  });
+
+  test("a batch member too", () => {
+    const state = createProxyState({ includeReportTool: false });
+    client(state, line("7", "one"));
+    client(state, line("8", "two"));
+    const actions = server(state, '[{"jsonrpc":"2.0","id":7},{"jsonrpc":"2.0","id":8,"result":{"content":[]}}]', 4);
+    expect(drafts(actions).map((d) => d.event_type)).toEqual(["tool_call_error", "tool_call_end"]);
+  });
+});
