@@ -1,12 +1,18 @@
 // The top-level `id` of one JSON object's text as written, read without a second parse (JSON.parse makes 1.0, 1E2 and -0 plain numbers, and rounds integers beyond 2^53). Pure.
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COMMA,
+  CR,
+  LF,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
+  SPACE,
+  TAB,
+} from "./json-codes.ts";
 
 /**
  * The source text of the top-level `"id"` member of `text`, which must be one JSON object
@@ -39,7 +45,7 @@ function skipSpace(text: string, at: number): number {
   let i = at;
   for (;;) {
     const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return i;
+    if (c !== SPACE && c !== TAB && c !== LF && c !== CR) return i;
     i++;
   }
 }
@@ -65,7 +71,7 @@ function valueEndOf(text: string, at: number): number {
     let i = at;
     for (;;) {
       const c = text.charCodeAt(i);
-      if (Number.isNaN(c) || c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || c <= 0x20) return i;
+      if (Number.isNaN(c) || c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || c <= SPACE) return i;
       i++;
     }
   }
