@@ -1,7 +1,5 @@
 // Local errors: string codes for failures inside the proxy. Never serialised to a JSON-RPC peer (those are built in wire/jsonrpc.ts).
 
-import { closeSync, openSync } from "node:fs";
-
 export type LocalErrorCode = "E_CONFIG" | "E_USAGE" | "E_SPAWN" | "E_SINK" | "E_REPORT" | "E_WRAP" | "E_IO" | "E_AUTH";
 
 /** A failure of the proxy itself (config, spawn, sink, file). Always carries a code; `cause` when wrapping. */
@@ -27,26 +25,13 @@ export function describeError(error: unknown): string {
 const CONNECTION_REFUSED = new Set(["ECONNREFUSED", "ConnectionRefused"]);
 
 /**
- * Whether this process can open one more file descriptor now (one open and close of the null device).
- * True where there is none to try (Windows).
- */
-export function canOpenDescriptor(): boolean {
-  try {
-    closeSync(openSync("/dev/null", "r"));
-    return true;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    return code !== "EMFILE" && code !== "ENFILE";
-  }
-}
-
-/**
  * Bun reports a socket it could not create for want of a descriptor (EMFILE: `ulimit -n`, or every
  * descriptor held by client connections) as a refused connection, which sends an operator to look
- * at an upstream that is up. After such a code, and only then, `canOpen` is asked; when it finds no
+ * at an upstream that is up. After such a code, and only then, `canOpen` (the probe is I/O, so the
+ * caller passes it: transport/descriptors.ts canOpenDescriptor) is asked; when it finds no
  * descriptor left, the real cause, appended to the reason; "" otherwise.
  */
-export function descriptorShortageHint(code: string, canOpen: () => boolean = canOpenDescriptor): string {
+export function descriptorShortageHint(code: string, canOpen: () => boolean): string {
   return CONNECTION_REFUSED.has(code) && !canOpen()
     ? "; but this process is out of file descriptors (EMFILE), which Bun reports so: the connection was never tried. Raise `ulimit -n`, or look for clients holding many connections"
     : "";

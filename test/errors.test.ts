@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { canOpenDescriptor, descriptorShortageHint } from "../src/errors.ts";
+import { descriptorShortageHint } from "../src/errors.ts";
+import { canOpenDescriptor } from "../src/transport/descriptors.ts";
 
 describe("descriptorShortageHint", () => {
   test("a refusal (Bun's code for a socket it had no descriptor for) names the shortage only when no descriptor is left", () => {

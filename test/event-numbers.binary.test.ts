@@ -131,3 +131,40 @@ describe("event payloads keep numbers as written", () => {
     expect(JSON.parse(start as string).payload.params.card).toBe("[card]");
   });
 });
+
+describe("the proxy's own answers carry the client's id as written", () => {
+  test("baton_annotate and baton_session_report called with ids 1.0, 1E2 and -0 (alone and in a batch)", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    proxy = await startProxy(fixture("big-number"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    const call = (idText: string, name: string) =>
+      `{"jsonrpc":"2.0","id":${idText},"method":"tools/call","params":{"name":"${name}","arguments":{"intent":"x"}}}`;
+    proxy.send(`${call("1.0", "baton_annotate")}\n`);
+    proxy.send(`${call("1E2", "baton_session_report")}\n`);
+    proxy.send(`[${call("2.0", "baton_annotate")},${call("-0", "baton_annotate")}]\n`);
+    await proxy.next((m) => m?.id === 1);
+    await proxy.next((m) => m?.id === 100);
+    await proxy.next((m) => m?.id === 2);
+    await proxy.next((m) => Object.is(m?.id, -0));
+    const lines = proxy.lines.join("\n");
+    expect(await proxy.close()).toBe(0);
+    proxy = undefined;
+    expect(lines.match(/"id":[^,]*/g)).toEqual(['"id":1.0', '"id":1E2', '"id":2.0', '"id":-0']);
+  });
+});
+
+describe("requests whose ids one number stands for are kept apart", () => {
+  test("calls 9007199254740993 and 9007199254740992 in flight together each end once (none evicted as a reused id)", async () => {
+    const events = join(tempDir(), "events.jsonl");
+    proxy = await startProxy(fixture("big-number"), { env: { BATON_EVENT_SINK: `file://${events}` } });
+    for (const id of ["9007199254740993", "9007199254740992", "1.0", "1"])
+      proxy.send(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"big","arguments":{}}}\n`);
+    // The fixture writes ids back as JavaScript does (rounded, 1.0 as 1): four answers, two ids.
+    for (let k = 0; k < 4; k++) await proxy.next((m) => m?.id === 9007199254740992 || m?.id === 1);
+    expect(await proxy.close()).toBe(0);
+    proxy = undefined;
+    const types = readValidatedEvents(events)
+      .map((e) => e.event_type)
+      .filter((t) => t.startsWith("tool_call_"));
+    expect(types.toSorted()).toEqual([...Array(4).fill("tool_call_end"), ...Array(4).fill("tool_call_start")]);
+  });
+});

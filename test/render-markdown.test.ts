@@ -760,7 +760,7 @@ describe("error names", () => {
     ["cancelled", "cancelled by the client"],
     ["evicted", "no answer (stopped tracking)"],
     ["task_failed", "task failed"],
-    ["jsonrpc_invalid", "JSON-RPC error without a code"],
+    ["jsonrpc_invalid", "invalid JSON-RPC answer (an error without a code, or no result or error)"],
     ["request_too_large", "request too large to send"],
     ["proxy_internal", "proxy failure"],
     ["upstream_unreachable", "server unreachable"],

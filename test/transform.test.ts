@@ -599,7 +599,28 @@ describe("ids beyond 2^53 in the proxy's own answers are the client's, digit for
       `{"jsonrpc":"2.0","id":${BIG},"error":{"code":-32603,"message":"baton-proxy: gone"}}`,
       true,
     ]);
-    expect(state.idTexts.size).toBe(0);
+    expect(state.pending.size).toBe(0);
+  });
+});
+
+describe("ids JSON.parse writes back differently (1.0, 1E2, -0) in the proxy's own answers are the client's, as written", () => {
+  const request = (idText: string, name: string) =>
+    `{"jsonrpc":"2.0","id":${idText},"method":"tools/call","params":{"name":"${name}","arguments":{"intent":"x"}}}`;
+
+  test.each(["1.0", "1E2", "1e2", "-0", "0.50"])("baton_annotate answered on %s", (idText) => {
+    const [answer] = of(client(fresh(), request(idText, "baton_annotate")), "send");
+    expect(JSON.stringify(answer?.message)).toStartWith(`{"jsonrpc":"2.0","id":${idText},"result":`);
+  });
+
+  test.each(["1.0", "-0"])("baton_session_report answered on %s", (idText) => {
+    const [report] = of(client(fresh(), request(idText, "baton_session_report")), "report");
+    expect(JSON.stringify(report?.id)).toBe(idText);
+  });
+
+  test("in a batch too", () => {
+    const line = `[${request("2.0", "baton_annotate")},${request("-0", "baton_annotate")}]`;
+    const answers = of(client(fresh(), line), "send").map((a) => JSON.stringify(a.message));
+    expect(answers.join("\n").match(/"id":[^,]*/g)).toEqual(['"id":2.0', '"id":-0']);
   });
 });
 

@@ -60,7 +60,6 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   const own: RequestScope = {
     book: {
       pending: state.pending,
-      idTexts: state.idTexts,
       evictedIds: state.evictedIds,
       answeredHere: state.answeredHere,
     },

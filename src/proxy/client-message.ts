@@ -1,7 +1,7 @@
 // One client message decided: tool calls stripped, tracked and started, injected tools answered, reads tracked, cancellations closed. Pure.
 
-import type { JsonObject, JsonRpcId, Message } from "../wire/jsonrpc.ts";
-import { exactId, isObject, WIRE_ERROR, wireError, wireResult } from "../wire/jsonrpc.ts";
+import type { IdKey, JsonObject, Message } from "../wire/jsonrpc.ts";
+import { cancelledKey, exactId, isObject, keyOf, WIRE_ERROR, wireError, wireResult } from "../wire/jsonrpc.ts";
 import { callError, clientMeta, userIdFor } from "./call-events.ts";
 import { answerInjectedCall, isInjected, listOnlyInjected } from "./injection.ts";
 import { startWalk, takeWalk } from "./listing-walks.ts";
@@ -40,14 +40,12 @@ export function clientMessage(
   actions: Action[],
 ): Disposition {
   if (message.kind === "notification") {
-    if (message.method === "notifications/cancelled") return cancelled(state, message.value.params, now, actions);
+    if (message.method === "notifications/cancelled") return cancelled(state, message.value.params, text, now, actions);
     return "forward";
   }
   if (message.kind === "response") return "forward"; // answers a server→client request: not ours to look at
   const disposition = clientRequest(state, message, text, now, lineBytes, facts, actions);
-  noteAnsweredHere(state, message.id, disposition === "handled");
-  // An id JSON.parse changed: the error answering it, should the server never do so, carries it as written.
-  if (message.idText !== undefined && state.pending.has(message.id)) state.idTexts.set(message.id, message.idText);
+  noteAnsweredHere(state, keyOf(message), disposition === "handled");
   return disposition;
 }
 
@@ -63,6 +61,8 @@ function clientRequest(
   const params = isObject(message.value.params) ? message.value.params : undefined;
   const meta = isObject(params?._meta) ? params._meta : undefined;
   const modern = meta !== undefined && MODERN_VERSION_KEY in meta;
+  // Its key in the book of requests awaiting an answer: the id as written (see IdKey).
+  const key = keyOf(message);
   noteClient(state, message.method === "initialize" ? params?.clientInfo : meta?.[MODERN_CLIENT_INFO_KEY]);
 
   // Our list is one page and hands out no cursor: a request with one is no listing's start, and gets the server's answer.
@@ -91,7 +91,7 @@ function clientRequest(
     }
     return toolCall(
       state,
-      message.id,
+      key,
       typeof name === "string" ? name : String(name),
       params,
       text,
@@ -103,13 +103,13 @@ function clientRequest(
   }
   if (isSubjectMethod(message.method)) {
     if (!captures(state, captureGroupOf(message.method))) {
-      trackUnobserved(state, message.id, message.method, now, actions);
+      trackUnobserved(state, key, message.method, now, actions);
       return "forward";
     }
     const name = subjectOf(message.method, params);
     const resumed = params === undefined ? undefined : resumeCall(state, message.method, name, params, now);
     if (resumed !== undefined) {
-      track(state, message.id, resumed, now, actions); // one more round of the same read/get: no second start
+      track(state, key, resumed, now, actions); // one more round of the same read/get: no second start
       return "forward";
     }
     const subject: PendingSubject = {
@@ -122,7 +122,7 @@ function clientRequest(
     };
     track(
       state,
-      message.id,
+      key,
       { method: message.method, startedAt: now, firstPage: false, call: undefined, subject },
       now,
       actions,
@@ -138,7 +138,7 @@ function clientRequest(
     message.method !== "tools/list" ? undefined : firstPage ? startWalk() : takeWalk(state.walks, params?.cursor);
   track(
     state,
-    message.id,
+    key,
     {
       method: message.method,
       startedAt: now,
@@ -165,7 +165,7 @@ function isFirstPage(params: JsonObject | undefined): boolean {
 const MAX_ANSWERED_HERE = 256;
 
 /** Remembers a request the proxy answered itself (`here`), or forgets its id once a request of that id went on to the server. */
-function noteAnsweredHere(state: ProxyState, id: JsonRpcId, here: boolean): void {
+function noteAnsweredHere(state: ProxyState, id: IdKey, here: boolean): void {
   if (!here) {
     if (state.answeredHere.size > 0) state.answeredHere.delete(id);
     return;
@@ -173,16 +173,26 @@ function noteAnsweredHere(state: ProxyState, id: JsonRpcId, here: boolean): void
   state.answeredHere.delete(id); // re-added as the latest
   state.answeredHere.add(id);
   if (state.answeredHere.size > MAX_ANSWERED_HERE)
-    state.answeredHere.delete(state.answeredHere.values().next().value as JsonRpcId);
+    state.answeredHere.delete(state.answeredHere.values().next().value as IdKey);
 }
 
 /**
  * The client cancels a request: its call or read ends as cancelled, and the notification goes on
  * to the server, but for a request the proxy answered itself (the server never saw its id).
  */
-function cancelled(state: ProxyState, params: unknown, now: number, actions: Action[]): Disposition {
+function cancelled(
+  state: ProxyState,
+  params: unknown,
+  text: ReceivedText,
+  now: number,
+  actions: Action[],
+): Disposition {
   if (!isObject(params)) return "forward";
-  const id = params.requestId as JsonRpcId;
+  const id = cancelledKey(params.requestId, () => {
+    const written = text.asWritten()?.params;
+    return isPlainObject(written) ? written.requestId : undefined;
+  });
+  if (id === undefined) return "forward";
   const request = untrack(state, id) ?? (state.rounds.waiting.size > 0 ? takeCancelledRound(state, id) : undefined);
   if (request === undefined) return state.answeredHere.has(id) ? "handled" : "forward";
   const reason =

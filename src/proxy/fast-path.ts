@@ -8,7 +8,7 @@ import { parseEventValue } from "./canonical-json.ts";
 import { callDraft, clientMeta, outcomeOf, userIdFor, type Outcome } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
 import { containsMarker } from "./pass-through.ts";
-import { track, trackUnobserved, untrack } from "./pending.ts";
+import { holdsTextKeys, track, trackUnobserved, untrack } from "./pending.ts";
 import {
   elapsedMs,
   captures,
@@ -73,6 +73,7 @@ export function plainToolCall(
     ? (JSON.parse(decodeUtf8(raw.subarray(scanned.metaAt, scanned.metaEnd))) as JsonObject)
     : undefined;
   noteClient(state, meta?.[MODERN_CLIENT_INFO_KEY]);
+  // A scanned id (a plain string, a short integer other than -0) is its own key (see IdKey).
   if (!captures(state, "tools")) {
     trackUnobserved(state, message.id, "tools/call", now, actions);
     return true;
@@ -115,6 +116,8 @@ export function plainAnswer(
   // The full path learns the server's name from the first answer carrying it.
   if ((scanned.flags & FACT.RESULT_META) !== 0 && state.serverLabel === null) return false;
   const request = state.pending.get(message.id);
+  // Not the id as written: a request whose number id was written otherwise (1.0) may be its by value (see untrackAnswered).
+  if (request === undefined && typeof message.id === "number" && holdsTextKeys(state)) return false;
   if (request === undefined) {
     if (state.evictedIds.size > 0) untrack(state, message.id); // an evicted request answered late: nothing owed
     return true;

@@ -2,11 +2,11 @@
 
 import { MAX_LINE_BYTES } from "../wire/framing.ts";
 import type { JsonRpcId } from "../wire/jsonrpc.ts";
-import { exactId, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
+import { exactId, keyOfSource, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { callError, emit, userIdFor } from "./call-events.ts";
 import { isInjected } from "./injection.ts";
 import { resultIsErrorTrue } from "./long-line-is-error.ts";
-import { track, trackUnobserved, untrack } from "./pending.ts";
+import { track, trackUnobserved, untrackAnswered } from "./pending.ts";
 import { subjectError, subjectUninspected } from "./resource-prompt-events.ts";
 import type { Action, ProxyState } from "./proxy-state.ts";
 import type { PendingCall } from "./pending-book.ts";
@@ -84,9 +84,9 @@ export function requestIdOfLongLine(head: string, tail: string): JsonRpcId | und
  * the start of a call over the cap does.
  */
 export function fromServerLongLine(state: ProxyState, head: string, tail: string, size: number, now: number): Action[] {
-  const id = answerIdOfLongLine(head, tail);
-  if (id === undefined) return [];
-  const request = untrack(state, id);
+  const source = answerIdSource(head, tail);
+  if (source === undefined) return [];
+  const request = untrackAnswered(state, keyOfSource(source));
   if (request === undefined) return [];
   const note = `[baton-proxy: a ${Math.round(size / 1048576)} MiB answer, over the inspection limit; forwarded unchanged, not inspected]`;
   // A JSON-RPC error is an error whatever its size (a huge message or data): never recorded as a success.
@@ -127,9 +127,15 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
 
 /** The id a server line too long to inspect answers, from its first and last bytes; undefined when it shows none (or is no answer). */
 export function answerIdOfLongLine(head: string, tail: string): JsonRpcId | undefined {
+  const source = answerIdSource(head, tail);
+  return source === undefined ? undefined : (JSON.parse(source) as JsonRpcId);
+}
+
+/** That id's JSON text, as written. */
+function answerIdSource(head: string, tail: string): string | undefined {
   if (!HEAD_ANSWER.test(head)) return undefined;
   const match = lastId(TAIL_ID.exec(tail), HEAD_ID.exec(head));
-  return match === null ? undefined : (JSON.parse(match[1] as string) as JsonRpcId);
+  return match === null ? undefined : (match[1] as string);
 }
 
 /** How a server line too long to inspect ends its request, from its edges: `jsonrpc_<code>` (an error), `tool_error` (isError), or undefined (a result). */
@@ -207,8 +213,8 @@ function trackUninspectedCall(state: ProxyState, head: string, tail: string, siz
   const toolName = toolCalledInHead(head);
   const match = toolName === undefined ? null : lastId(CLIENT_TAIL_ID.exec(tail), CLIENT_HEAD_ID.exec(head));
   if (toolName === undefined || match === null) return [];
-  const idText = match[1] as string;
-  const id = JSON.parse(idText) as JsonRpcId;
+  // Its key: the id as written (digits beyond 2^53, 1.0), so a server exit answers it so.
+  const id = keyOfSource(match[1] as string);
   const actions: Action[] = [];
   if (!captures(state, "tools")) {
     trackUnobserved(state, id, "tools/call", now, actions);
@@ -226,8 +232,6 @@ function trackUninspectedCall(state: ProxyState, head: string, tail: string, siz
       emit(state, "tool_call_start", call, { tool_name: toolName, params: { [NOT_INSPECTED_KEY]: note } }, 1),
     );
   }
-  // Answered as written (digits beyond 2^53, 1.0) if the server exits first.
-  if (String(id) !== idText && state.pending.has(id)) state.idTexts.set(id, idText);
   return actions;
 }
 

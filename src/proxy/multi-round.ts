@@ -1,6 +1,6 @@
 // Requests that outlive their first answer: multi-round (`input_required`) tool calls, reads and gets, and task handles; bounded in count and time. Pure.
 
-import type { JsonObject, JsonRpcId } from "../wire/jsonrpc.ts";
+import type { IdKey, JsonObject } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
 import { PENDING_MAX_AGE_MS, type Action, type ProxyState } from "./proxy-state.ts";
@@ -29,7 +29,7 @@ interface Held {
   readonly maxAgeMs?: number;
   readonly heldAt?: number;
   /** The id of the round the server answered `input_required`: a client that gives up cancels that id. */
-  readonly roundId?: JsonRpcId;
+  readonly roundId?: IdKey;
   /** The client sent `tasks/cancel` for this task: a cancelled status is then its doing, not the server's. */
   cancelAsked?: boolean;
 }
@@ -48,7 +48,7 @@ export interface OpenRounds {
 export function holdCall(
   state: ProxyState,
   request: PendingRequest,
-  roundId: JsonRpcId,
+  roundId: IdKey,
   result: JsonObject,
   now: number,
   actions: Action[],
@@ -107,7 +107,7 @@ export function resumeCall(
  * taken out of the waiting rounds: the client's `notifications/cancelled` for that round (an SDK
  * timeout or abort while it gathers the input) ends the call, which no round will continue.
  */
-export function takeCancelledRound(state: ProxyState, requestId: JsonRpcId): PendingRequest | undefined {
+export function takeCancelledRound(state: ProxyState, requestId: IdKey): PendingRequest | undefined {
   for (const [key, held] of state.rounds.waiting) {
     if (held.roundId !== requestId) continue;
     state.rounds.waiting.delete(key);

@@ -1,6 +1,6 @@
 // What the transforms keep of a request awaiting the server's answer (a tool call, a resource or prompt subject, a listing page) and the book such requests are kept in, by id. No I/O.
 
-import type { JsonRpcId } from "../wire/jsonrpc.ts";
+import type { IdKey } from "../wire/jsonrpc.ts";
 import type { ListingWalk } from "./listing-walks.ts";
 
 export interface PendingCall {
@@ -48,17 +48,16 @@ export interface PendingRequest {
 }
 
 /**
- * The bookkeeping of requests awaiting the server, by id: a session's own, or one exchange's of a
+ * The bookkeeping of requests awaiting the server, by id as written (see IdKey): a session's own, or one exchange's of a
  * group of clients sharing a session (hosted stateless era: one POST), whose ids are unique only
  * within that exchange.
  */
 export interface PendingBook {
-  readonly pending: Map<JsonRpcId, PendingRequest>;
-  readonly idTexts: Map<JsonRpcId, string>;
-  readonly evictedIds: Map<JsonRpcId, string | undefined>;
-  readonly answeredHere: Set<JsonRpcId>;
+  readonly pending: Map<IdKey, PendingRequest>;
+  readonly evictedIds: Set<IdKey>;
+  readonly answeredHere: Set<IdKey>;
 }
 
 export function createPendingBook(): PendingBook {
-  return { pending: new Map(), idTexts: new Map(), evictedIds: new Map(), answeredHere: new Set() };
+  return { pending: new Map(), evictedIds: new Set(), answeredHere: new Set() };
 }

@@ -1,14 +1,14 @@
 // Requests awaiting the server that end without their answer: the ones the upstream will never answer failed, the ones silent too long evicted. No I/O.
 
-import type { JsonRpcId } from "../wire/jsonrpc.ts";
-import { exactId, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
+import type { IdKey } from "../wire/jsonrpc.ts";
+import { idOfKey, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { sweepRounds } from "./multi-round.ts";
-import { evict, untrack } from "./pending.ts";
+import { answeredKey, evict, untrack } from "./pending.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
 import { PENDING_TTL_MS, type Action, type ProxyState } from "./proxy-state.ts";
 
 /**
- * Ends the requests `ids` that the upstream will never answer (`--url`: unreachable, HTTP 5xx,
+ * Ends the requests `ids` (keys: see IdKey) that the upstream will never answer (`--url`: unreachable, HTTP 5xx,
  * timeout; `serve`: one POST got no answer while the session's other POSTs may still succeed):
  * each gets a JSON-RPC error naming the reason (`data["baton/error_type"]` = `errorType`), its tool
  * call a `tool_call_error` of `errorType` (a read, get or list its `*_error`); other requests stay pending. An id the proxy no longer
@@ -19,7 +19,7 @@ import { PENDING_TTL_MS, type Action, type ProxyState } from "./proxy-state.ts";
  */
 export function failRequests(
   state: ProxyState,
-  ids: readonly (JsonRpcId | null)[],
+  ids: readonly (IdKey | null)[],
   errorType: string,
   reason: string,
   now: number,
@@ -38,13 +38,13 @@ export function failRequests(
       });
       continue;
     }
-    const idText = state.idTexts.get(id);
-    const request = untrack(state, id);
+    const key = answeredKey(state, id);
+    const request = untrack(state, key);
     if (request === undefined && !answerUntracked) continue;
     actions.push({
       type: "send",
       to: "client",
-      message: wireError(exactId(id, idText), WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }),
+      message: wireError(idOfKey(key), WIRE_ERROR.INTERNAL, reason, { "baton/error_type": errorType }),
     });
     // Tool calls and resource/prompt requests alike: every start gets its error.
     if (request !== undefined) closeRequest(state, request, errorType, reason, now, actions);

@@ -1,7 +1,7 @@
 // Bookkeeping of requests awaiting the server: bounded by count and age, closed on exit. No I/O.
 
-import type { JsonRpcId } from "../wire/jsonrpc.ts";
-import { exactId, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
+import type { IdKey } from "../wire/jsonrpc.ts";
+import { idOfKey, wireError, WIRE_ERROR } from "../wire/jsonrpc.ts";
 import { failRounds } from "./multi-round.ts";
 import { closeRequest } from "./resource-prompt-events.ts";
 import {
@@ -30,7 +30,51 @@ const heldChars = new WeakMap<object, number>();
  * The id of each pending request that carries a progress token, per `pending` map (the engine swaps
  * books): a server's `notifications/progress` names only the token (unique among requests in flight).
  */
-const progressIds = new WeakMap<object, Map<string | number, JsonRpcId>>();
+const progressIds = new WeakMap<object, Map<string | number, IdKey>>();
+
+/**
+ * Pending requests keyed by a number id's text (`1.0`, digits beyond 2^53: see IdKey), per `pending`
+ * map: while there are none, an answer whose id misses is looked for no further.
+ */
+const textKeyed = new WeakMap<object, number>();
+
+/** The number a key stands for: itself, or the value of the text it holds; undefined for a string id. */
+function numberOfKey(key: IdKey): number | undefined {
+  if (typeof key === "number") return key;
+  return key.charCodeAt(0) === 0 && key.charCodeAt(1) === 0x23 ? Number(key.slice(2)) : undefined;
+}
+
+/** True while some pending request is keyed by a number id's text (a fast path then leaves a missed answer to {@link untrackAnswered}). */
+export function holdsTextKeys(state: ProxyState): boolean {
+  return (textKeyed.get(state.pending) ?? 0) > 0;
+}
+
+function countTextKey(state: ProxyState, id: IdKey, by: number): void {
+  if (typeof id === "string" && numberOfKey(id) !== undefined)
+    textKeyed.set(state.pending, (textKeyed.get(state.pending) ?? 0) + by);
+}
+
+/**
+ * The key of the pending request an answer with id `key` is for: the one whose id is written as the
+ * answer's, else, for a number, the oldest whose id has that value; `key` itself when none is.
+ * Servers that parse ids write them back as JavaScript does (`1.0` as `1`, digits beyond 2^53
+ * rounded), and an upstream failure (`--url`, `serve`) names its requests by value: only when the
+ * exact one is not pending is value enough.
+ */
+export function answeredKey(state: ProxyState, key: IdKey): IdKey {
+  if (state.pending.has(key)) return key;
+  const value = numberOfKey(key);
+  if (value === undefined) return key;
+  if (typeof key !== "number" && state.pending.has(value)) return value;
+  if (!holdsTextKeys(state)) return key;
+  for (const other of state.pending.keys()) if (typeof other === "string" && numberOfKey(other) === value) return other;
+  return key;
+}
+
+/** Removes the request an answer with id `key` is for (see answeredKey). */
+export function untrackAnswered(state: ProxyState, key: IdKey): PendingRequest | undefined {
+  return untrack(state, answeredKey(state, key));
+}
 
 function progressTokenOf(request: PendingRequest): string | number | undefined {
   const token = (request.call?.meta ?? request.subject?.meta)?.progressToken;
@@ -62,7 +106,7 @@ function longChars(value: unknown): number {
   return typeof value === "string" && value.length > COUNTED_STRING_CHARS ? value.length : 0;
 }
 
-function requestChars(id: JsonRpcId, request: PendingRequest): number {
+function requestChars(id: IdKey, request: PendingRequest): number {
   return longChars(id) + longChars(request.call?.toolName) + longChars(request.subject?.subject);
 }
 
@@ -88,25 +132,25 @@ export function failPending(
     actions.push({
       type: "send",
       to: "client",
-      message: wireError(exactId(id, state.idTexts.get(id)), WIRE_ERROR.INTERNAL, reason),
+      message: wireError(idOfKey(id), WIRE_ERROR.INTERNAL, reason),
     });
     closeRequest(state, request, errorType, reason, now, actions);
   }
   // Evicted requests were closed in events already; the client still waits for them.
-  for (const [id, idText] of state.evictedIds)
-    actions.push({ type: "send", to: "client", message: wireError(exactId(id, idText), WIRE_ERROR.INTERNAL, reason) });
+  for (const id of state.evictedIds)
+    actions.push({ type: "send", to: "client", message: wireError(idOfKey(id), WIRE_ERROR.INTERNAL, reason) });
   state.evictedIds.clear();
   heldChars.delete(state.evictedIds);
   failRounds(state, errorType, reason, now, actions);
   state.pending.clear();
   heldChars.delete(state.pending);
   progressIds.delete(state.pending);
-  state.idTexts.clear();
+  textKeyed.delete(state.pending);
   state.rewritablePending = 0;
   return actions;
 }
 
-export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest, now: number, actions: Action[]): void {
+export function track(state: ProxyState, id: IdKey, request: PendingRequest, now: number, actions: Action[]): void {
   const previous = untrack(state, id);
   if (previous !== undefined)
     closeRequest(
@@ -118,6 +162,7 @@ export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest,
       actions,
     );
   state.pending.set(id, request);
+  countTextKey(state, id, 1);
   const token = progressTokenOf(request);
   if (token !== undefined) {
     let ids = progressIds.get(state.pending);
@@ -127,7 +172,7 @@ export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest,
   if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending++;
   const max = state.options.maxPending ?? MAX_PENDING_REQUESTS;
   if (state.pending.size > max) {
-    const [oldId, oldest] = state.pending.entries().next().value as [JsonRpcId, PendingRequest];
+    const [oldId, oldest] = state.pending.entries().next().value as [IdKey, PendingRequest];
     evict(state, oldId, oldest, `more than ${max} requests awaiting the server`, now, actions);
   }
   const chars = requestChars(id, request);
@@ -135,7 +180,7 @@ export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest,
   // The newest request stays tracked, however long its strings (a line is at most the inspection cap).
   let total = addChars(state.pending, chars);
   while (total > MAX_PENDING_CHARS && state.pending.size > 1) {
-    const [oldId, oldest] = state.pending.entries().next().value as [JsonRpcId, PendingRequest];
+    const [oldId, oldest] = state.pending.entries().next().value as [IdKey, PendingRequest];
     const why = "the requests awaiting the server hold more than 32 Mi characters of ids and names";
     evict(state, oldId, oldest, why, now, actions);
     total = heldChars.get(state.pending) ?? 0;
@@ -146,18 +191,12 @@ export function track(state: ProxyState, id: JsonRpcId, request: PendingRequest,
  * A request of a group BATON_CAPTURE leaves out: no events, but still tracked, so the client gets
  * its JSON-RPC error if the server exits before answering (never left waiting).
  */
-export function trackUnobserved(
-  state: ProxyState,
-  id: JsonRpcId,
-  method: string,
-  now: number,
-  actions: Action[],
-): void {
+export function trackUnobserved(state: ProxyState, id: IdKey, method: string, now: number, actions: Action[]): void {
   track(state, id, { method, startedAt: now, firstPage: false, call: undefined }, now, actions);
 }
 
 /** Removes a pending request, keeping the rewritable count true. */
-export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | undefined {
+export function untrack(state: ProxyState, id: IdKey): PendingRequest | undefined {
   const request = state.pending.get(id);
   if (request === undefined) {
     // answered late, cancelled or reused: nothing owed
@@ -165,34 +204,33 @@ export function untrack(state: ProxyState, id: JsonRpcId): PendingRequest | unde
     return undefined;
   }
   state.pending.delete(id);
+  countTextKey(state, id, -1);
   addChars(state.pending, -requestChars(id, request));
   const tokens = progressIds.get(state.pending);
   if (tokens !== undefined && tokens.size > 0) {
     const token = progressTokenOf(request);
     if (token !== undefined && tokens.get(token) === id) tokens.delete(token);
   }
-  if (state.idTexts.size > 0) state.idTexts.delete(id);
   if (REWRITTEN_METHODS.has(request.method)) state.rewritablePending--;
   return request;
 }
 
 export function evict(
   state: ProxyState,
-  id: JsonRpcId,
+  id: IdKey,
   request: PendingRequest,
   why: string,
   now: number,
   actions: Action[],
 ): void {
-  const idText = state.idTexts.get(id);
   untrack(state, id);
-  state.evictedIds.set(id, idText);
+  state.evictedIds.add(id);
   let chars = addChars(state.evictedIds, longChars(id));
   while (
     state.evictedIds.size > (state.options.maxPending ?? MAX_PENDING_REQUESTS) ||
     (chars > MAX_PENDING_CHARS && state.evictedIds.size > 1)
   ) {
-    const oldest = state.evictedIds.keys().next().value as JsonRpcId;
+    const oldest = state.evictedIds.values().next().value as IdKey;
     state.evictedIds.delete(oldest);
     chars = addChars(state.evictedIds, -longChars(oldest));
   }

@@ -3,7 +3,7 @@
 import type { WaitingWalks } from "./listing-walks.ts";
 import type { PendingBook, PendingRequest } from "./pending-book.ts";
 import type { EventDraft } from "../telemetry/event-types.ts";
-import type { JsonObject, JsonRpcId, WireId } from "../wire/jsonrpc.ts";
+import type { IdKey, JsonObject, WireId } from "../wire/jsonrpc.ts";
 import { isObject } from "../wire/jsonrpc.ts";
 import type { Principal } from "../identity/user-id.ts";
 import type { CaptureGroup } from "./resource-prompt-events.ts";
@@ -109,24 +109,22 @@ export interface ProxyState {
   agentRuntime: string;
   serverLabel: string | null;
   /**
-   * Client→server requests awaiting the server's answer, keyed by exact id (1 and "1" differ).
-   * This and the two maps below are the session's {@link PendingBook}; the engine swaps in another
+   * Client→server requests awaiting the server's answer, keyed by their id as written (see IdKey:
+   * 1 and "1" differ, so do 1 and 1.0). This and the two sets below are the session's {@link PendingBook}; the engine swaps in another
    * while it handles one exchange of a shared group (see session-engine.ts).
    */
-  pending: Map<JsonRpcId, PendingRequest>;
-  /** The ids of pending requests as written, for those JSON.parse changed (beyond 2^53): errors must carry them. */
-  idTexts: Map<JsonRpcId, string>;
+  pending: Map<IdKey, PendingRequest>;
   /**
-   * Requests evicted from `pending` (too old, too many) and not answered since, with their id's text
-   * when JSON.parse changed it: a server exit still answers them. Bounded like `pending`.
+   * Requests evicted from `pending` (too old, too many) and not answered since: a server exit still
+   * answers them. Bounded like `pending`.
    */
-  evictedIds: Map<JsonRpcId, string | undefined>;
+  evictedIds: Set<IdKey>;
   /**
    * Requests the proxy answered itself (its own tools' calls, its tools/list), never forwarded: a
    * client's cancellation of one is no business of the server's, which never saw that id. The
    * latest MAX_ANSWERED_HERE; an id forwarded since is dropped from it.
    */
-  answeredHere: Set<JsonRpcId>;
+  answeredHere: Set<IdKey>;
   /** The upstream declared no tools capability; the proxy added it and answers `tools/list` itself. */
   answerToolsList: boolean;
   /**
@@ -164,7 +162,6 @@ export interface ProxyState {
 /** Makes `book` the one the transforms read and write (the others keep their entries). */
 export function usePendingBook(state: ProxyState, book: PendingBook): void {
   state.pending = book.pending;
-  state.idTexts = book.idTexts;
   state.evictedIds = book.evictedIds;
   state.answeredHere = book.answeredHere;
 }
@@ -197,8 +194,7 @@ export function createProxyState(options: TransformOptions): ProxyState {
     agentRuntime: "unknown",
     serverLabel: options.serverLabel ?? null,
     pending: new Map(),
-    idTexts: new Map(),
-    evictedIds: new Map(),
+    evictedIds: new Set(),
     answeredHere: new Set(),
     answerToolsList: false,
     serverTaskCalls: false,

@@ -2,7 +2,7 @@
 
 import type { SurfaceSnapshotPayload } from "../telemetry/event-types.ts";
 import type { JsonObject, Message, WireId } from "../wire/jsonrpc.ts";
-import { decodeUtf8, exactId, isObject, wireResult } from "../wire/jsonrpc.ts";
+import { decodeUtf8, exactId, isObject, keyOf, wireResult } from "../wire/jsonrpc.ts";
 import { callOutcome, withServer } from "./call-events.ts";
 import {
   holdsChangedNumbers,
@@ -14,7 +14,7 @@ import {
 import { injectHandshake, injectToolList, listOnlyInjected, offeredToolNames } from "./injection.ts";
 import { holdCall } from "./multi-round.ts";
 import { taskAnswer, taskStatus } from "./task-answers.ts";
-import { keepAlive, tracksProgress, untrack } from "./pending.ts";
+import { keepAlive, tracksProgress, untrackAnswered } from "./pending.ts";
 import {
   intentMode,
   MODERN_SERVER_INFO_KEY,
@@ -139,7 +139,8 @@ export function serverMessage(
     return undefined;
   }
   if (message.kind !== "response" || message.id === null) return undefined;
-  const request = untrack(state, message.id);
+  const key = keyOf({ id: message.id, idText: message.idText });
+  const request = untrackAnswered(state, key);
   if (request === undefined) return undefined;
   const result = isObject(message.value.result) ? message.value.result : undefined;
   // Stateless-era results carry serverInfo in _meta; a session may never see server/discover
@@ -147,7 +148,7 @@ export function serverMessage(
   if (state.serverLabel === null && result !== undefined && isObject(result._meta))
     noteServer(state, result._meta[MODERN_SERVER_INFO_KEY]);
   if (request.call) {
-    if (result === undefined || !holdCall(state, request, message.id, result, now, actions)) {
+    if (result === undefined || !holdCall(state, request, key, result, now, actions)) {
       const response = text.asWritten() ?? message.value;
       const written = isPlainObject(response.result) ? response.result : undefined;
       actions.push(callOutcome(state, request, response, written, now, lineBytes));
@@ -155,7 +156,7 @@ export function serverMessage(
     return undefined;
   }
   if (request.subject) {
-    if (result === undefined || !holdCall(state, request, message.id, result, now, actions))
+    if (result === undefined || !holdCall(state, request, key, result, now, actions))
       actions.push(subjectOutcome(state, request, text.asWritten() ?? message.value, result, now, lineBytes));
     return undefined;
   }

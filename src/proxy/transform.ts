@@ -7,6 +7,7 @@ import { isPlainObject, parseKeepingNumbers } from "./canonical-json.ts";
 import { cutClientLine, type MessageFate } from "./client-bytes.ts";
 import { clientMessage } from "./client-message.ts";
 import { plainAnswer, plainToolCall } from "./fast-path.ts";
+import { endInvalidAnswer, endInvalidMember } from "./invalid-answers.ts";
 import type { Action, ProxyState, RequestFacts } from "./proxy-state.ts";
 import { observesServerMessage, receivedText, serverMessage } from "./server-message.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
@@ -120,6 +121,7 @@ function withoutArguments(raw: Uint8Array, index: number | undefined, keys: read
 export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified, now: number): Action[] {
   const actions: Action[] = [];
   if (line.kind === "junk") {
+    if (line.reason === "not_jsonrpc" && state.pending.size > 0) endInvalidAnswer(state, raw, now, actions);
     actions.push({ type: "forward", to: "client", bytes: raw });
   } else if (line.kind === "message") {
     if (plainAnswer(state, line.message, raw, now, actions)) {
@@ -138,8 +140,8 @@ export function fromServer(state: ProxyState, raw: Uint8Array, line: Classified,
   } else {
     const rewritten = new Map<number, unknown>();
     line.members.forEach((member, i) => {
-      const out =
-        member === undefined ? undefined : serverMessage(state, member, receivedText(raw, i), now, raw.length, actions);
+      if (member === undefined) return endInvalidMember(state, line.values[i], undefined, now, actions);
+      const out = serverMessage(state, member, receivedText(raw, i), now, raw.length, actions);
       if (out !== undefined) rewritten.set(i, out);
     });
     if (rewritten.size === 0) actions.push({ type: "forward", to: "client", bytes: raw });

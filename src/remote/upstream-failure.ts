@@ -6,6 +6,7 @@ import type { KeyMatcher } from "../telemetry/scrub-keys.ts";
 import { secretSafeCut } from "../telemetry/scrub-cut.ts";
 import { redactText } from "../telemetry/scrub-patterns.ts";
 import { certificateTrustHint, descriptorShortageHint } from "../errors.ts";
+import { canOpenDescriptor } from "../transport/descriptors.ts";
 import type { RemoteTarget } from "./remote-options.ts";
 
 /** Bytes of an error response body read to explain it. */
@@ -46,7 +47,7 @@ export function fetchFailure(origin: string, error: unknown, timeoutMs: number):
   if (code !== "")
     return {
       errorType: "upstream_unreachable",
-      reason: `${origin} is unreachable (${code})${descriptorShortageHint(code)}`,
+      reason: `${origin} is unreachable (${code})${descriptorShortageHint(code, canOpenDescriptor)}`,
     };
   const message = error instanceof Error ? error.message : String(error);
   return { errorType: "upstream_unreachable", reason: `${origin} is unreachable (${clip(message)})` };

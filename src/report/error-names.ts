@@ -22,7 +22,7 @@ const LOCAL_NAMES = new Map<string, string>([
   ["cancelled", "cancelled by the client"],
   ["evicted", "no answer (stopped tracking)"],
   ["task_failed", "task failed"],
-  ["jsonrpc_invalid", "JSON-RPC error without a code"],
+  ["jsonrpc_invalid", "invalid JSON-RPC answer (an error without a code, or no result or error)"],
   ["request_too_large", "request too large to send"],
   ["proxy_internal", "proxy failure"],
   // `--url` (and `serve`) failures reaching the server: the call never got to the tool.

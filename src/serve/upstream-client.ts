@@ -1,6 +1,7 @@
 // Sends one request to the upstream over pooled connections; retries once on a fresh connection when a reused one was already closed.
 
 import { certificateTrustHint, describeError, descriptorShortageHint } from "../errors.ts";
+import { canOpenDescriptor } from "../transport/descriptors.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
 import { requestHttp1 } from "./http1-client.ts";
 import { Http1Pool } from "./http1-pool.ts";
@@ -145,7 +146,7 @@ function poolFor(url: URL): Http1Pool {
 function classify(error: unknown, url: URL): UpstreamUnreachable {
   const code = errorCode(error);
   const where = `${url.protocol}//${url.host}`;
-  const shortage = descriptorShortageHint(code);
+  const shortage = descriptorShortageHint(code, canOpenDescriptor);
   const kind =
     shortage !== ""
       ? "other"

@@ -2,9 +2,11 @@
 
 import { scanLineFacts, type LineFacts } from "./line-facts.ts";
 import { decodeUtf8 } from "./utf8.ts";
+import { topLevelIdSource } from "./id-source.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 export { decodeUtf8, encodeUtf8 } from "./utf8.ts";
+export { cancelledKey, type IdKey, idKey, idOfKey, keyOf, keyOfSource } from "./id-keys.ts";
 
 export type JsonRpcId = string | number;
 export type JsonObject = Record<string, unknown>;
@@ -20,7 +22,7 @@ export type Message =
       readonly id: JsonRpcId;
       readonly method: string;
       readonly value: JsonObject;
-      /** The id as written, when JSON.parse changed it (an integer beyond 2^53): answers must carry it. */
+      /** The id as written, when JSON.parse changed it (`1.0`, `-0`, an integer beyond 2^53): answers must carry it. */
       readonly idText?: string;
     }
   | { readonly kind: "notification"; readonly method: string; readonly value: JsonObject }
@@ -167,21 +169,29 @@ export function classifyText(text: string): Classified {
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) return { kind: "junk", reason: "not_jsonrpc" };
     const members = parsed.map(toMessage);
-    return { kind: "batch", members: withIdTexts(text, members), values: parsed };
+    return { kind: "batch", members: withIdTexts(text, members, true), values: parsed };
   }
   const message = toMessage(parsed);
   if (message === undefined) return { kind: "junk", reason: "not_jsonrpc" };
-  return { kind: "message", message: withIdTexts(text, [message])[0] as Message };
+  return { kind: "message", message: withIdTexts(text, [message], false)[0] as Message };
 }
 
 /**
  * `messages` (from `text`, one per top-level value: one, or a batch's members) with the text of each
- * id JSON.parse changed (integers beyond 2^53, which it rounds). Rare: only then is the
- * text parsed again, reading the ids' sources.
+ * number id JSON.parse wrote back differently (`1.0`, `1E2`, `-0`, integers beyond 2^53, which it
+ * rounds): answers the proxy makes, and its book of requests awaiting an answer, use the id as
+ * written. One message's id is read from its text's top level (stopping there); a batch's, rare,
+ * by parsing the text again, reading the ids' sources.
  */
-function withIdTexts(text: string, messages: (Message | undefined)[]): (Message | undefined)[] {
-  if (!messages.some((m) => m !== undefined && "id" in m && typeof m.id === "number" && !Number.isSafeInteger(m.id)))
-    return messages;
+function withIdTexts(text: string, messages: (Message | undefined)[], batch: boolean): (Message | undefined)[] {
+  if (!messages.some((m) => m !== undefined && m.kind !== "notification" && typeof m.id === "number")) return messages;
+  if (!batch) {
+    const message = messages[0] as Exclude<Message, { kind: "notification" }>;
+    const source = topLevelIdSource(text);
+    // A second "id" (JSON.parse keeps the last) with another value: the sources are read below.
+    if (source !== undefined && Object.is(Number(source), message.id))
+      return source === String(message.id) ? messages : [{ ...message, idText: source }];
+  }
   const sources = new Map<unknown, string>(); // holder object → its "id" as written
   const tree: unknown = JSON.parse(text, function (this: unknown, key, value, context?: { source?: string }) {
     if (key === "id" && typeof value === "number" && context?.source !== undefined) sources.set(this, context.source);

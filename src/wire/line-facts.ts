@@ -216,7 +216,8 @@ export function scanLineFacts(body: Uint8Array): LineFacts | undefined {
             if (byte === 0x6e) id = null;
             else {
               const integer = byte === 0x74 || byte === 0x66 ? undefined : shortInteger(body, i, valueEnd);
-              if (integer === undefined) return undefined;
+              // -0: the parse reads its text (JSON.parse makes it 0, another id).
+              if (integer === undefined || (integer === 0 && byte === 0x2d)) return undefined;
               id = integer;
             }
           } else if (member === METHOD) {

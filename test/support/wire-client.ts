@@ -2,6 +2,7 @@
 
 import { binaryPath } from "./binary.ts";
 import { cleanEnv } from "./temp.ts";
+import { trackProcess } from "./live-processes.ts";
 
 const NEWLINE = 0x0a;
 /** Lines longer than this are never JSON-parsed when searching for a response (huge results). */
@@ -61,15 +62,16 @@ export class WireClient {
       options.fdLimit === undefined
         ? argv
         : ["bash", "-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "bash", ...argv];
-    return new WireClient(
-      Bun.spawn(limited, {
-        stdin: "pipe",
-        stdout: "pipe",
-        stderr: "pipe",
-        env: cleanEnv(options.env),
-        cwd: options.cwd,
-      }),
-    );
+    const proc = Bun.spawn(limited, {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: cleanEnv(options.env),
+      cwd: options.cwd,
+    });
+    // Stopped after the test even when an assertion fails before the test's own close (see live-processes.ts).
+    trackProcess(proc, () => stopLeftBehind(proc));
+    return new WireClient(proc);
   }
 
   private async readStdout(): Promise<void> {
@@ -178,5 +180,22 @@ export class WireClient {
     this.resume();
     this.proc.stdin.end();
     return this.proc.exited;
+  }
+}
+
+/**
+ * Stops a proxy a test left running as a client leaving does (stdin closed: it stops its server
+ * first), then with SIGTERM, then SIGKILL, a few seconds apart.
+ */
+async function stopLeftBehind(proc: import("bun").Subprocess<"pipe", "pipe", "pipe">): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  try {
+    proc.stdin.end();
+  } catch {
+    // already closed by the test
+  }
+  for (const signal of [undefined, "SIGTERM", "SIGKILL"] as const) {
+    if (signal !== undefined) proc.kill(signal);
+    if (await Promise.race([proc.exited.then(() => true), Bun.sleep(3_000).then(() => false)])) return;
   }
 }
