@@ -1,7 +1,8 @@
 // The OAuth cache's lock file: held by one refresh at a time; one left by a dead process, or one that cannot be made, never holds a refresh up.
 
 import { expect, spyOn, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { lockPlace, withCacheLock } from "../src/remote/cache-lock.ts";
 import { tempDir } from "./support/proxy-process.ts";
@@ -146,4 +147,16 @@ test("two waiters that both judge a lock stale take it over one at a time: the l
   expect(first).toBeDefined();
   expect(most).toBe(1);
   expect(existsSync(lock)).toBe(false);
+});
+
+test("a takeover marker that cannot be looked at (a symlink loop planted there) never fails the refresh: it runs after the wait", async () => {
+  const lock = join(tempDir(), "record.json.lock");
+  const dead = Bun.spawn([process.execPath, "-e", ""]);
+  await dead.exited;
+  writeFileSync(lock, `${dead.pid} 3f1c ${lockPlace()}\n`);
+  const stat = statSync(lock);
+  const identity = `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${readFileSync(lock, "utf8")}`;
+  const marker = `${lock}.${createHash("sha256").update(identity).digest("hex").slice(0, 16)}.takeover`;
+  symlinkSync(marker, marker);
+  expect(await withCacheLock(lock, 100, async () => "ran")).toBe("ran");
 });

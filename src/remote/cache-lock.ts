@@ -1,7 +1,7 @@
 // A lock file beside one server's OAuth record, so the proxies of every host session (one per server, per session) refresh its tokens one at a time.
 
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 
 /** How often a proxy waiting for another's refresh looks at the lock again. */
@@ -135,8 +135,7 @@ function removeIfStill(path: string, judged: Snapshot, waitMs: number): "removed
     closeSync(openSync(marker, "wx", 0o600));
   } catch (error) {
     if ((error as { code?: unknown }).code !== "EEXIST") return "failed";
-    const stat = statSync(marker, { throwIfNoEntry: false });
-    if (stat !== undefined && Date.now() - stat.mtimeMs > waitMs) remove(marker);
+    if (Date.now() - (mtimeOf(marker) ?? 0) > waitMs) remove(marker);
     return "changed"; // another is taking it over or releasing it: looked at again
   }
   try {
@@ -144,6 +143,15 @@ function removeIfStill(path: string, judged: Snapshot, waitMs: number): "removed
     return remove(path) ? "removed" : "failed";
   } finally {
     remove(marker);
+  }
+}
+
+/** The marker's mtime, never throwing (gone, or not to be looked at: a symlink is not followed). */
+function mtimeOf(marker: string): number | undefined {
+  try {
+    return lstatSync(marker, { throwIfNoEntry: false })?.mtimeMs;
+  } catch {
+    return undefined;
   }
 }
 
