@@ -52,6 +52,8 @@ function longLine(pick: Pick): string {
     members.push(member("method", kind === 2 ? '"tools/call"' : '"sampling/createMessage"'));
     members.push(member("params", `{"name":"huge","arguments":{"id":${pick.one(ID_TEXTS)},"text":"${PAD}"}}`));
   }
+  // A method beside a result or error makes a request; given twice, JSON.parse keeps the last.
+  if (pick.chance(0.2)) members.push(member("method", pick.one(['"tools/call"', '"x/y"', '"ping"'])));
   for (let k = members.length - 1; k > 0; k--) {
     const j = pick.int(k + 1);
     [members[k], members[j]] = [members[j] as string, members[k] as string];
