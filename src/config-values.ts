@@ -28,6 +28,10 @@ export function upstreamTimeoutOf(raw: string | undefined): number | string {
   return `BATON_UPSTREAM_TIMEOUT must be a positive number of seconds, from ${least / 1000} to ${Math.floor(most / 1000)} (got "${clip(raw)}")`;
 }
 
+/** The refusal of a relative BATON_PROXY_LOG_FILE, for the same reason as a relative BATON_CONFIG_DIR's. */
+export const RELATIVE_LOG_FILE =
+  "BATON_PROXY_LOG_FILE must be an absolute path (~ is expanded by shells only, not in a host's env): a relative one is opened under whatever directory the host starts the proxy in";
+
 /** The refusal of a relative BATON_CONFIG_DIR (also thrown by the token store, for `auth`). */
 export const RELATIVE_CONFIG_DIR =
   "BATON_CONFIG_DIR must be an absolute path (~ is expanded by shells only, not in a host's env): a relative one puts the sign-in tokens under whatever directory the host starts the proxy in";

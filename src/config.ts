@@ -6,6 +6,7 @@ import {
   type CaptureGroup,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   RELATIVE_CONFIG_DIR,
+  RELATIVE_LOG_FILE,
   defaultFileSinkPath,
   headerSafe,
   isAbsolutePath,
@@ -198,6 +199,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): ConfigResult {
 
   // Log lines in the event file would break its JSON Lines: `report` skipped them as malformed without a word, jq stopped at them.
   const logFileRaw = value("BATON_PROXY_LOG_FILE");
+  // Resolved against the host's working directory (a repository, `/`), which differs from host to host.
+  if (logFileRaw !== undefined && !isAbsolutePath(logFileRaw, options.platform)) problems.push(RELATIVE_LOG_FILE);
   const logIsEvents =
     logFileRaw !== undefined &&
     sinks.some((s) => s.kind === "file" && sameAbsolutePath(s.path, logFileRaw, options.platform));

@@ -1,7 +1,8 @@
 // The OAuth cache's lock file: held by one refresh at a time; one left by a dead process, or one that cannot be made, never holds a refresh up.
 
-import { expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { expect, spyOn, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { lockPlace, withCacheLock } from "../src/remote/cache-lock.ts";
 import { tempDir } from "./support/proxy-process.ts";
@@ -98,4 +99,64 @@ test("a lock of this machine whose holder is gone is still taken over at once", 
   const started = performance.now();
   expect(await withCacheLock(lock, FOREVER_MS, async () => "ran")).toBe("ran");
   expect(performance.now() - started).toBeLessThan(5_000);
+});
+
+test("two waiters that both judge a lock stale take it over one at a time: the later one does not remove the earlier one's fresh lock", async () => {
+  // Two proxies waiting on a lock whose holder died: both judge it stale; the first removes it and
+  // makes its own, then the second, acting on its judgment, removed that fresh lock and made another,
+  // and both refreshed at once (with rotation, the second presented a used refresh token).
+  const lock = join(tempDir(), "record.json.lock");
+  const dead = Bun.spawn([process.execPath, "-e", ""]);
+  await dead.exited;
+  writeFileSync(lock, `${dead.pid} 3f1c ${lockPlace()}\n`);
+  let inside = 0;
+  let most = 0;
+  const holding = async (release: Promise<void>) => {
+    inside += 1;
+    most = Math.max(most, inside);
+    await release;
+    inside -= 1;
+  };
+  let releaseFirst = () => {};
+  const firstReleased = new Promise<void>((resolve) => {
+    releaseFirst = resolve;
+  });
+  let first: Promise<void> | undefined;
+  let judged = false;
+  // The other waiter (another process in life) acts between this one's judgment and its takeover:
+  // the seam is the liveness look-up, the judgment's last step.
+  const kill = process.kill.bind(process);
+  const spy = spyOn(process, "kill").mockImplementation((pid: number, signal?: string | number) => {
+    try {
+      return kill(pid, signal);
+    } finally {
+      if (!judged) {
+        judged = true;
+        first = withCacheLock(lock, FOREVER_MS, () => holding(firstReleased));
+      }
+    }
+  });
+  try {
+    const second = withCacheLock(lock, FOREVER_MS, () => holding(Promise.resolve()));
+    await Bun.sleep(200);
+    releaseFirst();
+    await Promise.all([first, second]);
+  } finally {
+    spy.mockRestore();
+  }
+  expect(first).toBeDefined();
+  expect(most).toBe(1);
+  expect(existsSync(lock)).toBe(false);
+});
+
+test("a takeover marker that cannot be looked at (a symlink loop planted there) never fails the refresh: it runs after the wait", async () => {
+  const lock = join(tempDir(), "record.json.lock");
+  const dead = Bun.spawn([process.execPath, "-e", ""]);
+  await dead.exited;
+  writeFileSync(lock, `${dead.pid} 3f1c ${lockPlace()}\n`);
+  const stat = statSync(lock);
+  const identity = `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${readFileSync(lock, "utf8")}`;
+  const marker = `${lock}.${createHash("sha256").update(identity).digest("hex").slice(0, 16)}.takeover`;
+  symlinkSync(marker, marker);
+  expect(await withCacheLock(lock, 100, async () => "ran")).toBe("ran");
 });

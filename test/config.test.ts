@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { KNOWN_VARIABLES, loadConfig, maskUrl } from "../src/config.ts";
-import { defaultFileSinkPath, RELATIVE_CONFIG_DIR } from "../src/config-values.ts";
+import { defaultFileSinkPath, RELATIVE_CONFIG_DIR, RELATIVE_LOG_FILE } from "../src/config-values.ts";
 
 describe("loadConfig", () => {
   test("defaults: stderr + /tmp file, placeholders, scrubbing on", () => {
@@ -373,4 +373,14 @@ test("a relative BATON_CONFIG_DIR (~ is expanded by shells only, not by a host's
   }
   expect(loadConfig({ BATON_CONFIG_DIR: "/home/me/.baton" }, { platform: "linux" }).ok).toBe(true);
   expect(loadConfig({ BATON_CONFIG_DIR: "C:\\Users\\me\\baton" }, { platform: "win32" }).ok).toBe(true);
+});
+
+test("a relative BATON_PROXY_LOG_FILE (a ~ a host does not expand) is refused with every other problem: it was opened under whatever directory the host started the proxy in", () => {
+  for (const file of ["~/baton.log", "baton.log", "logs/baton.log"]) {
+    const result = loadConfig({ BATON_PROXY_LOG_FILE: file, BATON_CONFIG_DIR: "baton" }, { platform: "linux" });
+    expect(!result.ok && result.problems).toEqual([RELATIVE_CONFIG_DIR, RELATIVE_LOG_FILE]);
+  }
+  expect(loadConfig({ BATON_PROXY_LOG_FILE: "/var/log/baton.log" }, { platform: "linux" }).ok).toBe(true);
+  expect(loadConfig({ BATON_PROXY_LOG_FILE: "C:\\logs\\baton.log" }, { platform: "win32" }).ok).toBe(true);
+  expect(loadConfig({ BATON_PROXY_LOG_FILE: "logs\\baton.log" }, { platform: "win32" }).ok).toBe(false);
 });

@@ -3,7 +3,14 @@
 import { describe, expect, test } from "bun:test";
 import { LINE_EDGE_BYTES } from "../src/wire/framing.ts";
 import { outcomeOfLongLine, requestIdOfLongLine } from "../src/proxy/long-lines.ts";
-import { createProxyState, fromClientLongLine, fromServerLongLine, type Action } from "../src/proxy/transform.ts";
+import {
+  createProxyState,
+  fromClientLongLine,
+  fromServerLongLine,
+  holdsClientLongLine,
+  type Action,
+} from "../src/proxy/transform.ts";
+import { toMessage } from "../src/wire/jsonrpc.ts";
 import { client } from "./support/transform-driver.ts";
 import { picker, type Pick } from "./support/jsonrpc-fuzz.ts";
 import { classifyText, keyOf, type IdKey } from "../src/wire/jsonrpc.ts";
@@ -46,6 +53,8 @@ function longLine(pick: Pick): string {
     members.push(member("method", kind === 2 ? '"tools/call"' : '"sampling/createMessage"'));
     members.push(member("params", `{"name":"huge","arguments":{"id":${pick.one(ID_TEXTS)},"text":"${PAD}"}}`));
   }
+  // A method beside a result or error makes a request; given twice, JSON.parse keeps the last.
+  if (pick.chance(0.2)) members.push(member("method", pick.one(['"tools/call"', '"x/y"', '"ping"'])));
   for (let k = members.length - 1; k > 0; k--) {
     const j = pick.int(k + 1);
     [members[k], members[j]] = [members[j] as string, members[k] as string];
@@ -183,5 +192,36 @@ describe("a long line with its id given twice (JSON.parse keeps the last)", () =
     const tracking = createProxyState({ includeReportTool: true });
     fromClientLongLine(tracking, sides.head, sides.tail, 9 * MiB, false, 1);
     expect([...tracking.pending.keys()]).toEqual([8]);
+  });
+});
+
+describe("a long line with its method given twice, or a method beside its result (JSON.parse keeps the last; a method makes a request)", () => {
+  test("a server answer whose tail shows a method is a request to a full parse: it closes no client request", () => {
+    const state = createProxyState({ includeReportTool: true });
+    client(state, { jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "t" } });
+    const line = `{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"${PAD}"}]},"method":"ping"}`;
+    expect(toMessage(JSON.parse(line))?.kind).toBe("request");
+    const { head, tail } = edges(line);
+    expect(fromServerLongLine(state, head, tail, 9 * MiB, 1)).toEqual([]);
+    expect([...state.pending.keys()]).toEqual([5]);
+  });
+
+  test("a client tools/call whose tail gives another method is not tracked as a call", () => {
+    const line = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","arguments":{"a":"${PAD}"}},"method":"x/y"}`;
+    expect((JSON.parse(line) as { method: string }).method).toBe("x/y");
+    const { head, tail } = edges(line);
+    const state = createProxyState({ includeReportTool: true });
+    expect(fromClientLongLine(state, head, tail, 9 * MiB, false, 1)).toEqual([]);
+    expect(state.pending.size).toBe(0);
+  });
+
+  test("a client head giving its method twice is read by the last: held only when that one is tools/call", () => {
+    const state = createProxyState({ includeReportTool: true });
+    const called =
+      '{"jsonrpc":"2.0","method":"x/y","method":"tools/call","id":7,"params":{"name":"baton_annotate","arguments":{"x":"';
+    const other =
+      '{"jsonrpc":"2.0","method":"tools/call","method":"x/y","id":7,"params":{"name":"baton_annotate","arguments":{"x":"';
+    expect(holdsClientLongLine(state, called)).toBe(true);
+    expect(holdsClientLongLine(state, other)).toBe(false);
   });
 });

@@ -125,6 +125,15 @@ export function fromServerLongLine(state: ProxyState, head: string, tail: string
   ];
 }
 
+/**
+ * `"method": <string>` as the outermost object's last member but `jsonrpc` and `id`. JSON.parse
+ * keeps a key's last occurrence, and a message with a method is a request or a notification even
+ * beside a `result` (as toMessage reads a short line): what the tail shows overrules the head.
+ */
+const TAIL_METHOD = new RegExp(
+  String.raw`[{,]\s*"method"\s*:\s*("(?:[^"\\]|\\.)*")(?:\s*,\s*"(?:jsonrpc|id)"\s*:\s*${SCALAR})*\s*\}\s*\r?$`,
+);
+
 /** The id a server line too long to inspect answers, from its first and last bytes; undefined when it shows none (or is no answer). */
 export function answerIdOfLongLine(head: string, tail: string): JsonRpcId | undefined {
   const source = answerIdSource(head, tail);
@@ -133,7 +142,7 @@ export function answerIdOfLongLine(head: string, tail: string): JsonRpcId | unde
 
 /** That id's JSON text, as written. */
 function answerIdSource(head: string, tail: string): string | undefined {
-  if (!HEAD_ANSWER.test(head)) return undefined;
+  if (!HEAD_ANSWER.test(head) || TAIL_METHOD.test(tail)) return undefined;
   const match = lastId(TAIL_ID.exec(tail), HEAD_ID.exec(head));
   return match === null ? undefined : (match[1] as string);
 }
@@ -166,13 +175,18 @@ const META_OBJECT = [1, 2, 3].reduce((inner) => String.raw`\{(?:[^{}]|${inner})*
 const HEAD_CALL = new RegExp(
   String.raw`^\s*\{((?:\s*"(?:jsonrpc|id|method)"\s*:\s*(?:${ID_VALUE})\s*,)*)\s*"params"\s*:\s*\{(?:\s*"_meta"\s*:\s*${META_OBJECT}\s*,)?\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")`,
 );
-const METHOD_MEMBER = /"method"\s*:\s*("(?:[^"\\]|\\.)*")/;
+const METHOD_MEMBER = /"method"\s*:\s*("(?:[^"\\]|\\.)*")/g;
 
-/** The tool a `tools/call` line names in its first bytes; undefined when they show no such call. */
-function toolCalledInHead(head: string): string | undefined {
+/**
+ * The tool a `tools/call` line names in its first bytes; undefined when they show no such call. The
+ * method is the last one the head gives, or the one the tail shows (`tail`, once the line has ended):
+ * JSON.parse, and so the server, keeps a key's last occurrence.
+ */
+function toolCalledInHead(head: string, tail = ""): string | undefined {
   const call = HEAD_CALL.exec(head);
-  const method = call === null ? null : METHOD_MEMBER.exec(call[1] as string);
-  if (call === null || method === null) return undefined;
+  const method =
+    call === null ? undefined : (TAIL_METHOD.exec(tail) ?? [...(call[1] as string).matchAll(METHOD_MEMBER)].at(-1));
+  if (call === null || method === undefined) return undefined;
   try {
     return JSON.parse(method[1] as string) === "tools/call" ? (JSON.parse(call[2] as string) as string) : undefined;
   } catch {
@@ -210,7 +224,7 @@ export function fromClientLongLine(
 }
 
 function trackUninspectedCall(state: ProxyState, head: string, tail: string, size: number, now: number): Action[] {
-  const toolName = toolCalledInHead(head);
+  const toolName = toolCalledInHead(head, tail);
   const match = toolName === undefined ? null : lastId(CLIENT_TAIL_ID.exec(tail), CLIENT_HEAD_ID.exec(head));
   if (toolName === undefined || match === null) return [];
   // Its key: the id as written (digits beyond 2^53, 1.0), so a server exit answers it so.
