@@ -43,7 +43,8 @@ import { statelessKey, type SessionEntry, type SessionTable } from "./session-ta
 export type { McpRouteDeps } from "./mcp-relay.ts";
 
 const MODERN_CLIENT_INFO_KEY = "io.modelcontextprotocol/clientInfo";
-const ALLOWED_METHODS = "GET, POST, DELETE";
+// OPTIONS too: CORS preflights on this path are passed to the upstream (serve-server.ts).
+const ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS";
 
 export async function handleMcp(request: Request, hop: ClientHop, deps: McpRouteDeps): Promise<Response> {
   switch (request.method) {
