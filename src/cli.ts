@@ -79,7 +79,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
   try {
     options = parseOptionList(GLOBAL_OPTIONS, argv.slice(0, optionEnd), false).values;
   } catch (error) {
-    if (error instanceof LocalError) return { kind: "usage-error", reason: error.message };
+    if (error instanceof LocalError) return { kind: "usage-error", reason: withSubcommandHint(error.message) };
     throw error;
   }
 
@@ -106,6 +106,21 @@ export function parseArgs(argv: readonly string[]): Invocation {
   if (first === undefined || first === "")
     return { kind: "usage-error", reason: "no server command given (or --url URL)" };
   return { kind: "proxy", command, options };
+}
+
+/**
+ * An unknown option that is a subcommand's (`--upstream` without `serve`, the likeliest slip) names
+ * that subcommand; its value is not quoted (a URL may hold a key). Other reasons come back as they are.
+ */
+function withSubcommandHint(reason: string): string {
+  const name = /^unknown option --([^\s=]+)$/.exec(reason)?.[1];
+  if (name === undefined) return reason;
+  const owners = SUBCOMMANDS.filter((spec) => spec.options.some((option) => option.name === name)).map(
+    (spec) => `baton-proxy ${spec.name}`,
+  );
+  if (owners.length === 0) return reason;
+  const hint = owners.length === 1 ? `did you mean ${owners[0]} --${name} …?` : "give the subcommand first";
+  return `${reason}: it is an option of ${owners.join(", ")} (${hint})`;
 }
 
 /** `baton-proxy --help`: the proxy's synopsis, every subcommand's, the options, configuration and exit statuses. */

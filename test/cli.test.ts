@@ -96,6 +96,20 @@ describe("parseArgs", () => {
       ["--header_env", "X=Y", "--url", "https://x.example/mcp"],
       "unknown option --header_env (did you mean --header-env?)",
     ],
+    // A subcommand's option given without it names the subcommand (the value is not quoted: it may hold a key).
+    [
+      ["--upstream", "http://user:key@127.0.0.1:8000/mcp"],
+      "unknown option --upstream: it is an option of baton-proxy serve (did you mean baton-proxy serve --upstream …?)",
+    ],
+    [
+      ["--listen=0.0.0.0:8080", "--upstream", "http://127.0.0.1:8000/mcp"],
+      "unknown option --listen: it is an option of baton-proxy serve (did you mean baton-proxy serve --listen …?)",
+    ],
+    [["--slow-ms", "500"], "unknown option --slow-ms: it is an option of baton-proxy report"],
+    [
+      ["--dry-run"],
+      "unknown option --dry-run: it is an option of baton-proxy wrap, baton-proxy unwrap (give the subcommand first)",
+    ],
     [["--version=2", "node"], "--version takes no value"],
     [["-V", "report"], '"report" is a subcommand: give it first'],
     [["--header-env", "X-Api-Key=KEY", "node"], "--header, --header-env and --allow-http go with --url or --url-env"],
@@ -108,6 +122,7 @@ describe("parseArgs", () => {
     const result = parseArgs(argv);
     expect(result.kind).toBe("usage-error");
     expect(result.kind === "usage-error" && result.reason).toContain(reason);
+    expect(result.kind === "usage-error" && result.reason).not.toContain("key@");
   });
 });
 

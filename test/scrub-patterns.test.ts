@@ -83,6 +83,15 @@ const REDACTED: [string, string][] = [
   ["pk_live_4eC39HqLyjWDarjtT1zdp7dc", "[token]"],
   ["Authorization: Bearer abc123def456ghi789", "Authorization: Bearer [token]"],
   ["Basic dXNlcjpwYXNzd29yZA==", "Basic [token]"],
+  // Alone in a string, with no digit and none of `@ : _ -` (the pre-check's triggers): base64 of user:pass.
+  ["Basic dXNlcjpwYXNz", "Basic [token]"],
+  ["BASIC dXNlcjpwYXNz", "BASIC [token]"],
+  ["bAsIc dXNlcjpwYXNz", "bAsIc [token]"], // HTTP's scheme names are case-insensitive
+  ["send Basic dXNlcjpwYXNz now", "send Basic [token] now"],
+  // A bearer token of letters only: its case changes mark it as no word.
+  ["Bearer abcDEFghiJKLmnoPQR", "Bearer [token]"],
+  ["BeArEr abcDEFghiJKLmnoPQR", "BeArEr [token]"],
+  ["send Authorization: Bearer abcDEFghiJKLmnoPQR please", "send Authorization: Bearer [token] please"],
   ["-----BEGIN RSA PRIVATE KEY-----\nMIIabc\n-----END RSA PRIVATE KEY----- after", "[private_key] after"],
   ["x -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk (cut by truncation)", "x [private_key]"],
   ["-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQ\n-----END PGP PRIVATE KEY BLOCK-----", "[private_key]"],
@@ -135,6 +144,9 @@ const KEPT: string[] = [
   "mask_live_data_toggle",
   "Bearer of bad news today",
   "Basic usage of the thing-12345",
+  "Bearer authentication and Basic authentication schemes",
+  "Basic AuthenticationFlow", // base64 of no user:pass
+  "the Bearer JsonWebToken format", // a camel-case name, two case changes
   "eyJhbGciOiJIUzI1NiJ9.eyJzdWIi+OiIx.abc/def", // not base64url
   "eyJhbGciOiJIUzI1NiJ9", // one segment
   "see https://example.com/a@b", // `@` in the path, not userinfo

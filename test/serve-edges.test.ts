@@ -151,10 +151,10 @@ describe("refusals (clear answers; the upstream never sees them)", () => {
     await plain.body?.cancel();
   });
 
-  test("other methods on the MCP path get 405 with Allow", async () => {
+  test("other methods on the MCP path get 405 with Allow, which lists OPTIONS (passed to the upstream for CORS preflights)", async () => {
     const response = await fetch(proxy.url, { method: "PUT", headers: MCP_HEADERS, body: "{}" });
     expect(response.status).toBe(405);
-    expect(response.headers.get("allow")).toBe("GET, POST, DELETE");
+    expect(response.headers.get("allow")).toBe("GET, POST, DELETE, OPTIONS");
   });
 
   test("a missing session id on a sessionful upstream: forwarded, and the upstream's own 400 passes unchanged", async () => {

@@ -371,3 +371,106 @@ describe("a HEAD answer for a body of unknown length (its GET is chunked)", () =
     }
   });
 });
+
+describe("a browser client's refused request on the MCP path (CORS)", () => {
+  test("the proxy's refusals on a session's MCP path (415, 400, 413, 405, 503 draining) carry the CORS fields its upstream gave that session when they allow the request's Origin; a foreign Origin's 403 and a session unknown here get none", async () => {
+    const initialized = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "s", version: "1" } },
+    });
+    // Allows one browser origin only (cors({ origin: "http://localhost:6274" }) echoes it); never answers /slow (a request in flight holds the drain).
+    const corsUpstream = await rawUpstream(() => (head, socket) => {
+      if (head.startsWith("POST /slow")) return;
+      socket.end(
+        `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nmcp-session-id: s-1\r\naccess-control-allow-origin: http://localhost:6274\r\naccess-control-expose-headers: Mcp-Session-Id\r\nvary: Origin\r\nconnection: close\r\ncontent-length: ${initialized.length}\r\n\r\n${initialized}`,
+      );
+    });
+    const corsProxy = await startServe([
+      "--upstream",
+      `http://127.0.0.1:${corsUpstream.port}/mcp`,
+      "--max-body-bytes",
+      "1024",
+      "--drain-timeout-ms",
+      "2000",
+    ]);
+    const browser = "http://localhost:6274";
+    const headers = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      origin: browser,
+    };
+    const cors = (response: Response) => ({
+      status: response.status,
+      allowOrigin: response.headers.get("access-control-allow-origin"),
+      expose: response.headers.get("access-control-expose-headers"),
+      vary: response.headers.get("vary"),
+    });
+    const readable = (status: number) => ({ status, allowOrigin: browser, expose: "Mcp-Session-Id", vary: "Origin" });
+    const unreadable = (status: number) => ({ status, allowOrigin: null, expose: null, vary: null });
+    try {
+      const init = await fetch(corsProxy.url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 0,
+          method: "initialize",
+          params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "browser", version: "1" } },
+        }),
+      });
+      expect(init.headers.get("access-control-allow-origin")).toBe(browser);
+      await init.body?.cancel();
+      const onSession = { ...headers, "mcp-session-id": "s-1" };
+      const refusals: [string, RequestInit, number][] = [
+        ["415", { method: "POST", headers: { ...onSession, "content-type": "text/plain" }, body: "{}" }, 415],
+        ["400 malformed", { method: "POST", headers: onSession, body: "{not json" }, 400],
+        ["400 not JSON-RPC", { method: "POST", headers: onSession, body: "[]" }, 400],
+        ["413", { method: "POST", headers: onSession, body: JSON.stringify({ pad: "x".repeat(2000) }) }, 413],
+        ["405", { method: "PUT", headers: onSession, body: "{}" }, 405],
+      ];
+      for (const [label, init, status] of refusals) {
+        const response = await fetch(corsProxy.url, init);
+        await response.body?.cancel();
+        expect([label, cors(response)]).toEqual([label, readable(status)]);
+      }
+      // An origin the upstream did not allow (the loopback default lets it past the proxy) is granted nothing.
+      const other = await fetch(corsProxy.url, {
+        method: "POST",
+        headers: { ...onSession, origin: "http://127.0.0.1:3000" },
+        body: "{not json",
+      });
+      await other.body?.cancel();
+      expect(cors(other)).toEqual(unreadable(400));
+      // No session named, or one never seen here: no upstream answer to go by.
+      for (const named of [{}, { "mcp-session-id": "s-unseen" }] as Record<string, string>[]) {
+        const response = await fetch(corsProxy.url, { method: "POST", headers: { ...headers, ...named }, body: "{x" });
+        await response.body?.cancel();
+        expect(cors(response)).toEqual(unreadable(400));
+      }
+      // A foreign Origin stays refused without CORS.
+      const foreign = await fetch(corsProxy.url, {
+        method: "POST",
+        headers: { ...onSession, origin: "https://evil.example" },
+        body: "{}",
+      });
+      await foreign.body?.cancel();
+      expect(cors(foreign)).toEqual(unreadable(403));
+      // Draining: a new stream on the session is refused with 503, readable too.
+      const held = fetch(`${corsProxy.origin}/slow`, { method: "POST", body: "x" }).catch(() => undefined);
+      const slowSeen = Date.now() + 10_000;
+      while (!corsUpstream.heads.some((h) => h.startsWith("POST /slow")) && Date.now() < slowSeen) await Bun.sleep(20);
+      corsProxy.process.kill("SIGTERM");
+      const readyBy = Date.now() + 10_000;
+      while ((await fetch(`${corsProxy.adminUrl}/readyz`)).status !== 503 && Date.now() < readyBy) await Bun.sleep(20);
+      const draining = await fetch(corsProxy.url, { headers: { ...onSession, accept: "text/event-stream" } });
+      await draining.body?.cancel();
+      expect(cors(draining)).toEqual(readable(503));
+      await corsUpstream.stop();
+      await held;
+    } finally {
+      await corsProxy.stop();
+      await corsUpstream.stop();
+    }
+  }, 30_000);
+});

@@ -5,6 +5,7 @@ import type { Classified, JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { classifyLine, classifyText, decodeUtf8, encodeUtf8, isObject, scannedFacts } from "../wire/jsonrpc.ts";
 import { FACT } from "../wire/line-facts.ts";
 import { upstreamDown } from "./answers.ts";
+import { withCorsFields } from "./cors-echo.ts";
 import type { SessionExchange } from "./exchange.ts";
 import type { CallerPrincipal } from "./principal.ts";
 import type { ServeConfig } from "./serve-args.ts";
@@ -45,6 +46,17 @@ export interface McpRouteDeps {
   readonly keepOpen: (request: Request) => void;
   /** Ends that exemption (a quick answer leaves it on the kept-alive connection otherwise). */
   readonly restoreIdle: (request: Request) => void;
+}
+
+/**
+ * A refusal the proxy gives on the MCP path, with the CORS fields the upstream gave the session the
+ * request names when they allow its Origin: a browser client reads why it was refused. A request
+ * naming no session, or one unknown here, has no upstream answer to go by and gets none.
+ */
+export function refusalForSession(response: Response, request: Request, sessions: SessionTable): Response {
+  const sessionId = request.headers.get(SESSION_HEADER);
+  const cors = sessionId === null ? undefined : sessions.corsOf(sessionId);
+  return withCorsFields(response, cors, request.headers.get("origin"));
 }
 
 /**

@@ -23,7 +23,13 @@ import {
 import { withoutMetaMember } from "./consent-bytes.ts";
 import { requestTraceOf, type RequestContext } from "./exchange.ts";
 import type { ClientHop } from "./forward-headers.ts";
-import { forgetUnknownSession, LISTEN_METHOD, SESSION_HEADER, type McpRouteDeps } from "./mcp-relay.ts";
+import {
+  forgetUnknownSession,
+  LISTEN_METHOD,
+  refusalForSession,
+  SESSION_HEADER,
+  type McpRouteDeps,
+} from "./mcp-relay.ts";
 import { exchangePost, type Checked } from "./mcp-post-exchange.ts";
 import { handleStreamOrDelete } from "./mcp-stream.ts";
 import { jsonResponse } from "./local-answers.ts";
@@ -37,7 +43,8 @@ import { statelessKey, type SessionEntry, type SessionTable } from "./session-ta
 export type { McpRouteDeps } from "./mcp-relay.ts";
 
 const MODERN_CLIENT_INFO_KEY = "io.modelcontextprotocol/clientInfo";
-const ALLOWED_METHODS = "GET, POST, DELETE";
+// OPTIONS too: CORS preflights on this path are passed to the upstream (serve-server.ts).
+const ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS";
 
 export async function handleMcp(request: Request, hop: ClientHop, deps: McpRouteDeps): Promise<Response> {
   switch (request.method) {
@@ -48,34 +55,46 @@ export async function handleMcp(request: Request, hop: ClientHop, deps: McpRoute
       return handleStreamOrDelete(request, hop, deps);
     default:
       deps.metrics.refused.inc({ reason: "method" });
-      return refuse("method", `${request.method} is not an MCP method on this endpoint (use GET, POST or DELETE)`, {
-        mcp: true,
-        allow: ALLOWED_METHODS,
-      });
+      return refusalForSession(
+        refuse("method", `${request.method} is not an MCP method on this endpoint (use GET, POST or DELETE)`, {
+          mcp: true,
+          allow: ALLOWED_METHODS,
+        }),
+        request,
+        deps.sessions,
+      );
   }
 }
 
 async function handlePost(request: Request, hop: ClientHop, deps: McpRouteDeps): Promise<Response> {
   const checked = await checkPost(request, deps);
-  if (checked instanceof Response) return checked;
+  if (checked instanceof Response) return refusalForSession(checked, request, deps.sessions);
   const { messages } = checked;
   const initialize = messages.find((m) => m.kind === "request" && m.method === "initialize");
   if (initialize !== undefined && deps.isDraining()) {
     deps.metrics.refused.inc({ reason: "draining" });
-    return refuse("draining", "the proxy is shutting down and opens no new sessions; reconnect to another replica", {
-      mcp: true,
-    });
+    return refusalForSession(
+      refuse("draining", "the proxy is shutting down and opens no new sessions; reconnect to another replica", {
+        mcp: true,
+      }),
+      request,
+      deps.sessions,
+    );
   }
   if (deps.isDraining() && messages.some((m) => m.kind === "request" && m.method === LISTEN_METHOD)) {
     deps.metrics.refused.inc({ reason: "draining" });
-    return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
+    return refusalForSession(
+      refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true }),
+      request,
+      deps.sessions,
+    );
   }
   // A call of our own tool is answered here: the header checks the upstream makes on every other call are ours to make.
   const headerProblem = ownToolHeaderProblem(request.headers, messages);
   if (headerProblem !== undefined) {
     deps.metrics.refused.inc({ reason: "header_mismatch" });
     const { id, code, text } = headerProblem;
-    return jsonResponse(wireError(id, code, text), 400);
+    return refusalForSession(jsonResponse(wireError(id, code, text), 400), request, deps.sessions);
   }
   const consent = readConsent(request, checked, deps);
   const context: RequestContext = {

@@ -9,6 +9,7 @@ import {
   fromServerEvent,
   isMessageEvent,
   observeAnswer,
+  refusalForSession,
   SESSION_HEADER,
   upstreamFailed,
   upstreamUrl,
@@ -65,7 +66,11 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
     deps.restoreIdle(request);
     if (aborter.signal.aborted && !request.signal.aborted) {
       deps.metrics.refused.inc({ reason: "draining" });
-      return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
+      return refusalForSession(
+        refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true }),
+        request,
+        deps.sessions,
+      );
     }
     return upstreamFailed(error, deps, undefined, [], new Map(), deps.now());
   }

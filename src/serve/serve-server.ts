@@ -4,6 +4,7 @@ import type { Logger } from "../log.ts";
 import { refuse } from "./answers.ts";
 import type { ClientHop } from "./forward-headers.ts";
 import { handleMcp, type McpRouteDeps } from "./mcp-route.ts";
+import { refusalForSession } from "./mcp-relay.ts";
 import { isOriginAllowed } from "./origin-policy.ts";
 import { passThrough, type PassthroughDeps } from "./passthrough.ts";
 import { OVERSIZE_DRAIN_FACTOR } from "./request-body.ts";
@@ -113,7 +114,11 @@ export function startServeServer(deps: ServeServerDeps) {
     if (request.method === "OPTIONS") return passThrough(request, hop, { ...passDeps, path: config.upstream.pathname });
     if (request.method === "GET" && deps.isDraining()) {
       metrics.refused.inc({ reason: "draining" });
-      return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
+      return refusalForSession(
+        refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true }),
+        request,
+        deps.sessions,
+      );
     }
     return handleMcp(request, hop, routeDeps);
   }

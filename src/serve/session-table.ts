@@ -134,6 +134,11 @@ export class SessionTable {
     return entry;
   }
 
+  /** The CORS fields the upstream gave the session `sessionId` names, if this replica knows it (a refusal starts no session). */
+  corsOf(sessionId: string): CorsFields | undefined {
+    return this.byId.get(sessionId)?.cors;
+  }
+
   /** The stateless-era group for this client if it exists (a GET stream joins a group; it starts none). */
   findStateless(key: string): SessionEntry | undefined {
     const entry = this.stateless.get(key);

@@ -1,7 +1,7 @@
 // Value patterns (secrets, PII) and the passes that redact them from one string. Pure text in, text out: no walking, no truncation, no key-name rule.
 
 import { redactEmails, redactIpv6 } from "./scrub-contextual.ts";
-import { isBasicCredential, isCardNumber, isIbanValid, isIpv4 } from "./scrub-validators.ts";
+import { isBasicCredential, isBearerToken, isCardNumber, isIbanValid, isIpv4 } from "./scrub-validators.ts";
 import { keepOutOfFtl } from "../runtime/jit-tiers.ts";
 
 /** What a redaction replaced; the text left behind is `[<label>]`. */
@@ -22,10 +22,13 @@ export type RedactionCounts = Record<string, number>;
 /** No pattern matches fewer characters than this (`a::1`), so shorter strings skip all work. */
 const MIN_CANDIDATE_CHARS = 4;
 /**
- * Nearly every pattern needs a digit, `@`, `:`, `-` or `_`, so a string with none is skipped whole. Accepted
- * misses: a `Basic` credential or a provider token that happens to contain none of them.
+ * Nearly every pattern needs a digit, `@`, `:`, `-` or `_`, so a string with none is skipped whole. An
+ * HTTP credential needs none of them (`Basic dXNlcjpwYXNz`, a bearer token of letters), so a scheme name
+ * followed by a space (case-insensitive, as HTTP reads it) is a trigger too: one scan, measured 47 vs 35
+ * ns on a 25-character phrase without triggers (76 as a second regex). Accepted misses: a provider
+ * token that happens to contain none of them.
  */
-const ANY_TRIGGER = /[\d@:_-]/;
+const ANY_TRIGGER = /[\d@:_-]|[Bb](?:[Aa][Ss][Ii][Cc]|[Ee][Aa][Rr][Ee][Rr])\s/;
 const DIGIT = /\d/;
 /** The `sk-` keys whose prefix names their vendor (Anthropic, OpenAI project, service and admin keys). */
 const SK_VENDOR = /^sk-(?:ant|proj|svcacct|admin)-/;
@@ -70,9 +73,10 @@ const PREFIXED_TOKEN: ValuePattern = {
 };
 const AUTH_HEADER: ValuePattern = {
   label: "token",
-  source: String.raw`\b(Bearer|bearer|BEARER|Basic|basic|BASIC)(\s+)([\w.~+/-]{12,}=*)`,
+  // Scheme names are case-insensitive (RFC 9110 §11.1).
+  source: String.raw`\b([Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc])(\s+)([\w.~+/-]{12,}=*)`,
   replace: (_, [, scheme = "", space = "", value = ""]) =>
-    (scheme.toLowerCase() === "bearer" ? DIGIT.test(value) : isBasicCredential(value))
+    (scheme.toLowerCase() === "bearer" ? isBearerToken(value) : isBasicCredential(value))
       ? `${scheme}${space}[token]`
       : undefined,
 };

@@ -112,3 +112,23 @@ export function isBasicCredential(value: string): boolean {
     return false;
   }
 }
+
+/** Lower-case letters followed by an upper-case one, this many times: random letters, not a word or a camel-case name. */
+const MIN_BEARER_CASE_CHANGES = 3;
+
+/**
+ * A `Bearer` value is a token, not prose ("Bearer of bad news", "Bearer authentication"), when it holds a
+ * digit or changes from lower to upper case often (`abcDEFghiJKLmno`, as random letters do).
+ */
+export function isBearerToken(value: string): boolean {
+  let changes = 0;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 48 && code <= 57) return true;
+    if (code >= 65 && code <= 90 && i > 0) {
+      const before = value.charCodeAt(i - 1);
+      if (before >= 97 && before <= 122 && ++changes >= MIN_BEARER_CASE_CHANGES) return true;
+    }
+  }
+  return false;
+}
