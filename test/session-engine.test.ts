@@ -171,6 +171,15 @@ describe("request context", () => {
     ]);
   });
 
+  test("a call made without a request context (stdio) holds none, in flight or after", () => {
+    const { engine: make } = setup();
+    const engine = make();
+    fromClient(engine, call(1, "echo"));
+    expect(engine.openCallContexts()).toBe(0);
+    fromServer(engine, answer(1));
+    expect(engine.openCallContexts()).toBe(0);
+  });
+
   test("an annotation carries the context of the request that made it", async () => {
     const { engine, hub, sink } = setup();
     const e = engine();
@@ -370,6 +379,74 @@ describe("fail-open: a bug of ours while handling one message", () => {
     expect(engine.openCallContexts()).toBe(0);
     const events = await delivered(hub, sink);
     expect(events.at(-1)).toMatchObject({ event_type: "tool_call_end", consent_token: "consent-alice" });
+  });
+
+  test("a thrown value that is no Error is still passed on, and logged as such", () => {
+    const { engine: make, logger } = setup();
+    const engine = make();
+    const raw = enc(answer(7));
+    const line = {
+      kind: "message" as const,
+      get message(): never {
+        throw "sk-secret-thrown-as-a-string";
+      },
+    };
+    expect(engine.fromServer(raw, line)).toEqual([{ to: "client", bytes: raw }]);
+    const logged = logger.lines.join("\n");
+    expect(logged).toContain("internal error handling a server message (a non-Error value was thrown)");
+    expect(logged).not.toContain("sk-secret");
+  });
+
+  test("the logged error keeps its message's first 200 characters and names where it was thrown", () => {
+    const { engine: make, logger } = setup();
+    const engine = make();
+    const raw = enc(answer(7));
+    const kept = `B${"x".repeat(198)}E`;
+    const line = {
+      kind: "message" as const,
+      get message(): never {
+        throw new RangeError(`${kept}${"z".repeat(100)}`);
+      },
+    };
+    engine.fromServer(raw, line);
+    const logged = logger.lines.find((l) => l.includes("internal error handling a server message")) ?? "";
+    expect(logged).toContain(`(RangeError: ${kept}, at `);
+    expect(logged).toMatch(/, at .*session-engine\.test\.ts:\d+/);
+  });
+
+  test("a call held as a task, or waiting for its next round, keeps its context when a failure releases ended calls", async () => {
+    const { engine: make, hub, sink } = setup();
+    const engine = make();
+    const alice = { consentToken: "consent-alice" };
+    const bob = { consentToken: "consent-bob" };
+    const task = { task: { taskId: "t1", status: "working", createdAt: "x", ttl: 60_000 } };
+    fromClient(engine, call(1, "research"), alice);
+    fromServer(engine, { jsonrpc: "2.0", id: 1, result: task });
+    fromClient(engine, call(2, "book"), bob);
+    fromServer(engine, {
+      jsonrpc: "2.0",
+      id: 2,
+      result: { resultType: "input_required", inputRequests: {}, requestState: "s1" },
+    });
+    const raw = enc(answer(7));
+    engine.fromServer(raw, throwing("x"));
+    expect(engine.openCallContexts()).toBe(2);
+    // Both still end with their own request's context, though the messages that end them carry none.
+    fromClient(engine, { jsonrpc: "2.0", id: 3, method: "tasks/result", params: { taskId: "t1" } });
+    fromServer(engine, answer(3));
+    fromClient(engine, {
+      jsonrpc: "2.0",
+      id: 4,
+      method: "tools/call",
+      params: { name: "book", arguments: {}, requestState: "s1", inputResponses: {} },
+    });
+    fromServer(engine, answer(4));
+    expect(engine.openCallContexts()).toBe(0);
+    const ends = (await delivered(hub, sink)).filter((e) => e.event_type === "tool_call_end");
+    expect(ends.map((e) => [(e.payload as { tool_name: string }).tool_name, e.consent_token])).toEqual([
+      ["research", "consent-alice"],
+      ["book", "consent-bob"],
+    ]);
   });
 
   test("after five such errors the rest are not logged (one bug must not flood the host's log)", () => {
