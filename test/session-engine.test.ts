@@ -98,6 +98,25 @@ describe("event sizes for the dispatcher's intake", () => {
     const batch = enc(Array.from({ length: 50 }, (_, i) => call(100 + i, "echo", { text: `batched ${i}` })));
     engine.fromClient(batch, classifyLine(batch.subarray(0, batch.length - 1)));
     expect(sizes).toEqual(Array.from({ length: 50 }, () => Math.ceil(batch.length / 50)));
+    // Events no line brought (the session's end closing what was in flight) stand for no bytes.
+    sizes.length = 0;
+    engine.failPending("upstream_exit", "gone");
+    expect(sizes).toEqual(Array.from({ length: 50 }, () => 0));
+  });
+});
+
+describe("the hot-path bound", () => {
+  test("a call over 64 KiB whose values fit every cap is recorded whole, with nothing said to be cut", async () => {
+    const { engine: make, hub, sink } = setup();
+    const engine = make();
+    const args = { first: "a".repeat(40_000), second: "b".repeat(40_000) };
+    expect(enc(call(1, "echo", args)).length).toBeGreaterThan(64 * 1024);
+    fromClient(engine, call(1, "echo", args));
+    fromServer(engine, answer(1));
+    const [start] = await delivered(hub, sink);
+    expect(start?.event_type).toBe("tool_call_start");
+    expect((start?.payload as { params?: unknown } | undefined)?.params).toEqual(args);
+    expect(start?.runtime_meta?.["baton/truncated"]).toBeUndefined();
   });
 });
 
@@ -207,7 +226,9 @@ describe("many sessions on one hub", () => {
     fromClient(b, call(2, "beta_tool"));
     fromServer(b, answer(1));
     fromServer(b, answer(2));
-    const report = messages(fromClient(a, call(9, "baton_session_report")))[0]?.result.content[0].text as string;
+    const answered = messages(fromClient(a, call(9, "baton_session_report")))[0];
+    expect(answered?.result.isError).toBeUndefined();
+    const report = answered?.result.content[0].text as string;
     expect(report).toContain("| alpha\\_tool | 1 |");
     expect(report).toContain("**Calls:** 1 ·");
     expect(report).not.toContain("beta");
@@ -449,6 +470,25 @@ describe("fail-open: a bug of ours while handling one message", () => {
     ]);
   });
 
+  test("a single call whose outcome event was lost keeps no request context either", () => {
+    const { engine: make } = setup();
+    const engine = make();
+    const lost = (id: number) => ({
+      kind: "message" as const,
+      message: {
+        kind: "response" as const,
+        id,
+        get value(): never {
+          throw new TypeError("a bug while reading the answer");
+        },
+      },
+    });
+    fromClient(engine, call(1, "echo"), { consentToken: "consent-alice" });
+    expect(engine.openCallContexts()).toBe(1);
+    engine.fromServer(enc(answer(1)), lost(1));
+    expect(engine.openCallContexts()).toBe(0);
+  });
+
   test("after five such errors the rest are not logged (one bug must not flood the host's log)", () => {
     const { engine: make, logger } = setup();
     const engine = make();
@@ -500,6 +540,48 @@ describe("request scopes (one exchange each of a session several clients share)"
       ["tool_call_end", "own", 20],
       ["tool_call_end", "in_a", 50],
     ]);
+  });
+
+  test("a batch, a notification and a cancel naming no request pass on a scope as they came", () => {
+    const { engine } = setup();
+    const e = engine();
+    const a = e.openScope();
+    scoped(e, call(1, "in_a"), a);
+    for (const message of [
+      [call(2, "x"), call(3, "y")],
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      { jsonrpc: "2.0", method: "notifications/cancelled", params: { reason: "no id" } },
+    ]) {
+      const raw = enc(message);
+      expect(e.fromClient(raw, classifyLine(raw.subarray(0, raw.length - 1)), undefined, e.openScope())).toEqual([
+        { to: "server", bytes: raw },
+      ]);
+    }
+  });
+
+  test("a cancel of a string id on an exchange of its own reaches the one scope holding that id", async () => {
+    const { hub, sink, engine } = setup();
+    const e = engine();
+    const a = e.openScope();
+    scoped(e, { ...call(0, "in_a"), id: "req-a" }, a);
+    scoped(e, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "req-a" } }, e.openScope());
+    const events = await delivered(hub, sink);
+    expect(events.map((ev) => [ev.event_type, (ev.payload as any).error_type ?? null])).toEqual([
+      ["tool_call_start", null],
+      ["tool_call_error", "cancelled"],
+    ]);
+  });
+
+  test("failRequests on the session's own ids leaves the others to failPending, which answers each once", async () => {
+    const { hub, sink, engine } = setup();
+    const e = engine();
+    fromClient(e, call(1, "one"));
+    fromClient(e, call(2, "two"));
+    expect(messages(e.failRequests([1], "upstream_unreachable", "down")).map((m) => m.id)).toEqual([1]);
+    expect(messages(e.failPending("upstream_exit", "gone")).map((m) => m.id)).toEqual([2]);
+    expect(messages(e.failPending("upstream_exit", "gone"))).toEqual([]);
+    const errors = (await delivered(hub, sink)).filter((ev) => ev.event_type === "tool_call_error");
+    expect(errors.map((ev) => (ev.payload as any).error_type)).toEqual(["upstream_unreachable", "upstream_exit"]);
   });
 
   test("failRequests in a scope ends only that scope's request; failPending ends every scope's, answering each with its own id", async () => {
