@@ -489,6 +489,29 @@ describe("fail-open: a bug of ours while handling one message", () => {
     expect(engine.openCallContexts()).toBe(0);
   });
 
+  test("a long server line (already sent) is not sent again when handling its edges fails", () => {
+    const { engine: make, logger } = setup();
+    const engine = make();
+    const edges = {
+      size: 9 * 1048576,
+      head: new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"result":'),
+      tail: new TextEncoder().encode("}"),
+      get members(): never {
+        throw new TypeError("a bug while reading the edges");
+      },
+    };
+    expect(engine.fromServerLongLine(edges)).toEqual([]);
+    expect(logger.lines.join("\n")).toContain("internal error handling a long server message (TypeError");
+  });
+
+  test("a rewritten server answer that already went out (streamed) is not sent again", () => {
+    const { engine: make } = setup();
+    const engine = make();
+    fromClient(engine, { jsonrpc: "2.0", id: 0, method: "initialize", params: {} });
+    const initialized = { jsonrpc: "2.0", id: 0, result: { capabilities: { tools: {} }, serverInfo: { name: "s" } } };
+    expect(fromServer(engine, initialized, true)).toEqual([]);
+  });
+
   test("after five such errors the rest are not logged (one bug must not flood the host's log)", () => {
     const { engine: make, logger } = setup();
     const engine = make();
