@@ -523,6 +523,45 @@ describe("fail-open: a bug of ours while handling one message", () => {
   });
 });
 
+describe("client lines over the inspection cap", () => {
+  const te = (text: string) => new TextEncoder().encode(text);
+  const edgesOf = (message: unknown) => {
+    const text = JSON.stringify(message);
+    return { size: 9 * 1048576, head: te(text.slice(0, 120)), tail: te(text.slice(-60)) };
+  };
+  const longCall = (id: number, name: string) => call(id, name, { text: "x".repeat(500) });
+
+  test("a long tools/call is tracked from its edges; in a long batch, a member calling the proxy's own tool is not", async () => {
+    const { engine: make, hub, sink } = setup();
+    const engine = make();
+    expect(engine.fromClientLongLine(edgesOf(longCall(1, "echo")), false)).toEqual([]);
+    const batch = { ...edgesOf([longCall(2, "echo"), longCall(3, "baton_annotate")]) };
+    const members = [edgesOf(longCall(2, "echo")), edgesOf(longCall(3, "baton_annotate"))];
+    expect(engine.fromClientLongLine({ ...batch, members }, false)).toStrictEqual([]);
+    for (const id of [1, 2, 3]) fromServer(engine, answer(id));
+    const events = await delivered(hub, sink);
+    expect(events.map((e) => [e.event_type, (e.payload as { tool_name: string }).tool_name])).toEqual([
+      ["tool_call_start", "echo"],
+      ["tool_call_start", "echo"],
+      ["tool_call_end", "echo"],
+      ["tool_call_end", "echo"],
+    ]);
+  });
+
+  test("a failure handling a long client line (already sent) costs its events, and sends nothing again", () => {
+    const { engine: make, logger } = setup();
+    const engine = make();
+    const edges = {
+      ...edgesOf(longCall(1, "echo")),
+      get members(): never {
+        throw new TypeError("a bug while reading the edges");
+      },
+    };
+    expect(engine.fromClientLongLine(edges, false)).toEqual([]);
+    expect(logger.lines.join("\n")).toContain("internal error handling a long client message (TypeError");
+  });
+});
+
 describe("request scopes (one exchange each of a session several clients share)", () => {
   const scoped = (engine: SessionEngine, message: unknown, scope: ReturnType<SessionEngine["openScope"]>) => {
     const raw = enc(message);
