@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  byCodePoint,
   canonicalHash,
   canonicalJson,
   holdsChangedNumbers,
@@ -20,6 +21,9 @@ describe("numbers as Python re-prints them", () => {
     ["1E+2", "100.0"],
     ["-0", "0"],
     ["-0.0", "-0.0"],
+    ["0.0", "0.0"],
+    ["1e400", "Infinity"],
+    ["-1e400", "-Infinity"],
     ["0.0001", "0.0001"],
     ["0.00001", "1e-05"],
     ["1e16", "1e+16"],
@@ -59,6 +63,27 @@ describe("canonical text", () => {
     ["duplicate keys: the last wins (as json.loads)", '{"a":1,"a":2}', '{"a":2}'],
   ])("%s", (_name, text, expected) => {
     expect(canonicalJson(parseKeepingNumbers(text))).toBe(expected);
+  });
+
+  test("keys sort by code point: plain ones as strings compare, astral ones after U+FFFF, a prefix first", () => {
+    const order = (a: string, b: string) => Math.sign(byCodePoint(a, b));
+    expect([order("a", "b"), order("b", "a"), order("a", "a"), order("B", "a")]).toEqual([-1, 1, 0, -1]);
+    expect([order("ab", "abc"), order("abc", "ab")]).toEqual([-1, 1]);
+    expect([order("\u{1F600}", "\uFFFF"), order("\uFFFF", "\u{1F600}"), order("\u{1F600}", "\u{1F600}")]).toEqual([
+      1, -1, 0,
+    ]);
+    expect([order("\u{1F600}a", "\u{1F600}"), order("\u{1F600}", "\u{1F600}a")]).toEqual([1, -1]);
+    expect(canonicalJson({ b: 1, c: 3, a: 2, B: 0, ab: 4 })).toBe('{"B":0,"a":2,"ab":4,"b":1,"c":3}');
+  });
+
+  test("every short escape Python writes, and \\u00XX for the other controls and DEL", () => {
+    expect(canonicalJson('q"\\\n\r\t\b\f\u0001\u007f~')).toBe('"q\\"\\\\\\n\\r\\t\\b\\f\\u0001\\u007f~"');
+  });
+
+  test("plain numbers: integers exact (negative ones too), -0 and fractions as Python floats, a bigint as its digits", () => {
+    expect(canonicalJson({ a: -1, b: 0, c: -2.5, d: 1e21 })).toBe('{"a":-1,"b":0,"c":-2.5,"d":1000000000000000000000}');
+    expect(canonicalJson(-0)).toBe("-0.0");
+    expect(canonicalJson(12345678901234567890n)).toBe("12345678901234567890");
   });
 
   test("raw numbers survive JSON.stringify as written (the stored surface keeps 1.0)", () => {

@@ -124,3 +124,12 @@ test("a resource read's end carries its request's context (consent token, princi
     ["resource_read_end", "ct-per-request", hashUserId({ id: "zed" }, "acme", "k")],
   ]);
 });
+
+test("BATON_PRINCIPAL without the key its hash needs is warned of, once per session; with the key, or with no principal, nothing is", async () => {
+  const warnings = async (env: Record<string, string>) =>
+    (await run(env, () => {})).logger.lines.filter((line) => line.includes("BATON_USER_ID_HMAC_KEY is not"));
+  expect(await warnings({ BATON_PRINCIPAL: "U123" })).toHaveLength(1);
+  expect(await warnings({ BATON_PRINCIPAL: "U123", BATON_USER_ID_HMAC_KEY: "k" })).toEqual([]);
+  expect(await warnings({})).toEqual([]);
+  expect(await warnings({ BATON_USER_ID_HMAC_KEY: "k" })).toEqual([]);
+});

@@ -392,6 +392,29 @@ describe("engine exchange: the per-token live reports stay bounded", () => {
     // Every annotation was recorded all the same: only the live report's memory is bounded.
     expect((await delivered()).filter((e) => e.event_type === "annotation")).toHaveLength(MAX_TOKEN_REPORTS + 1);
   });
+
+  test("a token's report folds every event it recorded, not just its latest", async () => {
+    const { open, delivered } = setup({ BATON_CONSENT_MODE: "per-request" });
+    const exchange = open(ctx("ct_handshake_1"));
+    roundTrip(exchange, initialize, initialized, ctx("ct_handshake_1"));
+    for (const [id, intent] of [
+      [10, "first note"],
+      [11, "second note"],
+    ] as const) {
+      const body = bytes({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "baton_annotate", arguments: { intent, signal_type: "other" } },
+      });
+      exchange.fromClient(body, classifyLine(body), ctx("ct_user_a"));
+    }
+    const report = bytes({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "baton_session_report" } });
+    const text = JSON.stringify(exchange.fromClient(report, classifyLine(report), ctx("ct_user_a")).answers);
+    expect(text).toContain("first note");
+    expect(text).toContain("second note");
+    await delivered();
+  });
 });
 
 describe("engine exchange: one POST of a stateless group (forPost), each client numbering its requests alike", () => {

@@ -98,6 +98,25 @@ describe("event sizes for the dispatcher's intake", () => {
     const batch = enc(Array.from({ length: 50 }, (_, i) => call(100 + i, "echo", { text: `batched ${i}` })));
     engine.fromClient(batch, classifyLine(batch.subarray(0, batch.length - 1)));
     expect(sizes).toEqual(Array.from({ length: 50 }, () => Math.ceil(batch.length / 50)));
+    // Events no line brought (the session's end closing what was in flight) stand for no bytes.
+    sizes.length = 0;
+    engine.failPending("upstream_exit", "gone");
+    expect(sizes).toEqual(Array.from({ length: 50 }, () => 0));
+  });
+});
+
+describe("the hot-path bound", () => {
+  test("a call over 64 KiB whose values fit every cap is recorded whole, with nothing said to be cut", async () => {
+    const { engine: make, hub, sink } = setup();
+    const engine = make();
+    const args = { first: "a".repeat(40_000), second: "b".repeat(40_000) };
+    expect(enc(call(1, "echo", args)).length).toBeGreaterThan(64 * 1024);
+    fromClient(engine, call(1, "echo", args));
+    fromServer(engine, answer(1));
+    const [start] = await delivered(hub, sink);
+    expect(start?.event_type).toBe("tool_call_start");
+    expect((start?.payload as { params?: unknown } | undefined)?.params).toEqual(args);
+    expect(start?.runtime_meta?.["baton/truncated"]).toBeUndefined();
   });
 });
 
@@ -171,6 +190,15 @@ describe("request context", () => {
     ]);
   });
 
+  test("a call made without a request context (stdio) holds none, in flight or after", () => {
+    const { engine: make } = setup();
+    const engine = make();
+    fromClient(engine, call(1, "echo"));
+    expect(engine.openCallContexts()).toBe(0);
+    fromServer(engine, answer(1));
+    expect(engine.openCallContexts()).toBe(0);
+  });
+
   test("an annotation carries the context of the request that made it", async () => {
     const { engine, hub, sink } = setup();
     const e = engine();
@@ -198,7 +226,9 @@ describe("many sessions on one hub", () => {
     fromClient(b, call(2, "beta_tool"));
     fromServer(b, answer(1));
     fromServer(b, answer(2));
-    const report = messages(fromClient(a, call(9, "baton_session_report")))[0]?.result.content[0].text as string;
+    const answered = messages(fromClient(a, call(9, "baton_session_report")))[0];
+    expect(answered?.result.isError).toBeUndefined();
+    const report = answered?.result.content[0].text as string;
     expect(report).toContain("| alpha\\_tool | 1 |");
     expect(report).toContain("**Calls:** 1 ·");
     expect(report).not.toContain("beta");
@@ -372,6 +402,116 @@ describe("fail-open: a bug of ours while handling one message", () => {
     expect(events.at(-1)).toMatchObject({ event_type: "tool_call_end", consent_token: "consent-alice" });
   });
 
+  test("a thrown value that is no Error is still passed on, and logged as such", () => {
+    const { engine: make, logger } = setup();
+    const engine = make();
+    const raw = enc(answer(7));
+    const line = {
+      kind: "message" as const,
+      get message(): never {
+        throw "sk-secret-thrown-as-a-string";
+      },
+    };
+    expect(engine.fromServer(raw, line)).toEqual([{ to: "client", bytes: raw }]);
+    const logged = logger.lines.join("\n");
+    expect(logged).toContain("internal error handling a server message (a non-Error value was thrown)");
+    expect(logged).not.toContain("sk-secret");
+  });
+
+  test("the logged error keeps its message's first 200 characters and names where it was thrown", () => {
+    const { engine: make, logger } = setup();
+    const engine = make();
+    const raw = enc(answer(7));
+    const kept = `B${"x".repeat(198)}E`;
+    const line = {
+      kind: "message" as const,
+      get message(): never {
+        throw new RangeError(`${kept}${"z".repeat(100)}`);
+      },
+    };
+    engine.fromServer(raw, line);
+    const logged = logger.lines.find((l) => l.includes("internal error handling a server message")) ?? "";
+    expect(logged).toContain(`(RangeError: ${kept}, at `);
+    expect(logged).toMatch(/, at .*session-engine\.test\.ts:\d+/);
+  });
+
+  test("a call held as a task, or waiting for its next round, keeps its context when a failure releases ended calls", async () => {
+    const { engine: make, hub, sink } = setup();
+    const engine = make();
+    const alice = { consentToken: "consent-alice" };
+    const bob = { consentToken: "consent-bob" };
+    const task = { task: { taskId: "t1", status: "working", createdAt: "x", ttl: 60_000 } };
+    fromClient(engine, call(1, "research"), alice);
+    fromServer(engine, { jsonrpc: "2.0", id: 1, result: task });
+    fromClient(engine, call(2, "book"), bob);
+    fromServer(engine, {
+      jsonrpc: "2.0",
+      id: 2,
+      result: { resultType: "input_required", inputRequests: {}, requestState: "s1" },
+    });
+    const raw = enc(answer(7));
+    engine.fromServer(raw, throwing("x"));
+    expect(engine.openCallContexts()).toBe(2);
+    // Both still end with their own request's context, though the messages that end them carry none.
+    fromClient(engine, { jsonrpc: "2.0", id: 3, method: "tasks/result", params: { taskId: "t1" } });
+    fromServer(engine, answer(3));
+    fromClient(engine, {
+      jsonrpc: "2.0",
+      id: 4,
+      method: "tools/call",
+      params: { name: "book", arguments: {}, requestState: "s1", inputResponses: {} },
+    });
+    fromServer(engine, answer(4));
+    expect(engine.openCallContexts()).toBe(0);
+    const ends = (await delivered(hub, sink)).filter((e) => e.event_type === "tool_call_end");
+    expect(ends.map((e) => [(e.payload as { tool_name: string }).tool_name, e.consent_token])).toEqual([
+      ["research", "consent-alice"],
+      ["book", "consent-bob"],
+    ]);
+  });
+
+  test("a single call whose outcome event was lost keeps no request context either", () => {
+    const { engine: make } = setup();
+    const engine = make();
+    const lost = (id: number) => ({
+      kind: "message" as const,
+      message: {
+        kind: "response" as const,
+        id,
+        get value(): never {
+          throw new TypeError("a bug while reading the answer");
+        },
+      },
+    });
+    fromClient(engine, call(1, "echo"), { consentToken: "consent-alice" });
+    expect(engine.openCallContexts()).toBe(1);
+    engine.fromServer(enc(answer(1)), lost(1));
+    expect(engine.openCallContexts()).toBe(0);
+  });
+
+  test("a long server line (already sent) is not sent again when handling its edges fails", () => {
+    const { engine: make, logger } = setup();
+    const engine = make();
+    const edges = {
+      size: 9 * 1048576,
+      head: new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"result":'),
+      tail: new TextEncoder().encode("}"),
+      get members(): never {
+        throw new TypeError("a bug while reading the edges");
+      },
+    };
+    expect(engine.fromServerLongLine(edges)).toEqual([]);
+    expect(logger.lines.join("\n")).toContain("internal error handling a long server message (TypeError");
+  });
+
+  test("a rewritten server answer that already went out (streamed) is not sent again", () => {
+    const { engine: make } = setup();
+    const engine = make();
+    fromClient(engine, { jsonrpc: "2.0", id: 0, method: "initialize", params: {} });
+    const initialized = { jsonrpc: "2.0", id: 0, result: { capabilities: { tools: {} }, serverInfo: { name: "s" } } };
+    expect(fromServer(engine, initialized, true)).toEqual([]);
+  });
+
   test("after five such errors the rest are not logged (one bug must not flood the host's log)", () => {
     const { engine: make, logger } = setup();
     const engine = make();
@@ -380,6 +520,45 @@ describe("fail-open: a bug of ours while handling one message", () => {
     const logged = logger.lines.filter((l) => l.includes("internal error handling"));
     expect(logged).toHaveLength(5);
     expect(logged[4]).toContain("further ones are not logged");
+  });
+});
+
+describe("client lines over the inspection cap", () => {
+  const te = (text: string) => new TextEncoder().encode(text);
+  const edgesOf = (message: unknown) => {
+    const text = JSON.stringify(message);
+    return { size: 9 * 1048576, head: te(text.slice(0, 120)), tail: te(text.slice(-60)) };
+  };
+  const longCall = (id: number, name: string) => call(id, name, { text: "x".repeat(500) });
+
+  test("a long tools/call is tracked from its edges; in a long batch, a member calling the proxy's own tool is not", async () => {
+    const { engine: make, hub, sink } = setup();
+    const engine = make();
+    expect(engine.fromClientLongLine(edgesOf(longCall(1, "echo")), false)).toEqual([]);
+    const batch = { ...edgesOf([longCall(2, "echo"), longCall(3, "baton_annotate")]) };
+    const members = [edgesOf(longCall(2, "echo")), edgesOf(longCall(3, "baton_annotate"))];
+    expect(engine.fromClientLongLine({ ...batch, members }, false)).toStrictEqual([]);
+    for (const id of [1, 2, 3]) fromServer(engine, answer(id));
+    const events = await delivered(hub, sink);
+    expect(events.map((e) => [e.event_type, (e.payload as { tool_name: string }).tool_name])).toEqual([
+      ["tool_call_start", "echo"],
+      ["tool_call_start", "echo"],
+      ["tool_call_end", "echo"],
+      ["tool_call_end", "echo"],
+    ]);
+  });
+
+  test("a failure handling a long client line (already sent) costs its events, and sends nothing again", () => {
+    const { engine: make, logger } = setup();
+    const engine = make();
+    const edges = {
+      ...edgesOf(longCall(1, "echo")),
+      get members(): never {
+        throw new TypeError("a bug while reading the edges");
+      },
+    };
+    expect(engine.fromClientLongLine(edges, false)).toEqual([]);
+    expect(logger.lines.join("\n")).toContain("internal error handling a long client message (TypeError");
   });
 });
 
@@ -423,6 +602,48 @@ describe("request scopes (one exchange each of a session several clients share)"
       ["tool_call_end", "own", 20],
       ["tool_call_end", "in_a", 50],
     ]);
+  });
+
+  test("a batch, a notification and a cancel naming no request pass on a scope as they came", () => {
+    const { engine } = setup();
+    const e = engine();
+    const a = e.openScope();
+    scoped(e, call(1, "in_a"), a);
+    for (const message of [
+      [call(2, "x"), call(3, "y")],
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      { jsonrpc: "2.0", method: "notifications/cancelled", params: { reason: "no id" } },
+    ]) {
+      const raw = enc(message);
+      expect(e.fromClient(raw, classifyLine(raw.subarray(0, raw.length - 1)), undefined, e.openScope())).toEqual([
+        { to: "server", bytes: raw },
+      ]);
+    }
+  });
+
+  test("a cancel of a string id on an exchange of its own reaches the one scope holding that id", async () => {
+    const { hub, sink, engine } = setup();
+    const e = engine();
+    const a = e.openScope();
+    scoped(e, { ...call(0, "in_a"), id: "req-a" }, a);
+    scoped(e, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "req-a" } }, e.openScope());
+    const events = await delivered(hub, sink);
+    expect(events.map((ev) => [ev.event_type, (ev.payload as any).error_type ?? null])).toEqual([
+      ["tool_call_start", null],
+      ["tool_call_error", "cancelled"],
+    ]);
+  });
+
+  test("failRequests on the session's own ids leaves the others to failPending, which answers each once", async () => {
+    const { hub, sink, engine } = setup();
+    const e = engine();
+    fromClient(e, call(1, "one"));
+    fromClient(e, call(2, "two"));
+    expect(messages(e.failRequests([1], "upstream_unreachable", "down")).map((m) => m.id)).toEqual([1]);
+    expect(messages(e.failPending("upstream_exit", "gone")).map((m) => m.id)).toEqual([2]);
+    expect(messages(e.failPending("upstream_exit", "gone"))).toEqual([]);
+    const errors = (await delivered(hub, sink)).filter((ev) => ev.event_type === "tool_call_error");
+    expect(errors.map((ev) => (ev.payload as any).error_type)).toEqual(["upstream_unreachable", "upstream_exit"]);
   });
 
   test("failRequests in a scope ends only that scope's request; failPending ends every scope's, answering each with its own id", async () => {
