@@ -117,11 +117,6 @@ export function numberOf(value: unknown): unknown {
   return RawJson.isRawJSON(value) ? Number(value.rawJSON) : value;
 }
 
-/** Whether `value` is a raw number of such a tree (a frozen object JSON.stringify writes as its text). */
-export function isRawNumber(value: unknown): value is { readonly rawJSON: string } {
-  return RawJson.isRawJSON(value);
-}
-
 /**
  * Whether every number in `text` (outside strings) is an integer of at most 15 characters, sign
  * included, other than `-0`: those JSON.parse reads exactly and JavaScript writes back as they were
