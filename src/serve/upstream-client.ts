@@ -30,7 +30,7 @@ export interface UpstreamAnswer {
   readonly ok: boolean;
   /** One field (name in lower case), repeats joined; null when absent. */
   header(name: string): string | null;
-  /** Fields for the client's response: hop-by-hop removed, Via appended; `bodyChanged` drops Content-Length/-Encoding. */
+  /** Fields for the client's response: hop-by-hop removed, Via appended; `bodyChanged` drops Content-Length/-Encoding and digests, weakens a strong ETag. */
   clientHeaders(bodyChanged: boolean): Headers;
   /** The body to hand on: its bytes when already read whole, a stream otherwise, null when there is none. */
   readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
