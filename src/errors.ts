@@ -12,8 +12,13 @@ export class LocalError extends Error {
   }
 }
 
-/** A short human reason for any thrown value (`ENOENT: no such file…`), for log lines. */
+/**
+ * A short human reason for any thrown value (`ENOENT: no such file…`), for log lines. An OS or
+ * library code leads (it is what a user searches for); a {@link LocalError}'s code (`E_SINK`) is the
+ * program's own (exit status, tests), and its message already says the failure in words.
+ */
 export function describeError(error: unknown): string {
+  if (error instanceof LocalError) return error.message;
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return typeof code === "string" && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;

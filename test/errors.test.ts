@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { descriptorShortageHint } from "../src/errors.ts";
+import { describeError, descriptorShortageHint, LocalError } from "../src/errors.ts";
 import { canOpenDescriptor } from "../src/transport/descriptors.ts";
 
 describe("descriptorShortageHint", () => {
@@ -23,5 +23,16 @@ describe("descriptorShortageHint", () => {
 
   test("this process, with descriptors to spare, can open one", () => {
     expect(canOpenDescriptor()).toBe(true);
+  });
+});
+
+describe("describeError", () => {
+  test("an OS or library code stays in front (ENOENT: …); the proxy's own codes (E_SINK …) stay out of the words a user reads", () => {
+    const os = Object.assign(new Error("no such file or directory"), { code: "ENOENT" });
+    expect(describeError(os)).toBe("ENOENT: no such file or directory");
+    const own = new LocalError("E_SINK", "file:///tmp/x.jsonl: not open (has other hard links); 3 event(s) dropped");
+    expect(describeError(own)).toBe("file:///tmp/x.jsonl: not open (has other hard links); 3 event(s) dropped");
+    expect(own.code).toBe("E_SINK"); // still there for the program
+    expect(describeError(new LocalError("E_SINK", "x", { cause: os }))).toBe("x");
   });
 });

@@ -116,6 +116,11 @@ describe("file sink", () => {
     expect(error).toBeInstanceOf(LocalError);
     expect(fs.readFileSync(target, "utf8")).toBe("precious\n");
     expect(logger.lines.filter((l) => l.includes("hard link"))).toHaveLength(1);
+    // Plain words for the user: the proxy's internal code (E_SINK) is for the program, not the log.
+    expect(logger.lines.find((l) => l.includes("hard link"))).toInclude(
+      `file sink ${file}: cannot open: has other hard links (refused: it is another file's name too); its events are dropped`,
+    );
+    expect(String((error as Error).message)).not.toInclude("E_SINK");
     await sink.close();
   });
 

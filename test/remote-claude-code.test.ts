@@ -103,7 +103,7 @@ test("wrap turns Claude Code's http entry into baton-proxy --url-env (URL with a
     stdout: "pipe",
     stderr: "ignore",
   });
-  expect(await new Response(list.stdout).text()).toMatch(/remote-http\s+wrapped \(remote, through --url\)/);
+  expect(await new Response(list.stdout).text()).toMatch(/remote-http\s+wrapped \(remote, through --url-env\)/);
 
   const postsBefore = (await server.stats()).posts;
   const listed = await claude(["mcp", "list"]);

@@ -85,6 +85,30 @@ describe("hop-by-hop handling (RFC 9110 §7.6)", () => {
     const changed = clientResponseHeaders(source, true);
     expect(changed.has("content-length") || changed.has("content-encoding")).toBe(false);
   });
+
+  test("a rewritten or decoded body loses the upstream's digests and has its strong ETag weakened (as nginx's gzip and gunzip filters do); untouched bodies keep them", () => {
+    const fields: [string, string][] = [
+      ["content-type", "application/json"],
+      ["content-digest", "sha-256=:AAAA:"],
+      ["repr-digest", "sha-256=:BBBB:"],
+      ["content-md5", "Q2hlY2sgSW50ZWdyaXR5IQ=="],
+      ["digest", "SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE="],
+      ["etag", '"v1-strong"'],
+      ["last-modified", "Wed, 02 Dec 2026 10:00:00 GMT"],
+    ];
+    for (const out of [clientResponseFields(fields, true), clientResponseHeaders(new Headers(fields), true)]) {
+      for (const name of ["content-digest", "repr-digest", "content-md5", "digest"]) expect(out.has(name)).toBe(false);
+      expect(out.get("etag")).toBe('W/"v1-strong"');
+      expect(out.get("last-modified")).toBe("Wed, 02 Dec 2026 10:00:00 GMT");
+      expect(out.get("content-type")).toBe("application/json");
+    }
+    // A weak ETag stays as it is (never W/W/).
+    expect(clientResponseFields([["etag", 'W/"v2"']], true).get("etag")).toBe('W/"v2"');
+    expect(clientResponseHeaders(new Headers({ etag: 'W/"v2"' }), true).get("etag")).toBe('W/"v2"');
+    for (const out of [clientResponseFields(fields, false), clientResponseHeaders(new Headers(fields), false)]) {
+      for (const [name, value] of fields) expect(out.get(name)).toBe(value);
+    }
+  });
 });
 
 describe("the HTTP/1.1 client's one-pass forms give the same fields as the Headers forms", () => {

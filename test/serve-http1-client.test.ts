@@ -307,6 +307,42 @@ describe("streamed answers", () => {
     const raw = await requestHttp1(server.pool, request(server.url, { decompress: false }), true);
     expect(Buffer.from(await raw.bytes()).equals(packed)).toBe(true);
   });
+
+  test("a transfer coding besides chunked (Transfer-Encoding: gzip, chunked) is always undone, the content coding only when asked; one the proxy cannot undo is an error, never bytes passed unmarked", async () => {
+    const inner = gzipSync('{"inner":true}');
+    const outer = gzipSync(inner);
+    const server = scriptedServer((socket, _request, index) => {
+      if (index === 0)
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\ntransfer-encoding: gzip, chunked\r\n\r\n${outer.length.toString(16)}\r\n`,
+        );
+      else
+        socket.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: gzip, chunked\r\n\r\n");
+      if (index <= 1) {
+        if (index === 1) socket.write(`${outer.length.toString(16)}\r\n`);
+        socket.write(outer);
+        socket.write("\r\n0\r\n\r\n");
+      }
+    });
+    // Transfer coding undone, content coding kept as the passthrough forwards it (the field still names it).
+    const kept = await requestHttp1(server.pool, request(server.url, { decompress: false }), true);
+    expect(Buffer.from(await kept.bytes()).equals(inner)).toBe(true);
+    // No content coding: the transfer coding alone is undone (decompress asked or not).
+    const plain = await requestHttp1(server.pool, request(server.url, { decompress: false }), true);
+    expect(Buffer.from(await plain.bytes()).equals(inner)).toBe(true);
+    const unknown = scriptedServer((socket) =>
+      socket.write(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: compress, chunked\r\n\r\n0\r\n\r\n",
+      ),
+    );
+    const refused = await fetchUpstream(request(unknown.url)).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UpstreamUnreachable);
+    expect(String((refused as Error).message)).toMatch(/transfer coding "compress"/);
+    // fetch (https://, or a forward proxy set) hands a transfer-coded body on still gzipped: refused there.
+    const viaFetch = await fetchUpstream(request(server.url, { viaFetch: true })).catch((e: unknown) => e);
+    expect(viaFetch).toBeInstanceOf(UpstreamUnreachable);
+    expect(String((viaFetch as Error).message)).toMatch(/transfer coding "gzip"/);
+  });
 });
 
 function chunk(text: string): string {

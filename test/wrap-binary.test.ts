@@ -98,7 +98,7 @@ describe("baton-proxy wrap/unwrap (compiled binary)", () => {
       "~/.cursor/mcp.json (cursor)\n  browser         not wrapped\n  wrapped-before  wrapped\n",
     );
     expect(result.stdout).toContain(
-      `${box.project}/.vscode/mcp.json (vscode)\n  github  not wrapped\n  fetch   not wrapped\n  remote  not wrapped (remote: type "http"; wrap uses --url)\n`,
+      `${box.project}/.vscode/mcp.json (vscode)\n  github  not wrapped\n  fetch   not wrapped\n  remote  not wrapped (remote: type "http"; wrap uses --url-env)\n`,
     );
     expect(result.stdout).toContain("Not present: ");
   });

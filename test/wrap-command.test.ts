@@ -208,6 +208,9 @@ describe("wrap", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`+ "args": ["--url-env", "MCP_URL"]`);
     expect(result.stdout).toContain(`+ "env": {"MCP_URL": "***", "BATON_WRAPPED_REMOTE": "***"}`);
+    // --list then names the flag wrap wrote.
+    const listed = await box.run("wrap", "--list");
+    expect(listed.stdout).toMatch(/ {2}linear +wrapped \(remote, through --url-env\)\n/);
   });
 
   test("a corrupt file is left byte-identical and nothing else is written", async () => {
@@ -332,13 +335,13 @@ describe("unwrap and --list", () => {
         "  (no MCP servers)",
         "~/.claude.json (claude-code)",
         "  sequential-thinking              not wrapped",
-        '  docs                             not wrapped (remote: type "http"; wrap uses --url)',
+        '  docs                             not wrapped (remote: type "http"; wrap uses --url-env)',
         "  postgres (project /home/me/app)  not wrapped",
         "  already (project /home/me/app)   wrapped",
         "~/.cursor/mcp.json (cursor)",
         "  browser         not wrapped",
         "  wrapped-before  wrapped",
-        "  linear          not wrapped (remote: has a url; wrap uses --url)",
+        "  linear          not wrapped (remote: has a url; wrap uses --url-env)",
         "  python          not wrapped",
         "Not present: ./.mcp.json (claude-code), ./.cursor/mcp.json (cursor), ./.vscode/mcp.json (vscode)",
         "",

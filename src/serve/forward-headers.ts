@@ -58,15 +58,41 @@ export function upstreamRequestHeaders(source: Headers, hop: ClientHop): Headers
 }
 
 /**
+ * Fields that describe the upstream's exact body bytes: wrong once the proxy rewrote or decoded it
+ * (a client or cache checking a digest would reject the answer, or trust a stale one).
+ */
+const BODY_BOUND = new Set([
+  "content-length",
+  "content-encoding",
+  "content-digest",
+  "repr-digest",
+  "content-md5",
+  "digest",
+]);
+
+/**
+ * The ETag for a body the proxy changed. A strong ETag promises byte-for-byte identity, which the
+ * rewritten/decoded bytes no longer have (a cache or a range request would mix them with the
+ * upstream's); weakened to `W/`, as nginx's gzip and gunzip filters do, it still says "the same
+ * upstream version", which holds: the proxy's rewrite depends only on that answer and the proxy's
+ * fixed configuration, so a conditional request's 304 stays true. A weak one is kept as is.
+ */
+function weakened(etag: string): string {
+  return etag.startsWith("W/") ? etag : `W/${etag}`;
+}
+
+/**
  * Headers for the response to the client: hop-by-hop removed and our Via appended; everything
  * else (status-related fields, WWW-Authenticate, Set-Cookie, Mcp-Session-Id…) unchanged.
- * `bodyChanged` drops Content-Length/Content-Encoding, which no longer describe a body we rewrote or decoded.
+ * `bodyChanged` drops the fields bound to the upstream's bytes (length, encoding, digests) and
+ * weakens a strong ETag, since the body we send is one we rewrote or decoded.
  */
 export function clientResponseHeaders(source: Headers, bodyChanged: boolean): Headers {
   const out = withoutHopByHop(source);
   if (bodyChanged) {
-    out.delete("content-length");
-    out.delete("content-encoding");
+    for (const name of BODY_BOUND) out.delete(name);
+    const etag = out.get("etag");
+    if (etag !== null) out.set("etag", weakened(etag));
   }
   appendList(out, "via", VIA_ENTRY);
   return out;
@@ -129,8 +155,8 @@ export function clientResponseFields(pairs: readonly (readonly [string, string])
   for (const pair of pairs) {
     const name = pair[0];
     if (HOP_BY_HOP.has(name) || named?.has(name) || name === "via") continue;
-    if (bodyChanged && (name === "content-length" || name === "content-encoding")) continue;
-    out.push(pair as [string, string]);
+    if (bodyChanged && BODY_BOUND.has(name)) continue;
+    out.push(bodyChanged && name === "etag" ? [name, weakened(pair[1])] : (pair as [string, string]));
   }
   out.push(["via", joinValue(named?.has("via") ? undefined : via, VIA_ENTRY)]);
   return new Headers(out);

@@ -2,6 +2,7 @@
 
 import { clientResponseFields, renderUpstreamFields } from "./forward-headers.ts";
 import { ConnectionError, idleLimitMs, type Http1Connection, type Http1Pool } from "./http1-pool.ts";
+import { extraTransferCodings } from "./http1-response-head.ts";
 import { HttpResponseParser, type ResponseHead } from "./http1-response-parser.ts";
 import type { UpstreamAnswer, UpstreamRequest } from "./upstream-client.ts";
 import { concatBytes } from "../wire/bytes.ts";
@@ -77,6 +78,8 @@ function exchange(connection: Http1Connection, reused: boolean, request: Http1Re
       {
         head(answer) {
           head = answer;
+          // Transfer codings are hop-by-hop (the field is dropped on the way to the client), so they are undone always.
+          const transfer = transferCodings(answer.transferEncoding);
           const coded = request.decompress && contentCodings(answer.contentEncoding).length > 0;
           if (
             answer.bodiless ||
@@ -99,7 +102,10 @@ function exchange(connection: Http1Connection, reused: boolean, request: Http1Re
             { highWaterMark: STREAM_QUEUE_CHUNKS },
           );
           try {
-            resolve(new Http1Answer(answer, coded ? decode(body, contentCodings(answer.contentEncoding)) : body));
+            const unframed = transfer.length > 0 ? decode(body, transfer) : body;
+            resolve(
+              new Http1Answer(answer, coded ? decode(unframed, contentCodings(answer.contentEncoding)) : unframed),
+            );
           } catch (error) {
             finish(error);
           }
@@ -235,6 +241,28 @@ function contentCodings(field: string | undefined): Coding[] {
       codings.push(format);
     }
   return codings.reverse();
+}
+
+/**
+ * The transfer codings to undo besides the final chunked (which the parser undoes), outermost first.
+ * RFC 9112 §7.4 lets a server send them only to a client whose TE asked (the proxy never sends TE),
+ * but one that does would otherwise reach the client compressed and unmarked, since Transfer-Encoding
+ * is hop-by-hop. Throws for one we cannot undo (`compress`, or `chunked` before the end).
+ */
+function transferCodings(field: string | undefined): Coding[] {
+  return extraTransferCodings(field).map((name) => {
+    const format = DECODERS[name];
+    if (format === undefined) throw transferCodingError(name);
+    return format;
+  });
+}
+
+/** A transfer coding the proxy cannot undo: its bytes must not reach the client unmarked (the answer becomes a 502). */
+export function transferCodingError(name: string): ConnectionError {
+  return new ConnectionError(
+    "EBADRESPONSE",
+    `the upstream used a transfer coding "${name.slice(0, 40)}" the proxy cannot undo (it asks for none)`,
+  );
 }
 
 function decode(body: ReadableStream<Uint8Array>, codings: readonly Coding[]): ReadableStream<Uint8Array> {

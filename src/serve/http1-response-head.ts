@@ -20,6 +20,8 @@ export interface ResponseHead {
   readonly bodiless: boolean;
   /** The Content-Encoding field (repeats joined), if any. */
   readonly contentEncoding: string | undefined;
+  /** The Transfer-Encoding field (repeats joined) of a response with a body, if any: codings besides chunked must be undone. */
+  readonly transferEncoding: string | undefined;
 }
 
 /** How a final response's body is delimited (RFC 9112 §6.3): none, Content-Length, chunked coding, or the connection's close. */
@@ -93,10 +95,29 @@ export function parseResponseHead(lines: readonly string[], method: string): Par
     framing = "close";
   }
   return {
-    head: { status: code, statusText: status[3] ?? "", headers, contentLength: length, bodiless, contentEncoding },
+    head: {
+      status: code,
+      statusText: status[3] ?? "",
+      headers,
+      contentLength: length,
+      bodiless,
+      contentEncoding,
+      transferEncoding: bodiless ? undefined : transferEncoding,
+    },
     framing,
     keepAlive,
   };
+}
+
+/**
+ * The transfer codings of a Transfer-Encoding field besides the final chunked (which the framing
+ * undoes), outermost first, `identity` skipped; a chunked before the end stays in (nothing undoes it).
+ */
+export function extraTransferCodings(field: string | null | undefined): string[] {
+  if (field === null || field === undefined) return [];
+  const names = field.split(",").map((raw) => raw.trim().toLowerCase());
+  if (names[names.length - 1] === "chunked") names.pop();
+  return names.filter((name) => name !== "" && name !== "identity").reverse();
 }
 
 /** Content-Length, possibly repeated or a list of the same value (RFC 9112 §6.3 item 5); anything else is an error. */

@@ -3,7 +3,8 @@
 import { certificateTrustHint, describeError, descriptorShortageHint } from "../errors.ts";
 import { canOpenDescriptor } from "../transport/descriptors.ts";
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientHop } from "./forward-headers.ts";
-import { requestHttp1 } from "./http1-client.ts";
+import { requestHttp1, transferCodingError } from "./http1-client.ts";
+import { extraTransferCodings } from "./http1-response-head.ts";
 import { Http1Pool } from "./http1-pool.ts";
 
 export interface UpstreamRequest {
@@ -30,7 +31,7 @@ export interface UpstreamAnswer {
   readonly ok: boolean;
   /** One field (name in lower case), repeats joined; null when absent. */
   header(name: string): string | null;
-  /** Fields for the client's response: hop-by-hop removed, Via appended; `bodyChanged` drops Content-Length/-Encoding. */
+  /** Fields for the client's response: hop-by-hop removed, Via appended; `bodyChanged` drops Content-Length/-Encoding and digests, weakens a strong ETag. */
   clientHeaders(bodyChanged: boolean): Headers;
   /** The body to hand on: its bytes when already read whole, a stream otherwise, null when there is none. */
   readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
@@ -106,7 +107,22 @@ function send(request: UpstreamRequest, reuse: boolean, fast: boolean): Promise<
     keepalive: reuse,
     // Streams (GET, long tool calls over SSE) may stay silent for long: the client's idle limit applies instead.
     timeout: false,
-  } as RequestInit).then(answerOf);
+  } as RequestInit)
+    .then(refuseTransferCodings)
+    .then(answerOf);
+}
+
+/**
+ * fetch undoes chunked but hands on any other transfer coding's bytes as they came (Bun, measured:
+ * `Transfer-Encoding: gzip, chunked` gives the gzip bytes), and the field is hop-by-hop, so they
+ * would reach the client compressed and unmarked: refused (a 502) rather than decoded, since
+ * fetch's own Content-Encoding decoding would meet the transfer coding's layer first.
+ */
+function refuseTransferCodings(response: Response): Response {
+  const extra = extraTransferCodings(response.headers.get("transfer-encoding"))[0];
+  if (extra === undefined) return response;
+  response.body?.cancel().catch(() => {});
+  throw transferCodingError(extra);
 }
 
 function answerOf(response: Response): UpstreamAnswer {

@@ -11,14 +11,21 @@ function describeStatus(entry: ServerEntry): string {
     case "stdio":
       return "not wrapped";
     case "wrapped":
-      if (entry.status.remoteText !== undefined) return "wrapped (remote, through --url)";
-      if (isHandWrittenRemote(entry)) return "through --url (written by hand: unwrap leaves it)";
+      // The flag the entry runs: wrap writes --url-env (the URL kept in env); a hand-written entry may use either.
+      if (entry.status.remoteText !== undefined) return `wrapped (remote, through ${urlFlag(entry)})`;
+      if (isHandWrittenRemote(entry)) return `through ${urlFlag(entry)} (written by hand: unwrap leaves it)`;
       return entry.status.original === undefined ? "wrapped (no server command in args: cannot unwrap)" : "wrapped";
     case "remote":
       return entry.status.target === undefined
         ? `remote (skipped: ${entry.status.reason})`
-        : `not wrapped (remote: ${entry.status.reason}; wrap uses --url)`;
+        : `not wrapped (remote: ${entry.status.reason}; wrap uses --url-env)`;
   }
+}
+
+/** `--url-env` unless the entry's args hold `--url` alone (by hand, or by earlier versions of wrap). */
+function urlFlag(entry: ServerEntry): string {
+  const { args } = entry.value;
+  return Array.isArray(args) && args.includes("--url") && !args.includes("--url-env") ? "--url" : "--url-env";
 }
 
 /**
