@@ -1,6 +1,7 @@
 // A checked MCP POST through its session's exchange: local answers, the forward upstream, and the answer relayed back as JSON, SSE or unchanged.
 
 import { answerIdOfLongLine } from "../proxy/long-lines.ts";
+import { asWritten, writtenIds } from "../wire/id-keys.ts";
 import { classifyLine, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { sseDataEdges } from "../wire/sse.ts";
 import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
@@ -65,6 +66,8 @@ export async function exchangePost(
   const verdict = safeFromClient(exchange, checked, context);
   const methods = new Map(checked.messages.flatMap((m) => (m.kind === "request" ? [[m.id, m.method] as const] : [])));
   const local = verdict.answers;
+  // The proxy's own error answers carry ids as the client wrote them (1.0, beyond 2^53): it matches answers by id.
+  const written = writtenIds(checked.messages);
   const origin = request.headers.get("origin");
   if (verdict.forward === undefined) {
     // Nothing to forward and nothing to answer (a cancellation of a call the proxy answered itself): accepted, as the upstream would.
@@ -104,7 +107,16 @@ export async function exchangePost(
       // The proxy's own answer (-32603 at the drain's deadline, -32001 for an upstream gone): readable by a browser client as the upstream's are.
       if (headCut?.signal.aborted && !request.signal.aborted)
         return withCorsFields(
-          drainCutAnswer(deps, exchange, checked.requestIds, local, methods, startedAt, checked.line.kind === "batch"),
+          drainCutAnswer(
+            deps,
+            exchange,
+            checked.requestIds,
+            local,
+            methods,
+            startedAt,
+            checked.line.kind === "batch",
+            written,
+          ),
           entry.cors,
           origin,
         );
@@ -113,7 +125,7 @@ export async function exchangePost(
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
       return withCorsFields(
-        failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt),
+        failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt, written),
         entry.cors,
         origin,
       );
@@ -176,7 +188,9 @@ export async function exchangePost(
         if (cut?.signal.aborted && outcome === "error") {
           const ids = [...pending];
           endAsShutdown(deps, exchange, ids, methods, startedAt);
-          return messageEvents(ids.map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT)));
+          return messageEvents(
+            ids.map((id) => wireError(asWritten(written, id), SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT)),
+          );
         }
         if (drainer?.signal.aborted && outcome === "error") {
           // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
@@ -209,7 +223,9 @@ export async function exchangePost(
           ids.flatMap((id) => methods.get(id) ?? []),
           startedAt,
         );
-        return messageEvents(ids.map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT)));
+        return messageEvents(
+          ids.map((id) => wireError(asWritten(written, id), SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT)),
+        );
       },
     });
     // Our own answers go out ahead of the upstream's events: counted as they are given.
@@ -225,6 +241,7 @@ export async function exchangePost(
       local,
       methods,
       startedAt,
+      written,
     });
     if (capped instanceof Response) return capped;
     if (capped.whole === undefined)
@@ -265,6 +282,7 @@ export async function exchangePost(
       local,
       methods,
       startedAt,
+      written,
     });
     if (capped instanceof Response) return capped;
     const bytes = capped.whole;

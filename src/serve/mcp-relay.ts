@@ -4,6 +4,7 @@ import type { Logger } from "../log.ts";
 import type { Classified, JsonRpcId, Message } from "../wire/jsonrpc.ts";
 import { classifyLine, classifyText, decodeUtf8, encodeUtf8, isObject, scannedFacts } from "../wire/jsonrpc.ts";
 import { FACT } from "../wire/line-facts.ts";
+import { asWritten, type WrittenIds } from "../wire/id-keys.ts";
 import { upstreamDown } from "./answers.ts";
 import { withCorsFields } from "./cors-echo.ts";
 import type { SessionExchange } from "./exchange.ts";
@@ -209,6 +210,7 @@ function recordOperation(
   if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: error ?? "ok" });
 }
 
+/** The answer to a POST the upstream gave no HTTP answer to: its calls end, and (502) each gets an error with its id as `written`. */
 export function upstreamFailed(
   error: unknown,
   deps: McpRouteDeps,
@@ -216,6 +218,7 @@ export function upstreamFailed(
   ids: readonly JsonRpcId[],
   methods: ReadonlyMap<JsonRpcId, string>,
   startedAt: number,
+  written?: WrittenIds,
 ): Response {
   if (!(error instanceof UpstreamUnreachable)) {
     // The client went away while we waited: nobody to answer.
@@ -226,7 +229,7 @@ export function upstreamFailed(
   deps.metrics.upstreamFailures.inc({ reason: error.kind });
   exchange?.upstreamFailed(ids, error.message);
   observeUnanswered(deps, methods.values(), startedAt);
-  return upstreamDown(exchange === undefined ? undefined : ids);
+  return upstreamDown(exchange === undefined ? undefined : ids.map((id) => asWritten(written, id)));
 }
 
 /**

@@ -2,6 +2,7 @@
 
 import { describeError } from "../errors.ts";
 import type { CappedBody } from "../wire/capped-body.ts";
+import { asWritten, type WrittenIds } from "../wire/id-keys.ts";
 import { isObject, wireError, type JsonRpcId } from "../wire/jsonrpc.ts";
 import { jsonResponse } from "./local-answers.ts";
 import { DRAIN_CUT_TEXT, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
@@ -10,12 +11,13 @@ import { readCapped } from "./long-answer.ts";
 import { observeAnswer, observeUnanswered, upstreamFailed, type McpRouteDeps } from "./mcp-relay.ts";
 import { UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
 
-/** A POST's requests as the failure paths need them: ids, the proxy's own answers, methods, start time. */
+/** A POST's requests as the failure paths need them: ids, the proxy's own answers, methods, start time, ids as written. */
 export interface PostRequests {
   readonly ids: readonly JsonRpcId[];
   readonly local: readonly unknown[];
   readonly methods: ReadonlyMap<JsonRpcId, string>;
   readonly startedAt: number;
+  readonly written?: WrittenIds;
 }
 
 /**
@@ -40,7 +42,16 @@ export async function readAnswer(
           `upstream ${deps.config.upstream.origin} broke its answer: ${describeError(error)}`,
           { cause: error },
         );
-    return failedWithLocalAnswers(failure, deps, exchange, post.ids, post.local, post.methods, post.startedAt);
+    return failedWithLocalAnswers(
+      failure,
+      deps,
+      exchange,
+      post.ids,
+      post.local,
+      post.methods,
+      post.startedAt,
+      post.written,
+    );
   }
 }
 
@@ -62,7 +73,7 @@ export function countUnanswered(
 /**
  * {@link upstreamFailed} for a POST the upstream gave no answer to. In a batch the proxy answered in
  * part itself, those answers stand (their events are recorded, an annotation's among them), merged
- * with the failure's -32001 for the forwarded requests, rather than replaced by it.
+ * with the failure's -32001 for the forwarded requests, rather than replaced by it. Errors carry ids as `written`.
  */
 export function failedWithLocalAnswers(
   error: unknown,
@@ -72,8 +83,9 @@ export function failedWithLocalAnswers(
   local: readonly unknown[],
   methods: ReadonlyMap<JsonRpcId, string>,
   startedAt: number,
+  written?: WrittenIds,
 ): Response {
-  if (local.length === 0) return upstreamFailed(error, deps, exchange, ids, methods, startedAt);
+  if (local.length === 0) return upstreamFailed(error, deps, exchange, ids, methods, startedAt, written);
   const forwarded = [...unansweredIds(ids, local)];
   const failed = upstreamFailed(
     error,
@@ -85,7 +97,9 @@ export function failedWithLocalAnswers(
   );
   if (failed.status !== 502) return failed; // the client went away: nobody to answer
   for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-  const errors = forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT));
+  const errors = forwarded.map((id) =>
+    wireError(asWritten(written, id), SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT),
+  );
   return new Response(JSON.stringify([...local, ...errors]), { status: 502, headers: failed.headers });
 }
 
@@ -93,7 +107,7 @@ export function failedWithLocalAnswers(
  * The answer to a POST whose upstream had sent no head when the drain's deadline came: an error per request it
  * carried that the proxy did not answer itself (−32603, try again), beside the proxy's own answers, as one 200
  * JSON body (an array for a batch). Resetting the connection instead would lose the own answers too, and leave
- * an SDK client waiting on its own timeout.
+ * an SDK client waiting on its own timeout. Errors carry ids as `written`.
  */
 export function drainCutAnswer(
   deps: McpRouteDeps,
@@ -103,11 +117,15 @@ export function drainCutAnswer(
   methods: ReadonlyMap<JsonRpcId, string>,
   startedAt: number,
   batch: boolean,
+  written?: WrittenIds,
 ): Response {
   const forwarded = [...unansweredIds(ids, local)];
   endAsShutdown(deps, exchange, forwarded, methods, startedAt);
   for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-  const all = [...local, ...forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT))];
+  const all = [
+    ...local,
+    ...forwarded.map((id) => wireError(asWritten(written, id), SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT)),
+  ];
   return jsonResponse(batch ? all : all[0], 200);
 }
 
