@@ -3,6 +3,7 @@
 // JSON-RPC client matches answers by id, and JSON.parse would write those back otherwise.
 
 import { expect, test } from "bun:test";
+import { createServer } from "node:net";
 import { freePort } from "./support/serve-harness.ts";
 import { startServe } from "./support/serve-process.ts";
 
@@ -107,6 +108,77 @@ test.each([
       for (const release of upstream.waiting) release();
       await proxy.stop();
       upstream.server.stop(true);
+    }
+  },
+);
+
+/** An upstream whose event stream answers `answered` (its text as the server writes it) and then breaks (its socket destroyed). */
+async function startBreakingUpstream(answered: string): Promise<{ port: number; stop(): void }> {
+  const server = createServer((socket) => {
+    let read = "";
+    socket.on("data", (chunk) => {
+      read += chunk.toString("utf8");
+      const head = read.indexOf("\r\n\r\n");
+      const length = Number(/content-length: *(\d+)/i.exec(read)?.[1] ?? 0);
+      if (head < 0 || read.length < head + 4 + length) return;
+      const body = read.slice(head + 4, head + 4 + length);
+      read = read.slice(head + 4 + length);
+      const reply = (type: string, status: string, text: string) =>
+        socket.write(
+          `HTTP/1.1 ${status}\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+        );
+      if (body.includes('"initialize"'))
+        return reply(
+          "application/json",
+          "200 OK",
+          '{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-03-26","capabilities":{"tools":{}},"serverInfo":{"name":"s","version":"1"}}}',
+        );
+      if (!body.includes('"id"')) return reply("text/plain", "202 Accepted", "");
+      const event = `data: {"jsonrpc":"2.0","id":${answered},"result":{"content":[]}}\n\n`;
+      socket.write(
+        `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n${Buffer.byteLength(event).toString(16)}\r\n${event}\r\n`,
+      );
+      setTimeout(() => socket.destroy(), 200);
+    });
+    socket.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  return { port: typeof address === "object" && address !== null ? address.port : 0, stop: () => server.close() };
+}
+
+test.each([
+  ["2", "1"],
+  ["1", "1.0"],
+  ["1.0", "1"],
+  ["9007199254740993", "9007199254740992"],
+])(
+  "two calls %s and %s in one POST, one answered before the stream breaks: the other gets its error, and its events end then",
+  async (first, second) => {
+    const upstream = await startBreakingUpstream(second);
+    const proxy = await startServe(["--upstream", `http://127.0.0.1:${upstream.port}/mcp`]);
+    try {
+      const post = (body: string) => fetch(proxy.url, { method: "POST", headers: HEADERS, body });
+      await (
+        await post(
+          '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}',
+        )
+      ).text();
+      await (await post('{"jsonrpc":"2.0","method":"notifications/initialized"}')).text();
+      const response = await post(`[${call(first, "a")},${call(second, "b")}]`);
+      const answer = await response.text();
+      expect(idsIn(answer)).toEqual([second, first]);
+      expect(answer).toContain("unavailable");
+      const ends = () =>
+        proxy
+          .events()
+          .filter((e) => String(e.event_type).startsWith("tool_call_e"))
+          .map((e) => `${e.event_type} ${(e.payload as Record<string, unknown>).tool_name}`);
+      for (let i = 0; i < 100 && ends().length < 2; i++) await Bun.sleep(20);
+      expect(ends().sort()).toEqual(["tool_call_end b", "tool_call_error a"]);
+    } finally {
+      await proxy.stop();
+      upstream.stop();
     }
   },
 );

@@ -12,6 +12,7 @@ import type { CallerPrincipal } from "./principal.ts";
 import type { ServeConfig } from "./serve-args.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
 import { joinQuery } from "./passthrough.ts";
+import type { OwedAnswers } from "./owed-answers.ts";
 import type { SessionTable } from "./session-table.ts";
 import type { StreamRegistry } from "./stream-registry.ts";
 import type { UpstreamDownLog } from "./upstream-down-log.ts";
@@ -72,7 +73,7 @@ export function fromServer(
   raw: Uint8Array,
   line: Classified,
   methods: ReadonlyMap<JsonRpcId, string>,
-  pending: Set<JsonRpcId>,
+  pending: Pick<OwedAnswers, "answer">,
   startedAt: number,
   event: { id?: string | undefined; event?: string | undefined; retry?: string | undefined } | undefined,
 ): Uint8Array | undefined {
@@ -90,7 +91,7 @@ export function fromServer(
   }
   // After the exchange: its fast path needs the message unparsed (see observeUpstreamAnswer).
   for (const message of answered) {
-    if (message.kind !== "response" || message.id === null || !pending.delete(message.id)) continue;
+    if (message.kind !== "response" || message.id === null || !pending.answer(message.id, message.idText)) continue;
     observeUpstreamAnswer(deps, methods, message, raw, startedAt);
   }
   if (replaced === undefined || event === undefined) return replaced;
@@ -136,7 +137,7 @@ export function fromServerEvent(
   exchange: SessionExchange,
   event: SseEvent,
   methods: ReadonlyMap<JsonRpcId, string>,
-  pending: Set<JsonRpcId>,
+  pending: Pick<OwedAnswers, "answer">,
   startedAt: number,
 ): Uint8Array | undefined {
   const data = event.dataBytes;
