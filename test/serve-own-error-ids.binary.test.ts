@@ -182,3 +182,33 @@ test.each([
     }
   },
 );
+
+test("at the drain's deadline, a batch's call of the proxy's own tool with id 1.0 keeps its own answer only", async () => {
+  const upstream = startSilentUpstream(false);
+  const proxy = await startServe([
+    "--upstream",
+    `http://127.0.0.1:${upstream.server.port}/mcp`,
+    "--drain-timeout-ms",
+    "400",
+  ]);
+  try {
+    const post = (body: string) => fetch(proxy.url, { method: "POST", headers: HEADERS, body });
+    await (
+      await post(
+        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"d","version":"1"}}}',
+      )
+    ).text();
+    await (await post('{"jsonrpc":"2.0","method":"notifications/initialized"}')).text();
+    const own =
+      '{"jsonrpc":"2.0","id":1.0,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"x","signal_type":"friction"}}}';
+    const pending = post(`[${own},${call("2")}]`).then((response) => response.text());
+    while (upstream.waiting.length === 0) await Bun.sleep(5);
+    proxy.process.kill("SIGTERM");
+    expect(idsIn(await pending)).toEqual(["1.0", "2"]);
+    expect(await proxy.process.exited).toBe(0);
+  } finally {
+    for (const release of upstream.waiting) release();
+    await proxy.stop();
+    upstream.server.stop(true);
+  }
+});

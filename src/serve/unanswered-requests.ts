@@ -146,9 +146,17 @@ export function endAsShutdown(
   );
 }
 
-/** The ids of `ids` that none of the proxy's own answers (`local`) answers. */
+/**
+ * The ids of `ids` that none of the proxy's own answers (`local`) answers. Those carry ids as written
+ * (a `JSON.rawJSON` value for `1.0`, see exactId): read by value, as `ids` are.
+ */
 export function unansweredIds(ids: readonly JsonRpcId[], local: readonly unknown[]): Set<JsonRpcId> {
   const pending = new Set(ids);
-  for (const answer of local) if (isObject(answer)) pending.delete(answer.id as JsonRpcId);
+  for (const answer of local) {
+    const id = isObject(answer) ? answer.id : undefined;
+    pending.delete((RawJson.isRawJSON(id) ? JSON.parse(id.rawJSON) : id) as JsonRpcId);
+  }
   return pending;
 }
+
+const RawJson = JSON as unknown as { isRawJSON(value: unknown): value is { rawJSON: string } };
