@@ -212,3 +212,45 @@ test("at the drain's deadline, a batch's call of the proxy's own tool with id 1.
     upstream.server.stop(true);
   }
 });
+
+test.each([
+  ["1", "1.0"],
+  ["9007199254740993", "9007199254740992"],
+])(
+  "at the drain's deadline, calls %s and %s of one POST still waiting for a head each get their error",
+  async (first, second) => {
+    const upstream = startSilentUpstream(false);
+    const proxy = await startServe([
+      "--upstream",
+      `http://127.0.0.1:${upstream.server.port}/mcp`,
+      "--drain-timeout-ms",
+      "400",
+    ]);
+    try {
+      const post = (body: string) => fetch(proxy.url, { method: "POST", headers: HEADERS, body });
+      await (
+        await post(
+          '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"d","version":"1"}}}',
+        )
+      ).text();
+      await (await post('{"jsonrpc":"2.0","method":"notifications/initialized"}')).text();
+      const pending = post(`[${call(first, "a")},${call(second, "b")}]`).then((response) => response.text());
+      while (upstream.waiting.length === 0) await Bun.sleep(5);
+      proxy.process.kill("SIGTERM");
+      expect(idsIn(await pending)).toEqual([first, second]);
+      expect(await proxy.process.exited).toBe(0);
+      const errors = proxy
+        .events()
+        .filter((e) => e.event_type === "tool_call_error")
+        .map(
+          (e) =>
+            `${(e.payload as Record<string, unknown>).tool_name} ${(e.payload as Record<string, unknown>).error_type}`,
+        );
+      expect(errors.sort()).toEqual(["a proxy_shutdown", "b proxy_shutdown"]);
+    } finally {
+      for (const release of upstream.waiting) release();
+      await proxy.stop();
+      upstream.server.stop(true);
+    }
+  },
+);

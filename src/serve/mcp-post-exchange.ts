@@ -1,7 +1,6 @@
 // A checked MCP POST through its session's exchange: local answers, the forward upstream, and the answer relayed back as JSON, SSE or unchanged.
 
 import { answerIdOfLongLine } from "../proxy/long-lines.ts";
-import { writtenIds } from "../wire/id-keys.ts";
 import { classifyLine, wireError, type Classified, type JsonRpcId, type Message } from "../wire/jsonrpc.ts";
 import { sseDataEdges } from "../wire/sse.ts";
 import { decodeUtf8, withoutBom } from "../wire/utf8.ts";
@@ -34,7 +33,6 @@ import {
   endAsShutdown,
   failedWithLocalAnswers,
   readAnswer,
-  unansweredIds,
 } from "./unanswered-requests.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -67,8 +65,6 @@ export async function exchangePost(
   const verdict = safeFromClient(exchange, checked, context);
   const methods = new Map(checked.messages.flatMap((m) => (m.kind === "request" ? [[m.id, m.method] as const] : [])));
   const local = verdict.answers;
-  // The proxy's own error answers carry ids as the client wrote them (1.0, beyond 2^53): it matches answers by id.
-  const written = writtenIds(checked.messages);
   const origin = request.headers.get("origin");
   if (verdict.forward === undefined) {
     // Nothing to forward and nothing to answer (a cancellation of a call the proxy answered itself): accepted, as the upstream would.
@@ -111,22 +107,21 @@ export async function exchangePost(
           drainCutAnswer(
             deps,
             exchange,
-            checked.requestIds,
+            owedAnswers(checked.messages, local),
             local,
             methods,
             startedAt,
             checked.line.kind === "batch",
-            written,
           ),
           entry.cors,
           origin,
         );
       if (drainer?.signal.aborted && !request.signal.aborted) {
-        endAsShutdown(deps, exchange, [...unansweredIds(checked.requestIds, local)], methods, startedAt);
+        endAsShutdown(deps, exchange, owedAnswers(checked.messages, local).ids(), methods, startedAt);
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
       return withCorsFields(
-        failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt, written),
+        failedWithLocalAnswers(error, deps, exchange, owedAnswers(checked.messages, local), local, methods, startedAt),
         entry.cors,
         origin,
       );
@@ -235,11 +230,10 @@ export async function exchangePost(
   }
   if (response.ok && type === "application/json") {
     const capped = await readAnswer(response, request, deps, exchange, {
-      ids: checked.requestIds,
+      messages: checked.messages,
       local,
       methods,
       startedAt,
-      written,
     });
     if (capped instanceof Response) return capped;
     if (capped.whole === undefined)
@@ -276,11 +270,10 @@ export async function exchangePost(
     // a body that is the JSON-RPC error of this request is its answer, so the call ends as that
     // error, as over stdio (and the proxy may answer it, like a toolless server's -32601 to tools/list).
     const capped = await readAnswer(response, request, deps, exchange, {
-      ids: checked.requestIds,
+      messages: checked.messages,
       local,
       methods,
       startedAt,
-      written,
     });
     if (capped instanceof Response) return capped;
     const bytes = capped.whole;

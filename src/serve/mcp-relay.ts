@@ -1,10 +1,9 @@
 // What the MCP route's handlers share: their dependencies, the upstream URL, and how an upstream answer is observed, rewritten or failed.
 
 import type { Logger } from "../log.ts";
-import type { Classified, JsonRpcId, Message } from "../wire/jsonrpc.ts";
+import type { Classified, JsonRpcId, Message, WireId } from "../wire/jsonrpc.ts";
 import { classifyLine, classifyText, decodeUtf8, encodeUtf8, isObject, scannedFacts } from "../wire/jsonrpc.ts";
 import { FACT } from "../wire/line-facts.ts";
-import { asWritten, type WrittenIds } from "../wire/id-keys.ts";
 import { upstreamDown } from "./answers.ts";
 import { withCorsFields } from "./cors-echo.ts";
 import type { SessionExchange } from "./exchange.ts";
@@ -219,7 +218,7 @@ export function upstreamFailed(
   ids: readonly JsonRpcId[],
   methods: ReadonlyMap<JsonRpcId, string>,
   startedAt: number,
-  written?: WrittenIds,
+  written: readonly WireId[] = ids,
 ): Response {
   if (!(error instanceof UpstreamUnreachable)) {
     // The client went away while we waited: nobody to answer.
@@ -230,7 +229,7 @@ export function upstreamFailed(
   deps.metrics.upstreamFailures.inc({ reason: error.kind });
   exchange?.upstreamFailed(ids, error.message);
   observeUnanswered(deps, methods.values(), startedAt);
-  return upstreamDown(exchange === undefined ? undefined : ids.map((id) => asWritten(written, id)));
+  return upstreamDown(exchange === undefined ? undefined : written);
 }
 
 /**

@@ -2,22 +2,21 @@
 
 import { describeError } from "../errors.ts";
 import type { CappedBody } from "../wire/capped-body.ts";
-import { asWritten, type WrittenIds } from "../wire/id-keys.ts";
 import { isObject, wireError, type JsonRpcId } from "../wire/jsonrpc.ts";
 import { jsonResponse } from "./local-answers.ts";
 import { DRAIN_CUT_TEXT, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { SessionExchange } from "./exchange.ts";
 import { readCapped } from "./long-answer.ts";
+import { owedAnswers, type OwedAnswers } from "./owed-answers.ts";
 import { observeAnswer, observeUnanswered, upstreamFailed, type McpRouteDeps } from "./mcp-relay.ts";
 import { UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
 
-/** A POST's requests as the failure paths need them: ids, the proxy's own answers, methods, start time, ids as written. */
+/** A POST's requests as the failure paths need them: its messages, the proxy's own answers, methods, start time. */
 export interface PostRequests {
-  readonly ids: readonly JsonRpcId[];
+  readonly messages: Parameters<typeof owedAnswers>[0];
   readonly local: readonly unknown[];
   readonly methods: ReadonlyMap<JsonRpcId, string>;
   readonly startedAt: number;
-  readonly written?: WrittenIds;
 }
 
 /**
@@ -46,11 +45,10 @@ export async function readAnswer(
       failure,
       deps,
       exchange,
-      post.ids,
+      owedAnswers(post.messages, post.local),
       post.local,
       post.methods,
       post.startedAt,
-      post.written,
     );
   }
 }
@@ -73,20 +71,20 @@ export function countUnanswered(
 /**
  * {@link upstreamFailed} for a POST the upstream gave no answer to. In a batch the proxy answered in
  * part itself, those answers stand (their events are recorded, an annotation's among them), merged
- * with the failure's -32001 for the forwarded requests, rather than replaced by it. Errors carry ids as `written`.
+ * with the failure's -32001 for the forwarded requests, rather than replaced by it. `owed`: the
+ * requests the proxy did not answer itself (their errors carry their ids as written).
  */
 export function failedWithLocalAnswers(
   error: unknown,
   deps: McpRouteDeps,
   exchange: SessionExchange,
-  ids: readonly JsonRpcId[],
+  owed: OwedAnswers,
   local: readonly unknown[],
   methods: ReadonlyMap<JsonRpcId, string>,
   startedAt: number,
-  written?: WrittenIds,
 ): Response {
-  if (local.length === 0) return upstreamFailed(error, deps, exchange, ids, methods, startedAt, written);
-  const forwarded = [...unansweredIds(ids, local)];
+  const forwarded = owed.ids();
+  if (local.length === 0) return upstreamFailed(error, deps, exchange, forwarded, methods, startedAt, owed.written());
   const failed = upstreamFailed(
     error,
     deps,
@@ -94,12 +92,11 @@ export function failedWithLocalAnswers(
     forwarded,
     new Map([...methods].filter(([id]) => forwarded.includes(id))),
     startedAt,
+    owed.written(),
   );
   if (failed.status !== 502) return failed; // the client went away: nobody to answer
   for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-  const errors = forwarded.map((id) =>
-    wireError(asWritten(written, id), SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT),
-  );
+  const errors = owed.written().map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT));
   return new Response(JSON.stringify([...local, ...errors]), { status: 502, headers: failed.headers });
 }
 
@@ -107,25 +104,20 @@ export function failedWithLocalAnswers(
  * The answer to a POST whose upstream had sent no head when the drain's deadline came: an error per request it
  * carried that the proxy did not answer itself (−32603, try again), beside the proxy's own answers, as one 200
  * JSON body (an array for a batch). Resetting the connection instead would lose the own answers too, and leave
- * an SDK client waiting on its own timeout. Errors carry ids as `written`.
+ * an SDK client waiting on its own timeout. `owed`: as for failedWithLocalAnswers.
  */
 export function drainCutAnswer(
   deps: McpRouteDeps,
   exchange: SessionExchange,
-  ids: readonly JsonRpcId[],
+  owed: OwedAnswers,
   local: readonly unknown[],
   methods: ReadonlyMap<JsonRpcId, string>,
   startedAt: number,
   batch: boolean,
-  written?: WrittenIds,
 ): Response {
-  const forwarded = [...unansweredIds(ids, local)];
-  endAsShutdown(deps, exchange, forwarded, methods, startedAt);
+  endAsShutdown(deps, exchange, owed.ids(), methods, startedAt);
   for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-  const all = [
-    ...local,
-    ...forwarded.map((id) => wireError(asWritten(written, id), SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT)),
-  ];
+  const all = [...local, ...owed.written().map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT))];
   return jsonResponse(batch ? all : all[0], 200);
 }
 

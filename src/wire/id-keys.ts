@@ -1,4 +1,4 @@
-// What a request is known by while it awaits its answer: its id as written (IdKey), made from a message, from an id's text, from a cancellation, and back into the id to write; a POST's ids by value as written (WrittenIds). Pure.
+// What a request is known by while it awaits its answer: its id as written (IdKey), made from a message, from an id's text, from a cancellation, and back into the id to write. Pure.
 
 import type { ExactId, JsonRpcId, WireId } from "./jsonrpc.ts";
 
@@ -48,27 +48,4 @@ export function cancelledKey(requestId: unknown, written: () => unknown): IdKey 
 export function idOfKey(key: IdKey): WireId {
   if (typeof key === "number" || key.charCodeAt(0) !== 0) return key;
   return key.charCodeAt(1) === 0x23 ? RawJson.rawJSON(key.slice(2)) : key.slice(1);
-}
-
-/** A POST's number ids as its client wrote them, by value, for those JSON.parse changed (see writtenIds). */
-export type WrittenIds = ReadonlyMap<JsonRpcId, ExactId>;
-
-/**
- * The number ids of `requests` that JSON.parse changed (1.0, 1E2, -0, beyond 2^53), by value, as written:
- * for the answers the proxy makes from a list of ids by value (serve's 502 and drain errors). Of two ids
- * one number stands for, the first's text.
- */
-export function writtenIds(
-  requests: readonly { readonly kind: string; readonly id?: JsonRpcId | null; readonly idText?: string }[],
-): WrittenIds {
-  const written = new Map<JsonRpcId, ExactId>();
-  for (const m of requests)
-    if (m.kind === "request" && typeof m.id === "number" && m.idText !== undefined && !written.has(m.id))
-      written.set(m.id, RawJson.rawJSON(m.idText));
-  return written;
-}
-
-/** `id` as its client wrote it (see writtenIds). */
-export function asWritten(written: WrittenIds | undefined, id: JsonRpcId): WireId {
-  return written?.get(id) ?? id;
 }
