@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { IDENTITY_EXCHANGE, type SessionExchange } from "../src/serve/exchange.ts";
 import { fromServer, fromServerEvent, observeLongAnswer, type McpRouteDeps } from "../src/serve/mcp-relay.ts";
+import { owedAnswers } from "../src/serve/owed-answers.ts";
 import { parseSseEvent, renderSseEvent } from "../src/wire/sse.ts";
 import { createServeMetrics } from "../src/serve/serve-metrics.ts";
 import { classifyLine, encodeUtf8, scannedFacts, type Classified, type JsonRpcId } from "../src/wire/jsonrpc.ts";
@@ -84,7 +85,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
   ])("%s in a JSON body", (_name, answer, unparsed, outcome, duration) => {
     const { deps, exchange, methods, seenUnparsed, rendered } = setup();
     const raw = encodeUtf8(JSON.stringify(answer));
-    const pending = new Set<JsonRpcId>([1]);
+    const pending = owedAnswers([{ kind: "request", id: 1 }], []);
     expect(fromServer(deps, exchange, raw, classifyLine(raw), methods, pending, 0, undefined)).toBeUndefined();
     expect(seenUnparsed).toEqual([unparsed]);
     expect(pending.size).toBe(0);
@@ -94,7 +95,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
 
   test("an SSE event's data is scanned like a body; an event without data is not looked at", () => {
     const { deps, exchange, methods, seenUnparsed, rendered } = setup();
-    const pending = new Set<JsonRpcId>([1]);
+    const pending = owedAnswers([{ kind: "request", id: 1 }], []);
     const event = sse({ id: "7", event: "message", data: JSON.stringify(answers.toolError) });
     expect(fromServerEvent(deps, exchange, event, methods, pending, 0)).toBeUndefined();
     expect(
@@ -106,11 +107,11 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
 
   test("an event of another type than message (which clients skip: the SDK reads only `message` and untyped events) is not read as an answer", () => {
     const { deps, exchange, methods, seenUnparsed, rendered } = setup();
-    const pending = new Set<JsonRpcId>([1]);
+    const pending = owedAnswers([{ kind: "request", id: 1 }], []);
     const other = sse({ event: "notice", data: JSON.stringify(answers.ok) });
     expect(fromServerEvent(deps, exchange, other, methods, pending, 0)).toBeUndefined();
     expect(seenUnparsed).toEqual([]);
-    expect(pending.has(1)).toBe(true);
+    expect(pending.size).toBe(1);
     expect(rendered()).not.toContain("baton_tool_calls_total{");
     // An empty `event:` is the message type (HTML spec: an empty type buffer dispatches `message`).
     const untyped = parseSseEvent(encodeUtf8(`event:\ndata: ${JSON.stringify(answers.ok)}\n\n`));
@@ -140,7 +141,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       sweep: () => undefined,
       forPost: () => IDENTITY_EXCHANGE,
     };
-    const pending = new Set<JsonRpcId>([1]);
+    const pending = owedAnswers([{ kind: "request", id: 1 }], []);
     const progress = { method: "notifications/progress", params: { progressToken: 1, progress: 2 }, jsonrpc: "2.0" };
     const log = { jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "x" } };
     const sampling = { jsonrpc: "2.0", method: "sampling/createMessage", id: 3, params: {} };
@@ -184,7 +185,16 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
   test("an answer to no request of this POST is passed to the exchange but not counted", () => {
     const { deps, exchange, methods, seenUnparsed, rendered } = setup();
     const raw = encodeUtf8(JSON.stringify({ ...answers.ok, id: 9 }));
-    fromServer(deps, exchange, raw, classifyLine(raw), methods, new Set<JsonRpcId>([1]), 0, undefined);
+    fromServer(
+      deps,
+      exchange,
+      raw,
+      classifyLine(raw),
+      methods,
+      owedAnswers([{ kind: "request", id: 1 }], []),
+      0,
+      undefined,
+    );
     expect(seenUnparsed).toEqual([true]);
     expect(rendered()).not.toContain("baton_tool_calls_total{");
   });
@@ -201,7 +211,7 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
       forPost: () => IDENTITY_EXCHANGE,
     };
     const event = sse({ id: "7", event: "message", data: JSON.stringify(answers.ok) });
-    const out = fromServerEvent(deps, rewriting, event, methods, new Set<JsonRpcId>([1]), 0);
+    const out = fromServerEvent(deps, rewriting, event, methods, owedAnswers([{ kind: "request", id: 1 }], []), 0);
     expect(new TextDecoder().decode(out)).toBe('event: message\nid: 7\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n');
     const throwing: SessionExchange = {
       ...rewriting,
@@ -211,7 +221,16 @@ describe("upstream answers reach the exchange unparsed and are counted from thei
     };
     const raw = encodeUtf8(JSON.stringify(answers.ok));
     expect(
-      fromServer(deps, throwing, raw, classifyLine(raw), methods, new Set<JsonRpcId>([1]), 0, undefined),
+      fromServer(
+        deps,
+        throwing,
+        raw,
+        classifyLine(raw),
+        methods,
+        owedAnswers([{ kind: "request", id: 1 }], []),
+        0,
+        undefined,
+      ),
     ).toBeUndefined();
     expect(rendered()).toContain('baton_tool_calls_total{outcome="ok"} 2');
   });

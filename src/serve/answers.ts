@@ -1,6 +1,6 @@
 // The HTTP answers the proxy gives itself (refusals, upstream down, drain): clear text, JSON-RPC shaped on the MCP path, no internal addresses.
 
-import { wireError, type JsonRpcId } from "../wire/jsonrpc.ts";
+import { wireError, type WireId } from "../wire/jsonrpc.ts";
 import { VIA_ENTRY } from "./forward-headers.ts";
 
 /** JSON-RPC codes used in the proxy's own HTTP answers (wire family; built by wireError). */
@@ -90,9 +90,9 @@ export const UPSTREAM_DOWN_TEXT = "the upstream MCP server is unavailable (no an
 /**
  * 502 for an upstream that gave no HTTP answer. On the MCP path the body answers every request
  * id of the client's message (an array when it sent a batch), so SDK clients reject the pending
- * call promptly instead of waiting for a timeout.
+ * call promptly instead of waiting for a timeout. `ids` as the client wrote them: it matches answers by id.
  */
-export function upstreamDown(ids: readonly JsonRpcId[] | undefined): Response {
+export function upstreamDown(ids: readonly WireId[] | undefined): Response {
   const headers = new Headers({ via: VIA_ENTRY });
   if (ids === undefined) {
     headers.set("content-type", "text/plain; charset=utf-8");

@@ -25,6 +25,7 @@ import {
 import { statelessKey, type ResumingCall, type SessionEntry } from "./session-table.ts";
 import { discardBody, relayLong } from "./long-answer.ts";
 import { longJsonAnswer } from "./long-json-answer.ts";
+import { owedAnswers } from "./owed-answers.ts";
 import { relaySse } from "./sse-relay.ts";
 import {
   countUnanswered,
@@ -32,7 +33,6 @@ import {
   endAsShutdown,
   failedWithLocalAnswers,
   readAnswer,
-  unansweredIds,
 } from "./unanswered-requests.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -104,16 +104,24 @@ export async function exchangePost(
       // The proxy's own answer (-32603 at the drain's deadline, -32001 for an upstream gone): readable by a browser client as the upstream's are.
       if (headCut?.signal.aborted && !request.signal.aborted)
         return withCorsFields(
-          drainCutAnswer(deps, exchange, checked.requestIds, local, methods, startedAt, checked.line.kind === "batch"),
+          drainCutAnswer(
+            deps,
+            exchange,
+            owedAnswers(checked.messages, local),
+            local,
+            methods,
+            startedAt,
+            checked.line.kind === "batch",
+          ),
           entry.cors,
           origin,
         );
       if (drainer?.signal.aborted && !request.signal.aborted) {
-        endAsShutdown(deps, exchange, [...unansweredIds(checked.requestIds, local)], methods, startedAt);
+        endAsShutdown(deps, exchange, owedAnswers(checked.messages, local).ids(), methods, startedAt);
         return refuse("draining", "the proxy is shutting down and opens no new streams", { mcp: true });
       }
       return withCorsFields(
-        failedWithLocalAnswers(error, deps, exchange, checked.requestIds, local, methods, startedAt),
+        failedWithLocalAnswers(error, deps, exchange, owedAnswers(checked.messages, local), local, methods, startedAt),
         entry.cors,
         origin,
       );
@@ -138,7 +146,7 @@ export async function exchangePost(
   if (!response.ok || stream === null) release?.();
   if (response.ok && stream !== null) {
     // The requests the upstream owes an answer: those the proxy answered itself already have theirs.
-    const pending = unansweredIds(checked.requestIds, local);
+    const pending = owedAnswers(checked.messages, local);
     // Cut at the drain's deadline (a listen stream was closed at its start): the client is then told its calls failed, not left waiting.
     const cut = drainer === undefined ? new AbortController() : undefined;
     const releaseCut = cut === undefined ? undefined : deps.answers.add(cut);
@@ -164,7 +172,7 @@ export async function exchangePost(
         for (const one of data.members ?? [data]) {
           const text = { head: decodeUtf8(one.head), tail: decodeUtf8(one.tail) };
           const id = answerIdOfLongLine(text.head, text.tail);
-          if (id !== undefined && pending.delete(id)) observeLongAnswer(deps, methods, id, text, startedAt);
+          if (id !== undefined && pending.answer(id)) observeLongAnswer(deps, methods, id, text, startedAt);
         }
       },
       cut: cut?.signal,
@@ -174,28 +182,27 @@ export async function exchangePost(
         entry.active--;
         entry.lastUsedAt = deps.now();
         if (cut?.signal.aborted && outcome === "error") {
-          const ids = [...pending];
-          endAsShutdown(deps, exchange, ids, methods, startedAt);
-          return messageEvents(ids.map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT)));
+          endAsShutdown(deps, exchange, pending.ids(), methods, startedAt);
+          return messageEvents(pending.written().map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT)));
         }
         if (drainer?.signal.aborted && outcome === "error") {
           // Closed by the drain: an end of stream for the client (it listens again elsewhere), not an upstream failure.
-          endAsShutdown(deps, exchange, [...pending], methods, startedAt);
+          endAsShutdown(deps, exchange, pending.ids(), methods, startedAt);
           return new Uint8Array(0);
         }
         if (pending.size === 0) return undefined;
         if (outcome === "complete") {
           // The requests it never answered get no answer now (nothing to resume from), so their calls end here.
           if (resumable) return undefined;
-          countUnanswered(deps, methods, [...pending], response.status, startedAt);
+          countUnanswered(deps, methods, pending.ids(), response.status, startedAt);
           exchange.upstreamFailed(
-            [...pending],
+            pending.ids(),
             `the upstream ended its event stream (HTTP ${response.status}) without a JSON-RPC answer`,
             `upstream_http_${response.status}`,
           );
           return undefined;
         }
-        const ids = [...pending];
+        const ids = pending.ids();
         if (outcome === "error") exchange.upstreamFailed(ids, `the upstream stream broke: ${String(error)}`);
         else if (resumable && !entry.shared) awaitResumption(entry, ids, methods, startedAt, deps.now());
         else exchange.upstreamFailed(ids, "the client went away", CLIENT_GONE);
@@ -209,7 +216,9 @@ export async function exchangePost(
           ids.flatMap((id) => methods.get(id) ?? []),
           startedAt,
         );
-        return messageEvents(ids.map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT)));
+        return messageEvents(
+          pending.written().map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT)),
+        );
       },
     });
     // Our own answers go out ahead of the upstream's events: counted as they are given.
@@ -221,7 +230,7 @@ export async function exchangePost(
   }
   if (response.ok && type === "application/json") {
     const capped = await readAnswer(response, request, deps, exchange, {
-      ids: checked.requestIds,
+      messages: checked.messages,
       local,
       methods,
       startedAt,
@@ -232,14 +241,14 @@ export async function exchangePost(
     const bytes = capped.whole;
     // A JSON body may start with a byte order mark (RFC 8259 §8.1; clients' JSON readers skip it): read past it, forwarded as it came.
     const json = withoutBom(bytes);
-    const pending = unansweredIds(checked.requestIds, local);
+    const pending = owedAnswers(checked.messages, local);
     const out = fromServer(deps, exchange, json, classifyLine(json), methods, pending, startedAt, undefined);
     // A JSON body is the whole answer (no stream to resume): a request it does not answer never gets one, so its
     // call ends now, as a 200 that is not JSON does, rather than waiting for eviction.
     if (pending.size > 0 && !initialize) {
-      countUnanswered(deps, methods, [...pending], response.status, startedAt);
+      countUnanswered(deps, methods, pending.ids(), response.status, startedAt);
       exchange.upstreamFailed(
-        [...pending],
+        pending.ids(),
         `the upstream answered HTTP ${response.status} without a JSON-RPC answer`,
         `upstream_http_${response.status}`,
       );
@@ -261,7 +270,7 @@ export async function exchangePost(
     // a body that is the JSON-RPC error of this request is its answer, so the call ends as that
     // error, as over stdio (and the proxy may answer it, like a toolless server's -32601 to tools/list).
     const capped = await readAnswer(response, request, deps, exchange, {
-      ids: checked.requestIds,
+      messages: checked.messages,
       local,
       methods,
       startedAt,
@@ -273,7 +282,16 @@ export async function exchangePost(
     else {
       const line = classifyLine(bytes);
       if (answersWithError(line, checked.requestIds)) {
-        const out = fromServer(deps, exchange, bytes, line, methods, new Set(checked.requestIds), startedAt, undefined);
+        const out = fromServer(
+          deps,
+          exchange,
+          bytes,
+          line,
+          methods,
+          owedAnswers(checked.messages, []),
+          startedAt,
+          undefined,
+        );
         const status = out === undefined ? response.status : 200;
         return new Response(out ?? bytes, { status, headers: response.clientHeaders(out !== undefined) });
       }

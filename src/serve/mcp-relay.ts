@@ -1,7 +1,7 @@
 // What the MCP route's handlers share: their dependencies, the upstream URL, and how an upstream answer is observed, rewritten or failed.
 
 import type { Logger } from "../log.ts";
-import type { Classified, JsonRpcId, Message } from "../wire/jsonrpc.ts";
+import type { Classified, JsonRpcId, Message, WireId } from "../wire/jsonrpc.ts";
 import { classifyLine, classifyText, decodeUtf8, encodeUtf8, isObject, scannedFacts } from "../wire/jsonrpc.ts";
 import { FACT } from "../wire/line-facts.ts";
 import { upstreamDown } from "./answers.ts";
@@ -11,6 +11,7 @@ import type { CallerPrincipal } from "./principal.ts";
 import type { ServeConfig } from "./serve-args.ts";
 import type { ServeMetrics } from "./serve-metrics.ts";
 import { joinQuery } from "./passthrough.ts";
+import type { OwedAnswers } from "./owed-answers.ts";
 import type { SessionTable } from "./session-table.ts";
 import type { StreamRegistry } from "./stream-registry.ts";
 import type { UpstreamDownLog } from "./upstream-down-log.ts";
@@ -71,7 +72,7 @@ export function fromServer(
   raw: Uint8Array,
   line: Classified,
   methods: ReadonlyMap<JsonRpcId, string>,
-  pending: Set<JsonRpcId>,
+  pending: Pick<OwedAnswers, "answer">,
   startedAt: number,
   event: { id?: string | undefined; event?: string | undefined; retry?: string | undefined } | undefined,
 ): Uint8Array | undefined {
@@ -89,7 +90,7 @@ export function fromServer(
   }
   // After the exchange: its fast path needs the message unparsed (see observeUpstreamAnswer).
   for (const message of answered) {
-    if (message.kind !== "response" || message.id === null || !pending.delete(message.id)) continue;
+    if (message.kind !== "response" || message.id === null || !pending.answer(message.id, message.idText)) continue;
     observeUpstreamAnswer(deps, methods, message, raw, startedAt);
   }
   if (replaced === undefined || event === undefined) return replaced;
@@ -135,7 +136,7 @@ export function fromServerEvent(
   exchange: SessionExchange,
   event: SseEvent,
   methods: ReadonlyMap<JsonRpcId, string>,
-  pending: Set<JsonRpcId>,
+  pending: Pick<OwedAnswers, "answer">,
   startedAt: number,
 ): Uint8Array | undefined {
   const data = event.dataBytes;
@@ -209,6 +210,7 @@ function recordOperation(
   if (method === "tools/call") deps.metrics.toolCalls.inc({ outcome: error ?? "ok" });
 }
 
+/** The answer to a POST the upstream gave no HTTP answer to: its calls end, and (502) each gets an error with its id as `written`. */
 export function upstreamFailed(
   error: unknown,
   deps: McpRouteDeps,
@@ -216,6 +218,7 @@ export function upstreamFailed(
   ids: readonly JsonRpcId[],
   methods: ReadonlyMap<JsonRpcId, string>,
   startedAt: number,
+  written: readonly WireId[] = ids,
 ): Response {
   if (!(error instanceof UpstreamUnreachable)) {
     // The client went away while we waited: nobody to answer.
@@ -226,7 +229,7 @@ export function upstreamFailed(
   deps.metrics.upstreamFailures.inc({ reason: error.kind });
   exchange?.upstreamFailed(ids, error.message);
   observeUnanswered(deps, methods.values(), startedAt);
-  return upstreamDown(exchange === undefined ? undefined : ids);
+  return upstreamDown(exchange === undefined ? undefined : written);
 }
 
 /**

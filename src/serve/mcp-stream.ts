@@ -18,6 +18,7 @@ import {
 import { statelessKey, type ResumingCall, type SessionEntry } from "./session-table.ts";
 import { classifyLine, type JsonRpcId } from "../wire/jsonrpc.ts";
 import type { SseEvent } from "../wire/sse.ts";
+import { owedAnswers } from "./owed-answers.ts";
 import { relaySse } from "./sse-relay.ts";
 import { bodyStream, fetchUpstream, type UpstreamAnswer } from "./upstream-client.ts";
 
@@ -101,7 +102,7 @@ export async function handleStreamOrDelete(request: Request, hop: ClientHop, dep
   const body = relaySse(stream, {
     rewrite: (event) => {
       if (exchange === undefined) return undefined;
-      const out = fromServerEvent(deps, exchange, event, new Map(), new Set(), 0);
+      const out = fromServerEvent(deps, exchange, event, new Map(), owedAnswers([], []), 0);
       if (entry?.resuming !== undefined && entry.resuming.size > 0) observeResumed(deps, entry.resuming, event);
       return out;
     },

@@ -7,12 +7,13 @@ import { jsonResponse } from "./local-answers.ts";
 import { DRAIN_CUT_TEXT, SERVE_WIRE_ERROR, UPSTREAM_DOWN_TEXT } from "./answers.ts";
 import type { SessionExchange } from "./exchange.ts";
 import { readCapped } from "./long-answer.ts";
+import { owedAnswers, type OwedAnswers } from "./owed-answers.ts";
 import { observeAnswer, observeUnanswered, upstreamFailed, type McpRouteDeps } from "./mcp-relay.ts";
 import { UpstreamUnreachable, type UpstreamAnswer } from "./upstream-client.ts";
 
-/** A POST's requests as the failure paths need them: ids, the proxy's own answers, methods, start time. */
+/** A POST's requests as the failure paths need them: its messages, the proxy's own answers, methods, start time. */
 export interface PostRequests {
-  readonly ids: readonly JsonRpcId[];
+  readonly messages: Parameters<typeof owedAnswers>[0];
   readonly local: readonly unknown[];
   readonly methods: ReadonlyMap<JsonRpcId, string>;
   readonly startedAt: number;
@@ -40,7 +41,15 @@ export async function readAnswer(
           `upstream ${deps.config.upstream.origin} broke its answer: ${describeError(error)}`,
           { cause: error },
         );
-    return failedWithLocalAnswers(failure, deps, exchange, post.ids, post.local, post.methods, post.startedAt);
+    return failedWithLocalAnswers(
+      failure,
+      deps,
+      exchange,
+      owedAnswers(post.messages, post.local),
+      post.local,
+      post.methods,
+      post.startedAt,
+    );
   }
 }
 
@@ -62,19 +71,20 @@ export function countUnanswered(
 /**
  * {@link upstreamFailed} for a POST the upstream gave no answer to. In a batch the proxy answered in
  * part itself, those answers stand (their events are recorded, an annotation's among them), merged
- * with the failure's -32001 for the forwarded requests, rather than replaced by it.
+ * with the failure's -32001 for the forwarded requests, rather than replaced by it. `owed`: the
+ * requests the proxy did not answer itself (their errors carry their ids as written).
  */
 export function failedWithLocalAnswers(
   error: unknown,
   deps: McpRouteDeps,
   exchange: SessionExchange,
-  ids: readonly JsonRpcId[],
+  owed: OwedAnswers,
   local: readonly unknown[],
   methods: ReadonlyMap<JsonRpcId, string>,
   startedAt: number,
 ): Response {
-  if (local.length === 0) return upstreamFailed(error, deps, exchange, ids, methods, startedAt);
-  const forwarded = [...unansweredIds(ids, local)];
+  const forwarded = owed.ids();
+  if (local.length === 0) return upstreamFailed(error, deps, exchange, forwarded, methods, startedAt, owed.written());
   const failed = upstreamFailed(
     error,
     deps,
@@ -82,10 +92,11 @@ export function failedWithLocalAnswers(
     forwarded,
     new Map([...methods].filter(([id]) => forwarded.includes(id))),
     startedAt,
+    owed.written(),
   );
   if (failed.status !== 502) return failed; // the client went away: nobody to answer
   for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-  const errors = forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT));
+  const errors = owed.written().map((id) => wireError(id, SERVE_WIRE_ERROR.UPSTREAM_UNAVAILABLE, UPSTREAM_DOWN_TEXT));
   return new Response(JSON.stringify([...local, ...errors]), { status: 502, headers: failed.headers });
 }
 
@@ -93,21 +104,20 @@ export function failedWithLocalAnswers(
  * The answer to a POST whose upstream had sent no head when the drain's deadline came: an error per request it
  * carried that the proxy did not answer itself (−32603, try again), beside the proxy's own answers, as one 200
  * JSON body (an array for a batch). Resetting the connection instead would lose the own answers too, and leave
- * an SDK client waiting on its own timeout.
+ * an SDK client waiting on its own timeout. `owed`: as for failedWithLocalAnswers.
  */
 export function drainCutAnswer(
   deps: McpRouteDeps,
   exchange: SessionExchange,
-  ids: readonly JsonRpcId[],
+  owed: OwedAnswers,
   local: readonly unknown[],
   methods: ReadonlyMap<JsonRpcId, string>,
   startedAt: number,
   batch: boolean,
 ): Response {
-  const forwarded = [...unansweredIds(ids, local)];
-  endAsShutdown(deps, exchange, forwarded, methods, startedAt);
+  endAsShutdown(deps, exchange, owed.ids(), methods, startedAt);
   for (const answer of local) observeAnswer(deps, methods, answer, startedAt);
-  const all = [...local, ...forwarded.map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT))];
+  const all = [...local, ...owed.written().map((id) => wireError(id, SERVE_WIRE_ERROR.DRAINING, DRAIN_CUT_TEXT))];
   return jsonResponse(batch ? all : all[0], 200);
 }
 
@@ -128,9 +138,17 @@ export function endAsShutdown(
   );
 }
 
-/** The ids of `ids` that none of the proxy's own answers (`local`) answers. */
+/**
+ * The ids of `ids` that none of the proxy's own answers (`local`) answers. Those carry ids as written
+ * (a `JSON.rawJSON` value for `1.0`, see exactId): read by value, as `ids` are.
+ */
 export function unansweredIds(ids: readonly JsonRpcId[], local: readonly unknown[]): Set<JsonRpcId> {
   const pending = new Set(ids);
-  for (const answer of local) if (isObject(answer)) pending.delete(answer.id as JsonRpcId);
+  for (const answer of local) {
+    const id = isObject(answer) ? answer.id : undefined;
+    pending.delete((RawJson.isRawJSON(id) ? JSON.parse(id.rawJSON) : id) as JsonRpcId);
+  }
   return pending;
 }
+
+const RawJson = JSON as unknown as { isRawJSON(value: unknown): value is { rawJSON: string } };
