@@ -73,27 +73,43 @@ function startSilentUpstream(sse: boolean) {
   return { server, waiting };
 }
 
+/** serve (a 400 ms drain) in front of a silent upstream, with a session open; `post` sends a raw body, `stop` ends both. */
+async function drainingSession(sse: boolean) {
+  const upstream = startSilentUpstream(sse);
+  const proxy = await startServe([
+    "--upstream",
+    `http://127.0.0.1:${upstream.server.port}/mcp`,
+    "--drain-timeout-ms",
+    "400",
+  ]);
+  const post = (body: string) => fetch(proxy.url, { method: "POST", headers: HEADERS, body });
+  const stop = async () => {
+    for (const release of upstream.waiting) release();
+    await proxy.stop();
+    upstream.server.stop(true);
+  };
+  try {
+    await (
+      await post(
+        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"d","version":"1"}}}',
+      )
+    ).text();
+    await (await post('{"jsonrpc":"2.0","method":"notifications/initialized"}')).text();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { upstream, proxy, post, stop };
+}
+
 test.each([
   ["a JSON answer's head", false],
   ["an event stream's answer", true],
 ] as const)(
   "at the drain's deadline, calls still waiting for %s are answered with their ids as written",
   async (_, sse) => {
-    const upstream = startSilentUpstream(sse);
-    const proxy = await startServe([
-      "--upstream",
-      `http://127.0.0.1:${upstream.server.port}/mcp`,
-      "--drain-timeout-ms",
-      "400",
-    ]);
+    const { upstream, proxy, post, stop } = await drainingSession(sse);
     try {
-      const post = (body: string) => fetch(proxy.url, { method: "POST", headers: HEADERS, body });
-      await (
-        await post(
-          '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"d","version":"1"}}}',
-        )
-      ).text();
-      await (await post('{"jsonrpc":"2.0","method":"notifications/initialized"}')).text();
       const pending = post(`[${IDS.map((id) => call(id)).join(",")}]`);
       while (upstream.waiting.length === 0) await Bun.sleep(5);
       // An event stream's head is relayed at once; a JSON answer's never comes.
@@ -105,9 +121,7 @@ test.each([
       expect(idsIn(answer)).toEqual([...IDS]);
       expect(await proxy.process.exited).toBe(0);
     } finally {
-      for (const release of upstream.waiting) release();
-      await proxy.stop();
-      upstream.server.stop(true);
+      await stop();
     }
   },
 );
@@ -184,21 +198,8 @@ test.each([
 );
 
 test("at the drain's deadline, a batch's call of the proxy's own tool with id 1.0 keeps its own answer only", async () => {
-  const upstream = startSilentUpstream(false);
-  const proxy = await startServe([
-    "--upstream",
-    `http://127.0.0.1:${upstream.server.port}/mcp`,
-    "--drain-timeout-ms",
-    "400",
-  ]);
+  const { upstream, proxy, post, stop } = await drainingSession(false);
   try {
-    const post = (body: string) => fetch(proxy.url, { method: "POST", headers: HEADERS, body });
-    await (
-      await post(
-        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"d","version":"1"}}}',
-      )
-    ).text();
-    await (await post('{"jsonrpc":"2.0","method":"notifications/initialized"}')).text();
     const own =
       '{"jsonrpc":"2.0","id":1.0,"method":"tools/call","params":{"name":"baton_annotate","arguments":{"intent":"x","signal_type":"friction"}}}';
     const pending = post(`[${own},${call("2")}]`).then((response) => response.text());
@@ -207,9 +208,7 @@ test("at the drain's deadline, a batch's call of the proxy's own tool with id 1.
     expect(idsIn(await pending)).toEqual(["1.0", "2"]);
     expect(await proxy.process.exited).toBe(0);
   } finally {
-    for (const release of upstream.waiting) release();
-    await proxy.stop();
-    upstream.server.stop(true);
+    await stop();
   }
 });
 
@@ -219,21 +218,8 @@ test.each([
 ])(
   "at the drain's deadline, calls %s and %s of one POST still waiting for a head each get their error",
   async (first, second) => {
-    const upstream = startSilentUpstream(false);
-    const proxy = await startServe([
-      "--upstream",
-      `http://127.0.0.1:${upstream.server.port}/mcp`,
-      "--drain-timeout-ms",
-      "400",
-    ]);
+    const { upstream, proxy, post, stop } = await drainingSession(false);
     try {
-      const post = (body: string) => fetch(proxy.url, { method: "POST", headers: HEADERS, body });
-      await (
-        await post(
-          '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"d","version":"1"}}}',
-        )
-      ).text();
-      await (await post('{"jsonrpc":"2.0","method":"notifications/initialized"}')).text();
       const pending = post(`[${call(first, "a")},${call(second, "b")}]`).then((response) => response.text());
       while (upstream.waiting.length === 0) await Bun.sleep(5);
       proxy.process.kill("SIGTERM");
@@ -248,9 +234,7 @@ test.each([
         );
       expect(errors.sort()).toEqual(["a proxy_shutdown", "b proxy_shutdown"]);
     } finally {
-      for (const release of upstream.waiting) release();
-      await proxy.stop();
-      upstream.server.stop(true);
+      await stop();
     }
   },
 );
