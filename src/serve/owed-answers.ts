@@ -1,6 +1,6 @@
 // The requests of one serve POST the upstream still owes an answer, known by their ids as written. Pure.
 
-import { idKey, idOfKey, type IdKey } from "../wire/id-keys.ts";
+import { idKey, idOfKey, keyOfSource, type IdKey } from "../wire/id-keys.ts";
 import { isObject, type JsonRpcId, type WireId } from "../wire/jsonrpc.ts";
 
 const RawJson = JSON as unknown as { isRawJSON(value: unknown): value is { rawJSON: string } };
@@ -33,7 +33,7 @@ export function owedAnswers(
   for (const answer of local) {
     const id = isObject(answer) ? answer.id : undefined;
     if (typeof id === "string" || typeof id === "number") owed.delete(idKey(id, undefined));
-    else if (RawJson.isRawJSON(id)) owed.delete(idKey(JSON.parse(id.rawJSON) as number, id.rawJSON));
+    else if (RawJson.isRawJSON(id)) owed.delete(keyOfSource(id.rawJSON));
   }
   return {
     get size() {
