@@ -15,7 +15,7 @@ import { classifyText } from "../src/wire/jsonrpc.ts";
 import { decodeUtf8 } from "../src/wire/utf8.ts";
 import { binaryPath } from "./support/binary.ts";
 import { readValidatedEvents } from "./support/events.ts";
-import { hostileStream, opening, SETTINGS } from "./support/hostile-lines.ts";
+import { fuzzSeeds, hostileStream, opening, SETTINGS } from "./support/hostile-lines.ts";
 import { picker } from "./support/jsonrpc-fuzz.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import { memorySink } from "./support/memory-sink.ts";
@@ -206,18 +206,8 @@ async function run(seed: number): Promise<{ lines: number; streams: number }> {
   return { lines: wire.length, streams: STREAMS };
 }
 
-/** Seeds from FUZZ_SEEDS (`1-50` or `5,9`), else `fallback`. */
-function seeds(fallback: number[]): number[] {
-  const given = process.env.FUZZ_SEEDS;
-  if (given === undefined) return fallback;
-  return given.split(",").flatMap((part) => {
-    const [from, to] = part.split("-").map(Number) as [number, number | undefined];
-    return to === undefined ? [from] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
-  });
-}
-
 describe("hostile sessions through the compiled proxy", () => {
-  test.each(seeds([1, 2]))(
+  test.each(fuzzSeeds([1, 2]))(
     "seed %d: each line's bytes as the full-parse engine forwards them, the same events",
     async (seed) => {
       const { lines } = await run(seed);

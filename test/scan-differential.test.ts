@@ -11,57 +11,19 @@ import { holdsChangedNumbers, parseEventValue } from "../src/proxy/canonical-jso
 import type { BatonEvent } from "../src/telemetry/event-types.ts";
 import { createTelemetryHub } from "../src/telemetry/telemetry-hub.ts";
 import { classifyLine, classifyText, type Classified } from "../src/wire/jsonrpc.ts";
-import { FACT, scanLineFacts } from "../src/wire/line-facts.ts";
+import { scanLineFacts } from "../src/wire/line-facts.ts";
 import { scanMethod } from "../src/wire/line-scan.ts";
 import { decodeUtf8 } from "../src/wire/utf8.ts";
 import { assertValidEvent } from "./support/events.ts";
-import { hostileLine, hostileStream, SETTINGS } from "./support/hostile-lines.ts";
+import { fuzzSeeds, hostileLine, hostileStream, SETTINGS } from "./support/hostile-lines.ts";
 import { picker } from "./support/jsonrpc-fuzz.ts";
+import { asWritten, factDisagreements, isObject, parse } from "./support/scan-oracle.ts";
 import { createMemoryLogger } from "./support/memory-logger.ts";
 import { memorySink } from "./support/memory-sink.ts";
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const LINES = 2500 * SCALE;
 const STREAMS = 24 * SCALE;
-
-/** Seeds from FUZZ_SEEDS (`1-400` or `5,9`), else `fallback`. */
-function seeds(fallback: number[]): number[] {
-  const given = process.env.FUZZ_SEEDS;
-  if (given === undefined) return fallback;
-  return given.split(",").flatMap((part) => {
-    const [from, to] = part.split("-").map(Number) as [number, number | undefined];
-    return to === undefined ? [from] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
-  });
-}
-
-type Parsed = Record<string, unknown>;
-const isObject = (value: unknown): value is Parsed =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-const has = (value: Parsed | undefined, key: string): boolean => value !== undefined && Object.hasOwn(value, key);
-const RawJson = JSON as unknown as { rawJSON(text: string): unknown };
-
-/** JSON.parse's reading of `text` (with the top-level id's source), or undefined when it throws. */
-function parse(text: string): { value: unknown; idSource: string | undefined } | undefined {
-  const sources = new Map<unknown, string>();
-  try {
-    const value: unknown = JSON.parse(text, function (this: unknown, key, value, context?: { source?: string }) {
-      if (key === "id" && context?.source !== undefined) sources.set(this, context.source);
-      return value;
-    });
-    return { value, idSource: sources.get(value) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Every number kept as written when JSON.parse would write it back differently: what an event must record. */
-function asWritten(text: string): unknown {
-  return JSON.parse(text, (_key, value, context?: { source?: string }) =>
-    typeof value === "number" && context?.source !== undefined && String(value) !== context.source
-      ? RawJson.rawJSON(context.source)
-      : value,
-  );
-}
 
 /** Each way the scans read `body` otherwise than a parse does (empty: they agree). */
 function disagreements(body: Uint8Array): string[] {
@@ -84,55 +46,7 @@ function disagreements(body: Uint8Array): string[] {
   };
   same("classified", JSON.stringify(plain(classifyLine(body))), JSON.stringify(plain(classifyText(text))));
   const facts = scanLineFacts(body);
-  if (facts === undefined) return wrong;
-  if (parsed === undefined || !isObject(parsed.value)) return [...wrong, "facts for a line that is no JSON object"];
-  const { value, idSource } = parsed;
-  same("id", facts.id, value.id);
-  if (typeof facts.id === "number" && idSource !== "-0") same("id text", String(facts.id), idSource);
-  same("method", facts.method, value.method);
-  same("hasResult", facts.hasResult, has(value, "result"));
-  same("hasError", facts.hasError, has(value, "error"));
-  same("resultIsObject", facts.resultIsObject, isObject(value.result));
-  const params = isObject(value.params) ? value.params : undefined;
-  const result = isObject(value.result) ? value.result : undefined;
-  const flag = (bit: number): boolean => (facts.flags & bit) !== 0;
-  if (has(value, "params") && params === undefined && !flag(FACT.PARAMS_NOT_OBJECT))
-    wrong.push("PARAMS_NOT_OBJECT missed");
-  if (flag(FACT.UNSURE)) return wrong; // the rest is not read when unsure
-  same("name", facts.name, typeof params?.name === "string" ? params.name : undefined);
-  same("PARAMS_META", flag(FACT.PARAMS_META), has(params, "_meta"));
-  if ((has(params, "requestState") || has(params, "inputResponses")) && !flag(FACT.PARAMS_ROUND))
-    wrong.push("PARAMS_ROUND missed");
-  if (
-    (has(result, "task") || (has(result, "resultType") && result?.resultType !== "complete")) &&
-    !flag(FACT.RESULT_SPECIAL)
-  )
-    wrong.push("RESULT_SPECIAL missed");
-  same("IS_ERROR_TRUE", flag(FACT.IS_ERROR_TRUE), result?.isError === true);
-  same("RESULT_META", flag(FACT.RESULT_META), has(result, "_meta"));
-  // The ranges the fast path cuts out and parses alone hold exactly the parsed values, numbers as written.
-  const at = (start: number, end: number): string => {
-    if (start < 0) return "absent";
-    const range = body.subarray(start, end);
-    return parse(decodeUtf8(range)) === undefined ? "<not JSON>" : JSON.stringify(parseEventValue(range));
-  };
-  const exact = asWritten(text) as Parsed;
-  const exactParams = params === undefined ? undefined : (exact.params as Parsed);
-  const exactResult = result === undefined ? undefined : (exact.result as Parsed);
-  const was = (holder: Parsed | undefined, key: string): string =>
-    has(holder, key) ? JSON.stringify(holder?.[key]) : "absent";
-  same("arguments", at(facts.argumentsAt, facts.argumentsEnd), was(exactParams, "arguments"));
-  same("argumentsIsObject", facts.argumentsIsObject, isObject(params?.arguments));
-  same("_meta", at(facts.metaAt, facts.metaEnd), was(exactParams, "_meta"));
-  same("metaIsObject", facts.metaIsObject, isObject(params?._meta));
-  same(
-    "result",
-    at(facts.resultAt, facts.resultEnd),
-    exactResult === undefined ? "absent" : JSON.stringify(exactResult),
-  );
-  same("content", at(facts.contentAt, facts.contentEnd), was(exactResult, "content"));
-  same("contentIsArray", facts.contentIsArray, Array.isArray(result?.content));
-  return wrong;
+  return facts === undefined ? wrong : [...wrong, ...factDisagreements(body, text, facts)];
 }
 
 interface Run {
@@ -215,7 +129,7 @@ function firstDifference(a: readonly string[], b: readonly string[]): string | u
 }
 
 describe("the byte scans against a full parse, on hostile lines", () => {
-  test.each(seeds([1, 2]))("seed %d: every scan agrees with JSON.parse, or steps back", (seed) => {
+  test.each(fuzzSeeds([1, 2]))("seed %d: every scan agrees with JSON.parse, or steps back", (seed) => {
     const pick = picker(seed);
     const wrong: string[] = [];
     let read = 0;
@@ -238,7 +152,7 @@ describe("the byte scans against a full parse, on hostile lines", () => {
 });
 
 describe("the session engine with its scans and with a full parse only, on hostile sessions", () => {
-  test.each(seeds([1, 2, 3, 4]))(
+  test.each(fuzzSeeds([1, 2, 3, 4]))(
     "seed %d: the same bytes forwarded, the same events, nothing sent on early that then changes",
     async (seed) => {
       const pick = picker(seed * 7919);

@@ -497,3 +497,13 @@ export const SETTINGS: Record<string, string>[] = [
   { BATON_CAPTURE: "resources" },
   { BATON_PRIVACY: "off" },
 ];
+
+/** Seeds from FUZZ_SEEDS (`1-400` or `5,9`), else `fallback`: the differential tests' seeds, wider for a hunt. */
+export function fuzzSeeds(fallback: number[]): number[] {
+  const given = process.env.FUZZ_SEEDS;
+  if (given === undefined) return fallback;
+  return given.split(",").flatMap((part) => {
+    const [from, to] = part.split("-").map(Number) as [number, number | undefined];
+    return to === undefined ? [from] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  });
+}
