@@ -22,6 +22,38 @@ afterEach(async () => {
   cleanup = [];
 });
 
+/** A fresh OTLP receiver and server-everything; `startReplica` starts a serve in front of it sending spans there (one a failed test leaves running is stopped after it by live-processes.ts). */
+async function everythingWithOtlp() {
+  const otlp = startOtlpReceiver();
+  cleanup.push(() => otlp.stop());
+  const everything = await startEverything();
+  cleanup.push(() => everything.stop());
+  const env = {
+    BATON_EVENT_SINK: "otlp:",
+    BATON_CONSENT_TOKEN: "consent-for-tests",
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+  };
+  return { otlp, upstreamUrl: everything.url, startReplica: () => startServe(["--upstream", everything.url], env) };
+}
+
+/** A JSON-RPC message POSTed to a serve's MCP endpoint as an MCP client sends it, `extra` headers added. */
+function mcpPost(url: string, body: unknown, extra: Record<string, string> = {}): Promise<Response> {
+  const headers = { "content-type": "application/json", accept: "application/json, text/event-stream", ...extra };
+  return fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
+}
+
+/** Opens a session on `url` (initialize, then initialized); the headers its later requests carry. */
+async function openSession(url: string): Promise<Record<string, string>> {
+  const opened = await mcpPost(url, { jsonrpc: "2.0", id: 1, method: "initialize", params: INIT_PARAMS });
+  await opened.text();
+  const session = {
+    "mcp-session-id": opened.headers.get("mcp-session-id") ?? "",
+    "mcp-protocol-version": "2025-06-18",
+  };
+  await (await mcpPost(url, { jsonrpc: "2.0", method: "notifications/initialized" }, session)).text();
+  return session;
+}
+
 describe("otlp: spans follow the MCP conventions (SDK client → proxy → server-everything, stdio)", () => {
   test("resource and prompt requests: their spans carry jsonrpc.request.id and mcp.protocol.version, as tool calls' do", async () => {
     const otlp = startOtlpReceiver();
@@ -192,19 +224,8 @@ describe("otlp: the collector's answer (compiled proxy over stdio)", () => {
 
 describe("serve: spans and /metrics follow the MCP conventions (SDK client → serve → server-everything)", () => {
   test("a caller's mistake (-32602) is not a server failure: status code recorded, no error_type / error.type on the server side", async () => {
-    const otlp = startOtlpReceiver();
-    cleanup.push(() => otlp.stop());
-    const everything = await startEverything();
-    cleanup.push(() => everything.stop());
-    const proxy = await startServe(["--upstream", everything.url], {
-      BATON_EVENT_SINK: "otlp:",
-      BATON_CONSENT_TOKEN: "consent-for-tests",
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-    });
-    let stopped = false;
-    cleanup.push(async () => {
-      if (!stopped) await proxy.stop();
-    });
+    const { otlp, upstreamUrl, startReplica } = await everythingWithOtlp();
+    const proxy = await startReplica();
     const client = new Client({ name: "otlp-conventions-serve", version: "0.0.1" });
     await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url)));
     await client.callTool({ name: "echo", arguments: { message: "hi" } });
@@ -222,7 +243,6 @@ describe("serve: spans and /metrics follow the MCP conventions (SDK client → s
     expect(metrics).toContain('mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call"} 1');
     expect(metrics).not.toContain('error_type="-32602"');
 
-    stopped = true;
     expect(await proxy.stop()).toBe(0);
     await eventually(() => otlp.spans().length >= 4, 10_000, "four spans");
     const prompt = otlp.spans().filter((s) => s.attributes["mcp.method.name"] === "prompts/get");
@@ -234,7 +254,7 @@ describe("serve: spans and /metrics follow the MCP conventions (SDK client → s
     expect(client_.attributes).toMatchObject({ "rpc.response.status_code": "-32602", "error.type": "-32602" });
     expect(client_.status.code).toBe(2);
     // HTTP on both hops; the CLIENT span names the upstream (the real server), the SERVER span has no server.*.
-    const upstream = new URL(everything.url);
+    const upstream = new URL(upstreamUrl);
     const http = { "network.protocol.name": "http", "network.protocol.version": "1.1" };
     expect(server.attributes).toMatchObject(http);
     expect(server.attributes["server.address"]).toBeUndefined();
@@ -248,37 +268,10 @@ describe("serve: spans and /metrics follow the MCP conventions (SDK client → s
 
 describe("serve: a session initialized through another replica", () => {
   test("its spans still carry mcp.protocol.version, from the request's MCP-Protocol-Version header", async () => {
-    const otlp = startOtlpReceiver();
-    cleanup.push(() => otlp.stop());
-    const everything = await startEverything();
-    cleanup.push(() => everything.stop());
-    const env = {
-      BATON_EVENT_SINK: "otlp:",
-      BATON_CONSENT_TOKEN: "consent-for-tests",
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-    };
-    const first = await startServe(["--upstream", everything.url], env);
-    const second = await startServe(["--upstream", everything.url], env);
-    const stops = [first, second].map((proxy) => {
-      let stopped = false;
-      cleanup.push(async () => {
-        if (!stopped) await proxy.stop();
-      });
-      return async () => {
-        stopped = true;
-        return proxy.stop();
-      };
-    });
-    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-    const post = (url: string, body: unknown, extra: Record<string, string> = {}) =>
-      fetch(url, { method: "POST", headers: { ...headers, ...extra }, body: JSON.stringify(body) });
-    const opened = await post(first.url, { jsonrpc: "2.0", id: 1, method: "initialize", params: INIT_PARAMS });
-    await opened.text();
-    const session = {
-      "mcp-session-id": opened.headers.get("mcp-session-id") ?? "",
-      "mcp-protocol-version": "2025-06-18",
-    };
-    await (await post(first.url, { jsonrpc: "2.0", method: "notifications/initialized" }, session)).text();
+    const { otlp, startReplica } = await everythingWithOtlp();
+    const first = await startReplica();
+    const second = await startReplica();
+    const session = await openSession(first.url);
     // A balancer without affinity sends the call to the other replica, which never saw the handshake.
     const call = {
       jsonrpc: "2.0",
@@ -286,8 +279,8 @@ describe("serve: a session initialized through another replica", () => {
       method: "tools/call",
       params: { name: "echo", arguments: { message: "hi" } },
     };
-    expect(await (await post(second.url, call, session)).text()).toContain("Echo: hi");
-    for (const stop of stops) expect(await stop()).toBe(0);
+    expect(await (await mcpPost(second.url, call, session)).text()).toContain("Echo: hi");
+    for (const proxy of [first, second]) expect(await proxy.stop()).toBe(0);
     await eventually(() => otlp.spans().length >= 2, 10_000, "two spans");
     const spans = otlp.spans().filter((s) => s.attributes["mcp.method.name"] === "tools/call");
     expect(spans.map((s) => s.kind).sort()).toEqual([2, 3]);
@@ -297,31 +290,11 @@ describe("serve: a session initialized through another replica", () => {
 
 describe("serve: the HTTP request's trace context (the conventions' ambient context)", () => {
   test("is the SERVER span's parent without a _meta.traceparent, and a link beside one", async () => {
-    const otlp = startOtlpReceiver();
-    cleanup.push(() => otlp.stop());
-    const everything = await startEverything();
-    cleanup.push(() => everything.stop());
-    const env = {
-      BATON_EVENT_SINK: "otlp:",
-      BATON_CONSENT_TOKEN: "consent-for-tests",
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-    };
-    const proxy = await startServe(["--upstream", everything.url], env);
-    let stopped = false;
-    cleanup.push(async () => {
-      if (!stopped) await proxy.stop();
-    });
+    const { otlp, startReplica } = await everythingWithOtlp();
+    const proxy = await startReplica();
     const ambient = "00-11111111111111111111111111111111-2222222222222222-01";
-    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-    const post = (body: unknown, extra: Record<string, string> = {}) =>
-      fetch(proxy.url, { method: "POST", headers: { ...headers, ...extra }, body: JSON.stringify(body) });
-    const opened = await post({ jsonrpc: "2.0", id: 1, method: "initialize", params: INIT_PARAMS });
-    await opened.text();
-    const session = {
-      "mcp-session-id": opened.headers.get("mcp-session-id") ?? "",
-      "mcp-protocol-version": "2025-06-18",
-    };
-    await (await post({ jsonrpc: "2.0", method: "notifications/initialized" }, session)).text();
+    const session = await openSession(proxy.url);
+    const post = (body: unknown, extra: Record<string, string>) => mcpPost(proxy.url, body, extra);
     const echo = (id: number, meta?: Record<string, string>) => ({
       jsonrpc: "2.0",
       id,
@@ -331,7 +304,6 @@ describe("serve: the HTTP request's trace context (the conventions' ambient cont
     const traced = { ...session, traceparent: ambient, tracestate: "http=1" };
     expect(await (await post(echo(2), traced)).text()).toContain("Echo: hi");
     expect(await (await post(echo(3, { traceparent: HOST_TRACEPARENT }), traced)).text()).toContain("Echo: hi");
-    stopped = true;
     expect(await proxy.stop()).toBe(0);
     await eventually(() => otlp.spans().length >= 4, 10_000, "four spans");
     const server = (id: string) =>
